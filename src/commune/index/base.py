@@ -1,0 +1,38 @@
+"""The index contracts: build from rows, search with an optional row mask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class LexicalIndex(Protocol):
+    def search(self, terms: list[str], k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers and scores of the best ``k`` rows (only rows where ``mask`` is True)."""
+
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
+        """Inverse document frequency of each known term (to judge how much a hit matched)."""
+
+    def save(self, directory: Path) -> None: ...
+
+
+class VectorIndex(Protocol):
+    def search(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers and cosine similarities of the nearest ``k`` rows."""
+
+    def save(self, directory: Path) -> None: ...
+
+
+def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the ``k`` largest scores, best first, honouring ``mask``."""
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    k = min(k, scores.shape[0])
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    idx = np.argpartition(-scores, k - 1)[:k]
+    idx = idx[np.argsort(-scores[idx], kind="stable")]
+    keep = np.isfinite(scores[idx])
+    return idx[keep], scores[idx][keep]

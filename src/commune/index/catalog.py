@@ -1,0 +1,122 @@
+"""The searchable snapshot of the database at one generation, cached on disk.
+
+The database is the truth; this is a cache keyed by the generation counter
+that every content change bumps in its own transaction. A stale or missing
+cache is rebuilt (embedding any chunk whose vector is missing for the current
+model) and written atomically: a crash mid-build leaves the old one usable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine
+
+from commune.embed import Embedder
+from commune.index.dense import MatrixIndex
+from commune.index.lexical import Bm25Index
+from commune.store import repository as repo
+
+
+@dataclass
+class Catalog:
+    generation: int
+    model: str
+    chunk_ids: np.ndarray  # row -> chunk id
+    collection_ids: np.ndarray  # row -> collection id
+    lexical: Bm25Index
+    dense: MatrixIndex
+
+    def __len__(self) -> int:
+        return int(self.chunk_ids.shape[0])
+
+
+_lock = threading.Lock()
+
+
+def _directory(index_dir: Path, generation: int, model: str) -> Path:
+    return index_dir / f"g{generation}-{model}"
+
+
+def load_catalog(engine: Engine, index_dir: Path, embedder: Embedder) -> Catalog:
+    with engine.connect() as conn:
+        gen = repo.generation(conn)
+    path = _directory(index_dir, gen, embedder.name)
+    if (path / "rows.npz").exists():
+        return _read(path, gen, embedder.name)
+    with _lock:
+        if (path / "rows.npz").exists():
+            return _read(path, gen, embedder.name)
+        catalog = build_catalog(engine, embedder)
+        _write(catalog, index_dir)
+        return catalog
+
+
+def build_catalog(engine: Engine, embedder: Embedder) -> Catalog:
+    with engine.connect() as conn:
+        # Read the generation and rows in one transaction so they agree.
+        with conn.begin():
+            gen = repo.generation(conn)
+            rows = list(repo.searchable_chunks(conn))
+            ids = [int(r.id) for r in rows]
+            stored = repo.vectors_for(conn, ids, embedder.name)
+    missing = [i for i, r in enumerate(rows) if int(r.id) not in stored]
+    if missing:
+        from commune.ingest.pipeline import embedding_text
+
+        fresh = embedder.embed_passages(
+            [embedding_text(rows[i].title, rows[i].heading_path, rows[i].text) for i in missing]
+        )
+        pairs = [(ids[i], fresh[n]) for n, i in enumerate(missing)]
+        with engine.begin() as conn:
+            repo.store_vectors(conn, pairs, embedder.name)
+        stored.update({cid: np.asarray(v, dtype="<f4").tobytes() for cid, v in pairs})
+    matrix = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+    for i, cid in enumerate(ids):
+        matrix[i] = np.frombuffer(stored[cid], dtype="<f4")
+    return Catalog(
+        generation=gen,
+        model=embedder.name,
+        chunk_ids=np.asarray(ids, dtype=np.int64),
+        collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
+        lexical=Bm25Index.build([r.terms.split() for r in rows]),
+        dense=MatrixIndex.build(matrix),
+    )
+
+
+def _write(catalog: Catalog, index_dir: Path) -> None:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    final = _directory(index_dir, catalog.generation, catalog.model)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
+    try:
+        catalog.lexical.save(tmp / "lexical")
+        catalog.dense.save(tmp / "dense")
+        np.savez(tmp / "rows.npz", chunk_ids=catalog.chunk_ids, collection_ids=catalog.collection_ids)
+        (tmp / "info.json").write_text(json.dumps({"generation": catalog.generation,
+                                                   "model": catalog.model, "rows": len(catalog)}))
+        if final.exists():
+            shutil.rmtree(tmp)
+            return
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in index_dir.glob("g*-*"):
+        if old != final and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _read(path: Path, gen: int, model: str) -> Catalog:
+    rows = np.load(path / "rows.npz")
+    return Catalog(
+        generation=gen, model=model, chunk_ids=rows["chunk_ids"],
+        collection_ids=rows["collection_ids"], lexical=Bm25Index.load(path / "lexical"),
+        dense=MatrixIndex.load(path / "dense"),
+    )

@@ -1,0 +1,1 @@
+"""Ingestion: read files into structured blocks, chunk them, store them."""

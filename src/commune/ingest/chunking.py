@@ -1,0 +1,85 @@
+"""Structure-aware chunking: sections stay whole where they fit, paragraphs are never cut
+mid-sentence, and every chunk keeps its heading path, anchor and page.
+
+A chunk never spans two sections (a citation must point at one place), and is
+flushed near ``target_words``; a paragraph longer than ``max_words`` is split
+at sentence ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from commune.ingest.model import Block
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(\[]?[A-ZÀ-ÖØ-Ý0-9])")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    headings: tuple[str, ...]
+    anchor: str | None
+    page: int | None
+
+    @property
+    def heading_path(self) -> str:
+        return " > ".join(self.headings)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _pieces(block: Block, max_words: int) -> list[str]:
+    if len(block.text.split()) <= max_words:
+        return [block.text]
+    pieces: list[str] = []
+    current: list[str] = []
+    count = 0
+    for sentence in split_sentences(block.text):
+        n = len(sentence.split())
+        if current and count + n > max_words:
+            pieces.append(" ".join(current))
+            current, count = [], 0
+        if n > max_words:  # one enormous "sentence" (a listing, a table): cut by words
+            words = sentence.split()
+            pieces.extend(" ".join(words[i : i + max_words]) for i in range(0, n, max_words))
+            continue
+        current.append(sentence)
+        count += n
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def chunk_blocks(blocks: list[Block], target_words: int = 160, max_words: int = 260) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    parts: list[str] = []
+    words = 0
+    key: tuple[tuple[str, ...], int | None] | None = None
+    anchor: str | None = None
+
+    def flush() -> None:
+        nonlocal parts, words
+        if parts and key is not None:
+            chunks.append(Chunk("\n\n".join(parts), key[0], anchor, key[1]))
+        parts, words = [], 0
+
+    for block in blocks:
+        # A new section or a new page starts a new chunk.
+        block_key = (block.headings, block.page)
+        if block_key != key:
+            flush()
+            key, anchor = block_key, block.anchor
+        for piece in _pieces(block, max_words):
+            n = len(piece.split())
+            if parts and words + n > max_words:
+                flush()
+            parts.append(piece)
+            words += n
+            if words >= target_words:
+                flush()
+    flush()
+    return chunks

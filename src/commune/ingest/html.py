@@ -1,0 +1,137 @@
+"""HTML: trafilatura decides what is main content; the page's headings give structure.
+
+trafilatura is the field's standard for removing navigation, menus and footers,
+but it flattens headings away (DocBook pages lose every section title). So the
+page is walked once for headings and blocks, and a block is kept only where
+trafilatura kept its text too. Pages too small for trafilatura to judge keep
+every block outside obvious boilerplate elements.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from commune.errors import IngestError
+from commune.ingest.model import Block, Parsed
+
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Elements whose own inline text is one block. Containers count too: DocBook
+# writes paragraphs as <div class="para"> with nested <div>s inside.
+_BLOCKS = {"p", "li", "pre", "blockquote", "dd", "dt", "tr", "figcaption", "caption",
+           "div", "section", "article", "main", "body", "address"}
+_STRUCTURE = _BLOCKS | set(_HEADINGS) | {"ul", "ol", "dl", "table", "thead", "tbody", "tfoot",
+                                         "td", "th", "figure", "details", "summary"}
+_BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+                "template", "svg", "button", "select", "iframe", "head")
+# Navigation that pages mark by class rather than by element (DocBook, Sphinx,
+# most CMS themes): tables of contents, breadcrumbs, previous/next bars.
+_BOILERPLATE_CLASSES = {"toc", "navheader", "navfooter", "docnav", "breadcrumb", "breadcrumbs",
+                        "sidebar", "menu", "skip-link", "sphinxsidebar", "related"}
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _clean(text: str) -> str:
+    return _WS.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    if len(words) < n:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _own_text(el) -> str:  # type: ignore[no-untyped-def]
+    """The element's text without the text of nested block-level elements."""
+    if el.tag == "pre":
+        return str(el.text_content()).strip("\n")
+    if el.tag == "tr":
+        cells = [_clean(c.text_content()) for c in el if isinstance(c.tag, str)]
+        return " | ".join(c for c in cells if c)
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag in _STRUCTURE:
+            parts.append(" ")
+        elif isinstance(child.tag, str):
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return _clean("".join(parts))
+
+
+def _anchor(el) -> str | None:  # type: ignore[no-untyped-def]
+    if el.get("id"):
+        return str(el.get("id"))
+    for a in el.iter("a"):
+        if a.get("id") or a.get("name"):
+            return str(a.get("id") or a.get("name"))
+    parent = el.getparent()
+    while parent is not None:
+        if parent.get("id") and parent.tag in ("section", "div"):
+            return str(parent.get("id"))
+        parent = parent.getparent()
+    return None
+
+
+def read_html(data: bytes, path: Path) -> Parsed:
+    import lxml.html
+    import trafilatura
+    from lxml.etree import ParserError
+
+    try:
+        root = lxml.html.fromstring(data)
+    except (ParserError, ValueError) as exc:
+        raise IngestError(f"{path.name}: not readable HTML ({exc})") from None
+    title_el = root.find(".//title")
+    title = _clean(title_el.text_content()) if title_el is not None else ""
+
+    main_text = trafilatura.extract(
+        data.decode("utf-8", errors="replace") if not _declares_charset(data) else data,
+        favor_recall=True, include_tables=True, include_comments=False, deduplicate=False,
+    ) or ""
+    main = _shingles(main_text, 3)
+    judge = len(_WORD.findall(main_text)) >= 30
+
+    for bad in list(root.iter(*_BOILERPLATE)):
+        if bad.getparent() is not None:
+            bad.drop_tree()
+    for el in list(root.iter()):
+        classes = set((el.get("class") or "").split()) if isinstance(el.tag, str) else set()
+        if classes & _BOILERPLATE_CLASSES and el.getparent() is not None:
+            el.drop_tree()
+
+    stack: list[tuple[int, str, str | None]] = []
+    blocks: list[Block] = []
+    for el in root.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _HEADINGS:
+            heading = _clean(el.text_content())
+            if not heading:
+                continue
+            level = _HEADINGS[tag]
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, heading, _anchor(el)))
+            title = title or heading
+            continue
+        if tag not in _BLOCKS or _inside_pre_or_row(el):
+            continue
+        text = _own_text(el)
+        if not text:
+            continue
+        if judge:
+            shingles = _shingles(text, 3 if len(text.split()) >= 3 else 1)
+            if not shingles or len(shingles & main) / len(shingles) < 0.6:
+                continue
+        anchor = next((a for _, _, a in reversed(stack) if a), None)
+        blocks.append(Block(text, tuple(h for _, h, _ in stack), anchor))
+    return Parsed(title=title or path.stem, media_type="text/html", blocks=blocks)
+
+
+def _inside_pre_or_row(el) -> bool:  # type: ignore[no-untyped-def]
+    return any(a.tag in ("pre", "tr") for a in el.iterancestors())
+
+
+def _declares_charset(data: bytes) -> bool:
+    return b"charset" in data[:2048].lower()

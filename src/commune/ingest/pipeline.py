@@ -1,0 +1,234 @@
+"""Ingest files and directories: read, chunk, analyse, embed, store one document at a time.
+
+Each document is written in its own transaction, so a failure (a corrupt file,
+a crash) never leaves half a document; the batch goes on with the next file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine
+
+from commune.config import Settings
+from commune.errors import CommuneError, IngestError
+from commune.ingest.chunking import chunk_blocks
+from commune.ingest.model import Block
+from commune.ingest.readers import READERS, read_file
+from commune.store import repository as repo
+from commune.text.analysis import analyze
+from commune.text.lang import detect
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # added | updated | unchanged | failed
+    document_id: int | None = None
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [o.error for o in self.outcomes if o.error]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    licence: str | None = None
+    contributor: str | None = None
+    publisher: str | None = None
+    source: str | None = None  # a URI for a file, or a base URI for a directory
+
+
+def collect_files(paths: list[str | os.PathLike[str]]) -> tuple[list[tuple[Path, str]], int]:
+    """Files to ingest with their path relative to the root given, and how many were skipped.
+
+    Files named one by one are all attempted (an unsupported one is an error
+    the user should see); inside a directory, files of other types (images,
+    stylesheets) and hidden files are skipped silently.
+    """
+    files: list[tuple[Path, str]] = []
+    skipped = 0
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    f = Path(root) / name
+                    if name.startswith(".") or f.suffix.lower() not in READERS:
+                        skipped += 1
+                        continue
+                    files.append((f, f.relative_to(path).as_posix()))
+        else:
+            files.append((path, path.name))
+    return files, skipped
+
+
+def _source_uri(path: Path, relative: str, base: str | None, is_dir_member: bool) -> str:
+    if base is None:
+        return str(path.resolve())
+    if is_dir_member:
+        return base.rstrip("/") + "/" + relative
+    return base
+
+
+def ingest_paths(
+    engine: Engine,
+    settings: Settings,
+    paths: list[str | os.PathLike[str]],
+    collection: str,
+    provenance: Provenance,
+    progress: Callable[[FileOutcome, int, int], None] | None = None,
+) -> IngestSummary:
+    """``progress(outcome, done, total)`` is called after each file."""
+    from commune.embed import get_embedder
+
+    started, t0 = repo.now(), time.perf_counter()
+    summary = IngestSummary()
+    missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
+    files, summary.skipped = collect_files([p for p in paths if str(p) not in missing])
+    dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
+    embedder = get_embedder(settings.retrieval.embedder)
+    total = len(missing) + len(files)
+    for path_str in missing:
+        outcome = FileOutcome(path_str, "failed", error=f"{path_str}: no such file or directory")
+        summary.failed += 1
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome, len(summary.outcomes), total)
+    with engine.begin() as conn:
+        coll_id = repo.collection_id(conn, collection, create=True)
+    assert coll_id is not None
+    for path, relative in files:
+        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
+        source = _source_uri(path, relative, provenance.source, in_dir)
+        try:
+            outcome = _ingest_one(engine, settings, embedder, coll_id, path, source, provenance)
+        except IngestError as exc:
+            outcome = FileOutcome(str(path), "failed", error=str(exc))
+        except OSError as exc:
+            outcome = FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+        except CommuneError:
+            raise
+        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+        summary.chunks += outcome.chunks
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome, len(summary.outcomes), total)
+    summary.seconds = time.perf_counter() - t0
+    with engine.begin() as conn:
+        repo.record_ingest_run(
+            conn, started, summary.seconds, added=summary.added, updated=summary.updated,
+            unchanged=summary.unchanged, failed=summary.failed, chunks=summary.chunks,
+        )
+    return summary
+
+
+def embedding_text(title: str, heading_path: str, text: str) -> str:
+    """What the dense model sees: the chunk in its context (title and section)."""
+    context = " — ".join(p for p in (title, heading_path) if p)
+    return f"{context}\n{text}" if context else text
+
+
+def lexical_text(title: str, heading_path: str, text: str) -> str:
+    # Section titles name what a passage is about; they are indexed with it.
+    return "\n".join(p for p in (title, heading_path, text) if p)
+
+
+def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> FileOutcome:  # type: ignore[no-untyped-def]
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    source_key = source
+    with engine.connect() as conn:
+        existing = repo.find_document(conn, coll_id, source_key)
+    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
+    if existing is not None and existing.content_hash == digest and all(
+        getattr(existing, k) == v for k, v in meta.items()
+    ):
+        return FileOutcome(str(path), "unchanged", int(existing.id))
+
+    parsed = read_file(data, path)
+    pieces = chunk_blocks(
+        [_without_title(b, parsed.title) for b in parsed.blocks],
+        settings.chunking.target_words, settings.chunking.max_words,
+    )
+    langs = [detect(c.text, default="") for c in pieces]
+    doc_lang = _majority([(lang, len(c.text.split())) for lang, c in zip(langs, pieces)])
+    langs = [lang or doc_lang for lang in langs]
+    new_chunks = [
+        repo.NewChunk(
+            text=c.text, heading_path=c.heading_path, anchor=c.anchor, page=c.page,
+            language=lang,
+            terms=" ".join(analyze(lexical_text(parsed.title, c.heading_path, c.text), lang)),
+            n_words=len(c.text.split()),
+        )
+        for c, lang in zip(pieces, langs, strict=True)
+    ]
+    reuse: dict[str, np.ndarray] = {}
+    if existing is not None:
+        with engine.connect() as conn:
+            reuse = repo.current_vectors(conn, int(existing.id), embedder.name)
+    keys = [c.heading_path + "\x00" + c.text for c in new_chunks]
+    todo = [i for i, k in enumerate(keys) if k not in reuse]
+    fresh = embedder.embed_passages(
+        [embedding_text(parsed.title, new_chunks[i].heading_path, new_chunks[i].text) for i in todo]
+    )
+    vectors = np.zeros((len(new_chunks), embedder.dim), dtype=np.float32)
+    for row, i in enumerate(todo):
+        vectors[i] = fresh[row]
+    for i, k in enumerate(keys):
+        if k in reuse:
+            vectors[i] = reuse[k]
+    doc = {
+        "title": parsed.title[:500], "source_uri": source, "language": doc_lang,
+        "content_hash": digest, "retrieved_at": repo.now(), **meta,
+    }
+    with engine.begin() as conn:
+        # Re-check inside the write transaction: another process may have added it.
+        existing = repo.find_document(conn, coll_id, source_key)
+        if existing is not None and existing.content_hash == digest and all(
+            getattr(existing, k) == v for k, v in meta.items()
+        ):
+            return FileOutcome(str(path), "unchanged", int(existing.id))
+        document_id = repo.write_revision(
+            conn, coll_id=coll_id, existing=existing, source_key=source_key, doc=doc,
+            media_type=parsed.media_type, size_bytes=len(data), new_chunks=new_chunks,
+            vectors=vectors, model=embedder.name,
+        )
+    status = "added" if existing is None else "updated"
+    return FileOutcome(str(path), status, document_id, len(new_chunks))
+
+
+def _without_title(block: Block, title: str) -> Block:
+    """Drop a leading heading that repeats the document title (it would show twice)."""
+    if block.headings and block.headings[0].strip() == title.strip():
+        return Block(block.text, block.headings[1:], block.anchor, block.page)
+    return block
+
+
+def _majority(weighted: list[tuple[str, int]]) -> str:
+    totals: dict[str, int] = {}
+    for lang, weight in weighted:
+        if lang:
+            totals[lang] = totals.get(lang, 0) + weight
+    return max(totals, key=lambda k: totals[k]) if totals else "en"

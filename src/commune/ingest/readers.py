@@ -1,0 +1,256 @@
+"""Format readers: bytes in, a :class:`Parsed` document out.
+
+Readers are registered by file suffix in :data:`READERS`; each raises
+:class:`IngestError` with a one-line reason when a file cannot be read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from commune.errors import IngestError
+from commune.ingest.model import Block, Parsed
+
+Reader = Callable[[bytes, Path], Parsed]
+READERS: dict[str, Reader] = {}
+
+
+def reader(*suffixes: str) -> Callable[[Reader], Reader]:
+    def register(fn: Reader) -> Reader:
+        for suffix in suffixes:
+            READERS[suffix] = fn
+        return fn
+
+    return register
+
+
+def supported_suffixes() -> list[str]:
+    return sorted(READERS)
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    if b"\x00" in data[:8192]:
+        raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            f"convert it first, e.g. iconv -f latin1 -t utf-8 {path.name}",
+        ) from None
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _first_line_title(text: str, path: Path) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
+    return path.stem
+
+
+@reader(".txt", ".text")
+def read_text(data: bytes, path: Path) -> Parsed:
+    text = decode_text(data, path)
+    blocks = [Block(re.sub(r"\s*\n\s*", " ", p)) for p in _paragraphs(text)]
+    return Parsed(title=_first_line_title(text, path), media_type="text/plain", blocks=blocks)
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_FENCE = re.compile(r"^(```|~~~)")
+
+
+@reader(".md", ".markdown")
+def read_markdown(data: bytes, path: Path) -> Parsed:
+    text = decode_text(data, path)
+    stack: list[tuple[int, str]] = []
+    blocks: list[Block] = []
+    para: list[str] = []
+    in_fence = False
+    title = None
+
+    def flush() -> None:
+        if para:
+            joined = "\n".join(para) if in_fence else " ".join(s.strip() for s in para)
+            if joined.strip():
+                blocks.append(Block(joined.strip(), tuple(h for _, h in stack), _slug(stack)))
+            para.clear()
+
+    for line in text.splitlines():
+        if _MD_FENCE.match(line.strip()):
+            flush()
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            para.append(line)
+            continue
+        m = _MD_HEADING.match(line)
+        if m:
+            flush()
+            level, heading = len(m.group(1)), _md_inline(m.group(2))
+            title = title or heading
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, heading))
+        elif not line.strip():
+            flush()
+        else:
+            para.append(_md_inline(line))
+    flush()
+    return Parsed(title=title or path.stem, media_type="text/markdown", blocks=blocks)
+
+
+def _md_inline(text: str) -> str:
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images keep their text
+    return re.sub(r"(\*\*|__|`)", "", text)
+
+
+def _slug(stack: list[tuple[int, str]]) -> str | None:
+    if not stack:
+        return None
+    return re.sub(r"[^\w\- ]", "", stack[-1][1].lower()).strip().replace(" ", "-") or None
+
+
+@reader(".html", ".htm", ".xhtml")
+def read_html_file(data: bytes, path: Path) -> Parsed:
+    from commune.ingest.html import read_html
+
+    return read_html(data, path)
+
+
+@reader(".pdf")
+def read_pdf(data: bytes, path: Path) -> Parsed:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise IngestError(f"{path.name}: not a readable PDF ({exc})", "check the file") from None
+    try:
+        title = (pdf.get_metadata_dict().get("Title") or "").strip()
+        blocks: list[Block] = []
+        for number in range(len(pdf)):
+            page = pdf[number]
+            text = page.get_textpage().get_text_range()
+            page.close()
+            for para in _pdf_paragraphs(text):
+                blocks.append(Block(para, page=number + 1))
+    finally:
+        pdf.close()
+    if not title and blocks:
+        title = blocks[0].text[:120]
+    return Parsed(title=title or path.stem, media_type="application/pdf", blocks=blocks)
+
+
+def _pdf_paragraphs(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"-\n(?=[a-zà-ÿ])", "", text)  # re-join words hyphenated at line ends
+    return [re.sub(r"\s*\n\s*", " ", p) for p in _paragraphs(text)]
+
+
+@reader(".odt")
+def read_odt(data: bytes, path: Path) -> Parsed:
+    from odf import teletype
+    from odf.opendocument import load
+
+    try:
+        doc = load(io.BytesIO(data))
+    except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
+        raise IngestError(f"{path.name}: not a readable OpenDocument text ({exc})") from None
+    stack: list[tuple[int, str]] = []
+    blocks: list[Block] = []
+    title = ""
+    for el in _odf_walk(doc.text):
+        content = teletype.extractText(el).strip()
+        if not content:
+            continue
+        if el.qname[1] == "h":
+            level = int(el.getAttribute("outlinelevel") or 1)
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, content))
+            title = title or content
+        else:
+            blocks.append(Block(content, tuple(h for _, h in stack)))
+    meta_title = _odf_title(doc)
+    return Parsed(
+        title=meta_title or title or path.stem,
+        media_type="application/vnd.oasis.opendocument.text",
+        blocks=blocks,
+    )
+
+
+def _odf_walk(node):  # type: ignore[no-untyped-def]
+    for child in node.childNodes:
+        if getattr(child, "qname", None) and child.qname[1] in ("h", "p"):
+            yield child
+        elif getattr(child, "childNodes", None):
+            yield from _odf_walk(child)
+
+
+def _odf_title(doc) -> str:  # type: ignore[no-untyped-def]
+    from odf import dc, teletype
+
+    titles = doc.meta.getElementsByType(dc.Title)
+    return teletype.extractText(titles[0]).strip() if titles else ""
+
+
+@reader(".docx")
+def read_docx(data: bytes, path: Path) -> Parsed:
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises zipfile, KeyError and XML errors alike
+        raise IngestError(f"{path.name}: not a readable Word document ({exc})") from None
+    stack: list[tuple[int, str]] = []
+    blocks: list[Block] = []
+    title = (document.core_properties.title or "").strip()
+    for para in document.paragraphs:
+        content = para.text.strip()
+        if not content:
+            continue
+        style = (para.style.name or "") if para.style is not None else ""
+        m = re.match(r"(?:Heading|Titre)\s*(\d)", style)
+        if style == "Title":
+            title = title or content
+        elif m:
+            level = int(m.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, content))
+        else:
+            blocks.append(Block(content, tuple(h for _, h in stack)))
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                blocks.append(Block(" | ".join(dict.fromkeys(cells))))
+    return Parsed(
+        title=title or (stack[0][1] if stack else path.stem),
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        blocks=blocks,
+    )
+
+
+def read_file(data: bytes, path: Path) -> Parsed:
+    if not data.strip():
+        raise IngestError(f"{path.name}: empty file, nothing to index")
+    suffix = path.suffix.lower()
+    fn = READERS.get(suffix)
+    if fn is None:
+        raise IngestError(
+            f"{path.name}: unsupported type {suffix or '(no extension)'}",
+            f"supported: {' '.join(supported_suffixes())}",
+        )
+    parsed = fn(data, path)
+    if not any(b.text.strip() for b in parsed.blocks):
+        hint = "a scanned PDF needs OCR first" if suffix == ".pdf" else "check the file"
+        raise IngestError(f"{path.name}: no text found", hint)
+    return parsed

@@ -1,0 +1,113 @@
+"""Hybrid retrieval: BM25 and dense search, fused by weighted reciprocal rank fusion.
+
+RRF needs no score calibration between the two engines (BM25 scores and
+cosines live on different scales) and is robust when one side finds nothing,
+e.g. a cross-lingual question with no shared words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from commune.config import RetrievalSettings
+from commune.embed import Embedder
+from commune.index.catalog import Catalog
+from commune.text.analysis import query_term_sets
+from commune.text.lang import detect
+
+
+@dataclass
+class Hit:
+    document_id: int
+    chunk_id: int
+    title: str
+    source: str
+    section: str
+    score: float
+    licence: str | None
+    text: str
+    collection: str
+    language: str
+    anchor: str | None
+    page: int | None
+    contributor: str | None
+    publisher: str | None
+    lexical_rank: int | None
+    dense_rank: int | None
+    cosine: float
+    coverage: float  # share of the query's term weight this chunk contains
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Query:
+    text: str
+    language: str
+    terms: list[str]  # union over the analysers, for BM25
+    term_sets: dict[str, list[str]]  # per analyser, to measure coverage
+    vector: np.ndarray
+
+
+def prepare_query(text: str, embedder: Embedder) -> Query:
+    lang = detect(text, default="en")
+    langs = [lang] + [other for other in ("fr", "en") if other != lang]
+    sets = query_term_sets(text, langs)
+    terms = list(dict.fromkeys(t for ts in sets.values() for t in ts))
+    return Query(text, lang, terms, sets, embedder.embed_queries([text])[0])
+
+
+def fuse(
+    lexical: np.ndarray, dense: np.ndarray, settings: RetrievalSettings
+) -> list[tuple[int, float, int | None, int | None]]:
+    """(row, fused score, lexical rank, dense rank), best first; ranks are 1-based."""
+    table: dict[int, list[Any]] = {}
+    for rank, row in enumerate(lexical.tolist(), 1):
+        table.setdefault(row, [0.0, None, None])
+        table[row][0] += settings.lexical_weight / (settings.rrf_k + rank)
+        table[row][1] = rank
+    for rank, row in enumerate(dense.tolist(), 1):
+        table.setdefault(row, [0.0, None, None])
+        table[row][0] += settings.dense_weight / (settings.rrf_k + rank)
+        table[row][2] = rank
+    ordered = sorted(table.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return [(row, score, lr, dr) for row, (score, lr, dr) in ordered]
+
+
+def search_catalog(
+    catalog: Catalog,
+    query: Query,
+    settings: RetrievalSettings,
+    k: int,
+    collection_ids: list[int] | None = None,
+) -> list[tuple[int, float, int | None, int | None, float]]:
+    """(chunk id, score, lexical rank, dense rank, cosine) of the best ``k`` chunks."""
+    if len(catalog) == 0:
+        return []
+    mask = np.isin(catalog.collection_ids, collection_ids) if collection_ids is not None else None
+    n = max(settings.candidates, k)
+    lex_rows, _ = catalog.lexical.search(query.terms, n, mask)
+    dense_rows, cosines = catalog.dense.search(query.vector, n, mask)
+    cos_by_row = dict(zip(dense_rows.tolist(), cosines.tolist(), strict=True))
+    out = []
+    for row, score, lr, dr in fuse(lex_rows, dense_rows, settings)[:k]:
+        cosine = cos_by_row.get(row)
+        if cosine is None:
+            cosine = float(np.dot(catalog.dense.matrix[row], query.vector))
+        out.append((int(catalog.chunk_ids[row]), score, lr, dr, float(cosine)))
+    return out
+
+
+def coverage(query: Query, chunk_terms: set[str], weights: dict[str, float]) -> float:
+    """Best share, over the query's analysers, of its term weight found in the chunk."""
+    best = 0.0
+    for terms in query.term_sets.values():
+        total = sum(weights.get(t, 0.0) for t in terms)
+        if total > 0:
+            found = sum(weights.get(t, 0.0) for t in terms if t in chunk_terms)
+            best = max(best, found / total)
+    return best

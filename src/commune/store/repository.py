@@ -1,0 +1,256 @@
+"""Every SQL statement Commune runs, in one place, over SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from commune.store.schema import (
+    chunks,
+    collections,
+    documents,
+    embeddings,
+    ingest_runs,
+    meta,
+    revisions,
+)
+
+GENERATION = "index_generation"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def collection_id(conn: Connection, name: str, create: bool = False) -> int | None:
+    row = conn.execute(select(collections.c.id).where(collections.c.name == name)).first()
+    if row is not None:
+        return int(row.id)
+    if not create:
+        return None
+    result = conn.execute(insert(collections).values(name=name, description="", created_at=now()))
+    return int(result.inserted_primary_key[0])
+
+
+def list_collections(conn: Connection) -> list[dict[str, Any]]:
+    q = (
+        select(collections.c.name, func.count(documents.c.id).label("documents"))
+        .select_from(collections.outerjoin(documents))
+        .group_by(collections.c.id)
+        .order_by(collections.c.name)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def find_document(conn: Connection, coll_id: int, source_key: str) -> Any:
+    return conn.execute(
+        select(documents).where(
+            and_(documents.c.collection_id == coll_id, documents.c.source_key == source_key)
+        )
+    ).first()
+
+
+def generation(conn: Connection) -> int:
+    row = conn.execute(select(meta.c.value).where(meta.c.key == GENERATION)).first()
+    return int(row.value) if row else 0
+
+
+def bump_generation(conn: Connection) -> int:
+    """Mark the searchable content as changed (same transaction as the change)."""
+    new = generation(conn) + 1
+    if conn.execute(update(meta).where(meta.c.key == GENERATION).values(value=str(new))).rowcount:
+        return new
+    conn.execute(insert(meta).values(key=GENERATION, value=str(new)))
+    return new
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    text: str
+    heading_path: str
+    anchor: str | None
+    page: int | None
+    language: str
+    terms: str
+    n_words: int
+
+
+def write_revision(
+    conn: Connection,
+    *,
+    coll_id: int,
+    existing: Any,
+    source_key: str,
+    doc: dict[str, Any],
+    media_type: str,
+    size_bytes: int,
+    new_chunks: Sequence[NewChunk],
+    vectors: np.ndarray,
+    model: str,
+) -> int:
+    """Store one document revision with its chunks and vectors; returns the document id.
+
+    Callers run this inside one transaction, so a crash leaves either the whole
+    revision or nothing.
+    """
+    ts = now()
+    if existing is None:
+        document_id = int(
+            conn.execute(
+                insert(documents).values(
+                    collection_id=coll_id, source_key=source_key, status="published",
+                    added_at=ts, updated_at=ts, **doc,
+                )
+            ).inserted_primary_key[0]
+        )
+        number, parent = 1, None
+    else:
+        document_id = int(existing.id)
+        last = conn.execute(
+            select(revisions.c.id, revisions.c.number)
+            .where(revisions.c.document_id == document_id)
+            .order_by(revisions.c.number.desc())
+        ).first()
+        number, parent = (last.number + 1, last.id) if last else (1, None)
+    revision_id = int(
+        conn.execute(
+            insert(revisions).values(
+                document_id=document_id, number=number, parent_id=parent,
+                content_hash=doc["content_hash"], title=doc["title"], language=doc["language"],
+                licence=doc["licence"], contributor=doc["contributor"],
+                publisher=doc["publisher"], source_uri=doc["source_uri"],
+                media_type=media_type, size_bytes=size_bytes, created_at=ts,
+            )
+        ).inserted_primary_key[0]
+    )
+    conn.execute(
+        update(documents)
+        .where(documents.c.id == document_id)
+        .values(current_revision_id=revision_id, updated_at=ts, **doc)
+    )
+    ids = []
+    for ordinal, c in enumerate(new_chunks):
+        ids.append(
+            int(
+                conn.execute(
+                    insert(chunks).values(
+                        revision_id=revision_id, document_id=document_id, ordinal=ordinal,
+                        text=c.text, heading_path=c.heading_path, anchor=c.anchor, page=c.page,
+                        language=c.language, terms=c.terms, n_words=c.n_words,
+                    )
+                ).inserted_primary_key[0]
+            )
+        )
+    if ids:
+        conn.execute(
+            insert(embeddings),
+            [
+                {"chunk_id": cid, "model": model, "dim": int(v.shape[0]),
+                 "vector": np.asarray(v, dtype="<f4").tobytes()}
+                for cid, v in zip(ids, vectors, strict=True)
+            ],
+        )
+    bump_generation(conn)
+    return document_id
+
+
+def current_vectors(conn: Connection, document_id: int, model: str) -> dict[str, np.ndarray]:
+    """Vectors of a document's current chunks by text, to reuse across revisions."""
+    q = (
+        select(chunks.c.text, chunks.c.heading_path, embeddings.c.vector)
+        .select_from(
+            chunks.join(documents, documents.c.current_revision_id == chunks.c.revision_id).join(
+                embeddings, embeddings.c.chunk_id == chunks.c.id
+            )
+        )
+        .where(and_(documents.c.id == document_id, embeddings.c.model == model))
+    )
+    return {
+        r.heading_path + "\x00" + r.text: np.frombuffer(r.vector, dtype="<f4")
+        for r in conn.execute(q)
+    }
+
+
+def searchable_chunks(conn: Connection) -> Iterable[Any]:
+    """Chunks of the current revision of every published document, in id order."""
+    q = (
+        select(chunks.c.id, chunks.c.terms, documents.c.collection_id, documents.c.title,
+               chunks.c.heading_path, chunks.c.text)
+        .select_from(
+            chunks.join(documents, documents.c.current_revision_id == chunks.c.revision_id)
+        )
+        .where(documents.c.status == "published")
+        .order_by(chunks.c.id)
+    )
+    return conn.execute(q)
+
+
+def vectors_for(conn: Connection, chunk_ids: Sequence[int], model: str) -> dict[int, bytes]:
+    out: dict[int, bytes] = {}
+    for start in range(0, len(chunk_ids), 900):  # stay under SQLite's bound-parameter cap
+        part = chunk_ids[start : start + 900]
+        rows = conn.execute(
+            select(embeddings.c.chunk_id, embeddings.c.vector).where(
+                and_(embeddings.c.model == model, embeddings.c.chunk_id.in_(part))
+            )
+        )
+        out.update({int(r.chunk_id): r.vector for r in rows})
+    return out
+
+
+def store_vectors(conn: Connection, pairs: Sequence[tuple[int, np.ndarray]], model: str) -> None:
+    if pairs:
+        conn.execute(
+            insert(embeddings),
+            [{"chunk_id": cid, "model": model, "dim": int(v.shape[0]),
+              "vector": np.asarray(v, dtype="<f4").tobytes()} for cid, v in pairs],
+        )
+
+
+def chunk_details(conn: Connection, chunk_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    q = (
+        select(
+            chunks.c.id.label("chunk_id"), chunks.c.document_id, chunks.c.text,
+            chunks.c.heading_path, chunks.c.anchor, chunks.c.page, chunks.c.language,
+            chunks.c.terms, documents.c.title, documents.c.source_uri, documents.c.licence,
+            documents.c.contributor, documents.c.publisher, collections.c.name.label("collection"),
+        )
+        .select_from(chunks.join(documents).join(collections))
+        .where(chunks.c.id.in_(list(chunk_ids)))
+    )
+    return {int(r.chunk_id): dict(r._mapping) for r in conn.execute(q)}
+
+
+def list_documents(
+    conn: Connection, collection: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    n_chunks = (
+        select(func.count(chunks.c.id))
+        .where(chunks.c.revision_id == documents.c.current_revision_id)
+        .scalar_subquery()
+    )
+    q = (
+        select(
+            documents.c.id, documents.c.title, documents.c.source_uri, documents.c.language,
+            documents.c.licence, documents.c.contributor, documents.c.publisher,
+            documents.c.content_hash, documents.c.status, documents.c.added_at,
+            documents.c.updated_at, collections.c.name.label("collection"),
+            n_chunks.label("chunks"),
+        )
+        .select_from(documents.join(collections))
+        .order_by(documents.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if collection:
+        q = q.where(collections.c.name == collection)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def record_ingest_run(conn: Connection, started: datetime, seconds: float, **counts: int) -> None:
+    conn.execute(insert(ingest_runs).values(started_at=started, seconds=seconds, **counts))

@@ -1,0 +1,119 @@
+"""Tables, as SQLAlchemy Core metadata. Changes go through migrations only."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("collection_id", Integer, ForeignKey("collections.id"), nullable=False),
+    # What makes two additions "the same document": the source URI if given,
+    # else the file's absolute path.
+    Column("source_key", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("source_uri", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("licence", Text, nullable=True),
+    Column("contributor", Text, nullable=True),
+    Column("publisher", Text, nullable=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False, default="published"),
+    Column("current_revision_id", Integer, nullable=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("retrieved_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("collection_id", "source_key", name="uq_documents_source"),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("parent_id", Integer, ForeignKey("revisions.id"), nullable=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("licence", Text, nullable=True),
+    Column("contributor", Text, nullable=True),
+    Column("publisher", Text, nullable=True),
+    Column("source_uri", Text, nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "number", name="uq_revisions_number"),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision_id", Integer, ForeignKey("revisions.id"), nullable=False),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("heading_path", Text, nullable=False, default=""),  # " > "-joined headings
+    Column("anchor", Text, nullable=True),  # fragment id of the nearest heading
+    Column("page", Integer, nullable=True),  # 1-based, for paged formats
+    Column("language", String(8), nullable=False),
+    Column("terms", Text, nullable=False),  # analysed lexical terms, space-separated
+    Column("n_words", Integer, nullable=False),
+    Index("ix_chunks_revision", "revision_id"),
+    Index("ix_chunks_document", "document_id"),
+)
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("chunk_id", Integer, ForeignKey("chunks.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(100), primary_key=True),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian, L2-normalised
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("chunks", Integer, nullable=False),
+)

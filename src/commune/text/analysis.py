@@ -1,0 +1,94 @@
+"""Lexical analysis: the same pipeline for documents and queries.
+
+French and English need different care: French elisions (l', d', qu') glue the
+article to the noun, stems differ by language, and users type without accents.
+So: Unicode NFKC, lowercase, split elisions, drop function words, Snowball stem
+in the text's language, then fold accents *after* stemming (the French stemmer
+needs accents to find suffixes; the index must not, so "systeme" finds
+"système").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from commune.text.stopwords import STOPWORDS
+
+# Letters and digits, keeping inner dots/dashes/underscores/plus so that
+# "sources.list", "apt-get", "x86_64" and "c++" stay whole tokens.
+_TOKEN = re.compile(r"\w+(?:[.\-_+]\w+)*\+*", re.UNICODE)
+_ELISION = re.compile(
+    r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE
+)
+_STEMMER_NAMES = {
+    "fr": "french",
+    "en": "english",
+    "de": "german",
+    "es": "spanish",
+    "it": "italian",
+    "nl": "dutch",
+    "pt": "portuguese",
+}
+
+
+@lru_cache(maxsize=16)
+def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+
+
+def fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("œ", "oe")
+
+
+def words(text: str) -> list[str]:
+    """Split into lowercase words, with French elisions removed."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    out: list[str] = []
+    for raw in re.split(r"\s+", text):
+        raw = _ELISION.sub("", raw)
+        out.extend(_TOKEN.findall(raw))
+    return out
+
+
+def analyze(text: str, lang: str, stop: frozenset[str] | None = None) -> list[str]:
+    """Index terms for ``text`` written in ``lang`` (duplicates kept: BM25 counts them)."""
+    if stop is None:
+        stop = STOPWORDS.get(lang, frozenset())
+    stemmer = _stemmer(lang)
+    terms = []
+    for w in words(text):
+        if w in stop or fold_accents(w) in stop:
+            continue
+        # Stemming technical tokens ("sources.list") would only damage them.
+        stem = stemmer.stemWord(w) if w.isalpha() else w
+        terms.append(fold_accents(stem))
+    return terms
+
+
+def query_term_sets(text: str, langs: Iterable[str]) -> dict[str, list[str]]:
+    """The query's terms under each language's analyser (see :func:`analyze_query`)."""
+    langs = list(langs)
+    stop = frozenset().union(*(STOPWORDS.get(lang, frozenset()) for lang in langs))
+    return {lang: list(dict.fromkeys(analyze(text, lang, stop))) for lang in langs}
+
+
+def analyze_query(text: str, langs: Iterable[str]) -> list[str]:
+    """Query terms under each candidate language's analyser, deduplicated.
+
+    A French question may be answered by an English paragraph (the French
+    handbook is partly untranslated), so the query is stemmed both ways and
+    each document matches the stems of its own language.
+    """
+    # A function word of any candidate language is noise in every analyser
+    # ("comment" is not an English stopword, but it is here).
+    seen: dict[str, None] = {}
+    for terms in query_term_sets(text, langs).values():
+        for term in terms:
+            seen.setdefault(term, None)
+    return list(seen)

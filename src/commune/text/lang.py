@@ -1,0 +1,51 @@
+"""Language identification, restricted to the languages the commons holds.
+
+py3langid ships its model inside the package (no download) and is accurate on
+paragraphs; on very short strings (a query of three words) it guesses, so short
+texts fall back to a stopword vote, which is what decides French vs English
+questions reliably.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from commune.text.stopwords import STOPWORDS
+
+SUPPORTED = ("fr", "en", "de", "es", "it", "nl", "pt")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE)
+    ident.set_languages(list(SUPPORTED))
+    return ident
+
+
+def _stopword_vote(words: list[str]) -> str | None:
+    fr = sum(w in STOPWORDS["fr"] for w in words)
+    en = sum(w in STOPWORDS["en"] for w in words)
+    if fr == en:
+        return None
+    return "fr" if fr > en else "en"
+
+
+def detect(text: str, default: str = "en") -> str:
+    """Return an ISO 639-1 code for ``text`` (``default`` when there is no signal)."""
+    words = [w.lower() for w in _WORD.findall(text[:5000])]
+    if not words:
+        return default
+    if len(words) < 12:
+        # Too short for character n-grams to be trusted: count function words,
+        # and accents as a tie-breaker (French questions carry them often).
+        vote = _stopword_vote(words)
+        if vote:
+            return vote
+        if re.search(r"[éèêàùçœ]", text.lower()):
+            return "fr"
+    lang = str(_identifier().classify(text[:5000])[0])
+    return lang if lang in SUPPORTED else default

@@ -1,0 +1,107 @@
+"""Small documents in every supported format, made by the tests themselves."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal, valid PDF with one line of Helvetica text per page (latin-1)."""
+    objects: list[bytes] = []
+    kids = []
+    n_pages = len(pages)
+    # 1: catalog, 2: pages, 3: font, then (page, content) pairs
+    for i, text in enumerate(pages):
+        page_id, content_id = 4 + 2 * i, 5 + 2 * i
+        kids.append(f"{page_id} 0 R")
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        stream = b"BT /F1 12 Tf 72 720 Td (" + escaped.encode("latin-1") + b") Tj ET"
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_id} 0 R "
+            f"/Resources << /Font << /F1 3 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    head = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {n_pages} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(head + objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, xref))
+    return out.getvalue()
+
+
+def make_odt(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> Path:
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, P
+
+    doc = OpenDocumentText()
+    doc.text.addElement(H(outlinelevel=1, text=title))
+    for heading, paragraphs in sections:
+        doc.text.addElement(H(outlinelevel=2, text=heading))
+        for para in paragraphs:
+            doc.text.addElement(P(text=para))
+    doc.save(str(path))
+    return path
+
+
+def make_docx(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for heading, paragraphs in sections:
+        document.add_heading(heading, level=2)
+        for para in paragraphs:
+            document.add_paragraph(para)
+    document.save(str(path))
+    return path
+
+
+HTML_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Gestion des déchets</title></head><body>
+<nav><a href="/">Accueil</a> | <a href="/plan">Plan du site</a> | <a href="/contact">Contact</a></nav>
+<header><p>Mairie de Saint-Exemple — portail des services municipaux en ligne</p></header>
+<main>
+<h1 id="dechets">Gestion des déchets</h1>
+<p>La collecte des ordures ménagères a lieu le mardi matin dans toutes les rues de la commune.
+Les bacs doivent être sortis la veille au soir et rentrés après le passage du camion.</p>
+<h2 id="tri">Tri sélectif</h2>
+<p>Les emballages en plastique, les cartons et les canettes vont dans le bac jaune,
+qui est collecté le jeudi une semaine sur deux.</p>
+<h2 id="encombrants">Encombrants</h2>
+<p>Les encombrants sont ramassés sur rendez-vous : téléphonez aux services techniques
+au moins une semaine avant la date souhaitée pour convenir d'un passage.</p>
+</main>
+<footer><p>© Mairie de Saint-Exemple — mentions légales — politique de cookies</p></footer>
+</body></html>
+"""
+
+MARKDOWN_EN = """# Library services
+
+## Opening hours
+
+The municipal library is open from Tuesday to Saturday, from ten in the morning
+until six in the evening. It is closed on public holidays.
+
+## Borrowing books
+
+Residents may borrow up to eight books for three weeks with a free library card.
+Renewals can be requested online or at the front desk.
+"""
+
+TEXT_EN = """Swimming pool
+
+The swimming pool offers lessons for children every Wednesday afternoon.
+Adults can swim in the lanes every evening after seven o'clock.
+"""

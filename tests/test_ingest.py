@@ -1,0 +1,109 @@
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from commune.errors import CommuneError
+from commune.store.schema import chunks, documents, embeddings, revisions
+
+
+def counts(commune):  # type: ignore[no-untyped-def]
+    with commune.engine.connect() as conn:
+        return tuple(
+            conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (documents, revisions, chunks, embeddings)
+        )
+
+
+def test_every_format_is_ingested_with_provenance(commune, corpus):
+    s = commune.add([corpus], collection="mairie", licence="etalab-2.0",
+                    contributor="Alice", publisher="Ville de Saint-Exemple")
+    assert (s.added, s.failed, s.unchanged) == (6, 0, 0)
+    docs = {d["title"]: d for d in commune.documents("mairie")}
+    assert set(docs) == {"Gestion des déchets", "Library services", "Swimming pool",
+                         "Restauration scolaire", "Parking permits",
+                         "Pour obtenir un acte de naissance, adressez une demande au service de "
+                         "l'état civil."}
+    html = docs["Gestion des déchets"]
+    assert html["language"] == "fr" and docs["Library services"]["language"] == "en"
+    assert html["licence"] == "etalab-2.0"
+    assert html["contributor"] == "Alice" and html["publisher"] == "Ville de Saint-Exemple"
+    assert html["source_uri"] == str((corpus / "dechets.html").resolve())
+    assert len(html["content_hash"]) == 64 and html["status"] == "published"
+    n_docs, n_revs, n_chunks, n_vecs = counts(commune)
+    assert (n_docs, n_revs) == (6, 6) and n_chunks == n_vecs and n_chunks >= 9
+
+
+def test_re_adding_unchanged_files_does_nothing(commune, corpus):
+    commune.add([corpus])
+    before = counts(commune)
+    s = commune.add([corpus])
+    assert (s.added, s.updated, s.unchanged) == (0, 0, 6)
+    assert counts(commune) == before
+
+
+def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):
+    f = tmp_path / "note.md"
+    f.write_text("# Note\n\nLa mairie ferme à midi.\n\n## Bis\n\nParagraphe stable.\n")
+    commune.add([f])
+    f.write_text("# Note\n\nLa mairie ferme à dix-huit heures.\n\n## Bis\n\nParagraphe stable.\n")
+    s = commune.add([f])
+    assert (s.added, s.updated) == (0, 1)
+    [doc] = commune.documents()
+    with commune.engine.connect() as conn:
+        revs = conn.execute(select(revisions).order_by(revisions.c.number)).all()
+    assert [r.number for r in revs] == [1, 2] and revs[1].parent_id == revs[0].id
+    assert doc["chunks"] == 2
+    hits = commune.search("dix-huit heures")
+    assert "dix-huit" in hits[0].text
+    assert all("midi" not in h.text for h in hits)  # old revision no longer searchable
+
+
+def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus, tmp_path):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (corpus / "empty.txt").write_bytes(b"")
+    s = commune.add([corpus, tmp_path / "missing.txt"])
+    assert (s.added, s.failed) == (6, 3)
+    assert any("broken.pdf: not a readable PDF" in e for e in s.errors)
+    assert any("empty.txt: empty file" in e for e in s.errors)
+    assert any("missing.txt: no such file" in e for e in s.errors)
+    n_docs, n_revs, n_chunks, n_vecs = counts(commune)
+    assert n_docs == n_revs == 6 and n_chunks == n_vecs
+
+
+def test_a_crash_while_storing_keeps_the_database_unchanged(commune, corpus, monkeypatch):
+    commune.add([corpus / "pool.txt"])
+    before = counts(commune)
+    import commune.store.repository as repo
+
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(repo, "bump_generation", explode)  # fails after chunks are inserted
+    with pytest.raises(RuntimeError):
+        commune.add([corpus / "library.md"])
+    assert counts(commune) == before
+
+
+def test_invalid_licence_is_refused_before_anything_is_stored(commune, corpus):
+    with pytest.raises(CommuneError, match="invalid licence 'CC-BY-FOO'.*SPDX"):
+        commune.add([corpus], licence="CC-BY-FOO")
+    assert counts(commune) == (0, 0, 0, 0)
+
+
+def test_directory_source_uri_is_base_plus_relative_path(commune, corpus):
+    sub = corpus / "sub"
+    sub.mkdir()
+    shutil.copy(corpus / "pool.txt", sub / "pool2.txt")
+    (corpus / "logo.png").write_bytes(b"\x89PNG")
+    s = commune.add([corpus], source="https://example.org/docs/")
+    assert s.skipped == 1 and s.failed == 0
+    sources = {d["source_uri"] for d in commune.documents()}
+    assert "https://example.org/docs/sub/pool2.txt" in sources
+    assert "https://example.org/docs/dechets.html" in sources
+
+
+def test_same_file_in_two_collections_is_two_documents(commune, corpus):
+    commune.add([corpus / "pool.txt"], collection="a")
+    commune.add([corpus / "pool.txt"], collection="b")
+    assert {c["name"]: c["documents"] for c in commune.collections()} == {"a": 1, "b": 1}

@@ -1,0 +1,117 @@
+from pathlib import Path
+
+import pytest
+
+from commune.errors import IngestError
+from commune.ingest.chunking import chunk_blocks, split_sentences
+from commune.ingest.model import Block
+from commune.ingest.readers import read_file
+from tests.fixtures import HTML_PAGE, MARKDOWN_EN, make_docx, make_odt, make_pdf
+
+
+def read(path: Path):  # type: ignore[no-untyped-def]
+    return read_file(path.read_bytes(), path)
+
+
+def test_html_keeps_main_content_with_headings_and_drops_navigation(tmp_path):
+    p = tmp_path / "page.html"
+    p.write_text(HTML_PAGE, encoding="utf-8")
+    doc = read(p)
+    assert doc.title == "Gestion des déchets"
+    texts = " ".join(b.text for b in doc.blocks)
+    assert "ordures ménagères" in texts
+    assert "Plan du site" not in texts and "mentions légales" not in texts
+    tri = next(b for b in doc.blocks if "bac jaune" in b.text)
+    assert tri.headings == ("Gestion des déchets", "Tri sélectif")
+    assert tri.anchor == "tri"
+
+
+def test_markdown_headings_become_heading_paths(tmp_path):
+    p = tmp_path / "lib.md"
+    p.write_text(MARKDOWN_EN, encoding="utf-8")
+    doc = read(p)
+    assert doc.title == "Library services"
+    borrow = next(b for b in doc.blocks if "eight books" in b.text)
+    assert borrow.headings == ("Library services", "Borrowing books")
+    assert "\n" not in borrow.text  # soft line breaks are joined
+
+
+def test_pdf_text_keeps_its_page_number(tmp_path):
+    p = tmp_path / "a.pdf"
+    p.write_bytes(make_pdf(["Première page sur l'état civil.", "Second page about parking."]))
+    doc = read(p)
+    assert [(b.page, b.text) for b in doc.blocks] == [
+        (1, "Première page sur l'état civil."),
+        (2, "Second page about parking."),
+    ]
+
+
+def test_odt_and_docx_headings(tmp_path):
+    sections = [("Horaires", ["Ouvert le lundi."]), ("Tarifs", ["Gratuit pour les enfants."])]
+    odt = read(make_odt(tmp_path / "a.odt", "Piscine", sections))
+    docx = read(make_docx(tmp_path / "a.docx", "Piscine", sections))
+    for doc in (odt, docx):
+        assert doc.title == "Piscine"
+        assert [(b.headings, b.text) for b in doc.blocks] == [
+            (("Piscine", "Horaires"), "Ouvert le lundi."),
+            (("Piscine", "Tarifs"), "Gratuit pour les enfants."),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.md", b"  \n\n ", "empty file"),
+        ("latin1.txt", "Arrêté du maire".encode("latin-1"), "not valid UTF-8"),
+        ("binary.txt", b"\x00\x01\x02binary", "looks binary"),
+        ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "not a readable PDF"),
+        ("broken.docx", b"PK\x03\x04 not a zip", "not a readable Word document"),
+        ("broken.odt", b"not a zip at all", "not a readable OpenDocument"),
+        ("image.png", b"\x89PNG\r\n\x1a\n....", "unsupported type .png"),
+        ("noext", b"some text", "unsupported type (no extension)"),
+    ],
+)
+def test_bad_files_raise_one_line_errors_that_say_what_to_do(tmp_path, name, data, message):
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(IngestError) as err:
+        read(p)
+    assert message in str(err.value)
+    assert name in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_pdf_without_text_suggests_ocr(tmp_path):
+    p = tmp_path / "scan.pdf"
+    p.write_bytes(make_pdf([""]))
+    with pytest.raises(IngestError, match="OCR"):
+        read(p)
+
+
+def test_chunks_never_span_sections_or_pages():
+    blocks = [
+        Block("Alpha one. " * 10, ("A",)),
+        Block("Alpha two.", ("A",)),
+        Block("Beta.", ("A", "B")),
+        Block("Page two.", ("A", "B"), page=2),
+    ]
+    chunks = chunk_blocks(blocks, target_words=100, max_words=200)
+    assert [(c.headings, c.page) for c in chunks] == [
+        (("A",), None), (("A", "B"), None), (("A", "B"), 2),
+    ]
+    assert chunks[0].text.endswith("Alpha two.")
+
+
+def test_long_paragraphs_split_at_sentence_ends():
+    para = " ".join(f"Sentence number {i} is here." for i in range(100))
+    chunks = chunk_blocks([Block(para)], target_words=50, max_words=60)
+    assert len(chunks) > 5
+    assert all(len(c.text.split()) <= 60 for c in chunks)
+    assert all(c.text.endswith("here.") for c in chunks)
+
+
+def test_sentence_splitter_keeps_abbreviated_numbers():
+    assert split_sentences("Voir la section 6.2. Elle explique apt. Puis lire.") == [
+        "Voir la section 6.2.", "Elle explique apt.", "Puis lire.",
+    ]
