@@ -24,6 +24,7 @@ demo: $(VENV)/.base
 
 test: $(VENV)/.test
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check --quiet src tests
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.base

@@ -14,8 +14,10 @@ _real_connect = socket.socket.connect
 
 def _guarded_connect(self, address):  # type: ignore[no-untyped-def]
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")) and not (
-        self.family == socket.AF_UNIX
+    if (
+        isinstance(host, str)
+        and not (host.startswith("127.") or host in ("::1", "localhost"))
+        and not (self.family == socket.AF_UNIX)
     ):
         raise RuntimeError(f"tests must not reach the network (tried {address!r})")
     return _real_connect(self, address)
@@ -51,23 +53,41 @@ def corpus(tmp_path: Path) -> Path:
     (d / "library.md").write_text(MARKDOWN_EN, encoding="utf-8")
     (d / "pool.txt").write_text(TEXT_EN, encoding="utf-8")
     (d / "etat-civil.pdf").write_bytes(
-        make_pdf([
-            "Pour obtenir un acte de naissance, adressez une demande au service de l'état civil.",
-            "La carte d'identité se renouvelle en mairie sur rendez-vous avec une photo récente.",
-        ])
+        make_pdf(
+            [
+                "Pour obtenir un acte de naissance, adressez une demande au service "
+                "de l'état civil.",
+                "La carte d'identité se renouvelle en mairie sur rendez-vous "
+                "avec une photo récente.",
+            ]
+        )
     )
-    make_odt(d / "cantine.odt", "Restauration scolaire", [
-        ("Inscription à la cantine", [
-            "L'inscription à la cantine scolaire se fait en ligne avant le début de chaque "
-            "trimestre, avec le quotient familial de la caisse d'allocations familiales."
-        ]),
-        ("Menus", ["Les menus de la semaine sont affichés à l'entrée de chaque école."]),
-    ])
-    make_docx(d / "parking.docx", "Parking permits", [
-        ("Residents", [
-            "Residents of the old town apply for a parking permit at the town hall with "
-            "proof of address and the vehicle registration certificate."
-        ]),
-        ("Visitors", ["Visitors park in the free car park next to the railway station."]),
-    ])
+    make_odt(
+        d / "cantine.odt",
+        "Restauration scolaire",
+        [
+            (
+                "Inscription à la cantine",
+                [
+                    "L'inscription à la cantine scolaire se fait en ligne avant le début de chaque "
+                    "trimestre, avec le quotient familial de la caisse d'allocations familiales."
+                ],
+            ),
+            ("Menus", ["Les menus de la semaine sont affichés à l'entrée de chaque école."]),
+        ],
+    )
+    make_docx(
+        d / "parking.docx",
+        "Parking permits",
+        [
+            (
+                "Residents",
+                [
+                    "Residents of the old town apply for a parking permit at the town hall with "
+                    "proof of address and the vehicle registration certificate."
+                ],
+            ),
+            ("Visitors", ["Visitors park in the free car park next to the railway station."]),
+        ],
+    )
     return d

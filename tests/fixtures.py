@@ -37,7 +37,9 @@ def make_pdf(pages: list[str]) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
     for off in offsets:
         out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -70,7 +72,8 @@ def make_docx(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> 
 
 HTML_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Gestion des déchets</title></head><body>
-<nav><a href="/">Accueil</a> | <a href="/plan">Plan du site</a> | <a href="/contact">Contact</a></nav>
+<nav><a href="/">Accueil</a> | <a href="/plan">Plan du site</a> |
+<a href="/contact">Contact</a></nav>
 <header><p>Mairie de Saint-Exemple — portail des services municipaux en ligne</p></header>
 <main>
 <h1 id="dechets">Gestion des déchets</h1>

@@ -16,14 +16,23 @@ def counts(commune):  # type: ignore[no-untyped-def]
 
 
 def test_every_format_is_ingested_with_provenance(commune, corpus):
-    s = commune.add([corpus], collection="mairie", licence="etalab-2.0",
-                    contributor="Alice", publisher="Ville de Saint-Exemple")
+    s = commune.add(
+        [corpus],
+        collection="mairie",
+        licence="etalab-2.0",
+        contributor="Alice",
+        publisher="Ville de Saint-Exemple",
+    )
     assert (s.added, s.failed, s.unchanged) == (6, 0, 0)
     docs = {d["title"]: d for d in commune.documents("mairie")}
-    assert set(docs) == {"Gestion des déchets", "Library services", "Swimming pool",
-                         "Restauration scolaire", "Parking permits",
-                         "Pour obtenir un acte de naissance, adressez une demande au service de "
-                         "l'état civil."}
+    assert set(docs) == {
+        "Gestion des déchets",
+        "Library services",
+        "Swimming pool",
+        "Restauration scolaire",
+        "Parking permits",
+        "Pour obtenir un acte de naissance, adressez une demande au service de l'état civil.",
+    }
     html = docs["Gestion des déchets"]
     assert html["language"] == "fr" and docs["Library services"]["language"] == "en"
     assert html["licence"] == "etalab-2.0"

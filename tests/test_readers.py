@@ -98,7 +98,9 @@ def test_chunks_never_span_sections_or_pages():
     ]
     chunks = chunk_blocks(blocks, target_words=100, max_words=200)
     assert [(c.headings, c.page) for c in chunks] == [
-        (("A",), None), (("A", "B"), None), (("A", "B"), 2),
+        (("A",), None),
+        (("A", "B"), None),
+        (("A", "B"), 2),
     ]
     assert chunks[0].text.endswith("Alpha two.")
 
@@ -113,5 +115,7 @@ def test_long_paragraphs_split_at_sentence_ends():
 
 def test_sentence_splitter_keeps_abbreviated_numbers():
     assert split_sentences("Voir la section 6.2. Elle explique apt. Puis lire.") == [
-        "Voir la section 6.2.", "Elle explique apt.", "Puis lire.",
+        "Voir la section 6.2.",
+        "Elle explique apt.",
+        "Puis lire.",
     ]

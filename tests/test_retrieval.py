@@ -42,7 +42,16 @@ def test_cross_lingual_question_finds_the_other_language(loaded):
 def test_hits_carry_the_search_contract_fields(loaded):
     hit = loaded.search("bac jaune", k=1)[0]
     data = hit.to_json()
-    for key in ("document_id", "chunk_id", "title", "source", "section", "score", "licence", "text"):
+    for key in (
+        "document_id",
+        "chunk_id",
+        "title",
+        "source",
+        "section",
+        "score",
+        "licence",
+        "text",
+    ):
         assert key in data
     assert data["section"] == "Tri sélectif" and data["licence"] == "etalab-2.0"
 

@@ -4,7 +4,13 @@ from commune.text.lang import detect
 
 def test_french_elisions_are_split_from_the_word():
     assert words("l'installation d'un paquet qu'il faut jusqu'à lorsqu'on") == [
-        "installation", "un", "paquet", "il", "faut", "à", "on",
+        "installation",
+        "un",
+        "paquet",
+        "il",
+        "faut",
+        "à",
+        "on",
     ]
 
 
@@ -25,7 +31,11 @@ def test_french_and_english_stemming_conflate_inflections():
 
 
 def test_stopwords_are_dropped_and_technical_tokens_kept_whole():
-    assert analyze("le fichier sources.list et apt-get", "fr") == ["fichi", "sources.list", "apt-get"]
+    assert analyze("le fichier sources.list et apt-get", "fr") == [
+        "fichi",
+        "sources.list",
+        "apt-get",
+    ]
 
 
 def test_query_analysis_uses_both_languages_without_function_words():
@@ -38,12 +48,18 @@ def test_language_detection_on_questions_and_paragraphs():
     assert detect("Comment installer un paquet ?") == "fr"
     assert detect("How do I install a package?") == "en"
     assert detect("configurer le réseau") == "fr"
-    assert detect(
-        "Les habitants peuvent consulter le registre des délibérations du conseil municipal "
-        "à la mairie, aux heures d'ouverture du secrétariat."
-    ) == "fr"
-    assert detect(
-        "Residents can consult the register of council decisions at the town hall during "
-        "the opening hours of the office."
-    ) == "en"
+    assert (
+        detect(
+            "Les habitants peuvent consulter le registre des délibérations du conseil municipal "
+            "à la mairie, aux heures d'ouverture du secrétariat."
+        )
+        == "fr"
+    )
+    assert (
+        detect(
+            "Residents can consult the register of council decisions at the town hall during "
+            "the opening hours of the office."
+        )
+        == "en"
+    )
     assert detect("12345", default="en") == "en"

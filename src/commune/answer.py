@@ -27,7 +27,9 @@ MIN_COSINE = 0.42
 MAX_SENTENCES = 3
 
 NOTHING_FOUND = {
-    "fr": "Je n'ai trouvé aucun passage pertinent dans les documents pour répondre à cette question.",
+    "fr": (
+        "Je n'ai trouvé aucun passage pertinent dans les documents pour répondre à cette question."
+    ),
     "en": "I found no relevant passage in the documents to answer this question.",
 }
 
@@ -87,7 +89,7 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
     cos = sent_vecs @ vectors
     q_terms = {lang_: set(analyze(question, lang_)) for lang_ in ("fr", "en")}
     scores = []
-    for (hi, pos, sentence), c in zip(candidates, cos, strict=True):
+    for (hi, _pos, sentence), c in zip(candidates, cos, strict=True):
         hit = relevant[hi]
         terms = set(analyze(sentence, hit.language if hit.language in q_terms else "en"))
         wanted = q_terms.get(hit.language, q_terms["en"])
@@ -120,9 +122,21 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
         place = (h.document_id, h.section, h.page)
         if place not in numbers:
             numbers[place] = len(numbers) + 1
-            sources.append(Source(numbers[place], h.document_id, h.chunk_id, h.title, h.section,
-                                  h.source, h.anchor, h.page, h.licence, h.contributor,
-                                  h.publisher))
+            sources.append(
+                Source(
+                    numbers[place],
+                    h.document_id,
+                    h.chunk_id,
+                    h.title,
+                    h.section,
+                    h.source,
+                    h.anchor,
+                    h.page,
+                    h.licence,
+                    h.contributor,
+                    h.publisher,
+                )
+            )
         sentences.append({"text": sentence, "source": numbers[place]})
     text = " ".join(f"{s['text']} [{s['source']}]" for s in sentences)
     return Answer(question, lang, text, found=True, sentences=sentences, sources=sources)

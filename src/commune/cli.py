@@ -67,8 +67,15 @@ def cli(ctx: click.Context, home: str) -> None:
     help="Source URI. For a directory, the base URI: each file's source is BASE/relative/path.",
 )
 @click.pass_context
-def add(ctx: click.Context, paths: tuple[str, ...], collection: str | None, licence: str | None,
-        contributor: str | None, publisher: str | None, source: str | None) -> None:
+def add(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    collection: str | None,
+    licence: str | None,
+    contributor: str | None,
+    publisher: str | None,
+    source: str | None,
+) -> None:
     """Add files or directories (txt, md, html, pdf, odt, docx) to the commons.
 
     Unchanged files are skipped; a changed file becomes a new revision of its
@@ -85,9 +92,15 @@ def add(ctx: click.Context, paths: tuple[str, ...], collection: str | None, lice
             bar["bar"].__enter__()
         bar["bar"].update(1)
 
-    summary = commune.add(list(paths), collection=collection, licence=licence,
-                          contributor=contributor, publisher=publisher, source=source,
-                          progress=progress)
+    summary = commune.add(
+        list(paths),
+        collection=collection,
+        licence=licence,
+        contributor=contributor,
+        publisher=publisher,
+        source=source,
+        progress=progress,
+    )
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
     if summary.added or summary.updated:
@@ -119,11 +132,15 @@ def _print_hits(hits: list[Any]) -> None:
 @click.option("--collection", help="Search only this collection.")
 @click.option("-k", "k", default=10, show_default=True, type=int, help="Number of hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
-@click.option("--batch", type=click.File("r", encoding="utf-8"),
-              help="Read one query per line; print one JSON line per query.")
+@click.option(
+    "--batch",
+    type=click.File("r", encoding="utf-8"),
+    help="Read one query per line; print one JSON line per query.",
+)
 @click.pass_context
-def search(ctx: click.Context, query: str | None, collection: str | None, k: int,
-           as_json: bool, batch: Any) -> None:
+def search(
+    ctx: click.Context, query: str | None, collection: str | None, k: int, as_json: bool, batch: Any
+) -> None:
     """Search the commons (hybrid lexical + semantic)."""
     if (query is None) == (batch is None):
         raise click.UsageError("give either a QUERY or --batch FILE")
@@ -165,7 +182,9 @@ def ask(ctx: click.Context, question: str, collection: str | None, as_json: bool
             section = f" — {s.section}" if s.section else ""
             where = s.source + (f"#{s.anchor}" if s.anchor and s.source.startswith("http") else "")
             page = f", page {s.page}" if s.page else ""
-            click.echo(f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or 'licence unknown'})")
+            click.echo(
+                f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or 'licence unknown'})"
+            )
 
 
 @cli.command()
@@ -180,8 +199,10 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
         click.echo(_json(docs))
         return
     for d in docs:
-        click.echo(f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} chunks  "
-                   f"{d['licence'] or '-':<30} {d['title']}")
+        click.echo(
+            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} chunks  "
+            f"{d['licence'] or '-':<30} {d['title']}"
+        )
 
 
 @cli.command()

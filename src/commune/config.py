@@ -88,7 +88,9 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         try:
             raw = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file} is not valid TOML: {exc}", "fix the file or remove it")
+            raise ConfigError(
+                f"{file} is not valid TOML: {exc}", "fix the file or remove it"
+            ) from None
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _SECTIONS:

@@ -19,7 +19,9 @@ from commune.store import repository as repo
 class Commune:
     """One commune home: its database, its indexes and its models (all opened lazily)."""
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, settings: Settings | None = None):
+    def __init__(
+        self, home: str | os.PathLike[str] | None = None, settings: Settings | None = None
+    ):
         self.settings = settings or load_settings(home)
         self._engine: Engine | None = None
         self._catalog = None
@@ -102,9 +104,12 @@ class Commune:
 
             licence = normalise(licence)
         return ingest_paths(
-            self.engine, self.settings, list(paths),
+            self.engine,
+            self.settings,
+            list(paths),
             collection or self.settings.default_collection,
-            Provenance(licence, contributor, publisher, source), progress,
+            Provenance(licence, contributor, publisher, source),
+            progress,
         )
 
     # -- retrieve and answer ---------------------------------------------------------------------
@@ -125,12 +130,23 @@ class Commune:
             d = details[cid]
             hits.append(
                 Hit(
-                    document_id=d["document_id"], chunk_id=cid, title=d["title"],
-                    source=d["source_uri"], section=d["heading_path"], score=round(score, 6),
-                    licence=d["licence"], text=d["text"], collection=d["collection"],
-                    language=d["language"], anchor=d["anchor"], page=d["page"],
-                    contributor=d["contributor"], publisher=d["publisher"],
-                    lexical_rank=lr, dense_rank=dr, cosine=round(cos, 4),
+                    document_id=d["document_id"],
+                    chunk_id=cid,
+                    title=d["title"],
+                    source=d["source_uri"],
+                    section=d["heading_path"],
+                    score=round(score, 6),
+                    licence=d["licence"],
+                    text=d["text"],
+                    collection=d["collection"],
+                    language=d["language"],
+                    anchor=d["anchor"],
+                    page=d["page"],
+                    contributor=d["contributor"],
+                    publisher=d["publisher"],
+                    lexical_rank=lr,
+                    dense_rank=dr,
+                    cosine=round(cos, 4),
                     coverage=round(coverage(q, set(d["terms"].split()), weights), 4),
                 )
             )

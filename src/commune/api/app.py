@@ -30,8 +30,11 @@ class AskRequest(BaseModel):
 
 def create_app(commune: Commune | None = None) -> FastAPI:
     commune = commune or Commune()
-    app = FastAPI(title="Commune", version=__version__,
-                  description="Cited answers from a cooperative's documents commons.")
+    app = FastAPI(
+        title="Commune",
+        version=__version__,
+        description="Cited answers from a cooperative's documents commons.",
+    )
     app.state.commune = commune
 
     @app.exception_handler(NotFound)
@@ -64,8 +67,9 @@ def create_app(commune: Commune | None = None) -> FastAPI:
         return answer.to_json()
 
     @app.get("/api/documents")
-    def list_documents(collection: str | None = None, limit: int = 100,
-                       offset: int = 0) -> list[dict[str, Any]]:
+    def list_documents(
+        collection: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
         if not 0 < limit <= 1000 or offset < 0:
             raise ValueError(f"limit must be 1..1000 and offset >= 0, got {limit}, {offset}")
         return commune.documents(collection, limit, offset)

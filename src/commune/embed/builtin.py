@@ -54,7 +54,9 @@ class E5Small(Embedder):
                 ) from None
             self._model = E5()
         # e5 was trained with "query: " / "passage: " prefixes; the package adds them.
-        return np.asarray(self._model.query(texts) if kind == "query" else self._model.passage(texts))
+        return np.asarray(
+            self._model.query(texts) if kind == "query" else self._model.passage(texts)
+        )
 
 
 register(UseMultilingual.name)(UseMultilingual)

@@ -9,7 +9,9 @@ import numpy as np
 
 
 class LexicalIndex(Protocol):
-    def search(self, terms: list[str], k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, terms: list[str], k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers and scores of the best ``k`` rows (only rows where ``mask`` is True)."""
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
@@ -19,7 +21,9 @@ class LexicalIndex(Protocol):
 
 
 class VectorIndex(Protocol):
-    def search(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers and cosine similarities of the nearest ``k`` rows."""
 
     def save(self, directory: Path) -> None: ...

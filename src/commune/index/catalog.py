@@ -98,9 +98,14 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     try:
         catalog.lexical.save(tmp / "lexical")
         catalog.dense.save(tmp / "dense")
-        np.savez(tmp / "rows.npz", chunk_ids=catalog.chunk_ids, collection_ids=catalog.collection_ids)
-        (tmp / "info.json").write_text(json.dumps({"generation": catalog.generation,
-                                                   "model": catalog.model, "rows": len(catalog)}))
+        np.savez(
+            tmp / "rows.npz", chunk_ids=catalog.chunk_ids, collection_ids=catalog.collection_ids
+        )
+        (tmp / "info.json").write_text(
+            json.dumps(
+                {"generation": catalog.generation, "model": catalog.model, "rows": len(catalog)}
+            )
+        )
         if final.exists():
             shutil.rmtree(tmp)
             return
@@ -116,7 +121,10 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
 def _read(path: Path, gen: int, model: str) -> Catalog:
     rows = np.load(path / "rows.npz")
     return Catalog(
-        generation=gen, model=model, chunk_ids=rows["chunk_ids"],
-        collection_ids=rows["collection_ids"], lexical=Bm25Index.load(path / "lexical"),
+        generation=gen,
+        model=model,
+        chunk_ids=rows["chunk_ids"],
+        collection_ids=rows["collection_ids"],
+        lexical=Bm25Index.load(path / "lexical"),
         dense=MatrixIndex.load(path / "dense"),
     )

@@ -18,16 +18,72 @@ from commune.ingest.model import Block, Parsed
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 # Elements whose own inline text is one block. Containers count too: DocBook
 # writes paragraphs as <div class="para"> with nested <div>s inside.
-_BLOCKS = {"p", "li", "pre", "blockquote", "dd", "dt", "tr", "figcaption", "caption",
-           "div", "section", "article", "main", "body", "address"}
-_STRUCTURE = _BLOCKS | set(_HEADINGS) | {"ul", "ol", "dl", "table", "thead", "tbody", "tfoot",
-                                         "td", "th", "figure", "details", "summary"}
-_BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-                "template", "svg", "button", "select", "iframe", "head")
+_BLOCKS = {
+    "p",
+    "li",
+    "pre",
+    "blockquote",
+    "dd",
+    "dt",
+    "tr",
+    "figcaption",
+    "caption",
+    "div",
+    "section",
+    "article",
+    "main",
+    "body",
+    "address",
+}
+_STRUCTURE = (
+    _BLOCKS
+    | set(_HEADINGS)
+    | {
+        "ul",
+        "ol",
+        "dl",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "td",
+        "th",
+        "figure",
+        "details",
+        "summary",
+    }
+)
+_BOILERPLATE = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "template",
+    "svg",
+    "button",
+    "select",
+    "iframe",
+    "head",
+)
 # Navigation that pages mark by class rather than by element (DocBook, Sphinx,
 # most CMS themes): tables of contents, breadcrumbs, previous/next bars.
-_BOILERPLATE_CLASSES = {"toc", "navheader", "navfooter", "docnav", "breadcrumb", "breadcrumbs",
-                        "sidebar", "menu", "skip-link", "sphinxsidebar", "related"}
+_BOILERPLATE_CLASSES = {
+    "toc",
+    "navheader",
+    "navfooter",
+    "docnav",
+    "breadcrumb",
+    "breadcrumbs",
+    "sidebar",
+    "menu",
+    "skip-link",
+    "sphinxsidebar",
+    "related",
+}
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -86,10 +142,16 @@ def read_html(data: bytes, path: Path) -> Parsed:
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else ""
 
-    main_text = trafilatura.extract(
-        data.decode("utf-8", errors="replace") if not _declares_charset(data) else data,
-        favor_recall=True, include_tables=True, include_comments=False, deduplicate=False,
-    ) or ""
+    main_text = (
+        trafilatura.extract(
+            data.decode("utf-8", errors="replace") if not _declares_charset(data) else data,
+            favor_recall=True,
+            include_tables=True,
+            include_comments=False,
+            deduplicate=False,
+        )
+        or ""
+    )
     main = _shingles(main_text, 3)
     judge = len(_WORD.findall(main_text)) >= 30
 

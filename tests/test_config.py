@@ -1,0 +1,54 @@
+import pytest
+
+from commune.config import load_settings, resolve_home
+from commune.errors import ConfigError
+
+
+def test_home_from_argument_env_or_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_home() == tmp_path / "commune-data"
+    monkeypatch.setenv("COMMUNE_HOME", str(tmp_path / "env"))
+    assert resolve_home() == tmp_path / "env"
+    assert resolve_home(tmp_path / "arg") == tmp_path / "arg"
+
+
+def test_defaults_without_a_config_file(tmp_path):
+    s = load_settings(tmp_path)
+    assert s.database_url == f"sqlite:///{tmp_path / 'commune.db'}"
+    assert s.retrieval.embedder == "use-multilingual-v3"
+
+
+def test_config_file_is_read(tmp_path):
+    (tmp_path / "commune.toml").write_text("[retrieval]\nrrf_k = 20\ndense_weight = 2\n")
+    s = load_settings(tmp_path)
+    assert s.retrieval.rrf_k == 20 and s.retrieval.dense_weight == 2.0
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[retrieval]\nrrf = 3\n", "unknown key retrieval.rrf"),
+        ("[retrieval]\nrrf_k = 'sixty'\n", "retrieval.rrf_k in commune.toml must be int"),
+        ("[chunking]\nmax_words = -5\n", "must be greater than 0, got -5"),
+        ("colour = 'blue'\n", "unknown key colour"),
+        ("retrieval = 3\n", "[retrieval] in commune.toml must be a table"),
+        ("[retrieval\n", "is not valid TOML"),
+        ("database_url = 'nowhere'\n", "database_url in commune.toml must be a SQLAlchemy URL"),
+    ],
+)
+def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):
+    (tmp_path / "commune.toml").write_text(toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert message in str(err.value)
+
+
+def test_unknown_embedder_names_the_available_ones(tmp_path, corpus):
+    from commune.core import Commune
+
+    (tmp_path / "commune.toml").write_text('[retrieval]\nembedder = "word2vec"\n')
+    with (
+        Commune(tmp_path) as c,
+        pytest.raises(Exception, match="unknown embedding model 'word2vec'.*use-multilingual-v3"),
+    ):
+        c.add([corpus / "pool.txt"])

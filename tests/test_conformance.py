@@ -1,0 +1,123 @@
+"""Conformance kits: every embedding backend and every index passes the same tests.
+
+A new backend subclasses the kit and overrides one fixture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from commune.embed import available, get_embedder
+from commune.index.dense import MatrixIndex
+from commune.index.lexical import Bm25Index
+
+
+class EmbedderKit:
+    @pytest.fixture
+    def embedder(self):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def test_shapes_dtype_and_norm(self, embedder):
+        v = embedder.embed_passages(["Le conseil municipal se réunit le lundi.", "Hello."])
+        assert v.shape == (2, embedder.dim) and v.dtype == np.float32
+        assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+        assert embedder.embed_passages([]).shape == (0, embedder.dim)
+
+    def test_batches_agree_with_single_calls(self, embedder):
+        texts = [f"Document numéro {i} sur la voirie." for i in range(embedder.batch_size + 3)]
+        batched = embedder.embed_passages(texts)
+        single = np.vstack([embedder.embed_passages([t]) for t in texts[:2]])
+        assert np.allclose(batched[:2], single, atol=1e-3)
+
+    def test_meaning_beats_surface(self, embedder):
+        q = embedder.embed_queries(["When does the library open?"])[0]
+        p = embedder.embed_passages(
+            [
+                "La bibliothèque ouvre du mardi au samedi à dix heures.",  # same meaning, French
+                "The swimming pool closes for maintenance in August.",
+            ]
+        )
+        assert p[0] @ q > p[1] @ q
+
+    def test_provenance_is_declared(self, embedder):
+        assert embedder.licence and embedder.origin and embedder.name in available()
+
+
+class TestUse(EmbedderKit):
+    @pytest.fixture
+    def embedder(self):  # type: ignore[no-untyped-def]
+        return get_embedder("use-multilingual-v3")
+
+
+class TestE5(EmbedderKit):
+    @pytest.fixture
+    def embedder(self):  # type: ignore[no-untyped-def]
+        return get_embedder("e5-small")
+
+
+class LexicalKit:
+    @pytest.fixture
+    def build(self):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    CORPUS = [["chat", "noir"], ["chien", "noir", "noir"], ["oiseau"], ["chat", "chat", "gris"]]
+
+    def test_ranks_by_bm25_and_ignores_unknown_terms(self, build):
+        idx = build(self.CORPUS)
+        rows, scores = idx.search(["chat", "inconnu"], 10, None)
+        assert list(rows) == [3, 0] and scores[0] > scores[1] > 0
+
+    def test_mask_and_no_match(self, build):
+        idx = build(self.CORPUS)
+        rows, _ = idx.search(["noir"], 10, np.array([False, True, True, True]))
+        assert list(rows) == [1]
+        assert len(idx.search(["zèbre"], 10, None)[0]) == 0
+
+    def test_rare_terms_weigh_more(self, build):
+        w = build(self.CORPUS).term_weights(["noir", "oiseau"])
+        assert w["oiseau"] > w["noir"] > 0
+
+    def test_save_and_load_round_trip(self, build, tmp_path):
+        idx = build(self.CORPUS)
+        idx.save(tmp_path / "ix")
+        again = type(idx).load(tmp_path / "ix")
+        a, b = idx.search(["chat", "noir"], 4, None), again.search(["chat", "noir"], 4, None)
+        assert list(a[0]) == list(b[0]) and np.allclose(a[1], b[1])
+
+    def test_empty_index(self, build):
+        assert len(build([]).search(["chat"], 3, None)[0]) == 0
+
+
+class TestBm25(LexicalKit):
+    @pytest.fixture
+    def build(self):  # type: ignore[no-untyped-def]
+        return Bm25Index.build
+
+
+class VectorKit:
+    @pytest.fixture
+    def build(self):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def test_exact_nearest_neighbours_with_mask(self, build, tmp_path):
+        rng = np.random.default_rng(0)
+        m = rng.normal(size=(200, 16)).astype(np.float32)
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+        idx = build(m)
+        rows, sims = idx.search(m[17], 3, None)
+        assert rows[0] == 17 and sims[0] == pytest.approx(1.0, abs=1e-5)
+        assert list(rows) == list(np.argsort(-(m @ m[17]))[:3])
+        mask = np.ones(200, dtype=bool)
+        mask[17] = False
+        assert 17 not in idx.search(m[17], 5, mask)[0]
+        idx.save(tmp_path / "v")
+        assert list(type(idx).load(tmp_path / "v").search(m[3], 2, None)[0]) == list(
+            idx.search(m[3], 2, None)[0]
+        )
+
+
+class TestMatrix(VectorKit):
+    @pytest.fixture
+    def build(self):  # type: ignore[no-untyped-def]
+        return MatrixIndex.build

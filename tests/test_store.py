@@ -1,0 +1,23 @@
+from commune.store.db import open_database, table_names
+
+
+def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = open_database(url)
+    expected = {
+        "collections",
+        "documents",
+        "revisions",
+        "chunks",
+        "embeddings",
+        "meta",
+        "ingest_runs",
+        "alembic_version",
+    }
+    assert expected <= set(table_names(engine))
+    engine.dispose()
+    engine = open_database(url)  # second open: nothing to do, nothing broken
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0001"
+        assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
