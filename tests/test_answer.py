@@ -44,3 +44,16 @@ def test_nothing_relevant_says_so_plainly(loaded):
 def test_empty_question_is_refused(loaded):
     with pytest.raises(ValueError, match="question is empty"):
         loaded.ask(" ")
+
+
+def test_a_sentence_found_in_two_documents_is_quoted_once(commune, tmp_path):
+    text = (
+        "# Recherche\n\nUse dpkg -S to find which package contains a given file on the system. "
+        "The command apt-file searches packages that are not installed yet.\n"
+    )
+    for name in ("fr.md", "en.md"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    commune.add([tmp_path / "fr.md", tmp_path / "en.md"])
+    a = commune.ask("Which package contains a given file?")
+    quoted = [s["text"] for s in a.sentences]
+    assert len(quoted) == len(set(quoted)) and quoted

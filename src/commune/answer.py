@@ -101,10 +101,15 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
     order = np.argsort(-np.asarray(scores), kind="stable")
     chosen: list[int] = []
     per_hit: dict[int, int] = {}
+    seen: set[str] = set()
     for i in order.tolist():
         hi = candidates[i][0]
-        if per_hit.get(hi, 0) >= 2:
+        # The same sentence can stand in two documents (a page and its partly
+        # untranslated copy): quote it once.
+        key = " ".join(candidates[i][2].lower().split())
+        if per_hit.get(hi, 0) >= 2 or key in seen:
             continue
+        seen.add(key)
         chosen.append(i)
         per_hit[hi] = per_hit.get(hi, 0) + 1
         if len(chosen) == MAX_SENTENCES:

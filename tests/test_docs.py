@@ -1,0 +1,24 @@
+"""Documentation generated from the code must not drift from it."""
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_cli_reference_is_up_to_date():
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "scripts" / "gen_cli_docs.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert current == gen.render(), (
+        "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"
+    )
+
+
+def test_readme_names_every_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    from commune.cli import cli
+
+    for name in cli.commands:
+        assert f"commune {name}" in readme, f"README does not mention `commune {name}`"
