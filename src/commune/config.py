@@ -42,11 +42,68 @@ class ChunkSettings:
 
 
 @dataclass(frozen=True)
+class GenerationSettings:
+    default_model: str = "smollm2"
+    max_tokens: int = 400
+    passages: int = 5
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """One generator: a local GGUF file, or an OpenAI-compatible endpoint."""
+
+    backend: str
+    path: str | None = None  # llamacpp
+    base_url: str | None = None  # openai
+    model: str | None = None  # openai: the endpoint's model name
+    api_key_env: str | None = None  # openai: environment variable holding the key
+    n_ctx: int = 4096
+    threads: int = 2
+    temperature: float = 0.1
+    licence: str | None = None
+    origin: str | None = None
+
+
+_MODEL_KEYS = {
+    "llamacpp": {"backend", "path", "n_ctx", "threads", "temperature", "licence", "origin"},
+    "openai": {"backend", "base_url", "model", "api_key_env", "temperature", "licence", "origin"},
+}
+_MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
+
+
+def _model(name: str, raw: Any) -> ModelSettings:
+    where = f"models.{name} in {CONFIG_FILE}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table, got {raw!r}")
+    backend = raw.get("backend")
+    if backend not in _MODEL_KEYS:
+        raise ConfigError(f"{where}: backend must be 'llamacpp' or 'openai', got {backend!r}")
+    for key in raw:
+        if key not in _MODEL_KEYS[backend]:
+            allowed = ", ".join(sorted(_MODEL_KEYS[backend]))
+            raise ConfigError(
+                f"unknown key models.{name}.{key} in {CONFIG_FILE}",
+                f"a {backend} model takes: {allowed}",
+            )
+    for key in _MODEL_REQUIRED[backend]:
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ConfigError(f"{where}: {key} is required for a {backend} model")
+    base = raw.get("base_url")
+    if base is not None and not base.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"models.{name}.base_url must start with http:// or https://, got {base!r}"
+        )
+    return ModelSettings(**raw)
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     database_url: str
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    models: dict[str, ModelSettings] = field(default_factory=dict)
     default_collection: str = "default"
 
     @property
@@ -54,7 +111,11 @@ class Settings:
         return self.home / "index"
 
 
-_SECTIONS: dict[str, type] = {"retrieval": RetrievalSettings, "chunking": ChunkSettings}
+_SECTIONS: dict[str, type] = {
+    "retrieval": RetrievalSettings,
+    "chunking": ChunkSettings,
+    "generation": GenerationSettings,
+}
 
 
 def _section(name: str, cls: type, raw: Any) -> Any:
@@ -99,12 +160,17 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             if not isinstance(value, str) or "://" not in value:
                 raise ConfigError(f"database_url in {CONFIG_FILE} must be a SQLAlchemy URL")
             kwargs[key] = value
+        elif key == "models":
+            if not isinstance(value, dict):
+                raise ConfigError(f"[models] in {CONFIG_FILE} must be a table of tables")
+            kwargs[key] = {name: _model(name, spec) for name, spec in value.items()}
         elif key == "default_collection":
             kwargs[key] = str(value)
         else:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
-                "known: database_url, default_collection, [retrieval], [chunking]",
+                "known: database_url, default_collection, [retrieval], [chunking], [generation], "
+                "[models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

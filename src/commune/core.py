@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -152,10 +153,64 @@ class Commune:
             )
         return hits
 
-    def ask(self, question: str, collection: str | None = None):  # type: ignore[no-untyped-def]
-        from commune.answer import extractive_answer
+    def ask(  # type: ignore[no-untyped-def]
+        self,
+        question: str,
+        collection: str | None = None,
+        mode: str = "extractive",
+        model: str | None = None,
+        route: str = "ask",
+    ):
+        """Answer with cited sentences, quoted (extractive) or written by a model (generate)."""
+        from commune.answer import extractive_answer, generated_answer
 
+        if mode not in ("extractive", "generate"):
+            raise ValueError(f"mode must be 'extractive' or 'generate', got {mode!r}")
         if not question.strip():
             raise ValueError("the question is empty: ask something")
+        started = time.perf_counter()
         hits = self.search(question, collection, k=8)
-        return extractive_answer(question, hits, self.embedder)
+        if mode == "generate":
+            answer = generated_answer(
+                question,
+                hits,
+                self.embedder,
+                self.generator(model),
+                self.settings.generation.passages,
+            )
+        else:
+            answer = extractive_answer(question, hits, self.embedder)
+        self.record_usage(
+            route,
+            answer,
+            collection,
+            time.perf_counter() - started,
+            fallback=mode == "generate" and answer.mode != "generate",
+        )
+        return answer
+
+    def generator(self, name: str | None = None):  # type: ignore[no-untyped-def]
+        from commune.generate.registry import get_generator
+
+        return get_generator(self.settings, name)
+
+    def record_usage(
+        self,
+        route: str,
+        answer,
+        collection: str | None,
+        seconds: float,  # type: ignore[no-untyped-def]
+        fallback: bool = False,
+    ) -> None:
+        with self.engine.begin() as conn:
+            repo.record_usage(
+                conn,
+                route=route,
+                mode=answer.mode,
+                model=answer.model,
+                collection=collection,
+                input_tokens=answer.input_tokens,
+                output_tokens=answer.output_tokens,
+                duration_ms=seconds * 1000,
+                fallback=fallback,
+            )

@@ -26,6 +26,8 @@ class SearchRequest(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(min_length=1)
     collection: str | None = None
+    mode: str = Field("extractive", pattern="^(extractive|generate)$")
+    model: str | None = None
 
 
 def create_app(commune: Commune | None = None) -> FastAPI:
@@ -37,17 +39,25 @@ def create_app(commune: Commune | None = None) -> FastAPI:
     )
     app.state.commune = commune
 
+    def error(request: Request, status: int, message: str) -> JSONResponse:
+        body: dict[str, Any] = {"detail": message}
+        if request.url.path.startswith("/v1/"):
+            # OpenAI clients read error.message; show them ours.
+            kind = "not_found_error" if status == 404 else "invalid_request_error"
+            body["error"] = {"message": message, "type": kind, "code": status}
+        return JSONResponse(body, status_code=status)
+
     @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return error(request, 404, str(exc))
 
     @app.exception_handler(CommuneError)
-    async def commune_error(_: Request, exc: CommuneError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+    async def commune_error(request: Request, exc: CommuneError) -> JSONResponse:
+        return error(request, 400, str(exc))
 
     @app.exception_handler(ValueError)
-    async def bad_value(_: Request, exc: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
+        return error(request, 400, str(exc))
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
@@ -63,7 +73,9 @@ def create_app(commune: Commune | None = None) -> FastAPI:
 
     @app.post("/api/ask")
     async def ask(req: AskRequest) -> dict[str, Any]:
-        answer = await run_in_threadpool(commune.ask, req.question, req.collection)
+        answer = await run_in_threadpool(
+            commune.ask, req.question, req.collection, req.mode, req.model
+        )
         return answer.to_json()
 
     @app.get("/api/documents")
@@ -77,6 +89,10 @@ def create_app(commune: Commune | None = None) -> FastAPI:
     @app.get("/api/collections")
     def list_collections() -> list[dict[str, Any]]:
         return commune.collections()
+
+    from commune.api.openai import router
+
+    app.include_router(router(commune))
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:

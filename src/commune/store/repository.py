@@ -308,3 +308,9 @@ def list_documents(
 
 def record_ingest_run(conn: Connection, started: datetime, seconds: float, **counts: int) -> None:
     conn.execute(insert(ingest_runs).values(started_at=started, seconds=seconds, **counts))
+
+
+def record_usage(conn: Connection, **values: Any) -> None:
+    from commune.store.schema import usage
+
+    conn.execute(insert(usage).values(created_at=now(), **values))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -116,4 +117,20 @@ ingest_runs = Table(
     Column("unchanged", Integer, nullable=False),
     Column("failed", Integer, nullable=False),
     Column("chunks", Integer, nullable=False),
+)
+
+usage = Table(
+    "usage",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("route", String(100), nullable=False),
+    Column("mode", String(20), nullable=False),  # extractive | generate
+    Column("model", String(200), nullable=True),
+    Column("collection", String(200), nullable=True),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("fallback", Boolean, nullable=False),  # a generated answer fell back to extractive
+    Index("ix_usage_created_at", "created_at"),
 )

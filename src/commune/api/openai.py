@@ -1,0 +1,170 @@
+"""OpenAI-compatible routes, so members' existing tools can talk to the commons.
+
+``POST /v1/chat/completions`` answers the last user message from the commons.
+``model`` is a configured generator, or ``extractive`` for the model-free
+answer. Extra request field ``collection`` limits retrieval (the openai client
+sends it with ``extra_body``). Responses carry ``citations`` (source URIs, in
+[n] order) and ``commune`` (sources with title, section and licence, the
+answer mode, and any notice). A streamed answer is streamed *after* its
+citations were verified: nobody reads an unchecked sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+EXTRACTIVE = "extractive"
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatRequest(BaseModel):
+    model: str = Field(description="A configured model, or 'extractive'.")
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
+    max_tokens: int | None = Field(None, gt=0)
+    temperature: float | None = None
+
+
+class EmbeddingRequest(BaseModel):
+    model: str
+    input: str | list[str]
+
+
+def _text(content: str | list[dict[str, Any]] | None) -> str:
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return content or ""
+
+
+def _payload(answer: Any) -> dict[str, Any]:
+    return {
+        "mode": answer.mode,
+        "found": answer.found,
+        "notice": answer.notice,
+        "sources": [vars(s) for s in answer.sources],
+    }
+
+
+def router(commune: Any) -> APIRouter:
+    r = APIRouter(prefix="/v1")
+
+    @r.get("/models")
+    def models() -> dict[str, Any]:
+        from commune.embed import available
+        from commune.generate.registry import model_specs
+
+        now = int(time.time())
+        data = [{"id": EXTRACTIVE, "object": "model", "created": now, "owned_by": "commune"}]
+        data += [
+            {"id": name, "object": "model", "created": now, "owned_by": spec.backend}
+            for name, spec in sorted(model_specs(commune.settings).items())
+        ]
+        data += [
+            {"id": name, "object": "model", "created": now, "owned_by": "commune-embedding"}
+            for name in available()
+        ]
+        return {"object": "list", "data": data}
+
+    @r.post("/embeddings")
+    async def embeddings(req: EmbeddingRequest) -> dict[str, Any]:
+        from commune.embed import get_embedder
+
+        texts = [req.input] if isinstance(req.input, str) else req.input
+        if not texts or any(not t for t in texts):
+            raise ValueError("input must be a non-empty string or list of non-empty strings")
+        embedder = get_embedder(req.model)
+        vectors = await run_in_threadpool(embedder.embed_passages, texts)
+        tokens = sum(len(t.split()) for t in texts)
+        return {
+            "object": "list",
+            "model": embedder.name,
+            "data": [
+                {"object": "embedding", "index": i, "embedding": v.tolist()}
+                for i, v in enumerate(vectors)
+            ],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+
+    @r.post("/chat/completions")
+    async def chat(req: ChatRequest, request: Request) -> Any:
+        question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
+        if not question.strip():
+            raise ValueError("messages must contain a user message with text")
+        mode = "extractive" if req.model == EXTRACTIVE else "generate"
+        model = None if mode == "extractive" else req.model
+        answer = await run_in_threadpool(
+            commune.ask, question, req.collection, mode, model, "v1/chat/completions"
+        )
+        ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        created = int(time.time())
+        usage = {
+            "prompt_tokens": answer.input_tokens,
+            "completion_tokens": answer.output_tokens,
+            "total_tokens": answer.input_tokens + answer.output_tokens,
+        }
+        citations = [s.source for s in answer.sources]
+        if not req.stream:
+            return {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": req.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": answer.text},
+                    }
+                ],
+                "usage": usage,
+                "citations": citations,
+                "commune": _payload(answer),
+            }
+
+        def events() -> Iterator[str]:
+            base = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": req.model,
+            }
+            first = {
+                **base,
+                "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}],
+            }
+            yield f"data: {json.dumps(first)}\n\n"
+            words = answer.text.split(" ")
+            for i, word in enumerate(words):
+                piece = word if i == 0 else " " + word
+                chunk = {
+                    **base,
+                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                }
+                yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+            last = {
+                **base,
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                "usage": usage,
+                "citations": citations,
+                "commune": _payload(answer),
+            }
+            yield f"data: {json.dumps(last, ensure_ascii=False, default=str)}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return r

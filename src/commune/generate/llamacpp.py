@@ -1,0 +1,111 @@
+"""A local GGUF model through llama.cpp's prebuilt Python wheel (xllamacpp).
+
+xllamacpp installs in seconds where llama-cpp-python compiles for ~19
+minutes on these machines. The model is loaded on first use and kept.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from commune.generate.base import Completion, Generator, GeneratorUnavailable, Message
+
+
+class LlamaCppGenerator(Generator):
+    backend = "llamacpp"
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        n_ctx: int = 4096,
+        threads: int = 2,
+        max_tokens: int = 400,
+        temperature: float = 0.1,
+    ) -> None:
+        super().__init__(name, max_tokens, temperature)
+        self.path = path
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self._server: Any = None
+        self._lock = threading.Lock()  # one generation at a time on a small CPU box
+
+    def _load(self) -> Any:
+        if self._server is None:
+            try:
+                import xllamacpp as xlc
+            except ImportError:
+                raise GeneratorUnavailable(
+                    "the llama.cpp binding is not installed", "pip install 'commune[local]'"
+                ) from None
+            if not Path(self.path).is_file():
+                raise GeneratorUnavailable(
+                    f"model file not found: {self.path}",
+                    f"fix models.{self.name}.path in commune.toml",
+                )
+            params = xlc.CommonParams()
+            params.model.path = self.path
+            params.model_alias = self.name
+            params.n_ctx = self.n_ctx
+            params.n_parallel = 1
+            params.verbosity = -1
+            params.cpuparams.n_threads = self.threads
+            params.cpuparams_batch.n_threads = self.threads
+            self._server = xlc.Server(params)
+        return self._server
+
+    @property
+    def address(self) -> str:
+        """The OpenAI-compatible HTTP endpoint llama.cpp serves on loopback."""
+        return str(self._load().listening_address)
+
+    def stream(
+        self, messages: list[Message], max_tokens: int | None = None
+    ) -> Iterator[str | Completion]:
+        request = {
+            "messages": messages,
+            "stream": True,
+            "temperature": self.temperature,
+            "max_tokens": max_tokens or self.max_tokens,
+            "stream_options": {"include_usage": True},
+        }
+        events: queue.Queue[Any] = queue.Queue()
+        done = object()
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    self._load().handle_chat_completions(request, events.put)
+            except Exception as exc:  # surfaced in the consumer thread
+                events.put(exc)
+            finally:
+                events.put(done)
+
+        threading.Thread(target=run, daemon=True).start()
+        parts: list[str] = []
+        usage: dict[str, int] = {}
+        finish = "stop"
+        while (event := events.get()) is not done:
+            if isinstance(event, Exception):
+                raise GeneratorUnavailable(f"model {self.name} failed: {event}") from event
+            if "error" in event:
+                raise GeneratorUnavailable(f"model {self.name} failed: {event['error']}")
+            usage = event.get("usage") or usage
+            for choice in event.get("choices", []):
+                delta = (choice.get("delta") or {}).get("content")
+                if delta:
+                    parts.append(delta)
+                    yield delta
+                finish = choice.get("finish_reason") or finish
+        text = "".join(parts)
+        yield Completion(
+            text,
+            self.name,
+            int(usage.get("prompt_tokens", 0)),
+            int(usage.get("completion_tokens", 0)),
+            finish,
+        )

@@ -1,0 +1,100 @@
+"""Any OpenAI-compatible endpoint: vLLM, a llama.cpp server, Ollama, another gateway.
+
+An endpoint is configuration, not code. Its key is read from the environment
+variable named in its own configuration and sent to its own base URL only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from commune.generate.base import Completion, Generator, GeneratorUnavailable, Message
+
+
+class OpenAICompatibleGenerator(Generator):
+    backend = "openai"
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        timeout: float = 120.0,
+        max_tokens: int = 400,
+        temperature: float = 0.1,
+    ) -> None:
+        super().__init__(name, max_tokens, temperature)
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.timeout = timeout
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise GeneratorUnavailable(
+                    f"no API key for model {self.name}",
+                    f"export {self.api_key_env}=... (named by models.{self.name}.api_key_env)",
+                )
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def stream(
+        self, messages: list[Message], max_tokens: int | None = None
+    ) -> Iterator[str | Completion]:
+        import httpx
+
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "max_tokens": max_tokens or self.max_tokens,
+            "temperature": self.temperature,
+            "stream_options": {"include_usage": True},
+        }
+        parts: list[str] = []
+        usage: dict[str, Any] = {}
+        finish = "stop"
+        url = f"{self.base_url}/chat/completions"
+        try:
+            with httpx.stream(
+                "POST", url, json=body, headers=self._headers(), timeout=self.timeout
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise GeneratorUnavailable(
+                        f"model {self.name} at {self.base_url} answered HTTP "
+                        f"{response.status_code}: {response.text[:200]}"
+                    )
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    event = json.loads(data)
+                    usage = event.get("usage") or usage
+                    for choice in event.get("choices", []):
+                        delta = (choice.get("delta") or {}).get("content")
+                        if delta:
+                            parts.append(delta)
+                            yield delta
+                        finish = choice.get("finish_reason") or finish
+        except httpx.HTTPError as exc:
+            raise GeneratorUnavailable(
+                f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",
+                "check that the endpoint is running and models.*.base_url is right",
+            ) from None
+        yield Completion(
+            "".join(parts),
+            self.model,
+            int(usage.get("prompt_tokens") or 0),
+            int(usage.get("completion_tokens") or 0),
+            finish,
+        )

@@ -1,0 +1,51 @@
+"""A scripted OpenAI-compatible endpoint on loopback (a fake, named as such).
+
+The real small model cannot be made to produce a given answer, so tests that
+need an exact reply (valid citations, invented ones) use this server; it
+speaks the real wire protocol (SSE streaming) and records what it received.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class ScriptedEndpoint:
+    def __init__(self, reply: str | Callable[[dict[str, Any]], str]) -> None:
+        self.reply = reply
+        self.requests: list[dict[str, Any]] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                endpoint.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                reply = endpoint.reply if isinstance(endpoint.reply, str) else endpoint.reply(body)
+                for word in reply.split(" "):
+                    event = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                done = {
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 20},
+                }
+                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

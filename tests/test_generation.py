@@ -1,0 +1,235 @@
+"""Generation: the real llama.cpp binding, OpenAI-compatible endpoints, grounding checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from commune.config import load_settings
+from commune.errors import ConfigError
+from commune.generate.base import Completion, GeneratorUnavailable
+from commune.generate.llamacpp import LlamaCppGenerator
+from commune.generate.openai_compat import OpenAICompatibleGenerator
+from commune.generate.registry import get_generator
+from commune.grounding import build_messages, verify
+from tests.endpoints import ScriptedEndpoint
+
+# -- verification on crafted outputs ---------------------------------------------------------
+
+
+def test_verify_keeps_cited_sentences():
+    v = verify("La collecte a lieu le mardi [1]. Le bac jaune est collecté le jeudi [2].", 2)
+    assert v.ok and not v.problems
+    assert [s["sources"] for s in v.sentences] == [[1], [2]]
+
+
+def test_verify_removes_uncited_sentences():
+    v = verify("La collecte a lieu le mardi [1]. Les poubelles sont vertes.", 2)
+    assert [s["text"] for s in v.sentences] == ["La collecte a lieu le mardi [1]."]
+    assert "sentence without a valid citation removed" in v.problems[0]
+
+
+def test_verify_strips_invented_and_out_of_range_citations():
+    v = verify("Open on Tuesday [1][7]. Closed in August [0].", 2)
+    assert [s["text"] for s in v.sentences] == ["Open on Tuesday [1]."]
+    assert any("[7]" in p for p in v.problems) and any("[0]" in p for p in v.problems)
+
+
+def test_verify_fails_when_nothing_is_cited():
+    assert not verify("The library is nice. It has books.", 3).ok
+    assert not verify("", 3).ok
+
+
+def test_verify_accepts_a_citation_after_the_full_stop():
+    v = verify("The pool opens at seven. [2] Lessons are on Wednesday. [1]", 2)
+    assert [s["sources"] for s in v.sentences] == [[2], [1]]
+
+
+def test_prompt_numbers_the_passages_and_asks_for_the_question_language(commune, corpus):
+    commune.add([corpus])
+    hits = commune.search("bac jaune", k=2)
+    messages = build_messages("Où jeter le plastique ?", hits, "fr")
+    assert "Réponds en français" in messages[0]["content"]
+    assert "[1] " in messages[1]["content"] and "[2] " in messages[1]["content"]
+    assert messages[1]["content"].endswith("Question: Où jeter le plastique ?")
+
+
+# -- the real local model through the real binding ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smollm2():  # type: ignore[no-untyped-def]
+    gen = get_generator(load_settings("/nonexistent-home-for-defaults"), "smollm2")
+    assert isinstance(gen, LlamaCppGenerator)
+    return gen
+
+
+def test_local_gguf_model_generates_and_counts_tokens(smollm2):
+    done = smollm2.complete([{"role": "user", "content": "Say hello in one word."}], max_tokens=8)
+    assert isinstance(done, Completion) and done.text.strip()
+    assert done.input_tokens > 0 and 0 < done.output_tokens <= 8
+
+
+def test_local_model_streams_deltas_then_a_completion(smollm2):
+    items = list(smollm2.stream([{"role": "user", "content": "Count: one, two,"}], max_tokens=6))
+    deltas, final = items[:-1], items[-1]
+    assert deltas and all(isinstance(d, str) for d in deltas)
+    assert isinstance(final, Completion) and final.text == "".join(deltas)
+
+
+def test_missing_model_file_is_unavailable_with_a_hint(tmp_path):
+    gen = LlamaCppGenerator("broken", str(tmp_path / "nope.gguf"))
+    with pytest.raises(GeneratorUnavailable, match="model file not found.*models.broken.path"):
+        gen.complete([{"role": "user", "content": "hi"}])
+
+
+def test_openai_backend_against_the_real_llama_cpp_server(smollm2):
+    """llama.cpp's own OpenAI-compatible HTTP server, on loopback, is the peer."""
+    gen = OpenAICompatibleGenerator("remote", smollm2.address + "/v1", "smollm2", max_tokens=8)
+    done = gen.complete([{"role": "user", "content": "Say hello."}])
+    assert done.text.strip() and done.output_tokens > 0
+
+
+def test_unreachable_endpoint_is_unavailable():
+    gen = OpenAICompatibleGenerator("down", "http://127.0.0.1:9/v1", "m", timeout=2)
+    with pytest.raises(GeneratorUnavailable, match="unreachable"):
+        gen.complete([{"role": "user", "content": "hi"}])
+
+
+# -- grounded answers end to end ------------------------------------------------------------------
+
+
+def cite_passage_about(words: str):  # type: ignore[no-untyped-def]
+    """A reply citing, by its number in the prompt, the passage that contains ``words``."""
+
+    def reply(body):  # type: ignore[no-untyped-def]
+        prompt = body["messages"][1]["content"]
+        blocks = [b.split("] ", 1) for b in prompt.split("\n\n[")[1:]]
+        n = next(number for number, text in blocks if words in text)
+        return f"Les emballages vont dans le bac jaune [{n}]. Il est collecté le jeudi [{n}]."
+
+    return reply
+
+
+@pytest.fixture
+def endpoint():  # type: ignore[no-untyped-def]
+    e = ScriptedEndpoint(cite_passage_about("bac jaune"))
+    yield e
+    e.close()
+
+
+def configure(home, **models: str) -> None:  # type: ignore[no-untyped-def]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text("\n".join(models.values()), encoding="utf-8")
+
+
+def test_generated_answer_is_verified_renumbered_and_recorded(home, corpus, endpoint):
+    from commune.core import Commune
+
+    configure(
+        home,
+        a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{endpoint.url}"\n'
+        'model = "mistral-small"\n',
+    )
+    with Commune(home) as c:
+        c.add([corpus])
+        a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+        assert a.mode == "generate", a.notice
+        assert a.model == "mistral-small" and a.notice is None
+        # whatever its number in the prompt, the one cited passage is source [1]
+        assert a.text == "Les emballages vont dans le bac jaune [1]. Il est collecté le jeudi [1]."
+        assert [(s.n, s.section) for s in a.sources] == [(1, "Tri sélectif")]
+        with c.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "select mode, model, input_tokens, output_tokens, fallback from usage"
+            ).one()
+        assert tuple(row) == ("generate", "mistral-small", 100, 20, 0)
+
+
+def test_answer_failing_verification_falls_back_to_extractive(home, corpus):
+    from commune.core import Commune
+
+    bad = ScriptedEndpoint("Plastic goes in the yellow bin. It is collected on Thursday [9].")
+    try:
+        configure(
+            home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{bad.url}"\nmodel = "m"\n'
+        )
+        with Commune(home) as c:
+            c.add([corpus])
+            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+        assert a.mode == "extractive" and a.found and "[1]" in a.text
+        assert "failed citation checks" in a.notice and "[9]" in a.notice
+    finally:
+        bad.close()
+
+
+def test_unavailable_model_falls_back_and_says_so(home, corpus):
+    from commune.core import Commune
+
+    configure(
+        home,
+        a='[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n',
+    )
+    with Commune(home) as c:
+        c.add([corpus])
+        a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="gpu")
+    assert a.mode == "extractive" and "model unavailable" in a.notice and "mardi" in a.text
+
+
+def test_each_endpoint_gets_only_its_own_key(home, corpus, monkeypatch):
+    from commune.core import Commune
+
+    one, two = ScriptedEndpoint("Bac jaune [1]."), ScriptedEndpoint("Bac jaune [1].")
+    monkeypatch.setenv("ONE_KEY", "secret-one")
+    monkeypatch.setenv("TWO_KEY", "secret-two")
+    try:
+        configure(
+            home,
+            a=f'[models.one]\nbackend = "openai"\nbase_url = "{one.url}"\nmodel = "m"\n'
+            'api_key_env = "ONE_KEY"\n',
+            b=f'[models.two]\nbackend = "openai"\nbase_url = "{two.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus])
+            c.ask("bac jaune ?", mode="generate", model="one")
+            c.ask("bac jaune ?", mode="generate", model="two")
+        assert one.requests[0]["headers"]["Authorization"] == "Bearer secret-one"
+        assert "Authorization" not in two.requests[0]["headers"]
+    finally:
+        one.close()
+        two.close()
+
+
+def test_missing_key_names_the_variable(monkeypatch):
+    monkeypatch.delenv("NOPE_KEY", raising=False)
+    gen = OpenAICompatibleGenerator("g", "http://127.0.0.1:9/v1", "m", api_key_env="NOPE_KEY")
+    with pytest.raises(GeneratorUnavailable, match="export NOPE_KEY="):
+        gen.complete([{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[models.x]\nbackend = "vllm"\n', "backend must be 'llamacpp' or 'openai'"),
+        ('[models.x]\nbackend = "openai"\nmodel = "m"\n', "base_url is required"),
+        (
+            '[models.x]\nbackend = "openai"\nbase_url = "ftp://h"\nmodel = "m"\n',
+            "must start with http",
+        ),
+        ('[models.x]\nbackend = "llamacpp"\n', "path is required"),
+        (
+            '[models.x]\nbackend = "llamacpp"\npath = "m.gguf"\nbase_url = "http://h"\n',
+            "unknown key models.x.base_url",
+        ),
+        ("[generation]\nmax_tokens = 0\n", "must be greater than 0"),
+    ],
+)
+def test_model_config_errors_name_the_key(tmp_path, toml, message):
+    (tmp_path / "commune.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        load_settings(tmp_path)
+
+
+def test_unknown_model_lists_the_configured_ones(commune, corpus):
+    commune.add([corpus])
+    with pytest.raises(Exception, match="unknown model 'gpt-9'.*smollm2"):
+        commune.ask("bac ?", mode="generate", model="gpt-9")

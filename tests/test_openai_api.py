@@ -1,0 +1,106 @@
+"""The real `openai` client against Commune's /v1 routes, served by uvicorn on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.endpoints import ScriptedEndpoint
+
+
+@pytest.fixture
+def served(home, corpus):  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    endpoint = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].")
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        f'[models.gpu]\nbackend = "openai"\nbase_url = "{endpoint.url}"\nmodel = "small"\n'
+    )
+    commune = Commune(home)
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(commune), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1"
+    server.should_exit = True
+    thread.join(10)
+    endpoint.close()
+    commune.close()
+
+
+@pytest.fixture
+def client(served):  # type: ignore[no-untyped-def]
+    from openai import OpenAI
+
+    with OpenAI(base_url=served, api_key="unused-for-now", max_retries=0, timeout=60) as c:
+        yield c
+
+
+def test_models_lists_generators_extractive_and_embedders(client):
+    ids = {m.id for m in client.models.list()}
+    assert {"extractive", "gpu", "use-multilingual-v3"} <= ids
+
+
+def test_chat_without_streaming_returns_cited_answer(client):
+    r = client.chat.completions.create(
+        model="extractive",
+        messages=[{"role": "user", "content": "Quand passe le camion des ordures ménagères ?"}],
+        extra_body={"collection": "mairie"},
+    )
+    text = r.choices[0].message.content
+    assert "mardi matin" in text and "[1]" in text
+    extra = r.model_extra
+    assert extra["citations"][0].endswith("dechets.html")
+    assert extra["commune"]["sources"][0]["licence"] == "etalab-2.0"
+
+
+def test_chat_with_a_generator_and_streaming(client):
+    stream = client.chat.completions.create(
+        model="gpu",
+        stream=True,
+        messages=[
+            {"role": "system", "content": "ignored"},
+            {"role": "user", "content": "Où mettre les emballages en plastique ?"},
+        ],
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Le bac jaune reçoit les emballages [1]."
+    last = chunks[-1].model_extra
+    assert last["commune"]["mode"] == "generate" and len(last["citations"]) == 1
+    assert chunks[-1].usage.completion_tokens == 20
+
+
+def test_embeddings(client):
+    r = client.embeddings.create(model="use-multilingual-v3", input=["bonjour", "hello"])
+    assert len(r.data) == 2 and len(r.data[0].embedding) == 512
+
+
+def test_errors_reach_the_client(client):
+    import openai
+
+    with pytest.raises(openai.NotFoundError, match="no collection named 'nope'"):
+        client.chat.completions.create(
+            model="extractive",
+            extra_body={"collection": "nope"},
+            messages=[{"role": "user", "content": "x"}],
+        )
+    with pytest.raises(openai.BadRequestError, match="user message"):
+        client.chat.completions.create(
+            model="extractive", messages=[{"role": "system", "content": "x"}]
+        )
