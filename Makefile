@@ -29,6 +29,7 @@ demo: $(VENV)/.base
 	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_DEMO) bash scripts/demo.sh
 
 test: $(VENV)/.test
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check --quiet src tests
 	$(BIN)/python -m pytest

@@ -60,3 +60,21 @@ def test_web_page_offers_a_question_form(client):
     r = client.get("/")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert '<form id="ask">' in r.text and "/api/ask" in r.text
+
+
+def test_ask_stream_sends_verified_deltas_then_the_answer(client):
+    import json
+
+    r = client.post("/api/ask/stream", json={"question": "Quand passe le camion des ordures ?"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = [b.split("\n") for b in r.text.strip().split("\n\n")]
+    kinds = [e[0] for e in events]
+    assert kinds[-1] == "event: answer" and set(kinds[:-1]) == {"event: delta"}
+    deltas = "".join(json.loads(e[1][6:])["text"] for e in events[:-1])
+    answer = json.loads(events[-1][1][6:])
+    assert deltas == answer["text"] and "mardi" in deltas and answer["sources"]
+
+
+def test_ask_stream_errors_come_before_the_stream(client):
+    r = client.post("/api/ask/stream", json={"question": "x", "collection": "nope"})
+    assert r.status_code == 404 and "no collection named 'nope'" in r.json()["detail"]

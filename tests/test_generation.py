@@ -233,3 +233,52 @@ def test_unknown_model_lists_the_configured_ones(commune, corpus):
     commune.add([corpus])
     with pytest.raises(Exception, match="unknown model 'gpt-9'.*smollm2"):
         commune.ask("bac ?", mode="generate", model="gpt-9")
+
+
+# -- streaming: each sentence is checked before it is shown -----------------------------------
+
+
+def feed_all(gate, tokens):  # type: ignore[no-untyped-def]
+    out = []
+    for t in tokens:
+        out.extend(gate.feed(t))
+    return out, gate.close()
+
+
+def test_gate_releases_a_sentence_once_the_next_one_starts():
+    from commune.grounding import SentenceGate
+
+    gate = SentenceGate(2)
+    assert gate.feed("Open on Tuesday [1].") == []  # could still gain a citation
+    assert gate.feed(" Closed") == [("Open on Tuesday [1].", [1])]
+    assert gate.feed(" in August.") == []
+    assert gate.close() == []  # uncited: never released
+    assert "sentence without a valid citation removed" in gate.problems[0]
+
+
+def test_gate_waits_for_a_citation_written_after_the_full_stop():
+    from commune.grounding import SentenceGate
+
+    tokens = ["The pool opens", " at seven.", " [", "2", "]", " Lessons", " are on", " Monday [1]."]
+    during, after = feed_all(SentenceGate(2), tokens)
+    assert during == [("The pool opens at seven. [2]", [2])]
+    assert after == [("Lessons are on Monday [1].", [1])]
+
+
+def test_streamed_answer_arrives_in_verified_pieces(home, corpus):
+    from commune.core import Commune
+
+    e = ScriptedEndpoint(
+        "Les emballages vont dans le bac jaune [1]. Ceci est inventé. Le bac est jaune [1]."
+    )
+    try:
+        configure(home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n')
+        with Commune(home) as c:
+            c.add([corpus])
+            events = list(c.ask_stream("Où vont les emballages ?", mode="generate", model="gpu"))
+        pieces, answer = events[:-1], events[-1]
+        assert pieces == ["Les emballages vont dans le bac jaune [1].", " Le bac est jaune [1]."]
+        assert "Ceci est inventé" not in "".join(pieces)
+        assert answer.text == "".join(pieces) and "removed" in answer.notice
+    finally:
+        e.close()

@@ -9,6 +9,7 @@ noise.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -172,21 +173,23 @@ def relevant_hits(hits: list[Hit], limit: int = 5) -> list[Hit]:
     return [h for h in hits if is_relevant(h)][:limit]
 
 
-def generated_answer(
-    question: str,
-    hits: list[Hit],
-    embedder: Embedder,
-    generator,  # type: ignore[no-untyped-def]
-    passages: int = 5,
-) -> Answer:
-    """Generate from the best passages; verify citations; fall back to extractive on failure."""
-    from commune.generate.base import GeneratorUnavailable
-    from commune.grounding import build_messages
+def stream_generated(  # type: ignore[no-untyped-def]
+    question: str, hits: list[Hit], embedder: Embedder, generator, passages: int = 5
+) -> Iterator[str | Answer]:
+    """Yield verified sentences as the model writes them, then the whole :class:`Answer`.
+
+    Each sentence is checked as soon as it is complete (citations exist and
+    are renumbered to the sources in order of first use); a sentence that
+    fails is never shown. If none passes, or the model is unavailable, the
+    extractive answer is given instead, with a notice saying why.
+    """
+    from commune.generate.base import Completion, GeneratorUnavailable
+    from commune.grounding import SentenceGate, build_messages
 
     lang = detect(question, default="en")
     relevant = relevant_hits(hits, passages)
     if not relevant:
-        return Answer(
+        answer = Answer(
             question,
             lang,
             NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]),
@@ -194,56 +197,58 @@ def generated_answer(
             mode="generate",
             model=generator.name,
         )
+        yield answer.text
+        yield answer
+        return
+    gate = SentenceGate(len(relevant))
+    order: dict[int, int] = {}
+    sentences: list[dict[str, Any]] = []
+    completion = None
+
+    def accept(passed: list[tuple[str, list[int]]]) -> Iterator[str]:
+        for text, valid in passed:
+            for n in valid:
+                order.setdefault(n, len(order) + 1)
+            text = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{order[int(m.group(1))]}]", text)
+            cited = [order[n] for n in valid]
+            sentences.append({"text": text, "source": cited[0], "sources": cited})
+            yield text if len(sentences) == 1 else " " + text
+
     try:
-        completion = generator.complete(build_messages(question, relevant, lang))
+        for item in generator.stream(build_messages(question, relevant, lang)):
+            if isinstance(item, Completion):
+                completion = item
+            else:
+                yield from accept(gate.feed(item))
+        yield from accept(gate.close())
     except GeneratorUnavailable as exc:
+        if sentences:  # the model died mid-answer: keep what was verified, say so
+            gate.problems.append(f"the model stopped: {exc}")
+        else:
+            fallback = extractive_answer(question, hits, embedder)
+            fallback.notice = f"model unavailable, extractive answer given instead: {exc}"
+            yield fallback.text
+            yield fallback
+            return
+    tokens_in = completion.input_tokens if completion else 0
+    tokens_out = completion.output_tokens if completion else 0
+    model = completion.model if completion else generator.name
+    if not sentences:
         fallback = extractive_answer(question, hits, embedder)
-        fallback.notice = f"model unavailable, extractive answer given instead: {exc}"
-        return fallback
-    return finish_generated(question, lang, completion, relevant, hits, embedder)
-
-
-def finish_generated(
-    question: str,
-    lang: str,
-    completion,
-    relevant: list[Hit],  # type: ignore[no-untyped-def]
-    hits: list[Hit],
-    embedder: Embedder,
-) -> Answer:
-    from commune.grounding import verify
-
-    checked = verify(completion.text, len(relevant))
-    if not checked.ok:
-        fallback = extractive_answer(question, hits, embedder)
-        fallback.model = completion.model
-        fallback.input_tokens, fallback.output_tokens = (
-            completion.input_tokens,
-            completion.output_tokens,
-        )
+        fallback.model, fallback.input_tokens, fallback.output_tokens = model, tokens_in, tokens_out
         fallback.notice = (
             "the generated answer failed citation checks ("
-            + "; ".join(checked.problems[:3])
+            + "; ".join(gate.problems[:3])
             + "); extractive answer given instead"
         )
-        return fallback
-    # Renumber citations to the sources actually cited, in order of first use.
-    order: dict[int, int] = {}
-    for s in checked.sentences:
-        for n in s["sources"]:  # type: ignore[attr-defined]
-            order.setdefault(int(n), len(order) + 1)
-    sentences = []
-    for s in checked.sentences:
-        text = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{order[int(m.group(1))]}]", str(s["text"]))
-        cited = [order[int(n)] for n in s["sources"]]  # type: ignore[attr-defined]
-        sentences.append({"text": text, "source": cited[0], "sources": cited})
-    sources = [
-        _source(new, relevant[old - 1]) for old, new in sorted(order.items(), key=lambda kv: kv[1])
-    ]
+        yield fallback.text
+        yield fallback
+        return
+    sources = [_source(new, relevant[old - 1]) for old, new in order.items()]
     notice = None
-    if checked.problems:
-        notice = "parts of the generated answer were removed: " + "; ".join(checked.problems[:3])
-    return Answer(
+    if gate.problems:
+        notice = "parts of the generated answer were removed: " + "; ".join(gate.problems[:3])
+    yield Answer(
         question,
         lang,
         " ".join(s["text"] for s in sentences),
@@ -251,8 +256,25 @@ def finish_generated(
         mode="generate",
         sentences=sentences,
         sources=sources,
-        model=completion.model,
+        model=model,
         notice=notice,
-        input_tokens=completion.input_tokens,
-        output_tokens=completion.output_tokens,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
     )
+
+
+def extractive_stream(question: str, hits: list[Hit], embedder: Embedder) -> Iterator[str | Answer]:
+    answer = extractive_answer(question, hits, embedder)
+    for i, s in enumerate(answer.sentences or [{"text": answer.text}]):
+        text = f"{s['text']} [{s['source']}]" if "source" in s else s["text"]
+        yield text if i == 0 else " " + text
+    yield answer
+
+
+def generated_answer(  # type: ignore[no-untyped-def]
+    question: str, hits: list[Hit], embedder: Embedder, generator, passages: int = 5
+) -> Answer:
+    """Generate from the best passages, verified; extractive fallback on failure."""
+    *_, answer = stream_generated(question, hits, embedder, generator, passages)
+    assert isinstance(answer, Answer)
+    return answer

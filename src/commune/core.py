@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Engine
@@ -162,7 +162,19 @@ class Commune:
         route: str = "ask",
     ):
         """Answer with cited sentences, quoted (extractive) or written by a model (generate)."""
-        from commune.answer import extractive_answer, generated_answer
+        *_, answer = self.ask_stream(question, collection, mode, model, route)
+        return answer
+
+    def ask_stream(  # type: ignore[no-untyped-def]
+        self,
+        question: str,
+        collection: str | None = None,
+        mode: str = "extractive",
+        model: str | None = None,
+        route: str = "ask",
+    ) -> Iterator[Any]:
+        """Yield the answer's text as verified pieces, then the whole ``Answer``."""
+        from commune.answer import extractive_stream, stream_generated
 
         if mode not in ("extractive", "generate"):
             raise ValueError(f"mode must be 'extractive' or 'generate', got {mode!r}")
@@ -171,23 +183,22 @@ class Commune:
         started = time.perf_counter()
         hits = self.search(question, collection, k=8)
         if mode == "generate":
-            answer = generated_answer(
-                question,
-                hits,
-                self.embedder,
-                self.generator(model),
-                self.settings.generation.passages,
+            generator = self.generator(model)  # an unknown model is an error, not a fallback
+            events = stream_generated(
+                question, hits, self.embedder, generator, self.settings.generation.passages
             )
         else:
-            answer = extractive_answer(question, hits, self.embedder)
-        self.record_usage(
-            route,
-            answer,
-            collection,
-            time.perf_counter() - started,
-            fallback=mode == "generate" and answer.mode != "generate",
-        )
-        return answer
+            events = extractive_stream(question, hits, self.embedder)
+        for event in events:
+            if not isinstance(event, str):
+                self.record_usage(
+                    route,
+                    event,
+                    collection,
+                    time.perf_counter() - started,
+                    fallback=mode == "generate" and event.mode != "generate",
+                )
+            yield event
 
     def generator(self, name: str | None = None):  # type: ignore[no-untyped-def]
         from commune.generate.registry import get_generator

@@ -53,32 +53,78 @@ class Verification:
         return bool(self.sentences)
 
 
-def verify(answer: str, n_passages: int) -> Verification:
-    """Keep the sentences that cite at least one existing passage; report the rest."""
-    result = Verification(text="")
+_ONLY_CITATIONS = re.compile(r"^(?:\[\d{0,3}\]?\s*)*$")
+
+
+def segment(answer: str) -> list[str]:
+    """Sentences, each with the citations written after its full stop ("... mardi. [1]")."""
     kept: list[str] = []
     for sentence in split_sentences(" ".join(answer.split())):
-        # A citation written after the full stop ("... on Tuesday. [1]") starts
-        # the next piece: give it back to the sentence it belongs to.
         lead = re.match(r"^((?:\[\d{1,3}\]\s*)+)(.*)$", sentence)
         if lead and kept:
             kept[-1] = kept[-1] + " " + lead.group(1).strip()
             sentence = lead.group(2).strip()
         if sentence:
             kept.append(sentence)
-    for sentence in kept:
-        cited = [int(n) for n in _CITATION.findall(sentence)]
-        valid = sorted({n for n in cited if 1 <= n <= n_passages})
-        invalid = sorted({n for n in cited if not 1 <= n <= n_passages})
-        clean = _CITATION.sub(
-            lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_passages else "", sentence
-        )
-        clean = " ".join(clean.split())
-        if invalid:
-            result.problems.append(f"cited passage(s) {invalid} that do not exist")
-        if not valid:
-            result.problems.append(f"sentence without a valid citation removed: {sentence[:80]!r}")
-            continue
-        result.sentences.append({"text": clean, "sources": valid})
+    return kept
+
+
+def check(sentence: str, n_passages: int) -> tuple[str, list[int], list[str]]:
+    """(sentence without invalid citations, valid passage numbers, problems)."""
+    cited = [int(n) for n in _CITATION.findall(sentence)]
+    valid = sorted({n for n in cited if 1 <= n <= n_passages})
+    invalid = sorted({n for n in cited if not 1 <= n <= n_passages})
+    clean = _CITATION.sub(
+        lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_passages else "", sentence
+    )
+    problems = [f"cited passage(s) {invalid} that do not exist"] if invalid else []
+    if not valid:
+        problems.append(f"sentence without a valid citation removed: {sentence[:80]!r}")
+    return " ".join(clean.split()), valid, problems
+
+
+def verify(answer: str, n_passages: int) -> Verification:
+    """Keep the sentences that cite at least one existing passage; report the rest."""
+    result = Verification(text="")
+    for sentence in segment(answer):
+        clean, valid, problems = check(sentence, n_passages)
+        result.problems.extend(problems)
+        if valid:
+            result.sentences.append({"text": clean, "sources": valid})
     result.text = " ".join(str(s["text"]) for s in result.sentences)
     return result
+
+
+class SentenceGate:
+    """Verify a streamed answer sentence by sentence: only checked sentences pass.
+
+    A sentence is final once the text after it holds more than citations (a
+    citation may still follow its full stop); :meth:`close` flushes the rest.
+    """
+
+    def __init__(self, n_passages: int) -> None:
+        self.n = n_passages
+        self.buffer = ""
+        self.done = 0  # sentences already judged
+        self.problems: list[str] = []
+
+    def feed(self, delta: str) -> list[tuple[str, list[int]]]:
+        self.buffer += delta
+        pieces = segment(self.buffer)
+        final = len(pieces) - 1  # the last piece may still be being written
+        if pieces and _ONLY_CITATIONS.match(pieces[-1]):
+            final -= 1  # ... and may be citations ("[1") that belong to the one before
+        return self._judge(pieces[: max(final, 0)])
+
+    def close(self) -> list[tuple[str, list[int]]]:
+        return self._judge(segment(self.buffer))
+
+    def _judge(self, pieces: list[str]) -> list[tuple[str, list[int]]]:
+        out = []
+        for sentence in pieces[self.done :]:
+            clean, valid, problems = check(sentence, self.n)
+            self.problems.extend(problems)
+            if valid:
+                out.append((clean, valid))
+        self.done = max(self.done, len(pieces))
+        return out

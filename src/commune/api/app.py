@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune import __version__
@@ -77,6 +80,23 @@ def create_app(commune: Commune | None = None) -> FastAPI:
             commune.ask, req.question, req.collection, req.mode, req.model
         )
         return answer.to_json()
+
+    @app.post("/api/ask/stream")
+    async def ask_stream(req: AskRequest) -> StreamingResponse:
+        """Server-sent events: ``delta`` events carry verified text, ``answer`` the whole answer."""
+        events = commune.ask_stream(req.question, req.collection, req.mode, req.model)
+        first = await run_in_threadpool(next, events)  # errors before the stream get a status
+
+        def sse() -> Iterator[str]:
+            for item in itertools.chain([first], events):
+                if isinstance(item, str):
+                    data = json.dumps({"text": item}, ensure_ascii=False)
+                    yield f"event: delta\ndata: {data}\n\n"
+                else:
+                    body = json.dumps(item.to_json(), ensure_ascii=False, default=str)
+                    yield f"event: answer\ndata: {body}\n\n"
+
+        return StreamingResponse(sse(), media_type="text/event-stream")
 
     @app.get("/api/documents")
     def list_documents(

@@ -5,12 +5,14 @@
 answer. Extra request field ``collection`` limits retrieval (the openai client
 sends it with ``extra_body``). Responses carry ``citations`` (source URIs, in
 [n] order) and ``commune`` (sources with title, section and licence, the
-answer mode, and any notice). A streamed answer is streamed *after* its
-citations were verified: nobody reads an unchecked sentence.
+answer mode, and any notice). A streamed answer is sent sentence by sentence,
+each one only once its citations were verified: nobody reads an unchecked
+sentence.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -57,6 +59,39 @@ def _payload(answer: Any) -> dict[str, Any]:
         "notice": answer.notice,
         "sources": [vars(s) for s in answer.sources],
     }
+
+
+def _closing(answer: Any) -> dict[str, Any]:
+    return {
+        "usage": {
+            "prompt_tokens": answer.input_tokens,
+            "completion_tokens": answer.output_tokens,
+            "total_tokens": answer.input_tokens + answer.output_tokens,
+        },
+        "citations": [s.source for s in answer.sources],
+        "commune": _payload(answer),
+    }
+
+
+def _sse(base: dict[str, Any], first: Any, events: Iterator[Any]) -> Iterator[str]:
+    """OpenAI chat.completion.chunk events; each text piece was verified before it is sent."""
+
+    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            **base,
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+
+    yield event({"role": "assistant"})
+    for item in itertools.chain([first], events):
+        if isinstance(item, str):
+            yield event({"content": item})
+        else:
+            yield event({}, "stop", **_closing(item))
+    yield "data: [DONE]\n\n"
 
 
 def router(commune: Any) -> APIRouter:
@@ -106,65 +141,24 @@ def router(commune: Any) -> APIRouter:
             raise ValueError("messages must contain a user message with text")
         mode = "extractive" if req.model == EXTRACTIVE else "generate"
         model = None if mode == "extractive" else req.model
-        answer = await run_in_threadpool(
-            commune.ask, question, req.collection, mode, model, "v1/chat/completions"
-        )
         ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        created = int(time.time())
-        usage = {
-            "prompt_tokens": answer.input_tokens,
-            "completion_tokens": answer.output_tokens,
-            "total_tokens": answer.input_tokens + answer.output_tokens,
-        }
-        citations = [s.source for s in answer.sources]
+        base = {"id": ident, "created": int(time.time()), "model": req.model}
+        route = "v1/chat/completions"
         if not req.stream:
+            answer = await run_in_threadpool(
+                commune.ask, question, req.collection, mode, model, route
+            )
+            message = {"role": "assistant", "content": answer.text}
             return {
-                "id": ident,
+                **base,
                 "object": "chat.completion",
-                "created": created,
-                "model": req.model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": answer.text},
-                    }
-                ],
-                "usage": usage,
-                "citations": citations,
-                "commune": _payload(answer),
+                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                **_closing(answer),
             }
-
-        def events() -> Iterator[str]:
-            base = {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": req.model,
-            }
-            first = {
-                **base,
-                "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}],
-            }
-            yield f"data: {json.dumps(first)}\n\n"
-            words = answer.text.split(" ")
-            for i, word in enumerate(words):
-                piece = word if i == 0 else " " + word
-                chunk = {
-                    **base,
-                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
-                }
-                yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
-            last = {
-                **base,
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                "usage": usage,
-                "citations": citations,
-                "commune": _payload(answer),
-            }
-            yield f"data: {json.dumps(last, ensure_ascii=False, default=str)}\n\n"
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
+        # Take the first piece before answering, so that a bad collection or model
+        # still gets an HTTP error status rather than a broken stream.
+        events = commune.ask_stream(question, req.collection, mode, model, route)
+        first = await run_in_threadpool(next, events)
+        return StreamingResponse(_sse(base, first, events), media_type="text/event-stream")
 
     return r
