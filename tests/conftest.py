@@ -91,3 +91,19 @@ def corpus(tmp_path: Path) -> Path:
         ],
     )
     return d
+
+
+def make_key(commune, user: str, member: str, role: str = "reader", **quotas) -> str:  # type: ignore[no-untyped-def]
+    """A member (created if needed), a user with ``role``, and an API key for it."""
+    from commune.govern.members import add_member, add_user, create_key, list_members
+
+    with commune.engine.begin() as conn:
+        if member not in {m["name"] for m in list_members(conn)}:
+            add_member(conn, member, "town")
+        add_user(conn, user, member, role, **quotas)
+        return create_key(conn, user)[1]
+
+
+@pytest.fixture
+def key(commune) -> str:  # type: ignore[no-untyped-def]
+    return make_key(commune, "alice", "Ville A", "member-admin")

@@ -7,9 +7,9 @@ from commune.api.app import create_app
 
 
 @pytest.fixture
-def client(commune, corpus):  # type: ignore[no-untyped-def]
+def client(commune, corpus, key):  # type: ignore[no-untyped-def]
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
-    with TestClient(create_app(commune)) as c:
+    with TestClient(create_app(commune), headers={"Authorization": f"Bearer {key}"}) as c:
         yield c
 
 

@@ -26,6 +26,9 @@ def page_url(commune, corpus):  # type: ignore[no-untyped-def]
     from commune.api.app import create_app
 
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    from tests.conftest import make_key
+
+    secret = make_key(commune, "carol", "Ville C")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -37,7 +40,7 @@ def page_url(commune, corpus):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
+    yield f"http://127.0.0.1:{port}/", secret
     server.should_exit = True
     thread.join(10)
 
@@ -72,8 +75,12 @@ def test_a_person_asks_a_question_and_reads_the_cited_answer(page_url, browser, 
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(page_url)
+    url, secret = page_url
+    browser.get(url)
     wait = WebDriverWait(browser, 30)
+    key = browser.find_element(By.ID, "key")
+    key.send_keys(secret)
+    browser.find_element(By.ID, "question").click()  # leaving the field saves the key
     wait.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "#collection option[value=mairie]"))
     )
@@ -84,4 +91,6 @@ def test_a_person_asks_a_question_and_reads_the_cited_answer(page_url, browser, 
     assert "mardi matin" in answer and "[1]" in answer
     source = browser.find_element(By.CSS_SELECTOR, "#sources li")
     assert "Gestion des déchets" in source.text and "etalab-2.0" in source.text
+    energy = browser.find_element(By.ID, "energy").text
+    assert "mWh" in energy and "mesurée / measured" in energy
     browser.save_screenshot(str(tmp_path / "page.png"))

@@ -25,6 +25,9 @@ def served(home, corpus):  # type: ignore[no-untyped-def]
     )
     commune = Commune(home)
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    from tests.conftest import make_key
+
+    secret = make_key(commune, "bob", "Ville B")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -36,7 +39,7 @@ def served(home, corpus):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
+    yield f"http://127.0.0.1:{port}/v1", secret
     server.should_exit = True
     thread.join(10)
     endpoint.close()
@@ -47,7 +50,8 @@ def served(home, corpus):  # type: ignore[no-untyped-def]
 def client(served):  # type: ignore[no-untyped-def]
     from openai import OpenAI
 
-    with OpenAI(base_url=served, api_key="unused-for-now", max_retries=0, timeout=60) as c:
+    url, secret = served
+    with OpenAI(base_url=url, api_key=secret, max_retries=0, timeout=60) as c:
         yield c
 
 

@@ -64,6 +64,7 @@ class Answer:
     notice: str | None = None  # why the answer is not what was asked for (a fallback)
     input_tokens: int = 0
     output_tokens: int = 0
+    energy: dict[str, Any] | None = None  # {"wh", "gco2e", "measured", "method"}
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -66,6 +66,12 @@ def cli(ctx: click.Context, home: str) -> None:
     "--source",
     help="Source URI. For a directory, the base URI: each file's source is BASE/relative/path.",
 )
+@click.option("--member", help="Member that owns a new collection (then private by default).")
+@click.option(
+    "--visibility",
+    type=click.Choice(["private", "shared", "public"]),
+    help="Visibility of a new collection (default: private with --member, else shared).",
+)
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -75,6 +81,8 @@ def add(
     contributor: str | None,
     publisher: str | None,
     source: str | None,
+    member: str | None,
+    visibility: str | None,
 ) -> None:
     """Add files or directories (txt, md, html, pdf, odt, docx) to the commons.
 
@@ -100,6 +108,8 @@ def add(
         publisher=publisher,
         source=source,
         progress=progress,
+        member=member,
+        visibility=visibility,
     )
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
@@ -233,14 +243,219 @@ def collections(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without API keys, as the operator (loopback only: a single-user machine).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the HTTP API and the web page."""
+def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
+    """Serve the HTTP API and the web page. Every API route needs a key (see `commune key`)."""
     import uvicorn
 
     from commune.api.app import create_app
 
-    uvicorn.run(create_app(_commune(ctx)), host=host, port=port)
+    if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.UsageError("--no-auth is only allowed on loopback (--host 127.0.0.1)")
+    uvicorn.run(create_app(_commune(ctx), require_auth=not no_auth), host=host, port=port)
+
+
+@cli.command()
+@click.argument("collection")
+@click.argument("visibility", type=click.Choice(["private", "shared", "public"]))
+@click.option("--member", help="Owner of the collection (required to make it private).")
+@click.pass_context
+def visibility(ctx: click.Context, collection: str, visibility: str, member: str | None) -> None:
+    """Make a collection private to its member, shared with the cooperative, or public."""
+    _commune(ctx).set_visibility(collection, visibility, member)
+    click.echo(f"{collection}: {visibility}" + (f" (owner {member})" if member else ""))
+
+
+def _quota_options(fn):  # type: ignore[no-untyped-def]
+    fn = click.option("--requests-per-day", type=int, help="Quota: requests per day.")(fn)
+    fn = click.option("--tokens-per-month", type=int, help="Quota: tokens per month.")(fn)
+    return click.option("--wh-per-month", type=float, help="Quota: energy (Wh) per month.")(fn)
+
+
+@cli.group()
+def member() -> None:
+    """Members of the cooperative: the organisations that share the deployment."""
+
+
+@member.command("add")
+@click.argument("name")
+@click.option(
+    "--kind",
+    default="other",
+    show_default=True,
+    type=click.Choice(["town", "agglomeration", "association", "public-body", "other"]),
+)
+@_quota_options
+@click.pass_context
+def member_add(
+    ctx: click.Context,
+    name: str,
+    kind: str,
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+) -> None:
+    """Add a member, with its quotas (no option: no limit)."""
+    from commune.govern.members import add_member
+
+    with _commune(ctx).engine.begin() as conn:
+        add_member(conn, name, kind, requests_per_day, tokens_per_month, wh_per_month)
+    click.echo(f"member {name} added")
+
+
+@member.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def member_list(ctx: click.Context, as_json: bool) -> None:
+    """List members and their quotas."""
+    from commune.govern.members import list_members
+
+    with _commune(ctx).engine.connect() as conn:
+        rows = list_members(conn)
+    if as_json:
+        click.echo(_json(rows))
+        return
+    for r in rows:
+        quotas = ", ".join(
+            f"{k}={r[k]:g}"
+            for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
+            if r[k] is not None
+        )
+        click.echo(f"{r['name']}\t{r['kind']}\t{quotas or 'no quota'}")
+
+
+@cli.group()
+def user() -> None:
+    """Users: people of a member, each with a role."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--member", "member_name", required=True, help="The member the user belongs to.")
+@click.option(
+    "--role",
+    default="reader",
+    show_default=True,
+    type=click.Choice(["reader", "contributor", "curator", "member-admin", "cooperative-admin"]),
+)
+@_quota_options
+@click.pass_context
+def user_add(
+    ctx: click.Context,
+    name: str,
+    member_name: str,
+    role: str,
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+) -> None:
+    """Add a user to a member, with optional caps inside the member's quotas."""
+    from commune.govern.members import add_user
+
+    with _commune(ctx).engine.begin() as conn:
+        add_user(conn, name, member_name, role, requests_per_day, tokens_per_month, wh_per_month)
+    click.echo(f"user {name} added to {member_name} as {role}")
+
+
+@user.command("list")
+@click.option("--member", "member_name", help="Only this member's users.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def user_list(ctx: click.Context, member_name: str | None, as_json: bool) -> None:
+    """List users with their member and role."""
+    from commune.govern.members import list_users
+
+    with _commune(ctx).engine.connect() as conn:
+        rows = list_users(conn, member_name)
+    if as_json:
+        click.echo(_json(rows))
+        return
+    for r in rows:
+        click.echo(f"{r['name']}\t{r['member']}\t{r['role']}")
+
+
+@cli.group()
+def key() -> None:
+    """API keys: shown once, stored hashed, revocable, optionally expiring."""
+
+
+@key.command("create")
+@click.argument("user_name", metavar="USER")
+@click.option("--label", default="", help="What the key is for.")
+@click.option("--expires-days", type=int, help="Expire after this many days.")
+@click.pass_context
+def key_create(ctx: click.Context, user_name: str, label: str, expires_days: int | None) -> None:
+    """Create a key for USER and print it (it cannot be shown again)."""
+    from commune.govern.members import create_key
+
+    with _commune(ctx).engine.begin() as conn:
+        kid, secret = create_key(conn, user_name, label, expires_days)
+    click.echo(secret)
+    click.echo(f"key {kid} for {user_name}: store it now, it is not shown again", err=True)
+
+
+@key.command("revoke")
+@click.argument("key_id", type=int)
+@click.pass_context
+def key_revoke(ctx: click.Context, key_id: int) -> None:
+    """Revoke key KEY_ID (see `commune key list`)."""
+    from commune.govern.members import revoke_key
+
+    with _commune(ctx).engine.begin() as conn:
+        revoke_key(conn, key_id)
+    click.echo(f"key {key_id} revoked")
+
+
+@key.command("list")
+@click.pass_context
+def key_list(ctx: click.Context) -> None:
+    """List keys (id, prefix, user, state); never the keys themselves."""
+    from commune.govern.members import list_keys
+
+    with _commune(ctx).engine.connect() as conn:
+        rows = list_keys(conn)
+    for r in rows:
+        state = (
+            "revoked"
+            if r["revoked_at"]
+            else (f"expires {r['expires_at']:%Y-%m-%d}" if r["expires_at"] else "active")
+        )
+        click.echo(f"{r['id']}\tcmn_{r['prefix']}_…\t{r['user']}\t{state}\t{r['label']}")
+
+
+@cli.command()
+@click.option("--month", required=True, help="The month, as YYYY-MM.")
+@click.option("--out", type=click.Path(file_okay=False), help="Write CSV, JSON and HTML here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
+@click.pass_context
+def statement(ctx: click.Context, month: str, out: str | None, as_json: bool) -> None:
+    """Split a month's costs (server + energy) among members, per commune.toml [cooperative]."""
+    from pathlib import Path
+
+    from commune.account.statement import export
+
+    stmt = _commune(ctx).statement(month)
+    if as_json:
+        click.echo(_json(stmt.to_json()))
+    else:
+        click.echo(
+            f"{stmt.month}: {stmt.total} {stmt.currency} = server {stmt.fixed_total} "
+            f"+ energy {stmt.energy_total} ({stmt.energy_kwh:.4f} kWh); rule {stmt.rule}"
+        )
+        for line in stmt.lines:
+            click.echo(
+                f"  {line.member:<30} {line.total_eur:>10} {stmt.currency}  "
+                f"(fixed {line.fixed_eur}, energy {line.energy_eur}, {line.wh:.2f} Wh, "
+                f"{line.requests} requests)"
+            )
+    if out:
+        files = export(stmt, Path(out))
+        click.echo(f"wrote {len(files)} files to {out}", err=True)
 
 
 def main() -> None:

@@ -49,6 +49,28 @@ class GenerationSettings:
 
 
 @dataclass(frozen=True)
+class EnergySettings:
+    # A busy server core draws roughly 10-15 W; set your own hardware's figure.
+    watts_per_core: float = 12.0
+    # Average French electricity mix (ADEME Base Empreinte order of magnitude, life cycle).
+    grid_gco2e_per_kwh: float = 52.0
+    rapl: bool = False  # read the CPU package energy counter where the kernel exposes it
+
+
+@dataclass(frozen=True)
+class CooperativeSettings:
+    server_cost_eur_month: float = 1300.0
+    price_eur_per_kwh: float = 0.25
+    # How the fixed server cost is split: "usage" (by share of the measure below),
+    # "equal" (same for all), or "mix" (usage_share by usage, the rest equally).
+    rule: str = "mix"
+    usage_share: float = 0.5
+    usage_measure: str = "wh"  # wh | tokens | requests
+    floor_eur: float = 0.0  # no member pays less than this for the fixed cost
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     """One generator: a local GGUF file, or an OpenAI-compatible endpoint."""
 
@@ -62,11 +84,21 @@ class ModelSettings:
     temperature: float = 0.1
     licence: str | None = None
     origin: str | None = None
+    active_params_b: float | None = None  # for EcoLogits' estimate of remote generation
+    total_params_b: float | None = None
 
 
+_COMMON_MODEL_KEYS = {
+    "backend",
+    "temperature",
+    "licence",
+    "origin",
+    "active_params_b",
+    "total_params_b",
+}
 _MODEL_KEYS = {
-    "llamacpp": {"backend", "path", "n_ctx", "threads", "temperature", "licence", "origin"},
-    "openai": {"backend", "base_url", "model", "api_key_env", "temperature", "licence", "origin"},
+    "llamacpp": _COMMON_MODEL_KEYS | {"path", "n_ctx", "threads"},
+    "openai": _COMMON_MODEL_KEYS | {"base_url", "model", "api_key_env"},
 }
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
@@ -103,6 +135,8 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    energy: EnergySettings = field(default_factory=EnergySettings)
+    cooperative: CooperativeSettings = field(default_factory=CooperativeSettings)
     models: dict[str, ModelSettings] = field(default_factory=dict)
     default_collection: str = "default"
 
@@ -115,6 +149,12 @@ _SECTIONS: dict[str, type] = {
     "retrieval": RetrievalSettings,
     "chunking": ChunkSettings,
     "generation": GenerationSettings,
+    "energy": EnergySettings,
+    "cooperative": CooperativeSettings,
+}
+_CHOICES = {
+    "cooperative.rule": ("usage", "equal", "mix"),
+    "cooperative.usage_measure": ("wh", "tokens", "requests"),
 }
 
 
@@ -134,8 +174,21 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             raise ConfigError(
                 f"{name}.{key} in {CONFIG_FILE} must be {expected.__name__}, got {value!r}"
             )
-        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
-            raise ConfigError(f"{name}.{key} in {CONFIG_FILE} must be greater than 0, got {value}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # Settings that default to 0 (a floor) may be 0; the others must be positive.
+            if getattr(defaults, key) > 0 and value <= 0:
+                raise ConfigError(
+                    f"{name}.{key} in {CONFIG_FILE} must be greater than 0, got {value}"
+                )
+            if value < 0:
+                raise ConfigError(
+                    f"{name}.{key} in {CONFIG_FILE} must not be negative, got {value}"
+                )
+        choices = _CHOICES.get(f"{name}.{key}")
+        if choices and value not in choices:
+            raise ConfigError(
+                f"{name}.{key} in {CONFIG_FILE} must be one of {', '.join(choices)}, got {value!r}"
+            )
         values[key] = value
     return cls(**values)
 
@@ -170,7 +223,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
                 "known: database_url, default_collection, [retrieval], [chunking], [generation], "
-                "[models.NAME]",
+                "[energy], [cooperative], [models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

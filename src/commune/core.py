@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from commune.config import Settings, load_settings
 from commune.errors import NotFound
+from commune.govern.policy import OPERATOR, Actor, can_read
 from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, ingest_paths
 from commune.retrieve import Hit, coverage, prepare_query, search_catalog
 from commune.store import repository as repo
@@ -67,27 +68,69 @@ class Commune:
         self.close()
 
     # -- collections and documents -------------------------------------------------------------
-    def collections(self) -> list[dict[str, Any]]:
+    def collections(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """Collections the actor may read, with document counts and visibility."""
         with self.engine.connect() as conn:
-            return repo.list_collections(conn)
+            rows = repo.list_collections(conn)
+        return [
+            {k: v for k, v in r.items() if k not in ("id", "member_id")}
+            for r in rows
+            if can_read(actor, r["visibility"], r["member_id"], r["owner"])
+        ]
 
-    def _collection_ids(self, name: str | None) -> list[int] | None:
-        if name is None:
+    def readable_collection_ids(self, actor: Actor) -> list[int] | None:
+        """Ids of the collections ``actor`` may read; None means all (the operator)."""
+        if actor.is_operator:
             return None
         with self.engine.connect() as conn:
-            cid = repo.collection_id(conn, name)
-            if cid is None:
-                known = ", ".join(c["name"] for c in repo.list_collections(conn)) or "none yet"
-                raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
-        return [cid]
+            rows = repo.list_collections(conn)
+        return [
+            r["id"] for r in rows if can_read(actor, r["visibility"], r["member_id"], r["owner"])
+        ]
+
+    def _collection_ids(self, name: str | None, actor: Actor = OPERATOR) -> list[int] | None:
+        if name is None:
+            return self.readable_collection_ids(actor)
+        with self.engine.connect() as conn:
+            rows = {r["name"]: r for r in repo.list_collections(conn)}
+        row = rows.get(name)
+        # A collection the actor may not read is reported as absent: its very name is private.
+        if row is None or not can_read(actor, row["visibility"], row["member_id"], row["owner"]):
+            known = ", ".join(c["name"] for c in self.collections(actor)) or "none yet"
+            raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
+        return [row["id"]]
 
     def documents(
-        self, collection: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        collection: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor = OPERATOR,
     ) -> list[dict[str, Any]]:
-        if collection is not None:
-            self._collection_ids(collection)
+        ids = self._collection_ids(collection, actor)
         with self.engine.connect() as conn:
-            return repo.list_documents(conn, collection, limit, offset)
+            return repo.list_documents(conn, ids, limit, offset)
+
+    def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
+        """Make a collection private to a member, shared with the cooperative, or public."""
+        from commune.govern.members import member_id
+        from commune.govern.policy import VISIBILITIES
+
+        if visibility not in VISIBILITIES:
+            raise ValueError(
+                f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}"
+            )
+        with self.engine.begin() as conn:
+            cid = repo.collection_id(conn, collection)
+            if cid is None:
+                raise NotFound(f"no collection named {collection!r}")
+            owner = member_id(conn, member) if member else repo.collection_owner(conn, cid)
+            if visibility == "private" and owner is None:
+                raise ValueError(
+                    f"a private collection needs an owner: pass --member for {collection!r}"
+                )
+            repo.set_collection_access(conn, cid, owner, visibility)
+            repo.bump_generation(conn)
 
     # -- ingest --------------------------------------------------------------------------------
     def add(
@@ -99,7 +142,19 @@ class Commune:
         publisher: str | None = None,
         source: str | None = None,
         progress: Callable[[FileOutcome, int, int], None] | None = None,
+        member: str | None = None,
+        visibility: str | None = None,
     ) -> IngestSummary:
+        """Ingest files into ``collection``; a new collection belongs to ``member`` if given
+        (then private by default), else is shared with the cooperative by default."""
+        name = collection or self.settings.default_collection
+        if member is not None or visibility is not None:
+            with self.engine.connect() as conn:
+                exists = repo.collection_id(conn, name) is not None
+            if not exists:
+                with self.engine.begin() as conn:
+                    repo.collection_id(conn, name, create=True)
+                self.set_visibility(name, visibility or ("private" if member else "shared"), member)
         if licence is not None:
             from commune.licences import normalise
 
@@ -108,18 +163,29 @@ class Commune:
             self.engine,
             self.settings,
             list(paths),
-            collection or self.settings.default_collection,
+            name,
             Provenance(licence, contributor, publisher, source),
             progress,
         )
 
     # -- retrieve and answer ---------------------------------------------------------------------
-    def search(self, query: str, collection: str | None = None, k: int = 10) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        collection: str | None = None,
+        k: int = 10,
+        actor: Actor = OPERATOR,
+        record: str | None = None,
+    ) -> list[Hit]:
+        """Hybrid search over what ``actor`` may read; ``record`` names the route to meter."""
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
         if not query.strip():
             raise ValueError("the query is empty: give some words to search for")
-        ids = self._collection_ids(collection)
+        if record:
+            self.admit(actor)
+            meter = self.meter()
+        ids = self._collection_ids(collection, actor)
         catalog = self.catalog()
         q = prepare_query(query, self.embedder)
         found = search_catalog(catalog, q, self.settings.retrieval, k, ids)
@@ -151,6 +217,8 @@ class Commune:
                     coverage=round(coverage(q, set(d["terms"].split()), weights), 4),
                 )
             )
+        if record:
+            self.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
 
     def ask(  # type: ignore[no-untyped-def]
@@ -160,9 +228,10 @@ class Commune:
         mode: str = "extractive",
         model: str | None = None,
         route: str = "ask",
+        actor: Actor = OPERATOR,
     ):
         """Answer with cited sentences, quoted (extractive) or written by a model (generate)."""
-        *_, answer = self.ask_stream(question, collection, mode, model, route)
+        *_, answer = self.ask_stream(question, collection, mode, model, route, actor)
         return answer
 
     def ask_stream(  # type: ignore[no-untyped-def]
@@ -172,16 +241,23 @@ class Commune:
         mode: str = "extractive",
         model: str | None = None,
         route: str = "ask",
+        actor: Actor = OPERATOR,
     ) -> Iterator[Any]:
-        """Yield the answer's text as verified pieces, then the whole ``Answer``."""
+        """Yield the answer's text as verified pieces, then the whole ``Answer``.
+
+        Quotas are checked before any work; the work is metered, and the
+        answer carries its energy and carbon, recorded in the ledger.
+        """
         from commune.answer import extractive_stream, stream_generated
 
         if mode not in ("extractive", "generate"):
             raise ValueError(f"mode must be 'extractive' or 'generate', got {mode!r}")
         if not question.strip():
             raise ValueError("the question is empty: ask something")
-        started = time.perf_counter()
-        hits = self.search(question, collection, k=8)
+        self.admit(actor)
+        meter = self.meter()
+        hits = self.search(question, collection, k=8, actor=actor)
+        generator = None
         if mode == "generate":
             generator = self.generator(model)  # an unknown model is an error, not a fallback
             events = stream_generated(
@@ -191,13 +267,20 @@ class Commune:
             events = extractive_stream(question, hits, self.embedder)
         for event in events:
             if not isinstance(event, str):
-                self.record_usage(
+                remote = generator if getattr(generator, "backend", "") == "openai" else None
+                energy = self.record_usage(
                     route,
-                    event,
+                    event.mode,
+                    event.model,
+                    event.input_tokens,
+                    event.output_tokens,
                     collection,
-                    time.perf_counter() - started,
+                    meter,
+                    actor,
                     fallback=mode == "generate" and event.mode != "generate",
+                    remote=remote,
                 )
+                event.energy = energy.to_json()
             yield event
 
     def generator(self, name: str | None = None):  # type: ignore[no-untyped-def]
@@ -205,23 +288,87 @@ class Commune:
 
         return get_generator(self.settings, name)
 
-    def record_usage(
+    def meter(self):  # type: ignore[no-untyped-def]
+        from commune.account.energy import Meter
+
+        return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl)
+
+    def admit(self, actor: Actor) -> None:
+        """Refuse the request (HTTP 429) when a quota of the actor or its member is used up."""
+        from commune.govern.quotas import check_quotas
+
+        with self.engine.connect() as conn:
+            check_quotas(conn, actor, repo.now())
+
+    def record_usage(  # type: ignore[no-untyped-def]
         self,
         route: str,
-        answer,
+        mode: str,
+        model: str | None,
+        input_tokens: int,
+        output_tokens: int,
         collection: str | None,
-        seconds: float,  # type: ignore[no-untyped-def]
+        meter,
+        actor: Actor = OPERATOR,
         fallback: bool = False,
-    ) -> None:
+        remote=None,
+    ):
+        """Append one row to the ledger, where the work happened; returns its Energy."""
+        from commune.account.energy import Energy, carbon, ecologits_wh
+
+        cpu, wh, method = meter.stop()
+        estimated = False
+        if remote is not None:
+            spec = self.settings.models.get(remote.name)
+            estimated = True
+            if spec and spec.active_params_b and spec.total_params_b:
+                wh += ecologits_wh(spec.active_params_b, spec.total_params_b, output_tokens)
+                method += f" + EcoLogits estimate for {remote.name} (estimated)"
+            else:
+                method += (
+                    f" + remote generation by {remote.name} not estimated: set "
+                    f"models.{remote.name}.active_params_b and total_params_b"
+                )
+        energy = Energy(wh, carbon(wh, self.settings.energy.grid_gco2e_per_kwh), estimated, method)
         with self.engine.begin() as conn:
             repo.record_usage(
                 conn,
                 route=route,
-                mode=answer.mode,
-                model=answer.model,
+                mode=mode,
+                model=model,
                 collection=collection,
-                input_tokens=answer.input_tokens,
-                output_tokens=answer.output_tokens,
-                duration_ms=seconds * 1000,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                duration_ms=(time.perf_counter() - meter.started) * 1000,
                 fallback=fallback,
+                member_id=actor.member_id,
+                user_id=actor.user_id,
+                cpu_seconds=cpu,
+                wh=energy.wh,
+                gco2e=energy.gco2e,
+                energy_method=method,
+                estimated=estimated,
             )
+        return energy
+
+    # -- the cooperative -----------------------------------------------------------------------
+    def usage_series(self, actor: Actor, start, end, member: str | None = None):  # type: ignore[no-untyped-def]
+        """Daily usage the actor may see: its own, its member's (admins), any member's
+        (cooperative admins and the operator)."""
+        from commune.account.ledger import daily_series
+        from commune.govern.members import member_id
+
+        with self.engine.connect() as conn:
+            if member is not None:
+                if not (actor.at_least("cooperative-admin") or member == actor.member):
+                    raise NotFound(f"no member named {member!r} visible to {actor.user}")
+                return daily_series(conn, member_id(conn, member), start, end)
+            if actor.is_operator or actor.at_least("member-admin"):
+                return daily_series(conn, actor.member_id, start, end)
+            return daily_series(conn, actor.member_id, start, end, user_id=actor.user_id)
+
+    def statement(self, month: str):  # type: ignore[no-untyped-def]
+        from commune.account.statement import build_statement
+
+        with self.engine.connect() as conn:
+            return build_statement(conn, self.settings.cooperative, month)

@@ -1,23 +1,33 @@
-"""The HTTP API and the web page, a thin layer over :class:`commune.core.Commune`."""
+"""The HTTP API and the web page, a thin layer over :class:`commune.core.Commune`.
+
+Every route needs an API key except ``/healthz`` and the page itself; what a
+caller sees is what its member may read.
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune import __version__
+from commune.api.auth import current_actor
 from commune.core import Commune
 from commune.errors import CommuneError, NotFound
+from commune.govern.members import AuthError
+from commune.govern.policy import Actor
+from commune.govern.quotas import QuotaExceeded
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+Caller = Annotated[Actor, Depends(current_actor)]
 
 
 class SearchRequest(BaseModel):
@@ -33,7 +43,7 @@ class AskRequest(BaseModel):
     model: str | None = None
 
 
-def create_app(commune: Commune | None = None) -> FastAPI:
+def create_app(commune: Commune | None = None, require_auth: bool = True) -> FastAPI:
     commune = commune or Commune()
     app = FastAPI(
         title="Commune",
@@ -41,14 +51,27 @@ def create_app(commune: Commune | None = None) -> FastAPI:
         description="Cited answers from a cooperative's documents commons.",
     )
     app.state.commune = commune
+    app.state.require_auth = require_auth
 
-    def error(request: Request, status: int, message: str) -> JSONResponse:
+    def error(request: Request, status: int, message: str, **headers: str) -> JSONResponse:
         body: dict[str, Any] = {"detail": message}
         if request.url.path.startswith("/v1/"):
             # OpenAI clients read error.message; show them ours.
-            kind = "not_found_error" if status == 404 else "invalid_request_error"
-            body["error"] = {"message": message, "type": kind, "code": status}
-        return JSONResponse(body, status_code=status)
+            kinds = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
+            body["error"] = {
+                "message": message,
+                "type": kinds.get(status, "invalid_request_error"),
+                "code": status,
+            }
+        return JSONResponse(body, status_code=status, headers=headers or None)
+
+    @app.exception_handler(AuthError)
+    async def unauthenticated(request: Request, exc: AuthError) -> JSONResponse:
+        return error(request, 401, str(exc), **{"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(QuotaExceeded)
+    async def over_quota(request: Request, exc: QuotaExceeded) -> JSONResponse:
+        return error(request, 429, str(exc), **{"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
@@ -70,21 +93,25 @@ def create_app(commune: Commune | None = None) -> FastAPI:
             return {"status": "ok", "version": __version__, "generation": generation(conn)}
 
     @app.post("/api/search")
-    async def search(req: SearchRequest) -> list[dict[str, Any]]:
-        hits = await run_in_threadpool(commune.search, req.query, req.collection, req.k)
+    async def search(req: SearchRequest, actor: Caller) -> list[dict[str, Any]]:
+        hits = await run_in_threadpool(
+            commune.search, req.query, req.collection, req.k, actor, "api/search"
+        )
         return [h.to_json() for h in hits]
 
     @app.post("/api/ask")
-    async def ask(req: AskRequest) -> dict[str, Any]:
+    async def ask(req: AskRequest, actor: Caller) -> dict[str, Any]:
         answer = await run_in_threadpool(
-            commune.ask, req.question, req.collection, req.mode, req.model
+            commune.ask, req.question, req.collection, req.mode, req.model, "api/ask", actor
         )
         return answer.to_json()
 
     @app.post("/api/ask/stream")
-    async def ask_stream(req: AskRequest) -> StreamingResponse:
+    async def ask_stream(req: AskRequest, actor: Caller) -> StreamingResponse:
         """Server-sent events: ``delta`` events carry verified text, ``answer`` the whole answer."""
-        events = commune.ask_stream(req.question, req.collection, req.mode, req.model)
+        events = commune.ask_stream(
+            req.question, req.collection, req.mode, req.model, "api/ask/stream", actor
+        )
         first = await run_in_threadpool(next, events)  # errors before the stream get a status
 
         def sse() -> Iterator[str]:
@@ -100,15 +127,33 @@ def create_app(commune: Commune | None = None) -> FastAPI:
 
     @app.get("/api/documents")
     def list_documents(
-        collection: str | None = None, limit: int = 100, offset: int = 0
+        actor: Caller, collection: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:
         if not 0 < limit <= 1000 or offset < 0:
             raise ValueError(f"limit must be 1..1000 and offset >= 0, got {limit}, {offset}")
-        return commune.documents(collection, limit, offset)
+        return commune.documents(collection, limit, offset, actor)
 
     @app.get("/api/collections")
-    def list_collections() -> list[dict[str, Any]]:
-        return commune.collections()
+    def list_collections(actor: Caller) -> list[dict[str, Any]]:
+        return commune.collections(actor)
+
+    @app.get("/api/usage")
+    def usage(
+        actor: Caller, start: str | None = None, end: str | None = None, member: str | None = None
+    ) -> dict[str, Any]:
+        """Usage per day for dashboards: the caller's own, its member's for member admins,
+        any member's for cooperative admins. ``start``/``end``: YYYY-MM-DD (default: 30 days)."""
+        until = _date(end, "end") + timedelta(days=1) if end else _today() + timedelta(days=1)
+        since = _date(start, "start") if start else until - timedelta(days=31)
+        if since >= until:
+            raise ValueError(f"start must be before end, got {start} and {end}")
+        series = commune.usage_series(actor, since, until, member)
+        return {
+            "member": member or actor.member,
+            "start": since.date().isoformat(),
+            "end": (until - timedelta(days=1)).date().isoformat(),
+            "days": series,
+        }
 
     from commune.api.openai import router
 
@@ -119,3 +164,14 @@ def create_app(commune: Commune | None = None) -> FastAPI:
         return (WEB / "index.html").read_text(encoding="utf-8")
 
     return app
+
+
+def _today() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _date(text: str, name: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{name} must be a date like 2026-11-23, got {text!r}") from None

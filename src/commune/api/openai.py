@@ -17,14 +17,18 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from commune.api.auth import current_actor
+from commune.govern.policy import Actor
+
 EXTRACTIVE = "extractive"
+Caller = Annotated[Actor, Depends(current_actor)]
 
 
 class ChatMessage(BaseModel):
@@ -98,7 +102,7 @@ def router(commune: Any) -> APIRouter:
     r = APIRouter(prefix="/v1")
 
     @r.get("/models")
-    def models() -> dict[str, Any]:
+    def models(actor: Caller) -> dict[str, Any]:
         from commune.embed import available
         from commune.generate.registry import model_specs
 
@@ -115,7 +119,7 @@ def router(commune: Any) -> APIRouter:
         return {"object": "list", "data": data}
 
     @r.post("/embeddings")
-    async def embeddings(req: EmbeddingRequest) -> dict[str, Any]:
+    async def embeddings(req: EmbeddingRequest, actor: Caller) -> dict[str, Any]:
         from commune.embed import get_embedder
 
         texts = [req.input] if isinstance(req.input, str) else req.input
@@ -135,7 +139,7 @@ def router(commune: Any) -> APIRouter:
         }
 
     @r.post("/chat/completions")
-    async def chat(req: ChatRequest, request: Request) -> Any:
+    async def chat(req: ChatRequest, actor: Caller) -> Any:
         question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
         if not question.strip():
             raise ValueError("messages must contain a user message with text")
@@ -146,7 +150,7 @@ def router(commune: Any) -> APIRouter:
         route = "v1/chat/completions"
         if not req.stream:
             answer = await run_in_threadpool(
-                commune.ask, question, req.collection, mode, model, route
+                commune.ask, question, req.collection, mode, model, route, actor
             )
             message = {"role": "assistant", "content": answer.text}
             return {
@@ -157,7 +161,7 @@ def router(commune: Any) -> APIRouter:
             }
         # Take the first piece before answering, so that a bad collection or model
         # still gets an HTTP error status rather than a broken stream.
-        events = commune.ask_stream(question, req.collection, mode, model, route)
+        events = commune.ask_stream(question, req.collection, mode, model, route, actor)
         first = await run_in_threadpool(next, events)
         return StreamingResponse(_sse(base, first, events), media_type="text/event-stream")
 

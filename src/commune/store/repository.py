@@ -38,10 +38,19 @@ def collection_id(conn: Connection, name: str, create: bool = False) -> int | No
 
 
 def list_collections(conn: Connection) -> list[dict[str, Any]]:
+    from commune.store.schema import members
+
     q = (
-        select(collections.c.name, func.count(documents.c.id).label("documents"))
-        .select_from(collections.outerjoin(documents))
-        .group_by(collections.c.id)
+        select(
+            collections.c.id,
+            collections.c.name,
+            collections.c.visibility,
+            collections.c.member_id,
+            members.c.name.label("owner"),
+            func.count(documents.c.id).label("documents"),
+        )
+        .select_from(collections.outerjoin(documents).outerjoin(members))
+        .group_by(collections.c.id, members.c.name)
         .order_by(collections.c.name)
     )
     return [dict(r._mapping) for r in conn.execute(q)]
@@ -272,8 +281,22 @@ def chunk_details(conn: Connection, chunk_ids: Sequence[int]) -> dict[int, dict[
     return {int(r.chunk_id): dict(r._mapping) for r in conn.execute(q)}
 
 
+def collection_owner(conn: Connection, coll_id: int) -> int | None:
+    return conn.execute(select(collections.c.member_id).where(collections.c.id == coll_id)).scalar()
+
+
+def set_collection_access(
+    conn: Connection, coll_id: int, owner: int | None, visibility: str
+) -> None:
+    conn.execute(
+        update(collections)
+        .where(collections.c.id == coll_id)
+        .values(member_id=owner, visibility=visibility)
+    )
+
+
 def list_documents(
-    conn: Connection, collection: str | None = None, limit: int = 100, offset: int = 0
+    conn: Connection, collection_ids: list[int] | None = None, limit: int = 100, offset: int = 0
 ) -> list[dict[str, Any]]:
     n_chunks = (
         select(func.count(chunks.c.id))
@@ -301,8 +324,8 @@ def list_documents(
         .limit(limit)
         .offset(offset)
     )
-    if collection:
-        q = q.where(collections.c.name == collection)
+    if collection_ids is not None:
+        q = q.where(collections.c.id.in_(collection_ids))
     return [dict(r._mapping) for r in conn.execute(q)]
 
 

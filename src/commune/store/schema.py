@@ -27,6 +27,8 @@ collections = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("description", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=True),  # owner
+    Column("visibility", String(20), nullable=False, default="shared"),  # private|shared|public
 )
 
 documents = Table(
@@ -132,5 +134,51 @@ usage = Table(
     Column("output_tokens", Integer, nullable=False),
     Column("duration_ms", Float, nullable=False),
     Column("fallback", Boolean, nullable=False),  # a generated answer fell back to extractive
+    Column("member_id", Integer, nullable=True),
+    Column("user_id", Integer, nullable=True),
+    Column("cpu_seconds", Float, nullable=False, default=0.0),
+    Column("wh", Float, nullable=True),  # None: could not be measured nor estimated
+    Column("gco2e", Float, nullable=True),
+    Column("energy_method", String(200), nullable=True),  # how wh was obtained
+    Column("estimated", Boolean, nullable=False, default=False),  # False: measured
     Index("ix_usage_created_at", "created_at"),
+    Index("ix_usage_member_created", "member_id", "created_at"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(50), nullable=False),  # town, agglomeration, association, ...
+    Column("requests_per_day", Integer, nullable=True),  # quotas; None = no limit
+    Column("tokens_per_month", Integer, nullable=True),
+    Column("wh_per_month", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(30), nullable=False),
+    Column("requests_per_day", Integer, nullable=True),  # caps inside the member's pool
+    Column("tokens_per_month", Integer, nullable=True),
+    Column("wh_per_month", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),  # shown, to find the key
+    Column("digest", String(64), nullable=False),  # sha256 of the whole key; never the key
+    Column("label", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
 )

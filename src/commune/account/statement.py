@@ -1,0 +1,245 @@
+"""The monthly statement: the server's fixed cost plus energy, split among members.
+
+Money is computed in Decimal and rounded with the largest-remainder method,
+so the members' amounts add up to the month's total to the cent.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from commune.account.ledger import member_names, totals_by_member
+from commune.config import CooperativeSettings
+from commune.govern.quotas import month
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class MemberLine:
+    member: str
+    requests: int
+    tokens: int
+    wh: float
+    gco2e: float
+    weight: float  # share of the fixed cost, 0..1
+    fixed_eur: Decimal
+    energy_eur: Decimal
+    total_eur: Decimal
+
+
+@dataclass
+class Statement:
+    month: str
+    rule: str
+    currency: str
+    server_cost: Decimal
+    energy_kwh: float
+    price_per_kwh: Decimal
+    unattributed_kwh: float  # operator work, not a member's: shared like the fixed cost
+    fixed_total: Decimal
+    energy_total: Decimal
+    total: Decimal
+    lines: list[MemberLine] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return json.loads(json.dumps(asdict(self), default=str))
+
+
+def parse_month(text: str) -> datetime:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise ValueError(f"month must look like 2026-11, got {text!r}")
+    return datetime.strptime(text + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
+
+
+def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split ``total`` (in cents) by ``weights`` so the parts add up exactly."""
+    if not weights:
+        return []
+    s = sum(weights)
+    shares = [total * w / s for w in weights] if s > 0 else [total / len(weights)] * len(weights)
+    floors = [x.quantize(CENT, rounding=ROUND_FLOOR) for x in shares]
+    left = int(((total - sum(floors)) / CENT).to_integral_value())
+    order = sorted(range(len(shares)), key=lambda i: (floors[i] - shares[i], i))
+    for i in order[:left]:
+        floors[i] += CENT
+    return floors
+
+
+def _weights(rule: str, share: float, usage: list[float]) -> list[Decimal]:
+    n = len(usage)
+    equal = [Decimal(1) / n] * n
+    total = sum(usage)
+    by_usage = [Decimal(str(u)) / Decimal(str(total)) for u in usage] if total > 0 else equal
+    if rule == "equal":
+        return equal
+    if rule == "usage":
+        return by_usage
+    s = Decimal(str(share))
+    return [s * u + (1 - s) * e for u, e in zip(by_usage, equal, strict=True)]
+
+
+def _apply_floor(pool: Decimal, weights: list[Decimal], floor: Decimal) -> list[Decimal]:
+    """Raise shares below ``floor``; the others pay the difference pro rata."""
+    amounts = [pool * w for w in weights]
+    if floor <= 0 or not amounts:
+        return amounts
+    if floor * len(amounts) >= pool:  # the floor cannot hold for everyone: equal shares
+        return [pool / len(amounts)] * len(amounts)
+    fixed: set[int] = set()
+    while True:
+        below = {i for i, a in enumerate(amounts) if a < floor and i not in fixed}
+        if not below:
+            return amounts
+        fixed |= below
+        rest = pool - floor * len(fixed)
+        free_w = sum(weights[i] for i in range(len(amounts)) if i not in fixed)
+        amounts = [floor if i in fixed else rest * weights[i] / free_w for i in range(len(amounts))]
+
+
+def build_statement(conn: Connection, settings: CooperativeSettings, month_text: str) -> Statement:
+    window = month(parse_month(month_text))
+    names = member_names(conn, window.end)
+    totals = totals_by_member(conn, window.start, window.end)
+    price = Decimal(str(settings.price_eur_per_kwh))
+    zero = {"requests": 0, "tokens": 0, "wh": 0.0, "gco2e": 0.0}
+    ids = list(names)
+    rows = [totals.get(i, zero) for i in ids]
+    unattributed_kwh = sum(v["wh"] for k, v in totals.items() if k not in names) / 1000
+    energy_kwh = sum(v["wh"] for v in totals.values()) / 1000
+    server = Decimal(str(settings.server_cost_eur_month))
+    fixed_pool = (server + Decimal(str(unattributed_kwh)) * price).quantize(CENT)
+    member_energy = [Decimal(str(r["wh"])) / 1000 * price for r in rows]
+    energy_total = sum(member_energy, Decimal(0)).quantize(CENT)
+    stmt = Statement(
+        month_text,
+        settings.rule,
+        settings.currency,
+        server,
+        energy_kwh,
+        price,
+        unattributed_kwh,
+        fixed_pool,
+        energy_total,
+        fixed_pool + energy_total,
+    )
+    if not ids:
+        return stmt
+    weights = _weights(
+        settings.rule, settings.usage_share, [float(r[settings.usage_measure]) for r in rows]
+    )
+    raw_fixed = _apply_floor(fixed_pool, weights, Decimal(str(settings.floor_eur)))
+    fixed = allocate(fixed_pool, raw_fixed)
+    energy = allocate(energy_total, member_energy)
+    for i, mid in enumerate(ids):
+        r = rows[i]
+        stmt.lines.append(
+            MemberLine(
+                names[mid],
+                int(r["requests"]),
+                int(r["tokens"]),
+                float(r["wh"]),
+                float(r["gco2e"]),
+                float(raw_fixed[i] / fixed_pool) if fixed_pool else 0.0,
+                fixed[i],
+                energy[i],
+                fixed[i] + energy[i],
+            )
+        )
+    return stmt
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "member"
+
+
+CSV_FIELDS = [
+    "month",
+    "member",
+    "requests",
+    "tokens",
+    "wh",
+    "gco2e",
+    "fixed_share",
+    "fixed_eur",
+    "energy_eur",
+    "total_eur",
+]
+
+
+def _csv_row(stmt: Statement, line: MemberLine) -> list[object]:
+    return [
+        stmt.month,
+        line.member,
+        line.requests,
+        line.tokens,
+        f"{line.wh:.4f}",
+        f"{line.gco2e:.4f}",
+        f"{line.weight:.6f}",
+        line.fixed_eur,
+        line.energy_eur,
+        line.total_eur,
+    ]
+
+
+def member_html(stmt: Statement, line: MemberLine) -> str:
+    e = html.escape
+    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Relevé {e(stmt.month)} — {e(line.member)}</title>
+<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto}}
+td,th{{padding:.3rem .8rem;text-align:right}}
+th:first-child,td:first-child{{text-align:left}}</style>
+</head><body><h1>Relevé {e(stmt.month)} — {e(line.member)}</h1>
+<table>
+<tr><th>Requêtes / requests</th><td>{line.requests}</td></tr>
+<tr><th>Jetons / tokens</th><td>{line.tokens}</td></tr>
+<tr><th>Énergie / energy</th><td>{line.wh:.2f} Wh</td></tr>
+<tr><th>Carbone / carbon</th><td>{line.gco2e:.2f} gCO2e</td></tr>
+<tr><th>Part du coût fixe / fixed share ({e(stmt.rule)})</th><td>{line.weight:.2%}</td></tr>
+<tr><th>Coût fixe / fixed cost</th><td>{line.fixed_eur} {e(stmt.currency)}</td></tr>
+<tr><th>Énergie / energy cost</th><td>{line.energy_eur} {e(stmt.currency)}</td></tr>
+<tr><th>Total</th><td><strong>{line.total_eur} {e(stmt.currency)}</strong></td></tr>
+</table>
+<p>Coût du serveur : {stmt.server_cost} {e(stmt.currency)} ;
+énergie totale {stmt.energy_kwh:.4f} kWh à {stmt.price_per_kwh} {e(stmt.currency)}/kWh ;
+total coopérative {stmt.total} {e(stmt.currency)}.</p>
+</body></html>
+"""
+
+
+def export(stmt: Statement, directory: Path) -> list[Path]:
+    """Write the whole statement (CSV, JSON) and each member's (CSV, JSON, HTML)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    whole = directory / f"statement-{stmt.month}"
+    whole.with_suffix(".json").write_text(json.dumps(stmt.to_json(), indent=2, ensure_ascii=False))
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_FIELDS)
+    for line in stmt.lines:
+        w.writerow(_csv_row(stmt, line))
+    whole.with_suffix(".csv").write_text(buf.getvalue(), encoding="utf-8")
+    written += [whole.with_suffix(".json"), whole.with_suffix(".csv")]
+    for line in stmt.lines:
+        base = directory / f"statement-{stmt.month}-{_slug(line.member)}"
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(CSV_FIELDS)
+        w.writerow(_csv_row(stmt, line))
+        base.with_suffix(".csv").write_text(buf.getvalue(), encoding="utf-8")
+        data: dict[str, object] = {k: v for k, v in stmt.to_json().items() if k != "lines"}
+        data["member"] = json.loads(json.dumps(asdict(line), default=str))
+        base.with_suffix(".json").write_text(json.dumps(data, indent=2, ensure_ascii=False))
+        base.with_suffix(".html").write_text(member_html(stmt, line), encoding="utf-8")
+        written += [base.with_suffix(s) for s in (".csv", ".json", ".html")]
+    return written

@@ -1,0 +1,24 @@
+"""Who is calling: an API key in ``Authorization: Bearer`` (or ``X-API-Key``)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from commune.govern.members import authenticate
+from commune.govern.policy import OPERATOR, Actor
+
+
+def key_from(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def current_actor(request: Request) -> Actor:
+    """FastAPI dependency: the authenticated actor (AuthError -> 401 otherwise)."""
+    if not request.app.state.require_auth:
+        return OPERATOR  # `commune serve --no-auth`: a single-user machine, loopback only
+    commune = request.app.state.commune
+    with commune.engine.connect() as conn:
+        return authenticate(conn, key_from(request))

@@ -1,0 +1,217 @@
+"""Members (organisations), their users, and API keys (shown once, stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from commune.errors import CommuneError, NotFound
+from commune.govern.policy import ROLES, Actor
+from commune.store.repository import now
+from commune.store.schema import api_keys, members, users
+
+KINDS = ("town", "agglomeration", "association", "public-body", "other")
+
+
+class AuthError(CommuneError):
+    """The request carries no valid key: HTTP 401."""
+
+
+def _positive(name: str, value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise ValueError(f"{name} must be greater than 0, got {value}")
+
+
+def add_member(
+    conn: Connection,
+    name: str,
+    kind: str = "other",
+    requests_per_day: int | None = None,
+    tokens_per_month: int | None = None,
+    wh_per_month: float | None = None,
+) -> int:
+    if not name.strip():
+        raise ValueError("a member needs a name")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    for key, value in (
+        ("requests_per_day", requests_per_day),
+        ("tokens_per_month", tokens_per_month),
+        ("wh_per_month", wh_per_month),
+    ):
+        _positive(key, value)
+    if conn.execute(select(members.c.id).where(members.c.name == name)).first():
+        raise CommuneError(f"a member named {name!r} already exists", "pick another name")
+    return int(
+        conn.execute(
+            insert(members).values(
+                name=name,
+                kind=kind,
+                requests_per_day=requests_per_day,
+                tokens_per_month=tokens_per_month,
+                wh_per_month=wh_per_month,
+                created_at=now(),
+            )
+        ).inserted_primary_key[0]
+    )
+
+
+def member_id(conn: Connection, name: str) -> int:
+    row = conn.execute(select(members.c.id).where(members.c.name == name)).first()
+    if row is None:
+        known = ", ".join(r.name for r in conn.execute(select(members.c.name))) or "none yet"
+        raise NotFound(f"no member named {name!r}", f"known members: {known}")
+    return int(row.id)
+
+
+def list_members(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in conn.execute(select(members).order_by(members.c.name))]
+
+
+def add_user(
+    conn: Connection,
+    name: str,
+    member: str,
+    role: str = "reader",
+    requests_per_day: int | None = None,
+    tokens_per_month: int | None = None,
+    wh_per_month: float | None = None,
+) -> int:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    for key, value in (
+        ("requests_per_day", requests_per_day),
+        ("tokens_per_month", tokens_per_month),
+        ("wh_per_month", wh_per_month),
+    ):
+        _positive(key, value)
+    mid = member_id(conn, member)
+    if conn.execute(select(users.c.id).where(users.c.name == name)).first():
+        raise CommuneError(f"a user named {name!r} already exists", "pick another name")
+    return int(
+        conn.execute(
+            insert(users).values(
+                name=name,
+                member_id=mid,
+                role=role,
+                requests_per_day=requests_per_day,
+                tokens_per_month=tokens_per_month,
+                wh_per_month=wh_per_month,
+                created_at=now(),
+            )
+        ).inserted_primary_key[0]
+    )
+
+
+def list_users(conn: Connection, member: str | None = None) -> list[dict[str, Any]]:
+    q = (
+        select(
+            users.c.id,
+            users.c.name,
+            users.c.role,
+            members.c.name.label("member"),
+            users.c.requests_per_day,
+            users.c.tokens_per_month,
+            users.c.wh_per_month,
+        )
+        .select_from(users.join(members))
+        .order_by(users.c.name)
+    )
+    if member:
+        q = q.where(members.c.name == member)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _digest(key: str) -> str:
+    # Keys are 190 bits of randomness: a plain SHA-256 is enough (no password stretching).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(
+    conn: Connection, user: str, label: str = "", expires_days: int | None = None
+) -> tuple[int, str]:
+    """Return (key id, the key). The key is shown this once; only its digest is kept."""
+    row = conn.execute(select(users.c.id).where(users.c.name == user)).first()
+    if row is None:
+        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+    if expires_days is not None and expires_days <= 0:
+        raise ValueError(f"expires_days must be greater than 0, got {expires_days}")
+    prefix = secrets.token_hex(4)
+    key = f"cmn_{prefix}_{secrets.token_urlsafe(24)}"
+    expires = now() + timedelta(days=expires_days) if expires_days else None
+    kid = conn.execute(
+        insert(api_keys).values(
+            user_id=row.id,
+            prefix=prefix,
+            digest=_digest(key),
+            label=label,
+            created_at=now(),
+            expires_at=expires,
+        )
+    ).inserted_primary_key[0]
+    return int(kid), key
+
+
+def revoke_key(conn: Connection, key_id: int) -> None:
+    done = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id)
+        .where(api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    if not done.rowcount:
+        raise NotFound(f"no active key with id {key_id}", "list keys with commune key list")
+
+
+def list_keys(conn: Connection) -> list[dict[str, Any]]:
+    q = (
+        select(
+            api_keys.c.id,
+            api_keys.c.prefix,
+            api_keys.c.label,
+            users.c.name.label("user"),
+            api_keys.c.created_at,
+            api_keys.c.expires_at,
+            api_keys.c.revoked_at,
+        )
+        .select_from(api_keys.join(users))
+        .order_by(api_keys.c.id)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _aware(ts: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    return ts if ts.tzinfo else ts.replace(tzinfo=now().tzinfo)
+
+
+def authenticate(conn: Connection, key: str | None, at: datetime | None = None) -> Actor:
+    hint = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
+    if not key:
+        raise AuthError("authentication required", hint)
+    parts = key.split("_")
+    if len(parts) < 3 or parts[0] != "cmn":
+        raise AuthError("malformed API key", hint)
+    row = conn.execute(
+        select(
+            api_keys,
+            users.c.name.label("user"),
+            users.c.role,
+            users.c.member_id,
+            members.c.name.label("member"),
+        )
+        .select_from(api_keys.join(users).join(members))
+        .where(api_keys.c.prefix == parts[1])
+    ).first()
+    if row is None or not hmac.compare_digest(row.digest, _digest(key)):
+        raise AuthError("unknown API key", hint)
+    if row.revoked_at is not None:
+        raise AuthError("this API key was revoked", "ask your member admin for a new key")
+    if row.expires_at is not None and _aware(row.expires_at) <= (at or now()):
+        raise AuthError("this API key has expired", "ask your member admin for a new key")
+    return Actor(int(row.user_id), row.user, int(row.member_id), row.member, row.role)
