@@ -10,7 +10,7 @@ if [ -n "$root" ]; then
   for lang in fr-FR en-US; do
     "$commune" add "$root/html/$lang" --collection debian-handbook \
       --licence "GPL-2.0-or-later OR CC-BY-SA-3.0" \
-      --publisher "Raphaël Hertzog, Roland Mas" --contributor "Debian" \
+      --publisher "Raphaël Hertzog, Roland Mas" --contributor "Debian" --visibility public \
       --source "https://debian-handbook.info/browse/$lang/stable"
   done
   collection=debian-handbook

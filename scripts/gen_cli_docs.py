@@ -5,21 +5,29 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from commune.cli import cli
 
-COMMANDS = ["add", "search", "ask", "documents", "collections", "serve"]
+
+def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
+    out = []
+    for name in sorted(group.commands):
+        cmd = group.commands[name]
+        out.append([*prefix, name])
+        if isinstance(cmd, click.Group):
+            out.extend(_commands(cmd, [*prefix, name]))
+    return out
 
 
 def render() -> str:
     runner = CliRunner()
     parts = ["# CLI reference\n", "Generated from `commune --help` by `scripts/gen_cli_docs.py`.\n"]
-    for args in [[]] + [[c] for c in COMMANDS]:
+    for args in [[], *_commands(cli, [])]:
         out = runner.invoke(cli, [*args, "--help"], prog_name="commune", terminal_width=100).output
-        parts.append(
-            f"## commune {' '.join(args)}".rstrip() + "\n\n```\n" + out.rstrip() + "\n```\n"
-        )
+        title = f"## commune {' '.join(args)}".rstrip()
+        parts.append(f"{title}\n\n```\n{out.rstrip()}\n```\n")
     return "\n".join(parts)
 
 

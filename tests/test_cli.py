@@ -137,3 +137,35 @@ def test_help_is_instant_and_loads_no_model_or_database():
     assert "HEAVY []" in out.stdout
     for command in ("add", "search", "ask", "serve", "documents", "collections"):
         assert command in out.stdout
+
+
+def test_cooperative_commands(run, corpus, tmp_path):
+    assert (
+        "member Ville A added"
+        in run("member", "add", "Ville A", "--kind", "town", "--requests-per-day", "100").output
+    )
+    assert "Ville A\ttown\trequests_per_day=100" in run("member", "list").output
+    r = run("member", "add", "Ville A")
+    assert r.exit_code == 2 and "a member named 'Ville A' already exists" in r.output
+    assert (
+        "added to Ville A as curator"
+        in run("user", "add", "alice", "--member", "Ville A", "--role", "curator").output
+    )
+    r = run("user", "add", "bob", "--member", "Nowhere")
+    assert r.exit_code == 2 and "no member named 'Nowhere'" in r.output
+    assert "alice\tVille A\tcurator" in run("user", "list").output
+    created = run("key", "create", "alice", "--label", "laptop")
+    secret = created.stdout.strip().splitlines()[0]
+    assert secret.startswith("cmn_")
+    listing = run("key", "list").output
+    assert "alice\tactive\tlaptop" in listing and secret not in listing
+    assert "key 1 revoked" in run("key", "revoke", "1").output
+    assert "revoked" in run("key", "list").output
+    assert run("key", "revoke", "1").exit_code == 2
+    run("add", str(corpus), "--collection", "privee", "--member", "Ville A")
+    assert "privee\t6" in run("collections").output
+    assert "privee: public" in run("visibility", "privee", "public").output
+    run("ask", "bac jaune ?")
+    r = run("statement", "--month", "2026-11", "--out", str(tmp_path / "st"))
+    assert r.exit_code == 0 and "Ville A" in r.output
+    assert (tmp_path / "st" / "statement-2026-11-ville-a.html").exists()

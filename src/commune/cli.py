@@ -212,6 +212,13 @@ def ask(
             click.echo(
                 f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or 'licence unknown'})"
             )
+    if answer.energy and answer.energy["wh"] is not None:
+        e = answer.energy
+        kind = "measured" if e["measured"] else "estimated"
+        click.echo(
+            f"\nEnergy: {e['wh'] * 1000:.2f} mWh, {e['gco2e'] * 1000:.3f} mgCO2e ({kind}: "
+            f"{e['method']})"
+        )
 
 
 @cli.command()

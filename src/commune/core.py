@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from commune.config import Settings, load_settings
-from commune.errors import NotFound
+from commune.errors import CommuneError, NotFound
 from commune.govern.policy import OPERATOR, Actor, can_read
 from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, ingest_paths
 from commune.retrieve import Hit, coverage, prepare_query, search_catalog
@@ -155,6 +155,16 @@ class Commune:
                 with self.engine.begin() as conn:
                     repo.collection_id(conn, name, create=True)
                 self.set_visibility(name, visibility or ("private" if member else "shared"), member)
+            else:
+                current = next(c for c in self.collections() if c["name"] == name)
+                if (visibility and visibility != current["visibility"]) or (
+                    member and member != current["owner"]
+                ):
+                    raise CommuneError(
+                        f"collection {name!r} is already {current['visibility']} "
+                        f"(owner {current['owner'] or 'none'})",
+                        f"change it with: commune visibility {name} VISIBILITY --member MEMBER",
+                    )
         if licence is not None:
             from commune.licences import normalise
 
@@ -318,7 +328,7 @@ class Commune:
 
         cpu, wh, method = meter.stop()
         estimated = False
-        if remote is not None:
+        if remote is not None and (input_tokens or output_tokens):  # the model did work
             spec = self.settings.models.get(remote.name)
             estimated = True
             if spec and spec.active_params_b and spec.total_params_b:

@@ -1,0 +1,311 @@
+"""The cooperative: keys, isolation between members on every route, quotas, energy, ledger."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from commune.api.app import create_app
+from commune.govern.members import authenticate, create_key, revoke_key
+from tests.conftest import make_key
+
+
+@pytest.fixture
+def coop(commune, tmp_path):  # type: ignore[no-untyped-def]
+    """Two towns with private collections, one shared and one public collection."""
+    docs = {
+        "a-private": (
+            "budget-a.md",
+            "# Budget A\n\nLe budget secret de la ville A prévoit une "
+            "piscine olympique à Alphaville.",
+        ),
+        "b-private": (
+            "budget-b.md",
+            "# Budget B\n\nLe budget secret de la ville B prévoit une "
+            "patinoire municipale à Betaville.",
+        ),
+        "coop": (
+            "charte.md",
+            "# Charte\n\nLa charte de la coopérative repose sur la "
+            "souveraineté, la sobriété et l'utilité.",
+        ),
+        "open": ("horaires.md", "# Horaires\n\nLa médiathèque intercommunale ouvre le samedi."),
+    }
+    keys = {
+        "a": make_key(commune, "anne", "Ville A", "reader"),
+        "a-admin": make_key(commune, "arthur", "Ville A", "member-admin"),
+        "b": make_key(commune, "bruno", "Ville B", "reader"),
+        "coop-admin": make_key(commune, "clara", "Ville B", "cooperative-admin"),
+    }
+    for coll, (name, text) in docs.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        member = {"a-private": "Ville A", "b-private": "Ville B"}.get(coll)
+        vis = {"coop": "shared", "open": "public"}.get(coll)
+        commune.add([path], collection=coll, member=member, visibility=vis)
+    app = create_app(commune)
+
+    def client(who: str | None) -> TestClient:
+        headers = {"Authorization": f"Bearer {keys[who]}"} if who else {}
+        return TestClient(app, headers=headers)
+
+    return client
+
+
+def texts(body) -> str:  # type: ignore[no-untyped-def]
+    return json.dumps(body, ensure_ascii=False)
+
+
+# -- authentication ---------------------------------------------------------------------------
+
+
+def test_every_api_route_needs_a_key_except_health_and_the_page(coop):
+    anon = coop(None)
+    assert anon.get("/healthz").status_code == 200
+    assert anon.get("/").status_code == 200
+    for method, path, body in [
+        ("post", "/api/search", {"query": "budget"}),
+        ("post", "/api/ask", {"question": "budget ?"}),
+        ("post", "/api/ask/stream", {"question": "budget ?"}),
+        ("get", "/api/documents", None),
+        ("get", "/api/collections", None),
+        ("get", "/api/usage", None),
+        ("get", "/v1/models", None),
+        (
+            "post",
+            "/v1/chat/completions",
+            {"model": "extractive", "messages": [{"role": "user", "content": "x"}]},
+        ),
+        ("post", "/v1/embeddings", {"model": "use-multilingual-v3", "input": "x"}),
+    ]:
+        r = anon.request(method, path, json=body)
+        assert r.status_code == 401, path
+        assert "authentication required" in r.text and r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_keys_are_shown_once_stored_hashed_revocable_and_expire(commune):
+    secret = make_key(commune, "dora", "Ville D")
+    with commune.engine.connect() as conn:
+        stored = conn.exec_driver_sql("select prefix, digest from api_keys").all()
+        assert all(secret not in (p, d) for p, d in stored)
+        assert authenticate(conn, secret).user == "dora"
+        with pytest.raises(Exception, match="unknown API key"):
+            authenticate(conn, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
+        with pytest.raises(Exception, match="malformed API key"):
+            authenticate(conn, "hello")
+    with commune.engine.begin() as conn:
+        kid, short = create_key(conn, "dora", expires_days=1)
+    with commune.engine.connect() as conn:
+        assert authenticate(conn, short).user == "dora"
+        later = datetime.now(UTC) + timedelta(days=2)
+        with pytest.raises(Exception, match="expired"):
+            authenticate(conn, short, at=later)
+    with commune.engine.begin() as conn:
+        revoke_key(conn, kid)
+    with commune.engine.connect() as conn, pytest.raises(Exception, match="revoked"):
+        authenticate(conn, short)
+
+
+# -- isolation on every route -----------------------------------------------------------------
+
+
+def test_search_never_shows_another_members_private_documents(coop):
+    a, b = coop("a"), coop("b")
+    for q in ("budget secret piscine patinoire", "Betaville", "Alphaville"):
+        ra = a.post("/api/search", json={"query": q, "k": 20}).json()
+        rb = b.post("/api/search", json={"query": q, "k": 20}).json()
+        assert "Betaville" not in texts(ra) and "Alphaville" not in texts(rb)
+    assert "Alphaville" in texts(a.post("/api/search", json={"query": "Alphaville"}).json())
+    r = a.post("/api/search", json={"query": "budget", "collection": "b-private"})
+    assert r.status_code == 404 and "b-private" not in r.json()["detail"].split("known")[1]
+
+
+def test_shared_and_public_collections_are_seen_by_all_members(coop):
+    for who in ("a", "b"):
+        hits = coop(who).post("/api/search", json={"query": "charte coopérative"}).json()
+        assert any("souveraineté" in h["text"] for h in hits)
+        hits = coop(who).post("/api/search", json={"query": "médiathèque samedi"}).json()
+        assert any("samedi" in h["text"] for h in hits)
+
+
+def test_ask_and_stream_never_cite_another_members_private_documents(coop):
+    a = coop("a")
+    body = a.post("/api/ask", json={"question": "Que prévoit le budget secret de Betaville ?"})
+    answer = body.json()
+    assert "patinoire" not in answer["text"] and "budget-b" not in texts(answer["sources"])
+    stream = a.post("/api/ask/stream", json={"question": "patinoire municipale Betaville"})
+    assert "patinoire municipale à" not in stream.text and "budget-b" not in stream.text
+    r = a.post("/api/ask", json={"question": "budget", "collection": "b-private"})
+    assert r.status_code == 404
+
+
+def test_listings_show_only_what_the_member_may_read(coop):
+    names = {c["name"] for c in coop("a").get("/api/collections").json()}
+    assert names == {"a-private", "coop", "open"}
+    docs = coop("a").get("/api/documents").json()
+    assert {d["collection"] for d in docs} == {"a-private", "coop", "open"}
+    assert coop("a").get("/api/documents", params={"collection": "b-private"}).status_code == 404
+    # a cooperative admin administers the cooperative, not other members' private documents
+    admin = {c["name"] for c in coop("coop-admin").get("/api/collections").json()}
+    assert admin == {"b-private", "coop", "open"}
+
+
+def test_openai_routes_respect_visibility(coop):
+    a = coop("a")
+    msg = [{"role": "user", "content": "Que prévoit le budget secret de Betaville ?"}]
+    r = a.post("/v1/chat/completions", json={"model": "extractive", "messages": msg})
+    assert r.status_code == 200 and "patinoire" not in r.text and "budget-b" not in r.text
+    r = a.post(
+        "/v1/chat/completions",
+        json={"model": "extractive", "messages": msg, "collection": "b-private"},
+    )
+    assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
+
+
+def test_usage_is_seen_by_its_owner_and_admins_only(coop):
+    a, b = coop("a"), coop("b")
+    a.post("/api/search", json={"query": "piscine"})
+    b.post("/api/search", json={"query": "patinoire"})
+    b.post("/api/search", json={"query": "patinoire"})
+    own = a.get("/api/usage").json()
+    assert own["member"] == "Ville A" and sum(d["requests"] for d in own["days"]) == 1
+    assert a.get("/api/usage", params={"member": "Ville B"}).status_code == 404
+    admin_a = coop("a-admin").get("/api/usage").json()
+    assert sum(d["requests"] for d in admin_a["days"]) == 1  # the member's, not B's
+    coop_admin = coop("coop-admin").get("/api/usage", params={"member": "Ville B"}).json()
+    assert sum(d["requests"] for d in coop_admin["days"]) == 2
+    assert coop("a").get("/api/usage", params={"start": "yesterday"}).status_code == 400
+
+
+# -- quotas ---------------------------------------------------------------------------------------
+
+
+def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, corpus):
+    from commune.govern.members import add_member
+
+    commune.add([corpus])
+    with commune.engine.begin() as conn:
+        add_member(conn, "Petite Asso", "association", requests_per_day=2)
+    k1 = make_key(commune, "eve", "Petite Asso")
+    k2 = make_key(commune, "fred", "Petite Asso")
+    app = create_app(commune)
+    c1 = TestClient(app, headers={"Authorization": f"Bearer {k1}"})
+    c2 = TestClient(app, headers={"Authorization": f"Bearer {k2}"})
+    assert c1.post("/api/search", json={"query": "bac"}).status_code == 200
+    assert c2.post("/api/ask", json={"question": "bac jaune ?"}).status_code == 200
+    r = c1.post("/api/search", json={"query": "bac"})  # the pool is shared by its users
+    assert r.status_code == 429
+    assert "member 'Petite Asso' has used its quota of 2 requests per day" in r.json()["detail"]
+    assert 0 < int(r.headers["Retry-After"]) <= 86400
+
+
+def test_user_cap_inside_the_members_pool(commune, corpus):
+    commune.add([corpus])
+    capped = make_key(commune, "gus", "Ville G", tokens_per_month=None, requests_per_day=1)
+    free = make_key(commune, "hana", "Ville G")
+    app = create_app(commune)
+    g = TestClient(app, headers={"Authorization": f"Bearer {capped}"})
+    h = TestClient(app, headers={"Authorization": f"Bearer {free}"})
+    assert g.post("/api/search", json={"query": "bac"}).status_code == 200
+    r = g.post("/api/search", json={"query": "bac"})
+    assert r.status_code == 429 and "user 'gus'" in r.json()["detail"]
+    assert h.post("/api/search", json={"query": "bac"}).status_code == 200
+
+
+def test_quotas_reset_with_their_window(commune, corpus, monkeypatch):
+    from commune.govern.members import add_member
+    from commune.govern.quotas import QuotaExceeded
+    from commune.store import repository
+
+    commune.add([corpus])
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville H", "town", requests_per_day=1, wh_per_month=1000.0)
+    secret = make_key(commune, "ivan", "Ville H")
+    with commune.engine.connect() as conn:
+        actor = authenticate(conn, secret)
+    commune.search("bac", actor=actor, record="api/search")
+    with pytest.raises(QuotaExceeded, match="requests per day"):
+        commune.search("bac", actor=actor, record="api/search")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    monkeypatch.setattr(repository, "now", lambda: tomorrow)
+    assert commune.search("bac", actor=actor, record="api/search")
+
+
+def test_energy_quota_counts_watt_hours(commune, corpus):
+    from commune.govern.members import add_member
+    from commune.govern.quotas import QuotaExceeded
+
+    commune.add([corpus])
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville S", "town", wh_per_month=1e-9)  # any work exceeds it
+    secret = make_key(commune, "sam", "Ville S")
+    with commune.engine.connect() as conn:
+        actor = authenticate(conn, secret)
+    commune.ask("bac jaune ?", actor=actor)
+    with pytest.raises(QuotaExceeded, match="Wh per month"):
+        commune.ask("bac jaune ?", actor=actor)
+
+
+# -- energy and the ledger -------------------------------------------------------------------
+
+
+def test_every_answer_reports_measured_energy_and_carbon(commune, corpus):
+    commune.add([corpus])
+    answer = commune.ask("Quand passe le camion des ordures ?")
+    e = answer.energy
+    assert e["measured"] and e["wh"] > 0 and "CPU time x 12 W per core" in e["method"]
+    assert e["gco2e"] == pytest.approx(e["wh"] / 1000 * 52.0)
+    with commune.engine.connect() as conn:
+        row = conn.exec_driver_sql("select wh, gco2e, estimated, cpu_seconds from usage").one()
+    assert row[0] == pytest.approx(e["wh"]) and row[2] == 0 and row[3] > 0
+
+
+def test_remote_generation_is_estimated_with_ecologits(home, corpus):
+    from commune.core import Commune
+    from tests.endpoints import ScriptedEndpoint
+
+    e = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].")
+    try:
+        home.mkdir(parents=True)
+        (home / "commune.toml").write_text(
+            f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            "active_params_b = 24\ntotal_params_b = 24\n"
+        )
+        with Commune(home) as c:
+            c.add([corpus])
+            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+            nothing = c.ask("Quelle est la recette de la tarte ?", mode="generate", model="gpu")
+        assert nothing.energy["measured"] and "EcoLogits" not in nothing.energy["method"]
+        assert a.mode == "generate" and a.output_tokens == 20
+        assert not a.energy["measured"] and "EcoLogits" in a.energy["method"]
+        assert (
+            a.energy["wh"] > 0.05
+        )  # 20 tokens of a 24B model: tens of mWh, well above the CPU part
+    finally:
+        e.close()
+
+
+def test_ecologits_methodology_by_hand():
+    from commune.account.energy import ecologits_wh
+
+    # 7B active and total, 16-bit: 16.8 GB -> 1 GPU; per token 8.91e-5*7+1.43e-3 Wh on the GPU,
+    # latency (8.02e-4*7+2.23e-2) s at 1000 W / 8 GPUs; times PUE 1.2.
+    gpu = 100 * (8.91e-5 * 7 + 1.43e-3)
+    server = 100 * (8.02e-4 * 7 + 2.23e-2) / 3600 * 1000 / 8
+    assert ecologits_wh(7, 7, 100) == pytest.approx(1.2 * (gpu + server))
+    assert ecologits_wh(70, 70, 100) > 10 * ecologits_wh(7, 7, 100) / 2  # 168 GB: 3 GPUs
+
+
+def test_the_ledger_is_append_only(commune, corpus):
+    from sqlalchemy.exc import IntegrityError
+
+    commune.add([corpus])
+    commune.ask("bac ?")
+    for sql in ("update usage set wh = 0", "delete from usage"):
+        with pytest.raises(IntegrityError, match="append-only"), commune.engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    with commune.engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from usage").scalar() == 1

@@ -1,0 +1,149 @@
+"""Monthly statements: a €1,300 server plus energy, split among members to the cent."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert
+
+from commune.account.statement import allocate, build_statement, export
+from commune.config import CooperativeSettings
+from commune.govern.members import add_member
+from commune.store.schema import usage
+
+
+def ledger(conn, member_id, wh, tokens=0, day=5, month=11):  # type: ignore[no-untyped-def]
+    conn.execute(
+        insert(usage).values(
+            created_at=datetime(2026, month, day, 12, tzinfo=UTC),
+            route="api/ask",
+            mode="extractive",
+            model=None,
+            collection=None,
+            input_tokens=tokens,
+            output_tokens=0,
+            duration_ms=10.0,
+            fallback=False,
+            member_id=member_id,
+            user_id=None,
+            cpu_seconds=1.0,
+            wh=wh,
+            gco2e=wh * 0.052,
+            energy_method="test",
+            estimated=False,
+        )
+    )
+
+
+@pytest.fixture
+def three(commune):  # type: ignore[no-untyped-def]
+    with commune.engine.begin() as conn:
+        a = add_member(conn, "Ville A", "town")
+        b = add_member(conn, "Agglo B", "agglomeration")
+        c = add_member(conn, "Asso C", "association")
+        for _ in range(7):
+            ledger(conn, a, 123.457)
+        for _ in range(3):
+            ledger(conn, b, 1001.1)
+        ledger(conn, None, 50.0)  # the operator's own work (re-indexing)
+        ledger(conn, c, 999.0, month=10)  # another month: not in November's statement
+    return commune, (a, b, c)
+
+
+def total_of(stmt) -> Decimal:  # type: ignore[no-untyped-def]
+    return sum((line.total_eur for line in stmt.lines), Decimal(0))
+
+
+@pytest.mark.parametrize("rule", ["usage", "equal", "mix"])
+def test_statement_reconciles_with_the_ledger_to_the_cent(three, rule):
+    commune, _ = three
+    settings = CooperativeSettings(server_cost_eur_month=1300, price_eur_per_kwh=0.2516, rule=rule)
+    with commune.engine.connect() as conn:
+        stmt = build_statement(conn, settings, "2026-11")
+    ledger_wh = 7 * 123.457 + 3 * 1001.1 + 50.0
+    assert stmt.energy_kwh == pytest.approx(ledger_wh / 1000)
+    expected = (Decimal("1300") + Decimal(str(ledger_wh / 1000)) * Decimal("0.2516")).quantize(
+        Decimal("0.01")
+    )
+    assert abs(stmt.total - expected) <= Decimal("0.01")  # rounded once, per part
+    assert total_of(stmt) == stmt.total  # members' amounts add up exactly
+    assert sum(line.fixed_eur for line in stmt.lines) == stmt.fixed_total
+    assert sum(line.energy_eur for line in stmt.lines) == stmt.energy_total
+    by = {line.member: line for line in stmt.lines}
+    assert by["Asso C"].energy_eur == 0 and by["Asso C"].requests == 0
+    if rule == "equal":
+        fixed = {line.fixed_eur for line in stmt.lines}
+        assert max(fixed) - min(fixed) <= Decimal("0.01")
+    if rule == "usage":
+        assert by["Asso C"].fixed_eur == 0 and by["Agglo B"].fixed_eur > by["Ville A"].fixed_eur
+
+
+def test_floor_makes_every_member_pay_at_least_something(three):
+    commune, _ = three
+    settings = CooperativeSettings(rule="usage", floor_eur=100)
+    with commune.engine.connect() as conn:
+        stmt = build_statement(conn, settings, "2026-11")
+    by = {line.member: line for line in stmt.lines}
+    assert by["Asso C"].fixed_eur == Decimal("100.00")
+    assert total_of(stmt) == stmt.total
+
+
+def test_allocate_distributes_the_last_cents():
+    parts = allocate(Decimal("100.00"), [Decimal(1), Decimal(1), Decimal(1)])
+    assert sum(parts) == Decimal("100.00") and sorted(parts) == [
+        Decimal("33.33"),
+        Decimal("33.33"),
+        Decimal("33.34"),
+    ]
+
+
+def test_exports_for_each_member(three, tmp_path):
+    commune, _ = three
+    stmt = commune.statement("2026-11")
+    files = export(stmt, tmp_path / "out")
+    names = {f.name for f in files}
+    assert {
+        "statement-2026-11.csv",
+        "statement-2026-11.json",
+        "statement-2026-11-ville-a.html",
+        "statement-2026-11-agglo-b.csv",
+        "statement-2026-11-asso-c.json",
+    } <= names
+    text = (tmp_path / "out" / "statement-2026-11.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert sum(Decimal(r["total_eur"]) for r in rows) == stmt.total
+    one = json.loads((tmp_path / "out" / "statement-2026-11-ville-a.json").read_text())
+    assert one["member"]["member"] == "Ville A" and one["total"] == str(stmt.total)
+    html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
+    assert "Ville A" in html and str(by_member(stmt, "Ville A").total_eur) in html
+
+
+def by_member(stmt, name):  # type: ignore[no-untyped-def]
+    return next(line for line in stmt.lines if line.member == name)
+
+
+def test_bad_month_is_refused(commune):
+    with pytest.raises(ValueError, match="month must look like 2026-11, got '2026-13'"):
+        commune.statement("2026-13")
+
+
+def test_parallel_processes_lose_and_double_count_no_ledger_row(commune, corpus, home):
+    """Three processes ask at once through the CLI; every request is one ledger row."""
+    commune.add([corpus])
+    commune.catalog()
+    script = (
+        "import sys; from commune.core import Commune\n"
+        "c = Commune(sys.argv[1])\n"
+        "for i in range(4): c.ask(f'bac jaune question {i}')\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(home)]) for _ in range(3)]
+    assert [p.wait(timeout=240) for p in procs] == [0, 0, 0]
+    with commune.engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from usage").scalar() == 12
+        assert conn.exec_driver_sql("select count(distinct id) from usage").scalar() == 12
