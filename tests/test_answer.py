@@ -53,7 +53,7 @@ def test_a_sentence_found_in_two_documents_is_quoted_once(commune, tmp_path):
     )
     for name in ("fr.md", "en.md"):
         (tmp_path / name).write_text(text, encoding="utf-8")
-    commune.add([tmp_path / "fr.md", tmp_path / "en.md"])
+    commune.add([tmp_path / "fr.md", tmp_path / "en.md"], licence="etalab-2.0")
     a = commune.ask("Which package contains a given file?")
     quoted = [s["text"] for s in a.sentences]
     assert len(quoted) == len(set(quoted)) and quoted

@@ -55,7 +55,7 @@ def test_add_prints_a_summary_and_exits_zero(run, corpus):
 
 def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
     (corpus / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
-    r = run("add", str(corpus))
+    r = run("add", "--licence", "etalab-2.0", str(corpus))
     assert r.exit_code == 1
     assert "error: bad.txt: not valid UTF-8" in r.output
     assert "6 added" in r.output and "1 failed" in r.output
@@ -69,7 +69,16 @@ def test_add_with_a_bad_licence_is_one_line_and_exit_2(run, corpus):
 
 
 def test_search_json_contract(run, corpus):
-    run("add", str(corpus), "--collection", "mairie", "--source", "https://example.org/m")
+    run(
+        "add",
+        "--licence",
+        "etalab-2.0",
+        str(corpus),
+        "--collection",
+        "mairie",
+        "--source",
+        "https://example.org/m",
+    )
     r = run("search", "bac jaune emballages", "--collection", "mairie", "-k", "3", "--json")
     assert r.exit_code == 0
     hits = json.loads(r.output)
@@ -81,13 +90,13 @@ def test_search_json_contract(run, corpus):
 
 
 def test_search_source_defaults_to_the_absolute_path(run, corpus):
-    run("add", str(corpus / "pool.txt"))
+    run("add", "--licence", "etalab-2.0", str(corpus / "pool.txt"))
     [hit] = json.loads(run("search", "swimming", "-k", "1", "--json").output)
     assert hit["source"] == str((corpus / "pool.txt").resolve())
 
 
 def test_search_batch_prints_one_json_line_per_query(run, corpus, tmp_path):
-    run("add", str(corpus))
+    run("add", "--licence", "etalab-2.0", str(corpus))
     queries = tmp_path / "q.txt"
     queries.write_text("bac jaune\n\nlibrary opening hours\n", encoding="utf-8")
     r = run("search", "--batch", str(queries), "-k", "2", "--json")
@@ -112,14 +121,14 @@ def test_ask_prints_cited_answer_and_sources(run, corpus):
 
 
 def test_unknown_collection_is_a_clear_error(run, corpus):
-    run("add", str(corpus), "--collection", "mairie")
+    run("add", "--licence", "etalab-2.0", str(corpus), "--collection", "mairie")
     r = run("ask", "x y z", "--collection", "missing")
     assert r.exit_code == 2
     assert "error: no collection named 'missing' (known collections: mairie)" in r.output
 
 
 def test_documents_and_collections_listings(run, corpus):
-    run("add", str(corpus), "--collection", "mairie")
+    run("add", "--licence", "etalab-2.0", str(corpus), "--collection", "mairie")
     assert "mairie\t6" in run("collections").output
     docs = json.loads(run("documents", "--json").output)
     assert len(docs) == 6 and {d["collection"] for d in docs} == {"mairie"}
@@ -162,7 +171,16 @@ def test_cooperative_commands(run, corpus, tmp_path):
     assert "key 1 revoked" in run("key", "revoke", "1").output
     assert "revoked" in run("key", "list").output
     assert run("key", "revoke", "1").exit_code == 2
-    run("add", str(corpus), "--collection", "privee", "--member", "Ville A")
+    run(
+        "add",
+        "--licence",
+        "etalab-2.0",
+        str(corpus),
+        "--collection",
+        "privee",
+        "--member",
+        "Ville A",
+    )
     assert "privee\t6" in run("collections").output
     assert "privee: public" in run("visibility", "privee", "public").output
     run("ask", "bac jaune ?")

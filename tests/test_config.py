@@ -51,4 +51,4 @@ def test_unknown_embedder_names_the_available_ones(tmp_path, corpus):
         Commune(tmp_path) as c,
         pytest.raises(Exception, match="unknown embedding model 'word2vec'.*use-multilingual-v3"),
     ):
-        c.add([corpus / "pool.txt"])
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")

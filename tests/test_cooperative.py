@@ -45,7 +45,7 @@ def coop(commune, tmp_path):  # type: ignore[no-untyped-def]
         path.write_text(text, encoding="utf-8")
         member = {"a-private": "Ville A", "b-private": "Ville B"}.get(coll)
         vis = {"coop": "shared", "open": "public"}.get(coll)
-        commune.add([path], collection=coll, member=member, visibility=vis)
+        commune.add([path], collection=coll, member=member, visibility=vis, licence="etalab-2.0")
     app = create_app(commune)
 
     def client(who: str | None) -> TestClient:
@@ -186,7 +186,7 @@ def test_usage_is_seen_by_its_owner_and_admins_only(coop):
 def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, corpus):
     from commune.govern.members import add_member
 
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     with commune.engine.begin() as conn:
         add_member(conn, "Petite Asso", "association", requests_per_day=2)
     k1 = make_key(commune, "eve", "Petite Asso")
@@ -203,7 +203,7 @@ def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, cor
 
 
 def test_user_cap_inside_the_members_pool(commune, corpus):
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     capped = make_key(commune, "gus", "Ville G", tokens_per_month=None, requests_per_day=1)
     free = make_key(commune, "hana", "Ville G")
     app = create_app(commune)
@@ -220,7 +220,7 @@ def test_quotas_reset_with_their_window(commune, corpus, monkeypatch):
     from commune.govern.quotas import QuotaExceeded
     from commune.store import repository
 
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     with commune.engine.begin() as conn:
         add_member(conn, "Ville H", "town", requests_per_day=1, wh_per_month=1000.0)
     secret = make_key(commune, "ivan", "Ville H")
@@ -238,7 +238,7 @@ def test_energy_quota_counts_watt_hours(commune, corpus):
     from commune.govern.members import add_member
     from commune.govern.quotas import QuotaExceeded
 
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     with commune.engine.begin() as conn:
         add_member(conn, "Ville S", "town", wh_per_month=1e-9)  # any work exceeds it
     secret = make_key(commune, "sam", "Ville S")
@@ -253,7 +253,7 @@ def test_energy_quota_counts_watt_hours(commune, corpus):
 
 
 def test_every_answer_reports_measured_energy_and_carbon(commune, corpus):
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     answer = commune.ask("Quand passe le camion des ordures ?")
     e = answer.energy
     assert e["measured"] and e["wh"] > 0 and "CPU time x 12 W per core" in e["method"]
@@ -275,7 +275,7 @@ def test_remote_generation_is_estimated_with_ecologits(home, corpus):
             "active_params_b = 24\ntotal_params_b = 24\n"
         )
         with Commune(home) as c:
-            c.add([corpus])
+            c.add([corpus], licence="etalab-2.0")
             a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
             nothing = c.ask("Quelle est la recette de la tarte ?", mode="generate", model="gpu")
         assert nothing.energy["measured"] and "EcoLogits" not in nothing.energy["method"]
@@ -302,7 +302,7 @@ def test_ecologits_methodology_by_hand():
 def test_the_ledger_is_append_only(commune, corpus):
     from sqlalchemy.exc import IntegrityError
 
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     commune.ask("bac ?")
     for sql in ("update usage set wh = 0", "delete from usage"):
         with pytest.raises(IntegrityError, match="append-only"), commune.engine.begin() as conn:

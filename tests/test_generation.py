@@ -45,7 +45,7 @@ def test_verify_accepts_a_citation_after_the_full_stop():
 
 
 def test_prompt_numbers_the_passages_and_asks_for_the_question_language(commune, corpus):
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     hits = commune.search("bac jaune", k=2)
     messages = build_messages("Où jeter le plastique ?", hits, "fr")
     assert "Réponds en français" in messages[0]["content"]
@@ -131,7 +131,7 @@ def test_generated_answer_is_verified_renumbered_and_recorded(home, corpus, endp
         'model = "mistral-small"\n',
     )
     with Commune(home) as c:
-        c.add([corpus])
+        c.add([corpus], licence="etalab-2.0")
         a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
         assert a.mode == "generate", a.notice
         assert a.model == "mistral-small" and a.notice is None
@@ -154,7 +154,7 @@ def test_answer_failing_verification_falls_back_to_extractive(home, corpus):
             home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{bad.url}"\nmodel = "m"\n'
         )
         with Commune(home) as c:
-            c.add([corpus])
+            c.add([corpus], licence="etalab-2.0")
             a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
         assert a.mode == "extractive" and a.found and "[1]" in a.text
         assert "failed citation checks" in a.notice and "[9]" in a.notice
@@ -170,7 +170,7 @@ def test_unavailable_model_falls_back_and_says_so(home, corpus):
         a='[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n',
     )
     with Commune(home) as c:
-        c.add([corpus])
+        c.add([corpus], licence="etalab-2.0")
         a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="gpu")
     assert a.mode == "extractive" and "model unavailable" in a.notice and "mardi" in a.text
 
@@ -189,7 +189,7 @@ def test_each_endpoint_gets_only_its_own_key(home, corpus, monkeypatch):
             b=f'[models.two]\nbackend = "openai"\nbase_url = "{two.url}"\nmodel = "m"\n',
         )
         with Commune(home) as c:
-            c.add([corpus])
+            c.add([corpus], licence="etalab-2.0")
             c.ask("bac jaune ?", mode="generate", model="one")
             c.ask("bac jaune ?", mode="generate", model="two")
         assert one.requests[0]["headers"]["Authorization"] == "Bearer secret-one"
@@ -230,7 +230,7 @@ def test_model_config_errors_name_the_key(tmp_path, toml, message):
 
 
 def test_unknown_model_lists_the_configured_ones(commune, corpus):
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     with pytest.raises(Exception, match="unknown model 'gpt-9'.*smollm2"):
         commune.ask("bac ?", mode="generate", model="gpt-9")
 
@@ -274,7 +274,7 @@ def test_streamed_answer_arrives_in_verified_pieces(home, corpus):
     try:
         configure(home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n')
         with Commune(home) as c:
-            c.add([corpus])
+            c.add([corpus], licence="etalab-2.0")
             events = list(c.ask_stream("Où vont les emballages ?", mode="generate", model="gpu"))
         pieces, answer = events[:-1], events[-1]
         assert pieces == ["Les emballages vont dans le bac jaune [1].", " Le bac est jaune [1]."]

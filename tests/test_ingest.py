@@ -44,9 +44,9 @@ def test_every_format_is_ingested_with_provenance(commune, corpus):
 
 
 def test_re_adding_unchanged_files_does_nothing(commune, corpus):
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     before = counts(commune)
-    s = commune.add([corpus])
+    s = commune.add([corpus], licence="etalab-2.0")
     assert (s.added, s.updated, s.unchanged) == (0, 0, 6)
     assert counts(commune) == before
 
@@ -54,9 +54,9 @@ def test_re_adding_unchanged_files_does_nothing(commune, corpus):
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):
     f = tmp_path / "note.md"
     f.write_text("# Note\n\nLa mairie ferme à midi.\n\n## Bis\n\nParagraphe stable.\n")
-    commune.add([f])
+    commune.add([f], licence="etalab-2.0")
     f.write_text("# Note\n\nLa mairie ferme à dix-huit heures.\n\n## Bis\n\nParagraphe stable.\n")
-    s = commune.add([f])
+    s = commune.add([f], licence="etalab-2.0")
     assert (s.added, s.updated) == (0, 1)
     [doc] = commune.documents()
     with commune.engine.connect() as conn:
@@ -71,7 +71,7 @@ def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_p
 def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus, tmp_path):
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     (corpus / "empty.txt").write_bytes(b"")
-    s = commune.add([corpus, tmp_path / "missing.txt"])
+    s = commune.add([corpus, tmp_path / "missing.txt"], licence="etalab-2.0")
     assert (s.added, s.failed) == (6, 3)
     assert any("broken.pdf: not a readable PDF" in e for e in s.errors)
     assert any("empty.txt: empty file" in e for e in s.errors)
@@ -81,7 +81,7 @@ def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus,
 
 
 def test_a_crash_while_storing_keeps_the_database_unchanged(commune, corpus, monkeypatch):
-    commune.add([corpus / "pool.txt"])
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
     before = counts(commune)
     import commune.store.repository as repo
 
@@ -90,7 +90,7 @@ def test_a_crash_while_storing_keeps_the_database_unchanged(commune, corpus, mon
 
     monkeypatch.setattr(repo, "bump_generation", explode)  # fails after chunks are inserted
     with pytest.raises(RuntimeError):
-        commune.add([corpus / "library.md"])
+        commune.add([corpus / "library.md"], licence="etalab-2.0")
     assert counts(commune) == before
 
 
@@ -105,7 +105,7 @@ def test_directory_source_uri_is_base_plus_relative_path(commune, corpus):
     sub.mkdir()
     shutil.copy(corpus / "pool.txt", sub / "pool2.txt")
     (corpus / "logo.png").write_bytes(b"\x89PNG")
-    s = commune.add([corpus], source="https://example.org/docs/")
+    s = commune.add([corpus], source="https://example.org/docs/", licence="etalab-2.0")
     assert s.skipped == 1 and s.failed == 0
     sources = {d["source_uri"] for d in commune.documents()}
     assert "https://example.org/docs/sub/pool2.txt" in sources
@@ -113,6 +113,6 @@ def test_directory_source_uri_is_base_plus_relative_path(commune, corpus):
 
 
 def test_same_file_in_two_collections_is_two_documents(commune, corpus):
-    commune.add([corpus / "pool.txt"], collection="a")
-    commune.add([corpus / "pool.txt"], collection="b")
+    commune.add([corpus / "pool.txt"], collection="a", licence="etalab-2.0")
+    commune.add([corpus / "pool.txt"], collection="b", licence="etalab-2.0")
     assert {c["name"]: c["documents"] for c in commune.collections()} == {"a": 1, "b": 1}

@@ -57,7 +57,7 @@ def test_hits_carry_the_search_contract_fields(loaded):
 
 
 def test_collection_filter_and_unknown_collection(loaded, corpus):
-    loaded.add([corpus / "pool.txt"], collection="sport")
+    loaded.add([corpus / "pool.txt"], collection="sport", licence="etalab-2.0")
     assert {h.collection for h in loaded.search("swimming pool", collection="sport")} == {"sport"}
     with pytest.raises(NotFound, match="no collection named 'nope'.*mairie"):
         loaded.search("x", collection="nope")
@@ -81,7 +81,7 @@ def test_index_cache_is_rebuilt_when_another_process_changes_the_data(loaded, ho
     first = loaded.catalog()
     with Commune(home) as other:
         (corpus / "new.txt").write_text("Le marché de Noël ouvre le premier samedi de décembre.")
-        other.add([corpus / "new.txt"])
+        other.add([corpus / "new.txt"], licence="etalab-2.0")
     assert loaded.catalog().generation > first.generation
     assert "marché de Noël" in loaded.search("marché de Noël", k=1)[0].text
 

@@ -135,7 +135,7 @@ def test_bad_month_is_refused(commune):
 
 def test_parallel_processes_lose_and_double_count_no_ledger_row(commune, corpus, home):
     """Three processes ask at once through the CLI; every request is one ledger row."""
-    commune.add([corpus])
+    commune.add([corpus], licence="etalab-2.0")
     commune.catalog()
     script = (
         "import sys; from commune.core import Commune\n"

@@ -131,6 +131,16 @@ class Commune:
                 )
             repo.set_collection_access(conn, cid, owner, visibility)
             repo.bump_generation(conn)
+            from commune.commons import audit
+
+            audit.append(
+                conn,
+                "operator",
+                "visibility",
+                f"collection {collection}",
+                visibility=visibility,
+                owner=member,
+            )
 
     # -- ingest --------------------------------------------------------------------------------
     def add(
@@ -144,6 +154,8 @@ class Commune:
         progress: Callable[[FileOutcome, int, int], None] | None = None,
         member: str | None = None,
         visibility: str | None = None,
+        actor: Actor = OPERATOR,
+        tdm_reserved: bool = False,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default."""
@@ -174,7 +186,7 @@ class Commune:
             self.settings,
             list(paths),
             name,
-            Provenance(licence, contributor, publisher, source),
+            Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
             progress,
         )
 
@@ -360,6 +372,67 @@ class Commune:
                 estimated=estimated,
             )
         return energy
+
+    # -- the commons: curation and audit -----------------------------------------------------
+    def actor(self, user: str | None) -> Actor:
+        """The operator acting as ``user`` (role checks then apply), or the operator."""
+        if user is None:
+            return OPERATOR
+        from commune.govern.members import actor_for
+
+        with self.engine.connect() as conn:
+            return actor_for(conn, user)
+
+    def pending(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        from commune.commons.curation import pending
+
+        with self.engine.connect() as conn:
+            return pending(conn, self.readable_collection_ids(actor))
+
+    def review(
+        self,
+        revision_id: int,
+        decision: str,
+        reason: str,
+        actor: Actor = OPERATOR,
+        licence: str | None = None,
+    ) -> str:
+        from commune.commons.curation import review
+
+        with self.engine.begin() as conn:
+            return review(conn, revision_id, decision, reason, actor, licence)
+
+    def show_revision(self, revision_id: int) -> dict[str, Any]:
+        from commune.commons.curation import show
+
+        with self.engine.connect() as conn:
+            return show(conn, revision_id)
+
+    def history(self, document_id: int) -> list[dict[str, Any]]:
+        from commune.commons.curation import history
+
+        with self.engine.connect() as conn:
+            return history(conn, document_id)
+
+    def retire(self, document_id: int, reason: str, actor: Actor = OPERATOR) -> None:
+        from commune.commons.curation import retire
+
+        with self.engine.begin() as conn:
+            retire(conn, document_id, reason, actor)
+
+    def set_curation_rules(
+        self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR
+    ) -> None:
+        from commune.commons.curation import set_rules
+
+        with self.engine.begin() as conn:
+            set_rules(conn, collection, approvals, role, actor)
+
+    def verify_audit(self):  # type: ignore[no-untyped-def]
+        from commune.commons.audit import verify
+
+        with self.engine.connect() as conn:
+            return verify(conn)
 
     # -- the cooperative -----------------------------------------------------------------------
     def usage_series(self, actor: Actor, start, end, member: str | None = None):  # type: ignore[no-untyped-def]

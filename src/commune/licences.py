@@ -1,10 +1,108 @@
-"""Licences as SPDX expressions, validated with license-expression."""
+"""Licences as SPDX expressions: validation, and what each licence asks of its users.
+
+The knowledge table below is the cooperative's reading of each licence: does it
+require attribution, share-alike, forbid commercial use or derivatives, or is it
+public domain. An expression is read the way a re-user may: for "A OR B" the
+alternative with the fewest obligations, for "A AND B" the obligations of both.
+A licence missing from the table has unknown terms: its documents wait for a
+curator instead of being published.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from commune.errors import CommuneError
+
+
+@dataclass(frozen=True)
+class Terms:
+    name: str
+    url: str
+    attribution: bool = True
+    share_alike: bool = False
+    non_commercial: bool = False
+    no_derivatives: bool = False
+    public_domain: bool = False
+
+    @property
+    def burden(self) -> int:
+        return sum(
+            (self.attribution, self.share_alike, 2 * self.non_commercial, 2 * self.no_derivatives)
+        )
+
+
+def _cc(code: str, version: str, name: str) -> Terms:
+    parts = code.split("-")
+    return Terms(
+        name=f"Creative Commons {name} {version}",
+        url=f"https://creativecommons.org/licenses/{code.lower().removeprefix('cc-')}/{version}/",
+        share_alike="SA" in parts,
+        non_commercial="NC" in parts,
+        no_derivatives="ND" in parts,
+    )
+
+
+TERMS: dict[str, Terms] = {
+    "CC0-1.0": Terms(
+        "Creative Commons Zero 1.0",
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+        attribution=False,
+        public_domain=True,
+    ),
+    "PDDL-1.0": Terms(
+        "Open Data Commons Public Domain Dedication and License 1.0",
+        "https://opendatacommons.org/licenses/pddl/1-0/",
+        attribution=False,
+        public_domain=True,
+    ),
+    "etalab-2.0": Terms(
+        "Licence Ouverte / Open Licence 2.0 (Etalab)",
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    ),
+    "ODC-By-1.0": Terms(
+        "Open Data Commons Attribution License 1.0", "https://opendatacommons.org/licenses/by/1-0/"
+    ),
+    "ODbL-1.0": Terms(
+        "Open Data Commons Open Database License 1.0",
+        "https://opendatacommons.org/licenses/odbl/1-0/",
+        share_alike=True,
+    ),
+    "MIT": Terms("MIT License", "https://opensource.org/license/mit"),
+    "Apache-2.0": Terms("Apache License 2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
+    "BSD-3-Clause": Terms("BSD 3-Clause License", "https://opensource.org/license/bsd-3-clause"),
+    "GPL-2.0-or-later": Terms(
+        "GNU General Public License v2.0 or later",
+        "https://www.gnu.org/licenses/old-licenses/gpl-2.0.html",
+        share_alike=True,
+    ),
+    "GPL-3.0-or-later": Terms(
+        "GNU General Public License v3.0 or later",
+        "https://www.gnu.org/licenses/gpl-3.0.html",
+        share_alike=True,
+    ),
+    "AGPL-3.0-or-later": Terms(
+        "GNU Affero General Public License v3.0 or later",
+        "https://www.gnu.org/licenses/agpl-3.0.html",
+        share_alike=True,
+    ),
+    "GFDL-1.3-or-later": Terms(
+        "GNU Free Documentation License v1.3 or later",
+        "https://www.gnu.org/licenses/fdl-1.3.html",
+        share_alike=True,
+    ),
+}
+for _version in ("3.0", "4.0"):
+    for _code, _name in (
+        ("CC-BY", "Attribution"),
+        ("CC-BY-SA", "Attribution-ShareAlike"),
+        ("CC-BY-NC", "Attribution-NonCommercial"),
+        ("CC-BY-ND", "Attribution-NoDerivatives"),
+        ("CC-BY-NC-SA", "Attribution-NonCommercial-ShareAlike"),
+        ("CC-BY-NC-ND", "Attribution-NonCommercial-NoDerivatives"),
+    ):
+        TERMS[f"{_code}-{_version}"] = _cc(_code, _version, _name)
 
 
 @lru_cache(maxsize=1)
@@ -25,3 +123,50 @@ def normalise(expression: str) -> str:
             "'GPL-2.0-or-later OR CC-BY-SA-3.0'",
         )
     return str(info.normalized_expression)
+
+
+def _key(symbol: str) -> str | None:
+    lowered = {k.lower(): k for k in TERMS}
+    return lowered.get(symbol.lower())
+
+
+def terms_of(expression: str | None) -> Terms | None:
+    """The obligations a re-user of ``expression`` takes on; None when they are not known."""
+    if not expression:
+        return None
+    from license_expression import AND, OR, LicenseSymbol
+
+    def walk(node) -> Terms | None:  # type: ignore[no-untyped-def]
+        if isinstance(node, LicenseSymbol):
+            key = _key(node.key)
+            return TERMS[key] if key else None
+        parts = [walk(arg) for arg in node.args]
+        if isinstance(node, OR):
+            known = [p for p in parts if p is not None]
+            return min(known, key=lambda t: t.burden) if known else None
+        if isinstance(node, AND):
+            if any(p is None for p in parts):
+                return None
+            return Terms(
+                " and ".join(p.name for p in parts),  # type: ignore[union-attr]
+                parts[0].url,  # type: ignore[union-attr]
+                attribution=any(p.attribution for p in parts),  # type: ignore[union-attr]
+                share_alike=any(p.share_alike for p in parts),  # type: ignore[union-attr]
+                non_commercial=any(p.non_commercial for p in parts),  # type: ignore[union-attr]
+                no_derivatives=any(p.no_derivatives for p in parts),  # type: ignore[union-attr]
+                public_domain=all(p.public_domain for p in parts),  # type: ignore[union-attr]
+            )
+        return None
+
+    return walk(_licensing().parse(expression))
+
+
+def attribution_text(title: str, author: str | None, licence: str | None, source: str) -> str:
+    """The credit line a citation must carry: title, author or publisher, licence and link."""
+    terms = terms_of(licence)
+    who = f", {author}" if author else ""
+    if terms is None:
+        return f"« {title} »{who}, licence {licence or 'unknown'} — {source}"
+    if terms.public_domain:
+        return f"« {title} »{who}, {terms.name} ({terms.url}) — {source}"
+    return f"« {title} »{who}, {licence}: {terms.name} ({terms.url}) — {source}"

@@ -93,7 +93,7 @@ def add_user(
     mid = member_id(conn, member)
     if conn.execute(select(users.c.id).where(users.c.name == name)).first():
         raise CommuneError(f"a user named {name!r} already exists", "pick another name")
-    return int(
+    uid = int(
         conn.execute(
             insert(users).values(
                 name=name,
@@ -106,6 +106,10 @@ def add_user(
             )
         ).inserted_primary_key[0]
     )
+    from commune.commons import audit
+
+    audit.append(conn, "operator", "role-grant", f"user {name}", member=member, role=role)
+    return uid
 
 
 def list_users(conn: Connection, member: str | None = None) -> list[dict[str, Any]]:
@@ -215,3 +219,20 @@ def authenticate(conn: Connection, key: str | None, at: datetime | None = None) 
     if row.expires_at is not None and _aware(row.expires_at) <= (at or now()):
         raise AuthError("this API key has expired", "ask your member admin for a new key")
     return Actor(int(row.user_id), row.user, int(row.member_id), row.member, row.role)
+
+
+def actor_for(conn: Connection, user: str) -> Actor:
+    row = conn.execute(
+        select(
+            users.c.id,
+            users.c.name,
+            users.c.role,
+            users.c.member_id,
+            members.c.name.label("member"),
+        )
+        .select_from(users.join(members))
+        .where(users.c.name == user)
+    ).first()
+    if row is None:
+        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+    return Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)

@@ -139,6 +139,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
         root = lxml.html.fromstring(data)
     except (ParserError, ValueError) as exc:
         raise IngestError(f"{path.name}: not readable HTML ({exc})") from None
+    head_meta = list(root.iter("meta"))
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else ""
 
@@ -188,7 +189,14 @@ def read_html(data: bytes, path: Path) -> Parsed:
                 continue
         anchor = next((a for _, _, a in reversed(stack) if a), None)
         blocks.append(Block(text, tuple(h for _, h, _ in stack), anchor))
-    return Parsed(title=title or path.stem, media_type="text/html", blocks=blocks)
+    # W3C TDMRep: <meta name="tdm-reservation" content="1"> reserves text and data mining.
+    reserved = any(
+        (m.get("name") or "").lower() == "tdm-reservation" and (m.get("content") or "") == "1"
+        for m in head_meta
+    )
+    return Parsed(
+        title=title or path.stem, media_type="text/html", blocks=blocks, tdm_reserved=reserved
+    )
 
 
 def _inside_pre_or_row(el) -> bool:  # type: ignore[no-untyped-def]

@@ -18,3 +18,4 @@ class Parsed:
     title: str
     media_type: str
     blocks: list[Block] = field(default_factory=list)
+    tdm_reserved: bool = False  # the document itself declares a TDM reservation (TDMRep)

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
+from commune.commons import curation
 from commune.config import Settings
 from commune.errors import CommuneError, IngestError
+from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.readers import READERS, read_file
@@ -33,6 +35,7 @@ class FileOutcome:
     document_id: int | None = None
     chunks: int = 0
     error: str | None = None
+    held: str | None = None  # why the revision waits for curation instead of being published
 
 
 @dataclass
@@ -57,6 +60,8 @@ class Provenance:
     contributor: str | None = None
     publisher: str | None = None
     source: str | None = None  # a URI for a file, or a base URI for a directory
+    tdm_reserved: bool = False  # the rights holder reserved text and data mining
+    actor: Actor = OPERATOR  # who adds it (recorded on the revision and in the audit log)
 
 
 def collect_files(paths: list[str | os.PathLike[str]]) -> tuple[list[tuple[Path, str]], int]:
@@ -165,15 +170,11 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
+    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
     with engine.connect() as conn:
         existing = repo.find_document(conn, coll_id, source_key)
-    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
-    if (
-        existing is not None
-        and existing.content_hash == digest
-        and all(getattr(existing, k) == v for k, v in meta.items())
-    ):
-        return FileOutcome(str(path), "unchanged", int(existing.id))
+        if _unchanged(conn, existing, digest, meta):
+            return FileOutcome(str(path), "unchanged", int(existing.id))
 
     parsed = read_file(data, path)
     pieces = chunk_blocks(
@@ -223,13 +224,15 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
     with engine.begin() as conn:
         # Re-check inside the write transaction: another process may have added it.
         existing = repo.find_document(conn, coll_id, source_key)
-        if (
-            existing is not None
-            and existing.content_hash == digest
-            and all(getattr(existing, k) == v for k, v in meta.items())
-        ):
+        if _unchanged(conn, existing, digest, meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))
-        document_id = repo.write_revision(
+        decision = curation.on_arrival(
+            prov.licence,
+            repo.published_licence(conn, existing),
+            existing is not None and existing.published_revision_id is not None,
+            curation.rules(conn, coll_id),
+        )
+        document_id, revision_id = repo.write_revision(
             conn,
             coll_id=coll_id,
             existing=existing,
@@ -240,9 +243,30 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
             new_chunks=new_chunks,
             vectors=vectors,
             model=embedder.name,
+            revision_fields={
+                "hold_reason": None if decision.allowed else decision.reason,
+                "contributor_user_id": prov.actor.user_id,
+                "contributor_member_id": prov.actor.member_id,
+                "tdm_reserved": prov.tdm_reserved or parsed.tdm_reserved,
+            },
         )
+        if decision.allowed:
+            curation.publish(conn, revision_id, prov.actor.user, decision.reason)
     status = "added" if existing is None else "updated"
-    return FileOutcome(str(path), status, document_id, len(new_chunks))
+    held = None if decision.allowed else decision.reason
+    return FileOutcome(str(path), status, document_id, len(new_chunks), held=held)
+
+
+def _unchanged(conn, existing, digest: str, meta: dict[str, str | None]) -> bool:  # type: ignore[no-untyped-def]
+    """Same bytes and same provenance as the newest revision: nothing to do."""
+    if existing is None:
+        return False
+    current = repo.current_revision(conn, int(existing.id))
+    return (
+        current is not None
+        and current.content_hash == digest
+        and all(getattr(current, k) == v for k, v in meta.items())
+    )
 
 
 def _without_title(block: Block, title: str) -> Block:

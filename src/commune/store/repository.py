@@ -101,11 +101,13 @@ def write_revision(
     new_chunks: Sequence[NewChunk],
     vectors: np.ndarray,
     model: str,
-) -> int:
-    """Store one document revision with its chunks and vectors; returns the document id.
+    revision_fields: dict[str, Any] | None = None,
+) -> tuple[int, int]:
+    """Store one document revision with its chunks and vectors, as proposed.
 
-    Callers run this inside one transaction, so a crash leaves either the whole
-    revision or nothing.
+    Returns (document id, revision id); publishing is curation's decision
+    (``commune.commons.curation.publish``). Callers run this inside one
+    transaction, so a crash leaves either the whole revision or nothing.
     """
     ts = now()
     if existing is None:
@@ -114,7 +116,7 @@ def write_revision(
                 insert(documents).values(
                     collection_id=coll_id,
                     source_key=source_key,
-                    status="published",
+                    status="proposed",
                     added_at=ts,
                     updated_at=ts,
                     **doc,
@@ -146,13 +148,18 @@ def write_revision(
                 media_type=media_type,
                 size_bytes=size_bytes,
                 created_at=ts,
+                status="proposed",
+                **(revision_fields or {}),
             )
         ).inserted_primary_key[0]
     )
+    # A published document keeps showing its published metadata until this revision is.
+    shown = doc if existing is None or existing.published_revision_id is None else {}
+    values = {**shown, "content_hash": doc["content_hash"]}
     conn.execute(
         update(documents)
         .where(documents.c.id == document_id)
-        .values(current_revision_id=revision_id, updated_at=ts, **doc)
+        .values(current_revision_id=revision_id, updated_at=ts, **values)
     )
     ids = []
     for ordinal, c in enumerate(new_chunks):
@@ -187,8 +194,23 @@ def write_revision(
                 for cid, v in zip(ids, vectors, strict=True)
             ],
         )
-    bump_generation(conn)
-    return document_id
+    return document_id, revision_id
+
+
+def current_revision(conn: Connection, document_id: int) -> Any:
+    return conn.execute(
+        select(revisions)
+        .select_from(revisions.join(documents, documents.c.current_revision_id == revisions.c.id))
+        .where(documents.c.id == document_id)
+    ).first()
+
+
+def published_licence(conn: Connection, document: Any) -> str | None:
+    if document is None or document.published_revision_id is None:
+        return None
+    return conn.execute(
+        select(revisions.c.licence).where(revisions.c.id == document.published_revision_id)
+    ).scalar()
 
 
 def current_vectors(conn: Connection, document_id: int, model: str) -> dict[str, np.ndarray]:
@@ -209,7 +231,7 @@ def current_vectors(conn: Connection, document_id: int, model: str) -> dict[str,
 
 
 def searchable_chunks(conn: Connection) -> Iterable[Any]:
-    """Chunks of the current revision of every published document, in id order."""
+    """Chunks of the published revision of every document not retired, in id order."""
     q = (
         select(
             chunks.c.id,
@@ -220,7 +242,7 @@ def searchable_chunks(conn: Connection) -> Iterable[Any]:
             chunks.c.text,
         )
         .select_from(
-            chunks.join(documents, documents.c.current_revision_id == chunks.c.revision_id)
+            chunks.join(documents, documents.c.published_revision_id == chunks.c.revision_id)
         )
         .where(documents.c.status == "published")
         .order_by(chunks.c.id)
@@ -268,6 +290,8 @@ def chunk_details(conn: Connection, chunk_ids: Sequence[int]) -> dict[int, dict[
             chunks.c.page,
             chunks.c.language,
             chunks.c.terms,
+            chunks.c.revision_id,
+            documents.c.tdm_reserved,
             documents.c.title,
             documents.c.source_uri,
             documents.c.licence,
@@ -314,6 +338,9 @@ def list_documents(
             documents.c.publisher,
             documents.c.content_hash,
             documents.c.status,
+            documents.c.published_revision_id,
+            documents.c.current_revision_id,
+            documents.c.tdm_reserved,
             documents.c.added_at,
             documents.c.updated_at,
             collections.c.name.label("collection"),

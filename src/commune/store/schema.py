@@ -29,6 +29,9 @@ collections = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("member_id", Integer, ForeignKey("members.id"), nullable=True),  # owner
     Column("visibility", String(20), nullable=False, default="shared"),  # private|shared|public
+    # Curation rules: how many approvals publish a revision, and the least role that may give one.
+    Column("approvals_required", Integer, nullable=False, default=0),
+    Column("approver_role", String(30), nullable=False, default="curator"),
 )
 
 documents = Table(
@@ -47,7 +50,9 @@ documents = Table(
     Column("publisher", Text, nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("status", String(20), nullable=False, default="published"),
-    Column("current_revision_id", Integer, nullable=True),
+    Column("current_revision_id", Integer, nullable=True),  # the newest revision
+    Column("published_revision_id", Integer, nullable=True),  # the one retrieved, if any
+    Column("tdm_reserved", Boolean, nullable=False, default=False),
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("retrieved_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -71,6 +76,12 @@ revisions = Table(
     Column("media_type", String(100), nullable=False),
     Column("size_bytes", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # proposed | changes-requested | published | rejected | superseded
+    Column("status", String(30), nullable=False, default="published"),
+    Column("hold_reason", Text, nullable=True),  # why it waits (e.g. unknown licence)
+    Column("contributor_user_id", Integer, nullable=True),
+    Column("contributor_member_id", Integer, nullable=True),
+    Column("tdm_reserved", Boolean, nullable=False, default=False),
     UniqueConstraint("document_id", "number", name="uq_revisions_number"),
 )
 
@@ -155,6 +166,9 @@ members = Table(
     Column("tokens_per_month", Integer, nullable=True),
     Column("wh_per_month", Float, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The use the member declared to the cooperative: sources whose licence forbids it
+    # are left out of its answers.
+    Column("declared_use", String(30), nullable=False, default="non-commercial"),
 )
 
 users = Table(
@@ -181,4 +195,45 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision_id", Integer, ForeignKey("revisions.id"), nullable=False),
+    Column("reviewer", String(200), nullable=False),
+    Column("reviewer_user_id", Integer, nullable=True),
+    Column("decision", String(30), nullable=False),  # approve | reject | request-changes
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", String(40), nullable=False),  # ISO text: hashed exactly as stored
+    Column("actor", String(200), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("details", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+credits = Table(
+    "credits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("route", String(100), nullable=False),
+    Column("member_id", Integer, nullable=True),
+    Column("user_id", Integer, nullable=True),
+    Column("document_id", Integer, nullable=False),
+    Column("revision_id", Integer, nullable=True),
+    Column("contributor", String(200), nullable=True),
+    Column("citations", Integer, nullable=False),
+    Index("ix_credits_created_at", "created_at"),
 )

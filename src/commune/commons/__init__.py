@@ -1,0 +1,1 @@
+"""The data commons: curation, the audit log, credits, open export and import."""

@@ -1,0 +1,324 @@
+"""Curation: a revision is proposed, reviewed with reasons, then published or not.
+
+Only published revisions are retrieved. A revision is published on arrival
+only when its licence is known, did not change, and its collection asks for no
+approval; otherwise it waits, and the reason says what for.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from commune.commons import audit
+from commune.errors import CommuneError, NotFound
+from commune.govern.policy import ROLES, Actor, Decision, check_role
+from commune.licences import normalise, terms_of
+from commune.store import repository as repo
+from commune.store.schema import chunks, collections, documents, reviews, revisions
+
+DECISIONS = ("approve", "reject", "request-changes")
+
+
+@dataclass(frozen=True)
+class Rules:
+    approvals_required: int
+    approver_role: str
+
+
+def rules(conn: Connection, coll_id: int) -> Rules:
+    row = conn.execute(
+        select(collections.c.approvals_required, collections.c.approver_role).where(
+            collections.c.id == coll_id
+        )
+    ).one()
+    return Rules(int(row.approvals_required), row.approver_role)
+
+
+def set_rules(conn: Connection, collection: str, approvals: int, role: str, actor: Actor) -> None:
+    if approvals < 0:
+        raise ValueError(f"approvals must be 0 or more, got {approvals}")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    cid = repo.collection_id(conn, collection)
+    if cid is None:
+        raise NotFound(f"no collection named {collection!r}")
+    conn.execute(
+        update(collections)
+        .where(collections.c.id == cid)
+        .values(approvals_required=approvals, approver_role=role)
+    )
+    audit.append(
+        conn,
+        actor.user,
+        "curation-rules",
+        f"collection {collection}",
+        approvals_required=approvals,
+        approver_role=role,
+    )
+
+
+def on_arrival(
+    licence: str | None, published_licence: str | None, has_published: bool, collection_rules: Rules
+) -> Decision:
+    """Publish now (allowed) or hold for curation (not), with the reason either way."""
+    if licence is None:
+        return Decision(False, "no licence given: a curator must set one before publication")
+    if terms_of(licence) is None:
+        return Decision(
+            False,
+            f"the terms of licence {licence} are not in the licence table: "
+            "a curator must check them",
+        )
+    if has_published and licence != published_licence:
+        return Decision(
+            False,
+            f"the licence changed from {published_licence} to {licence}: a curator must confirm",
+        )
+    if collection_rules.approvals_required > 0:
+        return Decision(
+            False,
+            f"the collection needs {collection_rules.approvals_required} "
+            f"approval(s) by a {collection_rules.approver_role} or above",
+        )
+    return Decision(True, f"licence {licence} is known and the collection publishes on arrival")
+
+
+def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None:
+    rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).one()
+    doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
+    if doc.published_revision_id:
+        conn.execute(
+            update(revisions)
+            .where(revisions.c.id == doc.published_revision_id)
+            .values(status="superseded")
+        )
+    conn.execute(
+        update(revisions)
+        .where(revisions.c.id == revision_id)
+        .values(status="published", hold_reason=None)
+    )
+    conn.execute(
+        update(documents)
+        .where(documents.c.id == rev.document_id)
+        .values(
+            published_revision_id=revision_id,
+            status="published",
+            licence=rev.licence,
+            tdm_reserved=rev.tdm_reserved,
+        )
+    )
+    audit.append(
+        conn,
+        actor,
+        "publish",
+        f"document {rev.document_id} revision {rev.number}",
+        reason=reason,
+        licence=rev.licence,
+        title=rev.title,
+    )
+    repo.bump_generation(conn)
+
+
+def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    q = (
+        select(
+            revisions.c.id,
+            revisions.c.number,
+            revisions.c.status,
+            revisions.c.hold_reason,
+            revisions.c.title,
+            revisions.c.licence,
+            revisions.c.contributor,
+            revisions.c.created_at,
+            documents.c.id.label("document_id"),
+            collections.c.name.label("collection"),
+        )
+        .select_from(
+            revisions.join(documents, revisions.c.document_id == documents.c.id).join(collections)
+        )
+        .where(revisions.c.status.in_(("proposed", "changes-requested")))
+        .order_by(revisions.c.id)
+    )
+    if collection_ids is not None:
+        q = q.where(collections.c.id.in_(collection_ids))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _text(conn: Connection, revision_id: int | None) -> list[str]:
+    if revision_id is None:
+        return []
+    rows = conn.execute(
+        select(chunks.c.heading_path, chunks.c.text)
+        .where(chunks.c.revision_id == revision_id)
+        .order_by(chunks.c.ordinal)
+    )
+    out: list[str] = []
+    for r in rows:
+        if r.heading_path:
+            out.append(f"## {r.heading_path}")
+        out.extend(r.text.splitlines())
+    return out
+
+
+def show(conn: Connection, revision_id: int) -> dict[str, Any]:
+    """A revision with its reviews and the diff against the published revision."""
+    rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
+    if rev is None:
+        raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")
+    doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
+    base = doc.published_revision_id if doc.published_revision_id != revision_id else rev.parent_id
+    diff = list(
+        difflib.unified_diff(
+            _text(conn, base),
+            _text(conn, revision_id),
+            f"revision {base or '(none)'}",
+            f"revision {revision_id}",
+            lineterm="",
+        )
+    )
+    revs = conn.execute(
+        select(reviews).where(reviews.c.revision_id == revision_id).order_by(reviews.c.id)
+    )
+    return {
+        "revision": dict(rev._mapping),
+        "document_id": doc.id,
+        "published_revision_id": doc.published_revision_id,
+        "reviews": [dict(r._mapping) for r in revs],
+        "diff": diff,
+    }
+
+
+def history(conn: Connection, document_id: int) -> list[dict[str, Any]]:
+    q = (
+        select(
+            revisions.c.id,
+            revisions.c.number,
+            revisions.c.status,
+            revisions.c.licence,
+            revisions.c.content_hash,
+            revisions.c.created_at,
+            revisions.c.contributor,
+            revisions.c.hold_reason,
+        )
+        .where(revisions.c.document_id == document_id)
+        .order_by(revisions.c.number)
+    )
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    if not rows:
+        raise NotFound(f"no document {document_id}")
+    for prev, cur in zip([None, *rows], rows, strict=False):
+        before = _text(conn, prev["id"]) if prev else []
+        cur["diff"] = list(difflib.unified_diff(before, _text(conn, cur["id"]), lineterm="", n=1))
+    return rows
+
+
+def review(
+    conn: Connection,
+    revision_id: int,
+    decision: str,
+    reason: str,
+    actor: Actor,
+    licence: str | None = None,
+) -> str:
+    """Record a curator's decision; returns the revision's new status."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
+    if not reason.strip():
+        raise ValueError("a review needs a reason: say why, for the contributor and the log")
+    rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
+    if rev is None:
+        raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")
+    if rev.status not in ("proposed", "changes-requested"):
+        raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
+    doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
+    r = rules(conn, doc.collection_id)
+    allowed = check_role(actor, r.approver_role, "reviewing in this collection")
+    if not allowed:
+        raise CommuneError(allowed.reason)
+    if rev.contributor_user_id is not None and rev.contributor_user_id == actor.user_id:
+        raise CommuneError(
+            "contributors do not review their own revisions",
+            "ask another curator: two pairs of eyes",
+        )
+    if licence is not None:
+        licence = normalise(licence)
+        if licence != rev.licence:
+            conn.execute(
+                update(revisions).where(revisions.c.id == revision_id).values(licence=licence)
+            )
+            audit.append(
+                conn,
+                actor.user,
+                "licence-change",
+                f"document {doc.id} revision {rev.number}",
+                old=rev.licence,
+                new=licence,
+                reason=reason,
+            )
+            rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).one()
+    conn.execute(
+        insert(reviews).values(
+            revision_id=revision_id,
+            reviewer=actor.user,
+            reviewer_user_id=actor.user_id,
+            decision=decision,
+            reason=reason,
+            created_at=repo.now(),
+        )
+    )
+    subject = f"document {doc.id} revision {rev.number}"
+    if decision == "reject":
+        conn.execute(
+            update(revisions).where(revisions.c.id == revision_id).values(status="rejected")
+        )
+        audit.append(conn, actor.user, "reject", subject, reason=reason)
+        return "rejected"
+    if decision == "request-changes":
+        conn.execute(
+            update(revisions)
+            .where(revisions.c.id == revision_id)
+            .values(status="changes-requested")
+        )
+        audit.append(conn, actor.user, "request-changes", subject, reason=reason)
+        return "changes-requested"
+    if terms_of(rev.licence) is None:
+        raise CommuneError(
+            f"revision {revision_id} has licence {rev.licence or 'none'} with unknown terms",
+            "approve with --licence SPDX to set a known one",
+        )
+    approvals = conn.execute(
+        select(func.count(func.distinct(reviews.c.reviewer))).where(
+            and_(reviews.c.revision_id == revision_id, reviews.c.decision == "approve")
+        )
+    ).scalar_one()
+    if approvals >= max(1, r.approvals_required):
+        publish(conn, revision_id, actor.user, reason)
+        return "published"
+    conn.execute(
+        update(revisions)
+        .where(revisions.c.id == revision_id)
+        .values(hold_reason=f"{approvals} of {r.approvals_required} approvals")
+    )
+    return "proposed"
+
+
+def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> None:
+    if not reason.strip():
+        raise ValueError("retiring a document needs a reason")
+    allowed = check_role(actor, "curator", "retiring a document")
+    if not allowed:
+        raise CommuneError(allowed.reason)
+    done = conn.execute(
+        update(documents)
+        .where(documents.c.id == document_id)
+        .where(documents.c.status != "retired")
+        .values(status="retired")
+    )
+    if not done.rowcount:
+        raise NotFound(f"no document {document_id} that is not already retired")
+    audit.append(conn, actor.user, "retire", f"document {document_id}", reason=reason)
+    repo.bump_generation(conn)
