@@ -49,6 +49,7 @@ class Source:
     licence: str | None
     contributor: str | None
     publisher: str | None
+    attribution: str | None = None  # the credit line the licence requires
 
 
 @dataclass
@@ -65,6 +66,8 @@ class Answer:
     input_tokens: int = 0
     output_tokens: int = 0
     energy: dict[str, Any] | None = None  # {"wh", "gco2e", "measured", "method"}
+    licence_notes: list[str] = field(default_factory=list)  # share-alike, exclusions
+    excluded: list[dict[str, Any]] = field(default_factory=list)  # sources left out, and why
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -72,6 +72,12 @@ def cli(ctx: click.Context, home: str) -> None:
     type=click.Choice(["private", "shared", "public"]),
     help="Visibility of a new collection (default: private with --member, else shared).",
 )
+@click.option(
+    "--tdm-reserved",
+    is_flag=True,
+    help="The rights holder reserved text and data mining: keep out of answers.",
+)
+@click.option("--as", "as_user", help="Contribute as this user (recorded as its contributor).")
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -83,8 +89,14 @@ def add(
     source: str | None,
     member: str | None,
     visibility: str | None,
+    tdm_reserved: bool,
+    as_user: str | None,
 ) -> None:
     """Add files or directories (txt, md, html, pdf, odt, docx) to the commons.
+
+    A document is published on arrival when its licence is known and its
+    collection needs no approval; otherwise it waits for a curator
+    (`commune review list`), and the summary says why.
 
     Unchanged files are skipped; a changed file becomes a new revision of its
     document. Exits with status 1 if any file failed (the others are kept).
@@ -95,6 +107,8 @@ def add(
     def progress(outcome, done: int, total: int) -> None:  # type: ignore[no-untyped-def]
         if outcome.error:
             click.echo(f"error: {outcome.error}", err=True)
+        if outcome.held:
+            click.echo(f"held for curation: {outcome.path}: {outcome.held}", err=True)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(length=total, label="ingesting", file=sys.stderr)
             bar["bar"].__enter__()
@@ -110,6 +124,8 @@ def add(
         progress=progress,
         member=member,
         visibility=visibility,
+        actor=commune.actor(as_user),
+        tdm_reserved=tdm_reserved,
     )
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
@@ -212,12 +228,14 @@ def ask(
             click.echo(
                 f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or 'licence unknown'})"
             )
+    for note in answer.licence_notes:
+        click.echo(f"\n{note}")
     if answer.energy and answer.energy["wh"] is not None:
         e = answer.energy
         kind = "measured" if e["measured"] else "estimated"
         click.echo(
-            f"\nEnergy: {e['wh'] * 1000:.2f} mWh, {e['gco2e'] * 1000:.3f} mgCO2e ({kind}: "
-            f"{e['method']})"
+            f"\nEnergy: {e['wh'] * 1000:.2f} mWh, {e['gco2e'] * 1000:.3f} mgCO2e, {kind} "
+            f"({e['method'].replace(' (measured)', '').replace(' (estimated)', '')})"
         )
 
 
@@ -463,6 +481,179 @@ def statement(ctx: click.Context, month: str, out: str | None, as_json: bool) ->
     if out:
         files = export(stmt, Path(out))
         click.echo(f"wrote {len(files)} files to {out}", err=True)
+
+
+@cli.group()
+def review() -> None:
+    """Curation: list, show, approve, reject or request changes, always with a reason."""
+
+
+@review.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def review_list(ctx: click.Context, as_json: bool) -> None:
+    """Revisions waiting for curation, and why."""
+    rows = _commune(ctx).pending()
+    if as_json:
+        click.echo(_json(rows))
+        return
+    if not rows:
+        click.echo("nothing waits for curation")
+    for r in rows:
+        click.echo(
+            f"{r['id']}\t{r['collection']}\t{r['status']}\t{r['licence'] or '-'}\t"
+            f"{r['title']}\t{r['hold_reason'] or ''}"
+        )
+
+
+@review.command("show")
+@click.argument("revision_id", type=int)
+@click.pass_context
+def review_show(ctx: click.Context, revision_id: int) -> None:
+    """A revision's provenance, its reviews, and its diff with the published revision."""
+    info = _commune(ctx).show_revision(revision_id)
+    rev = info["revision"]
+    click.echo(
+        f"revision {rev['id']} (number {rev['number']}) of document {info['document_id']}:"
+        f" {rev['status']}"
+    )
+    for key in (
+        "title",
+        "licence",
+        "contributor",
+        "publisher",
+        "source_uri",
+        "content_hash",
+        "created_at",
+        "hold_reason",
+    ):
+        click.echo(f"  {key}: {rev[key]}")
+    for r in info["reviews"]:
+        click.echo(f"  review by {r['reviewer']}: {r['decision']} — {r['reason']}")
+    click.echo("\n".join(info["diff"]) or "(no textual change)")
+
+
+def _decide(decision: str):  # type: ignore[no-untyped-def]
+    @click.argument("revision_id", type=int)
+    @click.option("--reason", required=True, help="Why: for the contributor and the audit log.")
+    @click.option("--as", "as_user", help="Review as this user (its role must allow it).")
+    @click.pass_context
+    def command(
+        ctx: click.Context, revision_id: int, reason: str, as_user: str | None, **extra: str | None
+    ) -> None:
+        commune = _commune(ctx)
+        status = commune.review(
+            revision_id, decision, reason, commune.actor(as_user), extra.get("licence")
+        )
+        click.echo(f"revision {revision_id}: {status}")
+
+    return command
+
+
+review.command("approve", help="Approve a revision (it is published once enough approve).")(
+    click.option("--licence", help="Set a known SPDX licence while approving.")(_decide("approve"))
+)
+review.command("reject", help="Reject a revision.")(_decide("reject"))
+review.command("request-changes", help="Send a revision back to its contributor.")(
+    _decide("request-changes")
+)
+
+
+@cli.command()
+@click.argument("collection")
+@click.option("--approvals", type=int, required=True, help="Approvals needed to publish (0: none).")
+@click.option(
+    "--role",
+    default="curator",
+    show_default=True,
+    type=click.Choice(["reader", "contributor", "curator", "member-admin", "cooperative-admin"]),
+    help="Least role that may approve.",
+)
+@click.pass_context
+def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> None:
+    """Set a collection's curation rules."""
+    _commune(ctx).set_curation_rules(collection, approvals, role)
+    click.echo(f"{collection}: {approvals} approval(s) by a {role} or above")
+
+
+@cli.command()
+@click.argument("document_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--as", "as_user", help="Retire as this user (curator or above).")
+@click.pass_context
+def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | None) -> None:
+    """Retire a document: it is no longer retrieved; its history stays."""
+    commune = _commune(ctx)
+    commune.retire(document_id, reason, commune.actor(as_user))
+    click.echo(f"document {document_id} retired")
+
+
+@cli.command()
+@click.argument("document_id", type=int)
+@click.pass_context
+def history(ctx: click.Context, document_id: int) -> None:
+    """A document's revisions, their status and licence, with diffs."""
+    for r in _commune(ctx).history(document_id):
+        click.echo(
+            f"revision {r['number']} (id {r['id']}): {r['status']}, licence "
+            f"{r['licence'] or '-'}, {r['created_at']:%Y-%m-%d %H:%M}, by "
+            f"{r['contributor'] or '-'}"
+        )
+        for line in r["diff"][2:]:
+            click.echo(f"    {line}")
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident log of governance actions."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the hash chain; exit 1 if any entry was edited, reordered or deleted."""
+    result = _commune(ctx).verify_audit()
+    if result.ok:
+        click.echo(f"audit log intact: {result.entries} entries, head {result.head}")
+        return
+    for problem in result.problems:
+        click.echo(f"tampered: {problem}")
+    sys.exit(1)
+
+
+@audit.command("log")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_context
+def audit_log_cmd(ctx: click.Context, limit: int) -> None:
+    """The latest governance actions."""
+    from commune.commons.audit import entries
+
+    with _commune(ctx).engine.connect() as conn:
+        for e in entries(conn, limit):
+            click.echo(
+                f"{e['id']}\t{e['created_at'][:19]}\t{e['actor']}\t{e['action']}\t"
+                f"{e['subject']}\t{e['details']}"
+            )
+
+
+@cli.command()
+@click.option("--month", required=True, help="The month, as YYYY-MM.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def credits(ctx: click.Context, month: str, as_json: bool) -> None:
+    """Which contributors and documents answers cited in a month."""
+    report = _commune(ctx).credits(month)
+    if as_json:
+        click.echo(_json(report))
+        return
+    click.echo("contributor\tdocuments\tanswers\tcitations")
+    for r in report["contributors"]:
+        click.echo(f"{r['contributor']}\t{r['documents']}\t{r['answers']}\t{r['citations']}")
+    click.echo("\ndocument\tcontributor\tlicence\tanswers\tcitations")
+    for r in report["documents"]:
+        click.echo(
+            f"{r['title']}\t{r['contributor']}\t{r['licence']}\t{r['answers']}\t{r['citations']}"
+        )
 
 
 def main() -> None:

@@ -58,6 +58,13 @@ class EnergySettings:
 
 
 @dataclass(frozen=True)
+class CharterSettings:
+    # Documents whose rights holder reserved text and data mining: "exclude" keeps them out
+    # of every answer (they stay findable by search); "allow" where the holder agreed.
+    tdm_reserved: str = "exclude"
+
+
+@dataclass(frozen=True)
 class CooperativeSettings:
     server_cost_eur_month: float = 1300.0
     price_eur_per_kwh: float = 0.25
@@ -137,6 +144,7 @@ class Settings:
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     energy: EnergySettings = field(default_factory=EnergySettings)
     cooperative: CooperativeSettings = field(default_factory=CooperativeSettings)
+    charter: CharterSettings = field(default_factory=CharterSettings)
     models: dict[str, ModelSettings] = field(default_factory=dict)
     default_collection: str = "default"
 
@@ -151,10 +159,12 @@ _SECTIONS: dict[str, type] = {
     "generation": GenerationSettings,
     "energy": EnergySettings,
     "cooperative": CooperativeSettings,
+    "charter": CharterSettings,
 }
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),
     "cooperative.usage_measure": ("wh", "tokens", "requests"),
+    "charter.tdm_reserved": ("exclude", "allow"),
 }
 
 
@@ -223,7 +233,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
                 "known: database_url, default_collection, [retrieval], [chunking], [generation], "
-                "[energy], [cooperative], [models.NAME]",
+                "[energy], [cooperative], [charter], [models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

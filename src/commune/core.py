@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, select
 
+from commune.answer_licensing import finish_licensing
 from commune.config import Settings, load_settings
 from commune.errors import CommuneError, NotFound
 from commune.govern.policy import OPERATOR, Actor, can_read
@@ -237,6 +238,8 @@ class Commune:
                     dense_rank=dr,
                     cosine=round(cos, 4),
                     coverage=round(coverage(q, set(d["terms"].split()), weights), 4),
+                    revision_id=d["revision_id"],
+                    tdm_reserved=bool(d["tdm_reserved"]),
                 )
             )
         if record:
@@ -279,6 +282,7 @@ class Commune:
         self.admit(actor)
         meter = self.meter()
         hits = self.search(question, collection, k=8, actor=actor)
+        hits, excluded = self.usable_for_answers(hits, actor)
         generator = None
         if mode == "generate":
             generator = self.generator(model)  # an unknown model is an error, not a fallback
@@ -303,7 +307,78 @@ class Commune:
                     remote=remote,
                 )
                 event.energy = energy.to_json()
+                finish_licensing(event, excluded)
+                self.record_credits(route, event, hits, actor)
             yield event
+
+    def usable_for_answers(self, hits: list[Hit], actor: Actor) -> tuple[list[Hit], list[dict]]:
+        """Leave out of answers what the charter or the licence forbids, saying why."""
+        from commune.licences import terms_of
+
+        declared = self.declared_use(actor)
+        kept, excluded = [], []
+        for h in hits:
+            terms = terms_of(h.licence)
+            if h.tdm_reserved and self.settings.charter.tdm_reserved == "exclude":
+                why = "its rights holder reserved text and data mining (TDM opt-out)"
+            elif declared == "commercial" and terms is not None and terms.non_commercial:
+                why = f"its licence {h.licence} forbids commercial use, which your member declared"
+            else:
+                kept.append(h)
+                continue
+            if all(e["document_id"] != h.document_id for e in excluded):
+                excluded.append(
+                    {
+                        "document_id": h.document_id,
+                        "title": h.title,
+                        "licence": h.licence,
+                        "reason": why,
+                    }
+                )
+        return kept, excluded
+
+    def declared_use(self, actor: Actor) -> str | None:
+        if actor.member_id is None:
+            return None
+        from commune.store.schema import members
+
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(members.c.declared_use).where(members.c.id == actor.member_id)
+            ).scalar()
+
+    def record_credits(self, route: str, answer, hits: list[Hit], actor: Actor) -> None:  # type: ignore[no-untyped-def]
+        """Credit every document (and its contributor) an answer cited."""
+        if not answer.sources:
+            return
+        from commune.store.schema import credits
+
+        counts: dict[int, int] = {}
+        for s in answer.sentences:
+            for n in s.get("sources", [s.get("source")]):
+                counts[n] = counts.get(n, 0) + 1
+        revision_of = {h.chunk_id: h.revision_id for h in hits}
+        rows = [
+            {
+                "created_at": repo.now(),
+                "route": route,
+                "member_id": actor.member_id,
+                "user_id": actor.user_id,
+                "document_id": src.document_id,
+                "revision_id": revision_of.get(src.chunk_id),
+                "contributor": src.contributor,
+                "citations": counts.get(src.n, 1),
+            }
+            for src in answer.sources
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(insert(credits), rows)
+
+    def credits(self, month: str) -> dict[str, list[dict[str, Any]]]:
+        from commune.commons.credits import report
+
+        with self.engine.connect() as conn:
+            return report(conn, month)
 
     def generator(self, name: str | None = None):  # type: ignore[no-untyped-def]
         from commune.generate.registry import get_generator

@@ -39,6 +39,8 @@ class Hit:
     dense_rank: int | None
     cosine: float
     coverage: float  # share of the query's term weight this chunk contains
+    revision_id: int | None = None
+    tdm_reserved: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

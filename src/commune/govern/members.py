@@ -34,9 +34,12 @@ def add_member(
     requests_per_day: int | None = None,
     tokens_per_month: int | None = None,
     wh_per_month: float | None = None,
+    declared_use: str = "non-commercial",
 ) -> int:
     if not name.strip():
         raise ValueError("a member needs a name")
+    if declared_use not in ("non-commercial", "commercial"):
+        raise ValueError(f"declared use must be non-commercial or commercial, got {declared_use!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     for key, value in (
@@ -56,6 +59,7 @@ def add_member(
                 tokens_per_month=tokens_per_month,
                 wh_per_month=wh_per_month,
                 created_at=now(),
+                declared_use=declared_use,
             )
         ).inserted_primary_key[0]
     )

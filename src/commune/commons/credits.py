@@ -1,0 +1,50 @@
+"""Attribution credits: which documents and contributors answers cited, per month.
+
+The basis for paying contributors fairly: a citation is counted once per
+sentence that cites the source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from commune.account.statement import parse_month
+from commune.govern.quotas import month as month_window
+from commune.store.schema import credits, documents
+
+
+def report(conn: Connection, month: str) -> dict[str, list[dict[str, Any]]]:
+    window = month_window(parse_month(month))
+    base = (credits.c.created_at >= window.start, credits.c.created_at < window.end)
+    by_contributor = conn.execute(
+        select(
+            func.coalesce(credits.c.contributor, "(unknown)").label("contributor"),
+            func.count(func.distinct(credits.c.document_id)).label("documents"),
+            func.count(credits.c.id).label("answers"),
+            func.sum(credits.c.citations).label("citations"),
+        )
+        .where(*base)
+        .group_by(credits.c.contributor)
+        .order_by(func.sum(credits.c.citations).desc())
+    )
+    by_document = conn.execute(
+        select(
+            credits.c.document_id,
+            documents.c.title,
+            documents.c.licence,
+            func.coalesce(credits.c.contributor, "(unknown)").label("contributor"),
+            func.count(credits.c.id).label("answers"),
+            func.sum(credits.c.citations).label("citations"),
+        )
+        .select_from(credits.join(documents, documents.c.id == credits.c.document_id))
+        .where(*base)
+        .group_by(credits.c.document_id, documents.c.title, documents.c.licence, credits.c.contributor)
+        .order_by(func.sum(credits.c.citations).desc())
+    )
+    return {
+        "month": month,
+        "contributors": [dict(r._mapping) for r in by_contributor],  # type: ignore[dict-item]
+        "documents": [dict(r._mapping) for r in by_document],
+    }

@@ -1,0 +1,304 @@
+"""The data commons: licences, curation, audit chain, licence-aware answers, credits."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+from commune.errors import CommuneError
+from commune.licences import terms_of
+from tests.conftest import make_key
+
+DOC = "# Piscine\n\nLa piscine municipale ouvre le mardi à neuf heures pour les écoles.\n"
+DOC2 = "# Piscine\n\nLa piscine municipale ouvre le mardi à dix heures pour les écoles.\n"
+
+
+def searchable(commune, text: str) -> bool:  # type: ignore[no-untyped-def]
+    return any(text in h.text for h in commune.search(text, k=5))
+
+
+@pytest.fixture
+def doc(tmp_path):  # type: ignore[no-untyped-def]
+    p = tmp_path / "piscine.md"
+    p.write_text(DOC, encoding="utf-8")
+    return p
+
+
+# -- licences --------------------------------------------------------------------------------
+
+
+def test_licence_table_reads_expressions_as_a_reuser_may():
+    assert terms_of("etalab-2.0").attribution and not terms_of("etalab-2.0").share_alike
+    either = terms_of("GPL-2.0-or-later OR CC-BY-SA-3.0")
+    assert either.share_alike and not either.non_commercial
+    assert terms_of("CC-BY-4.0 OR CC-BY-NC-4.0").non_commercial is False  # the lighter option
+    both = terms_of("MIT AND CC-BY-NC-4.0")
+    assert both.non_commercial and both.attribution
+    assert terms_of("CC0-1.0").public_domain and not terms_of("CC0-1.0").attribution
+    assert terms_of("LGPL-2.1-only") is None  # valid SPDX, terms not in the table
+    assert terms_of(None) is None
+
+
+@pytest.mark.parametrize(
+    ("licence", "reason"),
+    [
+        (None, "no licence given"),
+        ("LGPL-2.1-only", "terms of licence LGPL-2.1-only are not in the licence table"),
+    ],
+)
+def test_missing_or_unknown_licence_is_held_not_published(commune, doc, licence, reason):
+    s = commune.add([doc], licence=licence)
+    assert s.added == 1 and reason in s.outcomes[0].held
+    assert not searchable(commune, "neuf heures")
+    [pending] = commune.pending()
+    assert reason in pending["hold_reason"]
+    with pytest.raises(CommuneError, match="approve with --licence"):
+        commune.review(pending["id"], "approve", "looks right")
+    assert (
+        commune.review(
+            pending["id"], "approve", "licence checked with the author", licence="CC-BY-4.0"
+        )
+        == "published"
+    )
+    assert searchable(commune, "neuf heures")
+    [d] = commune.documents()
+    assert d["licence"] == "CC-BY-4.0" and d["status"] == "published"
+
+
+# -- curation workflow -----------------------------------------------------------------------
+
+
+def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
+    for user, role in (
+        ("cora", "contributor"),
+        ("cyril", "curator"),
+        ("celia", "curator"),
+        ("rita", "reader"),
+    ):
+        make_key(commune, user, "Ville A", role)
+    commune.add([doc], collection="sport", licence="etalab-2.0")  # creates the collection
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    s = commune.add(
+        [doc],
+        collection="sport",
+        licence="etalab-2.0",
+        actor=commune.actor("cora"),
+        contributor="cora",
+    )
+    assert "needs 2 approval(s) by a curator" in s.outcomes[0].held
+    rev = commune.pending()[0]["id"]
+    with pytest.raises(CommuneError, match="needs the role curator or above; rita is reader"):
+        commune.review(rev, "approve", "ok", commune.actor("rita"))
+    with pytest.raises(CommuneError, match="do not review their own"):
+        commune.set_curation_rules("sport", 2, "contributor")
+        commune.review(rev, "approve", "mine", commune.actor("cora"))
+    commune.set_curation_rules("sport", 2, "curator")
+    with pytest.raises(ValueError, match="needs a reason"):
+        commune.review(rev, "approve", "  ", commune.actor("cyril"))
+    assert commune.review(rev, "approve", "checked", commune.actor("cyril")) == "proposed"
+    assert searchable(commune, "neuf heures") and not searchable(commune, "dix heures")
+    assert commune.review(rev, "approve", "checked too", commune.actor("celia")) == "published"
+    assert searchable(commune, "dix heures") and not searchable(commune, "neuf heures")
+
+
+def test_reject_and_request_changes_keep_the_published_revision(commune, doc, tmp_path):
+    commune.add([doc], licence="etalab-2.0")
+    commune.set_curation_rules("default", 1, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], licence="etalab-2.0")
+    rev = commune.pending()[0]["id"]
+    assert commune.review(rev, "request-changes", "say which pool") == "changes-requested"
+    assert commune.pending()[0]["status"] == "changes-requested"
+    assert commune.review(rev, "reject", "duplicate of the official timetable") == "rejected"
+    assert commune.pending() == [] and searchable(commune, "neuf heures")
+    with pytest.raises(CommuneError, match="is rejected, not awaiting review"):
+        commune.review(rev, "approve", "changed my mind")
+
+
+def test_licence_conflict_across_revisions_waits_for_a_curator(commune, doc):
+    commune.add([doc], licence="CC-BY-4.0")
+    doc.write_text(DOC2, encoding="utf-8")
+    s = commune.add([doc], licence="CC-BY-NC-4.0")
+    assert "licence changed from CC-BY-4.0 to CC-BY-NC-4.0" in s.outcomes[0].held
+    [d] = commune.documents()
+    assert d["licence"] == "CC-BY-4.0"  # what is published still shows its own licence
+    assert searchable(commune, "neuf heures")
+    info = commune.show_revision(commune.pending()[0]["id"])
+    assert any(line.startswith("-") and "neuf" in line for line in info["diff"])
+    assert any(line.startswith("+") and "dix" in line for line in info["diff"])
+    commune.review(info["revision"]["id"], "approve", "the author relicensed it")
+    history = commune.history(d["id"])
+    assert [(r["number"], r["status"], r["licence"]) for r in history] == [
+        (1, "superseded", "CC-BY-4.0"),
+        (2, "published", "CC-BY-NC-4.0"),
+    ]
+
+
+def test_retired_documents_are_not_retrieved(commune, doc):
+    commune.add([doc], licence="etalab-2.0")
+    [d] = commune.documents()
+    make_key(commune, "rob", "Ville R", "reader")
+    with pytest.raises(CommuneError, match="retiring a document needs the role curator"):
+        commune.retire(d["id"], "outdated", commune.actor("rob"))
+    commune.retire(d["id"], "the pool closed")
+    assert not searchable(commune, "neuf heures")
+    assert commune.documents()[0]["status"] == "retired"
+
+
+# -- the audit log -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def logged(commune, doc):  # type: ignore[no-untyped-def]
+    commune.add([doc], licence="etalab-2.0")  # publish
+    make_key(commune, "una", "Ville U", "curator")  # role-grant
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], licence="CC-BY-4.0")  # held: licence change
+    commune.review(commune.pending()[0]["id"], "approve", "relicensed")  # publish
+    [d] = commune.documents()
+    commune.retire(d["id"], "closed")
+    result = commune.verify_audit()
+    assert result.ok and result.entries == 4, result.problems
+    return commune
+
+
+def tamper(commune, *sql: str) -> list[str]:  # type: ignore[no-untyped-def]
+    with commune.engine.begin() as conn:
+        for statement in sql:
+            conn.exec_driver_sql(statement)
+    return commune.verify_audit().problems
+
+
+def test_audit_detects_an_edited_entry(logged):
+    problems = tamper(
+        logged, "update audit_log set details = '{\"reason\": \"nothing\"}' where action = 'retire'"
+    )
+    assert any("does not match its hash (edited)" in p for p in problems)
+
+
+def test_audit_detects_a_deleted_entry(logged):
+    problems = tamper(logged, "delete from audit_log where id = 2")
+    assert any("entry 3: does not follow" in p for p in problems)
+
+
+def test_audit_detects_a_deleted_last_entry(logged):
+    problems = tamper(logged, "delete from audit_log where id = (select max(id) from audit_log)")
+    assert any("recorded head is entry 4" in p for p in problems)
+
+
+def test_audit_detects_reordered_entries(logged):
+    problems = tamper(
+        logged,
+        "update audit_log set id = -1 where id = 2",
+        "update audit_log set id = 2 where id = 3",
+        "update audit_log set id = 3 where id = -1",
+    )
+    assert any("does not follow" in p for p in problems)
+
+
+def test_audit_detects_an_inserted_entry(logged):
+    problems = tamper(
+        logged,
+        "insert into audit_log (created_at, actor, action, subject, details, prev_hash, hash) "
+        "select created_at, 'mallory', 'publish', subject, details, hash, hash from audit_log "
+        "where id = (select max(id) from audit_log)",
+    )
+    assert problems
+
+
+def test_audit_cli_exit_codes(logged, home):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["--home", str(home), "audit", "verify"])
+    assert ok.exit_code == 0 and "audit log intact: 4 entries" in ok.output
+    tamper(logged, "update audit_log set actor = 'mallory' where id = 1")
+    bad = runner.invoke(cli, ["--home", str(home), "audit", "verify"])
+    assert bad.exit_code == 1 and "tampered: entry 1" in bad.output
+
+
+# -- licence-aware answers and the TDM opt-out ----------------------------------------------------
+
+
+@pytest.fixture
+def licensed(commune, tmp_path):  # type: ignore[no-untyped-def]
+    files = {
+        "sa.md": (
+            "CC-BY-SA-4.0",
+            "# Compost\n\nLe compost collectif se fait au jardin "
+            "partagé du quartier nord, chaque samedi matin.",
+        ),
+        "nc.md": (
+            "CC-BY-NC-4.0",
+            "# Compost urbain\n\nLe guide du compost urbain explique "
+            "comment composter en appartement avec un lombricomposteur.",
+        ),
+    }
+    for name, (licence, text) in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        commune.add(
+            [tmp_path / name],
+            licence=licence,
+            publisher="Ville Verte",
+            contributor="Jardins partagés",
+        )
+    reserved = tmp_path / "reserve.html"
+    reserved.write_text(
+        '<html><head><meta name="tdm-reservation" content="1"><title>Compost privé</title>'
+        "</head><body><main><h1>Compost privé</h1><p>Le compost de la société Humus SA est "
+        "vendu en sacs de vingt litres dans les jardineries du département.</p>"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    commune.add([reserved], licence="CC-BY-4.0")
+    return commune
+
+
+def test_citations_carry_attribution_and_share_alike_is_announced(licensed):
+    a = licensed.ask("Où se fait le compost collectif ?")
+    src = next(s for s in a.sources if s.licence == "CC-BY-SA-4.0")
+    assert src.attribution == (
+        "« Compost », Ville Verte, CC-BY-SA-4.0: Creative Commons Attribution-ShareAlike 4.0 "
+        f"(https://creativecommons.org/licenses/by-sa/4.0/) — {src.source}"
+    )
+    assert any("share-alike sources (CC-BY-SA-4.0)" in n for n in a.licence_notes)
+
+
+def test_commercial_members_do_not_get_non_commercial_sources(licensed):
+    from commune.govern.members import add_member
+
+    with licensed.engine.begin() as conn:
+        add_member(conn, "Coop Bio", "association", declared_use="commercial")
+    make_key(licensed, "paul", "Coop Bio")
+    question = "Comment composter en appartement avec un lombricomposteur ?"
+    assert any(s.licence == "CC-BY-NC-4.0" for s in licensed.ask(question).sources)
+    a = licensed.ask(question, actor=licensed.actor("paul"))
+    assert all(s.licence != "CC-BY-NC-4.0" for s in a.sources)
+    assert a.excluded[0]["title"] == "Compost urbain"
+    assert any("forbids commercial use, which your member declared" in n for n in a.licence_notes)
+
+
+def test_tdm_reservation_is_honoured_in_answers_not_in_search(licensed):
+    question = "Où acheter le compost de la société Humus en sacs ?"
+    assert any("Humus" in h.text for h in licensed.search(question, k=3))
+    a = licensed.ask(question)
+    assert "Humus" not in a.text and all(s.title != "Compost privé" for s in a.sources)
+    assert any("reserved text and data mining" in n for n in a.licence_notes)
+
+
+# -- credits ---------------------------------------------------------------------------------
+
+
+def test_answers_credit_their_contributors(licensed, home):
+    from datetime import UTC, datetime
+
+    licensed.ask("Où se fait le compost collectif ?")
+    licensed.ask("Le compost collectif a lieu quel jour ?")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    report = licensed.credits(month)
+    top = report["contributors"][0]
+    assert top["contributor"] == "Jardins partagés" and top["answers"] >= 2
+    assert any(d["title"] == "Compost" for d in report["documents"])
+    out = CliRunner().invoke(cli, ["--home", str(home), "credits", "--month", month])
+    assert out.exit_code == 0 and "Jardins partagés" in out.output
+    assert licensed.credits("2001-01") == {"month": "2001-01", "contributors": [], "documents": []}
