@@ -40,7 +40,9 @@ def report(conn: Connection, month: str) -> dict[str, list[dict[str, Any]]]:
         )
         .select_from(credits.join(documents, documents.c.id == credits.c.document_id))
         .where(*base)
-        .group_by(credits.c.document_id, documents.c.title, documents.c.licence, credits.c.contributor)
+        .group_by(
+            credits.c.document_id, documents.c.title, documents.c.licence, credits.c.contributor
+        )
         .order_by(func.sum(credits.c.citations).desc())
     )
     return {
