@@ -656,6 +656,52 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
         )
 
 
+@cli.command("export")
+@click.argument("collection")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write the dataset to.",
+)
+@click.option("--description", help="A description for the dataset's metadata.")
+@click.pass_context
+def export_cmd(ctx: click.Context, collection: str, out: str, description: str | None) -> None:
+    """Export a collection as an open dataset: files + Croissant and DCAT-AP metadata."""
+    from pathlib import Path
+
+    from commune.commons.opendata import export_collection
+
+    result = export_collection(_commune(ctx), collection, Path(out), description)
+    note = (
+        f"; {result.reconstructed} rebuilt from text (originals not kept)"
+        if result.reconstructed
+        else ""
+    )
+    click.echo(
+        f"exported {result.documents} documents to {out} (croissant.json, dcat.jsonld, "
+        f"documents.jsonl, files/){note}"
+    )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--collection", required=True, help="Collection to import into.")
+@click.pass_context
+def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
+    """Import a dataset exported by `commune export` (checked before anything is added)."""
+    from pathlib import Path
+
+    from commune.commons.opendata import import_dataset
+
+    counts = import_dataset(_commune(ctx), Path(directory), collection)
+    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
+    if counts["failed"]:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="commune")
 

@@ -23,6 +23,7 @@ from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.readers import READERS, read_file
+from commune.store import blobs
 from commune.store import repository as repo
 from commune.text.analysis import analyze
 from commune.text.lang import detect
@@ -221,6 +222,7 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
         "retrieved_at": repo.now(),
         **meta,
     }
+    blobs.put(settings.home, digest, data)  # before the commit that references it
     with engine.begin() as conn:
         # Re-check inside the write transaction: another process may have added it.
         existing = repo.find_document(conn, coll_id, source_key)

@@ -1,0 +1,117 @@
+"""Open export and import: Croissant and DCAT-AP metadata, and a round trip that loses nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+from commune.commons.opendata import export_collection, import_dataset, validate_export
+from commune.core import Commune
+from commune.errors import CommuneError
+
+PROVENANCE = (
+    "title",
+    "licence",
+    "contributor",
+    "publisher",
+    "source_uri",
+    "content_hash",
+    "language",
+    "tdm_reserved",
+    "chunks",
+)
+
+
+def snapshot(commune):  # type: ignore[no-untyped-def]
+    docs = commune.documents()
+    return sorted(tuple(d[k] for k in PROVENANCE) for d in docs)
+
+
+@pytest.fixture
+def exported(commune, corpus, tmp_path):  # type: ignore[no-untyped-def]
+    commune.add(
+        [corpus],
+        collection="mairie",
+        licence="etalab-2.0",
+        publisher="Ville",
+        contributor="Alice",
+        source="https://example.org/mairie",
+    )
+    (tmp_path / "reserved.md").write_text("# Réservé\n\nTexte dont l'auteur réserve la fouille.")
+    commune.add(
+        [tmp_path / "reserved.md"],
+        collection="mairie",
+        licence="CC-BY-SA-4.0",
+        tdm_reserved=True,
+        source="https://example.org/reserved.md",
+    )
+    result = export_collection(commune, "mairie", tmp_path / "dataset")
+    assert result.documents == 7 and result.reconstructed == 0
+    return tmp_path / "dataset"
+
+
+def test_exported_metadata_validates(exported):
+    import mlcroissant as mlc
+
+    assert validate_export(exported) == []  # no error, not even a warning
+    dataset = mlc.Dataset(jsonld=str(exported / "croissant.json"))
+    records = list(dataset.records("documents"))
+    assert len(records) == 7
+    assert {r["documents/licence"] for r in records} == {b"etalab-2.0", b"CC-BY-SA-4.0"}
+    croissant = json.loads((exported / "croissant.json").read_text())
+    assert croissant["conformsTo"].startswith("http://mlcommons.org/croissant/1.")
+    assert "https://spdx.org/licenses/etalab-2.0.html" in croissant["license"]
+    dcat = json.loads((exported / "dcat.jsonld").read_text())
+    assert dcat["@type"] == "dcat:Dataset" and len(dcat["dcat:distribution"]) == 7
+
+
+def test_round_trip_loses_nothing(commune, exported, tmp_path):
+    with Commune(tmp_path / "other-home") as other:
+        counts = import_dataset(other, exported, "mairie")
+        assert counts == {"added": 7, "updated": 0, "unchanged": 0, "failed": 0}
+        assert snapshot(other) == snapshot(commune)
+        hits = other.search("bac jaune", k=1)
+        assert "bac jaune" in hits[0].text and hits[0].licence == "etalab-2.0"
+        # importing again changes nothing
+        assert import_dataset(other, exported, "mairie")["unchanged"] == 7
+
+
+def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path):
+    victim = next((exported / "files").glob("*dechets*"))
+    victim.write_text(victim.read_text() + "<p>injected</p>")
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError, match="does not match its SHA-256"):
+            import_dataset(other, exported, "mairie")
+        assert other.documents() == []
+
+
+def test_invalid_metadata_is_reported(exported):
+    dcat = json.loads((exported / "dcat.jsonld").read_text())
+    del dcat["dct:description"]
+    (exported / "dcat.jsonld").write_text(json.dumps(dcat))
+    with pytest.raises(CommuneError, match="DCAT-AP: expected a dcat:Dataset with dct:title"):
+        validate_export(exported)
+    croissant = json.loads((exported / "croissant.json").read_text())
+    croissant["recordSet"][0]["field"][0]["source"]["fileObject"]["@id"] = "nope.jsonl"
+    (exported / "croissant.json").write_text(json.dumps(croissant))
+    with pytest.raises(CommuneError, match="invalid Croissant metadata"):
+        validate_export(exported)
+
+
+def test_cli_export_and_import(commune, corpus, home, tmp_path):
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    runner = CliRunner()
+    out = runner.invoke(
+        cli, ["--home", str(home), "export", "mairie", "--out", str(tmp_path / "ds")]
+    )
+    assert out.exit_code == 0 and "exported 6 documents" in out.output
+    back = runner.invoke(
+        cli,
+        ["--home", str(tmp_path / "h2"), "import", str(tmp_path / "ds"), "--collection", "copie"],
+    )
+    assert back.exit_code == 0 and "6 added" in back.output
+    empty = runner.invoke(cli, ["--home", str(home), "export", "nope", "--out", str(tmp_path)])
+    assert empty.exit_code == 2 and "no collection named 'nope'" in empty.output
