@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from pathlib import Path
 
@@ -107,3 +108,27 @@ def make_key(commune, user: str, member: str, role: str = "reader", **quotas) ->
 @pytest.fixture
 def key(commune) -> str:  # type: ignore[no-untyped-def]
     return make_key(commune, "alice", "Ville A", "member-admin")
+
+
+@contextlib.contextmanager
+def serve(app):  # type: ignore[no-untyped-def]
+    """Run an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

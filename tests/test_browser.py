@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 
 import pytest
+
+from tests.conftest import make_key, serve
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -21,28 +20,12 @@ if not (CHROMIUM and DRIVER) and not os.environ.get("CI"):
 
 @pytest.fixture
 def page_url(commune, corpus):  # type: ignore[no-untyped-def]
-    import uvicorn
-
     from commune.api.app import create_app
 
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
-    from tests.conftest import make_key
-
     secret = make_key(commune, "carol", "Ville C")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(commune), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/", secret
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(commune)) as url:
+        yield f"{url}/", secret
 
 
 @pytest.fixture

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 
+from tests.conftest import make_key, serve
 from tests.endpoints import ScriptedEndpoint
 
 
 @pytest.fixture
 def served(home, corpus):  # type: ignore[no-untyped-def]
-    import uvicorn
-
     from commune.api.app import create_app
     from commune.core import Commune
 
@@ -25,23 +20,9 @@ def served(home, corpus):  # type: ignore[no-untyped-def]
     )
     commune = Commune(home)
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
-    from tests.conftest import make_key
-
     secret = make_key(commune, "bob", "Ville B")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(commune), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1", secret
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(commune)) as url:
+        yield f"{url}/v1", secret
     endpoint.close()
     commune.close()
 

@@ -137,21 +137,7 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
         place = (h.document_id, h.section, h.page)
         if place not in numbers:
             numbers[place] = len(numbers) + 1
-            sources.append(
-                Source(
-                    numbers[place],
-                    h.document_id,
-                    h.chunk_id,
-                    h.title,
-                    h.section,
-                    h.source,
-                    h.anchor,
-                    h.page,
-                    h.licence,
-                    h.contributor,
-                    h.publisher,
-                )
-            )
+            sources.append(_source(numbers[place], h))
         sentences.append({"text": sentence, "source": numbers[place], "sources": [numbers[place]]})
     text = " ".join(f"{s['text']} [{s['source']}]" for s in sentences)
     return Answer(question, lang, text, found=True, sentences=sentences, sources=sources)

@@ -10,19 +10,21 @@ from sqlalchemy import Connection, String, func, select
 from commune.store.schema import members, usage
 
 
+def _totals() -> list[Any]:
+    """What every ledger report sums: requests, tokens, Wh and gCO2e."""
+    return [
+        func.count(usage.c.id).label("requests"),
+        func.coalesce(func.sum(usage.c.input_tokens + usage.c.output_tokens), 0).label("tokens"),
+        func.coalesce(func.sum(usage.c.wh), 0.0).label("wh"),
+        func.coalesce(func.sum(usage.c.gco2e), 0.0).label("gco2e"),
+    ]
+
+
 def totals_by_member(
     conn: Connection, start: datetime, end: datetime
 ) -> dict[int | None, dict[str, float]]:
     q = (
-        select(
-            usage.c.member_id,
-            func.count(usage.c.id).label("requests"),
-            func.coalesce(func.sum(usage.c.input_tokens + usage.c.output_tokens), 0).label(
-                "tokens"
-            ),
-            func.coalesce(func.sum(usage.c.wh), 0.0).label("wh"),
-            func.coalesce(func.sum(usage.c.gco2e), 0.0).label("gco2e"),
-        )
+        select(usage.c.member_id, *_totals())
         .where(usage.c.created_at >= start)
         .where(usage.c.created_at < end)
         .group_by(usage.c.member_id)
@@ -43,15 +45,7 @@ def daily_series(
     """Requests, tokens, Wh and gCO2e per UTC day, for a member (or one of its users)."""
     day = func.substr(func.cast(usage.c.created_at, String), 1, 10)
     q = (
-        select(
-            day.label("day"),
-            func.count(usage.c.id).label("requests"),
-            func.coalesce(func.sum(usage.c.input_tokens + usage.c.output_tokens), 0).label(
-                "tokens"
-            ),
-            func.coalesce(func.sum(usage.c.wh), 0.0).label("wh"),
-            func.coalesce(func.sum(usage.c.gco2e), 0.0).label("gco2e"),
-        )
+        select(day.label("day"), *_totals())
         .where(usage.c.created_at >= start)
         .where(usage.c.created_at < end)
         .group_by(day)

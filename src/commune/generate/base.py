@@ -52,3 +52,33 @@ class Generator(ABC):
             if isinstance(item, Completion):
                 return item
         raise GeneratorUnavailable(f"model {self.name} ended without a completion")
+
+
+class ChatStream:
+    """Reads OpenAI ``chat.completion.chunk`` events, from llama.cpp or any endpoint alike."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.usage: dict[str, int] = {}
+        self.finish = "stop"
+
+    def feed(self, event: dict) -> list[str]:  # type: ignore[type-arg]
+        """The text deltas an event carries (usage and finish reason are kept)."""
+        self.usage = event.get("usage") or self.usage
+        deltas = []
+        for choice in event.get("choices", []):
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                self.parts.append(delta)
+                deltas.append(delta)
+            self.finish = choice.get("finish_reason") or self.finish
+        return deltas
+
+    def completion(self, model: str) -> Completion:
+        return Completion(
+            "".join(self.parts),
+            model,
+            int(self.usage.get("prompt_tokens") or 0),
+            int(self.usage.get("completion_tokens") or 0),
+            self.finish,
+        )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from commune.generate.base import Completion, Generator, GeneratorUnavailable, Message
+from commune.generate.base import ChatStream, Completion, Generator, GeneratorUnavailable, Message
 
 
 class LlamaCppGenerator(Generator):
@@ -86,26 +86,11 @@ class LlamaCppGenerator(Generator):
                 events.put(done)
 
         threading.Thread(target=run, daemon=True).start()
-        parts: list[str] = []
-        usage: dict[str, int] = {}
-        finish = "stop"
+        reader = ChatStream()
         while (event := events.get()) is not done:
             if isinstance(event, Exception):
                 raise GeneratorUnavailable(f"model {self.name} failed: {event}") from event
             if "error" in event:
                 raise GeneratorUnavailable(f"model {self.name} failed: {event['error']}")
-            usage = event.get("usage") or usage
-            for choice in event.get("choices", []):
-                delta = (choice.get("delta") or {}).get("content")
-                if delta:
-                    parts.append(delta)
-                    yield delta
-                finish = choice.get("finish_reason") or finish
-        text = "".join(parts)
-        yield Completion(
-            text,
-            self.name,
-            int(usage.get("prompt_tokens", 0)),
-            int(usage.get("completion_tokens", 0)),
-            finish,
-        )
+            yield from reader.feed(event)
+        yield reader.completion(self.name)

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from commune.generate.base import Completion, Generator, GeneratorUnavailable, Message
+from commune.generate.base import ChatStream, Completion, Generator, GeneratorUnavailable, Message
 
 
 class OpenAICompatibleGenerator(Generator):
@@ -58,9 +58,7 @@ class OpenAICompatibleGenerator(Generator):
             "temperature": self.temperature,
             "stream_options": {"include_usage": True},
         }
-        parts: list[str] = []
-        usage: dict[str, Any] = {}
-        finish = "stop"
+        reader = ChatStream()
         url = f"{self.base_url}/chat/completions"
         try:
             with httpx.stream(
@@ -78,23 +76,10 @@ class OpenAICompatibleGenerator(Generator):
                     data = line[5:].strip()
                     if data == "[DONE]":
                         break
-                    event = json.loads(data)
-                    usage = event.get("usage") or usage
-                    for choice in event.get("choices", []):
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            parts.append(delta)
-                            yield delta
-                        finish = choice.get("finish_reason") or finish
+                    yield from reader.feed(json.loads(data))
         except httpx.HTTPError as exc:
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",
                 "check that the endpoint is running and models.*.base_url is right",
             ) from None
-        yield Completion(
-            "".join(parts),
-            self.model,
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-            finish,
-        )
+        yield reader.completion(self.model)
