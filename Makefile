@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip
 HOME_DEMO ?= demo-data
 
-.PHONY: demo test clean smoke-model
+.PHONY: demo test bench clean smoke-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,19 @@ demo: $(VENV)/.base
 
 test: $(VENV)/.test
 	bash scripts/ensure-chromium.sh
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check --quiet src tests
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check --quiet src tests bench scripts
 	$(BIN)/python -m pytest
+
+# The benchmark's peers (LlamaIndex, LangChain, FAISS, ranx) live in their own environment,
+# never in Commune's dependencies.
+bench/.venv/.installed: pyproject.toml bench/requirements.txt
+	$(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/pip install --quiet --disable-pip-version-check -e . -r bench/requirements.txt
+	touch $@
+
+bench: bench/.venv/.installed
+	bash bench/run.sh
 
 # `make smoke-model` adds the local model and llama.cpp binding to a demo environment,
 # for `commune ask --mode generate`.

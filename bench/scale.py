@@ -1,0 +1,101 @@
+"""Search latency and memory of Commune's indexes as the commons grows (synthetic data).
+
+    python bench/scale.py [--sizes 10000,100000,1000000] [--queries 200]
+
+Each size runs in a fresh process, so its peak RSS is its own. Passages are
+60 tokens drawn from a Zipf vocabulary of 50,000 terms; vectors are random
+unit vectors of 512 dimensions (USE's size): speed and memory depend on the
+sizes, not on what the text says. Queries have 3 to 6 terms. Latency is one
+query's lexical search + dense search + fusion, query embedding excluded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def one(n: int, queries: int, dim: int = 512) -> dict:
+    from commune.config import RetrievalSettings
+    from commune.index.dense import MatrixIndex
+    from commune.index.lexical import Bm25Index
+    from commune.retrieve import fuse
+
+    rng = np.random.default_rng(0)
+    vocab = [f"t{i}" for i in range(50_000)]
+    ranks = np.minimum(rng.zipf(1.3, size=(n, 60)), len(vocab)) - 1
+    t0 = time.perf_counter()
+    lexical = Bm25Index.build([[vocab[r] for r in row] for row in ranks])
+    lexical_s = time.perf_counter() - t0
+    del ranks
+    matrix = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):  # in blocks: never two copies of the matrix
+        block = rng.standard_normal((min(100_000, n - start), dim), dtype=np.float32)
+        matrix[start : start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    dense = MatrixIndex.build(matrix)
+    settings = RetrievalSettings()
+    lat = []
+    for _ in range(queries):
+        terms = [vocab[r] for r in (np.minimum(rng.zipf(1.3, size=rng.integers(3, 7)), 5000) - 1)]
+        q = rng.standard_normal(dim).astype(np.float32)
+        q /= np.linalg.norm(q)
+        t = time.perf_counter()
+        lex = lexical.search(terms, 100, None)[0]
+        den = dense.search(q, 100, None)[0]
+        fuse(lex, den, settings)
+        lat.append(time.perf_counter() - t)
+    ms = np.array(lat) * 1000
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    raw = n * dim * 4
+    return {
+        "chunks": n,
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p95_ms": round(float(np.percentile(ms, 95)), 1),
+        "lexical_build_s": round(lexical_s, 1),
+        "peak_rss_mb": round(rss / 2**20),
+        "raw_vector_mb": round(raw / 2**20),
+        "rss_over_raw": round(rss / raw, 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "scale.json"))
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.queries)))
+        return
+    rows = []
+    for n in (int(x) for x in args.sizes.split(",")):
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--queries", str(args.queries)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        r = rows[-1]
+        print(
+            f"{n:>9} chunks: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, peak RSS "
+            f"{r['peak_rss_mb']} MB = {r['rss_over_raw']}x the raw vectors",
+            flush=True,
+        )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

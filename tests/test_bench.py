@@ -1,0 +1,80 @@
+"""A smoke version of the benchmark harness (the real runs are `make bench`, never timed in CI)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+
+def test_scale_harness_reports_latency_and_memory():
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "--one", "2000", "--queries", "5"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    assert row["chunks"] == 2000 and row["p95_ms"] >= row["p50_ms"] > 0
+    assert row["raw_vector_mb"] >= 3 and row["rss_over_raw"] > 1
+
+
+def test_quality_harness_judges_by_section_and_ranks_commune(tmp_path):
+    from run import qrels, setups
+    from systems import Commune, PlainBM25, Vectors
+
+    from commune.embed import get_embedder
+
+    passages = [
+        {
+            "id": "fr/a#tri/0",
+            "lang": "fr",
+            "file": "a",
+            "anchor": "tri",
+            "text": "Les emballages en plastique vont dans le bac jaune, collecté le jeudi.",
+        },
+        {
+            "id": "en/a#tri/0",
+            "lang": "en",
+            "file": "a",
+            "anchor": "tri",
+            "text": "Plastic packaging goes in the yellow bin, collected on Thursdays.",
+        },
+        {
+            "id": "fr/a#pool/0",
+            "lang": "fr",
+            "file": "a",
+            "anchor": "pool",
+            "text": "La piscine municipale propose des cours de natation le mercredi.",
+        },
+        {
+            "id": "en/a#pool/0",
+            "lang": "en",
+            "file": "a",
+            "anchor": "pool",
+            "text": "The municipal pool offers swimming lessons on Wednesdays.",
+        },
+    ]
+    queries = [
+        {
+            "id": "fr:a#tri",
+            "lang": "fr",
+            "text": "Tri des emballages plastiques",
+            "file": "a",
+            "anchor": "tri",
+        }
+    ]
+    assert qrels(passages, queries) == {"fr:a#tri": {"fr/a#tri/0": 1, "en/a#tri/0": 1}}
+    assert [len(ps) for ps, _ in setups(passages, queries).values()] == [4, 4, 2, 2]
+    vectors = Vectors(get_embedder("use-multilingual-v3"))
+    hybrid = Commune(vectors, "hybrid")
+    hybrid.index(passages)
+    assert set(hybrid.search("Tri des emballages plastiques", 2)) == {"fr/a#tri/0", "en/a#tri/0"}
+    bm25 = PlainBM25()
+    bm25.index(passages)
+    assert bm25.search("swimming lessons", 1) == ["en/a#pool/0"]
