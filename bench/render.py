@@ -32,13 +32,14 @@ def scale(rows: list[dict]) -> list[str]:
     lines = [
         "Scale, synthetic passages (`bench/.venv/bin/python bench/scale.py`):",
         "",
-        "| chunks | p50 ms | p95 ms | peak RSS MB | raw vectors MB | RSS / raw |",
-        "|---|---|---|---|---|---|",
+        "| chunks | p50 ms | p95 ms | lexical p95 | dense p95 | peak RSS MB | raw MB | RSS / raw |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['chunks']:,} | {r['p50_ms']} | {r['p95_ms']} | {r['peak_rss_mb']} | "
-            f"{r['raw_vector_mb']} | {r['rss_over_raw']} |"
+            f"| {r['chunks']:,} | {r['p50_ms']} | {r['p95_ms']} | {r.get('lexical_p95_ms', '-')} | "
+            f"{r.get('dense_p95_ms', '-')} | {r['peak_rss_mb']} | {r['raw_vector_mb']} | "
+            f"{r['rss_over_raw']} |"
         )
     return lines
 

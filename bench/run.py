@@ -95,6 +95,11 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT / "bench" / "data"))
     ap.add_argument("--peers", action="store_true", help="Also run LlamaIndex and LangChain.")
     ap.add_argument("--smoke", action="store_true", help="A few queries: checks the harness runs.")
+    ap.add_argument(
+        "--tune",
+        action="store_true",
+        help="Compare fusion settings of Commune's hybrid (results/tuning.json).",
+    )
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "quality.json"))
     args = ap.parse_args()
     from commune.embed import get_embedder
@@ -114,6 +119,14 @@ def main() -> None:
     ]
     if args.peers:
         systems += [lambda: LlamaIndexDefault(vectors), lambda: LangChainEnsemble(vectors)]
+    if args.tune:  # fusion settings of the hybrid, nothing else
+        grid = [
+            {"rrf_k": k, "dense_weight": w}
+            for k in (10, 30, 60, 100)
+            for w in (0.75, 1.0, 1.25, 1.5)
+        ]
+        systems = [lambda g=g: Commune(vectors, "hybrid", **g) for g in grid]
+        args.out = str(Path(args.out).with_name("tuning.json"))
     results: dict[str, dict] = {}
     for make in systems:
         name = make().name

@@ -44,16 +44,20 @@ def one(n: int, queries: int, dim: int = 512) -> dict:
         matrix[start : start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
     dense = MatrixIndex.build(matrix)
     settings = RetrievalSettings()
-    lat = []
+    lat, lat_lex, lat_dense = [], [], []
     for _ in range(queries):
         terms = [vocab[r] for r in (np.minimum(rng.zipf(1.3, size=rng.integers(3, 7)), 5000) - 1)]
         q = rng.standard_normal(dim).astype(np.float32)
         q /= np.linalg.norm(q)
         t = time.perf_counter()
         lex = lexical.search(terms, 100, None)[0]
+        t1 = time.perf_counter()
         den = dense.search(q, 100, None)[0]
+        t2 = time.perf_counter()
         fuse(lex, den, settings)
         lat.append(time.perf_counter() - t)
+        lat_lex.append(t1 - t)
+        lat_dense.append(t2 - t1)
     ms = np.array(lat) * 1000
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     raw = n * dim * 4
@@ -61,6 +65,8 @@ def one(n: int, queries: int, dim: int = 512) -> dict:
         "chunks": n,
         "p50_ms": round(float(np.percentile(ms, 50)), 1),
         "p95_ms": round(float(np.percentile(ms, 95)), 1),
+        "lexical_p95_ms": round(float(np.percentile(np.array(lat_lex) * 1000, 95)), 1),
+        "dense_p95_ms": round(float(np.percentile(np.array(lat_dense) * 1000, 95)), 1),
         "lexical_build_s": round(lexical_s, 1),
         "peak_rss_mb": round(rss / 2**20),
         "raw_vector_mb": round(raw / 2**20),
