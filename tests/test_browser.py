@@ -74,6 +74,7 @@ def test_a_person_asks_a_question_and_reads_the_cited_answer(page_url, browser, 
     assert "mardi matin" in answer and "[1]" in answer
     source = browser.find_element(By.CSS_SELECTOR, "#sources li")
     assert "Gestion des déchets" in source.text and "etalab-2.0" in source.text
+    assert "Licence Ouverte / Open Licence 2.0" in source.get_attribute("title")
     energy = browser.find_element(By.ID, "energy").text
     assert "mWh" in energy and "mesurée / measured" in energy
     browser.save_screenshot(str(tmp_path / "page.png"))
