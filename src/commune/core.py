@@ -79,27 +79,31 @@ class Commune:
             if can_read(actor, r["visibility"], r["member_id"], r["owner"])
         ]
 
+    def _readable(self, actor: Actor) -> dict[str, dict[str, Any]]:
+        """Collections ``actor`` may read, by name (a light query: it runs on every search)."""
+        with self.engine.connect() as conn:
+            rows = repo.collection_access(conn)
+        return {
+            r["name"]: r
+            for r in rows
+            if can_read(actor, r["visibility"], r["member_id"], r["owner"])
+        }
+
     def readable_collection_ids(self, actor: Actor) -> list[int] | None:
         """Ids of the collections ``actor`` may read; None means all (the operator)."""
         if actor.is_operator:
             return None
-        with self.engine.connect() as conn:
-            rows = repo.list_collections(conn)
-        return [
-            r["id"] for r in rows if can_read(actor, r["visibility"], r["member_id"], r["owner"])
-        ]
+        return [r["id"] for r in self._readable(actor).values()]
 
     def _collection_ids(self, name: str | None, actor: Actor = OPERATOR) -> list[int] | None:
         if name is None:
             return self.readable_collection_ids(actor)
-        with self.engine.connect() as conn:
-            rows = {r["name"]: r for r in repo.list_collections(conn)}
-        row = rows.get(name)
+        readable = self._readable(actor)
         # A collection the actor may not read is reported as absent: its very name is private.
-        if row is None or not can_read(actor, row["visibility"], row["member_id"], row["owner"]):
-            known = ", ".join(c["name"] for c in self.collections(actor)) or "none yet"
+        if name not in readable:
+            known = ", ".join(sorted(readable)) or "none yet"
             raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
-        return [row["id"]]
+        return [readable[name]["id"]]
 
     def documents(
         self,

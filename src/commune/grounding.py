@@ -85,13 +85,10 @@ def check(sentence: str, n_passages: int) -> tuple[str, list[int], list[str]]:
 
 def verify(answer: str, n_passages: int) -> Verification:
     """Keep the sentences that cite at least one existing passage; report the rest."""
-    result = Verification(text="")
-    for sentence in segment(answer):
-        clean, valid, problems = check(sentence, n_passages)
-        result.problems.extend(problems)
-        if valid:
-            result.sentences.append({"text": clean, "sources": valid})
-    result.text = " ".join(str(s["text"]) for s in result.sentences)
+    gate = SentenceGate(n_passages)
+    passed = gate.feed(answer) + gate.close()
+    result = Verification(text=" ".join(text for text, _ in passed), problems=gate.problems)
+    result.sentences = [{"text": text, "sources": valid} for text, valid in passed]
     return result
 
 

@@ -125,9 +125,11 @@ def normalise(expression: str) -> str:
     return str(info.normalized_expression)
 
 
+_BY_LOWER = {k.lower(): k for k in TERMS}  # SPDX ids are case-insensitive
+
+
 def _key(symbol: str) -> str | None:
-    lowered = {k.lower(): k for k in TERMS}
-    return lowered.get(symbol.lower())
+    return _BY_LOWER.get(symbol.lower())
 
 
 def terms_of(expression: str | None) -> Terms | None:

@@ -11,23 +11,21 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune import __version__
-from commune.api.auth import current_actor
+from commune.api.auth import Caller
 from commune.core import Commune
 from commune.errors import CommuneError, NotFound
 from commune.govern.members import AuthError
-from commune.govern.policy import Actor
 from commune.govern.quotas import QuotaExceeded
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-Caller = Annotated[Actor, Depends(current_actor)]
 
 
 class SearchRequest(BaseModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from commune.govern.members import authenticate
 from commune.govern.policy import OPERATOR, Actor
@@ -22,3 +24,6 @@ def current_actor(request: Request) -> Actor:
     commune = request.app.state.commune
     with commune.engine.connect() as conn:
         return authenticate(conn, key_from(request))
+
+
+Caller = Annotated[Actor, Depends(current_actor)]  # a route parameter: the authenticated actor

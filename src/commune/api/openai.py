@@ -17,18 +17,16 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from commune.api.auth import current_actor
-from commune.govern.policy import Actor
+from commune.api.auth import Caller
 
 EXTRACTIVE = "extractive"
-Caller = Annotated[Actor, Depends(current_actor)]
 
 
 class ChatMessage(BaseModel):

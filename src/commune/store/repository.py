@@ -181,19 +181,7 @@ def write_revision(
                 ).inserted_primary_key[0]
             )
         )
-    if ids:
-        conn.execute(
-            insert(embeddings),
-            [
-                {
-                    "chunk_id": cid,
-                    "model": model,
-                    "dim": int(v.shape[0]),
-                    "vector": np.asarray(v, dtype="<f4").tobytes(),
-                }
-                for cid, v in zip(ids, vectors, strict=True)
-            ],
-        )
+    store_vectors(conn, list(zip(ids, vectors, strict=True)), model)
     return document_id, revision_id
 
 
@@ -303,6 +291,24 @@ def chunk_details(conn: Connection, chunk_ids: Sequence[int]) -> dict[int, dict[
         .where(chunks.c.id.in_(list(chunk_ids)))
     )
     return {int(r.chunk_id): dict(r._mapping) for r in conn.execute(q)}
+
+
+def collection_access(conn: Connection) -> list[dict[str, Any]]:
+    """What a visibility decision needs about every collection, and nothing more.
+
+    Kept apart from :func:`list_collections` because it runs on every search:
+    it must not count documents.
+    """
+    from commune.store.schema import members
+
+    q = select(
+        collections.c.id,
+        collections.c.name,
+        collections.c.visibility,
+        collections.c.member_id,
+        members.c.name.label("owner"),
+    ).select_from(collections.outerjoin(members))
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def collection_owner(conn: Connection, coll_id: int) -> int | None:
