@@ -6,8 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip
 HOME_DEMO ?= demo-data
+HOME_EVAL ?= eval-data
 
-.PHONY: demo test bench clean smoke-model
+.PHONY: demo test eval bench clean smoke-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,15 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.base
 
 demo: $(VENV)/.base
-	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_DEMO) bash scripts/demo.sh
+	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_DEMO) EVAL_HOME=$(HOME_EVAL) bash scripts/demo.sh
+
+# The open evaluation: the shipped suites' test split on the Debian corpora (docs/evaluation.md).
+$(VENV)/.eval: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[eval]'
+	touch $@ $(VENV)/.base
+
+eval: $(VENV)/.eval
+	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_EVAL) bash scripts/eval.sh
 
 test: $(VENV)/.test
 	bash scripts/ensure-chromium.sh
@@ -51,4 +60,4 @@ smoke-model: $(VENV)/.base
 	$(SMOKE_MODEL)
 
 clean:
-	rm -rf $(VENV) $(HOME_DEMO) .cache .pytest_cache
+	rm -rf $(VENV) $(HOME_DEMO) $(HOME_EVAL) .cache .pytest_cache

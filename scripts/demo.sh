@@ -34,3 +34,12 @@ for q in "${questions[@]}"; do
   echo "== Question: $q"
   "$commune" ask "$q" --collection "$collection"
 done
+
+# The quality behind these answers: the last `make eval` on this machine, else the
+# reference run committed with the code.
+report="${EVAL_HOME:-eval-data}/reports/latest/report.json"
+[ -f "$report" ] || report=eval/reports/reference-test/report.json
+python="$(dirname "$commune")/python"
+[ -x "$python" ] || python=python3
+echo
+"$python" -c 'import sys; from commune.evaluation.report import load, one_line; print(one_line(load(sys.argv[1])), "—", sys.argv[1])' "$report" || true

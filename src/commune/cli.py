@@ -702,6 +702,104 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
         sys.exit(1)
 
 
+@cli.command("eval")
+@click.argument("suite", type=click.Path(dir_okay=False))
+@click.option("--collection", help="Only the questions about this collection.")
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test", "all"]),
+    default="all",
+    show_default=True,
+    help="Which questions: tune on dev, report on test.",
+)
+@click.option(
+    "--mode",
+    "modes",
+    type=click.Choice(["extractive", "generate"]),
+    multiple=True,
+    help="Answer mode(s) to evaluate (repeatable; default: extractive).",
+)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="Model(s) for --mode generate (repeatable; default: the configured default).",
+)
+@click.option("--limit", type=int, help="Only the first N questions (a quick look).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Write report.json and report.html into this directory.",
+)
+@click.option(
+    "--compare",
+    type=click.Path(),
+    help="An earlier report (its report.json or --out directory) to show side by side.",
+)
+@click.pass_context
+def eval_cmd(
+    ctx: click.Context,
+    suite: str,
+    collection: str | None,
+    split: str,
+    modes: tuple[str, ...],
+    models: tuple[str, ...],
+    limit: int | None,
+    out: str | None,
+    compare: str | None,
+) -> None:
+    """Evaluate this deployment on a suite of questions (JSONL; see docs/evaluation.md).
+
+    Reports retrieval (MRR@10, nDCG@10, Recall@k for the hybrid and each half), answer-fact
+    containment, citation validity, refusals, latency and energy per correct answer, per
+    slice (language, and language of the question against that of the collection), with
+    everything needed to reproduce the run pinned.
+    """
+    from commune.evaluation import load_suite
+    from commune.evaluation import report as rep
+    from commune.evaluation.pins import pins
+    from commune.evaluation.runner import System, run_suite
+
+    if limit is not None and limit <= 0:
+        raise click.BadParameter(f"must be greater than 0, got {limit}", param_hint="--limit")
+    other = rep.load(compare) if compare else None
+    loaded = load_suite(suite)
+    commune = _commune(ctx)
+    systems = [System("extractive")] if not modes or "extractive" in modes else []
+    if "generate" in modes:
+        names = models or (commune.settings.generation.default_model,)
+        for name in names:
+            commune.generator(name)  # an unknown model stops here, before any question
+            systems.append(System("generate", name))
+    bars: dict[str, Any] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        # One bar per stage, opened at its first step: errors found before any work
+        # (an unknown collection) stay one line.
+        if label not in bars:
+            for bar in bars.values():
+                bar.render_finish()
+            bars[label] = click.progressbar(length=total, label=label, file=sys.stderr)
+        bars[label].update(1)
+
+    result = run_suite(
+        commune,
+        loaded,
+        systems,
+        split=None if split == "all" else split,
+        collection=collection,
+        limit=limit,
+        progress=progress,
+    )
+    for bar in bars.values():
+        bar.render_finish()
+    report = rep.build(result, pins(commune, loaded, [s.model for s in systems if s.model]), split)
+    click.echo(rep.summary(report, other))
+    if out:
+        where = rep.write(report, out, other)
+        click.echo(f"\nreport: {where / 'report.json'} and {where / 'report.html'}")
+
+
 def main() -> None:
     cli(prog_name="commune")
 

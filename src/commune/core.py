@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from commune.answer_licensing import finish_licensing
-from commune.config import Settings, load_settings
+from commune.config import RetrievalSettings, Settings, load_settings
 from commune.errors import CommuneError, NotFound
 from commune.govern.policy import OPERATOR, Actor, can_read
 from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, ingest_paths
-from commune.retrieve import Hit, coverage, prepare_query, search_catalog
+from commune.retrieve import Hit, coverage, prepare_query, search_catalog, unknown_terms
 from commune.store import repository as repo
 
 
@@ -203,8 +203,11 @@ class Commune:
         k: int = 10,
         actor: Actor = OPERATOR,
         record: str | None = None,
+        retrieval: RetrievalSettings | None = None,
     ) -> list[Hit]:
-        """Hybrid search over what ``actor`` may read; ``record`` names the route to meter."""
+        """Hybrid search over what ``actor`` may read; ``record`` names the route to meter.
+
+        ``retrieval`` overrides the configured fusion (the evaluation measures each half)."""
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
         if not query.strip():
@@ -215,10 +218,11 @@ class Commune:
         ids = self._collection_ids(collection, actor)
         catalog = self.catalog()
         q = prepare_query(query, self.embedder)
-        found = search_catalog(catalog, q, self.settings.retrieval, k, ids)
+        found = search_catalog(catalog, q, retrieval or self.settings.retrieval, k, ids)
         with self.engine.connect() as conn:
             details = repo.chunk_details(conn, [cid for cid, *_ in found])
         weights = catalog.lexical.term_weights(q.terms)
+        unknown = unknown_terms(q, catalog.lexical.knows)
         hits = []
         for cid, score, lr, dr, cos in found:
             d = details[cid]
@@ -244,6 +248,7 @@ class Commune:
                     coverage=round(coverage(q, set(d["terms"].split()), weights), 4),
                     revision_id=d["revision_id"],
                     tdm_reserved=bool(d["tdm_reserved"]),
+                    unknown_terms=unknown,
                 )
             )
         if record:

@@ -7,6 +7,8 @@ e.g. a cross-lingual question with no shared words.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,7 +17,7 @@ import numpy as np
 from commune.config import RetrievalSettings
 from commune.embed import Embedder
 from commune.index.catalog import Catalog
-from commune.text.analysis import query_term_sets
+from commune.text.analysis import analyze, query_term_sets
 from commune.text.lang import detect
 
 
@@ -41,6 +43,7 @@ class Hit:
     coverage: float  # share of the query's term weight this chunk contains
     revision_id: int | None = None
     tdm_reserved: bool = False
+    unknown_terms: int = 0  # words of the query the whole commons never uses
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +105,18 @@ def search_catalog(
             cosine = float(np.dot(catalog.dense.matrix[row], query.vector))
         out.append((int(catalog.chunk_ids[row]), score, lr, dr, float(cosine)))
     return out
+
+
+# A name: a capitalised word past the first ("Kubernetes", "WireGuard"), or a word with a
+# digit or underscore ("shared_buffers", "365"). Ordinary words a small commons lacks are
+# no sign of anything; a name it never mentions is a sign the question is about elsewhere.
+_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z]\w*|\w*[\d_]\w*)\b")
+
+
+def unknown_terms(query: Query, known: Callable[[str], bool]) -> int:
+    """Names in the query that no indexed chunk contains."""
+    names = " ".join(_NAME.findall(query.text.strip()))
+    return sum(1 for t in analyze(names, query.language) if not known(t)) if names else 0
 
 
 def coverage(query: Query, chunk_terms: set[str], weights: dict[str, float]) -> float:

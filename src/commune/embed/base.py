@@ -24,6 +24,7 @@ class Embedder(ABC):
     batch_size: ClassVar[int] = 32
     licence: ClassVar[str]  # SPDX identifier of the model weights
     origin: ClassVar[str]  # where the weights come from (an installed package)
+    package: ClassVar[str | None] = None  # the distribution that ships the weights
 
     @abstractmethod
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:

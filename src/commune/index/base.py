@@ -14,6 +14,10 @@ class LexicalIndex(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers and scores of the best ``k`` rows (only rows where ``mask`` is True)."""
 
+    def knows(self, term: str) -> bool:
+        """Whether any indexed chunk contains ``term`` (unknown words signal off-topic)."""
+        ...
+
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """Inverse document frequency of each known term (to judge how much a hit matched)."""
 

@@ -46,6 +46,10 @@ class Bm25Index:
         keep = vals > 0  # BM25 zero means no query term occurs: not a match at all
         return idx[keep], vals[keep]
 
+    def knows(self, term: str) -> bool:
+        """Whether any indexed chunk contains ``term``."""
+        return self._df.get(term, 0) > 0
+
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         n = max(self.n_docs, 1)
         return {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the evaluation home: the corpora the shipped suites (eval/suites/) were written
+# against, fetched from the Debian archive, one collection each. Safe to run again:
+# unchanged files are skipped.
+set -euo pipefail
+commune="${COMMUNE_BIN:-commune}"
+dest=.cache/corpus
+hb="$(bash scripts/fetch-corpus.sh "$dest" debian-handbook)"
+ref="$(bash scripts/fetch-corpus.sh "$dest" debian-reference-fr)"
+mg="$(bash scripts/fetch-corpus.sh "$dest" maint-guide-fr)"
+if [ -z "$hb" ] || [ -z "$ref" ] || [ -z "$mg" ]; then
+  echo "the evaluation corpora could not be fetched (apt-get download debian-handbook" \
+    "debian-reference-fr maint-guide-fr); check the Debian archive is reachable" >&2
+  exit 1
+fi
+add() {  # collection, directory, licence, publisher, source
+  "$commune" add "$2" --collection "$1" --licence "$3" --publisher "$4" --source "$5" \
+    --visibility public | tail -n 3
+}
+add handbook-fr "$hb/html/fr-FR" "GPL-2.0-or-later OR CC-BY-SA-3.0" \
+  "Raphaël Hertzog, Roland Mas" "https://debian-handbook.info/browse/fr-FR/stable"
+add handbook-en "$hb/html/en-US" "GPL-2.0-or-later OR CC-BY-SA-3.0" \
+  "Raphaël Hertzog, Roland Mas" "https://debian-handbook.info/browse/en-US/stable"
+add debian-reference-fr "$ref/usr/share/debian-reference" "GPL-2.0-or-later" \
+  "Osamu Aoki" "https://www.debian.org/doc/manuals/debian-reference"
+add maint-guide-fr "$mg/usr/share/doc/maint-guide-fr/html" "GPL-2.0-or-later" \
+  "Josip Rodin, Osamu Aoki" "https://www.debian.org/doc/manuals/maint-guide"

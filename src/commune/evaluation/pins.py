@@ -1,0 +1,114 @@
+"""What a report pins so that anyone can reproduce it, or see why two runs differ.
+
+Commune's version and commit, the embedder and generators with a hash of their weights,
+a hash of the configuration, of the suite, and the index generation. Weights that come
+from a Python package are fingerprinted by the package's RECORD, which lists a SHA-256
+of every file it installed: cheap, and it changes whenever one weight file does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from commune import __version__
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def distribution_fingerprint(name: str) -> dict[str, Any]:
+    """Version and RECORD hash of an installed distribution, or why there is none."""
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return {"package": name, "installed": False}
+    record = dist.read_text("RECORD") or ""
+    return {
+        "package": name,
+        "version": dist.version,
+        "sha256": hashlib.sha256(record.encode()).hexdigest(),
+    }
+
+
+def commit() -> str | None:
+    """The git commit of the source tree Commune runs from, when it runs from one."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(
+        ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        timeout=5,
+    ).stdout.strip()
+    return out.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def config_hash(settings: Any) -> str:
+    """Hash of every setting that can change an answer (not the home's path)."""
+    data = asdict(settings)
+    data.pop("home", None)
+    data.pop("database_url", None)
+    blob = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def embedder_pin(embedder: Any) -> dict[str, Any]:
+    pin: dict[str, Any] = {
+        "name": embedder.name,
+        "licence": embedder.licence,
+        "origin": embedder.origin,
+    }
+    package = getattr(embedder, "package", None)
+    if package:
+        pin["weights"] = distribution_fingerprint(package)
+    return pin
+
+
+def generator_pin(name: str, spec: Any) -> dict[str, Any]:
+    pin: dict[str, Any] = {"name": name, "backend": spec.backend, "licence": spec.licence}
+    if spec.backend == "llamacpp" and spec.path:
+        pin["file"] = Path(spec.path).name
+        pin["sha256"] = sha256_file(spec.path)
+    else:  # a remote endpoint: what it serves is named, not hashed
+        pin["endpoint"] = spec.base_url
+        pin["model"] = spec.model
+    return pin
+
+
+def pins(commune: Any, suite: Any, models: list[str]) -> dict[str, Any]:
+    from commune.generate.registry import model_specs
+    from commune.store import repository as repo
+
+    with commune.engine.connect() as conn:
+        generation = repo.generation(conn)
+    specs = model_specs(commune.settings)
+    return {
+        "commune_version": __version__,
+        "commit": commit(),
+        "embedder": embedder_pin(commune.embedder),
+        "generators": [generator_pin(m, specs[m]) for m in models if m in specs],
+        "config_sha256": config_hash(commune.settings),
+        "suite": {"name": suite.name, "sha256": suite.sha256, "questions": len(suite.cases)},
+        "index_generation": generation,
+    }

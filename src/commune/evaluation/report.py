@@ -1,0 +1,323 @@
+"""Reports: JSON for machines, HTML with plots for people, and the difference of two runs."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from commune.errors import CommuneError
+
+FORMAT = 1
+# The figures a summary shows, in order: (where, key, label).
+HEADLINE = [
+    ("retrieval", "hybrid", "mrr@10", "MRR@10 hybrid"),
+    ("retrieval", "lexical", "mrr@10", "MRR@10 lexical"),
+    ("retrieval", "dense", "mrr@10", "MRR@10 dense"),
+    ("retrieval", "hybrid", "ndcg@10", "nDCG@10 hybrid"),
+    ("retrieval", "hybrid", "recall@10", "Recall@10 hybrid"),
+]
+ANSWER_KEYS = [
+    ("fact_containment", "fact containment"),
+    ("correct", "correct"),
+    ("citation_validity", "citation validity"),
+    ("refusal_precision", "refusal precision"),
+    ("refusal_recall", "refusal recall"),
+    ("answerable_refused", "answerable refused"),
+    ("latency_p50_ms", "latency p50 ms"),
+    ("latency_p95_ms", "latency p95 ms"),
+    ("wh_per_answer", "Wh / answer"),
+    ("wh_per_correct_answer", "Wh / correct answer"),
+]
+
+
+def build(result: Any, pins: dict[str, Any], split: str | None) -> dict[str, Any]:
+    return {
+        "kind": "commune-eval",
+        "format": FORMAT,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "split": split,
+        "pins": pins,
+        "systems": list(result.outcomes),
+        "metrics": result.metrics(),
+        "questions": {
+            label: [o.to_json() for o in outcomes] for label, outcomes in result.outcomes.items()
+        },
+    }
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """A report from its JSON file or the directory a run wrote."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "report.json"
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CommuneError(
+            f"no evaluation report at {p}", "give a report.json or the --out directory of a run"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CommuneError(f"{p} is not a valid report: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != "commune-eval":
+        raise CommuneError(f"{p} is not a Commune evaluation report")
+    return data
+
+
+def write(report: dict[str, Any], out: str | Path, other: dict[str, Any] | None = None) -> Path:
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    tmp = d / "report.json.tmp"
+    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(d / "report.json")  # a reader never sees half a report
+    (d / "report.html").write_text(to_html(report, other), encoding="utf-8")
+    return d
+
+
+def rows(report: dict[str, Any]) -> list[tuple[str, str, str, float | None]]:
+    """(group, system, metric label, value) for every headline figure."""
+    out = []
+    for group, entry in report["metrics"].items():
+        for where, system, key, label in HEADLINE:
+            value = entry.get(where, {}).get(system, {}).get(key)
+            if value is not None:
+                out.append((group, "retrieval", label, value))
+        for system, scores in entry.get("answers", {}).items():
+            for key, label in ANSWER_KEYS:
+                if scores.get(key) is not None:
+                    out.append((group, system, label, scores[key]))
+    return out
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "–"
+    if abs(v) < 0.01 and v != 0:
+        return f"{v:.2e}"
+    return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+
+
+COLUMNS = [
+    ("retrieval", "hybrid", "mrr@10", "MRR hyb"),
+    ("retrieval", "lexical", "mrr@10", "MRR lex"),
+    ("retrieval", "dense", "mrr@10", "MRR dense"),
+    ("retrieval", "hybrid", "ndcg@10", "nDCG@10"),
+    ("retrieval", "hybrid", "recall@10", "R@10"),
+    ("answers", None, "fact_containment", "facts"),
+    ("answers", None, "correct", "correct"),
+    ("answers", None, "citation_validity", "cites ok"),
+    ("answers", None, "refusal_recall", "refused unans"),
+    ("answers", None, "answerable_refused", "refused ans"),
+    ("answers", None, "latency_p95_ms", "p95 ms"),
+    ("answers", None, "wh_per_correct_answer", "mWh/correct"),
+]
+
+
+def _cell(entry: dict[str, Any], system: str, where: str, sub: str | None, key: str) -> Any:
+    block = entry.get(where, {}).get(sub or system, {})
+    value = block.get(key)
+    if value is not None and key == "wh_per_correct_answer":
+        value *= 1000
+    return value
+
+
+def summary(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
+    """A table: one row per group and answer system; with ``other``, each change beside."""
+    pins = report["pins"]
+    lines = [
+        f"Evaluation of {pins['suite']['name']} (split {report['split'] or 'all'}), "
+        f"commit {pins.get('commit') or 'unknown'}, embedder {pins['embedder']['name']}, "
+        f"configuration {pins['config_sha256'][:12]}"
+    ]
+    if other:
+        lines.append(
+            f"compared with {other['created_at']} (commit {other['pins'].get('commit')}, "
+            f"embedder {other['pins']['embedder']['name']}): change in brackets"
+        )
+    width = 16 if other else 9
+    lines.append(f"{'group':<18} {'system':<18} " + " ".join(f"{c[3]:>{width}}" for c in COLUMNS))
+    for group, entry in report["metrics"].items():
+        before = (other or {}).get("metrics", {}).get(group, {})
+        for system in entry.get("answers") or {"-": {}}:
+            cells = []
+            for where, sub, key, _ in COLUMNS:
+                v = _cell(entry, system, where, sub, key)
+                text = _fmt(v)
+                if other and v is not None:
+                    b = _cell(before, system, where, sub, key)
+                    if b is not None:
+                        text += f" ({'+' if v - b >= 0 else ''}{_fmt(v - b)})"
+                cells.append(f"{text:>{width}}")
+            lines.append(f"{group:<18} {system:<18} " + " ".join(cells))
+    if other:
+        lines.extend(changed_answers(report, other))
+    return "\n".join(lines)
+
+
+def changed_answers(report: dict[str, Any], other: dict[str, Any], limit: int = 20) -> list[str]:
+    out = []
+    for system, items in report["questions"].items():
+        before = {q["id"]: q for q in other.get("questions", {}).get(system, [])}
+        gained = [
+            q["id"]
+            for q in items
+            if q["id"] in before and q["correct"] and not before[q["id"]]["correct"]
+        ]
+        lost = [
+            q["id"]
+            for q in items
+            if q["id"] in before and not q["correct"] and before[q["id"]]["correct"]
+        ]
+        if gained or lost:
+            out.append(
+                f"{system}: {len(gained)} now correct ({', '.join(gained[:limit])}); "
+                f"{len(lost)} no longer correct ({', '.join(lost[:limit])})"
+            )
+    return out
+
+
+# -- HTML ------------------------------------------------------------------------------------
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;"
+    "color:#1b1b1b}table{border-collapse:collapse;margin:1rem 0}"
+    "th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}caption{text-align:left;font-weight:bold}"
+    ".up{color:#046b2d}.down{color:#a3000b}code{font-size:.9em}figure{margin:1rem 0}"
+)
+
+
+def _bars(title: str, series: dict[str, dict[str, float]], width: int = 640) -> str:
+    """A grouped horizontal bar chart as inline SVG (values in 0..1)."""
+    groups = list(series)
+    names = sorted({n for s in series.values() for n in s})
+    colours = ["#000091", "#e1000f", "#6a6af4", "#18753c", "#b34000"]
+    bar, gap, left = 14, 10, 150
+    height = len(groups) * (len(names) * bar + gap) + 40
+    parts = [
+        f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-size="12">'
+    ]
+    y = 10
+    for g in groups:
+        parts.append(f'<text x="0" y="{y + bar}">{html.escape(g)}</text>')
+        for i, n in enumerate(names):
+            v = series[g].get(n)
+            if v is None:
+                continue
+            w = max(0.0, min(1.0, v)) * (width - left - 60)
+            parts.append(
+                f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar - 2}" '
+                f'fill="{colours[i % len(colours)]}">'
+                f"<title>{html.escape(n)}: {v:.3f}</title></rect>"
+                f'<text x="{left + w + 4:.1f}" y="{y + bar - 3}">{v:.2f}</text>'
+            )
+            y += bar
+        y += gap
+    legend = " ".join(
+        f'<tspan fill="{colours[i % len(colours)]}">■ {html.escape(n)}</tspan>'
+        for i, n in enumerate(names)
+    )
+    parts.append(f'<text x="{left}" y="{y + 14}">{legend}</text></svg>')
+    return f"<figure>{''.join(parts)}<figcaption>{html.escape(title)}</figcaption></figure>"
+
+
+def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
+    esc = html.escape
+    pins = report["pins"]
+    metrics = report["metrics"]
+    slices = [g for g in metrics if g.startswith("slice ")]
+    retrieval = {
+        g.removeprefix("slice "): {s: v["mrr@10"] for s, v in metrics[g]["retrieval"].items()}
+        for g in slices
+        if metrics[g]["retrieval"]
+    }
+    answers = {
+        g.removeprefix("slice "): {
+            s: v["fact_containment"]
+            for s, v in metrics[g]["answers"].items()
+            if v.get("fact_containment") is not None
+        }
+        for g in slices
+    }
+    theirs = {(g, s, m): v for g, s, m, v in rows(other)} if other else {}
+    table = [
+        "<table><caption>Figures</caption><tr><th>group</th><th>system</th><th>figure</th>"
+        "<th>value</th>" + ("<th>compared</th><th>change</th>" if other else "") + "</tr>"
+    ]
+    for group, system, label, value in rows(report):
+        cells = "".join(f"<td>{esc(x)}</td>" for x in (group, system, label, _fmt(value)))
+        if other:
+            before = theirs.get((group, system, label))
+            change = None if before is None else value - before
+            cls = "" if not change else ("up" if change > 0 else "down")
+            cells += f'<td>{_fmt(before)}</td><td class="{cls}">{_fmt(change)}</td>'
+        table.append(f"<tr>{cells}</tr>")
+    table.append("</table>")
+    wrong = []
+    for system, items in report["questions"].items():
+        for q in items:
+            if not q["correct"]:
+                said = "refused" if q["refused"] else q["answer"][:300]
+                cells = "".join(
+                    f"<td>{esc(x)}</td>" for x in (q["id"], system, q["question"], said)
+                )
+                wrong.append(f"<tr>{cells}</tr>")
+    changed = (
+        "".join(f"<li>{esc(line)}</li>" for line in changed_answers(report, other)) if other else ""
+    )
+    name = esc(pins["suite"]["name"])
+    compared = ""
+    if other:
+        compared = (
+            f"<p>Compared with the run of {esc(other['created_at'])} (commit "
+            f"<code>{esc(str(other['pins'].get('commit')))}</code>).</p><ul>{changed}</ul>"
+        )
+    plots = ""
+    if retrieval:
+        plots += _bars("Retrieval MRR@10 by slice: the hybrid and each of its halves", retrieval)
+    if any(answers.values()):
+        plots += _bars("Answer-fact containment by slice", answers)
+    head = (
+        f"{esc(report['created_at'])} — Commune {esc(pins['commune_version'])}, commit "
+        f"<code>{esc(str(pins.get('commit')))}</code>, embedder "
+        f"<code>{esc(pins['embedder']['name'])}</code>, configuration "
+        f"<code>{esc(pins['config_sha256'][:12])}</code>, suite "
+        f"<code>{esc(pins['suite']['sha256'][:12])}</code>, index generation "
+        f"{esc(str(pins['index_generation']))}."
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Commune evaluation: {name}</title>
+<style>{_CSS}</style></head><body><main>
+<h1>Evaluation of <code>{name}</code>, split {esc(str(report["split"] or "all"))}</h1>
+<p>{head}</p>
+{compared}
+{plots}
+{"".join(table)}
+<h2>Pins</h2><pre>{esc(json.dumps(pins, indent=1, ensure_ascii=False))}</pre>
+<h2>Questions not answered correctly</h2>
+<table><tr><th>id</th><th>system</th><th>question</th><th>answer</th></tr>
+{"".join(wrong[:400])}</table>
+</main></body></html>
+"""
+
+
+def one_line(report: dict[str, Any]) -> str:
+    """The headline of a report, for `make demo` and logs."""
+    m = report["metrics"]["all"]
+    parts = [
+        f"{report['pins']['suite']['name']} ({report['split'] or 'all'} split, "
+        f"{m['questions']} questions, {report['created_at'][:10]})"
+    ]
+    hybrid = m["retrieval"].get("hybrid")
+    if hybrid:
+        parts.append(f"retrieval MRR@10 {hybrid['mrr@10']:.3f}")
+    for system, a in m["answers"].items():
+        parts.append(
+            f"{system}: facts {a['fact_containment'] or 0:.1%}, "
+            f"unanswerable refused {a['refusal_recall'] or 0:.1%}, "
+            f"answerable refused {a['answerable_refused'] or 0:.1%}, "
+            f"{(a['wh_per_correct_answer'] or 0) * 1000:.2f} mWh per correct answer"
+        )
+    return "last evaluation: " + "; ".join(parts)

@@ -1,0 +1,205 @@
+"""Ask a suite's questions of a deployment, through the library calls everyone uses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from commune.errors import NotFound
+from commune.evaluation.metrics import (
+    SUPPORT_THRESHOLD,
+    Outcome,
+    answer_scores,
+    contains_facts,
+    expected_units,
+    ranked_units,
+    retrieval_scores,
+    support,
+)
+from commune.evaluation.suite import Case, Suite
+
+RETRIEVAL_K = 10
+# Retrieval is judged for the hybrid and for each of its halves: fusion must earn its keep.
+RETRIEVERS = ("hybrid", "lexical", "dense")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class System:
+    """One way of answering: a mode, and the model for generated answers."""
+
+    mode: str
+    model: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.mode if self.model is None else f"{self.mode}:{self.model}"
+
+
+@dataclass
+class RunResult:
+    cases: list[Case]
+    slices: dict[str, str]  # case id -> slice
+    retrieval: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # system -> runs
+    qrels: dict[str, list[str]] = field(default_factory=dict)
+    outcomes: dict[str, list[Outcome]] = field(default_factory=dict)  # system label -> ...
+
+    def groups(self) -> dict[str, list[Case]]:
+        """Every case in "all", and in its slice and its question language."""
+        out: dict[str, list[Case]] = {"all": list(self.cases)}
+        for c in self.cases:
+            out.setdefault(f"slice {self.slices[c.id]}", []).append(c)
+            out.setdefault(f"language {c.language}", []).append(c)
+        return out
+
+    def metrics(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for group, cases in self.groups().items():
+            ids = {c.id for c in cases}
+            entry: dict[str, Any] = {"questions": len(cases), "retrieval": {}, "answers": {}}
+            qrels = {q: u for q, u in self.qrels.items() if q in ids}
+            for system, runs in self.retrieval.items():
+                scores = retrieval_scores(runs, qrels)
+                if scores:
+                    entry["retrieval"][system] = scores
+            for label, outcomes in self.outcomes.items():
+                entry["answers"][label] = answer_scores([o for o in outcomes if o.case.id in ids])
+            out[group] = entry
+        return out
+
+
+def collection_languages(commune: Any, names: set[str]) -> dict[str, str]:
+    """The main language of each collection's documents, which decides a question's slice."""
+    from sqlalchemy import func, select
+
+    from commune.store.schema import collections, documents
+
+    with commune.engine.connect() as conn:
+        rows = conn.execute(
+            select(collections.c.name, documents.c.language, func.count())
+            .join(documents, documents.c.collection_id == collections.c.id)
+            .where(collections.c.name.in_(sorted(names)))
+            .group_by(collections.c.name, documents.c.language)
+        ).all()
+    best: dict[str, tuple[int, str]] = {}
+    for name, lang, n in rows:
+        if name not in best or n > best[name][0]:
+            best[name] = (n, lang)
+    missing = sorted(names - set(best))
+    if missing:
+        raise NotFound(
+            f"the suite asks about collection {missing[0]!r}, which this home does not hold",
+            "build it first (`make eval` builds the shipped suites' home), or pass --collection",
+        )
+    return {name: lang for name, (_, lang) in best.items()}
+
+
+def slice_of(question_language: str, collection_language: str) -> str:
+    if question_language == collection_language:
+        return question_language
+    return f"{question_language}→{collection_language}"
+
+
+def run_suite(
+    commune: Any,
+    suite: Suite,
+    systems: list[System],
+    split: str | None = None,
+    collection: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    cases = suite.select(split, collection)
+    if limit is not None:
+        cases = cases[:limit]
+    if not cases:
+        raise NotFound(
+            f"no question of {suite.name} matches split={split!r}, collection={collection!r}",
+            "check --split and --collection",
+        )
+    languages = collection_languages(commune, {c.collection for c in cases})
+    result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})
+    judged = [c for c in cases if c.judged_retrieval]
+    result.qrels = {c.id: expected_units(c) for c in judged}
+    base = commune.settings.retrieval
+    settings = {
+        "hybrid": base,
+        "lexical": replace(base, dense_weight=0.0, lexical_weight=1.0),
+        "dense": replace(base, lexical_weight=0.0, dense_weight=1.0),
+    }
+    for name in RETRIEVERS:
+        runs: dict[str, list[str]] = {}
+        for i, case in enumerate(judged):
+            hits = commune.search(
+                case.question, case.collection, k=RETRIEVAL_K, retrieval=settings[name]
+            )
+            # A half's zero-weight side only pads the list: what it did not find stays out.
+            hits = [h for h in hits if h.score > 0]
+            runs[case.id] = ranked_units(case, [(h.source, h.section) for h in hits])
+            if progress:
+                progress(f"retrieval {name}", i + 1, len(judged))
+        result.retrieval[name] = runs
+    for system in systems:
+        outcomes = []
+        for i, case in enumerate(cases):
+            outcomes.append(ask_one(commune, case, system, result.slices[case.id]))
+            if progress:
+                progress(f"answers {system.label}", i + 1, len(cases))
+        result.outcomes[system.label] = outcomes
+    return result
+
+
+def ask_one(commune: Any, case: Case, system: System, slice_: str) -> Outcome:
+    from commune.store import repository as repo
+
+    started = time.perf_counter()
+    answer = commune.ask(
+        case.question, case.collection, mode=system.mode, model=system.model, route="eval"
+    )
+    seconds = time.perf_counter() - started
+    refused = not answer.found
+    facts_found = None
+    if not case.unanswerable and case.facts:
+        facts_found = not refused and contains_facts(answer.text, case.facts)
+    if case.unanswerable:
+        correct = refused
+    else:
+        correct = bool(facts_found) if case.facts else not refused
+    cited = supported = 0
+    if answer.found and answer.sources:
+        quoted = [s["chunk_id"] for s in answer.sentences if s.get("chunk_id")]
+        with commune.engine.connect() as conn:
+            details = repo.chunk_details(conn, [s.chunk_id for s in answer.sources] + quoted)
+        passages = {s.n: details[s.chunk_id]["text"] for s in answer.sources}
+        for sentence in answer.sentences:
+            numbers = sentence.get("sources") or [sentence.get("source")]
+            cited += 1
+            if sentence.get("chunk_id"):  # an extractive quote: judged against its own passage
+                texts = [details[sentence["chunk_id"]]["text"]]
+                numbers = [None]
+            else:
+                texts = [passages[n] for n in numbers if n in passages]
+            if (
+                len(texts) == len(numbers)
+                and support(sentence["text"], texts, answer.language) >= SUPPORT_THRESHOLD
+            ):
+                supported += 1
+    return Outcome(
+        case=case,
+        slice=slice_,
+        answer=answer.text,
+        refused=refused,
+        correct=correct,
+        facts_found=facts_found,
+        citations=cited,
+        citations_supported=supported,
+        seconds=seconds,
+        wh=float((answer.energy or {}).get("wh", 0.0)),
+        mode=answer.mode,
+        model=answer.model,
+        notice=answer.notice,
+        sources=[s.source for s in answer.sources],
+    )

@@ -1,0 +1,276 @@
+"""The open evaluation: metrics against hand-computed values, pins, the report, --compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+from commune.errors import CommuneError
+from commune.evaluation import load_suite
+from commune.evaluation.metrics import (
+    Outcome,
+    answer_scores,
+    contains_facts,
+    ranked_units,
+    retrieval_scores,
+    support,
+)
+from commune.evaluation.suite import Case, SuiteError
+
+SUITE = [
+    {
+        "id": "collecte",
+        "question": "Quel jour passe la collecte des ordures ménagères ?",
+        "language": "fr",
+        "collection": "ville",
+        "documents": ["dechets.html"],
+        "facts": [["mardi"]],
+        "split": "test",
+    },
+    {
+        "id": "library",
+        "question": "How many books can I borrow from the library?",
+        "language": "en",
+        "collection": "ville",
+        "documents": ["library.md"],
+        "facts": ["eight books"],
+        "split": "test",
+    },
+    {
+        "id": "tri-en",
+        "question": "Which bin do plastic packages go in?",
+        "language": "en",
+        "collection": "ville",
+        "documents": ["dechets.html"],
+        "sections": ["Tri sélectif"],
+        "facts": [["jaune"]],
+        "split": "dev",
+    },
+    {
+        "id": "volcano",
+        "question": "What is the boiling point of lava on Jupiter's moons?",
+        "language": "en",
+        "collection": "ville",
+        "unanswerable": True,
+        "split": "test",
+    },
+]
+
+
+def write_suite(path: Path, cases: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n")
+    return path
+
+
+def case(**kw) -> Case:  # type: ignore[no-untyped-def]
+    base = {"id": "q", "question": "?", "language": "en", "collection": "c"}
+    return Case(**{**base, **kw})
+
+
+# -- metrics computed by hand --------------------------------------------------------------
+def test_retrieval_metrics_match_hand_computation() -> None:
+    # q1: the relevant document is second; q2: first; q3: two relevant, found 1st and 3rd.
+    q1 = case(id="q1", documents=("a.html",))
+    q2 = case(id="q2", documents=("b.html",))
+    q3 = case(id="q3", documents=("c.html", "d.html"))
+    runs = {
+        "q1": ranked_units(q1, [("http://x/z.html", ""), ("http://x/a.html", "")]),
+        "q2": ranked_units(q2, [("http://x/b.html", ""), ("http://x/b.html", "s2")]),
+        "q3": ranked_units(
+            q3, [("http://x/c.html", ""), ("http://x/e.html", ""), ("http://x/d.html", "")]
+        ),
+    }
+    qrels = {"q1": ["d0"], "q2": ["d0"], "q3": ["d0", "d1"]}
+    scores = retrieval_scores(runs, qrels, ks=(1, 2))
+    assert scores["mrr@10"] == pytest.approx((1 / 2 + 1 + 1) / 3, abs=1e-4)
+    assert scores["recall@1"] == pytest.approx((0 + 1 + 0.5) / 3, abs=1e-4)
+    assert scores["recall@2"] == pytest.approx((1 + 1 + 0.5) / 3, abs=1e-4)
+    # nDCG@10: q1 = (1/log2 3) / 1; q2 = 1; q3 = (1 + 1/log2 4) / (1 + 1/log2 3)
+    import math
+
+    q3_ndcg = (1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    expected = (1 / math.log2(3) + 1 + q3_ndcg) / 3
+    assert scores["ndcg@10"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_sections_narrow_a_document_and_repeated_units_count_once() -> None:
+    c = case(documents=("page.html",), sections=("Tri sélectif",))
+    units = ranked_units(
+        c,
+        [
+            ("http://x/page.html", "Gestion > Encombrants"),
+            ("http://x/page.html", "Gestion > Encombrants"),  # same place again: once
+            ("http://x/page.html", "Gestion > Tri sélectif"),
+        ],
+    )
+    assert units == ["n1", "d0s0"]
+
+
+def test_answer_metrics_match_hand_computation() -> None:
+    def outcome(c: Case, refused: bool, correct: bool, wh: float, seconds: float) -> Outcome:
+        return Outcome(
+            case=c,
+            slice="en",
+            answer="",
+            refused=refused,
+            correct=correct,
+            facts_found=None if c.unanswerable else correct,
+            citations=2,
+            citations_supported=1 if refused else 2,
+            seconds=seconds,
+            wh=wh,
+            mode="extractive",
+            model=None,
+        )
+
+    ans = case(facts=(("x",),))
+    un = case(unanswerable=True)
+    scores = answer_scores(
+        [
+            outcome(ans, refused=False, correct=True, wh=1.0, seconds=0.1),
+            outcome(ans, refused=True, correct=False, wh=1.0, seconds=0.2),
+            outcome(un, refused=True, correct=True, wh=2.0, seconds=0.3),
+            outcome(un, refused=False, correct=False, wh=4.0, seconds=0.4),
+        ]
+    )
+    assert scores["fact_containment"] == 0.5
+    assert scores["refusal_precision"] == 0.5  # two refusals, one of them right
+    assert scores["refusal_recall"] == 0.5
+    assert scores["answerable_refused"] == 0.5
+    assert scores["citation_validity"] == pytest.approx(6 / 8)
+    assert scores["wh_per_answer"] == 2.0
+    assert scores["wh_per_correct_answer"] == 4.0  # 8 Wh spent, 2 correct
+    assert scores["latency_p50_ms"] == pytest.approx(250.0)
+
+
+def test_facts_and_support() -> None:
+    assert contains_facts("Lancez `apt update` [1].", [["apt update", "apt-get update"]])
+    assert contains_facts("Type  APT\u00a0UPDATE.", [["apt update"]])
+    assert not contains_facts("Lancez apt upgrade.", [["apt update"], ["upgrade"]])
+    passage = "La collecte des ordures ménagères a lieu le mardi matin."
+    assert support("La collecte a lieu le mardi matin [1].", [passage], "fr") == 1.0
+    assert support("Le serveur est HACKED et compromis [1].", [passage], "fr") < 0.6
+
+
+# -- suites ----------------------------------------------------------------------------------
+def test_bad_suite_lines_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "q", "language": "fr", "collection": "c"}\n{"question": \n')
+    with pytest.raises(SuiteError, match="bad.jsonl line 2: invalid JSON"):
+        load_suite(bad)
+    write_suite(bad, [{"question": "q", "language": "de", "collection": "c"}])
+    with pytest.raises(SuiteError, match="line 1: language must be 'fr' or 'en'"):
+        load_suite(bad)
+    write_suite(bad, [{"question": "q", "language": "fr", "collection": "c", "answer": "x"}])
+    with pytest.raises(SuiteError, match="unknown key 'answer'"):
+        load_suite(bad)
+    with pytest.raises(SuiteError, match="cannot read the suite"):
+        load_suite(tmp_path / "missing.jsonl")
+
+
+def test_shipped_suite_is_valid_and_split() -> None:
+    suite = load_suite(Path(__file__).parent.parent / "eval" / "suites" / "debian.jsonl")
+    assert len(suite.cases) >= 300
+    assert sum(c.unanswerable for c in suite.cases) >= 30
+    assert {c.split for c in suite.cases} == {"dev", "test"}
+    answerable = [c for c in suite.cases if not c.unanswerable]
+    assert all(c.facts and c.documents for c in answerable)
+    # The same question never sits in both splits (cross-lingual copies share theirs).
+    split_of: dict[str, set[str]] = {}
+    for c in suite.cases:
+        split_of.setdefault(c.question, set()).add(c.split or "")
+    assert all(len(s) == 1 for s in split_of.values())
+
+
+# -- the whole run -------------------------------------------------------------------------
+@pytest.fixture
+def ville(home: Path, corpus: Path) -> Path:
+    runner = CliRunner()
+    paths = [str(corpus / n) for n in ("dechets.html", "library.md")]
+    result = runner.invoke(
+        cli, ["--home", str(home), "add", *paths, "--collection", "ville", "--licence", "CC0-1.0"]
+    )
+    assert result.exit_code == 0, result.output
+    return home
+
+
+def test_eval_writes_report_with_pins_and_compares(ville: Path, tmp_path: Path) -> None:
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    runner = CliRunner()
+    out1 = tmp_path / "run1"
+    r1 = runner.invoke(
+        cli, ["--home", str(ville), "eval", str(suite), "--split", "test", "--out", str(out1)]
+    )
+    assert r1.exit_code == 0, r1.output
+    report = json.loads((out1 / "report.json").read_text())
+    assert "<svg" in (out1 / "report.html").read_text()
+    questions = report["questions"]["extractive"]
+    assert [q["id"] for q in questions] == ["collecte", "library", "volcano"]  # test split only
+    for q in questions:  # each verdict agrees with the answer it judged
+        if q["facts_found"] is not None:
+            fact = {"collecte": ["mardi"], "library": ["eight books"]}[q["id"]]
+            assert q["facts_found"] == contains_facts(q["answer"], [fact])
+    # One question per language, one document answers it: it is ranked first or missed.
+    for group in ("language fr", "language en"):
+        mrr = report["metrics"][group]["retrieval"]["hybrid"]["mrr@10"]
+        assert mrr in (0.0, 1.0)
+    pins = report["pins"]
+    assert pins["suite"]["sha256"] == load_suite(suite).sha256
+    assert pins["embedder"]["weights"]["sha256"]
+    assert pins["index_generation"] >= 1
+
+    # The pins move when the configuration or the suite changes.
+    (ville / "commune.toml").write_text("[retrieval]\nrrf_k = 30\n")
+    write_suite(suite, SUITE[:2] + SUITE[3:])
+    out2 = tmp_path / "run2"
+    r2 = runner.invoke(
+        cli,
+        ["--home", str(ville), "eval", str(suite), "--split", "test"]
+        + ["--out", str(out2), "--compare", str(out1)],
+    )
+    assert r2.exit_code == 0, r2.output
+    again = json.loads((out2 / "report.json").read_text())
+    assert again["pins"]["config_sha256"] != pins["config_sha256"]
+    assert again["pins"]["suite"]["sha256"] != pins["suite"]["sha256"]
+    assert "compared with" in r2.output
+    assert "(+0.000)" in r2.output or "(-" in r2.output or "(+" in r2.output
+    assert "Compared with the run of" in (out2 / "report.html").read_text()
+
+
+def test_generator_pin_follows_the_weights(tmp_path: Path) -> None:
+    from commune.config import ModelSettings
+    from commune.evaluation.pins import generator_pin
+
+    weights = tmp_path / "model.gguf"
+    weights.write_bytes(b"one")
+    spec = ModelSettings(backend="llamacpp", path=str(weights))
+    first = generator_pin("local", spec)["sha256"]
+    weights.write_bytes(b"two")
+    assert generator_pin("local", spec)["sha256"] != first
+    remote = ModelSettings(backend="openai", base_url="http://127.0.0.1:9/v1", model="m")
+    assert generator_pin("gpu", remote)["endpoint"] == "http://127.0.0.1:9/v1"
+
+
+def test_eval_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    suite = write_suite(
+        tmp_path / "other.jsonl",
+        [{"question": "q?", "language": "fr", "collection": "nowhere"}],
+    )
+    r = runner.invoke(cli, ["--home", str(ville), "eval", str(suite)])
+    assert r.exit_code == 2
+    assert "collection 'nowhere'" in r.output and r.output.count("\n") == 1
+    r = runner.invoke(cli, ["--home", str(ville), "eval", str(suite), "--compare", "nope"])
+    assert r.exit_code == 2 and "no evaluation report" in r.output
+
+
+def test_report_load_rejects_other_json(tmp_path: Path) -> None:
+    from commune.evaluation.report import load
+
+    (tmp_path / "report.json").write_text('{"kind": "other"}')
+    with pytest.raises(CommuneError, match="not a Commune evaluation report"):
+        load(tmp_path)
