@@ -67,13 +67,19 @@ def prepare_query(text: str, embedder: Embedder) -> Query:
 
 
 def fuse(
-    lexical: np.ndarray, dense: np.ndarray, settings: RetrievalSettings
+    lexical: np.ndarray,
+    dense: np.ndarray,
+    settings: RetrievalSettings,
+    lexical_scale: np.ndarray | None = None,
 ) -> list[tuple[int, float, int | None, int | None]]:
-    """(row, fused score, lexical rank, dense rank), best first; ranks are 1-based."""
+    """(row, fused score, lexical rank, dense rank), best first; ranks are 1-based.
+
+    ``lexical_scale`` multiplies each lexical result's weight (language-aware fusion)."""
     table: dict[int, list[Any]] = {}
-    for rank, row in enumerate(lexical.tolist(), 1):
+    scales = [1.0] * len(lexical) if lexical_scale is None else lexical_scale.tolist()
+    for rank, (row, scale) in enumerate(zip(lexical.tolist(), scales, strict=True), 1):
         table.setdefault(row, [0.0, None, None])
-        table[row][0] += settings.lexical_weight / (settings.rrf_k + rank)
+        table[row][0] += settings.lexical_weight * scale / (settings.rrf_k + rank)
         table[row][1] = rank
     for rank, row in enumerate(dense.tolist(), 1):
         table.setdefault(row, [0.0, None, None])
@@ -98,8 +104,13 @@ def search_catalog(
     lex_rows, _ = catalog.lexical.search(query.terms, n, mask)
     dense_rows, cosines = catalog.dense.search(query.vector, n, mask)
     cos_by_row = dict(zip(dense_rows.tolist(), cosines.tolist(), strict=True))
+    # Words shared across languages are mostly names and commands; a lexical match in
+    # another language than the question's is weaker evidence than one in its own.
+    scale = np.where(
+        catalog.languages[lex_rows] == query.language, 1.0, settings.cross_lingual_lexical_weight
+    )
     out = []
-    for row, score, lr, dr in fuse(lex_rows, dense_rows, settings)[:k]:
+    for row, score, lr, dr in fuse(lex_rows, dense_rows, settings, scale)[:k]:
         cosine = cos_by_row.get(row)
         if cosine is None:
             cosine = float(np.dot(catalog.dense.matrix[row], query.vector))

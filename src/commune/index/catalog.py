@@ -31,6 +31,7 @@ class Catalog:
     model: str
     chunk_ids: np.ndarray  # row -> chunk id
     collection_ids: np.ndarray  # row -> collection id
+    languages: np.ndarray  # row -> language code of the chunk ("fr", "en"...)
     lexical: Bm25Index
     dense: MatrixIndex
 
@@ -41,8 +42,13 @@ class Catalog:
 _lock = threading.Lock()
 
 
+# Bumped when the files of a catalog change shape: an older directory is then rebuilt, not
+# misread (v2: chunk languages, for language-aware fusion).
+FORMAT = 2
+
+
 def _directory(index_dir: Path, generation: int, model: str) -> Path:
-    return index_dir / f"g{generation}-{model}"
+    return index_dir / f"g{generation}-{model}-v{FORMAT}"
 
 
 def load_catalog(engine: Engine, index_dir: Path, embedder: Embedder) -> Catalog:
@@ -86,6 +92,7 @@ def build_catalog(engine: Engine, embedder: Embedder) -> Catalog:
         model=embedder.name,
         chunk_ids=np.asarray(ids, dtype=np.int64),
         collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
+        languages=np.asarray([r.language for r in rows], dtype="U8"),
         lexical=Bm25Index.build([r.terms.split() for r in rows]),
         dense=MatrixIndex.build(matrix),
     )
@@ -99,7 +106,10 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         catalog.lexical.save(tmp / "lexical")
         catalog.dense.save(tmp / "dense")
         np.savez(
-            tmp / "rows.npz", chunk_ids=catalog.chunk_ids, collection_ids=catalog.collection_ids
+            tmp / "rows.npz",
+            chunk_ids=catalog.chunk_ids,
+            collection_ids=catalog.collection_ids,
+            languages=catalog.languages,
         )
         (tmp / "info.json").write_text(
             json.dumps(
@@ -125,6 +135,7 @@ def _read(path: Path, gen: int, model: str) -> Catalog:
         model=model,
         chunk_ids=rows["chunk_ids"],
         collection_ids=rows["collection_ids"],
+        languages=rows["languages"],
         lexical=Bm25Index.load(path / "lexical"),
         dense=MatrixIndex.load(path / "dense"),
     )

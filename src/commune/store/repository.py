@@ -228,6 +228,7 @@ def searchable_chunks(conn: Connection) -> Iterable[Any]:
             documents.c.title,
             chunks.c.heading_path,
             chunks.c.text,
+            chunks.c.language,
         )
         .select_from(
             chunks.join(documents, documents.c.published_revision_id == chunks.c.revision_id)
