@@ -187,3 +187,19 @@ def test_cooperative_commands(run, corpus, tmp_path):
     r = run("statement", "--month", "2026-11", "--out", str(tmp_path / "st"))
     assert r.exit_code == 0 and "Ville A" in r.output
     assert (tmp_path / "st" / "statement-2026-11-ville-a.html").exists()
+
+
+def test_reindex_embeds_every_chunk_with_a_new_model(run, corpus, home):
+    import sqlite3
+
+    assert run("add", str(corpus / "library.md"), "--licence", "CC0-1.0").exit_code == 0
+    (home / "commune.toml").write_text('[retrieval]\nembedder = "e5-small"\n')
+    r = run("reindex")
+    assert r.exit_code == 0, r.output
+    db = sqlite3.connect(home / "commune.db")
+    chunks = db.execute("select count(*) from chunks").fetchone()[0]
+    e5 = db.execute("select count(*) from embeddings where model = 'e5-small'").fetchone()[0]
+    assert chunks > 0 and e5 == chunks
+    assert f"{chunks} chunks indexed with e5-small" in r.output
+    hits = json.loads(run("search", "borrow books", "--json").output)
+    assert hits and hits[0]["title"] == "Library services"

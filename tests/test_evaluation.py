@@ -274,3 +274,21 @@ def test_report_load_rejects_other_json(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text('{"kind": "other"}')
     with pytest.raises(CommuneError, match="not a Commune evaluation report"):
         load(tmp_path)
+
+
+def test_retrieval_only_and_sample(ville: Path, tmp_path: Path) -> None:
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "ret"
+    r = CliRunner().invoke(
+        cli,
+        ["--home", str(ville), "eval", str(suite), "--retrieval-only", "--sample", "2"]
+        + ["--out", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["systems"] == [] and report["questions"] == {}
+    # Two questions spread over four: the first and the third.
+    assert report["metrics"]["all"]["questions"] == 2
+    assert report["metrics"]["all"]["retrieval"]["hybrid"]["mrr@10"] is not None
+    r = CliRunner().invoke(cli, ["--home", str(ville), "eval", str(suite), "--sample", "0"])
+    assert r.exit_code == 2 and "--sample" in r.output

@@ -702,6 +702,31 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search indexes from the database, with a progress bar.
+
+    After changing `[retrieval] embedder` in commune.toml, this embeds every chunk with the
+    new model (stored batch by batch: an interrupted run resumes where it stopped).
+    """
+    commune = _commune(ctx)
+    bar: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            label = f"embedding with {commune.embedder.name}"
+            bar.append(click.progressbar(length=total, label=label, file=sys.stderr))
+        bar[0].update(done - bar[0].pos)
+
+    info = commune.reindex(progress)
+    if bar:
+        bar[0].render_finish()
+    click.echo(
+        f"{info['chunks']} chunks indexed with {info['embedder']} (generation {info['generation']})"
+    )
+
+
 @cli.command("eval")
 @click.argument("suite", type=click.Path(dir_okay=False))
 @click.option("--collection", help="Only the questions about this collection.")
@@ -727,6 +752,14 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
 )
 @click.option("--limit", type=int, help="Only the first N questions (a quick look).")
 @click.option(
+    "--sample",
+    type=int,
+    help="N questions spread evenly over the suite (every slice kept): for slow models.",
+)
+@click.option(
+    "--retrieval-only", is_flag=True, help="Judge retrieval only: ask for no answers (fast)."
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False),
     help="Write report.json and report.html into this directory.",
@@ -745,6 +778,8 @@ def eval_cmd(
     modes: tuple[str, ...],
     models: tuple[str, ...],
     limit: int | None,
+    sample: int | None,
+    retrieval_only: bool,
     out: str | None,
     compare: str | None,
 ) -> None:
@@ -760,12 +795,15 @@ def eval_cmd(
     from commune.evaluation.pins import pins
     from commune.evaluation.runner import System, run_suite
 
-    if limit is not None and limit <= 0:
-        raise click.BadParameter(f"must be greater than 0, got {limit}", param_hint="--limit")
+    for name, value in (("--limit", limit), ("--sample", sample)):
+        if value is not None and value <= 0:
+            raise click.BadParameter(f"must be greater than 0, got {value}", param_hint=name)
     other = rep.load(compare) if compare else None
     loaded = load_suite(suite)
     commune = _commune(ctx)
     systems = [System("extractive")] if not modes or "extractive" in modes else []
+    if retrieval_only:
+        systems, modes = [], ()
     if "generate" in modes:
         names = models or (commune.settings.generation.default_model,)
         for name in names:
@@ -789,6 +827,7 @@ def eval_cmd(
         split=None if split == "all" else split,
         collection=collection,
         limit=limit,
+        sample=sample,
         progress=progress,
     )
     for bar in bars.values():

@@ -57,6 +57,21 @@ class Commune:
                 self._catalog = load_catalog(self.engine, self.settings.index_dir, self.embedder)
             return self._catalog
 
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Rebuild the search indexes from the database, embedding with the configured model
+        every chunk that has no vector from it yet (after a change of embedder)."""
+        from commune.index.catalog import load_catalog
+
+        with self._lock:
+            self._catalog = load_catalog(
+                self.engine, self.settings.index_dir, self.embedder, progress, rebuild=True
+            )
+            return {
+                "chunks": len(self._catalog),
+                "embedder": self.embedder.name,
+                "generation": self._catalog.generation,
+            }
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

@@ -11,26 +11,26 @@ from typing import Any
 from commune.errors import CommuneError
 
 FORMAT = 1
-# The figures a summary shows, in order: (where, key, label).
-HEADLINE = [
-    ("retrieval", "hybrid", "mrr@10", "MRR@10 hybrid"),
-    ("retrieval", "lexical", "mrr@10", "MRR@10 lexical"),
-    ("retrieval", "dense", "mrr@10", "MRR@10 dense"),
-    ("retrieval", "hybrid", "ndcg@10", "nDCG@10 hybrid"),
-    ("retrieval", "hybrid", "recall@10", "Recall@10 hybrid"),
+# Every figure a report shows: (where, retriever or None for each answer system, key,
+# long label for the HTML table, short label for the terminal, shown in the terminal).
+FIGURES = [
+    ("retrieval", "hybrid", "mrr@10", "MRR@10 hybrid", "MRR hyb", True),
+    ("retrieval", "lexical", "mrr@10", "MRR@10 lexical", "MRR lex", True),
+    ("retrieval", "dense", "mrr@10", "MRR@10 dense", "MRR dense", True),
+    ("retrieval", "hybrid", "ndcg@10", "nDCG@10 hybrid", "nDCG@10", True),
+    ("retrieval", "hybrid", "recall@10", "Recall@10 hybrid", "R@10", True),
+    ("answers", None, "fact_containment", "fact containment", "facts", True),
+    ("answers", None, "correct", "correct", "correct", True),
+    ("answers", None, "citation_validity", "citation validity", "cites ok", True),
+    ("answers", None, "refusal_precision", "refusal precision", "", False),
+    ("answers", None, "refusal_recall", "refusal recall", "refused unans", True),
+    ("answers", None, "answerable_refused", "answerable refused", "refused ans", True),
+    ("answers", None, "latency_p50_ms", "latency p50 ms", "", False),
+    ("answers", None, "latency_p95_ms", "latency p95 ms", "p95 ms", True),
+    ("answers", None, "wh_per_answer", "Wh / answer", "", False),
+    ("answers", None, "wh_per_correct_answer", "Wh / correct answer", "mWh/correct", True),
 ]
-ANSWER_KEYS = [
-    ("fact_containment", "fact containment"),
-    ("correct", "correct"),
-    ("citation_validity", "citation validity"),
-    ("refusal_precision", "refusal precision"),
-    ("refusal_recall", "refusal recall"),
-    ("answerable_refused", "answerable refused"),
-    ("latency_p50_ms", "latency p50 ms"),
-    ("latency_p95_ms", "latency p95 ms"),
-    ("wh_per_answer", "Wh / answer"),
-    ("wh_per_correct_answer", "Wh / correct answer"),
-]
+COLUMNS = [(where, sub, key, short) for where, sub, key, _, short, shown in FIGURES if shown]
 
 
 def build(result: Any, pins: dict[str, Any], split: str | None) -> dict[str, Any]:
@@ -80,14 +80,14 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, float | None]]:
     """(group, system, metric label, value) for every headline figure."""
     out = []
     for group, entry in report["metrics"].items():
-        for where, system, key, label in HEADLINE:
-            value = entry.get(where, {}).get(system, {}).get(key)
-            if value is not None:
-                out.append((group, "retrieval", label, value))
-        for system, scores in entry.get("answers", {}).items():
-            for key, label in ANSWER_KEYS:
-                if scores.get(key) is not None:
-                    out.append((group, system, label, scores[key]))
+        systems = ["retrieval", *entry.get("answers", {})]
+        for system in systems:
+            for where, sub, key, label, _, _ in FIGURES:
+                if (sub is None) == (system == "retrieval"):
+                    continue  # retrieval figures once, answer figures per system
+                value = entry.get(where, {}).get(sub or system, {}).get(key)
+                if value is not None:
+                    out.append((group, system, label, value))
     return out
 
 
@@ -97,22 +97,6 @@ def _fmt(v: float | None) -> str:
     if abs(v) < 0.01 and v != 0:
         return f"{v:.2e}"
     return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
-
-
-COLUMNS = [
-    ("retrieval", "hybrid", "mrr@10", "MRR hyb"),
-    ("retrieval", "lexical", "mrr@10", "MRR lex"),
-    ("retrieval", "dense", "mrr@10", "MRR dense"),
-    ("retrieval", "hybrid", "ndcg@10", "nDCG@10"),
-    ("retrieval", "hybrid", "recall@10", "R@10"),
-    ("answers", None, "fact_containment", "facts"),
-    ("answers", None, "correct", "correct"),
-    ("answers", None, "citation_validity", "cites ok"),
-    ("answers", None, "refusal_recall", "refused unans"),
-    ("answers", None, "answerable_refused", "refused ans"),
-    ("answers", None, "latency_p95_ms", "p95 ms"),
-    ("answers", None, "wh_per_correct_answer", "mWh/correct"),
-]
 
 
 def _cell(entry: dict[str, Any], system: str, where: str, sub: str | None, key: str) -> Any:

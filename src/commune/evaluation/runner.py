@@ -110,9 +110,13 @@ def run_suite(
     split: str | None = None,
     collection: str | None = None,
     limit: int | None = None,
+    sample: int | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     cases = suite.select(split, collection)
+    if sample is not None and sample < len(cases):
+        # Evenly spaced, so that every part of the suite (and so every slice) is kept.
+        cases = [cases[i * len(cases) // sample] for i in range(sample)]
     if limit is not None:
         cases = cases[:limit]
     if not cases:

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,21 +52,33 @@ def _directory(index_dir: Path, generation: int, model: str) -> Path:
     return index_dir / f"g{generation}-{model}-v{FORMAT}"
 
 
-def load_catalog(engine: Engine, index_dir: Path, embedder: Embedder) -> Catalog:
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+EMBED_BATCH = 64  # vectors are stored batch by batch: an interrupted re-embedding resumes
+
+
+def load_catalog(
+    engine: Engine,
+    index_dir: Path,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> Catalog:
     with engine.connect() as conn:
         gen = repo.generation(conn)
     path = _directory(index_dir, gen, embedder.name)
-    if (path / "rows.npz").exists():
+    if not rebuild and (path / "rows.npz").exists():
         return _read(path, gen, embedder.name)
     with _lock:
-        if (path / "rows.npz").exists():
+        if not rebuild and (path / "rows.npz").exists():
             return _read(path, gen, embedder.name)
-        catalog = build_catalog(engine, embedder)
+        catalog = build_catalog(engine, embedder, progress)
+        if rebuild and path.exists():
+            shutil.rmtree(path, ignore_errors=True)
         _write(catalog, index_dir)
         return catalog
 
 
-def build_catalog(engine: Engine, embedder: Embedder) -> Catalog:
+def build_catalog(engine: Engine, embedder: Embedder, progress: Progress | None = None) -> Catalog:
     with engine.connect() as conn:
         # Read the generation and rows in one transaction so they agree.
         with conn.begin():
@@ -77,13 +90,19 @@ def build_catalog(engine: Engine, embedder: Embedder) -> Catalog:
     if missing:
         from commune.ingest.pipeline import embedding_text
 
-        fresh = embedder.embed_passages(
-            [embedding_text(rows[i].title, rows[i].heading_path, rows[i].text) for i in missing]
-        )
-        pairs = [(ids[i], fresh[n]) for n, i in enumerate(missing)]
-        with engine.begin() as conn:
-            repo.store_vectors(conn, pairs, embedder.name)
-        stored.update({cid: np.asarray(v, dtype="<f4").tobytes() for cid, v in pairs})
+        # Chunks without a vector from this model (a new embedder was configured): embed
+        # them now, storing each batch, so that the work survives an interruption.
+        for start in range(0, len(missing), EMBED_BATCH):
+            part = missing[start : start + EMBED_BATCH]
+            fresh = embedder.embed_passages(
+                [embedding_text(rows[i].title, rows[i].heading_path, rows[i].text) for i in part]
+            )
+            pairs = [(ids[i], fresh[n]) for n, i in enumerate(part)]
+            with engine.begin() as conn:
+                repo.store_vectors(conn, pairs, embedder.name)
+            stored.update({cid: np.asarray(v, dtype="<f4").tobytes() for cid, v in pairs})
+            if progress:
+                progress(start + len(part), len(missing))
     matrix = np.zeros((len(rows), embedder.dim), dtype=np.float32)
     for i, cid in enumerate(ids):
         matrix[i] = np.frombuffer(stored[cid], dtype="<f4")
