@@ -78,3 +78,13 @@ def test_ask_stream_sends_verified_deltas_then_the_answer(client):
 def test_ask_stream_errors_come_before_the_stream(client):
     r = client.post("/api/ask/stream", json={"question": "x", "collection": "nope"})
     assert r.status_code == 404 and "no collection named 'nope'" in r.json()["detail"]
+
+
+def test_api_docs_work_offline(client):
+    # Swagger UI came from a CDN and the page was blank without internet: now it is local.
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "/static/swagger/swagger-ui-bundle.js" in page.text
+    js = client.get("/static/swagger/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get("/static/swagger/swagger-ui.css").status_code == 200

@@ -61,10 +61,12 @@ def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
     assert "6 added" in r.output and "1 failed" in r.output
 
 
-def test_add_with_a_bad_licence_is_one_line_and_exit_2(run, corpus):
-    r = run("add", str(corpus), "--licence", "nonsense licence")
+@pytest.mark.parametrize("licence", ["nonsense licence", "MIT AND", "MIT OR", "(MIT", "", " "])
+def test_add_with_a_bad_licence_is_one_line_and_exit_2(run, corpus, licence):
+    r = run("add", str(corpus), "--licence", licence)
     assert r.exit_code == 2
-    assert r.output.startswith("error: invalid licence") and r.output.count("\n") == 1
+    assert r.output.startswith("error: ") and r.output.count("\n") == 1
+    assert "licence" in r.output and "SPDX" in r.output
     assert json.loads(run("search", "bac", "--json").output) == []  # nothing was stored
 
 
@@ -153,7 +155,10 @@ def test_cooperative_commands(run, corpus, tmp_path):
         "member Ville A added"
         in run("member", "add", "Ville A", "--kind", "town", "--requests-per-day", "100").output
     )
-    assert "Ville A\ttown\trequests_per_day=100" in run("member", "list").output
+    assert "Ville A\ttown\tnon-commercial\trequests_per_day=100" in run("member", "list").output
+    r = run("member", "add", "Coop B", "--declared-use", "commercial")
+    assert r.exit_code == 0, r.output
+    assert "Coop B\tother\tcommercial\tno quota" in run("member", "list").output
     r = run("member", "add", "Ville A")
     assert r.exit_code == 2 and "a member named 'Ville A' already exists" in r.output
     assert (
@@ -203,3 +208,12 @@ def test_reindex_embeds_every_chunk_with_a_new_model(run, corpus, home):
     assert f"{chunks} chunks indexed with e5-small" in r.output
     hits = json.loads(run("search", "borrow books", "--json").output)
     assert hits and hits[0]["title"] == "Library services"
+
+
+@pytest.mark.parametrize("source", ["javascript:alert(1)", "JavaScript:x", "data:text/html,x"])
+def test_a_source_that_is_not_an_address_is_refused(run, corpus, source):
+    r = run("add", str(corpus), "--licence", "CC0-1.0", "--source", source, "--member", "m")
+    assert r.exit_code == 2 and r.output.startswith("error: refused source")
+    assert r.output.count("\n") == 1
+    assert json.loads(run("search", "bac", "--json").output) == []
+    assert "m" not in run("collections").output.split()  # no collection was created either

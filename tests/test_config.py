@@ -34,6 +34,8 @@ def test_config_file_is_read(tmp_path):
         ("retrieval = 3\n", "[retrieval] in commune.toml must be a table"),
         ("[retrieval\n", "is not valid TOML"),
         ("database_url = 'nowhere'\n", "database_url in commune.toml must be a SQLAlchemy URL"),
+        ("[cooperative]\nusage_share = 1.5\n", "is a share: between 0 and 1, got 1.5"),
+        ("[retrieval]\ndense_weight = -1\n", "must not be negative, got -1"),
     ],
 )
 def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):
@@ -52,3 +54,8 @@ def test_unknown_embedder_names_the_available_ones(tmp_path, corpus):
         pytest.raises(Exception, match="unknown embedding model 'word2vec'.*use-multilingual-v3"),
     ):
         c.add([corpus / "pool.txt"], licence="etalab-2.0")
+
+
+def test_a_fusion_weight_may_be_zero(tmp_path):
+    (tmp_path / "commune.toml").write_text("[retrieval]\ncross_lingual_lexical_weight = 0\n")
+    assert load_settings(tmp_path).retrieval.cross_lingual_lexical_weight == 0.0

@@ -115,3 +115,15 @@ def test_cli_export_and_import(commune, corpus, home, tmp_path):
     assert back.exit_code == 0 and "6 added" in back.output
     empty = runner.invoke(cli, ["--home", str(home), "export", "nope", "--out", str(tmp_path)])
     assert empty.exit_code == 2 and "no collection named 'nope'" in empty.output
+
+
+def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_path):
+    lines = (exported / "documents.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    last["source_uri"] = "javascript:alert(document.cookie)"
+    lines[-1] = json.dumps(last)
+    (exported / "documents.jsonl").write_text("\n".join(lines) + "\n")
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError, match="refused source 'javascript:"):
+            import_dataset(other, exported, "mairie")
+        assert other.documents() == []  # the good lines before it were not added either

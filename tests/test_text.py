@@ -63,3 +63,26 @@ def test_language_detection_on_questions_and_paragraphs():
         == "en"
     )
     assert detect("12345", default="en") == "en"
+
+
+def test_analysis_is_thread_safe():
+    # One Snowball stemmer shared between the API's threads gave wrong stems and IndexErrors.
+    import threading
+
+    text = "les administrateurs configurent rapidement des serveurs informatiques " * 40
+    expected = analyze(text, "fr")
+    errors: list[str] = []
+
+    def work() -> None:
+        try:
+            for _ in range(100):
+                assert analyze(text, "fr") == expected
+        except Exception as exc:  # noqa: BLE001 (any failure in a thread is the finding)
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -315,12 +315,20 @@ def member() -> None:
     show_default=True,
     type=click.Choice(["town", "agglomeration", "association", "public-body", "other"]),
 )
+@click.option(
+    "--declared-use",
+    default="non-commercial",
+    show_default=True,
+    type=click.Choice(["non-commercial", "commercial"]),
+    help="What the member uses answers for: sources whose licence forbids it are left out.",
+)
 @_quota_options
 @click.pass_context
 def member_add(
     ctx: click.Context,
     name: str,
     kind: str,
+    declared_use: str,
     requests_per_day: int | None,
     tokens_per_month: int | None,
     wh_per_month: float | None,
@@ -329,7 +337,7 @@ def member_add(
     from commune.govern.members import add_member
 
     with _commune(ctx).engine.begin() as conn:
-        add_member(conn, name, kind, requests_per_day, tokens_per_month, wh_per_month)
+        add_member(conn, name, kind, requests_per_day, tokens_per_month, wh_per_month, declared_use)
     click.echo(f"member {name} added")
 
 
@@ -351,7 +359,7 @@ def member_list(ctx: click.Context, as_json: bool) -> None:
             for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
             if r[k] is not None
         )
-        click.echo(f"{r['name']}\t{r['kind']}\t{quotas or 'no quota'}")
+        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{quotas or 'no quota'}")
 
 
 @cli.group()

@@ -167,6 +167,14 @@ _SECTIONS: dict[str, type] = {
     "cooperative": CooperativeSettings,
     "charter": CharterSettings,
 }
+# Shares of a whole: a usage share of 1.5 would bill an idle member a negative amount.
+_AT_MOST_ONE = {"cooperative.usage_share"}
+# Weights that may be 0: one half of the fusion, or other-language lexical matches, off.
+_MAY_BE_ZERO = {
+    "retrieval.lexical_weight",
+    "retrieval.dense_weight",
+    "retrieval.cross_lingual_lexical_weight",
+}
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),
     "cooperative.usage_measure": ("wh", "tokens", "requests"),
@@ -192,13 +200,18 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             )
         if isinstance(value, int | float) and not isinstance(value, bool):
             # Settings that default to 0 (a floor) may be 0; the others must be positive.
-            if getattr(defaults, key) > 0 and value <= 0:
+            where = f"{name}.{key}"
+            if getattr(defaults, key) > 0 and value <= 0 and where not in _MAY_BE_ZERO:
                 raise ConfigError(
                     f"{name}.{key} in {CONFIG_FILE} must be greater than 0, got {value}"
                 )
             if value < 0:
                 raise ConfigError(
                     f"{name}.{key} in {CONFIG_FILE} must not be negative, got {value}"
+                )
+            if where in _AT_MOST_ONE and value > 1:
+                raise ConfigError(
+                    f"{name}.{key} in {CONFIG_FILE} is a share: between 0 and 1, got {value}"
                 )
         choices = _CHOICES.get(f"{name}.{key}")
         if choices and value not in choices:

@@ -14,7 +14,13 @@ from commune.answer_licensing import finish_licensing
 from commune.config import RetrievalSettings, Settings, load_settings
 from commune.errors import CommuneError, NotFound
 from commune.govern.policy import OPERATOR, Actor, can_read
-from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, ingest_paths
+from commune.ingest.pipeline import (
+    FileOutcome,
+    IngestSummary,
+    Provenance,
+    check_source,
+    ingest_paths,
+)
 from commune.retrieve import Hit, coverage, prepare_query, search_catalog, unknown_terms
 from commune.store import repository as repo
 
@@ -179,6 +185,13 @@ class Commune:
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default."""
+        # Bad input is refused before anything is written, a new collection included.
+        if licence is not None:
+            from commune.licences import normalise
+
+            licence = normalise(licence)
+        if source is not None:
+            check_source(source)
         name = collection or self.settings.default_collection
         if member is not None or visibility is not None:
             with self.engine.connect() as conn:
@@ -197,10 +210,6 @@ class Commune:
                         f"(owner {current['owner'] or 'none'})",
                         f"change it with: commune visibility {name} VISIBILITY --member MEMBER",
                     )
-        if licence is not None:
-            from commune.licences import normalise
-
-            licence = normalise(licence)
         return ingest_paths(
             self.engine,
             self.settings,

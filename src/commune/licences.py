@@ -114,14 +114,21 @@ def _licensing():  # type: ignore[no-untyped-def]
 
 def normalise(expression: str) -> str:
     """Return the canonical SPDX form of ``expression`` or raise with the reason."""
-    info = _licensing().validate(expression.strip())
+    hint = (
+        "give an SPDX expression such as CC-BY-SA-4.0, etalab-2.0 or "
+        "'GPL-2.0-or-later OR CC-BY-SA-3.0'"
+    )
+    if not expression.strip():
+        raise CommuneError("the licence is empty", hint)
+    try:
+        info = _licensing().validate(expression.strip())
+    except Exception:  # license-expression itself fails on some malformed input ("MIT AND")
+        raise CommuneError(
+            f"invalid licence {expression!r}: incomplete or malformed expression", hint
+        ) from None
     if info.errors or info.invalid_symbols:
         detail = "; ".join(info.errors) or f"unknown: {', '.join(info.invalid_symbols)}"
-        raise CommuneError(
-            f"invalid licence {expression!r}: {detail}",
-            "give an SPDX expression such as CC-BY-SA-4.0, etalab-2.0 or "
-            "'GPL-2.0-or-later OR CC-BY-SA-3.0'",
-        )
+        raise CommuneError(f"invalid licence {expression!r}: {detail}", hint)
     return str(info.normalized_expression)
 
 

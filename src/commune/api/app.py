@@ -41,13 +41,39 @@ class AskRequest(BaseModel):
     model: str | None = None
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the swagger-ui-bundle package (Apache-2.0), no CDN."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount(
+        "/static/swagger",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="Commune API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+
 def create_app(commune: Commune | None = None, require_auth: bool = True) -> FastAPI:
     commune = commune or Commune()
     app = FastAPI(
         title="Commune",
         version=__version__,
         description="Cited answers from a cooperative's documents commons.",
+        docs_url=None,  # served below from a package, not a CDN: it must work offline
+        redoc_url=None,
     )
+    _offline_docs(app)
     app.state.commune = commune
     app.state.require_auth = require_auth
 

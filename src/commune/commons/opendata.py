@@ -353,6 +353,10 @@ def import_dataset(
                 f"{line['file']} does not match its SHA-256 in croissant.json",
                 "the dataset was altered or is incomplete",
             )
+    from commune.ingest.pipeline import check_source
+
+    for line in lines:  # the whole dataset is checked before anything of it is added
+        check_source(line["source_uri"])
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
     for line in lines:
         kwargs = {"actor": actor} if actor is not None else {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,6 +89,23 @@ def collect_files(paths: list[str | os.PathLike[str]]) -> tuple[list[tuple[Path,
         else:
             files.append((path, path.name))
     return files, skipped
+
+
+# Schemes a source may have: a link a reader can follow, or an identifier. Anything else
+# ("javascript:", "data:") would be rendered as a link to click in the web page.
+SOURCE_SCHEMES = ("http", "https", "ftp", "ftps", "file", "urn", "doi")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def check_source(source: str) -> str:
+    """``source`` unchanged, or an error naming what to give instead."""
+    match = _SCHEME.match(source.strip())
+    if match and match.group(1).lower() not in SOURCE_SCHEMES:
+        raise CommuneError(
+            f"refused source {source[:80]!r}: {match.group(1)!r} is not a document address",
+            f"give an http(s) URI or a path (allowed schemes: {', '.join(SOURCE_SCHEMES)})",
+        )
+    return source
 
 
 def _source_uri(path: Path, relative: str, base: str | None, is_dir_member: bool) -> str:

@@ -11,9 +11,9 @@ needs accents to find suffixes; the index must not, so "systeme" finds
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
 
 from commune.text.stopwords import STOPWORDS
 
@@ -34,11 +34,21 @@ _STEMMER_NAMES = {
 }
 
 
-@lru_cache(maxsize=16)
-def _stemmer(lang: str):  # type: ignore[no-untyped-def]
-    import snowballstemmer
+# A Snowball stemmer keeps its working word in the object: shared between threads (the
+# API serves requests on several), two stems interleave and come out wrong, or raise
+# IndexError. Each thread gets its own.
+_local = threading.local()
 
-    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+
+def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+    cache = getattr(_local, "stemmers", None)
+    if cache is None:
+        cache = _local.stemmers = {}
+    if lang not in cache:
+        import snowballstemmer
+
+        cache[lang] = snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+    return cache[lang]
 
 
 def fold_accents(text: str) -> str:
