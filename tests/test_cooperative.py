@@ -202,6 +202,28 @@ def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, cor
     assert 0 < int(r.headers["Retry-After"]) <= 86400
 
 
+def test_embeddings_count_against_the_quota_and_land_in_the_ledger(commune):
+    from sqlalchemy import select
+
+    from commune.govern.members import add_member
+    from commune.store.schema import usage
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Asso Vecteurs", "association", requests_per_day=1)
+    c = TestClient(
+        create_app(commune),
+        headers={"Authorization": f"Bearer {make_key(commune, 'vera', 'Asso Vecteurs')}"},
+    )
+    body = {"model": "use-multilingual-v3", "input": ["bonjour le monde"]}
+    assert c.post("/v1/embeddings", json=body).status_code == 200
+    r = c.post("/v1/embeddings", json=body)
+    assert r.status_code == 429 and "Retry-After" in r.headers
+    with commune.engine.connect() as conn:
+        rows = conn.execute(select(usage.c.route, usage.c.input_tokens, usage.c.wh)).all()
+    assert [(row.route, row.input_tokens) for row in rows] == [("v1/embeddings", 3)]
+    assert rows[0].wh > 0
+
+
 def test_user_cap_inside_the_members_pool(commune, corpus):
     commune.add([corpus], licence="etalab-2.0")
     capped = make_key(commune, "gus", "Ville G", tokens_per_month=None, requests_per_day=1)

@@ -279,6 +279,23 @@ class Commune:
             self.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
 
+    def embed(
+        self, texts: list[str], model: str, actor: Actor = OPERATOR, record: str = "embed"
+    ) -> tuple[Any, Any, int]:
+        """Embed ``texts`` for a caller: quota checked first, the work metered and recorded in
+        the ledger like any other request. Returns (embedder, vectors, input tokens)."""
+        from commune.embed import get_embedder
+
+        if not texts or any(not t.strip() for t in texts):
+            raise ValueError("input must be a non-empty string or list of non-empty strings")
+        embedder = get_embedder(model)  # an unknown model is refused before the quota counts
+        self.admit(actor)
+        meter = self.meter()
+        vectors = embedder.embed_passages(texts)
+        tokens = sum(len(t.split()) for t in texts)
+        self.record_usage(record, "embed", embedder.name, tokens, 0, None, meter, actor)
+        return embedder, vectors, tokens
+
     def ask(  # type: ignore[no-untyped-def]
         self,
         question: str,

@@ -118,14 +118,10 @@ def router(commune: Any) -> APIRouter:
 
     @r.post("/embeddings")
     async def embeddings(req: EmbeddingRequest, actor: Caller) -> dict[str, Any]:
-        from commune.embed import get_embedder
-
         texts = [req.input] if isinstance(req.input, str) else req.input
-        if not texts or any(not t for t in texts):
-            raise ValueError("input must be a non-empty string or list of non-empty strings")
-        embedder = get_embedder(req.model)
-        vectors = await run_in_threadpool(embedder.embed_passages, texts)
-        tokens = sum(len(t.split()) for t in texts)
+        embedder, vectors, tokens = await run_in_threadpool(
+            commune.embed, texts, req.model, actor, "v1/embeddings"
+        )
         return {
             "object": "list",
             "model": embedder.name,
