@@ -302,3 +302,37 @@ def test_answers_credit_their_contributors(licensed, home):
     out = CliRunner().invoke(cli, ["--home", str(home), "credits", "--month", month])
     assert out.exit_code == 0 and "Jardins partagés" in out.output
     assert licensed.credits("2001-01") == {"month": "2001-01", "contributors": [], "documents": []}
+
+
+def test_a_user_contributing_is_credited_as_the_contributor(commune, doc, home):
+    from datetime import UTC, datetime
+
+    make_key(commune, "dora", "Ville A", "contributor")
+    s = commune.add([doc], collection="sport", licence="etalab-2.0", actor=commune.actor("dora"))
+    assert s.added == 1
+    history = commune.history(commune.documents("sport")[0]["id"])
+    assert history[0]["contributor"] == "dora (Ville A)"
+    commune.ask("Quand ouvre la piscine ?", collection="sport")
+    report = commune.credits(datetime.now(UTC).strftime("%Y-%m"))
+    assert [c["contributor"] for c in report["contributors"]] == ["dora (Ville A)"]
+
+
+def test_curators_act_only_within_their_members_collections(commune, doc):
+    # A curator of Ville B retired and approved documents in Ville A's private collection.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    make_key(commune, "boris", "Ville B", "curator")
+    make_key(commune, "carla", "Ville A", "contributor")
+    commune.add([doc], collection="a-privee", licence="etalab-2.0", member="Ville A")
+    commune.set_curation_rules("a-privee", 1, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="a-privee", licence="etalab-2.0", actor=commune.actor("carla"))
+    waiting = commune.pending()[0]
+    document = commune.documents("a-privee")[0]["id"]
+    with pytest.raises(CommuneError, match=f"no revision {waiting['id']}"):
+        commune.review(waiting["id"], "approve", "ok", actor=commune.actor("boris"))
+    with pytest.raises(CommuneError, match=f"no document {document}"):
+        commune.retire(document, "spam", actor=commune.actor("boris"))
+    assert commune.documents("a-privee")[0]["id"] == document  # nothing changed
+    status = commune.review(waiting["id"], "approve", "ok", actor=commune.actor("cyrille"))
+    assert status == "published"
+    commune.retire(document, "obsolete", actor=commune.actor("cyrille"))

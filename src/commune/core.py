@@ -192,6 +192,9 @@ class Commune:
             licence = normalise(licence)
         if source is not None:
             check_source(source)
+        if contributor is None and not actor.is_operator:
+            # A user contributing is the contributor the commons credits, unless told otherwise.
+            contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
         name = collection or self.settings.default_collection
         if member is not None or visibility is not None:
             with self.engine.connect() as conn:

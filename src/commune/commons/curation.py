@@ -216,6 +216,20 @@ def history(conn: Connection, document_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _check_collection(conn: Connection, collection_id: int, actor: Actor, what: str) -> None:
+    """Refuse curating outside the actor's remit; a private collection of another member
+    is reported as absent, as everywhere else."""
+    from commune.govern.policy import can_curate
+
+    access = next(r for r in repo.collection_access(conn) if r["id"] == collection_id)
+    allowed = can_curate(actor, access["visibility"], access["member_id"], access["owner"])
+    if allowed:
+        return
+    if access["visibility"] == "private":
+        raise NotFound(what, "list what you may curate with commune review list")
+    raise CommuneError(f"{actor.user} may not curate here: {allowed.reason}")
+
+
 def review(
     conn: Connection,
     revision_id: int,
@@ -235,6 +249,7 @@ def review(
     if rev.status not in ("proposed", "changes-requested"):
         raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
+    _check_collection(conn, doc.collection_id, actor, f"no revision {revision_id}")
     r = rules(conn, doc.collection_id)
     allowed = check_role(actor, r.approver_role, "reviewing in this collection")
     if not allowed:
@@ -312,6 +327,12 @@ def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> Non
     allowed = check_role(actor, "curator", "retiring a document")
     if not allowed:
         raise CommuneError(allowed.reason)
+    coll = conn.execute(
+        select(documents.c.collection_id).where(documents.c.id == document_id)
+    ).scalar()
+    if coll is None:
+        raise NotFound(f"no document {document_id} that is not already retired")
+    _check_collection(conn, coll, actor, f"no document {document_id} that is not already retired")
     done = conn.execute(
         update(documents)
         .where(documents.c.id == document_id)

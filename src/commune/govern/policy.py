@@ -53,6 +53,21 @@ def can_read(actor: Actor, visibility: str, owner_id: int | None, owner: str | N
     return Decision(False, f"the collection is private to {owner or 'another member'}")
 
 
+def can_curate(actor: Actor, visibility: str, owner_id: int | None, owner: str | None) -> Decision:
+    """May ``actor`` (whose role allows curating) curate in a collection? A member's
+    collection is curated by that member's people and the cooperative's admins; a private one
+    only by its member, whose very name stays hidden from the others."""
+    if actor.is_operator:
+        return Decision(True, "the operator administers this host")
+    if owner_id is None:
+        return Decision(True, "the collection belongs to the cooperative as a whole")
+    if owner_id == actor.member_id:
+        return Decision(True, f"the collection belongs to {owner}, the actor's member")
+    if visibility != "private" and actor.at_least("cooperative-admin"):
+        return Decision(True, "cooperative admins curate every member's shared collections")
+    return Decision(False, f"the collection belongs to {owner or 'another member'}")
+
+
 def check_role(actor: Actor, needed: str, action: str) -> Decision:
     if actor.at_least(needed):
         return Decision(True, f"{action} needs the role {needed}; {actor.user} is {actor.role}")
