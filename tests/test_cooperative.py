@@ -123,6 +123,13 @@ def test_search_never_shows_another_members_private_documents(coop):
     assert r.status_code == 404 and "b-private" not in r.json()["detail"].split("known")[1]
 
 
+def test_hits_show_nothing_computed_over_other_members_documents(coop):
+    # `coverage` weighed the query's words by their frequency in the whole commons: a member
+    # could tell whether "Betaville" occurs in another member's private documents.
+    for hit in coop("a").post("/api/search", json={"query": "Betaville médiathèque"}).json():
+        assert "coverage" not in hit and "unknown_terms" not in hit
+
+
 def test_shared_and_public_collections_are_seen_by_all_members(coop):
     for who in ("a", "b"):
         hits = coop(who).post("/api/search", json={"query": "charte coopérative"}).json()

@@ -17,9 +17,9 @@ from commune.evaluation.metrics import (
     contains_facts,
     ranked_units,
     retrieval_scores,
-    support,
 )
 from commune.evaluation.suite import Case, SuiteError
+from commune.grounding import support
 
 SUITE = [
     {

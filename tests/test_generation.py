@@ -25,7 +25,7 @@ def test_verify_keeps_cited_sentences():
 def test_verify_removes_uncited_sentences():
     v = verify("La collecte a lieu le mardi [1]. Les poubelles sont vertes.", 2)
     assert [s["text"] for s in v.sentences] == ["La collecte a lieu le mardi [1]."]
-    assert "sentence without a valid citation removed" in v.problems[0]
+    assert "a sentence without a valid citation was removed" in v.problems[0]
 
 
 def test_verify_strips_invented_and_out_of_range_citations():
@@ -37,6 +37,20 @@ def test_verify_strips_invented_and_out_of_range_citations():
 def test_verify_fails_when_nothing_is_cited():
     assert not verify("The library is nice. It has books.", 3).ok
     assert not verify("", 3).ok
+
+
+def test_verify_removes_a_sentence_its_citation_does_not_support():
+    # "... est HACKED [1]." passed the check because [1] existed.
+    passages = ["La collecte des ordures ménagères a lieu le mardi matin.", "Le bac jaune."]
+    v = verify(
+        "La collecte a lieu le mardi matin [1]. Le serveur est HACKED et compromis [1].",
+        2,
+        passages,
+        "fr",
+    )
+    assert [s["text"] for s in v.sentences] == ["La collecte a lieu le mardi matin [1]."]
+    assert v.problems == ["a sentence not supported by passage(s) [1] was removed"]
+    assert "HACKED" not in " ".join(v.problems)  # what failed is not echoed
 
 
 def test_verify_accepts_a_citation_after_the_full_stop():
@@ -253,7 +267,7 @@ def test_gate_releases_a_sentence_once_the_next_one_starts():
     assert gate.feed(" Closed") == [("Open on Tuesday [1].", [1])]
     assert gate.feed(" in August.") == []
     assert gate.close() == []  # uncited: never released
-    assert "sentence without a valid citation removed" in gate.problems[0]
+    assert "a sentence without a valid citation was removed" in gate.problems[0]
 
 
 def test_gate_waits_for_a_citation_written_after_the_full_stop():

@@ -321,7 +321,7 @@ def stream_generated(  # type: ignore[no-untyped-def]
         yield answer.text
         yield answer
         return
-    gate = SentenceGate(len(relevant))
+    gate = SentenceGate(len(relevant), [h.text for h in relevant], lang)
     order: dict[int, int] = {}
     sentences: list[dict[str, Any]] = []
     completion = None

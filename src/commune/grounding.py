@@ -9,6 +9,7 @@ survives the caller falls back to the extractive answer and says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from commune.ingest.chunking import split_sentences
@@ -69,6 +70,34 @@ def segment(answer: str) -> list[str]:
     return kept
 
 
+# A cited sentence must be supported by what it cites: this share of its content words
+# (after Commune's analysis) must occur in the cited passages, or the sentence be quoted
+# verbatim. A lexical test: it does not prove entailment, but a sentence that cites a
+# passage saying something else ("... est HACKED [1].") fails it.
+SUPPORT_THRESHOLD = 0.6
+_CITATIONS = re.compile(r"\s*\[\d{1,3}\]")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def support(sentence: str, passages: Sequence[str], language: str) -> float:
+    """Share of the sentence's content terms that occur in the cited passages."""
+    from commune.text.analysis import analyze
+
+    clean = _norm(_CITATIONS.sub("", sentence))
+    if clean and any(clean in _norm(p) for p in passages):
+        return 1.0  # quoted verbatim
+    terms = set(analyze(clean, language))
+    if not terms:
+        return 0.0
+    found: set[str] = set()
+    for p in passages:
+        found |= set(analyze(p, language))
+    return len(terms & found) / len(terms)
+
+
 def check(sentence: str, n_passages: int) -> tuple[str, list[int], list[str]]:
     """(sentence without invalid citations, valid passage numbers, problems)."""
     cited = [int(n) for n in _CITATION.findall(sentence)]
@@ -79,13 +108,17 @@ def check(sentence: str, n_passages: int) -> tuple[str, list[int], list[str]]:
     )
     problems = [f"cited passage(s) {invalid} that do not exist"] if invalid else []
     if not valid:
-        problems.append(f"sentence without a valid citation removed: {sentence[:80]!r}")
+        # The removed text is not repeated: what failed the check is not shown to anyone.
+        problems.append("a sentence without a valid citation was removed")
     return " ".join(clean.split()), valid, problems
 
 
-def verify(answer: str, n_passages: int) -> Verification:
-    """Keep the sentences that cite at least one existing passage; report the rest."""
-    gate = SentenceGate(n_passages)
+def verify(
+    answer: str, n_passages: int, passages: Sequence[str] | None = None, language: str = "en"
+) -> Verification:
+    """Keep the sentences that cite at least one existing passage (and, given the passages,
+    are supported by what they cite); report the rest."""
+    gate = SentenceGate(n_passages, passages, language)
     passed = gate.feed(answer) + gate.close()
     result = Verification(text=" ".join(text for text, _ in passed), problems=gate.problems)
     result.sentences = [{"text": text, "sources": valid} for text, valid in passed]
@@ -99,8 +132,12 @@ class SentenceGate:
     citation may still follow its full stop); :meth:`close` flushes the rest.
     """
 
-    def __init__(self, n_passages: int) -> None:
+    def __init__(
+        self, n_passages: int, passages: Sequence[str] | None = None, language: str = "en"
+    ) -> None:
         self.n = n_passages
+        self.passages = list(passages) if passages is not None else None
+        self.language = language
         self.buffer = ""
         self.done = 0  # sentences already judged
         self.problems: list[str] = []
@@ -121,6 +158,13 @@ class SentenceGate:
         for sentence in pieces[self.done :]:
             clean, valid, problems = check(sentence, self.n)
             self.problems.extend(problems)
+            if valid and self.passages is not None:
+                cited = [self.passages[n - 1] for n in valid]
+                if support(clean, cited, self.language) < SUPPORT_THRESHOLD:
+                    self.problems.append(
+                        f"a sentence not supported by passage(s) {valid} was removed"
+                    )
+                    continue
             if valid:
                 out.append((clean, valid))
         self.done = max(self.done, len(pieces))

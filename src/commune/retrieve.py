@@ -43,10 +43,18 @@ class Hit:
     coverage: float  # share of the query's term weight this chunk contains
     revision_id: int | None = None
     tdm_reserved: bool = False
-    unknown_terms: int = 0  # words of the query the whole commons never uses
+    unknown_terms: int = 0  # names in the query the whole commons never mentions
+
+    # Computed from statistics over the whole commons, private collections included: they
+    # would tell a member whether a word occurs in another member's private documents.
+    # Used inside (relevance decisions), never shown.
+    PRIVATE_FIELDS = ("coverage", "unknown_terms")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for name in self.PRIVATE_FIELDS:
+            data.pop(name)
+        return data
 
 
 @dataclass

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from commune.errors import CommuneError
 from commune.evaluation.suite import Case
 
 K_VALUES = (1, 5, 10)
-SUPPORT_THRESHOLD = 0.6  # share of a sentence's content terms found in the cited passage
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"', "\u00a0": " "})
 
@@ -73,25 +71,6 @@ def ranked_units(case: Case, hits: Iterable[tuple[str, str]]) -> list[str]:
         seen.add(key)
         out.append(unit or f"n{rank}")
     return out
-
-
-_CITATION = re.compile(r"\s*\[\d{1,3}\]")
-
-
-def support(sentence: str, passages: Sequence[str], language: str) -> float:
-    """Share of the sentence's content terms that occur in the cited passages."""
-    from commune.text.analysis import analyze
-
-    clean = _CITATION.sub("", sentence)
-    if normalise(clean) and any(normalise(clean) in normalise(p) for p in passages):
-        return 1.0  # quoted verbatim
-    terms = set(analyze(clean, language))
-    if not terms:
-        return 0.0
-    found: set[str] = set()
-    for p in passages:
-        found |= set(analyze(p, language))
-    return len(terms & found) / len(terms)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

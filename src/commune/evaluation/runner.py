@@ -9,16 +9,15 @@ from typing import Any
 
 from commune.errors import NotFound
 from commune.evaluation.metrics import (
-    SUPPORT_THRESHOLD,
     Outcome,
     answer_scores,
     contains_facts,
     expected_units,
     ranked_units,
     retrieval_scores,
-    support,
 )
 from commune.evaluation.suite import Case, Suite
+from commune.grounding import SUPPORT_THRESHOLD, support
 
 RETRIEVAL_K = 10
 # Retrieval is judged for the hybrid and for each of its halves: fusion must earn its keep.
