@@ -127,3 +127,22 @@ def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_p
         with pytest.raises(CommuneError, match="refused source 'javascript:"):
             import_dataset(other, exported, "mairie")
         assert other.documents() == []  # the good lines before it were not added either
+
+
+@pytest.mark.parametrize("trick", ["dotdot", "symlink"])
+def test_import_never_reads_outside_the_dataset(exported, tmp_path, trick):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the host's secret")
+    lines = (exported / "documents.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    if trick == "dotdot":
+        first["file"] = "../secret.txt"
+    else:
+        (exported / "files" / "link.txt").symlink_to(secret)
+        first["file"] = "files/link.txt"
+    lines[0] = json.dumps(first)
+    (exported / "documents.jsonl").write_text("\n".join(lines) + "\n")
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError, match="points outside the dataset"):
+            import_dataset(other, exported, "mairie")
+        assert other.documents() == []

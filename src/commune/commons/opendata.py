@@ -344,8 +344,16 @@ def import_dataset(
         for x in (directory / "documents.jsonl").read_text(encoding="utf-8").splitlines()
         if x.strip()
     ]
+    root = directory.resolve()
     for line in lines:  # check everything before adding anything
         path = directory / line["file"]
+        # A listed file must be a regular file inside the dataset: "../../etc/passwd" or a
+        # symbolic link to it would import a file of this host into the commons.
+        if path.is_symlink() or not path.resolve().is_relative_to(root):
+            raise CommuneError(
+                f"{line['file']!r} points outside the dataset {directory}",
+                "a dataset lists only its own files, under files/",
+            )
         if not path.is_file():
             raise CommuneError(f"{line['file']} is listed but missing from {directory}")
         if _sha256(path) != expected.get(line["file"]) or _sha256(path) != line["sha256"]:
