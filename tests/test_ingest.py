@@ -116,3 +116,37 @@ def test_same_file_in_two_collections_is_two_documents(commune, corpus):
     commune.add([corpus / "pool.txt"], collection="a", licence="etalab-2.0")
     commune.add([corpus / "pool.txt"], collection="b", licence="etalab-2.0")
     assert {c["name"]: c["documents"] for c in commune.collections()} == {"a": 1, "b": 1}
+
+
+def test_what_is_not_a_regular_file_or_too_big_is_refused_before_reading(tmp_path, home):
+    import os
+    from pathlib import Path
+
+    d = tmp_path / "odd"
+    d.mkdir()
+    os.mkfifo(d / "pipe.txt")  # reading it would block forever
+    (d / "zero.txt").symlink_to("/dev/zero")  # reading it would never end
+    (d / "loop.txt").symlink_to(d / "loop.txt")
+    (d / "big.txt").write_text("mot " * 400_000)  # 1.6 MB
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text("[limits]\nmax_file_mb = 1\n")
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        s = c.add(sorted(d.iterdir()), licence="CC0-1.0")
+        errors = {Path(o.path).name: o.error for o in s.outcomes}
+        assert s.failed == 4 and s.added == 0
+        assert "not a regular file" in errors["pipe.txt"]
+        assert "not a regular file" in errors["zero.txt"]
+        assert "over the 1 MB limit" in errors["big.txt"] and "max_file_mb" in errors["big.txt"]
+        assert errors["loop.txt"]  # too many levels of symbolic links, one line
+        assert c.documents() == []
+
+
+def test_a_huge_query_is_refused_with_the_limit(commune):
+    import pytest
+
+    with pytest.raises(ValueError, match="over the limit of 2000"):
+        commune.search("mot " * 1000)
+    with pytest.raises(ValueError, match="over the limit of 2000"):
+        commune.ask("mot " * 1000)

@@ -71,6 +71,15 @@ class CharterSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    # A file larger than this is refused at ingest, before it is read.
+    max_file_mb: float = 50.0
+    # A longer query or question is refused: embedding costs memory in proportion to the
+    # text, and a 10 MB "question" got the server killed.
+    max_query_chars: int = 2000
+
+
+@dataclass(frozen=True)
 class CooperativeSettings:
     server_cost_eur_month: float = 1300.0
     price_eur_per_kwh: float = 0.25
@@ -151,6 +160,7 @@ class Settings:
     energy: EnergySettings = field(default_factory=EnergySettings)
     cooperative: CooperativeSettings = field(default_factory=CooperativeSettings)
     charter: CharterSettings = field(default_factory=CharterSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     models: dict[str, ModelSettings] = field(default_factory=dict)
     default_collection: str = "default"
 
@@ -166,6 +176,7 @@ _SECTIONS: dict[str, type] = {
     "energy": EnergySettings,
     "cooperative": CooperativeSettings,
     "charter": CharterSettings,
+    "limits": LimitsSettings,
 }
 # Shares of a whole: a usage share of 1.5 would bill an idle member a negative amount.
 _AT_MOST_ONE = {"cooperative.usage_share"}
@@ -252,7 +263,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
                 "known: database_url, default_collection, [retrieval], [chunking], [generation], "
-                "[energy], [cooperative], [charter], [models.NAME]",
+                "[energy], [cooperative], [charter], [limits], [models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

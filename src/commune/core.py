@@ -239,6 +239,7 @@ class Commune:
             raise ValueError(f"k must be greater than 0, got {k}")
         if not query.strip():
             raise ValueError("the query is empty: give some words to search for")
+        self._check_length(query, "query")
         if record:
             self.admit(actor)
             meter = self.meter()
@@ -291,6 +292,8 @@ class Commune:
 
         if not texts or any(not t.strip() for t in texts):
             raise ValueError("input must be a non-empty string or list of non-empty strings")
+        for text in texts:
+            self._check_length(text, "input")
         embedder = get_embedder(model)  # an unknown model is refused before the quota counts
         self.admit(actor)
         meter = self.meter()
@@ -332,6 +335,7 @@ class Commune:
             raise ValueError(f"mode must be 'extractive' or 'generate', got {mode!r}")
         if not question.strip():
             raise ValueError("the question is empty: ask something")
+        self._check_length(question, "question")
         self.admit(actor)
         meter = self.meter()
         hits = self.search(question, collection, k=8, actor=actor)
@@ -363,6 +367,14 @@ class Commune:
                 finish_licensing(event, excluded)
                 self.record_credits(route, event, hits, actor)
             yield event
+
+    def _check_length(self, text: str, what: str) -> None:
+        limit = self.settings.limits.max_query_chars
+        if len(text) > limit:
+            raise ValueError(
+                f"the {what} is {len(text)} characters long, over the limit of {limit}: "
+                "ask about one thing at a time"
+            )
 
     def usable_for_answers(self, hits: list[Hit], actor: Actor) -> tuple[list[Hit], list[dict]]:
         """Leave out of answers what the charter or the licence forbids, saying why."""

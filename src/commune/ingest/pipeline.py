@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,8 +186,27 @@ def lexical_text(title: str, heading_path: str, text: str) -> str:
     return "\n".join(p for p in (title, heading_path, text) if p)
 
 
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else is refused before
+    it is read: a FIFO would block forever, /dev/zero never ends, a huge file exhausts memory."""
+    st = path.stat()  # follows links; a link loop raises OSError (reported per file)
+    if not stat.S_ISREG(st.st_mode):
+        raise IngestError(f"{path.name}: not a regular file (a pipe, device or socket)")
+    limit_mb = max_bytes / 1_000_000
+    if st.st_size > max_bytes:
+        raise IngestError(
+            f"{path.name}: {st.st_size / 1_000_000:.1f} MB, over the {limit_mb:g} MB limit",
+            "raise [limits] max_file_mb in commune.toml if this file is wanted",
+        )
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)  # the file may have grown since stat()
+    if len(data) > max_bytes:
+        raise IngestError(f"{path.name}: over the {limit_mb:g} MB limit")
+    return data
+
+
 def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> FileOutcome:  # type: ignore[no-untyped-def]
-    data = path.read_bytes()
+    data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
     meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
