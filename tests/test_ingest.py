@@ -150,3 +150,23 @@ def test_a_huge_query_is_refused_with_the_limit(commune):
         commune.search("mot " * 1000)
     with pytest.raises(ValueError, match="over the limit of 2000"):
         commune.ask("mot " * 1000)
+
+
+def test_two_processes_adding_the_same_file_to_a_new_home(tmp_path, corpus):
+    # Both ran the migrations ("table already exists") and both inserted the document
+    # (IntegrityError): the write lock is now taken before the check.
+    import subprocess
+    import sys
+
+    home = tmp_path / "fresh-home"
+    cmd = [sys.executable, "-m", "commune.cli", "--home", str(home), "add"]
+    cmd += [str(corpus / "library.md"), "--collection", "nouvelle", "--licence", "CC0-1.0"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in "ab"]
+    outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    joined = "\n".join(outputs)
+    assert "1 added" in joined and "1 unchanged" in joined
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        assert len(c.documents("nouvelle")) == 1

@@ -200,7 +200,9 @@ class Commune:
             with self.engine.connect() as conn:
                 exists = repo.collection_id(conn, name) is not None
             if not exists:
-                with self.engine.begin() as conn:
+                from commune.store.db import write_transaction
+
+                with write_transaction(self.engine) as conn:
                     repo.collection_id(conn, name, create=True)
                 self.set_visibility(name, visibility or ("private" if member else "shared"), member)
             else:

@@ -27,6 +27,7 @@ from commune.ingest.model import Block
 from commune.ingest.readers import READERS, read_file
 from commune.store import blobs
 from commune.store import repository as repo
+from commune.store.db import write_transaction
 from commune.text.analysis import analyze
 from commune.text.lang import detect
 
@@ -141,7 +142,7 @@ def ingest_paths(
         summary.outcomes.append(outcome)
         if progress:
             progress(outcome, len(summary.outcomes), total)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:  # two adds may create the same collection at once
         coll_id = repo.collection_id(conn, collection, create=True)
     assert coll_id is not None
     for path, relative in files:
@@ -261,8 +262,8 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
         **meta,
     }
     blobs.put(settings.home, digest, data)  # before the commit that references it
-    with engine.begin() as conn:
-        # Re-check inside the write transaction: another process may have added it.
+    with write_transaction(engine) as conn:
+        # Re-check holding the write lock: another process may have added it meanwhile.
         existing = repo.find_document(conn, coll_id, source_key)
         if _unchanged(conn, existing, digest, meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,9 +48,47 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the write lock from its first statement.
+
+    SQLite's default transactions start as readers: two writers can both check that a
+    document is absent, then both insert it. ``BEGIN IMMEDIATE`` takes the write lock
+    first, so a check and the write that depends on it are one step; others wait
+    (busy_timeout). Other databases lock the rows they write; a plain transaction is used.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """Two commands starting on a new home must not both create its tables."""
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if not path or path == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{path}.migrate-lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def open_database(url: str) -> Engine:
     engine = make_engine(url)
-    upgrade(engine)
+    with _migration_lock(url):
+        upgrade(engine)
     return engine
 
 
