@@ -15,8 +15,11 @@ from typing import Any
 
 
 class ScriptedEndpoint:
-    def __init__(self, reply: str | Callable[[dict[str, Any]], str]) -> None:
+    def __init__(
+        self, reply: str | Callable[[dict[str, Any]], str], raw: str | None = None
+    ) -> None:
         self.reply = reply
+        self.raw = raw  # sent as is instead of the SSE events: a malformed reply
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -32,6 +35,9 @@ class ScriptedEndpoint:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                if endpoint.raw is not None:
+                    self.wfile.write(endpoint.raw.encode())
+                    return
                 reply = endpoint.reply if isinstance(endpoint.reply, str) else endpoint.reply(body)
                 for word in reply.split(" "):
                     event = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}

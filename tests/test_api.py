@@ -88,3 +88,21 @@ def test_api_docs_work_offline(client):
     js = client.get("/static/swagger/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
     assert client.get("/static/swagger/swagger-ui.css").status_code == 200
+
+
+def test_an_unexpected_error_is_logged_with_an_incident_number(client, monkeypatch, caplog):
+    # Tracebacks were lost: nothing in the package logged.
+    from commune.core import Commune
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Commune, "search", broken)
+    with caplog.at_level("ERROR", logger="commune.api"):
+        r = TestClient(client.app, raise_server_exceptions=False).post(
+            "/api/search", json={"query": "bac"}, headers=client.headers
+        )
+    assert r.status_code == 500 and "incident" in r.json()["detail"]
+    incident = r.json()["detail"].split("incident ")[1].split(")")[0]
+    assert any(incident in rec.getMessage() and rec.exc_info for rec in caplog.records)
+    assert "disk on fire" not in r.text  # the details stay in the operator's log

@@ -296,3 +296,31 @@ def test_streamed_answer_arrives_in_verified_pieces(home, corpus):
         assert answer.text == "".join(pieces) and "removed" in answer.notice
     finally:
         e.close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["data: {not json\n\n", 'data: {"choices": "nope"}\n\n', 'data: ["a list"]\n\n'],
+)
+def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw):
+    # A malformed upstream reply raised ValueError, which the API turned into HTTP 400.
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        configure(home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n')
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            client = TestClient(create_app(c, require_auth=False))
+            r = client.post(
+                "/api/ask",
+                json={"question": "Où vont les emballages ?", "mode": "generate", "model": "gpu"},
+            )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["mode"] == "extractive" and "malformed reply" in body["notice"]
+    finally:
+        e.close()

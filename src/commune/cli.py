@@ -282,6 +282,12 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
 
     if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
         raise click.UsageError("--no-auth is only allowed on loopback (--host 127.0.0.1)")
+    import logging
+
+    # Commune's own log (errors with their tracebacks, incidents) beside uvicorn's.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     uvicorn.run(create_app(_commune(ctx), require_auth=not no_auth), host=host, port=port)
 
 

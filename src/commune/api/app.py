@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,8 @@ from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+# The package logs through the standard library; `commune serve` sends it to stderr.
+log = logging.getLogger("commune.api")
 
 
 class SearchRequest(BaseModel):
@@ -107,7 +111,18 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
 
     @app.exception_handler(ValueError)
     async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
+        # Our own validation raises ValueError with a message meant for the caller; kept in
+        # the log too, with its traceback, in case it came from deeper down.
+        log.info("400 on %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
         return error(request, 400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+        return error(
+            request, 500, f"internal error (incident {incident}): the operator's log has it"
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:

@@ -76,7 +76,16 @@ class OpenAICompatibleGenerator(Generator):
                     data = line[5:].strip()
                     if data == "[DONE]":
                         break
-                    yield from reader.feed(json.loads(data))
+                    try:
+                        pieces = list(reader.feed(json.loads(data)))
+                    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+                        # Not the protocol: the model is as good as unavailable, and the
+                        # answer falls back to extraction instead of failing the request.
+                        raise GeneratorUnavailable(
+                            f"model {self.name} at {self.base_url} sent a malformed reply",
+                            "check that the endpoint speaks the OpenAI chat completions API",
+                        ) from None
+                    yield from pieces
         except httpx.HTTPError as exc:
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",
