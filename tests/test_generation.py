@@ -96,9 +96,15 @@ def test_missing_model_file_is_unavailable_with_a_hint(tmp_path):
         gen.complete([{"role": "user", "content": "hi"}])
 
 
-def test_openai_backend_against_the_real_llama_cpp_server(smollm2):
-    """llama.cpp's own OpenAI-compatible HTTP server, on loopback, is the peer."""
-    gen = OpenAICompatibleGenerator("remote", smollm2.address + "/v1", "smollm2", max_tokens=8)
+def test_openai_backend_against_the_real_llama_cpp_server(smollm2, monkeypatch):
+    """llama.cpp's own OpenAI-compatible HTTP server, on loopback, is the peer; it wants the
+    key of its process (it listened with none: any local process could use the model)."""
+    url = smollm2.address + "/v1"
+    without = OpenAICompatibleGenerator("remote", url, "smollm2", max_tokens=8)
+    with pytest.raises(GeneratorUnavailable, match="HTTP 401"):
+        without.complete([{"role": "user", "content": "Say hello."}])
+    monkeypatch.setenv("LLAMA_KEY", smollm2.api_key)
+    gen = OpenAICompatibleGenerator("remote", url, "smollm2", "LLAMA_KEY", max_tokens=8)
     done = gen.complete([{"role": "user", "content": "Say hello."}])
     assert done.text.strip() and done.output_tokens > 0
 

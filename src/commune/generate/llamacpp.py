@@ -7,6 +7,7 @@ minutes on these machines. The model is loaded on first use and kept.
 from __future__ import annotations
 
 import queue
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ class LlamaCppGenerator(Generator):
         self.n_ctx = n_ctx
         self.threads = threads
         self._server: Any = None
+        self.api_key = secrets.token_urlsafe(32)  # for llama.cpp's own loopback HTTP server
         self._lock = threading.Lock()  # one generation at a time on a small CPU box
 
     def _load(self) -> Any:
@@ -55,6 +57,9 @@ class LlamaCppGenerator(Generator):
             params.verbosity = -1
             params.cpuparams.n_threads = self.threads
             params.cpuparams_batch.n_threads = self.threads
+            # llama.cpp also opens an HTTP server on loopback: without a key, any local
+            # process could use the model unmetered. A fresh key per process closes it.
+            params.api_keys = [self.api_key]
             self._server = xlc.Server(params)
         return self._server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,7 +86,20 @@ def _migration_lock(url: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Members' private documents, key hashes and the ledger live in the database: readable
+    by the service's user only. SQLite gives its -wal and -shm files the database's mode."""
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if not path or path == ":memory:":
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # created private if new
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(name):
+            os.chmod(name, 0o600)  # homes made before this rule
+
+
 def open_database(url: str) -> Engine:
+    _private_sqlite_file(url)
     engine = make_engine(url)
     with _migration_lock(url):
         upgrade(engine)
