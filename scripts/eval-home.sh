@@ -13,6 +13,15 @@ if [ -z "$hb" ] || [ -z "$ref" ] || [ -z "$mg" ]; then
     "debian-reference-fr maint-guide-fr); check the Debian archive is reachable" >&2
   exit 1
 fi
+# The suites were written against these versions (their "corpus" field); another version
+# still runs, but its figures are not comparable with the committed reference.
+for pair in "debian-handbook 11.20220922" "debian-reference-fr 2.100" "maint-guide-fr 1.2.53"; do
+  set -- $pair
+  got="$(cat "$dest/$1/.version" 2>/dev/null || echo unknown)"
+  if [ "$got" != "$2" ]; then
+    echo "note: $1 is version $got here, the suites were written against $2" >&2
+  fi
+done
 add() {  # collection, directory, licence, publisher, source
   "$commune" add "$2" --collection "$1" --licence "$3" --publisher "$4" --source "$5" \
     --visibility public | tail -n 3
