@@ -40,6 +40,12 @@ class EmbedderKit:
         )
         assert p[0] @ q > p[1] @ q
 
+    def test_one_query_agrees_with_a_batch_and_is_kept(self, embedder):
+        text = "Quand ouvre la bibliothèque ?"
+        first = embedder.embed_query(text)
+        assert np.allclose(first, embedder.embed_queries([text])[0], atol=1e-4)
+        assert embedder.embed_query(text) is first  # asked again: not embedded again
+
     def test_provenance_is_declared(self, embedder):
         assert embedder.licence and embedder.origin and embedder.name in available()
 

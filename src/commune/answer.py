@@ -165,7 +165,7 @@ def sentence_features(
     question: str, lang: str, cands: list[Candidate], hits: list[Hit], embedder: Embedder
 ) -> np.ndarray:
     """One row of :data:`FEATURES` per candidate."""
-    qv = embedder.embed_queries([question])[0]
+    qv = embedder.embed_query(question)
     cos = embedder.embed_passages([c.text for c in cands]) @ qv
     q_terms = {lang_: set(analyze(question, lang_)) for lang_ in ("fr", "en")}
     asks = 1.0 if _ASKS_FOR_NAME.search(question) else 0.0

@@ -71,7 +71,7 @@ def prepare_query(text: str, embedder: Embedder) -> Query:
     langs = [lang] + [other for other in ("fr", "en") if other != lang]
     sets = query_term_sets(text, langs)
     terms = list(dict.fromkeys(t for ts in sets.values() for t in ts))
-    return Query(text, lang, terms, sets, embedder.embed_queries([text])[0])
+    return Query(text, lang, terms, sets, embedder.embed_query(text))
 
 
 def fuse(

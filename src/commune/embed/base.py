@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import ClassVar
@@ -46,8 +48,25 @@ class Embedder(ABC):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._run(texts, "query")
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query's vector. An answer embeds its question twice (to search, then to
+        choose sentences): the last few are kept so that the second time costs nothing."""
+        cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_queries", OrderedDict())
+        with _QUERY_LOCK:  # the API answers on several threads
+            vector = cache.get(text)
+            if vector is not None:
+                cache.move_to_end(text)
+                return vector
+        vector = self._run([text], "query")[0]
+        with _QUERY_LOCK:
+            cache[text] = vector
+            if len(cache) > 64:
+                cache.popitem(last=False)
+        return vector
+
 
 _REGISTRY: dict[str, Callable[[], Embedder]] = {}
+_QUERY_LOCK = threading.Lock()
 
 
 def register(name: str) -> Callable[[Callable[[], Embedder]], Callable[[], Embedder]]:
