@@ -336,3 +336,18 @@ def test_curators_act_only_within_their_members_collections(commune, doc):
     status = commune.review(waiting["id"], "approve", "ok", actor=commune.actor("cyrille"))
     assert status == "published"
     commune.retire(document, "obsolete", actor=commune.actor("cyrille"))
+
+
+def test_readers_list_only_published_documents(commune, doc, tmp_path):
+    # Held and rejected documents were listed to every reader.
+    make_key(commune, "remi", "Ville A", "reader")
+    make_key(commune, "cecile", "Ville A", "curator")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    held = tmp_path / "sans-licence.md"
+    held.write_text("# Brouillon\n\nUn texte dont la licence n'est pas connue du tout.\n")
+    s = commune.add([held], collection="sport")  # no licence: held for a curator
+    assert s.outcomes[0].held
+    reader = [d["title"] for d in commune.documents("sport", actor=commune.actor("remi"))]
+    curator = [d["title"] for d in commune.documents("sport", actor=commune.actor("cecile"))]
+    assert "Brouillon" not in reader and len(reader) == 1
+    assert "Brouillon" in curator and len(curator) == 2

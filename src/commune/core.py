@@ -134,8 +134,11 @@ class Commune:
         actor: Actor = OPERATOR,
     ) -> list[dict[str, Any]]:
         ids = self._collection_ids(collection, actor)
+        # What waits for curation (or was rejected or retired) is the curators' business:
+        # a reader sees what the commons publishes.
+        published_only = not actor.at_least("curator")
         with self.engine.connect() as conn:
-            return repo.list_documents(conn, ids, limit, offset)
+            return repo.list_documents(conn, ids, limit, offset, published_only)
 
     def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
         """Make a collection private to a member, shared with the cooperative, or public."""

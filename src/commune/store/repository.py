@@ -327,7 +327,11 @@ def set_collection_access(
 
 
 def list_documents(
-    conn: Connection, collection_ids: list[int] | None = None, limit: int = 100, offset: int = 0
+    conn: Connection,
+    collection_ids: list[int] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    published_only: bool = False,
 ) -> list[dict[str, Any]]:
     n_chunks = (
         select(func.count(chunks.c.id))
@@ -360,6 +364,10 @@ def list_documents(
     )
     if collection_ids is not None:
         q = q.where(collections.c.id.in_(collection_ids))
+    if published_only:
+        q = q.where(
+            documents.c.status == "published", documents.c.published_revision_id.is_not(None)
+        )
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
