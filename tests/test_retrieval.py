@@ -94,3 +94,47 @@ def test_reciprocal_rank_fusion_rewards_agreement():
     assert {row for row in order} == {1, 2, 3, 4}
     row, score, lr, dr = fused[0]
     assert (lr, dr) == (1, 3) and score == pytest.approx(1 / 61 + 1 / 63)
+
+
+def test_an_index_put_in_place_by_another_builder_is_kept(commune, corpus, monkeypatch):
+    # Racing to rename a freshly built index into place failed with "Directory not empty".
+    import os
+
+    from commune.index import catalog as cat
+
+    commune.add([corpus], licence="CC0-1.0")
+    built = cat.build_catalog(commune.engine, commune.embedder)
+    real_replace = os.replace
+
+    def another_builder_first(src, dst):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(cat.os, "replace", real_replace)
+        cat._write(built, commune.settings.index_dir)  # the other process wins the race
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(cat.os, "replace", another_builder_first)
+    cat._write(built, commune.settings.index_dir)
+    dirs = [d for d in commune.settings.index_dir.iterdir() if d.is_dir()]
+    assert len(dirs) == 1 and (dirs[0] / "rows.npz").exists()
+    assert commune.search("bac jaune")
+
+
+def test_index_builders_wait_for_each_other_across_processes(home, corpus):
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from commune.core import Commune
+    from commune.index.catalog import _build_lock
+
+    with Commune(home) as c:
+        c.add([corpus], licence="CC0-1.0")
+        c.search("bac jaune")
+    shutil.rmtree(home / "index")
+    cmd = [sys.executable, "-m", "commune.cli", "--home", str(home), "search", "bac jaune"]
+    with _build_lock(home / "index"):  # this process is building
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(8)
+        assert proc.poll() is None  # the other one waits instead of building too
+    out = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode == 0 and "jaune" in out

@@ -13,7 +13,8 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def load_catalog(
     path = _directory(index_dir, gen, embedder.name)
     if not rebuild and (path / "rows.npz").exists():
         return _read(path, gen, embedder.name)
-    with _lock:
+    with _lock, _build_lock(index_dir):
+        # Another thread or process may have built it while this one waited.
         if not rebuild and (path / "rows.npz").exists():
             return _read(path, gen, embedder.name)
         catalog = build_catalog(engine, embedder, progress)
@@ -76,6 +78,21 @@ def load_catalog(
             shutil.rmtree(path, ignore_errors=True)
         _write(catalog, index_dir)
         return catalog
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One builder at a time across processes (API workers, CLI): the others wait for its
+    result instead of building the same index and racing to rename it into place."""
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def build_catalog(engine: Engine, embedder: Embedder, progress: Progress | None = None) -> Catalog:
@@ -138,13 +155,24 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         if final.exists():
             shutil.rmtree(tmp)
             return
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not (final / "rows.npz").exists():
+                raise
+            shutil.rmtree(tmp)  # another builder put the same index in place first: keep it
+            return
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for old in index_dir.glob("g*-*"):
-        if old != final and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
+    # Older generations go, but the one just before stays: another process may be reading
+    # it at this moment (it moves to the new one at its next search).
+    older = sorted(
+        (d for d in index_dir.glob("g*-*") if d.is_dir() and d != final),
+        key=lambda d: d.stat().st_mtime,
+    )
+    for old in older[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _read(path: Path, gen: int, model: str) -> Catalog:
