@@ -231,6 +231,29 @@ def test_embeddings_count_against_the_quota_and_land_in_the_ledger(commune):
     assert rows[0].wh > 0
 
 
+def test_listings_and_model_lists_are_metered(commune):
+    # /api/collections, /api/documents and /v1/models were neither counted nor recorded.
+    from sqlalchemy import select
+
+    from commune.govern.members import add_member
+    from commune.store.schema import usage
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Asso Listes", "association", requests_per_day=3)
+    c = TestClient(
+        create_app(commune),
+        headers={"Authorization": f"Bearer {make_key(commune, 'lise', 'Asso Listes')}"},
+    )
+    assert c.get("/api/collections").status_code == 200
+    assert c.get("/api/documents").status_code == 200
+    assert c.get("/v1/models").status_code == 200
+    r = c.get("/api/collections")
+    assert r.status_code == 429 and "Retry-After" in r.headers
+    with commune.engine.connect() as conn:
+        routes = [row.route for row in conn.execute(select(usage.c.route))]
+    assert routes == ["api/collections", "api/documents", "v1/models"]
+
+
 def test_user_cap_inside_the_members_pool(commune, corpus):
     commune.add([corpus], licence="etalab-2.0")
     capped = make_key(commune, "gus", "Ville G", tokens_per_month=None, requests_per_day=1)

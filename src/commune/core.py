@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -454,6 +455,15 @@ class Commune:
         from commune.generate.registry import get_generator
 
         return get_generator(self.settings, name)
+
+    @contextmanager
+    def metered(self, route: str, actor: Actor, mode: str = "list") -> Iterator[None]:
+        """A request that does work but no search or answer (listings, model lists): its
+        quota is checked before, and its work lands in the ledger like any other."""
+        self.admit(actor)
+        meter = self.meter()
+        yield
+        self.record_usage(route, mode, None, 0, 0, None, meter, actor)
 
     def meter(self):  # type: ignore[no-untyped-def]
         from commune.account.energy import Meter

@@ -170,11 +170,13 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     ) -> list[dict[str, Any]]:
         if not 0 < limit <= 1000 or offset < 0:
             raise ValueError(f"limit must be 1..1000 and offset >= 0, got {limit}, {offset}")
-        return commune.documents(collection, limit, offset, actor)
+        with commune.metered("api/documents", actor):
+            return commune.documents(collection, limit, offset, actor)
 
     @app.get("/api/collections")
     def list_collections(actor: Caller) -> list[dict[str, Any]]:
-        return commune.collections(actor)
+        with commune.metered("api/collections", actor):
+            return commune.collections(actor)
 
     @app.get("/api/usage")
     def usage(

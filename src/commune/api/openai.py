@@ -96,25 +96,30 @@ def _sse(base: dict[str, Any], first: Any, events: Iterator[Any]) -> Iterator[st
     yield "data: [DONE]\n\n"
 
 
+def _models(commune: Any) -> dict[str, Any]:
+    from commune.embed import available
+    from commune.generate.registry import model_specs
+
+    now = int(time.time())
+    data = [{"id": EXTRACTIVE, "object": "model", "created": now, "owned_by": "commune"}]
+    data += [
+        {"id": name, "object": "model", "created": now, "owned_by": spec.backend}
+        for name, spec in sorted(model_specs(commune.settings).items())
+    ]
+    data += [
+        {"id": name, "object": "model", "created": now, "owned_by": "commune-embedding"}
+        for name in available()
+    ]
+    return {"object": "list", "data": data}
+
+
 def router(commune: Any) -> APIRouter:
     r = APIRouter(prefix="/v1")
 
     @r.get("/models")
     def models(actor: Caller) -> dict[str, Any]:
-        from commune.embed import available
-        from commune.generate.registry import model_specs
-
-        now = int(time.time())
-        data = [{"id": EXTRACTIVE, "object": "model", "created": now, "owned_by": "commune"}]
-        data += [
-            {"id": name, "object": "model", "created": now, "owned_by": spec.backend}
-            for name, spec in sorted(model_specs(commune.settings).items())
-        ]
-        data += [
-            {"id": name, "object": "model", "created": now, "owned_by": "commune-embedding"}
-            for name in available()
-        ]
-        return {"object": "list", "data": data}
+        with commune.metered("v1/models", actor):
+            return _models(commune)
 
     @r.post("/embeddings")
     async def embeddings(req: EmbeddingRequest, actor: Caller) -> dict[str, Any]:
