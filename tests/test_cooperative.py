@@ -361,3 +361,19 @@ def test_the_ledger_is_append_only(commune, corpus):
             conn.exec_driver_sql(sql)
     with commune.engine.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from usage").scalar() == 1
+
+
+def test_an_abandoned_stream_is_recorded(commune, corpus):
+    # A client that left mid-answer left no trace in the ledger.
+    from sqlalchemy import select
+
+    from commune.store.schema import usage
+
+    commune.add([corpus], licence="etalab-2.0")
+    events = commune.ask_stream("Quel jour passe la collecte ?", route="api/ask/stream")
+    assert isinstance(next(events), str)
+    events.close()  # what the server does when the client disconnects
+    with commune.engine.connect() as conn:
+        rows = conn.execute(select(usage.c.route, usage.c.mode, usage.c.cpu_seconds)).all()
+    assert [(r.route, r.mode) for r in rows] == [("api/ask/stream", "abandoned")]
+    assert rows[0].cpu_seconds > 0

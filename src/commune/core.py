@@ -354,25 +354,31 @@ class Commune:
             )
         else:
             events = extractive_stream(question, hits, self.embedder)
-        for event in events:
-            if not isinstance(event, str):
-                remote = generator if getattr(generator, "backend", "") == "openai" else None
-                energy = self.record_usage(
-                    route,
-                    event.mode,
-                    event.model,
-                    event.input_tokens,
-                    event.output_tokens,
-                    collection,
-                    meter,
-                    actor,
-                    fallback=mode == "generate" and event.mode != "generate",
-                    remote=remote,
-                )
-                event.energy = energy.to_json()
-                finish_licensing(event, excluded)
-                self.record_credits(route, event, hits, actor)
-            yield event
+        try:
+            for event in events:
+                if not isinstance(event, str):
+                    remote = generator if getattr(generator, "backend", "") == "openai" else None
+                    energy = self.record_usage(
+                        route,
+                        event.mode,
+                        event.model,
+                        event.input_tokens,
+                        event.output_tokens,
+                        collection,
+                        meter,
+                        actor,
+                        fallback=mode == "generate" and event.mode != "generate",
+                        remote=remote,
+                    )
+                    event.energy = energy.to_json()
+                    finish_licensing(event, excluded)
+                    self.record_credits(route, event, hits, actor)
+                yield event
+        except GeneratorExit:
+            # The client went away mid-answer: the work done so far is still recorded.
+            events.close()
+            self.record_usage(route, "abandoned", None, 0, 0, collection, meter, actor)
+            raise
 
     def _check_length(self, text: str, what: str) -> None:
         limit = self.settings.limits.max_query_chars
