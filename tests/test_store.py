@@ -31,3 +31,35 @@ def test_the_database_file_is_private_to_its_owner(commune, corpus, home):
         path = home / name
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, name
+
+
+def test_backup_and_restore_round_trip(commune, corpus, home, tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.set_visibility("mairie", "public")  # an audit entry
+    before = [h.chunk_id for h in commune.search("bac jaune")]
+    run = CliRunner()
+    r = run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")])
+    assert r.exit_code == 0 and "backup verified" in r.output, r.output
+    restored = tmp_path / "restored"
+    r = run.invoke(cli, ["--home", str(restored), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0 and "restored and verified" in r.output, r.output
+    from commune.core import Commune
+
+    with Commune(restored) as again:
+        assert [h.chunk_id for h in again.search("bac jaune")] == before
+        assert again.verify_audit().ok
+        assert len(again.documents()) == len(commune.documents())
+    # A damaged backup is refused before anything is written.
+    with sqlite3.connect(tmp_path / "bk" / "commune.db") as db:
+        db.execute("UPDATE audit_log SET action = 'edited' WHERE id = 1")
+    r = run.invoke(cli, ["--home", str(tmp_path / "third"), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 2 and "audit chain is broken" in r.output
+    assert not (tmp_path / "third" / "commune.db").exists()
+    r = run.invoke(cli, ["--home", str(restored), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 2  # damaged, and the home already holds a database
