@@ -119,3 +119,22 @@ def test_sentence_splitter_keeps_abbreviated_numbers():
         "Elle explique apt.",
         "Puis lire.",
     ]
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".odt"])
+def test_a_zip_bomb_is_refused_before_parsing(tmp_path, suffix):
+    import io
+    import time
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        z.writestr("word/document.xml" if suffix == ".docx" else "content.xml", b"\0" * 400_000_000)
+    path = tmp_path / f"bomb{suffix}"
+    path.write_bytes(buf.getvalue())
+    assert path.stat().st_size < 1_000_000  # small on disk
+    started = time.perf_counter()
+    with pytest.raises(IngestError, match="refused as a likely zip bomb"):
+        read_file(path.read_bytes(), path)
+    assert time.perf_counter() - started < 5  # refused from the archive's own directory

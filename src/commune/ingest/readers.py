@@ -154,11 +154,36 @@ def _pdf_paragraphs(text: str) -> list[str]:
     return [re.sub(r"\s*\n\s*", " ", p) for p in _paragraphs(text)]
 
 
+# Office files are zip archives: a small file can unpack to gigabytes (a "zip bomb", which
+# kept a 150 MB docx parsing for over ten minutes). What they declare is checked first.
+MAX_UNPACKED_BYTES = 300_000_000
+MAX_RATIO = 200  # no real document compresses better than this; bombs do by far
+
+
+def check_archive(data: bytes, path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not an archive at all: the document's own reader says so, in its words
+    total = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if total > MAX_UNPACKED_BYTES or (total > 10_000_000 and total / packed > MAX_RATIO):
+        raise IngestError(
+            f"{path.name}: unpacks to {total / 1_000_000:.0f} MB from "
+            f"{len(data) / 1_000_000:.1f} MB, refused as a likely zip bomb",
+            "save the document again from its editor, or split it",
+        )
+
+
 @reader(".odt")
 def read_odt(data: bytes, path: Path) -> Parsed:
     from odf import teletype
     from odf.opendocument import load
 
+    check_archive(data, path)
     try:
         doc = load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
@@ -205,6 +230,7 @@ def _odf_title(doc) -> str:  # type: ignore[no-untyped-def]
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
 
+    check_archive(data, path)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, KeyError and XML errors alike
