@@ -138,3 +138,23 @@ def test_a_zip_bomb_is_refused_before_parsing(tmp_path, suffix):
     with pytest.raises(IngestError, match="refused as a likely zip bomb"):
         read_file(path.read_bytes(), path)
     assert time.perf_counter() - started < 5  # refused from the archive's own directory
+
+
+def test_deeply_nested_html_is_read_whole_or_refused(tmp_path):
+    # Below 255 levels everything silently vanished; a page without a declared charset was
+    # read as Latin-1.
+    def page(depth: int) -> bytes:
+        deep = "<div>" * depth + "<p>Le texte profond reste lisible par tous les lecteurs.</p>"
+        return (
+            "<html><body><main><h1>Titre</h1>"
+            + deep
+            + "</div>" * depth
+            + "<p>Un paragraphe après la profondeur, lui aussi indispensable à lire.</p>"
+            "</main></body></html>"
+        ).encode()
+
+    parsed = read_file(page(300), tmp_path / "deep.html")
+    text = " ".join(b.text for b in parsed.blocks)
+    assert "texte profond" in text and "après la profondeur" in text
+    with pytest.raises(IngestError, match="nested too deeply to read whole"):
+        read_file(page(5000), tmp_path / "deeper.html")

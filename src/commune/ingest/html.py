@@ -130,15 +130,37 @@ def _anchor(el) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
+_SCRIPTS = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(rb"<[^>]*>")
+
+
+def _check_nothing_lost(data: bytes, root, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Even lifted, the parser's nesting limit drops what lies deeper, silently: compare
+    the words it kept with the words of the raw text, and refuse rather than lose them."""
+    raw = _TAGS.sub(b" ", _SCRIPTS.sub(b" ", data)).decode("utf-8", errors="replace")
+    raw_words = len(_WORD.findall(raw))
+    kept = len(_WORD.findall(root.text_content()))
+    if raw_words >= 20 and kept < raw_words * 0.5:
+        raise IngestError(
+            f"{path.name}: nested too deeply to read whole ({kept} of {raw_words} words kept)",
+            "flatten the page (it is probably generated), or export it as text",
+        )
+
+
 def read_html(data: bytes, path: Path) -> Parsed:
     import lxml.html
     import trafilatura
     from lxml.etree import ParserError
 
     try:
-        root = lxml.html.fromstring(data)
+        # huge_tree lifts libxml2's nesting limit of 255, below which content vanished. A page
+        # that declares no charset is read as UTF-8 (libxml2 would assume Latin-1: "aprÃ¨s").
+        encoding = None if _declares_charset(data) else "utf-8"
+        parser = lxml.html.HTMLParser(huge_tree=True, encoding=encoding)
+        root = lxml.html.fromstring(data, parser=parser)
     except (ParserError, ValueError) as exc:
         raise IngestError(f"{path.name}: not readable HTML ({exc})") from None
+    _check_nothing_lost(data, root, path)
     head_meta = list(root.iter("meta"))
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else ""
