@@ -106,3 +106,17 @@ def test_an_unexpected_error_is_logged_with_an_incident_number(client, monkeypat
     incident = r.json()["detail"].split("incident ")[1].split(")")[0]
     assert any(incident in rec.getMessage() and rec.exc_info for rec in caplog.records)
     assert "disk on fire" not in r.text  # the details stay in the operator's log
+
+
+def test_each_request_is_logged_with_its_id_and_caller_never_its_key(client, key, caplog):
+    import json as _json
+
+    with caplog.at_level("INFO", logger="commune.requests"):
+        r = client.post("/api/search", json={"query": "bac jaune"})
+    assert r.status_code == 200 and r.headers["X-Request-ID"]
+    lines = [
+        _json.loads(rec.getMessage()) for rec in caplog.records if rec.name == "commune.requests"
+    ]
+    line = next(x for x in lines if x["request_id"] == r.headers["X-Request-ID"])
+    assert line["path"] == "/api/search" and line["status"] == 200 and line["user"]
+    assert key not in caplog.text

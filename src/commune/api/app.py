@@ -68,6 +68,42 @@ def _offline_docs(app: FastAPI) -> None:
         )
 
 
+def _request_log(app: FastAPI) -> None:
+    """One structured line per request (JSON on logger ``commune.requests``): its id (also
+    returned as X-Request-ID), route, status, duration, user and member. Never a key."""
+    import time
+
+    requests_log = logging.getLogger("commune.requests")
+
+    @app.middleware("http")
+    async def log_request(request: Request, call_next):  # type: ignore[no-untyped-def]
+        rid = uuid.uuid4().hex[:16]
+        request.state.request_id = rid
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = rid
+            return response
+        finally:
+            actor = getattr(request.state, "actor", None)
+            requests_log.info(
+                json.dumps(
+                    {
+                        "request_id": rid,
+                        "method": request.method,
+                        "path": request.url.path,
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "user": getattr(actor, "user", None),
+                        "member": getattr(actor, "member", None),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+
+
 def create_app(commune: Commune | None = None, require_auth: bool = True) -> FastAPI:
     commune = commune or Commune()
     app = FastAPI(
@@ -78,6 +114,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         redoc_url=None,
     )
     _offline_docs(app)
+    _request_log(app)
     app.state.commune = commune
     app.state.require_auth = require_auth
 

@@ -20,10 +20,13 @@ def key_from(request: Request) -> str | None:
 def current_actor(request: Request) -> Actor:
     """FastAPI dependency: the authenticated actor (AuthError -> 401 otherwise)."""
     if not request.app.state.require_auth:
+        request.state.actor = OPERATOR
         return OPERATOR  # `commune serve --no-auth`: a single-user machine, loopback only
     commune = request.app.state.commune
     with commune.engine.connect() as conn:
-        return authenticate(conn, key_from(request))
+        actor = authenticate(conn, key_from(request))
+    request.state.actor = actor  # for the request log: who, never with which key
+    return actor
 
 
 Caller = Annotated[Actor, Depends(current_actor)]  # a route parameter: the authenticated actor
