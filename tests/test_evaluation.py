@@ -220,6 +220,19 @@ def test_eval_writes_report_with_pins_and_compares(ville: Path, tmp_path: Path) 
         assert mrr in (0.0, 1.0)
     pins = report["pins"]
     assert pins["suite"]["sha256"] == load_suite(suite).sha256
+    # The evaluation's work is in the ledger, but its citations credit no contributor.
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from commune.core import Commune
+    from commune.store.schema import usage
+
+    with Commune(ville) as c:
+        with c.engine.connect() as conn:
+            routes = {row.route for row in conn.execute(select(usage.c.route))}
+        assert routes == {"eval"}
+        assert c.credits(datetime.now(UTC).strftime("%Y-%m"))["contributors"] == []
     assert pins["embedder"]["weights"]["sha256"]
     assert pins["index_generation"] >= 1
 

@@ -316,9 +316,13 @@ class Commune:
         model: str | None = None,
         route: str = "ask",
         actor: Actor = OPERATOR,
+        credit: bool = True,
     ):
-        """Answer with cited sentences, quoted (extractive) or written by a model (generate)."""
-        *_, answer = self.ask_stream(question, collection, mode, model, route, actor)
+        """Answer with cited sentences, quoted (extractive) or written by a model (generate).
+
+        ``credit=False`` for questions nobody asked (the evaluation): their energy is still
+        recorded, but they do not count as citations in the contributors' credits."""
+        *_, answer = self.ask_stream(question, collection, mode, model, route, actor, credit)
         return answer
 
     def ask_stream(  # type: ignore[no-untyped-def]
@@ -329,6 +333,7 @@ class Commune:
         model: str | None = None,
         route: str = "ask",
         actor: Actor = OPERATOR,
+        credit: bool = True,
     ) -> Iterator[Any]:
         """Yield the answer's text as verified pieces, then the whole ``Answer``.
 
@@ -372,7 +377,8 @@ class Commune:
                     )
                     event.energy = energy.to_json()
                     finish_licensing(event, excluded)
-                    self.record_credits(route, event, hits, actor)
+                    if credit:
+                        self.record_credits(route, event, hits, actor)
                 yield event
         except GeneratorExit:
             # The client went away mid-answer: the work done so far is still recorded.

@@ -160,7 +160,12 @@ def ask_one(commune: Any, case: Case, system: System, slice_: str) -> Outcome:
 
     started = time.perf_counter()
     answer = commune.ask(
-        case.question, case.collection, mode=system.mode, model=system.model, route="eval"
+        case.question,
+        case.collection,
+        mode=system.mode,
+        model=system.model,
+        route="eval",
+        credit=False,  # its energy is real and recorded; its citations are nobody's reading
     )
     seconds = time.perf_counter() - started
     refused = not answer.found
