@@ -209,18 +209,22 @@ def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, cor
     assert 0 < int(r.headers["Retry-After"]) <= 86400
 
 
+def limited_client(commune, member: str, user: str, requests_per_day: int) -> TestClient:  # type: ignore[no-untyped-def]
+    """An API client for a user of a new member with a daily request quota."""
+    from commune.govern.members import add_member
+
+    with commune.engine.begin() as conn:
+        add_member(conn, member, "association", requests_per_day=requests_per_day)
+    key = make_key(commune, user, member)
+    return TestClient(create_app(commune), headers={"Authorization": f"Bearer {key}"})
+
+
 def test_embeddings_count_against_the_quota_and_land_in_the_ledger(commune):
     from sqlalchemy import select
 
-    from commune.govern.members import add_member
     from commune.store.schema import usage
 
-    with commune.engine.begin() as conn:
-        add_member(conn, "Asso Vecteurs", "association", requests_per_day=1)
-    c = TestClient(
-        create_app(commune),
-        headers={"Authorization": f"Bearer {make_key(commune, 'vera', 'Asso Vecteurs')}"},
-    )
+    c = limited_client(commune, "Asso Vecteurs", "vera", requests_per_day=1)
     body = {"model": "use-multilingual-v3", "input": ["bonjour le monde"]}
     assert c.post("/v1/embeddings", json=body).status_code == 200
     r = c.post("/v1/embeddings", json=body)
@@ -235,15 +239,9 @@ def test_listings_and_model_lists_are_metered(commune):
     # /api/collections, /api/documents and /v1/models were neither counted nor recorded.
     from sqlalchemy import select
 
-    from commune.govern.members import add_member
     from commune.store.schema import usage
 
-    with commune.engine.begin() as conn:
-        add_member(conn, "Asso Listes", "association", requests_per_day=3)
-    c = TestClient(
-        create_app(commune),
-        headers={"Authorization": f"Bearer {make_key(commune, 'lise', 'Asso Listes')}"},
-    )
+    c = limited_client(commune, "Asso Listes", "lise", requests_per_day=3)
     assert c.get("/api/collections").status_code == 200
     assert c.get("/api/documents").status_code == 200
     assert c.get("/v1/models").status_code == 200
