@@ -28,6 +28,28 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class _StageBars:
+    """Progress on stderr: ``bars(label, done, total)``, one bar per stage, each opened at its
+    first step, so that an error found before any work (an unknown collection) stays one
+    line; ``finish()`` closes the last one."""
+
+    def __init__(self) -> None:
+        self.label: str | None = None
+        self.bar: Any = None
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label != self.label:
+            self.finish()
+            self.label = label
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+        self.bar.update(done - self.bar.pos)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+
 class _Group(click.Group):
     """Turn Commune's errors into one line on stderr and exit status 2."""
 
@@ -725,17 +747,11 @@ def reindex(ctx: click.Context) -> None:
     new model (stored batch by batch: an interrupted run resumes where it stopped).
     """
     commune = _commune(ctx)
-    bar: list[Any] = []
-
-    def progress(done: int, total: int) -> None:
-        if not bar:
-            label = f"embedding with {commune.embedder.name}"
-            bar.append(click.progressbar(length=total, label=label, file=sys.stderr))
-        bar[0].update(done - bar[0].pos)
-
-    info = commune.reindex(progress)
-    if bar:
-        bar[0].render_finish()
+    bars = _StageBars()
+    info = commune.reindex(
+        lambda done, total: bars(f"embedding with {commune.embedder.name}", done, total)
+    )
+    bars.finish()
     click.echo(
         f"{info['chunks']} chunks indexed with {info['embedder']} (generation {info['generation']})"
     )
@@ -858,17 +874,7 @@ def eval_cmd(
         for name in names:
             commune.generator(name)  # an unknown model stops here, before any question
             systems.append(System("generate", name))
-    bars: dict[str, Any] = {}
-
-    def progress(label: str, done: int, total: int) -> None:
-        # One bar per stage, opened at its first step: errors found before any work
-        # (an unknown collection) stay one line.
-        if label not in bars:
-            for bar in bars.values():
-                bar.render_finish()
-            bars[label] = click.progressbar(length=total, label=label, file=sys.stderr)
-        bars[label].update(1)
-
+    bars = _StageBars()
     result = run_suite(
         commune,
         loaded,
@@ -877,10 +883,9 @@ def eval_cmd(
         collection=collection,
         limit=limit,
         sample=sample,
-        progress=progress,
+        progress=bars,
     )
-    for bar in bars.values():
-        bar.render_finish()
+    bars.finish()
     report = rep.build(result, pins(commune, loaded, [s.model for s in systems if s.model]), split)
     click.echo(rep.summary(report, other))
     if out:

@@ -301,11 +301,9 @@ class Commune:
         for text in texts:
             self._check_length(text, "input")
         embedder = get_embedder(model)  # an unknown model is refused before the quota counts
-        self.admit(actor)
-        meter = self.meter()
-        vectors = embedder.embed_passages(texts)
         tokens = sum(len(t.split()) for t in texts)
-        self.record_usage(record, "embed", embedder.name, tokens, 0, None, meter, actor)
+        with self.metered(record, actor, "embed", embedder.name, tokens):
+            vectors = embedder.embed_passages(texts)
         return embedder, vectors, tokens
 
     def ask(  # type: ignore[no-untyped-def]
@@ -469,13 +467,20 @@ class Commune:
         return get_generator(self.settings, name)
 
     @contextmanager
-    def metered(self, route: str, actor: Actor, mode: str = "list") -> Iterator[None]:
-        """A request that does work but no search or answer (listings, model lists): its
-        quota is checked before, and its work lands in the ledger like any other."""
+    def metered(
+        self,
+        route: str,
+        actor: Actor,
+        mode: str = "list",
+        model: str | None = None,
+        input_tokens: int = 0,
+    ) -> Iterator[None]:
+        """A request that does work but no search or answer (listings, model lists,
+        embeddings): its quota is checked before, its work lands in the ledger."""
         self.admit(actor)
         meter = self.meter()
         yield
-        self.record_usage(route, mode, None, 0, 0, None, meter, actor)
+        self.record_usage(route, mode, model, input_tokens, 0, None, meter, actor)
 
     def meter(self):  # type: ignore[no-untyped-def]
         from commune.account.energy import Meter

@@ -84,15 +84,11 @@ def load_catalog(
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One builder at a time across processes (API workers, CLI): the others wait for its
     result instead of building the same index and racing to rename it into place."""
-    import fcntl
+    from commune.store.db import file_lock
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(index_dir / ".build.lock"):
+        yield
 
 
 def build_catalog(engine: Engine, embedder: Embedder, progress: Progress | None = None) -> Catalog:

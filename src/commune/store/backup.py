@@ -27,13 +27,15 @@ MANIFEST = "backup.json"
 
 
 def _sqlite_path(commune: Any) -> Path:
-    url = commune.settings.database_url
-    if not url.startswith("sqlite:///"):
+    from commune.store.db import sqlite_path
+
+    path = sqlite_path(commune.settings.database_url)
+    if path is None:
         raise CommuneError(
             "commune backup copies SQLite homes",
             "for PostgreSQL use pg_dump, which takes a consistent snapshot the same way",
         )
-    return Path(url.removeprefix("sqlite:///"))
+    return Path(path)
 
 
 def verify_database(db: Path, home: Path) -> dict[str, Any]:

@@ -69,16 +69,18 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         conn.commit()
 
 
-@contextmanager
-def _migration_lock(url: str) -> Iterator[None]:
-    """Two commands starting on a new home must not both create its tables."""
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite database URL; None for other databases and in-memory ones."""
     path = make_url(url).database if url.startswith("sqlite") else None
-    if not path or path == ":memory:":
-        yield
-        return
+    return None if not path or path == ":memory:" else path
+
+
+@contextmanager
+def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """An exclusive lock between processes on one machine, held for the ``with`` block."""
     import fcntl
 
-    with open(f"{path}.migrate-lock", "a") as fh:
+    with open(path, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -86,11 +88,22 @@ def _migration_lock(url: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """Two commands starting on a new home must not both create its tables."""
+    path = sqlite_path(url)
+    if path is None:
+        yield
+        return
+    with file_lock(f"{path}.migrate-lock"):
+        yield
+
+
 def _private_sqlite_file(url: str) -> None:
     """Members' private documents, key hashes and the ledger live in the database: readable
     by the service's user only. SQLite gives its -wal and -shm files the database's mode."""
-    path = make_url(url).database if url.startswith("sqlite") else None
-    if not path or path == ":memory:":
+    path = sqlite_path(url)
+    if path is None:
         return
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # created private if new
     for name in (path, f"{path}-wal", f"{path}-shm"):
