@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -189,9 +190,11 @@ def test_cooperative_commands(run, corpus, tmp_path):
     assert "privee\t6" in run("collections").output
     assert "privee: public" in run("visibility", "privee", "public").output
     run("ask", "bac jaune ?")
-    r = run("statement", "--month", "2026-11", "--out", str(tmp_path / "st"))
+    # The month the question was asked in: a fixed month would fail once the calendar moves on.
+    month = datetime.now(UTC).strftime("%Y-%m")
+    r = run("statement", "--month", month, "--out", str(tmp_path / "st"))
     assert r.exit_code == 0 and "Ville A" in r.output
-    assert (tmp_path / "st" / "statement-2026-11-ville-a.html").exists()
+    assert (tmp_path / "st" / f"statement-{month}-ville-a.html").exists()
 
 
 def test_reindex_embeds_every_chunk_with_a_new_model(run, corpus, home):

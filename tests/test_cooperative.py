@@ -302,15 +302,29 @@ def test_energy_quota_counts_watt_hours(commune, corpus):
 # -- energy and the ledger -------------------------------------------------------------------
 
 
-def test_every_answer_reports_measured_energy_and_carbon(commune, corpus):
+def test_every_answer_reports_its_energy_labelled_as_an_estimate(commune, corpus):
     commune.add([corpus], licence="etalab-2.0")
     answer = commune.ask("Quand passe le camion des ordures ?")
     e = answer.energy
-    assert e["measured"] and e["wh"] > 0 and "CPU time x 12 W per core" in e["method"]
+    # CPU time is measured, the watts are configured: the figure is an estimate, and says so.
+    assert not e["measured"] and e["wh"] > 0 and "CPU time x 12 W per core" in e["method"]
+    assert "(estimated)" in e["method"] and "(measured)" not in e["method"]
     assert e["gco2e"] == pytest.approx(e["wh"] / 1000 * 52.0)
     with commune.engine.connect() as conn:
         row = conn.exec_driver_sql("select wh, gco2e, estimated, cpu_seconds from usage").one()
-    assert row[0] == pytest.approx(e["wh"]) and row[2] == 0 and row[3] > 0
+    assert row[0] == pytest.approx(e["wh"]) and row[2] == 1 and row[3] > 0
+
+
+def test_only_a_meter_reading_is_labelled_measured(tmp_path, monkeypatch):
+    from commune.account import energy
+
+    counter = tmp_path / "energy_uj"
+    counter.write_text("1000000")
+    monkeypatch.setattr(energy, "RAPL", counter)
+    meter = energy.Meter(12.0, use_rapl=True)
+    counter.write_text("4600000")  # 3.6 J later: 0.001 Wh
+    cpu, wh, method, estimated = meter.stop()
+    assert wh == pytest.approx(0.001) and not estimated and "RAPL" in method
 
 
 def test_remote_generation_is_estimated_with_ecologits(home, corpus):
@@ -322,13 +336,14 @@ def test_remote_generation_is_estimated_with_ecologits(home, corpus):
         home.mkdir(parents=True)
         (home / "commune.toml").write_text(
             f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            'openness = "open-weights"\njurisdiction = "FR"\n'
             "active_params_b = 24\ntotal_params_b = 24\n"
         )
         with Commune(home) as c:
             c.add([corpus], licence="etalab-2.0")
             a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
             nothing = c.ask("Quelle est la recette de la tarte ?", mode="generate", model="gpu")
-        assert nothing.energy["measured"] and "EcoLogits" not in nothing.energy["method"]
+        assert not nothing.energy["measured"] and "EcoLogits" not in nothing.energy["method"]
         assert a.mode == "generate" and a.output_tokens == 20
         assert not a.energy["measured"] and "EcoLogits" in a.energy["method"]
         assert (

@@ -137,9 +137,16 @@ def endpoint():  # type: ignore[no-untyped-def]
     e.close()
 
 
+# What the default charter asks of an endpoint before it sends it anything: open weights,
+# hosted in an allowed jurisdiction (docs/charter.md).
+ENDPOINT_CARD = 'openness = "open-weights"\njurisdiction = "FR"\n'
+
+
 def configure(home, **models: str) -> None:  # type: ignore[no-untyped-def]
     home.mkdir(parents=True, exist_ok=True)
-    (home / "commune.toml").write_text("\n".join(models.values()), encoding="utf-8")
+    text = "\n".join(models.values())
+    text = text.replace('backend = "openai"\n', 'backend = "openai"\n' + ENDPOINT_CARD)
+    (home / "commune.toml").write_text(text, encoding="utf-8")
 
 
 def test_generated_answer_is_verified_renumbered_and_recorded(home, corpus, endpoint):
@@ -171,7 +178,8 @@ def test_answer_failing_verification_falls_back_to_extractive(home, corpus):
     bad = ScriptedEndpoint("Plastic goes in the yellow bin. It is collected on Thursday [9].")
     try:
         configure(
-            home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{bad.url}"\nmodel = "m"\n'
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{bad.url}"\nmodel = "m"\n',
         )
         with Commune(home) as c:
             c.add([corpus], licence="etalab-2.0")
@@ -230,7 +238,10 @@ def test_missing_key_names_the_variable(monkeypatch):
     ("toml", "message"),
     [
         ('[models.x]\nbackend = "vllm"\n', "backend must be 'llamacpp' or 'openai'"),
-        ('[models.x]\nbackend = "openai"\nmodel = "m"\n', "base_url is required"),
+        (
+            '[models.x]\nbackend = "openai"\nmodel = "m"\n',
+            "base_url is required",
+        ),
         (
             '[models.x]\nbackend = "openai"\nbase_url = "ftp://h"\nmodel = "m"\n',
             "must start with http",
@@ -292,7 +303,10 @@ def test_streamed_answer_arrives_in_verified_pieces(home, corpus):
         "Les emballages vont dans le bac jaune [1]. Ceci est inventé. Le bac est jaune [1]."
     )
     try:
-        configure(home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n')
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
         with Commune(home) as c:
             c.add([corpus], licence="etalab-2.0")
             events = list(c.ask_stream("Où vont les emballages ?", mode="generate", model="gpu"))
@@ -317,7 +331,10 @@ def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw
 
     e = ScriptedEndpoint("", raw=raw)
     try:
-        configure(home, a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n')
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
         with Commune(home) as c:
             c.add([corpus], licence="etalab-2.0")
             client = TestClient(create_app(c, require_auth=False))

@@ -17,6 +17,7 @@ def served(home, corpus):  # type: ignore[no-untyped-def]
     home.mkdir(parents=True)
     (home / "commune.toml").write_text(
         f'[models.gpu]\nbackend = "openai"\nbase_url = "{endpoint.url}"\nmodel = "small"\n'
+        'openness = "open-weights"\njurisdiction = "FR"\n'
     )
     commune = Commune(home)
     commune.add([corpus], collection="mairie", licence="etalab-2.0")

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from commune.account.statement import allocate, build_statement, export
 from commune.config import CooperativeSettings
 from commune.govern.members import add_member
-from commune.store.schema import usage
+from commune.store.schema import members, usage
 
 
 def ledger(conn, member_id, wh, tokens=0, day=5, month=11):  # type: ignore[no-untyped-def]
@@ -53,6 +53,8 @@ def three(commune):  # type: ignore[no-untyped-def]
             ledger(conn, b, 1001.1)
         ledger(conn, None, 50.0)  # the operator's own work (re-indexing)
         ledger(conn, c, 999.0, month=10)  # another month: not in November's statement
+        # Members since before the months billed here, whatever today's date.
+        conn.execute(update(members).values(created_at=datetime(2026, 10, 1, tzinfo=UTC)))
     return commune, (a, b, c)
 
 

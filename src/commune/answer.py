@@ -81,9 +81,17 @@ class Answer:
     energy: dict[str, Any] | None = None  # {"wh", "gco2e", "measured", "method"}
     licence_notes: list[str] = field(default_factory=list)  # share-alike, exclusions
     excluded: list[dict[str, Any]] = field(default_factory=list)  # sources left out, and why
+    # The charter's five steps for this request: [{"step", "outcome", "reason"}], in the
+    # question's language; and the id of the decision record that keeps them.
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    decision_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        return cls(**{**data, "sources": [Source(**s) for s in data.get("sources", [])]})
 
 
 def is_relevant(hit: Hit, language: str | None = None) -> bool:

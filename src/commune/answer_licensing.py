@@ -28,3 +28,29 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
         notes.append(f"Left out « {e['title']} »: {e['reason']}.")
     answer.licence_notes = notes
     answer.excluded = excluded
+
+
+def usable_for_answers(
+    hits: list[Any], declared_use: str | None, tdm_policy: str
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Leave out of answers what the charter or the licence forbids, saying why."""
+    kept, excluded = [], []
+    for h in hits:
+        terms = terms_of(h.licence)
+        if h.tdm_reserved and tdm_policy == "exclude":
+            why = "its rights holder reserved text and data mining (TDM opt-out)"
+        elif declared_use == "commercial" and terms is not None and terms.non_commercial:
+            why = f"its licence {h.licence} forbids commercial use, which your member declared"
+        else:
+            kept.append(h)
+            continue
+        if all(e["document_id"] != h.document_id for e in excluded):
+            excluded.append(
+                {
+                    "document_id": h.document_id,
+                    "title": h.title,
+                    "licence": h.licence,
+                    "reason": why,
+                }
+            )
+    return kept, excluded

@@ -217,12 +217,16 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 @click.option("--collection", help="Answer from this collection only.")
 @click.option(
     "--mode",
-    type=click.Choice(["extractive", "generate"]),
-    default="extractive",
+    type=click.Choice(["auto", "extractive", "generate"]),
+    default="auto",
     show_default=True,
-    help="Quote the sources, or have a model write a cited answer (checked, with fallback).",
+    help="auto: as the charter decides (cache, extraction, or the smallest model that clears "
+    "the quality floor); extractive: quote the sources; generate: a model writes a cited "
+    "answer (checked, with fallback).",
 )
 @click.option("--model", help="Model for --mode generate (see commune.toml [models]).")
+@click.option("--as", "as_user", help="Ask as this user: its member's quotas and visibility.")
+@click.option("--explain", is_flag=True, help="Print the charter's decisions and their reasons.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
 def ask(
@@ -231,10 +235,16 @@ def ask(
     collection: str | None,
     mode: str,
     model: str | None,
+    as_user: str | None,
+    explain: bool,
     as_json: bool,
 ) -> None:
-    """Answer a question with cited sentences from the commons."""
-    answer = _commune(ctx).ask(question, collection, mode=mode, model=model)
+    """Answer a question with cited sentences from the commons.
+
+    Every answer goes through the charter's five steps (refuse, reduce, regulate,
+    responsibility, redirect; docs/charter.md): --explain shows each decision."""
+    commune = _commune(ctx)
+    answer = commune.ask(question, collection, mode=mode, model=model, actor=commune.actor(as_user))
     if as_json:
         click.echo(_json(answer.to_json()))
         return
@@ -258,6 +268,85 @@ def ask(
         click.echo(
             f"\nEnergy: {e['wh'] * 1000:.2f} mWh, {e['gco2e'] * 1000:.3f} mgCO2e, {kind} "
             f"({e['method'].replace(' (measured)', '').replace(' (estimated)', '')})"
+        )
+    if explain:
+        click.echo("\nDecisions:")
+        for d in answer.decisions:
+            rule = f" [{d['rule']}]" if d.get("rule") else ""
+            click.echo(f"  {d['step']:<15} {d['outcome']:<11} {d['reason']}{rule}")
+
+
+@cli.group()
+def charter() -> None:
+    """The cooperative's charter (charter.toml in the home; docs/charter.md)."""
+
+
+@charter.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.pass_context
+def charter_check(ctx: click.Context, path: str | None) -> None:
+    """Validate a charter file (default: the home's charter.toml) without putting it in force."""
+    from pathlib import Path
+
+    from commune.charter.rules import load_charter
+    from commune.config import resolve_home
+
+    c = load_charter(resolve_home(ctx.obj["home"]), Path(path) if path else None)
+    click.echo(f"valid: {c.name}, version {c.version}, sha256 {c.sha256}")
+
+
+@charter.command("show")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def charter_show(ctx: click.Context, as_json: bool) -> None:
+    """The charter in force, its hash and the versions before it."""
+    commune = _commune(ctx)
+    c = commune.charter
+    from commune.charter.records import history
+
+    with commune.engine.connect() as conn:
+        past = history(conn)
+    if as_json:
+        click.echo(_json({**c.to_json(), "history": past}))
+        return
+    click.echo(f"{c.name}, version {c.version}, sha256 {c.sha256}")
+    click.echo(f"file: {c.path or '(none: the default charter is in force)'}")
+    for h in past:
+        click.echo(f"  {h['in_force_from']}  {h['version']:<20} {h['sha256']}")
+
+
+@charter.command("purge")
+@click.pass_context
+def charter_purge(ctx: click.Context) -> None:
+    """Delete decision records past the charter's retention now (audited)."""
+    commune = _commune(ctx)
+    gone = commune.purge_decisions()
+    click.echo(
+        f"purged {gone} decision records older than {commune.charter.utility.retention_days} days"
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The same data as /transparency.json.")
+@click.pass_context
+def transparency(ctx: click.Context, as_json: bool) -> None:
+    """What /transparency shows: the charter, the models, energy, requests at each step."""
+    data = _commune(ctx).transparency()
+    if as_json:
+        click.echo(_json(data))
+        return
+    c, t = data["charter"], data["totals"]
+    click.echo(f"charter {c['version']} ({c['sha256'][:12]}), {len(c['history'])} version(s)")
+    for m in data["models"]:
+        verdict = "allowed" if m["allowed"] else f"not allowed: {m['why']}"
+        click.echo(f"model {m['name']}: {m['openness']}, {m['licence']}, {m['hosting']}; {verdict}")
+    click.echo(f"{t['requests']} requests, {t['wh']:.4f} Wh, {t['gco2e']:.4f} gCO2e")
+    for outcome, v in data["steps"]["by_outcome"].items():
+        click.echo(f"  {outcome:<24} {v['requests']:>6}  {(v['share'] or 0):.1%}")
+    for e in data["evaluations"]:
+        click.echo(
+            f"eval {e['collection']} {e['mode']}{':' + e['model'] if e['model'] else ''}: "
+            f"{e['correct']:.1%} correct over {e['questions']} questions"
         )
 
 
@@ -805,9 +894,10 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
 @click.option(
     "--mode",
     "modes",
-    type=click.Choice(["extractive", "generate"]),
+    type=click.Choice(["extractive", "generate", "auto"]),
     multiple=True,
-    help="Answer mode(s) to evaluate (repeatable; default: extractive).",
+    help="Answer mode(s) to evaluate (repeatable; default: extractive). auto: the charter's "
+    "five steps choose, for the sobriety figure (docs/charter.md).",
 )
 @click.option(
     "--model",
@@ -874,6 +964,8 @@ def eval_cmd(
         for name in names:
             commune.generator(name)  # an unknown model stops here, before any question
             systems.append(System("generate", name))
+    if "auto" in modes:
+        systems.append(System("auto"))
     bars = _StageBars()
     result = run_suite(
         commune,
@@ -888,6 +980,10 @@ def eval_cmd(
     bars.finish()
     report = rep.build(result, pins(commune, loaded, [s.model for s in systems if s.model]), split)
     click.echo(rep.summary(report, other))
+    from commune.evaluation.runner import record_scores
+
+    if record_scores(commune, result, loaded, split):
+        click.echo("\nscores kept for the charter's choices (commune transparency shows them)")
     if out:
         where = rep.write(report, out, other)
         click.echo(f"\nreport: {where / 'report.json'} and {where / 'report.html'}")

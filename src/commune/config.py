@@ -108,6 +108,13 @@ class ModelSettings:
     origin: str | None = None
     active_params_b: float | None = None  # for EcoLogits' estimate of remote generation
     total_params_b: float | None = None
+    # For the charter's redirect (docs/charter.md): the Model Openness Framework class
+    # (MOF-I, MOF-II, MOF-III), "open-weights", "closed" or "unknown"; where an endpoint is
+    # hosted (ISO 3166 code, or "EU"; a local model runs where the server does); its energy
+    # per 1,000 tokens when known from a meter or a published figure.
+    openness: str = "unknown"
+    jurisdiction: str | None = None
+    wh_per_1k_tokens: float | None = None
 
 
 _COMMON_MODEL_KEYS = {
@@ -117,10 +124,12 @@ _COMMON_MODEL_KEYS = {
     "origin",
     "active_params_b",
     "total_params_b",
+    "openness",
+    "wh_per_1k_tokens",
 }
 _MODEL_KEYS = {
     "llamacpp": _COMMON_MODEL_KEYS | {"path", "n_ctx", "threads"},
-    "openai": _COMMON_MODEL_KEYS | {"base_url", "model", "api_key_env"},
+    "openai": _COMMON_MODEL_KEYS | {"base_url", "model", "api_key_env", "jurisdiction"},
 }
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
@@ -147,6 +156,18 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.base_url must start with http:// or https://, got {base!r}"
         )
+    from commune.charter.rules import OPENNESS
+
+    if raw.get("openness", "unknown") not in OPENNESS:
+        raise ConfigError(
+            f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"
+        )
+    for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens"):
+        value = raw.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+        ):
+            raise ConfigError(f"models.{name}.{key} must be a number above 0, got {value!r}")
     return ModelSettings(**raw)
 
 

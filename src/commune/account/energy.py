@@ -1,12 +1,13 @@
 """Energy and carbon of a request, measured where the work runs, estimated where it cannot be.
 
-Local work (retrieval, embedding, local generation) is measured as the CPU
-time the process spent on it, times a configured power per busy core; where
-the operator enables it and the machine exposes it, RAPL's package energy
-counter is read instead. Remote generation is estimated with EcoLogits'
-methodology (v0.4 coefficients): energy per output token grows linearly with
-the model's active parameters, plus the server's share during generation, times
-the data centre's PUE. Every figure says which method produced it.
+Local work (retrieval, embedding, local generation) is *estimated* as the CPU
+time the process spent on it (measured) times a configured power per busy core
+(not measured); where the operator enables it and the machine exposes it, RAPL's
+package energy counter is read instead, and only then is the figure *measured*.
+Remote generation is estimated with EcoLogits' methodology (v0.4 coefficients):
+energy per output token grows linearly with the model's active parameters,
+plus the server's share during generation, times the data centre's PUE.
+Every figure says which method produced it.
 """
 
 from __future__ import annotations
@@ -62,15 +63,19 @@ class Meter:
         self.started = time.perf_counter()
         self.rapl0 = _read_rapl() if self.use_rapl else None
 
-    def stop(self) -> tuple[float, float, str]:
-        """(CPU seconds, Wh, method)."""
+    def stop(self) -> tuple[float, float, str, bool]:
+        """(CPU seconds, Wh, method, estimated).
+
+        Only a meter's reading is *measured*. CPU time is measured, but the watts per core
+        are a configured constant, so CPU time x watts is an estimate and says so."""
         cpu = max(0.0, time.process_time() - self.cpu0)
         if self.rapl0 is not None:
             now = _read_rapl()
             if now is not None and now >= self.rapl0:
-                return cpu, (now - self.rapl0) / 3.6e9, "RAPL package energy (measured)"
+                return cpu, (now - self.rapl0) / 3.6e9, "RAPL package energy (measured)", False
         wh = cpu * self.watts_per_core / 3600
-        return cpu, wh, f"CPU time x {self.watts_per_core:g} W per core (measured)"
+        method = f"CPU time x {self.watts_per_core:g} W per core, a configured figure (estimated)"
+        return cpu, wh, method, True
 
 
 def ecologits_wh(

@@ -41,7 +41,12 @@ class SearchRequest(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(min_length=1)
     collection: str | None = None
-    mode: str = Field("extractive", pattern="^(extractive|generate)$")
+    mode: str = Field(
+        "auto",
+        pattern="^(auto|extractive|generate)$",
+        description="auto: as the charter decides (docs/charter.md); extractive: quote the "
+        "sources; generate: a model writes a cited answer.",
+    )
     model: str | None = None
 
 
@@ -117,6 +122,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     _request_log(app)
     app.state.commune = commune
     app.state.require_auth = require_auth
+    commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
 
     def error(request: Request, status: int, message: str, **headers: str) -> JSONResponse:
         body: dict[str, Any] = {"detail": message}
@@ -236,6 +242,25 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     from commune.api.openai import router
 
     app.include_router(router(commune))
+
+    def transparency_data(request: Request) -> dict[str, Any]:
+        if not commune.charter.utility.transparency_public:
+            from commune.api.auth import current_actor
+
+            current_actor(request)  # the charter keeps it to members: a key is needed
+        return commune.transparency()
+
+    @app.get("/transparency.json")
+    def transparency_json(request: Request) -> dict[str, Any]:
+        """The charter in force and its history, the models, energy totals, the share of
+        requests at each of the charter's steps, the latest evaluations."""
+        return transparency_data(request)
+
+    @app.get("/transparency", response_class=HTMLResponse)
+    def transparency_page(request: Request) -> str:
+        from commune.charter.transparency import render_html
+
+        return render_html(transparency_data(request))
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:

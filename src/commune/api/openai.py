@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from commune.api.auth import Caller
 
 EXTRACTIVE = "extractive"
+AUTO = "auto"  # the charter chooses (docs/charter.md)
 
 
 class ChatMessage(BaseModel):
@@ -35,7 +36,9 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    model: str = Field(description="A configured model, or 'extractive'.")
+    model: str = Field(
+        description="'auto' (the charter chooses), 'extractive', or a configured model."
+    )
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
@@ -59,7 +62,12 @@ def _payload(answer: Any) -> dict[str, Any]:
         "mode": answer.mode,
         "found": answer.found,
         "notice": answer.notice,
+        "model": answer.model,
         "sources": [vars(s) for s in answer.sources],
+        "energy": answer.energy,
+        "licence_notes": answer.licence_notes,
+        "excluded": answer.excluded,
+        "decisions": answer.decisions,
     }
 
 
@@ -101,7 +109,10 @@ def _models(commune: Any) -> dict[str, Any]:
     from commune.generate.registry import model_specs
 
     now = int(time.time())
-    data = [{"id": EXTRACTIVE, "object": "model", "created": now, "owned_by": "commune"}]
+    data = [
+        {"id": name, "object": "model", "created": now, "owned_by": "commune"}
+        for name in (AUTO, EXTRACTIVE)
+    ]
     data += [
         {"id": name, "object": "model", "created": now, "owned_by": spec.backend}
         for name, spec in sorted(model_specs(commune.settings).items())
@@ -142,8 +153,8 @@ def router(commune: Any) -> APIRouter:
         question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
         if not question.strip():
             raise ValueError("messages must contain a user message with text")
-        mode = "extractive" if req.model == EXTRACTIVE else "generate"
-        model = None if mode == "extractive" else req.model
+        mode = req.model if req.model in (AUTO, EXTRACTIVE) else "generate"
+        model = req.model if mode == "generate" else None
         ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         base = {"id": ident, "created": int(time.time()), "model": req.model}
         route = "v1/chat/completions"

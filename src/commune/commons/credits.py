@@ -50,3 +50,37 @@ def report(conn: Connection, month: str) -> dict[str, list[dict[str, Any]]]:
         "contributors": [dict(r._mapping) for r in by_contributor],  # type: ignore[dict-item]
         "documents": [dict(r._mapping) for r in by_document],
     }
+
+
+def record(
+    conn: Connection,
+    route: str,
+    answer: Any,
+    revision_of: dict[int, int | None],
+    actor: Any,
+) -> None:
+    """Credit every document (and its contributor) an answer cited."""
+    from sqlalchemy import insert
+
+    from commune.store.repository import now
+
+    if not answer.sources:
+        return
+    counts: dict[int, int] = {}
+    for s in answer.sentences:
+        for n in s.get("sources", [s.get("source")]):
+            counts[n] = counts.get(n, 0) + 1
+    rows = [
+        {
+            "created_at": now(),
+            "route": route,
+            "member_id": actor.member_id,
+            "user_id": actor.user_id,
+            "document_id": src.document_id,
+            "revision_id": revision_of.get(src.chunk_id),
+            "contributor": src.contributor,
+            "citations": counts.get(src.n, 1),
+        }
+        for src in answer.sources
+    ]
+    conn.execute(insert(credits), rows)

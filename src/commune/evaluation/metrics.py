@@ -183,6 +183,10 @@ def answer_scores(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "wh_per_answer": _ratio(wh, len(outcomes), 7),
         # Everything spent, divided by what it bought: wrong answers cost energy too.
         "wh_per_correct_answer": _ratio(wh, len(correct), 7),
+        # The charter's sobriety figure: the typical cost of one correct answer.
+        "wh_median_correct": None
+        if not correct
+        else round(float(percentile([o.wh for o in correct], 0.5) or 0.0), 7),
     }
 
 

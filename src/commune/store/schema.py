@@ -237,3 +237,77 @@ credits = Table(
     Column("citations", Integer, nullable=False),
     Index("ix_credits_created_at", "created_at"),
 )
+
+# The charter: every version that has been in force, with its hash (the transparency page
+# shows this history).
+charters = Table(
+    "charters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("version", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("in_force_from", DateTime(timezone=True), nullable=False),
+)
+
+# One record per answered (or refused) request: each of the charter's five steps with its
+# outcome and reason. Kept for the charter's retention, then purged (the purge is audited).
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("route", String(100), nullable=False),
+    Column("member_id", Integer, nullable=True),
+    Column("user_id", Integer, nullable=True),
+    Column("question", Text, nullable=True),  # only when the charter keeps question text
+    Column("question_sha256", String(64), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("collection", String(200), nullable=True),
+    # refused | over-quota | cached | extractive | generated
+    Column("outcome", String(30), nullable=False),
+    Column("model", String(200), nullable=True),
+    Column("steps", Text, nullable=False),  # JSON: [{"step", "outcome", "reason"}]
+    Column("charter_sha256", String(64), nullable=False),
+    Column("wh", Float, nullable=True),
+    Index("ix_decisions_created_at", "created_at"),
+)
+
+# Answers already given, for the same (or a near-duplicate) question on the same index
+# generation and the same scope of readable collections.
+answer_cache = Table(
+    "answer_cache",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False),  # question + scope + mode
+    Column("scope", String(64), nullable=False),  # scope + mode, without the question
+    Column("generation", Integer, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("vector", LargeBinary, nullable=True),  # the question's embedding (float32)
+    Column("embedder", String(100), nullable=True),
+    Column("answer", Text, nullable=False),  # JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_answer_cache_key", "key", "generation"),
+    Index("ix_answer_cache_scope", "scope", "generation"),
+)
+
+# The last evaluation scores of each way of answering on each collection (`commune eval`):
+# the charter's redirect chooses by them.
+eval_scores = Table(
+    "eval_scores",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("suite", String(200), nullable=False),
+    Column("suite_sha256", String(64), nullable=False),
+    Column("split", String(20), nullable=False),
+    Column("collection", String(200), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("model", String(200), nullable=True),
+    Column("questions", Integer, nullable=False),
+    Column("correct", Float, nullable=False),  # share of questions answered correctly
+    Column("fact_containment", Float, nullable=True),
+    Column("wh_per_correct_answer", Float, nullable=True),
+    Column("generation", Integer, nullable=False),
+    Index("ix_eval_scores_collection", "collection", "mode", "model"),
+)

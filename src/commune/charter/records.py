@@ -1,0 +1,116 @@
+"""Responsibility: each request's decisions recorded, kept for the charter's retention.
+
+The charter decides whether a record keeps the question's text or only its SHA-256.
+Records past their retention are purged, and each purge is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from commune.charter.rules import Charter
+from commune.store.repository import now
+from commune.store.schema import charters, decisions
+
+
+def question_hash(question: str) -> str:
+    return hashlib.sha256(question.strip().encode("utf-8")).hexdigest()
+
+
+def write(
+    conn: Connection,
+    charter: Charter,
+    *,
+    route: str,
+    actor: Any,
+    question: str,
+    language: str,
+    collection: str | None,
+    outcome: str,
+    model: str | None,
+    steps: list[dict[str, Any]],
+    wh: float | None,
+) -> int:
+    keep = charter.utility.keep_question == "text"
+    result = conn.execute(
+        insert(decisions).values(
+            created_at=now(),
+            route=route,
+            member_id=actor.member_id,
+            user_id=actor.user_id,
+            question=question if keep else None,
+            question_sha256=question_hash(question),
+            language=language,
+            collection=collection,
+            outcome=outcome,
+            model=model,
+            steps=json.dumps(steps, ensure_ascii=False),
+            charter_sha256=charter.sha256,
+            wh=wh,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
+    """Delete records older than the retention; the purge itself is audited."""
+    from commune.commons import audit
+
+    cutoff = now() - timedelta(days=charter.utility.retention_days)
+    gone = conn.execute(delete(decisions).where(decisions.c.created_at < cutoff)).rowcount
+    if gone:
+        audit.append(
+            conn,
+            actor,
+            "purge decisions",
+            "decision records",
+            deleted=gone,
+            before=cutoff.isoformat(),
+            retention_days=charter.utility.retention_days,
+            charter=charter.sha256,
+        )
+    return int(gone or 0)
+
+
+def remember_charter(conn: Connection, charter: Charter) -> bool:
+    """Record a charter the first time it is in force (and audit it); True if it is new."""
+    from commune.commons import audit
+
+    seen = conn.execute(select(charters.c.id).where(charters.c.sha256 == charter.sha256)).first()
+    if seen is not None:
+        return False
+    conn.execute(
+        insert(charters).values(
+            sha256=charter.sha256,
+            version=charter.version,
+            text=charter.text,
+            in_force_from=now(),
+        )
+    )
+    audit.append(conn, "operator", "charter", f"charter {charter.version}", sha256=charter.sha256)
+    return True
+
+
+def history(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(charters.c.version, charters.c.sha256, charters.c.in_force_from).order_by(
+            charters.c.id.desc()
+        )
+    ).all()
+    return [
+        {"version": r.version, "sha256": r.sha256, "in_force_from": r.in_force_from.isoformat()}
+        for r in rows
+    ]
+
+
+def outcome_counts(conn: Connection, exclude_routes: tuple[str, ...] = ("eval",)) -> list[Any]:
+    return conn.execute(
+        select(decisions.c.outcome, decisions.c.model, func.count(), func.sum(decisions.c.wh))
+        .where(decisions.c.route.not_in(exclude_routes))
+        .group_by(decisions.c.outcome, decisions.c.model)
+    ).all()

@@ -1,0 +1,315 @@
+"""The charter: the cooperative's rules for its AI, as a versioned TOML file in the home.
+
+``charter.toml`` is validated when it is loaded (at start-up for ``commune serve``): a wrong
+key, type or value stops with the file, the line and the reason. With no file, the default
+charter below is in force; it is permissive but sober (extractive first, cache on, no
+refusal rule) and says so on the transparency page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from commune.errors import ConfigError
+
+CHARTER_FILE = "charter.toml"
+# Model Openness Framework classes (Linux Foundation, 2024), then the weaker categories.
+OPENNESS = ("MOF-I", "MOF-II", "MOF-III", "open-weights", "closed", "unknown")
+MODE_PREFERENCES = ("extractive-first", "generation-first")
+KEEP_QUESTION = ("hash", "text")
+
+
+@dataclass(frozen=True)
+class RefusalRule:
+    """Uses or topics the cooperative excludes, with the message shown to whoever asked."""
+
+    name: str
+    message_fr: str
+    message_en: str
+    # Any of these words or phrases in the question (compared after analysis: stems,
+    # accents folded, in French and English) triggers the rule.
+    words: tuple[str, ...] = ()
+    # Members whose declared use is one of these are refused (e.g. "surveillance").
+    uses: tuple[str, ...] = ()
+
+    def message(self, language: str) -> str:
+        return self.message_fr if language == "fr" else self.message_en
+
+
+@dataclass(frozen=True)
+class Sovereignty:
+    # Where models and endpoints may be hosted (ISO 3166 codes, or "EU").
+    jurisdictions: tuple[str, ...] = ("FR", "EU")
+    # Where this server, and so every local model, runs.
+    local_jurisdiction: str = "FR"
+    openness: tuple[str, ...] = ("MOF-I", "MOF-II", "MOF-III", "open-weights")
+    # Collections whose passages are never sent to a remote endpoint.
+    stays_here: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sobriety:
+    request_wh_cap: float | None = None  # a model estimated above it is not used
+    member_month_wh_cap: float | None = None  # past it, a member's requests are refused
+    mode_preference: str = "extractive-first"
+    cache: bool = True
+    cache_ttl_hours: float = 24.0
+    # Two questions at least this close in meaning (cosine of their embeddings, same
+    # language and scope) share a cached answer. Chosen on the evaluation suite's dev split
+    # by bench/calibrate_cache.py: the lowest value that merges no two questions with
+    # different expected answers (docs/charter.md).
+    near_duplicate_cosine: float | None = 0.97
+    # The share of evaluation questions answered correctly that a way of answering must
+    # reach on a collection to be chosen for it.
+    quality_floor: float = 0.5
+    quality_floors: tuple[tuple[str, float], ...] = ()
+
+    def floor(self, collection: str | None) -> float:
+        return dict(self.quality_floors).get(collection or "", self.quality_floor)
+
+
+@dataclass(frozen=True)
+class Utility:
+    refuse: tuple[RefusalRule, ...] = ()
+    retention_days: int = 90
+    keep_question: str = "hash"  # "hash": the record keeps only the question's SHA-256
+    transparency_public: bool = True
+
+
+@dataclass(frozen=True)
+class Charter:
+    version: str = "default"
+    name: str = "Commune's default charter"
+    sovereignty: Sovereignty = field(default_factory=Sovereignty)
+    sobriety: Sobriety = field(default_factory=Sobriety)
+    utility: Utility = field(default_factory=Utility)
+    sha256: str = ""
+    text: str = ""  # the file as written ("" for the default)
+    path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("text")
+        out["sobriety"]["quality_floors"] = dict(self.sobriety.quality_floors)
+        return out
+
+
+class _Lines:
+    """Finds the line of a key in the file, for error messages (tomllib gives none)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def of(self, table: str, key: str | None = None, index: int | None = None) -> int | None:
+        start = 0
+        if table:
+            header = re.compile(
+                rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]"
+                if index is not None
+                else rf"^\s*\[\s*{re.escape(table)}\s*\]"
+            )
+            seen = -1
+            for i, line in enumerate(self.lines):
+                if header.match(line):
+                    seen += 1
+                    if index is None or seen == index:
+                        start = i
+                        break
+            else:
+                return None
+            if key is None:
+                return start + 1
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key or '')}[\"']?\s*=")
+        for i in range(start + (1 if table else 0), len(self.lines)):
+            if table and i > start and re.match(r"^\s*\[", self.lines[i]):
+                break
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return start + 1 if table else None
+
+
+class _Reader:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = _Lines(text)
+
+    def fail(self, table: str, key: str | None, reason: str, index: int | None = None) -> None:
+        line = self.lines.of(table, key, index)
+        where = f"{self.path}" + (f", line {line}" if line else "")
+        name = ".".join(p for p in (table, key) if p)
+        raise ConfigError(
+            f"{where}: {name}: {reason}",
+            "fix the charter (docs/charter.md) and start again",
+        )
+
+    def table(self, raw: Any, table: str, known: set[str], index: int | None = None) -> dict:
+        if not isinstance(raw, dict):
+            self.fail(table, None, "must be a table", index)
+        for key in raw:
+            if key not in known:
+                self.fail(table, key, f"unknown key; known keys: {', '.join(sorted(known))}", index)
+        return raw
+
+    def string(self, raw: dict, table: str, key: str, choices=None, index=None) -> str:  # type: ignore[no-untyped-def]
+        value = raw[key]
+        if not isinstance(value, str) or not value.strip():
+            self.fail(table, key, f"must be a non-empty string, got {value!r}", index)
+        if choices and value not in choices:
+            self.fail(table, key, f"must be one of {', '.join(choices)}, got {value!r}", index)
+        return value
+
+    def strings(self, raw: dict, table: str, key: str, choices=None, index=None) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+        value = raw[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.fail(table, key, f"must be a list of non-empty strings, got {value!r}", index)
+        for v in value:
+            if choices and v not in choices:
+                self.fail(table, key, f"{v!r} is not one of {', '.join(choices)}", index)
+        return tuple(value)
+
+    def number(self, raw: dict, table: str, key: str, share: bool = False) -> float:
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            self.fail(table, key, f"must be a number greater than 0, got {value!r}")
+        if share and value > 1:
+            self.fail(table, key, f"is a share of questions: between 0 and 1, got {value!r}")
+        return float(value)
+
+    def boolean(self, raw: dict, table: str, key: str) -> bool:
+        value = raw[key]
+        if not isinstance(value, bool):
+            self.fail(table, key, f"must be true or false, got {value!r}")
+        return value
+
+
+def _sovereignty(r: _Reader, raw: Any) -> Sovereignty:
+    t = "sovereignty"
+    raw = r.table(raw, t, set(Sovereignty.__dataclass_fields__))
+    values: dict[str, Any] = {}
+    for key in ("jurisdictions", "stays_here"):
+        if key in raw:
+            values[key] = r.strings(raw, t, key)
+    if "openness" in raw:
+        values["openness"] = r.strings(raw, t, "openness", OPENNESS)
+    if "local_jurisdiction" in raw:
+        values["local_jurisdiction"] = r.string(raw, t, "local_jurisdiction")
+    return Sovereignty(**values)
+
+
+def _sobriety(r: _Reader, raw: Any) -> Sobriety:
+    t = "sobriety"
+    raw = r.table(raw, t, set(Sobriety.__dataclass_fields__))
+    values: dict[str, Any] = {}
+    for key in ("request_wh_cap", "member_month_wh_cap", "cache_ttl_hours"):
+        if key in raw:
+            values[key] = r.number(raw, t, key)
+    for key in ("near_duplicate_cosine", "quality_floor"):
+        if key in raw:
+            values[key] = r.number(raw, t, key, share=True)
+    if "mode_preference" in raw:
+        values["mode_preference"] = r.string(raw, t, "mode_preference", MODE_PREFERENCES)
+    if "cache" in raw:
+        values["cache"] = r.boolean(raw, t, "cache")
+    if "quality_floors" in raw:
+        floors = raw["quality_floors"]
+        if not isinstance(floors, dict):
+            r.fail(t, "quality_floors", "must be a table: collection = floor")
+        values["quality_floors"] = tuple(
+            (name, r.number(floors, f"{t}.quality_floors", name, share=True))
+            for name in sorted(floors)
+        )
+    return Sobriety(**values)
+
+
+def _utility(r: _Reader, raw: Any) -> Utility:
+    t = "utility"
+    raw = r.table(raw, t, set(Utility.__dataclass_fields__))
+    values: dict[str, Any] = {}
+    if "retention_days" in raw:
+        days = raw["retention_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+            r.fail(t, "retention_days", f"must be a whole number of days above 0, got {days!r}")
+        values["retention_days"] = days
+    if "keep_question" in raw:
+        values["keep_question"] = r.string(raw, t, "keep_question", KEEP_QUESTION)
+    if "transparency_public" in raw:
+        values["transparency_public"] = r.boolean(raw, t, "transparency_public")
+    if "refuse" in raw:
+        rules = raw["refuse"]
+        if not isinstance(rules, list):
+            r.fail(t, "refuse", "must be an array of tables: [[utility.refuse]]")
+        parsed, names = [], set()
+        for i, rule in enumerate(rules):
+            rt = "utility.refuse"
+            rule = r.table(rule, rt, set(RefusalRule.__dataclass_fields__), i)
+            for key in ("name", "message_fr", "message_en"):
+                if key not in rule:
+                    r.fail(rt, None, f"rule {i + 1} needs {key}", i)
+            name = r.string(rule, rt, "name", index=i)
+            if name in names:
+                r.fail(rt, "name", f"two rules are named {name!r}", i)
+            names.add(name)
+            words = r.strings(rule, rt, "words", index=i) if "words" in rule else ()
+            uses = r.strings(rule, rt, "uses", index=i) if "uses" in rule else ()
+            if not words and not uses:
+                r.fail(rt, None, f"rule {name!r} needs words or uses to match", i)
+            parsed.append(
+                RefusalRule(
+                    name,
+                    r.string(rule, rt, "message_fr", index=i),
+                    r.string(rule, rt, "message_en", index=i),
+                    words,
+                    uses,
+                )
+            )
+        values["refuse"] = tuple(parsed)
+    return Utility(**values)
+
+
+def default_charter() -> Charter:
+    base = Charter()
+    digest = hashlib.sha256(json.dumps(base.to_json(), sort_keys=True).encode()).hexdigest()
+    return Charter(sha256=digest)
+
+
+def load_charter(home: Path, path: Path | None = None) -> Charter:
+    """The charter in force for a home: its ``charter.toml``, else the default."""
+    file = path or home / CHARTER_FILE
+    if not file.exists():
+        if path is not None:
+            raise ConfigError(f"no charter at {file}", "give the path of a charter.toml")
+        return default_charter()
+    text = file.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}", "fix the charter") from None
+    r = _Reader(file, text)
+    known = {"version", "name", "sovereignty", "sobriety", "utility"}
+    for key in raw:
+        if key not in known:
+            r.fail("", key, f"unknown key; known: {', '.join(sorted(known))}")
+    if "version" not in raw:
+        raise ConfigError(
+            f"{file}, line 1: version is missing",
+            'a charter is versioned: add version = "2026-12-01" (or your own scheme)',
+        )
+    version = r.string(raw, "", "version") if isinstance(raw["version"], str) else None
+    if version is None:
+        r.fail("", "version", f"must be a string, got {raw['version']!r}")
+    return Charter(
+        version=str(version),
+        name=r.string(raw, "", "name") if "name" in raw else "Charter",
+        sovereignty=_sovereignty(r, raw.get("sovereignty", {})),
+        sobriety=_sobriety(r, raw.get("sobriety", {})),
+        utility=_utility(r, raw.get("utility", {})),
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        text=text,
+        path=str(file),
+    )

@@ -1,0 +1,325 @@
+"""The charter's five steps, in their order; each a small unit returning a decision and its
+reason, in the language of the question.
+
+1. refuse: the charter excludes the request, or the member's energy budget is spent.
+2. reduce: the cheapest answer that suffices (the cache, or extraction that clears the
+   collection's quality floor).
+3. regulate: the quotas.
+4. responsibility: the record of these decisions, under the charter's retention.
+5. redirect: the smallest allowed model whose last evaluation clears the floor; extraction
+   when none does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from commune.charter.catalogue import ModelCard, allowed
+from commune.charter.rules import Charter
+from commune.text.analysis import analyze
+
+STEPS = ("refuse", "reduce", "regulate", "responsibility", "redirect")
+
+
+@dataclass(frozen=True)
+class Step:
+    step: str
+    outcome: str
+    reason: str
+    rule: str | None = None  # the charter rule that decided, where one did
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def say(language: str, fr: str, en: str) -> str:
+    return fr if language == "fr" else en
+
+
+def _terms(text: str) -> set[str]:
+    return set(analyze(text, "fr")) | set(analyze(text, "en"))
+
+
+def refuse(
+    charter: Charter,
+    question: str,
+    language: str,
+    declared_use: str | None,
+    member_month_wh: float | None,
+) -> Step:
+    """Refused when a refusal rule matches (a word or phrase of the question, or the
+    member's declared use), or the member's monthly energy budget is spent."""
+    asked = _terms(question)
+    for rule in charter.utility.refuse:
+        if declared_use is not None and declared_use in rule.uses:
+            why = say(
+                language,
+                f"l'usage déclaré par votre membre ({declared_use}) est exclu par la charte",
+                f"your member's declared use ({declared_use}) is excluded by the charter",
+            )
+            return Step("refuse", "refused", f"{rule.message(language)} ({why})", rule.name)
+        for phrase in rule.words:
+            terms = _terms(phrase)
+            if terms and terms <= asked:
+                why = say(
+                    language,
+                    f"règle « {rule.name} » de la charte : « {phrase} »",
+                    f"charter rule '{rule.name}': '{phrase}'",
+                )
+                return Step("refuse", "refused", f"{rule.message(language)} ({why})", rule.name)
+    cap = charter.sobriety.member_month_wh_cap
+    if cap is not None and member_month_wh is not None and member_month_wh >= cap:
+        return Step(
+            "refuse",
+            "refused",
+            say(
+                language,
+                f"le budget énergétique mensuel de votre membre est épuisé ({member_month_wh:.3g}"
+                f" Wh sur {cap:g} Wh)",
+                f"your member's monthly energy budget is spent ({member_month_wh:.3g} Wh of "
+                f"{cap:g} Wh)",
+            ),
+            "sobriety.member_month_wh_cap",
+        )
+    return Step(
+        "refuse",
+        "pass",
+        say(
+            language,
+            f"aucune des {len(charter.utility.refuse)} règles de refus ne s'applique",
+            f"none of the charter's {len(charter.utility.refuse)} refusal rules applies",
+        ),
+    )
+
+
+def reduce(
+    charter: Charter,
+    language: str,
+    mode: str,
+    cached: Any | None,
+    extractive_score: float | None,
+    scored_on: list[str],
+    floor: float,
+) -> Step:
+    """The cheapest answer that suffices: a cached one, else extraction when evaluation
+    shows it clears the floor (or when extraction was asked for)."""
+    if cached is not None:
+        if cached.cosine >= 0.9999:
+            what = say(language, "la même question", "the same question")
+        else:
+            what = say(
+                language,
+                f"une question presque identique (cosinus {cached.cosine:.3f})",
+                f"a near-duplicate question (cosine {cached.cosine:.3f})",
+            )
+        return Step(
+            "reduce",
+            "cached",
+            say(
+                language,
+                f"{what} a déjà reçu une réponse il y a {cached.age_s / 60:.0f} min, sur le même "
+                "état des documents : réponse reprise du cache",
+                f"{what} was answered {cached.age_s / 60:.0f} min ago on the same state of the "
+                "documents: answer served from the cache",
+            ),
+            "sobriety.cache",
+        )
+    if mode == "extractive":
+        return Step(
+            "reduce",
+            "extractive",
+            say(
+                language,
+                "une réponse par citation des sources a été demandée",
+                "an answer quoting the sources was asked for",
+            ),
+        )
+    where = ", ".join(scored_on)
+    if mode == "generate":
+        return Step(
+            "reduce",
+            "pass",
+            say(
+                language,
+                "une réponse rédigée par un modèle a été demandée",
+                "an answer written by a model was asked for",
+            ),
+        )
+    if charter.sobriety.mode_preference != "extractive-first":
+        return Step(
+            "reduce",
+            "pass",
+            say(
+                language,
+                "la charte préfère la qualité : un modèle est cherché d'abord",
+                "the charter prefers generation: a model is looked for first",
+            ),
+            "sobriety.mode_preference",
+        )
+    if extractive_score is not None and extractive_score >= floor:
+        return Step(
+            "reduce",
+            "extractive",
+            say(
+                language,
+                f"l'extraction suffit : {extractive_score:.0%} de réponses justes à l'évaluation "
+                f"sur {where}, seuil {floor:.0%}",
+                f"extraction suffices: {extractive_score:.0%} correct in evaluation on {where}, "
+                f"floor {floor:.0%}",
+            ),
+            "sobriety.quality_floor",
+        )
+    if extractive_score is None:
+        why = say(
+            language,
+            "l'extraction n'a pas été évaluée sur ces collections",
+            "extraction has not been evaluated on these collections",
+        )
+    else:
+        why = say(
+            language,
+            f"l'extraction obtient {extractive_score:.0%} sur {where}, sous le seuil de "
+            f"{floor:.0%}",
+            f"extraction scores {extractive_score:.0%} on {where}, under the floor of {floor:.0%}",
+        )
+    return Step(
+        "reduce",
+        "pass",
+        why + say(language, " : un modèle est cherché", ": a model is looked for"),
+    )
+
+
+def regulate(language: str, tightest: Any | None) -> Step:
+    if tightest is None:
+        return Step(
+            "regulate",
+            "pass",
+            say(
+                language,
+                "aucun quota ne s'applique à ce demandeur",
+                "no quota applies to this caller",
+            ),
+        )
+    return Step(
+        "regulate",
+        "pass",
+        say(
+            language,
+            f"dans les quotas : {tightest.who} a utilisé {tightest.used:g} sur {tightest.limit:g}"
+            f" ({tightest.label})",
+            f"within quota: {tightest.who} used {tightest.used:g} of {tightest.limit:g} "
+            f"{tightest.label}",
+        ),
+    )
+
+
+def over_quota(language: str, message: str) -> Step:
+    return Step("regulate", "over-quota", message, "quotas")
+
+
+def responsibility(charter: Charter, language: str) -> Step:
+    days = charter.utility.retention_days
+    kept = charter.utility.keep_question == "text"
+    return Step(
+        "responsibility",
+        "recorded",
+        say(
+            language,
+            f"ces décisions sont consignées et gardées {days} jours"
+            + (
+                ", avec le texte de la question"
+                if kept
+                else ", avec l'empreinte de la question seulement"
+            ),
+            f"these decisions are recorded and kept {days} days"
+            + (", with the question's text" if kept else ", with only the question's hash"),
+        ),
+        "utility.retention_days",
+    )
+
+
+def redirect(
+    charter: Charter,
+    language: str,
+    mode: str,
+    reduced: str,
+    requested: ModelCard | None,
+    cards: list[ModelCard],
+    scores: dict[str, float | None],
+    collections: set[str],
+    floor: float,
+    estimated_tokens: int,
+) -> tuple[Step, ModelCard | None]:
+    """Choose who answers: extraction (no model), the model asked for if the charter
+    allows it, else the smallest allowed model whose evaluation clears the floor."""
+    if reduced == "cached":
+        return Step(
+            "redirect",
+            "none",
+            say(language, "aucun modèle : réponse du cache", "no model: answer from the cache"),
+        ), None
+    if reduced == "extractive":
+        return Step(
+            "redirect",
+            "extractive",
+            say(
+                language,
+                "aucun modèle : les phrases des sources sont citées",
+                "no model: the sources' sentences are quoted",
+            ),
+        ), None
+    if requested is not None:
+        ok, why = allowed(requested, charter, collections, language, estimated_tokens)
+        if ok:
+            return Step("redirect", "generate", why), requested
+        return Step(
+            "redirect",
+            "extractive",
+            why + say(language, " : réponse par extraction", ": answered by extraction"),
+            "sovereignty",
+        ), None
+    rejected = []
+    for card in cards:
+        ok, why = allowed(card, charter, collections, language, estimated_tokens)
+        if not ok:
+            rejected.append(why)
+            continue
+        score = scores.get(card.name)
+        if score is None:
+            rejected.append(
+                say(language, f"{card.name} : pas encore évalué", f"{card.name}: not evaluated")
+            )
+            continue
+        if score < floor:
+            rejected.append(
+                say(
+                    language,
+                    f"{card.name} : {score:.0%} à l'évaluation, sous le seuil de {floor:.0%}",
+                    f"{card.name}: {score:.0%} in evaluation, under the floor of {floor:.0%}",
+                )
+            )
+            continue
+        return Step(
+            "redirect",
+            "generate",
+            say(
+                language,
+                f"{card.name}, le plus petit modèle admis qui atteint le seuil ({score:.0%} ≥ "
+                f"{floor:.0%})",
+                f"{card.name}, the smallest allowed model that clears the floor ({score:.0%} ≥ "
+                f"{floor:.0%})",
+            ),
+            "sobriety.quality_floor",
+        ), card
+    detail = "; ".join(rejected) or say(language, "aucun modèle configuré", "no model configured")
+    return Step(
+        "redirect",
+        "extractive",
+        say(
+            language,
+            f"aucun modèle admis n'atteint le seuil ({detail}) : réponse par extraction",
+            f"no allowed model clears the floor ({detail}): answered by extraction",
+        ),
+        "sobriety.quality_floor",
+    ), None

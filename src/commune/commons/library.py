@@ -1,0 +1,166 @@
+"""The commons as readers and contributors see it: collections, documents, who may read
+what, and adding to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+
+from commune.config import Settings
+from commune.errors import CommuneError, NotFound
+from commune.govern.policy import OPERATOR, Actor, can_read
+from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, ingest_paths
+from commune.store import repository as repo
+
+
+class Library:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+
+    def collections(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """Collections the actor may read, with document counts and visibility."""
+        with self.engine.connect() as conn:
+            rows = repo.list_collections(conn)
+        return [
+            {k: v for k, v in r.items() if k not in ("id", "member_id")}
+            for r in rows
+            if can_read(actor, r["visibility"], r["member_id"], r["owner"])
+        ]
+
+    def readable(self, actor: Actor) -> dict[str, dict[str, Any]]:
+        """Collections ``actor`` may read, by name (a light query: it runs on every search)."""
+        with self.engine.connect() as conn:
+            rows = repo.collection_access(conn)
+        return {
+            r["name"]: r
+            for r in rows
+            if can_read(actor, r["visibility"], r["member_id"], r["owner"])
+        }
+
+    def readable_ids(self, actor: Actor) -> list[int] | None:
+        """Ids of the collections ``actor`` may read; None means all (the operator)."""
+        if actor.is_operator:
+            return None
+        return [r["id"] for r in self.readable(actor).values()]
+
+    def scope(self, name: str | None, actor: Actor = OPERATOR) -> list[int] | None:
+        """The collection ids a request about ``name`` (or all) may reach."""
+        if name is None:
+            return self.readable_ids(actor)
+        readable = self.readable(actor)
+        # A collection the actor may not read is reported as absent: its very name is private.
+        if name not in readable:
+            known = ", ".join(sorted(readable)) or "none yet"
+            raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
+        return [readable[name]["id"]]
+
+    def scope_names(self, name: str | None, actor: Actor = OPERATOR) -> list[str]:
+        if name is not None:
+            self.scope(name, actor)
+            return [name]
+        return sorted(self.readable(actor))
+
+    def documents(
+        self,
+        collection: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor = OPERATOR,
+    ) -> list[dict[str, Any]]:
+        ids = self.scope(collection, actor)
+        # What waits for curation (or was rejected or retired) is the curators' business:
+        # a reader sees what the commons publishes.
+        published_only = not actor.at_least("curator")
+        with self.engine.connect() as conn:
+            return repo.list_documents(conn, ids, limit, offset, published_only)
+
+    def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
+        """Make a collection private to a member, shared with the cooperative, or public."""
+        from commune.commons import audit
+        from commune.govern.members import member_id
+        from commune.govern.policy import VISIBILITIES
+
+        if visibility not in VISIBILITIES:
+            raise ValueError(
+                f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}"
+            )
+        with self.engine.begin() as conn:
+            cid = repo.collection_id(conn, collection)
+            if cid is None:
+                raise NotFound(f"no collection named {collection!r}")
+            owner = member_id(conn, member) if member else repo.collection_owner(conn, cid)
+            if visibility == "private" and owner is None:
+                raise ValueError(
+                    f"a private collection needs an owner: pass --member for {collection!r}"
+                )
+            repo.set_collection_access(conn, cid, owner, visibility)
+            repo.bump_generation(conn)
+            audit.append(
+                conn,
+                "operator",
+                "visibility",
+                f"collection {collection}",
+                visibility=visibility,
+                owner=member,
+            )
+
+    def add(
+        self,
+        paths: list[str | os.PathLike[str]],
+        collection: str | None = None,
+        licence: str | None = None,
+        contributor: str | None = None,
+        publisher: str | None = None,
+        source: str | None = None,
+        progress: Callable[[FileOutcome, int, int], None] | None = None,
+        member: str | None = None,
+        visibility: str | None = None,
+        actor: Actor = OPERATOR,
+        tdm_reserved: bool = False,
+    ) -> IngestSummary:
+        """Ingest files into ``collection``; a new collection belongs to ``member`` if given
+        (then private by default), else is shared with the cooperative by default."""
+        from commune.ingest.pipeline import check_source
+
+        # Bad input is refused before anything is written, a new collection included.
+        if licence is not None:
+            from commune.licences import normalise
+
+            licence = normalise(licence)
+        if source is not None:
+            check_source(source)
+        if contributor is None and not actor.is_operator:
+            # A user contributing is the contributor the commons credits, unless told otherwise.
+            contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
+        name = collection or self.settings.default_collection
+        if member is not None or visibility is not None:
+            with self.engine.connect() as conn:
+                exists = repo.collection_id(conn, name) is not None
+            if not exists:
+                from commune.store.db import write_transaction
+
+                with write_transaction(self.engine) as conn:
+                    repo.collection_id(conn, name, create=True)
+                self.set_visibility(name, visibility or ("private" if member else "shared"), member)
+            else:
+                current = next(c for c in self.collections() if c["name"] == name)
+                if (visibility and visibility != current["visibility"]) or (
+                    member and member != current["owner"]
+                ):
+                    raise CommuneError(
+                        f"collection {name!r} is already {current['visibility']} "
+                        f"(owner {current['owner'] or 'none'})",
+                        f"change it with: commune visibility {name} VISIBILITY --member MEMBER",
+                    )
+        return ingest_paths(
+            self.engine,
+            self.settings,
+            list(paths),
+            name,
+            Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
+            progress,
+        )
