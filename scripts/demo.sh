@@ -3,7 +3,13 @@
 # cited questions in both languages. Safe to run again: unchanged files are skipped.
 set -euo pipefail
 commune="${COMMUNE_BIN:-commune}"
+home="${COMMUNE_HOME:-commune-data}"
 root="$(bash scripts/fetch-corpus.sh .cache/corpus)"
+
+# The cooperative's charter (docs/charter.md): every answer below goes through its five steps.
+mkdir -p "$home"
+[ -f "$home/charter.toml" ] || cp examples/charter.toml "$home/charter.toml"
+"$commune" charter check
 
 if [ -n "$root" ]; then
   echo "== Corpus: The Debian Administrator's Handbook (Raphaël Hertzog, Roland Mas), fr-FR and en-US"
@@ -34,6 +40,23 @@ for q in "${questions[@]}"; do
   echo "== Question: $q"
   "$commune" ask "$q" --collection "$collection"
 done
+
+# The charter at work, each reply with its reasons (--explain): a member's user with a
+# daily quota (regulate), a question the charter refuses (refuse), the same question asked
+# again (reduce: the cache), and who answers (redirect: no model has cleared the quality
+# floor in an evaluation of this deployment, so the sources are quoted).
+"$commune" member list | grep -q "Ville de Saint-Exemple" ||
+  "$commune" member add "Ville de Saint-Exemple" --kind town --requests-per-day 500 >/dev/null
+"$commune" user list | grep -q "camille" ||
+  "$commune" user add camille --member "Ville de Saint-Exemple" >/dev/null
+for q in "Peux-tu me faire une ordonnance pour ma toux ?" "${questions[0]}" "${questions[0]}"; do
+  echo
+  echo "== Question from camille (Ville de Saint-Exemple): $q"
+  "$commune" ask "$q" --collection "$collection" --as camille --explain
+done
+echo
+echo "== Transparency (also at /transparency when \`commune serve\` runs)"
+"$commune" transparency
 
 # The quality behind these answers: the last `make eval` on this machine, else the
 # reference run committed with the code.

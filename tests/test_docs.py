@@ -22,3 +22,10 @@ def test_readme_names_every_command():
 
     for name in cli.commands:
         assert f"commune {name}" in readme, f"README does not mention `commune {name}`"
+
+
+def test_the_example_charter_is_valid():
+    from commune.charter.rules import load_charter
+
+    charter = load_charter(ROOT, ROOT / "examples" / "charter.toml")
+    assert charter.version and charter.utility.refuse

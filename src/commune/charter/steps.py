@@ -190,6 +190,13 @@ def reduce(
     )
 
 
+_LABELS_FR = {
+    "requests per day": "requêtes par jour",
+    "tokens per month": "jetons par mois",
+    "Wh per month": "Wh par mois",
+}
+
+
 def regulate(language: str, tightest: Any | None) -> Step:
     if tightest is None:
         return Step(
@@ -201,13 +208,14 @@ def regulate(language: str, tightest: Any | None) -> Step:
                 "no quota applies to this caller",
             ),
         )
+    who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur ")
     return Step(
         "regulate",
         "pass",
         say(
             language,
-            f"dans les quotas : {tightest.who} a utilisé {tightest.used:g} sur {tightest.limit:g}"
-            f" ({tightest.label})",
+            f"dans les quotas : {who_fr} a utilisé {tightest.used:g} sur {tightest.limit:g} "
+            f"{_LABELS_FR.get(tightest.label, tightest.label)}",
             f"within quota: {tightest.who} used {tightest.used:g} of {tightest.limit:g} "
             f"{tightest.label}",
         ),

@@ -27,6 +27,11 @@ def _positive(name: str, value: float | None) -> None:
         raise ValueError(f"{name} must be greater than 0, got {value}")
 
 
+# What a member declares it uses the commons for: licences (NC) and the charter's refusal
+# rules (utility.refuse.uses) decide by it.
+DECLARED_USES = ("non-commercial", "commercial")
+
+
 def add_member(
     conn: Connection,
     name: str,
@@ -38,7 +43,7 @@ def add_member(
 ) -> int:
     if not name.strip():
         raise ValueError("a member needs a name")
-    if declared_use not in ("non-commercial", "commercial"):
+    if declared_use not in DECLARED_USES:
         raise ValueError(f"declared use must be non-commercial or commercial, got {declared_use!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")

@@ -1,0 +1,579 @@
+"""The charter as code: its file validated with the line, the five steps on every request,
+the cache, the redirect, the records and their retention, and the transparency page."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from commune.charter.rules import load_charter
+from commune.errors import ConfigError
+from commune.store.schema import answer_cache, audit_log, decisions
+from tests.conftest import make_key
+from tests.endpoints import ScriptedEndpoint
+
+CHARTER = """
+version = "2026-12-01"
+name = "Charte de test"
+
+[sovereignty]
+jurisdictions = ["FR", "EU"]
+stays_here = ["interne"]
+
+[sobriety]
+quality_floor = 0.5
+
+[utility]
+retention_days = 30
+keep_question = "hash"
+
+[[utility.refuse]]
+name = "avis-medical"
+words = ["diagnostic médical", "ordonnance"]
+message_fr = "La coopérative n'utilise pas l'IA pour des avis médicaux."
+message_en = "The cooperative does not use AI for medical advice."
+
+[[utility.refuse]]
+name = "service-public"
+uses = ["commercial"]
+message_fr = "La charte réserve l'assistant aux usages non commerciaux."
+message_en = "The charter keeps the assistant to non-commercial uses."
+"""
+
+
+def write_charter(home, text: str = CHARTER) -> None:  # type: ignore[no-untyped-def]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "charter.toml").write_text(text, encoding="utf-8")
+
+
+def models_toml(**endpoints: tuple[str, float, str]) -> str:
+    """[models.NAME] tables for scripted endpoints: (url, parameters in B, jurisdiction)."""
+    return "".join(
+        f'[models.{name}]\nbackend = "openai"\nbase_url = "{url}"\nmodel = "{name}"\n'
+        f'openness = "open-weights"\njurisdiction = "{where}"\n'
+        f"active_params_b = {params}\ntotal_params_b = {params}\n"
+        for name, (url, params, where) in endpoints.items()
+    )
+
+
+def scores(commune, collection: str, **by_system: float) -> None:  # type: ignore[no-untyped-def]
+    """Evaluation scores as `commune eval` keeps them: ``extractive=0.6, gpu=0.8``."""
+    from commune.charter.scores import record
+
+    rows = [
+        {
+            "suite": "t",
+            "suite_sha256": "0" * 64,
+            "split": "test",
+            "collection": collection,
+            "mode": "extractive" if name == "extractive" else "generate",
+            "model": None if name == "extractive" else name,
+            "questions": 10,
+            "correct": value,
+            "fact_containment": value,
+            "wh_per_correct_answer": 0.001,
+            "generation": 1,
+        }
+        for name, value in by_system.items()
+    ]
+    with commune.engine.begin() as conn:
+        record(conn, rows)
+
+
+def steps_of(answer) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(d["step"], d["outcome"]) for d in answer.decisions]
+
+
+# -- the file ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('version = "1"\n[sobriety]\ncache = true\nquality_floor = 1.5\n', 4, "between 0 and 1"),
+        ('version = "1"\n\n[sovereignty]\nopenness = ["open-ish"]\n', 4, "'open-ish' is not one"),
+        ('version = "1"\n[utility]\nretention_days = 0\n', 3, "above 0"),
+        ('version = "1"\n[sobriety]\ncolour = "green"\n', 3, "unknown key"),
+        (
+            'version = "1"\n[[utility.refuse]]\nname = "a"\nmessage_fr = "x"\nmessage_en = "y"\n'
+            'words = ["z"]\n'
+            '[[utility.refuse]]\nname = "b"\nmessage_fr = "x"\nmessage_en = "y"\nwords = [1]\n',
+            11,
+            "list of non-empty strings",
+        ),
+        ("[sobriety]\ncache = true\n", 1, "version is missing"),
+    ],
+)
+def test_an_invalid_charter_is_refused_with_its_line(home, text, line, message):
+    write_charter(home, text)
+    with pytest.raises(ConfigError, match=message) as exc:
+        load_charter(home)
+    assert f"charter.toml, line {line}:" in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_an_invalid_charter_stops_the_server_at_start_up(home):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n[utility]\nkeep_question = "everything"\n')
+    with pytest.raises(ConfigError, match=r"line 3: utility.keep_question: must be one of"):
+        create_app(Commune(home))
+
+
+def test_the_cli_checks_a_charter_file(home, tmp_path):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('version = "1"\n[sobriety]\nmode_preference = "always"\n')
+    r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check", str(bad)])
+    assert r.exit_code == 2 and "line 3" in r.output and "mode_preference" in r.output
+    write_charter(home)
+    r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check"])
+    assert r.exit_code == 0 and "version 2026-12-01" in r.output
+
+
+# -- the five steps ----------------------------------------------------------------------------
+
+
+def test_every_answer_carries_the_five_steps_in_order(home, corpus):
+    from commune.charter.steps import STEPS
+    from commune.core import Commune
+
+    write_charter(home)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("Où mettre les emballages en plastique ?")
+    assert [d["step"] for d in a.decisions] == list(STEPS)
+    assert a.mode == "extractive" and a.found
+    # Reasons are in the question's language.
+    assert "règles de refus" in a.decisions[0]["reason"]
+    assert "empreinte de la question" in a.decisions[3]["reason"]
+    assert "n'a pas été évaluée" in a.decisions[1]["reason"]
+    english = c.ask("When is the pool open?")
+    assert "refusal rules" in english.decisions[0]["reason"]
+
+
+def test_refuse_names_the_rule_and_does_no_work(home, corpus):
+    from commune.core import Commune
+
+    write_charter(home)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("Peux-tu me faire une ordonnance pour ma toux ?")
+        assert a.mode == "refused" and not a.found and not a.sources
+        assert a.text.startswith("La coopérative n'utilise pas l'IA pour des avis médicaux.")
+        assert steps_of(a)[0] == ("refuse", "refused")
+        assert a.decisions[0]["rule"] == "avis-medical"
+        # Only refuse and responsibility: nothing was reduced, regulated or redirected.
+        assert [d["step"] for d in a.decisions] == ["refuse", "responsibility"]
+        # A phrase matches whole: "diagnostic" alone is not "diagnostic médical".
+        assert c.ask("Quel diagnostic pour le tri du verre ?").mode != "refused"
+        with c.engine.connect() as conn:
+            rec = conn.execute(select(decisions).where(decisions.c.id == a.decision_id)).one()
+        assert rec.outcome == "refused" and rec.question is None  # the charter keeps hashes
+
+
+def test_refuse_a_members_declared_use_and_a_spent_energy_budget(home, corpus):
+    from commune.core import Commune
+    from commune.govern.members import add_member, authenticate
+
+    write_charter(
+        home, CHARTER.replace("[sobriety]\n", "[sobriety]\nmember_month_wh_cap = 0.000001\n")
+    )
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with c.engine.begin() as conn:
+            add_member(conn, "Vigie", "association", declared_use="commercial")
+        with c.engine.connect() as conn:
+            watcher = authenticate(conn, make_key(c, "vic", "Vigie"))
+            frugal = authenticate(conn, make_key(c, "fred", "Ville F"))
+        a = c.ask("Quand passe le camion ?", actor=watcher)
+        assert a.mode == "refused" and a.decisions[0]["rule"] == "service-public"
+        first = c.ask("Quand passe le camion ?", actor=frugal)
+        assert first.mode != "refused"  # nothing used yet this month
+        second = c.ask("Quand passe le camion ?", actor=frugal)
+        assert second.mode == "refused"
+        assert second.decisions[0]["rule"] == "sobriety.member_month_wh_cap"
+        assert "budget énergétique mensuel" in second.text
+
+
+def test_regulate_reports_the_tightest_quota_and_refuses_past_it(home, corpus):
+    from commune.core import Commune
+    from commune.govern.members import authenticate
+    from commune.govern.quotas import QuotaExceeded
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with c.engine.connect() as conn:
+            actor = authenticate(conn, make_key(c, "rita", "Ville R", requests_per_day=2))
+        a = c.ask("Quand passe le camion ?", actor=actor)
+        regulate = dict(steps_of(a))["regulate"]
+        assert regulate == "pass"
+        assert (
+            "l'utilisateur 'rita' a utilisé 0 sur 2 requêtes par jour" in (a.decisions[2]["reason"])
+        )
+        english = c.ask("When is the pool open?", actor=actor)
+        assert "user 'rita' used 1 of 2 requests per day" in english.decisions[2]["reason"]
+        with pytest.raises(QuotaExceeded):
+            c.ask("Quand passe le camion ?", actor=actor)
+        with c.engine.connect() as conn:
+            last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
+        assert last.outcome == "over-quota"
+        assert json.loads(last.steps)[-1]["step"] == "regulate"
+
+
+# -- reduce: the cache ---------------------------------------------------------------------------
+
+
+def test_the_same_question_is_served_from_the_cache_until_the_commons_changes(
+    home, corpus, tmp_path
+):
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        first = c.ask("Où mettre les emballages en plastique ?")
+        again = c.ask("où mettre les emballages en plastique")
+        assert first.mode == "extractive" and again.mode == first.mode
+        assert dict(steps_of(again))["reduce"] == "cached"
+        assert again.text == first.text and [s.source for s in again.sources] == [
+            s.source for s in first.sources
+        ]
+        assert again.energy["wh"] < first.energy["wh"]
+        # A new document is a new index generation: the cached answer is not served.
+        extra = tmp_path / "extra.txt"
+        extra.write_text("Les encombrants sont collectés le premier lundi du mois.")
+        c.add([extra], licence="etalab-2.0")
+        fresh = c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(fresh))["reduce"] != "cached"
+        with c.engine.connect() as conn:
+            generations = conn.execute(select(func.count(answer_cache.c.generation.distinct())))
+            assert generations.scalar() == 1  # the stale entries were dropped
+
+
+def test_a_near_duplicate_question_shares_the_answer_and_a_different_one_does_not(commune, corpus):
+    commune.add([corpus], licence="etalab-2.0")
+    first = commune.ask("Où mettre les emballages en plastique ?")
+    near = commune.ask("Bonjour, où mettre les emballages en plastique ?")
+    step = next(d for d in near.decisions if d["step"] == "reduce")
+    assert step["outcome"] == "cached" and "cosinus" in step["reason"]
+    assert near.text == first.text
+    other = commune.ask("Quand passe le camion des ordures ?")
+    assert dict(steps_of(other))["reduce"] != "cached"
+
+
+def test_the_cache_is_per_scope_a_member_never_gets_anothers_private_answer(commune, corpus):
+    from commune.govern.members import add_member, authenticate
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville A", "town")
+    commune.add([corpus], collection="privee", licence="etalab-2.0", member="Ville A")
+    with commune.engine.connect() as conn:
+        insider = authenticate(conn, make_key(commune, "ann", "Ville A"))
+        outsider = authenticate(conn, make_key(commune, "bob", "Ville B"))
+    inside = commune.ask("Où mettre les emballages en plastique ?", actor=insider)
+    assert inside.found
+    outside = commune.ask("Où mettre les emballages en plastique ?", actor=outsider)
+    assert not outside.found and dict(steps_of(outside))["reduce"] != "cached"
+
+
+def test_cache_off_and_lifetime_from_the_charter(home, corpus):
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n[sobriety]\ncache = false\n')
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(c.ask("Où mettre les emballages en plastique ?")))["reduce"] != (
+            "cached"
+        )
+    write_charter(home, 'version = "2"\n[sobriety]\ncache_ttl_hours = 1\n')
+    with Commune(home) as c:
+        c.ask("Où mettre les emballages en plastique ?")
+        with c.engine.begin() as conn:
+            old = answer_cache.c.created_at
+            conn.execute(update(answer_cache).values(created_at=old - timedelta(hours=2)))
+        late = c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(late))["reduce"] != "cached"
+
+
+# -- reduce and redirect: by evaluation -------------------------------------------------------
+
+
+def test_extraction_is_chosen_when_its_evaluation_clears_the_floor(commune, corpus):
+    commune.add([corpus], licence="etalab-2.0")
+    scores(commune, "default", extractive=0.62)
+    a = commune.ask("Où mettre les emballages en plastique ?")
+    reduce = next(d for d in a.decisions if d["step"] == "reduce")
+    assert reduce["outcome"] == "extractive" and "62 %" not in reduce["reason"]
+    assert "62%" in reduce["reason"] and "50%" in reduce["reason"]
+    assert dict(steps_of(a))["redirect"] == "extractive"
+
+
+def test_redirect_picks_the_smallest_model_that_clears_the_floor(home, corpus):
+    from commune.core import Commune
+
+    tiny = ScriptedEndpoint("Le bac jaune [1].")
+    small = ScriptedEndpoint("Les emballages vont dans le bac jaune [1].")
+    large = ScriptedEndpoint("Les emballages en plastique vont dans le bac jaune [1].")
+    try:
+        home.mkdir(parents=True)
+        (home / "commune.toml").write_text(
+            models_toml(
+                large=(large.url, 24, "FR"), small=(small.url, 7, "FR"), tiny=(tiny.url, 1, "FR")
+            )
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            scores(c, "default", extractive=0.3, tiny=0.2, small=0.7, large=0.9)
+            a = c.ask("Où mettre les emballages en plastique ?")
+            assert a.mode == "generate" and a.model == "small", a.decisions
+            redirect = a.decisions[-1]
+            assert redirect["step"] == "redirect" and "small" in redirect["reason"]
+            assert not tiny.requests and not large.requests and len(small.requests) == 1
+            # Nothing clears the floor: extraction, and the reply says why for each model.
+            scores(c, "default", tiny=0.2, small=0.4, large=0.45)
+            b = c.ask("Quand passe le camion des ordures ?")
+            assert b.mode == "extractive" and len(small.requests) == 1
+            reason = b.decisions[-1]["reason"]
+            assert "tiny: 20%" in reason.replace("tiny : 20 %", "tiny: 20%") or "tiny" in reason
+            assert all(name in reason for name in ("tiny", "small", "large"))
+            assert "seuil" in reason
+    finally:
+        for e in (tiny, small, large):
+            e.close()
+
+
+def test_redirect_leaves_out_models_the_charter_does_not_allow(home, corpus):
+    from commune.core import Commune
+
+    abroad = ScriptedEndpoint("Les emballages vont dans le bac jaune [1].")
+    try:
+        write_charter(home)
+        (home / "commune.toml").write_text(models_toml(abroad=(abroad.url, 7, "US")))
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            scores(c, "default", extractive=0.1, abroad=0.9)
+            a = c.ask("Où mettre les emballages en plastique ?")
+            assert a.mode == "extractive" and not abroad.requests
+            assert "juridictions admises (US" in a.decisions[-1]["reason"]
+            # Asked for by name, it is still not used: the charter's sovereignty rules hold.
+            b = c.ask("Quand passe le camion ?", mode="generate", model="abroad")
+            assert b.mode == "extractive" and not abroad.requests
+            assert b.decisions[-1]["rule"] == "sovereignty"
+    finally:
+        abroad.close()
+
+
+def test_a_stays_here_collection_never_reaches_a_remote_endpoint(home, corpus, tmp_path):
+    from commune.core import Commune
+
+    gpu = ScriptedEndpoint("Les emballages vont dans le bac jaune [1].")
+    try:
+        write_charter(home)
+        (home / "commune.toml").write_text(models_toml(gpu=(gpu.url, 7, "FR")))
+        secret = tmp_path / "secret"
+        secret.mkdir()
+        (secret / "rh.txt").write_text(
+            "Les emballages du service RH vont dans le bac jaune du deuxième étage, "
+            "code confidentiel 4417."
+        )
+        with Commune(home) as c:
+            c.add([corpus], collection="public", licence="etalab-2.0")
+            c.add([secret], collection="interne", licence="etalab-2.0")
+            scores(c, "public", extractive=0.1, gpu=0.9)
+            scores(c, "interne", extractive=0.1, gpu=0.9)
+            for collection in ("interne", None):
+                a = c.ask(
+                    "Où vont les emballages du service RH ?",
+                    collection=collection,
+                    mode="generate",
+                    model="gpu",
+                )
+                assert a.mode == "extractive"
+                assert "interne reste ici" in a.decisions[-1]["reason"]
+            auto = c.ask(
+                "Où vont les emballages du service RH, deuxième étage ?", collection="interne"
+            )
+            assert auto.mode == "extractive"
+            sent = json.dumps([r["body"] for r in gpu.requests], ensure_ascii=False)
+            assert "4417" not in sent and "RH" not in sent
+            # The public collection may use it.
+            ok = c.ask(
+                "Où mettre les emballages en plastique ?",
+                collection="public",
+                mode="generate",
+                model="gpu",
+            )
+            assert ok.mode == "generate" and len(gpu.requests) == 1
+    finally:
+        gpu.close()
+
+
+def test_the_per_request_energy_cap_rules_out_a_model_estimated_above_it(home, corpus):
+    from commune.core import Commune
+
+    big = ScriptedEndpoint("Les emballages vont dans le bac jaune [1].")
+    try:
+        write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 0.5\n')
+        (home / "commune.toml").write_text(models_toml(big=(big.url, 400, "FR")))
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où mettre les emballages ?", mode="generate", model="big")
+            assert a.mode == "extractive" and not big.requests
+            assert "over the cap of 0.5 Wh" in a.decisions[-1]["reason"].replace(
+                "au-delà du plafond de", "over the cap of"
+            )
+    finally:
+        big.close()
+
+
+# -- responsibility ------------------------------------------------------------------------------
+
+
+def test_records_past_their_retention_are_purged_and_the_purge_is_audited(home, corpus):
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace('keep_question = "hash"', 'keep_question = "text"'))
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("Où mettre les emballages en plastique ?")
+        b = c.ask("Quand passe le camion ?")
+        with c.engine.begin() as conn:
+            rec = conn.execute(select(decisions).where(decisions.c.id == a.decision_id)).one()
+            assert rec.question == "Où mettre les emballages en plastique ?"
+            conn.execute(
+                update(decisions)
+                .where(decisions.c.id == a.decision_id)
+                .values(created_at=rec.created_at - timedelta(days=31))
+            )
+        assert c.purge_decisions() == 1
+        with c.engine.connect() as conn:
+            left = conn.execute(select(decisions.c.id)).scalars().all()
+            entry = conn.execute(
+                select(audit_log).where(audit_log.c.action == "purge decisions")
+            ).one()
+        assert a.decision_id not in left and b.decision_id in left
+        assert json.loads(entry.details)["deleted"] == 1
+        assert c.verify_audit().ok
+
+
+# -- every route ---------------------------------------------------------------------------------
+
+
+def test_the_api_and_openai_routes_carry_the_decisions(home, corpus):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    write_charter(home)
+    commune = Commune(home)
+    commune.add([corpus], licence="etalab-2.0")
+    secret = make_key(commune, "alice", "Ville A")
+    client = TestClient(create_app(commune))
+    auth = {"Authorization": f"Bearer {secret}"}
+    r = client.post("/api/ask", json={"question": "Où mettre les emballages ?"}, headers=auth)
+    assert r.status_code == 200 and [d["step"] for d in r.json()["decisions"]][0] == "refuse"
+    refused = client.post(
+        "/api/ask", json={"question": "Une ordonnance pour la toux ?"}, headers=auth
+    )
+    assert refused.json()["mode"] == "refused"
+    with client.stream(
+        "POST", "/api/ask/stream", json={"question": "Quand passe le camion ?"}, headers=auth
+    ) as s:
+        body = "".join(s.iter_text())
+    answer = json.loads(body.split("event: answer\ndata: ")[1].split("\n\n")[0])
+    assert answer["decisions"][-1]["step"] == "redirect"
+    chat = client.post(
+        "/v1/chat/completions",
+        json={"model": "auto", "messages": [{"role": "user", "content": "Une ordonnance ?"}]},
+        headers=auth,
+    ).json()
+    assert chat["commune"]["mode"] == "refused" and chat["commune"]["decisions"]
+    assert chat["choices"][0]["message"]["content"].startswith("La coopérative")
+
+
+def test_the_cli_explains_its_decisions(home, corpus):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    write_charter(home)
+    run = CliRunner()
+    run.invoke(cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"])
+    r = run.invoke(cli, ["--home", str(home), "ask", "Une ordonnance ?", "--explain"])
+    assert r.exit_code == 0, r.output
+    assert "refuse          refused" in r.output and "[avis-medical]" in r.output
+    r = run.invoke(cli, ["--home", str(home), "ask", "Où mettre le verre ?", "--explain"])
+    lines = [ln.split()[0] for ln in r.output.split("Decisions:")[1].strip().splitlines()]
+    assert lines == ["refuse", "reduce", "regulate", "responsibility", "redirect"]
+
+
+# -- transparency --------------------------------------------------------------------------------
+
+
+def test_the_transparency_json_matches_the_data(home, corpus):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    write_charter(home)
+    commune = Commune(home)
+    commune.add([corpus], licence="etalab-2.0")
+    for q in ("Où mettre les emballages ?", "Où mettre les emballages ?", "Une ordonnance ?"):
+        commune.ask(q)
+    commune.ask("Quand passe le camion ?", route="eval", use_cache=False)  # not a request
+    scores(commune, "default", extractive=0.55)
+    client = TestClient(create_app(commune))
+    data = client.get("/transparency.json").json()  # public by default: no key
+    assert data["charter"]["version"] == "2026-12-01"
+    assert data["charter"]["sha256"] == load_charter(home).sha256
+    assert [h["version"] for h in data["charter"]["history"]] == ["2026-12-01"]
+    by = data["steps"]["by_outcome"]
+    assert by["extractive"]["requests"] == 1 and by["cached"]["requests"] == 1
+    assert by["refused"]["requests"] == 1 and data["steps"]["answered_requests"] == 3
+    assert by["cached"]["share"] == pytest.approx(1 / 3, abs=1e-3)
+    with commune.engine.connect() as conn:
+        wh = conn.exec_driver_sql("select sum(wh) from usage where route != 'eval'").scalar()
+    assert data["totals"]["wh"] == pytest.approx(wh, abs=1e-6)
+    assert data["evaluations"][0]["correct"] == 0.55
+    page = client.get("/transparency")
+    assert page.status_code == 200 and "2026-12-01" in page.text and "<script" not in page.text
+
+
+def test_the_charter_can_keep_transparency_to_members(home):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n[utility]\ntransparency_public = false\n')
+    commune = Commune(home)
+    client = TestClient(create_app(commune))
+    assert client.get("/transparency.json").status_code == 401
+    secret = make_key(commune, "alice", "Ville A")
+    r = client.get("/transparency.json", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 200
+
+
+def test_a_new_charter_version_joins_the_history_and_the_audit_log(home):
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n')
+    with Commune(home) as c:
+        c.charter  # noqa: B018
+    write_charter(home, 'version = "2"\n[utility]\nretention_days = 10\n')
+    with Commune(home) as c:
+        assert c.charter.utility.retention_days == 10
+        data = c.transparency()
+        with c.engine.connect() as conn:
+            actions = (
+                conn.execute(select(audit_log.c.subject).where(audit_log.c.action == "charter"))
+                .scalars()
+                .all()
+            )
+    assert [h["version"] for h in data["charter"]["history"]] == ["2", "1"]
+    assert actions == ["charter 1", "charter 2"]
