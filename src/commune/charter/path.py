@@ -104,22 +104,26 @@ class AskPath:
         key = scope = None
         vector = None
         hit = None
-        if charter.sobriety.cache and use_cache:
+        sobriety = charter.sobriety
+        if sobriety.cache and use_cache:
             ids = c.library.scope(collection, req.actor)
             scope = cache.digest(collection, ids, declared, mode, model)
             key = cache.digest(cache.normalise(question), scope)
-            vector = c.embedder.embed_query(question)  # kept: the search reuses it
             with c.engine.connect() as conn:
-                hit = cache.lookup(
-                    conn,
-                    key,
-                    scope,
-                    generation,
-                    charter.sobriety.cache_ttl_hours,
-                    req.language,
-                    vector,
-                    charter.sobriety.near_duplicate_cosine,
-                )
+                hit = cache.exact(conn, key, generation, sobriety.cache_ttl_hours)
+            if hit is None and sobriety.near_duplicate_cosine is not None:
+                # Embedded once: the search below reuses the vector (the embedder's cache).
+                vector = c.embedder.embed_query(question)
+                with c.engine.connect() as conn:
+                    hit = cache.near(
+                        conn,
+                        scope,
+                        generation,
+                        sobriety.cache_ttl_hours,
+                        req.language,
+                        vector,
+                        sobriety.near_duplicate_cosine,
+                    )
         # A way of answering must suffice for every collection in reach: the strictest floor.
         floor = max((charter.sobriety.floor(n) for n in names), default=None)
         floor = charter.sobriety.quality_floor if floor is None else floor

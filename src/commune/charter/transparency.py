@@ -58,6 +58,10 @@ def report(commune: Any) -> dict[str, Any]:
             "and EcoLogits figures are estimates",
         },
         "steps": {"answered_requests": total, "by_outcome": steps},
+        "links": {
+            "bill_of_materials": "/transparency/bom.json",
+            "sovereignty_map": "/transparency/sovereignty.json",
+        },
         "evaluations": [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
             for row in sorted(latest.values(), key=lambda r: (r["collection"], r["mode"]))
@@ -89,7 +93,10 @@ def render_html(data: dict[str, Any]) -> str:
         "td,th{border:1px solid #888;padding:.3rem .6rem;text-align:left}"
         "pre{background:#f4f4f4;padding:1rem;overflow:auto}</style></head><body><main>",
         "<h1>Transparency</h1>",
-        "<p>The same data as JSON: <a href='/transparency.json'>/transparency.json</a>.</p>",
+        "<p>The same data as JSON: <a href='/transparency.json'>/transparency.json</a>. What the "
+        "stack is made of: the <a href='/transparency/bom.json'>bill of materials</a> "
+        "(CycloneDX 1.6) and the <a href='/transparency/sovereignty.json'>sovereignty "
+        "map</a>.</p>",
         f"<h2>The charter in force</h2><p>{html.escape(c['name'])}, version "
         f"<strong>{html.escape(c['version'])}</strong>, SHA-256 "
         f"<code>{html.escape(c['sha256'])}</code>.</p>",

@@ -78,6 +78,15 @@ class Library:
         with self.engine.connect() as conn:
             return repo.list_documents(conn, ids, limit, offset, published_only)
 
+    def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
+        """A published document the actor may read, with its text."""
+        with self.engine.connect() as conn:
+            found = repo.published_document(conn, document_id, self.readable_ids(actor))
+        if found is None:
+            # Absent, unpublished or private to another member: the same answer for all three.
+            raise NotFound(f"no document {document_id}", "list them with commune documents")
+        return found
+
     def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
         """Make a collection private to a member, shared with the cooperative, or public."""
         from commune.commons import audit

@@ -381,3 +381,12 @@ def import_dataset(
         for key in counts:
             counts[key] += getattr(summary, key)
     return counts
+
+
+def export_digest(commune: Any, collection: str) -> str:
+    """SHA-256 of what `commune export` would write for a collection: each published file's
+    SHA-256 and name, sorted, one per line (timestamps of the export itself left out)."""
+    lines = sorted(
+        f"{row['content_hash']}  files/{_name(row)}" for row in _rows(commune, collection)
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

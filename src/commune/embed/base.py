@@ -27,6 +27,9 @@ class Embedder(ABC):
     licence: ClassVar[str]  # SPDX identifier of the model weights
     origin: ClassVar[str]  # where the weights come from (an installed package)
     package: ClassVar[str | None] = None  # the distribution that ships the weights
+    params_b: ClassVar[float | None] = None  # parameters, in billions, where known
+    quantisation: ClassVar[str | None] = None
+    openness: ClassVar[str] = "unknown"  # Model Openness Framework class, or open-weights
 
     @abstractmethod
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:

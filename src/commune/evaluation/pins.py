@@ -12,6 +12,7 @@ import hashlib
 import json
 import subprocess
 from dataclasses import asdict
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,14 @@ from commune import __version__
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, computed once per process for a given size and modification time
+    (model files are hundreds of MB, and the bill of materials and the pins both ask)."""
+    st = Path(path).stat()
+    return _sha256_file(str(Path(path).resolve()), st.st_size, st.st_mtime_ns, chunk)
+
+
+@lru_cache(maxsize=32)
+def _sha256_file(path: str, size: int, mtime_ns: int, chunk: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):

@@ -371,6 +371,41 @@ def list_documents(
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+def published_document(
+    conn: Connection, document_id: int, collection_ids: list[int] | None
+) -> dict[str, Any] | None:
+    """A published document with the text of its published revision, or None when it does
+    not exist, is not published, or is outside ``collection_ids`` (None: any)."""
+    q = (
+        select(
+            documents.c.id,
+            documents.c.title,
+            documents.c.source_uri,
+            documents.c.language,
+            documents.c.licence,
+            documents.c.contributor,
+            documents.c.publisher,
+            documents.c.published_revision_id,
+            documents.c.updated_at,
+            collections.c.name.label("collection"),
+        )
+        .select_from(documents.join(collections))
+        .where(documents.c.id == document_id, documents.c.status == "published")
+        .where(documents.c.published_revision_id.is_not(None))
+    )
+    if collection_ids is not None:
+        q = q.where(collections.c.id.in_(collection_ids))
+    row = conn.execute(q).first()
+    if row is None:
+        return None
+    parts = conn.execute(
+        select(chunks.c.text, chunks.c.heading_path)
+        .where(chunks.c.revision_id == row.published_revision_id)
+        .order_by(chunks.c.ordinal)
+    ).all()
+    return {**dict(row._mapping), "text": "\n\n".join(p.text for p in parts)}
+
+
 def record_ingest_run(conn: Connection, started: datetime, seconds: float, **counts: int) -> None:
     conn.execute(insert(ingest_runs).values(started_at=started, seconds=seconds, **counts))
 

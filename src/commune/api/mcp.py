@@ -1,0 +1,184 @@
+"""An MCP server over the commons (the official `mcp` SDK): tools `search`, `ask`,
+`get_document`, `list_collections`, and documents as resources.
+
+Agents reach the commons under the same rules as everyone: an API key (``Authorization:
+Bearer`` over streamable HTTP, ``COMMUNE_API_KEY`` over stdio), its member's visibility,
+quotas, the charter's five steps and energy accounting; every call lands in the ledger
+under an ``mcp/...`` route.
+"""
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from commune.api.auth import key_in
+from commune.errors import CommuneError, NotFound
+from commune.govern.policy import Actor
+
+KEY_ENV = "COMMUNE_API_KEY"
+INSTRUCTIONS = (
+    "Cited answers from a cooperative's documents commons (French and English). Use `ask` for "
+    "an answer with its sources and the charter's decisions, `search` for passages, "
+    "`get_document` or the commune://documents/{id} resource for a whole document."
+)
+
+
+def _requires() -> Any:
+    try:
+        from mcp.server.mcpserver import Context, MCPServer
+    except ImportError:
+        raise CommuneError(
+            "the MCP server needs the mcp package", "pip install 'commune[mcp]'"
+        ) from None
+    return Context, MCPServer
+
+
+def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Commune's own errors (a bad value, a quota, an unknown key or collection) reach the
+    agent with their message, as MCP tool errors; anything else stays a crash, logged."""
+    import functools
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CommuneError, ValueError) as exc:
+            raise ToolError(str(exc)) from exc
+
+    return wrapper
+
+
+def actor_fromkey_in(commune: Any, key: str | None) -> Actor:
+    from commune.govern.members import authenticate
+
+    with commune.engine.connect() as conn:
+        return authenticate(conn, key)
+
+
+def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
+    """The MCP server; ``actor_of(ctx)`` says who is calling."""
+    Context, MCPServer = _requires()
+    server = MCPServer(name="commune", instructions=INSTRUCTIONS)
+
+    @server.tool(
+        description="Hybrid search of the commons: passages with their source and licence."
+    )
+    @_anticipated
+    def search(query: str, ctx: Context, collection: str | None = None, k: int = 10) -> str:
+        hits = commune.search(query, collection, k, actor_of(ctx), "mcp/search")
+        return json.dumps([h.to_json() for h in hits], ensure_ascii=False)
+
+    @server.tool(
+        description="Answer a question with cited sentences, their sources, the energy used and "
+        "the charter's decisions. mode: auto (the charter chooses), extractive or generate."
+    )
+    @_anticipated
+    def ask(question: str, ctx: Context, collection: str | None = None, mode: str = "auto") -> str:
+        answer = commune.ask(question, collection, mode, None, "mcp/ask", actor_of(ctx))
+        return json.dumps(answer.to_json(), ensure_ascii=False, default=str)
+
+    @server.tool(description="A published document with its licence, provenance and text.")
+    @_anticipated
+    def get_document(document_id: int, ctx: Context) -> str:
+        actor = actor_of(ctx)
+        with commune.metered("mcp/get_document", actor):
+            return json.dumps(commune.document(document_id, actor), ensure_ascii=False, default=str)
+
+    @server.tool(description="The collections the caller may read, with document counts.")
+    @_anticipated
+    def list_collections(ctx: Context) -> str:
+        actor = actor_of(ctx)
+        with commune.metered("mcp/list_collections", actor):
+            return json.dumps(commune.collections(actor), ensure_ascii=False, default=str)
+
+    @server.resource(
+        "commune://documents/{document_id}",
+        name="document",
+        description="A published document of the commons: its text, then its licence and source.",
+        mime_type="text/plain",
+    )
+    def document(document_id: str, ctx: Context) -> str:
+        from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+
+        if not document_id.isdigit():
+            raise ResourceNotFoundError(f"document ids are numbers, got {document_id!r}")
+        try:
+            actor = actor_of(ctx)
+            with commune.metered("mcp/resource", actor):
+                doc = commune.document(int(document_id), actor)
+        except NotFound as exc:
+            raise ResourceNotFoundError(str(exc)) from exc
+        except CommuneError as exc:
+            raise ResourceError(str(exc)) from exc
+        return (
+            f"{doc['title']}\n\n{doc['text']}\n\n— {doc['source_uri']} "
+            f"(licence {doc['licence'] or 'unknown'})"
+        )
+
+    return server
+
+
+def http_actor(commune: Any) -> Callable[[Any], Actor]:
+    """Who calls over streamable HTTP: the key of that request."""
+
+    def actor_of(ctx: Any) -> Actor:
+        request = ctx.request_context.request
+        return actor_fromkey_in(commune, key_in(request.headers) if request is not None else None)
+
+    return actor_of
+
+
+def stdio_actor(commune: Any, no_auth: bool = False) -> Callable[[Any], Actor]:
+    """Who calls over stdio: the key in COMMUNE_API_KEY (checked at every call: a key revoked
+    meanwhile stops working), or the operator with --no-auth."""
+    from commune.govern.policy import OPERATOR
+
+    if no_auth:
+        return lambda ctx: OPERATOR
+    key = os.environ.get(KEY_ENV)
+    if not key:
+        raise CommuneError(
+            f"the MCP server needs an API key in {KEY_ENV}",
+            "create one with `commune key create USER`, or pass --no-auth as the operator",
+        )
+    actor_fromkey_in(commune, key)  # an invalid key stops here, before serving
+    return lambda ctx: actor_fromkey_in(commune, key)
+
+
+def http_routes(commune: Any) -> tuple[list[Any], Any]:
+    """The streamable HTTP endpoint at /mcp, for `commune serve`, and its lifespan. A request
+    without a valid key is refused with 401 before it reaches the MCP session."""
+    from mcp.server.transport_security import TransportSecuritySettings
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from commune.govern.members import AuthError
+
+    server = build_server(commune, http_actor(commune))
+    # Keys travel as bearer tokens, never cookies, so DNS rebinding gains nothing: the
+    # Host check would only refuse the cooperative's own reverse proxy names.
+    app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    inner = next(r for r in app.routes if getattr(r, "path", None) == "/mcp").app
+
+    class Guarded:
+        """An ASGI app (a plain function would be taken by Starlette for a request handler)."""
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+            try:
+                actor_fromkey_in(commune, key_in(headers))
+            except AuthError as exc:
+                response = JSONResponse(
+                    {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+                await response(scope, receive, send)
+                return
+            await inner(scope, receive, send)
+
+    return [Route("/mcp", endpoint=Guarded(), methods=["GET", "POST", "DELETE"])], app

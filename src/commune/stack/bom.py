@@ -1,0 +1,313 @@
+"""`commune bom`: a CycloneDX 1.6 bill of materials of the running deployment, built with
+cyclonedx-python-lib and checked by its JSON schema validator.
+
+- Software: every distribution installed in Commune's environment, with its version,
+  licence (SPDX where its metadata gives one) and the dependency graph from the
+  distributions' own metadata.
+- Models: the configured embedder and every generator, as ``machine-learning-model``
+  components with a model card: parameters, quantisation, licence, openness, file hash,
+  hosting (a local path, or an endpoint and its jurisdiction), evaluation scores.
+- Datasets: each collection as a ``data`` component: its licence mix, its document count,
+  and the hash of its export.
+
+cyclonedx-python-lib does not model ``modelCard`` or component ``data`` yet: both are added
+to the library's output, and the whole document is then validated against the 1.6 schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from commune import __version__
+from commune.errors import CommuneError
+
+BOM_DIR = "bom"
+PROPERTY = "commune:"
+
+
+def _requires() -> None:
+    try:
+        import cyclonedx  # noqa: F401
+    except ImportError:
+        raise CommuneError(
+            "the bill of materials needs cyclonedx-python-lib", "pip install 'commune[bom]'"
+        ) from None
+
+
+def _prop(name: str, value: Any) -> Any:
+    from cyclonedx.model import Property
+
+    return Property(name=PROPERTY + name, value=str(value))
+
+
+def _licences(expression: str | None, text: str | None = None) -> list[Any]:
+    from cyclonedx.contrib.license.factories import LicenseFactory
+
+    if expression:
+        return [LicenseFactory().make_from_string(expression)]
+    if text:
+        return [LicenseFactory().make_with_name(text[:200])]
+    return []
+
+
+def _sha256(digest: str | None) -> list[Any]:
+    from cyclonedx.contrib.hash.factories import HashTypeFactory
+
+    return [HashTypeFactory().from_composite_str(f"sha256:{digest}")] if digest else []
+
+
+def models(commune: Any) -> list[dict[str, Any]]:
+    """Every configured model, as the BOM and the sovereignty map describe it."""
+    from commune.evaluation.pins import distribution_fingerprint, sha256_file
+    from commune.generate.registry import model_specs
+
+    charter = commune.charter
+    embedder = commune.embedder
+    out = [
+        {
+            "name": embedder.name,
+            "kind": "embedding",
+            "task": "feature-extraction",
+            "params_b": embedder.params_b,
+            "quantisation": embedder.quantisation,
+            "licence": embedder.licence,
+            "openness": embedder.openness,
+            "origin": embedder.origin,
+            "sha256": (distribution_fingerprint(embedder.package) or {}).get("sha256")
+            if embedder.package
+            else None,
+            "hashed": "the RECORD of the package that ships the weights",
+            "hosting": "local",
+            "jurisdiction": charter.sovereignty.local_jurisdiction,
+        }
+    ]
+    cards = {c.name: c for c in commune.model_cards()}
+    for name, spec in sorted(model_specs(commune.settings).items()):
+        local = spec.backend == "llamacpp"
+        card = cards.get(name)
+        out.append(
+            {
+                "name": name,
+                "kind": "generation",
+                "task": "text-generation",
+                "params_b": spec.total_params_b,
+                "quantisation": _quantisation(spec.path) if local else None,
+                "licence": spec.licence,
+                "openness": spec.openness,
+                "origin": spec.origin,
+                "sha256": sha256_file(spec.path) if local and spec.path else None,
+                "hashed": "the GGUF file" if local else "not hashed: served by an endpoint",
+                "hosting": spec.path if local else spec.base_url,
+                "endpoint_model": None if local else spec.model,
+                "jurisdiction": charter.sovereignty.local_jurisdiction
+                if local
+                else spec.jurisdiction,
+                "wh_per_1k_tokens": card.wh_per_1k_tokens if card else None,
+            }
+        )
+    return out
+
+
+def _quantisation(path: str | None) -> str | None:
+    import re
+
+    found = re.search(r"\.(Q\d_[A-Z0-9_]+|Q\d_\d|F16|F32|BF16)\.gguf$", path or "", re.I)
+    return found.group(1) if found else None
+
+
+def datasets(commune: Any) -> list[dict[str, Any]]:
+    from commune.commons.opendata import export_digest
+
+    out = []
+    for c in commune.collections():
+        docs = commune.documents(c["name"], limit=100000)
+        mix = Counter(d["licence"] or "unknown" for d in docs)
+        out.append(
+            {
+                "name": c["name"],
+                "visibility": c["visibility"],
+                "documents": len(docs),
+                "licences": dict(sorted(mix.items())),
+                "export_sha256": export_digest(commune, c["name"]) if docs else None,
+            }
+        )
+    return out
+
+
+def build(commune: Any) -> dict[str, Any]:
+    """The BOM of this deployment, as a validated CycloneDX 1.6 JSON object."""
+    _requires()
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.output.json import JsonV1Dot6
+    from packageurl import PackageURL
+
+    from commune.stack.software import installed
+
+    bom = Bom()
+    root = Component(
+        type=ComponentType.APPLICATION,
+        name="commune",
+        version=__version__,
+        bom_ref="deployment",
+        description=f"Commune deployment at {commune.settings.home}",
+        licenses=_licences("AGPL-3.0-or-later"),
+    )
+    bom.metadata.component = root
+    dists = installed()
+    by_ref: dict[str, Any] = {}
+    for d in sorted(dists.values(), key=lambda d: d.name):
+        if d.name == "commune":
+            continue
+        comp = Component(
+            type=ComponentType.LIBRARY,
+            name=d.display,
+            version=d.version,
+            bom_ref=f"pypi:{d.name}",
+            purl=PackageURL("pypi", None, d.name, d.version),
+            licenses=_licences(d.licence, d.licence_text),
+            description=d.summary[:300] or None,
+            properties=[_prop("licence_source", d.licence_source)],
+        )
+        bom.components.add(comp)
+        by_ref[d.name] = comp
+    for d in dists.values():
+        if d.name == "commune":
+            bom.register_dependency(root, [by_ref[t] for t in sorted(d.requires)])
+        elif d.requires:
+            bom.register_dependency(by_ref[d.name], [by_ref[t] for t in sorted(d.requires)])
+
+    model_rows = models(commune)
+    latest = _scores(commune)
+    for m in model_rows:
+        props = [
+            _prop(k, m[k])
+            for k in ("kind", "openness", "origin", "hosting", "jurisdiction")
+            if m.get(k) is not None
+        ]
+        refs = []
+        if m["hosting"] and str(m["hosting"]).startswith("http"):
+            refs.append(
+                ExternalReference(
+                    type=ExternalReferenceType.OTHER,
+                    url=XsUri(m["hosting"]),
+                    comment="OpenAI-compatible endpoint serving the model",
+                )
+            )
+        comp = Component(
+            type=ComponentType.MACHINE_LEARNING_MODEL,
+            name=m["name"],
+            bom_ref=f"model:{m['name']}",
+            licenses=_licences(m["licence"]),
+            hashes=_sha256(m["sha256"]),
+            properties=props,
+            external_references=refs,
+            description=m["origin"],
+        )
+        bom.components.add(comp)
+        bom.register_dependency(root, [comp])
+    data_rows = datasets(commune)
+    for d in data_rows:
+        comp = Component(
+            type=ComponentType.DATA,
+            name=d["name"],
+            bom_ref=f"data:{d['name']}",
+            licenses=[
+                lic for expr in d["licences"] if expr != "unknown" for lic in _licences(expr)
+            ],
+            hashes=_sha256(d["export_sha256"]),
+            properties=[
+                _prop("documents", d["documents"]),
+                _prop("visibility", d["visibility"]),
+                *(_prop(f"licence:{k}", v) for k, v in d["licences"].items()),
+            ],
+        )
+        bom.components.add(comp)
+        bom.register_dependency(root, [comp])
+
+    data = json.loads(JsonV1Dot6(bom).output_as_string())
+    for comp in data.get("components", []):
+        ref = comp.get("bom-ref", "")
+        if ref.startswith("model:"):
+            m = next(x for x in model_rows if f"model:{x['name']}" == ref)
+            comp["modelCard"] = _model_card(m, latest)
+        elif ref.startswith("data:"):
+            d = next(x for x in data_rows if f"data:{x['name']}" == ref)
+            comp["data"] = [
+                {
+                    "type": "dataset",
+                    "name": d["name"],
+                    "description": f"{d['documents']} documents of the commons; licences: "
+                    + ", ".join(f"{k} ({v})" for k, v in d["licences"].items()),
+                    "classification": d["visibility"],
+                }
+            ]
+    validate(json.dumps(data))
+    return data
+
+
+def _scores(commune: Any) -> dict[tuple[str, str, str | None], dict[str, Any]]:
+    from commune.charter.scores import latest
+
+    with commune.engine.connect() as conn:
+        return latest(conn)
+
+
+def _model_card(m: dict[str, Any], latest: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    props = [
+        {"name": PROPERTY + key, "value": str(m[key])}
+        for key in ("params_b", "quantisation", "openness", "hashed", "wh_per_1k_tokens")
+        if m.get(key) is not None
+    ]
+    if m.get("params_b") is None:
+        props.append({"name": PROPERTY + "params_b", "value": "unknown"})
+    metrics = [
+        {
+            "type": "share of evaluation questions answered correctly (commune eval)",
+            "value": f"{row['correct']:.4f}",
+            "slice": f"{row['collection']} ({row['suite']}, {row['split']} split)",
+        }
+        for (collection, mode, model), row in sorted(latest.items(), key=lambda kv: kv[0][0])
+        if mode == "generate" and model == m["name"]
+    ]
+    card: dict[str, Any] = {
+        "modelParameters": {
+            "task": m["task"],
+            "inputs": [{"format": "text"}],
+            "outputs": [{"format": "vector" if m["kind"] == "embedding" else "text"}],
+        },
+        "properties": props,
+    }
+    if metrics:
+        card["quantitativeAnalysis"] = {"performanceMetrics": metrics}
+    return card
+
+
+def validate(text: str) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
+    if error is not None:
+        raise CommuneError(f"the bill of materials is not valid CycloneDX 1.6: {error}")
+
+
+def store(home: Path, data: dict[str, Any]) -> Path:
+    """Keep a copy in the home, so that the next map can say what changed."""
+    folder = home / BOM_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"bom-{stamp}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)  # a crash never leaves half a BOM to compare with
+    return path
+
+
+def stored(home: Path) -> list[Path]:
+    return sorted((home / BOM_DIR).glob("bom-*.json"))

@@ -1,0 +1,154 @@
+"""What the stack is made of: the CycloneDX 1.6 bill of materials and the sovereignty map."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+pytest.importorskip("cyclonedx")
+
+from commune.cli import cli  # noqa: E402
+from commune.errors import CommuneError  # noqa: E402
+from commune.stack.bom import build, store, validate  # noqa: E402
+from commune.stack.sovereignty import diff, obligation, sovereignty_map  # noqa: E402
+
+ENDPOINTS = """
+[models.gpu]
+backend = "openai"
+base_url = "https://gpu.cooperative.example/v1"
+model = "mistral-small"
+licence = "Apache-2.0"
+openness = "open-weights"
+jurisdiction = "FR"
+active_params_b = 24
+total_params_b = 24
+
+[models.mystery]
+backend = "openai"
+base_url = "https://llm.elsewhere.example/v1"
+model = "m"
+jurisdiction = "US"
+"""
+
+
+@pytest.fixture
+def deployed(home, corpus):  # type: ignore[no-untyped-def]
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(ENDPOINTS)
+    c = Commune(home)
+    c.add([corpus], collection="guides", licence="etalab-2.0")
+    c.add([corpus / "pool.txt"], collection="piscine", licence="CC-BY-SA-4.0")
+    yield c
+    c.close()
+
+
+def component(bom, ref):  # type: ignore[no-untyped-def]
+    return next(c for c in bom["components"] if c["bom-ref"] == ref)
+
+
+def test_the_bom_is_valid_cyclonedx_1_6_with_software_models_and_data(deployed):
+    bom = build(deployed)
+    validate(json.dumps(bom))  # and build() validated it already
+    assert bom["specVersion"] == "1.6" and bom["metadata"]["component"]["name"] == "commune"
+    # Software: installed distributions with versions, SPDX licences and their graph.
+    fastapi = component(bom, "pypi:fastapi")
+    assert fastapi["version"] and fastapi["purl"].startswith("pkg:pypi/fastapi@")
+    deps = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    assert "pypi:starlette" in deps["pypi:fastapi"]
+    assert "pypi:fastapi" in deps["deployment"] and "pypi:sqlalchemy" in deps["deployment"]
+    # Models: the embedder and every generator, with a model card.
+    gpu = component(bom, "model:gpu")
+    assert gpu["type"] == "machine-learning-model"
+    props = {p["name"]: p["value"] for p in gpu["modelCard"]["properties"]}
+    assert props["commune:params_b"] == "24" and props["commune:openness"] == "open-weights"
+    assert gpu["externalReferences"][0]["url"] == "https://gpu.cooperative.example/v1"
+    use = component(bom, "model:use-multilingual-v3")
+    assert use["licenses"][0]["license"]["id"] == "Apache-2.0" and use["hashes"][0]["content"]
+    # Datasets: each collection, its licence mix, its document count, its export's hash.
+    guides = component(bom, "data:guides")
+    gprops = {p["name"]: p["value"] for p in guides["properties"]}
+    assert guides["type"] == "data" and gprops["commune:documents"] == "6"
+    assert gprops["commune:licence:etalab-2.0"] == "6" and len(guides["hashes"][0]["content"]) == 64
+
+
+def test_an_invalid_bom_is_refused(deployed):
+    bom = build(deployed)
+    bom["components"][0]["type"] = "spaceship"
+    with pytest.raises(CommuneError, match="not valid CycloneDX 1.6"):
+        validate(json.dumps(bom))
+
+
+def test_the_map_flags_unknown_licences_and_foreign_hosting(deployed):
+    bom = build(deployed)
+    m = sovereignty_map(bom, deployed.charter.sovereignty.jurisdictions, None)
+    flagged = {d["component"]: d for d in m["closed_or_unknown"]}
+    assert "no licence declared" in flagged["mystery"]["why"]
+    assert "openness unknown" in flagged["mystery"]["why"] and "gpu" not in flagged
+    outside = {d["component"]: d for d in m["outside_jurisdictions"]}
+    assert outside["mystery"]["jurisdiction"] == "US" and "gpu" not in outside
+    top = m["most_depended_on"]
+    assert top[0]["dependents"] >= top[-1]["dependents"] > 0
+    assert m["obligations"]["network-copyleft"]["components"] == ["commune"]
+    assert "AGPL section 13" in m["obligations"]["network-copyleft"]["what"]
+
+
+def test_licence_obligations_read_choices_and_combinations():
+    assert obligation("MIT") == "notice"
+    assert obligation("GPL-2.0-or-later OR MIT") == "notice"  # a re-user may take MIT
+    assert obligation("MIT AND LGPL-3.0-only") == "weak-copyleft"
+    assert obligation("AGPL-3.0-or-later") == "network-copyleft"
+    assert obligation("GPL-2.0-only WITH Classpath-exception-2.0") == "weak-copyleft"
+    assert obligation("CC0-1.0") == "none"
+
+
+def test_the_diff_between_two_boms(deployed, tmp_path):
+    before = build(deployed)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Le marché a lieu le samedi matin sur la place de la mairie.")
+    deployed.add([extra], collection="marche", licence="etalab-2.0")
+    after = build(deployed)
+    changes = diff(before, after)
+    assert changes["added"] == ["marche"] and changes["removed"] == []
+    assert any(c["component"] == "guides" for c in changes["changed"]) is False
+    before["components"] = [c for c in before["components"] if c["bom-ref"] != "pypi:numpy"]
+    fastapi = component(before, "pypi:fastapi")
+    fastapi["version"] = "0.0.1"
+    changes = diff(before, after)
+    assert "numpy" in changes["added"]
+    assert {
+        "component": "fastapi",
+        "version": ["0.0.1", component(after, "pypi:fastapi")["version"]],
+    } in changes["changed"]
+
+
+def test_the_cli_writes_keeps_and_maps(deployed, home, tmp_path):
+    run = CliRunner()
+    out = tmp_path / "bom.json"
+    r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(out)])
+    assert r.exit_code == 0 and "CycloneDX 1.6, valid" in r.output, r.output
+    validate(out.read_text())
+    assert len(list((home / "bom").glob("bom-*.json"))) == 1
+    r = run.invoke(cli, ["--home", str(home), "sovereignty"])
+    assert r.exit_code == 0, r.output
+    assert "Most depended on:" in r.output and "mystery (model)" in r.output
+    assert "mystery: US" in r.output and "Changes since" in r.output
+    data = json.loads(run.invoke(cli, ["--home", str(home), "sovereignty", "--json"]).output)
+    assert data["changes"]["added"] == [] and data["changes"]["removed"] == []
+
+
+def test_the_transparency_page_serves_the_kept_bill_and_its_map(deployed):
+    from commune.api.app import create_app
+
+    client = TestClient(create_app(deployed))
+    assert client.get("/transparency/bom.json").status_code == 404
+    store(deployed.settings.home, build(deployed))
+    bom = client.get("/transparency/bom.json").json()
+    assert bom["specVersion"] == "1.6"
+    m = client.get("/transparency/sovereignty.json").json()
+    assert m["changes"] is None and m["outside_jurisdictions"][0]["component"] == "mystery"
+    assert "/transparency/bom.json" in client.get("/transparency").text

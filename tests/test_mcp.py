@@ -1,0 +1,138 @@
+"""MCP: the official SDK's own client against `commune mcp` (stdio) and /mcp (streamable
+HTTP under `commune serve`), under members' keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import pytest
+
+pytest.importorskip("mcp")
+
+from mcp import Client, StdioServerParameters  # noqa: E402
+from mcp.client.streamable_http import streamable_http_client  # noqa: E402
+
+from tests.conftest import make_key, serve  # noqa: E402
+
+
+@pytest.fixture
+def coop(commune, corpus, tmp_path):  # type: ignore[no-untyped-def]
+    """A shared collection, and one private to Ville A; keys for a user of each member."""
+    from commune.govern.members import add_member
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville A", "town")
+        add_member(conn, "Ville B", "town")
+        add_member(conn, "Ville C", "town", requests_per_day=3)
+    commune.add([corpus / "pool.txt"], collection="shared", licence="etalab-2.0")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "budget.txt").write_text(
+        "Le budget confidentiel de la piscine municipale est de 41 000 euros pour 2027."
+    )
+    commune.add([secret], collection="privee-a", licence="etalab-2.0", member="Ville A")
+    return commune, make_key(commune, "ann", "Ville A"), make_key(commune, "bob", "Ville B")
+
+
+def text_of(result) -> str:  # type: ignore[no-untyped-def]
+    assert not result.is_error, result.content
+    return result.content[0].text
+
+
+async def session_checks(client, private_visible: bool) -> dict:  # type: ignore[no-untyped-def]
+    tools = {t.name for t in (await client.list_tools()).tools}
+    assert tools == {"search", "ask", "get_document", "list_collections"}
+    collections = json.loads(text_of(await client.call_tool("list_collections", {})))
+    names = {c["name"] for c in collections}
+    assert ("privee-a" in names) is private_visible and "shared" in names
+    hits = json.loads(
+        text_of(await client.call_tool("search", {"query": "budget piscine", "k": 5}))
+    )
+    assert any("41 000" in h["text"] for h in hits) is private_visible
+    answer = json.loads(
+        text_of(await client.call_tool("ask", {"question": "When are swimming lessons for children?"}))
+    )
+    assert answer["found"] and answer["sources"] and answer["energy"]["wh"] > 0
+    assert [d["step"] for d in answer["decisions"]][0] == "refuse"
+    return {"hits": hits}
+
+
+def test_mcp_over_stdio_under_a_members_key(coop, home):
+    commune, ann, bob = coop
+    private_id = next(d["id"] for d in commune.documents("privee-a"))
+
+    async def run(key: str, visible: bool) -> None:
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "commune.cli", "--home", str(home), "mcp"],
+            env={"COMMUNE_API_KEY": key},
+        )
+        async with Client(params, cache=None) as client:
+            await session_checks(client, visible)
+            doc = await client.call_tool("get_document", {"document_id": private_id})
+            if visible:
+                assert "41 000" in text_of(doc)
+                res = await client.read_resource(f"commune://documents/{private_id}")
+                assert "41 000" in res.contents[0].text
+            else:
+                assert doc.is_error and f"no document {private_id}" in doc.content[0].text
+
+    asyncio.run(run(ann, True))
+    asyncio.run(run(bob, False))
+    with commune.engine.connect() as conn:
+        routes = conn.exec_driver_sql(
+            "select route, count(*) from usage where route like 'mcp/%' group by route"
+        ).all()
+    assert {r for r, _ in routes} >= {"mcp/search", "mcp/ask", "mcp/list_collections"}
+
+
+def test_stdio_refuses_a_missing_or_invalid_key(home, commune):
+    import subprocess
+
+    for env in ({}, {"COMMUNE_API_KEY": "cmn_not-a-key"}):
+        r = subprocess.run(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), "mcp"],
+            env={k: v for k, v in __import__("os").environ.items() if k != "COMMUNE_API_KEY"} | env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        assert r.returncode == 2 and r.stderr.startswith("error:"), r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_mcp_over_http_keys_visibility_and_quotas(coop):
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, bob = coop
+    cleo = make_key(commune, "cleo", "Ville C")  # her member answers 3 requests a day
+    with serve(create_app(commune)) as base:
+
+        def client(key: str | None) -> Client:
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            http = httpx2.AsyncClient(headers=headers, timeout=60)
+            return Client(streamable_http_client(f"{base}/mcp", http_client=http), cache=None)
+
+        async def run() -> None:
+            async with client(ann) as c:
+                await session_checks(c, True)
+            async with client(bob) as c:
+                await session_checks(c, False)
+            async with client(cleo) as c:
+                await session_checks(c, False)  # three requests: her member's quota
+                over = await c.call_tool("search", {"query": "piscine"})
+                assert over.is_error and "quota of 3 requests per day" in over.content[0].text
+
+        asyncio.run(run())
+        for key in (None, "cmn_wrong"):
+            r = httpx2.post(
+                f"{base}/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                headers={"Authorization": f"Bearer {key}"} if key else {},
+            )
+            assert r.status_code == 401 and "WWW-Authenticate" in r.headers
