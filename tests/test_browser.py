@@ -76,5 +76,11 @@ def test_a_person_asks_a_question_and_reads_the_cited_answer(page_url, browser, 
     assert "Gestion des déchets" in source.text and "etalab-2.0" in source.text
     assert "Licence Ouverte / Open Licence 2.0" in source.get_attribute("title")
     energy = browser.find_element(By.ID, "energy").text
-    assert "mWh" in energy and "mesurée / measured" in energy
+    # CPU time x configured watts: an estimate, and the page says so.
+    assert "mWh" in energy and "estimée / estimated" in energy
+    browser.find_element(By.CSS_SELECTOR, "#why summary").click()
+    steps = [
+        li.text.split(" — ")[0] for li in browser.find_elements(By.CSS_SELECTOR, "#decisions li")
+    ]
+    assert steps == ["refuse", "reduce", "regulate", "responsibility", "redirect"]
     browser.save_screenshot(str(tmp_path / "page.png"))

@@ -4,6 +4,7 @@ HTTP under `commune serve`), under members' keys."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 
@@ -52,7 +53,9 @@ async def session_checks(client, private_visible: bool) -> dict:  # type: ignore
     )
     assert any("41 000" in h["text"] for h in hits) is private_visible
     answer = json.loads(
-        text_of(await client.call_tool("ask", {"question": "When are swimming lessons for children?"}))
+        text_of(
+            await client.call_tool("ask", {"question": "When are swimming lessons for children?"})
+        )
     )
     assert answer["found"] and answer["sources"] and answer["energy"]["wh"] > 0
     assert [d["step"] for d in answer["decisions"]][0] == "refuse"
@@ -113,10 +116,13 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
     cleo = make_key(commune, "cleo", "Ville C")  # her member answers 3 requests a day
     with serve(create_app(commune)) as base:
 
-        def client(key: str | None) -> Client:
-            headers = {"Authorization": f"Bearer {key}"} if key else {}
-            http = httpx2.AsyncClient(headers=headers, timeout=60)
-            return Client(streamable_http_client(f"{base}/mcp", http_client=http), cache=None)
+        @contextlib.asynccontextmanager
+        async def client(key: str):  # type: ignore[no-untyped-def]
+            headers = {"Authorization": f"Bearer {key}"}
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                async with Client(transport, cache=None) as c:
+                    yield c
 
         async def run() -> None:
             async with client(ann) as c:

@@ -339,36 +339,41 @@ def list_documents(
         .scalar_subquery()
     )
     q = (
-        select(
-            documents.c.id,
-            documents.c.title,
-            documents.c.source_uri,
-            documents.c.language,
-            documents.c.licence,
-            documents.c.contributor,
-            documents.c.publisher,
-            documents.c.content_hash,
-            documents.c.status,
-            documents.c.published_revision_id,
-            documents.c.current_revision_id,
-            documents.c.tdm_reserved,
-            documents.c.added_at,
-            documents.c.updated_at,
-            collections.c.name.label("collection"),
-            n_chunks.label("chunks"),
-        )
-        .select_from(documents.join(collections))
+        _documents_query(collection_ids, published_only)
+        .add_columns(n_chunks.label("chunks"))
         .order_by(documents.c.id)
         .limit(limit)
         .offset(offset)
     )
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _documents_query(collection_ids: list[int] | None, published_only: bool) -> Any:
+    """Documents with their licence, provenance and collection: what listings show."""
+    q = select(
+        documents.c.id,
+        documents.c.title,
+        documents.c.source_uri,
+        documents.c.language,
+        documents.c.licence,
+        documents.c.contributor,
+        documents.c.publisher,
+        documents.c.content_hash,
+        documents.c.status,
+        documents.c.published_revision_id,
+        documents.c.current_revision_id,
+        documents.c.tdm_reserved,
+        documents.c.added_at,
+        documents.c.updated_at,
+        collections.c.name.label("collection"),
+    ).select_from(documents.join(collections))
     if collection_ids is not None:
         q = q.where(collections.c.id.in_(collection_ids))
     if published_only:
         q = q.where(
             documents.c.status == "published", documents.c.published_revision_id.is_not(None)
         )
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return q
 
 
 def published_document(
@@ -376,25 +381,7 @@ def published_document(
 ) -> dict[str, Any] | None:
     """A published document with the text of its published revision, or None when it does
     not exist, is not published, or is outside ``collection_ids`` (None: any)."""
-    q = (
-        select(
-            documents.c.id,
-            documents.c.title,
-            documents.c.source_uri,
-            documents.c.language,
-            documents.c.licence,
-            documents.c.contributor,
-            documents.c.publisher,
-            documents.c.published_revision_id,
-            documents.c.updated_at,
-            collections.c.name.label("collection"),
-        )
-        .select_from(documents.join(collections))
-        .where(documents.c.id == document_id, documents.c.status == "published")
-        .where(documents.c.published_revision_id.is_not(None))
-    )
-    if collection_ids is not None:
-        q = q.where(collections.c.id.in_(collection_ids))
+    q = _documents_query(collection_ids, published_only=True).where(documents.c.id == document_id)
     row = conn.execute(q).first()
     if row is None:
         return None
