@@ -846,6 +846,21 @@ def reindex(ctx: click.Context) -> None:
     )
 
 
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Verify the home is whole (after a crash or a restore): database integrity, no partial
+    document, every published chunk embedded, the ledger append-only, the audit chain intact.
+    Exit 1 when a check fails; nothing is changed."""
+    from commune.store.check import check as run_checks
+
+    report = run_checks(_commune(ctx))
+    for c in report.checks:
+        click.echo(f"{'ok' if c.ok else 'FAILED':<7} {c.name:<10} {c.detail}")
+    if not report.ok:
+        sys.exit(1)
+
+
 @cli.command("backup")
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.pass_context

@@ -1,0 +1,138 @@
+"""`commune check`: is the home whole? After a crash (kill -9, power loss) or a restore.
+
+Each check says what it verified and, when it fails, what to do. Nothing is changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, not_, select
+
+from commune.store.schema import chunks, documents, embeddings, revisions
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def add(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(name, ok, detail))
+
+
+def check(commune: Any) -> Report:
+    from commune.commons.audit import verify
+
+    report = Report()
+    engine = commune.engine
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            result = conn.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+            report.add(
+                "database",
+                result == ["ok"],
+                "SQLite integrity check: ok"
+                if result == ["ok"]
+                else f"SQLite integrity check failed: {'; '.join(result[:3])} (restore the "
+                "last backup: commune restore DIR)",
+            )
+            triggers = set(
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'"
+                ).scalars()
+            )
+            needed = {"usage_append_only_update", "usage_append_only_delete"}
+            report.add(
+                "ledger",
+                needed <= triggers,
+                "the ledger refuses UPDATE and DELETE (its triggers are in place)"
+                if needed <= triggers
+                else f"the ledger's append-only triggers are missing: {sorted(needed - triggers)}",
+            )
+        n_docs = conn.execute(select(func.count()).select_from(documents)).scalar() or 0
+        # A document whose newest revision has no chunk was cut off mid-write.
+        partial = (
+            conn.execute(
+                select(documents.c.id)
+                .where(
+                    not_(
+                        select(chunks.c.id)
+                        .where(chunks.c.revision_id == documents.c.current_revision_id)
+                        .exists()
+                    )
+                )
+                .limit(5)
+            )
+            .scalars()
+            .all()
+        )
+        dangling = (
+            conn.execute(
+                select(documents.c.id)
+                .outerjoin(
+                    revisions,
+                    and_(
+                        revisions.c.id == documents.c.published_revision_id,
+                        revisions.c.document_id == documents.c.id,
+                    ),
+                )
+                .where(documents.c.published_revision_id.is_not(None), revisions.c.id.is_(None))
+                .limit(5)
+            )
+            .scalars()
+            .all()
+        )
+        problems = [f"document {d} has no chunk in its current revision" for d in partial]
+        problems += [
+            f"document {d} points to a published revision it does not have" for d in dangling
+        ]
+        report.add(
+            "documents",
+            not problems,
+            f"{n_docs} documents, none partial" if not problems else "; ".join(problems),
+        )
+        model = commune.settings.retrieval.embedder
+        missing = (
+            conn.execute(
+                select(func.count())
+                .select_from(chunks)
+                .join(documents, documents.c.id == chunks.c.document_id)
+                .where(chunks.c.revision_id == documents.c.published_revision_id)
+                .where(
+                    not_(
+                        select(embeddings.c.chunk_id)
+                        .where(embeddings.c.chunk_id == chunks.c.id, embeddings.c.model == model)
+                        .exists()
+                    )
+                )
+            ).scalar()
+            or 0
+        )
+        report.add(
+            "vectors",
+            missing == 0,
+            f"every published chunk has its {model} vector"
+            if not missing
+            else f"{missing} published chunks have no {model} vector: run commune reindex",
+        )
+        audit = verify(conn)
+        report.add(
+            "audit",
+            audit.ok,
+            f"audit chain intact ({audit.entries} entries)"
+            if audit.ok
+            else "; ".join(audit.problems[:3]),
+        )
+    return report
