@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from commune.config import load_settings
@@ -123,7 +125,7 @@ def cite_passage_about(words: str):  # type: ignore[no-untyped-def]
 
     def reply(body):  # type: ignore[no-untyped-def]
         prompt = body["messages"][1]["content"]
-        blocks = [b.split("] ", 1) for b in prompt.split("\n\n[")[1:]]
+        blocks = re.findall(r'<passage n="(\d+)">\n(.*?)\n</passage>', prompt, re.S)
         n = next(number for number, text in blocks if words in text)
         return f"Les emballages vont dans le bac jaune [{n}]. Il est collecté le jeudi [{n}]."
 
