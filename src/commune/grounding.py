@@ -51,7 +51,7 @@ def build_messages(
     for n, hit in enumerate(hits, 1):
         where = " — ".join(p for p in (hit.title, hit.section) if p)
         passages.append(
-            f"<passage n=\"{n}\">\n[{n}] {_fenced(where)}\n{_fenced(hit.text[:max_chars])}\n"
+            f'<passage n="{n}">\n[{n}] {_fenced(where)}\n{_fenced(hit.text[:max_chars])}\n'
             "</passage>"
         )
     system = INSTRUCTIONS.get(language, INSTRUCTIONS["en"])

@@ -297,7 +297,7 @@ def _mcp(app: FastAPI, commune: Commune) -> None:
     try:
         from commune.api.mcp import http_routes
 
-        routes, mcp_app = http_routes(commune)
+        routes, mcp_lifespan = http_routes(commune)
     except CommuneError:
         log.info("the mcp package is not installed: no /mcp endpoint")
         return
@@ -306,7 +306,7 @@ def _mcp(app: FastAPI, commune: Commune) -> None:
 
     @asynccontextmanager
     async def lifespan(a: Any):  # type: ignore[no-untyped-def]
-        async with mcp_app.router.lifespan_context(mcp_app), previous(a) as state:
+        async with mcp_lifespan(), previous(a) as state:
             yield state
 
     app.router.lifespan_context = lifespan

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
 
 from commune.govern.members import authenticate
 from commune.govern.policy import OPERATOR, Actor
@@ -23,7 +24,19 @@ def key_from(request: Request) -> str | None:
     return key_in(request.headers)
 
 
-def current_actor(request: Request) -> Actor:
+# Declared so that the OpenAPI description names how to authenticate; the key itself is read
+# (and checked) below, the same way for both.
+_BEARER = HTTPBearer(
+    auto_error=False, description="An API key (`commune key create USER`), as a bearer token."
+)
+_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key, as a header.")
+
+
+def current_actor(
+    request: Request,
+    _bearer: Annotated[Any, Security(_BEARER)] = None,
+    _header: Annotated[Any, Security(_HEADER)] = None,
+) -> Actor:
     """FastAPI dependency: the authenticated actor (AuthError -> 401 otherwise)."""
     if not request.app.state.require_auth:
         request.state.actor = OPERATOR

@@ -51,7 +51,7 @@ def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def actor_fromkey_in(commune: Any, key: str | None) -> Actor:
+def actor_from_key(commune: Any, key: str | None) -> Actor:
     from commune.govern.members import authenticate
 
     with commune.engine.connect() as conn:
@@ -126,7 +126,7 @@ def http_actor(commune: Any) -> Callable[[Any], Actor]:
 
     def actor_of(ctx: Any) -> Actor:
         request = ctx.request_context.request
-        return actor_fromkey_in(commune, key_in(request.headers) if request is not None else None)
+        return actor_from_key(commune, key_in(request.headers) if request is not None else None)
 
     return actor_of
 
@@ -144,13 +144,17 @@ def stdio_actor(commune: Any, no_auth: bool = False) -> Callable[[Any], Actor]:
             f"the MCP server needs an API key in {KEY_ENV}",
             "create one with `commune key create USER`, or pass --no-auth as the operator",
         )
-    actor_fromkey_in(commune, key)  # an invalid key stops here, before serving
-    return lambda ctx: actor_fromkey_in(commune, key)
+    actor_from_key(commune, key)  # an invalid key stops here, before serving
+    return lambda ctx: actor_from_key(commune, key)
 
 
-def http_routes(commune: Any) -> tuple[list[Any], Any]:
-    """The streamable HTTP endpoint at /mcp, for `commune serve`, and its lifespan. A request
-    without a valid key is refused with 401 before it reaches the MCP session."""
+def http_routes(commune: Any) -> tuple[list[Any], Callable[[], Any]]:
+    """The streamable HTTP endpoint at /mcp, for `commune serve`, and the lifespan that runs
+    its session manager. A request without a valid key is refused with 401 before it reaches
+    an MCP session. Each start of the lifespan gets a fresh session manager (the SDK's runs
+    once), so an app started twice (tests, reloads) still serves MCP."""
+    from contextlib import asynccontextmanager
+
     from mcp.server.transport_security import TransportSecuritySettings
     from starlette.responses import JSONResponse
     from starlette.routing import Route
@@ -158,13 +162,19 @@ def http_routes(commune: Any) -> tuple[list[Any], Any]:
     from commune.govern.members import AuthError
 
     server = build_server(commune, http_actor(commune))
-    # Keys travel as bearer tokens, never cookies, so DNS rebinding gains nothing: the
-    # Host check would only refuse the cooperative's own reverse proxy names.
-    app = server.streamable_http_app(
-        streamable_http_path="/mcp",
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    inner = next(r for r in app.routes if getattr(r, "path", None) == "/mcp").app
+    current: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan():  # type: ignore[no-untyped-def]
+        # Keys travel as bearer tokens, never cookies, so DNS rebinding gains nothing: the
+        # Host check would only refuse the cooperative's own reverse proxy names.
+        app = server.streamable_http_app(
+            streamable_http_path="/mcp",
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        current["app"] = next(r for r in app.routes if getattr(r, "path", None) == "/mcp").app
+        async with app.router.lifespan_context(app):
+            yield
 
     class Guarded:
         """An ASGI app (a plain function would be taken by Starlette for a request handler)."""
@@ -172,13 +182,17 @@ def http_routes(commune: Any) -> tuple[list[Any], Any]:
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
             try:
-                actor_fromkey_in(commune, key_in(headers))
+                actor_from_key(commune, key_in(headers))
             except AuthError as exc:
                 response = JSONResponse(
                     {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
                 )
                 await response(scope, receive, send)
                 return
-            await inner(scope, receive, send)
+            if "app" not in current:
+                response = JSONResponse({"detail": "the MCP endpoint is starting"}, 503)
+                await response(scope, receive, send)
+                return
+            await current["app"](scope, receive, send)
 
-    return [Route("/mcp", endpoint=Guarded(), methods=["GET", "POST", "DELETE"])], app
+    return [Route("/mcp", endpoint=Guarded(), methods=["GET", "POST", "DELETE"])], lifespan

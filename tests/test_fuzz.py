@@ -1,0 +1,62 @@
+"""API fuzzing with schemathesis against the OpenAPI description: whatever it sends, with a
+member's key or none, the API answers without a 500. Bounded: a few dozen examples per
+operation, in-process (no network)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from commune.api.app import create_app  # noqa: E402
+from commune.core import Commune  # noqa: E402
+from tests.conftest import make_key  # noqa: E402
+from tests.fixtures import HTML_PAGE, TEXT_EN  # noqa: E402
+
+# The schema is read when the module is collected; the home gets its documents and key in
+# the fixture below, when the tests run.
+_ROOT = Path(tempfile.mkdtemp(prefix="commune-fuzz-"))
+_COMMUNE = Commune(_ROOT / "home")
+_APP = create_app(_COMMUNE)
+schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
+
+
+@pytest.fixture(scope="module")
+def target():  # type: ignore[no-untyped-def]
+    (_ROOT / "docs").mkdir()
+    (_ROOT / "docs" / "dechets.html").write_text(HTML_PAGE, encoding="utf-8")
+    (_ROOT / "docs" / "pool.txt").write_text(TEXT_EN, encoding="utf-8")
+    _COMMUNE.add([_ROOT / "docs"], licence="etalab-2.0")
+    yield _APP, make_key(_COMMUNE, "fuzz", "Ville F", "member-admin")
+    _COMMUNE.close()
+    shutil.rmtree(_ROOT, ignore_errors=True)
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_makes_the_api_fail(case, target):  # type: ignore[no-untyped-def]
+    _, key = target
+    for headers in ({"Authorization": f"Bearer {key}"}, {}):
+        response = case.call(headers=headers)
+        assert response.status_code < 500, (case.method, case.path, response.text[:300])
+        if not headers and case.path not in (
+            "/",
+            "/healthz",
+            "/transparency",
+            "/transparency.json",
+        ):
+            # Without a key, nothing but the public pages answers with content.
+            assert response.status_code >= 400, (case.method, case.path, response.status_code)
+
+
+def test_the_schema_declares_how_to_authenticate(target):  # type: ignore[no-untyped-def]
+    app, _ = target
+    spec = app.openapi()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"]["scheme"] == "bearer" and schemes["APIKeyHeader"]["in"] == "header"
+    assert spec["paths"]["/api/ask"]["post"]["security"]
