@@ -77,6 +77,10 @@ class LimitsSettings:
     # A longer query or question is refused: embedding costs memory in proportion to the
     # text, and a 10 MB "question" got the server killed.
     max_query_chars: int = 2000
+    # Requests that search, answer or embed at once in one server process; past it, HTTP 503
+    # with Retry-After rather than a queue that grows until every client times out. Two
+    # cores: a few in flight keep them busy, more only lengthen every answer.
+    max_concurrent_requests: int = 8
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,34 @@ def _request_log(app: FastAPI) -> None:
             )
 
 
+# The routes that do work in proportion to a question: the ones an overload is made of.
+_HEAVY = ("/api/search", "/api/ask", "/v1/chat/completions", "/v1/embeddings", "/mcp")
+
+
+def _overload_guard(app: FastAPI, limit: int) -> None:
+    """Past ``limit`` heavy requests in flight, answer 503 with Retry-After at once."""
+    state = {"in_flight": 0}
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+        if not request.url.path.startswith(_HEAVY):
+            return await call_next(request)
+        if state["in_flight"] >= limit:
+            return JSONResponse(
+                {
+                    "detail": f"the server is answering {limit} requests already: retry in a "
+                    "second ([limits] max_concurrent_requests)"
+                },
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        state["in_flight"] += 1  # one event loop: no lock needed between these lines
+        try:
+            return await call_next(request)
+        finally:
+            state["in_flight"] -= 1
+
+
 def create_app(commune: Commune | None = None, require_auth: bool = True) -> FastAPI:
     commune = commune or Commune()
     app = FastAPI(
@@ -119,6 +147,8 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         redoc_url=None,
     )
     _offline_docs(app)
+    # Added first, so that it sits inside the request log: refusals are logged too.
+    _overload_guard(app, commune.settings.limits.max_concurrent_requests)
     _request_log(app)
     app.state.commune = commune
     app.state.require_auth = require_auth

@@ -1,0 +1,82 @@
+"""Load on loopback, bounded in count and time: concurrent clients get answers and no error;
+past the configured concurrency, the server says 503 with Retry-After at once instead of
+letting a queue grow. The figures are printed (docs/reliability.md reports them)."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import httpx
+
+from tests.conftest import serve
+
+QUESTIONS = [
+    "Quand passe le camion des ordures ?",
+    "Où mettre les emballages en plastique ?",
+    "When can adults swim in the lanes?",
+    "Comment obtenir un acte de naissance ?",
+    "When are the children's lessons at the pool?",
+]
+
+
+def hammer(
+    url: str, clients: int, per_client: int, budget_s: float
+) -> list[tuple[int, float, dict]]:
+    results: list[tuple[int, float, dict]] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + budget_s
+
+    def client(i: int) -> None:
+        with httpx.Client(timeout=30) as http:
+            for n in range(per_client):
+                if time.monotonic() > deadline:
+                    return
+                q = f"{QUESTIONS[(i + n) % len(QUESTIONS)]} ({i}-{n})"  # no cache hit
+                started = time.perf_counter()
+                r = http.post(f"{url}/api/ask", json={"question": q})
+                with lock:
+                    results.append((r.status_code, time.perf_counter() - started, r.headers))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(budget_s + 60)
+    return results
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def test_concurrent_clients_get_answers_and_no_error(commune, corpus):
+    from commune.api.app import create_app
+
+    commune.add([corpus], licence="etalab-2.0")
+    with serve(create_app(commune, require_auth=False)) as url:
+        results = hammer(url, clients=4, per_client=10, budget_s=60)
+    codes = [c for c, _, _ in results]
+    assert len(results) >= 20 and set(codes) == {200}, codes
+    print(f"\nload: 4 clients, {len(results)} answers, p95 {p95([s for _, s, _ in results]):.3f} s")
+
+
+def test_overload_is_refused_with_503_and_retry_after(home, corpus):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_concurrent_requests = 2\n")
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with serve(create_app(c, require_auth=False)) as url:
+            results = hammer(url, clients=12, per_client=4, budget_s=60)
+    codes = [code for code, _, _ in results]
+    assert set(codes) <= {200, 503} and 200 in codes and 503 in codes, codes
+    refused = [(s, h) for code, s, h in results if code == 503]
+    assert all(h["retry-after"] == "1" for _, h in refused)
+    # A refusal is immediate: it does not wait behind the answers in flight.
+    answered = [s for code, s, _ in results if code == 200]
+    assert statistics.median(s for s, _ in refused) < statistics.median(answered)
+    print(f"\noverload: 12 clients, limit 2: {codes.count(200)} answered, {len(refused)} refused")
