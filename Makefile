@@ -46,6 +46,7 @@ test: $(VENV)/.test
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check --quiet src tests bench scripts
+	$(BIN)/mypy src/commune
 	$(BIN)/python -m pytest
 
 # The benchmark's peers (LlamaIndex, LangChain, FAISS, ranx) live in their own environment,

@@ -34,7 +34,8 @@ def usable_for_answers(
     hits: list[Any], declared_use: str | None, tdm_policy: str
 ) -> tuple[list[Any], list[dict[str, Any]]]:
     """Leave out of answers what the charter or the licence forbids, saying why."""
-    kept, excluded = [], []
+    kept: list[Any] = []
+    excluded: list[dict[str, Any]] = []
     for h in hits:
         terms = terms_of(h.licence)
         if h.tdm_reserved and tdm_policy == "exclude":

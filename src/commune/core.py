@@ -37,7 +37,7 @@ class Commune:
     ):
         self.settings = settings or load_settings(home)
         self._engine: Engine | None = None
-        self._catalog = None
+        self._catalog: Any = None
         self._lock = threading.Lock()
         self._last_purge = 0.0
         self._cards: tuple[float, list[Any] | None] = (0.0, None)
@@ -272,7 +272,7 @@ class Commune:
         with self.engine.begin() as conn:
             record(conn, route, answer, {h.chunk_id: h.revision_id for h in hits}, actor)
 
-    def credits(self, month: str) -> dict[str, list[dict[str, Any]]]:
+    def credits(self, month: str) -> dict[str, Any]:
         from commune.commons.credits import report
 
         with self.engine.connect() as conn:

@@ -193,6 +193,7 @@ class AskPath:
 
         c = self.c
         generator = None
+        events: Any  # a generator of verified pieces, then the Answer
         if chosen is not None:
             generator = c.generator(chosen.name)
             events = stream_generated(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from commune.charter.rules import Charter
-from commune.store.repository import now
+from commune.store.repository import new_id, now
 from commune.store.schema import charters, decisions
 
 
@@ -54,7 +54,7 @@ def write(
             wh=wh,
         )
     )
-    return int(result.inserted_primary_key[0])
+    return new_id(result)
 
 
 def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
@@ -109,8 +109,10 @@ def history(conn: Connection) -> list[dict[str, Any]]:
 
 
 def outcome_counts(conn: Connection, exclude_routes: tuple[str, ...] = ("eval",)) -> list[Any]:
-    return conn.execute(
-        select(decisions.c.outcome, decisions.c.model, func.count(), func.sum(decisions.c.wh))
-        .where(decisions.c.route.not_in(exclude_routes))
-        .group_by(decisions.c.outcome, decisions.c.model)
-    ).all()
+    return list(
+        conn.execute(
+            select(decisions.c.outcome, decisions.c.model, func.count(), func.sum(decisions.c.wh))
+            .where(decisions.c.route.not_in(exclude_routes))
+            .group_by(decisions.c.outcome, decisions.c.model)
+        ).all()
+    )

@@ -15,7 +15,7 @@ from commune.govern.quotas import month as month_window
 from commune.store.schema import credits, documents
 
 
-def report(conn: Connection, month: str) -> dict[str, list[dict[str, Any]]]:
+def report(conn: Connection, month: str) -> dict[str, Any]:
     window = month_window(parse_month(month))
     base = (credits.c.created_at >= window.start, credits.c.created_at < window.end)
     by_contributor = conn.execute(
@@ -47,7 +47,7 @@ def report(conn: Connection, month: str) -> dict[str, list[dict[str, Any]]]:
     )
     return {
         "month": month,
-        "contributors": [dict(r._mapping) for r in by_contributor],  # type: ignore[dict-item]
+        "contributors": [dict(r._mapping) for r in by_contributor],
         "documents": [dict(r._mapping) for r in by_document],
     }
 

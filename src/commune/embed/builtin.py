@@ -8,6 +8,8 @@ gives the measured quality of each.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from commune.embed.base import Embedder, register
@@ -27,7 +29,7 @@ class UseMultilingual(Embedder):
 
     def __init__(self, threads: int = 2) -> None:
         self.threads = threads
-        self._model = None
+        self._model: Any = None
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         if self._model is None:
@@ -49,7 +51,7 @@ class E5Small(Embedder):
     openness = "open-weights"
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: Any = None
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         if self._model is None:

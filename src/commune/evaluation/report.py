@@ -234,7 +234,7 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
         cells = "".join(f"<td>{esc(x)}</td>" for x in (group, system, label, _fmt(value)))
         if other:
             before = theirs.get((group, system, label))
-            change = None if before is None else value - before
+            change = None if before is None or value is None else value - before
             cls = "" if not change else ("up" if change > 0 else "down")
             cells += f'<td>{_fmt(before)}</td><td class="{cls}">{_fmt(change)}</td>'
         table.append(f"<tr>{cells}</tr>")

@@ -161,26 +161,27 @@ def build(commune: Any) -> dict[str, Any]:
     bom.metadata.component = root
     dists = installed()
     by_ref: dict[str, Any] = {}
-    for d in sorted(dists.values(), key=lambda d: d.name):
-        if d.name == "commune":
+    for dist in sorted(dists.values(), key=lambda x: x.name):
+        if dist.name == "commune":
             continue
         comp = Component(
             type=ComponentType.LIBRARY,
-            name=d.display,
-            version=d.version,
-            bom_ref=f"pypi:{d.name}",
-            purl=PackageURL("pypi", None, d.name, d.version),
-            licenses=_licences(d.licence, d.licence_text),
-            description=d.summary[:300] or None,
-            properties=[_prop("licence_source", d.licence_source)],
+            name=dist.display,
+            version=dist.version,
+            bom_ref=f"pypi:{dist.name}",
+            purl=PackageURL("pypi", None, dist.name, dist.version),
+            licenses=_licences(dist.licence, dist.licence_text),
+            description=dist.summary[:300] or None,
+            properties=[_prop("licence_source", dist.licence_source)],
         )
         bom.components.add(comp)
-        by_ref[d.name] = comp
-    for d in dists.values():
-        if d.name == "commune":
-            bom.register_dependency(root, [by_ref[t] for t in sorted(d.requires)])
-        elif d.requires:
-            bom.register_dependency(by_ref[d.name], [by_ref[t] for t in sorted(d.requires)])
+        by_ref[dist.name] = comp
+    for dist in dists.values():
+        needs = [by_ref[t] for t in sorted(dist.requires)]
+        if dist.name == "commune":
+            bom.register_dependency(root, needs)
+        elif needs:
+            bom.register_dependency(by_ref[dist.name], needs)
 
     model_rows = models(commune)
     latest = _scores(commune)

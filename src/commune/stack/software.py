@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -81,7 +82,8 @@ def _spdx(text: str) -> str | None:
     return str(parsed) if parsed is not None else None
 
 
-def licence_of(meta: metadata.PackageMetadata) -> tuple[str | None, str]:
+def licence_of(meta: Any) -> tuple[str | None, str]:
+    """``meta``: a distribution's metadata (an email.message.Message underneath)."""
     expression = meta.get("License-Expression")
     if expression and (spdx := _spdx(expression)):
         return spdx, "License-Expression"
@@ -106,10 +108,10 @@ def installed(root: str = "commune") -> dict[str, Distribution]:
     dists: dict[str, Distribution] = {}
     raw: dict[str, list[str]] = {}
     for dist in metadata.distributions():
-        meta = dist.metadata
+        meta: Any = dist.metadata
         if meta is None or not meta.get("Name"):
             continue
-        name = canonicalize_name(meta["Name"])
+        name = str(canonicalize_name(meta["Name"]))
         if name in dists:
             continue  # the same distribution seen twice on the path: the first one wins
         licence, source = licence_of(meta)
@@ -131,7 +133,7 @@ def installed(root: str = "commune") -> dict[str, Distribution]:
                 req = Requirement(text)
             except InvalidRequirement:
                 continue
-            target = canonicalize_name(req.name)
+            target = str(canonicalize_name(req.name))
             if target not in dists or target == name:
                 continue
             if req.marker is not None:

@@ -122,12 +122,12 @@ def closed_or_unknown(bom: dict[str, Any]) -> list[dict[str, Any]]:
         openness = _prop(c, "openness")
         if c["type"] == "machine-learning-model":
             if licence is None or openness in (None, "closed", "unknown"):
-                why = []
+                reasons = []
                 if licence is None:
-                    why.append("no licence declared")
+                    reasons.append("no licence declared")
                 if openness in (None, "closed", "unknown"):
-                    why.append(f"openness {openness or 'unknown'}")
-                out.append({"component": c["name"], "type": "model", "why": ", ".join(why)})
+                    reasons.append(f"openness {openness or 'unknown'}")
+                out.append({"component": c["name"], "type": "model", "why": ", ".join(reasons)})
         elif c["type"] == "data":
             unknown = _prop(c, "licence:unknown")
             if unknown:

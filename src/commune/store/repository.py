@@ -23,6 +23,13 @@ from commune.store.schema import (
 GENERATION = "index_generation"
 
 
+def new_id(result: Any) -> int:
+    """The primary key of the row an INSERT just wrote."""
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT of one row has a primary key"
+    return int(key[0])
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -34,7 +41,7 @@ def collection_id(conn: Connection, name: str, create: bool = False) -> int | No
     if not create:
         return None
     result = conn.execute(insert(collections).values(name=name, description="", created_at=now()))
-    return int(result.inserted_primary_key[0])
+    return new_id(result)
 
 
 def list_collections(conn: Connection) -> list[dict[str, Any]]:
