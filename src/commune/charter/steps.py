@@ -82,13 +82,18 @@ def refuse(
             ),
             "sobriety.member_month_wh_cap",
         )
+    n = len(charter.utility.refuse)
     return Step(
         "refuse",
         "pass",
         say(
             language,
-            f"aucune des {len(charter.utility.refuse)} règles de refus ne s'applique",
-            f"none of the charter's {len(charter.utility.refuse)} refusal rules applies",
+            f"aucune des {n} règles de refus ne s'applique"
+            if n
+            else "la charte ne fixe aucune règle de refus",
+            f"none of the charter's {n} refusal rules applies"
+            if n
+            else "the charter sets no refusal rule",
         ),
     )
 
