@@ -577,3 +577,12 @@ def test_a_new_charter_version_joins_the_history_and_the_audit_log(home):
             )
     assert [h["version"] for h in data["charter"]["history"]] == ["2", "1"]
     assert actions == ["charter 1", "charter 2"]
+
+
+def test_redirect_with_no_model_configured_says_so():
+    from commune.charter.rules import default_charter
+    from commune.charter.steps import redirect
+
+    step, chosen = redirect(default_charter(), "en", "auto", "pass", None, [], {}, set(), 0.5, 0)
+    assert chosen is None and step.outcome == "extractive"
+    assert step.reason == "no model is configured: answered by extraction"

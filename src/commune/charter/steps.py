@@ -325,7 +325,17 @@ def redirect(
             ),
             "sobriety.quality_floor",
         ), card
-    detail = "; ".join(rejected) or say(language, "aucun modèle configuré", "no model configured")
+    if not cards:
+        return Step(
+            "redirect",
+            "extractive",
+            say(
+                language,
+                "aucun modèle n'est configuré : réponse par extraction",
+                "no model is configured: answered by extraction",
+            ),
+        ), None
+    detail = "; ".join(rejected)
     return Step(
         "redirect",
         "extractive",
