@@ -371,19 +371,26 @@ class Commune:
 
     # -- the cooperative -----------------------------------------------------------------------
     def usage_series(self, actor: Actor, start, end, member: str | None = None):  # type: ignore[no-untyped-def]
-        """Daily usage the actor may see: its own, its member's (admins), any member's
-        (cooperative admins and the operator)."""
+        """Daily usage the actor may see: its own as a reader, its member's as its admin, any
+        member's as a cooperative admin (govern/policy.allowed, action "usage")."""
         from commune.account.ledger import daily_series
         from commune.govern.members import member_id
+        from commune.govern.policy import Member, allowed
 
         with self.engine.connect() as conn:
+            target = Member(actor.member, actor.member_id)
             if member is not None:
-                if not (actor.at_least("cooperative-admin") or member == actor.member):
-                    raise NotFound(f"no member named {member!r} visible to {actor.user}")
-                return daily_series(conn, member_id(conn, member), start, end)
-            if actor.is_operator or actor.at_least("member-admin"):
-                return daily_series(conn, actor.member_id, start, end)
-            return daily_series(conn, actor.member_id, start, end, user_id=actor.user_id)
+                try:
+                    target = Member(member, member_id(conn, member))
+                except NotFound:
+                    target = Member(member, None)
+            if not allowed(actor, "usage", target) or (member and target.member_id is None):
+                # The same answer whether the member does not exist or is someone else's.
+                raise NotFound(f"no member named {member!r} visible to {actor.user}")
+            whole = actor.is_operator or actor.at_least("member-admin")
+            return daily_series(
+                conn, target.member_id, start, end, user_id=None if whole else actor.user_id
+            )
 
     def statement(self, month: str):  # type: ignore[no-untyped-def]
         from commune.account.statement import build_statement

@@ -25,3 +25,7 @@ class ConfigError(CommuneError):
 
 class NotFound(CommuneError):
     """A named collection, document or model does not exist."""
+
+
+class Forbidden(CommuneError):
+    """The actor's role does not allow this (HTTP 403); the message names the role needed."""

@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from commune import __version__
 from commune.api.auth import Caller
 from commune.core import Commune
-from commune.errors import CommuneError, NotFound
+from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 
@@ -158,7 +158,12 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         body: dict[str, Any] = {"detail": message}
         if request.url.path.startswith("/v1/"):
             # OpenAI clients read error.message; show them ours.
-            kinds = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
+            kinds = {
+                401: "authentication_error",
+                403: "permission_error",
+                404: "not_found_error",
+                429: "rate_limit_error",
+            }
             body["error"] = {
                 "message": message,
                 "type": kinds.get(status, "invalid_request_error"),
@@ -177,6 +182,10 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
         return error(request, 404, str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return error(request, 403, str(exc))
 
     @app.exception_handler(CommuneError)
     async def commune_error(request: Request, exc: CommuneError) -> JSONResponse:
@@ -245,6 +254,55 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
             raise ValueError(f"limit must be 1..1000 and offset >= 0, got {limit}, {offset}")
         with commune.metered("api/documents", actor):
             return commune.documents(collection, limit, offset, actor)
+
+    @app.post("/api/documents")
+    async def upload(
+        actor: Caller,
+        files: Annotated[
+            list[UploadFile], File(description="One or more txt, md, html, pdf, odt, docx.")
+        ],
+        collection: Annotated[str | None, Form(description="Collection to add to.")] = None,
+        licence: Annotated[str | None, Form(description="SPDX licence expression.")] = None,
+        publisher: Annotated[str | None, Form()] = None,
+        source: Annotated[str | None, Form(description="Base URI of the documents.")] = None,
+    ) -> JSONResponse:
+        """Contribute documents (contributor role or above): each file's result, and why it
+        failed or waits for curation. The same rules as `commune add`."""
+        from commune.ingest.upload import read_uploads
+
+        staged, refused = await read_uploads(commune, files)
+        try:
+            summary = None
+            if staged.names:
+                with commune.metered("api/documents:upload", actor, "ingest"):
+                    summary = await run_in_threadpool(
+                        commune.add,
+                        [staged.directory],
+                        collection,
+                        licence,
+                        None,
+                        publisher,
+                        source or f"urn:commune:upload:{collection or 'default'}",
+                        None,
+                        None,
+                        None,
+                        actor,
+                    )
+        finally:
+            staged.remove()
+        results = refused + [
+            {
+                "file": Path(o.path).name,
+                "status": o.status,
+                "document_id": o.document_id,
+                "chunks": o.chunks,
+                "error": o.error,
+                "held": o.held,
+            }
+            for o in (summary.outcomes if summary else [])
+        ]
+        ok = [r for r in results if r["status"] != "failed"]
+        return JSONResponse({"files": results}, status_code=200 if ok else 400)
 
     @app.get("/api/collections")
     def list_collections(actor: Caller) -> list[dict[str, Any]]:

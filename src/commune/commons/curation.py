@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from commune.commons import audit
-from commune.errors import CommuneError, NotFound
-from commune.govern.policy import ROLES, Actor, Decision, check_role
+from commune.errors import CommuneError, Forbidden, NotFound
+from commune.govern.policy import ROLES, Actor, Decision
 from commune.licences import normalise, terms_of
 from commune.store import repository as repo
 from commune.store.schema import chunks, collections, documents, reviews, revisions
@@ -216,18 +216,25 @@ def history(conn: Connection, document_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _check_collection(conn: Connection, collection_id: int, actor: Actor, what: str) -> None:
+def _check_collection(
+    conn: Connection,
+    collection_id: int,
+    actor: Actor,
+    what: str,
+    action: str = "curate",
+    role: str | None = None,
+) -> None:
     """Refuse curating outside the actor's remit; a private collection of another member
     is reported as absent, as everywhere else."""
-    from commune.govern.policy import can_curate
+    from commune.govern.policy import allowed, collection
 
     access = next(r for r in repo.collection_access(conn) if r["id"] == collection_id)
-    allowed = can_curate(actor, access["visibility"], access["member_id"], access["owner"])
-    if allowed:
+    decision = allowed(actor, action, collection(access), role)
+    if decision:
         return
-    if access["visibility"] == "private":
+    if access["visibility"] == "private" and access["member_id"] != actor.member_id:
         raise NotFound(what, "list what you may curate with commune review list")
-    raise CommuneError(f"{actor.user} may not curate here: {allowed.reason}")
+    raise Forbidden(decision.reason)
 
 
 def review(
@@ -249,11 +256,10 @@ def review(
     if rev.status not in ("proposed", "changes-requested"):
         raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
-    _check_collection(conn, doc.collection_id, actor, f"no revision {revision_id}")
     r = rules(conn, doc.collection_id)
-    allowed = check_role(actor, r.approver_role, "reviewing in this collection")
-    if not allowed:
-        raise CommuneError(allowed.reason)
+    _check_collection(
+        conn, doc.collection_id, actor, f"no revision {revision_id}", "curate", r.approver_role
+    )
     if rev.contributor_user_id is not None and rev.contributor_user_id == actor.user_id:
         raise CommuneError(
             "contributors do not review their own revisions",
@@ -324,15 +330,14 @@ def review(
 def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> None:
     if not reason.strip():
         raise ValueError("retiring a document needs a reason")
-    allowed = check_role(actor, "curator", "retiring a document")
-    if not allowed:
-        raise CommuneError(allowed.reason)
     coll = conn.execute(
         select(documents.c.collection_id).where(documents.c.id == document_id)
     ).scalar()
     if coll is None:
         raise NotFound(f"no document {document_id} that is not already retired")
-    _check_collection(conn, coll, actor, f"no document {document_id} that is not already retired")
+    _check_collection(
+        conn, coll, actor, f"no document {document_id} that is not already retired", "retire"
+    )
     done = conn.execute(
         update(documents)
         .where(documents.c.id == document_id)

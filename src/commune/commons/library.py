@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from commune.config import Settings
-from commune.errors import CommuneError, NotFound
-from commune.govern.policy import OPERATOR, Actor, can_read
+from commune.errors import CommuneError, Forbidden, NotFound
+from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, ingest_paths
 from commune.store import repository as repo
 
@@ -28,18 +28,14 @@ class Library:
         return [
             {k: v for k, v in r.items() if k not in ("id", "member_id")}
             for r in rows
-            if can_read(actor, r["visibility"], r["member_id"], r["owner"])
+            if allowed(actor, "read", collection(r))
         ]
 
     def readable(self, actor: Actor) -> dict[str, dict[str, Any]]:
         """Collections ``actor`` may read, by name (a light query: it runs on every search)."""
         with self.engine.connect() as conn:
             rows = repo.collection_access(conn)
-        return {
-            r["name"]: r
-            for r in rows
-            if can_read(actor, r["visibility"], r["member_id"], r["owner"])
-        }
+        return {r["name"]: r for r in rows if allowed(actor, "read", collection(r))}
 
     def readable_ids(self, actor: Actor) -> list[int] | None:
         """Ids of the collections ``actor`` may read; None means all (the operator)."""
@@ -117,6 +113,27 @@ class Library:
                 owner=member,
             )
 
+    def _may_contribute(self, actor: Actor, name: str) -> None:
+        """A contributor adds to collections it may read; a new one it may create."""
+        from commune.govern.policy import check_role
+
+        with self.engine.connect() as conn:
+            row = next((r for r in repo.collection_access(conn) if r["name"] == name), None)
+        if row is None:  # a new collection: the role is enough
+            decision = check_role(actor, "contributor", "adding documents")
+        else:
+            decision = allowed(actor, "contribute", collection(row))
+        if decision:
+            return
+        if (
+            row is not None
+            and row["visibility"] == "private"
+            and not allowed(actor, "read", collection(row))
+        ):
+            known = ", ".join(sorted(self.readable(actor))) or "none yet"
+            raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
+        raise Forbidden(decision.reason)
+
     def add(
         self,
         paths: list[str | os.PathLike[str]],
@@ -146,6 +163,7 @@ class Library:
             # A user contributing is the contributor the commons credits, unless told otherwise.
             contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
         name = collection or self.settings.default_collection
+        self._may_contribute(actor, name)
         if member is not None or visibility is not None:
             with self.engine.connect() as conn:
                 exists = repo.collection_id(conn, name) is not None

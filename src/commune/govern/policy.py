@@ -74,3 +74,77 @@ def check_role(actor: Actor, needed: str, action: str) -> Decision:
     return Decision(
         False, f"{action} needs the role {needed} or above; {actor.user} is {actor.role}"
     )
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection as permissions see it."""
+
+    name: str
+    visibility: str
+    owner_id: int | None
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member's records (its usage, its statement line), as permissions see them."""
+
+    name: str | None
+    member_id: int | None
+
+
+# The least role each action needs; the resource then decides (a collection's visibility and
+# owner, a member's own records).
+ACTIONS = {
+    "read": "reader",  # search, ask, list, read documents of a collection
+    "contribute": "contributor",  # add documents to a collection
+    "curate": "curator",  # review revisions (a collection's rules may name another role)
+    "retire": "curator",
+    "usage": "reader",  # a member's usage: one's own as a reader, the member's as its admin
+}
+
+
+# How each action reads in a refusal: "retiring a document needs the role curator or above".
+WORDS = {
+    "read": "reading this collection",
+    "contribute": "adding documents",
+    "curate": "reviewing in this collection",
+    "retire": "retiring a document",
+    "usage": "seeing usage",
+}
+
+
+def allowed(
+    actor: Actor, action: str, resource: Collection | Member, role: str | None = None
+) -> Decision:
+    """The one permission check: may ``actor`` do ``action`` on ``resource``? With why.
+
+    Every read and write of the library, the API, the CLI's --as and MCP comes here.
+    ``role``: the least role, where the resource sets its own (a collection's approver role,
+    `commune curation`)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    needed = check_role(actor, role or ACTIONS[action], WORDS[action])
+    if not needed:
+        return needed
+    if isinstance(resource, Collection):
+        read = can_read(actor, resource.visibility, resource.owner_id, resource.owner)
+        if action == "read" or not read:
+            return read  # nobody writes where they may not read
+        if action == "contribute":
+            return Decision(True, f"{read.reason}; {needed.reason}")
+        return can_curate(actor, resource.visibility, resource.owner_id, resource.owner)
+    # A member's records.
+    if actor.is_operator or actor.at_least("cooperative-admin"):
+        return Decision(True, "cooperative admins see every member's records")
+    if resource.member_id is None or resource.member_id != actor.member_id:
+        return Decision(False, f"{resource.name or 'this member'} is not {actor.user}'s member")
+    if actor.at_least("member-admin"):
+        return Decision(True, f"{actor.user} administers {resource.name}")
+    return Decision(True, f"{actor.user} sees their own records of {resource.name}")
+
+
+def collection(row: dict) -> Collection:  # type: ignore[type-arg]
+    """From a `repository.collection_access` row."""
+    return Collection(row["name"], row["visibility"], row["member_id"], row["owner"])

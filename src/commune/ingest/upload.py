@@ -1,0 +1,106 @@
+"""Files that arrive over HTTP: a safe name, and content that is what its name says.
+
+An uploaded name is the client's word: only its last component is kept, and it must carry a
+supported suffix. The content's first bytes must agree with that suffix (a PDF starts with
+%PDF-, Office documents are zip archives, text is not a known binary format): a binary named
+`.txt` or an executable named `.pdf` is refused before it is stored or parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath, PureWindowsPath
+
+from commune.errors import IngestError
+
+TEXT = {".txt", ".md", ".markdown", ".html", ".htm"}
+MAGIC = {".pdf": (b"%PDF-",), ".docx": (b"PK\x03\x04",), ".odt": (b"PK\x03\x04",)}
+# What a file that claims to be text must not start with.
+BINARY = {
+    b"%PDF-": "a PDF",
+    b"PK\x03\x04": "a zip archive (an Office document?)",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x7fELF": "a program (ELF)",
+    b"MZ": "a Windows program",
+    b"\x1f\x8b": "a gzip archive",
+}
+
+
+def safe_name(name: str | None) -> str:
+    """The file name to store an upload under, or a one-line error."""
+    raw = (name or "").strip()
+    base = PureWindowsPath(PurePosixPath(raw).name).name  # no directory, either convention
+    base = re.sub(r"[\x00-\x1f]", "", base)
+    if base in ("", ".", ".."):
+        raise IngestError(f"refused upload {raw[:80]!r}: it has no file name", "name the file")
+    if len(base) > 200:
+        raise IngestError(f"refused upload {base[:40]!r}…: the name is too long", "shorten it")
+    suffix = PurePosixPath(base).suffix.lower()
+    if suffix not in TEXT | set(MAGIC):
+        raise IngestError(
+            f"{base}: unsupported type {suffix or '(no extension)'}",
+            "upload txt, md, html, pdf, odt or docx files",
+        )
+    return base
+
+
+def sniff(name: str, head: bytes) -> None:
+    """Refuse content that is not what the name's suffix says."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in MAGIC:
+        if not head.startswith(MAGIC[suffix]):
+            raise IngestError(
+                f"{name}: the content is not a {suffix[1:].upper()} file",
+                "upload the file itself, or rename it to what it is",
+            )
+        return
+    for magic, what in BINARY.items():
+        if head.startswith(magic):
+            raise IngestError(f"{name}: the content is {what}, not text", "rename it to what it is")
+    if b"\x00" in head:
+        raise IngestError(f"{name}: the content looks binary, not text", "upload a text file")
+
+
+class Staged:
+    """Uploads written to a private folder of the home, removed once ingested."""
+
+    def __init__(self, home: str) -> None:
+        import tempfile
+        from pathlib import Path
+
+        (Path(home) / "uploads").mkdir(parents=True, exist_ok=True)
+        self.directory = Path(tempfile.mkdtemp(prefix="upload-", dir=Path(home) / "uploads"))
+        self.names: list[str] = []
+
+    def remove(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+async def read_uploads(commune: object, files: list) -> tuple[Staged, list[dict]]:  # type: ignore[type-arg]
+    """Stage what may be ingested; the refused files with their one-line reason."""
+    settings = commune.settings  # type: ignore[attr-defined]
+    limit = int(settings.limits.max_file_mb * 1024 * 1024)
+    staged = Staged(str(settings.home))
+    refused: list[dict] = []  # type: ignore[type-arg]
+    for upload in files:
+        try:
+            name = safe_name(upload.filename)
+            if name in staged.names:
+                raise IngestError(f"{name}: sent twice in one upload", "send each file once")
+            data = await upload.read(limit + 1)
+            if len(data) > limit:
+                raise IngestError(
+                    f"{name}: over the limit of {settings.limits.max_file_mb:g} MB",
+                    "split it, or ask the operator to raise [limits] max_file_mb",
+                )
+            sniff(name, data[:4096])
+        except IngestError as exc:
+            refused.append({"file": upload.filename, "status": "failed", "error": str(exc)})
+            continue
+        (staged.directory / name).write_bytes(data)
+        staged.names.append(name)
+    return staged, refused

@@ -1,0 +1,125 @@
+"""POST /api/documents: contributing over HTTP, with the same rules as `commune add`, and
+bad uploads refused one by one with a one-line reason, the store unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import make_key
+from tests.fixtures import make_pdf
+
+
+@pytest.fixture
+def api(commune):  # type: ignore[no-untyped-def]
+    from commune.api.app import create_app
+
+    key = make_key(commune, "cora", "Ville A", "contributor")
+    client = TestClient(create_app(commune))
+    client.headers["Authorization"] = f"Bearer {key}"
+    return commune, client
+
+
+def test_contributing_files_with_a_licence(api):
+    commune, client = api
+    pdf = make_pdf(["Le conseil municipal se réunit le premier jeudi du mois à la mairie."])
+    r = client.post(
+        "/api/documents",
+        files=[
+            ("files", ("conseil.pdf", pdf, "application/pdf")),
+            ("files", ("marche.md", "# Marché\n\nLe marché a lieu le samedi.".encode(), "text/md")),
+        ],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200, r.text
+    files = {f["file"]: f for f in r.json()["files"]}
+    assert files["conseil.pdf"]["status"] == "added" and files["marche.md"]["chunks"] >= 1
+    hits = commune.search("Quand se réunit le conseil municipal ?", "vie-locale")
+    assert hits[0].title and hits[0].licence == "etalab-2.0"
+    assert hits[0].contributor == "cora (Ville A)"
+    assert hits[0].source.startswith("urn:commune:upload:vie-locale/")
+    # The same file again: unchanged, not a second document; nothing left in uploads/.
+    again = client.post(
+        "/api/documents",
+        files=[("files", ("conseil.pdf", pdf, "application/pdf"))],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+    )
+    assert again.json()["files"][0]["status"] == "unchanged"
+    assert not any((commune.settings.home / "uploads").iterdir())
+
+
+def test_an_upload_without_a_licence_waits_for_a_curator(api):
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[
+            ("files", ("avis.txt", b"Avis de coupure d'eau lundi matin rue des Lilas.", "text"))
+        ],
+        data={"collection": "avis"},
+    )
+    assert r.status_code == 200 and "licence" in (r.json()["files"][0]["held"] or "")
+    assert commune.search("coupure d'eau", "avis") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("notes.txt", b"\x7fELF\x02\x01\x01 binary", "the content is a program (ELF), not text"),
+        ("rapport.pdf", b"MZ\x90\x00 windows", "the content is not a PDF file"),
+        ("lettre.docx", b"%PDF-1.4 a pdf in disguise", "the content is not a DOCX file"),
+        ("photo.txt", b"\x89PNG\r\n\x1a\n...", "a PNG image, not text"),
+        ("../../etc/passwd", b"root:x:0:0", "unsupported type (no extension)"),
+        ("..", b"text", "it has no file name"),
+        ("script.sh", b"echo hi", "unsupported type .sh"),
+    ],
+)
+def test_bad_uploads_are_refused_and_nothing_is_stored(api, name, data, message):
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[("files", (name, data, "application/octet-stream"))],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 400
+    (only,) = r.json()["files"]
+    assert only["status"] == "failed" and message in only["error"]
+    assert "\n" not in only["error"]
+    assert commune.documents() == [] and commune.collections() == []
+
+
+def test_a_traversal_name_keeps_only_its_last_part(api, tmp_path):
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("../../../../tmp/evil.txt", b"Le bac vert prend le verre.", "text"))],
+        data={"collection": "tri", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["file"] == "evil.txt"
+    assert commune.documents("tri")[0]["source_uri"] == "urn:commune:upload:tri/evil.txt"
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_stored(home):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_file_mb = 0.001\n")
+    with Commune(home) as c:
+        key = make_key(c, "cora", "Ville A", "contributor")
+        client = TestClient(create_app(c))
+        r = client.post(
+            "/api/documents",
+            files=[("files", ("long.txt", b"mot " * 2000, "text/plain"))],
+            data={"licence": "etalab-2.0"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert r.status_code == 400
+        assert "over the limit of 0.001 MB" in r.json()["files"][0]["error"]
+        assert c.documents() == []
+
+
+def test_the_upload_route_is_in_the_openapi_description(api):
+    _, client = api
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/api/documents"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in body
