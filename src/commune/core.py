@@ -12,8 +12,10 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 
@@ -23,6 +25,20 @@ from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.pipeline import FileOutcome, IngestSummary
 from commune.retrieve import Hit
 from commune.store import repository as repo
+
+if TYPE_CHECKING:  # for annotations only: importing these loads models and optional parts
+    from commune.account.energy import Energy, Meter
+    from commune.account.metering import Metering
+    from commune.account.statement import Statement
+    from commune.answer import Answer
+    from commune.charter.rules import Charter
+    from commune.commons.audit import Verification
+    from commune.commons.library import Library
+    from commune.embed import Embedder
+    from commune.generate.base import Generator
+    from commune.govern.quotas import QuotaUse
+    from commune.index.catalog import Catalog
+    from commune.search import Searcher
 
 # Records past the charter's retention are purged at most this often per process.
 PURGE_EVERY_S = 3600.0
@@ -53,12 +69,12 @@ class Commune:
         return self._engine
 
     @property
-    def embedder(self):  # type: ignore[no-untyped-def]
+    def embedder(self) -> Embedder:
         from commune.embed import get_embedder
 
         return get_embedder(self.settings.retrieval.embedder)
 
-    def catalog(self):  # type: ignore[no-untyped-def]
+    def catalog(self) -> Catalog:
         """The search snapshot, reloaded when another process or thread changed the data."""
         from commune.index.catalog import load_catalog
 
@@ -97,19 +113,19 @@ class Commune:
 
     # -- the services ------------------------------------------------------------------------
     @cached_property
-    def library(self):  # type: ignore[no-untyped-def]
+    def library(self) -> Library:
         from commune.commons.library import Library
 
         return Library(self.engine, self.settings)
 
     @cached_property
-    def metering(self):  # type: ignore[no-untyped-def]
+    def metering(self) -> Metering:
         from commune.account.metering import Metering
 
         return Metering(self.engine, self.settings)
 
     @cached_property
-    def searcher(self):  # type: ignore[no-untyped-def]
+    def searcher(self) -> Searcher:
         from commune.search import Searcher
 
         return Searcher(
@@ -117,7 +133,7 @@ class Commune:
         )
 
     @cached_property
-    def charter(self):  # type: ignore[no-untyped-def]
+    def charter(self) -> Charter:
         """The charter in force (charter.toml in the home, else the default), validated on
         first use: an invalid one stops here with its file, line and reason."""
         from commune.charter.records import remember_charter
@@ -207,7 +223,7 @@ class Commune:
     ) -> tuple[Any, Any, int]:
         return self.searcher.embed(texts, model, actor, record)
 
-    def ask(  # type: ignore[no-untyped-def]
+    def ask(
         self,
         question: str,
         collection: str | None = None,
@@ -217,7 +233,7 @@ class Commune:
         actor: Actor = OPERATOR,
         credit: bool = True,
         use_cache: bool = True,
-    ):
+    ) -> Answer:
         """Answer with cited sentences, quoted (extractive) or written by a model (generate),
         or as the charter decides (auto): see charter/path.py.
 
@@ -266,7 +282,7 @@ class Commune:
                 select(members.c.declared_use).where(members.c.id == actor.member_id)
             ).scalar()
 
-    def record_credits(self, route: str, answer, hits: list[Hit], actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    def record_credits(self, route: str, answer: Answer, hits: list[Hit], actor: Actor) -> None:
         from commune.commons.credits import record
 
         with self.engine.begin() as conn:
@@ -278,7 +294,7 @@ class Commune:
         with self.engine.connect() as conn:
             return report(conn, month)
 
-    def generator(self, name: str | None = None):  # type: ignore[no-untyped-def]
+    def generator(self, name: str | None = None) -> Generator:
         from commune.generate.registry import get_generator
 
         return get_generator(self.settings, name)
@@ -296,16 +312,18 @@ class Commune:
         return cards
 
     # -- metering (account/metering.py) ------------------------------------------------------
-    def metered(self, route: str, actor: Actor, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def metered(
+        self, route: str, actor: Actor, *args: Any, **kwargs: Any
+    ) -> AbstractContextManager[None]:
         return self.metering.metered(route, actor, *args, **kwargs)
 
-    def meter(self):  # type: ignore[no-untyped-def]
+    def meter(self) -> Meter:
         return self.metering.meter()
 
-    def admit(self, actor: Actor):  # type: ignore[no-untyped-def]
+    def admit(self, actor: Actor) -> QuotaUse | None:
         return self.metering.admit(actor)
 
-    def record_usage(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def record_usage(self, *args: Any, **kwargs: Any) -> Energy:
         return self.metering.record_usage(*args, **kwargs)
 
     # -- the commons: curation and audit -----------------------------------------------------
@@ -363,14 +381,16 @@ class Commune:
         with self.engine.begin() as conn:
             set_rules(conn, collection, approvals, role, actor)
 
-    def verify_audit(self):  # type: ignore[no-untyped-def]
+    def verify_audit(self) -> Verification:
         from commune.commons.audit import verify
 
         with self.engine.connect() as conn:
             return verify(conn)
 
     # -- the cooperative -----------------------------------------------------------------------
-    def usage_series(self, actor: Actor, start, end, member: str | None = None):  # type: ignore[no-untyped-def]
+    def usage_series(
+        self, actor: Actor, start: datetime, end: datetime, member: str | None = None
+    ) -> list[dict[str, Any]]:
         """Daily usage the actor may see: its own as a reader, its member's as its admin, any
         member's as a cooperative admin (govern/policy.allowed, action "usage")."""
         from commune.account.ledger import daily_series
@@ -392,7 +412,7 @@ class Commune:
                 conn, target.member_id, start, end, user_id=None if whole else actor.user_id
             )
 
-    def statement(self, month: str):  # type: ignore[no-untyped-def]
+    def statement(self, month: str) -> Statement:
         from commune.account.statement import build_statement
 
         with self.engine.connect() as conn:

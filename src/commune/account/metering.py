@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -12,18 +13,23 @@ from commune.config import Settings
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
 
+if TYPE_CHECKING:
+    from commune.account.energy import Energy, Meter
+    from commune.generate.base import Generator
+    from commune.govern.quotas import QuotaUse
+
 
 class Metering:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
 
-    def meter(self):  # type: ignore[no-untyped-def]
+    def meter(self) -> Meter:
         from commune.account.energy import Meter
 
         return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl)
 
-    def admit(self, actor: Actor):  # type: ignore[no-untyped-def]
+    def admit(self, actor: Actor) -> QuotaUse | None:
         """Refuse the request (HTTP 429) when a quota of the actor or its member is used up;
         else return the quota closest to its limit (None when none applies)."""
         from commune.govern.quotas import check_quotas
@@ -47,7 +53,7 @@ class Metering:
         yield
         self.record_usage(route, mode, model, input_tokens, 0, None, meter, actor)
 
-    def record_usage(  # type: ignore[no-untyped-def]
+    def record_usage(
         self,
         route: str,
         mode: str,
@@ -55,11 +61,11 @@ class Metering:
         input_tokens: int,
         output_tokens: int,
         collection: str | None,
-        meter,
+        meter: Meter,
         actor: Actor = OPERATOR,
         fallback: bool = False,
-        remote=None,
-    ):
+        remote: Generator | None = None,
+    ) -> Energy:
         """Append one row to the ledger, where the work happened; returns its Energy."""
         from commune.account.energy import Energy, carbon, ecologits_wh
 
