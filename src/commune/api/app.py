@@ -17,11 +17,11 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune import __version__
-from commune.api.auth import Caller
+from commune.api.auth import Caller, FailedSignIns
 from commune.core import Commune
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
@@ -113,6 +113,26 @@ def _request_log(app: FastAPI) -> None:
 _HEAVY = ("/api/search", "/api/ask", "/v1/chat/completions", "/v1/embeddings", "/mcp")
 
 
+# Our own pages run no inline script and load nothing from elsewhere. Swagger UI (/docs)
+# ships its own inline start-up script, so it gets the other headers but not this policy.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+    "data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def _security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not request.url.path.startswith(("/docs", "/static/swagger")):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+
 def _overload_guard(app: FastAPI, limit: int) -> None:
     """Past ``limit`` heavy requests in flight, answer 503 with Retry-After at once."""
     state = {"in_flight": 0}
@@ -147,11 +167,13 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         redoc_url=None,
     )
     _offline_docs(app)
-    # Added first, so that it sits inside the request log: refusals are logged too.
+    # Added first, so that they sit inside the request log: refusals are logged too.
     _overload_guard(app, commune.settings.limits.max_concurrent_requests)
+    _security_headers(app)
     _request_log(app)
     app.state.commune = commune
     app.state.require_auth = require_auth
+    app.state.failed_sign_ins = FailedSignIns()
     commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
 
     def error(request: Request, status: int, message: str, **headers: str) -> JSONResponse:
@@ -373,6 +395,10 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
         return (WEB / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/app.js", include_in_schema=False)
+    def script() -> Response:
+        return Response((WEB / "app.js").read_text(encoding="utf-8"), media_type="text/javascript")
 
     return app
 

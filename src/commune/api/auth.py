@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
-from commune.govern.members import authenticate
+from commune.govern.members import AuthError, authenticate
 from commune.govern.policy import OPERATOR, Actor
 
 
@@ -42,10 +45,62 @@ def current_actor(
         request.state.actor = OPERATOR
         return OPERATOR  # `commune serve --no-auth`: a single-user machine, loopback only
     commune = request.app.state.commune
-    with commune.engine.connect() as conn:
-        actor = authenticate(conn, key_from(request))
+    failures: FailedSignIns = request.app.state.failed_sign_ins
+    host = request.client.host if request.client else "?"
+    failures.check(host)
+    key = key_from(request)
+    try:
+        with commune.engine.connect() as conn:
+            actor = authenticate(conn, key)
+    except AuthError:
+        if key:  # a wrong key is a guess; no key at all is not
+            failures.failed(host)
+        raise
     request.state.actor = actor  # for the request log: who, never with which key
     return actor
+
+
+class FailedSignIns:
+    """Past ``limit`` wrong keys from one address within ``window_s``, that address is
+    refused (HTTP 429, Retry-After) until the window has passed: guessing keys stays slow.
+    In memory, one per app (so per server process)."""
+
+    def __init__(self, limit: int = 20, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.seen: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def _recent(self, host: str, now: float) -> deque[float]:
+        times = self.seen.setdefault(host, deque())
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def check(self, host: str) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from commune.govern.quotas import QuotaExceeded
+
+        now = time.monotonic()
+        with self.lock:
+            times = self._recent(host, now)
+            if len(times) < self.limit:
+                return
+            wait = max(1, int(self.window_s - (now - times[0])) + 1)
+        raise QuotaExceeded(
+            f"too many failed API keys from {host} ({self.limit} in {self.window_s:g} s)",
+            "failed sign-ins",
+            wait,
+            datetime.now(UTC) + timedelta(seconds=wait),
+        )
+
+    def failed(self, host: str) -> None:
+        with self.lock:
+            self._recent(host, time.monotonic()).append(time.monotonic())
+            if len(self.seen) > 10000:  # forget the quiet addresses, not the busy ones
+                for quiet in [h for h, t in self.seen.items() if not t][:5000]:
+                    del self.seen[quiet]
 
 
 Caller = Annotated[Actor, Depends(current_actor)]  # a route parameter: the authenticated actor

@@ -131,6 +131,11 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise IngestError(
+                f"{path.name}: the PDF is password-protected",
+                "remove the password (or export an unprotected copy) and add it again",
+            ) from None
         raise IngestError(f"{path.name}: not a readable PDF ({exc})", "check the file") from None
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()

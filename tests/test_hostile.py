@@ -1,0 +1,141 @@
+"""Hostile and malformed input that the earlier suites did not cover: PDFs cut short or
+locked, HTML that is only script, odd Unicode in queries, malformed requests, guessed keys,
+and the headers every page carries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from commune.errors import IngestError
+from tests.conftest import make_key
+from tests.fixtures import make_pdf
+
+
+def locked(pdf: bytes) -> bytes:
+    """The same PDF with a Standard security handler whose user password is not empty."""
+    encrypt = (
+        b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <"
+        + b"00" * 32
+        + b"> /U <"
+        + b"11" * 32
+        + b"> /P -4 >> /ID [<"
+        + b"ab" * 16
+        + b"> <"
+        + b"ab" * 16
+        + b">] "
+    )
+    return pdf.replace(b"trailer\n<< ", b"trailer\n<< " + encrypt)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "cut.pdf",
+            make_pdf(["Un arrêté municipal sur le stationnement."])[:300],
+            "not a readable PDF",
+        ),
+        ("locked.pdf", locked(make_pdf(["Un document confidentiel."])), "password-protected"),
+        (
+            "script.html",
+            b"<html><head><script>alert(1)</script></head><body><script>x()</script></body></html>",
+            "no text",
+        ),
+    ],
+)
+def test_bad_documents_give_one_line_errors_and_store_nothing(
+    commune, tmp_path, name, data, message
+):
+    from commune.ingest.readers import read_file
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(IngestError) as err:
+        read_file(data, path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    summary = commune.add([path], licence="etalab-2.0")
+    assert summary.failed == 1 and commune.documents() == []
+
+
+@pytest.fixture
+def client(commune, corpus):  # type: ignore[no-untyped-def]
+    from commune.api.app import create_app
+
+    commune.add([corpus], licence="etalab-2.0")
+    c = TestClient(create_app(commune))
+    c.headers["Authorization"] = f"Bearer {make_key(commune, 'uma', 'Ville U')}"
+    return c
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "🙂🙂🙂",
+        "مرحبا بكم في المكتبة",
+        "\u200b\u200b\u200b",
+        "e\u0301e\u0301",
+        "\x00",
+        "a" * 2000,
+        "ﬁ ﬂ Ⅻ ①",
+        "'; DROP TABLE documents; --",
+        "<script>alert(1)</script>",
+    ],
+)
+def test_unicode_edge_queries_never_fail(client, query):
+    for path, body in (("/api/search", {"query": query}), ("/api/ask", {"question": query})):
+        r = client.post(path, json=body)
+        assert r.status_code in (200, 400), (query, r.status_code, r.text[:200])
+        if r.status_code == 400:
+            assert "\n" not in r.json()["detail"]
+
+
+def test_malformed_json_and_wrong_content_types_are_refused_cleanly(client):
+    bad = [
+        client.post("/api/ask", content=b"{not json", headers={"Content-Type": "application/json"}),
+        client.post("/api/ask", content=b"question=hi", headers={"Content-Type": "text/plain"}),
+        client.post("/api/ask", json=["a", "list"]),
+        client.post("/api/ask", json={"question": 42}),
+        client.post("/api/search", json={"query": "x", "k": "many"}),
+        client.post("/v1/chat/completions", json={"model": "auto", "messages": "hi"}),
+        client.post("/api/documents", json={"files": "not a file"}),
+    ]
+    assert [r.status_code for r in bad] == [422] * len(bad)
+
+
+def test_guessed_keys_are_slowed_down(commune):
+    from commune.api.app import create_app
+
+    client = TestClient(create_app(commune))
+    for _ in range(5):  # no key at all is not a guess: never counted
+        assert client.get("/api/collections").status_code == 401
+    for i in range(20):
+        r = client.get("/api/collections", headers={"Authorization": f"Bearer cmn_guess{i}"})
+        assert r.status_code == 401
+    r = client.get("/api/collections", headers={"Authorization": "Bearer cmn_guess-again"})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert "too many failed API keys" in r.json()["detail"]
+    # Even a good key waits: the address is slowed, whoever it claims to be.
+    good = make_key(commune, "gus", "Ville G")
+    assert (
+        client.get("/api/collections", headers={"Authorization": f"Bearer {good}"}).status_code
+        == 429
+    )
+
+
+def test_every_page_carries_security_headers_and_no_inline_script(client):
+    page = client.get("/")
+    for r in (page, client.get("/api/collections"), client.get("/transparency")):
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["X-Frame-Options"] == "DENY"
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        csp = r.headers["Content-Security-Policy"]
+        assert (
+            "script-src 'self'" in csp
+            and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        )
+    # The policy can hold: the page's only script is loaded from the server.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text)
+    assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
