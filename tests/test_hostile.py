@@ -139,3 +139,33 @@ def test_every_page_carries_security_headers_and_no_inline_script(client):
     # The policy can hold: the page's only script is loaded from the server.
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text)
     assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_a_file_that_takes_too_long_to_read_is_stopped_and_the_batch_goes_on(home, corpus):
+    """[limits] max_parse_seconds reads files in a child process: past the limit it is
+    stopped. A limit of a millisecond is shorter than any real parse, PDF included."""
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_parse_seconds = 0.001\n")
+    with Commune(home) as c:
+        s = c.add([corpus / "etat-civil.pdf", corpus / "pool.txt"], licence="etalab-2.0")
+        assert s.failed == 2 and c.documents() == []
+        assert all("took more than 0.001 s" in e and "max_parse_seconds" in e for e in s.errors)
+    (home / "commune.toml").write_text("[limits]\nmax_parse_seconds = 60\n")
+    with Commune(home) as c:  # a generous limit: the same files go in, read by the child
+        s = c.add([corpus / "etat-civil.pdf", corpus / "pool.txt"], licence="etalab-2.0")
+        assert s.added == 2, s.errors
+        assert c.search("acte de naissance")[0].title
+
+
+def test_an_error_raised_in_the_child_keeps_its_hint(home, tmp_path):
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_parse_seconds = 60\n")
+    bad = tmp_path / "locked.pdf"
+    bad.write_bytes(locked(make_pdf(["Secret."])))
+    with Commune(home) as c:
+        (error,) = c.add([bad], licence="etalab-2.0").errors
+    assert "password-protected (remove the password" in error

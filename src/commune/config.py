@@ -81,6 +81,9 @@ class LimitsSettings:
     # with Retry-After rather than a queue that grows until every client times out. Two
     # cores: a few in flight keep them busy, more only lengthen every answer.
     max_concurrent_requests: int = 8
+    # Seconds a file may take to be read; 0: no limit, files are read in-process (the limit
+    # reads them in a child process, which costs about a second per batch).
+    max_parse_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

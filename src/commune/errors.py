@@ -14,6 +14,11 @@ class CommuneError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:
+        # Raised in a child process (files parsed under a time limit) and re-raised here:
+        # the hint must survive the trip.
+        return (type(self), (self.message, self.hint))
+
 
 class IngestError(CommuneError):
     """One file could not be ingested; the rest of the batch goes on."""

@@ -24,7 +24,8 @@ from commune.errors import CommuneError, IngestError
 from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
-from commune.ingest.readers import READERS, read_file
+from commune.ingest.parsing import Parser
+from commune.ingest.readers import READERS
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import write_transaction
@@ -145,22 +146,23 @@ def ingest_paths(
     with write_transaction(engine) as conn:  # two adds may create the same collection at once
         coll_id = repo.collection_id(conn, collection, create=True)
     assert coll_id is not None
-    for path, relative in files:
-        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
-        source = _source_uri(path, relative, provenance.source, in_dir)
-        try:
-            outcome = _ingest_one(engine, settings, embedder, coll_id, path, source, provenance)
-        except IngestError as exc:
-            outcome = FileOutcome(str(path), "failed", error=str(exc))
-        except OSError as exc:
-            outcome = FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
-        except CommuneError:
-            raise
-        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
-        summary.chunks += outcome.chunks
-        summary.outcomes.append(outcome)
-        if progress:
-            progress(outcome, len(summary.outcomes), total)
+    parser = Parser(settings.limits.max_parse_seconds or None)
+    try:
+        _ingest_files(
+            engine,
+            settings,
+            embedder,
+            coll_id,
+            files,
+            dir_members,
+            provenance,
+            parser,
+            summary,
+            progress,
+            total,
+        )
+    finally:
+        parser.close()
     summary.seconds = time.perf_counter() - t0
     with engine.begin() as conn:
         repo.record_ingest_run(
@@ -206,7 +208,40 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> FileOutcome:  # type: ignore[no-untyped-def]
+def _ingest_files(  # type: ignore[no-untyped-def]
+    engine,
+    settings,
+    embedder,
+    coll_id,
+    files,
+    dir_members,
+    provenance,
+    parser,
+    summary,
+    progress,
+    total,
+) -> None:
+    for path, relative in files:
+        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
+        source = _source_uri(path, relative, provenance.source, in_dir)
+        try:
+            outcome = _ingest_one(
+                engine, settings, embedder, coll_id, path, source, provenance, parser
+            )
+        except IngestError as exc:
+            outcome = FileOutcome(str(path), "failed", error=str(exc))
+        except OSError as exc:
+            outcome = FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+        except CommuneError:
+            raise
+        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+        summary.chunks += outcome.chunks
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome, len(summary.outcomes), total)
+
+
+def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser) -> FileOutcome:  # type: ignore[no-untyped-def]
     data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
@@ -216,7 +251,7 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov) -> File
         if _unchanged(conn, existing, digest, meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))
 
-    parsed = read_file(data, path)
+    parsed = parser.read(data, path)
     pieces = chunk_blocks(
         [_without_title(b, parsed.title) for b in parsed.blocks],
         settings.chunking.target_words,
