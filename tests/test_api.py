@@ -59,7 +59,8 @@ def test_bad_requests_say_what_is_wrong(client, path, payload, status, message):
 def test_web_page_offers_a_question_form(client):
     r = client.get("/")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
-    assert '<form id="ask">' in r.text and "/api/ask" in r.text
+    assert '<form id="ask">' in r.text and '<script src="/app.js"' in r.text
+    assert "/api/ask" in client.get("/app.js").text  # the script that asks lives beside it
 
 
 def test_ask_stream_sends_verified_deltas_then_the_answer(client):
