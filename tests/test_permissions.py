@@ -64,6 +64,16 @@ def test_every_route_for_every_role(coop, who):
         == private
     )
     assert call(client, key, "GET", "/api/documents?collection=privee-a") == private
+    stream = {"question": "Où va le verre ?", "collection": "privee-a"}
+    assert call(client, key, "POST", "/api/ask/stream", json=stream) == private
+    chat = {
+        "model": "extractive",
+        "collection": "privee-a",
+        "messages": [{"role": "user", "content": "Où va le verre ?"}],
+    }
+    assert call(client, key, "POST", "/v1/chat/completions", json=chat) == private
+    embed = {"model": "use-multilingual-v3", "input": "verre"}
+    assert call(client, key, "POST", "/v1/embeddings", json=embed) == 200
     assert call(client, key, "GET", "/api/documents?collection=shared") == 200
     assert call(client, key, "GET", "/api/collections") == 200
     assert call(client, key, "GET", "/v1/models") == 200
