@@ -132,3 +132,41 @@ def serve(app):  # type: ignore[no-untyped-def]
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def serve_process(home: Path):  # type: ignore[no-untyped-def]
+    """`commune serve --no-auth` in its own process on a free loopback port, once it answers
+    /healthz: (process, base URL). The caller stops it."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "commune.cli",
+            "--home",
+            str(home),
+            "serve",
+            "--no-auth",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"commune serve did not start on {url}")

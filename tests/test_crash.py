@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ import urllib.request
 from click.testing import CliRunner
 
 from commune.cli import cli
+from tests.conftest import serve_process
 
 CLI = [sys.executable, "-m", "commune.cli"]
 
@@ -86,23 +86,8 @@ def test_kill_9_while_serving_with_writes_in_flight(home, corpus):
         cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
     )
     assert r.exit_code == 0, r.output
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [*CLI, "--home", str(home), "serve", "--no-auth", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = serve_process(home)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
         answered: list[int] = []
         stop = threading.Event()
 

@@ -4,51 +4,15 @@ nothing counted twice (every answer is one ledger row and one decision record)."
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 
 from click.testing import CliRunner
 
 from commune.cli import cli
-
-
-def start(home) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg,no-untyped-def]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "commune.cli",
-            "--home",
-            str(home),
-            "serve",
-            "--no-auth",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=2)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not start")
+from tests.conftest import serve_process
 
 
 def test_two_servers_on_one_home_count_every_answer_once(home, corpus):
@@ -58,12 +22,10 @@ def test_two_servers_on_one_home_count_every_answer_once(home, corpus):
         .exit_code
         == 0
     )
-    servers = [start(home), start(home)]
+    servers = [serve_process(home), serve_process(home)]
     statuses: list[int] = []
     lock = threading.Lock()
     try:
-        for _, url in servers:
-            wait_up(url)
 
         def client(url: str, i: int) -> None:
             for n in range(8):

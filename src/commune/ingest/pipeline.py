@@ -148,19 +148,24 @@ def ingest_paths(
     assert coll_id is not None
     parser = Parser(settings.limits.max_parse_seconds or None)
     try:
-        _ingest_files(
-            engine,
-            settings,
-            embedder,
-            coll_id,
-            files,
-            dir_members,
-            provenance,
-            parser,
-            summary,
-            progress,
-            total,
-        )
+        for path, relative in files:
+            in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
+            source = _source_uri(path, relative, provenance.source, in_dir)
+            try:
+                outcome = _ingest_one(
+                    engine, settings, embedder, coll_id, path, source, provenance, parser
+                )
+            except IngestError as exc:
+                outcome = FileOutcome(str(path), "failed", error=str(exc))
+            except OSError as exc:
+                outcome = FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+            except CommuneError:
+                raise
+            setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+            summary.chunks += outcome.chunks
+            summary.outcomes.append(outcome)
+            if progress:
+                progress(outcome, len(summary.outcomes), total)
     finally:
         parser.close()
     summary.seconds = time.perf_counter() - t0
@@ -206,39 +211,6 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise IngestError(f"{path.name}: over the {limit_mb:g} MB limit")
     return data
-
-
-def _ingest_files(  # type: ignore[no-untyped-def]
-    engine,
-    settings,
-    embedder,
-    coll_id,
-    files,
-    dir_members,
-    provenance,
-    parser,
-    summary,
-    progress,
-    total,
-) -> None:
-    for path, relative in files:
-        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
-        source = _source_uri(path, relative, provenance.source, in_dir)
-        try:
-            outcome = _ingest_one(
-                engine, settings, embedder, coll_id, path, source, provenance, parser
-            )
-        except IngestError as exc:
-            outcome = FileOutcome(str(path), "failed", error=str(exc))
-        except OSError as exc:
-            outcome = FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
-        except CommuneError:
-            raise
-        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
-        summary.chunks += outcome.chunks
-        summary.outcomes.append(outcome)
-        if progress:
-            progress(outcome, len(summary.outcomes), total)
 
 
 def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser) -> FileOutcome:  # type: ignore[no-untyped-def]
