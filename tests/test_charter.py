@@ -586,3 +586,19 @@ def test_redirect_with_no_model_configured_says_so():
     step, chosen = redirect(default_charter(), "en", "auto", "pass", None, [], {}, set(), 0.5, 0)
     assert chosen is None and step.outcome == "extractive"
     assert step.reason == "no model is configured: answered by extraction"
+
+
+def test_a_new_charter_serves_nothing_cached_under_the_old_one(home, corpus):
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n')
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(c.ask("Où mettre les emballages en plastique ?")))["reduce"] == (
+            "cached"
+        )
+    write_charter(home, 'version = "2"\n[sobriety]\nquality_floor = 0.9\n')
+    with Commune(home) as c:
+        again = c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(again))["reduce"] != "cached"

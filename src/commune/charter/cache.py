@@ -1,10 +1,10 @@
 """Reduce: an answer already given is given again, at no cost but the look-up.
 
 An entry is keyed by the question, the scope (the collections the asker may read, the
-collection asked for, the member's declared use, the mode and model asked for) and the
-index generation: any change to the commons starts a new generation, so nothing stale
-is served. A near-duplicate question (same language and scope, embeddings at least the
-charter's ``near_duplicate_cosine`` apart) shares the answer.
+collection asked for, the member's declared use, the mode and model asked for, the charter
+in force) and the index generation: any change to the commons starts a new generation, so
+nothing stale is served. A near-duplicate question (same language and scope, embeddings at
+least the charter's ``near_duplicate_cosine`` apart) shares the answer.
 """
 
 from __future__ import annotations

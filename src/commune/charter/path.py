@@ -107,7 +107,9 @@ class AskPath:
         sobriety = charter.sobriety
         if sobriety.cache and use_cache:
             ids = c.library.scope(collection, req.actor)
-            scope = cache.digest(collection, ids, declared, mode, model)
+            # The charter is part of the scope: under a new one (other floors, collections
+            # that stay here), nothing decided under the old one is served.
+            scope = cache.digest(collection, ids, declared, mode, model, charter.sha256)
             key = cache.digest(cache.normalise(question), scope)
             with c.engine.connect() as conn:
                 hit = cache.exact(conn, key, generation, sobriety.cache_ttl_hours)
