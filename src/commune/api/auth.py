@@ -97,9 +97,12 @@ class FailedSignIns:
 
     def failed(self, host: str) -> None:
         with self.lock:
-            self._recent(host, time.monotonic()).append(time.monotonic())
-            if len(self.seen) > 10000:  # forget the quiet addresses, not the busy ones
-                for quiet in [h for h, t in self.seen.items() if not t][:5000]:
+            now = time.monotonic()
+            self._recent(host, now).append(now)
+            if len(self.seen) > 10000:  # forget the addresses with no failure in the window
+                for quiet in [
+                    h for h, t in self.seen.items() if not t or now - t[-1] > self.window_s
+                ]:
                     del self.seen[quiet]
 
 

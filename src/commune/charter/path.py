@@ -79,7 +79,7 @@ class AskPath:
         )
         charter = self.c.charter
         c = self.c
-        names = c.library.scope_names(collection, req.actor)  # an unknown collection: 404
+        ids, names = c.library.reach(collection, req.actor)  # an unknown collection: 404
         requested = None
         if mode == "generate":
             # An unknown model is an error, not a fallback.
@@ -89,9 +89,10 @@ class AskPath:
 
         # 1. Refuse.
         declared = c.declared_use(req.actor)
-        step = steps.refuse(
-            charter, question, req.language, declared, c.metering.member_month_wh(req.actor)
-        )
+        # The member's monthly energy is summed only where the charter caps it.
+        cap = charter.sobriety.member_month_wh_cap
+        month_wh = c.metering.member_month_wh(req.actor) if cap is not None else None
+        step = steps.refuse(charter, question, req.language, declared, month_wh)
         decisions.append(step)
         if step.outcome == "refused":
             yield from self._refused(req, step, decisions, meter)
@@ -106,7 +107,6 @@ class AskPath:
         hit = None
         sobriety = charter.sobriety
         if sobriety.cache and use_cache:
-            ids = c.library.scope(collection, req.actor)
             # The charter is part of the scope: under a new one (other floors, collections
             # that stay here), nothing decided under the old one is served.
             scope = cache.digest(collection, ids, declared, mode, model, charter.sha256)

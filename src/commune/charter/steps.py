@@ -13,6 +13,7 @@ reason, in the language of the question.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from commune.charter.catalogue import ModelCard, allowed
@@ -41,6 +42,12 @@ def _terms(text: str) -> set[str]:
     return set(analyze(text, "fr")) | set(analyze(text, "en"))
 
 
+@lru_cache(maxsize=1024)
+def _phrase_terms(phrase: str) -> frozenset[str]:
+    """A refusal rule's phrase, analysed once per process rather than on every request."""
+    return frozenset(_terms(phrase))
+
+
 def refuse(
     charter: Charter,
     question: str,
@@ -60,7 +67,7 @@ def refuse(
             )
             return Step("refuse", "refused", f"{rule.message(language)} ({why})", rule.name)
         for phrase in rule.words:
-            terms = _terms(phrase)
+            terms = _phrase_terms(phrase)
             if terms and terms <= asked:
                 why = say(
                     language,

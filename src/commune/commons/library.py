@@ -45,20 +45,22 @@ class Library:
 
     def scope(self, name: str | None, actor: Actor = OPERATOR) -> list[int] | None:
         """The collection ids a request about ``name`` (or all) may reach."""
-        if name is None:
-            return self.readable_ids(actor)
+        return self.reach(name, actor)[0]
+
+    def reach(
+        self, name: str | None, actor: Actor = OPERATOR
+    ) -> tuple[list[int] | None, list[str]]:
+        """The ids (None: all, for the operator) and names of the collections a request about
+        ``name`` (or all) may reach, from one read of who may read what."""
         readable = self.readable(actor)
+        if name is None:
+            ids = None if actor.is_operator else [r["id"] for r in readable.values()]
+            return ids, sorted(readable)
         # A collection the actor may not read is reported as absent: its very name is private.
         if name not in readable:
             known = ", ".join(sorted(readable)) or "none yet"
             raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
-        return [readable[name]["id"]]
-
-    def scope_names(self, name: str | None, actor: Actor = OPERATOR) -> list[str]:
-        if name is not None:
-            self.scope(name, actor)
-            return [name]
-        return sorted(self.readable(actor))
+        return [readable[name]["id"]], [name]
 
     def documents(
         self,
