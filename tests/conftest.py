@@ -105,6 +105,19 @@ def make_key(commune, user: str, member: str, role: str = "reader", **quotas) ->
         return create_key(conn, user)[1]
 
 
+PASSWORD = "correct horse battery"
+
+
+def make_person(commune, user: str, member: str, role: str = "reader") -> str:  # type: ignore[no-untyped-def]
+    """Like make_key, with the password PASSWORD for the web application."""
+    from commune.govern.accounts import set_password
+
+    secret = make_key(commune, user, member, role)
+    with commune.engine.begin() as conn:
+        set_password(conn, user, PASSWORD)
+    return secret
+
+
 @pytest.fixture
 def key(commune) -> str:  # type: ignore[no-untyped-def]
     return make_key(commune, "alice", "Ville A", "member-admin")

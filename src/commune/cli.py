@@ -512,6 +512,27 @@ def user_add(
     click.echo(f"user {name} added to {member_name} as {role}")
 
 
+@user.command("password")
+@click.argument("name")
+@click.option(
+    "--stdin", "from_stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+@click.pass_context
+def user_password(ctx: click.Context, name: str, from_stdin: bool) -> None:
+    """Set a user's password, for signing in to the web application (argon2id hash).
+
+    Without --stdin, asks for it twice without showing it."""
+    from commune.govern.accounts import set_password
+
+    if from_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _commune(ctx).engine.begin() as conn:
+        set_password(conn, name, password)
+    click.echo(f"password of {name} set: sign in at /signin")
+
+
 @user.command("list")
 @click.option("--member", "member_name", help="Only this member's users.")
 @click.option("--json", "as_json", is_flag=True)

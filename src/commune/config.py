@@ -87,6 +87,18 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    # Session cookies are sent over HTTPS only (browsers also accept them from
+    # http://localhost). Behind plain HTTP on a network, put TLS in front (docs/web.md);
+    # turning this off sends the session in clear.
+    secure_cookies: bool = True
+    # A session ends this many hours after sign-in.
+    session_hours: float = 12.0
+    # Wrong passwords or keys from one address within a minute before it must wait.
+    failed_sign_ins_per_minute: int = 20
+
+
+@dataclass(frozen=True)
 class CooperativeSettings:
     server_cost_eur_month: float = 1300.0
     price_eur_per_kwh: float = 0.25
@@ -189,6 +201,7 @@ class Settings:
     cooperative: CooperativeSettings = field(default_factory=CooperativeSettings)
     charter: CharterSettings = field(default_factory=CharterSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     models: dict[str, ModelSettings] = field(default_factory=dict)
     default_collection: str = "default"
 
@@ -205,6 +218,7 @@ _SECTIONS: dict[str, type] = {
     "cooperative": CooperativeSettings,
     "charter": CharterSettings,
     "limits": LimitsSettings,
+    "web": WebSettings,
 }
 # Shares of a whole: a usage share of 1.5 would bill an idle member a negative amount.
 _AT_MOST_ONE = {"cooperative.usage_share"}

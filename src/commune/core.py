@@ -355,11 +355,15 @@ class Commune:
         with self.engine.begin() as conn:
             return review(conn, revision_id, decision, reason, actor, licence)
 
-    def show_revision(self, revision_id: int) -> dict[str, Any]:
+    def show_revision(self, revision_id: int, actor: Actor | None = None) -> dict[str, Any]:
+        """A revision and its diff; with ``actor``, only one they may curate."""
         from commune.commons.curation import show
 
         with self.engine.connect() as conn:
-            return show(conn, revision_id)
+            return show(conn, revision_id, actor)
+
+    def revisions(self, document_id: int, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        return self.library.revisions(document_id, actor)
 
     def history(self, document_id: int) -> list[dict[str, Any]]:
         from commune.commons.curation import history
@@ -411,6 +415,17 @@ class Commune:
             return daily_series(
                 conn, target.member_id, start, end, user_id=None if whole else actor.user_id
             )
+
+    def usage_by_member(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Each member's requests, tokens, Wh and gCO2e between ``start`` and ``end`` (for
+        cooperative admins: the caller checks the role)."""
+        from commune.account.ledger import member_names, totals_by_member
+
+        zero = {"requests": 0, "tokens": 0, "wh": 0.0, "gco2e": 0.0}
+        with self.engine.connect() as conn:
+            totals = totals_by_member(conn, start, end)
+            names = member_names(conn, end)
+        return [{"member": name, **totals.get(mid, zero)} for mid, name in names.items()]
 
     def statement(self, month: str) -> Statement:
         from commune.account.statement import build_statement

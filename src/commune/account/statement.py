@@ -192,6 +192,16 @@ def _csv_row(stmt: Statement, line: MemberLine) -> list[object]:
     ]
 
 
+def csv_text(stmt: Statement, lines: list[MemberLine] | None = None) -> str:
+    """The statement as CSV (its members' lines, or only ``lines``)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_FIELDS)
+    for line in stmt.lines if lines is None else lines:
+        w.writerow(_csv_row(stmt, line))
+    return buf.getvalue()
+
+
 def member_html(stmt: Statement, line: MemberLine) -> str:
     e = html.escape
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
@@ -223,20 +233,11 @@ def export(stmt: Statement, directory: Path) -> list[Path]:
     written = []
     whole = directory / f"statement-{stmt.month}"
     whole.with_suffix(".json").write_text(json.dumps(stmt.to_json(), indent=2, ensure_ascii=False))
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_FIELDS)
-    for line in stmt.lines:
-        w.writerow(_csv_row(stmt, line))
-    whole.with_suffix(".csv").write_text(buf.getvalue(), encoding="utf-8")
+    whole.with_suffix(".csv").write_text(csv_text(stmt), encoding="utf-8")
     written += [whole.with_suffix(".json"), whole.with_suffix(".csv")]
     for line in stmt.lines:
         base = directory / f"statement-{stmt.month}-{_slug(line.member)}"
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(CSV_FIELDS)
-        w.writerow(_csv_row(stmt, line))
-        base.with_suffix(".csv").write_text(buf.getvalue(), encoding="utf-8")
+        base.with_suffix(".csv").write_text(csv_text(stmt, [line]), encoding="utf-8")
         data: dict[str, object] = {k: v for k, v in stmt.to_json().items() if k != "lines"}
         data["member"] = json.loads(json.dumps(asdict(line), default=str))
         base.with_suffix(".json").write_text(json.dumps(data, indent=2, ensure_ascii=False))

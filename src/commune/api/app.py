@@ -1,7 +1,8 @@
-"""The HTTP API and the web page, a thin layer over :class:`commune.core.Commune`.
+"""The HTTP API and the web application, a thin layer over :class:`commune.core.Commune`.
 
-Every route needs an API key except ``/healthz`` and the page itself; what a
-caller sees is what its member may read.
+Every API route needs an API key except ``/healthz`` and the transparency pages; the
+web pages (commune/web/) need a signed-in session. What a caller sees is what its member
+may read.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -27,7 +27,6 @@ from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 
-WEB = Path(__file__).resolve().parent.parent / "web"
 # The package logs through the standard library; `commune serve` sends it to stderr.
 log = logging.getLogger("commune.api")
 
@@ -173,10 +172,14 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     _request_log(app)
     app.state.commune = commune
     app.state.require_auth = require_auth
-    app.state.failed_sign_ins = FailedSignIns()
+    app.state.failed_sign_ins = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
     commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
 
-    def error(request: Request, status: int, message: str, **headers: str) -> JSONResponse:
+    def error(request: Request, status: int, message: str, **headers: str) -> Response:
+        if getattr(request.state, "page", None) is not None:  # a web page: an error page
+            shown = request.app.state.error_page(request, status, message)
+            shown.headers.update(headers)
+            return shown
         body: dict[str, Any] = {"detail": message}
         if request.url.path.startswith("/v1/"):
             # OpenAI clients read error.message; show them ours.
@@ -194,34 +197,34 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         return JSONResponse(body, status_code=status, headers=headers or None)
 
     @app.exception_handler(AuthError)
-    async def unauthenticated(request: Request, exc: AuthError) -> JSONResponse:
+    async def unauthenticated(request: Request, exc: AuthError) -> Response:
         return error(request, 401, str(exc), **{"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(QuotaExceeded)
-    async def over_quota(request: Request, exc: QuotaExceeded) -> JSONResponse:
+    async def over_quota(request: Request, exc: QuotaExceeded) -> Response:
         return error(request, 429, str(exc), **{"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+    async def not_found(request: Request, exc: NotFound) -> Response:
         return error(request, 404, str(exc))
 
     @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
         return error(request, 403, str(exc))
 
     @app.exception_handler(CommuneError)
-    async def commune_error(request: Request, exc: CommuneError) -> JSONResponse:
+    async def commune_error(request: Request, exc: CommuneError) -> Response:
         return error(request, 400, str(exc))
 
     @app.exception_handler(ValueError)
-    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
+    async def bad_value(request: Request, exc: ValueError) -> Response:
         # Our own validation raises ValueError with a message meant for the caller; kept in
         # the log too, with its traceback, in case it came from deeper down.
         log.info("400 on %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
         return error(request, 400, str(exc))
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         incident = uuid.uuid4().hex[:12]
         log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
         return error(
@@ -290,39 +293,11 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     ) -> JSONResponse:
         """Contribute documents (contributor role or above): each file's result, and why it
         failed or waits for curation. The same rules as `commune add`."""
-        from commune.ingest.upload import read_uploads
+        from commune.ingest.upload import contribute
 
-        staged, refused = await read_uploads(commune, files)
-        try:
-            summary = None
-            if staged.names:
-                with commune.metered("api/documents:upload", actor, "ingest"):
-                    summary = await run_in_threadpool(
-                        commune.add,
-                        [staged.directory],
-                        collection,
-                        licence,
-                        None,
-                        publisher,
-                        source or f"urn:commune:upload:{collection or 'default'}",
-                        None,
-                        None,
-                        None,
-                        actor,
-                    )
-        finally:
-            staged.remove()
-        results = refused + [
-            {
-                "file": Path(o.path).name,
-                "status": o.status,
-                "document_id": o.document_id,
-                "chunks": o.chunks,
-                "error": o.error,
-                "held": o.held,
-            }
-            for o in (summary.outcomes if summary else [])
-        ]
+        results = await contribute(
+            commune, files, collection, licence, publisher, source, actor, "api/documents:upload"
+        )
         ok = [r for r in results if r["status"] != "failed"]
         return JSONResponse({"files": results}, status_code=200 if ok else 400)
 
@@ -392,14 +367,9 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
 
         return render_html(transparency_data(request))
 
-    @app.get("/", response_class=HTMLResponse)
-    def page() -> str:
-        return (WEB / "index.html").read_text(encoding="utf-8")
+    from commune.web.pages import install
 
-    @app.get("/app.js", include_in_schema=False)
-    def script() -> Response:
-        return Response((WEB / "app.js").read_text(encoding="utf-8"), media_type="text/javascript")
-
+    install(app, commune)  # the web application (commune/web/), on the same library calls
     return app
 
 

@@ -85,7 +85,9 @@ def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
     def get_document(document_id: int, ctx: Context) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/get_document", actor):
-            return json.dumps(commune.document(document_id, actor), ensure_ascii=False, default=str)
+            doc = commune.document(document_id, actor)
+            doc.pop("passages")  # the same text again, cut in pieces: the page's business
+            return json.dumps(doc, ensure_ascii=False, default=str)
 
     @server.tool(description="The collections the caller may read, with document counts.")
     @_anticipated

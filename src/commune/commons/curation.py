@@ -164,12 +164,21 @@ def _text(conn: Connection, revision_id: int | None) -> list[str]:
     return out
 
 
-def show(conn: Connection, revision_id: int) -> dict[str, Any]:
-    """A revision with its reviews and the diff against the published revision."""
+def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict[str, Any]:
+    """A revision with its reviews and the diff against the published revision; with
+    ``actor``, only one that actor may curate."""
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
         raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
+    if actor is not None:
+        _check_collection(
+            conn,
+            doc.collection_id,
+            actor,
+            f"no revision {revision_id}",
+            role=rules(conn, doc.collection_id).approver_role,
+        )
     base = doc.published_revision_id if doc.published_revision_id != revision_id else rev.parent_id
     diff = list(
         difflib.unified_diff(
@@ -192,7 +201,15 @@ def show(conn: Connection, revision_id: int) -> dict[str, Any]:
     }
 
 
-def history(conn: Connection, document_id: int) -> list[dict[str, Any]]:
+# The revisions a reader may see in a document's history: those the commons published.
+PUBLIC_STATUSES = ("published", "superseded")
+
+
+def history(
+    conn: Connection, document_id: int, statuses: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """A document's revisions (only those in ``statuses``, when given), each with its
+    unified diff against the one shown before it."""
     q = (
         select(
             revisions.c.id,
@@ -207,6 +224,8 @@ def history(conn: Connection, document_id: int) -> list[dict[str, Any]]:
         .where(revisions.c.document_id == document_id)
         .order_by(revisions.c.number)
     )
+    if statuses is not None:
+        q = q.where(revisions.c.status.in_(statuses))
     rows = [dict(r._mapping) for r in conn.execute(q)]
     if not rows:
         raise NotFound(f"no document {document_id}")

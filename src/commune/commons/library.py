@@ -85,6 +85,20 @@ class Library:
             raise NotFound(f"no document {document_id}", "list them with commune documents")
         return found
 
+    def revisions(self, document_id: int, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """A readable published document's revisions, each with its diff to the one before.
+        Readers see the revisions the commons published (and later superseded); curators
+        of the collection see also what waits, was sent back or was refused."""
+        from commune.commons.curation import PUBLIC_STATUSES, history
+
+        with self.engine.connect() as conn:
+            doc = repo.published_document(conn, document_id, self.readable_ids(actor))
+            if doc is None:
+                raise NotFound(f"no document {document_id}", "list them with commune documents")
+            coll = next(r for r in repo.collection_access(conn) if r["name"] == doc["collection"])
+            curator = bool(allowed(actor, "curate", collection(coll)))
+            return history(conn, document_id, None if curator else PUBLIC_STATUSES)
+
     def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
         """Make a collection private to a member, shared with the cooperative, or public."""
         from commune.commons import audit

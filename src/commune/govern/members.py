@@ -90,6 +90,7 @@ def add_user(
     requests_per_day: int | None = None,
     tokens_per_month: int | None = None,
     wh_per_month: float | None = None,
+    by: str = "operator",
 ) -> int:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
@@ -117,7 +118,7 @@ def add_user(
     )
     from commune.commons import audit
 
-    audit.append(conn, "operator", "role-grant", f"user {name}", member=member, role=role)
+    audit.append(conn, by, "role-grant", f"user {name}", member=member, role=role)
     return uid
 
 
@@ -181,7 +182,8 @@ def revoke_key(conn: Connection, key_id: int) -> None:
         raise NotFound(f"no active key with id {key_id}", "list keys with commune key list")
 
 
-def list_keys(conn: Connection) -> list[dict[str, Any]]:
+def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dict[str, Any]]:
+    """Keys (never their secret), of the named users only when ``user_names`` is given."""
     q = (
         select(
             api_keys.c.id,
@@ -195,6 +197,8 @@ def list_keys(conn: Connection) -> list[dict[str, Any]]:
         .select_from(api_keys.join(users))
         .order_by(api_keys.c.id)
     )
+    if user_names is not None:
+        q = q.where(users.c.name.in_(user_names))
     return [dict(r._mapping) for r in conn.execute(q)]
 
 

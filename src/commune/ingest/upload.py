@@ -9,7 +9,8 @@ supported suffix. The content's first bytes must agree with that suffix (a PDF s
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
 
 from commune.errors import IngestError
 
@@ -68,7 +69,6 @@ class Staged:
 
     def __init__(self, home: str) -> None:
         import tempfile
-        from pathlib import Path
 
         (Path(home) / "uploads").mkdir(parents=True, exist_ok=True)
         self.directory = Path(tempfile.mkdtemp(prefix="upload-", dir=Path(home) / "uploads"))
@@ -104,3 +104,48 @@ async def read_uploads(commune: object, files: list) -> tuple[Staged, list[dict]
         (staged.directory / name).write_bytes(data)
         staged.names.append(name)
     return staged, refused
+
+
+async def contribute(
+    commune: Any,
+    files: list[Any],
+    collection: str | None,
+    licence: str | None,
+    publisher: str | None,
+    source: str | None,
+    actor: Any,
+    route: str,
+) -> list[dict[str, Any]]:
+    """Contribute uploaded files by ``actor``, with the rules of `commune add`: each file's
+    result (added, updated, unchanged, failed), why it failed, whether it waits for curation.
+    The API's POST /api/documents and the contribute page both come here."""
+    from fastapi.concurrency import run_in_threadpool
+
+    staged, refused = await read_uploads(commune, files)
+    try:
+        summary = None
+        if staged.names:
+            with commune.metered(route, actor, "ingest"):
+                summary = await run_in_threadpool(
+                    lambda: commune.add(
+                        [staged.directory],
+                        collection,
+                        licence,
+                        publisher=publisher,
+                        source=source or f"urn:commune:upload:{collection or 'default'}",
+                        actor=actor,
+                    )
+                )
+    finally:
+        staged.remove()
+    return refused + [
+        {
+            "file": Path(o.path).name,
+            "status": o.status,
+            "document_id": o.document_id,
+            "chunks": o.chunks,
+            "error": o.error,
+            "held": o.held,
+        }
+        for o in (summary.outcomes if summary else [])
+    ]

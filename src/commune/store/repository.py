@@ -393,11 +393,19 @@ def published_document(
     if row is None:
         return None
     parts = conn.execute(
-        select(chunks.c.text, chunks.c.heading_path)
+        select(chunks.c.id, chunks.c.text, chunks.c.heading_path, chunks.c.page)
         .where(chunks.c.revision_id == row.published_revision_id)
         .order_by(chunks.c.ordinal)
     ).all()
-    return {**dict(row._mapping), "text": "\n\n".join(p.text for p in parts)}
+    return {
+        **dict(row._mapping),
+        "text": "\n\n".join(p.text for p in parts),
+        # Each passage with its chunk id: citations link to it (the web document view).
+        "passages": [
+            {"chunk_id": p.id, "section": p.heading_path, "page": p.page, "text": p.text}
+            for p in parts
+        ],
+    }
 
 
 def record_ingest_run(conn: Connection, started: datetime, seconds: float, **counts: int) -> None:

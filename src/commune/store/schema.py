@@ -182,6 +182,8 @@ users = Table(
     Column("tokens_per_month", Integer, nullable=True),
     Column("wh_per_month", Float, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # argon2id, for signing in to the web application; None: keys only.
+    Column("password_hash", String(200), nullable=True),
 )
 
 api_keys = Table(
@@ -310,4 +312,19 @@ eval_scores = Table(
     Column("wh_per_correct_answer", Float, nullable=True),
     Column("generation", Integer, nullable=False),
     Index("ix_eval_scores_collection", "collection", "mode", "model"),
+)
+
+
+# Web sign-in sessions: the cookie holds a random token, the table its SHA-256 and the
+# session's CSRF token. Ending a session (sign-out, expiry) keeps the row for the record.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
 )

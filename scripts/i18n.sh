@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Refresh the French catalogue after changing the pages' messages: extract every message
+# (templates and commune/web/*.py), merge into messages.po, then translate the new entries
+# (msgstr "") by hand. tests/test_web.py fails while one is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+POT=$(mktemp --suffix=.pot)
+"$BIN/pybabel" extract -F src/commune/web/babel.cfg -k N_ --no-location --sort-output \
+  --project Commune -o "$POT" . >/dev/null 2>&1
+PO=src/commune/web/locale/fr/LC_MESSAGES/messages.po
+if [ -f "$PO" ]; then
+  "$BIN/pybabel" update --no-fuzzy-matching --no-wrap -i "$POT" -o "$PO" -l fr --ignore-obsolete
+else
+  "$BIN/pybabel" init -i "$POT" -o "$PO" -l fr --no-wrap
+fi
+rm -f "$POT"

@@ -1,0 +1,230 @@
+"""Signing in with a password, and who may administer which people.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's second
+recommended profile); API keys stay plain SHA-256 digests because they are random
+(members.py). The web application signs people in with either.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from commune.errors import CommuneError, Forbidden, NotFound
+from commune.govern.members import AuthError, actor_for
+from commune.govern.policy import ROLES, Actor, Decision, Member, allowed
+from commune.store.schema import members, users
+
+MIN_PASSWORD = 10  # NIST SP 800-63B asks for at least 8; a passphrase is easier at 10
+MAX_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verified against when the user is unknown, so that a wrong name takes as long as a
+    # wrong password: timing does not tell which user names exist.
+    return str(_hasher().hash("not a password of anyone"))
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(
+            f"a password needs at least {MIN_PASSWORD} characters, got {len(password)}"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
+
+
+def set_password(conn: Connection, user: str, password: str, by: str = "operator") -> None:
+    """Set ``user``'s password (argon2id hash); the audit log records that it changed."""
+    from commune.commons import audit
+
+    check_password_strength(password)
+    done = conn.execute(
+        update(users).where(users.c.name == user).values(password_hash=_hasher().hash(password))
+    )
+    if not done.rowcount:
+        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+    audit.append(conn, by, "password-set", f"user {user}")
+
+
+def sign_in(conn: Connection, user: str, password: str) -> Actor:
+    """The actor whose name and password these are; AuthError (the same for an unknown
+    name, a wrong password or a user without a password) otherwise."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    wrong = AuthError("wrong user name or password", "check both, or sign in with an API key")
+    if len(password) > MAX_PASSWORD:
+        raise wrong
+    row = conn.execute(
+        select(users.c.name, users.c.password_hash).where(users.c.name == user)
+    ).first()
+    stored = row.password_hash if row is not None and row.password_hash else None
+    try:
+        _hasher().verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        raise wrong from None
+    if stored is None:
+        raise wrong
+    if _hasher().check_needs_rehash(stored):  # parameters raised since: upgrade it now
+        conn.execute(
+            update(users).where(users.c.name == user).values(password_hash=_hasher().hash(password))
+        )
+    return actor_for(conn, user)
+
+
+# -- administration ---------------------------------------------------------------------------
+
+
+def may_administer(actor: Actor, member: str, member_id: int | None) -> Decision:
+    """Member admins administer their own member's people; cooperative admins everyone's."""
+    if not actor.at_least("member-admin"):
+        return Decision(
+            False, f"administering people needs the role member-admin; {actor.user} is {actor.role}"
+        )
+    return allowed(actor, "usage", Member(member, member_id))
+
+
+def may_grant(actor: Actor, role: str) -> Decision:
+    """Nobody grants a role above their own: a member admin cannot make a cooperative admin."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if actor.at_least(role):
+        return Decision(True, f"{actor.user} is {actor.role}, at least {role}")
+    return Decision(False, f"granting {role} needs that role; {actor.user} is {actor.role}")
+
+
+def _member_of(conn: Connection, user: str) -> tuple[str, int]:
+    row = conn.execute(
+        select(members.c.name, members.c.id)
+        .select_from(users.join(members))
+        .where(users.c.name == user)
+    ).first()
+    if row is None:
+        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+    return str(row.name), int(row.id)
+
+
+def require_administer(conn: Connection, actor: Actor, user: str) -> None:
+    """Refuse (NotFound for another member's people, as elsewhere) unless ``actor`` may
+    administer ``user``."""
+    member, mid = _member_of(conn, user)
+    decision = may_administer(actor, member, mid)
+    if not decision:
+        if actor.at_least("member-admin"):
+            raise NotFound(f"no user named {user!r}")
+        raise Forbidden(decision.reason)
+
+
+def add_person(
+    conn: Connection,
+    actor: Actor,
+    name: str,
+    member: str,
+    role: str,
+    password: str | None = None,
+) -> int:
+    """A new user of ``member`` with ``role``, and its password if given, by ``actor``."""
+    from commune.govern.members import add_user, member_id
+
+    try:
+        mid: int | None = member_id(conn, member)
+    except NotFound:
+        mid = None
+    decision = may_administer(actor, member, mid)
+    if not decision or mid is None:
+        if mid is None or actor.at_least("member-admin"):
+            raise NotFound(f"no member named {member!r}")
+        raise Forbidden(decision.reason)
+    grant = may_grant(actor, role)
+    if not grant:
+        raise Forbidden(grant.reason)
+    if password is not None:
+        check_password_strength(password)  # before anything is written
+    uid = add_user(conn, name, member, role, by=actor.user)
+    if password is not None:
+        set_password(conn, name, password, by=actor.user)
+    return uid
+
+
+def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
+    from commune.commons import audit
+
+    require_administer(conn, actor, user)
+    grant = may_grant(actor, role)
+    if not grant:
+        raise Forbidden(grant.reason)
+    target = actor_for(conn, user)
+    if not actor.at_least(target.role):
+        raise Forbidden(f"{user} is {target.role}, above {actor.user}'s role")
+    if target.user_id == actor.user_id and role != actor.role:
+        raise CommuneError("you cannot change your own role", "another admin of your member can")
+    conn.execute(update(users).where(users.c.name == user).values(role=role))
+    audit.append(conn, actor.user, "role-grant", f"user {user}", role=role)
+
+
+def people(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """The users ``actor`` administers: every one for cooperative admins, their member's
+    for member admins, none otherwise."""
+    from commune.govern.members import list_users
+
+    if not actor.at_least("member-admin"):
+        return []
+    if actor.is_operator or actor.at_least("cooperative-admin"):
+        return list_users(conn)
+    return list_users(conn, actor.member)
+
+
+def _may_manage_keys_of(conn: Connection, actor: Actor, user: str) -> None:
+    if user != actor.user:  # one's own keys are one's own business
+        require_administer(conn, actor, user)
+
+
+def create_key_for(
+    conn: Connection, actor: Actor, user: str, label: str = "", expires_days: int | None = None
+) -> tuple[int, str]:
+    """A new key for ``user`` (oneself, or someone ``actor`` administers): shown once."""
+    from commune.commons import audit
+    from commune.govern.members import create_key
+
+    _may_manage_keys_of(conn, actor, user)
+    kid, secret = create_key(conn, user, label, expires_days)
+    audit.append(conn, actor.user, "key-create", f"user {user}", key_id=kid, label=label)
+    return kid, secret
+
+
+def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
+    from commune.commons import audit
+    from commune.govern.members import revoke_key
+    from commune.store.schema import api_keys
+
+    row = conn.execute(
+        select(users.c.name)
+        .select_from(api_keys.join(users))
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFound(f"no active key with id {key_id}")
+    try:
+        _may_manage_keys_of(conn, actor, row.name)
+    except Forbidden:
+        raise NotFound(f"no active key with id {key_id}") from None
+    revoke_key(conn, key_id)
+    audit.append(conn, actor.user, "key-revoke", f"user {row.name}", key_id=key_id)
+
+
+def keys_visible(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """One's own keys, and those of the people one administers."""
+    from commune.govern.members import list_keys
+
+    names = {actor.user} | {p["name"] for p in people(conn, actor)}
+    return list_keys(conn, sorted(names))

@@ -1,0 +1,71 @@
+"""Bar charts drawn on the server as SVG: no chart library, no script, readable without
+colour (each bar is labelled in its <title>, and the page repeats the figures in a table)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from markupsafe import Markup
+
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 56, 36, 12
+
+
+def _nice(top: float) -> float:
+    """A round upper bound for the axis: 1, 2 or 5 times a power of ten."""
+    if top <= 0:
+        return 1.0
+    import math
+
+    power = 10 ** math.floor(math.log10(top))
+    for step in (1, 2, 5, 10):
+        if top <= step * power:
+            return float(step * power)
+    return float(10 * power)
+
+
+def _figure(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}".replace(",", "\u202f")
+    if abs(value) >= 1:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def bars(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
+    """An accessible SVG bar chart of ``points`` (label, value)."""
+    top = _nice(max((v for _, v in points), default=0.0))
+    inner_w, inner_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
+    n = max(len(points), 1)
+    slot = inner_w / n
+    bar_w = max(2.0, slot * 0.7)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'class="chart" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for frac in (0, 0.5, 1):
+        y = TOP + inner_h * (1 - frac)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
+            f"{escape(_figure(top * frac))}</text>"
+        )
+    parts.append(f'<text x="4" y="{TOP + 4}" class="axis">{escape(unit)}</text>')
+    every = max(1, n // 8)  # at most about eight labels under the axis
+    for i, (label, value) in enumerate(points):
+        h = inner_h * (value / top) if top else 0
+        x = LEFT + i * slot + (slot - bar_w) / 2
+        parts.append(
+            f'<rect x="{x:.1f}" y="{TOP + inner_h - h:.1f}" width="{bar_w:.1f}" '
+            f'height="{h:.1f}" class="bar"><title>{escape(label)}: '
+            f"{escape(_figure(value))} {escape(unit)}</title></rect>"
+        )
+        if i % every == 0:
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                f'class="axis">{escape(label[-5:] if len(label) == 10 else label[:12])}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))

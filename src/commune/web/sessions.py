@@ -1,0 +1,92 @@
+"""Sign-in sessions and CSRF tokens for the web application.
+
+The cookie holds a random token (256 bits); the database keeps its SHA-256, the user
+and the session's CSRF token, so a stolen database does not hand out sessions, and a
+session can be ended server-side. Forms carry the CSRF token in a hidden field; before
+sign-in, a random cookie plays that part (double submit), so the sign-in form is covered
+too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection, insert, select, update
+
+from commune.govern.members import _aware
+from commune.govern.policy import Actor
+from commune.store.repository import now
+from commune.store.schema import members, users, web_sessions
+
+COOKIE = "commune_session"
+CSRF_COOKIE = "commune_csrf"  # before sign-in only
+
+
+@dataclass(frozen=True)
+class Session:
+    actor: Actor
+    csrf: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(conn: Connection, actor: Actor, hours: float) -> tuple[str, str]:
+    """Start a session for ``actor``: (cookie token, CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    conn.execute(
+        insert(web_sessions).values(
+            digest=_digest(token),
+            user_id=actor.user_id,
+            csrf=csrf,
+            created_at=now(),
+            expires_at=now() + timedelta(hours=hours),
+        )
+    )
+    return token, csrf
+
+
+def find(conn: Connection, token: str | None) -> Session | None:
+    """The live session of this cookie token, or None (absent, ended or expired)."""
+    if not token or len(token) > 100:
+        return None
+    row = conn.execute(
+        select(
+            web_sessions.c.csrf,
+            web_sessions.c.expires_at,
+            web_sessions.c.ended_at,
+            users.c.id,
+            users.c.name,
+            users.c.role,
+            users.c.member_id,
+            members.c.name.label("member"),
+        )
+        .select_from(web_sessions.join(users).join(members))
+        .where(web_sessions.c.digest == _digest(token))
+    ).first()
+    if row is None or row.ended_at is not None or _aware(row.expires_at) <= now():
+        return None
+    actor = Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
+    return Session(actor, row.csrf)
+
+
+def end(conn: Connection, token: str | None) -> None:
+    if token:
+        conn.execute(
+            update(web_sessions)
+            .where(web_sessions.c.digest == _digest(token), web_sessions.c.ended_at.is_(None))
+            .values(ended_at=now())
+        )
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def same(expected: str | None, given: str | None) -> bool:
+    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))

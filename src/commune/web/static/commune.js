@@ -1,0 +1,72 @@
+// The pages' one script, served from /static: the content security policy allows no inline
+// script. Every form works without it; with it, answers stream in and uploads show progress.
+'use strict';
+
+function ask(form) {
+  const result = document.getElementById('result');
+  const streamed = document.getElementById('streamed');
+  const block = document.getElementById('answer-block');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = new URLSearchParams(new FormData(form));
+    result.hidden = false;
+    result.setAttribute('aria-busy', 'true');
+    block.replaceChildren();
+    streamed.textContent = '';
+    streamed.hidden = false;
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const r = await fetch(form.dataset.stream, {method: 'POST', body, headers: {'X-Fragment': '1'},
+                                                 credentials: 'same-origin'});
+      if (!r.ok) { streamed.hidden = true; block.innerHTML = await r.text(); return; }
+      // Server-sent events over fetch: each "delta" is a sentence already checked for its
+      // citation; "answer" is the whole answer, rendered by the server's own template.
+      const reader = r.body.getReader(); const decoder = new TextDecoder(); let buffer = '';
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, {stream: true});
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const chunk = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
+          const kind = (chunk.match(/^event: (.*)$/m) || [])[1];
+          const data = JSON.parse((chunk.match(/^data: (.*)$/m) || [])[1] || 'null');
+          if (kind === 'delta') streamed.textContent += data.text;
+          if (kind === 'answer') { streamed.hidden = true; block.innerHTML = data.html; }
+        }
+      }
+    } catch (err) {
+      form.submit();  // the stream broke: ask again the way that needs no script
+    } finally {
+      result.setAttribute('aria-busy', 'false');
+      button.disabled = false;
+    }
+  });
+}
+
+function contribute(form) {
+  const box = document.getElementById('progress-box');
+  const bar = document.getElementById('progress');
+  const results = document.getElementById('results');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', form.action);
+    xhr.setRequestHeader('X-Fragment', '1');
+    box.hidden = false; bar.value = 0;
+    xhr.upload.addEventListener('progress', (p) => {
+      if (p.lengthComputable) bar.value = Math.round(100 * p.loaded / p.total);
+    });
+    xhr.addEventListener('load', () => { bar.value = 100; results.innerHTML = xhr.responseText; box.hidden = true; });
+    xhr.addEventListener('error', () => form.submit());
+    xhr.send(new FormData(form));
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const a = document.getElementById('ask');
+  if (a) ask(a);
+  const c = document.getElementById('contribute');
+  if (c) contribute(c);
+});

@@ -1,0 +1,323 @@
+"""The web application in-process (httpx through Starlette's TestClient, over https so that
+Secure cookies travel): sign-in, sessions and CSRF, languages and the catalogue, and that
+no page shows one member another member's private documents."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from tests.conftest import PASSWORD, make_person
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class Browser:
+    """One person's browser: cookies, and the CSRF token of the last page."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        from fastapi.testclient import TestClient
+
+        self.client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        self.csrf = ""
+
+    def _seen(self, r):  # type: ignore[no-untyped-def]
+        r.page = html.unescape(r.text)  # what a person reads: entities decoded
+        found = CSRF.search(r.text)
+        if found:
+            self.csrf = found.group(1)
+        return r
+
+    def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
+        return self._seen(self.client.get(path, **kw))
+
+    def post(self, path: str, data: dict | None = None, csrf: bool = True, **kw):  # type: ignore[no-untyped-def,type-arg]
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf", self.csrf)
+        return self._seen(self.client.post(path, data=data, **kw))
+
+    def sign_in(self, user: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        self.get("/signin")
+        return self.post("/signin", {"user": user, "password": password, "next": "/"})
+
+
+@pytest.fixture
+def app(commune, corpus):  # type: ignore[no-untyped-def]
+    from commune.api.app import create_app
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    make_person(commune, "carol", "Ville C", "reader")
+    return create_app(commune)
+
+
+def browser(app, user: str | None = None) -> Browser:  # type: ignore[no-untyped-def]
+    b = Browser(app)
+    if user:
+        assert b.sign_in(user).status_code == 303
+    return b
+
+
+def usage_rows(commune) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from commune.store.schema import usage
+
+    with commune.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(usage)).scalar_one())
+
+
+def test_pages_need_a_session_and_say_where_to_sign_in(app):
+    b = Browser(app)
+    for path in ("/", "/commons", "/contribute", "/dashboard", "/account", "/documents/1"):
+        r = b.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin?next=")
+
+
+def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(app):
+    b = Browser(app)
+    r = b.get("/signin")
+    pre = r.headers["set-cookie"]
+    assert "commune_csrf=" in pre and "HttpOnly" in pre and "Secure" in pre
+    assert "samesite=strict" in pre.lower()
+    r = b.post("/signin", {"user": "carol", "password": PASSWORD, "next": "/commons"})
+    assert r.status_code == 303 and r.headers["location"] == "/commons"
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("commune_session="))
+    assert "HttpOnly" in cookie and "Secure" in cookie and "samesite=lax" in cookie.lower()
+    assert b.get("/").status_code == 200
+    stolen = b.client.cookies.get("commune_session")
+    assert b.post("/signout").status_code == 303
+    # The server ended the session: the old cookie no longer opens anything.
+    b.client.cookies.set("commune_session", stolen)
+    assert b.get("/").status_code == 303
+
+
+def test_wrong_passwords_are_refused_then_rate_limited(app):
+    b = Browser(app)
+    b.get("/signin")
+    r = b.post("/signin", {"user": "carol", "password": "wrong password!"})
+    assert r.status_code == 401 and "Nom d'utilisateur ou mot de passe incorrect" in r.page
+    r = b.post("/signin", {"user": "nobody", "password": PASSWORD})
+    assert r.status_code == 401  # the same answer for a name that does not exist
+    for _ in range(18):
+        b.post("/signin", {"user": "carol", "password": "wrong password!"})
+    r = b.post("/signin", {"user": "carol", "password": PASSWORD})
+    assert r.status_code == 429 and "Retry-After" in r.headers  # even the right one, for now
+
+
+def test_an_api_key_signs_in_too_and_an_open_redirect_is_refused(app, commune):
+    from commune.govern.members import create_key
+
+    with commune.engine.begin() as conn:
+        secret = create_key(conn, "carol")[1]
+    b = Browser(app)
+    b.get("/signin")
+    r = b.post("/signin", {"key": secret, "next": "//evil.example/steal"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "carol" in b.get("/").page
+
+
+def test_forms_without_the_csrf_token_are_refused_and_change_nothing(app, commune, tmp_path):
+    b = browser(app, "alice")
+    before = usage_rows(commune), len(commune.documents())
+    for path, data in (
+        ("/ask", {"question": "Quand passe le camion des ordures ?"}),
+        ("/admin/members", {"name": "Intrus"}),
+        ("/keys", {"label": "x"}),
+    ):
+        for token in (None, "forged"):
+            fields = dict(data, csrf=token) if token else data
+            r = b.post(path, fields, csrf=False)
+            assert r.status_code == 403, path
+            assert "formulaire a expiré" in r.page
+    r = b.post(
+        "/contribute",
+        {"csrf": "forged", "collection": "mairie"},
+        files={"files": ("new.txt", b"Un texte nouveau sur la piscine.", "text/plain")},
+    )
+    assert r.status_code == 403
+    from commune.govern.members import list_members
+
+    with commune.engine.connect() as conn:
+        assert "Intrus" not in {m["name"] for m in list_members(conn)}
+    assert (usage_rows(commune), len(commune.documents())) == before
+    # Before sign-in too: a forged sign-in form (login CSRF) is refused.
+    anon = Browser(app)
+    anon.get("/signin")
+    assert (
+        anon.post("/signin", {"user": "carol", "password": PASSWORD}, csrf=False).status_code == 403
+    )
+
+
+def test_language_follows_the_browser_then_the_users_choice(app):
+    b = browser(app, "carol")
+    assert "Interroger les communs" in b.get("/").page  # no preference: French
+    page = b.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}).page
+    assert "Ask the commons" in page and '<html lang="en">' in page
+    assert b.post("/language", {"language": "fr", "next": "/commons"}).status_code == 303
+    page = b.get("/commons", headers={"Accept-Language": "en"}).page
+    assert "Les communs" in page and '<html lang="fr">' in page
+
+
+def test_every_message_of_the_pages_has_its_french_translation():
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    from commune.web import i18n
+
+    root = Path(i18n.__file__).parent
+    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true"}}
+    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+    found = {m[2] for m in extract_from_dir(root, method_map, options, keywords=keywords)}
+    assert len(found) > 150
+    with (i18n.LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        fr = read_po(f)
+    missing = [
+        m
+        for m in found
+        if fr.get(m if isinstance(m, str) else m[0]) is None
+        or not all(fr.get(m if isinstance(m, str) else m[0]).string or [""])
+        or "fuzzy" in fr.get(m if isinstance(m, str) else m[0]).flags
+    ]
+    assert not missing, f"run scripts/i18n.sh, then translate: {sorted(map(str, missing))[:10]}"
+
+
+def test_ask_without_script_gives_a_cited_answer_with_energy_and_its_reasons(app):
+    b = browser(app, "carol")
+    b.get("/")
+    r = b.post("/ask", {"question": "Quand passe le camion des ordures ?", "mode": "auto"})
+    assert r.status_code == 200
+    assert "mardi matin" in r.page and "[1]" in r.page
+    assert 'href="/documents/' in r.page and "#p" in r.page  # the card links to the passage
+    assert "etalab-2.0" in r.page and "mWh" in r.page and "estimée" in r.page
+    assert "Pourquoi cette réponse" in r.page and "Réguler" in r.page
+    stream = b.post("/ask/stream", {"question": "Quand passe le camion des ordures ?"})
+    events = re.findall(r"^event: (\w+)$", stream.page, re.M)
+    assert events[0] == "delta" and events[-1] == "answer"
+    assert "answer-card" in stream.page
+
+
+def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, commune):
+    b = browser(app, "carol")
+    doc = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
+    page = b.get(f"/documents/{doc['id']}").page
+    assert "Licence Ouverte / Open Licence 2.0" in page and 'id="p' in page
+    assert "Révision 1" in page and "<ins>" in page
+
+
+def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    assert "Others may" not in dora.get("/contribute").page  # the licences explained, in French
+    text = "La médiathèque prête des liseuses électroniques pour trois semaines, gratuitement."
+    r = dora.post(
+        "/contribute",
+        {"collection": "mairie", "licence": "CC-BY-4.0"},
+        files=[
+            ("files", ("liseuses.txt", text.encode(), "text/plain")),
+            ("files", ("virus.pdf", b"MZ\x90\x00", "application/pdf")),
+        ],
+    )
+    assert r.status_code == 200
+    assert "il attend la curation" in r.page
+    assert "virus.pdf" in r.page and "non ajouté" in r.page and "not a PDF" in r.page
+    assert dora.get("/curation").status_code == 403  # contributors do not curate
+    cyril = browser(app, "cyril")
+    queue = cyril.get("/curation").page
+    rid = int(re.search(r'href="/curation/(\d+)"', queue).group(1))
+    review = cyril.get(f"/curation/{rid}").page
+    assert "liseuses" in review and "<ins>" in review
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": ""})
+    assert r.status_code == 400 and "Donnez une raison" in r.page
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "source vérifiée"})
+    assert r.status_code == 303 and "published" in r.headers["location"]
+    dora.get("/")
+    answer = dora.post(
+        "/ask", {"question": "La médiathèque prête-t-elle des liseuses électroniques ?"}
+    )
+    assert "trois semaines" in answer.page
+
+
+def test_dashboard_charts_and_the_statement_with_its_csv(app):
+    alice = browser(app, "alice")
+    alice.get("/")
+    alice.post("/ask", {"question": "Quand passe le camion des ordures ?"})
+    page = alice.get("/dashboard").page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4  # 3 per day + per member
+    assert 'role="img"' in page and "Énergie par membre" in page
+    from datetime import UTC, datetime
+
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert "Ville A" in alice.get(f"/statement?month={month}").page
+    csv = alice.get(f"/statement.csv?month={month}")
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert lines[0].startswith("month,member,requests") and len(lines) == 3  # Ville A, Ville C
+    carol = browser(app, "carol")
+    assert carol.get("/statement").status_code == 403  # readers do not see the bill
+
+
+def test_a_key_is_shown_once_and_admins_grant_only_up_to_their_role(app, commune):
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    mona.get("/account")
+    r = mona.post("/keys", {"label": "script"})
+    secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
+    assert secret not in mona.get("/account").page  # shown once
+    from commune.govern.members import authenticate
+
+    with commune.engine.connect() as conn:
+        assert authenticate(conn, secret).user == "mona"
+    admin = mona.get("/admin").page
+    assert "carol" in admin and "alice" not in admin  # only her member's people
+    r = mona.post(
+        "/admin/users",
+        {"name": "eve", "member": "Ville C", "role": "cooperative-admin", "password": PASSWORD},
+    )
+    assert r.status_code == 403
+    r = mona.post("/admin/users", {"name": "eve", "member": "Ville A", "role": "reader"})
+    assert r.status_code == 404  # another member's people: not hers to see
+    r = mona.post(
+        "/admin/users",
+        {"name": "eve", "member": "Ville C", "role": "contributor", "password": PASSWORD},
+    )
+    assert r.status_code == 303
+    assert browser(app, "eve").get("/").status_code == 200
+
+
+def test_no_page_shows_another_members_private_documents(app, commune, tmp_path):
+    secret_dir = tmp_path / "secret"
+    secret_dir.mkdir()
+    (secret_dir / "budget.txt").write_text(
+        "Le budget confidentiel de la piscine olympique prévoit douze millions d'euros.",
+        encoding="utf-8",
+    )
+    commune.add(
+        [secret_dir],
+        collection="prive-a",
+        licence="CC-BY-4.0",
+        member="Ville A",
+        visibility="private",
+    )
+    commune.set_visibility("prive-a", "private", "Ville A")
+    doc = next(d for d in commune.documents("prive-a"))
+    carol = browser(app, "carol")
+    carol.get("/")
+    assert "prive-a" not in carol.get("/commons").page
+    assert "douze millions" not in carol.get("/commons?q=budget+piscine+olympique").page
+    assert carol.get(f"/documents/{doc['id']}").status_code == 404
+    assert carol.get("/commons?collection=prive-a").status_code == 404
+    answer = carol.post("/ask", {"question": "Quel est le budget de la piscine olympique ?"})
+    assert "douze millions" not in answer.page
+    assert carol.get("/dashboard?member=Ville+A").status_code == 404
+    # Alice's member owns it: she sees it.
+    alice = browser(app, "alice")
+    assert "douze millions" in alice.get(f"/documents/{doc['id']}").page
