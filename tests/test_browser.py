@@ -1,31 +1,51 @@
-"""The web page in a real browser: Debian's headless Chromium driven through chromedriver."""
+"""The web application in a real browser: Debian's headless Chromium through chromedriver.
+
+Each page met is audited with axe-core (pinned, from the npm registry: scripts/ensure-axe.sh)
+and must have no serious or critical violation; each is kept as a screenshot in
+$COMMUNE_ARTIFACTS/screenshots (default: the system's temporary folder), outside the
+repository.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_key, serve
+from tests.conftest import PASSWORD, make_person, serve
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
+AXE = Path(__file__).resolve().parent.parent / ".cache" / "axe-core-4.10.3" / "axe.min.js"
+ARTIFACTS = Path(os.environ.get("COMMUNE_ARTIFACTS") or Path(tempfile.gettempdir()) / "commune")
+SHOTS = ARTIFACTS / "screenshots"
 
-# On CI the browser is installed by `make test` (scripts/ensure-chromium.sh): there a
-# missing browser is a failure, elsewhere a skip that says how to get it.
-if not (CHROMIUM and DRIVER) and not os.environ.get("CI"):
-    pytest.skip("needs Debian's chromium and chromium-driver", allow_module_level=True)
+# On CI the browser and axe-core are installed by `make test` (scripts/ensure-chromium.sh,
+# scripts/ensure-axe.sh): there a missing one is a failure, elsewhere a skip that says how.
+if not (CHROMIUM and DRIVER and AXE.exists()) and not os.environ.get("CI"):
+    pytest.skip(
+        "needs Debian's chromium and chromium-driver, and axe-core (make test installs them)",
+        allow_module_level=True,
+    )
+
+QUESTION = "Quand passe le camion des ordures ?"
 
 
 @pytest.fixture
-def page_url(commune, corpus):  # type: ignore[no-untyped-def]
+def site(commune, corpus):  # type: ignore[no-untyped-def]
     from commune.api.app import create_app
 
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
-    secret = make_key(commune, "carol", "Ville C")
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "amelie", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
     with serve(create_app(commune)) as url:
-        yield f"{url}/", secret
+        yield url
 
 
 @pytest.fixture
@@ -34,6 +54,7 @@ def browser(tmp_path):  # type: ignore[no-untyped-def]
     from selenium.webdriver.chrome.service import Service
 
     assert CHROMIUM and DRIVER, "chromium and chromedriver are missing: run make test as root"
+    assert AXE.exists(), "axe-core is missing: run bash scripts/ensure-axe.sh"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -45,42 +66,220 @@ def browser(tmp_path):  # type: ignore[no-untyped-def]
         "--disable-sync",
         "--no-first-run",
         f"--user-data-dir={tmp_path / 'chrome'}",
-        "--window-size=1000,900",
+        "--window-size=1100,1000",
     ):
         options.add_argument(flag)
+    # A person in a French town hall: the browser asks for French first.
+    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr,en"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_script_timeout(60)
     yield driver
     driver.quit()
 
 
-def test_a_person_asks_a_question_and_reads_the_cited_answer(page_url, browser, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
+def audit(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Screenshot the page, then run axe-core on it: no serious or critical violation."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    driver.execute_script(AXE.read_text(encoding="utf-8"))  # WebDriver's scripts pass the CSP
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
+        " help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));"
+    )
+    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{name} ({driver.current_url}): {bad}"
+
+
+def wait(driver, seconds: float = 30):  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    url, secret = page_url
-    browser.get(url)
-    wait = WebDriverWait(browser, 30)
-    key = browser.find_element(By.ID, "key")
-    key.send_keys(secret)
-    browser.find_element(By.ID, "question").click()  # leaving the field saves the key
-    wait.until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, "#collection option[value=mairie]"))
-    )
-    browser.find_element(By.ID, "question").send_keys("Quand passe le camion des ordures ?")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    # A page being replaced by the next one: look again.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, seconds, ignored_exceptions=ignored)
+
+
+def sign_in(driver, url: str, user: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    driver.delete_all_cookies()
+    driver.get(f"{url}/signin")
+    driver.find_element(By.ID, "user").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    wait(driver).until(lambda d: "/signin" not in d.current_url)
+
+
+def test_a_new_user_asks_contributes_and_sees_it_through_curation(site, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    browser.get(f"{site}/")
+    assert "/signin" in browser.current_url
+    audit(browser, "signin")
+    sign_in(browser, site, "amelie")
+
+    # Ask in French: the answer streams in (the page stays at /: the script asked), cited.
+    audit(browser, "ask")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert browser.current_url == f"{site}/"
     answer = browser.find_element(By.ID, "answer").text
     assert "mardi matin" in answer and "[1]" in answer
-    source = browser.find_element(By.CSS_SELECTOR, "#sources li")
-    assert "Gestion des déchets" in source.text and "etalab-2.0" in source.text
-    assert "Licence Ouverte / Open Licence 2.0" in source.get_attribute("title")
+    card = browser.find_element(By.CSS_SELECTOR, "#sources li")
+    assert "Gestion des déchets" in card.text and "etalab-2.0" in card.text
+    assert "Licence Ouverte / Open Licence 2.0" in card.text  # the attribution line
     energy = browser.find_element(By.ID, "energy").text
-    # CPU time x configured watts: an estimate, and the page says so.
-    assert "mWh" in energy and "estimée / estimated" in energy
+    assert "mWh" in energy and "estimée" in energy
     browser.find_element(By.CSS_SELECTOR, "#why summary").click()
     steps = [
-        li.text.split(" — ")[0] for li in browser.find_elements(By.CSS_SELECTOR, "#decisions li")
+        li.text.split(" (")[0] for li in browser.find_elements(By.CSS_SELECTOR, "#decisions li")
     ]
-    assert steps == ["refuse", "reduce", "regulate", "responsibility", "redirect"]
-    browser.save_screenshot(str(tmp_path / "page.png"))
+    assert steps[:3] == ["Refuser", "Réduire", "Réguler"]
+    audit(browser, "ask-answer")
+
+    # The card leads to the passage in the document view.
+    card.find_element(By.TAG_NAME, "a").click()
+    wait(browser).until(lambda d: "/documents/" in d.current_url)
+    target = browser.current_url.split("#")[1]
+    assert "mardi matin" in browser.find_element(By.ID, target).text
+    assert "Révision 1" in browser.page_source
+    audit(browser, "document")
+
+    # Switch language.
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    assert "Revisions" in browser.page_source
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=fr]").click()
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr")
+
+    # Contribute a file with a licence: it waits for curation.
+    browser.get(f"{site}/contribute")
+    audit(browser, "contribute")
+    doc = tmp_path / "liseuses.txt"
+    doc.write_text(
+        "La médiathèque prête des liseuses électroniques pour trois semaines, gratuitement.",
+        encoding="utf-8",
+    )
+    browser.find_element(By.ID, "files").send_keys(str(doc))
+    browser.find_element(By.CSS_SELECTOR, "input[name=licence][value='CC-BY-4.0']").click()
+    browser.find_element(By.CSS_SELECTOR, "#contribute button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#results li")))
+    result = browser.find_element(By.CSS_SELECTOR, "#results li").text
+    assert "liseuses.txt" in result and "attend la curation" in result
+    audit(browser, "contribute-result")
+
+    # Another person, a curator, approves it with a reason.
+    sign_in(browser, site, "cyril")
+    browser.get(f"{site}/curation")
+    audit(browser, "curation")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "liseuses").click()
+    wait(browser).until(lambda d: "/curation/" in d.current_url)
+    assert "trois semaines" in browser.find_element(By.CSS_SELECTOR, "pre.diff").text
+    audit(browser, "revision")
+    browser.find_element(By.ID, "decision-approve").click()
+    browser.find_element(By.ID, "reason").send_keys("Source vérifiée auprès de la médiathèque.")
+    browser.find_element(By.CSS_SELECTOR, "form[action^='/curation/'] button").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.done")))
+    assert "published" in browser.find_element(By.CSS_SELECTOR, "p.done").text
+
+    # The contributor finds it in an answer.
+    sign_in(browser, site, "amelie")
+    browser.find_element(By.ID, "question").send_keys(
+        "La médiathèque prête-t-elle des liseuses électroniques ?"
+    )
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert "trois semaines" in browser.find_element(By.ID, "answer").text
+
+
+def test_the_month_dashboard_statement_and_administration(site, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "alice")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    browser.get(f"{site}/dashboard")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4
+    assert browser.find_element(By.CSS_SELECTOR, ".totals li strong").text != "0"
+    audit(browser, "dashboard")
+    browser.get(f"{site}/statement")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert month in browser.find_element(By.TAG_NAME, "h1").text
+    assert "Ville A" in browser.find_element(By.TAG_NAME, "table").text
+    link = browser.find_element(By.PARTIAL_LINK_TEXT, "CSV").get_attribute("href")
+    assert link.endswith(f"/statement.csv?month={month}")
+    audit(browser, "statement")
+    for name in ("commons", "admin", "account", "transparency"):
+        browser.get(f"{site}/{name}")
+        audit(browser, name)
+    browser.get(f"{site}/commons?q=piscine")
+    audit(browser, "commons-search")
+    browser.get(f"{site}/account")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/keys'] button").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "new-key")))
+    assert browser.find_element(By.ID, "new-key").text.startswith("cmn_")
+    audit(browser, "account-new-key")
+    browser.get(f"{site}/documents/99999")
+    audit(browser, "error")
+
+
+def test_keyboard_alone_asks_and_contributes(site, browser, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "amelie")
+    keys = ActionChains(browser)
+
+    def focused():  # type: ignore[no-untyped-def]
+        return browser.switch_to.active_element
+
+    def tab_to(element_id: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            ActionChains(browser).send_keys(Keys.TAB).perform()
+            if focused().get_attribute("id") == element_id:
+                outline = focused().value_of_css_property("outline-style")
+                assert outline != "none", f"#{element_id} shows no focus"
+                return
+        raise AssertionError(f"Tab never reached #{element_id}")
+
+    browser.get(f"{site}/")
+    keys.send_keys(Keys.TAB).perform()
+    assert "skip" in (focused().get_attribute("class") or "")  # the first stop: skip the menu
+    tab_to("question")
+    ActionChains(browser).send_keys(QUESTION).perform()
+    tab_to("mode")
+    ActionChains(browser).send_keys(Keys.TAB, Keys.ENTER).perform()  # the Ask button
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert "mardi matin" in browser.find_element(By.ID, "answer").text
+
+    browser.get(f"{site}/contribute")
+    doc = tmp_path / "horaires.txt"
+    doc.write_text("La piscine ouvre le dimanche de 9 h à 13 h.", encoding="utf-8")
+    tab_to("files")
+    focused().send_keys(str(doc))  # a file chooser is the system's: WebDriver fills it
+    tab_to("licence-none")  # the licence group: arrows choose within it
+    for _ in range(12):
+        if (
+            browser.find_element(By.CSS_SELECTOR, "input[name=licence]:checked").get_attribute(
+                "value"
+            )
+            == "etalab-2.0"
+        ):
+            break
+        ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+    assert focused().get_attribute("value") == "etalab-2.0"
+    for _ in range(40):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if focused().tag_name == "button" and focused().get_attribute("class") == "primary":
+            break
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#results li")))
+    assert "horaires.txt" in browser.find_element(By.CSS_SELECTOR, "#results li").text

@@ -525,7 +525,7 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool) -> None:
     from commune.govern.accounts import set_password
 
     if from_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _commune(ctx).engine.begin() as conn:

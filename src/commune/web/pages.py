@@ -66,7 +66,8 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     # The catalogue of the request being rendered (a context variable, see i18n.use).
-    env.install_gettext_callables(  # type: ignore[attr-defined]  (added by the i18n extension)
+    # install_gettext_callables is added by the i18n extension, unknown to the type checker.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
         lambda s: i18n.catalogue(i18n.current()).gettext(s),
         lambda s, p, n: i18n.catalogue(i18n.current()).ngettext(s, p, n),
         newstyle=True,
@@ -150,6 +151,7 @@ def install(app: FastAPI, commune: Commune) -> None:
 
     def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         actor = p.session.actor if p.session else None
+        i18n.use(p.language)  # a route may have run in a worker thread: set it here
         html = env.get_template(template).render(
             page=p,
             actor=actor,
@@ -174,6 +176,7 @@ def install(app: FastAPI, commune: Commune) -> None:
 
     def fragment(p: Page, template: str, **context: Any) -> str:
         actor = p.session.actor if p.session else None
+        i18n.use(p.language)  # streamed pieces render in worker threads: set it here
         return str(
             env.get_template(template).render(
                 page=p, actor=actor, lang=p.language, steps=STEPS, outcomes=OUTCOMES, **context
@@ -318,10 +321,8 @@ def install(app: FastAPI, commune: Commune) -> None:
         question, coll, mode = _ask_args(data)
         events = commune.ask_stream(question, coll, mode, None, "web/ask", actor)
         first = await run_in_threadpool(next, events)  # errors before the stream get a status
-        language = p.language
 
         def sse() -> Iterator[str]:
-            i18n.use(language)  # the stream runs in another context: the same language
             for item in itertools.chain([first], events):
                 if isinstance(item, str):
                     body = json.dumps({"text": item}, ensure_ascii=False)
