@@ -73,3 +73,38 @@ python="$(dirname "$commune")/python"
 [ -x "$python" ] || python=python3
 echo
 "$python" -c 'import sys; from commune.evaluation.report import load, one_line; print(one_line(load(sys.argv[1])), "—", sys.argv[1])' "$report" || true
+
+# The web application (docs/web.md): two people of the demo member, a member admin who asks,
+# contributes and reads the month's dashboard and statement, and a curator who approves
+# contributions to the handbook (each waits for one curator's approval). A demo password,
+# on loopback only.
+password="commune-demo-2026"
+"$commune" user list | grep -q "^demo " ||
+  "$commune" user add demo --member "Ville de Saint-Exemple" --role member-admin >/dev/null
+"$commune" user list | grep -q "^curateur " ||
+  "$commune" user add curateur --member "Ville de Saint-Exemple" --role curator >/dev/null
+for who in demo curateur; do echo "$password" | "$commune" user password "$who" --stdin >/dev/null; done
+"$commune" curation "$collection" --approvals 1 --role curator >/dev/null
+
+# Serve in the background so that this script ends; a previous demo server is stopped first.
+pidfile="$home/serve.pid"
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")"; sleep 1; fi
+port="$("$python" -c 'import socket
+for p in range(8000, 8100):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError: pass
+    finally: s.close()')"
+nohup "$commune" serve --host 127.0.0.1 --port "$port" >"$home/serve.log" 2>&1 &
+echo $! >"$pidfile"
+for _ in $(seq 1 60); do
+  "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+  sleep 0.5
+done
+echo
+echo "== The web application is running: http://127.0.0.1:$port/"
+echo "   Sign in as demo / $password (member admin of Ville de Saint-Exemple: ask, contribute,"
+echo "   dashboard, statement), or as curateur / $password to approve what demo contributes."
+echo "   Its log: $home/serve.log. Stop it with: kill \$(cat $pidfile)"

@@ -56,11 +56,14 @@ def test_bad_requests_say_what_is_wrong(client, path, payload, status, message):
     assert message in r.text
 
 
-def test_web_page_offers_a_question_form(client):
-    r = client.get("/")
-    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
-    assert '<form id="ask">' in r.text and '<script src="/app.js"' in r.text
-    assert "/api/ask" in client.get("/app.js").text  # the script that asks lives beside it
+def test_the_web_application_sends_a_visitor_to_sign_in(client):
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/"
+    page = client.get("/signin")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'action="/signin"' in page.text and '<script src="/static/commune.js"' in page.text
+    script = client.get("/static/commune.js").text
+    assert "dataset.stream" in script and "X-Fragment" in script  # streams, else plain form
 
 
 def test_ask_stream_sends_verified_deltas_then_the_answer(client):

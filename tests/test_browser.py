@@ -184,7 +184,7 @@ def test_a_new_user_asks_contributes_and_sees_it_through_curation(site, browser,
     browser.find_element(By.ID, "reason").send_keys("Source vérifiée auprès de la médiathèque.")
     browser.find_element(By.CSS_SELECTOR, "form[action^='/curation/'] button").click()
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.done")))
-    assert "published" in browser.find_element(By.CSS_SELECTOR, "p.done").text
+    assert "publiée" in browser.find_element(By.CSS_SELECTOR, "p.done").text
 
     # The contributor finds it in an answer.
     sign_in(browser, site, "amelie")

@@ -228,7 +228,8 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     )
     assert r.status_code == 200
     assert "il attend la curation" in r.page
-    assert "virus.pdf" in r.page and "non ajouté" in r.page and "not a PDF" in r.page
+    assert "la collection demande 1 approbation(s) par un curator ou plus" in r.page  # translated
+    assert "virus.pdf" in r.page and "non ajouté" in r.page and "pas un fichier PDF" in r.page
     assert dora.get("/curation").status_code == 403  # contributors do not curate
     cyril = browser(app, "cyril")
     queue = cyril.get("/curation").page
@@ -239,6 +240,7 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     assert r.status_code == 400 and "Donnez une raison" in r.page
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "source vérifiée"})
     assert r.status_code == 303 and "published" in r.headers["location"]
+    assert "Décision enregistrée : publiée" in cyril.get(r.headers["location"]).page
     dora.get("/")
     answer = dora.post(
         "/ask", {"question": "La médiathèque prête-t-elle des liseuses électroniques ?"}
@@ -318,6 +320,16 @@ def test_no_page_shows_another_members_private_documents(app, commune, tmp_path)
     answer = carol.post("/ask", {"question": "Quel est le budget de la piscine olympique ?"})
     assert "douze millions" not in answer.page
     assert carol.get("/dashboard?member=Ville+A").status_code == 404
+    # What waits for curation in it stays Ville A's business, even for Ville C's curators.
+    (secret_dir / "budget.txt").write_text("Budget révisé : treize millions.", encoding="utf-8")
+    commune.set_curation_rules("prive-a", 1, "curator")
+    commune.add([secret_dir], collection="prive-a", licence="CC-BY-4.0")
+    rid = next(p["id"] for p in commune.pending() if p["collection"] == "prive-a")
+    make_person(commune, "victor", "Ville C", "curator")
+    victor = browser(app, "victor")
+    assert "treize" not in victor.get("/curation").page
+    assert victor.get(f"/curation/{rid}").status_code == 404
+    assert "treize" not in victor.get(f"/documents/{doc['id']}").page
     # Alice's member owns it: she sees it.
     alice = browser(app, "alice")
     assert "douze millions" in alice.get(f"/documents/{doc['id']}").page

@@ -386,7 +386,10 @@ def collections(ctx: click.Context) -> None:
 )
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
-    """Serve the HTTP API and the web page. Every API route needs a key (see `commune key`)."""
+    """Serve the HTTP API and the web application (docs/web.md).
+
+    Every API route needs a key (see `commune key`); the web pages need a signed-in person
+    (`commune user password`)."""
     import uvicorn
 
     from commune.api.app import create_app

@@ -9,6 +9,7 @@ in the repository. ``scripts/i18n.sh`` extracts new messages (pybabel extract/up
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
@@ -85,6 +86,90 @@ def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue, to be translated where it is shown."""
     return message
+
+
+# The library's messages that reach the pages with values in them (hold reasons, review
+# outcomes, refused uploads): each pattern names its values, and the catalogue has the
+# message with the same names. Exact messages are looked up as they are.
+PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), m)
+    for p, m in (
+        (
+            r"the collection needs (?P<n>\d+) approval\(s\) by a (?P<role>[\w-]+) or above",
+            N_("the collection needs %(n)s approval(s) by a %(role)s or above"),
+        ),
+        (r"(?P<n>\d+) of (?P<m>\d+) approvals", N_("%(n)s of %(m)s approvals")),
+        (
+            r"the terms of licence (?P<licence>.+) are not in the licence table: "
+            r"a curator must check them",
+            N_(
+                "the terms of licence %(licence)s are not in the licence table: a curator must "
+                "check them"
+            ),
+        ),
+        (
+            r"the licence changed from (?P<old>.+) to (?P<new>.+): a curator must confirm",
+            N_("the licence changed from %(old)s to %(new)s: a curator must confirm"),
+        ),
+        (
+            r"(?P<file>.+): the content is not a (?P<kind>\w+) file",
+            N_("%(file)s: the content is not a %(kind)s file"),
+        ),
+        (
+            r"(?P<file>.+): the content is (?P<what>.+), not text",
+            N_("%(file)s: the content is %(what)s, not text"),
+        ),
+        (
+            r"(?P<file>.+): unsupported type (?P<suffix>.+)",
+            N_("%(file)s: unsupported type %(suffix)s"),
+        ),
+        (
+            r"(?P<file>.+): over the limit of (?P<mb>[\d.]+) MB",
+            N_("%(file)s: over the limit of %(mb)s MB"),
+        ),
+        (r"(?P<file>.+): sent twice in one upload", N_("%(file)s: sent twice in one upload")),
+    )
+]
+# Exact library messages shown on pages; listed here so that the catalogue has them.
+LIBRARY = (
+    N_("no licence given: a curator must set one before publication"),
+    N_("upload the file itself, or rename it to what it is"),
+    N_("upload txt, md, html, pdf, odt or docx files"),
+    N_("split it, or ask the operator to raise [limits] max_file_mb"),
+    N_("send each file once"),
+    N_("contributors do not review their own revisions"),
+    N_("published"),
+    N_("rejected"),
+    N_("changes-requested"),
+    N_("proposed"),
+    N_("superseded"),
+    N_("retired"),
+    N_("approve"),
+    N_("reject"),
+    N_("request-changes"),
+)
+
+
+def _one(text: str) -> str:
+    found = str(catalogue(current()).gettext(text))
+    if found != text:
+        return found
+    for pattern, message in PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            return gettext(message, **match.groupdict())
+    return text
+
+
+def translate(text: str | None) -> str:
+    """A library message in the current language where the catalogue has it; a message
+    with its hint ("message (hint)", errors.CommuneError) is translated part by part."""
+    if not text:
+        return ""
+    head, sep, hint = text.rpartition(" (")
+    if sep and hint.endswith(")"):
+        return f"{_one(head)} ({_one(hint[:-1])})"
+    return _one(text)
 
 
 _: Callable[..., str] = gettext

@@ -74,6 +74,7 @@ def _environment() -> Any:
     )
     env.filters["mwh"] = lambda wh: "—" if wh is None else _number(wh * 1000, 2)
     env.filters["num"] = _number
+    env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
     return env
 
@@ -188,7 +189,7 @@ def install(app: FastAPI, commune: Commune) -> None:
         language where the catalogue has the message."""
         p: Page = request.state.page
         i18n.use(p.language)
-        shown = _translated(message)
+        shown = i18n.translate(message)
         if request.headers.get("x-fragment"):
             body = fragment(p, "_error.html", message=shown, code=status)
             return HTMLResponse(body, status_code=status)
@@ -670,15 +671,6 @@ def install(app: FastAPI, commune: Commune) -> None:
 
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-
-def _translated(message: str) -> str:
-    """A library error in the page's language where the catalogue has it: its message and
-    its hint ("message (hint)", errors.CommuneError) are looked up apart."""
-    head, sep, hint = message.rpartition(" (")
-    if sep and hint.endswith(")"):
-        return f"{_(head)} ({_(hint[:-1])})"
-    return _(message)
 
 
 def _local(target: str) -> str:
