@@ -10,6 +10,9 @@ import pytest
 
 from tests.fixtures import HTML_PAGE, MARKDOWN_EN, TEXT_EN, make_docx, make_odt, make_pdf
 
+# A real PostgreSQL for the backend kit and the migration tests: postgres_server, postgres_url.
+pytest_plugins = ["tests.postgres"]
+
 _real_connect = socket.socket.connect
 
 
@@ -147,9 +150,9 @@ def serve(app):  # type: ignore[no-untyped-def]
         thread.join(10)
 
 
-def serve_process(home: Path):  # type: ignore[no-untyped-def]
-    """`commune serve --no-auth` in its own process on a free loopback port, once it answers
-    /healthz: (process, base URL). The caller stops it."""
+def serve_process(home: Path, auth: bool = False):  # type: ignore[no-untyped-def]
+    """`commune serve --no-auth` (or with keys, ``auth``) in its own process on a free
+    loopback port, once it answers /healthz: (process, base URL). The caller stops it."""
     import subprocess
     import sys
     import time
@@ -166,7 +169,7 @@ def serve_process(home: Path):  # type: ignore[no-untyped-def]
             "--home",
             str(home),
             "serve",
-            "--no-auth",
+            *([] if auth else ["--no-auth"]),
             "--port",
             str(port),
         ],

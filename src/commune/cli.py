@@ -871,6 +871,51 @@ def reindex(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    help="The database to move to, e.g. postgresql+psycopg://commune:PASSWORD@db.example/commune.",
+)
+@click.option(
+    "--no-switch", is_flag=True, help="Copy and verify, but leave the home on its database."
+)
+@click.pass_context
+def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
+    """Move the home's database to another one (SQLite to PostgreSQL), losing nothing.
+
+    Every table is copied in batches, then verified row by row (counts and checksums). An
+    interrupted run resumes where it stopped. Only a verified copy becomes the home's
+    database (commune.toml's database_url; the old file kept as commune.toml.bak). Stop
+    `commune serve` first: writes made during the copy fail the verification."""
+    from commune.store.migrate import migrate as run
+    from commune.store.migrate import switch
+
+    c = _commune(ctx)
+
+    def progress(table: str, copied: int) -> None:
+        click.echo(f"\r  {table}: {copied} rows copied ", nl=False, err=True)
+
+    result = run(c.engine, target, progress)
+    click.echo("", err=True)
+    width = max(len(t.name) for t in result.tables)
+    for t in result.tables:
+        mark = "ok" if t.ok else "DIFFERS"
+        click.echo(f"{t.name:<{width}}  {t.source_rows:>9} rows -> {t.target_rows:>9}  {mark}")
+    if not result.ok:
+        bad = ", ".join(t.name for t in result.tables if not t.ok)
+        raise click.ClickException(
+            f"the copy differs from the source in {bad}: the home stays on its database "
+            "(stop writers, then run commune migrate again: it resumes)"
+        )
+    if no_switch:
+        click.echo("verified; the home stays on its database (--no-switch)")
+        return
+    path = switch(c.settings.home, target)
+    click.echo(f"verified; {path} now points at the new database (the old one is untouched)")
+
+
+@cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Verify the home is whole (after a crash or a restore): database integrity, no partial

@@ -32,10 +32,21 @@ class Metering:
     def admit(self, actor: Actor) -> QuotaUse | None:
         """Refuse the request (HTTP 429) when a quota of the actor or its member is used up;
         else return the quota closest to its limit (None when none applies)."""
-        from commune.govern.quotas import check_quotas
+        from commune.govern.quotas import check_quotas, hold
+        from commune.store.db import lock, write_transaction
 
+        if actor.member_id is None:
+            return None  # the operator: no quota, nothing to hold
         with self.engine.connect() as conn:
-            return check_quotas(conn, actor, repo.now())
+            if check_quotas(conn, actor, repo.now()) is None:
+                return None  # no quota applies: no lock, no hold
+        with write_transaction(self.engine) as conn:
+            lock(conn, "quota", actor.member_id)  # one member's requests admitted one by one
+            at = repo.now()
+            tightest = check_quotas(conn, actor, at)
+            if tightest is not None:  # a quota applies: hold this request's place in it
+                hold(conn, actor, at)
+            return tightest
 
     @contextmanager
     def metered(
@@ -50,8 +61,18 @@ class Metering:
         embeddings): its quota is checked before, its work lands in the ledger."""
         self.admit(actor)
         meter = self.meter()
-        yield
+        try:
+            yield
+        except BaseException:
+            self.release(actor)  # no work to record: its place in the quota is free again
+            raise
         self.record_usage(route, mode, model, input_tokens, 0, None, meter, actor)
+
+    def release(self, actor: Actor) -> None:
+        from commune.govern.quotas import release
+
+        with self.engine.begin() as conn:
+            release(conn, actor)
 
     def record_usage(
         self,
@@ -101,6 +122,9 @@ class Metering:
                 energy_method=method,
                 estimated=estimated,
             )
+            from commune.govern.quotas import release
+
+            release(conn, actor)  # the ledger row now counts the request: its hold goes
         return energy
 
     def member_month_wh(self, actor: Actor) -> float | None:

@@ -38,6 +38,9 @@ def _head(conn: Connection) -> tuple[str, int]:
 
 def append(conn: Connection, actor: str, action: str, subject: str, **details: Any) -> str:
     """Append an entry in the caller's transaction (the action and its record commit together)."""
+    from commune.store.db import lock
+
+    lock(conn, "audit")  # two processes must not both chain onto the same head
     prev, count = _head(conn)
     created = now().isoformat()
     text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)

@@ -4,6 +4,11 @@ Windows are calendar periods in UTC: requests per day, tokens and Wh per
 month. A request is refused before any work when a window is already full;
 one request can overshoot by its own size (the cheapest honest check: the
 size of an answer is not known before it is written).
+
+Requests per day are exact under concurrency, in one process or several: admitting a
+request and counting the ones before it happen under one lock (SQLite's write lock,
+a PostgreSQL advisory lock per member), and an admitted request holds its place
+(``quota_holds``) until its ledger row replaces the hold.
 """
 
 from __future__ import annotations
@@ -11,11 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from commune.errors import CommuneError
 from commune.govern.policy import Actor
-from commune.store.schema import members, usage, users
+from commune.store.schema import members, quota_holds, usage, users
+
+# A hold not replaced by its ledger row within this time was left by a request that failed:
+# it no longer counts. Longer than any answer (a generation is cut at about two minutes).
+HOLD_SECONDS = 300
 
 
 class QuotaExceeded(CommuneError):
@@ -47,6 +56,42 @@ def month(at: datetime) -> Window:
 def _used(conn: Connection, column, owner_col, owner_id: int, window: Window) -> float:  # type: ignore[no-untyped-def]
     q = select(column).where(owner_col == owner_id).where(usage.c.created_at >= window.start)
     return float(conn.execute(q.where(usage.c.created_at < window.end)).scalar() or 0)
+
+
+def _held(conn: Connection, owner: str, owner_id: int, at: datetime) -> int:
+    """Requests admitted and still at work: counted as requests already made."""
+    col = quota_holds.c[owner]
+    since = at - timedelta(seconds=HOLD_SECONDS)
+    q = select(func.count()).where(col == owner_id, quota_holds.c.created_at > since)
+    return int(conn.execute(q).scalar() or 0)
+
+
+def hold(conn: Connection, actor: Actor, at: datetime) -> None:
+    """Hold the admitted request's place (in the admitting transaction), and forget holds
+    left by requests that failed."""
+    conn.execute(
+        delete(quota_holds).where(quota_holds.c.created_at <= at - timedelta(seconds=HOLD_SECONDS))
+    )
+    conn.execute(
+        insert(quota_holds).values(member_id=actor.member_id, user_id=actor.user_id, created_at=at)
+    )
+
+
+def release(conn: Connection, actor: Actor) -> None:
+    """The request's ledger row is written (in this transaction): its hold goes."""
+    from commune.store.db import lock
+
+    if actor.user_id is None or actor.member_id is None:
+        return
+    # Under the member's lock: two requests finishing at once must remove two holds, not
+    # both the same oldest one (PostgreSQL's READ COMMITTED would let them).
+    lock(conn, "quota", actor.member_id)
+    oldest = (
+        select(func.min(quota_holds.c.id))
+        .where(quota_holds.c.user_id == actor.user_id)
+        .scalar_subquery()
+    )
+    conn.execute(delete(quota_holds).where(quota_holds.c.id == oldest))
 
 
 @dataclass(frozen=True)
@@ -82,14 +127,16 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | Non
     ]
     tightest: QuotaUse | None = None
     for label, field, column, window in measures:
-        for who, row, owner_col, owner_id in (
-            (f"member {m.name!r}", m, usage.c.member_id, actor.member_id),
-            (f"user {u.name!r}", u, usage.c.user_id, actor.user_id),
+        for who, row, owner, owner_id in (
+            (f"member {m.name!r}", m, "member_id", actor.member_id),
+            (f"user {u.name!r}", u, "user_id", actor.user_id),
         ):
             limit = getattr(row, field)
             if limit is None:
                 continue
-            used = _used(conn, column, owner_col, owner_id, window)
+            used = _used(conn, column, usage.c[owner], owner_id, window)
+            if field == "requests_per_day":
+                used += _held(conn, owner, owner_id, at)
             if used >= limit:
                 wait = max(1, int((window.end - at).total_seconds()))
                 raise QuotaExceeded(

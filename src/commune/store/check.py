@@ -48,19 +48,23 @@ def check(commune: Any) -> Report:
                 else f"SQLite integrity check failed: {'; '.join(result[:3])} (restore the "
                 "last backup: commune restore DIR)",
             )
-            triggers = set(
-                conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'"
-                ).scalars()
-            )
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'"
             needed = {"usage_append_only_update", "usage_append_only_delete"}
-            report.add(
-                "ledger",
-                needed <= triggers,
-                "the ledger refuses UPDATE and DELETE (its triggers are in place)"
-                if needed <= triggers
-                else f"the ledger's append-only triggers are missing: {sorted(needed - triggers)}",
+        else:
+            query = (
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'usage'::regclass "
+                "AND NOT tgisinternal AND tgenabled <> 'D'"
             )
+            needed = {f"usage_append_only_{a}" for a in ("update", "delete", "truncate")}
+        triggers = set(conn.exec_driver_sql(query).scalars())
+        report.add(
+            "ledger",
+            needed <= triggers,
+            "the ledger refuses UPDATE and DELETE (its triggers are in place)"
+            if needed <= triggers
+            else f"the ledger's append-only triggers are missing: {sorted(needed - triggers)}",
+        )
         n_docs = conn.execute(select(func.count()).select_from(documents)).scalar() or 0
         # A document whose newest revision has no chunk was cut off mid-write.
         partial = (

@@ -45,6 +45,9 @@ def upgrade(engine: Engine) -> None:
         if MigrationContext.configure(conn).get_current_revision() == head:
             return
     with engine.begin() as conn:
+        lock(conn, "migrate")  # PostgreSQL: two processes starting at once migrate once
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
@@ -67,6 +70,23 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
             raise
         conn.commit()
+
+
+# Advisory lock spaces on PostgreSQL: one number per kind of thing locked.
+LOCKS = {"audit": 1, "quota": 2, "migrate": 3}
+
+
+def lock(conn: Connection, kind: str, key: int = 0) -> None:
+    """Serialise a read-then-write between processes until the transaction ends.
+
+    SQLite needs nothing more: the caller's ``write_transaction`` holds the database's one
+    write lock. PostgreSQL takes a transaction-level advisory lock on (kind, key): two
+    server processes appending to the audit chain, or admitting requests against one
+    member's quota, then wait for each other instead of both reading the same state."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCKS[kind], "b": key})
 
 
 def sqlite_path(url: str) -> str | None:

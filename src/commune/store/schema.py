@@ -328,3 +328,17 @@ web_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
 )
+
+
+# A request admitted under a quota holds its place until its ledger row is written, so that
+# concurrent requests in any server process count it (govern/quotas.py). A hold left by a
+# request that failed expires after quotas.HOLD_SECONDS.
+quota_holds = Table(
+    "quota_holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", Integer, nullable=True),
+    Column("user_id", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_quota_holds_member", "member_id", "created_at"),
+)

@@ -1,0 +1,244 @@
+"""Moving a home's database to another one (SQLite to PostgreSQL): `commune migrate --to URL`.
+
+The target is brought to the schema's head by the same migrations, then every table is
+copied in primary-key order, in batches that each commit on their own. An interrupted
+run resumes where the target stops: tables with one integer key continue after their
+largest key; ``embeddings`` (keyed by chunk and model) redoes its last chunk. Then each
+table is verified on both sides: row count, and a checksum of every row's values (the sum,
+modulo 2^256, of one SHA-256 per row, so that neither side's collation or row order
+matters). Only when every table agrees does the home switch to the new database
+(``database_url`` in commune.toml, the previous file kept as commune.toml.bak). The
+source is never written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, delete, func, insert, select, text
+
+from commune.errors import CommuneError
+from commune.store.schema import metadata
+
+BATCH = 2000
+MARKER = "migrated_from"  # meta key in the target: which source it is a copy of
+_MOD = 2**256
+
+
+@dataclass
+class TableResult:
+    name: str
+    source_rows: int
+    target_rows: int
+    source_sum: str
+    target_sum: str
+
+    @property
+    def ok(self) -> bool:
+        return self.source_rows == self.target_rows and self.source_sum == self.target_sum
+
+
+@dataclass
+class Migration:
+    copied: dict[str, int] = field(default_factory=dict)
+    tables: list[TableResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tables) and all(t.ok for t in self.tables)
+
+
+def _canonical(value: Any) -> str:
+    if value is None:
+        return "\x00"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):  # SQLite hands back naive datetimes, stored in UTC
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def checksum(engine: Engine, table: Table) -> tuple[int, str]:
+    """(rows, checksum) of a table, independent of row order."""
+    total, rows = 0, 0
+    cols = list(table.columns)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(select(*cols))
+        for row in result:
+            digest = hashlib.sha256(
+                "\x1f".join(_canonical(v) for v in row).encode("utf-8", "surrogatepass")
+            ).digest()
+            total = (total + int.from_bytes(digest, "big")) % _MOD
+            rows += 1
+    return rows, f"{total:064x}"
+
+
+def _tables() -> list[Table]:
+    return list(metadata.sorted_tables)  # parents before children: foreign keys hold
+
+
+def _identity(engine: Engine) -> str:
+    """What names the source: its URL without password, and its audit chain's head."""
+    from commune.commons.audit import _head
+
+    with engine.connect() as conn:
+        head, count = _head(conn)
+    return f"{engine.url.render_as_string(hide_password=True)}#{count}:{head[:16]}"
+
+
+def _copy(
+    source: Engine,
+    target: Engine,
+    table: Table,
+    progress: Callable[[str, int], None] | None,
+) -> int:
+    pk = list(table.primary_key.columns)
+    key = pk[0]
+    copied = 0
+    with target.begin() as conn:
+        last = conn.execute(select(func.max(key))).scalar()
+        if last is not None and len(pk) > 1:
+            # Keyed by (chunk, model): the last chunk may be cut between two batches.
+            conn.execute(delete(table).where(key == last))
+    if key.type.python_type is not int:
+        # A small table keyed by text (meta: the audit chain's head, the index generation):
+        # the source's values replace whatever the target's migrations wrote.
+        with source.connect() as src, target.begin() as dst:
+            rows = [dict(r._mapping) for r in src.execute(select(table))]
+            dst.execute(delete(table).where(key.in_([r[key.name] for r in rows])))
+            if rows:
+                dst.execute(insert(table), rows)
+        return len(rows)
+    query = select(table).order_by(*pk)
+    if last is not None:
+        query = query.where(key >= last) if len(pk) > 1 else query.where(key > last)
+    with source.connect() as src:
+        result = src.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+        for batch in result.partitions(BATCH):
+            rows = [dict(r._mapping) for r in batch]
+            with target.begin() as dst:
+                dst.execute(insert(table), rows)
+            copied += len(rows)
+            if progress:
+                progress(table.name, copied)
+    return copied
+
+
+def _reset_sequences(target: Engine) -> None:
+    """Rows came with their ids: PostgreSQL's sequences must start after them."""
+    if target.dialect.name != "postgresql":
+        return
+    with target.begin() as conn:
+        for table in _tables():
+            pk = list(table.primary_key.columns)
+            if len(pk) != 1 or pk[0].type.python_type is not int or not pk[0].autoincrement:
+                continue
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                    f"COALESCE(MAX({pk[0].name}), 1), MAX({pk[0].name}) IS NOT NULL) "
+                    f'FROM "{table.name}"'
+                )
+            )
+
+
+def migrate(
+    source: Engine,
+    target_url: str,
+    progress: Callable[[str, int], None] | None = None,
+) -> Migration:
+    """Copy ``source`` into the database at ``target_url``, then verify every table."""
+    from commune.store.db import open_database
+
+    if target_url == source.url.render_as_string(hide_password=False):
+        raise CommuneError("the target is the home's own database", "give another URL")
+    try:
+        target = open_database(target_url)  # the same migrations, to head
+    except Exception as exc:  # noqa: BLE001 -- any driver's failure to connect, said plainly
+        raise CommuneError(
+            f"cannot open the target database: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}",
+            "check the URL (postgresql+psycopg://user:password@host/db) and that it runs",
+        ) from None
+    try:
+        return _run(source, target, progress)
+    finally:
+        target.dispose()
+
+
+def _run(source: Engine, target: Engine, progress: Callable[[str, int], None] | None) -> Migration:
+    from commune.store.schema import meta
+
+    identity = _identity(source)
+    with target.begin() as conn:
+        marker = conn.execute(select(meta.c.value).where(meta.c.key == MARKER)).scalar()
+        holds_data = any(
+            conn.execute(select(func.count()).select_from(t)).scalar()
+            for t in _tables()
+            if t.name != "meta"
+        )
+        if marker is None and holds_data:
+            raise CommuneError(
+                "the target database already holds data that did not come from this home",
+                "migrate into an empty database",
+            )
+        if marker is not None and marker.split("#")[0] != identity.split("#")[0]:
+            raise CommuneError(
+                f"the target is a copy of another home ({marker.split('#')[0]})",
+                "migrate into an empty database",
+            )
+        if marker is None:
+            conn.execute(insert(meta).values(key=MARKER, value=identity))
+    done = Migration()
+    for table in _tables():
+        done.copied[table.name] = _copy(source, target, table, progress)
+    _reset_sequences(target)
+    for table in _tables():
+        if table.name == "meta":
+            continue  # the target's own marker lives there: compared apart
+        s_rows, s_sum = checksum(source, table)
+        t_rows, t_sum = checksum(target, table)
+        done.tables.append(TableResult(table.name, s_rows, t_rows, s_sum, t_sum))
+    done.tables.append(_compare_meta(source, target))
+    return done
+
+
+def _compare_meta(source: Engine, target: Engine) -> TableResult:
+    from commune.store.schema import meta
+
+    def rows(engine: Engine) -> dict[str, str]:
+        with engine.connect() as conn:
+            return {r.key: r.value for r in conn.execute(select(meta)) if r.key != MARKER}
+
+    s, t = rows(source), rows(target)
+
+    def digest(d: dict[str, str]) -> str:
+        return hashlib.sha256(repr(sorted(d.items())).encode()).hexdigest()
+
+    return TableResult("meta", len(s), len(t), digest(s), digest(t))
+
+
+def switch(home: Path, url: str) -> Path:
+    """Point the home at ``url`` (commune.toml's database_url); the old file is kept."""
+    from commune.config import CONFIG_FILE
+
+    path = home / CONFIG_FILE
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if path.exists():
+        (home / f"{CONFIG_FILE}.bak").write_text(old, encoding="utf-8")
+    lines = [ln for ln in old.splitlines() if not ln.strip().startswith("database_url")]
+    # Top-level keys come before the first [table]: put it first.
+    new = "\n".join([f"database_url = {json.dumps(url)}", *lines]) + "\n"
+    path.write_text(new, encoding="utf-8")
+    return path

@@ -1,0 +1,98 @@
+"""`commune migrate --to postgresql://…`: a SQLite home moves to a real PostgreSQL, verified
+table by table, resuming after an interruption, and answers the same afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+from tests.conftest import make_key
+
+
+@pytest.fixture
+def lived_in(home, corpus):  # type: ignore[no-untyped-def]
+    """A home with a history: documents and a revision, people, keys, answers in the ledger,
+    decisions, credits, curation and the audit chain."""
+    from commune.core import Commune
+
+    c = Commune(home)
+    c.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_key(c, "alice", "Ville A", "curator")
+    make_key(c, "bob", "Ville B", "reader", requests_per_day=50)
+    for q in ("Quand passe le camion des ordures ?", "When does the pool open?"):
+        c.ask(q, actor=c.actor("bob"), use_cache=False)
+    c.set_curation_rules("mairie", 1, "curator")
+    (corpus / "pool.txt").write_text("The pool opens at seven on Sundays.", encoding="utf-8")
+    c.add([corpus / "pool.txt"], collection="mairie", licence="etalab-2.0")
+    yield c
+    c.close()
+
+
+def test_a_home_moves_to_postgresql_losslessly_and_an_interruption_resumes(
+    lived_in,
+    home,
+    postgres_url,
+    monkeypatch,
+):
+    from commune.store import migrate as m
+    from commune.store.check import check
+
+    before_hits = [(h.document_id, h.chunk_id) for h in lived_in.search("ordures", k=5)]
+    monkeypatch.setattr(m, "BATCH", 3)
+    calls = {"n": 0}
+
+    def crash(table: str, copied: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt  # the operator's Ctrl-C, or a lost connection
+
+    with pytest.raises(KeyboardInterrupt):
+        m.migrate(lived_in.engine, postgres_url, crash)
+    resumed = m.migrate(lived_in.engine, postgres_url)
+    assert resumed.ok, [t for t in resumed.tables if not t.ok]
+    rows = {t.name: t.source_rows for t in resumed.tables}
+    assert rows["usage"] >= 2 and rows["chunks"] > 0 and rows["audit_log"] > 0
+    assert sum(resumed.copied.values()) < sum(rows.values())  # it went on, not from scratch
+
+    monkeypatch.setattr(m, "BATCH", 2000)
+    out = CliRunner().invoke(cli, ["--home", str(home), "migrate", "--to", postgres_url])
+    assert out.exit_code == 0, out.output
+    assert "usage" in out.output and "DIFFERS" not in out.output and "now points" in out.output
+
+    from commune.core import Commune
+
+    with Commune(home) as moved:
+        assert moved.engine.dialect.name == "postgresql"
+        assert [(h.document_id, h.chunk_id) for h in moved.search("ordures", k=5)] == before_hits
+        assert moved.verify_audit().ok and check(moved).ok
+        # New rows get new ids after the copied ones (the sequences were moved on).
+        moved.ask("Quand passe le camion des ordures ?", actor=moved.actor("bob"), use_cache=False)
+        make_key(moved, "carol", "Ville C")
+        assert moved.verify_audit().ok
+
+
+def test_a_target_holding_other_data_is_refused_and_left_alone(lived_in, postgres_url, tmp_path):
+    from commune.core import Commune
+    from commune.errors import CommuneError
+    from commune.store.migrate import migrate
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(other) as c:
+        make_key(c, "zoe", "Ville Z")
+    with pytest.raises(CommuneError, match="already holds data"):
+        migrate(lived_in.engine, postgres_url)
+
+
+def test_a_wrong_url_gets_one_line_that_says_what_to_do(home, lived_in):
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "migrate", "--to", "postgresql+psycopg://nobody@/x?host=/nope"]
+    )
+    assert out.exit_code == 2  # Commune's errors: one line on stderr, status 2
+    assert "cannot open the target database" in out.output and "check the URL" in out.output
+    assert (
+        not (home / "commune.toml").exists()
+        or "database_url" not in (home / "commune.toml").read_text()
+    )
