@@ -57,3 +57,57 @@ def test_two_servers_on_one_home_count_every_answer_once(home, corpus):
         records = conn.execute("select count(*) from decisions where route = 'api/ask'")
         assert records.fetchone()[0] == 32
     assert usage == 32
+
+
+def test_three_servers_on_one_postgresql_keep_quotas_and_the_ledger_exact(
+    home, corpus, postgres_url
+):
+    """Three `commune serve` processes on one PostgreSQL; a member's user allowed 10
+    requests a day; 24 questions at once across the three: exactly 10 answered, 14 refused,
+    10 ledger rows, 24 decision records, no hold left."""
+    from sqlalchemy import create_engine, text
+
+    from commune.core import Commune
+    from tests.conftest import make_key
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        key = make_key(c, "bob", "Ville B", "reader", requests_per_day=10)
+    servers = [serve_process(home, auth=True) for _ in range(3)]
+    statuses: list[int] = []
+    lock = threading.Lock()
+    try:
+
+        def client(url: str, i: int) -> None:
+            for n in range(4):
+                body = json.dumps({"question": f"Quand passe le camion {i}-{n} ?"}).encode()
+                headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+                req = urllib.request.Request(f"{url}/api/ask", body, headers)
+                try:
+                    status = urllib.request.urlopen(req, timeout=60).status
+                except urllib.error.HTTPError as exc:
+                    status = exc.code
+                with lock:
+                    statuses.append(status)
+
+        threads = [
+            threading.Thread(target=client, args=(url, i)) for i, (_, url) in enumerate(servers * 2)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(30)
+    assert sorted(statuses) == [200] * 10 + [429] * 14, statuses
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        one = conn.execute
+        assert one(text("select count(*) from usage where route = 'api/ask'")).scalar() == 10
+        assert one(text("select count(*) from decisions where route = 'api/ask'")).scalar() == 24
+        assert one(text("select count(*) from quota_holds")).scalar() == 0
+    engine.dispose()
