@@ -100,6 +100,13 @@ def cli(ctx: click.Context, home: str) -> None:
     help="The rights holder reserved text and data mining: keep out of answers.",
 )
 @click.option("--as", "as_user", help="Contribute as this user (recorded as its contributor).")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Parse and embed on this Ray cluster (host:port of `ray start --head`); needs "
+    "commune[ray] on every node. The database is written from here.",
+)
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -113,6 +120,7 @@ def add(
     visibility: str | None,
     tdm_reserved: bool,
     as_user: str | None,
+    ray_address: str | None,
 ) -> None:
     """Add files or directories (txt, md, html, pdf, odt, docx) to the commons.
 
@@ -148,6 +156,7 @@ def add(
         visibility=visibility,
         actor=commune.actor(as_user),
         tdm_reserved=tdm_reserved,
+        ray_address=ray_address,
     )
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)

@@ -199,6 +199,7 @@ class Commune:
         visibility: str | None = None,
         actor: Actor = OPERATOR,
         tdm_reserved: bool = False,
+        ray_address: str | None = None,
     ) -> IngestSummary:
         return self.library.add(
             paths,
@@ -212,6 +213,7 @@ class Commune:
             visibility,
             actor,
             tdm_reserved,
+            ray_address,
         )
 
     # -- search and answers (search.py, charter/path.py) ------------------------------------

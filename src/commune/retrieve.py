@@ -108,6 +108,8 @@ def search_catalog(
     if len(catalog) == 0:
         return []
     mask = np.isin(catalog.collection_ids, collection_ids) if collection_ids is not None else None
+    if catalog.live is not None:  # passages replaced or retired since the base: gone at once
+        mask = catalog.live if mask is None else mask & catalog.live
     n = max(settings.candidates, k)
     lex_rows, _ = catalog.lexical.search(query.terms, n, mask)
     dense_rows, cosines = catalog.dense.search(query.vector, n, mask)
@@ -121,7 +123,7 @@ def search_catalog(
     for row, score, lr, dr in fuse(lex_rows, dense_rows, settings, scale)[:k]:
         cosine = cos_by_row.get(row)
         if cosine is None:
-            cosine = float(np.dot(catalog.dense.matrix[row], query.vector))
+            cosine = float(np.dot(catalog.dense.vector(row), query.vector))
         out.append((int(catalog.chunk_ids[row]), score, lr, dr, float(cosine)))
     return out
 

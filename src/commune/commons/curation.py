@@ -120,7 +120,7 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         licence=rev.licence,
         title=rev.title,
     )
-    repo.bump_generation(conn)
+    repo.bump_generation(conn, rev.document_id)
 
 
 def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[dict[str, Any]]:
@@ -366,4 +366,4 @@ def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> Non
     if not done.rowcount:
         raise NotFound(f"no document {document_id} that is not already retired")
     audit.append(conn, actor.user, "retire", f"document {document_id}", reason=reason)
-    repo.bump_generation(conn)
+    repo.bump_generation(conn, document_id)

@@ -119,7 +119,7 @@ class Library:
                     f"a private collection needs an owner: pass --member for {collection!r}"
                 )
             repo.set_collection_access(conn, cid, owner, visibility)
-            repo.bump_generation(conn)
+            repo.bump_generation(conn, repo.NO_PASSAGE)  # readers change, passages do not
             audit.append(
                 conn,
                 "operator",
@@ -163,9 +163,11 @@ class Library:
         visibility: str | None = None,
         actor: Actor = OPERATOR,
         tdm_reserved: bool = False,
+        ray_address: str | None = None,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
-        (then private by default), else is shared with the cooperative by default."""
+        (then private by default), else is shared with the cooperative by default. With
+        ``ray_address``, files are parsed and embedded on that Ray cluster."""
         from commune.ingest.pipeline import check_source
 
         # Bad input is refused before anything is written, a new collection included.
@@ -206,4 +208,5 @@ class Library:
             name,
             Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
             progress,
+            ray_address,
         )

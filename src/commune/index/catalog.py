@@ -1,9 +1,16 @@
-"""The searchable snapshot of the database at one generation, cached on disk.
+"""The searchable snapshot of the database at one generation: a merged base on disk, and
+the passages changed since, in memory (Lucene's segments, on a small scale).
 
-The database is the truth; this is a cache keyed by the generation counter
-that every content change bumps in its own transaction. A stale or missing
-cache is rebuilt (embedding any chunk whose vector is missing for the current
-model) and written atomically: a crash mid-build leaves the old one usable.
+The database is the truth; the index is a cache. Every content change bumps a generation
+counter in its own transaction and logs which document changed (``index_log``). The base
+is built at one generation and written atomically (a crash mid-build leaves the previous
+one usable). At a later generation, the documents changed since the base are read from the
+database alone: their current passages form a small delta segment, and their passages in
+the base are masked out (tombstones), so a new or changed document is searchable at the
+next query, and a retired or superseded passage vanishes at once. When the delta grows past
+a share of the base, a new base is merged in a background thread while queries go on
+against the old one: no query waits for a rebuild. Only a home without any base (its first
+search), `commune reindex`, or a change not logged per document rebuilds in the foreground.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +30,7 @@ from sqlalchemy import Engine
 
 from commune.embed import Embedder
 from commune.index.dense import MatrixIndex
-from commune.index.lexical import Bm25Index
+from commune.index.lexical import Bm25Index, Bm25Segment
 from commune.store import repository as repo
 
 
@@ -36,17 +43,30 @@ class Catalog:
     languages: np.ndarray  # row -> language code of the chunk ("fr", "en"...)
     lexical: Bm25Index
     dense: MatrixIndex
+    document_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # False for base rows whose document changed since the base (None: every row is live).
+    live: np.ndarray | None = None
+    base_generation: int = -1
+    delta_rows: int = 0
 
     def __len__(self) -> int:
         return int(self.chunk_ids.shape[0])
 
 
 _lock = threading.Lock()
+# Merge a new base once the passages changed since the old one reach this share of it
+# (or MERGE_MIN_ROWS, for small homes): the delta is rebuilt from the database at each
+# change, so it must stay small; merging costs a full build, in the background.
+MERGE_SHARE = 0.05
+MERGE_MIN_ROWS = 2000
+_bases: dict[Path, Catalog] = {}  # the bases this process has read, by directory
+_merging: set[Path] = set()
 
 
 # Bumped when the files of a catalog change shape: an older directory is then rebuilt, not
-# misread (v2: chunk languages, for language-aware fusion).
-FORMAT = 2
+# misread (v2: chunk languages, for language-aware fusion; v3: document ids, for deltas,
+# and BM25 segments that share their statistics).
+FORMAT = 3
 
 
 def _directory(index_dir: Path, generation: int, model: str) -> Path:
@@ -64,20 +84,135 @@ def load_catalog(
     progress: Progress | None = None,
     rebuild: bool = False,
 ) -> Catalog:
+    """The index at the database's current generation: the newest base and, when the base
+    is older, the documents changed since it (see the module's docstring)."""
     with engine.connect() as conn:
         gen = repo.generation(conn)
+    if not rebuild:
+        base = _newest_base(index_dir, embedder.name, gen)
+        if base is not None:
+            if base.generation == gen:
+                return base
+            with engine.connect() as conn:
+                changed = repo.changed_documents(conn, base.generation, gen)
+            if changed is not None:
+                catalog = _with_delta(engine, embedder, base, changed)
+                _maybe_merge(engine, index_dir, embedder, catalog)
+                return catalog
     path = _directory(index_dir, gen, embedder.name)
-    if not rebuild and (path / "rows.npz").exists():
-        return _read(path, gen, embedder.name)
     with _lock, _build_lock(index_dir):
         # Another thread or process may have built it while this one waited.
         if not rebuild and (path / "rows.npz").exists():
-            return _read(path, gen, embedder.name)
+            return _cached(path, gen, embedder.name)
         catalog = build_catalog(engine, embedder, progress)
         if rebuild and path.exists():
             shutil.rmtree(path, ignore_errors=True)
+            _bases.pop(path, None)
         _write(catalog, index_dir)
+        _bases[path] = catalog  # what was just built serves as the base from now on
         return catalog
+
+
+def _newest_base(index_dir: Path, model: str, gen: int) -> Catalog | None:
+    """The newest base on disk built at or before generation ``gen``."""
+    best: tuple[int, Path] | None = None
+    suffix = f"-{model}-v{FORMAT}"
+    for d in index_dir.glob(f"g*{suffix}") if index_dir.exists() else ():
+        try:
+            g = int(d.name[1 : -len(suffix)])
+        except ValueError:
+            continue
+        if g <= gen and (d / "rows.npz").exists() and (best is None or g > best[0]):
+            best = (g, d)
+    if best is None:
+        return None
+    try:
+        return _cached(best[1], best[0], model)
+    except (OSError, ValueError):
+        return None  # removed by a merge in another process meanwhile: build or retry
+
+
+def _cached(path: Path, gen: int, model: str) -> Catalog:
+    found = _bases.get(path)
+    if found is None:
+        found = _read(path, gen, model)
+        for old in list(_bases)[:-1]:  # keep the previous one too: threads may be using it
+            _bases.pop(old, None)
+        _bases[path] = found
+    return found
+
+
+def _with_delta(engine: Engine, embedder: Embedder, base: Catalog, changed: list[int]) -> Catalog:
+    """``base`` with the current passages of the ``changed`` documents beside it, and their
+    base passages masked out."""
+    with engine.connect() as conn, conn.begin():
+        gen = repo.generation(conn)
+        rows = list(repo.searchable_chunks(conn, changed)) if changed else []
+        ids = [int(r.id) for r in rows]
+        stored = repo.vectors_for(conn, ids, embedder.name)
+    vectors = _vectors(engine, embedder, rows, ids, stored, None)
+    live = ~np.isin(base.document_ids, np.asarray(changed, dtype=np.int64))
+    lexical = Bm25Index(
+        [
+            *base.lexical.segments,
+            Bm25Segment.build([r.terms.split() for r in rows], avgdl=base.lexical.avgdl),
+        ]
+    )
+    return Catalog(
+        generation=gen,
+        model=base.model,
+        chunk_ids=np.concatenate([base.chunk_ids, np.asarray(ids, dtype=np.int64)]),
+        collection_ids=np.concatenate(
+            [base.collection_ids, np.asarray([int(r.collection_id) for r in rows], dtype=np.int64)]
+        ),
+        languages=np.concatenate(
+            [base.languages, np.asarray([r.language for r in rows], dtype="U8")]
+        ),
+        lexical=lexical,
+        dense=MatrixIndex.join([*base.dense.segments, vectors]),
+        document_ids=np.concatenate(
+            [base.document_ids, np.asarray([int(r.document_id) for r in rows], dtype=np.int64)]
+        ),
+        live=np.concatenate([live, np.ones(len(rows), dtype=bool)]),
+        base_generation=base.generation,
+        delta_rows=len(rows),
+    )
+
+
+def _maybe_merge(engine: Engine, index_dir: Path, embedder: Embedder, catalog: Catalog) -> None:
+    """Past the merge threshold, build a new base in a background thread (one per home and
+    process; another process already merging holds the build lock, and this one lets it)."""
+    masked = 0 if catalog.live is None else int((~catalog.live).sum())
+    base_rows = len(catalog) - catalog.delta_rows
+    if catalog.delta_rows + masked < max(MERGE_MIN_ROWS, MERGE_SHARE * base_rows):
+        return
+    with _lock:
+        if index_dir in _merging:
+            return
+        _merging.add(index_dir)
+
+    def merge() -> None:
+        import fcntl
+        import logging
+
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            with open(index_dir / ".build.lock", "a") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return  # another process is building: its base will be found
+                try:
+                    _write(build_catalog(engine, embedder), index_dir)
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        except Exception:  # noqa: BLE001 -- a failed merge leaves the old base and the delta
+            logging.getLogger("commune.index").exception("background merge failed")
+        finally:
+            with _lock:
+                _merging.discard(index_dir)
+
+    threading.Thread(target=merge, name="commune-merge", daemon=True).start()
 
 
 @contextmanager
@@ -99,6 +234,29 @@ def build_catalog(engine: Engine, embedder: Embedder, progress: Progress | None 
             rows = list(repo.searchable_chunks(conn))
             ids = [int(r.id) for r in rows]
             stored = repo.vectors_for(conn, ids, embedder.name)
+    matrix = _vectors(engine, embedder, rows, ids, stored, progress)
+    return Catalog(
+        generation=gen,
+        model=embedder.name,
+        chunk_ids=np.asarray(ids, dtype=np.int64),
+        collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
+        languages=np.asarray([r.language for r in rows], dtype="U8"),
+        lexical=Bm25Index.build([r.terms.split() for r in rows]),
+        dense=MatrixIndex.build(matrix),
+        document_ids=np.asarray([int(r.document_id) for r in rows], dtype=np.int64),
+        base_generation=gen,
+    )
+
+
+def _vectors(
+    engine: Engine,
+    embedder: Embedder,
+    rows: list,  # type: ignore[type-arg]
+    ids: list[int],
+    stored: dict[int, bytes],
+    progress: Progress | None,
+) -> np.ndarray:
+    """The rows' vectors from this model, embedding (and storing) any that is missing."""
     missing = [i for i, r in enumerate(rows) if int(r.id) not in stored]
     if missing:
         from commune.ingest.pipeline import embedding_text
@@ -119,15 +277,7 @@ def build_catalog(engine: Engine, embedder: Embedder, progress: Progress | None 
     matrix = np.zeros((len(rows), embedder.dim), dtype=np.float32)
     for i, cid in enumerate(ids):
         matrix[i] = np.frombuffer(stored[cid], dtype="<f4")
-    return Catalog(
-        generation=gen,
-        model=embedder.name,
-        chunk_ids=np.asarray(ids, dtype=np.int64),
-        collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
-        languages=np.asarray([r.language for r in rows], dtype="U8"),
-        lexical=Bm25Index.build([r.terms.split() for r in rows]),
-        dense=MatrixIndex.build(matrix),
-    )
+    return matrix
 
 
 def _write(catalog: Catalog, index_dir: Path) -> None:
@@ -142,6 +292,7 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
             chunk_ids=catalog.chunk_ids,
             collection_ids=catalog.collection_ids,
             languages=catalog.languages,
+            document_ids=catalog.document_ids,
         )
         (tmp / "info.json").write_text(
             json.dumps(
@@ -181,4 +332,6 @@ def _read(path: Path, gen: int, model: str) -> Catalog:
         languages=rows["languages"],
         lexical=Bm25Index.load(path / "lexical"),
         dense=MatrixIndex.load(path / "dense"),
+        document_ids=rows["document_ids"],
+        base_generation=gen,
     )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
@@ -126,8 +127,11 @@ def ingest_paths(
     collection: str,
     provenance: Provenance,
     progress: Callable[[FileOutcome, int, int], None] | None = None,
+    ray_address: str | None = None,
 ) -> IngestSummary:
-    """``progress(outcome, done, total)`` is called after each file."""
+    """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
+    files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
+    and stored here, through the same store as without it."""
     from commune.embed import get_embedder
 
     started, t0 = repo.now(), time.perf_counter()
@@ -146,28 +150,34 @@ def ingest_paths(
     with write_transaction(engine) as conn:  # two adds may create the same collection at once
         coll_id = repo.collection_id(conn, collection, create=True)
     assert coll_id is not None
-    parser = Parser(settings.limits.max_parse_seconds or None)
-    try:
-        for path, relative in files:
-            in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
-            source = _source_uri(path, relative, provenance.source, in_dir)
-            try:
-                outcome = _ingest_one(
-                    engine, settings, embedder, coll_id, path, source, provenance, parser
+
+    def done(outcome: FileOutcome) -> None:
+        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+        summary.chunks += outcome.chunks
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome, len(summary.outcomes), total)
+
+    sources = []
+    for path, relative in files:
+        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
+        sources.append((path, _source_uri(path, relative, provenance.source, in_dir)))
+    if ray_address:
+        from commune.ingest.distributed import ingest_on_ray
+
+        for outcome in ingest_on_ray(
+            ray_address, engine, settings, embedder.name, coll_id, sources, provenance
+        ):
+            done(outcome)
+    else:
+        parser = Parser(settings.limits.max_parse_seconds or None)
+        try:
+            for path, source in sources:
+                done(
+                    one_file(engine, settings, embedder, coll_id, path, source, provenance, parser)
                 )
-            except IngestError as exc:
-                outcome = FileOutcome(str(path), "failed", error=str(exc))
-            except OSError as exc:
-                outcome = FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
-            except CommuneError:
-                raise
-            setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
-            summary.chunks += outcome.chunks
-            summary.outcomes.append(outcome)
-            if progress:
-                progress(outcome, len(summary.outcomes), total)
-    finally:
-        parser.close()
+        finally:
+            parser.close()
     summary.seconds = time.perf_counter() - t0
     with engine.begin() as conn:
         repo.record_ingest_run(
@@ -213,16 +223,29 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser) -> FileOutcome:  # type: ignore[no-untyped-def]
-    data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
-    digest = hashlib.sha256(data).hexdigest()
-    source_key = source
-    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
-    with engine.connect() as conn:
-        existing = repo.find_document(conn, coll_id, source_key)
-        if _unchanged(conn, existing, digest, meta):
-            return FileOutcome(str(path), "unchanged", int(existing.id))
+@dataclass
+class Prepared:
+    """A file read, cut into passages, analysed and embedded: everything but the storing.
+    Computed where the work is cheapest (here, or on a Ray worker: ingest/distributed.py)."""
 
+    title: str
+    media_type: str
+    tdm_reserved: bool
+    language: str
+    chunks: list[repo.NewChunk]
+    vectors: np.ndarray
+
+
+def prepare(
+    data: bytes,
+    path: Path,
+    settings: Settings,
+    embedder: Any,
+    parser: Any,
+    reuse: dict[str, np.ndarray] | None = None,
+) -> Prepared:
+    """Parse, chunk, analyse and embed one file's content (``reuse``: vectors of passages
+    that did not change, by heading and text)."""
     parsed = parser.read(data, path)
     pieces = chunk_blocks(
         [_without_title(b, parsed.title) for b in parsed.blocks],
@@ -245,10 +268,7 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser)
         )
         for c, lang in zip(pieces, langs, strict=True)
     ]
-    reuse: dict[str, np.ndarray] = {}
-    if existing is not None:
-        with engine.connect() as conn:
-            reuse = repo.current_vectors(conn, int(existing.id), embedder.name)
+    reuse = reuse or {}
     keys = [c.heading_path + "\x00" + c.text for c in new_chunks]
     todo = [i for i, k in enumerate(keys) if k not in reuse]
     fresh = embedder.embed_passages(
@@ -260,10 +280,52 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser)
     for i, k in enumerate(keys):
         if k in reuse:
             vectors[i] = reuse[k]
+    return Prepared(
+        parsed.title, parsed.media_type, parsed.tdm_reserved, doc_lang, new_chunks, vectors
+    )
+
+
+def one_file(engine, settings, embedder, coll_id, path, source, prov, parser) -> FileOutcome:  # type: ignore[no-untyped-def]
+    """One file, read to stored; its failure is its outcome, and the batch goes on."""
+    try:
+        return _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser)
+    except IngestError as exc:
+        return FileOutcome(str(path), "failed", error=str(exc))
+    except OSError as exc:
+        return FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+
+
+def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser) -> FileOutcome:  # type: ignore[no-untyped-def]
+    data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
+    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
+    with engine.connect() as conn:
+        existing = repo.find_document(conn, coll_id, source)
+        if _unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
+            return FileOutcome(str(path), "unchanged", int(existing.id))
+        reuse = repo.current_vectors(conn, int(existing.id), embedder.name) if existing else {}
+    prepared = prepare(data, path, settings, embedder, parser, reuse)
+    return store(engine, settings, embedder.name, coll_id, path, source, prov, data, prepared)
+
+
+def store(  # type: ignore[no-untyped-def]
+    engine,
+    settings,
+    model: str,
+    coll_id: int,
+    path: Path,
+    source: str,
+    prov,
+    data: bytes,
+    prepared: Prepared,
+) -> FileOutcome:
+    """Store a prepared file as a new revision, published or held as curation decides."""
+    digest = hashlib.sha256(data).hexdigest()
+    source_key = source
+    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
     doc = {
-        "title": parsed.title[:500],
+        "title": prepared.title[:500],
         "source_uri": source,
-        "language": doc_lang,
+        "language": prepared.language,
         "content_hash": digest,
         "retrieved_at": repo.now(),
         **meta,
@@ -286,23 +348,23 @@ def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser)
             existing=existing,
             source_key=source_key,
             doc=doc,
-            media_type=parsed.media_type,
+            media_type=prepared.media_type,
             size_bytes=len(data),
-            new_chunks=new_chunks,
-            vectors=vectors,
-            model=embedder.name,
+            new_chunks=prepared.chunks,
+            vectors=prepared.vectors,
+            model=model,
             revision_fields={
                 "hold_reason": None if decision.allowed else decision.reason,
                 "contributor_user_id": prov.actor.user_id,
                 "contributor_member_id": prov.actor.member_id,
-                "tdm_reserved": prov.tdm_reserved or parsed.tdm_reserved,
+                "tdm_reserved": prov.tdm_reserved or prepared.tdm_reserved,
             },
         )
         if decision.allowed:
             curation.publish(conn, revision_id, prov.actor.user, decision.reason)
     status = "added" if existing is None else "updated"
     held = None if decision.allowed else decision.reason
-    return FileOutcome(str(path), status, document_id, len(new_chunks), held=held)
+    return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
 
 
 def _unchanged(conn, existing, digest: str, meta: dict[str, str | None]) -> bool:  # type: ignore[no-untyped-def]

@@ -76,13 +76,50 @@ def generation(conn: Connection) -> int:
     return int(row.value) if row else 0
 
 
-def bump_generation(conn: Connection) -> int:
-    """Mark the searchable content as changed (same transaction as the change)."""
+# bump_generation's ``document_id`` for a change that leaves every passage as it was (who
+# may read a collection is decided at query time).
+NO_PASSAGE = -1
+
+
+def bump_generation(conn: Connection, document_id: int | None = None) -> int:
+    """Mark the searchable content as changed (same transaction as the change). With
+    ``document_id``, log which document's passages changed, so that the index takes in that
+    document alone (index/catalog.py) instead of rebuilding; NO_PASSAGE: none changed."""
+    from commune.store.schema import index_log
+
     new = generation(conn) + 1
-    if conn.execute(update(meta).where(meta.c.key == GENERATION).values(value=str(new))).rowcount:
-        return new
-    conn.execute(insert(meta).values(key=GENERATION, value=str(new)))
+    if not conn.execute(
+        update(meta).where(meta.c.key == GENERATION).values(value=str(new))
+    ).rowcount:
+        conn.execute(insert(meta).values(key=GENERATION, value=str(new)))
+    if document_id is not None:
+        doc = None if document_id == NO_PASSAGE else document_id
+        conn.execute(insert(index_log).values(generation=new, document_id=doc))
     return new
+
+
+def changed_documents(conn: Connection, after: int, upto: int) -> list[int] | None:
+    """Documents whose searchable passages changed after generation ``after``, up to
+    ``upto``; None when some change of that span is not logged per document (the index is
+    then rebuilt)."""
+    from commune.store.schema import index_log
+
+    docs = (
+        conn.execute(
+            select(index_log.c.document_id)
+            .where(index_log.c.generation > after, index_log.c.generation <= upto)
+            .where(index_log.c.document_id.is_not(None))
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
+    logged = conn.execute(
+        select(func.count(func.distinct(index_log.c.generation))).where(
+            index_log.c.generation > after, index_log.c.generation <= upto
+        )
+    ).scalar_one()
+    return [int(d) for d in docs] if logged == upto - after else None
 
 
 @dataclass(frozen=True)
@@ -225,11 +262,13 @@ def current_vectors(conn: Connection, document_id: int, model: str) -> dict[str,
     }
 
 
-def searchable_chunks(conn: Connection) -> Iterable[Any]:
-    """Chunks of the published revision of every document not retired, in id order."""
+def searchable_chunks(conn: Connection, document_ids: Sequence[int] | None = None) -> Iterable[Any]:
+    """Chunks of the published revision of every document not retired (of the given
+    documents only, with ``document_ids``), in id order."""
     q = (
         select(
             chunks.c.id,
+            documents.c.id.label("document_id"),
             chunks.c.terms,
             documents.c.collection_id,
             documents.c.title,
@@ -243,6 +282,8 @@ def searchable_chunks(conn: Connection) -> Iterable[Any]:
         .where(documents.c.status == "published")
         .order_by(chunks.c.id)
     )
+    if document_ids is not None:
+        q = q.where(documents.c.id.in_(list(document_ids)))
     return conn.execute(q)
 
 

@@ -342,3 +342,15 @@ quota_holds = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_quota_holds_member", "member_id", "created_at"),
 )
+
+
+# Which document's passages changed at each index generation (NULL: none did): the search
+# index takes in those documents alone instead of being rebuilt (index/catalog.py).
+index_log = Table(
+    "index_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("document_id", Integer, nullable=True),
+    Index("ix_index_log_generation", "generation"),
+)

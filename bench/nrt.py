@@ -1,0 +1,216 @@
+"""Time from `add` to searchable, and queries while it happens, as the commons grows.
+
+    python bench/nrt.py [--sizes 10000,100000,1000000] [--queries 100]
+
+Each size runs in a fresh process on a real SQLite home. The home is filled directly in
+the database with synthetic documents of 10 passages (60 Zipf-distributed terms, random
+unit vectors of 512 dimensions: speed depends on sizes, not on meaning), then the base
+index is built once. Measured, side by side in one run:
+
+- ``query p95``: searches through Commune's search path (visibility, index, fusion, the
+  passages' details from the database), query embedding included, on the base alone;
+- ``add -> searchable``: `Commune.add` of one real text file (read, chunked, analysed and
+  embedded by USE, committed), then searches until one finds it; the time from the start
+  of `add` to that answer, and the part after the commit (the index taking it in);
+- ``first query after``: the first search after the change, which reads the changed
+  document from the database and builds the delta beside the base;
+- ``p95 after``: searches on base + delta.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def fill(commune, n: int, dim: int = 512) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
+
+    from commune.store import repository as repo
+    from commune.store.schema import chunks, documents, embeddings, revisions
+
+    rng = np.random.default_rng(0)
+    vocab = [f"t{i}" for i in range(50_000)]
+    with commune.engine.begin() as conn:
+        coll = repo.collection_id(conn, "synthetic", create=True)
+    ts = repo.now()
+    per_doc = 10
+    for start in range(0, n, 20_000):
+        size = min(20_000, n - start)
+        first_doc = start // per_doc + 1
+        n_docs = size // per_doc
+        docs = [
+            dict(
+                id=first_doc + i,
+                collection_id=coll,
+                source_key=f"s{first_doc + i}",
+                title=f"Document {first_doc + i}",
+                source_uri=f"urn:s:{first_doc + i}",
+                language="fr",
+                licence="CC0-1.0",
+                content_hash=f"{first_doc + i:064x}",
+                status="published",
+                current_revision_id=first_doc + i,
+                published_revision_id=first_doc + i,
+                tdm_reserved=False,
+                added_at=ts,
+                retrieved_at=ts,
+                updated_at=ts,
+            )
+            for i in range(n_docs)
+        ]
+        revs = [
+            dict(
+                id=d["id"],
+                document_id=d["id"],
+                number=1,
+                content_hash=d["content_hash"],
+                title=d["title"],
+                language="fr",
+                licence="CC0-1.0",
+                source_uri=d["source_uri"],
+                media_type="text/plain",
+                size_bytes=1000,
+                created_at=ts,
+                status="published",
+                tdm_reserved=False,
+            )
+            for d in docs
+        ]
+        ranks = np.minimum(rng.zipf(1.3, size=(size, 60)), len(vocab)) - 1
+        vec = rng.standard_normal((size, dim), dtype=np.float32)
+        vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+        rows, embs = [], []
+        for j in range(size):
+            cid = start + j + 1
+            terms = " ".join(vocab[r] for r in ranks[j])
+            rows.append(
+                dict(
+                    id=cid,
+                    revision_id=first_doc + j // per_doc,
+                    document_id=first_doc + j // per_doc,
+                    ordinal=j % per_doc,
+                    text=terms,
+                    heading_path="",
+                    language="fr",
+                    terms=terms,
+                    n_words=60,
+                )
+            )
+            embs.append(
+                dict(
+                    chunk_id=cid,
+                    model=commune.embedder.name,
+                    dim=dim,
+                    vector=vec[j].astype("<f4").tobytes(),
+                )
+            )
+        with commune.engine.begin() as conn:
+            conn.execute(insert(documents), docs)
+            conn.execute(insert(revisions), revs)
+            conn.execute(insert(chunks), rows)
+            conn.execute(insert(embeddings), embs)
+    with commune.engine.begin() as conn:
+        repo.bump_generation(conn)  # unlogged: the first search builds the whole base
+
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(np.asarray(values) * 1000, 95))
+
+
+def one(n: int, queries: int) -> dict:
+    from commune.core import Commune
+
+    home = Path(tempfile.mkdtemp(prefix=f"nrt-{n}-"))
+    c = Commune(home)
+    t = time.perf_counter()
+    fill(c, n)
+    fill_s = time.perf_counter() - t
+    t = time.perf_counter()
+    c.search("t1 t2")
+    base_s = time.perf_counter() - t
+    rng = np.random.default_rng(1)
+    words = [f"t{i}" for i in range(1, 3000)]
+    texts = [" ".join(rng.choice(words, size=4)) for _ in range(queries)]
+    for q in texts[:10]:  # warm-up: the query embedder's first calls
+        c.search(q, k=10)
+    before = []
+    for q in texts:
+        t = time.perf_counter()
+        c.search(q, k=10)
+        before.append(time.perf_counter() - t)
+    doc = home / "nouveau.txt"
+    doc.write_text(
+        "La déchetterie intercommunale accueille les encombrants zorglub le samedi matin.",
+        encoding="utf-8",
+    )
+    t0 = time.perf_counter()
+    c.add([doc], collection="synthetic", licence="CC0-1.0")
+    committed = time.perf_counter()
+    first = None
+    while True:
+        t = time.perf_counter()
+        hits = c.search("déchetterie encombrants zorglub", k=5)
+        if first is None:
+            first = time.perf_counter() - t
+        if hits and "zorglub" in hits[0].text:
+            break
+    found = time.perf_counter()
+    after = []
+    for q in texts:
+        t = time.perf_counter()
+        c.search(q, k=10)
+        after.append(time.perf_counter() - t)
+    catalog = c.catalog()
+    c.close()
+    return {
+        "chunks": n,
+        "fill_s": round(fill_s, 1),
+        "base_build_s": round(base_s, 1),
+        "query_p95_ms": round(p95(before), 1),
+        "add_to_searchable_s": round(found - t0, 3),
+        "after_commit_s": round(found - committed, 3),
+        "first_query_after_ms": round((first or 0) * 1000, 1),
+        "query_p95_after_ms": round(p95(after), 1),
+        "delta_rows": catalog.delta_rows,
+        "rebuilt": catalog.base_generation == catalog.generation,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--one", type=int)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.queries)))
+        return
+    results = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--queries", str(args.queries)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+        print(json.dumps(results[-1]), flush=True)
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "nrt.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Ingestion across a Ray cluster: `commune add --ray ADDRESS`.
+
+The costly part of adding a file, reading it, cutting it into passages, analysing and
+embedding them, runs as a Ray Data job (``map_batches`` over a pool of actors, one per
+CPU of the cluster, each loading the embedding model once). The driver reads the files,
+skips those that did not change, and stores each prepared file through the normal store
+(pipeline.store): the same revisions, curation, licences and audit as without Ray. The
+database is written by one process only, so SQLite homes work too.
+
+Ray is an optional extra (`pip install 'commune[ray]'`); every node runs the same Commune
+version (a local cluster shares this environment; a remote one installs it in its image).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from commune.errors import CommuneError, IngestError
+
+BATCH = 4  # files per call of a worker: small, so that one large file does not hold a batch
+
+
+class _Preparer:
+    """A Ray Data actor: loads the embedder once, then prepares batches of files."""
+
+    def __init__(self, settings: Any) -> None:
+        from commune.embed import get_embedder
+        from commune.ingest.parsing import Parser
+
+        self.settings = settings
+        self.embedder = get_embedder(settings.retrieval.embedder)
+        self.parser = Parser(settings.limits.max_parse_seconds or None)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        from commune.ingest.pipeline import prepare
+
+        results = []
+        for name, data in zip(batch["name"], batch["data"], strict=True):
+            try:
+                prepared: Any = prepare(
+                    bytes(data), Path(name), self.settings, self.embedder, self.parser
+                )
+            except (IngestError, OSError, ValueError) as exc:
+                prepared = (
+                    f"{Path(name).name}: {exc}" if not isinstance(exc, IngestError) else str(exc)
+                )
+            results.append(pickle.dumps(prepared))
+        return {"i": batch["i"], "result": results}
+
+
+def connect(address: str) -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise CommuneError(
+            "Ray is not installed", "pip install 'commune[ray]' (on every node of the cluster)"
+        ) from None
+    host, _, port = address.rpartition(":")
+    try:
+        # Ray's client retries an unreachable address for minutes: ask the socket first.
+        import socket
+
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise CommuneError(
+            f"cannot reach the Ray cluster at {address}: {exc}",
+            "start it with `ray start --head` and pass its address (host:port)",
+        ) from None
+    try:
+        ray.init(
+            address=address,
+            ignore_reinit_error=True,
+            log_to_driver=False,
+            logging_level=40,  # ERROR
+        )
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise CommuneError(
+            f"cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0]}",
+            "start it with `ray start --head` and pass its address (host:port)",
+        ) from None
+    import logging
+
+    # Ray Data reports each job's progress on stderr: `commune add` has its own bar.
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    return ray
+
+
+def ingest_on_ray(
+    address: str,
+    engine: Any,
+    settings: Any,
+    model: str,
+    coll_id: int,
+    sources: list[tuple[Path, str]],
+    prov: Any,
+) -> Iterator[Any]:
+    """Prepare ``sources`` on the cluster and store them here; yields each file's outcome."""
+    from commune.ingest.pipeline import (
+        FileOutcome,
+        _unchanged,
+        read_regular_file,
+        store,
+    )
+    from commune.store import repository as repo
+
+    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
+    jobs: list[tuple[Path, str, bytes]] = []
+    for path, source in sources:
+        try:
+            data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
+        except IngestError as exc:
+            yield FileOutcome(str(path), "failed", error=str(exc))
+            continue
+        except OSError as exc:
+            yield FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+            continue
+        with engine.connect() as conn:
+            existing = repo.find_document(conn, coll_id, source)
+            if _unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
+                yield FileOutcome(str(path), "unchanged", int(existing.id))
+                continue
+        jobs.append((path, source, data))
+    if not jobs:
+        return
+    ray = connect(address)
+    try:
+        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        items = [{"i": i, "name": str(p), "data": d} for i, (p, _, d) in enumerate(jobs)]
+        prepared = ray.data.from_items(items).map_batches(
+            _Preparer,
+            fn_constructor_kwargs={"settings": settings},
+            batch_size=BATCH,
+            concurrency=min(workers, max(1, len(jobs) // BATCH or 1)),
+            num_cpus=1,
+            batch_format="numpy",
+        )
+        for row in prepared.iter_rows():
+            path, source, data = jobs[int(row["i"])]
+            result = pickle.loads(row["result"])
+            if isinstance(result, str):
+                yield FileOutcome(str(path), "failed", error=result)
+                continue
+            yield store(engine, settings, model, coll_id, path, source, prov, data, result)
+    finally:
+        ray.shutdown()

@@ -1,0 +1,96 @@
+"""Incremental indexing: a change is searchable at the next query without rebuilding the
+base; replaced and retired passages vanish at once; merges happen in the background; the
+database stays the truth (a rebuild gives the same results)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from commune.index import catalog as cat
+
+
+def bases(home) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(d.name for d in (home / "index").glob("g*") if (d / "rows.npz").exists())
+
+
+@pytest.fixture
+def loaded(commune, corpus):  # type: ignore[no-untyped-def]
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.search("ordures")  # the first search builds the base
+    return commune
+
+
+def test_a_new_document_is_searchable_at_once_without_a_rebuild(loaded, home, tmp_path):
+    before = bases(home)
+    base = loaded.catalog()
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "velos.txt").write_text(
+        "Le service des vélos en libre-service ouvre une station place du marché.", "utf-8"
+    )
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    hits = loaded.search("vélos libre-service station")
+    assert hits and "vélos" in hits[0].text
+    now = loaded.catalog()
+    assert now.base_generation == base.generation and now.delta_rows == 1
+    assert now.lexical.segments[0] is base.lexical.segments[0]  # the base was not re-read
+    assert bases(home) == before  # nothing was rebuilt
+
+
+def test_replaced_and_retired_passages_vanish_at_once(loaded, corpus):
+    page = corpus / "pool.txt"
+    page.write_text("The swimming pool is closed for the whole winter season.", "utf-8")
+    loaded.add([page], collection="mairie", licence="etalab-2.0")
+    texts = " ".join(h.text for h in loaded.search("swimming pool", k=10))
+    assert "whole winter" in texts and "06:00" not in texts and "Monday" not in texts
+    doc = next(d for d in loaded.documents() if d["title"] == "Swimming pool")
+    loaded.retire(doc["id"], "closed")
+    assert all(h.title != "Swimming pool" for h in loaded.search("swimming pool", k=10))
+
+
+def test_a_merge_runs_in_the_background_and_changes_no_result(loaded, tmp_path, monkeypatch):
+    d = tmp_path / "more"
+    d.mkdir()
+    for i in range(3):
+        (d / f"note{i}.txt").write_text(f"Note {i} sur la collecte des encombrants.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    query = "collecte des encombrants ordures"
+    with_delta = [h.chunk_id for h in loaded.search(query, k=8)]
+    assert loaded.catalog().delta_rows == 3
+    monkeypatch.setattr(cat, "MERGE_MIN_ROWS", 1)
+    cat._maybe_merge(loaded.engine, loaded.settings.index_dir, loaded.embedder, loaded.catalog())
+    deadline = time.monotonic() + 30
+    while cat._merging and time.monotonic() < deadline:
+        time.sleep(0.05)
+    loaded._catalog = None  # the next query picks the merged base
+    merged = loaded.catalog()
+    assert merged.delta_rows == 0 and merged.base_generation == merged.generation
+    assert [h.chunk_id for h in loaded.search(query, k=8)] == with_delta
+
+
+def test_the_database_stays_the_truth_reindex_and_unlogged_changes(loaded):
+    from commune.store import repository as repo
+
+    incremental = [h.chunk_id for h in loaded.search("bibliothèque horaires", k=5)]
+    info = loaded.reindex()
+    assert info["chunks"] == len(loaded.catalog())
+    assert [h.chunk_id for h in loaded.search("bibliothèque horaires", k=5)] == incremental
+    with loaded.engine.begin() as conn:
+        repo.bump_generation(conn)  # a change nobody logged: the index is rebuilt, not guessed
+    assert [h.chunk_id for h in loaded.search("bibliothèque horaires", k=5)] == incremental
+
+
+def test_a_crash_while_a_base_is_written_leaves_a_usable_index(loaded, home, tmp_path):
+    # What a killed merge leaves: a half-written temporary directory beside the base.
+    junk = home / "index" / ".build-crashed"
+    junk.mkdir()
+    (junk / "rows.npz").write_bytes(b"half")
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "marche.txt").write_text("Le marché de plein vent a lieu le jeudi matin.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    loaded._catalog = None
+    cat._bases.clear()  # a fresh process
+    assert "jeudi matin" in loaded.search("marché plein vent")[0].text
