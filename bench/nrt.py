@@ -14,7 +14,10 @@ index is built once. Measured, side by side in one run:
   of `add` to that answer, and the part after the commit (the index taking it in);
 - ``first query after``: the first search after the change, which reads the changed
   document from the database and builds the delta beside the base;
-- ``p95 after``: searches on base + delta.
+- ``p95 after``: searches on base + delta;
+- ``serve``: as under `commune serve`, the snapshot refreshed in the background while
+  another Commune on the same home adds a document and searches go on: the time until a
+  search finds it, and the searches' latency meanwhile.
 """
 
 from __future__ import annotations
@@ -173,6 +176,31 @@ def one(n: int, queries: int) -> dict:
         c.search(q, k=10)
         after.append(time.perf_counter() - t)
     catalog = c.catalog()
+    # As `commune serve` runs: the snapshot refreshed in the background, another process
+    # (here another Commune on the same home) adding a document, searches going on.
+    import threading
+
+    c.start_refresher()
+    writer = Commune(home)
+    doc2 = home / "second.txt"
+    doc2.write_text("Le composteur partagé du quartier accepte les épluchures blorfig.", "utf-8")
+    t0 = time.perf_counter()
+    adder = threading.Thread(
+        target=lambda: writer.add([doc2], collection="synthetic", licence="CC0-1.0")
+    )
+    adder.start()
+    during, i = [], 0
+    while True:
+        t = time.perf_counter()
+        c.search(texts[i % len(texts)], k=10)
+        during.append(time.perf_counter() - t)
+        i += 1
+        hits = c.search("composteur épluchures blorfig", k=3)
+        if hits and "blorfig" in hits[0].text:
+            break
+    served = time.perf_counter() - t0
+    adder.join()
+    writer.close()
     c.close()
     return {
         "chunks": n,
@@ -183,6 +211,10 @@ def one(n: int, queries: int) -> dict:
         "after_commit_s": round(found - committed, 3),
         "first_query_after_ms": round((first or 0) * 1000, 1),
         "query_p95_after_ms": round(p95(after), 1),
+        "serve_add_to_searchable_s": round(served, 3),
+        "serve_queries_during": len(during),
+        "serve_query_max_during_ms": round(max(during) * 1000, 1),
+        "serve_query_p95_during_ms": round(p95(during), 1),
         "delta_rows": catalog.delta_rows,
         "rebuilt": catalog.base_generation == catalog.generation,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -94,3 +94,37 @@ def test_a_crash_while_a_base_is_written_leaves_a_usable_index(loaded, home, tmp
     loaded._catalog = None
     cat._bases.clear()  # a fresh process
     assert "jeudi matin" in loaded.search("marché plein vent")[0].text
+
+
+def test_under_the_refresher_no_search_waits_and_changes_arrive_within_a_second(
+    loaded, home, tmp_path, monkeypatch
+):
+    """As `commune serve` runs: another process adds a document; searches never load the
+    index themselves (the refresher does), and the document is found within a second."""
+    import threading
+
+    from commune.core import Commune
+
+    loaded.start_refresher(0.05)
+    loads: list[str] = []
+    real = cat.load_catalog
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        loads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cat, "load_catalog", spy)
+    d = tmp_path / "other"
+    d.mkdir()
+    (d / "compost.txt").write_text("Le composteur partagé accepte les épluchures.", "utf-8")
+    with Commune(home) as other_process:
+        other_process.add([d], collection="mairie", licence="CC0-1.0")
+    start = time.monotonic()
+    while time.monotonic() - start < 1.0:
+        hits = loaded.search("composteur épluchures", k=3)
+        if hits and "composteur" in hits[0].text:
+            break
+    else:
+        raise AssertionError("the new document was not searchable within a second")
+    assert loads and set(loads) == {"commune-refresh"}
+    loaded.stop_refresher()

@@ -57,6 +57,8 @@ class Commune:
         self._lock = threading.Lock()
         self._last_purge = 0.0
         self._cards: tuple[float, list[Any] | None] = (0.0, None)
+        self._refresher: threading.Thread | None = None
+        self._stop_refresh = threading.Event()
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -75,7 +77,16 @@ class Commune:
         return get_embedder(self.settings.retrieval.embedder)
 
     def catalog(self) -> Catalog:
-        """The search snapshot, reloaded when another process or thread changed the data."""
+        """The search snapshot, reloaded when another process or thread changed the data.
+
+        While the refresher runs (`commune serve`), searches take the latest snapshot it
+        made and never wait: a change is taken in within a refresh interval."""
+        if self._refresher is not None and self._catalog is not None:
+            return self._catalog
+        return self.refresh()
+
+    def refresh(self) -> Catalog:
+        """Bring the search snapshot to the database's generation now."""
         from commune.index.catalog import load_catalog
 
         with self.engine.connect() as conn:
@@ -84,6 +95,33 @@ class Commune:
             if self._catalog is None or self._catalog.generation != gen:
                 self._catalog = load_catalog(self.engine, self.settings.index_dir, self.embedder)
             return self._catalog
+
+    def start_refresher(self, interval_s: float = 0.2) -> None:
+        """Refresh the search snapshot in a background thread (Elasticsearch's refresh
+        interval): changes from any process become searchable within ``interval_s`` plus the
+        time to read them, and no search waits for it. Stopped by close()."""
+        import logging
+
+        if self._refresher is not None:
+            return
+        self.refresh()
+        self._stop_refresh.clear()
+
+        def run() -> None:
+            while not self._stop_refresh.wait(interval_s):
+                try:
+                    self.refresh()
+                except Exception:  # noqa: BLE001 -- searches go on with the last snapshot
+                    logging.getLogger("commune.index").exception("index refresh failed")
+
+        self._refresher = threading.Thread(target=run, name="commune-refresh", daemon=True)
+        self._refresher.start()
+
+    def stop_refresher(self) -> None:
+        if self._refresher is not None:
+            self._stop_refresh.set()
+            self._refresher.join(10)
+            self._refresher = None
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Rebuild the search indexes from the database, embedding with the configured model
@@ -101,6 +139,7 @@ class Commune:
             }
 
     def close(self) -> None:
+        self.stop_refresher()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -201,7 +240,7 @@ class Commune:
         tdm_reserved: bool = False,
         ray_address: str | None = None,
     ) -> IngestSummary:
-        return self.library.add(
+        summary = self.library.add(
             paths,
             collection,
             licence,
@@ -215,6 +254,9 @@ class Commune:
             tdm_reserved,
             ray_address,
         )
+        if self._refresher is not None:
+            self.refresh()  # the contributor's own request waits for its documents, not searches
+        return summary
 
     # -- search and answers (search.py, charter/path.py) ------------------------------------
     def search(self, query: str, *args: Any, **kwargs: Any) -> list[Hit]:

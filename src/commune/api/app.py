@@ -327,6 +327,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     from commune.api.openai import router
 
     app.include_router(router(commune))
+    _refresh(app, commune)
     _mcp(app, commune)
 
     def transparency_data_allowed(request: Request) -> None:
@@ -371,6 +372,25 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
 
     install(app, commune)  # the web application (commune/web/), on the same library calls
     return app
+
+
+def _refresh(app: FastAPI, commune: Commune) -> None:
+    """While the server runs, the search snapshot is refreshed in the background: no search
+    waits for a change to be taken in (Commune.start_refresher)."""
+    from contextlib import asynccontextmanager
+
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any):  # type: ignore[no-untyped-def]
+        await run_in_threadpool(commune.start_refresher)
+        try:
+            async with previous(a) as state:
+                yield state
+        finally:
+            commune.stop_refresher()
+
+    app.router.lifespan_context = lifespan
 
 
 def _mcp(app: FastAPI, commune: Commune) -> None:

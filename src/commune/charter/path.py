@@ -17,7 +17,6 @@ from commune.charter import cache, records, scores, steps
 from commune.errors import NotFound
 from commune.govern.policy import Actor
 from commune.search import check_length
-from commune.store import repository as repo
 from commune.text.lang import detect
 
 MODES = ("auto", "extractive", "generate")
@@ -99,8 +98,10 @@ class AskPath:
             return
 
         # 2. Reduce.
+        # The snapshot's generation, not the database's: under the refresher (serve) the
+        # snapshot may be a moment behind, and its answers must be cached as of it.
+        generation = c.catalog().generation
         with c.engine.connect() as conn:
-            generation = repo.generation(conn)
             latest = scores.latest(conn)
         key = scope = None
         vector = None
