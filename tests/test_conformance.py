@@ -100,6 +100,43 @@ class TestBm25(LexicalKit):
     def build(self):  # type: ignore[no-untyped-def]
         return Bm25Index.build
 
+    @staticmethod
+    def corpus(n: int = 1500):  # type: ignore[no-untyped-def]
+        rng = np.random.default_rng(0)
+        vocab = [f"t{i}" for i in range(3000)]
+        return [
+            [vocab[r] for r in np.minimum(rng.zipf(1.3, size=rng.integers(5, 80)), 3000) - 1]
+            for _ in range(n)
+        ]
+
+    def test_one_segment_scores_as_bm25s_does(self):
+        import bm25s
+
+        corpus = self.corpus()
+        reference = bm25s.BM25(k1=1.2, b=0.75)  # its default method: Lucene's
+        reference.index(corpus, show_progress=False)
+        ours = Bm25Index.build(corpus)
+        for query in (["t1", "t5", "t77"], ["t3"], ["t100", "t2000", "t4"]):
+            theirs = np.asarray(reference.get_scores(query), dtype=np.float32)
+            assert np.allclose(ours.scores(query), theirs, atol=1e-5)
+
+    def test_segments_share_their_statistics(self):
+        from commune.index.lexical import Bm25Segment
+
+        corpus = self.corpus()
+        whole = Bm25Index.build(corpus)
+        # The same passages in two segments, normalised by the same average length, score
+        # exactly as one index: document frequencies and counts are summed across segments.
+        parts = Bm25Index(
+            [
+                Bm25Segment.build(corpus[:1400], avgdl=whole.avgdl),
+                Bm25Segment.build(corpus[1400:], avgdl=whole.avgdl),
+            ]
+        )
+        for query in (["t1", "t5", "t77"], ["t9", "t12"]):
+            assert np.allclose(parts.scores(query), whole.scores(query), atol=1e-6)
+        assert parts.term_weights(["t9"]) == pytest.approx(whole.term_weights(["t9"]))
+
 
 class VectorKit:
     @pytest.fixture

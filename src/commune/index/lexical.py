@@ -49,24 +49,25 @@ class Bm25Segment:
         from scipy.sparse import csc_matrix
 
         vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        lengths = np.fromiter((len(d) for d in corpus), dtype=np.float32, count=len(corpus))
-        for i, doc in enumerate(corpus):
-            for term in doc:
-                rows.append(i)
-                cols.append(vocab.setdefault(term, len(vocab)))
-        shape = (len(corpus), len(vocab))
-        if not rows:
-            return cls(csc_matrix(shape, dtype=np.float32), vocab, len(corpus), 0)
-        tf = csc_matrix(
-            (np.ones(len(rows), dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
-            shape=shape,
-        )
-        tf.sum_duplicates()  # one entry per (passage, term): its count
+        lengths = np.fromiter((len(d) for d in corpus), dtype=np.int64, count=len(corpus))
         total = int(lengths.sum())
+        shape_rows = len(corpus)
+        if total == 0:
+            return cls(csc_matrix((shape_rows, 0), dtype=np.float32), vocab, shape_rows, 0)
+        # Arrays, not lists: at 1M passages of 60 terms a Python list per entry costs GBs.
+        cols = np.fromiter(
+            (vocab.setdefault(t, len(vocab)) for doc in corpus for t in doc),
+            dtype=np.int32,
+            count=total,
+        )
+        rows = np.repeat(np.arange(shape_rows, dtype=np.int32), lengths)
+        tf = csc_matrix(
+            (np.ones(total, dtype=np.float32), (rows, cols)), shape=(shape_rows, len(vocab))
+        )
+        del rows, cols
+        tf.sum_duplicates()  # one entry per (passage, term): its count
         mean = avgdl if avgdl else total / max(len(corpus), 1)
-        norm = K1 * ((1 - B) + B * lengths / max(mean, 1e-9))
+        norm = (K1 * ((1 - B) + B * lengths / max(mean, 1e-9))).astype(np.float32)
         row_of = tf.indices
         tf.data = (tf.data / (tf.data + norm[row_of])).astype(np.float32)
         return cls(tf, vocab, len(corpus), total)
