@@ -39,7 +39,9 @@ def add(docs: Path, ray: str | None) -> dict:
     if ray:
         cmd += ["--ray", ray]
     t = time.perf_counter()
-    out = subprocess.run(cmd, env=ENV, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
+    if out.returncode not in (0, 1):  # 1: some file failed, the others went in
+        raise SystemExit(out.stderr[-2000:])
     seconds = time.perf_counter() - t
     line = [ln for ln in out.stdout.splitlines() if "chunks in" in ln][-1]
     chunks = int(line.split(";")[1].split()[0])
@@ -82,10 +84,11 @@ def cluster(cpus: int) -> tuple[str, str]:
 
 
 def main() -> None:
-    default = (
-        ROOT / ".cache" / "corpus" / "usr" / "share" / "doc" / "debian-handbook" / "html" / "fr-FR"
-    )
+    handbook = ROOT / ".cache" / "corpus" / "debian-handbook" / "usr" / "share" / "doc"
+    default = handbook / "debian-handbook" / "html" / "fr-FR"  # scripts/fetch-corpus.sh
     docs = Path(sys.argv[1]) if len(sys.argv) > 1 else default
+    if not docs.is_dir():
+        raise SystemExit(f"{docs}: no such folder (bash scripts/fetch-corpus.sh .cache/corpus)")
     results = {"documents": str(docs), "local": add(docs, None)}
     print(json.dumps(results["local"]), flush=True)
     for cpus in (1, 2):

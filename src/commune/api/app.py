@@ -7,11 +7,9 @@ may read.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -22,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from commune import __version__
 from commune.api.auth import Caller, FailedSignIns
+from commune.api.sse import sse
 from commune.core import Commune
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
@@ -259,17 +258,8 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
             req.question, req.collection, req.mode, req.model, "api/ask/stream", actor
         )
         first = await run_in_threadpool(next, events)  # errors before the stream get a status
-
-        def sse() -> Iterator[str]:
-            for item in itertools.chain([first], events):
-                if isinstance(item, str):
-                    data = json.dumps({"text": item}, ensure_ascii=False)
-                    yield f"event: delta\ndata: {data}\n\n"
-                else:
-                    body = json.dumps(item.to_json(), ensure_ascii=False, default=str)
-                    yield f"event: answer\ndata: {body}\n\n"
-
-        return StreamingResponse(sse(), media_type="text/event-stream")
+        stream = sse(first, events, lambda answer: answer.to_json())
+        return StreamingResponse(stream, media_type="text/event-stream")
 
     @app.get("/api/documents")
     def list_documents(

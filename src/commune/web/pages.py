@@ -8,9 +8,6 @@ shows upload progress when it runs.
 
 from __future__ import annotations
 
-import itertools
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from commune.api.sse import sse
 from commune.core import Commune
 from commune.errors import Forbidden
 from commune.govern.members import AuthError
@@ -323,17 +321,10 @@ def install(app: FastAPI, commune: Commune) -> None:
         events = commune.ask_stream(question, coll, mode, None, "web/ask", actor)
         first = await run_in_threadpool(next, events)  # errors before the stream get a status
 
-        def sse() -> Iterator[str]:
-            for item in itertools.chain([first], events):
-                if isinstance(item, str):
-                    body = json.dumps({"text": item}, ensure_ascii=False)
-                    yield f"event: delta\ndata: {body}\n\n"
-                else:
-                    html = fragment(p, "_answer.html", answer=item.to_json())
-                    body = json.dumps({"html": html}, ensure_ascii=False)
-                    yield f"event: answer\ndata: {body}\n\n"
+        def rendered(answer: Any) -> dict[str, Any]:
+            return {"html": fragment(p, "_answer.html", answer=answer.to_json())}
 
-        return StreamingResponse(sse(), media_type="text/event-stream")
+        return StreamingResponse(sse(first, events, rendered), media_type="text/event-stream")
 
     # -- the commons -----------------------------------------------------------------------
     @router.get("/commons", response_class=HTMLResponse)
@@ -418,14 +409,18 @@ def install(app: FastAPI, commune: Commune) -> None:
         )
 
     # -- curation --------------------------------------------------------------------------
-    def curator(p: Page) -> Actor:
+    def require(p: Page, role: str, refusal: str) -> Actor:
+        """The signed-in actor, if their role is at least ``role``; else 403 with
+        ``refusal`` (a catalogue message naming %(role)s, the actor's role)."""
         actor = signed_in(p)
-        if not actor.at_least("curator"):
-            raise Forbidden(
-                _("The curation queue is for curators; your role is %(role)s.")
-                % {"role": actor.role}
-            )
+        if not actor.at_least(role):
+            raise Forbidden(refusal % {"role": actor.role})
         return actor
+
+    def curator(p: Page) -> Actor:
+        return require(
+            p, "curator", _("The curation queue is for curators; your role is %(role)s.")
+        )
 
     @router.get("/curation", response_class=HTMLResponse)
     def curation_page(request: Request, done: str = "") -> Response:
@@ -505,23 +500,20 @@ def install(app: FastAPI, commune: Commune) -> None:
             members=[r["member"] for r in member_rows],
         )
 
-    def statement_for(actor: Actor, month: str) -> tuple[Any, list[Any]]:
-        if not actor.at_least("member-admin"):
-            raise Forbidden(
-                _("The statement is for member admins; your role is %(role)s.")
-                % {"role": actor.role}
-            )
+    def statement_for(p: Page, month: str) -> tuple[Actor, Any, list[Any]]:
+        actor = require(
+            p, "member-admin", _("The statement is for member admins; your role is %(role)s.")
+        )
         stmt = commune.statement(month)
         everyone = actor.is_operator or actor.at_least("cooperative-admin")
         lines = [ln for ln in stmt.lines if everyone or ln.member == actor.member]
-        return stmt, lines
+        return actor, stmt, lines
 
     @router.get("/statement", response_class=HTMLResponse)
     def statement_page(request: Request, month: str = "") -> Response:
         p = page(request)
-        actor = signed_in(p)
         month = month or _today().strftime("%Y-%m")
-        stmt, lines = statement_for(actor, month)
+        _actor, stmt, lines = statement_for(p, month)
         return render(p, "statement.html", stmt=stmt, lines=lines, month=month)
 
     @router.get("/statement.csv")
@@ -529,9 +521,8 @@ def install(app: FastAPI, commune: Commune) -> None:
         from commune.account.statement import csv_text
 
         p = page(request)
-        actor = signed_in(p)
         month = month or _today().strftime("%Y-%m")
-        stmt, lines = statement_for(actor, month)
+        _actor, stmt, lines = statement_for(p, month)
         return Response(
             csv_text(stmt, lines),
             media_type="text/csv; charset=utf-8",
@@ -555,13 +546,9 @@ def install(app: FastAPI, commune: Commune) -> None:
             }
 
     def admin(p: Page) -> Actor:
-        actor = signed_in(p)
-        if not actor.at_least("member-admin"):
-            raise Forbidden(
-                _("Administration is for member admins; your role is %(role)s.")
-                % {"role": actor.role}
-            )
-        return actor
+        return require(
+            p, "member-admin", _("Administration is for member admins; your role is %(role)s.")
+        )
 
     @router.get("/account", response_class=HTMLResponse)
     def account_page(request: Request, done: str = "") -> Response:
