@@ -254,8 +254,7 @@ class Commune:
             tdm_reserved,
             ray_address,
         )
-        if self._refresher is not None:
-            self.refresh()  # the contributor's own request waits for its documents, not searches
+        self._refreshed()  # the contributor's own request waits for its documents, not searches
         return summary
 
     # -- search and answers (search.py, charter/path.py) ------------------------------------
@@ -397,7 +396,15 @@ class Commune:
         from commune.commons.curation import review
 
         with self.engine.begin() as conn:
-            return review(conn, revision_id, decision, reason, actor, licence)
+            outcome = review(conn, revision_id, decision, reason, actor, licence)
+        self._refreshed()
+        return outcome
+
+    def _refreshed(self) -> None:
+        """After a change made here, under the refresher: this request waits for the index to
+        take it in (read your writes), so that searches need not."""
+        if self._refresher is not None:
+            self.refresh()
 
     def show_revision(self, revision_id: int, actor: Actor | None = None) -> dict[str, Any]:
         """A revision and its diff; with ``actor``, only one they may curate."""
@@ -420,6 +427,7 @@ class Commune:
 
         with self.engine.begin() as conn:
             retire(conn, document_id, reason, actor)
+        self._refreshed()
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR
