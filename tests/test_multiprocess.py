@@ -15,31 +15,26 @@ from commune.cli import cli
 from tests.conftest import serve_process
 
 
-def test_two_servers_on_one_home_count_every_answer_once(home, corpus):
-    assert (
-        CliRunner()
-        .invoke(cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"])
-        .exit_code
-        == 0
-    )
-    servers = [serve_process(home), serve_process(home)]
+def ask_at_once(servers, questions: int, headers: dict[str, str] | None = None) -> list[int]:  # type: ignore[no-untyped-def]
+    """Two clients per server, each asking ``questions`` different questions in turn, all at
+    once; the servers are stopped afterwards. The HTTP statuses, in no particular order."""
     statuses: list[int] = []
     lock = threading.Lock()
+
+    def client(url: str, i: int) -> None:
+        for n in range(questions):
+            body = json.dumps({"question": f"Quand passe le camion {i}-{n} ?"}).encode()
+            req = urllib.request.Request(
+                f"{url}/api/ask", body, {"Content-Type": "application/json", **(headers or {})}
+            )
+            try:
+                status = urllib.request.urlopen(req, timeout=60).status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            with lock:
+                statuses.append(status)
+
     try:
-
-        def client(url: str, i: int) -> None:
-            for n in range(8):
-                body = json.dumps({"question": f"Quand passe le camion {i}-{n} ?"}).encode()
-                req = urllib.request.Request(
-                    f"{url}/api/ask", body, {"Content-Type": "application/json"}
-                )
-                try:
-                    status = urllib.request.urlopen(req, timeout=60).status
-                except urllib.error.HTTPError as exc:
-                    status = exc.code
-                with lock:
-                    statuses.append(status)
-
         threads = [
             threading.Thread(target=client, args=(url, i)) for i, (_, url) in enumerate(servers * 2)
         ]
@@ -51,6 +46,18 @@ def test_two_servers_on_one_home_count_every_answer_once(home, corpus):
         for proc, _ in servers:
             proc.terminate()
             proc.wait(30)
+    return statuses
+
+
+def test_two_servers_on_one_home_count_every_answer_once(home, corpus):
+    assert (
+        CliRunner()
+        .invoke(cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"])
+        .exit_code
+        == 0
+    )
+    servers = [serve_process(home), serve_process(home)]
+    statuses = ask_at_once(servers, 8)
     assert statuses.count(200) == 32, statuses
     with sqlite3.connect(home / "commune.db") as conn:
         usage = conn.execute("select count(*) from usage where route = 'api/ask'").fetchone()[0]
@@ -76,33 +83,7 @@ def test_three_servers_on_one_postgresql_keep_quotas_and_the_ledger_exact(
         c.add([corpus], licence="etalab-2.0")
         key = make_key(c, "bob", "Ville B", "reader", requests_per_day=10)
     servers = [serve_process(home, auth=True) for _ in range(3)]
-    statuses: list[int] = []
-    lock = threading.Lock()
-    try:
-
-        def client(url: str, i: int) -> None:
-            for n in range(4):
-                body = json.dumps({"question": f"Quand passe le camion {i}-{n} ?"}).encode()
-                headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-                req = urllib.request.Request(f"{url}/api/ask", body, headers)
-                try:
-                    status = urllib.request.urlopen(req, timeout=60).status
-                except urllib.error.HTTPError as exc:
-                    status = exc.code
-                with lock:
-                    statuses.append(status)
-
-        threads = [
-            threading.Thread(target=client, args=(url, i)) for i, (_, url) in enumerate(servers * 2)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-    finally:
-        for proc, _ in servers:
-            proc.terminate()
-            proc.wait(30)
+    statuses = ask_at_once(servers, 4, {"Authorization": f"Bearer {key}"})
     assert sorted(statuses) == [200] * 10 + [429] * 14, statuses
     engine = create_engine(postgres_url)
     with engine.connect() as conn:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -76,11 +75,6 @@ def current() -> str:
 def gettext(message: str, **values: Any) -> str:
     text = str(catalogue(current()).gettext(message))
     return text % values if values else text
-
-
-def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
-    text = str(catalogue(current()).ngettext(singular, plural, n))
-    return text % {"num": n, **values}
 
 
 def N_(message: str) -> str:
@@ -170,6 +164,3 @@ def translate(text: str | None) -> str:
     if sep and hint.endswith(")"):
         return f"{_one(head)} ({_one(hint[:-1])})"
     return _one(text)
-
-
-_: Callable[..., str] = gettext

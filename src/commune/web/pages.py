@@ -8,7 +8,7 @@ shows upload progress when it runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,6 @@ class Page:
     session: sessions.Session | None
     csrf: str
     new_csrf_cookie: bool = False
-    cookies: dict[str, str] = field(default_factory=dict)
 
     @property
     def actor(self) -> Actor:
@@ -148,20 +147,25 @@ def install(app: FastAPI, commune: Commune) -> None:
             )
         return data
 
-    def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        actor = p.session.actor if p.session else None
-        i18n.use(p.language)  # a route may have run in a worker thread: set it here
-        html = env.get_template(template).render(
-            page=p,
-            actor=actor,
-            lang=p.language,
-            path=p.request.url.path,
-            steps=STEPS,
-            outcomes=OUTCOMES,
-            roles=ROLES,
-            **context,
+    def fragment(p: Page, template: str, **context: Any) -> str:
+        """``template`` rendered for the page's person and language (a whole page, or the
+        piece the script inserts)."""
+        i18n.use(p.language)  # routes and streams may run in worker threads: set it here
+        return str(
+            env.get_template(template).render(
+                page=p,
+                actor=p.session.actor if p.session else None,
+                lang=p.language,
+                path=p.request.url.path,
+                steps=STEPS,
+                outcomes=OUTCOMES,
+                roles=ROLES,
+                **context,
+            )
         )
-        response = HTMLResponse(html, status_code=status)
+
+    def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        response = HTMLResponse(fragment(p, template, **context), status_code=status)
         response.headers["Cache-Control"] = "no-store"  # pages show private data, keys once
         if p.new_csrf_cookie:
             response.set_cookie(
@@ -172,15 +176,6 @@ def install(app: FastAPI, commune: Commune) -> None:
                 samesite="strict",
             )
         return response
-
-    def fragment(p: Page, template: str, **context: Any) -> str:
-        actor = p.session.actor if p.session else None
-        i18n.use(p.language)  # streamed pieces render in worker threads: set it here
-        return str(
-            env.get_template(template).render(
-                page=p, actor=actor, lang=p.language, steps=STEPS, outcomes=OUTCOMES, **context
-            )
-        )
 
     def error_page(request: Request, status: int, message: str) -> Response:
         """An error as a page (or, for the page's script, as a fragment), in the page's
@@ -232,7 +227,7 @@ def install(app: FastAPI, commune: Commune) -> None:
                     from commune.govern.accounts import sign_in
 
                     actor = sign_in(conn, user, password)
-                token, _csrf = sessions.open_session(conn, actor, settings.session_hours)
+                token = sessions.open_session(conn, actor, settings.session_hours)
         except AuthError:
             failures.failed(host)
             message = _("Wrong API key.") if key else _("Wrong user name or password.")

@@ -36,8 +36,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(conn: Connection, actor: Actor, hours: float) -> tuple[str, str]:
-    """Start a session for ``actor``: (cookie token, CSRF token)."""
+def open_session(conn: Connection, actor: Actor, hours: float) -> str:
+    """Start a session for ``actor``: its cookie token (its CSRF token is read back with
+    it, by find)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     conn.execute(
         insert(web_sessions).values(
@@ -48,7 +49,7 @@ def open_session(conn: Connection, actor: Actor, hours: float) -> tuple[str, str
             expires_at=now() + timedelta(hours=hours),
         )
     )
-    return token, csrf
+    return token
 
 
 def find(conn: Connection, token: str | None) -> Session | None:
