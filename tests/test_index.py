@@ -60,7 +60,13 @@ def test_a_merge_runs_in_the_background_and_changes_no_result(loaded, tmp_path, 
     with_delta = [h.chunk_id for h in loaded.search(query, k=8)]
     assert loaded.catalog().delta_rows == 3
     monkeypatch.setattr(cat, "MERGE_MIN_ROWS", 1)
-    cat._maybe_merge(loaded.engine, loaded.settings.index_dir, loaded.embedder, loaded.catalog())
+    cat._maybe_merge(
+        loaded.engine,
+        loaded.settings.index_dir,
+        loaded.embedder,
+        loaded.catalog(),
+        loaded.settings.index,
+    )
     deadline = time.monotonic() + 30
     while cat._merging and time.monotonic() < deadline:
         time.sleep(0.05)

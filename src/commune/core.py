@@ -93,7 +93,12 @@ class Commune:
             gen = repo.generation(conn)
         with self._lock:
             if self._catalog is None or self._catalog.generation != gen:
-                self._catalog = load_catalog(self.engine, self.settings.index_dir, self.embedder)
+                self._catalog = load_catalog(
+                    self.engine,
+                    self.settings.index_dir,
+                    self.embedder,
+                    settings=self.settings.index,
+                )
             return self._catalog
 
     def start_refresher(self, interval_s: float = 0.2) -> None:
@@ -130,7 +135,12 @@ class Commune:
 
         with self._lock:
             self._catalog = load_catalog(
-                self.engine, self.settings.index_dir, self.embedder, progress, rebuild=True
+                self.engine,
+                self.settings.index_dir,
+                self.embedder,
+                progress,
+                rebuild=True,
+                settings=self.settings.index,
             )
             return {
                 "chunks": len(self._catalog),

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
+from commune.config import IndexSettings
 from commune.embed import Embedder
 from commune.index.dense import MatrixIndex
 from commune.index.lexical import Bm25Index, Bm25Segment
@@ -83,13 +84,15 @@ def load_catalog(
     embedder: Embedder,
     progress: Progress | None = None,
     rebuild: bool = False,
+    settings: IndexSettings | None = None,
 ) -> Catalog:
     """The index at the database's current generation: the newest base and, when the base
     is older, the documents changed since it (see the module's docstring)."""
+    settings = settings or IndexSettings()
     with engine.connect() as conn:
         gen = repo.generation(conn)
     if not rebuild:
-        base = _newest_base(index_dir, embedder.name, gen)
+        base = _newest_base(index_dir, embedder.name, gen, settings)
         if base is not None:
             if base.generation == gen:
                 return base
@@ -97,14 +100,14 @@ def load_catalog(
                 changed = repo.changed_documents(conn, base.generation, gen)
             if changed is not None:
                 catalog = _with_delta(engine, embedder, base, changed)
-                _maybe_merge(engine, index_dir, embedder, catalog)
+                _maybe_merge(engine, index_dir, embedder, catalog, settings)
                 return catalog
     path = _directory(index_dir, gen, embedder.name)
     with _lock, _build_lock(index_dir):
         # Another thread or process may have built it while this one waited.
         if not rebuild and (path / "rows.npz").exists():
-            return _cached(path, gen, embedder.name)
-        catalog = build_catalog(engine, embedder, progress)
+            return _cached(path, gen, embedder.name, settings)
+        catalog = build_catalog(engine, embedder, progress, settings)
         if rebuild and path.exists():
             shutil.rmtree(path, ignore_errors=True)
             _bases.pop(path, None)
@@ -113,7 +116,7 @@ def load_catalog(
         return catalog
 
 
-def _newest_base(index_dir: Path, model: str, gen: int) -> Catalog | None:
+def _newest_base(index_dir: Path, model: str, gen: int, settings: IndexSettings) -> Catalog | None:
     """The newest base on disk built at or before generation ``gen``."""
     best: tuple[int, Path] | None = None
     suffix = f"-{model}-v{FORMAT}"
@@ -127,15 +130,15 @@ def _newest_base(index_dir: Path, model: str, gen: int) -> Catalog | None:
     if best is None:
         return None
     try:
-        return _cached(best[1], best[0], model)
+        return _cached(best[1], best[0], model, settings)
     except (OSError, ValueError):
         return None  # removed by a merge in another process meanwhile: build or retry
 
 
-def _cached(path: Path, gen: int, model: str) -> Catalog:
+def _cached(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
     found = _bases.get(path)
     if found is None:
-        found = _read(path, gen, model)
+        found = _read(path, gen, model, settings)
         for old in list(_bases)[:-1]:  # keep the previous one too: threads may be using it
             _bases.pop(old, None)
         _bases[path] = found
@@ -169,7 +172,7 @@ def _with_delta(engine: Engine, embedder: Embedder, base: Catalog, changed: list
             [base.languages, np.asarray([r.language for r in rows], dtype="U8")]
         ),
         lexical=lexical,
-        dense=MatrixIndex.join([*base.dense.segments, vectors]),
+        dense=MatrixIndex.join([*base.dense.segments, vectors], ann=base.dense.ann),
         document_ids=np.concatenate(
             [base.document_ids, np.asarray([int(r.document_id) for r in rows], dtype=np.int64)]
         ),
@@ -179,7 +182,13 @@ def _with_delta(engine: Engine, embedder: Embedder, base: Catalog, changed: list
     )
 
 
-def _maybe_merge(engine: Engine, index_dir: Path, embedder: Embedder, catalog: Catalog) -> None:
+def _maybe_merge(
+    engine: Engine,
+    index_dir: Path,
+    embedder: Embedder,
+    catalog: Catalog,
+    settings: IndexSettings,
+) -> None:
     """Past the merge threshold, build a new base in a background thread (one per home and
     process; another process already merging holds the build lock, and this one lets it)."""
     masked = 0 if catalog.live is None else int((~catalog.live).sum())
@@ -203,7 +212,7 @@ def _maybe_merge(engine: Engine, index_dir: Path, embedder: Embedder, catalog: C
                 except BlockingIOError:
                     return  # another process is building: its base will be found
                 try:
-                    _write(build_catalog(engine, embedder), index_dir)
+                    _write(build_catalog(engine, embedder, None, settings), index_dir)
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
         except Exception:  # noqa: BLE001 -- a failed merge leaves the old base and the delta
@@ -226,7 +235,13 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
-def build_catalog(engine: Engine, embedder: Embedder, progress: Progress | None = None) -> Catalog:
+def build_catalog(
+    engine: Engine,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    settings: IndexSettings | None = None,
+) -> Catalog:
+    settings = settings or IndexSettings()
     with engine.connect() as conn:
         # Read the generation and rows in one transaction so they agree.
         with conn.begin():
@@ -242,7 +257,7 @@ def build_catalog(engine: Engine, embedder: Embedder, progress: Progress | None 
         collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
         languages=np.asarray([r.language for r in rows], dtype="U8"),
         lexical=Bm25Index.build([r.terms.split() for r in rows]),
-        dense=MatrixIndex.build(matrix),
+        dense=MatrixIndex.build(matrix, *_approximate(settings)),
         document_ids=np.asarray([int(r.document_id) for r in rows], dtype=np.int64),
         base_generation=gen,
     )
@@ -322,7 +337,12 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _read(path: Path, gen: int, model: str) -> Catalog:
+def _approximate(settings: IndexSettings) -> tuple[int, int]:
+    """(rows from which the base is searched through an inverted file, lists read a query)."""
+    return settings.approximate_from_rows, settings.probes
+
+
+def _read(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
     rows = np.load(path / "rows.npz")
     return Catalog(
         generation=gen,
@@ -331,7 +351,7 @@ def _read(path: Path, gen: int, model: str) -> Catalog:
         collection_ids=rows["collection_ids"],
         languages=rows["languages"],
         lexical=Bm25Index.load(path / "lexical"),
-        dense=MatrixIndex.load(path / "dense"),
+        dense=MatrixIndex.load(path / "dense", *_approximate(settings)),
         document_ids=rows["document_ids"],
         base_generation=gen,
     )
