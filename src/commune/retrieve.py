@@ -107,7 +107,7 @@ def search_catalog(
     """(chunk id, score, lexical rank, dense rank, cosine) of the best ``k`` chunks."""
     if len(catalog) == 0:
         return []
-    mask = np.isin(catalog.collection_ids, collection_ids) if collection_ids is not None else None
+    mask = catalog.in_collections(collection_ids) if collection_ids is not None else None
     if catalog.live is not None:  # passages replaced or retired since the base: gone at once
         mask = catalog.live if mask is None else mask & catalog.live
     n = max(settings.candidates, k)
@@ -117,14 +117,16 @@ def search_catalog(
     # Words shared across languages are mostly names and commands; a lexical match in
     # another language than the question's is weaker evidence than one in its own.
     scale = np.where(
-        catalog.languages[lex_rows] == query.language, 1.0, settings.cross_lingual_lexical_weight
+        catalog.languages_of(lex_rows) == query.language,
+        1.0,
+        settings.cross_lingual_lexical_weight,
     )
     out = []
     for row, score, lr, dr in fuse(lex_rows, dense_rows, settings, scale)[:k]:
         cosine = cos_by_row.get(row)
         if cosine is None:
             cosine = float(np.dot(catalog.dense.vector(row), query.vector))
-        out.append((int(catalog.chunk_ids[row]), score, lr, dr, float(cosine)))
+        out.append((catalog.chunk_id(row), score, lr, dr, float(cosine)))
     return out
 
 

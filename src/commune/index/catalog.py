@@ -39,19 +39,62 @@ from commune.store import repository as repo
 class Catalog:
     generation: int
     model: str
+    # Per row of this catalog's own segment: the base's rows, or for a delta the changed
+    # documents' rows (numbered after the base's: a delta never copies the base's arrays,
+    # which at 1M passages would cost ~65 ms of every refresh).
     chunk_ids: np.ndarray  # row -> chunk id
     collection_ids: np.ndarray  # row -> collection id
     languages: np.ndarray  # row -> language code of the chunk ("fr", "en"...)
-    lexical: Bm25Index
-    dense: MatrixIndex
+    lexical: Bm25Index  # over every row, base and delta
+    dense: MatrixIndex  # over every row, base and delta
     document_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # False for base rows whose document changed since the base (None: every row is live).
+    # Over every row: False for base rows whose document changed since the base (None: all
+    # live).
     live: np.ndarray | None = None
     base_generation: int = -1
-    delta_rows: int = 0
+    base: Catalog | None = None  # for a delta: the base its rows follow
+    # A base's collection masks, by readable collection ids: a person's scope rarely changes.
+    _masks: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_rows(self) -> int:
+        return len(self.base.chunk_ids) if self.base is not None else len(self.chunk_ids)
+
+    @property
+    def delta_rows(self) -> int:
+        return len(self.chunk_ids) if self.base is not None else 0
 
     def __len__(self) -> int:
-        return int(self.chunk_ids.shape[0])
+        return self.base_rows + self.delta_rows
+
+    def chunk_id(self, row: int) -> int:
+        if self.base is not None and row < self.base_rows:
+            return int(self.base.chunk_ids[row])
+        return int(self.chunk_ids[row - (self.base_rows if self.base is not None else 0)])
+
+    def languages_of(self, rows: np.ndarray) -> np.ndarray:
+        if self.base is None:
+            return self.languages[rows]
+        n = self.base_rows
+        out = np.empty(rows.shape, dtype=self.base.languages.dtype)
+        low = rows < n
+        out[low] = self.base.languages[rows[low]]
+        out[~low] = self.languages[rows[~low] - n]
+        return out
+
+    def in_collections(self, ids: list[int]) -> np.ndarray:
+        """Over every row: whether it belongs to one of the collections ``ids``."""
+        own = np.isin(self.collection_ids, ids)
+        if self.base is None:
+            key = tuple(sorted(ids))
+            found = self._masks.get(key)
+            if found is None:
+                if len(self._masks) >= 32:  # bounded: 1 MB a mask at 1M passages
+                    self._masks.pop(next(iter(self._masks)))
+                own.flags.writeable = False  # shared by every search in this scope
+                found = self._masks[key] = own
+            return found
+        return np.concatenate([self.base.in_collections(ids), own])
 
 
 _lock = threading.Lock()
@@ -164,21 +207,15 @@ def _with_delta(engine: Engine, embedder: Embedder, base: Catalog, changed: list
     return Catalog(
         generation=gen,
         model=base.model,
-        chunk_ids=np.concatenate([base.chunk_ids, np.asarray(ids, dtype=np.int64)]),
-        collection_ids=np.concatenate(
-            [base.collection_ids, np.asarray([int(r.collection_id) for r in rows], dtype=np.int64)]
-        ),
-        languages=np.concatenate(
-            [base.languages, np.asarray([r.language for r in rows], dtype="U8")]
-        ),
+        chunk_ids=np.asarray(ids, dtype=np.int64),
+        collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
+        languages=np.asarray([r.language for r in rows], dtype=base.languages.dtype),
         lexical=lexical,
         dense=MatrixIndex.join([*base.dense.segments, vectors], ann=base.dense.ann),
-        document_ids=np.concatenate(
-            [base.document_ids, np.asarray([int(r.document_id) for r in rows], dtype=np.int64)]
-        ),
+        document_ids=np.asarray([int(r.document_id) for r in rows], dtype=np.int64),
         live=np.concatenate([live, np.ones(len(rows), dtype=bool)]),
         base_generation=base.generation,
-        delta_rows=len(rows),
+        base=base,
     )
 
 
@@ -192,8 +229,7 @@ def _maybe_merge(
     """Past the merge threshold, build a new base in a background thread (one per home and
     process; another process already merging holds the build lock, and this one lets it)."""
     masked = 0 if catalog.live is None else int((~catalog.live).sum())
-    base_rows = len(catalog) - catalog.delta_rows
-    if catalog.delta_rows + masked < max(MERGE_MIN_ROWS, MERGE_SHARE * base_rows):
+    if catalog.delta_rows + masked < max(MERGE_MIN_ROWS, MERGE_SHARE * catalog.base_rows):
         return
     with _lock:
         if index_dir in _merging:
