@@ -20,10 +20,12 @@ synthetic terms so that BM25 has postings to read. Measured, side by side in one
 - ``first query after``: the first search after the change, which reads the changed
   document from the database and builds the delta beside the base;
 - ``p95 after``: searches on base + delta;
-- ``serve``: as under `commune serve`, the snapshot refreshed in the background while
-  another process stores a document (its vector given, so that the embedding's CPU is not
-  in the figure) and searches go on: the time from its commit to a search finding it, and
-  the searches' latency in that window (the index taking the change in).
+- ``serve``: as under `commune serve`, the snapshot refreshed in the background. First 3 s
+  of searches with nothing changing (the steady p50/p95/p99, refresher running); then, five
+  times, another process stores a document (its vector given, so that the embedding's CPU
+  is not in the figure; it idles after its commit, so that its exit is not either) while
+  searches go on: the time from its commit to a search finding it, the refresh's own
+  duration, and the latency of every search in that window against the steady p95.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def p95(values: list[float]) -> float:
     return float(np.percentile(np.asarray(values) * 1000, 95))
 
 
-def one(n: int, queries: int) -> dict:
+def one(n: int, queries: int, writes: int = 5) -> dict:
     from commune.core import Commune
 
     home = Path(tempfile.mkdtemp(prefix=f"nrt-{n}-"))
@@ -202,36 +204,61 @@ def one(n: int, queries: int) -> dict:
     # As `commune serve` runs: the snapshot refreshed in the background, another process
     # storing a document, searches going on.
     c.start_refresher()
-    s0 = time.perf_counter()
-    # The writer stores a prepared document (its vector given): what is measured is the
-    # index taking the change in, not the embedding's CPU (which the `add` above includes).
-    adder = subprocess.Popen(
-        [sys.executable, __file__, "--write", str(home)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     from commune.store import repository as repo
 
-    with c.engine.connect() as conn:
-        gen = repo.generation(conn)
-    during, i, seen_commit = [], 0, None
-    while True:
+    # How long each refresh that took a change in lasted (the index's own work).
+    refreshes: list[float] = []
+    real_refresh = c.refresh
+
+    def timed_refresh():  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        old = c._catalog
+        out = real_refresh()
+        if out is not old:
+            refreshes.append(time.perf_counter() - t)
+        return out
+
+    c.refresh = timed_refresh  # type: ignore[method-assign]
+    # The baseline: searches with the refresher running and nothing changing.
+    steady, i = [], 0
+    stop = time.perf_counter() + 3
+    while time.perf_counter() < stop:
         t = time.perf_counter()
         c.search(texts[i % len(texts)], k=10)
-        if seen_commit is not None:  # the change is in the database: the refresh window
-            during.append(time.perf_counter() - t)
+        steady.append(time.perf_counter() - t)
         i += 1
-        if seen_commit is None:
-            with c.engine.connect() as conn:
-                if repo.generation(conn) != gen:
-                    seen_commit = time.perf_counter()  # the other process's commit is visible
-        hits = c.search("Le composteur du quartier accepte-t-il les épluchures blorfig ?", k=3)
-        if any("blorfig" in h.text for h in hits):
-            break
-    served = time.perf_counter() - s0
-    lag = time.perf_counter() - (seen_commit or s0)
-    adder.wait()
+    during, lags, served = [], [], []
+    for w in range(writes):
+        s0 = time.perf_counter()
+        # The writer stores a prepared document (its vector given): what is measured is the
+        # index taking the change in, not the embedding's CPU (the `add` above includes it).
+        adder = subprocess.Popen(
+            [sys.executable, __file__, "--write", str(home), "--mark", str(w)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with c.engine.connect() as conn:
+            gen = repo.generation(conn)
+        seen_commit = None
+        while True:
+            t = time.perf_counter()
+            c.search(texts[i % len(texts)], k=10)
+            if seen_commit is not None:  # the change is in the database: the refresh window
+                during.append(time.perf_counter() - t)
+            i += 1
+            if seen_commit is None:
+                with c.engine.connect() as conn:
+                    if repo.generation(conn) != gen:
+                        seen_commit = time.perf_counter()  # the other process's commit
+            hits = c.search(f"Le composteur accepte-t-il les épluchures blorfig{w} ?", k=3)
+            if any(f"blorfig{w}" in h.text for h in hits):
+                break
+        served.append(time.perf_counter() - s0)
+        lags.append(time.perf_counter() - (seen_commit or s0))
+        adder.wait()
     c.close()
+    ms = np.asarray(during) * 1000
+    base = np.asarray(steady) * 1000
     return {
         "chunks": n,
         "fill_s": round(fill_s, 1),
@@ -244,18 +271,25 @@ def one(n: int, queries: int) -> dict:
         "after_commit_s": round(found - committed, 3),
         "first_query_after_ms": round((first or 0) * 1000, 1),
         "query_p95_after_ms": round(p95(after), 1),
-        "serve_add_command_to_searchable_s": round(served, 3),
-        "serve_commit_to_searchable_s": round(lag, 3),
+        "serve_writes": writes,
+        "serve_add_command_to_searchable_s": round(max(served), 3),
+        "serve_commit_to_searchable_s": round(max(lags), 3),
+        "serve_refresh_ms_max": round(max(refreshes, default=0) * 1000, 1),
+        "serve_steady_queries": len(steady),
+        "serve_steady_p50_ms": round(float(np.percentile(base, 50)), 1),
+        "serve_steady_p95_ms": round(float(np.percentile(base, 95)), 1),
+        "serve_steady_p99_ms": round(float(np.percentile(base, 99)), 1),
         "serve_queries_during": len(during),
-        "serve_query_max_during_ms": round(max(during, default=0) * 1000, 1),
-        "serve_query_p95_during_ms": round(p95(during), 1) if during else None,
+        "serve_during_p50_ms": round(float(np.percentile(ms, 50)), 1) if during else None,
+        "serve_during_max_ms": round(float(ms.max()), 1) if during else None,
+        "serve_during_over_steady_p95": int((ms > np.percentile(base, 95)).sum()),
         "delta_rows": catalog.delta_rows,
         "rebuilt": catalog.base_generation == catalog.generation,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 
-def write(home: Path) -> None:
+def write(home: Path, mark: str = "") -> None:
     """Another process: one new document, stored and published as `commune add` would."""
     from commune.commons import curation
     from commune.core import Commune
@@ -264,7 +298,7 @@ def write(home: Path) -> None:
 
     time.sleep(0.5)  # the searches are under way
     c = Commune(home)
-    text = "Le composteur partagé du quartier accepte les épluchures blorfig."
+    text = f"Le composteur partagé du quartier accepte les épluchures blorfig{mark}."
     from commune.text.analysis import analyze
 
     chunk = repo.NewChunk(text, "", None, None, "fr", " ".join(analyze(text, "fr")), 10)
@@ -274,10 +308,10 @@ def write(home: Path) -> None:
         coll = repo.collection_id(conn, "synthetic")
         doc = dict(
             title="Compost",
-            source_uri="urn:compost",
+            source_uri=f"urn:compost:{mark}",
             language="fr",
             licence="CC0-1.0",
-            content_hash="c" * 64,
+            content_hash=f"{mark:c>64}",
             retrieved_at=repo.now(),
             contributor=None,
             publisher=None,
@@ -286,7 +320,7 @@ def write(home: Path) -> None:
             conn,
             coll_id=coll,
             existing=None,
-            source_key="compost",
+            source_key=f"compost{mark}",
             doc=doc,
             media_type="text/plain",
             size_bytes=len(text),
@@ -307,9 +341,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--one", type=int)
     parser.add_argument("--write")
+    parser.add_argument("--mark", default="")
     args = parser.parse_args()
     if args.write:
-        write(Path(args.write))
+        write(Path(args.write), args.mark)
         return
     if args.one:
         print(json.dumps(one(args.one, args.queries)))

@@ -39,8 +39,16 @@ class Bm25Segment:
         self.vocab = vocab
         self.n_docs = n_docs
         self.total_length = total_length
+        matrix.sort_indices()  # type: ignore[attr-defined]  # (postings are binary-searched)
         indptr = matrix.indptr  # type: ignore[attr-defined]
         self.df = np.diff(indptr).astype(np.int64)  # passages holding each term
+        # Each term's largest frequency part: with its IDF, the most it can add to a score
+        # (the bound MaxScore prunes with, in Bm25Index.search).
+        data = matrix.data  # type: ignore[attr-defined]
+        self.peak = np.zeros(len(self.df), dtype=np.float32)
+        filled = self.df > 0
+        if filled.any():
+            self.peak[filled] = np.maximum.reduceat(data, indptr[:-1][filled])
 
     @classmethod
     def build(cls, corpus: Sequence[Sequence[str]], avgdl: float | None = None) -> Bm25Segment:
@@ -145,39 +153,59 @@ class Bm25Index:
     def search(
         self, terms: list[str], k: int, mask: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The best ``k`` rows holding at least one of ``terms``. Only the rows the terms'
-        postings touch are ranked: at 1M passages, a four-term query touches a few
-        thousand, and ranking every row (a dense array of 1M, then a partition of it)
-        would cost more than reading the postings."""
-        postings: list[tuple[np.ndarray, np.ndarray]] = []
+        """The best ``k`` rows holding at least one of ``terms``, by MaxScore (Turtle and
+        Flood, 1995), exact: the rarest terms' postings are read first; once the most the
+        remaining terms could add together (IDF x their largest frequency part) is below
+        the k-th best score so far, no row outside the candidates can reach the top k, and
+        the common terms are only looked up for the candidates (a binary search in each
+        posting). At 1M passages a term held by nearly every passage then costs a lookup
+        per candidate instead of a pass over a million rows."""
+        lists: list[_Postings] = []
         for term in dict.fromkeys(terms):
             if not self.doc_freq(term):
                 continue
             weight = np.float32(self.idf(term))
-            for seg, offset in zip(self.segments, self.offsets, strict=False):
-                col = seg.column(term)
-                if col is not None and col[0].size:
-                    postings.append((col[0] + offset, weight * col[1]))
-        if not postings:
+            parts, peak = [], 0.0
+            for seg, offset in zip(self.segments, self.offsets.tolist(), strict=False):
+                j = seg.vocab.get(term)
+                if j is None or not seg.df[j]:
+                    continue
+                r, v = seg.column(term)  # type: ignore[misc]
+                parts.append((offset, r, v))
+                peak = max(peak, float(seg.peak[j]))
+            lists.append(_Postings(parts, weight, float(weight) * peak))
+        if not lists:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        touched = sum(r.size for r, _ in postings)
-        if touched * 8 > self.n_docs:  # common terms: one dense pass is cheaper than sorting
-            dense = np.zeros(self.n_docs, dtype=np.float32)
-            for r, v in postings:
-                dense[r] += v  # one entry per row within a posting list
-            rows = np.flatnonzero(dense)
-            scores = dense[rows]
-        else:
-            all_rows = np.concatenate([r for r, _ in postings])
-            all_vals = np.concatenate([v for _, v in postings])
+        lists.sort(key=lambda p: p.size)  # rarest first
+        # rest[j]: the most the lists from j on can add to any row's score.
+        rest = np.cumsum([p.bound for p in lists][::-1])[::-1].tolist() + [0.0]
+        taken = 0
+        rows = np.zeros(0, dtype=np.int64)
+        scores = np.zeros(0, dtype=np.float32)
+        while taken < len(lists):
+            if sum(p.size for p in lists[: taken + 1]) * 8 > self.n_docs:
+                return self._exhaustive(lists, k, mask)  # no pruning to be had: one pass
+            read = [p.read() for p in lists[: taken + 1]]
+            all_rows = np.concatenate([r for r, _ in read])
+            all_vals = np.concatenate([v for _, v in read])
             rows, inverse = np.unique(all_rows, return_inverse=True)
             scores = np.bincount(inverse, weights=all_vals, minlength=rows.size).astype(np.float32)
-        if mask is not None:
-            keep = mask[rows]
-            rows, scores = rows[keep], scores[keep]
-        best, vals = top_k(scores, k, None)
-        keep = vals > 0  # BM25 zero means no query term occurs: not a match at all
-        return rows[best][keep].astype(np.int64), vals[keep]
+            taken += 1
+            if taken < len(lists) and _kth(scores, rows, mask, k) > rest[taken]:
+                break  # nothing outside these rows can reach the top k
+        for p in lists[taken:]:  # the common terms, for the candidates only
+            p.add_to(rows, scores)
+        return _best(rows, scores, k, mask)
+
+    def _exhaustive(
+        self, lists: list[_Postings], k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        dense = np.zeros(self.n_docs, dtype=np.float32)
+        for p in lists:
+            for offset, r, v in p.parts:
+                dense[r + offset] += p.weight * v  # one entry per row within a posting list
+        rows = np.flatnonzero(dense)
+        return _best(rows, dense[rows], k, mask)
 
     def knows(self, term: str) -> bool:
         """Whether any indexed chunk contains ``term``."""
@@ -195,3 +223,53 @@ class Bm25Index:
     @classmethod
     def load(cls, directory: Path) -> Bm25Index:
         return cls([Bm25Segment.load(directory)])
+
+
+class _Postings:
+    """One query term's postings over the segments: (row offset, sorted local rows, values)
+    per segment, its IDF, and the most it can add to a score."""
+
+    def __init__(
+        self, parts: list[tuple[int, np.ndarray, np.ndarray]], weight: np.float32, bound: float
+    ) -> None:
+        self.parts = parts
+        self.weight = weight
+        self.bound = bound
+        self.size = sum(r.size for _, r, _ in parts)
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.concatenate([r.astype(np.int64) + offset for offset, r, _ in self.parts])
+        vals = np.concatenate([self.weight * v for *_, v in self.parts])
+        return rows, vals
+
+    def add_to(self, rows: np.ndarray, scores: np.ndarray) -> None:
+        """Add this term's part to the scores of ``rows`` (sorted) that hold it."""
+        for offset, r, v in self.parts:
+            local = rows - offset
+            inside = (local >= 0) & (local <= (int(r[-1]) if r.size else -1))
+            if not inside.any():
+                continue
+            idx = np.flatnonzero(inside)
+            at = np.minimum(np.searchsorted(r, local[idx]), r.size - 1)
+            hit = r[at] == local[idx]
+            scores[idx[hit]] += self.weight * v[at[hit]]
+
+
+def _kth(scores: np.ndarray, rows: np.ndarray, mask: np.ndarray | None, k: int) -> float:
+    """The k-th best visible score (0 when fewer than k rows are visible)."""
+    if mask is not None:
+        scores = scores[mask[rows]]
+    if scores.size < k:
+        return 0.0
+    return float(np.partition(scores, scores.size - k)[scores.size - k])
+
+
+def _best(
+    rows: np.ndarray, scores: np.ndarray, k: int, mask: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    if mask is not None:
+        keep = mask[rows]
+        rows, scores = rows[keep], scores[keep]
+    best, vals = top_k(scores, k, None)
+    keep = vals > 0  # BM25 zero means no query term occurs: not a match at all
+    return rows[best][keep].astype(np.int64), vals[keep]
