@@ -156,10 +156,11 @@ class Bm25Index:
         """The best ``k`` rows holding at least one of ``terms``, by MaxScore (Turtle and
         Flood, 1995), exact: the rarest terms' postings are read first; once the most the
         remaining terms could add together (IDF x their largest frequency part) is below
-        the k-th best score so far, no row outside the candidates can reach the top k, and
-        the common terms are only looked up for the candidates (a binary search in each
-        posting). At 1M passages a term held by nearly every passage then costs a lookup
-        per candidate instead of a pass over a million rows."""
+        the k-th best score so far, no row outside the candidates can reach the top k, nor
+        can a candidate too far below it; the common terms are then only looked up for the
+        remaining candidates (a binary search in each posting). At 1M passages a term held
+        by nearly every passage then costs a lookup per candidate instead of a pass over a
+        million rows."""
         lists: list[_Postings] = []
         for term in dict.fromkeys(terms):
             if not self.doc_freq(term):
@@ -179,33 +180,87 @@ class Bm25Index:
         lists.sort(key=lambda p: p.size)  # rarest first
         # rest[j]: the most the lists from j on can add to any row's score.
         rest = np.cumsum([p.bound for p in lists][::-1])[::-1].tolist() + [0.0]
-        taken = 0
+        # Rare lists first, as long as they are few rows: after each, is the k-th best score
+        # so far above what the remaining lists could add?
+        taken, theta = 0, 0.0
         rows = np.zeros(0, dtype=np.int64)
         scores = np.zeros(0, dtype=np.float32)
-        while taken < len(lists):
-            if sum(p.size for p in lists[: taken + 1]) * 8 > self.n_docs:
-                return self._exhaustive(lists, k, mask)  # no pruning to be had: one pass
-            read = [p.read() for p in lists[: taken + 1]]
-            all_rows = np.concatenate([r for r, _ in read])
-            all_vals = np.concatenate([v for _, v in read])
-            rows, inverse = np.unique(all_rows, return_inverse=True)
-            scores = np.bincount(inverse, weights=all_vals, minlength=rows.size).astype(np.float32)
+        while taken < len(lists) and sum(p.size for p in lists[: taken + 1]) * 8 <= self.n_docs:
             taken += 1
-            if taken < len(lists) and _kth(scores, rows, mask, k) > rest[taken]:
-                break  # nothing outside these rows can reach the top k
-        for p in lists[taken:]:  # the common terms, for the candidates only
+            rows, scores = self._accumulate(lists[:taken])
+            theta = _kth(scores, rows, mask, k)
+            if taken < len(lists) and theta > rest[taken]:
+                return self._finish(lists, taken, rows, scores, theta, rest[taken], k, mask)
+        if taken == 0:
+            # Every term is in over an eighth of the passages: their weights are close, so
+            # pruning rarely pays; score every row in one pass.
+            return self._every_row(lists, k, mask)
+        if taken == len(lists):
+            return _best(rows, scores, k, mask)
+        # Common lists remain. The score so far is a lower bound of the final k-th best: take
+        # in, in one pass, only as many lists as it takes for the rest to fall below it.
+        more = next((j for j in range(taken + 1, len(lists)) if rest[j] < theta), len(lists))
+        if more == len(lists):
+            return self._every_row(lists, k, mask)
+        rows, scores = self._accumulate(lists[:more])
+        theta = max(theta, _kth(scores, rows, mask, k))
+        return self._finish(lists, more, rows, scores, theta, rest[more], k, mask)
+
+    def _finish(
+        self,
+        lists: list[_Postings],
+        taken: int,
+        rows: np.ndarray,
+        scores: np.ndarray,
+        theta: float,
+        rest: float,
+        k: int,
+        mask: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """No row outside ``rows`` can reach the k-th score ``theta``, nor can a row of them
+        that even ``rest`` more would leave below it (the small slack covers float32
+        rounding: it keeps rows, never drops one). The lists not taken are only looked up
+        for the rows that remain."""
+        keep = scores + (rest + 1e-5) >= theta
+        remaining = sum(p.size for p in lists[taken:])
+        if int(keep.sum()) * 16 > remaining:
+            # Too many rows stay candidates (the common terms weigh about as much as the
+            # rare ones): a binary search per candidate would cost more than one pass.
+            return self._every_row(lists, k, mask)
+        rows, scores = rows[keep], scores[keep].copy()
+        for p in lists[taken:]:
             p.add_to(rows, scores)
         return _best(rows, scores, k, mask)
 
-    def _exhaustive(
+    def _every_row(
         self, lists: list[_Postings], k: int, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         dense = np.zeros(self.n_docs, dtype=np.float32)
         for p in lists:
             for offset, r, v in p.parts:
-                dense[r + offset] += p.weight * v  # one entry per row within a posting list
-        rows = np.flatnonzero(dense)
-        return _best(rows, dense[rows], k, mask)
+                # One entry per row within a posting; the base's rows need no offset copy.
+                dense[r if offset == 0 else r + offset] += p.weight * v
+        best, vals = top_k(dense, k, mask)
+        keep = vals > 0  # BM25 zero means no query term occurs: not a match at all
+        return best[keep].astype(np.int64), vals[keep]
+
+    def _accumulate(self, lists: list[_Postings]) -> tuple[np.ndarray, np.ndarray]:
+        """Every row the ``lists`` touch, and its score from them."""
+        if len(lists) == 1:
+            return lists[0].read()  # sorted, one entry a row
+        if sum(p.size for p in lists) * 8 > self.n_docs:  # many rows: one dense pass
+            dense = np.zeros(self.n_docs, dtype=np.float32)
+            for p in lists:
+                for offset, r, v in p.parts:
+                    dense[r if offset == 0 else r + offset] += p.weight * v
+            rows = np.flatnonzero(dense)
+            return rows, dense[rows]
+        read = [p.read() for p in lists]
+        rows, inverse = np.unique(np.concatenate([r for r, _ in read]), return_inverse=True)
+        scores = np.bincount(
+            inverse, weights=np.concatenate([v for _, v in read]), minlength=rows.size
+        )
+        return rows, scores.astype(np.float32)
 
     def knows(self, term: str) -> bool:
         """Whether any indexed chunk contains ``term``."""
