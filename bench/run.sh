@@ -10,6 +10,11 @@ py=bench/.venv/bin/python
 # Growing without rebuilding (docs/scaling.md): add -> searchable, PostgreSQL's own search,
 # ingestion on a Ray cluster.
 "$py" bench/nrt.py --sizes "${BENCH_SIZES:-10000,100000,1000000}"
+# Approximate dense search against exact, on realistic vectors (bench/vectors.py).
+"$py" bench/ann.py --sizes 200000,1000000
 "$py" bench/postgres_search.py --n 100000
+# The evaluation suite on SQLite and on PostgreSQL, side by side (builds eval-data first).
+COMMUNE_BIN=bench/.venv/bin/commune COMMUNE_HOME=eval-data bash scripts/eval-home.sh
+"$py" bench/postgres_eval.py --home eval-data
 "$py" bench/ray_ingest.py
 "$py" bench/render.py
