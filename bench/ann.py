@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -113,27 +112,10 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, probes, args.one == args.hnsw_at)))
         return
-    results = []
-    for n in [int(s) for s in args.sizes.split(",")]:
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--one",
-                str(n),
-                "--probes",
-                args.probes,
-                "--hnsw-at",
-                str(args.hnsw_at),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
-        print(json.dumps(results[-1]), flush=True)
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "ann.json").write_text(json.dumps(results, indent=1))
+    from sizes import run_sizes
+
+    sizes = [int(x) for x in args.sizes.split(",")]
+    run_sizes(__file__, sizes, ["--probes", args.probes, "--hnsw-at", str(args.hnsw_at)], "ann")
 
 
 if __name__ == "__main__":

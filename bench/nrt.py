@@ -349,18 +349,10 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, args.queries)))
         return
-    results = []
-    for n in [int(s) for s in args.sizes.split(",")]:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--queries", str(args.queries)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
-        print(json.dumps(results[-1]), flush=True)
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "nrt.json").write_text(json.dumps(results, indent=1))
+    from sizes import run_sizes
+
+    sizes = [int(x) for x in args.sizes.split(",")]
+    run_sizes(__file__, sizes, ["--queries", str(args.queries)], "nrt")
 
 
 if __name__ == "__main__":
