@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 from sqlalchemy import Engine
@@ -51,10 +52,13 @@ class Catalog:
     # Over every row: False for base rows whose document changed since the base (None: all
     # live).
     live: np.ndarray | None = None
-    base_generation: int = -1
     base: Catalog | None = None  # for a delta: the base its rows follow
     # A base's collection masks, by readable collection ids: a person's scope rarely changes.
     _masks: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_generation(self) -> int:
+        return self.base.generation if self.base is not None else self.generation
 
     @property
     def base_rows(self) -> int:
@@ -68,9 +72,10 @@ class Catalog:
         return self.base_rows + self.delta_rows
 
     def chunk_id(self, row: int) -> int:
-        if self.base is not None and row < self.base_rows:
-            return int(self.base.chunk_ids[row])
-        return int(self.chunk_ids[row - (self.base_rows if self.base is not None else 0)])
+        if self.base is None:
+            return int(self.chunk_ids[row])
+        n = self.base_rows
+        return int(self.base.chunk_ids[row] if row < n else self.chunk_ids[row - n])
 
     def languages_of(self, rows: np.ndarray) -> np.ndarray:
         if self.base is None:
@@ -207,15 +212,28 @@ def _with_delta(engine: Engine, embedder: Embedder, base: Catalog, changed: list
     return Catalog(
         generation=gen,
         model=base.model,
-        chunk_ids=np.asarray(ids, dtype=np.int64),
-        collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
-        languages=np.asarray([r.language for r in rows], dtype=base.languages.dtype),
+        **_columns(rows, ids, base.languages.dtype),
         lexical=lexical,
         dense=MatrixIndex.join([*base.dense.segments, vectors], ann=base.dense.ann),
-        document_ids=np.asarray([int(r.document_id) for r in rows], dtype=np.int64),
         live=np.concatenate([live, np.ones(len(rows), dtype=bool)]),
-        base_generation=base.generation,
         base=base,
+    )
+
+
+class _Columns(TypedDict):
+    chunk_ids: np.ndarray
+    collection_ids: np.ndarray
+    languages: np.ndarray
+    document_ids: np.ndarray
+
+
+def _columns(rows: list, ids: list[int], languages: np.dtype | str = "U8") -> _Columns:  # type: ignore[type-arg]
+    """The per-row arrays of a catalog's own segment, from its chunk rows."""
+    return _Columns(
+        chunk_ids=np.asarray(ids, dtype=np.int64),
+        collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
+        languages=np.asarray([r.language for r in rows], dtype=languages),
+        document_ids=np.asarray([int(r.document_id) for r in rows], dtype=np.int64),
     )
 
 
@@ -289,13 +307,9 @@ def build_catalog(
     return Catalog(
         generation=gen,
         model=embedder.name,
-        chunk_ids=np.asarray(ids, dtype=np.int64),
-        collection_ids=np.asarray([int(r.collection_id) for r in rows], dtype=np.int64),
-        languages=np.asarray([r.language for r in rows], dtype="U8"),
+        **_columns(rows, ids),
         lexical=Bm25Index.build([r.terms.split() for r in rows]),
         dense=MatrixIndex.build(matrix, *_approximate(settings)),
-        document_ids=np.asarray([int(r.document_id) for r in rows], dtype=np.int64),
-        base_generation=gen,
     )
 
 
@@ -389,5 +403,4 @@ def _read(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
         lexical=Bm25Index.load(path / "lexical"),
         dense=MatrixIndex.load(path / "dense", *_approximate(settings)),
         document_ids=rows["document_ids"],
-        base_generation=gen,
     )

@@ -103,14 +103,14 @@ class MatrixIndex:
 
 
 def _have_faiss() -> bool:
+    from commune.index.ann import faiss_module
+
     try:
-        import faiss  # noqa: F401
-    except ImportError:
+        faiss_module()
+    except RuntimeError as e:
         import logging
 
         # Exact search still answers, only slower past a few hundred thousand passages.
-        logging.getLogger("commune.index").warning(
-            "dense search stays exact: faiss is not installed (pip install 'commune[scale]')"
-        )
+        logging.getLogger("commune.index").warning("dense search stays exact: %s", e)
         return False
     return True

@@ -138,29 +138,10 @@ class Bm25Index:
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """Every row's BM25 score for ``terms``, over all segments."""
-        out = np.zeros(self.n_docs, dtype=np.float32)
-        for term in dict.fromkeys(terms):
-            if not self.doc_freq(term):
-                continue
-            weight = np.float32(self.idf(term))
-            for seg, offset in zip(self.segments, self.offsets, strict=False):
-                col = seg.column(term)
-                if col is not None:
-                    rows, values = col
-                    out[rows + offset] += weight * values  # one entry per row and term
-        return out
+        return self._dense(self._postings(terms))
 
-    def search(
-        self, terms: list[str], k: int, mask: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The best ``k`` rows holding at least one of ``terms``, by MaxScore (Turtle and
-        Flood, 1995), exact: the rarest terms' postings are read first; once the most the
-        remaining terms could add together (IDF x their largest frequency part) is below
-        the k-th best score so far, no row outside the candidates can reach the top k, nor
-        can a candidate too far below it; the common terms are then only looked up for the
-        remaining candidates (a binary search in each posting). At 1M passages a term held
-        by nearly every passage then costs a lookup per candidate instead of a pass over a
-        million rows."""
+    def _postings(self, terms: list[str]) -> list[_Postings]:
+        """Each known query term's postings over the segments, with its IDF and bound."""
         lists: list[_Postings] = []
         for term in dict.fromkeys(terms):
             if not self.doc_freq(term):
@@ -175,6 +156,29 @@ class Bm25Index:
                 parts.append((offset, r, v))
                 peak = max(peak, float(seg.peak[j]))
             lists.append(_Postings(parts, weight, float(weight) * peak))
+        return lists
+
+    def _dense(self, lists: list[_Postings]) -> np.ndarray:
+        """Every row's score from ``lists``, in one pass over their postings."""
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for p in lists:
+            for offset, r, v in p.parts:
+                # One entry per row within a posting; the base's rows need no offset copy.
+                out[r if offset == 0 else r + offset] += p.weight * v
+        return out
+
+    def search(
+        self, terms: list[str], k: int, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` rows holding at least one of ``terms``, by MaxScore (Turtle and
+        Flood, 1995), exact: the rarest terms' postings are read first; once the most the
+        remaining terms could add together (IDF x their largest frequency part) is below
+        the k-th best score so far, no row outside the candidates can reach the top k, nor
+        can a candidate too far below it; the common terms are then only looked up for the
+        remaining candidates (a binary search in each posting). At 1M passages a term held
+        by nearly every passage then costs a lookup per candidate instead of a pass over a
+        million rows."""
+        lists = self._postings(terms)
         if not lists:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         lists.sort(key=lambda p: p.size)  # rarest first
@@ -235,12 +239,7 @@ class Bm25Index:
     def _every_row(
         self, lists: list[_Postings], k: int, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        dense = np.zeros(self.n_docs, dtype=np.float32)
-        for p in lists:
-            for offset, r, v in p.parts:
-                # One entry per row within a posting; the base's rows need no offset copy.
-                dense[r if offset == 0 else r + offset] += p.weight * v
-        best, vals = top_k(dense, k, mask)
+        best, vals = top_k(self._dense(lists), k, mask)
         keep = vals > 0  # BM25 zero means no query term occurs: not a match at all
         return best[keep].astype(np.int64), vals[keep]
 
@@ -249,10 +248,7 @@ class Bm25Index:
         if len(lists) == 1:
             return lists[0].read()  # sorted, one entry a row
         if sum(p.size for p in lists) * 8 > self.n_docs:  # many rows: one dense pass
-            dense = np.zeros(self.n_docs, dtype=np.float32)
-            for p in lists:
-                for offset, r, v in p.parts:
-                    dense[r if offset == 0 else r + offset] += p.weight * v
+            dense = self._dense(lists)
             rows = np.flatnonzero(dense)
             return rows, dense[rows]
         read = [p.read() for p in lists]
@@ -301,7 +297,7 @@ class _Postings:
         """Add this term's part to the scores of ``rows`` (sorted) that hold it."""
         for offset, r, v in self.parts:
             local = rows - offset
-            inside = (local >= 0) & (local <= (int(r[-1]) if r.size else -1))
+            inside = (local >= 0) & (local <= int(r[-1]))  # (a part is never empty)
             if not inside.any():
                 continue
             idx = np.flatnonzero(inside)
