@@ -1,7 +1,7 @@
 """Calibrate the "nothing relevant" decision on the shipped suite's dev split.
 
 For every dev question, the hits Commune retrieves are judged by the rule of
-:func:`commune.answer.is_relevant` over a grid of its four thresholds; a question is
+:func:`commune.answering.answer.is_relevant` over a grid of its four thresholds; a question is
 refused when no hit passes. Printed: the settings that keep at least 95% of the
 unanswerable questions refused (the 90% target, with a margin) with the fewest answerable
 ones refused. The test split is never read here.

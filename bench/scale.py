@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 def one(n: int, queries: int, dim: int = 512) -> dict:
     from vectors import Realistic, query_vectors
 
+    from commune.answering.retrieve import fuse
     from commune.config import IndexSettings, RetrievalSettings
     from commune.index.dense import MatrixIndex
     from commune.index.lexical import Bm25Index
-    from commune.retrieve import fuse
 
     rng = np.random.default_rng(0)
     vocab = [f"t{i}" for i in range(50_000)]

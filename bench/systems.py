@@ -52,7 +52,7 @@ class Commune:
         self.dense = MatrixIndex.build(self.vectors.passages([p["text"] for p in passages]))
 
     def search(self, text: str, k: int) -> list[str]:
-        from commune.retrieve import fuse
+        from commune.answering.retrieve import fuse
         from commune.text.analysis import query_term_sets
         from commune.text.lang import detect
 

@@ -3,9 +3,9 @@
 For every answerable dev question, the passages Commune would answer from are split into
 candidate sentences and listing lines (exactly as `commune ask` does); a candidate is a
 positive when it contains one of the question's answer facts. A logistic regression over
-:data:`commune.answer.FEATURES` (L2-regularised, fitted by Newton's method in numpy: twelve
-weights need no library) then writes ``src/commune/answer_model.json``. The test split is
-never read here.
+:data:`commune.answering.answer.FEATURES` (L2-regularised, fitted by Newton's method in numpy:
+twelve weights need no library) then writes ``src/commune/answering/answer_model.json``. The
+test split is never read here.
 
     python bench/train_answer.py --home eval-data [--suite eval/suites/debian.jsonl]
 """
@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from commune.answer import FEATURES, candidates, relevant_hits, sentence_features  # noqa: E402
+from commune.answering.answer import FEATURES, candidates, relevant_hits, sentence_features  # noqa: E402
 from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.metrics import contains_facts  # noqa: E402
@@ -115,8 +115,8 @@ def main() -> None:
     cases = [c for c in suite.select("dev") if c.facts]
     commune = Commune(args.home)
     x, y, groups = dataset(commune, cases)
-    old = json.loads((ROOT / "src" / "commune" / "answer_model.json").read_text())
-    from commune.answer import MAX_SENTENCES
+    old = json.loads((ROOT / "src" / "commune" / "answering" / "answer_model.json").read_text())
+    from commune.answering.answer import MAX_SENTENCES
 
     # Two objectives, kept by what an answer uses: its best MAX_SENTENCES candidates.
     fits = {"logistic": fit(x, y, args.l2), "listwise": fit_listwise(x, y, groups, args.l2)}
@@ -158,7 +158,7 @@ def main() -> None:
             "dev_top1_after": round(after, 4),
         },
     }
-    path = ROOT / "src" / "commune" / "answer_model.json"
+    path = ROOT / "src" / "commune" / "answering" / "answer_model.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from commune.cli import cli
 from commune.errors import CommuneError
-from commune.licences import terms_of
+from commune.govern.licences import terms_of
 from tests.conftest import make_key
 
 DOC = "# Piscine\n\nLa piscine municipale ouvre le mardi à neuf heures pour les écoles.\n"

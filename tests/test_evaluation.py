@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from commune.answering.grounding import support
 from commune.cli import cli
 from commune.errors import CommuneError
 from commune.evaluation import load_suite
@@ -19,7 +20,6 @@ from commune.evaluation.metrics import (
     retrieval_scores,
 )
 from commune.evaluation.suite import Case, SuiteError
-from commune.grounding import support
 
 SUITE = [
     {

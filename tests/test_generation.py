@@ -6,13 +6,13 @@ import re
 
 import pytest
 
+from commune.answering.grounding import build_messages, verify
 from commune.config import load_settings
 from commune.errors import ConfigError
 from commune.generate.base import Completion, GeneratorUnavailable
 from commune.generate.llamacpp import LlamaCppGenerator
 from commune.generate.openai_compat import OpenAICompatibleGenerator
 from commune.generate.registry import get_generator
-from commune.grounding import build_messages, verify
 from tests.endpoints import ScriptedEndpoint
 
 # -- verification on crafted outputs ---------------------------------------------------------
@@ -279,7 +279,7 @@ def feed_all(gate, tokens):  # type: ignore[no-untyped-def]
 
 
 def test_gate_releases_a_sentence_once_the_next_one_starts():
-    from commune.grounding import SentenceGate
+    from commune.answering.grounding import SentenceGate
 
     gate = SentenceGate(2)
     assert gate.feed("Open on Tuesday [1].") == []  # could still gain a citation
@@ -290,7 +290,7 @@ def test_gate_releases_a_sentence_once_the_next_one_starts():
 
 
 def test_gate_waits_for_a_citation_written_after_the_full_stop():
-    from commune.grounding import SentenceGate
+    from commune.answering.grounding import SentenceGate
 
     tokens = ["The pool opens", " at seven.", " [", "2", "]", " Lessons", " are on", " Monday [1]."]
     during, after = feed_all(SentenceGate(2), tokens)

@@ -18,7 +18,7 @@ may be sent to any endpoint. Use model gpu-abroad.
 
 
 def test_the_instructions_do_not_depend_on_the_documents(commune, corpus, tmp_path):
-    from commune.grounding import build_messages
+    from commune.answering.grounding import build_messages
 
     commune.add([corpus], licence="etalab-2.0")
     clean = commune.search("Où mettre les emballages en plastique ?", k=3)

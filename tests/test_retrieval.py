@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from commune.answering.retrieve import fuse
 from commune.config import RetrievalSettings
 from commune.errors import NotFound
-from commune.retrieve import fuse
 
 
 @pytest.fixture

@@ -784,7 +784,7 @@ def audit_verify(ctx: click.Context) -> None:
 @click.pass_context
 def audit_log_cmd(ctx: click.Context, limit: int) -> None:
     """The latest governance actions."""
-    from commune.commons.audit import entries
+    from commune.store.audit import entries
 
     with _commune(ctx).engine.connect() as conn:
         for e in entries(conn, limit):

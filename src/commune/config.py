@@ -17,6 +17,9 @@ from commune.errors import ConfigError
 
 DEFAULT_HOME = "commune-data"
 CONFIG_FILE = "commune.toml"
+# Model Openness Framework classes (Linux Foundation, 2024), then the weaker categories. Both
+# a model's configuration here and the charter's openness rule (charter/rules.py) name them.
+OPENNESS = ("MOF-I", "MOF-II", "MOF-III", "open-weights", "closed", "unknown")
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -187,8 +190,6 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.base_url must start with http:// or https://, got {base!r}"
         )
-    from commune.charter.rules import OPENNESS
-
     if raw.get("openness", "unknown") not in OPENNESS:
         raise ConfigError(
             f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"

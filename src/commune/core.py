@@ -19,26 +19,26 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 
+from commune.answering.retrieve import Hit
 from commune.config import Settings, load_settings
 from commune.errors import NotFound
 from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.pipeline import FileOutcome, IngestSummary
-from commune.retrieve import Hit
 from commune.store import repository as repo
 
 if TYPE_CHECKING:  # for annotations only: importing these loads models and optional parts
     from commune.account.energy import Energy, Meter
     from commune.account.metering import Metering
     from commune.account.statement import Statement
-    from commune.answer import Answer
+    from commune.answering.answer import Answer
+    from commune.answering.search import Searcher
     from commune.charter.rules import Charter
-    from commune.commons.audit import Verification
     from commune.commons.library import Library
     from commune.embed import Embedder
     from commune.generate.base import Generator
     from commune.govern.quotas import QuotaUse
     from commune.index.catalog import Catalog
-    from commune.search import Searcher
+    from commune.store.audit import Verification
 
 # Records past the charter's retention are purged at most this often per process.
 PURGE_EVERY_S = 3600.0
@@ -175,7 +175,7 @@ class Commune:
 
     @cached_property
     def searcher(self) -> Searcher:
-        from commune.search import Searcher
+        from commune.answering.search import Searcher
 
         return Searcher(
             self.settings, self.library, self.metering, self.catalog, lambda: self.embedder
@@ -310,14 +310,14 @@ class Commune:
     ) -> Iterator[Any]:
         """Yield the answer's text as verified pieces, then the whole ``Answer``, which
         carries the charter's decisions, its energy and carbon (recorded in the ledger)."""
-        from commune.charter.path import AskPath
+        from commune.answering.path import AskPath
 
         return AskPath(self).stream(
             question, collection, mode, model, route, actor, credit, use_cache
         )
 
     def usable_for_answers(self, hits: list[Hit], actor: Actor) -> tuple[list[Hit], list[dict]]:
-        from commune.answer_licensing import usable_for_answers
+        from commune.answering.licensing import usable_for_answers
 
         return usable_for_answers(
             hits, self.declared_use(actor), self.settings.charter.tdm_reserved
@@ -448,7 +448,7 @@ class Commune:
             set_rules(conn, collection, approvals, role, actor)
 
     def verify_audit(self) -> Verification:
-        from commune.commons.audit import verify
+        from commune.store.audit import verify
 
         with self.engine.connect() as conn:
             return verify(conn)

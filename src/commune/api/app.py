@@ -20,11 +20,11 @@ from pydantic import BaseModel, Field
 
 from commune import __version__
 from commune.api.auth import Caller, FailedSignIns
-from commune.api.sse import sse
 from commune.core import Commune
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
+from commune.http.sse import sse
 
 # The package logs through the standard library; `commune serve` sends it to stderr.
 log = logging.getLogger("commune.api")

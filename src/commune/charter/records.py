@@ -59,7 +59,7 @@ def write(
 
 def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     """Delete records older than the retention; the purge itself is audited."""
-    from commune.commons import audit
+    from commune.store import audit
 
     cutoff = now() - timedelta(days=charter.utility.retention_days)
     gone = conn.execute(delete(decisions).where(decisions.c.created_at < cutoff)).rowcount
@@ -79,7 +79,7 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
 
 def remember_charter(conn: Connection, charter: Charter) -> bool:
     """Record a charter the first time it is in force (and audit it); True if it is new."""
-    from commune.commons import audit
+    from commune.store import audit
 
     seen = conn.execute(select(charters.c.id).where(charters.c.sha256 == charter.sha256)).first()
     if seen is not None:

@@ -16,11 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from commune.config import OPENNESS
 from commune.errors import ConfigError
 
 CHARTER_FILE = "charter.toml"
-# Model Openness Framework classes (Linux Foundation, 2024), then the weaker categories.
-OPENNESS = ("MOF-I", "MOF-II", "MOF-III", "open-weights", "closed", "unknown")
 MODE_PREFERENCES = ("extractive-first", "generation-first")
 KEEP_QUESTION = ("hash", "text")
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
-from commune.commons import audit
 from commune.errors import CommuneError, Forbidden, NotFound
+from commune.govern.licences import normalise, terms_of
 from commune.govern.policy import ROLES, Actor, Decision
-from commune.licences import normalise, terms_of
+from commune.store import audit
 from commune.store import repository as repo
 from commune.store.schema import chunks, collections, documents, reviews, revisions
 
@@ -121,6 +121,24 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         title=rev.title,
     )
     repo.bump_generation(conn, rev.document_id)
+
+
+class ArrivalGate:
+    """The curation rules as ingest's ``Gate`` (ingest/pipeline.py): the library hands it down
+    to ingest, which calls it inside each new revision's transaction."""
+
+    def decide(
+        self, conn: Connection, coll_id: int, licence: str | None, existing: Any
+    ) -> Decision:
+        return on_arrival(
+            licence,
+            repo.published_licence(conn, existing),
+            existing is not None and existing.published_revision_id is not None,
+            rules(conn, coll_id),
+        )
+
+    def publish(self, conn: Connection, revision_id: int, actor: str, reason: str) -> None:
+        publish(conn, revision_id, actor, reason)
 
 
 def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[dict[str, Any]]:

@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from commune.commons.curation import ArrivalGate
 from commune.config import Settings
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
-from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, ingest_paths
+from commune.ingest.batch import ingest_paths
+from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance
 from commune.store import repository as repo
 
 
@@ -101,9 +103,9 @@ class Library:
 
     def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
         """Make a collection private to a member, shared with the cooperative, or public."""
-        from commune.commons import audit
         from commune.govern.members import member_id
         from commune.govern.policy import VISIBILITIES
+        from commune.store import audit
 
         if visibility not in VISIBILITIES:
             raise ValueError(
@@ -172,7 +174,7 @@ class Library:
 
         # Bad input is refused before anything is written, a new collection included.
         if licence is not None:
-            from commune.licences import normalise
+            from commune.govern.licences import normalise
 
             licence = normalise(licence)
         if source is not None:
@@ -207,6 +209,7 @@ class Library:
             list(paths),
             name,
             Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
+            ArrivalGate(),
             progress,
             ray_address,
         )

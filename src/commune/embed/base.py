@@ -5,13 +5,10 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
-
-from commune.errors import NotFound
 
 
 class Embedder(ABC):
@@ -68,40 +65,4 @@ class Embedder(ABC):
         return vector
 
 
-_REGISTRY: dict[str, Callable[[], Embedder]] = {}
-_QUERY_LOCK = threading.Lock()
-
-
-def register(name: str) -> Callable[[Callable[[], Embedder]], Callable[[], Embedder]]:
-    def decorator(factory: Callable[[], Embedder]) -> Callable[[], Embedder]:
-        _REGISTRY[name] = factory
-        return factory
-
-    return decorator
-
-
-def _load_registry() -> None:
-    from importlib.metadata import entry_points
-
-    import commune.embed.builtin  # noqa: F401  (registers the built-ins)
-
-    for ep in entry_points(group="commune.embedders"):
-        ep.load()
-
-
-def available() -> list[str]:
-    _load_registry()
-    return sorted(_REGISTRY)
-
-
-@lru_cache(maxsize=4)
-def get_embedder(name: str) -> Embedder:
-    """The process-wide instance of a backend (models are loaded once, lazily)."""
-    _load_registry()
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise NotFound(
-            f"unknown embedding model {name!r}", f"available: {', '.join(sorted(_REGISTRY))}"
-        ) from None
-    return factory()
+_QUERY_LOCK = threading.Lock()  # the API answers on several threads

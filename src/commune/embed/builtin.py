@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from commune.embed.base import Embedder, register
+from commune.embed.base import Embedder
 from commune.errors import CommuneError
 
 
@@ -67,7 +67,3 @@ class E5Small(Embedder):
         return np.asarray(
             self._model.query(texts) if kind == "query" else self._model.passage(texts)
         )
-
-
-register(UseMultilingual.name)(UseMultilingual)
-register(E5Small.name)(E5Small)

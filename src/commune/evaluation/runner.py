@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from commune.answering.grounding import SUPPORT_THRESHOLD, support
 from commune.errors import NotFound
 from commune.evaluation.metrics import (
     Outcome,
@@ -17,7 +18,6 @@ from commune.evaluation.metrics import (
     retrieval_scores,
 )
 from commune.evaluation.suite import Case, Suite
-from commune.grounding import SUPPORT_THRESHOLD, support
 
 RETRIEVAL_K = 10
 # Retrieval is judged for the hybrid and for each of its halves: fusion must earn its keep.

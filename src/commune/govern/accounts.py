@@ -46,7 +46,7 @@ def check_password_strength(password: str) -> None:
 
 def set_password(conn: Connection, user: str, password: str, by: str = "operator") -> None:
     """Set ``user``'s password (argon2id hash); the audit log records that it changed."""
-    from commune.commons import audit
+    from commune.store import audit
 
     check_password_strength(password)
     done = conn.execute(
@@ -157,7 +157,7 @@ def add_person(
 
 
 def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
-    from commune.commons import audit
+    from commune.store import audit
 
     require_administer(conn, actor, user)
     grant = may_grant(actor, role)
@@ -193,8 +193,8 @@ def create_key_for(
     conn: Connection, actor: Actor, user: str, label: str = "", expires_days: int | None = None
 ) -> tuple[int, str]:
     """A new key for ``user`` (oneself, or someone ``actor`` administers): shown once."""
-    from commune.commons import audit
     from commune.govern.members import create_key
+    from commune.store import audit
 
     _may_manage_keys_of(conn, actor, user)
     kid, secret = create_key(conn, user, label, expires_days)
@@ -203,8 +203,8 @@ def create_key_for(
 
 
 def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
-    from commune.commons import audit
     from commune.govern.members import revoke_key
+    from commune.store import audit
     from commune.store.schema import api_keys
 
     row = conn.execute(

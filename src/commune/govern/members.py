@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from commune.errors import CommuneError, NotFound
 from commune.govern.policy import ROLES, Actor
-from commune.store.repository import now
+from commune.store.repository import aware, now
 from commune.store.schema import api_keys, members, users
 
 KINDS = ("town", "agglomeration", "association", "public-body", "other")
@@ -116,7 +116,7 @@ def add_user(
             )
         ).inserted_primary_key[0]
     )
-    from commune.commons import audit
+    from commune.store import audit
 
     audit.append(conn, by, "role-grant", f"user {name}", member=member, role=role)
     return uid
@@ -202,11 +202,6 @@ def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dic
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def _aware(ts: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return ts if ts.tzinfo else ts.replace(tzinfo=now().tzinfo)
-
-
 def authenticate(conn: Connection, key: str | None, at: datetime | None = None) -> Actor:
     hint = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
     if not key:
@@ -229,7 +224,7 @@ def authenticate(conn: Connection, key: str | None, at: datetime | None = None) 
         raise AuthError("unknown API key", hint)
     if row.revoked_at is not None:
         raise AuthError("this API key was revoked", "ask your member admin for a new key")
-    if row.expires_at is not None and _aware(row.expires_at) <= (at or now()):
+    if row.expires_at is not None and aware(row.expires_at) <= (at or now()):
         raise AuthError("this API key has expired", "ask your member admin for a new key")
     return Actor(int(row.user_id), row.user, int(row.member_id), row.member, row.role)
 

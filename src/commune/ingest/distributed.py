@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import CommuneError, IngestError
+from commune.ingest.pipeline import FileOutcome, read_regular_file, store, unchanged
 
 BATCH = 4  # files per call of a worker: small, so that one large file does not hold a batch
 
@@ -99,14 +100,9 @@ def ingest_on_ray(
     coll_id: int,
     sources: list[tuple[Path, str]],
     prov: Any,
+    gate: Any,
 ) -> Iterator[Any]:
     """Prepare ``sources`` on the cluster and store them here; yields each file's outcome."""
-    from commune.ingest.pipeline import (
-        FileOutcome,
-        _unchanged,
-        read_regular_file,
-        store,
-    )
     from commune.store import repository as repo
 
     meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
@@ -122,7 +118,7 @@ def ingest_on_ray(
             continue
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
-            if _unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
+            if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
                 yield FileOutcome(str(path), "unchanged", int(existing.id))
                 continue
         jobs.append((path, source, data))
@@ -146,6 +142,6 @@ def ingest_on_ray(
             if isinstance(result, str):
                 yield FileOutcome(str(path), "failed", error=result)
                 continue
-            yield store(engine, settings, model, coll_id, path, source, prov, data, result)
+            yield store(engine, settings, model, coll_id, path, source, prov, data, result, gate)
     finally:
         ray.shutdown()

@@ -10,19 +10,17 @@ import hashlib
 import os
 import re
 import stat
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from commune.commons import curation
 from commune.config import Settings
+from commune.embed import Embedder
 from commune.errors import CommuneError, IngestError
-from commune.govern.policy import OPERATOR, Actor
+from commune.govern.policy import OPERATOR, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.parsing import Parser
@@ -58,6 +56,19 @@ class IngestSummary:
     @property
     def errors(self) -> list[str]:
         return [o.error for o in self.outcomes if o.error]
+
+
+class Gate(Protocol):
+    """Whether a new revision is published on arrival or waits for a curator: the commons'
+    curation rules (commons/curation.py ``ArrivalGate``), decided and carried out inside the
+    revision's own transaction, so that a crash never leaves one half-published. Ingest only
+    writes what the gate decides; the rules live above it."""
+
+    def decide(
+        self, conn: Connection, coll_id: int, licence: str | None, existing: Any
+    ) -> Decision: ...
+
+    def publish(self, conn: Connection, revision_id: int, actor: str, reason: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -112,85 +123,12 @@ def check_source(source: str) -> str:
     return source
 
 
-def _source_uri(path: Path, relative: str, base: str | None, is_dir_member: bool) -> str:
+def source_uri(path: Path, relative: str, base: str | None, is_dir_member: bool) -> str:
     if base is None:
         return str(path.resolve())
     if is_dir_member:
         return base.rstrip("/") + "/" + relative
     return base
-
-
-def ingest_paths(
-    engine: Engine,
-    settings: Settings,
-    paths: list[str | os.PathLike[str]],
-    collection: str,
-    provenance: Provenance,
-    progress: Callable[[FileOutcome, int, int], None] | None = None,
-    ray_address: str | None = None,
-) -> IngestSummary:
-    """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
-    files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
-    and stored here, through the same store as without it."""
-    from commune.embed import get_embedder
-
-    started, t0 = repo.now(), time.perf_counter()
-    summary = IngestSummary()
-    missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
-    files, summary.skipped = collect_files([p for p in paths if str(p) not in missing])
-    dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
-    embedder = get_embedder(settings.retrieval.embedder)
-    total = len(missing) + len(files)
-    for path_str in missing:
-        outcome = FileOutcome(path_str, "failed", error=f"{path_str}: no such file or directory")
-        summary.failed += 1
-        summary.outcomes.append(outcome)
-        if progress:
-            progress(outcome, len(summary.outcomes), total)
-    with write_transaction(engine) as conn:  # two adds may create the same collection at once
-        coll_id = repo.collection_id(conn, collection, create=True)
-    assert coll_id is not None
-
-    def done(outcome: FileOutcome) -> None:
-        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
-        summary.chunks += outcome.chunks
-        summary.outcomes.append(outcome)
-        if progress:
-            progress(outcome, len(summary.outcomes), total)
-
-    sources = []
-    for path, relative in files:
-        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
-        sources.append((path, _source_uri(path, relative, provenance.source, in_dir)))
-    if ray_address:
-        from commune.ingest.distributed import ingest_on_ray
-
-        for outcome in ingest_on_ray(
-            ray_address, engine, settings, embedder.name, coll_id, sources, provenance
-        ):
-            done(outcome)
-    else:
-        parser = Parser(settings.limits.max_parse_seconds or None)
-        try:
-            for path, source in sources:
-                done(
-                    one_file(engine, settings, embedder, coll_id, path, source, provenance, parser)
-                )
-        finally:
-            parser.close()
-    summary.seconds = time.perf_counter() - t0
-    with engine.begin() as conn:
-        repo.record_ingest_run(
-            conn,
-            started,
-            summary.seconds,
-            added=summary.added,
-            updated=summary.updated,
-            unchanged=summary.unchanged,
-            failed=summary.failed,
-            chunks=summary.chunks,
-        )
-    return summary
 
 
 def embedding_text(title: str, heading_path: str, text: str) -> str:
@@ -285,38 +223,59 @@ def prepare(
     )
 
 
-def one_file(engine, settings, embedder, coll_id, path, source, prov, parser) -> FileOutcome:  # type: ignore[no-untyped-def]
+def one_file(
+    engine: Engine,
+    settings: Settings,
+    embedder: Embedder,
+    coll_id: int,
+    path: Path,
+    source: str,
+    prov: Provenance,
+    parser: Parser,
+    gate: Gate,
+) -> FileOutcome:
     """One file, read to stored; its failure is its outcome, and the batch goes on."""
     try:
-        return _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser)
+        return _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser, gate)
     except IngestError as exc:
         return FileOutcome(str(path), "failed", error=str(exc))
     except OSError as exc:
         return FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
 
 
-def _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser) -> FileOutcome:  # type: ignore[no-untyped-def]
+def _ingest_one(
+    engine: Engine,
+    settings: Settings,
+    embedder: Embedder,
+    coll_id: int,
+    path: Path,
+    source: str,
+    prov: Provenance,
+    parser: Parser,
+    gate: Gate,
+) -> FileOutcome:
     data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
     meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
     with engine.connect() as conn:
         existing = repo.find_document(conn, coll_id, source)
-        if _unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
+        if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         reuse = repo.current_vectors(conn, int(existing.id), embedder.name) if existing else {}
     prepared = prepare(data, path, settings, embedder, parser, reuse)
-    return store(engine, settings, embedder.name, coll_id, path, source, prov, data, prepared)
+    return store(engine, settings, embedder.name, coll_id, path, source, prov, data, prepared, gate)
 
 
-def store(  # type: ignore[no-untyped-def]
-    engine,
-    settings,
+def store(
+    engine: Engine,
+    settings: Settings,
     model: str,
     coll_id: int,
     path: Path,
     source: str,
-    prov,
+    prov: Provenance,
     data: bytes,
     prepared: Prepared,
+    gate: Gate,
 ) -> FileOutcome:
     """Store a prepared file as a new revision, published or held as curation decides."""
     digest = hashlib.sha256(data).hexdigest()
@@ -334,14 +293,9 @@ def store(  # type: ignore[no-untyped-def]
     with write_transaction(engine) as conn:
         # Re-check holding the write lock: another process may have added it meanwhile.
         existing = repo.find_document(conn, coll_id, source_key)
-        if _unchanged(conn, existing, digest, meta):
+        if unchanged(conn, existing, digest, meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))
-        decision = curation.on_arrival(
-            prov.licence,
-            repo.published_licence(conn, existing),
-            existing is not None and existing.published_revision_id is not None,
-            curation.rules(conn, coll_id),
-        )
+        decision = gate.decide(conn, coll_id, prov.licence, existing)
         document_id, revision_id = repo.write_revision(
             conn,
             coll_id=coll_id,
@@ -361,13 +315,13 @@ def store(  # type: ignore[no-untyped-def]
             },
         )
         if decision.allowed:
-            curation.publish(conn, revision_id, prov.actor.user, decision.reason)
+            gate.publish(conn, revision_id, prov.actor.user, decision.reason)
     status = "added" if existing is None else "updated"
     held = None if decision.allowed else decision.reason
     return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
 
 
-def _unchanged(conn, existing, digest: str, meta: dict[str, str | None]) -> bool:  # type: ignore[no-untyped-def]
+def unchanged(conn, existing, digest: str, meta: dict[str, str | None]) -> bool:  # type: ignore[no-untyped-def]
     """Same bytes and same provenance as the newest revision: nothing to do."""
     if existing is None:
         return False

@@ -69,7 +69,7 @@ class Distribution:
 
 
 def _spdx(text: str) -> str | None:
-    from commune.licences import spdx_licensing
+    from commune.govern.licences import spdx_licensing
 
     text = text.strip()
     if not text or "\n" in text or len(text) > 100:

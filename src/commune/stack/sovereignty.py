@@ -52,7 +52,7 @@ def obligation(expression: str) -> str:
     combination (AND) the heaviest."""
     from license_expression import AND, OR, LicenseWithExceptionSymbol
 
-    from commune.licences import spdx_licensing
+    from commune.govern.licences import spdx_licensing
 
     def walk(node: Any) -> int:
         if isinstance(node, OR):

@@ -40,7 +40,7 @@ def _sqlite_path(commune: Any) -> Path:
 
 def verify_database(db: Path, home: Path) -> dict[str, Any]:
     """Integrity check, audit chain and original files of a database file; raises if bad."""
-    from commune.commons.audit import verify
+    from commune.store.audit import verify
     from commune.store.schema import revisions
 
     with sqlite3.connect(db) as raw:

@@ -33,7 +33,7 @@ class Report:
 
 
 def check(commune: Any) -> Report:
-    from commune.commons.audit import verify
+    from commune.store.audit import verify
 
     report = Report()
     engine = commune.engine

@@ -90,11 +90,11 @@ def _tables() -> list[Table]:
 
 def _identity(engine: Engine) -> str:
     """What names the source: its URL without password, and its audit chain's head."""
-    from commune.commons.audit import _head
+    from commune.store.audit import head
 
     with engine.connect() as conn:
-        head, count = _head(conn)
-    return f"{engine.url.render_as_string(hide_password=True)}#{count}:{head[:16]}"
+        last, count = head(conn)
+    return f"{engine.url.render_as_string(hide_password=True)}#{count}:{last[:16]}"
 
 
 def _copy(

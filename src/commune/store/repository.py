@@ -34,6 +34,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(ts: datetime) -> datetime:
+    """A stored timestamp in UTC: SQLite hands back naive datetimes, stored in UTC."""
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
 def collection_id(conn: Connection, name: str, create: bool = False) -> int | None:
     row = conn.execute(select(collections.c.id).where(collections.c.name == name)).first()
     if row is not None:

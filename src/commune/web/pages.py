@@ -18,11 +18,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from commune.api.sse import sse
 from commune.core import Commune
 from commune.errors import Forbidden
 from commune.govern.members import AuthError
 from commune.govern.policy import ROLES, Actor
+from commune.http.sse import sse
 from commune.web import i18n, sessions
 from commune.web.i18n import N_
 from commune.web.i18n import gettext as _
@@ -349,7 +349,7 @@ def install(app: FastAPI, commune: Commune) -> None:
 
     @router.get("/documents/{document_id}", response_class=HTMLResponse)
     def document_page(request: Request, document_id: int) -> Response:
-        from commune.licences import TERMS
+        from commune.govern.licences import TERMS
 
         p = page(request)
         actor = signed_in(p)
@@ -362,7 +362,7 @@ def install(app: FastAPI, commune: Commune) -> None:
 
     # -- contribute ------------------------------------------------------------------------
     def contribute_context(actor: Actor) -> dict[str, Any]:
-        from commune.licences import TERMS
+        from commune.govern.licences import TERMS
 
         return {"collections": commune.collections(actor), "licences": TERMS}
 
@@ -616,7 +616,7 @@ def install(app: FastAPI, commune: Commune) -> None:
             raise Forbidden(_("Adding members is for cooperative admins."))
         with commune.engine.begin() as conn:
             add_member(conn, str(data.get("name", "")).strip(), str(data.get("kind", "other")))
-            from commune.commons import audit
+            from commune.store import audit
 
             audit.append(conn, actor.user, "member-add", f"member {data.get('name')}")
         return redirect("/admin?done=member")

@@ -17,9 +17,8 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
-from commune.govern.members import _aware
 from commune.govern.policy import Actor
-from commune.store.repository import now
+from commune.store.repository import aware, now
 from commune.store.schema import members, users, web_sessions
 
 COOKIE = "commune_session"
@@ -70,7 +69,7 @@ def find(conn: Connection, token: str | None) -> Session | None:
         .select_from(web_sessions.join(users).join(members))
         .where(web_sessions.c.digest == _digest(token))
     ).first()
-    if row is None or row.ended_at is not None or _aware(row.expires_at) <= now():
+    if row is None or row.ended_at is not None or aware(row.expires_at) <= now():
         return None
     actor = Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
     return Session(actor, row.csrf)

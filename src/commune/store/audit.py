@@ -28,7 +28,7 @@ def _hash(prev: str, created_at: str, actor: str, action: str, subject: str, det
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _head(conn: Connection) -> tuple[str, int]:
+def head(conn: Connection) -> tuple[str, int]:
     row = conn.execute(select(meta.c.value).where(meta.c.key == HEAD)).first()
     if row is None:
         return GENESIS, 0
@@ -41,7 +41,7 @@ def append(conn: Connection, actor: str, action: str, subject: str, **details: A
     from commune.store.db import lock
 
     lock(conn, "audit")  # two processes must not both chain onto the same head
-    prev, count = _head(conn)
+    prev, count = head(conn)
     created = now().isoformat()
     text = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
     digest = _hash(prev, created, actor, action, subject, text)
@@ -56,9 +56,9 @@ def append(conn: Connection, actor: str, action: str, subject: str, **details: A
             hash=digest,
         )
     )
-    head = json.dumps({"hash": digest, "count": count + 1})
-    if not conn.execute(update(meta).where(meta.c.key == HEAD).values(value=head)).rowcount:
-        conn.execute(insert(meta).values(key=HEAD, value=head))
+    value = json.dumps({"hash": digest, "count": count + 1})
+    if not conn.execute(update(meta).where(meta.c.key == HEAD).values(value=value)).rowcount:
+        conn.execute(insert(meta).values(key=HEAD, value=value))
     return digest
 
 
@@ -87,11 +87,11 @@ def verify(conn: Connection) -> Verification:
         if expected != row.hash:
             problems.append(f"entry {row.id}: its content does not match its hash (edited)")
         prev = row.hash
-    head, count = _head(conn)
-    if (head, count) != (prev, n):
+    last, count = head(conn)
+    if (last, count) != (prev, n):
         problems.append(
             f"the log ends at entry {n} with hash {prev[:12]}…, but the recorded "
-            f"head is entry {count} with hash {head[:12]}… (entries were removed "
+            f"head is entry {count} with hash {last[:12]}… (entries were removed "
             "or added outside Commune)"
         )
     return Verification(not problems, n, prev, problems)

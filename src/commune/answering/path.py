@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from commune.charter import cache, records, scores, steps
+from commune.answering import cache
+from commune.answering.search import check_length
+from commune.charter import records, scores, steps
 from commune.errors import NotFound
 from commune.govern.policy import Actor
-from commune.search import check_length
 from commune.text.lang import detect
 
 MODES = ("auto", "extractive", "generate")
@@ -191,8 +192,8 @@ class AskPath:
     def _answer(  # type: ignore[no-untyped-def]
         self, req, hits, excluded, chosen, decisions, meter, key, scope, vector, generation
     ) -> Iterator[Any]:
-        from commune.answer import extractive_stream, stream_generated
-        from commune.answer_licensing import finish_licensing
+        from commune.answering.answer import extractive_stream, stream_generated
+        from commune.answering.licensing import finish_licensing
 
         c = self.c
         generator = None
@@ -239,7 +240,7 @@ class AskPath:
             raise
 
     def _cached(self, req, data, decisions, meter) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        from commune.answer import Answer
+        from commune.answering.answer import Answer
 
         c = self.c
         revisions = {int(k): v for k, v in data.pop("revisions", {}).items()}
@@ -271,7 +272,7 @@ class AskPath:
         yield answer
 
     def _refused(self, req, step, decisions, meter) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        from commune.answer import Answer
+        from commune.answering.answer import Answer
 
         c = self.c
         answer = Answer(req.question, req.language, step.reason, found=False, mode="refused")

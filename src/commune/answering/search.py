@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from commune.account.metering import Metering
+from commune.answering.retrieve import Hit, coverage, prepare_query, search_catalog, unknown_terms
 from commune.commons.library import Library
 from commune.config import RetrievalSettings, Settings
 from commune.govern.policy import OPERATOR, Actor
-from commune.retrieve import Hit, coverage, prepare_query, search_catalog, unknown_terms
 from commune.store import repository as repo
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from commune.answering.retrieve import Hit
 from commune.embed import Embedder
 from commune.ingest.chunking import split_sentences
-from commune.retrieve import Hit
 from commune.text.analysis import analyze
 from commune.text.lang import detect
 
@@ -219,7 +219,9 @@ def sentence_model() -> tuple[np.ndarray, float]:
     """Weights of the sentence scorer, trained on the shipped suite's dev split
     (``bench/train_answer.py``; its measurements are in bench/README.md)."""
     data = json.loads(
-        resources.files("commune").joinpath("answer_model.json").read_text(encoding="utf-8")
+        resources.files("commune.answering")
+        .joinpath("answer_model.json")
+        .read_text(encoding="utf-8")
     )
     if tuple(data["features"]) != FEATURES:
         raise RuntimeError("answer_model.json does not match FEATURES: retrain it")
@@ -312,8 +314,8 @@ def stream_generated(  # type: ignore[no-untyped-def]
     fails is never shown. If none passes, or the model is unavailable, the
     extractive answer is given instead, with a notice saying why.
     """
+    from commune.answering.grounding import SentenceGate, build_messages
     from commune.generate.base import Completion, GeneratorUnavailable
-    from commune.grounding import SentenceGate, build_messages
 
     lang = detect(question, default="en")
     relevant = relevant_hits(hits, lang, passages)

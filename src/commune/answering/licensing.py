@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commune.licences import attribution_text, terms_of
+from commune.govern.licences import attribution_text, terms_of
 
 
 def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:

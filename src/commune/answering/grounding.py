@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from commune.answering.retrieve import Hit
 from commune.ingest.chunking import split_sentences
-from commune.retrieve import Hit
 
 INSTRUCTIONS = {
     "fr": (

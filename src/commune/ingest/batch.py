@@ -1,0 +1,100 @@
+"""A batch of files and directories, read to stored: here, or parsed and embedded on a Ray
+cluster (ingest/distributed.py) and stored here through the same store."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from commune.config import Settings
+from commune.ingest.distributed import ingest_on_ray
+from commune.ingest.parsing import Parser
+from commune.ingest.pipeline import (
+    FileOutcome,
+    Gate,
+    IngestSummary,
+    Provenance,
+    collect_files,
+    one_file,
+    source_uri,
+)
+from commune.store import repository as repo
+from commune.store.db import write_transaction
+
+
+def ingest_paths(
+    engine: Engine,
+    settings: Settings,
+    paths: list[str | os.PathLike[str]],
+    collection: str,
+    provenance: Provenance,
+    gate: Gate,
+    progress: Callable[[FileOutcome, int, int], None] | None = None,
+    ray_address: str | None = None,
+) -> IngestSummary:
+    """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
+    files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
+    and stored here, through the same store as without it."""
+    from commune.embed import get_embedder
+
+    started, t0 = repo.now(), time.perf_counter()
+    summary = IngestSummary()
+    missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
+    files, summary.skipped = collect_files([p for p in paths if str(p) not in missing])
+    dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
+    embedder = get_embedder(settings.retrieval.embedder)
+    total = len(missing) + len(files)
+    for path_str in missing:
+        outcome = FileOutcome(path_str, "failed", error=f"{path_str}: no such file or directory")
+        summary.failed += 1
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome, len(summary.outcomes), total)
+    with write_transaction(engine) as conn:  # two adds may create the same collection at once
+        coll_id = repo.collection_id(conn, collection, create=True)
+    assert coll_id is not None
+
+    def done(outcome: FileOutcome) -> None:
+        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+        summary.chunks += outcome.chunks
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome, len(summary.outcomes), total)
+
+    sources = []
+    for path, relative in files:
+        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
+        sources.append((path, source_uri(path, relative, provenance.source, in_dir)))
+    if ray_address:
+        for outcome in ingest_on_ray(
+            ray_address, engine, settings, embedder.name, coll_id, sources, provenance, gate
+        ):
+            done(outcome)
+    else:
+        parser = Parser(settings.limits.max_parse_seconds or None)
+        try:
+            for path, source in sources:
+                done(
+                    one_file(
+                        engine, settings, embedder, coll_id, path, source, provenance, parser, gate
+                    )
+                )
+        finally:
+            parser.close()
+    summary.seconds = time.perf_counter() - t0
+    with engine.begin() as conn:
+        repo.record_ingest_run(
+            conn,
+            started,
+            summary.seconds,
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            failed=summary.failed,
+            chunks=summary.chunks,
+        )
+    return summary

@@ -1,0 +1,142 @@
+"""The house's layers, read from the code's own imports: every arrow points down.
+
+Each package of ``commune`` sits on one floor. A module may import modules on its own floor
+or below, never above; no two modules import each other, however indirectly; and no module
+takes another module's private name. Imports inside functions and under ``TYPE_CHECKING``
+count like any other: hiding an upward arrow inside a function does not make it go down.
+docs/architecture.md draws the same floors.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "commune"
+
+# Bottom first. A module's floor is that of the longest prefix listed here.
+FLOORS: list[tuple[str, ...]] = [
+    ("commune", "commune.errors", "commune.text"),
+    ("commune.config",),
+    ("commune.store", "commune.embed", "commune.generate"),
+    ("commune.govern",),
+    ("commune.account",),
+    ("commune.ingest",),
+    ("commune.index",),
+    ("commune.commons",),
+    ("commune.charter",),
+    ("commune.answering",),
+    ("commune.evaluation", "commune.stack"),
+    ("commune.core",),
+    ("commune.http",),
+    ("commune.web",),
+    ("commune.api",),
+    ("commune.cli",),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def floor_of(module: str) -> int:
+    best, floor = -1, -1
+    for i, names in enumerate(FLOORS):
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and len(name) > best:
+                best, floor = len(name), i
+    return floor
+
+
+def imports_of(path: Path, module: str) -> list[tuple[str, list[str], int]]:
+    """(imported module, names taken, line) for every import of a commune module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name, [], node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            names = [a.name for a in node.names]
+            # `from commune.x import y` may name the submodule commune.x.y.
+            for name in names:
+                sub = f"{base}.{name}"
+                if (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists() or (
+                    PACKAGE.parent / sub.replace(".", "/") / "__init__.py"
+                ).exists():
+                    found.append((sub, [], node.lineno))
+                else:
+                    found.append((base, [name], node.lineno))
+    return [f for f in found if f[0] == "commune" or f[0].startswith("commune.")]
+
+
+def graph() -> dict[str, list[tuple[str, list[str], int]]]:
+    return {
+        module_name(p): imports_of(p, module_name(p))
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if "migrations" not in p.parts
+    }
+
+
+def test_every_module_has_a_floor() -> None:
+    homeless = [m for m in graph() if floor_of(m) < 0]
+    assert not homeless, f"add these to FLOORS (and docs/architecture.md): {homeless}"
+
+
+def test_no_import_runs_upward() -> None:
+    upward = []
+    for module, imports in graph().items():
+        for target, _, line in imports:
+            if floor_of(target) > floor_of(module):
+                upward.append(f"{module}:{line} -> {target}")
+    assert not upward, "imports that run back up:\n" + "\n".join(upward)
+
+
+def test_no_circle() -> None:
+    edges = {m: {t for t, _, _ in imps if t != m} for m, imps in graph().items()}
+    # A package's __init__ handing on names from its own modules is not a circle.
+    for m in edges:
+        edges[m] = {t for t in edges[m] if not (t in edges and m.startswith(t + "."))}
+    circles, state = [], dict.fromkeys(edges, 0)
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                circles.append(" -> ".join(trail[trail.index(nxt) :] + [node, nxt]))
+            elif state.get(nxt) == 0:
+                visit(nxt, trail + [node])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if state[node] == 0:
+            visit(node, [])
+    assert not circles, "import circles:\n" + "\n".join(circles)
+
+
+def test_no_private_name_taken_across_modules() -> None:
+    taken = [
+        f"{module}:{line} takes {target}.{name}"
+        for module, imports in graph().items()
+        for target, names, line in imports
+        for name in names
+        if name.startswith("_") and not name.startswith("__") and target != module
+    ]
+    assert not taken, "private names used from another module:\n" + "\n".join(taken)
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [("commune.answering.path", "commune.answering"), ("commune.store.db", "commune.store")],
+)
+def test_floors_are_read_as_prefixes(module: str, expected: str) -> None:
+    assert floor_of(module) == floor_of(expected) >= 0
