@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.commons.library import Library
     from commune.embed import Embedder
     from commune.generate.base import Generator
+    from commune.govern.admin import Admin
     from commune.govern.quotas import QuotaUse
     from commune.index.catalog import Catalog
     from commune.store.audit import Verification
@@ -166,6 +167,14 @@ class Commune:
         from commune.commons.library import Library
 
         return Library(self.engine, self.settings)
+
+    @cached_property
+    def admin(self) -> Admin:
+        """Members, people, roles, passwords and keys (govern/admin.py): the one way every
+        face changes them."""
+        from commune.govern.admin import Admin
+
+        return Admin(self.engine)
 
     @cached_property
     def metering(self) -> Metering:

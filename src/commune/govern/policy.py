@@ -88,10 +88,21 @@ class Collection:
 
 @dataclass(frozen=True)
 class Member:
-    """A member's records (its usage, its statement line), as permissions see them."""
+    """A member's records (its usage, its statement line) or people, as permissions see them."""
 
     name: str | None
     member_id: int | None
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role someone would be granted."""
+
+    name: str
+
+
+# The cooperative as a whole: adding members, seeing every member's records.
+COOPERATIVE = Member(None, None)
 
 
 # The least role each action needs; the resource then decides (a collection's visibility and
@@ -102,6 +113,9 @@ ACTIONS = {
     "curate": "curator",  # review revisions (a collection's rules may name another role)
     "retire": "curator",
     "usage": "reader",  # a member's usage: one's own as a reader, the member's as its admin
+    "administer": "member-admin",  # a member's people and their keys; the cooperative's members
+    "grant": "member-admin",  # give a role (never one above one's own)
+    "review": "curator",  # see what waits for curation (each collection then decides)
 }
 
 
@@ -112,11 +126,14 @@ WORDS = {
     "curate": "reviewing in this collection",
     "retire": "retiring a document",
     "usage": "seeing usage",
+    "administer": "administering people",
+    "grant": "granting roles",
+    "review": "curating",
 }
 
 
 def allowed(
-    actor: Actor, action: str, resource: Collection | Member, role: str | None = None
+    actor: Actor, action: str, resource: Collection | Member | Role, role: str | None = None
 ) -> Decision:
     """The one permission check: may ``actor`` do ``action`` on ``resource``? With why.
 
@@ -135,7 +152,24 @@ def allowed(
         if action == "contribute":
             return Decision(True, f"{read.reason}; {needed.reason}")
         return can_curate(actor, resource.visibility, resource.owner_id, resource.owner)
-    # A member's records.
+    if isinstance(resource, Role):
+        # Nobody grants a role above their own: a member admin cannot make a cooperative admin.
+        if resource.name not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {resource.name!r}")
+        if actor.at_least(resource.name):
+            return Decision(True, f"{actor.user} is {actor.role}, at least {resource.name}")
+        return Decision(
+            False, f"granting {resource.name} needs that role; {actor.user} is {actor.role}"
+        )
+    if resource == COOPERATIVE and action in ("administer", "usage"):
+        if actor.is_operator or actor.at_least("cooperative-admin"):
+            return Decision(True, "cooperative admins administer the cooperative")
+        return Decision(
+            False, f"this needs the role cooperative-admin; {actor.user} is {actor.role}"
+        )
+    if action == "review":
+        return Decision(True, f"{needed.reason}; each collection's rules then decide")
+    # A member's records and people.
     if actor.is_operator or actor.at_least("cooperative-admin"):
         return Decision(True, "cooperative admins see every member's records")
     if resource.member_id is None or resource.member_id != actor.member_id:

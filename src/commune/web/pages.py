@@ -623,21 +623,17 @@ def install(app: FastAPI, commune: Commune) -> None:
 
     @router.post("/admin/users")
     async def add_user_page(request: Request) -> Response:
-        from commune.govern.accounts import add_person
-
         p = page(request)
         actor = admin(p)
         data = await form(p)
         password = str(data.get("password", "")) or None
-        with commune.engine.begin() as conn:
-            add_person(
-                conn,
-                actor,
-                str(data.get("name", "")).strip(),
-                str(data.get("member", "")),
-                str(data.get("role", "reader")),
-                password,
-            )
+        commune.admin.add_user(
+            str(data.get("name", "")),
+            str(data.get("member", "")),
+            actor=actor,
+            role=str(data.get("role", "reader")),
+            password=password,
+        )
         return redirect("/admin?done=user")
 
     @router.post("/admin/roles")

@@ -1,0 +1,186 @@
+"""The cooperative's administration, one service for every face: members, people, roles,
+passwords and keys.
+
+The CLI and the web application change these only through :class:`Admin`. Each action asks
+``policy.allowed`` (with its reason), then writes its change and its audit row in one
+transaction, so the same action leaves the same trace whichever face called it. The CLI acts
+as the operator unless given ``--as USER``; the web acts as the person signed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from commune.errors import CommuneError, Forbidden, NotFound
+from commune.govern import accounts, members
+from commune.govern.policy import COOPERATIVE, OPERATOR, Actor, Member, Role, allowed
+from commune.store import audit
+from commune.store.schema import users
+
+
+class Admin:
+    """Administration of one home's cooperative."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- members ---------------------------------------------------------------------------
+    def members(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """The members ``actor`` may see: all for cooperative admins, else their own."""
+        with self.engine.connect() as conn:
+            rows = members.list_members(conn)
+        if allowed(actor, "administer", COOPERATIVE):
+            return rows
+        return [m for m in rows if m["name"] == actor.member]
+
+    def add_member(
+        self,
+        name: str,
+        *,
+        actor: Actor = OPERATOR,
+        kind: str = "other",
+        declared_use: str = "non-commercial",
+        requests_per_day: int | None = None,
+        tokens_per_month: int | None = None,
+        wh_per_month: float | None = None,
+    ) -> int:
+        decision = allowed(actor, "administer", COOPERATIVE)
+        if not decision:
+            raise Forbidden(decision.reason)
+        with self.engine.begin() as conn:
+            mid = members.add_member(
+                conn,
+                name.strip(),
+                kind,
+                requests_per_day,
+                tokens_per_month,
+                wh_per_month,
+                declared_use,
+            )
+            audit.append(
+                conn,
+                actor.user,
+                "member-add",
+                f"member {name.strip()}",
+                kind=kind,
+                declared_use=declared_use,
+            )
+        return mid
+
+    # -- people ------------------------------------------------------------------------------
+    def people(self, actor: Actor = OPERATOR, member: str | None = None) -> list[dict[str, Any]]:
+        """The users ``actor`` administers (of ``member`` only, when given)."""
+        with self.engine.connect() as conn:
+            rows = accounts.people(conn, actor)
+        return [r for r in rows if member is None or r["member"] == member]
+
+    def add_user(
+        self,
+        name: str,
+        member: str,
+        *,
+        actor: Actor = OPERATOR,
+        role: str = "reader",
+        password: str | None = None,
+        requests_per_day: int | None = None,
+        tokens_per_month: int | None = None,
+        wh_per_month: float | None = None,
+    ) -> int:
+        """A new user of ``member`` with ``role`` (and its password, if given)."""
+        with self.engine.begin() as conn:
+            self._may_administer_member(conn, actor, member)
+            grant = allowed(actor, "grant", Role(role))
+            if not grant:
+                raise Forbidden(grant.reason)
+            if password is not None:
+                accounts.check_password_strength(password)  # before anything is written
+            uid = members.add_user(
+                conn,
+                name.strip(),
+                member,
+                role,
+                requests_per_day,
+                tokens_per_month,
+                wh_per_month,
+                by=actor.user,
+            )
+            if password is not None:
+                accounts.set_password(conn, name.strip(), password, by=actor.user)
+        return uid
+
+    def set_role(self, user: str, role: str, *, actor: Actor = OPERATOR) -> None:
+        with self.engine.begin() as conn:
+            accounts.set_role(conn, actor, user, role)
+
+    def set_password(self, user: str, password: str, *, actor: Actor = OPERATOR) -> None:
+        """Set ``user``'s password: oneself, or someone ``actor`` administers."""
+        with self.engine.begin() as conn:
+            if user != actor.user:
+                accounts.require_administer(conn, actor, user)
+            accounts.set_password(conn, user, password, by=actor.user)
+
+    def change_password(self, actor: Actor, current: str, new: str) -> None:
+        """One's own password, proven by the current one (members.AuthError otherwise)."""
+        with self.engine.begin() as conn:
+            accounts.sign_in(conn, actor.user, current)
+            accounts.set_password(conn, actor.user, new, by=actor.user)
+
+    def sign_in(self, user: str, password: str) -> Actor:
+        with self.engine.begin() as conn:  # begin: an outdated hash is upgraded on the way
+            return accounts.sign_in(conn, user, password)
+
+    def actor(self, user: str) -> Actor:
+        """Who ``user`` is (their member and role), for acting as them."""
+        with self.engine.connect() as conn:
+            return members.actor_for(conn, user)
+
+    def grantable(self, actor: Actor) -> list[str]:
+        from commune.govern.policy import ROLES
+
+        return [r for r in ROLES if allowed(actor, "grant", Role(r))]
+
+    # -- keys ----------------------------------------------------------------------------------
+    def keys(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """One's own keys and those of the people one administers (every key, as operator)."""
+        with self.engine.connect() as conn:
+            if actor.is_operator:
+                return members.list_keys(conn)
+            return accounts.keys_visible(conn, actor)
+
+    def create_key(
+        self,
+        user: str,
+        *,
+        actor: Actor = OPERATOR,
+        label: str = "",
+        expires_days: int | None = None,
+    ) -> tuple[int, str]:
+        """A new key for ``user``: (its id, the key), shown this once."""
+        with self.engine.begin() as conn:
+            return accounts.create_key_for(conn, actor, user, label.strip()[:200], expires_days)
+
+    def revoke_key(self, key_id: int, *, actor: Actor = OPERATOR) -> None:
+        with self.engine.begin() as conn:
+            accounts.revoke_key_for(conn, actor, key_id)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _may_administer_member(self, conn: Connection, actor: Actor, member: str) -> None:
+        try:
+            mid: int | None = members.member_id(conn, member)
+        except NotFound:
+            mid = None
+        decision = allowed(actor, "administer", Member(member, mid))
+        if not decision or mid is None:
+            # Another member's name stays hidden: the same answer as an unknown one.
+            if mid is None or actor.at_least("member-admin"):
+                raise NotFound(f"no member named {member!r}", "list them with commune member list")
+            raise Forbidden(decision.reason)
+
+    def user_exists(self, name: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(users.c.id).where(users.c.name == name)).first() is not None
+
+
+__all__ = ["Admin", "CommuneError"]
