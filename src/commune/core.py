@@ -503,3 +503,12 @@ class Commune:
 
         with self.engine.connect() as conn:
             return build_statement(conn, self.settings.cooperative, month)
+
+    # -- added for the web
+    def authenticate(self, key: str | None) -> Actor:
+        """Who holds the API key ``key`` (members.AuthError when nobody does): the web's
+        sign-in with a key instead of a password."""
+        from commune.govern.members import authenticate
+
+        with self.engine.connect() as conn:
+            return authenticate(conn, key)

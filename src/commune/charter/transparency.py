@@ -1,10 +1,10 @@
 """The transparency page's content: the charter in force and its history, the models and
 what the charter thinks of them, energy and carbon totals, the share of requests at each
-step, and the latest evaluations. The same data as JSON and as HTML."""
+step, and the latest evaluations: /transparency.json, `commune transparency`, and the web's
+page (web/templates/transparency.html) all show this one report."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from sqlalchemy import Integer, cast, func, select
@@ -67,108 +67,3 @@ def report(commune: Any) -> dict[str, Any]:
             for row in sorted(latest.values(), key=lambda r: (r["collection"], r["mode"]))
         ],
     }
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th scope=col>{html.escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in r)
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def render_html(data: dict[str, Any]) -> str:
-    c = data["charter"]
-    t = data["totals"]
-    steps = data["steps"]["by_outcome"]
-    parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
-        "<meta name=viewport content='width=device-width, initial-scale=1'>",
-        "<title>Transparency — Commune</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.5}table{border-collapse:collapse;margin:1rem 0}"
-        "td,th{border:1px solid #888;padding:.3rem .6rem;text-align:left}"
-        "pre{background:#f4f4f4;padding:1rem;overflow:auto}</style></head><body><main>",
-        "<h1>Transparency</h1>",
-        "<p>The same data as JSON: <a href='/transparency.json'>/transparency.json</a>. What the "
-        "stack is made of: the <a href='/transparency/bom.json'>bill of materials</a> "
-        "(CycloneDX 1.6) and the <a href='/transparency/sovereignty.json'>sovereignty "
-        "map</a>.</p>",
-        f"<h2>The charter in force</h2><p>{html.escape(c['name'])}, version "
-        f"<strong>{html.escape(c['version'])}</strong>, SHA-256 "
-        f"<code>{html.escape(c['sha256'])}</code>.</p>",
-        _table(
-            ["version", "SHA-256", "in force from"],
-            [[h["version"], h["sha256"], h["in_force_from"]] for h in c["history"]],
-        ),
-        f"<pre>{html.escape(c['text'] or '(the default charter: no charter.toml)')}</pre>",
-        "<h2>Models</h2>",
-        _table(
-            [
-                "model",
-                "parameters (B)",
-                "openness",
-                "licence",
-                "hosting",
-                "jurisdiction",
-                "Wh / 1,000 tokens",
-                "energy figure",
-                "allowed",
-            ],
-            [
-                [
-                    m["name"],
-                    m["params_b"],
-                    m["openness"],
-                    m["licence"],
-                    m["hosting"],
-                    m["jurisdiction"],
-                    m["wh_per_1k_tokens"],
-                    m["energy_method"],
-                    "yes" if m["allowed"] else f"no: {m['why']}",
-                ]
-                for m in data["models"]
-            ],
-        ),
-        "<h2>Energy and carbon</h2>",
-        f"<p>{t['requests']} requests, {t['wh']:.4f} Wh, {t['gco2e']:.4f} gCO2e "
-        f"({t['estimated_requests']} of them estimated). {html.escape(t['note'])}.</p>",
-        "<h2>Requests at each step</h2>",
-        _table(
-            ["outcome", "requests", "share", "Wh"],
-            [[k, v["requests"], f"{(v['share'] or 0):.1%}", v["wh"]] for k, v in steps.items()],
-        ),
-        "<h2>Latest evaluations</h2>",
-        _table(
-            [
-                "collection",
-                "mode",
-                "model",
-                "questions",
-                "correct",
-                "Wh per correct answer",
-                "suite",
-                "split",
-                "when",
-            ],
-            [
-                [
-                    e["collection"],
-                    e["mode"],
-                    e["model"],
-                    e["questions"],
-                    e["correct"],
-                    e["wh_per_correct_answer"],
-                    e["suite"],
-                    e["split"],
-                    e["created_at"],
-                ]
-                for e in data["evaluations"]
-            ],
-        ),
-        "</main></body></html>",
-    ]
-    return "\n".join(parts)

@@ -116,6 +116,7 @@ ACTIONS = {
     "administer": "member-admin",  # a member's people and their keys; the cooperative's members
     "grant": "member-admin",  # give a role (never one above one's own)
     "review": "curator",  # see what waits for curation (each collection then decides)
+    "statement": "member-admin",  # a member's line of the monthly bill; every line: COOPERATIVE
 }
 
 
@@ -129,6 +130,7 @@ WORDS = {
     "administer": "administering people",
     "grant": "granting roles",
     "review": "curating",
+    "statement": "seeing the statement",
 }
 
 

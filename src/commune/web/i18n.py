@@ -122,8 +122,34 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("%(file)s: over the limit of %(mb)s MB"),
         ),
         (r"(?P<file>.+): sent twice in one upload", N_("%(file)s: sent twice in one upload")),
+        # The permission policy's reasons (govern/policy.py), shown after a refusal.
+        (
+            r"(?P<action>[\w ]+) needs the role (?P<needed>[\w-]+) or above; "
+            r"(?P<user>.+) is (?P<role>[\w-]+)",
+            N_("%(action)s needs the role %(needed)s or above; %(user)s is %(role)s"),
+        ),
+        (
+            r"this needs the role (?P<needed>[\w-]+); (?P<user>.+) is (?P<role>[\w-]+)",
+            N_("this needs the role %(needed)s; %(user)s is %(role)s"),
+        ),
+        (
+            r"granting (?P<granted>[\w-]+) needs that role; (?P<user>.+) is (?P<role>[\w-]+)",
+            N_("granting %(granted)s needs that role; %(user)s is %(role)s"),
+        ),
     )
 ]
+# The policy's actions as its reasons name them (policy.WORDS): the %(action)s above.
+ACTIONS = (
+    N_("reading this collection"),
+    N_("adding documents"),
+    N_("reviewing in this collection"),
+    N_("retiring a document"),
+    N_("seeing usage"),
+    N_("administering people"),
+    N_("granting roles"),
+    N_("curating"),
+    N_("seeing the statement"),
+)
 # Exact library messages shown on pages; listed here so that the catalogue has them.
 LIBRARY = (
     N_("no licence given: a curator must set one before publication"),
@@ -141,6 +167,10 @@ LIBRARY = (
     N_("approve"),
     N_("reject"),
     N_("request-changes"),
+    N_(
+        "energy is measured only from a meter (RAPL); CPU time x configured watts and "
+        "EcoLogits figures are estimates"
+    ),
 )
 
 
@@ -151,7 +181,10 @@ def _one(text: str) -> str:
     for pattern, message in PATTERNS:
         match = pattern.fullmatch(text)
         if match:
-            return gettext(message, **match.groupdict())
+            values = match.groupdict()
+            if "action" in values:  # one of ACTIONS: translated too
+                values["action"] = str(catalogue(current()).gettext(values["action"]))
+            return gettext(message, **values)
     return text
 
 

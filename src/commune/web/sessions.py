@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from commune.govern.policy import Actor
 from commune.store.repository import aware, now
@@ -90,3 +90,24 @@ def new_csrf() -> str:
 
 def same(expected: str | None, given: str | None) -> bool:
     return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+
+
+class Sessions:
+    """The session store: the web application's one use of the database engine (sign-in,
+    sign-out, and finding the session of each request). Everything else a page does goes
+    through the facade, as the CLI's and the API's calls do."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def find(self, token: str | None) -> Session | None:
+        with self.engine.connect() as conn:
+            return find(conn, token)
+
+    def open(self, actor: Actor, hours: float) -> str:
+        with self.engine.begin() as conn:
+            return open_session(conn, actor, hours)
+
+    def end(self, token: str | None) -> None:
+        with self.engine.begin() as conn:
+            end(conn, token)

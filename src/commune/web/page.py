@@ -1,0 +1,155 @@
+"""What every page shares: its request's context (language, the person signed in, the CSRF
+token its forms carry), reading a form with its token, and the role guard.
+
+Routes receive these as FastAPI dependencies (``PageOf``, ``SignedIn``, ``TheCommune``);
+the facade is the app's own (``app.state.commune``), never captured by the routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from commune.core import Commune
+from commune.errors import Forbidden
+from commune.govern.policy import COOPERATIVE, Actor, Collection, Member, Role, allowed
+from commune.web import i18n, sessions
+from commune.web.i18n import gettext as _
+
+
+@dataclass
+class Page:
+    """What every page knows about its request: language, who is signed in, the CSRF
+    token its forms carry."""
+
+    request: Request
+    language: str
+    session: sessions.Session | None
+    csrf: str
+    new_csrf_cookie: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        if self.session is None:
+            raise SignInNeeded()
+        return self.session.actor
+
+
+class SignInNeeded(Exception):
+    """The page needs a signed-in person: redirect to the sign-in page."""
+
+
+class CsrfRefused(Forbidden):
+    """A form without this session's token: refused, nothing done."""
+
+
+def facade(request: Request) -> Commune:
+    """The facade this app serves (api/app.py keeps it in ``app.state``)."""
+    commune: Commune = request.app.state.commune
+    return commune
+
+
+async def commune_of(request: Request) -> Commune:
+    return facade(request)
+
+
+def sessions_of(request: Request) -> sessions.Sessions:
+    """The session store (routes/__init__.py puts it in ``app.state`` at start-up)."""
+    store: sessions.Sessions = request.app.state.web_sessions
+    return store
+
+
+async def page(request: Request) -> Page:
+    """The request's Page. An async dependency, so that the language it sets is the one of
+    the route that follows (a sync one would set it in a worker thread of its own)."""
+    language = i18n.negotiate(
+        request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+    )
+    token = request.cookies.get(sessions.COOKIE)
+    session = await run_in_threadpool(sessions_of(request).find, token)
+    i18n.use(language)
+    if session is not None:
+        request.state.actor = session.actor  # for the request log
+        csrf, new = session.csrf, False
+    else:
+        given = request.cookies.get(sessions.CSRF_COOKIE)
+        csrf, new = (given, False) if given else (sessions.new_csrf(), True)
+    p = Page(request, language, session, csrf, new)
+    request.state.page = p  # errors are then shown as pages (api/app.py's handlers)
+    return p
+
+
+async def signed_in(p: Annotated[Page, Depends(page)]) -> Actor:
+    return p.actor
+
+
+PageOf = Annotated[Page, Depends(page)]
+SignedIn = Annotated[Actor, Depends(signed_in)]
+TheCommune = Annotated[Commune, Depends(commune_of)]
+
+
+async def form(p: Page) -> FormData:
+    """The request's form, once its CSRF token is checked (CsrfRefused: 403, nothing done)."""
+    data = await p.request.form()
+    given = data.get("csrf")
+    if not sessions.same(p.csrf, given if isinstance(given, str) else None):
+        await data.close()  # uploaded files spooled to disk: gone at once
+        raise CsrfRefused(
+            _("This form has expired or came from another site: nothing was done."),
+            _("Reload the page and send it again."),
+        )
+    return data
+
+
+def field(data: FormData, name: str, default: str = "") -> str:
+    """A text field of ``data`` (``default`` when absent or a file)."""
+    value = data.get(name)
+    return value if isinstance(value, str) else default
+
+
+def own_member(actor: Actor) -> Member:
+    return Member(actor.member, actor.member_id)
+
+
+def guard(actor: Actor, action: str, resource: Collection | Member | Role, refusal: str) -> Actor:
+    """``actor``, if ``policy.allowed`` lets them do ``action`` on ``resource``; else 403:
+    ``refusal`` (a catalogue message naming %(role)s, the actor's role) and the policy's
+    reason after it."""
+    decision = allowed(actor, action, resource)
+    if not decision:
+        raise Forbidden(refusal % {"role": actor.role}, decision.reason)
+    return actor
+
+
+def abilities(actor: Actor | None) -> dict[str, bool]:
+    """What the pages offer ``actor`` (links, forms), from the same policy as the routes, so
+    that a link and its page never disagree."""
+    if actor is None:
+        return {}
+    return {
+        "review": bool(allowed(actor, "review", COOPERATIVE)),
+        "statement": bool(allowed(actor, "statement", own_member(actor))),
+        "administer": bool(allowed(actor, "administer", own_member(actor))),
+        "add_members": bool(allowed(actor, "administer", COOPERATIVE)),
+    }
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def local(target: str) -> str:
+    """Only a path of this site: never an address elsewhere (an open redirect)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def today() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,128 @@
+"""Templates rendered for a page's person and language: whole pages, the fragments the
+page's script inserts, and errors shown as pages."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment
+
+from commune.govern.policy import ROLES
+from commune.web import i18n, sessions
+from commune.web.i18n import N_
+from commune.web.page import Page, abilities, facade
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# Names of the charter's steps and their outcomes as people read them (the reasons come
+# from the charter in the question's language).
+STEPS = {
+    "refuse": N_("Refuse"),
+    "reduce": N_("Reduce"),
+    "regulate": N_("Regulate"),
+    "retrieve": N_("Retrieve"),
+    "redirect": N_("Redirect"),
+    "answer": N_("Answer"),
+    "responsibility": N_("Responsibility"),
+}
+OUTCOMES = {
+    "pass": N_("passed"),
+    "refused": N_("refused"),
+    "cached": N_("from the cache"),
+    "extractive": N_("quoted"),
+    "generate": N_("generated"),
+    "none": N_("nothing to do"),
+    "recorded": N_("recorded"),
+    "over-quota": N_("over quota"),
+}
+
+
+@cache
+def environment() -> Environment:
+    from jinja2 import FileSystemLoader, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # The catalogue of the request being rendered (a context variable, see i18n.use).
+    # install_gettext_callables is added by the i18n extension, unknown to the type checker.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda s: i18n.catalogue(i18n.current()).gettext(s),
+        lambda s, p, n: i18n.catalogue(i18n.current()).ngettext(s, p, n),
+        newstyle=True,
+    )
+    env.filters["mwh"] = lambda wh: "—" if wh is None else number(wh * 1000, 2)
+    env.filters["num"] = number
+    env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
+    env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
+    return env
+
+
+def number(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    text = f"{float(value):,.{digits}f}"
+    if i18n.current() == "fr":  # 1 234,5
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def fragment(p: Page, template: str, **context: Any) -> str:
+    """``template`` rendered for the page's person and language (a whole page, or the piece
+    the script inserts)."""
+    i18n.use(p.language)  # routes and streams may run in worker threads: set it here
+    actor = p.session.actor if p.session else None
+    return (
+        environment()
+        .get_template(template)
+        .render(
+            page=p,
+            actor=actor,
+            may=abilities(actor),
+            lang=p.language,
+            path=p.request.url.path,
+            steps=STEPS,
+            outcomes=OUTCOMES,
+            roles=ROLES,
+            **context,
+        )
+    )
+
+
+def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    response = HTMLResponse(fragment(p, template, **context), status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # pages show private data, keys once
+    if p.new_csrf_cookie:
+        response.set_cookie(
+            sessions.CSRF_COOKIE,
+            p.csrf,
+            httponly=True,
+            secure=_secure_cookies(p.request),
+            samesite="strict",
+        )
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """An error as a page (or, for the page's script, as a fragment), in the page's language
+    where the catalogue has the message. api/app.py's error handlers call it (through
+    ``app.state.error_page``) for every request that has a Page."""
+    p: Page = request.state.page
+    i18n.use(p.language)
+    shown = i18n.translate(message)
+    if request.headers.get("x-fragment"):
+        body = fragment(p, "_error.html", message=shown, code=status)
+        return HTMLResponse(body, status_code=status)
+    return render(p, "error.html", status, message=shown, code=status)
+
+
+def _secure_cookies(request: Request) -> bool:
+    return facade(request).settings.web.secure_cookies

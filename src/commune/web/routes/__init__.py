@@ -1,0 +1,78 @@
+"""The web application's pages, one router per concern (datasette's ``views/``): each route
+reads its form, calls the library as the signed-in person, and renders a template. No logic
+of its own: permissions, quotas, the charter and the ledger are the library's, exactly as for
+the CLI and the API.
+
+Every core flow works without JavaScript; ``static/commune.js`` streams answers and shows
+upload progress when it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+
+from commune.core import Commune
+from commune.web import sessions
+from commune.web.page import SignInNeeded, redirect
+from commune.web.render import error_page
+from commune.web.routes import (
+    account,
+    administration,
+    ask,
+    commons,
+    contribute,
+    curation,
+    dashboards,
+    signin,
+    transparency,
+)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ROUTERS = (
+    signin,
+    ask,
+    commons,
+    contribute,
+    curation,
+    dashboards,
+    account,
+    administration,
+    transparency,
+)
+
+
+async def to_sign_in(request: Request, exc: Exception) -> Response:
+    """A page that needs a signed-in person: to the sign-in page, then back here."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return redirect(f"/signin?next={quote(target)}")
+
+
+def install(app: FastAPI, commune: Commune) -> None:
+    """Add the pages and their static files to ``app`` (which keeps ``commune`` in
+    ``app.state.commune``: the routes reach the facade from there)."""
+    from fastapi.staticfiles import StaticFiles
+
+    # The session store is the web's one use of the engine; pages use the facade.
+    app.state.web_sessions = sessions.Sessions(commune.engine)
+    app.state.error_page = error_page  # api/app.py's error handlers show errors as pages
+    app.add_exception_handler(SignInNeeded, to_sign_in)
+    _take_over(app, "/transparency")
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def _take_over(app: FastAPI, path: str) -> None:
+    """Drop a GET route of ``path`` defined before the pages. TEMPORARY: api/app.py still
+    defines /transparency itself, from the HTML builder this page replaces; once it no
+    longer does, this finds nothing and should go."""
+    app.router.routes[:] = [
+        r
+        for r in app.router.routes
+        if not (isinstance(r, APIRoute) and r.path == path and "GET" in (r.methods or ()))
+    ]

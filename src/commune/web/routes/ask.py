@@ -1,0 +1,69 @@
+"""Asking the commons: the question page, its answer without script, and the answer streamed
+to the page's script as server-sent events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.datastructures import FormData
+
+from commune.http.sse import sse
+from commune.web.i18n import gettext as _
+from commune.web.page import PageOf, SignedIn, TheCommune, field, form
+from commune.web.render import fragment, render
+
+router = APIRouter(include_in_schema=False)
+
+MODES = ("auto", "extractive", "generate")
+
+
+def _question(data: FormData) -> tuple[str, str | None, str]:
+    """The question, its collection (None: every one readable) and how to answer."""
+    question = field(data, "question").strip()
+    if not question:
+        raise ValueError(_("Write a question first."))
+    mode = field(data, "mode", "auto")
+    return question, field(data, "collection") or None, mode if mode in MODES else "auto"
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+    collections = commune.collections(actor)
+    return render(p, "ask.html", collections=collections, question="", answer=None)
+
+
+@router.post("/ask", response_class=HTMLResponse)
+async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+    question, collection, mode = _question(await form(p))
+    answer = await run_in_threadpool(
+        commune.ask, question, collection=collection, mode=mode, route="web/ask", actor=actor
+    )
+    collections = await run_in_threadpool(commune.collections, actor)
+    return render(
+        p,
+        "ask.html",
+        collections=collections,
+        question=question,
+        answer=answer.to_json(),
+        chosen=collection,
+        mode=mode,
+    )
+
+
+@router.post("/ask/stream")
+async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+    """Server-sent events for the page's script: ``delta`` (verified text), then ``answer``
+    with the answer rendered by the same template as without script."""
+    question, collection, mode = _question(await form(p))
+    events = commune.ask_stream(
+        question, collection=collection, mode=mode, route="web/ask", actor=actor
+    )
+    first = await run_in_threadpool(next, events)  # errors before the stream get a status
+
+    def rendered(answer: Any) -> dict[str, Any]:
+        return {"html": fragment(p, "_answer.html", answer=answer.to_json())}
+
+    return StreamingResponse(sse(first, events, rendered), media_type="text/event-stream")

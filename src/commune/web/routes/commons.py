@@ -1,0 +1,51 @@
+"""The commons: the collections a person may read, their documents, a search of passages,
+and one document with its passages, licence, provenance and revisions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from commune.govern.licences import TERMS
+from commune.web.page import PageOf, SignedIn, TheCommune
+from commune.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/commons", response_class=HTMLResponse)
+def commons(
+    p: PageOf,
+    actor: SignedIn,
+    commune: TheCommune,
+    q: str = "",
+    collection: str = "",
+    offset: int = 0,
+) -> Response:
+    offset = max(0, offset)
+    hits = (
+        commune.search(q, collection=collection or None, k=10, actor=actor, record="web/search")
+        if q.strip()
+        else []
+    )
+    with commune.metered("web/commons", actor):
+        docs = commune.documents(collection or None, limit=50, offset=offset, actor=actor)
+    return render(
+        p,
+        "commons.html",
+        collections=commune.collections(actor),
+        documents=docs,
+        hits=[h.to_json() for h in hits],
+        q=q,
+        chosen=collection,
+        offset=offset,
+    )
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse)
+def document(p: PageOf, actor: SignedIn, commune: TheCommune, document_id: int) -> Response:
+    with commune.metered("web/document", actor):
+        doc = commune.document(document_id, actor=actor)
+        revisions = commune.revisions(document_id, actor=actor)
+    terms = TERMS.get(doc["licence"] or "")
+    return render(p, "document.html", doc=doc, revisions=revisions, terms=terms)

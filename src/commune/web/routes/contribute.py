@@ -1,0 +1,54 @@
+"""Contributing documents: one or many files, a collection, a licence explained in plain
+words; then each file's result (published, waiting for curation and why, or refused and why),
+with the rules of `commune add`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from commune.core import Commune
+from commune.govern.licences import TERMS
+from commune.govern.policy import Actor
+from commune.ingest.upload import contribute as contribute_files
+from commune.web.i18n import gettext as _
+from commune.web.page import PageOf, SignedIn, TheCommune, field, form
+from commune.web.render import fragment, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _choices(commune: Commune, actor: Actor) -> dict[str, Any]:
+    return {"collections": commune.collections(actor), "licences": TERMS}
+
+
+@router.get("/contribute", response_class=HTMLResponse)
+def contribute_page(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+    return render(p, "contribute.html", **_choices(commune, actor), results=None)
+
+
+@router.post("/contribute", response_class=HTMLResponse)
+async def contribute(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+    data = await form(p)
+    try:
+        files = [f for f in data.getlist("files") if getattr(f, "filename", None)]
+        if not files:
+            raise ValueError(_("Choose at least one file."))
+        results = await contribute_files(
+            commune,
+            files,
+            collection=field(data, "collection").strip() or None,
+            licence=field(data, "licence").strip() or None,
+            publisher=field(data, "publisher").strip() or None,
+            source=None,
+            actor=actor,
+            route="web/contribute",
+        )
+    finally:
+        await data.close()
+    status = 200 if any(r["status"] != "failed" for r in results) else 400
+    if p.request.headers.get("x-fragment"):
+        return HTMLResponse(fragment(p, "_results.html", results=results), status_code=status)
+    return render(p, "contribute.html", status, **_choices(commune, actor), results=results)

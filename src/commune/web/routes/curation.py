@@ -1,0 +1,59 @@
+"""Curation: what waits and why, a revision's diff against the published text, and the
+curator's decision, always with a reason. The queue needs the "review" action; each
+collection then decides who curates in it (the library's policy)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from commune.govern.policy import COOPERATIVE, Actor
+from commune.web.i18n import gettext as _
+from commune.web.page import PageOf, SignedIn, TheCommune, field, form, guard, redirect
+from commune.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def curator(actor: SignedIn) -> Actor:
+    refusal = _("The curation queue is for curators; your role is %(role)s.")
+    return guard(actor, "review", COOPERATIVE, refusal)
+
+
+Curator = Annotated[Actor, Depends(curator)]
+
+
+@router.get("/curation", response_class=HTMLResponse)
+def queue(p: PageOf, actor: Curator, commune: TheCommune, done: str = "") -> Response:
+    return render(p, "curation.html", pending=commune.pending(actor), done=done)
+
+
+@router.get("/curation/{revision_id}", response_class=HTMLResponse)
+def revision(p: PageOf, actor: Curator, commune: TheCommune, revision_id: int) -> Response:
+    shown = commune.show_revision(revision_id, actor=actor)
+    return render(p, "revision.html", shown=shown)
+
+
+@router.post("/curation/{revision_id}", response_class=HTMLResponse)
+async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: int) -> Response:
+    data = await form(p)
+    decision = field(data, "decision")
+    reason = field(data, "reason").strip()
+    if not reason:
+        shown = await run_in_threadpool(commune.show_revision, revision_id, actor=actor)
+        return render(
+            p,
+            "revision.html",
+            400,
+            shown=shown,
+            failed=_("Give a reason: the contributor and the audit log read it."),
+            decision=decision,
+        )
+    outcome = await run_in_threadpool(
+        commune.review, revision_id, decision=decision, reason=reason, actor=actor
+    )
+    return redirect(f"/curation?done={quote(outcome)}")

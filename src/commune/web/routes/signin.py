@@ -1,0 +1,80 @@
+"""Signing in (a password, or an API key instead) and out, and the language chosen."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from commune.govern.members import AuthError
+from commune.web import i18n, sessions
+from commune.web.i18n import gettext as _
+from commune.web.page import PageOf, TheCommune, field, form, local, redirect, sessions_of
+from commune.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/signin", response_class=HTMLResponse)
+async def signin_page(p: PageOf, next: str = "/") -> Response:
+    return render(p, "signin.html", next=local(next))
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def signin(p: PageOf, commune: TheCommune) -> Response:
+    data = await form(p)
+    request = p.request
+    failures = request.app.state.failed_sign_ins
+    host = request.client.host if request.client else "?"
+    failures.check(host)  # past the limit: 429 before any password is checked
+    user, password = field(data, "user").strip(), field(data, "password")
+    key = field(data, "key").strip()
+    target = local(field(data, "next", "/"))
+    settings = commune.settings.web
+    try:
+        if key:
+            actor = await run_in_threadpool(commune.authenticate, key)
+        else:
+            actor = await run_in_threadpool(commune.admin.sign_in, user, password)
+    except AuthError:
+        failures.failed(host)
+        message = _("Wrong API key.") if key else _("Wrong user name or password.")
+        return render(p, "signin.html", 401, next=target, failed=message, user=user)
+    token = await run_in_threadpool(sessions_of(request).open, actor, settings.session_hours)
+    response = redirect(target)
+    response.set_cookie(
+        sessions.COOKIE,
+        token,
+        max_age=int(settings.session_hours * 3600),
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",  # followed links keep the session; other sites' forms do not
+    )
+    response.delete_cookie(sessions.CSRF_COOKIE)
+    return response
+
+
+@router.post("/signout")
+async def signout(p: PageOf) -> Response:
+    await form(p)
+    token = p.request.cookies.get(sessions.COOKIE)
+    await run_in_threadpool(sessions_of(p.request).end, token)
+    response = redirect("/signin")
+    response.delete_cookie(sessions.COOKIE)
+    return response
+
+
+@router.post("/language")
+async def language(p: PageOf, commune: TheCommune) -> Response:
+    data = await form(p)
+    chosen = field(data, "language")
+    response = redirect(local(field(data, "next", "/")))
+    if chosen in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.COOKIE,
+            chosen,
+            max_age=365 * 86400,
+            samesite="lax",
+            secure=commune.settings.web.secure_cookies,
+        )
+    return response
