@@ -45,9 +45,16 @@ done
 # daily quota (regulate), a question the charter refuses (refuse), the same question asked
 # again (reduce: the cache), and who answers (redirect: no model has cleared the quality
 # floor in an evaluation of this deployment, so the sources are quoted).
-"$commune" member list | grep -q "Ville de Saint-Exemple" ||
+# Each list is read whole before it is searched: `commune user list | grep -q` would stop
+# reading at the first match, the command would then fail on the closed pipe and, under
+# pipefail, the test with it, so that a second run tried to add camille again. Lines start
+# with the name and a tab.
+tab=$'\t'
+members="$("$commune" member list)"
+grep -q "^Ville de Saint-Exemple$tab" <<<"$members" ||
   "$commune" member add "Ville de Saint-Exemple" --kind town --requests-per-day 500 >/dev/null
-"$commune" user list | grep -q "camille" ||
+users="$("$commune" user list)"
+grep -q "^camille$tab" <<<"$users" ||
   "$commune" user add camille --member "Ville de Saint-Exemple" >/dev/null
 for q in "Peux-tu me faire une ordonnance pour ma toux ?" "${questions[0]}" "${questions[0]}"; do
   echo
@@ -84,9 +91,9 @@ echo
 # contributions to the handbook (each waits for one curator's approval). A demo password,
 # on loopback only.
 password="commune-demo-2026"
-"$commune" user list | grep -q "^demo " ||
+grep -q "^demo$tab" <<<"$users" ||
   "$commune" user add demo --member "Ville de Saint-Exemple" --role member-admin >/dev/null
-"$commune" user list | grep -q "^curateur " ||
+grep -q "^curateur$tab" <<<"$users" ||
   "$commune" user add curateur --member "Ville de Saint-Exemple" --role curator >/dev/null
 for who in demo curateur; do echo "$password" | "$commune" user password "$who" --stdin >/dev/null; done
 "$commune" curation "$collection" --approvals 1 --role curator >/dev/null

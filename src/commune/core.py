@@ -512,3 +512,28 @@ class Commune:
 
         with self.engine.connect() as conn:
             return authenticate(conn, key)
+
+    # -- added for the CLI
+    def charter_history(self) -> list[dict[str, Any]]:
+        """The charter's versions, each with the moment it came into force."""
+        from commune.charter.records import history
+
+        with self.engine.connect() as conn:
+            return history(conn)
+
+    def audit_entries(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest ``limit`` entries of the audit log, oldest first."""
+        from commune.store.audit import entries
+
+        with self.engine.connect() as conn:
+            return entries(conn, limit=limit)
+
+    def migrate_to(
+        self, target_url: str, progress: Callable[[str, int], None] | None = None
+    ) -> Any:
+        """Copy this home's database into the one at ``target_url`` and verify every table:
+        a ``store.migrate.Migration``. The home keeps its database until
+        ``store.migrate.switch`` points it at the copy."""
+        from commune.store.migrate import migrate
+
+        return migrate(self.engine, target_url=target_url, progress=progress)

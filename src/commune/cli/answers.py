@@ -1,0 +1,128 @@
+"""Questions to the commons: search it, or ask it for a cited answer."""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from commune.cli.group import acting, cli, commune_of, dumps
+
+if TYPE_CHECKING:
+    from commune.answering.retrieve import Hit
+
+
+def print_hits(hits: list[Hit]) -> None:
+    if not hits:
+        click.echo("no results")
+    for i, h in enumerate(hits, 1):
+        section = f" — {h.section}" if h.section else ""
+        click.echo(f"{i}. {h.title}{section}  [{h.score:.4f}]")
+        click.echo(f"   {h.source}")
+        snippet = " ".join(h.text.split())
+        click.echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--collection", help="Search only this collection.")
+@click.option("-k", "k", default=10, show_default=True, type=int, help="Number of hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+@click.option(
+    "--batch",
+    type=click.File("r", encoding="utf-8"),
+    help="Read one query per line; print one JSON line per query.",
+)
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str | None,
+    collection: str | None,
+    k: int,
+    as_json: bool,
+    batch: IO[str] | None,
+) -> None:
+    """Search the commons (hybrid lexical + semantic)."""
+    if (query is None) == (batch is None):
+        raise click.UsageError("give either a QUERY or --batch FILE")
+    commune = commune_of(ctx)
+    if batch is not None:
+        for line in batch:
+            q = line.strip()
+            if not q:
+                continue
+            hits = commune.search(q, collection=collection, k=k)
+            click.echo(dumps({"query": q, "hits": [h.to_json() for h in hits]}))
+        return
+    assert query is not None  # one of the two, checked above
+    hits = commune.search(query, collection=collection, k=k)
+    if as_json:
+        click.echo(dumps([h.to_json() for h in hits]))
+    else:
+        print_hits(hits)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--collection", help="Answer from this collection only.")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "extractive", "generate"]),
+    default="auto",
+    show_default=True,
+    help="auto: as the charter decides (cache, extraction, or the smallest model that clears "
+    "the quality floor); extractive: quote the sources; generate: a model writes a cited "
+    "answer (checked, with fallback).",
+)
+@click.option("--model", help="Model for --mode generate (see commune.toml [models]).")
+@click.option("--as", "as_user", help="Ask as this user: its member's quotas and visibility.")
+@click.option("--explain", is_flag=True, help="Print the charter's decisions and their reasons.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_context
+def ask(
+    ctx: click.Context,
+    question: str,
+    collection: str | None,
+    mode: str,
+    model: str | None,
+    as_user: str | None,
+    explain: bool,
+    as_json: bool,
+) -> None:
+    """Answer a question with cited sentences from the commons.
+
+    Every answer goes through the charter's five steps (refuse, reduce, regulate,
+    responsibility, redirect; docs/charter.md): --explain shows each decision."""
+    answer = commune_of(ctx).ask(
+        question, collection=collection, mode=mode, model=model, actor=acting(ctx, as_user)
+    )
+    if as_json:
+        click.echo(dumps(answer.to_json()))
+        return
+    if answer.notice:
+        click.echo(f"note: {answer.notice}", err=True)
+    click.echo(answer.text)
+    if answer.sources:
+        click.echo("\nSources:")
+        for s in answer.sources:
+            section = f" — {s.section}" if s.section else ""
+            where = s.source + (f"#{s.anchor}" if s.anchor and s.source.startswith("http") else "")
+            page = f", page {s.page}" if s.page else ""
+            click.echo(
+                f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or 'licence unknown'})"
+            )
+    for note in answer.licence_notes:
+        click.echo(f"\n{note}")
+    energy: dict[str, Any] | None = answer.energy
+    if energy and energy["wh"] is not None:
+        kind = "measured" if energy["measured"] else "estimated"
+        method = energy["method"].replace(" (measured)", "").replace(" (estimated)", "")
+        click.echo(
+            f"\nEnergy: {energy['wh'] * 1000:.2f} mWh, {energy['gco2e'] * 1000:.3f} mgCO2e, "
+            f"{kind} ({method})"
+        )
+    if explain:
+        click.echo("\nDecisions:")
+        for d in answer.decisions:
+            rule = f" [{d['rule']}]" if d.get("rule") else ""
+            click.echo(f"  {d['step']:<15} {d['outcome']:<11} {d['reason']}{rule}")

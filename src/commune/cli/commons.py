@@ -1,0 +1,165 @@
+"""Keeping the commons: curation (reviews and a collection's rules), the contributors'
+credits, and the tamper-evident audit log."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps
+
+
+@cli.group()
+def review() -> None:
+    """Curation: list, show, approve, reject or request changes, always with a reason."""
+
+
+@review.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def review_list(ctx: click.Context, as_json: bool) -> None:
+    """Revisions waiting for curation, and why."""
+    rows = commune_of(ctx).pending()
+    if as_json:
+        click.echo(dumps(rows))
+        return
+    if not rows:
+        click.echo("nothing waits for curation")
+    for r in rows:
+        click.echo(
+            f"{r['id']}\t{r['collection']}\t{r['status']}\t{r['licence'] or '-'}\t"
+            f"{r['title']}\t{r['hold_reason'] or ''}"
+        )
+
+
+@review.command("show")
+@click.argument("revision_id", type=int)
+@click.pass_context
+def review_show(ctx: click.Context, revision_id: int) -> None:
+    """A revision's provenance, its reviews, and its diff with the published revision."""
+    info = commune_of(ctx).show_revision(revision_id)
+    rev = info["revision"]
+    click.echo(
+        f"revision {rev['id']} (number {rev['number']}) of document {info['document_id']}:"
+        f" {rev['status']}"
+    )
+    for field in (
+        "title",
+        "licence",
+        "contributor",
+        "publisher",
+        "source_uri",
+        "content_hash",
+        "created_at",
+        "hold_reason",
+    ):
+        click.echo(f"  {field}: {rev[field]}")
+    for r in info["reviews"]:
+        click.echo(f"  review by {r['reviewer']}: {r['decision']} — {r['reason']}")
+    click.echo("\n".join(info["diff"]) or "(no textual change)")
+
+
+def decide(decision: str) -> Callable[..., Any]:
+    """The command for one review decision; they differ only in the decision they record."""
+
+    @click.argument("revision_id", type=int)
+    @click.option("--reason", required=True, help="Why: for the contributor and the audit log.")
+    @click.option("--as", "as_user", help="Review as this user (its role must allow it).")
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        /,
+        revision_id: int,
+        reason: str,
+        as_user: str | None,
+        **extra: str | None,
+    ) -> None:
+        status = commune_of(ctx).review(
+            revision_id,
+            decision=decision,
+            reason=reason,
+            actor=acting(ctx, as_user),
+            licence=extra.get("licence"),
+        )
+        click.echo(f"revision {revision_id}: {status}")
+
+    return command
+
+
+review.command("approve", help="Approve a revision (it is published once enough approve).")(
+    click.option("--licence", help="Set a known SPDX licence while approving.")(decide("approve"))
+)
+review.command("reject", help="Reject a revision.")(decide("reject"))
+review.command("request-changes", help="Send a revision back to its contributor.")(
+    decide("request-changes")
+)
+
+
+@cli.command()
+@click.argument("collection")
+@click.option("--approvals", type=int, required=True, help="Approvals needed to publish (0: none).")
+@click.option(
+    "--role",
+    default="curator",
+    show_default=True,
+    type=ROLE_CHOICE,
+    help="Least role that may approve.",
+)
+@click.pass_context
+def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> None:
+    """Set a collection's curation rules."""
+    commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
+    click.echo(f"{collection}: {approvals} approval(s) by a {role} or above")
+
+
+@cli.command()
+@click.option("--month", required=True, help="The month, as YYYY-MM.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def credits(ctx: click.Context, month: str, as_json: bool) -> None:
+    """Which contributors and documents answers cited in a month."""
+    report = commune_of(ctx).credits(month)
+    if as_json:
+        click.echo(dumps(report))
+        return
+    click.echo("contributor\tdocuments\tanswers\tcitations")
+    for r in report["contributors"]:
+        click.echo(f"{r['contributor']}\t{r['documents']}\t{r['answers']}\t{r['citations']}")
+    click.echo("\ndocument\tcontributor\tlicence\tanswers\tcitations")
+    for r in report["documents"]:
+        click.echo(
+            f"{r['title']}\t{r['contributor']}\t{r['licence']}\t{r['answers']}\t{r['citations']}"
+        )
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident log of governance actions."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the hash chain; exit 1 if any entry was edited, reordered or deleted."""
+    result = commune_of(ctx).verify_audit()
+    if result.ok:
+        click.echo(f"audit log intact: {result.entries} entries, head {result.head}")
+        return
+    for problem in result.problems:
+        click.echo(f"tampered: {problem}")
+    sys.exit(1)
+
+
+@audit.command("log")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_context
+def audit_log_cmd(ctx: click.Context, limit: int) -> None:
+    """The latest governance actions."""
+    for e in commune_of(ctx).audit_entries(limit=limit):
+        click.echo(
+            f"{e['id']}\t{e['created_at'][:19]}\t{e['actor']}\t{e['action']}\t"
+            f"{e['subject']}\t{e['details']}"
+        )

@@ -1,0 +1,212 @@
+"""The cooperative: its members, their people and roles, passwords and API keys.
+
+Every change goes through ``Commune.admin`` (govern/admin.py), which checks the policy and
+writes the audit row, as it does for the web application: the same action leaves the same
+trace whichever face called it. The CLI acts as the operator unless given ``--as USER``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps, quota_options
+
+AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
+
+
+@cli.group()
+def member() -> None:
+    """Members of the cooperative: the organisations that share the deployment."""
+
+
+@member.command("add")
+@click.argument("name")
+@click.option(
+    "--kind",
+    default="other",
+    show_default=True,
+    type=click.Choice(["town", "agglomeration", "association", "public-body", "other"]),
+)
+@click.option(
+    "--declared-use",
+    default="non-commercial",
+    show_default=True,
+    type=click.Choice(["non-commercial", "commercial"]),
+    help="What the member uses answers for: sources whose licence forbids it are left out.",
+)
+@quota_options
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def member_add(
+    ctx: click.Context,
+    name: str,
+    kind: str,
+    declared_use: str,
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+    as_user: str | None,
+) -> None:
+    """Add a member, with its quotas (no option: no limit)."""
+    commune_of(ctx).admin.add_member(
+        name,
+        actor=acting(ctx, as_user),
+        kind=kind,
+        declared_use=declared_use,
+        requests_per_day=requests_per_day,
+        tokens_per_month=tokens_per_month,
+        wh_per_month=wh_per_month,
+    )
+    click.echo(f"member {name} added")
+
+
+@member.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--as", "as_user", help="List as this user: a member admin sees its own member.")
+@click.pass_context
+def member_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
+    """List members and their quotas."""
+    rows = commune_of(ctx).admin.members(actor=acting(ctx, as_user))
+    if as_json:
+        click.echo(dumps(rows))
+        return
+    for r in rows:
+        quotas = ", ".join(
+            f"{k}={r[k]:g}"
+            for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
+            if r[k] is not None
+        )
+        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{quotas or 'no quota'}")
+
+
+@cli.group()
+def user() -> None:
+    """Users: people of a member, each with a role."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--member", "member_name", required=True, help="The member the user belongs to.")
+@click.option("--role", default="reader", show_default=True, type=ROLE_CHOICE)
+@quota_options
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def user_add(
+    ctx: click.Context,
+    name: str,
+    member_name: str,
+    role: str,
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+    as_user: str | None,
+) -> None:
+    """Add a user to a member, with optional caps inside the member's quotas."""
+    commune_of(ctx).admin.add_user(
+        name,
+        member=member_name,
+        actor=acting(ctx, as_user),
+        role=role,
+        requests_per_day=requests_per_day,
+        tokens_per_month=tokens_per_month,
+        wh_per_month=wh_per_month,
+    )
+    click.echo(f"user {name} added to {member_name} as {role}")
+
+
+@user.command("set-role")
+@click.argument("name")
+@click.argument("role", type=ROLE_CHOICE, metavar="ROLE")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None) -> None:
+    """Give a user another role (never one above the acting user's own).
+
+    ROLE: reader, contributor, curator, member-admin or cooperative-admin."""
+    commune_of(ctx).admin.set_role(name, role=role, actor=acting(ctx, as_user))
+    click.echo(f"user {name} is now {role}")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option(
+    "--stdin", "from_stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str | None) -> None:
+    """Set a user's password, for signing in to the web application (argon2id hash).
+
+    Without --stdin, asks for it twice without showing it."""
+    actor = acting(ctx, as_user)  # an unknown --as stops here, before the prompt
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    commune_of(ctx).admin.set_password(name, password=password, actor=actor)
+    click.echo(f"password of {name} set: sign in at /signin")
+
+
+@user.command("list")
+@click.option("--member", "member_name", help="Only this member's users.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--as", "as_user", help="List as this user: the people it administers.")
+@click.pass_context
+def user_list(
+    ctx: click.Context, member_name: str | None, as_json: bool, as_user: str | None
+) -> None:
+    """List users with their member and role."""
+    rows = commune_of(ctx).admin.people(actor=acting(ctx, as_user), member=member_name)
+    if as_json:
+        click.echo(dumps(rows))
+        return
+    for r in rows:
+        click.echo(f"{r['name']}\t{r['member']}\t{r['role']}")
+
+
+@cli.group()
+def key() -> None:
+    """API keys: shown once, stored hashed, revocable, optionally expiring."""
+
+
+@key.command("create")
+@click.argument("user_name", metavar="USER")
+@click.option("--label", default="", help="What the key is for.")
+@click.option("--expires-days", type=int, help="Expire after this many days.")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def key_create(
+    ctx: click.Context, user_name: str, label: str, expires_days: int | None, as_user: str | None
+) -> None:
+    """Create a key for USER and print it (it cannot be shown again)."""
+    kid, secret = commune_of(ctx).admin.create_key(
+        user_name, actor=acting(ctx, as_user), label=label, expires_days=expires_days
+    )
+    click.echo(secret)
+    click.echo(f"key {kid} for {user_name}: store it now, it is not shown again", err=True)
+
+
+@key.command("revoke")
+@click.argument("key_id", type=int)
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def key_revoke(ctx: click.Context, key_id: int, as_user: str | None) -> None:
+    """Revoke key KEY_ID (see `commune key list`)."""
+    commune_of(ctx).admin.revoke_key(key_id, actor=acting(ctx, as_user))
+    click.echo(f"key {key_id} revoked")
+
+
+@key.command("list")
+@click.option("--as", "as_user", help="List as this user: its keys and its people's.")
+@click.pass_context
+def key_list(ctx: click.Context, as_user: str | None) -> None:
+    """List keys (id, prefix, user, state); never the keys themselves."""
+    for r in commune_of(ctx).admin.keys(actor=acting(ctx, as_user)):
+        state = (
+            "revoked"
+            if r["revoked_at"]
+            else (f"expires {r['expires_at']:%Y-%m-%d}" if r["expires_at"] else "active")
+        )
+        click.echo(f"{r['id']}\tcmn_{r['prefix']}_…\t{r['user']}\t{state}\t{r['label']}")

@@ -1,0 +1,217 @@
+"""Documents in the commons: add them, list them and their collections, follow a document's
+history, retire one, set a collection's visibility, export and import open datasets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from commune.cli.group import acting, cli, commune_of, dumps
+
+if TYPE_CHECKING:
+    from commune.ingest.pipeline import FileOutcome
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--collection", help="Collection to add to (default: 'default').")
+@click.option("--licence", help="SPDX licence expression, e.g. CC-BY-SA-4.0 or etalab-2.0.")
+@click.option("--contributor", help="Who contributes these documents.")
+@click.option("--publisher", help="Who published them (author or organisation).")
+@click.option(
+    "--source",
+    help="Source URI. For a directory, the base URI: each file's source is BASE/relative/path.",
+)
+@click.option("--member", help="Member that owns a new collection (then private by default).")
+@click.option(
+    "--visibility",
+    type=click.Choice(["private", "shared", "public"]),
+    help="Visibility of a new collection (default: private with --member, else shared).",
+)
+@click.option(
+    "--tdm-reserved",
+    is_flag=True,
+    help="The rights holder reserved text and data mining: keep out of answers.",
+)
+@click.option("--as", "as_user", help="Contribute as this user (recorded as its contributor).")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Parse and embed on this Ray cluster (host:port of `ray start --head`); needs "
+    "commune[ray] on every node. The database is written from here.",
+)
+@click.pass_context
+def add(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    collection: str | None,
+    licence: str | None,
+    contributor: str | None,
+    publisher: str | None,
+    source: str | None,
+    member: str | None,
+    visibility: str | None,
+    tdm_reserved: bool,
+    as_user: str | None,
+    ray_address: str | None,
+) -> None:
+    """Add files or directories (txt, md, html, pdf, odt, docx) to the commons.
+
+    A document is published on arrival when its licence is known and its
+    collection needs no approval; otherwise it waits for a curator
+    (`commune review list`), and the summary says why.
+
+    Unchanged files are skipped; a changed file becomes a new revision of its
+    document. Exits with status 1 if any file failed (the others are kept).
+    """
+    commune = commune_of(ctx)
+    bar: dict[str, Any] = {}
+
+    def progress(outcome: FileOutcome, done: int, total: int) -> None:
+        if outcome.error:
+            click.echo(f"error: {outcome.error}", err=True)
+        if outcome.held:
+            click.echo(f"held for curation: {outcome.path}: {outcome.held}", err=True)
+        if "bar" not in bar:
+            bar["bar"] = click.progressbar(length=total, label="ingesting", file=sys.stderr)
+            bar["bar"].__enter__()
+        bar["bar"].update(1)
+
+    summary = commune.add(
+        list(paths),
+        collection=collection,
+        licence=licence,
+        contributor=contributor,
+        publisher=publisher,
+        source=source,
+        progress=progress,
+        member=member,
+        visibility=visibility,
+        actor=acting(ctx, as_user),
+        tdm_reserved=tdm_reserved,
+        ray_address=ray_address,
+    )
+    if "bar" in bar:
+        bar["bar"].__exit__(None, None, None)
+    if summary.added or summary.updated:
+        click.echo("indexing…", err=True)
+        commune.catalog()
+    skipped = f" ({summary.skipped} files of other types skipped)" if summary.skipped else ""
+    click.echo(
+        f"documents: {summary.added} added, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.failed} failed{skipped}; "
+        f"{summary.chunks} chunks in {summary.seconds:.1f}s"
+    )
+    if summary.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--collection", help="Only this collection.")
+@click.option("--limit", default=100, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def documents(ctx: click.Context, collection: str | None, limit: int, as_json: bool) -> None:
+    """List documents in the commons."""
+    docs = commune_of(ctx).documents(collection=collection, limit=limit)
+    if as_json:
+        click.echo(dumps(docs))
+        return
+    for d in docs:
+        click.echo(
+            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} chunks  "
+            f"{d['licence'] or '-':<30} {d['title']}"
+        )
+
+
+@cli.command()
+@click.pass_context
+def collections(ctx: click.Context) -> None:
+    """List collections and their document counts."""
+    for c in commune_of(ctx).collections():
+        click.echo(f"{c['name']}\t{c['documents']}")
+
+
+@cli.command()
+@click.argument("document_id", type=int)
+@click.pass_context
+def history(ctx: click.Context, document_id: int) -> None:
+    """A document's revisions, their status and licence, with diffs."""
+    for r in commune_of(ctx).history(document_id):
+        click.echo(
+            f"revision {r['number']} (id {r['id']}): {r['status']}, licence "
+            f"{r['licence'] or '-'}, {r['created_at']:%Y-%m-%d %H:%M}, by "
+            f"{r['contributor'] or '-'}"
+        )
+        for line in r["diff"][2:]:
+            click.echo(f"    {line}")
+
+
+@cli.command()
+@click.argument("document_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--as", "as_user", help="Retire as this user (curator or above).")
+@click.pass_context
+def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | None) -> None:
+    """Retire a document: it is no longer retrieved; its history stays."""
+    commune_of(ctx).retire(document_id, reason=reason, actor=acting(ctx, as_user))
+    click.echo(f"document {document_id} retired")
+
+
+@cli.command()
+@click.argument("collection")
+@click.argument("visibility", type=click.Choice(["private", "shared", "public"]))
+@click.option("--member", help="Owner of the collection (required to make it private).")
+@click.pass_context
+def visibility(ctx: click.Context, collection: str, visibility: str, member: str | None) -> None:
+    """Make a collection private to its member, shared with the cooperative, or public."""
+    commune_of(ctx).set_visibility(collection, visibility=visibility, member=member)
+    click.echo(f"{collection}: {visibility}" + (f" (owner {member})" if member else ""))
+
+
+@cli.command("export")
+@click.argument("collection")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write the dataset to.",
+)
+@click.option("--description", help="A description for the dataset's metadata.")
+@click.pass_context
+def export_cmd(ctx: click.Context, collection: str, out: str, description: str | None) -> None:
+    """Export a collection as an open dataset: files + Croissant and DCAT-AP metadata."""
+    from commune.commons.opendata import export_collection
+
+    result = export_collection(
+        commune_of(ctx), collection=collection, out=Path(out), description=description
+    )
+    note = (
+        f"; {result.reconstructed} rebuilt from text (originals not kept)"
+        if result.reconstructed
+        else ""
+    )
+    click.echo(
+        f"exported {result.documents} documents to {out} (croissant.json, dcat.jsonld, "
+        f"documents.jsonl, files/){note}"
+    )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--collection", required=True, help="Collection to import into.")
+@click.pass_context
+def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
+    """Import a dataset exported by `commune export` (checked before anything is added)."""
+    from commune.commons.opendata import import_dataset
+
+    counts = import_dataset(commune_of(ctx), directory=Path(directory), collection=collection)
+    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
+    if counts["failed"]:
+        sys.exit(1)

@@ -1,0 +1,168 @@
+"""Running a home: serve it (HTTP and MCP), check it, back it up and restore it, move its
+database, rebuild its indexes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from commune.cli.group import StageBars, cli, commune_of
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without API keys, as the operator (loopback only: a single-user machine).",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
+    """Serve the HTTP API and the web application (docs/web.md).
+
+    Every API route needs a key (see `commune key`); the web pages need a signed-in person
+    (`commune user password`)."""
+    import logging
+
+    import uvicorn
+
+    from commune.api.app import create_app
+
+    if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.UsageError("--no-auth is only allowed on loopback (--host 127.0.0.1)")
+    # Commune's own log (errors with their tracebacks, incidents) beside uvicorn's.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(commune_of(ctx), require_auth=not no_auth)
+    uvicorn.run(app, host=host, port=port)
+
+
+@cli.command()
+@click.option(
+    "--no-auth", is_flag=True, help="Serve as the operator, with no key (a single-user machine)."
+)
+@click.pass_context
+def mcp(ctx: click.Context, no_auth: bool) -> None:
+    """Serve the commons to agents over MCP (stdio): tools search, ask, get_document,
+    list_collections; documents as commune://documents/{id} resources.
+
+    The key comes from COMMUNE_API_KEY: its member's visibility, quotas and the charter
+    apply, and usage lands in the ledger. `commune serve` also serves MCP at /mcp."""
+    from commune.api.mcp import build_server, stdio_actor
+
+    commune = commune_of(ctx)
+    commune.charter  # noqa: B018 -- validated before serving
+    build_server(commune, actor_of=stdio_actor(commune, no_auth=no_auth)).run("stdio")
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Verify the home is whole (after a crash or a restore): database integrity, no partial
+    document, every published chunk embedded, the ledger append-only, the audit chain intact.
+    Exit 1 when a check fails; nothing is changed."""
+    from commune.store.check import check as run_checks
+
+    report = run_checks(commune_of(ctx))
+    for c in report.checks:
+        click.echo(f"{'ok' if c.ok else 'FAILED':<7} {c.name:<10} {c.detail}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.pass_context
+def backup_cmd(ctx: click.Context, dest: str) -> None:
+    """Back up the home into DEST while it serves: the database through SQLite's online
+    backup API, the original files, commune.toml; then verify the copy (integrity check,
+    audit chain, every original file's SHA-256). Indexes are rebuilt, not copied."""
+    from commune.store.backup import backup
+
+    m = backup(commune_of(ctx), dest=Path(dest))
+    click.echo(
+        f"backup verified in {dest}: {m['revisions']} revisions, {m['files']} original files, "
+        f"{m['audit_entries']} audit entries"
+    )
+
+
+@cli.command("restore")
+@click.argument("source", type=click.Path(file_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Replace the database the home already holds.")
+@click.pass_context
+def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
+    """Restore a `commune backup` into the home, after verifying it."""
+    from commune.config import resolve_home
+    from commune.store.backup import restore
+
+    m = restore(Path(source), home=resolve_home(ctx.obj["home"]), force=force)
+    click.echo(
+        f"restored and verified: {m['revisions']} revisions, {m['audit_entries']} audit entries"
+    )
+
+
+@cli.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    help="The database to move to, e.g. postgresql+psycopg://commune:PASSWORD@db.example/commune.",
+)
+@click.option(
+    "--no-switch", is_flag=True, help="Copy and verify, but leave the home on its database."
+)
+@click.pass_context
+def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
+    """Move the home's database to another one (SQLite to PostgreSQL), losing nothing.
+
+    Every table is copied in batches, then verified row by row (counts and checksums). An
+    interrupted run resumes where it stopped. Only a verified copy becomes the home's
+    database (commune.toml's database_url; the old file kept as commune.toml.bak). Stop
+    `commune serve` first: writes made during the copy fail the verification."""
+    from commune.store.migrate import Migration, switch
+
+    commune = commune_of(ctx)
+
+    def progress(table: str, copied: int) -> None:
+        click.echo(f"\r  {table}: {copied} rows copied ", nl=False, err=True)
+
+    result: Migration = commune.migrate_to(target, progress=progress)
+    click.echo("", err=True)
+    width = max(len(t.name) for t in result.tables)
+    for t in result.tables:
+        mark = "ok" if t.ok else "DIFFERS"
+        click.echo(f"{t.name:<{width}}  {t.source_rows:>9} rows -> {t.target_rows:>9}  {mark}")
+    if not result.ok:
+        bad = ", ".join(t.name for t in result.tables if not t.ok)
+        raise click.ClickException(
+            f"the copy differs from the source in {bad}: the home stays on its database "
+            "(stop writers, then run commune migrate again: it resumes)"
+        )
+    if no_switch:
+        click.echo("verified; the home stays on its database (--no-switch)")
+        return
+    path = switch(commune.settings.home, url=target)
+    click.echo(f"verified; {path} now points at the new database (the old one is untouched)")
+
+
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search indexes from the database, with a progress bar.
+
+    After changing `[retrieval] embedder` in commune.toml, this embeds every chunk with the
+    new model (stored batch by batch: an interrupted run resumes where it stopped).
+    """
+    commune = commune_of(ctx)
+    bars = StageBars()
+    info = commune.reindex(
+        lambda done, total: bars(f"embedding with {commune.embedder.name}", done, total)
+    )
+    bars.finish()
+    click.echo(
+        f"{info['chunks']} chunks indexed with {info['embedder']} (generation {info['generation']})"
+    )

@@ -1,0 +1,172 @@
+"""One administration service (govern/admin.py) behind every face: an action done through the
+CLI leaves the audit row that `Admin` itself writes, and `Admin` refuses, with its reason,
+what the acting person's role does not allow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from commune.cli import cli
+from commune.core import Commune
+from commune.errors import Forbidden, NotFound
+from commune.govern.admin import Admin
+from commune.govern.policy import OPERATOR
+from commune.store.audit import entries
+
+PASSWORD = "a long enough passphrase"
+
+
+def setup(admin: Admin) -> None:
+    """The same start in every home: two members, alice (member admin of Ville A) with a
+    key, bob (reader of Ville A), and carol (reader of Ville B)."""
+    admin.add_member("Ville A", kind="town")
+    admin.add_member("Ville B", kind="town")
+    admin.add_user("alice", member="Ville A", role="member-admin")
+    admin.add_user("bob", member="Ville A")
+    admin.add_user("carol", member="Ville B")
+    admin.create_key("alice", label="laptop")
+
+
+def audit_rows(commune: Commune, since: int) -> list[tuple[str, str, str, str]]:
+    """(actor, action, subject, details) of the audit entries after the first ``since``."""
+    with commune.engine.connect() as conn:
+        rows = entries(conn, limit=1000)
+    return [(e["actor"], e["action"], e["subject"], e["details"]) for e in rows[since:]]
+
+
+# Each action twice: through the CLI, and straight through Admin; with what it must record.
+ACTIONS: dict[str, tuple[list[str], Callable[[Admin], Any], tuple[str, str, str]]] = {
+    "add-member": (
+        ["member", "add", "Ville C", "--kind", "town"],
+        lambda a: a.add_member("Ville C", kind="town"),
+        ("operator", "member-add", "member Ville C"),
+    ),
+    "add-user": (
+        ["user", "add", "dora", "--member", "Ville A", "--role", "curator"],
+        lambda a: a.add_user("dora", member="Ville A", role="curator"),
+        ("operator", "role-grant", "user dora"),
+    ),
+    "set-role": (
+        ["user", "set-role", "bob", "curator"],
+        lambda a: a.set_role("bob", role="curator"),
+        ("operator", "role-grant", "user bob"),
+    ),
+    "create-key": (
+        ["key", "create", "bob", "--label", "script"],
+        lambda a: a.create_key("bob", label="script"),
+        ("operator", "key-create", "user bob"),
+    ),
+    "revoke-key": (
+        ["key", "revoke", "1"],
+        lambda a: a.revoke_key(1),
+        ("operator", "key-revoke", "user alice"),
+    ),
+    "set-password": (
+        ["user", "password", "bob", "--stdin"],
+        lambda a: a.set_password("bob", password=PASSWORD),
+        ("operator", "password-set", "user bob"),
+    ),
+}
+
+
+@pytest.fixture
+def homes(tmp_path: Path) -> Iterator[tuple[Path, Commune, Commune]]:
+    """Two homes set up alike: one acted on through the CLI, the other through Admin."""
+    via_cli, via_admin = Commune(tmp_path / "cli"), Commune(tmp_path / "admin")
+    setup(via_cli.admin)
+    setup(via_admin.admin)
+    yield tmp_path / "cli", via_cli, via_admin
+    via_cli.close()
+    via_admin.close()
+
+
+def invoke(home: Path, args: list[str], stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--home", str(home), *args], input=stdin)
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_the_cli_leaves_the_audit_row_admin_writes(
+    homes: tuple[Path, Commune, Commune], action: str
+) -> None:
+    home, via_cli, via_admin = homes
+    args, through_admin, expected = ACTIONS[action]
+    before = len(audit_rows(via_cli, 0))
+    assert before == len(audit_rows(via_admin, 0))
+
+    result = invoke(home, args, stdin=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    through_admin(via_admin.admin)
+
+    from_cli, from_admin = audit_rows(via_cli, before), audit_rows(via_admin, before)
+    assert len(from_cli) == 1, from_cli
+    assert from_cli == from_admin
+    assert from_cli[0][:3] == expected
+
+
+def test_the_cli_acts_as_another_user_with_as(homes: tuple[Path, Commune, Commune]) -> None:
+    home, via_cli, _ = homes
+    before = len(audit_rows(via_cli, 0))
+    refused = invoke(home, ["member", "add", "Ville C", "--as", "alice"])
+    assert refused.exit_code == 2
+    assert "this needs the role cooperative-admin; alice is member-admin" in refused.output
+    done = invoke(home, ["key", "create", "bob", "--as", "alice"])
+    assert done.exit_code == 0, done.output
+    assert [r[:3] for r in audit_rows(via_cli, before)] == [("alice", "key-create", "user bob")]
+    listed = invoke(home, ["user", "list", "--as", "alice"])
+    assert listed.output.split() == [
+        "alice",
+        "Ville",
+        "A",
+        "member-admin",
+        "bob",
+        "Ville",
+        "A",
+        "reader",
+    ]
+
+
+@pytest.fixture
+def admin(commune: Commune) -> Admin:
+    setup(commune.admin)
+    return commune.admin
+
+
+def test_a_member_admin_cannot_add_a_member(admin: Admin) -> None:
+    alice = admin.actor("alice")
+    with pytest.raises(
+        Forbidden, match="this needs the role cooperative-admin; alice is member-admin"
+    ):
+        admin.add_member("Ville C", actor=alice)
+    assert [m["name"] for m in admin.members()] == ["Ville A", "Ville B"]
+
+
+def test_a_member_admin_cannot_grant_cooperative_admin(admin: Admin) -> None:
+    alice = admin.actor("alice")
+    reason = "granting cooperative-admin needs that role; alice is member-admin"
+    with pytest.raises(Forbidden, match=reason):
+        admin.add_user("eve", member="Ville A", actor=alice, role="cooperative-admin")
+    with pytest.raises(Forbidden, match=reason):
+        admin.set_role("bob", role="cooperative-admin", actor=alice)
+    assert not admin.user_exists("eve")
+    assert admin.actor("bob").role == "reader"
+    # What a member admin may grant, they may.
+    admin.add_user("eve", member="Ville A", actor=alice, role="curator")
+    assert admin.actor("eve").role == "curator"
+
+
+def test_a_member_admin_sees_only_their_members_people(admin: Admin) -> None:
+    alice = admin.actor("alice")
+    assert [p["name"] for p in admin.people(actor=alice)] == ["alice", "bob"]
+    assert admin.people(actor=alice, member="Ville B") == []
+    assert [p["name"] for p in admin.people(actor=OPERATOR)] == ["alice", "bob", "carol"]
+    assert [m["name"] for m in admin.members(actor=alice)] == ["Ville A"]
+    # Another member's people stay hidden: the same answer as for an unknown member.
+    with pytest.raises(NotFound, match="no member named 'Ville B'"):
+        admin.add_user("eve", member="Ville B", actor=alice)
+    with pytest.raises(NotFound, match="no user named 'carol'"):
+        admin.set_password("carol", password=PASSWORD, actor=alice)
