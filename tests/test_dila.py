@@ -490,3 +490,52 @@ def test_the_space_xml_js_drops_between_two_elements_is_put_back(tmp_path):
     )
     doc = read(tmp_path, "F1.json", json.dumps({"id": "F1", "children": [fiche]}))
     assert [b.text for b in doc.blocks] == ["1er mois : 89 € si la photo est prise en cabine."]
+
+
+def test_a_fiche_is_found_in_french_and_cited_at_its_address(commune, tmp_path):
+    fiches = tmp_path / "fiches"
+    fiches.mkdir()
+    (fiches / "F1367.json").write_text(FICHE_JSON, encoding="utf-8")
+    s = commune.add(
+        [fiches],
+        collection="service-public",
+        licence="etalab-2.0",
+        publisher="DILA, service-public.fr",
+    )
+    assert (s.added, s.failed) == (1, 0), s.errors
+    [doc] = commune.documents("service-public")
+    assert doc["source_uri"] == URL and doc["title"] == "Inscription sur les listes électorales"
+    hits = commune.search("date limite d'inscription en mairie")
+    assert hits and all(h.source == URL for h in hits)
+    assert hits[0].section == "Démarche > Délais > Date limite d'inscription"
+    assert "À la mairie ; Date limite : 6e vendredi avant le scrutin" in hits[0].text
+    box = commune.search("citoyen européen listes complémentaires")[0]
+    assert box.section == "Qui peut s'inscrire ? > À savoir" and box.anchor == "à-savoir"
+    same = {"collection": "service-public", "licence": "etalab-2.0"}
+    assert commune.add([fiches], **same, publisher="DILA, service-public.fr").unchanged == 1
+    assert commune.add([fiches], **same).updated == 1  # new provenance: a new revision...
+    assert commune.documents("service-public")[0]["source_uri"] == URL  # ...at the same address
+
+
+def test_a_source_given_by_the_user_wins_over_the_fiches_own(commune, tmp_path):
+    path = tmp_path / "F1367.xml"
+    path.write_text(FICHE_XML, encoding="utf-8")
+    mine = "https://mairie.example.fr/demarches/F1367"
+    commune.add([path], collection="mairie", licence="etalab-2.0", source=mine)
+    [doc] = commune.documents("mairie")
+    assert doc["source_uri"] == mine
+
+
+def test_an_exported_fiche_is_imported_again_whole(commune, tmp_path):
+    from commune.commons.opendata import export_collection, import_dataset
+    from commune.core import Commune
+
+    (tmp_path / "F1367.json").write_text(FICHE_JSON, encoding="utf-8")
+    commune.add([tmp_path / "F1367.json"], collection="sp", licence="etalab-2.0")
+    result = export_collection(commune, "sp", tmp_path / "dataset")
+    # Named after its address, which has no suffix: the suffix comes from its media type.
+    assert [p.name for p in (result.directory / "files").iterdir()] == ["1-F1367.json"]
+    with Commune(tmp_path / "other-home") as other:
+        assert import_dataset(other, result.directory, "sp")["added"] == 1
+        [doc] = other.documents("sp")
+        assert doc["source_uri"] == URL and doc["licence"] == "etalab-2.0"
