@@ -35,6 +35,8 @@ SUFFIX = {
     "application/pdf": ".pdf",
     "application/vnd.oasis.opendocument.text": ".odt",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/xml": ".xml",  # a service-public.fr fiche, whose address has no suffix
+    "application/json": ".json",
 }
 FIELDS = [
     "id",

@@ -172,6 +172,7 @@ class Prepared:
     language: str
     chunks: list[repo.NewChunk]
     vectors: np.ndarray
+    source: str | None = None  # the address the document gives for itself (Parsed.source)
 
 
 def prepare(
@@ -219,7 +220,13 @@ def prepare(
         if k in reuse:
             vectors[i] = reuse[k]
     return Prepared(
-        parsed.title, parsed.media_type, parsed.tdm_reserved, doc_lang, new_chunks, vectors
+        parsed.title,
+        parsed.media_type,
+        parsed.tdm_reserved,
+        doc_lang,
+        new_chunks,
+        vectors,
+        parsed.source,
     )
 
 
@@ -283,7 +290,8 @@ def store(
     meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
     doc = {
         "title": prepared.title[:500],
-        "source_uri": source,
+        # The user's --source wins; without one, the document's own address beats a local path.
+        "source_uri": source if prov.source or not prepared.source else prepared.source,
         "language": prepared.language,
         "content_hash": digest,
         "retrieved_at": repo.now(),

