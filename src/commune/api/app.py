@@ -25,11 +25,7 @@ from commune.api.errors import install_error_handlers
 from commune.api.routes import documents, health, search, transparency, usage
 from commune.core import Commune
 from commune.errors import CommuneError
-
-try:  # TEMPORARY until the web's rename is merged: remove before the last commit
-    from commune.web.routes import install as install_web
-except ImportError:
-    from commune.web.pages import install as install_web
+from commune.web.routes import install as install_web
 
 log = logging.getLogger("commune.api")
 
