@@ -108,6 +108,7 @@ def test_an_unexpected_error_is_logged_with_an_incident_number(client, monkeypat
         )
     assert r.status_code == 500 and "incident" in r.json()["detail"]
     incident = r.json()["detail"].split("incident ")[1].split(")")[0]
+    assert r.json()["incident"] == incident  # also on its own, for a client to show
     assert any(incident in rec.getMessage() and rec.exc_info for rec in caplog.records)
     assert "disk on fire" not in r.text  # the details stay in the operator's log
 

@@ -20,6 +20,13 @@ class CommuneError(Exception):
         return (type(self), (self.message, self.hint))
 
 
+class InvalidRequest(CommuneError, ValueError):
+    """A value the caller gave cannot be used (HTTP 400): the message quotes it and says what
+    is expected, e.g. "top_k must be greater than 0, got -3". Also a ValueError, so that code
+    which caught the ValueError the library's checks used to raise still catches it; but only
+    this class reaches a caller as 400: any other ValueError is a fault, answered as 500."""
+
+
 class IngestError(CommuneError):
     """One file could not be ingested; the rest of the batch goes on."""
 

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from commune.account.ledger import member_names, totals_by_member
 from commune.config import CooperativeSettings
+from commune.errors import InvalidRequest
 from commune.govern.quotas import month
 
 CENT = Decimal("0.01")
@@ -58,7 +59,7 @@ class Statement:
 
 def parse_month(text: str) -> datetime:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise ValueError(f"month must look like 2026-11, got {text!r}")
+        raise InvalidRequest(f"month must look like 2026-11, got {text!r}")
     return datetime.strptime(text + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from commune.answering import cache
 from commune.answering.search import check_length
 from commune.charter import records, scores, steps
-from commune.errors import NotFound
+from commune.errors import InvalidRequest, NotFound
 from commune.govern.policy import Actor
 from commune.text.lang import detect
 
@@ -60,12 +60,14 @@ class AskPath:
         from commune.govern.policy import OPERATOR
 
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+            raise InvalidRequest(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not question.strip():
-            raise ValueError("the question is empty: ask something")
+            raise InvalidRequest("the question is empty: ask something")
         check_length(self.c.settings, question, "question")
         if mode == "extractive" and model:
-            raise ValueError("--model is for generated answers: drop it, or use --mode generate")
+            raise InvalidRequest(
+                "--model is for generated answers: drop it, or use --mode generate"
+            )
         req = Request(
             question,
             detect(question, default="en"),

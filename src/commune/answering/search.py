@@ -9,6 +9,7 @@ from commune.account.metering import Metering
 from commune.answering.retrieve import Hit, coverage, prepare_query, search_catalog, unknown_terms
 from commune.commons.library import Library
 from commune.config import RetrievalSettings, Settings
+from commune.errors import InvalidRequest
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
 
@@ -16,7 +17,7 @@ from commune.store import repository as repo
 def check_length(settings: Settings, text: str, what: str) -> None:
     limit = settings.limits.max_query_chars
     if len(text) > limit:
-        raise ValueError(
+        raise InvalidRequest(
             f"the {what} is {len(text)} characters long, over the limit of {limit}: "
             "ask about one thing at a time"
         )
@@ -50,9 +51,9 @@ class Searcher:
 
         ``retrieval`` overrides the configured fusion (the evaluation measures each half)."""
         if k <= 0:
-            raise ValueError(f"k must be greater than 0, got {k}")
+            raise InvalidRequest(f"k must be greater than 0, got {k}")
         if not query.strip():
-            raise ValueError("the query is empty: give some words to search for")
+            raise InvalidRequest("the query is empty: give some words to search for")
         check_length(self.settings, query, "query")
         if record:
             self.metering.admit(actor)
@@ -106,7 +107,7 @@ class Searcher:
         from commune.embed import get_embedder
 
         if not texts or any(not t.strip() for t in texts):
-            raise ValueError("input must be a non-empty string or list of non-empty strings")
+            raise InvalidRequest("input must be a non-empty string or list of non-empty strings")
         for text in texts:
             check_length(self.settings, text, "input")
         embedder = get_embedder(model)  # an unknown model is refused before the quota counts

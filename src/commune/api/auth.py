@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -12,9 +13,10 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 
 from commune.govern.members import AuthError, authenticate
 from commune.govern.policy import OPERATOR, Actor
+from commune.http.deps import get_commune
 
 
-def key_in(headers: Any) -> str | None:
+def key_in(headers: Mapping[str, str]) -> str | None:
     """The API key in a request's headers (a mapping of lower-case names): a bearer token,
     else X-API-Key. The HTTP API and the MCP endpoint read keys the same way."""
     header = headers.get("authorization") or ""
@@ -44,7 +46,7 @@ def current_actor(
     if not request.app.state.require_auth:
         request.state.actor = OPERATOR
         return OPERATOR  # `commune serve --no-auth`: a single-user machine, loopback only
-    commune = request.app.state.commune
+    commune = get_commune(request)
     failures: FailedSignIns = request.app.state.failed_sign_ins
     host = request.client.host if request.client else "?"
     failures.check(host)

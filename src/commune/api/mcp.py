@@ -7,14 +7,24 @@ quotas, the charter's five steps and energy accounting; every call lands in the 
 under an ``mcp/...`` route.
 """
 
+# No `from __future__ import annotations` here: the SDK reads the tools' annotations at run
+# time to find their `ctx: Context` parameter, and Context is only imported when serving.
 import json
 import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
 
 from commune.api.auth import key_in
 from commune.errors import CommuneError, NotFound
 from commune.govern.policy import Actor
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+    from starlette.routing import BaseRoute
+    from starlette.types import Receive, Scope, Send
+
+    from commune.core import Commune
 
 KEY_ENV = "COMMUNE_API_KEY"
 INSTRUCTIONS = (
@@ -24,7 +34,7 @@ INSTRUCTIONS = (
 )
 
 
-def _requires() -> Any:
+def _requires() -> tuple[Any, "type[MCPServer[Any]]"]:
     try:
         from mcp.server.mcpserver import Context, MCPServer
     except ImportError:
@@ -36,7 +46,8 @@ def _requires() -> Any:
 
 def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Commune's own errors (a bad value, a quota, an unknown key or collection) reach the
-    agent with their message, as MCP tool errors; anything else stays a crash, logged."""
+    agent with their message, as MCP tool errors; anything else stays a crash: the SDK logs
+    it and tells the agent only "Error executing tool NAME"."""
     import functools
 
     from mcp.server.mcpserver.exceptions import ToolError
@@ -45,20 +56,20 @@ def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (CommuneError, ValueError) as exc:
+        except CommuneError as exc:
             raise ToolError(str(exc)) from exc
 
     return wrapper
 
 
-def actor_from_key(commune: Any, key: str | None) -> Actor:
+def actor_from_key(commune: "Commune", key: str | None) -> Actor:
     from commune.govern.members import authenticate
 
     with commune.engine.connect() as conn:
         return authenticate(conn, key)
 
 
-def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
+def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPServer[Any]":
     """The MCP server; ``actor_of(ctx)`` says who is calling."""
     Context, MCPServer = _requires()
     server = MCPServer(name="commune", instructions=INSTRUCTIONS)
@@ -68,7 +79,9 @@ def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
     )
     @_anticipated
     def search(query: str, ctx: Context, collection: str | None = None, k: int = 10) -> str:
-        hits = commune.search(query, collection, k, actor_of(ctx), "mcp/search")
+        hits = commune.search(
+            query, collection=collection, k=k, actor=actor_of(ctx), record="mcp/search"
+        )
         return json.dumps([h.to_json() for h in hits], ensure_ascii=False)
 
     @server.tool(
@@ -77,7 +90,9 @@ def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
     )
     @_anticipated
     def ask(question: str, ctx: Context, collection: str | None = None, mode: str = "auto") -> str:
-        answer = commune.ask(question, collection, mode, None, "mcp/ask", actor_of(ctx))
+        answer = commune.ask(
+            question, collection=collection, mode=mode, route="mcp/ask", actor=actor_of(ctx)
+        )
         return json.dumps(answer.to_json(), ensure_ascii=False, default=str)
 
     @server.tool(description="A published document with its licence, provenance and text.")
@@ -85,7 +100,7 @@ def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
     def get_document(document_id: int, ctx: Context) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/get_document", actor):
-            doc = commune.document(document_id, actor)
+            doc = commune.document(document_id, actor=actor)
             doc.pop("passages")  # the same text again, cut in pieces: the page's business
             return json.dumps(doc, ensure_ascii=False, default=str)
 
@@ -94,7 +109,7 @@ def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
     def list_collections(ctx: Context) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/list_collections", actor):
-            return json.dumps(commune.collections(actor), ensure_ascii=False, default=str)
+            return json.dumps(commune.collections(actor=actor), ensure_ascii=False, default=str)
 
     @server.resource(
         "commune://documents/{document_id}",
@@ -110,7 +125,7 @@ def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resource", actor):
-                doc = commune.document(int(document_id), actor)
+                doc = commune.document(int(document_id), actor=actor)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from exc
         except CommuneError as exc:
@@ -123,7 +138,7 @@ def build_server(commune: Any, actor_of: Callable[[Any], Actor]) -> Any:
     return server
 
 
-def http_actor(commune: Any) -> Callable[[Any], Actor]:
+def http_actor(commune: "Commune") -> Callable[[Any], Actor]:
     """Who calls over streamable HTTP: the key of that request."""
 
     def actor_of(ctx: Any) -> Actor:
@@ -133,7 +148,7 @@ def http_actor(commune: Any) -> Callable[[Any], Actor]:
     return actor_of
 
 
-def stdio_actor(commune: Any, no_auth: bool = False) -> Callable[[Any], Actor]:
+def stdio_actor(commune: "Commune", no_auth: bool = False) -> Callable[[Any], Actor]:
     """Who calls over stdio: the key in COMMUNE_API_KEY (checked at every call: a key revoked
     meanwhile stops working), or the operator with --no-auth."""
     from commune.govern.policy import OPERATOR
@@ -150,7 +165,9 @@ def stdio_actor(commune: Any, no_auth: bool = False) -> Callable[[Any], Actor]:
     return lambda ctx: actor_from_key(commune, key)
 
 
-def http_routes(commune: Any) -> tuple[list[Any], Callable[[], Any]]:
+def http_routes(
+    commune: "Commune",
+) -> tuple[list["BaseRoute"], Callable[[], AbstractAsyncContextManager[None]]]:
     """The streamable HTTP endpoint at /mcp, for `commune serve`, and the lifespan that runs
     its session manager. A request without a valid key is refused with 401 before it reaches
     an MCP session. Each start of the lifespan gets a fresh session manager (the SDK's runs
@@ -167,21 +184,23 @@ def http_routes(commune: Any) -> tuple[list[Any], Callable[[], Any]]:
     current: dict[str, Any] = {}
 
     @asynccontextmanager
-    async def lifespan():  # type: ignore[no-untyped-def]
+    async def lifespan() -> AsyncIterator[None]:
         # Keys travel as bearer tokens, never cookies, so DNS rebinding gains nothing: the
         # Host check would only refuse the cooperative's own reverse proxy names.
         app = server.streamable_http_app(
             streamable_http_path="/mcp",
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-        current["app"] = next(r for r in app.routes if getattr(r, "path", None) == "/mcp").app
+        current["app"] = next(
+            r.app for r in app.routes if isinstance(r, Route) and r.path == "/mcp"
+        )
         async with app.router.lifespan_context(app):
             yield
 
     class Guarded:
         """An ASGI app (a plain function would be taken by Starlette for a request handler)."""
 
-        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
             headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
             try:
                 actor_from_key(commune, key_in(headers))

@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -25,6 +25,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
+from commune.errors import InvalidRequest
+from commune.http.deps import CommuneDep
+
+if TYPE_CHECKING:
+    from commune.answering.answer import Answer
+    from commune.core import Commune
 
 EXTRACTIVE = "extractive"
 AUTO = "auto"  # the charter chooses (docs/charter.md)
@@ -57,7 +63,7 @@ def _text(content: str | list[dict[str, Any]] | None) -> str:
     return content or ""
 
 
-def _payload(answer: Any) -> dict[str, Any]:
+def _payload(answer: Answer) -> dict[str, Any]:
     return {
         "mode": answer.mode,
         "found": answer.found,
@@ -71,7 +77,7 @@ def _payload(answer: Any) -> dict[str, Any]:
     }
 
 
-def _closing(answer: Any) -> dict[str, Any]:
+def _closing(answer: Answer) -> dict[str, Any]:
     return {
         "usage": {
             "prompt_tokens": answer.input_tokens,
@@ -104,7 +110,7 @@ def _sse(base: dict[str, Any], first: Any, events: Iterator[Any]) -> Iterator[st
     yield "data: [DONE]\n\n"
 
 
-def _models(commune: Any) -> dict[str, Any]:
+def _models(commune: Commune) -> dict[str, Any]:
     from commune.embed import available
     from commune.generate.registry import model_specs
 
@@ -124,55 +130,63 @@ def _models(commune: Any) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-def router(commune: Any) -> APIRouter:
-    r = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1")
 
-    @r.get("/models")
-    def models(actor: Caller) -> dict[str, Any]:
-        with commune.metered("v1/models", actor):
-            return _models(commune)
 
-    @r.post("/embeddings")
-    async def embeddings(req: EmbeddingRequest, actor: Caller) -> dict[str, Any]:
-        texts = [req.input] if isinstance(req.input, str) else req.input
-        embedder, vectors, tokens = await run_in_threadpool(
-            commune.embed, texts, req.model, actor, "v1/embeddings"
+@router.get("/models")
+def models(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+    with commune.metered("v1/models", actor):
+        return _models(commune)
+
+
+@router.post("/embeddings")
+async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+    texts = [req.input] if isinstance(req.input, str) else req.input
+    embedder, vectors, tokens = await run_in_threadpool(
+        commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
+    )
+    return {
+        "object": "list",
+        "model": embedder.name,
+        "data": [
+            {"object": "embedding", "index": i, "embedding": v.tolist()}
+            for i, v in enumerate(vectors)
+        ],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+@router.post("/chat/completions")
+async def chat(req: ChatRequest, actor: Caller, commune: CommuneDep) -> Any:
+    question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
+    if not question.strip():
+        raise InvalidRequest("messages must contain a user message with text")
+    mode = req.model if req.model in (AUTO, EXTRACTIVE) else "generate"
+    model = req.model if mode == "generate" else None
+    ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    base = {"id": ident, "created": int(time.time()), "model": req.model}
+    route = "v1/chat/completions"
+    if not req.stream:
+        answer = await run_in_threadpool(
+            commune.ask,
+            question,
+            collection=req.collection,
+            mode=mode,
+            model=model,
+            route=route,
+            actor=actor,
         )
+        message = {"role": "assistant", "content": answer.text}
         return {
-            "object": "list",
-            "model": embedder.name,
-            "data": [
-                {"object": "embedding", "index": i, "embedding": v.tolist()}
-                for i, v in enumerate(vectors)
-            ],
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            **base,
+            "object": "chat.completion",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+            **_closing(answer),
         }
-
-    @r.post("/chat/completions")
-    async def chat(req: ChatRequest, actor: Caller) -> Any:
-        question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
-        if not question.strip():
-            raise ValueError("messages must contain a user message with text")
-        mode = req.model if req.model in (AUTO, EXTRACTIVE) else "generate"
-        model = req.model if mode == "generate" else None
-        ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        base = {"id": ident, "created": int(time.time()), "model": req.model}
-        route = "v1/chat/completions"
-        if not req.stream:
-            answer = await run_in_threadpool(
-                commune.ask, question, req.collection, mode, model, route, actor
-            )
-            message = {"role": "assistant", "content": answer.text}
-            return {
-                **base,
-                "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-                **_closing(answer),
-            }
-        # Take the first piece before answering, so that a bad collection or model
-        # still gets an HTTP error status rather than a broken stream.
-        events = commune.ask_stream(question, req.collection, mode, model, route, actor)
-        first = await run_in_threadpool(next, events)
-        return StreamingResponse(_sse(base, first, events), media_type="text/event-stream")
-
-    return r
+    # Take the first piece before answering, so that a bad collection or model
+    # still gets an HTTP error status rather than a broken stream.
+    events = commune.ask_stream(
+        question, collection=req.collection, mode=mode, model=model, route=route, actor=actor
+    )
+    first = await run_in_threadpool(next, events)
+    return StreamingResponse(_sse(base, first, events), media_type="text/event-stream")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
-from commune.errors import CommuneError, Forbidden, NotFound
+from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.licences import normalise, terms_of
 from commune.govern.policy import ROLES, Actor, Decision
 from commune.store import audit
@@ -40,9 +40,9 @@ def rules(conn: Connection, coll_id: int) -> Rules:
 
 def set_rules(conn: Connection, collection: str, approvals: int, role: str, actor: Actor) -> None:
     if approvals < 0:
-        raise ValueError(f"approvals must be 0 or more, got {approvals}")
+        raise InvalidRequest(f"approvals must be 0 or more, got {approvals}")
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     cid = repo.collection_id(conn, collection)
     if cid is None:
         raise NotFound(f"no collection named {collection!r}")
@@ -284,9 +284,9 @@ def review(
 ) -> str:
     """Record a curator's decision; returns the revision's new status."""
     if decision not in DECISIONS:
-        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
+        raise InvalidRequest(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     if not reason.strip():
-        raise ValueError("a review needs a reason: say why, for the contributor and the log")
+        raise InvalidRequest("a review needs a reason: say why, for the contributor and the log")
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
         raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")
@@ -366,7 +366,7 @@ def review(
 
 def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> None:
     if not reason.strip():
-        raise ValueError("retiring a document needs a reason")
+        raise InvalidRequest("retiring a document needs a reason")
     coll = conn.execute(
         select(documents.c.collection_id).where(documents.c.id == document_id)
     ).scalar()

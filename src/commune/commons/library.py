@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from commune.commons.curation import ArrivalGate
 from commune.config import Settings
-from commune.errors import CommuneError, Forbidden, NotFound
+from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.ingest.batch import ingest_paths
 from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance
@@ -108,7 +108,7 @@ class Library:
         from commune.store import audit
 
         if visibility not in VISIBILITIES:
-            raise ValueError(
+            raise InvalidRequest(
                 f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}"
             )
         with self.engine.begin() as conn:
@@ -117,7 +117,7 @@ class Library:
                 raise NotFound(f"no collection named {collection!r}")
             owner = member_id(conn, member) if member else repo.collection_owner(conn, cid)
             if visibility == "private" and owner is None:
-                raise ValueError(
+                raise InvalidRequest(
                     f"a private collection needs an owner: pass --member for {collection!r}"
                 )
             repo.set_collection_access(conn, cid, owner, visibility)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from commune.errors import CommuneError, Forbidden, NotFound
+from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import AuthError, actor_for
 from commune.govern.policy import Actor, Decision, Member, Role, allowed
 from commune.store.schema import members, users
@@ -37,11 +37,11 @@ def _dummy_hash() -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise ValueError(
+        raise InvalidRequest(
             f"a password needs at least {MIN_PASSWORD} characters, got {len(password)}"
         )
     if len(password) > MAX_PASSWORD:
-        raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
+        raise InvalidRequest(f"a password has at most {MAX_PASSWORD} characters")
 
 
 def set_password(conn: Connection, user: str, password: str, by: str = "operator") -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from commune.errors import CommuneError, NotFound
+from commune.errors import CommuneError, InvalidRequest, NotFound
 from commune.govern.policy import ROLES, Actor
 from commune.store.repository import aware, now
 from commune.store.schema import api_keys, members, users
@@ -24,7 +24,7 @@ class AuthError(CommuneError):
 
 def _positive(name: str, value: float | None) -> None:
     if value is not None and value <= 0:
-        raise ValueError(f"{name} must be greater than 0, got {value}")
+        raise InvalidRequest(f"{name} must be greater than 0, got {value}")
 
 
 # What a member declares it uses the commons for: licences (NC) and the charter's refusal
@@ -42,11 +42,13 @@ def add_member(
     declared_use: str = "non-commercial",
 ) -> int:
     if not name.strip():
-        raise ValueError("a member needs a name")
+        raise InvalidRequest("a member needs a name")
     if declared_use not in DECLARED_USES:
-        raise ValueError(f"declared use must be non-commercial or commercial, got {declared_use!r}")
+        raise InvalidRequest(
+            f"declared use must be non-commercial or commercial, got {declared_use!r}"
+        )
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     for key, value in (
         ("requests_per_day", requests_per_day),
         ("tokens_per_month", tokens_per_month),
@@ -93,7 +95,7 @@ def add_user(
     by: str = "operator",
 ) -> int:
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     for key, value in (
         ("requests_per_day", requests_per_day),
         ("tokens_per_month", tokens_per_month),
@@ -154,7 +156,7 @@ def create_key(
     if row is None:
         raise NotFound(f"no user named {user!r}", "create it with commune user add")
     if expires_days is not None and expires_days <= 0:
-        raise ValueError(f"expires_days must be greater than 0, got {expires_days}")
+        raise InvalidRequest(f"expires_days must be greater than 0, got {expires_days}")
     prefix = secrets.token_hex(4)
     key = f"cmn_{prefix}_{secrets.token_urlsafe(24)}"
     expires = now() + timedelta(days=expires_days) if expires_days else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commune.errors import InvalidRequest
+
 ROLES = ("reader", "contributor", "curator", "member-admin", "cooperative-admin")
 VISIBILITIES = ("private", "shared", "public")
 
@@ -157,7 +159,7 @@ def allowed(
     if isinstance(resource, Role):
         # Nobody grants a role above their own: a member admin cannot make a cooperative admin.
         if resource.name not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {resource.name!r}")
+            raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {resource.name!r}")
         if actor.at_least(resource.name):
             return Decision(True, f"{actor.user} is {actor.role}, at least {resource.name}")
         return Decision(

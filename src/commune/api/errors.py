@@ -1,0 +1,100 @@
+"""How errors reach an HTTP caller: Commune's own errors with their message and status; any
+other exception as 500 with an incident number, its traceback in the operator's log only.
+
+Only the library's own checks say what was wrong with a request (``InvalidRequest`` and the
+other ``CommuneError``): a ``ValueError`` from a driver or a parser is a fault of ours, and its
+message may show internals (paths, SQL, a model's reply), so it is answered like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from commune.errors import CommuneError, Forbidden, NotFound
+from commune.govern.members import AuthError
+from commune.govern.quotas import QuotaExceeded
+
+# The package logs through the standard library; `commune serve` sends it to stderr.
+log = logging.getLogger("commune.api")
+
+# OpenAI clients read error.type; anything not listed is the caller's request.
+_OPENAI_KINDS = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "server_error",
+}
+
+
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **extra: str,
+) -> Response:
+    """``{"detail": message, **extra}``; for /v1/ also OpenAI's ``error`` object; for a web
+    page (commune/web/ marks its requests) the web's error page instead."""
+    if getattr(request.state, "page", None) is not None:
+        shown: Response = request.app.state.error_page(request, status, message)
+        shown.headers.update(headers or {})
+        return shown
+    body: dict[str, Any] = {"detail": message, **extra}
+    if request.url.path.startswith("/v1/"):
+        body["error"] = {
+            "message": message,
+            "type": _OPENAI_KINDS.get(status, "invalid_request_error"),
+            "code": status,
+        }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _unauthenticated(request: Request, exc: Exception) -> Response:
+    return error_response(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
+
+
+async def _over_quota(request: Request, exc: Exception) -> Response:
+    retry = exc.retry_after if isinstance(exc, QuotaExceeded) else 1
+    return error_response(request, 429, str(exc), {"Retry-After": str(retry)})
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(request, 404, str(exc))
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    return error_response(request, 403, str(exc))
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    # InvalidRequest and every other CommuneError without a status of its own: the message
+    # and its hint were written for the caller.
+    return error_response(request, 400, str(exc))
+
+
+async def _incident(request: Request, exc: Exception) -> Response:
+    incident = uuid.uuid4().hex[:8]
+    log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    return error_response(
+        request,
+        500,
+        f"internal error (incident {incident}): the operator's log has it",
+        incident=incident,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    # Starlette picks the handler of the nearest class in the exception's MRO: a QuotaExceeded
+    # (a CommuneError) gets 429, not 400; an InvalidRequest (also a ValueError) gets 400.
+    app.add_exception_handler(AuthError, _unauthenticated)
+    app.add_exception_handler(QuotaExceeded, _over_quota)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(CommuneError, _invalid)
+    app.add_exception_handler(Exception, _incident)

@@ -1,0 +1,94 @@
+"""What every request goes through, whatever its route: the overload guard, the security
+headers and the request log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.middleware.base import RequestResponseEndpoint
+
+# The routes that do work in proportion to a question: the ones an overload is made of.
+HEAVY = ("/api/search", "/api/ask", "/v1/chat/completions", "/v1/embeddings", "/mcp")
+
+# Our own pages run no inline script and load nothing from elsewhere. Swagger UI (/docs)
+# ships its own inline start-up script, so it gets the other headers but not this policy.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+    "data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+requests_log = logging.getLogger("commune.requests")
+
+
+def overload_guard(app: FastAPI, limit: int) -> None:
+    """Past ``limit`` heavy requests in flight, answer 503 with Retry-After at once."""
+    state = {"in_flight": 0}
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if not request.url.path.startswith(HEAVY):
+            return await call_next(request)
+        if state["in_flight"] >= limit:
+            return JSONResponse(
+                {
+                    "detail": f"the server is answering {limit} requests already: retry in a "
+                    "second ([limits] max_concurrent_requests)"
+                },
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        state["in_flight"] += 1  # one event loop: no lock needed between these lines
+        try:
+            return await call_next(request)
+        finally:
+            state["in_flight"] -= 1
+
+
+def security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not request.url.path.startswith(("/docs", "/static/swagger")):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+
+def request_log(app: FastAPI) -> None:
+    """One structured line per request (JSON on logger ``commune.requests``): its id (also
+    returned as X-Request-ID), route, status, duration, user and member. Never a key."""
+
+    @app.middleware("http")
+    async def log_request(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        rid = uuid.uuid4().hex[:16]
+        request.state.request_id = rid
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = rid
+            return response
+        finally:
+            actor = getattr(request.state, "actor", None)
+            requests_log.info(
+                json.dumps(
+                    {
+                        "request_id": rid,
+                        "method": request.method,
+                        "path": request.url.path,
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "user": getattr(actor, "user", None),
+                        "member": getattr(actor, "member", None),
+                    },
+                    ensure_ascii=False,
+                )
+            )

@@ -1,0 +1,19 @@
+"""``GET /healthz``: up, which version, which generation of the commons it serves. No key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from commune import __version__
+from commune.http.deps import CommuneDep
+from commune.store.repository import generation
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+def healthz(commune: CommuneDep) -> dict[str, Any]:
+    with commune.engine.connect() as conn:
+        return {"status": "ok", "version": __version__, "generation": generation(conn)}

@@ -1,0 +1,77 @@
+"""Search and answers: ``/api/search``, ``/api/ask`` and ``/api/ask/stream``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from commune.api.auth import Caller
+from commune.http.deps import CommuneDep
+from commune.http.sse import sse
+
+router = APIRouter()
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, description="What to search for.")
+    collection: str | None = Field(None, description="Only this collection.")
+    k: int = Field(10, gt=0, le=100, description="Number of hits.")
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1)
+    collection: str | None = None
+    mode: str = Field(
+        "auto",
+        pattern="^(auto|extractive|generate)$",
+        description="auto: as the charter decides (docs/charter.md); extractive: quote the "
+        "sources; generate: a model writes a cited answer.",
+    )
+    model: str | None = None
+
+
+@router.post("/api/search")
+async def search(req: SearchRequest, actor: Caller, commune: CommuneDep) -> list[dict[str, Any]]:
+    hits = await run_in_threadpool(
+        commune.search,
+        req.query,
+        collection=req.collection,
+        k=req.k,
+        actor=actor,
+        record="api/search",
+    )
+    return [h.to_json() for h in hits]
+
+
+@router.post("/api/ask")
+async def ask(req: AskRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+    answer = await run_in_threadpool(
+        commune.ask,
+        req.question,
+        collection=req.collection,
+        mode=req.mode,
+        model=req.model,
+        route="api/ask",
+        actor=actor,
+    )
+    return answer.to_json()
+
+
+@router.post("/api/ask/stream")
+async def ask_stream(req: AskRequest, actor: Caller, commune: CommuneDep) -> StreamingResponse:
+    """Server-sent events: ``delta`` events carry verified text, ``answer`` the whole answer."""
+    events = commune.ask_stream(
+        req.question,
+        collection=req.collection,
+        mode=req.mode,
+        model=req.model,
+        route="api/ask/stream",
+        actor=actor,
+    )
+    first = await run_in_threadpool(next, events)  # errors before the stream get a status
+    stream = sse(first, events, lambda answer: answer.to_json())
+    return StreamingResponse(stream, media_type="text/event-stream")

@@ -1,0 +1,108 @@
+"""What an HTTP caller is told when something goes wrong: the library's own checks of what it
+gave (InvalidRequest, 400) with their message and hint; anything else, even a ValueError from
+deep down, a 500 with an incident number, its message and traceback in the operator's log only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from commune.errors import CommuneError, InvalidRequest
+
+
+@pytest.fixture
+def client(commune):  # type: ignore[no-untyped-def]
+    from commune.api.app import create_app
+
+    # Unexpected errors are re-raised by Starlette once answered: read the answer instead.
+    with TestClient(create_app(commune, require_auth=False), raise_server_exceptions=False) as c:
+        yield c
+
+
+def break_search(monkeypatch: pytest.MonkeyPatch, exc: Exception) -> None:
+    from commune.core import Commune
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise exc
+
+    monkeypatch.setattr(Commune, "search", broken)
+
+
+def test_an_invalid_request_is_a_400_with_its_message_and_hint(client, monkeypatch):
+    break_search(
+        monkeypatch, InvalidRequest("top_k must be greater than 0, got -3", "ask for 1 to 100")
+    )
+    r = client.post("/api/search", json={"query": "bac"})
+    assert r.status_code == 400
+    assert r.json() == {"detail": "top_k must be greater than 0, got -3 (ask for 1 to 100)"}
+
+
+def test_the_librarys_own_checks_raise_invalid_request(commune):
+    # Still a ValueError, for code that caught what these checks raised before.
+    with pytest.raises(InvalidRequest, match="k must be greater than 0, got 0") as caught:
+        commune.search("bac", k=0)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, CommuneError)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("/api/documents", {"limit": 0}, "limit must be 1..1000 and offset >= 0, got 0, 0"),
+        ("/api/usage", {"start": "hier"}, "start must be a date like 2026-11-23, got 'hier'"),
+        ("/api/usage", {"start": "2026-11-02", "end": "2026-11-01"}, "start must be before end"),
+    ],
+)
+def test_the_apis_own_checks_say_what_is_wrong(client, path, params, message):
+    r = client.get(path, params=params)
+    assert r.status_code == 400 and message in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        # What a driver or a parser raises: its message may show paths, SQL or a reply.
+        ValueError("invalid literal for int() with base 10: '/srv/commune/secret.db'"),
+        RuntimeError("disk on fire at /srv/commune/secret.db"),
+    ],
+)
+def test_any_other_error_is_a_500_with_an_incident_number(client, monkeypatch, caplog, exc):
+    break_search(monkeypatch, exc)
+    with caplog.at_level(logging.ERROR, logger="commune.api"):
+        r = client.post("/api/search", json={"query": "bac"})
+    assert r.status_code == 500
+    body = r.json()
+    incident = body["incident"]
+    assert len(incident) == 8 and f"incident {incident}" in body["detail"]
+    assert "secret.db" not in r.text and "Traceback" not in r.text
+    logged = [rec for rec in caplog.records if incident in rec.getMessage()]
+    assert logged and logged[0].exc_info and logged[0].exc_info[1] is exc
+    assert "secret.db" in caplog.text  # the operator's log keeps what the caller is not shown
+
+
+def test_an_openai_client_reads_the_incident_as_a_server_error(client, monkeypatch):
+    from commune.core import Commune
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("upstream said: {'key': 'sk-secret'}")
+
+    monkeypatch.setattr(Commune, "ask", broken)
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "extractive", "messages": [{"role": "user", "content": "bac ?"}]},
+    )
+    assert r.status_code == 500 and "sk-secret" not in r.text
+    body = r.json()
+    assert body["error"]["type"] == "server_error" and body["incident"] in body["error"]["message"]
+
+
+def test_an_openai_request_without_a_question_is_a_400(client):
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "extractive", "messages": [{"role": "system", "content": "be brief"}]},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == "messages must contain a user message with text"
+    assert r.json()["error"]["type"] == "invalid_request_error"
