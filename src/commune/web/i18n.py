@@ -122,6 +122,11 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("%(file)s: over the limit of %(mb)s MB"),
         ),
         (r"(?P<file>.+): sent twice in one upload", N_("%(file)s: sent twice in one upload")),
+        # Any error that is not Commune's own (api/errors.py): its number, for the operator.
+        (
+            r"internal error \(incident (?P<id>[0-9a-f]+)\): the operator's log has it",
+            N_("internal error (incident %(id)s): the operator's log has it"),
+        ),
         # The permission policy's reasons (govern/policy.py), shown after a refusal.
         (
             r"(?P<action>[\w ]+) needs the role (?P<needed>[\w-]+) or above; "

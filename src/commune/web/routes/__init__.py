@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 
 from commune.core import Commune
 from commune.web import sessions
@@ -61,18 +60,6 @@ def install(app: FastAPI, commune: Commune) -> None:
     app.state.web_sessions = sessions.Sessions(commune.engine)
     app.state.error_page = error_page  # api/app.py's error handlers show errors as pages
     app.add_exception_handler(SignInNeeded, to_sign_in)
-    _take_over(app, "/transparency")
     for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-
-def _take_over(app: FastAPI, path: str) -> None:
-    """Drop a GET route of ``path`` defined before the pages. TEMPORARY: api/app.py still
-    defines /transparency itself, from the HTML builder this page replaces; once it no
-    longer does, this finds nothing and should go."""
-    app.router.routes[:] = [
-        r
-        for r in app.router.routes
-        if not (isinstance(r, APIRoute) and r.path == path and "GET" in (r.methods or ()))
-    ]

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.datastructures import FormData
 
+from commune.errors import InvalidRequest
 from commune.http.sse import sse
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, SignedIn, TheCommune, field, form
@@ -24,7 +25,7 @@ def _question(data: FormData) -> tuple[str, str | None, str]:
     """The question, its collection (None: every one readable) and how to answer."""
     question = field(data, "question").strip()
     if not question:
-        raise ValueError(_("Write a question first."))
+        raise InvalidRequest(_("Write a question first."))
     mode = field(data, "mode", "auto")
     return question, field(data, "collection") or None, mode if mode in MODES else "auto"
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from commune.core import Commune
+from commune.errors import InvalidRequest
 from commune.govern.licences import TERMS
 from commune.govern.policy import Actor
 from commune.ingest.upload import contribute as contribute_files
@@ -35,7 +36,7 @@ async def contribute(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     try:
         files = [f for f in data.getlist("files") if getattr(f, "filename", None)]
         if not files:
-            raise ValueError(_("Choose at least one file."))
+            raise InvalidRequest(_("Choose at least one file."))
         results = await contribute_files(
             commune,
             files,
