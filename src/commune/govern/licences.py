@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from commune.errors import CommuneError
 
@@ -106,7 +107,7 @@ for _version in ("3.0", "4.0"):
 
 
 @lru_cache(maxsize=1)
-def spdx_licensing():  # type: ignore[no-untyped-def]
+def spdx_licensing() -> Any:  # license-expression ships no type hints
     """The SPDX licensing index, built once: building it takes a tenth of a second."""
     from license_expression import get_spdx_licensing
 
@@ -146,7 +147,7 @@ def terms_of(expression: str | None) -> Terms | None:
         return None
     from license_expression import AND, OR, LicenseSymbol
 
-    def walk(node) -> Terms | None:  # type: ignore[no-untyped-def]
+    def walk(node: Any) -> Terms | None:
         if isinstance(node, LicenseSymbol):
             key = _key(node.key)
             return TERMS[key] if key else None
@@ -155,16 +156,17 @@ def terms_of(expression: str | None) -> Terms | None:
             known = [p for p in parts if p is not None]
             return min(known, key=lambda t: t.burden) if known else None
         if isinstance(node, AND):
-            if any(p is None for p in parts):
+            every = [p for p in parts if p is not None]
+            if len(every) < len(parts):
                 return None
             return Terms(
-                " and ".join(p.name for p in parts),  # type: ignore[union-attr]
-                parts[0].url,  # type: ignore[union-attr]
-                attribution=any(p.attribution for p in parts),  # type: ignore[union-attr]
-                share_alike=any(p.share_alike for p in parts),  # type: ignore[union-attr]
-                non_commercial=any(p.non_commercial for p in parts),  # type: ignore[union-attr]
-                no_derivatives=any(p.no_derivatives for p in parts),  # type: ignore[union-attr]
-                public_domain=all(p.public_domain for p in parts),  # type: ignore[union-attr]
+                " and ".join(p.name for p in every),
+                every[0].url,
+                attribution=any(p.attribution for p in every),
+                share_alike=any(p.share_alike for p in every),
+                non_commercial=any(p.non_commercial for p in every),
+                no_derivatives=any(p.no_derivatives for p in every),
+                public_domain=all(p.public_domain for p in every),
             )
         return None
 

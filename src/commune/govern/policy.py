@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from commune.errors import InvalidRequest
 
@@ -183,6 +185,6 @@ def allowed(
     return Decision(True, f"{actor.user} sees their own records of {resource.name}")
 
 
-def collection(row: dict) -> Collection:  # type: ignore[type-arg]
+def collection(row: Mapping[str, Any]) -> Collection:
     """From a `repository.collection_access` row."""
     return Collection(row["name"], row["visibility"], row["member_id"], row["owner"])

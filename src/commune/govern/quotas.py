@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, select
 
 from commune.errors import CommuneError
 from commune.govern.policy import Actor
@@ -53,7 +54,13 @@ def month(at: datetime) -> Window:
     return Window(start, end)
 
 
-def _used(conn: Connection, column, owner_col, owner_id: int, window: Window) -> float:  # type: ignore[no-untyped-def]
+def _used(
+    conn: Connection,
+    column: ColumnElement[Any],
+    owner_col: ColumnElement[Any],
+    owner_id: int,
+    window: Window,
+) -> float:
     q = select(column).where(owner_col == owner_id).where(usage.c.created_at >= window.start)
     return float(conn.execute(q.where(usage.c.created_at < window.end)).scalar() or 0)
 
