@@ -117,11 +117,12 @@ def test_guessed_keys_are_slowed_down(commune):
     r = client.get("/api/collections", headers={"Authorization": "Bearer cmn_guess-again"})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert "too many failed API keys" in r.json()["detail"]
-    # Even a good key waits: the address is slowed, whoever it claims to be.
+    # A good key still works: the guesses of others behind the same address (a NAT, a proxy)
+    # lock nobody out (issue 22); tests/test_edges.py holds the rest.
     good = make_key(commune, "gus", "Ville G")
     assert (
         client.get("/api/collections", headers={"Authorization": f"Bearer {good}"}).status_code
-        == 429
+        == 200
     )
 
 

@@ -99,6 +99,24 @@ class LimitsSettings:
     # Seconds a file may take to be read; 0: no limit, files are read in-process (the limit
     # reads them in a child process, which costs about a second per batch).
     max_parse_seconds: float = 0.0
+    # Bytes a request may send, counted while they are read (a declared Content-Length over
+    # it is refused at once, HTTP 413): an upload (several files of up to max_file_mb, and
+    # the form around them), and any other body (questions, forms, JSON-RPC). The temporary
+    # directory never holds more than this per request.
+    max_upload_mb: float = 200.0
+    max_body_kb: int = 1024
+    # One /v1/embeddings request: at most this many inputs and characters in all (2,000
+    # inputs of 1,000 characters held a worker 297 s on two cores).
+    max_embedding_inputs: int = 64
+    max_embedding_chars: int = 50_000
+
+    def __post_init__(self) -> None:
+        if self.max_upload_mb < self.max_file_mb:
+            raise ConfigError(
+                f"limits.max_upload_mb ({self.max_upload_mb:g}) in {CONFIG_FILE} is below "
+                f"limits.max_file_mb ({self.max_file_mb:g}): no file that size could be sent",
+                "raise max_upload_mb, or lower max_file_mb",
+            )
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,22 @@ class WebSettings:
     session_hours: float = 12.0
     # Wrong passwords or keys from one address within a minute before it must wait.
     failed_sign_ins_per_minute: int = 20
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses
+    # or networks, e.g. ["127.0.0.1"] for a proxy on the same machine). Empty: none is, and
+    # every limit by address counts the address that connected.
+    trusted_proxies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        import ipaddress
+
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"web.trusted_proxies in {CONFIG_FILE}: {proxy!r} is not an address or network",
+                    'list the proxies\' addresses, e.g. trusted_proxies = ["127.0.0.1"]',
+                ) from None
 
 
 @dataclass(frozen=True)
@@ -261,6 +295,8 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             known = ", ".join(sorted(defaults.__dataclass_fields__))
             raise ConfigError(f"unknown key {name}.{key} in {CONFIG_FILE}", f"known keys: {known}")
         expected = type(getattr(defaults, key))
+        if expected is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = tuple(value)  # a TOML list of strings (web.trusted_proxies)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):

@@ -13,18 +13,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
+from starlette.types import Scope
 
 from commune import __version__
 from commune.api import middleware, openai
-from commune.api.auth import FailedSignIns
 from commune.api.docs import offline_docs
-from commune.api.errors import install_error_handlers
+from commune.api.errors import REFUSALS, install_error_handlers
+from commune.api.gate import keys_first
 from commune.api.routes import documents, health, search, transparency, usage
+from commune.api.unicode import valid_unicode
+from commune.config import LimitsSettings
 from commune.core import Commune
 from commune.errors import CommuneError
+from commune.http.body import BodyLimit, LimitOf
+from commune.http.signins import FailedSignIns
 from commune.web.routes import install as install_web
 
 log = logging.getLogger("commune.api")
@@ -42,25 +47,51 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         redoc_url=None,
     )
     offline_docs(app)
-    # Added first, so that they sit inside the request log: refusals are logged too.
+    failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
+    # Added first, so that they sit inside the request log: refusals are logged too. The
+    # body's limit and the key's check come before anything reads the body.
+    app.add_middleware(
+        BodyLimit,
+        limit_of=body_limits(commune.settings.limits),
+        gate=keys_first(commune, failures, require_auth),
+    )
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     middleware.security_headers(app)
     middleware.request_log(app)
+    middleware.forwarded_by(app, commune.settings.web.trusted_proxies)  # outermost
     install_error_handlers(app)
     app.state.commune = commune
     app.state.require_auth = require_auth
-    app.state.failed_sign_ins = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
+    app.state.failed_sign_ins = failures  # one count for the API, /mcp and the sign-in page
     commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
 
-    for routes in (health, search, documents, usage, openai):
-        app.include_router(routes.router)
+    app.include_router(health.router)
+    for routes in (search, documents, usage, openai):
+        app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=REFUSALS)
     mcp_routes, mcp_lifespan = _mcp(commune)
     app.router.routes.extend(mcp_routes)
-    app.include_router(transparency.router)
+    app.include_router(transparency.router, responses=REFUSALS)
     # The HTML page /transparency is the web's: commune/web/ serves it, like every page.
     install_web(app, commune)  # the web application (commune/web/), on the same library calls
     _lifespan(app, commune, mcp_lifespan)
     return app
+
+
+# The routes that take files: their body may reach [limits] max_upload_mb; every other body
+# (a question, a form, a JSON-RPC call) [limits] max_body_kb.
+UPLOADS = ("/api/documents", "/contribute")
+
+
+def body_limits(limits: LimitsSettings) -> LimitOf:
+    upload = int(limits.max_upload_mb * 1024 * 1024)
+    other = limits.max_body_kb * 1024
+
+    def limit_of(scope: Scope) -> tuple[int, str]:
+        if scope["method"] == "POST" and scope["path"] in UPLOADS:
+            return upload, "max_upload_mb"
+        return other, "max_body_kb"
+
+    return limit_of
 
 
 def _mcp(commune: Commune) -> tuple[list[BaseRoute], McpLifespan | None]:

@@ -1,19 +1,20 @@
-"""Who is calling: an API key in ``Authorization: Bearer`` (or ``X-API-Key``)."""
+"""Who is calling: an API key in ``Authorization: Bearer`` (or ``X-API-Key``). Wrong keys
+are counted by ``commune.http.signins.FailedSignIns``, the same count for the API, /mcp and
+the web's sign-in page."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
+from commune.core import Commune
 from commune.govern.members import AuthError, authenticate
 from commune.govern.policy import OPERATOR, Actor
 from commune.http.deps import get_commune
+from commune.http.signins import FailedSignIns, key_prefix
 
 
 def key_in(headers: Mapping[str, str]) -> str | None:
@@ -27,6 +28,24 @@ def key_in(headers: Mapping[str, str]) -> str | None:
 
 def key_from(request: Request) -> str | None:
     return key_in(request.headers)
+
+
+def identify(commune: Commune, failures: FailedSignIns, host: str, key: str | None) -> Actor:
+    """The actor holding ``key``; AuthError (401) when nobody does, QuotaExceeded (429) for
+    a wrong key past the limits. No key at all is not a guess: never counted."""
+    try:
+        with commune.engine.connect() as conn:
+            return authenticate(conn, key)
+    except AuthError:
+        if key:
+            failures.failed(host, key_prefix(key))
+        raise
+
+
+def client_host(request: Request) -> str:
+    """The caller's address: the connection's, or the one a trusted proxy forwarded
+    (``[web] trusted_proxies``; api/app.py believes no one else)."""
+    return request.client.host if request.client else "?"
 
 
 # Declared so that the OpenAPI description names how to authenticate; the key itself is read
@@ -46,66 +65,13 @@ def current_actor(
     if not request.app.state.require_auth:
         request.state.actor = OPERATOR
         return OPERATOR  # `commune serve --no-auth`: a single-user machine, loopback only
-    commune = get_commune(request)
-    failures: FailedSignIns = request.app.state.failed_sign_ins
-    host = request.client.host if request.client else "?"
-    failures.check(host)
-    key = key_from(request)
-    try:
-        with commune.engine.connect() as conn:
-            actor = authenticate(conn, key)
-    except AuthError:
-        if key:  # a wrong key is a guess; no key at all is not
-            failures.failed(host)
-        raise
+    # A request with a body had its key checked before the body was read (api/gate.py).
+    actor: Actor | None = getattr(request.state, "authenticated", None)
+    if actor is None:
+        failures: FailedSignIns = request.app.state.failed_sign_ins
+        actor = identify(get_commune(request), failures, client_host(request), key_from(request))
     request.state.actor = actor  # for the request log: who, never with which key
     return actor
-
-
-class FailedSignIns:
-    """Past ``limit`` wrong keys from one address within ``window_s``, that address is
-    refused (HTTP 429, Retry-After) until the window has passed: guessing keys stays slow.
-    In memory, one per app (so per server process)."""
-
-    def __init__(self, limit: int = 20, window_s: float = 60.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self.seen: dict[str, deque[float]] = {}
-        self.lock = threading.Lock()
-
-    def _recent(self, host: str, now: float) -> deque[float]:
-        times = self.seen.setdefault(host, deque())
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        return times
-
-    def check(self, host: str) -> None:
-        from datetime import UTC, datetime, timedelta
-
-        from commune.govern.quotas import QuotaExceeded
-
-        now = time.monotonic()
-        with self.lock:
-            times = self._recent(host, now)
-            if len(times) < self.limit:
-                return
-            wait = max(1, int(self.window_s - (now - times[0])) + 1)
-        raise QuotaExceeded(
-            f"too many failed API keys from {host} ({self.limit} in {self.window_s:g} s)",
-            "failed sign-ins",
-            wait,
-            datetime.now(UTC) + timedelta(seconds=wait),
-        )
-
-    def failed(self, host: str) -> None:
-        with self.lock:
-            now = time.monotonic()
-            self._recent(host, now).append(now)
-            if len(self.seen) > 10000:  # forget the addresses with no failure in the window
-                for quiet in [
-                    h for h, t in self.seen.items() if not t or now - t[-1] > self.window_s
-                ]:
-                    del self.seen[quiet]
 
 
 Caller = Annotated[Actor, Depends(current_actor)]  # a route parameter: the authenticated actor

@@ -14,10 +14,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
+from commune.http.body import BodyTooLarge
 
 # The package logs through the standard library; `commune serve` sends it to stderr.
 log = logging.getLogger("commune.api")
@@ -29,6 +31,27 @@ _OPENAI_KINDS = {
     404: "not_found_error",
     429: "rate_limit_error",
     500: "server_error",
+}
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="What was wrong, then what to do next.")
+
+
+def _refusal(why: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": why}
+
+
+# The refusals any API route may answer, declared in the OpenAPI description (api/app.py puts
+# them on every router but /healthz's); 422 FastAPI declares itself.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: _refusal("Refused: the detail says what was wrong and what to do next."),
+    401: _refusal("No API key, or not a valid one."),
+    403: _refusal("The key's role or member may not do this."),
+    404: _refusal("No such document, collection, member or model."),
+    413: _refusal("The body is over [limits] max_upload_mb (uploads) or max_body_kb."),
+    429: _refusal("A quota, or too many wrong keys: retry after Retry-After seconds."),
+    503: _refusal("The server is answering as many requests as it may: retry in a second."),
 }
 
 
@@ -78,6 +101,10 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     return error_response(request, 400, str(exc))
 
 
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return error_response(request, 413, exc.detail if isinstance(exc, BodyTooLarge) else str(exc))
+
+
 async def _incident(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:8]
     log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
@@ -92,6 +119,7 @@ async def _incident(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     # Starlette picks the handler of the nearest class in the exception's MRO: a QuotaExceeded
     # (a CommuneError) gets 429, not 400; an InvalidRequest (also a ValueError) gets 400.
+    app.add_exception_handler(BodyTooLarge, _too_large)  # http/body.py, while a body is read
     app.add_exception_handler(AuthError, _unauthenticated)
     app.add_exception_handler(QuotaExceeded, _over_quota)
     app.add_exception_handler(NotFound, _not_found)

@@ -175,10 +175,15 @@ def http_routes(
     from contextlib import asynccontextmanager
 
     from mcp.server.transport_security import TransportSecuritySettings
-    from starlette.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
+    from commune.api.auth import identify
+    from commune.api.errors import error_response
     from commune.govern.members import AuthError
+    from commune.govern.quotas import QuotaExceeded
 
     server = build_server(commune, http_actor(commune))
     current: dict[str, Any] = {}
@@ -201,14 +206,23 @@ def http_routes(
         """An ASGI app (a plain function would be taken by Starlette for a request handler)."""
 
         async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
-            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+            request = Request(scope)
+            failures = request.app.state.failed_sign_ins  # the API's count (api/app.py)
+            host = request.client.host if request.client else "?"
+            refused: Response | None = None
             try:
-                actor_from_key(commune, key_in(headers))
-            except AuthError as exc:
-                response = JSONResponse(
-                    {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                if "authenticated" not in scope.get("state", {}):  # else api/gate.py did
+                    await run_in_threadpool(
+                        identify, commune, failures, host, key_in(request.headers)
+                    )
+            except QuotaExceeded as exc:  # wrong keys count here as on the API
+                refused = error_response(
+                    request, 429, str(exc), {"Retry-After": str(exc.retry_after)}
                 )
-                await response(scope, receive, send)
+            except AuthError as exc:
+                refused = error_response(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
+            if refused is not None:
+                await refused(scope, receive, send)
                 return
             if "app" not in current:
                 response = JSONResponse({"detail": "the MCP endpoint is starting"}, 503)

@@ -1,5 +1,5 @@
 """What every request goes through, whatever its route: the overload guard, the security
-headers and the request log."""
+headers, the request log, and who forwarded it."""
 
 from __future__ import annotations
 
@@ -92,3 +92,14 @@ def request_log(app: FastAPI) -> None:
                     ensure_ascii=False,
                 )
             )
+
+
+def forwarded_by(app: FastAPI, proxies: tuple[str, ...]) -> None:
+    """Believe X-Forwarded-For and X-Forwarded-Proto from ``proxies`` only ([web]
+    trusted_proxies): from anyone else they are ignored, and the limits by address count the
+    address that connected. `commune serve` turns uvicorn's own reading of them off (it
+    believes any client on loopback), so that this list is the one rule."""
+    if proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))

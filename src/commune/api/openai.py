@@ -25,6 +25,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
+from commune.config import LimitsSettings
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
 
@@ -130,6 +131,24 @@ def _models(commune: Commune) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
+def _bounded(texts: list[str], limits: LimitsSettings) -> None:
+    """A request's inputs within [limits]: 2,000 inputs of 1,000 characters held a worker
+    297 s (issue 22), so their number and their characters in all are bounded."""
+    if len(texts) > limits.max_embedding_inputs:
+        raise InvalidRequest(
+            f"at most {limits.max_embedding_inputs} inputs per request ([limits] "
+            f"max_embedding_inputs), got {len(texts)}",
+            "send them in several requests",
+        )
+    chars = sum(len(t) for t in texts)
+    if chars > limits.max_embedding_chars:
+        raise InvalidRequest(
+            f"at most {limits.max_embedding_chars} characters in all per request ([limits] "
+            f"max_embedding_chars), got {chars}",
+            "send them in several requests",
+        )
+
+
 router = APIRouter(prefix="/v1")
 
 
@@ -142,6 +161,7 @@ def models(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
 @router.post("/embeddings")
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     texts = [req.input] if isinstance(req.input, str) else req.input
+    _bounded(texts, commune.settings.limits)
     embedder, vectors, tokens = await run_in_threadpool(
         commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
     )
@@ -156,7 +176,16 @@ async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) 
     }
 
 
-@router.post("/chat/completions")
+@router.post(
+    "/chat/completions",
+    responses={
+        200: {
+            "description": "A chat.completion, or with stream=true chat.completion.chunk "
+            "events, each sentence once its citations were verified.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def chat(req: ChatRequest, actor: Caller, commune: CommuneDep) -> Any:
     question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
     if not question.strip():

@@ -38,7 +38,10 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app(commune_of(ctx), require_auth=not no_auth)
-    uvicorn.run(app, host=host, port=port)
+    # Forwarded headers are believed from [web] trusted_proxies only (api/middleware.py), not
+    # from any client on loopback as uvicorn would; each request is logged once, by
+    # commune.requests, with its path and without its query string (a question in ?q=).
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)
 
 
 @cli.command()

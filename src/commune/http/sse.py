@@ -8,6 +8,14 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+# How a route declares its stream in the OpenAPI description (``responses=STREAMED``).
+STREAMED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events, as they come.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
 
 def sse(first: Any, rest: Iterator[Any], answer: Callable[[Any], Any]) -> Iterator[str]:
     """``first`` was taken before the response started, so that errors get a status."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from commune.api.auth import Caller
@@ -15,16 +15,26 @@ from commune.http.deps import CommuneDep
 router = APIRouter()
 
 
+MAX_LIMIT = 1000
+# Far past any commons, and well inside SQLite's 64-bit integers: 2**63 made the driver raise
+# OverflowError, a 500 for any key holder (issue 22).
+MAX_OFFSET = 1_000_000_000
+
+
 @router.get("/api/documents")
 def list_documents(
     actor: Caller,
     commune: CommuneDep,
     collection: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    # The bounds are stated in the schema and checked here, so that a value out of them gets
+    # the same 400 and message as before, not a 422.
+    limit: Annotated[int, Query(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = 100,
+    offset: Annotated[int, Query(json_schema_extra={"minimum": 0, "maximum": MAX_OFFSET})] = 0,
 ) -> list[dict[str, Any]]:
-    if not 0 < limit <= 1000 or offset < 0:
-        raise InvalidRequest(f"limit must be 1..1000 and offset >= 0, got {limit}, {offset}")
+    if not 0 < limit <= MAX_LIMIT or offset < 0:
+        raise InvalidRequest(f"limit must be 1..{MAX_LIMIT} and offset >= 0, got {limit}, {offset}")
+    if offset > MAX_OFFSET:
+        raise InvalidRequest(f"offset must be 0..{MAX_OFFSET}, got {offset}")
     with commune.metered("api/documents", actor):
         return commune.documents(collection, limit=limit, offset=offset, actor=actor)
 

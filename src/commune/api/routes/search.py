@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
 from commune.http.deps import CommuneDep
-from commune.http.sse import sse
+from commune.http.sse import STREAMED, sse
 
 router = APIRouter()
 
@@ -61,7 +61,7 @@ async def ask(req: AskRequest, actor: Caller, commune: CommuneDep) -> dict[str, 
     return answer.to_json()
 
 
-@router.post("/api/ask/stream")
+@router.post("/api/ask/stream", response_class=StreamingResponse, responses=STREAMED)
 async def ask_stream(req: AskRequest, actor: Caller, commune: CommuneDep) -> StreamingResponse:
     """Server-sent events: ``delta`` events carry verified text, ``answer`` the whole answer."""
     events = commune.ask_stream(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from commune.api.auth import Caller
 from commune.errors import InvalidRequest
@@ -13,17 +13,23 @@ from commune.http.deps import CommuneDep
 
 router = APIRouter()
 
+FIRST = datetime(1970, 1, 1, tzinfo=UTC)
+LAST = datetime(2999, 12, 31, tzinfo=UTC)
+# Stated in the schema, checked in _date (400 with the message, as before).
+DAY = {"format": "date", "description": "YYYY-MM-DD, from 1970-01-01 to 2999-12-31."}
+
 
 @router.get("/api/usage")
 def usage(
     actor: Caller,
     commune: CommuneDep,
-    start: str | None = None,
-    end: str | None = None,
+    start: Annotated[str | None, Query(json_schema_extra=DAY)] = None,
+    end: Annotated[str | None, Query(json_schema_extra=DAY)] = None,
     member: str | None = None,
 ) -> dict[str, Any]:
     """Usage per day for dashboards: the caller's own, its member's for member admins,
-    any member's for cooperative admins. ``start``/``end``: YYYY-MM-DD (default: 30 days)."""
+    any member's for cooperative admins. ``start``/``end``: YYYY-MM-DD (default: 30 days),
+    from 1970-01-01 to 2999-12-31."""
     until = _date(end, "end") + timedelta(days=1) if end else _today() + timedelta(days=1)
     since = _date(start, "start") if start else until - timedelta(days=31)
     if since >= until:
@@ -43,6 +49,12 @@ def _today() -> datetime:
 
 def _date(text: str, name: str) -> datetime:
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise InvalidRequest(f"{name} must be a date like 2026-11-23, got {text!r}") from None
+    if not FIRST <= day <= LAST:
+        # 9999-12-31 plus the one day an end includes overflowed datetime: a 500 (issue 22).
+        raise InvalidRequest(
+            f"{name} must be between {FIRST:%Y-%m-%d} and {LAST:%Y-%m-%d}, got {text!r}"
+        )
+    return day

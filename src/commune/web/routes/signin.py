@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from commune.govern.members import AuthError
+from commune.http.signins import FailedSignIns, key_prefix
 from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, TheCommune, field, form, local, redirect, sessions_of
@@ -24,9 +25,8 @@ async def signin_page(p: PageOf, next: str = "/") -> Response:
 async def signin(p: PageOf, commune: TheCommune) -> Response:
     data = await form(p)
     request = p.request
-    failures = request.app.state.failed_sign_ins
+    failures: FailedSignIns = request.app.state.failed_sign_ins
     host = request.client.host if request.client else "?"
-    failures.check(host)  # past the limit: 429 before any password is checked
     user, password = field(data, "user").strip(), field(data, "password")
     key = field(data, "key").strip()
     target = local(field(data, "next", "/"))
@@ -37,7 +37,13 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
         else:
             actor = await run_in_threadpool(commune.admin.sign_in, user, password)
     except AuthError:
-        failures.failed(host)
+        # Counted against the address and the key or account it claimed: past the limit a
+        # wrong one gets 429; the right one is always checked, so that nobody else's guesses
+        # lock a person out (issue 22).
+        if key:
+            failures.failed(host, key_prefix(key))
+        else:
+            failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
         message = _("Wrong API key.") if key else _("Wrong user name or password.")
         return render(p, "signin.html", 401, next=target, failed=message, user=user)
     token = await run_in_threadpool(sessions_of(request).open, actor, settings.session_hours)

@@ -1,0 +1,113 @@
+"""How much a request may send, enforced while it is read.
+
+A declared ``Content-Length`` over the route's limit is refused at once (HTTP 413), before a
+byte of the body is read; a body sent without one (chunked) is counted as it arrives and
+refused as soon as it passes the limit. Nothing downstream (a JSON parser, the multipart
+parser spooling files to the temporary directory) ever holds more than the limit: issue 22
+saw 291 MB written to disk before a request without a key got its 401.
+
+A ``gate`` may refuse a request from its headers alone, before its body is read: the API
+checks the caller's key there (api/gate.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LimitOf = Callable[[Scope], tuple[int, str]]  # (bytes, the setting that says so)
+Gate = Callable[[Scope], Awaitable[Response | None]]
+
+
+def size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over its route's limit: HTTP 413, nothing done. An HTTPException, so
+    that a parser reading the body lets it through rather than calling it a parse error."""
+
+    def __init__(self, limit: int, setting: str) -> None:
+        super().__init__(
+            413,
+            f"the request body is larger than {size(limit)} ([limits] {setting}): "
+            "send less, or in several requests",
+        )
+
+
+def refusal(
+    scope: Scope, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A one-line error: an HTML line for a browser's page, else ``{"detail": ...}``."""
+    accept = dict(scope.get("headers", [])).get(b"accept", b"").decode("latin-1")
+    if "text/html" in accept and not scope["path"].startswith(("/api/", "/v1/", "/mcp")):
+        from html import escape
+
+        body = f"<!doctype html><title>{status}</title><p>{escape(message)}</p>\n"
+        return Response(body, status, headers, media_type="text/html")
+    return Response(
+        json.dumps({"detail": message}, ensure_ascii=False), status, headers, "application/json"
+    )
+
+
+def _declared(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length itself
+    return None
+
+
+class BodyLimit:
+    """ASGI middleware: each request's body within ``limit_of(scope)``, and ``gate`` asked
+    first when there is one."""
+
+    def __init__(self, app: ASGIApp, limit_of: LimitOf, gate: Gate | None = None) -> None:
+        self.app = app
+        self.limit_of = limit_of
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit, setting = self.limit_of(scope)
+        declared = _declared(scope)
+        if declared is not None and declared > limit:
+            too_large = BodyTooLarge(limit, setting)
+            await refusal(scope, 413, too_large.detail)(scope, receive, send)
+            return
+        if self.gate is not None:
+            refused = await self.gate(scope)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit, setting)
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await refusal(scope, 413, exc.detail)(scope, receive, send)

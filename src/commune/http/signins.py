@@ -1,0 +1,73 @@
+"""Wrong API keys and passwords, counted per address and per key or account they claim: the
+one count for the API, /mcp and the web's sign-in page (``app.state.failed_sign_ins``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime, timedelta
+
+from commune.govern.quotas import QuotaExceeded
+
+
+def key_prefix(key: str) -> str | None:
+    """The public part of a key (``cmn_<prefix>_<secret>``), which names the key it claims to
+    be: guesses at one key are counted under it, whatever address they come from."""
+    parts = key.split("_")
+    return f"key cmn_{parts[1]}" if len(parts) >= 3 and parts[0] == "cmn" and parts[1] else None
+
+
+class FailedSignIns:
+    """Wrong keys and passwords, counted per address and per key or account they claim.
+
+    Past ``limit`` in ``window_s`` on either count, a further WRONG credential is answered
+    429 with Retry-After instead of 401, which tells a guesser to stop. A right one is always
+    checked and always accepted: twenty guesses from behind a shared address (a NAT, a
+    proxy) used to lock out every key of the cooperative (issue 22). What guessing is up
+    against is the credentials' strength: keys carry 190 bits of randomness, passwords are
+    argon2id hashes of checked strength. In memory, one per app (so per server process)."""
+
+    def __init__(self, limit: int = 20, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.seen: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def _recent(self, name: str, now: float) -> deque[float]:
+        times = self.seen.setdefault(name, deque())
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def failed(self, host: str, claimed: str | None, what: str = "API keys") -> None:
+        """Count one wrong credential from ``host`` claiming ``claimed`` (a key's prefix or a
+        user name; None when it names nothing); QuotaExceeded when either count had already
+        reached the limit, else return (the caller answers 401)."""
+        now = time.monotonic()
+        counts = [(f"from {host}", f"address {host}")]
+        if claimed:
+            counts.append((f"for {claimed}", f"claimed {claimed}"))
+        with self.lock:
+            over = [
+                (said, self._recent(name, now)[0])
+                for said, name in counts
+                if len(self._recent(name, now)) >= self.limit
+            ]
+            for _, name in counts:
+                self._recent(name, now).append(now)
+            self._forget(now)
+        if over:
+            said, first = over[0]
+            wait = max(1, int(self.window_s - (now - first)) + 1)
+            raise QuotaExceeded(
+                f"too many failed {what} {said} ({self.limit} in {self.window_s:g} s)",
+                "failed sign-ins",
+                wait,
+                datetime.now(UTC) + timedelta(seconds=wait),
+            )
+
+    def _forget(self, now: float) -> None:
+        if len(self.seen) > 10000:  # forget the names with no failure in the window
+            for quiet in [n for n, t in self.seen.items() if not t or now - t[-1] > self.window_s]:
+                del self.seen[quiet]
