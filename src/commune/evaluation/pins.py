@@ -94,9 +94,11 @@ def embedder_pin(embedder: Any) -> dict[str, Any]:
     return pin
 
 
-def generator_pin(name: str, spec: Any) -> dict[str, Any]:
+def generator_pin(name: str, spec: ModelSettings) -> dict[str, Any]:
+    from commune.generate.registry import generator_class
+
     pin: dict[str, Any] = {"name": name, "backend": spec.backend, "licence": spec.licence}
-    if spec.backend == "llamacpp" and spec.path:
+    if generator_class(spec.backend).local and spec.path:
         pin["file"] = Path(spec.path).name
         pin["sha256"] = sha256_file(spec.path)
     else:  # a remote endpoint: what it serves is named, not hashed

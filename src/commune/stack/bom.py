@@ -63,7 +63,7 @@ def _sha256(digest: str | None) -> list[Any]:
 def models(commune: Any) -> list[dict[str, Any]]:
     """Every configured model, as the BOM and the sovereignty map describe it."""
     from commune.evaluation.pins import distribution_fingerprint, sha256_file
-    from commune.generate.registry import model_specs
+    from commune.generate.registry import generator_class, model_specs
 
     charter = commune.charter
     embedder = commune.embedder
@@ -87,7 +87,7 @@ def models(commune: Any) -> list[dict[str, Any]]:
     ]
     cards = {c.name: c for c in commune.model_cards()}
     for name, spec in sorted(model_specs(commune.settings).items()):
-        local = spec.backend == "llamacpp"
+        local = generator_class(spec.backend).local
         card = cards.get(name)
         out.append(
             {
