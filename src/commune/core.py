@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -41,13 +42,19 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.charter.rules import Charter
     from commune.commons.credits import Credits
     from commune.commons.library import Library
+    from commune.commons.opendata import ExportResult
     from commune.embed import Embedder
+    from commune.evaluation.runner import Deployment as EvaluatedDeployment
+    from commune.evaluation.runner import RunResult, System
+    from commune.evaluation.suite import Suite
     from commune.generate.base import Generator
     from commune.generate.registry import Generators
     from commune.govern.admin import Admin
     from commune.govern.quotas import QuotaUse
     from commune.index.catalog import Catalog
+    from commune.ingest.upload import Upload
     from commune.store.audit import Verification
+    from commune.store.check import Report
 
 
 class Commune:
@@ -444,6 +451,130 @@ class Commune:
             fallback=fallback,
             generator=generator,
         )
+
+    # -- reports and operations on the whole home ---------------------------------------------
+    def bom(self) -> dict[str, Any]:
+        """The CycloneDX 1.6 bill of materials of this deployment (stack/bom.py), validated."""
+        from commune.stack.bom import Deployment, build
+
+        return build(
+            Deployment(
+                settings=self.settings,
+                engine=self.engine,
+                charter=self.charter,
+                embedder=self.embedder,
+                cards=self.models.cards(),
+                library=self.library,
+            )
+        )
+
+    def check(self) -> Report:
+        """Is the home whole (store/check.py)? Nothing is changed."""
+        from commune.store.check import check
+
+        return check(self.engine, embedder=self.settings.retrieval.embedder)
+
+    def backup(self, dest: Path) -> dict[str, Any]:
+        """A verified backup of the home into ``dest`` (store/backup.py), while it serves."""
+        from commune.store.backup import backup
+
+        return backup(self.settings.database_url, self.settings.home, dest)
+
+    def export_collection(
+        self, collection: str, out: Path, description: str | None = None
+    ) -> ExportResult:
+        """A collection as an open dataset with Croissant and DCAT-AP metadata."""
+        from commune.commons.opendata import export_collection
+
+        return export_collection(
+            self.engine, self.settings.home, collection, out, description=description
+        )
+
+    def import_dataset(
+        self, directory: Path, collection: str, actor: Actor = OPERATOR
+    ) -> dict[str, int]:
+        """Add a dataset that `commune export` wrote, checked whole before anything is added."""
+        from commune.commons.opendata import import_dataset
+
+        counts = import_dataset(self.library, directory, collection, actor=actor)
+        self._refreshed()
+        return counts
+
+    async def contribute(
+        self,
+        files: list[Upload],
+        collection: str | None,
+        licence: str | None,
+        publisher: str | None,
+        source: str | None,
+        actor: Actor,
+        route: str,
+    ) -> list[dict[str, Any]]:
+        """Uploaded files contributed by ``actor`` (ingest/upload.py): each file's result."""
+        from commune.ingest.upload import contribute
+
+        return await contribute(
+            self.settings,
+            self.metering,
+            self.library,
+            files,
+            collection=collection,
+            licence=licence,
+            publisher=publisher,
+            source=source,
+            actor=actor,
+            route=route,
+            settled=self._refreshed,
+        )
+
+    @cached_property
+    def evaluated(self) -> EvaluatedDeployment:
+        """What an evaluation asks its questions of (evaluation/runner.py)."""
+        from commune.charter.scores import Scoreboard
+        from commune.evaluation.runner import Deployment
+
+        return Deployment(
+            engine=self.engine,
+            searcher=self.searcher,
+            path=self.ask_path,
+            scoreboard=Scoreboard(self.engine),
+        )
+
+    def evaluate(
+        self,
+        suite: Suite,
+        systems: list[System],
+        split: str | None = None,
+        collection: str | None = None,
+        limit: int | None = None,
+        sample: int | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> RunResult:
+        """Ask a suite's questions of this deployment (`commune eval`)."""
+        from commune.evaluation.runner import run_suite
+
+        return run_suite(
+            self.evaluated,
+            suite,
+            systems,
+            split=split,
+            collection=collection,
+            limit=limit,
+            sample=sample,
+            progress=progress,
+        )
+
+    def pins(self, suite: Suite, models: list[str]) -> dict[str, Any]:
+        """What an evaluation report pins so that anyone can reproduce it."""
+        from commune.evaluation.pins import pins
+
+        return pins(self.engine, self.settings, self.embedder, suite, models)
+
+    def record_scores(self, result: RunResult, suite: Suite, split: str) -> int:
+        """Keep an evaluation's scores for the charter's reduce and redirect steps."""
+        from commune.evaluation.runner import record_scores
+
+        return record_scores(self.evaluated, result, suite, split)
 
     # -- the commons: curation and audit -----------------------------------------------------
     def actor(self, user: str | None) -> Actor:

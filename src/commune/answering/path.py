@@ -138,6 +138,12 @@ class AskPath:
         self.embedder = embedder  # called when needed: loading it may load a model
         self.catalog = catalog  # the latest search snapshot
 
+    def ask(self, req: AskRequest) -> Answer:
+        """The whole answer at once."""
+        *_, answer = self.stream(req)
+        assert isinstance(answer, Answer)  # the last event is always the Answer
+        return answer
+
     def stream(self, req: AskRequest) -> Iterator[Event]:
         """Yield the answer's text as verified pieces, then the whole ``Answer``."""
         req.check(self.settings)
