@@ -89,7 +89,8 @@ def _age(created: Any) -> float:
         from datetime import UTC
 
         created = created.replace(tzinfo=UTC)
-    return (now() - created).total_seconds()
+    age: float = (now() - created).total_seconds()
+    return age
 
 
 def store(
