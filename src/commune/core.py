@@ -176,7 +176,7 @@ class Commune:
     def library(self) -> Library:
         from commune.commons.library import Library
 
-        return Library(self.engine, self.settings)
+        return Library(engine=self.engine, settings=self.settings)
 
     @cached_property
     def admin(self) -> Admin:
@@ -190,14 +190,18 @@ class Commune:
     def metering(self) -> Metering:
         from commune.account.metering import Metering
 
-        return Metering(self.engine, self.settings)
+        return Metering(engine=self.engine, settings=self.settings)
 
     @cached_property
     def searcher(self) -> Searcher:
         from commune.answering.search import Searcher
 
         return Searcher(
-            self.settings, self.library, self.metering, self.catalog, lambda: self.embedder
+            settings=self.settings,
+            library=self.library,
+            metering=self.metering,
+            catalog=self.catalog,
+            embedder=lambda: self.embedder,
         )
 
     @cached_property
