@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cached_property
@@ -506,7 +506,7 @@ class Commune:
 
     async def contribute(
         self,
-        files: list[Upload],
+        files: Sequence[Upload],
         collection: str | None,
         licence: str | None,
         publisher: str | None,

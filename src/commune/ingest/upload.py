@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
@@ -110,7 +110,7 @@ class Staged:
 
 
 async def read_uploads(
-    settings: Settings, files: list[Upload]
+    settings: Settings, files: Sequence[Upload]
 ) -> tuple[Staged, list[dict[str, Any]]]:
     """Stage what may be ingested; the refused files with their one-line reason."""
     limit = int(settings.limits.max_file_mb * 1024 * 1024)
@@ -140,7 +140,7 @@ async def contribute(
     settings: Settings,
     metering: Metering,
     library: Contributions,
-    files: list[Upload],
+    files: Sequence[Upload],
     *,
     collection: str | None,
     licence: str | None,
