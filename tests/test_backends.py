@@ -39,7 +39,6 @@ class StoreKit:
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
-        from commune.store.check import check
         from commune.store.db import MIGRATIONS
 
         cfg = Config()
@@ -48,7 +47,7 @@ class StoreKit:
         with c.engine.connect() as conn:
             assert conn.execute(text("select version_num from alembic_version")).scalar() == head
         c.add([corpus], collection="mairie", licence="etalab-2.0")
-        report = check(c)
+        report = c.check()
         assert report.ok, [ch for ch in report.checks if not ch.ok]
         assert "ledger" in {ch.name for ch in report.checks}
 
