@@ -21,7 +21,13 @@ from tests.conftest import wait_until
 
 BIN = Path(sys.executable).parent
 RAY = str(BIN / "ray")
-ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def env() -> dict[str, str]:
+    """Read at each call: the test's temporary HOME is set after this module is imported."""
+    return {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+
+
 ATTEMPTS = 3
 # Hang guards, not speed limits: on a busy 2-core machine a node can take a minute to join.
 HEAD_TIMEOUT_S = 180
@@ -85,7 +91,7 @@ class Cluster:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 # A test cluster has nothing to drain on shutdown: no 30 s wait for it.
-                env={**ENV, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"},
+                env={**env(), "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"},
                 start_new_session=True,
             )
         self.nodes.append((name, proc))
@@ -100,7 +106,7 @@ class Cluster:
         try:
             out = subprocess.run(
                 [sys.executable, "-c", _PROBE, self.address, str(nodes), str(JOIN_TIMEOUT_S)],
-                env=ENV,
+                env=env(),
                 capture_output=True,
                 text=True,
                 timeout=JOIN_TIMEOUT_S + 120,
@@ -221,7 +227,7 @@ def test_add_on_a_ray_cluster_stores_what_a_local_add_stores(cluster, corpus, tm
             "--ray",
             cluster,
         ],
-        env=ENV,
+        env=env(),
         capture_output=True,
         text=True,
         timeout=900,  # a hang guard

@@ -153,11 +153,15 @@ def test_index_builders_wait_for_each_other_across_processes(home, corpus):
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         # The other one waits instead of building too: the kernel shows it blocked on the
         # build lock (however long it takes to get there), not finished.
-        wait_until(
-            lambda: waiting_for(lock, proc.pid) or proc.poll() is not None,
-            "the other process to reach the build lock",
-            timeout=300,
-        )
+        try:
+            wait_until(
+                lambda: waiting_for(lock, proc.pid) or proc.poll() is not None,
+                "the other process to reach the build lock",
+                timeout=300,
+            )
+        except AssertionError:
+            proc.kill()
+            raise
         assert proc.poll() is None, proc.communicate()[0].decode()
         assert waiting_for(lock, proc.pid)
     out = proc.communicate(timeout=600)[0].decode()  # released: it goes on
