@@ -129,7 +129,8 @@ class StoreKit:
         for t in threads:
             t.start()
         for t in threads:
-            t.join(120)
+            t.join(600)  # a hang guard
+        assert not any(t.is_alive() for t in threads), "a request hung"
         assert outcomes.count("answered") == 5 and outcomes.count("refused") == 7
         with c.engine.connect() as conn:
             mine = select(func.count()).where(usage.c.user_id == carol.user_id)
