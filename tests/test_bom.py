@@ -12,7 +12,7 @@ pytest.importorskip("cyclonedx")
 
 from commune.cli import cli  # noqa: E402
 from commune.errors import CommuneError  # noqa: E402
-from commune.stack.bom import build, store, validate  # noqa: E402
+from commune.stack.bom import store, validate  # noqa: E402
 from commune.stack.sovereignty import diff, obligation, sovereignty_map  # noqa: E402
 
 ENDPOINTS = """
@@ -52,7 +52,7 @@ def component(bom, ref):  # type: ignore[no-untyped-def]
 
 
 def test_the_bom_is_valid_cyclonedx_1_6_with_software_models_and_data(deployed):
-    bom = build(deployed)
+    bom = deployed.bom()
     validate(json.dumps(bom))  # and build() validated it already
     assert bom["specVersion"] == "1.6" and bom["metadata"]["component"]["name"] == "commune"
     # Software: installed distributions with versions, SPDX licences and their graph.
@@ -77,14 +77,14 @@ def test_the_bom_is_valid_cyclonedx_1_6_with_software_models_and_data(deployed):
 
 
 def test_an_invalid_bom_is_refused(deployed):
-    bom = build(deployed)
+    bom = deployed.bom()
     bom["components"][0]["type"] = "spaceship"
     with pytest.raises(CommuneError, match="not valid CycloneDX 1.6"):
         validate(json.dumps(bom))
 
 
 def test_the_map_flags_unknown_licences_and_foreign_hosting(deployed):
-    bom = build(deployed)
+    bom = deployed.bom()
     m = sovereignty_map(bom, deployed.charter.sovereignty.jurisdictions, None)
     flagged = {d["component"]: d for d in m["closed_or_unknown"]}
     assert "no licence declared" in flagged["mystery"]["why"]
@@ -107,11 +107,11 @@ def test_licence_obligations_read_choices_and_combinations():
 
 
 def test_the_diff_between_two_boms(deployed, tmp_path):
-    before = build(deployed)
+    before = deployed.bom()
     extra = tmp_path / "extra.txt"
     extra.write_text("Le marché a lieu le samedi matin sur la place de la mairie.")
     deployed.add([extra], collection="marche", licence="etalab-2.0")
-    after = build(deployed)
+    after = deployed.bom()
     changes = diff(before, after)
     assert changes["added"] == ["marche"] and changes["removed"] == []
     assert any(c["component"] == "guides" for c in changes["changed"]) is False
@@ -146,7 +146,7 @@ def test_the_transparency_page_serves_the_kept_bill_and_its_map(deployed):
 
     client = TestClient(create_app(deployed))
     assert client.get("/transparency/bom.json").status_code == 404
-    store(deployed.settings.home, build(deployed))
+    store(deployed.settings.home, deployed.bom())
     bom = client.get("/transparency/bom.json").json()
     assert bom["specVersion"] == "1.6"
     m = client.get("/transparency/sovereignty.json").json()

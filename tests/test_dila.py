@@ -531,16 +531,15 @@ def test_a_source_given_by_the_user_wins_over_the_fiches_own(commune, tmp_path):
 
 
 def test_an_exported_fiche_is_imported_again_whole(commune, tmp_path):
-    from commune.commons.opendata import export_collection, import_dataset
     from commune.core import Commune
 
     (tmp_path / "F1367.json").write_text(FICHE_JSON, encoding="utf-8")
     commune.add([tmp_path / "F1367.json"], collection="sp", licence="etalab-2.0")
-    result = export_collection(commune, "sp", tmp_path / "dataset")
+    result = commune.export_collection("sp", out=tmp_path / "dataset")
     # Named after its address, which has no suffix: the suffix comes from its media type.
     assert [p.name for p in (result.directory / "files").iterdir()] == ["1-F1367.json"]
     with Commune(tmp_path / "other-home") as other:
-        assert import_dataset(other, result.directory, "sp")["added"] == 1
+        assert other.import_dataset(result.directory, collection="sp")["added"] == 1
         [doc] = other.documents("sp")
         assert doc["source_uri"] == URL and doc["licence"] == "etalab-2.0"
 

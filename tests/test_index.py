@@ -4,7 +4,7 @@ database stays the truth (a rebuild gives the same results)."""
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 
@@ -67,9 +67,9 @@ def test_a_merge_runs_in_the_background_and_changes_no_result(loaded, tmp_path, 
         loaded.catalog(),
         loaded.settings.index,
     )
-    deadline = time.monotonic() + 30
-    while cat._merging and time.monotonic() < deadline:
-        time.sleep(0.05)
+    for merge in [t for t in threading.enumerate() if t.name == "commune-merge"]:
+        merge.join(600)  # a hang guard: the merge has no time limit
+    assert not cat._merging, "the background merge did not finish"
     loaded._catalog = None  # the next query picks the merged base
     merged = loaded.catalog()
     assert merged.delta_rows == 0 and merged.base_generation == merged.generation
@@ -102,14 +102,15 @@ def test_a_crash_while_a_base_is_written_leaves_a_usable_index(loaded, home, tmp
     assert "jeudi matin" in loaded.search("marché plein vent")[0].text
 
 
-def test_under_the_refresher_no_search_waits_and_changes_arrive_within_a_second(
+def test_under_the_refresher_no_search_waits_and_changes_arrive(
     loaded, home, tmp_path, monkeypatch
 ):
     """As `commune serve` runs: another process adds a document; searches never load the
-    index themselves (the refresher does), and the document is found within a second."""
-    import threading
-
+    index themselves (the refresher does), and the document becomes searchable. How soon
+    (within a second of the commit, on the reference machine) is measured by bench/nrt.py,
+    its `serve` rows; here only a hang guard bounds the wait."""
     from commune.core import Commune
+    from tests.conftest import wait_until
 
     loaded.start_refresher(0.05)
     loads: list[str] = []
@@ -125,12 +126,11 @@ def test_under_the_refresher_no_search_waits_and_changes_arrive_within_a_second(
     (d / "compost.txt").write_text("Le composteur partagé accepte les épluchures.", "utf-8")
     with Commune(home) as other_process:
         other_process.add([d], collection="mairie", licence="CC0-1.0")
-    start = time.monotonic()
-    while time.monotonic() - start < 1.0:
+
+    def found() -> bool:
         hits = loaded.search("composteur épluchures", k=3)
-        if hits and "composteur" in hits[0].text:
-            break
-    else:
-        raise AssertionError("the new document was not searchable within a second")
+        return bool(hits) and "composteur" in hits[0].text
+
+    wait_until(found, "the new document to be searchable", timeout=120)
     assert loads and set(loads) == {"commune-refresh"}
     loaded.stop_refresher()

@@ -1,6 +1,7 @@
-"""Load on loopback, bounded in count and time: concurrent clients get answers and no error;
-past the configured concurrency, the server says 503 with Retry-After at once instead of
-letting a queue grow. The figures are printed (docs/reliability.md reports them)."""
+"""Load on loopback, bounded in count: concurrent clients get answers and no error, and
+every answer is in the ledger; past the configured concurrency, the server says 503 with
+Retry-After at once instead of letting a queue grow. Latencies are printed
+(docs/reliability.md reports them), never asserted: a busy machine is slow, not wrong."""
 
 from __future__ import annotations
 
@@ -21,18 +22,15 @@ QUESTIONS = [
 ]
 
 
-def hammer(
-    url: str, clients: int, per_client: int, budget_s: float
-) -> list[tuple[int, float, dict]]:
-    results: list[tuple[int, float, dict]] = []
+def hammer(url: str, clients: int, per_client: int) -> list[tuple[int, float, httpx.Headers]]:
+    """Each client asks ``per_client`` questions in turn, all clients at once; every request
+    completes (the join's deadline only stops a hang)."""
+    results: list[tuple[int, float, httpx.Headers]] = []
     lock = threading.Lock()
-    deadline = time.monotonic() + budget_s
 
     def client(i: int) -> None:
-        with httpx.Client(timeout=30) as http:
+        with httpx.Client(timeout=300) as http:
             for n in range(per_client):
-                if time.monotonic() > deadline:
-                    return
                 q = f"{QUESTIONS[(i + n) % len(QUESTIONS)]} ({i}-{n})"  # no cache hit
                 started = time.perf_counter()
                 r = http.post(f"{url}/api/ask", json={"question": q})
@@ -43,8 +41,19 @@ def hammer(
     for t in threads:
         t.start()
     for t in threads:
-        t.join(budget_s + 60)
+        t.join(900)
+    assert not any(t.is_alive() for t in threads), "a client hung"
+    assert len(results) == clients * per_client, "a client stopped on an exception (above)"
     return results
+
+
+def answers_in_the_ledger(engine) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return int(
+            conn.execute(text("select count(*) from usage where route = 'api/ask'")).scalar_one()
+        )
 
 
 def p95(values: list[float]) -> float:
@@ -56,9 +65,10 @@ def test_concurrent_clients_get_answers_and_no_error(commune, corpus):
 
     commune.add([corpus], licence="etalab-2.0")
     with serve(create_app(commune, require_auth=False)) as url:
-        results = hammer(url, clients=4, per_client=10, budget_s=60)
+        results = hammer(url, clients=4, per_client=10)
     codes = [c for c, _, _ in results]
     assert len(results) >= 20 and set(codes) == {200}, codes
+    assert answers_in_the_ledger(commune.engine) == len(results)
     print(f"\nload: 4 clients, {len(results)} answers, p95 {p95([s for _, s, _ in results]):.3f} s")
 
 
@@ -77,7 +87,7 @@ def test_overload_is_refused_with_503_and_retry_after(home, corpus, monkeypatch)
 
         def held_ask(*args, **kwargs):  # type: ignore[no-untyped-def]
             entered.set()  # an answer in flight, held until the test lets it go
-            assert release.wait(30)
+            assert release.wait(600)  # a hang guard, as every timeout below
             return ask(*args, **kwargs)
 
         monkeypatch.setattr(c, "ask", held_ask)
@@ -86,24 +96,25 @@ def test_overload_is_refused_with_503_and_retry_after(home, corpus, monkeypatch)
             t = threading.Thread(
                 target=lambda: first.append(
                     httpx.post(
-                        f"{url}/api/ask", json={"question": "Piscine ?"}, timeout=60
+                        f"{url}/api/ask", json={"question": "Piscine ?"}, timeout=600
                     ).status_code
                 )
             )
             t.start()
-            assert entered.wait(30)
+            assert entered.wait(300)
             for path, body in (
                 ("/api/ask", {"question": "Verre ?"}),
                 ("/api/search", {"query": "verre"}),
             ):
-                r = httpx.post(f"{url}{path}", json=body, timeout=10)
+                # The answer in flight is held: a request queued behind it would never return.
+                r = httpx.post(f"{url}{path}", json=body, timeout=300)
                 assert r.status_code == 503 and r.headers["retry-after"] == "1"
                 assert "max_concurrent_requests" in r.json()["detail"]
-            assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+            assert httpx.get(f"{url}/healthz", timeout=300).status_code == 200
             release.set()
-            t.join(60)
+            t.join(600)
             assert first == [200]
-            again = httpx.post(f"{url}/api/ask", json={"question": "Verre ?"}, timeout=60)
+            again = httpx.post(f"{url}/api/ask", json={"question": "Verre ?"}, timeout=300)
             assert again.status_code == 200
 
 
@@ -116,8 +127,9 @@ def test_many_clients_past_the_limit_get_answers_or_503_never_an_error(home, cor
     with Commune(home) as c:
         c.add([corpus], licence="etalab-2.0")
         with serve(create_app(c, require_auth=False)) as url:
-            results = hammer(url, clients=12, per_client=4, budget_s=60)
-    codes = [code for code, _, _ in results]
+            results = hammer(url, clients=12, per_client=4)
+        codes = [code for code, _, _ in results]
+        assert answers_in_the_ledger(c.engine) == codes.count(200)  # refusals cost nothing
     assert set(codes) <= {200, 503} and 200 in codes, codes
     assert all(h["retry-after"] == "1" for code, _, h in results if code == 503)
     print(

@@ -36,7 +36,6 @@ def test_a_home_moves_to_postgresql_losslessly_and_an_interruption_resumes(
     monkeypatch,
 ):
     from commune.store import migrate as m
-    from commune.store.check import check
 
     before_hits = [(h.document_id, h.chunk_id) for h in lived_in.search("ordures", k=5)]
     monkeypatch.setattr(m, "BATCH", 3)
@@ -65,7 +64,7 @@ def test_a_home_moves_to_postgresql_losslessly_and_an_interruption_resumes(
     with Commune(home) as moved:
         assert moved.engine.dialect.name == "postgresql"
         assert [(h.document_id, h.chunk_id) for h in moved.search("ordures", k=5)] == before_hits
-        assert moved.verify_audit().ok and check(moved).ok
+        assert moved.verify_audit().ok and moved.check().ok
         # New rows get new ids after the copied ones (the sequences were moved on).
         moved.ask("Quand passe le camion des ordures ?", actor=moved.actor("bob"), use_cache=False)
         make_key(moved, "carol", "Ville C")

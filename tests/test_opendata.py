@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from commune.cli import cli
-from commune.commons.opendata import export_collection, import_dataset, validate_export
+from commune.commons.opendata import validate_export
 from commune.core import Commune
 from commune.errors import CommuneError
 
@@ -48,7 +48,7 @@ def exported(commune, corpus, tmp_path):  # type: ignore[no-untyped-def]
         tdm_reserved=True,
         source="https://example.org/reserved.md",
     )
-    result = export_collection(commune, "mairie", tmp_path / "dataset")
+    result = commune.export_collection("mairie", tmp_path / "dataset")
     assert result.documents == 7 and result.reconstructed == 0
     return tmp_path / "dataset"
 
@@ -70,13 +70,13 @@ def test_exported_metadata_validates(exported):
 
 def test_round_trip_loses_nothing(commune, exported, tmp_path):
     with Commune(tmp_path / "other-home") as other:
-        counts = import_dataset(other, exported, "mairie")
+        counts = other.import_dataset(exported, "mairie")
         assert counts == {"added": 7, "updated": 0, "unchanged": 0, "failed": 0}
         assert snapshot(other) == snapshot(commune)
         hits = other.search("bac jaune", k=1)
         assert "bac jaune" in hits[0].text and hits[0].licence == "etalab-2.0"
         # importing again changes nothing
-        assert import_dataset(other, exported, "mairie")["unchanged"] == 7
+        assert other.import_dataset(exported, "mairie")["unchanged"] == 7
 
 
 def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path):
@@ -84,7 +84,7 @@ def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path)
     victim.write_text(victim.read_text() + "<p>injected</p>")
     with Commune(tmp_path / "other-home") as other:
         with pytest.raises(CommuneError, match="does not match its SHA-256"):
-            import_dataset(other, exported, "mairie")
+            other.import_dataset(exported, "mairie")
         assert other.documents() == []
 
 
@@ -125,7 +125,7 @@ def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_p
     (exported / "documents.jsonl").write_text("\n".join(lines) + "\n")
     with Commune(tmp_path / "other-home") as other:
         with pytest.raises(CommuneError, match="refused source 'javascript:"):
-            import_dataset(other, exported, "mairie")
+            other.import_dataset(exported, "mairie")
         assert other.documents() == []  # the good lines before it were not added either
 
 
@@ -144,5 +144,5 @@ def test_import_never_reads_outside_the_dataset(exported, tmp_path, trick):
     (exported / "documents.jsonl").write_text("\n".join(lines) + "\n")
     with Commune(tmp_path / "other-home") as other:
         with pytest.raises(CommuneError, match="points outside the dataset"):
-            import_dataset(other, exported, "mairie")
+            other.import_dataset(exported, "mairie")
         assert other.documents() == []

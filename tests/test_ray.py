@@ -4,16 +4,34 @@ store: the same documents, passages and answers as without Ray."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import wait_until
+
 BIN = Path(sys.executable).parent
+RAY = str(BIN / "ray")
+
+
+def env() -> dict[str, str]:
+    """Read at each call: the test's temporary HOME is set after this module is imported."""
+    return {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+ATTEMPTS = 3
+# Hang guards, not speed limits: on a busy 2-core machine a node can take a minute to join.
+HEAD_TIMEOUT_S = 180
+JOIN_TIMEOUT_S = 240
 
 
 def _ray_installed() -> bool:
@@ -28,51 +46,172 @@ if not _ray_installed() and not os.environ.get("CI"):
     pytest.skip("needs ray (pip install -e '.[test]')", allow_module_level=True)
 
 
-@pytest.fixture
-def cluster():  # type: ignore[no-untyped-def]
-    import socket
+# Run in its own process (a driver in pytest's would share its warnings and logs): connect
+# like `commune add --ray` does, then report the live nodes and CPUs until ``want`` of each.
+_PROBE = """
+import json, sys, time
+import ray
+ray.init(address=sys.argv[1], log_to_driver=False, logging_level=40)
+want, deadline = int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+while True:
+    alive = [n for n in ray.nodes() if n["Alive"]]
+    cpus = sum(n["Resources"].get("CPU", 0) for n in alive)
+    if (len(alive) >= want and cpus >= want) or time.monotonic() > deadline:
+        break
+    time.sleep(0.5)
+print(json.dumps({"nodes": len(alive), "cpus": cpus}))
+ray.shutdown()
+"""
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths have a limit
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
-    address = f"127.0.0.1:{port}"
-    ray = str(BIN / "ray")
-    try:
-        subprocess.run(
-            [
-                ray,
-                "start",
-                "--head",
-                f"--port={port}",
-                "--include-dashboard=false",
-                f"--temp-dir={temp}",
-                *common,
-            ],
-            check=True,
-            env=env,
-            capture_output=True,
-            timeout=180,
-        )
-        subprocess.run(
-            [ray, "start", f"--address={address}", *common],
-            check=True,
-            env=env,
-            capture_output=True,
-            timeout=180,
-        )
-        yield address
-    finally:
-        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(temp, ignore_errors=True)
+
+class NotReady(Exception):
+    """One attempt at starting the cluster failed; the message says which step and why."""
+
+
+class Cluster:
+    """A head and a worker node of one CPU each, on loopback, each a `ray start --block`
+    in its own session: stopping them ends this cluster's processes and no other Ray's
+    (`ray stop` would end every Ray on the machine)."""
+
+    def __init__(self, logs: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.address = f"127.0.0.1:{self.port}"
+        # Short and under /tmp: Ray's socket paths have a length limit.
+        self.temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+        self.logs = logs
+        self.nodes: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def _start(self, name: str, *args: str) -> None:
+        common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
+        with open(self.logs / f"{name}.log", "wb") as log:  # Ray's chatter, kept off the output
+            proc = subprocess.Popen(
+                [RAY, "start", "--block", f"--temp-dir={self.temp}", *common, *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # A test cluster has nothing to drain on shutdown: no 30 s wait for it.
+                env={**env(), "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"},
+                start_new_session=True,
+            )
+        self.nodes.append((name, proc))
+
+    def _alive(self) -> None:
+        for name, proc in self.nodes:
+            if proc.poll() is not None:
+                raise NotReady(f"the {name} node exited with status {proc.returncode}")
+
+    def _wait_for(self, nodes: int) -> None:
+        """Until ``nodes`` nodes are alive with one CPU each, as the cluster itself sees it."""
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", _PROBE, self.address, str(nodes), str(JOIN_TIMEOUT_S)],
+                env=env(),
+                capture_output=True,
+                text=True,
+                timeout=JOIN_TIMEOUT_S + 120,
+            )
+        except subprocess.TimeoutExpired:
+            raise NotReady(f"no answer from the cluster in {JOIN_TIMEOUT_S + 120} s") from None
+        self._alive()
+        lines = out.stdout.strip().splitlines()
+        if out.returncode != 0 or not lines:
+            raise NotReady(f"cannot connect to the head: {out.stderr.strip()[-500:]}")
+        seen = json.loads(lines[-1])
+        if seen["nodes"] < nodes or seen["cpus"] < nodes:
+            raise NotReady(f"{seen['nodes']} node(s) and {seen['cpus']} CPU(s), {nodes} wanted")
+
+    def start(self) -> None:
+        self._start("head", "--head", f"--port={self.port}", "--include-dashboard=false")
+
+        def head_listens() -> bool:
+            self._alive()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
+            except OSError:
+                return False
+            return True
+
+        try:
+            wait_until(head_listens, "the Ray head listening", timeout=HEAD_TIMEOUT_S)
+        except AssertionError as exc:
+            raise NotReady(str(exc)) from None
+        self._start("worker", f"--address={self.address}")
+        self._wait_for(nodes=2)
+
+    def stop(self) -> None:
+        for _, proc in reversed(self.nodes):  # the worker first, then the head
+            # `ray start --block` ends its own processes in order (signalling its whole group
+            # would end the head's GCS first, and the head would wait 30 s for it to drain).
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(30)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever it left in its session
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in self._leftovers():  # a raylet's worker that outlived its parent
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+    def _leftovers(self) -> list[int]:
+        """This cluster's processes still running: those naming its own temporary folder."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
+                try:
+                    if str(self.temp).encode() in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+
+    def log_tails(self) -> str:
+        tails = []
+        for name, _ in self.nodes:
+            lines = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()
+            tails.append(f"--- {name} ---\n" + "\n".join(lines[-15:]))
+        return "\n".join(tails)
+
+
+@pytest.fixture
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a running two-node cluster. Starting one on a busy machine can fail
+    (the worker not joining in time): each attempt is cleaned up and retried from scratch."""
+    failures = []
+    for attempt in range(1, ATTEMPTS + 1):
+        c = Cluster(tmp_path_factory.mktemp(f"ray-attempt{attempt}"))
+        try:
+            c.start()
+        except NotReady as exc:
+            failures.append(f"attempt {attempt}: {exc}\n{c.log_tails()}")
+            c.stop()
+            continue
+        except BaseException:
+            c.stop()
+            raise
+        try:
+            yield c.address
+        finally:
+            c.stop()
+        return
+    pytest.fail(
+        f"could not start a two-node Ray cluster in {ATTEMPTS} attempts; Ray's own logs are "
+        "below. On a loaded machine, run tests/test_ray.py again alone:\n" + "\n".join(failures),
+        pytrace=False,
+    )
 
 
 def test_add_on_a_ray_cluster_stores_what_a_local_add_stores(cluster, corpus, tmp_path):
     from commune.core import Commune
 
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
     out = subprocess.run(
         [
@@ -88,10 +227,10 @@ def test_add_on_a_ray_cluster_stores_what_a_local_add_stores(cluster, corpus, tm
             "--ray",
             cluster,
         ],
-        env=env,
+        env=env(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a hang guard
     )
     assert out.returncode == 1, out.stderr  # one file failed, the others went in
     assert "broken.pdf" in out.stderr and "failed" in out.stdout

@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -118,23 +121,48 @@ def test_an_index_put_in_place_by_another_builder_is_kept(commune, corpus, monke
     assert commune.search("bac jaune")
 
 
+def waiting_for(lock: Path, pid: int) -> bool:
+    """Whether process ``pid`` is blocked waiting for the flock on ``lock``: the kernel lists
+    each waiter in /proc/locks, marked ``->``, with its pid and the file's device:inode."""
+    st = os.stat(lock)
+    file = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if fields[1:3] == ["->", "FLOCK"] and fields[5] == str(pid) and fields[6] == file:
+            return True
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="reads Linux's /proc/locks")
 def test_index_builders_wait_for_each_other_across_processes(home, corpus):
     import shutil
     import subprocess
     import sys
-    import time
 
     from commune.core import Commune
     from commune.index.catalog import _build_lock
+    from tests.conftest import wait_until
 
     with Commune(home) as c:
         c.add([corpus], licence="CC0-1.0")
         c.search("bac jaune")
     shutil.rmtree(home / "index")
     cmd = [sys.executable, "-m", "commune.cli", "--home", str(home), "search", "bac jaune"]
+    lock = home / "index" / ".build.lock"
     with _build_lock(home / "index"):  # this process is building
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        time.sleep(8)
-        assert proc.poll() is None  # the other one waits instead of building too
-    out = proc.communicate(timeout=120)[0].decode()
+        # The other one waits instead of building too: the kernel shows it blocked on the
+        # build lock (however long it takes to get there), not finished.
+        try:
+            wait_until(
+                lambda: waiting_for(lock, proc.pid) or proc.poll() is not None,
+                "the other process to reach the build lock",
+                timeout=300,
+            )
+        except AssertionError:
+            proc.kill()
+            raise
+        assert proc.poll() is None, proc.communicate()[0].decode()
+        assert waiting_for(lock, proc.pid)
+    out = proc.communicate(timeout=600)[0].decode()  # released: it goes on
     assert proc.returncode == 0 and "jaune" in out

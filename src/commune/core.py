@@ -1,49 +1,60 @@
 """The library facade: everything the CLI, the API and the web page do goes through here.
 
-It holds one home's database, indexes, models and charter, and hands each request to the
-service with that concern: the library of collections and documents (commons/library.py),
-search (search.py), metering (account/metering.py), and the request path of answers, the
-charter's five steps (charter/path.py).
+It holds one home's database, indexes, models and charter, builds each service once, hands
+each the collaborators it needs (never itself), and passes each request to the service with
+that concern: the library of collections and documents (commons/library.py), search
+(answering/search.py), metering (account/metering.py), the charter and its records
+(charter/book.py), the model catalogue (charter/catalogue.py), and the request path of
+answers, the charter's five steps (answering/path.py).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from commune.answering.retrieve import Hit
-from commune.config import Settings, load_settings
+from commune.config import RetrievalSettings, Settings, load_settings
 from commune.errors import NotFound
 from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.pipeline import FileOutcome, IngestSummary
 from commune.store import repository as repo
 
 if TYPE_CHECKING:  # for annotations only: importing these loads models and optional parts
+    import numpy as np
+
     from commune.account.energy import Energy, Meter
     from commune.account.metering import Metering
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
+    from commune.answering.path import AskPath, Event
     from commune.answering.search import Searcher
+    from commune.charter.book import CharterBook
+    from commune.charter.catalogue import ModelCard, ModelCatalogue
     from commune.charter.rules import Charter
+    from commune.commons.credits import Credits
     from commune.commons.library import Library
+    from commune.commons.opendata import ExportResult
     from commune.embed import Embedder
+    from commune.evaluation.runner import Deployment as EvaluatedDeployment
+    from commune.evaluation.runner import RunResult, System
+    from commune.evaluation.suite import Suite
     from commune.generate.base import Generator
+    from commune.generate.registry import Generators
     from commune.govern.admin import Admin
     from commune.govern.quotas import QuotaUse
     from commune.index.catalog import Catalog
+    from commune.ingest.upload import Upload
     from commune.store.audit import Verification
-
-# Records past the charter's retention are purged at most this often per process.
-PURGE_EVERY_S = 3600.0
-CARDS_TTL_S = 60.0
+    from commune.store.check import Report
 
 
 class Commune:
@@ -54,10 +65,8 @@ class Commune:
     ):
         self.settings = settings or load_settings(home)
         self._engine: Engine | None = None
-        self._catalog: Any = None
+        self._catalog: Catalog | None = None
         self._lock = threading.Lock()
-        self._last_purge = 0.0
-        self._cards: tuple[float, list[Any] | None] = (0.0, None)
         self._refresher: threading.Thread | None = None
         self._stop_refresh = threading.Event()
 
@@ -93,14 +102,15 @@ class Commune:
         with self.engine.connect() as conn:
             gen = repo.generation(conn)
         with self._lock:
-            if self._catalog is None or self._catalog.generation != gen:
-                self._catalog = load_catalog(
+            catalog = self._catalog
+            if catalog is None or catalog.generation != gen:
+                catalog = self._catalog = load_catalog(
                     self.engine,
                     self.settings.index_dir,
                     self.embedder,
                     settings=self.settings.index,
                 )
-            return self._catalog
+            return catalog
 
     def start_refresher(self, interval_s: float = 0.2) -> None:
         """Refresh the search snapshot in a background thread (Elasticsearch's refresh
@@ -135,7 +145,7 @@ class Commune:
         from commune.index.catalog import load_catalog
 
         with self._lock:
-            self._catalog = load_catalog(
+            catalog = self._catalog = load_catalog(
                 self.engine,
                 self.settings.index_dir,
                 self.embedder,
@@ -144,9 +154,9 @@ class Commune:
                 settings=self.settings.index,
             )
             return {
-                "chunks": len(self._catalog),
+                "chunks": len(catalog),
                 "embedder": self.embedder.name,
-                "generation": self._catalog.generation,
+                "generation": catalog.generation,
             }
 
     def close(self) -> None:
@@ -166,7 +176,7 @@ class Commune:
     def library(self) -> Library:
         from commune.commons.library import Library
 
-        return Library(self.engine, self.settings)
+        return Library(engine=self.engine, settings=self.settings)
 
     @cached_property
     def admin(self) -> Admin:
@@ -180,47 +190,81 @@ class Commune:
     def metering(self) -> Metering:
         from commune.account.metering import Metering
 
-        return Metering(self.engine, self.settings)
+        return Metering(engine=self.engine, settings=self.settings)
 
     @cached_property
     def searcher(self) -> Searcher:
         from commune.answering.search import Searcher
 
         return Searcher(
-            self.settings, self.library, self.metering, self.catalog, lambda: self.embedder
+            settings=self.settings,
+            library=self.library,
+            metering=self.metering,
+            catalog=self.catalog,
+            embedder=lambda: self.embedder,
         )
 
     @cached_property
+    def charters(self) -> CharterBook:
+        """The charter in force and the records of the decisions taken under it."""
+        from commune.charter.book import CharterBook
+
+        return CharterBook(self.engine, self.settings.home)
+
+    @property
     def charter(self) -> Charter:
         """The charter in force (charter.toml in the home, else the default), validated on
         first use: an invalid one stops here with its file, line and reason."""
-        from commune.charter.records import remember_charter
-        from commune.charter.rules import load_charter
+        return self.charters.charter
 
-        charter = load_charter(self.settings.home)
-        with self.engine.begin() as conn:
-            remember_charter(conn, charter)
-        return charter
+    @cached_property
+    def models(self) -> ModelCatalogue:
+        from commune.charter.catalogue import ModelCatalogue
 
-    def purge_due(self, conn: Connection) -> int:
-        """Purge decision records past the charter's retention, at most once an hour."""
-        if time.monotonic() - self._last_purge < PURGE_EVERY_S and self._last_purge:
-            return 0
-        from commune.charter.records import purge
+        return ModelCatalogue(self.settings, self.charters, self.engine)
 
-        self._last_purge = time.monotonic()
-        return purge(conn, self.charter)
+    @cached_property
+    def generators(self) -> Generators:
+        from commune.generate.registry import Generators
+
+        return Generators(self.settings)
+
+    @cached_property
+    def contributors(self) -> Credits:
+        """The contributors' credits (who was cited, and the monthly report)."""
+        from commune.commons.credits import Credits
+
+        return Credits(self.engine)
+
+    @cached_property
+    def ask_path(self) -> AskPath:
+        """The request path of answers, built once from the services it needs."""
+        from commune.answering.cache import AnswerCache
+        from commune.answering.path import AskPath
+        from commune.charter.scores import Scoreboard
+
+        return AskPath(
+            settings=self.settings,
+            library=self.library,
+            searcher=self.searcher,
+            metering=self.metering,
+            charters=self.charters,
+            models=self.models,
+            generators=self.generators,
+            credits=self.contributors,
+            answers=AnswerCache(self.engine),
+            scoreboard=Scoreboard(self.engine),
+            embedder=lambda: self.embedder,
+            catalog=self.catalog,
+        )
 
     def purge_decisions(self) -> int:
-        from commune.charter.records import purge
-
-        with self.engine.begin() as conn:
-            return purge(conn, self.charter, actor="operator")
+        return self.charters.purge(actor="operator")
 
     def transparency(self) -> dict[str, Any]:
         from commune.charter.transparency import report
 
-        return report(self)
+        return report(self.engine, self.charter, self.models.cards())
 
     # -- collections and documents (commons/library.py) -------------------------------------
     def collections(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
@@ -236,13 +280,13 @@ class Commune:
         offset: int = 0,
         actor: Actor = OPERATOR,
     ) -> list[dict[str, Any]]:
-        return self.library.documents(collection, limit, offset, actor)
+        return self.library.documents(collection, limit=limit, offset=offset, actor=actor)
 
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         return self.library.document(document_id, actor)
 
     def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
-        self.library.set_visibility(collection, visibility, member)
+        self.library.set_visibility(collection, visibility, member=member)
 
     def add(
         self,
@@ -261,29 +305,39 @@ class Commune:
     ) -> IngestSummary:
         summary = self.library.add(
             paths,
-            collection,
-            licence,
-            contributor,
-            publisher,
-            source,
-            progress,
-            member,
-            visibility,
-            actor,
-            tdm_reserved,
-            ray_address,
+            collection=collection,
+            licence=licence,
+            contributor=contributor,
+            publisher=publisher,
+            source=source,
+            progress=progress,
+            member=member,
+            visibility=visibility,
+            actor=actor,
+            tdm_reserved=tdm_reserved,
+            ray_address=ray_address,
         )
         self._refreshed()  # the contributor's own request waits for its documents, not searches
         return summary
 
-    # -- search and answers (search.py, charter/path.py) ------------------------------------
-    def search(self, query: str, *args: Any, **kwargs: Any) -> list[Hit]:
-        return self.searcher.search(query, *args, **kwargs)
+    # -- search and answers (answering/search.py, answering/path.py) -------------------------
+    def search(
+        self,
+        query: str,
+        collection: str | None = None,
+        k: int = 10,
+        actor: Actor = OPERATOR,
+        record: str | None = None,
+        retrieval: RetrievalSettings | None = None,
+    ) -> list[Hit]:
+        return self.searcher.search(
+            query, collection=collection, k=k, actor=actor, record=record, retrieval=retrieval
+        )
 
     def embed(
         self, texts: list[str], model: str, actor: Actor = OPERATOR, record: str = "embed"
-    ) -> tuple[Any, Any, int]:
-        return self.searcher.embed(texts, model, actor, record)
+    ) -> tuple[Embedder, np.ndarray, int]:
+        return self.searcher.embed(texts, model, actor=actor, record=record)
 
     def ask(
         self,
@@ -297,13 +351,23 @@ class Commune:
         use_cache: bool = True,
     ) -> Answer:
         """Answer with cited sentences, quoted (extractive) or written by a model (generate),
-        or as the charter decides (auto): see charter/path.py.
+        or as the charter decides (auto): see answering/path.py.
 
         ``credit=False`` for questions nobody asked (the evaluation): their energy is still
         recorded, but they do not count as citations in the contributors' credits."""
+        from commune.answering.answer import Answer
+
         *_, answer = self.ask_stream(
-            question, collection, mode, model, route, actor, credit, use_cache
+            question,
+            collection=collection,
+            mode=mode,
+            model=model,
+            route=route,
+            actor=actor,
+            credit=credit,
+            use_cache=use_cache,
         )
+        assert isinstance(answer, Answer)  # the path's last event is always the Answer
         return answer
 
     def ask_stream(
@@ -316,68 +380,49 @@ class Commune:
         actor: Actor = OPERATOR,
         credit: bool = True,
         use_cache: bool = True,
-    ) -> Iterator[Any]:
+    ) -> Iterator[Event]:
         """Yield the answer's text as verified pieces, then the whole ``Answer``, which
         carries the charter's decisions, its energy and carbon (recorded in the ledger)."""
-        from commune.answering.path import AskPath
+        from commune.answering.path import AskRequest
 
-        return AskPath(self).stream(
-            question, collection, mode, model, route, actor, credit, use_cache
+        request = AskRequest(
+            question,
+            collection=collection,
+            mode=mode,
+            model=model,
+            route=route,
+            actor=actor,
+            credit=credit,
+            use_cache=use_cache,
         )
-
-    def usable_for_answers(self, hits: list[Hit], actor: Actor) -> tuple[list[Hit], list[dict]]:
-        from commune.answering.licensing import usable_for_answers
-
-        return usable_for_answers(
-            hits, self.declared_use(actor), self.settings.charter.tdm_reserved
-        )
+        return self.ask_path.stream(request)
 
     def declared_use(self, actor: Actor) -> str | None:
-        if actor.member_id is None:
-            return None
-        from sqlalchemy import select
-
-        from commune.store.schema import members
-
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(members.c.declared_use).where(members.c.id == actor.member_id)
-            ).scalar()
-
-    def record_credits(self, route: str, answer: Answer, hits: list[Hit], actor: Actor) -> None:
-        from commune.commons.credits import record
-
-        with self.engine.begin() as conn:
-            record(conn, route, answer, {h.chunk_id: h.revision_id for h in hits}, actor)
+        return self.library.declared_use(actor)
 
     def credits(self, month: str) -> dict[str, Any]:
-        from commune.commons.credits import report
-
-        with self.engine.connect() as conn:
-            return report(conn, month)
+        return self.contributors.report(month)
 
     def generator(self, name: str | None = None) -> Generator:
-        from commune.generate.registry import get_generator
+        return self.generators.get(name)
 
-        return get_generator(self.settings, name)
-
-    def model_cards(self) -> list[Any]:
+    def model_cards(self) -> list[ModelCard]:
         """The model catalogue, with each model's energy per 1,000 tokens from the ledger
         (re-read at most once a minute: it sums past answers, and runs on the request path)."""
-        from commune.charter.catalogue import catalogue
-
-        stamp, cards = self._cards
-        if cards is None or time.monotonic() - stamp > CARDS_TTL_S:
-            with self.engine.connect() as conn:
-                cards = catalogue(self.settings, self.charter, conn)
-            self._cards = (time.monotonic(), cards)
-        return cards
+        return self.models.cards()
 
     # -- metering (account/metering.py) ------------------------------------------------------
     def metered(
-        self, route: str, actor: Actor, *args: Any, **kwargs: Any
+        self,
+        route: str,
+        actor: Actor,
+        mode: str = "list",
+        model: str | None = None,
+        input_tokens: int = 0,
     ) -> AbstractContextManager[None]:
-        return self.metering.metered(route, actor, *args, **kwargs)
+        return self.metering.metered(
+            route, actor, mode=mode, model=model, input_tokens=input_tokens
+        )
 
     def meter(self) -> Meter:
         return self.metering.meter()
@@ -385,8 +430,155 @@ class Commune:
     def admit(self, actor: Actor) -> QuotaUse | None:
         return self.metering.admit(actor)
 
-    def record_usage(self, *args: Any, **kwargs: Any) -> Energy:
-        return self.metering.record_usage(*args, **kwargs)
+    def record_usage(
+        self,
+        route: str,
+        mode: str,
+        model: str | None,
+        input_tokens: int,
+        output_tokens: int,
+        collection: str | None,
+        meter: Meter,
+        actor: Actor = OPERATOR,
+        fallback: bool = False,
+        generator: Generator | None = None,
+    ) -> Energy:
+        return self.metering.record_usage(
+            route,
+            mode,
+            model,
+            input_tokens,
+            output_tokens,
+            collection,
+            meter,
+            actor=actor,
+            fallback=fallback,
+            generator=generator,
+        )
+
+    # -- reports and operations on the whole home ---------------------------------------------
+    def bom(self) -> dict[str, Any]:
+        """The CycloneDX 1.6 bill of materials of this deployment (stack/bom.py), validated."""
+        from commune.stack.bom import Deployment, build
+
+        return build(
+            Deployment(
+                settings=self.settings,
+                engine=self.engine,
+                charter=self.charter,
+                embedder=self.embedder,
+                cards=self.models.cards(),
+                library=self.library,
+            )
+        )
+
+    def check(self) -> Report:
+        """Is the home whole (store/check.py)? Nothing is changed."""
+        from commune.store.check import check
+
+        return check(self.engine, embedder=self.settings.retrieval.embedder)
+
+    def backup(self, dest: Path) -> dict[str, Any]:
+        """A verified backup of the home into ``dest`` (store/backup.py), while it serves."""
+        from commune.store.backup import backup
+
+        return backup(self.settings.database_url, self.settings.home, dest)
+
+    def export_collection(
+        self, collection: str, out: Path, description: str | None = None
+    ) -> ExportResult:
+        """A collection as an open dataset with Croissant and DCAT-AP metadata."""
+        from commune.commons.opendata import export_collection
+
+        return export_collection(
+            self.engine, self.settings.home, collection, out, description=description
+        )
+
+    def import_dataset(
+        self, directory: Path, collection: str, actor: Actor = OPERATOR
+    ) -> dict[str, int]:
+        """Add a dataset that `commune export` wrote, checked whole before anything is added."""
+        from commune.commons.opendata import import_dataset
+
+        counts = import_dataset(self.library, directory, collection, actor=actor)
+        self._refreshed()
+        return counts
+
+    async def contribute(
+        self,
+        files: Sequence[Upload],
+        collection: str | None,
+        licence: str | None,
+        publisher: str | None,
+        source: str | None,
+        actor: Actor,
+        route: str,
+    ) -> list[dict[str, Any]]:
+        """Uploaded files contributed by ``actor`` (ingest/upload.py): each file's result."""
+        from commune.ingest.upload import contribute
+
+        return await contribute(
+            self.settings,
+            self.metering,
+            self.library,
+            files,
+            collection=collection,
+            licence=licence,
+            publisher=publisher,
+            source=source,
+            actor=actor,
+            route=route,
+            settled=self._refreshed,
+        )
+
+    @cached_property
+    def evaluated(self) -> EvaluatedDeployment:
+        """What an evaluation asks its questions of (evaluation/runner.py)."""
+        from commune.charter.scores import Scoreboard
+        from commune.evaluation.runner import Deployment
+
+        return Deployment(
+            engine=self.engine,
+            searcher=self.searcher,
+            path=self.ask_path,
+            scoreboard=Scoreboard(self.engine),
+        )
+
+    def evaluate(
+        self,
+        suite: Suite,
+        systems: list[System],
+        split: str | None = None,
+        collection: str | None = None,
+        limit: int | None = None,
+        sample: int | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> RunResult:
+        """Ask a suite's questions of this deployment (`commune eval`)."""
+        from commune.evaluation.runner import run_suite
+
+        return run_suite(
+            self.evaluated,
+            suite,
+            systems,
+            split=split,
+            collection=collection,
+            limit=limit,
+            sample=sample,
+            progress=progress,
+        )
+
+    def pins(self, suite: Suite, models: list[str]) -> dict[str, Any]:
+        """What an evaluation report pins so that anyone can reproduce it."""
+        from commune.evaluation.pins import pins
+
+        return pins(self.engine, self.settings, self.embedder, suite, models)
+
+    def record_scores(self, result: RunResult, suite: Suite, split: str) -> int:
+        """Keep an evaluation's scores for the charter's reduce and redirect steps."""
+        from commune.evaluation.runner import record_scores
+
+        return record_scores(self.evaluated, result, suite, split)
 
     # -- the commons: curation and audit -----------------------------------------------------
     def actor(self, user: str | None) -> Actor:
@@ -415,7 +607,7 @@ class Commune:
         from commune.commons.curation import review
 
         with self.engine.begin() as conn:
-            outcome = review(conn, revision_id, decision, reason, actor, licence)
+            outcome = review(conn, revision_id, decision, reason, actor, licence=licence)
         self._refreshed()
         return outcome
 

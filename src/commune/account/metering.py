@@ -85,12 +85,17 @@ class Metering:
         meter: Meter,
         actor: Actor = OPERATOR,
         fallback: bool = False,
-        remote: Generator | None = None,
+        generator: Generator | None = None,
     ) -> Energy:
-        """Append one row to the ledger, where the work happened; returns its Energy."""
+        """Append one row to the ledger, where the work happened; returns its Energy.
+
+        ``generator`` is the model that wrote the answer: the meter measured this machine,
+        so a model served elsewhere (energy_method "ecologits") adds its estimate."""
         from commune.account.energy import Energy, carbon, ecologits_wh
+        from commune.generate.base import ECOLOGITS
 
         cpu, wh, method, estimated = meter.stop()
+        remote = generator if generator and generator.energy_method == ECOLOGITS else None
         if remote is not None and (input_tokens or output_tokens):  # the model did work
             spec = self.settings.models.get(remote.name)
             estimated = True

@@ -54,7 +54,8 @@ class Statement:
     lines: list[MemberLine] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        return json.loads(json.dumps(asdict(self), default=str))
+        data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
+        return data
 
 
 def parse_month(text: str) -> datetime:

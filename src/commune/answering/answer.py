@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import abc as cabc
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -20,6 +21,7 @@ import numpy as np
 
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
+from commune.generate.base import Completion, Generator, GeneratorUnavailable
 from commune.ingest.chunking import split_sentences
 from commune.text.analysis import analyze
 from commune.text.lang import detect
@@ -304,9 +306,9 @@ def _source(n: int, h: Hit) -> Source:
     )
 
 
-def stream_generated(  # type: ignore[no-untyped-def]
-    question: str, hits: list[Hit], embedder: Embedder, generator, passages: int = 5
-) -> Iterator[str | Answer]:
+def stream_generated(
+    question: str, hits: list[Hit], embedder: Embedder, generator: Generator, passages: int = 5
+) -> cabc.Generator[str | Answer, None, None]:
     """Yield verified sentences as the model writes them, then the whole :class:`Answer`.
 
     Each sentence is checked as soon as it is complete (citations exist and
@@ -315,7 +317,6 @@ def stream_generated(  # type: ignore[no-untyped-def]
     extractive answer is given instead, with a notice saying why.
     """
     from commune.answering.grounding import SentenceGate, build_messages
-    from commune.generate.base import Completion, GeneratorUnavailable
 
     lang = detect(question, default="en")
     relevant = relevant_hits(hits, lang, passages)
@@ -334,7 +335,7 @@ def stream_generated(  # type: ignore[no-untyped-def]
     gate = SentenceGate(len(relevant), [h.text for h in relevant], lang)
     order: dict[int, int] = {}
     sentences: list[dict[str, Any]] = []
-    completion = None
+    completion: Completion | None = None
 
     def accept(passed: list[tuple[str, list[int]]]) -> Iterator[str]:
         for text, valid in passed:
@@ -394,7 +395,9 @@ def stream_generated(  # type: ignore[no-untyped-def]
     )
 
 
-def extractive_stream(question: str, hits: list[Hit], embedder: Embedder) -> Iterator[str | Answer]:
+def extractive_stream(
+    question: str, hits: list[Hit], embedder: Embedder
+) -> cabc.Generator[str | Answer, None, None]:
     answer = extractive_answer(question, hits, embedder)
     for i, s in enumerate(answer.sentences or [{"text": answer.text}]):
         text = _quote(s) if "source" in s else s["text"]
@@ -402,8 +405,8 @@ def extractive_stream(question: str, hits: list[Hit], embedder: Embedder) -> Ite
     yield answer
 
 
-def generated_answer(  # type: ignore[no-untyped-def]
-    question: str, hits: list[Hit], embedder: Embedder, generator, passages: int = 5
+def generated_answer(
+    question: str, hits: list[Hit], embedder: Embedder, generator: Generator, passages: int = 5
 ) -> Answer:
     """Generate from the best passages, verified; extractive fallback on failure."""
     *_, answer = stream_generated(question, hits, embedder, generator, passages)

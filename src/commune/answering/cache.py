@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, delete, insert, or_, select
 
 from commune.store.repository import now
 from commune.store.schema import answer_cache
@@ -89,7 +89,8 @@ def _age(created: Any) -> float:
         from datetime import UTC
 
         created = created.replace(tzinfo=UTC)
-    return (now() - created).total_seconds()
+    age: float = (now() - created).total_seconds()
+    return age
 
 
 def store(
@@ -124,3 +125,40 @@ def store(
             created_at=now(),
         )
     )
+
+
+class AnswerCache:
+    """The answer cache of a home, each read or write in its own transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def exact(self, key: str, generation: int, ttl_hours: float) -> CacheHit | None:
+        with self.engine.connect() as conn:
+            return exact(conn, key, generation, ttl_hours)
+
+    def near(
+        self,
+        scope: str,
+        generation: int,
+        ttl_hours: float,
+        language: str,
+        vector: np.ndarray,
+        threshold: float,
+    ) -> CacheHit | None:
+        with self.engine.connect() as conn:
+            return near(conn, scope, generation, ttl_hours, language, vector, threshold)
+
+    def store(
+        self,
+        key: str,
+        scope: str,
+        generation: int,
+        language: str,
+        vector: np.ndarray | None,
+        embedder: str | None,
+        answer: dict[str, Any],
+        ttl_hours: float,
+    ) -> None:
+        with self.engine.begin() as conn:
+            store(conn, key, scope, generation, language, vector, embedder, answer, ttl_hours)

@@ -5,260 +5,345 @@ steps in order, then the answer, each step's decision carried by the reply.
 
 The responsibility record is written last, once every decision is known, and listed in
 its place (fourth) among the decisions.
+
+The path is built once per home from the services it needs, each handed down typed: it
+never calls back into the facade.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections import abc as cabc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
+from commune.account.energy import Meter
+from commune.account.metering import Metering
 from commune.answering import cache
-from commune.answering.search import check_length
-from commune.charter import records, scores, steps
-from commune.errors import InvalidRequest, NotFound
-from commune.govern.policy import Actor
+from commune.answering.answer import Answer
+from commune.answering.cache import AnswerCache, CacheHit
+from commune.answering.retrieve import Hit
+from commune.answering.search import Searcher, check_length
+from commune.charter import scores, steps
+from commune.charter.book import CharterBook
+from commune.charter.catalogue import ModelCard, ModelCatalogue
+from commune.charter.scores import Scoreboard
+from commune.commons.credits import Credits
+from commune.commons.library import Library
+from commune.config import Settings
+from commune.embed import Embedder
+from commune.errors import InvalidRequest
+from commune.generate.base import Generator
+from commune.govern.policy import OPERATOR, Actor
 from commune.text.lang import detect
+
+if TYPE_CHECKING:
+    from commune.index.catalog import Catalog
 
 MODES = ("auto", "extractive", "generate")
 # Retrieval depth for answers: the extractive scorer and the generator's passages draw
 # from these.
 ANSWER_HITS = 8
 
+Event = str | Answer  # an answer's text as verified pieces, then the whole Answer
+
+
+class GeneratorSource(Protocol):
+    """Where the path gets the model it chose (generate/registry.Generators, or a double)."""
+
+    def get(self, name: str | None = None) -> Generator: ...
+
 
 @dataclass
-class Request:
+class AskRequest:
+    """One question, as every face asks it."""
+
     question: str
-    language: str
-    collection: str | None
-    mode: str
-    model: str | None
-    route: str
-    actor: Actor
-    credit: bool
-    use_cache: bool
+    collection: str | None = None
+    mode: str = "auto"  # auto (the charter decides) | extractive | generate
+    model: str | None = None  # for generated answers: the model asked for
+    route: str = "ask"  # the face and route, as the ledger and the records name it
+    actor: Actor = OPERATOR
+    # False for questions nobody asked (the evaluation): their energy is still recorded,
+    # but they do not count as citations in the contributors' credits.
+    credit: bool = True
+    use_cache: bool = True
 
+    @cached_property
+    def language(self) -> str:
+        return detect(self.question, default="en")
 
-class AskPath:
-    """Runs one request through the five steps, over the services of a Commune."""
-
-    def __init__(self, commune: Any) -> None:
-        self.c = commune
-
-    def stream(
-        self,
-        question: str,
-        collection: str | None = None,
-        mode: str = "auto",
-        model: str | None = None,
-        route: str = "ask",
-        actor: Actor | None = None,
-        credit: bool = True,
-        use_cache: bool = True,
-    ) -> Iterator[Any]:
-        """Yield the answer's text as verified pieces, then the whole ``Answer``."""
-        from commune.govern.policy import OPERATOR
-
-        if mode not in MODES:
-            raise InvalidRequest(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if not question.strip():
+    def check(self, settings: Settings) -> None:
+        """Refuse a malformed request before any work, saying what to change."""
+        if self.mode not in MODES:
+            raise InvalidRequest(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not self.question.strip():
             raise InvalidRequest("the question is empty: ask something")
-        check_length(self.c.settings, question, "question")
-        if mode == "extractive" and model:
+        check_length(settings, self.question, "question")
+        if self.mode == "extractive" and self.model:
             raise InvalidRequest(
                 "--model is for generated answers: drop it, or use --mode generate"
             )
-        req = Request(
-            question,
-            detect(question, default="en"),
-            collection,
-            mode,
-            model,
-            route,
-            actor or OPERATOR,
-            credit,
-            use_cache,
-        )
-        charter = self.c.charter
-        c = self.c
-        ids, names = c.library.reach(collection, req.actor)  # an unknown collection: 404
+
+
+@dataclass
+class _CacheSlot:
+    """Where this request's answer is looked up, and kept if it may be."""
+
+    generation: int
+    key: str | None = None
+    scope: str | None = None
+    vector: np.ndarray | None = None
+    hit: CacheHit | None = None
+
+
+@dataclass
+class _Progress:
+    """What one request has decided so far."""
+
+    request: AskRequest
+    meter: Meter
+    decisions: list[steps.Step] = field(default_factory=list)
+
+
+class AskPath:
+    """Runs one request through the five steps, over the services of one home."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        library: Library,
+        searcher: Searcher,
+        metering: Metering,
+        charters: CharterBook,
+        models: ModelCatalogue,
+        generators: GeneratorSource,
+        credits: Credits,
+        answers: AnswerCache,
+        scoreboard: Scoreboard,
+        embedder: Callable[[], Embedder],
+        catalog: Callable[[], Catalog],
+    ) -> None:
+        self.settings = settings
+        self.library = library
+        self.searcher = searcher
+        self.metering = metering
+        self.charters = charters
+        self.models = models
+        self.generators = generators
+        self.credits = credits
+        self.answers = answers
+        self.scoreboard = scoreboard
+        self.embedder = embedder  # called when needed: loading it may load a model
+        self.catalog = catalog  # the latest search snapshot
+
+    def ask(self, req: AskRequest) -> Answer:
+        """The whole answer at once."""
+        *_, answer = self.stream(req)
+        assert isinstance(answer, Answer)  # the last event is always the Answer
+        return answer
+
+    def stream(self, req: AskRequest) -> Iterator[Event]:
+        """Yield the answer's text as verified pieces, then the whole ``Answer``."""
+        req.check(self.settings)
+        charter = self.charters.charter
+        ids, names = self.library.reach(req.collection, req.actor)  # an unknown one: 404
         requested = None
-        if mode == "generate":
+        if req.mode == "generate":
             # An unknown model is an error, not a fallback.
-            requested = self._card(model or c.settings.generation.default_model)
-        meter = c.metering.meter()
-        decisions: list[steps.Step] = []
+            requested = self.models.card(req.model or self.settings.generation.default_model)
+        run = _Progress(req, self.metering.meter())
 
         # 1. Refuse.
-        declared = c.declared_use(req.actor)
+        declared = self.library.declared_use(req.actor)
         # The member's monthly energy is summed only where the charter caps it.
         cap = charter.sobriety.member_month_wh_cap
-        month_wh = c.metering.member_month_wh(req.actor) if cap is not None else None
-        step = steps.refuse(charter, question, req.language, declared, month_wh)
-        decisions.append(step)
+        month_wh = self.metering.member_month_wh(req.actor) if cap is not None else None
+        step = steps.refuse(charter, req.question, req.language, declared, month_wh)
+        run.decisions.append(step)
         if step.outcome == "refused":
-            yield from self._refused(req, step, decisions, meter)
+            yield from self._refused(run, step)
             return
 
         # 2. Reduce.
         # The snapshot's generation, not the database's: under the refresher (serve) the
         # snapshot may be a moment behind, and its answers must be cached as of it.
-        generation = c.catalog().generation
-        with c.engine.connect() as conn:
-            latest = scores.latest(conn)
-        key = scope = None
-        vector = None
-        hit = None
+        slot = self._look_up(req, ids, declared, self.catalog().generation)
+        latest = self.scoreboard.latest()
         sobriety = charter.sobriety
-        if sobriety.cache and use_cache:
-            # The charter is part of the scope: under a new one (other floors, collections
-            # that stay here), nothing decided under the old one is served.
-            scope = cache.digest(collection, ids, declared, mode, model, charter.sha256)
-            key = cache.digest(cache.normalise(question), scope)
-            with c.engine.connect() as conn:
-                hit = cache.exact(conn, key, generation, sobriety.cache_ttl_hours)
-            if hit is None and sobriety.near_duplicate_cosine is not None:
-                # Embedded once: the search below reuses the vector (the embedder's cache).
-                vector = c.embedder.embed_query(question)
-                with c.engine.connect() as conn:
-                    hit = cache.near(
-                        conn,
-                        scope,
-                        generation,
-                        sobriety.cache_ttl_hours,
-                        req.language,
-                        vector,
-                        sobriety.near_duplicate_cosine,
-                    )
         # A way of answering must suffice for every collection in reach: the strictest floor.
-        floor = max((charter.sobriety.floor(n) for n in names), default=None)
-        floor = charter.sobriety.quality_floor if floor is None else floor
+        floor = max((sobriety.floor(n) for n in names), default=None)
+        floor = sobriety.quality_floor if floor is None else floor
         extractive_score, scored_on = scores.score_for(latest, names, "extractive", None)
-        step = steps.reduce(charter, req.language, mode, hit, extractive_score, scored_on, floor)
-        decisions.append(step)
+        step = steps.reduce(
+            charter, req.language, req.mode, slot.hit, extractive_score, scored_on, floor
+        )
+        run.decisions.append(step)
         reduced = step.outcome
 
         # 3. Regulate.
         from commune.govern.quotas import QuotaExceeded
 
         try:
-            tightest = c.metering.admit(req.actor)
+            tightest = self.metering.admit(req.actor)
         except QuotaExceeded as exc:
-            decisions.append(steps.over_quota(req.language, str(exc)))
-            self._record(req, decisions, "over-quota", None, None)
+            run.decisions.append(steps.over_quota(req.language, str(exc)))
+            self._record(req, run.decisions, "over-quota", None, None)
             raise
-        decisions.append(steps.regulate(req.language, tightest))
+        run.decisions.append(steps.regulate(req.language, tightest))
 
-        if hit is not None:
-            yield from self._cached(req, hit.answer, decisions, meter)
+        if slot.hit is not None:
+            yield from self._cached(run, slot.hit.answer)
             return
 
         # Retrieval, then 5. Redirect.
-        hits = c.searcher.search(question, collection, k=ANSWER_HITS, actor=req.actor)
-        hits, excluded = c.usable_for_answers(hits, req.actor)
-        cards = c.model_cards()
-        passages = c.settings.generation.passages
+        hits = self.searcher.search(req.question, req.collection, k=ANSWER_HITS, actor=req.actor)
+        from commune.answering.licensing import usable_for_answers
+
+        hits, excluded = usable_for_answers(hits, declared, self.settings.charter.tdm_reserved)
+        cards = self.models.cards()
+        passages = self.settings.generation.passages
         words = sum(len(h.text.split()) for h in hits[:passages])
-        estimated_tokens = int(words * 4 / 3) + c.settings.generation.max_tokens
+        estimated_tokens = int(words * 4 / 3) + self.settings.generation.max_tokens
         model_scores = {
             card.name: scores.score_for(latest, names, "generate", card.name)[0] for card in cards
         }
         redirect, chosen = steps.redirect(
             charter,
             req.language,
-            mode,
+            req.mode,
             reduced,
             requested,
             cards,
             model_scores,
-            {h.collection for h in hits} | set(names if collection else []),
+            {h.collection for h in hits} | set(names if req.collection else []),
             floor,
             estimated_tokens,
         )
-        decisions.append(redirect)
-        yield from self._answer(
-            req, hits, excluded, chosen, decisions, meter, key, scope, vector, generation
+        run.decisions.append(redirect)
+        yield from self._answer(run, hits, excluded, chosen, slot)
+
+    # -- the cache -----------------------------------------------------------------------------
+    def _look_up(
+        self, req: AskRequest, ids: list[int] | None, declared: str | None, generation: int
+    ) -> _CacheSlot:
+        charter = self.charters.charter
+        sobriety = charter.sobriety
+        slot = _CacheSlot(generation)
+        if not (sobriety.cache and req.use_cache):
+            return slot
+        # The charter is part of the scope: under a new one (other floors, collections that
+        # stay here), nothing decided under the old one is served.
+        slot.scope = cache.digest(
+            req.collection, ids, declared, req.mode, req.model, charter.sha256
+        )
+        slot.key = cache.digest(cache.normalise(req.question), slot.scope)
+        slot.hit = self.answers.exact(slot.key, generation, sobriety.cache_ttl_hours)
+        if slot.hit is None and sobriety.near_duplicate_cosine is not None:
+            # Embedded once: the search below reuses the vector (the embedder's cache).
+            slot.vector = self.embedder().embed_query(req.question)
+            slot.hit = self.answers.near(
+                slot.scope,
+                generation,
+                sobriety.cache_ttl_hours,
+                req.language,
+                slot.vector,
+                sobriety.near_duplicate_cosine,
+            )
+        return slot
+
+    def _store(self, req: AskRequest, answer: Answer, hits: list[Hit], slot: _CacheSlot) -> None:
+        assert slot.key is not None and slot.scope is not None  # only a looked-up slot is kept
+        data = answer.to_json()
+        for k in ("decisions", "decision_id", "energy"):
+            data.pop(k, None)
+        data["revisions"] = {h.chunk_id: h.revision_id for h in hits}
+        self.answers.store(
+            slot.key,
+            slot.scope,
+            slot.generation,
+            req.language,
+            slot.vector,
+            self.embedder().name,
+            data,
+            self.charters.charter.sobriety.cache_ttl_hours,
         )
 
     # -- the answers ---------------------------------------------------------------------------
-    def _card(self, name: str):  # type: ignore[no-untyped-def]
-        cards = {card.name: card for card in self.c.model_cards()}
-        if name not in cards:
-            known = ", ".join(sorted(cards)) or "none"
-            raise NotFound(
-                f"unknown model {name!r}",
-                f"configured models: {known}; add [models.{name}] to commune.toml",
-            )
-        return cards[name]
-
-    def _answer(  # type: ignore[no-untyped-def]
-        self, req, hits, excluded, chosen, decisions, meter, key, scope, vector, generation
-    ) -> Iterator[Any]:
+    def _answer(
+        self,
+        run: _Progress,
+        hits: list[Hit],
+        excluded: list[dict[str, Any]],
+        chosen: ModelCard | None,
+        slot: _CacheSlot,
+    ) -> Iterator[Event]:
         from commune.answering.answer import extractive_stream, stream_generated
         from commune.answering.licensing import finish_licensing
 
-        c = self.c
+        req = run.request
         generator = None
-        events: Any  # a generator of verified pieces, then the Answer
+        events: cabc.Generator[Event, None, None]
         if chosen is not None:
-            generator = c.generator(chosen.name)
+            generator = self.generators.get(chosen.name)
             events = stream_generated(
-                req.question, hits, c.embedder, generator, c.settings.generation.passages
+                req.question, hits, self.embedder(), generator, self.settings.generation.passages
             )
         else:
-            events = extractive_stream(req.question, hits, c.embedder)
+            events = extractive_stream(req.question, hits, self.embedder())
         try:
             for event in events:
-                if not isinstance(event, str):
-                    remote = generator if getattr(generator, "backend", "") == "openai" else None
-                    energy = c.metering.record_usage(
+                if isinstance(event, Answer):
+                    energy = self.metering.record_usage(
                         req.route,
                         event.mode,
                         event.model,
                         event.input_tokens,
                         event.output_tokens,
                         req.collection,
-                        meter,
+                        run.meter,
                         req.actor,
                         fallback=chosen is not None and event.mode != "generate",
-                        remote=remote,
+                        generator=generator,
                     )
                     event.energy = energy.to_json()
                     finish_licensing(event, excluded)
                     if req.credit:
-                        c.record_credits(req.route, event, hits, req.actor)
+                        revisions = {h.chunk_id: h.revision_id for h in hits}
+                        self.credits.record(req.route, event, revisions, req.actor)
                     outcome = "generated" if event.mode == "generate" else "extractive"
-                    self._finish(req, event, decisions, outcome, energy.wh)
-                    if key is not None and (chosen is None or event.mode == "generate"):
+                    self._finish(run, event, outcome, energy.wh)
+                    if slot.key is not None and (chosen is None or event.mode == "generate"):
                         # A fallback (the model failed) is not kept: the next try may succeed.
-                        self._store(req, event, hits, key, scope, vector, generation)
+                        self._store(req, event, hits, slot)
                 yield event
         except GeneratorExit:
             # The client went away mid-answer: the work done so far is still recorded.
             events.close()
-            c.metering.record_usage(
-                req.route, "abandoned", None, 0, 0, req.collection, meter, req.actor
+            self.metering.record_usage(
+                req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
             )
             raise
 
-    def _cached(self, req, data, decisions, meter) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        from commune.answering.answer import Answer
-
-        c = self.c
-        revisions = {int(k): v for k, v in data.pop("revisions", {}).items()}
-        answer = Answer.from_json(data)
+    def _cached(self, run: _Progress, data: dict[str, Any]) -> Iterator[Event]:
+        req = run.request
+        stored = dict(data)
+        raw = stored.pop("revisions", None)
+        revisions = {int(k): v for k, v in raw.items()} if isinstance(raw, dict) else {}
+        answer = Answer.from_json(stored)
         answer.question = req.question
         answer.input_tokens = answer.output_tokens = 0  # no model ran for this one
-        energy = c.metering.record_usage(
-            req.route, "cached", answer.model, 0, 0, req.collection, meter, req.actor
+        energy = self.metering.record_usage(
+            req.route, "cached", answer.model, 0, 0, req.collection, run.meter, req.actor
         )
         answer.energy = energy.to_json()
         if req.credit and answer.sources:
-            from commune.commons.credits import record
-
-            with c.engine.begin() as conn:
-                record(conn, req.route, answer, revisions, req.actor)
-        decisions.append(
+            self.credits.record(req.route, answer, revisions, req.actor)
+        run.decisions.append(
             steps.Step(
                 "redirect",
                 "none",
@@ -269,66 +354,46 @@ class AskPath:
                 ),
             )
         )
-        self._finish(req, answer, decisions, "cached", energy.wh)
+        self._finish(run, answer, "cached", energy.wh)
         yield answer.text
         yield answer
 
-    def _refused(self, req, step, decisions, meter) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        from commune.answering.answer import Answer
-
-        c = self.c
+    def _refused(self, run: _Progress, step: steps.Step) -> Iterator[Event]:
+        req = run.request
         answer = Answer(req.question, req.language, step.reason, found=False, mode="refused")
-        energy = c.metering.record_usage(
-            req.route, "refused", None, 0, 0, req.collection, meter, req.actor
+        energy = self.metering.record_usage(
+            req.route, "refused", None, 0, 0, req.collection, run.meter, req.actor
         )
         answer.energy = energy.to_json()
-        self._finish(req, answer, decisions, "refused", energy.wh)
+        self._finish(run, answer, "refused", energy.wh)
         yield answer.text
         yield answer
 
-    def _finish(self, req, answer, decisions, outcome, wh) -> None:  # type: ignore[no-untyped-def]
+    def _finish(self, run: _Progress, answer: Answer, outcome: str, wh: float | None) -> None:
         """Step 4: put the responsibility decision in its place, write the record."""
-        charter = self.c.charter
-        done = [d for d in decisions if d.step != "redirect"]
-        done.append(steps.responsibility(charter, req.language))
-        done += [d for d in decisions if d.step == "redirect"]
+        req = run.request
+        done = [d for d in run.decisions if d.step != "redirect"]
+        done.append(steps.responsibility(self.charters.charter, req.language))
+        done += [d for d in run.decisions if d.step == "redirect"]
         answer.decisions = [d.to_json() for d in done]
         answer.decision_id = self._record(req, done, outcome, answer.model, wh)
 
-    def _record(self, req, decisions, outcome, model, wh) -> int:  # type: ignore[no-untyped-def]
-        charter = self.c.charter
-        with self.c.engine.begin() as conn:
-            ident = records.write(
-                conn,
-                charter,
-                route=req.route,
-                actor=req.actor,
-                question=req.question,
-                language=req.language,
-                collection=req.collection,
-                outcome=outcome,
-                model=model,
-                steps=[d.to_json() for d in decisions],
-                wh=wh,
-            )
-            self.c.purge_due(conn)
-        return ident
-
-    def _store(self, req, answer, hits, key, scope, vector, generation) -> None:  # type: ignore[no-untyped-def]
-        c = self.c
-        data = answer.to_json()
-        for k in ("decisions", "decision_id", "energy"):
-            data.pop(k, None)
-        data["revisions"] = {h.chunk_id: h.revision_id for h in hits}
-        with c.engine.begin() as conn:
-            cache.store(
-                conn,
-                key,
-                scope,
-                generation,
-                req.language,
-                vector,
-                c.embedder.name,
-                data,
-                c.charter.sobriety.cache_ttl_hours,
-            )
+    def _record(
+        self,
+        req: AskRequest,
+        decisions: list[steps.Step],
+        outcome: str,
+        model: str | None,
+        wh: float | None,
+    ) -> int:
+        return self.charters.write(
+            route=req.route,
+            actor=req.actor,
+            question=req.question,
+            language=req.language,
+            collection=req.collection,
+            outcome=outcome,
+            model=model,
+            steps=[d.to_json() for d in decisions],
+            wh=wh,
+        )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from commune.account.metering import Metering
 from commune.answering.retrieve import Hit, coverage, prepare_query, search_catalog, unknown_terms
 from commune.commons.library import Library
 from commune.config import RetrievalSettings, Settings
+from commune.embed import Embedder
 from commune.errors import InvalidRequest
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
+
+if TYPE_CHECKING:
+    from commune.index.catalog import Catalog
 
 
 def check_length(settings: Settings, text: str, what: str) -> None:
@@ -29,8 +35,8 @@ class Searcher:
         settings: Settings,
         library: Library,
         metering: Metering,
-        catalog: Callable[[], Any],
-        embedder: Callable[[], Any],
+        catalog: Callable[[], Catalog],
+        embedder: Callable[[], Embedder],
     ) -> None:
         self.settings = settings
         self.library = library
@@ -101,7 +107,7 @@ class Searcher:
 
     def embed(
         self, texts: list[str], model: str, actor: Actor = OPERATOR, record: str = "embed"
-    ) -> tuple[Any, Any, int]:
+    ) -> tuple[Embedder, np.ndarray, int]:
         """Embed ``texts`` for a caller: quota checked first, the work metered and recorded in
         the ledger like any other request. Returns (embedder, vectors, input tokens)."""
         from commune.embed import get_embedder

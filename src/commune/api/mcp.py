@@ -71,7 +71,10 @@ def actor_from_key(commune: "Commune", key: str | None) -> Actor:
 
 def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPServer[Any]":
     """The MCP server; ``actor_of(ctx)`` says who is calling."""
-    Context, MCPServer = _requires()
+    if TYPE_CHECKING:  # the types, for the checker; at run time the SDK is loaded here
+        from mcp.server.mcpserver import Context, MCPServer
+    else:
+        Context, MCPServer = _requires()
     server = MCPServer(name="commune", instructions=INSTRUCTIONS)
 
     @server.tool(

@@ -1,2 +1,4 @@
 """The charter as code: its rules (rules.py), the five steps every answer goes through
-(steps.py, path.py), the answer cache, the decision records and the transparency page."""
+(steps.py; answering/path.py runs them), the charter in force and its decision records
+(book.py, records.py), the model catalogue (catalogue.py), the evaluation scores the steps
+read (scores.py) and the transparency page's data (transparency.py)."""

@@ -6,20 +6,24 @@ Parameters, openness, licence, where it runs and what a thousand tokens cost in 
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, cast, func, select
+from sqlalchemy import Connection, Engine, Integer, cast, func, select
 
+from commune.charter.book import CharterBook
 from commune.charter.rules import Charter
 from commune.config import Settings
+from commune.errors import NotFound
 from commune.store.schema import usage
 
 
 @dataclass(frozen=True)
 class ModelCard:
     name: str
-    backend: str  # llamacpp (local) | openai (an endpoint)
+    backend: str  # the registry key: llamacpp (local) | openai (an endpoint) | a plugin's
     params_b: float | None
     openness: str
     licence: str | None
@@ -28,13 +32,10 @@ class ModelCard:
     jurisdiction: str | None
     wh_per_1k_tokens: float | None
     energy_method: str
-
-    @property
-    def remote(self) -> bool:
-        return self.backend != "llamacpp"
+    remote: bool  # served elsewhere (the generator class's capability, not its name)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "remote": self.remote}
+        return asdict(self)
 
 
 def _ledger_energy(conn: Connection, model: str) -> tuple[float, int, int, bool] | None:
@@ -58,11 +59,11 @@ def _ledger_energy(conn: Connection, model: str) -> tuple[float, int, int, bool]
 def catalogue(settings: Settings, charter: Charter, conn: Connection | None) -> list[ModelCard]:
     """The configured generators, smallest first (unknown sizes last)."""
     from commune.account.energy import ecologits_wh
-    from commune.generate.registry import model_specs
+    from commune.generate.registry import generator_class, model_specs
 
     cards = []
     for name, spec in model_specs(settings).items():
-        local = spec.backend == "llamacpp"
+        local = generator_class(spec.backend).local
         wh, method = spec.wh_per_1k_tokens, "configured (wh_per_1k_tokens)"
         seen = _ledger_energy(conn, name) if conn is not None else None
         if seen is not None:
@@ -86,9 +87,48 @@ def catalogue(settings: Settings, charter: Charter, conn: Connection | None) -> 
                 jurisdiction=charter.sovereignty.local_jurisdiction if local else spec.jurisdiction,
                 wh_per_1k_tokens=None if wh is None else round(wh, 6),
                 energy_method=method,
+                remote=not local,
             )
         )
     return sorted(cards, key=lambda c: (c.params_b is None, c.params_b or 0, c.name))
+
+
+# The cards sum past answers from the ledger and are read on the request path: re-read at
+# most this often.
+CARDS_TTL_S = 60.0
+
+
+class ModelCatalogue:
+    """The model catalogue of a home, with each model's energy per 1,000 tokens from the
+    ledger (re-read at most once a minute)."""
+
+    def __init__(self, settings: Settings, charters: CharterBook, engine: Engine) -> None:
+        self.settings = settings
+        self.charters = charters
+        self.engine = engine
+        self._cards: tuple[float, list[ModelCard] | None] = (0.0, None)
+        self._lock = threading.Lock()
+
+    def cards(self) -> list[ModelCard]:
+        with self._lock:
+            stamp, cards = self._cards
+        if cards is None or time.monotonic() - stamp > CARDS_TTL_S:
+            with self.engine.connect() as conn:
+                cards = catalogue(self.settings, self.charters.charter, conn)
+            with self._lock:
+                self._cards = (time.monotonic(), cards)
+        return cards
+
+    def card(self, name: str) -> ModelCard:
+        """A model's card; an unknown model is an error that names the configured ones."""
+        cards = {card.name: card for card in self.cards()}
+        if name not in cards:
+            known = ", ".join(sorted(cards)) or "none"
+            raise NotFound(
+                f"unknown model {name!r}",
+                f"configured models: {known}; add [models.{name}] to commune.toml",
+            )
+        return cards[name]
 
 
 def allowed(

@@ -12,9 +12,10 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from commune.config import OPENNESS
 from commune.errors import ConfigError
@@ -140,7 +141,7 @@ class _Reader:
         self.path = path
         self.lines = _Lines(text)
 
-    def fail(self, table: str, key: str | None, reason: str, index: int | None = None) -> None:
+    def fail(self, table: str, key: str | None, reason: str, index: int | None = None) -> NoReturn:
         line = self.lines.of(table, key, index)
         where = f"{self.path}" + (f", line {line}" if line else "")
         name = ".".join(p for p in (table, key) if p)
@@ -149,7 +150,9 @@ class _Reader:
             "fix the charter (docs/charter.md) and start again",
         )
 
-    def table(self, raw: Any, table: str, known: set[str], index: int | None = None) -> dict:
+    def table(
+        self, raw: Any, table: str, known: set[str], index: int | None = None
+    ) -> dict[str, Any]:
         if not isinstance(raw, dict):
             self.fail(table, None, "must be a table", index)
         for key in raw:
@@ -157,7 +160,14 @@ class _Reader:
                 self.fail(table, key, f"unknown key; known keys: {', '.join(sorted(known))}", index)
         return raw
 
-    def string(self, raw: dict, table: str, key: str, choices=None, index=None) -> str:  # type: ignore[no-untyped-def]
+    def string(
+        self,
+        raw: dict[str, Any],
+        table: str,
+        key: str,
+        choices: Collection[str] | None = None,
+        index: int | None = None,
+    ) -> str:
         value = raw[key]
         if not isinstance(value, str) or not value.strip():
             self.fail(table, key, f"must be a non-empty string, got {value!r}", index)
@@ -165,7 +175,14 @@ class _Reader:
             self.fail(table, key, f"must be one of {', '.join(choices)}, got {value!r}", index)
         return value
 
-    def strings(self, raw: dict, table: str, key: str, choices=None, index=None) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    def strings(
+        self,
+        raw: dict[str, Any],
+        table: str,
+        key: str,
+        choices: Collection[str] | None = None,
+        index: int | None = None,
+    ) -> tuple[str, ...]:
         value = raw[key]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             self.fail(table, key, f"must be a list of non-empty strings, got {value!r}", index)
@@ -174,7 +191,7 @@ class _Reader:
                 self.fail(table, key, f"{v!r} is not one of {', '.join(choices)}", index)
         return tuple(value)
 
-    def number(self, raw: dict, table: str, key: str, share: bool = False) -> float:
+    def number(self, raw: dict[str, Any], table: str, key: str, share: bool = False) -> float:
         value = raw[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             self.fail(table, key, f"must be a number greater than 0, got {value!r}")
@@ -182,7 +199,7 @@ class _Reader:
             self.fail(table, key, f"is a share of questions: between 0 and 1, got {value!r}")
         return float(value)
 
-    def boolean(self, raw: dict, table: str, key: str) -> bool:
+    def boolean(self, raw: dict[str, Any], table: str, key: str) -> bool:
         value = raw[key]
         if not isinstance(value, bool):
             self.fail(table, key, f"must be true or false, got {value!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from commune.store.repository import now
 from commune.store.schema import eval_scores
@@ -37,3 +37,18 @@ def score_for(
     if not found:
         return None, []
     return min(s for _, s in found), [c for c, _ in found]
+
+
+class Scoreboard:
+    """The latest evaluation scores of a home, which the reduce and redirect steps read."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def latest(self) -> dict[tuple[str, str, str | None], dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return latest(conn)
+
+    def record(self, rows: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            record(conn, rows)

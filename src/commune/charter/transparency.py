@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Engine, Integer, cast, func, select
 
 from commune.charter import records, scores
-from commune.charter.catalogue import allowed
+from commune.charter.catalogue import ModelCard, allowed
+from commune.charter.rules import Charter
 from commune.store.schema import usage
 
 # Evaluation questions are asked by nobody: they are shown with the evaluations, not in the
@@ -18,9 +19,10 @@ from commune.store.schema import usage
 NOT_REQUESTS = ("eval",)
 
 
-def report(commune: Any) -> dict[str, Any]:
-    charter = commune.charter
-    with commune.engine.connect() as conn:
+def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[str, Any]:
+    """The page's data: ``charter`` in force, the decisions and energy in ``engine``'s
+    database, and what the charter says of each of ``models``."""
+    with engine.connect() as conn:
         history = records.history(conn)
         counts = records.outcome_counts(conn, NOT_REQUESTS)
         totals = conn.execute(
@@ -33,7 +35,7 @@ def report(commune: Any) -> dict[str, Any]:
         ).one()
         latest = scores.latest(conn)
     cards = []
-    for card in commune.model_cards():
+    for card in models:
         ok, why = allowed(card, charter, set(), "en")
         cards.append({**card.to_json(), "allowed": ok, "why": why})
     total = sum(n for _, _, n, _ in counts)

@@ -185,10 +185,8 @@ def visibility(ctx: click.Context, collection: str, visibility: str, member: str
 @click.pass_context
 def export_cmd(ctx: click.Context, collection: str, out: str, description: str | None) -> None:
     """Export a collection as an open dataset: files + Croissant and DCAT-AP metadata."""
-    from commune.commons.opendata import export_collection
-
-    result = export_collection(
-        commune_of(ctx), collection=collection, out=Path(out), description=description
+    result = commune_of(ctx).export_collection(
+        collection=collection, out=Path(out), description=description
     )
     note = (
         f"; {result.reconstructed} rebuilt from text (originals not kept)"
@@ -209,9 +207,7 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
 @click.pass_context
 def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
     """Import a dataset exported by `commune export` (checked before anything is added)."""
-    from commune.commons.opendata import import_dataset
-
-    counts = import_dataset(commune_of(ctx), directory=Path(directory), collection=collection)
+    counts = commune_of(ctx).import_dataset(directory=Path(directory), collection=collection)
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
     if counts["failed"]:
         sys.exit(1)

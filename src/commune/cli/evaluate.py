@@ -73,8 +73,7 @@ def eval_cmd(
     """
     from commune.evaluation import load_suite
     from commune.evaluation import report as rep
-    from commune.evaluation.pins import pins
-    from commune.evaluation.runner import System, record_scores, run_suite
+    from commune.evaluation.runner import System
 
     for name, value in (("--limit", limit), ("--sample", sample)):
         if value is not None and value <= 0:
@@ -93,8 +92,7 @@ def eval_cmd(
     if "auto" in modes:
         systems.append(System("auto"))
     bars = StageBars()
-    result = run_suite(
-        commune,
+    result = commune.evaluate(
         suite=loaded,
         systems=systems,
         split=None if split == "all" else split,
@@ -104,10 +102,10 @@ def eval_cmd(
         progress=bars,
     )
     bars.finish()
-    pinned = pins(commune, suite=loaded, models=[s.model for s in systems if s.model])
+    pinned = commune.pins(suite=loaded, models=[s.model for s in systems if s.model])
     report = rep.build(result, pins=pinned, split=split)
     click.echo(rep.summary(report, other=other))
-    if record_scores(commune, result=result, suite=loaded, split=split):
+    if commune.record_scores(result=result, suite=loaded, split=split):
         click.echo("\nscores kept for the charter's choices (commune transparency shows them)")
     if out:
         where = rep.write(report, out=out, other=other)

@@ -68,9 +68,7 @@ def check(ctx: click.Context) -> None:
     """Verify the home is whole (after a crash or a restore): database integrity, no partial
     document, every published chunk embedded, the ledger append-only, the audit chain intact.
     Exit 1 when a check fails; nothing is changed."""
-    from commune.store.check import check as run_checks
-
-    report = run_checks(commune_of(ctx))
+    report = commune_of(ctx).check()
     for c in report.checks:
         click.echo(f"{'ok' if c.ok else 'FAILED':<7} {c.name:<10} {c.detail}")
     if not report.ok:
@@ -84,9 +82,7 @@ def backup_cmd(ctx: click.Context, dest: str) -> None:
     """Back up the home into DEST while it serves: the database through SQLite's online
     backup API, the original files, commune.toml; then verify the copy (integrity check,
     audit chain, every original file's SHA-256). Indexes are rebuilt, not copied."""
-    from commune.store.backup import backup
-
-    m = backup(commune_of(ctx), dest=Path(dest))
+    m = commune_of(ctx).backup(dest=Path(dest))
     click.echo(
         f"backup verified in {dest}: {m['revisions']} revisions, {m['files']} original files, "
         f"{m['audit_entries']} audit entries"

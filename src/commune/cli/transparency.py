@@ -90,10 +90,10 @@ def bom(ctx: click.Context, out: str | None) -> None:
 
     Validated against the CycloneDX 1.6 JSON schema; a copy is kept in the home (bom/), so
     that `commune sovereignty` can say what changed."""
-    from commune.stack.bom import build, store
+    from commune.stack.bom import store
 
     commune = commune_of(ctx)
-    data = build(commune)
+    data = commune.bom()
     kept = store(commune.settings.home, data=data)
     text = json.dumps(data, indent=1, ensure_ascii=False)
     if out:
@@ -114,14 +114,14 @@ def sovereignty(ctx: click.Context, as_json: bool) -> None:
     """The sovereignty map: what most of the stack depends on, closed or unknown-licence
     components, models hosted outside the charter's jurisdictions, licence obligations,
     and what changed since the last `commune bom`."""
-    from commune.stack.bom import build, stored
+    from commune.stack.bom import stored
     from commune.stack.sovereignty import sovereignty_map
 
     commune = commune_of(ctx)
     kept = stored(commune.settings.home)
     previous = json.loads(kept[-1].read_text(encoding="utf-8")) if kept else None
     data = sovereignty_map(
-        build(commune),
+        commune.bom(),
         jurisdictions=commune.charter.sovereignty.jurisdictions,
         previous=previous,
     )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from commune.account.statement import parse_month
+from commune.govern.policy import Actor
 from commune.govern.quotas import month as month_window
 from commune.store.schema import credits, documents
 
@@ -84,3 +85,21 @@ def record(
         for src in answer.sources
     ]
     conn.execute(insert(credits), rows)
+
+
+class Credits:
+    """The contributors' credits of a home: who was cited, and the monthly report."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(
+        self, route: str, answer: Any, revision_of: dict[int, int | None], actor: Actor
+    ) -> None:
+        """Credit every document an answer cited (``revision_of``: chunk id -> revision)."""
+        with self.engine.begin() as conn:
+            record(conn, route, answer, revision_of, actor)
+
+    def report(self, month: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return report(conn, month)

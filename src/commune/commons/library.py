@@ -64,6 +64,20 @@ class Library:
             raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
         return [readable[name]["id"]], [name]
 
+    def declared_use(self, actor: Actor) -> str | None:
+        """The use the actor's member declared (e.g. "commercial"), which licences may forbid."""
+        if actor.member_id is None:
+            return None
+        from sqlalchemy import select
+
+        from commune.store.schema import members
+
+        with self.engine.connect() as conn:
+            use = conn.execute(
+                select(members.c.declared_use).where(members.c.id == actor.member_id)
+            ).scalar()
+        return None if use is None else str(use)
+
     def documents(
         self,
         collection: str | None = None,

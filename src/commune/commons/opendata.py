@@ -22,9 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
+from commune.commons.library import Library
 from commune.errors import CommuneError
+from commune.govern.policy import OPERATOR, Actor
 from commune.store import blobs
 from commune.store.schema import chunks, collections, documents, revisions
 
@@ -77,8 +79,8 @@ def _spdx_url(licence: str | None) -> str | None:
     return f"https://spdx.org/licenses/{licence}.html"
 
 
-def _rows(commune: Any, collection: str) -> list[dict[str, Any]]:
-    with commune.engine.connect() as conn:
+def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
         cid = conn.execute(
             select(collections.c.id).where(collections.c.name == collection)
         ).scalar()
@@ -136,10 +138,12 @@ class ExportResult:
 
 
 def export_collection(
-    commune: Any, collection: str, out: Path, description: str | None = None
+    engine: Engine, home: Path, collection: str, out: Path, description: str | None = None
 ) -> ExportResult:
+    """Write ``collection`` of the database at ``engine`` as an open dataset into ``out``,
+    each document's original bytes read from the home's blobs."""
     mlc, _ = _requires()
-    rows = _rows(commune, collection)
+    rows = _rows(engine, collection)
     if not rows:
         raise CommuneError(f"collection {collection!r} has no published document to export")
     out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +151,7 @@ def export_collection(
     reconstructed = 0
     lines = []
     for row in rows:
-        data = blobs.get(commune.settings.home, row["content_hash"])
+        data = blobs.get(home, row["content_hash"])
         media = row["media_type"]
         if data is None:  # keep the text we have rather than nothing
             data = "\n\n".join(row["chunks"]).encode()
@@ -185,11 +189,11 @@ def export_collection(
 
 
 def _write_croissant(
-    mlc,
+    mlc: Any,  # the mlcroissant module, imported only when an export is asked for
     out: Path,
     name: str,
     desc: str,
-    lines: list[dict[str, Any]],  # type: ignore[no-untyped-def]
+    lines: list[dict[str, Any]],
     licences: list[str],
 ) -> None:
     dist = [
@@ -335,7 +339,7 @@ def validate_export(directory: Path) -> list[str]:
 
 
 def import_dataset(
-    commune: Any, directory: Path, collection: str, actor: Any = None
+    library: Library, directory: Path, collection: str, actor: Actor = OPERATOR
 ) -> dict[str, int]:
     """Add an exported dataset's documents to ``collection`` with their licence and provenance."""
     validate_export(directory)
@@ -369,8 +373,7 @@ def import_dataset(
         check_source(line["source_uri"])
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
     for line in lines:
-        kwargs = {"actor": actor} if actor is not None else {}
-        summary = commune.add(
+        summary = library.add(
             [directory / line["file"]],
             collection=collection,
             licence=line["licence"],
@@ -378,17 +381,17 @@ def import_dataset(
             publisher=line["publisher"],
             source=line["source_uri"],
             tdm_reserved=line["tdm_reserved"],
-            **kwargs,
+            actor=actor,
         )
         for key in counts:
             counts[key] += getattr(summary, key)
     return counts
 
 
-def export_digest(commune: Any, collection: str) -> str:
+def export_digest(engine: Engine, collection: str) -> str:
     """SHA-256 of what `commune export` would write for a collection: each published file's
     SHA-256 and name, sorted, one per line (timestamps of the export itself left out)."""
     lines = sorted(
-        f"{row['content_hash']}  files/{_name(row)}" for row in _rows(commune, collection)
+        f"{row['content_hash']}  files/{_name(row)}" for row in _rows(engine, collection)
     )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()

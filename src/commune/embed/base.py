@@ -40,7 +40,8 @@ class Embedder(ABC):
             out.append(np.asarray(self._embed(list(texts[start : start + self.batch_size]), kind)))
         matrix = np.vstack(out).astype(np.float32, copy=False)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix / np.maximum(norms, 1e-12)
+        normalised: np.ndarray = matrix / np.maximum(norms, 1e-12)
+        return normalised
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._run(texts, "passage")
@@ -57,7 +58,7 @@ class Embedder(ABC):
             if vector is not None:
                 cache.move_to_end(text)
                 return vector
-        vector = self._run([text], "query")[0]
+        vector = np.asarray(self._run([text], "query")[0])
         with _QUERY_LOCK:
             cache[text] = vector
             if len(cache) > 64:

@@ -17,7 +17,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from commune import __version__
+from commune.config import ModelSettings, Settings
+from commune.embed import Embedder
+from commune.evaluation.suite import Suite
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -73,7 +78,7 @@ def commit() -> str | None:
     return out.stdout.strip() + ("-dirty" if dirty else "")
 
 
-def config_hash(settings: Any) -> str:
+def config_hash(settings: Settings) -> str:
     """Hash of every setting that can change an answer (not the home's path)."""
     data = asdict(settings)
     data.pop("home", None)
@@ -82,21 +87,23 @@ def config_hash(settings: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def embedder_pin(embedder: Any) -> dict[str, Any]:
+def embedder_pin(embedder: Embedder) -> dict[str, Any]:
     pin: dict[str, Any] = {
         "name": embedder.name,
         "licence": embedder.licence,
         "origin": embedder.origin,
     }
-    package = getattr(embedder, "package", None)
+    package = embedder.package
     if package:
         pin["weights"] = distribution_fingerprint(package)
     return pin
 
 
-def generator_pin(name: str, spec: Any) -> dict[str, Any]:
+def generator_pin(name: str, spec: ModelSettings) -> dict[str, Any]:
+    from commune.generate.registry import generator_class
+
     pin: dict[str, Any] = {"name": name, "backend": spec.backend, "licence": spec.licence}
-    if spec.backend == "llamacpp" and spec.path:
+    if generator_class(spec.backend).local and spec.path:
         pin["file"] = Path(spec.path).name
         pin["sha256"] = sha256_file(spec.path)
     else:  # a remote endpoint: what it serves is named, not hashed
@@ -105,19 +112,23 @@ def generator_pin(name: str, spec: Any) -> dict[str, Any]:
     return pin
 
 
-def pins(commune: Any, suite: Any, models: list[str]) -> dict[str, Any]:
+def pins(
+    engine: Engine, settings: Settings, embedder: Embedder, suite: Suite, models: list[str]
+) -> dict[str, Any]:
+    """Everything a report of ``suite`` depends on, for the deployment whose database is
+    ``engine``, configured by ``settings``, that embeds with ``embedder``."""
     from commune.generate.registry import model_specs
     from commune.store import repository as repo
 
-    with commune.engine.connect() as conn:
+    with engine.connect() as conn:
         generation = repo.generation(conn)
-    specs = model_specs(commune.settings)
+    specs = model_specs(settings)
     return {
         "commune_version": __version__,
         "commit": commit(),
-        "embedder": embedder_pin(commune.embedder),
+        "embedder": embedder_pin(embedder),
         "generators": [generator_pin(m, specs[m]) for m in models if m in specs],
-        "config_sha256": config_hash(commune.settings),
+        "config_sha256": config_hash(settings),
         "suite": {"name": suite.name, "sha256": suite.sha256, "questions": len(suite.cases)},
         "index_generation": generation,
     }

@@ -7,7 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import Engine
+
 from commune.answering.grounding import SUPPORT_THRESHOLD, support
+from commune.answering.path import AskPath, AskRequest
+from commune.answering.search import Searcher
+from commune.charter.scores import Scoreboard
 from commune.errors import NotFound
 from commune.evaluation.metrics import (
     Outcome,
@@ -70,13 +75,13 @@ class RunResult:
         return out
 
 
-def collection_languages(commune: Any, names: set[str]) -> dict[str, str]:
+def collection_languages(engine: Engine, names: set[str]) -> dict[str, str]:
     """The main language of each collection's documents, which decides a question's slice."""
     from sqlalchemy import func, select
 
     from commune.store.schema import collections, documents
 
-    with commune.engine.connect() as conn:
+    with engine.connect() as conn:
         rows = conn.execute(
             select(collections.c.name, documents.c.language, func.count())
             .join(documents, documents.c.collection_id == collections.c.id)
@@ -102,8 +107,19 @@ def slice_of(question_language: str, collection_language: str) -> str:
     return f"{question_language}→{collection_language}"
 
 
+@dataclass
+class Deployment:
+    """What a suite is asked of: the search and the request path every face uses, over the
+    database at ``engine``."""
+
+    engine: Engine
+    searcher: Searcher
+    path: AskPath
+    scoreboard: Scoreboard
+
+
 def run_suite(
-    commune: Any,
+    deployment: Deployment,
     suite: Suite,
     systems: list[System],
     split: str | None = None,
@@ -123,11 +139,11 @@ def run_suite(
             f"no question of {suite.name} matches split={split!r}, collection={collection!r}",
             "check --split and --collection",
         )
-    languages = collection_languages(commune, {c.collection for c in cases})
+    languages = collection_languages(deployment.engine, {c.collection for c in cases})
     result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})
     judged = [c for c in cases if c.judged_retrieval]
     result.qrels = {c.id: expected_units(c) for c in judged}
-    base = commune.settings.retrieval
+    base = deployment.searcher.settings.retrieval
     settings = {
         "hybrid": base,
         "lexical": replace(base, dense_weight=0.0, lexical_weight=1.0),
@@ -136,7 +152,7 @@ def run_suite(
     for name in RETRIEVERS:
         runs: dict[str, list[str]] = {}
         for i, case in enumerate(judged):
-            hits = commune.search(
+            hits = deployment.searcher.search(
                 case.question, case.collection, k=RETRIEVAL_K, retrieval=settings[name]
             )
             # A half's zero-weight side only pads the list: what it did not find stays out.
@@ -148,26 +164,29 @@ def run_suite(
     for system in systems:
         outcomes = []
         for i, case in enumerate(cases):
-            outcomes.append(ask_one(commune, case, system, result.slices[case.id]))
+            outcomes.append(ask_one(deployment, case, system, result.slices[case.id]))
             if progress:
                 progress(f"answers {system.label}", i + 1, len(cases))
         result.outcomes[system.label] = outcomes
     return result
 
 
-def ask_one(commune: Any, case: Case, system: System, slice_: str) -> Outcome:
+def ask_one(deployment: Deployment, case: Case, system: System, slice_: str) -> Outcome:
     from commune.store import repository as repo
 
     started = time.perf_counter()
-    answer = commune.ask(
-        case.question,
-        case.collection,
-        mode=system.mode,
-        model=system.model,
-        route="eval",
-        credit=False,  # its energy is real and recorded; its citations are nobody's reading
-        # Every question is answered afresh: the cache would make a second run look cheaper.
-        use_cache=False,
+    answer = deployment.path.ask(
+        AskRequest(
+            case.question,
+            collection=case.collection,
+            mode=system.mode,
+            model=system.model,
+            route="eval",
+            # Its energy is real and recorded; its citations are nobody's reading.
+            credit=False,
+            # Every question is answered afresh: the cache would make a second run look cheaper.
+            use_cache=False,
+        )
     )
     seconds = time.perf_counter() - started
     refused = not answer.found
@@ -181,7 +200,7 @@ def ask_one(commune: Any, case: Case, system: System, slice_: str) -> Outcome:
     cited = supported = 0
     if answer.found and answer.sources:
         quoted = [s["chunk_id"] for s in answer.sentences if s.get("chunk_id")]
-        with commune.engine.connect() as conn:
+        with deployment.engine.connect() as conn:
             details = repo.chunk_details(conn, [s.chunk_id for s in answer.sources] + quoted)
         passages = {s.n: details[s.chunk_id]["text"] for s in answer.sources}
         for sentence in answer.sentences:
@@ -215,13 +234,12 @@ def ask_one(commune: Any, case: Case, system: System, slice_: str) -> Outcome:
     )
 
 
-def record_scores(commune: Any, result: RunResult, suite: Suite, split: str) -> int:
+def record_scores(deployment: Deployment, result: RunResult, suite: Suite, split: str) -> int:
     """Keep each way of answering's score per collection: the charter's reduce and redirect
     steps choose by the latest (charter/scores.py). Returns the rows written."""
-    from commune.charter.scores import record
     from commune.store import repository as repo
 
-    with commune.engine.connect() as conn:
+    with deployment.engine.connect() as conn:
         generation = repo.generation(conn)
     rows = []
     for label, outcomes in result.outcomes.items():
@@ -248,6 +266,5 @@ def record_scores(commune: Any, result: RunResult, suite: Suite, split: str) -> 
                     "generation": generation,
                 }
             )
-    with commune.engine.begin() as conn:
-        record(conn, rows)
+    deployment.scoreboard.record(rows)
     return len(rows)

@@ -5,9 +5,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from commune.errors import CommuneError
+
+if TYPE_CHECKING:
+    from commune.config import ModelSettings
+
+# How a generator's energy is known (Generator.energy_method): measured on this machine
+# around the work (RAPL, else CPU time), or estimated from the model's parameters by
+# EcoLogits' method, for a model that runs elsewhere.
+MEASURED = "measured-or-cpu-time"
+ECOLOGITS = "ecologits"
 
 
 class GeneratorUnavailable(CommuneError):
@@ -27,14 +36,23 @@ Message = dict[str, str]
 
 
 class Generator(ABC):
-    """Backends implement :meth:`stream`; :meth:`complete` joins it.
+    """Backends implement :meth:`stream` and :meth:`from_spec`; :meth:`complete` joins the
+    stream.
 
     The last item a stream yields is a :class:`Completion` carrying usage;
-    the ones before are text deltas.
+    the ones before are text deltas. Capabilities are class attributes, so that callers (the
+    catalogue, the bill of materials, the ledger) read them without building a generator.
     """
 
-    backend: ClassVar[str]
-    can_stream: ClassVar[bool] = True
+    backend: ClassVar[str]  # the registry key: ``backend = "..."`` in [models.NAME]
+    local: ClassVar[bool]  # runs on this machine (its weights are a file here)
+    streams: ClassVar[bool] = True  # yields text as it comes, not only at the end
+    energy_method: ClassVar[str] = MEASURED  # MEASURED or ECOLOGITS
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, name: str, spec: ModelSettings, max_tokens: int) -> Generator:
+        """Build the generator configured as [models.NAME] in commune.toml."""
 
     def __init__(self, name: str, max_tokens: int = 400, temperature: float = 0.1) -> None:
         self.name = name
@@ -62,7 +80,7 @@ class ChatStream:
         self.usage: dict[str, int] = {}
         self.finish = "stop"
 
-    def feed(self, event: dict) -> list[str]:  # type: ignore[type-arg]
+    def feed(self, event: dict[str, Any]) -> list[str]:
         """The text deltas an event carries (usage and finish reason are kept)."""
         self.usage = event.get("usage") or self.usage
         deltas = []

@@ -11,13 +11,26 @@ import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from commune.generate.base import ChatStream, Completion, Generator, GeneratorUnavailable, Message
+from commune.generate.base import (
+    MEASURED,
+    ChatStream,
+    Completion,
+    Generator,
+    GeneratorUnavailable,
+    Message,
+)
+
+if TYPE_CHECKING:
+    from commune.config import ModelSettings
 
 
 class LlamaCppGenerator(Generator):
     backend = "llamacpp"
+    local = True
+    streams = True
+    energy_method = MEASURED
 
     def __init__(
         self,
@@ -35,6 +48,14 @@ class LlamaCppGenerator(Generator):
         self._server: Any = None
         self.api_key = secrets.token_urlsafe(32)  # for llama.cpp's own loopback HTTP server
         self._lock = threading.Lock()  # one generation at a time on a small CPU box
+
+    @classmethod
+    def from_spec(cls, name: str, spec: ModelSettings, max_tokens: int) -> LlamaCppGenerator:
+        if spec.path is None:
+            raise GeneratorUnavailable(
+                f"model {name} has no file", f"set models.{name}.path in commune.toml"
+            )
+        return cls(name, spec.path, spec.n_ctx, spec.threads, max_tokens, spec.temperature)
 
     def _load(self) -> Any:
         if self._server is None:

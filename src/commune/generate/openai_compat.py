@@ -9,13 +9,27 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from commune.generate.base import ChatStream, Completion, Generator, GeneratorUnavailable, Message
+from commune.generate.base import (
+    ECOLOGITS,
+    ChatStream,
+    Completion,
+    Generator,
+    GeneratorUnavailable,
+    Message,
+)
+
+if TYPE_CHECKING:
+    from commune.config import ModelSettings
 
 
 class OpenAICompatibleGenerator(Generator):
     backend = "openai"
+    local = False
+    streams = True
+    # Nothing here measures the endpoint's machine: its energy is estimated from the model.
+    energy_method = ECOLOGITS
 
     def __init__(
         self,
@@ -32,6 +46,24 @@ class OpenAICompatibleGenerator(Generator):
         self.model = model
         self.api_key_env = api_key_env
         self.timeout = timeout
+
+    @classmethod
+    def from_spec(
+        cls, name: str, spec: ModelSettings, max_tokens: int
+    ) -> OpenAICompatibleGenerator:
+        if spec.base_url is None or spec.model is None:
+            raise GeneratorUnavailable(
+                f"model {name} has no endpoint",
+                f"set models.{name}.base_url and models.{name}.model in commune.toml",
+            )
+        return cls(
+            name,
+            spec.base_url,
+            spec.model,
+            spec.api_key_env,
+            max_tokens=max_tokens,
+            temperature=spec.temperature,
+        )
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}

@@ -1,4 +1,7 @@
-"""Which generators exist: those configured in commune.toml, plus SmolLM2 when its package is
+"""The generators' registry: built-ins and plugins (entry point group ``commune.generators``)
+register the same way, under the backend name that [models.NAME] gives in commune.toml.
+
+Which generators exist: those configured in commune.toml, plus SmolLM2 when its package is
 installed (a smoke-test model: Apache-2.0, 135M parameters, weak at answering)."""
 
 from __future__ import annotations
@@ -6,12 +9,54 @@ from __future__ import annotations
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from commune.config import ModelSettings, Settings
 from commune.errors import NotFound
 from commune.generate.base import Generator
 
 SMOLLM2 = "smollm2"
+
+_REGISTRY: dict[str, type[Generator]] = {}
+G = TypeVar("G", bound=type[Generator])
+
+
+def register(cls: G) -> G:
+    """Make a generator class the one for its ``backend``; a plugin's module decorates its
+    class with it (and names the module in the ``commune.generators`` entry point group)."""
+    _REGISTRY[cls.backend] = cls
+    return cls
+
+
+def _load_registry() -> None:
+    from importlib.metadata import entry_points
+
+    from commune.generate.llamacpp import LlamaCppGenerator
+    from commune.generate.openai_compat import OpenAICompatibleGenerator
+
+    # Through the same function as a plugin; a plugin for the same backend, loaded after,
+    # replaces the built-in.
+    for cls in (LlamaCppGenerator, OpenAICompatibleGenerator):
+        if cls.backend not in _REGISTRY:
+            register(cls)
+    for ep in entry_points(group="commune.generators"):
+        ep.load()
+
+
+def available() -> list[str]:
+    _load_registry()
+    return sorted(_REGISTRY)
+
+
+def generator_class(backend: str) -> type[Generator]:
+    """The class that serves a backend: its capabilities, without building a generator."""
+    _load_registry()
+    try:
+        return _REGISTRY[backend]
+    except KeyError:
+        raise NotFound(
+            f"unknown generation backend {backend!r}", f"available: {', '.join(available())}"
+        ) from None
 
 
 def _smollm2_path() -> str | None:
@@ -57,21 +102,19 @@ def get_generator(settings: Settings, name: str | None = None) -> Generator:
 
 @lru_cache(maxsize=8)
 def _build(name: str, spec: ModelSettings, max_tokens: int) -> Generator:
-    if spec.backend == "llamacpp":
-        from commune.generate.llamacpp import LlamaCppGenerator
+    """One generator per configuration in a process (a local model is loaded once)."""
+    return generator_class(spec.backend).from_spec(name, spec, max_tokens)
 
-        assert spec.path is not None
-        return LlamaCppGenerator(
-            name, spec.path, spec.n_ctx, spec.threads, max_tokens, spec.temperature
-        )
-    from commune.generate.openai_compat import OpenAICompatibleGenerator
 
-    assert spec.base_url is not None and spec.model is not None
-    return OpenAICompatibleGenerator(
-        name,
-        spec.base_url,
-        spec.model,
-        spec.api_key_env,
-        max_tokens=max_tokens,
-        temperature=spec.temperature,
-    )
+class Generators:
+    """The generators a home's configuration names, built once each."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def get(self, name: str | None = None) -> Generator:
+        """The named model (the default one without a name); an unknown one is NotFound."""
+        return get_generator(self.settings, name)
+
+    def specs(self) -> dict[str, ModelSettings]:
+        return model_specs(self.settings)

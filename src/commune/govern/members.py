@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from commune.errors import CommuneError, InvalidRequest, NotFound
 from commune.govern.policy import ROLES, Actor
-from commune.store.repository import aware, now
+from commune.store.repository import aware, new_id, now
 from commune.store.schema import api_keys, members, users
 
 KINDS = ("town", "agglomeration", "association", "public-body", "other")
@@ -58,17 +58,19 @@ def add_member(
     if conn.execute(select(members.c.id).where(members.c.name == name)).first():
         raise CommuneError(f"a member named {name!r} already exists", "pick another name")
     return int(
-        conn.execute(
-            insert(members).values(
-                name=name,
-                kind=kind,
-                requests_per_day=requests_per_day,
-                tokens_per_month=tokens_per_month,
-                wh_per_month=wh_per_month,
-                created_at=now(),
-                declared_use=declared_use,
+        new_id(
+            conn.execute(
+                insert(members).values(
+                    name=name,
+                    kind=kind,
+                    requests_per_day=requests_per_day,
+                    tokens_per_month=tokens_per_month,
+                    wh_per_month=wh_per_month,
+                    created_at=now(),
+                    declared_use=declared_use,
+                )
             )
-        ).inserted_primary_key[0]
+        )
     )
 
 
@@ -106,17 +108,19 @@ def add_user(
     if conn.execute(select(users.c.id).where(users.c.name == name)).first():
         raise CommuneError(f"a user named {name!r} already exists", "pick another name")
     uid = int(
-        conn.execute(
-            insert(users).values(
-                name=name,
-                member_id=mid,
-                role=role,
-                requests_per_day=requests_per_day,
-                tokens_per_month=tokens_per_month,
-                wh_per_month=wh_per_month,
-                created_at=now(),
+        new_id(
+            conn.execute(
+                insert(users).values(
+                    name=name,
+                    member_id=mid,
+                    role=role,
+                    requests_per_day=requests_per_day,
+                    tokens_per_month=tokens_per_month,
+                    wh_per_month=wh_per_month,
+                    created_at=now(),
+                )
             )
-        ).inserted_primary_key[0]
+        )
     )
     from commune.store import audit
 
@@ -160,16 +164,18 @@ def create_key(
     prefix = secrets.token_hex(4)
     key = f"cmn_{prefix}_{secrets.token_urlsafe(24)}"
     expires = now() + timedelta(days=expires_days) if expires_days else None
-    kid = conn.execute(
-        insert(api_keys).values(
-            user_id=row.id,
-            prefix=prefix,
-            digest=_digest(key),
-            label=label,
-            created_at=now(),
-            expires_at=expires,
+    kid = new_id(
+        conn.execute(
+            insert(api_keys).values(
+                user_id=row.id,
+                prefix=prefix,
+                digest=_digest(key),
+                label=label,
+                created_at=now(),
+                expires_at=expires,
+            )
         )
-    ).inserted_primary_key[0]
+    )
     return int(kid), key
 
 

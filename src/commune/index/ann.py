@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ EXACT_BELOW = 4096
 ADD_BATCH = 65_536
 
 
-def faiss_module():  # type: ignore[no-untyped-def]
+def faiss_module() -> Any:  # faiss ships no type information
     try:
         import faiss
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -52,14 +53,14 @@ def default_lists(rows: int) -> int:
 class IvfSegment:
     """An inverted file over ``matrix`` (unit float32 rows), searched with ``probes`` lists."""
 
-    def __init__(self, index: object, matrix: np.ndarray, probes: int) -> None:
+    def __init__(self, index: Any, matrix: np.ndarray, probes: int) -> None:  # a faiss index
         self.index = index
         self.matrix = matrix
         self.probes = probes
 
     @property
     def lists(self) -> int:
-        return int(self.index.nlist)  # type: ignore[attr-defined]
+        return int(self.index.nlist)
 
     @classmethod
     def build(
@@ -102,7 +103,7 @@ class IvfSegment:
             params.sel = selector
         params.nprobe = min(self.lists, probes)
         want = min(rows, k * RESCORE_FACTOR)
-        _, found = self.index.search(  # type: ignore[attr-defined]
+        _, found = self.index.search(
             np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), want, params=params
         )
         found = found[0]

@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row
 
 from commune.config import IndexSettings
 from commune.embed import Embedder
@@ -79,7 +79,7 @@ class Catalog:
 
     def languages_of(self, rows: np.ndarray) -> np.ndarray:
         if self.base is None:
-            return self.languages[rows]
+            return np.asarray(self.languages[rows])
         n = self.base_rows
         out = np.empty(rows.shape, dtype=self.base.languages.dtype)
         low = rows < n
@@ -227,7 +227,9 @@ class _Columns(TypedDict):
     document_ids: np.ndarray
 
 
-def _columns(rows: list, ids: list[int], languages: np.dtype | str = "U8") -> _Columns:  # type: ignore[type-arg]
+def _columns(
+    rows: list[Row[Any]], ids: list[int], languages: np.dtype[Any] | str = "U8"
+) -> _Columns:
     """The per-row arrays of a catalog's own segment, from its chunk rows."""
     return _Columns(
         chunk_ids=np.asarray(ids, dtype=np.int64),
@@ -316,7 +318,7 @@ def build_catalog(
 def _vectors(
     engine: Engine,
     embedder: Embedder,
-    rows: list,  # type: ignore[type-arg]
+    rows: list[Row[Any]],
     ids: list[int],
     stored: dict[int, bytes],
     progress: Progress | None,

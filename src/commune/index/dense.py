@@ -12,16 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from commune.index.base import top_k
 
+if TYPE_CHECKING:
+    from commune.index.ann import IvfSegment
+
 ANN_FILE = "ivf-sq8.faiss"
 
 
 class MatrixIndex:
-    def __init__(self, matrix: np.ndarray, *more: np.ndarray, ann: object | None = None) -> None:
+    def __init__(
+        self, matrix: np.ndarray, *more: np.ndarray, ann: IvfSegment | None = None
+    ) -> None:
         self.segments = [m for m in (matrix, *more)]
         self.offsets = np.cumsum([0] + [m.shape[0] for m in self.segments])
         self.ann = ann  # an IvfSegment over segments[0], or None (exact)
@@ -39,7 +45,7 @@ class MatrixIndex:
         return cls(matrix, ann=ann)
 
     @classmethod
-    def join(cls, parts: Sequence[np.ndarray], ann: object | None = None) -> MatrixIndex:
+    def join(cls, parts: Sequence[np.ndarray], ann: IvfSegment | None = None) -> MatrixIndex:
         return cls(*parts, ann=ann)
 
     @property
@@ -72,7 +78,7 @@ class MatrixIndex:
                 continue
             part = None if mask is None else mask[start : start + m.shape[0]]
             if i == 0:
-                r, s = self.ann.search(q, k, part)  # type: ignore[attr-defined]
+                r, s = self.ann.search(q, k, part)
             else:
                 r, s = top_k(m @ q, k, part)
             rows.append(r + start)
@@ -87,7 +93,7 @@ class MatrixIndex:
         directory.mkdir(parents=True, exist_ok=True)
         np.save(directory / "vectors.npy", self.matrix)
         if self.ann is not None:
-            self.ann.save(directory / ANN_FILE)  # type: ignore[attr-defined]
+            self.ann.save(directory / ANN_FILE)
 
     @classmethod
     def load(cls, directory: Path, approximate_from: int = 0, probes: int = 0) -> MatrixIndex:

@@ -17,6 +17,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class Bm25Segment:
 
     def __init__(
         self,
-        matrix: object,  # scipy.sparse.csc_matrix, float32, rows = passages
+        matrix: Any,  # scipy.sparse.csc_matrix, float32, rows = passages (scipy is untyped)
         vocab: dict[str, int],
         n_docs: int,
         total_length: int,
@@ -39,12 +40,12 @@ class Bm25Segment:
         self.vocab = vocab
         self.n_docs = n_docs
         self.total_length = total_length
-        matrix.sort_indices()  # type: ignore[attr-defined]  # (postings are binary-searched)
-        indptr = matrix.indptr  # type: ignore[attr-defined]
+        matrix.sort_indices()  # postings are binary-searched
+        indptr = matrix.indptr
         self.df = np.diff(indptr).astype(np.int64)  # passages holding each term
         # Each term's largest frequency part: with its IDF, the most it can add to a score
         # (the bound MaxScore prunes with, in Bm25Index.search).
-        data = matrix.data  # type: ignore[attr-defined]
+        data = matrix.data
         self.peak = np.zeros(len(self.df), dtype=np.float32)
         filled = self.df > 0
         if filled.any():
@@ -85,8 +86,8 @@ class Bm25Segment:
         if j is None:
             return None
         m = self.matrix
-        start, end = m.indptr[j], m.indptr[j + 1]  # type: ignore[attr-defined]
-        return m.indices[start:end], m.data[start:end]  # type: ignore[attr-defined]
+        start, end = m.indptr[j], m.indptr[j + 1]
+        return m.indices[start:end], m.data[start:end]
 
     def doc_freq(self, term: str) -> int:
         j = self.vocab.get(term)
@@ -152,7 +153,9 @@ class Bm25Index:
                 j = seg.vocab.get(term)
                 if j is None or not seg.df[j]:
                     continue
-                r, v = seg.column(term)  # type: ignore[misc]
+                column = seg.column(term)
+                assert column is not None  # the term is in this segment's vocabulary
+                r, v = column
                 parts.append((offset, r, v))
                 peak = max(peak, float(seg.peak[j]))
             lists.append(_Postings(parts, weight, float(weight) * peak))

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.model import Block, Parsed
+
+# An lxml element: lxml ships no type information, and its stubs are not a dependency.
+Element = Any
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 # Elements whose own inline text is one block. Containers count too: DocBook
@@ -99,7 +103,7 @@ def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def _own_text(el) -> str:  # type: ignore[no-untyped-def]
+def _own_text(el: Element) -> str:
     """The element's text without the text of nested block-level elements."""
     if el.tag == "pre":
         return str(el.text_content()).strip("\n")
@@ -116,7 +120,7 @@ def _own_text(el) -> str:  # type: ignore[no-untyped-def]
     return _clean("".join(parts))
 
 
-def _anchor(el) -> str | None:  # type: ignore[no-untyped-def]
+def _anchor(el: Element) -> str | None:
     if el.get("id"):
         return str(el.get("id"))
     for a in el.iter("a"):
@@ -134,7 +138,7 @@ _SCRIPTS = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTAL
 _TAGS = re.compile(rb"<[^>]*>")
 
 
-def _check_nothing_lost(data: bytes, root, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _check_nothing_lost(data: bytes, root: Element, path: Path) -> None:
     """Even lifted, the parser's nesting limit drops what lies deeper, silently: compare
     the words it kept with the words of the raw text, and refuse rather than lose them."""
     raw = _TAGS.sub(b" ", _SCRIPTS.sub(b" ", data)).decode("utf-8", errors="replace")
@@ -221,7 +225,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     )
 
 
-def _inside_pre_or_row(el) -> bool:  # type: ignore[no-untyped-def]
+def _inside_pre_or_row(el: Element) -> bool:
     return any(a.tag in ("pre", "tr") for a in el.iterancestors())
 
 

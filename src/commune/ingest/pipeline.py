@@ -329,8 +329,9 @@ def store(
     return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
 
 
-def unchanged(conn, existing, digest: str, meta: dict[str, str | None]) -> bool:  # type: ignore[no-untyped-def]
-    """Same bytes and same provenance as the newest revision: nothing to do."""
+def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> bool:
+    """Same bytes and same provenance as the newest revision (``existing``: the document's
+    row from repo.find_document, or None): nothing to do."""
     if existing is None:
         return False
     current = repo.current_revision(conn, int(existing.id))

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.model import Block, Parsed
+
+# An odfpy node or document: odfpy ships no type information.
+OdfNode = Any
 
 Reader = Callable[[bytes, Path], Parsed]
 READERS: dict[str, Reader] = {}
@@ -230,7 +234,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     )
 
 
-def _odf_walk(node):  # type: ignore[no-untyped-def]
+def _odf_walk(node: OdfNode) -> Iterator[OdfNode]:
     for child in node.childNodes:
         if getattr(child, "qname", None) and child.qname[1] in ("h", "p"):
             yield child
@@ -238,7 +242,7 @@ def _odf_walk(node):  # type: ignore[no-untyped-def]
             yield from _odf_walk(child)
 
 
-def _odf_title(doc) -> str:  # type: ignore[no-untyped-def]
+def _odf_title(doc: OdfNode) -> str:
     from odf import dc, teletype
 
     titles = doc.meta.getElementsByType(dc.Title)

@@ -8,11 +8,17 @@ supported suffix. The content's first bytes must agree with that suffix (a PDF s
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, Protocol
 
+from commune.account.metering import Metering
+from commune.config import Settings
 from commune.errors import IngestError
+from commune.govern.policy import Actor
+from commune.ingest.pipeline import IngestSummary
 
 TEXT = {".txt", ".md", ".markdown", ".html", ".htm"}
 MAGIC = {".pdf": (b"%PDF-",), ".docx": (b"PK\x03\x04",), ".odt": (b"PK\x03\x04",)}
@@ -64,6 +70,29 @@ def sniff(name: str, head: bytes) -> None:
         raise IngestError(f"{name}: the content looks binary, not text", "upload a text file")
 
 
+class Upload(Protocol):
+    """A file as the web framework hands it over (Starlette's UploadFile)."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+class Contributions(Protocol):
+    """Where contributed files go: the library (commons/library.Library), or a test's double."""
+
+    def add(
+        self,
+        paths: list[str | os.PathLike[str]],
+        collection: str | None = None,
+        licence: str | None = None,
+        *,
+        publisher: str | None = None,
+        source: str | None = None,
+        actor: Actor,
+    ) -> IngestSummary: ...
+
+
 class Staged:
     """Uploads written to a private folder of the home, removed once ingested."""
 
@@ -80,12 +109,13 @@ class Staged:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-async def read_uploads(commune: object, files: list) -> tuple[Staged, list[dict]]:  # type: ignore[type-arg]
+async def read_uploads(
+    settings: Settings, files: Sequence[Upload]
+) -> tuple[Staged, list[dict[str, Any]]]:
     """Stage what may be ingested; the refused files with their one-line reason."""
-    settings = commune.settings  # type: ignore[attr-defined]
     limit = int(settings.limits.max_file_mb * 1024 * 1024)
     staged = Staged(str(settings.home))
-    refused: list[dict] = []  # type: ignore[type-arg]
+    refused: list[dict[str, Any]] = []
     for upload in files:
         try:
             name = safe_name(upload.filename)
@@ -107,35 +137,45 @@ async def read_uploads(commune: object, files: list) -> tuple[Staged, list[dict]
 
 
 async def contribute(
-    commune: Any,
-    files: list[Any],
+    settings: Settings,
+    metering: Metering,
+    library: Contributions,
+    files: Sequence[Upload],
+    *,
     collection: str | None,
     licence: str | None,
     publisher: str | None,
     source: str | None,
-    actor: Any,
+    actor: Actor,
     route: str,
+    settled: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Contribute uploaded files by ``actor``, with the rules of `commune add`: each file's
     result (added, updated, unchanged, failed), why it failed, whether it waits for curation.
-    The API's POST /api/documents and the contribute page both come here."""
+    The API's POST /api/documents and the contribute page both come here (through
+    Commune.contribute). ``settled`` runs after the files are added, before the reply: the
+    contributor waits for the index to take them in (read your writes)."""
     from fastapi.concurrency import run_in_threadpool
 
-    staged, refused = await read_uploads(commune, files)
+    def add(directory: Path) -> IngestSummary:
+        summary = library.add(
+            [directory],
+            collection,
+            licence,
+            publisher=publisher,
+            source=source or f"urn:commune:upload:{collection or 'default'}",
+            actor=actor,
+        )
+        if settled is not None:
+            settled()
+        return summary
+
+    staged, refused = await read_uploads(settings, files)
     try:
         summary = None
         if staged.names:
-            with commune.metered(route, actor, "ingest"):
-                summary = await run_in_threadpool(
-                    lambda: commune.add(
-                        [staged.directory],
-                        collection,
-                        licence,
-                        publisher=publisher,
-                        source=source or f"urn:commune:upload:{collection or 'default'}",
-                        actor=actor,
-                    )
-                )
+            with metering.metered(route, actor, "ingest"):
+                summary = await run_in_threadpool(add, staged.directory)
     finally:
         staged.remove()
     return refused + [

@@ -18,11 +18,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Engine
 
 from commune import __version__
+from commune.charter.catalogue import ModelCard
+from commune.charter.rules import Charter
+from commune.commons.library import Library
+from commune.config import Settings
+from commune.embed import Embedder
 from commune.errors import CommuneError
 
 BOM_DIR = "bom"
@@ -60,13 +68,26 @@ def _sha256(digest: str | None) -> list[Any]:
     return [HashTypeFactory().from_composite_str(f"sha256:{digest}")] if digest else []
 
 
-def models(commune: Any) -> list[dict[str, Any]]:
+@dataclass
+class Deployment:
+    """What a bill of materials describes: one home's settings, database, charter, models
+    and collections."""
+
+    settings: Settings
+    engine: Engine
+    charter: Charter
+    embedder: Embedder
+    cards: list[ModelCard]  # the model catalogue (charter/catalogue.py)
+    library: Library
+
+
+def models(deployment: Deployment) -> list[dict[str, Any]]:
     """Every configured model, as the BOM and the sovereignty map describe it."""
     from commune.evaluation.pins import distribution_fingerprint, sha256_file
-    from commune.generate.registry import model_specs
+    from commune.generate.registry import generator_class, model_specs
 
-    charter = commune.charter
-    embedder = commune.embedder
+    charter = deployment.charter
+    embedder = deployment.embedder
     out = [
         {
             "name": embedder.name,
@@ -85,9 +106,9 @@ def models(commune: Any) -> list[dict[str, Any]]:
             "jurisdiction": charter.sovereignty.local_jurisdiction,
         }
     ]
-    cards = {c.name: c for c in commune.model_cards()}
-    for name, spec in sorted(model_specs(commune.settings).items()):
-        local = spec.backend == "llamacpp"
+    cards = {c.name: c for c in deployment.cards}
+    for name, spec in sorted(model_specs(deployment.settings).items()):
+        local = generator_class(spec.backend).local
         card = cards.get(name)
         out.append(
             {
@@ -119,12 +140,13 @@ def _quantisation(path: str | None) -> str | None:
     return found.group(1) if found else None
 
 
-def datasets(commune: Any) -> list[dict[str, Any]]:
+def datasets(deployment: Deployment) -> list[dict[str, Any]]:
     from commune.commons.opendata import export_digest
 
+    library = deployment.library
     out = []
-    for c in commune.collections():
-        docs = commune.documents(c["name"], limit=100000)
+    for c in library.collections():
+        docs = library.documents(c["name"], limit=100000)
         mix = Counter(d["licence"] or "unknown" for d in docs)
         out.append(
             {
@@ -132,13 +154,13 @@ def datasets(commune: Any) -> list[dict[str, Any]]:
                 "visibility": c["visibility"],
                 "documents": len(docs),
                 "licences": dict(sorted(mix.items())),
-                "export_sha256": export_digest(commune, c["name"]) if docs else None,
+                "export_sha256": export_digest(deployment.engine, c["name"]) if docs else None,
             }
         )
     return out
 
 
-def build(commune: Any) -> dict[str, Any]:
+def build(deployment: Deployment) -> dict[str, Any]:
     """The BOM of this deployment, as a validated CycloneDX 1.6 JSON object."""
     _requires()
     from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
@@ -155,7 +177,7 @@ def build(commune: Any) -> dict[str, Any]:
         name="commune",
         version=__version__,
         bom_ref="deployment",
-        description=f"Commune deployment at {commune.settings.home}",
+        description=f"Commune deployment at {deployment.settings.home}",
         licenses=_licences("AGPL-3.0-or-later"),
     )
     bom.metadata.component = root
@@ -183,8 +205,8 @@ def build(commune: Any) -> dict[str, Any]:
         elif needs:
             bom.register_dependency(by_ref[dist.name], needs)
 
-    model_rows = models(commune)
-    latest = _scores(commune)
+    model_rows = models(deployment)
+    latest = _scores(deployment.engine)
     for m in model_rows:
         props = [
             _prop(k, m[k])
@@ -212,7 +234,7 @@ def build(commune: Any) -> dict[str, Any]:
         )
         bom.components.add(comp)
         bom.register_dependency(root, [comp])
-    data_rows = datasets(commune)
+    data_rows = datasets(deployment)
     for d in data_rows:
         comp = Component(
             type=ComponentType.DATA,
@@ -231,7 +253,7 @@ def build(commune: Any) -> dict[str, Any]:
         bom.components.add(comp)
         bom.register_dependency(root, [comp])
 
-    data = json.loads(JsonV1Dot6(bom).output_as_string())
+    data = cast(dict[str, Any], json.loads(JsonV1Dot6(bom).output_as_string()))
     for comp in data.get("components", []):
         ref = comp.get("bom-ref", "")
         if ref.startswith("model:"):
@@ -252,10 +274,10 @@ def build(commune: Any) -> dict[str, Any]:
     return data
 
 
-def _scores(commune: Any) -> dict[tuple[str, str, str | None], dict[str, Any]]:
+def _scores(engine: Engine) -> dict[tuple[str, str, str | None], dict[str, Any]]:
     from commune.charter.scores import latest
 
-    with commune.engine.connect() as conn:
+    with engine.connect() as conn:
         return latest(conn)
 
 

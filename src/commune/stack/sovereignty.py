@@ -70,17 +70,17 @@ def obligation(expression: str) -> str:
 def _licence(comp: dict[str, Any]) -> str | None:
     for entry in comp.get("licenses", []):
         if "expression" in entry:
-            return entry["expression"]
+            return str(entry["expression"])
         lic = entry.get("license", {})
         if "id" in lic:
-            return lic["id"]
+            return str(lic["id"])
     return None
 
 
 def _prop(comp: dict[str, Any], name: str) -> str | None:
     for p in comp.get("properties", []):
         if p["name"] == f"commune:{name}":
-            return p["value"]
+            return str(p["value"])
     return None
 
 

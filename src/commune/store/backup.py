@@ -26,10 +26,10 @@ from commune.store import blobs
 MANIFEST = "backup.json"
 
 
-def _sqlite_path(commune: Any) -> Path:
+def _sqlite_path(database_url: str) -> Path:
     from commune.store.db import sqlite_path
 
-    path = sqlite_path(commune.settings.database_url)
+    path = sqlite_path(database_url)
     if path is None:
         raise CommuneError(
             "commune backup copies SQLite homes",
@@ -63,9 +63,10 @@ def verify_database(db: Path, home: Path) -> dict[str, Any]:
     return {"revisions": len(digests), "audit_entries": chain.entries}
 
 
-def backup(commune: Any, dest: Path) -> dict[str, Any]:
-    """Write a verified backup of the home into ``dest`` (a new or empty directory)."""
-    source = _sqlite_path(commune)
+def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
+    """Write a verified backup of the home (its database at ``database_url``, its original
+    files and commune.toml) into ``dest``, a new or empty directory."""
+    source = _sqlite_path(database_url)
     if dest.exists() and any(dest.iterdir()):
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
     dest.mkdir(parents=True, exist_ok=True)
@@ -78,7 +79,6 @@ def backup(commune: Any, dest: Path) -> dict[str, Any]:
         dst.close()
         src.close()
     target.chmod(0o600)
-    home = commune.settings.home
     copied = 0
     if (home / "blobs").is_dir():
         for path in (home / "blobs").rglob("*"):

@@ -6,9 +6,8 @@ Each check says what it verified and, when it fails, what to do. Nothing is chan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import Engine, and_, func, not_, select
 
 from commune.store.schema import chunks, documents, embeddings, revisions
 
@@ -32,11 +31,12 @@ class Report:
         self.checks.append(Check(name, ok, detail))
 
 
-def check(commune: Any) -> Report:
+def check(engine: Engine, embedder: str) -> Report:
+    """Every check of the home's database, each with what it found; ``embedder`` names the
+    model whose vector every published chunk must have."""
     from commune.store.audit import verify
 
     report = Report()
-    engine = commune.engine
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             result = conn.exec_driver_sql("PRAGMA integrity_check").scalars().all()
@@ -107,7 +107,7 @@ def check(commune: Any) -> Report:
             not problems,
             f"{n_docs} documents, none partial" if not problems else "; ".join(problems),
         )
-        model = commune.settings.retrieval.embedder
+        model = embedder
         missing = (
             conn.execute(
                 select(func.count())

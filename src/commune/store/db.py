@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cur = dbapi_connection.cursor()
     # WAL lets readers (the API) run while a writer (an ingestion) commits;
     # synchronous=NORMAL is durable across process crashes in WAL mode.

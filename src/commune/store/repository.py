@@ -161,16 +161,18 @@ def write_revision(
     ts = now()
     if existing is None:
         document_id = int(
-            conn.execute(
-                insert(documents).values(
-                    collection_id=coll_id,
-                    source_key=source_key,
-                    status="proposed",
-                    added_at=ts,
-                    updated_at=ts,
-                    **doc,
+            new_id(
+                conn.execute(
+                    insert(documents).values(
+                        collection_id=coll_id,
+                        source_key=source_key,
+                        status="proposed",
+                        added_at=ts,
+                        updated_at=ts,
+                        **doc,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
         )
         number, parent = 1, None
     else:
@@ -182,25 +184,27 @@ def write_revision(
         ).first()
         number, parent = (last.number + 1, last.id) if last else (1, None)
     revision_id = int(
-        conn.execute(
-            insert(revisions).values(
-                document_id=document_id,
-                number=number,
-                parent_id=parent,
-                content_hash=doc["content_hash"],
-                title=doc["title"],
-                language=doc["language"],
-                licence=doc["licence"],
-                contributor=doc["contributor"],
-                publisher=doc["publisher"],
-                source_uri=doc["source_uri"],
-                media_type=media_type,
-                size_bytes=size_bytes,
-                created_at=ts,
-                status="proposed",
-                **(revision_fields or {}),
+        new_id(
+            conn.execute(
+                insert(revisions).values(
+                    document_id=document_id,
+                    number=number,
+                    parent_id=parent,
+                    content_hash=doc["content_hash"],
+                    title=doc["title"],
+                    language=doc["language"],
+                    licence=doc["licence"],
+                    contributor=doc["contributor"],
+                    publisher=doc["publisher"],
+                    source_uri=doc["source_uri"],
+                    media_type=media_type,
+                    size_bytes=size_bytes,
+                    created_at=ts,
+                    status="proposed",
+                    **(revision_fields or {}),
+                )
             )
-        ).inserted_primary_key[0]
+        )
     )
     # A published document keeps showing its published metadata until this revision is.
     shown = doc if existing is None or existing.published_revision_id is None else {}
@@ -214,20 +218,22 @@ def write_revision(
     for ordinal, c in enumerate(new_chunks):
         ids.append(
             int(
-                conn.execute(
-                    insert(chunks).values(
-                        revision_id=revision_id,
-                        document_id=document_id,
-                        ordinal=ordinal,
-                        text=c.text,
-                        heading_path=c.heading_path,
-                        anchor=c.anchor,
-                        page=c.page,
-                        language=c.language,
-                        terms=c.terms,
-                        n_words=c.n_words,
+                new_id(
+                    conn.execute(
+                        insert(chunks).values(
+                            revision_id=revision_id,
+                            document_id=document_id,
+                            ordinal=ordinal,
+                            text=c.text,
+                            heading_path=c.heading_path,
+                            anchor=c.anchor,
+                            page=c.page,
+                            language=c.language,
+                            terms=c.terms,
+                            n_words=c.n_words,
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
             )
         )
     store_vectors(conn, list(zip(ids, vectors, strict=True)), model)

@@ -14,6 +14,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from commune.text.stopwords import STOPWORDS
 
@@ -40,8 +41,8 @@ _STEMMER_NAMES = {
 _local = threading.local()
 
 
-def _stemmer(lang: str):  # type: ignore[no-untyped-def]
-    cache = getattr(_local, "stemmers", None)
+def _stemmer(lang: str) -> Any:  # a snowballstemmer stemmer (the package ships no types)
+    cache: dict[str, Any] | None = getattr(_local, "stemmers", None)
     if cache is None:
         cache = _local.stemmers = {}
     if lang not in cache:

@@ -53,10 +53,7 @@ async def upload(
 ) -> JSONResponse:
     """Contribute documents (contributor role or above): each file's result, and why it
     failed or waits for curation. The same rules as `commune add`."""
-    from commune.ingest.upload import contribute
-
-    results = await contribute(
-        commune,
+    results = await commune.contribute(
         files=files,
         collection=collection,
         licence=licence,

@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
 from commune.core import Commune
 from commune.errors import InvalidRequest
 from commune.govern.licences import TERMS
 from commune.govern.policy import Actor
-from commune.ingest.upload import contribute as contribute_files
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, SignedIn, TheCommune, field, form
 from commune.web.render import fragment, render
@@ -34,12 +34,11 @@ def contribute_page(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response
 async def contribute(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
     try:
-        files = [f for f in data.getlist("files") if getattr(f, "filename", None)]
+        files = [f for f in data.getlist("files") if isinstance(f, UploadFile) and f.filename]
         if not files:
             raise InvalidRequest(_("Choose at least one file."))
-        results = await contribute_files(
-            commune,
-            files,
+        results = await commune.contribute(
+            files=files,
             collection=field(data, "collection").strip() or None,
             licence=field(data, "licence").strip() or None,
             publisher=field(data, "publisher").strip() or None,
