@@ -183,7 +183,7 @@ def http_routes(
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from commune.api.auth import identify
+    from commune.api.auth import client_host, identify
     from commune.api.errors import error_response
     from commune.govern.members import AuthError
     from commune.govern.quotas import QuotaExceeded
@@ -211,7 +211,7 @@ def http_routes(
         async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
             request = Request(scope)
             failures = request.app.state.failed_sign_ins  # the API's count (api/app.py)
-            host = request.client.host if request.client else "?"
+            host = client_host(request)
             refused: Response | None = None
             try:
                 if "authenticated" not in scope.get("state", {}):  # else api/gate.py did
