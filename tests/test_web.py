@@ -336,3 +336,21 @@ def test_no_page_shows_another_members_private_documents(app, commune, tmp_path)
     # Alice's member owns it: she sees it.
     alice = browser(app, "alice")
     assert "douze millions" in alice.get(f"/documents/{doc['id']}").page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/99999999999999999999",
+        "/documents/9223372036854775808",
+        "/documents/0",
+        "/commons?offset=99999999999999999999",
+        "/curation/99999999999999999999",
+        "/dashboard?days=99999999999999999999",
+    ],
+)
+def test_numbers_out_of_range_in_an_address_are_refused_not_a_server_error(app, path):
+    b = browser(app, "alice")
+    r = b.get(path)
+    assert r.status_code < 500, (path, r.status_code)
+    assert "Traceback" not in r.text

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
@@ -92,6 +93,11 @@ async def signed_in(p: Annotated[Page, Depends(page)]) -> Actor:
 PageOf = Annotated[Page, Depends(page)]
 SignedIn = Annotated[Actor, Depends(signed_in)]
 TheCommune = Annotated[Commune, Depends(commune_of)]
+# A row's id in a page's address: SQLite and PostgreSQL hold 64-bit integers, and a larger
+# number must be refused as a bad address, not reach the database and fail there.
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+# How far into a list a page may start: beyond any commons, small enough for any database.
+MAX_OFFSET = 10**9
 
 
 async def form(p: Page) -> FormData:

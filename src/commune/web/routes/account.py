@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from commune.errors import Forbidden
 from commune.govern.members import AuthError
 from commune.web.i18n import gettext as _
-from commune.web.page import PageOf, SignedIn, TheCommune, field, form, redirect
+from commune.web.page import PageOf, RowId, SignedIn, TheCommune, field, form, redirect
 from commune.web.render import render
 from commune.web.routes.administration import administration
 
@@ -53,7 +53,7 @@ async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
 
 
 @router.post("/keys/{key_id}/revoke")
-async def revoke(p: PageOf, actor: SignedIn, commune: TheCommune, key_id: int) -> Response:
+async def revoke(p: PageOf, actor: SignedIn, commune: TheCommune, key_id: RowId) -> Response:
     data = await form(p)
     await run_in_threadpool(commune.admin.revoke_key, key_id, actor=actor)
     back = "/admin" if field(data, "back") == "admin" else "/account"

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from commune.govern.licences import TERMS
-from commune.web.page import PageOf, SignedIn, TheCommune
+from commune.web.page import MAX_OFFSET, PageOf, RowId, SignedIn, TheCommune
 from commune.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +22,7 @@ def commons(
     collection: str = "",
     offset: int = 0,
 ) -> Response:
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)
     hits = (
         commune.search(q, collection=collection or None, k=10, actor=actor, record="web/search")
         if q.strip()
@@ -43,7 +43,7 @@ def commons(
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
-def document(p: PageOf, actor: SignedIn, commune: TheCommune, document_id: int) -> Response:
+def document(p: PageOf, actor: SignedIn, commune: TheCommune, document_id: RowId) -> Response:
     with commune.metered("web/document", actor):
         doc = commune.document(document_id, actor=actor)
         revisions = commune.revisions(document_id, actor=actor)

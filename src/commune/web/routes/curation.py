@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.govern.policy import COOPERATIVE, Actor
 from commune.web.i18n import gettext as _
-from commune.web.page import PageOf, SignedIn, TheCommune, field, form, guard, redirect
+from commune.web.page import PageOf, RowId, SignedIn, TheCommune, field, form, guard, redirect
 from commune.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,13 +33,13 @@ def queue(p: PageOf, actor: Curator, commune: TheCommune, done: str = "") -> Res
 
 
 @router.get("/curation/{revision_id}", response_class=HTMLResponse)
-def revision(p: PageOf, actor: Curator, commune: TheCommune, revision_id: int) -> Response:
+def revision(p: PageOf, actor: Curator, commune: TheCommune, revision_id: RowId) -> Response:
     shown = commune.show_revision(revision_id, actor=actor)
     return render(p, "revision.html", shown=shown)
 
 
 @router.post("/curation/{revision_id}", response_class=HTMLResponse)
-async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: int) -> Response:
+async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: RowId) -> Response:
     data = await form(p)
     decision = field(data, "decision")
     reason = field(data, "reason").strip()
