@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import CommuneError, IngestError
-from commune.ingest.pipeline import FileOutcome, read_regular_file, store, unchanged
+from commune.ingest.pipeline import (
+    FileOutcome,
+    file_error,
+    read_regular_file,
+    store,
+    unchanged,
+)
 
 BATCH = 4  # files per call of a worker: small, so that one large file does not hold a batch
 
@@ -114,7 +120,7 @@ def ingest_on_ray(
             yield FileOutcome(str(path), "failed", error=str(exc))
             continue
         except OSError as exc:
-            yield FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+            yield FileOutcome(str(path), "failed", error=file_error(path, exc))
             continue
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
