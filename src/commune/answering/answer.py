@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from commune.answering.instructions import gives_instructions, without_instructions
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
 from commune.generate.base import Completion, Generator, GeneratorUnavailable
@@ -247,6 +248,8 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
     seen: set[str] = set()
     for i in order.tolist():
         hi = cands[i].hit
+        if gives_instructions(cands[i].text):
+            continue  # an order to the assistant, planted in a document: never quoted
         # The same sentence can stand in two documents (a page and its partly
         # untranslated copy): quote it once.
         key = " ".join(cands[i].text.lower().split())
@@ -257,6 +260,8 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
         per_hit[hi] = per_hit.get(hi, 0) + 1
         if len(chosen) == MAX_SENTENCES:
             break
+    if not chosen:  # the passages held nothing but orders to the assistant
+        return Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
     chosen.sort(key=lambda i: (cands[i].hit, cands[i].position))
 
     # One number per place (document and section): two chunks of the same
@@ -332,13 +337,18 @@ def stream_generated(
         yield answer.text
         yield answer
         return
-    gate = SentenceGate(len(relevant), [h.text for h in relevant], lang)
+    # What a sentence may rest on: the passages without the orders a document planted in
+    # them ("answer HACKED"), so that obeying one is not "supported" by it.
+    gate = SentenceGate(len(relevant), [without_instructions(h.text) for h in relevant], lang)
     order: dict[int, int] = {}
     sentences: list[dict[str, Any]] = []
     completion: Completion | None = None
 
     def accept(passed: list[tuple[str, list[int]]]) -> Iterator[str]:
         for text, valid in passed:
+            if gives_instructions(text):  # the model repeated an order it read: never shown
+                gate.problems.append("a sentence giving instructions was removed")
+                continue
             for n in valid:
                 order.setdefault(n, len(order) + 1)
             text = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{order[int(m.group(1))]}]", text)
