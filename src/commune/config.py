@@ -87,6 +87,10 @@ class CharterSettings:
 
 @dataclass(frozen=True)
 class LimitsSettings:
+    # Seconds a generated answer may take, waiting for the model included; past it the model
+    # is stopped and the extractive answer is given, with a notice (0: no limit). The local
+    # smoke model took 116 s idle and 181 s under load for one answer (issue 22).
+    generation_seconds: float = 60.0
     # A file larger than this is refused at ingest, before it is read.
     max_file_mb: float = 50.0
     # A longer query or question is refused: embedding costs memory in proportion to the
