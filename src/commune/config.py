@@ -295,6 +295,20 @@ def _section(name: str, cls: type, raw: Any) -> Any:
     return cls(**values)
 
 
+def read_config_text(file: Path) -> str:
+    """A configuration file's text; one that is not UTF-8 is an error naming the file and the
+    line (Python's own message names neither: issue 22)."""
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{file}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            "save the file as UTF-8",
+        ) from None
+
+
 def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Read settings for a home, validating ``commune.toml`` if there is one."""
     path = resolve_home(home)
@@ -302,7 +316,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     file = path / CONFIG_FILE
     if file.exists():
         try:
-            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+            raw = tomllib.loads(read_config_text(file))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 f"{file} is not valid TOML: {exc}", "fix the file or remove it"
