@@ -220,3 +220,24 @@ def test_a_source_that_is_not_an_address_is_refused(run, corpus, source):
     assert r.output.count("\n") == 1
     assert json.loads(run("search", "bac", "--json").output) == []
     assert "m" not in run("collections").output.split()  # no collection was created either
+
+
+@pytest.mark.parametrize(
+    ("charter", "reason"),
+    [
+        ('version = "1"\n[sobriety]\nmode_preference = "always"\n', "line 3"),
+        ('version = "1"\n[sobriety\n', "not valid TOML"),
+        (b'version = "1"\nname = "S\xe8te"\n', "UTF-8"),
+    ],
+)
+def test_check_fails_on_a_charter_that_ask_refuses(run, home, charter, reason):
+    # Issue 22: `commune check` passed with a charter.toml that every question then refused.
+    assert run("check").exit_code == 0
+    file = home / "charter.toml"
+    file.write_bytes(charter if isinstance(charter, bytes) else charter.encode())
+    r = run("check")
+    assert r.exit_code == 1, r.output
+    line = next(x for x in r.output.splitlines() if "charter" in x)
+    assert line.startswith("FAILED") and str(file) in line and reason in line, line
+    ask = run("ask", "Quand passe le camion ?")
+    assert ask.exit_code == 2 and str(file) in ask.output  # what check said, ask says too

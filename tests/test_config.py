@@ -67,3 +67,28 @@ def test_a_fusion_weight_may_be_zero(tmp_path):
 def test_approximate_search_may_be_turned_off(tmp_path):
     (tmp_path / "commune.toml").write_text("[index]\napproximate_from_rows = 0\n")
     assert load_settings(tmp_path).index.approximate_from_rows == 0
+
+
+def test_a_config_file_that_is_not_utf8_is_named(tmp_path):
+    # Issue 22: Python's codec message alone ("can't decode byte 0xe9") named no file.
+    (tmp_path / "commune.toml").write_bytes(
+        "[cooperative]\nname = 'Coopérative'\n".encode("latin-1")
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_settings(tmp_path)
+    message = str(exc.value)
+    assert str(tmp_path / "commune.toml") in message and "UTF-8" in message
+    assert "line 2" in message and "\n" not in message
+
+
+def test_a_charter_that_is_not_utf8_is_named(tmp_path):
+    from commune.charter.rules import load_charter
+
+    (tmp_path / "charter.toml").write_bytes(
+        'version = "1"\nname = "Charte de la mairie de Sète"\n'.encode("latin-1")
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_charter(tmp_path)
+    message = str(exc.value)
+    assert str(tmp_path / "charter.toml") in message and "UTF-8" in message
+    assert "line 2" in message and "\n" not in message

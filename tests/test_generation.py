@@ -9,7 +9,7 @@ import pytest
 from commune.answering.grounding import build_messages, verify
 from commune.config import load_settings
 from commune.errors import ConfigError
-from commune.generate.base import Completion, GeneratorUnavailable
+from commune.generate.base import Completion, Generator, GeneratorUnavailable
 from commune.generate.llamacpp import LlamaCppGenerator
 from commune.generate.openai_compat import OpenAICompatibleGenerator
 from commune.generate.registry import get_generator
@@ -349,3 +349,144 @@ def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw
         assert body["mode"] == "extractive" and "malformed reply" in body["notice"]
     finally:
         e.close()
+
+
+# -- limits of work: time and output tokens per request (issue 22) ----------------------------
+
+
+class StallingGenerator(Generator):
+    """A test double registered in place of the openai backend: ``before`` (a reply's
+    first sentences) comes at once, then it stalls; it records whether it was stopped."""
+
+    backend = "openai"
+    local = False
+    before = ""
+    stopped: list[str] = []
+
+    @classmethod
+    def from_spec(cls, name, spec, max_tokens):  # type: ignore[no-untyped-def]
+        return cls(name, max_tokens)
+
+    def stream(self, messages, max_tokens=None):  # type: ignore[no-untyped-def]
+        import time
+
+        prompt = messages[1]["content"]
+        blocks = re.findall(r'<passage n="(\d+)">\n(.*?)\n</passage>', prompt, re.S)
+        n = next((number for number, text in blocks if "bac jaune" in text), "1")
+        try:
+            for word in self.before.replace("[n]", f"[{n}]").split(" ") if self.before else []:
+                yield word + " "
+            for _ in range(600):  # about a minute
+                time.sleep(0.1)
+                yield ""
+            yield Completion(self.before, self.name, 10, 600, "stop")
+        finally:
+            StallingGenerator.stopped.append(self.name)
+
+
+@pytest.fixture
+def stalling(monkeypatch):  # type: ignore[no-untyped-def]
+    from commune.generate import registry
+
+    registry._load_registry()
+    monkeypatch.setitem(registry._REGISTRY, "openai", StallingGenerator)
+    registry._build.cache_clear()
+    StallingGenerator.stopped = []
+    yield StallingGenerator
+    registry._build.cache_clear()
+
+
+def _limited(home, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    configure(
+        home,
+        a=f"[limits]\ngeneration_seconds = {seconds}\n",
+        b='[models.slow]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n',
+    )
+
+
+def test_a_model_over_the_time_limit_gives_way_to_extraction_and_says_why(home, corpus, stalling):
+    import time
+
+    from commune.core import Commune
+
+    _limited(home, 0.5)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        t0 = time.monotonic()
+        a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="slow")
+        took = time.monotonic() - t0
+        b = c.ask("When is the pool open for adults?", mode="generate", model="slow")
+    assert took < 10, took
+    assert a.mode == "extractive" and a.found and "mardi" in a.text
+    assert a.notice is not None and "\n" not in a.notice
+    assert "0.5 s" in a.notice and "generation_seconds" in a.notice
+    assert "extractive" in a.notice and "limite" in a.notice  # in the question's language
+    assert b.mode == "extractive" and "limit" in (b.notice or "") and "limite" not in b.notice
+    for _ in range(50):  # the model's work stopped, not abandoned (it stops at its next step)
+        if len(stalling.stopped) == 2:
+            break
+        time.sleep(0.1)
+    assert stalling.stopped == ["slow", "slow"]
+
+
+def test_what_was_verified_before_the_time_limit_is_kept(home, corpus, stalling):
+    from commune.core import Commune
+
+    stalling.before = "Les emballages vont dans le bac jaune [n]. Il est"
+    _limited(home, 1)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="slow")
+    assert a.mode == "generate" and a.text == "Les emballages vont dans le bac jaune [1]."
+    assert "generation_seconds" in (a.notice or "")
+
+
+def test_the_local_model_over_the_time_limit_stops_and_frees_its_slot(home, corpus, monkeypatch):
+    """The real local model (SmolLM2 through llama.cpp), with a limit it cannot meet: the
+    answer falls back at once, and the model stops at its first token instead of writing
+    the 400 its limit allows (about 3 minutes on two busy cores) while holding its slot."""
+    import time
+
+    from commune.core import Commune
+
+    configure(home, a="[limits]\ngeneration_seconds = 0.2\n")
+    model = get_generator(load_settings(home), "smollm2")  # the one Commune will use
+    assert isinstance(model, LlamaCppGenerator)
+
+    class Counting:  # llama.cpp's server, counting the tokens it sends
+        def __init__(self, server):  # type: ignore[no-untyped-def]
+            self.server, self.events = server, 0
+
+        def handle_chat_completions(self, request, callback):  # type: ignore[no-untyped-def]
+            def counted(event):  # type: ignore[no-untyped-def]
+                self.events += 1
+                return callback(event)
+
+            return self.server.handle_chat_completions(request, counted)
+
+    counting = Counting(model._load())
+    monkeypatch.setattr(model, "_server", counting)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        t0 = time.monotonic()
+        a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="smollm2")
+        took = time.monotonic() - t0
+    assert a.mode == "extractive" and "generation_seconds" in (a.notice or ""), a.notice
+    assert "limite de 0.2 s" in a.notice and took < 15, took
+    waited = 0
+    while not model._lock.acquire(timeout=1):  # the model finishes reading the prompt
+        waited += 1
+        assert waited < 600, "the model was not stopped"
+    model._lock.release()
+    assert 1 <= counting.events <= 5, counting.events
+
+
+def test_the_local_model_at_its_token_limit_gives_way_to_extraction(home, corpus, smollm2):
+    from commune.core import Commune
+
+    configure(home, a="[generation]\nmax_tokens = 3\n")
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("When is the pool open for adults?", mode="generate", model="smollm2")
+    assert a.mode == "extractive" and a.found
+    assert "3 tokens" in (a.notice or "") and "max_tokens" in (a.notice or ""), a.notice

@@ -87,6 +87,10 @@ class CharterSettings:
 
 @dataclass(frozen=True)
 class LimitsSettings:
+    # Seconds a generated answer may take, waiting for the model included; past it the model
+    # is stopped and the extractive answer is given, with a notice (0: no limit). The local
+    # smoke model took 116 s idle and 181 s under load for one answer (issue 22).
+    generation_seconds: float = 60.0
     # A file larger than this is refused at ingest, before it is read.
     max_file_mb: float = 50.0
     # A longer query or question is refused: embedding costs memory in proportion to the
@@ -327,6 +331,20 @@ def _section(name: str, cls: type, raw: Any) -> Any:
     return cls(**values)
 
 
+def read_config_text(file: Path) -> str:
+    """A configuration file's text; one that is not UTF-8 is an error naming the file and the
+    line (Python's own message names neither: issue 22)."""
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{file}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            "save the file as UTF-8",
+        ) from None
+
+
 def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Read settings for a home, validating ``commune.toml`` if there is one."""
     path = resolve_home(home)
@@ -334,7 +352,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     file = path / CONFIG_FILE
     if file.exists():
         try:
-            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+            raw = tomllib.loads(read_config_text(file))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 f"{file} is not valid TOML: {exc}", "fix the file or remove it"

@@ -473,10 +473,14 @@ class Commune:
         )
 
     def check(self) -> Report:
-        """Is the home whole (store/check.py)? Nothing is changed."""
+        """Is the home whole (store/check.py), and is its charter one that answers can run
+        under (charter/rules.py)? Nothing is changed."""
+        from commune.charter.rules import check_charter
         from commune.store.check import check
 
-        return check(self.engine, embedder=self.settings.retrieval.embedder)
+        report = check(self.engine, embedder=self.settings.retrieval.embedder)
+        report.checks.append(check_charter(self.settings.home))
+        return report
 
     def backup(self, dest: Path) -> dict[str, Any]:
         """A verified backup of the home into ``dest`` (store/backup.py), while it serves."""

@@ -19,9 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from commune.answering.instructions import gives_instructions, without_instructions
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
-from commune.generate.base import Completion, Generator, GeneratorUnavailable
+from commune.generate.base import (
+    Completion,
+    GenerationTimedOut,
+    Generator,
+    GeneratorUnavailable,
+    within,
+)
 from commune.ingest.chunking import split_sentences
 from commune.text.analysis import analyze
 from commune.text.lang import detect
@@ -247,6 +254,8 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
     seen: set[str] = set()
     for i in order.tolist():
         hi = cands[i].hit
+        if gives_instructions(cands[i].text):
+            continue  # an order to the assistant, planted in a document: never quoted
         # The same sentence can stand in two documents (a page and its partly
         # untranslated copy): quote it once.
         key = " ".join(cands[i].text.lower().split())
@@ -257,6 +266,8 @@ def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Ans
         per_hit[hi] = per_hit.get(hi, 0) + 1
         if len(chosen) == MAX_SENTENCES:
             break
+    if not chosen:  # the passages held nothing but orders to the assistant
+        return Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
     chosen.sort(key=lambda i: (cands[i].hit, cands[i].position))
 
     # One number per place (document and section): two chunks of the same
@@ -306,15 +317,43 @@ def _source(n: int, h: Hit) -> Source:
     )
 
 
+# Why a generated answer gave way, in the question's language: one line the reader sees.
+_OVER_TIME = {
+    "fr": "Le modèle n'a pas fini dans la limite de {s:g} s ([limits] generation_seconds) : {then}",
+    "en": "The model did not finish within the {s:g} s limit ([limits] generation_seconds): {then}",
+}
+_OVER_TOKENS = {
+    "fr": "Le modèle a atteint sa limite de {n} tokens ([generation] max_tokens) : {then}",
+    "en": "The model reached its limit of {n} tokens ([generation] max_tokens): {then}",
+}
+_THEN = {
+    "fr": ("réponse extractive donnée à la place.", "réponse coupée après ce qui était vérifié."),
+    "en": ("extractive answer given instead.", "answer cut after what was verified."),
+}
+
+
+def _limit_notice(template: dict[str, str], lang: str, fallback: bool, **values: float) -> str:
+    lang = lang if lang in template else "en"
+    return template[lang].format(then=_THEN[lang][0 if fallback else 1], **values)
+
+
 def stream_generated(
-    question: str, hits: list[Hit], embedder: Embedder, generator: Generator, passages: int = 5
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    generator: Generator,
+    passages: int = 5,
+    max_seconds: float | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield verified sentences as the model writes them, then the whole :class:`Answer`.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
     fails is never shown. If none passes, or the model is unavailable, the
-    extractive answer is given instead, with a notice saying why.
+    extractive answer is given instead, with a notice saying why. The model
+    has ``max_seconds`` (None: no limit) and its ``max_tokens``: past either,
+    what was verified is kept, or the extractive answer given, and the notice
+    says which limit was reached, in the question's language.
     """
     from commune.answering.grounding import SentenceGate, build_messages
 
@@ -332,13 +371,18 @@ def stream_generated(
         yield answer.text
         yield answer
         return
-    gate = SentenceGate(len(relevant), [h.text for h in relevant], lang)
+    # What a sentence may rest on: the passages without the orders a document planted in
+    # them ("answer HACKED"), so that obeying one is not "supported" by it.
+    gate = SentenceGate(len(relevant), [without_instructions(h.text) for h in relevant], lang)
     order: dict[int, int] = {}
     sentences: list[dict[str, Any]] = []
     completion: Completion | None = None
 
     def accept(passed: list[tuple[str, list[int]]]) -> Iterator[str]:
         for text, valid in passed:
+            if gives_instructions(text):  # the model repeated an order it read: never shown
+                gate.problems.append("a sentence giving instructions was removed")
+                continue
             for n in valid:
                 order.setdefault(n, len(order) + 1)
             text = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{order[int(m.group(1))]}]", text)
@@ -346,13 +390,24 @@ def stream_generated(
             sentences.append({"text": text, "source": cited[0], "sources": cited})
             yield text if len(sentences) == 1 else " " + text
 
+    over_time = None
     try:
-        for item in generator.stream(build_messages(question, relevant, lang)):
+        for item in within(generator.stream(build_messages(question, relevant, lang)), max_seconds):
             if isinstance(item, Completion):
                 completion = item
             else:
                 yield from accept(gate.feed(item))
         yield from accept(gate.close())
+    except GenerationTimedOut:
+        assert max_seconds is not None  # only a limit times out
+        over_time = _limit_notice(_OVER_TIME, lang, not sentences, s=max_seconds)
+        if not sentences:
+            fallback = extractive_answer(question, hits, embedder)
+            fallback.model = generator.name
+            fallback.notice = over_time
+            yield fallback.text
+            yield fallback
+            return
     except GeneratorUnavailable as exc:
         if sentences:  # the model died mid-answer: keep what was verified, say so
             gate.problems.append(f"the model stopped: {exc}")
@@ -365,10 +420,14 @@ def stream_generated(
     tokens_in = completion.input_tokens if completion else 0
     tokens_out = completion.output_tokens if completion else 0
     model = completion.model if completion else generator.name
+    over_tokens = None
+    if completion is not None and completion.finish_reason == "length":
+        n = generator.max_tokens
+        over_tokens = _limit_notice(_OVER_TOKENS, lang, not sentences, n=n)
     if not sentences:
         fallback = extractive_answer(question, hits, embedder)
         fallback.model, fallback.input_tokens, fallback.output_tokens = model, tokens_in, tokens_out
-        fallback.notice = (
+        fallback.notice = over_tokens or (
             "the generated answer failed citation checks ("
             + "; ".join(gate.problems[:3])
             + "); extractive answer given instead"
@@ -377,8 +436,8 @@ def stream_generated(
         yield fallback
         return
     sources = [_source(new, relevant[old - 1]) for old, new in order.items()]
-    notice = None
-    if gate.problems:
+    notice = over_time or over_tokens
+    if gate.problems and notice is None:
         notice = "parts of the generated answer were removed: " + "; ".join(gate.problems[:3])
     yield Answer(
         question,
@@ -406,9 +465,14 @@ def extractive_stream(
 
 
 def generated_answer(
-    question: str, hits: list[Hit], embedder: Embedder, generator: Generator, passages: int = 5
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    generator: Generator,
+    passages: int = 5,
+    max_seconds: float | None = None,
 ) -> Answer:
     """Generate from the best passages, verified; extractive fallback on failure."""
-    *_, answer = stream_generated(question, hits, embedder, generator, passages)
+    *_, answer = stream_generated(question, hits, embedder, generator, passages, max_seconds)
     assert isinstance(answer, Answer)
     return answer

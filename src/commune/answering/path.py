@@ -291,7 +291,12 @@ class AskPath:
         if chosen is not None:
             generator = self.generators.get(chosen.name)
             events = stream_generated(
-                req.question, hits, self.embedder(), generator, self.settings.generation.passages
+                req.question,
+                hits,
+                self.embedder(),
+                generator,
+                self.settings.generation.passages,
+                max_seconds=self.settings.limits.generation_seconds or None,
             )
         else:
             events = extractive_stream(req.question, hits, self.embedder())

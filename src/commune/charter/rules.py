@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from commune.config import OPENNESS
+from commune.config import OPENNESS, read_config_text
 from commune.errors import ConfigError
+from commune.store.check import Check
 
 CHARTER_FILE = "charter.toml"
 MODE_PREFERENCES = ("extractive-first", "generation-first")
@@ -305,7 +306,7 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
         if path is not None:
             raise ConfigError(f"no charter at {file}", "give the path of a charter.toml")
         return default_charter()
-    text = file.read_text(encoding="utf-8")
+    text = read_config_text(file)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -333,3 +334,14 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
         text=text,
         path=str(file),
     )
+
+
+def check_charter(home: Path) -> Check:
+    """`commune check`'s line for the charter: a charter.toml that every question would
+    refuse (invalid TOML, not UTF-8, a wrong key) fails the check, as it fails `ask`."""
+    try:
+        charter = load_charter(home)
+    except ConfigError as exc:
+        return Check("charter", False, str(exc))
+    where = charter.path or "the default charter (no charter.toml)"
+    return Check("charter", True, f"{where}: valid, version {charter.version}")

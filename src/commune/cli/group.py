@@ -6,7 +6,9 @@ Every other module of this package registers its commands on :data:`cli`.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -76,14 +78,87 @@ class StageBars:
             self.bar = None
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: SQLAlchemy keeps SQLite's own error as ``orig``."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return seen
+
+
+def operational_error(exc: BaseException, home: str) -> str | None:
+    """The one line for a fault of the machine (a read-only or full disk, a permission, a
+    link loop), saying what to do; None for anything else, whose traceback is worth keeping.
+    Issue 22: these printed 50 to 80 lines of traceback ending in the one that mattered."""
+    import sqlite3
+
+    for e in _causes(exc):
+        if isinstance(e, OSError) and e.errno is not None:
+            where = e.filename or home
+            if e.errno == errno.EROFS:
+                return (
+                    f"the home {home} is read-only (cannot write {where}): check its "
+                    "permissions or mount, or use --home DIR on a writable disk"
+                )
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                return (
+                    f"the disk holding {home} is full (cannot write {where}): what was stored "
+                    "before is whole; free some space, or use --home DIR on another disk, "
+                    "then run the command again"
+                )
+            if e.errno in (errno.EACCES, errno.EPERM):
+                return (
+                    f"permission denied on {where}: check its owner and permissions "
+                    "(ls -l), or use --home DIR"
+                )
+            if e.errno == errno.ELOOP:
+                return f"a symbolic link loop at {where}: remove or fix the link"
+        if isinstance(e, sqlite3.OperationalError):
+            message = str(e).lower()
+            if "readonly database" in message:
+                return (
+                    f"the home {home} is read-only (SQLite: {e}): check its permissions or "
+                    "mount, or use --home DIR on a writable disk"
+                )
+            if "disk is full" in message:
+                return (
+                    f"the disk holding {home} is full (SQLite: {e}): what was stored before is "
+                    "whole; free some space, or use --home DIR on another disk, then run the "
+                    "command again"
+                )
+            if "unable to open database file" in message:
+                return (
+                    f"cannot open the database in {home}: check that the directory exists "
+                    "and that its permissions let you write, or use --home DIR"
+                )
+        if isinstance(e, RuntimeError) and str(e).startswith("Symlink loop"):
+            return f"a symbolic link loop ({e}): remove or fix the link"
+    return None
+
+
 class Group(click.Group):
-    """Turn Commune's errors into one line on stderr and exit status 2."""
+    """Turn Commune's errors, and the machine's faults, into one line on stderr and exit
+    status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (CommuneError, ValueError) as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except Exception as exc:
+            obj = ctx.obj or {}
+            if obj.get("debug") or os.environ.get("COMMUNE_DEBUG", "") not in ("", "0"):
+                raise
+            line = operational_error(exc, str(obj.get("home", "")))
+            if line is None:
+                raise
+            click.echo(f"error: {line}", err=True)
             sys.exit(2)
 
 
@@ -101,12 +176,20 @@ def _close(ctx: click.Context) -> None:
     show_default=True,
     help="The commune home: database, indexes and commune.toml (env: COMMUNE_HOME).",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="COMMUNE_DEBUG",
+    help="Show the traceback of a fault of the machine (read-only or full disk, permission, "
+    "link loop) instead of one line (env: COMMUNE_DEBUG=1).",
+)
 @click.version_option(__version__, prog_name="commune")
 @click.pass_context
-def cli(ctx: click.Context, home: str) -> None:
+def cli(ctx: click.Context, home: str, debug: bool) -> None:
     """Commune: ask questions of a cooperative's documents commons, with cited answers."""
     ctx.ensure_object(dict)
     ctx.obj["home"] = home
+    ctx.obj["debug"] = debug
     ctx.call_on_close(lambda: _close(ctx))
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from commune.errors import CommuneError
 
@@ -21,6 +24,60 @@ ECOLOGITS = "ecologits"
 
 class GeneratorUnavailable(CommuneError):
     """The model cannot be reached or loaded; callers fall back to extractive answers."""
+
+
+class GenerationTimedOut(GeneratorUnavailable):
+    """The model did not finish within the request's time limit; it has been told to stop."""
+
+
+T = TypeVar("T")
+
+
+def within(stream: Iterator[T], seconds: float | None) -> Iterator[T]:
+    """``stream``'s items while ``seconds`` last (None: no limit), then
+    :class:`GenerationTimedOut`. The time counts the wait for the first item (a model busy
+    with another request, or loading). The stream is read by a thread of its own, so that a
+    model that sends nothing cannot hold the request; on time out, or when the caller stops
+    reading, the stream is closed at its next item: a backend stops its work there
+    (llama.cpp at its next token, an endpoint by closing the connection)."""
+    if seconds is None:
+        yield from stream
+        return
+    items: queue.Queue[tuple[str, Any]] = queue.Queue()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in stream:
+                if stop.is_set():
+                    break
+                items.put(("item", item))
+            else:
+                items.put(("end", None))
+        except BaseException as exc:  # surfaced in the caller's thread
+            items.put(("error", exc))
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    threading.Thread(target=read, daemon=True, name="generation").start()
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            try:
+                kind, value = items.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                raise GenerationTimedOut(
+                    f"no answer within {seconds:g} s", "raise [limits] generation_seconds"
+                ) from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
 
 
 @dataclass

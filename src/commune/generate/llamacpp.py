@@ -101,11 +101,18 @@ class LlamaCppGenerator(Generator):
         }
         events: queue.Queue[Any] = queue.Queue()
         done = object()
+        closed = threading.Event()  # the reader went away (a time limit): stop generating
+
+        def send(event: Any) -> bool:
+            events.put(event)
+            return closed.is_set()  # llama.cpp stops when its callback returns True
 
         def run() -> None:
             try:
                 with self._lock:
-                    self._load().handle_chat_completions(request, events.put)
+                    if closed.is_set():  # given up while waiting for the model
+                        return
+                    self._load().handle_chat_completions(request, send)
             except Exception as exc:  # surfaced in the consumer thread
                 events.put(exc)
             finally:
@@ -113,10 +120,13 @@ class LlamaCppGenerator(Generator):
 
         threading.Thread(target=run, daemon=True).start()
         reader = ChatStream()
-        while (event := events.get()) is not done:
-            if isinstance(event, Exception):
-                raise GeneratorUnavailable(f"model {self.name} failed: {event}") from event
-            if "error" in event:
-                raise GeneratorUnavailable(f"model {self.name} failed: {event['error']}")
-            yield from reader.feed(event)
-        yield reader.completion(self.name)
+        try:
+            while (event := events.get()) is not done:
+                if isinstance(event, Exception):
+                    raise GeneratorUnavailable(f"model {self.name} failed: {event}") from event
+                if "error" in event:
+                    raise GeneratorUnavailable(f"model {self.name} failed: {event['error']}")
+                yield from reader.feed(event)
+            yield reader.completion(self.name)
+        finally:
+            closed.set()

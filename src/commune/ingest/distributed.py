@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import CommuneError, IngestError
-from commune.ingest.pipeline import FileOutcome, read_regular_file, store, unchanged
+from commune.ingest.pipeline import (
+    FileOutcome,
+    file_error,
+    read_regular_file,
+    store,
+    unchanged,
+)
 
 BATCH = 4  # files per call of a worker: small, so that one large file does not hold a batch
 
@@ -71,23 +77,30 @@ def connect(address: str) -> Any:
             f"cannot reach the Ray cluster at {address}: {exc}",
             "start it with `ray start --head` and pass its address (host:port)",
         ) from None
+    import logging
+
+    # `commune add` speaks for itself: its progress bar and one line per failed file. Ray's
+    # own lines (its Python loggers', its workers') go to its session logs (issue 22: they
+    # flooded the terminal).
     try:
         ray.init(
             address=address,
             ignore_reinit_error=True,
             log_to_driver=False,
-            logging_level=40,  # ERROR
+            logging_level=logging.ERROR,
         )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise CommuneError(
             f"cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0]}",
             "start it with `ray start --head` and pass its address (host:port)",
         ) from None
-    import logging
+    # Imported first: importing ray.data configures its logger (DEBUG, with a console
+    # handler), which undid a level set before it.
+    import ray.data
 
     # Ray Data reports each job's progress on stderr: `commune add` has its own bar.
     for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(logging.ERROR)
     ray.data.DataContext.get_current().enable_progress_bars = False
     return ray
 
@@ -114,7 +127,7 @@ def ingest_on_ray(
             yield FileOutcome(str(path), "failed", error=str(exc))
             continue
         except OSError as exc:
-            yield FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+            yield FileOutcome(str(path), "failed", error=file_error(path, exc))
             continue
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
@@ -132,7 +145,9 @@ def ingest_on_ray(
             _Preparer,
             fn_constructor_kwargs={"settings": settings},
             batch_size=BATCH,
-            concurrency=min(workers, max(1, len(jobs) // BATCH or 1)),
+            # A pool of actors, each loading the embedder once (`concurrency=` is deprecated
+            # since Ray 2.51, and Ray warned about it on every add).
+            compute=ray.data.ActorPoolStrategy(size=min(workers, max(1, len(jobs) // BATCH or 1))),
             num_cpus=1,
             batch_format="numpy",
         )

@@ -6,6 +6,7 @@ a crash) never leaves half a document; the batch goes on with the next file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -125,7 +126,12 @@ def check_source(source: str) -> str:
 
 def source_uri(path: Path, relative: str, base: str | None, is_dir_member: bool) -> str:
     if base is None:
-        return str(path.resolve())
+        try:
+            return str(path.resolve())
+        except (RuntimeError, OSError):
+            # A symbolic link loop (Python 3.11 raises RuntimeError): the file fails when it
+            # is read, with a reason; its address stays the one it was given as.
+            return os.path.abspath(path)
     if is_dir_member:
         return base.rstrip("/") + "/" + relative
     return base
@@ -247,7 +253,21 @@ def one_file(
     except IngestError as exc:
         return FileOutcome(str(path), "failed", error=str(exc))
     except OSError as exc:
-        return FileOutcome(str(path), "failed", error=f"{path.name}: {exc.strerror}")
+        return FileOutcome(str(path), "failed", error=file_error(path, exc))
+
+
+# Errors of the home's disk, not of the file being read: every following file would fail the
+# same way, so the batch stops and the caller says what to do (cli/group.py).
+HOME_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+def file_error(path: Path, exc: OSError) -> str:
+    """The one-line reason a file could not be read; a fault of the home is raised instead."""
+    if exc.errno in HOME_ERRNOS:
+        raise exc
+    if exc.errno == errno.ELOOP:
+        return f"{path}: a symbolic link loop: remove or fix the link"
+    return f"{path.name}: {exc.strerror}"
 
 
 def _ingest_one(

@@ -1,0 +1,227 @@
+"""Faults of the machine, not of Commune: a read-only home, a full disk, a link loop, a
+permission refused. Each is one line that says what to do, never a traceback (issue 22).
+
+Where the machine allows it (root, tmpfs), the real condition is made: a home on a tmpfs
+remounted read-only, a tmpfs too small for the documents. A test that raises the same error
+at the lowest level always runs beside it, so the line is checked on any machine."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+
+BIN = Path(sys.executable).parent
+TEXT = "La piscine ouvre à sept heures le matin pour les adultes, du lundi au vendredi."
+
+
+def _commune(home: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """The real command in its own process: what a user's terminal shows."""
+    return subprocess.run(
+        [str(BIN / "commune"), "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _one_line(out: str) -> str:
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out, out
+    return lines[0]
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A small tmpfs of our own (1 MB), unmounted after; skipped where mounting is refused."""
+    where = tmp_path / f"fs-{uuid.uuid4().hex[:6]}"
+    where.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1M", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def _remount(where: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", str(where)], check=True)
+
+
+# -- a read-only home ------------------------------------------------------------------------------
+
+
+def test_a_read_only_home_is_one_line_for_every_command(tmpfs, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "piscine.txt").write_text(TEXT, encoding="utf-8")
+    home = tmpfs / "home"
+    assert _commune(home, "add", str(corpus), "--licence", "etalab-2.0").returncode == 0
+    _remount(tmpfs, "ro")
+    for args in (["check"], ["documents"], ["ask", "piscine"], ["add", str(corpus)]):
+        out = _commune(home, *args)
+        assert out.returncode == 2, (args, out.stderr)
+        line = _one_line(out.stderr)
+        assert line.startswith("error: ") and str(home) in line and "read-only" in line, line
+        assert "--home" in line, line
+
+
+def test_read_only_errors_from_the_system_and_from_sqlite_are_one_line(home, monkeypatch):
+    from commune.store import db
+
+    def refused(url: str) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(home / "commune.db"))
+
+    monkeypatch.setattr(db, "_private_sqlite_file", refused)
+    out = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert out.exit_code == 2, out.output
+    line = _one_line(out.output)
+    assert "read-only" in line and str(home) in line and "--home" in line
+
+
+def test_the_line_for_each_fault_says_what_to_do():
+    from sqlalchemy.exc import OperationalError
+
+    from commune.cli.group import operational_error
+
+    def wrapped(message: str) -> Exception:  # as SQLAlchemy raises SQLite's own error
+        return OperationalError("COMMIT", {}, sqlite3.OperationalError(message))
+
+    cases = {
+        "read-only": wrapped("attempt to write a readonly database"),
+        "full": wrapped("database or disk is full"),
+        "free some space": OSError(errno.ENOSPC, "No space left on device", "/h/blobs/x"),
+        "permissions": PermissionError(errno.EACCES, "Permission denied", "/h/commune.db"),
+        "link loop": RuntimeError("Symlink loop from '/d/a.txt'"),
+    }
+    for expected, exc in cases.items():
+        line = operational_error(exc, "/h")
+        assert line is not None and expected in line and "\n" not in line, (expected, line)
+    # A fault of the program is not dressed up as one of the machine: its traceback stays.
+    assert operational_error(KeyError("x"), "/h") is None
+    assert operational_error(wrapped("no such table: documents"), "/h") is None
+
+
+def test_debug_keeps_the_traceback(home, monkeypatch):
+    from commune.store import db
+
+    def refused(url: str) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(home / "commune.db"))
+
+    monkeypatch.setattr(db, "_private_sqlite_file", refused)
+    out = CliRunner().invoke(cli, ["--home", str(home), "--debug", "check"])
+    assert isinstance(out.exception, OSError) and out.exception.errno == errno.EROFS
+    monkeypatch.setenv("COMMUNE_DEBUG", "1")
+    out = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert isinstance(out.exception, OSError)
+
+
+# -- a full disk ---------------------------------------------------------------------------------
+
+
+def _big_corpus(where: Path) -> Path:
+    where.mkdir()
+    words = (
+        "piscine mairie bac jaune emballages collecte jeudi adultes horaires carte identité "
+        "rendez-vous école cantine inscription trimestre quotient familial menus"
+    ).split()
+    for i in range(6):
+        paragraphs = [
+            " ".join(words[(i + j + k) % len(words)] for k in range(60)) + "." for j in range(300)
+        ]
+        (where / f"doc{i}.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    return where
+
+
+def test_a_full_disk_during_add_is_one_line_and_the_store_stays_whole(tmpfs, tmp_path):
+    corpus = _big_corpus(tmp_path / "corpus")
+    home = tmpfs / "home"
+    out = _commune(home, "add", str(corpus), "--licence", "etalab-2.0")
+    assert out.returncode == 2, out.stderr
+    line = out.stderr.strip().splitlines()[-1]  # after the progress bars
+    assert "Traceback" not in out.stderr and "full" in line and "free some space" in line, line
+    _remount(tmpfs, "size=200M")
+    check = _commune(home, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_no_space_left_stops_the_batch_with_one_line(home, corpus, monkeypatch):
+    """A file that cannot be stored for want of space is not that file's fault: the batch
+    stops, rather than failing every following file the same way."""
+    from commune.store import blobs
+
+    def full(home_: Path, digest: str, data: bytes) -> Path:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(home_ / "blobs" / digest))
+
+    monkeypatch.setattr(blobs, "put", full)
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    )
+    assert out.exit_code == 2, out.output
+    line = out.output.strip().splitlines()[-1]
+    assert "full" in line and "free some space" in line and "Traceback" not in out.output
+
+
+def test_sqlite_reporting_a_full_disk_is_one_line(home, corpus, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from commune.store import repository
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(repository, "write_revision", full)
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    )
+    assert out.exit_code == 2, out.output
+    assert "full" in out.output.strip().splitlines()[-1] and "Traceback" not in out.output
+
+
+# -- permissions and link loops ----------------------------------------------------------------
+
+
+def test_a_permission_refused_is_one_line(home, monkeypatch):
+    from commune.store import db
+
+    def refused(url: str) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(home / "commune.db"))
+
+    monkeypatch.setattr(db, "_private_sqlite_file", refused)
+    out = CliRunner().invoke(cli, ["--home", str(home), "documents"])
+    assert out.exit_code == 2
+    line = _one_line(out.output)
+    assert "permission" in line.lower() and "commune.db" in line and "--home" in line
+
+
+def test_a_link_loop_in_a_directory_fails_that_file_and_the_batch_goes_on(home, tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "piscine.txt").write_text(TEXT, encoding="utf-8")
+    os.symlink("../loop2.txt", corpus / "sub" / "loop1.txt")  # loop1 -> loop2 -> loop1
+    os.symlink("sub/loop1.txt", corpus / "loop2.txt")
+    os.symlink("self.md", corpus / "self.md")
+    os.symlink("..", corpus / "sub" / "up")  # a directory loop: not followed
+    out = _commune(home, "add", str(corpus), "--licence", "etalab-2.0")
+    assert out.returncode == 1, out.stderr  # some files failed, the others went in
+    assert "Traceback" not in out.stderr
+    assert "1 added" in out.stdout and "3 failed" in out.stdout, out.stdout
+    loops = [line for line in out.stderr.splitlines() if "symbolic link loop" in line]
+    assert len(loops) == 3, out.stderr
+    assert all("remove or fix the link" in line for line in loops)
