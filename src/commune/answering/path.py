@@ -322,8 +322,10 @@ class AskPath:
                         self.credits.record(req.route, event, revisions, req.actor)
                     outcome = "generated" if event.mode == "generate" else "extractive"
                     self._finish(run, event, outcome, energy.wh)
-                    if slot.key is not None and (chosen is None or event.mode == "generate"):
-                        # A fallback (the model failed) is not kept: the next try may succeed.
+                    whole = chosen is None or (event.mode == "generate" and event.notice is None)
+                    if slot.key is not None and whole:
+                        # A fallback (the model failed) or an answer cut short (a limit, parts
+                        # removed) is not kept: the next try may succeed.
                         self._store(req, event, hits, slot)
                 yield event
         except GeneratorExit:
