@@ -190,10 +190,9 @@ class SentenceGate:
                 changed = contradictions(clean, cited, self.language, valid)
                 if changed:
                     # Which rule failed, never the value: what failed is not shown to anyone.
-                    kinds = sorted({c.kind for c in changed})
+                    kinds = ", ".join(sorted({c.kind for c in changed}))
                     self.problems.append(
-                        f"a sentence that changes a {' and a '.join(kinds)} of passage(s) "
-                        f"{valid} was removed"
+                        f"a sentence that does not match passage(s) {valid} ({kinds}) was removed"
                     )
                     continue
             if valid:
