@@ -24,7 +24,9 @@ def reasons(sentence: str, passage: str, lang: str) -> list[str]:
 
 
 def test_numbers_in_their_french_and_english_forms() -> None:
-    read = {n.written: (n.values, n.unit) for n in numbers("1 500 €, 5 %, 1,5 fois, 15 jours, deux ans")}
+    read = {
+        n.written: (n.values, n.unit) for n in numbers("1 500 €, 5 %, 1,5 fois, 15 jours, deux ans")
+    }
     assert read["1 500"] == ({"1500"}, "euro")
     assert read["5"] == ({"5"}, "percent")
     assert read["1,5"] == ({"1.5"}, None)
@@ -62,7 +64,9 @@ def test_negations_in_both_languages() -> None:
 
 
 def test_names_acronyms_and_code() -> None:
-    found = entities("Vous devez écrire à la MSA ou au Conseil d'État depuis /etc/apt/sources.list.")
+    found = entities(
+        "Vous devez écrire à la MSA ou au Conseil d'État depuis /etc/apt/sources.list."
+    )
     assert {"MSA", "Conseil d'État", "/etc/apt/sources.list"} <= set(found)
     assert "Vous" not in found  # the capital of the sentence, not a name
     assert "--force" in entities("Use the --force option of dpkg.")

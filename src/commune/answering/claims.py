@@ -206,8 +206,7 @@ def dates(text: str, language: str = "fr") -> tuple[list[Date], list[tuple[int, 
                         continue
                     month = _MONTHS[month_word.lower()]
                 year = int(g["y"]) if g.get("y") else None
-                day = int(g["d"]) if g.get("d") else None
-                found.append(Date(m.group(0), year, month, day))
+                found.append(Date(m.group(0), year, month, int(g["d"]) if g.get("d") else None))
             spans.append((m.start(), m.end()))
     return found, spans
 
@@ -260,7 +259,7 @@ _CAPITAL = re.compile(
 _NOT_NAMES = {
     "vous", "il", "elle", "ils", "elles", "nous", "on", "le", "la", "les", "un", "une", "des",
     "ce", "cette", "ces", "si", "en", "pour", "dans", "à", "au", "aux", "attention", "note",
-    "i", "you", "it", "the", "a", "an", "this", "if", "in", "for", "to", "on", "with",
+    "i", "you", "it", "the", "a", "an", "this", "if", "in", "for", "to", "with",
     "de", "du", "et", "ou", "par", "sur", "avec", "and", "or", "by", "of", "as", "at", "is",
     "oui", "non", "yes", "no", "cas", "exemple", "example", "tip", "warning", "astuce",
 }  # fmt: skip
@@ -328,9 +327,7 @@ def claims(text: str, language: str) -> Claims:
 
 
 def _contains(haystack: str, needle: str) -> bool:
-    return (
-        re.search(rf"(?<![\w]){re.escape(needle.lower())}(?![\w])", haystack.lower()) is not None
-    )
+    return re.search(rf"(?<![\w]){re.escape(needle.lower())}(?![\w])", haystack.lower()) is not None
 
 
 def _closest(clause: str, passages: Sequence[str], language: str) -> str:
@@ -342,7 +339,9 @@ def _closest(clause: str, passages: Sequence[str], language: str) -> str:
     for passage in passages:
         for whole in split_sentences(passage):
             # Its clauses too: "X is not Y; allow 2 hours" makes two claims.
-            pieces = [c for c in _CLAUSES.split(whole) + re.split(r"\s+(?:mais|but)\s+", whole) if c]
+            pieces = [
+                c for c in _CLAUSES.split(whole) + re.split(r"\s+(?:mais|but)\s+", whole) if c
+            ]
             for candidate in {whole, *pieces}:
                 theirs = set(analyze(candidate, language))
                 overlap = len(mine & theirs) / (len(mine | theirs) or 1)
@@ -352,7 +351,7 @@ def _closest(clause: str, passages: Sequence[str], language: str) -> str:
 
 
 def _negation_changed(text: str, passages: Sequence[str], language: str) -> str | None:
-    """"added" or "dropped" when a clause's polarity differs from the passage's closest one."""
+    """Whether a clause's polarity differs from the passage's closest one: "added", "dropped"."""
     clauses = [c for c in _CLAUSES.split(text) if len(c.split()) >= 3]
     for clause in clauses if len(clauses) > 1 else [text]:
         mine = negated(clause, language)
