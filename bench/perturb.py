@@ -610,6 +610,22 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# What the figures depend on: a change to any of these makes the committed report stale.
+PINNED = (
+    "src/commune/answering/claims.py",
+    "src/commune/answering/grounding.py",
+    "bench/perturb.py",
+    "bench/perturb_hand.json",
+)
+
+
+def code_hash() -> str:
+    digest = hashlib.sha256()
+    for name in PINNED:
+        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--handbook", type=Path, default=HANDBOOK, help="html/ of debian-handbook")
@@ -625,7 +641,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print(markdown(json.loads(args.out.read_text(encoding="utf-8"))))
         return 0
-    meta: dict[str, Any] = {"seed": args.seed, "command": "python bench/perturb.py"}
+    meta: dict[str, Any] = {
+        "seed": args.seed,
+        "command": "python bench/perturb.py",
+        "code_sha256": code_hash(),
+        "pinned": list(PINNED),
+    }
     if args.pairs:
         pairs = json.loads(args.pairs.read_text(encoding="utf-8"))
         for p in pairs:

@@ -330,6 +330,30 @@ def _contains(haystack: str, needle: str) -> bool:
     return re.search(rf"(?<![\w]){re.escape(needle.lower())}(?![\w])", haystack.lower()) is not None
 
 
+# A clause joined by a coordination ("..., et ...", "; ...") may carry a fact of its own: each
+# clause of three content words or more must find this share of them in the passages (the
+# whole sentence's share, SUPPORT_THRESHOLD in grounding, lets a short invented clause through).
+# Chosen on the dev half of bench/perturb.py: from 0.3 to 0.5 every faithful dev pair was kept,
+# and 0.5 rejected the most invented clauses.
+CLAUSE_SUPPORT = 0.5
+_CLAUSES = re.compile(
+    r",\s+(?:et|and|mais|but|puis|then|or|ou)\s+|\s*;\s*|\s+—\s+"
+    r"|\s+(?:et|and)\s+(?=(?:c'est|il|elle|on|vous|le|la|les|this|the|it|you)\b)"
+)
+
+
+def _unsupported_clauses(text: str, source: str, language: str) -> list[tuple[int, str]]:
+    from commune.text.analysis import analyze
+
+    held = set(analyze(source, language))
+    out = []
+    for i, clause in enumerate(_CLAUSES.split(text), 1):
+        terms = set(analyze(clause, language))
+        if len(terms) >= 3 and len(terms & held) / len(terms) < CLAUSE_SUPPORT:
+            out.append((i, clause))
+    return out
+
+
 def _closest(clause: str, passages: Sequence[str], language: str) -> str:
     """The sentence or clause of the passages that shares the most words with ``clause``."""
     from commune.text.analysis import analyze
@@ -358,29 +382,6 @@ def _negation_changed(text: str, passages: Sequence[str], language: str) -> str 
         if mine != negated(_closest(clause, passages, language), language):
             return "added" if mine else "dropped"
     return None
-
-
-# A clause joined by a coordination ("..., et ...", "; ...") may carry a fact of its own: each
-# clause of three content words or more must find this share of them in the passages (the
-# whole sentence's share, SUPPORT_THRESHOLD in grounding, lets a short invented clause through).
-# Chosen on the dev half of bench/perturb.py: 0.3 to 0.6 kept every faithful dev sentence.
-CLAUSE_SUPPORT = 0.5
-_CLAUSES = re.compile(
-    r",\s+(?:et|and|mais|but|puis|then|or|ou)\s+|\s*;\s*|\s+—\s+"
-    r"|\s+(?:et|and)\s+(?=(?:c'est|il|elle|on|vous|le|la|les|this|the|it|you)\b)"
-)
-
-
-def _unsupported_clauses(text: str, source: str, language: str) -> list[tuple[int, str]]:
-    from commune.text.analysis import analyze
-
-    held = set(analyze(source, language))
-    out = []
-    for i, clause in enumerate(_CLAUSES.split(text), 1):
-        terms = set(analyze(clause, language))
-        if len(terms) >= 3 and len(terms & held) / len(terms) < CLAUSE_SUPPORT:
-            out.append((i, clause))
-    return out
 
 
 @dataclass(frozen=True)
