@@ -1,9 +1,14 @@
 """Grounded generation: numbered passages in the prompt, citations checked after.
 
 A small model invents, forgets to cite, or cites passages that do not exist.
-So every answer is verified before anyone reads it: a sentence without a
-valid [n] is removed, an out-of-range [n] is stripped, and if too little
-survives the caller falls back to the extractive answer and says so.
+So every sentence is checked before anyone reads it: a sentence without a
+valid [n] is removed, an out-of-range [n] is stripped; given the passages, a
+sentence whose content words are mostly not in what it cites is removed, and so
+is one that changes a number, a date, a negation or a name of what it cites
+(:mod:`commune.answering.claims`). If too little survives the caller falls back
+to the extractive answer and says so. These are lexical checks, not proof of
+entailment; how often they catch a changed sentence is measured by
+``bench/perturb.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from commune.answering.claims import contradictions
 from commune.answering.retrieve import Hit
 from commune.ingest.chunking import split_sentences
 
@@ -60,7 +66,7 @@ def build_messages(
 
 
 @dataclass
-class Verification:
+class Verification:  # the name is kept for callers; what it checks is said above
     text: str  # the answer with failing sentences removed and bad citations stripped
     sentences: list[dict[str, object]] = field(default_factory=list)  # {"text", "sources"}
     problems: list[str] = field(default_factory=list)
@@ -179,6 +185,14 @@ class SentenceGate:
                 if support(clean, cited, self.language) < SUPPORT_THRESHOLD:
                     self.problems.append(
                         f"a sentence not supported by passage(s) {valid} was removed"
+                    )
+                    continue
+                changed = contradictions(clean, cited, self.language, valid)
+                if changed:
+                    # Which rule failed, never the value: what failed is not shown to anyone.
+                    kinds = ", ".join(sorted({c.kind for c in changed}))
+                    self.problems.append(
+                        f"a sentence that does not match passage(s) {valid} ({kinds}) was removed"
                     )
                     continue
             if valid:

@@ -1,0 +1,204 @@
+"""The claim check: a cited sentence keeps its passage's numbers, dates, negations and names."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from commune.answering.claims import claims, contradictions, dates, entities, negated, numbers
+from commune.answering.grounding import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = Path(__file__).resolve().parent / "claims_pairs.json"
+
+
+def reasons(sentence: str, passage: str, lang: str) -> list[str]:
+    return [str(c) for c in contradictions(sentence, [passage], lang, [2])]
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def test_numbers_in_their_french_and_english_forms() -> None:
+    read = {
+        n.written: (n.values, n.unit) for n in numbers("1 500 €, 5 %, 1,5 fois, 15 jours, deux ans")
+    }
+    assert read["1 500"] == (frozenset({"1500"}), "euro")
+    assert read["5"] == (frozenset({"5"}), "percent")
+    assert read["1,5"] == (frozenset({"1.5"}), None)
+    assert read["15"] == (frozenset({"15"}), "day")
+    assert read["deux"] == (frozenset({"2"}), "year")
+    assert {n.written for n in numbers("three days, twenty-five hours")} == {"three", "twenty-five"}
+    assert [n.values for n in numbers("version 2.6.32 on 192.168.0.1")] == [
+        {"2.6.32"},
+        {"192.168.0.1"},
+    ]
+    assert not numbers("sha256 and x86_64")  # digits inside a name are the name's
+
+
+def test_dates_in_both_languages() -> None:
+    (d,), _ = dates("avant le 12 mars 2024", "fr")
+    assert (d.year, d.month, d.day) == (2024, 3, 12)
+    (d,), _ = dates("before March 12, 2024", "en")
+    assert (d.year, d.month, d.day) == (2024, 3, 12)
+    (d,), _ = dates("le 2024-03-12", "fr")
+    assert (d.year, d.month, d.day) == (2024, 3, 12)
+    (d,), _ = dates("le mardi", "fr")
+    assert d.weekday == 2
+    assert not dates("you may install it", "en")[0]  # "may" alone is a verb
+
+
+def test_negations_in_both_languages() -> None:
+    assert negated("Elle n'est pas gratuite.", "fr")
+    assert negated("Vous ne pouvez plus le faire.", "fr")
+    assert negated("sans justificatif", "fr")
+    assert not negated("Il n'est délivré qu'aux majeurs.", "fr")  # "ne ... que" means only
+    assert not negated("Elle est gratuite.", "fr")
+    assert negated("It does not handle it.", "en") and negated("You can't.", "en")
+    assert negated("It never stops.", "en")
+    assert not negated("It stops.", "en")
+
+
+def test_names_acronyms_and_code() -> None:
+    found = entities(
+        "Vous devez écrire à la MSA ou au Conseil d'État depuis /etc/apt/sources.list."
+    )
+    assert {"MSA", "Conseil d'État", "/etc/apt/sources.list"} <= set(found)
+    assert "Vous" not in found  # the capital of the sentence, not a name
+    assert "--force" in entities("Use the --force option of dpkg.")
+    assert "Debian Project" in entities("It is run by the Debian Project.")
+
+
+def test_claims_of_a_sentence() -> None:
+    c = claims("La CAF verse 150 € le 5 mars [1].", "fr")
+    assert [n.written for n in c.numbers] == ["150"]  # the 5 is the date's
+    assert [d.written for d in c.dates] == ["5 mars"]
+    assert c.entities == ("CAF",) and not c.negated
+
+
+# -- the rules ----------------------------------------------------------------------------------
+
+FR = "Vous devez déposer la demande dans les 15 jours auprès de la CAF, avant le 12 mars 2024."
+EN = "You must not run apt-get upgrade on the Debian server before March 12, 2024; allow 2 hours."
+
+
+def test_a_changed_number_is_rejected_with_its_reason() -> None:
+    assert reasons("Déposez la demande dans les 30 jours auprès de la CAF.", FR, "fr") == [
+        "number 30 not in [2]"
+    ]
+    assert reasons("Allow 3 hours.", EN, "en") == ["number 3 not in [2]"]
+    assert reasons("Déposez la demande dans les quinze jours auprès de la CAF.", FR, "fr") == []
+    assert reasons("Allow two hours.", EN, "en") == []
+    # The same number in another unit is another claim.
+    assert reasons("Vous avez 15 mois.", FR, "fr") == ["number 15 month not in [2] (day)"]
+
+
+def test_a_shifted_date_is_rejected() -> None:
+    assert reasons("Déposez-la avant le 13 mars 2024 auprès de la CAF.", FR, "fr") == [
+        "date 13 mars 2024 not in [2]"
+    ]
+    assert reasons("Do not run apt-get upgrade before April 12.", EN, "en") == [
+        "date April 12 not in [2]"
+    ]
+    assert reasons("Déposez-la auprès de la CAF avant le 12/03/2024.", FR, "fr") == []
+    assert reasons("Do not run apt-get upgrade before 12 March 2024.", EN, "en") == []
+
+
+def test_a_flipped_negation_is_rejected_either_way() -> None:
+    assert reasons("Vous ne devez pas déposer la demande auprès de la CAF.", FR, "fr") == [
+        "adds a negation of [2]"
+    ]
+    assert reasons("You must run apt-get upgrade on the Debian server.", EN, "en") == [
+        "drops the negation of [2]"
+    ]
+    assert reasons("You should not run apt-get upgrade on the Debian server.", EN, "en") == []
+
+
+def test_a_replaced_name_is_rejected() -> None:
+    assert reasons("Déposez la demande auprès de la MSA.", FR, "fr") == ["name MSA not in [2]"]
+    assert reasons("You must not run apt-get upgrade on the Ubuntu server.", EN, "en") == [
+        "name Ubuntu not in [2]"
+    ]
+
+
+def test_the_gate_removes_a_changed_sentence_without_echoing_it() -> None:
+    v = verify(
+        "Vous devez déposer la demande dans les 15 jours [1]. "
+        "Vous devez déposer la demande dans les 15 jours auprès de la MSA [1].",
+        1,
+        [FR],
+        "fr",
+    )
+    assert [s["text"] for s in v.sentences] == [
+        "Vous devez déposer la demande dans les 15 jours [1]."
+    ]
+    assert v.problems == ["a sentence that does not match passage(s) [1] (name) was removed"]
+    assert "MSA" not in " ".join(v.problems)
+
+
+# -- the committed fixture and the bench's report ------------------------------------------------
+
+
+def fixture() -> list[dict[str, object]]:
+    return list(json.loads(PAIRS.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("pair", fixture(), ids=lambda p: f"{p['lang']}-{p['kind']}")
+def test_fixture_pairs(pair: dict[str, object]) -> None:
+    found = contradictions(str(pair["sentence"]), [str(pair["passage"])], str(pair["lang"]))
+    assert bool(found) != pair["faithful"], [str(c) for c in found]
+
+
+def test_the_bench_writes_the_report_it_prints(tmp_path: Path) -> None:
+    out = tmp_path / "check.json"
+    run = subprocess.run(
+        [sys.executable, "bench/perturb.py", "--pairs", str(PAIRS), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report) >= {"seed", "measure", "test", "dev", "test_misses"}
+    seen = 0
+    for split in ("dev", "test"):
+        t = report[split]
+        for side in ("perturbed", "faithful"):
+            for langs in t[side].values():
+                for row in langs.values():
+                    assert set(row) == {"total", "claims", "gate"}
+                    assert 0 <= row["claims"] <= row["total"] and 0 <= row["gate"] <= row["total"]
+                    seen += row["total"]
+            assert t[side + "_all"]["total"] == sum(
+                r["total"] for langs in t[side].values() for r in langs.values()
+            )
+    assert seen == len(fixture())
+    # Every fixture pair is judged as the test above judges it.
+    for split in ("dev", "test"):
+        for side in ("perturbed", "faithful"):
+            a = report[split][side + "_all"]
+            assert a["claims"] == a["total"]
+    assert "perturbed rejected" in run.stdout
+
+
+def test_the_committed_report_holds_the_measured_figures() -> None:
+    report = json.loads((ROOT / "bench/results/citation_check.json").read_text(encoding="utf-8"))
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import perturb
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    assert report["code_sha256"] == perturb.code_hash(), (
+        f"bench/results/citation_check.json was measured on other code than {report['pinned']}:"
+        " refresh it with `python bench/perturb.py` (the corpora: see bench/README.md)"
+    )
+    test = report["test"]
+    assert test["perturbed_all"]["total"] >= 250 and test["faithful_all"]["total"] >= 100
+    for side in ("perturbed", "faithful"):
+        a = test[side + "_all"]
+        assert a["gate_rate"] == round(a["gate"] / a["total"], 3)
+        assert a["claims_rate"] == round(a["claims"] / a["total"], 3)
