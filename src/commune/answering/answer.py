@@ -345,7 +345,8 @@ def stream_generated(
     passages: int = 5,
     max_seconds: float | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
-    """Yield verified sentences as the model writes them, then the whole :class:`Answer`.
+    """Yield the sentences that pass the checks (answering/grounding.py) as the model writes
+    them, then the whole :class:`Answer`.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
