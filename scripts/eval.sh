@@ -15,16 +15,21 @@ if [ -n "$update" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/de
 fi
 COMMUNE_HOME="$home" bash scripts/eval-home.sh
 # suite, reference name: the reference keeps its name, so that history diffs line up.
-for pair in "debian reference-test" "fiches reference-fiches-test"; do
+runs=("debian reference-test" "fiches reference-fiches-test")
+for pair in "${runs[@]}"; do
   set -- $pair
   out="$home/reports/$2"
   compare=()
   if [ -f "eval/reports/$2/report.json" ]; then compare=(--compare "eval/reports/$2"); fi
   "$commune" --home "$home" eval "eval/suites/$1.jsonl" --split test --out "$out" \
     ${compare[@]+"${compare[@]}"}
-  if [ -n "$update" ]; then
-    mkdir -p "eval/reports/$2"
-    cp "$out/report.json" "$out/report.html" "eval/reports/$2/"
-    echo "eval/reports/$2 replaced: commit it"
-  fi
 done
+# Only once every suite has run: a copied report makes the tree dirty for the next run's pins.
+if [ -n "$update" ]; then
+  for pair in "${runs[@]}"; do
+    set -- $pair
+    mkdir -p "eval/reports/$2"
+    cp "$home/reports/$2/report.json" "$home/reports/$2/report.html" "eval/reports/$2/"
+    echo "eval/reports/$2 replaced: commit it"
+  done
+fi
