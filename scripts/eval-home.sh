@@ -40,3 +40,7 @@ add debian-reference-fr "$ref/usr/share/debian-reference" "GPL-2.0-or-later" \
 add maint-guide-fr "$mg/usr/share/doc/maint-guide-fr/html" "GPL-2.0-or-later" \
   "Josip Rodin, Osamu Aoki" "https://www.debian.org/doc/manuals/maint-guide"
 add service-public-fr "$fiches" "etalab-2.0" "DILA, service-public.fr"
+# One merged index at the home's generation: otherwise the first searches run on the previous
+# base plus a delta while a merge goes on in the background, and the figures depend on when
+# it ends (BM25 over two segments ranks ties differently). Vectors are kept: nothing re-embeds.
+"$commune" reindex | tail -n 1
