@@ -20,12 +20,13 @@ from commune.evaluation.suite import Case, SuiteError, assign_splits, document_g
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "eval" / "suites"
 REPORTS = ROOT / "eval" / "reports"
-# Each committed reference, the suite it reports on, and how long `make eval` took to make
-# both (2-core machine, the home already built), for the message that asks to refresh them.
+# Each committed reference and the suite it reports on; the message that asks to refresh them
+# says how long `make eval` takes (2-core machine: 2.5 to 10 minutes with the home built,
+# about 25 more to build it the first time).
 REFERENCES = {"reference-test": "debian.jsonl", "reference-fiches-test": "fiches.jsonl"}
 REFRESH = (
-    "refresh both from a clean tree: `make eval EVAL_UPDATE=1` (about 20 minutes of CPU), "
-    "then commit eval/reports/"
+    "commit your changes, then refresh both references: `make eval EVAL_UPDATE=1` (a few "
+    "minutes once eval-data/ is built, about 25 more the first time), and commit eval/reports/"
 )
 
 
