@@ -14,11 +14,12 @@ if [ -n "$update" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/de
   exit 1
 fi
 COMMUNE_HOME="$home" bash scripts/eval-home.sh
-# suite, reference name: the reference keeps its name, so that history diffs line up.
-runs=("debian reference-test" "fiches reference-fiches-test")
+# suite, reference name, output directory: the reference keeps its name, so that history
+# diffs line up; the Debian run stays in reports/latest, where `make demo` reads its headline.
+runs=("debian reference-test latest" "fiches reference-fiches-test latest-fiches")
 for pair in "${runs[@]}"; do
   set -- $pair
-  out="$home/reports/$2"
+  out="$home/reports/$3"
   compare=()
   if [ -f "eval/reports/$2/report.json" ]; then compare=(--compare "eval/reports/$2"); fi
   "$commune" --home "$home" eval "eval/suites/$1.jsonl" --split test --out "$out" \
@@ -29,7 +30,7 @@ if [ -n "$update" ]; then
   for pair in "${runs[@]}"; do
     set -- $pair
     mkdir -p "eval/reports/$2"
-    cp "$home/reports/$2/report.json" "$home/reports/$2/report.html" "eval/reports/$2/"
+    cp "$home/reports/$3/report.json" "$home/reports/$3/report.html" "eval/reports/$2/"
     echo "eval/reports/$2 replaced: commit it"
   done
 fi
