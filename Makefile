@@ -34,13 +34,16 @@ $(VENV)/.demo: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo
 	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_DEMO) EVAL_HOME=$(HOME_EVAL) bash scripts/demo.sh
 
-# The open evaluation: the shipped suites' test split on the Debian corpora (docs/evaluation.md).
+# The open evaluation: the shipped suites' test split, on the Debian manuals and on the
+# service-public.fr fiches (docs/evaluation.md). `make eval EVAL_UPDATE=1` also replaces the
+# committed references in eval/reports/ (from a clean tree only); `make test` fails on a stale one.
 $(VENV)/.eval: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[eval]'
 	touch $@ $(VENV)/.base
 
 eval: $(VENV)/.eval
-	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_EVAL) bash scripts/eval.sh
+	COMMUNE_BIN=$(BIN)/commune COMMUNE_HOME=$(HOME_EVAL) EVAL_UPDATE=$(EVAL_UPDATE) \
+	  bash scripts/eval.sh
 
 test: $(VENV)/.test
 	bash scripts/ensure-chromium.sh

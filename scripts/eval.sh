@@ -1,10 +1,36 @@
 #!/usr/bin/env bash
-# `make eval`: build the evaluation home from the Debian archive, run the shipped suite's
-# test split, write the report and compare it with the reference committed in eval/reports/.
+# `make eval`: build the evaluation home (the Debian manuals and the service-public.fr fiches),
+# run each shipped suite's test split, write the reports and compare each with the reference
+# committed in eval/reports/. With EVAL_UPDATE=1 (`make eval EVAL_UPDATE=1`), the new reports
+# then replace the committed references: only from a clean tree, since a reference pins the
+# commit and the code it was made by, and `make test` (tests/test_instrument.py) checks them.
 set -euo pipefail
 commune="${COMMUNE_BIN:-commune}"
 home="${COMMUNE_HOME:-eval-data}"
-out="$home/reports/latest"
+update="${EVAL_UPDATE:-}"
+if [ -n "$update" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  echo "EVAL_UPDATE: the tree has uncommitted changes; commit them first, a reference must" \
+    "pin the code it was made by" >&2
+  exit 1
+fi
 COMMUNE_HOME="$home" bash scripts/eval-home.sh
-"$commune" --home "$home" eval eval/suites/debian.jsonl --split test \
-  --out "$out" --compare eval/reports/reference-test
+# suite, reference name, output directory: the reference keeps its name, so that history
+# diffs line up; the Debian run stays in reports/latest, where `make demo` reads its headline.
+runs=("debian reference-test latest" "fiches reference-fiches-test latest-fiches")
+for pair in "${runs[@]}"; do
+  set -- $pair
+  out="$home/reports/$3"
+  compare=()
+  if [ -f "eval/reports/$2/report.json" ]; then compare=(--compare "eval/reports/$2"); fi
+  "$commune" --home "$home" eval "eval/suites/$1.jsonl" --split test --out "$out" \
+    ${compare[@]+"${compare[@]}"}
+done
+# Only once every suite has run: a copied report makes the tree dirty for the next run's pins.
+if [ -n "$update" ]; then
+  for pair in "${runs[@]}"; do
+    set -- $pair
+    mkdir -p "eval/reports/$2"
+    cp "$home/reports/$3/report.json" "$home/reports/$3/report.html" "eval/reports/$2/"
+    echo "eval/reports/$2 replaced: commit it"
+  done
+fi

@@ -3,8 +3,8 @@
 - Retrieval: ranks of the expected documents (or sections) among the hits, scored by
   ranx (MRR@10, nDCG@10, Recall@k). Hits are judged at the level the suite names:
   a document, or a section of one; repeated chunks of the same unit count once.
-- Answers: a correct answer contains every fact (one alternative of each), or, for an
-  unanswerable question, is a refusal.
+- Answers: a correct answer contains every fact (one alternative of each) on word
+  boundaries ("ss" is not in "ssh"), or, for an unanswerable question, is a refusal.
 - Citations: each cited sentence must be supported by the passage it cites: most of its
   content words (after Commune's own analysis) occur in that passage. A lexical proxy for
   entailment: it cannot be fooled by citing an unrelated passage, and it runs anywhere.
@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from commune.errors import CommuneError
@@ -32,17 +34,49 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=4096)
+def fact_pattern(fact: str) -> re.Pattern[str]:
+    """A fact, normalised, found only as whole words: an edge that is a word character
+    must not touch another word character ("dd" is not in "additional", "5 jours" not in
+    "15 jours"); an edge that is punctuation or a symbol needs no boundary
+    ("/etc/apt/sources.list", "€", "cerfa n°12345" match where they stand)."""
+    text = normalise(fact)
+    left = r"(?<!\w)" if re.match(r"\w", text[:1]) else ""
+    right = r"(?!\w)" if re.match(r"\w", text[-1:]) else ""
+    return re.compile(left + re.escape(text) + right)
+
+
+def contains_fact(text: str, fact: str) -> bool:
+    """``fact`` is in ``text`` on word boundaries (case, spacing, quotes and Unicode
+    compatibility forms ignored)."""
+    return fact_pattern(fact).search(normalise(text)) is not None
+
+
 def contains_facts(answer: str, facts: Sequence[Sequence[str]]) -> bool:
-    """Every fact is present, as one of its alternatives (case and spacing ignored)."""
+    """Every fact is present, as one of its alternatives, on word boundaries."""
     text = normalise(answer)
-    return all(any(normalise(alt) in text for alt in alternatives) for alternatives in facts)
+    return all(
+        any(fact_pattern(alt).search(text) for alt in alternatives) for alternatives in facts
+    )
+
+
+def document_name(source: str) -> str:
+    """The name a suite gives the document at ``source``: its last path part."""
+    return source.rstrip("/").rsplit("/", 1)[-1]
+
+
+def names_document(doc: str, source: str) -> bool:
+    """``doc`` (a suite's file name) is the document at ``source``: the same last part, or the
+    file name without its extension when the document's own address replaced the file's
+    (a service-public.fr fiche "F961.json" is at ".../vosdroits/F961")."""
+    name = document_name(source)
+    return name == doc or ("." in doc and name == doc.rsplit(".", 1)[0])
 
 
 def unit_of(case: Case, source: str, section: str) -> str | None:
     """The expected unit a hit belongs to ("d0", "d0s1"...), or None if it is not one."""
-    name = source.rstrip("/").rsplit("/", 1)[-1]
     for di, doc in enumerate(case.documents):
-        if name != doc:
+        if not names_document(doc, source):
             continue
         if not case.sections:
             return f"d{di}"

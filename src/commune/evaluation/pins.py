@@ -1,7 +1,8 @@
 """What a report pins so that anyone can reproduce it, or see why two runs differ.
 
-Commune's version and commit, the embedder and generators with a hash of their weights,
-a hash of the configuration, of the suite, and the index generation. Weights that come
+Commune's version and commit, a hash of the code that determines the figures, the embedder
+and generators with a hash of their weights, a hash of the configuration, of the suite, and
+the index generation. Weights that come
 from a Python package are fingerprinted by the package's RECORD, which lists a SHA-256
 of every file it installed: cheap, and it changes whenever one weight file does.
 """
@@ -53,6 +54,42 @@ def distribution_fingerprint(name: str) -> dict[str, Any]:
         "version": dist.version,
         "sha256": hashlib.sha256(record.encode()).hexdigest(),
     }
+
+
+# The faces carry questions in and answers out: a change to them cannot move a figure, so it
+# does not make a committed report stale. Everything else in the package can (retrieval,
+# ranking, answering and its model files, ingestion, the store's queries, the settings'
+# defaults, the metrics themselves).
+FACES = ("api", "cli", "http", "web")
+
+
+def package_root() -> Path:
+    """The directory of the ``commune`` package this code runs from."""
+    return Path(__file__).resolve().parent.parent
+
+
+def code_files(root: Path | None = None) -> list[Path]:
+    """The files whose content determines an evaluation's figures, in a stable order."""
+    base = root or package_root()
+    return sorted(
+        p
+        for p in base.rglob("*")
+        if p.is_file()
+        and p.relative_to(base).parts[0] not in FACES
+        and "__pycache__" not in p.parts
+        and p.suffix not in (".pyc", ".pyo")
+    )
+
+
+def code_hash(root: Path | None = None) -> str:
+    """SHA-256 over every file of :func:`code_files`: its path in the package and the hash of
+    its bytes. The same function checks a committed report (tests/test_instrument.py)."""
+    base = root or package_root()
+    h = hashlib.sha256()
+    for p in code_files(base):
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+        h.update(f"{p.relative_to(base).as_posix()}\0{digest}\n".encode())
+    return h.hexdigest()
 
 
 def commit() -> str | None:
@@ -126,6 +163,7 @@ def pins(
     return {
         "commune_version": __version__,
         "commit": commit(),
+        "code_sha256": code_hash(),
         "embedder": embedder_pin(embedder),
         "generators": [generator_pin(m, specs[m]) for m in models if m in specs],
         "config_sha256": config_hash(settings),

@@ -112,7 +112,8 @@ def summary(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     pins = report["pins"]
     lines = [
         f"Evaluation of {pins['suite']['name']} (split {report['split'] or 'all'}), "
-        f"commit {pins.get('commit') or 'unknown'}, embedder {pins['embedder']['name']}, "
+        f"commit {pins.get('commit') or 'unknown'}, code {str(pins.get('code_sha256'))[:12]}, "
+        f"embedder {pins['embedder']['name']}, "
         f"configuration {pins['config_sha256'][:12]}"
     ]
     if other:
@@ -265,7 +266,8 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
         plots += _bars("Answer-fact containment by slice", answers)
     head = (
         f"{esc(report['created_at'])} — Commune {esc(pins['commune_version'])}, commit "
-        f"<code>{esc(str(pins.get('commit')))}</code>, embedder "
+        f"<code>{esc(str(pins.get('commit')))}</code>, code "
+        f"<code>{esc(str(pins.get('code_sha256'))[:12])}</code>, embedder "
         f"<code>{esc(pins['embedder']['name'])}</code>, configuration "
         f"<code>{esc(pins['config_sha256'][:12])}</code>, suite "
         f"<code>{esc(pins['suite']['sha256'][:12])}</code>, index generation "

@@ -6,13 +6,20 @@ narrows a document to the part that answers), ``facts`` (short strings a correct
 must contain: each item a string, or a list of acceptable alternatives), or
 ``"unanswerable": true``. Optional: ``id``, ``split`` ("dev" or "test"), ``corpus`` (the
 package and version the question was written against).
+
+The split is assigned by document group (:func:`assign_splits`): a question, every question
+about one of its documents, and its translations fall in the same split, so that nothing
+tuned on dev has seen a test question's document or its twin in another language. A
+``split`` written in the file must agree with its group; the shipped suites write none.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from commune.errors import CommuneError
@@ -152,4 +159,94 @@ def load_suite(path: str | Path) -> Suite:
         suite.cases.append(case)
     if not suite.cases:
         raise SuiteError(f"{p} holds no questions", "write one JSON object per line")
+    suite.cases = assign_splits(suite.cases, p.name)
     return suite
+
+
+# -- the split by document group --------------------------------------------------------------
+# A twin's id is its stem and its language: "sp-0042-fr" and "sp-0042-en" ask the same thing.
+_TWIN = re.compile(r"^(?P<stem>.+)-(?:fr|en)$")
+
+
+def id_stem(case_id: str) -> str:
+    """The id without its language parts: "unanswerable-en-002" -> "unanswerable-002"."""
+    return "-".join(part for part in case_id.split("-") if part not in LANGUAGES)
+
+
+def _question_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def document_groups(cases: Sequence[Case]) -> dict[str, str]:
+    """Each case's group, named by its smallest member (a document, or an id stem).
+
+    Linked into one group (union-find): questions that share a document, by file name, so
+    that the French and English editions of a manual's page are one document; twins whose
+    ids differ only by a final language ("sp-0042-fr", "sp-0042-en"); the same question asked
+    of two collections; and unanswerable questions with the same id stem
+    ("unanswerable-fr-002", "unanswerable-en-002"), which are translations of each other.
+    Translations in the Debian suite share their documents and facts, so the documents link
+    them. The name changes only when a new question merges two groups.
+    """
+    parent: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        root = parent.setdefault(node, node)
+        while root != parent[root]:
+            parent[root] = parent[parent[root]]
+            root = parent[root]
+        return root
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)  # the smallest node names the group
+
+    for c in cases:
+        # Prefixes order the names: a document names its group before an id stem, a stem
+        # before a question's text; a question's id never does (every group has a text).
+        node = f"z:{c.id}"
+        find(node)
+        for doc in c.documents:
+            union(f"d:{doc}", node)
+        twin = _TWIN.match(c.id)
+        if c.unanswerable:
+            union(f"s:{id_stem(c.id)}", node)
+        elif twin:
+            union(f"s:{twin['stem']}", node)
+        union(f"t:{_question_key(c.question)}", node)
+    return {c.id: find(f"z:{c.id}") for c in cases}
+
+
+def group_split(group: str) -> str:
+    """The split of a group: a stable hash of its name, about half each."""
+    digest = hashlib.sha256(group.encode("utf-8")).digest()
+    return SPLITS[digest[0] & 1]
+
+
+def assign_splits(cases: Sequence[Case], where: str = "suite") -> list[Case]:
+    """The cases with their group's split. A ``split`` written in the file wins for its whole
+    group, and two different ones in a group are refused: the suite would leak."""
+    groups = document_groups(cases)
+    written: dict[str, Case] = {}
+    for c in cases:
+        if c.split is None:
+            continue
+        first = written.setdefault(groups[c.id], c)
+        if first.split != c.split:
+            raise SuiteError(
+                f"{where}: {first.id!r} ({first.split}) and {c.id!r} ({c.split}) are about the "
+                f"same document or are translations ({groups[c.id][2:]}), in different splits",
+                'remove the "split" fields: the loader assigns splits by document group',
+            )
+    return [
+        c
+        if c.split is not None
+        else replace(
+            c,
+            split=written[groups[c.id]].split
+            if groups[c.id] in written
+            else group_split(groups[c.id]),
+        )
+        for c in cases
+    ]
