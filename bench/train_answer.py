@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from commune.answering.answer import FEATURES, candidates, relevant_hits, sentence_features  # noqa: E402
+from commune.answering.licensing import usable_for_answers  # noqa: E402
 from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.metrics import contains_facts  # noqa: E402
@@ -33,7 +34,8 @@ def dataset(commune: Commune, cases) -> tuple[np.ndarray, np.ndarray, np.ndarray
     xs, ys, groups = [], [], []
     for qi, case in enumerate(cases):
         hits = commune.search(case.question, case.collection, k=8)
-        hits, _ = commune.usable_for_answers(hits, commune.actor(None))
+        # As the operator asks: no declared use, the charter's TDM rule (answering/path.py).
+        hits, _ = usable_for_answers(hits, None, commune.settings.charter.tdm_reserved)
         lang = detect(case.question, default="en")
         relevant = relevant_hits(hits, lang)
         cands = candidates(relevant)

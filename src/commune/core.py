@@ -31,14 +31,13 @@ from commune.store import repository as repo
 if TYPE_CHECKING:  # for annotations only: importing these loads models and optional parts
     import numpy as np
 
-    from commune.account.energy import Energy, Meter
     from commune.account.metering import Metering
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
     from commune.answering.path import AskPath, Event
     from commune.answering.search import Searcher
     from commune.charter.book import CharterBook
-    from commune.charter.catalogue import ModelCard, ModelCatalogue
+    from commune.charter.catalogue import ModelCatalogue
     from commune.charter.rules import Charter
     from commune.commons.credits import Credits
     from commune.commons.library import Library
@@ -50,7 +49,6 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.generate.base import Generator
     from commune.generate.registry import Generators
     from commune.govern.admin import Admin
-    from commune.govern.quotas import QuotaUse
     from commune.index.catalog import Catalog
     from commune.ingest.upload import Upload
     from commune.store.audit import Verification
@@ -270,9 +268,6 @@ class Commune:
     def collections(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         return self.library.collections(actor)
 
-    def readable_collection_ids(self, actor: Actor) -> list[int] | None:
-        return self.library.readable_ids(actor)
-
     def documents(
         self,
         collection: str | None = None,
@@ -397,19 +392,11 @@ class Commune:
         )
         return self.ask_path.stream(request)
 
-    def declared_use(self, actor: Actor) -> str | None:
-        return self.library.declared_use(actor)
-
     def credits(self, month: str) -> dict[str, Any]:
         return self.contributors.report(month)
 
     def generator(self, name: str | None = None) -> Generator:
         return self.generators.get(name)
-
-    def model_cards(self) -> list[ModelCard]:
-        """The model catalogue, with each model's energy per 1,000 tokens from the ledger
-        (re-read at most once a minute: it sums past answers, and runs on the request path)."""
-        return self.models.cards()
 
     # -- metering (account/metering.py) ------------------------------------------------------
     def metered(
@@ -422,38 +409,6 @@ class Commune:
     ) -> AbstractContextManager[None]:
         return self.metering.metered(
             route, actor, mode=mode, model=model, input_tokens=input_tokens
-        )
-
-    def meter(self) -> Meter:
-        return self.metering.meter()
-
-    def admit(self, actor: Actor) -> QuotaUse | None:
-        return self.metering.admit(actor)
-
-    def record_usage(
-        self,
-        route: str,
-        mode: str,
-        model: str | None,
-        input_tokens: int,
-        output_tokens: int,
-        collection: str | None,
-        meter: Meter,
-        actor: Actor = OPERATOR,
-        fallback: bool = False,
-        generator: Generator | None = None,
-    ) -> Energy:
-        return self.metering.record_usage(
-            route,
-            mode,
-            model,
-            input_tokens,
-            output_tokens,
-            collection,
-            meter,
-            actor=actor,
-            fallback=fallback,
-            generator=generator,
         )
 
     # -- reports and operations on the whole home ---------------------------------------------
@@ -598,7 +553,7 @@ class Commune:
         from commune.commons.curation import pending
 
         with self.engine.connect() as conn:
-            return pending(conn, self.readable_collection_ids(actor))
+            return pending(conn, self.library.readable_ids(actor))
 
     def review(
         self,
