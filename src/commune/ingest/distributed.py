@@ -118,7 +118,7 @@ def ingest_on_ray(
     """Prepare ``sources`` on the cluster and store them here; yields each file's outcome."""
     from commune.store import repository as repo
 
-    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
+    meta = prov.recorded
     jobs: list[tuple[Path, str, bytes]] = []
     for path, source in sources:
         try:

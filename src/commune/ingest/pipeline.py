@@ -81,6 +81,16 @@ class Provenance:
     tdm_reserved: bool = False  # the rights holder reserved text and data mining
     actor: Actor = OPERATOR  # who adds it (recorded on the revision and in the audit log)
 
+    @property
+    def recorded(self) -> dict[str, str | None]:
+        """What each revision records of its provenance; the same bytes with the same record
+        are an unchanged file."""
+        return {
+            "licence": self.licence,
+            "contributor": self.contributor,
+            "publisher": self.publisher,
+        }
+
 
 def collect_files(paths: list[str | os.PathLike[str]]) -> tuple[list[tuple[Path, str]], int]:
     """Files to ingest with their path relative to the root given, and how many were skipped.
@@ -249,7 +259,16 @@ def one_file(
 ) -> FileOutcome:
     """One file, read to stored; its failure is its outcome, and the batch goes on."""
     try:
-        return _ingest_one(engine, settings, embedder, coll_id, path, source, prov, parser, gate)
+        data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
+        with engine.connect() as conn:
+            existing = repo.find_document(conn, coll_id, source)
+            if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), prov.recorded):
+                return FileOutcome(str(path), "unchanged", int(existing.id))
+            reuse = repo.current_vectors(conn, int(existing.id), embedder.name) if existing else {}
+        prepared = prepare(data, path, settings, embedder, parser, reuse)
+        return store(
+            engine, settings, embedder.name, coll_id, path, source, prov, data, prepared, gate
+        )
     except IngestError as exc:
         return FileOutcome(str(path), "failed", error=str(exc))
     except OSError as exc:
@@ -270,28 +289,6 @@ def file_error(path: Path, exc: OSError) -> str:
     return f"{path.name}: {exc.strerror}"
 
 
-def _ingest_one(
-    engine: Engine,
-    settings: Settings,
-    embedder: Embedder,
-    coll_id: int,
-    path: Path,
-    source: str,
-    prov: Provenance,
-    parser: Parser,
-    gate: Gate,
-) -> FileOutcome:
-    data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
-    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
-    with engine.connect() as conn:
-        existing = repo.find_document(conn, coll_id, source)
-        if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
-            return FileOutcome(str(path), "unchanged", int(existing.id))
-        reuse = repo.current_vectors(conn, int(existing.id), embedder.name) if existing else {}
-    prepared = prepare(data, path, settings, embedder, parser, reuse)
-    return store(engine, settings, embedder.name, coll_id, path, source, prov, data, prepared, gate)
-
-
 def store(
     engine: Engine,
     settings: Settings,
@@ -307,7 +304,7 @@ def store(
     """Store a prepared file as a new revision, published or held as curation decides."""
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
-    meta = {"licence": prov.licence, "contributor": prov.contributor, "publisher": prov.publisher}
+    meta = prov.recorded
     doc = {
         "title": prepared.title[:500],
         # The user's --source wins; without one, the document's own address beats a local path.
