@@ -376,7 +376,7 @@ class Commune:
         credit: bool = True,
         use_cache: bool = True,
     ) -> Iterator[Event]:
-        """Yield the answer's text as verified pieces, then the whole ``Answer``, which
+        """Yield the answer's text as checked pieces, then the whole ``Answer``, which
         carries the charter's decisions, its energy and carbon (recorded in the ledger)."""
         from commune.answering.path import AskRequest
 

@@ -327,8 +327,8 @@ _OVER_TOKENS = {
     "en": "The model reached its limit of {n} tokens ([generation] max_tokens): {then}",
 }
 _THEN = {
-    "fr": ("réponse extractive donnée à la place.", "réponse coupée après ce qui était vérifié."),
-    "en": ("extractive answer given instead.", "answer cut after what was verified."),
+    "fr": ("réponse extractive donnée à la place.", "réponse coupée après les phrases contrôlées."),
+    "en": ("extractive answer given instead.", "answer cut after the checked sentences."),
 }
 
 
@@ -353,7 +353,7 @@ def stream_generated(
     fails is never shown. If none passes, or the model is unavailable, the
     extractive answer is given instead, with a notice saying why. The model
     has ``max_seconds`` (None: no limit) and its ``max_tokens``: past either,
-    what was verified is kept, or the extractive answer given, and the notice
+    what passed the checks is kept, or the extractive answer given, and the notice
     says which limit was reached, in the question's language.
     """
     from commune.answering.grounding import SentenceGate, build_messages
@@ -410,7 +410,7 @@ def stream_generated(
             yield fallback
             return
     except GeneratorUnavailable as exc:
-        if sentences:  # the model died mid-answer: keep what was verified, say so
+        if sentences:  # the model died mid-answer: keep what passed the checks, say so
             gate.problems.append(f"the model stopped: {exc}")
         else:
             fallback = extractive_answer(question, hits, embedder)
@@ -473,7 +473,8 @@ def generated_answer(
     passages: int = 5,
     max_seconds: float | None = None,
 ) -> Answer:
-    """Generate from the best passages, verified; extractive fallback on failure."""
+    """Generate from the best passages, each sentence checked against its passage; extractive
+    fallback on failure."""
     *_, answer = stream_generated(question, hits, embedder, generator, passages, max_seconds)
     assert isinstance(answer, Answer)
     return answer

@@ -48,7 +48,7 @@ MODES = ("auto", "extractive", "generate")
 # from these.
 ANSWER_HITS = 8
 
-Event = str | Answer  # an answer's text as verified pieces, then the whole Answer
+Event = str | Answer  # an answer's text as checked pieces, then the whole Answer
 
 
 class GeneratorSource(Protocol):
@@ -148,7 +148,7 @@ class AskPath:
         return answer
 
     def stream(self, req: AskRequest) -> Iterator[Event]:
-        """Yield the answer's text as verified pieces, then the whole ``Answer``."""
+        """Yield the answer's text as checked pieces, then the whole ``Answer``."""
         req.check(self.settings)
         charter = self.charters.charter
         ids, names = self.library.reach(req.collection, req.actor)  # an unknown one: 404

@@ -6,7 +6,7 @@ answer. Extra request field ``collection`` limits retrieval (the openai client
 sends it with ``extra_body``). Responses carry ``citations`` (source URIs, in
 [n] order) and ``commune`` (sources with title, section and licence, the
 answer mode, and any notice). A streamed answer is sent sentence by sentence,
-each one only once its citations were verified: nobody reads an unchecked
+each one only once its citations were checked: nobody reads an unchecked
 sentence.
 """
 
@@ -91,7 +91,7 @@ def _closing(answer: Answer) -> dict[str, Any]:
 
 
 def _sse(base: dict[str, Any], first: Any, events: Iterator[Any]) -> Iterator[str]:
-    """OpenAI chat.completion.chunk events; each text piece was verified before it is sent."""
+    """OpenAI chat.completion.chunk events; each text piece was checked before it is sent."""
 
     def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
@@ -181,7 +181,7 @@ async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) 
     responses={
         200: {
             "description": "A chat.completion, or with stream=true chat.completion.chunk "
-            "events, each sentence once its citations were verified.",
+            "events, each sentence once its citations were checked.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
     },

@@ -1,4 +1,4 @@
-"""Server-sent events of an answer: ``delta`` events carry verified text as it comes, then
+"""Server-sent events of an answer: ``delta`` events carry checked text as it comes, then
 one ``answer`` event carries the whole answer (as JSON for the API, rendered for the page)."""
 
 from __future__ import annotations

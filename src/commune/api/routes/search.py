@@ -63,7 +63,7 @@ async def ask(req: AskRequest, actor: Caller, commune: CommuneDep) -> dict[str, 
 
 @router.post("/api/ask/stream", response_class=StreamingResponse, responses=STREAMED)
 async def ask_stream(req: AskRequest, actor: Caller, commune: CommuneDep) -> StreamingResponse:
-    """Server-sent events: ``delta`` events carry verified text, ``answer`` the whole answer."""
+    """Server-sent events: ``delta`` events carry checked text, ``answer`` the whole answer."""
     events = commune.ask_stream(
         req.question,
         collection=req.collection,

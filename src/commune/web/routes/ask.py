@@ -56,8 +56,8 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
 
 @router.post("/ask/stream")
 async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
-    """Server-sent events for the page's script: ``delta`` (verified text), then ``answer``
-    with the answer rendered by the same template as without script."""
+    """Server-sent events for the page's script: ``delta`` (text that passed the citation
+    checks), then ``answer`` with the answer rendered by the same template as without script."""
     question, collection, mode = _question(await form(p))
     events = commune.ask_stream(
         question, collection=collection, mode=mode, route="web/ask", actor=actor
