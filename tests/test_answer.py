@@ -57,3 +57,71 @@ def test_a_sentence_found_in_two_documents_is_quoted_once(commune, tmp_path):
     a = commune.ask("Which package contains a given file?")
     quoted = [s["text"] for s in a.sentences]
     assert len(quoted) == len(set(quoted)) and quoted
+
+
+def test_the_kind_of_fact_asked_for_and_held():
+    from commune.answering.answer_types import asked, held
+
+    wants = asked("Ma femme a accouché, on a combien de temps pour déclarer le bébé ?")
+    assert wants["duration"] and not wants["file"]
+    assert asked("Which file holds the list of package sources?")["file"]
+    assert asked("How much does a passport cost?")["amount"]
+    assert held("La déclaration est faite dans les 5 jours qui suivent.")["duration"]
+    assert not held("La déclaration est faite à la mairie.")["duration"]
+    assert held("Le timbre fiscal coûte 86 €.")["amount"]
+    assert held("Les dépôts sont listés dans /etc/apt/sources.list.")["file"]
+
+
+def test_a_name_the_passages_never_mention_counts_against_answering(loaded):
+    from commune.answering.refusal import FEATURES, features
+
+    hits = loaded.search("Quel jour a lieu la collecte des ordures ménagères ?", k=5)
+    column = FEATURES.index("names_missing")
+    near = features("Quel jour a lieu la collecte des ordures à Villeurbanne ?", "fr", hits, True)
+    plain = features("Quel jour a lieu la collecte des ordures ménagères ?", "fr", hits, True)
+    assert near[column] == 1 and plain[column] == 0
+
+
+def test_companions_are_the_best_documents_other_passages(commune, tmp_path):
+    # One document of several sections: its other passages come beside a hit, closest in
+    # meaning first, never one already among the hits, and with no rank of their own.
+    sections = [
+        ("Horaires", "La piscine ouvre à 9 heures et ferme à 20 heures en semaine."),
+        ("Tarifs", "L'entrée coûte 3 euros pour les adultes et 1,50 euro pour les enfants."),
+        ("Accès", "La piscine se trouve rue des Lilas, derrière le gymnase municipal."),
+        ("Règlement", "Le bonnet de bain est obligatoire dans les bassins de la piscine."),
+    ]
+    page = "\n\n".join(f"# {title}\n\n{body}" for title, body in sections)
+    (tmp_path / "piscine.md").write_text(f"# La piscine\n\n{page}\n", encoding="utf-8")
+    commune.add([tmp_path / "piscine.md"], collection="mairie", licence="etalab-2.0")
+    hits = commune.search("Combien coûte l'entrée de la piscine ?", k=1)
+    others = commune.searcher.companions(
+        "Combien coûte l'entrée de la piscine ?", hits[0], {hits[0].chunk_id}, 2
+    )
+    assert 1 <= len(others) <= 2
+    assert all(o.document_id == hits[0].document_id for o in others)
+    assert hits[0].chunk_id not in {o.chunk_id for o in others}
+    assert all(o.lexical_rank is None and o.dense_rank is None for o in others)
+    assert [o.cosine for o in others] == sorted((o.cosine for o in others), reverse=True)
+    assert commune.searcher.companions("piscine", hits[0], set(), 0) == []
+
+
+def test_an_answer_keeps_to_its_word_budget_best_sentence_first():
+    import numpy as np
+
+    from commune.answering.answer import Candidate, choose
+
+    long = " ".join(["mot"] * 50)
+    cands = [
+        Candidate(0, 0, "Première phrase du passage, sans le fait demandé.", False),
+        Candidate(0, 1, long, False),
+        Candidate(1, 0, "Le délai est de cinq jours après la naissance.", False),
+        Candidate(0, 2, "Une troisième phrase du même passage, encore une.", False),
+    ]
+    scores = np.asarray([0.5, 0.4, 0.9, 0.3])
+    chosen = choose(cands, scores, max_words=30)
+    assert chosen[0] == 2  # the best first, whatever its place
+    assert 1 not in chosen  # fifty words do not fit a budget of thirty
+    assert sum(len(cands[i].text.split()) + 1 for i in chosen) <= 30
+    # The first sentence is always given, even past the budget: an answer is never empty.
+    assert choose(cands, np.asarray([0.1, 0.9, 0.2, 0.0]), max_words=10) == [1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import abc as cabc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from commune.answering.answer_types import KINDS, asked, held
 from commune.answering.instructions import gives_instructions, without_instructions
+from commune.answering.refusal import refuses
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
 from commune.generate.base import (
@@ -33,21 +35,20 @@ from commune.ingest.chunking import split_sentences
 from commune.text.analysis import analyze
 from commune.text.lang import detect
 
-# A hit is relevant when it holds enough of the question's term weight, or when its
-# meaning is close. A question naming something the commons never mentions
-# ("Kubernetes", "WireGuard", "Office 365") is most often about something it does not
-# cover: then only a close meaning counts. Across languages shared words are rare and
-# cosines lower, so a hit in another language has its own bar. Calibrated on the shipped
-# suite's dev split (bench/calibrate.py, keeping 95% of unanswerable questions refused:
-# dev has only 21): 95.2% of unanswerable refused and 2.7% of answerable ones, against
-# 95.2% and 12.0% with the former 0.5 / 0.42 alone. The unknown-name bar sits in the
-# middle of its plateau (0.46 to 0.55 give the same result).
+# A hit passes when it holds enough of the question's term weight, or when its meaning is
+# close. A question naming something the commons never mentions ("Kubernetes", "WireGuard",
+# "Office 365") is most often about something it does not cover: then only a close meaning
+# counts. Across languages shared words are rare and cosines lower, so a hit in another
+# language has its own bar. These bars choose the passages an answer is drawn from; whether
+# to answer at all is refusal.py's model, which takes "a passage passes" as one of its
+# signs. The bars were calibrated on the Debian suite's dev split (its earlier version).
 MIN_COVERAGE = 0.45
 MIN_COSINE = 0.38
 MIN_COSINE_UNKNOWN_WORD = 0.52
 MIN_COSINE_OTHER_LANGUAGE = 0.25
-# Four sentences: on the dev split, answer-fact containment 0.372 with three, 0.405 with
-# four; a command usually follows the sentence that introduces it.
+# At most four sentences, within the scorer's word budget (answer_model.json's max_words,
+# chosen on dev by bench/train_answer.py): a command usually follows the sentence that
+# introduces it, yet a long answer buries its fact.
 MAX_SENTENCES = 4
 
 NOTHING_FOUND = {
@@ -175,6 +176,15 @@ FEATURES = (
     "previous_overlap",
     "cosine_rank",  # 1 / (1 + rank of its cosine among all candidates)
     "overlap_rank",
+    # The kind of fact asked for, the kinds the sentence holds, and their match
+    # (answering/answer_types.py): "how long" wants a sentence with a duration.
+    *(f"asks_{kind}" for kind in KINDS),
+    *(f"holds_{kind}" for kind in KINDS),
+    *(f"match_{kind}" for kind in KINDS),
+    "cosine_gap",  # to the best candidate's: scores are read against the question's best
+    "overlap_gap",
+    "words",
+    "companion",  # from the best document, beside the search's hits (Searcher.companions)
 )
 
 
@@ -184,6 +194,14 @@ def sentence_features(
     """One row of :data:`FEATURES` per candidate."""
     qv = embedder.embed_query(question)
     cos = embedder.embed_passages([c.text for c in cands]) @ qv
+    return candidate_features(question, lang, cands, hits, np.asarray(cos, dtype=np.float64))
+
+
+def candidate_features(
+    question: str, lang: str, cands: list[Candidate], hits: list[Hit], cos: np.ndarray
+) -> np.ndarray:
+    """:func:`sentence_features` given each candidate's cosine to the question (the
+    training script caches them: embedding is the slow part)."""
     q_terms = {lang_: set(analyze(question, lang_)) for lang_ in ("fr", "en")}
     asks = 1.0 if _ASKS_FOR_NAME.search(question) else 0.0
     overlaps = []
@@ -194,12 +212,16 @@ def sentence_features(
     cos_rank[np.argsort(-cos, kind="stable")] = np.arange(len(cands))
     ov_rank = np.empty(len(cands))
     ov_rank[np.argsort(-np.asarray(overlaps), kind="stable")] = np.arange(len(cands))
+    best_cos = float(cos.max()) if len(cands) else 0.0
+    best_overlap = max(overlaps, default=0.0)
+    wants = asked(question)
     rows = []
     for i, (c, cs) in enumerate(zip(cands, cos, strict=True)):
         hit = hits[c.hit]
         overlap = overlaps[i]
         code = min(len(_CODE_TOKEN.findall(c.text)), 3) / 3
         same_passage = i > 0 and cands[i - 1].hit == c.hit
+        has = held(c.text)
         rows.append(
             (
                 float(cs),
@@ -218,57 +240,124 @@ def sentence_features(
                 overlaps[i - 1] if same_passage else 0.0,
                 1 / (1 + cos_rank[i]),
                 1 / (1 + ov_rank[i]),
+                *(float(wants[k]) for k in KINDS),
+                *(float(has[k]) for k in KINDS),
+                *(float(wants[k] and has[k]) for k in KINDS),
+                float(cs) - best_cos,
+                overlap - best_overlap,
+                float(len(c.text.split())),
+                float(is_companion(hit)),
             )
         )
     return np.asarray(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))
 
 
+class SentenceScorer:
+    """The sentence ranker: LightGBM LambdaRank trees over :data:`FEATURES`, trained on both
+    shipped suites' dev splits (``bench/train_answer.py``; its figures are in the file)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        import lightgbm  # imported here: the package takes a moment, and only answers use it
+
+        if tuple(data["features"]) != FEATURES:
+            raise RuntimeError("answer_model.json does not match FEATURES: retrain it")
+        self.booster = lightgbm.Booster(model_str=data["booster"])
+        self.max_words = int(data["max_words"])
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        # One thread: a request's few dozen rows gain nothing from more, and the server's
+        # other requests keep theirs.
+        return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+
+
 @lru_cache(maxsize=1)
-def sentence_model() -> tuple[np.ndarray, float]:
-    """Weights of the sentence scorer, trained on the shipped suite's dev split
-    (``bench/train_answer.py``; its measurements are in bench/README.md)."""
+def sentence_model() -> SentenceScorer:
     data = json.loads(
         resources.files("commune.answering")
         .joinpath("answer_model.json")
         .read_text(encoding="utf-8")
     )
-    if tuple(data["features"]) != FEATURES:
-        raise RuntimeError("answer_model.json does not match FEATURES: retrain it")
-    return np.asarray(data["weights"], dtype=np.float64), float(data["bias"])
+    return SentenceScorer(data)
 
 
-def extractive_answer(question: str, hits: list[Hit], embedder: Embedder) -> Answer:
+def answer_context(
+    question: str,
+    lang: str,
+    hits: list[Hit],
+    passages: int = 5,
+    companions: Sequence[Hit] = (),
+) -> list[Hit]:
+    """The passages to answer from; empty when the commons cannot answer (refusal.py).
+
+    ``companions`` are other passages of the best hit's document (Searcher.companions):
+    they join when that document leads the passages answered from."""
+    relevant = relevant_hits(hits, lang, passages)
+    if refuses(question, lang, hits, bool(relevant)):
+        return []
+    # The model can judge a question answerable although no passage passes the fixed
+    # thresholds (a paraphrase far from the wording): then the best passages found serve.
+    context = relevant or hits[:passages]
+    taken = {h.chunk_id for h in context}
+    return context + [
+        c for c in companions if c.document_id == context[0].document_id and c.chunk_id not in taken
+    ]
+
+
+def is_companion(hit: Hit) -> bool:
+    """Found beside the search's hits, not by it (Searcher.companions): no rank in either."""
+    return hit.lexical_rank is None and hit.dense_rank is None
+
+
+def choose(cands: list[Candidate], scores: np.ndarray, max_words: int) -> list[int]:
+    """The best-scored candidates, best first, within ``max_words`` (the first always), at
+    most :data:`MAX_SENTENCES`, two per passage, never an order planted for the assistant,
+    never the same sentence twice."""
+    chosen: list[int] = []
+    per_hit: dict[int, int] = {}
+    seen: set[str] = set()
+    words = 0
+    for i in np.argsort(-scores, kind="stable").tolist():
+        c = cands[i]
+        if gives_instructions(c.text):
+            continue  # an order to the assistant, planted in a document: never quoted
+        # The same sentence can stand in two documents (a page and its partly
+        # untranslated copy): quote it once.
+        key = " ".join(c.text.lower().split())
+        length = len(c.text.split()) + 1  # and its citation marker
+        if per_hit.get(c.hit, 0) >= 2 or key in seen or (chosen and words + length > max_words):
+            continue
+        seen.add(key)
+        chosen.append(i)
+        per_hit[c.hit] = per_hit.get(c.hit, 0) + 1
+        words += length
+        if len(chosen) == MAX_SENTENCES:
+            break
+    return chosen
+
+
+def extractive_answer(
+    question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
+) -> Answer:
     lang = detect(question, default="en")
-    relevant = relevant_hits(hits, lang)
+    relevant = answer_context(question, lang, hits, companions=companions)
     if not relevant:
         return Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
 
     cands = candidates(relevant)
     if not cands:  # passages too short to split: quote them whole
         cands = [Candidate(hi, 0, h.text[:600], False) for hi, h in enumerate(relevant)]
-    weights, bias = sentence_model()
-    scores = sentence_features(question, lang, cands, relevant, embedder) @ weights + bias
-    order = np.argsort(-scores, kind="stable")
-    chosen: list[int] = []
-    per_hit: dict[int, int] = {}
-    seen: set[str] = set()
-    for i in order.tolist():
-        hi = cands[i].hit
-        if gives_instructions(cands[i].text):
-            continue  # an order to the assistant, planted in a document: never quoted
-        # The same sentence can stand in two documents (a page and its partly
-        # untranslated copy): quote it once.
-        key = " ".join(cands[i].text.lower().split())
-        if per_hit.get(hi, 0) >= 2 or key in seen:
-            continue
-        seen.add(key)
-        chosen.append(i)
-        per_hit[hi] = per_hit.get(hi, 0) + 1
-        if len(chosen) == MAX_SENTENCES:
-            break
+    scorer = sentence_model()
+    scores = scorer.score(sentence_features(question, lang, cands, relevant, embedder))
+    chosen = choose(cands, scores, scorer.max_words)
     if not chosen:  # the passages held nothing but orders to the assistant
         return Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
-    chosen.sort(key=lambda i: (cands[i].hit, cands[i].position))
+    # The sentence most likely to hold the answer comes first; the others follow, those in
+    # the question's language before the rest (a page and its translation can both be
+    # found), each in the order of its passage, where it reads best after what precedes it.
+    chosen = chosen[:1] + sorted(
+        chosen[1:],
+        key=lambda i: (relevant[cands[i].hit].language != lang, cands[i].hit, cands[i].position),
+    )
 
     # One number per place (document and section): two chunks of the same
     # section are one source to a reader.
@@ -359,7 +448,7 @@ def stream_generated(
     from commune.answering.grounding import SentenceGate, build_messages
 
     lang = detect(question, default="en")
-    relevant = relevant_hits(hits, lang, passages)
+    relevant = answer_context(question, lang, hits, passages)
     if not relevant:
         answer = Answer(
             question,
@@ -456,9 +545,9 @@ def stream_generated(
 
 
 def extractive_stream(
-    question: str, hits: list[Hit], embedder: Embedder
+    question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
 ) -> cabc.Generator[str | Answer, None, None]:
-    answer = extractive_answer(question, hits, embedder)
+    answer = extractive_answer(question, hits, embedder, companions)
     for i, s in enumerate(answer.sentences or [{"text": answer.text}]):
         text = _quote(s) if "source" in s else s["text"]
         yield text if i == 0 else " " + text

@@ -47,6 +47,11 @@ MODES = ("auto", "extractive", "generate")
 # Retrieval depth for answers: the extractive scorer and the generator's passages draw
 # from these.
 ANSWER_HITS = 8
+# Passages of the best document added beside the hits for an extractive answer: on the
+# suites' dev splits, the answer's facts stand in the best five hits for 69% (Debian) and 62%
+# (fiches) of questions, and with the document's three passages closest in meaning besides,
+# in 75% and 72%; five more add one point.
+COMPANIONS = 3
 
 Event = str | Answer  # an answer's text as checked pieces, then the whole Answer
 
@@ -299,7 +304,16 @@ class AskPath:
                 max_seconds=self.settings.limits.generation_seconds or None,
             )
         else:
-            events = extractive_stream(req.question, hits, self.embedder())
+            # The best document's other passages that come closest to the question: the
+            # answer may stand in one the search ranked below others.
+            companions = (
+                self.searcher.companions(
+                    req.question, hits[0], {h.chunk_id for h in hits}, COMPANIONS
+                )
+                if hits
+                else []
+            )
+            events = extractive_stream(req.question, hits, self.embedder(), companions)
         try:
             for event in events:
                 if isinstance(event, Answer):

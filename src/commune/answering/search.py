@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from commune.account.metering import Metering
-from commune.answering.retrieve import Hit, coverage, prepare_query, search_catalog, unknown_terms
+from commune.answering.retrieve import (
+    Hit,
+    Query,
+    coverage,
+    prepare_query,
+    search_catalog,
+    unknown_terms,
+)
 from commune.commons.library import Library
 from commune.config import RetrievalSettings, Settings
 from commune.embed import Embedder
@@ -68,42 +75,47 @@ class Searcher:
         catalog = self.catalog()
         q = prepare_query(query, self.embedder())
         found = search_catalog(catalog, q, retrieval or self.settings.retrieval, k, ids)
-        engine = self.library.engine
-        with engine.connect() as conn:
+        with self.library.engine.connect() as conn:
             details = repo.chunk_details(conn, [cid for cid, *_ in found])
         weights = catalog.lexical.term_weights(q.terms)
         unknown = unknown_terms(q, catalog.lexical.knows)
-        hits = []
-        for cid, score, lr, dr, cos in found:
-            d = details[cid]
-            hits.append(
-                Hit(
-                    document_id=d["document_id"],
-                    chunk_id=cid,
-                    title=d["title"],
-                    source=d["source_uri"],
-                    section=d["heading_path"],
-                    score=round(score, 6),
-                    licence=d["licence"],
-                    text=d["text"],
-                    collection=d["collection"],
-                    language=d["language"],
-                    anchor=d["anchor"],
-                    page=d["page"],
-                    contributor=d["contributor"],
-                    publisher=d["publisher"],
-                    lexical_rank=lr,
-                    dense_rank=dr,
-                    cosine=round(cos, 4),
-                    coverage=round(coverage(q, set(d["terms"].split()), weights), 4),
-                    revision_id=d["revision_id"],
-                    tdm_reserved=bool(d["tdm_reserved"]),
-                    unknown_terms=unknown,
-                )
-            )
+        hits = [
+            _hit(details[cid], score, lr, dr, cos, q, weights, unknown)
+            for cid, score, lr, dr, cos in found
+        ]
         if record:
             self.metering.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
+
+    def companions(self, query: str, hit: Hit, exclude: Collection[int], limit: int) -> list[Hit]:
+        """The other passages of ``hit``'s document closest in meaning to ``query``, best
+        first. The best document often holds the answer in a passage the search ranked low:
+        a fiche's amount two sections below the passage that matched the question's
+        wording. They come from the document's published revision, so the reader of ``hit``
+        may read them. A companion has no rank in either list (``lexical_rank`` and
+        ``dense_rank`` are None): it was not found by the search, only beside it."""
+        if limit <= 0:
+            return []
+        embedder = self.embedder()
+        q = prepare_query(query, embedder)  # the query's vector is the embedder's cached one
+        with self.library.engine.connect() as conn:
+            rows = [
+                r
+                for r in repo.searchable_chunks(conn, [hit.document_id])
+                if int(r.id) not in exclude
+            ]
+            vectors = repo.vectors_for(conn, [int(r.id) for r in rows], embedder.name)
+            cosines = {
+                cid: float(np.frombuffer(v, dtype="<f4") @ q.vector) for cid, v in vectors.items()
+            }
+            best = sorted(cosines, key=lambda cid: (-cosines[cid], cid))[:limit]
+            details = repo.chunk_details(conn, best)
+        catalog = self.catalog()
+        weights = catalog.lexical.term_weights(q.terms)
+        unknown = unknown_terms(q, catalog.lexical.knows)
+        return [
+            _hit(details[cid], 0.0, None, None, cosines[cid], q, weights, unknown) for cid in best
+        ]
 
     def embed(
         self, texts: list[str], model: str, actor: Actor = OPERATOR, record: str = "embed"
@@ -121,3 +133,38 @@ class Searcher:
         with self.metering.metered(record, actor, "embed", embedder.name, tokens):
             vectors = embedder.embed_passages(texts)
         return embedder, vectors, tokens
+
+
+def _hit(
+    d: dict[str, Any],
+    score: float,
+    lexical_rank: int | None,
+    dense_rank: int | None,
+    cosine: float,
+    q: Query,
+    weights: dict[str, float],
+    unknown: int,
+) -> Hit:
+    return Hit(
+        document_id=d["document_id"],
+        chunk_id=d["chunk_id"],
+        title=d["title"],
+        source=d["source_uri"],
+        section=d["heading_path"],
+        score=round(score, 6),
+        licence=d["licence"],
+        text=d["text"],
+        collection=d["collection"],
+        language=d["language"],
+        anchor=d["anchor"],
+        page=d["page"],
+        contributor=d["contributor"],
+        publisher=d["publisher"],
+        lexical_rank=lexical_rank,
+        dense_rank=dense_rank,
+        cosine=round(cosine, 4),
+        coverage=round(coverage(q, set(d["terms"].split()), weights), 4),
+        revision_id=d["revision_id"],
+        tdm_reserved=bool(d["tdm_reserved"]),
+        unknown_terms=unknown,
+    )
