@@ -78,9 +78,7 @@ def build_month(commune, tmp_path: Path) -> None:  # type: ignore[no-untyped-def
     for q in (
         "Où se fait le compost collectif ?",
         "Quand ouvre la piscine le dimanche ?",
-        "Comment réserver le stade municipal ?",
         "Quand passe le bus de nuit ?",
-        "Le compost collectif a lieu quel jour ?",
     ):
         commune.ask(q, collection="vie", mode="extractive")
 

@@ -40,7 +40,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from commune.account.statement import parse_month
 from commune.errors import Forbidden, InvalidRequest, NotFound
@@ -196,20 +196,22 @@ def _published(conn: Connection, start: datetime, end: datetime) -> dict[str | N
             audit_log.c.created_at < end.isoformat(),
         )
     ).scalars()
-    out: dict[str | None, int] = {}
-    for subject in subjects:
-        m = PUBLISHED.match(subject)
-        if m is None:
-            continue
-        contributor = conn.execute(
-            select(revisions.c.contributor).where(
-                and_(
-                    revisions.c.document_id == int(m.group(1)),
-                    revisions.c.number == int(m.group(2)),
-                )
+    published = [(int(m.group(1)), int(m.group(2))) for m in map(PUBLISHED.match, subjects) if m]
+    # The contributors of those revisions, read a batch of documents at a time (a month that
+    # ingested a whole corpus published thousands).
+    contributor: dict[tuple[int, int], str | None] = {}
+    ids = sorted({doc for doc, _ in published})
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(revisions.c.document_id, revisions.c.number, revisions.c.contributor).where(
+                revisions.c.document_id.in_(ids[i : i + 500])
             )
-        ).scalar()
-        out[contributor] = out.get(contributor, 0) + 1
+        )
+        contributor.update({(r.document_id, r.number): r.contributor for r in rows})
+    out: dict[str | None, int] = {}
+    for key in published:
+        who = contributor.get(key)
+        out[who] = out.get(who, 0) + 1
     return out
 
 
