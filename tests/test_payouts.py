@@ -128,7 +128,12 @@ def test_a_month_of_payouts_adds_up_to_the_fund_and_follows_credits_and_weights(
         )
         assert abs(Fraction(ln.amount) - 100 * exact) < Fraction(1, 100), ln
     assert by["cyril (Ville B)"].amount == Decimal("10.00")  # the only reviewer: all of 0.1
-    # Nothing in the ledger or the credits changed.
+    # Nothing in the ledger or the credits changed, by a statement issued and written either.
+    from commune.commons.payout_files import export
+
+    issued, _ = month.issue_payouts(MONTH, amount="100.00")
+    export(issued, month.settings.home / "payouts")
+    assert issued.lines == stmt.lines
     assert {t.name: rows(month, t) for t in (usage, credits)} == before
 
 
