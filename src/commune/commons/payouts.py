@@ -62,7 +62,7 @@ from commune.store.schema import (
 CENT = Decimal("0.01")
 CHOICES = ("receive", "waive", "redirect")
 MEASURES = ("citations", "documents", "reviews")
-FUND = "fund"  # where a waived share, or a share nobody earned, stays
+FUND = "(fund)"  # where a waived share, or a share nobody earned, stays (not a name anyone has)
 RULE = (
     "largest remainder to the cent; equal remainders: larger exact share first, "
     "then contributor name (Unicode order)"
