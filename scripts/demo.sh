@@ -81,6 +81,11 @@ for q in "Peux-tu me faire une ordonnance pour ma toux ?" "${questions[0]}" "${q
   echo "== Question from camille (Ville de Saint-Exemple): $q"
   "$commune" ask "$q" --collection "$collection" --as camille --explain
 done
+# The month's contributor payouts (docs/payouts.md): a €100 fund split by the credits above
+# and the charter's weights, to the cent; files rewritten and the run audited on each run.
+echo
+echo "== Contributor payouts this month (a €100 fund; CSV, JSON and HTML in $home/payouts)"
+"$commune" payouts --month "$(date -u +%Y-%m)" --amount 100 --out "$home/payouts"
 echo
 echo "== Transparency (also at /transparency when \`commune serve\` runs)"
 "$commune" transparency

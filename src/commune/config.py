@@ -165,6 +165,14 @@ class CooperativeSettings:
 
 
 @dataclass(frozen=True)
+class PayoutSettings:
+    # What the cooperative (or its endowment fund) pays its contributors each month, split by
+    # `commune payouts` (docs/payouts.md) with the charter's weights. 0: no fund set, and
+    # `commune payouts` asks for --amount. In the cooperative's currency, to the cent.
+    monthly_eur: float = 0.0
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     """One generator: a local GGUF file, or an OpenAI-compatible endpoint."""
 
@@ -251,6 +259,7 @@ class Settings:
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     energy: EnergySettings = field(default_factory=EnergySettings)
     cooperative: CooperativeSettings = field(default_factory=CooperativeSettings)
+    payouts: PayoutSettings = field(default_factory=PayoutSettings)
     charter: CharterSettings = field(default_factory=CharterSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -269,6 +278,7 @@ _SECTIONS: dict[str, type] = {
     "generation": GenerationSettings,
     "energy": EnergySettings,
     "cooperative": CooperativeSettings,
+    "payouts": PayoutSettings,
     "charter": CharterSettings,
     "limits": LimitsSettings,
     "web": WebSettings,
@@ -375,7 +385,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
                 "known: database_url, default_collection, [retrieval], [index], [chunking], "
-                "[generation], [energy], [cooperative], [charter], [limits], [web], "
+                "[generation], [energy], [cooperative], [payouts], [charter], [limits], [web], "
                 "[models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.commons.credits import Credits
     from commune.commons.library import Library
     from commune.commons.opendata import ExportResult
+    from commune.commons.payouts import PayoutStatement
     from commune.embed import Embedder
     from commune.evaluation.runner import Deployment as EvaluatedDeployment
     from commune.evaluation.runner import RunResult, System
@@ -688,3 +689,60 @@ class Commune:
         from commune.store.migrate import migrate
 
         return migrate(self.engine, target_url=target_url, progress=progress)
+
+    # --- contributor payouts (commons/payouts.py) ---
+    def payouts(self, month: str, amount: float | str | None = None) -> PayoutStatement:
+        """The month's contributor payouts: the fund (``amount``, else commune.toml's
+        [payouts] monthly_eur) split by the charter's weights. Reads only: nothing is
+        written, the audit log included (``issue_payouts`` records an issued statement)."""
+        from commune.commons.payouts import as_amount, build
+        from commune.errors import InvalidRequest
+
+        given = self.settings.payouts.monthly_eur if amount is None else amount
+        fund = as_amount(given, "the payouts fund")
+        if amount is None and fund == 0:
+            raise InvalidRequest(
+                "no payouts fund is set",
+                "set [payouts] monthly_eur in commune.toml, or give --amount EUR",
+            )
+        with self.engine.connect() as conn:
+            return build(
+                conn,
+                month,
+                fund,
+                self.charter.payouts,
+                currency=self.settings.cooperative.currency,
+            )
+
+    def issue_payouts(
+        self, month: str, amount: float | str | None = None, actor: Actor = OPERATOR
+    ) -> tuple[PayoutStatement, str]:
+        """The month's payouts, issued: the statement and the SHA-256 of its JSON, which the
+        audit entry written with it records."""
+        from commune.commons.payouts import issue
+
+        stmt = self.payouts(month, amount=amount)
+        with self.engine.begin() as conn:
+            return stmt, issue(conn, stmt, actor)
+
+    def set_payout_choice(
+        self,
+        contributor: str,
+        choice: str,
+        to: str | None = None,
+        from_month: str | None = None,
+        actor: Actor = OPERATOR,
+    ) -> dict[str, Any]:
+        """Waive a contributor's share (it stays in the fund), redirect it to a member, or
+        have it paid to them again (``receive``), from ``from_month`` on; audited."""
+        from commune.commons.payouts import set_choice
+
+        with self.engine.begin() as conn:
+            return set_choice(conn, contributor, choice, actor, target=to, from_month=from_month)
+
+    def payout_choices(self) -> list[dict[str, Any]]:
+        """Every payout choice ever recorded, oldest first."""
+        from commune.commons.payouts import choices
+
+        with self.engine.connect() as conn:
+            return choices(conn)

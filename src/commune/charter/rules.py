@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from commune.commons.payouts import Weights
 from commune.config import OPENNESS, read_config_text
 from commune.errors import ConfigError
 from commune.store.check import Check
@@ -92,6 +93,9 @@ class Charter:
     sovereignty: Sovereignty = field(default_factory=Sovereignty)
     sobriety: Sobriety = field(default_factory=Sobriety)
     utility: Utility = field(default_factory=Utility)
+    # How the contributors' payouts fund is split among citations, published documents and
+    # curation reviews (commons/payouts.py gives the defaults' reasons).
+    payouts: Weights = field(default_factory=Weights)
     sha256: str = ""
     text: str = ""  # the file as written ("" for the default)
     path: str | None = None
@@ -293,6 +297,24 @@ def _utility(r: _Reader, raw: Any) -> Utility:
     return Utility(**values)
 
 
+def _payouts(r: _Reader, raw: Any) -> Weights:
+    """The payout weights: all three, since a table that left one out would leave the reader
+    guessing whether it kept its default or was meant to be 0."""
+    t = "payouts"
+    raw = r.table(raw, t, set(Weights.__dataclass_fields__))
+    values: dict[str, float] = {}
+    for key in Weights.__dataclass_fields__:
+        if key not in raw:
+            r.fail(t, None, f"{key} is missing: give all three weights (0 leaves a measure out)")
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            r.fail(t, key, f"must be a weight of 0 or more, got {value!r}")
+        values[key] = float(value)
+    if not any(values.values()):
+        r.fail(t, None, "the weights are all 0: at least one measure must pay")
+    return Weights(**values)
+
+
 def default_charter() -> Charter:
     base = Charter()
     digest = hashlib.sha256(json.dumps(base.to_json(), sort_keys=True).encode()).hexdigest()
@@ -312,7 +334,7 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}", "fix the charter") from None
     r = _Reader(file, text)
-    known = {"version", "name", "sovereignty", "sobriety", "utility"}
+    known = {"version", "name", "sovereignty", "sobriety", "utility", "payouts"}
     for key in raw:
         if key not in known:
             r.fail("", key, f"unknown key; known: {', '.join(sorted(known))}")
@@ -330,6 +352,7 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
         sovereignty=_sovereignty(r, raw.get("sovereignty", {})),
         sobriety=_sobriety(r, raw.get("sobriety", {})),
         utility=_utility(r, raw.get("utility", {})),
+        payouts=_payouts(r, raw["payouts"]) if "payouts" in raw else Weights(),
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         text=text,
         path=str(file),

@@ -35,3 +35,109 @@ def statement(ctx: click.Context, month: str, out: str | None, as_json: bool) ->
     if out:
         files = export(stmt, directory=Path(out))
         click.echo(f"wrote {len(files)} files to {out}", err=True)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--month", help="The month, as YYYY-MM.")
+@click.option(
+    "--amount",
+    help="The fund to split, in euros (default: [payouts] monthly_eur in commune.toml).",
+)
+@click.option("--out", type=click.Path(file_okay=False), help="Write CSV, JSON and HTML here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
+@click.pass_context
+def payouts(
+    ctx: click.Context, month: str | None, amount: str | None, out: str | None, as_json: bool
+) -> None:
+    """Split the month's contributor fund by credits and the charter's weights (audited).
+
+    Citations in answers, documents published and curation reviews each weigh as the
+    charter's [payouts] table says; amounts are to the cent by the largest remainder, so
+    they add up to the fund exactly (docs/payouts.md). Nothing in the ledger or the credits
+    changes."""
+    from commune.commons.payout_files import export
+
+    if ctx.invoked_subcommand is not None:
+        return
+    if month is None:
+        raise click.UsageError("give --month YYYY-MM (or a subcommand: waive, redirect, …)")
+    stmt, digest = commune_of(ctx).issue_payouts(month, amount=amount)
+    if as_json:
+        click.echo(dumps({**stmt.to_json(), "sha256": digest}))
+    else:
+        w = stmt.weights
+        click.echo(
+            f"{stmt.month}: fund {stmt.fund} {stmt.currency} = paid {stmt.paid} "
+            f"+ redirected {stmt.redirected} + kept by the fund {stmt.kept}; weights "
+            f"citations {w.citations:g}, documents {w.documents:g}, reviews {w.reviews:g}"
+        )
+        for ln in stmt.lines:
+            to = "" if ln.choice == "receive" else f"  -> {ln.paid_to} ({ln.choice})"
+            click.echo(
+                f"  {ln.contributor:<30} {ln.amount:>10} {stmt.currency}  ({ln.citations} "
+                f"citations, {ln.documents} documents, {ln.reviews} reviews){to}"
+            )
+        u = stmt.unattributed
+        if any(u.values()):
+            click.echo(
+                f"  unattributed (no named contributor, earn nothing): {u['citations']} "
+                f"citations, {u['documents']} documents, {u['reviews']} reviews"
+            )
+    if out:
+        files = export(stmt, directory=Path(out))
+        click.echo(f"wrote {len(files)} files to {out}", err=True)
+
+
+FROM_OPTION = click.option(
+    "--from", "from_month", help="From this month on (YYYY-MM; default: now)."
+)
+
+
+@payouts.command()
+@click.argument("contributor")
+@FROM_OPTION
+@click.pass_context
+def waive(ctx: click.Context, contributor: str, from_month: str | None) -> None:
+    """A contributor waives their share: it stays in the fund."""
+    row = commune_of(ctx).set_payout_choice(contributor, "waive", from_month=from_month)
+    click.echo(f"{contributor}: share waived to the fund from {row['from_month']}")
+
+
+@payouts.command()
+@click.argument("contributor")
+@click.option("--to", "member", required=True, help="The member that receives the share.")
+@FROM_OPTION
+@click.pass_context
+def redirect(ctx: click.Context, contributor: str, member: str, from_month: str | None) -> None:
+    """A contributor's share goes to a member of the cooperative instead."""
+    row = commune_of(ctx).set_payout_choice(
+        contributor, "redirect", to=member, from_month=from_month
+    )
+    click.echo(f"{contributor}: share redirected to {member} from {row['from_month']}")
+
+
+@payouts.command()
+@click.argument("contributor")
+@FROM_OPTION
+@click.pass_context
+def receive(ctx: click.Context, contributor: str, from_month: str | None) -> None:
+    """A contributor's share is paid to them again (undoes waive or redirect)."""
+    row = commune_of(ctx).set_payout_choice(contributor, "receive", from_month=from_month)
+    click.echo(f"{contributor}: share paid to them from {row['from_month']}")
+
+
+@payouts.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def choices(ctx: click.Context, as_json: bool) -> None:
+    """Every payout choice recorded, oldest first (the latest per contributor applies)."""
+    rows = commune_of(ctx).payout_choices()
+    if as_json:
+        click.echo(dumps(rows))
+        return
+    click.echo("from\tcontributor\tchoice\tto\tset by")
+    for r in rows:
+        click.echo(
+            f"{r['from_month']}\t{r['contributor']}\t{r['choice']}\t{r['target'] or ''}\t"
+            f"{r['actor']}"
+        )

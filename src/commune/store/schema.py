@@ -354,3 +354,21 @@ index_log = Table(
     Column("document_id", Integer, nullable=True),
     Index("ix_index_log_generation", "generation"),
 )
+
+
+# What each contributor chose to do with their payout share (`commune payouts waive`,
+# `redirect`, `receive`): one row per choice, never updated, so that the history stays and
+# a past month is paid as the choice then in force decided. The latest row whose from_month
+# is at or before a month applies to it.
+payout_choices = Table(
+    "payout_choices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("contributor", String(200), nullable=False),  # as the credits name them
+    Column("choice", String(20), nullable=False),  # receive | waive | redirect
+    Column("target", String(200), nullable=True),  # the member a redirected share goes to
+    Column("from_month", String(7), nullable=False),  # YYYY-MM
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Index("ix_payout_choices_contributor", "contributor"),
+)

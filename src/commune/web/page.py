@@ -141,6 +141,7 @@ def abilities(actor: Actor | None) -> dict[str, bool]:
     return {
         "review": bool(allowed(actor, "review", COOPERATIVE)),
         "statement": bool(allowed(actor, "statement", own_member(actor))),
+        "payouts": bool(allowed(actor, "statement", COOPERATIVE)),
         "administer": bool(allowed(actor, "administer", own_member(actor))),
         "add_members": bool(allowed(actor, "administer", COOPERATIVE)),
     }

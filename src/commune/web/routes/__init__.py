@@ -27,6 +27,7 @@ from commune.web.routes import (
     contribute,
     curation,
     dashboards,
+    payouts,
     signin,
     transparency,
 )
@@ -39,6 +40,7 @@ ROUTERS = (
     contribute,
     curation,
     dashboards,
+    payouts,
     account,
     administration,
     transparency,

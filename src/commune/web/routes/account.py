@@ -14,6 +14,7 @@ from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, RowId, SignedIn, TheCommune, field, form, redirect
 from commune.web.render import render
 from commune.web.routes.administration import administration
+from commune.web.routes.payouts import own_line
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +22,18 @@ router = APIRouter(include_in_schema=False)
 @router.get("/account", response_class=HTMLResponse)
 def account(p: PageOf, actor: SignedIn, commune: TheCommune, done: str = "") -> Response:
     keys = commune.admin.keys(actor)
-    return render(p, "account.html", keys=keys, new_key=None, done=done)
+    credited, payout, why = own_line(commune, actor)
+    return render(
+        p,
+        "account.html",
+        keys=keys,
+        new_key=None,
+        done=done,
+        credited=credited,
+        payout=payout,
+        payout_why=why,
+        currency=commune.settings.cooperative.currency,
+    )
 
 
 @router.post("/account/password", response_class=HTMLResponse)

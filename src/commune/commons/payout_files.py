@@ -1,0 +1,167 @@
+"""A payouts statement as files: CSV for a French spreadsheet, JSON, and HTML pages.
+
+The CSV is what LibreOffice Calc and Excel open right in a French locale without an import
+dialog: semicolons between fields (the comma is the decimal mark there), UTF-8 with a byte
+order mark (without it Excel reads the accents as Windows-1252) and amounts with a decimal
+comma. JSON keeps amounts as exact strings ("12.34"), for programs.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from commune.commons.payouts import FUND, Line, PayoutStatement
+
+CSV_HEADER = [
+    "mois",
+    "contributeur",
+    "citations",
+    "documents_publies",
+    "revues",
+    "part",
+    "montant",
+    "devise",
+    "choix",
+    "verse_a",
+]
+CHOICE_FR = {"receive": "perçu", "waive": "renoncé (reste au fonds)", "redirect": "reversé"}
+
+
+def comma(value: Decimal | float, places: int = 2) -> str:
+    """A number as a French spreadsheet reads it: decimal comma, no thousands separator."""
+    return f"{value:.{places}f}".replace(".", ",")
+
+
+def csv_text(stmt: PayoutStatement, lines: list[Line] | None = None) -> str:
+    """The statement's lines (or only ``lines``) as CSV, without the byte order mark (the
+    file writer and the web response add it)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow(CSV_HEADER)
+    for ln in stmt.lines if lines is None else lines:
+        w.writerow(
+            [
+                stmt.month,
+                ln.contributor,
+                ln.citations,
+                ln.documents,
+                ln.reviews,
+                comma(ln.share, 6),
+                comma(ln.amount),
+                stmt.currency,
+                ln.choice,
+                "fonds" if ln.paid_to == FUND else ln.paid_to,
+            ]
+        )
+    return buf.getvalue()
+
+
+STYLE = """body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}
+td,th{padding:.3rem .6rem;text-align:right;border-bottom:1px solid #ddd}
+th:first-child,td:first-child{text-align:left}table{border-collapse:collapse}"""
+
+
+def _money(stmt: PayoutStatement, value: Decimal) -> str:
+    return f"{comma(value)} {html.escape(stmt.currency)}"
+
+
+def _rule(stmt: PayoutStatement) -> str:
+    w = stmt.weights
+    return (
+        f"<p>Pondérations de la charte / charter weights : citations {comma(w.citations)}, "
+        f"documents publiés / published {comma(w.documents)}, revues / reviews "
+        f"{comma(w.reviews)}. Arrondi / rounding : plus forts restes au centime / "
+        f"{html.escape(stmt.rule)}.</p>"
+    )
+
+
+def _page(title: str, body: str) -> str:
+    e = html.escape
+    return (
+        f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{e(title)}</title>'
+        f"<style>{STYLE}</style></head><body><h1>{e(title)}</h1>\n{body}\n</body></html>\n"
+    )
+
+
+def statement_html(stmt: PayoutStatement) -> str:
+    e = html.escape
+    rows = "\n".join(
+        f"<tr><td>{e(ln.contributor)}</td><td>{ln.citations}</td><td>{ln.documents}</td>"
+        f"<td>{ln.reviews}</td><td>{comma(ln.share * 100, 2)} %</td>"
+        f"<td>{_money(stmt, ln.amount)}</td><td>{e(CHOICE_FR[ln.choice])}</td>"
+        f"<td>{e('fonds / fund' if ln.paid_to == FUND else ln.paid_to)}</td></tr>"
+        for ln in stmt.lines
+    )
+    u = stmt.unattributed
+    body = f"""<p>Fonds du mois / the month's fund : <strong>{_money(stmt, stmt.fund)}</strong></p>
+{_rule(stmt)}
+<table><thead><tr><th>Contributeur / contributor</th><th>Citations</th>
+<th>Documents publiés / published</th><th>Revues / reviews</th><th>Part / share</th>
+<th>Montant / amount</th><th>Choix / choice</th><th>Versé à / paid to</th></tr></thead>
+<tbody>{rows}</tbody>
+<tfoot><tr><th>Total</th><td colspan="4"></td>
+<td><strong>{_money(stmt, sum((ln.amount for ln in stmt.lines), Decimal(0)))}</strong></td>
+<td colspan="2"></td></tr></tfoot></table>
+<p>Versé aux contributeurs / paid to contributors : {_money(stmt, stmt.paid)} ;
+reversé à des membres / redirected to members : {_money(stmt, stmt.redirected)} ;
+reste au fonds / kept by the fund : {_money(stmt, stmt.kept)}.</p>
+<p>Non attribués (sans contributeur nommé, ne rapportent rien) / unattributed (no named
+contributor, earn nothing) : {u.get("citations", 0)} citations,
+{u.get("documents", 0)} documents, {u.get("reviews", 0)} revues / reviews.</p>"""
+    return _page(f"Rétributions {stmt.month} / payouts", body)
+
+
+def contributor_html(stmt: PayoutStatement, ln: Line) -> str:
+    e = html.escape
+    to = "fonds / fund" if ln.paid_to == FUND else ln.paid_to
+    body = f"""<table>
+<tr><th>Citations dans des réponses / citations in answers</th><td>{ln.citations}</td></tr>
+<tr><th>Documents publiés / documents published</th><td>{ln.documents}</td></tr>
+<tr><th>Revues de curation / curation reviews</th><td>{ln.reviews}</td></tr>
+<tr><th>Part du fonds / share of the fund</th><td>{comma(ln.share * 100, 4)} %</td></tr>
+<tr><th>Montant / amount</th><td><strong>{_money(stmt, ln.amount)}</strong></td></tr>
+<tr><th>Choix / choice</th><td>{e(CHOICE_FR[ln.choice])} ({e(ln.choice)})</td></tr>
+<tr><th>Versé à / paid to</th><td>{e(to)}</td></tr>
+</table>
+<p>Fonds du mois / the month's fund : {_money(stmt, stmt.fund)}.</p>
+{_rule(stmt)}"""
+    return _page(f"Rétribution {stmt.month} — {ln.contributor}", body)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "contributor"
+
+
+def export(stmt: PayoutStatement, directory: Path) -> list[Path]:
+    """Write the whole statement (CSV, JSON, HTML) and each contributor's, and return the
+    files written. Two names with the same slug get numbered files, never one file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    whole = directory / f"payouts-{stmt.month}"
+    data = stmt.to_json()
+    files = {
+        whole.with_suffix(".csv"): "\ufeff" + csv_text(stmt),
+        whole.with_suffix(".json"): json.dumps(data, indent=2, ensure_ascii=False),
+        whole.with_suffix(".html"): statement_html(stmt),
+    }
+    seen: dict[str, int] = {}
+    for ln in stmt.lines:
+        slug = _slug(ln.contributor)
+        seen[slug] = seen.get(slug, 0) + 1
+        if seen[slug] > 1:
+            slug = f"{slug}-{seen[slug]}"
+        base = directory / f"payouts-{stmt.month}-{slug}"
+        one = {k: v for k, v in data.items() if k not in ("lines", "recipients")}
+        one["contributor"] = next(x for x in data["lines"] if x["contributor"] == ln.contributor)
+        files[base.with_suffix(".csv")] = "\ufeff" + csv_text(stmt, [ln])
+        files[base.with_suffix(".json")] = json.dumps(one, indent=2, ensure_ascii=False)
+        files[base.with_suffix(".html")] = contributor_html(stmt, ln)
+    for path, text in files.items():
+        # newline="": the CSV carries its own CRLF, as spreadsheets expect.
+        path.write_text(text, encoding="utf-8", newline="")
+    return list(files)

@@ -1,0 +1,413 @@
+"""Contributor payouts: a monthly fund split among the commons' contributors, to the cent.
+
+The fund (``[payouts] monthly_eur`` in commune.toml, or an amount given for one run) is
+split by three measures of the month, each with the weight the charter gives it
+(``[payouts]`` in charter.toml, see ``Weights``):
+
+- citations: the sentences of answers that cited the contributor's documents, exactly as
+  ``commune credits`` counts them;
+- documents: the revisions of the contributor's documents published that month (a new
+  document or a new version), read from the audit log's ``publish`` entries, which carry the
+  moment of publication (a revision held for curation counts in the month it was approved);
+- reviews: the curation reviews the person gave that month (approve, reject, request
+  changes), credited as ``user (member)``, the name under which their own contributions are
+  credited.
+
+Each measure's weight is a share of the fund; a measure nobody scored that month gives its
+share to the others in proportion to their weights (a share nobody earned is not kept back).
+Within a measure, contributors share in proportion to their count. Citations of documents
+without a named contributor, and reviews by the operator, are counted and shown but earn
+nothing: there is nobody to pay.
+
+Rounding: exact shares (fractions, no float) are cut to the cent, and the cents left over
+go one each to the largest remainders (Hamilton's largest remainder method); equal
+remainders go first to the larger exact share, then by the contributor's name in Unicode
+order. So the contributors' amounts add up to the fund exactly.
+
+A contributor may waive their share (it stays in the fund) or redirect it to a member of the
+cooperative; the choice applies from a month on and is audited. Nothing here writes to the
+ledger or the credits: a statement only reads them, and issuing one writes an audit entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from commune.account.statement import parse_month
+from commune.errors import Forbidden, InvalidRequest, NotFound
+from commune.govern.policy import Actor, Decision
+from commune.govern.quotas import month as month_window
+from commune.store import audit
+from commune.store.repository import now
+from commune.store.schema import (
+    audit_log,
+    credits,
+    documents,
+    members,
+    payout_choices,
+    reviews,
+    revisions,
+    users,
+)
+
+CENT = Decimal("0.01")
+CHOICES = ("receive", "waive", "redirect")
+MEASURES = ("citations", "documents", "reviews")
+FUND = "(fund)"  # where a waived share, or a share nobody earned, stays (not a name anyone has)
+RULE = (
+    "largest remainder to the cent; equal remainders: larger exact share first, "
+    "then contributor name (Unicode order)"
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The share of the fund each measure pays: the charter's ``[payouts]`` table.
+
+    The defaults pay for what the commons delivers first: answers citing a contributor's
+    documents are the use the members actually made of them (0.7). Publishing counts too
+    (0.2), so that a new document earns before it is first cited, and a month without
+    questions still pays those who added to the commons. Curation (0.1) is the work that
+    keeps the commons trustworthy and that no citation shows. A cooperative that pays for
+    citations only sets documents = 0 and reviews = 0."""
+
+    citations: float = 0.7
+    documents: float = 0.2
+    reviews: float = 0.1
+
+    def __post_init__(self) -> None:
+        values = [self.citations, self.documents, self.reviews]
+        if any(v < 0 for v in values) or sum(values) <= 0:
+            raise InvalidRequest(
+                f"payout weights must be 0 or more and not all 0, got {values}",
+                "set [payouts] citations, documents and reviews in charter.toml",
+            )
+
+    def of(self, measure: str) -> Fraction:
+        return Fraction(str(getattr(self, measure)))
+
+
+@dataclass
+class Line:
+    """One contributor's month: their counts, their share, and where the money goes."""
+
+    contributor: str
+    citations: int
+    documents: int
+    reviews: int
+    share: float  # of the fund, 0..1 (exact share rounded for display)
+    amount: Decimal  # to the cent
+    choice: str = "receive"  # receive | waive | redirect
+    paid_to: str = ""  # the contributor, FUND, or the member a redirected share goes to
+
+
+@dataclass
+class PayoutStatement:
+    month: str
+    currency: str
+    fund: Decimal
+    weights: Weights
+    rule: str
+    lines: list[Line] = field(default_factory=list)
+    # Counted but earning nothing: citations of documents with no named contributor,
+    # revisions published without one, reviews by the operator.
+    unattributed: dict[str, int] = field(default_factory=dict)
+    paid: Decimal = Decimal("0.00")  # to contributors themselves
+    redirected: Decimal = Decimal("0.00")  # to members, on the contributors' choice
+    kept: Decimal = Decimal("0.00")  # stays in the fund: waived, or earned by nobody
+
+    def recipients(self) -> dict[str, Decimal]:
+        """Who receives what: each payee's total (the fund's included), adding up to it."""
+        out: dict[str, Decimal] = {}
+        for line in self.lines:
+            out[line.paid_to] = out.get(line.paid_to, Decimal(0)) + line.amount
+        unearned = self.fund - sum((ln.amount for ln in self.lines), Decimal(0))
+        if unearned:
+            out[FUND] = out.get(FUND, Decimal(0)) + unearned
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
+        data["recipients"] = {k: str(v) for k, v in sorted(self.recipients().items())}
+        return data
+
+    def line_of(self, contributor: str) -> Line | None:
+        return next((ln for ln in self.lines if ln.contributor == contributor), None)
+
+
+def as_amount(value: float | str | Decimal, what: str = "the amount") -> Decimal:
+    """A sum of money to the cent: refused if negative or finer than a cent."""
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidRequest(f"{what} must be a number of euros, got {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidRequest(f"{what} must be 0 or more, got {value}")
+    if amount != amount.quantize(CENT):
+        raise InvalidRequest(f"{what} must be in euros and cents, got {value}")
+    return amount.quantize(CENT)
+
+
+def split(fund: Decimal, exact: dict[str, Fraction]) -> dict[str, Decimal]:
+    """Split ``fund`` by the exact shares ``exact`` (adding up to 1, or all 0) to the cent:
+    the largest remainder method, ties as ``RULE`` says. The parts add up to ``fund``."""
+    cents = int(fund / CENT)
+    total = sum(exact.values(), Fraction(0))
+    if not exact or total == 0:
+        return dict.fromkeys(exact, Decimal(0))
+    owed = {name: cents * share / total for name, share in exact.items()}
+    floors = {name: int(x) for name, x in owed.items()}  # Fractions >= 0: int() floors
+    left = cents - sum(floors.values())
+    order = sorted(owed, key=lambda n: (-(owed[n] - floors[n]), -owed[n], n))
+    for name in order[:left]:
+        floors[name] += 1
+    return {name: Decimal(c) * CENT for name, c in floors.items()}
+
+
+# -- the month's measures ---------------------------------------------------------------------
+PUBLISHED = re.compile(r"^document (\d+) revision (\d+)$")  # curation.publish's audit subject
+
+
+def _citations(conn: Connection, start: datetime, end: datetime) -> dict[str | None, int]:
+    rows = conn.execute(
+        select(credits.c.contributor, func.sum(credits.c.citations))
+        .where(credits.c.created_at >= start, credits.c.created_at < end)
+        .group_by(credits.c.contributor)
+    )
+    return {r[0]: int(r[1] or 0) for r in rows}
+
+
+def _published(conn: Connection, start: datetime, end: datetime) -> dict[str | None, int]:
+    # The audit entry is the one record of when a revision was published (the revision row
+    # keeps when it was proposed); its time is ISO text in UTC, ordered as text.
+    subjects = conn.execute(
+        select(audit_log.c.subject).where(
+            audit_log.c.action == "publish",
+            audit_log.c.created_at >= start.isoformat(),
+            audit_log.c.created_at < end.isoformat(),
+        )
+    ).scalars()
+    published = [(int(m.group(1)), int(m.group(2))) for m in map(PUBLISHED.match, subjects) if m]
+    # The contributors of those revisions, read a batch of documents at a time (a month that
+    # ingested a whole corpus published thousands).
+    contributor: dict[tuple[int, int], str | None] = {}
+    ids = sorted({doc for doc, _ in published})
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(revisions.c.document_id, revisions.c.number, revisions.c.contributor).where(
+                revisions.c.document_id.in_(ids[i : i + 500])
+            )
+        )
+        contributor.update({(r.document_id, r.number): r.contributor for r in rows})
+    out: dict[str | None, int] = {}
+    for key in published:
+        who = contributor.get(key)
+        out[who] = out.get(who, 0) + 1
+    return out
+
+
+def _reviews(conn: Connection, start: datetime, end: datetime) -> dict[str | None, int]:
+    rows = conn.execute(
+        select(users.c.name, members.c.name, func.count(reviews.c.id))
+        .select_from(
+            reviews.outerjoin(users, users.c.id == reviews.c.reviewer_user_id).outerjoin(
+                members, members.c.id == users.c.member_id
+            )
+        )
+        .where(reviews.c.created_at >= start, reviews.c.created_at < end)
+        .group_by(users.c.name, members.c.name)
+    )
+    out: dict[str | None, int] = {}
+    for user, member, n in rows:
+        name = None if user is None else (f"{user} ({member})" if member else user)
+        out[name] = out.get(name, 0) + int(n)
+    return out
+
+
+def measures(conn: Connection, month: str) -> dict[str | None, dict[str, int]]:
+    """Each contributor's citations, published revisions and reviews in ``month`` (None:
+    no named contributor)."""
+    window = month_window(parse_month(month))
+    counts: dict[str | None, dict[str, int]] = {}
+    for measure, read in (
+        ("citations", _citations),
+        ("documents", _published),
+        ("reviews", _reviews),
+    ):
+        for who, n in read(conn, window.start, window.end).items():
+            counts.setdefault(who, dict.fromkeys(MEASURES, 0))[measure] += n
+    return counts
+
+
+# -- choices ----------------------------------------------------------------------------------
+def choices_in_force(conn: Connection, month: str) -> dict[str, tuple[str, str | None]]:
+    """Each contributor's choice for ``month``: the latest one set from that month or before."""
+    rows = conn.execute(
+        select(payout_choices)
+        .where(payout_choices.c.from_month <= month)
+        .order_by(payout_choices.c.id)
+    )
+    return {r.contributor: (r.choice, r.target) for r in rows}
+
+
+def choices(conn: Connection) -> list[dict[str, Any]]:
+    """Every choice ever set, oldest first (the history; the latest per person applies)."""
+    rows = conn.execute(select(payout_choices).order_by(payout_choices.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def known_contributors(conn: Connection) -> set[str]:
+    """The names a share can be paid to: every contributor a document or a credit names, and
+    every person as their contributions and reviews are credited."""
+    names: set[str] = set()
+    for column in (documents.c.contributor, revisions.c.contributor, credits.c.contributor):
+        names |= {n for n in conn.execute(select(column).distinct()).scalars() if n}
+    people = conn.execute(
+        select(users.c.name, members.c.name).select_from(
+            users.join(members, members.c.id == users.c.member_id)
+        )
+    )
+    names |= {f"{user} ({member})" for user, member in people}
+    return names
+
+
+def credited_as(actor: Actor) -> str:
+    """The name a person's contributions and reviews are credited under (as the library
+    names a contributing user: commons/library.py)."""
+    return f"{actor.user} ({actor.member})" if actor.member else actor.user
+
+
+def may_choose(actor: Actor, contributor: str) -> Decision:
+    """The contributor chooses for their own share; the cooperative's admins record a choice
+    made by anyone else (a contributor that is an organisation has no account)."""
+    if actor.is_operator or actor.at_least("cooperative-admin"):
+        return Decision(True, "cooperative admins record contributors' payout choices")
+    if contributor == credited_as(actor):
+        return Decision(True, f"{contributor} chooses for their own share")
+    return Decision(False, f"only {contributor} or a cooperative admin may choose for this share")
+
+
+def set_choice(
+    conn: Connection,
+    contributor: str,
+    choice: str,
+    actor: Actor,
+    target: str | None = None,
+    from_month: str | None = None,
+) -> dict[str, Any]:
+    """Record a contributor's choice from ``from_month`` (default: this month) on; audited."""
+    if choice not in CHOICES:
+        raise InvalidRequest(f"choice must be one of {', '.join(CHOICES)}, got {choice!r}")
+    from_month = from_month or now().strftime("%Y-%m")
+    parse_month(from_month)
+    decision = may_choose(actor, contributor)
+    if not decision:
+        raise Forbidden(decision.reason)
+    if contributor not in known_contributors(conn):
+        raise NotFound(
+            f"no contributor named {contributor!r}",
+            "use the name as `commune credits` or `commune payouts --month` shows it",
+        )
+    if choice == "redirect":
+        if not target:
+            raise InvalidRequest("a redirected share needs the member it goes to (--to MEMBER)")
+        if conn.execute(select(members.c.id).where(members.c.name == target)).first() is None:
+            raise NotFound(f"no member named {target!r}", "list members with commune member list")
+    elif target:
+        raise InvalidRequest(f"only a redirected share goes to a member; {choice} takes no --to")
+    row = {
+        "contributor": contributor,
+        "choice": choice,
+        "target": target,
+        "from_month": from_month,
+        "created_at": now(),
+        "actor": actor.user,
+    }
+    conn.execute(insert(payout_choices).values(**row))
+    audit.append(
+        conn,
+        actor.user,
+        f"payout-{choice}",
+        f"contributor {contributor}",
+        target=target,
+        from_month=from_month,
+        reason=decision.reason,
+    )
+    return row
+
+
+# -- the statement ----------------------------------------------------------------------------
+def build(
+    conn: Connection, month: str, fund: Decimal, weights: Weights, currency: str = "EUR"
+) -> PayoutStatement:
+    """The month's payouts: read from the credits, the audit log and the reviews; nothing is
+    written."""
+    fund = as_amount(fund, "the fund")
+    measured = measures(conn, month)
+    stmt = PayoutStatement(month, currency, fund, weights, RULE)
+    stmt.unattributed = measured.pop(None, dict.fromkeys(MEASURES, 0))
+    counts = {who: c for who, c in measured.items() if who is not None}
+    totals = {m: sum(c[m] for c in counts.values()) for m in MEASURES}
+    # A measure nobody scored passes its weight to the others.
+    active = {m: weights.of(m) for m in MEASURES if totals[m] > 0 and weights.of(m) > 0}
+    weight_sum = sum(active.values(), Fraction(0))
+    exact = {
+        who: sum(
+            (w / weight_sum * Fraction(c[m], totals[m]) for m, w in active.items()),
+            Fraction(0),
+        )
+        for who, c in counts.items()
+    }
+    amounts = split(fund, exact)
+    in_force = choices_in_force(conn, month)
+    for who in sorted(counts):
+        choice, target = in_force.get(who, ("receive", None))
+        paid_to = {"receive": who, "waive": FUND}.get(choice, target or FUND)
+        c = counts[who]
+        stmt.lines.append(
+            Line(
+                who,
+                c["citations"],
+                c["documents"],
+                c["reviews"],
+                float(exact[who]),
+                amounts[who],
+                choice,
+                paid_to,
+            )
+        )
+    zero = Decimal("0.00")
+    stmt.paid = sum((ln.amount for ln in stmt.lines if ln.choice == "receive"), zero)
+    stmt.redirected = sum((ln.amount for ln in stmt.lines if ln.choice == "redirect"), zero)
+    stmt.kept = fund - stmt.paid - stmt.redirected
+    return stmt
+
+
+def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
+    """Record that the statement was issued: an audit entry with its totals and the SHA-256
+    of its JSON, so that the files handed out can be checked against the log."""
+    text = json.dumps(stmt.to_json(), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    audit.append(
+        conn,
+        actor.user,
+        "payouts",
+        f"month {stmt.month}",
+        fund=str(stmt.fund),
+        paid=str(stmt.paid),
+        redirected=str(stmt.redirected),
+        kept=str(stmt.kept),
+        contributors=len(stmt.lines),
+        weights=asdict(stmt.weights),
+        sha256=digest,
+    )
+    return digest

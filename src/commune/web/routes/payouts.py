@@ -1,0 +1,78 @@
+"""Contributor payouts on the web: the month's statement for the cooperative's admins (a
+page and its CSV for a French spreadsheet), and each contributor's own line on their account
+page, where they may waive their share or have it paid to them again.
+
+The pages only read (commons/payouts.py builds the statement; nothing is issued or audited
+by showing it); a choice made here is recorded and audited like `commune payouts waive`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from commune.commons.payout_files import csv_text
+from commune.commons.payouts import FUND, Line, PayoutStatement, credited_as
+from commune.core import Commune
+from commune.govern.policy import COOPERATIVE, Actor
+from commune.web.i18n import gettext as _
+from commune.web.page import PageOf, SignedIn, TheCommune, field, form, guard, redirect, today
+from commune.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def payouts_reader(actor: SignedIn) -> Actor:
+    refusal = _("The payouts statement is for the cooperative's admins; your role is %(role)s.")
+    return guard(actor, "statement", COOPERATIVE, refusal)
+
+
+PayoutsReader = Annotated[Actor, Depends(payouts_reader)]
+
+
+def month_statement(commune: Commune, month: str) -> tuple[PayoutStatement | None, str]:
+    """The month's payouts, or None and why not (no fund set in commune.toml)."""
+    if not commune.settings.payouts.monthly_eur:
+        return None, _(
+            "No payouts fund is set: the operator sets [payouts] monthly_eur in commune.toml."
+        )
+    return commune.payouts(month), ""
+
+
+@router.get("/payouts", response_class=HTMLResponse)
+def payouts(p: PageOf, actor: PayoutsReader, commune: TheCommune, month: str = "") -> Response:
+    month = month or today().strftime("%Y-%m")
+    stmt, why = month_statement(commune, month)
+    return render(p, "payouts.html", stmt=stmt, why=why, month=month, fund=FUND)
+
+
+@router.get("/payouts.csv")
+def payouts_csv(actor: PayoutsReader, commune: TheCommune, month: str = "") -> Response:
+    month = month or today().strftime("%Y-%m")
+    stmt = commune.payouts(month)
+    return Response(
+        # The byte order mark: without it Excel reads the accents as Windows-1252.
+        "\ufeff" + csv_text(stmt),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="payouts-{month}.csv"'},
+    )
+
+
+def own_line(commune: Commune, actor: Actor) -> tuple[str, Line | None, str]:
+    """The account page's payout: the name the person is credited under, their line of this
+    month's statement (None if they earned nothing so far), and why there is none."""
+    stmt, why = month_statement(commune, today().strftime("%Y-%m"))
+    name = credited_as(actor)
+    return name, (stmt.line_of(name) if stmt else None), why
+
+
+@router.post("/account/payout")
+async def payout_choice(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+    data = await form(p)
+    choice = "waive" if field(data, "choice") == "waive" else "receive"
+    await run_in_threadpool(
+        commune.set_payout_choice, credited_as(actor), choice=choice, actor=actor
+    )
+    return redirect(f"/account?done=payout-{choice}")

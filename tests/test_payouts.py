@@ -1,0 +1,255 @@
+"""Contributor payouts: a month's fund split among contributors by their credits and the
+charter's weights, to the cent; waived and redirected shares; the ledger and credits left as
+they were."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from commune.cli import cli
+from commune.commons.payouts import FUND, Weights, split
+from commune.store.schema import audit_log, credits, usage
+from tests.conftest import PASSWORD, make_key, make_person
+
+MONTH = datetime.now(UTC).strftime("%Y-%m")
+NEXT_MONTH = f"{int(MONTH[:4]) + (MONTH[5:] == '12')}-{int(MONTH[5:]) % 12 + 1:02d}"
+FILES = {
+    "compost.md": "# Compost\n\nLe compost collectif se fait au jardin partagé du quartier nord, "
+    "chaque samedi matin, avec les habitants.",
+    "piscine.md": "# Piscine\n\nLa piscine municipale ouvre à 9 heures en semaine et à 10 heures "
+    "le dimanche.",
+    "stade.md": "# Stade\n\nLe stade municipal se réserve en mairie, au service des sports, "
+    "une semaine à l'avance.",
+    "bus.md": "# Bus\n\nLe bus de nuit passe toutes les heures sur la ligne 4 le samedi soir.",
+}
+
+
+@pytest.fixture(scope="module")
+def month_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small home's month, built once for this file's tests (each works on a copy): a
+    named organisation and a person contribute, a curator of another member approves one
+    contribution, answers cite them, and one document has no named contributor."""
+    from commune.core import Commune
+
+    tmp_path = tmp_path_factory.mktemp("payouts")
+    with Commune(tmp_path / "home") as commune:
+        build_month(commune, tmp_path)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def month(month_home: Path, home: Path):  # type: ignore[no-untyped-def]
+    from commune.core import Commune
+
+    shutil.copytree(month_home, home)
+    with Commune(home) as commune:
+        yield commune
+
+
+def build_month(commune, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    make_key(commune, "dora", "Ville A", "contributor")
+    make_key(commune, "cyril", "Ville B", "curator")
+    commune.add(
+        [tmp_path / "compost.md"],
+        collection="vie",
+        licence="etalab-2.0",
+        contributor="Jardins partagés",
+    )
+    commune.add([tmp_path / "bus.md"], collection="vie", licence="etalab-2.0")  # nobody named
+    dora = commune.actor("dora")
+    commune.add([tmp_path / "piscine.md"], collection="vie", licence="etalab-2.0", actor=dora)
+    commune.set_curation_rules("vie", approvals=1, role="curator")
+    commune.add([tmp_path / "stade.md"], collection="vie", licence="etalab-2.0", actor=dora)
+    waiting = commune.pending()[0]
+    assert commune.review(waiting["id"], "approve", "ok", commune.actor("cyril"))
+    for q in (
+        "Où se fait le compost collectif ?",
+        "Quand ouvre la piscine le dimanche ?",
+        "Quand passe le bus de nuit ?",
+    ):
+        commune.ask(q, collection="vie", mode="extractive")
+
+
+def rows(commune, table):  # type: ignore[no-untyped-def]
+    with commune.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(table).order_by(table.c.id))]
+
+
+def test_split_adds_up_to_the_cent_with_ties_by_share_then_name() -> None:
+    third = {"b": Fraction(1, 3), "a": Fraction(1, 3), "c": Fraction(1, 3)}
+    assert split(Decimal("100.00"), third) == {
+        "a": Decimal("33.34"),  # equal remainders and shares: the name decides
+        "b": Decimal("33.33"),
+        "c": Decimal("33.33"),
+    }
+    uneven = {"x": Fraction(2, 3), "y": Fraction(1, 6), "z": Fraction(1, 6)}
+    got = split(Decimal("0.05"), uneven)  # owed 3.33, 0.83, 0.83 cents
+    assert got == {"x": Decimal("0.03"), "y": Decimal("0.01"), "z": Decimal("0.01")}
+    assert split(Decimal("10"), {"a": Fraction(0)}) == {"a": Decimal(0)}
+
+
+def test_a_month_of_payouts_adds_up_to_the_fund_and_follows_credits_and_weights(month) -> None:
+    before = {t.name: rows(month, t) for t in (usage, credits)}
+    stmt = month.payouts(MONTH, amount="100.00")
+    by = {ln.contributor: ln for ln in stmt.lines}
+    # To the cent: the contributors' amounts add up to the fund exactly.
+    assert sum(ln.amount for ln in stmt.lines) == Decimal("100.00") == stmt.fund
+    assert stmt.paid == Decimal("100.00") and stmt.kept == stmt.redirected == 0
+    # The citations are `commune credits`' own, contributor by contributor.
+    report = month.credits(MONTH)
+    cited = {c["contributor"]: c["citations"] for c in report["contributors"]}
+    assert {k: v for k, v in cited.items() if k != "(unknown)"} == {
+        k: ln.citations for k, ln in by.items() if ln.citations
+    }
+    assert stmt.unattributed["citations"] == cited.get("(unknown)", 0) > 0
+    # Documents published this month and reviews done, by whom.
+    assert by["Jardins partagés"].documents == 1 and by["dora (Ville A)"].documents == 2
+    assert by["cyril (Ville B)"].reviews == 1 and by["cyril (Ville B)"].citations == 0
+    assert stmt.unattributed["documents"] == 1  # the bus timetable: nobody to pay
+    # Each share is the charter's weights over the three measures (defaults 0.7/0.2/0.1).
+    w = Weights()
+    totals = {m: sum(getattr(ln, m) for ln in stmt.lines) for m in w.__dataclass_fields__}
+    for ln in stmt.lines:
+        exact = sum(
+            Fraction(str(getattr(w, m))) * Fraction(getattr(ln, m), totals[m]) for m in totals
+        )
+        assert abs(Fraction(ln.amount) - 100 * exact) < Fraction(1, 100), ln
+    assert by["cyril (Ville B)"].amount == Decimal("10.00")  # the only reviewer: all of 0.1
+    # Nothing in the ledger or the credits changed, by a statement issued and written either.
+    from commune.commons.payout_files import export
+
+    issued, _ = month.issue_payouts(MONTH, amount="100.00")
+    export(issued, month.settings.home / "payouts")
+    assert issued.lines == stmt.lines
+    assert {t.name: rows(month, t) for t in (usage, credits)} == before
+
+
+def test_waived_and_redirected_shares_go_where_stated_from_their_month(month) -> None:
+    month.set_payout_choice("Jardins partagés", "waive")
+    month.set_payout_choice("dora (Ville A)", "redirect", to="Ville B")
+    month.set_payout_choice("cyril (Ville B)", "waive", from_month=NEXT_MONTH)
+    stmt = month.payouts(MONTH, amount="250.00")
+    by = {ln.contributor: ln for ln in stmt.lines}
+    assert by["Jardins partagés"].paid_to == FUND and by["dora (Ville A)"].paid_to == "Ville B"
+    assert by["cyril (Ville B)"].paid_to == "cyril (Ville B)"  # his waiver starts next month
+    assert stmt.kept == by["Jardins partagés"].amount
+    assert stmt.redirected == by["dora (Ville A)"].amount
+    recipients = stmt.recipients()
+    assert recipients[FUND] == stmt.kept and recipients["Ville B"] == stmt.redirected
+    assert sum(recipients.values()) == Decimal("250.00")
+    assert month.payouts(NEXT_MONTH, amount="250.00").lines == []  # nobody credited yet
+    # Each choice is audited; a choice for nobody known, or to no member, is refused.
+    actions = [r.action for r in (row for row in audit(month))]
+    assert actions.count("payout-waive") == 2 and actions.count("payout-redirect") == 1
+    from commune.errors import NotFound
+
+    with pytest.raises(NotFound):
+        month.set_payout_choice("Personne", "waive")
+    with pytest.raises(NotFound):
+        month.set_payout_choice("dora (Ville A)", "redirect", to="Ville Z")
+    assert len(month.payout_choices()) == 3
+
+
+def audit(commune):  # type: ignore[no-untyped-def]
+    with commune.engine.connect() as conn:
+        return list(conn.execute(select(audit_log).order_by(audit_log.c.id)))
+
+
+def test_the_cli_writes_french_spreadsheet_csv_json_html_and_audits_the_run(
+    month, home: Path, tmp_path: Path
+) -> None:
+    run = CliRunner()
+    out = tmp_path / "out"
+    args = ["--home", str(home), "payouts", "--month", MONTH, "--amount", "100", "--out"]
+    r = run.invoke(cli, [*args, str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    printed = json.loads(r.stdout)
+    raw = (out / f"payouts-{MONTH}.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte order mark
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:2] == ["mois", "contributeur"] and len(table) == 1 + len(printed["lines"])
+    amounts = [Decimal(row[6].replace(",", ".")) for row in table[1:]]
+    assert all("," in row[6] for row in table[1:]) and sum(amounts) == Decimal("100.00")
+    assert json.loads((out / f"payouts-{MONTH}.json").read_text())["fund"] == "100.00"
+    assert (out / f"payouts-{MONTH}-dora-ville-a.html").read_text().count("dora (Ville A)")
+    assert len(list(out.iterdir())) == 3 + 3 * len(printed["lines"])
+    entry = audit(month)[-1]
+    assert entry.action == "payouts" and json.loads(entry.details)["sha256"] == printed["sha256"]
+    # Choices by command, audited; bad input is one line and changes nothing.
+    r = run.invoke(cli, ["--home", str(home), "payouts", "waive", "Jardins partagés"])
+    assert r.exit_code == 0 and "waived" in r.output
+    r = run.invoke(cli, ["--home", str(home), "payouts", "choices"])
+    assert "Jardins partagés\twaive" in r.output
+    n = len(audit(month))
+    for bad in (
+        ["payouts", "--month", MONTH, "--amount", "10.005"],
+        ["payouts", "--month", "2026-13", "--amount", "10"],
+        ["payouts", "--month", MONTH],  # no fund in commune.toml, none given
+        ["payouts", "redirect", "dora (Ville A)", "--to", "Ville Z"],
+        ["payouts", "waive", "Personne"],
+    ):
+        r = run.invoke(cli, ["--home", str(home), *bad])
+        assert r.exit_code != 0 and "Traceback" not in r.output, bad
+        assert len(r.output.strip().splitlines()) <= 2, r.output
+    assert len(audit(month)) == n
+
+
+def test_the_fund_and_the_weights_come_from_the_settings_and_the_charter(home: Path) -> None:
+    from commune.core import Commune
+    from commune.errors import ConfigError
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 80.5\n", encoding="utf-8")
+    (home / "charter.toml").write_text(
+        'version = "1"\n[payouts]\ncitations = 1\ndocuments = 0\nreviews = 0\n', encoding="utf-8"
+    )
+    with Commune(home) as c:
+        stmt = c.payouts(MONTH)
+        assert stmt.fund == Decimal("80.50") and stmt.weights == Weights(1.0, 0.0, 0.0)
+        assert stmt.kept == Decimal("80.50")  # nobody credited: the fund keeps it all
+    (home / "charter.toml").write_text(
+        'version = "1"\n[payouts]\ncitations = 1\n', encoding="utf-8"
+    )
+    with Commune(home) as c, pytest.raises(ConfigError, match=r"line 2.*documents is missing"):
+        c.payouts(MONTH)
+
+
+def test_admins_see_the_payouts_page_and_contributors_their_own_line(month, home) -> None:
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.govern.accounts import set_password
+    from tests.test_web import Browser
+
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:  # the fund is read from commune.toml when a home opens
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        with c.engine.begin() as conn:  # dora signs in on the web too
+            set_password(conn, "dora", PASSWORD)
+        app = create_app(c)
+        alice = Browser(app)
+        assert alice.sign_in("alice").status_code == 303
+        page = alice.get(f"/payouts?month={MONTH}").page
+        assert "Jardins partagés" in page and "cyril (Ville B)" in page
+        csv_file = alice.get(f"/payouts.csv?month={MONTH}")
+        assert csv_file.content.startswith(b"\xef\xbb\xbf") and b";" in csv_file.content
+        dora = Browser(app)
+        assert dora.sign_in("dora").status_code == 303
+        assert dora.get("/payouts").status_code == 403
+        mine = dora.get("/account").page
+        assert "dora (Ville A)" in mine and "Jardins partagés" not in mine
+        assert dora.post("/account/payout", {"choice": "waive"}).status_code == 303
+        line = c.payouts(MONTH).line_of("dora (Ville A)")
+        assert line is not None and line.paid_to == FUND
