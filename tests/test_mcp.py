@@ -129,9 +129,12 @@ def test_stdio_without_a_home_names_it_and_creates_nothing(tmp_path, monkeypatch
 
 
 def test_the_printed_desktop_config_starts_a_working_server(commune, home, tmp_path):
-    """`commune mcp --print-config` gives absolute paths; the SDK's client started exactly as
-    a desktop client would (its command, args, env, in another directory) reaches the home:
-    a key valid only there is accepted."""
+    """`commune mcp --print-config` gives absolute paths; the server started exactly as a
+    desktop client would (its command, args, env, in another directory) reaches the home: a
+    key valid only there is accepted. (The SDK's client over stdio: the test above.)"""
+    import os
+    import subprocess
+
     from click.testing import CliRunner
 
     from commune.cli import cli
@@ -145,19 +148,18 @@ def test_the_printed_desktop_config_starts_a_working_server(commune, home, tmp_p
     assert "commune key create" in r.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-
-    async def run() -> None:
-        params = StdioServerParameters(
-            command=server["command"],
-            args=server["args"],
-            env={"COMMUNE_API_KEY": ann},
-            cwd=str(elsewhere),
-        )
-        async with Client(params, cache=None) as client:
-            listed = json.loads(text_of(await client.call_tool("list_collections", {})))
-            assert listed == []
-
-    asyncio.run(run())
+    # Started as the desktop client would: the key is checked against the home at start
+    # (a wrong home refuses it, exit 2); then the server reads stdin, here empty, and ends.
+    started = subprocess.run(
+        [server["command"], *server["args"]],
+        env=os.environ | {"COMMUNE_API_KEY": ann},
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert started.returncode == 0, started.stderr
     assert list(elsewhere.iterdir()) == []
 
 
