@@ -94,6 +94,7 @@ def test_mcp_over_stdio_under_a_members_key(coop, home):
 def test_stdio_refuses_a_missing_or_invalid_key(home, commune):
     import subprocess
 
+    commune.engine  # noqa: B018 -- the home exists: the refusal is about the key
     for env in ({}, {"COMMUNE_API_KEY": "cmn_not-a-key"}):
         r = subprocess.run(
             [sys.executable, "-m", "commune.cli", "--home", str(home), "mcp"],
@@ -105,6 +106,61 @@ def test_stdio_refuses_a_missing_or_invalid_key(home, commune):
         )
         assert r.returncode == 2 and r.stderr.startswith("error:"), r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_stdio_without_a_home_names_it_and_creates_nothing(tmp_path, monkeypatch):
+    """Issue 24: a desktop client starts `commune mcp` in a directory of its own; the default
+    home there was created empty, and the agent was told its key was wrong."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    cwd = tmp_path / "desktop-client"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("COMMUNE_API_KEY", "cmn_a-good-key-elsewhere")
+    for args in (["mcp"], ["mcp", "--print-config"]):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 2, r.output
+        line = r.stderr.strip()
+        assert line.startswith(f"error: no Commune home at {cwd / 'commune-data'}"), line
+        assert "--home" in line and "COMMUNE_HOME" in line and "\n" not in line
+        assert list(cwd.iterdir()) == []  # no database left behind
+
+
+def test_the_printed_desktop_config_starts_a_working_server(commune, home, tmp_path):
+    """`commune mcp --print-config` gives absolute paths; the server started exactly as a
+    desktop client would (its command, args, env, in another directory) reaches the home: a
+    key valid only there is accepted. (The SDK's client over stdio: the test above.)"""
+    import os
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    ann = make_key(commune, "ann", "Ville A")
+    r = CliRunner().invoke(cli, ["--home", str(home), "mcp", "--print-config"])
+    assert r.exit_code == 0, r.output
+    server = json.loads(r.stdout)["mcpServers"]["commune"]
+    assert server["args"][-3:] == ["--home", str(home.resolve()), "mcp"]
+    assert server["command"].startswith("/") and server["env"] == {"COMMUNE_API_KEY": "cmn_..."}
+    assert "commune key create" in r.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # Started as the desktop client would: the key is checked against the home at start
+    # (a wrong home refuses it, exit 2); then the server reads stdin, here empty, and ends.
+    started = subprocess.run(
+        [server["command"], *server["args"]],
+        env=os.environ | {"COMMUNE_API_KEY": ann},
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert started.returncode == 0, started.stderr
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_mcp_over_http_keys_visibility_and_quotas(coop):

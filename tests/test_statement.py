@@ -6,13 +6,14 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import insert, update
 
-from commune.account.statement import allocate, build_statement, export
+from commune.account.statement import CSV_FIELDS, allocate, build_statement, csv_text, export
 from commune.config import CooperativeSettings
 from commune.govern.members import add_member
 from commune.store.schema import members, usage
@@ -117,13 +118,33 @@ def test_exports_for_each_member(three, tmp_path):
         "statement-2026-11-agglo-b.csv",
         "statement-2026-11-asso-c.json",
     } <= names
-    text = (tmp_path / "out" / "statement-2026-11.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(text.splitlines()))
-    assert sum(Decimal(r["total_eur"]) for r in rows) == stmt.total
+    # French spreadsheets: a byte-order mark, semicolons and decimal commas (issue 24)
+    raw = (tmp_path / "out" / "statement-2026-11.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
+    assert sum(Decimal(r["total_eur"].replace(",", ".")) for r in rows) == stmt.total
+    assert "," in rows[0]["wh"] and "." not in rows[0]["wh"]
     one = json.loads((tmp_path / "out" / "statement-2026-11-ville-a.json").read_text())
     assert one["member"]["member"] == "Ville A" and one["total"] == str(stmt.total)
     html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
     assert "Ville A" in html and str(by_member(stmt, "Ville A").total_eur) in html
+
+
+def test_the_csv_read_back_in_both_dialects_keeps_accents_and_amounts(three, tmp_path):
+    commune, _ = three
+    stmt = commune.statement("2026-11")
+    lines = [replace(stmt.lines[0], member="Communauté de Saint-Éloi"), *stmt.lines[1:]]
+    french = csv_text(stmt, lines, dialect="fr").encode("utf-8")
+    # as a French spreadsheet reads it: the BOM tells UTF-8, ";" splits the columns
+    rows = list(csv.reader(french.decode("utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[0] == CSV_FIELDS and len(rows) == len(stmt.lines) + 1
+    assert rows[1][1] == "Communauté de Saint-Éloi"
+    total = sum(Decimal(r[-1].replace(",", ".")) for r in rows[1:])
+    assert total == stmt.total
+    plain = list(csv.DictReader(csv_text(stmt, dialect="rfc4180").splitlines()))
+    assert sum(Decimal(r["total_eur"]) for r in plain) == stmt.total
+    with pytest.raises(ValueError, match="CSV dialect must be one of fr, rfc4180, got 'xls'"):
+        csv_text(stmt, dialect="xls")
 
 
 def by_member(stmt, name):  # type: ignore[no-untyped-def]

@@ -179,12 +179,21 @@ CSV_FIELDS = [
 ]
 
 
-def _csv_row(stmt: Statement, line: MemberLine) -> list[object]:
-    return [
-        stmt.month,
-        line.member,
-        line.requests,
-        line.tokens,
+# The people who open a statement are French public bodies and associations, in French
+# spreadsheet software: it splits on ";" (the comma is its decimal mark) and reads a file
+# as UTF-8 only when a byte-order mark says so (without one, "Énergie" shows as "Ã‰nergie"
+# and every line lands in one column; issue 24). So the French dialect is the default;
+# "rfc4180" (comma, decimal point, no BOM) is kept for scripts and other locales.
+CSV_DIALECTS = ("fr", "rfc4180")
+
+
+def _number(value: object, dialect: str) -> str:
+    text = str(value)
+    return text.replace(".", ",") if dialect == "fr" else text
+
+
+def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
+    figures = [
         f"{line.wh:.4f}",
         f"{line.gco2e:.4f}",
         f"{line.weight:.6f}",
@@ -192,15 +201,27 @@ def _csv_row(stmt: Statement, line: MemberLine) -> list[object]:
         line.energy_eur,
         line.total_eur,
     ]
+    return [
+        stmt.month,
+        line.member,
+        line.requests,
+        line.tokens,
+        *(_number(f, dialect) for f in figures),
+    ]
 
 
-def csv_text(stmt: Statement, lines: list[MemberLine] | None = None) -> str:
-    """The statement as CSV (its members' lines, or only ``lines``)."""
+def csv_text(stmt: Statement, lines: list[MemberLine] | None = None, dialect: str = "fr") -> str:
+    """The statement as CSV (its members' lines, or only ``lines``), in ``dialect``: "fr"
+    (semicolons, decimal comma, a UTF-8 byte-order mark) or "rfc4180"."""
+    if dialect not in CSV_DIALECTS:
+        raise ValueError(f"CSV dialect must be one of {', '.join(CSV_DIALECTS)}, got {dialect!r}")
     buf = io.StringIO()
-    w = csv.writer(buf)
+    if dialect == "fr":
+        buf.write("\ufeff")
+    w = csv.writer(buf, delimiter=";" if dialect == "fr" else ",")
     w.writerow(CSV_FIELDS)
     for line in stmt.lines if lines is None else lines:
-        w.writerow(_csv_row(stmt, line))
+        w.writerow(_csv_row(stmt, line, dialect))
     return buf.getvalue()
 
 
@@ -229,17 +250,19 @@ total coopérative {stmt.total} {e(stmt.currency)}.</p>
 """
 
 
-def export(stmt: Statement, directory: Path) -> list[Path]:
+def export(stmt: Statement, directory: Path, csv_dialect: str = "fr") -> list[Path]:
     """Write the whole statement (CSV, JSON) and each member's (CSV, JSON, HTML)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     whole = directory / f"statement-{stmt.month}"
     whole.with_suffix(".json").write_text(json.dumps(stmt.to_json(), indent=2, ensure_ascii=False))
-    whole.with_suffix(".csv").write_text(csv_text(stmt), encoding="utf-8")
+    whole.with_suffix(".csv").write_text(csv_text(stmt, dialect=csv_dialect), encoding="utf-8")
     written += [whole.with_suffix(".json"), whole.with_suffix(".csv")]
     for line in stmt.lines:
         base = directory / f"statement-{stmt.month}-{_slug(line.member)}"
-        base.with_suffix(".csv").write_text(csv_text(stmt, [line]), encoding="utf-8")
+        base.with_suffix(".csv").write_text(
+            csv_text(stmt, [line], dialect=csv_dialect), encoding="utf-8"
+        )
         data: dict[str, object] = {k: v for k, v in stmt.to_json().items() if k != "lines"}
         data["member"] = json.loads(json.dumps(asdict(line), default=str))
         base.with_suffix(".json").write_text(json.dumps(data, indent=2, ensure_ascii=False))

@@ -11,8 +11,10 @@ under an ``mcp/...`` route.
 # time to find their `ctx: Context` parameter, and Context is only imported when serving.
 import json
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commune.api.auth import key_in
@@ -166,6 +168,28 @@ def stdio_actor(commune: "Commune", no_auth: bool = False) -> Callable[[Any], Ac
         )
     actor_from_key(commune, key)  # an invalid key stops here, before serving
     return lambda ctx: actor_from_key(commune, key)
+
+
+def desktop_config(home: Path, no_auth: bool = False) -> dict[str, Any]:
+    """A desktop MCP client's configuration (``mcpServers``) that starts `commune mcp` over
+    stdio on ``home``. Paths are absolute: the client knows neither the virtual environment
+    (so ``commune`` is not on its PATH) nor the directory the home is relative to."""
+    # The script installed beside this interpreter; `python -m commune.cli` when there is
+    # none (a source checkout). The interpreter's path is kept unresolved: a virtual
+    # environment's python is a link, and resolving it would leave the environment.
+    interpreter = Path(os.path.abspath(sys.executable))
+    script = interpreter.parent / "commune"
+    if script.is_file():
+        command, args = str(script), []
+    else:
+        command, args = str(interpreter), ["-m", "commune.cli"]
+    args += ["--home", str(home), "mcp"]
+    server: dict[str, Any] = {"command": command, "args": args}
+    if no_auth:
+        args.append("--no-auth")
+    else:
+        server["env"] = {KEY_ENV: "cmn_..."}
+    return {"mcpServers": {"commune": server}}
 
 
 def http_routes(

@@ -1,13 +1,21 @@
 """OpenAI-compatible routes, so members' existing tools can talk to the commons.
 
-``POST /v1/chat/completions`` answers the last user message from the commons.
-``model`` is a configured generator, or ``extractive`` for the model-free
-answer. Extra request field ``collection`` limits retrieval (the openai client
-sends it with ``extra_body``). Responses carry ``citations`` (source URIs, in
-[n] order) and ``commune`` (sources with title, section and licence, the
-answer mode, and any notice). A streamed answer is sent sentence by sentence,
-each one only once its citations were checked: nobody reads an unchecked
-sentence.
+``POST /v1/chat/completions`` answers the last user message from the commons, and
+``POST /v1/completions`` (the legacy text completions, LlamaIndex's default) its prompt, by
+the same answering path. ``model`` is ``auto`` (the charter chooses), a configured
+generator, or ``extractive`` for the model-free answer. Extra request field ``collection``
+limits retrieval (the openai client sends it with ``extra_body``). A streamed answer is sent
+sentence by sentence, each one only once its citations were checked: nobody reads an
+unchecked sentence.
+
+Where the sources go (docs/api.md): LangChain, LlamaIndex and litellm keep a message's text
+and drop fields they do not know, so the ``[n]`` markers would point at nothing. The one
+place every client keeps is the content: it ends with the numbered sources (and, when the
+charter answered otherwise than asked, why), unless the request says
+``"sources_in_content": false``. The same sources are in ``message.annotations`` (OpenAI's
+own ``url_citation`` shape, which the openai client types), ``citations`` (source URIs, in
+[n] order) and ``commune`` (sources with title, section and licence, the answer mode, the
+charter's decisions).
 """
 
 from __future__ import annotations
@@ -18,23 +26,29 @@ import time
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answered_by, substitution
 from commune.api.auth import Caller
 from commune.config import LimitsSettings
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
+from commune.text import tokens
 
 if TYPE_CHECKING:
     from commune.answering.answer import Answer
     from commune.core import Commune
 
-EXTRACTIVE = "extractive"
-AUTO = "auto"  # the charter chooses (docs/charter.md)
+SOURCES_IN_CONTENT = (
+    "Commune extension: end the content with the numbered sources (default), for clients "
+    "that keep only the text (LangChain, LlamaIndex, litellm); false to get the text alone "
+    "and read `citations`, `annotations` and `commune`."
+)
 
 
 class ChatMessage(BaseModel):
@@ -49,13 +63,27 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
+    sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
+    max_tokens: int | None = Field(None, gt=0)
+    temperature: float | None = None
+
+
+class CompletionRequest(BaseModel):
+    model: str = Field(
+        description="'auto' (the charter chooses), 'extractive', or a configured model."
+    )
+    prompt: str | list[str] = Field(description="The question (one prompt per request).")
+    stream: bool = False
+    collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
+    sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
     max_tokens: int | None = Field(None, gt=0)
     temperature: float | None = None
 
 
 class EmbeddingRequest(BaseModel):
     model: str
-    input: str | list[str]
+    # Token ids (cl100k_base) are what LangChain's OpenAIEmbeddings sends by default.
+    input: str | list[str] | list[int] | list[list[int]]
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
@@ -78,55 +106,177 @@ def _payload(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _closing(answer: Answer) -> dict[str, Any]:
+def _appendix(answer: Answer, replaced: Substitution | None) -> str:
+    """What ends the content: the numbered sources and any substitution, in the question's
+    language, as plain text that reads the same rendered as Markdown or not."""
+    fr = answer.language == "fr"
+    lines = []
+    for s in answer.sources:
+        where = " — ".join(x for x in (s.title, s.section) if x)
+        licence = f" ({s.licence})" if s.licence else ""
+        lines.append(f"[{s.n}] {where}, {s.source}{licence}")
+    parts = []
+    if lines:
+        parts.append(("Sources :" if fr else "Sources:") + "\n" + "\n".join(lines))
+    if replaced is not None:
+        parts.append(("Note : " if fr else "Note: ") + replaced.notice)
+    return "".join("\n\n" + p for p in parts)
+
+
+def _annotations(text: str, answer: Answer) -> list[dict[str, Any]]:
+    """OpenAI's ``url_citation`` annotations: each [n] marker in ``text`` with its source."""
+    out = []
+    for s in answer.sources:
+        marker = f"[{s.n}]"
+        start = text.find(marker)
+        while start != -1:
+            out.append(
+                {
+                    "type": "url_citation",
+                    "url_citation": {
+                        "start_index": start,
+                        "end_index": start + len(marker),
+                        "url": s.source,
+                        "title": " — ".join(x for x in (s.title, s.section) if x),
+                    },
+                }
+            )
+            start = text.find(marker, start + 1)
+    return sorted(out, key=lambda a: a["url_citation"]["start_index"])
+
+
+def _usage(answer: Answer, prompt: str, completion: str) -> dict[str, Any]:
+    """The model's own counts when a model ran; otherwise Commune counts the question and
+    the content it sent (an extractive or cached answer ran no model, and reported 0)."""
+    if answer.input_tokens or answer.output_tokens:
+        given, made, method = answer.input_tokens, answer.output_tokens, "model"
+    else:
+        given, made, method = tokens.count(prompt), tokens.count(completion), tokens.method()
     return {
-        "usage": {
-            "prompt_tokens": answer.input_tokens,
-            "completion_tokens": answer.output_tokens,
-            "total_tokens": answer.input_tokens + answer.output_tokens,
-        },
-        "citations": [s.source for s in answer.sources],
-        "commune": _payload(answer),
+        "prompt_tokens": given,
+        "completion_tokens": made,
+        "total_tokens": given + made,
+        "method": method,  # an extension: how they were counted (docs/api.md)
     }
 
 
-def _sse(base: dict[str, Any], first: Any, events: Iterator[Any]) -> Iterator[str]:
-    """OpenAI chat.completion.chunk events; each text piece was checked before it is sent."""
+class _Shape:
+    """One answer as a /v1 response: chat or text completion, sources in the content or not."""
 
-    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        body = {
-            **base,
-            "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **extra,
+    def __init__(self, kind: str, requested: str, sources_in_content: bool, prompt: str):
+        self.kind = kind  # "chat" or "text"
+        self.requested = requested
+        self.sources_in_content = sources_in_content
+        self.prompt = prompt
+        prefix = "chatcmpl" if kind == "chat" else "cmpl"
+        self.base = {
+            "id": f"{prefix}-{uuid.uuid4().hex[:24]}",
+            "created": int(time.time()),
+            "model": requested,
         }
-        return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
 
-    yield event({"role": "assistant"})
-    for item in itertools.chain([first], events):
-        if isinstance(item, str):
-            yield event({"content": item})
-        else:
-            yield event({}, "stop", **_closing(item))
-    yield "data: [DONE]\n\n"
+    def tail(self, answer: Answer) -> str:
+        replaced = substitution(self.requested, answer)
+        return _appendix(answer, replaced) if self.sources_in_content else ""
+
+    def closing(self, answer: Answer, content: str) -> dict[str, Any]:
+        replaced = substitution(self.requested, answer)
+        return {
+            "model": answered_by(self.requested, answer),
+            "usage": _usage(answer, self.prompt, content),
+            "citations": [s.source for s in answer.sources],
+            "commune": {
+                **_payload(answer),
+                "substitution": replaced.to_json() if replaced else None,
+            },
+        }
+
+    def choice(self, content: str, answer: Answer | None, finish: str | None) -> dict[str, Any]:
+        if self.kind == "text":
+            return {"index": 0, "text": content, "logprobs": None, "finish_reason": finish}
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if answer is not None:
+            message["annotations"] = _annotations(content, answer)
+        return {"index": 0, "message": message, "finish_reason": finish}
+
+    def whole(self, answer: Answer) -> dict[str, Any]:
+        content = answer.text + self.tail(answer)
+        return {
+            **self.base,
+            "object": "chat.completion" if self.kind == "chat" else "text_completion",
+            "choices": [self.choice(content, answer, "stop")],
+            **self.closing(answer, content),
+        }
+
+    def headers(self, answer: Answer) -> dict[str, str]:
+        """The model that answered, and any substitution's notice (percent-encoded UTF-8:
+        header values are Latin-1, and the notice is in the user's language)."""
+        out = {"X-Commune-Model": answered_by(self.requested, answer)}
+        replaced = substitution(self.requested, answer)
+        if replaced is not None:
+            out["X-Commune-Notice"] = quote(replaced.notice, safe=" ,:'()")
+        return out
+
+    def events(self, first: Any, events: Iterator[Any]) -> Iterator[str]:
+        """Streamed chunks; each text piece was checked before it is sent."""
+        obj = "chat.completion.chunk" if self.kind == "chat" else "text_completion"
+
+        def event(choice: dict[str, Any], **extra: Any) -> str:
+            body = {**self.base, "object": obj, "choices": [choice], **extra}
+            return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+
+        def piece(text: str | None, finish: str | None = None, role: bool = False) -> str:
+            if self.kind == "text":
+                return event(
+                    {"index": 0, "text": text or "", "logprobs": None, "finish_reason": finish}
+                )
+            delta: dict[str, Any] = {"role": "assistant"} if role else {}
+            if text is not None:
+                delta["content"] = text
+            return event({"index": 0, "delta": delta, "finish_reason": finish})
+
+        if self.kind == "chat":
+            yield piece(None, role=True)
+        sent = []
+        for item in itertools.chain([first], events):
+            if isinstance(item, str):
+                sent.append(item)
+                yield piece(item)
+                continue
+            tail = self.tail(item)
+            if tail:
+                sent.append(tail)
+                yield piece(tail)
+            content = "".join(sent)
+            closing = self.closing(item, content)
+            if self.kind == "chat":
+                delta = {"annotations": _annotations(content, item)}
+                yield event({"index": 0, "delta": delta, "finish_reason": "stop"}, **closing)
+            else:
+                yield event(
+                    {"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"},
+                    **closing,
+                )
+        yield "data: [DONE]\n\n"
 
 
 def _models(commune: Commune) -> dict[str, Any]:
-    from commune.embed import available
-    from commune.generate.registry import model_specs
+    from commune.embed import installed
 
     now = int(time.time())
     data = [
         {"id": name, "object": "model", "created": now, "owned_by": "commune"}
         for name in (AUTO, EXTRACTIVE)
     ]
+    # Only what can answer: a model the charter never admits, or an embedder whose package
+    # is not installed, was listed and then answered otherwise or 400 (issue 24).
     data += [
-        {"id": name, "object": "model", "created": now, "owned_by": spec.backend}
-        for name, spec in sorted(model_specs(commune.settings).items())
+        {"id": card.name, "object": "model", "created": now, "owned_by": card.backend}
+        for card in sorted(commune.models.admitted(), key=lambda c: c.name)
     ]
     data += [
         {"id": name, "object": "model", "created": now, "owned_by": "commune-embedding"}
-        for name in available()
+        for name in installed()
     ]
     return {"object": "list", "data": data}
 
@@ -149,6 +299,16 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
         )
 
 
+def _inputs(raw: str | list[str] | list[int] | list[list[int]]) -> list[str]:
+    """The texts to embed: strings as they are, token ids decoded (cl100k_base)."""
+    if isinstance(raw, str):
+        return [raw]
+    ints = [x for x in raw if isinstance(x, int)]
+    if ints:  # one input as token ids (pydantic let no mixed list through)
+        return [tokens.decode(ints)]
+    return [x if isinstance(x, str) else tokens.decode(x) for x in raw if not isinstance(x, int)]
+
+
 router = APIRouter(prefix="/v1")
 
 
@@ -160,9 +320,9 @@ def models(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
 
 @router.post("/embeddings")
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
-    texts = [req.input] if isinstance(req.input, str) else req.input
+    texts = _inputs(req.input)
     _bounded(texts, commune.settings.limits)
-    embedder, vectors, tokens = await run_in_threadpool(
+    embedder, vectors, counted = await run_in_threadpool(
         commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
     )
     return {
@@ -172,50 +332,91 @@ async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) 
             {"object": "embedding", "index": i, "embedding": v.tolist()}
             for i, v in enumerate(vectors)
         ],
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        "usage": {"prompt_tokens": counted, "total_tokens": counted},
     }
 
 
-@router.post(
-    "/chat/completions",
-    responses={
-        200: {
-            "description": "A chat.completion, or with stream=true chat.completion.chunk "
-            "events, each sentence once its citations were checked.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
-    },
-)
-async def chat(req: ChatRequest, actor: Caller, commune: CommuneDep) -> Any:
-    question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
-    if not question.strip():
-        raise InvalidRequest("messages must contain a user message with text")
-    mode = req.model if req.model in (AUTO, EXTRACTIVE) else "generate"
-    model = req.model if mode == "generate" else None
-    ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-    base = {"id": ident, "created": int(time.time()), "model": req.model}
-    route = "v1/chat/completions"
-    if not req.stream:
+async def _respond(
+    commune: Commune,
+    actor: Any,
+    shape: _Shape,
+    question: str,
+    collection: str | None,
+    stream: bool,
+    response: Response,
+    route: str,
+) -> Any:
+    mode = shape.requested if shape.requested in (AUTO, EXTRACTIVE) else "generate"
+    model = shape.requested if mode == "generate" else None
+    if not stream:
         answer = await run_in_threadpool(
             commune.ask,
             question,
-            collection=req.collection,
+            collection=collection,
             mode=mode,
             model=model,
             route=route,
             actor=actor,
         )
-        message = {"role": "assistant", "content": answer.text}
-        return {
-            **base,
-            "object": "chat.completion",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-            **_closing(answer),
-        }
+        response.headers.update(shape.headers(answer))
+        return shape.whole(answer)
     # Take the first piece before answering, so that a bad collection or model
     # still gets an HTTP error status rather than a broken stream.
     events = commune.ask_stream(
-        question, collection=req.collection, mode=mode, model=model, route=route, actor=actor
+        question, collection=collection, mode=mode, model=model, route=route, actor=actor
     )
     first = await run_in_threadpool(next, events)
-    return StreamingResponse(_sse(base, first, events), media_type="text/event-stream")
+    return StreamingResponse(shape.events(first, events), media_type="text/event-stream")
+
+
+STREAMED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A completion, or with stream=true its chunks as server-sent events, "
+        "each sentence once its citations were checked.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post("/chat/completions", responses=STREAMED)
+async def chat(req: ChatRequest, actor: Caller, commune: CommuneDep, response: Response) -> Any:
+    question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
+    if not question.strip():
+        raise InvalidRequest("messages must contain a user message with text")
+    shape = _Shape("chat", req.model, req.sources_in_content, question)
+    return await _respond(
+        commune,
+        actor,
+        shape,
+        question,
+        req.collection,
+        req.stream,
+        response,
+        "v1/chat/completions",
+    )
+
+
+@router.post("/completions", responses=STREAMED)
+async def completions(
+    req: CompletionRequest, actor: Caller, commune: CommuneDep, response: Response
+) -> Any:
+    """Legacy text completions (LlamaIndex's default): the prompt is the question."""
+    prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
+    if len(prompts) != 1:
+        raise InvalidRequest(
+            f"one prompt per request, got {len(prompts)}", "send them in several requests"
+        )
+    question = prompts[0]
+    if not question.strip():
+        raise InvalidRequest("prompt must be a question with text")
+    shape = _Shape("text", req.model, req.sources_in_content, question)
+    return await _respond(
+        commune,
+        actor,
+        shape,
+        question,
+        req.collection,
+        req.stream,
+        response,
+        "v1/completions",
+    )

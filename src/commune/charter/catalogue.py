@@ -119,6 +119,14 @@ class ModelCatalogue:
                 self._cards = (time.monotonic(), cards)
         return cards
 
+    def admitted(self) -> list[ModelCard]:
+        """The models the charter can let answer: those its sovereignty rules (openness,
+        jurisdiction) do not exclude for every request. Whether one answers a given request
+        still depends on its collections and energy (:func:`allowed`); one excluded here
+        never would, so /v1/models does not offer it (issue 24)."""
+        charter = self.charters.charter
+        return [c for c in self.cards() if allowed(c, charter, set(), "en")[0]]
+
     def card(self, name: str) -> ModelCard:
         """A model's card; an unknown model is an error that names the configured ones."""
         cards = {card.name: card for card in self.cards()}

@@ -12,9 +12,19 @@ from commune.cli.group import cli, commune_of, dumps
 @cli.command()
 @click.option("--month", required=True, help="The month, as YYYY-MM.")
 @click.option("--out", type=click.Path(file_okay=False), help="Write CSV, JSON and HTML here.")
+@click.option(
+    "--csv-dialect",
+    type=click.Choice(["fr", "rfc4180"]),
+    default="fr",
+    show_default=True,
+    help="fr: semicolons, decimal comma and a UTF-8 BOM, as French spreadsheets expect; "
+    "rfc4180: commas and decimal points, for scripts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
 @click.pass_context
-def statement(ctx: click.Context, month: str, out: str | None, as_json: bool) -> None:
+def statement(
+    ctx: click.Context, month: str, out: str | None, csv_dialect: str, as_json: bool
+) -> None:
     """Split a month's costs (server + energy) among members, per commune.toml [cooperative]."""
     from commune.account.statement import export
 
@@ -33,7 +43,7 @@ def statement(ctx: click.Context, month: str, out: str | None, as_json: bool) ->
                 f"{line.requests} requests)"
             )
     if out:
-        files = export(stmt, directory=Path(out))
+        files = export(stmt, directory=Path(out), csv_dialect=csv_dialect)
         click.echo(f"wrote {len(files)} files to {out}", err=True)
 
 

@@ -99,8 +99,14 @@ def ask(
     if as_json:
         click.echo(dumps(answer.to_json()))
         return
-    if answer.notice:
-        click.echo(f"note: {answer.notice}", err=True)
+    from commune.answering.substitution import substitution
+
+    requested = mode
+    if mode == "generate":
+        requested = model or commune_of(ctx).settings.generation.default_model
+    replaced = substitution(requested, answer)  # it words any fallback's notice too
+    if replaced is not None or answer.notice:
+        click.echo(f"note: {replaced.notice if replaced else answer.notice}", err=True)
     click.echo(answer.text)
     if answer.sources:
         click.echo("\nSources:")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from commune.cli.group import StageBars, cli, commune_of
+from commune.cli.group import StageBars, cli, commune_of, dumps
 
 
 @cli.command()
@@ -48,15 +48,38 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
 @click.option(
     "--no-auth", is_flag=True, help="Serve as the operator, with no key (a single-user machine)."
 )
+@click.option(
+    "--print-config",
+    is_flag=True,
+    help="Print the desktop MCP client's JSON configuration for this home (absolute paths) "
+    "instead of serving.",
+)
 @click.pass_context
-def mcp(ctx: click.Context, no_auth: bool) -> None:
+def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
     """Serve the commons to agents over MCP (stdio): tools search, ask, get_document,
     list_collections; documents as commune://documents/{id} resources.
 
     The key comes from COMMUNE_API_KEY: its member's visibility, quotas and the charter
     apply, and usage lands in the ledger. `commune serve` also serves MCP at /mcp."""
-    from commune.api.mcp import build_server, stdio_actor
+    from commune.api.mcp import KEY_ENV, build_server, desktop_config, stdio_actor
+    from commune.config import resolve_home
+    from commune.errors import NotFound
 
+    home = resolve_home(ctx.obj["home"])
+    # A desktop client starts the server in a directory of its own choosing: the default
+    # home, relative to it, would be a fresh empty database there, and the agent would then
+    # be told its good key is wrong (issue 24). So only an existing home is served.
+    if not home.is_dir():
+        raise NotFound(
+            f"no Commune home at {home}",
+            "pass --home DIR or set COMMUNE_HOME to the home that `commune serve` uses: a "
+            "desktop client starts the server in a directory of its own",
+        )
+    if print_config:
+        click.echo(dumps(desktop_config(home, no_auth=no_auth)))
+        if not no_auth:
+            click.echo(f"replace {KEY_ENV}'s value with a key: `commune key create USER`", err=True)
+        return
     commune = commune_of(ctx)
     commune.charter  # noqa: B018 -- validated before serving
     build_server(commune, actor_of=stdio_actor(commune, no_auth=no_auth)).run("stdio")

@@ -5,7 +5,8 @@ Layout of an export::
     files/<id>-<name>     the original bytes of each published document
     documents.jsonl       one line of metadata and provenance per document
     croissant.json        Croissant 1.0 (ML datasets), built and validated with mlcroissant
-    dcat.jsonld           DCAT-AP (the EU standard for data portals), checked with rdflib
+    dcat.jsonld           DCAT-AP 3 (the EU standard for data portals), checked with rdflib;
+                          the tests validate it against the DCAT-AP 3.0.0 SHACL shapes
 
 Import reads ``croissant.json``, checks every file against its SHA-256, and
 adds each document with its licence and provenance, so a round trip loses
@@ -250,14 +251,39 @@ def _write_croissant(
     )
 
 
+# The EU's language authority table names languages by ISO 639-2/B codes; DCAT-AP 3 wants
+# dct:language to be one of its IRIs (a dct:LinguisticSystem), not a "fr" literal.
+EU_LANGUAGES = {
+    "fr": "FRA",
+    "en": "ENG",
+    "de": "DEU",
+    "es": "SPA",
+    "it": "ITA",
+    "nl": "NLD",
+    "pt": "POR",
+}
+EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
+
+
+def _agent(name: str) -> dict[str, Any]:
+    return {"@type": "foaf:Agent", "foaf:name": name}
+
+
 def _write_dcat(out: Path, name: str, desc: str, lines: list[dict[str, Any]]) -> None:
+    """DCAT-AP 3.0.0, checked against its SHACL shapes (tests/test_opendata.py). Every value
+    carries the class or datatype the shapes ask for, so that a validator without RDFS
+    inference (pySHACL's default, the EU's own) finds it: a URL is an rdfs:Resource, a media
+    type a dct:MediaType, a licence a dct:LicenseDocument, a checksum a hexBinary computed
+    by the spdx:ChecksumAlgorithm named."""
     now = datetime.now(UTC).isoformat()
     publishers = sorted({line["publisher"] for line in lines if line["publisher"]})
-    dataset = {
+    languages = sorted({line["language"] for line in lines if line["language"] in EU_LANGUAGES})
+    dataset: dict[str, Any] = {
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#",
             "dct": "http://purl.org/dc/terms/",
             "foaf": "http://xmlns.com/foaf/0.1/",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
             "spdx": "http://spdx.org/rdf/terms#",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
         },
@@ -266,38 +292,52 @@ def _write_dcat(out: Path, name: str, desc: str, lines: list[dict[str, Any]]) ->
         "dct:title": name,
         "dct:description": desc,
         "dct:modified": {"@value": now, "@type": "xsd:dateTime"},
-        "dct:language": sorted({line["language"] for line in lines}),
-        "dct:publisher": [{"@type": "foaf:Agent", "foaf:name": p} for p in publishers],
-        "dcat:distribution": [
-            {
-                "@id": f"urn:commune:collection:{name}:{line['file']}",
-                "@type": "dcat:Distribution",
-                "dct:title": line["title"],
-                "dcat:accessURL": {"@id": f"file:{line['file']}"},
-                "dcat:downloadURL": {"@id": f"file:{line['file']}"},
-                "dcat:mediaType": {
-                    "@id": "https://www.iana.org/assignments/media-types/" + line["media_type"]
-                },
-                "dct:license": (
-                    {"@id": _spdx_url(line["licence"])}
-                    if _spdx_url(line["licence"])
-                    else {"@type": "dct:LicenseDocument", "dct:title": line["licence"] or "unknown"}
-                ),
-                "dct:source": {"@id": line["source_uri"]}
-                if "://" in line["source_uri"]
-                else line["source_uri"],
-                "spdx:checksum": {
-                    "@type": "spdx:Checksum",
-                    "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-                    "spdx:checksumValue": line["sha256"],
-                },
-            }
-            for line in lines
+        "dct:language": [
+            {"@id": EU_LANGUAGE + EU_LANGUAGES[code], "@type": "dct:LinguisticSystem"}
+            for code in languages
         ],
+        # A dataset has at most one publisher in DCAT-AP; the documents' own publishers are
+        # its creators (and each document's is in documents.jsonl).
+        "dct:creator": [_agent(p) for p in publishers],
+        "dcat:distribution": [_distribution(name, line) for line in lines],
     }
+    if len(publishers) == 1:
+        dataset["dct:publisher"] = _agent(publishers[0])
     (out / "dcat.jsonld").write_text(
         json.dumps(dataset, indent=2, ensure_ascii=False), encoding="utf-8"
     )
+
+
+def _distribution(name: str, line: dict[str, Any]) -> dict[str, Any]:
+    url = {"@id": f"file:{line['file']}", "@type": "rdfs:Resource"}
+    spdx = _spdx_url(line["licence"])
+    return {
+        "@id": f"urn:commune:collection:{name}:{line['file']}",
+        "@type": "dcat:Distribution",
+        "dct:title": line["title"],
+        "dcat:accessURL": url,
+        "dcat:downloadURL": url,
+        "dcat:mediaType": {
+            "@id": "https://www.iana.org/assignments/media-types/" + line["media_type"],
+            "@type": "dct:MediaType",
+        },
+        "dct:license": (
+            {"@id": spdx, "@type": "dct:LicenseDocument"}
+            if spdx
+            else {"@type": "dct:LicenseDocument", "dct:title": line["licence"] or "unknown"}
+        ),
+        "dct:source": {"@id": line["source_uri"]}
+        if "://" in line["source_uri"]
+        else line["source_uri"],
+        "spdx:checksum": {
+            "@type": "spdx:Checksum",
+            "spdx:algorithm": {
+                "@id": "spdx:checksumAlgorithm_sha256",
+                "@type": "spdx:ChecksumAlgorithm",
+            },
+            "spdx:checksumValue": {"@value": line["sha256"], "@type": "xsd:hexBinary"},
+        },
+    }
 
 
 DCAT_CHECKS = {

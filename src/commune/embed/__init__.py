@@ -7,6 +7,6 @@ Built-in backends register through the same :func:`register` that plugins use
 from __future__ import annotations
 
 from commune.embed.base import Embedder
-from commune.embed.registry import available, get_embedder, register
+from commune.embed.registry import available, get_embedder, installed, register
 
-__all__ = ["Embedder", "available", "get_embedder", "register"]
+__all__ = ["Embedder", "available", "get_embedder", "installed", "register"]

