@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 @click.option("--publisher", help="Who published them (author or organisation).")
 @click.option(
     "--source",
-    help="Source URI. For a directory, the base URI: each file's source is BASE/relative/path.",
+    help="Source URI. For a directory or several files, the base URI: each file's source "
+    "is BASE/relative/path (BASE/file-name for files named).",
 )
 @click.option("--member", help="Member that owns a new collection (then private by default).")
 @click.option(
