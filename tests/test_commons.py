@@ -136,6 +136,29 @@ def test_licence_conflict_across_revisions_waits_for_a_curator(commune, doc):
     ]
 
 
+def test_the_title_follows_the_published_revision(commune, doc):
+    # Issue 23: a document kept its first revision's title in listings, results and credits.
+    commune.add([doc], licence="etalab-2.0", publisher="Mairie")
+    doc.write_text(DOC2.replace("# Piscine", "# Piscine Jean-Bouin"), encoding="utf-8")
+    commune.add([doc], licence="etalab-2.0", publisher="Ville de Saint-Exemple")
+    [d] = commune.documents()
+    assert (d["title"], d["publisher"]) == ("Piscine Jean-Bouin", "Ville de Saint-Exemple")
+    [hit] = commune.search("piscine dix heures", k=1)
+    assert hit.title == "Piscine Jean-Bouin"
+    a = commune.ask("À quelle heure ouvre la piscine municipale le mardi ?", mode="extractive")
+    assert a.sources and all(
+        s.attribution.startswith("« Piscine Jean-Bouin », Ville de Saint-Exemple")
+        for s in a.sources
+    )
+    # A revision that waits for curation does not rename what readers see.
+    commune.set_curation_rules("default", 1, "curator")
+    doc.write_text(DOC.replace("# Piscine", "# Piscine fermée"), encoding="utf-8")
+    commune.add([doc], licence="etalab-2.0", publisher="Ville de Saint-Exemple")
+    assert commune.documents()[0]["title"] == "Piscine Jean-Bouin"
+    commune.review(commune.pending()[0]["id"], "approve", "checked")
+    assert commune.documents()[0]["title"] == "Piscine fermée"
+
+
 def test_retired_documents_are_not_retrieved(commune, doc):
     commune.add([doc], licence="etalab-2.0")
     [d] = commune.documents()

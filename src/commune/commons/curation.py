@@ -107,7 +107,14 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         .values(
             published_revision_id=revision_id,
             status="published",
+            # What listings, results and attribution lines show follows the published
+            # revision: a document renamed in its new revision is cited under its new title.
+            title=rev.title,
+            source_uri=rev.source_uri,
+            language=rev.language,
             licence=rev.licence,
+            contributor=rev.contributor,
+            publisher=rev.publisher,
             tdm_reserved=rev.tdm_reserved,
         )
     )
