@@ -280,8 +280,10 @@ class Commune:
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         return self.library.document(document_id, actor)
 
-    def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
-        self.library.set_visibility(collection, visibility, member=member)
+    def set_visibility(
+        self, collection: str, visibility: str, member: str | None = None, transfer: bool = False
+    ) -> None:
+        self.library.set_visibility(collection, visibility, member=member, transfer=transfer)
 
     def add(
         self,

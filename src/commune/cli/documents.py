@@ -167,10 +167,20 @@ def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | Non
 @click.argument("collection")
 @click.argument("visibility", type=click.Choice(["private", "shared", "public"]))
 @click.option("--member", help="Owner of the collection (required to make it private).")
+@click.option(
+    "--transfer",
+    is_flag=True,
+    help="Hand an owned collection over to --member (audited); without it, a collection "
+    "that has an owner keeps it.",
+)
 @click.pass_context
-def visibility(ctx: click.Context, collection: str, visibility: str, member: str | None) -> None:
+def visibility(
+    ctx: click.Context, collection: str, visibility: str, member: str | None, transfer: bool
+) -> None:
     """Make a collection private to its member, shared with the cooperative, or public."""
-    commune_of(ctx).set_visibility(collection, visibility=visibility, member=member)
+    commune_of(ctx).set_visibility(
+        collection, visibility=visibility, member=member, transfer=transfer
+    )
     click.echo(f"{collection}: {visibility}" + (f" (owner {member})" if member else ""))
 
 

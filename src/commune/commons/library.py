@@ -115,8 +115,19 @@ class Library:
             curator = bool(allowed(actor, "curate", collection(coll)))
             return history(conn, document_id, None if curator else PUBLIC_STATUSES)
 
-    def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
-        """Make a collection private to a member, shared with the cooperative, or public."""
+    def set_visibility(
+        self,
+        collection: str,
+        visibility: str,
+        member: str | None = None,
+        transfer: bool = False,
+    ) -> None:
+        """Make a collection private to a member, shared with the cooperative, or public.
+
+        ``member`` names the owner. A collection without one may be given one; a collection
+        that has one changes hands only with ``transfer``: its owner's curators lose it, so
+        a visibility change must never carry that out in passing. The transfer is audited
+        with both owners."""
         from commune.govern.members import member_id
         from commune.govern.policy import VISIBILITIES
         from commune.store import audit
@@ -125,14 +136,38 @@ class Library:
             raise InvalidRequest(
                 f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}"
             )
+        if transfer and not member:
+            raise InvalidRequest(
+                "a transfer needs the new owner", "pass --member MEMBER with --transfer"
+            )
         with self.engine.begin() as conn:
             cid = repo.collection_id(conn, collection)
             if cid is None:
                 raise NotFound(f"no collection named {collection!r}")
-            owner = member_id(conn, member) if member else repo.collection_owner(conn, cid)
+            current = repo.collection_owner(conn, cid)
+            owner = member_id(conn, member) if member else current
+            handed = current is not None and owner != current
+            was = next(r["owner"] for r in repo.collection_access(conn) if r["id"] == cid)
+            if handed and not transfer:
+                raise CommuneError(
+                    f"collection {collection!r} belongs to {was}: --member {member} would "
+                    f"hand it to another member, and {was}'s curators would lose it",
+                    f"to hand it over, add --transfer: commune visibility {collection} "
+                    f"{visibility} --member {member!r} --transfer; to change only its "
+                    "visibility, drop --member",
+                )
             if visibility == "private" and owner is None:
                 raise InvalidRequest(
                     f"a private collection needs an owner: pass --member for {collection!r}"
+                )
+            if handed:
+                audit.append(
+                    conn,
+                    "operator",
+                    "transfer",
+                    f"collection {collection}",
+                    from_owner=was,
+                    to_owner=member,
                 )
             repo.set_collection_access(conn, cid, owner, visibility)
             repo.bump_generation(conn, repo.NO_PASSAGE)  # readers change, passages do not
@@ -215,7 +250,8 @@ class Library:
                     raise CommuneError(
                         f"collection {name!r} is already {current['visibility']} "
                         f"(owner {current['owner'] or 'none'})",
-                        f"change it with: commune visibility {name} VISIBILITY --member MEMBER",
+                        f"change it with: commune visibility {name} VISIBILITY "
+                        "(and --member MEMBER --transfer to hand it over)",
                     )
         return ingest_paths(
             self.engine,
