@@ -80,6 +80,26 @@ def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus,
     assert n_docs == n_revs == 6 and n_chunks == n_vecs
 
 
+def test_a_failed_add_leaves_no_collection_behind(commune, tmp_path):
+    # Issue 23: a failed add still created its collection, listed with 0 documents.
+    from commune.govern.members import add_member
+
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    s = commune.add([tmp_path / "missing.txt", tmp_path / "broken.pdf"], collection="ghost")
+    assert s.failed == 2
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville A", "town")
+    commune.add([tmp_path / "missing.txt"], collection="ghost-a", member="Ville A")
+    assert commune.collections() == []
+    [gone] = [e for e in commune.audit_entries() if e["action"] == "drop-collection"]
+    assert gone["subject"] == "collection ghost-a"
+    # A collection that was there before the add stays, even empty.
+    (tmp_path / "ok.md").write_text("# Marché\n\nLe marché a lieu le samedi.\n")
+    commune.add([tmp_path / "ok.md"], collection="kept", licence="etalab-2.0")
+    commune.add([tmp_path / "missing.txt"], collection="kept")
+    assert [c["name"] for c in commune.collections()] == ["kept"]
+
+
 def test_a_crash_while_storing_keeps_the_database_unchanged(commune, corpus, monkeypatch):
     commune.add([corpus / "pool.txt"], licence="etalab-2.0")
     before = counts(commune)

@@ -3,6 +3,7 @@ what, and adding to it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -233,9 +234,10 @@ class Library:
             contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
         name = collection or self.settings.default_collection
         self._may_contribute(actor, name)
+        with self.engine.connect() as conn:
+            exists = repo.collection_id(conn, name) is not None
+        logged = not exists and (member is not None or visibility is not None)
         if member is not None or visibility is not None:
-            with self.engine.connect() as conn:
-                exists = repo.collection_id(conn, name) is not None
             if not exists:
                 from commune.store.db import write_transaction
 
@@ -253,13 +255,41 @@ class Library:
                         f"change it with: commune visibility {name} VISIBILITY "
                         "(and --member MEMBER --transfer to hand it over)",
                     )
-        return ingest_paths(
-            self.engine,
-            self.settings,
-            list(paths),
-            name,
-            Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
-            ArrivalGate(),
-            progress,
-            ray_address,
-        )
+        try:
+            summary = ingest_paths(
+                self.engine,
+                self.settings,
+                list(paths),
+                name,
+                Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
+                ArrivalGate(),
+                progress,
+                ray_address,
+            )
+        except BaseException:
+            if not exists:
+                with contextlib.suppress(Exception):  # the first error is the one to report
+                    self._drop_if_empty(name, actor, logged)
+            raise
+        if not exists:
+            self._drop_if_empty(name, actor, logged)
+        return summary
+
+    def _drop_if_empty(self, name: str, actor: Actor, logged: bool) -> None:
+        """A collection this add created and left empty (every file failed) is removed: a
+        failed add leaves nothing behind, not a collection listed with 0 documents."""
+        from commune.store import audit
+        from commune.store.db import write_transaction
+
+        with write_transaction(self.engine) as conn:
+            cid = repo.collection_id(conn, name)
+            if cid is None or not repo.drop_empty_collection(conn, cid):
+                return
+            if logged:  # its visibility was logged: the log says it is gone, and why
+                audit.append(
+                    conn,
+                    actor.user,
+                    "drop-collection",
+                    f"collection {name}",
+                    reason="the add that created it stored no document",
+                )
