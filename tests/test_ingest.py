@@ -31,7 +31,7 @@ def test_every_format_is_ingested_with_provenance(commune, corpus):
         "Swimming pool",
         "Restauration scolaire",
         "Parking permits",
-        "Pour obtenir un acte de naissance, adressez une demande au service de l'état civil.",
+        "etat-civil",  # a PDF without title metadata nor heading: its file name
     }
     html = docs["Gestion des déchets"]
     assert html["language"] == "fr" and docs["Library services"]["language"] == "en"
