@@ -179,6 +179,49 @@ def test_generated_answer_is_verified_renumbered_and_recorded(home, corpus, endp
         assert "gpu" in {m["name"] for m in data["models"]}
 
 
+def test_no_derivatives_sources_are_quoted_never_paraphrased(home, corpus, endpoint, tmp_path):
+    # Issue 23: a generated answer built on a CC-BY-ND source carried no note, no exclusion.
+    from commune.core import Commune
+
+    configure(
+        home,
+        a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{endpoint.url}"\nmodel = "m"\n',
+    )
+    nd = tmp_path / "guide-nd.md"
+    nd.write_text(
+        "# Guide du tri\n\nLes emballages en plastique vont dans le bac jaune, "
+        "rincés et vidés, selon le guide du tri de la communauté.\n",
+        encoding="utf-8",
+    )
+    compost = tmp_path / "compost-nd.md"
+    compost.write_text(
+        "# Lombricomposteur\n\nLe lombricomposteur collectif du quartier ouvre le "
+        "mercredi soir aux habitants.\n",
+        encoding="utf-8",
+    )
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        c.add([nd, compost], licence="CC-BY-ND-4.0")
+        a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+        assert a.mode == "generate" and a.notice is None
+        prompt = endpoint.requests[-1]["body"]["messages"][1]["content"]
+        assert "guide du tri de la communauté" not in prompt  # never given to the model
+        assert all(s.licence != "CC-BY-ND-4.0" for s in a.sources)
+        assert [e["title"] for e in a.excluded] == ["Guide du tri"]
+        assert any(
+            "Left out « Guide du tri »" in n and "allows no derivatives" in n
+            for n in a.licence_notes
+        )
+        # Only no-derivatives sources: quoted word for word, no model, and the reply says so.
+        asked = len(endpoint.requests)
+        b = c.ask("Quand ouvre le lombricomposteur collectif ?", mode="generate", model="gpu")
+        assert len(endpoint.requests) == asked and b.mode == "extractive"
+        assert "mercredi soir" in b.text and b.sources[0].licence == "CC-BY-ND-4.0"
+        assert any("quoted word for word, never paraphrased" in n for n in b.licence_notes)
+        redirect = b.decisions[-1]
+        assert redirect["outcome"] == "extractive" and "ND" in redirect["reason"]
+
+
 def test_answer_failing_verification_falls_back_to_extractive(home, corpus):
     from commune.core import Commune
 
