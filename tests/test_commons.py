@@ -66,6 +66,48 @@ def test_missing_or_unknown_licence_is_held_not_published(commune, doc, licence,
     assert d["licence"] == "CC-BY-4.0" and d["status"] == "published"
 
 
+def test_a_cooperatives_own_licence_is_accepted_with_its_text(commune, doc, home, tmp_path):
+    # Issue 23: a valid LicenseRef-… identifier was refused as unknown.
+    from commune.govern.licences import licence_text, normalise
+
+    assert normalise("licenseref-coop-1.0 AND cc-by-4.0") == "LicenseRef-coop-1.0 AND CC-BY-4.0"
+    with pytest.raises(CommuneError, match="invalid licence 'LicenseRef-bad_id'"):
+        normalise("LicenseRef-bad_id")
+    # Without its text, the identifier names nothing: refused, nothing written.
+    with pytest.raises(CommuneError, match="no text is recorded for LicenseRef-coop-1.0"):
+        commune.add([doc], collection="coop", licence="LicenseRef-coop-1.0")
+    assert commune.collections() == []
+    text = "Licence de la coopérative 1.0 : partagez en citant la coopérative."
+    s = commune.add([doc], collection="coop", licence="LicenseRef-coop-1.0", licence_text=text)
+    # Its terms are the cooperative's, not in the table: a curator reads them first.
+    assert s.added == 1 and "not in the licence table" in s.outcomes[0].held
+    with commune.engine.connect() as conn:
+        assert licence_text(conn, "LicenseRef-coop-1.0") == text
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "licence-text"]
+    assert entry["subject"] == "LicenseRef-coop-1.0"
+    with pytest.raises(CommuneError, match="already names another text"):
+        commune.add([doc], licence="LicenseRef-coop-1.0", licence_text=text + " Modifiée.")
+    with pytest.raises(CommuneError, match="is for your own licence"):
+        commune.add([doc], licence="CC-BY-4.0", licence_text=text)
+    commune.review(commune.pending()[0]["id"], "approve", "licence read and accepted")
+    [d] = commune.documents()
+    assert (d["licence"], d["status"]) == ("LicenseRef-coop-1.0", "published")
+    # Once recorded, the CLI takes the identifier alone; a new one with --licence-text.
+    other = tmp_path / "autre.md"
+    other.write_text("# Autre\n\nLe marché a lieu le samedi.\n", encoding="utf-8")
+    (tmp_path / "licence.txt").write_text("Licence B : usage libre.", encoding="utf-8")
+    run = CliRunner()
+    base = ["--home", str(home), "add", str(other), "--collection", "coop"]
+    r = run.invoke(cli, [*base, "--licence", "LicenseRef-coop-1.0"])
+    assert r.exit_code == 0, r.output
+    r = run.invoke(cli, [*base, "--licence", "LicenseRef-b"])
+    assert r.exit_code != 0 and "--licence-text FILE" in r.output
+    r = run.invoke(
+        cli, [*base, "--licence", "LicenseRef-b", "--licence-text", str(tmp_path / "licence.txt")]
+    )
+    assert r.exit_code == 0, r.output
+
+
 # -- curation workflow -----------------------------------------------------------------------
 
 

@@ -299,6 +299,7 @@ class Commune:
         actor: Actor = OPERATOR,
         tdm_reserved: bool = False,
         ray_address: str | None = None,
+        licence_text: str | None = None,
     ) -> IngestSummary:
         summary = self.library.add(
             paths,
@@ -313,6 +314,7 @@ class Commune:
             actor=actor,
             tdm_reserved=tdm_reserved,
             ray_address=ray_address,
+            licence_text=licence_text,
         )
         self._refreshed()  # the contributor's own request waits for its documents, not searches
         return summary

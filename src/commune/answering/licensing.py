@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commune.govern.licences import attribution_text, terms_of
+from commune.govern.licences import attribution_text, terms_for_use
 
 
 def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
@@ -15,7 +15,7 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
         source.attribution = attribution_text(
             source.title, source.publisher or source.contributor, source.licence, source.source
         )
-        terms = terms_of(source.licence)
+        terms = terms_for_use(source.licence)
         if terms is not None and terms.share_alike:
             share_alike.append(source.licence)
         if terms is not None and terms.no_derivatives:
@@ -29,7 +29,7 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
         )
     for title, licence in sorted(quoted.items()):
         notes.append(
-            f"« {title} » is under {licence}, which allows no derivatives: it is quoted word "
+            f"« {title} » ({licence}) may not be adapted (no derivatives): it is quoted word "
             "for word, never paraphrased; quote it as it stands, with its attribution."
         )
     for e in excluded:
@@ -45,7 +45,7 @@ def usable_for_answers(
     kept: list[Any] = []
     excluded: list[dict[str, Any]] = []
     for h in hits:
-        terms = terms_of(h.licence)
+        terms = terms_for_use(h.licence)
         if h.tdm_reserved and tdm_policy == "exclude":
             why = "its rights holder reserved text and data mining (TDM opt-out)"
         elif declared_use == "commercial" and terms is not None and terms.non_commercial:
@@ -74,7 +74,7 @@ def for_generation(hits: list[Any]) -> tuple[list[Any], list[Any]]:
     free: list[Any] = []
     quote_only: list[Any] = []
     for h in hits:
-        terms = terms_of(h.licence)
+        terms = terms_for_use(h.licence)
         (quote_only if terms is not None and terms.no_derivatives else free).append(h)
     return free, quote_only
 

@@ -18,7 +18,18 @@ if TYPE_CHECKING:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--collection", help="Collection to add to (default: 'default').")
-@click.option("--licence", help="SPDX licence expression, e.g. CC-BY-SA-4.0 or etalab-2.0.")
+@click.option(
+    "--licence",
+    help="SPDX licence expression, e.g. CC-BY-SA-4.0 or etalab-2.0; your own licence as "
+    "LicenseRef-NAME (its text is needed once: --licence-text).",
+)
+@click.option(
+    "--licence-text",
+    "licence_text_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="File holding the text of the LicenseRef-… licence given, recorded with it the "
+    "first time it is used.",
+)
 @click.option("--contributor", help="Who contributes these documents.")
 @click.option("--publisher", help="Who published them (author or organisation).")
 @click.option(
@@ -51,6 +62,7 @@ def add(
     paths: tuple[str, ...],
     collection: str | None,
     licence: str | None,
+    licence_text_file: str | None,
     contributor: str | None,
     publisher: str | None,
     source: str | None,
@@ -71,6 +83,14 @@ def add(
     """
     commune = commune_of(ctx)
     bar: dict[str, Any] = {}
+    licence_text = None
+    if licence_text_file is not None:
+        try:
+            licence_text = Path(licence_text_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.UsageError(
+                f"--licence-text {licence_text_file}: cannot read it ({exc})"
+            ) from None
 
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
         if outcome.error:
@@ -95,6 +115,7 @@ def add(
         actor=acting(ctx, as_user),
         tdm_reserved=tdm_reserved,
         ray_address=ray_address,
+        licence_text=licence_text,
     )
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)

@@ -216,19 +216,24 @@ class Library:
         actor: Actor = OPERATOR,
         tdm_reserved: bool = False,
         ray_address: str | None = None,
+        licence_text: str | None = None,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default. With
-        ``ray_address``, files are parsed and embedded on that Ray cluster."""
+        ``ray_address``, files are parsed and embedded on that Ray cluster. ``licence_text``:
+        the text of the cooperative's own licence, when ``licence`` names one
+        (``LicenseRef-…``) whose text is not recorded yet."""
+        from commune.govern.licences import check_texts, normalise
         from commune.ingest.pipeline import check_source
 
         # Bad input is refused before anything is written, a new collection included.
         if licence is not None:
-            from commune.govern.licences import normalise
-
             licence = normalise(licence)
         if source is not None:
             check_source(source)
+        if licence is not None or licence_text is not None:
+            with self.engine.begin() as conn:  # the text is recorded, or nothing is
+                check_texts(conn, licence, licence_text, actor.user)
         if contributor is None and not actor.is_operator:
             # A user contributing is the contributor the commons credits, unless told otherwise.
             contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
