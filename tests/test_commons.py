@@ -68,9 +68,13 @@ def test_missing_or_unknown_licence_is_held_not_published(commune, doc, licence,
 
 def test_a_cooperatives_own_licence_is_accepted_with_its_text(commune, doc, home, tmp_path):
     # Issue 23: a valid LicenseRef-… identifier was refused as unknown.
-    from commune.govern.licences import licence_text, normalise
+    from commune.govern.licences import licence_text, normalise, terms_for_use
 
     assert normalise("licenseref-coop-1.0 AND cc-by-4.0") == "LicenseRef-coop-1.0 AND CC-BY-4.0"
+    # Commune does not read the text: answers assume no more freedom than it might give.
+    strict = terms_for_use("LicenseRef-coop-1.0")
+    assert strict is not None and strict.no_derivatives and strict.non_commercial
+    assert terms_for_use("LicenseRef-coop-1.0 AND LGPL-2.1-only") is None
     with pytest.raises(CommuneError, match="invalid licence 'LicenseRef-bad_id'"):
         normalise("LicenseRef-bad_id")
     # Without its text, the identifier names nothing: refused, nothing written.
