@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def make_pdf(pages: list[str]) -> bytes:
-    """A minimal, valid PDF with one line of Helvetica text per page (latin-1)."""
+    """A minimal, valid PDF of Helvetica text (latin-1): one line per page, or a line per
+    "\n" in a page's text, each 30 points below the one before."""
     objects: list[bytes] = []
     kids = []
     n_pages = len(pages)
@@ -16,7 +17,8 @@ def make_pdf(pages: list[str]) -> bytes:
         page_id, content_id = 4 + 2 * i, 5 + 2 * i
         kids.append(f"{page_id} 0 R")
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = b"BT /F1 12 Tf 72 720 Td (" + escaped.encode("latin-1") + b") Tj ET"
+        shown = b") Tj 0 -30 Td (".join(line.encode("latin-1") for line in escaped.split("\n"))
+        stream = b"BT /F1 12 Tf 72 720 Td (" + shown + b") Tj ET"
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_id} 0 R "
             f"/Resources << /Font << /F1 3 0 R >> >> >>".encode()

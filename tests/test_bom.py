@@ -12,7 +12,7 @@ pytest.importorskip("cyclonedx")
 
 from commune.cli import cli  # noqa: E402
 from commune.errors import CommuneError  # noqa: E402
-from commune.stack.bom import store, validate  # noqa: E402
+from commune.stack.bom import dataset_expression, store, validate  # noqa: E402
 from commune.stack.sovereignty import diff, obligation, sovereignty_map  # noqa: E402
 
 ENDPOINTS = """
@@ -76,6 +76,15 @@ def test_the_bom_is_valid_cyclonedx_1_6_with_software_models_and_data(deployed):
     assert gprops["commune:licence:etalab-2.0"] == "6" and len(guides["hashes"][0]["content"]) == 64
 
 
+def test_a_collection_licence_mix_is_one_expression():
+    # Issue 23: a list mixing "A OR B" with "C" failed CycloneDX's check (one expression or a
+    # list of plain licences, never both), and bom and sovereignty crashed.
+    mix = {"GPL-2.0-or-later OR CC-BY-SA-3.0": 1, "CC-BY-4.0": 2, "unknown": 1, "MIT": 1}
+    assert dataset_expression(mix) == "CC-BY-4.0 AND (GPL-2.0-or-later OR CC-BY-SA-3.0) AND MIT"
+    assert dataset_expression({"CC-BY-4.0": 3}) == "CC-BY-4.0"
+    assert dataset_expression({"unknown": 3}) is None
+
+
 def test_an_invalid_bom_is_refused(deployed):
     bom = deployed.bom()
     bom["components"][0]["type"] = "spaceship"
@@ -127,11 +136,24 @@ def test_the_diff_between_two_boms(deployed, tmp_path):
 
 
 def test_the_cli_writes_keeps_and_maps(deployed, home, tmp_path):
+    # A collection mixing a choice, a plain licence, a combination and no licence (issue 23).
+    for name, licence in (
+        ("choice.md", "GPL-2.0-or-later OR CC-BY-SA-3.0"),
+        ("plain.md", "CC-BY-4.0"),
+        ("both.md", "MIT AND CC-BY-4.0"),
+        ("none.md", None),
+    ):
+        (tmp_path / name).write_text(f"# {name}\n\nLe jardin {name} ouvre le dimanche.\n")
+        deployed.add([tmp_path / name], collection="melange", licence=licence)
     run = CliRunner()
     out = tmp_path / "bom.json"
     r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(out)])
     assert r.exit_code == 0 and "CycloneDX 1.6, valid" in r.output, r.output
     validate(out.read_text())
+    melange = component(json.loads(out.read_text()), "data:melange")
+    assert melange["licenses"] == [
+        {"expression": "CC-BY-4.0 AND (GPL-2.0-or-later OR CC-BY-SA-3.0) AND (MIT AND CC-BY-4.0)"}
+    ]
     assert len(list((home / "bom").glob("bom-*.json"))) == 1
     r = run.invoke(cli, ["--home", str(home), "sovereignty"])
     assert r.exit_code == 0, r.output

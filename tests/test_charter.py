@@ -546,6 +546,44 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     assert page.status_code == 200 and "2026-12-01" in page.text and "<script" not in page.text
 
 
+def test_the_transparency_counts_reconcile_with_the_ledger(home, corpus):
+    # Issue 23: "answered requests" counted questions refused over quota (no ledger row)
+    # beside a ledger total of every request: 47 answered out of 36 requests.
+    from commune.core import Commune
+    from commune.govern.quotas import QuotaExceeded
+
+    write_charter(home)
+    with Commune(home) as commune:
+        commune.add([corpus], licence="etalab-2.0")
+        make_key(commune, "paul", "Ville P", requests_per_day=2)
+        paul = commune.actor("paul")
+        for q in ("Où mettre les emballages ?", "Une ordonnance ?"):
+            commune.ask(q, actor=paul)
+        for _ in range(2):
+            with pytest.raises(QuotaExceeded):
+                commune.ask("Où mettre le verre ?", actor=paul)
+        commune.ask("Où mettre les emballages ?")  # cached
+        commune.search("bac jaune", record="search")  # a request, not a question
+        commune.documents()  # not metered: in neither count
+        data = commune.transparency()
+        with commune.engine.connect() as conn:
+            ledger = conn.exec_driver_sql("select count(*) from usage where route != 'eval'")
+            records = conn.exec_driver_sql("select count(*) from decisions")
+            n_ledger, n_records = ledger.scalar(), records.scalar()
+    steps, totals = data["steps"], data["totals"]
+    assert (steps["questions"], steps["over_quota"], steps["answered_requests"]) == (5, 2, 3)
+    assert steps["questions"] == n_records
+    assert sum(v["requests"] for v in steps["by_outcome"].values()) == steps["questions"]
+    assert totals["requests"] == n_ledger == 4
+    assert totals["by_kind"] == {
+        "answered_questions": 3,
+        "abandoned_questions": 0,
+        "other_requests": 1,
+    }
+    assert steps["answered_requests"] == totals["by_kind"]["answered_questions"]
+    assert steps["answered_requests"] <= totals["requests"]
+
+
 def test_the_charter_can_keep_transparency_to_members(home):
     from commune.api.app import create_app
     from commune.core import Commune

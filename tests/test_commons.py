@@ -66,6 +66,52 @@ def test_missing_or_unknown_licence_is_held_not_published(commune, doc, licence,
     assert d["licence"] == "CC-BY-4.0" and d["status"] == "published"
 
 
+def test_a_cooperatives_own_licence_is_accepted_with_its_text(commune, doc, home, tmp_path):
+    # Issue 23: a valid LicenseRef-… identifier was refused as unknown.
+    from commune.govern.licences import licence_text, normalise, terms_for_use
+
+    assert normalise("licenseref-coop-1.0 AND cc-by-4.0") == "LicenseRef-coop-1.0 AND CC-BY-4.0"
+    # Commune does not read the text: answers assume no more freedom than it might give.
+    strict = terms_for_use("LicenseRef-coop-1.0")
+    assert strict is not None and strict.no_derivatives and strict.non_commercial
+    assert terms_for_use("LicenseRef-coop-1.0 AND LGPL-2.1-only") is None
+    with pytest.raises(CommuneError, match="invalid licence 'LicenseRef-bad_id'"):
+        normalise("LicenseRef-bad_id")
+    # Without its text, the identifier names nothing: refused, nothing written.
+    with pytest.raises(CommuneError, match="no text is recorded for LicenseRef-coop-1.0"):
+        commune.add([doc], collection="coop", licence="LicenseRef-coop-1.0")
+    assert commune.collections() == []
+    text = "Licence de la coopérative 1.0 : partagez en citant la coopérative."
+    s = commune.add([doc], collection="coop", licence="LicenseRef-coop-1.0", licence_text=text)
+    # Its terms are the cooperative's, not in the table: a curator reads them first.
+    assert s.added == 1 and "not in the licence table" in s.outcomes[0].held
+    with commune.engine.connect() as conn:
+        assert licence_text(conn, "LicenseRef-coop-1.0") == text
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "licence-text"]
+    assert entry["subject"] == "LicenseRef-coop-1.0"
+    with pytest.raises(CommuneError, match="already names another text"):
+        commune.add([doc], licence="LicenseRef-coop-1.0", licence_text=text + " Modifiée.")
+    with pytest.raises(CommuneError, match="is for your own licence"):
+        commune.add([doc], licence="CC-BY-4.0", licence_text=text)
+    commune.review(commune.pending()[0]["id"], "approve", "licence read and accepted")
+    [d] = commune.documents()
+    assert (d["licence"], d["status"]) == ("LicenseRef-coop-1.0", "published")
+    # Once recorded, the CLI takes the identifier alone; a new one with --licence-text.
+    other = tmp_path / "autre.md"
+    other.write_text("# Autre\n\nLe marché a lieu le samedi.\n", encoding="utf-8")
+    (tmp_path / "licence.txt").write_text("Licence B : usage libre.", encoding="utf-8")
+    run = CliRunner()
+    base = ["--home", str(home), "add", str(other), "--collection", "coop"]
+    r = run.invoke(cli, [*base, "--licence", "LicenseRef-coop-1.0"])
+    assert r.exit_code == 0, r.output
+    r = run.invoke(cli, [*base, "--licence", "LicenseRef-b"])
+    assert r.exit_code != 0 and "--licence-text FILE" in r.output
+    r = run.invoke(
+        cli, [*base, "--licence", "LicenseRef-b", "--licence-text", str(tmp_path / "licence.txt")]
+    )
+    assert r.exit_code == 0, r.output
+
+
 # -- curation workflow -----------------------------------------------------------------------
 
 
@@ -134,6 +180,29 @@ def test_licence_conflict_across_revisions_waits_for_a_curator(commune, doc):
         (1, "superseded", "CC-BY-4.0"),
         (2, "published", "CC-BY-NC-4.0"),
     ]
+
+
+def test_the_title_follows_the_published_revision(commune, doc):
+    # Issue 23: a document kept its first revision's title in listings, results and credits.
+    commune.add([doc], licence="etalab-2.0", publisher="Mairie")
+    doc.write_text(DOC2.replace("# Piscine", "# Piscine Jean-Bouin"), encoding="utf-8")
+    commune.add([doc], licence="etalab-2.0", publisher="Ville de Saint-Exemple")
+    [d] = commune.documents()
+    assert (d["title"], d["publisher"]) == ("Piscine Jean-Bouin", "Ville de Saint-Exemple")
+    [hit] = commune.search("piscine dix heures", k=1)
+    assert hit.title == "Piscine Jean-Bouin"
+    a = commune.ask("À quelle heure ouvre la piscine municipale le mardi ?", mode="extractive")
+    assert a.sources and all(
+        s.attribution.startswith("« Piscine Jean-Bouin », Ville de Saint-Exemple")
+        for s in a.sources
+    )
+    # A revision that waits for curation does not rename what readers see.
+    commune.set_curation_rules("default", 1, "curator")
+    doc.write_text(DOC.replace("# Piscine", "# Piscine fermée"), encoding="utf-8")
+    commune.add([doc], licence="etalab-2.0", publisher="Ville de Saint-Exemple")
+    assert commune.documents()[0]["title"] == "Piscine Jean-Bouin"
+    commune.review(commune.pending()[0]["id"], "approve", "checked")
+    assert commune.documents()[0]["title"] == "Piscine fermée"
 
 
 def test_retired_documents_are_not_retrieved(commune, doc):

@@ -160,6 +160,42 @@ def test_listings_show_only_what_the_member_may_read(coop):
     assert admin == {"b-private", "coop", "open"}
 
 
+def test_a_collection_changes_owner_only_with_an_explicit_transfer(coop, commune, home):
+    # Issue 23: `visibility a-private … --member X` handed the collection to X in passing.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    make_key(commune, "cora", "Ville A", "curator")
+
+    def names(user: str) -> set[str]:
+        return {c["name"] for c in commune.collections(actor=commune.actor(user))}
+
+    run = CliRunner()
+    r = run.invoke(
+        cli, ["--home", str(home), "visibility", "a-private", "private", "--member", "Ville B"]
+    )
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "belongs to Ville A" in r.output and "--transfer" in r.output
+    assert "a-private" in names("cora") and "a-private" not in names("bruno")
+    assert not [e for e in commune.audit_entries() if e["action"] == "transfer"]
+    # Its visibility alone changes without --member, and the owner stays.
+    commune.set_visibility("a-private", "shared")
+    [row] = [c for c in commune.collections() if c["name"] == "a-private"]
+    assert (row["visibility"], row["owner"]) == ("shared", "Ville A")
+    r = run.invoke(
+        cli,
+        ["--home", str(home), "visibility", "a-private", "private", "--member", "Ville B"]
+        + ["--transfer"],
+    )
+    assert r.exit_code == 0, r.output
+    assert "a-private" not in names("cora") and "a-private" in names("bruno")
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "transfer"]
+    assert entry["subject"] == "collection a-private"
+    details = json.loads(entry["details"])
+    assert (details["from_owner"], details["to_owner"]) == ("Ville A", "Ville B")
+
+
 def test_openai_routes_respect_visibility(coop):
     a = coop("a")
     msg = [{"role": "user", "content": "Que prévoit le budget secret de Betaville ?"}]

@@ -31,7 +31,7 @@ def test_every_format_is_ingested_with_provenance(commune, corpus):
         "Swimming pool",
         "Restauration scolaire",
         "Parking permits",
-        "Pour obtenir un acte de naissance, adressez une demande au service de l'état civil.",
+        "etat-civil",  # a PDF without title metadata nor heading: its file name
     }
     html = docs["Gestion des déchets"]
     assert html["language"] == "fr" and docs["Library services"]["language"] == "en"
@@ -80,6 +80,26 @@ def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus,
     assert n_docs == n_revs == 6 and n_chunks == n_vecs
 
 
+def test_a_failed_add_leaves_no_collection_behind(commune, tmp_path):
+    # Issue 23: a failed add still created its collection, listed with 0 documents.
+    from commune.govern.members import add_member
+
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    s = commune.add([tmp_path / "missing.txt", tmp_path / "broken.pdf"], collection="ghost")
+    assert s.failed == 2
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville A", "town")
+    commune.add([tmp_path / "missing.txt"], collection="ghost-a", member="Ville A")
+    assert commune.collections() == []
+    [gone] = [e for e in commune.audit_entries() if e["action"] == "drop-collection"]
+    assert gone["subject"] == "collection ghost-a"
+    # A collection that was there before the add stays, even empty.
+    (tmp_path / "ok.md").write_text("# Marché\n\nLe marché a lieu le samedi.\n")
+    commune.add([tmp_path / "ok.md"], collection="kept", licence="etalab-2.0")
+    commune.add([tmp_path / "missing.txt"], collection="kept")
+    assert [c["name"] for c in commune.collections()] == ["kept"]
+
+
 def test_a_crash_while_storing_keeps_the_database_unchanged(commune, corpus, monkeypatch):
     commune.add([corpus / "pool.txt"], licence="etalab-2.0")
     before = counts(commune)
@@ -110,6 +130,45 @@ def test_directory_source_uri_is_base_plus_relative_path(commune, corpus):
     sources = {d["source_uri"] for d in commune.documents()}
     assert "https://example.org/docs/sub/pool2.txt" in sources
     assert "https://example.org/docs/dechets.html" in sources
+
+
+def test_files_named_with_one_source_stay_separate_documents(commune, tmp_path):
+    # Issue 23: six files with one --source became one document (1 added, 5 updated).
+    d = tmp_path / "six"
+    d.mkdir()
+    names = [f"f{i}.md" for i in range(1, 7)]
+    for i, name in enumerate(names, 1):
+        (d / name).write_text(
+            f"# Piscine {i}\n\nLe bassin numéro {i} ouvre à neuf heures tous les jours.\n"
+        )
+    s = commune.add([d / n for n in names], source="https://example.org/docs", licence="CC-BY-4.0")
+    assert (s.added, s.updated, s.failed) == (6, 0, 0)
+    docs = commune.documents()
+    assert {x["source_uri"] for x in docs} == {f"https://example.org/docs/{n}" for n in names}
+    assert {x["title"] for x in docs} == {f"Piscine {i}" for i in range(1, 7)}
+    # Added again with the same source: each is its own document, unchanged.
+    again = commune.add(
+        [d / n for n in names], source="https://example.org/docs", licence="CC-BY-4.0"
+    )
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
+    # One file with a --source keeps that exact address.
+    (d / "one.md").write_text("# Seul\n\nUn seul fichier, une seule adresse.\n")
+    commune.add([d / "one.md"], source="https://example.org/seul.html", licence="CC-BY-4.0")
+    assert "https://example.org/seul.html" in {x["source_uri"] for x in commune.documents()}
+
+
+def test_two_files_of_one_batch_with_one_address_are_refused_not_merged(commune, tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "readme.md").write_text(f"# {sub}\n\nTexte du dossier {sub}.\n")
+    s = commune.add(
+        [tmp_path / "a" / "readme.md", tmp_path / "b" / "readme.md"],
+        source="https://example.org/",
+        licence="CC-BY-4.0",
+    )
+    assert (s.added, s.updated, s.failed) == (1, 0, 1)
+    assert "same source https://example.org/readme.md" in s.errors[0]
+    assert "its own --source" in s.errors[0]
 
 
 def test_same_file_in_two_collections_is_two_documents(commune, corpus):

@@ -120,12 +120,61 @@ def dcat_ap_3_conformance(commune, exported, tmp_path):  # type: ignore[no-untyp
 def test_round_trip_loses_nothing(commune, exported, tmp_path):
     with Commune(tmp_path / "other-home") as other:
         counts = other.import_dataset(exported, "mairie")
-        assert counts == {"added": 7, "updated": 0, "unchanged": 0, "failed": 0}
+        assert counts == {
+            "added": 7,
+            "updated": 0,
+            "unchanged": 0,
+            "failed": 0,
+            "earlier revisions": 0,
+        }
         assert snapshot(other) == snapshot(commune)
         hits = other.search("bac jaune", k=1)
         assert "bac jaune" in hits[0].text and hits[0].licence == "etalab-2.0"
         # importing again changes nothing
         assert other.import_dataset(exported, "mairie")["unchanged"] == 7
+
+
+def test_round_trip_keeps_dates_and_history(commune, tmp_path):
+    # Issue 23: import gave every document today's date and one revision.
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from commune.store.schema import documents, revisions
+
+    page = tmp_path / "horaires.md"
+    texts = ["ouvre à neuf heures", "ouvre à dix heures", "ouvre à onze heures"]
+    for n, text in enumerate(texts, 1):
+        page.write_text(f"# Horaires v{n}\n\nLa piscine {text}.\n", encoding="utf-8")
+        commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/h")
+    with commune.engine.begin() as conn:  # dates that cannot be today's
+        for n in (1, 2, 3):
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.number == n)
+                .values(created_at=datetime(2024, n, 1, tzinfo=UTC))
+            )
+        conn.execute(update(documents).values(added_at=datetime(2024, 1, 1, tzinfo=UTC)))
+
+    def state(c):  # type: ignore[no-untyped-def]
+        [d] = c.documents()
+        history = [
+            (r["number"], r["status"], r["content_hash"], r["created_at"])
+            for r in c.history(d["id"])
+        ]
+        return d["added_at"], d["title"], history
+
+    commune.export_collection("c", tmp_path / "dataset")
+    with Commune(tmp_path / "other-home") as other:
+        counts = other.import_dataset(tmp_path / "dataset", "c")
+        assert (counts["added"], counts["earlier revisions"]) == (1, 2)
+        assert state(other) == state(commune)
+        assert state(other)[0].year == 2024 and len(state(other)[2]) == 3
+        assert other.search("onze heures", k=1)[0].title == "Horaires v3"
+        # Importing again changes nothing, and never brings an old text back.
+        again = other.import_dataset(tmp_path / "dataset", "c")
+        assert (again["unchanged"], again["earlier revisions"]) == (1, 0)
+        assert state(other) == state(commune)
 
 
 def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path):

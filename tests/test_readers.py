@@ -46,6 +46,20 @@ def test_pdf_text_keeps_its_page_number(tmp_path):
     ]
 
 
+def test_a_pdf_without_title_metadata_takes_its_heading_or_its_file_name(tmp_path):
+    # Issue 23: the whole first paragraph became the title.
+    p = tmp_path / "horaires-piscine.pdf"
+    p.write_bytes(make_pdf(["Horaires de la piscine\nLa piscine ouvre le mardi à neuf heures."]))
+    doc = read(p)
+    assert doc.title == "Horaires de la piscine"
+    assert [b.text for b in doc.blocks] == ["La piscine ouvre le mardi à neuf heures."]
+    p.write_bytes(make_pdf(["La piscine ouvre le mardi à neuf heures pour les écoles."]))
+    assert read(p).title == "horaires-piscine"
+    long_line = " ".join(["mot"] * 20)
+    p.write_bytes(make_pdf([long_line]))
+    assert read(p).title == "horaires-piscine"
+
+
 def test_odt_and_docx_headings(tmp_path):
     sections = [("Horaires", ["Ouvert le lundi."]), ("Tarifs", ["Gratuit pour les enfants."])]
     odt = read(make_odt(tmp_path / "a.odt", "Piscine", sections))

@@ -281,8 +281,10 @@ class Commune:
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         return self.library.document(document_id, actor)
 
-    def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
-        self.library.set_visibility(collection, visibility, member=member)
+    def set_visibility(
+        self, collection: str, visibility: str, member: str | None = None, transfer: bool = False
+    ) -> None:
+        self.library.set_visibility(collection, visibility, member=member, transfer=transfer)
 
     def add(
         self,
@@ -298,6 +300,7 @@ class Commune:
         actor: Actor = OPERATOR,
         tdm_reserved: bool = False,
         ray_address: str | None = None,
+        licence_text: str | None = None,
     ) -> IngestSummary:
         summary = self.library.add(
             paths,
@@ -312,6 +315,7 @@ class Commune:
             actor=actor,
             tdm_reserved=tdm_reserved,
             ray_address=ray_address,
+            licence_text=licence_text,
         )
         self._refreshed()  # the contributor's own request waits for its documents, not searches
         return summary

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from commune.govern.licences import attribution_text, terms_of
+from commune.govern.licences import attribution_text, terms_for_use
 
 
 def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
     """Give every source its attribution line; say what the answer's sources require."""
     share_alike = []
+    quoted: dict[str, str] = {}  # no-derivatives sources, by title, with their licence
     for source in answer.sources:
         source.attribution = attribution_text(
             source.title, source.publisher or source.contributor, source.licence, source.source
         )
-        terms = terms_of(source.licence)
+        terms = terms_for_use(source.licence)
         if terms is not None and terms.share_alike:
             share_alike.append(source.licence)
+        if terms is not None and terms.no_derivatives:
+            quoted[source.title] = source.licence
     notes = []
     if share_alike:
         notes.append(
             "This answer builds on share-alike sources ("
             + ", ".join(sorted(set(share_alike)))
             + "): whatever you make from it must be shared under the same terms."
+        )
+    for title, licence in sorted(quoted.items()):
+        notes.append(
+            f"« {title} » ({licence}) may not be adapted (no derivatives): it is quoted word "
+            "for word, never paraphrased; quote it as it stands, with its attribution."
         )
     for e in excluded:
         notes.append(f"Left out « {e['title']} »: {e['reason']}.")
@@ -37,7 +45,7 @@ def usable_for_answers(
     kept: list[Any] = []
     excluded: list[dict[str, Any]] = []
     for h in hits:
-        terms = terms_of(h.licence)
+        terms = terms_for_use(h.licence)
         if h.tdm_reserved and tdm_policy == "exclude":
             why = "its rights holder reserved text and data mining (TDM opt-out)"
         elif declared_use == "commercial" and terms is not None and terms.non_commercial:
@@ -55,3 +63,36 @@ def usable_for_answers(
                 }
             )
     return kept, excluded
+
+
+def for_generation(hits: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The hits a model may paraphrase, and the no-derivatives ones it may not.
+
+    A generated sentence rewords its passage: for a source whose licence allows no
+    derivatives (CC-BY-ND, CC-BY-NC-ND), that is an adaptation the licence forbids. Such a
+    source may only be quoted, as the extractive answer does, word for word."""
+    free: list[Any] = []
+    quote_only: list[Any] = []
+    for h in hits:
+        terms = terms_for_use(h.licence)
+        (quote_only if terms is not None and terms.no_derivatives else free).append(h)
+    return free, quote_only
+
+
+def left_out_of_generation(quote_only: list[Any]) -> list[dict[str, Any]]:
+    """Why each no-derivatives source is not in a generated answer, once per document."""
+    out: list[dict[str, Any]] = []
+    for h in quote_only:
+        if any(e["document_id"] == h.document_id for e in out):
+            continue
+        out.append(
+            {
+                "document_id": h.document_id,
+                "title": h.title,
+                "licence": h.licence,
+                "reason": f"its licence {h.licence} allows no derivatives, so a generated "
+                "answer may not paraphrase it; ask for an extractive answer "
+                "(--mode extractive) to have it quoted word for word",
+            }
+        )
+    return out

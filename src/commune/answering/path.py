@@ -287,17 +287,48 @@ class AskPath:
         chosen: ModelCard | None,
         slot: _CacheSlot,
     ) -> Iterator[Event]:
-        from commune.answering.answer import extractive_stream, stream_generated
-        from commune.answering.licensing import finish_licensing
+        from commune.answering.answer import extractive_stream, relevant_hits, stream_generated
+        from commune.answering.licensing import (
+            finish_licensing,
+            for_generation,
+            left_out_of_generation,
+        )
 
         req = run.request
         generator = None
         events: cabc.Generator[Event, None, None]
+        # A model is given the rest; no-derivatives passages may only be quoted.
+        free = for_generation(hits)[0] if chosen is not None else hits
+        # Of the passages that answer (those the model would be given): the ones it may
+        # reword, and the no-derivatives ones it may only quote.
+        passages = self.settings.generation.passages
+        usable, quote_only = for_generation(relevant_hits(hits, req.language, passages))
+        if chosen is not None and quote_only and not usable:
+            # Only no-derivatives sources answer it: they may be quoted, not paraphrased, so
+            # the answer quotes them (the licence notes say why) instead of leaving it unanswered.
+            chosen = None
+            run.decisions = [d for d in run.decisions if d.step != "redirect"]
+            run.decisions.append(
+                steps.Step(
+                    "redirect",
+                    "extractive",
+                    steps.say(
+                        req.language,
+                        "aucun modèle : les sources trouvées n'autorisent pas de modification "
+                        "(licence ND), elles sont citées mot pour mot",
+                        "no model: the sources found allow no derivatives (ND licence), so they "
+                        "are quoted word for word",
+                    ),
+                    "licence",
+                )
+            )
+        elif chosen is not None and quote_only:
+            excluded = [*excluded, *left_out_of_generation(quote_only)]
         if chosen is not None:
             generator = self.generators.get(chosen.name)
             events = stream_generated(
                 req.question,
-                hits,
+                free,
                 self.embedder(),
                 generator,
                 self.settings.generation.passages,

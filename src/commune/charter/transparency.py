@@ -17,6 +17,12 @@ from commune.store.schema import usage
 # Evaluation questions are asked by nobody: they are shown with the evaluations, not in the
 # shares of real requests.
 NOT_REQUESTS = ("eval",)
+# The ledger modes of a question that got its reply (an answer, or the charter's refusal):
+# each has one decision record too. A question refused over quota did no work, so it has a
+# record and no ledger row; a question whose client left mid-answer has a ledger row
+# ("abandoned") and no record. Every other ledger row is a search, a listing, an embedding
+# or an upload.
+ANSWERED = ("extractive", "generate", "cached", "refused")
 
 
 def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[str, Any]:
@@ -31,6 +37,12 @@ def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[st
                 func.sum(usage.c.wh),
                 func.sum(usage.c.gco2e),
                 func.sum(cast(usage.c.estimated, Integer)),
+            ).where(usage.c.route.not_in(NOT_REQUESTS))
+        ).one()
+        answered_rows, abandoned_rows = conn.execute(
+            select(
+                func.sum(cast(usage.c.mode.in_(ANSWERED), Integer)),
+                func.sum(cast(usage.c.mode == "abandoned", Integer)),
             ).where(usage.c.route.not_in(NOT_REQUESTS))
         ).one()
         latest = scores.latest(conn)
@@ -48,18 +60,34 @@ def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[st
     for entry in steps.values():
         entry["share"] = round(entry["requests"] / total, 4) if total else None
     requests, wh, gco2e, estimated = totals
+    requests = int(requests or 0)
+    over_quota = sum(n for outcome, _, n, _ in counts if outcome == "over-quota")
+    answered, abandoned = int(answered_rows or 0), int(abandoned_rows or 0)
     return {
         "charter": {**charter.to_json(), "text": charter.text, "history": history},
         "models": cards,
+        # The ledger: every metered request, questions and the rest.
         "totals": {
-            "requests": int(requests or 0),
+            "requests": requests,
+            "by_kind": {
+                "answered_questions": answered,
+                "abandoned_questions": abandoned,
+                "other_requests": requests - answered - abandoned,
+            },
             "wh": round(float(wh or 0), 6),
             "gco2e": round(float(gco2e or 0), 6),
             "estimated_requests": int(estimated or 0),
             "note": "energy is measured only from a meter (RAPL); CPU time x configured watts "
             "and EcoLogits figures are estimates",
         },
-        "steps": {"answered_requests": total, "by_outcome": steps},
+        # The decision records: every question, those refused over quota included.
+        # answered_requests = questions - over_quota = totals.by_kind.answered_questions.
+        "steps": {
+            "questions": total,
+            "over_quota": over_quota,
+            "answered_requests": total - over_quota,
+            "by_outcome": steps,
+        },
         "links": {
             "bill_of_materials": "/transparency/bom.json",
             "sovereignty_map": "/transparency/sovereignty.json",

@@ -18,12 +18,24 @@ if TYPE_CHECKING:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--collection", help="Collection to add to (default: 'default').")
-@click.option("--licence", help="SPDX licence expression, e.g. CC-BY-SA-4.0 or etalab-2.0.")
+@click.option(
+    "--licence",
+    help="SPDX licence expression, e.g. CC-BY-SA-4.0 or etalab-2.0; your own licence as "
+    "LicenseRef-NAME (its text is needed once: --licence-text).",
+)
+@click.option(
+    "--licence-text",
+    "licence_text_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="File holding the text of the LicenseRef-… licence given, recorded with it the "
+    "first time it is used.",
+)
 @click.option("--contributor", help="Who contributes these documents.")
 @click.option("--publisher", help="Who published them (author or organisation).")
 @click.option(
     "--source",
-    help="Source URI. For a directory, the base URI: each file's source is BASE/relative/path.",
+    help="Source URI. For a directory or several files, the base URI: each file's source "
+    "is BASE/relative/path (BASE/file-name for files named).",
 )
 @click.option("--member", help="Member that owns a new collection (then private by default).")
 @click.option(
@@ -50,6 +62,7 @@ def add(
     paths: tuple[str, ...],
     collection: str | None,
     licence: str | None,
+    licence_text_file: str | None,
     contributor: str | None,
     publisher: str | None,
     source: str | None,
@@ -70,6 +83,14 @@ def add(
     """
     commune = commune_of(ctx)
     bar: dict[str, Any] = {}
+    licence_text = None
+    if licence_text_file is not None:
+        try:
+            licence_text = Path(licence_text_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.UsageError(
+                f"--licence-text {licence_text_file}: cannot read it ({exc})"
+            ) from None
 
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
         if outcome.error:
@@ -94,6 +115,7 @@ def add(
         actor=acting(ctx, as_user),
         tdm_reserved=tdm_reserved,
         ray_address=ray_address,
+        licence_text=licence_text,
     )
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
@@ -166,10 +188,20 @@ def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | Non
 @click.argument("collection")
 @click.argument("visibility", type=click.Choice(["private", "shared", "public"]))
 @click.option("--member", help="Owner of the collection (required to make it private).")
+@click.option(
+    "--transfer",
+    is_flag=True,
+    help="Hand an owned collection over to --member (audited); without it, a collection "
+    "that has an owner keeps it.",
+)
 @click.pass_context
-def visibility(ctx: click.Context, collection: str, visibility: str, member: str | None) -> None:
+def visibility(
+    ctx: click.Context, collection: str, visibility: str, member: str | None, transfer: bool
+) -> None:
     """Make a collection private to its member, shared with the cooperative, or public."""
-    commune_of(ctx).set_visibility(collection, visibility=visibility, member=member)
+    commune_of(ctx).set_visibility(
+        collection, visibility=visibility, member=member, transfer=transfer
+    )
     click.echo(f"{collection}: {visibility}" + (f" (owner {member})" if member else ""))
 
 

@@ -70,7 +70,16 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     for m in data["models"]:
         verdict = "allowed" if m["allowed"] else f"not allowed: {m['why']}"
         click.echo(f"model {m['name']}: {m['openness']}, {m['licence']}, {m['hosting']}; {verdict}")
-    click.echo(f"{t['requests']} requests, {t['wh']:.4f} Wh, {t['gco2e']:.4f} gCO2e")
+    kind, st = t["by_kind"], data["steps"]
+    click.echo(
+        f"{t['requests']} requests in the ledger ({kind['answered_questions']} questions "
+        f"answered, {kind['abandoned_questions']} abandoned, {kind['other_requests']} "
+        f"searches, listings and uploads), {t['wh']:.4f} Wh, {t['gco2e']:.4f} gCO2e"
+    )
+    click.echo(
+        f"{st['questions']} questions recorded: {st['answered_requests']} answered, "
+        f"{st['over_quota']} refused over quota (no work done, no ledger row)"
+    )
     for outcome, v in data["steps"]["by_outcome"].items():
         click.echo(f"  {outcome:<24} {v['requests']:>6}  {(v['share'] or 0):.1%}")
     for e in data["evaluations"]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.licences import normalise, terms_of
+from commune.govern.licences import check_texts, normalise, terms_for_use, terms_of
 from commune.govern.policy import ROLES, Actor, Decision
 from commune.store import audit
 from commune.store import repository as repo
@@ -107,7 +107,14 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         .values(
             published_revision_id=revision_id,
             status="published",
+            # What listings, results and attribution lines show follows the published
+            # revision: a document renamed in its new revision is cited under its new title.
+            title=rev.title,
+            source_uri=rev.source_uri,
+            language=rev.language,
             licence=rev.licence,
+            contributor=rev.contributor,
+            publisher=rev.publisher,
             tdm_reserved=rev.tdm_reserved,
         )
     )
@@ -304,6 +311,7 @@ def review(
         )
     if licence is not None:
         licence = normalise(licence)
+        check_texts(conn, licence, None, actor.user)  # a LicenseRef-… must have its text
         if licence != rev.licence:
             conn.execute(
                 update(revisions).where(revisions.c.id == revision_id).values(licence=licence)
@@ -343,7 +351,10 @@ def review(
         )
         audit.append(conn, actor.user, "request-changes", subject, reason=reason)
         return "changes-requested"
-    if terms_of(rev.licence) is None:
+    # The cooperative's own licence (LicenseRef-…, its text recorded) has no terms in the
+    # table: the curator who approves it has read its text, and answers read it at its
+    # strictest (govern/licences.terms_for_use).
+    if terms_for_use(rev.licence) is None:
         raise CommuneError(
             f"revision {revision_id} has licence {rev.licence or 'none'} with unknown terms",
             "approve with --licence SPDX to set a known one",

@@ -3,6 +3,7 @@ what, and adding to it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -115,8 +116,19 @@ class Library:
             curator = bool(allowed(actor, "curate", collection(coll)))
             return history(conn, document_id, None if curator else PUBLIC_STATUSES)
 
-    def set_visibility(self, collection: str, visibility: str, member: str | None = None) -> None:
-        """Make a collection private to a member, shared with the cooperative, or public."""
+    def set_visibility(
+        self,
+        collection: str,
+        visibility: str,
+        member: str | None = None,
+        transfer: bool = False,
+    ) -> None:
+        """Make a collection private to a member, shared with the cooperative, or public.
+
+        ``member`` names the owner. A collection without one may be given one; a collection
+        that has one changes hands only with ``transfer``: its owner's curators lose it, so
+        a visibility change must never carry that out in passing. The transfer is audited
+        with both owners."""
         from commune.govern.members import member_id
         from commune.govern.policy import VISIBILITIES
         from commune.store import audit
@@ -125,14 +137,38 @@ class Library:
             raise InvalidRequest(
                 f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}"
             )
+        if transfer and not member:
+            raise InvalidRequest(
+                "a transfer needs the new owner", "pass --member MEMBER with --transfer"
+            )
         with self.engine.begin() as conn:
             cid = repo.collection_id(conn, collection)
             if cid is None:
                 raise NotFound(f"no collection named {collection!r}")
-            owner = member_id(conn, member) if member else repo.collection_owner(conn, cid)
+            current = repo.collection_owner(conn, cid)
+            owner = member_id(conn, member) if member else current
+            handed = current is not None and owner != current
+            was = next(r["owner"] for r in repo.collection_access(conn) if r["id"] == cid)
+            if handed and not transfer:
+                raise CommuneError(
+                    f"collection {collection!r} belongs to {was}: --member {member} would "
+                    f"hand it to another member, and {was}'s curators would lose it",
+                    f"to hand it over, add --transfer: commune visibility {collection} "
+                    f"{visibility} --member {member!r} --transfer; to change only its "
+                    "visibility, drop --member",
+                )
             if visibility == "private" and owner is None:
                 raise InvalidRequest(
                     f"a private collection needs an owner: pass --member for {collection!r}"
+                )
+            if handed:
+                audit.append(
+                    conn,
+                    "operator",
+                    "transfer",
+                    f"collection {collection}",
+                    from_owner=was,
+                    to_owner=member,
                 )
             repo.set_collection_access(conn, cid, owner, visibility)
             repo.bump_generation(conn, repo.NO_PASSAGE)  # readers change, passages do not
@@ -180,27 +216,33 @@ class Library:
         actor: Actor = OPERATOR,
         tdm_reserved: bool = False,
         ray_address: str | None = None,
+        licence_text: str | None = None,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default. With
-        ``ray_address``, files are parsed and embedded on that Ray cluster."""
+        ``ray_address``, files are parsed and embedded on that Ray cluster. ``licence_text``:
+        the text of the cooperative's own licence, when ``licence`` names one
+        (``LicenseRef-…``) whose text is not recorded yet."""
+        from commune.govern.licences import check_texts, normalise
         from commune.ingest.pipeline import check_source
 
         # Bad input is refused before anything is written, a new collection included.
         if licence is not None:
-            from commune.govern.licences import normalise
-
             licence = normalise(licence)
         if source is not None:
             check_source(source)
+        if licence is not None or licence_text is not None:
+            with self.engine.begin() as conn:  # the text is recorded, or nothing is
+                check_texts(conn, licence, licence_text, actor.user)
         if contributor is None and not actor.is_operator:
             # A user contributing is the contributor the commons credits, unless told otherwise.
             contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
         name = collection or self.settings.default_collection
         self._may_contribute(actor, name)
+        with self.engine.connect() as conn:
+            exists = repo.collection_id(conn, name) is not None
+        logged = not exists and (member is not None or visibility is not None)
         if member is not None or visibility is not None:
-            with self.engine.connect() as conn:
-                exists = repo.collection_id(conn, name) is not None
             if not exists:
                 from commune.store.db import write_transaction
 
@@ -215,15 +257,44 @@ class Library:
                     raise CommuneError(
                         f"collection {name!r} is already {current['visibility']} "
                         f"(owner {current['owner'] or 'none'})",
-                        f"change it with: commune visibility {name} VISIBILITY --member MEMBER",
+                        f"change it with: commune visibility {name} VISIBILITY "
+                        "(and --member MEMBER --transfer to hand it over)",
                     )
-        return ingest_paths(
-            self.engine,
-            self.settings,
-            list(paths),
-            name,
-            Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
-            ArrivalGate(),
-            progress,
-            ray_address,
-        )
+        try:
+            summary = ingest_paths(
+                self.engine,
+                self.settings,
+                list(paths),
+                name,
+                Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
+                ArrivalGate(),
+                progress,
+                ray_address,
+            )
+        except BaseException:
+            if not exists:
+                with contextlib.suppress(Exception):  # the first error is the one to report
+                    self._drop_if_empty(name, actor, logged)
+            raise
+        if not exists:
+            self._drop_if_empty(name, actor, logged)
+        return summary
+
+    def _drop_if_empty(self, name: str, actor: Actor, logged: bool) -> None:
+        """A collection this add created and left empty (every file failed) is removed: a
+        failed add leaves nothing behind, not a collection listed with 0 documents."""
+        from commune.store import audit
+        from commune.store.db import write_transaction
+
+        with write_transaction(self.engine) as conn:
+            cid = repo.collection_id(conn, name)
+            if cid is None or not repo.drop_empty_collection(conn, cid):
+                return
+            if logged:  # its visibility was logged: the log says it is gone, and why
+                audit.append(
+                    conn,
+                    actor.user,
+                    "drop-collection",
+                    f"collection {name}",
+                    reason="the add that created it stored no document",
+                )

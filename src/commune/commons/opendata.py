@@ -8,9 +8,16 @@ Layout of an export::
     dcat.jsonld           DCAT-AP 3 (the EU standard for data portals), checked with rdflib;
                           the tests validate it against the DCAT-AP 3.0.0 SHACL shapes
 
-Import reads ``croissant.json``, checks every file against its SHA-256, and
-adds each document with its licence and provenance, so a round trip loses
-nothing. mlcroissant and rdflib are optional (``pip install 'commune[export]'``).
+    files/history/<id>-r<n>-<name>   the bytes of each earlier published revision
+
+Each line of ``documents.jsonl`` carries, under ``history``, the document's earlier published
+revisions (oldest first) with their own file, SHA-256, provenance and date. Import reads
+``croissant.json``, checks every file against its SHA-256, and adds each document with its
+licence and provenance: a new document with its earlier revisions first, then its published
+one, each revision keeping its date and the document its ``added_at``. What stays with the
+home that made it: revisions never published (proposed, sent back, rejected), the curators'
+reviews and the audit log. mlcroissant and rdflib are optional
+(``pip install 'commune[export]'``).
 """
 
 from __future__ import annotations
@@ -113,6 +120,29 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
         )
         rows = [dict(r._mapping) for r in conn.execute(q)]
         for r in rows:
+            # The revisions readers saw before (published, then superseded), oldest first.
+            r["history"] = [
+                dict(h._mapping)
+                for h in conn.execute(
+                    select(
+                        revisions.c.number,
+                        revisions.c.title,
+                        revisions.c.content_hash,
+                        revisions.c.media_type,
+                        revisions.c.language,
+                        revisions.c.licence,
+                        revisions.c.contributor,
+                        revisions.c.publisher,
+                        revisions.c.source_uri,
+                        revisions.c.created_at,
+                        revisions.c.tdm_reserved,
+                    )
+                    .where(revisions.c.document_id == r["id"])
+                    .where(revisions.c.status == "superseded")
+                    .where(revisions.c.number < r["number"])
+                    .order_by(revisions.c.number)
+                )
+            ]
             r["chunks"] = [
                 c.text
                 for c in conn.execute(
@@ -151,7 +181,32 @@ def export_collection(
     (out / "files").mkdir(exist_ok=True)
     reconstructed = 0
     lines = []
+    earlier: list[dict[str, Any]] = []  # every history file, for the Croissant distribution
     for row in rows:
+        history = []
+        for h in row["history"]:
+            old_bytes = blobs.get(home, h["content_hash"])
+            if old_bytes is None:  # ingested before blobs were kept: its text is gone too
+                continue
+            h_name = "history/" + _name({**h, "id": f"{row['id']}-r{h['number']}"})
+            (out / "files" / "history").mkdir(exist_ok=True)
+            (out / "files" / h_name).write_bytes(old_bytes)
+            entry = {
+                "revision": h["number"],
+                "title": h["title"],
+                "file": f"files/{h_name}",
+                "media_type": h["media_type"],
+                "sha256": hashlib.sha256(old_bytes).hexdigest(),
+                "language": h["language"],
+                "licence": h["licence"],
+                "contributor": h["contributor"],
+                "publisher": h["publisher"],
+                "source_uri": h["source_uri"],
+                "retrieved_at": h["created_at"].isoformat(),
+                "tdm_reserved": bool(h["tdm_reserved"]),
+            }
+            history.append(entry)
+            earlier.append(entry)
         data = blobs.get(home, row["content_hash"])
         media = row["media_type"]
         if data is None:  # keep the text we have rather than nothing
@@ -176,6 +231,7 @@ def export_collection(
                 "retrieved_at": row["created_at"].isoformat(),
                 "revision": row["number"],
                 "tdm_reserved": bool(row["tdm_reserved"]),
+                "history": history,
             }
         )
     (out / "documents.jsonl").write_text(
@@ -183,7 +239,7 @@ def export_collection(
     )
     desc = description or f"The {collection} collection of a Commune documents commons."
     licences = sorted({line["licence"] for line in lines if line["licence"]})
-    _write_croissant(mlc, out, collection, desc, lines, licences)
+    _write_croissant(mlc, out, collection, desc, lines, licences, earlier)
     _write_dcat(out, collection, desc, lines)
     warnings = validate_export(out)
     return ExportResult(out, len(lines), reconstructed, warnings)
@@ -196,6 +252,7 @@ def _write_croissant(
     desc: str,
     lines: list[dict[str, Any]],
     licences: list[str],
+    earlier: list[dict[str, Any]],
 ) -> None:
     dist = [
         mlc.FileObject(
@@ -206,7 +263,7 @@ def _write_croissant(
             sha256=_sha256(out / "documents.jsonl"),
         )
     ]
-    for line in lines:
+    for line in [*lines, *earlier]:  # each file with its SHA-256, earlier revisions' too
         dist.append(
             mlc.FileObject(
                 id=line["file"],
@@ -381,7 +438,9 @@ def validate_export(directory: Path) -> list[str]:
 def import_dataset(
     library: Library, directory: Path, collection: str, actor: Actor = OPERATOR
 ) -> dict[str, int]:
-    """Add an exported dataset's documents to ``collection`` with their licence and provenance."""
+    """Add an exported dataset's documents to ``collection`` with their licence, provenance,
+    dates and earlier published revisions. Counts are per document (its published revision);
+    ``earlier revisions`` counts the history replayed before it."""
     validate_export(directory)
     croissant = json.loads((directory / "croissant.json").read_text(encoding="utf-8"))
     expected = {d.get("contentUrl"): d.get("sha256") for d in croissant.get("distribution", [])}
@@ -392,27 +451,23 @@ def import_dataset(
     ]
     root = directory.resolve()
     for line in lines:  # check everything before adding anything
-        path = directory / line["file"]
-        # A listed file must be a regular file inside the dataset: "../../etc/passwd" or a
-        # symbolic link to it would import a file of this host into the commons.
-        if path.is_symlink() or not path.resolve().is_relative_to(root):
-            raise CommuneError(
-                f"{line['file']!r} points outside the dataset {directory}",
-                "a dataset lists only its own files, under files/",
-            )
-        if not path.is_file():
-            raise CommuneError(f"{line['file']} is listed but missing from {directory}")
-        if _sha256(path) != expected.get(line["file"]) or _sha256(path) != line["sha256"]:
-            raise CommuneError(
-                f"{line['file']} does not match its SHA-256 in croissant.json",
-                "the dataset was altered or is incomplete",
-            )
+        for entry in [*line.get("history", []), line]:
+            _check_file(directory, root, entry, expected)
     from commune.ingest.pipeline import check_source
 
     for line in lines:  # the whole dataset is checked before anything of it is added
-        check_source(line["source_uri"])
-    counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        for entry in [*line.get("history", []), line]:
+            check_source(entry["source_uri"])
+    counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
     for line in lines:
+        # The history is replayed only into a document this commons does not hold yet: over
+        # an existing one, its old texts would come back as new revisions.
+        replay = line.get("history", []) if not _holds(library, collection, line) else []
+        for entry in replay:
+            done = _add_revision(library, directory, collection, entry, actor)
+            if done is not None:
+                _restore(library, done, entry, line["added_at"])
+                counts["earlier revisions"] += 1
         summary = library.add(
             [directory / line["file"]],
             collection=collection,
@@ -423,9 +478,102 @@ def import_dataset(
             tdm_reserved=line["tdm_reserved"],
             actor=actor,
         )
-        for key in counts:
-            counts[key] += getattr(summary, key)
+        outcome = summary.outcomes[0] if summary.outcomes else None
+        status = outcome.status if outcome else "failed"
+        if replay and status == "updated":
+            status = "added"  # new here: its earlier revisions were added just before
+        counts[status] += 1
+        if outcome is not None and outcome.document_id is not None and status != "unchanged":
+            _restore(library, outcome.document_id, line, line["added_at"])
     return counts
+
+
+def _check_file(
+    directory: Path, root: Path, entry: dict[str, Any], expected: dict[str, str]
+) -> None:
+    path = directory / entry["file"]
+    # A listed file must be a regular file inside the dataset: "../../etc/passwd" or a
+    # symbolic link to it would import a file of this host into the commons.
+    if path.is_symlink() or not path.resolve().is_relative_to(root):
+        raise CommuneError(
+            f"{entry['file']!r} points outside the dataset {directory}",
+            "a dataset lists only its own files, under files/",
+        )
+    if not path.is_file():
+        raise CommuneError(f"{entry['file']} is listed but missing from {directory}")
+    if _sha256(path) != expected.get(entry["file"]) or _sha256(path) != entry["sha256"]:
+        raise CommuneError(
+            f"{entry['file']} does not match its SHA-256 in croissant.json",
+            "the dataset was altered or is incomplete",
+        )
+
+
+def _holds(library: Library, collection: str, line: dict[str, Any]) -> bool:
+    with library.engine.connect() as conn:
+        cid = conn.execute(
+            select(collections.c.id).where(collections.c.name == collection)
+        ).scalar()
+        return cid is not None and (
+            conn.execute(
+                select(documents.c.id).where(
+                    documents.c.collection_id == cid,
+                    documents.c.source_key == line["source_uri"],
+                )
+            ).first()
+            is not None
+        )
+
+
+def _add_revision(
+    library: Library, directory: Path, collection: str, entry: dict[str, Any], actor: Actor
+) -> int | None:
+    """Add one earlier revision; the id of its document, or None if it was not stored."""
+    summary = library.add(
+        [directory / entry["file"]],
+        collection=collection,
+        licence=entry["licence"],
+        contributor=entry["contributor"],
+        publisher=entry["publisher"],
+        source=entry["source_uri"],
+        tdm_reserved=entry["tdm_reserved"],
+        actor=actor,
+    )
+    outcome = summary.outcomes[0] if summary.outcomes else None
+    if outcome is None or outcome.status not in ("added", "updated"):
+        return None
+    return outcome.document_id
+
+
+def _restore(library: Library, document_id: int, entry: dict[str, Any], added_at: str) -> None:
+    """Give the document's newest revision the date and title it had where it was exported
+    from, and the document its first addition's date: an import is not when the text was
+    written, and a title read from the exported file's name (a PDF without one) is not the
+    title it had."""
+    from sqlalchemy import update
+
+    when = datetime.fromisoformat(entry["retrieved_at"])
+    with library.engine.begin() as conn:
+        doc = conn.execute(
+            select(documents.c.current_revision_id, documents.c.published_revision_id).where(
+                documents.c.id == document_id
+            )
+        ).one()
+        conn.execute(
+            update(revisions)
+            .where(revisions.c.id == doc.current_revision_id)
+            .values(created_at=when, title=entry["title"][:500])
+        )
+        shown = {"title": entry["title"][:500], "retrieved_at": when}
+        published = doc.published_revision_id == doc.current_revision_id
+        conn.execute(
+            update(documents)
+            .where(documents.c.id == document_id)
+            .values(added_at=datetime.fromisoformat(added_at), **(shown if published else {}))
+        )
+        if published:  # the title is indexed with the passages
+            from commune.store.repository import bump_generation
+
+            bump_generation(conn, document_id)
 
 
 def export_digest(engine: Engine, collection: str) -> str:

@@ -123,4 +123,7 @@ class OpenAICompatibleGenerator(Generator):
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",
                 "check that the endpoint is running and models.*.base_url is right",
             ) from None
-        yield reader.completion(self.model)
+        # The model as this deployment names it (models.NAME), as /v1/models lists it and the
+        # charter's catalogue judges it: the endpoint's own id (models.NAME.model) would count
+        # one model under two names in the ledger and on the transparency page.
+        yield reader.completion(self.name)

@@ -10,9 +10,12 @@ curator instead of being published.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from sqlalchemy import Connection
 
 from commune.errors import CommuneError
 
@@ -114,11 +117,17 @@ def spdx_licensing() -> Any:  # license-expression ships no type hints
     return get_spdx_licensing()
 
 
+# SPDX's own way to name a licence its list does not hold: "LicenseRef-" and an idstring
+# (letters, digits, "." and "-"). A cooperative names its own licence so, and records its text.
+LICENCE_REF = re.compile(r"^LicenseRef-[A-Za-z0-9.-]+$", re.IGNORECASE)
+_UNKNOWN_KEYS = "Unknown license key"
+
+
 def normalise(expression: str) -> str:
     """Return the canonical SPDX form of ``expression`` or raise with the reason."""
     hint = (
         "give an SPDX expression such as CC-BY-SA-4.0, etalab-2.0 or "
-        "'GPL-2.0-or-later OR CC-BY-SA-3.0'"
+        "'GPL-2.0-or-later OR CC-BY-SA-3.0', or your own licence as LicenseRef-NAME"
     )
     if not expression.strip():
         raise CommuneError("the licence is empty", hint)
@@ -128,10 +137,93 @@ def normalise(expression: str) -> str:
         raise CommuneError(
             f"invalid licence {expression!r}: incomplete or malformed expression", hint
         ) from None
-    if info.errors or info.invalid_symbols:
-        detail = "; ".join(info.errors) or f"unknown: {', '.join(info.invalid_symbols)}"
+    unknown = [s for s in info.invalid_symbols if not LICENCE_REF.match(s)]
+    errors = [e for e in info.errors if not (e.startswith(_UNKNOWN_KEYS) and not unknown)]
+    if errors or unknown:
+        detail = "; ".join(errors) or f"unknown: {', '.join(unknown)}"
         raise CommuneError(f"invalid licence {expression!r}: {detail}", hint)
+    if info.invalid_symbols:  # LicenseRef-… only: SPDX knows none, by definition
+        fixed = re.sub(r"(?i)\blicenseref-", "LicenseRef-", expression.strip())
+        return str(spdx_licensing().parse(fixed, validate=False))
     return str(info.normalized_expression)
+
+
+def licence_refs(expression: str | None) -> list[str]:
+    """The ``LicenseRef-…`` identifiers in a normalised expression, in order."""
+    if not expression:
+        return []
+    return [t for t in re.split(r"[\s()]+", expression) if LICENCE_REF.match(t)]
+
+
+def check_texts(conn: Connection, expression: str | None, text: str | None, actor: str) -> None:
+    """Make sure each ``LicenseRef-…`` of ``expression`` has its text recorded, recording
+    ``text`` for the one that has none; refuse, saying what to give, when that cannot be.
+
+    An identifier outside the SPDX list names nothing by itself: a document under it is
+    published only once a reader can read the licence. One identifier names one text for
+    good: the documents already under it were published under that text."""
+    import hashlib
+
+    from sqlalchemy import insert, select
+
+    from commune.store import audit
+    from commune.store.repository import now
+    from commune.store.schema import licence_texts
+
+    refs = licence_refs(expression)
+    if text is not None and not refs:
+        raise CommuneError(
+            "a licence text is for your own licence, named LicenseRef-NAME",
+            f"drop --licence-text: {expression or 'no licence'} needs none",
+        )
+    if text is not None and not text.strip():
+        raise CommuneError("the licence text is empty", "give the file holding the licence")
+    rows = conn.execute(
+        select(licence_texts.c.identifier, licence_texts.c.sha256).where(
+            licence_texts.c.identifier.in_(refs)
+        )
+    ).all()
+    known = {r.identifier: r.sha256 for r in rows}
+    missing = [r for r in refs if r not in known]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
+    if text is not None:
+        for ref in refs:
+            if ref in known and known[ref] != digest:
+                raise CommuneError(
+                    f"{ref} already names another text (sha256 {known[ref][:12]}…)",
+                    "give a new identifier for a new text (e.g. LicenseRef-NAME-2), or drop "
+                    "--licence-text to use the recorded one",
+                )
+    if not missing:
+        return
+    if text is None or len(missing) > 1:
+        raise CommuneError(
+            f"no text is recorded for {', '.join(missing)}",
+            f"give it with --licence-text FILE (one licence at a time): {missing[0]} means "
+            "nothing without its text",
+        )
+    conn.execute(
+        insert(licence_texts).values(
+            identifier=missing[0],
+            text=text,
+            sha256=digest,
+            recorded_at=now(),
+            recorded_by=actor,
+        )
+    )
+    audit.append(conn, actor, "licence-text", missing[0], sha256=digest)
+
+
+def licence_text(conn: Connection, identifier: str) -> str | None:
+    """The recorded text of a ``LicenseRef-…`` licence, if any."""
+    from sqlalchemy import select
+
+    from commune.store.schema import licence_texts
+
+    found = conn.execute(
+        select(licence_texts.c.text).where(licence_texts.c.identifier == identifier)
+    ).scalar()
+    return None if found is None else str(found)
 
 
 _BY_LOWER = {k.lower(): k for k in TERMS}  # SPDX ids are case-insensitive
@@ -171,6 +263,28 @@ def terms_of(expression: str | None) -> Terms | None:
         return None
 
     return walk(spdx_licensing().parse(expression))
+
+
+def terms_for_use(expression: str | None) -> Terms | None:
+    """The terms answers follow: the table's, or for an expression whose unknown parts are all
+    the cooperative's own licences (``LicenseRef-…``), the strictest reading (attribution,
+    no commercial use, no derivatives): Commune does not read a licence's text, so it
+    assumes no more freedom than the text might give."""
+    known = terms_of(expression)
+    if known is not None or not expression or not licence_refs(expression):
+        return known
+    from license_expression import LicenseSymbol
+
+    symbols = spdx_licensing().license_symbols(spdx_licensing().parse(expression))
+    keys = [s.key for s in symbols if isinstance(s, LicenseSymbol)]
+    if any(_key(k) is None and not LICENCE_REF.match(k) for k in keys):
+        return None  # an SPDX licence outside the table: its terms are simply unknown
+    return Terms(
+        f"{expression} (the cooperative's own licence, read at its strictest)",
+        "",
+        non_commercial=True,
+        no_derivatives=True,
+    )
 
 
 def attribution_text(title: str, author: str | None, licence: str | None, source: str) -> str:

@@ -66,9 +66,25 @@ def ingest_paths(
             progress(outcome, len(summary.outcomes), total)
 
     sources = []
+    first: dict[str, Path] = {}  # each address in this batch, with the file that took it
+    several = len(paths) > 1  # as named: a missing one does not change the others' address
     for path, relative in files:
         in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
-        sources.append((path, source_uri(path, relative, provenance.source, in_dir)))
+        source = source_uri(path, relative, provenance.source, in_dir or several)
+        taken = first.setdefault(source, path)
+        if taken != path:
+            # Two files of one batch with one address (a/readme.md and b/readme.md under one
+            # --source) would become two revisions of one document, the first one lost.
+            done(
+                FileOutcome(
+                    str(path),
+                    "failed",
+                    error=f"{path}: same source {source} as {taken} in this batch; "
+                    "add it on its own with its own --source",
+                )
+            )
+            continue
+        sources.append((path, source))
     if ray_address:
         for outcome in ingest_on_ray(
             ray_address, engine, settings, embedder.name, coll_id, sources, provenance, gate

@@ -77,7 +77,8 @@ class Provenance:
     licence: str | None = None
     contributor: str | None = None
     publisher: str | None = None
-    source: str | None = None  # a URI for a file, or a base URI for a directory
+    # A URI for one file; a base URI for a directory or for several files (source_uri).
+    source: str | None = None
     tdm_reserved: bool = False  # the rights holder reserved text and data mining
     actor: Actor = OPERATOR  # who adds it (recorded on the revision and in the audit log)
 
@@ -134,7 +135,16 @@ def check_source(source: str) -> str:
     return source
 
 
-def source_uri(path: Path, relative: str, base: str | None, is_dir_member: bool) -> str:
+def source_uri(path: Path, relative: str, base: str | None, is_base: bool) -> str:
+    """The address that makes a file "the same document" on its next addition.
+
+    ``is_base``: ``base`` is shared by several files (a directory's members, or several
+    files named with one ``--source``), so it is a base URI and each file's address is
+    BASE/relative-path. A contributor who names six files with one --source means "they all
+    come from there", not "these are six versions of one page": with the exact source for
+    each, they became revisions of one document and five were lost. Refusing would make
+    them run six commands; the base rule is the one directories already follow.
+    """
     if base is None:
         try:
             return str(path.resolve())
@@ -142,7 +152,7 @@ def source_uri(path: Path, relative: str, base: str | None, is_dir_member: bool)
             # A symbolic link loop (Python 3.11 raises RuntimeError): the file fails when it
             # is read, with a reason; its address stays the one it was given as.
             return os.path.abspath(path)
-    if is_dir_member:
+    if is_base:
         return base.rstrip("/") + "/" + relative
     return base
 

@@ -158,17 +158,44 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
         blocks: list[Block] = []
+        heading = ""
         for number in range(len(pdf)):
             page = pdf[number]
             text = page.get_textpage().get_text_range()
             page.close()
+            if not blocks:
+                heading = _pdf_heading(text)
             for para in _pdf_paragraphs(text):
                 blocks.append(Block(para, page=number + 1))
     finally:
         pdf.close()
-    if not title and blocks:
-        title = blocks[0].text[:120]
+    if not title and heading:
+        title = heading
+        # The heading line starts the first paragraph (a PDF marks no paragraph): it is the
+        # title now, and a passage need not open with it.
+        rest = blocks[0].text.removeprefix(heading).strip()
+        blocks[0:1] = [Block(rest, page=blocks[0].page)] if rest else []
+    # Without a heading, the file's name: the first paragraph is a sentence, not a title.
     return Parsed(title=title or path.stem, media_type="application/pdf", blocks=blocks)
+
+
+_SENTENCE_END = (".", ",", ";", ":", "!", "…")
+
+
+def _pdf_heading(text: str) -> str:
+    """The first line of a page when it reads as a heading: short, and not ending as a
+    sentence does; else ''."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    words = first.split()
+    if (
+        not words
+        or len(words) > 12
+        or len(first) > 100
+        or first.endswith(_SENTENCE_END)
+        or not any(ch.isalpha() for ch in first)
+    ):
+        return ""
+    return re.sub(r"\s+", " ", first)
 
 
 def _pdf_paragraphs(text: str) -> list[str]:

@@ -62,6 +62,17 @@ def _licences(expression: str | None, text: str | None = None) -> list[Any]:
     return []
 
 
+def dataset_expression(mix: dict[str, int]) -> str | None:
+    """The one expression a collection's licence mix amounts to: its documents' licences
+    taken together (AND), a choice kept as one parenthesised term; "unknown" is counted in
+    the component's properties, not here. CycloneDX allows one expression or a list of
+    plain licences, never both: a list mixing "A OR B" with "C" failed the schema check."""
+    known = sorted(e for e in mix if e != "unknown")
+    if len(known) <= 1:
+        return known[0] if known else None
+    return " AND ".join(f"({e})" if " " in e else e for e in known)
+
+
 def _sha256(digest: str | None) -> list[Any]:
     from cyclonedx.contrib.hash.factories import HashTypeFactory
 
@@ -240,9 +251,7 @@ def build(deployment: Deployment) -> dict[str, Any]:
             type=ComponentType.DATA,
             name=d["name"],
             bom_ref=f"data:{d['name']}",
-            licenses=[
-                lic for expr in d["licences"] if expr != "unknown" for lic in _licences(expr)
-            ],
+            licenses=_licences(dataset_expression(d["licences"])),
             hashes=_sha256(d["export_sha256"]),
             properties=[
                 _prop("documents", d["documents"]),

@@ -49,6 +49,17 @@ def collection_id(conn: Connection, name: str, create: bool = False) -> int | No
     return new_id(result)
 
 
+def drop_empty_collection(conn: Connection, coll_id: int) -> bool:
+    """Delete a collection that holds no document (not even one waiting for curation);
+    whether it was deleted."""
+    from sqlalchemy import delete, exists
+
+    held = exists().where(documents.c.collection_id == coll_id)
+    return bool(
+        conn.execute(delete(collections).where(collections.c.id == coll_id, ~held)).rowcount
+    )
+
+
 def list_collections(conn: Connection) -> list[dict[str, Any]]:
     from commune.store.schema import members
 

@@ -372,3 +372,17 @@ payout_choices = Table(
     Column("actor", String(200), nullable=False),
     Index("ix_payout_choices_contributor", "contributor"),
 )
+
+
+# The texts of the cooperative's own licences, by their SPDX ``LicenseRef-…`` identifier
+# (govern/licences.py): one identifier names one text, recorded when first used.
+licence_texts = Table(
+    "licence_texts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("identifier", String(200), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)
