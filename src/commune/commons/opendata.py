@@ -9,7 +9,7 @@ Layout of an export::
 
 Import reads ``croissant.json``, checks every file against its SHA-256, and
 adds each document with its licence and provenance, so a round trip loses
-nothing. mlcroissant and rdflib are optional (``pip install 'commune[export]'``).
+nothing. mlcroissant and rdflib are optional (``pip install 'commune-coop[export]'``).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _requires() -> tuple[Any, Any]:
         import rdflib
     except ImportError:
         raise CommuneError(
-            "open export needs mlcroissant and rdflib", "pip install 'commune[export]'"
+            "open export needs mlcroissant and rdflib", "pip install 'commune-coop[export]'"
         ) from None
     return mlcroissant, rdflib
 
