@@ -377,3 +377,57 @@ def test_nginx_in_front_signs_in_streams_and_uploads(front: dict[str, Any]) -> N
     assert 'commune_http_requests_total{method="POST",route="/signin",status="303"} 1.0' in (
         scraped.text
     )
+
+
+# --- the operator guide's commands ----------------------------------------------------
+
+GUIDES = [ROOT / "docs" / "operations.md", ROOT / "docs" / "fr" / "exploitation.md"]
+INVOCATION = re.compile(r"^(?:sudo -u commune /opt/commune/venv/bin/commune --home \S+ |commune )")
+
+
+def _commands(guide: Path) -> list[list[str]]:
+    """Every `commune ...` line of the guide's shell blocks, as arguments."""
+    import shlex
+
+    found = []
+    for block in re.findall(r"```sh\n(.*?)```", guide.read_text(encoding="utf-8"), re.S):
+        text = re.sub(r"\\\n\s*", " ", block)
+        for line in text.splitlines():
+            line = line.split("  #")[0].strip()
+            if INVOCATION.match(line):
+                found.append(shlex.split(INVOCATION.sub("", line)))
+    return found
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+def test_every_commune_command_in_the_guide_exists(guide: Path) -> None:
+    import click
+
+    from commune.cli import cli
+
+    commands = _commands(guide)
+    assert len(commands) >= 10, commands
+    for args in commands:
+        command: click.Command = cli
+        rest = list(args)
+        while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
+            found = command.commands.get(rest[0])
+            assert found is not None, f"{guide.name}: no command {rest[0]!r} in {args}"
+            command, rest = found, rest[1:]
+        assert not isinstance(command, click.Group), f"{guide.name}: {args} names a group"
+        options = {o for p in command.params for o in getattr(p, "opts", [])}
+        for word in rest:
+            if word.startswith("--"):
+                assert word.split("=")[0] in options, f"{guide.name}: {args}: no option {word}"
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+def test_the_guide_s_configuration_is_valid(guide: Path, tmp_path: Path) -> None:
+    from commune.config import load_settings
+
+    blocks = re.findall(r"```toml\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2
+    (tmp_path / "commune.toml").write_text("\n".join(blocks), encoding="utf-8")
+    settings = load_settings(tmp_path)
+    assert settings.metrics.enabled and settings.web.trusted_proxies == ("127.0.0.1",)
+    assert settings.models["gpu"].backend == "openai"

@@ -3,12 +3,14 @@ token is set; the counters move with the requests, answers, energy and refusals 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_key
 
+ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = ("127.0.0.1", 40000)
 ELSEWHERE = ("192.0.2.7", 40000)  # TEST-NET-1: a client on another machine
 
@@ -101,6 +103,11 @@ def test_requests_answers_energy_and_refusals_move_the_counters(home, tmp_path):
     gen = _value(after, "commune_index_generation")
     assert gen >= 1 and _value(after, "commune_index_served_generation") == gen
     assert _value(after, "commune_index_lag_generations") == 0
+
+    # The sample alerts (docs/operations.md) watch only metrics that exist.
+    alerts = (ROOT / "deploy" / "prometheus" / "commune-alerts.yml").read_text(encoding="utf-8")
+    watched = set(re.findall(r"\bcommune_[a-z_]+", alerts))
+    assert watched and watched <= {name for name, _ in after}, watched - {n for n, _ in after}
 
 
 def test_by_default_only_this_machine_straight_to_the_server(home):  # type: ignore[no-untyped-def]
