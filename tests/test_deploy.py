@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -162,6 +163,47 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     )
     # verify only warns (exit 0) about an unknown key or a bad value: any line is a defect.
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+
+
+def _unit(name: str) -> dict[str, list[str]]:
+    """A unit's keys and their values, in order (a key may repeat)."""
+    keys: dict[str, list[str]] = {}
+    for line in (UNITS / name).read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            keys.setdefault(key.strip(), []).append(value.strip())
+    return keys
+
+
+def test_the_backup_unit_backs_up_then_keeps_the_newest_14(tmp_path: Path) -> None:
+    """The unit's own command lines, run by sh as systemd would run them (its escapes
+    undone: %% and $$), on a home with 15 older backups beside: a verified backup is made,
+    and the two oldest go."""
+    unit = _unit("commune-backup.service")
+    env = dict(v.split("=", 1) for v in unit["Environment"])
+    assert env["KEEP"] == "14"
+    backups = tmp_path / "backups"
+    for day in range(1, 16):
+        (backups / f"2026-11-{day:02d}T023000Z").mkdir(parents=True)
+    home = tmp_path / "home"
+    here = shutil.which("commune", path=str(Path(sys.executable).parent))
+    assert here is not None
+    _run(here, "--home", home, "check")  # a home with its database
+    run_env = {
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        **env,
+        "COMMUNE_HOME": str(home),
+        "BACKUPS": str(backups),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+    }
+    for key in ("ExecStart", "ExecStartPost"):
+        (line,) = unit[key]
+        argv = shlex.split(line.replace("%%", "%").replace("$$", "$").replace(BINARY, here))
+        _run(*argv, env=run_env)
+    left = sorted(p.name for p in backups.iterdir())
+    assert len(left) == 14 and "2026-11-01T023000Z" not in left and "2026-11-02T023000Z" not in left
+    newest = backups / left[-1]
+    assert newest.name.startswith("20") and (newest / "commune.db").is_file(), left
 
 
 # --- nginx in front ----------------------------------------------------------------------
@@ -387,8 +429,6 @@ INVOCATION = re.compile(r"^(?:sudo -u commune /opt/commune/venv/bin/commune --ho
 
 def _commands(guide: Path) -> list[list[str]]:
     """Every `commune ...` line of the guide's shell blocks, as arguments."""
-    import shlex
-
     found = []
     for block in re.findall(r"```sh\n(.*?)```", guide.read_text(encoding="utf-8"), re.S):
         text = re.sub(r"\\\n\s*", " ", block)
