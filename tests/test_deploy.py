@@ -121,6 +121,15 @@ def test_the_installed_wheel_runs_from_a_fresh_environment(
         cwd=tmp_path,
     )
     assert Path(where.stdout.strip()).is_relative_to(installed["venv"]), where.stdout
+    # The bill of materials finds its root by the package it installs, under the new name.
+    own = _run(
+        installed["bin"] / "python",
+        "-c",
+        "from commune.stack.software import own_distribution; print(own_distribution())",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert own.stdout.strip() == DISTRIBUTION
     commune = installed["bin"] / "commune"
     assert _run(commune, "--version", env=env).stdout.startswith("commune, version ")
     # Its migrations, read from the wheel, make a database that the checks find whole.
