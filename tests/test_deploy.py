@@ -48,10 +48,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # A copy of the project, so the build's egg-info and build/ never land in the tree that
     # other tests read.
     tree = tmp_path_factory.mktemp("tree")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "MANIFEST.in"):
         shutil.copy(ROOT / name, tree / name)
     junk = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    shutil.copytree(ROOT / "src", tree / "src", ignore=junk)
+    for folder in ("src", "deploy", "docs"):
+        shutil.copytree(ROOT / folder, tree / folder, ignore=junk)
+    (tree / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "charter.toml", tree / "examples" / "charter.toml")
     out = tmp_path_factory.mktemp("dist")
     # --no-isolation: the build backend is this environment's setuptools (the test extra),
     # so building needs no network.
@@ -70,6 +73,20 @@ def test_the_distribution_has_its_own_name(built: dict[str, Path]) -> None:
     with zipfile.ZipFile(built["wheel"]) as whl:
         meta = whl.read(f"{stem}-{commune.__version__}.dist-info/METADATA").decode()
     assert f"Name: {DISTRIBUTION}\n" in meta
+    # The sdist carries what the operator guide installs beside the package.
+    import tarfile
+
+    with tarfile.open(built["sdist"]) as sdist:
+        names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
+    for wanted in (
+        "deploy/systemd/commune.service",
+        "deploy/nginx/commune.conf",
+        "deploy/prometheus/commune-alerts.yml",
+        "docs/fr/exploitation.md",
+        "docs/operations.md",
+        "examples/charter.toml",
+    ):
+        assert wanted in names, wanted
 
 
 def test_the_wheel_carries_every_file_the_package_reads(built: dict[str, Path]) -> None:
