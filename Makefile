@@ -48,6 +48,7 @@ eval: $(VENV)/.eval
 test: $(VENV)/.test
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-axe.sh
+	bash scripts/ensure-nginx.sh
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check --quiet src tests bench scripts
 	$(BIN)/mypy src/commune

@@ -48,7 +48,7 @@ class RetrievalSettings:
 class IndexSettings:
     # Up to this many passages in the merged base, dense search is exact (p95 27 ms at 100k
     # on 2 cores, recall 1.0). From it on, the base gets an inverted file (faiss IVF-SQ8,
-    # `commune[scale]`) at its next build: the exact scan is ~150 ms at 1M (bench/ann.py).
+    # `commune-coop[scale]`) at its next build: the exact scan is ~150 ms at 1M (bench/ann.py).
     # 0: always exact. Takes effect at the next merge or `commune reindex`.
     approximate_from_rows: int = 200_000
     # Inverted lists read per query (of about sqrt(rows)); the lowest count that kept
@@ -149,6 +149,18 @@ class WebSettings:
                     f"web.trusted_proxies in {CONFIG_FILE}: {proxy!r} is not an address or network",
                     'list the proxies\' addresses, e.g. trusted_proxies = ["127.0.0.1"]',
                 ) from None
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    # GET /metrics in Prometheus' text format (docs/operations.md). Off unless the operator
+    # turns it on: a self-hosted service shows nothing about its use by default.
+    enabled: bool = False
+    # Empty (the default): only a client on this machine that connected straight to the
+    # server is answered (loopback, no forwarded header): a Prometheus on the same host or
+    # through a tunnel, and no secret to keep. Set: a client must send
+    # "Authorization: Bearer TOKEN" (a Prometheus on another machine, through the proxy).
+    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,6 +275,7 @@ class Settings:
     charter: CharterSettings = field(default_factory=CharterSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     models: dict[str, ModelSettings] = field(default_factory=dict)
     default_collection: str = "default"
 
@@ -282,6 +295,7 @@ _SECTIONS: dict[str, type] = {
     "charter": CharterSettings,
     "limits": LimitsSettings,
     "web": WebSettings,
+    "metrics": MetricsSettings,
 }
 # Shares of a whole: a usage share of 1.5 would bill an idle member a negative amount.
 _AT_MOST_ONE = {"cooperative.usage_share"}
@@ -386,7 +400,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
                 f"unknown key {key} in {CONFIG_FILE}",
                 "known: database_url, default_collection, [retrieval], [index], [chunking], "
                 "[generation], [energy], [cooperative], [payouts], [charter], [limits], [web], "
-                "[models.NAME]",
+                "[metrics], [models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

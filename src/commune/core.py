@@ -750,3 +750,18 @@ class Commune:
 
         with self.engine.connect() as conn:
             return choices(conn)
+
+    # --- operations (issue 24) ---
+    def observed(self) -> dict[str, Any]:
+        """What /metrics shows: the totals recorded in the database (account/observed.py),
+        and the generation this process searches, whose distance to the database's is the
+        index lag (None before the first search)."""
+        from dataclasses import asdict
+
+        from commune.account.observed import observe
+
+        with self.engine.connect() as conn:
+            seen = asdict(observe(conn))
+        catalog = self._catalog
+        seen["served_generation"] = None if catalog is None else catalog.generation
+        return seen

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Scope
 
 from commune import __version__
-from commune.api import middleware, openai
+from commune.api import metrics, middleware, openai
 from commune.api.docs import offline_docs
 from commune.api.errors import REFUSALS, install_error_handlers
 from commune.api.gate import keys_first
@@ -58,6 +58,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     middleware.security_headers(app)
     middleware.request_log(app)
+    metrics.install(app, commune)  # inside the forwarded rewrite: it sees the real client
     middleware.forwarded_by(app, commune.settings.web.trusted_proxies)  # outermost
     install_error_handlers(app)
     app.state.commune = commune
@@ -96,7 +97,7 @@ def body_limits(limits: LimitsSettings) -> LimitOf:
 
 def _mcp(commune: Commune) -> tuple[list[BaseRoute], McpLifespan | None]:
     """The MCP server's streamable HTTP endpoint at /mcp, when the mcp package is installed
-    (`commune[mcp]`), and the lifespan that runs its session manager."""
+    (`commune-coop[mcp]`), and the lifespan that runs its session manager."""
     try:
         from commune.api.mcp import http_routes
 

@@ -84,6 +84,8 @@ async def _unauthenticated(request: Request, exc: Exception) -> Response:
 
 async def _over_quota(request: Request, exc: Exception) -> Response:
     retry = exc.retry_after if isinstance(exc, QuotaExceeded) else 1
+    if isinstance(exc, QuotaExceeded):
+        request.state.quota_refused = exc.quota  # counted by /metrics (api/metrics.py)
     return error_response(request, 429, str(exc), {"Retry-After": str(retry)})
 
 

@@ -34,6 +34,7 @@ def keys_first(commune: Commune, failures: FailedSignIns, require_auth: bool) ->
                 identify, commune, failures, client_host(request), key_from(request)
             )
         except QuotaExceeded as exc:
+            scope.setdefault("state", {})["quota_refused"] = exc.quota  # for /metrics
             return error_response(request, 429, str(exc), {"Retry-After": str(exc.retry_after)})
         except AuthError as exc:
             return error_response(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})

@@ -41,7 +41,7 @@ def _requires() -> tuple[Any, "type[MCPServer[Any]]"]:
         from mcp.server.mcpserver import Context, MCPServer
     except ImportError:
         raise CommuneError(
-            "the MCP server needs the mcp package", "pip install 'commune[mcp]'"
+            "the MCP server needs the mcp package", "pip install 'commune-coop[mcp]'"
         ) from None
     return Context, MCPServer
 

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     "ray_address",
     metavar="ADDRESS",
     help="Parse and embed on this Ray cluster (host:port of `ray start --head`); needs "
-    "commune[ray] on every node. The database is written from here.",
+    "commune-coop[ray] on every node. The database is written from here.",
 )
 @click.pass_context
 def add(

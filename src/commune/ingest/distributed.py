@@ -7,7 +7,7 @@ skips those that did not change, and stores each prepared file through the norma
 (pipeline.store): the same revisions, curation, licences and audit as without Ray. The
 database is written by one process only, so SQLite homes work too.
 
-Ray is an optional extra (`pip install 'commune[ray]'`); every node runs the same Commune
+Ray is an optional extra (`pip install 'commune-coop[ray]'`); every node runs the same Commune
 version (a local cluster shares this environment; a remote one installs it in its image).
 """
 
@@ -64,7 +64,7 @@ def connect(address: str) -> Any:
         import ray
     except ImportError:
         raise CommuneError(
-            "Ray is not installed", "pip install 'commune[ray]' (on every node of the cluster)"
+            "Ray is not installed", "pip install 'commune-coop[ray]' (on every node of the cluster)"
         ) from None
     host, _, port = address.rpartition(":")
     try:

@@ -42,7 +42,7 @@ def _requires() -> None:
         import cyclonedx  # noqa: F401
     except ImportError:
         raise CommuneError(
-            "the bill of materials needs cyclonedx-python-lib", "pip install 'commune[bom]'"
+            "the bill of materials needs cyclonedx-python-lib", "pip install 'commune-coop[bom]'"
         ) from None
 
 
@@ -180,7 +180,7 @@ def build(deployment: Deployment) -> dict[str, Any]:
     from cyclonedx.output.json import JsonV1Dot6
     from packageurl import PackageURL
 
-    from commune.stack.software import installed
+    from commune.stack.software import installed, own_distribution
 
     bom = Bom()
     root = Component(
@@ -192,10 +192,11 @@ def build(deployment: Deployment) -> dict[str, Any]:
         licenses=_licences("AGPL-3.0-or-later"),
     )
     bom.metadata.component = root
-    dists = installed()
+    own = own_distribution()
+    dists = installed(own)
     by_ref: dict[str, Any] = {}
     for dist in sorted(dists.values(), key=lambda x: x.name):
-        if dist.name == "commune":
+        if dist.name == own:
             continue
         comp = Component(
             type=ComponentType.LIBRARY,
@@ -211,7 +212,7 @@ def build(deployment: Deployment) -> dict[str, Any]:
         by_ref[dist.name] = comp
     for dist in dists.values():
         needs = [by_ref[t] for t in sorted(dist.requires)]
-        if dist.name == "commune":
+        if dist.name == own:
             bom.register_dependency(root, needs)
         elif needs:
             bom.register_dependency(by_ref[dist.name], needs)

@@ -101,10 +101,23 @@ def licence_of(meta: Any) -> tuple[str | None, str]:
     return None, "none"
 
 
-def installed(root: str = "commune") -> dict[str, Distribution]:
+# Commune's name on the package index: "commune" there is an unrelated project of 2020
+# (issue 24). The import name stays `commune`.
+DISTRIBUTION = "commune-coop"
+
+
+def own_distribution() -> str:
+    """The canonical name of the distribution that installed the `commune` package, read
+    rather than assumed: an environment set up before the rename still calls it "commune"."""
+    names = metadata.packages_distributions().get("commune") or [DISTRIBUTION]
+    return str(canonicalize_name(names[0]))
+
+
+def installed(root: str | None = None) -> dict[str, Distribution]:
     """Every distribution of this environment, with edges to the installed ones it requires.
-    The root (Commune) keeps its optional extras' edges where they are installed: they are
-    part of this deployment; other distributions keep their unconditional requirements."""
+    The root (Commune, ``own_distribution()`` by default) keeps its optional extras' edges
+    where they are installed: they are part of this deployment; other distributions keep
+    their unconditional requirements."""
     dists: dict[str, Distribution] = {}
     raw: dict[str, list[str]] = {}
     for dist in metadata.distributions():
@@ -126,7 +139,7 @@ def installed(root: str = "commune") -> dict[str, Distribution]:
             None if licence or not declared else declared.strip()[:200],
         )
         raw[name] = dist.requires or []
-    root_name = canonicalize_name(root)
+    root_name = canonicalize_name(root or own_distribution())
     for name, requirements in raw.items():
         for text in requirements:
             try:

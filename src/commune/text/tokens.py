@@ -56,7 +56,7 @@ def decode(ids: list[int]) -> str:
     if enc is None:
         raise InvalidRequest(
             "token ids as input need the cl100k_base tokenizer, which this server does not "
-            "have (pip install 'commune[tokens]')",
+            "have (pip install 'commune-coop[tokens]')",
             "send text instead: with LangChain, OpenAIEmbeddings(..., "
             "check_embedding_ctx_length=False)",
         )

@@ -1,0 +1,65 @@
+"""What the service has done so far, for ``/metrics``: answers by the charter's outcome,
+energy, the size of the commons and its generation.
+
+Read at each scrape from the tables where the work was recorded, never counted again in
+memory: every process of a deployment then reports the same totals, and a restart loses
+none. One caveat, said where it is shown (docs/operations.md): decision records are purged
+after the charter's retention, so the answers' counts may fall back, which Prometheus reads
+as a counter reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select
+
+from commune.store import repository as repo
+from commune.store.schema import chunks, decisions, documents, usage
+
+
+@dataclass(frozen=True)
+class Observed:
+    answers: dict[str, int]  # by outcome: refused, over-quota, cached, extractive, generated
+    requests: int  # rows of the usage ledger: the work that was metered
+    wh: float  # energy of that work, measured or estimated (the ledger says which)
+    gco2e: float
+    documents: int  # published documents
+    passages: int  # their searchable passages
+    generation: int  # the database's index generation
+
+
+def observe(conn: Connection) -> Observed:
+    answers = {
+        str(r.outcome): int(r.n)
+        for r in conn.execute(
+            select(decisions.c.outcome, func.count().label("n")).group_by(decisions.c.outcome)
+        )
+    }
+    ledger = conn.execute(
+        select(
+            func.count(usage.c.id),
+            func.coalesce(func.sum(usage.c.wh), 0.0),
+            func.coalesce(func.sum(usage.c.gco2e), 0.0),
+        )
+    ).one()
+    # As search sees them (store/repository.py): published, and not retired since.
+    published = (documents.c.status == "published") & documents.c.published_revision_id.is_not(None)
+    n_documents = conn.execute(
+        select(func.count()).select_from(documents).where(published)
+    ).scalar_one()
+    n_passages = conn.execute(
+        select(func.count(chunks.c.id))
+        .select_from(
+            chunks.join(documents, chunks.c.revision_id == documents.c.published_revision_id)
+        )
+        .where(published)
+    ).scalar_one()
+    return Observed(
+        answers=answers,
+        requests=int(ledger[0]),
+        wh=float(ledger[1]),
+        gco2e=float(ledger[2]),
+        documents=int(n_documents),
+        passages=int(n_passages),
+        generation=repo.generation(conn),
+    )

@@ -1,0 +1,145 @@
+"""/metrics (issue 24): Prometheus' text format, off by default, loopback-only unless a
+token is set; the counters move with the requests, answers, energy and refusals they count."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_key
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = ("127.0.0.1", 40000)
+ELSEWHERE = ("192.0.2.7", 40000)  # TEST-NET-1: a client on another machine
+
+
+def _app(home: Path, toml: str):  # type: ignore[no-untyped-def]
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text(toml, encoding="utf-8")
+    return create_app(Commune(home))
+
+
+class _client:  # noqa: N801 -- used as a context manager, like TestClient
+    """A TestClient from ``client``'s address, without the app's lifespan: no background
+    refresher loading the embedder for a test that asks nothing."""
+
+    def __init__(self, app, client=LOOPBACK) -> None:  # type: ignore[no-untyped-def]
+        from fastapi.testclient import TestClient
+
+        self.test_client = TestClient(app, client=client)
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self.test_client
+
+    def __exit__(self, *exc: object) -> None:
+        self.test_client.close()
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _value(samples, name: str, **labels: str) -> float:  # type: ignore[no-untyped-def]
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_are_off_unless_the_operator_turns_them_on(home):  # type: ignore[no-untyped-def]
+    with _client(_app(home, "")) as client:
+        assert client.get("/metrics").status_code == 404
+
+
+def test_requests_answers_energy_and_refusals_move_the_counters(home, tmp_path):  # type: ignore[no-untyped-def]
+    app = _app(home, "[metrics]\nenabled = true\n")
+    commune = app.state.commune
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "collecte.md").write_text(
+        "# Collecte\n\nLe camion des ordures ménagères passe le mardi matin.\n", encoding="utf-8"
+    )
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    key = make_key(commune, "hugo", "Ville H", "reader", requests_per_day=1)
+    auth = {"Authorization": f"Bearer {key}"}
+    with _client(app) as client:
+        before = _samples(client.get("/metrics").text)
+        files = len(list(corpus.iterdir()))
+        assert _value(before, "commune_documents") == files
+        assert _value(before, "commune_passages") >= files
+
+        asked = client.post(
+            "/api/ask", json={"question": "Quand passe le camion des ordures ?"}, headers=auth
+        )
+        assert asked.status_code == 200, asked.text
+        refused = client.post("/api/ask", json={"question": "Et la déchetterie ?"}, headers=auth)
+        assert refused.status_code == 429, refused.text
+        client.get("/documents/999999", follow_redirects=False)
+
+        after = _samples(client.get("/metrics").text)
+
+    asks = dict(route="/api/ask", method="POST")
+    assert _value(after, "commune_http_requests_total", status="200", **asks) == 1
+    assert _value(after, "commune_http_requests_total", status="429", **asks) == 1
+    assert _value(after, "commune_http_request_duration_seconds_count", route="/api/ask") == 2
+    # One label for a template, never one per address.
+    assert not any("999999" in str(labels) for _, labels in after)
+    assert _value(after, "commune_quota_refusals_total", quota="requests per day") == 1
+    answered = sum(
+        _value(after, "commune_answers_total", outcome=o)
+        - _value(before, "commune_answers_total", outcome=o)
+        for o in ("extractive", "generated", "cached", "refused")
+    )
+    assert answered == 1
+    assert _value(after, "commune_energy_wh_total") > _value(before, "commune_energy_wh_total")
+    gen = _value(after, "commune_index_generation")
+    assert gen >= 1 and _value(after, "commune_index_served_generation") == gen
+    assert _value(after, "commune_index_lag_generations") == 0
+
+    # The sample alerts (docs/operations.md) watch only metrics that exist.
+    alerts = (ROOT / "deploy" / "prometheus" / "commune-alerts.yml").read_text(encoding="utf-8")
+    watched = set(re.findall(r"\bcommune_[a-z_]+", alerts))
+    assert watched and watched <= {name for name, _ in after}, watched - {n for n, _ in after}
+
+
+def test_by_default_only_this_machine_straight_to_the_server(home):  # type: ignore[no-untyped-def]
+    app = _app(home, '[metrics]\nenabled = true\n[web]\ntrusted_proxies = ["127.0.0.1"]\n')
+    with _client(app, ELSEWHERE) as client:
+        refused = client.get("/metrics")
+        assert refused.status_code == 403 and "[metrics] token" in refused.json()["detail"]
+    with _client(app) as client:
+        # Through a proxy on this same machine, the connection is loopback: the header says
+        # it came from elsewhere.
+        assert client.get("/metrics", headers={"X-Forwarded-For": "192.0.2.7"}).status_code == 403
+        shown = client.get("/metrics")
+        assert shown.status_code == 200 and shown.headers["content-type"].startswith("text/plain")
+        assert "commune_http_requests_total" in shown.text
+
+
+def test_a_token_opens_them_to_a_scraper_elsewhere(home):  # type: ignore[no-untyped-def]
+    app = _app(home, '[metrics]\nenabled = true\ntoken = "s3cret-scrape"\n')
+    with _client(app, ELSEWHERE) as client:
+        assert client.get("/metrics").status_code == 403
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.get("/metrics", headers=wrong).status_code == 403
+        right = {"Authorization": "Bearer s3cret-scrape"}
+        assert client.get("/metrics", headers=right).status_code == 200
+
+
+@pytest.mark.parametrize("toml", ['[metrics]\nenabled = "yes"\n', "[metrics]\nport = 9100\n"])
+def test_a_wrong_setting_is_one_clear_error(home, toml):  # type: ignore[no-untyped-def]
+    from commune.config import load_settings
+    from commune.errors import ConfigError
+
+    home.mkdir()
+    (home / "commune.toml").write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"metrics\.(enabled|port)"):
+        load_settings(home)
