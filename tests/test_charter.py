@@ -435,6 +435,72 @@ def test_the_per_request_energy_cap_rules_out_a_model_estimated_above_it(home, c
         big.close()
 
 
+def test_the_shipped_charter_lets_the_cooperatives_gpu_model_answer(home, corpus):
+    """Before, EcoLogits 0.4's copied coefficients put a 24B model at about 7.5 Wh for one
+    answer, over the example charter's 2 Wh cap: a question asking for it got quoted
+    extracts. EcoLogits 0.11 models it at a few hundredths of a Wh, for the answer's tokens."""
+    from pathlib import Path
+
+    from commune.core import Commune
+
+    gpu = ScriptedEndpoint("Les emballages vont dans le bac jaune [1].")
+    try:
+        shipped = Path(__file__).parent.parent / "examples" / "charter.toml"
+        write_charter(home, shipped.read_text(encoding="utf-8"))
+        (home / "commune.toml").write_text(
+            "[generation]\nmax_tokens = 150\n" + models_toml(gpu=(gpu.url, 24, "FR"))
+        )
+        with Commune(home) as c:
+            assert c.charter.sobriety.request_wh_cap == 2.0
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+        assert a.mode == "generate" and a.model == "gpu" and len(gpu.requests) == 1
+        assert "gpu est admis" in a.decisions[-1]["reason"]
+        assert "ecologits 0.11." in a.energy["method"] and "modelled" in a.energy["method"]
+        assert a.energy["wh"] < 0.05
+    finally:
+        gpu.close()
+
+
+def _ledger_row(conn, model: str, wh: float, output_tokens: int, estimated: bool) -> None:  # type: ignore[no-untyped-def]
+    from commune.store import repository as repo
+
+    repo.record_usage(
+        conn,
+        route="ask",
+        mode="generate",
+        model=model,
+        input_tokens=500,
+        output_tokens=output_tokens,
+        wh=wh,
+        gco2e=0.0,
+        energy_method="test",
+        estimated=estimated,
+        cpu_seconds=1.0,
+        duration_ms=1.0,
+        fallback=False,
+    )
+
+
+def test_a_mix_of_measured_and_estimated_history_is_labelled_estimated(home):
+    """Before, the catalogue took the flag's minimum: one measured answer among estimated
+    ones labelled the whole history "measured"."""
+    from commune.charter.catalogue import catalogue
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text('[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\n')
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            _ledger_row(conn, "tiny", 0.02, 100, estimated=False)
+            _ledger_row(conn, "tiny", 0.06, 100, estimated=True)
+        with c.engine.connect() as conn:
+            card = {k.name: k for k in catalogue(c.settings, c.charter, conn)}["tiny"]
+        assert card.energy_method.startswith("estimated, over 2 runs (200 output tokens)")
+        # Per 1,000 *output* tokens: the prompt's 500 tokens a row are not in the divisor.
+        assert card.wh_per_1k_tokens == pytest.approx(0.4)
+
+
 # -- responsibility ------------------------------------------------------------------------------
 
 

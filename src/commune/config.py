@@ -187,6 +187,12 @@ class ModelSettings:
     openness: str = "unknown"
     jurisdiction: str | None = None
     wh_per_1k_tokens: float | None = None
+    # For EcoLogits' model of an endpoint: the electricity mix where it is hosted (ISO
+    # 3166-1 alpha-3, as EcoLogits names them: FRA, DEU, SWE…, or WOR for the world; by
+    # default the jurisdiction's country, else the world), and the data centre's power
+    # usage effectiveness, a number or a [min, max] range (EcoLogits keeps the range).
+    electricity_zone: str | None = None
+    datacenter_pue: float | tuple[float, float] = 1.2
 
 
 _COMMON_MODEL_KEYS = {
@@ -201,7 +207,8 @@ _COMMON_MODEL_KEYS = {
 }
 _MODEL_KEYS = {
     "llamacpp": _COMMON_MODEL_KEYS | {"path", "n_ctx", "threads"},
-    "openai": _COMMON_MODEL_KEYS | {"base_url", "model", "api_key_env", "jurisdiction"},
+    "openai": _COMMON_MODEL_KEYS
+    | {"base_url", "model", "api_key_env", "jurisdiction", "electricity_zone", "datacenter_pue"},
 }
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
@@ -238,6 +245,32 @@ def _model(name: str, raw: Any) -> ModelSettings:
             isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
         ):
             raise ConfigError(f"models.{name}.{key} must be a number above 0, got {value!r}")
+    zone = raw.get("electricity_zone")
+    if zone is not None and not (isinstance(zone, str) and len(zone) == 3 and zone.isalpha()):
+        raise ConfigError(
+            f"models.{name}.electricity_zone must be an ISO 3166-1 alpha-3 code (FRA, DEU…) or "
+            f"WOR, got {zone!r}"
+        )
+    if zone is not None:
+        raw = {**raw, "electricity_zone": zone.upper()}
+    pue = raw.get("datacenter_pue")
+    if pue is not None:
+        bounds = pue if isinstance(pue, list) else [pue]
+        if (
+            len(bounds) not in (1, 2)
+            or any(isinstance(b, bool) or not isinstance(b, int | float) or b < 1 for b in bounds)
+            or bounds != sorted(bounds)
+        ):
+            raise ConfigError(
+                f"models.{name}.datacenter_pue must be a number of at least 1, or a range "
+                f"[min, max], got {pue!r}"
+            )
+        raw = {
+            **raw,
+            "datacenter_pue": float(bounds[0])
+            if len(bounds) == 1
+            else (float(bounds[0]), float(bounds[1])),
+        }
     return ModelSettings(**raw)
 
 

@@ -206,9 +206,9 @@ class AskPath:
 
         hits, excluded = usable_for_answers(hits, declared, self.settings.charter.tdm_reserved)
         cards = self.models.cards()
-        passages = self.settings.generation.passages
-        words = sum(len(h.text.split()) for h in hits[:passages])
-        estimated_tokens = int(words * 4 / 3) + self.settings.generation.max_tokens
+        # The cap is compared with the tokens the answer may take: energy per output token
+        # already carries the prompt's reading (EcoLogits' method, and the ledger's).
+        estimated_tokens = self.settings.generation.max_tokens
         model_scores = {
             card.name: scores.score_for(latest, names, "generate", card.name)[0] for card in cards
         }
