@@ -668,3 +668,57 @@ def test_a_new_charter_serves_nothing_cached_under_the_old_one(home, corpus):
     with Commune(home) as c:
         again = c.ask("Où mettre les emballages en plastique ?")
         assert dict(steps_of(again))["reduce"] != "cached"
+
+
+# -- local models: calibrated, not refused -------------------------------------------------------
+
+
+def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_it(home, corpus):
+    """Before, a local model with no history had an unknown energy, was refused under any
+    cap, and could never build the history that would admit it."""
+    from click.testing import CliRunner
+
+    from commune.charter.catalogue import allowed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 2.0\n')
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="smollm2")
+        assert a.mode == "extractive"
+        reason = a.decisions[-1]["reason"]
+        assert "smollm2 n'est pas encore étalonné" in reason
+        assert "`commune model calibrate smollm2`" in reason
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "model", "calibrate", "smollm2", "--runs", "1", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    done = json.loads(r.output)
+    assert done["wh_per_1k_tokens"] > 0 and done["output_tokens"] > 0
+    # RAPL is not enabled here: CPU time x the configured watts, and labelled so.
+    assert not done["measured"] and done["method"].startswith("estimated: CPU time x 12 W")
+    with Commune(home) as c:
+        card = c.models.card("smollm2")
+        assert card.wh_per_1k_tokens == pytest.approx(done["wh_per_1k_tokens"], rel=1e-3)
+        assert card.energy_method.startswith("estimated, over 1 runs")
+        ok, why = allowed(card, c.charter, set(), "en", 400)
+        assert ok, why
+        with c.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "select route, mode, model, estimated from usage where mode = 'calibrate'"
+            ).one()
+        assert tuple(row) == ("calibrate", "calibrate", "smollm2", 1)
+
+
+def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(home):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(models_toml(gpu=("http://127.0.0.1:9", 24, "FR")))
+    r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "gpu"])
+    assert r.exit_code == 2 and "modelled by EcoLogits" in r.output
+    r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "nope"])
+    assert r.exit_code == 2 and "unknown model 'nope'" in r.output

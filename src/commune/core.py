@@ -31,6 +31,7 @@ from commune.store import repository as repo
 if TYPE_CHECKING:  # for annotations only: importing these loads models and optional parts
     import numpy as np
 
+    from commune.account.calibration import Calibration
     from commune.account.metering import Metering
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
@@ -688,3 +689,14 @@ class Commune:
         from commune.store.migrate import migrate
 
         return migrate(self.engine, target_url=target_url, progress=progress)
+
+    # --- energy: calibration of local models (account/calibration.py) ---
+    def calibrate_model(self, name: str, *, runs: int = 3) -> Calibration:
+        """Measure a local model's energy per 1,000 output tokens with a short batch, recorded
+        in the ledger; the charter's redirect uses it from then on."""
+        from commune.account.calibration import calibrate
+
+        self.models.card(name)  # an unknown model: NotFound naming the configured ones
+        done = calibrate(self.generators.get(name), self.metering, runs=runs)
+        self.models.refresh()
+        return done

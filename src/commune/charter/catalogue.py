@@ -13,15 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, cast, func, select
 
+from commune.account.calibration import CALIBRATE
 from commune.charter.book import CharterBook
 from commune.charter.rules import Charter
 from commune.config import Settings
 from commune.errors import NotFound
 from commune.store.schema import usage
-
-# The ledger's mode for `commune model calibrate`'s runs: a local model's energy per output
-# token, measured (or estimated, and labelled so) before it answers anyone.
-CALIBRATE = "calibrate"
 
 
 @dataclass(frozen=True)
@@ -150,6 +147,11 @@ class ModelCatalogue:
             with self._lock:
                 self._cards = (time.monotonic(), cards)
         return cards
+
+    def refresh(self) -> None:
+        """Read the ledger again at the next look (a model was just calibrated)."""
+        with self._lock:
+            self._cards = (0.0, None)
 
     def card(self, name: str) -> ModelCard:
         """A model's card; an unknown model is an error that names the configured ones."""
