@@ -589,6 +589,7 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     from commune.core import Commune
 
     write_charter(home)
+    (home / "commune.toml").write_text("[energy]\nidle_watts = 40\n")
     commune = Commune(home)
     commune.add([corpus], licence="etalab-2.0")
     for q in ("Où mettre les emballages ?", "Où mettre les emballages ?", "Une ordonnance ?"):
@@ -608,8 +609,14 @@ def test_the_transparency_json_matches_the_data(home, corpus):
         wh = conn.exec_driver_sql("select sum(wh) from usage where route != 'eval'").scalar()
     assert data["totals"]["wh"] == pytest.approx(wh, abs=1e-6)
     assert data["evaluations"][0]["correct"] == 0.55
+    # This month's requests, and beside them the server at rest (40 W since the first row).
+    month = data["month"]
+    assert month["requests_wh"] == pytest.approx(wh, abs=1e-6)
+    assert month["idle"]["watts"] == 40 and month["idle"]["hours"] >= 0
+    assert month["idle"]["wh"] == pytest.approx(40 * month["idle"]["hours"])
     page = client.get("/transparency")
     assert page.status_code == 200 and "2026-12-01" in page.text and "<script" not in page.text
+    assert "le serveur au repos a consommé" in page.text and "Au repos : 40,0 W" in page.text
 
 
 def test_the_charter_can_keep_transparency_to_members(home):

@@ -76,6 +76,10 @@ class EnergySettings:
     # Average French electricity mix (ADEME Base Empreinte order of magnitude, life cycle).
     grid_gco2e_per_kwh: float = 52.0
     rapl: bool = False  # read the CPU package energy counter where the kernel exposes it
+    # The server's draw at rest, in W (a wattmeter at the plug, or the hardware's sheet):
+    # counted in the monthly statement as its own line, split among members by usage.
+    # 0: not counted, and the statement says so.
+    idle_watts: float = 0.0
 
 
 @dataclass(frozen=True)

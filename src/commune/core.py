@@ -263,7 +263,9 @@ class Commune:
     def transparency(self) -> dict[str, Any]:
         from commune.charter.transparency import report
 
-        return report(self.engine, self.charter, self.models.cards())
+        return report(
+            self.engine, self.charter, self.models.cards(), self.settings.energy.idle_watts
+        )
 
     # -- collections and documents (commons/library.py) -------------------------------------
     def collections(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
@@ -654,7 +656,9 @@ class Commune:
         from commune.account.statement import build_statement
 
         with self.engine.connect() as conn:
-            return build_statement(conn, self.settings.cooperative, month)
+            return build_statement(
+                conn, self.settings.cooperative, month, self.settings.energy.idle_watts
+            )
 
     # -- added for the web
     def authenticate(self, key: str | None) -> Actor:

@@ -19,10 +19,24 @@ from commune.store.schema import usage
 NOT_REQUESTS = ("eval",)
 
 
-def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[str, Any]:
+def report(
+    engine: Engine, charter: Charter, models: list[ModelCard], idle_watts: float = 0.0
+) -> dict[str, Any]:
     """The page's data: ``charter`` in force, the decisions and energy in ``engine``'s
-    database, and what the charter says of each of ``models``."""
+    database, what the charter says of each of ``models``, and this month's energy beside
+    the server's draw at rest (``idle_watts``)."""
+    from commune.account.idle import idle_draw
+    from commune.govern.quotas import month
+    from commune.store import repository as repo
+
+    window = month(repo.now())
     with engine.connect() as conn:
+        month_wh = conn.execute(
+            select(func.coalesce(func.sum(usage.c.wh), 0.0))
+            .where(usage.c.created_at >= window.start, usage.c.created_at < window.end)
+            .where(usage.c.route.not_in(NOT_REQUESTS))
+        ).scalar()
+        idle = idle_draw(conn, idle_watts, window.start, window.end)
         history = records.history(conn)
         counts = records.outcome_counts(conn, NOT_REQUESTS)
         totals = conn.execute(
@@ -56,8 +70,16 @@ def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[st
             "wh": round(float(wh or 0), 6),
             "gco2e": round(float(gco2e or 0), 6),
             "estimated_requests": int(estimated or 0),
-            "note": "energy is measured only from a meter (RAPL); CPU time x configured watts "
-            "and EcoLogits figures are estimates",
+            "note": "energy is measured only from a meter (RAPL, each request given its share: "
+            "measured, shared); CPU time x configured watts is estimated, and remote models "
+            "are modelled by the ecologits package",
+        },
+        # The requests' energy this month, and beside it the server's draw at rest, which no
+        # request's meter sees.
+        "month": {
+            "month": window.start.strftime("%Y-%m"),
+            "requests_wh": round(float(month_wh or 0), 6),
+            "idle": idle.to_json(),
         },
         "steps": {"answered_requests": total, "by_outcome": steps},
         "links": {
