@@ -435,6 +435,76 @@ def test_the_per_request_energy_cap_rules_out_a_model_estimated_above_it(home, c
         big.close()
 
 
+def test_an_override_is_said_on_every_face_in_the_askers_language(home, corpus):
+    """Before, a question asking for a model got quoted extracts and nothing visible said
+    why (the reason was only in the decisions' detail)."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.core import Commune
+
+    big = ScriptedEndpoint("The packaging goes in the yellow bin [1].")
+    try:
+        write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 0.5\n')
+        (home / "commune.toml").write_text(models_toml(big=(big.url, 400, "FR")))
+        commune = Commune(home)
+        commune.add([corpus], licence="etalab-2.0")
+        # The library (and MCP's ask, which returns the answer's JSON): asked in French, said so.
+        fr = commune.ask("Où mettre les emballages ?", mode="generate", model="big")
+        assert fr.notice is not None and fr.notice.startswith(
+            "La charte a répondu par une citation des sources au lieu du modèle big demandé : "
+        )
+        assert "au-delà du plafond de 0.5 Wh" in fr.notice and "\n" not in fr.notice
+        assert fr.to_json()["notice"] == fr.notice
+        # /v1: the field beside the answer.
+        secret = make_key(commune, "alice", "Ville A")
+        client = TestClient(create_app(commune))
+        chat = client.post(
+            "/v1/chat/completions",
+            json={
+                "model": "big",
+                "messages": [{"role": "user", "content": "Where does plastic packaging go?"}],
+            },
+            headers={"Authorization": f"Bearer {secret}"},
+        ).json()
+        notice = chat["commune"]["notice"]
+        assert notice.startswith("The charter answered by quoting the sources instead of the ")
+        assert "over the cap of 0.5 Wh" in notice
+        # The API: the same field.
+        api = client.post(
+            "/api/ask",
+            json={"question": "Où mettre les emballages ?", "mode": "generate", "model": "big"},
+            headers={"Authorization": f"Bearer {secret}"},
+        ).json()
+        assert api["notice"] == fr.notice
+        # A refusal names its rule, in one line too.
+        write_charter(home)
+        commune.close()
+        with Commune(home) as again:
+            refused = again.ask("Une ordonnance pour la toux ?")
+        assert refused.notice == "Demande refusée par la charte (règle « avis-medical »)"
+        assert not big.requests
+    finally:
+        big.close()
+    write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 0.5\n')
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--home",
+            str(home),
+            "ask",
+            "Où mettre les emballages ?",
+            "--mode",
+            "generate",
+            "--model",
+            "big",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "note: La charte a répondu par une citation des sources" in r.output
+
+
 def test_the_shipped_charter_lets_the_cooperatives_gpu_model_answer(home, corpus):
     """Before, EcoLogits 0.4's copied coefficients put a 24B model at about 7.5 Wh for one
     answer, over the example charter's 2 Wh cap: a question asking for it got quoted

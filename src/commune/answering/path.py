@@ -107,6 +107,8 @@ class _Progress:
     request: AskRequest
     meter: Meter
     decisions: list[steps.Step] = field(default_factory=list)
+    # The charter answered otherwise than asked: said on the reply, on every face.
+    notice: str | None = None
 
 
 class AskPath:
@@ -225,6 +227,7 @@ class AskPath:
             estimated_tokens,
         )
         run.decisions.append(redirect)
+        run.notice = steps.override_notice(req.language, req.mode, requested, chosen, redirect)
         yield from self._answer(run, hits, excluded, chosen, slot)
 
     # -- the cache -----------------------------------------------------------------------------
@@ -303,6 +306,8 @@ class AskPath:
         try:
             for event in events:
                 if isinstance(event, Answer):
+                    if run.notice is not None:  # the override first, then any fallback's
+                        event.notice = "; ".join(n for n in (run.notice, event.notice) if n)
                     energy = self.metering.record_usage(
                         req.route,
                         event.mode,
@@ -368,6 +373,7 @@ class AskPath:
     def _refused(self, run: _Progress, step: steps.Step) -> Iterator[Event]:
         req = run.request
         answer = Answer(req.question, req.language, step.reason, found=False, mode="refused")
+        answer.notice = steps.refusal_notice(req.language, step)
         energy = self.metering.record_usage(
             req.route, "refused", None, 0, 0, req.collection, run.meter, req.actor
         )
