@@ -447,6 +447,18 @@ def test_an_unknown_electricity_zone_is_refused_at_load(home):
     )
     with pytest.raises(ConfigError, match="alpha-3"):
         load_settings(home)
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://x"\nmodel = "m"\n'
+        "quantization_bits = 7\n"
+    )
+    with pytest.raises(ConfigError, match="quantization_bits"):
+        load_settings(home)
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://x"\nmodel = "m"\n'
+        'electricity_zone = "deu"\ndatacenter_pue = [1.4, 1.1]\n'
+    )
+    with pytest.raises(ConfigError, match="datacenter_pue"):
+        load_settings(home)
 
 
 def test_the_ledger_is_append_only(commune, corpus):

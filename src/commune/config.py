@@ -197,6 +197,10 @@ class ModelSettings:
     # usage effectiveness, a number or a [min, max] range (EcoLogits keeps the range).
     electricity_zone: str | None = None
     datacenter_pue: float | tuple[float, float] = 1.2
+    # The hosting's hardware as EcoLogits models it: the memory of one GPU (GB; EcoLogits'
+    # reference is an 80 GB A100, in 8-GPU servers) and the bits per weight served.
+    gpu_memory_gb: float = 80.0
+    quantization_bits: int = 16
 
 
 _COMMON_MODEL_KEYS = {
@@ -212,7 +216,16 @@ _COMMON_MODEL_KEYS = {
 _MODEL_KEYS = {
     "llamacpp": _COMMON_MODEL_KEYS | {"path", "n_ctx", "threads"},
     "openai": _COMMON_MODEL_KEYS
-    | {"base_url", "model", "api_key_env", "jurisdiction", "electricity_zone", "datacenter_pue"},
+    | {
+        "base_url",
+        "model",
+        "api_key_env",
+        "jurisdiction",
+        "electricity_zone",
+        "datacenter_pue",
+        "gpu_memory_gb",
+        "quantization_bits",
+    },
 }
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
@@ -243,12 +256,20 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"
         )
-    for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens"):
+    for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
         ):
             raise ConfigError(f"models.{name}.{key} must be a number above 0, got {value!r}")
+    bits = raw.get("quantization_bits")
+    if bits is not None and (isinstance(bits, bool) or bits not in (2, 3, 4, 5, 6, 8, 16, 32)):
+        raise ConfigError(
+            f"models.{name}.quantization_bits must be the bits per weight served (4, 8, 16…), "
+            f"got {bits!r}"
+        )
+    if "gpu_memory_gb" in raw:
+        raw = {**raw, "gpu_memory_gb": float(raw["gpu_memory_gb"])}
     zone = raw.get("electricity_zone")
     if zone is not None and not (isinstance(zone, str) and len(zone) == 3 and zone.isalpha()):
         raise ConfigError(

@@ -238,6 +238,7 @@ def modelled_generation(
     zone: str,
     pue: float | tuple[float, float] = 1.2,
     quantization_bits: int = 16,
+    gpu_memory_gb: float = 80.0,
 ) -> Modelled:
     """Energy and carbon of ``output_tokens`` written by a model served elsewhere.
 
@@ -265,6 +266,7 @@ def modelled_generation(
         datacenter_pue=RangeValue(min=pue[0], max=pue[1]) if isinstance(pue, tuple) else pue,
         datacenter_wue=0.0,  # water is not reported here
         model_quantization_bits=quantization_bits,
+        gpu_memory=gpu_memory_gb,
     )
     kwh = _value(impacts.energy.value)
     kg = _value(impacts.gwp.value)  # usage + embodied
@@ -280,8 +282,8 @@ def modelled_generation(
         method=(
             f"ecologits {version}, modelled: {name} ({active_params_b:g}B active, "
             f"{total_params_b:g}B total, {quantization_bits}-bit), {output_tokens} output "
-            f"tokens, {zone} electricity mix, PUE {pue_text}, EcoLogits' reference GPU "
-            "server, embodied impacts included"
+            f"tokens, {zone} electricity mix, PUE {pue_text}, {gpu_memory_gb:g} GB GPUs in "
+            "EcoLogits' reference server, embodied impacts included"
         ),
     )
 
@@ -298,4 +300,6 @@ def modelled_for(name: str, spec: ModelSettings, output_tokens: int) -> Modelled
         output_tokens,
         zone_for(spec.jurisdiction, spec.electricity_zone),
         spec.datacenter_pue,
+        spec.quantization_bits,
+        spec.gpu_memory_gb,
     )

@@ -14,9 +14,10 @@ from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.store.schema import usage
 
-# Evaluation questions are asked by nobody: they are shown with the evaluations, not in the
-# shares of real requests.
-NOT_REQUESTS = ("eval",)
+# Evaluation questions and calibration runs (`commune model calibrate`) are asked by nobody:
+# they are shown with the evaluations and the models' energy, not in the shares of real
+# requests.
+NOT_REQUESTS = ("eval", "calibrate")
 
 
 def report(
