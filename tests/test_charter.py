@@ -435,101 +435,78 @@ def test_the_per_request_energy_cap_rules_out_a_model_estimated_above_it(home, c
         big.close()
 
 
-def test_an_override_is_said_on_every_face_in_the_askers_language(home, corpus):
-    """Before, a question asking for a model got quoted extracts and nothing visible said
-    why (the reason was only in the decisions' detail)."""
+def test_the_shipped_charter_answers_by_the_gpu_model_and_says_every_override(home, corpus):
+    """Before, EcoLogits 0.4's copied coefficients put a 24B model at about 7.5 Wh for one
+    answer, over the example charter's 2 Wh cap: a question asking for it got quoted
+    extracts, and nothing visible said why. EcoLogits 0.11 models it at a few hundredths of a
+    Wh for the answer's tokens; a model really over the cap is still not used, and every
+    face says so in one line, in the asker's language."""
+    from pathlib import Path
+
     from click.testing import CliRunner
 
     from commune.api.app import create_app
     from commune.cli import cli
     from commune.core import Commune
 
-    big = ScriptedEndpoint("The packaging goes in the yellow bin [1].")
-    try:
-        write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 0.5\n')
-        (home / "commune.toml").write_text(models_toml(big=(big.url, 400, "FR")))
-        commune = Commune(home)
-        commune.add([corpus], licence="etalab-2.0")
-        # The library (and MCP's ask, which returns the answer's JSON): asked in French, said so.
-        fr = commune.ask("Où mettre les emballages ?", mode="generate", model="big")
-        assert fr.notice is not None and fr.notice.startswith(
-            "La charte a répondu par une citation des sources au lieu du modèle big demandé : "
-        )
-        assert "au-delà du plafond de 0.5 Wh" in fr.notice and "\n" not in fr.notice
-        assert fr.to_json()["notice"] == fr.notice
-        # /v1: the field beside the answer.
-        secret = make_key(commune, "alice", "Ville A")
-        client = TestClient(create_app(commune))
-        chat = client.post(
-            "/v1/chat/completions",
-            json={
-                "model": "big",
-                "messages": [{"role": "user", "content": "Where does plastic packaging go?"}],
-            },
-            headers={"Authorization": f"Bearer {secret}"},
-        ).json()
-        notice = chat["commune"]["notice"]
-        assert notice.startswith("The charter answered by quoting the sources instead of the ")
-        assert "over the cap of 0.5 Wh" in notice
-        # The API: the same field.
-        api = client.post(
-            "/api/ask",
-            json={"question": "Où mettre les emballages ?", "mode": "generate", "model": "big"},
-            headers={"Authorization": f"Bearer {secret}"},
-        ).json()
-        assert api["notice"] == fr.notice
-        # A refusal names its rule, in one line too.
-        write_charter(home)
-        commune.close()
-        with Commune(home) as again:
-            refused = again.ask("Une ordonnance pour la toux ?")
-        assert refused.notice == "Demande refusée par la charte (règle « avis-medical »)"
-        assert not big.requests
-    finally:
-        big.close()
-    write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 0.5\n')
-    r = CliRunner().invoke(
-        cli,
-        [
-            "--home",
-            str(home),
-            "ask",
-            "Où mettre les emballages ?",
-            "--mode",
-            "generate",
-            "--model",
-            "big",
-        ],
-    )
-    assert r.exit_code == 0, r.output
-    assert "note: La charte a répondu par une citation des sources" in r.output
-
-
-def test_the_shipped_charter_lets_the_cooperatives_gpu_model_answer(home, corpus):
-    """Before, EcoLogits 0.4's copied coefficients put a 24B model at about 7.5 Wh for one
-    answer, over the example charter's 2 Wh cap: a question asking for it got quoted
-    extracts. EcoLogits 0.11 models it at a few hundredths of a Wh, for the answer's tokens."""
-    from pathlib import Path
-
-    from commune.core import Commune
-
     gpu = ScriptedEndpoint("Les emballages vont dans le bac jaune [1].")
+    big = ScriptedEndpoint("The packaging goes in the yellow bin [1].")
     try:
         shipped = Path(__file__).parent.parent / "examples" / "charter.toml"
         write_charter(home, shipped.read_text(encoding="utf-8"))
         (home / "commune.toml").write_text(
-            "[generation]\nmax_tokens = 150\n" + models_toml(gpu=(gpu.url, 24, "FR"))
+            "[generation]\nmax_tokens = 150\n"
+            + models_toml(gpu=(gpu.url, 24, "FR"), big=(big.url, 1000, "FR"))
         )
         with Commune(home) as c:
             assert c.charter.sobriety.request_wh_cap == 2.0
             c.add([corpus], licence="etalab-2.0")
             a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
-        assert a.mode == "generate" and a.model == "gpu" and len(gpu.requests) == 1
-        assert "gpu est admis" in a.decisions[-1]["reason"]
-        assert "ecologits 0.11." in a.energy["method"] and "modelled" in a.energy["method"]
-        assert a.energy["wh"] < 0.05
+            assert a.mode == "generate" and a.model == "gpu" and len(gpu.requests) == 1
+            assert "gpu est admis" in a.decisions[-1]["reason"] and a.notice is None
+            assert "ecologits 0.11." in a.energy["method"] and "modelled" in a.energy["method"]
+            assert a.energy["wh"] < 0.05
+            # A 1,000B model writing up to 150 tokens: about 6 Wh, over the cap.
+            fr = c.ask("Où mettre les emballages ?", mode="generate", model="big")
+            assert fr.mode == "extractive" and not big.requests
+            assert fr.notice is not None and fr.notice.startswith(
+                "La charte a répondu par une citation des sources au lieu du modèle big demandé : "
+            )
+            assert "au-delà du plafond de 2 Wh" in fr.notice and "\n" not in fr.notice
+            assert fr.to_json()["notice"] == fr.notice  # MCP's ask returns this JSON
+            # /v1 (the field beside the answer) and the API, asked in English.
+            secret = make_key(c, "alice", "Ville A")
+            client = TestClient(create_app(c))
+            auth = {"Authorization": f"Bearer {secret}"}
+            question = "Where does plastic packaging go?"
+            chat = client.post(
+                "/v1/chat/completions",
+                json={"model": "big", "messages": [{"role": "user", "content": question}]},
+                headers=auth,
+            ).json()
+            notice = chat["commune"]["notice"]
+            assert notice.startswith("The charter answered by quoting the sources instead of ")
+            assert "over the cap of 2 Wh" in notice
+            api = client.post(
+                "/api/ask",
+                json={"question": question, "mode": "generate", "model": "big"},
+                headers=auth,
+            ).json()
+            assert api["notice"] == notice
+            # A refusal names its rule, in one line too.
+            refused = c.ask("Une ordonnance pour la toux ?")
+            assert refused.notice == "Demande refusée par la charte (règle « avis-medical »)"
+        r = CliRunner().invoke(
+            cli,
+            ["--home", str(home), "ask", "Où mettre le verre ?", "--mode", "generate"]
+            + ["--model", "big"],
+        )
+        assert r.exit_code == 0, r.output
+        assert "note: La charte a répondu par une citation des sources" in r.output
+        assert not big.requests
     finally:
         gpu.close()
+        big.close()
 
 
 def _ledger_row(conn, model: str, wh: float, output_tokens: int, estimated: bool) -> None:  # type: ignore[no-untyped-def]
@@ -750,7 +727,7 @@ def test_a_new_charter_serves_nothing_cached_under_the_old_one(home, corpus):
 # -- local models: calibrated, not refused -------------------------------------------------------
 
 
-def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_it(home, corpus):
+def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_it(home):
     """Before, a local model with no history had an unknown energy, was refused under any
     cap, and could never build the history that would admit it."""
     from click.testing import CliRunner
@@ -761,12 +738,10 @@ def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_
 
     write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 2.0\n')
     with Commune(home) as c:
-        c.add([corpus], licence="etalab-2.0")
-        a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="smollm2")
-        assert a.mode == "extractive"
-        reason = a.decisions[-1]["reason"]
-        assert "smollm2 n'est pas encore étalonné" in reason
-        assert "`commune model calibrate smollm2`" in reason
+        # The redirect's reason (and so the reply's notice), in the asker's language.
+        ok, why = allowed(c.models.card("smollm2"), c.charter, set(), "fr", 400)
+        assert not ok and why.startswith("smollm2 n'est pas encore étalonné")
+        assert why.endswith(": `commune model calibrate smollm2` le mesure")
     r = CliRunner().invoke(
         cli, ["--home", str(home), "model", "calibrate", "smollm2", "--runs", "1", "--json"]
     )
