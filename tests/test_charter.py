@@ -435,6 +435,119 @@ def test_the_per_request_energy_cap_rules_out_a_model_estimated_above_it(home, c
         big.close()
 
 
+def test_the_shipped_charter_answers_by_the_gpu_model_and_says_every_override(home, corpus):
+    """Before, EcoLogits 0.4's copied coefficients put a 24B model at about 7.5 Wh for one
+    answer, over the example charter's 2 Wh cap: a question asking for it got quoted
+    extracts, and nothing visible said why. EcoLogits 0.11 models it at a few hundredths of a
+    Wh for the answer's tokens; a model really over the cap is still not used, and every
+    face says so in one line, in the asker's language."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.core import Commune
+
+    gpu = ScriptedEndpoint("Les emballages vont dans le bac jaune [1].")
+    big = ScriptedEndpoint("The packaging goes in the yellow bin [1].")
+    try:
+        shipped = Path(__file__).parent.parent / "examples" / "charter.toml"
+        write_charter(home, shipped.read_text(encoding="utf-8"))
+        (home / "commune.toml").write_text(
+            "[generation]\nmax_tokens = 150\n"
+            + models_toml(gpu=(gpu.url, 24, "FR"), big=(big.url, 1000, "FR"))
+        )
+        with Commune(home) as c:
+            assert c.charter.sobriety.request_wh_cap == 2.0
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+            assert a.mode == "generate" and a.model == "gpu" and len(gpu.requests) == 1
+            assert "gpu est admis" in a.decisions[-1]["reason"] and a.notice is None
+            assert "ecologits 0.11." in a.energy["method"] and "modelled" in a.energy["method"]
+            assert a.energy["wh"] < 0.05
+            # A 1,000B model writing up to 150 tokens: about 6 Wh, over the cap.
+            fr = c.ask("Où mettre les emballages ?", mode="generate", model="big")
+            assert fr.mode == "extractive" and not big.requests
+            assert fr.notice is not None and fr.notice.startswith(
+                "La charte a répondu par une citation des sources au lieu du modèle big demandé : "
+            )
+            assert "au-delà du plafond de 2 Wh" in fr.notice and "\n" not in fr.notice
+            assert fr.to_json()["notice"] == fr.notice  # MCP's ask returns this JSON
+            # /v1 (the field beside the answer) and the API, asked in English.
+            secret = make_key(c, "alice", "Ville A")
+            client = TestClient(create_app(c))
+            auth = {"Authorization": f"Bearer {secret}"}
+            question = "Where does plastic packaging go?"
+            chat = client.post(
+                "/v1/chat/completions",
+                json={"model": "big", "messages": [{"role": "user", "content": question}]},
+                headers=auth,
+            ).json()
+            notice = chat["commune"]["notice"]
+            assert notice.startswith("The charter answered by quoting the sources instead of ")
+            assert "over the cap of 2 Wh" in notice
+            api = client.post(
+                "/api/ask",
+                json={"question": question, "mode": "generate", "model": "big"},
+                headers=auth,
+            ).json()
+            assert api["notice"] == notice
+            # A refusal names its rule, in one line too.
+            refused = c.ask("Une ordonnance pour la toux ?")
+            assert refused.notice == "Demande refusée par la charte (règle « avis-medical »)"
+        r = CliRunner().invoke(
+            cli,
+            ["--home", str(home), "ask", "Où mettre le verre ?", "--mode", "generate"]
+            + ["--model", "big"],
+        )
+        assert r.exit_code == 0, r.output
+        assert "note: La charte a répondu par une citation des sources" in r.output
+        assert not big.requests
+    finally:
+        gpu.close()
+        big.close()
+
+
+def _ledger_row(conn, model: str, wh: float, output_tokens: int, estimated: bool) -> None:  # type: ignore[no-untyped-def]
+    from commune.store import repository as repo
+
+    repo.record_usage(
+        conn,
+        route="ask",
+        mode="generate",
+        model=model,
+        input_tokens=500,
+        output_tokens=output_tokens,
+        wh=wh,
+        gco2e=0.0,
+        energy_method="test",
+        estimated=estimated,
+        cpu_seconds=1.0,
+        duration_ms=1.0,
+        fallback=False,
+    )
+
+
+def test_a_mix_of_measured_and_estimated_history_is_labelled_estimated(home):
+    """Before, the catalogue took the flag's minimum: one measured answer among estimated
+    ones labelled the whole history "measured"."""
+    from commune.charter.catalogue import catalogue
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text('[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\n')
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            _ledger_row(conn, "tiny", 0.02, 100, estimated=False)
+            _ledger_row(conn, "tiny", 0.06, 100, estimated=True)
+        with c.engine.connect() as conn:
+            card = {k.name: k for k in catalogue(c.settings, c.charter, conn)}["tiny"]
+        assert card.energy_method.startswith("estimated, over 2 runs (200 output tokens)")
+        # Per 1,000 *output* tokens: the prompt's 500 tokens a row are not in the divisor.
+        assert card.wh_per_1k_tokens == pytest.approx(0.4)
+
+
 # -- responsibility ------------------------------------------------------------------------------
 
 
@@ -523,6 +636,7 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     from commune.core import Commune
 
     write_charter(home)
+    (home / "commune.toml").write_text("[energy]\nidle_watts = 40\n")
     commune = Commune(home)
     commune.add([corpus], licence="etalab-2.0")
     for q in ("Où mettre les emballages ?", "Où mettre les emballages ?", "Une ordonnance ?"):
@@ -542,8 +656,14 @@ def test_the_transparency_json_matches_the_data(home, corpus):
         wh = conn.exec_driver_sql("select sum(wh) from usage where route != 'eval'").scalar()
     assert data["totals"]["wh"] == pytest.approx(wh, abs=1e-6)
     assert data["evaluations"][0]["correct"] == 0.55
+    # This month's requests, and beside them the server at rest (40 W since the first row).
+    month = data["month"]
+    assert month["requests_wh"] == pytest.approx(wh, abs=1e-6)
+    assert month["idle"]["watts"] == 40 and month["idle"]["hours"] >= 0
+    assert month["idle"]["wh"] == pytest.approx(40 * month["idle"]["hours"])
     page = client.get("/transparency")
     assert page.status_code == 200 and "2026-12-01" in page.text and "<script" not in page.text
+    assert "le serveur au repos a consommé" in page.text and "Au repos : 40,0 W" in page.text
 
 
 def test_the_transparency_counts_reconcile_with_the_ledger(home, corpus):
@@ -640,3 +760,55 @@ def test_a_new_charter_serves_nothing_cached_under_the_old_one(home, corpus):
     with Commune(home) as c:
         again = c.ask("Où mettre les emballages en plastique ?")
         assert dict(steps_of(again))["reduce"] != "cached"
+
+
+# -- local models: calibrated, not refused -------------------------------------------------------
+
+
+def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_it(home):
+    """Before, a local model with no history had an unknown energy, was refused under any
+    cap, and could never build the history that would admit it."""
+    from click.testing import CliRunner
+
+    from commune.charter.catalogue import allowed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n[sobriety]\nrequest_wh_cap = 2.0\n')
+    with Commune(home) as c:
+        # The redirect's reason (and so the reply's notice), in the asker's language.
+        ok, why = allowed(c.models.card("smollm2"), c.charter, set(), "fr", 400)
+        assert not ok and why.startswith("smollm2 n'est pas encore étalonné")
+        assert why.endswith(": `commune model calibrate smollm2` le mesure")
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "model", "calibrate", "smollm2", "--runs", "1", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    done = json.loads(r.output)
+    assert done["wh_per_1k_tokens"] > 0 and done["output_tokens"] > 0
+    # RAPL is not enabled here: CPU time x the configured watts, and labelled so.
+    assert not done["measured"] and done["method"].startswith("estimated: CPU time x 12 W")
+    with Commune(home) as c:
+        card = c.models.card("smollm2")
+        assert card.wh_per_1k_tokens == pytest.approx(done["wh_per_1k_tokens"], rel=1e-3)
+        assert card.energy_method.startswith("estimated, over 1 runs")
+        ok, why = allowed(card, c.charter, set(), "en", 400)
+        assert ok, why
+        with c.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "select route, mode, model, estimated from usage where mode = 'calibrate'"
+            ).one()
+        assert tuple(row) == ("calibrate", "calibrate", "smollm2", 1)
+
+
+def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(home):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(models_toml(gpu=("http://127.0.0.1:9", 24, "FR")))
+    r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "gpu"])
+    assert r.exit_code == 2 and "modelled by EcoLogits" in r.output
+    r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "nope"])
+    assert r.exit_code == 2 and "unknown model 'nope'" in r.output

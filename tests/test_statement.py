@@ -170,3 +170,25 @@ def test_parallel_processes_lose_and_double_count_no_ledger_row(commune, corpus,
     with commune.engine.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from usage").scalar() == 12
         assert conn.exec_driver_sql("select count(distinct id) from usage").scalar() == 12
+
+
+def test_the_server_at_rest_is_its_own_line_split_by_use(three):  # type: ignore[no-untyped-def]
+    """Before, the statement counted only the requests' energy: a small server's draw at
+    rest, most of its energy, was billed nowhere."""
+    commune, _ = three
+    settings = CooperativeSettings(server_cost_eur_month=1300, price_eur_per_kwh=0.2516)
+    with commune.engine.connect() as conn:
+        none = build_statement(conn, settings, "2026-11")
+        stmt = build_statement(conn, settings, "2026-11", idle_watts=100.0)
+    assert none.idle_total == 0 and "not counted: set [energy] idle_watts" in none.idle_method
+    # November, whole: the service ran since October (its first ledger row).
+    assert stmt.idle_hours == pytest.approx(30 * 24) and stmt.idle_kwh == pytest.approx(72.0)
+    assert stmt.idle_total == Decimal("18.12")  # 72 kWh at 0.2516
+    assert "100 W base draw" in stmt.idle_method and "(estimated)" in stmt.idle_method
+    assert stmt.total == none.total + stmt.idle_total
+    assert total_of(stmt) == stmt.total  # still to the cent
+    by = {line.member: line for line in stmt.lines}
+    # Split by energy use: Asso C used nothing in November.
+    assert by["Asso C"].idle_eur == 0
+    assert by["Agglo B"].idle_eur > 3 * by["Ville A"].idle_eur
+    assert sum(line.idle_eur for line in stmt.lines) == stmt.idle_total

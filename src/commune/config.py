@@ -76,6 +76,10 @@ class EnergySettings:
     # Average French electricity mix (ADEME Base Empreinte order of magnitude, life cycle).
     grid_gco2e_per_kwh: float = 52.0
     rapl: bool = False  # read the CPU package energy counter where the kernel exposes it
+    # The server's draw at rest, in W (a wattmeter at the plug, or the hardware's sheet):
+    # counted in the monthly statement as its own line, split among members by usage.
+    # 0: not counted, and the statement says so.
+    idle_watts: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,16 @@ class ModelSettings:
     openness: str = "unknown"
     jurisdiction: str | None = None
     wh_per_1k_tokens: float | None = None
+    # For EcoLogits' model of an endpoint: the electricity mix where it is hosted (ISO
+    # 3166-1 alpha-3, as EcoLogits names them: FRA, DEU, SWE…, or WOR for the world; by
+    # default the jurisdiction's country, else the world), and the data centre's power
+    # usage effectiveness, a number or a [min, max] range (EcoLogits keeps the range).
+    electricity_zone: str | None = None
+    datacenter_pue: float | tuple[float, float] = 1.2
+    # The hosting's hardware as EcoLogits models it: the memory of one GPU (GB; EcoLogits'
+    # reference is an 80 GB A100, in 8-GPU servers) and the bits per weight served.
+    gpu_memory_gb: float = 80.0
+    quantization_bits: int = 16
 
 
 _COMMON_MODEL_KEYS = {
@@ -221,7 +235,17 @@ _COMMON_MODEL_KEYS = {
 }
 _MODEL_KEYS = {
     "llamacpp": _COMMON_MODEL_KEYS | {"path", "n_ctx", "threads"},
-    "openai": _COMMON_MODEL_KEYS | {"base_url", "model", "api_key_env", "jurisdiction"},
+    "openai": _COMMON_MODEL_KEYS
+    | {
+        "base_url",
+        "model",
+        "api_key_env",
+        "jurisdiction",
+        "electricity_zone",
+        "datacenter_pue",
+        "gpu_memory_gb",
+        "quantization_bits",
+    },
 }
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
@@ -252,12 +276,46 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"
         )
-    for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens"):
+    for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
         ):
             raise ConfigError(f"models.{name}.{key} must be a number above 0, got {value!r}")
+    bits = raw.get("quantization_bits")
+    if bits is not None and (isinstance(bits, bool) or bits not in (2, 3, 4, 5, 6, 8, 16, 32)):
+        raise ConfigError(
+            f"models.{name}.quantization_bits must be the bits per weight served (4, 8, 16…), "
+            f"got {bits!r}"
+        )
+    if "gpu_memory_gb" in raw:
+        raw = {**raw, "gpu_memory_gb": float(raw["gpu_memory_gb"])}
+    zone = raw.get("electricity_zone")
+    if zone is not None and not (isinstance(zone, str) and len(zone) == 3 and zone.isalpha()):
+        raise ConfigError(
+            f"models.{name}.electricity_zone must be an ISO 3166-1 alpha-3 code (FRA, DEU…) or "
+            f"WOR, got {zone!r}"
+        )
+    if zone is not None:
+        raw = {**raw, "electricity_zone": zone.upper()}
+    pue = raw.get("datacenter_pue")
+    if pue is not None:
+        bounds = pue if isinstance(pue, list) else [pue]
+        if (
+            len(bounds) not in (1, 2)
+            or any(isinstance(b, bool) or not isinstance(b, int | float) or b < 1 for b in bounds)
+            or bounds != sorted(bounds)
+        ):
+            raise ConfigError(
+                f"models.{name}.datacenter_pue must be a number of at least 1, or a range "
+                f"[min, max], got {pue!r}"
+            )
+        raw = {
+            **raw,
+            "datacenter_pue": float(bounds[0])
+            if len(bounds) == 1
+            else (float(bounds[0]), float(bounds[1])),
+        }
     return ModelSettings(**raw)
 
 

@@ -31,6 +31,7 @@ from commune.store import repository as repo
 if TYPE_CHECKING:  # for annotations only: importing these loads models and optional parts
     import numpy as np
 
+    from commune.account.calibration import Calibration
     from commune.account.metering import Metering
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
@@ -263,7 +264,9 @@ class Commune:
     def transparency(self) -> dict[str, Any]:
         from commune.charter.transparency import report
 
-        return report(self.engine, self.charter, self.models.cards())
+        return report(
+            self.engine, self.charter, self.models.cards(), self.settings.energy.idle_watts
+        )
 
     # -- collections and documents (commons/library.py) -------------------------------------
     def collections(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
@@ -658,7 +661,9 @@ class Commune:
         from commune.account.statement import build_statement
 
         with self.engine.connect() as conn:
-            return build_statement(conn, self.settings.cooperative, month)
+            return build_statement(
+                conn, self.settings.cooperative, month, self.settings.energy.idle_watts
+            )
 
     # -- added for the web
     def authenticate(self, key: str | None) -> Actor:
@@ -765,3 +770,14 @@ class Commune:
         catalog = self._catalog
         seen["served_generation"] = None if catalog is None else catalog.generation
         return seen
+
+    # --- energy: calibration of local models (account/calibration.py) ---
+    def calibrate_model(self, name: str, *, runs: int = 3) -> Calibration:
+        """Measure a local model's energy per 1,000 output tokens with a short batch, recorded
+        in the ledger; the charter's redirect uses it from then on."""
+        from commune.account.calibration import calibrate
+
+        self.models.card(name)  # an unknown model: NotFound naming the configured ones
+        done = calibrate(self.generators.get(name), self.metering, runs=runs)
+        self.models.refresh()
+        return done

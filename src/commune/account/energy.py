@@ -1,33 +1,47 @@
-"""Energy and carbon of a request, measured where the work runs, estimated where it cannot be.
+"""Energy and carbon of a request, measured where the work runs, modelled where it cannot be.
 
-Local work (retrieval, embedding, local generation) is *estimated* as the CPU
-time the process spent on it (measured) times a configured power per busy core
-(not measured); where the operator enables it and the machine exposes it, RAPL's
-package energy counter is read instead, and only then is the figure *measured*.
-Remote generation is estimated with EcoLogits' methodology (v0.4 coefficients):
-energy per output token grows linearly with the model's active parameters,
-plus the server's share during generation, times the data centre's PUE.
-Every figure says which method produced it.
+Local work (retrieval, embedding, local generation) is *estimated* as the CPU time the
+process spent on it (measured) times a configured power per busy core (not measured).
+Where the operator enables it and the machine exposes it, RAPL's package energy counter is
+read instead; the package also powers other processes and this process's other requests,
+so a request is given its share only (its CPU time against the machine's over its wall
+time): *measured, shared*.
+
+Remote generation is *modelled* by the ``ecologits`` package (its methodology, pinned in
+pyproject.toml), from the model's parameters (total and active), the output tokens, the
+hosting's electricity mix and EcoLogits' reference hardware, with its embodied impacts and
+its ranges. Every figure says which method produced it, and its version.
 """
 
 from __future__ import annotations
 
-import math
+import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from commune.errors import CommuneError, ConfigError
+
+if TYPE_CHECKING:
+    from commune.config import ModelSettings
 
 RAPL = Path("/sys/class/powercap/intel-rapl:0/energy_uj")
+PROC_STAT = Path("/proc/stat")
 
-# EcoLogits v0.4 (ecologits/impacts/llm.py), per output token:
-GPU_WH_PER_TOKEN_ALPHA = 8.91e-5  # Wh per billion active parameters
-GPU_WH_PER_TOKEN_BETA = 1.43e-3  # Wh
-LATENCY_S_PER_TOKEN_ALPHA = 8.02e-4  # s per billion active parameters
-LATENCY_S_PER_TOKEN_BETA = 2.23e-2  # s
-GPU_MEMORY_GB = 80.0  # an A100 80GB as the reference GPU
-SERVER_GPUS = 8
-SERVER_POWER_W = 1000.0  # the server without its GPUs
-DATACENTER_PUE = 1.2
+# Where the hosting's jurisdiction is a country (ISO 3166-1 alpha-2, as the charter names
+# it), the electricity mix EcoLogits keeps for it (alpha-3); elsewhere, the world's mix.
+_ZONES = {
+    "AT": "AUT", "BE": "BEL", "CH": "CHE", "DE": "DEU", "DK": "DNK", "ES": "ESP",
+    "FI": "FIN", "FR": "FRA", "GB": "GBR", "IE": "IRL", "IT": "ITA", "LU": "LUX",
+    "NL": "NLD", "NO": "NOR", "PL": "POL", "PT": "PRT", "SE": "SWE", "US": "USA",
+}  # fmt: skip
+WORLD = "WOR"
+
+
+class EcoLogitsMissing(CommuneError):
+    """Remote generation cannot be modelled: the ``ecologits`` package is not importable."""
 
 
 @dataclass(frozen=True)
@@ -36,14 +50,23 @@ class Energy:
     gco2e: float | None
     estimated: bool
     method: str
+    # The range a model gives (EcoLogits' min and max), where the figure is modelled.
+    wh_min: float | None = None
+    wh_max: float | None = None
+    embodied_gco2e: float | None = None  # the hardware's manufacture, this request's share
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "wh": self.wh,
             "gco2e": self.gco2e,
             "measured": not self.estimated,
             "method": self.method,
         }
+        if self.wh_min is not None and self.wh_max is not None:
+            out["wh_range"] = [self.wh_min, self.wh_max]
+        if self.embodied_gco2e is not None:
+            out["embodied_gco2e"] = self.embodied_gco2e
+        return out
 
 
 def _read_rapl() -> int | None:
@@ -53,43 +76,230 @@ def _read_rapl() -> int | None:
         return None
 
 
+def _machine_cpu_s() -> float | None:
+    """Seconds every core of the machine spent busy since boot (/proc/stat), or None."""
+    import os
+
+    try:
+        fields = PROC_STAT.read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    try:
+        ticks = [int(v) for v in fields[1:]]
+    except ValueError:
+        return None
+    # user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    busy = sum(ticks[:8]) - sum(ticks[3:5])
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class _InFlight:
+    """The requests metered at once in this process: they share its CPU time."""
+
+    lock = threading.Lock()
+    running = 0
+    started = 0
+
+
+def _leave(done: list[bool]) -> None:
+    with _InFlight.lock:
+        if not done[0]:
+            _InFlight.running -= 1
+            done[0] = True
+
+
 class Meter:
     """Measure the energy of the work done between start and stop in this process."""
 
     def __init__(self, watts_per_core: float, use_rapl: bool = False) -> None:
+        import weakref
+
         self.watts_per_core = watts_per_core
         self.use_rapl = use_rapl and _read_rapl() is not None
         self.cpu0 = time.process_time()
         self.started = time.perf_counter()
         self.rapl0 = _read_rapl() if self.use_rapl else None
+        self.machine0 = _machine_cpu_s() if self.use_rapl else None
+        with _InFlight.lock:
+            _InFlight.running += 1
+            _InFlight.started += 1
+            self._running0 = _InFlight.running  # this one and those already running
+            self._started0 = _InFlight.started
+        self._done = [False]
+        # A meter dropped without stop (a request that failed) leaves the count all the same.
+        weakref.finalize(self, _leave, self._done)
+
+    def _overlapping(self) -> int:
+        """How many requests ran in this process during this one, itself included."""
+        with _InFlight.lock:
+            return self._running0 + _InFlight.started - self._started0
 
     def stop(self) -> tuple[float, float, str, bool]:
         """(CPU seconds, Wh, method, estimated).
 
         Only a meter's reading is *measured*. CPU time is measured, but the watts per core
         are a configured constant, so CPU time x watts is an estimate and says so."""
-        cpu = max(0.0, time.process_time() - self.cpu0)
+        peers = self._overlapping()
+        _leave(self._done)
+        process_cpu = max(0.0, time.process_time() - self.cpu0)
+        # The process's CPU time, split evenly among the requests that ran in it meanwhile
+        # (one at a time: all of it).
+        cpu = process_cpu / peers
         if self.rapl0 is not None:
             now = _read_rapl()
-            if now is not None and now >= self.rapl0:
-                return cpu, (now - self.rapl0) / 3.6e9, "RAPL package energy (measured)", False
+            machine = _machine_cpu_s()
+            if (
+                now is not None
+                and now >= self.rapl0
+                and machine is not None
+                and self.machine0 is not None
+            ):
+                busy = machine - self.machine0
+                # The package powered the whole machine: this request's share is its CPU
+                # time against the machine's busy time over its wall time.
+                share = min(1.0, cpu / busy) if busy > 0 else 0.0
+                wh = (now - self.rapl0) / 3.6e9 * share
+                method = (
+                    f"RAPL package energy x this request's share of the machine's CPU time "
+                    f"({share:.0%}) (measured, shared)"
+                )
+                return cpu, wh, method, False
         wh = cpu * self.watts_per_core / 3600
         method = f"CPU time x {self.watts_per_core:g} W per core, a configured figure (estimated)"
         return cpu, wh, method, True
 
 
-def ecologits_wh(
-    active_params_b: float, total_params_b: float, output_tokens: int, quantization_bits: int = 16
-) -> float:
-    """Energy of a remote generation, per EcoLogits' methodology (Wh)."""
-    gpus = max(1, math.ceil(1.2 * total_params_b * quantization_bits / 8 / GPU_MEMORY_GB))
-    gpu_wh = output_tokens * (GPU_WH_PER_TOKEN_ALPHA * active_params_b + GPU_WH_PER_TOKEN_BETA)
-    latency_s = output_tokens * (
-        LATENCY_S_PER_TOKEN_ALPHA * active_params_b + LATENCY_S_PER_TOKEN_BETA
-    )
-    server_wh = latency_s / 3600 * SERVER_POWER_W * gpus / SERVER_GPUS
-    return DATACENTER_PUE * (server_wh + gpus * gpu_wh)
-
-
 def carbon(wh: float | None, grid_gco2e_per_kwh: float) -> float | None:
     return None if wh is None else wh / 1000 * grid_gco2e_per_kwh
+
+
+# -- remote generation, modelled by EcoLogits -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Modelled:
+    """A remote generation's impacts as EcoLogits models them (its ranges kept)."""
+
+    wh_min: float
+    wh_max: float
+    gco2e_min: float  # usage (the electricity) and embodied (the hardware) together
+    gco2e_max: float
+    embodied_gco2e: float
+    zone: str
+    method: str
+
+    @property
+    def wh(self) -> float:
+        return (self.wh_min + self.wh_max) / 2
+
+    @property
+    def gco2e(self) -> float:
+        return (self.gco2e_min + self.gco2e_max) / 2
+
+
+@lru_cache(maxsize=1)
+def ecologits_version() -> str:
+    """The installed ``ecologits``' version; a missing package says how to install it."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        import ecologits.impacts.llm  # noqa: F401  (the module the estimate needs)
+
+        return version("ecologits")
+    except (ImportError, PackageNotFoundError):
+        raise EcoLogitsMissing(
+            "remote generation cannot be estimated: the ecologits package is not installed",
+            "install it: pip install 'ecologits>=0.11.3,<0.12' (a dependency of commune: "
+            "reinstalling commune brings it back)",
+        ) from None
+
+
+def zone_for(jurisdiction: str | None, configured: str | None) -> str:
+    """The electricity mix of the hosting: configured, else its country's, else the world's."""
+    if configured:
+        return configured
+    return _ZONES.get((jurisdiction or "").upper(), WORLD)
+
+
+def _value(v: Any) -> tuple[float, float]:
+    """EcoLogits' value or RangeValue, as (min, max)."""
+    if hasattr(v, "min") and hasattr(v, "max"):
+        return float(v.min), float(v.max)
+    return float(v), float(v)
+
+
+def modelled_generation(
+    name: str,
+    active_params_b: float,
+    total_params_b: float,
+    output_tokens: int,
+    zone: str,
+    pue: float | tuple[float, float] = 1.2,
+    quantization_bits: int = 16,
+    gpu_memory_gb: float = 80.0,
+) -> Modelled:
+    """Energy and carbon of ``output_tokens`` written by a model served elsewhere.
+
+    EcoLogits counts only the tokens a model writes: reading the prompt is left out of its
+    methodology, and so of this figure."""
+    version = ecologits_version()
+    from ecologits.electricity_mix_repository import electricity_mixes
+    from ecologits.impacts.llm import compute_llm_impacts
+    from ecologits.utils.range_value import RangeValue
+
+    mix = electricity_mixes.find_electricity_mix(zone=zone)
+    if mix is None:
+        raise ConfigError(
+            f"models.{name}.electricity_zone: EcoLogits has no electricity mix for {zone!r}",
+            "give an ISO 3166-1 alpha-3 code (FRA, DEU, SWE…) or WOR for the world's mix",
+        )
+    impacts = compute_llm_impacts(
+        model_active_parameter_count=active_params_b,
+        model_total_parameter_count=total_params_b,
+        output_token_count=output_tokens,
+        if_electricity_mix_adpe=mix.adpe,
+        if_electricity_mix_pe=mix.pe,
+        if_electricity_mix_gwp=mix.gwp,
+        if_electricity_mix_wue=mix.wue,
+        datacenter_pue=RangeValue(min=pue[0], max=pue[1]) if isinstance(pue, tuple) else pue,
+        datacenter_wue=0.0,  # water is not reported here
+        model_quantization_bits=quantization_bits,
+        gpu_memory=gpu_memory_gb,
+    )
+    kwh = _value(impacts.energy.value)
+    kg = _value(impacts.gwp.value)  # usage + embodied
+    embodied = _value(impacts.embodied.gwp.value)
+    pue_text = f"{pue[0]:g}-{pue[1]:g}" if isinstance(pue, tuple) else f"{pue:g}"
+    return Modelled(
+        wh_min=kwh[0] * 1000,
+        wh_max=kwh[1] * 1000,
+        gco2e_min=kg[0] * 1000,
+        gco2e_max=kg[1] * 1000,
+        embodied_gco2e=(embodied[0] + embodied[1]) / 2 * 1000,
+        zone=zone,
+        method=(
+            f"ecologits {version}, modelled: {name} ({active_params_b:g}B active, "
+            f"{total_params_b:g}B total, {quantization_bits}-bit), {output_tokens} output "
+            f"tokens, {zone} electricity mix, PUE {pue_text}, {gpu_memory_gb:g} GB GPUs in "
+            "EcoLogits' reference server, embodied impacts included"
+        ),
+    )
+
+
+def modelled_for(name: str, spec: ModelSettings, output_tokens: int) -> Modelled | None:
+    """A configured endpoint's generation, modelled; None where its parameters are not
+    configured (nothing to model it from)."""
+    if not (spec.active_params_b and spec.total_params_b):
+        return None
+    return modelled_generation(
+        name,
+        spec.active_params_b,
+        spec.total_params_b,
+        output_tokens,
+        zone_for(spec.jurisdiction, spec.electricity_zone),
+        spec.datacenter_pue,
+        spec.quantization_bits,
+        spec.gpu_memory_gb,
+    )

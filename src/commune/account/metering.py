@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from commune.config import Settings
+from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
 
@@ -91,23 +92,43 @@ class Metering:
 
         ``generator`` is the model that wrote the answer: the meter measured this machine,
         so a model served elsewhere (energy_method "ecologits") adds its estimate."""
-        from commune.account.energy import Energy, carbon, ecologits_wh
+        from commune.account.energy import Energy, carbon, modelled_for
         from commune.generate.base import ECOLOGITS
 
         cpu, wh, method, estimated = meter.stop()
+        gco2e = carbon(wh, self.settings.energy.grid_gco2e_per_kwh)
+        energy = Energy(wh, gco2e, estimated, method)
         remote = generator if generator and generator.energy_method == ECOLOGITS else None
-        if remote is not None and (input_tokens or output_tokens):  # the model did work
+        if remote is not None and output_tokens:  # the model wrote something
             spec = self.settings.models.get(remote.name)
-            estimated = True
-            if spec and spec.active_params_b and spec.total_params_b:
-                wh += ecologits_wh(spec.active_params_b, spec.total_params_b, output_tokens)
-                method += f" + EcoLogits estimate for {remote.name} (estimated)"
-            else:
-                method += (
-                    f" + remote generation by {remote.name} not estimated: set "
-                    f"models.{remote.name}.active_params_b and total_params_b"
+            why = (
+                f"set models.{remote.name}.active_params_b and total_params_b"
+                if spec is not None
+                else "it is not configured"
+            )
+            try:
+                modelled = modelled_for(remote.name, spec, output_tokens) if spec else None
+            except CommuneError as exc:
+                # The answer was given: its work is recorded all the same, saying what is
+                # missing to model it (ecologits not installed, an unknown zone).
+                modelled, why = None, str(exc)
+            if modelled is not None:
+                # This machine's share (measured or estimated) plus the endpoint's, modelled
+                # with the hosting's electricity mix: the range is EcoLogits'.
+                method = f"{method} + {modelled.method}"
+                energy = Energy(
+                    wh + modelled.wh,
+                    (gco2e or 0.0) + modelled.gco2e,
+                    True,
+                    method,
+                    wh_min=wh + modelled.wh_min,
+                    wh_max=wh + modelled.wh_max,
+                    embodied_gco2e=modelled.embodied_gco2e,
                 )
-        energy = Energy(wh, carbon(wh, self.settings.energy.grid_gco2e_per_kwh), estimated, method)
+            else:
+                method += f" + remote generation by {remote.name} not estimated: {why}"
+                energy = Energy(wh, gco2e, True, method)
+        estimated = energy.estimated
         with self.engine.begin() as conn:
             repo.record_usage(
                 conn,
@@ -124,7 +145,7 @@ class Metering:
                 cpu_seconds=cpu,
                 wh=energy.wh,
                 gco2e=energy.gco2e,
-                energy_method=method,
+                energy_method=energy.method,
                 estimated=estimated,
             )
             from commune.govern.quotas import release

@@ -1,4 +1,5 @@
-"""The monthly statement: the server's fixed cost plus energy, split among members.
+"""The monthly statement: the server's fixed cost, its draw at rest and the energy of the
+requests, split among members.
 
 Money is computed in Decimal and rounded with the largest-remainder method,
 so the members' amounts add up to the month's total to the cent.
@@ -37,6 +38,8 @@ class MemberLine:
     fixed_eur: Decimal
     energy_eur: Decimal
     total_eur: Decimal
+    idle_kwh: float = 0.0  # this member's share of the server's draw at rest
+    idle_eur: Decimal = Decimal(0)
 
 
 @dataclass
@@ -52,6 +55,13 @@ class Statement:
     energy_total: Decimal
     total: Decimal
     lines: list[MemberLine] = field(default_factory=list)
+    # The server's draw at rest over the month (account/idle.py), its own line, split among
+    # members by their energy use; its method says where the watts come from.
+    idle_watts: float = 0.0
+    idle_hours: float = 0.0
+    idle_kwh: float = 0.0
+    idle_total: Decimal = Decimal(0)
+    idle_method: str = ""
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
@@ -109,8 +119,13 @@ def _apply_floor(pool: Decimal, weights: list[Decimal], floor: Decimal) -> list[
         amounts = [floor if i in fixed else rest * weights[i] / free_w for i in range(len(amounts))]
 
 
-def build_statement(conn: Connection, settings: CooperativeSettings, month_text: str) -> Statement:
+def build_statement(
+    conn: Connection, settings: CooperativeSettings, month_text: str, idle_watts: float = 0.0
+) -> Statement:
+    from commune.account.idle import idle_draw
+
     window = month(parse_month(month_text))
+    idle = idle_draw(conn, idle_watts, window.start, window.end)
     names = member_names(conn, window.end)
     totals = totals_by_member(conn, window.start, window.end)
     price = Decimal(str(settings.price_eur_per_kwh))
@@ -123,6 +138,8 @@ def build_statement(conn: Connection, settings: CooperativeSettings, month_text:
     fixed_pool = (server + Decimal(str(unattributed_kwh)) * price).quantize(CENT)
     member_energy = [Decimal(str(r["wh"])) / 1000 * price for r in rows]
     energy_total = sum(member_energy, Decimal(0)).quantize(CENT)
+    idle_kwh = idle.wh / 1000
+    idle_total = (Decimal(str(idle_kwh)) * price).quantize(CENT) if ids else Decimal(0)
     stmt = Statement(
         month_text,
         settings.rule,
@@ -133,7 +150,12 @@ def build_statement(conn: Connection, settings: CooperativeSettings, month_text:
         unattributed_kwh,
         fixed_pool,
         energy_total,
-        fixed_pool + energy_total,
+        fixed_pool + energy_total + idle_total,
+        idle_watts=idle.watts,
+        idle_hours=idle.hours,
+        idle_kwh=idle_kwh,
+        idle_total=idle_total,
+        idle_method=idle.method,
     )
     if not ids:
         return stmt
@@ -143,6 +165,10 @@ def build_statement(conn: Connection, settings: CooperativeSettings, month_text:
     raw_fixed = _apply_floor(fixed_pool, weights, Decimal(str(settings.floor_eur)))
     fixed = allocate(fixed_pool, raw_fixed)
     energy = allocate(energy_total, member_energy)
+    # The draw at rest follows use: whoever keeps the server busy keeps it on.
+    used = [Decimal(str(r["wh"])) for r in rows]
+    idle_weights = used if sum(used) > 0 else [Decimal(1)] * len(ids)
+    idle_eur = allocate(idle_total, idle_weights)
     for i, mid in enumerate(ids):
         r = rows[i]
         stmt.lines.append(
@@ -155,7 +181,9 @@ def build_statement(conn: Connection, settings: CooperativeSettings, month_text:
                 float(raw_fixed[i] / fixed_pool) if fixed_pool else 0.0,
                 fixed[i],
                 energy[i],
-                fixed[i] + energy[i],
+                fixed[i] + energy[i] + idle_eur[i],
+                idle_kwh=float(idle_kwh * float(idle_weights[i] / sum(idle_weights))),
+                idle_eur=idle_eur[i],
             )
         )
     return stmt
@@ -176,6 +204,8 @@ CSV_FIELDS = [
     "fixed_eur",
     "energy_eur",
     "total_eur",
+    "idle_kwh",
+    "idle_eur",
 ]
 
 
@@ -200,6 +230,8 @@ def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
         line.fixed_eur,
         line.energy_eur,
         line.total_eur,
+        f"{line.idle_kwh:.6f}",
+        line.idle_eur,
     ]
     return [
         stmt.month,
@@ -241,10 +273,13 @@ th:first-child,td:first-child{{text-align:left}}</style>
 <tr><th>Part du coût fixe / fixed share ({e(stmt.rule)})</th><td>{line.weight:.2%}</td></tr>
 <tr><th>Coût fixe / fixed cost</th><td>{line.fixed_eur} {e(stmt.currency)}</td></tr>
 <tr><th>Énergie / energy cost</th><td>{line.energy_eur} {e(stmt.currency)}</td></tr>
+<tr><th>Serveur au repos / server at rest</th><td>{line.idle_eur} {e(stmt.currency)}
+({line.idle_kwh:.3f} kWh)</td></tr>
 <tr><th>Total</th><td><strong>{line.total_eur} {e(stmt.currency)}</strong></td></tr>
 </table>
 <p>Coût du serveur : {stmt.server_cost} {e(stmt.currency)} ;
 énergie totale {stmt.energy_kwh:.4f} kWh à {stmt.price_per_kwh} {e(stmt.currency)}/kWh ;
+serveur au repos {stmt.idle_kwh:.4f} kWh ({e(stmt.idle_method)}) ;
 total coopérative {stmt.total} {e(stmt.currency)}.</p>
 </body></html>
 """

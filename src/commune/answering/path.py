@@ -112,6 +112,8 @@ class _Progress:
     request: AskRequest
     meter: Meter
     decisions: list[steps.Step] = field(default_factory=list)
+    # The charter answered otherwise than asked: said on the reply, on every face.
+    notice: str | None = None
 
 
 class AskPath:
@@ -211,9 +213,9 @@ class AskPath:
 
         hits, excluded = usable_for_answers(hits, declared, self.settings.charter.tdm_reserved)
         cards = self.models.cards()
-        passages = self.settings.generation.passages
-        words = sum(len(h.text.split()) for h in hits[:passages])
-        estimated_tokens = int(words * 4 / 3) + self.settings.generation.max_tokens
+        # The cap is compared with the tokens the answer may take: energy per output token
+        # already carries the prompt's reading (EcoLogits' method, and the ledger's).
+        estimated_tokens = self.settings.generation.max_tokens
         model_scores = {
             card.name: scores.score_for(latest, names, "generate", card.name)[0] for card in cards
         }
@@ -230,6 +232,7 @@ class AskPath:
             estimated_tokens,
         )
         run.decisions.append(redirect)
+        run.notice = steps.override_notice(req.language, req.mode, requested, chosen, redirect)
         yield from self._answer(run, hits, excluded, chosen, slot)
 
     # -- the cache -----------------------------------------------------------------------------
@@ -348,6 +351,8 @@ class AskPath:
         try:
             for event in events:
                 if isinstance(event, Answer):
+                    if run.notice is not None:  # the override first, then any fallback's
+                        event.notice = "; ".join(n for n in (run.notice, event.notice) if n)
                     energy = self.metering.record_usage(
                         req.route,
                         event.mode,
@@ -413,6 +418,7 @@ class AskPath:
     def _refused(self, run: _Progress, step: steps.Step) -> Iterator[Event]:
         req = run.request
         answer = Answer(req.question, req.language, step.reason, found=False, mode="refused")
+        answer.notice = steps.refusal_notice(req.language, step)
         energy = self.metering.record_usage(
             req.route, "refused", None, 0, 0, req.collection, run.meter, req.actor
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, cast, func, select
 
+from commune.account.calibration import CALIBRATE
 from commune.charter.book import CharterBook
 from commune.charter.rules import Charter
 from commune.config import Settings
@@ -30,25 +31,33 @@ class ModelCard:
     origin: str | None
     hosting: str  # "local" or the endpoint's base URL
     jurisdiction: str | None
-    wh_per_1k_tokens: float | None
+    wh_per_1k_tokens: float | None  # per 1,000 output tokens
     energy_method: str
     remote: bool  # served elsewhere (the generator class's capability, not its name)
+    wh_per_1k_range: tuple[float, float] | None = None  # EcoLogits' min and max, if modelled
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def _ledger_energy(conn: Connection, model: str) -> tuple[float, int, int, bool] | None:
-    """Energy per 1,000 tokens of a model's past answers, from the ledger."""
+    """Energy per 1,000 output tokens of a model's past answers and calibration runs, from
+    the ledger: (Wh, output tokens, rows, estimated).
+
+    Per *output* token, as EcoLogits counts a remote model and as the per-request cap is
+    compared (the answer's tokens): reading the prompt is part of each written token's cost.
+    Estimated as soon as one row is: a mix of measured and estimated is no better than its
+    weakest part."""
     row = conn.execute(
         select(
             func.sum(usage.c.wh),
-            func.sum(usage.c.input_tokens + usage.c.output_tokens),
+            func.sum(usage.c.output_tokens),
             func.count(),
-            func.min(cast(usage.c.estimated, Integer)),
+            func.max(cast(usage.c.estimated, Integer)),
         )
         .where(usage.c.model == model)
-        .where(usage.c.mode == "generate")
+        .where(usage.c.mode.in_(("generate", CALIBRATE)))
+        .where(usage.c.output_tokens > 0)
     ).one()
     wh, tokens, n, estimated = row
     if not n or not tokens or wh is None:
@@ -58,23 +67,42 @@ def _ledger_energy(conn: Connection, model: str) -> tuple[float, int, int, bool]
 
 def catalogue(settings: Settings, charter: Charter, conn: Connection | None) -> list[ModelCard]:
     """The configured generators, smallest first (unknown sizes last)."""
-    from commune.account.energy import ecologits_wh
+    from commune.account.energy import modelled_for
+    from commune.errors import CommuneError
     from commune.generate.registry import generator_class, model_specs
 
     cards = []
     for name, spec in model_specs(settings).items():
         local = generator_class(spec.backend).local
         wh, method = spec.wh_per_1k_tokens, "configured (wh_per_1k_tokens)"
-        seen = _ledger_energy(conn, name) if conn is not None else None
-        if seen is not None:
-            per_k, tokens, n, estimated = seen
-            kind = "estimated" if estimated else "measured"
-            wh, method = per_k, f"{kind}, over {n} answers ({tokens} tokens) in the ledger"
-        elif wh is None and not local and spec.active_params_b and spec.total_params_b:
-            wh = ecologits_wh(spec.active_params_b, spec.total_params_b, 1000)
-            method = "estimated by EcoLogits' method from the model's parameters"
-        elif wh is None:
-            method = "unknown: no meter reading, ledger history or parameters"
+        span: tuple[float, float] | None = None
+        if wh is not None:
+            pass  # the operator's figure (a meter of their own, a published one) comes first
+        elif local:
+            # Measured here: the calibration batch and past answers, both in the ledger.
+            seen = _ledger_energy(conn, name) if conn is not None else None
+            if seen is not None:
+                per_k, tokens, n, estimated = seen
+                kind = "estimated" if estimated else "measured, shared"
+                wh = per_k
+                method = f"{kind}, over {n} runs ({tokens} output tokens) in the ledger"
+            else:
+                method = f"not calibrated: run `commune model calibrate {name}`"
+        else:
+            # A model served elsewhere is modelled, never read back from the ledger: its rows
+            # also hold this machine's retrieval, and older rows an older method.
+            try:
+                modelled = modelled_for(name, spec, 1000)
+            except CommuneError as exc:
+                modelled, method = None, f"unknown: {exc}"
+            else:
+                method = (
+                    "unknown: set active_params_b and total_params_b to model it"
+                    if modelled is None
+                    else modelled.method
+                )
+            if modelled is not None:
+                wh, span = modelled.wh, (modelled.wh_min, modelled.wh_max)
         cards.append(
             ModelCard(
                 name=name,
@@ -88,6 +116,7 @@ def catalogue(settings: Settings, charter: Charter, conn: Connection | None) -> 
                 wh_per_1k_tokens=None if wh is None else round(wh, 6),
                 energy_method=method,
                 remote=not local,
+                wh_per_1k_range=None if span is None else (round(span[0], 6), round(span[1], 6)),
             )
         )
     return sorted(cards, key=lambda c: (c.params_b is None, c.params_b or 0, c.name))
@@ -127,6 +156,11 @@ class ModelCatalogue:
         charter = self.charters.charter
         return [c for c in self.cards() if allowed(c, charter, set(), "en")[0]]
 
+    def refresh(self) -> None:
+        """Read the ledger again at the next look (a model was just calibrated)."""
+        with self._lock:
+            self._cards = (0.0, None)
+
     def card(self, name: str) -> ModelCard:
         """A model's card; an unknown model is an error that names the configured ones."""
         cards = {card.name: card for card in self.cards()}
@@ -146,7 +180,10 @@ def allowed(
     language: str,
     estimated_tokens: int = 0,
 ) -> tuple[bool, str]:
-    """May a request whose passages come from ``collections`` use this model? With why."""
+    """May a request whose passages come from ``collections`` use this model? With why.
+
+    ``estimated_tokens``: the output tokens the answer may take, compared with the model's
+    energy per 1,000 output tokens (like with like)."""
     fr = language == "fr"
     sov = charter.sovereignty
     if card.openness not in sov.openness:
@@ -175,21 +212,34 @@ def allowed(
         )
     cap = charter.sobriety.request_wh_cap
     if cap is not None and estimated_tokens:
+        if card.wh_per_1k_tokens is None and not card.remote:
+            return False, (
+                f"{card.name} n'est pas encore étalonné (son énergie est inconnue, et la charte "
+                f"plafonne chaque requête à {cap:g} Wh) : `commune model calibrate {card.name}` "
+                "le mesure"
+                if fr
+                else f"{card.name} is not calibrated (its energy is unknown, and the charter "
+                f"caps each request at {cap:g} Wh): `commune model calibrate {card.name}` "
+                "measures it"
+            )
         if card.wh_per_1k_tokens is None:
             return False, (
-                f"{card.name} : énergie inconnue, et la charte plafonne chaque requête à {cap:g} Wh"
+                f"{card.name} : énergie inconnue ({card.energy_method}), et la charte plafonne "
+                f"chaque requête à {cap:g} Wh"
                 if fr
-                else f"{card.name}: its energy is unknown, and the charter caps each request "
-                f"at {cap:g} Wh"
+                else f"{card.name}: its energy is unknown ({card.energy_method}), and the "
+                f"charter caps each request at {cap:g} Wh"
             )
-        need = card.wh_per_1k_tokens * estimated_tokens / 1000
+        # The top of the range where there is one: a cap is not passed on a middle value.
+        per_k = card.wh_per_1k_range[1] if card.wh_per_1k_range else card.wh_per_1k_tokens
+        need = per_k * estimated_tokens / 1000
         if need > cap:
             return False, (
-                f"{card.name} : environ {need:.3g} Wh pour cette requête, au-delà du plafond de "
-                f"{cap:g} Wh"
+                f"{card.name} : environ {need:.3g} Wh pour les {estimated_tokens} jetons de "
+                f"réponse au plus, au-delà du plafond de {cap:g} Wh"
                 if fr
-                else f"{card.name}: about {need:.3g} Wh for this request, over the cap of "
-                f"{cap:g} Wh"
+                else f"{card.name}: about {need:.3g} Wh for up to {estimated_tokens} answer "
+                f"tokens, over the cap of {cap:g} Wh"
             )
     return True, (
         f"{card.name} est admis ({card.openness}, {card.jurisdiction})"

@@ -353,3 +353,41 @@ def redirect(
         ),
         "sobriety.quality_floor",
     ), None
+
+
+def override_notice(
+    language: str,
+    mode: str,
+    requested: ModelCard | None,
+    chosen: ModelCard | None,
+    redirect_step: Step,
+) -> str | None:
+    """One line for the reply when the charter answers otherwise than asked (extraction or
+    another model instead of the model asked for), with the redirect's reason; None when it
+    answers as asked (or nothing in particular was asked: mode auto)."""
+    if mode != "generate" or requested is None:
+        return None
+    if chosen is not None and chosen.name == requested.name:
+        return None
+    instead = (
+        say(language, f"le modèle {chosen.name}", f"model {chosen.name}")
+        if chosen is not None
+        else say(language, "une citation des sources", "quoting the sources")
+    )
+    return say(
+        language,
+        f"La charte a répondu par {instead} au lieu du modèle {requested.name} demandé : "
+        f"{redirect_step.reason}",
+        f"The charter answered by {instead} instead of the model {requested.name} you asked "
+        f"for: {redirect_step.reason}",
+    )
+
+
+def refusal_notice(language: str, step: Step) -> str:
+    """The one line a refused request's reply carries, naming the rule that refused it."""
+    rule = step.rule or "charter"
+    return say(
+        language,
+        f"Demande refusée par la charte (règle « {rule} »)",
+        f"Request refused by the charter (rule '{rule}')",
+    )

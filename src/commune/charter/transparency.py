@@ -14,9 +14,10 @@ from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.store.schema import usage
 
-# Evaluation questions are asked by nobody: they are shown with the evaluations, not in the
-# shares of real requests.
-NOT_REQUESTS = ("eval",)
+# Evaluation questions and calibration runs (`commune model calibrate`) are asked by nobody:
+# they are shown with the evaluations and the models' energy, not in the shares of real
+# requests.
+NOT_REQUESTS = ("eval", "calibrate")
 # The ledger modes of a question that got its reply (an answer, or the charter's refusal):
 # each has one decision record too. A question refused over quota did no work, so it has a
 # record and no ledger row; a question whose client left mid-answer has a ledger row
@@ -25,10 +26,24 @@ NOT_REQUESTS = ("eval",)
 ANSWERED = ("extractive", "generate", "cached", "refused")
 
 
-def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[str, Any]:
+def report(
+    engine: Engine, charter: Charter, models: list[ModelCard], idle_watts: float = 0.0
+) -> dict[str, Any]:
     """The page's data: ``charter`` in force, the decisions and energy in ``engine``'s
-    database, and what the charter says of each of ``models``."""
+    database, what the charter says of each of ``models``, and this month's energy beside
+    the server's draw at rest (``idle_watts``)."""
+    from commune.account.idle import idle_draw
+    from commune.govern.quotas import month
+    from commune.store import repository as repo
+
+    window = month(repo.now())
     with engine.connect() as conn:
+        month_wh = conn.execute(
+            select(func.coalesce(func.sum(usage.c.wh), 0.0))
+            .where(usage.c.created_at >= window.start, usage.c.created_at < window.end)
+            .where(usage.c.route.not_in(NOT_REQUESTS))
+        ).scalar()
+        idle = idle_draw(conn, idle_watts, window.start, window.end)
         history = records.history(conn)
         counts = records.outcome_counts(conn, NOT_REQUESTS)
         totals = conn.execute(
@@ -77,8 +92,16 @@ def report(engine: Engine, charter: Charter, models: list[ModelCard]) -> dict[st
             "wh": round(float(wh or 0), 6),
             "gco2e": round(float(gco2e or 0), 6),
             "estimated_requests": int(estimated or 0),
-            "note": "energy is measured only from a meter (RAPL); CPU time x configured watts "
-            "and EcoLogits figures are estimates",
+            "note": "energy is measured only from a meter (RAPL, each request given its share: "
+            "measured, shared); CPU time x configured watts is estimated, and remote models "
+            "are modelled by the ecologits package",
+        },
+        # The requests' energy this month, and beside it the server's draw at rest, which no
+        # request's meter sees.
+        "month": {
+            "month": window.start.strftime("%Y-%m"),
+            "requests_wh": round(float(month_wh or 0), 6),
+            "idle": idle.to_json(),
         },
         # The decision records: every question, those refused over quota included.
         # answered_requests = questions - over_quota = totals.by_kind.answered_questions.

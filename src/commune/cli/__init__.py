@@ -15,6 +15,7 @@ from commune.cli import (  # noqa: F401 -- each registers its commands on `cli` 
     cooperative,
     documents,
     evaluate,
+    models,
     operate,
     transparency,
 )

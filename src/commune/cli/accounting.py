@@ -34,12 +34,15 @@ def statement(
     else:
         click.echo(
             f"{stmt.month}: {stmt.total} {stmt.currency} = server {stmt.fixed_total} "
-            f"+ energy {stmt.energy_total} ({stmt.energy_kwh:.4f} kWh); rule {stmt.rule}"
+            f"+ energy {stmt.energy_total} ({stmt.energy_kwh:.4f} kWh) "
+            f"+ server at rest {stmt.idle_total} ({stmt.idle_kwh:.4f} kWh); rule {stmt.rule}"
         )
+        click.echo(f"  server at rest: {stmt.idle_method}")
         for line in stmt.lines:
             click.echo(
                 f"  {line.member:<30} {line.total_eur:>10} {stmt.currency}  "
-                f"(fixed {line.fixed_eur}, energy {line.energy_eur}, {line.wh:.2f} Wh, "
+                f"(fixed {line.fixed_eur}, energy {line.energy_eur}, at rest {line.idle_eur}, "
+                f"{line.wh:.2f} Wh, "
                 f"{line.requests} requests)"
             )
     if out:

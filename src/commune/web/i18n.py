@@ -173,8 +173,9 @@ LIBRARY = (
     N_("reject"),
     N_("request-changes"),
     N_(
-        "energy is measured only from a meter (RAPL); CPU time x configured watts and "
-        "EcoLogits figures are estimates"
+        "energy is measured only from a meter (RAPL, each request given its share: measured, "
+        "shared); CPU time x configured watts is estimated, and remote models are modelled by "
+        "the ecologits package"
     ),
 )
 

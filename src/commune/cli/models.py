@@ -1,0 +1,31 @@
+"""The models: calibrating a local one's energy before the charter weighs it."""
+
+from __future__ import annotations
+
+import click
+
+from commune.cli.group import cli, commune_of, dumps
+
+
+@cli.group()
+def model() -> None:
+    """The configured models ([models.NAME] in commune.toml)."""
+
+
+@model.command("calibrate")
+@click.argument("name")
+@click.option("--runs", default=3, show_default=True, help="Short generations to meter.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def model_calibrate(ctx: click.Context, name: str, runs: int, as_json: bool) -> None:
+    """Measure a local model's energy per 1,000 output tokens with a short batch (RAPL's
+    share where readable, else CPU time x the configured watts, labelled estimated). The
+    runs are recorded in the ledger; the charter's energy cap uses the figure from then on."""
+    done = commune_of(ctx).calibrate_model(name, runs=runs)
+    if as_json:
+        click.echo(dumps(done.to_json()))
+        return
+    click.echo(
+        f"{done.model}: {done.wh_per_1k_tokens:.4g} Wh per 1,000 output tokens "
+        f"({done.output_tokens} tokens over {done.runs} runs, {done.wh:.4g} Wh; {done.method})"
+    )
