@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import statistics
 import sys
 from pathlib import Path
@@ -50,8 +51,11 @@ SUITES = ("debian", "fiches")
 PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 20,
+    # Small trees with many rows per leaf: on five folds over dev, 7 leaves / 50 rows kept
+    # 0.361 / 0.494 answers with every fact within 60 words, against 0.345 / 0.470 with 15 / 20
+    # and 0.329 / 0.440 with 31 / 20; the suites' wording is not the next questions'.
+    "num_leaves": 7,
+    "min_data_in_leaf": 50,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
@@ -60,8 +64,10 @@ PARAMS: dict[str, Any] = {
     "seed": 0,
     "verbose": -1,
 }
-ROUNDS = 200
-BUDGETS = (40, 45, 50, 55, 60, 65, 70, 80, 100)
+ROUNDS = 300
+BUDGETS = (45, 50, 55, 60, 65, 70, 80, 100)
+# How far below the best sentence's score another may be and still join (inf: any).
+MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, float("inf"))
 
 
 def collect(commune: Commune) -> tuple[list[dict[str, Any]], str]:
@@ -116,11 +122,11 @@ def train(records: list[dict[str, Any]]) -> lightgbm.Booster:
     return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
 
 
-def outcome(records, scores, budget: int) -> dict[str, tuple[float, float]]:
+def outcome(records, scores, budget: int, margin: float) -> dict[str, tuple[float, float]]:
     """Per domain: share of answers holding every fact, and the median answer's words."""
     per: dict[str, tuple[list[bool], list[int]]] = {d: ([], []) for d in SUITES}
     for r, s in zip(records, scores, strict=True):
-        chosen = choose(r["cands"], s, budget)
+        chosen = choose(r["cands"], s, budget, margin)
         text = " ".join(f"{r['cands'][i].text} [1]" for i in chosen)
         per[r["domain"]][0].append(contains_facts(text, r["facts"]))
         per[r["domain"]][1].append(len(text.split()))
@@ -130,10 +136,18 @@ def outcome(records, scores, budget: int) -> dict[str, tuple[float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", default="eval-data")
-    ap.add_argument("--median-words", type=int, default=55, help="on dev; the target is 60")
+    ap.add_argument("--median-words", type=int, default=58, help="on dev; the target is 60")
+    ap.add_argument("--cache", help="keep the collected candidates in this file (pickle)")
     args = ap.parse_args()
     commune = Commune(args.home)
-    records, suites = collect(commune)
+    if args.cache and Path(args.cache).exists():
+        with open(args.cache, "rb") as f:
+            records, suites = pickle.load(f)
+    else:
+        records, suites = collect(commune)
+        if args.cache:
+            with open(args.cache, "wb") as f:
+                pickle.dump((records, suites), f)
     # Five folds by document group: a question's translation never scores its own ranker.
     groups = sorted({r["group"] for r in records})
     fold_of = {g: i % 5 for i, g in enumerate(np.random.default_rng(0).permutation(groups))}
@@ -143,22 +157,24 @@ def main() -> None:
         for i, r in enumerate(records):
             if fold_of[r["group"]] == f:
                 scores[i] = booster.predict(r["x"], num_threads=1)
-    table = {b: outcome(records, scores, b) for b in BUDGETS}
-    unbounded = outcome(records, scores, 10**6)
-    within = [b for b in BUDGETS if all(m <= args.median_words for _, m in table[b].values())]
-    budget = max(within, key=lambda b: (min(f for f, _ in table[b].values()), -b))
+    table = {(b, m): outcome(records, scores, b, m) for b in BUDGETS for m in MARGINS}
+    unbounded = outcome(records, scores, 10**6, float("inf"))
+    within = [k for k in table if all(words <= args.median_words for _, words in table[k].values())]
+    # The most answers with every fact in the weaker domain; then the shorter budget.
+    budget, margin = max(within, key=lambda k: (min(f for f, _ in table[k].values()), -k[0]))
     n_cands = sum(len(r["y"]) for r in records)
     print(f"dev: {len(records)} answered questions with facts, {n_cands} candidates")
-    for b in BUDGETS + (10**6,):
-        row = table.get(b) or unbounded
-        cells = ", ".join(f"{d} facts {f:.3f} median {m:g} words" for d, (f, m) in row.items())
-        print(
-            f"budget {b if b < 10**6 else 'none'}: {cells}" + ("  <- kept" if b == budget else "")
-        )
+    for (b, m), row in table.items():
+        cells = ", ".join(f"{d} facts {f:.3f} median {w:g} words" for d, (f, w) in row.items())
+        kept = "  <- kept" if (b, m) == (budget, margin) else ""
+        print(f"budget {b} margin {m}: {cells}{kept}")
+    cells = ", ".join(f"{d} facts {f:.3f} median {w:g} words" for d, (f, w) in unbounded.items())
+    print(f"no budget: {cells}")
     booster = train(records)
     out = {
         "features": list(FEATURES),
         "max_words": budget,
+        "margin": margin if margin != float("inf") else 1e9,
         "trained_on": {
             "suites": suites,
             "split": "dev",
@@ -172,8 +188,8 @@ def main() -> None:
             "max_sentences": MAX_SENTENCES,
             "median_words_at_most": args.median_words,
             "dev_five_fold": {
-                d: {"all_facts": round(f, 4), "median_words": m}
-                for d, (f, m) in table[budget].items()
+                d: {"all_facts": round(f, 4), "median_words": w}
+                for d, (f, w) in table[budget, margin].items()
             },
             "dev_five_fold_without_budget": {
                 d: {"all_facts": round(f, 4), "median_words": m} for d, (f, m) in unbounded.items()

@@ -502,7 +502,8 @@ def test_the_shipped_charter_answers_by_the_gpu_model_and_says_every_override(ho
             + ["--model", "big"],
         )
         assert r.exit_code == 0, r.output
-        assert "note: La charte a répondu par une citation des sources" in r.output
+        note = next(line for line in r.output.splitlines() if line.startswith("note: "))
+        assert "La charte a répondu par une citation des sources" in note
         assert not big.requests
     finally:
         gpu.close()

