@@ -185,6 +185,10 @@ FEATURES = (
     "overlap_gap",
     "words",
     "companion",  # from the best document, beside the search's hits (Searcher.companions)
+    # The passage's headings: a section the question names ("Délai") against one about a
+    # case it never mentions ("Naissance à l'étranger", "Accouchement sous X").
+    "heading_overlap",  # share of the question's terms in the title and headings
+    "heading_unasked",  # share of the last heading's terms the question does not use
 )
 
 
@@ -215,6 +219,15 @@ def candidate_features(
     best_cos = float(cos.max()) if len(cands) else 0.0
     best_overlap = max(overlaps, default=0.0)
     wants = asked(question)
+    headings: dict[int, tuple[float, float]] = {}
+    for hi, hit in enumerate(hits):
+        hl = hit.language if hit.language in q_terms else "en"
+        place = set(analyze(f"{hit.title} {hit.section}", hl))
+        last = set(analyze(hit.section.rsplit(">", 1)[-1], hl))
+        headings[hi] = (
+            len(place & q_terms[hl]) / max(len(q_terms[hl]), 1),
+            len(last - q_terms[hl]) / len(last) if last else 0.0,
+        )
     rows = []
     for i, (c, cs) in enumerate(zip(cands, cos, strict=True)):
         hit = hits[c.hit]
@@ -247,6 +260,7 @@ def candidate_features(
                 overlap - best_overlap,
                 float(len(c.text.split())),
                 float(is_companion(hit)),
+                *headings[c.hit],
             )
         )
     return np.asarray(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))
