@@ -1,0 +1,64 @@
+"""The sobriety figure (bench/sobriety.py): its results and the docs' table cannot drift from
+the committed reference evaluations, and its counts show a generate side that generated nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sobriety  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
+
+def _committed() -> dict:
+    return json.loads(sobriety.RESULTS.read_text(encoding="utf-8"))
+
+
+def test_results_are_what_the_script_computes_from_the_committed_reports():
+    # Rerun `PYTHONPATH=src python bench/sobriety.py --docs` after `make eval EVAL_UPDATE=1`
+    # or an ecologits upgrade: this fails until then.
+    assert json.loads(json.dumps(sobriety.compute())) == _committed()
+
+
+def test_the_docs_table_is_the_scripts_output():
+    text = (ROOT / "docs/charter.md").read_text(encoding="utf-8")
+    pasted = text.split(sobriety.START, 1)[1].split(sobriety.END, 1)[0].strip()
+    assert pasted == sobriety.render(_committed())
+    assert "243×" not in text.split("### The former figure")[0]  # withdrawn, kept as history
+
+
+def test_counts_stand_beside_every_ratio():
+    data = _committed()
+    for suite in data["suites"].values():
+        x = suite["extraction"]
+        assert x["generated"] + x["fell_back"] + x["extractive"] + x["refused"] == x["questions"]
+        assert x["label"] == "measured" and "estimated" in x["method"]
+        for key in ("generate_max_tokens", "generate_extract_length"):
+            g = suite[key]
+            assert g["questions"] == x["questions"]
+            assert g["label"].startswith("modelled, ecologits 0.11")
+            # Not run: nothing generated, and nothing assumed about what it would get right.
+            assert g["run"] is False and g["generated"] == 0 and g["correct"] is None
+            lo, hi = g["ratio"]["per_answer_median_range"]
+            assert lo <= g["ratio"]["per_answer_median"] <= hi
+    rows = [r for r in sobriety.render(data).splitlines() if "always generate" in r]
+    assert rows and all("0 (not run) | unknown | unknown | unknown | unknown" in r for r in rows)
+
+
+def test_a_generate_side_whose_answers_all_fell_back_is_counted_as_such():
+    # The former headline's case: 46 fallbacks and 2 "nothing found", no answer generated.
+    fallback = {"mode": "extractive", "notice": "citation checks failed", "refused": False}
+    nothing = {"mode": "extractive", "notice": None, "refused": True}
+    answers = [{**fallback, "correct": i < 20, "wh": 0.2} for i in range(46)]
+    answers += [{**nothing, "correct": False, "wh": 0.1}] * 2
+    side = sobriety.side_measured(answers, "CPU time x 12 W per core (estimated)")
+    assert (side["generated"], side["fell_back"], side["extractive"], side["refused"]) == (
+        0,
+        46,
+        0,
+        2,
+    )
+    assert side["correct"] == 20
