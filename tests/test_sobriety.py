@@ -62,3 +62,18 @@ def test_a_generate_side_whose_answers_all_fell_back_is_counted_as_such():
         2,
     )
     assert side["correct"] == 20
+
+
+def test_the_readme_quotes_the_figure_with_its_counts():
+    everything = _committed()["suites"]["all"]
+    x = everything["extraction"]
+    low, high = sorted(
+        everything[k]["ratio"]["per_answer_median"]
+        for k in ("generate_max_tokens", "generate_extract_length")
+    )
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert (
+        f"on the {x['questions']} test questions of the reference evaluations, extraction "
+        f'(measured, {x["correct"]} correct, {x["refused"]} "nothing found", '
+        f"{x['generated']} generated) spends {low:.0f}× to {high:.0f}× less per answer"
+    ) in readme
