@@ -77,3 +77,19 @@ def test_the_readme_quotes_the_figure_with_its_counts():
         f'(measured, {x["correct"]} correct, {x["refused"]} "nothing found", '
         f"{x['generated']} generated) spends {low:.0f}× to {high:.0f}× less per answer"
     ) in readme
+
+
+def test_the_docs_prose_quotes_the_table():
+    everything = _committed()["suites"]["all"]
+    x = everything["extraction"]
+    gens = [everything[k] for k in ("generate_max_tokens", "generate_extract_length")]
+    low, high = sorted(g["ratio"]["per_answer_median"] for g in gens)
+    bound_low, bound_high = sorted(g["ratio"]["per_correct_answer_at_least"] for g in gens)
+    text = " ".join((ROOT / "docs/charter.md").read_text(encoding="utf-8").split())
+    n = x["questions"]
+    assert f"({low:.0f}× to {high:.0f}× for all {n} questions" in text
+    assert (
+        f"extraction got {x['correct']} of {n} questions right ({x['correct_share']:.1%})" in text
+    )
+    assert f"at least {bound_low:.0f}× to {bound_high:.0f}× extraction's" in text
+    assert f"median {gens[1]['output_tokens_median']:g}, counted with" in text
