@@ -52,7 +52,7 @@ test: $(VENV)/.test
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check --quiet src tests bench scripts
 	$(BIN)/mypy src/commune
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The benchmark's peers (LlamaIndex, LangChain, FAISS, ranx) live in their own environment,
 # never in Commune's dependencies.
