@@ -80,7 +80,9 @@ def side_measured(answers: list[dict[str, Any]], method: str) -> dict[str, Any]:
     wh = [float(q["wh"]) for q in answers]
     return {
         "way": "extraction",
-        "label": "measured",
+        # Run here, answer by answer; its energy is the ledger's, whose method the reports'
+        # settings name (CPU time measured x a configured wattage: an estimate, not a reading).
+        "label": "run here",
         "method": method,
         "questions": n,
         "run": True,
@@ -241,7 +243,7 @@ def render(data: dict[str, Any]) -> str:
             f"`{p['report']}`, commit {str(p['commit'])[:7]}, code {str(p['code_sha256'])[:12]}"
             for p in pins.values()
         )
-        + f"). **Extraction: measured** ({first['extraction']['method']}), answer by answer. "
+        + f"). **Extraction: run here**, answer by answer; energy {first['extraction']['method']}. "
         f"**Always generate: {label}**, not run: `{m['name']}` as this page configures it "
         f"({m['endpoint_model']}, {m['active_params_b']:g}B active / {m['total_params_b']:g}B "
         f"total, {m['quantization_bits']}-bit, {m['gpu_memory_gb']:g} GB GPUs, PUE "
@@ -259,7 +261,7 @@ def render(data: dict[str, Any]) -> str:
         x = rows["extraction"]
         n = x["questions"]
         lines.append(
-            f"| {suite} ({n}) | extraction, measured | – | {x['generated']} | "
+            f"| {suite} ({n}) | extraction, run here | – | {x['generated']} | "
             f"{x['fell_back']} | {x['extractive']} | {x['refused']} | "
             f"{x['correct']} ({x['correct_share']:.1%}) | "
             f"{_wh(x['wh_median_per_answer'])} | 1 | {x['wh_total']:.3f} | "
