@@ -66,6 +66,22 @@ FIELDS = [
 ]
 
 
+# What a revision carries into an export: the published one's and each earlier one's.
+_REVISION_FIELDS = (
+    revisions.c.number,
+    revisions.c.title,
+    revisions.c.content_hash,
+    revisions.c.media_type,
+    revisions.c.language,
+    revisions.c.licence,
+    revisions.c.contributor,
+    revisions.c.publisher,
+    revisions.c.source_uri,
+    revisions.c.created_at,
+    revisions.c.tdm_reserved,
+)
+
+
 def _requires() -> tuple[Any, Any]:
     try:
         import mlcroissant
@@ -98,17 +114,7 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
             select(
                 documents.c.id,
                 documents.c.added_at,
-                revisions.c.number,
-                revisions.c.title,
-                revisions.c.content_hash,
-                revisions.c.media_type,
-                revisions.c.language,
-                revisions.c.licence,
-                revisions.c.contributor,
-                revisions.c.publisher,
-                revisions.c.source_uri,
-                revisions.c.created_at,
-                revisions.c.tdm_reserved,
+                *_REVISION_FIELDS,
                 revisions.c.id.label("revision_id"),
             )
             .select_from(
@@ -124,19 +130,7 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
             r["history"] = [
                 dict(h._mapping)
                 for h in conn.execute(
-                    select(
-                        revisions.c.number,
-                        revisions.c.title,
-                        revisions.c.content_hash,
-                        revisions.c.media_type,
-                        revisions.c.language,
-                        revisions.c.licence,
-                        revisions.c.contributor,
-                        revisions.c.publisher,
-                        revisions.c.source_uri,
-                        revisions.c.created_at,
-                        revisions.c.tdm_reserved,
-                    )
+                    select(*_REVISION_FIELDS)
                     .where(revisions.c.document_id == r["id"])
                     .where(revisions.c.status == "superseded")
                     .where(revisions.c.number < r["number"])
