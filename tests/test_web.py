@@ -405,3 +405,19 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     assert len(lines) >= 4  # one line of the diff per line of the page
     assert any(line.startswith("<ins>+") and "commune check" in line for line in lines)
     assert any(line.startswith("<del>-") for line in lines)
+
+
+def test_chart_labels_never_crowd_the_axis():
+    """Issue 24: labels about 5 px and overlapping. At most six under the axis, short enough
+    for their slot; the bars' titles keep the whole name."""
+    from commune.web.charts import MAX_LABELS, bars
+
+    for n in (7, 30, 90, 365):
+        svg = bars([(f"2026-{1 + i // 28:02d}-{1 + i % 28:02d}", i) for i in range(n)], "t", "Wh")
+        under = re.findall(r'class="axis">(\d\d-\d\d)</text>', svg)
+        assert 1 <= len(under) <= MAX_LABELS, (n, under)
+    members = [(f"Communauté de communes numéro {i}", float(i)) for i in range(12)]
+    svg = bars(members, "t", "Wh")
+    labels = re.findall(r'text-anchor="middle" class="axis">([^<]*)</text>', svg)
+    assert len(labels) <= MAX_LABELS and all(len(x) <= 9 for x in labels)
+    assert "<title>Communauté de communes numéro 11: " in svg
