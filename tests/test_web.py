@@ -356,3 +356,68 @@ def test_numbers_out_of_range_in_an_address_are_refused_not_a_server_error(app, 
     r = b.get(path)
     assert r.status_code < 500, (path, r.status_code)
     assert "Traceback" not in r.text
+
+
+def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
+    """Issue 24: the curation diff showed as one run-on line, and code examples were flattened
+    into prose in document views and answers."""
+    import json
+
+    listing = "commune serve --port 8000 --home /srv/commune\ncommune key create alice"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "installer.md").write_text(
+        f"# Installer\n\nPour lancer le service de la mairie :\n\n```\n{listing}\n```\n\n"
+        "Le service répond alors sur le port choisi.\n",
+        encoding="utf-8",
+    )
+    commune.add([docs], collection="mairie", licence="etalab-2.0")
+    alice = browser(app, "alice")
+    doc = next(d for d in commune.documents() if d["title"] == "Installer")
+    page = alice.get(f"/documents/{doc['id']}").page
+    assert f'<pre class="code"><code>{listing}</code></pre>' in page  # its lines, as code
+    assert "<p>Pour lancer le service de la mairie :</p>" in page  # the prose stays prose
+
+    question = {"question": "Comment lancer le service de la mairie ?", "mode": "extractive"}
+    answer = alice.post("/ask", question).page
+    assert '<code class="code">commune serve --port 8000' in answer
+
+    # The streamed answer: its first event is a sentence, shown before the whole answer.
+    stream = alice.post("/ask/stream", question).page
+    events = re.findall(r"^event: (\w+)\ndata: (.*)$", stream, re.M)
+    assert [kind for kind, _ in events][-1] == "answer" and len(events) >= 3
+    assert all(kind == "delta" for kind, _ in events[:-1])
+    first = json.loads(events[0][1])["text"]
+    assert first == "`commune serve --port 8000 --home /srv/commune` [1]"
+    assert '<code class="code">commune serve' in json.loads(events[-1][1])["html"]
+
+    commune.set_curation_rules("mairie", 1, "curator")
+    (docs / "installer.md").write_text(
+        f"# Installer\n\nPour lancer le service :\n\n```\n{listing}\ncommune check\n```\n",
+        encoding="utf-8",
+    )
+    commune.add([docs], collection="mairie", licence="etalab-2.0")
+    rid = next(p["id"] for p in commune.pending() if p["collection"] == "mairie")
+    review = alice.get(f"/curation/{rid}").page
+    diff = re.search(r'<pre class="diff">(.*?)</pre>', review, re.S)
+    assert diff, review
+    lines = diff.group(1).split("\n")
+    assert len(lines) >= 4  # one line of the diff per line of the page
+    assert any(line.startswith("<ins>+") and "commune check" in line for line in lines)
+    assert any(line.startswith("<del>-") for line in lines)
+
+
+def test_chart_labels_never_crowd_the_axis():
+    """Issue 24: labels about 5 px and overlapping. At most six under the axis, short enough
+    for their slot; the bars' titles keep the whole name."""
+    from commune.web.charts import MAX_LABELS, bars
+
+    for n in (7, 30, 90, 365):
+        svg = bars([(f"2026-{1 + i // 28:02d}-{1 + i % 28:02d}", i) for i in range(n)], "t", "Wh")
+        under = re.findall(r'class="axis">(\d\d-\d\d)</text>', svg)
+        assert 1 <= len(under) <= MAX_LABELS, (n, under)
+    members = [(f"Communauté de communes numéro {i}", float(i)) for i in range(12)]
+    svg = bars(members, "t", "Wh")
+    labels = re.findall(r'text-anchor="middle" class="axis">([^<]*)</text>', svg)
+    assert len(labels) <= MAX_LABELS and all(len(x) <= 9 for x in labels)
+    assert "<title>Communauté de communes numéro 11: " in svg

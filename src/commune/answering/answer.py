@@ -567,10 +567,17 @@ def extractive_stream(
     question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
 ) -> cabc.Generator[str | Answer, None, None]:
     answer = extractive_answer(question, hits, embedder, companions)
-    for i, s in enumerate(answer.sentences or [{"text": answer.text}]):
-        text = _quote(s) if "source" in s else s["text"]
-        yield text if i == 0 else " " + text
+    yield from pieces(answer)
     yield answer
+
+
+def pieces(answer: Answer) -> Iterator[str]:
+    """``answer``'s text sentence by sentence, as a stream shows it (joined, its text): a page
+    shows the first sentence without waiting for the others, from the cache too."""
+    quoted = answer.mode != "generate"  # a model's sentences carry their citations already
+    for i, s in enumerate(answer.sentences or [{"text": answer.text}]):
+        text = _quote(s) if quoted and "source" in s else s["text"]
+        yield text if i == 0 else " " + text
 
 
 def generated_answer(

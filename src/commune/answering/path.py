@@ -23,7 +23,7 @@ import numpy as np
 from commune.account.energy import Meter
 from commune.account.metering import Metering
 from commune.answering import cache
-from commune.answering.answer import Answer
+from commune.answering.answer import Answer, pieces
 from commune.answering.cache import AnswerCache, CacheHit
 from commune.answering.retrieve import Hit
 from commune.answering.search import Searcher, check_length
@@ -412,7 +412,7 @@ class AskPath:
             )
         )
         self._finish(run, answer, "cached", energy.wh)
-        yield answer.text
+        yield from pieces(answer)
         yield answer
 
     def _refused(self, run: _Progress, step: steps.Step) -> Iterator[Event]:

@@ -7,7 +7,12 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 56, 36, 12
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 76, 40, 24
+# Labels under the axis: at most this many, so that they never overlap. On a phone the chart
+# shrinks to about half its units and the stylesheet draws the type larger in them (about
+# 10 px on the screen): six labels of up to nine characters still fit their slots.
+MAX_LABELS = 6
+LABEL_CHARS = 9
 
 
 def _nice(top: float) -> float:
@@ -33,6 +38,14 @@ def _figure(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _short(label: str) -> str:
+    """A day (2026-12-03) as its month and day; a name cut to fit its slot (the bar's
+    <title> and the table give it whole)."""
+    if len(label) == 10 and label[4] == "-" and label[7] == "-":
+        return label[5:]
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
 def bars(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
     """An accessible SVG bar chart of ``points`` (label, value)."""
     top = _nice(max((v for _, v in points), default=0.0))
@@ -49,11 +62,12 @@ def bars(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
         y = TOP + inner_h * (1 - frac)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
+            f'<text x="{LEFT - 6}" y="{y:.1f}" text-anchor="end" dominant-baseline="middle" '
+            'class="axis">'
             f"{escape(_figure(top * frac))}</text>"
         )
-    parts.append(f'<text x="4" y="{TOP + 4}" class="axis">{escape(unit)}</text>')
-    every = max(1, n // 8)  # at most about eight labels under the axis
+    parts.append(f'<text x="4" y="{TOP - 8}" class="axis">{escape(unit)}</text>')
+    every = -(-n // MAX_LABELS)  # ceil: at most MAX_LABELS labels under the axis
     for i, (label, value) in enumerate(points):
         h = inner_h * (value / top) if top else 0
         x = LEFT + i * slot + (slot - bar_w) / 2
@@ -64,8 +78,8 @@ def bars(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
         )
         if i % every == 0:
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                f'class="axis">{escape(label[-5:] if len(label) == 10 else label[:12])}</text>'
+                f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 24}" text-anchor="middle" '
+                f'class="axis">{escape(_short(label))}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -1,0 +1,141 @@
+"""Every page fits the screen, on a phone (390 px) and a desktop (1280 px): no page scrolls
+sideways (issue 24: 11 of 24 pages did at 390 px). Wide tables scroll inside their own box,
+long words break, forms stack. One browser session walks every page at both widths.
+
+Debian's headless Chromium through chromedriver (scripts/ensure-chromium.sh), as in
+tests/test_browser.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from tests.conftest import PASSWORD, make_person, serve
+
+CHROMIUM = shutil.which("chromium")
+DRIVER = shutil.which("chromedriver")
+
+if not (CHROMIUM and DRIVER) and not os.environ.get("CI"):
+    pytest.skip(
+        "needs Debian's chromium and chromium-driver (make test installs them)",
+        allow_module_level=True,
+    )
+
+WIDTHS = (390, 1280)
+# A word longer than any phone: a URL, a hash, a file name.
+LONG = "https://www.exemple-de-collectivite.fr/" + "deliberations/" * 6 + "budget-2026.pdf"
+CODE = "```\ncommune serve --port 8000 --home /srv/commune\ncommune key create alice\n```\n"
+
+
+@pytest.fixture
+def site(commune, corpus):  # type: ignore[no-untyped-def]
+    from commune.api.app import create_app
+
+    (corpus / "long.md").write_text(
+        f"# Installer\n\nLa source est {LONG} ; la somme SHA-256 est {'ab12' * 16}.\n\n"
+        f"Pour lancer le service :\n\n{CODE}\nLe service répond alors.\n",
+        encoding="utf-8",
+    )
+    commune.add([corpus], collection="mairie", licence="etalab-2.0", source=LONG)
+    commune.set_curation_rules("mairie", 1, "curator")
+    pending = corpus.parent / "pending"
+    pending.mkdir()
+    (pending / "liseuses.txt").write_text(
+        "La médiathèque prête des liseuses.\nPour trois semaines.\nGratuitement.\n",
+        encoding="utf-8",
+    )
+    commune.add([pending], collection="mairie", licence="CC-BY-4.0")
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    with serve(create_app(commune)) as url:
+        yield url
+
+
+@pytest.fixture
+def browser(tmp_path):  # type: ignore[no-untyped-def]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert CHROMIUM and DRIVER, "chromium and chromedriver are missing: run make test as root"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr,en"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def width(driver, px: int) -> None:  # type: ignore[no-untyped-def]
+    """The page laid out as on a screen ``px`` wide (a phone's when narrow)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": px, "height": 900, "deviceScaleFactor": 1, "mobile": px < 600},
+    )
+
+
+def test_no_page_is_wider_than_the_screen(site, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{site}/signin")
+    browser.find_element(By.ID, "user").send_keys("alice")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda d: "/signin" not in d.current_url)
+    # Addresses found on the pages themselves: a document, a revision waiting for curation.
+    browser.get(f"{site}/commons?collection=mairie")
+    doc = re.search(r'href="/documents/(\d+)"', browser.page_source)
+    browser.get(f"{site}/curation")
+    rev = re.search(r'href="/curation/(\d+)"', browser.page_source)
+    assert doc and rev
+    pages = [
+        "/",
+        "/commons",
+        "/commons?q=service",
+        "/contribute",
+        "/curation",
+        f"/curation/{rev.group(1)}",
+        f"/documents/{doc.group(1)}",
+        "/dashboard",
+        "/dashboard?days=90",
+        "/statement",
+        "/payouts",
+        "/admin",
+        "/account",
+        "/transparency",
+        "/documents/99999",
+    ]
+    measured: dict[str, dict[int, int]] = {}
+    for px in WIDTHS:
+        width(browser, px)
+        for page in pages:
+            browser.get(site + page)
+            measured.setdefault(page, {})[px] = browser.execute_script(
+                "return document.documentElement.scrollWidth"
+            )
+        # An answer, asked through the page's script (the streamed answer and its sources).
+        browser.get(f"{site}/")
+        browser.find_element(By.ID, "question").send_keys("Comment lancer le service ?")
+        browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+        WebDriverWait(browser, 30).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#answer-block article")
+        )
+        measured.setdefault("/ (answer)", {})[px] = browser.execute_script(
+            "return document.documentElement.scrollWidth"
+        )
+    too_wide = {p: w for p, w in measured.items() if any(w[px] > px for px in WIDTHS)}
+    assert not too_wide, f"pages wider than the screen (page: {{width: scroll width}}): {too_wide}"
