@@ -29,3 +29,21 @@ def test_licence_notes_follow_the_question_language():
     assert not any("share-alike" in n or "derivatives" in n for n in fr.licence_notes)
     assert en.licence_notes[0].startswith("This answer builds on share-alike sources")
     assert "Left out « Guide »" in en.licence_notes[1] and "no derivatives" in en.licence_notes[1]
+
+
+def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.ask("Quand passe le camion des ordures ménagères ?")
+    b = Browser(create_app(commune))
+    fr = b.get("/transparency").page  # no preference: French
+    assert "La charte par défaut de Commune, version par défaut" in fr
+    assert "poids ouverts" in fr and "non étalonné : lancez" in fr
+    assert "<td>citation</td>" in fr and "0,135" in fr
+    for english in ("Commune's default charter", "open-weights", "not calibrated", ">extractive<"):
+        assert english not in fr, english
+    en = b.get("/transparency", headers={"Accept-Language": "en"}).page
+    assert "Commune's default charter, version default" in en and "open-weights" in en
+    assert "<td>quoted</td>" in en and "0.135" in en

@@ -141,6 +141,16 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"granting (?P<granted>[\w-]+) needs that role; (?P<user>.+) is (?P<role>[\w-]+)",
             N_("granting %(granted)s needs that role; %(user)s is %(role)s"),
         ),
+        # How a model's energy figure was obtained (charter/catalogue.py), on /transparency.
+        (
+            r"not calibrated: run `commune model calibrate (?P<name>.+)`",
+            N_("not calibrated: run `commune model calibrate %(name)s`"),
+        ),
+        (
+            r"(?P<how>estimated|measured, shared), over (?P<n>\d+) runs "
+            r"\((?P<tokens>\d+) output tokens\) in the ledger",
+            N_("%(how)s, over %(n)s runs (%(tokens)s output tokens) in the ledger"),
+        ),
     )
 ]
 # The policy's actions as its reasons name them (policy.WORDS): the %(action)s above.
@@ -172,6 +182,15 @@ LIBRARY = (
     N_("approve"),
     N_("reject"),
     N_("request-changes"),
+    # The transparency page's values (charter/rules.py, config.OPENNESS, catalogue.py).
+    N_("Commune's default charter"),
+    N_("default"),
+    N_("open-weights"),
+    N_("closed"),
+    N_("unknown"),
+    N_("local"),
+    N_("estimated"),
+    N_("measured, shared"),
     N_(
         "energy is measured only from a meter (RAPL, each request given its share: measured, "
         "shared); CPU time x configured watts is estimated, and remote models are modelled by "
@@ -188,8 +207,9 @@ def _one(text: str) -> str:
         match = pattern.fullmatch(text)
         if match:
             values = match.groupdict()
-            if "action" in values:  # one of ACTIONS: translated too
-                values["action"] = str(catalogue(current()).gettext(values["action"]))
+            for name in ("action", "how"):  # one of ACTIONS or WORDS: translated too
+                if name in values:
+                    values[name] = str(catalogue(current()).gettext(values[name]))
             return gettext(message, **values)
     return text
 
