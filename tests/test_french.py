@@ -47,3 +47,38 @@ def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page
     assert "Commune's default charter, version default" in en and "open-weights" in en
     assert "<td>quoted</td>" in en and "0.135" in en
+
+
+def test_roles_kinds_and_answers_read_as_words_in_the_pages_language(commune, corpus):
+    from commune.api.app import create_app
+    from tests.conftest import make_person
+    from tests.test_web import browser
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    make_person(commune, "bob", "Ville A", "member-admin")
+    app = create_app(commune)
+    fr = browser(app, "alice").get("/admin").page
+    assert "<td>commune</td>" in fr and "administrateur·rice de membre" in fr
+    assert '<option value="member-admin">administrateur·rice de membre</option>' in fr
+    assert "<td>town</td>" not in fr and ">member-admin<" not in fr
+    en = browser(app, "alice").get("/admin", headers={"Accept-Language": "en"}).page
+    assert "<td>town</td>" in en and ">member admin<" in en
+    b = browser(app, "bob")
+    assert "<dd>administrateur·rice de membre</dd>" in b.get("/account").page
+    answer = b.post("/ask", {"question": "Quand passe le camion des ordures ?"}).page
+    assert "Mode\u00a0: citation des sources" in answer and "Énergie\u00a0:" in answer
+    assert "0,00 mgCO2e" not in answer
+    dashboard = b.get("/dashboard").page
+    assert "jours. L'énergie" in dashboard or "jours. L’énergie" in dashboard
+
+
+def test_a_figure_below_what_is_shown_is_not_zero():
+    from commune.web import i18n
+    from commune.web.render import small
+
+    i18n.use("fr")
+    assert small(0.0004, 2) == "< 0,01" and small(0.25, 2) == "0,25" and small(0, 2) == "0,00"
+    assert small(None, 2) == "—"
+    i18n.use("en")
+    assert small(0.0004, 2) == "< 0.01"

@@ -199,6 +199,31 @@ LIBRARY = (
 )
 
 
+# Roles, member kinds and declared uses as people read them; the stored values stay the
+# identifiers the API and the CLI take ("member-admin", "town").
+LABELS = {
+    "reader": N_("reader"),
+    "contributor": N_("contributor"),
+    "curator": N_("curator"),
+    "member-admin": N_("member admin"),
+    "cooperative-admin": N_("cooperative admin"),
+    "town": N_("town"),
+    "agglomeration": N_("agglomeration"),
+    "association": N_("association"),
+    "public-body": N_("public body"),
+    "other": N_("other"),
+    "non-commercial": N_("non-commercial"),
+    "commercial": N_("commercial"),
+}
+
+
+def label(value: str | None) -> str:
+    """A role, member kind or declared use in the current language (else as it is)."""
+    if value is None:
+        return "—"
+    return gettext(LABELS[value]) if value in LABELS else value
+
+
 def _one(text: str) -> str:
     found = str(catalogue(current()).gettext(text))
     if found != text:
@@ -210,6 +235,9 @@ def _one(text: str) -> str:
             for name in ("action", "how"):  # one of ACTIONS or WORDS: translated too
                 if name in values:
                     values[name] = str(catalogue(current()).gettext(values[name]))
+            for name in ("role", "needed", "granted"):  # roles read as labels, not ids
+                if name in values:
+                    values[name] = label(values[name])
             return gettext(message, **values)
     return text
 
