@@ -82,3 +82,63 @@ def test_a_figure_below_what_is_shown_is_not_zero():
     assert small(None, 2) == "—"
     i18n.use("en")
     assert small(0.0004, 2) == "< 0.01"
+
+
+def test_cli_errors_follow_a_french_locale(commune, home, corpus):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    ask = ["--home", str(home), "ask"]
+    fr = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "fr_FR.UTF-8"})
+    assert fr.exit_code == 2
+    assert fr.stderr.strip() == "erreur\u00a0: la question est vide : posez une question"
+    en = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "en_GB.UTF-8"})
+    assert en.stderr.strip() == "error: the question is empty: ask something"
+    # LC_ALL wins over LANG, as POSIX says; the hint is translated too.
+    env = {"LANG": "en_GB.UTF-8", "LC_ALL": "fr_FR"}
+    both = CliRunner().invoke(cli, [*ask, "x", "--collection", "nulle"], env=env)
+    expected = "erreur\u00a0: aucune collection nommée 'nulle' (collections connues : mairie)"
+    assert both.stderr.strip() == expected
+
+
+def test_api_errors_follow_accept_language(commune, corpus):
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from tests.conftest import make_key
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    secret = make_key(commune, "alice", "Ville A", "member-admin")
+    client = TestClient(create_app(commune))
+    auth = {"Authorization": f"Bearer {secret}"}
+    fr = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+    search = {"query": "x", "collection": "nulle"}
+    r = client.post("/api/search", json=search, headers=auth | fr)
+    assert r.status_code == 404 and r.json()["detail"].startswith("aucune collection nommée")
+    chat = {"model": "commune", "messages": [{"role": "user", "content": "x"}]}
+    r = client.post("/v1/chat/completions", json=chat, headers={"Authorization": "Bearer x"} | fr)
+    assert r.status_code == 401 and r.json()["error"]["message"].startswith("clé d'API")
+    r = client.post("/api/search", json=search, headers=auth)  # no preference: English
+    assert r.json()["detail"].startswith("no collection named 'nulle'")
+
+
+def test_quota_and_key_messages_have_their_french():
+    from commune.text.messages import from_accept_language, localise
+
+    quota = "member 'Ville A' has used its quota of 10 requests per day (10 used)"
+    hinted = f"{quota} (retry after 2026-12-04 00:00 UTC)"
+    assert localise(hinted, "fr") == (
+        "le membre 'Ville A' a épuisé son quota de 10 requêtes par jour (10 utilisés) "
+        "(réessayez après le 2026-12-04 00:00 UTC)"
+    )
+    assert localise(hinted, "en") == hinted
+    assert localise("this API key was revoked (ask your member admin for a new key)", "fr") == (
+        "cette clé d'API a été révoquée (demandez une nouvelle clé à l'administrateur·rice "
+        "de votre membre)"
+    )
+    assert localise("something new (do this)", "fr") == "something new (do this)"  # as it is
+    assert from_accept_language("en-US,fr;q=0.8") == "en"
+    assert from_accept_language("fr;q=0.9,en;q=0.8") == "fr"
+    assert from_accept_language(None) == "en"
