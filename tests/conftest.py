@@ -36,6 +36,11 @@ def _no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.delenv("COMMUNE_HOME", raising=False)
     monkeypatch.delenv("COMMUNE_DATABASE_URL", raising=False)
+    # The CLI speaks French under a French locale (text/messages.py): tests read the English
+    # unless they set LANG themselves, whatever the locale of the machine running them.
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
 
 
 @pytest.fixture

@@ -502,7 +502,7 @@ def test_the_shipped_charter_answers_by_the_gpu_model_and_says_every_override(ho
             + ["--model", "big"],
         )
         assert r.exit_code == 0, r.output
-        note = next(line for line in r.output.splitlines() if line.startswith("note: "))
+        note = next(line for line in r.output.splitlines() if line.startswith("note\u00a0: "))
         assert "La charte a répondu par une citation des sources" in note
         assert not big.requests
     finally:
@@ -625,7 +625,7 @@ def test_the_cli_explains_its_decisions(home, corpus):
     assert r.exit_code == 0, r.output
     assert "refuse          refused" in r.output and "[avis-medical]" in r.output
     r = run.invoke(cli, ["--home", str(home), "ask", "Où mettre le verre ?", "--explain"])
-    lines = [ln.split()[0] for ln in r.output.split("Decisions:")[1].strip().splitlines()]
+    lines = [ln.split()[0] for ln in r.output.split("Décisions\u00a0:")[1].strip().splitlines()]
     assert lines == ["refuse", "reduce", "regulate", "responsibility", "redirect"]
 
 

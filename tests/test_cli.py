@@ -1,6 +1,7 @@
 """The CLI contract: options, exit codes and JSON shapes that other tools rely on."""
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -118,7 +119,13 @@ def test_ask_prints_cited_answer_and_sources(run, corpus):
     r = run("ask", "Quand passe le camion des ordures ménagères ?")
     assert r.exit_code == 0
     assert "mardi matin" in r.output and "[1]" in r.output
-    assert "Sources:" in r.output and "(etalab-2.0)" in r.output
+    # A French question: French labels, decimal comma, no-break space before the colon.
+    assert "Sources\u00a0:" in r.output and "(etalab-2.0)" in r.output
+    energy = next(ln for ln in r.output.splitlines() if ln.startswith("Énergie"))
+    figures = r"\d+,\d\d mWh, \d+,\d{3} mgCO2e, (estimée|mesurée) .*"
+    assert re.fullmatch("Énergie\u00a0: " + figures, energy)
+    english = run("ask", "When is the library open?").output
+    assert "\nSources:" in english and re.search(r"\nEnergy: \d+\.\d\d mWh", english)
     data = json.loads(run("ask", "When is the library open?", "--json").output)
     assert data["found"] and data["sources"] and data["language"] == "en"
 

@@ -192,5 +192,6 @@ def test_the_cli_says_a_model_was_replaced_too(served):
     ask = ["--home", str(home), "ask", QUESTION, "--mode", "generate"]
     r = CliRunner().invoke(cli, [*ask, "--model", "far"])
     assert r.exit_code == 0, r.output
-    assert r.stderr.startswith("note: La charte a répondu par une citation des sources au lieu du")
+    note = "note\u00a0: La charte a répondu par une citation des sources au lieu du"
+    assert r.stderr.startswith(note)
     assert "mardi matin" in r.stdout

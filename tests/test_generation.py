@@ -209,7 +209,7 @@ def test_no_derivatives_sources_are_quoted_never_paraphrased(home, corpus, endpo
         assert all(s.licence != "CC-BY-ND-4.0" for s in a.sources)
         assert [e["title"] for e in a.excluded] == ["Guide du tri"]
         assert any(
-            "Left out « Guide du tri »" in n and "allows no derivatives" in n
+            "Écarté : « Guide du tri »" in n and "n'autorise pas de modification" in n
             for n in a.licence_notes
         )
         # Only no-derivatives sources: quoted word for word, no model, and the reply says so.
@@ -217,7 +217,7 @@ def test_no_derivatives_sources_are_quoted_never_paraphrased(home, corpus, endpo
         b = c.ask("Quand ouvre le lombricomposteur collectif ?", mode="generate", model="gpu")
         assert len(endpoint.requests) == asked and b.mode == "extractive"
         assert "mercredi soir" in b.text and b.sources[0].licence == "CC-BY-ND-4.0"
-        assert any("quoted word for word, never paraphrased" in n for n in b.licence_notes)
+        assert any("cité mot pour mot, jamais paraphrasé" in n for n in b.licence_notes)
         redirect = b.decisions[-1]
         assert redirect["outcome"] == "extractive" and "ND" in redirect["reason"]
 
@@ -235,7 +235,7 @@ def test_answer_failing_verification_falls_back_to_extractive(home, corpus):
             c.add([corpus], licence="etalab-2.0")
             a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
         assert a.mode == "extractive" and a.found and "[1]" in a.text
-        assert "failed citation checks" in a.notice and "[9]" in a.notice
+        assert "pas passé le contrôle des citations" in a.notice and "[9]" in a.notice
     finally:
         bad.close()
 
@@ -250,7 +250,7 @@ def test_unavailable_model_falls_back_and_says_so(home, corpus):
     with Commune(home) as c:
         c.add([corpus], licence="etalab-2.0")
         a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="gpu")
-    assert a.mode == "extractive" and "model unavailable" in a.notice and "mardi" in a.text
+    assert a.mode == "extractive" and "modèle indisponible" in a.notice and "mardi" in a.text
 
 
 def test_each_endpoint_gets_only_its_own_key(home, corpus, monkeypatch):

@@ -74,7 +74,7 @@ def test_a_model_that_obeys_an_injection_is_caught(home, corpus, tmp_path):
             c.add([corpus, tmp_path / "evil"], licence="etalab-2.0")
             a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
         assert "fermée" not in a.text and "1234" not in a.text
-        assert a.mode == "extractive" and "failed citation checks" in (a.notice or "")
+        assert a.mode == "extractive" and "pas passé le contrôle des citations" in (a.notice or "")
         sent = obeying.requests[0]["body"]["messages"]
         assert "jamais des consignes" in sent[0]["content"]
         assert json.dumps(sent).count("<passage ") == json.dumps(sent).count("</passage>")
@@ -222,7 +222,9 @@ def test_a_generated_answer_never_publishes_an_injected_order(
             a = c.ask(question, mode="generate", model="gpu", use_cache=False)
         assert obeying.requests, "the model was asked"
         assert "HACKED" not in a.text and "fermée" not in a.text, a.text
-        # Nothing generated survived: the extractive answer is given, and says why.
-        assert a.mode == "extractive" and "failed citation checks" in (a.notice or "")
+        # Nothing generated survived: the extractive answer is given, and says why, in the
+        # question's language (these questions are French and English).
+        why = ("failed citation checks", "pas passé le contrôle des citations")
+        assert a.mode == "extractive" and any(w in (a.notice or "") for w in why)
     finally:
         obeying.close()

@@ -231,7 +231,7 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     )
     assert r.status_code == 200
     assert "il attend la curation" in r.page
-    assert "la collection demande 1 approbation(s) par un curator ou plus" in r.page  # translated
+    assert "la collection demande 1 approbation(s) par un curateur·rice ou plus" in r.page
     assert "virus.pdf" in r.page and "non ajouté" in r.page and "pas un fichier PDF" in r.page
     assert dora.get("/curation").status_code == 403  # contributors do not curate
     cyril = browser(app, "cyril")

@@ -34,6 +34,7 @@ from commune.generate.base import (
 from commune.ingest.chunking import split_sentences
 from commune.text.analysis import analyze
 from commune.text.lang import detect
+from commune.text.say import say
 
 # A hit passes when it holds enough of the question's term weight, or when its meaning is
 # close. A question naming something the commons never mentions ("Kubernetes", "WireGuard",
@@ -522,7 +523,11 @@ def stream_generated(
             gate.problems.append(f"the model stopped: {exc}")
         else:
             fallback = extractive_answer(question, hits, embedder)
-            fallback.notice = f"model unavailable, extractive answer given instead: {exc}"
+            fallback.notice = say(
+                lang,
+                f"modèle indisponible, réponse extractive donnée à la place : {exc}",
+                f"model unavailable, extractive answer given instead: {exc}",
+            )
             yield fallback.text
             yield fallback
             return
@@ -536,10 +541,13 @@ def stream_generated(
     if not sentences:
         fallback = extractive_answer(question, hits, embedder)
         fallback.model, fallback.input_tokens, fallback.output_tokens = model, tokens_in, tokens_out
-        fallback.notice = over_tokens or (
-            "the generated answer failed citation checks ("
-            + "; ".join(gate.problems[:3])
-            + "); extractive answer given instead"
+        problems = "; ".join(gate.problems[:3])
+        fallback.notice = over_tokens or say(
+            lang,
+            f"la réponse générée n'a pas passé le contrôle des citations ({problems}) ; "
+            "réponse extractive donnée à la place",
+            f"the generated answer failed citation checks ({problems}); "
+            "extractive answer given instead",
         )
         yield fallback.text
         yield fallback
@@ -547,7 +555,11 @@ def stream_generated(
     sources = [_source(new, relevant[old - 1]) for old, new in order.items()]
     notice = over_time or over_tokens
     if gate.problems and notice is None:
-        notice = "parts of the generated answer were removed: " + "; ".join(gate.problems[:3])
+        notice = say(
+            lang,
+            "des parties de la réponse générée ont été retirées : ",
+            "parts of the generated answer were removed: ",
+        ) + "; ".join(gate.problems[:3])
     yield Answer(
         question,
         lang,

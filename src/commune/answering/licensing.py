@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commune.govern.licences import attribution_text, terms_for_use
+from commune.text.say import say
 
 
 def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
@@ -20,26 +21,42 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
             share_alike.append(source.licence)
         if terms is not None and terms.no_derivatives:
             quoted[source.title] = source.licence
+    # The notes are read beside the answer: in the question's language.
+    lang = getattr(answer, "language", "en")
     notes = []
     if share_alike:
+        names = ", ".join(sorted(set(share_alike)))
         notes.append(
-            "This answer builds on share-alike sources ("
-            + ", ".join(sorted(set(share_alike)))
-            + "): whatever you make from it must be shared under the same terms."
+            say(
+                lang,
+                f"Cette réponse s'appuie sur des sources en partage à l'identique ({names}) : "
+                "ce que vous en tirez doit être partagé aux mêmes conditions.",
+                f"This answer builds on share-alike sources ({names}): whatever you make "
+                "from it must be shared under the same terms.",
+            )
         )
     for title, licence in sorted(quoted.items()):
         notes.append(
-            f"« {title} » ({licence}) may not be adapted (no derivatives): it is quoted word "
-            "for word, never paraphrased; quote it as it stands, with its attribution."
+            say(
+                lang,
+                f"« {title} » ({licence}) ne peut pas être modifié (pas de modification) : il "
+                "est cité mot pour mot, jamais paraphrasé ; citez-le tel quel, avec son "
+                "attribution.",
+                f"« {title} » ({licence}) may not be adapted (no derivatives): it is quoted "
+                "word for word, never paraphrased; quote it as it stands, with its attribution.",
+            )
         )
     for e in excluded:
-        notes.append(f"Left out « {e['title']} »: {e['reason']}.")
+        notes.append(
+            say(lang, f"Écarté : « {e['title']} » : ", f"Left out « {e['title']} »: ")
+            + f"{e['reason']}."
+        )
     answer.licence_notes = notes
     answer.excluded = excluded
 
 
 def usable_for_answers(
-    hits: list[Any], declared_use: str | None, tdm_policy: str
+    hits: list[Any], declared_use: str | None, tdm_policy: str, language: str = "en"
 ) -> tuple[list[Any], list[dict[str, Any]]]:
     """Leave out of answers what the charter or the licence forbids, saying why."""
     kept: list[Any] = []
@@ -47,9 +64,17 @@ def usable_for_answers(
     for h in hits:
         terms = terms_for_use(h.licence)
         if h.tdm_reserved and tdm_policy == "exclude":
-            why = "its rights holder reserved text and data mining (TDM opt-out)"
+            why = say(
+                language,
+                "son ayant droit s'est opposé à la fouille de textes et de données (opt-out TDM)",
+                "its rights holder reserved text and data mining (TDM opt-out)",
+            )
         elif declared_use == "commercial" and terms is not None and terms.non_commercial:
-            why = f"its licence {h.licence} forbids commercial use, which your member declared"
+            why = say(
+                language,
+                f"sa licence {h.licence} interdit l'usage commercial, que votre membre a déclaré",
+                f"its licence {h.licence} forbids commercial use, which your member declared",
+            )
         else:
             kept.append(h)
             continue
@@ -79,7 +104,7 @@ def for_generation(hits: list[Any]) -> tuple[list[Any], list[Any]]:
     return free, quote_only
 
 
-def left_out_of_generation(quote_only: list[Any]) -> list[dict[str, Any]]:
+def left_out_of_generation(quote_only: list[Any], language: str = "en") -> list[dict[str, Any]]:
     """Why each no-derivatives source is not in a generated answer, once per document."""
     out: list[dict[str, Any]] = []
     for h in quote_only:
@@ -90,9 +115,15 @@ def left_out_of_generation(quote_only: list[Any]) -> list[dict[str, Any]]:
                 "document_id": h.document_id,
                 "title": h.title,
                 "licence": h.licence,
-                "reason": f"its licence {h.licence} allows no derivatives, so a generated "
-                "answer may not paraphrase it; ask for an extractive answer "
-                "(--mode extractive) to have it quoted word for word",
+                "reason": say(
+                    language,
+                    f"sa licence {h.licence} n'autorise pas de modification : une réponse "
+                    "générée ne peut pas la paraphraser ; demandez une réponse extractive "
+                    "(--mode extractive) pour qu'elle soit citée mot pour mot",
+                    f"its licence {h.licence} allows no derivatives, so a generated "
+                    "answer may not paraphrase it; ask for an extractive answer "
+                    "(--mode extractive) to have it quoted word for word",
+                ),
             }
         )
     return out

@@ -211,7 +211,9 @@ class AskPath:
         hits = self.searcher.search(req.question, req.collection, k=ANSWER_HITS, actor=req.actor)
         from commune.answering.licensing import usable_for_answers
 
-        hits, excluded = usable_for_answers(hits, declared, self.settings.charter.tdm_reserved)
+        hits, excluded = usable_for_answers(
+            hits, declared, self.settings.charter.tdm_reserved, req.language
+        )
         cards = self.models.cards()
         # The cap is compared with the tokens the answer may take: energy per output token
         # already carries the prompt's reading (EcoLogits' method, and the ledger's).
@@ -326,7 +328,7 @@ class AskPath:
                 )
             )
         elif chosen is not None and quote_only:
-            excluded = [*excluded, *left_out_of_generation(quote_only)]
+            excluded = [*excluded, *left_out_of_generation(quote_only, req.language)]
         if chosen is not None:
             generator = self.generators.get(chosen.name)
             events = stream_generated(

@@ -20,6 +20,7 @@ from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import BodyTooLarge
+from commune.text.messages import from_accept_language, localise
 
 # The package logs through the standard library; `commune serve` sends it to stderr.
 log = logging.getLogger("commune.api")
@@ -68,6 +69,8 @@ def error_response(
         shown: Response = request.app.state.error_page(request, status, message)
         shown.headers.update(headers or {})
         return shown
+    # An API caller that prefers French reads the common errors in French (text/messages.py).
+    message = localise(message, from_accept_language(request.headers.get("accept-language")))
     body: dict[str, Any] = {"detail": message, **extra}
     if request.url.path.startswith("/v1/"):
         body["error"] = {

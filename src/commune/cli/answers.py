@@ -7,6 +7,8 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from commune.cli.group import acting, cli, commune_of, dumps
+from commune.text.numbers import colon, number
+from commune.text.say import say
 
 if TYPE_CHECKING:
     from commune.answering.retrieve import Hit
@@ -105,30 +107,35 @@ def ask(
     if mode == "generate":
         requested = model or commune_of(ctx).settings.generation.default_model
     replaced = substitution(requested, answer)  # it words any fallback's notice too
+    # The labels and numbers around the answer are in the question's language.
+    lang = answer.language
     if replaced is not None or answer.notice:
-        click.echo(f"note: {replaced.notice if replaced else answer.notice}", err=True)
+        notice = replaced.notice if replaced else answer.notice
+        click.echo(f"note{colon(lang)} {notice}", err=True)  # "note": the same word in French
     click.echo(answer.text)
     if answer.sources:
-        click.echo("\nSources:")
+        click.echo("\n" + say(lang, "Sources", "Sources") + colon(lang))
+        unknown = say(lang, "licence inconnue", "licence unknown")
         for s in answer.sources:
             section = f" — {s.section}" if s.section else ""
             where = s.source + (f"#{s.anchor}" if s.anchor and s.source.startswith("http") else "")
             page = f", page {s.page}" if s.page else ""
-            click.echo(
-                f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or 'licence unknown'})"
-            )
+            click.echo(f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or unknown})")
     for note in answer.licence_notes:
         click.echo(f"\n{note}")
     energy: dict[str, Any] | None = answer.energy
     if energy and energy["wh"] is not None:
-        kind = "measured" if energy["measured"] else "estimated"
+        if energy["measured"]:
+            kind = say(lang, "mesurée", "measured")
+        else:
+            kind = say(lang, "estimée", "estimated")
         method = energy["method"].replace(" (measured)", "").replace(" (estimated)", "")
-        click.echo(
-            f"\nEnergy: {energy['wh'] * 1000:.2f} mWh, {energy['gco2e'] * 1000:.3f} mgCO2e, "
-            f"{kind} ({method})"
-        )
+        mwh = number(energy["wh"] * 1000, 2, lang)
+        mg = number(energy["gco2e"] * 1000, 3, lang)
+        label = say(lang, "Énergie", "Energy")
+        click.echo(f"\n{label}{colon(lang)} {mwh} mWh, {mg} mgCO2e, {kind} ({method})")
     if explain:
-        click.echo("\nDecisions:")
+        click.echo("\n" + say(lang, "Décisions", "Decisions") + colon(lang))
         for d in answer.decisions:
             rule = f" [{d['rule']}]" if d.get("rule") else ""
             click.echo(f"  {d['step']:<15} {d['outcome']:<11} {d['reason']}{rule}")

@@ -18,6 +18,7 @@ import click
 from commune import __version__
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, ROLES, Actor
+from commune.text.messages import from_environment, localise
 
 if TYPE_CHECKING:  # importing the facade opens nothing, but `commune --help` need not load it
     from commune.core import Commune
@@ -149,7 +150,10 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except (CommuneError, ValueError) as exc:
-            click.echo(f"error: {exc}", err=True)
+            # In French for a French locale (LANG=fr_FR.UTF-8): text/messages.py.
+            language = from_environment(os.environ)
+            label = "erreur\u00a0:" if language == "fr" else "error:"
+            click.echo(f"{label} {localise(str(exc), language)}", err=True)
             sys.exit(2)
         except Exception as exc:
             obj = ctx.obj or {}

@@ -141,6 +141,16 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"granting (?P<granted>[\w-]+) needs that role; (?P<user>.+) is (?P<role>[\w-]+)",
             N_("granting %(granted)s needs that role; %(user)s is %(role)s"),
         ),
+        # How a model's energy figure was obtained (charter/catalogue.py), on /transparency.
+        (
+            r"not calibrated: run `commune model calibrate (?P<name>.+)`",
+            N_("not calibrated: run `commune model calibrate %(name)s`"),
+        ),
+        (
+            r"(?P<how>estimated|measured, shared), over (?P<n>\d+) runs "
+            r"\((?P<tokens>\d+) output tokens\) in the ledger",
+            N_("%(how)s, over %(n)s runs (%(tokens)s output tokens) in the ledger"),
+        ),
     )
 ]
 # The policy's actions as its reasons name them (policy.WORDS): the %(action)s above.
@@ -172,12 +182,46 @@ LIBRARY = (
     N_("approve"),
     N_("reject"),
     N_("request-changes"),
+    # The transparency page's values (charter/rules.py, config.OPENNESS, catalogue.py).
+    N_("Commune's default charter"),
+    N_("default"),
+    N_("open-weights"),
+    N_("closed"),
+    N_("unknown"),
+    N_("local"),
+    N_("estimated"),
+    N_("measured, shared"),
     N_(
         "energy is measured only from a meter (RAPL, each request given its share: measured, "
         "shared); CPU time x configured watts is estimated, and remote models are modelled by "
         "the ecologits package"
     ),
 )
+
+
+# Roles, member kinds and declared uses as people read them; the stored values stay the
+# identifiers the API and the CLI take ("member-admin", "town").
+LABELS = {
+    "reader": N_("reader"),
+    "contributor": N_("contributor"),
+    "curator": N_("curator"),
+    "member-admin": N_("member admin"),
+    "cooperative-admin": N_("cooperative admin"),
+    "town": N_("town"),
+    "agglomeration": N_("agglomeration"),
+    "association": N_("association"),
+    "public-body": N_("public body"),
+    "other": N_("other"),
+    "non-commercial": N_("non-commercial"),
+    "commercial": N_("commercial"),
+}
+
+
+def label(value: str | None) -> str:
+    """A role, member kind or declared use in the current language (else as it is)."""
+    if value is None:
+        return "—"
+    return gettext(LABELS[value]) if value in LABELS else value
 
 
 def _one(text: str) -> str:
@@ -188,8 +232,12 @@ def _one(text: str) -> str:
         match = pattern.fullmatch(text)
         if match:
             values = match.groupdict()
-            if "action" in values:  # one of ACTIONS: translated too
-                values["action"] = str(catalogue(current()).gettext(values["action"]))
+            for name in ("action", "how"):  # one of ACTIONS or WORDS: translated too
+                if name in values:
+                    values[name] = str(catalogue(current()).gettext(values[name]))
+            for name in ("role", "needed", "granted"):  # roles read as labels, not ids
+                if name in values:
+                    values[name] = label(values[name])
             return gettext(message, **values)
     return text
 

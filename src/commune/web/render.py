@@ -61,6 +61,8 @@ def environment() -> Environment:
     )
     env.filters["mwh"] = lambda wh: "—" if wh is None else number(wh * 1000, 2)
     env.filters["num"] = number
+    env.filters["small"] = small
+    env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
     return env
@@ -73,6 +75,14 @@ def number(value: Any, digits: int = 0) -> str:
     if i18n.current() == "fr":  # 1 234,5
         text = text.replace(",", "\u202f").replace(".", ",")
     return text
+
+
+def small(value: Any, digits: int) -> str:
+    """A small positive figure that rounds to zero reads "< 0,01", not "0,00": it is not
+    nothing, only below what is shown ("—" stays for unknown, as in ``number``)."""
+    if value is None or value == 0 or float(value) >= 10**-digits:
+        return number(value, digits)
+    return "< " + number(10**-digits, digits)
 
 
 def fragment(p: Page, template: str, **context: Any) -> str:

@@ -1,0 +1,144 @@
+"""French throughout (issue 24): what a French reader sees is French, an English one English."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from commune.answering.licensing import finish_licensing, left_out_of_generation
+
+
+def _answer(language: str) -> SimpleNamespace:
+    source = SimpleNamespace(
+        title="Compost",
+        publisher="Ville Verte",
+        contributor=None,
+        licence="CC-BY-SA-4.0",
+        source="compost.md",
+        attribution=None,
+    )
+    return SimpleNamespace(language=language, sources=[source], licence_notes=[], excluded=[])
+
+
+def test_licence_notes_follow_the_question_language():
+    hit = SimpleNamespace(document_id=1, title="Guide", licence="CC-BY-ND-4.0")
+    fr, en = _answer("fr"), _answer("en")
+    finish_licensing(fr, left_out_of_generation([hit], "fr"))
+    finish_licensing(en, left_out_of_generation([hit], "en"))
+    assert fr.licence_notes[0].startswith("Cette réponse s'appuie sur des sources en partage")
+    assert "Écarté : « Guide »" in fr.licence_notes[1] and "modification" in fr.licence_notes[1]
+    assert not any("share-alike" in n or "derivatives" in n for n in fr.licence_notes)
+    assert en.licence_notes[0].startswith("This answer builds on share-alike sources")
+    assert "Left out « Guide »" in en.licence_notes[1] and "no derivatives" in en.licence_notes[1]
+
+
+def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.ask("Quand passe le camion des ordures ménagères ?")
+    b = Browser(create_app(commune))
+    fr = b.get("/transparency").page  # no preference: French
+    assert "La charte par défaut de Commune, version par défaut" in fr
+    assert "poids ouverts" in fr and "non étalonné : lancez" in fr
+    assert "<td>citation</td>" in fr and "0,135" in fr
+    for english in ("Commune's default charter", "open-weights", "not calibrated", ">extractive<"):
+        assert english not in fr, english
+    en = b.get("/transparency", headers={"Accept-Language": "en"}).page
+    assert "Commune's default charter, version default" in en and "open-weights" in en
+    assert "<td>quoted</td>" in en and "0.135" in en
+
+
+def test_roles_kinds_and_answers_read_as_words_in_the_pages_language(commune, corpus):
+    from commune.api.app import create_app
+    from tests.conftest import make_person
+    from tests.test_web import browser
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    make_person(commune, "bob", "Ville A", "member-admin")
+    app = create_app(commune)
+    fr = browser(app, "alice").get("/admin").page
+    assert "<td>commune</td>" in fr and "administrateur·rice de membre" in fr
+    assert '<option value="member-admin">administrateur·rice de membre</option>' in fr
+    assert "<td>town</td>" not in fr and ">member-admin<" not in fr
+    en = browser(app, "alice").get("/admin", headers={"Accept-Language": "en"}).page
+    assert "<td>town</td>" in en and ">member admin<" in en
+    b = browser(app, "bob")
+    assert "<dd>administrateur·rice de membre</dd>" in b.get("/account").page
+    answer = b.post("/ask", {"question": "Quand passe le camion des ordures ?"}).page
+    assert "Mode\u00a0: citation des sources" in answer and "Énergie\u00a0:" in answer
+    assert "0,00 mgCO2e" not in answer
+    dashboard = b.get("/dashboard").page
+    assert "jours. L'énergie" in dashboard or "jours. L’énergie" in dashboard
+
+
+def test_a_figure_below_what_is_shown_is_not_zero():
+    from commune.web import i18n
+    from commune.web.render import small
+
+    i18n.use("fr")
+    assert small(0.0004, 2) == "< 0,01" and small(0.25, 2) == "0,25" and small(0, 2) == "0,00"
+    assert small(None, 2) == "—"
+    i18n.use("en")
+    assert small(0.0004, 2) == "< 0.01"
+
+
+def test_cli_errors_follow_a_french_locale(commune, home, corpus):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    ask = ["--home", str(home), "ask"]
+    fr = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "fr_FR.UTF-8"})
+    assert fr.exit_code == 2
+    assert fr.stderr.strip() == "erreur\u00a0: la question est vide : posez une question"
+    en = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "en_GB.UTF-8"})
+    assert en.stderr.strip() == "error: the question is empty: ask something"
+    # LC_ALL wins over LANG, as POSIX says; the hint is translated too.
+    env = {"LANG": "en_GB.UTF-8", "LC_ALL": "fr_FR"}
+    both = CliRunner().invoke(cli, [*ask, "x", "--collection", "nulle"], env=env)
+    expected = "erreur\u00a0: aucune collection nommée 'nulle' (collections connues : mairie)"
+    assert both.stderr.strip() == expected
+
+
+def test_api_errors_follow_accept_language(commune, corpus):
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from tests.conftest import make_key
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    secret = make_key(commune, "alice", "Ville A", "member-admin")
+    client = TestClient(create_app(commune))
+    auth = {"Authorization": f"Bearer {secret}"}
+    fr = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+    search = {"query": "x", "collection": "nulle"}
+    r = client.post("/api/search", json=search, headers=auth | fr)
+    assert r.status_code == 404 and r.json()["detail"].startswith("aucune collection nommée")
+    chat = {"model": "commune", "messages": [{"role": "user", "content": "x"}]}
+    r = client.post("/v1/chat/completions", json=chat, headers={"Authorization": "Bearer x"} | fr)
+    assert r.status_code == 401 and r.json()["error"]["message"].startswith("clé d'API")
+    r = client.post("/api/search", json=search, headers=auth)  # no preference: English
+    assert r.json()["detail"].startswith("no collection named 'nulle'")
+
+
+def test_quota_and_key_messages_have_their_french():
+    from commune.text.messages import from_accept_language, localise
+
+    quota = "member 'Ville A' has used its quota of 10 requests per day (10 used)"
+    hinted = f"{quota} (retry after 2026-12-04 00:00 UTC)"
+    assert localise(hinted, "fr") == (
+        "le membre 'Ville A' a épuisé son quota de 10 requêtes par jour (10 utilisés) "
+        "(réessayez après le 2026-12-04 00:00 UTC)"
+    )
+    assert localise(hinted, "en") == hinted
+    assert localise("this API key was revoked (ask your member admin for a new key)", "fr") == (
+        "cette clé d'API a été révoquée (demandez une nouvelle clé à l'administrateur·rice "
+        "de votre membre)"
+    )
+    assert localise("something new (do this)", "fr") == "something new (do this)"  # as it is
+    assert from_accept_language("en-US,fr;q=0.8") == "en"
+    assert from_accept_language("fr;q=0.9,en;q=0.8") == "fr"
+    assert from_accept_language(None) == "en"
