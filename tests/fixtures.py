@@ -110,3 +110,32 @@ TEXT_EN = """Swimming pool
 The swimming pool offers lessons for children every Wednesday afternoon.
 Adults can swim in the lanes every evening after seven o'clock.
 """
+
+
+def headless_chromium(user_dir: Path, width: int):  # type: ignore[no-untyped-def]
+    """Debian's Chromium, headless, with a French town hall's language preferences: the one
+    browser the web tests drive (tests/test_browser.py, tests/test_phones.py)."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "chromium and chromedriver are missing: run make test as root"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={user_dir}",
+        f"--window-size={width},1000",
+    ):
+        options.add_argument(flag)
+    # A person in a French town hall: the browser asks for French first.
+    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr,en"})
+    return webdriver.Chrome(service=Service(driver), options=options)

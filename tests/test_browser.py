@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD, make_person, serve
+from tests.fixtures import headless_chromium
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -50,28 +51,8 @@ def site(commune, corpus):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def browser(tmp_path):  # type: ignore[no-untyped-def]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert CHROMIUM and DRIVER, "chromium and chromedriver are missing: run make test as root"
     assert AXE.exists(), "axe-core is missing: run bash scripts/ensure-axe.sh"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chrome'}",
-        "--window-size=1100,1000",
-    ):
-        options.add_argument(flag)
-    # A person in a French town hall: the browser asks for French first.
-    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr,en"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = headless_chromium(tmp_path / "chrome", 1100)
     driver.set_script_timeout(60)
     yield driver
     driver.quit()

@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 from tests.conftest import PASSWORD, make_person, serve
+from tests.fixtures import headless_chromium
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -55,26 +56,7 @@ def site(commune, corpus):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def browser(tmp_path):  # type: ignore[no-untyped-def]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert CHROMIUM and DRIVER, "chromium and chromedriver are missing: run make test as root"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chrome'}",
-        "--window-size=1280,1000",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr,en"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = headless_chromium(tmp_path / "chrome", 1280)
     yield driver
     driver.quit()
 
