@@ -78,12 +78,28 @@ def test_no_page_is_wider_than_the_screen(site, browser):
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
     WebDriverWait(browser, 30).until(lambda d: "/signin" not in d.current_url)
+
     # Addresses found on the pages themselves: a document, a revision waiting for curation.
-    browser.get(f"{site}/commons?collection=mairie")
-    doc = re.search(r'href="/documents/(\d+)"', browser.page_source)
-    browser.get(f"{site}/curation")
-    rev = re.search(r'href="/curation/(\d+)"', browser.page_source)
-    assert doc and rev
+    # Each page is loaded again until its link shows (a hang guard, not a time limit): on a
+    # busy machine the first load can come before the signed-in session is in place.
+    def link(path: str, pattern: str) -> re.Match[str]:
+        found: list[re.Match[str]] = []
+
+        def shows(d) -> bool:  # type: ignore[no-untyped-def]
+            d.get(f"{site}{path}")
+            m = re.search(pattern, d.page_source)
+            found[:] = [m] if m else []
+            return bool(m)
+
+        try:
+            WebDriverWait(browser, 60, poll_frequency=1).until(shows)
+        except Exception:
+            text = browser.find_element(By.TAG_NAME, "body").text[:500]
+            raise AssertionError(f"no {pattern} on {path}: {text}") from None
+        return found[0]
+
+    doc = link("/commons?collection=mairie", r'href="/documents/(\d+)"')
+    rev = link("/curation", r'href="/curation/(\d+)"')
     pages = [
         "/",
         "/commons",
