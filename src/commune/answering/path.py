@@ -39,6 +39,7 @@ from commune.errors import InvalidRequest
 from commune.generate.base import Generator
 from commune.govern.policy import OPERATOR, Actor
 from commune.text.lang import detect
+from commune.text.say import say
 
 if TYPE_CHECKING:
     from commune.index.catalog import Catalog
@@ -317,7 +318,7 @@ class AskPath:
                 steps.Step(
                     "redirect",
                     "extractive",
-                    steps.say(
+                    say(
                         req.language,
                         "aucun modèle : les sources trouvées n'autorisent pas de modification "
                         "(licence ND), elles sont citées mot pour mot",
@@ -406,7 +407,7 @@ class AskPath:
             steps.Step(
                 "redirect",
                 "none",
-                steps.say(
+                say(
                     req.language,
                     "aucun modèle : réponse du cache",
                     "no model: answer from the cache",

@@ -19,6 +19,7 @@ from typing import Any
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.text.analysis import analyze
+from commune.text.say import say
 
 STEPS = ("refuse", "reduce", "regulate", "responsibility", "redirect")
 
@@ -32,10 +33,6 @@ class Step:
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
-
-
-def say(language: str, fr: str, en: str) -> str:
-    return fr if language == "fr" else en
 
 
 def _terms(text: str) -> set[str]:
