@@ -24,6 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from folds import FOLDS  # noqa: E402
+from folds import fold_of as group_folds  # noqa: E402
+
 from commune.answering import refusal  # noqa: E402
 from commune.answering.answer import relevant_hits  # noqa: E402
 from commune.answering.licensing import usable_for_answers  # noqa: E402
@@ -82,11 +85,10 @@ def main() -> None:
     mean, scale = x.mean(0), x.std(0) + 1e-9
     z = (x - mean) / scale
     # Five folds by document group: a question's translation never judges its own model.
-    names = sorted(set(groups))
-    fold_of = {g: i % 5 for i, g in enumerate(np.random.default_rng(0).permutation(names))}
+    fold_of = group_folds(groups)
     folds = np.asarray([fold_of[g] for g in groups])
     p = np.zeros(len(y))
-    for f in range(5):
+    for f in range(FOLDS):
         p[folds == f] = predict(z[folds == f], fit(z[folds != f], y[folds != f], args.l2))
 
     def rates(t: float) -> dict[str, tuple[float, float]]:

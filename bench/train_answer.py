@@ -30,6 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from folds import FOLDS  # noqa: E402
+from folds import fold_of as group_folds  # noqa: E402
+
 from commune.answering.answer import (  # noqa: E402
     FEATURES,
     MAX_SENTENCES,
@@ -149,10 +152,9 @@ def main() -> None:
             with open(args.cache, "wb") as f:
                 pickle.dump((records, suites), f)
     # Five folds by document group: a question's translation never scores its own ranker.
-    groups = sorted({r["group"] for r in records})
-    fold_of = {g: i % 5 for i, g in enumerate(np.random.default_rng(0).permutation(groups))}
+    fold_of = group_folds(r["group"] for r in records)
     scores: list[np.ndarray] = [np.zeros(0)] * len(records)
-    for f in range(5):
+    for f in range(FOLDS):
         booster = train([r for r in records if fold_of[r["group"]] != f])
         for i, r in enumerate(records):
             if fold_of[r["group"]] == f:
