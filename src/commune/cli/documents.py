@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commune.cli.group import acting, cli, commune_of, dumps
+from commune.cli.group import acting, cli, commune_of, dumps, error_line
 
 if TYPE_CHECKING:
     from commune.ingest.pipeline import FileOutcome
@@ -94,7 +94,7 @@ def add(
 
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
         if outcome.error:
-            click.echo(f"error: {outcome.error}", err=True)
+            click.echo(error_line(outcome.error), err=True)
         if outcome.held:
             click.echo(f"held for curation: {outcome.path}: {outcome.held}", err=True)
         if "bar" not in bar:
