@@ -47,6 +47,15 @@ def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page
     assert "Commune's default charter, version default" in en and "open-weights" in en
     assert "<td>quoted</td>" in en and "0.135" in en
+    # Plural forms (issue 24: "1 requêtes").
+    assert "<p>1 requête, " in fr and "1 question enregistrée : " in fr, fr
+    assert "<p>1 request, " in en and "1 question recorded: " in en
+    commune.ask("Où déposer le verre ?")
+    fr = b.get("/transparency").page
+    assert "<p>2 requêtes, " in fr and "2 questions enregistrées : " in fr
+    assert "0 refusée pour dépassement" in fr  # French counts 0 as one
+    en = b.get("/transparency", headers={"Accept-Language": "en"}).page
+    assert "<p>2 requests, " in en and "2 questions recorded: " in en
 
 
 def test_roles_kinds_and_answers_read_as_words_in_the_pages_language(commune, corpus):
@@ -213,3 +222,35 @@ def test_a_full_disk_reaches_an_api_caller_named_and_in_french(commune):
     assert body["incident"] in body["detail"] and "/srv/secret" not in r.text
     r = client.post("/api/search", json={"query": "verre"}, headers=EN)
     assert r.json()["detail"].startswith("the server's disk is full"), r.json()
+
+
+def test_plural_forms_in_the_clis_lines(home, tmp_path):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.numbers import plural
+
+    one, many = "{n} requête", "{n} requêtes"
+    assert [plural("fr", n, one, many) for n in (0, 1, 2, 1500)] == [
+        "0 requête",
+        "1 requête",
+        "2 requêtes",
+        "1\u202f500 requêtes",
+    ]
+    assert [plural("en", n, "{n} request", "{n} requests") for n in (0, 1, 2)] == [
+        "0 requests",
+        "1 request",
+        "2 requests",
+    ]
+    (tmp_path / "piscine.txt").write_text(
+        "La piscine municipale ouvre à 9 heures du lundi au samedi.", encoding="utf-8"
+    )
+    add = ["--home", str(home), "add", str(tmp_path / "piscine.txt"), "--licence", "etalab-2.0"]
+    out = CliRunner().invoke(cli, add, env={"LANG": None})
+    assert out.exit_code == 0, out.output
+    assert (
+        "documents\u00a0: 1 ajouté, 0 mis à jour, 0 inchangé, 0 en échec\u00a0; 1 passage en "
+        in (out.stdout)
+    ), out.stdout
+    out = CliRunner().invoke(cli, add)  # the tests' English locale
+    assert "documents: 0 added, 0 updated, 1 unchanged, 0 failed; 0 chunks in " in out.stdout
