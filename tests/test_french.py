@@ -252,5 +252,6 @@ def test_plural_forms_in_the_clis_lines(home, tmp_path):
         "documents\u00a0: 1 ajouté, 0 mis à jour, 0 inchangé, 0 en échec\u00a0; 1 passage en "
         in (out.stdout)
     ), out.stdout
+    assert "indexation…" in out.stderr and "indexing" not in out.stderr
     out = CliRunner().invoke(cli, add)  # the tests' English locale
     assert "documents: 0 added, 0 updated, 1 unchanged, 0 failed; 0 chunks in " in out.stdout

@@ -13,6 +13,7 @@ import click
 from commune.cli.group import acting, cli, commune_of, dumps, error_line
 from commune.text.messages import from_environment
 from commune.text.numbers import number, plural
+from commune.text.say import say
 
 if TYPE_CHECKING:
     from commune.ingest.pipeline import FileOutcome, IngestSummary
@@ -95,13 +96,18 @@ def add(
                 f"--licence-text {licence_text_file}: cannot read it ({exc})"
             ) from None
 
+    language = from_environment(os.environ)
+
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
         if outcome.error:
             click.echo(error_line(outcome.error), err=True)
         if outcome.held:
-            click.echo(f"held for curation: {outcome.path}: {outcome.held}", err=True)
+            held = say(language, "en attente de curation\u00a0:", "held for curation:")
+            click.echo(f"{held} {outcome.path}: {outcome.held}", err=True)
         if "bar" not in bar:
-            bar["bar"] = click.progressbar(length=total, label="ingesting", file=sys.stderr)
+            bar["bar"] = click.progressbar(
+                length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr
+            )
             bar["bar"].__enter__()
         bar["bar"].update(1)
 
@@ -123,9 +129,9 @@ def add(
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
     if summary.added or summary.updated:
-        click.echo("indexing…", err=True)
+        click.echo(say(language, "indexation…", "indexing…"), err=True)
         commune.catalog()
-    click.echo(added_line(summary, from_environment(os.environ)))
+    click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
 
