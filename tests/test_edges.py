@@ -122,6 +122,9 @@ def test_a_declared_length_over_the_limit_is_refused_at_once(commune, tmp_path):
         big = {"Content-Length": str(300 * MB), "Content-Type": "application/json"}
         r = client.post("/api/ask", headers={**bearer(key), **big}, content=b"{}")
         assert r.status_code == 413 and "max_body_kb" in r.json()["detail"]
+        # Refused before FastAPI, yet with the code and the French of api/errors.py.
+        assert r.json()["code"] == "body_too_large"
+        assert r.json()["detail"].startswith("le corps de la requête dépasse 16 Ko")
         r = client.post("/api/search", headers=bearer(key), json={"query": "x" * 20000})
         assert r.status_code == 413 and "\n" not in r.json()["detail"]
         files = {"files": ("big.txt", b"a" * (3 * MB), "text/plain")}
