@@ -36,11 +36,12 @@ def _no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.delenv("COMMUNE_HOME", raising=False)
     monkeypatch.delenv("COMMUNE_DATABASE_URL", raising=False)
-    # The CLI speaks French under a French locale (text/messages.py): tests read the English
-    # unless they set LANG themselves, whatever the locale of the machine running them.
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.delenv("LC_ALL", raising=False)
-    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    # The CLI speaks French unless the locale says English (text/messages.py): tests read
+    # the English unless they set LANG themselves, whatever the machine's locale. (The API's
+    # test clients ask for English with Accept-Language where a test reads a message.)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -117,6 +118,10 @@ def make_key(commune, user: str, member: str, role: str = "reader", **quotas) ->
 
 
 PASSWORD = "correct horse battery"
+
+# The API answers in French unless the caller prefers English (text/messages.py): the test
+# clients of tests that read an English message send this.
+EN = {"Accept-Language": "en"}
 
 
 def make_person(commune, user: str, member: str, role: str = "reader") -> str:  # type: ignore[no-untyped-def]

@@ -4,12 +4,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commune.api.app import create_app
+from tests.conftest import EN
 
 
 @pytest.fixture
 def client(commune, corpus, key):  # type: ignore[no-untyped-def]
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
-    with TestClient(create_app(commune), headers={"Authorization": f"Bearer {key}"}) as c:
+    with TestClient(create_app(commune), headers={"Authorization": f"Bearer {key}"} | EN) as c:
         yield c
 
 

@@ -1,10 +1,8 @@
 """The clients people use, with their defaults, against Commune's /v1 on loopback (issue 24):
 LangChain (chat and embeddings), LlamaIndex (text completions, then chat), and the `openai`
-client for what the others do not show (annotations, headers, token ids). One server for
-the module: each client is a few requests, and starting a home takes seconds.
-
-litellm is not here: it calls the same `openai` client underneath for an ``openai/...``
-model, so what it shows is what the `openai` tests see, and it takes five seconds to import.
+client for what the others do not show (annotations, headers, token ids), and litellm with
+an ``openai/...`` model (imported in its test only: it takes seconds). One server for the
+module: each client is a few requests, and starting a home takes seconds.
 """
 
 from __future__ import annotations
@@ -195,3 +193,35 @@ def test_the_cli_says_a_model_was_replaced_too(served):
     note = "note\u00a0: La charte a répondu par une citation des sources au lieu du"
     assert r.stderr.startswith(note)
     assert "mardi matin" in r.stdout
+
+
+def test_litellm_completion_and_embedding(served, monkeypatch):
+    """litellm with an ``openai/...`` model and our api_base: the text, the citations in the
+    content and as a field, the usage, and the embeddings. Imported here: it takes seconds."""
+    # Else litellm fetches its model price map from the internet at import.
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    url, key, _ = served
+    reply = litellm.completion(
+        model="openai/extractive",
+        api_base=url,
+        api_key=key,
+        messages=[{"role": "user", "content": QUESTION}],
+        max_retries=0,
+    )
+    text = reply.choices[0].message.content
+    said, sources = text.split("\n\nSources :\n")
+    assert "mardi matin" in said and "[1]" in said
+    assert sources.startswith("[1] ") and "dechets.html (etalab-2.0)" in sources
+    assert reply.model.endswith("extractive")
+    assert reply.usage.prompt_tokens > 5 and reply.usage.completion_tokens > 10
+    # Commune's own fields survive litellm's response object too.
+    assert reply.citations[0].endswith("dechets.html")
+    vectors = litellm.embedding(
+        model="openai/use-multilingual-v3",
+        api_base=url,
+        api_key=key,
+        input=["Le bac jaune reçoit les emballages.", "hello"],
+    )
+    assert [len(v["embedding"]) for v in vectors.data] == [512, 512]

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from commune.api.app import create_app
 from commune.govern.members import authenticate, create_key, revoke_key
-from tests.conftest import make_key
+from tests.conftest import EN, make_key
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def coop(commune, tmp_path):  # type: ignore[no-untyped-def]
 
     def client(who: str | None) -> TestClient:
         headers = {"Authorization": f"Bearer {keys[who]}"} if who else {}
-        return TestClient(app, headers=headers)
+        return TestClient(app, headers=headers | EN)
 
     return client
 
@@ -235,8 +235,8 @@ def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, cor
     k1 = make_key(commune, "eve", "Petite Asso")
     k2 = make_key(commune, "fred", "Petite Asso")
     app = create_app(commune)
-    c1 = TestClient(app, headers={"Authorization": f"Bearer {k1}"})
-    c2 = TestClient(app, headers={"Authorization": f"Bearer {k2}"})
+    c1 = TestClient(app, headers={"Authorization": f"Bearer {k1}"} | EN)
+    c2 = TestClient(app, headers={"Authorization": f"Bearer {k2}"} | EN)
     assert c1.post("/api/search", json={"query": "bac"}).status_code == 200
     assert c2.post("/api/ask", json={"question": "bac jaune ?"}).status_code == 200
     r = c1.post("/api/search", json={"query": "bac"})  # the pool is shared by its users
@@ -252,7 +252,7 @@ def limited_client(commune, member: str, user: str, requests_per_day: int) -> Te
     with commune.engine.begin() as conn:
         add_member(conn, member, "association", requests_per_day=requests_per_day)
     key = make_key(commune, user, member)
-    return TestClient(create_app(commune), headers={"Authorization": f"Bearer {key}"})
+    return TestClient(create_app(commune), headers={"Authorization": f"Bearer {key}"} | EN)
 
 
 def test_embeddings_count_against_the_quota_and_land_in_the_ledger(commune):
@@ -293,8 +293,8 @@ def test_user_cap_inside_the_members_pool(commune, corpus):
     capped = make_key(commune, "gus", "Ville G", tokens_per_month=None, requests_per_day=1)
     free = make_key(commune, "hana", "Ville G")
     app = create_app(commune)
-    g = TestClient(app, headers={"Authorization": f"Bearer {capped}"})
-    h = TestClient(app, headers={"Authorization": f"Bearer {free}"})
+    g = TestClient(app, headers={"Authorization": f"Bearer {capped}"} | EN)
+    h = TestClient(app, headers={"Authorization": f"Bearer {free}"} | EN)
     assert g.post("/api/search", json={"query": "bac"}).status_code == 200
     r = g.post("/api/search", json={"query": "bac"})
     assert r.status_code == 429 and "user 'gus'" in r.json()["detail"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import PASSWORD, make_key, make_person
+from tests.conftest import EN, PASSWORD, make_key, make_person
 
 MB = 1024 * 1024
 
@@ -49,7 +49,7 @@ def bearer(key: str) -> dict[str, str]:
     ],
 )
 def test_out_of_range_parameters_get_400_not_500(app, commune, url, message):
-    client = TestClient(app, raise_server_exceptions=False)
+    client = TestClient(app, raise_server_exceptions=False, headers=EN)
     r = client.get(url, headers=bearer(make_key(commune, "rita", "Ville R")))
     assert r.status_code == 400, (url, r.status_code, r.text[:200])
     assert message in r.json()["detail"] and "\n" not in r.json()["detail"]
@@ -76,7 +76,7 @@ def test_the_schema_states_the_bounds(app):
     ],
 )
 def test_a_lone_surrogate_gets_a_one_line_400(app, commune, path, body):
-    client = TestClient(app, raise_server_exceptions=False)
+    client = TestClient(app, raise_server_exceptions=False, headers=EN)
     headers = {**bearer(make_key(commune, "sam", "Ville S")), "Content-Type": "application/json"}
     r = client.post(path, content=body, headers=headers)
     assert r.status_code == 400, (r.status_code, r.text[:200])
@@ -122,6 +122,9 @@ def test_a_declared_length_over_the_limit_is_refused_at_once(commune, tmp_path):
         big = {"Content-Length": str(300 * MB), "Content-Type": "application/json"}
         r = client.post("/api/ask", headers={**bearer(key), **big}, content=b"{}")
         assert r.status_code == 413 and "max_body_kb" in r.json()["detail"]
+        # Refused before FastAPI, yet with the code and the French of api/errors.py.
+        assert r.json()["code"] == "body_too_large"
+        assert r.json()["detail"].startswith("le corps de la requête dépasse 16 Ko")
         r = client.post("/api/search", headers=bearer(key), json={"query": "x" * 20000})
         assert r.status_code == 413 and "\n" not in r.json()["detail"]
         files = {"files": ("big.txt", b"a" * (3 * MB), "text/plain")}
@@ -290,11 +293,11 @@ def test_guesses_at_one_key_are_counted_whatever_the_address(app, commune):
     good = make_key(commune, "kim", "Ville K")
     prefix = good.split("_")[1]
     for i in range(20):
-        client = TestClient(app, client=(f"10.0.{i}.1", 5000))
+        client = TestClient(app, client=(f"10.0.{i}.1", 5000), headers=EN)
         assert (
             client.get("/api/collections", headers=bearer(f"cmn_{prefix}_x{i}")).status_code == 401
         )
-    other = TestClient(app, client=("10.9.9.9", 5000))
+    other = TestClient(app, client=("10.9.9.9", 5000), headers=EN)
     r = other.get("/api/collections", headers=bearer(f"cmn_{prefix}_again"))
     assert r.status_code == 429 and "key" in r.json()["detail"]
     # The key's holder, from anywhere, is not locked out.

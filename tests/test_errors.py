@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commune.errors import CommuneError, InvalidRequest
+from tests.conftest import EN
 
 
 @pytest.fixture
@@ -18,7 +19,9 @@ def client(commune):  # type: ignore[no-untyped-def]
     from commune.api.app import create_app
 
     # Unexpected errors are re-raised by Starlette once answered: read the answer instead.
-    with TestClient(create_app(commune, require_auth=False), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(commune, require_auth=False), raise_server_exceptions=False, headers=EN
+    ) as c:
         yield c
 
 
@@ -37,7 +40,10 @@ def test_an_invalid_request_is_a_400_with_its_message_and_hint(client, monkeypat
     )
     r = client.post("/api/search", json={"query": "bac"})
     assert r.status_code == 400
-    assert r.json() == {"detail": "top_k must be greater than 0, got -3 (ask for 1 to 100)"}
+    assert r.json() == {
+        "detail": "top_k must be greater than 0, got -3 (ask for 1 to 100)",
+        "code": "invalid_request",
+    }
 
 
 def test_the_librarys_own_checks_raise_invalid_request(commune):

@@ -47,6 +47,15 @@ def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page
     assert "Commune's default charter, version default" in en and "open-weights" in en
     assert "<td>quoted</td>" in en and "0.135" in en
+    # Plural forms (issue 24: "1 requêtes").
+    assert "<p>1 requête, " in fr and "1 question enregistrée : " in fr, fr
+    assert "<p>1 request, " in en and "1 question recorded: " in en
+    commune.ask("Où déposer le verre ?")
+    fr = b.get("/transparency").page
+    assert "<p>2 requêtes, " in fr and "2 questions enregistrées : " in fr
+    assert "0 refusée pour dépassement" in fr  # French counts 0 as one
+    en = b.get("/transparency", headers={"Accept-Language": "en"}).page
+    assert "<p>2 requests, " in en and "2 questions recorded: " in en
 
 
 def test_roles_kinds_and_answers_read_as_words_in_the_pages_language(commune, corpus):
@@ -96,6 +105,13 @@ def test_cli_errors_follow_a_french_locale(commune, home, corpus):
     assert fr.stderr.strip() == "erreur\u00a0: la question est vide : posez une question"
     en = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "en_GB.UTF-8"})
     assert en.stderr.strip() == "error: the question is empty: ask something"
+    # French by default (issue 24): no locale at all, or the C and POSIX ones.
+    for unset in ({"LANG": None}, {"LANG": "C.UTF-8"}, {"LANG": "POSIX"}):
+        said = CliRunner().invoke(cli, [*ask, "   "], env=unset)
+        assert said.stderr.startswith("erreur\u00a0: la question est vide"), (unset, said.stderr)
+    # GNU's LANGUAGE comes first for messages.
+    said = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "fr_FR.UTF-8", "LANGUAGE": "en"})
+    assert said.stderr.startswith("error: the question is empty")
     # LC_ALL wins over LANG, as POSIX says; the hint is translated too.
     env = {"LANG": "en_GB.UTF-8", "LC_ALL": "fr_FR"}
     both = CliRunner().invoke(cli, [*ask, "x", "--collection", "nulle"], env=env)
@@ -120,8 +136,17 @@ def test_api_errors_follow_accept_language(commune, corpus):
     chat = {"model": "commune", "messages": [{"role": "user", "content": "x"}]}
     r = client.post("/v1/chat/completions", json=chat, headers={"Authorization": "Bearer x"} | fr)
     assert r.status_code == 401 and r.json()["error"]["message"].startswith("clé d'API")
-    r = client.post("/api/search", json=search, headers=auth)  # no preference: English
-    assert r.json()["detail"].startswith("no collection named 'nulle'")
+    r = client.post("/api/search", json=search, headers=auth)  # no preference: French
+    assert r.json()["detail"].startswith("aucune collection nommée 'nulle'")
+    for english in ({"Accept-Language": "en"}, {"Accept-Language": "en-GB,fr;q=0.5"}):
+        r = client.post("/api/search", json=search, headers=auth | english)
+        assert r.json()["detail"].startswith("no collection named 'nulle'"), english
+        # The code is the same in both languages: programs read it, not the text.
+        assert r.json()["code"] == "not_found"
+    r = client.post("/api/search", json=search, headers=auth | {"Accept-Language": "de"})
+    assert r.json()["detail"].startswith("aucune") and r.json()["code"] == "not_found"
+    r = client.post("/v1/chat/completions", json=chat, headers={"Authorization": "Bearer x"})
+    assert r.json()["code"] == "authentication_failed"
 
 
 def test_quota_and_key_messages_have_their_french():
@@ -141,4 +166,92 @@ def test_quota_and_key_messages_have_their_french():
     assert localise("something new (do this)", "fr") == "something new (do this)"  # as it is
     assert from_accept_language("en-US,fr;q=0.8") == "en"
     assert from_accept_language("fr;q=0.9,en;q=0.8") == "fr"
-    assert from_accept_language(None) == "en"
+    assert from_accept_language(None) == "fr"  # French by default (issue 24)
+    assert from_accept_language("*") == "fr" and from_accept_language("de-DE") == "fr"
+    assert from_accept_language("de, en;q=0.5") == "en"
+
+
+def test_the_machines_faults_are_said_in_french_by_default(home, monkeypatch, tmp_path):
+    """Issue 24: a read-only home, a refused permission, a missing file read English."""
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.store import db
+
+    def read_only(url: str) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(home / "commune.db"))
+
+    french = {"LANG": None}
+    with monkeypatch.context() as m:
+        m.setattr(db, "_private_sqlite_file", read_only)
+        out = CliRunner().invoke(cli, ["--home", str(home), "check"], env=french)
+        assert out.exit_code == 2, out.output
+        (line,) = out.stderr.strip().splitlines()
+        assert line.startswith(f"erreur\u00a0: le dossier {home} est en lecture seule"), line
+        assert "--home DOSSIER" in line
+        out = CliRunner().invoke(cli, ["--home", str(home), "check"], env={"LANG": "en_IE.UTF-8"})
+        assert out.stderr.startswith(f"error: the home {home} is read-only"), out.stderr
+    missing = tmp_path / "absent.txt"
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "add", str(missing), "--licence", "etalab-2.0"], env=french
+    )
+    assert out.exit_code == 1
+    assert f"erreur\u00a0: {missing} : fichier ou dossier introuvable" in out.stderr, out.stderr
+
+
+def test_a_full_disk_reaches_an_api_caller_named_and_in_french(commune):
+    import errno
+
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from tests.conftest import EN
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/srv/secret/commune.db")
+
+    client = TestClient(create_app(commune, require_auth=False), raise_server_exceptions=False)
+    commune.search = full  # type: ignore[method-assign]
+    r = client.post("/api/search", json={"query": "verre"})
+    body = r.json()
+    assert r.status_code == 500 and body["code"] == "disk_full", body
+    assert body["detail"].startswith("le disque du serveur est plein"), body
+    assert body["incident"] in body["detail"] and "/srv/secret" not in r.text
+    r = client.post("/api/search", json={"query": "verre"}, headers=EN)
+    assert r.json()["detail"].startswith("the server's disk is full"), r.json()
+
+
+def test_plural_forms_in_the_clis_lines(home, tmp_path):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.numbers import plural
+
+    one, many = "{n} requête", "{n} requêtes"
+    assert [plural("fr", n, one, many) for n in (0, 1, 2, 1500)] == [
+        "0 requête",
+        "1 requête",
+        "2 requêtes",
+        "1\u202f500 requêtes",
+    ]
+    assert [plural("en", n, "{n} request", "{n} requests") for n in (0, 1, 2)] == [
+        "0 requests",
+        "1 request",
+        "2 requests",
+    ]
+    (tmp_path / "piscine.txt").write_text(
+        "La piscine municipale ouvre à 9 heures du lundi au samedi.", encoding="utf-8"
+    )
+    add = ["--home", str(home), "add", str(tmp_path / "piscine.txt"), "--licence", "etalab-2.0"]
+    out = CliRunner().invoke(cli, add, env={"LANG": None})
+    assert out.exit_code == 0, out.output
+    assert (
+        "documents\u00a0: 1 ajouté, 0 mis à jour, 0 inchangé, 0 en échec\u00a0; 1 passage en "
+        in (out.stdout)
+    ), out.stdout
+    assert "indexation…" in out.stderr and "indexing" not in out.stderr
+    out = CliRunner().invoke(cli, add)  # the tests' English locale
+    assert "documents: 0 added, 0 updated, 1 unchanged, 0 failed; 0 chunks in " in out.stdout

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commune.errors import IngestError
-from tests.conftest import make_key
+from tests.conftest import EN, make_key
 from tests.fixtures import make_pdf
 
 
@@ -65,7 +65,7 @@ def client(commune, corpus):  # type: ignore[no-untyped-def]
     from commune.api.app import create_app
 
     commune.add([corpus], licence="etalab-2.0")
-    c = TestClient(create_app(commune))
+    c = TestClient(create_app(commune), headers=EN)
     c.headers["Authorization"] = f"Bearer {make_key(commune, 'uma', 'Ville U')}"
     return c
 
@@ -108,7 +108,7 @@ def test_malformed_json_and_wrong_content_types_are_refused_cleanly(client):
 def test_guessed_keys_are_slowed_down(commune):
     from commune.api.app import create_app
 
-    client = TestClient(create_app(commune))
+    client = TestClient(create_app(commune), headers=EN)
     for _ in range(5):  # no key at all is not a guess: never counted
         assert client.get("/api/collections").status_code == 401
     for i in range(20):

@@ -81,7 +81,8 @@ def test_embeddings(client):
 def test_errors_reach_the_client(client):
     import openai
 
-    with pytest.raises(openai.NotFoundError, match="no collection named 'nope'"):
+    # French by default (issue 24): the openai client sends no Accept-Language.
+    with pytest.raises(openai.NotFoundError, match="aucune collection nommée 'nope'"):
         client.chat.completions.create(
             model="extractive",
             extra_body={"collection": "nope"},

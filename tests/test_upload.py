@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_key
+from tests.conftest import EN, make_key
 from tests.fixtures import make_pdf
 
 
@@ -15,7 +15,7 @@ def api(commune):  # type: ignore[no-untyped-def]
     from commune.api.app import create_app
 
     key = make_key(commune, "cora", "Ville A", "contributor")
-    client = TestClient(create_app(commune))
+    client = TestClient(create_app(commune), headers=EN)
     client.headers["Authorization"] = f"Bearer {key}"
     return commune, client
 
@@ -106,7 +106,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_stored(home):
     (home / "commune.toml").write_text("[limits]\nmax_file_mb = 0.001\n")
     with Commune(home) as c:
         key = make_key(c, "cora", "Ville A", "contributor")
-        client = TestClient(create_app(c))
+        client = TestClient(create_app(c), headers=EN)
         r = client.post(
             "/api/documents",
             files=[("files", ("long.txt", b"mot " * 2000, "text/plain"))],

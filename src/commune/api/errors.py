@@ -20,6 +20,7 @@ from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import BodyTooLarge
+from commune.text import faults
 from commune.text.messages import from_accept_language, localise
 
 # The package logs through the standard library; `commune serve` sends it to stderr.
@@ -35,8 +36,31 @@ _OPENAI_KINDS = {
 }
 
 
+# The stable code of each refusal, for clients that must not parse the text (issue 24: the
+# text is in the caller's language, French unless Accept-Language prefers English).
+CODES = {
+    400: "invalid_request",
+    401: "authentication_failed",
+    403: "forbidden",
+    404: "not_found",
+    413: "body_too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "busy",
+}
+
+
 class ErrorBody(BaseModel):
-    detail: str = Field(description="What was wrong, then what to do next.")
+    detail: str = Field(
+        description="What was wrong, then what to do next: in French, or in English when "
+        "Accept-Language prefers English."
+    )
+    code: str = Field(
+        description="What was wrong, for programs: invalid_request, authentication_failed, "
+        "forbidden, not_found, body_too_large, rate_limited, quota_exceeded, internal_error, "
+        "busy, or a fault of the server's machine (disk_full, read_only, permission_denied, "
+        "database_locked, cannot_open_database, missing_file, link_loop)."
+    )
 
 
 def _refusal(why: str) -> dict[str, Any]:
@@ -56,27 +80,36 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def language_of(request: Request) -> str:
+    """The caller's language for messages: "en" when Accept-Language prefers English, else
+    "fr"."""
+    return from_accept_language(request.headers.get("accept-language"))
+
+
 def error_response(
     request: Request,
     status: int,
     message: str,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
     **extra: str,
 ) -> Response:
-    """``{"detail": message, **extra}``; for /v1/ also OpenAI's ``error`` object; for a web
-    page (commune/web/ marks its requests) the web's error page instead."""
+    """``{"detail": message, "code": code, **extra}`` (``code`` by default from the status:
+    :data:`CODES`); for /v1/ also OpenAI's ``error`` object; for a web page (commune/web/
+    marks its requests) the web's error page instead."""
     if getattr(request.state, "page", None) is not None:
         shown: Response = request.app.state.error_page(request, status, message)
         shown.headers.update(headers or {})
         return shown
-    # An API caller that prefers French reads the common errors in French (text/messages.py).
-    message = localise(message, from_accept_language(request.headers.get("accept-language")))
-    body: dict[str, Any] = {"detail": message, **extra}
+    # French unless the caller's Accept-Language prefers English (text/messages.py).
+    message = localise(message, language_of(request))
+    code = code or CODES.get(status, "invalid_request")
+    body: dict[str, Any] = {"detail": message, "code": code, **extra}
     if request.url.path.startswith("/v1/"):
         body["error"] = {
             "message": message,
             "type": _OPENAI_KINDS.get(status, "invalid_request_error"),
-            "code": status,
+            "code": code,  # OpenAI's is a string too (e.g. "invalid_api_key")
         }
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -89,7 +122,14 @@ async def _over_quota(request: Request, exc: Exception) -> Response:
     retry = exc.retry_after if isinstance(exc, QuotaExceeded) else 1
     if isinstance(exc, QuotaExceeded):
         request.state.quota_refused = exc.quota  # counted by /metrics (api/metrics.py)
-    return error_response(request, 429, str(exc), {"Retry-After": str(retry)})
+    return error_response(request, 429, str(exc), {"Retry-After": str(retry)}, code=_why(exc))
+
+
+def _why(exc: Exception) -> str:
+    """quota_exceeded for a member's or user's quota; rate_limited for too many wrong keys
+    or sign-ins (http/signins.py)."""
+    quota = getattr(exc, "quota", None)
+    return "rate_limited" if quota in (None, "failed sign-ins") else "quota_exceeded"
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -113,6 +153,14 @@ async def _too_large(request: Request, exc: Exception) -> Response:
 async def _incident(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:8]
     log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    # A fault of the server's machine (full disk, read-only storage, locked database) is
+    # named, without its paths, so that the caller knows whom to tell (text/faults.py).
+    fault = faults.for_caller(exc, language_of(request))
+    if fault is not None:
+        code, line = fault
+        return error_response(
+            request, 500, f"{line} (incident {incident})", code=code, incident=incident
+        )
     return error_response(
         request,
         500,

@@ -252,7 +252,9 @@ def http_routes(
                 await refused(scope, receive, send)
                 return
             if "app" not in current:
-                response = JSONResponse({"detail": "the MCP endpoint is starting"}, 503)
+                response = JSONResponse(
+                    {"detail": "the MCP endpoint is starting", "code": "busy"}, 503
+                )
                 await response(scope, receive, send)
                 return
             await current["app"](scope, receive, send)

@@ -88,7 +88,7 @@ def install(app: FastAPI, commune: Commune) -> None:
 
         refused = refusal(request, settings)
         if refused is not None:
-            return JSONResponse({"detail": refused}, status_code=403)
+            return JSONResponse({"detail": refused, "code": "forbidden"}, status_code=403)
         body = await run_in_threadpool(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -9,8 +9,10 @@ import time
 import uuid
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.middleware.base import RequestResponseEndpoint
+
+from commune.api.errors import error_response
 
 # The routes that do work in proportion to a question: the ones an overload is made of.
 HEAVY = ("/api/search", "/api/ask", "/v1/chat/completions", "/v1/embeddings", "/mcp")
@@ -34,13 +36,12 @@ def overload_guard(app: FastAPI, limit: int) -> None:
         if not request.url.path.startswith(HEAVY):
             return await call_next(request)
         if state["in_flight"] >= limit:
-            return JSONResponse(
-                {
-                    "detail": f"the server is answering {limit} requests already: retry in a "
-                    "second ([limits] max_concurrent_requests)"
-                },
-                status_code=503,
-                headers={"Retry-After": "1"},
+            return error_response(
+                request,
+                503,
+                f"the server is answering {limit} requests already: retry in a second "
+                "([limits] max_concurrent_requests)",
+                {"Retry-After": "1"},
             )
         state["in_flight"] += 1  # one event loop: no lock needed between these lines
         try:

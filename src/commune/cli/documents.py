@@ -3,16 +3,20 @@ history, retire one, set a collection's visibility, export and import open datas
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from commune.cli.group import acting, cli, commune_of, dumps
+from commune.cli.group import acting, cli, commune_of, dumps, error_line
+from commune.text.messages import from_environment
+from commune.text.numbers import number, plural
+from commune.text.say import say
 
 if TYPE_CHECKING:
-    from commune.ingest.pipeline import FileOutcome
+    from commune.ingest.pipeline import FileOutcome, IngestSummary
 
 
 @cli.command()
@@ -92,13 +96,18 @@ def add(
                 f"--licence-text {licence_text_file}: cannot read it ({exc})"
             ) from None
 
+    language = from_environment(os.environ)
+
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
         if outcome.error:
-            click.echo(f"error: {outcome.error}", err=True)
+            click.echo(error_line(outcome.error), err=True)
         if outcome.held:
-            click.echo(f"held for curation: {outcome.path}: {outcome.held}", err=True)
+            held = say(language, "en attente de curation\u00a0:", "held for curation:")
+            click.echo(f"{held} {outcome.path}: {outcome.held}", err=True)
         if "bar" not in bar:
-            bar["bar"] = click.progressbar(length=total, label="ingesting", file=sys.stderr)
+            bar["bar"] = click.progressbar(
+                length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr
+            )
             bar["bar"].__enter__()
         bar["bar"].update(1)
 
@@ -120,16 +129,49 @@ def add(
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
     if summary.added or summary.updated:
-        click.echo("indexing…", err=True)
+        click.echo(say(language, "indexation…", "indexing…"), err=True)
         commune.catalog()
-    skipped = f" ({summary.skipped} files of other types skipped)" if summary.skipped else ""
-    click.echo(
-        f"documents: {summary.added} added, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged, {summary.failed} failed{skipped}; "
-        f"{summary.chunks} chunks in {summary.seconds:.1f}s"
-    )
+    click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
+
+
+def added_line(summary: IngestSummary, language: str) -> str:
+    """What ``commune add`` did, in the reader's language, with its plural forms."""
+    s = summary
+    if language == "fr":
+        skipped = (
+            " ("
+            + plural(
+                language,
+                s.skipped,
+                "{n} fichier d'un autre type ignoré",
+                "{n} fichiers d'autres types ignorés",
+            )
+            + ")"
+            if s.skipped
+            else ""
+        )
+        return (
+            f"documents\u00a0: {plural(language, s.added, '{n} ajouté', '{n} ajoutés')}, "
+            f"{s.updated} mis à jour, "
+            f"{plural(language, s.unchanged, '{n} inchangé', '{n} inchangés')}, "
+            f"{s.failed} en échec{skipped}\u00a0; "
+            f"{plural(language, s.chunks, '{n} passage', '{n} passages')} en "
+            f"{number(s.seconds, 1, language)}\u00a0s"
+        )
+    skipped = (
+        " ("
+        + plural(language, s.skipped, "{n} file of another type", "{n} files of other types")
+        + " skipped)"
+        if s.skipped
+        else ""
+    )
+    return (
+        f"documents: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
+        f"{s.failed} failed{skipped}; "
+        f"{plural(language, s.chunks, '{n} chunk', '{n} chunks')} in {s.seconds:.1f}s"
+    )
 
 
 @cli.command()

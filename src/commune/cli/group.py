@@ -6,7 +6,6 @@ Every other module of this package registers its commands on :data:`cli`.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sys
@@ -18,6 +17,7 @@ import click
 from commune import __version__
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, ROLES, Actor
+from commune.text import faults
 from commune.text.messages import from_environment, localise
 
 if TYPE_CHECKING:  # importing the facade opens nothing, but `commune --help` need not load it
@@ -79,67 +79,23 @@ class StageBars:
             self.bar = None
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what it wraps: SQLAlchemy keeps SQLite's own error as ``orig``."""
-    seen: list[BaseException] = []
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop(0)
-        if e is None or any(e is s for s in seen):
-            continue
-        seen.append(e)
-        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
-    return seen
-
-
-def operational_error(exc: BaseException, home: str) -> str | None:
+def operational_error(exc: BaseException, home: str, language: str | None = None) -> str | None:
     """The one line for a fault of the machine (a read-only or full disk, a permission, a
-    link loop), saying what to do; None for anything else, whose traceback is worth keeping.
-    Issue 22: these printed 50 to 80 lines of traceback ending in the one that mattered."""
-    import sqlite3
+    locked database, a link loop), saying what to do, in the reader's language (the locale's
+    by default); None for anything else, whose traceback is worth keeping. Issue 22: these
+    printed 50 to 80 lines of traceback ending in the one that mattered."""
+    return faults.for_operator(exc, home, language or from_environment(os.environ))
 
-    for e in _causes(exc):
-        if isinstance(e, OSError) and e.errno is not None:
-            where = e.filename or home
-            if e.errno == errno.EROFS:
-                return (
-                    f"the home {home} is read-only (cannot write {where}): check its "
-                    "permissions or mount, or use --home DIR on a writable disk"
-                )
-            if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                return (
-                    f"the disk holding {home} is full (cannot write {where}): what was stored "
-                    "before is whole; free some space, or use --home DIR on another disk, "
-                    "then run the command again"
-                )
-            if e.errno in (errno.EACCES, errno.EPERM):
-                return (
-                    f"permission denied on {where}: check its owner and permissions "
-                    "(ls -l), or use --home DIR"
-                )
-            if e.errno == errno.ELOOP:
-                return f"a symbolic link loop at {where}: remove or fix the link"
-        if isinstance(e, sqlite3.OperationalError):
-            message = str(e).lower()
-            if "readonly database" in message:
-                return (
-                    f"the home {home} is read-only (SQLite: {e}): check its permissions or "
-                    "mount, or use --home DIR on a writable disk"
-                )
-            if "disk is full" in message:
-                return (
-                    f"the disk holding {home} is full (SQLite: {e}): what was stored before is "
-                    "whole; free some space, or use --home DIR on another disk, then run the "
-                    "command again"
-                )
-            if "unable to open database file" in message:
-                return (
-                    f"cannot open the database in {home}: check that the directory exists "
-                    "and that its permissions let you write, or use --home DIR"
-                )
-        if isinstance(e, RuntimeError) and str(e).startswith("Symlink loop"):
-            return f"a symbolic link loop ({e}): remove or fix the link"
-    return None
+
+def _label(language: str) -> str:
+    return "erreur\u00a0:" if language == "fr" else "error:"
+
+
+def error_line(message: str) -> str:
+    """``error: message`` in the reader's language (text/messages.py), for an error that
+    does not stop the command (one file of a batch)."""
+    language = from_environment(os.environ)
+    return f"{_label(language)} {localise(message, language)}"
 
 
 class Group(click.Group):
@@ -150,19 +106,19 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except (CommuneError, ValueError) as exc:
-            # In French for a French locale (LANG=fr_FR.UTF-8): text/messages.py.
+            # In French unless the locale says English (LANG=en_GB.UTF-8): text/messages.py.
             language = from_environment(os.environ)
-            label = "erreur\u00a0:" if language == "fr" else "error:"
-            click.echo(f"{label} {localise(str(exc), language)}", err=True)
+            click.echo(f"{_label(language)} {localise(str(exc), language)}", err=True)
             sys.exit(2)
         except Exception as exc:
             obj = ctx.obj or {}
             if obj.get("debug") or os.environ.get("COMMUNE_DEBUG", "") not in ("", "0"):
                 raise
-            line = operational_error(exc, str(obj.get("home", "")))
+            language = from_environment(os.environ)
+            line = operational_error(exc, str(obj.get("home", "")), language)
             if line is None:
                 raise
-            click.echo(f"error: {line}", err=True)
+            click.echo(f"{_label(language)} {line}", err=True)
             sys.exit(2)
 
 

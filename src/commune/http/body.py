@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from commune.text.messages import from_accept_language, localise
+
 LimitOf = Callable[[Scope], tuple[int, str]]  # (bytes, the setting that says so)
 Gate = Callable[[Scope], Awaitable[Response | None]]
 
@@ -42,15 +44,23 @@ class BodyTooLarge(HTTPException):
 def refusal(
     scope: Scope, status: int, message: str, headers: dict[str, str] | None = None
 ) -> Response:
-    """A one-line error: an HTML line for a browser's page, else ``{"detail": ...}``."""
-    accept = dict(scope.get("headers", [])).get(b"accept", b"").decode("latin-1")
+    """A one-line error: an HTML line for a browser's page, else ``{"detail": ..., "code":
+    ...}`` as api/errors.py writes them; in French unless the caller prefers English."""
+    sent = dict(scope.get("headers", []))
+    accept = sent.get(b"accept", b"").decode("latin-1")
+    language = from_accept_language(sent.get(b"accept-language", b"").decode("latin-1"))
+    message = localise(message, language)
     if "text/html" in accept and not scope["path"].startswith(("/api/", "/v1/", "/mcp")):
         from html import escape
 
         body = f"<!doctype html><title>{status}</title><p>{escape(message)}</p>\n"
         return Response(body, status, headers, media_type="text/html")
+    code = "body_too_large" if status == 413 else "invalid_request"
     return Response(
-        json.dumps({"detail": message}, ensure_ascii=False), status, headers, "application/json"
+        json.dumps({"detail": message, "code": code}, ensure_ascii=False),
+        status,
+        headers,
+        "application/json",
     )
 
 

@@ -1,10 +1,13 @@
 """The library's most common one-line errors in French, for the CLI and the API.
 
 The library raises its errors in English (the messages many callers and logs already
-match); a face that knows its reader is French (``LANG=fr_FR.UTF-8``, ``Accept-Language:
-fr``) shows them through :func:`localise`. A message not listed here is shown as it is:
-an English line is better than a wrong French one. The web pages have their own
-catalogue (commune/web/i18n.py)."""
+match); the faces show them through :func:`localise` in their reader's language, which is
+French unless the reader says English (issue 24: Commune's people are French public bodies
+and associations): ``LANG=en_GB.UTF-8`` for the CLI (:func:`from_environment`),
+``Accept-Language: en`` for the API (:func:`from_accept_language`). A message not listed
+here is shown as it is: an English line is better than a wrong French one. The machine's
+faults (full disk, permissions) have their own lines in both languages (text/faults.py);
+the web pages have their own catalogue (commune/web/i18n.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,18 @@ EXACT = {
     "ask your member admin for a new key": (
         "demandez une nouvelle clé à l'administrateur·rice de votre membre"
     ),
+    "wrong user name or password": "nom d'utilisateur·rice ou mot de passe incorrect",
+    "check both, or sign in with an API key": (
+        "vérifiez les deux, ou connectez-vous avec une clé d'API"
+    ),
+    "empty file, nothing to index": "fichier vide, rien à indexer",
+    "check the file type": "vérifiez le type du fichier",
+    "check the file": "vérifiez le fichier",
+    "name the file": "nommez le fichier",
+    "shorten it": "raccourcissez-le",
+    "send each file once": "envoyez chaque fichier une seule fois",
+    "rename it to what it is": "renommez-le selon ce qu'il est",
+    "upload a text file": "envoyez un fichier texte",
 }
 WHO = {"member": "le membre", "user": "l'utilisateur·rice"}
 QUOTAS = {"requests per day": "requêtes par jour", "Wh per month": "Wh par mois"}
@@ -41,8 +56,54 @@ PATTERNS = [
             "{who} {name} a épuisé son quota de {limit} {quota} ({used} utilisés)",
         ),
         (r"retry after (?P<when>.+) UTC", "réessayez après le {when} UTC"),
+        (
+            r"too many failed API keys (?:from|for) (?P<who>.+) \((?P<limit>\d+) in "
+            r"(?P<window>\S+) s\)",
+            "trop de clés d'API erronées pour {who} ({limit} en {window} s)",
+        ),
+        (
+            r"internal error \(incident (?P<incident>\w+)\): the operator's log has it",
+            "erreur interne (incident {incident}) : le journal de l'exploitant·e en garde la trace",
+        ),
+        (
+            r"the server is answering (?P<limit>\d+) requests already: retry in a second "
+            r"\(\[limits\] max_concurrent_requests\)",
+            "le serveur traite déjà {limit} requêtes : réessayez dans une seconde "
+            "([limits] max_concurrent_requests)",
+        ),
+        (
+            r"the request body is larger than (?P<n>\S+) (?P<unit>[KM])B "
+            r"\(\[limits\] (?P<key>\w+)\): send less, or in several requests",
+            "le corps de la requête dépasse {n} {unit}o ([limits] {key}) : envoyez moins, ou en "
+            "plusieurs requêtes",
+        ),
+        # One file of a batch (commune add, POST /api/documents): "NAME: what went wrong".
+        (r"(?P<name>.+): no such file or directory", "{name} : fichier ou dossier introuvable"),
+        (r"(?P<name>.+): empty file, nothing to index", "{name} : fichier vide, rien à indexer"),
+        (r"(?P<name>.+): looks binary, not text", "{name} : semble binaire, pas du texte"),
+        (
+            r"(?P<name>.+): the content looks binary, not text",
+            "{name} : le contenu semble binaire, pas du texte",
+        ),
+        (
+            r"(?P<name>.+): over the (?P<limit>\S+) MB limit",
+            "{name} : dépasse la limite de {limit} Mo",
+        ),
+        (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
+        (r"(?P<name>.+): sent twice in one upload", "{name} : envoyé deux fois dans le même envoi"),
+        (
+            r"(?P<name>.+): not a readable (?P<kind>PDF|OpenDocument text|Word document|HTML) "
+            r"\((?P<why>[^()]*)\)",
+            "{name} : {kind} illisible ({why})",
+        ),
     )
 ]
+KINDS = {
+    "PDF": "PDF",
+    "OpenDocument text": "texte OpenDocument",
+    "Word document": "document Word",
+    "HTML": "HTML",
+}
 
 
 def _french(text: str) -> str | None:
@@ -54,6 +115,7 @@ def _french(text: str) -> str | None:
             values = found.groupdict()
             values["who"] = WHO.get(values.get("who", ""), values.get("who", ""))
             values["quota"] = QUOTAS.get(values.get("quota", ""), values.get("quota", ""))
+            values["kind"] = KINDS.get(values.get("kind", ""), values.get("kind", ""))
             return template.format(**values)
     return None
 
@@ -74,18 +136,22 @@ def localise(message: str, language: str | None) -> str:
 
 
 def from_environment(environ: Mapping[str, str]) -> str:
-    """The CLI reader's language from the locale variables, in POSIX precedence (LC_ALL,
-    then LC_MESSAGES, then LANG): "fr" for a French locale, else "en"."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(name, "")
+    """The CLI reader's language from the locale variables: "en" when they say English,
+    else "fr" (unset, ``C``, ``POSIX`` and every other locale read French: issue 24).
+
+    GNU gettext's precedence for messages: ``LANGUAGE`` (a list; its first entry), then
+    ``LC_ALL``, ``LC_MESSAGES``, ``LANG``; the first one set decides."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").split(":")[0].strip()
         if value:
-            return "fr" if value.lower().startswith("fr") else "en"
-    return "en"
+            return "en" if value.lower().startswith("en") else "fr"
+    return "fr"
 
 
 def from_accept_language(header: str | None) -> str:
-    """The API caller's language: "fr" when French is its first choice among French and
-    English, else "en" (the language API clients and their logs are written in)."""
+    """The API caller's language: "en" when English is its first choice among French and
+    English, else "fr" (no header, ``*``, or only other languages: issue 24, French by
+    default for Commune's people; API clients ask for English with ``Accept-Language: en``)."""
     best: tuple[float, int, str] | None = None
     for i, part in enumerate((header or "").split(",")):
         tag, _, params = part.strip().partition(";")
@@ -100,4 +166,4 @@ def from_accept_language(header: str | None) -> str:
                 q = 0.0
         if best is None or (-q, i) < (-best[0], best[1]):
             best = (q, i, lang)
-    return best[2] if best is not None and best[0] > 0 else "en"
+    return best[2] if best is not None and best[0] > 0 else "fr"

@@ -20,3 +20,15 @@ def number(value: float, digits: int, language: str | None) -> str:
 def colon(language: str | None) -> str:
     """The colon after a label, with the space French puts before it."""
     return COLON["fr"] if (language or "").lower().startswith("fr") else COLON["en"]
+
+
+def plural(language: str | None, n: float, one: str, many: str) -> str:
+    """``one`` or ``many`` for ``n`` things, ``{n}`` in them written as the reader writes it.
+
+    The rules are gettext's (and CLDR's) for the two languages: French takes the singular
+    for 0 and 1 ("0 requête", "1 requête", "2 requêtes"), English only for 1 ("0 requests").
+    The web pages use their catalogue's ``ngettext`` with the same rule (web/locale)."""
+    french = (language or "").lower().startswith("fr")
+    single = abs(n) < 2 if french else n == 1
+    digits = 0 if float(n).is_integer() else 1
+    return (one if single else many).format(n=number(n, digits, language))

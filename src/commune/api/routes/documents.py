@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from commune.api.auth import Caller
+from commune.api.errors import language_of
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
+from commune.text.messages import localise
 
 router = APIRouter()
 
@@ -41,6 +43,7 @@ def list_documents(
 
 @router.post("/api/documents")
 async def upload(
+    request: Request,
     actor: Caller,
     commune: CommuneDep,
     files: Annotated[
@@ -63,6 +66,9 @@ async def upload(
         route="api/documents:upload",
     )
     ok = [r for r in results if r["status"] != "failed"]
+    for r in results:  # each file's error in the caller's language, as the request's own
+        if r.get("error"):
+            r["error"] = localise(r["error"], language_of(request))
     return JSONResponse({"files": results}, status_code=200 if ok else 400)
 
 

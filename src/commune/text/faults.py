@@ -1,0 +1,164 @@
+"""The machine's faults — a full or read-only disk, a permission, a locked database, a link
+loop — as one line in the reader's language that says what to do next.
+
+Issue 22: these printed 50 to 80 lines of traceback ending in the one that mattered; issue
+24: in French too. :func:`kind` names the fault (a stable code the API also sends);
+:func:`for_operator` is the CLI's line, with the paths (the operator owns them);
+:func:`for_caller` is the API's, without them (a caller is not told the server's paths)."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from collections.abc import Iterator
+
+from commune.text.say import say
+
+# (errno or SQLite wording) -> the fault's code.
+_ERRNOS = {
+    errno.EROFS: "read_only",
+    errno.ENOSPC: "disk_full",
+    errno.EDQUOT: "disk_full",
+    errno.EACCES: "permission_denied",
+    errno.EPERM: "permission_denied",
+    errno.ELOOP: "link_loop",
+    errno.ENOENT: "missing_file",
+}
+_SQLITE = (
+    ("readonly database", "read_only"),
+    ("disk is full", "disk_full"),
+    ("database is locked", "database_locked"),
+    ("unable to open database file", "cannot_open_database"),
+)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: SQLAlchemy keeps SQLite's own error as ``orig``."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        yield e
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+
+
+def kind(exc: BaseException) -> tuple[str, str | None, str] | None:
+    """(code, the path concerned or None, the system's own words) for a fault of the
+    machine; None for anything else, whose traceback is worth keeping."""
+    for e in _causes(exc):
+        if isinstance(e, OSError) and e.errno in _ERRNOS:
+            return _ERRNOS[e.errno], e.filename, e.strerror or str(e)
+        if isinstance(e, sqlite3.OperationalError):
+            said = str(e).lower()
+            for words, code in _SQLITE:
+                if words in said:
+                    return code, None, f"SQLite: {e}"
+        if isinstance(e, RuntimeError) and str(e).startswith("Symlink loop"):
+            return "link_loop", None, str(e)
+    return None
+
+
+def for_operator(exc: BaseException, home: str, language: str | None) -> str | None:
+    """The CLI's one line for a fault of the machine, naming the home and the path."""
+    found = kind(exc)
+    if found is None:
+        return None
+    code, path, words = found
+    where = path or home
+    lines = {
+        "read_only": say(
+            language,
+            f"le dossier {home} est en lecture seule (impossible d'écrire {where}) : vérifiez "
+            "ses droits ou son montage, ou utilisez --home DOSSIER sur un disque accessible en "
+            "écriture",
+            f"the home {home} is read-only (cannot write {where}): check its permissions or "
+            "mount, or use --home DIR on a writable disk",
+        ),
+        "disk_full": say(
+            language,
+            f"le disque qui porte {home} est plein (impossible d'écrire {where}) : ce qui était "
+            "enregistré avant est intact ; libérez de la place, ou utilisez --home DOSSIER sur "
+            "un autre disque, puis relancez la commande",
+            f"the disk holding {home} is full (cannot write {where}): what was stored before is "
+            "whole; free some space, or use --home DIR on another disk, then run the command "
+            "again",
+        ),
+        "permission_denied": say(
+            language,
+            f"permission refusée sur {where} : vérifiez son propriétaire et ses droits (ls -l), "
+            "ou utilisez --home DOSSIER",
+            f"permission denied on {where}: check its owner and permissions (ls -l), or use "
+            "--home DIR",
+        ),
+        "link_loop": say(
+            language,
+            f"une boucle de liens symboliques ({path or words}) : supprimez ou corrigez le lien",
+            f"a symbolic link loop at {path or words}: remove or fix the link",
+        ),
+        "missing_file": say(
+            language,
+            f"{where} n'existe pas : vérifiez le chemin",
+            f"{where} does not exist: check the path",
+        ),
+        "database_locked": say(
+            language,
+            f"la base de {home} est verrouillée par un autre processus ({words}) : attendez "
+            "qu'il finisse (une sauvegarde, un autre commune) et relancez la commande",
+            f"the database in {home} is locked by another process ({words}): wait for it to "
+            "finish (a backup, another commune) and run the command again",
+        ),
+        "cannot_open_database": say(
+            language,
+            f"impossible d'ouvrir la base dans {home} : vérifiez que le dossier existe et que "
+            "ses droits vous permettent d'écrire, ou utilisez --home DOSSIER",
+            f"cannot open the database in {home}: check that the directory exists and that "
+            "its permissions let you write, or use --home DIR",
+        ),
+    }
+    return lines[code]
+
+
+def for_caller(exc: BaseException, language: str | None) -> tuple[str, str] | None:
+    """(code, line) for an API caller: what is wrong on the server and what to do, without
+    its paths; None for anything else (answered as an incident)."""
+    found = kind(exc)
+    if found is None:
+        return None
+    code = found[0]
+    fr, en = _FOR_CALLER.get(code, _FOR_CALLER["missing_file"])
+    return code, say(language, fr, en)
+
+
+_FOR_CALLER = {
+    "read_only": (
+        "le stockage du serveur est en lecture seule : prévenez l'exploitant·e du service",
+        "the server's storage is read-only: tell the service's operator",
+    ),
+    "disk_full": (
+        "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu : "
+        "prévenez l'exploitant·e du service",
+        "the server's disk is full, nothing stored before is lost: tell the service's operator",
+    ),
+    "permission_denied": (
+        "le serveur n'a pas le droit d'écrire dans son stockage : prévenez l'exploitant·e du "
+        "service",
+        "the server may not write to its storage: tell the service's operator",
+    ),
+    "database_locked": (
+        "la base du serveur est occupée : réessayez dans quelques secondes, puis prévenez "
+        "l'exploitant·e du service si cela dure",
+        "the server's database is busy: retry in a few seconds, then tell the service's "
+        "operator if it lasts",
+    ),
+    "cannot_open_database": (
+        "le serveur ne peut pas ouvrir sa base : prévenez l'exploitant·e du service",
+        "the server cannot open its database: tell the service's operator",
+    ),
+    "missing_file": (
+        "le serveur ne trouve pas un de ses fichiers : prévenez l'exploitant·e du service",
+        "the server cannot find one of its files: tell the service's operator",
+    ),
+}
