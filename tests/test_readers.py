@@ -181,3 +181,12 @@ def test_deeply_nested_html_is_read_whole_or_refused(tmp_path):
     assert "texte profond" in text and "après la profondeur" in text
     with pytest.raises(IngestError, match="nested too deeply to read whole"):
         read_file(page(5000), tmp_path / "deeper.html")
+
+
+def test_a_long_listing_is_cut_between_its_lines_and_keeps_them():
+    # Issue 24: a listing longer than a chunk was cut by words and run into one line.
+    listing = "\n".join(f"apt install paquet-{i} --yes" for i in range(100))
+    chunks = chunk_blocks([Block("Installez :"), Block(listing)], target_words=50, max_words=60)
+    lines = [line for c in chunks[1:] for line in c.text.split("\n")]
+    assert lines == listing.split("\n")  # every line whole, in order
+    assert all(len(c.text.split()) <= 60 for c in chunks)
