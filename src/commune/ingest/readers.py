@@ -79,6 +79,10 @@ def read_text(data: bytes, path: Path) -> Parsed:
 _CODE_INDENT = 4
 
 
+# A list item's marker: a bullet, or a number or letter and a full stop or parenthesis.
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d{1,3}[.)]|[a-zA-Z][.)])\s")
+
+
 def _indent(line: str) -> int:
     wide = line.expandtabs(4)
     return len(wide) - len(wide.lstrip())
@@ -91,7 +95,8 @@ def _text_pieces(raw: str, margin: int) -> list[str]:
     the pages.
 
     Plain text marks nothing else, so a quotation indented over several lines reads as a
-    listing too; a single indented line stays prose (one line has no lines to keep)."""
+    listing too; an indented list stays prose (its first line opens with a list marker), and
+    so does a single indented line (one line has no lines to keep)."""
     lines = [line.rstrip() for line in raw.split("\n") if line.strip()]
     start = None
     if len(lines) > 1 and all(_indent(line) >= margin + _CODE_INDENT for line in lines):
@@ -104,6 +109,8 @@ def _text_pieces(raw: str, margin: int) -> list[str]:
             ):
                 start = i
                 break
+    if start is not None and _LIST_ITEM.match(lines[start]):
+        start = None  # an indented list ("Pièces à fournir :" then "- …") is prose
     prose = re.sub(r"\s*\n\s*", " ", "\n".join(lines[:start]).strip())
     if start is None:
         return [prose]
