@@ -268,13 +268,8 @@ def test_indented_code_blocks_are_answered_as_code(run, tmp_path):
         encoding="utf-8",
     )
     assert run("add", str(docs), "--licence", "etalab-2.0").exit_code == 0
-    for question, line in [
-        ("Comment sauvegarder la base de la mairie ?", "commune backup --home /srv/commune"),
-        ("Comment restaurer la base de la mairie ?", "commune restore /srv/sauvegarde.tar"),
-    ]:
-        r = run("ask", question, "--mode", "extractive", "--json")
-        answer = json.loads(r.output)
-        assert {"text": line, "code": True} in [
-            {"text": s["text"], "code": s["code"]} for s in answer["sentences"]
-        ], answer["sentences"]
-        assert f"`{line}`" in run("ask", question, "--mode", "extractive").output
+    r = run("ask", "Comment sauvegarder la base de la mairie ?", "--mode", "extractive", "--json")
+    sentences = [{"text": s["text"], "code": s["code"]} for s in json.loads(r.output)["sentences"]]
+    assert {"text": "commune backup --home /srv/commune", "code": True} in sentences, sentences
+    r = run("ask", "Comment restaurer la base de la mairie ?", "--mode", "extractive")
+    assert "`commune restore /srv/sauvegarde.tar` [" in r.output, r.output  # a line to type
