@@ -125,3 +125,58 @@ def test_an_answer_keeps_to_its_word_budget_best_sentence_first():
     assert sum(len(cands[i].text.split()) + 1 for i in chosen) <= 30
     # The first sentence is always given, even past the budget: an answer is never empty.
     assert choose(cands, np.asarray([0.1, 0.9, 0.2, 0.0]), max_words=10) == [1]
+
+
+def test_the_stream_sends_the_first_sentence_before_the_rest_is_chosen_or_recorded(
+    loaded, monkeypatch
+):
+    """Issue 24: an answer's first sentence waited for the whole extraction, and a cached
+    one for the accounting. The log interleaves what the stream sends with the work done:
+    later candidates' checks, the energy record; the final answer is the one `ask` gives."""
+    from commune.account.metering import Metering
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import Answer
+
+    log: list[str] = []
+    checked = answer_module.gives_instructions
+    recorded = Metering.record_usage
+
+    def check(text):  # type: ignore[no-untyped-def]
+        log.append("checked")  # a candidate considered for the answer
+        return checked(text)
+
+    def record(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        log.append("recorded")
+        return recorded(self, *args, **kwargs)
+
+    monkeypatch.setattr(answer_module, "gives_instructions", check)
+    monkeypatch.setattr(Metering, "record_usage", record)
+    question = "Quel jour a lieu la collecte des ordures ménagères ?"
+
+    def streamed(**kwargs):  # type: ignore[no-untyped-def]
+        log.clear()
+        events = []
+        for event in loaded.ask_stream(question, mode="extractive", **kwargs):
+            log.append("answer" if isinstance(event, Answer) else "sentence")
+            events.append(event)
+        return events, list(log)
+
+    events, order = streamed(use_cache=False)
+    *texts, answer = events
+    assert len(texts) == len(answer.sentences) >= 2 and "".join(texts) == answer.text
+    first = order.index("sentence")
+    assert "checked" in order[first:]  # the others were chosen after the first was sent
+    assert first < order.index("recorded") < order.index("answer") == len(order) - 1
+
+    def same(a):  # type: ignore[no-untyped-def]
+        data = a.to_json()
+        del data["decision_id"]  # each answer has its own record
+        data["energy"] = {k: v for k, v in data["energy"].items() if k not in ("wh", "gco2e")}
+        return data
+
+    assert same(answer) == same(loaded.ask(question, mode="extractive", use_cache=False))
+
+    loaded.ask(question, mode="extractive")  # kept in the cache
+    events, order = streamed()
+    assert events[-1].decisions[-1]["reason"] == "aucun modèle : réponse du cache"
+    assert order[0] == "sentence" and order.index("recorded") > order.index("sentence")

@@ -248,3 +248,28 @@ def test_check_fails_on_a_charter_that_ask_refuses(run, home, charter, reason):
     assert line.startswith("FAILED") and str(file) in line and reason in line, line
     ask = run("ask", "Quand passe le camion ?")
     assert ask.exit_code == 2 and str(file) in ask.output  # what check said, ask says too
+
+
+def test_indented_code_blocks_are_answered_as_code(run, tmp_path):
+    """Issue 24: a Markdown indented code block and the indented lines of a text file were
+    flattened into prose, so an answer quoted a run-on line instead of the command."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sauvegarde.md").write_text(
+        "# Sauvegarder\n\nPour sauvegarder la base de la mairie, lancez :\n\n"
+        "    commune backup --home /srv/commune\n    commune check --home /srv/commune\n\n"
+        "La sauvegarde est écrite dans le dossier choisi.\n",
+        encoding="utf-8",
+    )
+    (docs / "restaurer.txt").write_text(
+        "Restaurer la base\n\nPour restaurer la base de la mairie, tapez :\n"
+        "    commune restore /srv/sauvegarde.tar\n    commune serve --port 8000\n\n"
+        "Le service reprend alors.\n",
+        encoding="utf-8",
+    )
+    assert run("add", str(docs), "--licence", "etalab-2.0").exit_code == 0
+    r = run("ask", "Comment sauvegarder la base de la mairie ?", "--mode", "extractive", "--json")
+    sentences = [{"text": s["text"], "code": s["code"]} for s in json.loads(r.output)["sentences"]]
+    assert {"text": "commune backup --home /srv/commune", "code": True} in sentences, sentences
+    r = run("ask", "Comment restaurer la base de la mairie ?", "--mode", "extractive")
+    assert "`commune restore /srv/sauvegarde.tar` [" in r.output, r.output  # a line to type

@@ -249,8 +249,13 @@ def test_unavailable_model_falls_back_and_says_so(home, corpus):
     )
     with Commune(home) as c:
         c.add([corpus], licence="etalab-2.0")
-        a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="gpu")
+        *pieces, a = c.ask_stream(
+            "Quand passe le camion des ordures ?", mode="generate", model="gpu"
+        )
     assert a.mode == "extractive" and "modèle indisponible" in a.notice and "mardi" in a.text
+    # The extractive answer given instead streams sentence by sentence too (issue 24): it
+    # came as one piece, after the whole extraction.
+    assert len(pieces) == len(a.sentences) >= 2 and "".join(pieces) == a.text
 
 
 def test_each_endpoint_gets_only_its_own_key(home, corpus, monkeypatch):

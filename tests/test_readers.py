@@ -181,3 +181,30 @@ def test_deeply_nested_html_is_read_whole_or_refused(tmp_path):
     assert "texte profond" in text and "après la profondeur" in text
     with pytest.raises(IngestError, match="nested too deeply to read whole"):
         read_file(page(5000), tmp_path / "deeper.html")
+
+
+def test_a_long_listing_is_cut_between_its_lines_and_keeps_them():
+    # Issue 24: a listing longer than a chunk was cut by words and run into one line.
+    listing = "\n".join(f"apt install paquet-{i} --yes" for i in range(100))
+    chunks = chunk_blocks([Block("Installez :"), Block(listing)], target_words=50, max_words=60)
+    lines = [line for c in chunks[1:] for line in c.text.split("\n")]
+    assert lines == listing.split("\n")  # every line whole, in order
+    assert all(len(c.text.split()) <= 60 for c in chunks)
+
+
+def test_indented_lines_of_a_text_file_are_a_listing_unless_a_list(tmp_path):
+    # Issue 24: they were joined into one line of prose with what surrounds them.
+    p = tmp_path / "notes.txt"
+    p.write_text(
+        "   Mettre à jour\n\n   Tapez :\n       apt update\n         && apt upgrade\n\n"
+        "   Pièces à fournir :\n       - une pièce d'identité\n       - un justificatif\n\n"
+        "   Une phrase\n   sur deux lignes.\n",
+        encoding="utf-8",
+    )
+    assert [b.text for b in read(p).blocks] == [
+        "Mettre à jour",
+        "Tapez :",
+        "apt update\n  && apt upgrade",  # its lines, its own indentation
+        "Pièces à fournir : - une pièce d'identité - un justificatif",
+        "Une phrase sur deux lignes.",
+    ]

@@ -358,6 +358,45 @@ def test_numbers_out_of_range_in_an_address_are_refused_not_a_server_error(app, 
     assert "Traceback" not in r.text
 
 
+def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tmp_path):
+    """Issue 24: Markdown's indented code blocks and a text file's indented lines were
+    flattened into prose; fenced blocks and HTML listings already kept their lines."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sauvegarde.md").write_text(
+        "# Sauvegarder\n\nPour sauvegarder la base de la mairie, lancez :\n\n"
+        "    commune backup --home /srv/commune\n\n    commune check --home /srv/commune\n\n"
+        "- Une liste\n\n    dont ce paragraphe est la suite.\n",
+        encoding="utf-8",
+    )
+    (docs / "restaurer.txt").write_text(
+        "Restaurer la base\n\nPour restaurer la base de la mairie, tapez :\n"
+        "    commune restore /srv/sauvegarde.tar\n      --verbose\n\nLe service reprend alors.\n",
+        encoding="utf-8",
+    )
+    commune.add([docs], collection="mairie", licence="etalab-2.0")
+    alice = browser(app, "alice")
+    pages = {d["title"]: alice.get(f"/documents/{d['id']}").page for d in commune.documents()}
+    # One block, its blank line inside kept (it would have cut the block in two).
+    assert (
+        '<pre class="code"><code>commune backup --home /srv/commune\n \n'
+        "commune check --home /srv/commune</code></pre>"
+    ) in pages["Sauvegarder"]
+    assert "<p>Pour sauvegarder la base de la mairie, lancez :</p>" in pages["Sauvegarder"]
+    # A list item's own paragraph is indented too, and stays prose.
+    assert "<p>dont ce paragraphe est la suite.</p>" in pages["Sauvegarder"]
+    restore = pages["Restaurer la base"]
+    assert "<p>Pour restaurer la base de la mairie, tapez :</p>" in restore
+    assert (
+        '<pre class="code"><code>commune restore /srv/sauvegarde.tar\n  --verbose</code></pre>'
+        in restore
+    )
+    answer = alice.post(
+        "/ask", {"question": "Comment restaurer la base de la mairie ?", "mode": "extractive"}
+    ).page
+    assert '<code class="code">commune restore /srv/sauvegarde.tar</code>' in answer
+
+
 def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     """Issue 24: the curation diff showed as one run-on line, and code examples were flattened
     into prose in document views and answers."""

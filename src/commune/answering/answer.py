@@ -12,7 +12,7 @@ import json
 import re
 from collections import abc as cabc
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -330,6 +330,14 @@ def choose(
     """The best-scored candidates, best first, within ``max_words`` (the first always) and
     ``margin`` of the best one's score, at most :data:`MAX_SENTENCES`, two per passage,
     never an order planted for the assistant, never the same sentence twice."""
+    return list(choosing(cands, scores, max_words, margin))
+
+
+def choosing(
+    cands: list[Candidate], scores: np.ndarray, max_words: int, margin: float = float("inf")
+) -> Iterator[int]:
+    """:func:`choose`, one candidate at a time: a stream shows the first before the others
+    are chosen."""
     chosen: list[int] = []
     per_hit: dict[int, int] = {}
     seen: set[str] = set()
@@ -348,60 +356,86 @@ def choose(
             continue
         seen.add(key)
         chosen.append(i)
+        yield i
         per_hit[c.hit] = per_hit.get(c.hit, 0) + 1
         words += length
         if len(chosen) == MAX_SENTENCES:
             break
-    return chosen
 
 
 def extractive_answer(
     question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
 ) -> Answer:
+    *_, answer = extractive_stream(question, hits, embedder, companions)
+    assert isinstance(answer, Answer)  # the stream's last event is always the Answer
+    return answer
+
+
+def extractive_stream(
+    question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
+) -> cabc.Generator[str | Answer, None, None]:
+    """Yield the answer's sentences, each with its citation, then the whole :class:`Answer`.
+
+    The first sentence is sent as soon as it is chosen: the others are chosen, ordered and
+    numbered after it, while the reader reads it. Every candidate is scored before any is
+    chosen (the ranker reads each against the best), and that is most of the work."""
     lang = detect(question, default="en")
     relevant = answer_context(question, lang, hits, companions=companions)
     if not relevant:
-        return Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
+        answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
+        yield from pieces(answer)
+        yield answer
+        return
 
     cands = candidates(relevant)
     if not cands:  # passages too short to split: quote them whole
         cands = [Candidate(hi, 0, h.text[:600], False) for hi, h in enumerate(relevant)]
     scorer = sentence_model()
     scores = scorer.score(sentence_features(question, lang, cands, relevant, embedder))
-    chosen = choose(cands, scores, scorer.max_words, scorer.margin)
-    if not chosen:  # the passages held nothing but orders to the assistant
-        return Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
-    # The sentence most likely to hold the answer comes first; the others follow, those in
-    # the question's language before the rest (a page and its translation can both be
-    # found), each in the order of its passage, where it reads best after what precedes it.
-    chosen = chosen[:1] + sorted(
-        chosen[1:],
-        key=lambda i: (relevant[cands[i].hit].language != lang, cands[i].hit, cands[i].position),
-    )
-
+    picking = choosing(cands, scores, scorer.max_words, scorer.margin)
+    best = next(picking, None)
+    if best is None:  # the passages held nothing but orders to the assistant
+        answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
+        yield from pieces(answer)
+        yield answer
+        return
     # One number per place (document and section): two chunks of the same
     # section are one source to a reader.
     numbers: dict[tuple[int, str, int | None], int] = {}
     sources: list[Source] = []
-    sentences = []
-    for i in chosen:
+    sentences: list[dict[str, Any]] = []
+
+    def cite(i: int) -> dict[str, Any]:
         c = cands[i]
         h = relevant[c.hit]
         place = (h.document_id, h.section, h.page)
         if place not in numbers:
             numbers[place] = len(numbers) + 1
             sources.append(_source(numbers[place], h))
-        sentences.append(
-            {
-                "text": c.text,
-                "source": numbers[place],
-                "sources": [numbers[place]],
-                "code": c.code,
-                "chunk_id": h.chunk_id,  # the passage quoted (a source may span chunks)
-            }
-        )
+        sentence = {
+            "text": c.text,
+            "source": numbers[place],
+            "sources": [numbers[place]],
+            "code": c.code,
+            "chunk_id": h.chunk_id,  # the passage quoted (a source may span chunks)
+        }
+        sentences.append(sentence)
+        return sentence
+
+    # The sentence most likely to hold the answer comes first: it is known now, and its
+    # source is [1] whatever follows.
+    yield _quote(cite(best))
+    # The others follow, those in the question's language before the rest (a page and its
+    # translation can both be found), each in the order of its passage, where it reads best
+    # after what precedes it.
+    rest = sorted(
+        picking,
+        key=lambda i: (relevant[cands[i].hit].language != lang, cands[i].hit, cands[i].position),
+    )
+    for i in rest:
+        yield " " + _quote(cite(i))
     text = " ".join(_quote(s) for s in sentences)
-    return Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
+    yield Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
 
 
 def _quote(sentence: dict[str, Any]) -> str:
@@ -512,24 +546,18 @@ def stream_generated(
         assert max_seconds is not None  # only a limit times out
         over_time = _limit_notice(_OVER_TIME, lang, not sentences, s=max_seconds)
         if not sentences:
-            fallback = extractive_answer(question, hits, embedder)
-            fallback.model = generator.name
-            fallback.notice = over_time
-            yield fallback.text
-            yield fallback
+            yield from _instead(question, hits, embedder, model=generator.name, notice=over_time)
             return
     except GeneratorUnavailable as exc:
         if sentences:  # the model died mid-answer: keep what passed the checks, say so
             gate.problems.append(f"the model stopped: {exc}")
         else:
-            fallback = extractive_answer(question, hits, embedder)
-            fallback.notice = say(
+            why = say(
                 lang,
                 f"modèle indisponible, réponse extractive donnée à la place : {exc}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
-            yield fallback.text
-            yield fallback
+            yield from _instead(question, hits, embedder, notice=why)
             return
     tokens_in = completion.input_tokens if completion else 0
     tokens_out = completion.output_tokens if completion else 0
@@ -539,18 +567,23 @@ def stream_generated(
         n = generator.max_tokens
         over_tokens = _limit_notice(_OVER_TOKENS, lang, not sentences, n=n)
     if not sentences:
-        fallback = extractive_answer(question, hits, embedder)
-        fallback.model, fallback.input_tokens, fallback.output_tokens = model, tokens_in, tokens_out
         problems = "; ".join(gate.problems[:3])
-        fallback.notice = over_tokens or say(
+        why = over_tokens or say(
             lang,
             f"la réponse générée n'a pas passé le contrôle des citations ({problems}) ; "
             "réponse extractive donnée à la place",
             f"the generated answer failed citation checks ({problems}); "
             "extractive answer given instead",
         )
-        yield fallback.text
-        yield fallback
+        yield from _instead(
+            question,
+            hits,
+            embedder,
+            model=model,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            notice=why,
+        )
         return
     sources = [_source(new, relevant[old - 1]) for old, new in order.items()]
     notice = over_time or over_tokens
@@ -575,12 +608,13 @@ def stream_generated(
     )
 
 
-def extractive_stream(
-    question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
-) -> cabc.Generator[str | Answer, None, None]:
-    answer = extractive_answer(question, hits, embedder, companions)
-    yield from pieces(answer)
-    yield answer
+def _instead(
+    question: str, hits: list[Hit], embedder: Embedder, **changes: Any
+) -> Iterator[str | Answer]:
+    """The extractive answer in place of a generated one, streamed sentence by sentence as
+    it is chosen; ``changes`` (the model that failed, its tokens, the notice) are its own."""
+    for event in extractive_stream(question, hits, embedder):
+        yield replace(event, **changes) if isinstance(event, Answer) else event
 
 
 def pieces(answer: Answer) -> Iterator[str]:

@@ -397,6 +397,18 @@ class AskPath:
         answer = Answer.from_json(stored)
         answer.question = req.question
         answer.input_tokens = answer.output_tokens = 0  # no model ran for this one
+        try:
+            # Its sentences are known: they go first, the accounting after them. A reader
+            # who leaves early was still answered from the cache, and is recorded so.
+            yield from pieces(answer)
+        finally:
+            self._account_cached(run, answer, revisions)
+        yield answer
+
+    def _account_cached(
+        self, run: _Progress, answer: Answer, revisions: dict[int, int | None]
+    ) -> None:
+        req = run.request
         energy = self.metering.record_usage(
             req.route, "cached", answer.model, 0, 0, req.collection, run.meter, req.actor
         )
@@ -415,8 +427,6 @@ class AskPath:
             )
         )
         self._finish(run, answer, "cached", energy.wh)
-        yield from pieces(answer)
-        yield answer
 
     def _refused(self, run: _Progress, step: steps.Step) -> Iterator[Event]:
         req = run.request

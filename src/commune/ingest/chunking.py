@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from commune.ingest.model import Block
+from commune.ingest.model import Block, listing
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(\[]?[A-ZÀ-ÖØ-Ý0-9])")
 
@@ -35,6 +35,8 @@ def split_sentences(text: str) -> list[str]:
 def _pieces(block: Block, max_words: int) -> list[str]:
     if len(block.text.split()) <= max_words:
         return [block.text]
+    if "\n" in block.text:
+        return _listing_pieces(block.text, max_words)
     pieces: list[str] = []
     current: list[str] = []
     count = 0
@@ -52,6 +54,28 @@ def _pieces(block: Block, max_words: int) -> list[str]:
     if current:
         pieces.append(" ".join(current))
     return pieces
+
+
+def _listing_pieces(text: str, max_words: int) -> list[str]:
+    """A listing (a block with lines of its own: code, a command, a file) cut between its
+    lines, which it keeps: a command cut in two, or run into one line, is wrong to type."""
+    pieces: list[str] = []
+    current: list[str] = []
+    count = 0
+    for line in text.split("\n"):
+        n = len(line.split())
+        if current and count + n > max_words:
+            pieces.append("\n".join(current))
+            current, count = [], 0
+        if n > max_words:  # one enormous line (data, not code): cut by words
+            words = line.split()
+            pieces.extend(" ".join(words[i : i + max_words]) for i in range(0, n, max_words))
+            continue
+        current.append(line)
+        count += n
+    if current:
+        pieces.append("\n".join(current))
+    return [listing(p) for p in pieces if p.strip()]
 
 
 def chunk_blocks(blocks: list[Block], target_words: int = 160, max_words: int = 260) -> list[Chunk]:

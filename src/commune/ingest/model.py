@@ -5,8 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def listing(text: str) -> str:
+    """A listing's text as a block holds it: its lines without trailing spaces or blank
+    lines around them, and a blank line inside kept as one space, so that the listing
+    stays one block where a passage is split into blocks (at its blank lines)."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(line or " " for line in lines)
+
+
 @dataclass(frozen=True)
 class Block:
+    # Prose is one line; a listing (code, a command, a file) keeps its lines (see listing()):
+    # the chunker, the answers' candidates and the document page tell them apart so.
     text: str
     headings: tuple[str, ...] = ()
     anchor: str | None = None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.model import Block, Parsed
+from commune.ingest.model import Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
 OdfNode = Any
@@ -62,8 +63,59 @@ def _first_line_title(text: str, path: Path) -> str:
 @reader(".txt", ".text")
 def read_text(data: bytes, path: Path) -> Parsed:
     text = decode_text(data, path)
-    blocks = [Block(re.sub(r"\s*\n\s*", " ", p)) for p in _paragraphs(text)]
+    lines = [line for line in text.splitlines() if line.strip()]
+    margin = min((_indent(line) for line in lines), default=0)
+    blocks = [
+        Block(piece)
+        for raw in re.split(r"\n\s*\n", text)
+        if raw.strip()
+        for piece in _text_pieces(raw, margin)
+    ]
     return Parsed(title=_first_line_title(text, path), media_type="text/plain", blocks=blocks)
+
+
+# A listing in plain text is set off by its indentation, as Markdown's indented code blocks
+# are: four columns (a tab is four) past the text's margin (some files indent everything).
+_CODE_INDENT = 4
+
+
+# A list item's marker: a bullet, or a number or letter and a full stop or parenthesis.
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d{1,3}[.)]|[a-zA-Z][.)])\s")
+
+
+def _indent(line: str) -> int:
+    wide = line.expandtabs(4)
+    return len(wide) - len(wide.lstrip())
+
+
+def _text_pieces(raw: str, margin: int) -> list[str]:
+    """A paragraph of a text file as blocks: prose joined on one line, and a listing (all
+    its lines indented, or the indented lines after a line ending with ':') kept line by
+    line, since a block with lines of its own is a listing to the chunker, the answers and
+    the pages.
+
+    Plain text marks nothing else, so a quotation indented over several lines reads as a
+    listing too; an indented list stays prose (its first line opens with a list marker), and
+    so does a single indented line (one line has no lines to keep)."""
+    lines = [line.rstrip() for line in raw.split("\n") if line.strip()]
+    start = None
+    if len(lines) > 1 and all(_indent(line) >= margin + _CODE_INDENT for line in lines):
+        start = 0
+    else:
+        for i in range(1, len(lines) - 1):
+            lead = _indent(lines[i - 1])
+            if lines[i - 1].endswith(":") and all(
+                _indent(line) >= lead + _CODE_INDENT for line in lines[i:]
+            ):
+                start = i
+                break
+    if start is not None and _LIST_ITEM.match(lines[start]):
+        start = None  # an indented list ("Pièces à fournir :" then "- …") is prose
+    prose = re.sub(r"\s*\n\s*", " ", "\n".join(lines[:start]).strip())
+    if start is None:
+        return [prose]
+    code = listing(textwrap.dedent("\n".join(lines[start:])))
+    return [prose, code] if prose else [code]
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -78,15 +130,28 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     para: list[str] = []
     in_fence = False
     title = None
+    lines = text.splitlines()
+    indented = _indented_code(lines)
+    skip_to = 0
 
     def flush() -> None:
         if para:
-            joined = "\n".join(para) if in_fence else " ".join(s.strip() for s in para)
+            # A listing keeps its lines and their indentation; prose is joined on one line.
+            joined = listing("\n".join(para)) if in_fence else " ".join(s.strip() for s in para)
             if joined.strip():
-                blocks.append(Block(joined.strip(), tuple(h for _, h in stack), _slug(stack)))
+                text = joined if in_fence else joined.strip()
+                blocks.append(Block(text, tuple(h for _, h in stack), _slug(stack)))
             para.clear()
 
-    for line in text.splitlines():
+    for number, line in enumerate(lines):
+        if number < skip_to:
+            continue  # inside an indented code block, already kept
+        if not in_fence and number in indented:
+            flush()
+            end, code = indented[number]
+            blocks.append(Block(code, tuple(h for _, h in stack), _slug(stack)))
+            skip_to = end
+            continue
         if _MD_FENCE.match(line.strip()):
             flush()
             in_fence = not in_fence
@@ -108,6 +173,23 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             para.append(_md_inline(line))
     flush()
     return Parsed(title=title or path.stem, media_type="text/markdown", blocks=blocks)
+
+
+def _indented_code(lines: list[str]) -> dict[int, tuple[int, str]]:
+    """Markdown's indented code blocks: {first line: (line after the last, its lines)}.
+
+    CommonMark's parser (markdown-it-py) tells them apart from what is indented and is not
+    code (a paragraph's continuation lines, a list item's own paragraphs), which a pattern
+    on indentation alone would take for code."""
+    from markdown_it import MarkdownIt
+
+    found: dict[int, tuple[int, str]] = {}
+    # Its lines are numbered as ours are: the text it reads is our lines joined.
+    for token in MarkdownIt("commonmark").parse("\n".join(lines)):
+        if token.type == "code_block" and token.map and token.content.strip():
+            first, end = token.map
+            found[first] = (end, listing(token.content))
+    return found
 
 
 def _md_inline(text: str) -> str:
