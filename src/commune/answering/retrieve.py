@@ -16,6 +16,7 @@ import numpy as np
 
 from commune.config import RetrievalSettings
 from commune.embed import Embedder
+from commune.index.base import top_k
 from commune.index.catalog import Catalog
 from commune.text.analysis import analyze, query_term_sets
 from commune.text.lang import detect
@@ -66,6 +67,17 @@ class Query:
     vector: np.ndarray
 
 
+@dataclass
+class Enriched:
+    """The second embedder's view for one query: catalog ``rows`` that have its vectors
+    (``matrix``, one per row), the query embedded by it, and the list's fusion weight."""
+
+    rows: np.ndarray
+    matrix: np.ndarray
+    query: np.ndarray
+    weight: float
+
+
 def prepare_query(text: str, embedder: Embedder) -> Query:
     lang = detect(text, default="en")
     langs = [lang] + [other for other in ("fr", "en") if other != lang]
@@ -79,10 +91,15 @@ def fuse(
     dense: np.ndarray,
     settings: RetrievalSettings,
     lexical_scale: np.ndarray | None = None,
+    enriched: np.ndarray | None = None,
+    enriched_weight: float = 0.0,
 ) -> list[tuple[int, float, int | None, int | None]]:
     """(row, fused score, lexical rank, dense rank), best first; ranks are 1-based.
 
-    ``lexical_scale`` multiplies each lexical result's weight (language-aware fusion)."""
+    ``lexical_scale`` multiplies each lexical result's weight (language-aware fusion).
+    ``enriched``: a third list, from the second embedder over the passages it has embedded
+    (index/enrich.py), with weight ``enriched_weight``; a passage it has not embedded is
+    ranked by the other two alone, and with no such list the fusion is the two-list one."""
     table: dict[int, list[Any]] = {}
     scales = [1.0] * len(lexical) if lexical_scale is None else lexical_scale.tolist()
     for rank, (row, scale) in enumerate(zip(lexical.tolist(), scales, strict=True), 1):
@@ -93,6 +110,9 @@ def fuse(
         table.setdefault(row, [0.0, None, None])
         table[row][0] += settings.dense_weight / (settings.rrf_k + rank)
         table[row][2] = rank
+    for rank, row in enumerate([] if enriched is None else enriched.tolist(), 1):
+        table.setdefault(row, [0.0, None, None])
+        table[row][0] += enriched_weight / (settings.rrf_k + rank)
     ordered = sorted(table.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return [(row, score, lr, dr) for row, (score, lr, dr) in ordered]
 
@@ -103,8 +123,12 @@ def search_catalog(
     settings: RetrievalSettings,
     k: int,
     collection_ids: list[int] | None = None,
+    enriched: Enriched | None = None,
 ) -> list[tuple[int, float, int | None, int | None, float]]:
-    """(chunk id, score, lexical rank, dense rank, cosine) of the best ``k`` chunks."""
+    """(chunk id, score, lexical rank, dense rank, cosine) of the best ``k`` chunks.
+
+    The cosine and the dense rank stay the default embedder's: the refusal and sentence
+    models were trained on them; ``enriched`` changes the order only."""
     if len(catalog) == 0:
         return []
     mask = catalog.in_collections(collection_ids) if collection_ids is not None else None
@@ -122,7 +146,13 @@ def search_catalog(
         settings.cross_lingual_lexical_weight,
     )
     out = []
-    for row, score, lr, dr in fuse(lex_rows, dense_rows, settings, scale)[:k]:
+    extra = None
+    if enriched is not None and len(enriched.rows):
+        visible = None if mask is None else mask[enriched.rows]
+        best, _ = top_k(enriched.matrix @ enriched.query, n, visible)
+        extra = enriched.rows[best]
+    weight = enriched.weight if enriched is not None else 0.0
+    for row, score, lr, dr in fuse(lex_rows, dense_rows, settings, scale, extra, weight)[:k]:
         cosine = cos_by_row.get(row)
         if cosine is None:
             cosine = float(np.dot(catalog.dense.vector(row), query.vector))

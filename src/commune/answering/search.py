@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from commune.account.metering import Metering
 from commune.answering.retrieve import (
+    Enriched,
     Hit,
     Query,
     coverage,
@@ -19,12 +22,13 @@ from commune.answering.retrieve import (
 from commune.commons.library import Library
 from commune.config import RetrievalSettings, Settings
 from commune.embed import Embedder
-from commune.errors import InvalidRequest
+from commune.errors import CommuneError, InvalidRequest
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
 
 if TYPE_CHECKING:
     from commune.index.catalog import Catalog
+    from commune.index.enrich import EnrichedVectors
 
 
 def check_length(settings: Settings, text: str, what: str) -> None:
@@ -74,7 +78,8 @@ class Searcher:
         ids = self.library.scope(collection, actor)
         catalog = self.catalog()
         q = prepare_query(query, self.embedder())
-        found = search_catalog(catalog, q, retrieval or self.settings.retrieval, k, ids)
+        enriched = self.enriched(catalog, query)
+        found = search_catalog(catalog, q, retrieval or self.settings.retrieval, k, ids, enriched)
         with self.library.engine.connect() as conn:
             details = repo.chunk_details(conn, [cid for cid, *_ in found])
         weights = catalog.lexical.term_weights(q.terms)
@@ -86,6 +91,32 @@ class Searcher:
         if record:
             self.metering.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
+
+    @cached_property
+    def enriched_vectors(self) -> EnrichedVectors:
+        from commune.index.enrich import EnrichedVectors
+
+        return EnrichedVectors(self.library.engine, self.settings.enrich.model)
+
+    def enriched(self, catalog: Catalog, query: str) -> Enriched | None:
+        """The second embedder's list for ``query``, over the passages it has embedded; None
+        when enrichment is off or has embedded none of ``catalog``'s passages (the ranking
+        is then exactly the two-list one, and the second model is never loaded)."""
+        cfg = self.settings.enrich
+        if not cfg.model or cfg.weight <= 0 or cfg.model == self.embedder().name:
+            return None
+        view = self.enriched_vectors.view(catalog)
+        if view is None:
+            return None
+        from commune.embed import get_embedder
+
+        try:
+            vector = get_embedder(cfg.model).embed_query(query)
+        except CommuneError as e:
+            # Vectors stored, model gone (the extra uninstalled): rank as if not enriched.
+            logging.getLogger("commune.index").warning("enriched ranking skipped: %s", e)
+            return None
+        return Enriched(rows=view[0], matrix=view[1], query=vector, weight=cfg.weight)
 
     def companions(self, query: str, hit: Hit, exclude: Collection[int], limit: int) -> list[Hit]:
         """The other passages of ``hit``'s document closest in meaning to ``query``, best

@@ -109,7 +109,8 @@ def _mcp(commune: Commune) -> tuple[list[BaseRoute], McpLifespan | None]:
 
 def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
     """While the server runs, MCP's session manager runs, and the search snapshot is refreshed
-    in the background: no search waits for a change to be taken in (Commune.start_refresher)."""
+    in the background: no search waits for a change to be taken in (Commune.start_refresher).
+    With ``[enrich] background``, passages are enriched meanwhile (Commune.start_enricher)."""
     previous = app.router.lifespan_context
 
     @asynccontextmanager
@@ -119,6 +120,9 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
                 await stack.enter_async_context(mcp())
             await run_in_threadpool(commune.start_refresher)
             stack.callback(commune.stop_refresher)
+            if commune.settings.enrich.background:  # e5 vectors added at low priority
+                await run_in_threadpool(commune.start_enricher)
+                stack.callback(commune.stop_enricher)
             yield await stack.enter_async_context(previous(a))
 
     app.router.lifespan_context = lifespan

@@ -162,6 +162,23 @@ class _Recorded:
         yield GaugeMetricFamily(
             "commune_index_generation", "The database's index generation", seen["generation"]
         )
+        done = self.commune.enrichment()
+        if done is not None:  # [enrich] model set: how far its vectors have come
+            enriched = GaugeMetricFamily(
+                "commune_enriched_passages",
+                "Searchable passages with a vector from the second embedder ([enrich] model)",
+                labels=["model"],
+            )
+            enriched.add_metric([done.model], done.enriched)
+            yield enriched
+            share = GaugeMetricFamily(
+                "commune_enrichment_ratio",
+                "Share of the searchable passages enriched (1: all; ranking uses the rest's "
+                "first embedder alone)",
+                labels=["model"],
+            )
+            share.add_metric([done.model], done.share)
+            yield share
         served = seen["served_generation"]
         if served is not None:
             yield GaugeMetricFamily(

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, Integer, cast, func, select
 from commune.charter import records, scores
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
+from commune.index.enrich import coverage
 from commune.store.schema import usage
 
 # Evaluation questions and calibration runs (`commune model calibrate`) are asked by nobody:
@@ -61,6 +62,7 @@ def report(
             ).where(usage.c.route.not_in(NOT_REQUESTS))
         ).one()
         latest = scores.latest(conn)
+        embedded = coverage(conn)
     cards = []
     for card in models:
         ok, why = allowed(card, charter, set(), "en")
@@ -111,6 +113,10 @@ def report(
             "answered_requests": total - over_quota,
             "by_outcome": steps,
         },
+        # The searchable passages, and the share each embedding model has embedded: the
+        # second, stronger one is filled in after the first (`commune enrich`), and ranking
+        # uses it only for the passages it has reached.
+        "embeddings": embedded,
         "links": {
             "bill_of_materials": "/transparency/bom.json",
             "sovereignty_map": "/transparency/sovereignty.json",

@@ -188,3 +188,45 @@ def reindex(ctx: click.Context) -> None:
     click.echo(
         f"{info['chunks']} chunks indexed with {info['embedder']} (generation {info['generation']})"
     )
+
+
+@cli.command()
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Stop after this many passages."
+)
+@click.pass_context
+def enrich(ctx: click.Context, limit: int | None) -> None:
+    """Add vectors from the second embedder ([enrich] model, e5-small) to the passages that
+    lack one, newest first, with a progress bar.
+
+    Each batch is stored as it is done: Ctrl-C stops after the batch in hand, and the next run
+    continues from there. Runs at low CPU priority, so a server on the same machine answers
+    first. Ranking uses the vectors as they come (docs/retrieval.md)."""
+    import signal
+
+    commune = commune_of(ctx)
+    model = commune.enrichment_model()  # off, or not installed: one line saying what to do
+    stopping: list[bool] = []
+
+    def stop_after_batch(signum: int, frame: object) -> None:
+        if stopping:  # a second Ctrl-C: stop now, losing only the batch in hand
+            raise KeyboardInterrupt
+        stopping.append(True)
+        click.echo("\nstopping after the current batch (Ctrl-C again to stop now)", err=True)
+
+    previous = signal.signal(signal.SIGINT, stop_after_batch)
+    bars = StageBars()
+    try:
+        done = commune.enrich(
+            limit=limit,
+            progress=lambda n, total: bars(f"enriching with {model}", n, total),
+            stop=lambda: bool(stopping),
+            lower_priority=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bars.finish()
+    click.echo(
+        f"{done.enriched} of {done.total} passages enriched with {model} "
+        f"({done.share:.0%})" + (": stopped, run again to continue" if stopping else "")
+    )

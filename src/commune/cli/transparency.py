@@ -82,6 +82,12 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     )
     for outcome, v in data["steps"]["by_outcome"].items():
         click.echo(f"  {outcome:<24} {v['requests']:>6}  {(v['share'] or 0):.1%}")
+    embedded = data["embeddings"]
+    for model, v in embedded["models"].items():
+        click.echo(
+            f"passages embedded by {model}: {v['passages']} of {embedded['passages']} "
+            f"({v['share']:.1%})"
+        )
     for e in data["evaluations"]:
         click.echo(
             f"eval {e['collection']} {e['mode']}{':' + e['model'] if e['model'] else ''}: "

