@@ -20,7 +20,7 @@ from commune.http.signins import FailedSignIns
 
 # The routes that take a key; the rest are the web's pages (a session, checked by each page
 # before it reads its form) and the public ones (GET only).
-KEYED = ("/api/", "/v1/", "/mcp")
+KEYED = ("/api/", "/v1/", "/mcp", "/peer/")
 NO_BODY = ("GET", "HEAD", "OPTIONS")
 
 

@@ -16,6 +16,9 @@ from commune.store.repository import aware, new_id, now
 from commune.store.schema import api_keys, members, users
 
 KINDS = ("town", "agglomeration", "association", "public-body", "other")
+# Another cooperative, asking this one's shared collections (docs/peering.md): its own kind,
+# because only it may use the peer routes and its members are the other cooperative's.
+PEER_KIND = "peer"
 
 
 class AuthError(CommuneError):
@@ -47,7 +50,7 @@ def add_member(
         raise InvalidRequest(
             f"declared use must be non-commercial or commercial, got {declared_use!r}"
         )
-    if kind not in KINDS:
+    if kind not in (*KINDS, PEER_KIND):
         raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     for key, value in (
         ("requests_per_day", requests_per_day),
@@ -252,3 +255,13 @@ def actor_for(conn: Connection, user: str) -> Actor:
     if row is None:
         raise NotFound(f"no user named {user!r}", "create it with commune user add")
     return Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
+
+
+def profile(conn: Connection, member_id: int | None) -> tuple[str | None, str | None]:
+    """(kind, declared use) of a member; (None, None) for the operator, who is none."""
+    if member_id is None:
+        return None, None
+    row = conn.execute(
+        select(members.c.kind, members.c.declared_use).where(members.c.id == member_id)
+    ).first()
+    return (None, None) if row is None else (str(row.kind), str(row.declared_use))
