@@ -287,6 +287,14 @@ def test_bad_input_is_one_line_and_changes_nothing(home, tmp_path):
         assert result.exit_code == 2, result.output
         assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert json.loads(ok(home, "peer", "list", "--json")) == []
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "share", "mine"]
+    )
+    assert french.exit_code == 2
+    assert french.stderr.strip() == (
+        "erreur\u00a0: la collection 'mine' est privée à son membre : elle ne peut pas être "
+        "partagée avec des pairs (rendez-la d'abord partagée : commune visibility mine shared)"
+    )
     ok(home, "peer", "add", "b", "https://b.example/", "--key", "cmn_1234abcd_secretpart")
     listed = ok(home, "peer", "list")
     assert "cmn_1234abcd_…" in listed and "secretpart" not in listed

@@ -171,8 +171,10 @@ class AskPath:
             # An unknown model is an error, not a fallback.
             requested = self.models.card(req.model or self.settings.generation.default_model)
         run = _Progress(req, self.metering.meter())
-        federated = self.federation is not None and (
-            self.settings.peers.federate if req.peers is None else req.peers
+        federated = (
+            self.federation is not None
+            and (self.settings.peers.federate if req.peers is None else req.peers)
+            and bool(self.federation.peers())  # none registered: the cache still serves
         )
         if federated:
             # Not from the cache, nor kept in it: the peers' passages, and whether a peer

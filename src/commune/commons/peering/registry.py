@@ -48,7 +48,7 @@ def add(conn: Connection, name: str, url: str, key: str, actor: Actor) -> Peer:
     if not key.startswith("cmn_") or len(key.split("_")) < 3:
         raise InvalidRequest(
             "the key must be the cmn_… key the peer issued to this cooperative",
-            "ask the peer's operator for one (commune peer issue NAME on their side)",
+            "ask the peer's operator for one: commune peer issue NAME, on their side",
         )
     if conn.execute(select(peers.c.id).where(peers.c.name == name)).first():
         raise CommuneError(
