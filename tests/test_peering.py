@@ -194,6 +194,13 @@ def test_the_catalogue_publishes_each_shared_collection_with_its_policy(pair):
     purpose = nc["odrl:prohibition"][0]["odrl:constraint"][0]
     assert purpose["odrl:leftOperand"] == {"@id": "odrl:purpose"}
     assert "odrl:prohibition" not in datasets["open-b"]["odrl:hasPolicy"]
+    rdflib = pytest.importorskip("rdflib")
+    graph = rdflib.Graph().parse(data=json.dumps(data), format="json-ld")
+    assert graph.query(
+        "PREFIX odrl: <http://www.w3.org/ns/odrl/2/> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
+        "ASK { ?c a dcat:Catalog ; dcat:dataset ?d . ?d odrl:hasPolicy ?p . "
+        "?p a odrl:Offer ; odrl:prohibition ?x }"
+    ).askAnswer
 
 
 def test_a_member_key_is_not_a_peer_key(pair):
