@@ -167,11 +167,21 @@ class Federation:
                             "document_id": hit.document_id,
                             "title": hit.title,
                             "licence": hit.licence,
-                            "reason": decision.reason
-                            + say(language, f" (via {peer.name})", f" (via {peer.name})"),
+                            "reason": f"{decision.reason} (via {peer.name})",
                         }
                     )
             lists.append(kept)
+            # What the peer itself left out (its charter, its licences), said as it said it.
+            for w in reply.get("withheld") or []:
+                if isinstance(w, dict) and {"document_id", "title", "reason"} <= set(w):
+                    got.withheld.append(
+                        {
+                            "document_id": ids.document(peer.name, int(w["document_id"])),
+                            "title": str(w["title"]),
+                            "licence": w.get("licence"),
+                            "reason": f"{w['reason']} (via {peer.name})",
+                        }
+                    )
         self._measure(question, [h for hits in lists for h in hits])
         got.hits = fuse([], *lists)
         return got

@@ -213,7 +213,12 @@ def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dic
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def authenticate(conn: Connection, key: str | None, at: datetime | None = None) -> Actor:
+def authenticate(
+    conn: Connection, key: str | None, at: datetime | None = None, *, peer_route: bool = False
+) -> Actor:
+    """Who holds ``key``. A peer cooperative's key (docs/peering.md) opens the peer routes
+    only (``peer_route``): elsewhere it would read every collection shared inside this
+    cooperative, where peers may read only what is shared outward."""
     hint = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
     if not key:
         raise AuthError("authentication required", hint)
@@ -227,6 +232,7 @@ def authenticate(conn: Connection, key: str | None, at: datetime | None = None) 
             users.c.role,
             users.c.member_id,
             members.c.name.label("member"),
+            members.c.kind,
         )
         .select_from(api_keys.join(users).join(members))
         .where(api_keys.c.prefix == parts[1])
@@ -237,6 +243,11 @@ def authenticate(conn: Connection, key: str | None, at: datetime | None = None) 
         raise AuthError("this API key was revoked", "ask your member admin for a new key")
     if row.expires_at is not None and aware(row.expires_at) <= (at or now()):
         raise AuthError("this API key has expired", "ask your member admin for a new key")
+    if row.kind == PEER_KIND and not peer_route:
+        raise AuthError(
+            "this key is a peer cooperative's: it opens the /peer/ routes only",
+            "see docs/peering.md",
+        )
     return Actor(int(row.user_id), row.user, int(row.member_id), row.member, row.role)
 
 

@@ -42,13 +42,14 @@ class Policy:
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Policy:
-        """A policy as a peer sent it; what it does not say is read as the strictest."""
+        """A policy as a peer sent it; a clause it does not mention is read as set (the
+        strictest reading), and no list of kinds as every kind."""
         data = data or {}
         kinds = data.get("kinds") or []
         return cls(
             non_commercial=bool(data.get("non_commercial", True)),
-            share_alike=bool(data.get("share_alike", False)),
-            tdm_reserved=bool(data.get("tdm_reserved", False)),
+            share_alike=bool(data.get("share_alike", True)),
+            tdm_reserved=bool(data.get("tdm_reserved", True)),
             kinds=tuple(str(k) for k in kinds) if isinstance(kinds, list) else (),
         )
 
