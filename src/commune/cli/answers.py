@@ -69,18 +69,16 @@ def search(
         else:
             print_hits(found)
         return
-    if as_user is not None:
-        raise click.UsageError("--as goes with --peers (members search through the API)")
     if batch is not None:
         for line in batch:
             q = line.strip()
             if not q:
                 continue
-            hits = commune.search(q, collection=collection, k=k)
+            hits = commune.search(q, collection=collection, k=k, actor=acting(ctx, as_user))
             click.echo(dumps({"query": q, "hits": [h.to_json() for h in hits]}))
         return
     assert query is not None  # one of the two, checked above
-    hits = commune.search(query, collection=collection, k=k)
+    hits = commune.search(query, collection=collection, k=k, actor=acting(ctx, as_user))
     if as_json:
         click.echo(dumps([h.to_json() for h in hits]))
     else:
