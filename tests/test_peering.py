@@ -169,6 +169,9 @@ def test_a_member_gets_a_cited_answer_from_the_peer_and_both_sides_count_it(pair
         ("coop-b", "Recycling centre")
     ]
     assert report_a["documents"] == []  # A's own credits are for A's own documents only
+    # Search too reaches the peer, from the command line, as a member.
+    found = ok(pair["a"], "search", "--peers", "--as", "alice", "-k", "3", "recycling centre")
+    assert "Recycling centre — via coop-b" in found
 
 
 def test_a_non_commercial_collection_is_withheld_from_a_commercial_member(pair):
@@ -213,6 +216,13 @@ def test_a_member_key_is_not_a_peer_key(pair):
     assert status == 401 and "opens the /peer/ routes only" in body["detail"], body
 
 
+def test_a_peer_has_its_own_quota(pair):
+    frugal = ok(pair["b"], "peer", "issue", "coop-c", "--requests-per-day", "1").strip()
+    assert post(f"{pair['url_b']}/peer/search", {"query": "market"}, frugal)[0] == 200
+    status, body = post(f"{pair['url_b']}/peer/search", {"query": "market"}, frugal)
+    assert status == 429 and "coop-c" in body["detail"], body
+
+
 def test_a_slow_or_stopped_peer_costs_at_most_the_time_limit(pair):
     # A peer that takes the connection and never answers.
     silent = socket.socket()
@@ -232,6 +242,18 @@ def test_a_slow_or_stopped_peer_costs_at_most_the_time_limit(pair):
     answer = ask(pair, "alice", "Which library lends films?")
     assert "peer coop-b did not answer" in answer["notice"]
     assert answer["found"] and answer["sources"][0]["title"] == "Library"
+
+
+def test_fusion_takes_ranks_and_breaks_ties_by_the_shared_cosine():
+    from commune.answering.federation import fuse
+    from commune.answering.retrieve import Hit
+
+    def hit(chunk: int, cosine: float) -> Hit:
+        return Hit(chunk, chunk, "t", "s", "", 0.0, None, "x", "c", "en", None, None, None,
+                   None, 1, 1, cosine, 0.0)  # fmt: skip
+
+    local, theirs = [hit(1, 0.1), hit(2, 0.5)], [hit(-1, 0.6), hit(-2, 0.05)]
+    assert [h.chunk_id for h in fuse(local, theirs)] == [-1, 1, 2, -2]
 
 
 # -- the policy, its ODRL form, and bad input ----------------------------------------------------
