@@ -75,7 +75,8 @@ class Searcher:
             meter = self.metering.meter()
         ids = self.library.scope(collection, actor)
         if within is not None:
-            ids = [i for i in (within if ids is None else ids) if i in set(within)]
+            narrowed = set(within)
+            ids = [i for i in (within if ids is None else ids) if i in narrowed]
         catalog = self.catalog()
         q = prepare_query(query, self.embedder())
         found = search_catalog(catalog, q, retrieval or self.settings.retrieval, k, ids)
