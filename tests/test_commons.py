@@ -371,7 +371,13 @@ def test_answers_credit_their_contributors(licensed, home):
     assert any(d["title"] == "Compost" for d in report["documents"])
     out = CliRunner().invoke(cli, ["--home", str(home), "credits", "--month", month])
     assert out.exit_code == 0 and "Jardins partagés" in out.output
-    assert licensed.credits("2001-01") == {"month": "2001-01", "contributors": [], "documents": []}
+    assert licensed.credits("2001-01") == {
+        "month": "2001-01",
+        "contributors": [],
+        "documents": [],
+        "cited_by_peers": [],
+        "from_peers": [],
+    }
 
 
 def test_a_user_contributing_is_credited_as_the_contributor(commune, doc, home):

@@ -18,7 +18,7 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     engine.dispose()
     engine = open_database(url)  # second open: nothing to do, nothing broken
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0010"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0011"
         assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
 

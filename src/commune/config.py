@@ -211,6 +211,22 @@ class PayoutSettings:
 
 
 @dataclass(frozen=True)
+class PeerSettings:
+    # Peering between cooperatives (docs/peering.md). This cooperative as its peers see it:
+    # the name its passages are cited under, and the address its catalogue gives.
+    name: str = ""
+    url: str = ""
+    # How long an answer waits for the peers' passages: a peer slower than this is left
+    # out of that answer, with a notice, and never blocks it.
+    timeout_s: float = 2.0
+    # Ask the registered peers on every question (true), or only when a question asks for
+    # them (`commune ask --peers`, "peers": true on the API).
+    federate: bool = False
+    # Passages asked of each peer per question.
+    k: int = 5
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     """One generator: a local GGUF file, or an OpenAI-compatible endpoint."""
 
@@ -353,6 +369,7 @@ class Settings:
     energy: EnergySettings = field(default_factory=EnergySettings)
     cooperative: CooperativeSettings = field(default_factory=CooperativeSettings)
     payouts: PayoutSettings = field(default_factory=PayoutSettings)
+    peers: PeerSettings = field(default_factory=PeerSettings)
     charter: CharterSettings = field(default_factory=CharterSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -374,6 +391,7 @@ _SECTIONS: dict[str, type] = {
     "energy": EnergySettings,
     "cooperative": CooperativeSettings,
     "payouts": PayoutSettings,
+    "peers": PeerSettings,
     "charter": CharterSettings,
     "limits": LimitsSettings,
     "web": WebSettings,
@@ -482,8 +500,8 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
                 "known: database_url, default_collection, [retrieval], [index], [enrich], "
-                "[chunking], [generation], [energy], [cooperative], [payouts], [charter], "
-                "[limits], [web], [metrics], [models.NAME]",
+                "[chunking], [generation], [energy], [cooperative], [payouts], [peers], "
+                "[charter], [limits], [web], [metrics], [models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

@@ -35,7 +35,9 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.account.metering import Metering
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
+    from commune.answering.federation import Federation
     from commune.answering.path import AskPath, Event
+    from commune.answering.peer_desk import PeerDesk
     from commune.answering.search import Searcher
     from commune.charter.book import CharterBook
     from commune.charter.catalogue import ModelCatalogue
@@ -257,6 +259,7 @@ class Commune:
             scoreboard=Scoreboard(self.engine),
             embedder=lambda: self.embedder,
             catalog=self.catalog,
+            federation=self.federation,
         )
 
     def purge_decisions(self) -> int:
@@ -353,6 +356,7 @@ class Commune:
         actor: Actor = OPERATOR,
         credit: bool = True,
         use_cache: bool = True,
+        peers: bool | None = None,
     ) -> Answer:
         """Answer with cited sentences, quoted (extractive) or written by a model (generate),
         or as the charter decides (auto): see answering/path.py.
@@ -370,6 +374,7 @@ class Commune:
             actor=actor,
             credit=credit,
             use_cache=use_cache,
+            peers=peers,
         )
         assert isinstance(answer, Answer)  # the path's last event is always the Answer
         return answer
@@ -384,6 +389,7 @@ class Commune:
         actor: Actor = OPERATOR,
         credit: bool = True,
         use_cache: bool = True,
+        peers: bool | None = None,
     ) -> Iterator[Event]:
         """Yield the answer's text as checked pieces, then the whole ``Answer``, which
         carries the charter's decisions, its energy and carbon (recorded in the ledger)."""
@@ -398,6 +404,7 @@ class Commune:
             actor=actor,
             credit=credit,
             use_cache=use_cache,
+            peers=peers,
         )
         return self.ask_path.stream(request)
 
@@ -872,3 +879,104 @@ class Commune:
         if self._enricher is not None:
             self._enricher.stop()
             self._enricher = None
+
+    # --- peering between cooperatives (commons/peering/, answering/federation.py) ---
+    @cached_property
+    def federation(self) -> Federation:
+        """The peer cooperatives this home asks (``commune peer add``)."""
+        from commune.answering.federation import Federation
+
+        return Federation(
+            settings=self.settings.peers, engine=self.engine, embedder=lambda: self.embedder
+        )
+
+    @cached_property
+    def peer_desk(self) -> PeerDesk:
+        """Where the peers' questions to this home are answered (``/peer/search``)."""
+        from commune.answering.peer_desk import PeerDesk
+
+        return PeerDesk(
+            settings=self.settings,
+            library=self.library,
+            searcher=self.searcher,
+            metering=self.metering,
+            charters=self.charters,
+        )
+
+    def share(
+        self, collection: str, *, policy: str = "", kinds: str = "", actor: Actor = OPERATOR
+    ) -> dict[str, Any]:
+        """Share ``collection`` with peers under a usage policy (``policy``: clauses such as
+        "non-commercial,share-alike,tdm-reserved"; ``kinds``: the member kinds that may use
+        it, all if empty); attribution is always required. Returns the policy."""
+        from commune.commons.peering import policy as usage
+        from commune.commons.peering.shares import share
+
+        terms = usage.parse(policy, kinds)
+        with self.engine.begin() as conn:
+            share(conn, collection, terms, actor)
+        return terms.to_json()
+
+    def unshare(self, collection: str, *, actor: Actor = OPERATOR) -> None:
+        from commune.commons.peering.shares import unshare
+
+        with self.engine.begin() as conn:
+            unshare(conn, collection, actor)
+
+    def shares(self) -> list[dict[str, Any]]:
+        """The collections shared outward, each with its policy."""
+        from commune.commons.peering.shares import shared
+
+        with self.engine.connect() as conn:
+            return [{"collection": s.collection, **s.policy.to_json()} for s in shared(conn)]
+
+    def peer_catalogue(self) -> dict[str, Any]:
+        """The shared collections as a DCAT-AP catalogue with their ODRL policies."""
+        from commune.commons.peering.catalogue import catalogue
+
+        origin = self.peer_desk.origin()
+        with self.engine.connect() as conn:
+            return catalogue(conn, origin["cooperative"], origin["url"])
+
+    def add_peer(self, name: str, url: str, *, key: str, actor: Actor = OPERATOR) -> dict[str, Any]:
+        """Register another cooperative with the key it issued to this one."""
+        from commune.commons.peering.registry import add
+
+        with self.engine.begin() as conn:
+            return add(conn, name, url, key, actor).shown()
+
+    def peers(self) -> list[dict[str, Any]]:
+        """The registered peers, their keys masked."""
+        return [p.shown() for p in self.federation.peers()]
+
+    def remove_peer(self, name: str, *, actor: Actor = OPERATOR) -> None:
+        from commune.commons.peering.registry import remove
+
+        with self.engine.begin() as conn:
+            remove(conn, name, actor)
+
+    def peer_search(self, query: str, *, actor: Actor, k: int = 5) -> dict[str, Any]:
+        """A peer's search of the collections shared outward (the serving side)."""
+        from commune.answering.search import check_length
+        from commune.errors import InvalidRequest
+
+        if not query.strip():
+            raise InvalidRequest("the query is empty: give some words to search for")
+        check_length(self.settings, query, "query")
+        return self.peer_desk.search(query, actor, k=k)
+
+    def peer_cited(self, counts: dict[int, int], *, actor: Actor) -> int:
+        """A peer reports which of this home's passages its answer cited."""
+        return self.peer_desk.cited(counts, actor)
+
+    def federated_search(
+        self, query: str, *, collection: str | None = None, k: int = 10, actor: Actor = OPERATOR
+    ) -> tuple[list[Hit], list[dict[str, Any]], list[str]]:
+        """This home's hits and the peers' allowed to ``actor``, fused: (hits, the peers'
+        passages withheld with their reason, notices of peers that did not answer)."""
+        from commune.answering.federation import fuse
+        from commune.text.lang import detect
+
+        local = self.search(query, collection=collection, k=k, actor=actor)
+        got = self.federation.gather(query, actor, detect(query, default="en"))
+        return fuse(local, got.hits)[:k], got.withheld, got.notices

@@ -74,6 +74,7 @@ class Source:
     contributor: str | None
     publisher: str | None
     attribution: str | None = None  # the credit line the licence requires
+    origin: dict[str, Any] | None = None  # a peer's passage: whose (Hit.origin)
 
 
 @dataclass
@@ -457,6 +458,7 @@ def _source(n: int, h: Hit) -> Source:
         h.licence,
         h.contributor,
         h.publisher,
+        origin=h.origin,
     )
 
 

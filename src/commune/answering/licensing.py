@@ -16,6 +16,12 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
         source.attribution = attribution_text(
             source.title, source.publisher or source.contributor, source.licence, source.source
         )
+        origin = getattr(source, "origin", None)
+        if origin:
+            # A peer's passage is cited with its origin, and under its collection's policy.
+            source.attribution += f" — via {origin['peer']}"
+            if origin.get("policy", {}).get("share_alike"):
+                share_alike.append(f"{origin['peer']}: share-alike")
         terms = terms_for_use(source.licence)
         if terms is not None and terms.share_alike:
             share_alike.append(source.licence)

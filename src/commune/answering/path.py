@@ -42,6 +42,7 @@ from commune.text.lang import detect
 from commune.text.say import say
 
 if TYPE_CHECKING:
+    from commune.answering.federation import Federation
     from commune.index.catalog import Catalog
 
 MODES = ("auto", "extractive", "generate")
@@ -77,6 +78,9 @@ class AskRequest:
     # but they do not count as citations in the contributors' credits.
     credit: bool = True
     use_cache: bool = True
+    # Ask the registered peer cooperatives too (answering/federation.py); None: as
+    # commune.toml's [peers] federate says.
+    peers: bool | None = None
 
     @cached_property
     def language(self) -> str:
@@ -135,6 +139,7 @@ class AskPath:
         scoreboard: Scoreboard,
         embedder: Callable[[], Embedder],
         catalog: Callable[[], Catalog],
+        federation: Federation | None = None,
     ) -> None:
         self.settings = settings
         self.library = library
@@ -148,6 +153,7 @@ class AskPath:
         self.scoreboard = scoreboard
         self.embedder = embedder  # called when needed: loading it may load a model
         self.catalog = catalog  # the latest search snapshot
+        self.federation = federation  # the peer cooperatives, if any is asked
 
     def ask(self, req: AskRequest) -> Answer:
         """The whole answer at once."""
@@ -165,6 +171,15 @@ class AskPath:
             # An unknown model is an error, not a fallback.
             requested = self.models.card(req.model or self.settings.generation.default_model)
         run = _Progress(req, self.metering.meter())
+        federated = (
+            self.federation is not None
+            and (self.settings.peers.federate if req.peers is None else req.peers)
+            and bool(self.federation.peers())  # none registered: the cache still serves
+        )
+        if federated:
+            # Not from the cache, nor kept in it: the peers' passages, and whether a peer
+            # answers at all, change without this home's index changing.
+            req.use_cache = False
 
         # 1. Refuse.
         declared = self.library.declared_use(req.actor)
@@ -215,6 +230,18 @@ class AskPath:
         hits, excluded = usable_for_answers(
             hits, declared, self.settings.charter.tdm_reserved, req.language
         )
+        peer_notices: list[str] = []
+        if federated and self.federation is not None:
+            from commune.answering.federation import fuse
+
+            gathered = self.federation.gather(req.question, req.actor, req.language)
+            # This home's charter and the licences apply to a peer's passages as to its own.
+            theirs, left_out = usable_for_answers(
+                gathered.hits, declared, self.settings.charter.tdm_reserved, req.language
+            )
+            hits = fuse(hits, theirs)
+            excluded = [*excluded, *gathered.withheld, *left_out]
+            peer_notices = gathered.notices
         cards = self.models.cards()
         # The cap is compared with the tokens the answer may take: energy per output token
         # already carries the prompt's reading (EcoLogits' method, and the ledger's).
@@ -236,6 +263,8 @@ class AskPath:
         )
         run.decisions.append(redirect)
         run.notice = steps.override_notice(req.language, req.mode, requested, chosen, redirect)
+        if peer_notices:
+            run.notice = "; ".join(n for n in (run.notice, *peer_notices) if n)
         yield from self._answer(run, hits, excluded, chosen, slot)
 
     # -- the cache -----------------------------------------------------------------------------
@@ -347,7 +376,7 @@ class AskPath:
                 self.searcher.companions(
                     req.question, hits[0], {h.chunk_id for h in hits}, COMPANIONS
                 )
-                if hits
+                if hits and hits[0].origin is None  # a peer's document is not here to read
                 else []
             )
             events = extractive_stream(req.question, hits, self.embedder(), companions)
@@ -373,6 +402,8 @@ class AskPath:
                     if req.credit:
                         revisions = {h.chunk_id: h.revision_id for h in hits}
                         self.credits.record(req.route, event, revisions, req.actor)
+                        if self.federation is not None:
+                            self.federation.cited(req.route, event, hits, req.actor)
                     outcome = "generated" if event.mode == "generate" else "extractive"
                     self._finish(run, event, outcome, energy.wh)
                     whole = chosen is None or (event.mode == "generate" and event.notice is None)

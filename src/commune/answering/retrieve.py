@@ -45,6 +45,9 @@ class Hit:
     revision_id: int | None = None
     tdm_reserved: bool = False
     unknown_terms: int = 0  # names in the query the whole commons never mentions
+    # A peer cooperative's passage (answering/federation.py): the peer, its own ids, the
+    # collection's policy and the attribution line it sent. None: this home's own.
+    origin: dict[str, Any] | None = None
 
     # Computed from statistics over the whole commons, private collections included: they
     # would tell a member whether a word occurs in another member's private documents.

@@ -63,10 +63,12 @@ class Searcher:
         actor: Actor = OPERATOR,
         record: str | None = None,
         retrieval: RetrievalSettings | None = None,
+        within: Collection[int] | None = None,
     ) -> list[Hit]:
         """Hybrid search over what ``actor`` may read; ``record`` names the route to meter.
 
-        ``retrieval`` overrides the configured fusion (the evaluation measures each half)."""
+        ``retrieval`` overrides the configured fusion (the evaluation measures each half);
+        ``within`` narrows the search to these collections (those shared with peers)."""
         if k <= 0:
             raise InvalidRequest(f"k must be greater than 0, got {k}")
         if not query.strip():
@@ -76,6 +78,9 @@ class Searcher:
             self.metering.admit(actor)
             meter = self.metering.meter()
         ids = self.library.scope(collection, actor)
+        if within is not None:
+            narrowed = set(within)
+            ids = [i for i in (within if ids is None else ids) if i in narrowed]
         catalog = self.catalog()
         q = prepare_query(query, self.embedder())
         enriched = self.enriched(catalog, query)

@@ -26,16 +26,22 @@ def key_in(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-api-key")
 
 
+# Where a peer cooperative's key is valid (govern/members.authenticate).
+PEER_ROUTES = "/peer/"
+
+
 def key_from(request: Request) -> str | None:
     return key_in(request.headers)
 
 
-def identify(commune: Commune, failures: FailedSignIns, host: str, key: str | None) -> Actor:
+def identify(
+    commune: Commune, failures: FailedSignIns, host: str, key: str | None, peer_route: bool = False
+) -> Actor:
     """The actor holding ``key``; AuthError (401) when nobody does, QuotaExceeded (429) for
     a wrong key past the limits. No key at all is not a guess: never counted."""
     try:
         with commune.engine.connect() as conn:
-            return authenticate(conn, key)
+            return authenticate(conn, key, peer_route=peer_route)
     except AuthError:
         if key:
             failures.failed(host, key_prefix(key))
@@ -69,7 +75,13 @@ def current_actor(
     actor: Actor | None = getattr(request.state, "authenticated", None)
     if actor is None:
         failures: FailedSignIns = request.app.state.failed_sign_ins
-        actor = identify(get_commune(request), failures, client_host(request), key_from(request))
+        actor = identify(
+            get_commune(request),
+            failures,
+            client_host(request),
+            key_from(request),
+            peer_route=request.url.path.startswith(PEER_ROUTES),
+        )
     request.state.actor = actor  # for the request log: who, never with which key
     return actor
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from commune.api.auth import client_host, identify, key_from
+from commune.api.auth import PEER_ROUTES, client_host, identify, key_from
 from commune.api.errors import error_response
 from commune.core import Commune
 from commune.govern.members import AuthError
@@ -20,7 +20,7 @@ from commune.http.signins import FailedSignIns
 
 # The routes that take a key; the rest are the web's pages (a session, checked by each page
 # before it reads its form) and the public ones (GET only).
-KEYED = ("/api/", "/v1/", "/mcp")
+KEYED = ("/api/", "/v1/", "/mcp", "/peer/")
 NO_BODY = ("GET", "HEAD", "OPTIONS")
 
 
@@ -31,7 +31,12 @@ def keys_first(commune: Commune, failures: FailedSignIns, require_auth: bool) ->
         request = Request(scope)
         try:
             actor = await run_in_threadpool(
-                identify, commune, failures, client_host(request), key_from(request)
+                identify,
+                commune,
+                failures,
+                client_host(request),
+                key_from(request),
+                scope["path"].startswith(PEER_ROUTES),
             )
         except QuotaExceeded as exc:
             scope.setdefault("state", {})["quota_refused"] = exc.quota  # for /metrics

@@ -17,6 +17,7 @@ from commune.cli import (  # noqa: F401 -- each registers its commands on `cli` 
     evaluate,
     models,
     operate,
+    peering,
     transparency,
 )
 from commune.cli.group import cli, main

@@ -19,7 +19,8 @@ def print_hits(hits: list[Hit]) -> None:
         click.echo("no results")
     for i, h in enumerate(hits, 1):
         section = f" — {h.section}" if h.section else ""
-        click.echo(f"{i}. {h.title}{section}  [{h.score:.4f}]")
+        via = f" — via {h.origin['peer']}" if h.origin else ""
+        click.echo(f"{i}. {h.title}{section}{via}  [{h.score:.4f}]")
         click.echo(f"   {h.source}")
         snippet = " ".join(h.text.split())
         click.echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
@@ -35,6 +36,8 @@ def print_hits(hits: list[Hit]) -> None:
     type=click.File("r", encoding="utf-8"),
     help="Read one query per line; print one JSON line per query.",
 )
+@click.option("--peers", is_flag=True, help="Search the peer cooperatives' shared collections too.")
+@click.option("--as", "as_user", help="Search as this user: its member's visibility and policy.")
 @click.pass_context
 def search(
     ctx: click.Context,
@@ -43,21 +46,39 @@ def search(
     k: int,
     as_json: bool,
     batch: IO[str] | None,
+    peers: bool,
+    as_user: str | None,
 ) -> None:
     """Search the commons (hybrid lexical + semantic)."""
     if (query is None) == (batch is None):
         raise click.UsageError("give either a QUERY or --batch FILE")
     commune = commune_of(ctx)
+    if peers:
+        if batch is not None:
+            raise click.UsageError("--peers searches one QUERY, not a --batch")
+        assert query is not None
+        found, withheld, notices = commune.federated_search(
+            query, collection=collection, k=k, actor=acting(ctx, as_user)
+        )
+        for notice in notices:
+            click.echo(f"note: {notice}", err=True)
+        for w in withheld:
+            click.echo(f"withheld: « {w['title']} »: {w['reason']}", err=True)
+        if as_json:
+            click.echo(dumps([h.to_json() for h in found]))
+        else:
+            print_hits(found)
+        return
     if batch is not None:
         for line in batch:
             q = line.strip()
             if not q:
                 continue
-            hits = commune.search(q, collection=collection, k=k)
+            hits = commune.search(q, collection=collection, k=k, actor=acting(ctx, as_user))
             click.echo(dumps({"query": q, "hits": [h.to_json() for h in hits]}))
         return
     assert query is not None  # one of the two, checked above
-    hits = commune.search(query, collection=collection, k=k)
+    hits = commune.search(query, collection=collection, k=k, actor=acting(ctx, as_user))
     if as_json:
         click.echo(dumps([h.to_json() for h in hits]))
     else:
@@ -79,6 +100,12 @@ def search(
 @click.option("--model", help="Model for --mode generate (see commune.toml [models]).")
 @click.option("--as", "as_user", help="Ask as this user: its member's quotas and visibility.")
 @click.option("--explain", is_flag=True, help="Print the charter's decisions and their reasons.")
+@click.option(
+    "--peers/--no-peers",
+    default=None,
+    help="Ask the peer cooperatives' shared collections too, or not; default: as "
+    "commune.toml's [peers] federate says.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
 def ask(
@@ -89,6 +116,7 @@ def ask(
     model: str | None,
     as_user: str | None,
     explain: bool,
+    peers: bool | None,
     as_json: bool,
 ) -> None:
     """Answer a question with cited sentences from the commons.
@@ -96,7 +124,12 @@ def ask(
     Every answer goes through the charter's five steps (refuse, reduce, regulate,
     responsibility, redirect; docs/charter.md): --explain shows each decision."""
     answer = commune_of(ctx).ask(
-        question, collection=collection, mode=mode, model=model, actor=acting(ctx, as_user)
+        question,
+        collection=collection,
+        mode=mode,
+        model=model,
+        actor=acting(ctx, as_user),
+        peers=peers,
     )
     if as_json:
         click.echo(dumps(answer.to_json()))
@@ -120,7 +153,8 @@ def ask(
             section = f" — {s.section}" if s.section else ""
             where = s.source + (f"#{s.anchor}" if s.anchor and s.source.startswith("http") else "")
             page = f", page {s.page}" if s.page else ""
-            click.echo(f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or unknown})")
+            via = f" — via {s.origin['peer']}" if s.origin else ""
+            click.echo(f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or unknown}){via}")
     for note in answer.licence_notes:
         click.echo(f"\n{note}")
     energy: dict[str, Any] | None = answer.energy

@@ -133,6 +133,18 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
         click.echo(
             f"{r['title']}\t{r['contributor']}\t{r['licence']}\t{r['answers']}\t{r['citations']}"
         )
+    if report["cited_by_peers"]:
+        click.echo("\ncited by peers: peer\tcontributor\tdocuments\tcitations")
+        for r in report["cited_by_peers"]:
+            click.echo(f"{r['peer']}\t{r['contributor']}\t{r['documents']}\t{r['citations']}")
+    if report["from_peers"]:
+        click.echo("\nthe peers' documents cited here (theirs to credit):")
+        click.echo("peer\tdocument\tcontributor\tlicence\tanswers\tcitations")
+        for r in report["from_peers"]:
+            click.echo(
+                f"{r['peer']}\t{r['title']}\t{r['contributor']}\t{r['licence']}\t"
+                f"{r['answers']}\t{r['citations']}"
+            )
 
 
 @cli.group()

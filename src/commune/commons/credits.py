@@ -46,10 +46,15 @@ def report(conn: Connection, month: str) -> dict[str, Any]:
         )
         .order_by(func.sum(credits.c.citations).desc())
     )
+    from commune.commons.peering.citations import report as peering
+
     return {
         "month": month,
         "contributors": [dict(r._mapping) for r in by_contributor],
         "documents": [dict(r._mapping) for r in by_document],
+        # What other cooperatives cited of this home (counted above too), and what this
+        # home cited of theirs (theirs to credit): docs/peering.md.
+        **peering(conn, window.start, window.end),
     }
 
 
@@ -65,7 +70,9 @@ def record(
 
     from commune.store.repository import now
 
-    if not answer.sources:
+    # A peer's passages are credited by the peer (commons/peering/citations.py).
+    own = [s for s in answer.sources if getattr(s, "origin", None) is None]
+    if not own:
         return
     counts: dict[int, int] = {}
     for s in answer.sentences:
@@ -82,7 +89,7 @@ def record(
             "contributor": src.contributor,
             "citations": counts.get(src.n, 1),
         }
-        for src in answer.sources
+        for src in own
     ]
     conn.execute(insert(credits), rows)
 

@@ -165,6 +165,41 @@ class Admin:
         with self.engine.begin() as conn:
             accounts.revoke_key_for(conn, actor, key_id)
 
+    # -- peers (docs/peering.md) --------------------------------------------------------------
+    def issue_peer(
+        self,
+        name: str,
+        *,
+        actor: Actor = OPERATOR,
+        declared_use: str = "non-commercial",
+        requests_per_day: int | None = None,
+        tokens_per_month: int | None = None,
+        wh_per_month: float | None = None,
+    ) -> tuple[int, str]:
+        """A key for another cooperative: a member of kind ``peer`` (its quotas and ledger
+        rows its own), one user of the same name, and its key, shown this once. Issued again
+        for a known peer, it is a new key beside the others (revoke the old one by its id)."""
+        name = name.strip()
+        with self.engine.connect() as conn:
+            known = {m["name"]: m["kind"] for m in members.list_members(conn)}
+        if name in known and known[name] != members.PEER_KIND:
+            raise CommuneError(
+                f"member {name!r} is a {known[name]}, not a peer", "give the peer another name"
+            )
+        if name not in known:
+            self.add_member(
+                name,
+                actor=actor,
+                kind=members.PEER_KIND,
+                declared_use=declared_use,
+                requests_per_day=requests_per_day,
+                tokens_per_month=tokens_per_month,
+                wh_per_month=wh_per_month,
+            )
+        if not self.user_exists(name):
+            self.add_user(name, name, actor=actor, role="reader")
+        return self.create_key(name, actor=actor, label=f"peer {name}")
+
     # -- helpers -------------------------------------------------------------------------------
     def _may_administer_member(self, conn: Connection, actor: Actor, member: str) -> None:
         try:

@@ -16,6 +16,9 @@ from commune.store.repository import aware, new_id, now
 from commune.store.schema import api_keys, members, users
 
 KINDS = ("town", "agglomeration", "association", "public-body", "other")
+# Another cooperative, asking this one's shared collections (docs/peering.md): its own kind,
+# because only it may use the peer routes and its members are the other cooperative's.
+PEER_KIND = "peer"
 
 
 class AuthError(CommuneError):
@@ -47,7 +50,7 @@ def add_member(
         raise InvalidRequest(
             f"declared use must be non-commercial or commercial, got {declared_use!r}"
         )
-    if kind not in KINDS:
+    if kind not in (*KINDS, PEER_KIND):
         raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     for key, value in (
         ("requests_per_day", requests_per_day),
@@ -210,7 +213,12 @@ def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dic
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def authenticate(conn: Connection, key: str | None, at: datetime | None = None) -> Actor:
+def authenticate(
+    conn: Connection, key: str | None, at: datetime | None = None, *, peer_route: bool = False
+) -> Actor:
+    """Who holds ``key``. A peer cooperative's key (docs/peering.md) opens the peer routes
+    only (``peer_route``): elsewhere it would read every collection shared inside this
+    cooperative, where peers may read only what is shared outward."""
     hint = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
     if not key:
         raise AuthError("authentication required", hint)
@@ -224,6 +232,7 @@ def authenticate(conn: Connection, key: str | None, at: datetime | None = None) 
             users.c.role,
             users.c.member_id,
             members.c.name.label("member"),
+            members.c.kind,
         )
         .select_from(api_keys.join(users).join(members))
         .where(api_keys.c.prefix == parts[1])
@@ -234,6 +243,11 @@ def authenticate(conn: Connection, key: str | None, at: datetime | None = None) 
         raise AuthError("this API key was revoked", "ask your member admin for a new key")
     if row.expires_at is not None and aware(row.expires_at) <= (at or now()):
         raise AuthError("this API key has expired", "ask your member admin for a new key")
+    if row.kind == PEER_KIND and not peer_route:
+        raise AuthError(
+            "this key is a peer cooperative's: it opens the /peer/ routes only",
+            "see docs/peering.md",
+        )
     return Actor(int(row.user_id), row.user, int(row.member_id), row.member, row.role)
 
 
@@ -252,3 +266,13 @@ def actor_for(conn: Connection, user: str) -> Actor:
     if row is None:
         raise NotFound(f"no user named {user!r}", "create it with commune user add")
     return Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
+
+
+def profile(conn: Connection, member_id: int | None) -> tuple[str | None, str | None]:
+    """(kind, declared use) of a member; (None, None) for the operator, who is none."""
+    if member_id is None:
+        return None, None
+    row = conn.execute(
+        select(members.c.kind, members.c.declared_use).where(members.c.id == member_id)
+    ).first()
+    return (None, None) if row is None else (str(row.kind), str(row.declared_use))

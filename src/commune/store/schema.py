@@ -386,3 +386,50 @@ licence_texts = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("recorded_by", Text, nullable=False),
 )
+
+
+# Peering (commons/peering/): the collections this home shares with other cooperatives,
+# each with the usage policy that travels with its passages (attribution is always required).
+shares = Table(
+    "shares",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("collection_id", Integer, ForeignKey("collections.id"), nullable=False, unique=True),
+    Column("non_commercial", Boolean, nullable=False, default=False),
+    Column("share_alike", Boolean, nullable=False, default=False),
+    Column("tdm_reserved", Boolean, nullable=False, default=False),
+    Column("kinds", Text, nullable=False, default=""),  # comma-separated; empty: every kind
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+)
+
+# The cooperatives this home asks, each with the key it issued to this one (kept as given:
+# it must be sent; never shown whole).
+peers = Table(
+    "peers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("api_key", Text, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+# The peers' passages this home's answers cited (its own citations are in `credits`): the
+# credits report shows them as the peer's, and payouts leave them to the peer.
+peer_citations = Table(
+    "peer_citations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("route", String(100), nullable=False),
+    Column("peer", String(200), nullable=False),
+    Column("document_id", Integer, nullable=False),  # the peer's own id
+    Column("title", Text, nullable=False),
+    Column("licence", Text, nullable=True),
+    Column("contributor", String(200), nullable=True),
+    Column("member_id", Integer, nullable=True),
+    Column("user_id", Integer, nullable=True),
+    Column("citations", Integer, nullable=False),
+    Index("ix_peer_citations_created_at", "created_at"),
+)

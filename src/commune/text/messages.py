@@ -106,6 +106,53 @@ PATTERNS = [
             r"\((?P<why>[^()]*)\)",
             "{name} : {kind} illisible ({why})",
         ),
+        # Peering (docs/peering.md).
+        (
+            r"collection (?P<name>'[^']*') is private to its member, so it cannot be shared "
+            r"with peers",
+            "la collection {name} est privée à son membre : elle ne peut pas être partagée "
+            "avec des pairs",
+        ),
+        (
+            r"make it shared first: commune visibility (?P<name>\S+) shared",
+            "rendez-la d'abord partagée : commune visibility {name} shared",
+        ),
+        (
+            r"collection (?P<name>'[^']*') is not shared with peers",
+            "la collection {name} n'est pas partagée avec des pairs",
+        ),
+        (
+            r"unknown policy clause (?P<name>'[^']*'): use (?P<known>.*)",
+            "clause de politique inconnue {name} : utilisez {known}",
+        ),
+        (r"attribution is always required", "l'attribution est toujours exigée"),
+        (
+            r"unknown member kind (?P<name>'[^']*'): use one or more of (?P<known>.*)",
+            "type de membre inconnu {name} : utilisez un ou plusieurs de {known}",
+        ),
+        (
+            r"the peer's address must be an http:// or https:// URL, got (?P<name>.*)",
+            "l'adresse du pair doit être une URL http:// ou https://, reçu {name}",
+        ),
+        (
+            r"give the address its commune serve answers on, e\.g\. (?P<url>\S+)",
+            "donnez l'adresse où répond son commune serve, par exemple {url}",
+        ),
+        (
+            r"the key must be the cmn_… key the peer issued to this cooperative",
+            "la clé doit être la clé cmn_… que le pair a délivrée à cette coopérative",
+        ),
+        (
+            r"ask the peer's operator for one: commune peer issue NAME, on their side",
+            "demandez-en une à l'opérateur du pair : commune peer issue NOM, de son côté",
+        ),
+        (r"no peer named (?P<name>'[^']*')", "aucun pair nommé {name}"),
+        (r"known peers: (?P<known>.*)", "pairs connus : {known}"),
+        (r"a peer named (?P<name>'[^']*') already exists", "un pair nommé {name} existe déjà"),
+        (
+            r"remove it first: commune peer remove (?P<name>\S+)",
+            "retirez-le d'abord : commune peer remove {name}",
+        ),
     )
 ]
 KINDS = {

@@ -212,6 +212,7 @@ LABELS = {
     "association": N_("association"),
     "public-body": N_("public body"),
     "other": N_("other"),
+    "peer": N_("peer cooperative"),  # another cooperative, holding a peer key (peering)
     "non-commercial": N_("non-commercial"),
     "commercial": N_("commercial"),
 }

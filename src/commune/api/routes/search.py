@@ -32,6 +32,11 @@ class AskRequest(BaseModel):
         "sources; generate: a model writes a cited answer.",
     )
     model: str | None = None
+    peers: bool | None = Field(
+        None,
+        description="Ask the peer cooperatives too (docs/peering.md); null: as commune.toml's "
+        "[peers] federate says.",
+    )
 
 
 @router.post("/api/search")
@@ -57,6 +62,7 @@ async def ask(req: AskRequest, actor: Caller, commune: CommuneDep) -> dict[str, 
         model=req.model,
         route="api/ask",
         actor=actor,
+        peers=req.peers,
     )
     return answer.to_json()
 
@@ -71,6 +77,7 @@ async def ask_stream(req: AskRequest, actor: Caller, commune: CommuneDep) -> Str
         model=req.model,
         route="api/ask/stream",
         actor=actor,
+        peers=req.peers,
     )
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
     stream = sse(first, events, lambda answer: answer.to_json())

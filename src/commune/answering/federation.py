@@ -1,0 +1,336 @@
+"""The asking side of peering: a question reaches the registered peers' shared collections.
+
+Each peer is asked at once, in parallel, for at most ``[peers] timeout_s``: a peer down or
+slow is left out of that answer with a notice, never waited for. What comes back is judged
+here, where the member asking is known: the collection's policy (policy.permits: a
+non-commercial source is never used for a member that declared a commercial use; kinds not
+allowed are withheld), each withheld passage said with its reason. The passages kept are
+measured against the question with this home's own embedder and analysers (the peer's
+relevance statistics cover its private collections too, and are never sent), then merged
+with this home's hits by reciprocal rank fusion: each list's rank, not its scores, which
+two deployments do not compute alike.
+
+A peer's passage keeps its origin (Hit.origin); the answer cites it "via" the peer, and
+after answering, the passages actually cited are reported back to the peer
+(``POST /peer/cited``) so that its credits, and its contributors' payouts, count them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from commune.answering.retrieve import Hit, coverage, prepare_query
+from commune.commons.peering import citations, registry
+from commune.commons.peering.policy import Policy, permits
+from commune.config import PeerSettings
+from commune.embed import Embedder
+from commune.govern.members import profile
+from commune.govern.policy import Actor
+from commune.text.analysis import analyze
+from commune.text.numbers import number
+from commune.text.say import say
+
+log = logging.getLogger("commune.peers")
+RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
+
+
+@dataclass
+class Gathered:
+    """The peers' part of one answer."""
+
+    hits: list[Hit] = field(default_factory=list)
+    withheld: list[dict[str, Any]] = field(default_factory=list)  # as licensing's excluded
+    notices: list[str] = field(default_factory=list)
+
+
+class PeerUnavailable(Exception):
+    """A peer answered otherwise than with passages (down, refused the key, over quota)."""
+
+
+def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str, Any]:
+    import httpx
+
+    try:
+        with httpx.Client(timeout=timeout_s) as client:
+            reply = client.post(
+                f"{peer.url}/peer/search",
+                json={"query": query, "k": k},
+                headers={"Authorization": f"Bearer {peer.key}"},
+            )
+    except httpx.TimeoutException:
+        raise TimeoutError from None
+    except httpx.HTTPError as exc:
+        raise PeerUnavailable(type(exc).__name__) from None
+    if reply.status_code != 200:
+        try:
+            detail = str(reply.json().get("detail") or reply.json().get("error") or "")
+        except ValueError:
+            detail = ""
+        raise PeerUnavailable(f"HTTP {reply.status_code} {detail}".strip())
+    data = reply.json()
+    if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
+        raise PeerUnavailable("not a Commune peer reply")
+    return data
+
+
+def ask_all(
+    peers: list[registry.Peer], query: str, k: int, timeout_s: float
+) -> dict[str, dict[str, Any] | BaseException]:
+    """Each peer's reply, or why there is none; never more than ``timeout_s`` in all."""
+    if not peers:
+        return {}
+    pool = ThreadPoolExecutor(max_workers=len(peers), thread_name_prefix="commune-peer")
+    futures: dict[Future[dict[str, Any]], registry.Peer] = {
+        pool.submit(_ask, p, query, k, timeout_s): p for p in peers
+    }
+    wait(futures, timeout=timeout_s)
+    # Not waited for: a late reply is dropped when it comes (httpx's own timeout ends it).
+    pool.shutdown(wait=False, cancel_futures=True)
+    out: dict[str, dict[str, Any] | BaseException] = {}
+    for future, peer in futures.items():
+        if not future.done():
+            out[peer.name] = TimeoutError()
+        else:
+            error = future.exception()
+            out[peer.name] = error if error is not None else future.result()
+    return out
+
+
+def fuse(local: list[Hit], *others: list[Hit]) -> list[Hit]:
+    """Reciprocal rank fusion of ranked lists. Equal ranks tie; the tie is broken by the
+    one measure both sides share, the cosine to the question by this home's embedder
+    (Federation._measure computes it for the peers' passages), then this home first."""
+    scored: list[tuple[float, float, int, Hit]] = []
+    for order, hits in enumerate((local, *others)):
+        scored += [(1 / (RRF_K + rank), h.cosine, order, h) for rank, h in enumerate(hits, 1)]
+    scored.sort(key=lambda t: (-t[0], -t[1], t[2]))
+    return [h for *_, h in scored]
+
+
+class Federation:
+    """Asks one home's registered peers, and tells them what its answers cited."""
+
+    def __init__(
+        self, *, settings: PeerSettings, engine: Engine, embedder: Callable[[], Embedder]
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.embedder = embedder
+
+    def peers(self) -> list[registry.Peer]:
+        with self.engine.connect() as conn:
+            return registry.registered(conn)
+
+    def gather(self, question: str, actor: Actor, language: str) -> Gathered:
+        peers = self.peers()
+        got = Gathered()
+        if not peers:
+            return got
+        with self.engine.connect() as conn:
+            kind, use = profile(conn, actor.member_id)
+        replies = ask_all(peers, question, self.settings.k, self.settings.timeout_s)
+        lists: list[list[Hit]] = []
+        ids = _Ids()
+        for peer in peers:
+            reply = replies[peer.name]
+            if isinstance(reply, BaseException):
+                got.notices.append(self._silent(peer.name, reply, language))
+                log.info("peer %s: %r", peer.name, reply)
+                continue
+            if reply.get("refused"):
+                got.notices.append(
+                    say(
+                        language,
+                        f"le pair {peer.name} a refusé la question : {reply['refused']}",
+                        f"peer {peer.name} refused the question: {reply['refused']}",
+                    )
+                )
+            kept = []
+            for data in reply["hits"]:
+                try:
+                    hit, policy = self._hit(peer, reply, data, ids)
+                except (KeyError, TypeError, ValueError):
+                    continue  # a malformed passage is left out, not trusted
+                decision = permits(policy, kind, use, language)
+                if decision:
+                    kept.append(hit)
+                elif all(w["document_id"] != hit.document_id for w in got.withheld):
+                    got.withheld.append(
+                        {
+                            "document_id": hit.document_id,
+                            "title": hit.title,
+                            "licence": hit.licence,
+                            "reason": f"{decision.reason} (via {peer.name})",
+                        }
+                    )
+            lists.append(kept)
+            # What the peer itself left out (its charter, its licences), said as it said it.
+            for w in reply.get("withheld") or []:
+                if isinstance(w, dict) and {"document_id", "title", "reason"} <= set(w):
+                    got.withheld.append(
+                        {
+                            "document_id": ids.document(peer.name, int(w["document_id"])),
+                            "title": str(w["title"]),
+                            "licence": w.get("licence"),
+                            "reason": f"{w['reason']} (via {peer.name})",
+                        }
+                    )
+        self._measure(question, [h for hits in lists for h in hits])
+        got.hits = fuse([], *lists)
+        return got
+
+    def _silent(self, name: str, error: BaseException, language: str) -> str:
+        if isinstance(error, TimeoutError):
+            limit = self.settings.timeout_s
+            seconds = number(limit, 0 if limit == int(limit) else 1, language)
+            return say(
+                language,
+                f"le pair {name} n'a pas répondu en {seconds} s : réponse sans lui",
+                f"peer {name} did not answer in {seconds} s: answered without it",
+            )
+        return say(
+            language,
+            f"le pair {name} n'a pas répondu ({error}) : réponse sans lui",
+            f"peer {name} did not answer ({error}): answered without it",
+        )
+
+    def _hit(
+        self, peer: registry.Peer, reply: dict[str, Any], data: dict[str, Any], ids: _Ids
+    ) -> tuple[Hit, Policy]:
+        policy = Policy.from_json(data.get("policy"))
+        remote_doc, remote_chunk = int(data["document_id"]), int(data["chunk_id"])
+        origin = {
+            "peer": peer.name,
+            "cooperative": str(reply.get("cooperative") or peer.name),
+            "url": peer.url,
+            "document_id": remote_doc,
+            "chunk_id": remote_chunk,
+            "collection": str(data["collection"]),
+            "policy": policy.to_json(),
+            "attribution": str(data.get("attribution") or ""),
+        }
+        hit = Hit(
+            # Negative ids: never one of this home's documents or passages.
+            document_id=ids.document(peer.name, remote_doc),
+            chunk_id=ids.chunk(peer.name, remote_chunk),
+            title=str(data["title"]),
+            source=str(data["source"]),
+            section=str(data.get("section") or ""),
+            score=0.0,
+            licence=data.get("licence"),
+            text=str(data["text"]),
+            collection=f"{peer.name}:{data['collection']}",
+            language=str(data.get("language") or "en"),
+            anchor=data.get("anchor"),
+            page=data.get("page"),
+            contributor=data.get("contributor"),
+            publisher=data.get("publisher"),
+            lexical_rank=data.get("lexical_rank"),
+            dense_rank=data.get("dense_rank"),
+            cosine=0.0,
+            coverage=0.0,
+            # The collection's TDM reservation travels with it: this home's charter decides.
+            tdm_reserved=bool(data.get("tdm_reserved")) or policy.tdm_reserved,
+            origin=origin,
+        )
+        if hit.lexical_rank is None and hit.dense_rank is None:
+            hit.dense_rank = 1  # found by the peer's search, not beside it
+        return hit, policy
+
+    def _measure(self, question: str, hits: list[Hit]) -> None:
+        """Cosine and coverage by this home's embedder and analysers."""
+        if not hits:
+            return
+        embedder = self.embedder()
+        q = prepare_query(question, embedder)
+        vectors = embedder.embed_passages([f"{h.title}\n{h.text}" for h in hits])
+        # Every word of the question weighs the same: this home has no statistics of the
+        # peer's commons, and the peer's are not sent (they cover its private collections).
+        weights = dict.fromkeys(q.terms, 1.0)
+        for h, v in zip(hits, vectors, strict=True):
+            h.cosine = round(float(v @ q.vector), 4)
+            terms = set(analyze(f"{h.title}\n{h.section}\n{h.text}", h.language))
+            h.coverage = round(coverage(q, terms, weights), 4)
+
+    # -- after the answer ----------------------------------------------------------------------
+    def cited(self, route: str, answer: Any, hits: list[Hit], actor: Actor) -> None:
+        """Keep the peers' documents the answer cited, and tell each peer which of its
+        passages were cited (in the background: the answer does not wait for it)."""
+        by_chunk = {h.chunk_id: h for h in hits if h.origin is not None}
+        sources = [s for s in answer.sources if getattr(s, "origin", None)]
+        if not sources:
+            return
+        per_source: dict[int, int] = {}
+        per_chunk: dict[int, int] = {}
+        for s in answer.sentences:
+            for n in s.get("sources", [s.get("source")]):
+                per_source[n] = per_source.get(n, 0) + 1
+            chunk = s.get("chunk_id")
+            if chunk in by_chunk:
+                per_chunk[chunk] = per_chunk.get(chunk, 0) + 1
+        rows = [
+            {
+                "peer": s.origin["peer"],
+                "document_id": int(s.origin["document_id"]),
+                "title": s.title,
+                "licence": s.licence,
+                "contributor": s.contributor,
+                "citations": per_source.get(s.n, 1),
+            }
+            for s in sources
+        ]
+        with self.engine.begin() as conn:
+            citations.record_peer_sources(conn, route, rows, actor)
+        if not per_chunk:  # a generated answer names sources, not passages
+            per_chunk = {s.chunk_id: per_source.get(s.n, 1) for s in sources}
+        reports: dict[str, dict[int, int]] = {}
+        for chunk, n in per_chunk.items():
+            origin = by_chunk[chunk].origin if chunk in by_chunk else None
+            if origin is not None:
+                counts = reports.setdefault(origin["peer"], {})
+                counts[int(origin["chunk_id"])] = counts.get(int(origin["chunk_id"]), 0) + n
+        peers = {p.name: p for p in self.peers()}
+        for name, counts in reports.items():
+            if name in peers:
+                # Not a daemon: a command that ends right after its answer still sends it
+                # (the wait is bounded by the time limit).
+                threading.Thread(
+                    target=_report, args=(peers[name], counts, self.settings.timeout_s)
+                ).start()
+
+
+def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> None:
+    import httpx
+
+    try:
+        with httpx.Client(timeout=timeout_s) as client:
+            reply = client.post(
+                f"{peer.url}/peer/cited",
+                json={"cited": {str(c): n for c, n in counts.items()}},
+                headers={"Authorization": f"Bearer {peer.key}"},
+            )
+        if reply.status_code != 200:
+            log.warning("peer %s did not take the citations: HTTP %s", peer.name, reply.status_code)
+    except httpx.HTTPError as exc:
+        log.warning("peer %s did not take the citations: %s", peer.name, exc)
+
+
+class _Ids:
+    """Negative ids for the peers' documents and passages, one per (peer, peer's id)."""
+
+    def __init__(self) -> None:
+        self.documents: dict[tuple[str, int], int] = {}
+        self.chunks: dict[tuple[str, int], int] = {}
+
+    def document(self, peer: str, remote: int) -> int:
+        return self.documents.setdefault((peer, remote), -(len(self.documents) + 1))
+
+    def chunk(self, peer: str, remote: int) -> int:
+        return self.chunks.setdefault((peer, remote), -(len(self.chunks) + 1))

@@ -1,0 +1,110 @@
+"""The serving side of peering: another cooperative's search of this home's collections
+shared outward (``POST /peer/search``).
+
+The peer is a member of kind ``peer`` here: this home's own rules apply to it as to any
+member, each with its reason: the visibility of collections (only those shared outward,
+and readable by it), its quotas, the charter's refusal rules, the TDM reservations and the
+licences against its declared use; and every request is a row of the ledger under it. The
+passages go back with their licence, attribution line and the collection's policy: the
+asking cooperative enforces that policy against its own member, whom only it knows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commune.account.metering import Metering
+from commune.answering.licensing import usable_for_answers
+from commune.answering.retrieve import Hit
+from commune.answering.search import Searcher
+from commune.charter import steps
+from commune.charter.book import CharterBook
+from commune.commons.library import Library
+from commune.commons.peering import citations
+from commune.commons.peering.shares import shared
+from commune.config import Settings
+from commune.errors import Forbidden
+from commune.govern.licences import attribution_text
+from commune.govern.members import PEER_KIND, profile
+from commune.govern.policy import Actor
+from commune.text.lang import detect
+
+ROUTE = "peer/search"
+MAX_K = 20
+
+
+class PeerDesk:
+    """Answers the peers of one home."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        library: Library,
+        searcher: Searcher,
+        metering: Metering,
+        charters: CharterBook,
+    ) -> None:
+        self.settings = settings
+        self.library = library
+        self.searcher = searcher
+        self.metering = metering
+        self.charters = charters
+
+    def _peer(self, actor: Actor) -> str | None:
+        """The peer's declared use; Forbidden for a key that is not a peer's."""
+        with self.library.engine.connect() as conn:
+            kind, use = profile(conn, actor.member_id)
+        if kind != PEER_KIND:
+            raise Forbidden(
+                "the peer routes are for other cooperatives: this key is not a peer's",
+                "members search with /api/search; an operator issues a peer key with "
+                "commune peer issue NAME",
+            )
+        return use
+
+    def origin(self) -> dict[str, str]:
+        peers = self.settings.peers
+        return {"cooperative": peers.name or self.settings.home.name, "url": peers.url}
+
+    def search(self, query: str, actor: Actor, k: int = 5) -> dict[str, Any]:
+        use = self._peer(actor)
+        k = max(1, min(k, MAX_K))
+        language = detect(query, default="en")
+        charter = self.charters.charter
+        cap = charter.sobriety.member_month_wh_cap
+        month_wh = self.metering.member_month_wh(actor) if cap is not None else None
+        step = steps.refuse(charter, query, language, use, month_wh)
+        if step.outcome == "refused":
+            self.metering.record_usage(
+                ROUTE, "refused", None, 0, 0, None, self.metering.meter(), actor
+            )
+            return {**self.origin(), "hits": [], "withheld": [], "refused": step.reason}
+        with self.library.engine.connect() as conn:
+            outward = {s.collection_id: s for s in shared(conn)}
+        by_name = {s.collection: s for s in outward.values()}
+        # With record: the quota is checked first, and the search is a row of the ledger.
+        hits = self.searcher.search(query, k=k, actor=actor, record=ROUTE, within=list(outward))
+        kept, withheld = usable_for_answers(hits, use, self.settings.charter.tdm_reserved, language)
+        return {
+            **self.origin(),
+            "hits": [self._shown(h, by_name[h.collection].policy.to_json()) for h in kept],
+            "withheld": withheld,
+        }
+
+    @staticmethod
+    def _shown(hit: Hit, policy: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **hit.to_json(),
+            "attribution": attribution_text(
+                hit.title, hit.publisher or hit.contributor, hit.licence, hit.source
+            ),
+            "policy": policy,
+        }
+
+    def cited(self, counts: dict[int, int], actor: Actor) -> int:
+        """A peer's answer cited these passages (chunk id -> citations): credited to their
+        contributors here, under the peer (commons/peering/citations.py)."""
+        self._peer(actor)
+        with self.library.engine.begin() as conn:
+            return citations.record_cited_by_peer(conn, counts, actor)

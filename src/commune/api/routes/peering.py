@@ -1,0 +1,47 @@
+"""Peering between cooperatives (docs/peering.md): ``GET /peer/catalogue`` (public: what
+this home shares, under which policy), ``POST /peer/search`` and ``POST /peer/cited`` (a
+peer's key: what it asks, and what its answers cited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from commune.api.auth import Caller
+from commune.http.deps import CommuneDep
+
+router = APIRouter()
+
+
+class PeerSearch(BaseModel):
+    query: str = Field(min_length=1, description="The question or words to search for.")
+    k: int = Field(5, gt=0, le=20, description="Number of passages.")
+
+
+class PeerCited(BaseModel):
+    cited: dict[int, int] = Field(
+        description="The passages (chunk ids, as /peer/search gave them) an answer cited, "
+        "each with the number of its sentences that cite it."
+    )
+
+
+@router.get("/peer/catalogue")
+async def catalogue(commune: CommuneDep) -> JSONResponse:
+    """The collections shared with peers: DCAT-AP, with an ODRL policy per dataset."""
+    data = await run_in_threadpool(commune.peer_catalogue)
+    return JSONResponse(data, media_type="application/ld+json")
+
+
+@router.post("/peer/search")
+async def search(req: PeerSearch, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+    return await run_in_threadpool(commune.peer_search, req.query, actor=actor, k=req.k)
+
+
+@router.post("/peer/cited")
+async def cited(req: PeerCited, actor: Caller, commune: CommuneDep) -> dict[str, int]:
+    recorded = await run_in_threadpool(commune.peer_cited, req.cited, actor=actor)
+    return {"recorded": recorded}

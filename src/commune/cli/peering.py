@@ -1,0 +1,134 @@
+"""Peering between cooperatives (docs/peering.md): what this home shares outward, under
+which policy (``share``), and the peers it asks or answers (``peer``)."""
+
+from __future__ import annotations
+
+import click
+
+from commune.cli.cooperative import AS_ADMIN
+from commune.cli.group import acting, cli, commune_of, dumps, quota_options
+
+
+@cli.command()
+@click.argument("collection")
+@click.option(
+    "--policy",
+    default="",
+    help="Usage clauses, comma-separated: non-commercial, share-alike, tdm-reserved "
+    "(attribution is always required).",
+)
+@click.option(
+    "--kinds",
+    default="",
+    help="Member kinds that may use it, comma-separated (town, agglomeration, association, "
+    "public-body, other); none: every kind.",
+)
+@click.option("--off", is_flag=True, help="Stop sharing it with peers.")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def share(
+    ctx: click.Context, collection: str, policy: str, kinds: str, off: bool, as_user: str | None
+) -> None:
+    """Share a collection with peer cooperatives under a usage policy, or stop (--off).
+
+    The shared collections are published at GET /peer/catalogue (DCAT-AP, with an ODRL
+    policy each), and peers holding a key this home issued search them."""
+    commune = commune_of(ctx)
+    actor = acting(ctx, as_user)
+    if off:
+        if policy or kinds:
+            raise click.UsageError("--off takes no --policy or --kinds")
+        commune.unshare(collection, actor=actor)
+        click.echo(f"{collection}: no longer shared with peers")
+        return
+    terms = commune.share(collection, policy=policy, kinds=kinds, actor=actor)
+    clauses = ["attribution"] + [
+        c for c in ("non_commercial", "share_alike", "tdm_reserved") if terms[c]
+    ]
+    who = ", ".join(terms["kinds"]) or "every kind"
+    click.echo(
+        f"{collection}: shared with peers ({', '.join(c.replace('_', '-') for c in clauses)};"
+        f" members of {who})"
+    )
+
+
+@cli.group()
+def peer() -> None:
+    """Other cooperatives: those this home asks (add, list, remove) and those it answers
+    (issue)."""
+
+
+@peer.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--key", required=True, help="The key the peer issued to this cooperative.")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def peer_add(ctx: click.Context, name: str, url: str, key: str, as_user: str | None) -> None:
+    """Register the peer NAME, served at URL, with the key it issued to this cooperative."""
+    shown = commune_of(ctx).add_peer(name, url, key=key, actor=acting(ctx, as_user))
+    click.echo(f"peer {shown['name']} added ({shown['url']}, key {shown['key']})")
+
+
+@peer.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def peer_list(ctx: click.Context, as_json: bool) -> None:
+    """The registered peers (their keys masked)."""
+    rows = commune_of(ctx).peers()
+    if as_json:
+        click.echo(dumps(rows))
+        return
+    if not rows:
+        click.echo("no peers yet: commune peer add NAME URL --key KEY")
+    for r in rows:
+        click.echo(f"{r['name']}\t{r['url']}\t{r['key']}")
+
+
+@peer.command("remove")
+@click.argument("name")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def peer_remove(ctx: click.Context, name: str, as_user: str | None) -> None:
+    """Stop asking the peer NAME (its key is forgotten)."""
+    commune_of(ctx).remove_peer(name, actor=acting(ctx, as_user))
+    click.echo(f"peer {name} removed")
+
+
+@peer.command("issue")
+@click.argument("name")
+@click.option(
+    "--declared-use",
+    default="non-commercial",
+    show_default=True,
+    type=click.Choice(["non-commercial", "commercial"]),
+    help="What the peer cooperative declared it uses answers for.",
+)
+@quota_options
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def peer_issue(
+    ctx: click.Context,
+    name: str,
+    declared_use: str,
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+    as_user: str | None,
+) -> None:
+    """Issue a key to the cooperative NAME: a member of kind peer, with its own quotas and
+    ledger rows, that may search the collections shared with peers. Printed once."""
+    kid, secret = commune_of(ctx).admin.issue_peer(
+        name,
+        actor=acting(ctx, as_user),
+        declared_use=declared_use,
+        requests_per_day=requests_per_day,
+        tokens_per_month=tokens_per_month,
+        wh_per_month=wh_per_month,
+    )
+    click.echo(secret)
+    click.echo(
+        f"key {kid} for peer {name}: give it to them (commune peer add on their side); "
+        "it is not shown again",
+        err=True,
+    )

@@ -1,0 +1,123 @@
+"""Citations that cross between cooperatives, in both directions.
+
+- A peer's answer cited this home's passages: the peer reports them (``POST /peer/cited``)
+  and they are credited in ``credits`` like a member's, under the peer's member, with the
+  route ``peer/cited``: payouts count them for this home's contributors.
+- This home's answer cited a peer's passages: ``peer_citations`` keeps them, marked with the
+  peer, for the credits report; this home's payouts leave them to the peer.
+
+Only citations count, never passages merely returned: a passage a peer fetched and did not
+use earned its contributor nothing, as for a member's own answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from commune.commons.peering.shares import shared
+from commune.errors import InvalidRequest
+from commune.govern.policy import Actor
+from commune.store import repository as repo
+from commune.store.repository import now
+from commune.store.schema import credits, members, peer_citations
+
+ROUTE = "peer/cited"
+
+
+def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor) -> int:
+    """Credit the passages (chunk id -> citations) a peer's answer cited. Every passage must
+    be in a collection shared with peers, or nothing is recorded. Returns the rows written."""
+    if not counts:
+        return 0
+    if len(counts) > 100:
+        raise InvalidRequest(f"at most 100 passages per report, got {len(counts)}")
+    if any(not 0 < c < 2**62 for c in counts):
+        raise InvalidRequest("passage ids are the positive ids /peer/search gave")
+    if any(n <= 0 or n > 100 for n in counts.values()):
+        raise InvalidRequest("citations per passage must be between 1 and 100")
+    outward = {s.collection for s in shared(conn)}
+    details = repo.chunk_details(conn, list(counts))
+    stray = sorted(c for c in counts if c not in details or details[c]["collection"] not in outward)
+    if stray:
+        raise InvalidRequest(
+            f"passage {stray[0]} is not in a collection shared with peers: nothing was recorded"
+        )
+    rows = [
+        {
+            "created_at": now(),
+            "route": ROUTE,
+            "member_id": actor.member_id,
+            "user_id": actor.user_id,
+            "document_id": details[cid]["document_id"],
+            "revision_id": details[cid]["revision_id"],
+            "contributor": details[cid]["contributor"],
+            "citations": n,
+        }
+        for cid, n in sorted(counts.items())
+    ]
+    conn.execute(insert(credits), rows)
+    return len(rows)
+
+
+def record_peer_sources(
+    conn: Connection, route: str, cited: list[dict[str, Any]], actor: Actor
+) -> None:
+    """Keep the peers' documents an answer of this home cited (each: peer, document_id,
+    title, licence, contributor, citations)."""
+    if cited:
+        conn.execute(
+            insert(peer_citations),
+            [
+                {
+                    "created_at": now(),
+                    "route": route,
+                    "member_id": actor.member_id,
+                    "user_id": actor.user_id,
+                    **c,
+                }
+                for c in cited
+            ],
+        )
+
+
+def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, Any]]]:
+    """Between ``start`` and ``end``: this home's documents the peers cited (by peer), and
+    the peers' documents this home cited."""
+    by_peers = conn.execute(
+        select(
+            members.c.name.label("peer"),
+            func.coalesce(credits.c.contributor, "(unknown)").label("contributor"),
+            func.count(func.distinct(credits.c.document_id)).label("documents"),
+            func.sum(credits.c.citations).label("citations"),
+        )
+        .select_from(credits.join(members, members.c.id == credits.c.member_id))
+        .where(credits.c.route == ROUTE, credits.c.created_at >= start, credits.c.created_at < end)
+        .group_by(members.c.name, credits.c.contributor)
+        .order_by(members.c.name, func.sum(credits.c.citations).desc())
+    )
+    from_peers = conn.execute(
+        select(
+            peer_citations.c.peer,
+            peer_citations.c.document_id,
+            peer_citations.c.title,
+            peer_citations.c.licence,
+            func.coalesce(peer_citations.c.contributor, "(unknown)").label("contributor"),
+            func.count(peer_citations.c.id).label("answers"),
+            func.sum(peer_citations.c.citations).label("citations"),
+        )
+        .where(peer_citations.c.created_at >= start, peer_citations.c.created_at < end)
+        .group_by(
+            peer_citations.c.peer,
+            peer_citations.c.document_id,
+            peer_citations.c.title,
+            peer_citations.c.licence,
+            peer_citations.c.contributor,
+        )
+        .order_by(peer_citations.c.peer, func.sum(peer_citations.c.citations).desc())
+    )
+    return {
+        "cited_by_peers": [dict(r._mapping) for r in by_peers],
+        "from_peers": [dict(r._mapping) for r in from_peers],
+    }

@@ -1,0 +1,333 @@
+"""Peering between cooperatives (docs/peering.md): two real `commune serve` processes on
+loopback, each with its own home; and the policy, its ODRL form, and the commands' bad input.
+
+One pair of servers for the whole module (each loads the embedder once); tiny corpora."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+from commune.commons.peering.policy import Policy, context, odrl, parse, permits
+from commune.errors import InvalidRequest
+from tests.conftest import serve_process, wait_until
+
+OPEN_TEXT = (
+    "# Recycling centre\n\nThe recycling centre of Ville B is open from Tuesday to Saturday, "
+    "from 9 am to 5 pm. Garden waste and old furniture are taken free of charge.\n"
+)
+NC_TEXT = (
+    "# Market stalls\n\nA stall at the Saturday market of Ville B costs 12 euros per day. "
+    "Traders book their stall at the market office before Thursday noon.\n"
+)
+LOCAL_TEXT = (
+    "# Library\n\nThe library of Ville A lends books and films for three weeks with a "
+    "free reader card.\n"
+)
+
+
+def run(home: Path, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["--home", str(home), *args])
+
+
+def ok(home: Path, *args: str) -> str:
+    result = run(home, *args)
+    assert result.exit_code == 0, result.output
+    return str(result.stdout)
+
+
+def post(url: str, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(
+        url,
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=300) as reply:  # a hang guard
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(home / "commune.db") as db:
+        return db.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Cooperative B shares two collections (one non-commercial) and issued a key to A;
+    A registered B, and has a non-commercial town and a commercial member."""
+    root = tmp_path_factory.mktemp("peering")
+    a, b = root / "a", root / "b"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LANG", "C.UTF-8")
+        mp.setenv("HOME", str(root / "user-home"))
+        mp.delenv("COMMUNE_HOME", raising=False)
+        mp.delenv("COMMUNE_DATABASE_URL", raising=False)
+        for home, name in ((a, "Coop A"), (b, "Coop B")):
+            home.mkdir()
+            (home / "commune.toml").write_text(
+                f'[peers]\nname = "{name}"\ntimeout_s = 5\n', encoding="utf-8"
+            )
+        docs = root / "docs"
+        docs.mkdir()
+        (docs / "recycling.md").write_text(OPEN_TEXT, encoding="utf-8")
+        (docs / "market.md").write_text(NC_TEXT, encoding="utf-8")
+        (docs / "library.md").write_text(LOCAL_TEXT, encoding="utf-8")
+        ok(b, "add", str(docs / "recycling.md"), "--collection", "open-b", "--licence", "CC-BY-4.0")
+        ok(b, "add", str(docs / "market.md"), "--collection", "nc-b", "--licence", "CC-BY-4.0")
+        ok(b, "share", "open-b")
+        ok(b, "share", "nc-b", "--policy", "non-commercial")
+        peer_key = ok(b, "peer", "issue", "coop-a").strip()
+        ok(a, "add", str(docs / "library.md"), "--collection", "local-a", "--licence", "CC0-1.0")
+        ok(a, "member", "add", "Ville A", "--kind", "town")
+        ok(a, "member", "add", "Boutique", "--declared-use", "commercial")
+        ok(a, "user", "add", "alice", "--member", "Ville A")
+        ok(a, "user", "add", "bob", "--member", "Boutique")
+        alice = ok(a, "key", "create", "alice").strip()
+        bob = ok(a, "key", "create", "bob").strip()
+        server_b, url_b = serve_process(b, auth=True)
+        try:
+            server_a, url_a = serve_process(a, auth=True)
+        except BaseException:
+            server_b.terminate()
+            raise
+        ok(a, "peer", "add", "coop-b", url_b, "--key", peer_key)
+        # B's first search loads its embedder, which may take longer than A waits: warmed
+        # here, so that what A is told is about peering, not the start-up.
+        assert post(f"{url_b}/peer/search", {"query": "warm up"}, peer_key)[0] == 200
+        try:
+            yield {
+                "a": a,
+                "b": b,
+                "url_a": url_a,
+                "url_b": url_b,
+                "server_b": server_b,
+                "alice": alice,
+                "bob": bob,
+                "peer_key": peer_key,
+            }
+        finally:
+            for proc in (server_a, server_b):
+                proc.terminate()
+                proc.wait(30)
+
+
+def ask(pair: dict[str, Any], who: str, question: str) -> dict[str, Any]:
+    status, answer = post(
+        f"{pair['url_a']}/api/ask",
+        {"question": question, "mode": "extractive", "peers": True},
+        pair[who],
+    )
+    assert status == 200, answer
+    return answer
+
+
+LEDGER = (
+    "select count(*) from usage join members on members.id = usage.member_id "
+    "where usage.route = 'peer/search' and members.name = 'coop-a' and members.kind = 'peer'"
+)
+
+
+def test_a_member_gets_a_cited_answer_from_the_peer_and_both_sides_count_it(pair):
+    before = rows(pair["b"], LEDGER)[0][0]
+    answer = ask(pair, "alice", "When is the recycling centre open?")
+    assert answer["found"], (answer["notice"], answer["excluded"], answer["decisions"])
+    via = [s for s in answer["sources"] if s["origin"]]
+    assert via, answer["sources"]
+    source = via[0]
+    assert source["title"] == "Recycling centre"
+    assert source["origin"]["peer"] == "coop-b"
+    assert source["origin"]["cooperative"] == "Coop B"
+    assert source["attribution"].endswith("— via coop-b")
+    assert "CC-BY-4.0" in source["attribution"]
+    assert "Tuesday to Saturday" in answer["text"]
+    # B's ledger: a row for the search, under the peer member it issued the key to.
+    assert rows(pair["b"], LEDGER) == [(before + 1,)]
+    # Cited, not merely returned: B credits its contributor under the peer once A reports.
+    month = datetime.now(UTC).strftime("%Y-%m")
+    wait_until(
+        lambda: rows(pair["b"], "select count(*) from credits where route = 'peer/cited'")[0][0],
+        "B to record what A's answer cited",
+    )
+    report_b = json.loads(ok(pair["b"], "credits", "--month", month, "--json"))
+    assert [r["peer"] for r in report_b["cited_by_peers"]] == ["coop-a"]
+    report_a = json.loads(ok(pair["a"], "credits", "--month", month, "--json"))
+    assert [(r["peer"], r["title"]) for r in report_a["from_peers"]] == [
+        ("coop-b", "Recycling centre")
+    ]
+    assert report_a["documents"] == []  # A's own credits are for A's own documents only
+    # Search too reaches the peer, from the command line, as a member.
+    found = ok(pair["a"], "search", "--peers", "--as", "alice", "-k", "3", "recycling centre")
+    assert "Recycling centre — via coop-b" in found
+
+
+def test_a_non_commercial_collection_is_withheld_from_a_commercial_member(pair):
+    question = "How much does a stall at the Saturday market cost?"
+    answer = ask(pair, "bob", question)
+    assert not any(s["origin"] for s in answer["sources"])
+    withheld = [e for e in answer["excluded"] if e["title"] == "Market stalls"]
+    assert withheld, answer["excluded"]
+    assert "forbids commercial use" in withheld[0]["reason"]
+    assert "via coop-b" in withheld[0]["reason"]
+    # The same question from the non-commercial town is answered from it.
+    allowed = ask(pair, "alice", question)
+    assert any(s["title"] == "Market stalls" for s in allowed["sources"]), allowed
+
+
+def test_the_catalogue_publishes_each_shared_collection_with_its_policy(pair):
+    with urllib.request.urlopen(f"{pair['url_b']}/peer/catalogue", timeout=300) as reply:
+        data = json.loads(reply.read())
+    datasets = {d["dct:identifier"]: d for d in data["dcat:dataset"]}
+    assert set(datasets) == {"open-b", "nc-b"}
+    nc = datasets["nc-b"]["odrl:hasPolicy"]
+    assert nc["@type"] == "odrl:Offer"
+    purpose = nc["odrl:prohibition"][0]["odrl:constraint"][0]
+    assert purpose["odrl:leftOperand"] == {"@id": "odrl:purpose"}
+    assert "odrl:prohibition" not in datasets["open-b"]["odrl:hasPolicy"]
+    rdflib = pytest.importorskip("rdflib")
+    graph = rdflib.Graph().parse(data=json.dumps(data), format="json-ld")
+    assert graph.query(
+        "PREFIX odrl: <http://www.w3.org/ns/odrl/2/> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
+        "ASK { ?c a dcat:Catalog ; dcat:dataset ?d . ?d odrl:hasPolicy ?p . "
+        "?p a odrl:Offer ; odrl:prohibition ?x }"
+    ).askAnswer
+
+
+def test_a_member_key_is_not_a_peer_key(pair):
+    status, body = post(f"{pair['url_a']}/peer/search", {"query": "library"}, pair["alice"])
+    assert status == 403, body
+    status, body = post(f"{pair['url_b']}/peer/cited", {"cited": {"999": 1}}, pair["peer_key"])
+    assert status == 400, body  # a passage that is not shared: nothing recorded
+    # Nor is a peer's key a member's: it would read what is shared inside B only.
+    status, body = post(f"{pair['url_b']}/api/search", {"query": "market"}, pair["peer_key"])
+    assert status == 401 and "opens the /peer/ routes only" in body["detail"], body
+
+
+def test_a_peer_has_its_own_quota(pair):
+    frugal = ok(pair["b"], "peer", "issue", "coop-c", "--requests-per-day", "1").strip()
+    assert post(f"{pair['url_b']}/peer/search", {"query": "market"}, frugal)[0] == 200
+    status, body = post(f"{pair['url_b']}/peer/search", {"query": "market"}, frugal)
+    assert status == 429 and "coop-c" in body["detail"], body
+
+
+def test_a_slow_or_stopped_peer_costs_at_most_the_time_limit(pair):
+    # A peer that takes the connection and never answers.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    try:
+        ok(pair["a"], "peer", "add", "coop-slow", f"http://127.0.0.1:{port}", "--key", "cmn_x_y")
+        answer = ask(pair, "alice", "When is the recycling centre open?")
+        assert "peer coop-slow did not answer in 5 s" in answer["notice"]
+        assert any(s["origin"] for s in answer["sources"])  # coop-b still answered
+        ok(pair["a"], "peer", "remove", "coop-slow")
+    finally:
+        silent.close()
+    pair["server_b"].terminate()
+    pair["server_b"].wait(30)
+    answer = ask(pair, "alice", "Which library lends films?")
+    assert "peer coop-b did not answer" in answer["notice"]
+    assert answer["found"] and answer["sources"][0]["title"] == "Library"
+
+
+def test_fusion_takes_ranks_and_breaks_ties_by_the_shared_cosine():
+    from commune.answering.federation import fuse
+    from commune.answering.retrieve import Hit
+
+    def hit(chunk: int, cosine: float) -> Hit:
+        return Hit(chunk, chunk, "t", "s", "", 0.0, None, "x", "c", "en", None, None, None,
+                   None, 1, 1, cosine, 0.0)  # fmt: skip
+
+    local, theirs = [hit(1, 0.1), hit(2, 0.5)], [hit(-1, 0.6), hit(-2, 0.05)]
+    assert [h.chunk_id for h in fuse(local, theirs)] == [-1, 1, 2, -2]
+
+
+# -- the policy, its ODRL form, and bad input ----------------------------------------------------
+def test_policy_decisions_carry_their_reason():
+    nc = Policy(non_commercial=True)
+    assert permits(nc, "town", "non-commercial")
+    refused = permits(nc, "town", "commercial", "fr")
+    assert not refused and "usage commercial" in refused.reason
+    towns = Policy(kinds=("town",))
+    assert permits(towns, "town", "commercial")
+    refused = permits(towns, "association", "non-commercial")
+    assert not refused and "kind town (yours: association)" in refused.reason
+    assert not permits(towns, None, None)  # the operator is no member of any kind
+    # What a peer's policy does not say is read as the strictest.
+    assert Policy.from_json({}).non_commercial
+
+
+def test_policy_parsing_refuses_unknown_clauses_and_kinds():
+    assert parse("non-commercial, share-alike", "town,association") == Policy(
+        non_commercial=True, share_alike=True, kinds=("town", "association")
+    )
+    with pytest.raises(InvalidRequest, match="unknown policy clause 'no-ai'"):
+        parse("no-ai")
+    with pytest.raises(InvalidRequest, match="unknown member kind 'city'"):
+        parse("", "city")
+
+
+def test_the_odrl_offer_reads_as_rdf():
+    rdflib = pytest.importorskip("rdflib")
+    policy = Policy(non_commercial=True, share_alike=True, tdm_reserved=True, kinds=("town",))
+    doc = {"@context": {**context(), "foaf": "http://xmlns.com/foaf/0.1/"}}
+    doc.update(odrl(policy, "https://b.example/peer/catalogue#nc-b", "Coop B"))
+    graph = rdflib.Graph().parse(data=json.dumps(doc), format="json-ld")
+    prefixes = (
+        "PREFIX odrl: <http://www.w3.org/ns/odrl/2/> PREFIX tdm: <http://www.w3.org/ns/tdmrep#> "
+    )
+    for what, query in {
+        "an Offer with a duty to attribute": "ASK { ?o a odrl:Offer ; odrl:permission ?p . "
+        "?p odrl:duty ?d . ?d odrl:action odrl:attribute }",
+        "commercial use prohibited": "ASK { ?o odrl:prohibition ?p . ?p odrl:constraint ?c . "
+        "?c odrl:leftOperand odrl:purpose ; odrl:rightOperand 'commercial' }",
+        "text and data mining prohibited": "ASK { ?o odrl:prohibition ?p . "
+        "?p odrl:action tdm:mine }",
+    }.items():
+        assert graph.query(prefixes + query).askAnswer, what
+
+
+def test_bad_input_is_one_line_and_changes_nothing(home, tmp_path):
+    doc = tmp_path / "a.md"
+    doc.write_text(LOCAL_TEXT, encoding="utf-8")
+    ok(home, "add", str(doc), "--collection", "mine", "--licence", "CC0-1.0")
+    ok(home, "member", "add", "Ville A", "--kind", "town")
+    ok(home, "visibility", "mine", "private", "--member", "Ville A")
+    for args, said in (
+        (("share", "mine"), "is private to its member"),
+        (("share", "nowhere"), "no collection named 'nowhere'"),
+        (("share", "mine", "--policy", "no-ai"), "unknown policy clause"),
+        (("peer", "add", "b", "ftp://b.example", "--key", "cmn_a_b"), "http:// or https://"),
+        (("peer", "add", "b", "https://b.example", "--key", "secret"), "the key must be"),
+        (("peer", "remove", "b"), "no peer named 'b'"),
+    ):
+        result = run(home, *args)
+        assert result.exit_code == 2, result.output
+        assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert json.loads(ok(home, "peer", "list", "--json")) == []
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "share", "mine"]
+    )
+    assert french.exit_code == 2
+    assert french.stderr.strip() == (
+        "erreur\u00a0: la collection 'mine' est privée à son membre : elle ne peut pas être "
+        "partagée avec des pairs (rendez-la d'abord partagée : commune visibility mine shared)"
+    )
+    ok(home, "peer", "add", "b", "https://b.example/", "--key", "cmn_1234abcd_secretpart")
+    listed = ok(home, "peer", "list")
+    assert "cmn_1234abcd_…" in listed and "secretpart" not in listed
+    assert "https://b.example\t" in listed
