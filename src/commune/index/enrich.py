@@ -40,6 +40,7 @@ from sqlalchemy import Connection, Engine, and_, exists, func, insert, select, u
 from commune.embed import Embedder
 from commune.index.catalog import Catalog
 from commune.store import repository as repo
+from commune.store.db import lock, write_transaction
 from commune.store.schema import chunks, documents, embeddings, meta
 
 log = logging.getLogger("commune.index")
@@ -147,11 +148,15 @@ def enrich_batch(engine: Engine, embedder: Embedder, size: int = BATCH) -> int:
         [embedding_text(r.title, r.heading_path, r.text) for r in rows]
     )
     ids = [int(r.id) for r in rows]
-    with engine.begin() as conn:
-        # Another enricher (the server's thread and `commune enrich` at once) may have stored
-        # some of them meanwhile: keep its vectors, store the rest.
+    with write_transaction(engine) as conn:
+        # The check and the write are one step (SQLite's write lock; PostgreSQL's advisory
+        # lock): another enricher (the server's thread and `commune enrich` at once) may have
+        # stored some of them meanwhile, and a passage may have been deleted while it was
+        # embedded. Keep the other's vectors, skip the deleted, store the rest.
+        lock(conn, "enrich")
         done = repo.vectors_for(conn, ids, embedder.name)
-        pairs = [(cid, vectors[i]) for i, cid in enumerate(ids) if cid not in done]
+        alive = set(conn.execute(select(chunks.c.id).where(chunks.c.id.in_(ids))).scalars())
+        pairs = [(cid, vectors[i]) for i, cid in enumerate(ids) if cid not in done and cid in alive]
         repo.store_vectors(conn, pairs, embedder.name)
         _bump(conn, embedder.name)
     return len(pairs)

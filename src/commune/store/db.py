@@ -74,7 +74,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 # Advisory lock spaces on PostgreSQL: one number per kind of thing locked.
-LOCKS = {"audit": 1, "quota": 2, "migrate": 3}
+LOCKS = {"audit": 1, "quota": 2, "migrate": 3, "enrich": 4}
 
 
 def lock(conn: Connection, kind: str, key: int = 0) -> None:
