@@ -146,6 +146,11 @@ PATTERNS = [
             r"ask the peer's operator for one: commune peer issue NAME, on their side",
             "demandez-en une à l'opérateur du pair : commune peer issue NOM, de son côté",
         ),
+        (
+            r"user (?P<name>'[^']*') belongs to member (?P<owner>'[^']*'), not to the peer",
+            "l'utilisateur·rice {name} appartient au membre {owner}, pas au pair",
+        ),
+        (r"give the peer another name", "donnez un autre nom au pair"),
         (r"no peer named (?P<name>'[^']*')", "aucun pair nommé {name}"),
         (r"known peers: (?P<known>.*)", "pairs connus : {known}"),
         (r"a peer named (?P<name>'[^']*') already exists", "un pair nommé {name} existe déjà"),
