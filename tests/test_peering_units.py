@@ -78,3 +78,113 @@ def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_p
         ).fetchone()
         metered = db.execute("select count(*) from usage where route = 'peer/cited'").fetchone()
     assert credited == (2,) and metered == (2,)
+
+
+def _passage(n: int, **over: Any) -> dict[str, Any]:
+    return {
+        "document_id": n,
+        "chunk_id": n,
+        "title": f"Doc {n}",
+        "source": f"https://b.example/{n}",
+        "collection": "open-b",
+        "text": "The recycling centre is open.",
+        "policy": {"non_commercial": False, "share_alike": False, "tdm_reserved": False},
+        **over,
+    }
+
+
+def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
+    from commune.answering import federation
+    from commune.core import Commune
+
+    long = _passage(1, text="The recycling centre is open. " * 400)
+    good = {"cooperative": "Coop B", "hits": [long] + [_passage(n) for n in range(2, 9)]}
+    bad = {
+        "string hit": {"hits": ["a passage"]},
+        "policy a list": {"hits": [_passage(1, policy=["non-commercial"])]},
+        "bad withheld": {"hits": [_passage(1)], "withheld": [{"document_id": "x"}]},
+        "withheld not a list": {"hits": [_passage(1)], "withheld": "none"},
+        "page a list": {"hits": [_passage(1, page=[3])]},
+    }
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        c.add_peer("coop-c", "https://c.example", key="cmn_1234abcd_secretpart")
+        for what, reply in bad.items():
+            monkeypatch.setattr(
+                federation, "ask_all", lambda *a, reply=reply: {"coop-b": good, "coop-c": reply}
+            )
+            got = c.federation.gather("recycling centre", c.actor(None), "en")
+            assert got.notices == [
+                "peer coop-c sent a reply this version cannot read: answered without it"
+            ], what
+            # The other peer's reply is read, cut to [peers] k passages of bounded length.
+            assert len(got.hits) == c.settings.peers.k, what
+            assert max(len(h.text) for h in got.hits) == federation.MAX_TEXT
+        french = c.federation.gather("centre de recyclage", c.actor(None), "fr")
+        assert (
+            "le pair coop-c a envoyé une réponse que cette version ne sait pas lire"
+            in (french.notices[0])
+        )
+
+
+def test_kinds_that_are_not_a_list_allow_no_kind():
+    from commune.commons.peering.policy import Policy, permits
+
+    assert Policy.from_json({"kinds": []}).kinds == ()
+    strict = Policy.from_json({"kinds": "town"})
+    assert not permits(strict, "town", "non-commercial")
+    assert not permits(strict, None, "non-commercial")
+
+
+def test_a_peer_trickling_its_reply_is_dropped_at_the_time_limit():
+    import socket
+    import threading
+
+    from commune.answering import federation
+    from commune.commons.peering.registry import Peer
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    def trickle(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.wait(0.05):  # one byte each 0.05 s: never a read timeout
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                break
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    peer = Peer(name="slow", url=url, key="cmn_1234abcd_secretpart")
+    try:
+        got = federation.ask_all([peer], "recycling", 5, 0.5)
+        assert isinstance(got["slow"], TimeoutError)
+        # The request itself stops at its deadline, not only the wait for it.
+        raised: list[BaseException] = []
+
+        def ask() -> None:
+            try:
+                federation._ask(peer, "q", 5, 0.5)
+            except BaseException as exc:
+                raised.append(exc)
+
+        done = threading.Thread(target=ask, daemon=True)
+        done.start()
+        done.join(20)  # a hang guard, not a timing assert
+        assert not done.is_alive() and isinstance(raised[0], TimeoutError)
+    finally:
+        stop.set()
+        server.close()
