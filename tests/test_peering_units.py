@@ -188,3 +188,40 @@ def test_a_peer_trickling_its_reply_is_dropped_at_the_time_limit():
     finally:
         stop.set()
         server.close()
+
+
+def test_a_peers_passages_never_go_to_a_remote_model():
+    from commune.charter.catalogue import ModelCard
+    from commune.charter.rules import default_charter
+    from commune.charter.steps import redirect
+
+    def card(name: str, remote: bool) -> ModelCard:
+        return ModelCard(
+            name=name,
+            backend="openai" if remote else "llamacpp",
+            params_b=8.0,
+            openness="open-weights",
+            licence="Apache-2.0",
+            origin="FR",
+            hosting="https://models.example" if remote else "local",
+            jurisdiction="FR",
+            wh_per_1k_tokens=1.0,
+            energy_method="measured",
+            remote=remote,
+        )
+
+    far, near = card("far", True), card("near", False)
+    charter = default_charter()
+    args = ("en", "auto", "pass")
+    # Asked for by name: allowed for this home's passages, not with a peer's.
+    _, chosen = redirect(charter, *args, far, [far], {}, {"coop-b:open-b"}, 0.5, 0)
+    assert chosen == far
+    step, chosen = redirect(
+        charter, *args, far, [far], {}, {"coop-b:open-b"}, 0.5, 0, from_peers=True
+    )
+    assert chosen is None and step.outcome == "extractive"
+    assert "far is remote, and passages from peer cooperatives stay here" in step.reason
+    # Chosen by the charter: the local model, never the remote one.
+    scores = {"far": 0.9, "near": 0.9}
+    _, chosen = redirect(charter, *args, None, [far, near], scores, set(), 0.5, 0, from_peers=True)
+    assert chosen == near
