@@ -225,3 +225,51 @@ def test_a_peers_passages_never_go_to_a_remote_model():
     scores = {"far": 0.9, "near": 0.9}
     _, chosen = redirect(charter, *args, None, [far, near], scores, set(), 0.5, 0, from_peers=True)
     assert chosen == near
+
+
+def test_a_peer_address_in_clear_is_refused_and_the_key_may_come_from_stdin(home):
+    for url in ("http://b.example", "http://10.0.0.2:8000"):
+        result = run(home, "peer", "add", "b", url, "--key", "cmn_1_2", lang="en_GB.UTF-8")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().splitlines() == [
+            f"error: the peer's address must use https:// (http:// only on this machine), "
+            f"got '{url}' (use https://)"
+        ]
+    french = run(home, "peer", "add", "b", "http://b.example", "--key", "cmn_1_2", lang="fr_FR")
+    assert french.stderr.strip().endswith(
+        "(http:// seulement sur cette machine), reçu 'http://b.example' (utilisez https://)"
+    )
+    for name, url in (("l4", "http://127.0.0.2:8000"), ("l6", "http://[::1]:8000")):
+        assert run(home, "peer", "add", name, url, "--key", "cmn_1234abcd_x").exit_code == 0
+    piped = CliRunner(env={"LANG": "C.UTF-8"}).invoke(
+        cli,
+        ["--home", str(home), "peer", "add", "b", "https://b.example", "--key", "-"],
+        input="cmn_1234abcd_fromstdin\n",
+    )
+    assert piped.exit_code == 0, piped.output
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        assert {p.name: p.key for p in c.federation.peers()}["b"] == "cmn_1234abcd_fromstdin"
+
+
+def test_peer_search_is_a_heavy_route_for_the_overload_guard():
+    from commune.api.middleware import HEAVY
+
+    assert "/peer/search" in HEAVY
+
+
+def test_a_peer_source_is_a_link_only_when_it_is_a_web_address():
+    from commune.web.render import environment
+
+    def card(source: str) -> str:
+        origin = {"peer": "coop-b"}
+        s = {"n": 1, "title": "Recycling", "source": source, "origin": origin, "document_id": -1}
+        answer = {"found": True, "text": "Open.", "mode": "extractive", "sources": [s]}
+        html = environment().get_template("_answer.html").render(answer=answer)
+        return html[html.index('id="source-1"') :].split("</p>")[0]
+
+    assert '<a href="https://b.example/r"' in card("https://b.example/r")
+    for hostile in ("javascript:alert(1)", "data:text/html,x", "/admin"):
+        shown = card(hostile)
+        assert "<a " not in shown and "Recycling" in shown, hostile

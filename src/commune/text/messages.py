@@ -135,6 +135,13 @@ PATTERNS = [
             "l'adresse du pair doit être une URL http:// ou https://, reçu {name}",
         ),
         (
+            r"the peer's address must use https:// \(http:// only on this machine\), got "
+            r"(?P<name>'[^']*')",
+            "l'adresse du pair doit utiliser https:// (http:// seulement sur cette machine), "
+            "reçu {name}",
+        ),
+        (r"use https://", "utilisez https://"),
+        (
             r"give the address its commune serve answers on, e\.g\. (?P<url>\S+)",
             "donnez l'adresse où répond son commune serve, par exemple {url}",
         ),
