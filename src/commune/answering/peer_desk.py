@@ -4,7 +4,8 @@ shared outward (``POST /peer/search``).
 The peer is a member of kind ``peer`` here: this home's own rules apply to it as to any
 member, each with its reason: the visibility of collections (only those shared outward,
 and readable by it), its quotas, the charter's refusal rules, the TDM reservations and the
-licences against its declared use; and every request is a row of the ledger under it. The
+licences against its declared use; and every search and every citation report taken is a
+row of the ledger under it (a report refused for bad input writes nothing). The
 passages go back with their licence, attribution line and the collection's policy: the
 asking cooperative enforces that policy against its own member, whom only it knows.
 """
