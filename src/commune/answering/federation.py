@@ -17,11 +17,13 @@ after answering, the passages actually cited are reported back to the peer
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -54,53 +56,81 @@ class PeerUnavailable(Exception):
     """A peer answered otherwise than with passages (down, refused the key, over quota)."""
 
 
-def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str, Any]:
+# What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
+MAX_REPLY_BYTES = 2_000_000
+MAX_TEXT = 4_000  # characters of a peer passage kept: this home embeds and quotes them
+
+
+def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[int, bytes]:
+    """POST ``body`` and read the reply within ``timeout_s`` in all: httpx's timeouts are
+    per connect and per read, so a peer trickling its reply would otherwise hold on; the
+    body is streamed and dropped past the deadline or past MAX_REPLY_BYTES."""
     import httpx
 
+    deadline = time.monotonic() + timeout_s
     try:
-        with httpx.Client(timeout=timeout_s) as client:
-            reply = client.post(
-                f"{peer.url}/peer/search",
-                json={"query": query, "k": k},
-                headers={"Authorization": f"Bearer {peer.key}"},
-            )
+        with (
+            httpx.Client(timeout=httpx.Timeout(timeout_s)) as client,
+            client.stream(
+                "POST", url, json=body, headers={"Authorization": f"Bearer {key}"}
+            ) as reply,
+        ):
+            data = bytearray()
+            for chunk in reply.iter_bytes():
+                data += chunk
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                if len(data) > MAX_REPLY_BYTES:
+                    raise PeerUnavailable("reply too large")
+            return reply.status_code, bytes(data)
     except httpx.TimeoutException:
         raise TimeoutError from None
     except httpx.HTTPError as exc:
         raise PeerUnavailable(type(exc).__name__) from None
-    if reply.status_code != 200:
-        try:
-            detail = str(reply.json().get("detail") or reply.json().get("error") or "")
-        except ValueError:
-            detail = ""
-        raise PeerUnavailable(f"HTTP {reply.status_code} {detail}".strip())
-    data = reply.json()
+
+
+def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str, Any]:
+    status, body = _post(f"{peer.url}/peer/search", peer.key, {"query": query, "k": k}, timeout_s)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if status != 200:
+        detail = ""
+        if isinstance(data, dict):
+            detail = str(data.get("detail") or data.get("error") or "")[:200]
+        raise PeerUnavailable(f"HTTP {status} {detail}".strip())
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         raise PeerUnavailable("not a Commune peer reply")
     return data
+
+
+def _in_daemon(target: Callable[[], None], name: str) -> threading.Thread:
+    # Daemons: a peer still answering never keeps a command (commune ask --peers) from
+    # ending; whoever started them waits at most the time limit.
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def ask_all(
     peers: list[registry.Peer], query: str, k: int, timeout_s: float
 ) -> dict[str, dict[str, Any] | BaseException]:
     """Each peer's reply, or why there is none; never more than ``timeout_s`` in all."""
-    if not peers:
-        return {}
-    pool = ThreadPoolExecutor(max_workers=len(peers), thread_name_prefix="commune-peer")
-    futures: dict[Future[dict[str, Any]], registry.Peer] = {
-        pool.submit(_ask, p, query, k, timeout_s): p for p in peers
-    }
-    wait(futures, timeout=timeout_s)
-    # Not waited for: a late reply is dropped when it comes (httpx's own timeout ends it).
-    pool.shutdown(wait=False, cancel_futures=True)
     out: dict[str, dict[str, Any] | BaseException] = {}
-    for future, peer in futures.items():
-        if not future.done():
-            out[peer.name] = TimeoutError()
-        else:
-            error = future.exception()
-            out[peer.name] = error if error is not None else future.result()
-    return out
+
+    def one(peer: registry.Peer) -> None:
+        try:
+            out[peer.name] = _ask(peer, query, k, timeout_s)
+        except Exception as exc:  # whatever went wrong is that peer's notice
+            out[peer.name] = exc
+
+    deadline = time.monotonic() + timeout_s
+    threads = [_in_daemon(partial(one, p), f"commune-peer-{p.name}") for p in peers]
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    # Not waited for: a late reply is dropped when it comes (the deadline in _post ends it).
+    return {p.name: out.get(p.name, TimeoutError()) for p in peers}
 
 
 def fuse(local: list[Hit], *others: list[Hit]) -> list[Hit]:
@@ -144,47 +174,87 @@ class Federation:
                 got.notices.append(self._silent(peer.name, reply, language))
                 log.info("peer %s: %r", peer.name, reply)
                 continue
-            if reply.get("refused"):
+            try:
+                # As a whole: a reply read in part could keep a passage whose policy or
+                # withheld twin was the part that could not be read.
+                kept, withheld, notices = self._read(peer, reply, kind, use, language, ids)
+            except Exception as exc:
+                log.warning("peer %s sent a reply this version cannot read: %r", peer.name, exc)
                 got.notices.append(
                     say(
                         language,
-                        f"le pair {peer.name} a refusé la question : {reply['refused']}",
-                        f"peer {peer.name} refused the question: {reply['refused']}",
+                        f"le pair {peer.name} a envoyé une réponse que cette version ne sait "
+                        "pas lire : réponse sans lui",
+                        f"peer {peer.name} sent a reply this version cannot read: answered "
+                        "without it",
                     )
                 )
-            kept = []
-            for data in reply["hits"]:
-                try:
-                    hit, policy = self._hit(peer, reply, data, ids)
-                except (KeyError, TypeError, ValueError):
-                    continue  # a malformed passage is left out, not trusted
-                decision = permits(policy, kind, use, language)
-                if decision:
-                    kept.append(hit)
-                elif all(w["document_id"] != hit.document_id for w in got.withheld):
-                    got.withheld.append(
-                        {
-                            "document_id": hit.document_id,
-                            "title": hit.title,
-                            "licence": hit.licence,
-                            "reason": f"{decision.reason} (via {peer.name})",
-                        }
-                    )
+                continue
             lists.append(kept)
-            # What the peer itself left out (its charter, its licences), said as it said it.
-            for w in reply.get("withheld") or []:
-                if isinstance(w, dict) and {"document_id", "title", "reason"} <= set(w):
-                    got.withheld.append(
-                        {
-                            "document_id": ids.document(peer.name, int(w["document_id"])),
-                            "title": str(w["title"]),
-                            "licence": w.get("licence"),
-                            "reason": f"{w['reason']} (via {peer.name})",
-                        }
-                    )
+            got.notices += notices
+            for w in withheld:
+                if all(x["document_id"] != w["document_id"] for x in got.withheld):
+                    got.withheld.append(w)
         self._measure(question, [h for hits in lists for h in hits])
         got.hits = fuse([], *lists)
         return got
+
+    def _read(
+        self,
+        peer: registry.Peer,
+        reply: dict[str, Any],
+        kind: str | None,
+        use: str | None,
+        language: str,
+        ids: _Ids,
+    ) -> tuple[list[Hit], list[dict[str, Any]], list[str]]:
+        """One peer's reply: (its passages allowed to the member, those withheld with their
+        reason, notices). Raises on anything it cannot read."""
+        notices: list[str] = []
+        if reply.get("refused"):
+            refused = str(reply["refused"])[:500]
+            notices.append(
+                say(
+                    language,
+                    f"le pair {peer.name} a refusé la question : {refused}",
+                    f"peer {peer.name} refused the question: {refused}",
+                )
+            )
+        kept: list[Hit] = []
+        withheld: list[dict[str, Any]] = []
+        # No more than asked for: the rest would cost this home embedding time.
+        for data in reply["hits"][: self.settings.k]:
+            if not isinstance(data, dict):
+                raise TypeError(f"a passage is an object, got {type(data).__name__}")
+            hit, policy = self._hit(peer, reply, data, ids)
+            decision = permits(policy, kind, use, language)
+            if decision:
+                kept.append(hit)
+            else:
+                withheld.append(
+                    {
+                        "document_id": hit.document_id,
+                        "title": hit.title,
+                        "licence": hit.licence,
+                        "reason": f"{decision.reason} (via {peer.name})",
+                    }
+                )
+        # What the peer itself left out (its charter, its licences), said as it said it.
+        theirs = reply.get("withheld") or []
+        if not isinstance(theirs, list):
+            raise TypeError("withheld is a list")
+        for w in theirs:
+            if not isinstance(w, dict) or not {"document_id", "title", "reason"} <= set(w):
+                raise TypeError("a withheld passage has document_id, title and reason")
+            withheld.append(
+                {
+                    "document_id": ids.document(peer.name, int(w["document_id"])),
+                    "title": str(w["title"])[:500],
+                    "licence": _text(w.get("licence")),
+                    "reason": f"{str(w['reason'])[:500]} (via {peer.name})",
+                }
+            )
+        return kept, withheld, notices
 
     def _silent(self, name: str, error: BaseException, language: str) -> str:
         if isinstance(error, TimeoutError):
@@ -220,20 +290,20 @@ class Federation:
             # Negative ids: never one of this home's documents or passages.
             document_id=ids.document(peer.name, remote_doc),
             chunk_id=ids.chunk(peer.name, remote_chunk),
-            title=str(data["title"]),
-            source=str(data["source"]),
-            section=str(data.get("section") or ""),
+            title=str(data["title"])[:500],
+            source=str(data["source"])[:2000],
+            section=str(data.get("section") or "")[:500],
             score=0.0,
-            licence=data.get("licence"),
-            text=str(data["text"]),
+            licence=_text(data.get("licence")),
+            text=str(data["text"])[:MAX_TEXT],
             collection=f"{peer.name}:{data['collection']}",
-            language=str(data.get("language") or "en"),
-            anchor=data.get("anchor"),
-            page=data.get("page"),
-            contributor=data.get("contributor"),
-            publisher=data.get("publisher"),
-            lexical_rank=data.get("lexical_rank"),
-            dense_rank=data.get("dense_rank"),
+            language=str(data.get("language") or "en")[:10],
+            anchor=_text(data.get("anchor")),
+            page=_whole(data.get("page")),
+            contributor=_text(data.get("contributor")),
+            publisher=_text(data.get("publisher")),
+            lexical_rank=_whole(data.get("lexical_rank")),
+            dense_rank=_whole(data.get("dense_rank")),
             cosine=0.0,
             coverage=0.0,
             # The collection's TDM reservation travels with it: this home's charter decides.
@@ -299,27 +369,43 @@ class Federation:
         peers = {p.name: p for p in self.peers()}
         for name, counts in reports.items():
             if name in peers:
-                # Not a daemon: a command that ends right after its answer still sends it
-                # (the wait is bounded by the time limit).
+                # Not a daemon, so that a command ending right after its answer still sends
+                # it; the request itself runs in a daemon that this thread waits for at most
+                # the time limit, so the command's exit never waits longer.
                 threading.Thread(
                     target=_report, args=(peers[name], counts, self.settings.timeout_s)
                 ).start()
 
 
 def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> None:
-    import httpx
-
-    try:
-        with httpx.Client(timeout=timeout_s) as client:
-            reply = client.post(
+    def send() -> None:
+        try:
+            status, _ = _post(
                 f"{peer.url}/peer/cited",
-                json={"cited": {str(c): n for c, n in counts.items()}},
-                headers={"Authorization": f"Bearer {peer.key}"},
+                peer.key,
+                {"cited": {str(c): n for c, n in counts.items()}},
+                timeout_s,
             )
-        if reply.status_code != 200:
-            log.warning("peer %s did not take the citations: HTTP %s", peer.name, reply.status_code)
-    except httpx.HTTPError as exc:
-        log.warning("peer %s did not take the citations: %s", peer.name, exc)
+            if status != 200:
+                log.warning("peer %s did not take the citations: HTTP %s", peer.name, status)
+        except Exception as exc:
+            log.warning("peer %s did not take the citations: %r", peer.name, exc)
+
+    _in_daemon(send, f"commune-peer-report-{peer.name}").join(timeout_s)
+
+
+def _text(value: Any) -> str | None:
+    """An optional text field of a peer's reply."""
+    return None if value is None else str(value)[:500]
+
+
+def _whole(value: Any) -> int | None:
+    """An optional whole number of a peer's reply (a bool is not one)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return int(value)
 
 
 class _Ids:

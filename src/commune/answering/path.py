@@ -260,6 +260,9 @@ class AskPath:
             {h.collection for h in hits} | set(names if req.collection else []),
             floor,
             estimated_tokens,
+            # The charter's per-collection rules name this home's collections: a peer's
+            # never matches them, so its passages get their own rule (local models only).
+            from_peers=any(h.origin is not None for h in hits),
         )
         run.decisions.append(redirect)
         run.notice = steps.override_notice(req.language, req.mode, requested, chosen, redirect)

@@ -4,7 +4,8 @@ shared outward (``POST /peer/search``).
 The peer is a member of kind ``peer`` here: this home's own rules apply to it as to any
 member, each with its reason: the visibility of collections (only those shared outward,
 and readable by it), its quotas, the charter's refusal rules, the TDM reservations and the
-licences against its declared use; and every request is a row of the ledger under it. The
+licences against its declared use; and every search and every citation report taken is a
+row of the ledger under it (a report refused for bad input writes nothing). The
 passages go back with their licence, attribution line and the collection's policy: the
 asking cooperative enforces that policy against its own member, whom only it knows.
 """
@@ -86,6 +87,8 @@ class PeerDesk:
         # With record: the quota is checked first, and the search is a row of the ledger.
         hits = self.searcher.search(query, k=k, actor=actor, record=ROUTE, within=list(outward))
         kept, withheld = usable_for_answers(hits, use, self.settings.charter.tdm_reserved, language)
+        with self.library.engine.begin() as conn:
+            citations.record_returned(conn, [h.chunk_id for h in kept], actor)
         return {
             **self.origin(),
             "hits": [self._shown(h, by_name[h.collection].policy.to_json()) for h in kept],
@@ -106,5 +109,9 @@ class PeerDesk:
         """A peer's answer cited these passages (chunk id -> citations): credited to their
         contributors here, under the peer (commons/peering/citations.py)."""
         self._peer(actor)
+        meter = self.metering.meter()
         with self.library.engine.begin() as conn:
-            return citations.record_cited_by_peer(conn, counts, actor)
+            written = citations.record_cited_by_peer(conn, counts, actor)
+        # A report is a request like a search: a row of the ledger under the peer.
+        self.metering.record_usage(citations.ROUTE, "cited", None, 0, 0, None, meter, actor)
+        return written

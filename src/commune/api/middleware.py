@@ -15,7 +15,14 @@ from starlette.middleware.base import RequestResponseEndpoint
 from commune.api.errors import error_response
 
 # The routes that do work in proportion to a question: the ones an overload is made of.
-HEAVY = ("/api/search", "/api/ask", "/v1/chat/completions", "/v1/embeddings", "/mcp")
+HEAVY = (
+    "/api/search",
+    "/api/ask",
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/mcp",
+    "/peer/search",
+)
 
 # Our own pages run no inline script and load nothing from elsewhere. Swagger UI (/docs)
 # ships its own inline start-up script, so it gets the other headers but not this policy.

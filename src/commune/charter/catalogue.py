@@ -179,11 +179,14 @@ def allowed(
     collections: set[str],
     language: str,
     estimated_tokens: int = 0,
+    *,
+    from_peers: bool = False,
 ) -> tuple[bool, str]:
     """May a request whose passages come from ``collections`` use this model? With why.
 
     ``estimated_tokens``: the output tokens the answer may take, compared with the model's
-    energy per 1,000 output tokens (like with like)."""
+    energy per 1,000 output tokens (like with like). ``from_peers``: passages of peer
+    cooperatives are among them."""
     fr = language == "fr"
     sov = charter.sovereignty
     if card.openness not in sov.openness:
@@ -209,6 +212,16 @@ def allowed(
             f"{card.name} est distant, et la collection {', '.join(kept)} reste ici"
             if fr
             else f"{card.name} is remote, and collection {', '.join(kept)} stays here"
+        )
+    # A peer's passages stay on this machine: the peer's own rules on where its texts may
+    # go (its charter's collections that stay here, its jurisdictions) are not sent with
+    # them, so the strictest reading holds: no model served elsewhere, only a local one or
+    # extraction (docs/peering.md).
+    if card.remote and from_peers:
+        return False, (
+            f"{card.name} est distant, et des passages de coopératives pairs restent ici"
+            if fr
+            else f"{card.name} is remote, and passages from peer cooperatives stay here"
         )
     cap = charter.sobriety.request_wh_cap
     if cap is not None and estimated_tokens:

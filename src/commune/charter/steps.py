@@ -267,9 +267,12 @@ def redirect(
     collections: set[str],
     floor: float,
     estimated_tokens: int,
+    *,
+    from_peers: bool = False,
 ) -> tuple[Step, ModelCard | None]:
     """Choose who answers: extraction (no model), the model asked for if the charter
-    allows it, else the smallest allowed model whose evaluation clears the floor."""
+    allows it, else the smallest allowed model whose evaluation clears the floor.
+    ``from_peers``: peer cooperatives' passages are in reach (only a local model then)."""
     if reduced == "cached":
         return Step(
             "redirect",
@@ -287,7 +290,9 @@ def redirect(
             ),
         ), None
     if requested is not None:
-        ok, why = allowed(requested, charter, collections, language, estimated_tokens)
+        ok, why = allowed(
+            requested, charter, collections, language, estimated_tokens, from_peers=from_peers
+        )
         if ok:
             return Step("redirect", "generate", why), requested
         return Step(
@@ -298,7 +303,9 @@ def redirect(
         ), None
     rejected = []
     for card in cards:
-        ok, why = allowed(card, charter, collections, language, estimated_tokens)
+        ok, why = allowed(
+            card, charter, collections, language, estimated_tokens, from_peers=from_peers
+        )
         if not ok:
             rejected.append(why)
             continue

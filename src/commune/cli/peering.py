@@ -3,6 +3,8 @@ which policy (``share``), and the peers it asks or answers (``peer``)."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from commune.cli.cooperative import AS_ADMIN
@@ -61,11 +63,18 @@ def peer() -> None:
 @peer.command("add")
 @click.argument("name")
 @click.argument("url")
-@click.option("--key", required=True, help="The key the peer issued to this cooperative.")
+@click.option(
+    "--key",
+    required=True,
+    help="The key the peer issued to this cooperative; - reads it from standard input "
+    "(kept out of ps and the shell's history).",
+)
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context
 def peer_add(ctx: click.Context, name: str, url: str, key: str, as_user: str | None) -> None:
     """Register the peer NAME, served at URL, with the key it issued to this cooperative."""
+    if key == "-":
+        key = sys.stdin.readline().strip()
     shown = commune_of(ctx).add_peer(name, url, key=key, actor=acting(ctx, as_user))
     click.echo(f"peer {shown['name']} added ({shown['url']}, key {shown['key']})")
 

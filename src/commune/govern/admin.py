@@ -17,6 +17,7 @@ from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern import accounts, members
 from commune.govern.policy import COOPERATIVE, OPERATOR, Actor, Member, Role, allowed
 from commune.store import audit
+from commune.store.schema import members as member_rows
 from commune.store.schema import users
 
 
@@ -196,8 +197,20 @@ class Admin:
                 tokens_per_month=tokens_per_month,
                 wh_per_month=wh_per_month,
             )
-        if not self.user_exists(name):
+        with self.engine.connect() as conn:
+            owner = conn.execute(
+                select(member_rows.c.name)
+                .select_from(users.join(member_rows, member_rows.c.id == users.c.member_id))
+                .where(users.c.name == name)
+            ).scalar()
+        if owner is None:
             self.add_user(name, name, actor=actor, role="reader")
+        elif owner != name:
+            # The key would be that user's, with its member's access: never hand it to a peer.
+            raise CommuneError(
+                f"user {name!r} belongs to member {owner!r}, not to the peer",
+                "give the peer another name",
+            )
         return self.create_key(name, actor=actor, label=f"peer {name}")
 
     # -- helpers -------------------------------------------------------------------------------

@@ -433,3 +433,17 @@ peer_citations = Table(
     Column("citations", Integer, nullable=False),
     Index("ix_peer_citations_created_at", "created_at"),
 )
+
+# The passages /peer/search returned to each peer: a peer's citation report (/peer/cited)
+# is credited only against these, once per return, so a peer cannot credit passages it was
+# never given, nor one passage many times (commons/peering/citations.py).
+peer_returns = Table(
+    "peer_returns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("member_id", Integer, nullable=False),  # the peer's member here
+    Column("chunk_id", Integer, nullable=False),
+    Column("cited_at", DateTime(timezone=True), nullable=True),
+    Index("ix_peer_returns_member_chunk", "member_id", "chunk_id"),
+)

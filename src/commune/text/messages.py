@@ -135,6 +135,13 @@ PATTERNS = [
             "l'adresse du pair doit être une URL http:// ou https://, reçu {name}",
         ),
         (
+            r"the peer's address must use https:// \(http:// only on this machine\), got "
+            r"(?P<name>'[^']*')",
+            "l'adresse du pair doit utiliser https:// (http:// seulement sur cette machine), "
+            "reçu {name}",
+        ),
+        (r"use https://", "utilisez https://"),
+        (
             r"give the address its commune serve answers on, e\.g\. (?P<url>\S+)",
             "donnez l'adresse où répond son commune serve, par exemple {url}",
         ),
@@ -146,6 +153,11 @@ PATTERNS = [
             r"ask the peer's operator for one: commune peer issue NAME, on their side",
             "demandez-en une à l'opérateur du pair : commune peer issue NOM, de son côté",
         ),
+        (
+            r"user (?P<name>'[^']*') belongs to member (?P<owner>'[^']*'), not to the peer",
+            "l'utilisateur·rice {name} appartient au membre {owner}, pas au pair",
+        ),
+        (r"give the peer another name", "donnez un autre nom au pair"),
         (r"no peer named (?P<name>'[^']*')", "aucun pair nommé {name}"),
         (r"known peers: (?P<known>.*)", "pairs connus : {known}"),
         (r"a peer named (?P<name>'[^']*') already exists", "un pair nommé {name} existe déjà"),

@@ -7,28 +7,45 @@
   peer, for the credits report; this home's payouts leave them to the peer.
 
 Only citations count, never passages merely returned: a passage a peer fetched and did not
-use earned its contributor nothing, as for a member's own answers.
+use earned its contributor nothing, as for a member's own answers. And only passages
+returned count: each citation is checked against the passages ``/peer/search`` gave that
+peer (``peer_returns``), one citation per return.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from commune.commons.peering.shares import shared
 from commune.errors import InvalidRequest
 from commune.govern.policy import Actor
 from commune.store import repository as repo
 from commune.store.repository import now
-from commune.store.schema import credits, members, peer_citations
+from commune.store.schema import credits, members, peer_citations, peer_returns
 
 ROUTE = "peer/cited"
 
 
+def record_returned(conn: Connection, chunk_ids: list[int], actor: Actor) -> None:
+    """Keep the passages ``/peer/search`` returned to the peer ``actor``: its citation
+    reports are credited only against these."""
+    if chunk_ids:
+        at = now()
+        conn.execute(
+            insert(peer_returns),
+            [{"created_at": at, "member_id": actor.member_id, "chunk_id": c} for c in chunk_ids],
+        )
+
+
 def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor) -> int:
     """Credit the passages (chunk id -> citations) a peer's answer cited. Every passage must
-    be in a collection shared with peers, or nothing is recorded. Returns the rows written."""
+    be in a collection shared with peers and have been returned to this peer by
+    ``/peer/search`` and not yet cited for that return, or nothing is recorded. Each passage
+    earns one citation per return, whatever count the peer sends: payouts share money by
+    citations, and a peer could otherwise credit any passage, or one passage a hundred
+    times, without ever having been given it. Returns the rows written."""
     if not counts:
         return 0
     if len(counts) > 100:
@@ -44,6 +61,34 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
         raise InvalidRequest(
             f"passage {stray[0]} is not in a collection shared with peers: nothing was recorded"
         )
+    at = now()
+    for cid in sorted(counts):
+        ret = conn.execute(
+            select(peer_returns.c.id)
+            .where(
+                peer_returns.c.member_id == actor.member_id,
+                peer_returns.c.chunk_id == cid,
+                peer_returns.c.cited_at.is_(None),
+            )
+            .order_by(peer_returns.c.id)
+            .limit(1)
+        ).first()
+        # Conditional, so that two reports at once cannot both spend one return; the
+        # caller's transaction rolls back every row of a refused report.
+        spent = (
+            ret is not None
+            and conn.execute(
+                update(peer_returns)
+                .where(peer_returns.c.id == ret.id, peer_returns.c.cited_at.is_(None))
+                .values(cited_at=at)
+            ).rowcount
+            == 1
+        )
+        if not spent:
+            raise InvalidRequest(
+                f"passage {cid} was not returned to this peer by /peer/search, or its "
+                "citation was already counted: nothing was recorded"
+            )
     rows = [
         {
             "created_at": now(),
@@ -53,9 +98,9 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
             "document_id": details[cid]["document_id"],
             "revision_id": details[cid]["revision_id"],
             "contributor": details[cid]["contributor"],
-            "citations": n,
+            "citations": 1,
         }
-        for cid, n in sorted(counts.items())
+        for cid in sorted(counts)
     ]
     conn.execute(insert(credits), rows)
     return len(rows)

@@ -22,6 +22,8 @@ ODRL = "http://www.w3.org/ns/odrl/2/"
 TDM = "http://www.w3.org/ns/tdmrep#"
 CC = "http://creativecommons.org/ns#"
 COMMUNE = "https://commune.coop/ns#"
+# The kinds of a policy whose kinds could not be read: a kind no member has, so none may.
+NO_KIND = "(none)"
 
 
 @dataclass(frozen=True)
@@ -43,14 +45,24 @@ class Policy:
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Policy:
         """A policy as a peer sent it; a clause it does not mention is read as set (the
-        strictest reading), and no list of kinds as every kind."""
-        data = data or {}
-        kinds = data.get("kinds") or []
+        strictest reading), and no kinds (absent or empty) as every kind. Kinds given but not
+        as a list cannot be read, so they are read the strictest way: no kind may use it.
+        Not an object at all: TypeError (the peer's reply cannot be read)."""
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise TypeError(f"a policy is an object, got {type(data).__name__}")
+        kinds = data.get("kinds")
+        if not kinds:
+            named: tuple[str, ...] = ()
+        elif isinstance(kinds, list):
+            named = tuple(str(k) for k in kinds)
+        else:
+            named = (NO_KIND,)
         return cls(
             non_commercial=bool(data.get("non_commercial", True)),
             share_alike=bool(data.get("share_alike", True)),
             tdm_reserved=bool(data.get("tdm_reserved", True)),
-            kinds=tuple(str(k) for k in kinds) if isinstance(kinds, list) else (),
+            kinds=named,
         )
 
     def clauses(self) -> list[str]:

@@ -4,6 +4,7 @@ this one. The key is kept as given, because it must be sent; it is never shown w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +46,12 @@ def add(conn: Connection, name: str, url: str, key: str, actor: Actor) -> Peer:
             f"the peer's address must be an http:// or https:// URL, got {url!r}",
             "give the address its commune serve answers on, e.g. https://commune.ville-b.fr",
         )
+    if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+        # The key travels in every request: in clear, anyone on the way could take it.
+        raise InvalidRequest(
+            f"the peer's address must use https:// (http:// only on this machine), got {url!r}",
+            "use https://",
+        )
     if not key.startswith("cmn_") or len(key.split("_")) < 3:
         raise InvalidRequest(
             "the key must be the cmn_… key the peer issued to this cooperative",
@@ -57,6 +64,15 @@ def add(conn: Connection, name: str, url: str, key: str, actor: Actor) -> Peer:
     conn.execute(insert(peers).values(name=name, url=url, api_key=key, added_at=now()))
     audit.append(conn, actor.user, "peer-add", f"peer {name}", url=url, key=masked(key))
     return Peer(name, url, key)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback  # 127.0.0.0/8 and ::1
+    except ValueError:
+        return False
 
 
 def remove(conn: Connection, name: str, actor: Actor) -> None:

@@ -1,5 +1,6 @@
 """Peering between cooperatives: the collections shared outward with their usage policy,
-the peers this home asks, and the peers' passages its answers cited.
+the peers this home asks, the peers' passages its answers cited, and the passages
+returned to each peer (its citation reports are credited only against those).
 
 Revision ID: 0011
 Revises: 0010
@@ -57,9 +58,20 @@ def upgrade() -> None:
         sa.Column("citations", sa.Integer, nullable=False),
     )
     op.create_index("ix_peer_citations_created_at", "peer_citations", ["created_at"])
+    op.create_table(
+        "peer_returns",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("member_id", sa.Integer, nullable=False),
+        sa.Column("chunk_id", sa.Integer, nullable=False),
+        sa.Column("cited_at", TS, nullable=True),
+    )
+    op.create_index("ix_peer_returns_member_chunk", "peer_returns", ["member_id", "chunk_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_peer_returns_member_chunk", "peer_returns")
+    op.drop_table("peer_returns")
     op.drop_index("ix_peer_citations_created_at", "peer_citations")
     op.drop_table("peer_citations")
     op.drop_table("peers")

@@ -1,0 +1,275 @@
+"""Peering's defences, each without a server (docs/peering.md): a peer key never hands out
+a member's user, a peer is credited only for passages it was given, a peer's malformed reply
+is a notice, peer passages never reach an external model, and the small input rules."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from commune.cli import cli
+
+
+def run(home: Path, *args: str, lang: str = "C.UTF-8") -> Any:
+    return CliRunner(env={"LANG": lang}).invoke(cli, ["--home", str(home), *args])
+
+
+def test_a_peer_key_is_never_the_key_of_a_members_user(home):
+    assert run(home, "member", "add", "Ville A", "--kind", "town").exit_code == 0
+    assert run(home, "user", "add", "lyon", "--member", "Ville A").exit_code == 0
+    english = run(home, "peer", "issue", "lyon", lang="en_GB.UTF-8")
+    assert english.exit_code == 2, english.output
+    assert "cmn_" not in english.output
+    assert english.stderr.strip().splitlines() == [
+        "error: user 'lyon' belongs to member 'Ville A', not to the peer "
+        "(give the peer another name)"
+    ]
+    french = run(home, "peer", "issue", "lyon", lang="fr_FR.UTF-8")
+    assert french.exit_code == 2
+    assert "appartient au membre 'Ville A', pas au pair" in french.stderr
+    # Issued again for a real peer, its own user is reused.
+    first = run(home, "peer", "issue", "coop-b")
+    again = run(home, "peer", "issue", "coop-b")
+    assert first.exit_code == again.exit_code == 0, again.output
+    assert first.stdout.strip() != again.stdout.strip()
+
+
+RECYCLING = (
+    "# Recycling centre\n\nThe recycling centre of Ville B is open from Tuesday to Saturday, "
+    "from 9 am to 5 pm. Garden waste and old furniture are taken free of charge.\n"
+)
+
+
+def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_path):
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+
+    doc, other = tmp_path / "recycling.md", tmp_path / "market.md"
+    doc.write_text(RECYCLING, encoding="utf-8")
+    other.write_text("# Market\n\nA market stall costs 12 euros per day.\n", encoding="utf-8")
+    for args in (
+        ("add", str(doc), "--collection", "open-b", "--licence", "CC-BY-4.0"),
+        ("add", str(other), "--collection", "open-b", "--licence", "CC-BY-4.0"),
+        ("share", "open-b"),
+        ("peer", "issue", "coop-a"),
+    ):
+        assert run(home, *args).exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        hits = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
+        chunk = hits[0]["chunk_id"]
+        with sqlite3.connect(home / "commune.db") as db:
+            (never_given,) = db.execute("select id from chunks where id != ?", (chunk,)).fetchone()
+        # In a shared collection, but never returned to this peer: nothing is credited.
+        with pytest.raises(InvalidRequest, match="not returned to this peer"):
+            c.peer_desk.cited({never_given: 1, chunk: 1}, peer)
+        assert c.peer_desk.cited({chunk: 100}, peer) == 1  # one citation for one return
+        with pytest.raises(InvalidRequest, match="already counted"):
+            c.peer_desk.cited({chunk: 1}, peer)
+        c.peer_search("recycling centre opening", actor=peer, k=1)
+        assert c.peer_desk.cited({chunk: 1}, peer) == 1
+    with sqlite3.connect(home / "commune.db") as db:
+        credited = db.execute(
+            "select sum(citations) from credits where route = 'peer/cited'"
+        ).fetchone()
+        metered = db.execute("select count(*) from usage where route = 'peer/cited'").fetchone()
+    assert credited == (2,) and metered == (2,)
+
+
+def _passage(n: int, **over: Any) -> dict[str, Any]:
+    return {
+        "document_id": n,
+        "chunk_id": n,
+        "title": f"Doc {n}",
+        "source": f"https://b.example/{n}",
+        "collection": "open-b",
+        "text": "The recycling centre is open.",
+        "policy": {"non_commercial": False, "share_alike": False, "tdm_reserved": False},
+        **over,
+    }
+
+
+def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
+    from commune.answering import federation
+    from commune.core import Commune
+
+    long = _passage(1, text="The recycling centre is open. " * 400)
+    good = {"cooperative": "Coop B", "hits": [long] + [_passage(n) for n in range(2, 9)]}
+    bad = {
+        "string hit": {"hits": ["a passage"]},
+        "policy a list": {"hits": [_passage(1, policy=["non-commercial"])]},
+        "bad withheld": {"hits": [_passage(1)], "withheld": [{"document_id": "x"}]},
+        "withheld not a list": {"hits": [_passage(1)], "withheld": "none"},
+        "page a list": {"hits": [_passage(1, page=[3])]},
+    }
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        c.add_peer("coop-c", "https://c.example", key="cmn_1234abcd_secretpart")
+        for what, reply in bad.items():
+            monkeypatch.setattr(
+                federation, "ask_all", lambda *a, reply=reply: {"coop-b": good, "coop-c": reply}
+            )
+            got = c.federation.gather("recycling centre", c.actor(None), "en")
+            assert got.notices == [
+                "peer coop-c sent a reply this version cannot read: answered without it"
+            ], what
+            # The other peer's reply is read, cut to [peers] k passages of bounded length.
+            assert len(got.hits) == c.settings.peers.k, what
+            assert max(len(h.text) for h in got.hits) == federation.MAX_TEXT
+        french = c.federation.gather("centre de recyclage", c.actor(None), "fr")
+        assert (
+            "le pair coop-c a envoyé une réponse que cette version ne sait pas lire"
+            in (french.notices[0])
+        )
+
+
+def test_kinds_that_are_not_a_list_allow_no_kind():
+    from commune.commons.peering.policy import Policy, permits
+
+    assert Policy.from_json({"kinds": []}).kinds == ()
+    strict = Policy.from_json({"kinds": "town"})
+    assert not permits(strict, "town", "non-commercial")
+    assert not permits(strict, None, "non-commercial")
+
+
+def test_a_peer_trickling_its_reply_is_dropped_at_the_time_limit():
+    import socket
+    import threading
+
+    from commune.answering import federation
+    from commune.commons.peering.registry import Peer
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    def trickle(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.wait(0.05):  # one byte each 0.05 s: never a read timeout
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                break
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    peer = Peer(name="slow", url=url, key="cmn_1234abcd_secretpart")
+    try:
+        got = federation.ask_all([peer], "recycling", 5, 0.5)
+        assert isinstance(got["slow"], TimeoutError)
+        # The request itself stops at its deadline, not only the wait for it.
+        raised: list[BaseException] = []
+
+        def ask() -> None:
+            try:
+                federation._ask(peer, "q", 5, 0.5)
+            except BaseException as exc:
+                raised.append(exc)
+
+        done = threading.Thread(target=ask, daemon=True)
+        done.start()
+        done.join(20)  # a hang guard, not a timing assert
+        assert not done.is_alive() and isinstance(raised[0], TimeoutError)
+    finally:
+        stop.set()
+        server.close()
+
+
+def test_a_peers_passages_never_go_to_a_remote_model():
+    from commune.charter.catalogue import ModelCard
+    from commune.charter.rules import default_charter
+    from commune.charter.steps import redirect
+
+    def card(name: str, remote: bool) -> ModelCard:
+        return ModelCard(
+            name=name,
+            backend="openai" if remote else "llamacpp",
+            params_b=8.0,
+            openness="open-weights",
+            licence="Apache-2.0",
+            origin="FR",
+            hosting="https://models.example" if remote else "local",
+            jurisdiction="FR",
+            wh_per_1k_tokens=1.0,
+            energy_method="measured",
+            remote=remote,
+        )
+
+    far, near = card("far", True), card("near", False)
+    charter = default_charter()
+    args = ("en", "auto", "pass")
+    # Asked for by name: allowed for this home's passages, not with a peer's.
+    _, chosen = redirect(charter, *args, far, [far], {}, {"coop-b:open-b"}, 0.5, 0)
+    assert chosen == far
+    step, chosen = redirect(
+        charter, *args, far, [far], {}, {"coop-b:open-b"}, 0.5, 0, from_peers=True
+    )
+    assert chosen is None and step.outcome == "extractive"
+    assert "far is remote, and passages from peer cooperatives stay here" in step.reason
+    # Chosen by the charter: the local model, never the remote one.
+    scores = {"far": 0.9, "near": 0.9}
+    _, chosen = redirect(charter, *args, None, [far, near], scores, set(), 0.5, 0, from_peers=True)
+    assert chosen == near
+
+
+def test_a_peer_address_in_clear_is_refused_and_the_key_may_come_from_stdin(home):
+    for url in ("http://b.example", "http://10.0.0.2:8000"):
+        result = run(home, "peer", "add", "b", url, "--key", "cmn_1_2", lang="en_GB.UTF-8")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().splitlines() == [
+            f"error: the peer's address must use https:// (http:// only on this machine), "
+            f"got '{url}' (use https://)"
+        ]
+    french = run(home, "peer", "add", "b", "http://b.example", "--key", "cmn_1_2", lang="fr_FR")
+    assert french.stderr.strip().endswith(
+        "(http:// seulement sur cette machine), reçu 'http://b.example' (utilisez https://)"
+    )
+    for name, url in (("l4", "http://127.0.0.2:8000"), ("l6", "http://[::1]:8000")):
+        assert run(home, "peer", "add", name, url, "--key", "cmn_1234abcd_x").exit_code == 0
+    piped = CliRunner(env={"LANG": "C.UTF-8"}).invoke(
+        cli,
+        ["--home", str(home), "peer", "add", "b", "https://b.example", "--key", "-"],
+        input="cmn_1234abcd_fromstdin\n",
+    )
+    assert piped.exit_code == 0, piped.output
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        assert {p.name: p.key for p in c.federation.peers()}["b"] == "cmn_1234abcd_fromstdin"
+
+
+def test_peer_search_is_a_heavy_route_for_the_overload_guard():
+    from commune.api.middleware import HEAVY
+
+    assert "/peer/search" in HEAVY
+
+
+def test_a_peer_source_is_a_link_only_when_it_is_a_web_address():
+    from commune.web.render import environment
+
+    def card(source: str) -> str:
+        origin = {"peer": "coop-b"}
+        s = {"n": 1, "title": "Recycling", "source": source, "origin": origin, "document_id": -1}
+        answer = {"found": True, "text": "Open.", "mode": "extractive", "sources": [s]}
+        html = environment().get_template("_answer.html").render(answer=answer)
+        return html[html.index('id="source-1"') :].split("</p>")[0]
+
+    assert '<a href="https://b.example/r"' in card("https://b.example/r")
+    for hostile in ("javascript:alert(1)", "data:text/html,x", "/admin"):
+        shown = card(hostile)
+        assert "<a " not in shown and "Recycling" in shown, hostile
