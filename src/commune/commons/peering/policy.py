@@ -12,6 +12,7 @@ from typing import Any
 
 from commune.errors import InvalidRequest
 from commune.govern.members import KINDS
+from commune.govern.policy import Decision
 from commune.text.say import say
 
 # The clauses `commune share --policy` takes, besides attribution (always required).
@@ -91,15 +92,6 @@ def parse(policy: str = "", kinds: str = "") -> Policy:
         tdm_reserved="tdm-reserved" in given,
         kinds=named,
     )
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str
-
-    def __bool__(self) -> bool:
-        return self.allowed
 
 
 def permits(
