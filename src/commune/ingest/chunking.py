@@ -37,45 +37,36 @@ def _pieces(block: Block, max_words: int) -> list[str]:
         return [block.text]
     if "\n" in block.text:
         return _listing_pieces(block.text, max_words)
-    pieces: list[str] = []
-    current: list[str] = []
-    count = 0
-    for sentence in split_sentences(block.text):
-        n = len(sentence.split())
-        if current and count + n > max_words:
-            pieces.append(" ".join(current))
-            current, count = [], 0
-        if n > max_words:  # one enormous "sentence" (a listing, a table): cut by words
-            words = sentence.split()
-            pieces.extend(" ".join(words[i : i + max_words]) for i in range(0, n, max_words))
-            continue
-        current.append(sentence)
-        count += n
-    if current:
-        pieces.append(" ".join(current))
-    return pieces
+    return _pack(split_sentences(block.text), max_words, " ")
 
 
 def _listing_pieces(text: str, max_words: int) -> list[str]:
     """A listing (a block with lines of its own: code, a command, a file) cut between its
     lines, which it keeps: a command cut in two, or run into one line, is wrong to type."""
+    return [listing(p) for p in _pack(text.split("\n"), max_words, "\n") if p.strip()]
+
+
+def _pack(units: list[str], max_words: int, sep: str) -> list[str]:
+    """Consecutive units (sentences, or a listing's lines) joined by ``sep`` into pieces of at
+    most ``max_words``; one unit longer than that alone (a listing run into one sentence, a
+    line of data) is cut by words."""
     pieces: list[str] = []
     current: list[str] = []
     count = 0
-    for line in text.split("\n"):
-        n = len(line.split())
+    for unit in units:
+        n = len(unit.split())
         if current and count + n > max_words:
-            pieces.append("\n".join(current))
+            pieces.append(sep.join(current))
             current, count = [], 0
-        if n > max_words:  # one enormous line (data, not code): cut by words
-            words = line.split()
+        if n > max_words:
+            words = unit.split()
             pieces.extend(" ".join(words[i : i + max_words]) for i in range(0, n, max_words))
             continue
-        current.append(line)
+        current.append(unit)
         count += n
     if current:
-        pieces.append("\n".join(current))
-    return [listing(p) for p in pieces if p.strip()]
+        pieces.append(sep.join(current))
+    return pieces
 
 
 def chunk_blocks(blocks: list[Block], target_words: int = 160, max_words: int = 260) -> list[Chunk]:
