@@ -106,6 +106,7 @@ def collect(commune: Commune) -> tuple[list[dict[str, Any]], str]:
             records.append(
                 {
                     "domain": name,
+                    "question": case.question,
                     "group": f"{name}/{group_of[case.id]}",
                     "facts": case.facts,
                     "cands": cands,

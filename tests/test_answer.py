@@ -127,6 +127,36 @@ def test_an_answer_keeps_to_its_word_budget_best_sentence_first():
     assert choose(cands, np.asarray([0.1, 0.9, 0.2, 0.0]), max_words=10) == [1]
 
 
+def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
+    """A fiche's list items were quoted as code, bullet and all ("`- Avoir 18 ans`"), and a
+    configuration file's comments as root commands ("`# The router is auto-configured`")."""
+    import numpy as np
+
+    from commune.answering.answer import candidates, choose, is_comment
+    from commune.answering.retrieve import Hit
+
+    text = (
+        "Vous devez remplir les conditions suivantes :\n\n"
+        "- Avoir au moins 18 ans la veille du scrutin\n\n"
+        "# The router is auto-configured\n# apt install radvd\niface eth0 inet6 auto"
+    )
+    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "fr", None, None, None, None, 1, 1, 0.5, 0.5)
+    cands = candidates([hit])
+    item = next(c for c in cands if "18 ans" in c.text)
+    assert item.text == "Avoir au moins 18 ans la veille du scrutin" and not item.code
+    assert [c.text for c in cands if c.code] == [
+        "# The router is auto-configured",  # kept as a candidate: it announces the next line
+        "# apt install radvd",
+        "iface eth0 inet6 auto",
+    ]
+    assert is_comment("# ne pas modifier ce fichier à la main")
+    assert not is_comment("# dpkg -S /usr/bin/ls") and not is_comment("# apt update")
+    comment = next(i for i, c in enumerate(cands) if c.text.startswith("# The"))
+    scores = np.zeros(len(cands))
+    scores[comment] = 1.0
+    assert comment not in choose(cands, scores, max_words=60)
+
+
 def test_the_stream_sends_the_first_sentence_before_the_rest_is_chosen_or_recorded(
     loaded, monkeypatch
 ):

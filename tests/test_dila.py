@@ -302,12 +302,14 @@ EXPECTED = [
         ("Qui peut s'inscrire ?",),
         "qui-peut-sinscrire",
     ),
-    Block(
-        "- Avoir au moins 18 ans la veille du scrutin\n"
-        "- Être de nationalité française\n"
-        "- Jouir de ses droits civils et politiques",
-        ("Qui peut s'inscrire ?",),
-        "qui-peut-sinscrire",
+    # A list's items are prose, one block each: lines of their own would make a listing.
+    *(
+        Block(item, ("Qui peut s'inscrire ?",), "qui-peut-sinscrire")
+        for item in (
+            "- Avoir au moins 18 ans la veille du scrutin",
+            "- Être de nationalité française",
+            "- Jouir de ses droits civils et politiques",
+        )
     ),
     Block(
         "un citoyen européen qui vit en France peut s'inscrire sur les listes complémentaires "
@@ -333,7 +335,7 @@ EXPECTED = [
         "en-ligne",
     ),
     Block(
-        "Mairie\nhttps://lannuaire.service-public.fr/navigation/mairie",
+        "Mairie — https://lannuaire.service-public.fr/navigation/mairie",
         ("Où s'adresser ?",),
         "où-sadresser",
     ),

@@ -35,6 +35,7 @@ from commune.ingest.chunking import split_sentences
 from commune.text.analysis import analyze
 from commune.text.lang import detect
 from commune.text.say import say
+from commune.text.stopwords import STOPWORDS
 
 # A hit passes when it holds enough of the question's term weight, or when its meaning is
 # close. A question naming something the commons never mentions ("Kubernetes", "WireGuard",
@@ -141,6 +142,25 @@ _ASKS_FOR_NAME = re.compile(
 )
 
 
+def is_comment(line: str) -> bool:
+    """A listing's comment written as prose ("# The router is auto-configured"), which a
+    root prompt ("# apt update", "# dpkg -S /usr/bin/ls") also starts with: a comment has
+    a capital first word, or four words or more with two of a language's small words
+    ("the", "of", "le", "de") and none that looks like code."""
+    if not line.startswith("#"):
+        return False
+    words = line.lstrip("#").split()
+    if not words:
+        return True
+    small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
+    return words[0][0].isupper() or (
+        len(words) >= 4 and small >= 2 and not _CODE_TOKEN.search(line[1:])
+    )
+
+
+_BULLET = re.compile(r"^(?:[-–•*]|\d{1,2}[.)])\s+(?=\S)")
+
+
 def candidates(hits: list[Hit]) -> list[Candidate]:
     """Prose sentences, and the lines of command and file listings, of each passage."""
     out: list[Candidate] = []
@@ -156,7 +176,9 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
                 continue
             for sentence in split_sentences(block):
                 if 4 <= len(sentence.split()) <= 90:
-                    out.append(Candidate(hi, pos, sentence, False))
+                    # A list item is a block of its own ("- Attestation de recensement"):
+                    # quoted in an answer, its bullet is noise.
+                    out.append(Candidate(hi, pos, _BULLET.sub("", sentence), False))
                     pos += 1
     return out
 
@@ -347,6 +369,10 @@ def choosing(
         c = cands[i]
         if gives_instructions(c.text):
             continue  # an order to the assistant, planted in a document: never quoted
+        if c.code and is_comment(c.text):
+            # A file's remark, not a line to type or to set; it stays a candidate, since
+            # it announces the line after it (the ranker's "previous" features).
+            continue
         # The same sentence can stand in two documents (a page and its partly
         # untranslated copy): quote it once.
         key = " ".join(c.text.lower().split())

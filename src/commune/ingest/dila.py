@@ -260,13 +260,20 @@ class _Walker:
         if text and text != self.title:  # the title alone says nothing it does not already
             self.blocks.append(Block(text, headings, _slug(headings[-1]) if headings else None))
 
+    def emit_lines(self, lines: list[str], headings: Headings) -> None:
+        # A list's items, a contact's lines, a form's name and purpose: prose, one block each.
+        # Joined by newlines they would be one block with lines of its own, which is a
+        # listing (code) to the chunker, the answers and the document page (model.Block).
+        for line in lines:
+            self.emit(line, headings)
+
     def root(self, root: Node) -> None:
         names = {c.name for c in root.elements()}
         if not names & {"Introduction", "Texte"}:
             # Dossiers and some forms have no text of their own: their summary stands in.
             self.emit(_clean(_text(root.first("dc:description"))), ())
         # A dossier lists its fiches by title: words a search for it will use.
-        self.emit("\n".join(f"- {_clean(_text(f))}" for f in root.elements("Fiche")), ())
+        self.emit_lines([f"- {_clean(_text(f))}" for f in root.elements("Fiche")], ())
         for child in root.elements():
             if child.name.startswith("dc:") or child.name in _SKIP:
                 continue
@@ -287,12 +294,12 @@ class _Walker:
         if name == "Paragraphe":
             self.emit(_inline(node), headings)
         elif name == "Liste":
-            self.emit("\n".join(_list_lines(node)), headings)
+            self.emit_lines(_list_lines(node), headings)
         elif name == "Tableau":
             self.table(node, headings)
         elif name == "SousDossier":  # a dossier's part: the titles of the fiches it groups
             fiches = [f"- {_clean(_text(f))}" for f in node.elements("Fiche")]
-            self.emit("\n".join(fiches), headings + (_title(node),))
+            self.emit_lines(fiches, headings + (_title(node),))
         elif name in _SECTIONS:
             title = _title(node)
             self.content(node, headings + (title,) if title else headings)
@@ -301,7 +308,7 @@ class _Walker:
         elif name == "OuSAdresser":
             self.emit(("" if top else "Où s'adresser : ") + _contact(node), headings)
         elif name in ("ServiceEnLigne", "LienWeb"):
-            self.emit(_service(node), headings)
+            self.emit_lines(_service(node), headings)
         elif name in ("Reference", "PourEnSavoirPlus"):
             self.emit(_link(node), headings)
         elif name == "LienExterneCommente":
@@ -385,14 +392,14 @@ def _title(node: Node) -> str:
 
 
 def _list_lines(node: Node) -> list[str]:
-    """A list, one item a line: "- " or "1. " before it, nested lists indented."""
+    """A list, one item a line: "- " or "1. " before it, a nested list's after its parent."""
     lines: list[str] = []
     numbers: dict[int, int] = {}
     for depth, text, numbered in _items(node):
         numbers = {d: n for d, n in numbers.items() if d <= depth}
         numbers[depth] = numbers.get(depth, 0) + 1
         bullet = f"{numbers[depth]}. " if numbered else "- "
-        lines.append("  " * depth + bullet + text)
+        lines.append(bullet + text)
     return lines
 
 
@@ -409,7 +416,8 @@ def _items(node: Node, depth: int = 0) -> list[tuple[int, str, bool]]:
 
 
 def _contact(node: Node) -> str:
-    """Où s'adresser: who, for what, how to reach them (lines of its text), and its site."""
+    """Où s'adresser: who, for what, how to reach them (lines of its text), and its site, as
+    one line of prose (lines of its own would make it a listing: model.Block)."""
     head = " — ".join(p for p in (_title(node), _flat(node.first("Complement"))) if p)
     lines = [head]
     text = node.first("Texte")
@@ -418,7 +426,10 @@ def _contact(node: Node) -> str:
     for site in node.elements("RessourceWeb"):
         if site.attrs.get("URL"):
             lines.append(site.attrs["URL"].strip())
-    return "\n".join(line for line in lines if line)
+    out = ""
+    for line in (line for line in lines if line):
+        out += (" " if out.endswith(":") else " — " if out else "") + line
+    return out
 
 
 def _lines(node: Node) -> list[str]:
@@ -433,7 +444,7 @@ def _lines(node: Node) -> list[str]:
     return lines
 
 
-def _service(node: Node) -> str:
+def _service(node: Node) -> list[str]:
     """An online service or form: its kind, name, Cerfa number and address."""
     kind = node.attrs.get("type", "").strip()
     name = _title(node) or "Accès en ligne"
@@ -445,7 +456,7 @@ def _service(node: Node) -> str:
     if url:
         text += f" — {url}"
     intro = _flat(node.first("Introduction"))
-    return f"{text}\n{intro}" if intro else text
+    return [text, intro] if intro else [text]
 
 
 def _link(node: Node) -> str:
