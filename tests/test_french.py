@@ -119,6 +119,56 @@ def test_cli_errors_follow_a_french_locale(commune, home, corpus):
     assert both.stderr.strip() == expected
 
 
+def test_clicks_own_usage_errors_follow_the_locale():
+    """click's messages (issue 24): the real ``commune`` process, French with no locale,
+    English under an English one; one message, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env.pop("LANG")
+    run = [sys.executable, "-m", "commune.cli", "ask", "--x"]
+    fr = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    en_env = {**env, "LANG": "en_US.UTF-8"}
+    en = subprocess.run(run, env=en_env, capture_output=True, text=True, timeout=120)
+    assert fr.returncode == en.returncode == 2
+    assert fr.stderr.splitlines() == [
+        "Utilisation\u00a0: commune ask [OPTIONS] QUESTION",
+        "Essayez «\u00a0commune ask --help\u00a0» pour l'aide.",
+        "",
+        "Erreur\u00a0: Option '--x' inconnue.",
+    ]
+    assert en.stderr.splitlines() == [
+        "Usage: commune ask [OPTIONS] QUESTION",
+        "Try 'commune ask --help' for help.",
+        "",
+        "Error: No such option '--x'.",
+    ]
+
+
+def test_clicks_other_messages_in_french_then_english_again():
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    missing = CliRunner().invoke(cli, ["ask"], env={"LANG": None})
+    assert missing.exit_code == 2
+    assert missing.stderr.splitlines()[-1] == "Erreur\u00a0: Argument manquant 'QUESTION'."
+    wrong = CliRunner().invoke(cli, ["ask", "q", "--mode", "vite"], env={"LANG": "fr_FR.UTF-8"})
+    assert wrong.stderr.splitlines()[-1] == (
+        "Erreur\u00a0: Valeur invalide pour '--mode'\u00a0: 'vite' n'est pas l'une des valeurs "
+        "'auto', 'extractive', 'generate'."
+    )
+    helped = CliRunner().invoke(cli, ["--help"], env={"LANG": None}).output
+    assert helped.startswith("Utilisation\u00a0: cli [OPTIONS]") and "Commandes" in helped
+    # The catalogue is lent for one invocation: the next one, in English, reads click's own.
+    en = CliRunner().invoke(cli, ["ask"])
+    assert en.stderr.splitlines()[-1] == "Error: Missing argument 'QUESTION'."
+    assert CliRunner().invoke(cli, ["--help"]).output.startswith("Usage: cli [OPTIONS]")
+    assert "Traceback" not in missing.output + wrong.output + en.output
+
+
 def test_api_errors_follow_accept_language(commune, corpus):
     from fastapi.testclient import TestClient
 

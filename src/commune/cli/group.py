@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from commune import __version__
+from commune.cli import clicktext
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.text import faults
@@ -100,7 +101,12 @@ def error_line(message: str) -> str:
 
 class Group(click.Group):
     """Turn Commune's errors, and the machine's faults, into one line on stderr and exit
-    status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks."""
+    status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks.
+    click's own messages (usage errors, help headings) follow the same locale (clicktext)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with clicktext.speaking(from_environment(os.environ)):
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
