@@ -252,6 +252,69 @@ def test_the_machines_faults_are_said_in_french_by_default(home, monkeypatch, tm
     assert f"erreur\u00a0: {missing} : fichier ou dossier introuvable" in out.stderr, out.stderr
 
 
+def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_path):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    doc = tmp_path / "verre.md"
+    doc.write_text("Le verre se dépose au conteneur de la place.", encoding="utf-8")
+    commune.add([doc], collection="mairie", licence="etalab-2.0")
+    french = {"LANG": None}
+    checked = CliRunner().invoke(cli, ["--home", str(home), "check"], env=french)
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.splitlines() == [
+        "ok      base       contrôle d'intégrité SQLite : ok",
+        "ok      registre   le registre refuse UPDATE et DELETE (ses déclencheurs sont en place)",
+        "ok      documents  documents : 1, aucun partiel",
+        f"ok      vecteurs   chaque passage publié a son vecteur {commune.embedder.name}",
+        "ok      audit      chaîne d'audit intacte (entrées : 1)",
+        "ok      charte     la charte par défaut (sans charter.toml) : valide, version default",
+    ]
+    saved = tmp_path / "sauvegarde"
+    out = CliRunner().invoke(cli, ["--home", str(home), "backup", str(saved)], env=french)
+    assert out.output == (
+        f"sauvegarde vérifiée dans {saved}\u00a0: 1 révision, 1 fichier d'origine, "
+        "1 entrée d'audit\n"
+    )
+    again = CliRunner().invoke(cli, ["--home", str(home), "backup", str(saved)], env=french)
+    assert again.exit_code == 2
+    assert again.stderr == (
+        f"erreur\u00a0: {saved} n'est pas vide (donnez un nouveau dossier pour la sauvegarde)\n"
+    )
+    other = tmp_path / "autre"
+    restore = ["--home", str(other), "restore", str(saved)]
+    out = CliRunner().invoke(cli, restore, env=french)
+    assert out.output == "restaurée et vérifiée\u00a0: 1 révision, 1 entrée d'audit\n"
+    refused = CliRunner().invoke(cli, restore, env=french)
+    assert refused.exit_code == 2 and refused.stderr.startswith(
+        f"erreur\u00a0: {other} contient déjà une base de données (restaurez dans un nouveau "
+        "foyer, ou ajoutez --force)"
+    )
+    # The same lines in English under an English locale (the tests' own).
+    out = CliRunner().invoke(cli, ["--home", str(other), "restore", str(saved), "--force"])
+    assert out.output == "restored and verified: 1 revision, 1 audit entry\n"
+
+
+def test_a_failed_checks_problems_read_french():
+    from commune.text.messages import localise
+
+    said = localise(
+        "entry 3: does not follow the previous entry (an entry was deleted, inserted or reordered)",
+        "fr",
+    )
+    assert said == "entrée 3 : ne suit pas l'entrée précédente (une entrée a été supprimée, " + (
+        "insérée ou déplacée)"
+    )
+    said = localise("4 published chunks have no e5-small vector: run commune reindex", "fr")
+    assert said == "passages publiés sans vecteur e5-small : 4 ; lancez commune reindex"
+    failed = "SQLite integrity check failed: row 2 missing (restore the last backup: commune "
+    assert localise(failed + "restore DIR)", "fr") == (
+        "échec du contrôle d'intégrité SQLite : row 2 missing (restaurez la dernière sauvegarde "
+        ": commune restore DOSSIER)"
+    )
+
+
 def test_a_full_disk_reaches_an_api_caller_named_and_in_french(commune):
     import errno
 

@@ -165,8 +165,107 @@ PATTERNS = [
             r"remove it first: commune peer remove (?P<name>\S+)",
             "retirez-le d'abord : commune peer remove {name}",
         ),
+        # Running a home: commune check's lines (store/check.py, store/audit.py,
+        # charter/rules.py), commune backup and restore (store/backup.py), commune mcp.
+        (r"SQLite integrity check: ok", "contrôle d'intégrité SQLite : ok"),
+        (
+            r"SQLite integrity check failed: (?P<what>[^()]*)",
+            "échec du contrôle d'intégrité SQLite : {what}",
+        ),
+        (
+            r"(?P<name>.+): SQLite integrity check failed: (?P<what>[^()]*)",
+            "{name} : échec du contrôle d'intégrité SQLite : {what}",
+        ),
+        (
+            r"restore the last backup: commune restore DIR",
+            "restaurez la dernière sauvegarde : commune restore DOSSIER",
+        ),
+        (
+            r"the ledger refuses UPDATE and DELETE \(its triggers are in place\)",
+            "le registre refuse UPDATE et DELETE (ses déclencheurs sont en place)",
+        ),
+        (
+            r"the ledger's append-only triggers are missing: (?P<known>.*)",
+            "il manque au registre ses déclencheurs d'ajout seul : {known}",
+        ),
+        (r"(?P<n>\d+) documents, none partial", "documents : {n}, aucun partiel"),
+        (
+            r"document (?P<n>\d+) has no chunk in its current revision",
+            "le document {n} n'a aucun passage dans sa révision courante",
+        ),
+        (
+            r"document (?P<n>\d+) points to a published revision it does not have",
+            "le document {n} désigne une révision publiée qu'il n'a pas",
+        ),
+        (
+            r"every published chunk has its (?P<name>\S+) vector",
+            "chaque passage publié a son vecteur {name}",
+        ),
+        (
+            r"(?P<n>\d+) published chunks have no (?P<name>\S+) vector: run commune reindex",
+            "passages publiés sans vecteur {name} : {n} ; lancez commune reindex",
+        ),
+        (r"audit chain intact \((?P<n>\d+) entries\)", "chaîne d'audit intacte (entrées : {n})"),
+        (
+            r"entry (?P<n>\d+): does not follow the previous entry",
+            "entrée {n} : ne suit pas l'entrée précédente",
+        ),
+        (
+            r"an entry was deleted, inserted or reordered",
+            "une entrée a été supprimée, insérée ou déplacée",
+        ),
+        (
+            r"entry (?P<n>\d+): its content does not match its hash",
+            "entrée {n} : son contenu ne correspond pas à son empreinte",
+        ),
+        (r"edited", "modifiée"),
+        (
+            r"the log ends at entry (?P<n>\d+) with hash (?P<hash>\S+), but the recorded head "
+            r"is entry (?P<count>\d+) with hash (?P<last>\S+)",
+            "le journal s'arrête à l'entrée {n} (empreinte {hash}), mais la tête enregistrée "
+            "est l'entrée {count} (empreinte {last})",
+        ),
+        (
+            r"entries were removed or added outside Commune",
+            "des entrées ont été retirées ou ajoutées hors de Commune",
+        ),
+        (
+            r"(?P<where>.+): valid, version (?P<version>\S+)",
+            "{where} : valide, version {version}",
+        ),
+        (
+            r"(?P<name>.+): the audit chain is broken: (?P<what>.*)",
+            "{name} : la chaîne d'audit est rompue : {what}",
+        ),
+        (
+            r"original file (?P<name>\S+) is missing or altered in (?P<where>.+)",
+            "le fichier d'origine {name} manque ou a été modifié dans {where}",
+        ),
+        (r"(?P<name>.+) is not empty", "{name} n'est pas vide"),
+        (r"give a new directory for the backup", "donnez un nouveau dossier pour la sauvegarde"),
+        (r"commune backup copies SQLite homes", "commune backup copie les foyers SQLite"),
+        (
+            r"for PostgreSQL use pg_dump, which takes a consistent snapshot the same way",
+            "pour PostgreSQL, utilisez pg_dump, qui prend de même un instantané cohérent",
+        ),
+        (r"(?P<name>.+) is not a Commune backup", "{name} n'est pas une sauvegarde de Commune"),
+        (r"give a `commune backup` dir", "donnez un dossier fait par « commune backup »"),
+        (r"(?P<name>.+) already holds a database", "{name} contient déjà une base de données"),
+        (
+            r"restore into a new home, or pass --force",
+            "restaurez dans un nouveau foyer, ou ajoutez --force",
+        ),
+        (r"no Commune home at (?P<name>.+)", "aucun foyer Commune dans {name}"),
+        (
+            r"pass --home DIR or set COMMUNE_HOME to the home that `commune serve` uses: a "
+            r"desktop client starts the server in a directory of its own",
+            "passez --home DOSSIER ou mettez dans COMMUNE_HOME le foyer qu'utilise "
+            "« commune serve » : un client de bureau lance le serveur dans un dossier à lui",
+        ),
     )
 ]
+# The charter that `commune check` read, when the home has none of its own.
+WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
 KINDS = {
     "PDF": "PDF",
     "OpenDocument text": "texte OpenDocument",
@@ -185,6 +284,8 @@ def _french(text: str) -> str | None:
             values["who"] = WHO.get(values.get("who", ""), values.get("who", ""))
             values["quota"] = QUOTAS.get(values.get("quota", ""), values.get("quota", ""))
             values["kind"] = KINDS.get(values.get("kind", ""), values.get("kind", ""))
+            if "where" in values:
+                values["where"] = WHERE.get(values["where"], values["where"])
             return template.format(**values)
     return None
 
