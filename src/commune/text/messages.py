@@ -165,6 +165,29 @@ PATTERNS = [
             r"remove it first: commune peer remove (?P<name>\S+)",
             "retirez-le d'abord : commune peer remove {name}",
         ),
+        # What an agent or a caller asks of the library (MCP tools, the API).
+        (r"no document (?P<n>\d+)", "aucun document {n}"),
+        (r"list them with commune documents", "listez-les avec commune documents"),
+        (
+            r"no document (?P<n>\d+) that is not already retired",
+            "aucun document {n} qui ne soit pas déjà retiré",
+        ),
+        (
+            r"the query is empty: give some words to search for",
+            "la recherche est vide : donnez quelques mots à chercher",
+        ),
+        (
+            r"(?P<field>\w+) must be greater than 0, got (?P<value>\S+)",
+            "{field} doit être supérieur à 0, reçu {value}",
+        ),
+        (
+            r"mode must be one of (?P<known>.+), got (?P<name>.+)",
+            "mode doit être l'un de {known}, reçu {name}",
+        ),
+        (
+            r"document ids are numbers, got (?P<name>.+)",
+            "les identifiants de document sont des nombres, reçu {name}",
+        ),
         # Running a home: commune check's lines (store/check.py, store/audit.py,
         # charter/rules.py), commune backup and restore (store/backup.py), commune mcp.
         (r"SQLite integrity check: ok", "contrôle d'intégrité SQLite : ok"),
