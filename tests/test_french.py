@@ -368,3 +368,30 @@ def test_plural_forms_in_the_clis_lines(home, tmp_path):
     assert "indexation…" in out.stderr and "indexing" not in out.stderr
     out = CliRunner().invoke(cli, add)  # the tests' English locale
     assert "documents: 0 added, 0 updated, 1 unchanged, 0 failed; 0 chunks in " in out.stdout
+
+
+def test_the_cooperatives_commands_speak_french_by_default(home):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, ["--home", str(home), *args], env={"LANG": None})
+
+    assert run("member", "add", "Ville A", "--kind", "town").output == "membre Ville A ajouté\n"
+    again = run("member", "add", "Ville A")
+    assert again.exit_code == 2 and again.stderr == (
+        "erreur\u00a0: un membre nommé 'Ville A' existe déjà (choisissez un autre nom)\n"
+    )
+    nowhere = run("user", "add", "bob", "--member", "Nulle part")
+    assert nowhere.stderr == (
+        "erreur\u00a0: aucun membre nommé 'Nulle part' (listez-les avec commune member list)\n"
+    )
+    added = run("user", "add", "alice", "--member", "Ville A", "--role", "curator").output
+    assert added == "utilisateur·rice alice ajouté·e à Ville A comme curator\n"
+    created = run("key", "create", "alice")
+    assert created.stderr.startswith("clé 1 pour alice : gardez-la maintenant"), created.stderr
+    assert run("key", "revoke", "1").output == "clé 1 révoquée\n"
+    assert run("key", "revoke", "1").stderr == "erreur\u00a0: aucune clé active d'identifiant 1\n"
+    verified = run("audit", "verify").output
+    assert verified.startswith("journal d'audit intact : 4 entrées, tête "), verified

@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from commune.cli.group import acting, cli, commune_of, dumps
+from commune.cli.group import acting, cli, commune_of, dumps, said
 from commune.text.numbers import colon, number
 from commune.text.say import say
 
@@ -33,7 +33,7 @@ def streamed(events: Iterable[Event], write: Callable[[str], None]) -> Answer:
 
 def print_hits(hits: list[Hit]) -> None:
     if not hits:
-        click.echo("no results")
+        click.echo(said("aucun résultat", "no results"))
     for i, h in enumerate(hits, 1):
         section = f" — {h.section}" if h.section else ""
         via = f" — via {h.origin['peer']}" if h.origin else ""
@@ -78,9 +78,13 @@ def search(
             query, collection=collection, k=k, actor=acting(ctx, as_user)
         )
         for notice in notices:
-            click.echo(f"note: {notice}", err=True)
+            click.echo(said(f"note : {notice}", f"note: {notice}"), err=True)
         for w in withheld:
-            click.echo(f"withheld: « {w['title']} »: {w['reason']}", err=True)
+            title, reason = w["title"], w["reason"]
+            click.echo(
+                said(f"retenu : « {title} » : {reason}", f"withheld: « {title} »: {reason}"),
+                err=True,
+            )
         if as_json:
             click.echo(dumps([h.to_json() for h in found]))
         else:

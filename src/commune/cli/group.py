@@ -20,6 +20,7 @@ from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.text import faults
 from commune.text.messages import from_environment, localise
+from commune.text.say import say
 
 if TYPE_CHECKING:  # importing the facade opens nothing, but `commune --help` need not load it
     from commune.core import Commune
@@ -90,6 +91,12 @@ def operational_error(exc: BaseException, home: str, language: str | None = None
 
 def _label(language: str) -> str:
     return "erreur\u00a0:" if language == "fr" else "error:"
+
+
+def said(fr: str, en: str) -> str:
+    """A line of the CLI in the reader's language: French unless the locale says English
+    (text/messages.py, issue 24)."""
+    return say(from_environment(os.environ), fr, en)
 
 
 def error_line(message: str) -> str:

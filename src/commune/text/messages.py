@@ -188,6 +188,25 @@ PATTERNS = [
             r"document ids are numbers, got (?P<name>.+)",
             "les identifiants de document sont des nombres, reçu {name}",
         ),
+        # The cooperative's members, users and keys (govern/members.py).
+        (r"a member named (?P<name>'[^']*') already exists", "un membre nommé {name} existe déjà"),
+        (
+            r"a user named (?P<name>'[^']*') already exists",
+            "un·e utilisateur·rice nommé·e {name} existe déjà",
+        ),
+        (r"pick another name", "choisissez un autre nom"),
+        (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
+        (r"known members: (?P<known>.*)", "membres connus : {known}"),
+        (r"list them with commune member list", "listez-les avec commune member list"),
+        (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
+        (r"create it with commune user add", "créez-le ou la avec commune user add"),
+        (r"no active key with id (?P<n>\d+)", "aucune clé active d'identifiant {n}"),
+        (r"list keys with commune key list", "listez les clés avec commune key list"),
+        (r"a member needs a name", "un membre a besoin d'un nom"),
+        (
+            r"(?P<field>role|kind) must be one of (?P<known>.+), got (?P<name>.+)",
+            "{field} doit être l'un de {known}, reçu {name}",
+        ),
         # Running a home: commune check's lines (store/check.py, store/audit.py,
         # charter/rules.py), commune backup and restore (store/backup.py), commune mcp.
         (r"SQLite integrity check: ok", "contrôle d'intégrité SQLite : ok"),
