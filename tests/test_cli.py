@@ -124,6 +124,9 @@ def test_ask_prints_cited_answer_and_sources(run, corpus):
     energy = next(ln for ln in r.output.splitlines() if ln.startswith("Énergie"))
     figures = r"\d+,\d\d mWh, \d+,\d{3} mgCO2e, (estimée|mesurée) .*"
     assert re.fullmatch("Énergie\u00a0: " + figures, energy)
+    assert "W par cœur, un chiffre configuré)" in energy or "(RAPL)" in energy, (
+        energy
+    )  # its method too
     english = run("ask", "When is the library open?").output
     assert "\nSources:" in english and re.search(r"\nEnergy: \d+\.\d\d mWh", english)
     data = json.loads(run("ask", "When is the library open?", "--json").output)

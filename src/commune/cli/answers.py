@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from commune.cli.group import acting, cli, commune_of, dumps, said
+from commune.text.messages import localise
 from commune.text.numbers import colon, number
 from commune.text.say import say
 
@@ -201,6 +202,8 @@ def ask(
         else:
             kind = say(lang, "estimée", "estimated")
         method = energy["method"].replace(" (measured)", "").replace(" (estimated)", "")
+        # This machine's share, then a remote model's (account/metering.py), each in its words.
+        method = " + ".join(localise(part, lang) for part in method.split(" + "))
         mwh = number(energy["wh"] * 1000, 2, lang)
         mg = number(energy["gco2e"] * 1000, 3, lang)
         label = say(lang, "Énergie", "Energy")

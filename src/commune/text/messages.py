@@ -207,6 +207,17 @@ PATTERNS = [
             r"(?P<field>role|kind) must be one of (?P<known>.+), got (?P<name>.+)",
             "{field} doit être l'un de {known}, reçu {name}",
         ),
+        # How an answer's energy was found (account/energy.py), as `commune ask` shows it.
+        (
+            r"CPU time x (?P<watts>\S+) W per core, a configured figure",
+            "temps CPU x {watts} W par cœur, un chiffre configuré",
+        ),
+        (
+            r"RAPL package energy x this request's share of the machine's CPU time "
+            r"\((?P<share>\d+)%\)",
+            "énergie du processeur (RAPL) x la part de cette requête dans le temps CPU de la "
+            "machine ({share} %)",
+        ),
         # Running a home: commune check's lines (store/check.py, store/audit.py,
         # charter/rules.py), commune backup and restore (store/backup.py), commune mcp.
         (r"SQLite integrity check: ok", "contrôle d'intégrité SQLite : ok"),
