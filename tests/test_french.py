@@ -390,8 +390,8 @@ def test_the_cooperatives_commands_speak_french_by_default(home):
     added = run("user", "add", "alice", "--member", "Ville A", "--role", "curator").output
     assert added == "utilisateur·rice alice ajouté·e à Ville A comme curator\n"
     created = run("key", "create", "alice")
-    assert created.stderr.startswith("clé 1 pour alice : gardez-la maintenant"), created.stderr
+    assert created.stderr.startswith("clé 1 pour alice\u00a0: gardez-la"), created.stderr
     assert run("key", "revoke", "1").output == "clé 1 révoquée\n"
     assert run("key", "revoke", "1").stderr == "erreur\u00a0: aucune clé active d'identifiant 1\n"
     verified = run("audit", "verify").output
-    assert verified.startswith("journal d'audit intact : 4 entrées, tête "), verified
+    assert verified.startswith("journal d'audit intact\u00a0: 4 entrées, tête "), verified

@@ -79,11 +79,14 @@ def search(
             query, collection=collection, k=k, actor=acting(ctx, as_user)
         )
         for notice in notices:
-            click.echo(said(f"note : {notice}", f"note: {notice}"), err=True)
+            click.echo(said(f"note\u00a0: {notice}", f"note: {notice}"), err=True)
         for w in withheld:
             title, reason = w["title"], w["reason"]
             click.echo(
-                said(f"retenu : « {title} » : {reason}", f"withheld: « {title} »: {reason}"),
+                said(
+                    f"retenu\u00a0: « {title} »\u00a0: {reason}",
+                    f"withheld: « {title} »: {reason}",
+                ),
                 err=True,
             )
         if as_json:

@@ -87,7 +87,9 @@ def decide(decision: str) -> Callable[..., Any]:
             actor=acting(ctx, as_user),
             licence=extra.get("licence"),
         )
-        click.echo(said(f"révision {revision_id} : {status}", f"revision {revision_id}: {status}"))
+        click.echo(
+            said(f"révision {revision_id}\u00a0: {status}", f"revision {revision_id}: {status}")
+        )
 
     return command
 
@@ -163,7 +165,7 @@ def audit_verify(ctx: click.Context) -> None:
     if result.ok:
         click.echo(
             said(
-                f"journal d'audit intact : "
+                f"journal d'audit intact\u00a0: "
                 f"{plural('fr', result.entries, '{n} entrée', '{n} entrées')}, tête {result.head}",
                 f"audit log intact: {result.entries} entries, head {result.head}",
             )
@@ -171,7 +173,7 @@ def audit_verify(ctx: click.Context) -> None:
         return
     for problem in result.problems:
         said_problem = localise(problem, from_environment(os.environ))
-        click.echo(said(f"altéré : {said_problem}", f"tampered: {problem}"))
+        click.echo(said(f"altéré\u00a0: {said_problem}", f"tampered: {problem}"))
     sys.exit(1)
 
 

@@ -131,7 +131,9 @@ def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None)
 
     ROLE: reader, contributor, curator, member-admin or cooperative-admin."""
     commune_of(ctx).admin.set_role(name, role=role, actor=acting(ctx, as_user))
-    click.echo(said(f"utilisateur·rice {name} : désormais {role}", f"user {name} is now {role}"))
+    click.echo(
+        said(f"utilisateur·rice {name}\u00a0: désormais {role}", f"user {name} is now {role}")
+    )
 
 
 @user.command("password")
@@ -153,7 +155,7 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
     commune_of(ctx).admin.set_password(name, password=password, actor=actor)
     click.echo(
         said(
-            f"mot de passe de {name} défini : connexion sur /signin",
+            f"mot de passe de {name} défini\u00a0: connexion sur /signin",
             f"password of {name} set: sign in at /signin",
         )
     )
@@ -197,7 +199,7 @@ def key_create(
     click.echo(secret)
     click.echo(
         said(
-            f"clé {kid} pour {user_name} : gardez-la maintenant, elle ne sera plus affichée",
+            f"clé {kid} pour {user_name}\u00a0: gardez-la maintenant, elle ne sera plus affichée",
             f"key {kid} for {user_name}: store it now, it is not shown again",
         ),
         err=True,

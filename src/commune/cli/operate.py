@@ -101,7 +101,8 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
             click.echo(
                 say(
                     from_environment(os.environ),
-                    f"remplacez la valeur de {KEY_ENV} par une clé : `commune key create USER`",
+                    f"remplacez la valeur de {KEY_ENV} par une clé\u00a0: "
+                    "`commune key create USER`",
                     f"replace {KEY_ENV}'s value with a key: `commune key create USER`",
                 ),
                 err=True,
@@ -222,8 +223,8 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
         raise click.ClickException(
             say(
                 language,
-                f"la copie diffère de la source dans {bad} : le foyer reste sur sa base "
-                "(arrêtez les écritures, puis relancez commune migrate : elle reprend)",
+                f"la copie diffère de la source dans {bad}\u00a0: le foyer reste sur sa base "
+                "(arrêtez les écritures, puis relancez commune migrate\u00a0: elle reprend)",
                 f"the copy differs from the source in {bad}: the home stays on its database "
                 "(stop writers, then run commune migrate again: it resumes)",
             )
@@ -232,7 +233,7 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
         click.echo(
             say(
                 language,
-                "vérifiée ; le foyer reste sur sa base (--no-switch)",
+                "vérifiée\u00a0; le foyer reste sur sa base (--no-switch)",
                 "verified; the home stays on its database (--no-switch)",
             )
         )
@@ -241,7 +242,7 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
     click.echo(
         say(
             language,
-            f"vérifiée ; {path} désigne maintenant la nouvelle base (l'ancienne est intacte)",
+            f"vérifiée\u00a0; {path} désigne maintenant la nouvelle base (l'ancienne est intacte)",
             f"verified; {path} now points at the new database (the old one is untouched)",
         )
     )
@@ -323,7 +324,7 @@ def enrich(ctx: click.Context, limit: int | None) -> None:
         share = number(100 * done.share, 0, language)
         click.echo(
             f"{done.enriched} passages sur {done.total} enrichis avec {model} ({share}\u00a0%)"
-            + (" : arrêté, relancez pour continuer" if stopping else "")
+            + ("\u00a0: arrêté, relancez pour continuer" if stopping else "")
         )
         return
     click.echo(

@@ -97,7 +97,7 @@ def peer_list(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         click.echo(
             said(
-                "aucun pair pour l'instant : commune peer add NOM URL --key CLÉ",
+                "aucun pair pour l'instant\u00a0: commune peer add NOM URL --key CLÉ",
                 "no peers yet: commune peer add NAME URL --key KEY",
             )
         )
