@@ -22,7 +22,9 @@ def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
 
 
 def render() -> str:
-    runner = CliRunner()
+    # The reference is English, whatever the writer's locale: click's own headings follow the
+    # locale (cli/clicktext.py), and LANGUAGE comes first (text/messages.py).
+    runner = CliRunner(env={"LANGUAGE": "en"})
     parts = ["# CLI reference\n", "Generated from `commune --help` by `scripts/gen_cli_docs.py`.\n"]
     for args in [[], *_commands(cli, [])]:
         out = runner.invoke(cli, [*args, "--help"], prog_name="commune", terminal_width=100).output

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refresh the French catalogue after changing the pages' messages: extract every message
 # (templates and commune/web/*.py), merge into messages.po, then translate the new entries
-# (msgstr "") by hand. tests/test_web.py fails while one is missing.
+# (msgstr "") by hand. tests/test_web.py fails while one is missing. Then click's messages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
@@ -14,4 +14,14 @@ if [ -f "$PO" ]; then
 else
   "$BIN/pybabel" init -i "$POT" -o "$PO" -l fr --no-wrap
 fi
+rm -f "$POT"
+
+# click's own messages (usage errors, help headings; commune/cli/clicktext.py): the msgids
+# of the installed click, merged into their catalogue the same way.
+CLICK=$("$BIN/python" -c 'import click, os; print(os.path.dirname(click.__file__))')
+POT=$(mktemp --suffix=.pot)
+"$BIN/pybabel" extract -k _ -k ngettext:1,2 --no-location --sort-output \
+  --project Commune -o "$POT" "$CLICK" >/dev/null 2>&1
+"$BIN/pybabel" update --no-fuzzy-matching --no-wrap -i "$POT" -D click \
+  -o src/commune/cli/locale/fr/LC_MESSAGES/click.po -l fr --ignore-obsolete
 rm -f "$POT"

@@ -121,6 +121,19 @@ def test_a_new_user_asks_contributes_and_sees_it_through_curation(site, browser,
     ]
     assert steps[:3] == ["Refuser", "Réduire", "Réguler"]
     audit(browser, "ask-answer")
+    # Issue 24: a command line streams in as code (as the whole answer then shows it), not as
+    # text between backquotes; the page's own script, given the deltas the stream sends.
+    shown = browser.execute_script(
+        "const s = document.getElementById('streamed'); s.replaceChildren();"
+        "showPiece(s, 'Lancez\u00a0:'); showPiece(s, ' `commune backup /srv/<b>x</b>` [2]');"
+        "return [s.textContent, [...s.querySelectorAll('code.code')].map(c => c.textContent),"
+        " s.querySelectorAll('b').length];"
+    )
+    assert shown == [
+        "Lancez\u00a0: commune backup /srv/<b>x</b> [2]",
+        ["commune backup /srv/<b>x</b>"],
+        0,
+    ]
 
     # The card leads to the passage in the document view.
     card.find_element(By.TAG_NAME, "a").click()

@@ -124,6 +124,9 @@ def test_ask_prints_cited_answer_and_sources(run, corpus):
     energy = next(ln for ln in r.output.splitlines() if ln.startswith("Énergie"))
     figures = r"\d+,\d\d mWh, \d+,\d{3} mgCO2e, (estimée|mesurée) .*"
     assert re.fullmatch("Énergie\u00a0: " + figures, energy)
+    assert "W par cœur, un chiffre configuré)" in energy or "(RAPL)" in energy, (
+        energy
+    )  # its method too
     english = run("ask", "When is the library open?").output
     assert "\nSources:" in english and re.search(r"\nEnergy: \d+\.\d\d mWh", english)
     data = json.loads(run("ask", "When is the library open?", "--json").output)
@@ -273,3 +276,67 @@ def test_indented_code_blocks_are_answered_as_code(run, tmp_path):
     assert {"text": "commune backup --home /srv/commune", "code": True} in sentences, sentences
     r = run("ask", "Comment restaurer la base de la mairie ?", "--mode", "extractive")
     assert "`commune restore /srv/sauvegarde.tar` [" in r.output, r.output  # a line to type
+
+
+GLASS = (
+    "# Le verre\n\nLe verre se dépose dans les conteneurs verts de la place du marché. "
+    "Les conteneurs à verre sont vidés chaque jeudi par le service de la propreté. "
+    "Les bouteilles de verre se déposent sans bouchon ni capsule.\n"
+)
+
+
+def test_ask_streams_each_sentence_as_it_is_checked(commune, tmp_path):
+    """Issue 24: the answer's sentences are written as the library lets them through, the
+    first before the next is even computed, and make up the answer's text."""
+    from commune.cli.answers import streamed
+
+    (tmp_path / "verre.md").write_text(GLASS, encoding="utf-8")
+    commune.add([tmp_path / "verre.md"], collection="mairie", licence="etalab-2.0")
+    log: list[tuple[str, str]] = []
+
+    def pulled(events):  # type: ignore[no-untyped-def]
+        for event in events:
+            log.append(("pulled", "text" if isinstance(event, str) else "answer"))
+            yield event
+
+    question = "Où et quand déposer le verre ?"
+    events = pulled(commune.ask_stream(question, mode="extractive"))
+    answer = streamed(events, lambda piece: log.append(("written", piece)))
+    written = [piece for what, piece in log if what == "written"]
+    assert len(written) >= 2 and "".join(written) == answer.text, log
+    # Each piece is written before the next event is asked for: pulled, written, pulled...
+    assert log[: 2 * len(written)] == [
+        step for piece in written for step in (("pulled", "text"), ("written", piece))
+    ]
+    assert log[-1] == ("pulled", "answer")
+
+
+def test_ask_on_a_terminal_prints_the_answer_once_as_it_streams(run, home, tmp_path):
+    """On a terminal `commune ask` writes the sentences as they come; what the reader ends
+    with is what a pipe gets all at once."""
+    import os
+    import pty
+
+    (tmp_path / "verre.md").write_text(GLASS, encoding="utf-8")
+    assert run("add", str(tmp_path / "verre.md"), "--licence", "etalab-2.0").exit_code == 0
+    args = ["ask", "Où et quand déposer le verre ?", "--mode", "extractive"]
+    piped = run(*args).output
+    leader, follower = pty.openpty()
+    cli_run = [sys.executable, "-m", "commune.cli", "--home", str(home), *args]
+    with subprocess.Popen(cli_run, stdout=follower, stderr=subprocess.PIPE) as proc:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    os.close(leader)
+    # The energy figure is measured anew for each run: compare what comes before it.
+    terminal = shown.decode().replace("\r\n", "\n")
+    assert terminal.split("Énergie")[0] == piped.split("Énergie")[0], (terminal, piped)
+    assert piped.count("conteneurs verts") == 1

@@ -119,6 +119,56 @@ def test_cli_errors_follow_a_french_locale(commune, home, corpus):
     assert both.stderr.strip() == expected
 
 
+def test_clicks_own_usage_errors_follow_the_locale():
+    """click's messages (issue 24): the real ``commune`` process, French with no locale,
+    English under an English one; one message, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env.pop("LANG")
+    run = [sys.executable, "-m", "commune.cli", "ask", "--x"]
+    fr = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    en_env = {**env, "LANG": "en_US.UTF-8"}
+    en = subprocess.run(run, env=en_env, capture_output=True, text=True, timeout=120)
+    assert fr.returncode == en.returncode == 2
+    assert fr.stderr.splitlines() == [
+        "Utilisation\u00a0: commune ask [OPTIONS] QUESTION",
+        "Essayez «\u00a0commune ask --help\u00a0» pour l'aide.",
+        "",
+        "Erreur\u00a0: Option '--x' inconnue.",
+    ]
+    assert en.stderr.splitlines() == [
+        "Usage: commune ask [OPTIONS] QUESTION",
+        "Try 'commune ask --help' for help.",
+        "",
+        "Error: No such option '--x'.",
+    ]
+
+
+def test_clicks_other_messages_in_french_then_english_again():
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    missing = CliRunner().invoke(cli, ["ask"], env={"LANG": None})
+    assert missing.exit_code == 2
+    assert missing.stderr.splitlines()[-1] == "Erreur\u00a0: Argument manquant 'QUESTION'."
+    wrong = CliRunner().invoke(cli, ["ask", "q", "--mode", "vite"], env={"LANG": "fr_FR.UTF-8"})
+    assert wrong.stderr.splitlines()[-1] == (
+        "Erreur\u00a0: Valeur invalide pour '--mode'\u00a0: 'vite' n'est pas l'une des valeurs "
+        "'auto', 'extractive', 'generate'."
+    )
+    helped = CliRunner().invoke(cli, ["--help"], env={"LANG": None}).output
+    assert helped.startswith("Utilisation\u00a0: cli [OPTIONS]") and "Commandes" in helped
+    # The catalogue is lent for one invocation: the next one, in English, reads click's own.
+    en = CliRunner().invoke(cli, ["ask"])
+    assert en.stderr.splitlines()[-1] == "Error: Missing argument 'QUESTION'."
+    assert CliRunner().invoke(cli, ["--help"]).output.startswith("Usage: cli [OPTIONS]")
+    assert "Traceback" not in missing.output + wrong.output + en.output
+
+
 def test_api_errors_follow_accept_language(commune, corpus):
     from fastapi.testclient import TestClient
 
@@ -202,6 +252,69 @@ def test_the_machines_faults_are_said_in_french_by_default(home, monkeypatch, tm
     assert f"erreur\u00a0: {missing} : fichier ou dossier introuvable" in out.stderr, out.stderr
 
 
+def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_path):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    doc = tmp_path / "verre.md"
+    doc.write_text("Le verre se dépose au conteneur de la place.", encoding="utf-8")
+    commune.add([doc], collection="mairie", licence="etalab-2.0")
+    french = {"LANG": None}
+    checked = CliRunner().invoke(cli, ["--home", str(home), "check"], env=french)
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.splitlines() == [
+        "ok      base       contrôle d'intégrité SQLite : ok",
+        "ok      registre   le registre refuse UPDATE et DELETE (ses déclencheurs sont en place)",
+        "ok      documents  documents : 1, aucun partiel",
+        f"ok      vecteurs   chaque passage publié a son vecteur {commune.embedder.name}",
+        "ok      audit      chaîne d'audit intacte (entrées : 1)",
+        "ok      charte     la charte par défaut (sans charter.toml) : valide, version default",
+    ]
+    saved = tmp_path / "sauvegarde"
+    out = CliRunner().invoke(cli, ["--home", str(home), "backup", str(saved)], env=french)
+    assert out.output == (
+        f"sauvegarde vérifiée dans {saved}\u00a0: 1 révision, 1 fichier d'origine, "
+        "1 entrée d'audit\n"
+    )
+    again = CliRunner().invoke(cli, ["--home", str(home), "backup", str(saved)], env=french)
+    assert again.exit_code == 2
+    assert again.stderr == (
+        f"erreur\u00a0: {saved} n'est pas vide (donnez un nouveau dossier pour la sauvegarde)\n"
+    )
+    other = tmp_path / "autre"
+    restore = ["--home", str(other), "restore", str(saved)]
+    out = CliRunner().invoke(cli, restore, env=french)
+    assert out.output == "restaurée et vérifiée\u00a0: 1 révision, 1 entrée d'audit\n"
+    refused = CliRunner().invoke(cli, restore, env=french)
+    assert refused.exit_code == 2 and refused.stderr.startswith(
+        f"erreur\u00a0: {other} contient déjà une base de données (restaurez dans un nouveau "
+        "foyer, ou ajoutez --force)"
+    )
+    # The same lines in English under an English locale (the tests' own).
+    out = CliRunner().invoke(cli, ["--home", str(other), "restore", str(saved), "--force"])
+    assert out.output == "restored and verified: 1 revision, 1 audit entry\n"
+
+
+def test_a_failed_checks_problems_read_french():
+    from commune.text.messages import localise
+
+    said = localise(
+        "entry 3: does not follow the previous entry (an entry was deleted, inserted or reordered)",
+        "fr",
+    )
+    assert said == "entrée 3 : ne suit pas l'entrée précédente (une entrée a été supprimée, " + (
+        "insérée ou déplacée)"
+    )
+    said = localise("4 published chunks have no e5-small vector: run commune reindex", "fr")
+    assert said == "passages publiés sans vecteur e5-small : 4 ; lancez commune reindex"
+    failed = "SQLite integrity check failed: row 2 missing (restore the last backup: commune "
+    assert localise(failed + "restore DIR)", "fr") == (
+        "échec du contrôle d'intégrité SQLite : row 2 missing (restaurez la dernière sauvegarde "
+        ": commune restore DOSSIER)"
+    )
+
+
 def test_a_full_disk_reaches_an_api_caller_named_and_in_french(commune):
     import errno
 
@@ -255,3 +368,30 @@ def test_plural_forms_in_the_clis_lines(home, tmp_path):
     assert "indexation…" in out.stderr and "indexing" not in out.stderr
     out = CliRunner().invoke(cli, add)  # the tests' English locale
     assert "documents: 0 added, 0 updated, 1 unchanged, 0 failed; 0 chunks in " in out.stdout
+
+
+def test_the_cooperatives_commands_speak_french_by_default(home):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, ["--home", str(home), *args], env={"LANG": None})
+
+    assert run("member", "add", "Ville A", "--kind", "town").output == "membre Ville A ajouté\n"
+    again = run("member", "add", "Ville A")
+    assert again.exit_code == 2 and again.stderr == (
+        "erreur\u00a0: un membre nommé 'Ville A' existe déjà (choisissez un autre nom)\n"
+    )
+    nowhere = run("user", "add", "bob", "--member", "Nulle part")
+    assert nowhere.stderr == (
+        "erreur\u00a0: aucun membre nommé 'Nulle part' (listez-les avec commune member list)\n"
+    )
+    added = run("user", "add", "alice", "--member", "Ville A", "--role", "curator").output
+    assert added == "utilisateur·rice alice ajouté·e à Ville A comme curator\n"
+    created = run("key", "create", "alice")
+    assert created.stderr.startswith("clé 1 pour alice\u00a0: gardez-la"), created.stderr
+    assert run("key", "revoke", "1").output == "clé 1 révoquée\n"
+    assert run("key", "revoke", "1").stderr == "erreur\u00a0: aucune clé active d'identifiant 1\n"
+    verified = run("audit", "verify").output
+    assert verified.startswith("journal d'audit intact\u00a0: 4 entrées, tête "), verified

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 
 import pytest
@@ -70,7 +71,9 @@ def test_mcp_over_stdio_under_a_members_key(coop, home):
         params = StdioServerParameters(
             command=sys.executable,
             args=["-m", "commune.cli", "--home", str(home), "mcp"],
-            env={"COMMUNE_API_KEY": key},
+            # The SDK passes on only a few variables: no LANG (so French, issue 24), and the
+            # source tree the tests run is named again.
+            env={"COMMUNE_API_KEY": key, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
         )
         async with Client(params, cache=None) as client:
             await session_checks(client, visible)
@@ -80,7 +83,13 @@ def test_mcp_over_stdio_under_a_members_key(coop, home):
                 res = await client.read_resource(f"commune://documents/{private_id}")
                 assert "41 000" in res.contents[0].text
             else:
-                assert doc.is_error and f"no document {private_id}" in doc.content[0].text
+                # The agent's error in its language: French, as no locale says English (after
+                # the SDK's own "Error executing tool get_document: ").
+                assert doc.is_error, doc.content
+                said = doc.content[0].text
+                assert said.endswith(
+                    f": aucun document {private_id} (listez-les avec commune documents)"
+                ), said
 
     asyncio.run(run(ann, True))
     asyncio.run(run(bob, False))
@@ -173,8 +182,10 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
     with serve(create_app(commune)) as base:
 
         @contextlib.asynccontextmanager
-        async def client(key: str):  # type: ignore[no-untyped-def]
+        async def client(key: str, language: str | None = None):  # type: ignore[no-untyped-def]
             headers = {"Authorization": f"Bearer {key}"}
+            if language:
+                headers["Accept-Language"] = language
             async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
                 transport = streamable_http_client(f"{base}/mcp", http_client=http)
                 async with Client(transport, cache=None) as c:
@@ -187,6 +198,11 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
                 await session_checks(c, False)
             async with client(cleo) as c:
                 await session_checks(c, False)  # three requests: her member's quota
+                over = await c.call_tool("search", {"query": "piscine"})
+                # A tool's error in the agent's language: French unless it asks for English.
+                assert over.is_error, over.content
+                assert "a épuisé son quota de 3 requêtes par jour" in over.content[0].text
+            async with client(cleo, "en-GB,en;q=0.9") as c:
                 over = await c.call_tool("search", {"query": "piscine"})
                 assert over.is_error and "quota of 3 requests per day" in over.content[0].text
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from commune.api.auth import key_in
 from commune.errors import CommuneError, NotFound
 from commune.govern.policy import Actor
+from commune.text.messages import from_accept_language, from_environment, localise
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -46,10 +47,21 @@ def _requires() -> tuple[Any, "type[MCPServer[Any]]"]:
     return Context, MCPServer
 
 
+def language_of(ctx: Any) -> str:
+    """The agent's language for messages, as the API's and the CLI's (issue 24: French
+    unless the caller says English): over streamable HTTP its request's Accept-Language,
+    over stdio the locale the server was started under (a desktop client's configuration
+    may set LANG in its ``env``)."""
+    request = ctx.request_context.request if ctx is not None else None
+    if request is not None:
+        return from_accept_language(request.headers.get("accept-language"))
+    return from_environment(os.environ)
+
+
 def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Commune's own errors (a bad value, a quota, an unknown key or collection) reach the
-    agent with their message, as MCP tool errors; anything else stays a crash: the SDK logs
-    it and tells the agent only "Error executing tool NAME"."""
+    agent with their message, in its language, as MCP tool errors; anything else stays a
+    crash: the SDK logs it and tells the agent only "Error executing tool NAME"."""
     import functools
 
     from mcp.server.mcpserver.exceptions import ToolError
@@ -59,7 +71,7 @@ def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except CommuneError as exc:
-            raise ToolError(str(exc)) from exc
+            raise ToolError(localise(str(exc), language_of(kwargs.get("ctx")))) from exc
 
     return wrapper
 
@@ -125,16 +137,18 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     def document(document_id: str, ctx: Context) -> str:
         from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
+        language = language_of(ctx)
         if not document_id.isdigit():
-            raise ResourceNotFoundError(f"document ids are numbers, got {document_id!r}")
+            message = f"document ids are numbers, got {document_id!r}"
+            raise ResourceNotFoundError(localise(message, language))
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resource", actor):
                 doc = commune.document(int(document_id), actor=actor)
         except NotFound as exc:
-            raise ResourceNotFoundError(str(exc)) from exc
+            raise ResourceNotFoundError(localise(str(exc), language)) from exc
         except CommuneError as exc:
-            raise ResourceError(str(exc)) from exc
+            raise ResourceError(localise(str(exc), language)) from exc
         return (
             f"{doc['title']}\n\n{doc['text']}\n\n— {doc['source_uri']} "
             f"(licence {doc['licence'] or 'unknown'})"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from commune.cli.group import cli, commune_of, dumps
+from commune.cli.group import cli, commune_of, dumps, said
+from commune.text.numbers import plural
 
 
 @cli.command()
@@ -47,7 +48,14 @@ def statement(
             )
     if out:
         files = export(stmt, directory=Path(out), csv_dialect=csv_dialect)
-        click.echo(f"wrote {len(files)} files to {out}", err=True)
+        click.echo(
+            said(
+                plural("fr", len(files), "{n} fichier écrit", "{n} fichiers écrits")
+                + f" dans {out}",
+                f"wrote {len(files)} files to {out}",
+            ),
+            err=True,
+        )
 
 
 @cli.group(invoke_without_command=True)
@@ -98,7 +106,14 @@ def payouts(
             )
     if out:
         files = export(stmt, directory=Path(out))
-        click.echo(f"wrote {len(files)} files to {out}", err=True)
+        click.echo(
+            said(
+                plural("fr", len(files), "{n} fichier écrit", "{n} fichiers écrits")
+                + f" dans {out}",
+                f"wrote {len(files)} files to {out}",
+            ),
+            err=True,
+        )
 
 
 FROM_OPTION = click.option(

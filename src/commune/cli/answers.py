@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from commune.cli.group import acting, cli, commune_of, dumps
+from commune.cli.group import acting, cli, commune_of, dumps, said
+from commune.text.messages import localise
 from commune.text.numbers import colon, number
 from commune.text.say import say
 
 if TYPE_CHECKING:
+    from commune.answering.answer import Answer
+    from commune.answering.path import Event
     from commune.answering.retrieve import Hit
+
+
+def streamed(events: Iterable[Event], write: Callable[[str], None]) -> Answer:
+    """Hand each checked piece of the answer's text to ``write`` as the library yields it,
+    the first sentence without waiting for the others (issue 24), and return the whole
+    Answer that ends the stream."""
+    from commune.answering.answer import Answer
+
+    for event in events:
+        if isinstance(event, Answer):
+            return event
+        write(event)
+    raise AssertionError("the answer's stream ended without its Answer")  # the path's contract
 
 
 def print_hits(hits: list[Hit]) -> None:
     if not hits:
-        click.echo("no results")
+        click.echo(said("aucun résultat", "no results"))
     for i, h in enumerate(hits, 1):
         section = f" — {h.section}" if h.section else ""
         via = f" — via {h.origin['peer']}" if h.origin else ""
@@ -61,9 +79,16 @@ def search(
             query, collection=collection, k=k, actor=acting(ctx, as_user)
         )
         for notice in notices:
-            click.echo(f"note: {notice}", err=True)
+            click.echo(said(f"note\u00a0: {notice}", f"note: {notice}"), err=True)
         for w in withheld:
-            click.echo(f"withheld: « {w['title']} »: {w['reason']}", err=True)
+            title, reason = w["title"], w["reason"]
+            click.echo(
+                said(
+                    f"retenu\u00a0: « {title} »\u00a0: {reason}",
+                    f"withheld: « {title} »: {reason}",
+                ),
+                err=True,
+            )
         if as_json:
             click.echo(dumps([h.to_json() for h in found]))
         else:
@@ -123,7 +148,7 @@ def ask(
 
     Every answer goes through the charter's five steps (refuse, reduce, regulate,
     responsibility, redirect; docs/charter.md): --explain shows each decision."""
-    answer = commune_of(ctx).ask(
+    events = commune_of(ctx).ask_stream(
         question,
         collection=collection,
         mode=mode,
@@ -131,6 +156,17 @@ def ask(
         actor=acting(ctx, as_user),
         peers=peers,
     )
+    # On a terminal the sentences appear as they pass their checks; a script or a pipe (and
+    # --json) gets the whole answer at once, as before, so what it reads never changes.
+    live = not as_json and sys.stdout.isatty()
+    shown: list[str] = []
+
+    def write(piece: str) -> None:
+        shown.append(piece)
+        if live:
+            click.echo(piece, nl=False)
+
+    answer = streamed(events, write)
     if as_json:
         click.echo(dumps(answer.to_json()))
         return
@@ -142,10 +178,15 @@ def ask(
     replaced = substitution(requested, answer)  # it words any fallback's notice too
     # The labels and numbers around the answer are in the question's language.
     lang = answer.language
+    if live:
+        # The pieces make up the answer's text (answering/path.py); should they ever not,
+        # the whole text follows, so the reader ends with the answer the ledger recorded.
+        click.echo("" if "".join(shown) == answer.text else f"\n\n{answer.text}")
     if replaced is not None or answer.notice:
         notice = replaced.notice if replaced else answer.notice
         click.echo(f"note{colon(lang)} {notice}", err=True)  # "note": the same word in French
-    click.echo(answer.text)
+    if not live:
+        click.echo(answer.text)
     if answer.sources:
         click.echo("\n" + say(lang, "Sources", "Sources") + colon(lang))
         unknown = say(lang, "licence inconnue", "licence unknown")
@@ -164,6 +205,8 @@ def ask(
         else:
             kind = say(lang, "estimée", "estimated")
         method = energy["method"].replace(" (measured)", "").replace(" (estimated)", "")
+        # This machine's share, then a remote model's (account/metering.py), each in its words.
+        method = " + ".join(localise(part, lang) for part in method.split(" + "))
         mwh = number(energy["wh"] * 1000, 2, lang)
         mg = number(energy["gco2e"] * 1000, 3, lang)
         label = say(lang, "Énergie", "Energy")

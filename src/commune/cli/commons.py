@@ -3,13 +3,16 @@ credits, and the tamper-evident audit log."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps
+from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps, said
+from commune.text.messages import from_environment, localise
+from commune.text.numbers import plural
 
 
 @cli.group()
@@ -27,7 +30,7 @@ def review_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(dumps(rows))
         return
     if not rows:
-        click.echo("nothing waits for curation")
+        click.echo(said("rien n'attend de curation", "nothing waits for curation"))
     for r in rows:
         click.echo(
             f"{r['id']}\t{r['collection']}\t{r['status']}\t{r['licence'] or '-'}\t"
@@ -84,7 +87,9 @@ def decide(decision: str) -> Callable[..., Any]:
             actor=acting(ctx, as_user),
             licence=extra.get("licence"),
         )
-        click.echo(f"revision {revision_id}: {status}")
+        click.echo(
+            said(f"révision {revision_id}\u00a0: {status}", f"revision {revision_id}: {status}")
+        )
 
     return command
 
@@ -158,10 +163,17 @@ def audit_verify(ctx: click.Context) -> None:
     """Check the hash chain; exit 1 if any entry was edited, reordered or deleted."""
     result = commune_of(ctx).verify_audit()
     if result.ok:
-        click.echo(f"audit log intact: {result.entries} entries, head {result.head}")
+        click.echo(
+            said(
+                f"journal d'audit intact\u00a0: "
+                f"{plural('fr', result.entries, '{n} entrée', '{n} entrées')}, tête {result.head}",
+                f"audit log intact: {result.entries} entries, head {result.head}",
+            )
+        )
         return
     for problem in result.problems:
-        click.echo(f"tampered: {problem}")
+        said_problem = localise(problem, from_environment(os.environ))
+        click.echo(said(f"altéré\u00a0: {said_problem}", f"tampered: {problem}"))
     sys.exit(1)
 
 

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps, quota_options
+from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps, quota_options, said
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
 
@@ -59,7 +59,7 @@ def member_add(
         tokens_per_month=tokens_per_month,
         wh_per_month=wh_per_month,
     )
-    click.echo(f"member {name} added")
+    click.echo(said(f"membre {name} ajouté", f"member {name} added"))
 
 
 @member.command("list")
@@ -113,7 +113,12 @@ def user_add(
         tokens_per_month=tokens_per_month,
         wh_per_month=wh_per_month,
     )
-    click.echo(f"user {name} added to {member_name} as {role}")
+    click.echo(
+        said(
+            f"utilisateur·rice {name} ajouté·e à {member_name} comme {role}",
+            f"user {name} added to {member_name} as {role}",
+        )
+    )
 
 
 @user.command("set-role")
@@ -126,7 +131,9 @@ def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None)
 
     ROLE: reader, contributor, curator, member-admin or cooperative-admin."""
     commune_of(ctx).admin.set_role(name, role=role, actor=acting(ctx, as_user))
-    click.echo(f"user {name} is now {role}")
+    click.echo(
+        said(f"utilisateur·rice {name}\u00a0: désormais {role}", f"user {name} is now {role}")
+    )
 
 
 @user.command("password")
@@ -146,7 +153,12 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     commune_of(ctx).admin.set_password(name, password=password, actor=actor)
-    click.echo(f"password of {name} set: sign in at /signin")
+    click.echo(
+        said(
+            f"mot de passe de {name} défini\u00a0: connexion sur /signin",
+            f"password of {name} set: sign in at /signin",
+        )
+    )
 
 
 @user.command("list")
@@ -185,7 +197,13 @@ def key_create(
         user_name, actor=acting(ctx, as_user), label=label, expires_days=expires_days
     )
     click.echo(secret)
-    click.echo(f"key {kid} for {user_name}: store it now, it is not shown again", err=True)
+    click.echo(
+        said(
+            f"clé {kid} pour {user_name}\u00a0: gardez-la maintenant, elle ne sera plus affichée",
+            f"key {kid} for {user_name}: store it now, it is not shown again",
+        ),
+        err=True,
+    )
 
 
 @key.command("revoke")
@@ -195,7 +213,7 @@ def key_create(
 def key_revoke(ctx: click.Context, key_id: int, as_user: str | None) -> None:
     """Revoke key KEY_ID (see `commune key list`)."""
     commune_of(ctx).admin.revoke_key(key_id, actor=acting(ctx, as_user))
-    click.echo(f"key {key_id} revoked")
+    click.echo(said(f"clé {key_id} révoquée", f"key {key_id} revoked"))
 
 
 @key.command("list")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commune.cli.group import acting, cli, commune_of, dumps, error_line
+from commune.cli.group import acting, cli, commune_of, dumps, error_line, said
 from commune.text.messages import from_environment
 from commune.text.numbers import number, plural
 from commune.text.say import say
@@ -223,7 +223,7 @@ def history(ctx: click.Context, document_id: int) -> None:
 def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | None) -> None:
     """Retire a document: it is no longer retrieved; its history stays."""
     commune_of(ctx).retire(document_id, reason=reason, actor=acting(ctx, as_user))
-    click.echo(f"document {document_id} retired")
+    click.echo(said(f"document {document_id} retiré", f"document {document_id} retired"))
 
 
 @cli.command()

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from commune import __version__
+from commune.cli import clicktext
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.text import faults
 from commune.text.messages import from_environment, localise
+from commune.text.say import say
 
 if TYPE_CHECKING:  # importing the facade opens nothing, but `commune --help` need not load it
     from commune.core import Commune
@@ -91,6 +93,12 @@ def _label(language: str) -> str:
     return "erreur\u00a0:" if language == "fr" else "error:"
 
 
+def said(fr: str, en: str) -> str:
+    """A line of the CLI in the reader's language: French unless the locale says English
+    (text/messages.py, issue 24)."""
+    return say(from_environment(os.environ), fr, en)
+
+
 def error_line(message: str) -> str:
     """``error: message`` in the reader's language (text/messages.py), for an error that
     does not stop the command (one file of a batch)."""
@@ -100,7 +108,12 @@ def error_line(message: str) -> str:
 
 class Group(click.Group):
     """Turn Commune's errors, and the machine's faults, into one line on stderr and exit
-    status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks."""
+    status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks.
+    click's own messages (usage errors, help headings) follow the same locale (clicktext)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with clicktext.speaking(from_environment(os.environ)):
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

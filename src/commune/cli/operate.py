@@ -3,12 +3,26 @@ database, rebuild its indexes."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from commune.cli.group import StageBars, cli, commune_of, dumps
+from commune.text.messages import from_environment, localise
+from commune.text.numbers import colon, number, plural
+from commune.text.say import say
+
+# `commune check`'s names for its checks (store/check.py, charter/rules.py), in French.
+CHECKS_FR = {
+    "database": "base",
+    "ledger": "registre",
+    "documents": "documents",
+    "vectors": "vecteurs",
+    "audit": "audit",
+    "charter": "charte",
+}
 
 
 @cli.command()
@@ -32,7 +46,13 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     from commune.api.app import create_app
 
     if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
-        raise click.UsageError("--no-auth is only allowed on loopback (--host 127.0.0.1)")
+        raise click.UsageError(
+            say(
+                from_environment(os.environ),
+                "--no-auth n'est permis que sur la boucle locale (--host 127.0.0.1)",
+                "--no-auth is only allowed on loopback (--host 127.0.0.1)",
+            )
+        )
     # Commune's own log (errors with their tracebacks, incidents) beside uvicorn's.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -78,7 +98,15 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
     if print_config:
         click.echo(dumps(desktop_config(home, no_auth=no_auth)))
         if not no_auth:
-            click.echo(f"replace {KEY_ENV}'s value with a key: `commune key create USER`", err=True)
+            click.echo(
+                say(
+                    from_environment(os.environ),
+                    f"remplacez la valeur de {KEY_ENV} par une clé\u00a0: "
+                    "`commune key create USER`",
+                    f"replace {KEY_ENV}'s value with a key: `commune key create USER`",
+                ),
+                err=True,
+            )
         return
     commune = commune_of(ctx)
     commune.charter  # noqa: B018 -- validated before serving
@@ -92,8 +120,13 @@ def check(ctx: click.Context) -> None:
     document, every published chunk embedded, the ledger append-only, the audit chain intact.
     Exit 1 when a check fails; nothing is changed."""
     report = commune_of(ctx).check()
+    language = from_environment(os.environ)
     for c in report.checks:
-        click.echo(f"{'ok' if c.ok else 'FAILED':<7} {c.name:<10} {c.detail}")
+        status = "ok" if c.ok else say(language, "ÉCHEC", "FAILED")
+        name = say(language, CHECKS_FR.get(c.name, c.name), c.name)
+        # A failed check joins its problems with "; ": each is one message of its own.
+        detail = "; ".join(localise(part, language) for part in c.detail.split("; "))
+        click.echo(f"{status:<7} {name:<10} {detail}")
     if not report.ok:
         sys.exit(1)
 
@@ -106,9 +139,32 @@ def backup_cmd(ctx: click.Context, dest: str) -> None:
     backup API, the original files, commune.toml; then verify the copy (integrity check,
     audit chain, every original file's SHA-256). Indexes are rebuilt, not copied."""
     m = commune_of(ctx).backup(dest=Path(dest))
+    language = from_environment(os.environ)
     click.echo(
-        f"backup verified in {dest}: {m['revisions']} revisions, {m['files']} original files, "
-        f"{m['audit_entries']} audit entries"
+        say(language, f"sauvegarde vérifiée dans {dest}", f"backup verified in {dest}")
+        + f"{colon(language)} {_counts(m, language)}"
+    )
+
+
+# What a backup holds, as ``commune backup`` and ``restore`` count it: (French, English).
+COUNTED = {
+    "revisions": (("{n} révision", "{n} révisions"), ("{n} revision", "{n} revisions")),
+    "files": (
+        ("{n} fichier d'origine", "{n} fichiers d'origine"),
+        ("{n} original file", "{n} original files"),
+    ),
+    "audit_entries": (
+        ("{n} entrée d'audit", "{n} entrées d'audit"),
+        ("{n} audit entry", "{n} audit entries"),
+    ),
+}
+
+
+def _counts(manifest: dict[str, int], language: str) -> str:
+    return ", ".join(
+        plural(language, manifest[key], *(fr if language == "fr" else en))
+        for key, (fr, en) in COUNTED.items()
+        if key in manifest
     )
 
 
@@ -122,9 +178,9 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
     from commune.store.backup import restore
 
     m = restore(Path(source), home=resolve_home(ctx.obj["home"]), force=force)
-    click.echo(
-        f"restored and verified: {m['revisions']} revisions, {m['audit_entries']} audit entries"
-    )
+    language = from_environment(os.environ)
+    said = say(language, "restaurée et vérifiée", "restored and verified")
+    click.echo(f"{said}{colon(language)} {_counts(m, language)}")
 
 
 @cli.command()
@@ -149,26 +205,47 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
 
     commune = commune_of(ctx)
 
+    language = from_environment(os.environ)
+    rows = say(language, "lignes", "rows")
+
     def progress(table: str, copied: int) -> None:
-        click.echo(f"\r  {table}: {copied} rows copied ", nl=False, err=True)
+        copies = say(language, "lignes copiées", "rows copied")
+        click.echo(f"\r  {table}{colon(language)} {copied} {copies} ", nl=False, err=True)
 
     result: Migration = commune.migrate_to(target, progress=progress)
     click.echo("", err=True)
     width = max(len(t.name) for t in result.tables)
     for t in result.tables:
-        mark = "ok" if t.ok else "DIFFERS"
-        click.echo(f"{t.name:<{width}}  {t.source_rows:>9} rows -> {t.target_rows:>9}  {mark}")
+        mark = "ok" if t.ok else say(language, "DIFFÈRE", "DIFFERS")
+        click.echo(f"{t.name:<{width}}  {t.source_rows:>9} {rows} -> {t.target_rows:>9}  {mark}")
     if not result.ok:
         bad = ", ".join(t.name for t in result.tables if not t.ok)
         raise click.ClickException(
-            f"the copy differs from the source in {bad}: the home stays on its database "
-            "(stop writers, then run commune migrate again: it resumes)"
+            say(
+                language,
+                f"la copie diffère de la source dans {bad}\u00a0: le foyer reste sur sa base "
+                "(arrêtez les écritures, puis relancez commune migrate\u00a0: elle reprend)",
+                f"the copy differs from the source in {bad}: the home stays on its database "
+                "(stop writers, then run commune migrate again: it resumes)",
+            )
         )
     if no_switch:
-        click.echo("verified; the home stays on its database (--no-switch)")
+        click.echo(
+            say(
+                language,
+                "vérifiée\u00a0; le foyer reste sur sa base (--no-switch)",
+                "verified; the home stays on its database (--no-switch)",
+            )
+        )
         return
     path = switch(commune.settings.home, url=target)
-    click.echo(f"verified; {path} now points at the new database (the old one is untouched)")
+    click.echo(
+        say(
+            language,
+            f"vérifiée\u00a0; {path} désigne maintenant la nouvelle base (l'ancienne est intacte)",
+            f"verified; {path} now points at the new database (the old one is untouched)",
+        )
+    )
 
 
 @cli.command()
@@ -180,13 +257,20 @@ def reindex(ctx: click.Context) -> None:
     new model (stored batch by batch: an interrupted run resumes where it stopped).
     """
     commune = commune_of(ctx)
+    language = from_environment(os.environ)
     bars = StageBars()
-    info = commune.reindex(
-        lambda done, total: bars(f"embedding with {commune.embedder.name}", done, total)
-    )
+    name = commune.embedder.name
+    label = say(language, f"plongement avec {name}", f"embedding with {name}")
+    info = commune.reindex(lambda done, total: bars(label, done, total))
     bars.finish()
     click.echo(
-        f"{info['chunks']} chunks indexed with {info['embedder']} (generation {info['generation']})"
+        say(
+            language,
+            plural(language, info["chunks"], "{n} passage indexé", "{n} passages indexés")
+            + f" avec {info['embedder']} (génération {info['generation']})",
+            f"{info['chunks']} chunks indexed with {info['embedder']} "
+            f"(generation {info['generation']})",
+        )
     )
 
 
@@ -206,26 +290,43 @@ def enrich(ctx: click.Context, limit: int | None) -> None:
 
     commune = commune_of(ctx)
     model = commune.enrichment_model()  # off, or not installed: one line saying what to do
+    language = from_environment(os.environ)
     stopping: list[bool] = []
 
     def stop_after_batch(signum: int, frame: object) -> None:
         if stopping:  # a second Ctrl-C: stop now, losing only the batch in hand
             raise KeyboardInterrupt
         stopping.append(True)
-        click.echo("\nstopping after the current batch (Ctrl-C again to stop now)", err=True)
+        click.echo(
+            say(
+                language,
+                "\narrêt après le lot en cours (Ctrl-C encore pour arrêter tout de suite)",
+                "\nstopping after the current batch (Ctrl-C again to stop now)",
+            ),
+            err=True,
+        )
 
     previous = signal.signal(signal.SIGINT, stop_after_batch)
     bars = StageBars()
     try:
         done = commune.enrich(
             limit=limit,
-            progress=lambda n, total: bars(f"enriching with {model}", n, total),
+            progress=lambda n, total: bars(
+                say(language, f"enrichissement avec {model}", f"enriching with {model}"), n, total
+            ),
             stop=lambda: bool(stopping),
             lower_priority=True,
         )
     finally:
         signal.signal(signal.SIGINT, previous)
         bars.finish()
+    if language == "fr":
+        share = number(100 * done.share, 0, language)
+        click.echo(
+            f"{done.enriched} passages sur {done.total} enrichis avec {model} ({share}\u00a0%)"
+            + ("\u00a0: arrêté, relancez pour continuer" if stopping else "")
+        )
+        return
     click.echo(
         f"{done.enriched} of {done.total} passages enriched with {model} "
         f"({done.share:.0%})" + (": stopped, run again to continue" if stopping else "")

@@ -8,7 +8,7 @@ import sys
 import click
 
 from commune.cli.cooperative import AS_ADMIN
-from commune.cli.group import acting, cli, commune_of, dumps, quota_options
+from commune.cli.group import acting, cli, commune_of, dumps, quota_options, said
 
 
 @cli.command()
@@ -76,7 +76,13 @@ def peer_add(ctx: click.Context, name: str, url: str, key: str, as_user: str | N
     if key == "-":
         key = sys.stdin.readline().strip()
     shown = commune_of(ctx).add_peer(name, url, key=key, actor=acting(ctx, as_user))
-    click.echo(f"peer {shown['name']} added ({shown['url']}, key {shown['key']})")
+    peer, address, held = shown["name"], shown["url"], shown["key"]
+    click.echo(
+        said(
+            f"pair {peer} ajouté ({address}, clé {held})",
+            f"peer {peer} added ({address}, key {held})",
+        )
+    )
 
 
 @peer.command("list")
@@ -89,7 +95,12 @@ def peer_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(dumps(rows))
         return
     if not rows:
-        click.echo("no peers yet: commune peer add NAME URL --key KEY")
+        click.echo(
+            said(
+                "aucun pair pour l'instant\u00a0: commune peer add NOM URL --key CLÉ",
+                "no peers yet: commune peer add NAME URL --key KEY",
+            )
+        )
     for r in rows:
         click.echo(f"{r['name']}\t{r['url']}\t{r['key']}")
 
@@ -101,7 +112,7 @@ def peer_list(ctx: click.Context, as_json: bool) -> None:
 def peer_remove(ctx: click.Context, name: str, as_user: str | None) -> None:
     """Stop asking the peer NAME (its key is forgotten)."""
     commune_of(ctx).remove_peer(name, actor=acting(ctx, as_user))
-    click.echo(f"peer {name} removed")
+    click.echo(said(f"pair {name} retiré", f"peer {name} removed"))
 
 
 @peer.command("issue")

@@ -165,8 +165,160 @@ PATTERNS = [
             r"remove it first: commune peer remove (?P<name>\S+)",
             "retirez-le d'abord : commune peer remove {name}",
         ),
+        # What an agent or a caller asks of the library (MCP tools, the API).
+        (r"no document (?P<n>\d+)", "aucun document {n}"),
+        (r"list them with commune documents", "listez-les avec commune documents"),
+        (
+            r"no document (?P<n>\d+) that is not already retired",
+            "aucun document {n} qui ne soit pas déjà retiré",
+        ),
+        (
+            r"the query is empty: give some words to search for",
+            "la recherche est vide : donnez quelques mots à chercher",
+        ),
+        (
+            r"(?P<field>\w+) must be greater than 0, got (?P<value>\S+)",
+            "{field} doit être supérieur à 0, reçu {value}",
+        ),
+        (
+            r"mode must be one of (?P<known>.+), got (?P<name>.+)",
+            "mode doit être l'un de {known}, reçu {name}",
+        ),
+        (
+            r"document ids are numbers, got (?P<name>.+)",
+            "les identifiants de document sont des nombres, reçu {name}",
+        ),
+        # The cooperative's members, users and keys (govern/members.py).
+        (r"a member named (?P<name>'[^']*') already exists", "un membre nommé {name} existe déjà"),
+        (
+            r"a user named (?P<name>'[^']*') already exists",
+            "un·e utilisateur·rice nommé·e {name} existe déjà",
+        ),
+        (r"pick another name", "choisissez un autre nom"),
+        (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
+        (r"known members: (?P<known>.*)", "membres connus : {known}"),
+        (r"list them with commune member list", "listez-les avec commune member list"),
+        (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
+        (r"create it with commune user add", "créez-le ou la avec commune user add"),
+        (r"no active key with id (?P<n>\d+)", "aucune clé active d'identifiant {n}"),
+        (r"list keys with commune key list", "listez les clés avec commune key list"),
+        (r"a member needs a name", "un membre a besoin d'un nom"),
+        (
+            r"(?P<field>role|kind) must be one of (?P<known>.+), got (?P<name>.+)",
+            "{field} doit être l'un de {known}, reçu {name}",
+        ),
+        # How an answer's energy was found (account/energy.py), as `commune ask` shows it.
+        (
+            r"CPU time x (?P<watts>\S+) W per core, a configured figure",
+            "temps CPU x {watts} W par cœur, un chiffre configuré",
+        ),
+        (
+            r"RAPL package energy x this request's share of the machine's CPU time "
+            r"\((?P<share>\d+)%\)",
+            "énergie du processeur (RAPL) x la part de cette requête dans le temps CPU de la "
+            "machine ({share} %)",
+        ),
+        # Running a home: commune check's lines (store/check.py, store/audit.py,
+        # charter/rules.py), commune backup and restore (store/backup.py), commune mcp.
+        (r"SQLite integrity check: ok", "contrôle d'intégrité SQLite : ok"),
+        (
+            r"SQLite integrity check failed: (?P<what>[^()]*)",
+            "échec du contrôle d'intégrité SQLite : {what}",
+        ),
+        (
+            r"(?P<name>.+): SQLite integrity check failed: (?P<what>[^()]*)",
+            "{name} : échec du contrôle d'intégrité SQLite : {what}",
+        ),
+        (
+            r"restore the last backup: commune restore DIR",
+            "restaurez la dernière sauvegarde : commune restore DOSSIER",
+        ),
+        (
+            r"the ledger refuses UPDATE and DELETE \(its triggers are in place\)",
+            "le registre refuse UPDATE et DELETE (ses déclencheurs sont en place)",
+        ),
+        (
+            r"the ledger's append-only triggers are missing: (?P<known>.*)",
+            "il manque au registre ses déclencheurs d'ajout seul : {known}",
+        ),
+        (r"(?P<n>\d+) documents, none partial", "documents : {n}, aucun partiel"),
+        (
+            r"document (?P<n>\d+) has no chunk in its current revision",
+            "le document {n} n'a aucun passage dans sa révision courante",
+        ),
+        (
+            r"document (?P<n>\d+) points to a published revision it does not have",
+            "le document {n} désigne une révision publiée qu'il n'a pas",
+        ),
+        (
+            r"every published chunk has its (?P<name>\S+) vector",
+            "chaque passage publié a son vecteur {name}",
+        ),
+        (
+            r"(?P<n>\d+) published chunks have no (?P<name>\S+) vector: run commune reindex",
+            "passages publiés sans vecteur {name} : {n} ; lancez commune reindex",
+        ),
+        (r"audit chain intact \((?P<n>\d+) entries\)", "chaîne d'audit intacte (entrées : {n})"),
+        (
+            r"entry (?P<n>\d+): does not follow the previous entry",
+            "entrée {n} : ne suit pas l'entrée précédente",
+        ),
+        (
+            r"an entry was deleted, inserted or reordered",
+            "une entrée a été supprimée, insérée ou déplacée",
+        ),
+        (
+            r"entry (?P<n>\d+): its content does not match its hash",
+            "entrée {n} : son contenu ne correspond pas à son empreinte",
+        ),
+        (r"edited", "modifiée"),
+        (
+            r"the log ends at entry (?P<n>\d+) with hash (?P<hash>\S+), but the recorded head "
+            r"is entry (?P<count>\d+) with hash (?P<last>\S+)",
+            "le journal s'arrête à l'entrée {n} (empreinte {hash}), mais la tête enregistrée "
+            "est l'entrée {count} (empreinte {last})",
+        ),
+        (
+            r"entries were removed or added outside Commune",
+            "des entrées ont été retirées ou ajoutées hors de Commune",
+        ),
+        (
+            r"(?P<where>.+): valid, version (?P<version>\S+)",
+            "{where} : valide, version {version}",
+        ),
+        (
+            r"(?P<name>.+): the audit chain is broken: (?P<what>.*)",
+            "{name} : la chaîne d'audit est rompue : {what}",
+        ),
+        (
+            r"original file (?P<name>\S+) is missing or altered in (?P<where>.+)",
+            "le fichier d'origine {name} manque ou a été modifié dans {where}",
+        ),
+        (r"(?P<name>.+) is not empty", "{name} n'est pas vide"),
+        (r"give a new directory for the backup", "donnez un nouveau dossier pour la sauvegarde"),
+        (r"commune backup copies SQLite homes", "commune backup copie les foyers SQLite"),
+        (
+            r"for PostgreSQL use pg_dump, which takes a consistent snapshot the same way",
+            "pour PostgreSQL, utilisez pg_dump, qui prend de même un instantané cohérent",
+        ),
+        (r"(?P<name>.+) is not a Commune backup", "{name} n'est pas une sauvegarde de Commune"),
+        (r"give a `commune backup` dir", "donnez un dossier fait par « commune backup »"),
+        (r"(?P<name>.+) already holds a database", "{name} contient déjà une base de données"),
+        (
+            r"restore into a new home, or pass --force",
+            "restaurez dans un nouveau foyer, ou ajoutez --force",
+        ),
+        (r"no Commune home at (?P<name>.+)", "aucun foyer Commune dans {name}"),
+        (
+            r"pass --home DIR or set COMMUNE_HOME to the home that `commune serve` uses: a "
+            r"desktop client starts the server in a directory of its own",
+            "passez --home DOSSIER ou mettez dans COMMUNE_HOME le foyer qu'utilise "
+            "« commune serve » : un client de bureau lance le serveur dans un dossier à lui",
+        ),
     )
 ]
+# The charter that `commune check` read, when the home has none of its own.
+WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
 KINDS = {
     "PDF": "PDF",
     "OpenDocument text": "texte OpenDocument",
@@ -185,6 +337,8 @@ def _french(text: str) -> str | None:
             values["who"] = WHO.get(values.get("who", ""), values.get("who", ""))
             values["quota"] = QUOTAS.get(values.get("quota", ""), values.get("quota", ""))
             values["kind"] = KINDS.get(values.get("kind", ""), values.get("kind", ""))
+            if "where" in values:
+                values["where"] = WHERE.get(values["where"], values["where"])
             return template.format(**values)
     return None
 

@@ -2,6 +2,21 @@
 // script. Every form works without it; with it, answers stream in and uploads show progress.
 'use strict';
 
+// A delta is one checked sentence; a command line comes quoted as code, its citation after
+// it ("`commune backup /srv` [2]", answering/answer.py). It is shown as code as it arrives,
+// as the final answer shows it (_answer.html), not as text between backquotes. Text nodes
+// only: nothing a document says is read as HTML.
+const CODE_PIECE = /^(\s?)`([\s\S]+)`( \[\d+\])$/;
+
+function showPiece(into, text) {
+  const quoted = text.match(CODE_PIECE);
+  if (!quoted) { into.append(text); return; }
+  const code = document.createElement('code');
+  code.className = 'code';
+  code.textContent = quoted[2];
+  into.append(quoted[1], code, quoted[3]);
+}
+
 function ask(form) {
   const result = document.getElementById('result');
   const streamed = document.getElementById('streamed');
@@ -32,7 +47,7 @@ function ask(form) {
           const chunk = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
           const kind = (chunk.match(/^event: (.*)$/m) || [])[1];
           const data = JSON.parse((chunk.match(/^data: (.*)$/m) || [])[1] || 'null');
-          if (kind === 'delta') streamed.textContent += data.text;
+          if (kind === 'delta') showPiece(streamed, data.text);
           if (kind === 'answer') { streamed.hidden = true; block.innerHTML = data.html; }
         }
       }
