@@ -22,6 +22,9 @@ CLICK=$("$BIN/python" -c 'import click, os; print(os.path.dirname(click.__file__
 POT=$(mktemp --suffix=.pot)
 "$BIN/pybabel" extract -k _ -k ngettext:1,2 --no-location --sort-output \
   --project Commune -o "$POT" "$CLICK" >/dev/null 2>&1
+# click marks a required option "[required]" through _(extra["required"]), a variable the
+# extractor cannot read: add its msgid by hand so that the update keeps it.
+printf '\nmsgid "required"\nmsgstr ""\n' >>"$POT"
 "$BIN/pybabel" update --no-fuzzy-matching --no-wrap -i "$POT" -D click \
   -o src/commune/cli/locale/fr/LC_MESSAGES/click.po -l fr --ignore-obsolete
 rm -f "$POT"

@@ -438,11 +438,13 @@ def test_help_pages_in_french_then_english_then_french_again():
         # A subgroup's command: the page and the summary in its group's list.
         assert "Ajouter un utilisateur à un membre" in page("user", "add", lang=None)
         assert "  list      Lister les utilisateurs" in page("user", lang=None)
+        assert "Le mois, au format AAAA-MM.  [obligatoire]" in page("credits", lang=None)
         top = page(lang="en_US.UTF-8")
         assert "Commune: ask questions of a cooperative's documents commons" in top
         assert "Show this message and exit." in top and "Show the version and exit." in top
         assert "Options:\n" in top and "Commands:\n" in top
         ask = page("ask", lang="en_US.UTF-8")
         assert "Print the answer as JSON." in ask and "Show this message and exit." in ask
+        assert "The month, as YYYY-MM.  [required]" in page("credits", lang="en_US.UTF-8")
         for french in ("Répondre", "Afficher", "quitter", "\u00a0:"):
             assert french not in ask and french not in top, french
