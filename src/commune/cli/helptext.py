@@ -88,6 +88,8 @@ class Formatter(click.HelpFormatter):
 
 
 class Context(click.Context):
+    """click's context, formatting help pages with :class:`Formatter`."""
+
     formatter_class = Formatter
 
 
@@ -99,6 +101,8 @@ class Command(click.Command):
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)
         if option is not None:
+            # click made and cached it in the language of its first use; keep the English
+            # key, which the page's copy translates, so no invocation inherits another's.
             option.help = HELP_OPTION
         return option
 
