@@ -54,21 +54,27 @@ def test_re_adding_unchanged_files_does_nothing(commune, corpus):
 def test_the_same_document_read_from_another_path_is_not_stored_twice(commune, tmp_path):
     """The evaluation home held every fiche twice (fetched in two checkouts, each fiche
     giving its own address): each passage was found twice and crowded out the others."""
+    from tests.test_dila import FICHE_XML
+
     first, second = tmp_path / "a", tmp_path / "b"
     for d in (first, second):
         d.mkdir()
-        (d / "marche.md").write_text("# Marché\n\nLe marché a lieu le samedi matin.\n")
-    url = "https://example.org/marche.html"
-    assert commune.add([first / "marche.md"], source=url, licence="etalab-2.0").added == 1
+        (d / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
+    assert commune.add([first], publisher="DILA").added == 1  # held: no licence given
     before = counts(commune)
-    s = commune.add([second / "marche.md"], source=url, licence="etalab-2.0")
+    s = commune.add([second], publisher="DILA")
     assert (s.added, s.updated, s.unchanged) == (0, 0, 1)
     assert counts(commune) == before
+    # With a licence now, it is the same document's new revision, not a second document.
+    s = commune.add([second], publisher="DILA", licence="etalab-2.0")
+    assert (s.added, s.updated) == (0, 1)
+    with commune.engine.connect() as conn:
+        rows = conn.execute(select(documents.c.licence, documents.c.status)).all()
+    assert [tuple(r) for r in rows] == [("etalab-2.0", "published")]
     # The same bytes at another address, or in another collection, are a document of their own.
-    other = "https://example.org/marche-bis.html"
-    assert commune.add([second / "marche.md"], source=other, licence="etalab-2.0").added == 1
-    s = commune.add([second / "marche.md"], source=url, collection="autre", licence="etalab-2.0")
-    assert s.added == 1
+    other = "https://example.org/F1367-bis.xml"
+    assert commune.add([second / "F1367.xml"], source=other, licence="etalab-2.0").added == 1
+    assert commune.add([second], collection="autre", licence="etalab-2.0").added == 1
 
 
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):

@@ -142,6 +142,11 @@ _ASKS_FOR_NAME = re.compile(
 )
 
 
+# An option, a path or a file name: "-S", "--purge", "/etc/fstab", "sources.list" (not a
+# hyphenated word, which prose has too: "auto-configured").
+_SURELY_CODE = re.compile(r"(?:^|\s)(?:--?[A-Za-z][\w-]*|/[\w.-]+|\w+\.\w+)")
+
+
 def is_comment(line: str) -> bool:
     """A listing's comment written as prose ("# The router is auto-configured"), which a
     root prompt ("# apt update", "# dpkg -S /usr/bin/ls") also starts with: a comment has
@@ -149,12 +154,17 @@ def is_comment(line: str) -> bool:
     ("the", "of", "le", "de") and none that looks like code."""
     if not line.startswith("#"):
         return False
-    words = line.lstrip("#").split()
+    # A command's own trailing remark ("# apt install radvd  # the router's daemon") is not
+    # what the line is: only what comes before it is read.
+    body = line.lstrip("#").split(" #", 1)[0]
+    words = body.split()
     if not words:
         return True
+    if _SURELY_CODE.search(body) or "=" in body:
+        return False  # an option, a path, a variable set: "# LANG=C sort", "# X11Forwarding yes"
     small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
-    return words[0][0].isupper() or (
-        len(words) >= 4 and small >= 2 and not _CODE_TOKEN.search(line[1:])
+    return (words[0][0].isupper() and words[0].isalpha() and len(words) >= 2) or (
+        len(words) >= 4 and small >= 2
     )
 
 
@@ -175,10 +185,13 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
                         pos += 1
                 continue
             for sentence in split_sentences(block):
-                if 4 <= len(sentence.split()) <= 90:
-                    # A list item is a block of its own ("- Attestation de recensement"):
-                    # quoted in an answer, its bullet is noise.
-                    out.append(Candidate(hi, pos, _BULLET.sub("", sentence), False))
+                # A list item is a block of its own ("- Passeport"): quoted in an answer, its
+                # bullet is noise, and one word can be the answer (which papers to bring), as
+                # a listing's line can.
+                text = _BULLET.sub("", sentence)
+                shortest = 1 if text != sentence else 4
+                if shortest <= len(text.split()) <= 90:
+                    out.append(Candidate(hi, pos, text, False))
                     pos += 1
     return out
 

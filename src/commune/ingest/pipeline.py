@@ -275,7 +275,10 @@ def one_file(
             digest = hashlib.sha256(data).hexdigest()
             if unchanged(conn, existing, digest, prov.recorded):
                 return FileOutcome(str(path), "unchanged", int(existing.id))
-            reuse = repo.current_vectors(conn, int(existing.id), embedder.name) if existing else {}
+            # A new path whose bytes the collection holds already (a second checkout): its
+            # vectors serve, so that only reading it is spent to learn its address (store).
+            known = existing or repo.same_bytes(conn, coll_id, digest)
+            reuse = repo.current_vectors(conn, int(known.id), embedder.name) if known else {}
         prepared = prepare(data, path, settings, embedder, parser, reuse)
         return store(
             engine, settings, embedder.name, coll_id, path, source, prov, data, prepared, gate
@@ -335,9 +338,14 @@ def store(
         twin = None if existing else repo.same_document(conn, coll_id, digest, address)
         if twin is not None:
             # The same bytes at the same address, read from another path (a fiche fetched in
-            # a second checkout): stored twice, each passage would be found twice and crowd
-            # out the others. The same bytes at two addresses stay two documents.
-            return FileOutcome(str(path), "unchanged", int(twin.id))
+            # a second checkout) are that document: stored twice, each passage would be found
+            # twice and crowd out the others. With another licence or publisher, they are its
+            # new revision, through curation like any. The same bytes at two addresses stay
+            # two documents.
+            if unchanged(conn, twin, digest, meta):
+                return FileOutcome(str(path), "unchanged", int(twin.id))
+            existing = twin
+            source_key = str(twin.source_key)
         decision = gate.decide(conn, coll_id, prov.licence, existing)
         document_id, revision_id = repo.write_revision(
             conn,
