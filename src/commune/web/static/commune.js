@@ -5,8 +5,9 @@
 // A delta is one checked sentence; a command line comes quoted as code, its citation after
 // it ("`commune backup /srv` [2]", answering/answer.py). It is shown as code as it arrives,
 // as the final answer shows it (_answer.html), not as text between backquotes. Text nodes
-// only: nothing a document says is read as HTML.
-const CODE_PIECE = /^(\s?)`([\s\S]+)`( \[\d+\])$/;
+// only: nothing a document says is read as HTML. No backquote inside: a prose sentence that
+// starts and ends with inline code ("`a` ou `b` [1]") is not one line of code.
+const CODE_PIECE = /^(\s?)`([^`]+)`( \[\d+\])$/;
 
 function showPiece(into, text) {
   const quoted = text.match(CODE_PIECE);
