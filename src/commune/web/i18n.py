@@ -82,6 +82,30 @@ def N_(message: str) -> str:
     return message
 
 
+# Names of the charter's steps and their outcomes as people read them (the reasons come
+# from the charter in the question's language); the pages and `commune transparency` show
+# them.
+STEPS = {
+    "refuse": N_("Refuse"),
+    "reduce": N_("Reduce"),
+    "regulate": N_("Regulate"),
+    "retrieve": N_("Retrieve"),
+    "redirect": N_("Redirect"),
+    "answer": N_("Answer"),
+    "responsibility": N_("Responsibility"),
+}
+OUTCOMES = {
+    "pass": N_("passed"),
+    "refused": N_("refused"),
+    "cached": N_("from the cache"),
+    "extractive": N_("quoted"),
+    "generate": N_("generated"),
+    "none": N_("nothing to do"),
+    "recorded": N_("recorded"),
+    "over-quota": N_("over quota"),
+}
+
+
 # The library's messages that reach the pages with values in them (hold reasons, review
 # outcomes, refused uploads): each pattern names its values, and the catalogue has the
 # message with the same names. Exact messages are looked up as they are.
