@@ -54,6 +54,15 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     assert "extractive" in en.output and "100.0%" in en.output
     as_json = json.loads(run(home, "transparency", "--json", env=FRENCH).output)
     assert as_json["models"][0]["openness"] == "open-weights"  # machines read it unchanged
+    # The page says the charter's reason in French too (its catalogue, then text/messages.py).
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+
+    with Commune(home) as commune:
+        page = TestClient(create_app(commune)).get("/transparency").text
+    assert "mystery\u00a0: ouverture « unknown » non admise par la charte (" in page
+    assert "is not allowed by the charter" not in page
 
     out = tmp_path / "bom.json"
     bom = run(home, "bom", "--out", str(out), env=FRENCH)
@@ -68,7 +77,7 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     assert f"  mystery (modèle){NB}: aucune licence déclarée, ouverture inconnue" in text
     assert f"  mystery{NB}: US (" in text and f"autorisées{NB}: " in text
     assert f"copyleft réseau (1{NB}: commune){NB}: les utilisateur·rices" in text
-    assert f"Changements depuis " in text and "0 ajouté, 0 retiré, 0 modifié" in text
+    assert "Changements depuis " in text and "0 ajouté, 0 retiré, 0 modifié" in text
     for english in ("Most depended on", "no licence declared", "Licence obligations"):
         assert english not in text, english
     en = run(home, "sovereignty")

@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from commune.text.messages import localise
+
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"  # the cooperative's working language, when a browser states no preference
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -273,6 +275,9 @@ def translate(text: str | None) -> str:
     if not text:
         return ""
     head, sep, hint = text.rpartition(" (")
-    if sep and hint.endswith(")"):
-        return f"{_one(head)} ({_one(hint[:-1])})"
-    return _one(text)
+    said = f"{_one(head)} ({_one(hint[:-1])})" if sep and hint.endswith(")") else _one(text)
+    if said == text and current() == "fr":
+        # Not in the pages' catalogue: the French the CLI and the API say (text/messages.py),
+        # e.g. why the charter does not allow a model, on /transparency.
+        return localise(text, "fr")
+    return said
