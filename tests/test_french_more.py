@@ -209,3 +209,58 @@ def test_a_calibrations_method_and_the_maps_reasons_have_their_french():
         "la suite porte sur la collection 'x', que ce foyer ne contient pas (construisez-la "
         "d'abord (`make eval` construit le foyer des suites livrées), ou passez --collection)"
     )
+
+
+def test_the_accounts_and_curation_speak_french_by_default(home, tmp_path):
+    from datetime import UTC, datetime
+
+    month = datetime.now(UTC).strftime("%Y-%m")
+    doc = tmp_path / "verre.md"
+    doc.write_text("Le verre se dépose au conteneur de la place.", encoding="utf-8")
+    assert (
+        run(home, "add", str(doc), "--collection", "mairie", "--licence", "etalab-2.0").exit_code
+        == 0
+    )
+    curation = run(
+        home, "curation", "mairie", "--approvals", "1", "--role", "member-admin", env=FRENCH
+    )
+    assert curation.output == (
+        f"mairie{NB}: 1 approbation par un·e administrateur·rice de membre ou au-dessus\n"
+    )
+    doc.write_text("Le verre se dépose désormais à la déchèterie.", encoding="utf-8")
+    assert (
+        run(home, "add", str(doc), "--collection", "mairie", "--licence", "etalab-2.0").exit_code
+        == 0
+    )
+    shown = run(home, "review", "show", "2", env=FRENCH).output.splitlines()
+    assert shown[0] == f"révision 2 (numéro 2) du document 1{NB}: proposée"
+    assert f"  titre{NB}: verre" in shown and f"  licence{NB}: etalab-2.0" in shown
+    assert any(
+        line.startswith(f"  motif d'attente{NB}: la collection demande 1 ") for line in shown
+    )
+    assert run(home, "review", "show", "2").output.startswith(
+        "revision 2 (number 2) of document 1: proposed\n  title: verre\n"
+    )
+
+    statement = run(home, "statement", "--month", month, env=FRENCH).output.splitlines()
+    assert statement[0].startswith(f"{month}{NB}: ") and f"kWh){NB}; règle " in statement[0]
+    assert ",00 EUR = serveur " in statement[0] and "+ serveur au repos " in statement[0]
+    assert statement[1] == (
+        f"  serveur au repos{NB}: non compté{NB}: mettez dans [energy] idle_watts de "
+        "commune.toml ce que le serveur consomme au repos"
+    )
+    english = run(home, "statement", "--month", month).output
+    assert english.startswith(f"{month}: ") and "= server " in english
+    paid = run(home, "payouts", "--month", month, "--amount", "12.5", env=FRENCH).output
+    assert paid.startswith(
+        f"{month}{NB}: fonds 12,50 EUR = versé 0,00 + redirigé 0,00 + gardé par le fonds "
+        f"12,50{NB}; poids{NB}: citations 0,7, documents 0,2, relectures 0,1"
+    ), paid
+    assert (
+        "fund 12.50 EUR = paid 0.00"
+        in run(home, "payouts", "--month", month, "--amount", "12.5").output
+    )
+    nobody = run(home, "payouts", "waive", "bob", env=FRENCH)
+    assert nobody.exit_code == 2 and nobody.stderr.startswith(
+        f"erreur{NB}: aucun·e contributeur·rice nommé·e 'bob' (utilisez le nom tel que "
+    )

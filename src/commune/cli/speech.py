@@ -37,6 +37,16 @@ def as_pages_say(text: str | None, lang: str) -> str:
     return said if said != text else localise(text, lang)
 
 
+def role(value: str, lang: str) -> str:
+    """A role ("member-admin") as the pages name it ("administrateur·rice de membre")."""
+    if not french(lang):
+        return value
+    from commune.web import i18n
+
+    i18n.use(lang)
+    return i18n.label(value)
+
+
 def outcome(key: str, lang: str) -> str:
     """A charter step's outcome ("extractive") as the transparency page names it."""
     if not french(lang):

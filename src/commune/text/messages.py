@@ -274,6 +274,24 @@ PATTERNS = [
             "{name}\u00a0: hébergé hors des juridictions admises ({value}\u00a0; "
             "admises\u00a0: {known})",
         ),
+        # The server's draw at rest (account/idle.py), in `commune statement`.
+        (
+            r"not counted: set \[energy\] idle_watts in commune\.toml to the server's draw at rest",
+            "non compté\u00a0: mettez dans [energy] idle_watts de commune.toml ce que le serveur "
+            "consomme au repos",
+        ),
+        (
+            r"(?P<watts>\S+) W base draw, a configured figure \(\[energy\] idle_watts\), x "
+            r"(?P<hours>\S+) h the service ran this month \(estimated\)",
+            "{watts} W au repos, un chiffre configuré ([energy] idle_watts), x {hours} h de "
+            "service ce mois-ci (estimée)",
+        ),
+        # Payouts (commons/payouts.py).
+        (r"no contributor named (?P<name>'[^']*')", "aucun·e contributeur·rice nommé·e {name}"),
+        (
+            r"use the name as `commune credits` or `commune payouts --month` shows it",
+            "utilisez le nom tel que `commune credits` ou `commune payouts --month` l'affiche",
+        ),
         # commune eval's suites and reports (evaluation/suite.py, runner.py, report.py).
         (
             r"the suite asks about collection (?P<name>'[^']*'), which this home does not hold",
