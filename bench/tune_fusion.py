@@ -45,7 +45,7 @@ def main() -> None:
     args = ap.parse_args()
     commune = Commune(args.home)
     cases = [c for c in load_suite(args.suite).select("dev") if c.documents]
-    langs = collection_languages(commune, {c.collection for c in cases})
+    langs = collection_languages(commune.engine, {c.collection for c in cases})
     slices = {c.id: slice_of(c.language, langs[c.collection]) for c in cases}
     base = commune.settings.retrieval
     halves = {

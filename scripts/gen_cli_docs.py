@@ -1,4 +1,5 @@
-"""Write docs/cli.md from the CLI's own --help (tests fail if it drifts)."""
+"""Write docs/cli.md from the CLI's own --help, and its French docs/fr/cli.md from the same
+pages in French (cli/helptext.py); tests fail if either drifts."""
 
 from __future__ import annotations
 
@@ -21,11 +22,22 @@ def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
     return out
 
 
-def render() -> str:
-    # The reference is English, whatever the writer's locale: click's own headings follow the
-    # locale (cli/clicktext.py), and LANGUAGE comes first (text/messages.py).
-    runner = CliRunner(env={"LANGUAGE": "en"})
-    parts = ["# CLI reference\n", "Generated from `commune --help` by `scripts/gen_cli_docs.py`.\n"]
+HEADS = {
+    "en": ["# CLI reference\n", "Generated from `commune --help` by `scripts/gen_cli_docs.py`.\n"],
+    "fr": [
+        "# Référence de la ligne de commande\n",
+        "Produite à partir de `commune --help` par `scripts/gen_cli_docs.py`. En anglais\u00a0: "
+        "[../cli.md](../cli.md).\n",
+    ],
+}
+
+
+def render(language: str = "en") -> str:
+    # The language is forced, whatever the writer's locale: click's own headings and the help
+    # texts follow the locale (cli/clicktext.py, cli/helptext.py), and LANGUAGE comes first
+    # (text/messages.py).
+    runner = CliRunner(env={"LANGUAGE": language})
+    parts = list(HEADS[language])
     for args in [[], *_commands(cli, [])]:
         out = runner.invoke(cli, [*args, "--help"], prog_name="commune", terminal_width=100).output
         title = f"## commune {' '.join(args)}".rstrip()
@@ -34,6 +46,7 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    target = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
-    target.write_text(render(), encoding="utf-8")
-    sys.stdout.write(f"wrote {target}\n")
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for language, target in (("en", docs / "cli.md"), ("fr", docs / "fr" / "cli.md")):
+        target.write_text(render(language), encoding="utf-8")
+        sys.stdout.write(f"wrote {target}\n")

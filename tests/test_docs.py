@@ -14,6 +14,11 @@ def test_cli_reference_is_up_to_date():
     assert current == gen.render(), (
         "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"
     )
+    # Its French twin, from the same pages in French (cli/helptext.py).
+    french = (ROOT / "docs" / "fr" / "cli.md").read_text(encoding="utf-8")
+    assert french == gen.render("fr"), (
+        "docs/fr/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"
+    )
 
 
 def test_readme_names_every_command():

@@ -395,3 +395,56 @@ def test_the_cooperatives_commands_speak_french_by_default(home):
     assert run("key", "revoke", "1").stderr == "erreur\u00a0: aucune clé active d'identifiant 1\n"
     verified = run("audit", "verify").output
     assert verified.startswith("journal d'audit intact\u00a0: 4 entrées, tête "), verified
+
+
+def test_every_help_text_has_its_french():
+    """A command or option added with English help only fails here, not in front of a
+    French reader (cli/helptext.py)."""
+    from commune.cli import cli
+    from commune.cli.helptext import french, texts
+
+    found = texts(cli)
+    assert len(found) > 100 and "Show this message and exit." in found
+    missing = [text for text in found if text not in french()]
+    assert not missing, (
+        'help without French: run scripts/i18n.sh, then translate the new msgstr "" in '
+        f"src/commune/cli/locale/fr/LC_MESSAGES/help.po: {missing}"
+    )
+
+
+def test_help_pages_in_french_then_english_then_french_again():
+    """The help pages follow the locale in one process, with nothing left over from the
+    invocation before (click keeps each command's help option once made)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def page(*args: str, lang: str | None) -> str:
+        result = CliRunner().invoke(cli, [*args, "--help"], env={"LANG": lang})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    for _ in range(2):
+        top = page(lang=None)
+        assert "Commune\u00a0: interroger les communs documentaires" in top
+        assert "  ask           Répondre à une question par des phrases citées des communs." in top
+        assert "Afficher ce message et quitter." in top and "Afficher la version" in top
+        assert "Options\u00a0:" in top and "Commandes\u00a0:" in top
+        ask = page("ask", lang="fr_FR.UTF-8")
+        assert "Répondre à une question par des phrases citées des communs." in ask
+        assert "Afficher la réponse en JSON." in ask and "Afficher ce message et quitter." in ask
+        for english in ("Answer a question", "Print the answer as JSON.", "Show this message"):
+            assert english not in ask and english not in top, english
+        # A subgroup's command: the page and the summary in its group's list.
+        assert "Ajouter un utilisateur à un membre" in page("user", "add", lang=None)
+        assert "  list      Lister les utilisateurs" in page("user", lang=None)
+        assert "Le mois, au format AAAA-MM.  [obligatoire]" in page("credits", lang=None)
+        top = page(lang="en_US.UTF-8")
+        assert "Commune: ask questions of a cooperative's documents commons" in top
+        assert "Show this message and exit." in top and "Show the version and exit." in top
+        assert "Options:\n" in top and "Commands:\n" in top
+        ask = page("ask", lang="en_US.UTF-8")
+        assert "Print the answer as JSON." in ask and "Show this message and exit." in ask
+        assert "The month, as YYYY-MM.  [required]" in page("credits", lang="en_US.UTF-8")
+        for french in ("Répondre", "Afficher", "quitter", "\u00a0:"):
+            assert french not in ask and french not in top, french

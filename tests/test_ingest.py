@@ -51,6 +51,26 @@ def test_re_adding_unchanged_files_does_nothing(commune, corpus):
     assert counts(commune) == before
 
 
+def test_the_same_document_read_from_another_path_is_not_stored_twice(commune, tmp_path):
+    """The evaluation home held every fiche twice (fetched in two checkouts, each fiche
+    giving its own address): each passage was found twice and crowded out the others."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    for d in (first, second):
+        d.mkdir()
+        (d / "marche.md").write_text("# Marché\n\nLe marché a lieu le samedi matin.\n")
+    url = "https://example.org/marche.html"
+    assert commune.add([first / "marche.md"], source=url, licence="etalab-2.0").added == 1
+    before = counts(commune)
+    s = commune.add([second / "marche.md"], source=url, licence="etalab-2.0")
+    assert (s.added, s.updated, s.unchanged) == (0, 0, 1)
+    assert counts(commune) == before
+    # The same bytes at another address, or in another collection, are a document of their own.
+    other = "https://example.org/marche-bis.html"
+    assert commune.add([second / "marche.md"], source=other, licence="etalab-2.0").added == 1
+    s = commune.add([second / "marche.md"], source=url, collection="autre", licence="etalab-2.0")
+    assert s.added == 1
+
+
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):
     f = tmp_path / "note.md"
     f.write_text("# Note\n\nLa mairie ferme à midi.\n\n## Bis\n\nParagraphe stable.\n")

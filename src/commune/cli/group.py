@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from commune import __version__
-from commune.cli import clicktext
+from commune.cli import clicktext, helptext
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.text import faults
@@ -106,10 +106,11 @@ def error_line(message: str) -> str:
     return f"{_label(language)} {localise(message, language)}"
 
 
-class Group(click.Group):
+class Group(helptext.Group):
     """Turn Commune's errors, and the machine's faults, into one line on stderr and exit
     status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks.
-    click's own messages (usage errors, help headings) follow the same locale (clicktext)."""
+    click's own messages (usage errors, help headings) follow the same locale (clicktext),
+    and so do the commands' help pages (helptext)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         with clicktext.speaking(from_environment(os.environ)):

@@ -272,7 +272,8 @@ def one_file(
         data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
-            if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), prov.recorded):
+            digest = hashlib.sha256(data).hexdigest()
+            if unchanged(conn, existing, digest, prov.recorded):
                 return FileOutcome(str(path), "unchanged", int(existing.id))
             reuse = repo.current_vectors(conn, int(existing.id), embedder.name) if existing else {}
         prepared = prepare(data, path, settings, embedder, parser, reuse)
@@ -315,10 +316,11 @@ def store(
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
     meta = prov.recorded
+    # The user's --source wins; without one, the document's own address beats a local path.
+    address = source if prov.source or not prepared.source else prepared.source
     doc = {
         "title": prepared.title[:500],
-        # The user's --source wins; without one, the document's own address beats a local path.
-        "source_uri": source if prov.source or not prepared.source else prepared.source,
+        "source_uri": address,
         "language": prepared.language,
         "content_hash": digest,
         "retrieved_at": repo.now(),
@@ -330,6 +332,12 @@ def store(
         existing = repo.find_document(conn, coll_id, source_key)
         if unchanged(conn, existing, digest, meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))
+        twin = None if existing else repo.same_document(conn, coll_id, digest, address)
+        if twin is not None:
+            # The same bytes at the same address, read from another path (a fiche fetched in
+            # a second checkout): stored twice, each passage would be found twice and crowd
+            # out the others. The same bytes at two addresses stay two documents.
+            return FileOutcome(str(path), "unchanged", int(twin.id))
         decision = gate.decide(conn, coll_id, prov.licence, existing)
         document_id, revision_id = repo.write_revision(
             conn,

@@ -87,6 +87,23 @@ def find_document(conn: Connection, coll_id: int, source_key: str) -> Any:
     ).first()
 
 
+def same_document(conn: Connection, coll_id: int, digest: str, source_uri: str) -> Any:
+    """A document of the collection, not retired, whose newest bytes are ``digest`` at the
+    address ``source_uri``."""
+    return conn.execute(
+        select(documents)
+        .where(
+            and_(
+                documents.c.collection_id == coll_id,
+                documents.c.content_hash == digest,
+                documents.c.source_uri == source_uri,
+                documents.c.status != "retired",
+            )
+        )
+        .order_by(documents.c.id)
+    ).first()
+
+
 def generation(conn: Connection) -> int:
     row = conn.execute(select(meta.c.value).where(meta.c.key == GENERATION)).first()
     return int(row.value) if row else 0

@@ -1,0 +1,169 @@
+"""The CLI's own help — each command's description, its one-line summary in a group's list,
+each option's and argument's help, and click's "Show this message and exit." — in the
+reader's language (issue 24: French by default, English when the locale says so,
+text/messages.py :func:`from_environment`).
+
+The English texts stay where they are, in the commands' docstrings and ``help=`` strings;
+the French lives in a catalogue keyed by them (``locale/fr/LC_MESSAGES/help.po``: msgid the
+English as click cleans it, msgstr the French), refreshed by ``scripts/i18n.sh``. It is
+applied while the help page is formatted, on copies of the command and its parameters:
+click keeps a command's help option once made, and every command object lives as long as
+the process, so changing them in place would carry one invocation's French into the next
+one's English (tests run many in one process). ``tests/test_french.py`` fails when a help
+text has no French, so a new command cannot ship an English help page to French readers.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+from functools import cache
+from pathlib import Path
+
+import click
+
+from commune.text.messages import from_environment
+
+CATALOGUE = Path(__file__).resolve().parent / "locale" / "fr" / "LC_MESSAGES" / "help.po"
+
+# The help option's text, always kept English on the cached option (whatever language
+# click's own catalogue spoke when it was made: cli/clicktext.py) and translated here.
+HELP_OPTION = "Show this message and exit."
+
+
+def cleaned(text: str) -> str:
+    """A help text as click prints it, and as the catalogue keys it: dedented, cut at the
+    first form feed (what follows ``\\f`` is for the code's readers, not the help page)."""
+    return inspect.cleandoc(text).partition("\f")[0]
+
+
+@cache
+def french() -> dict[str, str]:
+    """English help text → its French, from the catalogue (untranslated entries left out)."""
+    from babel.messages.pofile import read_po
+
+    with CATALOGUE.open("rb") as f:
+        catalogue = read_po(f, locale="fr")
+    return {
+        m.id: m.string
+        for m in catalogue
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
+    }
+
+
+def translate(text: str | None, language: str) -> str | None:
+    """``text`` in ``language``: the catalogue's French for "fr" (the English when it has
+    none yet, rather than nothing), the text itself otherwise."""
+    if text is None or language != "fr":
+        return text
+    key = cleaned(text)
+    return french().get(key, key)
+
+
+def reader() -> str:
+    """The language the help page is written in, from the locale, as every CLI line."""
+    return from_environment(os.environ)
+
+
+def _translated_param(param: click.Parameter, language: str) -> click.Parameter:
+    """A copy of ``param`` whose help reads ``language``; the original is left as it is."""
+    text = getattr(param, "help", None)
+    if not text:
+        return param
+    twin = copy.copy(param)
+    twin.help = translate(text, language)
+    return twin
+
+
+class Formatter(click.HelpFormatter):
+    """click's help formatter, with French typography in French: a no-break space before the
+    colon of a heading, as click's catalogue has for "Usage:"."""
+
+    def write_heading(self, heading: str) -> None:
+        if reader() == "en":
+            super().write_heading(heading)
+            return
+        self.write(f"{'':>{self.current_indent}}{heading}\u00a0:\n")
+
+
+class Context(click.Context):
+    """click's context, formatting help pages with :class:`Formatter`."""
+
+    formatter_class = Formatter
+
+
+class Command(click.Command):
+    """A command whose help page and summary follow the reader's language."""
+
+    context_class = Context
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            # click made and cached it in the language of its first use; keep the English
+            # key, which the page's copy translates, so no invocation inherits another's.
+            option.help = HELP_OPTION
+        return option
+
+    def in_language(self, ctx: click.Context, language: str) -> Command:
+        """A shallow copy of this command whose texts read ``language``: the copy formats
+        the page, so the command itself (kept by click for the process) never changes."""
+        twin = copy.copy(self)
+        twin.help = translate(self.help, language)
+        twin.short_help = translate(self.short_help, language)
+        twin.epilog = translate(self.epilog, language)
+        # The help option joins the other parameters, translated; the copy makes none.
+        twin.params = [_translated_param(p, language) for p in self.get_params(ctx)]
+        twin.add_help_option = False
+        return twin
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        language = reader()
+        if language == "en":
+            super().format_help(ctx, formatter)
+            return
+        # The copy is a Command too: call click's formatting on it, not this method again.
+        super(Command, self.in_language(ctx, language)).format_help(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        language = reader()
+        if language == "en":
+            return super().get_short_help_str(limit)
+        twin = copy.copy(self)
+        twin.help = translate(self.help, language)
+        twin.short_help = translate(self.short_help, language)
+        return super(Command, twin).get_short_help_str(limit)
+
+
+class Group(Command, click.Group):
+    """A group whose help page, and its commands' and subgroups' pages, follow the reader's
+    language: the commands it makes are :class:`Command` and its subgroups this class."""
+
+    command_class = Command
+
+
+# A subgroup is a plain translated group, not the top group's class (cli/group.py), whose
+# error handling belongs to the whole invocation once.
+Group.group_class = Group
+
+
+def texts(command: click.Command, ctx: click.Context | None = None) -> list[str]:
+    """Every help text of ``command`` and, for a group, of the commands under it: the
+    catalogue's msgids (``scripts/i18n.sh``) and what the test checks has a French."""
+    ctx = ctx or click.Context(command, info_name=command.name)
+    found: list[str] = []
+    params = command.get_params(ctx)
+    for text in (command.help, command.short_help, command.epilog):
+        if text and cleaned(text):
+            found.append(cleaned(text))
+    for param in params:
+        text = getattr(param, "help", None)
+        if text and cleaned(text):
+            found.append(cleaned(text))
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
+                found.extend(texts(sub, click.Context(sub, info_name=name, parent=ctx)))
+    return list(dict.fromkeys(found))
