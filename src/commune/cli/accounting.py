@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
 from commune.cli.group import cli, commune_of, dumps, said
-from commune.text.numbers import plural
+from commune.text.messages import from_environment, localise
+from commune.text.numbers import number, plural
 
 
 @cli.command()
@@ -33,19 +36,22 @@ def statement(
     if as_json:
         click.echo(dumps(stmt.to_json()))
     else:
-        click.echo(
-            f"{stmt.month}: {stmt.total} {stmt.currency} = server {stmt.fixed_total} "
-            f"+ energy {stmt.energy_total} ({stmt.energy_kwh:.4f} kWh) "
-            f"+ server at rest {stmt.idle_total} ({stmt.idle_kwh:.4f} kWh); rule {stmt.rule}"
-        )
-        click.echo(f"  server at rest: {stmt.idle_method}")
-        for line in stmt.lines:
+        lang = from_environment(os.environ)
+        if lang == "fr":
+            click.echo(french_statement(stmt))
+        else:
             click.echo(
-                f"  {line.member:<30} {line.total_eur:>10} {stmt.currency}  "
-                f"(fixed {line.fixed_eur}, energy {line.energy_eur}, at rest {line.idle_eur}, "
-                f"{line.wh:.2f} Wh, "
-                f"{line.requests} requests)"
+                f"{stmt.month}: {stmt.total} {stmt.currency} = server {stmt.fixed_total} "
+                f"+ energy {stmt.energy_total} ({stmt.energy_kwh:.4f} kWh) "
+                f"+ server at rest {stmt.idle_total} ({stmt.idle_kwh:.4f} kWh); rule {stmt.rule}"
             )
+            click.echo(f"  server at rest: {stmt.idle_method}")
+            for line in stmt.lines:
+                click.echo(
+                    f"  {line.member:<30} {line.total_eur:>10} {stmt.currency}  "
+                    f"(fixed {line.fixed_eur}, energy {line.energy_eur}, at rest "
+                    f"{line.idle_eur}, {line.wh:.2f} Wh, {line.requests} requests)"
+                )
     if out:
         files = export(stmt, directory=Path(out), csv_dialect=csv_dialect)
         click.echo(
@@ -85,6 +91,8 @@ def payouts(
     stmt, digest = commune_of(ctx).issue_payouts(month, amount=amount)
     if as_json:
         click.echo(dumps({**stmt.to_json(), "sha256": digest}))
+    elif from_environment(os.environ) == "fr":
+        click.echo(french_payouts(stmt))
     else:
         w = stmt.weights
         click.echo(
@@ -128,7 +136,12 @@ FROM_OPTION = click.option(
 def waive(ctx: click.Context, contributor: str, from_month: str | None) -> None:
     """A contributor waives their share: it stays in the fund."""
     row = commune_of(ctx).set_payout_choice(contributor, "waive", from_month=from_month)
-    click.echo(f"{contributor}: share waived to the fund from {row['from_month']}")
+    click.echo(
+        said(
+            f"{contributor}\u00a0: part laissée au fonds à partir de {row['from_month']}",
+            f"{contributor}: share waived to the fund from {row['from_month']}",
+        )
+    )
 
 
 @payouts.command()
@@ -141,7 +154,12 @@ def redirect(ctx: click.Context, contributor: str, member: str, from_month: str 
     row = commune_of(ctx).set_payout_choice(
         contributor, "redirect", to=member, from_month=from_month
     )
-    click.echo(f"{contributor}: share redirected to {member} from {row['from_month']}")
+    click.echo(
+        said(
+            f"{contributor}\u00a0: part redirigée vers {member} à partir de {row['from_month']}",
+            f"{contributor}: share redirected to {member} from {row['from_month']}",
+        )
+    )
 
 
 @payouts.command()
@@ -151,7 +169,12 @@ def redirect(ctx: click.Context, contributor: str, member: str, from_month: str 
 def receive(ctx: click.Context, contributor: str, from_month: str | None) -> None:
     """A contributor's share is paid to them again (undoes waive or redirect)."""
     row = commune_of(ctx).set_payout_choice(contributor, "receive", from_month=from_month)
-    click.echo(f"{contributor}: share paid to them from {row['from_month']}")
+    click.echo(
+        said(
+            f"{contributor}\u00a0: part de nouveau versée à partir de {row['from_month']}",
+            f"{contributor}: share paid to them from {row['from_month']}",
+        )
+    )
 
 
 @payouts.command()
@@ -169,3 +192,76 @@ def choices(ctx: click.Context, as_json: bool) -> None:
             f"{r['from_month']}\t{r['contributor']}\t{r['choice']}\t{r['target'] or ''}\t"
             f"{r['actor']}"
         )
+
+
+def euros(value: Any) -> str:
+    """An amount to the cent, as a French reader writes it (1 234,50)."""
+    return number(float(value), 2, "fr")
+
+
+def weight(value: float) -> str:
+    """A charter weight as the English line writes it (``:g``), with a decimal comma."""
+    return f"{value:g}".replace(".", ",")
+
+
+def french_statement(stmt: Any) -> str:
+    """The month's statement in French: the same figures as the English lines (the CSV,
+    JSON and HTML files are written as they were)."""
+    fr, cur = "fr", stmt.currency
+    lines = [
+        f"{stmt.month}\u00a0: {euros(stmt.total)} {cur} = serveur {euros(stmt.fixed_total)} "
+        f"+ énergie {euros(stmt.energy_total)} ({number(stmt.energy_kwh, 4, fr)} kWh) "
+        f"+ serveur au repos {euros(stmt.idle_total)} ({number(stmt.idle_kwh, 4, fr)} kWh)"
+        f"\u00a0; règle {stmt.rule}",
+        f"  serveur au repos\u00a0: {localise(stmt.idle_method, fr)}",
+    ]
+    for line in stmt.lines:
+        requests = plural(fr, line.requests, "{n} requête", "{n} requêtes")
+        lines.append(
+            f"  {line.member:<30} {euros(line.total_eur):>10} {cur}  (fixe "
+            f"{euros(line.fixed_eur)}, énergie {euros(line.energy_eur)}, au repos "
+            f"{euros(line.idle_eur)}, {number(line.wh, 2, fr)} Wh, {requests})"
+        )
+    return "\n".join(lines)
+
+
+# A contributor's payout choice (commons/payouts.py), in French.
+CHOICES = {"waive": "laissée au fonds", "redirect": "redirigée", "receive": "versée"}
+
+
+def french_payouts(stmt: Any) -> str:
+    """The month's payouts in French: the same figures as the English lines."""
+    fr, cur, w = "fr", stmt.currency, stmt.weights
+
+    def counts(c: int, d: int, r: int) -> str:
+        return ", ".join(
+            (
+                plural(fr, c, "{n} citation", "{n} citations"),
+                plural(fr, d, "{n} document", "{n} documents"),
+                plural(fr, r, "{n} relecture", "{n} relectures"),
+            )
+        )
+
+    lines = [
+        f"{stmt.month}\u00a0: fonds {euros(stmt.fund)} {cur} = versé {euros(stmt.paid)} "
+        f"+ redirigé {euros(stmt.redirected)} + gardé par le fonds {euros(stmt.kept)}\u00a0; "
+        f"poids\u00a0: citations {weight(w.citations)}, documents {weight(w.documents)}, "
+        f"relectures {weight(w.reviews)}"
+    ]
+    for ln in stmt.lines:
+        to = (
+            ""
+            if ln.choice == "receive"
+            else f"  -> {ln.paid_to} ({CHOICES.get(ln.choice, ln.choice)})"
+        )
+        lines.append(
+            f"  {ln.contributor:<30} {euros(ln.amount):>10} {cur}  "
+            f"({counts(ln.citations, ln.documents, ln.reviews)}){to}"
+        )
+    u = stmt.unattributed
+    if any(u.values()):
+        lines.append(
+            "  sans contributeur·rice nommé·e (ne rapportent rien)\u00a0: "
+            + counts(u["citations"], u["documents"], u["reviews"])
+        )
+    return "\n".join(lines)

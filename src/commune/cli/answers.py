@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from commune.cli.group import acting, cli, commune_of, dumps, said
-from commune.text.messages import localise
+from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number
 from commune.text.say import say
 
@@ -33,12 +34,15 @@ def streamed(events: Iterable[Event], write: Callable[[str], None]) -> Answer:
 
 
 def print_hits(hits: list[Hit]) -> None:
+    """One hit per paragraph: rank, title, section and score (a decimal comma in French),
+    then its source and the start of its text."""
+    lang = from_environment(os.environ)
     if not hits:
-        click.echo(said("aucun résultat", "no results"))
+        click.echo(say(lang, "aucun résultat", "no results"))
     for i, h in enumerate(hits, 1):
         section = f" — {h.section}" if h.section else ""
         via = f" — via {h.origin['peer']}" if h.origin else ""
-        click.echo(f"{i}. {h.title}{section}{via}  [{h.score:.4f}]")
+        click.echo(f"{i}. {h.title}{section}{via}  [{number(h.score, 4, lang)}]")
         click.echo(f"   {h.source}")
         snippet = " ".join(h.text.split())
         click.echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
@@ -69,11 +73,21 @@ def search(
 ) -> None:
     """Search the commons (hybrid lexical + semantic)."""
     if (query is None) == (batch is None):
-        raise click.UsageError("give either a QUERY or --batch FILE")
+        raise click.UsageError(
+            said(
+                "donnez une requête (QUERY) ou --batch FICHIER",
+                "give either a QUERY or --batch FILE",
+            )
+        )
     commune = commune_of(ctx)
     if peers:
         if batch is not None:
-            raise click.UsageError("--peers searches one QUERY, not a --batch")
+            raise click.UsageError(
+                said(
+                    "--peers cherche une seule requête (QUERY), pas un --batch",
+                    "--peers searches one QUERY, not a --batch",
+                )
+            )
         assert query is not None
         found, withheld, notices = commune.federated_search(
             query, collection=collection, k=k, actor=acting(ctx, as_user)

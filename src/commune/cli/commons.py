@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 
+from commune.cli import speech
 from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps, said
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import plural
+from commune.text.say import say
 
 
 @cli.group()
@@ -45,24 +47,44 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
     """A revision's provenance, its reviews, and its diff with the published revision."""
     info = commune_of(ctx).show_revision(revision_id)
     rev = info["revision"]
+    lang = speech.language()
+    if not speech.french(lang):
+        click.echo(
+            f"revision {rev['id']} (number {rev['number']}) of document {info['document_id']}:"
+            f" {rev['status']}"
+        )
+        for field in FIELDS:
+            click.echo(f"  {field}: {rev[field]}")
+        for r in info["reviews"]:
+            click.echo(f"  review by {r['reviewer']}: {r['decision']} — {r['reason']}")
+        click.echo("\n".join(info["diff"]) or "(no textual change)")
+        return
+    tr = speech.as_pages_say
     click.echo(
-        f"revision {rev['id']} (number {rev['number']}) of document {info['document_id']}:"
-        f" {rev['status']}"
+        f"révision {rev['id']} (numéro {rev['number']}) du document {info['document_id']}"
+        f"\u00a0: {tr(rev['status'], lang)}"
     )
-    for field in (
-        "title",
-        "licence",
-        "contributor",
-        "publisher",
-        "source_uri",
-        "content_hash",
-        "created_at",
-        "hold_reason",
-    ):
-        click.echo(f"  {field}: {rev[field]}")
+    for field, label in FIELDS.items():
+        value = tr(rev[field], lang) if field == "hold_reason" and rev[field] else rev[field]
+        click.echo(f"  {label}\u00a0: {value}")
     for r in info["reviews"]:
-        click.echo(f"  review by {r['reviewer']}: {r['decision']} — {r['reason']}")
-    click.echo("\n".join(info["diff"]) or "(no textual change)")
+        click.echo(
+            f"  relecture par {r['reviewer']}\u00a0: {tr(r['decision'], lang)} — {r['reason']}"
+        )
+    click.echo("\n".join(info["diff"]) or "(aucun changement dans le texte)")
+
+
+# A revision's provenance, as `commune review show` lists it: field, and its French label.
+FIELDS = {
+    "title": "titre",
+    "licence": "licence",
+    "contributor": "contributeur·rice",
+    "publisher": "éditeur",
+    "source_uri": "source",
+    "content_hash": "empreinte",
+    "created_at": "créée le",
+    "hold_reason": "motif d'attente",
+}
 
 
 def decide(decision: str) -> Callable[..., Any]:
@@ -117,7 +139,16 @@ review.command("request-changes", help="Send a revision back to its contributor.
 def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> None:
     """Set a collection's curation rules."""
     commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
-    click.echo(f"{collection}: {approvals} approval(s) by a {role} or above")
+    lang = speech.language()
+    click.echo(
+        say(
+            lang,
+            f"{collection}\u00a0: "
+            + plural(lang, approvals, "{n} approbation", "{n} approbations")
+            + f" par un·e {speech.role(role, lang)} ou au-dessus",
+            f"{collection}: {approvals} approval(s) by a {role} or above",
+        )
+    )
 
 
 @cli.command()

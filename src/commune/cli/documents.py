@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from commune.cli import speech
 from commune.cli.group import acting, cli, commune_of, dumps, error_line, said
-from commune.text.messages import from_environment
+from commune.text.messages import from_environment, localise
 from commune.text.numbers import number, plural
 from commune.text.say import say
 
@@ -185,9 +186,10 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
     if as_json:
         click.echo(dumps(docs))
         return
+    chunks = said("passages", "chunks")
     for d in docs:
         click.echo(
-            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} chunks  "
+            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} {chunks}  "
             f"{d['licence'] or '-':<30} {d['title']}"
         )
 
@@ -205,11 +207,18 @@ def collections(ctx: click.Context) -> None:
 @click.pass_context
 def history(ctx: click.Context, document_id: int) -> None:
     """A document's revisions, their status and licence, with diffs."""
+    lang = speech.language()
     for r in commune_of(ctx).history(document_id):
+        when = f"{r['created_at']:%Y-%m-%d %H:%M}"
         click.echo(
-            f"revision {r['number']} (id {r['id']}): {r['status']}, licence "
-            f"{r['licence'] or '-'}, {r['created_at']:%Y-%m-%d %H:%M}, by "
-            f"{r['contributor'] or '-'}"
+            say(
+                lang,
+                f"révision {r['number']} (id {r['id']})\u00a0: "
+                f"{speech.as_pages_say(r['status'], lang)}, licence {r['licence'] or '-'}, "
+                f"{when}, par {r['contributor'] or '-'}",
+                f"revision {r['number']} (id {r['id']}): {r['status']}, licence "
+                f"{r['licence'] or '-'}, {when}, by {r['contributor'] or '-'}",
+            )
         )
         for line in r["diff"][2:]:
             click.echo(f"    {line}")
@@ -244,7 +253,15 @@ def visibility(
     commune_of(ctx).set_visibility(
         collection, visibility=visibility, member=member, transfer=transfer
     )
-    click.echo(f"{collection}: {visibility}" + (f" (owner {member})" if member else ""))
+    lang = speech.language()
+    click.echo(
+        say(
+            lang,
+            f"{collection}\u00a0: {speech.as_pages_say(visibility, lang)}"
+            + (f" (propriétaire {member})" if member else ""),
+            f"{collection}: {visibility}" + (f" (owner {member})" if member else ""),
+        )
+    )
 
 
 @cli.command("export")
@@ -262,17 +279,27 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
     result = commune_of(ctx).export_collection(
         collection=collection, out=Path(out), description=description
     )
-    note = (
-        f"; {result.reconstructed} rebuilt from text (originals not kept)"
-        if result.reconstructed
-        else ""
-    )
-    click.echo(
-        f"exported {result.documents} documents to {out} (croissant.json, dcat.jsonld, "
-        f"documents.jsonl, files/){note}"
-    )
+    lang = speech.language()
+    files = "(croissant.json, dcat.jsonld, documents.jsonl, files/)"
+    if speech.french(lang):
+        note = (
+            f"\u00a0; {plural(lang, result.reconstructed, '{n} refait', '{n} refaits')} à "
+            "partir du texte (originaux non conservés)"
+            if result.reconstructed
+            else ""
+        )
+        exported = plural(lang, result.documents, "{n} document exporté", "{n} documents exportés")
+        click.echo(f"{exported} vers {out} {files}{note}")
+    else:
+        note = (
+            f"; {result.reconstructed} rebuilt from text (originals not kept)"
+            if result.reconstructed
+            else ""
+        )
+        click.echo(f"exported {result.documents} documents to {out} {files}{note}")
+    label = say(lang, "avertissement\u00a0:", "warning:")
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"{label} {localise(warning, lang)}", err=True)
 
 
 @cli.command("import")
@@ -282,6 +309,23 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
 def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
     """Import a dataset exported by `commune export` (checked before anything is added)."""
     counts = commune_of(ctx).import_dataset(directory=Path(directory), collection=collection)
-    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
+    lang = speech.language()
+    click.echo(", ".join(imported(k, v, lang) for k, v in counts.items()))
     if counts["failed"]:
         sys.exit(1)
+
+
+# What `commune import` counts (commons/opendata.py), in French: (one, many).
+IMPORTED = {
+    "added": ("{n} ajouté", "{n} ajoutés"),
+    "updated": ("{n} mis à jour", "{n} mis à jour"),
+    "unchanged": ("{n} inchangé", "{n} inchangés"),
+    "failed": ("{n} en échec", "{n} en échec"),
+    "earlier revisions": ("{n} révision antérieure", "{n} révisions antérieures"),
+}
+
+
+def imported(key: str, n: int, lang: str) -> str:
+    if not speech.french(lang) or key not in IMPORTED:
+        return f"{n} {key}"
+    return plural(lang, n, *IMPORTED[key])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from commune.cli.group import StageBars, cli, commune_of
+from commune.cli.group import StageBars, cli, commune_of, said
+from commune.text.messages import from_environment
 
 
 @cli.command("eval")
@@ -77,7 +80,12 @@ def eval_cmd(
 
     for name, value in (("--limit", limit), ("--sample", sample)):
         if value is not None and value <= 0:
-            raise click.BadParameter(f"must be greater than 0, got {value}", param_hint=name)
+            raise click.BadParameter(
+                said(
+                    f"doit être supérieur à 0, reçu {value}", f"must be greater than 0, got {value}"
+                ),
+                param_hint=name,
+            )
     other = rep.load(compare) if compare else None
     loaded = load_suite(suite)
     commune = commune_of(ctx)
@@ -104,9 +112,23 @@ def eval_cmd(
     bars.finish()
     pinned = commune.pins(suite=loaded, models=[s.model for s in systems if s.model])
     report = rep.build(result, pins=pinned, split=split)
-    click.echo(rep.summary(report, other=other))
+    lang = from_environment(os.environ)
+    click.echo(rep.summary(report, other=other, language=lang))
     if commune.record_scores(result=result, suite=loaded, split=split):
-        click.echo("\nscores kept for the charter's choices (commune transparency shows them)")
+        click.echo(
+            "\n"
+            + said(
+                "scores gardés pour les choix de la charte (commune transparency les montre)",
+                "scores kept for the charter's choices (commune transparency shows them)",
+            )
+        )
     if out:
         where = rep.write(report, out=out, other=other)
-        click.echo(f"\nreport: {where / 'report.json'} and {where / 'report.html'}")
+        json_file, html_file = where / "report.json", where / "report.html"
+        click.echo(
+            "\n"
+            + said(
+                f"rapport\u00a0: {json_file} et {html_file}",
+                f"report: {json_file} and {html_file}",
+            )
+        )

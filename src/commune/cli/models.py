@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from commune.cli.group import cli, commune_of, dumps
+from commune.text.messages import from_environment, localise
+from commune.text.numbers import plural
 
 
 @cli.group()
@@ -25,7 +29,19 @@ def model_calibrate(ctx: click.Context, name: str, runs: int, as_json: bool) -> 
     if as_json:
         click.echo(dumps(done.to_json()))
         return
+    lang = from_environment(os.environ)
+    if lang != "fr":
+        click.echo(
+            f"{done.model}: {done.wh_per_1k_tokens:.4g} Wh per 1,000 output tokens "
+            f"({done.output_tokens} tokens over {done.runs} runs, {done.wh:.4g} Wh; {done.method})"
+        )
+        return
+    # Four significant figures, as in English, with a decimal comma.
+    per_1k, wh = (f"{v:.4g}".replace(".", ",") for v in (done.wh_per_1k_tokens, done.wh))
+    method = " + ".join(localise(part, lang) for part in done.method.split(" + "))
+    tokens = plural(lang, done.output_tokens, "{n} jeton", "{n} jetons")
+    tries = plural(lang, done.runs, "{n} essai", "{n} essais")
     click.echo(
-        f"{done.model}: {done.wh_per_1k_tokens:.4g} Wh per 1,000 output tokens "
-        f"({done.output_tokens} tokens over {done.runs} runs, {done.wh:.4g} Wh; {done.method})"
+        f"{done.model}\u00a0: {per_1k} Wh pour 1\u202f000 jetons produits ({tokens} sur {tries}, "
+        f"{wh} Wh\u00a0; {method})"
     )

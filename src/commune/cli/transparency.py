@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from commune.cli.group import cli, commune_of, dumps
+from commune.cli import speech
+from commune.cli.group import cli, commune_of, dumps, said
+from commune.text.messages import localise
+from commune.text.numbers import number, plural
 
 
 @cli.group()
@@ -25,7 +29,15 @@ def charter_check(ctx: click.Context, path: str | None) -> None:
     from commune.config import resolve_home
 
     c = load_charter(resolve_home(ctx.obj["home"]), path=Path(path) if path else None)
-    click.echo(f"valid: {c.name}, version {c.version}, sha256 {c.sha256}")
+    lang = speech.language()
+    name = speech.as_pages_say(c.name, lang)
+    click.echo(
+        said(
+            f"valide\u00a0: {name}, version {speech.as_pages_say(c.version, lang)}, "
+            f"sha256 {c.sha256}",
+            f"valid: {c.name}, version {c.version}, sha256 {c.sha256}",
+        )
+    )
 
 
 @charter.command("show")
@@ -39,8 +51,15 @@ def charter_show(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(dumps({**c.to_json(), "history": past}))
         return
-    click.echo(f"{c.name}, version {c.version}, sha256 {c.sha256}")
-    click.echo(f"file: {c.path or '(none: the default charter is in force)'}")
+    lang = speech.language()
+    version = speech.as_pages_say(c.version, lang)
+    click.echo(f"{speech.as_pages_say(c.name, lang)}, version {version}, sha256 {c.sha256}")
+    click.echo(
+        said(
+            f"fichier\u00a0: {c.path or '(aucun : la charte par défaut est en vigueur)'}",
+            f"file: {c.path or '(none: the default charter is in force)'}",
+        )
+    )
     for h in past:
         click.echo(f"  {h['in_force_from']}  {h['version']:<20} {h['sha256']}")
 
@@ -51,8 +70,15 @@ def charter_purge(ctx: click.Context) -> None:
     """Delete decision records past the charter's retention now (audited)."""
     commune = commune_of(ctx)
     gone = commune.purge_decisions()
+    days = commune.charter.utility.retention_days
+    lang = speech.language()
     click.echo(
-        f"purged {gone} decision records older than {commune.charter.utility.retention_days} days"
+        said(
+            "décisions effacées, plus anciennes que "
+            + plural(lang, days, "{n} jour", "{n} jours")
+            + f"\u00a0: {number(gone, 0, lang)}",
+            f"purged {gone} decision records older than {days} days",
+        )
     )
 
 
@@ -64,6 +90,10 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     data = commune_of(ctx).transparency()
     if as_json:
         click.echo(dumps(data))
+        return
+    lang = speech.language()
+    if speech.french(lang):
+        click.echo(french_transparency(data))
         return
     c, t = data["charter"], data["totals"]
     click.echo(f"charter {c['version']} ({c['sha256'][:12]}), {len(c['history'])} version(s)")
@@ -95,6 +125,68 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         )
 
 
+def french_transparency(data: dict[str, Any]) -> str:
+    """The transparency report's lines in French: the same figures as the English lines,
+    in the words of the /transparency page (its catalogue) and French typography."""
+    fr = "fr"
+    say, n, pct = speech.as_pages_say, number, speech.percent
+    c, t = data["charter"], data["totals"]
+    lines = [
+        f"charte {say(c['version'], fr)} ({c['sha256'][:12]}), "
+        + plural(fr, len(c["history"]), "{n} version", "{n} versions")
+    ]
+    for m in data["models"]:
+        verdict = "autorisé" if m["allowed"] else f"non autorisé\u00a0: {say(m['why'], fr)}"
+        lines.append(
+            f"modèle {m['name']}\u00a0: {say(m['openness'], fr)}, {m['licence']}, "
+            f"{say(m['hosting'], fr)}\u00a0; {verdict}"
+        )
+    kind, st = t["by_kind"], data["steps"]
+    lines.append(
+        plural(fr, t["requests"], "{n} requête", "{n} requêtes")
+        + " au registre ("
+        + plural(fr, kind["answered_questions"], "{n} question répondue", "{n} questions répondues")
+        + f", {plural(fr, kind['abandoned_questions'], '{n} abandonnée', '{n} abandonnées')}, "
+        + plural(
+            fr,
+            kind["other_requests"],
+            "{n} recherche, liste ou envoi",
+            "{n} recherches, listes et envois",
+        )
+        + f"), {n(t['wh'], 4, fr)} Wh, {n(t['gco2e'], 4, fr)} gCO2e"
+    )
+    lines.append(
+        plural(fr, st["questions"], "{n} question enregistrée", "{n} questions enregistrées")
+        + f"\u00a0: {plural(fr, st['answered_requests'], '{n} répondue', '{n} répondues')}, "
+        + plural(
+            fr,
+            st["over_quota"],
+            "{n} refusée pour dépassement de quota",
+            "{n} refusées pour dépassement de quota",
+        )
+        + " (aucun travail fait, donc aucune ligne au registre)"
+    )
+    for outcome, v in st["by_outcome"].items():
+        lines.append(
+            f"  {speech.outcome(outcome, fr):<24} {n(v['requests'], 0, fr):>6}  "
+            f"{pct(v['share'], fr)}"
+        )
+    embedded = data["embeddings"]
+    for model, v in embedded["models"].items():
+        lines.append(
+            f"passages vectorisés par {model}\u00a0: {n(v['passages'], 0, fr)} sur "
+            f"{n(embedded['passages'], 0, fr)} ({pct(v['share'], fr)})"
+        )
+    for e in data["evaluations"]:
+        model = f" ({e['model']})" if e["model"] else ""
+        lines.append(
+            f"évaluation {e['collection']} {speech.outcome(e['mode'], fr)}{model}\u00a0: "
+            f"{pct(e['correct'], fr)} de réponses justes sur "
+            + plural(fr, e["questions"], "{n} question", "{n} questions")
+        )
+    return "\n".join(lines)
+
+
 @cli.command()
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Write the BOM here (default: standard output)."
@@ -116,8 +208,17 @@ def bom(ctx: click.Context, out: str | None) -> None:
         kinds: dict[str, int] = {}
         for c in data["components"]:
             kinds[c["type"]] = kinds.get(c["type"], 0) + 1
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        click.echo(f"wrote {out}: CycloneDX 1.6, valid; {summary} (a copy in {kept.parent})")
+        lang = speech.language()
+        summary = ", ".join(
+            f"{number(n, 0, lang)} {component_kind(k, n, lang)}" for k, n in sorted(kinds.items())
+        )
+        click.echo(
+            said(
+                f"{out} écrit\u00a0: CycloneDX 1.6, valide\u00a0; {summary} (une copie dans "
+                f"{kept.parent})",
+                f"wrote {out}: CycloneDX 1.6, valid; {summary} (a copy in {kept.parent})",
+            )
+        )
     else:
         click.echo(text)
 
@@ -143,43 +244,137 @@ def sovereignty(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(dumps(data))
         return
-    click.echo(f"{data['components']} components. Most depended on:")
+    lang = speech.language()
+    click.echo(sovereignty_lines(data, lang) if speech.french(lang) else english_map(data))
+
+
+# CycloneDX's component types, in French (one, many); English shows the type as it is.
+KINDS = {
+    "library": ("bibliothèque", "bibliothèques"),
+    "application": ("application", "applications"),
+    "machine-learning-model": ("modèle", "modèles"),
+    "model": ("modèle", "modèles"),
+    "data": ("jeu de données", "jeux de données"),
+    "dataset": ("jeu de données", "jeux de données"),
+    "software": ("logiciel", "logiciels"),
+}
+
+
+# The licence families of stack/sovereignty.py, from the lightest obligation to the heaviest.
+FAMILIES = {
+    "none": "aucune",
+    "notice": "mentions",
+    "weak-copyleft": "copyleft faible",
+    "strong-copyleft": "copyleft fort",
+    "network-copyleft": "copyleft réseau",
+}
+
+
+def juridiction(where: str) -> str:
+    return "inconnue" if where == "unknown" else where
+
+
+def component_kind(kind: str, n: int, lang: str) -> str:
+    if not speech.french(lang) or kind not in KINDS:
+        return kind
+    one, many = KINDS[kind]
+    return one if n < 2 else many
+
+
+def english_map(data: dict[str, Any]) -> str:
+    lines = [f"{data['components']} components. Most depended on:"]
     for d in data["most_depended_on"]:
-        click.echo(
+        lines.append(
             f"  {d['component']} {d['version']} ({d['licence'] or 'licence unknown'}): "
             f"{d['dependents']} dependents, {d['share']:.0%} of the stack"
         )
-    click.echo("Closed or unknown licence:" if data["closed_or_unknown"] else "Closed: none")
+    lines.append("Closed or unknown licence:" if data["closed_or_unknown"] else "Closed: none")
     for d in data["closed_or_unknown"]:
-        click.echo(f"  {d['component']} ({d['type']}): {d['why']}")
-    click.echo(
+        lines.append(f"  {d['component']} ({d['type']}): {d['why']}")
+    lines.append(
         "Hosted outside the charter's jurisdictions:"
         if data["outside_jurisdictions"]
         else "Hosted outside the charter's jurisdictions: none"
     )
     for d in data["outside_jurisdictions"]:
-        click.echo(
+        lines.append(
             f"  {d['component']}: {d['jurisdiction']} ({d['hosting']}); allowed: "
             f"{', '.join(d['allowed'])}"
         )
-    click.echo("Licence obligations:")
+    lines.append("Licence obligations:")
     for fam, o in data["obligations"].items():
         names = ", ".join(o["components"][:6]) + ("…" if len(o["components"]) > 6 else "")
-        click.echo(f"  {fam} ({len(o['components'])}: {names}): {o['what']}")
+        lines.append(f"  {fam} ({len(o['components'])}: {names}): {o['what']}")
     changes = data["changes"]
     if changes is None:
-        click.echo("Changes: no earlier BOM in this home (run `commune bom` to keep one)")
+        lines.append("Changes: no earlier BOM in this home (run `commune bom` to keep one)")
     else:
-        click.echo(
+        lines.append(
             f"Changes since {changes['since']}: {len(changes['added'])} added, "
             f"{len(changes['removed'])} removed, {len(changes['changed'])} changed"
         )
-        for c in changes["changed"]:
-            click.echo(
-                f"  {c['component']}: "
-                + "; ".join(f"{k} {v[0]} -> {v[1]}" for k, v in c.items() if k != "component")
-            )
-        for name in changes["added"]:
-            click.echo(f"  + {name}")
-        for name in changes["removed"]:
-            click.echo(f"  - {name}")
+        lines += _changed(changes)
+    return "\n".join(lines)
+
+
+def _changed(changes: dict[str, Any]) -> list[str]:
+    lines = [
+        f"  {c['component']}: "
+        + "; ".join(f"{k} {v[0]} -> {v[1]}" for k, v in c.items() if k != "component")
+        for c in changes["changed"]
+    ]
+    lines += [f"  + {name}" for name in changes["added"]]
+    return lines + [f"  - {name}" for name in changes["removed"]]
+
+
+def sovereignty_lines(data: dict[str, Any], lang: str) -> str:
+    """The sovereignty map in French: the same figures as the English lines, the library's
+    reasons and obligations through text/messages.py (--json keeps them in English)."""
+    say, fr = localise, lang
+    lines = [
+        plural(fr, data["components"], "{n} composant", "{n} composants")
+        + ". Ceux dont la pile dépend le plus\u00a0:"
+    ]
+    for d in data["most_depended_on"]:
+        lines.append(
+            f"  {d['component']} {d['version']} ({d['licence'] or 'licence inconnue'})\u00a0: "
+            + plural(fr, d["dependents"], "{n} dépendant", "{n} dépendants")
+            + f", {speech.percent(d['share'], fr, 0)} de la pile"
+        )
+    closed = data["closed_or_unknown"]
+    lines.append("Licence fermée ou inconnue\u00a0:" if closed else "Fermés\u00a0: aucun")
+    for d in closed:
+        why = ", ".join(say(part, fr) for part in d["why"].split(", "))
+        lines.append(f"  {d['component']} ({component_kind(d['type'], 1, fr)})\u00a0: {why}")
+    where = "Hébergés hors des juridictions de la charte"
+    lines.append(f"{where}\u00a0:" if data["outside_jurisdictions"] else f"{where}\u00a0: aucun")
+    for d in data["outside_jurisdictions"]:
+        hosting = speech.as_pages_say(d["hosting"], fr) if d["hosting"] else d["hosting"]
+        lines.append(
+            f"  {d['component']}\u00a0: {juridiction(d['jurisdiction'])} ({hosting})\u00a0; "
+            f"autorisées\u00a0: {', '.join(d['allowed'])}"
+        )
+    lines.append("Obligations des licences\u00a0:")
+    for fam, o in data["obligations"].items():
+        names = ", ".join(o["components"][:6]) + ("…" if len(o["components"]) > 6 else "")
+        lines.append(
+            f"  {FAMILIES.get(fam, fam)} ({len(o['components'])}\u00a0: {names})\u00a0: "
+            + say(o["what"], fr)
+        )
+    changes = data["changes"]
+    if changes is None:
+        lines.append(
+            "Changements\u00a0: aucune nomenclature antérieure dans ce foyer (lancez "
+            "`commune bom` pour en garder une)"
+        )
+    else:
+        lines.append(
+            f"Changements depuis {changes['since']}\u00a0: "
+            + plural(fr, len(changes["added"]), "{n} ajouté", "{n} ajoutés")
+            + ", "
+            + plural(fr, len(changes["removed"]), "{n} retiré", "{n} retirés")
+            + ", "
+            + plural(fr, len(changes["changed"]), "{n} modifié", "{n} modifiés")
+        )
+        lines += _changed(changes)
+    return "\n".join(lines)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import CommuneError
+from commune.text.numbers import plural
 
 FORMAT = 1
 # Every figure a report shows: (where, retriever or None for each answer system, key,
@@ -91,12 +92,15 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, float | None]]:
     return out
 
 
-def _fmt(v: float | None) -> str:
+def _fmt(v: float | None, language: str = "en") -> str:
     if v is None:
         return "–"
     if abs(v) < 0.01 and v != 0:
-        return f"{v:.2e}"
-    return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+        text = f"{v:.2e}"
+    else:
+        text = f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+    # A decimal comma for a French reader (text/numbers.py); the figures are the same.
+    return text.replace(".", ",") if language == "fr" else text
 
 
 def _cell(entry: dict[str, Any], system: str, where: str, sub: str | None, key: str) -> Any:
@@ -107,41 +111,86 @@ def _cell(entry: dict[str, Any], system: str, where: str, sub: str | None, key: 
     return value
 
 
-def summary(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
-    """A table: one row per group and answer system; with ``other``, each change beside."""
+# The terminal table's words in French (the short labels fit the same columns).
+FRENCH = {
+    "group": "groupe",
+    "system": "système",
+    "all": "tout",
+    "facts": "faits",
+    "correct": "justes",
+    "cites ok": "cit. ok",
+    "refused unans": "refus dus",
+    "refused ans": "refus indus",
+    "p95 ms": "p95 ms",
+    "mWh/correct": "mWh/juste",
+}
+
+
+def _word(text: str, language: str) -> str:
+    if language != "fr":
+        return text
+    # The suite's groups: "language fr" (the question's), "slice fr→en" (question→collection).
+    for english, french in (("language ", "langue "), ("slice ", "tranche ")):
+        if text.startswith(english):
+            return french + text.removeprefix(english)
+    return FRENCH.get(text, text)
+
+
+def summary(
+    report: dict[str, Any], other: dict[str, Any] | None = None, language: str = "en"
+) -> str:
+    """A table: one row per group and answer system; with ``other``, each change beside.
+    ``language`` "fr" writes its words and decimal commas in French (the CLI's default,
+    issue 24); report.json and report.html are unchanged."""
     pins = report["pins"]
+    fr = language == "fr"
+    split = _word(report["split"] or "all", language)
+    commit = pins.get("commit") or ("inconnu" if fr else "unknown")
+    code, config = str(pins.get("code_sha256"))[:12], pins["config_sha256"][:12]
+    embedder = pins["embedder"]["name"]
     lines = [
-        f"Evaluation of {pins['suite']['name']} (split {report['split'] or 'all'}), "
-        f"commit {pins.get('commit') or 'unknown'}, code {str(pins.get('code_sha256'))[:12]}, "
-        f"embedder {pins['embedder']['name']}, "
-        f"configuration {pins['config_sha256'][:12]}"
+        f"Évaluation de {pins['suite']['name']} (partie {split}), commit {commit}, code {code}, "
+        f"plongement {embedder}, configuration {config}"
+        if fr
+        else f"Evaluation of {pins['suite']['name']} (split {split}), commit {commit}, "
+        f"code {code}, embedder {embedder}, configuration {config}"
     ]
     if other:
+        when, was = other["created_at"], other["pins"].get("commit")
+        before = other["pins"]["embedder"]["name"]
         lines.append(
-            f"compared with {other['created_at']} (commit {other['pins'].get('commit')}, "
-            f"embedder {other['pins']['embedder']['name']}): change in brackets"
+            f"comparée à {when} (commit {was}, plongement {before})\u00a0: l'écart entre "
+            "parenthèses"
+            if fr
+            else f"compared with {when} (commit {was}, embedder {before}): change in brackets"
         )
     width = 16 if other else 9
-    lines.append(f"{'group':<18} {'system':<18} " + " ".join(f"{c[3]:>{width}}" for c in COLUMNS))
-    for group, entry in report["metrics"].items():
-        before = (other or {}).get("metrics", {}).get(group, {})
+    group, system = _word("group", language), _word("system", language)
+    lines.append(
+        f"{group:<18} {system:<18} "
+        + " ".join(f"{_word(c[3], language):>{width}}" for c in COLUMNS)
+    )
+    for name, entry in report["metrics"].items():
+        before = (other or {}).get("metrics", {}).get(name, {})
         for system in entry.get("answers") or {"-": {}}:
             cells = []
             for where, sub, key, _ in COLUMNS:
                 v = _cell(entry, system, where, sub, key)
-                text = _fmt(v)
+                text = _fmt(v, language)
                 if other and v is not None:
                     b = _cell(before, system, where, sub, key)
                     if b is not None:
-                        text += f" ({'+' if v - b >= 0 else ''}{_fmt(v - b)})"
+                        text += f" ({'+' if v - b >= 0 else ''}{_fmt(v - b, language)})"
                 cells.append(f"{text:>{width}}")
-            lines.append(f"{group:<18} {system:<18} " + " ".join(cells))
+            lines.append(f"{_word(name, language):<18} {system:<18} " + " ".join(cells))
     if other:
-        lines.extend(changed_answers(report, other))
+        lines.extend(changed_answers(report, other, language=language))
     return "\n".join(lines)
 
 
-def changed_answers(report: dict[str, Any], other: dict[str, Any], limit: int = 20) -> list[str]:
+def changed_answers(
+    report: dict[str, Any], other: dict[str, Any], limit: int = 20, language: str = "en"
+) -> list[str]:
     out = []
     for system, items in report["questions"].items():
         before = {q["id"]: q for q in other.get("questions", {}).get(system, [])}
@@ -156,10 +205,18 @@ def changed_answers(report: dict[str, Any], other: dict[str, Any], limit: int = 
             if q["id"] in before and not q["correct"] and before[q["id"]]["correct"]
         ]
         if gained or lost:
-            out.append(
-                f"{system}: {len(gained)} now correct ({', '.join(gained[:limit])}); "
-                f"{len(lost)} no longer correct ({', '.join(lost[:limit])})"
-            )
+            now, then = ", ".join(gained[:limit]), ", ".join(lost[:limit])
+            if language == "fr":
+                better = plural(language, len(gained), "{n} devenue juste", "{n} devenues justes")
+                worse = plural(
+                    language, len(lost), "{n} qui ne l'est plus", "{n} qui ne le sont plus"
+                )
+                out.append(f"{system}\u00a0: {better} ({now})\u00a0; {worse} ({then})")
+            else:
+                out.append(
+                    f"{system}: {len(gained)} now correct ({now}); "
+                    f"{len(lost)} no longer correct ({then})"
+                )
     return out
 
 

@@ -51,6 +51,35 @@ EXACT = {
     "send each file once": "envoyez chaque fichier une seule fois",
     "rename it to what it is": "renommez-le selon ce qu'il est",
     "upload a text file": "envoyez un fichier texte",
+    # The sovereignty map's reasons and licence obligations (stack/sovereignty.py), as
+    # `commune sovereignty` shows them.
+    "no licence declared": "aucune licence déclarée",
+    "openness unknown": "ouverture inconnue",
+    "openness closed": "fermé",
+    "its metadata declares no licence": "ses métadonnées ne déclarent aucune licence",
+    "no condition (public domain or equivalent)": "aucune condition (domaine public ou équivalent)",
+    "keep the copyright and licence notices (and Apache-2.0's NOTICE file) with every copy": (
+        "garder les mentions de droit d'auteur et de licence (et le fichier NOTICE d'Apache-2.0) "
+        "avec chaque copie"
+    ),
+    "changes to these components themselves are shared under the same licence (per file for "
+    "MPL, per library for LGPL, which must stay replaceable)": (
+        "les modifications de ces composants eux-mêmes sont partagées sous la même licence (par "
+        "fichier pour la MPL, par bibliothèque pour la LGPL, qui doit rester remplaçable)"
+    ),
+    "a work that includes them and is distributed is distributed whole under the same "
+    "licence, with its source": (
+        "une œuvre qui les inclut et qui est distribuée l'est tout entière sous la même licence, "
+        "avec ses sources"
+    ),
+    "users who interact with the software over a network must be offered its complete source, "
+    "modifications included (AGPL section 13): Commune is AGPL-3.0-or-later, so a deployment "
+    "that changes it offers its source to its users": (
+        "les utilisateur·rices qui interagissent avec le logiciel à travers un réseau doivent "
+        "se voir offrir ses sources complètes, modifications comprises (AGPL, section 13)\u00a0: "
+        "Commune est sous AGPL-3.0-or-later, donc un déploiement qui le modifie offre ses "
+        "sources à ses utilisateur·rices"
+    ),
 }
 WHO = {"member": "le membre", "user": "l'utilisateur·rice"}
 QUOTAS = {"requests per day": "requêtes par jour", "Wh per month": "Wh par mois"}
@@ -165,6 +194,15 @@ PATTERNS = [
             r"remove it first: commune peer remove (?P<name>\S+)",
             "retirez-le d'abord : commune peer remove {name}",
         ),
+        # The sovereignty map's reasons (stack/sovereignty.py).
+        (
+            r"(?P<n>\d+) documents without a licence",
+            "documents sans licence\u00a0: {n}",
+        ),
+        (
+            r"its metadata declares (?P<name>'[\s\S]*'), not an SPDX expression",
+            "ses métadonnées déclarent {name}, qui n'est pas une expression SPDX",
+        ),
         # What an agent or a caller asks of the library (MCP tools, the API).
         (r"no document (?P<n>\d+)", "aucun document {n}"),
         (r"list them with commune documents", "listez-les avec commune documents"),
@@ -217,6 +255,226 @@ PATTERNS = [
             r"\((?P<share>\d+)%\)",
             "énergie du processeur (RAPL) x la part de cette requête dans le temps CPU de la "
             "machine ({share} %)",
+        ),
+        # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
+        (
+            r"(?P<how>measured, shared|estimated): (?P<methods>.+), over (?P<n>\d+) runs",
+            "{how}\u00a0: {methods}, sur {n} essais",
+        ),
+        # Why the charter does not allow a model (charter/catalogue.py, whose French these
+        # are), as `commune transparency` shows it.
+        (
+            r"(?P<name>\S+): openness '(?P<value>[^']*)' is not allowed by the charter "
+            r"\((?P<known>[^()]*)\)",
+            "{name}\u00a0: ouverture « {value} » non admise par la charte ({known})",
+        ),
+        (
+            r"(?P<name>\S+): hosted outside the allowed jurisdictions \((?P<value>[^;()]*); "
+            r"allowed: (?P<known>[^()]*)\)",
+            "{name}\u00a0: hébergé hors des juridictions admises ({value}\u00a0; "
+            "admises\u00a0: {known})",
+        ),
+        # The server's draw at rest (account/idle.py), in `commune statement`.
+        (
+            r"not counted: set \[energy\] idle_watts in commune\.toml to the server's draw at rest",
+            "non compté\u00a0: mettez dans [energy] idle_watts de commune.toml ce que le serveur "
+            "consomme au repos",
+        ),
+        (
+            r"(?P<watts>\S+) W base draw, a configured figure \(\[energy\] idle_watts\), x "
+            r"(?P<hours>\S+) h the service ran this month \(estimated\)",
+            "{watts} W au repos, un chiffre configuré ([energy] idle_watts), x {hours} h de "
+            "service ce mois-ci (estimée)",
+        ),
+        # Payouts (commons/payouts.py).
+        (r"no contributor named (?P<name>'[^']*')", "aucun·e contributeur·rice nommé·e {name}"),
+        (
+            r"use the name as `commune credits` or `commune payouts --month` shows it",
+            "utilisez le nom tel que `commune credits` ou `commune payouts --month` l'affiche",
+        ),
+        # commune eval's suites and reports (evaluation/suite.py, runner.py, report.py).
+        (
+            r"the suite asks about collection (?P<name>'[^']*'), which this home does not hold",
+            "la suite porte sur la collection {name}, que ce foyer ne contient pas",
+        ),
+        (
+            r"build it first \(`make eval` builds the shipped suites' home\), or pass --collection",
+            "construisez-la d'abord (`make eval` construit le foyer des suites livrées), ou "
+            "passez --collection",
+        ),
+        (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
+        (
+            r"give a report\.json or the --out directory of a run",
+            "donnez un report.json ou le dossier --out d'une évaluation",
+        ),
+        (
+            r"(?P<name>.+) is not a Commune evaluation report",
+            "{name} n'est pas un rapport d'évaluation de Commune",
+        ),
+        (
+            r"cannot read the suite (?P<name>.+): (?P<why>[^:]+)",
+            "impossible de lire la suite {name}\u00a0: {why}",
+        ),
+        (r"give the path of a JSONL file", "donnez le chemin d'un fichier JSONL"),
+        (r"(?P<name>.+) holds no questions", "{name} ne contient aucune question"),
+        (r"write one JSON object per line", "écrivez un objet JSON par ligne"),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): unknown key (?P<key>'[^']*')",
+            "{name} ligne {n}\u00a0: clé inconnue {key}",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): (?P<key>'[^']*') is missing or empty",
+            "{name} ligne {n}\u00a0: {key} manque ou est vide",
+        ),
+        (
+            r"each line needs question, language and collection",
+            "chaque ligne demande question, language et collection",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): invalid JSON \((?P<why>[^()]*)\)",
+            "{name} ligne {n}\u00a0: JSON invalide ({why})",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*')",
+            "{name} ligne {n}\u00a0: identifiant {key} en double",
+        ),
+        # The charter's configuration errors (charter/rules.py): the reason is one of REASONS.
+        (
+            r"(?P<file>.+?)(?:, line (?P<line>\d+))?: (?P<key>[\w.-]+): (?P<reason>.+)",
+            "{file}{line}\u00a0: {key}\u00a0: {reason}",
+        ),
+        (
+            r"fix the charter \(docs/charter\.md\) and start again",
+            "corrigez la charte (docs/charter.md) et relancez",
+        ),
+        (r"no charter at (?P<name>.+)", "aucune charte à {name}"),
+        (r"give the path of a charter\.toml", "donnez le chemin d'un charter.toml"),
+        (
+            r"(?P<name>.+): not valid TOML: (?P<toml>.+)",
+            "{name}\u00a0: TOML invalide\u00a0: {toml}",
+        ),
+        (r"fix the charter", "corrigez la charte"),
+        (r"(?P<name>.+), line 1: version is missing", "{name}, ligne 1\u00a0: version manque"),
+        (
+            r'a charter is versioned: add version = "2026-12-01" \(or your own scheme\)',
+            'une charte a une version\u00a0: ajoutez version = "2026-12-01" (ou votre propre '
+            "schéma)",
+        ),
+        # commune.toml's errors (config.py, account/energy.py): the operator's, at start-up.
+        (
+            r"limits\.max_upload_mb \((?P<a>\S+)\) in commune\.toml is below limits\.max_file_mb "
+            r"\((?P<b>\S+)\): no file that size could be sent",
+            "limits.max_upload_mb ({a}) dans commune.toml est inférieur à limits.max_file_mb "
+            "({b})\u00a0: aucun fichier de cette taille ne pourrait être envoyé",
+        ),
+        (
+            r"raise max_upload_mb, or lower max_file_mb",
+            "augmentez max_upload_mb, ou baissez max_file_mb",
+        ),
+        (
+            r"web\.trusted_proxies in commune\.toml: (?P<value>.+) is not an address or network",
+            "web.trusted_proxies dans commune.toml\u00a0: {value} n'est ni une adresse ni un "
+            "réseau",
+        ),
+        (
+            r"list the proxies' addresses, e\.g\. (?P<example>.+)",
+            "listez les adresses des mandataires, par exemple {example}",
+        ),
+        (
+            r"(?P<key>\S+) in commune\.toml must be a table, got (?P<value>.+)",
+            "{key} dans commune.toml doit être une table, reçu {value}",
+        ),
+        (
+            r"models\.(?P<name>\S+) in commune\.toml: backend must be 'llamacpp' or 'openai', got "
+            r"(?P<value>.+)",
+            "models.{name} dans commune.toml\u00a0: backend doit valoir 'llamacpp' ou 'openai', "
+            "reçu {value}",
+        ),
+        (r"unknown key (?P<key>\S+) in commune\.toml", "clé inconnue {key} dans commune.toml"),
+        (
+            r"a (?P<backend>\w+) model takes: (?P<known>.+)",
+            "un modèle {backend} accepte\u00a0: {known}",
+        ),
+        (
+            r"models\.(?P<name>\S+) in commune\.toml: (?P<key>\w+) is required for a "
+            r"(?P<backend>\w+) model",
+            "models.{name} dans commune.toml\u00a0: {key} est requis pour un modèle {backend}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must start with http:// or https://, got (?P<value>.+)",
+            "{key} doit commencer par http:// ou https://, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be one of (?P<known>.+), got (?P<value>.+)",
+            "{key} doit être l'un de {known}, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be a number above 0, got (?P<value>.+)",
+            "{key} doit être un nombre supérieur à 0, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be the bits per weight served \(4, 8, 16…\), got "
+            r"(?P<value>.+)",
+            "{key} doit être le nombre de bits par poids servi (4, 8, 16…), reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be an ISO 3166-1 alpha-3 code \(FRA, DEU…\) or WOR, got "
+            r"(?P<value>.+)",
+            "{key} doit être un code ISO 3166-1 alpha-3 (FRA, DEU…) ou WOR, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be a number of at least 1, or a range \[min, max\], got "
+            r"(?P<value>.+)",
+            "{key} doit être un nombre d'au moins 1, ou un intervalle [min, max], reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+): EcoLogits has no electricity mix for (?P<value>.+)",
+            "{key}\u00a0: EcoLogits n'a pas de mix électrique pour {value}",
+        ),
+        (
+            r"give an ISO 3166-1 alpha-3 code \(FRA, DEU, SWE…\) or WOR for the world's mix",
+            "donnez un code ISO 3166-1 alpha-3 (FRA, DEU, SWE…) ou WOR pour le mix mondial",
+        ),
+        (r"known keys: (?P<known>.+)", "clés connues\u00a0: {known}"),
+        (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
+            r"(?P<value>.+)",
+            "{key} dans commune.toml doit être de type {type}, reçu {value}",
+        ),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml must be greater than 0, got (?P<value>.+)",
+            "{key} dans commune.toml doit être supérieur à 0, reçu {value}",
+        ),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml must not be negative, got (?P<value>.+)",
+            "{key} dans commune.toml ne doit pas être négatif, reçu {value}",
+        ),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml is a share: between 0 and 1, got (?P<value>.+)",
+            "{key} dans commune.toml est une part\u00a0: entre 0 et 1, reçu {value}",
+        ),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml must be one of (?P<known>.+), got (?P<value>.+)",
+            "{key} dans commune.toml doit être l'un de {known}, reçu {value}",
+        ),
+        (
+            r"(?P<name>.+), line (?P<n>\d+): not UTF-8 text \(byte (?P<byte>0x[0-9a-f]+)\)",
+            "{name}, ligne {n}\u00a0: pas du texte UTF-8 (octet {byte})",
+        ),
+        (r"save the file as UTF-8", "enregistrez le fichier en UTF-8"),
+        (
+            r"(?P<name>.+) is not valid TOML: (?P<toml>.+)",
+            "{name} n'est pas du TOML valide\u00a0: {toml}",
+        ),
+        (r"fix the file or remove it", "corrigez le fichier ou supprimez-le"),
+        (
+            r"database_url in commune\.toml must be a SQLAlchemy URL",
+            "database_url dans commune.toml doit être une URL SQLAlchemy",
+        ),
+        (
+            r"\[models\] in commune\.toml must be a table of tables",
+            "[models] dans commune.toml doit être une table de tables",
         ),
         # Running a home: commune check's lines (store/check.py, store/audit.py,
         # charter/rules.py), commune backup and restore (store/backup.py), commune mcp.
@@ -317,14 +575,88 @@ PATTERNS = [
         ),
     )
 ]
+# Why a charter's key was refused (charter/rules.py): "FILE, line N: KEY: REASON".
+REASONS = [
+    (re.compile(p), fr)
+    for p, fr in (
+        (r"must be a table", "doit être une table"),
+        (
+            r"unknown key; known(?: keys)?: (?P<known>.+)",
+            "clé inconnue\u00a0; clés connues\u00a0: {known}",
+        ),
+        (
+            r"must be a non-empty string, got (?P<value>.+)",
+            "doit être une chaîne non vide, reçu {value}",
+        ),
+        (r"must be a string, got (?P<value>.+)", "doit être une chaîne, reçu {value}"),
+        (
+            r"must be one of (?P<known>.+), got (?P<value>.+)",
+            "doit être l'un de {known}, reçu {value}",
+        ),
+        (
+            r"must be a list of non-empty strings, got (?P<value>.+)",
+            "doit être une liste de chaînes non vides, reçu {value}",
+        ),
+        (r"(?P<value>.+) is not one of (?P<known>.+)", "{value} n'est pas l'un de {known}"),
+        (
+            r"must be a number greater than 0, got (?P<value>.+)",
+            "doit être un nombre supérieur à 0, reçu {value}",
+        ),
+        (
+            r"is a share of questions: between 0 and 1, got (?P<value>.+)",
+            "est une part des questions\u00a0: entre 0 et 1, reçu {value}",
+        ),
+        (r"must be true or false, got (?P<value>.+)", "doit valoir true ou false, reçu {value}"),
+        (
+            r"must be a table: collection = floor",
+            "doit être une table\u00a0: collection = plancher",
+        ),
+        (
+            r"must be a whole number of days above 0, got (?P<value>.+)",
+            "doit être un nombre entier de jours supérieur à 0, reçu {value}",
+        ),
+        (
+            r"must be an array of tables: \[\[utility\.refuse\]\]",
+            "doit être un tableau de tables\u00a0: [[utility.refuse]]",
+        ),
+        (r"rule (?P<n>\d+) needs (?P<key>\w+)", "la règle {n} demande {key}"),
+        (r"two rules are named (?P<name>.+)", "deux règles s'appellent {name}"),
+        (
+            r"rule (?P<name>.+) needs words or uses to match",
+            "la règle {name} demande des mots (words) ou des usages (uses) à reconnaître",
+        ),
+        (
+            r"(?P<key>\w+) is missing: give all three weights \(0 leaves a measure out\)",
+            "{key} manque\u00a0: donnez les trois poids (0 laisse une mesure de côté)",
+        ),
+        (
+            r"must be a weight of 0 or more, got (?P<value>.+)",
+            "doit être un poids de 0 ou plus, reçu {value}",
+        ),
+        (
+            r"the weights are all 0: at least one measure must pay",
+            "les poids valent tous 0\u00a0: au moins une mesure doit rémunérer",
+        ),
+    )
+]
 # The charter that `commune check` read, when the home has none of its own.
 WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
+# How an energy figure was found (account/calibration.py).
+HOW = {"measured, shared": "mesurée, partagée", "estimated": "estimée"}
 KINDS = {
     "PDF": "PDF",
     "OpenDocument text": "texte OpenDocument",
     "Word document": "document Word",
     "HTML": "HTML",
 }
+
+
+def _reason(text: str) -> str | None:
+    for pattern, template in REASONS:
+        found = pattern.fullmatch(text)
+        if found:
+            return template.format(**found.groupdict())
+    return None
 
 
 def _french(text: str) -> str | None:
@@ -337,24 +669,56 @@ def _french(text: str) -> str | None:
             values["who"] = WHO.get(values.get("who", ""), values.get("who", ""))
             values["quota"] = QUOTAS.get(values.get("quota", ""), values.get("quota", ""))
             values["kind"] = KINDS.get(values.get("kind", ""), values.get("kind", ""))
+            if "reason" in values:  # a charter's: known, or the whole message stays English
+                reason = _reason(values["reason"])
+                if reason is None:
+                    continue
+                values["reason"] = reason
+            if "line" in values:
+                values["line"] = f", ligne {values['line']}" if values["line"] else ""
+            values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
+            if "methods" in values:  # each method in its own words
+                values["methods"] = "\u00a0; ".join(
+                    _french(m) or m for m in values["methods"].split("; ")
+                )
             if "where" in values:
                 values["where"] = WHERE.get(values["where"], values["where"])
             return template.format(**values)
     return None
 
 
+def _hint(message: str) -> tuple[str, str] | None:
+    """("what happened", "what to do") of ``message`` ("what happened (what to do)"), the
+    hint being the last parenthesis that closes the message; a hint may hold parentheses of
+    its own ("fix the charter (docs/charter.md) and start again")."""
+    if not message.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(message) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(message[i], 0)
+        if depth == 0:
+            return (message[: i - 1], message[i + 1 : -1]) if message[i - 1 : i] == " " else None
+    return None
+
+
 def localise(message: str, language: str | None) -> str:
-    """``message`` ("what happened (what to do)") in ``language`` where it is known."""
+    """``message`` ("what happened (what to do)") in ``language`` where it is known: both
+    halves when each is known (a pattern's last value would otherwise swallow the hint),
+    else the whole message, else the half that is known."""
     if not (language or "").lower().startswith("fr"):
         return message
+    parts = _hint(message)
+    first = then = None
+    if parts is not None:
+        head, hint = parts
+        first, then = _french(head), _french(hint)
+        if first is not None and then is not None:
+            return f"{first} ({then})"
     whole = _french(message)
     if whole is not None:
         return whole
-    head, sep, hint = message.rpartition(" (")
-    if sep and hint.endswith(")"):
-        first, then = _french(head), _french(hint[:-1])
-        if first is not None or then is not None:
-            return f"{first or head} ({then or hint[:-1]})"
+    if parts is not None and (first is not None or then is not None):
+        return f"{first or parts[0]} ({then or parts[1]})"
     return message
 
 

@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from commune.text.messages import localise
+
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"  # the cooperative's working language, when a browser states no preference
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -80,6 +82,30 @@ def gettext(message: str, **values: Any) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue, to be translated where it is shown."""
     return message
+
+
+# Names of the charter's steps and their outcomes as people read them (the reasons come
+# from the charter in the question's language); the pages and `commune transparency` show
+# them.
+STEPS = {
+    "refuse": N_("Refuse"),
+    "reduce": N_("Reduce"),
+    "regulate": N_("Regulate"),
+    "retrieve": N_("Retrieve"),
+    "redirect": N_("Redirect"),
+    "answer": N_("Answer"),
+    "responsibility": N_("Responsibility"),
+}
+OUTCOMES = {
+    "pass": N_("passed"),
+    "refused": N_("refused"),
+    "cached": N_("from the cache"),
+    "extractive": N_("quoted"),
+    "generate": N_("generated"),
+    "none": N_("nothing to do"),
+    "recorded": N_("recorded"),
+    "over-quota": N_("over quota"),
+}
 
 
 # The library's messages that reach the pages with values in them (hold reasons, review
@@ -249,6 +275,9 @@ def translate(text: str | None) -> str:
     if not text:
         return ""
     head, sep, hint = text.rpartition(" (")
-    if sep and hint.endswith(")"):
-        return f"{_one(head)} ({_one(hint[:-1])})"
-    return _one(text)
+    said = f"{_one(head)} ({_one(hint[:-1])})" if sep and hint.endswith(")") else _one(text)
+    if said == text and current() == "fr":
+        # Not in the pages' catalogue: the French the CLI and the API say (text/messages.py),
+        # e.g. why the charter does not allow a model, on /transparency.
+        return localise(text, "fr")
+    return said

@@ -13,32 +13,10 @@ from jinja2 import Environment
 
 from commune.govern.policy import ROLES
 from commune.web import i18n, sessions
-from commune.web.i18n import N_
+from commune.web.i18n import OUTCOMES, STEPS
 from commune.web.page import Page, abilities, facade
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-# Names of the charter's steps and their outcomes as people read them (the reasons come
-# from the charter in the question's language).
-STEPS = {
-    "refuse": N_("Refuse"),
-    "reduce": N_("Reduce"),
-    "regulate": N_("Regulate"),
-    "retrieve": N_("Retrieve"),
-    "redirect": N_("Redirect"),
-    "answer": N_("Answer"),
-    "responsibility": N_("Responsibility"),
-}
-OUTCOMES = {
-    "pass": N_("passed"),
-    "refused": N_("refused"),
-    "cached": N_("from the cache"),
-    "extractive": N_("quoted"),
-    "generate": N_("generated"),
-    "none": N_("nothing to do"),
-    "recorded": N_("recorded"),
-    "over-quota": N_("over quota"),
-}
 
 
 @cache

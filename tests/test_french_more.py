@@ -1,0 +1,264 @@
+"""French throughout (issue 24), continued: the report commands (transparency, bom,
+sovereignty, documents, search, history, eval, model calibrate) and the operator's
+configuration errors speak French by default and English under an English locale; their
+--json and report files stay as they were."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from commune.cli import cli
+
+FRENCH = {"LANG": None}  # no locale: French (text/messages.py)
+NB = "\u00a0"  # the no-break space before a French colon
+
+
+def run(home: Path, *args: str, env: dict[str, str | None] | None = None):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(cli, ["--home", str(home), *args], env=env)
+    return result
+
+
+def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, tmp_path):
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        '[models.mystery]\nbackend = "openai"\nbase_url = "https://llm.example/v1"\n'
+        'model = "m"\njurisdiction = "US"\n'
+    )
+    with Commune(home) as commune:
+        commune.add([corpus / "dechets.html"], collection="mairie", licence="etalab-2.0")
+        commune.ask("Quand passe le camion des ordures ménagères ?")
+
+    fr = run(home, "transparency", env=FRENCH)
+    assert fr.exit_code == 0, fr.output
+    lines = fr.output.splitlines()
+    assert lines[0].startswith("charte par défaut (") and lines[0].endswith(", 1 version")
+    assert (
+        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur){NB}; autorisé"
+        in (lines)
+    )
+    assert any(line.startswith("1 requête au registre (1 question répondue, ") for line in lines)
+    assert f"1 question enregistrée{NB}: 1 répondue, 0 refusée pour dépassement" in fr.output
+    assert any(line.split()[:2] == ["citation", "1"] and "100,0\u00a0%" in line for line in lines)
+    assert f"passages vectorisés par {commune.embedder.name}{NB}: " in fr.output
+    assert f"mystery{NB}: ouverture « unknown » non admise par la charte (" in fr.output
+    for english in ("requests in the ledger", "allowed", "passages embedded", "eval "):
+        assert english not in fr.output, english
+    en = run(home, "transparency")  # the tests' English locale
+    assert "1 request in the ledger" in en.output or "1 requests in the ledger" in en.output
+    assert "model smollm2: open-weights, Apache-2.0, local; allowed" in en.output
+    assert "extractive" in en.output and "100.0%" in en.output
+    as_json = json.loads(run(home, "transparency", "--json", env=FRENCH).output)
+    assert as_json["models"][0]["openness"] == "open-weights"  # machines read it unchanged
+    # The page says the charter's reason in French too (its catalogue, then text/messages.py).
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+
+    with Commune(home) as commune:
+        page = TestClient(create_app(commune)).get("/transparency").text
+    assert "mystery\u00a0: ouverture « unknown » non admise par la charte (" in page
+    assert "is not allowed by the charter" not in page
+
+    out = tmp_path / "bom.json"
+    bom = run(home, "bom", "--out", str(out), env=FRENCH)
+    assert bom.exit_code == 0, bom.output
+    assert bom.output.startswith(f"{out} écrit{NB}: CycloneDX 1.6, valide{NB}; ")
+    assert "bibliothèques" in bom.output and "modèles" in bom.output
+    assert json.loads(out.read_text())["specVersion"] == "1.6"
+    sov = run(home, "sovereignty", env=FRENCH)
+    assert sov.exit_code == 0, sov.output
+    text = sov.output
+    assert f"composants. Ceux dont la pile dépend le plus{NB}:" in text
+    assert f"  mystery (modèle){NB}: aucune licence déclarée, ouverture inconnue" in text
+    assert f"  mystery{NB}: US (" in text and f"autorisées{NB}: " in text
+    assert f"copyleft réseau (1{NB}: commune){NB}: les utilisateur·rices" in text
+    assert "Changements depuis " in text and "0 ajouté, 0 retiré, 0 modifié" in text
+    for english in ("Most depended on", "no licence declared", "Licence obligations"):
+        assert english not in text, english
+    # The English map is test_bom.py's (each map computes the bill again: a second each).
+
+
+def test_documents_search_and_history_speak_french_by_default(home, corpus):
+    added = run(home, "add", str(corpus / "library.md"), "--licence", "CC0-1.0")
+    assert added.exit_code == 0, added.output
+
+    listed = run(home, "documents", env=FRENCH).output
+    assert " passages  CC0-1.0" in listed and "chunks" not in listed
+    assert " chunks  CC0-1.0" in run(home, "documents").output
+
+    found = run(home, "search", "borrow books", "-k", "1", env=FRENCH).output
+    first = found.splitlines()[0]
+    assert first.startswith("1. ") and "[0," in first and "[0." not in first, found
+    assert "[0." in run(home, "search", "borrow books", "-k", "1").output
+    assert run(home, "search", "zzzzqqq xxyyzz", "-k", "1", env=FRENCH).exit_code == 0
+    refused = run(home, "search", env=FRENCH)
+    assert refused.exit_code == 2 and "donnez une requête (QUERY) ou --batch FICHIER" in (
+        refused.output
+    )
+
+    history = run(home, "history", "1", env=FRENCH).output
+    assert history.startswith(f"révision 1 (id 1){NB}: publiée, licence CC0-1.0, "), history
+    assert ", par " in history.splitlines()[0]
+    assert run(home, "history", "1").output.startswith("revision 1 (id 1): published, ")
+    shown = run(home, "visibility", "default", "public", env=FRENCH).output
+    assert shown == f"default{NB}: publique\n"
+
+
+def test_eval_says_its_table_and_errors_in_french(home, tmp_path):
+    """The table `commune eval` prints (evaluation/report.summary, read here from the shipped
+    reference report: an evaluation run would add ranx's compilation to the suite's time)
+    and its errors, through the real CLI."""
+    from commune.evaluation.report import load, summary
+
+    report = load(Path(__file__).resolve().parents[1] / "eval/reports/reference-test")
+    fr = summary(report, language="fr").splitlines()
+    assert fr[0].startswith(f"Évaluation de {report['pins']['suite']['name']} (partie test), ")
+    assert ", plongement " in fr[0] and "embedder" not in fr[0]
+    assert fr[1].split()[:3] == ["groupe", "système", "MRR"] and "justes" in fr[1]
+    rows = {" ".join(line.split()[:2]): line.split()[2:] for line in fr[2:]}
+    assert {"tout extractive", "langue fr", "tranche fr→en"} <= set(rows), rows
+    assert all("." not in cell for cell in rows["tout extractive"]), rows  # decimal commas
+    assert any("," in cell for cell in rows["tout extractive"])
+    en = summary(report).splitlines()  # English, as before
+    assert en[0].startswith("Evaluation of ") and en[1].split()[:2] == ["group", "system"]
+    assert [len(line) for line in en[2:]] == [len(line) for line in fr[2:]]  # same columns
+    assert any("." in cell for cell in en[2].split()[2:])
+    compared = summary(report, other=report, language="fr").splitlines()[1]
+    assert compared.startswith("comparée à ") and f"{NB}: l'écart entre parenthèses" in compared
+
+    home.mkdir(parents=True)
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text('{"question": "q ?", "language": "fr", "collection": "ville"}\n')
+    missing = run(home, "eval", str(suite), "--compare", str(tmp_path / "nope"), env=FRENCH)
+    assert missing.exit_code == 2
+    assert missing.stderr == (
+        f"erreur{NB}: aucun rapport d'évaluation à {tmp_path / 'nope'} "
+        "(donnez un report.json ou le dossier --out d'une évaluation)\n"
+    )
+    nowhere = run(home, "eval", str(suite), env=FRENCH)
+    assert nowhere.exit_code == 2 and nowhere.stderr.startswith(
+        f"erreur{NB}: la suite porte sur la collection 'ville', que ce foyer ne contient pas "
+        "(construisez-la d'abord"
+    ), nowhere.stderr
+    assert "collection 'ville', which this home" in run(home, "eval", str(suite)).stderr
+
+
+def test_the_operators_configuration_errors_read_french(home):
+    home.mkdir(parents=True)
+    (home / "charter.toml").write_text('version = "1"\n[sobriety]\nquality_floors = 3\n')
+    bad = run(home, "charter", "check", env=FRENCH)
+    assert bad.exit_code == 2
+    assert bad.stderr == (
+        f"erreur{NB}: {home / 'charter.toml'}, ligne 3{NB}: sobriety.quality_floors{NB}: doit "
+        f"être une table{NB}: collection = plancher (corrigez la charte (docs/charter.md) et "
+        "relancez)\n"
+    )
+    assert run(home, "charter", "check").stderr == (
+        f"error: {home / 'charter.toml'}, line 3: sobriety.quality_floors: must be a table: "
+        "collection = floor (fix the charter (docs/charter.md) and start again)\n"
+    )
+    (home / "charter.toml").write_text('name = "x"\n')
+    missing = run(home, "charter", "check", env=FRENCH).stderr
+    assert missing == (
+        f"erreur{NB}: {home / 'charter.toml'}, ligne 1{NB}: version manque (une charte a une "
+        f'version{NB}: ajoutez version = "2026-12-01" (ou votre propre schéma))\n'
+    )
+    (home / "charter.toml").unlink()
+    (home / "commune.toml").write_text("[retrieval]\nbogus = 1\n")
+    unknown = run(home, "documents", env=FRENCH).stderr
+    assert unknown.startswith(
+        f"erreur{NB}: clé inconnue retrieval.bogus dans commune.toml (clés connues{NB}: "
+    ), unknown
+    (home / "commune.toml").write_text("[limits]\nmax_upload_mb = 1\nmax_file_mb = 5\n")
+    assert run(home, "documents", env=FRENCH).stderr == (
+        f"erreur{NB}: limits.max_upload_mb (1) dans commune.toml est inférieur à "
+        f"limits.max_file_mb (5){NB}: aucun fichier de cette taille ne pourrait être envoyé "
+        "(augmentez max_upload_mb, ou baissez max_file_mb)\n"
+    )
+    (home / "commune.toml").write_text("x = = 1\n")
+    invalid = run(home, "documents", env=FRENCH).stderr
+    assert "n'est pas du TOML valide" in invalid
+    assert invalid.endswith("(corrigez le fichier ou supprimez-le)\n"), invalid
+
+
+def test_a_calibrations_method_and_the_maps_reasons_have_their_french():
+    from commune.text.messages import localise
+
+    method = "estimated: CPU time x 15 W per core, a configured figure, over 3 runs"
+    assert localise(method, "fr") == (
+        f"estimée{NB}: temps CPU x 15 W par cœur, un chiffre configuré, sur 3 essais"
+    )
+    assert localise(method, "en") == method
+    declared = "its metadata declares 'MIT License\n\nCopyright', not an SPDX expression"
+    assert localise(declared, "fr") == (
+        "ses métadonnées déclarent 'MIT License\n\nCopyright', qui n'est pas une expression SPDX"
+    )
+    # A hint that holds parentheses of its own is still the hint.
+    suite = (
+        "the suite asks about collection 'x', which this home does not hold (build it first "
+        "(`make eval` builds the shipped suites' home), or pass --collection)"
+    )
+    assert localise(suite, "fr") == (
+        "la suite porte sur la collection 'x', que ce foyer ne contient pas (construisez-la "
+        "d'abord (`make eval` construit le foyer des suites livrées), ou passez --collection)"
+    )
+
+
+def test_the_accounts_and_curation_speak_french_by_default(home, tmp_path):
+    from datetime import UTC, datetime
+
+    month = datetime.now(UTC).strftime("%Y-%m")
+    doc = tmp_path / "verre.md"
+    doc.write_text("Le verre se dépose au conteneur de la place.", encoding="utf-8")
+    assert (
+        run(home, "add", str(doc), "--collection", "mairie", "--licence", "etalab-2.0").exit_code
+        == 0
+    )
+    curation = run(
+        home, "curation", "mairie", "--approvals", "1", "--role", "member-admin", env=FRENCH
+    )
+    assert curation.output == (
+        f"mairie{NB}: 1 approbation par un·e administrateur·rice de membre ou au-dessus\n"
+    )
+    doc.write_text("Le verre se dépose désormais à la déchèterie.", encoding="utf-8")
+    assert (
+        run(home, "add", str(doc), "--collection", "mairie", "--licence", "etalab-2.0").exit_code
+        == 0
+    )
+    shown = run(home, "review", "show", "2", env=FRENCH).output.splitlines()
+    assert shown[0] == f"révision 2 (numéro 2) du document 1{NB}: proposée"
+    assert f"  titre{NB}: verre" in shown and f"  licence{NB}: etalab-2.0" in shown
+    assert any(
+        line.startswith(f"  motif d'attente{NB}: la collection demande 1 ") for line in shown
+    )
+    assert run(home, "review", "show", "2").output.startswith(
+        "revision 2 (number 2) of document 1: proposed\n  title: verre\n"
+    )
+
+    statement = run(home, "statement", "--month", month, env=FRENCH).output.splitlines()
+    assert statement[0].startswith(f"{month}{NB}: ") and f"kWh){NB}; règle " in statement[0]
+    assert ",00 EUR = serveur " in statement[0] and "+ serveur au repos " in statement[0]
+    assert statement[1] == (
+        f"  serveur au repos{NB}: non compté{NB}: mettez dans [energy] idle_watts de "
+        "commune.toml ce que le serveur consomme au repos"
+    )
+    english = run(home, "statement", "--month", month).output
+    assert english.startswith(f"{month}: ") and "= server " in english
+    paid = run(home, "payouts", "--month", month, "--amount", "12.5", env=FRENCH).output
+    assert paid.startswith(
+        f"{month}{NB}: fonds 12,50 EUR = versé 0,00 + redirigé 0,00 + gardé par le fonds "
+        f"12,50{NB}; poids{NB}: citations 0,7, documents 0,2, relectures 0,1"
+    ), paid
+    assert (
+        "fund 12.50 EUR = paid 0.00"
+        in run(home, "payouts", "--month", month, "--amount", "12.5").output
+    )
+    nobody = run(home, "payouts", "waive", "bob", env=FRENCH)
+    assert nobody.exit_code == 2 and nobody.stderr.startswith(
+        f"erreur{NB}: aucun·e contributeur·rice nommé·e 'bob' (utilisez le nom tel que "
+    )
