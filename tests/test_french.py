@@ -289,7 +289,7 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
     refused = CliRunner().invoke(cli, restore, env=french)
     assert refused.exit_code == 2 and refused.stderr.startswith(
         f"erreur\u00a0: {other} contient déjà une base de données (restaurez dans un nouveau "
-        "foyer, ou ajoutez --force)"
+        "répertoire du service, ou ajoutez --force)"
     )
     # The same lines in English under an English locale (the tests' own).
     out = CliRunner().invoke(cli, ["--home", str(other), "restore", str(saved), "--force"])

@@ -50,6 +50,7 @@ def speaking(language: str) -> Iterator[None]:
     if language != "fr":
         yield
         return
+
     # The catalogue is read on click's first message, not before: most runs show none, and
     # reading it (Babel) would cost every run of the default language.
     def gettext_(message: str) -> str:

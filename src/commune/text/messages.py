@@ -295,11 +295,11 @@ PATTERNS = [
         # commune eval's suites and reports (evaluation/suite.py, runner.py, report.py).
         (
             r"the suite asks about collection (?P<name>'[^']*'), which this home does not hold",
-            "la suite porte sur la collection {name}, que ce foyer ne contient pas",
+            "la suite porte sur la collection {name}, que ce répertoire du service ne contient pas",
         ),
         (
             r"build it first \(`make eval` builds the shipped suites' home\), or pass --collection",
-            "construisez-la d'abord (`make eval` construit le foyer des suites livrées), ou "
+            "construisez-la d'abord (`make eval` construit le répertoire du service des suites livrées), ou "
             "passez --collection",
         ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
@@ -554,7 +554,10 @@ PATTERNS = [
         ),
         (r"(?P<name>.+) is not empty", "{name} n'est pas vide"),
         (r"give a new directory for the backup", "donnez un nouveau dossier pour la sauvegarde"),
-        (r"commune backup copies SQLite homes", "commune backup copie les foyers SQLite"),
+        (
+            r"commune backup copies SQLite homes",
+            "commune backup copie les répertoires de service SQLite",
+        ),
         (
             r"for PostgreSQL use pg_dump, which takes a consistent snapshot the same way",
             "pour PostgreSQL, utilisez pg_dump, qui prend de même un instantané cohérent",
@@ -564,13 +567,13 @@ PATTERNS = [
         (r"(?P<name>.+) already holds a database", "{name} contient déjà une base de données"),
         (
             r"restore into a new home, or pass --force",
-            "restaurez dans un nouveau foyer, ou ajoutez --force",
+            "restaurez dans un nouveau répertoire du service, ou ajoutez --force",
         ),
-        (r"no Commune home at (?P<name>.+)", "aucun foyer Commune dans {name}"),
+        (r"no Commune home at (?P<name>.+)", "aucun répertoire du service Commune dans {name}"),
         (
             r"pass --home DIR or set COMMUNE_HOME to the home that `commune serve` uses: a "
             r"desktop client starts the server in a directory of its own",
-            "passez --home DOSSIER ou mettez dans COMMUNE_HOME le foyer qu'utilise "
+            "passez --home DOSSIER ou mettez dans COMMUNE_HOME le répertoire du service qu'utilise "
             "« commune serve » : un client de bureau lance le serveur dans un dossier à lui",
         ),
     )
