@@ -142,7 +142,8 @@ def test_eval_says_its_table_and_errors_in_french(home, tmp_path):
     )
     nowhere = run(home, "eval", str(suite), env=FRENCH)
     assert nowhere.exit_code == 2 and nowhere.stderr.startswith(
-        f"erreur{NB}: la suite porte sur la collection 'ville', que ce répertoire du service ne contient pas "
+        f"erreur{NB}: la suite porte sur la collection 'ville', que ce répertoire du service "
+        "ne contient pas "
         "(construisez-la d'abord"
     ), nowhere.stderr
     assert "collection 'ville', which this home" in run(home, "eval", str(suite)).stderr
@@ -204,8 +205,9 @@ def test_a_calibrations_method_and_the_maps_reasons_have_their_french():
         "(`make eval` builds the shipped suites' home), or pass --collection)"
     )
     assert localise(suite, "fr") == (
-        "la suite porte sur la collection 'x', que ce répertoire du service ne contient pas (construisez-la "
-        "d'abord (`make eval` construit le répertoire du service des suites livrées), ou passez --collection)"
+        "la suite porte sur la collection 'x', que ce répertoire du service ne contient pas "
+        "(construisez-la d'abord (`make eval` construit le répertoire du service des suites "
+        "livrées), ou passez --collection)"
     )
 
 

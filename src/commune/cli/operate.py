@@ -223,7 +223,8 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
         raise click.ClickException(
             say(
                 language,
-                f"la copie diffère de la source dans {bad}\u00a0: le répertoire du service reste sur sa base "
+                f"la copie diffère de la source dans {bad}\u00a0: le répertoire du service reste "
+                "sur sa base "
                 "(arrêtez les écritures, puis relancez commune migrate\u00a0: elle reprend)",
                 f"the copy differs from the source in {bad}: the home stays on its database "
                 "(stop writers, then run commune migrate again: it resumes)",

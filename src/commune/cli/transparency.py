@@ -364,7 +364,8 @@ def sovereignty_lines(data: dict[str, Any], lang: str) -> str:
     changes = data["changes"]
     if changes is None:
         lines.append(
-            "Changements\u00a0: aucune nomenclature antérieure dans ce répertoire du service (lancez "
+            "Changements\u00a0: aucune nomenclature antérieure dans ce répertoire du service "
+            "(lancez "
             "`commune bom` pour en garder une)"
         )
     else:

@@ -299,7 +299,8 @@ PATTERNS = [
         ),
         (
             r"build it first \(`make eval` builds the shipped suites' home\), or pass --collection",
-            "construisez-la d'abord (`make eval` construit le répertoire du service des suites livrées), ou "
+            "construisez-la d'abord (`make eval` construit le répertoire du service des suites "
+            "livrées), ou "
             "passez --collection",
         ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
