@@ -264,3 +264,13 @@ def test_the_accounts_and_curation_speak_french_by_default(home, tmp_path):
     assert nobody.exit_code == 2 and nobody.stderr.startswith(
         f"erreur{NB}: aucun·e contributeur·rice nommé·e 'bob' (utilisez le nom tel que "
     )
+
+
+def test_the_cli_own_usage_errors_speak_french_by_default(home):
+    """Usage errors raised by Commune's commands (not click's): French by default."""
+    fr = run(home, "payouts", env=FRENCH)
+    assert fr.exit_code == 2 and "donnez --month AAAA-MM" in fr.output, fr.output
+    en = run(home, "payouts")
+    assert en.exit_code == 2 and "give --month YYYY-MM" in en.output, en.output
+    fr = run(home, "share", "mairie", "--off", "--policy", "open", env=FRENCH)
+    assert fr.exit_code == 2 and "--off ne prend ni --policy ni --kinds" in fr.output, fr.output

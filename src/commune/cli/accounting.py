@@ -87,7 +87,12 @@ def payouts(
     if ctx.invoked_subcommand is not None:
         return
     if month is None:
-        raise click.UsageError("give --month YYYY-MM (or a subcommand: waive, redirect, …)")
+        raise click.UsageError(
+            said(
+                "donnez --month AAAA-MM (ou une sous-commande : waive, redirect, …)",
+                "give --month YYYY-MM (or a subcommand: waive, redirect, …)",
+            )
+        )
     stmt, digest = commune_of(ctx).issue_payouts(month, amount=amount)
     if as_json:
         click.echo(dumps({**stmt.to_json(), "sha256": digest}))

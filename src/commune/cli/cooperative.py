@@ -151,7 +151,9 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(
+            said("Mot de passe", "Password"), hide_input=True, confirmation_prompt=True
+        )
     commune_of(ctx).admin.set_password(name, password=password, actor=actor)
     click.echo(
         said(

@@ -94,7 +94,10 @@ def add(
             licence_text = Path(licence_text_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise click.UsageError(
-                f"--licence-text {licence_text_file}: cannot read it ({exc})"
+                said(
+                    f"--licence-text {licence_text_file}\u00a0: illisible ({exc})",
+                    f"--licence-text {licence_text_file}: cannot read it ({exc})",
+                )
             ) from None
 
     language = from_environment(os.environ)

@@ -39,9 +39,16 @@ def share(
     actor = acting(ctx, as_user)
     if off:
         if policy or kinds:
-            raise click.UsageError("--off takes no --policy or --kinds")
+            raise click.UsageError(
+                said("--off ne prend ni --policy ni --kinds", "--off takes no --policy or --kinds")
+            )
         commune.unshare(collection, actor=actor)
-        click.echo(f"{collection}: no longer shared with peers")
+        click.echo(
+            said(
+                f"{collection}\u00a0: n'est plus partagée avec les pairs",
+                f"{collection}: no longer shared with peers",
+            )
+        )
         return
     terms = commune.share(collection, policy=policy, kinds=kinds, actor=actor)
     clauses = ["attribution"] + [
