@@ -54,14 +54,7 @@ def statement(
                 )
     if out:
         files = export(stmt, directory=Path(out), csv_dialect=csv_dialect)
-        click.echo(
-            said(
-                plural("fr", len(files), "{n} fichier écrit", "{n} fichiers écrits")
-                + f" dans {out}",
-                f"wrote {len(files)} files to {out}",
-            ),
-            err=True,
-        )
+        _wrote(files, out)
 
 
 @cli.group(invoke_without_command=True)
@@ -119,14 +112,7 @@ def payouts(
             )
     if out:
         files = export(stmt, directory=Path(out))
-        click.echo(
-            said(
-                plural("fr", len(files), "{n} fichier écrit", "{n} fichiers écrits")
-                + f" dans {out}",
-                f"wrote {len(files)} files to {out}",
-            ),
-            err=True,
-        )
+        _wrote(files, out)
 
 
 FROM_OPTION = click.option(
@@ -270,3 +256,13 @@ def french_payouts(stmt: Any) -> str:
             + counts(u["citations"], u["documents"], u["reviews"])
         )
     return "\n".join(lines)
+
+
+def _wrote(files: list[Path], out: str) -> None:
+    click.echo(
+        said(
+            plural("fr", len(files), "{n} fichier écrit", "{n} fichiers écrits") + f" dans {out}",
+            f"wrote {len(files)} files to {out}",
+        ),
+        err=True,
+    )
