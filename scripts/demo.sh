@@ -51,8 +51,10 @@ if PYTHON="$python_bin" bash scripts/fetch-fiches.sh .cache/fiches-demo examples
   echo "== Corpus: service-public.fr fiches (DILA, Licence Ouverte 2.0)"
   "$commune" add .cache/fiches-demo --collection service-public-fr --licence etalab-2.0 \
     --publisher "DILA, service-public.fr" --contributor "DILA" --visibility public
+  # Questions about facts these fiches hold (the number of an association's founders, asked
+  # before, is in none of them); the English one is answered from French fiches.
   for q in "Mon bébé est né hier, on a combien de jours pour le déclarer à la mairie ?" \
-    "We want to start a non-profit association with friends: how many founders do we need at least?"; do
+    "Our association wants to declare a change of president: within how long must we tell the prefecture?"; do
     echo
     echo "== Question to the town hall's assistant: $q"
     "$commune" ask "$q" --collection service-public-fr
