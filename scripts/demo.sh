@@ -127,7 +127,11 @@ for who in demo curateur; do echo "$password" | "$commune" user password "$who" 
 
 # Serve in the background so that this script ends; a previous demo server is stopped first.
 pidfile="$home/serve.pid"
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")"; sleep 1; fi
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  kill "$(cat "$pidfile")"
+  # Until it has let its port go (up to 10 s), so that the new one takes the same address.
+  for _ in $(seq 20); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.5; done
+fi
 port="$("$python" -c 'import socket
 for p in range(8000, 8100):
     s = socket.socket()
