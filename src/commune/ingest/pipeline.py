@@ -335,7 +335,7 @@ def store(
         existing = repo.find_document(conn, coll_id, source_key)
         if unchanged(conn, existing, digest, meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))
-        twin = None if existing else repo.same_document(conn, coll_id, digest, address)
+        twin = None if existing else repo.same_bytes(conn, coll_id, digest, address)
         if twin is not None:
             # The same bytes at the same address, read from another path (a fiche fetched in
             # a second checkout) are that document: stored twice, each passage would be found

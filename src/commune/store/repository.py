@@ -87,36 +87,17 @@ def find_document(conn: Connection, coll_id: int, source_key: str) -> Any:
     ).first()
 
 
-def same_bytes(conn: Connection, coll_id: int, digest: str) -> Any:
-    """A document of the collection, not retired, whose newest bytes are ``digest``."""
-    return conn.execute(
-        select(documents)
-        .where(
-            and_(
-                documents.c.collection_id == coll_id,
-                documents.c.content_hash == digest,
-                documents.c.status != "retired",
-            )
-        )
-        .order_by(documents.c.id)
-    ).first()
-
-
-def same_document(conn: Connection, coll_id: int, digest: str, source_uri: str) -> Any:
-    """A document of the collection, not retired, whose newest bytes are ``digest`` at the
-    address ``source_uri``."""
-    return conn.execute(
-        select(documents)
-        .where(
-            and_(
-                documents.c.collection_id == coll_id,
-                documents.c.content_hash == digest,
-                documents.c.source_uri == source_uri,
-                documents.c.status != "retired",
-            )
-        )
-        .order_by(documents.c.id)
-    ).first()
+def same_bytes(conn: Connection, coll_id: int, digest: str, source_uri: str | None = None) -> Any:
+    """A document of the collection, not retired, whose newest bytes are ``digest`` (and,
+    given ``source_uri``, at that address)."""
+    where = [
+        documents.c.collection_id == coll_id,
+        documents.c.content_hash == digest,
+        documents.c.status != "retired",
+    ]
+    if source_uri is not None:
+        where.append(documents.c.source_uri == source_uri)
+    return conn.execute(select(documents).where(and_(*where)).order_by(documents.c.id)).first()
 
 
 def generation(conn: Connection) -> int:
