@@ -4,7 +4,9 @@
 
 The docs' figures are pasted from this output, never typed: rerun it after `make eval
 EVAL_UPDATE=1`. "median words" counts the whitespace-separated words of the answers given
-(refusals left out), citation markers included, as a reader sees them.
+(refusals left out), citation markers included, as a reader sees them; "over 60" is the share
+of those answers longer than 60 words (a longer budget serves the answers least sure of their
+best sentence: answering/answer.py, SentenceScorer.budget).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ REPORTS = {
 HEADER = (
     "| `{name}`, test | questions (unanswerable) | MRR@10 hybrid / lexical / dense "
     "| hybrid − better half | facts | unanswerable refused | answerable refused "
-    "| median words |\n|---|---|---|---|---|---|---|---|"
+    "| median words | over 60 |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -46,7 +48,7 @@ def table(name: str, report: dict) -> str:  # type: ignore[type-arg]
             f"| {label} | {a['questions']} ({a['unanswerable']} unanswerable) "
             f"| {h:.3f} / {lx:.3f} / {d:.3f} | {h - max(lx, d):+.3f} "
             f"| {a['fact_containment']:.3f} | {refused} | {a['answerable_refused']:.3f} "
-            f"| {statistics.median(given):g} |"
+            f"| {statistics.median(given):g} | {sum(n > 60 for n in given) / len(given):.2f} |"
         )
     return "\n".join(rows)
 

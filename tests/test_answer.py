@@ -127,6 +127,21 @@ def test_an_answer_keeps_to_its_word_budget_best_sentence_first():
     assert choose(cands, np.asarray([0.1, 0.9, 0.2, 0.0]), max_words=10) == [1]
 
 
+def test_an_answer_whose_best_sentence_stands_out_is_the_shorter_one():
+    import numpy as np
+
+    from commune.answering.answer import sentence_model
+
+    scorer = sentence_model()
+    # The shipped model keeps a longer budget for the least sure answers (train_answer.py).
+    assert scorer.uncertain_words > scorer.max_words and scorer.confident_gap > 0
+    sure = np.asarray([scorer.confident_gap + 1.0, 0.5, 0.0])
+    unsure = np.asarray([1.0, 1.0 - scorer.confident_gap / 2, 0.0])
+    assert scorer.budget(sure) == scorer.max_words
+    assert scorer.budget(unsure) == scorer.uncertain_words
+    assert scorer.budget(np.asarray([2.0])) == scorer.max_words  # one candidate: nothing to weigh
+
+
 def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
     """A fiche's list items were quoted as code, bullet and all ("`- Avoir 18 ans`"), and a
     configuration file's comments as root commands ("`# The router is auto-configured`")."""

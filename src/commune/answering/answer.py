@@ -48,9 +48,10 @@ MIN_COVERAGE = 0.45
 MIN_COSINE = 0.38
 MIN_COSINE_UNKNOWN_WORD = 0.52
 MIN_COSINE_OTHER_LANGUAGE = 0.25
-# At most four sentences, within the scorer's word budget (answer_model.json's max_words,
-# chosen on dev by bench/train_answer.py): a command usually follows the sentence that
-# introduces it, yet a long answer buries its fact.
+# At most four sentences, within the scorer's word budget (answer_model.json's max_words, or
+# uncertain_words when the best sentence does not stand out; chosen on dev by
+# bench/train_answer.py): a command usually follows the sentence that introduces it, yet a
+# long answer buries its fact.
 MAX_SENTENCES = 4
 
 NOTHING_FOUND = {
@@ -230,20 +231,38 @@ FEATURES = (
 
 
 def sentence_features(
-    question: str, lang: str, cands: list[Candidate], hits: list[Hit], embedder: Embedder
+    question: str,
+    lang: str,
+    cands: list[Candidate],
+    hits: list[Hit],
+    embedder: Embedder,
+    translations: dict[str, list[str]] | None = None,
 ) -> np.ndarray:
     """One row of :data:`FEATURES` per candidate."""
     qv = embedder.embed_query(question)
     cos = embedder.embed_passages([c.text for c in cands]) @ qv
-    return candidate_features(question, lang, cands, hits, np.asarray(cos, dtype=np.float64))
+    return candidate_features(
+        question, lang, cands, hits, np.asarray(cos, dtype=np.float64), translations
+    )
 
 
 def candidate_features(
-    question: str, lang: str, cands: list[Candidate], hits: list[Hit], cos: np.ndarray
+    question: str,
+    lang: str,
+    cands: list[Candidate],
+    hits: list[Hit],
+    cos: np.ndarray,
+    translations: dict[str, list[str]] | None = None,
 ) -> np.ndarray:
     """:func:`sentence_features` given each candidate's cosine to the question (the
-    training script caches them: embedding is the slow part)."""
+    training script caches them: embedding is the slow part). ``translations``: the
+    question's words in the other languages (Query.translations), which count in the
+    overlap of a sentence in those languages: without them an English question shares no
+    word with a French sentence."""
     q_terms = {lang_: set(analyze(question, lang_)) for lang_ in ("fr", "en")}
+    for other, terms in (translations or {}).items():
+        if other != lang and other in q_terms:
+            q_terms[other] |= set(terms)
     asks = 1.0 if _ASKS_FOR_NAME.search(question) else 0.0
     overlaps = []
     for c in cands:
@@ -315,6 +334,19 @@ class SentenceScorer:
         self.booster = lightgbm.Booster(model_str=data["booster"])
         self.max_words = int(data["max_words"])
         self.margin = float(data["margin"])
+        # When the best sentence does not stand out (its score within ``confident_gap`` of
+        # the second's), the answer may quote more, up to ``uncertain_words``: the reader
+        # then has the candidates to judge from, not one guess. A file without them: one
+        # budget for every answer.
+        self.uncertain_words = int(data.get("uncertain_words", self.max_words))
+        self.confident_gap = float(data.get("confident_gap", 0.0))
+
+    def budget(self, scores: np.ndarray) -> int:
+        """The word budget of an answer whose candidates scored ``scores``."""
+        if len(scores) < 2:
+            return self.max_words
+        first, second = np.sort(scores)[-2:][::-1]
+        return self.max_words if first - second >= self.confident_gap else self.uncertain_words
 
     def score(self, features: np.ndarray) -> np.ndarray:
         # One thread: a request's few dozen rows gain nothing from more, and the server's
@@ -404,17 +436,27 @@ def choosing(
 
 
 def extractive_answer(
-    question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    companions: Sequence[Hit] = (),
+    translations: dict[str, list[str]] | None = None,
 ) -> Answer:
-    *_, answer = extractive_stream(question, hits, embedder, companions)
+    *_, answer = extractive_stream(question, hits, embedder, companions, translations)
     assert isinstance(answer, Answer)  # the stream's last event is always the Answer
     return answer
 
 
 def extractive_stream(
-    question: str, hits: list[Hit], embedder: Embedder, companions: Sequence[Hit] = ()
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    companions: Sequence[Hit] = (),
+    translations: dict[str, list[str]] | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the answer's sentences, each with its citation, then the whole :class:`Answer`.
+    ``translations``: the question's words in the commons' other languages
+    (Searcher.translations).
 
     The first sentence is sent as soon as it is chosen: the others are chosen, ordered and
     numbered after it, while the reader reads it. Every candidate is scored before any is
@@ -431,8 +473,9 @@ def extractive_stream(
     if not cands:  # passages too short to split: quote them whole
         cands = [Candidate(hi, 0, h.text[:600], False) for hi, h in enumerate(relevant)]
     scorer = sentence_model()
-    scores = scorer.score(sentence_features(question, lang, cands, relevant, embedder))
-    picking = choosing(cands, scores, scorer.max_words, scorer.margin)
+    features = sentence_features(question, lang, cands, relevant, embedder, translations)
+    scores = scorer.score(features)
+    picking = choosing(cands, scores, scorer.budget(scores), scorer.margin)
     best = next(picking, None)
     if best is None:  # the passages held nothing but orders to the assistant
         answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)

@@ -382,7 +382,13 @@ class AskPath:
                 if hits and hits[0].origin is None  # a peer's document is not here to read
                 else []
             )
-            events = extractive_stream(req.question, hits, self.embedder(), companions)
+            events = extractive_stream(
+                req.question,
+                hits,
+                self.embedder(),
+                companions,
+                self.searcher.translations(req.question),
+            )
         try:
             for event in events:
                 if isinstance(event, Answer):

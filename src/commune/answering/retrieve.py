@@ -1,5 +1,8 @@
 """Hybrid retrieval: BM25 and dense search, fused by weighted reciprocal rank fusion.
 
+A third list carries the question's words in the commons' other languages
+(index/lexicon.py): BM25 of their stems over the passages in those languages.
+
 RRF needs no score calibration between the two engines (BM25 scores and
 cosines live on different scales) and is robust when one side finds nothing,
 e.g. a cross-lingual question with no shared words.
@@ -8,8 +11,8 @@ e.g. a cross-lingual question with no shared words.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,7 @@ from commune.config import RetrievalSettings
 from commune.embed import Embedder
 from commune.index.base import top_k
 from commune.index.catalog import Catalog
+from commune.index.lexicon import Lexicon
 from commune.text.analysis import analyze, query_term_sets
 from commune.text.lang import detect
 
@@ -68,6 +72,9 @@ class Query:
     terms: list[str]  # union over the analysers, for BM25
     term_sets: dict[str, list[str]]  # per analyser, to measure coverage
     vector: np.ndarray
+    # The question's words in the commons' other languages, as their index terms: searched
+    # over those languages' passages only ({language: terms}; index/lexicon.py).
+    translations: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,12 +88,15 @@ class Enriched:
     weight: float
 
 
-def prepare_query(text: str, embedder: Embedder) -> Query:
+def prepare_query(text: str, embedder: Embedder, lexicon: Lexicon | None = None) -> Query:
+    """The query's language, terms and vector; with ``lexicon``, its words in the commons'
+    other languages too."""
     lang = detect(text, default="en")
     langs = [lang] + [other for other in ("fr", "en") if other != lang]
     sets = query_term_sets(text, langs)
     terms = list(dict.fromkeys(t for ts in sets.values() for t in ts))
-    return Query(text, lang, terms, sets, embedder.embed_query(text))
+    translations = lexicon.translate(text, lang, embedder) if lexicon is not None else {}
+    return Query(text, lang, terms, sets, embedder.embed_query(text), translations)
 
 
 def fuse(
@@ -96,13 +106,16 @@ def fuse(
     lexical_scale: np.ndarray | None = None,
     enriched: np.ndarray | None = None,
     enriched_weight: float = 0.0,
+    others: Sequence[tuple[np.ndarray, float]] = (),
 ) -> list[tuple[int, float, int | None, int | None]]:
     """(row, fused score, lexical rank, dense rank), best first; ranks are 1-based.
 
     ``lexical_scale`` multiplies each lexical result's weight (language-aware fusion).
     ``enriched``: a third list, from the second embedder over the passages it has embedded
     (index/enrich.py), with weight ``enriched_weight``; a passage it has not embedded is
-    ranked by the other two alone, and with no such list the fusion is the two-list one."""
+    ranked by the other two alone, and with no such list the fusion is the two-list one.
+    ``others``: more (rows, weight) lists, such as the question's words in another
+    language; a passage only they find has neither a lexical nor a dense rank."""
     table: dict[int, list[Any]] = {}
     scales = [1.0] * len(lexical) if lexical_scale is None else lexical_scale.tolist()
     for rank, (row, scale) in enumerate(zip(lexical.tolist(), scales, strict=True), 1):
@@ -113,9 +126,11 @@ def fuse(
         table.setdefault(row, [0.0, None, None])
         table[row][0] += settings.dense_weight / (settings.rrf_k + rank)
         table[row][2] = rank
-    for rank, row in enumerate([] if enriched is None else enriched.tolist(), 1):
-        table.setdefault(row, [0.0, None, None])
-        table[row][0] += enriched_weight / (settings.rrf_k + rank)
+    lists = [(enriched, enriched_weight)] if enriched is not None else []
+    for rows, weight in [*lists, *others]:
+        for rank, row in enumerate(rows.tolist(), 1):
+            table.setdefault(row, [0.0, None, None])
+            table[row][0] += weight / (settings.rrf_k + rank)
     ordered = sorted(table.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return [(row, score, lr, dr) for row, (score, lr, dr) in ordered]
 
@@ -155,7 +170,17 @@ def search_catalog(
         best, _ = top_k(enriched.matrix @ enriched.query, n, visible)
         extra = enriched.rows[best]
     weight = enriched.weight if enriched is not None else 0.0
-    for row, score, lr, dr in fuse(lex_rows, dense_rows, settings, scale, extra, weight)[:k]:
+    # The question's words in another language are lexical evidence too: they weigh with
+    # the lexical list (nothing when it is off), at their own share of it.
+    translated = []
+    for lang, terms in query.translations.items():
+        if settings.translated_weight <= 0 or settings.lexical_weight <= 0:
+            break
+        in_lang = catalog.in_language(lang)
+        rows, _ = catalog.lexical.search(terms, n, in_lang if mask is None else mask & in_lang)
+        translated.append((rows, settings.lexical_weight * settings.translated_weight))
+    fused = fuse(lex_rows, dense_rows, settings, scale, extra, weight, translated)
+    for row, score, lr, dr in fused[:k]:
         cosine = cos_by_row.get(row)
         if cosine is None:
             cosine = float(np.dot(catalog.dense.vector(row), query.vector))

@@ -25,6 +25,7 @@ from commune.embed import Embedder
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
+from commune.text.lang import detect
 
 if TYPE_CHECKING:
     from commune.index.catalog import Catalog
@@ -82,7 +83,8 @@ class Searcher:
             narrowed = set(within)
             ids = [i for i in (within if ids is None else ids) if i in narrowed]
         catalog = self.catalog()
-        q = prepare_query(query, self.embedder())
+        lexicon = catalog.lexicon if self.settings.retrieval.translated_weight > 0 else None
+        q = prepare_query(query, self.embedder(), lexicon)
         enriched = self.enriched(catalog, query)
         found = search_catalog(catalog, q, retrieval or self.settings.retrieval, k, ids, enriched)
         with self.library.engine.connect() as conn:
@@ -96,6 +98,14 @@ class Searcher:
         if record:
             self.metering.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
+
+    def translations(self, query: str) -> dict[str, list[str]]:
+        """``query``'s words in the commons' other languages, as each one's index terms
+        (index/lexicon.py); empty when that list is off or the base has no lexicon."""
+        lexicon = self.catalog().lexicon
+        if lexicon is None or self.settings.retrieval.translated_weight <= 0:
+            return {}
+        return lexicon.translate(query, detect(query, default="en"), self.embedder())
 
     @cached_property
     def enriched_vectors(self) -> EnrichedVectors:

@@ -33,6 +33,7 @@ from commune.config import IndexSettings
 from commune.embed import Embedder
 from commune.index.dense import MatrixIndex
 from commune.index.lexical import Bm25Index, Bm25Segment
+from commune.index.lexicon import Lexicon, build_lexicon
 from commune.store import repository as repo
 
 
@@ -53,8 +54,12 @@ class Catalog:
     # live).
     live: np.ndarray | None = None
     base: Catalog | None = None  # for a delta: the base its rows follow
+    # The base's vocabularies, for the question's words in the other languages
+    # (index/lexicon.py). A delta's new words join at the next merge.
+    lexicon: Lexicon | None = None
     # A base's collection masks, by readable collection ids: a person's scope rarely changes.
-    _masks: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    # And its language masks, by language code.
+    _masks: dict[tuple[int, ...] | str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def base_generation(self) -> int:
@@ -87,6 +92,17 @@ class Catalog:
         out[~low] = self.languages[rows[~low] - n]
         return out
 
+    def in_language(self, lang: str) -> np.ndarray:
+        """Over every row: whether its passage is written in ``lang``."""
+        own = self.languages == lang
+        if self.base is None:
+            found = self._masks.get(lang)
+            if found is None:
+                own.flags.writeable = False
+                found = self._masks[lang] = own
+            return found
+        return np.concatenate([self.base.in_language(lang), own])
+
     def in_collections(self, ids: list[int]) -> np.ndarray:
         """Over every row: whether it belongs to one of the collections ``ids``."""
         own = np.isin(self.collection_ids, ids)
@@ -114,8 +130,8 @@ _merging: set[Path] = set()
 
 # Bumped when the files of a catalog change shape: an older directory is then rebuilt, not
 # misread (v2: chunk languages, for language-aware fusion; v3: document ids, for deltas,
-# and BM25 segments that share their statistics).
-FORMAT = 3
+# and BM25 segments that share their statistics; v4: the vocabularies' lexicon).
+FORMAT = 4
 
 
 def _directory(index_dir: Path, generation: int, model: str) -> Path:
@@ -155,7 +171,8 @@ def load_catalog(
         # Another thread or process may have built it while this one waited.
         if not rebuild and (path / "rows.npz").exists():
             return _cached(path, gen, embedder.name, settings)
-        catalog = build_catalog(engine, embedder, progress, settings)
+        previous = _previous_lexicon(index_dir, embedder.name)
+        catalog = build_catalog(engine, embedder, progress, settings, previous)
         if rebuild and path.exists():
             shutil.rmtree(path, ignore_errors=True)
             _bases.pop(path, None)
@@ -217,6 +234,7 @@ def _with_delta(engine: Engine, embedder: Embedder, base: Catalog, changed: list
         dense=MatrixIndex.join([*base.dense.segments, vectors], ann=base.dense.ann),
         live=np.concatenate([live, np.ones(len(rows), dtype=bool)]),
         base=base,
+        lexicon=base.lexicon,
     )
 
 
@@ -268,7 +286,8 @@ def _maybe_merge(
                 except BlockingIOError:
                     return  # another process is building: its base will be found
                 try:
-                    _write(build_catalog(engine, embedder, None, settings), index_dir)
+                    previous = _previous_lexicon(index_dir, embedder.name)
+                    _write(build_catalog(engine, embedder, None, settings, previous), index_dir)
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
         except Exception:  # noqa: BLE001 -- a failed merge leaves the old base and the delta
@@ -296,7 +315,10 @@ def build_catalog(
     embedder: Embedder,
     progress: Progress | None = None,
     settings: IndexSettings | None = None,
+    previous: Lexicon | None = None,
 ) -> Catalog:
+    """A base at the database's current generation; ``previous``: the last base's lexicon,
+    whose words are not embedded again."""
     settings = settings or IndexSettings()
     with engine.connect() as conn:
         # Read the generation and rows in one transaction so they agree.
@@ -312,7 +334,23 @@ def build_catalog(
         **_columns(rows, ids),
         lexical=Bm25Index.build([r.terms.split() for r in rows]),
         dense=MatrixIndex.build(matrix, *_approximate(settings)),
+        lexicon=build_lexicon(((r.text, r.language) for r in rows), embedder, previous),
     )
+
+
+def _previous_lexicon(index_dir: Path, model: str) -> Lexicon | None:
+    """The newest base's lexicon on disk, of any generation or format: its words' vectors
+    serve the next base."""
+    found = sorted(
+        index_dir.glob(f"g*-{model}-v*/lexicon.npz") if index_dir.exists() else (),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for path in reversed(found):
+        try:
+            return Lexicon.load(path)
+        except (OSError, ValueError, KeyError):
+            continue  # removed by another process's merge, or cut short: try an older one
+    return None
 
 
 def _vectors(
@@ -354,6 +392,8 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     try:
         catalog.lexical.save(tmp / "lexical")
         catalog.dense.save(tmp / "dense")
+        if catalog.lexicon is not None:
+            catalog.lexicon.save(tmp / "lexicon.npz")
         np.savez(
             tmp / "rows.npz",
             chunk_ids=catalog.chunk_ids,
@@ -405,4 +445,5 @@ def _read(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
         lexical=Bm25Index.load(path / "lexical"),
         dense=MatrixIndex.load(path / "dense", *_approximate(settings)),
         document_ids=rows["document_ids"],
+        lexicon=Lexicon.load(path / "lexicon.npz") if (path / "lexicon.npz").exists() else None,
     )

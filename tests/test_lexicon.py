@@ -1,0 +1,115 @@
+"""Cross-lingual word neighbours (index/lexicon.py) with the real multilingual embedder, and
+the lexical list they make in retrieval (answering/retrieve.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from commune.answering.retrieve import prepare_query, search_catalog
+from commune.config import RetrievalSettings
+from commune.index import lexicon as lx
+from commune.store import repository as repo
+from commune.text.analysis import analyze
+
+FRENCH = [
+    "Déclarez la naissance de votre enfant à la mairie dans les cinq jours.",
+    "La naissance est déclarée par le père ou la mère de l'enfant.",
+    "Le loyer du logement est payé chaque mois au propriétaire.",
+    "Le propriétaire peut augmenter le loyer du logement une fois par an.",
+]
+ENGLISH = [
+    "Update the package list before installing a package.",
+    "The package list comes from the sources listed in sources.list.",
+]
+
+
+@pytest.fixture
+def small(monkeypatch):  # type: ignore[no-untyped-def]
+    # These few passages make vocabularies of a dozen words; a real one needs a hundred.
+    monkeypatch.setattr(lx, "MIN_VOCABULARY", 1)
+
+
+class Counting:
+    """The real embedder, counting the words it is asked to embed."""
+
+    def __init__(self, embedder):  # type: ignore[no-untyped-def]
+        self.inner = embedder
+        self.name = embedder.name
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+        self.embedded.extend(texts)
+        return self.inner.embed_passages(texts)
+
+
+def text_of(commune, found):  # type: ignore[no-untyped-def]
+    with commune.engine.connect() as conn:
+        details = repo.chunk_details(conn, [cid for cid, *_ in found])
+    return [details[cid]["text"] for cid, *_ in found]
+
+
+def texts() -> list[tuple[str, str]]:
+    return [(t, "fr") for t in FRENCH] + [(t, "en") for t in ENGLISH]
+
+
+def test_an_english_question_gets_the_french_words_of_the_commons(small, commune):
+    embedder = commune.embedder
+    lexicon = lx.build_lexicon(texts(), embedder)
+    assert set(lexicon.languages) == {"fr", "en"}
+    # Words of at least two passages only; function words never.
+    assert "naissance" in lexicon.languages["fr"].words
+    assert "déclarez" not in lexicon.languages["fr"].words  # in one passage only
+    assert "les" not in lexicon.languages["fr"].words
+    out = lexicon.translate("How long do I have to register the birth of my child?", "en", embedder)
+    assert set(out) == {"fr"}, out
+    assert "naissanc" in out["fr"] and "enfant" in out["fr"], out
+    rent = lexicon.translate("Can the landlord raise the rent?", "en", embedder)
+    assert analyze("loyer", "fr")[0] in rent["fr"], rent  # its stem
+    # A question with no word near the other language's gets no list.
+    assert lexicon.translate("Quand déclarer une naissance ?", "fr", embedder).get("en") is None
+    # Vectors of another model are not comparable: nothing.
+    assert replace(lexicon, model="other").translate("birth", "en", embedder) == {}
+
+
+def test_known_words_are_not_embedded_again_and_survive_a_save(small, commune, tmp_path):
+    counting = Counting(commune.embedder)
+    first = lx.build_lexicon(texts()[:4], counting)
+    assert "naissance" in counting.embedded
+    counting.embedded.clear()
+    second = lx.build_lexicon(texts(), counting, previous=first)
+    assert counting.embedded and "naissance" not in counting.embedded
+    assert set(counting.embedded) == set(second.languages["en"].words)
+    second.save(tmp_path / "lexicon.npz")
+    loaded = lx.Lexicon.load(tmp_path / "lexicon.npz")
+    assert loaded.model == second.model
+    for lang, vocab in second.languages.items():
+        assert loaded.languages[lang].words == vocab.words
+        assert np.allclose(loaded.languages[lang].vectors, vocab.vectors, atol=1e-3)
+
+
+def test_a_language_of_a_few_misread_passages_gets_no_vocabulary(commune):
+    lexicon = lx.build_lexicon(texts(), commune.embedder)
+    assert lexicon.languages == {}  # under MIN_VOCABULARY words each
+    assert lexicon.translate("birth", "en", commune.embedder) == {}
+
+
+def test_the_translated_words_find_a_passage_no_question_word_is_in(commune, corpus):
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    catalog = commune.catalog()
+    lexical_only = RetrievalSettings(dense_weight=0.0)
+    # "birth certificate" shares no word with the French "acte de naissance" passage.
+    query = prepare_query("birth certificate", commune.embedder)
+    found = search_catalog(catalog, query, lexical_only, 5)
+    assert not any("acte de naissance" in t for t in text_of(commune, found))
+    query.translations = {"fr": ["act", "naissanc"]}
+    found = search_catalog(catalog, query, lexical_only, 5)
+    place = [i for i, t in enumerate(text_of(commune, found)) if "acte de naissance" in t]
+    assert place, text_of(commune, found)
+    # A passage found by the translated words alone has no rank in the question's list.
+    assert found[place[0]][2] is None
+    # Off: the same search as without translations.
+    off = search_catalog(catalog, query, replace(lexical_only, translated_weight=0.0), 5)
+    assert not any("acte de naissance" in t for t in text_of(commune, off))
