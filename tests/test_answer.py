@@ -82,6 +82,22 @@ def test_a_name_the_passages_never_mention_counts_against_answering(loaded):
     assert near[column] == 1 and plain[column] == 0
 
 
+def test_a_question_term_found_in_another_language_is_not_missing(loaded):
+    from commune.answering.refusal import FEATURES, features
+
+    question = "Which day is the household waste collected?"
+    hits = [h for h in loaded.search(question, k=5) if h.language == "fr"]
+    assert hits and "ordures" in hits[0].text
+    column = FEATURES.index("terms_missing")
+    alone = features(question, "en", hits, True)
+    # The question's "waste" is the passages' "ordures" (Lexicon.equivalents would say so).
+    helped = features(question, "en", hits, True, {"wast": {"fr": ["ordur"]}})
+    assert helped[column] < alone[column]
+    # An equivalent in a language none of the passages is in finds nothing.
+    elsewhere = features(question, "en", hits, True, {"wast": {"de": ["ordur"]}})
+    assert elsewhere[column] == alone[column]
+
+
 def test_companions_are_the_best_documents_other_passages(commune, tmp_path):
     # One document of several sections: its other passages come beside a hit, closest in
     # meaning first, never one already among the hits, and with no rank of their own.
@@ -130,16 +146,24 @@ def test_an_answer_keeps_to_its_word_budget_best_sentence_first():
 def test_an_answer_whose_best_sentence_stands_out_is_the_shorter_one():
     import numpy as np
 
-    from commune.answering.answer import sentence_model
+    from commune.answering.answer import Candidate, sentence_model
 
     scorer = sentence_model()
     # The shipped model keeps a longer budget for the least sure answers (train_answer.py).
     assert scorer.uncertain_words > scorer.max_words and scorer.confident_gap > 0
-    sure = np.asarray([scorer.confident_gap + 1.0, 0.5, 0.0])
-    unsure = np.asarray([1.0, 1.0 - scorer.confident_gap / 2, 0.0])
-    assert scorer.budget(sure) == scorer.max_words
-    assert scorer.budget(unsure) == scorer.uncertain_words
-    assert scorer.budget(np.asarray([2.0])) == scorer.max_words  # one candidate: nothing to weigh
+    cands = [
+        Candidate(0, 0, "La déclaration est faite dans les 5 jours.", False),
+        Candidate(1, 0, "La déclaration est faite à la mairie du lieu de naissance.", False),
+        Candidate(2, 0, "Le livret de famille est mis à jour.", False),
+    ]
+    far = scorer.confident_gap + 1.0
+    assert scorer.budget(cands, np.asarray([far, 0.0, -1.0])) == scorer.max_words
+    close = np.asarray([1.0, 1.0 - scorer.confident_gap / 2, 0.0])
+    assert scorer.budget(cands, close) == scorer.uncertain_words
+    # The same sentence in two documents is no rival: the gap is read to the next one.
+    twins = [cands[0], Candidate(1, 0, cands[0].text, False), cands[2]]
+    assert scorer.budget(twins, np.asarray([far, far, 0.0])) == scorer.max_words
+    assert scorer.budget(cands[:1], np.asarray([2.0])) == scorer.max_words  # nothing to weigh
 
 
 def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():

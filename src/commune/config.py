@@ -42,9 +42,10 @@ class RetrievalSettings:
     # words shared across languages are mostly names and commands, weaker evidence.
     cross_lingual_lexical_weight: float = 0.5
     # The list of the question's words in the commons' other languages (index/lexicon.py),
-    # as a share of the lexical weight: 0.5 gave the best mean MRR@10 over both suites' dev
-    # slices of 0.5 and 1.0 (English questions over the fiches 0.770 -> 0.844; at 1.0 the
-    # French questions over French passages lost 0.05 on the Debian suite). 0: off.
+    # as a share of the lexical weight. On both suites' dev halves (bench/README.md, issue 20,
+    # item 9) 0.5 and 1.0 gave the same Debian mean MRR@10 (0.622 / 0.624), but at 1.0 the
+    # lexical half alone fell from 0.547 to 0.410 for English questions over French pages:
+    # 0.5. With it, English questions over the fiches 0.770 -> 0.844 on dev. 0: off.
     translated_weight: float = 0.5
     candidates: int = 100
 

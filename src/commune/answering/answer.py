@@ -8,12 +8,13 @@ noise.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import abc as cabc
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from commune.answering.answer_types import KINDS, asked, held
 from commune.answering.instructions import gives_instructions, without_instructions
-from commune.answering.refusal import refuses
+from commune.answering.refusal import Equivalents, refuses
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
 from commune.generate.base import (
@@ -230,6 +231,15 @@ FEATURES = (
 )
 
 
+def flatten(equivalents: Equivalents | None) -> dict[str, list[str]]:
+    """The question's terms in each other language, whatever term they stand for."""
+    out: dict[str, list[str]] = {}
+    for per_language in (equivalents or {}).values():
+        for target, terms in per_language.items():
+            out.setdefault(target, []).extend(terms)
+    return out
+
+
 def sentence_features(
     question: str,
     lang: str,
@@ -341,17 +351,25 @@ class SentenceScorer:
         self.uncertain_words = int(data.get("uncertain_words", self.max_words))
         self.confident_gap = float(data.get("confident_gap", 0.0))
 
-    def budget(self, scores: np.ndarray) -> int:
-        """The word budget of an answer whose candidates scored ``scores``."""
-        if len(scores) < 2:
-            return self.max_words
-        first, second = np.sort(scores)[-2:][::-1]
-        return self.max_words if first - second >= self.confident_gap else self.uncertain_words
+    def budget(self, cands: list[Candidate], scores: np.ndarray) -> int:
+        """The word budget of an answer whose candidates scored ``scores``: the gap is read
+        between the two best that can be quoted (a sentence standing in two documents, or
+        an order to the assistant, is no rival)."""
+        return self.max_words if gap(cands, scores) >= self.confident_gap else self.uncertain_words
 
     def score(self, features: np.ndarray) -> np.ndarray:
         # One thread: a request's few dozen rows gain nothing from more, and the server's
         # other requests keep theirs.
         return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+
+
+def gap(cands: list[Candidate], scores: np.ndarray) -> float:
+    """How far the best quotable candidate's score stands above the next one's (inf: only
+    one)."""
+    best = list(itertools.islice(choosing(cands, scores, 10**6), 2))
+    if len(best) < 2:
+        return float("inf")
+    return float(scores[best[0]] - scores[best[1]])
 
 
 @lru_cache(maxsize=1)
@@ -370,13 +388,15 @@ def answer_context(
     hits: list[Hit],
     passages: int = 5,
     companions: Sequence[Hit] = (),
+    equivalents: Equivalents | None = None,
 ) -> list[Hit]:
     """The passages to answer from; empty when the commons cannot answer (refusal.py).
 
     ``companions`` are other passages of the best hit's document (Searcher.companions):
-    they join when that document leads the passages answered from."""
+    they join when that document leads the passages answered from. ``equivalents``: the
+    question's terms in the commons' other languages (Searcher.equivalents)."""
     relevant = relevant_hits(hits, lang, passages)
-    if refuses(question, lang, hits, bool(relevant)):
+    if refuses(question, lang, hits, bool(relevant), equivalents):
         return []
     # The model can judge a question answerable although no passage passes the fixed
     # thresholds (a paraphrase far from the wording): then the best passages found serve.
@@ -388,8 +408,9 @@ def answer_context(
 
 
 def is_companion(hit: Hit) -> bool:
-    """Found beside the search's hits, not by it (Searcher.companions): no rank in either."""
-    return hit.lexical_rank is None and hit.dense_rank is None
+    """Found beside the search's hits, not by it (Searcher.companions): no rank in either
+    list and no score (a passage the question's translated words alone found has a score)."""
+    return hit.lexical_rank is None and hit.dense_rank is None and hit.score == 0.0
 
 
 def choose(
@@ -440,9 +461,9 @@ def extractive_answer(
     hits: list[Hit],
     embedder: Embedder,
     companions: Sequence[Hit] = (),
-    translations: dict[str, list[str]] | None = None,
+    equivalents: Equivalents | None = None,
 ) -> Answer:
-    *_, answer = extractive_stream(question, hits, embedder, companions, translations)
+    *_, answer = extractive_stream(question, hits, embedder, companions, equivalents)
     assert isinstance(answer, Answer)  # the stream's last event is always the Answer
     return answer
 
@@ -452,17 +473,17 @@ def extractive_stream(
     hits: list[Hit],
     embedder: Embedder,
     companions: Sequence[Hit] = (),
-    translations: dict[str, list[str]] | None = None,
+    equivalents: Equivalents | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the answer's sentences, each with its citation, then the whole :class:`Answer`.
-    ``translations``: the question's words in the commons' other languages
-    (Searcher.translations).
+    ``equivalents``: the question's terms in the commons' other languages
+    (Searcher.equivalents).
 
     The first sentence is sent as soon as it is chosen: the others are chosen, ordered and
     numbered after it, while the reader reads it. Every candidate is scored before any is
     chosen (the ranker reads each against the best), and that is most of the work."""
     lang = detect(question, default="en")
-    relevant = answer_context(question, lang, hits, companions=companions)
+    relevant = answer_context(question, lang, hits, companions=companions, equivalents=equivalents)
     if not relevant:
         answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
         yield from pieces(answer)
@@ -473,9 +494,9 @@ def extractive_stream(
     if not cands:  # passages too short to split: quote them whole
         cands = [Candidate(hi, 0, h.text[:600], False) for hi, h in enumerate(relevant)]
     scorer = sentence_model()
-    features = sentence_features(question, lang, cands, relevant, embedder, translations)
+    features = sentence_features(question, lang, cands, relevant, embedder, flatten(equivalents))
     scores = scorer.score(features)
-    picking = choosing(cands, scores, scorer.budget(scores), scorer.margin)
+    picking = choosing(cands, scores, scorer.budget(cands, scores), scorer.margin)
     best = next(picking, None)
     if best is None:  # the passages held nothing but orders to the assistant
         answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
@@ -571,9 +592,10 @@ def stream_generated(
     generator: Generator,
     passages: int = 5,
     max_seconds: float | None = None,
+    equivalents: Equivalents | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the sentences that pass the checks (answering/grounding.py) as the model writes
-    them, then the whole :class:`Answer`.
+    them, then the whole :class:`Answer`. ``equivalents``: as for :func:`extractive_stream`.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
@@ -586,7 +608,8 @@ def stream_generated(
     from commune.answering.grounding import SentenceGate, build_messages
 
     lang = detect(question, default="en")
-    relevant = answer_context(question, lang, hits, passages)
+    relevant = answer_context(question, lang, hits, passages, equivalents=equivalents)
+    instead = partial(_instead, question, hits, embedder, equivalents)
     if not relevant:
         answer = Answer(
             question,
@@ -630,7 +653,7 @@ def stream_generated(
         assert max_seconds is not None  # only a limit times out
         over_time = _limit_notice(_OVER_TIME, lang, not sentences, s=max_seconds)
         if not sentences:
-            yield from _instead(question, hits, embedder, model=generator.name, notice=over_time)
+            yield from instead(model=generator.name, notice=over_time)
             return
     except GeneratorUnavailable as exc:
         if sentences:  # the model died mid-answer: keep what passed the checks, say so
@@ -641,7 +664,7 @@ def stream_generated(
                 f"modèle indisponible, réponse extractive donnée à la place : {exc}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
-            yield from _instead(question, hits, embedder, notice=why)
+            yield from instead(notice=why)
             return
     tokens_in = completion.input_tokens if completion else 0
     tokens_out = completion.output_tokens if completion else 0
@@ -659,10 +682,7 @@ def stream_generated(
             f"the generated answer failed citation checks ({problems}); "
             "extractive answer given instead",
         )
-        yield from _instead(
-            question,
-            hits,
-            embedder,
+        yield from instead(
             model=model,
             input_tokens=tokens_in,
             output_tokens=tokens_out,
@@ -693,11 +713,15 @@ def stream_generated(
 
 
 def _instead(
-    question: str, hits: list[Hit], embedder: Embedder, **changes: Any
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    equivalents: Equivalents | None,
+    **changes: Any,
 ) -> Iterator[str | Answer]:
     """The extractive answer in place of a generated one, streamed sentence by sentence as
     it is chosen; ``changes`` (the model that failed, its tokens, the notice) are its own."""
-    for event in extractive_stream(question, hits, embedder):
+    for event in extractive_stream(question, hits, embedder, equivalents=equivalents):
         yield replace(event, **changes) if isinstance(event, Answer) else event
 
 

@@ -371,6 +371,7 @@ class AskPath:
                 generator,
                 self.settings.generation.passages,
                 max_seconds=self.settings.limits.generation_seconds or None,
+                equivalents=self.searcher.equivalents(req.question),
             )
         else:
             # The best document's other passages that come closest to the question: the
@@ -387,7 +388,7 @@ class AskPath:
                 hits,
                 self.embedder(),
                 companions,
-                self.searcher.translations(req.question),
+                self.searcher.equivalents(req.question),
             )
         try:
             for event in events:

@@ -1,6 +1,6 @@
 """Hybrid retrieval: BM25 and dense search, fused by weighted reciprocal rank fusion.
 
-A third list carries the question's words in the commons' other languages
+One more list carries the question's words in the commons' other languages
 (index/lexicon.py): BM25 of their stems over the passages in those languages.
 
 RRF needs no score calibration between the two engines (BM25 scores and
@@ -169,17 +169,20 @@ def search_catalog(
         visible = None if mask is None else mask[enriched.rows]
         best, _ = top_k(enriched.matrix @ enriched.query, n, visible)
         extra = enriched.rows[best]
-    weight = enriched.weight if enriched is not None else 0.0
-    # The question's words in another language are lexical evidence too: they weigh with
-    # the lexical list (nothing when it is off), at their own share of it.
+    enriched_weight = enriched.weight if enriched is not None else 0.0
+    # The question's words in the other languages are lexical evidence too: they weigh with
+    # the lexical list (nothing when it is off), at their own share of it, as one list over
+    # the passages in those languages, however many there are.
     translated = []
-    for lang, terms in query.translations.items():
-        if settings.translated_weight <= 0 or settings.lexical_weight <= 0:
-            break
-        in_lang = catalog.in_language(lang)
-        rows, _ = catalog.lexical.search(terms, n, in_lang if mask is None else mask & in_lang)
-        translated.append((rows, settings.lexical_weight * settings.translated_weight))
-    fused = fuse(lex_rows, dense_rows, settings, scale, extra, weight, translated)
+    weight = settings.lexical_weight * settings.translated_weight
+    if query.translations and weight > 0:
+        terms = list(dict.fromkeys(t for ts in query.translations.values() for t in ts))
+        in_langs = np.logical_or.reduce([catalog.in_language(lang) for lang in query.translations])
+        rows, scores = catalog.lexical.search(
+            terms, n, in_langs if mask is None else mask & in_langs
+        )
+        translated.append((rows[scores > 0], weight))
+    fused = fuse(lex_rows, dense_rows, settings, scale, extra, enriched_weight, translated)
     for row, score, lr, dr in fused[:k]:
         cosine = cos_by_row.get(row)
         if cosine is None:

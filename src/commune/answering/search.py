@@ -83,10 +83,11 @@ class Searcher:
             narrowed = set(within)
             ids = [i for i in (within if ids is None else ids) if i in narrowed]
         catalog = self.catalog()
-        lexicon = catalog.lexicon if self.settings.retrieval.translated_weight > 0 else None
-        q = prepare_query(query, self.embedder(), lexicon)
+        settings = retrieval or self.settings.retrieval
+        translating = settings.translated_weight > 0 and settings.lexical_weight > 0
+        q = prepare_query(query, self.embedder(), catalog.lexicon if translating else None)
         enriched = self.enriched(catalog, query)
-        found = search_catalog(catalog, q, retrieval or self.settings.retrieval, k, ids, enriched)
+        found = search_catalog(catalog, q, settings, k, ids, enriched)
         with self.library.engine.connect() as conn:
             details = repo.chunk_details(conn, [cid for cid, *_ in found])
         weights = catalog.lexical.term_weights(q.terms)
@@ -99,13 +100,13 @@ class Searcher:
             self.metering.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
 
-    def translations(self, query: str) -> dict[str, list[str]]:
-        """``query``'s words in the commons' other languages, as each one's index terms
-        (index/lexicon.py); empty when that list is off or the base has no lexicon."""
+    def equivalents(self, query: str) -> dict[str, dict[str, list[str]]]:
+        """``query``'s index terms in the commons' other languages: {term: {language:
+        terms}} (index/lexicon.py); empty when that list is off or the base has none."""
         lexicon = self.catalog().lexicon
         if lexicon is None or self.settings.retrieval.translated_weight <= 0:
             return {}
-        return lexicon.translate(query, detect(query, default="en"), self.embedder())
+        return lexicon.equivalents(query, detect(query, default="en"), self.embedder())
 
     @cached_property
     def enriched_vectors(self) -> EnrichedVectors:

@@ -94,14 +94,14 @@ class Catalog:
 
     def in_language(self, lang: str) -> np.ndarray:
         """Over every row: whether its passage is written in ``lang``."""
-        own = self.languages == lang
         if self.base is None:
             found = self._masks.get(lang)
             if found is None:
-                own.flags.writeable = False
-                found = self._masks[lang] = own
+                found = self.languages == lang
+                found.flags.writeable = False  # shared by every search in this language
+                self._masks[lang] = found
             return found
-        return np.concatenate([self.base.in_language(lang), own])
+        return np.concatenate([self.base.in_language(lang), self.languages == lang])
 
     def in_collections(self, ids: list[int]) -> np.ndarray:
         """Over every row: whether it belongs to one of the collections ``ids``."""
@@ -130,8 +130,10 @@ _merging: set[Path] = set()
 
 # Bumped when the files of a catalog change shape: an older directory is then rebuilt, not
 # misread (v2: chunk languages, for language-aware fusion; v3: document ids, for deltas,
-# and BM25 segments that share their statistics; v4: the vocabularies' lexicon).
-FORMAT = 4
+# and BM25 segments that share their statistics). A base may lack lexicon.npz (one built by
+# an earlier version): its searches have no translated list until the next merge or
+# `commune reindex` builds one, rather than a rebuild at the first search after an upgrade.
+FORMAT = 3
 
 
 def _directory(index_dir: Path, generation: int, model: str) -> Path:
@@ -286,7 +288,7 @@ def _maybe_merge(
                 except BlockingIOError:
                     return  # another process is building: its base will be found
                 try:
-                    previous = _previous_lexicon(index_dir, embedder.name)
+                    previous = catalog.lexicon or _previous_lexicon(index_dir, embedder.name)
                     _write(build_catalog(engine, embedder, None, settings, previous), index_dir)
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
@@ -341,16 +343,34 @@ def build_catalog(
 def _previous_lexicon(index_dir: Path, model: str) -> Lexicon | None:
     """The newest base's lexicon on disk, of any generation or format: its words' vectors
     serve the next base."""
-    found = sorted(
-        index_dir.glob(f"g*-{model}-v*/lexicon.npz") if index_dir.exists() else (),
-        key=lambda p: p.stat().st_mtime,
-    )
-    for path in reversed(found):
+    found = []
+    for path in index_dir.glob(f"g*-{model}-v*/lexicon.npz") if index_dir.exists() else ():
         try:
-            return Lexicon.load(path)
-        except (OSError, ValueError, KeyError):
-            continue  # removed by another process's merge, or cut short: try an older one
+            found.append((path.stat().st_mtime, path))
+        except OSError:
+            continue  # removed by another process's merge meanwhile
+    for _, path in sorted(found, reverse=True):
+        try:
+            lexicon = Lexicon.load(path)
+        except (OSError, ValueError):
+            continue  # removed meanwhile, or cut short: try an older one
+        if lexicon.model == model:  # not another model whose name ends like this one's
+            return lexicon
     return None
+
+
+def _read_lexicon(path: Path) -> Lexicon | None:
+    """A base's lexicon; None when it has none or it cannot be read (the base still serves,
+    without the translated list, and the next merge writes a new one)."""
+    if not path.exists():
+        return None
+    try:
+        return Lexicon.load(path)
+    except (OSError, ValueError) as e:
+        import logging
+
+        logging.getLogger("commune.index").warning("lexicon skipped: %s", e)
+        return None
 
 
 def _vectors(
@@ -445,5 +465,5 @@ def _read(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
         lexical=Bm25Index.load(path / "lexical"),
         dense=MatrixIndex.load(path / "dense", *_approximate(settings)),
         document_ids=rows["document_ids"],
-        lexicon=Lexicon.load(path / "lexicon.npz") if (path / "lexicon.npz").exists() else None,
+        lexicon=_read_lexicon(path / "lexicon.npz"),
     )

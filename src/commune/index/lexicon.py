@@ -6,16 +6,24 @@ already places a word near its translations ("birth" → "naissance" 0.89, "rent
 0.83), so no dictionary is needed: each language's vocabulary (the words of at least two of
 its passages) is embedded once, when a base is built, and a question's words are looked up
 among the other languages' words. Their stems make a lexical list of their own over the
-passages in those languages (answering/retrieve.py fuses it at half the lexical weight).
+passages in those languages (answering/retrieve.py fuses it at half the lexical weight),
+and they count where the question's terms are looked for in a passage of another language
+(a sentence's overlap in answering/answer.py, the terms missing in answering/refusal.py).
 
 Only the commons' own words can come out: a neighbour is a word some passage uses, in the
 form it uses it. Measured on the suites' dev halves (bench/README.md, "What was tried",
-issue 20): MRR@10 of English questions over the fiches 0.770 → 0.844.
+issue 20): MRR@10 of English questions over the fiches 0.770 → 0.844; on the test half
+0.866 → 0.859, a gain that did not carry (docs/evaluation.md).
+
+The vocabularies hold the words of every collection, private ones included: they are used
+inside a search, over the passages the reader may read, and never shown.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,8 +38,9 @@ from commune.text.stopwords import STOPWORDS
 # A word of one passage only is as often a typo, a name or a stray token as a word of the
 # language; two passages keep the vocabulary to what the language's documents share.
 MIN_PASSAGES = 2
-# The most frequent words per language: about 60 MB of vectors each at 512 dimensions, and
-# about 30 s to embed them all on 2 cores the first time (known words are never re-embedded).
+# The most frequent words per language: about 60 MB of vectors each at 512 dimensions in
+# memory (30 MB on disk), and about 12 s to embed them all with USE on 2 cores the first
+# time (the evaluation home's 17,600 words took 7 s); known words are never embedded again.
 MAX_WORDS = 30_000
 # A language with fewer words is a few passages its detector misread ("it", "nl" among
 # French manuals): not worth a list of its own.
@@ -75,9 +84,13 @@ class Lexicon:
 
     model: str
     languages: dict[str, Vocabulary] = field(default_factory=dict)
-    # The last questions' lists: a search and its answer look the same question up.
-    _asked: dict[tuple[str, str], dict[str, list[str]]] = field(
-        default_factory=dict, repr=False, compare=False
+    # The last questions' lists: a search and its answer look the same question up. Shared
+    # by the server's threads, hence the lock; never copied by dataclasses.replace.
+    _asked: dict[tuple[str, str], dict[str, dict[str, list[str]]]] = field(
+        default_factory=dict, repr=False, compare=False, init=False
+    )
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, repr=False, compare=False, init=False
     )
 
     def __len__(self) -> int:
@@ -91,36 +104,59 @@ class Lexicon:
         """``text``'s neighbours in each other language, as that language's index terms
         (stems): {language: terms}. Empty when the lexicon has no other language, or its
         embedder is not ``embedder`` (the vectors would not be comparable)."""
+        out: dict[str, list[str]] = {}
+        for per_language in self.equivalents(text, lang, embedder).values():
+            for target, terms in per_language.items():
+                out.setdefault(target, []).extend(terms)
+        return {target: list(dict.fromkeys(terms)) for target, terms in out.items()}
+
+    def equivalents(
+        self, text: str, lang: str, embedder: Embedder
+    ) -> dict[str, dict[str, list[str]]]:
+        """For each of ``text``'s index terms in ``lang`` that has neighbours: their index
+        terms in each other language ({term: {language: terms}}), so that a term can be
+        found in a passage of another language (answering/refusal.py)."""
         targets = {t: v for t, v in self.languages.items() if t != lang and len(v)}
         if not targets or embedder.name != self.model:
             return {}
         key = (text, lang)
-        if key in self._asked:
-            return self._asked[key]
-        if len(self._asked) >= 64:
-            self._asked.pop(next(iter(self._asked), key), None)
-        found = self._asked[key] = self._translate(text, lang, embedder, targets)
-        return found
+        with self._lock:
+            found = self._asked.get(key)
+        if found is None:
+            found = self._neighbours(text, lang, embedder, targets)
+            with self._lock:
+                while len(self._asked) >= 64:
+                    self._asked.pop(next(iter(self._asked)))
+                self._asked[key] = found
+        # A copy: a caller that changes it must not change the next question's.
+        return {term: {t: list(v) for t, v in per.items()} for term, per in found.items()}
 
-    def _translate(
+    def _neighbours(
         self, text: str, lang: str, embedder: Embedder, targets: dict[str, Vocabulary]
-    ) -> dict[str, list[str]]:
+    ) -> dict[str, dict[str, list[str]]]:
         asked = list(dict.fromkeys(vocabulary_words(text, lang)))[:MAX_QUERY_WORDS]
         if not asked:
             return {}
         vectors = np.asarray(embedder.embed_passages(asked), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        out: dict[str, list[str]] = {}
+        out: dict[str, dict[str, list[str]]] = {}
         for target, vocab in targets.items():
             sims = vectors @ vocab.vectors.T  # (asked words, vocabulary)
-            terms: list[str] = []
-            for row in sims:
+            for word, row in zip(asked, sims, strict=True):
                 best = np.argpartition(-row, min(NEIGHBOURS, len(row) - 1))[: NEIGHBOURS + 1]
+                terms: list[str] = []
+                own_terms = analyze(word, lang) or [word]
                 for i in sorted(best.tolist(), key=lambda j: -row[j])[:NEIGHBOURS]:
                     if row[i] >= MIN_SIMILARITY:
                         terms.extend(analyze(vocab.words[i], target))
-            if terms:
-                out[target] = list(dict.fromkeys(terms))
+                # A word spelled the same in both languages ("service", "préfecture") stays:
+                # the question's own terms match it at the cross-lingual weight only, and
+                # dropping it here lost on dev (fiches' English questions 0.844 -> 0.825).
+                if not terms:
+                    continue
+                for own in own_terms:
+                    known = out.setdefault(own, {}).setdefault(target, [])
+                    known.extend(t for t in terms if t not in known)
         return out
 
     def save(self, path: Path) -> None:
@@ -133,6 +169,14 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
+        """Raises ValueError when the file is not a lexicon (cut short, another format)."""
+        try:
+            return cls._load(path)
+        except (KeyError, zipfile.BadZipFile, EOFError) as e:
+            raise ValueError(f"{path} is not a readable lexicon: {e}") from e
+
+    @classmethod
+    def _load(cls, path: Path) -> Lexicon:
         data = np.load(path)
         languages = {}
         for key in data.files:
