@@ -50,9 +50,7 @@ def collect(commune: Commune) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             hits, _ = usable_for_answers(hits, None, commune.settings.charter.tdm_reserved)
             lang = detect(case.question, default="en")
             passes = bool(relevant_hits(hits, lang))
-            # As `commune ask` does: the question's terms in the commons' other languages.
-            equivalents = commune.searcher.equivalents(case.question)
-            xs.append(refusal.features(case.question, lang, hits, passes, equivalents))
+            xs.append(refusal.features(case.question, lang, hits, passes))
             ys.append(float(case.unanswerable))
             domains.append(name)
             groups.append(f"{name}/{group_of[case.id]}")

@@ -103,12 +103,10 @@ def collect(commune: Commune) -> tuple[list[dict[str, Any]], str]:
                 if hits
                 else []
             )
-            # As `commune ask` does: the question's terms in the other languages count in the
-            # refusal's and a sentence's overlap (Searcher.equivalents).
+            context = answer_context(case.question, lang, hits, companions=companions)
+            # As `commune ask` does: the question's terms in the other languages count in a
+            # sentence's overlap (Searcher.equivalents).
             equivalents = commune.searcher.equivalents(case.question)
-            context = answer_context(
-                case.question, lang, hits, companions=companions, equivalents=equivalents
-            )
             cands: list[Candidate] = candidates(context)
             if not cands:
                 continue

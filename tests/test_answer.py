@@ -82,22 +82,6 @@ def test_a_name_the_passages_never_mention_counts_against_answering(loaded):
     assert near[column] == 1 and plain[column] == 0
 
 
-def test_a_question_term_found_in_another_language_is_not_missing(loaded):
-    from commune.answering.refusal import FEATURES, features
-
-    question = "Which day is the household waste collected?"
-    hits = [h for h in loaded.search(question, k=5) if h.language == "fr"]
-    assert hits and "ordures" in hits[0].text
-    column = FEATURES.index("terms_missing")
-    alone = features(question, "en", hits, True)
-    # The question's "waste" is the passages' "ordures" (Lexicon.equivalents would say so).
-    helped = features(question, "en", hits, True, {"wast": {"fr": ["ordur"]}})
-    assert helped[column] < alone[column]
-    # An equivalent in a language none of the passages is in finds nothing.
-    elsewhere = features(question, "en", hits, True, {"wast": {"de": ["ordur"]}})
-    assert elsewhere[column] == alone[column]
-
-
 def test_companions_are_the_best_documents_other_passages(commune, tmp_path):
     # One document of several sections: its other passages come beside a hit, closest in
     # meaning first, never one already among the hits, and with no rank of their own.

@@ -22,7 +22,7 @@ import numpy as np
 
 from commune.answering.answer_types import KINDS, asked, held
 from commune.answering.instructions import gives_instructions, without_instructions
-from commune.answering.refusal import Equivalents, refuses
+from commune.answering.refusal import refuses
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
 from commune.generate.base import (
@@ -231,6 +231,10 @@ FEATURES = (
 )
 
 
+# {question term: {language: its terms there}}: Lexicon.equivalents, Searcher.equivalents.
+Equivalents = dict[str, dict[str, list[str]]]
+
+
 def flatten(equivalents: Equivalents | None) -> dict[str, list[str]]:
     """The question's terms in each other language, whatever term they stand for."""
     out: dict[str, list[str]] = {}
@@ -388,15 +392,13 @@ def answer_context(
     hits: list[Hit],
     passages: int = 5,
     companions: Sequence[Hit] = (),
-    equivalents: Equivalents | None = None,
 ) -> list[Hit]:
     """The passages to answer from; empty when the commons cannot answer (refusal.py).
 
     ``companions`` are other passages of the best hit's document (Searcher.companions):
-    they join when that document leads the passages answered from. ``equivalents``: the
-    question's terms in the commons' other languages (Searcher.equivalents)."""
+    they join when that document leads the passages answered from."""
     relevant = relevant_hits(hits, lang, passages)
-    if refuses(question, lang, hits, bool(relevant), equivalents):
+    if refuses(question, lang, hits, bool(relevant)):
         return []
     # The model can judge a question answerable although no passage passes the fixed
     # thresholds (a paraphrase far from the wording): then the best passages found serve.
@@ -483,7 +485,7 @@ def extractive_stream(
     numbered after it, while the reader reads it. Every candidate is scored before any is
     chosen (the ranker reads each against the best), and that is most of the work."""
     lang = detect(question, default="en")
-    relevant = answer_context(question, lang, hits, companions=companions, equivalents=equivalents)
+    relevant = answer_context(question, lang, hits, companions=companions)
     if not relevant:
         answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
         yield from pieces(answer)
@@ -608,7 +610,7 @@ def stream_generated(
     from commune.answering.grounding import SentenceGate, build_messages
 
     lang = detect(question, default="en")
-    relevant = answer_context(question, lang, hits, passages, equivalents=equivalents)
+    relevant = answer_context(question, lang, hits, passages)
     instead = partial(_instead, question, hits, embedder, equivalents)
     if not relevant:
         answer = Answer(

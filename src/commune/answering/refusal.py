@@ -41,35 +41,16 @@ FEATURES = (
 )
 
 
-# {question term: {language: its terms there}}: Lexicon.equivalents, Searcher.equivalents.
-Equivalents = dict[str, dict[str, list[str]]]
-
-
-def features(
-    question: str, lang: str, hits: list[Hit], passes: bool, equivalents: Equivalents | None = None
-) -> np.ndarray:
-    """One row of :data:`FEATURES`. ``equivalents``: the question's terms in the commons'
-    other languages; a term counts as found in a passage of another language when one of
-    them is there (without, an English question lacks every word of a French passage)."""
+def features(question: str, lang: str, hits: list[Hit], passes: bool) -> np.ndarray:
     judged = hits[:JUDGED_HITS]
     seen = " ".join(f"{h.title} {h.text}" for h in judged).lower()
     names = [n for n in _NAME.findall(question) if len(n) > 2]
     missing_names = sum(1 for n in names if n.lower() not in seen)
     q_terms = set(analyze(question, lang))
-    found: dict[str, set[str]] = {}
+    found: set[str] = set()
     for h in judged:
         analyser = h.language if h.language in ("fr", "en") else lang
-        found.setdefault(analyser, set()).update(analyze(f"{h.title} {h.text}", analyser))
-    seen_terms = set().union(*found.values()) if found else set()
-    missing = {
-        t
-        for t in q_terms
-        if t not in seen_terms
-        and not any(
-            set(terms) & found.get(other, set())
-            for other, terms in (equivalents or {}).get(t, {}).items()
-        )
-    }
+        found |= set(analyze(f"{h.title} {h.text}", analyser))
     same = [h.cosine for h in judged if h.language == lang]
     return np.asarray(
         [
@@ -80,7 +61,7 @@ def features(
             float(min(judged[0].unknown_terms if judged else 0, 2)),
             max(same, default=0.0),
             float(min(missing_names, 2)),
-            len(missing) / max(len(q_terms), 1),
+            len(q_terms - found) / max(len(q_terms), 1),
             float(passes),
         ],
         dtype=np.float64,
@@ -103,20 +84,15 @@ def model() -> dict[str, np.ndarray | float]:
     }
 
 
-def unanswerable_probability(
-    question: str, lang: str, hits: list[Hit], passes: bool, equivalents: Equivalents | None = None
-) -> float:
+def unanswerable_probability(question: str, lang: str, hits: list[Hit], passes: bool) -> float:
     m = model()
-    z = (features(question, lang, hits, passes, equivalents) - m["mean"]) / m["scale"]
+    z = (features(question, lang, hits, passes) - m["mean"]) / m["scale"]
     return float(1 / (1 + np.exp(-(z @ m["weights"] + m["bias"]))))
 
 
-def refuses(
-    question: str, lang: str, hits: list[Hit], passes: bool, equivalents: Equivalents | None = None
-) -> bool:
+def refuses(question: str, lang: str, hits: list[Hit], passes: bool) -> bool:
     """Whether to answer "nothing relevant": no passage found, or the model judges the
     question beyond what the passages found can answer."""
     if not hits:
         return True
-    probability = unanswerable_probability(question, lang, hits, passes, equivalents)
-    return probability >= float(model()["threshold"])
+    return unanswerable_probability(question, lang, hits, passes) >= float(model()["threshold"])

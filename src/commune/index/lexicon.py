@@ -7,8 +7,8 @@ already places a word near its translations ("birth" → "naissance" 0.89, "rent
 its passages) is embedded once, when a base is built, and a question's words are looked up
 among the other languages' words. Their stems make a lexical list of their own over the
 passages in those languages (answering/retrieve.py fuses it at half the lexical weight),
-and they count where the question's terms are looked for in a passage of another language
-(a sentence's overlap in answering/answer.py, the terms missing in answering/refusal.py).
+and they count in a sentence's overlap with the question when the sentence is in another
+language (answering/answer.py).
 
 Only the commons' own words can come out: a neighbour is a word some passage uses, in the
 form it uses it. Measured on the suites' dev halves (bench/README.md, "What was tried",
@@ -115,7 +115,7 @@ class Lexicon:
     ) -> dict[str, dict[str, list[str]]]:
         """For each of ``text``'s index terms in ``lang`` that has neighbours: their index
         terms in each other language ({term: {language: terms}}), so that a term can be
-        found in a passage of another language (answering/refusal.py)."""
+        found in a passage of another language."""
         targets = {t: v for t, v in self.languages.items() if t != lang and len(v)}
         if not targets or embedder.name != self.model:
             return {}
