@@ -42,7 +42,6 @@ from commune.answering.answer import (  # noqa: E402
     answer_context,
     candidates,
     choose,
-    flatten,
     gap,
     sentence_features,
 )
@@ -52,6 +51,7 @@ from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.metrics import contains_facts  # noqa: E402
 from commune.evaluation.suite import document_groups  # noqa: E402
+from commune.index.lexicon import flatten  # noqa: E402
 from commune.text.lang import detect  # noqa: E402
 
 SUITES = ("debian", "fiches")
@@ -139,17 +139,22 @@ def train(records: list[dict[str, Any]]) -> lightgbm.Booster:
     return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
 
 
-def outcome(
-    records, scores, budget: int, margin: float, uncertain: tuple[int, float] | None = None
-) -> dict[str, tuple[float, float]]:
-    """Per domain: share of answers holding every fact, and the median answer's words.
-    ``uncertain``: (words, gap) the budget of an answer whose best candidate stands less than
-    ``gap`` above the second (SentenceScorer.budget)."""
-    per: dict[str, tuple[list[bool], list[int]]] = {d: ([], []) for d in SUITES}
+def answers(records, scores, budget: int, margin: float, uncertain: tuple[int, float] | None):
+    """(record, answer text) per record, as `commune ask` would quote it. ``uncertain``:
+    (words, gap) the budget of an answer whose best candidate stands less than ``gap`` above
+    the next quotable one (SentenceScorer.budget)."""
     for r, s in zip(records, scores, strict=True):
         words = budget if uncertain is None or gap(r["cands"], s) >= uncertain[1] else uncertain[0]
         chosen = choose(r["cands"], s, words, margin)
-        text = " ".join(f"{r['cands'][i].text} [1]" for i in chosen)
+        yield r, " ".join(f"{r['cands'][i].text} [1]" for i in chosen)
+
+
+def outcome(
+    records, scores, budget: int, margin: float, uncertain: tuple[int, float] | None = None
+) -> dict[str, tuple[float, float]]:
+    """Per domain: share of answers holding every fact, and the median answer's words."""
+    per: dict[str, tuple[list[bool], list[int]]] = {d: ([], []) for d in SUITES}
+    for r, text in answers(records, scores, budget, margin, uncertain):
         per[r["domain"]][0].append(contains_facts(text, r["facts"]))
         per[r["domain"]][1].append(len(text.split()))
     return {d: (float(np.mean(ok)), float(statistics.median(n))) for d, (ok, n) in per.items()}
@@ -158,10 +163,8 @@ def outcome(
 def longest_quarter(records, scores, budget: int, margin: float, uncertain) -> float:
     """The 75th percentile of the answers' words, the longer of the two domains."""
     per: dict[str, list[int]] = {d: [] for d in SUITES}
-    for r, s in zip(records, scores, strict=True):
-        words = budget if gap(r["cands"], s) >= uncertain[1] else uncertain[0]
-        chosen = choose(r["cands"], s, words, margin)
-        per[r["domain"]].append(sum(len(r["cands"][i].text.split()) + 1 for i in chosen))
+    for r, text in answers(records, scores, budget, margin, uncertain):
+        per[r["domain"]].append(len(text.split()))
     return max(float(np.percentile(n, 75)) for n in per.values() if n)
 
 

@@ -169,8 +169,8 @@ def test_fusion_without_an_enriched_list_is_unchanged() -> None:
     s = RetrievalSettings()
     lex, dense = np.array([3, 1, 2]), np.array([2, 4, 3])
     two = fuse(lex, dense, s)
-    assert fuse(lex, dense, s, None, np.zeros(0, dtype=np.int64), 1.0) == two
-    three = fuse(lex, dense, s, None, np.array([4, 1]), 1.0)
+    assert fuse(lex, dense, s, None, [(np.zeros(0, dtype=np.int64), 1.0)]) == two
+    three = fuse(lex, dense, s, None, [(np.array([4, 1]), 1.0)])
     assert three[0][0] == 4  # the e5 list's first, also in the dense list, comes first
     assert {row for row, *_ in three} == {row for row, *_ in two}
 

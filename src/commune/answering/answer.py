@@ -32,6 +32,7 @@ from commune.generate.base import (
     GeneratorUnavailable,
     within,
 )
+from commune.index.lexicon import Equivalents, flatten
 from commune.ingest.chunking import split_sentences
 from commune.text.analysis import analyze
 from commune.text.lang import detect
@@ -229,19 +230,6 @@ FEATURES = (
     "heading_overlap",  # share of the question's terms in the title and headings
     "heading_unasked",  # share of the last heading's terms the question does not use
 )
-
-
-# {question term: {language: its terms there}}: Lexicon.equivalents, Searcher.equivalents.
-Equivalents = dict[str, dict[str, list[str]]]
-
-
-def flatten(equivalents: Equivalents | None) -> dict[str, list[str]]:
-    """The question's terms in each other language, whatever term they stand for."""
-    out: dict[str, list[str]] = {}
-    for per_language in (equivalents or {}).values():
-        for target, terms in per_language.items():
-            out.setdefault(target, []).extend(terms)
-    return out
 
 
 def sentence_features(

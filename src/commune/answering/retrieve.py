@@ -104,18 +104,15 @@ def fuse(
     dense: np.ndarray,
     settings: RetrievalSettings,
     lexical_scale: np.ndarray | None = None,
-    enriched: np.ndarray | None = None,
-    enriched_weight: float = 0.0,
     others: Sequence[tuple[np.ndarray, float]] = (),
 ) -> list[tuple[int, float, int | None, int | None]]:
     """(row, fused score, lexical rank, dense rank), best first; ranks are 1-based.
 
     ``lexical_scale`` multiplies each lexical result's weight (language-aware fusion).
-    ``enriched``: a third list, from the second embedder over the passages it has embedded
-    (index/enrich.py), with weight ``enriched_weight``; a passage it has not embedded is
-    ranked by the other two alone, and with no such list the fusion is the two-list one.
-    ``others``: more (rows, weight) lists, such as the question's words in another
-    language; a passage only they find has neither a lexical nor a dense rank."""
+    ``others``: more (rows, weight) lists: the second embedder's over the passages it has
+    embedded (index/enrich.py; a passage it has not embedded is ranked by the others), the
+    question's words in the other languages. With none, the fusion is the two-list one; a
+    passage only they find has neither a lexical nor a dense rank."""
     table: dict[int, list[Any]] = {}
     scales = [1.0] * len(lexical) if lexical_scale is None else lexical_scale.tolist()
     for rank, (row, scale) in enumerate(zip(lexical.tolist(), scales, strict=True), 1):
@@ -126,8 +123,7 @@ def fuse(
         table.setdefault(row, [0.0, None, None])
         table[row][0] += settings.dense_weight / (settings.rrf_k + rank)
         table[row][2] = rank
-    lists = [(enriched, enriched_weight)] if enriched is not None else []
-    for rows, weight in [*lists, *others]:
+    for rows, weight in others:
         for rank, row in enumerate(rows.tolist(), 1):
             table.setdefault(row, [0.0, None, None])
             table[row][0] += weight / (settings.rrf_k + rank)
@@ -164,16 +160,14 @@ def search_catalog(
         settings.cross_lingual_lexical_weight,
     )
     out = []
-    extra = None
+    others = []
     if enriched is not None and len(enriched.rows):
         visible = None if mask is None else mask[enriched.rows]
         best, _ = top_k(enriched.matrix @ enriched.query, n, visible)
-        extra = enriched.rows[best]
-    enriched_weight = enriched.weight if enriched is not None else 0.0
+        others.append((enriched.rows[best], enriched.weight))
     # The question's words in the other languages are lexical evidence too: they weigh with
     # the lexical list (nothing when it is off), at their own share of it, as one list over
     # the passages in those languages, however many there are.
-    translated = []
     weight = settings.lexical_weight * settings.translated_weight
     if query.translations and weight > 0:
         terms = list(dict.fromkeys(t for ts in query.translations.values() for t in ts))
@@ -181,8 +175,8 @@ def search_catalog(
         rows, scores = catalog.lexical.search(
             terms, n, in_langs if mask is None else mask & in_langs
         )
-        translated.append((rows[scores > 0], weight))
-    fused = fuse(lex_rows, dense_rows, settings, scale, extra, enriched_weight, translated)
+        others.append((rows[scores > 0], weight))
+    fused = fuse(lex_rows, dense_rows, settings, scale, others)
     for row, score, lr, dr in fused[:k]:
         cosine = cos_by_row.get(row)
         if cosine is None:

@@ -30,6 +30,7 @@ from commune.text.lang import detect
 if TYPE_CHECKING:
     from commune.index.catalog import Catalog
     from commune.index.enrich import EnrichedVectors
+    from commune.index.lexicon import Equivalents
 
 
 def check_length(settings: Settings, text: str, what: str) -> None:
@@ -100,7 +101,7 @@ class Searcher:
             self.metering.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
 
-    def equivalents(self, query: str) -> dict[str, dict[str, list[str]]]:
+    def equivalents(self, query: str) -> Equivalents:
         """``query``'s index terms in the commons' other languages: {term: {language:
         terms}} (index/lexicon.py); empty when that list is off or the base has none."""
         lexicon = self.catalog().lexicon

@@ -55,6 +55,17 @@ MAX_QUERY_WORDS = 24
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
+# {question term: {language: its terms there}}: what :meth:`Lexicon.equivalents` gives.
+Equivalents = dict[str, dict[str, list[str]]]
+
+
+def flatten(equivalents: Equivalents | None) -> dict[str, list[str]]:
+    """The question's terms in each other language, whatever term they stand for, once each."""
+    out: dict[str, list[str]] = {}
+    for per_language in (equivalents or {}).values():
+        for target, terms in per_language.items():
+            out.setdefault(target, []).extend(terms)
+    return {target: list(dict.fromkeys(terms)) for target, terms in out.items()}
 
 
 def vocabulary_words(text: str, lang: str) -> list[str]:
@@ -86,7 +97,7 @@ class Lexicon:
     languages: dict[str, Vocabulary] = field(default_factory=dict)
     # The last questions' lists: a search and its answer look the same question up. Shared
     # by the server's threads, hence the lock; never copied by dataclasses.replace.
-    _asked: dict[tuple[str, str], dict[str, dict[str, list[str]]]] = field(
+    _asked: dict[tuple[str, str], Equivalents] = field(
         default_factory=dict, repr=False, compare=False, init=False
     )
     _lock: threading.Lock = field(
@@ -104,15 +115,9 @@ class Lexicon:
         """``text``'s neighbours in each other language, as that language's index terms
         (stems): {language: terms}. Empty when the lexicon has no other language, or its
         embedder is not ``embedder`` (the vectors would not be comparable)."""
-        out: dict[str, list[str]] = {}
-        for per_language in self.equivalents(text, lang, embedder).values():
-            for target, terms in per_language.items():
-                out.setdefault(target, []).extend(terms)
-        return {target: list(dict.fromkeys(terms)) for target, terms in out.items()}
+        return flatten(self.equivalents(text, lang, embedder))
 
-    def equivalents(
-        self, text: str, lang: str, embedder: Embedder
-    ) -> dict[str, dict[str, list[str]]]:
+    def equivalents(self, text: str, lang: str, embedder: Embedder) -> Equivalents:
         """For each of ``text``'s index terms in ``lang`` that has neighbours: their index
         terms in each other language ({term: {language: terms}}), so that a term can be
         found in a passage of another language."""
@@ -133,13 +138,13 @@ class Lexicon:
 
     def _neighbours(
         self, text: str, lang: str, embedder: Embedder, targets: dict[str, Vocabulary]
-    ) -> dict[str, dict[str, list[str]]]:
+    ) -> Equivalents:
         asked = list(dict.fromkeys(vocabulary_words(text, lang)))[:MAX_QUERY_WORDS]
         if not asked:
             return {}
         vectors = np.asarray(embedder.embed_passages(asked), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        out: dict[str, dict[str, list[str]]] = {}
+        out: Equivalents = {}
         for target, vocab in targets.items():
             sims = vectors @ vocab.vectors.T  # (asked words, vocabulary)
             for word, row in zip(asked, sims, strict=True):
