@@ -36,6 +36,7 @@ def test_config_file_is_read(tmp_path):
         ("database_url = 'nowhere'\n", "database_url in commune.toml must be a SQLAlchemy URL"),
         ("[cooperative]\nusage_share = 1.5\n", "is a share: between 0 and 1, got 1.5"),
         ("[retrieval]\ndense_weight = -1\n", "must not be negative, got -1"),
+        ("[retrieval]\ntranslated_weight = -0.5\n", "must not be negative, got -0.5"),
         ("[index]\nprobes = 0\n", "index.probes in commune.toml must be greater than 0, got 0"),
         ("[index]\napproximate_from_rows = -1\n", "must not be negative, got -1"),
         ("[index]\nlists = 9\n", "unknown key index.lists"),
@@ -62,6 +63,9 @@ def test_unknown_embedder_names_the_available_ones(tmp_path, corpus):
 def test_a_fusion_weight_may_be_zero(tmp_path):
     (tmp_path / "commune.toml").write_text("[retrieval]\ncross_lingual_lexical_weight = 0\n")
     assert load_settings(tmp_path).retrieval.cross_lingual_lexical_weight == 0.0
+    # The question's words in the other languages, off.
+    (tmp_path / "commune.toml").write_text("[retrieval]\ntranslated_weight = 0\n")
+    assert load_settings(tmp_path).retrieval.translated_weight == 0.0
 
 
 def test_approximate_search_may_be_turned_off(tmp_path):
