@@ -270,10 +270,11 @@ def candidate_features(
     for c in cands:
         hl = hits[c.hit].language if hits[c.hit].language in q_terms else "en"
         overlaps.append(len(set(analyze(c.text, hl)) & q_terms[hl]) / max(len(q_terms[hl]), 1))
-    cos_rank = np.empty(len(cands))
-    cos_rank[np.argsort(-cos, kind="stable")] = np.arange(len(cands))
-    ov_rank = np.empty(len(cands))
-    ov_rank[np.argsort(-np.asarray(overlaps), kind="stable")] = np.arange(len(cands))
+    # A rank counts the candidates strictly above: equals share it (the same sentence in a
+    # page and in its partly untranslated copy, two lines with the question's every term).
+    cos_rank = (cos[None, :] > cos[:, None]).sum(axis=1)
+    ov = np.asarray(overlaps, dtype=np.float64)
+    ov_rank = (ov[None, :] > ov[:, None]).sum(axis=1)
     best_cos = float(cos.max()) if len(cands) else 0.0
     best_overlap = max(overlaps, default=0.0)
     wants = asked(question)
