@@ -268,6 +268,7 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
         "ok      registre   le registre refuse UPDATE et DELETE (ses déclencheurs sont en place)",
         "ok      documents  documents : 1, aucun partiel",
         f"ok      vecteurs   chaque passage publié a son vecteur {commune.embedder.name}",
+        "ok      doublons   aucun document stocké deux fois (mêmes octets à la même adresse)",
         "ok      audit      chaîne d'audit intacte (entrées : 1)",
         "ok      charte     la charte par défaut (sans charter.toml) : valide, version default",
     ]

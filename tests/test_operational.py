@@ -225,3 +225,44 @@ def test_a_link_loop_in_a_directory_fails_that_file_and_the_batch_goes_on(home, 
     loops = [line for line in out.stderr.splitlines() if "symbolic link loop" in line]
     assert len(loops) == 3, out.stderr
     assert all("remove or fix the link" in line for line in loops)
+
+
+def test_check_names_a_document_stored_twice_and_retiring_it_clears_it(home, tmp_path):
+    """A home from before `commune add` recognised the same bytes at the same address (a
+    fiche fetched in two checkouts) holds each passage twice: `commune check` says which
+    copy to retire, and how, in one line each."""
+    from commune.core import Commune
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "fiche.md").write_text(
+            "La déclaration de naissance se fait dans les 5 jours.", encoding="utf-8"
+        )
+    with Commune(home) as c:
+        for name in ("a", "b"):  # two addresses: two documents, as add keeps them
+            c.add([tmp_path / name / "fiche.md"], collection="mairie", licence="etalab-2.0")
+        first, second = sorted(d["id"] for d in c.documents())
+    # What an older version stored: the second copy at the first one's address.
+    db = sqlite3.connect(home / "commune.db")
+    with db:
+        db.execute(
+            "UPDATE documents SET source_uri = (SELECT source_uri FROM documents WHERE id = ?) "
+            "WHERE id = ?",
+            (first, second),
+        )
+    db.close()
+    checked = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert checked.exit_code == 1
+    [line] = [x for x in checked.output.splitlines() if "duplicates" in x]
+    assert line.split()[:2] == ["FAILED", "duplicates"]
+    assert line.endswith(
+        f"document {second} repeats document {first} (the same bytes at the same address): "
+        f"retire it with commune retire {second} --reason duplicate"
+    )
+    retired = CliRunner().invoke(
+        cli, ["--home", str(home), "retire", str(second), "--reason", "duplicate"]
+    )
+    assert retired.exit_code == 0, retired.output
+    checked = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert checked.exit_code == 0, checked.output
+    assert "ok      duplicates no document stored twice" in checked.output

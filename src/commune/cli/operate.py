@@ -20,6 +20,7 @@ CHECKS_FR = {
     "ledger": "registre",
     "documents": "documents",
     "vectors": "vecteurs",
+    "duplicates": "doublons",
     "audit": "audit",
     "charter": "charte",
 }
@@ -117,7 +118,8 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Verify the home is whole (after a crash or a restore): database integrity, no partial
-    document, every published chunk embedded, the ledger append-only, the audit chain intact.
+    document, every published chunk embedded, no document stored twice, the ledger
+    append-only, the audit chain intact.
     Exit 1 when a check fails; nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)

@@ -131,6 +131,55 @@ def check(engine: Engine, embedder: str) -> Report:
             if not missing
             else f"{missing} published chunks have no {model} vector: run commune reindex",
         )
+        # The same bytes at the same address, twice in a collection: stored by a version
+        # before `commune add` recognised them (a fiche fetched in two checkouts). Nothing is
+        # broken, but each passage is found twice and crowds out the others (bench/README.md,
+        # issue 20, item 6: the fiches' answers with every fact 0.565 on such a home, 0.505 on
+        # a clean one, the measures wrong both ways). The later copy is the one to retire.
+        twice = (
+            conn.execute(
+                select(
+                    documents.c.collection_id,
+                    documents.c.content_hash,
+                    documents.c.source_uri,
+                    func.min(documents.c.id).label("first"),
+                )
+                .where(documents.c.status != "retired", documents.c.source_uri.is_not(None))
+                .group_by(
+                    documents.c.collection_id, documents.c.content_hash, documents.c.source_uri
+                )
+                .having(func.count() > 1)
+                .order_by(func.min(documents.c.id))
+                .limit(5)
+            )
+            .mappings()
+            .all()
+        )
+        repeats: list[str] = []
+        for group in twice:
+            later = conn.execute(
+                select(documents.c.id)
+                .where(
+                    documents.c.collection_id == group["collection_id"],
+                    documents.c.content_hash == group["content_hash"],
+                    documents.c.source_uri == group["source_uri"],
+                    documents.c.status != "retired",
+                    documents.c.id != group["first"],
+                )
+                .order_by(documents.c.id)
+            ).scalars()
+            repeats += [
+                f"document {d} repeats document {group['first']} (the same bytes at the same "
+                f"address): retire it with commune retire {d} --reason duplicate"
+                for d in later
+            ]
+        report.add(
+            "duplicates",
+            not repeats,
+            "no document stored twice (the same bytes at the same address)"
+            if not repeats
+            else "; ".join(repeats),
+        )
         audit = verify(conn)
         report.add(
             "audit",

@@ -517,6 +517,16 @@ PATTERNS = [
             r"(?P<n>\d+) published chunks have no (?P<name>\S+) vector: run commune reindex",
             "passages publiés sans vecteur {name} : {n} ; lancez commune reindex",
         ),
+        (
+            r"no document stored twice \(the same bytes at the same address\)",
+            "aucun document stocké deux fois (mêmes octets à la même adresse)",
+        ),
+        (
+            r"document (?P<n>\d+) repeats document (?P<m>\d+) \(the same bytes at the same "
+            r"address\): retire it with commune retire (?P<k>\d+) --reason duplicate",
+            "le document {n} répète le document {m} (mêmes octets à la même adresse) : "
+            "retirez-le avec commune retire {k} --reason doublon",
+        ),
         (r"audit chain intact \((?P<n>\d+) entries\)", "chaîne d'audit intacte (entrées : {n})"),
         (
             r"entry (?P<n>\d+): does not follow the previous entry",
