@@ -80,6 +80,34 @@ def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_p
     assert credited == (2,) and metered == (2,)
 
 
+def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):
+    """The returns table kept every passage of every peer search for good; a peer reports
+    its citations right after its answer, so a day is kept."""
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+
+    doc = tmp_path / "recycling.md"
+    doc.write_text(RECYCLING, encoding="utf-8")
+    for args in (
+        ("add", str(doc), "--collection", "open-b", "--licence", "CC-BY-4.0"),
+        ("share", "open-b"),
+        ("peer", "issue", "coop-a"),
+    ):
+        assert run(home, *args).exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
+        with sqlite3.connect(home / "commune.db") as db:  # two days pass
+            db.execute("update peer_returns set created_at = datetime(created_at, '-2 days')")
+        with pytest.raises(InvalidRequest, match="in the last day"):
+            c.peer_desk.cited({hit["chunk_id"]: 1}, peer)
+        c.peer_search("recycling centre opening", actor=peer, k=1)
+        with sqlite3.connect(home / "commune.db") as db:
+            kept = db.execute("select count(*) from peer_returns").fetchone()
+        assert kept == (1,)  # the new search's return; the old one is gone
+        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer) == 1
+
+
 def _passage(n: int, **over: Any) -> dict[str, Any]:
     return {
         "document_id": n,

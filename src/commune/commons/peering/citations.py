@@ -14,9 +14,10 @@ peer (``peer_returns``), one citation per return.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from commune.commons.peering.shares import shared
 from commune.errors import InvalidRequest
@@ -26,13 +27,20 @@ from commune.store.repository import now
 from commune.store.schema import credits, members, peer_citations, peer_returns
 
 ROUTE = "peer/cited"
+# A peer reports what its answer cited as soon as the answer is written, once
+# (answering/federation.py): a return not cited within a day never will be. Past that it is
+# no longer credited, and deleted at the next peer search, or the table would keep every
+# passage of every peer search for good.
+RETURNS_KEPT = timedelta(days=1)
 
 
 def record_returned(conn: Connection, chunk_ids: list[int], actor: Actor) -> None:
     """Keep the passages ``/peer/search`` returned to the peer ``actor``: its citation
-    reports are credited only against these."""
+    reports are credited only against these, for :data:`RETURNS_KEPT`; older returns of
+    every peer are deleted here."""
+    at = now()
+    conn.execute(delete(peer_returns).where(peer_returns.c.created_at < at - RETURNS_KEPT))
     if chunk_ids:
-        at = now()
         conn.execute(
             insert(peer_returns),
             [{"created_at": at, "member_id": actor.member_id, "chunk_id": c} for c in chunk_ids],
@@ -42,7 +50,8 @@ def record_returned(conn: Connection, chunk_ids: list[int], actor: Actor) -> Non
 def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor) -> int:
     """Credit the passages (chunk id -> citations) a peer's answer cited. Every passage must
     be in a collection shared with peers and have been returned to this peer by
-    ``/peer/search`` and not yet cited for that return, or nothing is recorded. Each passage
+    ``/peer/search`` within :data:`RETURNS_KEPT` and not yet cited for that return, or
+    nothing is recorded. Each passage
     earns one citation per return, whatever count the peer sends: payouts share money by
     citations, and a peer could otherwise credit any passage, or one passage a hundred
     times, without ever having been given it. Returns the rows written."""
@@ -69,6 +78,7 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
                 peer_returns.c.member_id == actor.member_id,
                 peer_returns.c.chunk_id == cid,
                 peer_returns.c.cited_at.is_(None),
+                peer_returns.c.created_at >= at - RETURNS_KEPT,
             )
             .order_by(peer_returns.c.id)
             .limit(1)
@@ -86,8 +96,8 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
         )
         if not spent:
             raise InvalidRequest(
-                f"passage {cid} was not returned to this peer by /peer/search, or its "
-                "citation was already counted: nothing was recorded"
+                f"passage {cid} was not returned to this peer by /peer/search in the last "
+                "day, or its citation was already counted: nothing was recorded"
             )
     rows = [
         {
