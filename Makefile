@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # pip compiles every installed module to bytecode one file after another (a minute of the
-# test environment's set-up): --no-compile, then compileall on both cores (35 s). Its
-# complaints about third-party files (Python 2 leftovers, invalid escapes) are theirs, and
-# leave those files to be compiled, as before, when imported.
+# test environment's set-up): --no-compile, then compileall on every core (-j 0; 35 s on
+# two). Its complaints about third-party files (Python 2 leftovers, invalid escapes) are
+# theirs, and leave those files to be compiled, as before, when imported; were compileall to
+# fail outright, modules would only compile on first import, more slowly.
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check --no-compile
 COMPILE = $(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null 2>&1 || true
 HOME_DEMO ?= demo-data

@@ -166,7 +166,24 @@ def test_equal_sentences_share_a_rank_and_more_of_the_question_never_scores_lowe
 
     def hit(doc: int) -> Hit:
         return Hit(
-            doc, doc, "t", "", "", 1.0, None, "x", "c", "en", 1, 1, None, None, 1, 1, 0.5, 0.5
+            document_id=doc,
+            chunk_id=doc,
+            title="t",
+            source="",
+            section="",
+            score=1.0,
+            licence=None,
+            text="x",
+            collection="c",
+            language="en",
+            anchor=None,
+            page=None,
+            contributor=None,
+            publisher=None,
+            lexical_rank=1,
+            dense_rank=1,
+            cosine=0.5,
+            coverage=0.5,
         )
 
     search = "--search file (or -S), which finds the package(s) containing the file;"
@@ -183,10 +200,13 @@ def test_equal_sentences_share_a_rank_and_more_of_the_question_never_scores_lowe
     # The shipped ranker (trained with monotone constraints, bench/train_answer.py): raising
     # a sentence's overlap or meaning, all else equal, never lowers its score.
     scorer = sentence_model()
-    for name in ("overlap", "cosine", "overlap_rank", "cosine_rank"):
+    scores = scorer.score(x)
+    assert scores[0] > scores[1] < scores[2]  # the line with every term above the other
+    for name in ("overlap", "cosine", "overlap_rank", "cosine_rank", "cosine_gap", "overlap_gap"):
         f = FEATURES.index(name)
         rows = np.repeat(x[1:2], 11, axis=0)
-        rows[:, f] = np.linspace(0.0, 1.0, 11)
+        low = -1.0 if name.endswith("_gap") else 0.0  # a gap to the best is at most 0
+        rows[:, f] = np.linspace(low, low + 1.0, 11)
         assert np.all(np.diff(scorer.score(rows)) >= 0), name
 
 

@@ -86,7 +86,12 @@ def test_retrieval_metrics_match_hand_computation() -> None:
         ),
     }
     qrels = {"q1": ["d0"], "q2": ["d0"], "q3": ["d0", "d1"]}
+    import numba
+
+    compiling = numba.config.DISABLE_JIT
     scores = retrieval_scores(runs, qrels, ks=(1, 2))
+    # ranx ran interpreted (its compilation took a minute); numba's switch is put back.
+    assert numba.config.DISABLE_JIT == compiling
     assert scores["mrr@10"] == pytest.approx((1 / 2 + 1 + 1) / 3, abs=1e-4)
     assert scores["recall@1"] == pytest.approx((0 + 1 + 0.5) / 3, abs=1e-4)
     assert scores["recall@2"] == pytest.approx((1 + 1 + 0.5) / 3, abs=1e-4)

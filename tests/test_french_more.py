@@ -111,7 +111,7 @@ def test_documents_search_and_history_speak_french_by_default(home, corpus):
 
 def test_eval_says_its_table_and_errors_in_french(home, tmp_path):
     """The table `commune eval` prints (evaluation/report.summary, read here from the shipped
-    reference report: an evaluation run would add ranx's compilation to the suite's time)
+    reference report: an evaluation run would add a home's embedding to the suite's time)
     and its errors, through the real CLI."""
     from commune.evaluation.report import load, summary
 

@@ -272,7 +272,10 @@ def candidate_features(
         overlaps.append(len(set(analyze(c.text, hl)) & q_terms[hl]) / max(len(q_terms[hl]), 1))
     # A rank counts the candidates strictly above: equals share it (the same sentence in a
     # page and in its partly untranslated copy, two lines with the question's every term).
-    cos_rank = (cos[None, :] > cos[:, None]).sum(axis=1)
+    # Cosines are compared to six decimals: the same text embedded at another place in a
+    # batch may differ in the last bits. A cosine that is not a number ranks last.
+    rounded = np.round(np.nan_to_num(cos, nan=-1.0), 6)
+    cos_rank = (rounded[None, :] > rounded[:, None]).sum(axis=1)
     ov = np.asarray(overlaps, dtype=np.float64)
     ov_rank = (ov[None, :] > ov[:, None]).sum(axis=1)
     best_cos = float(cos.max()) if len(cands) else 0.0

@@ -17,7 +17,8 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -117,17 +118,33 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def _interpreted_ranx() -> None:
+# Whether this module imported ranx with numba's JIT off (None: not imported by it).
+_RANX_INTERPRETED: bool | None = None
+
+
+@contextmanager
+def _interpreted_ranx() -> Iterator[None]:
     """Run ranx's metrics as plain Python, not compiled by numba. Compiling them takes more
     than a minute of CPU on a fresh install (measured: 78 s, against 9 s interpreted, for
     the evaluation tests), while a suite's few hundred questions score in milliseconds
-    either way. numba reads the switch when ranx's functions are decorated, so it is set
-    before ranx is first imported; a process that imported ranx already keeps its choice."""
-    if "ranx" in sys.modules:
+    either way. numba reads its switch when ranx's functions are decorated (at import) and
+    when its typed containers are made (in Qrels and Run), so the switch is on across both,
+    and put back after: other numba code in the process keeps its compiler. A process that
+    imported ranx before, compiled, keeps it so."""
+    global _RANX_INTERPRETED
+    if _RANX_INTERPRETED is None:
+        _RANX_INTERPRETED = "ranx" not in sys.modules
+    if not _RANX_INTERPRETED:
+        yield
         return
     import numba
 
-    numba.config.DISABLE_JIT = True  # type: ignore[attr-defined]  # set at import by numba
+    before = numba.config.DISABLE_JIT  # type: ignore[attr-defined]  # set at import by numba
+    numba.config.DISABLE_JIT = True  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        numba.config.DISABLE_JIT = before  # type: ignore[attr-defined]
 
 
 def retrieval_scores(
@@ -137,29 +154,30 @@ def retrieval_scores(
     judged = [q for q in qrels if qrels[q]]
     if not judged:
         return {}
-    try:
-        import warnings
+    import warnings
 
-        _interpreted_ranx()
-        from ranx import Qrels, Run, evaluate
-    except ImportError:
-        raise CommuneError(
-            "the evaluation needs ranx, which is not installed", "pip install 'commune-coop[eval]'"
-        ) from None
-    q = Qrels({qid: {u: 1 for u in qrels[qid]} for qid in judged})
-    # ranx wants a score per item: rank order as decreasing scores. A question whose
-    # search found nothing gets an empty run, which scores zero.
-    r = Run(
-        {
-            qid: {u: float(len(runs.get(qid, [])) - i) for i, u in enumerate(runs.get(qid, []))}
-            or {"none": 0.0}
-            for qid in judged
-        }
-    )
-    metrics = ["mrr@10", "ndcg@10"] + [f"recall@{k}" for k in ks]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # numba's type-safety chatter inside ranx
-        scores = evaluate(q, r, metrics, make_comparable=True)
+    with _interpreted_ranx():
+        try:
+            from ranx import Qrels, Run, evaluate
+        except ImportError:
+            raise CommuneError(
+                "the evaluation needs ranx, which is not installed",
+                "pip install 'commune-coop[eval]'",
+            ) from None
+        q = Qrels({qid: {u: 1 for u in qrels[qid]} for qid in judged})
+        # ranx wants a score per item: rank order as decreasing scores. A question whose
+        # search found nothing gets an empty run, which scores zero.
+        r = Run(
+            {
+                qid: {u: float(len(runs.get(qid, [])) - i) for i, u in enumerate(runs.get(qid, []))}
+                or {"none": 0.0}
+                for qid in judged
+            }
+        )
+        metrics = ["mrr@10", "ndcg@10"] + [f"recall@{k}" for k in ks]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba's type-safety chatter inside ranx
+            scores = evaluate(q, r, metrics, make_comparable=True)
     return {m: round(float(v), 4) for m, v in scores.items()}
 
 
