@@ -44,20 +44,30 @@ RECYCLING = (
 )
 
 
+def _shared_with_a_peer(home: Path, tmp_path: Path, files: dict[str, str]) -> None:
+    """``files`` in the collection open-b, shared with peers, and a key for the peer coop-a."""
+    adds = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        adds.append(
+            ("add", str(tmp_path / name), "--collection", "open-b", "--licence", "CC-BY-4.0")
+        )
+    for args in (*adds, ("share", "open-b"), ("peer", "issue", "coop-a")):
+        assert run(home, *args).exit_code == 0
+
+
 def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_path):
     from commune.core import Commune
     from commune.errors import InvalidRequest
 
-    doc, other = tmp_path / "recycling.md", tmp_path / "market.md"
-    doc.write_text(RECYCLING, encoding="utf-8")
-    other.write_text("# Market\n\nA market stall costs 12 euros per day.\n", encoding="utf-8")
-    for args in (
-        ("add", str(doc), "--collection", "open-b", "--licence", "CC-BY-4.0"),
-        ("add", str(other), "--collection", "open-b", "--licence", "CC-BY-4.0"),
-        ("share", "open-b"),
-        ("peer", "issue", "coop-a"),
-    ):
-        assert run(home, *args).exit_code == 0
+    _shared_with_a_peer(
+        home,
+        tmp_path,
+        {
+            "recycling.md": RECYCLING,
+            "market.md": "# Market\n\nA market stall costs 12 euros per day.\n",
+        },
+    )
     with Commune(home) as c:
         peer = c.actor("coop-a")
         hits = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
@@ -86,14 +96,7 @@ def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path
     from commune.core import Commune
     from commune.errors import InvalidRequest
 
-    doc = tmp_path / "recycling.md"
-    doc.write_text(RECYCLING, encoding="utf-8")
-    for args in (
-        ("add", str(doc), "--collection", "open-b", "--licence", "CC-BY-4.0"),
-        ("share", "open-b"),
-        ("peer", "issue", "coop-a"),
-    ):
-        assert run(home, *args).exit_code == 0
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
     with Commune(home) as c:
         peer = c.actor("coop-a")
         [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
