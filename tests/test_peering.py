@@ -187,6 +187,29 @@ def test_a_non_commercial_collection_is_withheld_from_a_commercial_member(pair):
     assert any(s["title"] == "Market stalls" for s in allowed["sources"]), allowed
 
 
+def test_the_api_searches_the_peers_and_says_what_it_withheld(pair):
+    """/api/search/federated: the command line's `search --peers`, for a member's key."""
+    body = {"query": "How much does a stall at the Saturday market cost?", "k": 5}
+    status, found = post(f"{pair['url_a']}/api/search/federated", body, pair["bob"])
+    assert status == 200, found
+    assert set(found) == {"hits", "withheld", "notices"}
+    assert "Market stalls" not in [h["title"] for h in found["hits"]]  # non-commercial only
+    [withheld] = [w for w in found["withheld"] if w["title"] == "Market stalls"]
+    assert "forbids commercial use" in withheld["reason"]
+    status, found = post(f"{pair['url_a']}/api/search/federated", body, pair["alice"])
+    assert status == 200, found
+    via = [h for h in found["hits"] if (h.get("origin") or {}).get("peer") == "coop-b"]
+    assert [h["title"] for h in via][:1] == ["Market stalls"], found["hits"]
+    assert found["withheld"] == [] and found["notices"] == []
+    # This home's part of the search is metered like /api/search, under the caller.
+    metered = rows(
+        pair["a"],
+        "select count(*) from usage join users on users.id = usage.user_id "
+        "where usage.route = 'api/search' and users.name in ('alice', 'bob')",
+    )
+    assert metered[0][0] >= 2
+
+
 def test_the_catalogue_publishes_each_shared_collection_with_its_policy(pair):
     with urllib.request.urlopen(f"{pair['url_b']}/peer/catalogue", timeout=300) as reply:
         data = json.loads(reply.read())

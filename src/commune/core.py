@@ -970,13 +970,20 @@ class Commune:
         return self.peer_desk.cited(counts, actor)
 
     def federated_search(
-        self, query: str, *, collection: str | None = None, k: int = 10, actor: Actor = OPERATOR
+        self,
+        query: str,
+        *,
+        collection: str | None = None,
+        k: int = 10,
+        actor: Actor = OPERATOR,
+        record: str | None = None,
     ) -> tuple[list[Hit], list[dict[str, Any]], list[str]]:
         """This home's hits and the peers' allowed to ``actor``, fused: (hits, the peers'
-        passages withheld with their reason, notices of peers that did not answer)."""
+        passages withheld with their reason, notices of peers that did not answer).
+        ``record`` names the route that meters this home's search (each peer meters its own)."""
         from commune.answering.federation import fuse
         from commune.text.lang import detect
 
-        local = self.search(query, collection=collection, k=k, actor=actor)
+        local = self.search(query, collection=collection, k=k, actor=actor, record=record)
         got = self.federation.gather(query, actor, detect(query, default="en"))
         return fuse(local, got.hits)[:k], got.withheld, got.notices

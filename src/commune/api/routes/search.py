@@ -1,4 +1,5 @@
-"""Search and answers: ``/api/search``, ``/api/ask`` and ``/api/ask/stream``."""
+"""Search and answers: ``/api/search``, ``/api/search/federated``, ``/api/ask`` and
+``/api/ask/stream``."""
 
 from __future__ import annotations
 
@@ -50,6 +51,24 @@ async def search(req: SearchRequest, actor: Caller, commune: CommuneDep) -> list
         record="api/search",
     )
     return [h.to_json() for h in hits]
+
+
+@router.post("/api/search/federated")
+async def federated_search(
+    req: SearchRequest, actor: Caller, commune: CommuneDep
+) -> dict[str, Any]:
+    """This home's hits and the peer cooperatives' (docs/peering.md), fused. A route of its
+    own, not an option of /api/search: the reply also says which of the peers' passages were
+    withheld from the caller, and why, and which peers did not answer."""
+    hits, withheld, notices = await run_in_threadpool(
+        commune.federated_search,
+        req.query,
+        collection=req.collection,
+        k=req.k,
+        actor=actor,
+        record="api/search",
+    )
+    return {"hits": [h.to_json() for h in hits], "withheld": withheld, "notices": notices}
 
 
 @router.post("/api/ask")
