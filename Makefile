@@ -61,13 +61,8 @@ test: $(VENV)/.test
 	bash scripts/ensure-nginx.sh
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check --quiet src tests bench scripts
-	@# mypy (one core, about 40 s) runs beside the tests, which spend much of their time
-	@# waiting on servers and subprocesses; its report follows theirs, and either failing
-	@# fails the target.
-	mkdir -p .cache; $(BIN)/mypy src/commune > .cache/mypy.log 2>&1 & mypy=$$!; \
-	  $(BIN)/python -m pytest -n 2 --dist worksteal; tests=$$?; \
-	  wait $$mypy; types=$$?; cat .cache/mypy.log; \
-	  [ $$tests -eq 0 ] && [ $$types -eq 0 ]
+	$(BIN)/mypy src/commune
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 # The benchmark's peers (LlamaIndex, LangChain, FAISS, ranx) live in their own environment,
 # never in Commune's dependencies.
