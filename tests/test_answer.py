@@ -127,6 +127,25 @@ def test_an_answer_keeps_to_its_word_budget_best_sentence_first():
     assert choose(cands, np.asarray([0.1, 0.9, 0.2, 0.0]), max_words=10) == [1]
 
 
+def test_a_sentence_within_one_already_quoted_is_not_quoted_again():
+    """A fiche's reference line "Où s'adresser : X — URL" and X alone in another passage:
+    the second adds nothing. Whole words only: "5 ans." is not within "15 ans."."""
+    import numpy as np
+
+    from commune.answering.answer import Candidate, choose
+
+    where = "Mairie délivrant des passeports — https://passeport.ants.gouv.fr/"
+    cands = [
+        Candidate(0, 0, f"Où s'adresser : {where}", False),
+        Candidate(1, 0, where, False),
+        Candidate(1, 1, "La concession dure 15 ans.", False),
+        Candidate(2, 0, "dure 5 ans.", False),
+        Candidate(2, 1, "Le passeport est valable 10 ans pour un majeur.", False),
+    ]
+    chosen = choose(cands, np.asarray([0.9, 0.8, 0.7, 0.6, 0.5]), max_words=60)
+    assert chosen == [0, 2, 3, 4]
+
+
 def test_an_answer_whose_best_sentence_stands_out_is_the_shorter_one():
     import numpy as np
 

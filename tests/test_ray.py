@@ -102,21 +102,36 @@ class Cluster:
                 raise NotReady(f"the {name} node exited with status {proc.returncode}")
 
     def _wait_for(self, nodes: int) -> None:
-        """Until ``nodes`` nodes are alive with one CPU each, as the cluster itself sees it."""
-        try:
-            out = subprocess.run(
+        """Until ``nodes`` nodes are alive with one CPU each, as the cluster itself sees it.
+        A node that exits ends the wait at once: Ray gives a starting node 30 s to register,
+        which a loaded machine can miss, and waiting out the join timeout after that would
+        only delay the next attempt by minutes."""
+        errors = self.logs / "probe.log"  # a file, not a pipe: a full pipe would block it
+        with open(errors, "wb") as log:
+            probe = subprocess.Popen(
                 [sys.executable, "-c", _PROBE, self.address, str(nodes), str(JOIN_TIMEOUT_S)],
                 env=env(),
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=log,
                 text=True,
-                timeout=JOIN_TIMEOUT_S + 120,
             )
-        except subprocess.TimeoutExpired:
-            raise NotReady(f"no answer from the cluster in {JOIN_TIMEOUT_S + 120} s") from None
-        self._alive()
-        lines = out.stdout.strip().splitlines()
-        if out.returncode != 0 or not lines:
-            raise NotReady(f"cannot connect to the head: {out.stderr.strip()[-500:]}")
+        try:
+
+            def settled() -> bool:
+                self._alive()
+                return probe.poll() is not None
+
+            wait_until(settled, "the Ray nodes joining", timeout=JOIN_TIMEOUT_S + 120, every=0.5)
+        except AssertionError as exc:
+            raise NotReady(str(exc)) from None
+        finally:
+            if probe.poll() is None:
+                probe.kill()
+            stdout, _ = probe.communicate()
+        lines = stdout.strip().splitlines()
+        if probe.returncode != 0 or not lines:
+            stderr = errors.read_text(errors="replace").strip()
+            raise NotReady(f"cannot connect to the head: {stderr[-500:]}")
         seen = json.loads(lines[-1])
         if seen["nodes"] < nodes or seen["cpus"] < nodes:
             raise NotReady(f"{seen['nodes']} node(s) and {seen['cpus']} CPU(s), {nodes} wanted")
@@ -136,6 +151,9 @@ class Cluster:
             wait_until(head_listens, "the Ray head listening", timeout=HEAD_TIMEOUT_S)
         except AssertionError as exc:
             raise NotReady(str(exc)) from None
+        # The head registered before the worker starts: a worker starting beside a head
+        # still bringing up its own node missed Ray's 30 s to register, twice in two runs.
+        self._wait_for(nodes=1)
         self._start("worker", f"--address={self.address}")
         self._wait_for(nodes=2)
 

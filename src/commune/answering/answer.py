@@ -412,7 +412,8 @@ def choose(
 ) -> list[int]:
     """The best-scored candidates, best first, within ``max_words`` (the first always) and
     ``margin`` of the best one's score, at most :data:`MAX_SENTENCES`, two per passage,
-    never an order planted for the assistant, never the same sentence twice."""
+    never an order planted for the assistant, never a sentence already quoted, alone or
+    within a longer one."""
     return list(choosing(cands, scores, max_words, margin))
 
 
@@ -423,7 +424,7 @@ def choosing(
     are chosen."""
     chosen: list[int] = []
     per_hit: dict[int, int] = {}
-    seen: set[str] = set()
+    seen: list[str] = []
     words = 0
     for i in np.argsort(-scores, kind="stable").tolist():
         c = cands[i]
@@ -434,14 +435,20 @@ def choosing(
             # it announces the line after it (the ranker's "previous" features).
             continue
         # The same sentence can stand in two documents (a page and its partly
-        # untranslated copy): quote it once.
-        key = " ".join(c.text.lower().split())
+        # untranslated copy), or inside a longer one already quoted (a fiche's "Où
+        # s'adresser : X" beside X alone): quote it once, since it would add nothing.
+        # Spaces around it compare whole words: "5 ans" is not within "15 ans".
+        key = " " + " ".join(c.text.lower().split()) + " "
         length = len(c.text.split()) + 1  # and its citation marker
         if chosen and scores[i] < scores[chosen[0]] - margin:
             break  # the rest score further below: each would dilute the answer
-        if per_hit.get(c.hit, 0) >= 2 or key in seen or (chosen and words + length > max_words):
+        if (
+            per_hit.get(c.hit, 0) >= 2
+            or any(key in quoted for quoted in seen)
+            or (chosen and words + length > max_words)
+        ):
             continue
-        seen.add(key)
+        seen.append(key)
         chosen.append(i)
         yield i
         per_hit[c.hit] = per_hit.get(c.hit, 0) + 1

@@ -11,6 +11,10 @@ from sqlalchemy import Engine, and_, func, not_, select
 
 from commune.store.schema import chunks, documents, embeddings, revisions
 
+# How many repeated documents a check names: enough to act on, the rest named once those
+# are retired.
+REPEATS_SHOWN = 10
+
 
 @dataclass
 class Check:
@@ -136,43 +140,29 @@ def check(engine: Engine, embedder: str) -> Report:
         # broken, but each passage is found twice and crowds out the others (bench/README.md,
         # issue 20, item 6: the fiches' answers with every fact 0.565 on such a home, 0.505 on
         # a clean one, the measures wrong both ways). The later copy is the one to retire.
-        twice = (
-            conn.execute(
-                select(
-                    documents.c.collection_id,
-                    documents.c.content_hash,
-                    documents.c.source_uri,
-                    func.min(documents.c.id).label("first"),
-                )
-                .where(documents.c.status != "retired", documents.c.source_uri.is_not(None))
-                .group_by(
-                    documents.c.collection_id, documents.c.content_hash, documents.c.source_uri
-                )
-                .having(func.count() > 1)
-                .order_by(func.min(documents.c.id))
-                .limit(5)
+        # Each later copy beside the first: one query, a self-join on the three keys.
+        later, first = documents.alias("later"), documents.alias("first")
+        twice = conn.execute(
+            select(later.c.id, func.min(first.c.id))
+            .join(
+                first,
+                and_(
+                    first.c.collection_id == later.c.collection_id,
+                    first.c.content_hash == later.c.content_hash,
+                    first.c.source_uri == later.c.source_uri,
+                    first.c.id < later.c.id,
+                ),
             )
-            .mappings()
-            .all()
-        )
-        repeats: list[str] = []
-        for group in twice:
-            later = conn.execute(
-                select(documents.c.id)
-                .where(
-                    documents.c.collection_id == group["collection_id"],
-                    documents.c.content_hash == group["content_hash"],
-                    documents.c.source_uri == group["source_uri"],
-                    documents.c.status != "retired",
-                    documents.c.id != group["first"],
-                )
-                .order_by(documents.c.id)
-            ).scalars()
-            repeats += [
-                f"document {d} repeats document {group['first']} (the same bytes at the same "
-                f"address): retire it with commune retire {d} --reason duplicate"
-                for d in later
-            ]
+            .where(later.c.status != "retired", first.c.status != "retired")
+            .group_by(later.c.id)
+            .order_by(later.c.id)
+            .limit(REPEATS_SHOWN)
+        ).all()
+        repeats = [
+            f"document {d} repeats document {f} (the same bytes at the same address): "
+            f"retire it with commune retire {d} --reason duplicate"
+            for d, f in twice
+        ]
         report.add(
             "duplicates",
             not repeats,

@@ -51,10 +51,10 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
     """Credit the passages (chunk id -> citations) a peer's answer cited. Every passage must
     be in a collection shared with peers and have been returned to this peer by
     ``/peer/search`` within :data:`RETURNS_KEPT` and not yet cited for that return, or
-    nothing is recorded. Each passage
-    earns one citation per return, whatever count the peer sends: payouts share money by
-    citations, and a peer could otherwise credit any passage, or one passage a hundred
-    times, without ever having been given it. Returns the rows written."""
+    nothing is recorded. Each passage earns one citation per return, whatever count the
+    peer sends: payouts share money by citations, and a peer could otherwise credit any
+    passage, or one passage a hundred times, without ever having been given it. Returns
+    the rows written."""
     if not counts:
         return 0
     if len(counts) > 100:
