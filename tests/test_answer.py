@@ -144,6 +144,12 @@ def test_a_sentence_within_one_already_quoted_is_not_quoted_again():
     ]
     chosen = choose(cands, np.asarray([0.9, 0.8, 0.7, 0.6, 0.5]), max_words=60)
     assert chosen == [0, 2, 3, 4]
+    # A line of code within a sentence that names it is still shown: it is the line to type.
+    code = [
+        Candidate(0, 0, "Run apt update first.", False),
+        Candidate(1, 0, "apt update", True),
+    ]
+    assert choose(code, np.asarray([0.9, 0.8]), max_words=60) == [0, 1]
 
 
 def test_an_answer_whose_best_sentence_stands_out_is_the_shorter_one():

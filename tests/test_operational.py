@@ -266,3 +266,40 @@ def test_check_names_a_document_stored_twice_and_retiring_it_clears_it(home, tmp
     checked = CliRunner().invoke(cli, ["--home", str(home), "check"])
     assert checked.exit_code == 0, checked.output
     assert "ok      duplicates no document stored twice" in checked.output
+
+
+def test_check_counts_repeats_past_those_it_names_and_skips_a_retired_first(
+    home, tmp_path, monkeypatch
+):
+    """Four copies of one fiche, the first retired: the second is the one kept, the third
+    and fourth repeat it, and past the names shown the line says how many more."""
+    from commune.core import Commune
+    from commune.store import check
+
+    names = ("a", "b", "c", "d")
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "fiche.md").write_text(
+            "Le recensement se fait à la mairie dans les 3 mois.", encoding="utf-8"
+        )
+    with Commune(home) as c:
+        for name in names:
+            c.add([tmp_path / name / "fiche.md"], collection="mairie", licence="etalab-2.0")
+        ids = sorted(d["id"] for d in c.documents())
+    db = sqlite3.connect(home / "commune.db")
+    with db:
+        db.execute(
+            "UPDATE documents SET source_uri = (SELECT source_uri FROM documents WHERE id = ?)",
+            (ids[0],),
+        )
+        db.execute("UPDATE documents SET status = 'retired' WHERE id = ?", (ids[0],))
+    db.close()
+    monkeypatch.setattr(check, "REPEATS_SHOWN", 1)
+    with Commune(home) as c:
+        [found] = [x for x in c.check().checks if x.name == "duplicates"]
+    assert not found.ok
+    assert found.detail == (
+        f"document {ids[2]} repeats document {ids[1]} (the same bytes at the same address): "
+        f"retire it with commune retire {ids[2]} --reason duplicate; "
+        "and 1 more: retire these, then run commune check again"
+    )

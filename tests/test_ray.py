@@ -106,7 +106,8 @@ class Cluster:
         A node that exits ends the wait at once: Ray gives a starting node 30 s to register,
         which a loaded machine can miss, and waiting out the join timeout after that would
         only delay the next attempt by minutes."""
-        errors = self.logs / "probe.log"  # a file, not a pipe: a full pipe would block it
+        # A file, not a pipe (a full pipe would block the probe); one per wait.
+        errors = self.logs / f"probe-{nodes}.log"
         with open(errors, "wb") as log:
             probe = subprocess.Popen(
                 [sys.executable, "-c", _PROBE, self.address, str(nodes), str(JOIN_TIMEOUT_S)],
@@ -127,7 +128,7 @@ class Cluster:
         finally:
             if probe.poll() is None:
                 probe.kill()
-            stdout, _ = probe.communicate()
+            stdout, _ = probe.communicate(timeout=60)  # its output is one line
         lines = stdout.strip().splitlines()
         if probe.returncode != 0 or not lines:
             stderr = errors.read_text(errors="replace").strip()

@@ -413,7 +413,7 @@ def choose(
     """The best-scored candidates, best first, within ``max_words`` (the first always) and
     ``margin`` of the best one's score, at most :data:`MAX_SENTENCES`, two per passage,
     never an order planted for the assistant, never a sentence already quoted, alone or
-    within a longer one."""
+    (prose) within a longer one."""
     return list(choosing(cands, scores, max_words, margin))
 
 
@@ -436,7 +436,9 @@ def choosing(
             continue
         # The same sentence can stand in two documents (a page and its partly
         # untranslated copy), or inside a longer one already quoted (a fiche's "Où
-        # s'adresser : X" beside X alone): quote it once, since it would add nothing.
+        # s'adresser : X" beside X alone): quote it once, since it would add nothing. A
+        # line of code is still shown within a sentence that names it ("Run apt update
+        # first."): set apart as code, it is the line to type.
         # Spaces around it compare whole words: "5 ans" is not within "15 ans".
         key = " " + " ".join(c.text.lower().split()) + " "
         length = len(c.text.split()) + 1  # and its citation marker
@@ -444,7 +446,7 @@ def choosing(
             break  # the rest score further below: each would dilute the answer
         if (
             per_hit.get(c.hit, 0) >= 2
-            or any(key in quoted for quoted in seen)
+            or (key in seen if c.code else any(key in quoted for quoted in seen))
             or (chosen and words + length > max_words)
         ):
             continue

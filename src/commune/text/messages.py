@@ -527,6 +527,10 @@ PATTERNS = [
             "le document {n} répète le document {m} (mêmes octets à la même adresse) : "
             "retirez-le avec commune retire {k} --reason doublon",
         ),
+        (
+            r"and (?P<n>\d+) more: retire these, then run commune check again",
+            "et {n} de plus : retirez ceux-ci, puis relancez commune check",
+        ),
         (r"audit chain intact \((?P<n>\d+) entries\)", "chaîne d'audit intacte (entrées : {n})"),
         (
             r"entry (?P<n>\d+): does not follow the previous entry",
