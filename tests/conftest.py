@@ -30,9 +30,50 @@ def _guarded_connect(self, address):  # type: ignore[no-untyped-def]
     return _real_connect(self, address)
 
 
+# The modules whose tests take longest (each a real cluster, several servers or processes,
+# a browser), measured with --durations: run first. pytest-xdist's worksteal gives each
+# worker a contiguous half and rebalances from the ends of the queues, so the long tests no
+# longer come last, with one worker running them while the other has nothing left. Ray
+# after the first two: its nodes have 30 s to register, and `make test` runs mypy on one
+# core during pytest's first minute or so.
+FIRST = (
+    "test_crash",
+    "test_multiprocess",
+    "test_ray",
+    "test_statement",
+    "test_peering",
+    "test_operational",
+    "test_browser",
+    "test_mcp",
+    "test_bom",
+    "test_french_more",
+    "test_phones",
+    "test_deploy",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        return FIRST.index(name) if name in FIRST else len(FIRST)
+
+    items.sort(key=rank)  # stable: each module's own order is kept
+
+
+def _cheapest_argon2id():  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    # Passwords in tests are hashed with argon2id at its lowest cost: the same algorithm and
+    # code paths (a stored hash carries its parameters, and a hash made with others is
+    # rehashed at sign-in). The production parameters cost 0.17 s and 64 MiB a hash, a
+    # third of the web tests' time; test_accounts_units checks them.
+    monkeypatch.setattr("commune.govern.accounts._hasher", _cheapest_argon2id)
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.delenv("COMMUNE_HOME", raising=False)
     monkeypatch.delenv("COMMUNE_DATABASE_URL", raising=False)

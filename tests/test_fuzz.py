@@ -11,6 +11,7 @@ network."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -31,11 +32,16 @@ from tests.fixtures import HTML_PAGE, TEXT_EN  # noqa: E402
 # The schema is read when the module is collected; the home gets its documents and key in
 # the fixture below, when the tests run.
 _ROOT = Path(tempfile.mkdtemp(prefix="commune-fuzz-"))
+# Every pytest worker collects this module; only the one that runs it closes the home.
+atexit.register(shutil.rmtree, _ROOT, True)
 _COMMUNE = Commune(_ROOT / "home")
 _APP = create_app(_COMMUNE)
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+# A request that generates with the local model holds the slot for seconds, more on a busy
+# machine: the deadline (schemathesis' default is 10 s) only stops a hang.
+schema.config.update(request_timeout=300)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 CASES: Counter[str] = Counter()  # cases run per operation, printed at the end (pytest -s)
 

@@ -92,3 +92,11 @@ def test_errors_reach_the_client(client):
         client.chat.completions.create(
             model="extractive", messages=[{"role": "system", "content": "x"}]
         )
+    # An empty model names nothing: refused, never sent to the default generator (fuzzing
+    # found it answering with the local model).
+    for create, ask in (
+        (client.chat.completions.create, {"messages": [{"role": "user", "content": "bac"}]}),
+        (client.completions.create, {"prompt": "bac"}),
+    ):
+        with pytest.raises(openai.UnprocessableEntityError, match="model"):
+            create(model="", **ask)

@@ -18,7 +18,12 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     engine.dispose()
     engine = open_database(url)  # second open: nothing to do, nothing broken
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0011"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0012"
+        # Every /peer/search prunes the returns past the credit window: by an index.
+        plan = conn.exec_driver_sql(
+            "explain query plan delete from peer_returns where created_at < '2026-01-01'"
+        ).all()
+        assert any("ix_peer_returns_created_at" in str(row) for row in plan), plan
         assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
 

@@ -139,12 +139,12 @@ def _interpreted_ranx() -> Iterator[None]:
         return
     import numba
 
-    before = numba.config.DISABLE_JIT  # type: ignore[attr-defined]  # set at import by numba
-    numba.config.DISABLE_JIT = True  # type: ignore[attr-defined]
+    before = numba.config.DISABLE_JIT  # set at import by numba
+    numba.config.DISABLE_JIT = True
     try:
         yield
     finally:
-        numba.config.DISABLE_JIT = before  # type: ignore[attr-defined]
+        numba.config.DISABLE_JIT = before
 
 
 def retrieval_scores(

@@ -170,6 +170,7 @@ class Lexicon:
             arrays[f"words_{lang}"] = np.asarray(vocab.words, dtype=str)
             # Half precision on disk: the neighbours' order is unchanged at this resolution.
             arrays[f"vectors_{lang}"] = vocab.vectors.astype(np.float16)
+        # numpy's stubs read arrays passed by name as its allow_pickle flag.
         np.savez(path, **arrays)  # type: ignore[arg-type]
 
     @classmethod

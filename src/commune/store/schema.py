@@ -446,4 +446,6 @@ peer_returns = Table(
     Column("chunk_id", Integer, nullable=False),
     Column("cited_at", DateTime(timezone=True), nullable=True),
     Index("ix_peer_returns_member_chunk", "member_id", "chunk_id"),
+    # Every /peer/search deletes the returns past the credit window by this column.
+    Index("ix_peer_returns_created_at", "created_at"),
 )
