@@ -63,15 +63,18 @@ eval: $(VENV)/.eval
 # nginx and axe-core download while uv installs the packages; mypy (over a minute cold,
 # one core) checks types while pytest's two workers run, which leave part of a core idle.
 # Each side's output is printed, and either side failing fails `make test`.
+# A side started with & ignores Ctrl-C (sh starts it so): the trap ends it with the other.
 test:
 	@mkdir -p .cache
 	@bash scripts/ensure-test-tools.sh > .cache/test-tools.log 2>&1 & tools=$$!; \
+	  trap 'kill $$tools 2>/dev/null; exit 130' INT TERM; \
 	  $(MAKE) --no-print-directory $(VENV)/.test; venv=$$?; \
 	  wait $$tools; found=$$?; cat .cache/test-tools.log; \
 	  [ $$venv = 0 ] && [ $$found = 0 ]
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check --quiet src tests bench scripts
 	@$(BIN)/mypy src/commune > .cache/mypy.log 2>&1 & types=$$!; \
+	  trap 'kill $$types 2>/dev/null; exit 130' INT TERM; \
 	  $(BIN)/python -m pytest -n 2 --dist worksteal; tested=$$?; \
 	  wait $$types; typed=$$?; echo "mypy src/commune:"; cat .cache/mypy.log; \
 	  [ $$tested = 0 ] && [ $$typed = 0 ]

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import pytest
 
+from commune.govern import accounts
 from tests.fixtures import HTML_PAGE, MARKDOWN_EN, TEXT_EN, make_docx, make_odt, make_pdf
 
 # A real PostgreSQL for the backend kit and the migration tests: postgres_server, postgres_url.
@@ -60,6 +61,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: each module's own order is kept
 
 
+PRODUCTION_HASHER = accounts._hasher
+
+
 def _cheapest_argon2id():  # type: ignore[no-untyped-def]
     from argon2 import PasswordHasher
 
@@ -72,8 +76,8 @@ def _no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Passwords in tests are hashed with argon2id at its lowest cost: the same algorithm and
     # code paths (a stored hash carries its parameters, and a hash made with others is
     # rehashed at sign-in). The production parameters cost 0.17 s and 64 MiB a hash, a
-    # third of the web tests' time; test_accounts_units checks them.
-    monkeypatch.setattr("commune.govern.accounts._hasher", _cheapest_argon2id)
+    # third of the web tests' time; tests/test_passwords.py checks them.
+    monkeypatch.setattr(accounts, "_hasher", _cheapest_argon2id)
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.delenv("COMMUNE_HOME", raising=False)
     monkeypatch.delenv("COMMUNE_DATABASE_URL", raising=False)

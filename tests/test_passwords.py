@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, make_person
+from commune.govern import accounts
+from tests.conftest import PASSWORD, PRODUCTION_HASHER, make_person
 
 
 def test_a_password_is_stored_as_argon2id_with_rfc_9106s_second_profile(
@@ -23,7 +24,7 @@ def test_a_password_is_stored_as_argon2id_with_rfc_9106s_second_profile(
 
     make_person(commune, "ada", "Ville A")  # hashed at the tests' lowest cost
     assert stored().startswith("$argon2id$v=19$m=8,t=1,p=1$"), stored()
-    monkeypatch.undo()  # from here, the production hasher
+    monkeypatch.setattr(accounts, "_hasher", PRODUCTION_HASHER)  # from here, production's
     with commune.engine.begin() as conn:
         sign_in(conn, "ada", PASSWORD)
     # A hash with other parameters is replaced at sign-in: 64 MiB, 3 passes, 4 lanes.
