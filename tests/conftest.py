@@ -13,9 +13,22 @@ from typing import TypeVar
 
 import pytest
 
-from commune.govern import accounts
-from commune.store import db
-from tests.fixtures import HTML_PAGE, MARKDOWN_EN, TEXT_EN, make_docx, make_odt, make_pdf
+# One OpenBLAS thread per process, set before numpy loads (commune imports it) and inherited by
+# pytest's workers and the servers the tests start. With its default of a thread per core,
+# two workers on two cores kept four threads spinning between tiny matrix products: five
+# test files took 76 s and 132 s of CPU, and 38 s and 63 s with one thread.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from commune.govern import accounts  # noqa: E402
+from commune.store import db  # noqa: E402
+from tests.fixtures import (  # noqa: E402
+    HTML_PAGE,
+    MARKDOWN_EN,
+    TEXT_EN,
+    make_docx,
+    make_odt,
+    make_pdf,
+)
 
 # A real PostgreSQL for the backend kit and the migration tests: postgres_server, postgres_url.
 pytest_plugins = ["tests.postgres"]
