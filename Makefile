@@ -64,10 +64,12 @@ eval: $(VENV)/.eval
 # one core) checks types while pytest's two workers run, which leave part of a core idle.
 # Each side's output is printed, and either side failing fails `make test`.
 # A side started with & ignores Ctrl-C (sh starts it so): the trap ends it with the other.
+# The tools run in a process group of their own (setsid), so that the trap ends the apt-get
+# or curl they started too, not only the script.
 test:
 	@mkdir -p .cache
-	@bash scripts/ensure-test-tools.sh > .cache/test-tools.log 2>&1 & tools=$$!; \
-	  trap 'kill $$tools 2>/dev/null; exit 130' INT TERM; \
+	@setsid -w bash scripts/ensure-test-tools.sh > .cache/test-tools.log 2>&1 & tools=$$!; \
+	  trap 'kill -- -$$tools 2>/dev/null; exit 130' INT TERM; \
 	  $(MAKE) --no-print-directory $(VENV)/.test; venv=$$?; \
 	  wait $$tools; found=$$?; cat .cache/test-tools.log; \
 	  [ $$venv = 0 ] && [ $$found = 0 ]

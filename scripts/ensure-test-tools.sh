@@ -8,8 +8,6 @@ set -u
 cd "$(dirname "$0")/.."
 bash scripts/ensure-axe.sh &
 axe=$!
-# Stopped (make test interrupted): apt and the download stop too, not only this script.
-trap 'kill "$axe" 2>/dev/null; pkill -TERM -P $$ 2>/dev/null; exit 130' INT TERM
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-nginx.sh
 nginx=$?

@@ -25,7 +25,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response
@@ -56,13 +56,19 @@ class ChatMessage(BaseModel):
     content: str | list[dict[str, Any]] | None = None
 
 
-class ChatRequest(BaseModel):
-    # Never empty: an empty name once reached the default generator, past the check that
-    # refuses a model nobody configured (fuzzing found it, a local model held 9 s).
-    model: str = Field(
+# Never empty: an empty name once reached the default generator, past the check that refuses
+# a model nobody configured (fuzzing found it, a local model held 9 s).
+ModelName = Annotated[
+    str,
+    Field(
         min_length=1,
         description="'auto' (the charter chooses), 'extractive', or a configured model.",
-    )
+    ),
+]
+
+
+class ChatRequest(BaseModel):
+    model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
@@ -72,12 +78,7 @@ class ChatRequest(BaseModel):
 
 
 class CompletionRequest(BaseModel):
-    # Never empty: an empty name once reached the default generator, past the check that
-    # refuses a model nobody configured (fuzzing found it, a local model held 9 s).
-    model: str = Field(
-        min_length=1,
-        description="'auto' (the charter chooses), 'extractive', or a configured model.",
-    )
+    model: ModelName
     prompt: str | list[str] = Field(description="The question (one prompt per request).")
     stream: bool = False
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
