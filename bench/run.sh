@@ -16,5 +16,7 @@ py=bench/.venv/bin/python
 # The evaluation suite on SQLite and on PostgreSQL, side by side (builds eval-data first).
 COMMUNE_BIN=bench/.venv/bin/commune COMMUNE_HOME=eval-data bash scripts/eval-home.sh
 "$py" bench/postgres_eval.py --home eval-data
+# One OpenBLAS thread against one per core, over the evaluation home's questions.
+"$py" bench/blas_threads.py --home eval-data
 "$py" bench/ray_ingest.py
 "$py" bench/render.py

@@ -18,6 +18,7 @@ from commune import __version__
 from commune.cli import clicktext, helptext
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, ROLES, Actor
+from commune.stack.threads import limit_blas_threads
 from commune.text import faults
 from commune.text.messages import from_environment, localise
 from commune.text.say import say
@@ -168,4 +169,6 @@ def cli(ctx: click.Context, home: str, debug: bool) -> None:
 
 
 def main() -> None:
+    # Before any command imports numpy: OpenBLAS reads its thread count once (stack/threads.py).
+    limit_blas_threads()
     cli(prog_name="commune")
