@@ -85,6 +85,32 @@ def test_ask_stream_errors_come_before_the_stream(client):
     assert r.status_code == 404 and "no collection named 'nope'" in r.json()["detail"]
 
 
+def test_a_stream_that_fails_midway_ends_with_an_error_event(client, monkeypatch, caplog):
+    # It used to stop silently after its deltas: a client took a cut answer for a whole one.
+    import json
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from commune.account.metering import Metering
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cause = sqlite3.OperationalError("database is locked")
+        raise OperationalError("INSERT INTO usage", {}, cause)
+
+    monkeypatch.setattr(Metering, "record_usage", locked)
+    with caplog.at_level("ERROR", logger="commune.api"):
+        r = client.post("/api/ask/stream", json={"question": "Quand passe le camion des ordures ?"})
+    assert r.status_code == 200
+    events = [b.split("\n") for b in r.text.strip().split("\n\n")]
+    assert events[0][0] == "event: delta" and events[-1][0] == "event: error"
+    error = json.loads(events[-1][1][6:])
+    assert error["code"] == "database_locked" and error["incident"] in error["detail"]
+    assert "INSERT" not in r.text  # the details stay in the operator's log
+    assert "locked" in error["detail"]  # in the caller's language (English here)
+    assert any(error["incident"] in rec.getMessage() and rec.exc_info for rec in caplog.records)
+
+
 def test_api_docs_work_offline(client):
     # Swagger UI came from a CDN and the page was blank without internet: now it is local.
     page = client.get("/docs")

@@ -73,6 +73,30 @@ def test_chat_with_a_generator_and_streaming(client):
     assert chunks[-1].usage.completion_tokens == 20
 
 
+def test_a_stream_that_fails_midway_raises_in_the_client(client, monkeypatch):
+    # The stream used to stop after its deltas with no error and no [DONE]: the client read a
+    # cut answer as a whole one. Now it gets OpenAI's error object, and the SDK raises.
+    import openai
+
+    from commune.account.metering import Metering
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("ledger on fire")
+
+    monkeypatch.setattr(Metering, "record_usage", broken)  # the server runs in this process
+    stream = client.chat.completions.create(
+        model="extractive",
+        stream=True,
+        messages=[{"role": "user", "content": "Où mettre les emballages en plastique ?"}],
+    )
+    received = []
+    with pytest.raises(openai.APIError) as failed:
+        for chunk in stream:
+            received.append(chunk)
+    assert received and "incident" in failed.value.message
+    assert "ledger on fire" not in failed.value.message
+
+
 def test_embeddings(client):
     r = client.embeddings.create(model="use-multilingual-v3", input=["bonjour", "hello"])
     assert len(r.data) == 2 and len(r.data[0].embedding) == 512

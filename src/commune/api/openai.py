@@ -28,16 +28,18 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answered_by, substitution
 from commune.api.auth import Caller
+from commune.api.errors import language_of
 from commune.config import LimitsSettings
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
+from commune.http.sse import guarded
 from commune.text import tokens
 
 if TYPE_CHECKING:
@@ -350,6 +352,7 @@ async def _respond(
     question: str,
     collection: str | None,
     stream: bool,
+    request: Request,
     response: Response,
     route: str,
 ) -> Any:
@@ -373,7 +376,16 @@ async def _respond(
         question, collection=collection, mode=mode, model=model, route=route, actor=actor
     )
     first = await run_in_threadpool(next, events)
-    return StreamingResponse(shape.events(first, events), media_type="text/event-stream")
+    chunks = guarded(shape.events(first, events), language_of(request), _failed)
+    return StreamingResponse(chunks, media_type="text/event-stream")
+
+
+def _failed(failure: dict[str, str]) -> Iterator[str]:
+    """A stream that fails after its 200: OpenAI's error object as the last event, then
+    [DONE], so that the client raises instead of taking a cut answer for a whole one."""
+    error = {"message": failure["message"], "type": "server_error", "code": failure["code"]}
+    yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"
 
 
 STREAMED: dict[int | str, dict[str, Any]] = {
@@ -386,7 +398,9 @@ STREAMED: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/chat/completions", responses=STREAMED)
-async def chat(req: ChatRequest, actor: Caller, commune: CommuneDep, response: Response) -> Any:
+async def chat(
+    req: ChatRequest, actor: Caller, commune: CommuneDep, request: Request, response: Response
+) -> Any:
     question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
     if not question.strip():
         raise InvalidRequest("messages must contain a user message with text")
@@ -398,6 +412,7 @@ async def chat(req: ChatRequest, actor: Caller, commune: CommuneDep, response: R
         question,
         req.collection,
         req.stream,
+        request,
         response,
         "v1/chat/completions",
     )
@@ -405,7 +420,11 @@ async def chat(req: ChatRequest, actor: Caller, commune: CommuneDep, response: R
 
 @router.post("/completions", responses=STREAMED)
 async def completions(
-    req: CompletionRequest, actor: Caller, commune: CommuneDep, response: Response
+    req: CompletionRequest,
+    actor: Caller,
+    commune: CommuneDep,
+    request: Request,
+    response: Response,
 ) -> Any:
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
     prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
@@ -424,6 +443,7 @@ async def completions(
         question,
         req.collection,
         req.stream,
+        request,
         response,
         "v1/completions",
     )

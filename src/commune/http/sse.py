@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from commune.text import faults
+from commune.text.messages import localise
+
+log = logging.getLogger("commune.api")
 
 # How a route declares its stream in the OpenAPI description (``responses=STREAMED``).
 STREAMED: dict[int | str, dict[str, Any]] = {
@@ -17,12 +24,49 @@ STREAMED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def sse(first: Any, rest: Iterator[Any], answer: Callable[[Any], Any]) -> Iterator[str]:
-    """``first`` was taken before the response started, so that errors get a status."""
-    for item in itertools.chain([first], rest):
-        if isinstance(item, str):
-            data = json.dumps({"text": item}, ensure_ascii=False)
-            yield f"event: delta\ndata: {data}\n\n"
-        else:
-            body = json.dumps(answer(item), ensure_ascii=False, default=str)
-            yield f"event: answer\ndata: {body}\n\n"
+def failure(exc: Exception, language: str) -> dict[str, str]:
+    """What a stream that fails midway tells its reader, as a 500 would have (api/errors.py):
+    a named fault of the server's machine, or an incident number; the traceback goes to the
+    operator's log only."""
+    incident = uuid.uuid4().hex[:8]
+    log.error("incident %s in a streamed answer", incident, exc_info=exc)
+    fault = faults.for_caller(exc, language)
+    if fault is not None:
+        code, line = fault
+        return {"message": f"{line} (incident {incident})", "code": code, "incident": incident}
+    line = f"internal error (incident {incident}): the operator's log has it"
+    return {"message": localise(line, language), "code": "internal_error", "incident": incident}
+
+
+def guarded(
+    chunks: Iterator[str], language: str, ending: Callable[[dict[str, str]], Iterator[str]]
+) -> Iterator[str]:
+    """``chunks``; if they fail after the response's 200 went out, ``ending`` of the failure:
+    an event the client reads as an error, where the stream would otherwise just stop and
+    a client take a cut answer for a whole one."""
+    try:
+        yield from chunks
+    except Exception as exc:  # noqa: BLE001 -- every failure is logged, and told to the reader
+        yield from ending(failure(exc, language))
+
+
+def sse(
+    first: Any, rest: Iterator[Any], answer: Callable[[Any], Any], language: str
+) -> Iterator[str]:
+    """``first`` was taken before the response started, so that errors get a status; one
+    that comes later is an ``error`` event ({"detail", "code", "incident"})."""
+
+    def events() -> Iterator[str]:
+        for item in itertools.chain([first], rest):
+            if isinstance(item, str):
+                data = json.dumps({"text": item}, ensure_ascii=False)
+                yield f"event: delta\ndata: {data}\n\n"
+            else:
+                body = json.dumps(answer(item), ensure_ascii=False, default=str)
+                yield f"event: answer\ndata: {body}\n\n"
+
+    def error(failed: dict[str, str]) -> Iterator[str]:
+        body = {"detail": failed["message"], "code": failed["code"], "incident": failed["incident"]}
+        yield f"event: error\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    return guarded(events(), language, error)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
+from commune.api.errors import language_of
 from commune.http.deps import CommuneDep
 from commune.http.sse import STREAMED, sse
 
@@ -87,7 +88,9 @@ async def ask(req: AskRequest, actor: Caller, commune: CommuneDep) -> dict[str, 
 
 
 @router.post("/api/ask/stream", response_class=StreamingResponse, responses=STREAMED)
-async def ask_stream(req: AskRequest, actor: Caller, commune: CommuneDep) -> StreamingResponse:
+async def ask_stream(
+    req: AskRequest, request: Request, actor: Caller, commune: CommuneDep
+) -> StreamingResponse:
     """Server-sent events: ``delta`` events carry checked text, ``answer`` the whole answer."""
     events = commune.ask_stream(
         req.question,
@@ -99,5 +102,5 @@ async def ask_stream(req: AskRequest, actor: Caller, commune: CommuneDep) -> Str
         peers=req.peers,
     )
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
-    stream = sse(first, events, lambda answer: answer.to_json())
+    stream = sse(first, events, lambda answer: answer.to_json(), language_of(request))
     return StreamingResponse(stream, media_type="text/event-stream")

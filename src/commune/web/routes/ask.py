@@ -67,4 +67,5 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     def rendered(answer: Any) -> dict[str, Any]:
         return {"html": fragment(p, "_answer.html", answer=answer.to_json())}
 
-    return StreamingResponse(sse(first, events, rendered), media_type="text/event-stream")
+    stream = sse(first, events, rendered, p.language)
+    return StreamingResponse(stream, media_type="text/event-stream")

@@ -50,6 +50,12 @@ function ask(form) {
           const data = JSON.parse((chunk.match(/^data: (.*)$/m) || [])[1] || 'null');
           if (kind === 'delta') showPiece(streamed, data.text);
           if (kind === 'answer') { streamed.hidden = true; block.innerHTML = data.html; }
+          if (kind === 'error') {
+            // The answer failed after it began (http/sse.py): say so, not a cut answer.
+            const p = document.createElement('p');
+            p.className = 'error'; p.setAttribute('role', 'alert'); p.textContent = data.detail;
+            block.replaceChildren(p);
+          }
         }
       }
     } catch (err) {
