@@ -107,7 +107,7 @@ def test_a_stream_that_fails_midway_ends_with_an_error_event(client, monkeypatch
     error = json.loads(events[-1][1][6:])
     assert error["code"] == "database_locked" and error["incident"] in error["detail"]
     assert "INSERT" not in r.text  # the details stay in the operator's log
-    assert "locked" in error["detail"]  # in the caller's language (English here)
+    assert "database is busy" in error["detail"]  # in the caller's language (English here)
     assert any(error["incident"] in rec.getMessage() and rec.exc_info for rec in caplog.records)
 
 
