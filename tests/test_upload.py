@@ -3,6 +3,8 @@ bad uploads refused one by one with a one-line reason, the store unchanged."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -123,3 +125,32 @@ def test_the_upload_route_is_in_the_openapi_description(api):
     spec = client.get("/openapi.json").json()
     body = spec["paths"]["/api/documents"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in body
+
+
+def test_a_disk_error_while_staging_leaves_no_folder_behind(home, monkeypatch):
+    # The staging folder was made before the code that removes it: a full disk left it.
+    import asyncio
+    import errno
+
+    from commune.config import load_settings
+    from commune.ingest.upload import read_uploads
+
+    class Upload:
+        filename = "note.txt"
+
+        async def read(self, n: int) -> bytes:
+            return b"Le bac jaune.\n"
+
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if "upload-" in str(self.parent):
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data)
+
+    home.mkdir(parents=True)
+    settings = load_settings(home)
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError):
+        asyncio.run(read_uploads(settings, [Upload()]))
+    assert list((home / "uploads").iterdir()) == []

@@ -116,23 +116,28 @@ async def read_uploads(
     limit = int(settings.limits.max_file_mb * 1024 * 1024)
     staged = Staged(str(settings.home))
     refused: list[dict[str, Any]] = []
-    for upload in files:
-        try:
-            name = safe_name(upload.filename)
-            if name in staged.names:
-                raise IngestError(f"{name}: sent twice in one upload", "send each file once")
-            data = await upload.read(limit + 1)
-            if len(data) > limit:
-                raise IngestError(
-                    f"{name}: over the limit of {settings.limits.max_file_mb:g} MB",
-                    "split it, or ask the operator to raise [limits] max_file_mb",
-                )
-            sniff(name, data[:4096])
-        except IngestError as exc:
-            refused.append({"file": upload.filename, "status": "failed", "error": str(exc)})
-            continue
-        (staged.directory / name).write_bytes(data)
-        staged.names.append(name)
+    try:
+        for upload in files:
+            try:
+                name = safe_name(upload.filename)
+                if name in staged.names:
+                    raise IngestError(f"{name}: sent twice in one upload", "send each file once")
+                data = await upload.read(limit + 1)
+                if len(data) > limit:
+                    raise IngestError(
+                        f"{name}: over the limit of {settings.limits.max_file_mb:g} MB",
+                        "split it, or ask the operator to raise [limits] max_file_mb",
+                    )
+                sniff(name, data[:4096])
+            except IngestError as exc:
+                refused.append({"file": upload.filename, "status": "failed", "error": str(exc)})
+                continue
+            (staged.directory / name).write_bytes(data)
+            staged.names.append(name)
+    except BaseException:
+        # A full disk, a client gone: the caller never gets the folder to remove it.
+        staged.remove()
+        raise
     return staged, refused
 
 
