@@ -118,6 +118,48 @@ def test_overload_is_refused_with_503_and_retry_after(home, corpus, monkeypatch)
             assert again.status_code == 200
 
 
+def test_a_streamed_answer_counts_until_its_last_byte(home, corpus, monkeypatch):
+    """The guard counted a request until its headers went out: a streamed answer, whose body
+    is the model's work, escaped the limit (review finding). Held mid-body, it now counts."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_concurrent_requests = 1\n")
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        midway, release = threading.Event(), threading.Event()
+        ask_stream = c.ask_stream
+
+        def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+            events = ask_stream(*args, **kwargs)
+            yield next(events)  # the first piece goes out with the 200
+            midway.set()
+            assert release.wait(600)  # a hang guard, as every timeout below
+            yield from events
+
+        monkeypatch.setattr(c, "ask_stream", held)
+        with serve(create_app(c, require_auth=False)) as url:
+            body: list[str] = []
+
+            def read() -> None:
+                with httpx.stream(
+                    "POST", f"{url}/api/ask/stream", json={"question": "Piscine ?"}, timeout=600
+                ) as r:
+                    body.append(r.read().decode())
+
+            t = threading.Thread(target=read)
+            t.start()
+            assert midway.wait(300)
+            r = httpx.post(f"{url}/api/search", json={"query": "verre"}, timeout=300)
+            assert r.status_code == 503 and "max_concurrent_requests" in r.json()["detail"]
+            release.set()
+            t.join(600)
+            assert body and body[0].rstrip().split("\n\n")[-1].startswith("event: answer")
+            again = httpx.post(f"{url}/api/search", json={"query": "verre"}, timeout=300)
+            assert again.status_code == 200
+
+
 def test_many_clients_past_the_limit_get_answers_or_503_never_an_error(home, corpus):
     from commune.api.app import create_app
     from commune.core import Commune

@@ -214,3 +214,45 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
                 headers={"Authorization": f"Bearer {key}"} if key else {},
             )
             assert r.status_code == 401 and "WWW-Authenticate" in r.headers
+
+
+def test_mcp_refuses_ids_past_the_databases_in_one_line(coop):
+    # 2**63 reached the database driver and overflowed there; "²" is a digit to str.isdigit.
+    from mcp.shared.exceptions import MCPError
+
+    from commune.api.mcp import build_server
+    from commune.govern.policy import OPERATOR
+
+    commune, _, _ = coop
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> None:
+        async with Client(server) as c:
+            r = await c.call_tool("get_document", {"document_id": 2**63})
+            assert r.is_error and "less than or equal to" in r.content[0].text
+            assert "Traceback" not in r.content[0].text
+            for uri in ("commune://documents/99999999999999999999", "commune://documents/%C2%B2"):
+                with pytest.raises(MCPError) as refused:
+                    await c.read_resource(uri)
+                assert "document" in str(refused.value)
+
+    asyncio.run(run())
+
+
+def test_mcp_over_http_under_no_auth_serves_the_operator(commune, corpus):
+    # `serve --no-auth` served the API as the operator but refused /mcp with 401.
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune.add([corpus / "pool.txt"], collection="shared", licence="etalab-2.0")
+    with serve(create_app(commune, require_auth=False)) as base:
+
+        async def run() -> None:
+            async with httpx2.AsyncClient(timeout=60) as http:
+                transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                async with Client(transport, cache=None) as c:
+                    names = json.loads(text_of(await c.call_tool("list_collections", {})))
+                    assert "shared" in {n["name"] for n in names}
+
+        asyncio.run(run())

@@ -97,6 +97,17 @@ def test_a_stream_that_fails_midway_raises_in_the_client(client, monkeypatch):
     assert "ledger on fire" not in failed.value.message
 
 
+def test_a_text_part_that_is_not_text_is_refused(client):
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="extractive",
+            messages=[{"role": "user", "content": [{"type": "text", "text": {"a": 1}}]}],
+        )
+    assert "must be a string" in str(refused.value)
+
+
 def test_embeddings(client):
     r = client.embeddings.create(model="use-multilingual-v3", input=["bonjour", "hello"])
     assert len(r.data) == 2 and len(r.data[0].embedding) == 512

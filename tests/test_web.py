@@ -111,6 +111,22 @@ def test_wrong_passwords_are_refused_then_rate_limited(app):
     assert r.status_code == 303
 
 
+def test_wrong_current_passwords_are_counted_as_sign_ins(app):
+    # The change-password form checked the current password without counting the wrong
+    # ones: a stolen session could guess it there without end (review finding).
+    b = browser(app, "carol")
+    b.get("/account")
+    r = b.post("/account/password", {"current": "wrong password!", "new": "a new long password"})
+    assert r.status_code == 403
+    for _ in range(19):
+        b.post("/account/password", {"current": "wrong password!", "new": "a new long password"})
+    r = b.post("/account/password", {"current": "still wrong!", "new": "a new long password"})
+    assert r.status_code == 429 and "Retry-After" in r.headers
+    # The right one still works: guesses lock nobody out (issue 22).
+    r = b.post("/account/password", {"current": PASSWORD, "new": "a new long password"})
+    assert r.status_code == 303
+
+
 def test_an_api_key_signs_in_too_and_an_open_redirect_is_refused(app, commune):
     from commune.govern.members import create_key
 

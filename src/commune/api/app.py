@@ -69,7 +69,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     app.include_router(health.router)
     for routes in (search, documents, usage, openai, peering):
         app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=REFUSALS)
-    mcp_routes, mcp_lifespan = _mcp(commune)
+    mcp_routes, mcp_lifespan = _mcp(commune, require_auth)
     app.router.routes.extend(mcp_routes)
     app.include_router(transparency.router, responses=REFUSALS)
     # The HTML page /transparency is the web's: commune/web/ serves it, like every page.
@@ -95,13 +95,13 @@ def body_limits(limits: LimitsSettings) -> LimitOf:
     return limit_of
 
 
-def _mcp(commune: Commune) -> tuple[list[BaseRoute], McpLifespan | None]:
+def _mcp(commune: Commune, require_auth: bool) -> tuple[list[BaseRoute], McpLifespan | None]:
     """The MCP server's streamable HTTP endpoint at /mcp, when the mcp package is installed
     (`commune-coop[mcp]`), and the lifespan that runs its session manager."""
     try:
         from commune.api.mcp import http_routes
 
-        return http_routes(commune)
+        return http_routes(commune, require_auth)
     except CommuneError:
         log.info("the mcp package is not installed: no /mcp endpoint")
         return [], None

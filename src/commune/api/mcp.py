@@ -15,7 +15,9 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
 
 from commune.api.auth import key_in
 from commune.errors import CommuneError, NotFound
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
     from commune.core import Commune
 
 KEY_ENV = "COMMUNE_API_KEY"
+# A row's id: SQLite and PostgreSQL hold 64-bit integers; a larger one is refused by the
+# tool's schema (a one-line error), not left to overflow in the database driver.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 INSTRUCTIONS = (
     "Cited answers from a cooperative's documents commons (French and English). Use `ask` for "
     "an answer with its sources and the charter's decisions, `search` for passages, "
@@ -114,7 +120,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
 
     @server.tool(description="A published document with its licence, provenance and text.")
     @_anticipated
-    def get_document(document_id: int, ctx: Context) -> str:
+    def get_document(document_id: RowId, ctx: Context) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/get_document", actor):
             doc = commune.document(document_id, actor=actor)
@@ -138,9 +144,13 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
         language = language_of(ctx)
-        if not document_id.isdigit():
+        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and no id past what the
+        # databases hold: as the API's and the web's RowId.
+        if not (document_id.isascii() and document_id.isdigit()):
             message = f"document ids are numbers, got {document_id!r}"
             raise ResourceNotFoundError(localise(message, language))
+        if not 1 <= int(document_id) <= MAX_ROW_ID:
+            raise ResourceNotFoundError(localise(f"no document {document_id}", language))
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resource", actor):
@@ -157,8 +167,13 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     return server
 
 
-def http_actor(commune: "Commune") -> Callable[[Any], Actor]:
-    """Who calls over streamable HTTP: the key of that request."""
+def http_actor(commune: "Commune", require_auth: bool = True) -> Callable[[Any], Actor]:
+    """Who calls over streamable HTTP: the key of that request; the operator under
+    `commune serve --no-auth`, as on the API (api/auth.py's current_actor)."""
+    from commune.govern.policy import OPERATOR
+
+    if not require_auth:
+        return lambda ctx: OPERATOR
 
     def actor_of(ctx: Any) -> Actor:
         request = ctx.request_context.request
@@ -207,12 +222,13 @@ def desktop_config(home: Path, no_auth: bool = False) -> dict[str, Any]:
 
 
 def http_routes(
-    commune: "Commune",
+    commune: "Commune", require_auth: bool = True
 ) -> tuple[list["BaseRoute"], Callable[[], AbstractAsyncContextManager[None]]]:
     """The streamable HTTP endpoint at /mcp, for `commune serve`, and the lifespan that runs
     its session manager. A request without a valid key is refused with 401 before it reaches
-    an MCP session. Each start of the lifespan gets a fresh session manager (the SDK's runs
-    once), so an app started twice (tests, reloads) still serves MCP."""
+    an MCP session, unless ``require_auth`` is off (`serve --no-auth`: the operator's own
+    loopback machine, as the API). Each start of the lifespan gets a fresh session manager
+    (the SDK's runs once), so an app started twice (tests, reloads) still serves MCP."""
     from contextlib import asynccontextmanager
 
     from mcp.server.transport_security import TransportSecuritySettings
@@ -226,7 +242,7 @@ def http_routes(
     from commune.govern.members import AuthError
     from commune.govern.quotas import QuotaExceeded
 
-    server = build_server(commune, http_actor(commune))
+    server = build_server(commune, http_actor(commune, require_auth))
     current: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -252,7 +268,8 @@ def http_routes(
             host = client_host(request)
             refused: Response | None = None
             try:
-                if "authenticated" not in scope.get("state", {}):  # else api/gate.py did
+                # Else api/gate.py checked the key already, or --no-auth needs none.
+                if require_auth and "authenticated" not in scope.get("state", {}):
                     await run_in_threadpool(
                         identify, commune, failures, host, key_in(request.headers)
                     )

@@ -11,6 +11,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.middleware.base import RequestResponseEndpoint
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from commune.api.errors import error_response
 
@@ -36,25 +37,39 @@ requests_log = logging.getLogger("commune.requests")
 
 def overload_guard(app: FastAPI, limit: int) -> None:
     """Past ``limit`` heavy requests in flight, answer 503 with Retry-After at once."""
-    state = {"in_flight": 0}
+    app.add_middleware(OverloadGuard, limit=limit)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if not request.url.path.startswith(HEAVY):
-            return await call_next(request)
-        if state["in_flight"] >= limit:
-            return error_response(
-                request,
+
+class OverloadGuard:
+    """A plain ASGI middleware, not ``@app.middleware("http")``: there, ``call_next`` returns
+    once the headers are out, so a streamed answer stopped counting while its body (the
+    model's work) still ran, and streams escaped the limit. Here a request counts until the
+    app has sent its last byte, or failed, or its client left."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0  # one event loop: no lock needed between the check and the count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(HEAVY):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            response = error_response(
+                Request(scope),
                 503,
-                f"the server is answering {limit} requests already: retry in a second "
+                f"the server is answering {self.limit} requests already: retry in a second "
                 "([limits] max_concurrent_requests)",
                 {"Retry-After": "1"},
             )
-        state["in_flight"] += 1  # one event loop: no lock needed between these lines
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
         try:
-            return await call_next(request)
+            await self.app(scope, receive, send)
         finally:
-            state["in_flight"] -= 1
+            self.in_flight -= 1
 
 
 def security_headers(app: FastAPI) -> None:

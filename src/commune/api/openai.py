@@ -97,7 +97,14 @@ class EmbeddingRequest(BaseModel):
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
     if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+        parts = [p.get("text", "") for p in content if p.get("type") == "text"]
+        for text in parts:
+            # {"type": "text", "text": {"a": 1}} was answered as the question "{'a': 1}".
+            if not isinstance(text, str):
+                raise InvalidRequest(
+                    f"a text part's text must be a string, got {type(text).__name__}"
+                )
+        return " ".join(parts)
     return content or ""
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.errors import Forbidden
 from commune.govern.members import AuthError
+from commune.http.signins import FailedSignIns
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, RowId, SignedIn, TheCommune, field, form, redirect
 from commune.web.render import render
@@ -47,6 +48,12 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
             new=field(data, "new"),
         )
     except AuthError:
+        # A wrong current password is a guess at it, as on the sign-in page: counted against
+        # the address and the account, 429 past the limit (http/signins.py). Without the
+        # count, a stolen session could try passwords here without end.
+        failures: FailedSignIns = p.request.app.state.failed_sign_ins
+        host = p.request.client.host if p.request.client else "?"
+        failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
         raise Forbidden(_("The current password is wrong: nothing changed.")) from None
     return redirect("/account?done=password")
 
