@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -31,6 +32,8 @@ from commune.store import repository as repo
 from commune.store.db import write_transaction
 from commune.text.analysis import analyze
 from commune.text.lang import detect
+
+log = logging.getLogger("commune.ingest")
 
 
 @dataclass
@@ -211,7 +214,19 @@ def prepare(
 ) -> Prepared:
     """Parse, chunk, analyse and embed one file's content (``reuse``: vectors of passages
     that did not change, by heading and text)."""
-    parsed = parser.read(data, path)
+    try:
+        parsed = parser.read(data, path)
+    except (IngestError, OSError):
+        raise
+    except Exception as exc:
+        # A reader's library failing on a malformed file (a PDF whose pages are not all there,
+        # an ODT heading level that is not a number) is this file's failure, not the batch's:
+        # the traceback stayed the only message, and the files after it were never tried.
+        log.warning("reading %s failed", path, exc_info=exc)
+        raise IngestError(
+            f"{path.name}: could not be read: {type(exc).__name__}",
+            "save it again from the application that made it, or convert it to PDF",
+        ) from exc
     pieces = chunk_blocks(
         [_without_title(b, parsed.title) for b in parsed.blocks],
         settings.chunking.target_words,

@@ -129,6 +129,11 @@ PATTERNS = [
             "{name} : dépasse la limite de {limit} Mo",
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
+        (r"(?P<name>.+): could not be read: (?P<why>\w+)", "{name} : illisible : {why}"),
+        (
+            r"save it again from the application that made it, or convert it to PDF",
+            "enregistrez-le à nouveau depuis l'application qui l'a créé, ou convertissez-le en PDF",
+        ),
         (r"(?P<name>.+): sent twice in one upload", "{name} : envoyé deux fois dans le même envoi"),
         (
             r"(?P<name>.+): not a readable (?P<kind>PDF|OpenDocument text|Word document|HTML) "
