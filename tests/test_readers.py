@@ -208,3 +208,42 @@ def test_indented_lines_of_a_text_file_are_a_listing_unless_a_list(tmp_path):
         "Pièces à fournir : - une pièce d'identité - un justificatif",
         "Une phrase sur deux lignes.",
     ]
+
+
+def test_one_huge_word_is_cut_so_that_passages_stay_bounded():
+    # A 5 MB file of one token made one passage the embedder ran out of memory on (review).
+    from commune.ingest.chunking import MAX_WORD_CHARS
+    from commune.ingest.pipeline import MAX_EMBED_CHARS, embedding_text
+
+    blob = "a" * 5_000_000
+    chunks = chunk_blocks([Block(f"Avant. {blob} Après.")])
+    assert "".join(c.text for c in chunks).replace(" ", "").replace("\n", "") == (
+        f"Avant.{blob}Après."
+    )
+    assert max(len(w) for c in chunks for w in c.text.split()) == MAX_WORD_CHARS
+    assert all(len(c.text.split()) <= 260 for c in chunks)
+    assert max(len(embedding_text("T", "S", c.text)) for c in chunks) == MAX_EMBED_CHARS
+    # A real address, the longest of the evaluation's passages (1,289 characters), stays whole.
+    url = "https://example.org/" + "x" * 1269
+    assert chunk_blocks([Block(f"Voir {url} ici.")])[0].text == f"Voir {url} ici."
+
+
+def test_an_odt_asking_for_millions_of_spaces_gets_a_few(tmp_path):
+    # <text:s text:c="200000000"/> in a 1.4 kB file made a 200 MB block (review).
+    import io
+    import zipfile
+
+    make_odt(tmp_path / "ok.odt", "Titre", [("Section", ["Un paragraphe de texte."])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(tmp_path / "ok.odt") as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "content.xml":
+                data = data.replace(
+                    b"Un paragraphe", b'Un<text:s text:c="200000000"/>paragraphe'
+                ).replace(b'outline-level="2"', b'outline-level="deux"')
+            zout.writestr(item, data)
+    parsed = read_file(out.getvalue(), Path("spaces.odt"))
+    (block,) = [b for b in parsed.blocks if "paragraphe" in b.text]
+    assert block.text == "Un" + " " * 8 + "paragraphe de texte."
+    assert block.headings  # the heading whose level is not a number is read at level 1

@@ -160,10 +160,16 @@ def source_uri(path: Path, relative: str, base: str | None, is_base: bool) -> st
     return base
 
 
+# What the dense model reads of a passage at most. Its memory grows with the input (20 kB of
+# one token took 324 MB), and a passage is cut at 260 words of up to 2,000 characters each
+# (chunking.py); real passages stay well below: the evaluation's longest has 3,189.
+MAX_EMBED_CHARS = 8000
+
+
 def embedding_text(title: str, heading_path: str, text: str) -> str:
     """What the dense model sees: the chunk in its context (title and section)."""
     context = " — ".join(p for p in (title, heading_path) if p)
-    return f"{context}\n{text}" if context else text
+    return (f"{context}\n{text}" if context else text)[:MAX_EMBED_CHARS]
 
 
 def lexical_text(title: str, heading_path: str, text: str) -> str:
