@@ -182,6 +182,24 @@ def test_licence_conflict_across_revisions_waits_for_a_curator(commune, doc):
     ]
 
 
+def test_a_held_revision_older_than_the_published_one_cannot_replace_it(commune, doc):
+    # Approving a held edit after a later one was published put the older text back, and
+    # adding the current file again changed nothing (review finding).
+    commune.add([doc], licence="CC-BY-4.0")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], licence="CC-BY-NC-4.0")  # held: the licence changed
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    commune.add([doc], licence="CC-BY-4.0")  # published on arrival
+    [d] = commune.documents()
+    held = commune.pending()[0]["id"]
+    before = commune.history(d["id"])
+    with pytest.raises(CommuneError, match="older than the published revision 3"):
+        commune.review(held, "approve", "the author relicensed it")
+    assert commune.history(d["id"]) == before  # nothing recorded, nothing replaced
+    assert searchable(commune, "onze heures")
+    assert commune.review(held, "reject", "superseded by revision 3") == "rejected"
+
+
 def test_the_title_follows_the_published_revision(commune, doc):
     # Issue 23: a document kept its first revision's title in listings, results and credits.
     commune.add([doc], licence="etalab-2.0", publisher="Mairie")

@@ -309,6 +309,18 @@ def review(
             "contributors do not review their own revisions",
             "ask another curator: two pairs of eyes",
         )
+    if decision == "approve" and doc.published_revision_id is not None:
+        # A held edit approved after a later one was published would replace the newer text
+        # with the older, and adding the current file again would change nothing (unchanged).
+        newest = conn.execute(
+            select(revisions.c.number).where(revisions.c.id == doc.published_revision_id)
+        ).scalar_one()
+        if newest > rev.number:
+            raise CommuneError(
+                f"revision {revision_id} is older than the published revision {newest} of "
+                f"document {doc.id}: approving it would replace newer text",
+                "reject it; to bring its text back, add that file again",
+            )
     if licence is not None:
         licence = normalise(licence)
         check_texts(conn, licence, None, actor.user)  # a LicenseRef-… must have its text

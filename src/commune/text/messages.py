@@ -129,6 +129,16 @@ PATTERNS = [
             "{name} : dépasse la limite de {limit} Mo",
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
+        (
+            r"revision (?P<r>\d+) is older than the published revision (?P<n>\d+) of document "
+            r"(?P<d>\d+): approving it would replace newer text",
+            "la révision {r} est plus ancienne que la révision {n} publiée du document {d} : "
+            "l'approuver remplacerait un texte plus récent",
+        ),
+        (
+            r"reject it; to bring its text back, add that file again",
+            "rejetez-la ; pour retrouver son texte, ajoutez à nouveau ce fichier",
+        ),
         (r"(?P<name>.+): could not be read: (?P<why>\w+)", "{name} : illisible : {why}"),
         (
             r"save it again from the application that made it, or convert it to PDF",
