@@ -151,6 +151,17 @@ def _check_nothing_lost(data: bytes, root: Element, path: Path) -> None:
         )
 
 
+def _undeclared(data: bytes) -> str:
+    """The encoding of a page that declares none: UTF-8 when its bytes are UTF-8, else
+    windows-1252, as browsers read such a page in French or English (an old Latin-1 page
+    was stored as "Le caf\ufffd est tr\ufffds bon")."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
 def read_html(data: bytes, path: Path) -> Parsed:
     import lxml.html
     import trafilatura
@@ -159,7 +170,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     try:
         # huge_tree lifts libxml2's nesting limit of 255, below which content vanished. A page
         # that declares no charset is read as UTF-8 (libxml2 would assume Latin-1: "aprÃ¨s").
-        encoding = None if _declares_charset(data) else "utf-8"
+        encoding = None if _declares_charset(data) else _undeclared(data)
         parser = lxml.html.HTMLParser(huge_tree=True, encoding=encoding)
         root = lxml.html.fromstring(data, parser=parser)
     except (ParserError, ValueError) as exc:
@@ -171,7 +182,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
 
     main_text = (
         trafilatura.extract(
-            data.decode("utf-8", errors="replace") if not _declares_charset(data) else data,
+            data.decode(encoding, errors="replace") if encoding else data,
             favor_recall=True,
             include_tables=True,
             include_comments=False,
