@@ -253,6 +253,7 @@ def test_a_latin1_page_without_a_charset_is_read_as_browsers_read_it():
     # It was stored as "Le caf\ufffd est tr\ufffds bon", with no error (review finding).
     page = "<html><body><p>Le café est très bon à Paris, après la pluie.</p></body></html>"
     parsed = read_file(page.encode("cp1252"), Path("vieille-page.html"))
-    assert "Le café est très bon à Paris, après la pluie." in " ".join(b.text for b in parsed.blocks)
+    text = " ".join(b.text for b in parsed.blocks)
+    assert "Le café est très bon à Paris, après la pluie." in text
     utf8 = read_file(page.encode("utf-8"), Path("page.html"))  # UTF-8 stays UTF-8
     assert "après la pluie" in " ".join(b.text for b in utf8.blocks)
