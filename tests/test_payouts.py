@@ -253,3 +253,20 @@ def test_admins_see_the_payouts_page_and_contributors_their_own_line(month, home
         assert dora.post("/account/payout", {"choice": "waive"}).status_code == 303
         line = c.payouts(MONTH).line_of("dora (Ville A)")
         assert line is not None and line.paid_to == FUND
+
+
+def test_an_amount_takes_a_decimal_comma_and_a_huge_one_is_refused_in_one_line() -> None:
+    # "12,50" was refused in English although the CLI prints amounts so; 1e40 raised a
+    # traceback from Decimal's quantize (review findings).
+    from commune.commons.payouts import MAX_AMOUNT, as_amount
+    from commune.errors import InvalidRequest
+    from commune.text.messages import localise
+
+    assert as_amount("12,50") == Decimal("12.50") == as_amount(" 12.5 ")
+    assert as_amount(MAX_AMOUNT) == MAX_AMOUNT
+    with pytest.raises(InvalidRequest, match="must be at most 1,000,000,000,000 euros") as huge:
+        as_amount("1e40", "the payouts fund")
+    assert "au plus" in localise(str(huge.value), "fr")
+    with pytest.raises(InvalidRequest) as words:
+        as_amount("douze", "the payouts fund")
+    assert localise(str(words.value), "fr").startswith("le fonds des versements doit être")

@@ -144,14 +144,23 @@ class PayoutStatement:
         return next((ln for ln in self.lines if ln.contributor == contributor), None)
 
 
+# Beyond any cooperative's fund, and within what Decimal's 28 digits hold to the cent: 1e40
+# failed in quantize with a traceback.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 def as_amount(value: float | str | Decimal, what: str = "the amount") -> Decimal:
-    """A sum of money to the cent: refused if negative or finer than a cent."""
+    """A sum of money to the cent: refused if negative, too large or finer than a cent. A
+    decimal comma is read as the point, as amounts are written in French ("12,50")."""
+    text = value.strip().replace(",", ".") if isinstance(value, str) else str(value)
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(text)
     except ArithmeticError:
         raise InvalidRequest(f"{what} must be a number of euros, got {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise InvalidRequest(f"{what} must be 0 or more, got {value}")
+    if amount > MAX_AMOUNT:
+        raise InvalidRequest(f"{what} must be at most {MAX_AMOUNT:,.0f} euros, got {value}")
     if amount != amount.quantize(CENT):
         raise InvalidRequest(f"{what} must be in euros and cents, got {value}")
     return amount.quantize(CENT)

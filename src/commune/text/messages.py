@@ -130,6 +130,22 @@ PATTERNS = [
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
         (
+            r"the payouts fund must be a number of euros, got (?P<value>.+)",
+            "le fonds des versements doit être un nombre d'euros, reçu {value}",
+        ),
+        (
+            r"the payouts fund must be 0 or more, got (?P<value>.+)",
+            "le fonds des versements doit être positif ou nul, reçu {value}",
+        ),
+        (
+            r"the payouts fund must be at most (?P<max>\S+) euros, got (?P<value>.+)",
+            "le fonds des versements doit être d'au plus {max} euros, reçu {value}",
+        ),
+        (
+            r"the payouts fund must be in euros and cents, got (?P<value>.+)",
+            "le fonds des versements doit être en euros et centimes, reçu {value}",
+        ),
+        (
             r"revision (?P<r>\d+) is older than the published revision (?P<n>\d+) of document "
             r"(?P<d>\d+): approving it would replace newer text",
             "la révision {r} est plus ancienne que la révision {n} publiée du document {d} : "
