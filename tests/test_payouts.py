@@ -270,3 +270,22 @@ def test_an_amount_takes_a_decimal_comma_and_a_huge_one_is_refused_in_one_line()
     with pytest.raises(InvalidRequest) as words:
         as_amount("douze", "the payouts fund")
     assert localise(str(words.value), "fr").startswith("le fonds des versements doit être")
+
+
+def test_contributors_whose_names_meet_in_a_file_name_keep_a_file_each(tmp_path) -> None:
+    # "Zoé" and "Zoë" were both "zo": Zoë numbered "zo-2" was overwritten by "zo 2" (review).
+    from commune.commons.payout_files import export
+    from commune.commons.payouts import Line, PayoutStatement
+
+    names = ["Zoé", "Zoë", "zo 2", "zoe 2"]
+    lines = [Line(n, 1, 0, 0, 0.25, Decimal("2.50"), "receive", n) for n in names]
+    stmt = PayoutStatement("2026-11", "EUR", Decimal("10.00"), Weights(), "largest", lines)
+    written = export(stmt, tmp_path)
+    assert len(written) == len(set(written)) == 3 + 3 * len(names)
+    shown = {
+        json.loads(p.read_text("utf-8"))["contributor"]["contributor"]
+        for p in written
+        if p.suffix == ".json" and p.stem != "payouts-2026-11"
+    }
+    assert shown == set(names)
+    assert (tmp_path / "payouts-2026-11-zoe.json").exists()

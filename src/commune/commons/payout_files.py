@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from commune.commons.payouts import FUND, Line, PayoutStatement
+from commune.text.analysis import fold_accents
 
 CSV_HEADER = [
     "mois",
@@ -135,7 +136,8 @@ def contributor_html(stmt: PayoutStatement, ln: Line) -> str:
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "contributor"
+    # Accents folded first: "Zoé" is "zoe", not "zo".
+    return re.sub(r"[^a-z0-9]+", "-", fold_accents(name).lower()).strip("-") or "contributor"
 
 
 def export(stmt: PayoutStatement, directory: Path) -> list[Path]:
@@ -149,12 +151,15 @@ def export(stmt: PayoutStatement, directory: Path) -> list[Path]:
         whole.with_suffix(".json"): json.dumps(data, indent=2, ensure_ascii=False),
         whole.with_suffix(".html"): statement_html(stmt),
     }
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     for ln in stmt.lines:
-        slug = _slug(ln.contributor)
-        seen[slug] = seen.get(slug, 0) + 1
-        if seen[slug] > 1:
-            slug = f"{slug}-{seen[slug]}"
+        # The next free number, checked against every name given so far: "Zoë" numbered
+        # "zo-2" was then overwritten by "zo 2", whose own slug is "zo-2".
+        slug, n = _slug(ln.contributor), 1
+        while slug in used:
+            n += 1
+            slug = f"{_slug(ln.contributor)}-{n}"
+        used.add(slug)
         base = directory / f"payouts-{stmt.month}-{slug}"
         one = {k: v for k, v in data.items() if k not in ("lines", "recipients")}
         one["contributor"] = next(x for x in data["lines"] if x["contributor"] == ln.contributor)
