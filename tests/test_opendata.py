@@ -26,6 +26,20 @@ PROVENANCE = (
 )
 
 
+def rewrite_listing(dataset: Path, lines: list[str]) -> None:
+    """documents.jsonl replaced, and its SHA-256 in croissant.json with it: a publisher, or
+    whoever can edit both, as the checks below must hold against them too."""
+    import hashlib
+
+    listing = dataset / "documents.jsonl"
+    listing.write_text("\n".join(lines) + "\n")
+    croissant = json.loads((dataset / "croissant.json").read_text())
+    for d in croissant["distribution"]:
+        if d.get("contentUrl") == "documents.jsonl":
+            d["sha256"] = hashlib.sha256(listing.read_bytes()).hexdigest()
+    (dataset / "croissant.json").write_text(json.dumps(croissant))
+
+
 def snapshot(commune):  # type: ignore[no-untyped-def]
     docs = commune.documents()
     return sorted(tuple(d[k] for k in PROVENANCE) for d in docs)
@@ -220,7 +234,7 @@ def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_p
     last = json.loads(lines[-1])
     last["source_uri"] = "javascript:alert(document.cookie)"
     lines[-1] = json.dumps(last)
-    (exported / "documents.jsonl").write_text("\n".join(lines) + "\n")
+    rewrite_listing(exported, lines)
     with Commune(tmp_path / "other-home") as other:
         with pytest.raises(CommuneError, match="refused source 'javascript:"):
             other.import_dataset(exported, "mairie")
@@ -239,8 +253,59 @@ def test_import_never_reads_outside_the_dataset(exported, tmp_path, trick):
         (exported / "files" / "link.txt").symlink_to(secret)
         first["file"] = "files/link.txt"
     lines[0] = json.dumps(first)
-    (exported / "documents.jsonl").write_text("\n".join(lines) + "\n")
+    rewrite_listing(exported, lines)
     with Commune(tmp_path / "other-home") as other:
         with pytest.raises(CommuneError, match="points outside the dataset"):
             other.import_dataset(exported, "mairie")
         assert other.documents() == []
+
+
+def test_an_edited_documents_jsonl_is_refused_before_anything_is_added(exported, tmp_path):
+    # Its licences and contributors were imported as edited: only the files were checked.
+    listing = exported / "documents.jsonl"
+    listing.write_text(listing.read_text().replace('"etalab-2.0"', '"CC0-1.0"'))
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError, match="documents.jsonl does not match its SHA-256"):
+            other.import_dataset(exported, "mairie")
+        assert other.documents() == []
+
+
+def test_the_cooperatives_own_licence_travels_with_its_text(commune, corpus, tmp_path):
+    # An export under LicenseRef-… carried no text, so no other commons could import it; it
+    # stopped halfway, and the metadata pointed at a page spdx.org does not have (review).
+    text = "Licence de la coopérative 1.0 : partagez en citant la coopérative."
+    commune.add([corpus / "pool.txt"], collection="coop", licence="CC-BY-4.0")
+    commune.add(
+        [corpus / "dechets.html"],
+        collection="coop",
+        licence="LicenseRef-coop-1.0",
+        licence_text=text,
+    )
+    held = commune.pending()[0]["id"]
+    assert commune.review(held, "approve", "the coop's licence, read") == "published"
+    commune.export_collection("coop", tmp_path / "dataset")
+    dataset = tmp_path / "dataset"
+    assert (dataset / "licences" / "LicenseRef-coop-1.0.txt").read_text("utf-8") == text
+    croissant = json.loads((dataset / "croissant.json").read_text())
+    assert "LicenseRef-coop-1.0" in croissant["license"]
+    assert "https://spdx.org/licenses/CC-BY-4.0.html" in croissant["license"]
+    assert not any("spdx.org/licenses/LicenseRef" in u for u in croissant["license"])
+    with Commune(tmp_path / "other-home") as other:
+        counts = other.import_dataset(dataset, "coop")
+        assert counts["added"] == 2 and counts["failed"] == 0
+        from commune.govern.licences import licence_text
+
+        with other.engine.connect() as conn:
+            assert licence_text(conn, "LicenseRef-coop-1.0") == text
+    # A commons where the identifier names another text refuses, before adding anything.
+    with Commune(tmp_path / "third-home") as third:
+        third.add(
+            [corpus / "pool.txt"],
+            collection="x",
+            licence="LicenseRef-coop-1.0",
+            licence_text="Une autre licence.",
+        )
+        before = third.documents()
+        with pytest.raises(CommuneError, match="names another text here"):
+            third.import_dataset(dataset, "coop")
+        assert third.documents() == before

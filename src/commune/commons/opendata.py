@@ -34,6 +34,7 @@ from sqlalchemy import Engine, select
 
 from commune.commons.library import Library
 from commune.errors import CommuneError
+from commune.govern.licences import check_texts, licence_refs, licence_text
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import blobs
 from commune.store.schema import chunks, collections, documents, revisions
@@ -98,9 +99,32 @@ def _sha256(path: Path) -> str:
 
 
 def _spdx_url(licence: str | None) -> str | None:
-    if not licence or " " in licence:
-        return None  # expressions have no single URL; kept verbatim in documents.jsonl
+    if not licence or " " in licence or licence_refs(licence):
+        # Expressions have no single URL, and the cooperative's own licences (LicenseRef-…)
+        # none on spdx.org: kept verbatim in documents.jsonl, their texts under licences/.
+        return None
     return f"https://spdx.org/licenses/{licence}.html"
+
+
+def _licence_texts(
+    engine: Engine, entries: list[dict[str, Any]], out: Path
+) -> list[dict[str, Any]]:
+    """Each ``LicenseRef-…`` text the entries' licences name, written to licences/: without
+    it a dataset under the cooperative's own licence could not be imported anywhere else."""
+    refs = sorted({ref for e in entries for ref in licence_refs(e["licence"])})
+    written = []
+    with engine.connect() as conn:
+        for ref in refs:
+            text = licence_text(conn, ref)
+            if text is None:  # published under it, so recorded: a home edited by hand
+                raise CommuneError(f"no text is recorded for {ref}", "record it before exporting")
+            (out / "licences").mkdir(exist_ok=True)
+            path = out / "licences" / f"{ref}.txt"
+            path.write_text(text, encoding="utf-8")
+            written.append(
+                {"file": f"licences/{ref}.txt", "media_type": "text/plain", "sha256": _sha256(path)}
+            )
+    return written
 
 
 def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
@@ -233,7 +257,8 @@ def export_collection(
     )
     desc = description or f"The {collection} collection of a Commune documents commons."
     licences = sorted({line["licence"] for line in lines if line["licence"]})
-    _write_croissant(mlc, out, collection, desc, lines, licences, earlier)
+    texts = _licence_texts(engine, [*lines, *earlier], out)
+    _write_croissant(mlc, out, collection, desc, lines, licences, [*earlier, *texts])
     _write_dcat(out, collection, desc, lines)
     warnings = validate_export(out)
     return ExportResult(out, len(lines), reconstructed, warnings)
@@ -283,7 +308,9 @@ def _write_croissant(
         )
         for f in FIELDS
     ]
-    urls = [u for u in (_spdx_url(x) for x in licences) if u] or licences
+    # Each licence once: its SPDX page, or the expression itself (a compound one, the
+    # cooperative's own), which was dropped as soon as another licence had a page.
+    urls = [_spdx_url(x) or x for x in licences]
     metadata = mlc.Metadata(
         name=name,
         description=desc,
@@ -438,6 +465,13 @@ def import_dataset(
     validate_export(directory)
     croissant = json.loads((directory / "croissant.json").read_text(encoding="utf-8"))
     expected = {d.get("contentUrl"): d.get("sha256") for d in croissant.get("distribution", [])}
+    # The file of licences and provenance is checked like the documents: an edited licence
+    # or contributor, or a list cut short, was imported without a word.
+    if _sha256(directory / "documents.jsonl") != expected.get("documents.jsonl"):
+        raise CommuneError(
+            "documents.jsonl does not match its SHA-256 in croissant.json",
+            "the dataset was altered or is incomplete",
+        )
     lines = [
         json.loads(x)
         for x in (directory / "documents.jsonl").read_text(encoding="utf-8").splitlines()
@@ -452,6 +486,11 @@ def import_dataset(
     for line in lines:  # the whole dataset is checked before anything of it is added
         for entry in [*line.get("history", []), line]:
             check_source(entry["source_uri"])
+    texts = _dataset_texts(library, directory, root, lines, expected)
+    if texts:
+        with library.engine.begin() as conn:
+            for ref, text in texts.items():
+                check_texts(conn, ref, text, actor.user)
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
     for line in lines:
         # The history is replayed only into a document this commons does not hold yet: over
@@ -480,6 +519,52 @@ def import_dataset(
         if outcome is not None and outcome.document_id is not None and status != "unchanged":
             _restore(library, outcome.document_id, line, line["added_at"])
     return counts
+
+
+def _dataset_texts(
+    library: Library,
+    directory: Path,
+    root: Path,
+    lines: list[dict[str, Any]],
+    expected: dict[str, str],
+) -> dict[str, str]:
+    """The ``LicenseRef-…`` texts this commons lacks, read from the dataset's licences/ and
+    checked against croissant.json; a refusal, before anything is added, for one that is
+    missing or names another text here than in the dataset."""
+    from commune.govern.licences import licence_text
+
+    refs = sorted(
+        {
+            r
+            for ln in lines
+            for e in [*ln.get("history", []), ln]
+            for r in licence_refs(e["licence"])
+        }
+    )
+    wanted: dict[str, str] = {}
+    with library.engine.connect() as conn:
+        for ref in refs:
+            entry = {"file": f"licences/{ref}.txt"}
+            path = directory / entry["file"]
+            mine = licence_text(conn, ref)
+            if not path.is_file():
+                if mine is None:
+                    raise CommuneError(
+                        f"no text is recorded for {ref}, and the dataset does not carry it",
+                        f"ask its publisher for {ref}'s text, or for an export from this "
+                        "version of Commune, which carries it under licences/",
+                    )
+                continue
+            _check_file(directory, root, {**entry, "sha256": _sha256(path)}, expected)
+            theirs = path.read_text(encoding="utf-8")
+            if mine is not None and mine != theirs:
+                raise CommuneError(
+                    f"{ref} names another text here than in the dataset",
+                    "import into a commons without it, or ask the publisher to rename theirs",
+                )
+            if mine is None:
+                wanted[ref] = theirs
+    return wanted
 
 
 def _check_file(
