@@ -532,6 +532,25 @@ def test_a_source_given_by_the_user_wins_over_the_fiches_own(commune, tmp_path):
     assert doc["source_uri"] == mine
 
 
+def test_a_fiche_keeps_the_licence_it_declares(commune, tmp_path):
+    # The reader read the fiche's Licence Ouverte, then it was dropped: a fiche added without
+    # --licence was held as unlicensed, and a wrong --licence was taken silently (review).
+    path = tmp_path / "F1367.xml"
+    path.write_text(FICHE_XML, encoding="utf-8")
+    s = commune.add([path], collection="mairie")
+    assert s.added == 1 and s.outcomes[0].held is None
+    [doc] = commune.documents("mairie")
+    assert doc["licence"] == "etalab-2.0"
+    assert commune.add([path], collection="mairie").unchanged == 1
+    other = commune.add([path], collection="autre", licence="CC-BY-4.0")
+    held = other.outcomes[0].held
+    assert held == (
+        "the file declares licence etalab-2.0, but CC-BY-4.0 was given: a curator must confirm"
+    )
+    [waiting] = commune.pending()  # for a curator; the first collection's is published
+    assert waiting["document_id"] == other.outcomes[0].document_id
+
+
 def test_an_exported_fiche_is_imported_again_whole(commune, tmp_path):
     from commune.core import Commune
 

@@ -60,13 +60,13 @@ def test_the_same_document_read_from_another_path_is_not_stored_twice(commune, t
     for d in (first, second):
         d.mkdir()
         (d / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
-    assert commune.add([first], publisher="DILA").added == 1  # held: no licence given
+    assert commune.add([first], publisher="DILA").added == 1  # under the fiche's own licence
     before = counts(commune)
     s = commune.add([second], publisher="DILA")
     assert (s.added, s.updated, s.unchanged) == (0, 0, 1)
     assert counts(commune) == before
-    # With a licence now, it is the same document's new revision, not a second document.
-    s = commune.add([second], publisher="DILA", licence="etalab-2.0")
+    # With another publisher now, it is the same document's new revision, not a second one.
+    s = commune.add([second], publisher="DILA, service-public.fr")
     assert (s.added, s.updated) == (0, 1)
     with commune.engine.connect() as conn:
         rows = conn.execute(select(documents.c.licence, documents.c.status)).all()

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -208,6 +208,7 @@ class Prepared:
     chunks: list[repo.NewChunk]
     vectors: np.ndarray
     source: str | None = None  # the address the document gives for itself (Parsed.source)
+    licence: str | None = None  # the licence it declares for itself (Parsed.licence)
 
 
 def prepare(
@@ -274,6 +275,7 @@ def prepare(
         new_chunks,
         vectors,
         parsed.source,
+        parsed.licence,
     )
 
 
@@ -339,6 +341,11 @@ def store(
     """Store a prepared file as a new revision, published or held as curation decides."""
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
+    # Without --licence, the licence the file declares for itself (a DILA fiche's Licence
+    # Ouverte) is its licence: it was read, then dropped, and the fiche held as unlicensed.
+    given = prov.licence
+    if given is None and prepared.licence:
+        prov = replace(prov, licence=prepared.licence)
     meta = prov.recorded
     # The user's --source wins; without one, the document's own address beats a local path.
     address = source if prov.source or not prepared.source else prepared.source
@@ -368,6 +375,15 @@ def store(
             existing = twin
             source_key = str(twin.source_key)
         decision = gate.decide(conn, coll_id, prov.licence, existing)
+        declared = prepared.licence
+        if decision.allowed and given and declared and given.lower() != declared.lower():
+            # A --licence that contradicts the file's own statement is more often a slip than a
+            # relicensing: a curator confirms it (the file's statement is its publisher's).
+            decision = Decision(
+                False,
+                f"the file declares licence {declared}, but {given} was given: "
+                "a curator must confirm",
+            )
         document_id, revision_id = repo.write_revision(
             conn,
             coll_id=coll_id,

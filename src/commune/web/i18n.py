@@ -132,6 +132,14 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("the licence changed from %(old)s to %(new)s: a curator must confirm"),
         ),
         (
+            r"the file declares licence (?P<declared>.+), but (?P<given>.+) was given: "
+            r"a curator must confirm",
+            N_(
+                "the file declares licence %(declared)s, but %(given)s was given: a curator "
+                "must confirm"
+            ),
+        ),
+        (
             r"(?P<file>.+): the content is not a (?P<kind>\w+) file",
             N_("%(file)s: the content is not a %(kind)s file"),
         ),
