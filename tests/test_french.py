@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from commune.answering.licensing import finish_licensing, left_out_of_generation
 
 
@@ -449,3 +451,41 @@ def test_help_pages_in_french_then_english_then_french_again():
         assert "The month, as YYYY-MM.  [required]" in page("credits", lang="en_US.UTF-8")
         for french in ("Répondre", "Afficher", "quitter", "\u00a0:"):
             assert french not in ask and french not in top, french
+
+
+@pytest.mark.parametrize(
+    "english, french",
+    [
+        (
+            "p.pdf: not a readable PDF (Failed to load document (PDFium: Data format error).) "
+            "(check the file)",
+            "p.pdf : PDF illisible (Failed to load document (PDFium: Data format error).) "
+            "(vérifiez le fichier)",
+        ),
+        (
+            "x.html: not readable HTML (Document is empty)",
+            "x.html : HTML illisible (Document is empty)",
+        ),
+        (
+            "a.txt: not valid UTF-8 (byte 0xe9 at offset 7) "
+            "(convert it first, e.g. iconv -f latin1 -t utf-8 a.txt)",
+            "a.txt : pas en UTF-8 valide (octet 0xe9 à la position 7) "
+            "(convertissez-le d'abord, par exemple iconv -f latin1 -t utf-8 a.txt)",
+        ),
+        (
+            "no revision 9 (list pending ones with commune review list)",
+            "aucune révision 9 (listez celles en attente avec commune review list)",
+        ),
+        (
+            "b.pdf: could not be read: PdfiumError (save it again from the application that made "
+            "it, or convert it to PDF)",
+            "b.pdf : illisible : PdfiumError (enregistrez-le à nouveau depuis l'application qui "
+            "l'a créé, ou convertissez-le en PDF)",
+        ),
+    ],
+)
+def test_the_readers_errors_read_in_french(english: str, french: str) -> None:
+    # Each was printed in English to a French reader, or half translated (review finding).
+    from commune.text.messages import localise
+
+    assert localise(english, "fr") == french

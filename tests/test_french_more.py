@@ -241,6 +241,9 @@ def test_the_accounts_and_curation_speak_french_by_default(home, tmp_path):
     assert run(home, "review", "show", "2").output.startswith(
         "revision 2 (number 2) of document 1: proposed\n  title: verre\n"
     )
+    # The new status was printed as the library's English word ("published").
+    approved = run(home, "review", "approve", "2", "--reason", "vu", env=FRENCH)
+    assert approved.output == f"révision 2{NB}: publiée\n", approved.output
 
     statement = run(home, "statement", "--month", month, env=FRENCH).output.splitlines()
     assert statement[0].startswith(f"{month}{NB}: ") and f"kWh){NB}; règle " in statement[0]

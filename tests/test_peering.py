@@ -335,6 +335,9 @@ def test_bad_input_is_one_line_and_changes_nothing(home, tmp_path):
         (("share", "nowhere"), "no collection named 'nowhere'"),
         (("share", "mine", "--policy", "no-ai"), "unknown policy clause"),
         (("peer", "add", "b", "ftp://b.example", "--key", "cmn_a_b"), "http:// or https://"),
+        # urlsplit's own "Invalid IPv6 URL" came out, with no hint (review finding).
+        (("peer", "add", "b", "http://[::1", "--key", "cmn_a_b"), "http:// or https://"),
+        (("peer", "add", "b", "https://b.example:port", "--key", "cmn_a_b"), "http:// or https://"),
         (("peer", "add", "b", "https://b.example", "--key", "secret"), "the key must be"),
         (("peer", "remove", "b"), "no peer named 'b'"),
     ):
@@ -349,6 +352,11 @@ def test_bad_input_is_one_line_and_changes_nothing(home, tmp_path):
     assert french.stderr.strip() == (
         "erreur\u00a0: la collection 'mine' est privée à son membre : elle ne peut pas être "
         "partagée avec des pairs (rendez-la d'abord partagée : commune visibility mine shared)"
+    )
+    ok(home, "visibility", "mine", "shared")
+    shared = CliRunner(env={"LANG": None}).invoke(cli, ["--home", str(home), "share", "mine"])
+    assert shared.output == (
+        "mine\u00a0: partagée avec les pairs (attribution\u00a0; membres de tout type)\n"
     )
     ok(home, "peer", "add", "b", "https://b.example/", "--key", "cmn_1234abcd_secretpart")
     listed = ok(home, "peer", "list")

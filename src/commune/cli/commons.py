@@ -109,8 +109,10 @@ def decide(decision: str) -> Callable[..., Any]:
             actor=acting(ctx, as_user),
             licence=extra.get("licence"),
         )
+        lang = from_environment(os.environ)
+        shown = speech.as_pages_say(status, lang)  # "publiée", as `commune history` says it
         click.echo(
-            said(f"révision {revision_id}\u00a0: {status}", f"revision {revision_id}: {status}")
+            said(f"révision {revision_id}\u00a0: {shown}", f"revision {revision_id}: {status}")
         )
 
     return command

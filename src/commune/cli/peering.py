@@ -54,10 +54,14 @@ def share(
     clauses = ["attribution"] + [
         c for c in ("non_commercial", "share_alike", "tdm_reserved") if terms[c]
     ]
-    who = ", ".join(terms["kinds"]) or "every kind"
+    terms_said = ", ".join(c.replace("_", "-") for c in clauses)
+    who = ", ".join(terms["kinds"])
     click.echo(
-        f"{collection}: shared with peers ({', '.join(c.replace('_', '-') for c in clauses)};"
-        f" members of {who})"
+        said(
+            f"{collection}\u00a0: partagée avec les pairs ({terms_said}\u00a0; membres "
+            f"{'de type ' + who if who else 'de tout type'})",
+            f"{collection}: shared with peers ({terms_said}; members of {who or 'every kind'})",
+        )
     )
 
 

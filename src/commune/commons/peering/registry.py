@@ -40,7 +40,11 @@ def add(conn: Connection, name: str, url: str, key: str, actor: Actor) -> Peer:
     name, url, key = name.strip(), url.strip().rstrip("/"), key.strip()
     if not name:
         raise InvalidRequest("a peer needs a name, e.g. commune peer add ville-b URL --key KEY")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- reading it checks it ("http://h:x" is refused here, not later)
+    except ValueError:  # "http://[::1": urlsplit's own English, with no hint
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidRequest(
             f"the peer's address must be an http:// or https:// URL, got {url!r}",
