@@ -57,6 +57,27 @@ def test_bad_requests_say_what_is_wrong(client, path, payload, status, message):
     assert message in r.text
 
 
+def test_the_frameworks_own_refusals_say_what_to_do_in_one_line(client):
+    # They came out as {"detail": "Not Found"} or "Method Not Allowed", with no code, and no
+    # OpenAI error object on /v1 (review finding).
+    r = client.get("/api/nothing")
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    assert (
+        r.json()["detail"]
+        == "nothing at /api/nothing (check the address; the API is listed at /docs)"
+    )
+    r = client.put("/api/search", json={"query": "x"})
+    assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+    assert "POST" in r.headers["allow"] and "PUT is not accepted at /api/search" in r.text
+    r = client.get("/v1/nothing")
+    assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
+    r = client.post("/v1/chat/completions", json={"model": "auto", "messages": "hi"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "messages"]
+    assert r.json()["error"]["message"] == "messages: Input should be a valid list"
+    french = client.get("/api/nothing", headers={"Accept-Language": "fr"})
+    assert french.json()["detail"].startswith("rien à l'adresse /api/nothing")
+
+
 def test_the_web_application_sends_a_visitor_to_sign_in(client):
     r = client.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=/"

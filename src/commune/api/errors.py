@@ -13,8 +13,10 @@ import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
@@ -43,6 +45,7 @@ CODES = {
     401: "authentication_failed",
     403: "forbidden",
     404: "not_found",
+    405: "method_not_allowed",
     413: "body_too_large",
     429: "rate_limited",
     500: "internal_error",
@@ -57,7 +60,8 @@ class ErrorBody(BaseModel):
     )
     code: str = Field(
         description="What was wrong, for programs: invalid_request, authentication_failed, "
-        "forbidden, not_found, body_too_large, rate_limited, quota_exceeded, internal_error, "
+        "forbidden, not_found, method_not_allowed, body_too_large, rate_limited, "
+        "quota_exceeded, internal_error, "
         "busy, or a fault of the server's machine (disk_full, read_only, permission_denied, "
         "database_locked, cannot_open_database, missing_file, link_loop)."
     )
@@ -169,10 +173,50 @@ async def _incident(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _framework(request: Request, exc: Exception) -> Response:
+    """The framework's own refusals (an address no route has, a method a route does not
+    take) in the same form as ours: a one-line detail and a code, OpenAI's error object on
+    /v1, the web's page for a page. They came out as {"detail": "Not Found"}, in English."""
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    headers = getattr(exc, "headers", None)
+    if status == 404:
+        message = f"nothing at {request.url.path} (check the address; the API is listed at /docs)"
+    elif status == 405:
+        message = (
+            f"{request.method} is not accepted at {request.url.path} (the API is listed at /docs)"
+        )
+    else:
+        message = str(getattr(exc, "detail", "")) or "refused"
+    return error_response(request, status, message, headers, code=CODES.get(status))
+
+
+async def _unprocessable(request: Request, exc: Exception) -> Response:
+    """A request whose fields do not match the route's: FastAPI's own list, which the OpenAPI
+    description declares, with OpenAI's error object on /v1 (its clients read that), or the
+    web's page for a page."""
+    from fastapi.encoders import jsonable_encoder
+
+    errors = jsonable_encoder(exc.errors()) if isinstance(exc, RequestValidationError) else []
+    line = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
+        for e in errors
+    )
+    if getattr(request.state, "page", None) is not None:
+        shown: Response = request.app.state.error_page(request, 422, line)
+        return shown
+    body: dict[str, Any] = {"detail": errors}
+    if request.url.path.startswith("/v1/"):
+        kind = "invalid_request_error"
+        body["error"] = {"message": line, "type": kind, "code": "invalid_request"}
+    return JSONResponse(body, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     # Starlette picks the handler of the nearest class in the exception's MRO: a QuotaExceeded
     # (a CommuneError) gets 429, not 400; an InvalidRequest (also a ValueError) gets 400.
     app.add_exception_handler(BodyTooLarge, _too_large)  # http/body.py, while a body is read
+    app.add_exception_handler(StarletteHTTPException, _framework)
+    app.add_exception_handler(RequestValidationError, _unprocessable)
     app.add_exception_handler(AuthError, _unauthenticated)
     app.add_exception_handler(QuotaExceeded, _over_quota)
     app.add_exception_handler(NotFound, _not_found)

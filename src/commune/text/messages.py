@@ -129,6 +129,16 @@ PATTERNS = [
             "{name} : dépasse la limite de {limit} Mo",
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
+        (r"nothing at (?P<path>\S+)", "rien à l'adresse {path}"),
+        (
+            r"(?P<method>[A-Z]+) is not accepted at (?P<path>\S+)",
+            "{method} n'est pas accepté à l'adresse {path}",
+        ),
+        (
+            r"check the address; the API is listed at /docs",
+            "vérifiez l'adresse ; l'API est décrite sur /docs",
+        ),
+        (r"the API is listed at /docs", "l'API est décrite sur /docs"),
         (
             r"the payouts fund must be a number of euros, got (?P<value>.+)",
             "le fonds des versements doit être un nombre d'euros, reçu {value}",

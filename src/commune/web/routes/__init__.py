@@ -48,8 +48,12 @@ ROUTERS = (
 
 
 async def to_sign_in(request: Request, exc: Exception) -> Response:
-    """A page that needs a signed-in person: to the sign-in page, then back here."""
+    """A page that needs a signed-in person: to the sign-in page, then back here. Back to a
+    form's action (POST /ask) would be a GET it does not take (405): a form sent signed out
+    comes back to the home page, whose forms send it again."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method not in ("GET", "HEAD"):
+        target = "/"
     return redirect(f"/signin?next={quote(target)}")
 
 
