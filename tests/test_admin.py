@@ -159,6 +159,24 @@ def test_a_member_admin_cannot_grant_cooperative_admin(admin: Admin) -> None:
     assert admin.actor("eve").role == "curator"
 
 
+def test_a_member_admin_cannot_act_as_a_cooperative_admin_of_their_member(admin: Admin) -> None:
+    # set_role checked the target's rank, but minting a key or setting a password did not: a
+    # member admin could take over a cooperative admin of their member (review finding).
+    admin.add_user("chef", member="Ville A", role="cooperative-admin")
+    chef_key, _ = admin.create_key("chef")
+    alice = admin.actor("alice")
+    refused = "chef is cooperative-admin, above alice's role"
+    with pytest.raises(Forbidden, match=refused):
+        admin.create_key("chef", actor=alice)
+    with pytest.raises(Forbidden, match=refused):
+        admin.set_password("chef", PASSWORD, actor=alice)
+    with pytest.raises(NotFound, match="no active key"):  # as for another member's keys
+        admin.revoke_key(chef_key, actor=alice)
+    # Their own member's readers, and their peers, they still administer.
+    admin.create_key("bob", actor=alice)
+    admin.set_password("bob", PASSWORD, actor=alice)
+
+
 def test_a_member_admin_sees_only_their_members_people(admin: Admin) -> None:
     alice = admin.actor("alice")
     assert [p["name"] for p in admin.people(actor=alice)] == ["alice", "bob"]

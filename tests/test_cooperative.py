@@ -523,3 +523,22 @@ def test_an_abandoned_stream_is_recorded(commune, corpus):
         rows = conn.execute(select(usage.c.route, usage.c.mode, usage.c.cpu_seconds)).all()
     assert [(r.route, r.mode) for r in rows] == [("api/ask/stream", "abandoned")]
     assert rows[0].cpu_seconds > 0
+
+
+def test_a_stream_closed_once_its_answer_is_read_is_recorded_once(commune, corpus):
+    # The CLI stops reading at the Answer: closing the stream there wrote a second, "abandoned"
+    # row, which counted the answer's CPU twice and a second request against the day's quota.
+    from sqlalchemy import select
+
+    from commune.answering.answer import Answer
+    from commune.store.schema import usage
+
+    commune.add([corpus], licence="etalab-2.0")
+    events = commune.ask_stream("Quel jour passe la collecte ?", route="ask", mode="extractive")
+    for event in events:
+        if isinstance(event, Answer):
+            break
+    events.close()
+    with commune.engine.connect() as conn:
+        rows = conn.execute(select(usage.c.route, usage.c.mode)).all()
+    assert [(r.route, r.mode) for r in rows] == [("ask", "extractive")]

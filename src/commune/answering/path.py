@@ -390,6 +390,7 @@ class AskPath:
                 companions,
                 self.searcher.equivalents(req.question),
             )
+        recorded = False
         try:
             for event in events:
                 if isinstance(event, Answer):
@@ -407,6 +408,7 @@ class AskPath:
                         fallback=chosen is not None and event.mode != "generate",
                         generator=generator,
                     )
+                    recorded = True
                     event.energy = energy.to_json()
                     finish_licensing(event, excluded)
                     if req.credit:
@@ -423,11 +425,15 @@ class AskPath:
                         self._store(req, event, hits, slot)
                 yield event
         except GeneratorExit:
-            # The client went away mid-answer: the work done so far is still recorded.
+            # The client went away mid-answer: the work done so far is still recorded. A caller
+            # that stops reading once it has the Answer (the CLI) closes the stream at that
+            # yield: the answer is recorded already, and a second, "abandoned" row counted its
+            # CPU twice and took a second request off the day's quota.
             events.close()
-            self.metering.record_usage(
-                req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
-            )
+            if not recorded:
+                self.metering.record_usage(
+                    req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
+                )
             raise
 
     def _cached(self, run: _Progress, data: dict[str, Any]) -> Iterator[Event]:

@@ -115,6 +115,11 @@ def require_administer(conn: Connection, actor: Actor, user: str) -> None:
         if actor.at_least("member-admin"):
             raise NotFound(f"no user named {user!r}")
         raise Forbidden(decision.reason)
+    # Nobody administers someone above them: a member admin who could mint a key for, or
+    # set the password of, a cooperative admin of their member could then act as one.
+    target = actor_for(conn, user)
+    if not actor.at_least(target.role):
+        raise Forbidden(f"{user} is {target.role}, above {actor.user}'s role")
 
 
 def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:

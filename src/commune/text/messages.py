@@ -129,6 +129,25 @@ PATTERNS = [
             "{name} : dépasse la limite de {limit} Mo",
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
+        (
+            r"(?P<user>\S+) is (?P<role>[\w-]+), above (?P<actor>\S+)'s role",
+            "{user} est {role}, au-dessus du rôle de {actor}",
+        ),
+        (r"you cannot change your own role", "vous ne pouvez pas changer votre propre rôle"),
+        (
+            r"another admin of your member can",
+            "un·e autre administrateur·rice de votre membre le peut",
+        ),
+        (
+            r"administering people needs the role (?P<role>[\w-]+) or above; (?P<user>\S+) is "
+            r"(?P<has>[\w-]+)",
+            "administrer des personnes demande le rôle {role} ou au-dessus ; {user} est {has}",
+        ),
+        (
+            r"month must look like 2026-11, got (?P<value>.+)",
+            "le mois doit s'écrire comme 2026-11, reçu {value}",
+        ),
+        (r"retiring a document needs a reason", "retirer un document demande un motif"),
         (r"nothing at (?P<path>\S+)", "rien à l'adresse {path}"),
         (
             r"(?P<method>[A-Z]+) is not accepted at (?P<path>\S+)",
