@@ -813,3 +813,48 @@ def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(home):
     assert r.exit_code == 2 and "modelled by EcoLogits" in r.output
     r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "nope"])
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
+
+
+def test_a_refused_question_frees_no_other_requests_place(home, corpus):
+    # release() removed the user's oldest hold whatever the request: a refusal, which holds
+    # no place, freed one of a request still at work (review finding).
+    from sqlalchemy import func, select
+
+    from commune.core import Commune
+    from commune.govern.members import actor_for, add_member
+    from commune.store.schema import quota_holds
+    from tests.conftest import make_key
+
+    write_charter(home)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with c.engine.begin() as conn:
+            add_member(conn, "Ville B", "town", requests_per_day=10)  # a quota: holds
+        make_key(c, "bob", "Ville B")
+        with c.engine.connect() as conn:
+            bob = actor_for(conn, "bob")
+        c.metering.admit(bob)  # a request at work
+        assert c.ask("Une ordonnance pour la toux ?", actor=bob).mode == "refused"
+        with c.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(quota_holds)).scalar() == 1
+
+
+def test_a_search_that_fails_gives_its_place_back(home, corpus):
+    # An unknown collection failed after admission and kept its place for five minutes: two
+    # such searches used a quota of two requests a day (review finding).
+    from commune.core import Commune
+    from commune.errors import NotFound
+    from commune.govern.members import actor_for, add_member
+    from tests.conftest import make_key
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with c.engine.begin() as conn:
+            add_member(conn, "Petite Asso", "association", requests_per_day=2)
+        make_key(c, "carol", "Petite Asso")
+        with c.engine.connect() as conn:
+            carol = actor_for(conn, "carol")
+        for _ in range(2):
+            with pytest.raises(NotFound):
+                c.searcher.search("piscine", "nope", actor=carol, record="api/search")
+        assert c.searcher.search("piscine", actor=carol, record="api/search")

@@ -87,6 +87,7 @@ class Metering:
         actor: Actor = OPERATOR,
         fallback: bool = False,
         generator: Generator | None = None,
+        held: bool = True,
     ) -> Energy:
         """Append one row to the ledger, where the work happened; returns its Energy.
 
@@ -148,9 +149,10 @@ class Metering:
                 energy_method=energy.method,
                 estimated=estimated,
             )
-            from commune.govern.quotas import release
+            if held:  # admitted (admit() held its place): the ledger row now counts it
+                from commune.govern.quotas import release
 
-            release(conn, actor)  # the ledger row now counts the request: its hold goes
+                release(conn, actor)
         return energy
 
     def member_month_wh(self, actor: Actor) -> float | None:

@@ -479,8 +479,9 @@ class AskPath:
         req = run.request
         answer = Answer(req.question, req.language, step.reason, found=False, mode="refused")
         answer.notice = steps.refusal_notice(req.language, step)
+        # Refused before step 3 admits it: it holds no place, and must not free another's.
         energy = self.metering.record_usage(
-            req.route, "refused", None, 0, 0, req.collection, run.meter, req.actor
+            req.route, "refused", None, 0, 0, req.collection, run.meter, req.actor, held=False
         )
         answer.energy = energy.to_json()
         self._finish(run, answer, "refused", energy.wh)

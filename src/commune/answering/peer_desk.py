@@ -77,8 +77,8 @@ class PeerDesk:
         month_wh = self.metering.member_month_wh(actor) if cap is not None else None
         step = steps.refuse(charter, query, language, use, month_wh)
         if step.outcome == "refused":
-            self.metering.record_usage(
-                ROUTE, "refused", None, 0, 0, None, self.metering.meter(), actor
+            self.metering.record_usage(  # refused before admission: no place to free
+                ROUTE, "refused", None, 0, 0, None, self.metering.meter(), actor, held=False
             )
             return {**self.origin(), "hits": [], "withheld": [], "refused": step.reason}
         with self.library.engine.connect() as conn:
@@ -113,5 +113,7 @@ class PeerDesk:
         with self.library.engine.begin() as conn:
             written = citations.record_cited_by_peer(conn, counts, actor)
         # A report is a request like a search: a row of the ledger under the peer.
-        self.metering.record_usage(citations.ROUTE, "cited", None, 0, 0, None, meter, actor)
+        self.metering.record_usage(
+            citations.ROUTE, "cited", None, 0, 0, None, meter, actor, held=False
+        )
         return written

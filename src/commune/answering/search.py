@@ -28,6 +28,7 @@ from commune.store import repository as repo
 from commune.text.lang import detect
 
 if TYPE_CHECKING:
+    from commune.account.energy import Meter
     from commune.index.catalog import Catalog
     from commune.index.enrich import EnrichedVectors
     from commune.index.lexicon import Equivalents
@@ -76,9 +77,30 @@ class Searcher:
         if not query.strip():
             raise InvalidRequest("the query is empty: give some words to search for")
         check_length(self.settings, query, "query")
+        meter = None
         if record:
             self.metering.admit(actor)
             meter = self.metering.meter()
+        try:
+            return self._search(query, collection, k, actor, record, retrieval, within, meter)
+        except BaseException:
+            # A search that fails after admission (an unknown collection) held a place of
+            # the day's quota for five minutes, counted as a request it never made.
+            if record:
+                self.metering.release(actor)
+            raise
+
+    def _search(
+        self,
+        query: str,
+        collection: str | None,
+        k: int,
+        actor: Actor,
+        record: str | None,
+        retrieval: RetrievalSettings | None,
+        within: Collection[int] | None,
+        meter: Meter | None,
+    ) -> list[Hit]:
         ids = self.library.scope(collection, actor)
         if within is not None:
             narrowed = set(within)
@@ -97,7 +119,7 @@ class Searcher:
             _hit(details[cid], score, lr, dr, cos, q, weights, unknown)
             for cid, score, lr, dr, cos in found
         ]
-        if record:
+        if record and meter is not None:
             self.metering.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
 
