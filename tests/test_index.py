@@ -135,3 +135,33 @@ def test_under_the_refresher_no_search_waits_and_changes_arrive(
     wait_until(found, "the new document to be searchable", timeout=120)
     assert loads and set(loads) == {"commune-refresh"}
     loaded.stop_refresher()
+
+
+def test_a_change_that_lands_while_a_delta_is_read_arrives_at_the_next_refresh(
+    loaded, corpus, monkeypatch
+):
+    # The delta re-read the generation after listing the changed documents: a retirement
+    # landing in between labelled a catalog that lacked it, and no refresh ever brought it
+    # (review finding). A write is slipped in right after the list, as another process would.
+    # A document of the base, found by its title; it will not be in the delta.
+    doc = next(d for d in loaded.documents() if not str(d["source_uri"]).endswith("pool.txt"))
+    query = doc["title"]
+    assert any(h.document_id == doc["id"] for h in loaded.search(query, k=10))
+    page = corpus / "pool.txt"
+    page.write_text("The swimming pool is closed for the whole winter season.", "utf-8")
+    loaded.add([page], collection="mairie", licence="etalab-2.0")  # a delta is needed
+    listed = cat.repo.changed_documents
+    slipped: list[bool] = []
+
+    def racing(conn, after, upto):  # type: ignore[no-untyped-def]
+        out = listed(conn, after, upto)
+        if not slipped:
+            slipped.append(True)
+            loaded.retire(doc["id"], "closed")  # committed after the list was read
+        return out
+
+    monkeypatch.setattr(cat.repo, "changed_documents", racing)
+    loaded.refresh()
+    monkeypatch.setattr(cat.repo, "changed_documents", listed)
+    assert slipped
+    assert all(h.document_id != doc["id"] for h in loaded.search(query, k=10))

@@ -165,7 +165,7 @@ def load_catalog(
             with engine.connect() as conn:
                 changed = repo.changed_documents(conn, base.generation, gen)
             if changed is not None:
-                catalog = _with_delta(engine, embedder, base, changed)
+                catalog = _with_delta(engine, embedder, base, changed, gen)
                 _maybe_merge(engine, index_dir, embedder, catalog, settings)
                 return catalog
     path = _directory(index_dir, gen, embedder.name)
@@ -212,11 +212,15 @@ def _cached(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalo
     return found
 
 
-def _with_delta(engine: Engine, embedder: Embedder, base: Catalog, changed: list[int]) -> Catalog:
+def _with_delta(
+    engine: Engine, embedder: Embedder, base: Catalog, changed: list[int], gen: int
+) -> Catalog:
     """``base`` with the current passages of the ``changed`` documents beside it, and their
-    base passages masked out."""
+    base passages masked out; labelled ``gen``, the generation ``changed`` was read at. Read
+    again here, a later generation would label a catalog that lacks the documents changed
+    in between, and no refresh would ever bring them (a retired document kept being found, a
+    new one never was). Rows newer than the label do no harm: the next refresh reads them."""
     with engine.connect() as conn, conn.begin():
-        gen = repo.generation(conn)
         rows = list(repo.searchable_chunks(conn, changed)) if changed else []
         ids = [int(r.id) for r in rows]
         stored = repo.vectors_for(conn, ids, embedder.name)
