@@ -68,3 +68,55 @@ def test_backup_and_restore_round_trip(commune, corpus, home, tmp_path):
     assert not (tmp_path / "third" / "commune.db").exists()
     r = run.invoke(cli, ["--home", str(restored), "restore", str(tmp_path / "bk")])
     assert r.exit_code == 2  # damaged, and the home already holds a database
+
+
+def test_restore_writes_the_database_the_home_uses_and_never_the_backed_up_ones(corpus, tmp_path):
+    # restore wrote home/commune.db while the home's commune.toml named another file: it said
+    # "restored" and changed nothing; and the copied commune.toml sent a new home to the
+    # backed-up home's database (review finding).
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    source = tmp_path / "source"
+    source.mkdir()
+    live = tmp_path / "live.db"
+    (source / "commune.toml").write_text(f'database_url = "sqlite:///{live}"\n')
+    with Commune(source) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(source), "backup", str(tmp_path / "bk")]).exit_code == 0
+    with Commune(source) as c:
+        c.add([corpus / "library.md"], licence="etalab-2.0")
+        assert len(c.documents()) == 2
+    r = run.invoke(cli, ["--home", str(source), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    with Commune(source) as c:
+        assert len(c.documents()) == 1  # the live database is the one restored
+    fresh = tmp_path / "fresh"
+    r = run.invoke(cli, ["--home", str(fresh), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    assert "# left out by commune restore" in (fresh / "commune.toml").read_text()
+    with Commune(fresh) as c:
+        assert c.settings.database_url == f"sqlite:///{fresh / 'commune.db'}"
+        assert len(c.documents()) == 1
+
+
+def test_a_restore_that_fails_midway_keeps_the_old_database(commune, corpus, home, tmp_path):
+    # The database was swapped in before the original files were copied: a failure left a
+    # database whose files were missing, with a traceback (review finding).
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "blobs").write_text("a file where the originals' directory goes")
+    r = run.invoke(cli, ["--home", str(target), "restore", str(tmp_path / "bk")])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "restoring into" in r.output and "run commune restore again" in r.output
+    assert not (target / "commune.db").exists()

@@ -176,10 +176,13 @@ def _counts(manifest: dict[str, int], language: str) -> str:
 @click.pass_context
 def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
     """Restore a `commune backup` into the home, after verifying it."""
-    from commune.config import resolve_home
+    from commune.config import load_settings, resolve_home
     from commune.store.backup import restore
 
-    m = restore(Path(source), home=resolve_home(ctx.obj["home"]), force=force)
+    home = resolve_home(ctx.obj["home"])
+    # The home's own database, wherever its commune.toml or COMMUNE_DATABASE_URL puts it.
+    url = load_settings(home).database_url
+    m = restore(Path(source), home=home, force=force, database_url=url)
     language = from_environment(os.environ)
     said = say(language, "restaurée et vérifiée", "restored and verified")
     click.echo(f"{said}{colon(language)} {_counts(m, language)}")

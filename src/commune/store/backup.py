@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -100,25 +101,61 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     return manifest
 
 
-def restore(backup_dir: Path, home: Path, force: bool = False) -> dict[str, Any]:
-    """Put a verified backup in place as ``home``'s database and original files."""
+def restore(
+    backup_dir: Path, home: Path, force: bool = False, database_url: str | None = None
+) -> dict[str, Any]:
+    """Put a verified backup in place as ``home``'s database (at ``database_url``, the home's
+    own, by default its commune.db) and original files."""
     manifest = backup_dir / MANIFEST
     if not manifest.exists() or not (backup_dir / "commune.db").exists():
         raise CommuneError(f"{backup_dir} is not a Commune backup", "give a `commune backup` dir")
     checked = verify_database(backup_dir / "commune.db", backup_dir)  # before touching home
-    if (home / "commune.db").exists() and not force:
+    # Where the home really keeps its database: restored into home/commune.db while its
+    # commune.toml named another file, a restore said "restored" and changed nothing.
+    if database_url is None:
+        target = home / "commune.db"
+    else:
+        try:
+            target = _sqlite_path(database_url)
+        except CommuneError:
+            raise CommuneError(
+                "commune restore restores SQLite homes",
+                "for PostgreSQL use pg_restore on the pg_dump you keep",
+            ) from None
+    if target.exists() and not force:
         raise CommuneError(
             f"{home} already holds a database", "restore into a new home, or pass --force"
         )
-    home.mkdir(parents=True, exist_ok=True)
-    for suffix in ("-wal", "-shm"):
-        (home / f"commune.db{suffix}").unlink(missing_ok=True)
-    tmp = home / "commune.db.restoring"
-    shutil.copy2(backup_dir / "commune.db", tmp)
-    tmp.replace(home / "commune.db")  # atomic: the old database or the new, never half
-    if (backup_dir / "blobs").is_dir():
-        shutil.copytree(backup_dir / "blobs", home / "blobs", dirs_exist_ok=True)
-    if (backup_dir / "commune.toml").exists() and not (home / "commune.toml").exists():
-        shutil.copy2(backup_dir / "commune.toml", home / "commune.toml")
-    shutil.rmtree(home / "index", ignore_errors=True)  # rebuilt from the restored database
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        # The original files first (content-addressed: extra ones do no harm), the database
+        # last: interrupted, the home keeps its old database, never one whose files are gone.
+        if (backup_dir / "blobs").is_dir():
+            shutil.copytree(backup_dir / "blobs", home / "blobs", dirs_exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("-wal", "-shm"):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        tmp = target.with_name(target.name + ".restoring")
+        shutil.copy2(backup_dir / "commune.db", tmp)
+        tmp.replace(target)  # atomic: the old database or the new, never half
+        if (backup_dir / "commune.toml").exists() and not (home / "commune.toml").exists():
+            (home / "commune.toml").write_text(
+                _without_database_url((backup_dir / "commune.toml").read_text("utf-8")), "utf-8"
+            )
+        shutil.rmtree(home / "index", ignore_errors=True)  # rebuilt from the restored database
+    except OSError as exc:
+        raise CommuneError(
+            f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
+            "fix that, then run commune restore again with --force",
+        ) from None
     return checked
+
+
+def _without_database_url(text: str) -> str:
+    """The backed-up home's commune.toml for the restored one, its database_url left out:
+    it named the backed-up home's database, which the restored home must not use."""
+    return re.sub(
+        r"(?m)^(\s*database_url\s*=.*)$",
+        r"# left out by commune restore (the backed-up home's database): \1",
+        text,
+    )

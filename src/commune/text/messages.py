@@ -148,6 +148,19 @@ PATTERNS = [
             "le mois doit s'écrire comme 2026-11, reçu {value}",
         ),
         (r"retiring a document needs a reason", "retirer un document demande un motif"),
+        (
+            r"restoring into (?P<home>.+) failed: (?P<why>.+)",
+            "la restauration dans {home} a échoué : {why}",
+        ),
+        (
+            r"fix that, then run commune restore again with --force",
+            "corrigez cela, puis relancez commune restore avec --force",
+        ),
+        (r"commune restore restores SQLite homes", "commune restore restaure les bases SQLite"),
+        (
+            r"for PostgreSQL use pg_restore on the pg_dump you keep",
+            "pour PostgreSQL, utilisez pg_restore sur le pg_dump que vous gardez",
+        ),
         (r"nothing at (?P<path>\S+)", "rien à l'adresse {path}"),
         (
             r"(?P<method>[A-Z]+) is not accepted at (?P<path>\S+)",
