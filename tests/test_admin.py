@@ -188,3 +188,18 @@ def test_a_member_admin_sees_only_their_members_people(admin: Admin) -> None:
         admin.add_user("eve", member="Ville B", actor=alice)
     with pytest.raises(NotFound, match="no user named 'carol'"):
         admin.set_password("carol", password=PASSWORD, actor=alice)
+
+
+def test_quotas_and_key_lives_out_of_range_are_refused_in_one_line(admin: Admin) -> None:
+    # 10**20 requests a day and a key of 10**9 days raised OverflowError with a traceback; a
+    # NaN energy quota was stored as no quota at all (review finding).
+    from commune.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match="requests_per_day must be at most"):
+        admin.add_user("eve", member="Ville A", requests_per_day=10**20)
+    with pytest.raises(InvalidRequest, match="wh_per_month must be greater than 0, got nan"):
+        admin.add_user("eve", member="Ville A", wh_per_month=float("nan"))
+    assert not admin.user_exists("eve")
+    with pytest.raises(InvalidRequest, match="expires_days must be between 1 and 36500"):
+        admin.create_key("bob", expires_days=10**9)
+    admin.create_key("bob", expires_days=365)

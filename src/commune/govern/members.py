@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,9 +26,20 @@ class AuthError(CommuneError):
     """The request carries no valid key: HTTP 401."""
 
 
+# A quota past this is no quota, and past 2**63 the database cannot hold it (an OverflowError
+# reached the user); NaN compared false with everything and was stored as "no quota".
+MAX_QUOTA = 10**15
+# The longest a key may live: timedelta stops at 999,999,999 days, a key long before that.
+MAX_KEY_DAYS = 36_500
+
+
 def _positive(name: str, value: float | None) -> None:
-    if value is not None and value <= 0:
+    if value is None:
+        return
+    if not math.isfinite(value) or value <= 0:
         raise InvalidRequest(f"{name} must be greater than 0, got {value}")
+    if value > MAX_QUOTA:
+        raise InvalidRequest(f"{name} must be at most {MAX_QUOTA:.0e}, got {value}")
 
 
 # What a member declares it uses the commons for: licences (NC) and the charter's refusal
@@ -162,8 +174,10 @@ def create_key(
     row = conn.execute(select(users.c.id).where(users.c.name == user)).first()
     if row is None:
         raise NotFound(f"no user named {user!r}", "create it with commune user add")
-    if expires_days is not None and expires_days <= 0:
-        raise InvalidRequest(f"expires_days must be greater than 0, got {expires_days}")
+    if expires_days is not None and not 0 < expires_days <= MAX_KEY_DAYS:
+        raise InvalidRequest(
+            f"expires_days must be between 1 and {MAX_KEY_DAYS}, got {expires_days}"
+        )
     prefix = secrets.token_hex(4)
     key = f"cmn_{prefix}_{secrets.token_urlsafe(24)}"
     expires = now() + timedelta(days=expires_days) if expires_days else None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Integer, Text, and_, cast, func, insert, select, update
 
 from commune.store.schema import (
     chunks,
@@ -116,11 +116,19 @@ def bump_generation(conn: Connection, document_id: int | None = None) -> int:
     document alone (index/catalog.py) instead of rebuilding; NO_PASSAGE: none changed."""
     from commune.store.schema import index_log
 
-    new = generation(conn) + 1
-    if not conn.execute(
-        update(meta).where(meta.c.key == GENERATION).values(value=str(new))
-    ).rowcount:
+    # Incremented in the database, not read then written: under PostgreSQL's READ COMMITTED
+    # two transactions could both write N+1, and one change would never reach the index.
+    bumped = conn.execute(
+        update(meta)
+        .where(meta.c.key == GENERATION)
+        .values(value=cast(cast(meta.c.value, Integer) + 1, Text))
+        .returning(meta.c.value)
+    ).scalar()
+    if bumped is None:
+        new = generation(conn) + 1
         conn.execute(insert(meta).values(key=GENERATION, value=str(new)))
+    else:
+        new = int(bumped)
     if document_id is not None:
         doc = None if document_id == NO_PASSAGE else document_id
         conn.execute(insert(index_log).values(generation=new, document_id=doc))

@@ -149,6 +149,14 @@ PATTERNS = [
         ),
         (r"retiring a document needs a reason", "retirer un document demande un motif"),
         (
+            r"(?P<field>\w+) must be at most (?P<max>\S+), got (?P<value>\S+)",
+            "{field} doit être au plus {max}, reçu {value}",
+        ),
+        (
+            r"expires_days must be between 1 and (?P<max>\d+), got (?P<value>\S+)",
+            "expires_days doit être entre 1 et {max}, reçu {value}",
+        ),
+        (
             r"restoring into (?P<home>.+) failed: (?P<why>.+)",
             "la restauration dans {home} a échoué : {why}",
         ),
