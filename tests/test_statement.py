@@ -193,3 +193,17 @@ def test_the_server_at_rest_is_its_own_line_split_by_use(three):  # type: ignore
     assert by["Asso C"].idle_eur == 0
     assert by["Agglo B"].idle_eur > 3 * by["Ville A"].idle_eur
     assert sum(line.idle_eur for line in stmt.lines) == stmt.idle_total
+
+
+@pytest.mark.parametrize("month", ["2026-13", "9999-12", "0000-05"])
+def test_a_month_out_of_range_is_refused_in_french(month: str) -> None:
+    # "9999-12" raised Python's own "year 10000 is out of range", in English (review).
+    from commune.account.statement import parse_month
+    from commune.errors import InvalidRequest
+    from commune.text.messages import localise
+
+    with pytest.raises(InvalidRequest) as refused:
+        parse_month(month)
+    assert localise(str(refused.value), "fr") == (
+        f"le mois doit s'écrire comme 2026-11, reçu '{month}'"
+    )

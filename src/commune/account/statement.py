@@ -69,7 +69,8 @@ class Statement:
 
 
 def parse_month(text: str) -> datetime:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+    # December 9999 has no month after it to end its window ("year 10000 is out of range").
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text) or text >= "9999-12" or text < "0001":
         raise InvalidRequest(f"month must look like 2026-11, got {text!r}")
     return datetime.strptime(text + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
 
