@@ -271,6 +271,7 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
         "ok      documents  documents : 1, aucun partiel",
         f"ok      vecteurs   chaque passage publié a son vecteur {commune.embedder.name}",
         "ok      doublons   aucun document stocké deux fois (mêmes octets à la même adresse)",
+        "ok      originaux  le fichier d'origine de chaque révision est dans blobs/",
         "ok      audit      chaîne d'audit intacte (entrées : 1)",
         "ok      charte     la charte par défaut (sans charter.toml) : valide, version default",
     ]

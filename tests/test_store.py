@@ -120,3 +120,19 @@ def test_a_restore_that_fails_midway_keeps_the_old_database(commune, corpus, hom
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert "restoring into" in r.output and "run commune restore again" in r.output
     assert not (target / "commune.db").exists()
+
+
+def test_check_finds_a_revision_whose_original_file_is_missing(commune, corpus, home):
+    # An interrupted restore left a database without its original files, and every check
+    # said ok (review finding).
+    from sqlalchemy import select
+
+    from commune.store.schema import revisions
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    assert all(c.ok for c in commune.check().checks if c.name == "originals")
+    with commune.engine.connect() as conn:
+        digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+    (home / "blobs" / digest[:2] / digest).unlink()
+    [originals] = [c for c in commune.check().checks if c.name == "originals"]
+    assert not originals.ok and originals.detail.startswith("1 revisions have no original")

@@ -449,7 +449,9 @@ class Commune:
         from commune.charter.rules import check_charter
         from commune.store.check import check
 
-        report = check(self.engine, embedder=self.settings.retrieval.embedder)
+        report = check(
+            self.engine, embedder=self.settings.retrieval.embedder, home=self.settings.home
+        )
         report.checks.append(check_charter(self.settings.home))
         return report
 

@@ -21,6 +21,7 @@ CHECKS_FR = {
     "documents": "documents",
     "vectors": "vecteurs",
     "duplicates": "doublons",
+    "originals": "originaux",
     "audit": "audit",
     "charter": "charte",
 }

@@ -6,9 +6,11 @@ Each check says what it verified and, when it fails, what to do. Nothing is chan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine, and_, func, not_, select
 
+from commune.store import blobs
 from commune.store.schema import chunks, documents, embeddings, revisions
 
 # How many repeated documents a check names: enough to act on, the rest named once those
@@ -35,9 +37,10 @@ class Report:
         self.checks.append(Check(name, ok, detail))
 
 
-def check(engine: Engine, embedder: str) -> Report:
+def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
     """Every check of the home's database, each with what it found; ``embedder`` names the
-    model whose vector every published chunk must have."""
+    model whose vector every published chunk must have; ``home``, where the original files
+    the revisions name must be."""
     from commune.store.audit import verify
 
     report = Report()
@@ -175,6 +178,19 @@ def check(engine: Engine, embedder: str) -> Report:
             if not repeats
             else "; ".join(repeats),
         )
+        if home is not None:
+            # An interrupted restore once left a database whose original files were not
+            # copied, and every check said ok: exports and backups need those files.
+            digests = conn.execute(select(revisions.c.content_hash).distinct()).scalars().all()
+            absent = sum(1 for d in digests if not blobs.blob_path(home, d).exists())
+            report.add(
+                "originals",
+                absent == 0,
+                "every revision's original file is in blobs/"
+                if not absent
+                else f"{absent} revisions have no original file in blobs/ "
+                "(restore the last backup: commune restore DIR --force)",
+            )
         audit = verify(conn)
         report.add(
             "audit",

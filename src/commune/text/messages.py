@@ -627,6 +627,18 @@ PATTERNS = [
         # charter/rules.py), commune backup and restore (store/backup.py), commune mcp.
         (r"SQLite integrity check: ok", "contrôle d'intégrité SQLite : ok"),
         (
+            r"every revision's original file is in (?P<dir>.+)",
+            "le fichier d'origine de chaque révision est dans {dir}",
+        ),
+        (
+            r"(?P<n>\d+) revisions have no original file in (?P<dir>\S+)",
+            "{n} révisions n'ont pas leur fichier d'origine dans {dir}",
+        ),
+        (
+            r"restore the last backup: commune restore DIR --force",
+            "restaurez la dernière sauvegarde : commune restore DIR --force",
+        ),
+        (
             r"SQLite integrity check failed: (?P<what>[^()]*)",
             "échec du contrôle d'intégrité SQLite : {what}",
         ),
