@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -57,6 +58,21 @@ def make_odt(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> P
             doc.text.addElement(P(text=para))
     doc.save(str(path))
     return path
+
+
+def edited_odt(directory: Path, edit: Callable[[bytes], bytes]) -> bytes:
+    """A small ODT (make_odt's) whose content.xml went through ``edit``: a malformed one, as
+    a hostile or broken file would be."""
+    import zipfile
+
+    path = make_odt(directory / "model.odt", "Titre", [("Section", ["Un paragraphe de texte."])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, edit(data) if item.filename == "content.xml" else data)
+    path.unlink()
+    return out.getvalue()
 
 
 def make_docx(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> Path:

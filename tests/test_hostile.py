@@ -175,25 +175,15 @@ def test_an_error_raised_in_the_child_keeps_its_hint(home, tmp_path):
 def test_a_file_its_reader_library_chokes_on_fails_alone_and_the_batch_goes_on(home, tmp_path):
     # A PDF that declares two pages and holds one raised PdfiumError, an ODT heading level
     # that is not a number a ValueError: each stopped the batch with a traceback (review).
-    import io
-    import zipfile
-
     from commune.core import Commune
-    from tests.fixtures import make_odt
+    from tests.fixtures import edited_odt
 
     (tmp_path / "a.txt").write_text("Le marché a lieu le samedi matin sur la place.\n")
     pdf = make_pdf(["Le locataire doit payer son loyer chaque mois."])
     (tmp_path / "b-pages.pdf").write_bytes(pdf.replace(b"/Count 1", b"/Count 2"))
-    make_odt(tmp_path / "ok.odt", "Titre", [("Section", ["Un paragraphe de texte."])])
-    out = io.BytesIO()
-    with zipfile.ZipFile(tmp_path / "ok.odt") as zin, zipfile.ZipFile(out, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "content.xml":
-                data = data.replace(b'outline-level="2"', b'outline-level="deux"')
-            zout.writestr(item, data)
-    (tmp_path / "ok.odt").unlink()
-    (tmp_path / "c-outline.odt").write_bytes(out.getvalue())
+    (tmp_path / "c-outline.odt").write_bytes(
+        edited_odt(tmp_path, lambda x: x.replace(b'outline-level="2"', b'outline-level="deux"'))
+    )
     (tmp_path / "d.txt").write_text("La piscine ouvre à 9 heures le dimanche.\n")
     with Commune(home) as c:
         s = c.add([tmp_path], licence="etalab-2.0")
