@@ -86,6 +86,30 @@ def _cheapest_argon2id():  # type: ignore[no-untyped-def]
     return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
+def _memoise_use_embeddings() -> None:
+    """Each text's vector from the real USE model, computed once per test process. Every
+    test that builds a home embeds the same small corpus again (several hundred homes): the
+    answer, retrieval, commons, cooperative, charter and web tests took 77 s, and 59 s with
+    this. The vectors are the model's own; only a repeat is served from memory."""
+    import numpy as np
+
+    from commune.embed.builtin import UseMultilingual
+
+    real = UseMultilingual._embed
+    memo: dict[tuple[str, str], np.ndarray] = {}
+
+    def embed(self, texts: list[str], kind: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+        todo = [t for t in dict.fromkeys(texts) if (kind, t) not in memo]
+        if todo:
+            for text, vector in zip(todo, np.asarray(real(self, todo, kind)), strict=True):
+                memo[(kind, text)] = vector
+        return np.vstack([memo[(kind, t)] for t in texts])
+
+    UseMultilingual._embed = embed  # type: ignore[method-assign]
+
+
+_memoise_use_embeddings()
+
 _MIGRATE = db.upgrade
 _MIGRATED: list[bytes] = []  # an empty database at the newest migration, made once a process
 
