@@ -6,6 +6,7 @@ import contextlib
 import os
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -131,6 +132,24 @@ def _upgrade_from_a_migrated_copy(engine):  # type: ignore[no-untyped-def]
                 _MIGRATED.append(Path(tmp, "migrated.db").read_bytes())
         Path(path).write_bytes(_MIGRATED[0])
     _MIGRATE(engine)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_workers_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`commune enrich` lowers its thread's CPU priority for good (index/enrich.py). Run in a
+    pytest worker's main thread (CliRunner), it left that worker at nice 10 for the rest of
+    the run, and every server, CLI and Ray node it then started inherited it: a Ray node
+    starved by the other worker and mypy missed its 30 s to register, three times in a row.
+    Off the main thread (the server's background job) the real one runs."""
+    from commune.index import enrich
+
+    real = enrich.lower_priority
+
+    def off_the_main_thread() -> None:
+        if threading.current_thread() is not threading.main_thread():
+            real()
+
+    monkeypatch.setattr(enrich, "lower_priority", off_the_main_thread)
 
 
 @pytest.fixture(autouse=True)
