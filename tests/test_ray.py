@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -212,6 +213,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except NotReady as exc:
             failures.append(f"attempt {attempt}: {exc}\n{c.log_tails()}")
             c.stop()
+            time.sleep(20)  # a loaded machine: let the load of the moment pass, then retry
             continue
         except BaseException:
             c.stop()
