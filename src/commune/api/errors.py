@@ -8,8 +8,6 @@ message may show internals (paths, SQL, a model's reply), so it is answered like
 
 from __future__ import annotations
 
-import logging
-import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,11 +20,8 @@ from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import BodyTooLarge
-from commune.text import faults
+from commune.http.incidents import incident
 from commune.text.messages import from_accept_language, localise
-
-# The package logs through the standard library; `commune serve` sends it to stderr.
-log = logging.getLogger("commune.api")
 
 # OpenAI clients read error.type; anything not listed is the caller's request.
 _OPENAI_KINDS = {
@@ -155,22 +150,9 @@ async def _too_large(request: Request, exc: Exception) -> Response:
 
 
 async def _incident(request: Request, exc: Exception) -> Response:
-    incident = uuid.uuid4().hex[:8]
-    log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
-    # A fault of the server's machine (full disk, read-only storage, locked database) is
-    # named, without its paths, so that the caller knows whom to tell (text/faults.py).
-    fault = faults.for_caller(exc, language_of(request))
-    if fault is not None:
-        code, line = fault
-        return error_response(
-            request, 500, f"{line} (incident {incident})", code=code, incident=incident
-        )
-    return error_response(
-        request,
-        500,
-        f"internal error (incident {incident}): the operator's log has it",
-        incident=incident,
-    )
+    where = f"on {request.method} {request.url.path}"
+    failed = incident(exc, language_of(request), where)
+    return error_response(request, 500, failed.message, code=failed.code, incident=failed.number)
 
 
 async def _framework(request: Request, exc: Exception) -> Response:

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from commune.text import faults
+from commune.http.incidents import incident
 from commune.text.messages import localise
-
-log = logging.getLogger("commune.api")
 
 # How a route declares its stream in the OpenAPI description (``responses=STREAMED``).
 STREAMED: dict[int | str, dict[str, Any]] = {
@@ -25,17 +21,10 @@ STREAMED: dict[int | str, dict[str, Any]] = {
 
 
 def failure(exc: Exception, language: str) -> dict[str, str]:
-    """What a stream that fails midway tells its reader, as a 500 would have (api/errors.py):
-    a named fault of the server's machine, or an incident number; the traceback goes to the
-    operator's log only."""
-    incident = uuid.uuid4().hex[:8]
-    log.error("incident %s in a streamed answer", incident, exc_info=exc)
-    fault = faults.for_caller(exc, language)
-    if fault is not None:
-        code, line = fault
-        return {"message": f"{line} (incident {incident})", "code": code, "incident": incident}
-    line = f"internal error (incident {incident}): the operator's log has it"
-    return {"message": localise(line, language), "code": "internal_error", "incident": incident}
+    """What a stream that fails midway tells its reader, as a 500 would have (api/errors.py)."""
+    failed = incident(exc, language, "in a streamed answer")
+    message = localise(failed.message, language)
+    return {"message": message, "code": failed.code, "incident": failed.number}
 
 
 def guarded(

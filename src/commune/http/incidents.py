@@ -1,0 +1,35 @@
+"""A failure of ours, told to whoever asked: a named fault of the server's machine, or an
+incident number; the traceback goes to the operator's log only. One piece for the 500s of
+api/errors.py and the streams that fail after their 200 (http/sse.py)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from commune.text import faults
+
+log = logging.getLogger("commune.api")
+
+
+@dataclass(frozen=True)
+class Incident:
+    code: str
+    message: str  # a fault's line in the caller's language; otherwise English, to localise
+    number: str
+
+
+def incident(exc: BaseException, language: str, where: str) -> Incident:
+    """Log ``exc`` under a new incident number (``where``: what failed), and say what the
+    caller is told. A fault of the machine (full disk, read-only storage, locked database)
+    is named, without its paths, so that the caller knows whom to tell (text/faults.py)."""
+    number = uuid.uuid4().hex[:8]
+    log.error("incident %s %s", number, where, exc_info=exc)
+    fault = faults.for_caller(exc, language)
+    if fault is not None:
+        code, line = fault
+        return Incident(code, f"{line} (incident {number})", number)
+    return Incident(
+        "internal_error", f"internal error (incident {number}): the operator's log has it", number
+    )
