@@ -31,6 +31,9 @@ def test_a_peer_key_is_never_the_key_of_a_members_user(home):
     french = run(home, "peer", "issue", "lyon", lang="fr_FR.UTF-8")
     assert french.exit_code == 2
     assert "appartient au membre 'Ville A', pas au pair" in french.stderr
+    # Refused before anything is written: no peer member named after the user is left.
+    with sqlite3.connect(home / "commune.db") as db:
+        assert db.execute("SELECT name FROM members ORDER BY name").fetchall() == [("Ville A",)]
     # Issued again for a real peer, its own user is reused.
     first = run(home, "peer", "issue", "coop-b")
     again = run(home, "peer", "issue", "coop-b")
@@ -304,3 +307,84 @@ def test_a_peer_source_is_a_link_only_when_it_is_a_web_address():
     for hostile in ("javascript:alert(1)", "data:text/html,x", "/admin"):
         shown = card(hostile)
         assert "<a " not in shown and "Recycling" in shown, hostile
+
+
+def test_a_collection_made_private_is_not_shared_again_when_reopened(home, tmp_path):
+    """Private is how an owner takes a collection back: made shared inside the cooperative
+    again later, it stays off the peers' catalogue until someone shares it anew."""
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    assert run(home, "member", "add", "Ville B", "--kind", "town").exit_code == 0
+    with Commune(home) as c:
+        assert [s["collection"] for s in c.shares()] == ["open-b"]
+        c.set_visibility("open-b", "private", "Ville B")
+        c.set_visibility("open-b", "shared")
+        assert c.shares() == []
+        assert c.peer_catalogue()["dcat:dataset"] == []
+    with sqlite3.connect(home / "commune.db") as db:
+        actions = [
+            r[0]
+            for r in db.execute(
+                "SELECT action FROM audit_log WHERE subject = 'collection open-b' ORDER BY id"
+            )
+        ]
+    assert actions == ["peer-share", "peer-unshare", "visibility", "visibility"]
+    assert run(home, "share", "open-b").exit_code == 0  # shared anew, on purpose
+    with Commune(home) as c:
+        assert [s["collection"] for s in c.shares()] == ["open-b"]
+
+
+def test_a_known_peer_keeps_its_terms_and_other_terms_are_refused_not_dropped(home):
+    first = run(home, "peer", "issue", "coop-b", "--declared-use", "commercial")
+    assert first.exit_code == 0, first.output
+    other = run(home, "peer", "issue", "coop-b", "--requests-per-day", "5", lang="en_GB.UTF-8")
+    assert other.exit_code == 2 and "cmn_" not in other.output
+    assert "keeps its declared use and quotas" in other.stderr
+    use = run(home, "peer", "issue", "coop-b", "--declared-use", "non-commercial")
+    assert use.exit_code == 2 and "garde son usage déclaré et ses quotas" in use.stderr
+    # Without terms, or with its own, a new key.
+    for args in ((), ("--declared-use", "commercial")):
+        again = run(home, "peer", "issue", "coop-b", *args)
+        assert again.exit_code == 0 and again.stdout.startswith("cmn_"), again.output
+    with sqlite3.connect(home / "commune.db") as db:
+        row = db.execute(
+            "SELECT declared_use, requests_per_day FROM members WHERE name = 'coop-b'"
+        ).fetchone()
+        keys = db.execute("SELECT count(*) FROM api_keys").fetchone()[0]
+    assert row == ("commercial", None) and keys == 3
+
+
+def test_a_peer_reads_by_its_key_only_never_by_a_password_or_a_web_session(home):
+    """A peer's key opens /peer/ only; a password would open the web and every collection
+    shared inside the cooperative. No way to give it one, and none set before is honoured."""
+    from argon2 import PasswordHasher
+
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+    from commune.govern.members import AuthError, actor_for
+    from commune.web import sessions
+
+    assert run(home, "peer", "issue", "coop-a").exit_code == 0
+    password = "a long enough password"
+    with Commune(home) as c:
+        with pytest.raises(InvalidRequest, match="commune peer issue"):
+            c.admin.add_member("coop-z", kind="peer")
+        with pytest.raises(InvalidRequest, match="signs in with its key only"):
+            c.admin.add_user("mallory", "coop-a", password=password)
+        with pytest.raises(InvalidRequest, match="signs in with its key only"):
+            c.admin.set_password("coop-a", password)
+        assert not c.admin.user_exists("mallory") and "coop-z" not in {
+            m["name"] for m in c.admin.members()
+        }
+        # A password and a session from before this rule: neither lets the peer in.
+        with c.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE users SET password_hash = ? WHERE name = 'coop-a'",
+                (PasswordHasher().hash(password),),
+            )
+            token = sessions.open_session(conn, actor_for(conn, "coop-a"), hours=1)
+        with pytest.raises(AuthError):
+            c.admin.sign_in("coop-a", password)
+        with c.engine.connect() as conn:
+            assert sessions.find(conn, token) is None

@@ -149,10 +149,13 @@ def peer_issue(
 ) -> None:
     """Issue a key to the cooperative NAME: a member of kind peer, with its own quotas and
     ledger rows, that may search the collections shared with peers. Printed once."""
+    # The option's default names a new peer's use; for a known peer, only a use written out
+    # is compared with its own (admin.issue_peer refuses another one).
+    given = ctx.get_parameter_source("declared_use") != click.core.ParameterSource.DEFAULT
     kid, secret = commune_of(ctx).admin.issue_peer(
         name,
         actor=acting(ctx, as_user),
-        declared_use=declared_use,
+        declared_use=declared_use if given else None,
         requests_per_day=requests_per_day,
         tokens_per_month=tokens_per_month,
         wh_per_month=wh_per_month,

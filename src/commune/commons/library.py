@@ -171,6 +171,10 @@ class Library:
                     to_owner=member,
                 )
             repo.set_collection_access(conn, cid, owner, visibility)
+            if visibility == "private":
+                from commune.commons.peering.shares import withdraw_private
+
+                withdraw_private(conn, cid, "operator")
             repo.bump_generation(conn, repo.NO_PASSAGE)  # readers change, passages do not
             audit.append(
                 conn,

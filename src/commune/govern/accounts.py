@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.members import AuthError, actor_for
+from commune.govern.members import PEER_KIND, AuthError, actor_for
 from commune.govern.policy import Actor, Decision, Member, Role, allowed
 from commune.store.schema import members, users
 
@@ -49,12 +49,28 @@ def set_password(conn: Connection, user: str, password: str, by: str = "operator
     from commune.store import audit
 
     check_password_strength(password)
+    if _of_a_peer(conn, user):
+        raise InvalidRequest(
+            f"user {user!r} is another cooperative's, which signs in with its key only",
+            "see docs/peering.md",
+        )
     done = conn.execute(
         update(users).where(users.c.name == user).values(password_hash=_hasher().hash(password))
     )
     if not done.rowcount:
         raise NotFound(f"no user named {user!r}", "create it with commune user add")
     audit.append(conn, by, "password-set", f"user {user}")
+
+
+def _of_a_peer(conn: Connection, user: str) -> bool:
+    """Whether ``user`` stands for a peer cooperative (docs/peering.md): its key opens the
+    /peer/ routes only, and it must not reach by a password what its key may not."""
+    kind = conn.execute(
+        select(members.c.kind)
+        .select_from(users.join(members, members.c.id == users.c.member_id))
+        .where(users.c.name == user)
+    ).scalar()
+    return kind == PEER_KIND
 
 
 def sign_in(conn: Connection, user: str, password: str) -> Actor:
@@ -73,7 +89,7 @@ def sign_in(conn: Connection, user: str, password: str) -> Actor:
         _hasher().verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise wrong from None
-    if stored is None:
+    if stored is None or _of_a_peer(conn, user):  # a peer's password set before this rule
         raise wrong
     if _hasher().check_needs_rehash(stored):  # parameters raised since: upgrade it now
         conn.execute(

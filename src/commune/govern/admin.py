@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from commune.errors import CommuneError, Forbidden, NotFound
+from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern import accounts, members
 from commune.govern.policy import COOPERATIVE, OPERATOR, Actor, Member, Role, allowed
 from commune.store import audit
@@ -46,6 +46,34 @@ class Admin:
         requests_per_day: int | None = None,
         tokens_per_month: int | None = None,
         wh_per_month: float | None = None,
+    ) -> int:
+        if kind == members.PEER_KIND:
+            # A peer is another cooperative, with a key for the /peer/ routes and nothing else:
+            # added as an ordinary member, it could be given people who sign in to the web.
+            raise InvalidRequest(
+                f"kind must be one of {', '.join(members.KINDS)}, got {kind!r}",
+                "another cooperative is added with commune peer issue NAME",
+            )
+        return self._add_member(
+            name,
+            actor=actor,
+            kind=kind,
+            declared_use=declared_use,
+            requests_per_day=requests_per_day,
+            tokens_per_month=tokens_per_month,
+            wh_per_month=wh_per_month,
+        )
+
+    def _add_member(
+        self,
+        name: str,
+        *,
+        actor: Actor,
+        kind: str,
+        declared_use: str,
+        requests_per_day: int | None,
+        tokens_per_month: int | None,
+        wh_per_month: float | None,
     ) -> int:
         decision = allowed(actor, "administer", COOPERATIVE)
         if not decision:
@@ -172,45 +200,62 @@ class Admin:
         name: str,
         *,
         actor: Actor = OPERATOR,
-        declared_use: str = "non-commercial",
+        declared_use: str | None = None,
         requests_per_day: int | None = None,
         tokens_per_month: int | None = None,
         wh_per_month: float | None = None,
     ) -> tuple[int, str]:
         """A key for another cooperative: a member of kind ``peer`` (its quotas and ledger
-        rows its own), one user of the same name, and its key, shown this once. Issued again
-        for a known peer, it is a new key beside the others (revoke the old one by its id)."""
+        rows its own; declared use non-commercial unless told), one user of the same name,
+        and its key, shown this once. Issued again for a known peer, it is a new key beside
+        the others (revoke the old one by its id); its declared use and quotas stay as they
+        are, and other values for them are refused rather than dropped in silence.
+
+        Everything is checked before anything is written: a refused name leaves no member."""
         name = name.strip()
+        quotas = {
+            "requests_per_day": requests_per_day,
+            "tokens_per_month": tokens_per_month,
+            "wh_per_month": wh_per_month,
+        }
         with self.engine.connect() as conn:
-            known = {m["name"]: m["kind"] for m in members.list_members(conn)}
-        if name in known and known[name] != members.PEER_KIND:
-            raise CommuneError(
-                f"member {name!r} is a {known[name]}, not a peer", "give the peer another name"
-            )
-        if name not in known:
-            self.add_member(
-                name,
-                actor=actor,
-                kind=members.PEER_KIND,
-                declared_use=declared_use,
-                requests_per_day=requests_per_day,
-                tokens_per_month=tokens_per_month,
-                wh_per_month=wh_per_month,
-            )
-        with self.engine.connect() as conn:
+            known = {m["name"]: m for m in members.list_members(conn)}
             owner = conn.execute(
                 select(member_rows.c.name)
                 .select_from(users.join(member_rows, member_rows.c.id == users.c.member_id))
                 .where(users.c.name == name)
             ).scalar()
-        if owner is None:
-            self.add_user(name, name, actor=actor, role="reader")
-        elif owner != name:
+        member = known.get(name)
+        if member is not None and member["kind"] != members.PEER_KIND:
+            raise CommuneError(
+                f"member {name!r} is a {member['kind']}, not a peer", "give the peer another name"
+            )
+        if owner is not None and owner != name:
             # The key would be that user's, with its member's access: never hand it to a peer.
             raise CommuneError(
                 f"user {name!r} belongs to member {owner!r}, not to the peer",
                 "give the peer another name",
             )
+        if member is not None:
+            asked = {k: v for k, v in quotas.items() if v is not None}
+            if declared_use is not None:
+                asked["declared_use"] = declared_use
+            if any(member[k] != v for k, v in asked.items()):
+                raise CommuneError(
+                    f"peer {name!r} already exists: issuing again makes a new key, and keeps "
+                    "its declared use and quotas",
+                    "issue again without --declared-use and the quota options",
+                )
+        else:
+            self._add_member(
+                name,
+                actor=actor,
+                kind=members.PEER_KIND,
+                declared_use=declared_use or "non-commercial",
+                **quotas,
+            )
+        if owner is None:
+            self.add_user(name, name, actor=actor, role="reader")
         return self.create_key(name, actor=actor, label=f"peer {name}")
 
     # -- helpers -------------------------------------------------------------------------------

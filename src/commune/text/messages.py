@@ -333,6 +333,25 @@ PATTERNS = [
             "l'utilisateur·rice {name} appartient au membre {owner}, pas au pair",
         ),
         (r"give the peer another name", "donnez un autre nom au pair"),
+        (
+            r"user (?P<name>'[^']*') is another cooperative's, which signs in with its key only",
+            "l'utilisateur·rice {name} est celui d'une autre coopérative, qui ne se connecte "
+            "qu'avec sa clé",
+        ),
+        (
+            r"another cooperative is added with commune peer issue NAME",
+            "une autre coopérative s'ajoute avec commune peer issue NOM",
+        ),
+        (
+            r"peer (?P<name>'[^']*') already exists: issuing again makes a new key, and keeps "
+            r"its declared use and quotas",
+            "le pair {name} existe déjà : l'émettre à nouveau crée une nouvelle clé, et garde "
+            "son usage déclaré et ses quotas",
+        ),
+        (
+            r"issue again without --declared-use and the quota options",
+            "émettez-le à nouveau sans --declared-use ni les options de quota",
+        ),
         (r"no peer named (?P<name>'[^']*')", "aucun pair nommé {name}"),
         (r"known peers: (?P<known>.*)", "pairs connus : {known}"),
         (r"a peer named (?P<name>'[^']*') already exists", "un pair nommé {name} existe déjà"),

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from commune.govern.members import PEER_KIND
 from commune.govern.policy import Actor
 from commune.store.repository import aware, now
 from commune.store.schema import members, users, web_sessions
@@ -65,11 +66,14 @@ def find(conn: Connection, token: str | None) -> Session | None:
             users.c.role,
             users.c.member_id,
             members.c.name.label("member"),
+            members.c.kind,
         )
         .select_from(web_sessions.join(users).join(members))
         .where(web_sessions.c.digest == _digest(token))
     ).first()
     if row is None or row.ended_at is not None or aware(row.expires_at) <= now():
+        return None
+    if row.kind == PEER_KIND:  # a peer cooperative reads by its key, on /peer/ only
         return None
     actor = Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
     return Session(actor, row.csrf)

@@ -68,6 +68,22 @@ def unshare(conn: Connection, collection: str, actor: Actor) -> None:
     audit.append(conn, actor.user, "peer-unshare", f"collection {collection}")
 
 
+def withdraw_private(conn: Connection, collection_id: int, actor: str) -> bool:
+    """End the share of a collection just made private, audited; True if it was shared.
+
+    Making a collection private is how its owner takes it back: left in place, the share
+    would come back to life, unseen and unaudited, the day the collection is made shared
+    inside the cooperative again. Sharing it again takes a new `commune share`."""
+    done = conn.execute(delete(shares).where(shares.c.collection_id == collection_id))
+    if not done.rowcount:
+        return False
+    name = conn.execute(
+        select(collections.c.name).where(collections.c.id == collection_id)
+    ).scalar_one()
+    audit.append(conn, actor, "peer-unshare", f"collection {name}", reason="made private")
+    return True
+
+
 def shared(conn: Connection) -> list[Share]:
     """The collections shared outward, by name; one made private since is left out."""
     rows = conn.execute(
