@@ -388,3 +388,26 @@ def test_a_peer_reads_by_its_key_only_never_by_a_password_or_a_web_session(home)
             c.admin.sign_in("coop-a", password)
         with c.engine.connect() as conn:
             assert sessions.find(conn, token) is None
+
+
+def test_a_non_commercial_collection_never_leaves_for_a_peer_that_declared_commercial_use(
+    home, tmp_path
+):
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    assert run(home, "share", "open-b", "--policy", "non-commercial").exit_code == 0
+    assert run(home, "peer", "issue", "coop-shop", "--declared-use", "commercial").exit_code == 0
+    with Commune(home) as c:
+        question = "When is the recycling centre open?"
+        shop = c.peer_search(question, actor=c.actor("coop-shop"))
+        assert shop["hits"] == []
+        assert [w["title"] for w in shop["withheld"]] == ["Recycling centre"]
+        assert "forbids commercial use" in shop["withheld"][0]["reason"]
+        # The non-commercial peer gets it, and the kinds stay the asking side's to judge.
+        assert (
+            run(home, "share", "open-b", "--policy", "non-commercial", "--kinds", "town").exit_code
+            == 0
+        )
+        kept = c.peer_search(question, actor=c.actor("coop-a"))
+        assert [h["title"] for h in kept["hits"]] == ["Recycling centre"] and not kept["withheld"]

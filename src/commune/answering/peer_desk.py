@@ -12,6 +12,7 @@ asking cooperative enforces that policy against its own member, whom only it kno
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from commune.account.metering import Metering
@@ -22,6 +23,7 @@ from commune.charter import steps
 from commune.charter.book import CharterBook
 from commune.commons.library import Library
 from commune.commons.peering import citations
+from commune.commons.peering.policy import permits
 from commune.commons.peering.shares import shared
 from commune.config import Settings
 from commune.errors import Forbidden
@@ -87,6 +89,7 @@ class PeerDesk:
         # With record: the quota is checked first, and the search is a row of the ledger.
         hits = self.searcher.search(query, k=k, actor=actor, record=ROUTE, within=list(outward))
         kept, withheld = usable_for_answers(hits, use, self.settings.charter.tdm_reserved, language)
+        kept = self._within_policies(kept, withheld, by_name, use, language)
         with self.library.engine.begin() as conn:
             citations.record_returned(conn, [h.chunk_id for h in kept], actor)
         return {
@@ -94,6 +97,36 @@ class PeerDesk:
             "hits": [self._shown(h, by_name[h.collection].policy.to_json()) for h in kept],
             "withheld": withheld,
         }
+
+    @staticmethod
+    def _within_policies(
+        hits: list[Hit],
+        withheld: list[dict[str, Any]],
+        shares: dict[str, Any],
+        use: str | None,
+        language: str,
+    ) -> list[Hit]:
+        """``hits`` whose collection's policy allows the peer's declared use; the others go
+        to ``withheld`` with the reason. The asking side judges its own member's kind and
+        use too, but a text that must not be used commercially should not leave this
+        cooperative for a peer that said it would."""
+        kept = []
+        for hit in hits:
+            # Only the use: the kinds are the asking member's, judged on its side.
+            policy = replace(shares[hit.collection].policy, kinds=())
+            decision = permits(policy, None, use, language)
+            if decision:
+                kept.append(hit)
+            elif all(w["document_id"] != hit.document_id for w in withheld):
+                withheld.append(
+                    {
+                        "document_id": hit.document_id,
+                        "title": hit.title,
+                        "licence": hit.licence,
+                        "reason": decision.reason,
+                    }
+                )
+        return kept
 
     @staticmethod
     def _shown(hit: Hit, policy: dict[str, Any]) -> dict[str, Any]:
