@@ -481,3 +481,19 @@ def test_chart_labels_never_crowd_the_axis():
     labels = re.findall(r'text-anchor="middle" class="axis">([^<]*)</text>', svg)
     assert len(labels) <= MAX_LABELS and all(len(x) <= 9 for x in labels)
     assert "<title>Communauté de communes numéro 11: " in svg
+
+
+def test_a_search_page_is_one_request_of_the_quota_and_one_ledger_row(app, commune):
+    from sqlalchemy import update
+
+    from commune.store.schema import users
+
+    with commune.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.name == "carol").values(requests_per_day=2))
+    carol = browser(app, "carol")
+    before = usage_rows(commune)
+    assert carol.get("/commons?q=ordures").status_code == 200
+    assert usage_rows(commune) == before + 1
+    assert carol.get("/commons?q=déchetterie").status_code == 200  # the second of two
+    assert carol.get("/commons").status_code == 429
+    assert usage_rows(commune) == before + 2

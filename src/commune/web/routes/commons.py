@@ -23,13 +23,18 @@ def commons(
     offset: int = 0,
 ) -> Response:
     offset = min(max(0, offset), MAX_OFFSET)
-    hits = (
-        commune.search(q, collection=collection or None, k=10, actor=actor, record="web/search")
-        if q.strip()
-        else []
-    )
-    with commune.metered("web/commons", actor):
+    # One page, one request against the quota and one ledger row: the search's when there
+    # is one (it checks the quota first), else the listing's. Metering both counted a search
+    # page twice, and a quota running out between the two showed a 429 for a search done.
+    if q.strip():
+        hits = commune.search(
+            q, collection=collection or None, k=10, actor=actor, record="web/search"
+        )
         docs = commune.documents(collection or None, limit=50, offset=offset, actor=actor)
+    else:
+        hits = []
+        with commune.metered("web/commons", actor):
+            docs = commune.documents(collection or None, limit=50, offset=offset, actor=actor)
     return render(
         p,
         "commons.html",
