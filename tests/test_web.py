@@ -497,3 +497,21 @@ def test_a_search_page_is_one_request_of_the_quota_and_one_ledger_row(app, commu
     assert carol.get("/commons?q=déchetterie").status_code == 200  # the second of two
     assert carol.get("/commons").status_code == 429
     assert usage_rows(commune) == before + 2
+
+
+def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
+    carol = browser(app, "carol")
+    fr = {"Accept-Language": "fr"}
+    said = {
+        "/dashboard?days=abc": (422, "une valeur de cette adresse n'est pas valide : days"),
+        "/documents/abc": (422, "une valeur de cette adresse n'est pas valide : document_id"),
+        "/dashboard?member=Ville+A": (404, "aucun membre nommé 'Ville A' visible par carol"),
+        "/commons?q=" + "x" * 2100: (400, "la recherche fait 2100 caractères"),
+        "/statement": (403, "votre rôle est lecteur·rice"),
+    }
+    for path, (status, words) in said.items():
+        r = carol.get(path, headers=fr)
+        assert r.status_code == status and words in r.page, (path, r.status_code, r.page[-800:])
+        assert "Input should be" not in r.page and "reader" not in r.page
+    english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
+    assert "a value of this address is not valid: days" in english.page

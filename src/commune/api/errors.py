@@ -184,7 +184,14 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
         for e in errors
     )
     if getattr(request.state, "page", None) is not None:
-        shown: Response = request.app.state.error_page(request, 422, line)
+        # A person followed a link: which value is wrong, in their language, not pydantic's
+        # English for developers.
+        names = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in errors if e.get("loc")))
+        said = (
+            f"a value of this address is not valid: {names or '?'} "
+            "(check the link, or start again from the menu)"
+        )
+        shown: Response = request.app.state.error_page(request, 422, said)
         return shown
     body: dict[str, Any] = {"detail": errors}
     if request.url.path.startswith("/v1/"):

@@ -399,6 +399,31 @@ PATTERNS = [
         ),
         (r"pick another name", "choisissez un autre nom"),
         (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
+        (
+            r"no member named (?P<name>'[^']*') visible to (?P<user>.+)",
+            "aucun membre nommé {name} visible par {user}",
+        ),
+        *(
+            (
+                rf"the {what} is (?P<n>\d+) characters long, over the limit of (?P<limit>\d+): "
+                r"ask about one thing at a time",
+                f"{said} fait {{n}} caractères, au-delà de la limite de {{limit}} : "
+                "demandez une chose à la fois",
+            )
+            for what, said in (
+                ("query", "la recherche"),
+                ("question", "la question"),
+                ("input", "le texte"),
+            )
+        ),
+        (
+            r"a value of this address is not valid: (?P<names>.+)",
+            "une valeur de cette adresse n'est pas valide : {names}",
+        ),
+        (
+            r"check the link, or start again from the menu",
+            "vérifiez le lien, ou repartez du menu",
+        ),
         (r"known members: (?P<known>.*)", "membres connus : {known}"),
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),

@@ -22,6 +22,7 @@ from commune.errors import Forbidden
 from commune.govern.policy import COOPERATIVE, Actor, Collection, Member, Role, allowed
 from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
+from commune.web.i18n import label
 
 
 @dataclass
@@ -129,7 +130,7 @@ def guard(actor: Actor, action: str, resource: Collection | Member | Role, refus
     reason after it."""
     decision = allowed(actor, action, resource)
     if not decision:
-        raise Forbidden(refusal % {"role": actor.role}, decision.reason)
+        raise Forbidden(refusal % {"role": label(actor.role)}, decision.reason)
     return actor
 
 
