@@ -490,3 +490,19 @@ def test_the_readers_errors_read_in_french(english: str, french: str) -> None:
     from commune.text.messages import localise
 
     assert localise(english, "fr") == french
+
+
+def test_every_refused_upload_is_said_in_french():
+    """docs/api.md lists each file of an upload among the errors in the caller's language."""
+    from commune.errors import CommuneError
+    from commune.ingest.upload import BINARY, MAGIC, sniff
+    from commune.text.messages import localise
+
+    heads = [(f"f{suffix}", b"plain text") for suffix in MAGIC]
+    heads += [("f.txt", magic + b"rest") for magic in BINARY]
+    for name, head in heads:
+        with pytest.raises(CommuneError) as refused:
+            sniff(name, head)
+        said = localise(str(refused.value), "fr")
+        assert said.startswith(f"{name} : le contenu "), said
+        assert " is " not in said and "rename" not in said, said

@@ -50,6 +50,9 @@ EXACT = {
     "shorten it": "raccourcissez-le",
     "send each file once": "envoyez chaque fichier une seule fois",
     "rename it to what it is": "renommez-le selon ce qu'il est",
+    "upload the file itself, or rename it to what it is": (
+        "envoyez le fichier lui-même, ou renommez-le selon ce qu'il est"
+    ),
     "upload a text file": "envoyez un fichier texte",
     # The sovereignty map's reasons and licence obligations (stack/sovereignty.py), as
     # `commune sovereignty` shows them.
@@ -123,6 +126,26 @@ PATTERNS = [
         (
             r"(?P<name>.+): the content looks binary, not text",
             "{name} : le contenu semble binaire, pas du texte",
+        ),
+        (
+            r"(?P<name>.+): the content is not a (?P<kind>\w+) file",
+            "{name} : le contenu n'est pas un fichier {kind}",
+        ),
+        *(
+            (rf"(?P<name>.+): the content is {re.escape(what)}, not text", f"{{name}} : {said}")
+            for what, said in (
+                ("a PDF", "le contenu est un PDF, pas du texte"),
+                (
+                    "a zip archive (an Office document?)",
+                    "le contenu est une archive zip (un document bureautique ?), pas du texte",
+                ),
+                ("a PNG image", "le contenu est une image PNG, pas du texte"),
+                ("a JPEG image", "le contenu est une image JPEG, pas du texte"),
+                ("a GIF image", "le contenu est une image GIF, pas du texte"),
+                ("a program (ELF)", "le contenu est un programme (ELF), pas du texte"),
+                ("a Windows program", "le contenu est un programme Windows, pas du texte"),
+                ("a gzip archive", "le contenu est une archive gzip, pas du texte"),
+            )
         ),
         (
             r"(?P<name>.+): over the (?P<limit>\S+) MB limit",
