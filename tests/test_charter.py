@@ -858,3 +858,27 @@ def test_a_search_that_fails_gives_its_place_back(home, corpus):
             with pytest.raises(NotFound):
                 c.searcher.search("piscine", "nope", actor=carol, record="api/search")
         assert c.searcher.search("piscine", actor=carol, record="api/search")
+
+
+def test_the_public_transparency_page_counts_a_private_collections_evaluations_without_naming_it(
+    home, corpus, tmp_path
+):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    commune = Commune(home)
+    commune.add([corpus], licence="etalab-2.0")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "budget.md").write_text("# Budget\n\nLe budget de la piscine.\n", encoding="utf-8")
+    commune.admin.add_member("Ville A", kind="town")
+    commune.add([secret], collection="projet-piscine", licence="CC-BY-4.0", member="Ville A")
+    commune.set_visibility("projet-piscine", "private", "Ville A")
+    scores(commune, "default", extractive=0.55)
+    scores(commune, "projet-piscine", extractive=0.9)
+    client = TestClient(create_app(commune))
+    for data in (client.get("/transparency.json").json(), commune.transparency()):
+        assert [e["collection"] for e in data["evaluations"]] == ["default"]
+        assert data["private_evaluations"] == 1
+    assert "projet-piscine" not in client.get("/transparency").text
+    commune.close()

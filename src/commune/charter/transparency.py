@@ -62,6 +62,9 @@ def report(
             ).where(usage.c.route.not_in(NOT_REQUESTS))
         ).one()
         latest = scores.latest(conn)
+        # The page is public: a private collection's name, and how well it is answered, are
+        # its member's. Its evaluations are counted, not shown.
+        private = {r["name"] for r in repo.collection_access(conn) if r["visibility"] == "private"}
         embedded = coverage(conn)
     cards = []
     for card in models:
@@ -124,5 +127,7 @@ def report(
         "evaluations": [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
             for row in sorted(latest.values(), key=lambda r: (r["collection"], r["mode"]))
+            if row["collection"] not in private
         ],
+        "private_evaluations": sum(row["collection"] in private for row in latest.values()),
     }
