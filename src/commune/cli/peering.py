@@ -162,7 +162,11 @@ def peer_issue(
     )
     click.echo(secret)
     click.echo(
-        f"key {kid} for peer {name}: give it to them (commune peer add on their side); "
-        "it is not shown again",
+        said(
+            f"clé {kid} pour le pair {name}\u00a0: donnez-la-lui (commune peer add de son "
+            "côté)\u00a0; elle n'est plus affichée",
+            f"key {kid} for peer {name}: give it to them (commune peer add on their side); "
+            "it is not shown again",
+        ),
         err=True,
     )
