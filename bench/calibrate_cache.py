@@ -11,7 +11,9 @@ swapped in its longest word. A variant found is a right merge (recall).
 
 Chosen: the lowest threshold with no wrong merge on dev, plus a margin of 0.05 (dev holds
 only a few hundred questions; the commons' real questions will be more varied). Then both
-figures are read on test.
+figures are read on test. Beside them, the same counts when a merge also needs the same words
+(``answering.cache.same_words``, as the cache asks): an opposite question ("enable" /
+"disable") can sit above any threshold the suite allows.
 
     python bench/calibrate_cache.py
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from commune.answering.cache import same_words  # noqa: E402
 from commune.embed import get_embedder  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 
@@ -61,7 +64,7 @@ def pairs(cases, vectors):  # type: ignore[no-untyped-def]
             and a.facts == b.facts
             and set(a.documents) == set(b.documents)
         )
-        out.append((float(vectors[i] @ vectors[j]), same))
+        out.append((float(vectors[i] @ vectors[j]), same, same_words(a.question, b.question)))
     return out
 
 
@@ -73,14 +76,19 @@ def variant_cosines(cases, vectors, embedder):  # type: ignore[no-untyped-def]
             texts.append(v)
             owners.append(i)
     found = embedder.embed_queries(texts)
-    return [float(found[k] @ vectors[i]) for k, i in enumerate(owners)]
+    return [
+        (float(found[k] @ vectors[i]), same_words(texts[k], cases[i].question))
+        for k, i in enumerate(owners)
+    ]
 
 
 def table(found, near):  # type: ignore[no-untyped-def]
     rows = []
     for t in THRESHOLDS:
-        merged = [same for cos, same in found if cos >= t]
-        recall = sum(c >= t for c in near) / len(near)
+        merged = [same for cos, same, _ in found if cos >= t]
+        worded = [same for cos, same, words in found if cos >= t and words]
+        recall = sum(c >= t for c, _ in near) / len(near)
+        recall_worded = sum(c >= t and words for c, words in near) / len(near)
         rows.append(
             {
                 "threshold": t,
@@ -88,6 +96,8 @@ def table(found, near):  # type: ignore[no-untyped-def]
                 "right": sum(merged),
                 "wrong": len(merged) - sum(merged),
                 "variant_recall": round(recall, 4),
+                "wrong_with_words": len(worded) - sum(worded),
+                "variant_recall_with_words": round(recall_worded, 4),
             }
         )
     return rows
@@ -112,11 +122,16 @@ def main() -> None:
     on_dev = next(r for r in result["dev"]["table"] if r["threshold"] == chosen)
     on_test = next(r for r in result["test"]["table"] if r["threshold"] == chosen)
     result["chosen"] = {"threshold": chosen, "dev": on_dev, "test": on_test}
-    print(f"{'cosine':>7} {'dev wrong':>10} {'variants':>9} | {'test wrong':>10} {'variants':>9}")
+    print(
+        f"{'cosine':>7} {'dev wrong':>10} {'variants':>9} {'+words':>7} {'':>7} | "
+        f"{'test wrong':>10} {'variants':>9} {'+words':>7} {'':>7}"
+    )
     for d, t in zip(result["dev"]["table"], result["test"]["table"], strict=True):
         print(
-            f"{d['threshold']:>7.2f} {d['wrong']:>10} {d['variant_recall']:>9.1%} | "
-            f"{t['wrong']:>10} {t['variant_recall']:>9.1%}"
+            f"{d['threshold']:>7.2f} {d['wrong']:>10} {d['variant_recall']:>9.1%} "
+            f"{d['wrong_with_words']:>7} {d['variant_recall_with_words']:>7.1%} | "
+            f"{t['wrong']:>10} {t['variant_recall']:>9.1%} "
+            f"{t['wrong_with_words']:>7} {t['variant_recall_with_words']:>7.1%}"
         )
     print(f"\nchosen: {chosen} (lowest with no wrong merge on dev, {lowest}, + {MARGIN})")
     print(f"dev: {on_dev}\ntest: {on_test}")

@@ -269,6 +269,51 @@ def test_a_near_duplicate_question_shares_the_answer_and_a_different_one_does_no
     assert dict(steps_of(other))["reduce"] != "cached"
 
 
+FIREWALL = """# The ufw firewall
+
+## Enabling the firewall
+
+To enable the firewall, run ufw enable as root. The rules are then applied at every boot.
+
+## Disabling the firewall
+
+To disable the firewall, run ufw disable as root. All rules stay saved but are no longer applied.
+"""
+
+
+def test_the_opposite_question_is_never_given_the_cached_answer(home, tmp_path):
+    """Their embeddings are 0.94 apart, over the 0.86 floor: the words tell them apart."""
+    from commune.core import Commune
+
+    (tmp_path / "firewall.md").write_text(FIREWALL, encoding="utf-8")
+    with Commune(home) as c:
+        c.add([tmp_path / "firewall.md"], licence="etalab-2.0")
+        on = c.ask("How do I enable the firewall?")
+        off = c.ask("How do I disable the firewall?")
+        assert dict(steps_of(off))["reduce"] != "cached"
+        assert "ufw disable" in off.text.split("[1]")[0] and "ufw enable" in on.text
+        again = c.ask("Hello, how do I disable the firewall please?")
+        assert dict(steps_of(again))["reduce"] == "cached" and again.text == off.text
+
+
+def test_a_change_of_settings_is_never_answered_from_the_cache(home, tmp_path):
+    """A rights holder's TDM reservation now excluded by commune.toml: what was answered
+    under the old setting is not served again."""
+    from commune.core import Commune
+
+    (tmp_path / "firewall.md").write_text(FIREWALL, encoding="utf-8")
+    home.mkdir(exist_ok=True)
+    (home / "commune.toml").write_text('[charter]\ntdm_reserved = "allow"\n')
+    with Commune(home) as c:
+        c.add([tmp_path / "firewall.md"], licence="etalab-2.0", tdm_reserved=True)
+        assert c.ask("How do I enable the firewall?").sources
+    (home / "commune.toml").write_text('[charter]\ntdm_reserved = "exclude"\n')
+    with Commune(home) as c:
+        after = c.ask("How do I enable the firewall?")
+        assert dict(steps_of(after))["reduce"] != "cached"
+        assert not after.sources and after.excluded
+
+
 def test_the_cache_is_per_scope_a_member_never_gets_anothers_private_answer(commune, corpus):
     from commune.govern.members import add_member, authenticate
 

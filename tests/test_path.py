@@ -177,13 +177,39 @@ def test_the_answer_cache_serves_the_same_and_near_questions(engine: Engine) -> 
 
     answers = AnswerCache(engine)
     vector = np.ones(4, dtype=np.float32) / 2
-    answers.store("k", "s", 3, "fr", vector, "e", {"text": "ouvert"}, 24.0)
+    stored = {"question": "Quand la déchetterie est-elle ouverte ?", "text": "ouvert"}
+    answers.store("k", "s", 3, "fr", vector, "e", stored, 24.0)
     hit = answers.exact("k", 3, 24.0)
-    assert hit is not None and hit.answer == {"text": "ouvert"}
+    assert hit is not None and hit.answer == stored
     assert answers.exact("k", 4, 24.0) is None  # another generation: never served
-    near = answers.near("s", 3, 24.0, "fr", vector, 0.9)
+    retyped = "Bonjour, quand la déchetterie est-elle ouvetre, s’il vous plaît ?"
+    near = answers.near("s", 3, 24.0, "fr", vector, 0.9, retyped)
     assert near is not None and near.cosine == pytest.approx(1.0)
-    assert answers.near("s", 3, 24.0, "en", vector, 0.9) is None
+    assert answers.near("s", 3, 24.0, "en", vector, 0.9, retyped) is None
+    # As close in meaning, but other words: answered afresh.
+    other = "Quand la déchetterie est-elle fermée ?"
+    assert answers.near("s", 3, 24.0, "fr", vector, 0.9, other) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("How do I enable the firewall?", "How do I disable the firewall?", False),
+        ("How do I start the ssh service?", "How do I stop the ssh service?", False),
+        ("How do I turn on the firewall?", "How do I turn off the firewall?", False),
+        ("Why does the service start?", "Why does the service not start?", False),
+        ("Comment activer le pare-feu ?", "Comment désactiver le pare-feu ?", False),
+        ("How do I enable the firewall?", "How do I unable the firewall?", False),
+        ("How do I enable the firewall?", "Hello, how do I enable the firewall please?", True),
+        ("How do I enable the firewall?", "how do i enable the firewlal", True),
+        ("Où mettre les emballages ?", "Bonjour, où mettre les emballages, s'il te plaît ?", True),
+        ("Où mettre les emballages ?", "Ou mettre les emballages", True),
+    ],
+)
+def test_near_duplicates_must_say_the_same_words(a: str, b: str, same: bool) -> None:
+    from commune.answering.cache import same_words
+
+    assert same_words(a, b) is same and same_words(b, a) is same
 
 
 def test_scores_are_kept_and_the_latest_read(engine: Engine) -> None:

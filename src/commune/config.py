@@ -7,9 +7,11 @@ else ``./commune-data``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -386,6 +388,15 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    def fingerprint(self) -> str:
+        """SHA-256 of every setting that can change an answer (not where the home is): the
+        evaluation's pin of the configuration, and part of the answer cache's scope."""
+        data = asdict(self)
+        data.pop("home", None)
+        data.pop("database_url", None)
+        blob = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
 
 
 _SECTIONS: dict[str, type] = {

@@ -2,15 +2,19 @@
 
 An entry is keyed by the question, the scope (the collections the asker may read, the
 collection asked for, the member's declared use, the mode and model asked for, the charter
-in force) and the index generation: any change to the commons starts a new generation, so
-nothing stale is served. A near-duplicate question (same language and scope, embeddings at
-least the charter's ``near_duplicate_cosine`` apart) shares the answer.
+in force, the home's settings) and the index generation: any change to the commons starts a
+new generation, so nothing stale is served. A near-duplicate question shares the answer: same
+language and scope, embeddings at least the charter's ``near_duplicate_cosine`` apart, and
+the same words but for a greeting, a "please" and a typo (:func:`same_words`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,6 +32,59 @@ NEAR_DUPLICATE_WINDOW = 500
 
 def normalise(question: str) -> str:
     return " ".join(question.casefold().split()).rstrip(" ?!.")
+
+
+# Said around a question, never part of it (bench/calibrate_cache.py's variants).
+_POLITE = re.compile(
+    r"\b(?:s'il (?:vous|te) pla[iî]t|thank you|bonjour|bonsoir|salut|merci|svp|stp|hello|hi|"
+    r"please|thanks)\b"
+)
+_WORD = re.compile(r"\w+")
+
+
+def words(question: str) -> list[str]:
+    """The question's words, lowercased and without accents, politeness left out."""
+    folded = unicodedata.normalize("NFKD", question.casefold().replace("’", "'"))
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _WORD.findall(_POLITE.sub(" ", plain))
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """Two letters swapped, or one letter dropped or doubled, in a word of four letters or
+    more. Not one letter replaced: "enable" and "unable" are one replacement apart."""
+    if min(len(a), len(b)) < 4:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and (a[diff[1]] == b[diff[0]])
+        )
+    short, long_ = sorted((a, b), key=len)
+    if len(long_) - len(short) != 1:
+        return False
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two questions say the same words, in any order, but for politeness and one
+    typo per word. Embeddings alone put "How do I enable the firewall?" 0.94 from "How do I
+    disable the firewall?", and "start" 0.90 from "stop": the words keep such a question
+    from being given the other's answer. A paraphrase in other words is answered afresh."""
+    left, right = Counter(words(a)), Counter(words(b))
+    common = left & right
+    rest_a = sorted((left - common).elements())
+    rest_b = list((right - common).elements())
+    if len(rest_a) != len(rest_b):
+        return False
+    for word in rest_a:  # each leftover word pairs with a typo of one on the other side
+        match = next((w for w in rest_b if _one_typo(word, w)), None)
+        if match is None:
+            return False
+        rest_b.remove(match)
+    return True
 
 
 def digest(*parts: Any) -> str:
@@ -61,8 +118,10 @@ def near(
     language: str,
     vector: np.ndarray,
     threshold: float,
+    question: str,
 ) -> CacheHit | None:
-    """The closest cached question of the same scope and language, if close enough."""
+    """The closest cached question of the same scope and language, if close enough and
+    made of the same words (:func:`same_words`)."""
     rows = conn.execute(
         select(answer_cache.c.answer, answer_cache.c.created_at, answer_cache.c.vector)
         .where(answer_cache.c.scope == scope, answer_cache.c.generation == generation)
@@ -77,11 +136,14 @@ def near(
     if not kept:
         return None
     cosines = np.stack([v for _, v in kept]) @ vector.astype("<f4")
-    best = int(np.argmax(cosines))
-    if float(cosines[best]) < threshold:
-        return None
-    row = kept[best][0]
-    return CacheHit(json.loads(row.answer), float(cosines[best]), _age(row.created_at))
+    for best in np.argsort(-cosines, kind="stable").tolist():
+        if float(cosines[best]) < threshold:
+            return None
+        row = kept[best][0]
+        answer = json.loads(row.answer)
+        if same_words(str(answer.get("question", "")), question):
+            return CacheHit(answer, float(cosines[best]), _age(row.created_at))
+    return None
 
 
 def _age(created: Any) -> float:
@@ -145,9 +207,10 @@ class AnswerCache:
         language: str,
         vector: np.ndarray,
         threshold: float,
+        question: str,
     ) -> CacheHit | None:
         with self.engine.connect() as conn:
-            return near(conn, scope, generation, ttl_hours, language, vector, threshold)
+            return near(conn, scope, generation, ttl_hours, language, vector, threshold, question)
 
     def store(
         self,

@@ -142,6 +142,7 @@ class AskPath:
         federation: Federation | None = None,
     ) -> None:
         self.settings = settings
+        self._settings = settings.fingerprint()  # the cache's scope (see _look_up)
         self.library = library
         self.searcher = searcher
         self.metering = metering
@@ -281,8 +282,10 @@ class AskPath:
             return slot
         # The charter is part of the scope: under a new one (other floors, collections that
         # stay here), nothing decided under the old one is served.
+        # And so are the home's settings: a TDM reservation now excluded, another default
+        # model, other retrieval weights change the answer (evaluation/pins.py hashes them).
         slot.scope = cache.digest(
-            req.collection, ids, declared, req.mode, req.model, charter.sha256
+            req.collection, ids, declared, req.mode, req.model, charter.sha256, self._settings
         )
         slot.key = cache.digest(cache.normalise(req.question), slot.scope)
         slot.hit = self.answers.exact(slot.key, generation, sobriety.cache_ttl_hours)
@@ -296,6 +299,7 @@ class AskPath:
                 req.language,
                 slot.vector,
                 sobriety.near_duplicate_cosine,
+                req.question,
             )
         return slot
 

@@ -10,9 +10,7 @@ of every file it installed: cheap, and it changes whenever one weight file does.
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
-from dataclasses import asdict
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -117,11 +115,7 @@ def commit() -> str | None:
 
 def config_hash(settings: Settings) -> str:
     """Hash of every setting that can change an answer (not the home's path)."""
-    data = asdict(settings)
-    data.pop("home", None)
-    data.pop("database_url", None)
-    blob = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return settings.fingerprint()
 
 
 def embedder_pin(embedder: Embedder) -> dict[str, Any]:
