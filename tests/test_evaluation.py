@@ -311,3 +311,55 @@ def test_retrieval_only_and_sample(ville: Path, tmp_path: Path) -> None:
     assert report["metrics"]["all"]["retrieval"]["hybrid"]["mrr@10"] is not None
     r = CliRunner().invoke(cli, ["--home", str(ville), "eval", str(suite), "--sample", "0"])
     assert r.exit_code == 2 and "--sample" in r.output
+
+
+def test_only_a_whole_test_split_keeps_scores_and_the_peers_are_never_asked(
+    ville: Path, tmp_path: Path
+) -> None:
+    """A quick look must not switch the charter's choice for everyone; and the evaluation
+    judges this home, so a federating home sends none of its questions to its peers."""
+    import socket
+    import threading
+
+    from sqlalchemy import func, select
+
+    from commune.core import Commune
+    from commune.store.schema import eval_scores
+
+    # A "peer" that only counts who connects to it.
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            connections.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    (ville / "commune.toml").write_text("[peers]\nfederate = true\ntimeout_s = 1\n")
+    add = CliRunner().invoke(
+        cli,
+        ["--home", str(ville), "peer", "add", "coop-b", f"http://127.0.0.1:{port}"]
+        + ["--key", "cmn_abcdef12_" + "x" * 32],
+    )
+    assert add.exit_code == 0, add.output
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+
+    def scores() -> int:
+        with Commune(ville) as c, c.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(eval_scores)).scalar_one())
+
+    env = {"LANG": "en_GB.UTF-8"}
+    for args in (["--limit", "1"], ["--sample", "2"], ["--split", "dev"]):
+        r = CliRunner(env=env).invoke(cli, ["--home", str(ville), "eval", str(suite), *args])
+        assert r.exit_code == 0, r.output
+        assert "scores not kept" in r.output and scores() == 0
+    r = CliRunner(env=env).invoke(cli, ["--home", str(ville), "eval", str(suite)])
+    assert r.exit_code == 0, r.output
+    assert "scores kept" in r.output and scores() > 0
+    listener.close()
+    assert connections == []

@@ -122,6 +122,16 @@ def eval_cmd(
                 "scores kept for the charter's choices (commune transparency shows them)",
             )
         )
+    elif result.outcomes:
+        click.echo(
+            "\n"
+            + said(
+                "scores non gardés pour les choix de la charte\u00a0: seul un passage complet "
+                "en décide (sans --limit ni --sample, --split test ou all)",
+                "scores not kept for the charter's choices: only a whole run decides them "
+                "(no --limit or --sample, --split test or all)",
+            )
+        )
     if out:
         where = rep.write(report, out=out, other=other)
         json_file, html_file = where / "report.json", where / "report.html"

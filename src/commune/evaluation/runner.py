@@ -50,6 +50,8 @@ class RunResult:
     retrieval: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # system -> runs
     qrels: dict[str, list[str]] = field(default_factory=dict)
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)  # system label -> ...
+    # Part of the questions only (--limit, --sample): a quick look, not a score to decide by.
+    partial: bool = False
 
     def groups(self) -> dict[str, list[Case]]:
         """Every case in "all", and in its slice and its question language."""
@@ -141,6 +143,7 @@ def run_suite(
         )
     languages = collection_languages(deployment.engine, {c.collection for c in cases})
     result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})
+    result.partial = len(cases) < len(suite.select(split, collection))
     judged = [c for c in cases if c.judged_retrieval]
     result.qrels = {c.id: expected_units(c) for c in judged}
     base = deployment.searcher.settings.retrieval
@@ -186,6 +189,9 @@ def ask_one(deployment: Deployment, case: Case, system: System, slice_: str) -> 
             credit=False,
             # Every question is answered afresh: the cache would make a second run look cheaper.
             use_cache=False,
+            # The evaluation judges this home: its figures, and the scores the charter decides
+            # by, are not a federation's, and its questions are nobody's to send to the peers.
+            peers=False,
         )
     )
     seconds = time.perf_counter() - started
@@ -234,10 +240,22 @@ def ask_one(deployment: Deployment, case: Case, system: System, slice_: str) -> 
     )
 
 
+def scores_kept(result: RunResult, split: str) -> bool:
+    """Whether a run's scores may decide how the charter answers: only every question of the
+    test split, or of the whole suite. The latest scores switch every user of a collection
+    between extraction and a model, so one lucky question of a quick look (--limit,
+    --sample) must not, nor the dev half alone, which settings are chosen on."""
+    return split in ("test", "all") and not result.partial
+
+
 def record_scores(deployment: Deployment, result: RunResult, suite: Suite, split: str) -> int:
     """Keep each way of answering's score per collection: the charter's reduce and redirect
-    steps choose by the latest (charter/scores.py). Returns the rows written."""
+    steps choose by the latest (charter/scores.py). Returns the rows written: none unless
+    :func:`scores_kept`."""
     from commune.store import repository as repo
+
+    if not scores_kept(result, split):
+        return 0
 
     with deployment.engine.connect() as conn:
         generation = repo.generation(conn)
