@@ -158,6 +158,14 @@ def test_ranking_is_the_two_list_one_until_passages_are_enriched(filled, tmp_pat
         )
     with off:  # enrichment turned off: the stored vectors are ignored, the ranking as before
         assert [h.to_json() for h in off.search(question, k=6)] == plain
+    # The lexical half alone (an evaluation's, or the dense half turned off) is words only:
+    # a question sharing none with any passage finds nothing, enriched or not.
+    words_only = replace(settings.retrieval, dense_weight=0.0)
+    unrelated = "Quels horaires pour nager ?"
+    assert [h for h in filled.search(unrelated, k=6, retrieval=words_only) if h.score > 0] == []
+    assert [h.to_json() for h in filled.search(question, k=6, retrieval=words_only)] == [
+        h.to_json() for h in off.search(question, k=6, retrieval=words_only)
+    ]
 
 
 def test_fusion_without_an_enriched_list_is_unchanged() -> None:

@@ -109,7 +109,9 @@ class Searcher:
         settings = retrieval or self.settings.retrieval
         translating = settings.translated_weight > 0 and settings.lexical_weight > 0
         q = prepare_query(query, self.embedder(), catalog.lexicon if translating else None)
-        enriched = self.enriched(catalog, query)
+        # The second embedder's list is meaning too: with the dense half off (the lexical half
+        # an evaluation measures, or an operator's choice), it is off.
+        enriched = self.enriched(catalog, query) if settings.dense_weight > 0 else None
         found = search_catalog(catalog, q, settings, k, ids, enriched)
         with self.library.engine.connect() as conn:
             details = repo.chunk_details(conn, [cid for cid, *_ in found])
