@@ -363,3 +363,27 @@ def test_only_a_whole_test_split_keeps_scores_and_the_peers_are_never_asked(
     assert "scores kept" in r.output and scores() > 0
     listener.close()
     assert connections == []
+
+
+def test_the_pins_move_with_the_charter_and_the_second_embedders_reach(
+    ville: Path, tmp_path: Path
+) -> None:
+    """A charter that refuses, or vectors `commune enrich` added, change the figures: two runs
+    that differ by one of them must not share their pins."""
+    from commune.core import Commune
+    from commune.evaluation import load_suite
+
+    suite = load_suite(write_suite(tmp_path / "ville.jsonl", SUITE))
+    with Commune(ville) as c:
+        before = c.pins(suite, [])
+    (ville / "charter.toml").write_text(
+        'version = "2"\n[[utility.refuse]]\nname = "t"\nwords = ["ordures"]\n'
+        'message_fr = "non"\nmessage_en = "no"\n',
+        encoding="utf-8",
+    )
+    with Commune(ville) as c:
+        after = c.pins(suite, [])
+        assert after["charter"]["version"] == "2"
+    assert after["charter"] != before["charter"]
+    assert after["scores_sha256"] == before["scores_sha256"]
+    assert set(before["embeddings"]) == {"use-multilingual-v3"}

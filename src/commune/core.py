@@ -549,7 +549,7 @@ class Commune:
         """What an evaluation report pins so that anyone can reproduce it."""
         from commune.evaluation.pins import pins
 
-        return pins(self.engine, self.settings, self.embedder, suite, models)
+        return pins(self.engine, self.settings, self.embedder, suite, models, self.charter)
 
     def record_scores(self, result: RunResult, suite: Suite, split: str) -> int:
         """Keep an evaluation's scores for the charter's reduce and redirect steps."""

@@ -1,8 +1,9 @@
 """What a report pins so that anyone can reproduce it, or see why two runs differ.
 
 Commune's version and commit, a hash of the code that determines the figures, the embedder
-and generators with a hash of their weights, a hash of the configuration, of the suite, and
-the index generation. Weights that come
+and generators with a hash of their weights, a hash of the configuration, of the suite, the
+index generation, the charter in force, a hash of the scores it chooses by, and how many
+passages each embedding model has embedded. Weights that come
 from a Python package are fingerprinted by the package's RECORD, which lists a SHA-256
 of every file it installed: cheap, and it changes whenever one weight file does.
 """
@@ -10,6 +11,7 @@ of every file it installed: cheap, and it changes whenever one weight file does.
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from functools import lru_cache
 from importlib import metadata
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from commune import __version__
+from commune.charter.rules import Charter
 from commune.config import ModelSettings, Settings
 from commune.embed import Embedder
 from commune.evaluation.suite import Suite
@@ -144,16 +147,37 @@ def generator_pin(name: str, spec: ModelSettings) -> dict[str, Any]:
 
 
 def pins(
-    engine: Engine, settings: Settings, embedder: Embedder, suite: Suite, models: list[str]
+    engine: Engine,
+    settings: Settings,
+    embedder: Embedder,
+    suite: Suite,
+    models: list[str],
+    charter: Charter,
 ) -> dict[str, Any]:
     """Everything a report of ``suite`` depends on, for the deployment whose database is
-    ``engine``, configured by ``settings``, that embeds with ``embedder``."""
+    ``engine``, configured by ``settings``, that embeds with ``embedder``, under ``charter``.
+
+    The charter refuses questions and, under ``auto``, chooses how to answer by the latest
+    scores; the second embedder's vectors rank the passages they reach: all three can move
+    a figure, so two runs that differ in one of them do not share their pins."""
+    from commune.charter import scores
     from commune.generate.registry import model_specs
+    from commune.index.enrich import coverage
     from commune.store import repository as repo
 
     with engine.connect() as conn:
         generation = repo.generation(conn)
+        latest = scores.latest(conn)
+        enriched = coverage(conn)
     specs = model_specs(settings)
+    board = sorted(
+        json.dumps(
+            {k: v for k, v in row.items() if k not in ("id", "created_at")},
+            sort_keys=True,
+            default=str,
+        )
+        for row in latest.values()
+    )
     return {
         "commune_version": __version__,
         "commit": commit(),
@@ -163,4 +187,7 @@ def pins(
         "config_sha256": config_hash(settings),
         "suite": {"name": suite.name, "sha256": suite.sha256, "questions": len(suite.cases)},
         "index_generation": generation,
+        "charter": {"version": charter.version, "sha256": charter.sha256},
+        "scores_sha256": hashlib.sha256("\n".join(board).encode()).hexdigest(),
+        "embeddings": enriched["models"],
     }
