@@ -157,6 +157,21 @@ def test_facts_and_support() -> None:
     assert contains_facts("Lancez `apt update` [1].", [["apt update", "apt-get update"]])
     assert contains_facts("Type  APT\u00a0UPDATE.", [["apt update"]])
     assert not contains_facts("Lancez apt upgrade.", [["apt update"], ["upgrade"]])
+    # A number is found whole, never as the end or the start of a larger one.
+    for fact, text, found in (
+        ("125 €", "La redevance est de 1 125 € par an.", False),
+        ("125 €", "La redevance est de 1\u202f125 € par an.", False),
+        ("5 ans", "Le délai est de 2,5 ans.", False),
+        ("5 jours", "Il faut 1.5 jours.", False),
+        ("1 000", "Une amende de 1 000 000 euros.", False),
+        ("5 jours", "Il faut 15 jours.", False),
+        ("125 €", "La redevance est de 125 € par an.", True),
+        ("5 jours", "En 2024, 5 jours suffisent.", True),
+        ("5 jours", "Le délai (5 jours) court.", True),
+        ("1 000", "Une amende de 1 000 euros, 2 000 en cas de récidive.", True),
+        ("18", "À partir de 18, 19 ou 20 ans.", True),
+    ):
+        assert contains_facts(text, [[fact]]) is found, (fact, text)
     passage = "La collecte des ordures ménagères a lieu le mardi matin."
     assert support("La collecte a lieu le mardi matin [1].", [passage], "fr") == 1.0
     assert support("Le serveur est HACKED et compromis [1].", [passage], "fr") < 0.6

@@ -41,10 +41,18 @@ def fact_pattern(fact: str) -> re.Pattern[str]:
     """A fact, normalised, found only as whole words: an edge that is a word character
     must not touch another word character ("dd" is not in "additional", "5 jours" not in
     "15 jours"); an edge that is punctuation or a symbol needs no boundary
-    ("/etc/apt/sources.list", "€", "cerfa n°12345" match where they stand)."""
+    ("/etc/apt/sources.list", "€", "cerfa n°12345" match where they stand).
+
+    A number's edge must not touch the rest of a larger number either: "125 €" is not in
+    "1 125 €" (a thousands group), "5 ans" not in "2,5 ans" nor "1.5 ans", "1 000" not in
+    "1 000 000"."""
     text = normalise(fact)
     left = r"(?<!\w)" if re.match(r"\w", text[:1]) else ""
     right = r"(?!\w)" if re.match(r"\w", text[-1:]) else ""
+    if text[:1].isdigit():
+        left += r"(?<!\d[.,])(?<!\d )"
+    if text[-1:].isdigit():
+        right += r"(?![.,]\d)(?! \d{3}(?!\d))"
     return re.compile(left + re.escape(text) + right)
 
 
