@@ -250,3 +250,19 @@ def test_a_latin1_page_without_a_charset_is_read_as_browsers_read_it():
     assert "Le café est très bon à Paris, après la pluie." in text
     utf8 = read_file(page.encode("utf-8"), Path("page.html"))  # UTF-8 stays UTF-8
     assert "après la pluie" in " ".join(b.text for b in utf8.blocks)
+
+
+def test_two_markdown_sections_of_one_name_each_have_their_own_anchor() -> None:
+    """A citation of the second "Example" links to it, not to the first (GitHub's rule)."""
+    from commune.ingest.chunking import chunk_blocks
+    from commune.ingest.readers import read_markdown
+
+    text = (
+        b"# Guide\n\n## Example\n\nFirst one.\n\n## Example\n\nSecond one.\n\n## Other\n\nx y z.\n"
+    )
+    chunks = chunk_blocks(read_markdown(text, Path("guide.md")).blocks)
+    assert [(c.text, c.anchor) for c in chunks] == [
+        ("First one.", "example"),
+        ("Second one.", "example-1"),
+        ("x y z.", "other"),
+    ]

@@ -89,7 +89,7 @@ def chunk_blocks(blocks: list[Block], target_words: int = 160, max_words: int = 
     chunks: list[Chunk] = []
     parts: list[str] = []
     words = 0
-    key: tuple[tuple[str, ...], int | None] | None = None
+    key: tuple[tuple[str, ...], int | None, str | None] | None = None
     anchor: str | None = None
 
     def flush() -> None:
@@ -99,8 +99,9 @@ def chunk_blocks(blocks: list[Block], target_words: int = 160, max_words: int = 
         parts, words = [], 0
 
     for block in blocks:
-        # A new section or a new page starts a new chunk.
-        block_key = (block.headings, block.page)
+        # A new section or a new page starts a new chunk; so does a section of the same name
+        # (its own anchor: a citation must point at one place).
+        block_key = (block.headings, block.page, block.anchor)
         if block_key != key:
             flush()
             key, anchor = block_key, block.anchor

@@ -125,7 +125,8 @@ _MD_FENCE = re.compile(r"^(```|~~~)")
 @reader(".md", ".markdown")
 def read_markdown(data: bytes, path: Path) -> Parsed:
     text = decode_text(data, path)
-    stack: list[tuple[int, str]] = []
+    stack: list[tuple[int, str, str | None]] = []  # level, heading, its anchor
+    used: dict[str, int] = {}  # anchors given so far: a repeated heading gets its own
     blocks: list[Block] = []
     para: list[str] = []
     in_fence = False
@@ -140,7 +141,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             joined = listing("\n".join(para)) if in_fence else " ".join(s.strip() for s in para)
             if joined.strip():
                 text = joined if in_fence else joined.strip()
-                blocks.append(Block(text, tuple(h for _, h in stack), _slug(stack)))
+                blocks.append(Block(text, tuple(h for _, h, _ in stack), _anchor(stack)))
             para.clear()
 
     for number, line in enumerate(lines):
@@ -149,7 +150,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
         if not in_fence and number in indented:
             flush()
             end, code = indented[number]
-            blocks.append(Block(code, tuple(h for _, h in stack), _slug(stack)))
+            blocks.append(Block(code, tuple(h for _, h, _ in stack), _anchor(stack)))
             skip_to = end
             continue
         if _MD_FENCE.match(line.strip()):
@@ -166,7 +167,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             title = title or heading
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, heading))
+            stack.append((level, heading, _slug(heading, used)))
         elif not line.strip():
             flush()
         else:
@@ -197,10 +198,20 @@ def _md_inline(text: str) -> str:
     return re.sub(r"(\*\*|__|`)", "", text)
 
 
-def _slug(stack: list[tuple[int, str]]) -> str | None:
-    if not stack:
+def _slug(heading: str, used: dict[str, int]) -> str | None:
+    """The heading's anchor as Markdown renderers make it ("Installing it" -> installing-it);
+    a second heading of the same name gets "-1", a third "-2" (GitHub's rule), so that a
+    citation of the second "Example" does not link to the first."""
+    slug = re.sub(r"[^\w\- ]", "", heading.lower()).strip().replace(" ", "-")
+    if not slug:
         return None
-    return re.sub(r"[^\w\- ]", "", stack[-1][1].lower()).strip().replace(" ", "-") or None
+    seen = used.get(slug, 0)
+    used[slug] = seen + 1
+    return f"{slug}-{seen}" if seen else slug
+
+
+def _anchor(stack: list[tuple[int, str, str | None]]) -> str | None:
+    return stack[-1][2] if stack else None
 
 
 @reader(".html", ".htm", ".xhtml")
