@@ -211,6 +211,10 @@ def test_the_backup_unit_backs_up_then_keeps_the_newest_14(tmp_path: Path) -> No
     backups = tmp_path / "backups"
     for day in range(1, 16):
         (backups / f"2026-11-{day:02d}T023000Z").mkdir(parents=True)
+        (backups / f"2026-11-{day:02d}T023000Z" / "backup.json").write_text("{}")
+    # Not a verified backup (an older version's failed night): never counted, never removed.
+    (backups / "2026-11-30T023000Z").mkdir()
+    (backups / "2026-11-30T023000Z" / "commune.db").write_text("half")
     home = tmp_path / "home"
     here = shutil.which("commune", path=str(Path(sys.executable).parent))
     assert here is not None
@@ -226,8 +230,9 @@ def test_the_backup_unit_backs_up_then_keeps_the_newest_14(tmp_path: Path) -> No
         (line,) = unit[key]
         argv = shlex.split(line.replace("%%", "%").replace("$$", "$").replace(BINARY, here))
         _run(*argv, env=run_env)
-    left = sorted(p.name for p in backups.iterdir())
+    left = sorted(p.name for p in backups.iterdir() if (p / "backup.json").exists())
     assert len(left) == 14 and "2026-11-01T023000Z" not in left and "2026-11-02T023000Z" not in left
+    assert (backups / "2026-11-30T023000Z" / "commune.db").exists()
     newest = backups / left[-1]
     assert newest.name.startswith("20") and (newest / "commune.db").is_file(), left
 

@@ -297,7 +297,12 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
     )
     # The same lines in English under an English locale (the tests' own).
     out = CliRunner().invoke(cli, ["--home", str(other), "restore", str(saved), "--force"])
-    assert out.output == "restored and verified: 1 revision, 1 audit entry\n"
+    first, kept = out.output.splitlines()
+    assert first == "restored and verified: 1 revision, 1 audit entry"
+    assert kept.startswith(f"the replaced database is kept as it was in {other}/commune.db.")
+    assert kept.endswith(
+        "(1 document, 0 ledger rows, 1 audit entry): delete it when you no longer need it"
+    )
 
 
 def test_a_failed_checks_problems_read_french():

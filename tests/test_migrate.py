@@ -95,3 +95,26 @@ def test_a_wrong_url_gets_one_line_that_says_what_to_do(home, lived_in):
         not (home / "commune.toml").exists()
         or "database_url" not in (home / "commune.toml").read_text()
     )
+
+
+def test_a_trial_copy_then_changes_in_the_source_still_migrates(lived_in, home, postgres_url):
+    """A --no-switch trial, then the home went on (a retirement, an answer): a copy resumed by
+    key alone kept the changed rows as they were and never verified."""
+    first = CliRunner().invoke(
+        cli, ["--home", str(home), "migrate", "--to", postgres_url, "--no-switch"]
+    )
+    assert first.exit_code == 0, first.output
+    doc = lived_in.documents("mairie")[0]["id"]
+    lived_in.retire(doc, reason="obsolete")
+    after = {d["id"]: d["status"] for d in lived_in.documents("mairie")}
+    assert after[doc] == "retired"
+    lived_in.ask("When does the pool open?", actor=lived_in.actor("bob"), use_cache=False)
+    out = CliRunner().invoke(cli, ["--home", str(home), "migrate", "--to", postgres_url])
+    assert out.exit_code == 0, out.output
+    assert "DIFFERS" not in out.output and "now points" in out.output
+    from commune.core import Commune
+
+    with Commune(home) as moved:
+        assert moved.engine.dialect.name == "postgresql"
+        assert {d["id"]: d["status"] for d in moved.documents("mairie")} == after
+        assert moved.verify_audit().ok and moved.check().ok

@@ -1,3 +1,5 @@
+import pytest
+
 from commune.store.db import open_database, table_names
 
 
@@ -136,3 +138,101 @@ def test_check_finds_a_revision_whose_original_file_is_missing(commune, corpus, 
     (home / "blobs" / digest[:2] / digest).unlink()
     [originals] = [c for c in commune.check().checks if c.name == "originals"]
     assert not originals.ok and originals.detail.startswith("1 revisions have no original")
+
+
+def test_restore_keeps_the_replaced_database_whole_and_says_what_it_held(
+    commune, corpus, home, tmp_path
+):
+    """--force over newer data: the database replaced, with its -wal (its latest writes), is
+    renamed aside and named; a restore that fails before the swap changes nothing."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    commune.add([corpus / "library.md"], licence="etalab-2.0")  # newer than the backup
+    # A restore stopped by a full disk while it copies the database moves nothing.
+    import shutil
+
+    copyfile = shutil.copyfile
+
+    def full(src, dst, *a, **kw):  # type: ignore[no-untyped-def]
+        if str(dst).endswith(".restoring"):
+            raise OSError(28, "No space left on device", str(dst))
+        return copyfile(src, dst, *a, **kw)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shutil, "copyfile", full)
+        r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code != 0 and "No space left on device" in r.output, r.output
+    assert len(commune.documents()) == 2 and not list(home.glob("commune.db.re*"))
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    [kept] = home.glob("commune.db.replaced-*[0-9]Z")
+    assert f"the replaced database is kept as it was in {kept} (2 documents, " in r.output
+    with sqlite3.connect(kept) as db:
+        assert db.execute("SELECT count(*) FROM documents").fetchone() == (2,)
+    with Commune(home) as again:
+        assert len(again.documents()) == 1
+
+
+def test_no_restore_under_a_running_server(commune, corpus, home, tmp_path, monkeypatch):
+    """A server goes on writing to the database it has open: replaced under it, everything
+    it wrote afterwards would vanish. commune serve and commune mcp hold the home."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.store.db import serving, unserved
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    with serving(home):
+        r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+        assert r.exit_code == 2 and "is being served" in r.output, r.output
+        assert "systemctl stop commune" in r.output
+    assert not list(home.glob("commune.db.replaced-*"))
+    held = []
+
+    def fake_run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with unserved(home) as free:
+            held.append(not free)
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    assert run.invoke(cli, ["--home", str(home), "serve"]).exit_code == 0
+    assert held == [True]
+
+
+def test_a_failed_backup_leaves_nothing_that_looks_like_one(commune, corpus, home, tmp_path):
+    """The timer keeps the newest 14 directories: a half-written one must not be among them.
+    A backup is written under a hidden name, and takes its own once verified."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    backups = tmp_path / "backups"
+    dest = backups / "2026-12-04T023000Z"
+    (backups / ".2026-12-04T023000Z.partial").mkdir(parents=True)  # an attempt cut short
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    r = run.invoke(cli, ["--home", str(home), "backup", str(dest)])
+    assert r.exit_code == 0 and (dest / "backup.json").exists(), r.output
+    assert sorted(p.name for p in backups.iterdir()) == [dest.name]
+    # The disk fills while the originals are copied.
+    import shutil
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shutil, "copy2", full)
+        r = run.invoke(cli, ["--home", str(home), "backup", str(backups / "again")])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert f"writing the backup into {backups / 'again'} failed" in r.output, r.output
+    assert sorted(p.name for p in backups.iterdir()) == [dest.name]

@@ -63,7 +63,11 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     # Forwarded headers are believed from [web] trusted_proxies only (api/middleware.py), not
     # from any client on loopback as uvicorn would; each request is logged once, by
     # commune.requests, with its path and without its query string (a question in ?q=).
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)
+    from commune.store.db import serving
+
+    # Held while serving: a restore would replace the database under this process.
+    with serving(commune_of(ctx).settings.home):
+        uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)
 
 
 @cli.command()
@@ -110,9 +114,12 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
                 err=True,
             )
         return
+    from commune.store.db import serving
+
     commune = commune_of(ctx)
     commune.charter  # noqa: B018 -- validated before serving
-    build_server(commune, actor_of=stdio_actor(commune, no_auth=no_auth)).run("stdio")
+    with serving(home):  # as commune serve: no restore under a running server
+        build_server(commune, actor_of=stdio_actor(commune, no_auth=no_auth)).run("stdio")
 
 
 @cli.command()
@@ -187,6 +194,34 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
     language = from_environment(os.environ)
     said = say(language, "restaurée et vérifiée", "restored and verified")
     click.echo(f"{said}{colon(language)} {_counts(m, language)}")
+    if "replaced" in m:
+        held = m["replaced_held"]
+        fr = language == "fr"
+        counts = ", ".join(
+            plural(language, held.get(key, 0), *(one_fr if fr else one_en))
+            for key, one_fr, one_en in (
+                ("documents", ("{n} document", "{n} documents"), ("{n} document", "{n} documents")),
+                (
+                    "usage",
+                    ("{n} ligne au registre", "{n} lignes au registre"),
+                    ("{n} ledger row", "{n} ledger rows"),
+                ),
+                (
+                    "audit_log",
+                    ("{n} entrée d'audit", "{n} entrées d'audit"),
+                    ("{n} audit entry", "{n} audit entries"),
+                ),
+            )
+        )
+        click.echo(
+            say(
+                language,
+                f"la base remplacée est gardée telle quelle dans {m['replaced']} ({counts})"
+                "\u00a0: supprimez-la quand vous n'en aurez plus besoin",
+                f"the replaced database is kept as it was in {m['replaced']} ({counts}): "
+                "delete it when you no longer need it",
+            )
+        )
 
 
 @cli.command()

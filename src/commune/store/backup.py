@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,11 +67,36 @@ def verify_database(db: Path, home: Path) -> dict[str, Any]:
 
 def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     """Write a verified backup of the home (its database at ``database_url``, its original
-    files and commune.toml) into ``dest``, a new or empty directory."""
+    files and commune.toml) into ``dest``, a new or empty directory.
+
+    It is written beside ``dest`` under a hidden name and takes ``dest``'s name once
+    verified: a failed backup (a full disk) leaves no directory that looks like a backup,
+    which pruning the old ones would count among those it keeps."""
     source = _sqlite_path(database_url)
     if dest.exists() and any(dest.iterdir()):
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
-    dest.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)  # an earlier attempt's, never a backup
+    try:
+        manifest = _write_backup(source, home, partial)
+        if dest.exists():
+            dest.rmdir()  # empty (checked above): the rename takes its place
+        partial.replace(dest)
+    except (OSError, sqlite3.Error) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CommuneError(
+            f"writing the backup into {dest} failed: {reason}",
+            f"free some space on the disk holding {dest.parent}, or back up elsewhere",
+        ) from None
+    except BaseException:  # a failed verification, an interruption: no half backup left
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _write_backup(source: Path, home: Path, dest: Path) -> dict[str, Any]:
+    dest.mkdir(parents=True)
     target = dest / "commune.db"
     src = sqlite3.connect(source)
     dst = sqlite3.connect(target)
@@ -126,6 +152,23 @@ def restore(
         raise CommuneError(
             f"{home} already holds a database", "restore into a new home, or pass --force"
         )
+    from commune.store.db import unserved
+
+    with unserved(home) as free:
+        if not free:
+            raise CommuneError(
+                f"{home} is being served (commune serve or commune mcp): what it writes after "
+                "the restore would be lost",
+                "stop it first (sudo systemctl stop commune), then run commune restore again",
+            )
+        return {**checked, **_put_in_place(backup_dir, home, target)}
+
+
+def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
+    """The backup's files, then its database, in place; the database replaced, with its
+    -wal and -shm (which hold its latest writes), kept whole beside it under a dated name."""
+    tmp = target.with_name(target.name + ".restoring")
+    kept: Path | None = None
     try:
         home.mkdir(parents=True, exist_ok=True)
         # The original files first (content-addressed: extra ones do no harm), the database
@@ -133,22 +176,50 @@ def restore(
         if (backup_dir / "blobs").is_dir():
             shutil.copytree(backup_dir / "blobs", home / "blobs", dirs_exist_ok=True)
         target.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("-wal", "-shm"):
-            target.with_name(target.name + suffix).unlink(missing_ok=True)
-        tmp = target.with_name(target.name + ".restoring")
-        shutil.copy2(backup_dir / "commune.db", tmp)
-        tmp.replace(target)  # atomic: the old database or the new, never half
+        shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
+        tmp.chmod(0o600)
+        if target.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            kept = target.with_name(f"{target.name}.replaced-{stamp}")
+            for suffix in ("", "-wal", "-shm"):  # renamed, never copied: no space needed
+                old = target.with_name(target.name + suffix)
+                if old.exists():
+                    old.replace(kept.with_name(kept.name + suffix))
+        else:  # a -wal left without its database belongs to none: never beside the new one
+            for suffix in ("-wal", "-shm"):
+                target.with_name(target.name + suffix).unlink(missing_ok=True)
+        tmp.replace(target)
         if (backup_dir / "commune.toml").exists() and not (home / "commune.toml").exists():
             (home / "commune.toml").write_text(
                 _without_database_url((backup_dir / "commune.toml").read_text("utf-8")), "utf-8"
             )
         shutil.rmtree(home / "index", ignore_errors=True)  # rebuilt from the restored database
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if kept is not None and not target.exists():  # put the old database back, whole
+            for suffix in ("", "-wal", "-shm"):
+                moved = kept.with_name(kept.name + suffix)
+                if moved.exists():
+                    moved.replace(target.with_name(target.name + suffix))
         raise CommuneError(
             f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
             "fix that, then run commune restore again with --force",
         ) from None
-    return checked
+    if kept is None:
+        return {}
+    return {"replaced": str(kept), "replaced_held": _held(kept)}
+
+
+def _held(db: Path) -> dict[str, int]:
+    """What a replaced database held, read with its own -wal: what the restore set aside."""
+    counts: dict[str, int] = {}
+    try:
+        with closing(sqlite3.connect(db)) as raw:
+            for table in ("documents", "usage", "audit_log"):
+                counts[table] = int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.Error:
+        pass  # not a Commune database after all: it is kept all the same
+    return counts
 
 
 def _without_database_url(text: str) -> str:

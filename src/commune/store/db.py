@@ -109,6 +109,45 @@ def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Held, shared, by every process that serves a home for long (commune serve, commune mcp);
+# taken exclusive by commune restore, which must not replace a database under a server that
+# would go on writing to the one it has open (its writes then vanish).
+SERVING_LOCK = "commune.serving"
+
+
+@contextmanager
+def serving(home: str | os.PathLike[str]) -> Iterator[None]:
+    """Mark the home as served for the ``with`` block; many servers may share it. A restore
+    in progress makes a server wait for it to finish before it opens the database."""
+    import fcntl
+
+    with open(os.path.join(home, SERVING_LOCK), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def unserved(home: str | os.PathLike[str]) -> Iterator[bool]:
+    """Hold the home against servers for the ``with`` block; yields False (and holds
+    nothing) when one is serving it. Released when the process ends, however it ends."""
+    import fcntl
+
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, SERVING_LOCK), "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @contextmanager
 def _migration_lock(url: str) -> Iterator[None]:
     """Two commands starting on a new home must not both create its tables."""

@@ -204,14 +204,45 @@ def _run(source: Engine, target: Engine, progress: Callable[[str, int], None] | 
     for table in _tables():
         done.copied[table.name] = _copy(source, target, table, progress)
     _reset_sequences(target)
+    done.tables = _verify(source, target)
+    differing = {t.name for t in done.tables if not t.ok and t.name != "meta"}
+    if differing:
+        # A resumed copy adds the rows it has not seen, by key; rows changed or deleted in the
+        # source since an earlier run (a --no-switch trial, a server left running) would
+        # differ for ever. Those tables, and those whose rows point into them, are copied
+        # again whole, then everything is verified again.
+        again = _with_dependents(differing)
+        with target.begin() as conn:
+            for table in reversed(_tables()):
+                if table.name in again:
+                    conn.execute(delete(table))
+        for table in _tables():
+            if table.name in again:
+                done.copied[table.name] += _copy(source, target, table, progress)
+        _reset_sequences(target)
+        done.tables = _verify(source, target)
+    return done
+
+
+def _verify(source: Engine, target: Engine) -> list[TableResult]:
+    results = []
     for table in _tables():
         if table.name == "meta":
             continue  # the target's own marker lives there: compared apart
         s_rows, s_sum = checksum(source, table)
         t_rows, t_sum = checksum(target, table)
-        done.tables.append(TableResult(table.name, s_rows, t_rows, s_sum, t_sum))
-    done.tables.append(_compare_meta(source, target))
-    return done
+        results.append(TableResult(table.name, s_rows, t_rows, s_sum, t_sum))
+    results.append(_compare_meta(source, target))
+    return results
+
+
+def _with_dependents(names: set[str]) -> set[str]:
+    """``names`` and every table whose foreign keys lead to one of them."""
+    found = set(names)
+    for table in _tables():  # parents first: one pass reaches every descendant
+        if any(fk.column.table.name in found for fk in table.foreign_keys):
+            found.add(table.name)
+    return found
 
 
 def _compare_meta(source: Engine, target: Engine) -> TableResult:
