@@ -1,6 +1,7 @@
 """The CLI contract: options, exit codes and JSON shapes that other tools rely on."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -343,3 +344,95 @@ def test_ask_on_a_terminal_prints_the_answer_once_as_it_streams(run, home, tmp_p
     terminal = shown.decode().replace("\r\n", "\n")
     assert terminal.split("Énergie")[0] == piped.split("Énergie")[0], (terminal, piped)
     assert piped.count("conteneurs verts") == 1
+
+
+# -- bad input: one line, in the reader's language, nothing stored (a CLI sweep's findings) --
+
+
+def _one_error_line(result) -> str:  # type: ignore[no-untyped-def]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+    return str(lines[0])
+
+
+def test_a_file_name_in_another_encoding_fails_alone_and_the_batch_goes_on(run, home, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("La piscine ouvre à neuf heures.", encoding="utf-8")
+    (folder / "z.txt").write_text("Le marché se tient le samedi.", encoding="utf-8")
+    latin1 = os.fsdecode(str(folder).encode() + b"/caf\xe9.txt")
+    with open(latin1, "w", encoding="utf-8") as fh:
+        fh.write("Le café de la mairie ferme à midi.")
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    )
+    assert out.exit_code == 1, out.output
+    assert "2 added" in out.output and "1 failed" in out.output
+    assert "its name is not UTF-8 text" in out.stderr and "caf\ufffd.txt" in out.stderr
+
+
+def test_a_refused_add_leaves_no_collection_behind(run, home, corpus):
+    from commune.core import Commune
+
+    out = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "add", str(corpus / "pool.txt"), "--collection", "newc"]
+        + ["--member", "nobody", "--licence", "etalab-2.0"],
+    )
+    assert out.exit_code == 2 and "no member named 'nobody'" in _one_error_line(out)
+    with Commune(home) as c:
+        assert "newc" not in {x["name"] for x in c.collections()}
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a\tb", "a\nb"])
+def test_a_user_name_is_never_empty_nor_holds_a_tab_or_a_line_break(home, name):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville A"]).exit_code == 0
+    out = runner.invoke(cli, ["--home", str(home), "user", "add", name, "--member", "Ville A"])
+    assert out.exit_code == 2 and "user name must be 1 to 200" in _one_error_line(out)
+    listed = runner.invoke(cli, ["--home", str(home), "user", "list"])
+    assert listed.output.count("\n") <= 1, listed.output  # nobody was added
+
+
+def test_numbers_out_of_range_and_infinite_settings_are_one_line(run, home, corpus):
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    runner = CliRunner()
+    for args in (["history", "9" * 23], ["retire", "9" * 23, "--reason", "x"]):
+        out = runner.invoke(cli, ["--home", str(home), *args])
+        assert out.exit_code == 2 and "out of range" in _one_error_line(out), args
+    (home / "charter.toml").write_text('version = "1"\n[sobriety]\ncache_ttl_hours = inf\n')
+    out = runner.invoke(cli, ["--home", str(home), "charter", "check"])
+    assert out.exit_code == 2 and "must be a finite number" in _one_error_line(out)
+    (home / "charter.toml").unlink()
+    (home / "commune.toml").write_text("[cooperative]\nserver_cost_eur_month = nan\n")
+    out = runner.invoke(cli, ["--home", str(home), "statement", "--month", "2026-12"])
+    assert out.exit_code == 2 and "must be a finite number" in _one_error_line(out)
+
+
+def test_a_settings_link_that_leads_nowhere_is_an_error_not_the_defaults(run, home, corpus):
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    (home / "charter.toml").symlink_to(home / "absent" / "charter.toml")
+    out = CliRunner().invoke(cli, ["--home", str(home), "ask", "Quand ouvre la piscine ?"])
+    assert out.exit_code == 2 and "which cannot be read" in _one_error_line(out)
+
+
+def test_serve_on_an_address_it_cannot_take_is_one_line(home):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--home", str(home), "serve", "--host", "not a host"])
+    assert out.exit_code == 2 and "cannot listen on not a host:8000" in _one_error_line(out)
+    out = runner.invoke(cli, ["--home", str(home), "serve", "--port", "99999"])
+    assert out.exit_code == 2 and "1<=x<=65535" in out.output
+
+
+def test_a_damaged_database_or_a_file_for_a_home_is_one_line(tmp_path):
+    runner = CliRunner()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.db").write_bytes(b"not a database at all" * 100)
+    out = runner.invoke(cli, ["--home", str(home), "documents"])
+    assert out.exit_code == 2 and "restore the latest backup" in _one_error_line(out)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    out = runner.invoke(cli, ["--home", str(a_file), "documents"])
+    assert out.exit_code == 2 and "is a file, not a Commune home" in _one_error_line(out)

@@ -309,3 +309,33 @@ def test_the_cooperatives_own_licence_travels_with_its_text(commune, corpus, tmp
         with pytest.raises(CommuneError, match="names another text here"):
             third.import_dataset(dataset, "coop")
         assert third.documents() == before
+
+
+@pytest.mark.parametrize(
+    ("croissant", "said"),
+    [
+        ("[]", "is not Croissant metadata"),
+        ('"str"', "is not Croissant metadata"),
+        ("{}", "is not Croissant metadata"),
+        ("{", "is not JSON"),
+        (None, "no croissant.json file"),
+    ],
+)
+def test_a_malformed_dataset_is_one_line_and_imports_nothing(home, tmp_path, croissant, said):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    if croissant is None:
+        (folder / "croissant.json").mkdir()
+    else:
+        (folder / "croissant.json").write_text(croissant + "\n", encoding="utf-8")
+    (folder / "dcat.jsonld").write_text("{}\n", encoding="utf-8")
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(home), "import", str(folder), "--collection", "x"]
+    )
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.exit_code == 2 and len(lines) == 1 and said in lines[0], out.output
+    assert "Traceback" not in out.output

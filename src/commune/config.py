@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -325,7 +326,10 @@ def _model(name: str, raw: Any) -> ModelSettings:
     for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
         ):
             raise ConfigError(f"models.{name}.{key} must be a number above 0, got {value!r}")
     bits = raw.get("quantization_bits")
@@ -452,6 +456,10 @@ def _section(name: str, cls: type, raw: Any) -> Any:
                 f"{name}.{key} in {CONFIG_FILE} must be {expected.__name__}, got {value!r}"
             )
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):  # TOML's nan passes every comparison below
+                raise ConfigError(
+                    f"{name}.{key} in {CONFIG_FILE} must be a finite number, got {value}"
+                )
             # Settings that default to 0 (a floor) may be 0; the others must be positive.
             where = f"{name}.{key}"
             if getattr(defaults, key) > 0 and value <= 0 and where not in _MAY_BE_ZERO:
@@ -475,6 +483,20 @@ def _section(name: str, cls: type, raw: Any) -> Any:
     return cls(**values)
 
 
+def config_file_present(file: Path) -> bool:
+    """Whether the home has this configuration file. A link that leads nowhere, or a
+    directory of that name, is an error, not an absence: the defaults would quietly take
+    over from the operator's settings or charter."""
+    if file.is_symlink() and not file.exists():
+        raise ConfigError(
+            f"{file} is a link to {os.readlink(file)}, which cannot be read",
+            "fix the link, or remove it to use the defaults",
+        )
+    if file.exists() and not file.is_file():
+        raise ConfigError(f"{file} is not a file", "put the file there, or remove what is there")
+    return file.exists()
+
+
 def read_config_text(file: Path) -> str:
     """A configuration file's text; one that is not UTF-8 is an error naming the file and the
     line (Python's own message names neither: issue 22)."""
@@ -494,7 +516,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     path = resolve_home(home)
     raw: dict[str, Any] = {}
     file = path / CONFIG_FILE
-    if file.exists():
+    if config_file_present(file):
         try:
             raw = tomllib.loads(read_config_text(file))
         except tomllib.TOMLDecodeError as exc:

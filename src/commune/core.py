@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from commune.answering.retrieve import Hit
 from commune.config import RetrievalSettings, Settings, load_settings
-from commune.errors import NotFound
+from commune.errors import CommuneError, NotFound
 from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.pipeline import FileOutcome, IngestSummary
 from commune.store import repository as repo
@@ -79,7 +79,12 @@ class Commune:
         if self._engine is None:
             from commune.store.db import open_database
 
-            self.settings.home.mkdir(parents=True, exist_ok=True)
+            home = self.settings.home
+            if home.exists() and not home.is_dir():
+                raise CommuneError(
+                    f"{home} is a file, not a Commune home", "give --home a directory"
+                )
+            home.mkdir(parents=True, exist_ok=True)
             self._engine = open_database(self.settings.database_url)
         return self._engine
 

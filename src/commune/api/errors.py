@@ -58,7 +58,7 @@ class ErrorBody(BaseModel):
         "forbidden, not_found, method_not_allowed, body_too_large, rate_limited, "
         "quota_exceeded, internal_error, "
         "busy, or a fault of the server's machine (disk_full, read_only, permission_denied, "
-        "database_locked, cannot_open_database, missing_file, link_loop)."
+        "database_locked, cannot_open_database, damaged_database, missing_file, link_loop)."
     )
 
 

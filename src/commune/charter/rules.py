@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tomllib
 from collections.abc import Collection
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from commune.commons.payouts import Weights
-from commune.config import OPENNESS, read_config_text
+from commune.config import OPENNESS, config_file_present, read_config_text
 from commune.errors import ConfigError
 from commune.store.check import Check
 
@@ -198,8 +199,15 @@ class _Reader:
 
     def number(self, raw: dict[str, Any], table: str, key: str, share: bool = False) -> float:
         value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            self.fail(table, key, f"must be a number greater than 0, got {value!r}")
+        # TOML has inf and nan: neither is a cap, a lifetime or a share (nan passes every
+        # comparison, and an infinite lifetime stopped every answer at the cache).
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            self.fail(table, key, f"must be a finite number greater than 0, got {value!r}")
         if share and value > 1:
             self.fail(table, key, f"is a share of questions: between 0 and 1, got {value!r}")
         return float(value)
@@ -307,7 +315,12 @@ def _payouts(r: _Reader, raw: Any) -> Weights:
         if key not in raw:
             r.fail(t, None, f"{key} is missing: give all three weights (0 leaves a measure out)")
         value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
             r.fail(t, key, f"must be a weight of 0 or more, got {value!r}")
         values[key] = float(value)
     if not any(values.values()):
@@ -324,7 +337,7 @@ def default_charter() -> Charter:
 def load_charter(home: Path, path: Path | None = None) -> Charter:
     """The charter in force for a home: its ``charter.toml``, else the default."""
     file = path or home / CHARTER_FILE
-    if not file.exists():
+    if not config_file_present(file):
         if path is not None:
             raise ConfigError(f"no charter at {file}", "give the path of a charter.toml")
         return default_charter()

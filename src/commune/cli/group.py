@@ -120,6 +120,34 @@ class Group(helptext.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UnicodeError:
+            # Bytes in another encoding than UTF-8 (a terminal, a file, a file name from an
+            # old disk): Python's codec message names no argument and says nothing to do.
+            click.echo(
+                said(
+                    "erreur\u00a0: un texte donné n'est pas en UTF-8 (argument, fichier ou nom "
+                    "de fichier)\u00a0: réglez le terminal en UTF-8 (locale fr_FR.UTF-8), ou "
+                    "convertissez le fichier (iconv -f latin1 -t utf8)",
+                    "error: some text given is not UTF-8 (an argument, a file or a file name): "
+                    "set the terminal to UTF-8 (locale en_GB.UTF-8), or convert the file "
+                    "(iconv -f latin1 -t utf8)",
+                ),
+                err=True,
+            )
+            sys.exit(2)
+        except OverflowError:
+            # A number past what the database or a computation holds (an id of 23 digits, an
+            # infinite setting): nothing was written.
+            click.echo(
+                said(
+                    "erreur\u00a0: un nombre donné est hors limites\u00a0: vérifiez les nombres "
+                    "de la commande, de commune.toml et de charter.toml",
+                    "error: a number given is out of range: check the numbers of the command, "
+                    "of commune.toml and of charter.toml",
+                ),
+                err=True,
+            )
+            sys.exit(2)
         except (CommuneError, ValueError) as exc:
             # In French unless the locale says English (LANG=en_GB.UTF-8): text/messages.py.
             language = from_environment(os.environ)

@@ -29,7 +29,7 @@ CHECKS_FR = {
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--no-auth",
     is_flag=True,
@@ -59,6 +59,7 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    _can_listen(host, port)
     app = create_app(commune_of(ctx), require_auth=not no_auth)
     # Forwarded headers are believed from [web] trusted_proxies only (api/middleware.py), not
     # from any client on loopback as uvicorn would; each request is logged once, by
@@ -68,6 +69,25 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     # Held while serving: a restore would replace the database under this process.
     with serving(commune_of(ctx).settings.home):
         uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)
+
+
+def _can_listen(host: str, port: int) -> None:
+    """An address the server cannot take (a name that resolves to nothing, a port in use) is
+    one line before the server starts, not its log and an exit status."""
+    import socket
+
+    from commune.errors import CommuneError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        raise CommuneError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            "give another --host or --port, or stop what listens there",
+        ) from None
 
 
 @cli.command()

@@ -252,7 +252,17 @@ class Library:
 
                 with write_transaction(self.engine) as conn:
                     repo.collection_id(conn, name, create=True)
-                self.set_visibility(name, visibility or ("private" if member else "shared"), member)
+                try:
+                    self.set_visibility(
+                        name, visibility or ("private" if member else "shared"), member
+                    )
+                except BaseException:
+                    # An unknown member, a private collection without one: refused, the
+                    # collection just made goes too, or the corrected command would find
+                    # it there, shared.
+                    with contextlib.suppress(Exception):
+                        self._drop_if_empty(name, actor, logged=False)
+                    raise
             else:
                 current = next(c for c in self.collections() if c["name"] == name)
                 if (visibility and visibility != current["visibility"]) or (

@@ -433,15 +433,45 @@ DCAT_CHECKS = {
 }
 
 
+def _croissant(directory: Path) -> dict[str, Any]:
+    """The dataset's croissant.json, if it is one: a JSON object with its context and a list
+    of distributions, and a dcat.jsonld file beside it; else a line saying what is wrong."""
+    hint = "give the folder `commune export` wrote, unchanged"
+    for name in ("croissant.json", "dcat.jsonld"):
+        if not (directory / name).is_file():
+            raise CommuneError(f"{directory} is not an exported dataset: no {name} file", hint)
+    try:
+        data = json.loads((directory / "croissant.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CommuneError(f"{directory}/croissant.json is not JSON: {exc}", hint) from None
+    if (
+        not isinstance(data, dict)
+        or "@context" not in data
+        or not isinstance(data.get("distribution"), list)
+    ):
+        raise CommuneError(
+            f"{directory}/croissant.json is not Croissant metadata (an object with @context "
+            "and a list of distributions)",
+            hint,
+        )
+    return data
+
+
 def validate_export(directory: Path) -> list[str]:
     """Raise with the problems if the metadata is invalid; return mlcroissant's warnings."""
     mlc, rdflib = _requires()
     problems = []
+    _croissant(directory)  # the shape first: mlcroissant's own failures are tracebacks
     try:
         dataset = mlc.Dataset(jsonld=str(directory / "croissant.json"))
         warnings = [str(w) for w in dataset.metadata.ctx.issues.warnings]
     except mlc.ValidationError as exc:
         raise CommuneError(f"invalid Croissant metadata: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 -- the library's assertion on a graph it cannot read
+        raise CommuneError(
+            f"invalid Croissant metadata: {exc.__class__.__name__}: {exc}",
+            "give the folder `commune export` wrote, unchanged",
+        ) from None
     graph = rdflib.Graph().parse(directory / "dcat.jsonld", format="json-ld")
     ns = {
         "dcat": rdflib.Namespace("http://www.w3.org/ns/dcat#"),
@@ -463,7 +493,7 @@ def import_dataset(
     dates and earlier published revisions. Counts are per document (its published revision);
     ``earlier revisions`` counts the history replayed before it."""
     validate_export(directory)
-    croissant = json.loads((directory / "croissant.json").read_text(encoding="utf-8"))
+    croissant = _croissant(directory)
     expected = {d.get("contentUrl"): d.get("sha256") for d in croissant.get("distribution", [])}
     # The file of licences and provenance is checked like the documents: an edited licence
     # or contributor, or a list cut short, was imported without a word.

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,7 @@ def add_member(
 ) -> int:
     if not name.strip():
         raise InvalidRequest("a member needs a name")
+    check_name("member", name)
     if declared_use not in DECLARED_USES:
         raise InvalidRequest(
             f"declared use must be non-commercial or commercial, got {declared_use!r}"
@@ -97,6 +99,25 @@ def member_id(conn: Connection, name: str) -> int:
     return int(row.id)
 
 
+MAX_NAME = 200
+
+
+def check_name(kind: str, name: str) -> None:
+    """A person's or a member's name: shown in lists, one per line and tab-separated, and
+    typed back in commands. Empty, or with a tab, a line break or another control
+    character, it could not be (an empty user name still got a working key)."""
+    if (
+        not name.strip()
+        or len(name) > MAX_NAME
+        or any(unicodedata.category(ch).startswith("C") for ch in name)
+    ):
+        raise InvalidRequest(
+            f"a {kind} name must be 1 to {MAX_NAME} characters, without tabs, line breaks or "
+            "other control characters",
+            "give a name such as 'marie.durand' or 'Ville de Lyon'",
+        )
+
+
 def list_members(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(select(members).order_by(members.c.name))]
 
@@ -113,6 +134,7 @@ def add_user(
 ) -> int:
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    check_name("user", name)
     for key, value in (
         ("requests_per_day", requests_per_day),
         ("tokens_per_month", tokens_per_month),

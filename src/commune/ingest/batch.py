@@ -44,12 +44,14 @@ def ingest_paths(
     started, t0 = repo.now(), time.perf_counter()
     summary = IngestSummary()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
-    files, summary.skipped = collect_files([p for p in paths if str(p) not in missing])
+    unreadable: list[tuple[str, str]] = []
+    files, summary.skipped = collect_files([p for p in paths if str(p) not in missing], unreadable)
+    failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
     dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
     embedder = get_embedder(settings.retrieval.embedder)
-    total = len(missing) + len(files)
-    for path_str in missing:
-        outcome = FileOutcome(path_str, "failed", error=f"{path_str}: no such file or directory")
+    total = len(failures) + len(files)
+    for path_str, error in failures:
+        outcome = FileOutcome(path_str, "failed", error=error)
         summary.failed += 1
         summary.outcomes.append(outcome)
         if progress:
@@ -71,6 +73,19 @@ def ingest_paths(
     for path, relative in files:
         in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
         source = source_uri(path, relative, provenance.source, in_dir or several)
+        if not _utf8(source):
+            # A name in another encoding (Latin-1 from an old disk): Python keeps its bytes as
+            # surrogates, which no database column can store; it stopped the whole batch.
+            shown = os.fsencode(str(path)).decode("utf-8", "replace")
+            done(
+                FileOutcome(
+                    shown,
+                    "failed",
+                    error=f"{shown}: its name is not UTF-8 text; rename it "
+                    "(convmv -f latin1 -t utf8 --notest NAME), then add it again",
+                )
+            )
+            continue
         taken = first.setdefault(source, path)
         if taken != path:
             # Two files of one batch with one address (a/readme.md and b/readme.md under one
@@ -114,3 +129,11 @@ def ingest_paths(
             chunks=summary.chunks,
         )
     return summary
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -96,7 +96,9 @@ class Provenance:
         }
 
 
-def collect_files(paths: list[str | os.PathLike[str]]) -> tuple[list[tuple[Path, str]], int]:
+def collect_files(
+    paths: list[str | os.PathLike[str]], unreadable: list[tuple[str, str]] | None = None
+) -> tuple[list[tuple[Path, str]], int]:
     """Files to ingest with their path relative to the root given, and how many were skipped.
 
     Files named one by one are all attempted (an unsupported one is an error
@@ -108,7 +110,14 @@ def collect_files(paths: list[str | os.PathLike[str]]) -> tuple[list[tuple[Path,
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            for root, dirs, names in os.walk(path):
+            # A folder that cannot be listed (its permissions) is reported, not passed over:
+            # its files would be missing with "0 failed" said.
+            def fails(err: OSError) -> None:
+                if unreadable is not None:
+                    where = str(err.filename)
+                    unreadable.append((where, f"{where}: {err.strerror or err}"))
+
+            for root, dirs, names in os.walk(path, onerror=fails):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     f = Path(root) / name

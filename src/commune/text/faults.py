@@ -32,6 +32,10 @@ _SQLITE = (
 )
 
 
+# A file that is not a database, or one damaged (a truncated copy, a disk's fault).
+_DAMAGED = ("file is not a database", "database disk image is malformed")
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what it wraps: SQLAlchemy keeps SQLite's own error as ``orig``."""
     seen: list[BaseException] = []
@@ -56,6 +60,10 @@ def kind(exc: BaseException) -> tuple[str, str | None, str] | None:
             for words, code in _SQLITE:
                 if words in said:
                     return code, None, f"SQLite: {e}"
+        if isinstance(e, sqlite3.DatabaseError) and any(
+            words in str(e).lower() for words in _DAMAGED
+        ):
+            return "damaged_database", None, f"SQLite: {e}"
         if isinstance(e, RuntimeError) and str(e).startswith("Symlink loop"):
             return "link_loop", None, str(e)
     return None
@@ -110,6 +118,14 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
             f"the database in {home} is locked by another process ({words}): wait for it to "
             "finish (a backup, another commune) and run the command again",
         ),
+        "damaged_database": say(
+            language,
+            f"la base de {home} n'est pas une base SQLite lisible ({words}) : restaurez la "
+            "dernière sauvegarde (commune restore SAUVEGARDE --force), ou utilisez --home "
+            "DOSSIER",
+            f"the database in {home} is not a readable SQLite database ({words}): restore the "
+            "latest backup (commune restore BACKUP --force), or use --home DIR",
+        ),
         "cannot_open_database": say(
             language,
             f"impossible d'ouvrir la base dans {home} : vérifiez que le dossier existe et que "
@@ -152,6 +168,10 @@ _FOR_CALLER = {
         "l'exploitant·e du service si cela dure",
         "the server's database is busy: retry in a few seconds, then tell the service's "
         "operator if it lasts",
+    ),
+    "damaged_database": (
+        "la base du serveur est endommagée : prévenez l'exploitant·e du service",
+        "the server's database is damaged: tell the service's operator",
     ),
     "cannot_open_database": (
         "le serveur ne peut pas ouvrir sa base : prévenez l'exploitant·e du service",

@@ -152,6 +152,27 @@ PATTERNS = [
             "{name} : dépasse la limite de {limit} Mo",
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
+        (r"(?P<name>.+): Permission denied", "{name} : permission refusée"),
+        (
+            r"(?P<home>.+) is a file, not a Commune home",
+            "{home} est un fichier, pas un répertoire du service Commune",
+        ),
+        (r"give --home a directory", "donnez un dossier à --home"),
+        (
+            r"(?P<dir>.+) is not an exported dataset: no (?P<file>\S+) file",
+            "{dir} n'est pas un jeu de données exporté : pas de fichier {file}",
+        ),
+        (
+            r"(?P<file>.+) is not Croissant metadata \(an object with @context and a list of "
+            r"distributions\)",
+            "{file} n'est pas une métadonnée Croissant (un objet avec @context et une liste de "
+            "distributions)",
+        ),
+        (r"(?P<file>.+) is not JSON: (?P<why>.+)", "{file} n'est pas du JSON : {why}"),
+        (
+            r"give the folder `commune export` wrote, unchanged",
+            "donnez le dossier écrit par `commune export`, tel quel",
+        ),
         (
             r"(?P<user>\S+) is (?P<role>[\w-]+), above (?P<actor>\S+)'s role",
             "{user} est {role}, au-dessus du rôle de {actor}",
@@ -356,6 +377,32 @@ PATTERNS = [
             "l'utilisateur·rice {name} appartient au membre {owner}, pas au pair",
         ),
         (r"give the peer another name", "donnez un autre nom au pair"),
+        *(
+            (
+                rf"a {kind} name must be 1 to (?P<n>\d+) characters, without tabs, line breaks "
+                r"or other control characters",
+                f"{said} doit faire de 1 à {{n}} caractères, sans tabulation, saut de ligne ni "
+                "autre caractère de contrôle",
+            )
+            for kind, said in (
+                ("user", "un nom d'utilisateur·rice"),
+                ("member", "un nom de membre"),
+            )
+        ),
+        (
+            r"give a name such as 'marie\.durand' or 'Ville de Lyon'",
+            "donnez un nom comme « marie.durand » ou « Ville de Lyon »",
+        ),
+        (
+            r"a private collection needs an owner: pass --member for (?P<name>'[^']*')",
+            "une collection privée a besoin d'un propriétaire : passez --member pour {name}",
+        ),
+        (
+            r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*)\), then add "
+            r"it again",
+            "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd}), puis ajoutez-le "
+            "de nouveau",
+        ),
         (
             r"user (?P<name>'[^']*') is another cooperative's, which signs in with its key only",
             "l'utilisateur·rice {name} est celui d'une autre coopérative, qui ne se connecte "
@@ -606,6 +653,27 @@ PATTERNS = [
         ),
         (r"unknown key (?P<key>\S+) in commune\.toml", "clé inconnue {key} dans commune.toml"),
         (
+            r"cannot listen on (?P<where>.+:\d+): (?P<why>.+)",
+            "impossible d'écouter sur {where}\u00a0: {why}",
+        ),
+        (
+            r"give another --host or --port, or stop what listens there",
+            "donnez un autre --host ou --port, ou arrêtez ce qui écoute là",
+        ),
+        (
+            r"(?P<file>\S+) is a link to (?P<to>.+), which cannot be read",
+            "{file} est un lien vers {to}, qui ne peut pas être lu",
+        ),
+        (
+            r"fix the link, or remove it to use the defaults",
+            "réparez le lien, ou supprimez-le pour reprendre les valeurs par défaut",
+        ),
+        (r"(?P<file>\S+) is not a file", "{file} n'est pas un fichier"),
+        (
+            r"put the file there, or remove what is there",
+            "mettez le fichier à cette place, ou retirez ce qui s'y trouve",
+        ),
+        (
             r"a (?P<backend>\w+) model takes: (?P<known>.+)",
             "un modèle {backend} accepte\u00a0: {known}",
         ),
@@ -655,6 +723,10 @@ PATTERNS = [
             r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
             r"(?P<value>.+)",
             "{key} dans commune.toml doit être de type {type}, reçu {value}",
+        ),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml must be a finite number, got (?P<value>.+)",
+            "{key} dans commune.toml doit être un nombre fini, reçu {value}",
         ),
         (
             r"(?P<key>[\w.]+) in commune\.toml must be greater than 0, got (?P<value>.+)",
@@ -842,8 +914,8 @@ REASONS = [
         ),
         (r"(?P<value>.+) is not one of (?P<known>.+)", "{value} n'est pas l'un de {known}"),
         (
-            r"must be a number greater than 0, got (?P<value>.+)",
-            "doit être un nombre supérieur à 0, reçu {value}",
+            r"must be a finite number greater than 0, got (?P<value>.+)",
+            "doit être un nombre fini supérieur à 0, reçu {value}",
         ),
         (
             r"is a share of questions: between 0 and 1, got (?P<value>.+)",
