@@ -498,7 +498,7 @@ PATTERNS = [
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
         (r"create it with commune user add", "créez-le ou la avec commune user add"),
-        (r"no active key with id (?P<n>\d+)", "aucune clé active d'identifiant {n}"),
+        (r"no active key with id (?P<n>-?\d+)", "aucune clé active d'identifiant {n}"),
         (r"list keys with commune key list", "listez les clés avec commune key list"),
         (r"a member needs a name", "un membre a besoin d'un nom"),
         (
@@ -882,6 +882,68 @@ PATTERNS = [
             "restaurez dans un nouveau répertoire du service, ou ajoutez --force",
         ),
         (r"no Commune home at (?P<name>.+)", "aucun répertoire du service Commune dans {name}"),
+        # The policy's refusals (govern/policy.py); the action and roles are translated below.
+        (
+            r"(?P<action>[\w ]+) needs the role (?P<role>[\w-]+) or above; (?P<user>\S+) is "
+            r"(?P<has>[\w-]+)",
+            "{action} demande le rôle {role} ou au-dessus ; {user} est {has}",
+        ),
+        (
+            r"a password needs at least (?P<n>\d+) characters, got (?P<got>\d+)",
+            "un mot de passe demande au moins {n} caractères, reçu {got}",
+        ),
+        (r"the licence is empty", "la licence est vide"),
+        (
+            r"give an SPDX expression such as CC-BY-SA-4\.0, etalab-2\.0 or 'GPL-2\.0-or-later "
+            r"OR CC-BY-SA-3\.0', or your own licence as LicenseRef-NAME",
+            "donnez une expression SPDX comme CC-BY-SA-4.0, etalab-2.0 ou « GPL-2.0-or-later OR "
+            "CC-BY-SA-3.0 », ou votre propre licence sous la forme LicenseRef-NOM",
+        ),
+        (r"no text is recorded for (?P<refs>.+)", "aucun texte n'est enregistré pour {refs}"),
+        (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
+        (
+            r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
+            "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
+        ),
+        (r"no payouts fund is set", "aucun fonds pour les contributeur·rices n'est fixé"),
+        (
+            r"set \[payouts\] monthly_eur in commune\.toml, or give --amount EUR",
+            "fixez [payouts] monthly_eur dans commune.toml, ou donnez --amount EUR",
+        ),
+        (
+            r"a peer needs a name, e\.g\. commune peer add ville-b URL --key KEY",
+            "un pair a besoin d'un nom, par exemple commune peer add ville-b URL --key CLÉ",
+        ),
+        (
+            r"cannot reach the Ray cluster at (?P<at>\S+): (?P<why>.+)",
+            "impossible de joindre le cluster Ray à {at} : {why}",
+        ),
+        (
+            r"revision (?P<n>\d+) has licence (?P<licence>\S+) with unknown terms",
+            "la révision {n} a la licence {licence}, dont les conditions sont inconnues",
+        ),
+        (
+            r"approve with --licence SPDX to set a known one",
+            "approuvez avec --licence SPDX pour en fixer une connue",
+        ),
+        (
+            r"revision (?P<n>\d+) is (?P<status>[\w-]+), not awaiting review",
+            "la révision {n} est {status}, elle n'attend pas de relecture",
+        ),
+        (
+            r"a review needs a reason: say why, for the contributor and the log",
+            "une relecture demande un motif : dites pourquoi, pour le contributeur·rice et le "
+            "journal",
+        ),
+        (
+            r"cannot open the target database: (?P<why>.+)",
+            "impossible d'ouvrir la base de destination : {why}",
+        ),
+        (
+            r"check the URL \(postgresql\+psycopg://user:password@host/db\) and that it runs",
+            "vérifiez l'URL (postgresql+psycopg://utilisateur:motdepasse@hôte/base) et que la "
+            "base tourne",
+        ),
         (
             r"pass --home DIR or set COMMUNE_HOME to the home that `commune serve` uses: a "
             r"desktop client starts the server in a directory of its own",
@@ -958,6 +1020,24 @@ REASONS = [
 WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
 # How an energy figure was found (account/calibration.py).
 HOW = {"measured, shared": "mesurée, partagée", "estimated": "estimée"}
+ROLES = {
+    "reader": "lecteur·rice",
+    "contributor": "contributeur·rice",
+    "curator": "curateur·rice",
+    "member-admin": "administrateur·rice de membre",
+    "cooperative-admin": "administrateur·rice de la coopérative",
+}
+ACTIONS = {
+    "reading this collection": "lire cette collection",
+    "adding documents": "ajouter des documents",
+    "reviewing in this collection": "relire dans cette collection",
+    "retiring a document": "retirer un document",
+    "seeing usage": "voir l'usage",
+    "administering people": "administrer des personnes",
+    "granting roles": "donner des rôles",
+    "curating": "faire la curation",
+    "seeing the statement": "voir le relevé",
+}
 KINDS = {
     "PDF": "PDF",
     "OpenDocument text": "texte OpenDocument",
@@ -984,6 +1064,11 @@ def _french(text: str) -> str | None:
             values["who"] = WHO.get(values.get("who", ""), values.get("who", ""))
             values["quota"] = QUOTAS.get(values.get("quota", ""), values.get("quota", ""))
             values["kind"] = KINDS.get(values.get("kind", ""), values.get("kind", ""))
+            for name in ("role", "has"):  # a role's name, as the French pages say it
+                if name in values:
+                    values[name] = ROLES.get(values[name], values[name])
+            if "action" in values:
+                values["action"] = ACTIONS.get(values["action"], values["action"])
             if "reason" in values:  # a charter's: known, or the whole message stays English
                 reason = _reason(values["reason"])
                 if reason is None:
