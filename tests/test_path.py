@@ -204,6 +204,7 @@ def test_the_answer_cache_serves_the_same_and_near_questions(engine: Engine) -> 
         ("How do I enable the firewall?", "how do i enable the firewlal", True),
         ("Où mettre les emballages ?", "Bonjour, où mettre les emballages, s'il te plaît ?", True),
         ("Où mettre les emballages ?", "Ou mettre les emballages", True),
+        ("How do I convert a PDF to ODT?", "How do I convert a ODT to PDF?", False),
     ],
 )
 def test_near_duplicates_must_say_the_same_words(a: str, b: str, same: bool) -> None:

@@ -5,7 +5,8 @@ collection asked for, the member's declared use, the mode and model asked for, t
 in force, the home's settings) and the index generation: any change to the commons starts a
 new generation, so nothing stale is served. A near-duplicate question shares the answer: same
 language and scope, embeddings at least the charter's ``near_duplicate_cosine`` apart, and
-the same words but for a greeting, a "please" and a typo (:func:`same_words`).
+the same words in the same order but for a greeting, a "please" and a typo
+(:func:`same_words`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -69,22 +69,15 @@ def _one_typo(a: str, b: str) -> bool:
 
 
 def same_words(a: str, b: str) -> bool:
-    """Whether two questions say the same words, in any order, but for politeness and one
-    typo per word. Embeddings alone put "How do I enable the firewall?" 0.94 from "How do I
-    disable the firewall?", and "start" 0.90 from "stop": the words keep such a question
-    from being given the other's answer. A paraphrase in other words is answered afresh."""
-    left, right = Counter(words(a)), Counter(words(b))
-    common = left & right
-    rest_a = sorted((left - common).elements())
-    rest_b = list((right - common).elements())
-    if len(rest_a) != len(rest_b):
-        return False
-    for word in rest_a:  # each leftover word pairs with a typo of one on the other side
-        match = next((w for w in rest_b if _one_typo(word, w)), None)
-        if match is None:
-            return False
-        rest_b.remove(match)
-    return True
+    """Whether two questions say the same words in the same order, but for politeness and
+    one typo per word. Embeddings alone put "How do I enable the firewall?" 0.94 from "How
+    do I disable the firewall?", and "start" 0.90 from "stop"; and the order matters too
+    ("convert a PDF to ODT" is not "convert an ODT to PDF"). A paraphrase in other words is
+    answered afresh."""
+    left, right = words(a), words(b)
+    return len(left) == len(right) and all(
+        x == y or _one_typo(x, y) for x, y in zip(left, right, strict=True)
+    )
 
 
 def digest(*parts: Any) -> str:
