@@ -203,3 +203,23 @@ def test_quotas_and_key_lives_out_of_range_are_refused_in_one_line(admin: Admin)
     with pytest.raises(InvalidRequest, match="expires_days must be between 1 and 36500"):
         admin.create_key("bob", expires_days=10**9)
     admin.create_key("bob", expires_days=365)
+
+
+def test_a_password_without_a_terminal_says_to_pipe_it(tmp_path: Path) -> None:
+    """getpass with no terminal warned that the password might be echoed, then gave up."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home = tmp_path / "home"
+    runner = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville A"]).exit_code == 0
+    assert (
+        runner.invoke(
+            cli, ["--home", str(home), "user", "add", "bob", "--member", "Ville A"]
+        ).exit_code
+        == 0
+    )
+    out = runner.invoke(cli, ["--home", str(home), "user", "password", "bob"], input="x\n")
+    assert out.exit_code == 2 and "pipe it in with --stdin" in out.output
+    assert "Warning" not in out.output

@@ -150,6 +150,16 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
     actor = acting(ctx, as_user)  # an unknown --as stops here, before the prompt
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    elif not sys.stdin.isatty():
+        # No terminal to type it in unseen (a script, a pipe, cron): getpass would warn that
+        # the password may be echoed, then give up.
+        raise click.UsageError(
+            said(
+                "aucun terminal pour taper le mot de passe sans l'afficher\u00a0: passez-le "
+                "par l'entrée standard avec --stdin",
+                "no terminal to type the password unseen: pipe it in with --stdin",
+            )
+        )
     else:
         password = click.prompt(
             said("Mot de passe", "Password"), hide_input=True, confirmation_prompt=True
