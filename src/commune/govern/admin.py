@@ -213,7 +213,7 @@ class Admin:
 
         Everything is checked before anything is written: a refused name leaves no member."""
         name = name.strip()
-        quotas = {
+        quotas: dict[str, Any] = {
             "requests_per_day": requests_per_day,
             "tokens_per_month": tokens_per_month,
             "wh_per_month": wh_per_month,
@@ -252,7 +252,9 @@ class Admin:
                 actor=actor,
                 kind=members.PEER_KIND,
                 declared_use=declared_use or "non-commercial",
-                **quotas,
+                requests_per_day=requests_per_day,
+                tokens_per_month=tokens_per_month,
+                wh_per_month=wh_per_month,
             )
         if owner is None:
             self.add_user(name, name, actor=actor, role="reader")
