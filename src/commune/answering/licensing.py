@@ -84,16 +84,21 @@ def usable_for_answers(
         else:
             kept.append(h)
             continue
-        if all(e["document_id"] != h.document_id for e in excluded):
-            excluded.append(
-                {
-                    "document_id": h.document_id,
-                    "title": h.title,
-                    "licence": h.licence,
-                    "reason": why,
-                }
-            )
+        withhold(excluded, h, why)
     return kept, excluded
+
+
+def withhold(excluded: list[dict[str, Any]], hit: Any, reason: str) -> None:
+    """List ``hit``'s document among those left out of the answer, with why, once."""
+    if all(e["document_id"] != hit.document_id for e in excluded):
+        excluded.append(
+            {
+                "document_id": hit.document_id,
+                "title": hit.title,
+                "licence": hit.licence,
+                "reason": reason,
+            }
+        )
 
 
 def for_generation(hits: list[Any]) -> tuple[list[Any], list[Any]]:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from commune.account.metering import Metering
-from commune.answering.licensing import usable_for_answers
+from commune.answering.licensing import usable_for_answers, withhold
 from commune.answering.retrieve import Hit
 from commune.answering.search import Searcher
 from commune.charter import steps
@@ -117,15 +117,8 @@ class PeerDesk:
             decision = permits(policy, None, use, language)
             if decision:
                 kept.append(hit)
-            elif all(w["document_id"] != hit.document_id for w in withheld):
-                withheld.append(
-                    {
-                        "document_id": hit.document_id,
-                        "title": hit.title,
-                        "licence": hit.licence,
-                        "reason": decision.reason,
-                    }
-                )
+            else:
+                withhold(withheld, hit, decision.reason)
         return kept
 
     @staticmethod

@@ -130,7 +130,7 @@ def run_suite(
     sample: int | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    cases = suite.select(split, collection)
+    cases = selected = suite.select(split, collection)
     if sample is not None and sample < len(cases):
         # Evenly spaced, so that every part of the suite (and so every slice) is kept.
         cases = [cases[i * len(cases) // sample] for i in range(sample)]
@@ -143,7 +143,7 @@ def run_suite(
         )
     languages = collection_languages(deployment.engine, {c.collection for c in cases})
     result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})
-    result.partial = len(cases) < len(suite.select(split, collection))
+    result.partial = len(cases) < len(selected)
     judged = [c for c in cases if c.judged_retrieval]
     result.qrels = {c.id: expected_units(c) for c in judged}
     base = deployment.searcher.settings.retrieval

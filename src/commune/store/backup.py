@@ -181,10 +181,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         if target.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = target.with_name(f"{target.name}.replaced-{stamp}")
-            for suffix in ("", "-wal", "-shm"):  # renamed, never copied: no space needed
-                old = target.with_name(target.name + suffix)
-                if old.exists():
-                    old.replace(kept.with_name(kept.name + suffix))
+            _move_database(target, kept)
         else:  # a -wal left without its database belongs to none: never beside the new one
             for suffix in ("-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
@@ -197,10 +194,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if kept is not None and not target.exists():  # put the old database back, whole
-            for suffix in ("", "-wal", "-shm"):
-                moved = kept.with_name(kept.name + suffix)
-                if moved.exists():
-                    moved.replace(target.with_name(target.name + suffix))
+            _move_database(kept, target)
         raise CommuneError(
             f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
             "fix that, then run commune restore again with --force",
@@ -208,6 +202,15 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
     if kept is None:
         return {}
     return {"replaced": str(kept), "replaced_held": _held(kept)}
+
+
+def _move_database(source: Path, dest: Path) -> None:
+    """Rename a SQLite database with its -wal and -shm, which hold its latest writes:
+    renamed, never copied, so that no space is needed."""
+    for suffix in ("", "-wal", "-shm"):
+        part = source.with_name(source.name + suffix)
+        if part.exists():
+            part.replace(dest.with_name(dest.name + suffix))
 
 
 def _held(db: Path) -> dict[str, int]:
