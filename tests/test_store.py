@@ -205,7 +205,14 @@ def test_no_restore_under_a_running_server(commune, corpus, home, tmp_path, monk
             held.append(not free)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
-    assert run.invoke(cli, ["--home", str(home), "serve"]).exit_code == 0
+    # A free port: 8000 may be taken (make demo leaves its web application on it).
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    out = run.invoke(cli, ["--home", str(home), "serve", "--port", port])
+    assert out.exit_code == 0, out.output
     assert held == [True]
 
 
