@@ -255,3 +255,24 @@ def test_two_processes_adding_the_same_file_to_a_new_home(tmp_path, corpus):
 
     with Commune(home) as c:
         assert len(c.documents("nouvelle")) == 1
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, monkeypatch):
+    """os.walk passes over a folder it may not list (its permissions; the tests run as root,
+    which may list any, so the refusal is played by os.walk's own error callback)."""
+
+    from commune.ingest import pipeline
+
+    (tmp_path / "docs").mkdir()
+
+    def walk(top, onerror=None, **kw):  # type: ignore[no-untyped-def]
+        if onerror is not None:
+            onerror(PermissionError(13, "Permission denied", str(top)))
+        return iter(())
+
+    monkeypatch.setattr(pipeline.os, "walk", walk)
+    unreadable: list[tuple[str, str]] = []
+    files, skipped = pipeline.collect_files([tmp_path / "docs"], unreadable)
+    assert files == [] and skipped == 0
+    where = str(tmp_path / "docs")
+    assert unreadable == [(where, f"{where}: Permission denied")]
