@@ -7,6 +7,7 @@ tests, tests/postgres.py). A new backend subclasses StoreKit and overrides one f
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -105,6 +106,159 @@ class StoreKit:
         with c.engine.begin() as conn:
             conn.execute(text("UPDATE audit_log SET subject = 'user forged' WHERE id = 2"))
         assert not c.verify_audit().ok
+
+    def test_two_processes_appending_to_the_audit_chain_keep_it_whole(self, c, tmp_path):
+        """Each appends in a transaction whose first write is the audit entry (as issuing
+        payouts does): on SQLite the chain's head was read outside the write lock, and two
+        entries chained onto the same head."""
+        import subprocess
+        import sys
+
+        script = (
+            "import pathlib, sys, time\n"
+            "from commune.store import audit\n"
+            "from commune.store.db import open_database\n"
+            "engine = open_database(sys.argv[1])\n"
+            "ready = pathlib.Path(sys.argv[3])\n"
+            "(ready / sys.argv[2]).touch()\n"
+            "while len(list(ready.iterdir())) < 2:  # both start together\n"
+            "    time.sleep(0.01)\n"
+            "for i in range(200):\n"
+            "    with engine.begin() as conn:\n"
+            "        audit.append(conn, 'admin' + sys.argv[2], 'payouts', f'month {i}')\n"
+        )
+        url = c.engine.url.render_as_string(hide_password=False)
+        ready = tmp_path / "ready"
+        ready.mkdir()
+        procs = [subprocess.Popen([sys.executable, "-c", script, url, t, str(ready)]) for t in "12"]
+        assert [p.wait(timeout=600) for p in procs] == [0, 0]
+        report = c.verify_audit()
+        assert report.ok and report.entries == 400, report.problems[:3]
+
+    def test_two_adds_of_the_same_new_file_store_it_once(self, c, tmp_path):
+        """Both check that the document is absent, then both write it: on PostgreSQL the
+        second failed on the unique source (a traceback, the whole batch lost)."""
+        from commune.commons.curation import ArrivalGate
+        from commune.ingest import batch
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        both_checked = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+
+        class Gate(ArrivalGate):
+            def decide(self, conn, coll_id, licence, existing):  # type: ignore[no-untyped-def]
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both_checked.wait()
+                return super().decide(conn, coll_id, licence, existing)
+
+        c.add([page], collection="mairie", licence="CC0-1.0")  # the collection, the model
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        outcomes: list[str] = []
+
+        def add() -> None:
+            from commune.ingest.pipeline import Provenance
+
+            try:
+                summary = batch.ingest_paths(
+                    c.engine,
+                    c.settings,
+                    [page],
+                    "mairie",
+                    Provenance("CC0-1.0", None, None, None, False, c.actor(None)),
+                    Gate(),
+                )
+                outcomes.extend(f.status for f in summary.outcomes)
+            except Exception as e:  # noqa: BLE001  (what a user would see)
+                outcomes.append(type(e).__name__)
+
+        threads = [threading.Thread(target=add) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert sorted(outcomes) == ["unchanged", "updated"], outcomes
+
+    def test_an_approval_and_a_rejection_at_once_leave_one_decision(self, c, tmp_path, monkeypatch):
+        """Both curators read "proposed", then both wrote: the revision ended "rejected"
+        while its document served it."""
+        from commune.commons import curation
+        from commune.govern.policy import Actor
+        from commune.store.schema import documents, revisions
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie")  # no licence: held for a curator
+        [pending] = c.pending()
+        both_read = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+        rules = curation.rules
+
+        def slow(conn, coll_id):  # type: ignore[no-untyped-def]
+            found = rules(conn, coll_id)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait()
+            return found
+
+        monkeypatch.setattr(curation, "rules", slow)
+        outcomes: list[str] = []
+
+        def review(name: str, decision: str) -> None:
+            who = Actor(None, name, None, None, "cooperative-admin")
+            licence = "CC0-1.0" if decision == "approve" else None
+            try:
+                with c.engine.begin() as conn:
+                    curation.review(conn, pending["id"], decision, "lu", who, licence=licence)
+                outcomes.append(decision)
+            except Exception as e:  # noqa: BLE001
+                outcomes.append(type(e).__name__)
+
+        threads = [
+            threading.Thread(target=review, args=("alice", "approve")),
+            threading.Thread(target=review, args=("bob", "reject")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert sorted(outcomes) in (["CommuneError", "approve"], ["CommuneError", "reject"])
+        with c.engine.connect() as conn:
+            status = conn.execute(select(revisions.c.status)).scalar_one()
+            served = conn.execute(select(documents.c.published_revision_id)).scalar_one()
+        assert (status, served is not None) in (("published", True), ("rejected", False))
+
+    def test_a_days_requests_are_counted_on_its_utc_day(self, c):
+        """A PostgreSQL database set to Europe/Paris (initdb's default on a French host)
+        put a request at 23:30 UTC on the next day's line."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import insert
+
+        from commune.account.ledger import daily_series
+        from commune.store.schema import usage
+
+        if c.engine.dialect.name == "postgresql":
+            with c.engine.connect() as conn:
+                name = conn.exec_driver_sql("select current_database()").scalar()
+                conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone TO 'Europe/Paris'")
+                conn.commit()
+            c.engine.dispose()  # new connections read the database's setting
+        row = dict(route="ask", mode="extractive", input_tokens=1, output_tokens=1)
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(usage).values(
+                    created_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC),
+                    duration_ms=1.0,
+                    fallback=False,
+                    cpu_seconds=0.1,
+                    wh=0.5,
+                    estimated=True,
+                    **row,
+                )
+            )
+        with c.engine.connect() as conn:
+            days = daily_series(
+                conn, None, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC)
+            )
+        assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
 
     def test_quotas_hold_exactly_under_concurrent_requests(self, c, corpus):
         from commune.govern.quotas import QuotaExceeded

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
+import cyclonedx  # noqa: E402, F401  (the test extra: make test installs it)
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-
-pytest.importorskip("cyclonedx")
 
 from commune.cli import cli  # noqa: E402
 from commune.errors import CommuneError  # noqa: E402

@@ -82,6 +82,18 @@ def test_a_cooperatives_own_licence_is_accepted_with_its_text(commune, doc, home
         commune.add([doc], collection="coop", licence="LicenseRef-coop-1.0")
     assert commune.collections() == []
     text = "Licence de la coopérative 1.0 : partagez en citant la coopérative."
+    # Refused for another reason (an unknown member): the text is not recorded either, or
+    # the identifier would stay bound to it, and the rightful text be refused.
+    with pytest.raises(CommuneError, match="no member named 'Nobody'"):
+        commune.add(
+            [doc],
+            collection="coop",
+            licence="LicenseRef-coop-1.0",
+            licence_text="Un autre texte.",
+            member="Nobody",
+        )
+    with commune.engine.connect() as conn:
+        assert licence_text(conn, "LicenseRef-coop-1.0") is None
     s = commune.add([doc], collection="coop", licence="LicenseRef-coop-1.0", licence_text=text)
     # Its terms are the cooperative's, not in the table: a curator reads them first.
     assert s.added == 1 and "not in the licence table" in s.outcomes[0].held

@@ -231,6 +231,8 @@ def test_eval_writes_report_with_pins_and_compares(ville: Path, tmp_path: Path) 
     assert "<svg" in (out1 / "report.html").read_text()
     questions = report["questions"]["extractive"]
     assert [q["id"] for q in questions] == ["collecte", "library", "volcano"]  # test split only
+    judged = {q["id"] for q in questions if q["facts_found"] is not None}
+    assert judged == {"collecte", "library"}  # the unanswerable one has no facts to find
     for q in questions:  # each verdict agrees with the answer it judged
         if q["facts_found"] is not None:
             fact = {"collecte": ["mardi"], "library": ["eight books"]}[q["id"]]

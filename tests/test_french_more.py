@@ -277,3 +277,14 @@ def test_the_cli_own_usage_errors_speak_french_by_default(home):
     assert en.exit_code == 2 and "give --month YYYY-MM" in en.output, en.output
     fr = run(home, "share", "mairie", "--off", "--policy", "open", env=FRENCH)
     assert fr.exit_code == 2 and "--off ne prend ni --policy ni --kinds" in fr.output, fr.output
+
+
+def test_an_empty_list_of_known_names_reads_french(home):
+    """ "none yet" (no member, collection or peer at all) was left English in the French line."""
+    home.mkdir(parents=True)
+    result = run(home, "ask", "Comment ?", "--collection", "nulle-part", env=FRENCH)
+    assert result.exit_code != 0
+    assert "aucun pour l'instant" in result.stderr, result.stderr
+    assert "none yet" not in result.stderr
+    english = run(home, "ask", "How?", "--collection", "nowhere")
+    assert "none yet" in english.stderr, english.stderr

@@ -19,8 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis")
+import schemathesis  # noqa: E402  (the test extra: make test installs it)
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 

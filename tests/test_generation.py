@@ -13,6 +13,7 @@ from commune.generate.base import Completion, Generator, GeneratorUnavailable
 from commune.generate.llamacpp import LlamaCppGenerator
 from commune.generate.openai_compat import OpenAICompatibleGenerator
 from commune.generate.registry import get_generator
+from tests.conftest import wait_until
 from tests.endpoints import ScriptedEndpoint
 
 # -- verification on crafted outputs ---------------------------------------------------------
@@ -415,6 +416,7 @@ class StallingGenerator(Generator):
     local = False
     before = ""
     stopped: list[str] = []
+    finished: list[str] = []
 
     @classmethod
     def from_spec(cls, name, spec, max_tokens):  # type: ignore[no-untyped-def]
@@ -432,6 +434,7 @@ class StallingGenerator(Generator):
             for _ in range(600):  # about a minute
                 time.sleep(0.1)
                 yield ""
+            StallingGenerator.finished.append(self.name)  # the stall was waited out
             yield Completion(self.before, self.name, 10, 600, "stop")
         finally:
             StallingGenerator.stopped.append(self.name)
@@ -445,6 +448,7 @@ def stalling(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(registry._REGISTRY, "openai", StallingGenerator)
     registry._build.cache_clear()
     StallingGenerator.stopped = []
+    StallingGenerator.finished = []
     yield StallingGenerator
     registry._build.cache_clear()
 
@@ -458,28 +462,25 @@ def _limited(home, seconds: float) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_model_over_the_time_limit_gives_way_to_extraction_and_says_why(home, corpus, stalling):
-    import time
-
     from commune.core import Commune
 
     _limited(home, 0.5)
     with Commune(home) as c:
         c.add([corpus], licence="etalab-2.0")
-        t0 = time.monotonic()
         a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="slow")
-        took = time.monotonic() - t0
+        # The answer came without waiting out the model's minute-long stall (the cause,
+        # not the clock: a busy machine is slow, never wrong).
+        assert stalling.finished == []
         b = c.ask("When is the pool open for adults?", mode="generate", model="slow")
-    assert took < 10, took
+    assert stalling.finished == []
     assert a.mode == "extractive" and a.found and "mardi" in a.text
     assert a.notice is not None and "\n" not in a.notice
     assert "0.5 s" in a.notice and "generation_seconds" in a.notice
     assert "extractive" in a.notice and "limite" in a.notice  # in the question's language
     assert b.mode == "extractive" and "limit" in (b.notice or "") and "limite" not in b.notice
-    for _ in range(50):  # the model's work stopped, not abandoned (it stops at its next step)
-        if len(stalling.stopped) == 2:
-            break
-        time.sleep(0.1)
-    assert stalling.stopped == ["slow", "slow"]
+    # The model's work stopped, not abandoned (it stops at its next step).
+    wait_until(lambda: len(stalling.stopped) == 2, "the stalled model to stop")
+    assert stalling.stopped == ["slow", "slow"] and stalling.finished == []
 
 
 def test_what_was_verified_before_the_time_limit_is_kept(home, corpus, stalling):
@@ -496,15 +497,19 @@ def test_what_was_verified_before_the_time_limit_is_kept(home, corpus, stalling)
 
 def test_the_local_model_over_the_time_limit_stops_and_frees_its_slot(home, corpus, monkeypatch):
     """The real local model (SmolLM2 through llama.cpp), with a limit it cannot meet: the
-    answer falls back at once, and the model stops at its first token instead of writing
-    the 400 its limit allows (about 3 minutes on two busy cores) while holding its slot."""
-    import time
+    answer falls back at once, and the model stops at its next token instead of writing
+    the 400 its limit allows (about 3 minutes on two busy cores) while holding its slot.
+
+    The model's first token is held back until the answer has come, so the limit is missed
+    on every machine, however fast it reads the prompt."""
+    import threading
 
     from commune.core import Commune
 
     configure(home, a="[limits]\ngeneration_seconds = 0.2\n")
     model = get_generator(load_settings(home), "smollm2")  # the one Commune will use
     assert isinstance(model, LlamaCppGenerator)
+    answered = threading.Event()
 
     class Counting:  # llama.cpp's server, counting the tokens it sends
         def __init__(self, server):  # type: ignore[no-untyped-def]
@@ -512,6 +517,7 @@ def test_the_local_model_over_the_time_limit_stops_and_frees_its_slot(home, corp
 
         def handle_chat_completions(self, request, callback):  # type: ignore[no-untyped-def]
             def counted(event):  # type: ignore[no-untyped-def]
+                answered.wait(300)  # a hang guard: the answer comes after 0.2 s
                 self.events += 1
                 return callback(event)
 
@@ -521,16 +527,15 @@ def test_the_local_model_over_the_time_limit_stops_and_frees_its_slot(home, corp
     monkeypatch.setattr(model, "_server", counting)
     with Commune(home) as c:
         c.add([corpus], licence="etalab-2.0")
-        t0 = time.monotonic()
         a = c.ask("Quand passe le camion des ordures ?", mode="generate", model="smollm2")
-        took = time.monotonic() - t0
+        answered.set()
     assert a.mode == "extractive" and "generation_seconds" in (a.notice or ""), a.notice
-    assert "limite de 0.2 s" in a.notice and took < 15, took
-    waited = 0
-    while not model._lock.acquire(timeout=1):  # the model finishes reading the prompt
-        waited += 1
-        assert waited < 600, "the model was not stopped"
+    assert "limite de 0.2 s" in a.notice
+    # The model finishes reading the prompt, sends its first token, is told to stop.
+    wait_until(lambda: model._lock.acquire(timeout=1), "the model to be stopped", timeout=600)
     model._lock.release()
+    # A few events at most: the first text reaches the reader, which sees the time is up and
+    # closes the stream; llama.cpp is told to stop at the event after.
     assert 1 <= counting.events <= 5, counting.events
 
 

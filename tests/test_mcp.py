@@ -10,13 +10,10 @@ import os
 import sys
 
 import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
-pytest.importorskip("mcp")
-
-from mcp import Client, StdioServerParameters  # noqa: E402
-from mcp.client.streamable_http import streamable_http_client  # noqa: E402
-
-from tests.conftest import make_key, serve  # noqa: E402
+from tests.conftest import make_key, serve
 
 
 @pytest.fixture

@@ -79,7 +79,10 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for home, name in ((a, "Coop A"), (b, "Coop B")):
             home.mkdir()
             (home / "commune.toml").write_text(
-                f'[peers]\nname = "{name}"\ntimeout_s = 5\n', encoding="utf-8"
+                # A hang guard: the peer's time limit is tested on a home of its own below,
+                # and a busy machine must not turn these answers into timeouts.
+                f'[peers]\nname = "{name}"\ntimeout_s = 120\n',
+                encoding="utf-8",
             )
         docs = root / "docs"
         docs.mkdir()
@@ -220,7 +223,8 @@ def test_the_catalogue_publishes_each_shared_collection_with_its_policy(pair):
     purpose = nc["odrl:prohibition"][0]["odrl:constraint"][0]
     assert purpose["odrl:leftOperand"] == {"@id": "odrl:purpose"}
     assert "odrl:prohibition" not in datasets["open-b"]["odrl:hasPolicy"]
-    rdflib = pytest.importorskip("rdflib")
+    import rdflib
+
     graph = rdflib.Graph().parse(data=json.dumps(data), format="json-ld")
     assert graph.query(
         "PREFIX odrl: <http://www.w3.org/ns/odrl/2/> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
@@ -246,25 +250,58 @@ def test_a_peer_has_its_own_quota(pair):
     assert status == 429 and "coop-c" in body["detail"], body
 
 
-def test_a_slow_or_stopped_peer_costs_at_most_the_time_limit(pair):
-    # A peer that takes the connection and never answers.
-    silent = socket.socket()
+def test_a_silent_or_stopped_peer_is_named_and_the_others_still_answer(pair, tmp_path):
+    """A home of its own with a shorter limit (the pair's is a hang guard), so that B's
+    server, which the other tests share, keeps running. 10 s: long enough for B to answer
+    on a busy machine, the silent peer is waited for that long."""
+    from commune.core import Commune
+
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "commune.toml").write_text('[peers]\nname = "Coop C"\ntimeout_s = 10\n', "utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "library.md").write_text(LOCAL_TEXT, encoding="utf-8")
+    ok(c, "add", str(docs / "library.md"), "--collection", "local-c", "--licence", "CC0-1.0")
+    ok(
+        c,
+        "peer",
+        "add",
+        "coop-b",
+        pair["url_b"],
+        "--key",
+        ok(pair["b"], "peer", "issue", "coop-c-slow").strip(),
+    )
+    silent = socket.socket()  # takes the connection and never answers
     silent.bind(("127.0.0.1", 0))
     silent.listen()
-    port = silent.getsockname()[1]
+    with socket.socket() as gone:  # nothing listens there any more
+        gone.bind(("127.0.0.1", 0))
+        gone_port = gone.getsockname()[1]
     try:
-        ok(pair["a"], "peer", "add", "coop-slow", f"http://127.0.0.1:{port}", "--key", "cmn_x_y")
-        answer = ask(pair, "alice", "When is the recycling centre open?")
-        assert "peer coop-slow did not answer in 5 s" in answer["notice"]
-        assert any(s["origin"] for s in answer["sources"])  # coop-b still answered
-        ok(pair["a"], "peer", "remove", "coop-slow")
+        ok(
+            c,
+            "peer",
+            "add",
+            "coop-slow",
+            f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "--key",
+            "cmn_x_y",
+        )
+        with Commune(c) as commune:
+            answer = commune.ask(
+                "When is the recycling centre open?", mode="extractive", peers=True
+            )
+        assert "peer coop-slow did not answer in 10 s" in (answer.notice or ""), answer.notice
+        assert any(s.origin for s in answer.sources)  # coop-b still answered
     finally:
         silent.close()
-    pair["server_b"].terminate()
-    pair["server_b"].wait(30)
-    answer = ask(pair, "alice", "Which library lends films?")
-    assert "peer coop-b did not answer" in answer["notice"]
-    assert answer["found"] and answer["sources"][0]["title"] == "Library"
+    ok(c, "peer", "remove", "coop-slow")
+    ok(c, "peer", "add", "coop-gone", f"http://127.0.0.1:{gone_port}", "--key", "cmn_x_y")
+    with Commune(c) as commune:
+        answer = commune.ask("Which library lends films?", mode="extractive", peers=True)
+    assert "peer coop-gone did not answer" in (answer.notice or ""), answer.notice
+    assert answer.found and answer.sources[0].title == "Library"
 
 
 def test_fusion_takes_ranks_and_breaks_ties_by_the_shared_cosine():
@@ -305,7 +342,8 @@ def test_policy_parsing_refuses_unknown_clauses_and_kinds():
 
 
 def test_the_odrl_offer_reads_as_rdf():
-    rdflib = pytest.importorskip("rdflib")
+    import rdflib
+
     policy = Policy(non_commercial=True, share_alike=True, tdm_reserved=True, kinds=("town",))
     doc = {"@context": {**context(), "foaf": "http://xmlns.com/foaf/0.1/"}}
     doc.update(odrl(policy, "https://b.example/peer/catalogue#nc-b", "Coop B"))

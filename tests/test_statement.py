@@ -158,7 +158,8 @@ def test_bad_month_is_refused(commune):
 
 
 def test_parallel_processes_lose_and_double_count_no_ledger_row(commune, corpus, home):
-    """Three processes ask at once through the CLI; every request is one ledger row."""
+    """Three processes ask at once through the library; every request is one ledger row:
+    twelve, neither lost (fewer) nor counted twice (more)."""
     commune.add([corpus], licence="etalab-2.0")
     commune.catalog()
     script = (
@@ -170,7 +171,6 @@ def test_parallel_processes_lose_and_double_count_no_ledger_row(commune, corpus,
     assert [p.wait(timeout=240) for p in procs] == [0, 0, 0]
     with commune.engine.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from usage").scalar() == 12
-        assert conn.exec_driver_sql("select count(distinct id) from usage").scalar() == 12
 
 
 def test_the_server_at_rest_is_its_own_line_split_by_use(three):  # type: ignore[no-untyped-def]

@@ -34,7 +34,8 @@ def test_the_database_file_is_private_to_its_owner(commune, corpus, home):
     import stat
 
     commune.add([corpus / "pool.txt"], licence="CC0-1.0")
-    for name in ("commune.db", "commune.db-wal"):
+    assert (home / "commune.db").exists()
+    for name in ("commune.db", "commune.db-wal"):  # the write-ahead log only while open
         path = home / name
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, name
@@ -243,3 +244,36 @@ def test_a_failed_backup_leaves_nothing_that_looks_like_one(commune, corpus, hom
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert f"writing the backup into {backups / 'again'} failed" in r.output, r.output
     assert sorted(p.name for p in backups.iterdir()) == [dest.name]
+
+
+def test_an_interrupted_migration_leaves_the_schema_as_it_was(tmp_path, monkeypatch):
+    """SQLite ran a migration's statements outside any transaction: interrupted, its new
+    tables stayed while the version did not move, and every later start failed ("table
+    already exists"). Under the migration's lock it is one transaction."""
+    import alembic.operations
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    from commune.store.db import MIGRATIONS, make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'commune.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
+
+    def killed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt("killed during migration 0008")
+
+    with monkeypatch.context() as m:
+        m.setattr(alembic.operations.Operations, "create_index", killed)
+        with pytest.raises(KeyboardInterrupt):
+            upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0007"
+        assert "index_log" not in inspect(conn).get_table_names()
+    upgrade(engine)  # the next start finishes it
+    with engine.connect() as conn:
+        assert "index_log" in inspect(conn).get_table_names()

@@ -294,6 +294,11 @@ def review(
         raise InvalidRequest(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     if not reason.strip():
         raise InvalidRequest("a review needs a reason: say why, for the contributor and the log")
+    # Two curators at once (an approval and a rejection): the second reads the status the
+    # first left, instead of both acting on "proposed".
+    from commune.store.db import lock
+
+    lock(conn, "document", f"revision {revision_id}")
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
         raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")

@@ -235,9 +235,11 @@ class Library:
             licence = normalise(licence)
         if source is not None:
             check_source(source)
-        if licence is not None or licence_text is not None:
-            with self.engine.begin() as conn:  # the text is recorded, or nothing is
+        texts = licence is not None or licence_text is not None
+        if texts:  # checked here, recorded once every other check has passed (below)
+            with self.engine.connect() as conn:
                 check_texts(conn, licence, licence_text, actor.user)
+                conn.rollback()
         if contributor is None and not actor.is_operator:
             # A user contributing is the contributor the commons credits, unless told otherwise.
             contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
@@ -275,6 +277,9 @@ class Library:
                         "(and --member MEMBER --transfer to hand it over)",
                     )
         try:
+            if texts:  # the text is recorded, or nothing is
+                with self.engine.begin() as conn:
+                    check_texts(conn, licence, licence_text, actor.user)
             summary = ingest_paths(
                 self.engine,
                 self.settings,

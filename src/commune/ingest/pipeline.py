@@ -29,7 +29,7 @@ from commune.ingest.parsing import Parser
 from commune.ingest.readers import READERS
 from commune.store import blobs
 from commune.store import repository as repo
-from commune.store.db import write_transaction
+from commune.store.db import lock, write_transaction
 from commune.text.analysis import analyze
 from commune.text.lang import detect
 
@@ -368,7 +368,9 @@ def store(
     }
     blobs.put(settings.home, digest, data)  # before the commit that references it
     with write_transaction(engine) as conn:
-        # Re-check holding the write lock: another process may have added it meanwhile.
+        # Re-check holding the write lock (PostgreSQL: this document's): another process
+        # may have added it meanwhile.
+        lock(conn, "document", f"{coll_id} {source_key}")
         existing = repo.find_document(conn, coll_id, source_key)
         if unchanged(conn, existing, digest, meta):
             return FileOutcome(str(path), "unchanged", int(existing.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Days, months and "today's quota" are UTC days (as SQLite's, which stores UTC): a
+    # server whose time zone is Europe/Paris would put a request at 23:30 UTC on the next
+    # day's line, casting timestamps to text or dates in its own zone.
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
 
 
 def upgrade(engine: Engine) -> None:
@@ -74,20 +78,33 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 # Advisory lock spaces on PostgreSQL: one number per kind of thing locked.
-LOCKS = {"audit": 1, "quota": 2, "migrate": 3, "enrich": 4}
+LOCKS = {"audit": 1, "quota": 2, "migrate": 3, "enrich": 4, "document": 5, "collection": 6}
 
 
-def lock(conn: Connection, kind: str, key: int = 0) -> None:
+def lock(conn: Connection, kind: str, key: int | str = 0) -> None:
     """Serialise a read-then-write between processes until the transaction ends.
 
-    SQLite needs nothing more: the caller's ``write_transaction`` holds the database's one
-    write lock. PostgreSQL takes a transaction-level advisory lock on (kind, key): two
-    server processes appending to the audit chain, or admitting requests against one
-    member's quota, then wait for each other instead of both reading the same state."""
+    PostgreSQL takes a transaction-level advisory lock on (kind, key): two server processes
+    appending to the audit chain, admitting requests against one member's quota, or adding
+    the same document, then wait for each other instead of both reading the same state.
+
+    SQLite has one write lock for the whole database: it is taken here unless this
+    transaction already holds it. Python's sqlite3 opens a transaction only at the first
+    write, so a transaction begun with ``engine.begin()`` that reads before it writes (the
+    audit chain's head, a quota's count) would read outside any lock, and two processes
+    would both chain onto the same head. ``BEGIN IMMEDIATE`` makes the reads that follow
+    part of the write: others wait (busy_timeout). A migration taken under it is one
+    transaction too: interrupted, it leaves the schema as it was."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy import text
 
+        if isinstance(key, str):  # a name: its CRC-32 as PostgreSQL's signed int4
+            key = zlib.crc32(key.encode("utf-8")) - 2**31
         conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCKS[kind], "b": key})
+    elif conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        if raw is not None and not raw.in_transaction:  # holding the write lock already
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sqlite_path(url: str) -> str | None:

@@ -40,6 +40,10 @@ def aware(ts: datetime) -> datetime:
 
 
 def collection_id(conn: Connection, name: str, create: bool = False) -> int | None:
+    if create:  # two adds creating one collection at once: the second finds the first's
+        from commune.store.db import lock
+
+        lock(conn, "collection", name)
     row = conn.execute(select(collections.c.id).where(collections.c.name == name)).first()
     if row is not None:
         return int(row.id)

@@ -1083,6 +1083,8 @@ def _french(text: str) -> str | None:
                 )
             if "where" in values:
                 values["where"] = WHERE.get(values["where"], values["where"])
+            if values.get("known") == "none yet":  # an empty list, said in French too
+                values["known"] = "aucun pour l'instant"
             return template.format(**values)
     return None
 
