@@ -355,6 +355,50 @@ def test_mcp_counts_wrong_keys_like_the_api(app, commune):
         assert r.status_code not in (401, 429)
 
 
+def test_one_key_opens_a_bounded_number_of_mcp_sessions(app, commune):
+    """One reader key opened the SDK's 10,000 sessions in under two minutes, and other
+    members' agents were refused for half an hour."""
+    from commune.api.mcp import SESSIONS_PER_KEY
+
+    greedy = make_key(commune, "gus", "Ville G")
+    other = make_key(commune, "olga", "Ville O")
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    with TestClient(app) as client:
+        opened = [
+            client.post("/mcp", json=init, headers={**headers, **bearer(greedy)})
+            for _ in range(SESSIONS_PER_KEY + 1)
+        ]
+        assert {r.status_code for r in opened[:SESSIONS_PER_KEY]} == {200}
+        assert opened[-1].status_code == 429 and "mcp-session-id" in opened[-1].text
+        assert opened[-1].headers["Retry-After"]
+        # A session already open still serves its key; another key opens its own.
+        session = opened[0].headers["mcp-session-id"]
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        same = {**headers, **bearer(greedy), "mcp-session-id": session}
+        assert client.post("/mcp", json=ping, headers=same).status_code != 429
+        r = client.post("/mcp", json=init, headers={**headers, **bearer(other)})
+        assert r.status_code == 200
+
+
+def test_sessions_opened_are_counted_in_a_sliding_window():
+    from commune.api.mcp import SessionsOpened
+
+    opened = SessionsOpened(2, 600)
+    assert opened.admit("a", 0) and opened.admit("a", 1) and not opened.admit("a", 2)
+    assert opened.admit("b", 2)  # each key its own count
+    assert opened.admit("a", 601) and not opened.admit("a", 601.5)  # the first has left
+
+
 # -- 5. forwarded headers only from the configured proxies -------------------------------------
 
 

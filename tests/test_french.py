@@ -207,7 +207,7 @@ def test_quota_and_key_messages_have_their_french():
     quota = "member 'Ville A' has used its quota of 10 requests per day (10 used)"
     hinted = f"{quota} (retry after 2026-12-04 00:00 UTC)"
     assert localise(hinted, "fr") == (
-        "le membre 'Ville A' a épuisé son quota de 10 requêtes par jour (10 utilisés) "
+        "le membre 'Ville A' a épuisé son quota de requêtes par jour (limite 10, déjà 10) "
         "(réessayez après le 2026-12-04 00:00 UTC)"
     )
     assert localise(hinted, "en") == hinted

@@ -288,3 +288,25 @@ def test_an_empty_list_of_known_names_reads_french(home):
     assert "none yet" not in result.stderr
     english = run(home, "ask", "How?", "--collection", "nowhere")
     assert "none yet" in english.stderr, english.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home):
+    """A PostgreSQL server that is down, or a driver not installed, printed the driver's
+    52-frame traceback on every command."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        f'database_url = "postgresql+psycopg://u:secret@127.0.0.1:{port}/x"\n'
+    )
+    down = run(home, "documents", env=FRENCH)
+    assert down.exit_code == 2 and down.stderr.count("\n") == 1, down.stderr
+    assert down.stderr.startswith(f"erreur{NB}: impossible d'ouvrir la base postgresql")
+    assert "secret" not in down.stderr and "que la base tourne" in down.stderr
+    (home / "commune.toml").write_text('database_url = "mysql://x/y"\n')
+    driver = run(home, "check")
+    assert driver.exit_code == 2 and driver.stderr.count("\n") == 1, driver.stderr
+    assert "pip install 'commune-coop[postgres]'" in driver.stderr

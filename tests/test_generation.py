@@ -417,6 +417,7 @@ class StallingGenerator(Generator):
     before = ""
     stopped: list[str] = []
     finished: list[str] = []
+    drip = ""  # a sentence written again every half second while it stalls
 
     @classmethod
     def from_spec(cls, name, spec, max_tokens):  # type: ignore[no-untyped-def]
@@ -431,9 +432,9 @@ class StallingGenerator(Generator):
         try:
             for word in self.before.replace("[n]", f"[{n}]").split(" ") if self.before else []:
                 yield word + " "
-            for _ in range(600):  # about a minute
+            for i in range(600):  # about a minute
                 time.sleep(0.1)
-                yield ""
+                yield self.drip.replace("[n]", f"[{n}]") if self.drip and i % 5 == 4 else ""
             StallingGenerator.finished.append(self.name)  # the stall was waited out
             yield Completion(self.before, self.name, 10, 600, "stop")
         finally:
@@ -450,6 +451,7 @@ def stalling(monkeypatch):  # type: ignore[no-untyped-def]
     StallingGenerator.stopped = []
     StallingGenerator.finished = []
     yield StallingGenerator
+    StallingGenerator.before = StallingGenerator.drip = ""
     registry._build.cache_clear()
 
 
@@ -548,3 +550,47 @@ def test_the_local_model_at_its_token_limit_gives_way_to_extraction(home, corpus
         a = c.ask("When is the pool open for adults?", mode="generate", model="smollm2")
     assert a.mode == "extractive" and a.found
     assert "3 tokens" in (a.notice or "") and "max_tokens" in (a.notice or ""), a.notice
+
+
+@pytest.mark.parametrize("route", ["/api/ask/stream", "/v1/chat/completions"])
+def test_a_client_leaving_a_stream_midway_is_recorded_when_it_leaves(home, corpus, stalling, route):
+    """Starlette closes neither the body it streams nor the answer behind it: the answer's
+    "abandoned" row waited for Python's garbage collector, and its quota hold stayed."""
+    import http.client
+    import json
+    import sqlite3
+    from urllib.parse import urlparse
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import serve
+
+    stalling.before = "Les emballages vont dans le bac jaune [n]."
+    stalling.drip = " Les emballages vont dans le bac jaune [n]."  # a sentence now and then
+    _limited(home, 120)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with serve(create_app(c, require_auth=False)) as base:
+            url = urlparse(base)
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=300)
+            question = "Où mettre les emballages en plastique ?"
+            if route == "/v1/chat/completions":
+                messages = [{"role": "user", "content": question}]
+                body = {"model": "slow", "messages": messages, "stream": True}
+            else:
+                body = {"question": question, "mode": "generate", "model": "slow"}
+            conn.request("POST", route, json.dumps(body), {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            assert response.status == 200
+            wait_until(lambda: b"bac jaune" in response.readline(), "the first sentence")
+            conn.close()  # the reader leaves while the model is still writing
+
+            def abandoned() -> list[tuple[str]]:
+                with sqlite3.connect(home / "commune.db") as db:
+                    return db.execute("select mode from usage where mode = 'abandoned'").fetchall()
+
+            # Recorded as the reader leaves (the model stops at its next step), not minutes
+            # later: the wait is a hang guard, far below the model's one-minute stall.
+            wait_until(abandoned, "the abandoned answer's ledger row", timeout=30)
+            wait_until(lambda: stalling.stopped == ["slow"], "the model to stop", timeout=30)
+    assert stalling.finished == []

@@ -50,6 +50,9 @@ async def session_checks(client, private_visible: bool) -> dict:  # type: ignore
         text_of(await client.call_tool("search", {"query": "budget piscine", "k": 5}))
     )
     assert any("41 000" in h["text"] for h in hits) is private_visible
+    # k is bounded as on /api/search: a billion returned every readable passage at once.
+    many = await client.call_tool("search", {"query": "budget piscine", "k": 10**9})
+    assert many.is_error
     answer = json.loads(
         text_of(
             await client.call_tool("ask", {"question": "When are swimming lessons for children?"})
@@ -198,7 +201,7 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
                 over = await c.call_tool("search", {"query": "piscine"})
                 # A tool's error in the agent's language: French unless it asks for English.
                 assert over.is_error, over.content
-                assert "a épuisé son quota de 3 requêtes par jour" in over.content[0].text
+                assert "a épuisé son quota de requêtes par jour (limite 3" in over.content[0].text
             async with client(cleo, "en-GB,en;q=0.9") as c:
                 over = await c.call_tool("search", {"query": "piscine"})
                 assert over.is_error and "quota of 3 requests per day" in over.content[0].text

@@ -287,10 +287,26 @@ def test_a_peer_address_in_clear_is_refused_and_the_key_may_come_from_stdin(home
         assert {p.name: p.key for p in c.federation.peers()}["b"] == "cmn_1234abcd_fromstdin"
 
 
-def test_peer_search_is_a_heavy_route_for_the_overload_guard():
-    from commune.api.middleware import HEAVY
+def test_the_overload_guard_counts_every_question_and_no_idle_stream():
+    """Web questions, text completions and the commons page's search escaped the limit;
+    an MCP client's listening stream (GET /mcp, open for its whole session) held a slot."""
+    from commune.api.middleware import heavy
 
-    assert "/peer/search" in HEAVY
+    def scope(method: str, path: str, query: bytes = b"") -> dict[str, object]:
+        return {"type": "http", "method": method, "path": path, "query_string": query}
+
+    for path in ("/peer/search", "/ask", "/ask/stream", "/v1/completions", "/mcp", "/api/ask"):
+        assert heavy(scope("POST", path)), path  # type: ignore[arg-type]
+    assert heavy(scope("GET", "/commons", b"q=piscine"))  # type: ignore[arg-type]
+    for method, path, query in (
+        ("GET", "/mcp", b""),
+        ("DELETE", "/mcp", b""),
+        ("GET", "/commons", b""),
+        ("GET", "/commons", b"q=+"),
+        ("GET", "/ask", b""),
+        ("POST", "/account/password", b""),
+    ):
+        assert not heavy(scope(method, path, query)), (method, path)  # type: ignore[arg-type]
 
 
 def test_a_peer_source_is_a_link_only_when_it_is_a_web_address():

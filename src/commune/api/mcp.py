@@ -9,9 +9,13 @@ under an ``mcp/...`` route.
 
 # No `from __future__ import annotations` here: the SDK reads the tools' annotations at run
 # time to find their `ctx: Context` parameter, and Context is only imported when serving.
+import hashlib
 import json
 import os
 import sys
+import threading
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -36,6 +40,8 @@ KEY_ENV = "COMMUNE_API_KEY"
 # tool's schema (a one-line error), not left to overflow in the database driver.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+# As /api/search's: k=10**9 returned every readable passage in one metered request.
+Hits = Annotated[int, Field(ge=1, le=100)]
 INSTRUCTIONS = (
     "Cited answers from a cooperative's documents commons (French and English). Use `ask` for "
     "an answer with its sources and the charter's decisions, `search` for passages, "
@@ -101,7 +107,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         description="Hybrid search of the commons: passages with their source and licence."
     )
     @_anticipated
-    def search(query: str, ctx: Context, collection: str | None = None, k: int = 10) -> str:
+    def search(query: str, ctx: Context, collection: str | None = None, k: Hits = 10) -> str:
         hits = commune.search(
             query, collection=collection, k=k, actor=actor_of(ctx), record="mcp/search"
         )
@@ -221,6 +227,37 @@ def desktop_config(home: Path, no_auth: bool = False) -> dict[str, Any]:
     return {"mcpServers": {"commune": server}}
 
 
+# MCP sessions over HTTP: the SDK keeps 10,000 of them, 30 minutes each, and opening one
+# is metered by nothing, so one reader key opened them all in under two minutes and other
+# members' agents were refused. A session idle for 10 minutes ends (an agent reconnects at
+# its next call), and each key opens at most 32 in that time: far more than the agents a
+# member runs, which open one each.
+SESSION_IDLE_S = 600
+SESSIONS_PER_KEY = 32
+
+
+class SessionsOpened:
+    """New sessions per key (its SHA-256) in a sliding window; in memory, per process."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self.seen: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def admit(self, who: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            for name in [n for n, t in self.seen.items() if now - t[-1] > self.window_s]:
+                del self.seen[name]  # forgotten once quiet for a whole window
+            times = self.seen.setdefault(who, deque())
+            while times and now - times[0] > self.window_s:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True
+
+
 def http_routes(
     commune: "Commune", require_auth: bool = True
 ) -> tuple[list["BaseRoute"], Callable[[], AbstractAsyncContextManager[None]]]:
@@ -244,6 +281,7 @@ def http_routes(
 
     server = build_server(commune, http_actor(commune, require_auth))
     current: dict[str, Any] = {}
+    opened = SessionsOpened(SESSIONS_PER_KEY, SESSION_IDLE_S)
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -252,6 +290,7 @@ def http_routes(
         app = server.streamable_http_app(
             streamable_http_path="/mcp",
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            session_idle_timeout=SESSION_IDLE_S,
         )
         current["app"] = next(
             r.app for r in app.routes if isinstance(r, Route) and r.path == "/mcp"
@@ -279,6 +318,21 @@ def http_routes(
                 )
             except AuthError as exc:
                 refused = error_response(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
+            if (
+                refused is None
+                and request.method == "POST"
+                and not request.headers.get("mcp-session-id")
+            ):  # a new session: each key opens a bounded number of them
+                who = key_in(request.headers) or f"address {host}"
+                if not opened.admit(hashlib.sha256(who.encode()).hexdigest()):
+                    refused = error_response(
+                        request,
+                        429,
+                        f"too many MCP sessions opened with this key ({SESSIONS_PER_KEY} in "
+                        f"{SESSION_IDLE_S // 60} minutes): reuse one (its mcp-session-id), or "
+                        "wait",
+                        {"Retry-After": "60"},
+                    )
             if refused is not None:
                 await refused(scope, receive, send)
                 return

@@ -7,6 +7,7 @@ import json
 import logging
 import time
 import uuid
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -15,15 +16,31 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from commune.api.errors import error_response
 
-# The routes that do work in proportion to a question: the ones an overload is made of.
+# The requests that do work in proportion to a question: the ones an overload is made of.
+# Posts only: an MCP client's GET /mcp is a listening stream held open for its whole
+# session, doing nothing (eight idle agents held every slot and the API answered 503). The
+# web's questions and the commons page's search are the same work as the API's.
 HEAVY = (
     "/api/search",
     "/api/ask",
     "/v1/chat/completions",
+    "/v1/completions",
     "/v1/embeddings",
     "/mcp",
     "/peer/search",
+    "/ask",  # the web's question, and /ask/stream
 )
+
+
+def heavy(scope: Scope) -> bool:
+    path = scope["path"]
+    if scope["method"] == "POST":
+        return bool(path.startswith(HEAVY))
+    if scope["method"] == "GET" and path == "/commons":  # a search, when it has a query
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return any(v.strip() for v in query.get("q", []))
+    return False
+
 
 # Our own pages run no inline script and load nothing from elsewhere. Swagger UI (/docs)
 # ships its own inline start-up script, so it gets the other headers but not this policy.
@@ -52,7 +69,7 @@ class OverloadGuard:
         self.in_flight = 0  # one event loop: no lock needed between the check and the count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(HEAVY):
+        if scope["type"] != "http" or not heavy(scope):
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:

@@ -30,7 +30,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answered_by, substitution
@@ -39,7 +38,7 @@ from commune.api.errors import language_of
 from commune.config import LimitsSettings
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
-from commune.http.sse import guarded
+from commune.http.sse import ClosingStream, guarded
 from commune.text import tokens
 
 if TYPE_CHECKING:
@@ -384,7 +383,7 @@ async def _respond(
     )
     first = await run_in_threadpool(next, events)
     chunks = guarded(shape.events(first, events), language_of(request), _failed)
-    return StreamingResponse(chunks, media_type="text/event-stream")
+    return ClosingStream(chunks, events)
 
 
 def _failed(failure: dict[str, str]) -> Iterator[str]:

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from commune.cli.group import acting, cli, commune_of, dumps, said
+from commune.cli.speech import outcome, step
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number
 from commune.text.say import say
@@ -229,4 +230,5 @@ def ask(
         click.echo("\n" + say(lang, "Décisions", "Decisions") + colon(lang))
         for d in answer.decisions:
             rule = f" [{d['rule']}]" if d.get("rule") else ""
-            click.echo(f"  {d['step']:<15} {d['outcome']:<11} {d['reason']}{rule}")
+            said = f"{step(d['step'], lang):<15} {outcome(d['outcome'], lang):<11}"
+            click.echo(f"  {said} {d['reason']}{rule}")

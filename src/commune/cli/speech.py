@@ -47,6 +47,15 @@ def role(value: str, lang: str) -> str:
     return i18n.label(value)
 
 
+def step(key: str, lang: str) -> str:
+    """A charter step ("redirect") as the pages name it ("Rediriger")."""
+    if not french(lang):
+        return key
+    from commune.web.i18n import STEPS
+
+    return as_pages_say(STEPS.get(key, key), lang)
+
+
 def outcome(key: str, lang: str) -> str:
     """A charter step's outcome ("extractive") as the transparency page names it."""
     if not french(lang):

@@ -8,6 +8,11 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
 from commune.http.incidents import incident
 from commune.text.messages import localise
 
@@ -18,6 +23,34 @@ STREAMED: dict[int | str, dict[str, Any]] = {
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
 }
+
+
+class ClosingStream(StreamingResponse):
+    """A streamed answer that closes its answer when the response ends, however it ends.
+
+    Starlette neither closes a body it iterates nor knows of the answer behind it: a client
+    that left midway left the answer's generator suspended until Python's garbage collector
+    happened to run, so its ledger row and decision record came late or never, and its
+    quota hold stayed. Closing ``answer`` runs its "abandoned" branch (answering/path.py);
+    closing an answer that finished does nothing. The body's thread has returned by then
+    (anyio waits for a thread it cannot cancel), so nothing is closed while it runs."""
+
+    def __init__(self, body: Iterator[str], answer: Iterator[Any]) -> None:
+        super().__init__(body, media_type="text/event-stream")
+        self._closing = (body, answer)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):  # a client gone cancels the scope
+                await run_in_threadpool(self._close)
+
+    def _close(self) -> None:
+        for generator in self._closing:
+            close = getattr(generator, "close", None)
+            if close is not None:
+                close()
 
 
 def failure(exc: Exception, language: str) -> dict[str, str]:

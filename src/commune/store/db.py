@@ -189,10 +189,27 @@ def _private_sqlite_file(url: str) -> None:
 
 
 def open_database(url: str) -> Engine:
+    from sqlalchemy import exc
+
+    from commune.errors import CommuneError
+
     _private_sqlite_file(url)
-    engine = make_engine(url)
-    with _migration_lock(url):
-        upgrade(engine)
+    try:
+        engine = make_engine(url)
+        with _migration_lock(url):
+            upgrade(engine)
+    except (exc.OperationalError, exc.InterfaceError, exc.NoSuchModuleError, ImportError) as e:
+        if url.startswith("sqlite"):  # a file: its faults are said where it is read
+            raise
+        # A server that is down, a wrong address or password, a driver not installed: the
+        # operator's everyday faults, said in one line (never the driver's traceback).
+        where = make_url(url).render_as_string(hide_password=True)
+        why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
+        if isinstance(e, exc.NoSuchModuleError | ImportError):
+            hint = "install its driver: pip install 'commune-coop[postgres]' for PostgreSQL"
+        else:
+            hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
+        raise CommuneError(f"cannot open the database {where}: {why}", hint) from None
     return engine
 
 

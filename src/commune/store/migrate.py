@@ -165,6 +165,9 @@ def migrate(
         raise CommuneError("the target is the home's own database", "give another URL")
     try:
         target = open_database(target_url)  # the same migrations, to head
+    except CommuneError as e:  # already one line that says what to do: which base, too
+        why = e.message.removeprefix("cannot open the database ")
+        raise CommuneError(f"cannot open the target database: {why}", e.hint) from None
     except Exception as exc:  # noqa: BLE001 -- any driver's failure to connect, said plainly
         raise CommuneError(
             f"cannot open the target database: {exc.__class__.__name__}: "

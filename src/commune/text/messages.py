@@ -95,7 +95,7 @@ PATTERNS = [
         (
             r"(?P<who>member|user) (?P<name>'.*') has used its quota of (?P<limit>\S+) "
             r"(?P<quota>requests per day|Wh per month) \((?P<used>\S+) used\)",
-            "{who} {name} a épuisé son quota de {limit} {quota} ({used} utilisés)",
+            "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),
         (r"retry after (?P<when>.+) UTC", "réessayez après le {when} UTC"),
         (
@@ -934,6 +934,20 @@ PATTERNS = [
             r"a review needs a reason: say why, for the contributor and the log",
             "une relecture demande un motif : dites pourquoi, pour le contributeur·rice et le "
             "journal",
+        ),
+        (
+            r"cannot open the database (?P<url>\S+): (?P<why>.+)",
+            "impossible d'ouvrir la base {url} : {why}",
+        ),
+        (
+            r"install its driver: pip install 'commune-coop\[postgres\]' for PostgreSQL",
+            "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
+        ),
+        (
+            r"too many MCP sessions opened with this key \((?P<n>\d+) in (?P<m>\d+) minutes\): "
+            r"reuse one \(its mcp-session-id\), or wait",
+            "trop de sessions MCP ouvertes avec cette clé ({n} en {m} minutes) : réutilisez-en "
+            "une (son mcp-session-id), ou attendez",
         ),
         (
             r"cannot open the target database: (?P<why>.+)",

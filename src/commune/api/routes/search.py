@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.http.deps import CommuneDep
-from commune.http.sse import STREAMED, sse
+from commune.http.sse import STREAMED, ClosingStream, sse
 
 router = APIRouter()
 
@@ -103,4 +103,4 @@ async def ask_stream(
     )
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
     stream = sse(first, events, lambda answer: answer.to_json(), language_of(request))
-    return StreamingResponse(stream, media_type="text/event-stream")
+    return ClosingStream(stream, events)

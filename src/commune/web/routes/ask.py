@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from commune.errors import InvalidRequest
-from commune.http.sse import sse
+from commune.http.sse import ClosingStream, sse
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, SignedIn, TheCommune, field, form
 from commune.web.render import fragment, render
@@ -68,4 +68,4 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
         return {"html": fragment(p, "_answer.html", answer=answer.to_json())}
 
     stream = sse(first, events, rendered, p.language)
-    return StreamingResponse(stream, media_type="text/event-stream")
+    return ClosingStream(stream, events)
