@@ -396,7 +396,8 @@ def test_sessions_opened_are_counted_in_a_sliding_window():
     opened = SessionsOpened(2, 600)
     assert opened.admit("a", 0) and opened.admit("a", 1) and not opened.admit("a", 2)
     assert opened.admit("b", 2)  # each key its own count
-    assert opened.admit("a", 601) and not opened.admit("a", 601.5)  # the first has left
+    # The first left at 600 s, the second at 601 s: one place each time, then none.
+    assert opened.admit("a", 601) and opened.admit("a", 601.5) and not opened.admit("a", 602)
 
 
 # -- 5. forwarded headers only from the configured proxies -------------------------------------

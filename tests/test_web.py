@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, make_person
+from tests.conftest import PASSWORD, make_key, make_person
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -519,3 +519,34 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         assert "Input should be" not in r.page and "reader" not in r.page
     english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert "a value of this address is not valid: days" in english.page
+
+
+def test_a_session_opened_by_a_key_ends_with_the_key(app, commune):
+    """A leaked key turned into a session kept web access for 12 hours after its revocation."""
+    key = make_key(commune, "victor", "Ville V", "reader")
+    b = Browser(app)
+    b.get("/signin")
+    assert b.post("/signin", {"key": key, "next": "/"}).status_code == 303
+    assert b.get("/account").status_code == 200
+    [row] = [k for k in commune.admin.keys() if k["user"] == "victor"]
+    commune.admin.revoke_key(row["id"])
+    assert b.get("/account").status_code == 303  # to the sign-in page
+    signed = Browser(app)  # a password session of the same user is not the key's
+    commune.admin.set_password("victor", PASSWORD)
+    assert signed.sign_in("victor").status_code == 303
+    assert signed.get("/account").status_code == 200
+
+
+def test_a_password_changed_or_reset_signs_out_the_other_sessions(app, commune):
+    here, elsewhere = Browser(app), Browser(app)
+    assert (
+        here.sign_in("carol").status_code == 303 and elsewhere.sign_in("carol").status_code == 303
+    )
+    here.get("/account")
+    new = "une phrase de passe toute neuve 2026"
+    r = here.post("/account/password", {"current": PASSWORD, "new": new})
+    assert r.status_code == 303 and r.headers["location"] == "/account?done=password"
+    assert here.get("/account").status_code == 200  # the changer stays signed in
+    assert elsewhere.get("/account").status_code == 303  # the other session ended
+    commune.admin.set_password("carol", "et encore une autre phrase de passe 2026")
+    assert here.get("/account").status_code == 303  # an admin's reset ends every session

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, select, update
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import PEER_KIND, AuthError, actor_for
 from commune.govern.policy import Actor, Decision, Member, Role, allowed
-from commune.store.schema import members, users
+from commune.store.repository import now
+from commune.store.schema import members, users, web_sessions
 
 MIN_PASSWORD = 10  # NIST SP 800-63B asks for at least 8; a passphrase is easier at 10
 MAX_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
@@ -59,6 +60,17 @@ def set_password(conn: Connection, user: str, password: str, by: str = "operator
     )
     if not done.rowcount:
         raise NotFound(f"no user named {user!r}", "create it with commune user add")
+    # Whoever held a session by the old password (a stolen one, above all when an admin
+    # resets a compromised account) is signed out; the web signs the changer in again.
+    conn.execute(
+        update(web_sessions)
+        .where(
+            web_sessions.c.user_id
+            == select(users.c.id).where(users.c.name == user).scalar_subquery(),
+            web_sessions.c.ended_at.is_(None),
+        )
+        .values(ended_at=now())
+    )
     audit.append(conn, by, "password-set", f"user {user}")
 
 

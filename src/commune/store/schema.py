@@ -327,6 +327,8 @@ web_sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
+    # Opened with an API key (its prefix): the session ends with the key (revoked, expired).
+    Column("key_prefix", String(16), nullable=True),
 )
 
 

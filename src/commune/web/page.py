@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
+from commune.config import WebSettings
 from commune.core import Commune
 from commune.errors import Forbidden
 from commune.govern.policy import COOPERATIVE, Actor, Collection, Member, Role, allowed
@@ -150,6 +151,20 @@ def abilities(actor: Actor | None) -> dict[str, bool]:
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def with_session(response: RedirectResponse, token: str, web: WebSettings) -> RedirectResponse:
+    """``response`` with the cookie of a session just opened."""
+    response.set_cookie(
+        sessions.COOKIE,
+        token,
+        max_age=int(web.session_hours * 3600),
+        httponly=True,
+        secure=web.secure_cookies,
+        samesite="lax",  # followed links keep the session; other sites' forms do not
+    )
+    response.delete_cookie(sessions.CSRF_COOKIE)
+    return response
 
 
 def local(target: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from commune.govern.members import PEER_KIND
 from commune.govern.policy import Actor
 from commune.store.repository import aware, now
-from commune.store.schema import members, users, web_sessions
+from commune.store.schema import api_keys, members, users, web_sessions
 
 COOKIE = "commune_session"
 CSRF_COOKIE = "commune_csrf"  # before sign-in only
@@ -36,9 +36,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(conn: Connection, actor: Actor, hours: float) -> str:
+def open_session(
+    conn: Connection, actor: Actor, hours: float, key_prefix: str | None = None
+) -> str:
     """Start a session for ``actor``: its cookie token (its CSRF token is read back with
-    it, by find)."""
+    it, by find). ``key_prefix``: the API key it was opened with, which it ends with."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     conn.execute(
         insert(web_sessions).values(
@@ -47,6 +49,7 @@ def open_session(conn: Connection, actor: Actor, hours: float) -> str:
             csrf=csrf,
             created_at=now(),
             expires_at=now() + timedelta(hours=hours),
+            key_prefix=key_prefix,
         )
     )
     return token
@@ -67,11 +70,25 @@ def find(conn: Connection, token: str | None) -> Session | None:
             users.c.member_id,
             members.c.name.label("member"),
             members.c.kind,
+            web_sessions.c.key_prefix,
+            api_keys.c.id.label("key_id"),
+            api_keys.c.revoked_at.label("key_revoked_at"),
+            api_keys.c.expires_at.label("key_expires_at"),
         )
-        .select_from(web_sessions.join(users).join(members))
+        .select_from(
+            web_sessions.join(users)
+            .join(members)
+            .outerjoin(api_keys, api_keys.c.prefix == web_sessions.c.key_prefix)
+        )
         .where(web_sessions.c.digest == _digest(token))
     ).first()
     if row is None or row.ended_at is not None or aware(row.expires_at) <= now():
+        return None
+    if row.key_prefix is not None and (  # opened with a key since revoked, expired or gone
+        row.key_id is None
+        or row.key_revoked_at is not None
+        or (row.key_expires_at is not None and aware(row.key_expires_at) <= now())
+    ):
         return None
     if row.kind == PEER_KIND:  # a peer cooperative reads by its key, on /peer/ only
         return None
@@ -108,9 +125,9 @@ class Sessions:
         with self.engine.connect() as conn:
             return find(conn, token)
 
-    def open(self, actor: Actor, hours: float) -> str:
+    def open(self, actor: Actor, hours: float, key_prefix: str | None = None) -> str:
         with self.engine.begin() as conn:
-            return open_session(conn, actor, hours)
+            return open_session(conn, actor, hours, key_prefix)
 
     def end(self, token: str | None) -> None:
         with self.engine.begin() as conn:

@@ -12,7 +12,17 @@ from commune.errors import Forbidden
 from commune.govern.members import AuthError
 from commune.http.signins import FailedSignIns
 from commune.web.i18n import gettext as _
-from commune.web.page import PageOf, RowId, SignedIn, TheCommune, field, form, redirect
+from commune.web.page import (
+    PageOf,
+    RowId,
+    SignedIn,
+    TheCommune,
+    field,
+    form,
+    redirect,
+    sessions_of,
+    with_session,
+)
 from commune.web.render import render
 from commune.web.routes.administration import administration
 from commune.web.routes.payouts import own_line
@@ -55,7 +65,11 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
         host = p.request.client.host if p.request.client else "?"
         failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
         raise Forbidden(_("The current password is wrong: nothing changed.")) from None
-    return redirect("/account?done=password")
+    # Every session of the account ended with the old password, this one too: the person
+    # who changed it stays signed in, in a new session.
+    hours = commune.settings.web.session_hours
+    token = await run_in_threadpool(sessions_of(p.request).open, actor, hours)
+    return with_session(redirect("/account?done=password"), token, commune.settings.web)
 
 
 @router.post("/keys", response_class=HTMLResponse)

@@ -10,7 +10,16 @@ from commune.govern.members import AuthError
 from commune.http.signins import FailedSignIns, key_prefix
 from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
-from commune.web.page import PageOf, TheCommune, field, form, local, redirect, sessions_of
+from commune.web.page import (
+    PageOf,
+    TheCommune,
+    field,
+    form,
+    local,
+    redirect,
+    sessions_of,
+    with_session,
+)
 from commune.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,18 +55,13 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
             failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
         message = _("Wrong API key.") if key else _("Wrong user name or password.")
         return render(p, "signin.html", 401, next=target, failed=message, user=user)
-    token = await run_in_threadpool(sessions_of(request).open, actor, settings.session_hours)
-    response = redirect(target)
-    response.set_cookie(
-        sessions.COOKIE,
-        token,
-        max_age=int(settings.session_hours * 3600),
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",  # followed links keep the session; other sites' forms do not
+    token = await run_in_threadpool(
+        sessions_of(request).open,
+        actor,
+        settings.session_hours,
+        key.split("_")[1] if key else None,  # a session opened by a key ends with it
     )
-    response.delete_cookie(sessions.CSRF_COOKIE)
-    return response
+    return with_session(redirect(target), token, settings)
 
 
 @router.post("/signout")

@@ -1,0 +1,24 @@
+"""The API key a web session was opened with (its prefix), so that revoking or the key's
+expiry ends the session too: a leaked key turned into a session kept web access for up to
+12 hours after its revocation.
+
+Revision ID: 0013
+Revises: 0012
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("web_sessions", sa.Column("key_prefix", sa.String(16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("web_sessions") as batch:
+        batch.drop_column("key_prefix")
