@@ -277,3 +277,26 @@ def test_keyboard_alone_asks_and_contributes(site, browser, tmp_path):
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#results li")))
     assert "horaires.txt" in browser.find_element(By.CSS_SELECTOR, "#results li").text
+
+
+def test_an_ended_session_takes_the_script_to_the_sign_in_page(site, browser, tmp_path):
+    """The script followed the sign-in redirect and showed nothing (ask), or put the whole
+    sign-in page among the results (contribute)."""
+    from selenium.webdriver.common.by import By
+
+    sign_in(browser, site, "amelie")
+    browser.get(f"{site}/contribute")  # the page is open while the session ends
+    browser.delete_cookie("commune_session")
+    doc = tmp_path / "horaires.txt"
+    doc.write_text("La mairie ouvre le samedi matin.", encoding="utf-8")
+    browser.find_element(By.ID, "files").send_keys(str(doc))
+    browser.find_element(By.CSS_SELECTOR, "input[name=licence][value='CC-BY-4.0']").click()
+    browser.find_element(By.CSS_SELECTOR, "#contribute button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    sign_in(browser, site, "amelie")
+    browser.get(f"{site}/")
+    browser.delete_cookie("commune_session")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    assert browser.find_elements(By.ID, "password")  # the sign-in form, ready

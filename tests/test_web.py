@@ -550,3 +550,20 @@ def test_a_password_changed_or_reset_signs_out_the_other_sessions(app, commune):
     assert elsewhere.get("/account").status_code == 303  # the other session ended
     commune.admin.set_password("carol", "et encore une autre phrase de passe 2026")
     assert here.get("/account").status_code == 303  # an admin's reset ends every session
+
+
+def test_a_mistyped_address_or_a_forms_address_is_a_page_in_the_readers_language(app):
+    """They were the API's JSON, in English, pointing a citizen at /docs."""
+    b = Browser(app)
+    html_only = {"Accept": "text/html,application/xhtml+xml"}
+    r = b.get("/nope", headers=html_only)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert '<html lang="fr"' in r.text and "rien à cette adresse" in r.page
+    assert "/docs" not in r.page
+    r = b.get("/ask", headers={**html_only, "Accept-Language": "en"})
+    assert r.status_code == 405 and '<html lang="en"' in r.text
+    assert "reached through its form" in r.page
+    # A program asking the API keeps its JSON.
+    r = b.get("/api/nope", headers=html_only)
+    assert r.status_code == 404 and r.json()["code"]
+    assert b.get("/nope").headers["content-type"].startswith("application/json")

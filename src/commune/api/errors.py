@@ -155,12 +155,35 @@ async def _incident(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, failed.message, code=failed.code, incident=failed.number)
 
 
+# The machine-facing routes: their errors stay JSON whatever the client accepts.
+_MACHINE = ("/api/", "/v1/", "/mcp", "/peer/", "/docs", "/openapi", "/metrics", "/healthz")
+
+
+def _from_a_browser(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+        _MACHINE
+    )
+
+
 async def _framework(request: Request, exc: Exception) -> Response:
     """The framework's own refusals (an address no route has, a method a route does not
     take) in the same form as ours: a one-line detail and a code, OpenAI's error object on
     /v1, the web's page for a page. They came out as {"detail": "Not Found"}, in English."""
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     headers = getattr(exc, "headers", None)
+    page_for = getattr(request.app.state, "page_for", None)
+    if status in (404, 405) and page_for is not None and _from_a_browser(request):
+        # A mistyped address, or a form's address opened again (GET /ask): a page in the
+        # reader's language, not the API's JSON pointing at /docs.
+        await page_for(request)
+        if status == 404:
+            message = "nothing at this address (check it, or start again from the question box)"
+        else:
+            message = (
+                "this page is reached through its form, not by its address (start again from "
+                "the question box)"
+            )
+        return error_response(request, status, message, headers, code=CODES.get(status))
     if status == 404:
         message = f"nothing at {request.url.path} (check the address; the API is listed at /docs)"
     elif status == 405:

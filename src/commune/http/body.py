@@ -50,10 +50,20 @@ def refusal(
     accept = sent.get(b"accept", b"").decode("latin-1")
     language = from_accept_language(sent.get(b"accept-language", b"").decode("latin-1"))
     message = localise(message, language)
-    if "text/html" in accept and not scope["path"].startswith(("/api/", "/v1/", "/mcp")):
+    page = not scope["path"].startswith(("/api/", "/v1/", "/mcp", "/peer/"))
+    if page and b"x-fragment" in sent:  # the page's script, which shows it in place
         from html import escape
 
-        body = f"<!doctype html><title>{status}</title><p>{escape(message)}</p>\n"
+        body = f'<p class="error" role="alert">{escape(message)}</p>\n'
+        return Response(body, status, headers, media_type="text/html")
+    if page and "text/html" in accept:
+        from html import escape
+
+        title = "Requête refusée" if language == "fr" else "Request refused"
+        body = (
+            f'<!doctype html><html lang="{language}"><meta charset="utf-8"><title>{title} '
+            f'({status})</title><p>{escape(message)}</p><p><a href="/">Commune</a></p>\n'
+        )
         return Response(body, status, headers, media_type="text/html")
     code = "body_too_large" if status == 413 else "invalid_request"
     return Response(

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from commune.core import Commune
 from commune.web import sessions
-from commune.web.page import SignInNeeded, redirect
+from commune.web.page import SignInNeeded, page, redirect
 from commune.web.render import error_page
 from commune.web.routes import (
     account,
@@ -65,6 +65,7 @@ def install(app: FastAPI, commune: Commune) -> None:
     # The session store is the web's one use of the engine; pages use the facade.
     app.state.web_sessions = sessions.Sessions(commune.engine)
     app.state.error_page = error_page  # api/app.py's error handlers show errors as pages
+    app.state.page_for = page  # and make a page of a browser's request no route took
     app.add_exception_handler(SignInNeeded, to_sign_in)
     for module in ROUTERS:
         app.include_router(module.router)

@@ -35,6 +35,9 @@ function ask(form) {
     try {
       const r = await fetch(form.dataset.stream, {method: 'POST', body, headers: {'X-Fragment': '1'},
                                                  credentials: 'same-origin'});
+      // The session ended (expired, or signed out in another tab): the server sent the
+      // sign-in page, which the reader is taken to, and back here once signed in.
+      if (r.redirected) { window.location.assign(r.url); return; }
       if (!r.ok) { streamed.hidden = true; block.innerHTML = await r.text(); return; }
       // Server-sent events over fetch: each "delta" is a sentence already checked for its
       // citation; "answer" is the whole answer, rendered by the server's own template.
@@ -80,7 +83,13 @@ function contribute(form) {
     xhr.upload.addEventListener('progress', (p) => {
       if (p.lengthComputable) bar.value = Math.round(100 * p.loaded / p.total);
     });
-    xhr.addEventListener('load', () => { bar.value = 100; results.innerHTML = xhr.responseText; box.hidden = true; });
+    xhr.addEventListener('load', () => {
+      // The session ended: the sign-in page came back in place of the results.
+      if (new URL(xhr.responseURL || form.action, window.location.href).pathname === '/signin') {
+        window.location.assign(xhr.responseURL); return;
+      }
+      bar.value = 100; results.innerHTML = xhr.responseText; box.hidden = true;
+    });
     xhr.addEventListener('error', () => form.submit());
     xhr.send(new FormData(form));
   });
