@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import statistics
 import sys
@@ -283,7 +284,7 @@ def render(data: dict[str, Any]) -> str:
                 f"unknown | unknown | unknown | unknown | {_wh(g['wh_median_per_answer'])} "
                 f"({_wh(lo)}–{_wh(hi)}) | **{r['per_answer_median']:.0f}×** "
                 f"({rlo:.0f}–{rhi:.0f}×) | {g['wh_total']:.2f} ({tlo:.2f}–{thi:.2f}) | "
-                f"unknown; ≥ {r['per_correct_answer_at_least']:.0f}× extraction's |"
+                f"unknown; ≥ {math.floor(r['per_correct_answer_at_least'])}× extraction's |"
             )
     lines += [
         "",

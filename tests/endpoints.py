@@ -16,10 +16,14 @@ from typing import Any
 
 class ScriptedEndpoint:
     def __init__(
-        self, reply: str | Callable[[dict[str, Any]], str], raw: str | None = None
+        self,
+        reply: str | Callable[[dict[str, Any]], str],
+        raw: str | None = None,
+        usage: bool = True,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
+        self.usage = usage  # False: no token counts, as servers that ignore include_usage
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -42,10 +46,11 @@ class ScriptedEndpoint:
                 for word in reply.split(" "):
                     event = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-                done = {
-                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": 20},
+                done: dict[str, Any] = {
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]
                 }
+                if endpoint.usage:
+                    done["usage"] = {"prompt_tokens": 100, "completion_tokens": 20}
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -668,10 +668,10 @@ def test_the_cli_explains_its_decisions(home, corpus):
     run.invoke(cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"])
     r = run.invoke(cli, ["--home", str(home), "ask", "Une ordonnance ?", "--explain"])
     assert r.exit_code == 0, r.output
-    assert "refuse          refused" in r.output and "[avis-medical]" in r.output
+    assert "Refuser         refusée" in r.output and "[avis-medical]" in r.output
     r = run.invoke(cli, ["--home", str(home), "ask", "Où mettre le verre ?", "--explain"])
     lines = [ln.split()[0] for ln in r.output.split("Décisions\u00a0:")[1].strip().splitlines()]
-    assert lines == ["refuse", "reduce", "regulate", "responsibility", "redirect"]
+    assert lines == ["Refuser", "Réduire", "Réguler", "Responsabilité", "Rediriger"]
 
 
 # -- transparency --------------------------------------------------------------------------------

@@ -435,6 +435,30 @@ def test_remote_generation_is_modelled_by_ecologits(home, corpus):
         e.close()
 
 
+def test_a_remote_model_that_reports_no_tokens_is_modelled_from_the_text_it_wrote(home, corpus):
+    """Many OpenAI-compatible servers ignore stream_options.include_usage: the answer was
+    recorded with 0 tokens and this machine's CPU time only, the remote part silently left
+    out of the ledger, the quotas and the bill."""
+    from commune.core import Commune
+    from tests.endpoints import ScriptedEndpoint
+
+    e = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].", usage=False)
+    try:
+        home.mkdir(parents=True)
+        (home / "commune.toml").write_text(
+            f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            'openness = "open-weights"\njurisdiction = "FR"\n'
+            "active_params_b = 24\ntotal_params_b = 24\n"
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+        assert a.mode == "generate" and 5 <= a.output_tokens <= 30 and a.input_tokens > 50
+        assert "ecologits 0.11." in a.energy["method"] and not a.energy["measured"]
+    finally:
+        e.close()
+
+
 def test_ecologits_figures_are_the_packages_own():
     """The figure is EcoLogits' current model, called, not a copy of its coefficients: a
     24B model writing 150 tokens is about 0.016 Wh (0.4's coefficients gave 0.9)."""

@@ -289,3 +289,18 @@ def test_contributors_whose_names_meet_in_a_file_name_keep_a_file_each(tmp_path)
     }
     assert shown == set(names)
     assert (tmp_path / "payouts-2026-11-zoe.json").exists()
+
+
+def test_a_choice_cannot_change_a_month_already_paid_out(month) -> None:
+    """A choice from a past month was taken, and the month issued again paid a share the
+    first issue had kept in the fund."""
+    from commune.errors import InvalidRequest
+
+    month.set_payout_choice("Jardins partagés", "waive", from_month=MONTH)
+    first, _ = month.issue_payouts(MONTH, amount="100.00")
+    with pytest.raises(InvalidRequest, match=f"payouts up to {MONTH} were issued already"):
+        month.set_payout_choice("Jardins partagés", "receive", from_month=MONTH)
+    again = month.payouts(MONTH, amount="100.00")
+    assert again.lines == first.lines and again.kept == first.kept > 0
+    month.set_payout_choice("Jardins partagés", "receive", from_month=NEXT_MONTH)  # from then on
+    assert len(month.payout_choices()) == 2

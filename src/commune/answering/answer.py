@@ -645,18 +645,39 @@ def stream_generated(
             yield text if len(sentences) == 1 else " " + text
 
     over_time = None
+    messages = build_messages(question, relevant, lang)
+    written: list[str] = []
+
+    def tokens() -> dict[str, int]:
+        """What the model read and wrote, as it reported them; counted here (text/tokens.py)
+        where it reported none (an endpoint that sends no usage, a time-out, a failure
+        midway), so that a remote model's energy is estimated from them, not left out."""
+        if completion is not None and completion.output_tokens:
+            return {
+                "input_tokens": completion.input_tokens,
+                "output_tokens": completion.output_tokens,
+            }
+        from commune.text.tokens import count
+
+        read = completion.input_tokens if completion and completion.input_tokens else None
+        return {
+            "input_tokens": read or count(" ".join(m["content"] for m in messages)),
+            "output_tokens": count("".join(written)) if written else 0,
+        }
+
     try:
-        for item in within(generator.stream(build_messages(question, relevant, lang)), max_seconds):
+        for item in within(generator.stream(messages), max_seconds):
             if isinstance(item, Completion):
                 completion = item
             else:
+                written.append(item)
                 yield from accept(gate.feed(item))
         yield from accept(gate.close())
     except GenerationTimedOut:
         assert max_seconds is not None  # only a limit times out
         over_time = _limit_notice(_OVER_TIME, lang, not sentences, s=max_seconds)
         if not sentences:
-            yield from instead(model=generator.name, notice=over_time)
+            yield from instead(model=generator.name, notice=over_time, **tokens())
             return
     except GeneratorUnavailable as exc:
         if sentences:  # the model died mid-answer: keep what passed the checks, say so
@@ -667,10 +688,10 @@ def stream_generated(
                 f"modèle indisponible, réponse extractive donnée à la place : {exc}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
-            yield from instead(notice=why)
+            yield from instead(notice=why, **(tokens() if written else {}))
             return
-    tokens_in = completion.input_tokens if completion else 0
-    tokens_out = completion.output_tokens if completion else 0
+    counted = tokens()
+    tokens_in, tokens_out = counted["input_tokens"], counted["output_tokens"]
     model = completion.model if completion else generator.name
     over_tokens = None
     if completion is not None and completion.finish_reason == "length":

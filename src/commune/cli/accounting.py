@@ -116,7 +116,9 @@ def payouts(
 
 
 FROM_OPTION = click.option(
-    "--from", "from_month", help="From this month on (YYYY-MM; default: now)."
+    "--from",
+    "from_month",
+    help="From this month on (YYYY-MM; default: now, or the month after the last paid out).",
 )
 
 

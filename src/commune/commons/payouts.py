@@ -268,6 +268,20 @@ def choices_in_force(conn: Connection, month: str) -> dict[str, tuple[str, str |
     return {r.contributor: (r.choice, r.target) for r in rows}
 
 
+def latest_issued(conn: Connection) -> str | None:
+    """The latest month whose payouts were issued (an audit entry "payouts"), if any."""
+    subjects = conn.execute(
+        select(audit_log.c.subject).where(audit_log.c.action == "payouts")
+    ).scalars()
+    months = [s.removeprefix("month ") for s in subjects if s.startswith("month ")]
+    return max(months, default=None)
+
+
+def _month_after(month: str) -> str:
+    year, number = (int(x) for x in month.split("-"))
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
 def choices(conn: Connection) -> list[dict[str, Any]]:
     """Every choice ever set, oldest first (the history; the latest per person applies)."""
     rows = conn.execute(select(payout_choices).order_by(payout_choices.c.id))
@@ -313,11 +327,23 @@ def set_choice(
     target: str | None = None,
     from_month: str | None = None,
 ) -> dict[str, Any]:
-    """Record a contributor's choice from ``from_month`` (default: this month) on; audited."""
+    """Record a contributor's choice from ``from_month`` on (default: this month, or the first
+    month not paid out yet); audited."""
     if choice not in CHOICES:
         raise InvalidRequest(f"choice must be one of {', '.join(CHOICES)}, got {choice!r}")
-    from_month = from_month or now().strftime("%Y-%m")
+    issued = latest_issued(conn)
+    if from_month is None:  # this month, or the first one not paid out yet
+        from_month = now().strftime("%Y-%m")
+        if issued is not None and from_month <= issued:
+            from_month = _month_after(issued)
     parse_month(from_month)
+    if issued is not None and from_month <= issued:
+        # An issued statement must read the same when issued again (docs/payouts.md): a
+        # choice from a month already paid out would move its money after the fact.
+        raise InvalidRequest(
+            f"payouts up to {issued} were issued already: a choice cannot change them",
+            f"give --from {_month_after(issued)} or later",
+        )
     decision = may_choose(actor, contributor)
     if not decision:
         raise Forbidden(decision.reason)

@@ -950,6 +950,12 @@ PATTERNS = [
             "une (son mcp-session-id), ou attendez",
         ),
         (
+            r"payouts up to (?P<month>\d{4}-\d\d) were issued already: a choice cannot change "
+            r"them",
+            "les versements jusqu'à {month} sont déjà émis : un choix ne peut plus les changer",
+        ),
+        (r"give --from (?P<month>\d{4}-\d\d) or later", "donnez --from {month} ou après"),
+        (
             r"cannot open the target database: (?P<why>.+)",
             "impossible d'ouvrir la base de destination : {why}",
         ),
