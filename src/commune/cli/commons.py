@@ -33,10 +33,12 @@ def review_list(ctx: click.Context, as_json: bool) -> None:
         return
     if not rows:
         click.echo(said("rien n'attend de curation", "nothing waits for curation"))
-    for r in rows:
+    lang = from_environment(os.environ)
+    for r in rows:  # the status and the reason in the reader's words (--json keeps the ids)
+        status = speech.as_pages_say(r["status"], lang)
+        why = speech.as_pages_say(r["hold_reason"], lang)
         click.echo(
-            f"{r['id']}\t{r['collection']}\t{r['status']}\t{r['licence'] or '-'}\t"
-            f"{r['title']}\t{r['hold_reason'] or ''}"
+            f"{r['id']}\t{r['collection']}\t{status}\t{r['licence'] or '-'}\t{r['title']}\t{why}"
         )
 
 

@@ -13,7 +13,7 @@ import click
 from commune.cli import speech
 from commune.cli.group import acting, cli, commune_of, dumps, error_line, said
 from commune.text.messages import from_environment, localise
-from commune.text.numbers import number, plural
+from commune.text.numbers import colon, number, plural
 from commune.text.say import say
 
 if TYPE_CHECKING:
@@ -107,7 +107,8 @@ def add(
             click.echo(error_line(outcome.error), err=True)
         if outcome.held:
             held = say(language, "en attente de curation\u00a0:", "held for curation:")
-            click.echo(f"{held} {outcome.path}: {outcome.held}", err=True)
+            why = speech.as_pages_say(outcome.held, language)
+            click.echo(f"{held} {outcome.path}{colon(language)} {why}", err=True)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(
                 length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr

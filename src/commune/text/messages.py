@@ -956,6 +956,12 @@ PATTERNS = [
         ),
         (r"give --from (?P<month>\d{4}-\d\d) or later", "donnez --from {month} ou après"),
         (
+            r"give it with --licence-text FILE \(one licence at a time\): (?P<name>\S+) means "
+            r"nothing without its text",
+            "donnez-le avec --licence-text FICHIER (une licence à la fois) : {name} ne veut "
+            "rien dire sans son texte",
+        ),
+        (
             r"cannot open the target database: (?P<why>.+)",
             "impossible d'ouvrir la base de destination : {why}",
         ),

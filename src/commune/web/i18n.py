@@ -144,10 +144,6 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("%(file)s: the content is not a %(kind)s file"),
         ),
         (
-            r"(?P<file>.+): the content is (?P<what>.+), not text",
-            N_("%(file)s: the content is %(what)s, not text"),
-        ),
-        (
             r"(?P<file>.+): unsupported type (?P<suffix>.+)",
             N_("%(file)s: unsupported type %(suffix)s"),
         ),
