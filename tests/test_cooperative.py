@@ -459,6 +459,31 @@ def test_a_remote_model_that_reports_no_tokens_is_modelled_from_the_text_it_wrot
         e.close()
 
 
+def test_a_remote_models_configured_figure_prices_its_answers(home, corpus):
+    """The operator's own figure, measured on its GPU server, was shown and capped by, but
+    every answer was still priced by EcoLogits."""
+    from commune.core import Commune
+    from tests.endpoints import ScriptedEndpoint
+
+    e = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].")
+    try:
+        home.mkdir(parents=True)
+        (home / "commune.toml").write_text(
+            f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            'openness = "open-weights"\njurisdiction = "FR"\nwh_per_1k_tokens = 0.3\n'
+            "active_params_b = 24\ntotal_params_b = 24\n"
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+        assert a.mode == "generate" and a.output_tokens == 20
+        assert "0.3 Wh per 1,000, a configured figure" in a.energy["method"]
+        assert "ecologits" not in a.energy["method"]
+        assert a.energy["wh"] >= 20 * 0.3 / 1000  # the remote part, and this machine's share
+    finally:
+        e.close()
+
+
 def test_ecologits_figures_are_the_packages_own():
     """The figure is EcoLogits' current model, called, not a copy of its coefficients: a
     24B model writing 150 tokens is about 0.016 Wh (0.4's coefficients gave 0.9)."""

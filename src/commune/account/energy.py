@@ -288,6 +288,21 @@ def modelled_generation(
     )
 
 
+def configured_for(
+    name: str, wh_per_1k_tokens: float, output_tokens: int, grid_gco2e_per_kwh: float
+) -> Modelled:
+    """A remote generation at the operator's configured figure (measured on its server):
+    its tokens times that figure, the carbon at this cooperative's grid intensity, no
+    embodied share (the figure says nothing of the hardware)."""
+    wh = wh_per_1k_tokens * output_tokens / 1000
+    g = wh / 1000 * grid_gco2e_per_kwh
+    method = (
+        f"{name}: {output_tokens} output tokens × {wh_per_1k_tokens:g} Wh per 1,000, a "
+        f"configured figure (models.{name}.wh_per_1k_tokens)"
+    )
+    return Modelled(wh, wh, g, g, 0.0, "configured", method)
+
+
 def modelled_for(name: str, spec: ModelSettings, output_tokens: int) -> Modelled | None:
     """A configured endpoint's generation, modelled; None where its parameters are not
     configured (nothing to model it from)."""

@@ -93,7 +93,7 @@ class Metering:
 
         ``generator`` is the model that wrote the answer: the meter measured this machine,
         so a model served elsewhere (energy_method "ecologits") adds its estimate."""
-        from commune.account.energy import Energy, carbon, modelled_for
+        from commune.account.energy import Energy, carbon, configured_for, modelled_for
         from commune.generate.base import ECOLOGITS
 
         cpu, wh, method, estimated = meter.stop()
@@ -108,7 +108,17 @@ class Metering:
                 else "it is not configured"
             )
             try:
-                modelled = modelled_for(remote.name, spec, output_tokens) if spec else None
+                if spec is not None and spec.wh_per_1k_tokens is not None:
+                    # The operator's own figure, measured on the GPU server, comes first
+                    # (docs/operations.md), as it does in the catalogue and the charter's cap.
+                    modelled = configured_for(
+                        remote.name,
+                        spec.wh_per_1k_tokens,
+                        output_tokens,
+                        self.settings.energy.grid_gco2e_per_kwh,
+                    )
+                else:
+                    modelled = modelled_for(remote.name, spec, output_tokens) if spec else None
             except CommuneError as exc:
                 # The answer was given: its work is recorded all the same, saying what is
                 # missing to model it (ecologits not installed, an unknown zone).
