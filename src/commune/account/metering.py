@@ -93,7 +93,13 @@ class Metering:
 
         ``generator`` is the model that wrote the answer: the meter measured this machine,
         so a model served elsewhere (energy_method "ecologits") adds its estimate."""
-        from commune.account.energy import Energy, carbon, configured_for, modelled_for
+        from commune.account.energy import (
+            Energy,
+            Modelled,
+            carbon,
+            configured_for,
+            modelled_for,
+        )
         from commune.generate.base import ECOLOGITS
 
         cpu, wh, method, estimated = meter.stop()
@@ -107,6 +113,7 @@ class Metering:
                 if spec is not None
                 else "it is not configured"
             )
+            modelled: Modelled | None
             try:
                 if spec is not None and spec.wh_per_1k_tokens is not None:
                     # The operator's own figure, measured on the GPU server, comes first
