@@ -68,14 +68,22 @@ ModelName = Annotated[
 ]
 
 
+# Clients send these by default (LangChain, LlamaIndex): accepted, so that they work, and
+# not applied, since an answer is a checked one, not a model's free text.
+IGNORED = (
+    "Accepted for the clients that send it, and ignored: a generated answer's length is "
+    "[generation] max_tokens and its sampling the model's configuration (docs/generation.md)."
+)
+
+
 class ChatRequest(BaseModel):
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
-    max_tokens: int | None = Field(None, gt=0)
-    temperature: float | None = None
+    max_tokens: int | None = Field(None, gt=0, description=IGNORED)
+    temperature: float | None = Field(None, description=IGNORED)
 
 
 class CompletionRequest(BaseModel):
@@ -84,8 +92,8 @@ class CompletionRequest(BaseModel):
     stream: bool = False
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
-    max_tokens: int | None = Field(None, gt=0)
-    temperature: float | None = None
+    max_tokens: int | None = Field(None, gt=0, description=IGNORED)
+    temperature: float | None = Field(None, description=IGNORED)
 
 
 class EmbeddingRequest(BaseModel):

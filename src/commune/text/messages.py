@@ -16,6 +16,14 @@ from collections.abc import Mapping
 
 # Exact messages and hints.
 EXACT = {
+    "messages must contain a user message with text": (
+        "messages doit contenir un message de l'utilisateur avec du texte"
+    ),
+    "prompt must be a question with text": "prompt doit être une question avec du texte",
+    "send them in several requests": "envoyez-les en plusieurs requêtes",
+    "input must be a non-empty string or list of non-empty strings": (
+        "input doit être un texte non vide ou une liste de textes non vides"
+    ),
     "the question is empty: ask something": "la question est vide : posez une question",
     "authentication required": "authentification requise",
     "malformed API key": "clé d'API mal formée",
@@ -961,6 +969,30 @@ PATTERNS = [
             "donnez-le avec --licence-text FICHIER (une licence à la fois) : {name} ne veut "
             "rien dire sans son texte",
         ),
+        (
+            r"a text part's text must be a string, got (?P<got>\w+)",
+            "le texte d'une partie doit être une chaîne, reçu {got}",
+        ),
+        (
+            r"at most (?P<n>\d+) inputs per request \(\[limits\] max_embedding_inputs\), got "
+            r"(?P<got>\d+)",
+            "au plus {n} textes par requête ([limits] max_embedding_inputs), reçu {got}",
+        ),
+        (
+            r"at most (?P<n>\d+) characters in all per request \(\[limits\] "
+            r"max_embedding_chars\), got (?P<got>\d+)",
+            "au plus {n} caractères en tout par requête ([limits] max_embedding_chars), reçu {got}",
+        ),
+        (
+            r"one prompt per request, got (?P<n>\d+)",
+            "une question (prompt) par requête, reçu {n}",
+        ),
+        (r"k must be greater than 0, got (?P<got>\S+)", "k doit être supérieur à 0, reçu {got}"),
+        (
+            r"unknown embedding model (?P<name>'[^']*')",
+            "modèle de plongement inconnu {name}",
+        ),
+        (r"available: (?P<known>.+)", "disponibles : {known}"),
         (
             r"cannot open the target database: (?P<why>.+)",
             "impossible d'ouvrir la base de destination : {why}",
