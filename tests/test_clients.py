@@ -163,7 +163,9 @@ def test_openai_client_annotations_headers_usage_and_token_ids(served):
         assert by_ids.data[0].embedding == pytest.approx(by_text.data[0].embedding, abs=1e-5)
         with pytest.raises(openai.BadRequestError, match="cl100k_base ids, from 0 to"):
             client.embeddings.create(model="use-multilingual-v3", input=[[10**9]])
-        with pytest.raises(openai.BadRequestError, match="one prompt per request, got 2"):
+        with pytest.raises(
+            openai.BadRequestError, match=r"une question \(prompt\) par requête, reçu 2"
+        ):
             client.completions.create(model="extractive", prompt=["a", "b"])
 
 

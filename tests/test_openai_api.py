@@ -105,7 +105,7 @@ def test_a_text_part_that_is_not_text_is_refused(client):
             model="extractive",
             messages=[{"role": "user", "content": [{"type": "text", "text": {"a": 1}}]}],
         )
-    assert "must be a string" in str(refused.value)
+    assert "doit être une chaîne" in str(refused.value)  # French by default
 
 
 def test_embeddings(client):
@@ -123,7 +123,7 @@ def test_errors_reach_the_client(client):
             extra_body={"collection": "nope"},
             messages=[{"role": "user", "content": "x"}],
         )
-    with pytest.raises(openai.BadRequestError, match="user message"):
+    with pytest.raises(openai.BadRequestError, match="message de l.utilisateur"):
         client.chat.completions.create(
             model="extractive", messages=[{"role": "system", "content": "x"}]
         )
