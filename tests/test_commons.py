@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from commune.cli import cli
-from commune.errors import CommuneError
+from commune.errors import CommuneError, InvalidRequest
 from commune.govern.licences import terms_of
 from tests.conftest import make_key
 
@@ -457,3 +457,14 @@ def test_readers_list_only_published_documents(commune, doc, tmp_path):
     curator = [d["title"] for d in commune.documents("sport", actor=commune.actor("cecile"))]
     assert "Brouillon" not in reader and len(reader) == 1
     assert "Brouillon" in curator and len(curator) == 2
+
+
+def test_a_name_longer_than_its_column_is_refused_before_anything_is_stored(commune, corpus):
+    """PostgreSQL holds 200 characters where SQLite holds any: a longer contributor was
+    stored, and every answer citing the document then failed on PostgreSQL."""
+    long = "x" * 201
+    with pytest.raises(InvalidRequest, match="contributor's name is 201 characters long"):
+        commune.add([corpus], collection="mairie", licence="etalab-2.0", contributor=long)
+    with pytest.raises(InvalidRequest, match="collection's name is 201 characters long"):
+        commune.add([corpus], collection=long, licence="etalab-2.0")
+    assert commune.collections() == [] and commune.documents() == []

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from commune.commons.curation import ArrivalGate
 from commune.config import Settings
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
+from commune.govern.members import MAX_NAME
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.ingest.batch import ingest_paths
 from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance
@@ -244,6 +245,16 @@ class Library:
             # A user contributing is the contributor the commons credits, unless told otherwise.
             contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
         name = collection or self.settings.default_collection
+        # The columns that name them hold 200 characters on PostgreSQL (SQLite stores any
+        # length): longer, the document was stored and every answer citing it then failed.
+        for what, value, hint in (
+            ("collection", name, "give a shorter --collection"),
+            ("contributor", contributor, "give a shorter --contributor"),
+        ):
+            if value is not None and len(value) > MAX_NAME:
+                raise InvalidRequest(
+                    f"the {what}'s name is {len(value)} characters long, over {MAX_NAME}", hint
+                )
         self._may_contribute(actor, name)
         with self.engine.connect() as conn:
             exists = repo.collection_id(conn, name) is not None

@@ -994,6 +994,15 @@ PATTERNS = [
         ),
         (r"available: (?P<known>.+)", "disponibles : {known}"),
         (
+            r"the collection's name is (?P<n>\d+) characters long, over (?P<max>\d+)",
+            "le nom de la collection compte {n} caractères, plus de {max}",
+        ),
+        (
+            r"the contributor's name is (?P<n>\d+) characters long, over (?P<max>\d+)",
+            "le nom du contributeur·rice compte {n} caractères, plus de {max}",
+        ),
+        (r"give a shorter --(?P<opt>collection|contributor)", "donnez un --{opt} plus court"),
+        (
             r"cannot open the target database: (?P<why>.+)",
             "impossible d'ouvrir la base de destination : {why}",
         ),
