@@ -189,6 +189,20 @@ def test_round_trip_keeps_dates_and_history(commune, tmp_path):
         again = other.import_dataset(tmp_path / "dataset", "c")
         assert (again["unchanged"], again["earlier revisions"]) == (1, 0)
         assert state(other) == state(commune)
+    # Stopped between a document and its dates (a crash): running it again repairs them.
+    from commune.commons import opendata
+
+    def killed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt("killed between the add and the dates")
+
+    with Commune(tmp_path / "third-home") as third:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(opendata, "_restore", killed)
+            with pytest.raises(KeyboardInterrupt):
+                third.import_dataset(tmp_path / "dataset", "c")
+        assert state(third)[0].year != 2024  # today's: the dates were not restored
+        third.import_dataset(tmp_path / "dataset", "c")
+        assert state(third)[0].year == 2024 and state(third)[1] == state(commune)[1]
 
 
 def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path):

@@ -546,7 +546,9 @@ def import_dataset(
         if replay and status == "updated":
             status = "added"  # new here: its earlier revisions were added just before
         counts[status] += 1
-        if outcome is not None and outcome.document_id is not None and status != "unchanged":
+        if outcome is not None and outcome.document_id is not None:
+            # Unchanged too: an import stopped between a document and its restore (a crash)
+            # is repaired by running it again. Nothing is written where all is as exported.
             _restore(library, outcome.document_id, line, line["added_at"])
     return counts
 
@@ -660,13 +662,29 @@ def _restore(library: Library, document_id: int, entry: dict[str, Any], added_at
     title it had."""
     from sqlalchemy import update
 
+    from commune.store.repository import aware
+
     when = datetime.fromisoformat(entry["retrieved_at"])
+    first = datetime.fromisoformat(added_at)
     with library.engine.begin() as conn:
         doc = conn.execute(
-            select(documents.c.current_revision_id, documents.c.published_revision_id).where(
-                documents.c.id == document_id
+            select(
+                documents.c.current_revision_id,
+                documents.c.published_revision_id,
+                documents.c.added_at,
+            ).where(documents.c.id == document_id)
+        ).one()
+        rev = conn.execute(
+            select(revisions.c.created_at, revisions.c.title).where(
+                revisions.c.id == doc.current_revision_id
             )
         ).one()
+        if (
+            rev.title == entry["title"][:500]
+            and aware(rev.created_at) == aware(when)
+            and aware(doc.added_at) == aware(first)
+        ):
+            return  # as exported already (an import run again)
         conn.execute(
             update(revisions)
             .where(revisions.c.id == doc.current_revision_id)
@@ -677,7 +695,7 @@ def _restore(library: Library, document_id: int, entry: dict[str, Any], added_at
         conn.execute(
             update(documents)
             .where(documents.c.id == document_id)
-            .values(added_at=datetime.fromisoformat(added_at), **(shown if published else {}))
+            .values(added_at=first, **(shown if published else {}))
         )
         if published:  # the title is indexed with the passages
             from commune.store.repository import bump_generation
