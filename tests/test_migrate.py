@@ -118,3 +118,34 @@ def test_a_trial_copy_then_changes_in_the_source_still_migrates(lived_in, home, 
         assert moved.engine.dialect.name == "postgresql"
         assert {d["id"]: d["status"] for d in moved.documents("mairie")} == after
         assert moved.verify_audit().ok and moved.check().ok
+
+
+def test_a_ledger_row_answered_during_the_copy_is_added_not_a_crash(lived_in, postgres_url):
+    """The server still answering appended a ledger row while its table was copied: the
+    whole table was copied again, its deletion refused by the target's append-only rule,
+    and migrate ended on a raw database error."""
+    from sqlalchemy import func, select
+
+    from commune.store import migrate as mig
+    from commune.store.schema import usage
+
+    copy, appended = mig._copy, []
+
+    def answering_meanwhile(source, target, table, progress):  # type: ignore[no-untyped-def]
+        n = copy(source, target, table, progress)
+        if table.name == "usage" and not appended:  # one question answered meanwhile
+            lived_in.ask("When does the pool open?", use_cache=False)
+            appended.append(1)
+        return n
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(mig, "_copy", answering_meanwhile)
+        done = mig.migrate(lived_in.engine, postgres_url)
+    assert appended and done.ok, [t for t in done.tables if not t.ok]
+    from commune.store.db import open_database
+
+    target = open_database(postgres_url)
+    with target.connect() as conn, lived_in.engine.connect() as here:
+        count = select(func.count()).select_from(usage)
+        assert conn.execute(count).scalar() == here.execute(count).scalar()
+    target.dispose()

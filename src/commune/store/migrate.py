@@ -214,17 +214,24 @@ def _run(source: Engine, target: Engine, progress: Callable[[str, int], None] | 
         # source since an earlier run (a --no-switch trial, a server left running) would
         # differ for ever. Those tables, and those whose rows point into them, are copied
         # again whole, then everything is verified again.
-        again = _with_dependents(differing)
+        # The ledger is append-only in the target too (its triggers refuse a deletion): rows
+        # the source appended meanwhile (a server still answering) are added by key, and a
+        # ledger row changed in the source fails the verification, as it should.
+        again = _with_dependents(differing - APPEND_ONLY)
         with target.begin() as conn:
             for table in reversed(_tables()):
                 if table.name in again:
                     conn.execute(delete(table))
         for table in _tables():
-            if table.name in again:
+            if table.name in again or table.name in differing & APPEND_ONLY:
                 done.copied[table.name] += _copy(source, target, table, progress)
         _reset_sequences(target)
         done.tables = _verify(source, target)
     return done
+
+
+# Tables the database itself keeps append-only (migrations 0003 and 0007).
+APPEND_ONLY = frozenset({"usage"})
 
 
 def _verify(source: Engine, target: Engine) -> list[TableResult]:
