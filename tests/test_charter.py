@@ -845,6 +845,12 @@ def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_
                 "select route, mode, model, estimated from usage where mode = 'calibrate'"
             ).one()
         assert tuple(row) == ("calibrate", "calibrate", "smollm2", 1)
+        # Loading the weights, recorded apart, and left out of the figure (no token).
+        with c.engine.connect() as conn:
+            load = conn.exec_driver_sql(
+                "select output_tokens, cpu_seconds from usage where mode = 'load'"
+            ).one()
+        assert load[0] == 0 and load[1] > 0
 
 
 def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(home):

@@ -122,6 +122,11 @@ class Generator(ABC):
     ) -> Iterator[str | Completion]:
         """Yield text deltas, then one :class:`Completion` with the whole text and usage."""
 
+    def warm_up(self) -> None:
+        """Load what the first generation would (a local model's weights); nothing for an
+        endpoint. A calibration meters the start-up apart, so that the energy per token it
+        measures is the tokens', not the loading's."""
+
     def complete(self, messages: list[Message], max_tokens: int | None = None) -> Completion:
         for item in self.stream(messages, max_tokens):
             if isinstance(item, Completion):

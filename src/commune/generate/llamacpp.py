@@ -57,6 +57,10 @@ class LlamaCppGenerator(Generator):
             )
         return cls(name, spec.path, spec.n_ctx, spec.threads, max_tokens, spec.temperature)
 
+    def warm_up(self) -> None:
+        with self._lock:
+            self._load()
+
     def _load(self) -> Any:
         if self._server is None:
             try:
