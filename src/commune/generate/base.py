@@ -126,6 +126,7 @@ class Generator(ABC):
         """Load what the first generation would (a local model's weights); nothing for an
         endpoint. A calibration meters the start-up apart, so that the energy per token it
         measures is the tokens', not the loading's."""
+        return None  # an endpoint loads nothing here
 
     def complete(self, messages: list[Message], max_tokens: int | None = None) -> Completion:
         for item in self.stream(messages, max_tokens):
