@@ -567,3 +567,10 @@ def test_a_mistyped_address_or_a_forms_address_is_a_page_in_the_readers_language
     r = b.get("/api/nope", headers=html_only)
     assert r.status_code == 404 and r.json()["code"]
     assert b.get("/nope").headers["content-type"].startswith("application/json")
+
+
+def test_the_curation_page_confirms_only_an_outcome_a_review_can_have(app):
+    b = browser(app, "alice")
+    assert "Décision enregistrée" in b.get("/curation?done=published").page
+    forged = b.get("/curation?done=Votre+compte+est+suspendu").page
+    assert "suspendu" not in forged and "Décision enregistrée" not in forged

@@ -27,9 +27,16 @@ async def curator(actor: SignedIn) -> Actor:
 Curator = Annotated[Actor, Depends(curator)]
 
 
+# A revision's status after a review (commons/curation.py, review).
+REVIEW_OUTCOMES = frozenset({"published", "rejected", "changes-requested", "proposed"})
+
+
 @router.get("/curation", response_class=HTMLResponse)
 def queue(p: PageOf, actor: Curator, commune: TheCommune, done: str = "") -> Response:
-    return render(p, "curation.html", pending=commune.pending(actor), done=done)
+    # Only an outcome a review can have: any other text in the address would be shown as
+    # the page's own confirmation (escaped, yet words put in the page's mouth).
+    shown = done if done in REVIEW_OUTCOMES else ""
+    return render(p, "curation.html", pending=commune.pending(actor), done=shown)
 
 
 @router.get("/curation/{revision_id}", response_class=HTMLResponse)
