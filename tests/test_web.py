@@ -574,3 +574,32 @@ def test_the_curation_page_confirms_only_an_outcome_a_review_can_have(app):
     assert "Décision enregistrée" in b.get("/curation?done=published").page
     forged = b.get("/curation?done=Votre+compte+est+suspendu").page
     assert "suspendu" not in forged and "Décision enregistrée" not in forged
+
+
+def test_the_answer_card_says_how_its_energy_was_obtained():
+    """A figure mostly modelled by EcoLogits read "(estimated)", a RAPL share "(measured)",
+    and EcoLogits' range was never shown."""
+    from commune.web import i18n
+    from commune.web.render import environment
+
+    def energy(**e: object) -> str:
+        answer = {"found": True, "text": "Oui.", "mode": "generate", "energy": e}
+        html = environment().get_template("_answer.html").render(answer=answer)
+        return html[html.index('id="energy"') :].split("</p>")[0]
+
+    i18n.use("en")
+    modelled = energy(
+        wh=0.004,
+        gco2e=0.0002,
+        measured=False,
+        method="CPU time x 12 W per core (estimated) + ecologits 0.11.3, modelled: gpu",
+        wh_range=[0.003, 0.005],
+    )
+    assert "the model's part modelled by EcoLogits" in modelled
+    assert "between 3" in modelled and "5" in modelled
+    shared = energy(wh=0.001, gco2e=0.0, measured=True, method="RAPL (37%) (measured, shared)")
+    assert "measured, this request's share" in shared
+    i18n.use("fr")
+    assert "mesurée, la part de cette requête" in energy(
+        wh=0.001, gco2e=0.0, measured=True, method="RAPL (37%) (measured, shared)"
+    )
