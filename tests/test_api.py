@@ -45,7 +45,7 @@ def test_documents(client):
     ("path", "payload", "status", "message"),
     [
         ("/api/search", {"query": "x", "k": 0}, 422, "greater than 0"),
-        ("/api/search", {"query": ""}, 422, "at least 1 character"),
+        ("/api/search", {"query": ""}, 400, "the query is empty"),
         ("/api/search", {"query": "x", "collection": "nope"}, 404, "no collection named 'nope'"),
         ("/api/ask", {}, 422, "Field required"),
         ("/api/ask", {"question": "   "}, 400, "question is empty"),
@@ -173,3 +173,20 @@ def test_each_request_is_logged_with_its_id_and_caller_never_its_key(client, key
     line = next(x for x in lines if x["request_id"] == r.headers["X-Request-ID"])
     assert line["path"] == "/api/search" and line["status"] == 200 and line["user"]
     assert key not in caplog.text
+
+
+def test_an_empty_question_or_query_gets_communes_own_french_line(commune):
+    """An empty string got pydantic's English ("String should have at least 1 character"),
+    where "   " got Commune's French."""
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+
+    with TestClient(create_app(commune, require_auth=False)) as client:
+        r = client.post("/api/ask", json={"question": ""})
+        assert (
+            r.status_code == 400
+            and r.json()["detail"] == "la question est vide : posez une question"
+        )
+        r = client.post("/api/search", json={"query": ""})
+        assert r.status_code == 400 and r.json()["detail"].startswith("la recherche est vide")

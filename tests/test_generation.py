@@ -594,3 +594,25 @@ def test_a_client_leaving_a_stream_midway_is_recorded_when_it_leaves(home, corpu
             wait_until(abandoned, "the abandoned answer's ledger row", timeout=30)
             wait_until(lambda: stalling.stopped == ["slow"], "the model to stop", timeout=30)
     assert stalling.finished == []
+
+
+def test_a_replaced_models_notice_reads_as_one_sentence_in_the_askers_language():
+    """It read « Modèle demandé « smollm2 », réponse de « extractive » : Le modèle… »: the
+    mode's identifier, and a capital after the colon."""
+    from commune.answering.answer import Answer
+    from commune.answering.substitution import substitution
+
+    why = "Le modèle n'a pas fini dans la limite de 60 s ([limits] generation_seconds)"
+    decisions = [{"step": "redirect", "outcome": "extractive", "reason": why}]
+    fr = Answer("Quand ?", "fr", "Mardi.", True, mode="extractive", decisions=decisions)
+    replaced = substitution("smollm2", fr)
+    assert replaced is not None
+    assert replaced.notice == (
+        "Modèle demandé « smollm2 » ; réponse par extraction : le modèle n'a pas fini dans la "
+        "limite de 60 s ([limits] generation_seconds)"
+    )
+    en = Answer("When?", "en", "Tuesday.", True, mode="extractive", decisions=decisions)
+    said = substitution("smollm2", en)
+    assert said is not None and said.notice.startswith(
+        "Asked for model 'smollm2', answered by extraction: le modèle"
+    )

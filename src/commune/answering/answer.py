@@ -56,11 +56,16 @@ MIN_COSINE_OTHER_LANGUAGE = 0.25
 # long answer buries its fact.
 MAX_SENTENCES = 4
 
+# With what to do next: the asker can reword, or look elsewhere.
 NOTHING_FOUND = {
     "fr": (
-        "Je n'ai trouvé aucun passage pertinent dans les documents pour répondre à cette question."
+        "Je n'ai trouvé aucun passage pertinent dans les documents pour répondre à cette "
+        "question : reformulez-la, ou posez-la sur une autre collection."
     ),
-    "en": "I found no relevant passage in the documents to answer this question.",
+    "en": (
+        "I found no relevant passage in the documents to answer this question: reword it, or "
+        "ask it of another collection."
+    ),
 }
 
 

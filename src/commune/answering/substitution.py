@@ -56,9 +56,37 @@ def substitution(requested: str, answer: Answer) -> Substitution | None:
         # model asked for, what answered instead and why: said once, not wrapped.
         notice = answer.notice
     elif answer.language == "fr":
-        notice = f"Modèle demandé « {requested} », réponse de « {answered} »"
-        notice += f" : {why}" if why else ""
+        by = "par extraction" if answered == "extractive" else f"de « {answered} »"
+        notice = f"Modèle demandé « {requested} » ; réponse {by}"
+        notice += f" : {_after_colon(why)}" if why else ""
     else:
-        notice = f"Asked for model '{requested}', answered by '{answered}'"
-        notice += f": {why}" if why else ""
+        by = "by extraction" if answered == "extractive" else f"by '{answered}'"
+        notice = f"Asked for model '{requested}', answered {by}"
+        notice += f": {_after_colon(why)}" if why else ""
     return Substitution(requested, answered, why, notice)
+
+
+def _after_colon(text: str) -> str:
+    """A reason continuing a sentence: "Le modèle…" reads "le modèle…" after a colon (a
+    name or an acronym, "EcoLogits", "GPU", keeps its capital)."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower() and " " in text[:12]:
+        first = text.split(" ", 1)[0]
+        if first.lower() in {
+            "le",
+            "la",
+            "les",
+            "l'",
+            "un",
+            "une",
+            "aucun",
+            "aucune",
+            "the",
+            "a",
+            "an",
+            "no",
+            "this",
+            "ce",
+            "cette",
+        }:
+            return text[0].lower() + text[1:]
+    return text

@@ -190,8 +190,8 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
     if as_json:
         click.echo(dumps(docs))
         return
-    chunks = said("passages", "chunks")
     for d in docs:
+        chunks = said("passage", "chunk") if d["chunks"] == 1 else said("passages", "chunks")
         click.echo(
             f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} {chunks}  "
             f"{d['licence'] or '-':<30} {d['title']}"

@@ -149,7 +149,9 @@ def summary(
     code, config = str(pins.get("code_sha256"))[:12], pins["config_sha256"][:12]
     embedder = pins["embedder"]["name"]
     lines = [
-        f"Évaluation de {pins['suite']['name']} (partie {split}), commit {commit}, code {code}, "
+        f"Évaluation de {pins['suite']['name']} "
+        f"({'toutes les questions' if (report['split'] or 'all') == 'all' else 'partie ' + split}"
+        f"), commit {commit}, code {code}, "
         f"plongement {embedder}, configuration {config}"
         if fr
         else f"Evaluation of {pins['suite']['name']} (split {split}), commit {commit}, "

@@ -93,6 +93,22 @@ EXACT = {
     ),
 }
 WHO = {"member": "le membre", "user": "l'utilisateur·rice"}
+# A setting's expected type, as an operator reads it (not Python's name for it).
+TYPES = {
+    "int": "un nombre entier",
+    "float": "un nombre",
+    "str": "un texte",
+    "bool": "true ou false",
+    "tuple": "une liste",
+}
+# A revision's status, as the pages say it.
+STATUSES = {
+    "published": "publiée",
+    "rejected": "rejetée",
+    "retired": "retirée",
+    "proposed": "proposée",
+    "changes-requested": "à reprendre",
+}
 QUOTAS = {"requests per day": "requêtes par jour", "Wh per month": "Wh par mois"}
 # Messages with values: each pattern names its values, the French template uses them.
 PATTERNS = [
@@ -730,7 +746,7 @@ PATTERNS = [
         (
             r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
             r"(?P<value>.+)",
-            "{key} dans commune.toml doit être de type {type}, reçu {value}",
+            "{key} dans commune.toml doit être {type}, reçu {value}",
         ),
         (
             r"(?P<key>[\w.]+) in commune\.toml must be a finite number, got (?P<value>.+)",
@@ -1003,6 +1019,10 @@ PATTERNS = [
         ),
         (r"give a shorter --(?P<opt>collection|contributor)", "donnez un --{opt} plus court"),
         (
+            r"approvals must be 0 or more, got (?P<value>.+)",
+            "le nombre d'approbations doit être 0 ou plus, reçu {value}",
+        ),
+        (
             r"cannot open the target database: (?P<why>.+)",
             "impossible d'ouvrir la base de destination : {why}",
         ),
@@ -1150,6 +1170,10 @@ def _french(text: str) -> str | None:
                 )
             if "where" in values:
                 values["where"] = WHERE.get(values["where"], values["where"])
+            if "type" in values:
+                values["type"] = TYPES.get(values["type"], values["type"])
+            if "status" in values:
+                values["status"] = STATUSES.get(values["status"], values["status"])
             if values.get("known") == "none yet":  # an empty list, said in French too
                 values["known"] = "aucun pour l'instant"
             return template.format(**values)

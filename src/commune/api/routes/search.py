@@ -19,13 +19,14 @@ router = APIRouter()
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, description="What to search for.")
+    # No min_length: an empty query gets Commune's own message, in the reader's language.
+    query: str = Field(description="What to search for.")
     collection: str | None = Field(None, description="Only this collection.")
     k: int = Field(10, gt=0, le=100, description="Number of hits.")
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1)
+    question: str = Field(description="The question; an empty one gets Commune's own message.")
     collection: str | None = None
     mode: str = Field(
         "auto",
