@@ -435,53 +435,44 @@ def test_remote_generation_is_modelled_by_ecologits(home, corpus):
         e.close()
 
 
-def test_a_remote_model_that_reports_no_tokens_is_modelled_from_the_text_it_wrote(home, corpus):
-    """Many OpenAI-compatible servers ignore stream_options.include_usage: the answer was
-    recorded with 0 tokens and this machine's CPU time only, the remote part silently left
-    out of the ledger, the quotas and the bill."""
+def _remote_answer(home, corpus, usage: bool = True, extra: str = ""):  # type: ignore[no-untyped-def]
+    """A question answered by a scripted remote model of 24B parameters (its reply cites the
+    yellow bin); ``extra``: more lines of its [models.gpu]."""
     from commune.core import Commune
     from tests.endpoints import ScriptedEndpoint
 
-    e = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].", usage=False)
+    e = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].", usage=usage)
     try:
         home.mkdir(parents=True)
         (home / "commune.toml").write_text(
             f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
             'openness = "open-weights"\njurisdiction = "FR"\n'
-            "active_params_b = 24\ntotal_params_b = 24\n"
+            f"active_params_b = 24\ntotal_params_b = 24\n{extra}"
         )
         with Commune(home) as c:
             c.add([corpus], licence="etalab-2.0")
-            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
-        assert a.mode == "generate" and 5 <= a.output_tokens <= 30 and a.input_tokens > 50
-        assert "ecologits 0.11." in a.energy["method"] and not a.energy["measured"]
+            return c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
     finally:
         e.close()
+
+
+def test_a_remote_model_that_reports_no_tokens_is_modelled_from_the_text_it_wrote(home, corpus):
+    """Many OpenAI-compatible servers ignore stream_options.include_usage: the answer was
+    recorded with 0 tokens and this machine's CPU time only, the remote part silently left
+    out of the ledger, the quotas and the bill."""
+    a = _remote_answer(home, corpus, usage=False)
+    assert a.mode == "generate" and 5 <= a.output_tokens <= 30 and a.input_tokens > 50
+    assert "ecologits 0.11." in a.energy["method"] and not a.energy["measured"]
 
 
 def test_a_remote_models_configured_figure_prices_its_answers(home, corpus):
     """The operator's own figure, measured on its GPU server, was shown and capped by, but
     every answer was still priced by EcoLogits."""
-    from commune.core import Commune
-    from tests.endpoints import ScriptedEndpoint
-
-    e = ScriptedEndpoint("Le bac jaune reçoit les emballages [1].")
-    try:
-        home.mkdir(parents=True)
-        (home / "commune.toml").write_text(
-            f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
-            'openness = "open-weights"\njurisdiction = "FR"\nwh_per_1k_tokens = 0.3\n'
-            "active_params_b = 24\ntotal_params_b = 24\n"
-        )
-        with Commune(home) as c:
-            c.add([corpus], licence="etalab-2.0")
-            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
-        assert a.mode == "generate" and a.output_tokens == 20
-        assert "0.3 Wh per 1,000, a configured figure" in a.energy["method"]
-        assert "ecologits" not in a.energy["method"]
-        assert a.energy["wh"] >= 20 * 0.3 / 1000  # the remote part, and this machine's share
-    finally:
-        e.close()
+    a = _remote_answer(home, corpus, extra="wh_per_1k_tokens = 0.3\n")
+    assert a.mode == "generate" and a.output_tokens == 20
+    assert "0.3 Wh per 1,000, a configured figure" in a.energy["method"]
+    assert "ecologits" not in a.energy["method"]
+    assert a.energy["wh"] >= 20 * 0.3 / 1000  # the remote part, and this machine's share
 
 
 def test_ecologits_figures_are_the_packages_own():
