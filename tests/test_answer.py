@@ -326,3 +326,38 @@ def test_the_stream_sends_the_first_sentence_before_the_rest_is_chosen_or_record
     events, order = streamed()
     assert events[-1].decisions[-1]["reason"] == "aucun modèle : réponse du cache"
     assert order[0] == "sentence" and order.index("recorded") > order.index("sentence")
+
+
+def test_sentences_in_the_question_language_come_before_a_translated_page_s_leftovers(
+    commune, monkeypatch
+):
+    """The French handbook keeps some paragraphs in English: a French answer quoted one of
+    them before the French sentences that followed it in its page (the passage's language is
+    French, so it ranked with them). Its own words decide now, and a listing stays after the
+    sentence that announces it. The first sentence, the best, keeps its place."""
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import candidates, extractive_answer, sentence_language
+    from commune.answering.retrieve import Hit
+
+    text = (
+        "Le fichier /etc/apt/sources.list liste les dépôts de paquets utilisés par la machine."
+        "\n\nThe extract below uses the proposed-updates alias, which is both more explicit "
+        "and more consistent with the other releases."
+        "\n\ndeb https://deb.debian.org/debian bookworm main\n"
+        "deb-src https://deb.debian.org/debian bookworm main"
+        "\n\nIl faut ensuite lancer la commande de mise à jour de la liste des paquets."
+    )
+    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "fr", None, None, None, None, 1, 1, 0.5, 0.5)
+    cands = candidates([hit])
+    assert [c.code for c in cands] == [False, False, True, True, False]
+    assert [sentence_language(cands, i, [hit]) for i in range(5)] == ["fr", "en", "en", "en", "fr"]
+
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [hit])
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([0, 1, 2, 4]))
+    a = extractive_answer("Où sont listés les dépôts de paquets ?", [hit], commune.embedder)
+    assert [s["text"][:14] for s in a.sentences] == [
+        "Le fichier /et",
+        "Il faut ensuit",  # before the English paragraph, which came first in the page
+        "The extract be",
+        "deb https://de",  # still after the sentence that announces it
+    ]

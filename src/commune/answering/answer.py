@@ -538,16 +538,43 @@ def extractive_stream(
     # source is [1] whatever follows.
     yield _quote(cite(best))
     # The others follow, those in the question's language before the rest (a page and its
-    # translation can both be found), each in the order of its passage, where it reads best
-    # after what precedes it.
+    # translation can both be found, and a translated page can keep paragraphs of its
+    # original), each in the order of its passage, where it reads best after what precedes it.
     rest = sorted(
         picking,
-        key=lambda i: (relevant[cands[i].hit].language != lang, cands[i].hit, cands[i].position),
+        key=lambda i: (
+            sentence_language(cands, i, relevant) != lang,
+            cands[i].hit,
+            cands[i].position,
+        ),
     )
     for i in rest:
         yield " " + _quote(cite(i))
     text = " ".join(_quote(s) for s in sentences)
     yield Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
+
+
+# Under this many words a sentence's own language is a guess: it takes its passage's.
+_SURE_LANGUAGE_WORDS = 5
+
+
+def sentence_language(cands: Sequence[Candidate], i: int, hits: Sequence[Hit]) -> str:
+    """The language of candidate ``i``'s own words, not only its passage's: the French
+    handbook keeps some paragraphs in English, and a French answer reads them after its
+    French sentences. A listing's line is in the language of the sentence that announces it
+    (the prose before it in its passage), so that it stays after that sentence."""
+    c = cands[i]
+    passage = hits[c.hit].language
+    j = i
+    # Candidates are in passage order: walk back to the nearest prose of the same passage.
+    while j >= 0 and cands[j].hit == c.hit and cands[j].code:
+        j -= 1
+    if j < 0 or cands[j].hit != c.hit:
+        return passage
+    words = cands[j].text.split()
+    if len(words) < _SURE_LANGUAGE_WORDS:
+        return passage
+    return detect(cands[j].text, default=passage)
 
 
 def _quote(sentence: dict[str, Any]) -> str:
