@@ -104,7 +104,8 @@ def test_kill_9_while_serving_with_writes_in_flight(home, corpus):
                     f"{url}/api/ask", body, {"Content-Type": "application/json"}
                 )
                 try:
-                    urllib.request.urlopen(req, timeout=300).read()  # a hang guard
+                    with urllib.request.urlopen(req, timeout=300) as reply:  # a hang guard
+                        reply.read()
                     answered.append(1)
                 except (OSError, http.client.HTTPException):
                     return  # the server is gone, possibly mid-reply (IncompleteRead)

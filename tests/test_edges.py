@@ -161,7 +161,7 @@ def _serve(home: Path, tmpdir: Path, log: Path) -> tuple[subprocess.Popen[bytes]
     deadline = time.monotonic() + 300  # a hang guard, as conftest.serve_process's
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=2)
+            urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
             return proc, url
         except OSError:
             time.sleep(0.1)

@@ -28,7 +28,8 @@ def ask_at_once(servers, questions: int, headers: dict[str, str] | None = None) 
                 f"{url}/api/ask", body, {"Content-Type": "application/json", **(headers or {})}
             )
             try:
-                status = urllib.request.urlopen(req, timeout=300).status
+                with urllib.request.urlopen(req, timeout=300) as reply:
+                    status = reply.status
             except urllib.error.HTTPError as exc:
                 status = exc.code
             with lock:
