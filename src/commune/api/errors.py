@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
-from commune.http.body import BodyTooLarge
+from commune.http.body import MACHINE_ROUTES, BodyTooLarge
 from commune.http.incidents import incident
 from commune.text.messages import from_accept_language, localise
 
@@ -155,8 +155,9 @@ async def _incident(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, failed.message, code=failed.code, incident=failed.number)
 
 
-# The machine-facing routes: their errors stay JSON whatever the client accepts.
-_MACHINE = ("/api/", "/v1/", "/mcp", "/peer/", "/docs", "/openapi", "/metrics", "/healthz")
+# The machine-facing routes, and the API's documents: their errors stay JSON whatever the
+# client accepts.
+_MACHINE = (*MACHINE_ROUTES, "/docs", "/openapi", "/metrics", "/healthz")
 
 
 def _from_a_browser(request: Request) -> bool:

@@ -15,12 +15,12 @@ from commune.api.errors import error_response
 from commune.core import Commune
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
-from commune.http.body import Gate
+from commune.http.body import MACHINE_ROUTES, Gate
 from commune.http.signins import FailedSignIns
 
 # The routes that take a key; the rest are the web's pages (a session, checked by each page
 # before it reads its form) and the public ones (GET only).
-KEYED = ("/api/", "/v1/", "/mcp", "/peer/")
+KEYED = MACHINE_ROUTES
 NO_BODY = ("GET", "HEAD", "OPTIONS")
 
 

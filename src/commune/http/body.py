@@ -41,6 +41,11 @@ class BodyTooLarge(HTTPException):
         )
 
 
+# The routes machines call, each with a key: the API's, the OpenAI-compatible one, MCP and
+# the peers'. Their errors are JSON; the rest are the web's pages.
+MACHINE_ROUTES = ("/api/", "/v1/", "/mcp", "/peer/")
+
+
 def refusal(
     scope: Scope, status: int, message: str, headers: dict[str, str] | None = None
 ) -> Response:
@@ -50,7 +55,7 @@ def refusal(
     accept = sent.get(b"accept", b"").decode("latin-1")
     language = from_accept_language(sent.get(b"accept-language", b"").decode("latin-1"))
     message = localise(message, language)
-    page = not scope["path"].startswith(("/api/", "/v1/", "/mcp", "/peer/"))
+    page = not scope["path"].startswith(MACHINE_ROUTES)
     if page and b"x-fragment" in sent:  # the page's script, which shows it in place
         from html import escape
 
