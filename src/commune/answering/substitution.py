@@ -70,23 +70,13 @@ def _after_colon(text: str) -> str:
     """A reason continuing a sentence: "Le modèle…" reads "le modèle…" after a colon (a
     name or an acronym, "EcoLogits", "GPU", keeps its capital)."""
     if len(text) > 1 and text[0].isupper() and text[1].islower() and " " in text[:12]:
-        first = text.split(" ", 1)[0]
-        if first.lower() in {
-            "le",
-            "la",
-            "les",
-            "l'",
-            "un",
-            "une",
-            "aucun",
-            "aucune",
-            "the",
-            "a",
-            "an",
-            "no",
-            "this",
-            "ce",
-            "cette",
-        }:
+        if text.split(" ", 1)[0].lower() in _ARTICLES:
             return text[0].lower() + text[1:]
     return text
+
+
+# The words a reason starts with when it is a sentence, not a name.
+_ARTICLES = frozenset(
+    {"le", "la", "les", "l'", "un", "une", "aucun", "aucune", "ce", "cette"}
+    | {"the", "a", "an", "no", "this"}
+)

@@ -278,8 +278,7 @@ def latest_issued(conn: Connection) -> str | None:
 
 
 def _month_after(month: str) -> str:
-    year, number = (int(x) for x in month.split("-"))
-    return f"{year + number // 12}-{number % 12 + 1:02d}"
+    return month_window(parse_month(month)).end.strftime("%Y-%m")
 
 
 def choices(conn: Connection) -> list[dict[str, Any]]:
