@@ -335,14 +335,21 @@ def candidate_features(
 
 class SentenceScorer:
     """The sentence ranker: LightGBM LambdaRank trees over :data:`FEATURES`, trained on both
-    shipped suites' dev splits (``bench/train_answer.py``; its figures are in the file)."""
+    shipped suites' dev splits (``bench/train_answer.py``; its figures are in the file).
+
+    The file holds several rankers trained alike with different random seeds, and a
+    sentence's score is their mean: one ranker's bagging on a few hundred questions moved
+    dev's answers with every fact by up to 0.05 from one seed to the next, and the mean of
+    five moves less (bench/README.md, item 19)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         import lightgbm  # imported here: the package takes a moment, and only answers use it
 
         if tuple(data["features"]) != FEATURES:
             raise RuntimeError("answer_model.json does not match FEATURES: retrain it")
-        self.booster = lightgbm.Booster(model_str=data["booster"])
+        # A file of one ranker ("booster") is read as an ensemble of one.
+        models = data.get("boosters") or [data["booster"]]
+        self.boosters = [lightgbm.Booster(model_str=m) for m in models]
         self.max_words = int(data["max_words"])
         self.margin = float(data["margin"])
         # When the best sentence does not stand out (its score within ``confident_gap`` of
@@ -361,7 +368,8 @@ class SentenceScorer:
     def score(self, features: np.ndarray) -> np.ndarray:
         # One thread: a request's few dozen rows gain nothing from more, and the server's
         # other requests keep theirs.
-        return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+        scores = [b.predict(features, num_threads=1) for b in self.boosters]
+        return np.asarray(np.mean(scores, axis=0), dtype=np.float64)
 
 
 def gap(cands: list[Candidate], scores: np.ndarray) -> float:
