@@ -314,6 +314,24 @@ def test_a_change_of_settings_is_never_answered_from_the_cache(home, tmp_path):
         assert not after.sources and after.excluded
 
 
+def test_an_upgrade_of_the_code_is_never_answered_from_the_cache(home, corpus, monkeypatch):
+    """A retrained sentence ranker or a fixed reader answers otherwise: what the old code
+    answered, kept in the database across the restart, is not served by the new one."""
+    from commune.answering import path
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        c.ask("Où mettre les emballages en plastique ?")
+        again = c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(again))["reduce"] == "cached"
+    monkeypatch.setattr(path, "running_code", lambda: "the next release")
+    with Commune(home) as c:
+        after = c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(after))["reduce"] != "cached"
+        assert after.text == again.text  # the same code would have given the same answer
+
+
 def test_the_cache_is_per_scope_a_member_never_gets_anothers_private_answer(commune, corpus):
     from commune.govern.members import add_member, authenticate
 

@@ -38,6 +38,7 @@ from commune.embed import Embedder
 from commune.errors import InvalidRequest
 from commune.generate.base import Generator
 from commune.govern.policy import OPERATOR, Actor
+from commune.identity import running_code
 from commune.text.lang import detect
 from commune.text.say import say
 
@@ -284,8 +285,17 @@ class AskPath:
         # stay here), nothing decided under the old one is served.
         # And so are the home's settings: a TDM reservation now excluded, another default
         # model, other retrieval weights change the answer (evaluation/pins.py hashes them).
+        # And the code: an upgrade (a retrained sentence ranker, another refusal model, a
+        # fixed reader) answers otherwise, and the cache outlives a restart in the database.
         slot.scope = cache.digest(
-            req.collection, ids, declared, req.mode, req.model, charter.sha256, self._settings
+            req.collection,
+            ids,
+            declared,
+            req.mode,
+            req.model,
+            charter.sha256,
+            self._settings,
+            running_code(),
         )
         slot.key = cache.digest(cache.normalise(req.question), slot.scope)
         slot.hit = self.answers.exact(slot.key, generation, sobriety.cache_ttl_hours)

@@ -25,6 +25,7 @@ from commune.charter.rules import Charter
 from commune.config import ModelSettings, Settings
 from commune.embed import Embedder
 from commune.evaluation.suite import Suite
+from commune.identity import code_hash
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -55,42 +56,6 @@ def distribution_fingerprint(name: str) -> dict[str, Any]:
         "version": dist.version,
         "sha256": hashlib.sha256(record.encode()).hexdigest(),
     }
-
-
-# The faces carry questions in and answers out: a change to them cannot move a figure, so it
-# does not make a committed report stale. Everything else in the package can (retrieval,
-# ranking, answering and its model files, ingestion, the store's queries, the settings'
-# defaults, the metrics themselves).
-FACES = ("api", "cli", "http", "web")
-
-
-def package_root() -> Path:
-    """The directory of the ``commune`` package this code runs from."""
-    return Path(__file__).resolve().parent.parent
-
-
-def code_files(root: Path | None = None) -> list[Path]:
-    """The files whose content determines an evaluation's figures, in a stable order."""
-    base = root or package_root()
-    return sorted(
-        p
-        for p in base.rglob("*")
-        if p.is_file()
-        and p.relative_to(base).parts[0] not in FACES
-        and "__pycache__" not in p.parts
-        and p.suffix not in (".pyc", ".pyo")
-    )
-
-
-def code_hash(root: Path | None = None) -> str:
-    """SHA-256 over every file of :func:`code_files`: its path in the package and the hash of
-    its bytes. The same function checks a committed report (tests/test_instrument.py)."""
-    base = root or package_root()
-    h = hashlib.sha256()
-    for p in code_files(base):
-        digest = hashlib.sha256(p.read_bytes()).hexdigest()
-        h.update(f"{p.relative_to(base).as_posix()}\0{digest}\n".encode())
-    return h.hexdigest()
 
 
 def commit() -> str | None:
