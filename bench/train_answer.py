@@ -15,6 +15,7 @@ more, the medians still within the limit. The rankers are then refitted on all o
 with its figures to ``src/commune/answering/answer_model.json``. The test split is never read.
 
     python bench/train_answer.py --home eval-data
+    python bench/train_answer.py --home eval-data --seeds 1 --five-fold-only   # one ranker
 """
 
 from __future__ import annotations
@@ -155,15 +156,15 @@ def collect(commune: Commune) -> tuple[list[dict[str, Any]], str]:
     return records, "; ".join(hashes)
 
 
-def train(records: list[dict[str, Any]]) -> list[lightgbm.Booster]:
-    """One ranker per seed of :data:`SEEDS`, on the same rows."""
+def train(records: list[dict[str, Any]], seeds: tuple[int, ...] = SEEDS) -> list[lightgbm.Booster]:
+    """One ranker per seed, on the same rows."""
     data = lightgbm.Dataset(
         np.vstack([r["x"] for r in records]),
         np.minimum(np.concatenate([r["y"] for r in records]), 3),
         group=[len(r["y"]) for r in records],
     )
     return [
-        lightgbm.train({**PARAMS, "seed": seed}, data, num_boost_round=ROUNDS) for seed in SEEDS
+        lightgbm.train({**PARAMS, "seed": seed}, data, num_boost_round=ROUNDS) for seed in seeds
     ]
 
 
@@ -209,7 +210,17 @@ def main() -> None:
         "--quarter-words", type=int, default=100, help="the longest quarter's shortest, on dev"
     )
     ap.add_argument("--cache", help="keep the collected candidates in this file (pickle)")
+    ap.add_argument(
+        "--seeds",
+        default=",".join(map(str, SEEDS)),
+        help="the rankers' seeds, comma-separated (bench/README.md, item 19: one seed, or "
+        "another set of five, to see how far the figures move)",
+    )
+    ap.add_argument(
+        "--five-fold-only", action="store_true", help="print the dev figures, write no model"
+    )
     args = ap.parse_args()
+    seeds = tuple(int(x) for x in args.seeds.split(","))
     commune = Commune(args.home)
     if args.cache and Path(args.cache).exists():
         with open(args.cache, "rb") as f:
@@ -223,7 +234,7 @@ def main() -> None:
     fold_of = group_folds(r["group"] for r in records)
     scores: list[np.ndarray] = [np.zeros(0)] * len(records)
     for f in range(FOLDS):
-        boosters = train([r for r in records if fold_of[r["group"]] != f])
+        boosters = train([r for r in records if fold_of[r["group"]] != f], seeds)
         for i, r in enumerate(records):
             if fold_of[r["group"]] == f:
                 scores[i] = predict(boosters, r["x"])
@@ -273,7 +284,11 @@ def main() -> None:
     if uncertain is not None:
         final = tiered[sure, uncertain[0], uncertain[2]]
         print(f"kept: {sure} words, {uncertain[0]} for the {uncertain[2]:.0%} least sure answers")
-    boosters = train(records)
+    cells = ", ".join(f"{d} facts {f:.3f} median {w:g} words" for d, (f, w) in final.items())
+    print(f"five-fold on dev, seeds {args.seeds}: {cells}")
+    if args.five_fold_only:
+        return
+    boosters = train(records, seeds)
     out = {
         "features": list(FEATURES),
         "max_words": sure,
@@ -290,7 +305,7 @@ def main() -> None:
             "lightgbm": lightgbm.__version__,
             "params": PARAMS,
             "rounds": ROUNDS,
-            "seeds": list(SEEDS),
+            "seeds": list(seeds),
             "max_sentences": MAX_SENTENCES,
             "median_words_at_most": args.median_words,
             "dev_five_fold": {
