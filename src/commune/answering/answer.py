@@ -348,9 +348,7 @@ class SentenceScorer:
 
         if tuple(data["features"]) != FEATURES:
             raise RuntimeError("answer_model.json does not match FEATURES: retrain it")
-        # A file of one ranker ("booster") is read as an ensemble of one.
-        models = data.get("boosters") or [data["booster"]]
-        self.boosters = [lightgbm.Booster(model_str=m) for m in models]
+        self.boosters = [lightgbm.Booster(model_str=m) for m in data["boosters"]]
         self.max_words = int(data["max_words"])
         self.margin = float(data["margin"])
         # When the best sentence does not stand out (its score within ``confident_gap`` of

@@ -3,11 +3,10 @@
 An entry is keyed by the question, the scope (the collections the asker may read, the
 collection asked for, the member's declared use, the mode and model asked for, the charter
 in force, the home's settings, the code that answers: commune.identity) and the index
-generation: any change to the commons starts a
-new generation, so nothing stale is served. A near-duplicate question shares the answer: same
-language and scope, embeddings at least the charter's ``near_duplicate_cosine`` apart, and
-the same words in the same order but for a greeting, a "please" and a typo
-(:func:`same_words`).
+generation: any change to the commons starts a new generation, so nothing stale is served.
+A near-duplicate question shares the answer: same language and scope, embeddings at least
+the charter's ``near_duplicate_cosine`` apart, and the same words in the same order but for
+a greeting, a "please" and a typo (:func:`same_words`).
 """
 
 from __future__ import annotations
