@@ -41,6 +41,7 @@ from commune.answering.answer import (  # noqa: E402
     FEATURES,
     MAX_SENTENCES,
     Candidate,
+    SentenceScorer,
     answer_context,
     candidates,
     choose,
@@ -169,9 +170,14 @@ def train(records: list[dict[str, Any]], seeds: tuple[int, ...] = SEEDS) -> list
     ]
 
 
-def predict(boosters: list[lightgbm.Booster], x: np.ndarray) -> np.ndarray:
-    """The mean of the rankers' scores, as SentenceScorer.score reads them."""
-    return np.mean([b.predict(x, num_threads=1) for b in boosters], axis=0)
+def scorer(boosters: list[lightgbm.Booster]) -> SentenceScorer:
+    """The rankers as `commune ask` scores with them, read from the file's own format: the
+    five-fold figures are those of the shipped scoring, not of a copy of it. (The budget is
+    what this script chooses afterwards; the scorer's own is not used here.)"""
+    models = [b.model_to_string() for b in boosters]
+    return SentenceScorer(
+        {"features": list(FEATURES), "boosters": models, "max_words": 0, "margin": 0}
+    )
 
 
 def answers(records, scores, budget: int, margin: float, uncertain: tuple[int, float] | None):
@@ -235,10 +241,10 @@ def main() -> None:
     fold_of = group_folds(r["group"] for r in records)
     scores: list[np.ndarray] = [np.zeros(0)] * len(records)
     for f in range(FOLDS):
-        boosters = train([r for r in records if fold_of[r["group"]] != f], seeds)
+        fold = scorer(train([r for r in records if fold_of[r["group"]] != f], seeds))
         for i, r in enumerate(records):
             if fold_of[r["group"]] == f:
-                scores[i] = predict(boosters, r["x"])
+                scores[i] = fold.score(r["x"])
     table = {(b, m): outcome(records, scores, b, m) for b in BUDGETS for m in MARGINS}
     unbounded = outcome(records, scores, 10**6, float("inf"))
     within = [k for k in table if all(words <= args.median_words for _, words in table[k].values())]
