@@ -141,7 +141,8 @@ for p in range(8000, 8100):
     finally: s.close()')"
 nohup "$commune" serve --host 127.0.0.1 --port "$port" >"$home/serve.log" 2>&1 &
 echo $! >"$pidfile"
-for _ in $(seq 1 60); do
+# It answers once its models are loaded (a few seconds; longer on a busy machine): up to 60 s.
+for _ in $(seq 1 120); do
   "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
     "http://127.0.0.1:$port/healthz" 2>/dev/null && break
   sleep 0.5

@@ -60,6 +60,10 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.store.check import Report
 
 
+# A sentence long enough for the language identifier's model to be read (text/lang.py).
+_PARAGRAPH = "A sentence of twelve words or more is judged by the model of its letters."
+
+
 class Commune:
     """One commune home: its database, its indexes and its models (all opened lazily)."""
 
@@ -140,6 +144,35 @@ class Commune:
 
         self._refresher = threading.Thread(target=run, name="commune-refresh", daemon=True)
         self._refresher.start()
+
+    def warm_up(self) -> float:
+        """Load what every answer uses: the search snapshot, the embedder, the sentence and
+        refusal models and the language identifier. Without it the first question after a
+        start waits for them (about 2.2 s on 2 cores, against 0.26 s for the next ones:
+        bench/first_answer.py); the HTTP application calls it at start, before it takes a
+        request (api/app.py). A part that cannot load is logged and left to the first
+        request, which says what to do in its own words. Returns the seconds taken."""
+        import logging
+        import time
+
+        started = time.perf_counter()
+        from commune.answering import path, refusal  # noqa: F401 -- the answer's modules
+        from commune.answering.answer import sentence_model
+        from commune.text.lang import detect
+
+        for part, load in (
+            ("search snapshot", self.catalog),
+            ("embedder", lambda: self.embedder.embed_query("warm-up")),
+            ("sentence ranker", sentence_model),
+            ("refusal model", refusal.model),
+            # Read when a sentence's own language is judged (twelve words or more).
+            ("language identifier", lambda: detect(_PARAGRAPH)),
+        ):
+            try:
+                load()
+            except Exception as exc:  # noqa: BLE001 -- the first request reports it properly
+                logging.getLogger("commune").warning("warm-up: %s not loaded: %s", part, exc)
+        return time.perf_counter() - started
 
     def stop_refresher(self) -> None:
         if self._refresher is not None:

@@ -110,6 +110,7 @@ def _mcp(commune: Commune, require_auth: bool) -> tuple[list[BaseRoute], McpLife
 def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
     """While the server runs, MCP's session manager runs, and the search snapshot is refreshed
     in the background: no search waits for a change to be taken in (Commune.start_refresher).
+    The models every answer uses are loaded before the first request (Commune.warm_up).
     With ``[enrich] background``, passages are enriched meanwhile (Commune.start_enricher)."""
     previous = app.router.lifespan_context
 
@@ -120,6 +121,10 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
                 await stack.enter_async_context(mcp())
             await run_in_threadpool(commune.start_refresher)
             stack.callback(commune.stop_refresher)
+            # Before the first request is taken: otherwise that person waits for the models
+            # to load (about 2.5 s on 2 cores, 0.2 s for the next questions).
+            seconds = await run_in_threadpool(commune.warm_up)
+            log.info("models loaded in %.1f s: ready to answer", seconds)
             if commune.settings.enrich.background:  # e5 vectors added at low priority
                 await run_in_threadpool(commune.start_enricher)
                 stack.callback(commune.stop_enricher)

