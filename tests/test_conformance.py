@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from commune.embed import available, get_embedder
+from commune.embed import Embedder, available, get_embedder
 from commune.index.dense import MatrixIndex
 from commune.index.lexical import Bm25Index
 
@@ -46,8 +46,47 @@ class EmbedderKit:
         assert np.allclose(first, embedder.embed_queries([text])[0], atol=1e-4)
         assert embedder.embed_query(text) is first  # asked again: not embedded again
 
+    def test_sentences_agree_with_passages_and_are_kept(self, embedder):
+        # An answer's candidate sentences: embedded as passages, the last ones kept.
+        texts = ["La mairie ouvre à 9 h.", "The town hall opens at 9.", "La mairie ouvre à 9 h."]
+        first = embedder.embed_sentences(texts)
+        assert first.shape == (3, embedder.dim) and first.dtype == np.float32
+        assert np.allclose(first, embedder.embed_passages(texts), atol=1e-4)
+        again = embedder.embed_sentences(["Une phrase nouvelle.", "La mairie ouvre à 9 h."])
+        assert np.array_equal(again[1], first[0])  # the kept vector, not a fresh one
+        assert embedder.embed_sentences([]).shape == (0, embedder.dim)
+
     def test_provenance_is_declared(self, embedder):
         assert embedder.licence and embedder.origin and embedder.name in available()
+
+
+class _Counting(Embedder):
+    """A named fake: one-hot rows, and the texts it was asked to embed."""
+
+    name = "counting"
+    dim = 4
+    licence = "MIT"
+    origin = "tests"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        self.asked += texts
+        return np.eye(self.dim, dtype=np.float32)[[len(t) % self.dim for t in texts]]
+
+
+def test_a_sentence_is_embedded_once_while_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from commune.embed import base
+
+    monkeypatch.setattr(base, "SENTENCES_KEPT", 3)
+    e = _Counting()
+    rows = e.embed_sentences(["a", "bb", "a"])
+    assert e.asked == ["a", "bb"] and np.array_equal(rows[0], rows[2])
+    e.embed_sentences(["bb", "ccc", "dddd"])  # "bb" kept; two new: four, one over the bound
+    assert e.asked == ["a", "bb", "ccc", "dddd"]
+    e.embed_sentences(["a"])  # the least recently used went first: "a" is embedded again
+    assert e.asked[-1] == "a" and len(e.__dict__["_sentences"]) == 3
 
 
 class TestUse(EmbedderKit):

@@ -65,24 +65,67 @@ def test_language_detection_on_questions_and_paragraphs():
     assert detect("12345", default="en") == "en"
 
 
+def _snowball(text: str, lang: str) -> list[str]:
+    """The terms as a fresh Snowball stemmer gives them, word by word, with nothing kept."""
+    import snowballstemmer
+
+    from commune.text.analysis import fold_accents, words
+    from commune.text.stopwords import STOPWORDS
+
+    stemmer = snowballstemmer.stemmer({"fr": "french", "en": "english"}[lang])
+    stop = STOPWORDS[lang]
+    return [
+        fold_accents(stemmer.stemWord(w) if w.isalpha() else w)
+        for w in words(text)
+        if w not in stop and fold_accents(w) not in stop
+    ]
+
+
+def _fresh_words(seed: int, n: int) -> str:
+    # Words no call has analysed yet, so that every stem is computed, never remembered.
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return " ".join(
+        f"configurent{letters[seed % 26]}{letters[i % 26]}{letters[i // 26 % 26]} "
+        f"administrateurs{letters[i % 26]}{letters[seed % 26]}"
+        for i in range(n)
+    )
+
+
 def test_analysis_is_thread_safe():
     # One Snowball stemmer shared between the API's threads gave wrong stems and IndexErrors.
     import threading
 
-    text = "les administrateurs configurent rapidement des serveurs informatiques " * 20
-    expected = analyze(text, "fr")
+    texts = {n: [_fresh_words(n * 40 + i, 40) for i in range(30)] for n in range(8)}
+    expected = {n: [_snowball(t, "fr") for t in ts] for n, ts in texts.items()}
     errors: list[str] = []
 
-    def work() -> None:
+    def work(n: int) -> None:
         try:
-            for _ in range(30):  # each call long enough for the threads to interleave
-                assert analyze(text, "fr") == expected
+            for text, terms in zip(texts[n], expected[n], strict=True):
+                assert analyze(text, "fr") == terms
         except Exception as exc:  # noqa: BLE001 (any failure in a thread is the finding)
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_a_words_term_once_kept_is_the_stemmers_own():
+    # Stems are kept once computed (they were half an answer's time): asked again, first
+    # word by word and then within other texts, they are still what Snowball gives.
+    text = {
+        "fr": "Les administrateurs configurent rapidement des serveurs informatiques ; "
+        "l'élève a été reçu, les élèves ont réussi leurs examens à Montréal.",
+        "en": "The administrators configured the servers quickly; running jobs ran faster "
+        "than the configurations they replaced, according to sources.list and apt-get.",
+    }
+    for lang, sentence in text.items():
+        first = analyze(sentence, lang)
+        assert first == _snowball(sentence, lang)
+        for word in sentence.split():
+            analyze(word, lang)
+        assert analyze(f"{sentence} {sentence}", lang) == first + first

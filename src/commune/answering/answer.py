@@ -247,7 +247,7 @@ def sentence_features(
 ) -> np.ndarray:
     """One row of :data:`FEATURES` per candidate."""
     qv = embedder.embed_query(question)
-    cos = embedder.embed_passages([c.text for c in cands]) @ qv
+    cos = embedder.embed_sentences([c.text for c in cands]) @ qv
     return candidate_features(
         question, lang, cands, hits, np.asarray(cos, dtype=np.float64), translations
     )

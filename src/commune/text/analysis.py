@@ -14,6 +14,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from commune.text.stopwords import STOPWORDS
@@ -67,19 +68,29 @@ def words(text: str) -> list[str]:
     return out
 
 
+# A word's term and its folded form, kept once computed: Snowball's pure-Python stemmer was
+# more than half of an extractive answer's time (the same few thousand words, stemmed again
+# for every sentence of every answer), and the result depends on nothing else. About 150
+# bytes an entry: 20 MB at most.
+_WORDS_KEPT = 1 << 17
+
+
+@lru_cache(maxsize=_WORDS_KEPT)
+def _term(word: str, lang: str) -> str:
+    # Stemming technical tokens ("sources.list") would only damage them.
+    return fold_accents(_stemmer(lang).stemWord(word) if word.isalpha() else word)
+
+
+@lru_cache(maxsize=_WORDS_KEPT)
+def _folded(word: str) -> str:
+    return fold_accents(word)
+
+
 def analyze(text: str, lang: str, stop: frozenset[str] | None = None) -> list[str]:
     """Index terms for ``text`` written in ``lang`` (duplicates kept: BM25 counts them)."""
     if stop is None:
         stop = STOPWORDS.get(lang, frozenset())
-    stemmer = _stemmer(lang)
-    terms = []
-    for w in words(text):
-        if w in stop or fold_accents(w) in stop:
-            continue
-        # Stemming technical tokens ("sources.list") would only damage them.
-        stem = stemmer.stemWord(w) if w.isalpha() else w
-        terms.append(fold_accents(stem))
-    return terms
+    return [_term(w, lang) for w in words(text) if w not in stop and _folded(w) not in stop]
 
 
 def query_term_sets(text: str, langs: Iterable[str]) -> dict[str, list[str]]:
