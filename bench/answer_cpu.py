@@ -1,12 +1,15 @@
 """An extractive answer's CPU time, with and without what it keeps between questions.
 
-Two things an answer used to compute again for every question are kept once computed:
+What an answer used to compute again for every question is kept once computed:
 
 - each word's index term (text/analysis.py): Snowball's pure-Python stemmer was more than
   half an answer's time, on the same few thousand words;
-- the vectors of the last candidate sentences (Embedder.embed_sentences): of the 30,154
-  sentences the evaluation's 579 test questions embed, 53% had been embedded for an earlier
-  question.
+- the vectors of the last candidate sentences and question words
+  (Embedder.embed_sentences): of the 30,154 sentences the evaluation's 579 test questions
+  embed, 53% had been embedded for an earlier question;
+- each question word's neighbours in the other languages (index/lexicon.py), the kinds of
+  fact a sentence holds (answering/answer_types.py) and whether it gives instructions
+  (answering/instructions.py).
 
 Each setting runs in its own process over the same home and the same questions (both
 shipped suites' test split, cache of answers off, models loaded before the clock), side by
@@ -40,15 +43,23 @@ def _cpu() -> float:
 
 def probe(home: Path, setting: str) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "src"))
+    from commune.answering import answer, answer_types, instructions
     from commune.core import Commune
     from commune.embed import base
     from commune.evaluation import load_suite
+    from commune.index import lexicon
     from commune.text import analysis
 
     if setting == "without":
         analysis._term = analysis._term.__wrapped__  # type: ignore[attr-defined]
         analysis._folded = analysis._folded.__wrapped__  # type: ignore[attr-defined]
         base.SENTENCES_KEPT = 0
+        lexicon.WORDS_KEPT = 0
+        # Where the answer module reads them under its own names, too.
+        answer.held = answer_types.held = answer_types.held.__wrapped__  # type: ignore[attr-defined]
+        answer.gives_instructions = instructions.gives_instructions = (
+            instructions.gives_instructions.__wrapped__  # type: ignore[attr-defined]
+        )
     cases = []
     for suite in ("fiches", "debian"):
         cases += load_suite(ROOT / "eval" / "suites" / f"{suite}.jsonl").select("test")
@@ -99,7 +110,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for setting in SETTINGS:
         r = results[setting]
-        label = "nothing" if setting == "without" else "terms and sentence vectors"
+        label = "nothing" if setting == "without" else "all of it"
         print(f"| {label} | {r['answers']} | {r['wall_ms']} | {r['cpu_ms']} |")
     print(f"same answers: {'yes' if same else 'NO'}")
 

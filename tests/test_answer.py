@@ -70,6 +70,11 @@ def test_the_kind_of_fact_asked_for_and_held():
     assert not held("La déclaration est faite à la mairie.")["duration"]
     assert held("Le timbre fiscal coûte 86 €.")["amount"]
     assert held("Les dépôts sont listés dans /etc/apt/sources.list.")["file"]
+    # Kept once computed, and shared between answers: nobody can change it for the next one.
+    kinds = held("Le timbre fiscal coûte 86 €.")
+    assert kinds is held("Le timbre fiscal coûte 86 €.")
+    with pytest.raises(TypeError):
+        kinds["amount"] = False  # type: ignore[index]
 
 
 def test_a_name_the_passages_never_mention_counts_against_answering(loaded):

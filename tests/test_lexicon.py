@@ -44,6 +44,10 @@ class Counting:
         self.embedded.extend(texts)
         return self.inner.embed_passages(texts)
 
+    def embed_sentences(self, texts):  # type: ignore[no-untyped-def]
+        self.embedded.extend(texts)
+        return self.inner.embed_sentences(texts)
+
 
 def text_of(commune, found):  # type: ignore[no-untyped-def]
     """The texts of the passages found with a score (the fusion fills its k with the other
@@ -91,6 +95,20 @@ def test_known_words_are_not_embedded_again_and_survive_a_save(small, commune, t
     for lang, vocab in second.languages.items():
         assert loaded.languages[lang].words == vocab.words
         assert np.allclose(loaded.languages[lang].vectors, vocab.vectors, atol=1e-3)
+
+
+def test_a_words_neighbours_are_looked_up_once_and_stay_the_same(small, commune):
+    lexicon = lx.build_lexicon(texts(), commune.embedder)
+    fresh = lx.build_lexicon(texts(), commune.embedder)
+    counting = Counting(commune.embedder)
+    first = lexicon.equivalents("How long to register a birth?", "en", counting)
+    assert "birth" in counting.embedded and first
+    counting.embedded.clear()
+    # Another question with the same words: only its new words are looked up, and the
+    # neighbours are those a lexicon that never saw the first question gives.
+    second = lexicon.equivalents("When to register the birth of a child?", "en", counting)
+    assert "birth" not in counting.embedded and "child" in counting.embedded
+    assert second == fresh.equivalents("When to register the birth of a child?", "en", counting)
 
 
 def test_a_language_of_a_few_misread_passages_gets_no_vocabulary(commune):

@@ -10,6 +10,9 @@ French and English, since questions come in both and passages too.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 
 # Each kind: the question's words that ask for it, and the sentence's forms that hold it.
 _NUMBER = r"\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|dix|douze|quinze|vingt|trente|one|two|three|four|five|six|seven|ten|twelve|fifteen|twenty|thirty"  # noqa: E501
@@ -111,6 +114,9 @@ def asked(question: str) -> dict[str, bool]:
     return {kind: bool(pattern.search(question)) for kind, pattern in ASKS.items()}
 
 
-def held(sentence: str) -> dict[str, bool]:
-    """The kinds of fact ``sentence`` states."""
-    return {kind: bool(pattern.search(sentence)) for kind, pattern in HOLDS.items()}
+# Nine searches per candidate sentence, and the same passages answer many questions: the
+# last sentences' kinds are kept (bench/answer_cpu.py).
+@lru_cache(maxsize=8192)
+def held(sentence: str) -> Mapping[str, bool]:
+    """The kinds of fact ``sentence`` states (read-only: the mapping is shared)."""
+    return MappingProxyType({kind: bool(p.search(sentence)) for kind, p in HOLDS.items()})

@@ -15,6 +15,7 @@ must bring proof of address" are what public services write, and stay quotable.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from commune.ingest.chunking import split_sentences
 
@@ -70,6 +71,7 @@ _PATTERNS = [
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.MULTILINE)
 
 
+@lru_cache(maxsize=8192)  # asked of every candidate sentence of every answer
 def gives_instructions(sentence: str) -> bool:
     """Whether ``sentence`` addresses the reader or the model with orders about answering,
     instructions, prompts or roles (in French or English)."""

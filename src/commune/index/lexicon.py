@@ -52,6 +52,8 @@ MIN_SIMILARITY = 0.8
 NEIGHBOURS = 2
 # A question's words looked up at most: a long question is not made longer by them.
 MAX_QUERY_WORDS = 24
+# Words whose neighbours are kept once looked up (a few hundred bytes each).
+WORDS_KEPT = 4096
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -100,6 +102,10 @@ class Lexicon:
     _asked: dict[tuple[str, str], Equivalents] = field(
         default_factory=dict, repr=False, compare=False, init=False
     )
+    # The last words' neighbours ({(word, language): {target: terms}}), oldest first.
+    _words: dict[tuple[str, str], dict[str, list[str]]] = field(
+        default_factory=dict, repr=False, compare=False, init=False
+    )
     _lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False, compare=False, init=False
     )
@@ -142,27 +148,49 @@ class Lexicon:
         asked = list(dict.fromkeys(vocabulary_words(text, lang)))[:MAX_QUERY_WORDS]
         if not asked:
             return {}
-        vectors = np.asarray(embedder.embed_passages(asked), dtype=np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        with self._lock:
+            near = {w: self._words[(w, lang)] for w in asked if (w, lang) in self._words}
+        fresh = [w for w in asked if w not in near]
+        if fresh:
+            near.update(self._near(fresh, lang, embedder, targets))
         out: Equivalents = {}
-        for target, vocab in targets.items():
-            sims = vectors @ vocab.vectors.T  # (asked words, vocabulary)
-            for word, row in zip(asked, sims, strict=True):
-                best = np.argpartition(-row, min(NEIGHBOURS, len(row) - 1))[: NEIGHBOURS + 1]
-                terms: list[str] = []
-                own_terms = analyze(word, lang) or [word]
-                for i in sorted(best.tolist(), key=lambda j: -row[j])[:NEIGHBOURS]:
-                    if row[i] >= MIN_SIMILARITY:
-                        terms.extend(analyze(vocab.words[i], target))
+        for target in targets:
+            for word in asked:
+                terms = near[word].get(target)
                 # A word spelled the same in both languages ("service", "préfecture") stays:
                 # the question's own terms match it at the cross-lingual weight only, and
                 # dropping it here lost on dev (fiches' English questions 0.844 -> 0.825).
                 if not terms:
                     continue
-                for own in own_terms:
+                for own in analyze(word, lang) or [word]:
                     known = out.setdefault(own, {}).setdefault(target, [])
                     known.extend(t for t in terms if t not in known)
         return out
+
+    def _near(
+        self, words: list[str], lang: str, embedder: Embedder, targets: dict[str, Vocabulary]
+    ) -> dict[str, dict[str, list[str]]]:
+        """Each word's nearest words in each target language, as that language's terms;
+        kept (the last :data:`WORDS_KEPT`): the same words come back in many questions, and
+        each costs a product with every target word."""
+        vectors = np.asarray(embedder.embed_sentences(words), dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        found: dict[str, dict[str, list[str]]] = {w: {} for w in words}
+        for target, vocab in targets.items():
+            sims = vectors @ vocab.vectors.T  # (words, vocabulary)
+            for word, row in zip(words, sims, strict=True):
+                best = np.argpartition(-row, min(NEIGHBOURS, len(row) - 1))[: NEIGHBOURS + 1]
+                terms: list[str] = []
+                for i in sorted(best.tolist(), key=lambda j: -row[j])[:NEIGHBOURS]:
+                    if row[i] >= MIN_SIMILARITY:
+                        terms.extend(analyze(vocab.words[i], target))
+                found[word][target] = terms
+        with self._lock:
+            for word, near in found.items():
+                self._words[(word, lang)] = near
+            while len(self._words) > WORDS_KEPT:
+                self._words.pop(next(iter(self._words)))
+        return found
 
     def save(self, path: Path) -> None:
         arrays: dict[str, np.ndarray] = {"model": np.asarray(self.model)}
