@@ -80,6 +80,12 @@ def main() -> None:
     ap.add_argument("--home", default="eval-data")
     ap.add_argument("--max-answerable", type=float, default=0.04, help="per domain, on dev")
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument(
+        "--curve",
+        action="store_true",
+        help="print, for several caps on the answerable refused, the five-fold share of the "
+        "unanswerable refused in each domain, and write no model",
+    )
     args = ap.parse_args()
     x, y, domains, groups, suites = collect(Commune(args.home))
     mean, scale = x.mean(0), x.std(0) + 1e-9
@@ -102,8 +108,25 @@ def main() -> None:
         }
 
     grid = [round(t, 3) for t in np.arange(0.05, 0.95, 0.01)]
-    ok = [t for t in grid if all(a <= args.max_answerable for _, a in rates(t).values())]
-    threshold = min(ok, key=lambda t: (-min(u for u, _ in rates(t).values()), t)) if ok else 0.5
+
+    def best(cap: float) -> float:
+        """The threshold refusing the most unanswerable in the weaker domain, with at most
+        ``cap`` of the answerable refused in each."""
+        ok = [t for t in grid if all(a <= cap for _, a in rates(t).values())]
+        return min(ok, key=lambda t: (-min(u for u, _ in rates(t).values()), t)) if ok else 0.5
+
+    if args.curve:
+        # What the features can buy: how many more unanswerable questions each point of
+        # answerable ones refused brings (bench/README.md, item 20).
+        print(
+            "cap on answerable refused | "
+            + " | ".join(f"{d}: unanswerable / answerable" for d in SUITES)
+        )
+        for cap in (0.03, 0.04, 0.05, 0.06, 0.08, 0.10, 0.15, 0.20):
+            r = rates(best(cap))
+            print(f"{cap:.2f} | " + " | ".join(f"{r[d][0]:.3f} / {r[d][1]:.3f}" for d in SUITES))
+        return
+    threshold = best(args.max_answerable)
     before = {
         d: (
             float((x[(domains == d) & (y == 1), -1] == 0).mean()),
