@@ -84,3 +84,13 @@ def test_two_threads_embedding_at_once_load_the_model_once(
     first.join(30)
     other.join(30)
     assert made == [embedder.threads]
+
+
+def test_commune_mcp_loads_them_in_the_background(commune) -> None:
+    # Over stdio the client's handshake is answered at once; the models load meanwhile.
+    for cached in LOADED_ONCE:
+        cached.cache_clear()
+    thread = commune.warm_up_in_background()
+    thread.join(120)
+    assert not thread.is_alive() and thread.daemon
+    assert [c.cache_info().currsize for c in LOADED_ONCE] == [1, 1, 1]

@@ -174,6 +174,14 @@ class Commune:
                 logging.getLogger("commune").warning("warm-up: %s not loaded: %s", part, exc)
         return time.perf_counter() - started
 
+    def warm_up_in_background(self) -> threading.Thread:
+        """:meth:`warm_up` in a thread of its own, for a server that must answer its client's
+        handshake at once (`commune mcp` over stdio): the models load while the person
+        types. A request that comes first waits for the model it needs, loaded once."""
+        thread = threading.Thread(target=self.warm_up, name="commune-warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def stop_refresher(self) -> None:
         if self._refresher is not None:
             self._stop_refresh.set()

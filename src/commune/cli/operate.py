@@ -139,6 +139,7 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
     commune = commune_of(ctx)
     commune.charter  # noqa: B018 -- validated before serving
     with serving(home):  # as commune serve: no restore under a running server
+        commune.warm_up_in_background()
         build_server(commune, actor_of=stdio_actor(commune, no_auth=no_auth)).run("stdio")
 
 
