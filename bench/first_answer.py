@@ -14,10 +14,10 @@ the ratio of the first to it says what the first person waits for. Resident memo
 before the first question and after the sixth: loaded at start, the models are in memory
 from the start instead of from the first question.
 
-    python bench/first_answer.py --home demo-data
+    python bench/first_answer.py --home eval-data
 
-The home is copied first (a SQLite home, as `make demo` leaves it), its cached answers
-dropped in the copy, so that every answer of both is computed.
+The home (a SQLite one holding the Debian handbook: `make eval`'s or `make demo`'s) is copied
+first, its cached answers dropped in the copy, so that every answer of both is computed.
 """
 
 from __future__ import annotations

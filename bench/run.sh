@@ -18,7 +18,7 @@ COMMUNE_BIN=bench/.venv/bin/commune COMMUNE_HOME=eval-data bash scripts/eval-hom
 "$py" bench/postgres_eval.py --home eval-data
 # One OpenBLAS thread against one per core, over the evaluation home's questions.
 "$py" bench/blas_threads.py --home eval-data
-# An answer's CPU time without and with the terms and sentence vectors it keeps.
+# An answer's CPU time without and with what it keeps between questions.
 "$py" bench/answer_cpu.py --home eval-data
 # The first answer after a start, with and without the server's warm-up.
 "$py" bench/first_answer.py --home eval-data

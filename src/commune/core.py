@@ -148,7 +148,7 @@ class Commune:
     def warm_up(self) -> float:
         """Load what every answer uses: the search snapshot, the embedder, the sentence and
         refusal models and the language identifier. Without it the first question after a
-        start waits for them (about 2.2 s on 2 cores, against 0.26 s for the next ones:
+        start waits for them (about 2 s on 2 cores, against 0.2 s for the next ones:
         bench/first_answer.py); the HTTP application calls it at start, before it takes a
         request (api/app.py). A part that cannot load is logged and left to the first
         request, which says what to do in its own words. Returns the seconds taken."""
@@ -177,7 +177,9 @@ class Commune:
     def warm_up_in_background(self) -> threading.Thread:
         """:meth:`warm_up` in a thread of its own, for a server that must answer its client's
         handshake at once (`commune mcp` over stdio): the models load while the person
-        types. A request that comes first waits for the model it needs, loaded once."""
+        types. A request that comes first waits for the embedder, which is loaded once; it
+        may load one of the smaller models itself, as the warm-up does (a second or less of
+        work done twice, the same model kept)."""
         thread = threading.Thread(target=self.warm_up, name="commune-warm-up", daemon=True)
         thread.start()
         return thread

@@ -122,7 +122,8 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
             await run_in_threadpool(commune.start_refresher)
             stack.callback(commune.stop_refresher)
             # Before the first request is taken: otherwise that person waits for the models
-            # to load (about 2.5 s on 2 cores, 0.2 s for the next questions).
+            # to load (about 2 s on 2 cores, against 0.2 s for the next questions:
+            # bench/first_answer.py).
             seconds = await run_in_threadpool(commune.warm_up)
             log.info("models loaded in %.1f s: ready to answer", seconds)
             if commune.settings.enrich.background:  # e5 vectors added at low priority

@@ -66,7 +66,9 @@ class Embedder(ABC):
                     found[text] = vector
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            fresh = self._run(missing, "passage")
+            # Through the public method, which a plugin may override; each row copied, so
+            # that a kept row does not keep its whole batch in memory.
+            fresh = [row.copy() for row in self.embed_passages(missing)]
             found.update(zip(missing, fresh, strict=True))
             with _QUERY_LOCK:
                 for text, vector in zip(missing, fresh, strict=True):

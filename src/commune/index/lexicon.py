@@ -102,7 +102,8 @@ class Lexicon:
     _asked: dict[tuple[str, str], Equivalents] = field(
         default_factory=dict, repr=False, compare=False, init=False
     )
-    # The last words' neighbours ({(word, language): {target: terms}}), oldest first.
+    # The last words' neighbours ({(word, language): {target: terms}}), least recently used
+    # first.
     _words: dict[tuple[str, str], dict[str, list[str]]] = field(
         default_factory=dict, repr=False, compare=False, init=False
     )
@@ -149,7 +150,11 @@ class Lexicon:
         if not asked:
             return {}
         with self._lock:
-            near = {w: self._words[(w, lang)] for w in asked if (w, lang) in self._words}
+            near = {}
+            for w in asked:
+                kept = self._words.pop((w, lang), None)
+                if kept is not None:  # back to the newest end: the least recently used go
+                    self._words[(w, lang)] = near[w] = kept
         fresh = [w for w in asked if w not in near]
         if fresh:
             near.update(self._near(fresh, lang, embedder, targets))
