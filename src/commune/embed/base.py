@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -52,13 +52,32 @@ class Embedder(ABC):
     def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
         """Passage vectors of short texts asked for again and again (an answer's candidate
         sentences): the last :data:`SENTENCES_KEPT` are kept, and only the others are
-        embedded. A kept vector was computed in another batch: it may differ from a fresh
-        one in the seventh decimal."""
+        embedded (through :meth:`embed_passages`, which a plugin may override). A kept
+        vector was computed in another batch: it may differ from a fresh one in the seventh
+        decimal."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_sentences", OrderedDict())
+        found = self._kept("_sentences", texts, SENTENCES_KEPT, self.embed_passages)
+        return np.vstack([found[t] for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query's vector. An answer embeds its question twice (to search, then to
+        choose sentences): the last few are kept so that the second time costs nothing."""
+        return self._kept("_queries", [text], 64, lambda ts: self._run(ts, "query"))[text]
+
+    def _kept(
+        self,
+        store: str,
+        texts: Sequence[str],
+        limit: int,
+        embed: Callable[[list[str]], np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Each distinct text's vector from the instance's ``store`` of the last ``limit``
+        (the least recently used go first), the others embedded by ``embed`` and kept. Each
+        row is copied, so that a kept one does not keep its whole batch in memory."""
+        cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault(store, OrderedDict())
         found: dict[str, np.ndarray] = {}
-        with _QUERY_LOCK:
+        with _QUERY_LOCK:  # the API answers on several threads
             for text in dict.fromkeys(texts):
                 vector = cache.get(text)
                 if vector is not None:
@@ -66,32 +85,13 @@ class Embedder(ABC):
                     found[text] = vector
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            # Through the public method, which a plugin may override; each row copied, so
-            # that a kept row does not keep its whole batch in memory.
-            fresh = [row.copy() for row in self.embed_passages(missing)]
+            fresh = [row.copy() for row in embed(missing)]
             found.update(zip(missing, fresh, strict=True))
             with _QUERY_LOCK:
-                for text, vector in zip(missing, fresh, strict=True):
-                    cache[text] = vector
-                while len(cache) > SENTENCES_KEPT:
+                cache.update(zip(missing, fresh, strict=True))
+                while len(cache) > limit:
                     cache.popitem(last=False)
-        return np.vstack([found[t] for t in texts])
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """One query's vector. An answer embeds its question twice (to search, then to
-        choose sentences): the last few are kept so that the second time costs nothing."""
-        cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_queries", OrderedDict())
-        with _QUERY_LOCK:  # the API answers on several threads
-            vector = cache.get(text)
-            if vector is not None:
-                cache.move_to_end(text)
-                return vector
-        vector = np.asarray(self._run([text], "query")[0])
-        with _QUERY_LOCK:
-            cache[text] = vector
-            if len(cache) > 64:
-                cache.popitem(last=False)
-        return vector
+        return found
 
 
 _QUERY_LOCK = threading.Lock()  # the API answers on several threads
