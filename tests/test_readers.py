@@ -266,3 +266,65 @@ def test_two_markdown_sections_of_one_name_each_have_their_own_anchor() -> None:
         ("Second one.", "example-1"),
         ("x y z.", "other"),
     ]
+
+
+# A page shaped like the Debian handbook's (DocBook, Publican): trafilatura keeps its
+# paragraphs but leaves out its NOTE boxes (div.sidebar) and its examples' listings.
+DOCBOOK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>8.2. Configuring the Network</title></head><body>
+<ul class="docnav"><li class="previous"><a href="a.html">Prev</a></li>
+<li class="next"><a href="c.html">Next</a></li></ul>
+<div class="sidebar"><ul><li><a href="/one">Chapter one</a></li><li><a href="/two">Chapter
+two</a></li><li><a href="/three">Chapter three and its many sections</a></li></ul></div>
+<div class="section"><div class="titlepage"><h2 class="title" id="net">8.2. Configuring the
+Network</h2></div>
+<div class="para">If the computer has an Ethernet card, the IP network that is associated with
+it must be configured by choosing from one of two methods. The simplest method is dynamic
+configuration with DHCP, and it requires a DHCP server on the local network.</div>
+<div class="para">A static configuration must indicate network settings in a fixed manner. This
+includes at least the IP address and subnet mask; network and broadcast addresses are also
+sometimes listed. A router connecting to the exterior will be specified as a gateway.</div>
+<div class="example"><p class="title"><strong>Example 8.2. Static configuration</strong></p>
+<div class="example-contents"><pre class="programlisting">auto enp0s31f6
+iface enp0s31f6 inet static
+  address 192.168.0.3/24
+  gateway 192.168.0.1</pre></div></div>
+<div class="sidebar"><div class="titlepage"><p class="title"><strong><em>NOTE</em> Multiple
+addresses</strong></p></div><div class="para">It is possible not only to associate several
+interfaces to a single, physical network card, but also several IP addresses to a single
+interface. To assign them, just create several iface entries for the same device.</div></div>
+<div class="para">Getting wireless network cards to work can be a bit more challenging. First of
+all, they often require the installation of proprietary firmwares which are not installed by
+default in Debian.</div></div>
+<ul class="docnav"><li class="up"><a href="index.html">Up</a></li></ul>
+</body></html>
+"""
+
+
+def test_html_keeps_a_manuals_boxes_and_listings_and_drops_a_sidebar_of_links(tmp_path):
+    # The Debian handbook lost its NOTE, TIP and CULTURE boxes and a fifth of its listings
+    # (30% of its words): trafilatura leaves them out, though they lie in its main content.
+    p = tmp_path / "network.html"
+    p.write_text(DOCBOOK_PAGE, encoding="utf-8")
+    texts = [b.text for b in read(p).blocks]
+    joined = " ".join(texts)
+    assert "iface enp0s31f6 inet static" in joined
+    assert any("several IP addresses to a single interface" in t for t in texts)
+    assert "Example 8.2. Static configuration" in texts
+    assert "Chapter one" not in joined and "Prev" not in texts
+    assert "proprietary firmwares" in joined
+
+
+def test_html_outside_the_main_content_is_still_left_out(tmp_path):
+    # Widened to the element holding what trafilatura kept, not to the whole page: a theme's
+    # column of text beside the article stays out.
+    page = HTML_PAGE.replace(
+        "</main>",
+        "</main><div class='widget'><p>Abonnez-vous à notre lettre d'information mensuelle "
+        "pour recevoir toutes les actualités de la commune et de ses associations.</p></div>",
+    )
+    p = tmp_path / "page.html"
+    p.write_text(page, encoding="utf-8")
+    texts = " ".join(b.text for b in read(p).blocks)
+    assert "ordures ménagères" in texts and "bac jaune" in texts
+    assert "lettre d'information" not in texts

@@ -2,9 +2,12 @@
 
 trafilatura is the field's standard for removing navigation, menus and footers,
 but it flattens headings away (DocBook pages lose every section title). So the
-page is walked once for headings and blocks, and a block is kept only where
-trafilatura kept its text too. Pages too small for trafilatura to judge keep
-every block outside obvious boilerplate elements.
+page is walked once for headings and blocks, and a block is kept where
+trafilatura kept its text too, or where it lies in the element that holds what
+trafilatura kept (the page's main content): trafilatura also leaves out boxes and
+examples inside it, which in a manual are content (the Debian handbook lost its
+NOTE and TIP boxes and a fifth of its listings, 30% of its words). Pages too small
+for trafilatura to judge keep every block outside obvious boilerplate elements.
 """
 
 from __future__ import annotations
@@ -82,12 +85,18 @@ _BOILERPLATE_CLASSES = {
     "docnav",
     "breadcrumb",
     "breadcrumbs",
-    "sidebar",
     "menu",
     "skip-link",
     "sphinxsidebar",
     "related",
 }
+# A theme's sidebar is a column of links; DocBook's (the handbook's NOTE, TIP, CULTURE
+# boxes) is prose. Dropped when most of its words are links.
+_ASIDE_CLASSES = {"sidebar"}
+NAVIGATION_LINK_SHARE = 0.5
+# The main content: the deepest element holding this share of the words trafilatura kept
+# (one stray block it kept elsewhere, a title or a caption, must not widen it to the body).
+MAIN_SHARE = 0.9
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -198,11 +207,14 @@ def read_html(data: bytes, path: Path) -> Parsed:
             bad.drop_tree()
     for el in list(root.iter()):
         classes = set((el.get("class") or "").split()) if isinstance(el.tag, str) else set()
-        if classes & _BOILERPLATE_CLASSES and el.getparent() is not None:
+        if el.getparent() is None:
+            continue
+        if classes & _BOILERPLATE_CLASSES or (classes & _ASIDE_CLASSES and _mostly_links(el)):
             el.drop_tree()
 
     stack: list[tuple[int, str, str | None]] = []
-    blocks: list[Block] = []
+    # (element, block, whether trafilatura kept its text)
+    found: list[tuple[Element, Block, bool]] = []
     for el in root.iter():
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in _HEADINGS:
@@ -220,12 +232,18 @@ def read_html(data: bytes, path: Path) -> Parsed:
         text = _own_text(el)
         if not text:
             continue
+        kept = True
         if judge:
             shingles = _shingles(text, 3 if len(text.split()) >= 3 else 1)
-            if not shingles or len(shingles & main) / len(shingles) < 0.6:
-                continue
+            kept = bool(shingles) and len(shingles & main) / len(shingles) >= 0.6
         anchor = next((a for _, _, a in reversed(stack) if a), None)
-        blocks.append(Block(text, tuple(h for _, h, _ in stack), anchor))
+        found.append((el, Block(text, tuple(h for _, h, _ in stack), anchor), kept))
+    container = _main_container([(el, b) for el, b, kept in found if kept]) if judge else None
+    blocks = [
+        b
+        for el, b, kept in found
+        if kept or (container is not None and (el is container or container in el.iterancestors()))
+    ]
     # W3C TDMRep: <meta name="tdm-reservation" content="1"> reserves text and data mining.
     reserved = any(
         (m.get("name") or "").lower() == "tdm-reservation" and (m.get("content") or "") == "1"
@@ -234,6 +252,32 @@ def read_html(data: bytes, path: Path) -> Parsed:
     return Parsed(
         title=title or path.stem, media_type="text/html", blocks=blocks, tdm_reserved=reserved
     )
+
+
+def _mostly_links(el: Element) -> bool:
+    """Whether most of ``el``'s words are link text: navigation, not prose."""
+    words = len(_WORD.findall(el.text_content()))
+    linked = sum(len(_WORD.findall(a.text_content())) for a in el.iter("a"))
+    return words == 0 or linked >= NAVIGATION_LINK_SHARE * words
+
+
+def _main_container(kept: list[tuple[Element, Block]]) -> Element | None:
+    """The deepest element holding :data:`MAIN_SHARE` of the kept blocks' words, or None
+    when only the page's body holds them (no main content to widen to)."""
+    tally: dict[Element, int] = {}
+    depth: dict[Element, int] = {}
+    total = 0
+    for el, block in kept:
+        n = len(_WORD.findall(block.text))
+        total += n
+        for level, a in enumerate(reversed([el, *el.iterancestors()])):
+            tally[a] = tally.get(a, 0) + n
+            depth[a] = level
+    holding = [a for a, n in tally.items() if total and n >= MAIN_SHARE * total]
+    if not holding:
+        return None
+    deepest = max(holding, key=lambda a: depth[a])
+    return None if deepest.tag in ("body", "html") else deepest
 
 
 def _inside_pre_or_row(el: Element) -> bool:
