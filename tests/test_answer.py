@@ -157,6 +157,26 @@ def test_a_sentence_within_one_already_quoted_is_not_quoted_again():
     assert choose(code, np.asarray([0.9, 0.8]), max_words=60) == [0, 1]
 
 
+def test_a_sentence_whose_translated_aside_differs_is_quoted_once():
+    """The French handbook keeps some boxes in English with their cross-references
+    translated: the same sentence, but for its aside. An aside that is the only difference
+    between two lines of code still keeps both (set apart as code, each is a line to type)."""
+    import numpy as np
+
+    from commune.answering.answer import Candidate, choose
+
+    en = "To find the package a local file belongs to, use dpkg -S file (see Section 5.4.3)."
+    fr = "To find the package a local file belongs to, use dpkg -S file (voir la section 5.4.3)."
+    cands = [
+        Candidate(0, 0, en, False),
+        Candidate(1, 0, fr, False),
+        Candidate(1, 1, "dpkg -L package lists the files of an installed package.", False),
+    ]
+    assert choose(cands, np.asarray([0.9, 0.8, 0.7]), max_words=60) == [0, 2]
+    code = [Candidate(0, 0, "ls (a)", True), Candidate(1, 0, "ls (b)", True)]
+    assert choose(code, np.asarray([0.9, 0.8]), max_words=60) == [0, 1]
+
+
 def test_an_answer_whose_best_sentence_stands_out_is_the_shorter_one():
     import numpy as np
 

@@ -419,6 +419,10 @@ def is_companion(hit: Hit) -> bool:
     return hit.lexical_rank is None and hit.dense_rank is None and hit.score == 0.0
 
 
+# A parenthesised aside, set apart from the words before it.
+_ASIDE = re.compile(r"\s\([^()]*\)")
+
+
 def choose(
     cands: list[Candidate], scores: np.ndarray, max_words: int, margin: float = float("inf")
 ) -> list[int]:
@@ -451,8 +455,10 @@ def choosing(
         # s'adresser : X" beside X alone): quote it once, since it would add nothing. A
         # line of code is still shown within a sentence that names it ("Run apt update
         # first."): set apart as code, it is the line to type.
-        # Spaces around it compare whole words: "5 ans" is not within "15 ans".
-        key = " " + " ".join(c.text.lower().split()) + " "
+        # Spaces around it compare whole words: "5 ans" is not within "15 ans". Without its
+        # asides: a translated manual keeps a paragraph in English with its cross-reference
+        # translated ("(see Section 5.4.3, « Consulter la base … »)"), the same sentence.
+        key = " " + " ".join((c.text if c.code else _ASIDE.sub(" ", c.text)).lower().split()) + " "
         length = len(c.text.split()) + 1  # and its citation marker
         if chosen and scores[i] < scores[chosen[0]] - margin:
             break  # the rest score further below: each would dilute the answer
