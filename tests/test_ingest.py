@@ -51,6 +51,41 @@ def test_re_adding_unchanged_files_does_nothing(commune, corpus):
     assert counts(commune) == before
 
 
+def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_not(commune, corpus):
+    """An upgrade whose HTML reader keeps what the former one lost (a manual's boxes and
+    examples): a page stored before it is read again when added again, as a new revision
+    of the same document; a format whose reading did not change is still skipped."""
+    from sqlalchemy import update
+
+    from commune.ingest.readers import reading
+
+    commune.add([corpus], licence="etalab-2.0")
+    page = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
+    with commune.engine.begin() as conn:  # as stored by a version that recorded no reading
+        conn.execute(update(revisions).values(reading=None))
+        html_rev = conn.execute(
+            select(revisions.c.id).where(revisions.c.document_id == page["id"])
+        ).scalar_one()
+    before = counts(commune)
+    s = commune.add([corpus], licence="etalab-2.0")
+    assert (s.added, s.updated, s.unchanged) == (0, 1, 5)
+    with commune.engine.connect() as conn:
+        rows = conn.execute(
+            select(revisions.c.id, revisions.c.number, revisions.c.reading, revisions.c.status)
+            .where(revisions.c.document_id == page["id"])
+            .order_by(revisions.c.number)
+        ).all()
+        chunk_texts = conn.execute(
+            select(chunks.c.text).where(chunks.c.revision_id == rows[-1].id)
+        ).scalars()
+        assert any("bac jaune" in t for t in chunk_texts)
+    assert [(r.number, r.reading) for r in rows] == [(1, None), (2, reading("text/html"))]
+    assert rows[0].id == html_rev and rows[-1].status == "published"
+    assert counts(commune)[:2] == (before[0], before[1] + 1)  # no new document
+    again = commune.add([corpus], licence="etalab-2.0")
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
+
+
 def test_the_same_document_read_from_another_path_is_not_stored_twice(commune, tmp_path):
     """The evaluation home held every fiche twice (fetched in two checkouts, each fiche
     giving its own address): each passage was found twice and crowded out the others."""

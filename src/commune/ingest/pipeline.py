@@ -26,7 +26,7 @@ from commune.govern.policy import OPERATOR, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.parsing import Parser
-from commune.ingest.readers import READERS
+from commune.ingest.readers import READERS, reading
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
@@ -411,6 +411,7 @@ def store(
                 "contributor_user_id": prov.actor.user_id,
                 "contributor_member_id": prov.actor.member_id,
                 "tdm_reserved": prov.tdm_reserved or prepared.tdm_reserved,
+                "reading": reading(prepared.media_type),
             },
         )
         if decision.allowed:
@@ -422,7 +423,8 @@ def store(
 
 def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> bool:
     """Same bytes and same provenance as the newest revision (``existing``: the document's
-    row from repo.find_document, or None): nothing to do."""
+    row from repo.find_document, or None), read as its format is read today: nothing to do.
+    A revision read by a reader that has since changed (readers.READINGS) is read again."""
     if existing is None:
         return False
     current = repo.current_revision(conn, int(existing.id))
@@ -430,6 +432,7 @@ def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str 
         current is not None
         and current.content_hash == digest
         and all(getattr(current, k) == v for k, v in meta.items())
+        and current.reading == reading(current.media_type)
     )
 
 

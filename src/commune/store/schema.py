@@ -82,6 +82,9 @@ revisions = Table(
     Column("contributor_user_id", Integer, nullable=True),
     Column("contributor_member_id", Integer, nullable=True),
     Column("tdm_reserved", Boolean, nullable=False, default=False),
+    # Which reading of its format made its passages (ingest/readers.READINGS); None: a format
+    # whose reading never changed, or a revision stored before readings were recorded.
+    Column("reading", String(32), nullable=True),
     UniqueConstraint("document_id", "number", name="uq_revisions_number"),
 )
 
