@@ -60,6 +60,35 @@ def test_a_pdf_without_title_metadata_takes_its_heading_or_its_file_name(tmp_pat
     assert read(p).title == "horaires-piscine"
 
 
+def test_a_pdfs_running_header_footer_and_table_of_contents_are_not_its_text(tmp_path):
+    """Debian Reference's PDF opened each of its 265 pages, and so every passage, with
+    "Référence Debian 23 / 237", and its table of contents made passages of dot leaders."""
+    body = [
+        "La collecte des ordures a lieu le mardi matin.",
+        "Les encombrants sont ramassés sur rendez-vous.",
+        "Le bac jaune est collecté le jeudi.",
+        "La déchetterie ouvre le samedi.",
+    ]
+    pages = [
+        "Guide des déchets ii\nTable des matières\n1 Collecte . . . . . . . . . . 1\n"
+        "2 Encombrants . . . . . . . . 2"
+    ] + [
+        f"Guide des déchets {n} / 5\n{text}\nMairie de Saint-Exemple"
+        for n, text in enumerate(body, 1)
+    ]
+    p = tmp_path / "guide.pdf"
+    p.write_bytes(make_pdf(pages))
+    doc = read(p)
+    texts = [b.text for b in doc.blocks]
+    assert [b.text for b in doc.blocks if b.page > 1] == body
+    assert not any("Guide des déchets" in t or ". . . ." in t for t in texts)
+    # Two pages: too few to tell a running line from the document's own first lines.
+    p.write_bytes(
+        make_pdf(["Horaires\nLa piscine ouvre le mardi.", "Horaires\nElle ferme le lundi."])
+    )
+    assert "Horaires" in " ".join(b.text for b in read(p).blocks)
+
+
 def test_odt_and_docx_headings(tmp_path):
     sections = [("Horaires", ["Ouvert le lundi."]), ("Tarifs", ["Gratuit pour les enfants."])]
     odt = read(make_odt(tmp_path / "a.odt", "Piscine", sections))

@@ -31,6 +31,8 @@ READINGS: dict[str, str] = {
     # HTML's main content widened to the element that holds it: the Debian handbook's
     # boxes and examples, 30% of its words, had been dropped (ingest/html.py).
     "text/html": "html-2",
+    # A PDF without its running header and footer on each page, nor its table of contents.
+    "application/pdf": "pdf-2",
 }
 
 
@@ -266,18 +268,21 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
         raise IngestError(f"{path.name}: not a readable PDF ({exc})", "check the file") from None
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
-        blocks: list[Block] = []
-        heading = ""
+        pages = []
         for number in range(len(pdf)):
             page = pdf[number]
-            text = page.get_textpage().get_text_range()
+            pages.append(page.get_textpage().get_text_range())
             page.close()
-            if not blocks:
-                heading = _pdf_heading(text)
-            for para in _pdf_paragraphs(text):
-                blocks.append(Block(para, page=number + 1))
     finally:
         pdf.close()
+    pages = _without_running_lines(pages)
+    blocks: list[Block] = []
+    heading = ""
+    for number, text in enumerate(pages):
+        if not blocks:
+            heading = _pdf_heading(text)
+        for para in _pdf_paragraphs(text):
+            blocks.append(Block(para, page=number + 1))
     if not title and heading:
         title = heading
         # The heading line starts the first paragraph (a PDF marks no paragraph): it is the
@@ -305,6 +310,52 @@ def _pdf_heading(text: str) -> str:
     ):
         return ""
     return re.sub(r"\s+", " ", first)
+
+
+# A page's running header or footer recurs, its page number aside, on this share of the
+# pages at least ("Référence Debian 23 / 237" opened each of the 265 pages of Debian
+# Reference, and every passage of the PDF with it). Three pages at least: a short document's
+# first lines are its own.
+RUNNING_SHARE = 0.5
+RUNNING_MIN_PAGES = 3
+# A page number, in digits or in the front matter's roman numerals ("iv").
+_PAGE_NUMBER = re.compile(
+    r"\d+|\b(?=[mdclxvi])m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})\b",
+    re.IGNORECASE,
+)
+# A table of contents' line: dot leaders to a page number ("2.8 Liste des raccourcis . . .
+# . . 50"). Navigation, as an HTML page's "toc" is, and no sentence of the document.
+_LEADERS = re.compile(r"(?:\.\s*){5,}\d+\s*$")
+
+
+def _without_running_lines(pages: list[str]) -> list[str]:
+    """``pages`` without their running headers and footers (a first or last line that
+    recurs, digits masked, on :data:`RUNNING_SHARE` of the pages) and without table of
+    contents lines."""
+
+    def ends(text: str) -> tuple[str, str]:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return (lines[0], lines[-1]) if lines else ("", "")
+
+    def key(line: str) -> str:
+        # "23 / 237" and "iv" are both a page's number
+        return re.sub(r"#\s*/\s*#", "#", _PAGE_NUMBER.sub("#", re.sub(r"\s+", " ", line)))
+
+    counts: dict[str, int] = {}
+    for text in pages:
+        for line in set(ends(text)):
+            if line:
+                counts[key(line)] = counts.get(key(line), 0) + 1
+    least = max(RUNNING_MIN_PAGES, RUNNING_SHARE * len(pages))
+    running = {k for k, n in counts.items() if n >= least}
+    out = []
+    for text in pages:
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        drop = {i for i in (filled[:1] + filled[-1:]) if key(lines[i].strip()) in running}
+        drop |= {i for i in filled if _LEADERS.search(lines[i])}
+        out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
+    return out
 
 
 def _pdf_paragraphs(text: str) -> list[str]:
