@@ -173,6 +173,10 @@ def test_a_sentence_whose_translated_aside_differs_is_quoted_once():
         Candidate(1, 1, "dpkg -L package lists the files of an installed package.", False),
     ]
     assert choose(cands, np.asarray([0.9, 0.8, 0.7]), max_words=60) == [0, 2]
+    bare = en.replace(" (see Section 5.4.3)", "")  # the same sentence without an aside
+    for pair in ([en, bare], [bare, en]):
+        two = [Candidate(0, 0, pair[0], False), Candidate(1, 0, pair[1], False)]
+        assert choose(two, np.asarray([0.9, 0.8]), max_words=60) == [0]
     code = [Candidate(0, 0, "ls (a)", True), Candidate(1, 0, "ls (b)", True)]
     assert choose(code, np.asarray([0.9, 0.8]), max_words=60) == [0, 1]
 

@@ -315,3 +315,24 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
     assert files == [] and skipped == 0
     where = str(tmp_path / "docs")
     assert unreadable == [(where, f"{where}: Permission denied")]
+
+
+def test_a_page_read_again_in_a_curated_collection_waits_and_says_why(commune, tmp_path):
+    """A curator who required approvals sees the same file come back, and why: read whole
+    by a newer reader; the version readers see stays published meanwhile."""
+    from sqlalchemy import update
+
+    from tests.fixtures import HTML_PAGE
+
+    page = tmp_path / "dechets.html"
+    page.write_text(HTML_PAGE, encoding="utf-8")
+    commune.add([page], collection="mairie", licence="etalab-2.0")
+    commune.set_curation_rules("mairie", 1, "curator")
+    with commune.engine.begin() as conn:  # stored by a version that recorded no reading
+        conn.execute(update(revisions).values(reading=None))
+    s = commune.add([page], collection="mairie", licence="etalab-2.0")
+    assert s.updated == 1
+    [held] = commune.pending()
+    assert held["hold_reason"].startswith("the same file, read again by a newer reader")
+    [d] = commune.documents("mairie")
+    assert d["status"] == "published"

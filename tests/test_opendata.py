@@ -358,3 +358,33 @@ def test_a_malformed_dataset_is_one_line_and_imports_nothing(home, tmp_path, cro
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert out.exit_code == 2 and len(lines) == 1 and said in lines[0], out.output
     assert "Traceback" not in out.output
+
+
+def test_a_page_read_again_is_one_version_in_the_export_and_added_once(commune, tmp_path):
+    """A page read again by a changed reader (the same bytes: ingest/readers.READINGS) is
+    not another version of it: the export carries it once, and an import counts it added."""
+    import json
+
+    from sqlalchemy import update
+
+    from commune.store.schema import revisions
+    from tests.fixtures import HTML_PAGE
+
+    page = tmp_path / "dechets.html"
+    page.write_text(HTML_PAGE, encoding="utf-8")
+    commune.add([page], collection="c", licence="etalab-2.0")
+    with commune.engine.begin() as conn:  # stored by a version that recorded no reading
+        conn.execute(update(revisions).values(reading=None))
+    assert commune.add([page], collection="c", licence="etalab-2.0").updated == 1
+    [d] = commune.documents("c")
+    assert [r["number"] for r in commune.history(d["id"])] == [1, 2]
+    commune.export_collection("c", tmp_path / "dataset")
+    [line] = [
+        json.loads(x)
+        for x in (tmp_path / "dataset" / "documents.jsonl").read_text().splitlines()
+        if x.strip()
+    ]
+    assert line["history"] == []
+    with Commune(tmp_path / "other-home") as other:
+        counts = other.import_dataset(tmp_path / "dataset", "c")
+        assert (counts["added"], counts["unchanged"], counts["earlier revisions"]) == (1, 0, 0)

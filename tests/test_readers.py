@@ -82,6 +82,19 @@ def test_a_pdfs_running_header_footer_and_table_of_contents_are_not_its_text(tmp
     texts = [b.text for b in doc.blocks]
     assert [b.text for b in doc.blocks if b.page > 1] == body
     assert not any("Guide des déchets" in t or ". . . ." in t for t in texts)
+    # A running header that is the title, a bare page number below, a number of the text
+    # kept: the title stays the document's, the page numbers go.
+    pages = [
+        f"Rapport annuel\n{text}\nMontant : 12 34{n},50 euros\n{n}"
+        for n, text in enumerate(body, 1)
+    ]
+    p.write_bytes(make_pdf(pages))
+    doc = read(p)
+    assert doc.title == "Rapport annuel"
+    assert [b.text for b in doc.blocks][0].startswith(body[0])
+    joined = " ".join(b.text for b in doc.blocks)
+    assert "Montant : 12 344,50 euros" in joined and "Rapport annuel" not in joined
+    assert not any(b.text.rstrip().endswith((" 1", " 2", " 3", " 4")) for b in doc.blocks)
     # Two pages: too few to tell a running line from the document's own first lines.
     p.write_bytes(
         make_pdf(["Horaires\nLa piscine ouvre le mardi.", "Horaires\nElle ferme le lundi."])
@@ -303,10 +316,10 @@ DOCBOOK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>8.2. Configuring the Network</title></head><body>
 <ul class="docnav"><li class="previous"><a href="a.html">Prev</a></li>
 <li class="next"><a href="c.html">Next</a></li></ul>
-<div class="sidebar"><ul><li><a href="/one">Chapter one</a></li><li><a href="/two">Chapter
-two</a></li><li><a href="/three">Chapter three and its many sections</a></li></ul></div>
 <div class="section"><div class="titlepage"><h2 class="title" id="net">8.2. Configuring the
 Network</h2></div>
+<div class="sidebar"><ul><li><a href="/one">Chapter one</a></li><li><a href="/two">Chapter
+two</a></li><li><a href="/three">Chapter three and its many sections</a></li></ul></div>
 <div class="para">If the computer has an Ethernet card, the IP network that is associated with
 it must be configured by choosing from one of two methods. The simplest method is dynamic
 configuration with DHCP, and it requires a DHCP server on the local network.</div>
@@ -342,6 +355,32 @@ def test_html_keeps_a_manuals_boxes_and_listings_and_drops_a_sidebar_of_links(tm
     assert "Example 8.2. Static configuration" in texts
     assert "Chapter one" not in joined and "Prev" not in texts
     assert "proprietary firmwares" in joined
+
+
+def test_html_a_menu_inside_a_page_wide_wrapper_is_still_left_out(tmp_path):
+    """A page wrapped whole in one <div>: what trafilatura kept beside the article makes the
+    wrapper the main content, and its menu of links must not come with it; a reference
+    that shows its address stays."""
+    menu = "".join(
+        f"<li><a href='/{w}'>{w.capitalize()} de la commune</a></li>"
+        for w in ("accueil", "démarches", "agenda", "culture", "sports", "contact")
+    )
+    page = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Déchets</title>
+</head><body><div id="wrapper"><ul>{menu}</ul>
+<div class="article"><h1>Gestion des déchets</h1>
+<p>La collecte des ordures ménagères a lieu le mardi matin dans toutes les rues de la commune.
+Les bacs doivent être sortis la veille au soir et rentrés après le passage du camion.</p>
+<p>Les emballages en plastique, les cartons et les canettes vont dans le bac jaune, qui est
+collecté le jeudi une semaine sur deux.</p>
+<p><a href="https://www.example.org/tri">https://www.example.org/tri</a></p></div>
+<div class="news"><p>Le marché de Noël se tiendra sur la place de la mairie du 12 au 24 décembre,
+avec des artisans de toute la région et des animations pour les enfants chaque soir.</p></div>
+</div></body></html>"""
+    p = tmp_path / "wrapped.html"
+    p.write_text(page, encoding="utf-8")
+    texts = " ".join(b.text for b in read(p).blocks)
+    assert "ordures ménagères" in texts and "bac jaune" in texts
+    assert "Agenda de la commune" not in texts and "Accueil de la commune" not in texts
 
 
 def test_html_outside_the_main_content_is_still_left_out(tmp_path):

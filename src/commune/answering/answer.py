@@ -420,7 +420,13 @@ def is_companion(hit: Hit) -> bool:
 
 
 # A parenthesised aside, set apart from the words before it.
-_ASIDE = re.compile(r"\s\([^()]*\)")
+_ASIDE = re.compile(r"\s+\([^()]*\)")
+_SPACED_MARK = re.compile(r"\s+([.,;:!?])")
+
+
+def _unaside(text: str) -> str:
+    """``text`` without its parenthesised asides, as read for "already quoted"."""
+    return _SPACED_MARK.sub(r"\1", _ASIDE.sub("", text))
 
 
 def choose(
@@ -458,7 +464,7 @@ def choosing(
         # Spaces around it compare whole words: "5 ans" is not within "15 ans". Without its
         # asides: a translated manual keeps a paragraph in English with its cross-reference
         # translated ("(see Section 5.4.3, « Consulter la base … »)"), the same sentence.
-        key = " " + " ".join((c.text if c.code else _ASIDE.sub(" ", c.text)).lower().split()) + " "
+        key = " " + " ".join((c.text if c.code else _unaside(c.text)).lower().split()) + " "
         length = len(c.text.split()) + 1  # and its citation marker
         if chosen and scores[i] < scores[chosen[0]] - margin:
             break  # the rest score further below: each would dilute the answer

@@ -83,6 +83,10 @@ _REVISION_FIELDS = (
 )
 
 
+# What makes two revisions the same file as given: its bytes and its provenance.
+_SAME_FILE = ("content_hash", "licence", "contributor", "publisher", "source_uri", "tdm_reserved")
+
+
 def _requires() -> tuple[Any, Any]:
     try:
         import mlcroissant
@@ -151,7 +155,7 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
         rows = [dict(r._mapping) for r in conn.execute(q)]
         for r in rows:
             # The revisions readers saw before (published, then superseded), oldest first.
-            r["history"] = [
+            earlier = [
                 dict(h._mapping)
                 for h in conn.execute(
                     select(*_REVISION_FIELDS)
@@ -160,6 +164,14 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
                     .where(revisions.c.number < r["number"])
                     .order_by(revisions.c.number)
                 )
+            ]
+            # A revision the next one only read again (the same bytes and provenance, a
+            # reader that had lost part of them: ingest/readers.READINGS) is not another
+            # version of the document: exported once, as the later one.
+            r["history"] = [
+                h
+                for h, after in zip(earlier, [*earlier, r][1:], strict=True)
+                if any(h[k] != after[k] for k in _SAME_FILE)
             ]
             r["chunks"] = [
                 c.text
@@ -543,8 +555,10 @@ def import_dataset(
         )
         outcome = summary.outcomes[0] if summary.outcomes else None
         status = outcome.status if outcome else "failed"
-        if replay and status == "updated":
-            status = "added"  # new here: its earlier revisions were added just before
+        if replay and status in ("updated", "unchanged"):
+            # New here: its earlier revisions were added just before (unchanged: the last of
+            # them was this very file, from a dataset exported before re-reads were merged).
+            status = "added"
         counts[status] += 1
         if outcome is not None and outcome.document_id is not None:
             # Unchanged too: an import stopped between a document and its restore (a crash)

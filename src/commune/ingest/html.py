@@ -94,6 +94,7 @@ _BOILERPLATE_CLASSES = {
 # boxes) is prose. Dropped when most of its words are links.
 _ASIDE_CLASSES = {"sidebar"}
 NAVIGATION_LINK_SHARE = 0.5
+_SHOWN_ADDRESS = re.compile(r"://|@|^\s*www\.")
 # The main content: the deepest element holding this share of the words trafilatura kept
 # (one stray block it kept elsewhere, a title or a caption, must not widen it to the body).
 MAIN_SHARE = 0.9
@@ -239,11 +240,10 @@ def read_html(data: bytes, path: Path) -> Parsed:
         anchor = next((a for _, _, a in reversed(stack) if a), None)
         found.append((el, Block(text, tuple(h for _, h, _ in stack), anchor), kept))
     container = _main_container([(el, b) for el, b, kept in found if kept]) if judge else None
-    blocks = [
-        b
-        for el, b, kept in found
-        if kept or (container is not None and (el is container or container in el.iterancestors()))
-    ]
+    inside = set(container.iter()) if container is not None else set()
+    # Widened to what trafilatura left out of the main content, but not to a menu inside it
+    # (a page wrapped whole in one <div> makes that <div> its main content).
+    blocks = [b for el, b, kept in found if kept or (el in inside and not _mostly_links(el))]
     # W3C TDMRep: <meta name="tdm-reservation" content="1"> reserves text and data mining.
     reserved = any(
         (m.get("name") or "").lower() == "tdm-reservation" and (m.get("content") or "") == "1"
@@ -255,10 +255,16 @@ def read_html(data: bytes, path: Path) -> Parsed:
 
 
 def _mostly_links(el: Element) -> bool:
-    """Whether most of ``el``'s words are link text: navigation, not prose."""
+    """Whether most of ``el``'s words are the words of links: navigation, not prose. A link
+    that shows its own address ("→ https://deb.debian.org/", an e-mail) is a reference the
+    reader is given, not a menu entry."""
     words = len(_WORD.findall(el.text_content()))
-    linked = sum(len(_WORD.findall(a.text_content())) for a in el.iter("a"))
-    return words == 0 or linked >= NAVIGATION_LINK_SHARE * words
+    linked = sum(
+        len(_WORD.findall(a.text_content()))
+        for a in el.iter("a")
+        if not _SHOWN_ADDRESS.search(a.text_content())
+    )
+    return words == 0 or linked > NAVIGATION_LINK_SHARE * words
 
 
 def _main_container(kept: list[tuple[Element, Block]]) -> Element | None:

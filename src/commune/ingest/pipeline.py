@@ -386,6 +386,11 @@ def store(
             existing = twin
             source_key = str(twin.source_key)
         decision = gate.decide(conn, coll_id, prov.licence, existing)
+        if not decision.allowed and _same_file(conn, existing, digest, meta) is not None:
+            # A curator sees why the same file is back: read whole by a newer reader.
+            decision = Decision(
+                False, f"the same file, read again by a newer reader: {decision.reason}"
+            )
         declared = prepared.licence
         if decision.allowed and given and declared and given.lower() != declared.lower():
             # A --licence that contradicts the file's own statement is more often a slip than a
@@ -425,15 +430,22 @@ def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str 
     """Same bytes and same provenance as the newest revision (``existing``: the document's
     row from repo.find_document, or None), read as its format is read today: nothing to do.
     A revision read by a reader that has since changed (readers.READINGS) is read again."""
+    current = _same_file(conn, existing, digest, meta)
+    return current is not None and current.reading == reading(current.media_type)
+
+
+def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> Any:
+    """The newest revision of ``existing`` when it holds these bytes with this provenance."""
     if existing is None:
-        return False
+        return None
     current = repo.current_revision(conn, int(existing.id))
-    return (
+    if (
         current is not None
         and current.content_hash == digest
         and all(getattr(current, k) == v for k, v in meta.items())
-        and current.reading == reading(current.media_type)
-    )
+    ):
+        return current
+    return None
 
 
 def _without_title(block: Block, title: str) -> Block:

@@ -275,12 +275,13 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
             page.close()
     finally:
         pdf.close()
-    pages = _without_running_lines(pages)
     blocks: list[Block] = []
     heading = ""
-    for number, text in enumerate(pages):
+    for number, (raw, text) in enumerate(zip(pages, _without_running_lines(pages), strict=True)):
         if not blocks:
-            heading = _pdf_heading(text)
+            # From the page as printed: a running header is often the title ("Rapport
+            # annuel" atop every page), its page number aside.
+            heading = _PAGE_NUMBER.sub("", _pdf_heading(raw)).strip()
         for para in _pdf_paragraphs(text):
             blocks.append(Block(para, page=number + 1))
     if not title and heading:
@@ -313,46 +314,46 @@ def _pdf_heading(text: str) -> str:
 
 
 # A page's running header or footer recurs, its page number aside, on this share of the
-# pages at least ("Référence Debian 23 / 237" opened each of the 265 pages of Debian
-# Reference, and every passage of the PDF with it). Three pages at least: a short document's
-# first lines are its own.
+# pages that hold text at least ("Référence Debian 23 / 237" opened each of the 265 pages of
+# Debian Reference, and every passage of the PDF with it). Three pages at least: a short
+# document's first lines are its own.
 RUNNING_SHARE = 0.5
 RUNNING_MIN_PAGES = 3
-# A page number, in digits or in the front matter's roman numerals ("iv").
-_PAGE_NUMBER = re.compile(
-    r"\d+|\b(?=[mdclxvi])m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})\b",
-    re.IGNORECASE,
-)
+# A page number at a line's start or end: "23", "23 / 237", or the front matter's "iv".
+_ROMAN = r"(?=[mdclxvi]+\b)m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+_NUMBER = rf"(?:\d+(?:\s*/\s*\d+)?|{_ROMAN})"
+_PAGE_NUMBER = re.compile(rf"^{_NUMBER}\b\s*|\s*\b{_NUMBER}$", re.IGNORECASE)
 # A table of contents' line: dot leaders to a page number ("2.8 Liste des raccourcis . . .
 # . . 50"). Navigation, as an HTML page's "toc" is, and no sentence of the document.
 _LEADERS = re.compile(r"(?:\.\s*){5,}\d+\s*$")
 
 
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _running_key(line: str) -> str:
+    """A line as it recurs from page to page: its page number masked."""
+    return _PAGE_NUMBER.sub("#", re.sub(r"\s+", " ", line.strip()))
+
+
 def _without_running_lines(pages: list[str]) -> list[str]:
     """``pages`` without their running headers and footers (a first or last line that
-    recurs, digits masked, on :data:`RUNNING_SHARE` of the pages) and without table of
-    contents lines."""
-
-    def ends(text: str) -> tuple[str, str]:
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        return (lines[0], lines[-1]) if lines else ("", "")
-
-    def key(line: str) -> str:
-        # "23 / 237" and "iv" are both a page's number
-        return re.sub(r"#\s*/\s*#", "#", _PAGE_NUMBER.sub("#", re.sub(r"\s+", " ", line)))
-
+    recurs, its page number aside, on :data:`RUNNING_SHARE` of the pages that hold text)
+    and without table of contents lines."""
+    filled_lines = [[i for i, line in enumerate(_lines(t)) if line.strip()] for t in pages]
     counts: dict[str, int] = {}
-    for text in pages:
-        for line in set(ends(text)):
-            if line:
-                counts[key(line)] = counts.get(key(line), 0) + 1
-    least = max(RUNNING_MIN_PAGES, RUNNING_SHARE * len(pages))
+    for text, filled in zip(pages, filled_lines, strict=True):
+        lines = _lines(text)
+        for key in {_running_key(lines[i]) for i in filled[:1] + filled[-1:]}:
+            counts[key] = counts.get(key, 0) + 1
+    holding = sum(1 for filled in filled_lines if filled)
+    least = max(RUNNING_MIN_PAGES, RUNNING_SHARE * holding)
     running = {k for k, n in counts.items() if n >= least}
     out = []
-    for text in pages:
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        filled = [i for i, line in enumerate(lines) if line.strip()]
-        drop = {i for i in (filled[:1] + filled[-1:]) if key(lines[i].strip()) in running}
+    for text, filled in zip(pages, filled_lines, strict=True):
+        lines = _lines(text)
+        drop = {i for i in filled[:1] + filled[-1:] if _running_key(lines[i]) in running}
         drop |= {i for i in filled if _LEADERS.search(lines[i])}
         out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
     return out
