@@ -181,6 +181,25 @@ def test_a_sentence_whose_translated_aside_differs_is_quoted_once():
     assert choose(code, np.asarray([0.9, 0.8]), max_words=60) == [0, 1]
 
 
+def test_a_list_item_or_a_label_is_not_quoted_alone():
+    """A fiche's list items ("Siège social,") and labels ("Modification des statuts") rank
+    high for their words but tell a reader nothing alone; a short sentence still counts."""
+    import numpy as np
+
+    from commune.answering.answer import Candidate, choose
+
+    cands = [
+        Candidate(0, 0, "La déclaration est faite dans les 3 mois.", False),
+        Candidate(0, 1, "Modification des statuts", False),
+        Candidate(1, 0, "Siège social,", False),
+        Candidate(1, 1, "Ouverture ou fermeture d'un établissement", False),
+        Candidate(2, 0, "C'est gratuit.", False),
+        Candidate(2, 1, "apt update", True),
+    ]
+    chosen = choose(cands, np.asarray([0.9, 0.8, 0.7, 0.6, 0.5, 0.4]), max_words=60)
+    assert chosen == [0, 4, 5]
+
+
 def test_an_answer_whose_best_sentence_stands_out_is_the_shorter_one():
     import numpy as np
 
