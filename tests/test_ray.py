@@ -276,6 +276,18 @@ def test_add_on_a_ray_cluster_stores_what_a_local_add_stores(cluster, corpus, tm
             return sorted((d["title"], d["chunks"]) for d in c.documents())
 
         assert passages(on_ray) == passages(local) and len(passages(local)) == 6
+
+        def readings(c):  # type: ignore[no-untyped-def]
+            from sqlalchemy import select
+
+            from commune.store.schema import revisions
+
+            with c.engine.connect() as conn:
+                return sorted(conn.execute(select(revisions.c.media_type, revisions.c.reading)))
+
+        # Named where each file was read (a worker), as a local add names it.
+        assert readings(on_ray) == readings(local)
+        assert ("text/html", "html-2") in readings(on_ray)
         question = "Quand passe le camion des ordures ?"
         assert on_ray.ask(question).text == local.ask(question).text
     local.close()

@@ -106,7 +106,10 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
     list_collections; documents as commune://documents/{id} resources.
 
     The key comes from COMMUNE_API_KEY: its member's visibility, quotas and the charter
-    apply, and usage lands in the ledger. `commune serve` also serves MCP at /mcp."""
+    apply, and usage lands in the ledger. `commune serve` also serves MCP at /mcp.
+
+    The models load in the background from the start, so that the client's handshake is
+    answered at once and its first question does not wait for them."""
     from commune.api.mcp import KEY_ENV, build_server, desktop_config, stdio_actor
     from commune.config import resolve_home
     from commune.errors import NotFound

@@ -218,6 +218,9 @@ class Prepared:
     vectors: np.ndarray
     source: str | None = None  # the address the document gives for itself (Parsed.source)
     licence: str | None = None  # the licence it declares for itself (Parsed.licence)
+    # Which reading of its format made it (readers.READINGS), named where it was read: a Ray
+    # worker running another version records its own.
+    reading: str | None = None
 
 
 def prepare(
@@ -285,6 +288,7 @@ def prepare(
         vectors,
         parsed.source,
         parsed.licence,
+        reading(parsed.media_type),
     )
 
 
@@ -416,7 +420,7 @@ def store(
                 "contributor_user_id": prov.actor.user_id,
                 "contributor_member_id": prov.actor.member_id,
                 "tdm_reserved": prov.tdm_reserved or prepared.tdm_reserved,
-                "reading": reading(prepared.media_type),
+                "reading": prepared.reading,
             },
         )
         if decision.allowed:
