@@ -428,7 +428,7 @@ _SPACED_MARK = re.compile(r"\s+([.,;:!?])")
 # (bench/README item 21) among 4 and 7: at 7, the fiches' answers with every fact 0.574 ->
 # 0.598 (five-fold, two sets of seeds), Debian's 0.471 -> 0.469; at 4, neither moved.
 FRAGMENT_WORDS = 7
-_SENTENCE_CLOSE = (".", "!", "?", "…", ".)", ".»", "»")
+_SENTENCE_CLOSE = (".", "!", "?", "…", ".)", "»")
 
 
 def _fragment(text: str) -> bool:

@@ -341,26 +341,28 @@ def _without_running_lines(pages: list[str]) -> list[str]:
     """``pages`` without their running headers and footers (a first or last line that
     recurs, its page number aside, on :data:`RUNNING_SHARE` of the pages that hold text)
     and without table of contents lines."""
-    filled_lines = [[i for i, line in enumerate(_lines(t)) if line.strip()] for t in pages]
+    split = [_lines(t) for t in pages]
+    # Each page's first and last line holding text, with their keys: (index, key).
+    ends = []
+    for lines in split:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        ends.append([(i, _running_key(lines[i])) for i in dict.fromkeys(filled[:1] + filled[-1:])])
     counts: dict[str, int] = {}
-    for text, filled in zip(pages, filled_lines, strict=True):
-        lines = _lines(text)
-        for key in {_running_key(lines[i]) for i in filled[:1] + filled[-1:]}:
+    for page_ends in ends:
+        for key in {key for _, key in page_ends}:
             counts[key] = counts.get(key, 0) + 1
-    holding = sum(1 for filled in filled_lines if filled)
-    least = max(RUNNING_MIN_PAGES, RUNNING_SHARE * holding)
+    least = max(RUNNING_MIN_PAGES, RUNNING_SHARE * sum(1 for page_ends in ends if page_ends))
     running = {k for k, n in counts.items() if n >= least}
     out = []
-    for text, filled in zip(pages, filled_lines, strict=True):
-        lines = _lines(text)
-        drop = {i for i in filled[:1] + filled[-1:] if _running_key(lines[i]) in running}
-        drop |= {i for i in filled if _LEADERS.search(lines[i])}
+    for lines, page_ends in zip(split, ends, strict=True):
+        drop = {i for i, key in page_ends if key in running}
+        drop |= {i for i, line in enumerate(lines) if _LEADERS.search(line)}
         out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
     return out
 
 
 def _pdf_paragraphs(text: str) -> list[str]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """``text``'s paragraphs, its line ends already "\\n" alone (:func:`_without_running_lines`)."""
     text = re.sub(r"-\n(?=[a-zà-ÿ])", "", text)  # re-join words hyphenated at line ends
     return [re.sub(r"\s*\n\s*", " ", p) for p in _paragraphs(text)]
 
