@@ -125,6 +125,38 @@ def test_the_least_recently_asked_word_goes_first(small, commune, monkeypatch):
     assert counting.embedded == ["child"]
 
 
+def test_a_word_a_language_only_borrows_is_not_of_its_vocabulary(small, commune):
+    # A French manual's words, and an English manual that quotes two of them in a few of its
+    # passages (a translated handbook keeps such mixed paragraphs): "liste" and "listes"
+    # would otherwise fill the two English neighbours of French "liste" before "list".
+    french = [
+        "La liste des paquets Debian et les listes de diffusion.",
+        "Chaque liste de paquets Debian vient des listes de sources.",
+        "Les listes de diffusion et la liste des bogues de Debian.",
+        "Une liste des mainteneurs, et les listes des paquets.",
+    ]
+    english = [
+        "The list of packages comes from Debian mirrors.",
+        "Update the package list first.",
+        "Mailing lists are archived by Debian.",
+        "The lists are public.",
+        "Debian keeps a list of bugs.",
+        "Debian maintainers read the lists.",
+        "The French manual calls it « la liste des paquets » (see « Listes »).",
+        "Its French index says « liste » and « listes ».",
+        "A mirror serves the archive.",
+        "The archive keeps every release.",
+    ]
+    lexicon = lx.build_lexicon(
+        [(t, "fr") for t in french] + [(t, "en") for t in english], commune.embedder
+    )
+    fr, en = set(lexicon.languages["fr"].words), set(lexicon.languages["en"].words)
+    assert {"liste", "listes"} <= fr
+    assert not {"liste", "listes"} & en, en  # in 2 English passages of 10, 4 French of 4
+    assert {"list", "lists"} <= en
+    assert "debian" in fr and "debian" in en  # both languages' own
+
+
 def test_a_language_of_a_few_misread_passages_gets_no_vocabulary(commune):
     lexicon = lx.build_lexicon(texts(), commune.embedder)
     assert lexicon.languages == {}  # under MIN_VOCABULARY words each
