@@ -4,8 +4,8 @@ BM25 only matches the words a passage uses, so an English question over French f
 ("birth", "rent", "deadline") finds them by meaning alone. The multilingual embedder
 already places a word near its translations ("birth" → "naissance" 0.89, "rent" → "loyer"
 0.83), so no dictionary is needed: each language's vocabulary (the words of at least two of
-its passages, that it does not only borrow from another language) is embedded once, when a base is built, and a question's words are looked up
-among the other languages' words. Their stems make a lexical list of their own over the
+its passages, but not those it only borrows from another language) is embedded once, when a
+base is built, and a question's words are looked up among the other languages' words. Their stems make a lexical list of their own over the
 passages in those languages (answering/retrieve.py fuses it at half the lexical weight),
 and they count in a sentence's overlap with the question when the sentence is in another
 language (answering/answer.py).
