@@ -5,10 +5,10 @@ BM25 only matches the words a passage uses, so an English question over French f
 already places a word near its translations ("birth" → "naissance" 0.89, "rent" → "loyer"
 0.83), so no dictionary is needed: each language's vocabulary (the words of at least two of
 its passages, but not those it only borrows from another language) is embedded once, when a
-base is built, and a question's words are looked up among the other languages' words. Their stems make a lexical list of their own over the
-passages in those languages (answering/retrieve.py fuses it at half the lexical weight),
-and they count in a sentence's overlap with the question when the sentence is in another
-language (answering/answer.py).
+base is built, and a question's words are looked up among the other languages' words. Their
+stems make a lexical list of their own over the passages in those languages
+(answering/retrieve.py fuses it at half the lexical weight), and they count in a sentence's
+overlap with the question when the sentence is in another language (answering/answer.py).
 
 Only the commons' own words can come out: a neighbour is a word some passage uses, in the
 form it uses it. Measured on the suites' dev halves (bench/README.md, "What was tried",
