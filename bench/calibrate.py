@@ -4,9 +4,10 @@ For every dev question of both suites (the Debian manuals and the service-public
 the passages Commune retrieves give the features of :mod:`commune.answering.refusal`; a
 logistic regression (L2, Newton's method in numpy: nine weights need no library) learns
 which questions are unanswerable. The threshold is chosen on five-fold predictions over dev
-(folds by document group, as the suite splits): the one refusing the most unanswerable
-questions while refusing at most ``--max-answerable`` of the answerable ones in each domain.
-The model is then refitted on all of dev and written to
+(folds by document group, as the suite splits; each question predicted once for each of
+:data:`folds.FOLD_SEEDS`' assignments of the groups to folds): the one refusing the most
+unanswerable questions while refusing at most ``--max-answerable`` of the answerable ones in
+each domain. The model is then refitted on all of dev and written to
 ``src/commune/answering/refusal_model.json`` with those figures. The test split is never read.
 
     python bench/calibrate.py --home eval-data
@@ -24,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from folds import FOLDS  # noqa: E402
+from folds import FOLD_SEEDS, FOLDS  # noqa: E402
 from folds import fold_of as group_folds  # noqa: E402
 
 from commune.answering import refusal  # noqa: E402
@@ -91,18 +92,26 @@ def main() -> None:
     mean, scale = x.mean(0), x.std(0) + 1e-9
     z = (x - mean) / scale
     # Five folds by document group: a question's translation never judges its own model.
-    fold_of = group_folds(groups)
-    folds = np.asarray([fold_of[g] for g in groups])
-    p = np.zeros(len(y))
-    for f in range(FOLDS):
-        p[folds == f] = predict(z[folds == f], fit(z[folds != f], y[folds != f], args.l2))
+    # Each assignment of the groups to folds predicts every question once; the rates read
+    # all assignments' predictions together (folds.FOLD_SEEDS: one assignment is a draw).
+    predicted = []
+    for fold_seed in FOLD_SEEDS:
+        fold_of = group_folds(groups, fold_seed)
+        folds = np.asarray([fold_of[g] for g in groups])
+        p = np.zeros(len(y))
+        for f in range(FOLDS):
+            p[folds == f] = predict(z[folds == f], fit(z[folds != f], y[folds != f], args.l2))
+        predicted.append(p)
+    p_all = np.concatenate(predicted)
+    y_all = np.tile(y, len(FOLD_SEEDS))
+    domains_all = np.tile(domains, len(FOLD_SEEDS))
 
     def rates(t: float) -> dict[str, tuple[float, float]]:
-        r = p >= t
+        r = p_all >= t
         return {
             d: (
-                float(r[(domains == d) & (y == 1)].mean()),
-                float(r[(domains == d) & (y == 0)].mean()),
+                float(r[(domains_all == d) & (y_all == 1)].mean()),
+                float(r[(domains_all == d) & (y_all == 0)].mean()),
             )
             for d in SUITES
         }
@@ -159,6 +168,7 @@ def main() -> None:
             "unanswerable": int(y.sum()),
             "l2": args.l2,
             "max_answerable_refused": args.max_answerable,
+            "fold_seeds": list(FOLD_SEEDS),
             "dev_five_fold": {
                 d: {"unanswerable_refused": round(u, 4), "answerable_refused": round(a, 4)}
                 for d, (u, a) in rates(threshold).items()

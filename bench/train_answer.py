@@ -7,12 +7,14 @@ candidate's grade is the number of the question's facts it holds. LightGBM's Lam
 learns to order each question's candidates over
 :data:`commune.answering.answer.FEATURES`, five times with five seeds: a candidate's score is
 the mean of the five rankers'. The word budget of an answer is chosen on five-fold
-predictions over dev (folds by document group, as the suite splits): the budget giving the
-most answers with every fact, in the weaker domain, while the median answer stays within
-``--median-words``; then whether a longer budget for the answers whose best candidate does not
-stand out above the second (a share of them, by the gap between the two best scores) gives
-more, the medians still within the limit. The rankers are then refitted on all of dev and written
-with its figures to ``src/commune/answering/answer_model.json``. The test split is never read.
+predictions over dev (folds by document group, as the suite splits), made for each of
+:data:`folds.FOLD_SEEDS`' assignments of the groups to folds and read together: the budget
+giving the most answers with every fact, in the weaker domain, while the median answer stays
+within ``--median-words``; then whether a longer budget for the answers whose best candidate
+does not stand out above the second (a share of them, by the gap between the two best scores)
+gives more, the medians still within the limit. The rankers are then refitted on all of dev and
+written with its figures to ``src/commune/answering/answer_model.json``. The test split is
+never read.
 
     python bench/train_answer.py --home eval-data
     python bench/train_answer.py --home eval-data --seeds 1 --five-fold-only   # one ranker
@@ -34,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from folds import FOLDS  # noqa: E402
+from folds import FOLD_SEEDS, FOLDS  # noqa: E402
 from folds import fold_of as group_folds  # noqa: E402
 
 from commune.answering.answer import (  # noqa: E402
@@ -170,6 +172,21 @@ def train(records: list[dict[str, Any]], seeds: tuple[int, ...] = SEEDS) -> list
     ]
 
 
+def five_fold(
+    records: list[dict[str, Any]], seeds: tuple[int, ...], fold_seed: int
+) -> list[np.ndarray]:
+    """Each record's scores by the rankers trained on the four folds it is not in, the
+    groups assigned to folds by ``fold_seed``."""
+    fold_of = group_folds((r["group"] for r in records), fold_seed)
+    scores: list[np.ndarray] = [np.zeros(0)] * len(records)
+    for f in range(FOLDS):
+        fold = scorer(train([r for r in records if fold_of[r["group"]] != f], seeds))
+        for i, r in enumerate(records):
+            if fold_of[r["group"]] == f:
+                scores[i] = fold.score(r["x"])
+    return scores
+
+
 def scorer(boosters: list[lightgbm.Booster]) -> SentenceScorer:
     """The rankers as `commune ask` scores with them, read from the file's own format: the
     five-fold figures are those of the shipped scoring, not of a copy of it. (The budget is
@@ -224,6 +241,12 @@ def main() -> None:
         "another set of five, to see how far the figures move)",
     )
     ap.add_argument(
+        "--fold-seeds",
+        default=",".join(map(str, FOLD_SEEDS)),
+        help="the assignments of the document groups to the five folds, comma-separated "
+        "(bench/README.md, item 23)",
+    )
+    ap.add_argument(
         "--five-fold-only", action="store_true", help="print the dev figures, write no model"
     )
     args = ap.parse_args()
@@ -238,20 +261,25 @@ def main() -> None:
             with open(args.cache, "wb") as f:
                 pickle.dump((records, suites), f)
     # Five folds by document group: a question's translation never scores its own ranker.
-    fold_of = group_folds(r["group"] for r in records)
-    scores: list[np.ndarray] = [np.zeros(0)] * len(records)
-    for f in range(FOLDS):
-        fold = scorer(train([r for r in records if fold_of[r["group"]] != f], seeds))
-        for i, r in enumerate(records):
-            if fold_of[r["group"]] == f:
-                scores[i] = fold.score(r["x"])
+    # Each assignment of the groups to folds scores every question once; the figures below
+    # read all assignments' answers together (each question once per assignment), so that
+    # the budget is not chosen on one draw of the folds (folds.FOLD_SEEDS).
+    fold_seeds = tuple(int(x) for x in args.fold_seeds.split(","))
+    one_pass = records
+    records, scores = [], []
+    for fold_seed in fold_seeds:
+        records.extend(one_pass)
+        scores.extend(five_fold(one_pass, seeds, fold_seed))
     table = {(b, m): outcome(records, scores, b, m) for b in BUDGETS for m in MARGINS}
     unbounded = outcome(records, scores, 10**6, float("inf"))
     within = [k for k in table if all(words <= args.median_words for _, words in table[k].values())]
     # The most answers with every fact in the weaker domain; then the shorter budget.
     budget, margin = max(within, key=lambda k: (min(f for f, _ in table[k].values()), -k[0]))
-    n_cands = sum(len(r["y"]) for r in records)
-    print(f"dev: {len(records)} answered questions with facts, {n_cands} candidates")
+    n_cands = sum(len(r["y"]) for r in one_pass)
+    print(
+        f"dev: {len(one_pass)} answered questions with facts, {n_cands} candidates; "
+        f"five-fold over {len(fold_seeds)} assignments of the groups to folds"
+    )
     for (b, m), row in table.items():
         cells = ", ".join(f"{d} facts {f:.3f} median {w:g} words" for d, (f, w) in row.items())
         kept = "  <- kept" if (b, m) == (budget, margin) else ""
@@ -293,9 +321,19 @@ def main() -> None:
         print(f"kept: {sure} words, {uncertain[0]} for the {uncertain[2]:.0%} least sure answers")
     cells = ", ".join(f"{d} facts {f:.3f} median {w:g} words" for d, (f, w) in final.items())
     print(f"five-fold on dev, seeds {args.seeds}: {cells}")
+    # What one assignment alone would have said: the spread the mean above smooths.
+    at = (uncertain[0], uncertain[1]) if uncertain else None
+    n = len(one_pass)
+    each = [
+        outcome(records[k * n : (k + 1) * n], scores[k * n : (k + 1) * n], sure, margin, at)
+        for k in range(len(fold_seeds))
+    ]
+    for d in SUITES:
+        figures = ", ".join(f"{row[d][0]:.3f}" for row in each)
+        print(f"  {d}, each assignment: {figures}")
     if args.five_fold_only:
         return
-    boosters = train(records, seeds)
+    boosters = train(one_pass, seeds)
     out = {
         "features": list(FEATURES),
         "max_words": sure,
@@ -305,14 +343,15 @@ def main() -> None:
         "trained_on": {
             "suites": suites,
             "split": "dev",
-            "questions": len(records),
-            "candidates": sum(len(r["y"]) for r in records),
-            "positives": int(sum((r["y"] > 0).sum() for r in records)),
+            "questions": len(one_pass),
+            "candidates": sum(len(r["y"]) for r in one_pass),
+            "positives": int(sum((r["y"] > 0).sum() for r in one_pass)),
             "embedder": commune.settings.retrieval.embedder,
             "lightgbm": lightgbm.__version__,
             "params": PARAMS,
             "rounds": ROUNDS,
             "seeds": list(seeds),
+            "fold_seeds": list(fold_seeds),
             "max_sentences": MAX_SENTENCES,
             "median_words_at_most": args.median_words,
             "dev_five_fold": {
@@ -321,6 +360,9 @@ def main() -> None:
             "dev_five_fold_one_budget": {
                 d: {"all_facts": round(f, 4), "median_words": w}
                 for d, (f, w) in table[budget, margin].items()
+            },
+            "dev_five_fold_each_assignment": {
+                d: [round(row[d][0], 4) for row in each] for d in SUITES
             },
             "uncertain_share": uncertain[2] if uncertain else 0.0,
             "dev_five_fold_without_budget": {

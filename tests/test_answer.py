@@ -409,3 +409,29 @@ def test_sentences_in_the_question_language_come_before_a_translated_page_s_left
         "The extract be",
         "deb https://de",  # still after the sentence that announces it
     ]
+
+
+def test_a_sentence_of_another_language_than_its_passage_is_read_in_its_own():
+    """The French handbook keeps English paragraphs: an English sentence of a French passage
+    shares the English question's words once it is read by the English analyser."""
+    import numpy as np
+
+    from commune.answering.answer import FEATURES, Candidate, candidate_features
+    from commune.answering.retrieve import Hit
+
+    english = "For any work with APT, the list of available packages needs to be updated."
+    french = "Cette commande met à jour la liste des paquets disponibles sur le système."
+    hit = Hit(1, 1, "t", "", "", 1.0, None, f"{french} {english}", "c", "fr", None, None, None,
+              None, 1, 1, 0.5, 0.5)  # fmt: skip
+    cands = [Candidate(0, 0, french, False), Candidate(0, 1, english, False)]
+    q = "How do I update the list of available packages?"
+    x = candidate_features(q, "en", cands, [hit], np.asarray([0.5, 0.5]))
+    overlap = FEATURES.index("overlap")
+    # "list", "available", "packages", "updated": the English analyser's stems of the
+    # question's words; the French analyser would have kept only "list".
+    assert x[1, overlap] >= 0.75, x[1, overlap]
+    assert x[0, overlap] < x[1, overlap]
+    # A short line, and a listing's line, keep their passage's language.
+    short = [Candidate(0, 0, "available packages", False), Candidate(0, 1, english, True)]
+    x = candidate_features(q, "en", short, [hit], np.asarray([0.5, 0.5]))
+    assert x[0, overlap] < 0.75 and x[1, overlap] < 0.75

@@ -78,3 +78,21 @@ def test_quality_harness_judges_by_section_and_ranks_commune(tmp_path):
     bm25 = PlainBM25()
     bm25.index(passages)
     assert bm25.search("swimming lessons", 1) == ["en/a#pool/0"]
+
+
+def test_the_trainers_folds_keep_a_document_group_whole_in_every_assignment():
+    # bench/train_answer.py and bench/calibrate.py read five-fold figures over several
+    # assignments of the document groups to folds: each must keep a group (a document's
+    # questions and their translations) in one fold, and the assignments must differ, or
+    # reading them together smooths nothing.
+    from folds import FOLD_SEEDS, FOLDS, fold_of
+
+    groups = [f"debian/{i % 37}" for i in range(200)] + [f"fiches/{i}" for i in range(23)]
+    assignments = [fold_of(groups, seed) for seed in FOLD_SEEDS]
+    for assignment in assignments:
+        assert set(assignment) == set(groups)  # one fold per group, whatever its questions
+        assert set(assignment.values()) == set(range(FOLDS))
+        sizes = [list(assignment.values()).count(f) for f in range(FOLDS)]
+        assert max(sizes) - min(sizes) <= 1  # groups dealt evenly
+    assert len({tuple(sorted(a.items())) for a in assignments}) == len(FOLD_SEEDS)
+    assert fold_of(groups, FOLD_SEEDS[0]) == assignments[0]  # a rerun chooses the same

@@ -35,7 +35,7 @@ from commune.generate.base import (
 from commune.index.lexicon import Equivalents, flatten
 from commune.ingest.chunking import split_sentences
 from commune.text.analysis import analyze
-from commune.text.lang import detect
+from commune.text.lang import by_function_words, detect
 from commune.text.say import say
 from commune.text.stopwords import STOPWORDS
 
@@ -253,6 +253,15 @@ def sentence_features(
     )
 
 
+def _own_language(c: Candidate, passage: str) -> str:
+    """A prose sentence's own language, French or English, where it has words enough to
+    tell (:data:`_SURE_LANGUAGE_WORDS`) and its function words say; else, and for a
+    listing's line, its passage's."""
+    if c.code or len(c.text.split()) < _SURE_LANGUAGE_WORDS:
+        return passage
+    return by_function_words(c.text) or passage
+
+
 def candidate_features(
     question: str,
     lang: str,
@@ -273,7 +282,11 @@ def candidate_features(
     asks = 1.0 if _ASKS_FOR_NAME.search(question) else 0.0
     overlaps = []
     for c in cands:
-        hl = hits[c.hit].language if hits[c.hit].language in q_terms else "en"
+        # A sentence is read in its own language: a French passage of the handbook holds
+        # English paragraphs, and an English sentence read by the French analyser shares no
+        # stem with the question's English words (bench/README.md, item 23).
+        hl = _own_language(c, hits[c.hit].language)
+        hl = hl if hl in q_terms else "en"
         overlaps.append(len(set(analyze(c.text, hl)) & q_terms[hl]) / max(len(q_terms[hl]), 1))
     # A rank counts the candidates strictly above: equals share it (the same sentence in a
     # page and in its partly untranslated copy, two lines with the question's every term).
