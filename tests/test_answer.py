@@ -421,17 +421,21 @@ def test_a_sentence_of_another_language_than_its_passage_is_read_in_its_own():
 
     english = "For any work with APT, the list of available packages needs to be updated."
     french = "Cette commande met à jour la liste des paquets disponibles sur le système."
-    hit = Hit(1, 1, "t", "", "", 1.0, None, f"{french} {english}", "c", "fr", None, None, None,
-              None, 1, 1, 0.5, 0.5)  # fmt: skip
+    text = f"{french} {english}"
+    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "fr", None, None, None, None, 1, 1, 0.5, 0.5)
     cands = [Candidate(0, 0, french, False), Candidate(0, 1, english, False)]
     q = "How do I update the list of available packages?"
     x = candidate_features(q, "en", cands, [hit], np.asarray([0.5, 0.5]))
     overlap = FEATURES.index("overlap")
-    # "list", "available", "packages", "updated": the English analyser's stems of the
-    # question's words; the French analyser would have kept only "list".
+    # "list", "available", "packages", "updated": every content word of the question, read
+    # by the English analyser; read as French, the question's "the", "of" and "how" count
+    # as terms too, and the sentence holds about half of them.
     assert x[1, overlap] >= 0.75, x[1, overlap]
     assert x[0, overlap] < x[1, overlap]
-    # A short line, and a listing's line, keep their passage's language.
-    short = [Candidate(0, 0, "available packages", False), Candidate(0, 1, english, True)]
+    # A line of four words, and a listing's line, keep their passage's language.
+    short = [
+        Candidate(0, 0, "Update the packages list", False),
+        Candidate(0, 1, english, True),
+    ]
     x = candidate_features(q, "en", short, [hit], np.asarray([0.5, 0.5]))
     assert x[0, overlap] < 0.75 and x[1, overlap] < 0.75

@@ -28,8 +28,10 @@ ENGLISH = [
 
 @pytest.fixture
 def small(monkeypatch):  # type: ignore[no-untyped-def]
-    # These few passages make vocabularies of a dozen words; a real one needs a hundred.
+    # These few passages make vocabularies of a dozen words; a real one needs a hundred, and
+    # a language lends words from a hundred passages.
     monkeypatch.setattr(lx, "MIN_VOCABULARY", 1)
+    monkeypatch.setattr(lx, "MIN_LENDER_PASSAGES", 1)
 
 
 class Counting:
@@ -155,6 +157,32 @@ def test_a_word_a_language_only_borrows_is_not_of_its_vocabulary(small, commune)
     assert not {"liste", "listes"} & en, en  # in 2 English passages of 10, 4 French of 4
     assert {"list", "lists"} <= en
     assert "debian" in fr and "debian" in en  # both languages' own
+
+
+def test_a_few_misread_passages_take_no_word_from_a_language(small, commune, monkeypatch):
+    # Two French passages misread as Italian both say "loyer": its share there (1.0) is far
+    # above its share of the French passages (2 of 10), yet French does not borrow it.
+    french = FRENCH + [f"Le dossier numéro {n} est complet." for n in range(6)]
+    misread = ["Le loyer est payé.", "Le loyer augmente."]
+    texts = [(t, "fr") for t in french] + [(t, "it") for t in misread]
+    monkeypatch.setattr(lx, "MIN_LENDER_PASSAGES", 3)
+    lexicon = lx.build_lexicon(texts, commune.embedder)
+    assert "loyer" in lexicon.languages["fr"].words
+    monkeypatch.setattr(lx, "MIN_LENDER_PASSAGES", 2)  # two passages: a lender now
+    assert "loyer" not in lx.build_lexicon(texts, commune.embedder).languages["fr"].words
+
+
+def test_a_vocabulary_left_with_too_few_words_is_dropped(small, commune, monkeypatch):
+    # Every word of these English passages is borrowed from the French ones: nothing is left
+    # to look up, and the base is still built.
+    french = ["Liste paquets.", "Liste, paquets.", "Liste paquets ici."]
+    english = ["Liste paquets.", "Liste, paquets!"] + [
+        f"{word}." for word in ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf")
+    ]
+    texts = [(t, "fr") for t in french] + [(t, "en") for t in english]
+    monkeypatch.setattr(lx, "MIN_VOCABULARY", 2)
+    lexicon = lx.build_lexicon(texts, commune.embedder)
+    assert "en" not in lexicon.languages and "fr" in lexicon.languages
 
 
 def test_a_language_of_a_few_misread_passages_gets_no_vocabulary(commune):

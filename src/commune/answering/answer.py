@@ -256,7 +256,11 @@ def sentence_features(
 def _own_language(c: Candidate, passage: str) -> str:
     """A prose sentence's own language, French or English, where it has words enough to
     tell (:data:`_SURE_LANGUAGE_WORDS`) and its function words say; else, and for a
-    listing's line, its passage's."""
+    listing's line, its passage's. The question's terms are French and English only, so a
+    passage of another language (mostly a few French ones misread) is read as the nearer of
+    the two. Cheaper than :func:`sentence_language`, which orders the sentences chosen and
+    gives a listing's line the language of the prose announcing it: here every candidate is
+    read, and a line of code has no function words to count."""
     if c.code or len(c.text.split()) < _SURE_LANGUAGE_WORDS:
         return passage
     return by_function_words(c.text) or passage
@@ -283,8 +287,9 @@ def candidate_features(
     overlaps = []
     for c in cands:
         # A sentence is read in its own language: a French passage of the handbook holds
-        # English paragraphs, and an English sentence read by the French analyser shares no
-        # stem with the question's English words (bench/README.md, item 23).
+        # English paragraphs, and an English sentence read by the French analyser is matched
+        # against the question's words read as French, whose function words ("the", "of",
+        # "how") count as terms (bench/README.md, item 23).
         hl = _own_language(c, hits[c.hit].language)
         hl = hl if hl in q_terms else "en"
         overlaps.append(len(set(analyze(c.text, hl)) & q_terms[hl]) / max(len(q_terms[hl]), 1))

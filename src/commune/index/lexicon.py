@@ -61,6 +61,9 @@ NEIGHBOURS = 2
 # French ones 0.746 -> 0.772 (Debian) and 0.832 -> 0.839 (fiches) at 0.3. Words both
 # languages use alike ("service", "configuration", "debian") stay in both.
 OWN_SHARE = 0.3
+# The passages a language needs to lend words: a language of fewer is a few passages its
+# detector misread (as MIN_VOCABULARY says of words).
+MIN_LENDER_PASSAGES = 100
 # A question's words looked up at most: a long question is not made longer by them.
 MAX_QUERY_WORDS = 24
 # Words whose neighbours are kept once looked up (a few hundred bytes each).
@@ -254,10 +257,15 @@ def build_lexicon(
         for lang, counter in sorted(counts.items())
     }
     frequent = {lang: kept for lang, kept in frequent.items() if len(kept) >= MIN_VOCABULARY}
+    # Only a language of many passages lends words: a few misread ones ("it" among French
+    # manuals) would have shares too coarse to judge another language's words by.
+    lenders = [lang for lang in frequent if passages[lang] >= MIN_LENDER_PASSAGES]
     languages = {}
     for lang, kept in frequent.items():
-        others = [o for o in frequent if o != lang]
+        others = [o for o in lenders if o != lang]
         kept = [w for w in kept if _own(w, lang, others, counts, passages)]
+        if len(kept) < MIN_VOCABULARY:
+            continue  # what is left is borrowed words' leftovers, not a language's vocabulary
         kept.sort()  # the file does not depend on the order passages were read in
         fresh = [w for w in kept if w not in known]
         if fresh:
@@ -275,4 +283,7 @@ def _own(
     """Whether ``lang``'s passages use ``word`` as their own, not only borrow it from another
     language's (:data:`OWN_SHARE`)."""
     share = counts[lang][word] / passages[lang]
-    return all(share >= OWN_SHARE * counts[o][word] / passages[o] for o in others)
+    return all(
+        counts[o][word] < MIN_PASSAGES or share >= OWN_SHARE * counts[o][word] / passages[o]
+        for o in others
+    )
