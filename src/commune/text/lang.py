@@ -37,9 +37,9 @@ def _stopword_vote(words: list[str]) -> str | None:
 
 def by_function_words(text: str) -> str | None:
     """French or English by their function words alone, None on a tie: a sentence's own
-    language (answering/answer.py), where the n-gram model costs forty times as much and,
-    over sentences of five words or more, agreed with it on 3,971 of 3,976 of the evaluation
-    home's sentences that the vote decided (24 more were ties)."""
+    language (answering/answer.py), where the n-gram model costs forty times as much. Over
+    4,000 prose sentences of five words or more sampled from the evaluation home, the vote
+    decided 3,976 and agreed with the n-gram model on 3,971 (24 were ties)."""
     return _stopword_vote([w.lower() for w in _WORD.findall(text)])
 
 
