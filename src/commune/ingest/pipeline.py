@@ -376,7 +376,9 @@ def store(
         # may have added it meanwhile.
         lock(conn, "document", f"{coll_id} {source_key}")
         existing = repo.find_document(conn, coll_id, source_key)
-        if unchanged(conn, existing, digest, meta):
+        # Its newest revision when that holds this very file (bytes and provenance).
+        same = _same_file(conn, existing, digest, meta)
+        if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = None if existing else repo.same_bytes(conn, coll_id, digest, address)
         if twin is not None:
@@ -385,12 +387,13 @@ def store(
             # twice and crowd out the others. With another licence or publisher, they are its
             # new revision, through curation like any. The same bytes at two addresses stay
             # two documents.
-            if unchanged(conn, twin, digest, meta):
+            same = _same_file(conn, twin, digest, meta)
+            if _read_today(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
             source_key = str(twin.source_key)
         decision = gate.decide(conn, coll_id, prov.licence, existing)
-        if not decision.allowed and _same_file(conn, existing, digest, meta) is not None:
+        if not decision.allowed and same is not None:
             # A curator sees why the same file is back: read whole by a newer reader.
             decision = Decision(
                 False, f"the same file, read again by a newer reader: {decision.reason}"
@@ -434,8 +437,12 @@ def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str 
     """Same bytes and same provenance as the newest revision (``existing``: the document's
     row from repo.find_document, or None), read as its format is read today: nothing to do.
     A revision read by a reader that has since changed (readers.READINGS) is read again."""
-    current = _same_file(conn, existing, digest, meta)
-    return current is not None and current.reading == reading(current.media_type)
+    return _read_today(_same_file(conn, existing, digest, meta))
+
+
+def _read_today(revision: Any) -> bool:
+    """Whether ``revision`` (a revision row, or None) was read as its format is read today."""
+    return revision is not None and revision.reading == reading(revision.media_type)
 
 
 def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> Any:
