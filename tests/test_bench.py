@@ -95,3 +95,39 @@ def test_the_trainers_folds_keep_a_document_group_whole_in_every_assignment():
         assert max(sizes) - min(sizes) <= 1  # groups dealt evenly
     assert len({tuple(sorted(a.items())) for a in assignments}) == len(FOLD_SEEDS)
     assert fold_of(groups, FOLD_SEEDS[0]) == assignments[0]  # a rerun chooses the same
+
+
+def test_the_ranker_variants_redefine_or_add_their_columns_only():
+    # bench/ranker_variants.py's figures (bench/README.md, item 24) compare a variant with
+    # the shipped ranker on the same candidates: a variant must change its own columns and
+    # leave every other feature as `commune ask` computes it.
+    import numpy as np
+    from ranker_variants import apply, last_clause
+
+    from commune.answering.answer import FEATURES, Candidate
+
+    def record(question, texts):
+        x = np.arange(len(texts) * len(FEATURES), dtype=float).reshape(len(texts), -1)
+        x[:, FEATURES.index("holds_yesno")] = [1.0, 0.0]
+        cands = [Candidate(0, i, t, False) for i, t in enumerate(texts)]
+        return {"question": question, "cands": cands, "x": x}
+
+    texts = ["Le titre ne peut plus être utilisé.", "Formulaire : demande (Cerfa n° 15789*02)"]
+    polar = record("J'ai retrouvé ma carte, je peux la réutiliser ?", texts)
+    which = record("La famille veut enterrer le défunt : qui doit donner l'autorisation ?", texts)
+    before = polar["x"].copy()
+    assert apply([polar, which], "yesno", None) == list(FEATURES)
+    ask, match = FEATURES.index("asks_yesno"), FEATURES.index("match_yesno")
+    assert polar["x"][:, ask].tolist() == [1.0, 1.0] and polar["x"][:, match].tolist() == [1, 0]
+    assert which["x"][:, ask].tolist() == [0.0, 0.0] and which["x"][:, match].tolist() == [0, 0]
+    others = [i for i in range(len(FEATURES)) if i not in (ask, match)]
+    assert (polar["x"][:, others] == before[:, others]).all()
+
+    form = record("Pour rompre un Pacs, c'est quel formulaire ?", texts)
+    features = apply([form], "form", None)
+    assert features[-3:] == ["asks_form", "holds_form", "match_form"]
+    assert form["x"][:, -3:].tolist() == [[1, 0, 0], [1, 1, 1]]
+    assert (form["x"][:, : len(FEATURES)] == before).all()
+
+    assert last_clause("Mon bébé est né hier, on a combien de jours ?") == "on a combien de jours ?"
+    assert last_clause("Quel délai pour déclarer ?") == "Quel délai pour déclarer ?"

@@ -1,0 +1,187 @@
+"""Variants of the sentence ranker tried on dev, beside the shipped one (bench/README.md,
+item 24): their five-fold figures, each question's prediction under every assignment of the
+document groups to folds (folds.FOLD_SEEDS), at the shipped answer_model.json budget.
+
+The candidates and their features come from `bench/train_answer.py`'s cache (collected when
+missing, as that script does); a variant adds or redefines columns, or (``--passages``)
+collects the candidates from another number of passages. The test split is never read.
+
+    python bench/ranker_variants.py --home eval-data --cache cand.pkl base yesno form clause
+    python bench/ranker_variants.py --home eval-data --cache cand8.pkl --passages 8 base
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import re
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import train_answer  # noqa: E402
+
+from commune.answering.answer import FEATURES, gap  # noqa: E402
+from commune.answering.answer_types import ASKS  # noqa: E402
+from commune.core import Commune  # noqa: E402
+
+Columns = dict[str, np.ndarray]
+
+# A yes/no question asked without inversion ("je peux la réutiliser ?", "c'est possible ?"):
+# no word that asks for something else. "qui" asks where a clause opens with it.
+_ASKS_WHAT = re.compile(
+    r"\b(comment|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|où|quand|"
+    r"combien|pourquoi|quoi|qu'est-ce|(?:à|auprès de|par|pour|chez|avec|de) qui|"
+    r"how|what|which|where|when|who|whom|whose|why)\b|(?:^|[,:;]\s*|[.?!]\s+)qui\b",
+    re.IGNORECASE,
+)
+_ASKS_FORM = re.compile(r"\b(formulaire|cerfa|imprimé|form)\b", re.IGNORECASE)
+# A fiche names a form with its number: "Formulaire : … (Cerfa n° 15789*02)".
+_HOLDS_FORM = re.compile(r"\bcerfa\b|\bformulaire\s*:|\b\d{5}\*\d{2}\b", re.IGNORECASE)
+# The question a situation leads to: "Mon bébé est né hier, on a combien de jours … ?"
+_CLAUSE = re.compile(r"[,:;]\s+|(?<=[.?!])\s+")
+
+
+def last_clause(question: str) -> str:
+    """The question's last clause of three words or more (the whole question if none)."""
+    parts = [p for p in _CLAUSE.split(question.strip()) if len(p.split()) >= 3]
+    return parts[-1] if parts else question
+
+
+def yesno(record: dict[str, Any], _: Any) -> Columns:
+    """asks_yesno also for a question with no word that asks for something else."""
+    asks = bool(ASKS["yesno"].search(record["question"])) or not _ASKS_WHAT.search(
+        record["question"]
+    )
+    x = record["x"]
+    n = len(record["cands"])
+    col = {f: i for i, f in enumerate(FEATURES)}
+    return {
+        "asks_yesno": np.full(n, float(asks)),
+        "match_yesno": x[:, col["holds_yesno"]] * float(asks),
+    }
+
+
+def form(record: dict[str, Any], _: Any) -> Columns:
+    """A tenth kind of fact: a form, asked by name ("quel cerfa"), held by its number."""
+    asks = float(bool(_ASKS_FORM.search(record["question"])))
+    holds = np.asarray([float(bool(_HOLDS_FORM.search(c.text))) for c in record["cands"]])
+    return {"asks_form": np.full(len(holds), asks), "holds_form": holds, "match_form": holds * asks}
+
+
+def clause(record: dict[str, Any], commune: Commune) -> Columns:
+    """Each candidate's cosine to the question's last clause, its rank and its gap to the
+    best (one more query embedding an answer)."""
+    vectors = commune.embedder.embed_sentences([c.text for c in record["cands"]])
+    cos = np.asarray(vectors @ commune.embedder.embed_query(last_clause(record["question"])))
+    rounded = np.round(cos.astype(np.float64), 6)
+    rank = (rounded[None, :] > rounded[:, None]).sum(axis=1)
+    return {"clause_cosine": cos, "clause_rank": 1 / (1 + rank), "clause_gap": cos - cos.max()}
+
+
+VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
+    "yesno": yesno,
+    "form": form,
+    "clause": clause,
+}
+RISING = {"clause_cosine", "clause_rank"}
+
+
+def apply(records: list[dict[str, Any]], name: str, commune: Commune) -> list[str]:
+    """Each record's features under variant ``name`` (columns replaced or added, in place);
+    the feature names."""
+    features = list(FEATURES)
+    if name == "base":
+        return features
+    new: list[str] = []
+    for r in records:
+        cols = VARIANTS[name](r, commune)
+        added = [f for f in cols if f not in features]
+        x = r["x"].copy()
+        for f, v in cols.items():
+            if f in features:
+                x[:, features.index(f)] = v
+        r["x"] = np.column_stack([x, *(cols[f] for f in added)])
+        new = added
+    return features + new
+
+
+def figures(records: list[dict[str, Any]], features: list[str]) -> str:
+    """Five-fold over every assignment, at the shipped budget (answer_model.json)."""
+    shipped = json.loads(
+        (ROOT / "src/commune/answering/answer_model.json").read_text(encoding="utf-8")
+    )
+    rising = set(train_answer.RISING) | RISING
+    falling = set(train_answer.FALLING)
+    train_answer.PARAMS["monotone_constraints"] = [
+        1 if f in rising else -1 if f in falling else 0 for f in features
+    ]
+    every, scores = [], []
+    for fold_seed in train_answer.FOLD_SEEDS:
+        every.extend(records)
+        scores.extend(train_answer.five_fold(records, train_answer.SEEDS, fold_seed))
+    gaps = np.asarray([gap(r["cands"], s) for r, s in zip(every, scores, strict=True)])
+    share = shipped["trained_on"].get("uncertain_share")
+    tier = None
+    if share is not None:
+        tier = (shipped["uncertain_words"], float(np.quantile(gaps[np.isfinite(gaps)], share)))
+    row = train_answer.outcome(every, scores, shipped["max_words"], shipped["margin"], tier)
+    n = len(records)
+    each = [
+        train_answer.outcome(
+            every[k * n : (k + 1) * n],
+            scores[k * n : (k + 1) * n],
+            shipped["max_words"],
+            shipped["margin"],
+            tier,
+        )
+        for k in range(len(train_answer.FOLD_SEEDS))
+    ]
+    lines = [", ".join(f"{d} facts {f:.3f} median {w:g} words" for d, (f, w) in row.items())]
+    for d in row:
+        lines.append(f"  {d}, each assignment: " + ", ".join(f"{e[d][0]:.3f}" for e in each))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--home", required=True, help="the evaluation home (scripts/eval-home.sh)")
+    ap.add_argument("--cache", required=True, help="train_answer.py's candidates (made if missing)")
+    ap.add_argument(
+        "--passages",
+        type=int,
+        default=5,
+        help="passages answered from, when the cache is collected (default 5)",
+    )
+    ap.add_argument("variants", nargs="+", choices=["base", *VARIANTS])
+    args = ap.parse_args()
+    commune = Commune(args.home)
+    if Path(args.cache).exists():
+        with open(args.cache, "rb") as f:
+            records, _ = pickle.load(f)
+    else:
+        train_answer.answer_context = partial(  # type: ignore[assignment]
+            train_answer.answer_context, passages=args.passages
+        )
+        records, suites = train_answer.collect(commune)
+        with open(args.cache, "wb") as f:
+            pickle.dump((records, suites), f)
+    print(f"dev: {len(records)} answered questions with facts", flush=True)
+    for name in args.variants:
+        with open(args.cache, "rb") as f:
+            fresh, _ = pickle.load(f)
+        features = apply(fresh, name, commune)
+        print(f"{name}: {figures(fresh, features)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
