@@ -16,6 +16,11 @@ gives more, the medians still within the limit. The rankers are then refitted on
 written with its figures to ``src/commune/answering/answer_model.json``. The test split is
 never read.
 
+Run it after ``bench/calibrate.py``: which questions get an answer, and so train the ranker,
+is the refusal model's decision, while that model reads only the passages found and not the
+ranker; in this order a rerun from a clean tree gives the same files (bench/README.md, item 24).
+
+    python bench/calibrate.py --home eval-data
     python bench/train_answer.py --home eval-data
     python bench/train_answer.py --home eval-data --seeds 1 --five-fold-only   # one ranker
 """
