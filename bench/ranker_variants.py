@@ -18,7 +18,6 @@ import pickle
 import re
 import sys
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,10 @@ from commune.core import Commune  # noqa: E402
 
 Columns = dict[str, np.ndarray]
 
-# A yes/no question asked without inversion ("je peux la réutiliser ?", "c'est possible ?"):
-# no word that asks for something else. "qui" asks where a clause opens with it.
+# A question with no word asking for something else is taken as a yes/no question: most are
+# asked without inversion ("je peux la réutiliser ?", "c'est possible ?"), which the shipped
+# pattern misses, though an imperative or "Que faut-il faire ?" counts too. "qui" asks where
+# a clause opens with it.
 _ASKS_WHAT = re.compile(
     r"\b(comment|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|où|quand|"
     r"combien|pourquoi|quoi|qu'est-ce|(?:à|auprès de|par|pour|chez|avec|de) qui|"
@@ -58,17 +59,12 @@ def last_clause(question: str) -> str:
 
 
 def yesno(record: dict[str, Any], _: Any) -> Columns:
-    """asks_yesno also for a question with no word that asks for something else."""
+    """asks_yesno also for a question with no question word (:data:`_ASKS_WHAT`)."""
     asks = bool(ASKS["yesno"].search(record["question"])) or not _ASKS_WHAT.search(
         record["question"]
     )
-    x = record["x"]
-    n = len(record["cands"])
-    col = {f: i for i, f in enumerate(FEATURES)}
-    return {
-        "asks_yesno": np.full(n, float(asks)),
-        "match_yesno": x[:, col["holds_yesno"]] * float(asks),
-    }
+    holds = record["x"][:, FEATURES.index("holds_yesno")]
+    return {"asks_yesno": np.full(len(holds), float(asks)), "match_yesno": holds * float(asks)}
 
 
 def form(record: dict[str, Any], _: Any) -> Columns:
@@ -93,7 +89,16 @@ VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "form": form,
     "clause": clause,
 }
-RISING = {"clause_cosine", "clause_rank"}
+# Constrained as the shipped features they mirror (train_answer.RISING): a tenth kind's
+# match as the nine others', the clause's cosine, rank and gap as the question's.
+RISING = {"match_form", "clause_cosine", "clause_rank", "clause_gap"}
+
+
+def constraints(features: list[str]) -> list[int]:
+    """LightGBM's monotone constraints for ``features``: the shipped ones, and :data:`RISING`."""
+    rising = set(train_answer.RISING) | RISING
+    falling = set(train_answer.FALLING)
+    return [1 if f in rising else -1 if f in falling else 0 for f in features]
 
 
 def apply(records: list[dict[str, Any]], name: str, commune: Commune) -> list[str]:
@@ -102,17 +107,16 @@ def apply(records: list[dict[str, Any]], name: str, commune: Commune) -> list[st
     features = list(FEATURES)
     if name == "base":
         return features
-    new: list[str] = []
+    added: list[str] = []
     for r in records:
         cols = VARIANTS[name](r, commune)
-        added = [f for f in cols if f not in features]
+        added = [f for f in cols if f not in features]  # the same for every record
         x = r["x"].copy()
         for f, v in cols.items():
             if f in features:
                 x[:, features.index(f)] = v
         r["x"] = np.column_stack([x, *(cols[f] for f in added)])
-        new = added
-    return features + new
+    return features + added
 
 
 def figures(records: list[dict[str, Any]], features: list[str]) -> str:
@@ -120,11 +124,7 @@ def figures(records: list[dict[str, Any]], features: list[str]) -> str:
     shipped = json.loads(
         (ROOT / "src/commune/answering/answer_model.json").read_text(encoding="utf-8")
     )
-    rising = set(train_answer.RISING) | RISING
-    falling = set(train_answer.FALLING)
-    train_answer.PARAMS["monotone_constraints"] = [
-        1 if f in rising else -1 if f in falling else 0 for f in features
-    ]
+    train_answer.PARAMS["monotone_constraints"] = constraints(features)
     every, scores = [], []
     for fold_seed in train_answer.FOLD_SEEDS:
         every.extend(records)
@@ -132,7 +132,7 @@ def figures(records: list[dict[str, Any]], features: list[str]) -> str:
     gaps = np.asarray([gap(r["cands"], s) for r, s in zip(every, scores, strict=True)])
     share = shipped["trained_on"].get("uncertain_share")
     tier = None
-    if share is not None:
+    if share:  # 0 or none: one budget for every answer
         tier = (shipped["uncertain_words"], float(np.quantile(gaps[np.isfinite(gaps)], share)))
     row = train_answer.outcome(every, scores, shipped["max_words"], shipped["margin"], tier)
     n = len(records)
@@ -168,11 +168,15 @@ def main() -> None:
     if Path(args.cache).exists():
         with open(args.cache, "rb") as f:
             records, _ = pickle.load(f)
+        held = {r.get("passages", 5) for r in records}
+        if held != {args.passages}:
+            sys.exit(
+                f"{args.cache} holds candidates from {', '.join(map(str, sorted(held)))} "
+                f"passages, not {args.passages}: give another --cache, or --passages "
+                f"{min(held)}"
+            )
     else:
-        train_answer.answer_context = partial(  # type: ignore[assignment]
-            train_answer.answer_context, passages=args.passages
-        )
-        records, suites = train_answer.collect(commune)
+        records, suites = train_answer.collect(commune, args.passages)
         with open(args.cache, "wb") as f:
             pickle.dump((records, suites), f)
     print(f"dev: {len(records)} answered questions with facts", flush=True)

@@ -18,7 +18,7 @@ never read.
 
 Run it after ``bench/calibrate.py``: which questions get an answer, and so train the ranker,
 is the refusal model's decision, while that model reads only the passages found and not the
-ranker; in this order a rerun from a clean tree gives the same files (bench/README.md, item 24).
+ranker; in this order a rerun from a clean tree gives the same files (bench/README.md, item 25).
 
     python bench/calibrate.py --home eval-data
     python bench/train_answer.py --home eval-data
@@ -116,9 +116,11 @@ UNCERTAIN_BUDGETS = (80, 100, 130, 160)
 UNCERTAIN_SHARES = (0.2, 0.3, 0.4, 0.5)
 
 
-def collect(commune: Commune) -> tuple[list[dict[str, Any]], str]:
+def collect(commune: Commune, passages: int = 5) -> tuple[list[dict[str, Any]], str]:
     """One record per answerable dev question that gets an answer: its candidates,
-    features, grades, domain and document group."""
+    features, grades, domain and document group. ``passages``: how many of the hits an answer
+    is drawn from (`commune ask`'s five; bench/ranker_variants.py tries others), kept in each
+    record so that a cache says what it holds."""
     records, hashes = [], []
     for name in SUITES:
         suite = load_suite(ROOT / "eval" / "suites" / f"{name}.jsonl")
@@ -138,7 +140,7 @@ def collect(commune: Commune) -> tuple[list[dict[str, Any]], str]:
                 if hits
                 else []
             )
-            context = answer_context(case.question, lang, hits, companions=companions)
+            context = answer_context(case.question, lang, hits, passages, companions)
             # As `commune ask` does: the question's terms in the other languages count in a
             # sentence's overlap (Searcher.equivalents).
             equivalents = commune.searcher.equivalents(case.question)
@@ -160,6 +162,7 @@ def collect(commune: Commune) -> tuple[list[dict[str, Any]], str]:
                     "cands": cands,
                     "x": x,
                     "y": y,
+                    "passages": passages,
                 }
             )
     return records, "; ".join(hashes)
@@ -260,6 +263,11 @@ def main() -> None:
     if args.cache and Path(args.cache).exists():
         with open(args.cache, "rb") as f:
             records, suites = pickle.load(f)
+        if any(r.get("passages", 5) != 5 for r in records):
+            sys.exit(
+                f"{args.cache} holds candidates from another number of passages than `commune "
+                "ask` answers from (bench/ranker_variants.py --passages): give another --cache"
+            )
     else:
         records, suites = collect(commune)
         if args.cache:

@@ -102,7 +102,7 @@ def test_the_ranker_variants_redefine_or_add_their_columns_only():
     # the shipped ranker on the same candidates: a variant must change its own columns and
     # leave every other feature as `commune ask` computes it.
     import numpy as np
-    from ranker_variants import apply, last_clause
+    from ranker_variants import apply, constraints, last_clause
 
     from commune.answering.answer import FEATURES, Candidate
 
@@ -116,18 +116,43 @@ def test_the_ranker_variants_redefine_or_add_their_columns_only():
     polar = record("J'ai retrouvé ma carte, je peux la réutiliser ?", texts)
     which = record("La famille veut enterrer le défunt : qui doit donner l'autorisation ?", texts)
     before = polar["x"].copy()
+    before_which = which["x"].copy()
     assert apply([polar, which], "yesno", None) == list(FEATURES)
     ask, match = FEATURES.index("asks_yesno"), FEATURES.index("match_yesno")
     assert polar["x"][:, ask].tolist() == [1.0, 1.0] and polar["x"][:, match].tolist() == [1, 0]
     assert which["x"][:, ask].tolist() == [0.0, 0.0] and which["x"][:, match].tolist() == [0, 0]
     others = [i for i in range(len(FEATURES)) if i not in (ask, match)]
     assert (polar["x"][:, others] == before[:, others]).all()
+    assert (which["x"][:, others] == before_which[:, others]).all()
 
     form = record("Pour rompre un Pacs, c'est quel formulaire ?", texts)
     features = apply([form], "form", None)
     assert features[-3:] == ["asks_form", "holds_form", "match_form"]
     assert form["x"][:, -3:].tolist() == [[1, 0, 0], [1, 1, 1]]
     assert (form["x"][:, : len(FEATURES)] == before).all()
+    # Trained as the features they mirror: a kind's match and a cosine's gap only raise.
+    rising = constraints([*FEATURES, "asks_form", "holds_form", "match_form", "clause_gap"])
+    assert rising[-4:] == [0, 0, 1, 1]
+    assert rising[FEATURES.index("match_yesno")] == 1 and rising[FEATURES.index("cosine_gap")] == 1
 
     assert last_clause("Mon bébé est né hier, on a combien de jours ?") == "on a combien de jours ?"
     assert last_clause("Quel délai pour déclarer ?") == "Quel délai pour déclarer ?"
+
+
+def test_the_ranker_variants_refuse_a_cache_of_another_number_of_passages(tmp_path):
+    # A cache says how many passages its candidates came from: figures read for eight
+    # passages from a cache of five would be five's, silently.
+    import pickle
+
+    cache = tmp_path / "cand.pkl"
+    cache.write_bytes(pickle.dumps(([{"passages": 5}], "suites")))
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "ranker_variants.py"), "--home", str(tmp_path / "home")]
+        + ["--cache", str(cache), "--passages", "8", "base"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode != 0
+    assert "holds candidates from 5 passages, not 8" in out.stderr
+    assert "Traceback" not in out.stderr
