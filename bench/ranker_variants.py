@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import re
 import sys
 from collections.abc import Callable
@@ -125,27 +124,17 @@ def figures(records: list[dict[str, Any]], features: list[str]) -> str:
         (ROOT / "src/commune/answering/answer_model.json").read_text(encoding="utf-8")
     )
     train_answer.PARAMS["monotone_constraints"] = constraints(features)
-    every, scores = [], []
-    for fold_seed in train_answer.FOLD_SEEDS:
-        every.extend(records)
-        scores.extend(train_answer.five_fold(records, train_answer.SEEDS, fold_seed))
+    every, scores = train_answer.every_assignment(
+        records, train_answer.SEEDS, train_answer.FOLD_SEEDS
+    )
     gaps = np.asarray([gap(r["cands"], s) for r, s in zip(every, scores, strict=True)])
     share = shipped["trained_on"].get("uncertain_share")
     tier = None
     if share:  # 0 or none: one budget for every answer
         tier = (shipped["uncertain_words"], float(np.quantile(gaps[np.isfinite(gaps)], share)))
-    row = train_answer.outcome(every, scores, shipped["max_words"], shipped["margin"], tier)
-    n = len(records)
-    each = [
-        train_answer.outcome(
-            every[k * n : (k + 1) * n],
-            scores[k * n : (k + 1) * n],
-            shipped["max_words"],
-            shipped["margin"],
-            tier,
-        )
-        for k in range(len(train_answer.FOLD_SEEDS))
-    ]
+    budget, margin = shipped["max_words"], shipped["margin"]
+    row = train_answer.outcome(every, scores, budget, margin, tier)
+    each = train_answer.each_assignment(every, scores, len(records), budget, margin, tier)
     lines = [", ".join(f"{d} facts {f:.3f} median {w:g} words" for d, (f, w) in row.items())]
     for d in row:
         lines.append(f"  {d}, each assignment: " + ", ".join(f"{e[d][0]:.3f}" for e in each))
@@ -165,24 +154,10 @@ def main() -> None:
     ap.add_argument("variants", nargs="+", choices=["base", *VARIANTS])
     args = ap.parse_args()
     commune = Commune(args.home)
-    if Path(args.cache).exists():
-        with open(args.cache, "rb") as f:
-            records, _ = pickle.load(f)
-        held = {r.get("passages", 5) for r in records}
-        if held != {args.passages}:
-            sys.exit(
-                f"{args.cache} holds candidates from {', '.join(map(str, sorted(held)))} "
-                f"passages, not {args.passages}: give another --cache, or --passages "
-                f"{min(held)}"
-            )
-    else:
-        records, suites = train_answer.collect(commune, args.passages)
-        with open(args.cache, "wb") as f:
-            pickle.dump((records, suites), f)
+    records, _ = train_answer.candidates_of(commune, args.cache, args.passages)
     print(f"dev: {len(records)} answered questions with facts", flush=True)
     for name in args.variants:
-        with open(args.cache, "rb") as f:
-            fresh, _ = pickle.load(f)
+        fresh = [dict(r) for r in records]  # apply() replaces each record's features
         features = apply(fresh, name, commune)
         print(f"{name}: {figures(fresh, features)}", flush=True)
 

@@ -195,6 +195,53 @@ def five_fold(
     return scores
 
 
+def every_assignment(
+    records: list[dict[str, Any]], seeds: tuple[int, ...], fold_seeds: tuple[int, ...]
+) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
+    """Each record once per assignment of the groups to folds, beside its five-fold scores
+    under that assignment: figures read on them together are not one draw of the folds
+    (folds.FOLD_SEEDS)."""
+    every: list[dict[str, Any]] = []
+    scores: list[np.ndarray] = []
+    for fold_seed in fold_seeds:
+        every.extend(records)
+        scores.extend(five_fold(records, seeds, fold_seed))
+    return every, scores
+
+
+def each_assignment(
+    every, scores, n: int, budget: int, margin: float, uncertain: tuple[int, float] | None
+) -> list[dict[str, tuple[float, float]]]:
+    """:func:`outcome` for each assignment alone (``every`` and ``scores`` as
+    :func:`every_assignment` gives them, ``n`` records each): the spread their mean smooths."""
+    return [
+        outcome(every[k * n : (k + 1) * n], scores[k * n : (k + 1) * n], budget, margin, uncertain)
+        for k in range(len(every) // n)
+    ]
+
+
+def candidates_of(
+    commune: Commune, cache: str | None, passages: int = 5
+) -> tuple[list[dict[str, Any]], str]:
+    """:func:`collect`'s records, read from ``cache`` when it exists (written there when
+    not); a cache of candidates from another number of passages is refused, not read."""
+    if cache and Path(cache).exists():
+        with open(cache, "rb") as f:
+            records, suites = pickle.load(f)
+        held = sorted({r.get("passages", 5) for r in records})
+        if held != [passages]:
+            sys.exit(
+                f"{cache} holds candidates from {', '.join(map(str, held))} passages, not "
+                f"{passages}: give another --cache"
+            )
+        return records, suites
+    records, suites = collect(commune, passages)
+    if cache:
+        with open(cache, "wb") as f:
+            pickle.dump((records, suites), f)
+    return records, suites
+
+
 def scorer(boosters: list[lightgbm.Booster]) -> SentenceScorer:
     """The rankers as `commune ask` scores with them, read from the file's own format: the
     five-fold figures are those of the shipped scoring, not of a copy of it. (The budget is
@@ -260,29 +307,13 @@ def main() -> None:
     args = ap.parse_args()
     seeds = tuple(int(x) for x in args.seeds.split(","))
     commune = Commune(args.home)
-    if args.cache and Path(args.cache).exists():
-        with open(args.cache, "rb") as f:
-            records, suites = pickle.load(f)
-        if any(r.get("passages", 5) != 5 for r in records):
-            sys.exit(
-                f"{args.cache} holds candidates from another number of passages than `commune "
-                "ask` answers from (bench/ranker_variants.py --passages): give another --cache"
-            )
-    else:
-        records, suites = collect(commune)
-        if args.cache:
-            with open(args.cache, "wb") as f:
-                pickle.dump((records, suites), f)
+    one_pass, suites = candidates_of(commune, args.cache)
     # Five folds by document group: a question's translation never scores its own ranker.
     # Each assignment of the groups to folds scores every question once; the figures below
     # read all assignments' answers together (each question once per assignment), so that
     # the budget is not chosen on one draw of the folds (folds.FOLD_SEEDS).
     fold_seeds = tuple(int(x) for x in args.fold_seeds.split(","))
-    one_pass = records
-    records, scores = [], []
-    for fold_seed in fold_seeds:
-        records.extend(one_pass)
-        scores.extend(five_fold(one_pass, seeds, fold_seed))
+    records, scores = every_assignment(one_pass, seeds, fold_seeds)
     table = {(b, m): outcome(records, scores, b, m) for b in BUDGETS for m in MARGINS}
     unbounded = outcome(records, scores, 10**6, float("inf"))
     within = [k for k in table if all(words <= args.median_words for _, words in table[k].values())]
@@ -336,11 +367,7 @@ def main() -> None:
     print(f"five-fold on dev, seeds {args.seeds}: {cells}")
     # What one assignment alone would have said: the spread the mean above smooths.
     at = (uncertain[0], uncertain[1]) if uncertain else None
-    n = len(one_pass)
-    each = [
-        outcome(records[k * n : (k + 1) * n], scores[k * n : (k + 1) * n], sure, margin, at)
-        for k in range(len(fold_seeds))
-    ]
+    each = each_assignment(records, scores, len(one_pass), sure, margin, at)
     for d in SUITES:
         figures = ", ".join(f"{row[d][0]:.3f}" for row in each)
         print(f"  {d}, each assignment: {figures}")
