@@ -1,6 +1,7 @@
 """Variants of the sentence ranker tried on dev, beside the shipped one (bench/README.md,
-item 24): their five-fold figures, each question's prediction under every assignment of the
-document groups to folds (folds.FOLD_SEEDS), at the shipped answer_model.json budget.
+items 24 and 26): their five-fold figures, each question's prediction under every
+assignment of the document groups to folds (folds.FOLD_SEEDS), at the shipped
+answer_model.json budget.
 
 The candidates and their features come from `bench/train_answer.py`'s cache (collected when
 missing, as that script does); a variant adds or redefines columns, or (``--passages``)
@@ -8,12 +9,14 @@ collects the candidates from another number of passages. The test split is never
 
     python bench/ranker_variants.py --home eval-data --cache cand.pkl base yesno form clause
     python bench/ranker_variants.py --home eval-data --cache cand8.pkl --passages 8 base
+    python bench/ranker_variants.py --home eval-data --cache cand.pkl --e5-cache e5.pkl e5 e5top
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import re
 import sys
 from collections.abc import Callable
@@ -83,14 +86,95 @@ def clause(record: dict[str, Any], commune: Commune) -> Columns:
     return {"clause_cosine": cos, "clause_rank": 1 / (1 + rank), "clause_gap": cos - cos.max()}
 
 
+class E5Vectors:
+    """e5-small's vectors of the candidates and questions, kept in a file between runs: the
+    dev candidates hold about 10,500 distinct sentences, about 6 minutes on 2 cores."""
+
+    path: Path | None = None
+    _vectors: dict[tuple[str, str], np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, texts: list[str], kind: str) -> np.ndarray:
+        from commune.embed.builtin import E5Small
+
+        if cls._vectors is None:
+            cls._vectors = {}
+            if cls.path and cls.path.exists():
+                with open(cls.path, "rb") as f:
+                    cls._vectors = pickle.load(f)
+        missing = [t for t in dict.fromkeys(texts) if (kind, t) not in cls._vectors]
+        if missing:
+            embedder = E5Small()
+            embed = embedder.embed_query if kind == "query" else None
+            vectors = (
+                np.stack([embed(t) for t in missing])
+                if embed
+                else embedder.embed_sentences(missing)
+            )
+            cls._vectors.update({(kind, t): v for t, v in zip(missing, vectors, strict=True)})
+            if cls.path:
+                with open(cls.path, "wb") as f:
+                    pickle.dump(cls._vectors, f)
+        return np.stack([cls._vectors[(kind, t)] for t in texts])
+
+    @classmethod
+    def fill(cls, records: list[dict[str, Any]]) -> None:
+        """Every record's candidates and question, embedded in batches, saved as they go."""
+        texts = list(dict.fromkeys(c.text for r in records for c in r["cands"]))
+        cls.of([r["question"] for r in records], "query")
+        for start in range(0, len(texts), 1000):
+            cls.of(texts[start : start + 1000], "passage")
+            print(f"e5: {min(start + 1000, len(texts))} of {len(texts)} sentences", flush=True)
+
+
+def e5(record: dict[str, Any], _: Any) -> Columns:
+    """Each candidate's cosine to the question by e5-small as well as USE, its rank and its
+    gap to the best (bench/README item 8 tried it with one seed and one assignment)."""
+    vectors = E5Vectors.of([c.text for c in record["cands"]], "passage")
+    cos = np.asarray(vectors @ E5Vectors.of([record["question"]], "query")[0])
+    rounded = np.round(cos.astype(np.float64), 6)
+    rank = (rounded[None, :] > rounded[:, None]).sum(axis=1)
+    return {"e5_cosine": cos, "e5_rank": 1 / (1 + rank), "e5_gap": cos - cos.max()}
+
+
+# e5 only for the candidates USE puts first: a quarter of the sentences to embed an answer.
+E5_TOP = 12
+
+
+def e5_top(record: dict[str, Any], _: Any) -> Columns:
+    """:func:`e5` for the :data:`E5_TOP` candidates of highest USE cosine; the others have
+    none (missing, for LightGBM), and rank after them."""
+    use = record["x"][:, FEATURES.index("cosine")]
+    top = np.argsort(-use, kind="stable")[:E5_TOP]
+    cols = e5({**record, "cands": [record["cands"][i] for i in top]}, None)
+    out = {
+        "e5_cosine": np.full(len(use), np.nan),
+        "e5_rank": np.zeros(len(use)),
+        "e5_gap": np.full(len(use), np.nan),
+    }
+    for f, v in cols.items():
+        out[f][top] = v
+    return out
+
+
 VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "yesno": yesno,
     "form": form,
     "clause": clause,
+    "e5": e5,
+    "e5top": e5_top,
 }
 # Constrained as the shipped features they mirror (train_answer.RISING): a tenth kind's
 # match as the nine others', the clause's cosine, rank and gap as the question's.
-RISING = {"match_form", "clause_cosine", "clause_rank", "clause_gap"}
+RISING = {
+    "match_form",
+    "clause_cosine",
+    "clause_rank",
+    "clause_gap",
+    "e5_cosine",
+    "e5_rank",
+    "e5_gap",
+}
 
 
 def constraints(features: list[str]) -> list[int]:
@@ -151,11 +235,17 @@ def main() -> None:
         default=5,
         help="passages answered from, when the cache is collected (default 5)",
     )
+    ap.add_argument(
+        "--e5-cache", help="e5-small's vectors of the candidates, kept here between runs"
+    )
     ap.add_argument("variants", nargs="+", choices=["base", *VARIANTS])
     args = ap.parse_args()
+    E5Vectors.path = Path(args.e5_cache) if args.e5_cache else None
     commune = Commune(args.home)
     records, _ = train_answer.candidates_of(commune, args.cache, args.passages)
     print(f"dev: {len(records)} answered questions with facts", flush=True)
+    if {"e5", "e5top"} & set(args.variants):
+        E5Vectors.fill(records)
     for name in args.variants:
         fresh = [dict(r) for r in records]  # apply() replaces each record's features
         features = apply(fresh, name, commune)

@@ -156,3 +156,50 @@ def test_the_ranker_variants_refuse_a_cache_of_another_number_of_passages(tmp_pa
     assert out.returncode != 0
     assert "holds candidates from 5 passages, not 8" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_e5_variants_score_with_e5_and_keep_its_vectors(tmp_path):
+    # bench/README.md item 26: e5-small's cosine beside USE's, for every candidate or for the
+    # E5_TOP of highest USE cosine only (the others missing); the vectors are kept in a file,
+    # so that a rerun embeds nothing again.
+    import numpy as np
+    import ranker_variants
+    from ranker_variants import E5Vectors, apply
+
+    from commune.answering.answer import FEATURES, Candidate
+
+    texts = [f"Le délai de déclaration est de {n} jours après la naissance." for n in range(14)]
+    texts[3] = "La recette de la tarte aux pommes demande du beurre."
+    x = np.zeros((len(texts), len(FEATURES)))
+    x[:, FEATURES.index("cosine")] = np.linspace(1, 0, len(texts))  # USE's order: 0 first
+
+    def record():
+        cands = [Candidate(0, i, t, False) for i, t in enumerate(texts)]
+        return {
+            "question": "Combien de jours pour déclarer une naissance ?",
+            "cands": cands,
+            "x": x.copy(),
+        }
+
+    E5Vectors.path, E5Vectors._vectors = tmp_path / "e5.pkl", None
+    every, top = record(), record()
+    assert apply([every], "e5", None) == [*FEATURES, "e5_cosine", "e5_rank", "e5_gap"]
+    assert (every["x"][:, : len(FEATURES)] == x).all()
+    cos, rank, gap = every["x"][:, -3:].T
+    assert cos.argmin() == 3 and gap.max() == 0 and rank[cos.argmax()] == 1
+    apply([top], "e5top", None)
+    kept = ranker_variants.E5_TOP
+    assert np.allclose(top["x"][:kept, -3], cos[:kept])
+    assert np.isnan(top["x"][kept:, -3]).all() and (top["x"][kept:, -2] == 0).all()
+    assert (tmp_path / "e5.pkl").exists()
+    E5Vectors._vectors = None  # read again from the file: nothing is embedded
+    import commune.embed.builtin as builtin
+
+    real, builtin.E5Small = builtin.E5Small, None
+    try:
+        again = record()
+        apply([again], "e5", None)
+    finally:
+        builtin.E5Small = real
+        E5Vectors.path, E5Vectors._vectors = None, None
+    assert np.allclose(again["x"][:, -3], cos)
