@@ -76,82 +76,104 @@ def form(record: dict[str, Any], _: Any) -> Columns:
     return {"asks_form": np.full(len(holds), asks), "holds_form": holds, "match_form": holds * asks}
 
 
+def meaning(prefix: str, cos: np.ndarray) -> Columns:
+    """A cosine to the question, its rank and its gap to the best, as the shipped features
+    read USE's (answering/answer.py: a rank counts the candidates strictly above, to six
+    decimals)."""
+    rounded = np.round(cos.astype(np.float64), 6)
+    rank = (rounded[None, :] > rounded[:, None]).sum(axis=1)
+    return {
+        f"{prefix}_cosine": cos,
+        f"{prefix}_rank": 1 / (1 + rank),
+        f"{prefix}_gap": cos - cos.max(),
+    }
+
+
 def clause(record: dict[str, Any], commune: Commune) -> Columns:
     """Each candidate's cosine to the question's last clause, its rank and its gap to the
     best (one more query embedding an answer)."""
     vectors = commune.embedder.embed_sentences([c.text for c in record["cands"]])
     cos = np.asarray(vectors @ commune.embedder.embed_query(last_clause(record["question"])))
-    rounded = np.round(cos.astype(np.float64), 6)
-    rank = (rounded[None, :] > rounded[:, None]).sum(axis=1)
-    return {"clause_cosine": cos, "clause_rank": 1 / (1 + rank), "clause_gap": cos - cos.max()}
+    return meaning("clause", cos)
 
 
 class E5Vectors:
-    """e5-small's vectors of the candidates and questions, kept in a file between runs: the
-    dev candidates hold about 10,500 distinct sentences, about 6 minutes on 2 cores."""
+    """e5-small's vectors of the candidates and questions, kept in ``path`` between runs (the
+    dev candidates hold about 10,500 distinct sentences: about 6 minutes on 2 cores). The
+    file is replaced whole, so a run stopped midway leaves the last complete one."""
 
-    path: Path | None = None
-    _vectors: dict[tuple[str, str], np.ndarray] | None = None
+    MODEL = "e5-small"
 
-    @classmethod
-    def of(cls, texts: list[str], kind: str) -> np.ndarray:
-        from commune.embed.builtin import E5Small
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.vectors: dict[tuple[str, str], np.ndarray] = {}
+        if path and path.exists():
+            with open(path, "rb") as f:
+                held = pickle.load(f)
+            if not isinstance(held, dict) or held.get("model") != self.MODEL:
+                sys.exit(f"{path} holds no {self.MODEL} vectors: give another --e5-cache")
+            self.vectors = held["vectors"]
 
-        if cls._vectors is None:
-            cls._vectors = {}
-            if cls.path and cls.path.exists():
-                with open(cls.path, "rb") as f:
-                    cls._vectors = pickle.load(f)
-        missing = [t for t in dict.fromkeys(texts) if (kind, t) not in cls._vectors]
+    def of(self, texts: list[str], kind: str) -> np.ndarray:
+        """The vectors of ``texts`` as queries or passages (``kind``), embedding only those
+        not yet held."""
+        missing = [t for t in dict.fromkeys(texts) if (kind, t) not in self.vectors]
         if missing:
-            embedder = E5Small()
-            embed = embedder.embed_query if kind == "query" else None
-            vectors = (
-                np.stack([embed(t) for t in missing])
-                if embed
-                else embedder.embed_sentences(missing)
-            )
-            cls._vectors.update({(kind, t): v for t, v in zip(missing, vectors, strict=True)})
-            if cls.path:
-                with open(cls.path, "wb") as f:
-                    pickle.dump(cls._vectors, f)
-        return np.stack([cls._vectors[(kind, t)] for t in texts])
+            from commune.embed import get_embedder
 
-    @classmethod
-    def fill(cls, records: list[dict[str, Any]]) -> None:
-        """Every record's candidates and question, embedded in batches, saved as they go."""
-        texts = list(dict.fromkeys(c.text for r in records for c in r["cands"]))
-        cls.of([r["question"] for r in records], "query")
+            embedder = get_embedder(self.MODEL)  # the shared instance: loaded once
+            embed = embedder.embed_queries if kind == "query" else embedder.embed_passages
+            vectors = embed(missing)
+            self.vectors.update({(kind, t): v for t, v in zip(missing, vectors, strict=True)})
+            if self.path:
+                part = self.path.with_name(self.path.name + ".part")
+                with open(part, "wb") as f:
+                    pickle.dump({"model": self.MODEL, "vectors": self.vectors}, f)
+                part.replace(self.path)
+        return np.stack([self.vectors[(kind, t)] for t in texts])
+
+    def fill(self, records: list[dict[str, Any]], top: int | None = None) -> None:
+        """The records' questions and candidates (``top``: only :func:`use_first`'s),
+        embedded in batches of a thousand, saved after each."""
+        self.of([r["question"] for r in records], "query")
+        texts = list(
+            dict.fromkeys(
+                r["cands"][i].text
+                for r in records
+                for i in (use_first(r, top) if top else range(len(r["cands"])))
+            )
+        )
+        texts = [t for t in texts if ("passage", t) not in self.vectors]
         for start in range(0, len(texts), 1000):
-            cls.of(texts[start : start + 1000], "passage")
+            self.of(texts[start : start + 1000], "passage")
             print(f"e5: {min(start + 1000, len(texts))} of {len(texts)} sentences", flush=True)
 
 
-def e5(record: dict[str, Any], _: Any) -> Columns:
+def e5(record: dict[str, Any], vectors: E5Vectors) -> Columns:
     """Each candidate's cosine to the question by e5-small as well as USE, its rank and its
-    gap to the best (bench/README item 8 tried it with one seed and one assignment)."""
-    vectors = E5Vectors.of([c.text for c in record["cands"]], "passage")
-    cos = np.asarray(vectors @ E5Vectors.of([record["question"]], "query")[0])
-    rounded = np.round(cos.astype(np.float64), 6)
-    rank = (rounded[None, :] > rounded[:, None]).sum(axis=1)
-    return {"e5_cosine": cos, "e5_rank": 1 / (1 + rank), "e5_gap": cos - cos.max()}
+    gap to the best (bench/README items 19 and 26; item 19 added the previous line's)."""
+    cands = vectors.of([c.text for c in record["cands"]], "passage")
+    return meaning("e5", np.asarray(cands @ vectors.of([record["question"]], "query")[0]))
 
 
-# e5 only for the candidates USE puts first: a quarter of the sentences to embed an answer.
+# e5 only for the candidates USE puts first: a quarter of an answer's 51 on average.
 E5_TOP = 12
 
 
-def e5_top(record: dict[str, Any], _: Any) -> Columns:
-    """:func:`e5` for the :data:`E5_TOP` candidates of highest USE cosine; the others have
-    none (missing, for LightGBM), and rank after them."""
-    use = record["x"][:, FEATURES.index("cosine")]
-    top = np.argsort(-use, kind="stable")[:E5_TOP]
-    cols = e5({**record, "cands": [record["cands"][i] for i in top]}, None)
-    out = {
-        "e5_cosine": np.full(len(use), np.nan),
-        "e5_rank": np.zeros(len(use)),
-        "e5_gap": np.full(len(use), np.nan),
-    }
+def use_first(record: dict[str, Any], top: int) -> np.ndarray:
+    """The ``top`` candidates of highest USE cosine."""
+    return np.argsort(-record["x"][:, FEATURES.index("cosine")], kind="stable")[:top]
+
+
+def e5_top(record: dict[str, Any], vectors: E5Vectors) -> Columns:
+    """:func:`e5` for the :data:`E5_TOP` candidates of highest USE cosine. The others get
+    values below any real one (cosine -1, gap -2, rank 0), as answer.py gives a cosine that
+    is not a number: LightGBM would put a missing value on whichever side gains, whatever
+    the rising constraint."""
+    top = use_first(record, E5_TOP)
+    cols = e5({**record, "cands": [record["cands"][i] for i in top]}, vectors)
+    n = len(record["cands"])
+    out = {"e5_cosine": np.full(n, -1.0), "e5_rank": np.zeros(n), "e5_gap": np.full(n, -2.0)}
     for f, v in cols.items():
         out[f][top] = v
     return out
@@ -165,7 +187,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "e5top": e5_top,
 }
 # Constrained as the shipped features they mirror (train_answer.RISING): a tenth kind's
-# match as the nine others', the clause's cosine, rank and gap as the question's.
+# match as the nine others', the cosine, rank and gap of the clause and e5's as USE's.
 RISING = {
     "match_form",
     "clause_cosine",
@@ -184,15 +206,16 @@ def constraints(features: list[str]) -> list[int]:
     return [1 if f in rising else -1 if f in falling else 0 for f in features]
 
 
-def apply(records: list[dict[str, Any]], name: str, commune: Commune) -> list[str]:
+def apply(records: list[dict[str, Any]], name: str, context: Any) -> list[str]:
     """Each record's features under variant ``name`` (columns replaced or added, in place);
-    the feature names."""
+    the feature names. ``context``: what the variant reads besides the record (the home for
+    ``clause``, :class:`E5Vectors` for ``e5`` and ``e5top``)."""
     features = list(FEATURES)
     if name == "base":
         return features
     added: list[str] = []
     for r in records:
-        cols = VARIANTS[name](r, commune)
+        cols = VARIANTS[name](r, context)
         added = [f for f in cols if f not in features]  # the same for every record
         x = r["x"].copy()
         for f, v in cols.items():
@@ -236,19 +259,22 @@ def main() -> None:
         help="passages answered from, when the cache is collected (default 5)",
     )
     ap.add_argument(
-        "--e5-cache", help="e5-small's vectors of the candidates, kept here between runs"
+        "--e5-cache",
+        help="e5-small's vectors of the questions and candidates, kept here between runs",
     )
     ap.add_argument("variants", nargs="+", choices=["base", *VARIANTS])
     args = ap.parse_args()
-    E5Vectors.path = Path(args.e5_cache) if args.e5_cache else None
+    vectors = E5Vectors(Path(args.e5_cache) if args.e5_cache else None)
     commune = Commune(args.home)
     records, _ = train_answer.candidates_of(commune, args.cache, args.passages)
     print(f"dev: {len(records)} answered questions with facts", flush=True)
-    if {"e5", "e5top"} & set(args.variants):
-        E5Vectors.fill(records)
+    if "e5" in args.variants:
+        vectors.fill(records)
+    elif "e5top" in args.variants:
+        vectors.fill(records, E5_TOP)
     for name in args.variants:
         fresh = [dict(r) for r in records]  # apply() replaces each record's features
-        features = apply(fresh, name, commune)
+        features = apply(fresh, name, vectors if name.startswith("e5") else commune)
         print(f"{name}: {figures(fresh, features)}", flush=True)
 
 

@@ -158,48 +158,49 @@ def test_the_ranker_variants_refuse_a_cache_of_another_number_of_passages(tmp_pa
     assert "Traceback" not in out.stderr
 
 
-def test_the_e5_variants_score_with_e5_and_keep_its_vectors(tmp_path):
+def test_the_e5_variants_score_with_e5_and_keep_its_vectors(tmp_path, monkeypatch):
     # bench/README.md item 26: e5-small's cosine beside USE's, for every candidate or for the
-    # E5_TOP of highest USE cosine only (the others missing); the vectors are kept in a file,
-    # so that a rerun embeds nothing again.
+    # E5_TOP of highest USE cosine only (the others below any real value); the vectors are
+    # kept in a file, so that a rerun embeds nothing again.
     import numpy as np
     import ranker_variants
-    from ranker_variants import E5Vectors, apply
+    from ranker_variants import E5Vectors, apply, constraints
 
+    import commune.embed
     from commune.answering.answer import FEATURES, Candidate
 
     texts = [f"Le délai de déclaration est de {n} jours après la naissance." for n in range(14)]
-    texts[3] = "La recette de la tarte aux pommes demande du beurre."
+    texts[12] = "La recette de la tarte aux pommes demande du beurre."
     x = np.zeros((len(texts), len(FEATURES)))
-    x[:, FEATURES.index("cosine")] = np.linspace(1, 0, len(texts))  # USE's order: 0 first
+    # USE's order is not the list's: its last two are candidates 10 and 11, not 12 and 13.
+    x[:, FEATURES.index("cosine")] = np.roll(np.linspace(0, 1, len(texts)), 2)[::-1]
+    first = np.argsort(-x[:, FEATURES.index("cosine")], kind="stable")[: ranker_variants.E5_TOP]
+    assert sorted(set(range(len(texts))) - set(first.tolist())) == [10, 11]
 
     def record():
         cands = [Candidate(0, i, t, False) for i, t in enumerate(texts)]
-        return {
-            "question": "Combien de jours pour déclarer une naissance ?",
-            "cands": cands,
-            "x": x.copy(),
-        }
+        question = "Combien de jours pour déclarer une naissance ?"
+        return {"question": question, "cands": cands, "x": x.copy()}
 
-    E5Vectors.path, E5Vectors._vectors = tmp_path / "e5.pkl", None
+    vectors = E5Vectors(tmp_path / "e5.pkl")
     every, top = record(), record()
-    assert apply([every], "e5", None) == [*FEATURES, "e5_cosine", "e5_rank", "e5_gap"]
+    features = apply([every], "e5", vectors)
+    assert features == [*FEATURES, "e5_cosine", "e5_rank", "e5_gap"]
+    assert constraints(features)[-3:] == [1, 1, 1]
     assert (every["x"][:, : len(FEATURES)] == x).all()
+    assert vectors.of(texts[:1], "passage").shape == (1, 384)  # e5-small's, not USE's 512
     cos, rank, gap = every["x"][:, -3:].T
-    assert cos.argmin() == 3 and gap.max() == 0 and rank[cos.argmax()] == 1
-    apply([top], "e5top", None)
-    kept = ranker_variants.E5_TOP
-    assert np.allclose(top["x"][:kept, -3], cos[:kept])
-    assert np.isnan(top["x"][kept:, -3]).all() and (top["x"][kept:, -2] == 0).all()
-    assert (tmp_path / "e5.pkl").exists()
-    E5Vectors._vectors = None  # read again from the file: nothing is embedded
-    import commune.embed.builtin as builtin
+    assert cos.argmin() == 12 and gap.max() == 0 and rank[cos.argmax()] == 1
+    apply([top], "e5top", vectors)
+    rest = np.setdiff1d(np.arange(len(texts)), first)
+    assert np.allclose(top["x"][first, -3], cos[first])
+    assert (top["x"][rest, -3] < top["x"][first, -3].min()).all()  # below, never missing
+    assert (top["x"][rest, -2] == 0).all() and (top["x"][rest, -1] < -1).all()
 
-    real, builtin.E5Small = builtin.E5Small, None
-    try:
-        again = record()
-        apply([again], "e5", None)
-    finally:
-        builtin.E5Small = real
-        E5Vectors.path, E5Vectors._vectors = None, None
+    def embed_again(name):
+        raise AssertionError("embedded again: the file should hold every vector")
+
+    monkeypatch.setattr(commune.embed, "get_embedder", embed_again)
+    again = record()
+    apply([again], "e5", E5Vectors(tmp_path / "e5.pkl"))
     assert np.allclose(again["x"][:, -3], cos)
