@@ -165,3 +165,56 @@ def test_a_change_that_lands_while_a_delta_is_read_arrives_at_the_next_refresh(
     monkeypatch.setattr(cat.repo, "changed_documents", listed)
     assert slipped
     assert all(h.document_id != doc["id"] for h in loaded.search(query, k=10))
+
+
+def test_a_one_shot_add_merges_what_it_changed_before_it_exits(loaded, home, tmp_path):
+    # `commune add` exits once its documents are indexed: a merge in a background thread
+    # would die with it, and the base's vocabularies would lack the new passages' words
+    # (docs/retrieval.md). Past MERGE_SHARE of the base, it merges before it returns.
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "velos.txt").write_text("Les vélos en libre-service ont une station au marché.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    query = "vélos libre-service station"
+    with_delta = [h.chunk_id for h in loaded.search(query, k=8)]
+    assert loaded.catalog().delta_rows == 1
+    settled = loaded.settle()
+    assert settled.delta_rows == 0 and settled.base_generation == settled.generation
+    assert f"g{settled.generation}-" in " ".join(bases(home))
+    assert [h.chunk_id for h in loaded.search(query, k=8)] == with_delta
+
+
+def test_a_small_change_stays_in_the_delta_when_settling(loaded, tmp_path, monkeypatch):
+    # Under MERGE_SHARE of the base, a full build would cost more than the delta it saves.
+    monkeypatch.setattr(cat, "MERGE_SHARE", 10.0)  # the change is far under it
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "velos.txt").write_text("Les vélos en libre-service ont une station au marché.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    before = loaded.catalog()
+    settled = loaded.settle()
+    assert settled.delta_rows == 1 and settled.base_generation == before.base_generation
+
+
+def test_the_add_command_leaves_one_merged_base(home, corpus, tmp_path):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "velos.txt").write_text("Les vélos en libre-service ont une station au marché.", "utf-8")
+    runner = CliRunner()
+    for path in (corpus, d):
+        r = runner.invoke(
+            cli,
+            ["--home", str(home), "add", str(path), "--collection", "mairie"]
+            + ["--licence", "etalab-2.0"],
+            catch_exceptions=False,
+        )
+        assert r.exit_code == 0, r.output
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        catalog = c.catalog()
+        assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation

@@ -124,6 +124,21 @@ class Commune:
                 )
             return catalog
 
+    def settle(self) -> Catalog:
+        """:meth:`refresh` for a process about to exit (`commune add`): a merge its changes
+        make worth it is built now, not in a background thread the exit would kill."""
+        from commune.index.catalog import load_catalog
+
+        with self._lock:
+            self._catalog = load_catalog(
+                self.engine,
+                self.settings.index_dir,
+                self.embedder,
+                settings=self.settings.index,
+                settle=True,
+            )
+            return self._catalog
+
     def start_refresher(self, interval_s: float = 0.2) -> None:
         """Refresh the search snapshot in a background thread (Elasticsearch's refresh
         interval): changes from any process become searchable within ``interval_s`` plus the

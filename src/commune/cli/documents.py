@@ -135,7 +135,7 @@ def add(
         bar["bar"].__exit__(None, None, None)
     if summary.added or summary.updated:
         click.echo(say(language, "indexation…", "indexing…"), err=True)
-        commune.catalog()
+        commune.settle()
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)

@@ -151,9 +151,14 @@ def load_catalog(
     progress: Progress | None = None,
     rebuild: bool = False,
     settings: IndexSettings | None = None,
+    settle: bool = False,
 ) -> Catalog:
     """The index at the database's current generation: the newest base and, when the base
-    is older, the documents changed since it (see the module's docstring)."""
+    is older, the documents changed since it (see the module's docstring).
+
+    ``settle``: the caller exits once it has the index (`commune add`), so a merge its
+    changes make worth it (:func:`_worth_settling`) is built here, not in a thread the exit
+    would kill."""
     settings = settings or IndexSettings()
     with engine.connect() as conn:
         gen = repo.generation(conn)
@@ -166,8 +171,9 @@ def load_catalog(
                 changed = repo.changed_documents(conn, base.generation, gen)
             if changed is not None:
                 catalog = _with_delta(engine, embedder, base, changed, gen)
-                _maybe_merge(engine, index_dir, embedder, catalog, settings)
-                return catalog
+                if not (settle and _worth_settling(catalog)):
+                    _maybe_merge(engine, index_dir, embedder, catalog, settings)
+                    return catalog
     path = _directory(index_dir, gen, embedder.name)
     with _lock, _build_lock(index_dir):
         # Another thread or process may have built it while this one waited.
@@ -263,6 +269,23 @@ def _columns(
     )
 
 
+def _changed_rows(catalog: Catalog) -> int:
+    """The delta's passages and the base's masked ones: what a merge would take in."""
+    return catalog.delta_rows + (0 if catalog.live is None else int((~catalog.live).sum()))
+
+
+def _worth_settling(catalog: Catalog) -> bool:
+    """Whether a process about to exit merges now: once its changes reach MERGE_SHARE of the
+    base, without the MERGE_MIN_ROWS floor. The floor spares a serving process a rebuild
+    every few changes, since it keeps its delta in memory; a one-shot process does not, and
+    every later command would rebuild the delta from the database at its start, and search
+    with the base's vocabularies (index/lexicon.py), which lack the delta's words. The demo's
+    home held the French handbook in its base and the English one in a delta of 1,678
+    passages, under the floor: its English vocabulary was the French handbook's few English
+    paragraphs, and "paquet" stood among the English words."""
+    return _changed_rows(catalog) >= max(1, MERGE_SHARE * catalog.base_rows)
+
+
 def _maybe_merge(
     engine: Engine,
     index_dir: Path,
@@ -272,8 +295,7 @@ def _maybe_merge(
 ) -> None:
     """Past the merge threshold, build a new base in a background thread (one per home and
     process; another process already merging holds the build lock, and this one lets it)."""
-    masked = 0 if catalog.live is None else int((~catalog.live).sum())
-    if catalog.delta_rows + masked < max(MERGE_MIN_ROWS, MERGE_SHARE * catalog.base_rows):
+    if _changed_rows(catalog) < max(MERGE_MIN_ROWS, MERGE_SHARE * catalog.base_rows):
         return
     with _lock:
         if index_dir in _merging:
