@@ -167,7 +167,7 @@ def test_a_change_that_lands_while_a_delta_is_read_arrives_at_the_next_refresh(
     assert all(h.document_id != doc["id"] for h in loaded.search(query, k=10))
 
 
-def test_a_one_shot_add_merges_what_it_changed_before_it_exits(loaded, home, tmp_path):
+def test_a_one_shot_add_merges_what_it_changed_before_it_exits(loaded, tmp_path):
     # `commune add` exits once its documents are indexed: a merge in a background thread
     # would die with it, and the base's vocabularies would lack the new passages' words
     # (docs/retrieval.md). Past MERGE_SHARE of the base, it merges before it returns.
@@ -178,10 +178,68 @@ def test_a_one_shot_add_merges_what_it_changed_before_it_exits(loaded, home, tmp
     query = "vélos libre-service station"
     with_delta = [h.chunk_id for h in loaded.search(query, k=8)]
     assert loaded.catalog().delta_rows == 1
+    assert not [t for t in threading.enumerate() if t.name == "commune-merge"]
     settled = loaded.settle()
     assert settled.delta_rows == 0 and settled.base_generation == settled.generation
-    assert f"g{settled.generation}-" in " ".join(bases(home))
     assert [h.chunk_id for h in loaded.search(query, k=8)] == with_delta
+
+
+def test_a_retirement_alone_counts_toward_settling(loaded):
+    # Tombstones are changes too: a base that still holds retired passages is merged.
+    doc = next(d for d in loaded.documents() if str(d["source_uri"]).endswith("pool.txt"))
+    loaded.retire(doc["id"], "closed")
+    before = loaded.catalog()
+    assert before.delta_rows == 0 and before.base_generation < before.generation
+    settled = loaded.settle()
+    assert settled.base_generation == settled.generation == before.generation
+    assert all(h.document_id != doc["id"] for h in loaded.search("swimming pool", k=10))
+
+
+def test_the_settled_base_knows_the_new_passages_words(loaded, tmp_path, monkeypatch):
+    # What settling is for: the translated-words list reads the base's vocabularies.
+    from commune.index import lexicon as lx
+
+    monkeypatch.setattr(lx, "MIN_VOCABULARY", 1)  # a test corpus has no hundred words
+    monkeypatch.setattr(lx, "MIN_LENDER_PASSAGES", 1)
+    loaded.reindex()  # a base with vocabularies at these thresholds
+    d = tmp_path / "new"
+    d.mkdir()
+    for i in range(2):  # a word of two passages at least joins a vocabulary
+        (d / f"velos{i}.txt").write_text(f"Les vélos partagés, station {i}.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    words = lambda c: {w for v in c.lexicon.languages.values() for w in v.words}  # noqa: E731
+    assert "vélos" not in words(loaded.catalog().base)
+    assert "vélos" in words(loaded.settle())
+
+
+def test_another_process_settling_reaches_a_running_one(loaded, home, tmp_path):
+    # Under `commune serve`, the refresher reloads on a change of generation; a base merged
+    # by `commune add` comes at the same generation, and must be taken all the same.
+    from commune.core import Commune
+
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "velos.txt").write_text("Les vélos en libre-service ont une station au marché.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    assert loaded.catalog().delta_rows == 1
+    with Commune(home) as other:
+        other.settle()
+    assert loaded.refresh().delta_rows == 0
+
+
+def test_a_failed_settle_keeps_the_changes_searchable(loaded, tmp_path, monkeypatch):
+    # The command's documents are stored: a merge that fails (a full disk) must not fail it.
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "velos.txt").write_text("Les vélos en libre-service ont une station au marché.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    monkeypatch.setattr(cat, "build_catalog", full_disk)
+    settled = loaded.settle()
+    assert settled.delta_rows == 1
+    assert "vélos" in loaded.search("vélos libre-service station")[0].text
 
 
 def test_a_small_change_stays_in_the_delta_when_settling(loaded, tmp_path, monkeypatch):

@@ -108,14 +108,19 @@ class Commune:
         return self.refresh()
 
     def refresh(self) -> Catalog:
-        """Bring the search snapshot to the database's generation now."""
-        from commune.index.catalog import load_catalog
+        """Bring the search snapshot to the database's generation now, and to the newest
+        base another process merged at it."""
+        from commune.index.catalog import load_catalog, newer_base
 
         with self.engine.connect() as conn:
             gen = repo.generation(conn)
         with self._lock:
             catalog = self._catalog
-            if catalog is None or catalog.generation != gen:
+            if (
+                catalog is None
+                or catalog.generation != gen
+                or newer_base(self.settings.index_dir, catalog)
+            ):
                 catalog = self._catalog = load_catalog(
                     self.engine,
                     self.settings.index_dir,
@@ -125,8 +130,9 @@ class Commune:
             return catalog
 
     def settle(self) -> Catalog:
-        """:meth:`refresh` for a process about to exit (`commune add`): a merge its changes
-        make worth it is built now, not in a background thread the exit would kill."""
+        """:meth:`refresh` for a process about to exit (`commune add`): a merge that the
+        changes since the base make worth it is built now, not in a background thread the
+        exit would kill."""
         from commune.index.catalog import load_catalog
 
         with self._lock:

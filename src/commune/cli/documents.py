@@ -312,8 +312,13 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
 @click.pass_context
 def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
     """Import a dataset exported by `commune export` (checked before anything is added)."""
-    counts = commune_of(ctx).import_dataset(directory=Path(directory), collection=collection)
+    commune = commune_of(ctx)
+    counts = commune.import_dataset(directory=Path(directory), collection=collection)
     lang = speech.language()
+    if counts.get("added") or counts.get("updated"):
+        # As `commune add`: a one-shot command merges what it changed before it exits.
+        click.echo(say(lang, "indexation…", "indexing…"), err=True)
+        commune.settle()
     click.echo(", ".join(imported(k, v, lang) for k, v in counts.items()))
     if counts["failed"]:
         sys.exit(1)

@@ -10,7 +10,9 @@ the base are masked out (tombstones), so a new or changed document is searchable
 next query, and a retired or superseded passage vanishes at once. When the delta grows past
 a share of the base, a new base is merged in a background thread while queries go on
 against the old one: no query waits for a rebuild. Only a home without any base (its first
-search), `commune reindex`, or a change not logged per document rebuilds in the foreground.
+search), `commune reindex`, a change not logged per document, or a one-shot command that
+changed a share of the base before it exits (`commune add`: ``settle``) rebuilds in the
+foreground.
 """
 
 from __future__ import annotations
@@ -156,24 +158,20 @@ def load_catalog(
     """The index at the database's current generation: the newest base and, when the base
     is older, the documents changed since it (see the module's docstring).
 
-    ``settle``: the caller exits once it has the index (`commune add`), so a merge its
-    changes make worth it (:func:`_worth_settling`) is built here, not in a thread the exit
-    would kill."""
+    ``settle``: the caller exits once it has the index (`commune add`), so a merge that the
+    changes since the base make worth it (:func:`_worth_settling`) is built here, not in a
+    thread the exit would kill."""
     settings = settings or IndexSettings()
     with engine.connect() as conn:
         gen = repo.generation(conn)
     if not rebuild:
-        base = _newest_base(index_dir, embedder.name, gen, settings)
-        if base is not None:
-            if base.generation == gen:
-                return base
-            with engine.connect() as conn:
-                changed = repo.changed_documents(conn, base.generation, gen)
-            if changed is not None:
-                catalog = _with_delta(engine, embedder, base, changed, gen)
-                if not (settle and _worth_settling(catalog)):
-                    _maybe_merge(engine, index_dir, embedder, catalog, settings)
-                    return catalog
+        catalog = _incremental(engine, index_dir, embedder, gen, settings)
+        if catalog is not None:
+            if settle and _worth_settling(catalog):
+                return _settled(engine, index_dir, embedder, catalog, settings)
+            if catalog.base_generation != catalog.generation:
+                _maybe_merge(engine, index_dir, embedder, catalog, settings)
+            return catalog
     path = _directory(index_dir, gen, embedder.name)
     with _lock, _build_lock(index_dir):
         # Another thread or process may have built it while this one waited.
@@ -187,6 +185,65 @@ def load_catalog(
         _write(catalog, index_dir)
         _bases[path] = catalog  # what was just built serves as the base from now on
         return catalog
+
+
+def _incremental(
+    engine: Engine, index_dir: Path, embedder: Embedder, gen: int, settings: IndexSettings
+) -> Catalog | None:
+    """The newest base, with the documents changed since it beside it; None when there is no
+    base, or a change was not logged per document (only a full build is then right)."""
+    base = _newest_base(index_dir, embedder.name, gen, settings)
+    if base is None or base.generation == gen:
+        return base
+    with engine.connect() as conn:
+        changed = repo.changed_documents(conn, base.generation, gen)
+    return None if changed is None else _with_delta(engine, embedder, base, changed, gen)
+
+
+def _settled(
+    engine: Engine, index_dir: Path, embedder: Embedder, catalog: Catalog, settings: IndexSettings
+) -> Catalog:
+    """A merged base at ``catalog``'s generation, built now. Under the build lock, another
+    process may have merged meanwhile: its base is taken when what is left to merge is no
+    longer worth it. A failure leaves ``catalog`` (base and delta), as a failed background
+    merge does: the documents are stored, and the next merge takes them in."""
+    import logging
+
+    gen = catalog.generation
+    try:
+        with _lock, _build_lock(index_dir):
+            again = _incremental(engine, index_dir, embedder, gen, settings)
+            if again is not None and not _worth_settling(again):
+                return again
+            previous = catalog.lexicon or _previous_lexicon(index_dir, embedder.name)
+            built = build_catalog(engine, embedder, None, settings, previous)
+            _write(built, index_dir)
+            _bases[_directory(index_dir, built.generation, embedder.name)] = built
+            return built
+    except Exception:  # noqa: BLE001 -- the command's own work is done and stored
+        logging.getLogger("commune.index").warning(
+            "the index merge failed; searches go on with the changes beside the old base",
+            exc_info=True,
+        )
+        return catalog
+
+
+def newer_base(index_dir: Path, catalog: Catalog) -> bool:
+    """Whether a base newer than ``catalog``'s, and no newer than it, is on disk: another
+    process merged (`commune add` settles before it exits) without a change of generation,
+    so a process whose catalog holds a delta takes it at its next refresh. Directory names
+    only: cheap enough for every refresh."""
+    if catalog.base_generation == catalog.generation or not index_dir.exists():
+        return False
+    suffix = f"-{catalog.model}-v{FORMAT}"
+    for d in index_dir.glob(f"g*{suffix}"):
+        try:
+            g = int(d.name[1 : -len(suffix)])
+        except ValueError:
+            continue
+        if catalog.base_generation < g <= catalog.generation and (d / "rows.npz").exists():
+            return True
+    return False
 
 
 def _newest_base(index_dir: Path, model: str, gen: int, settings: IndexSettings) -> Catalog | None:
@@ -275,8 +332,9 @@ def _changed_rows(catalog: Catalog) -> int:
 
 
 def _worth_settling(catalog: Catalog) -> bool:
-    """Whether a process about to exit merges now: once its changes reach MERGE_SHARE of the
-    base, without the MERGE_MIN_ROWS floor. The floor spares a serving process a rebuild
+    """Whether a process about to exit merges now: once the passages changed since the base
+    (the delta and its tombstones, whoever changed them) reach MERGE_SHARE of the base,
+    without the MERGE_MIN_ROWS floor. The floor spares a serving process a rebuild
     every few changes, since it keeps its delta in memory; a one-shot process does not, and
     every later command would rebuild the delta from the database at its start, and search
     with the base's vocabularies (index/lexicon.py), which lack the delta's words. The demo's
