@@ -167,7 +167,7 @@ def test_a_change_that_lands_while_a_delta_is_read_arrives_at_the_next_refresh(
     assert all(h.document_id != doc["id"] for h in loaded.search(query, k=10))
 
 
-def test_a_one_shot_add_merges_what_it_changed_before_it_exits(loaded, tmp_path):
+def test_a_one_shot_add_merges_what_it_changed_before_it_exits(loaded, home, tmp_path):
     # `commune add` exits once its documents are indexed: a merge in a background thread
     # would die with it, and the base's vocabularies would lack the new passages' words
     # (docs/retrieval.md). Past MERGE_SHARE of the base, it merges before it returns.
@@ -178,9 +178,9 @@ def test_a_one_shot_add_merges_what_it_changed_before_it_exits(loaded, tmp_path)
     query = "vélos libre-service station"
     with_delta = [h.chunk_id for h in loaded.search(query, k=8)]
     assert loaded.catalog().delta_rows == 1
-    assert not [t for t in threading.enumerate() if t.name == "commune-merge"]
     settled = loaded.settle()
     assert settled.delta_rows == 0 and settled.base_generation == settled.generation
+    assert f"g{settled.generation}-" in " ".join(bases(home))  # written, for the next process
     assert [h.chunk_id for h in loaded.search(query, k=8)] == with_delta
 
 
@@ -276,3 +276,78 @@ def test_the_add_command_leaves_one_merged_base(home, corpus, tmp_path):
     with Commune(home) as c:
         catalog = c.catalog()
         assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation
+
+
+def test_a_base_merged_meanwhile_by_another_process_is_taken(loaded, home, tmp_path, monkeypatch):
+    # Two commands settle at once: the second waits for the build lock, and must take the
+    # first one's base, even one generation newer, rather than build another.
+    from commune.core import Commune
+
+    d = tmp_path / "new"
+    d.mkdir()
+    (d / "velos.txt").write_text("Les vélos en libre-service ont une station au marché.", "utf-8")
+    loaded.add([d], collection="mairie", licence="CC0-1.0")
+    mine = loaded.catalog()
+    assert mine.delta_rows == 1
+    (d / "bus.txt").write_text("Le bus de nuit passe toutes les heures.", "utf-8")
+    with Commune(home) as other:  # adds one more document and settles first
+        other.add([d], collection="mairie", licence="CC0-1.0")
+        theirs = other.settle()
+    assert theirs.generation > mine.generation
+
+    def build_again(*args, **kwargs):
+        raise AssertionError("built again: the other process's base was enough")
+
+    monkeypatch.setattr(cat, "build_catalog", build_again)
+    settled = cat._settled(
+        loaded.engine, loaded.settings.index_dir, loaded.embedder, mine, loaded.settings.index
+    )
+    assert settled.base_generation == theirs.generation and settled.delta_rows == 0
+
+
+def test_a_failed_first_build_does_not_fail_the_command(home, corpus, monkeypatch):
+    # No base yet, and the build fails (a full disk): the documents are stored, the command
+    # says so in one line, and the first search builds the index.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    real = cat.build_catalog
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cat, "build_catalog", full_disk)
+    r = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "add", str(corpus), "--collection", "mairie"]
+        + ["--licence", "etalab-2.0"],
+    )
+    assert r.exit_code == 0, r.output
+    assert "the first search will build it" in r.output and "Traceback" not in r.output
+    monkeypatch.setattr(cat, "build_catalog", real)
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        assert c.search("ordures")
+
+
+def test_the_import_command_leaves_one_merged_base(commune, corpus, home, tmp_path):
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.search("ordures")  # a base, which the import's passages then exceed 5% of
+    runner = CliRunner()
+    out = runner.invoke(
+        cli, ["--home", str(home), "export", "mairie", "--out", str(tmp_path / "ds")]
+    )
+    assert out.exit_code == 0, out.output
+    back = runner.invoke(
+        cli, ["--home", str(home), "import", str(tmp_path / "ds"), "--collection", "copie"]
+    )
+    assert back.exit_code == 0 and "6 added" in back.output
+    commune._catalog = None
+    catalog = commune.catalog()
+    assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation

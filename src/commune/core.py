@@ -129,20 +129,28 @@ class Commune:
                 )
             return catalog
 
-    def settle(self) -> Catalog:
-        """:meth:`refresh` for a process about to exit (`commune add`): a merge that the
-        changes since the base make worth it is built now, not in a background thread the
-        exit would kill."""
+    def settle(self) -> Catalog | None:
+        """:meth:`refresh` for a process about to exit (`commune add`, `commune import`): a
+        merge that the changes since the base make worth it is built now, not in a background
+        thread the exit would kill. None when no index could be built (a full disk): the
+        command's documents are stored, and the first search builds it."""
+        import logging
+
         from commune.index.catalog import load_catalog
 
         with self._lock:
-            self._catalog = load_catalog(
-                self.engine,
-                self.settings.index_dir,
-                self.embedder,
-                settings=self.settings.index,
-                settle=True,
-            )
+            try:
+                self._catalog = load_catalog(
+                    self.engine,
+                    self.settings.index_dir,
+                    self.embedder,
+                    settings=self.settings.index,
+                    settle=True,
+                )
+            except Exception:  # noqa: BLE001 -- the command's own work is done and stored
+                # The caller says so in one line; the traceback is for whoever debugs.
+                logging.getLogger("commune.index").debug("settle failed", exc_info=True)
+                return None
             return self._catalog
 
     def start_refresher(self, interval_s: float = 0.2) -> None:

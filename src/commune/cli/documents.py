@@ -135,7 +135,15 @@ def add(
         bar["bar"].__exit__(None, None, None)
     if summary.added or summary.updated:
         click.echo(say(language, "indexation…", "indexing…"), err=True)
-        commune.settle()
+        if commune.settle() is None:
+            click.echo(
+                say(
+                    language,
+                    "l'index n'a pas pu être construit\u00a0: la première recherche le construira",
+                    "the index could not be built: the first search will build it",
+                ),
+                err=True,
+            )
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
@@ -316,9 +324,18 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
     counts = commune.import_dataset(directory=Path(directory), collection=collection)
     lang = speech.language()
     if counts.get("added") or counts.get("updated"):
-        # As `commune add`: a one-shot command merges what it changed before it exits.
+        # As `commune add`: a one-shot command merges the changes since the index's last
+        # merge before it exits, once they reach a share of it (Commune.settle).
         click.echo(say(lang, "indexation…", "indexing…"), err=True)
-        commune.settle()
+        if commune.settle() is None:
+            click.echo(
+                say(
+                    lang,
+                    "l'index n'a pas pu être construit\u00a0: la première recherche le construira",
+                    "the index could not be built: the first search will build it",
+                ),
+                err=True,
+            )
     click.echo(", ".join(imported(k, v, lang) for k, v in counts.items()))
     if counts["failed"]:
         sys.exit(1)

@@ -10,9 +10,9 @@ the base are masked out (tombstones), so a new or changed document is searchable
 next query, and a retired or superseded passage vanishes at once. When the delta grows past
 a share of the base, a new base is merged in a background thread while queries go on
 against the old one: no query waits for a rebuild. Only a home without any base (its first
-search), `commune reindex`, a change not logged per document, or a one-shot command that
-changed a share of the base before it exits (`commune add`: ``settle``) rebuilds in the
-foreground.
+search), `commune reindex`, a change not logged per document, or a one-shot command about
+to exit once the passages changed since the base reach a share of it (`commune add` and
+`commune import`: ``settle``) rebuilds in the foreground.
 """
 
 from __future__ import annotations
@@ -203,28 +203,34 @@ def _incremental(
 def _settled(
     engine: Engine, index_dir: Path, embedder: Embedder, catalog: Catalog, settings: IndexSettings
 ) -> Catalog:
-    """A merged base at ``catalog``'s generation, built now. Under the build lock, another
-    process may have merged meanwhile: its base is taken when what is left to merge is no
-    longer worth it. A failure leaves ``catalog`` (base and delta), as a failed background
-    merge does: the documents are stored, and the next merge takes them in."""
+    """A merged base at the database's generation, built now. Under the build lock, another
+    process may have merged meanwhile, at this generation or a later one: its base is taken
+    when what is left to merge is no longer worth it. A failure leaves ``catalog`` (base and
+    delta), as a failed background merge does: the documents are stored, and the next merge
+    takes them in."""
     import logging
 
-    gen = catalog.generation
     try:
         with _lock, _build_lock(index_dir):
+            with engine.connect() as conn:
+                gen = repo.generation(conn)  # read again: the wait may have been long
             again = _incremental(engine, index_dir, embedder, gen, settings)
             if again is not None and not _worth_settling(again):
                 return again
-            previous = catalog.lexicon or _previous_lexicon(index_dir, embedder.name)
+            known = again.lexicon if again is not None else catalog.lexicon
+            previous = known or _previous_lexicon(index_dir, embedder.name)
             built = build_catalog(engine, embedder, None, settings, previous)
             _write(built, index_dir)
             _bases[_directory(index_dir, built.generation, embedder.name)] = built
             return built
-    except Exception:  # noqa: BLE001 -- the command's own work is done and stored
+    except Exception as e:  # noqa: BLE001 -- the command's own work is done and stored
+        # One line where a command's user reads it (no logging set up: Python's last resort
+        # would print the traceback too); the traceback for whoever debugs.
         logging.getLogger("commune.index").warning(
-            "the index merge failed; searches go on with the changes beside the old base",
-            exc_info=True,
+            "the index merge failed (%s); searches go on with the changes beside the old base",
+            e,
         )
+        logging.getLogger("commune.index").debug("merge failed", exc_info=True)
         return catalog
 
 
