@@ -263,6 +263,7 @@ def test_the_add_command_leaves_one_merged_base(home, corpus, tmp_path):
     d.mkdir()
     (d / "velos.txt").write_text("Les vélos en libre-service ont une station au marché.", "utf-8")
     runner = CliRunner()
+    merged = []  # the first add builds the first base; the second merges, and says so
     for path in (corpus, d):
         r = runner.invoke(
             cli,
@@ -271,11 +272,13 @@ def test_the_add_command_leaves_one_merged_base(home, corpus, tmp_path):
             catch_exceptions=False,
         )
         assert r.exit_code == 0, r.output
+        merged.append("merging the index (" in r.output)
     from commune.core import Commune
 
     with Commune(home) as c:
         catalog = c.catalog()
         assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation
+    assert merged == [False, True]
 
 
 def test_a_base_merged_meanwhile_by_another_process_is_taken(loaded, home, tmp_path, monkeypatch):

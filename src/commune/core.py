@@ -129,11 +129,12 @@ class Commune:
                 )
             return catalog
 
-    def settle(self) -> Catalog | None:
+    def settle(self, merging: Callable[[int], None] | None = None) -> Catalog | None:
         """:meth:`refresh` for a process about to exit (`commune add`, `commune import`): a
         merge that the changes since the base make worth it is built now, not in a background
-        thread the exit would kill. None when no index could be built (a full disk): the
-        command's documents are stored, and the first search builds it."""
+        thread the exit would kill. ``merging``: told the passages such a merge reads, as it
+        starts. None when no index could be built (a full disk): the command's documents are
+        stored, and the first search builds it."""
         import logging
 
         from commune.index.catalog import load_catalog
@@ -146,6 +147,7 @@ class Commune:
                     self.embedder,
                     settings=self.settings.index,
                     settle=True,
+                    merging=merging,
                 )
             except Exception:  # noqa: BLE001 -- the command's own work is done and stored
                 # The caller says so in one line; the traceback is for whoever debugs.

@@ -17,6 +17,7 @@ from commune.text.numbers import colon, number, plural
 from commune.text.say import say
 
 if TYPE_CHECKING:
+    from commune.core import Commune
     from commune.ingest.pipeline import FileOutcome, IngestSummary
 
 
@@ -134,19 +135,32 @@ def add(
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
     if summary.added or summary.updated:
-        click.echo(say(language, "indexation…", "indexing…"), err=True)
-        if commune.settle() is None:
-            click.echo(
-                say(
-                    language,
-                    "l'index n'a pas pu être construit\u00a0: la première recherche le construira",
-                    "the index could not be built: the first search will build it",
-                ),
-                err=True,
-            )
+        settle(commune, language)
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
+
+
+def settle(commune: Commune, language: str) -> None:
+    """Index what a one-shot command changed before it exits (Commune.settle), saying when
+    that means a merge, which takes minutes at a million passages, and when it failed."""
+
+    def merging(passages: int) -> None:
+        what = plural(language, passages, "{n} passage", "{n} passages")
+        click.echo(
+            say(language, f"fusion de l'index ({what})…", f"merging the index ({what})…"), err=True
+        )
+
+    click.echo(say(language, "indexation…", "indexing…"), err=True)
+    if commune.settle(merging) is None:
+        click.echo(
+            say(
+                language,
+                "l'index n'a pas pu être construit\u00a0: la première recherche le construira",
+                "the index could not be built: the first search will build it",
+            ),
+            err=True,
+        )
 
 
 def added_line(summary: IngestSummary, language: str) -> str:
@@ -324,18 +338,7 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
     counts = commune.import_dataset(directory=Path(directory), collection=collection)
     lang = speech.language()
     if counts.get("added") or counts.get("updated"):
-        # As `commune add`: a one-shot command merges the changes since the index's last
-        # merge before it exits, once they reach a share of it (Commune.settle).
-        click.echo(say(lang, "indexation…", "indexing…"), err=True)
-        if commune.settle() is None:
-            click.echo(
-                say(
-                    lang,
-                    "l'index n'a pas pu être construit\u00a0: la première recherche le construira",
-                    "the index could not be built: the first search will build it",
-                ),
-                err=True,
-            )
+        settle(commune, lang)
     click.echo(", ".join(imported(k, v, lang) for k, v in counts.items()))
     if counts["failed"]:
         sys.exit(1)

@@ -154,13 +154,15 @@ def load_catalog(
     rebuild: bool = False,
     settings: IndexSettings | None = None,
     settle: bool = False,
+    merging: Callable[[int], None] | None = None,
 ) -> Catalog:
     """The index at the database's current generation: the newest base and, when the base
     is older, the documents changed since it (see the module's docstring).
 
     ``settle``: the caller exits once it has the index (`commune add`), so a merge that the
     changes since the base make worth it (:func:`_worth_settling`) is built here, not in a
-    thread the exit would kill."""
+    thread the exit would kill. ``merging``: told the passages such a merge reads, as it
+    starts (at a million, it takes minutes: `commune add` says so)."""
     settings = settings or IndexSettings()
     with engine.connect() as conn:
         gen = repo.generation(conn)
@@ -168,7 +170,7 @@ def load_catalog(
         catalog = _incremental(engine, index_dir, embedder, gen, settings)
         if catalog is not None:
             if settle and _worth_settling(catalog):
-                return _settled(engine, index_dir, embedder, catalog, settings)
+                return _settled(engine, index_dir, embedder, catalog, settings, merging)
             if catalog.base_generation != catalog.generation:
                 _maybe_merge(engine, index_dir, embedder, catalog, settings)
             return catalog
@@ -201,7 +203,12 @@ def _incremental(
 
 
 def _settled(
-    engine: Engine, index_dir: Path, embedder: Embedder, catalog: Catalog, settings: IndexSettings
+    engine: Engine,
+    index_dir: Path,
+    embedder: Embedder,
+    catalog: Catalog,
+    settings: IndexSettings,
+    merging: Callable[[int], None] | None = None,
 ) -> Catalog:
     """A merged base at the database's generation, built now. Under the build lock, another
     process may have merged meanwhile, at this generation or a later one: its base is taken
@@ -217,7 +224,10 @@ def _settled(
             again = _incremental(engine, index_dir, embedder, gen, settings)
             if again is not None and not _worth_settling(again):
                 return again
-            known = again.lexicon if again is not None else catalog.lexicon
+            current = again if again is not None else catalog
+            if merging is not None:
+                merging(len(current) - (_changed_rows(current) - current.delta_rows))
+            known = current.lexicon
             previous = known or _previous_lexicon(index_dir, embedder.name)
             built = build_catalog(engine, embedder, None, settings, previous)
             _write(built, index_dir)
