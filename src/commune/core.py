@@ -129,12 +129,17 @@ class Commune:
                 )
             return catalog
 
-    def settle(self, merging: Callable[[int], None] | None = None) -> Catalog | None:
+    def settle(
+        self,
+        merging: Callable[[int], None] | None = None,
+        failed: Callable[[Exception], None] | None = None,
+    ) -> Catalog | None:
         """:meth:`refresh` for a process about to exit (`commune add`, `commune import`): a
         merge that the changes since the base make worth it is built now, not in a background
         thread the exit would kill. ``merging``: told the passages such a merge reads, as it
-        starts. None when no index could be built (a full disk): the command's documents are
-        stored, and the first search builds it."""
+        starts; ``failed``: told when it fails (the changes stay beside the old base). None
+        when the index could not be read or built at all (a full disk): the command's
+        documents are stored, and the next search tries again."""
         import logging
 
         from commune.index.catalog import load_catalog
@@ -148,6 +153,7 @@ class Commune:
                     settings=self.settings.index,
                     settle=True,
                     merging=merging,
+                    failed=failed,
                 )
             except Exception:  # noqa: BLE001 -- the command's own work is done and stored
                 # The caller says so in one line; the traceback is for whoever debugs.

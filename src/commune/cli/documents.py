@@ -151,13 +151,27 @@ def settle(commune: Commune, language: str) -> None:
             say(language, f"fusion de l'index ({what})…", f"merging the index ({what})…"), err=True
         )
 
-    click.echo(say(language, "indexation…", "indexing…"), err=True)
-    if commune.settle(merging) is None:
+    def failed(error: Exception) -> None:
+        # The error's first line: a database's runs on with its SQL and a link.
+        why = (str(error).splitlines() or [""])[0] or type(error).__name__
         click.echo(
             say(
                 language,
-                "l'index n'a pas pu être construit\u00a0: la première recherche le construira",
-                "the index could not be built: the first search will build it",
+                f"la fusion de l'index a échoué ({why})\u00a0: les documents restent "
+                "cherchables, la prochaine fusion les prendra",
+                f"the index merge failed ({why}): the documents stay searchable, and the next "
+                "merge takes them in",
+            ),
+            err=True,
+        )
+
+    click.echo(say(language, "indexation…", "indexing…"), err=True)
+    if commune.settle(merging, failed) is None:
+        click.echo(
+            say(
+                language,
+                "l'index n'a pas pu être mis à jour\u00a0: la prochaine recherche s'en chargera",
+                "the index could not be updated: the next search will",
             ),
             err=True,
         )

@@ -155,6 +155,7 @@ def load_catalog(
     settings: IndexSettings | None = None,
     settle: bool = False,
     merging: Callable[[int], None] | None = None,
+    failed: Callable[[Exception], None] | None = None,
 ) -> Catalog:
     """The index at the database's current generation: the newest base and, when the base
     is older, the documents changed since it (see the module's docstring).
@@ -162,7 +163,8 @@ def load_catalog(
     ``settle``: the caller exits once it has the index (`commune add`), so a merge that the
     changes since the base make worth it (:func:`_worth_settling`) is built here, not in a
     thread the exit would kill. ``merging``: told the passages such a merge reads, as it
-    starts (at a million, it takes minutes: `commune add` says so)."""
+    starts (at a million, it takes minutes: `commune add` says so); ``failed``: told when it
+    fails, and the changes stay beside the old base."""
     settings = settings or IndexSettings()
     with engine.connect() as conn:
         gen = repo.generation(conn)
@@ -170,7 +172,7 @@ def load_catalog(
         catalog = _incremental(engine, index_dir, embedder, gen, settings)
         if catalog is not None:
             if settle and _worth_settling(catalog):
-                return _settled(engine, index_dir, embedder, catalog, settings, merging)
+                return _settled(engine, index_dir, embedder, catalog, settings, merging, failed)
             if catalog.base_generation != catalog.generation:
                 _maybe_merge(engine, index_dir, embedder, catalog, settings)
             return catalog
@@ -209,12 +211,15 @@ def _settled(
     catalog: Catalog,
     settings: IndexSettings,
     merging: Callable[[int], None] | None = None,
+    failed: Callable[[Exception], None] | None = None,
 ) -> Catalog:
     """A merged base at the database's generation, built now. Under the build lock, another
     process may have merged meanwhile, at this generation or a later one: its base is taken
     when what is left to merge is no longer worth it. A failure leaves ``catalog`` (base and
     delta), as a failed background merge does: the documents are stored, and the next merge
-    takes them in."""
+    takes them in; ``failed`` is told (the command says so in its reader's language). The
+    count told to ``merging`` is the passages the merge will read as of the catalog read
+    under the lock (a change not logged per document: the caller's, a little older)."""
     import logging
 
     try:
@@ -234,13 +239,16 @@ def _settled(
             _bases[_directory(index_dir, built.generation, embedder.name)] = built
             return built
     except Exception as e:  # noqa: BLE001 -- the command's own work is done and stored
-        # One line where a command's user reads it (no logging set up: Python's last resort
-        # would print the traceback too); the traceback for whoever debugs.
-        logging.getLogger("commune.index").warning(
-            "the index merge failed (%s); searches go on with the changes beside the old base",
-            e,
-        )
+        # The traceback for whoever debugs; never a warning's, which Python's last resort
+        # would print to a command's user where no logging is set up.
         logging.getLogger("commune.index").debug("merge failed", exc_info=True)
+        if failed is not None:
+            failed(e)
+        else:
+            logging.getLogger("commune.index").warning(
+                "the index merge failed (%s); searches go on beside the old base",
+                type(e).__name__,
+            )
         return catalog
 
 

@@ -241,7 +241,9 @@ def prepare(
         # A reader's library failing on a malformed file (a PDF whose pages are not all there,
         # an ODT heading level that is not a number) is this file's failure, not the batch's:
         # the traceback stayed the only message, and the files after it were never tried.
-        log.warning("reading %s failed", path, exc_info=exc)
+        # Debug only: without logging set up (a CLI command), Python's last resort would
+        # print a warning's traceback to the user; the IngestError below is their message.
+        log.debug("reading %s failed", path, exc_info=exc)
         raise IngestError(
             f"{path.name}: could not be read: {type(exc).__name__}",
             "save it again from the application that made it, or convert it to PDF",
