@@ -173,8 +173,7 @@ def load_catalog(
         if catalog is not None:
             if settle and _worth_settling(catalog):
                 return _settled(engine, index_dir, embedder, catalog, settings, merging, failed)
-            if catalog.base_generation != catalog.generation:
-                _maybe_merge(engine, index_dir, embedder, catalog, settings)
+            _maybe_merge(engine, index_dir, embedder, catalog, settings)  # none for a base alone
             return catalog
     path = _directory(index_dir, gen, embedder.name)
     with _lock, _build_lock(index_dir):
@@ -231,9 +230,8 @@ def _settled(
                 return again
             current = again if again is not None else catalog
             if merging is not None:
-                merging(len(current) - (_changed_rows(current) - current.delta_rows))
-            known = current.lexicon
-            previous = known or _previous_lexicon(index_dir, embedder.name)
+                merging(len(current) - _masked(current))
+            previous = current.lexicon or _previous_lexicon(index_dir, embedder.name)
             built = build_catalog(engine, embedder, None, settings, previous)
             _write(built, index_dir)
             _bases[_directory(index_dir, built.generation, embedder.name)] = built
@@ -257,30 +255,29 @@ def newer_base(index_dir: Path, catalog: Catalog) -> bool:
     process merged (`commune add` settles before it exits) without a change of generation,
     so a process whose catalog holds a delta takes it at its next refresh. Directory names
     only: cheap enough for every refresh."""
-    if catalog.base_generation == catalog.generation or not index_dir.exists():
+    if catalog.base_generation == catalog.generation:
         return False
-    suffix = f"-{catalog.model}-v{FORMAT}"
-    for d in index_dir.glob(f"g*{suffix}"):
-        try:
-            g = int(d.name[1 : -len(suffix)])
-        except ValueError:
-            continue
-        if catalog.base_generation < g <= catalog.generation and (d / "rows.npz").exists():
-            return True
-    return False
+    return any(
+        catalog.base_generation < g <= catalog.generation
+        for g, _ in _bases_on_disk(index_dir, catalog.model)
+    )
 
 
-def _newest_base(index_dir: Path, model: str, gen: int, settings: IndexSettings) -> Catalog | None:
-    """The newest base on disk built at or before generation ``gen``."""
-    best: tuple[int, Path] | None = None
+def _bases_on_disk(index_dir: Path, model: str) -> Iterator[tuple[int, Path]]:
+    """Each complete base of ``model`` in this format on disk, with its generation."""
     suffix = f"-{model}-v{FORMAT}"
     for d in index_dir.glob(f"g*{suffix}") if index_dir.exists() else ():
         try:
             g = int(d.name[1 : -len(suffix)])
         except ValueError:
             continue
-        if g <= gen and (d / "rows.npz").exists() and (best is None or g > best[0]):
-            best = (g, d)
+        if (d / "rows.npz").exists():
+            yield g, d
+
+
+def _newest_base(index_dir: Path, model: str, gen: int, settings: IndexSettings) -> Catalog | None:
+    """The newest base on disk built at or before generation ``gen``."""
+    best = max(((g, d) for g, d in _bases_on_disk(index_dir, model) if g <= gen), default=None)
     if best is None:
         return None
     try:
@@ -350,9 +347,14 @@ def _columns(
     )
 
 
+def _masked(catalog: Catalog) -> int:
+    """The base's passages masked out (tombstones): a merge leaves them behind."""
+    return 0 if catalog.live is None else int((~catalog.live).sum())
+
+
 def _changed_rows(catalog: Catalog) -> int:
     """The delta's passages and the base's masked ones: what a merge would take in."""
-    return catalog.delta_rows + (0 if catalog.live is None else int((~catalog.live).sum()))
+    return catalog.delta_rows + _masked(catalog)
 
 
 def _worth_settling(catalog: Catalog) -> bool:
