@@ -27,16 +27,29 @@ done
 # its integrity hash); each fiche's own address becomes its source, so no --source below.
 fiches=.cache/fiches
 bash scripts/fetch-fiches.sh "$fiches" eval/fiches-ids.txt
-add() {  # collection, directory, licence, publisher, [source]
+add() {  # collection, directory, licence, publisher, [source], [more options of commune add]
   "$commune" add "$2" --collection "$1" --licence "$3" --publisher "$4" \
-    ${5:+--source "$5"} --visibility public | tail -n 3
+    ${5:+--source "$5"} --visibility public "${@:6}" | tail -n 3
 }
 add handbook-fr "$hb/html/fr-FR" "GPL-2.0-or-later OR CC-BY-SA-3.0" \
   "Raphaël Hertzog, Roland Mas" "https://debian-handbook.info/browse/fr-FR/stable"
 add handbook-en "$hb/html/en-US" "GPL-2.0-or-later OR CC-BY-SA-3.0" \
   "Raphaël Hertzog, Roland Mas" "https://debian-handbook.info/browse/en-US/stable"
+# Debian Reference ships as HTML pages and as one PDF of the same text: the suite's questions
+# cite the pages, and the PDF's passages were each page's duplicates, taking the places of
+# other passages among the five an answer reads (bench/README.md, item 28).
 add debian-reference-fr "$ref/usr/share/debian-reference" "GPL-2.0-or-later" \
-  "Osamu Aoki" "https://www.debian.org/doc/manuals/debian-reference"
+  "Osamu Aoki" "https://www.debian.org/doc/manuals/debian-reference" --exclude '*.pdf'
+# A home built before the PDF was excluded still holds it: retired, as a fresh home lacks it.
+py="$(dirname "$(command -v "$commune")")/python"
+[ -x "$py" ] || py=python3
+for id in $("$commune" documents --collection debian-reference-fr --limit 1000 --json |
+  "$py" -c 'import json, sys
+for d in json.load(sys.stdin):
+    if d["source_uri"].endswith(".pdf") and d["status"] != "retired":
+        print(d["id"])'); do
+  "$commune" retire "$id" --reason "the HTML pages hold the same text (scripts/eval-home.sh)"
+done
 add maint-guide-fr "$mg/usr/share/doc/maint-guide-fr/html" "GPL-2.0-or-later" \
   "Josip Rodin, Osamu Aoki" "https://www.debian.org/doc/manuals/maint-guide"
 add service-public-fr "$fiches" "etalab-2.0" "DILA, service-public.fr"

@@ -56,6 +56,32 @@ def test_add_prints_a_summary_and_exits_zero(run, corpus):
     assert "0 added, 0 updated, 6 unchanged" in r.output
 
 
+def test_add_exclude_passes_over_what_it_matches_in_a_directory_and_says_so(run, corpus):
+    """A manual shipped as both HTML and PDF is added once: --exclude matches a file found in
+    a directory by its name or its path within it; a file named on the command line is
+    still read, since naming it says to."""
+    (corpus / "drafts").mkdir()
+    (corpus / "drafts" / "old.md").write_text("# Brouillon\n\nAncien texte.\n", encoding="utf-8")
+    r = run(
+        "add", str(corpus), "--licence", "etalab-2.0", "--exclude", "*.pdf", "--exclude", "drafts/*"
+    )
+    assert r.exit_code == 0, r.output
+    assert "documents: 5 added, 0 updated, 0 unchanged, 0 failed (2 excluded by --exclude)" in (
+        r.output
+    )
+    listed = run("documents", "--json").output
+    assert "etat-civil.pdf" not in listed and "old.md" not in listed
+    assert "dechets.html" in listed
+    # Named, a file is read whatever the patterns; the directory again adds nothing new.
+    r = run("add", str(corpus / "etat-civil.pdf"), "--licence", "etalab-2.0", "--exclude", "*.pdf")
+    assert "1 added" in r.output
+    r = run(
+        "add", str(corpus), "--licence", "etalab-2.0", "--exclude", "*.pdf", "--exclude", "old.md"
+    )
+    assert "0 added, 0 updated, 5 unchanged, 0 failed (2 excluded by --exclude)" in r.output
+    assert len(json.loads(run("documents", "--json").output)) == 6
+
+
 def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
     (corpus / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
     r = run("add", "--licence", "etalab-2.0", str(corpus))

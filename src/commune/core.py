@@ -393,6 +393,7 @@ class Commune:
         tdm_reserved: bool = False,
         ray_address: str | None = None,
         licence_text: str | None = None,
+        exclude: Sequence[str] = (),
     ) -> IngestSummary:
         summary = self.library.add(
             paths,
@@ -408,6 +409,7 @@ class Commune:
             tdm_reserved=tdm_reserved,
             ray_address=ray_address,
             licence_text=licence_text,
+            exclude=exclude,
         )
         self._refreshed()  # the contributor's own request waits for its documents, not searches
         return summary

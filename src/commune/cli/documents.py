@@ -54,6 +54,14 @@ if TYPE_CHECKING:
     is_flag=True,
     help="The rights holder reserved text and data mining: keep out of answers.",
 )
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Pass over the files found in the directories given whose path within the "
+    "directory, or name, matches this pattern, e.g. '*.pdf' for a manual that also comes "
+    "as HTML. Repeatable.",
+)
 @click.option("--as", "as_user", help="Contribute as this user (recorded as its contributor).")
 @click.option(
     "--ray",
@@ -75,6 +83,7 @@ def add(
     member: str | None,
     visibility: str | None,
     tdm_reserved: bool,
+    exclude: tuple[str, ...],
     as_user: str | None,
     ray_address: str | None,
 ) -> None:
@@ -131,6 +140,7 @@ def add(
         tdm_reserved=tdm_reserved,
         ray_address=ray_address,
         licence_text=licence_text,
+        exclude=exclude,
     )
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
@@ -181,18 +191,20 @@ def added_line(summary: IngestSummary, language: str) -> str:
     """What ``commune add`` did, in the reader's language, with its plural forms."""
     s = summary
     if language == "fr":
-        skipped = (
-            " ("
-            + plural(
+        passed = [
+            plural(
                 language,
                 s.skipped,
                 "{n} fichier d'un autre type ignoré",
                 "{n} fichiers d'autres types ignorés",
             )
-            + ")"
             if s.skipped
-            else ""
-        )
+            else "",
+            plural(language, s.excluded, "{n} exclu par --exclude", "{n} exclus par --exclude")
+            if s.excluded
+            else "",
+        ]
+        skipped = f" ({', '.join(p for p in passed if p)})" if any(passed) else ""
         return (
             f"documents\u00a0: {plural(language, s.added, '{n} ajouté', '{n} ajoutés')}, "
             f"{s.updated} mis à jour, "
@@ -201,13 +213,14 @@ def added_line(summary: IngestSummary, language: str) -> str:
             f"{plural(language, s.chunks, '{n} passage', '{n} passages')} en "
             f"{number(s.seconds, 1, language)}\u00a0s"
         )
-    skipped = (
-        " ("
-        + plural(language, s.skipped, "{n} file of another type", "{n} files of other types")
-        + " skipped)"
+    passed = [
+        plural(language, s.skipped, "{n} file of another type", "{n} files of other types")
+        + " skipped"
         if s.skipped
-        else ""
-    )
+        else "",
+        f"{s.excluded} excluded by --exclude" if s.excluded else "",
+    ]
+    skipped = f" ({', '.join(p for p in passed if p)})" if any(passed) else ""
     return (
         f"documents: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
         f"{s.failed} failed{skipped}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -222,12 +222,14 @@ class Library:
         tdm_reserved: bool = False,
         ray_address: str | None = None,
         licence_text: str | None = None,
+        exclude: Sequence[str] = (),
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default. With
         ``ray_address``, files are parsed and embedded on that Ray cluster. ``licence_text``:
         the text of the cooperative's own licence, when ``licence`` names one
-        (``LicenseRef-…``) whose text is not recorded yet."""
+        (``LicenseRef-…``) whose text is not recorded yet. ``exclude``: globs of files found
+        in the directories given to pass over ("*.pdf"; pipeline.excluded)."""
         from commune.govern.licences import check_texts, normalise
         from commune.ingest.pipeline import check_source
 
@@ -300,6 +302,7 @@ class Library:
                 ArrivalGate(),
                 progress,
                 ray_address,
+                exclude,
             )
         except BaseException:
             if not exists:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -35,17 +35,21 @@ def ingest_paths(
     gate: Gate,
     progress: Callable[[FileOutcome, int, int], None] | None = None,
     ray_address: str | None = None,
+    exclude: Sequence[str] = (),
 ) -> IngestSummary:
     """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
     files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
-    and stored here, through the same store as without it."""
+    and stored here, through the same store as without it. ``exclude``: globs of the files
+    found in the directories given to pass over (pipeline.excluded)."""
     from commune.embed import get_embedder
 
     started, t0 = repo.now(), time.perf_counter()
     summary = IngestSummary()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     unreadable: list[tuple[str, str]] = []
-    files, summary.skipped = collect_files([p for p in paths if str(p) not in missing], unreadable)
+    files, summary.skipped, summary.excluded = collect_files(
+        [p for p in paths if str(p) not in missing], unreadable, exclude
+    )
     failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
     dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
     embedder = get_embedder(settings.retrieval.embedder)

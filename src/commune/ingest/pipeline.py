@@ -12,7 +12,9 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,7 +54,8 @@ class IngestSummary:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
-    skipped: int = 0
+    skipped: int = 0  # found in a directory, of a type no reader reads (or hidden)
+    excluded: int = 0  # found in a directory, matched by a pattern the contributor gave
     chunks: int = 0
     seconds: float = 0.0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -97,16 +100,19 @@ class Provenance:
 
 
 def collect_files(
-    paths: list[str | os.PathLike[str]], unreadable: list[tuple[str, str]] | None = None
-) -> tuple[list[tuple[Path, str]], int]:
-    """Files to ingest with their path relative to the root given, and how many were skipped.
+    paths: list[str | os.PathLike[str]],
+    unreadable: list[tuple[str, str]] | None = None,
+    exclude: Sequence[str] = (),
+) -> tuple[list[tuple[Path, str]], int, int]:
+    """Files to ingest with their path relative to the root given, how many were skipped,
+    and how many ``exclude`` matched (:func:`excluded`).
 
     Files named one by one are all attempted (an unsupported one is an error
-    the user should see); inside a directory, files of other types (images,
-    stylesheets) and hidden files are skipped silently.
+    the user should see, and naming a file says to read it); inside a directory, files of
+    other types (images, stylesheets) and hidden files are skipped silently.
     """
     files: list[tuple[Path, str]] = []
-    skipped = 0
+    skipped = passed_over = 0
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
@@ -121,13 +127,26 @@ def collect_files(
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     f = Path(root) / name
+                    relative = f.relative_to(path).as_posix()
                     if name.startswith(".") or f.suffix.lower() not in READERS:
                         skipped += 1
-                        continue
-                    files.append((f, f.relative_to(path).as_posix()))
+                    elif excluded(relative, exclude):
+                        passed_over += 1
+                    else:
+                        files.append((f, relative))
         else:
             files.append((path, path.name))
-    return files, skipped
+    return files, skipped, passed_over
+
+
+def excluded(relative: str, patterns: Sequence[str]) -> bool:
+    """Whether a file found in a directory, at ``relative`` (its path from the directory
+    given), matches one of ``patterns``: shell globs read against that path or the file's
+    name alone, case-sensitively as POSIX names are ("*.pdf", "drafts/*"). A manual shipped
+    as both HTML and PDF would otherwise be indexed twice, and its copies would take the
+    places of other passages among those an answer reads."""
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatchcase(relative, p) or fnmatchcase(name, p) for p in patterns)
 
 
 # Schemes a source may have: a link a reader can follow, or an identifier. Anything else
