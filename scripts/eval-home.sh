@@ -41,13 +41,14 @@ add handbook-en "$hb/html/en-US" "GPL-2.0-or-later OR CC-BY-SA-3.0" \
 add debian-reference-fr "$ref/usr/share/debian-reference" "GPL-2.0-or-later" \
   "Osamu Aoki" "https://www.debian.org/doc/manuals/debian-reference" --exclude '*.pdf'
 # A home built before the PDF was excluded still holds it: retired, as a fresh home lacks it.
-py="$(dirname "$(command -v "$commune")")/python"
-[ -x "$py" ] || py=python3
-for id in $("$commune" documents --collection debian-reference-fr --limit 1000 --json |
-  "$py" -c 'import json, sys
+# Listed into a variable first: `set -e` stops at a failed assignment, not at a failed
+# command substitution in a `for` list, and the old PDF would then stay, figures apart.
+pdfs="$("$commune" documents --collection debian-reference-fr --limit 100000 --json |
+  python3 -c 'import json, sys
 for d in json.load(sys.stdin):
-    if d["source_uri"].endswith(".pdf") and d["status"] != "retired":
-        print(d["id"])'); do
+    if d["source_uri"].lower().endswith(".pdf") and d["status"] != "retired":
+        print(d["id"])')"
+for id in $pdfs; do
   "$commune" retire "$id" --reason "the HTML pages hold the same text (scripts/eval-home.sh)"
 done
 add maint-guide-fr "$mg/usr/share/doc/maint-guide-fr/html" "GPL-2.0-or-later" \

@@ -82,6 +82,24 @@ def test_add_exclude_passes_over_what_it_matches_in_a_directory_and_says_so(run,
     assert len(json.loads(run("documents", "--json").output)) == 6
 
 
+def test_the_add_summary_counts_what_was_passed_over_in_each_language():
+    from commune.cli.documents import added_line
+    from commune.ingest.pipeline import IngestSummary
+
+    s = IngestSummary(added=2, skipped=1, excluded=3, chunks=4, seconds=1.25)
+    assert added_line(s, "en") == (
+        "documents: 2 added, 0 updated, 0 unchanged, 0 failed (1 file of another type "
+        "skipped, 3 excluded by --exclude); 4 chunks in 1.2s"
+    )
+    assert added_line(s, "fr") == (
+        "documents\u00a0: 2 ajoutés, 0 mis à jour, 0 inchangé, 0 en échec (1 fichier d'un "
+        "autre type ignoré, 3 exclus par --exclude)\u00a0; 4 passages en 1,2\u00a0s"
+    )
+    alone = IngestSummary(added=1, excluded=1)
+    assert "(1 exclu par --exclude)" in added_line(alone, "fr")
+    assert "(1 excluded by --exclude)" in added_line(alone, "en")
+
+
 def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
     (corpus / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
     r = run("add", "--licence", "etalab-2.0", str(corpus))

@@ -317,6 +317,26 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
     assert unreadable == [(where, f"{where}: Permission denied")]
 
 
+@pytest.mark.parametrize(
+    ("relative", "pattern", "passed_over"),
+    [
+        ("guide.pdf", "*.pdf", True),
+        ("sub/NOTICE.PDF", "*.pdf", True),  # readers ignore the case of a type; so does this
+        ("guide.html", "*.pdf", False),
+        ("drafts/old.md", "drafts/*", True),
+        ("drafts/deep/old.md", "drafts", True),  # a folder's name: everything in it
+        ("drafts/old.md", "./drafts/", True),  # as tar, rsync and git users write it
+        ("final/drafts.md", "drafts", False),  # a file's name is matched whole
+        ("a/old.md", "old.md", True),
+        ("old.md", "", False),  # an empty pattern matches nothing, not everything
+    ],
+)
+def test_exclude_patterns_match_a_path_a_name_or_a_folder(relative, pattern, passed_over):
+    from commune.ingest.pipeline import excluded
+
+    assert excluded(relative, [pattern]) is passed_over
+
+
 def test_a_page_read_again_in_a_curated_collection_waits_and_says_why(commune, tmp_path):
     """A curator who required approvals sees the same file come back, and why: read whole
     by a newer reader; the version readers see stays published meanwhile."""

@@ -59,8 +59,9 @@ if TYPE_CHECKING:
     multiple=True,
     metavar="GLOB",
     help="Pass over the files found in the directories given whose path within the "
-    "directory, or name, matches this pattern, e.g. '*.pdf' for a manual that also comes "
-    "as HTML. Repeatable.",
+    "directory, name or folder matches this pattern, whatever the case: '*.pdf' for a "
+    "manual that also comes as HTML, 'drafts'. Repeatable. Documents added before stay "
+    "(commune retire ID).",
 )
 @click.option("--as", "as_user", help="Contribute as this user (recorded as its contributor).")
 @click.option(

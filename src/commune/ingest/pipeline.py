@@ -141,12 +141,20 @@ def collect_files(
 
 def excluded(relative: str, patterns: Sequence[str]) -> bool:
     """Whether a file found in a directory, at ``relative`` (its path from the directory
-    given), matches one of ``patterns``: shell globs read against that path or the file's
-    name alone, case-sensitively as POSIX names are ("*.pdf", "drafts/*"). A manual shipped
-    as both HTML and PDF would otherwise be indexed twice, and its copies would take the
-    places of other passages among those an answer reads."""
-    name = relative.rsplit("/", 1)[-1]
-    return any(fnmatchcase(relative, p) or fnmatchcase(name, p) for p in patterns)
+    given), matches one of ``patterns``: shell globs read against that path, the file's name
+    alone, or one of the folders it is in ("*.pdf", "drafts", "drafts/*", "old/*.md").
+
+    A manual shipped as both HTML and PDF would otherwise be indexed twice, and its copies
+    would take the places of other passages among those an answer reads. Case is ignored, as
+    the readers ignore it in a file's type: "*.pdf" passes over "NOTICE.PDF" too."""
+    path = relative.lower()
+    parts = path.split("/")
+    names = [path, parts[-1], *("/".join(parts[:i]) for i in range(1, len(parts)))]
+    for raw in patterns:
+        pattern = raw.lower().removeprefix("./").rstrip("/")
+        if pattern and any(fnmatchcase(n, pattern) for n in names):
+            return True
+    return False
 
 
 # Schemes a source may have: a link a reader can follow, or an identifier. Anything else
