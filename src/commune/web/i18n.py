@@ -203,6 +203,13 @@ LIBRARY = (
     N_("split it, or ask the operator to raise [limits] max_file_mb"),
     N_("send each file once"),
     N_("contributors do not review their own revisions"),
+    # The page for an address no route has, or a form's address opened again
+    # (api/errors.py, outside the pages' sources the extractor reads): listed here, or
+    # scripts/i18n.sh would drop their French from the catalogue.
+    N_("nothing at this address"),
+    N_("check it, or start again from the question box"),
+    N_("this page is reached through its form, not by its address"),
+    N_("start again from the question box"),
     N_("published"),
     N_("rejected"),
     N_("changes-requested"),
