@@ -215,8 +215,8 @@ def test_every_message_of_the_pages_has_its_french_translation():
     ]
     assert not missing, f"run scripts/i18n.sh, then translate: {sorted(map(str, missing))[:10]}"
     # And the other way: scripts/i18n.sh drops what the extractor does not find, so a French
-    # entry added by hand for a message from another layer (api/errors.py's 404 page) was
-    # lost at the next refresh.
+    # entry added by hand for a message from another layer (api/errors.py's 404 page) would
+    # be lost at the next refresh.
     ids = {m if isinstance(m, str) else m[0] for m in found}
     unseen = sorted(
         m.id if isinstance(m.id, str) else m.id[0]
