@@ -3,7 +3,9 @@
 English is the source language (the msgids); ``locale/fr/LC_MESSAGES/messages.po`` is
 the French catalogue. It is compiled in memory when first used, so no binary file is kept
 in the repository. ``scripts/i18n.sh`` extracts new messages (pybabel extract/update);
-``tests/test_web.py`` fails when a message of a page or of this package lacks French.
+``tests/test_web.py`` fails when a message of a page or of this package lacks French, and
+when the catalogue holds one the extractor does not find (the script would drop it: a message
+from another layer, api/errors.py's, is marked with ``N_`` here).
 """
 
 from __future__ import annotations
