@@ -188,24 +188,27 @@ def settle(commune: Commune, language: str) -> None:
         )
 
 
+def _aside(*parts: str | int) -> str:
+    """The parts that are said (a count of 0 says nothing), as one parenthesised aside."""
+    said = [str(p) for p in parts if p]
+    return f" ({', '.join(said)})" if said else ""
+
+
 def added_line(summary: IngestSummary, language: str) -> str:
     """What ``commune add`` did, in the reader's language, with its plural forms."""
     s = summary
     if language == "fr":
-        passed = [
-            plural(
+        skipped = _aside(
+            s.skipped
+            and plural(
                 language,
                 s.skipped,
                 "{n} fichier d'un autre type ignoré",
                 "{n} fichiers d'autres types ignorés",
-            )
-            if s.skipped
-            else "",
-            plural(language, s.excluded, "{n} exclu par --exclude", "{n} exclus par --exclude")
-            if s.excluded
-            else "",
-        ]
-        skipped = f" ({', '.join(p for p in passed if p)})" if any(passed) else ""
+            ),
+            s.excluded
+            and plural(language, s.excluded, "{n} exclu par --exclude", "{n} exclus par --exclude"),
+        )
         return (
             f"documents\u00a0: {plural(language, s.added, '{n} ajouté', '{n} ajoutés')}, "
             f"{s.updated} mis à jour, "
@@ -214,14 +217,12 @@ def added_line(summary: IngestSummary, language: str) -> str:
             f"{plural(language, s.chunks, '{n} passage', '{n} passages')} en "
             f"{number(s.seconds, 1, language)}\u00a0s"
         )
-    passed = [
-        plural(language, s.skipped, "{n} file of another type", "{n} files of other types")
-        + " skipped"
-        if s.skipped
-        else "",
-        f"{s.excluded} excluded by --exclude" if s.excluded else "",
-    ]
-    skipped = f" ({', '.join(p for p in passed if p)})" if any(passed) else ""
+    skipped = _aside(
+        s.skipped
+        and plural(language, s.skipped, "{n} file of another type", "{n} files of other types")
+        + " skipped",
+        s.excluded and f"{s.excluded} excluded by --exclude",
+    )
     return (
         f"documents: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
         f"{s.failed} failed{skipped}; "
