@@ -311,8 +311,8 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
 
     monkeypatch.setattr(pipeline.os, "walk", walk)
     unreadable: list[tuple[str, str]] = []
-    files, skipped, excluded = pipeline.collect_files([tmp_path / "docs"], unreadable)
-    assert files == [] and skipped == excluded == 0
+    files, skipped, excluded, links = pipeline.collect_files([tmp_path / "docs"], unreadable)
+    assert files == [] and skipped == excluded == links == 0
     where = str(tmp_path / "docs")
     assert unreadable == [(where, f"{where}: Permission denied")]
 

@@ -88,7 +88,8 @@ def add(
     as_user: str | None,
     ray_address: str | None,
 ) -> None:
-    """Add files or directories (txt, md, html, pdf, odt, docx) to the commons.
+    """Add files or directories (txt, md, html, pdf, odt, docx, man pages; gzipped too) to the
+    commons.
 
     A document is published on arrival when its licence is known and its
     collection needs no approval; otherwise it waits for a curator
@@ -208,6 +209,13 @@ def added_line(summary: IngestSummary, language: str) -> str:
             ),
             s.excluded
             and plural(language, s.excluded, "{n} exclu par --exclude", "{n} exclus par --exclude"),
+            s.links
+            and plural(
+                language,
+                s.links,
+                "{n} lien vers un fichier lu sous son propre nom",
+                "{n} liens vers des fichiers lus sous leur propre nom",
+            ),
         )
         return (
             f"documents\u00a0: {plural(language, s.added, '{n} ajouté', '{n} ajoutés')}, "
@@ -222,6 +230,13 @@ def added_line(summary: IngestSummary, language: str) -> str:
         and plural(language, s.skipped, "{n} file of another type", "{n} files of other types")
         + " skipped",
         s.excluded and f"{s.excluded} excluded by --exclude",
+        s.links
+        and plural(
+            language,
+            s.links,
+            "{n} link to a file read under its own name",
+            "{n} links to files read under their own name",
+        ),
     )
     return (
         f"documents: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "

@@ -47,7 +47,7 @@ def ingest_paths(
     summary = IngestSummary()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     unreadable: list[tuple[str, str]] = []
-    files, summary.skipped, summary.excluded = collect_files(
+    files, summary.skipped, summary.excluded, summary.links = collect_files(
         [p for p in paths if str(p) not in missing], unreadable, exclude
     )
     failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from sqlalchemy import Connection, Engine
@@ -28,7 +28,7 @@ from commune.govern.policy import OPERATOR, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.parsing import Parser
-from commune.ingest.readers import READERS, reading
+from commune.ingest.readers import reader_for, reading
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
@@ -56,6 +56,7 @@ class IngestSummary:
     failed: int = 0
     skipped: int = 0  # found in a directory, of a type no reader reads (or hidden)
     excluded: int = 0  # found in a directory, matched by a pattern the contributor gave
+    links: int = 0  # found in a directory, a link to a file of it read under its own name
     chunks: int = 0
     seconds: float = 0.0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -99,23 +100,34 @@ class Provenance:
         }
 
 
+class Collected(NamedTuple):
+    files: list[tuple[Path, str]]  # each with its path relative to the directory given
+    skipped: int  # of a type no reader reads, or hidden
+    excluded: int  # matched by a pattern the contributor gave (:func:`excluded`)
+    links: int  # symbolic links to a file the same walk reads under its own name
+
+
 def collect_files(
     paths: list[str | os.PathLike[str]],
     unreadable: list[tuple[str, str]] | None = None,
     exclude: Sequence[str] = (),
-) -> tuple[list[tuple[Path, str]], int, int]:
-    """Files to ingest with their path relative to the root given, how many were skipped,
-    and how many ``exclude`` matched (:func:`excluded`).
+) -> Collected:
+    """The files to ingest, and how many of those found in directories were passed over.
 
     Files named one by one are all attempted (an unsupported one is an error
     the user should see, and naming a file says to read it); inside a directory, files of
-    other types (images, stylesheets) and hidden files are skipped silently.
+    other types (images, stylesheets) and hidden files are skipped silently, and so is a
+    link to a file of the same directory read anyway: /usr/share/man links a page's other
+    names to it (utmpx.5.gz to utmp.5.gz), and each copy would take a place among the
+    passages an answer reads.
     """
     files: list[tuple[Path, str]] = []
-    skipped = passed_over = 0
+    skipped = passed_over = links = 0
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
+            top = path.resolve()
+
             # A folder that cannot be listed (its permissions) is reported, not passed over:
             # its files would be missing with "0 failed" said.
             def fails(err: OSError) -> None:
@@ -128,15 +140,29 @@ def collect_files(
                 for name in sorted(names):
                     f = Path(root) / name
                     relative = f.relative_to(path).as_posix()
-                    if name.startswith(".") or f.suffix.lower() not in READERS:
+                    if name.startswith(".") or reader_for(name) is None:
                         skipped += 1
                     elif excluded(relative, exclude):
                         passed_over += 1
+                    elif f.is_symlink() and _walk_reads(f.resolve(), top, exclude):
+                        links += 1
                     else:
                         files.append((f, relative))
         else:
             files.append((path, path.name))
-    return files, skipped, passed_over
+    return Collected(files, skipped, passed_over, links)
+
+
+def _walk_reads(target: Path, top: Path, exclude: Sequence[str]) -> bool:
+    """Whether the walk of the directory ``top`` reads ``target`` under its own name."""
+    if not target.is_file() or not target.is_relative_to(top):
+        return False
+    within = target.relative_to(top)
+    return (
+        reader_for(target.name) is not None
+        and not any(part.startswith(".") for part in within.parts)
+        and not excluded(within.as_posix(), exclude)
+    )
 
 
 def excluded(relative: str, patterns: Sequence[str]) -> bool:

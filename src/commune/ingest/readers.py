@@ -54,6 +54,63 @@ def supported_suffixes() -> list[str]:
     return sorted(READERS)
 
 
+# A man page's suffix: its section's number, alone or with the suffix Debian's packages give
+# some (ls.1, openssl.1ssl, File::Temp.3pm, gawk.1posix). Not any digit: "photos.7z" is an
+# archive, which a directory's walk passes over.
+_MAN_SUFFIX = re.compile(r"\.[1-9](?:p|x|ssl|pm|perl|posix|tcl|ncurses|x11)?|\.man")
+
+
+def reader_for(name: str) -> Reader | None:
+    """The reader of a file called ``name``, or None: by its suffix, a man page by its
+    section's number, and a gzip-compressed file (exports.5.gz) by the name inside it."""
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        inner = lower[:-3]
+        return read_gzip if not inner.endswith(".gz") and reader_for(inner) else None
+    suffix = Path(lower).suffix
+    if suffix in READERS:
+        return READERS[suffix]
+    if _MAN_SUFFIX.fullmatch(suffix):
+        from commune.ingest.manpage import read_manpage
+
+        return read_manpage
+    return None
+
+
+def read_gzip(data: bytes, path: Path) -> Parsed:
+    """A gzip-compressed document (the man pages of /usr/share/man), read by the reader of
+    the name inside: "exports.5.gz" as "exports.5". Unpacked up to the archives' limit, so
+    that a small file cannot unpack to gigabytes."""
+    import zlib
+
+    unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        inner_data = unpacker.decompress(data, MAX_UNPACKED_BYTES + 1)
+    except zlib.error:
+        raise IngestError(
+            f"{path.name}: not a valid gzip file", "check the file, or unpack it first (gunzip)"
+        ) from None
+    size = len(inner_data)
+    if size > MAX_UNPACKED_BYTES or (size > 10_000_000 and size / len(data) > MAX_RATIO):
+        raise IngestError(
+            f"{path.name}: unpacks to more than {size / 1_000_000:.0f} MB from "
+            f"{len(data) / 1_000_000:.1f} MB, refused as a likely compression bomb",
+            "unpack it yourself if it is a real document, and split it",
+        )
+    if not unpacker.eof:
+        raise IngestError(f"{path.name}: the gzip file is cut short", "fetch the file again")
+    inner = path.with_name(path.name[:-3])
+    fn = reader_for(inner.name)
+    if fn is None or fn is read_gzip:
+        raise IngestError(
+            f"{path.name}: unsupported type inside the gzip file",
+            f"supported: {' '.join(supported_suffixes())}, and man pages",
+        )
+    if not inner_data.strip():
+        raise IngestError(f"{path.name}: empty file, nothing to index")
+    return fn(inner_data, inner)
+
+
 def decode_text(data: bytes, path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
@@ -500,11 +557,12 @@ def read_file(data: bytes, path: Path) -> Parsed:
     if not data.strip():
         raise IngestError(f"{path.name}: empty file, nothing to index")
     suffix = path.suffix.lower()
-    fn = READERS.get(suffix)
+    fn = reader_for(path.name)
     if fn is None:
         raise IngestError(
             f"{path.name}: unsupported type {suffix or '(no extension)'}",
-            f"supported: {' '.join(supported_suffixes())}",
+            f"supported: {' '.join(supported_suffixes())}, man pages (.1 to .9), "
+            "and any of them compressed (.gz)",
         )
     parsed = fn(data, path)
     if not any(b.text.strip() for b in parsed.blocks):

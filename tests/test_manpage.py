@@ -1,0 +1,210 @@
+"""Man pages (ingest/manpage.py): roff's structure kept, its typesetting dropped, gzip read,
+and a directory's links to pages read once."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+
+from commune.errors import IngestError
+from commune.ingest.readers import read_file, reader_for
+
+MAN = r""".\" -*- coding: UTF-8 -*-
+.\" A comment the reader must not show.
+.de  EX		\"Begin example, redefined as pages of X11 do
+.nf
+..
+.ie \n(.g .ds Aq \(aq
+.el       .ds Aq '
+.if t .sp .5
+.TH EXPORTS 5 "31 décembre 2009"
+.SH NOM
+exports \- Liste des répertoires partagés par le serveur NFS
+.SH SYNOPSIS
+\fBexportfs\fP [\fB\-avi\fP] [\fIchemin\fP]
+.SH DESCRIPTION
+Le fichier \fI/etc/exports\fP contient la liste des systèmes de fichiers
+accessibles aux clients\ NFS. Consultez
+.BR exportfs (8).
+.PP
+Un second paragraphe, avec \*(Aqune apostrophe\*(Aq et \(Fo des guillemets \(Fc.
+.SS "Options générales"
+.TP
+.B ro
+Partager en lecture seule.
+.TP
+\fBsync\fP
+Répondre après l'écriture sur le disque.
+.IP \(bu 2
+Un élément de liste sans puce.
+.IP \fB1\fP
+Une valeur numérotée.
+.SH EXEMPLE
+.EX
+/srv/nfs  192.168.0.0/24(ro,sync)
+/home     *(rw)
+.EE
+Voir
+.UR https://nfs.sourceforge.net
+le site du projet
+.UE .
+"""
+
+
+def parse(text: str, name: str = "exports.5") -> object:
+    return read_file(text.encode(), Path(name))
+
+
+def test_a_man_page_keeps_its_sections_options_and_examples() -> None:
+    doc = parse(MAN)
+    assert doc.title == "exports(5) \u2014 Liste des répertoires partagés par le serveur NFS"
+    assert doc.media_type == "text/troff"
+    texts = [b.text for b in doc.blocks]
+    assert texts[0] == "exports - Liste des répertoires partagés par le serveur NFS"
+    # The synopsis is command syntax: a listing, quoted as code.
+    assert texts[1] == "exportfs [-avi] [chemin]"
+    assert doc.blocks[2].headings == ("DESCRIPTION",)
+    assert texts[2] == (
+        "Le fichier /etc/exports contient la liste des systèmes de fichiers accessibles aux "
+        "clients\u00a0NFS. Consultez exportfs(8)."
+    )
+    assert texts[3] == (
+        "Un second paragraphe, avec 'une apostrophe' et \u00ab des guillemets \u00bb."
+    )
+    options = [b for b in doc.blocks if b.headings == ("DESCRIPTION", "Options générales")]
+    assert [b.text for b in options] == [
+        "ro \u2014 Partager en lecture seule.",
+        "sync \u2014 Répondre après l'écriture sur le disque.",
+        "Un élément de liste sans puce.",  # a bullet says nothing
+        "1 \u2014 Une valeur numérotée.",  # a bare number may be a value: kept
+    ]
+    example = [b for b in doc.blocks if b.headings == ("EXEMPLE",)]
+    assert example[0].text == "/srv/nfs  192.168.0.0/24(ro,sync)\n/home     *(rw)"
+    assert example[1].text == "Voir le site du projet <https://nfs.sourceforge.net>."
+    # Nothing of the markup, the comments or the macro's definition is shown.
+    everything = "\n".join(texts)
+    for markup in ("\\f", ".TP", "comment", "Begin example", ".nf", "\\-", "\\("):
+        assert markup not in everything
+
+
+MDOC = r""".Dd 26 octobre 2022
+.Dt FILE 1
+.Os
+.Sh NOM
+.Nm file
+.Nd Déterminer le type d'un fichier
+.Sh SYNOPSIS
+.Nm
+.Op Fl bcd
+.Op Fl Fl apple
+.Op Fl m Ar fichiers_magiques
+.Sh DESCRIPTION
+Les tests reposent sur l'appel système
+.Xr stat 2 .
+.Bl -tag -width indent
+.It Fl b , Fl Fl brief
+Ne pas afficher les noms de fichiers.
+.El
+"""
+
+
+def test_an_mdoc_page_reads_its_macros_as_the_words_they_stand_for() -> None:
+    doc = parse(MDOC, "file.1")
+    assert doc.title == "file(1) \u2014 Déterminer le type d'un fichier"
+    texts = [b.text for b in doc.blocks]
+    assert texts[1] == "file [-bcd] [--apple] [-m fichiers_magiques]"
+    assert "Les tests reposent sur l'appel système stat(2)." in texts
+    assert "-b, --brief \u2014 Ne pas afficher les noms de fichiers." in texts
+
+
+def test_asciidoctor_terms_and_tables_are_read_as_their_rows() -> None:
+    page = r""".TH CHRT 1
+.SH NOM
+chrt \- Manipuler les attributs temps réel
+.SH OPTIONS
+.sp
+\fB\-f\fP, \fB\-\-fifo\fP
+.RS 4
+Définir la stratégie à SCHED_FIFO.
+.RE
+.SH SIGNAUX
+.TS
+allbox tab(:);
+l l.
+SIGHUP:Terminer
+T{
+SIGINT
+T}:Interrompre
+.TE
+"""
+    texts = [b.text for b in parse(page, "chrt.1").blocks]
+    assert "-f, --fifo \u2014 Définir la stratégie à SCHED_FIFO." in texts
+    assert "SIGHUP \u2014 Terminer" in texts
+    assert "SIGINT \u2014 Interrompre" in texts
+
+
+def test_a_gzipped_page_is_read_by_the_name_inside() -> None:
+    doc = read_file(gzip.compress(MAN.encode()), Path("man5/exports.5.gz"))
+    assert doc.title.startswith("exports(5)")
+    assert reader_for("exports.5.gz") is reader_for("notes.txt.gz")
+    for name in ("photos.7z", "archive.tar.gz", "image.png.gz", "data.gz.gz", "report.2024"):
+        assert reader_for(name) is None, name
+    for name in ("ls.1", "openssl.1ssl", "File::Temp.3pm", "page.man", "NOTES.TXT.GZ"):
+        assert reader_for(name) is not None, name
+
+
+def test_bad_gzip_files_are_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    from commune.ingest import readers
+
+    whole = gzip.compress(MAN.encode())
+    with pytest.raises(IngestError, match="cut short"):
+        read_file(whole[: len(whole) // 2], Path("exports.5.gz"))
+    with pytest.raises(IngestError, match="not a valid gzip file"):
+        read_file(b"not gzip at all", Path("exports.5.gz"))
+    # A bomb, beyond the limit (lowered here, so that the test builds a small one): refused
+    # without unpacking it whole.
+    monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 1_000_000)
+    bomb = gzip.compress(b"a" * 5_000_000, compresslevel=9)
+    assert len(bomb) < 20_000
+    with pytest.raises(IngestError, match="compression bomb"):
+        read_file(bomb, Path("big.txt.gz"))
+    assert read_file(gzip.compress(b"a" * 900_000), Path("fits.txt.gz")).blocks
+
+
+def test_a_page_that_only_includes_another_says_so() -> None:
+    with pytest.raises(IngestError, match=r"only includes man1/bash\.1 \(\.so\)"):
+        parse(".so man1/bash.1\n", "bash-builtins.7")
+
+
+def test_a_latin1_page_reads_as_man_shows_it() -> None:
+    doc = read_file(".TH T 1\n.SH NAME\nt \\- r\xe9sum\xe9\n".encode("latin-1"), Path("t.1"))
+    assert doc.blocks[0].text == "t - résumé"
+
+
+def test_a_directory_reads_each_page_once_not_its_links(tmp_path: Path) -> None:
+    from commune.ingest.pipeline import collect_files
+
+    man = tmp_path / "man"
+    (man / "man1").mkdir(parents=True)
+    (man / "man7").mkdir()
+    (man / "man1" / "bash.1.gz").write_bytes(gzip.compress(MAN.encode()))
+    os.symlink("../man1/bash.1.gz", man / "man7" / "bash-builtins.7.gz")
+    os.symlink("bash.1.gz", man / "man1" / "sh.1.gz")
+    outside = tmp_path / "elsewhere.1"
+    outside.write_text(MAN)
+    os.symlink(outside, man / "man1" / "other.1")  # its target is not in the walk: read
+    (man / "man1" / "photos.7z").write_bytes(b"7z\xbc\xaf")
+    found = collect_files([man])
+    assert [r for _, r in found.files] == ["man1/bash.1.gz", "man1/other.1"]
+    assert (found.skipped, found.excluded, found.links) == (1, 0, 2)
+    # A link whose target the walk passes over is read in its place.
+    found = collect_files([man], exclude=["man1/bash.1.gz"])
+    assert [r for _, r in found.files] == [
+        "man1/other.1",
+        "man1/sh.1.gz",
+        "man7/bash-builtins.7.gz",
+    ]
+    assert (found.excluded, found.links) == (1, 0)
