@@ -104,6 +104,9 @@ MDOC = r""".Dd 26 octobre 2022
 .Sh DESCRIPTION
 Les tests reposent sur l'appel système
 .Xr stat 2 .
+Le mot-clé
+.Li \&.br
+désigne troff.
 .Bl -tag -width indent
 .It Fl b , Fl Fl brief
 Ne pas afficher les noms de fichiers.
@@ -116,7 +119,7 @@ def test_an_mdoc_page_reads_its_macros_as_the_words_they_stand_for() -> None:
     assert doc.title == "file(1) \u2014 Déterminer le type d'un fichier"
     texts = [b.text for b in doc.blocks]
     assert texts[1] == "file [-bcd] [--apple] [-m fichiers_magiques]"
-    assert "Les tests reposent sur l'appel système stat(2)." in texts
+    assert "Les tests reposent sur l'appel système stat(2). Le mot-clé .br désigne troff." in texts
     assert "-b, --brief \u2014 Ne pas afficher les noms de fichiers." in texts
 
 

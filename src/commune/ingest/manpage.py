@@ -508,15 +508,23 @@ _PUNCT_BEFORE = {"(", "[", "{"}
 
 def _mdoc_words(state: _State, args: list[str]) -> str:
     """mdoc's callable macros and their words, rendered as the words they stand for."""
+    return _mdoc_line(state, args)[1]
+
+
+def _mdoc_line(state: _State, args: list[str]) -> tuple[bool, str]:
+    """:func:`_mdoc_words`, and whether they attach to the words before the line (a
+    closing mark or punctuation first: ".Pc ." after a line ending "(voir ls")."""
     out: list[str] = []
     glue = False  # the next word attaches to the previous one (Ns, an opening mark)
+    leading = False
     i = 0
 
     def put(word: str, attach: bool = False) -> None:
-        nonlocal glue
+        nonlocal glue, leading
         if out and (attach or glue):
             out[-1] += word
         else:
+            leading = leading or (attach and not out)
             out.append(word)
         glue = False
 
@@ -571,14 +579,15 @@ def _mdoc_words(state: _State, args: list[str]) -> str:
         if token in _MDOC_WORDS:
             continue  # a macro that only changes the look of the words after it
         word = state.escape(token)
-        if word in _PUNCT_AFTER:
+        # Punctuation by the token as written: "\&." is a word, the way a page writes ".br".
+        if token in _PUNCT_AFTER:
             put(word, attach=True)
-        elif word in _PUNCT_BEFORE:
+        elif token in _PUNCT_BEFORE:
             put(word)
             glue = True
         else:
             put(word)
-    return " ".join(w for w in out if w)
+    return leading, " ".join(w for w in out if w)
 
 
 def _mdoc_request(state: _State, name: str, args: list[str]) -> bool:
@@ -620,10 +629,10 @@ def _mdoc_request(state: _State, name: str, args: list[str]) -> bool:
             state.name = state.name or state.escape(args[0])
             state.text(_mdoc_words(state, ["Nm", *args]))
     elif name in _MDOC_WORDS:
-        words = _mdoc_words(state, [name, *args])
-        if words and words[0] in _PUNCT_AFTER and state.words and state.lines is None:
-            state.words[-1] += words[0]
-            words = words[1:].strip()
+        attaches, words = _mdoc_line(state, [name, *args])
+        if attaches and state.words and state.lines is None:
+            first, _, words = words.partition(" ")
+            state.words[-1] += first
         if words:
             state.text(words)
     else:
