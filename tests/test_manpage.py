@@ -177,6 +177,11 @@ def test_bad_gzip_files_are_refused_with_a_reason(monkeypatch: pytest.MonkeyPatc
     assert read_file(gzip.compress(b"a" * 900_000), Path("fits.txt.gz")).blocks
 
 
+def test_a_string_that_holds_itself_does_not_loop() -> None:
+    doc = parse('.TH T 1\n.ds x a\\*x\n.SH NAME\nt \\- \\*x\n', "t.1")
+    assert doc.blocks[0].text.startswith("t - aaaa")
+
+
 def test_a_page_that_only_includes_another_says_so() -> None:
     with pytest.raises(IngestError, match=r"only includes man1/bash\.1 \(\.so\)"):
         parse(".so man1/bash.1\n", "bash-builtins.7")
@@ -200,9 +205,13 @@ def test_a_directory_reads_each_page_once_not_its_links(tmp_path: Path) -> None:
     outside.write_text(MAN)
     os.symlink(outside, man / "man1" / "other.1")  # its target is not in the walk: read
     (man / "man1" / "photos.7z").write_bytes(b"7z\xbc\xaf")
+    # A manual's gzipped text copy beside its HTML is passed over in a walk, read when named.
+    (man / "guide.txt.gz").write_bytes(gzip.compress(b"Le guide."))
     found = collect_files([man])
     assert [r for _, r in found.files] == ["man1/bash.1.gz", "man1/other.1"]
-    assert (found.skipped, found.excluded, found.links) == (1, 0, 2)
+    assert (found.skipped, found.excluded, found.links) == (2, 0, 2)
+    assert [r for _, r in collect_files([man / "guide.txt.gz"]).files] == ["guide.txt.gz"]
+    assert read_file((man / "guide.txt.gz").read_bytes(), man / "guide.txt.gz").blocks
     # A link whose target the walk passes over is read in its place.
     found = collect_files([man], exclude=["man1/bash.1.gz"])
     assert [r for _, r in found.files] == [

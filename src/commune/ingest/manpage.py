@@ -149,9 +149,8 @@ class _State:
     link: tuple[str, int] | None = None  # .UR/.MT's address and where its text began
     mdoc: bool = False
     included: str | None = None  # a .so page's target
-    pending_prefix: str = ""  # mdoc's .Op/.Oo opened and not closed
 
-    def escape(self, text: str) -> str:
+    def escape(self, text: str, depth: int = 0) -> str:
         def sub(m: re.Match[str]) -> str:
             if m.group("comment") is not None:
                 return ""
@@ -160,7 +159,10 @@ class _State:
                     return _char(m.group(key))
             for key in ("str2", "strn", "str1"):
                 if m.group(key) is not None:
-                    return self.escape(self.strings.get(m.group(key), ""))
+                    # A string may hold others; one that holds itself ends here, not in a
+                    # RecursionError.
+                    value = self.strings.get(m.group(key), "")
+                    return self.escape(value, depth + 1) if depth < 8 else ""
             if m.group("code") is not None:
                 return chr(int(m.group("code")))
             if m.group("named") is not None:

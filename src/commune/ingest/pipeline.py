@@ -28,7 +28,7 @@ from commune.govern.policy import OPERATOR, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.parsing import Parser
-from commune.ingest.readers import reader_for, reading
+from commune.ingest.readers import reading, walk_reads
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
@@ -116,7 +116,8 @@ def collect_files(
 
     Files named one by one are all attempted (an unsupported one is an error
     the user should see, and naming a file says to read it); inside a directory, files of
-    other types (images, stylesheets) and hidden files are skipped silently, and so is a
+    other types (images, stylesheets, gzipped copies but man pages: readers.walk_reads) and
+    hidden files are skipped silently, and so is a
     link to a file of the same directory read anyway: /usr/share/man links a page's other
     names to it (utmpx.5.gz to utmp.5.gz), and each copy would take a place among the
     passages an answer reads.
@@ -140,11 +141,11 @@ def collect_files(
                 for name in sorted(names):
                     f = Path(root) / name
                     relative = f.relative_to(path).as_posix()
-                    if name.startswith(".") or reader_for(name) is None:
+                    if name.startswith(".") or not walk_reads(name):
                         skipped += 1
                     elif excluded(relative, exclude):
                         passed_over += 1
-                    elif f.is_symlink() and _walk_reads(f.resolve(), top, exclude):
+                    elif f.is_symlink() and _walk_reads(f, top, exclude):
                         links += 1
                     else:
                         files.append((f, relative))
@@ -153,13 +154,18 @@ def collect_files(
     return Collected(files, skipped, passed_over, links)
 
 
-def _walk_reads(target: Path, top: Path, exclude: Sequence[str]) -> bool:
-    """Whether the walk of the directory ``top`` reads ``target`` under its own name."""
+def _walk_reads(link: Path, top: Path, exclude: Sequence[str]) -> bool:
+    """Whether the walk of the directory ``top`` reads the file ``link`` points to under that
+    file's own name."""
+    try:
+        target = link.resolve()
+    except (OSError, RuntimeError):  # a loop: collected, so that reading it says so
+        return False
     if not target.is_file() or not target.is_relative_to(top):
         return False
     within = target.relative_to(top)
     return (
-        reader_for(target.name) is not None
+        walk_reads(target.name)
         and not any(part.startswith(".") for part in within.parts)
         and not excluded(within.as_posix(), exclude)
     )

@@ -77,6 +77,17 @@ def reader_for(name: str) -> Reader | None:
     return None
 
 
+def walk_reads(name: str) -> bool:
+    """Whether a directory's walk reads a file called ``name``: every type a reader reads,
+    but of gzipped files only man pages. Debian ships manuals in HTML with a gzipped text
+    copy beside them (debian-reference.fr.txt.gz), which would index each manual twice; man
+    pages come only gzipped. A gzipped file named on its own is read whatever it holds."""
+    fn = reader_for(name)
+    if fn is read_gzip:
+        return _MAN_SUFFIX.fullmatch(Path(name.lower()[:-3]).suffix) is not None
+    return fn is not None
+
+
 def read_gzip(data: bytes, path: Path) -> Parsed:
     """A gzip-compressed document (the man pages of /usr/share/man), read by the reader of
     the name inside: "exports.5.gz" as "exports.5". Unpacked up to the archives' limit, so
