@@ -178,7 +178,7 @@ def test_bad_gzip_files_are_refused_with_a_reason(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_string_that_holds_itself_does_not_loop() -> None:
-    doc = parse('.TH T 1\n.ds x a\\*x\n.SH NAME\nt \\- \\*x\n', "t.1")
+    doc = parse(".TH T 1\n.ds x a\\*x\n.SH NAME\nt \\- \\*x\n", "t.1")
     assert doc.blocks[0].text.startswith("t - aaaa")
 
 
