@@ -99,9 +99,9 @@ def test_the_add_summary_counts_what_was_passed_over_in_each_language():
     assert "(1 exclu par --exclude)" in added_line(alone, "fr")
     assert "(1 excluded by --exclude)" in added_line(alone, "en")
     links = IngestSummary(added=1, links=2)
-    assert "(2 liens vers des fichiers lus sous leur propre nom)" in added_line(links, "fr")
-    assert "(2 links to files read under their own name)" in added_line(links, "en")
-    assert "(1 link to a file read under its own name)" in added_line(IngestSummary(links=1), "en")
+    assert "(2 liens ignorés, leurs fichiers étant lus)" in added_line(links, "fr")
+    assert "(2 links skipped, as their files are read)" in added_line(links, "en")
+    assert "(1 link skipped, as its file is read)" in added_line(IngestSummary(links=1), "en")
 
 
 def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):

@@ -205,11 +205,13 @@ def test_a_directory_reads_each_page_once_not_its_links(tmp_path: Path) -> None:
     outside.write_text(MAN)
     os.symlink(outside, man / "man1" / "other.1")  # its target is not in the walk: read
     (man / "man1" / "photos.7z").write_bytes(b"7z\xbc\xaf")
+    (man / "man1" / "syslog.1").write_text("Dec  5 19:40:01 host CRON[1]: opened\n")  # a log
+    (man / "man1" / "builtins.1").write_text('.\\" a page of another\n.so man1/bash.1\n')
     # A manual's gzipped text copy beside its HTML is passed over in a walk, read when named.
     (man / "guide.txt.gz").write_bytes(gzip.compress(b"Le guide."))
     found = collect_files([man])
     assert [r for _, r in found.files] == ["man1/bash.1.gz", "man1/other.1"]
-    assert (found.skipped, found.excluded, found.links) == (2, 0, 2)
+    assert (found.skipped, found.excluded, found.links) == (3, 0, 3)
     assert [r for _, r in collect_files([man / "guide.txt.gz"]).files] == ["guide.txt.gz"]
     assert read_file((man / "guide.txt.gz").read_bytes(), man / "guide.txt.gz").blocks
     # A link whose target the walk passes over is read in its place.
@@ -219,4 +221,125 @@ def test_a_directory_reads_each_page_once_not_its_links(tmp_path: Path) -> None:
         "man1/sh.1.gz",
         "man7/bash-builtins.7.gz",
     ]
-    assert (found.excluded, found.links) == (1, 0)
+    assert (found.excluded, found.links) == (1, 1)  # the .so page: nothing of its own
+
+
+def test_conditions_take_the_terminal_branch_and_else_blocks() -> None:
+    page = r""".TH T 1
+.ie t .ds W typeset
+.el .ds W terminal
+.if n \{\
+.ds X shown
+.\}
+.if t \{\
+.ds X hidden
+.\}
+.ie n .ds Y yes
+.el\{\
+.ds Y no
+.\}
+.SH NAME
+t \- \*W \*X \*Y
+"""
+    assert parse(page, "t.1").blocks[0].text == "t - terminal shown yes"
+
+
+def test_tags_without_a_paragraph_are_kept_and_stacked_tags_name_one_item() -> None:
+    page = r""".TH W 1
+.SH OPTIONS
+.IP "\fB\-V\fR" 4
+.PD 0
+.IP "\fB\-\-version\fR" 4
+.PD
+Show the version.
+.TP
+.B alone
+.TP
+.B next
+Its text.
+.TP
+.B last
+.SH AUTHOR
+Someone.
+"""
+    texts = [b.text for b in parse(page, "w.1").blocks]
+    assert texts[:4] == [
+        "-V, --version \u2014 Show the version.",
+        "alone",
+        "next \u2014 Its text.",
+        "last",
+    ]
+    assert texts[4] == "Someone."
+
+
+def test_a_pages_own_macros_and_aliases_are_expanded() -> None:
+    page = r""".TH B 1
+.de FN
+\fI\|\\$1\|\fP
+..
+.de  URL
+\fI\\$2\fP <\\$1>\\$3
+..
+.als MTO URL
+.SH FILES
+.TP
+.FN /etc/profile
+The systemwide initialization file.
+.SH AUTHORS
+.MTO "kzak\@redhat.com" "Karel Zak" ""
+"""
+    texts = [b.text for b in parse(page, "b.1").blocks]
+    assert texts[0] == "/etc/profile \u2014 The systemwide initialization file."
+    assert texts[1] == "Karel Zak <kzak@redhat.com>"
+
+
+def test_an_asciidoctor_bullet_joins_its_item() -> None:
+    page = r""".TH M 8
+.SH DESCRIPTION
+.RS 4
+.ie n \{\
+\h'-04'\(bu\h'+03'\c
+.\}
+.el \{\
+.  sp -1
+.  IP \(bu 2.3
+.\}
+The first item.
+.RE
+"""
+    assert [b.text for b in parse(page, "m.8").blocks] == ["The first item."]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "\\N'99999999'",
+        "\\[u110000]",
+        "\\C'u110000'",
+        "\\N'55296'",
+        "\\[uD800]",
+        ".ds a \\*a\\*a\n\\*a",
+        ".de a\n.a\n..\n.a",
+        ".if n .if n .if n " * 200 + "deep",
+        ".de x\nnever ended",
+        ".TS\nl.\nT{\nnever ended",
+    ],
+)
+def test_hostile_pages_read_or_fail_in_one_line(hostile: str) -> None:
+    try:
+        doc = parse(f".TH H 1\n.SH NAME\nh \\- {hostile}\n", "h.1")
+    except IngestError as e:
+        assert "\n" not in str(e)
+        return
+    text = "".join(b.text for b in doc.blocks)
+    assert not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    assert len(text) < 100_000
+
+
+def test_what_is_not_a_man_page_is_said_so() -> None:
+    with pytest.raises(IngestError, match="not a man page"):
+        parse("Dec  5 19:40:01 host CRON[123]: session opened\n", "syslog.1")
+    with pytest.raises(IngestError, match="looks binary"):
+        read_file(b".TH X 1\n\x00\x01", Path("x.1"))
+    with pytest.raises(IngestError, match=r"unsupported type \.png\.gz"):
+        read_file(gzip.compress(b"\x89PNG"), Path("photo.png.gz"))

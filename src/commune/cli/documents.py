@@ -213,8 +213,8 @@ def added_line(summary: IngestSummary, language: str) -> str:
             and plural(
                 language,
                 s.links,
-                "{n} lien vers un fichier lu sous son propre nom",
-                "{n} liens vers des fichiers lus sous leur propre nom",
+                "{n} lien ignoré, son fichier étant lu",
+                "{n} liens ignorés, leurs fichiers étant lus",
             ),
         )
         return (
@@ -234,8 +234,8 @@ def added_line(summary: IngestSummary, language: str) -> str:
         and plural(
             language,
             s.links,
-            "{n} link to a file read under its own name",
-            "{n} links to files read under their own name",
+            "{n} link skipped, as its file is read",
+            "{n} links skipped, as their files are read",
         ),
     )
     return (

@@ -218,6 +218,8 @@ def export_collection(
             old_bytes = blobs.get(home, h["content_hash"])
             if old_bytes is None:  # ingested before blobs were kept: its text is gone too
                 continue
+            if old_bytes[:2] == b"\x1f\x8b":  # as below: gzip bytes, said so
+                h = {**h, "media_type": "application/gzip"}
             h_name = "history/" + _name({**h, "id": f"{row['id']}-r{h['number']}"})
             (out / "files" / "history").mkdir(exist_ok=True)
             (out / "files" / h_name).write_bytes(old_bytes)
@@ -239,6 +241,10 @@ def export_collection(
             earlier.append(entry)
         data = blobs.get(home, row["content_hash"])
         media = row["media_type"]
+        if data is not None and data[:2] == b"\x1f\x8b":
+            # A gzipped document (a man page) is read as what it holds; its bytes are gzip.
+            media = "application/gzip"
+            row = {**row, "media_type": media}
         if data is None:  # keep the text we have rather than nothing
             data = "\n\n".join(row["chunks"]).encode()
             media, reconstructed = "text/plain", reconstructed + 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,13 +36,24 @@ CHARS = {
     "ra": "\u27e9", "or": "|", "ba": "|", "br": "\u2502", "ul": "_", "ru": "_", "dg": "\u2020",
     "dd": "\u2021", "at": "@", "sh": "#", "Do": "$", "ss": "\u00df", "ae": "\u00e6",
     "AE": "\u00c6", "oe": "\u0153", "OE": "\u0152", "fi": "fi", "fl": "fl", "ff": "ff",
-    "ct": "\u00a2", "Ye": "\u00a5", "u2014": "\u2014", "space": " ",
+    "ct": "\u00a2", "Ye": "\u00a5", "u2014": "\u2014", "space": " ", "bv": "|", "12": "\u00bd",
+    "14": "\u00bc", "34": "\u00be", "pc": "\u00b7", "if": "\u221e", "sr": "\u221a",
+    "*a": "\u03b1", "*b": "\u03b2", "*g": "\u03b3", "*d": "\u03b4", "*e": "\u03b5",
+    "*l": "\u03bb", "*m": "\u03bc", "*p": "\u03c0", "*s": "\u03c3", "*W": "\u03a9",
+    "an": "-", "bq": "\u201e", "Bq": "\u201e", "OK": "\u2713", "tno": "\u00ac", "no": "\u00ac",
 }  # fmt: skip
 # A composed character, \['e] or \(:u: the accent, then its letter.
 ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", ":": "\u0308", "~": "\u0303",
            ",": "\u0327", "v": "\u030c", "o": "\u030a"}  # fmt: skip
 # Strings every formatter defines (groff's an.tmac, mdoc's): a page may use them unset.
-STRINGS = {"lq": "\u201c", "rq": "\u201d", "R": "\u00ae", "Tm": "\u2122", "Aq": "'"}
+STRINGS = {
+    "lq": "\u201c", "rq": "\u201d", "R": "\u00ae", "Tm": "\u2122", "Aq": "'", "Am": "&",
+    "Ba": "|", "Le": "\u2264", "Ge": "\u2265", "Lt": "<", "Gt": ">", "Pm": "\u00b1",
+    "Ne": "\u2260", "q": '"', "Lq": "\u201c", "Rq": "\u201d", "If": "\u221e", "Na": "NaN",
+}  # fmt: skip
+# A string's value, expanded, beyond which the rest is dropped: strings that double each
+# other would otherwise grow without end.
+MAX_STRING = 10_000
 
 # Section names whose body is command syntax, read as listings.
 SYNOPSIS = {"SYNOPSIS", "SYNOPSYS", "SYNTAXE", "SINOPSIS", "ÜBERSICHT", "SYNTAX"}
@@ -64,9 +76,9 @@ _ESCAPE = re.compile(
     r"|\*(?:\((?P<str2>..)|\[(?P<strn>[^\]]*)\]|(?P<str1>.))"
     r"|[fFn](?:\(..|\[[^\]]*\]|.)"
     r"|s(?:[-+]?\d+|\(..|\[[^\]]*\]|[-+]?\(..|'[^']*')"
-    r"|[mMgkYVz](?:\(..|\[[^\]]*\]|.)"
-    r"|[hvwlLDXoZbRSHx]'[^']*'"
-    r"|N'(?P<code>\d+)'"
+    r"|[mMgkYV](?:\(..|\[[^\]]*\]|.)"
+    r"|[hvwlLDXoZbRSHx](?P<delim>[^\\\s])(?:(?!(?P=delim)).)*(?P=delim)"
+    r"|N'(?P<code>\d{1,8})'"
     r"|C'(?P<named>[^']*)'"
     r"|(?P<one>.)"
     r")"
@@ -76,15 +88,26 @@ _ONE = {
     "-": "-", "e": "\\", "\\": "\\", " ": "\u00a0", "~": "\u00a0", "0": " ", "t": " ",
     "'": "'", "`": "`", "|": "", "^": "", "&": "", ")": "", "/": "", ",": "", ":": "",
     "%": "", "c": "", "p": "", "a": "", "{": "", "}": "", "d": "", "u": "", "r": "",
-    "E": "\\", "!": "", "?": "",
+    "E": "\\", "!": "", "?": "", "z": "",
 }  # fmt: skip
+
+
+def _code_point(value: int) -> str:
+    """The character, or nothing for a number no text can hold (a surrogate, beyond
+    Unicode), which the database would refuse."""
+    if 0 < value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF:
+        return chr(value)
+    return ""
 
 
 def _char(name: str) -> str:
     if name in CHARS:
         return CHARS[name]
     if re.fullmatch(r"u[0-9A-Fa-f]{4,6}(?:_[0-9A-Fa-f]{4,6})*", name):
-        return unicodedata.normalize("NFC", "".join(chr(int(p, 16)) for p in name[1:].split("_")))
+        points = "".join(_code_point(int(p, 16)) for p in name[1:].split("_"))
+        return unicodedata.normalize("NFC", points)
+    if re.fullmatch(r"char\d{1,7}", name):
+        return _code_point(int(name[4:]))
     if len(name) == 2 and name[0] in ACCENTS and name[1].isalpha():
         return unicodedata.normalize("NFC", name[1] + ACCENTS[name[0]])
     return ""
@@ -149,6 +172,9 @@ class _State:
     link: tuple[str, int] | None = None  # .UR/.MT's address and where its text began
     mdoc: bool = False
     included: str | None = None  # a .so page's target
+    macros: dict[str, list[str]] = field(default_factory=dict)  # the page's own (.de)
+    aliases: dict[str, str] = field(default_factory=dict)  # .als: a request's other name
+    stacked: bool = False  # .PD 0: tags follow each other without space, one item's names
 
     def escape(self, text: str, depth: int = 0) -> str:
         def sub(m: re.Match[str]) -> str:
@@ -162,9 +188,9 @@ class _State:
                     # A string may hold others; one that holds itself ends here, not in a
                     # RecursionError.
                     value = self.strings.get(m.group(key), "")
-                    return self.escape(value, depth + 1) if depth < 8 else ""
+                    return self.escape(value, depth + 1)[:MAX_STRING] if depth < 8 else ""
             if m.group("code") is not None:
-                return chr(int(m.group("code")))
+                return _code_point(int(m.group("code")))
             if m.group("named") is not None:
                 return _char(m.group("named"))
             if m.group("one") is not None:
@@ -182,7 +208,10 @@ class _State:
         """Text to set: a line of a listing, or words of the paragraph being filled."""
         if self.awaiting in ("tag", "tq"):
             tag = words.strip()
-            self.tag = tag if self.awaiting == "tag" or not self.tag else f"{self.tag}, {tag}"
+            if self.awaiting == "tq" and self.tag and not self.words:
+                self.tag = f"{self.tag}, {tag}"  # .TQ: another name of the same item
+            else:
+                self.new_tag(tag)
             self.awaiting = None
             return
         if self.awaiting == "heading":
@@ -198,7 +227,8 @@ class _State:
 
     def flush(self) -> None:
         """End the paragraph being filled: one prose block, or a listing in a synopsis."""
-        prose = _SPACES.sub(" ", " ".join(self.words)).strip()
+        # A bullet the page writes as text (Asciidoctor's lists) says nothing more.
+        prose = _SPACES.sub(" ", " ".join(self.words)).strip().lstrip("\u2022\u00b7 ")
         self.words = []
         if self.tag and prose:
             prose = f"{self.tag}{TAG_JOIN}{prose}"
@@ -211,6 +241,24 @@ class _State:
             self.blocks.append(Block(listing(prose), self.headings))
         else:
             self.blocks.append(Block(prose, self.headings))
+
+    def emit_tag(self) -> None:
+        """A tag whose paragraph never came (a list of names, a term before a heading): said
+        on its own rather than lost."""
+        if self.tag and not self.words:
+            self.blocks.append(Block(self.tag, self.headings))
+        if not self.words:
+            self.tag = None
+
+    def new_tag(self, tag: str | None) -> None:
+        """A list item's tag. One still waiting for its paragraph is another name of the
+        same item when the tags are stacked (.PD 0: "-V" then "--version", as pod2man writes
+        them), else an item of its own."""
+        if self.tag and not self.words and self.stacked and tag:
+            self.tag = f"{self.tag}, {tag}"
+            return
+        self.emit_tag()
+        self.tag = tag
 
     def end_listing(self) -> None:
         if self.lines is None:
@@ -226,7 +274,8 @@ class _State:
     def heading(self, raw: str, level: int) -> None:
         self.flush()
         self.end_listing()
-        self.tag = None
+        self.emit_tag()
+        self.awaiting = None
         text = _SPACES.sub(" ", raw).strip()
         if level == 1:
             self.section, self.subsection = text, ""
@@ -244,7 +293,11 @@ def decode(data: bytes, path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path.name}: looks binary, not a man page", "check the file type")
     declared = _CODING.search(data.split(b"\n", 1)[0])
-    for encoding in ([declared.group(1).decode("ascii")] if declared else []) + ["utf-8-sig"]:
+    names = [declared.group(1).decode("ascii")] if declared else []
+    # Only a declaration the line itself could be written in: "utf-16" in an ASCII line is a
+    # mistake, which would turn the page into noise.
+    names = [n for n in names if not re.match(r"(?i)(utf|ucs)-?(16|32|2|4)", n)]
+    for encoding in names + ["utf-8-sig"]:
         try:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
@@ -252,13 +305,47 @@ def decode(data: bytes, path: Path) -> str:
     return data.decode("latin-1")
 
 
+def roff_kind(head: bytes) -> str | None:
+    """What a file's start says it is: "page" (roff requests), "include" (only a .so that
+    names another page: a link, in roff's form), or None (text before any request: a
+    rotated log named syslog.1 is no man page)."""
+    said: list[str] = []  # the requests and text lines, comments left out
+    comments = False
+    for line in head.decode("latin-1").splitlines():
+        if line[:1] in (".", "'"):
+            request = line[1:].lstrip(" \t")
+            if request and not request.startswith(('\\"', "\\#")):
+                said.append("." + request)
+            comments = True
+        elif line.strip():
+            if not said and not comments:
+                return None
+            said.append(line)
+    if not said:
+        return "page" if comments else None  # a long licence in comments, then the page
+    return "include" if len(said) == 1 and re.match(r"\.so\s", said[0]) else "page"
+
+
 def read_manpage(data: bytes, path: Path) -> Parsed:
+    if roff_kind(data[:8192]) is None:
+        raise IngestError(
+            f"{path.name}: no roff request at its start, so not a man page",
+            "rename it to what it is (.txt for text) to read it",
+        )
     source = decode(data, path)
     state = _State(path)
     lines = _logical_lines(source)
-    _run(state, lines)
+    try:
+        _run(state, lines)
+    except (RecursionError, ValueError, OverflowError, IndexError) as e:
+        # A construct this reader did not foresee: the page fails alone, in one line.
+        raise IngestError(
+            f"{path.name}: could not be read as a man page ({type(e).__name__})",
+            "check it with `man -l FILE`, or convert it to text first",
+        ) from None
     state.flush()
     state.end_listing()
+    state.emit_tag()
     if not state.blocks and state.included:
         raise IngestError(
             f"{path.name}: only includes {state.included} (.so), which is read on its own",
@@ -280,22 +367,30 @@ def _title(state: _State) -> str:
 
 
 def _logical_lines(source: str) -> list[str]:
-    """The source's lines, a line ending in an escaped newline joined to the next."""
+    """The source's lines, a line ending in an escaped newline joined to the next, and a
+    text line ending in \\c joined to the next text line (control lines between stay apart:
+    Asciidoctor writes a bullet, \\c, then the request that ends its condition)."""
     out: list[str] = []
     pending = ""
+    carried = ""  # a text line's words before \c, waiting for the next text line
     for raw in source.split("\n"):
         line = pending + raw.rstrip("\r")
         trailing = len(line) - len(line.rstrip("\\"))
         if trailing % 2 == 1:  # an odd run of backslashes: the last escapes the newline
             pending = line[:-1]
             continue
-        if line.endswith("\\c"):  # \c: the next line continues this one's words
-            pending = line[:-2]
-            continue
         pending = ""
+        if line[:1] in (".", "'"):
+            out.append(line)
+            continue
+        line = carried + line
+        carried = ""
+        if line.endswith("\\c"):
+            carried = line[:-2]
+            continue
         out.append(line)
-    if pending:
-        out.append(pending)
+    if pending or carried:
+        out.append(pending or carried)
     return out
 
 
@@ -329,18 +424,37 @@ def _condition(state: _State, rest: str) -> tuple[bool, str]:
     return value != negate, body
 
 
+# Lines read, those that conditions and macros put back included: a real page reads a few
+# thousand; a page whose macros call each other without end stops here, not in a hang.
+MAX_STEPS = 200_000
+
+
 def _run(state: _State, lines: list[str]) -> None:
-    i = 0
+    queue = deque(lines)  # the source's lines, what conditions and macros put back first
+    steps = 0
     last_ie: list[bool] = []
-    skip_until: str | None = None  # ".." ending a macro definition being skipped
+    # A macro being defined: the line that ends it, its name (None: text to ignore), its
+    # lines, and whether they add to the macro's earlier ones (.am).
+    defining: tuple[str, str | None, list[str], bool] | None = None
     table: list[str] | None = None  # a tbl table's lines
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if skip_until is not None:
+    while queue:
+        steps += 1
+        if steps > MAX_STEPS:
+            raise IngestError(
+                f"{state.path.name}: its macros expand without end",
+                "check the page with `man -l FILE`; a page that man shows is read here",
+            )
+        line = queue.popleft()
+        if defining is not None:
+            end, target, definition, appending = defining
             # The end may be indented after its control character (". ." for "..").
-            if line[:1] in (".", "'") and line[1:].split()[:1] == [skip_until]:
-                skip_until = None
+            if line[:1] in (".", "'") and line[1:].split()[:1] == [end]:
+                if target is not None:
+                    earlier = state.macros.get(target, []) if appending else []
+                    state.macros[target] = earlier + definition
+                defining = None
+            else:
+                definition.append(line)
             continue
         if table is not None:
             if re.match(r"^[.']\s*TE\b", line):
@@ -361,43 +475,74 @@ def _run(state: _State, lines: list[str]) -> None:
             state.text(state.escape(line))
             continue
         body = _COMMENT.sub(r"\1", line[1:]).lstrip(" \t")
-        match = re.match(r"(\S*)\s*(.*)", body, re.S)
+        # A request's name ends at a space or at an escape: ".el\{" is .el, then \{.
+        match = re.match(r"([^\s\\]*)\s*(.*)", body, re.S)
         name, rest = (match.group(1), match.group(2)) if match else ("", "")
-        if not name or name.startswith('\\"') or name.startswith("\\#"):
-            continue  # an empty request, or a comment
-        if name in ("de", "de1", "am", "ig", "dei", "ami"):
+        if not name:
+            continue  # an empty request, a comment, or the end of a condition (".\}")
+        name = state.aliases.get(name, name)
+        if name in ("de", "de1", "dei", "am", "am1", "ami", "ig"):
             # A macro's definition (or text to ignore) runs to "..", or to the end named.
             args = split_args(rest)
-            end = args[0] if name == "ig" and args else (args[1] if len(args) > 1 else "")
-            skip_until = end or "."
+            if name == "ig":
+                defining = (args[0] if args else ".", None, [], False)
+            else:
+                target = args[0] if args else None
+                defining = (args[1] if len(args) > 1 else ".", target, [], name.startswith("am"))
+            continue
+        if name == "als":
+            args = split_args(rest)
+            if len(args) >= 2:
+                if args[1] in state.macros:
+                    state.macros[args[0]] = state.macros[args[1]]
+                else:
+                    state.aliases[args[0]] = state.aliases.get(args[1], args[1])
             continue
         if name in ("if", "ie", "el"):
             if name == "el":
-                value, rest2 = (not last_ie.pop()) if last_ie else False, rest
+                value, guarded = (not last_ie.pop()) if last_ie else False, rest
             else:
-                value, rest2 = _condition(state, rest)
+                value, guarded = _condition(state, rest)
                 if name == "ie":
                     last_ie.append(value)
-            rest2 = rest2.lstrip()
-            opens = rest2.startswith("\\{")
+            guarded = guarded.lstrip()
+            opens = guarded.startswith("\\{")
             if opens:
-                rest2 = rest2[2:].lstrip()
+                guarded = guarded[2:].lstrip()
             if not value:
                 if opens:
-                    depth = 1 + rest2.count("\\{") - rest2.count("\\}")
-                    while depth > 0 and i < len(lines):
-                        depth += lines[i].count("\\{") - lines[i].count("\\}")
-                        i += 1
+                    depth = 1 + guarded.count("\\{") - guarded.count("\\}")
+                    while depth > 0 and queue:
+                        skipped = queue.popleft()
+                        depth += skipped.count("\\{") - skipped.count("\\}")
                 continue
-            rest2 = rest2.replace("\\}", "")
-            if rest2.strip():
-                lines.insert(i, rest2)  # what the condition guards, read as a line of its own
+            guarded = guarded.replace("\\}", "")
+            if guarded.strip():
+                queue.appendleft(guarded)  # what the condition guards, read as a line
+            continue
+        if name in state.macros:
+            # A macro the page defines: its lines, with the call's arguments for \\$1…
+            queue.extendleft(reversed(_expand(state.macros[name], split_args(rest))))
             continue
         if name == "TS":
             state.flush()
+            state.emit_tag()
             table = []
             continue
         _request(state, name, rest)
+
+
+def _expand(body: list[str], args: list[str]) -> list[str]:
+    """A macro's lines for one call: \\$1 to \\$9 its arguments, \\$* and \\$@ all of them, and
+    the backslashes its definition doubled (copy mode) single again."""
+
+    def argument(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key in "*@":
+            return " ".join(args)
+        return args[int(key) - 1] if int(key) <= len(args) else ""
+
+    return [re.sub(r"\\\\?\$([1-9*@])", argument, line).replace("\\\\", "\\") for line in body]
 
 
 def _inline(state: _State, args: list[str], joined: bool = False) -> str:
@@ -429,8 +574,12 @@ def _request(state: _State, name: str, rest: str) -> None:
             state.words, state.tag = [], said
         else:
             state.flush()
-    elif name in ("PP", "P", "LP", "HP", "sp", "br", "Sp", "RS", "RE", "PD", "ne", "bp"):
+    elif name == "PD":
+        state.stacked = args[:1] == ["0"]
+    elif name in ("PP", "P", "LP", "HP", "sp", "br", "Sp", "RS", "RE", "ne", "bp"):
         state.flush()
+        if name in ("PP", "P", "LP", "HP"):
+            state.emit_tag()
     elif name == "TP":
         state.flush()
         state.end_listing()
@@ -443,7 +592,10 @@ def _request(state: _State, name: str, rest: str) -> None:
         # A bullet or a list's number says nothing; a bare number may be a value ("1: log
         # the start"), kept.
         numbered = re.fullmatch(r"\d+[.)]", tag)
-        state.tag = tag if tag and tag not in BULLETS and not numbered else None
+        if tag and tag not in BULLETS and not numbered:
+            state.new_tag(tag)
+        else:
+            state.emit_tag()
     elif name in ("nf", "EX", "Vb", "Ds"):
         state.flush()
         if state.lines is None:
@@ -504,6 +656,9 @@ _MDOC_WORDS = {
     "At", "Nx", "Fx", "Ox", "Dx", "Bsx", "Xo", "Xc", "Ns", "Fn", "Nm", "Fl", "Xr",
     *_MDOC_ENCLOSE, *_MDOC_OPEN, *_MDOC_CLOSE,
 }  # fmt: skip
+# mdoc's macros that stand for words of their own (a system's name).
+_MDOC_SAYS = {"Ux": "UNIX", "Bx": "BSD", "Nx": "NetBSD", "Fx": "FreeBSD", "Ox": "OpenBSD",
+              "Dx": "DragonFly", "Bsx": "BSD/OS", "At": "AT&T UNIX"}  # fmt: skip
 _PUNCT_AFTER = {".", ",", ";", ":", "?", "!", ")", "]", "}"}
 _PUNCT_BEFORE = {"(", "[", "{"}
 
@@ -578,6 +733,16 @@ def _mdoc_line(state: _State, args: list[str]) -> tuple[bool, str]:
                 continue  # its own name follows as a word
             put(state.name.lower() or "")
             continue
+        if token in _MDOC_SAYS:
+            put(_MDOC_SAYS[token])
+            continue
+        if token == "Ar" and (i >= len(args) or args[i] in _MDOC_WORDS or args[i] in _PUNCT_AFTER):
+            put("file ...")  # mdoc's placeholder for an argument left unnamed
+            continue
+        if token == "Lk" and i + 1 < len(args) and args[i + 1] not in _MDOC_WORDS:
+            put(f"{state.escape(args[i + 1])} <{state.escape(args[i])}>")
+            i += 2
+            continue
         if token in _MDOC_WORDS:
             continue  # a macro that only changes the look of the words after it
         word = state.escape(token)
@@ -608,8 +773,21 @@ def _mdoc_request(state: _State, name: str, args: list[str]) -> bool:
     elif name == "It":
         state.flush()
         state.end_listing()
+        if "Ta" in args:  # a row of a column list (.Bl -column): its cells, as a table's
+            cells, cell = [], []  # type: ignore[var-annotated]
+            for token in [*args, "Ta"]:
+                if token == "Ta":
+                    cells.append(_mdoc_words(state, cell))
+                    cell = []
+                else:
+                    cell.append(token)
+            state.emit_tag()
+            row = TAG_JOIN.join(c for c in cells if c)
+            if row:
+                state.blocks.append(Block(row, state.headings))
+            return True
         tag = _mdoc_words(state, args).strip()
-        state.tag = tag if tag and tag not in BULLETS else None
+        state.new_tag(tag if tag and tag not in BULLETS else None)
     elif name == "Bd":
         state.flush()
         if "-literal" in args or "-unfilled" in args:
@@ -626,6 +804,9 @@ def _mdoc_request(state: _State, name: str, args: list[str]) -> bool:
         state.flush()
     elif name == "Nd":
         state.text("- " + " ".join(state.escape(a) for a in args))
+    elif name == "Nm" and state.section.upper() in SYNOPSIS:
+        state.flush()  # each form of the command starts with its name
+        state.text(_mdoc_words(state, ["Nm", *args]))
     elif name == "Nm" and state.section.upper() in NAME:
         if args:
             state.name = state.name or state.escape(args[0])

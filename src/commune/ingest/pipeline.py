@@ -28,7 +28,7 @@ from commune.govern.policy import OPERATOR, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.parsing import Parser
-from commune.ingest.readers import reading, walk_reads
+from commune.ingest.readers import man_page_kind, man_page_name, reading, walk_reads
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
@@ -56,7 +56,7 @@ class IngestSummary:
     failed: int = 0
     skipped: int = 0  # found in a directory, of a type no reader reads (or hidden)
     excluded: int = 0  # found in a directory, matched by a pattern the contributor gave
-    links: int = 0  # found in a directory, a link to a file of it read under its own name
+    links: int = 0  # found in a directory, a link to a file the walk reads (or a .so page)
     chunks: int = 0
     seconds: float = 0.0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -104,7 +104,7 @@ class Collected(NamedTuple):
     files: list[tuple[Path, str]]  # each with its path relative to the directory given
     skipped: int  # of a type no reader reads, or hidden
     excluded: int  # matched by a pattern the contributor gave (:func:`excluded`)
-    links: int  # symbolic links to a file the same walk reads under its own name
+    links: int  # symbolic links to a file the same walk reads, and man pages that include one
 
 
 def collect_files(
@@ -147,11 +147,27 @@ def collect_files(
                         passed_over += 1
                     elif f.is_symlink() and _walk_reads(f, top, exclude):
                         links += 1
+                    elif man_page_name(name) and (kind := _man_kind(f)) != "page":
+                        # A .so page names another, which the walk reads: a link in roff's
+                        # form. A file numbered like a page that holds no roff is no page.
+                        if kind == "include":
+                            links += 1
+                        else:
+                            skipped += 1
                     else:
                         files.append((f, relative))
         else:
             files.append((path, path.name))
     return Collected(files, skipped, passed_over, links)
+
+
+def _man_kind(path: Path) -> str | None:
+    """:func:`readers.man_page_kind` of the file at ``path``, from its first bytes."""
+    try:
+        with path.open("rb") as f:
+            return man_page_kind(f.read(65536))
+    except OSError:
+        return "page"  # read in full, it fails with its own reason
 
 
 def _walk_reads(link: Path, top: Path, exclude: Sequence[str]) -> bool:

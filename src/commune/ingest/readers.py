@@ -77,6 +77,27 @@ def reader_for(name: str) -> Reader | None:
     return None
 
 
+def man_page_name(name: str) -> bool:
+    """Whether ``name`` is a man page's, gzipped or not (exports.5, exports.5.gz)."""
+    lower = name.lower().removesuffix(".gz")
+    return _MAN_SUFFIX.fullmatch(Path(lower).suffix) is not None
+
+
+def man_page_kind(start: bytes) -> str | None:
+    """What the first bytes of a file named as a man page say it is (gzipped or not):
+    "page", "include" (a .so naming another page) or None (not a man page)."""
+    import zlib
+
+    from commune.ingest.manpage import roff_kind
+
+    if start[:2] == b"\x1f\x8b":
+        try:
+            start = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(start, 8192)
+        except zlib.error:
+            return "page"  # read in full, it fails with its own reason
+    return roff_kind(start[:8192])
+
+
 def walk_reads(name: str) -> bool:
     """Whether a directory's walk reads a file called ``name``: every type a reader reads,
     but of gzipped files only man pages. Debian ships manuals in HTML with a gzipped text
@@ -112,11 +133,7 @@ def read_gzip(data: bytes, path: Path) -> Parsed:
         raise IngestError(f"{path.name}: the gzip file is cut short", "fetch the file again")
     inner = path.with_name(path.name[:-3])
     fn = reader_for(inner.name)
-    if fn is None or fn is read_gzip:
-        raise IngestError(
-            f"{path.name}: unsupported type inside the gzip file",
-            f"supported: {' '.join(supported_suffixes())}, and man pages",
-        )
+    assert fn is not None and fn is not read_gzip  # reader_for() chose this reader for it
     if not inner_data.strip():
         raise IngestError(f"{path.name}: empty file, nothing to index")
     return fn(inner_data, inner)
@@ -568,6 +585,8 @@ def read_file(data: bytes, path: Path) -> Parsed:
     if not data.strip():
         raise IngestError(f"{path.name}: empty file, nothing to index")
     suffix = path.suffix.lower()
+    if suffix == ".gz":  # what is unsupported is what the file holds: ".png.gz"
+        suffix = "".join(path.suffixes[-2:]).lower()
     fn = reader_for(path.name)
     if fn is None:
         raise IngestError(
