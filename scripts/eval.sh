@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make eval`: build the evaluation home (the Debian manuals and the service-public.fr fiches),
-# run each shipped suite's test split, write the reports and compare each with the reference
+# `make eval`: build the evaluation home (the Debian manuals and the service-public.fr fiches)
+# and the held-out one (Debian's French manual pages), run each shipped suite's test split and
+# the held-out suite whole, write the reports and compare each with the reference
 # committed in eval/reports/. With EVAL_UPDATE=1 (`make eval EVAL_UPDATE=1`), the new reports
 # then replace the committed references: only from a clean tree, since a reference pins the
 # commit and the code it was made by, and `make test` (tests/test_instrument.py) checks them.
@@ -14,21 +15,29 @@ if [ -n "$update" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/de
   exit 1
 fi
 COMMUNE_HOME="$home" bash scripts/eval-home.sh
-# suite, reference name, output directory: the reference keeps its name, so that history
-# diffs line up; the Debian run stays in reports/latest, where `make demo` reads its headline.
-runs=("debian reference-test latest" "fiches reference-fiches-test latest-fiches")
-for pair in "${runs[@]}"; do
-  set -- $pair
+# The held-out corpus, in a home of its own (scripts/eval-home-manpages.sh).
+held_out="$home/held-out-manpages"
+COMMUNE_HOME="$held_out" bash scripts/eval-home-manpages.sh
+# suite, reference name, output directory, split, home: the reference keeps its name, so
+# that history diffs line up; the Debian run stays in reports/latest, where `make demo` reads
+# its headline. The held-out suite is asked whole: nothing was chosen on any of it.
+runs=(
+  "debian reference-test latest test $home"
+  "fiches reference-fiches-test latest-fiches test $home"
+  "manpages reference-manpages-all latest-manpages all $held_out"
+)
+for run in "${runs[@]}"; do
+  set -- $run
   out="$home/reports/$3"
   compare=()
   if [ -f "eval/reports/$2/report.json" ]; then compare=(--compare "eval/reports/$2"); fi
-  "$commune" --home "$home" eval "eval/suites/$1.jsonl" --split test --out "$out" \
+  "$commune" --home "$5" eval "eval/suites/$1.jsonl" --split "$4" --out "$out" \
     ${compare[@]+"${compare[@]}"}
 done
 # Only once every suite has run: a copied report makes the tree dirty for the next run's pins.
 if [ -n "$update" ]; then
-  for pair in "${runs[@]}"; do
-    set -- $pair
+  for run in "${runs[@]}"; do
+    set -- $run
     mkdir -p "eval/reports/$2"
     cp "$home/reports/$3/report.json" "$home/reports/$3/report.html" "eval/reports/$2/"
     echo "eval/reports/$2 replaced: commit it"
