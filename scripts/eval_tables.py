@@ -20,16 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = {
     "debian.jsonl": ROOT / "eval/reports/reference-test/report.json",
     "fiches.jsonl": ROOT / "eval/reports/reference-fiches-test/report.json",
+    "manpages.jsonl": ROOT / "eval/reports/reference-manpages-all/report.json",  # held out
 }
 HEADER = (
-    "| `{name}`, test | questions (unanswerable) | MRR@10 hybrid / lexical / dense "
+    "| `{name}`, {split} | questions (unanswerable) | MRR@10 hybrid / lexical / dense "
     "| hybrid − better half | facts | unanswerable refused | answerable refused "
     "| median words | over 60 |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
 def table(name: str, report: dict) -> str:  # type: ignore[type-arg]
-    rows = [HEADER.format(name=name)]
+    rows = [HEADER.format(name=name, split=report["split"])]
     answers = report["questions"]["extractive"]
     for key, label in [("all", "all")] + [
         (k, k.removeprefix("slice ")) for k in report["metrics"] if k.startswith("slice ")
