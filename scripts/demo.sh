@@ -58,8 +58,10 @@ man="$(bash scripts/fetch-corpus.sh .cache/corpus manpages-fr)"
 if [ -n "$man" ]; then
   echo
   echo "== Corpus: Debian's French manual pages (manpages-fr, GPL-3.0-or-later)"
+  # Cited at the address Debian installs them at, whichever checkout unpacked them.
   "$commune" add "$man/usr/share/man/fr" --collection manpages-fr --licence GPL-3.0-or-later \
-    --publisher "manpages-l10n" --contributor "Debian" --visibility public
+    --publisher "manpages-l10n" --contributor "Debian" --visibility public \
+    --source file:///usr/share/man/fr
 else
   echo "== Debian's French manual pages could not be fetched; the demo goes on without them"
 fi

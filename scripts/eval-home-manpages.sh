@@ -16,6 +16,9 @@ got="$(cat "$man/.version" 2>/dev/null || echo unknown)"
 if [ "$got" != "4.18.1-1" ]; then
   echo "note: manpages-fr is version $got here, the suite was written against 4.18.1-1" >&2
 fi
+# Each page's address is where Debian installs it, the same whichever checkout unpacked it:
+# without --source it would be the unpacked file's path, and a second clone would add every
+# page again as new documents.
 "$commune" add "$man/usr/share/man/fr" --collection manpages-fr --licence GPL-3.0-or-later \
-  --publisher "manpages-l10n" --visibility public | tail -n 3
+  --publisher "manpages-l10n" --source file:///usr/share/man/fr --visibility public | tail -n 3
 "$commune" reindex | tail -n 1
