@@ -51,21 +51,6 @@ else
   echo "== The service-public.fr fiches could not be fetched (npm); the demo goes on without them"
 fi
 
-# An association volunteer who keeps the office computers running: Debian's French manual
-# pages (manpages-fr; GPL-3+, its debian/copyright), read from their gzipped roff. Skipped,
-# with a note, where the Debian archive cannot be reached.
-man="$(bash scripts/fetch-corpus.sh .cache/corpus manpages-fr)"
-if [ -n "$man" ]; then
-  echo
-  echo "== Corpus: Debian's French manual pages (manpages-fr, GPL-3.0-or-later)"
-  # Cited at the address Debian installs them at, whichever checkout unpacked them.
-  "$commune" add "$man/usr/share/man/fr" --collection manpages-fr --licence GPL-3.0-or-later \
-    --publisher "manpages-l10n" --contributor "Debian" --visibility public \
-    --source file:///usr/share/man/fr
-else
-  echo "== Debian's French manual pages could not be fetched; the demo goes on without them"
-fi
-
 # Every corpus is in before the first question: a second run, which adds nothing, then asks
 # of the same commons and gives the same answers.
 for q in "${questions[@]}"; do
@@ -83,13 +68,6 @@ if [ -n "$fiches" ]; then
     echo "== Question to the town hall's assistant: $q"
     "$commune" ask "$q" --collection service-public-fr
   done
-fi
-
-if [ -n "$man" ]; then
-  q="Je veux voir la taille des dossiers en Mo ou Go, pas en octets : quelle option ?"
-  echo
-  echo "== Question to the manual pages: $q"
-  "$commune" ask "$q" --collection manpages-fr
 fi
 
 # The charter at work, each reply with its reasons (--explain): a member's user with a
