@@ -76,6 +76,35 @@ def predict(z: np.ndarray, w: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(z @ w[:-1] + w[-1])))
 
 
+def _rates(p: np.ndarray, y: np.ndarray, t: float, where: np.ndarray) -> tuple[float, float]:
+    """The shares of the unanswerable and of the answerable questions ``where`` refused at
+    threshold ``t``."""
+    r = p >= t
+    return float(r[where & (y == 1)].mean()), float(r[where & (y == 0)].mean())
+
+
+def across(x: np.ndarray, y: np.ndarray, domains: np.ndarray, l2: float, cap: float) -> None:
+    """Each domain's model read on the other domain: fitted on one domain's dev questions,
+    its threshold the one refusing the most of that domain's unanswerable questions with at
+    most ``cap`` of its answerable ones refused, then applied to the other domain's. A
+    deployment's own documents are a domain no model was fitted on: this says, from dev
+    alone, how far the figures fitted on one corpus carry to another (bench/README.md,
+    item 31)."""
+    grid = [round(t, 3) for t in np.arange(0.05, 0.95, 0.01)]
+    print("fitted on -> read on | own domain: unanswerable / answerable refused | other domain")
+    for here in SUITES:
+        own, other = domains == here, domains != here
+        mean, scale = x[own].mean(0), x[own].std(0) + 1e-9
+        w = fit((x[own] - mean) / scale, y[own], l2)
+        p = predict((x - mean) / scale, w)
+
+        ok = [t for t in grid if _rates(p, y, t, own)[1] <= cap] or [0.95]
+        t = min(ok, key=lambda t: (-_rates(p, y, t, own)[0], t))
+        (ou, oa), (xu, xa) = _rates(p, y, t, own), _rates(p, y, t, other)
+        there = next(d for d in SUITES if d != here)
+        print(f"{here} -> {there} | {ou:.3f} / {oa:.3f} (in-sample) | {xu:.3f} / {xa:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", default="eval-data")
@@ -88,6 +117,18 @@ def main() -> None:
         "unanswerable refused in each domain, and write no model",
     )
     ap.add_argument(
+        "--across",
+        action="store_true",
+        help="print how the model carries from one domain to the other: trained and its "
+        "threshold chosen on one domain's dev questions, read on the other's; write no model",
+    )
+    ap.add_argument(
+        "--drop",
+        default="",
+        help="features left out, comma-separated (with --across or --curve: what a smaller "
+        "model would do)",
+    )
+    ap.add_argument(
         "--fold-seeds",
         default=",".join(map(str, FOLD_SEEDS)),
         help="the assignments of the document groups to the five folds, comma-separated "
@@ -96,6 +137,15 @@ def main() -> None:
     args = ap.parse_args()
     fold_seeds = tuple(int(s) for s in args.fold_seeds.split(","))
     x, y, domains, groups, suites = collect(Commune(args.home))
+    dropped = [f for f in args.drop.split(",") if f]
+    if dropped:
+        keep = [i for i, f in enumerate(refusal.FEATURES) if f not in dropped]
+        if len(keep) != len(refusal.FEATURES) - len(dropped) or not (args.across or args.curve):
+            raise SystemExit("--drop: name features of refusal.FEATURES, with --across or --curve")
+        x = x[:, keep]
+    if args.across:
+        across(x, y, domains, args.l2, args.max_answerable)
+        return
     mean, scale = x.mean(0), x.std(0) + 1e-9
     z = (x - mean) / scale
     # Five folds by document group: a question's translation never judges its own model.
