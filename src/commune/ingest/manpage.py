@@ -848,6 +848,15 @@ def _table(state: _State, rows: list[str]) -> None:
             state.blocks.append(Block(text, state.headings))
         pending = []
 
+    def take(text: str) -> list[str] | None:
+        """A row's cells into ``pending``; a "T{" (the last cell of its line) opens a block
+        cell, whose lines follow: returned, empty, to be filled."""
+        for cell in text.split(tab):
+            if cell.strip() == "T{":
+                return []
+            pending.append(state.escape(cell))
+        return None
+
     while i < len(rows):
         line = rows[i]
         i += 1
@@ -862,11 +871,7 @@ def _table(state: _State, rows: list[str]) -> None:
                 current = None
                 rest = line[2:]
                 if rest.startswith(tab):
-                    for cell in rest[1:].split(tab):
-                        if cell.strip() == "T{":
-                            current = []
-                        else:
-                            pending.append(state.escape(cell))
+                    current = take(rest[1:])
                 if current is None:
                     row_done()
             elif not line.startswith((".", "'")):
@@ -874,11 +879,7 @@ def _table(state: _State, rows: list[str]) -> None:
             continue
         if line[:1] in (".", "'") or line.strip() in ("_", "=", ""):
             continue
-        for cell in line.split(tab):
-            if cell.strip() == "T{":
-                current = []
-            else:
-                pending.append(state.escape(cell))
+        current = take(line)
         if current is None:
             row_done()
     if pending:
