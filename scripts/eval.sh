@@ -26,20 +26,23 @@ runs=(
   "fiches reference-fiches-test latest-fiches test $home"
   "manpages reference-manpages-all latest-manpages all $held_out"
 )
+# `read` gives the last field the rest of the line: a home whose path holds spaces stays whole.
 for run in "${runs[@]}"; do
-  set -- $run
-  out="$home/reports/$3"
+  read -r suite reference dir split run_home <<<"$run"
+  out="$home/reports/$dir"
   compare=()
-  if [ -f "eval/reports/$2/report.json" ]; then compare=(--compare "eval/reports/$2"); fi
-  "$commune" --home "$5" eval "eval/suites/$1.jsonl" --split "$4" --out "$out" \
+  if [ -f "eval/reports/$reference/report.json" ]; then
+    compare=(--compare "eval/reports/$reference")
+  fi
+  "$commune" --home "$run_home" eval "eval/suites/$suite.jsonl" --split "$split" --out "$out" \
     ${compare[@]+"${compare[@]}"}
 done
 # Only once every suite has run: a copied report makes the tree dirty for the next run's pins.
 if [ -n "$update" ]; then
   for run in "${runs[@]}"; do
-    set -- $run
-    mkdir -p "eval/reports/$2"
-    cp "$home/reports/$3/report.json" "$home/reports/$3/report.html" "eval/reports/$2/"
-    echo "eval/reports/$2 replaced: commit it"
+    read -r suite reference dir split run_home <<<"$run"
+    mkdir -p "eval/reports/$reference"
+    cp "$home/reports/$dir/report.json" "$home/reports/$dir/report.html" "eval/reports/$reference/"
+    echo "eval/reports/$reference replaced: commit it"
   done
 fi

@@ -17,6 +17,7 @@ import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from commune.errors import IngestError
 from commune.ingest.model import Block, Parsed, listing
@@ -66,6 +67,9 @@ BULLETS = {"\u2022", "-", "*", "o", "\u00b7", "+", "\u2014", "\u2013"}
 # Spaces a line break or a request's arguments leave; not roff's unbreakable one (\ , \~),
 # which French typography puts before ":" and inside quotation marks.
 _SPACES = re.compile(r"[ \t\n]+")
+
+# A string's reference: \*x, \*(xx, \*[name]; not after an escaped backslash.
+_STRING_REF = re.compile(r"(?<!\\)((?:\\\\)*)\\\*(?:\((..)|\[([^\]]*)\]|(.))")
 
 # An escape and what it stands for; handled in _escape().
 _ESCAPE = re.compile(
@@ -199,6 +203,15 @@ class _State:
 
         return _ESCAPE.sub(sub, text)
 
+    def expand_strings(self, text: str) -> str:
+        """``text`` with the strings it names replaced by their values, as roff's copy mode
+        does when a string is defined: a value then holds no reference, and one that names
+        itself ("\\*a\\*a") doubles once, not at each use."""
+        return _STRING_REF.sub(
+            lambda m: m.group(1) + self.strings.get(m.group(2) or m.group(3) or m.group(4), ""),
+            text,
+        )
+
     @property
     def headings(self) -> tuple[str, ...]:
         # Not the page's name: it leads the title, which a passage is cited and read with.
@@ -292,15 +305,20 @@ def decode(data: bytes, path: Path) -> str:
     so the page reads here as `man` shows it."""
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path.name}: looks binary, not a man page", "check the file type")
-    declared = _CODING.search(data.split(b"\n", 1)[0])
-    names = [declared.group(1).decode("ascii")] if declared else []
-    # Only a declaration the line itself could be written in: "utf-16" in an ASCII line is a
-    # mistake, which would turn the page into noise.
-    names = [n for n in names if not re.match(r"(?i)(utf|ucs)-?(16|32|2|4)", n)]
-    for encoding in names + ["utf-8-sig"]:
+    first = data.split(b"\n", 1)[0]
+    declared = _CODING.search(first)
+    tried = [(declared.group(1).decode("ascii"), True)] if declared else []
+    for encoding, said in [*tried, ("utf-8-sig", False)]:
         try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
+            # Only an encoding the declaring line reads the same in, and text a database
+            # holds: "utf-16" or "cp037" in an ASCII line is a mistake that would make the
+            # page noise, and "utf-7" can make lone surrogates.
+            if said and first.decode(encoding) != first.decode("latin-1"):
+                continue
+            text = data.decode(encoding)
+            text.encode("utf-8")
+            return text
+        except (UnicodeError, LookupError):
             continue
     return data.decode("latin-1")
 
@@ -311,7 +329,7 @@ def roff_kind(head: bytes) -> str | None:
     rotated log named syslog.1 is no man page)."""
     said: list[str] = []  # the requests and text lines, comments left out
     comments = False
-    for line in head.decode("latin-1").splitlines():
+    for line in head.removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines():
         if line[:1] in (".", "'"):
             request = line[1:].lstrip(" \t")
             if request and not request.startswith(('\\"', "\\#")):
@@ -324,6 +342,12 @@ def roff_kind(head: bytes) -> str | None:
     if not said:
         return "page" if comments else None  # a long licence in comments, then the page
     return "include" if len(said) == 1 and re.match(r"\.so\s", said[0]) else "page"
+
+
+def included(head: bytes) -> str | None:
+    """The page a .so page names ("man1/bash.1"), relative to the manual's root."""
+    match = re.search(rb"^[.']\s*so\s+(\S+)", head.removeprefix(b"\xef\xbb\xbf"), re.M)
+    return match.group(1).decode("latin-1") if match else None
 
 
 def read_manpage(data: bytes, path: Path) -> Parsed:
@@ -368,8 +392,9 @@ def _title(state: _State) -> str:
 
 def _logical_lines(source: str) -> list[str]:
     """The source's lines, a line ending in an escaped newline joined to the next, and a
-    text line ending in \\c joined to the next text line (control lines between stay apart:
-    Asciidoctor writes a bullet, \\c, then the request that ends its condition)."""
+    text line ending in \\c joined to the next text line across the end of a condition
+    (Asciidoctor writes a bullet, \\c, then ".\\}"), else set before the request that
+    follows it."""
     out: list[str] = []
     pending = ""
     carried = ""  # a text line's words before \c, waiting for the next text line
@@ -381,6 +406,12 @@ def _logical_lines(source: str) -> list[str]:
             continue
         pending = ""
         if line[:1] in (".", "'"):
+            # Only what ends or skips a condition lies between a bullet's \c and its item;
+            # before any other request the held words are set where they stand.
+            request = line[1:].lstrip(" \t")
+            if carried and not re.match(r'(?:\\\}|\\"|el\b|$)', request):
+                out.append(carried)
+                carried = ""
             out.append(line)
             continue
         line = carried + line
@@ -424,27 +455,28 @@ def _condition(state: _State, rest: str) -> tuple[bool, str]:
     return value != negate, body
 
 
-# Lines read, those that conditions and macros put back included: a real page reads a few
-# thousand; a page whose macros call each other without end stops here, not in a hang.
-MAX_STEPS = 200_000
+# The characters a page may have read, those that conditions and macros put back included,
+# as a multiple of its source's (with a floor for small pages). Counted in characters, not
+# lines, since the work on a line grows with its length: every page of manpages-fr reads
+# less than twice its source; macros that call each other, or whose arguments double at
+# each call, stop here in a second, not in a hang.
+MAX_READ_FACTOR = 20
+MIN_READ_BUDGET = 500_000
 
 
 def _run(state: _State, lines: list[str]) -> None:
     queue = deque(lines)  # the source's lines, what conditions and macros put back first
-    steps = 0
+    budget = max(MIN_READ_BUDGET, MAX_READ_FACTOR * sum(len(line) + 1 for line in lines))
     last_ie: list[bool] = []
     # A macro being defined: the line that ends it, its name (None: text to ignore), its
     # lines, and whether they add to the macro's earlier ones (.am).
     defining: tuple[str, str | None, list[str], bool] | None = None
     table: list[str] | None = None  # a tbl table's lines
     while queue:
-        steps += 1
-        if steps > MAX_STEPS:
-            raise IngestError(
-                f"{state.path.name}: its macros expand without end",
-                "check the page with `man -l FILE`; a page that man shows is read here",
-            )
         line = queue.popleft()
+        budget -= len(line) + 1
+        if budget < 0:
+            _endless(state)
         if defining is not None:
             end, target, definition, appending = defining
             # The end may be indented after its control character (". ." for "..").
@@ -522,7 +554,13 @@ def _run(state: _State, lines: list[str]) -> None:
             continue
         if name in state.macros:
             # A macro the page defines: its lines, with the call's arguments for \\$1…
-            queue.extendleft(reversed(_expand(state.macros[name], split_args(rest))))
+            macro, args = state.macros[name], split_args(rest)
+            # Counted before it is built: arguments that double at each call would take
+            # the memory before the lines read took the budget.
+            budget -= sum(len(m) for m in macro) + sum(len(a) for a in args) * len(macro)
+            if budget < 0:
+                _endless(state)
+            queue.extendleft(reversed(_expand(macro, args)))
             continue
         if name == "TS":
             state.flush()
@@ -530,6 +568,13 @@ def _run(state: _State, lines: list[str]) -> None:
             table = []
             continue
         _request(state, name, rest)
+
+
+def _endless(state: _State) -> NoReturn:
+    raise IngestError(
+        f"{state.path.name}: its macros or conditions expand without end",
+        "check the page with `man -l FILE`; a page that man shows is read here",
+    )
 
 
 def _expand(body: list[str], args: list[str]) -> list[str]:
@@ -627,10 +672,10 @@ def _request(state: _State, name: str, rest: str) -> None:
     elif name in ("ds", "ds1", "as", "as1"):
         match = re.match(r"(\S+)\s?\"?(.*)", rest)
         if match:
-            key, value = match.group(1), match.group(2)
+            key, value = match.group(1), state.expand_strings(match.group(2))
             if name.startswith("as"):
                 value = state.strings.get(key, "") + value
-            state.strings[key] = value
+            state.strings[key] = value[:MAX_STRING]
     elif name == "so":
         state.included = args[0] if args else "another page"
     elif name in ("Dd", "Dt", "Sh", "Nm"):

@@ -147,8 +147,8 @@ def collect_files(
                         passed_over += 1
                     elif f.is_symlink() and _walk_reads(f, top, exclude):
                         links += 1
-                    elif man_page_name(name) and (kind := _man_kind(f)) != "page":
-                        # A .so page names another, which the walk reads: a link in roff's
+                    elif man_page_name(name) and (kind := _man_kind(f, top, exclude)) != "page":
+                        # A .so page naming another that the walk reads: a link in roff's
                         # form. A file numbered like a page that holds no roff is no page.
                         if kind == "include":
                             links += 1
@@ -161,18 +161,26 @@ def collect_files(
     return Collected(files, skipped, passed_over, links)
 
 
-def _man_kind(path: Path) -> str | None:
-    """:func:`readers.man_page_kind` of the file at ``path``, from its first bytes."""
+def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:
+    """:func:`readers.man_page_kind` of the file at ``path``, from its first bytes; a .so
+    page is "include" only when the walk of ``top`` reads the page it names (relative to
+    the manual's root, the folder above man1/), else "page", read to say what is missing."""
     try:
         with path.open("rb") as f:
-            return man_page_kind(f.read(65536))
+            kind, target = man_page_kind(f.read(65536))
     except OSError:
         return "page"  # read in full, it fails with its own reason
+    if kind == "include":
+        root = path.parent.parent
+        named = [root / target, root / f"{target}.gz"] if target else []
+        if not any(_walk_reads(page, top, exclude) for page in named if page.exists()):
+            return "page"
+    return kind
 
 
 def _walk_reads(link: Path, top: Path, exclude: Sequence[str]) -> bool:
-    """Whether the walk of the directory ``top`` reads the file ``link`` points to under that
-    file's own name."""
+    """Whether the walk of the directory ``top`` reads the file ``link`` is, or points to,
+    under that file's own name."""
     try:
         target = link.resolve()
     except (OSError, RuntimeError):  # a loop: collected, so that reading it says so

@@ -83,19 +83,21 @@ def man_page_name(name: str) -> bool:
     return _MAN_SUFFIX.fullmatch(Path(lower).suffix) is not None
 
 
-def man_page_kind(start: bytes) -> str | None:
+def man_page_kind(start: bytes) -> tuple[str | None, str | None]:
     """What the first bytes of a file named as a man page say it is (gzipped or not):
-    "page", "include" (a .so naming another page) or None (not a man page)."""
+    "page", "include" (a .so naming another page) or None (not a man page); and, for an
+    include, the page it names ("man1/bash.1")."""
     import zlib
 
-    from commune.ingest.manpage import roff_kind
+    from commune.ingest.manpage import included, roff_kind
 
     if start[:2] == b"\x1f\x8b":
         try:
             start = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(start, 8192)
         except zlib.error:
-            return "page"  # read in full, it fails with its own reason
-    return roff_kind(start[:8192])
+            return "page", None  # read in full, it fails with its own reason
+    kind = roff_kind(start[:8192])
+    return kind, included(start[:8192]) if kind == "include" else None
 
 
 def walk_reads(name: str) -> bool:
