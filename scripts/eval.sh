@@ -20,7 +20,7 @@ held_out="$home/held-out-manpages"
 COMMUNE_HOME="$held_out" bash scripts/eval-home-manpages.sh
 # suite, reference name, output directory, split, home: the reference keeps its name, so
 # that history diffs line up; the Debian run stays in reports/latest, where `make demo` reads
-# its headline. The held-out suite is asked whole: nothing was chosen on any of it.
+# its headline. The held-out suite is asked whole: no model or threshold was chosen on it.
 runs=(
   "debian reference-test latest test $home"
   "fiches reference-fiches-test latest-fiches test $home"
