@@ -2,7 +2,8 @@
 # Build the held-out evaluation home: Debian's French manual pages (manpages-fr), the corpus of
 # eval/suites/manpages.jsonl. No model or threshold was chosen on it (the man page reader was
 # written against these pages, before the questions): it checks that
-# the answers' quality carries to documents nobody tuned on (docs/evaluation.md). A home of
+# the answers' quality carries to documents no answering setting was chosen on
+# (docs/evaluation.md). A home of
 # its own, so that the other suites' figures do not move with it: the lexical statistics are
 # a home's. Safe to run again: unchanged files are skipped.
 set -euo pipefail

@@ -23,7 +23,8 @@ REPORTS = ROOT / "eval" / "reports"
 # Each committed reference and the suite it reports on; the message that asks to refresh them
 # says how long `make eval` takes (2-core machine: 2.5 to 10 minutes with the home built,
 # about 25 more to build it the first time).
-# The held-out suite (Debian's French manual pages) is asked whole: nothing was chosen on it.
+# The held-out suite (Debian's French manual pages) is asked whole: no model or threshold was
+# chosen on it.
 REFERENCES = {
     "reference-test": ("debian.jsonl", "test"),
     "reference-fiches-test": ("fiches.jsonl", "test"),

@@ -335,6 +335,12 @@ The first item.
         ".de A\n" + ".A\n" * 300 + "..\n.A",
         ".ds a x\n" + ".as a \\*a\n" * 40 + "\\*a",
         ".if n " * 20000 + "deep",
+        # And what strings and arguments produce: a reference rebuilt from a trailing "\\*",
+        # a 10,000-character string used 40,000 times, a line naming its argument 10,000
+        # times (which once took a gigabyte, then raised MemoryError).
+        ".ds a \\*\n.as a a\\*a\n.as a a\n" + ".as a \\*a\n" * 3 + "\\*a",
+        ".ds a " + "\\(em" * 2500 + "\n" + ("\\*a" * 1000 + "\n") * 40,
+        ".de A\n.B " + "\\$1" * 10000 + "\n..\n.A " + "x" * 100000,
     ],
 )
 def test_hostile_pages_read_or_fail_in_one_line(hostile: str) -> None:

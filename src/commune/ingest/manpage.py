@@ -17,7 +17,6 @@ import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
 
 from commune.errors import IngestError
 from commune.ingest.model import Block, Parsed, listing
@@ -81,7 +80,7 @@ _ESCAPE = re.compile(
     r"|[fFn](?:\(..|\[[^\]]*\]|.)"
     r"|s(?:[-+]?\d+|\(..|\[[^\]]*\]|[-+]?\(..|'[^']*')"
     r"|[mMgkYV](?:\(..|\[[^\]]*\]|.)"
-    r"|[hvwlLDXoZbRSHx](?P<delim>[^\\\s])(?:(?!(?P=delim)).)*(?P=delim)"
+    r"|[hvwlLDXoZbRSHx](?P<delim>[^\\\s])(?:(?!(?P=delim)).){0,200}(?P=delim)"
     r"|N'(?P<code>\d{1,8})'"
     r"|C'(?P<named>[^']*)'"
     r"|(?P<one>.)"
@@ -179,6 +178,7 @@ class _State:
     macros: dict[str, list[str]] = field(default_factory=dict)  # the page's own (.de)
     aliases: dict[str, str] = field(default_factory=dict)  # .als: a request's other name
     stacked: bool = False  # .PD 0: tags follow each other without space, one item's names
+    budget: int = 0  # characters the page may still read or produce (_run sets it)
 
     def escape(self, text: str, depth: int = 0) -> str:
         def sub(m: re.Match[str]) -> str:
@@ -189,10 +189,12 @@ class _State:
                     return _char(m.group(key))
             for key in ("str2", "strn", "str1"):
                 if m.group(key) is not None:
-                    # A string may hold others; one that holds itself ends here, not in a
-                    # RecursionError.
-                    value = self.strings.get(m.group(key), "")
-                    return self.escape(value, depth + 1)[:MAX_STRING] if depth < 8 else ""
+                    # A value was expanded when it was defined (expand_strings): a
+                    # reference left in it (rebuilt from a trailing "\\*") is not followed
+                    # again, and what it produces is taken off the page's budget.
+                    value = self.strings.get(m.group(key), "") if depth == 0 else ""
+                    self.spend(len(value))
+                    return self.escape(value, depth + 1)
             if m.group("code") is not None:
                 return _code_point(int(m.group("code")))
             if m.group("named") is not None:
@@ -206,11 +208,28 @@ class _State:
     def expand_strings(self, text: str) -> str:
         """``text`` with the strings it names replaced by their values, as roff's copy mode
         does when a string is defined: a value then holds no reference, and one that names
-        itself ("\\*a\\*a") doubles once, not at each use."""
-        return _STRING_REF.sub(
-            lambda m: m.group(1) + self.strings.get(m.group(2) or m.group(3) or m.group(4), ""),
-            text,
-        )
+        itself ("\\*a\\*a") doubles once, not at each use. Built up to MAX_STRING only."""
+        pieces: list[str] = []
+        size, last = 0, 0
+        for m in _STRING_REF.finditer(text):
+            value = self.strings.get(m.group(2) or m.group(3) or m.group(4), "")
+            for piece in (text[last : m.start()], m.group(1), value):
+                pieces.append(piece)
+                size += len(piece)
+            last = m.end()
+            if size > MAX_STRING:
+                return "".join(pieces)[:MAX_STRING]
+        pieces.append(text[last:])
+        return "".join(pieces)[:MAX_STRING]
+
+    def spend(self, characters: int) -> None:
+        """Take ``characters`` read or produced off the page's budget (MAX_READ_FACTOR)."""
+        self.budget -= characters
+        if self.budget < 0:
+            raise IngestError(
+                f"{self.path.name}: its macros, strings or conditions expand without end",
+                "check the page with `man -l FILE`; a page that man shows is read here",
+            )
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -299,6 +318,18 @@ class _State:
 _CODING = re.compile(rb"-\*-.*?coding:\s*([\w.-]+)")
 
 
+def _text_codec(name: str) -> bool:
+    """Whether ``name`` is an encoding of text a page may be written in: not one that reads
+    escapes (unicode_escape makes roff's \\0 a NUL) or encodes for another purpose."""
+    import codecs
+
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return False
+    return not re.match(r"(utf-(7|16|32)|unicode-escape|raw-unicode-escape|punycode|idna)", codec)
+
+
 def decode(data: bytes, path: Path) -> str:
     """A page's text: in the encoding its first line declares ("-*- coding: UTF-8 -*-"),
     else UTF-8, else Latin-1, which is what groff reads a page without either as (preconv),
@@ -307,7 +338,10 @@ def decode(data: bytes, path: Path) -> str:
         raise IngestError(f"{path.name}: looks binary, not a man page", "check the file type")
     first = data.split(b"\n", 1)[0]
     declared = _CODING.search(first)
+    if data.startswith(b"\xef\xbb\xbf"):
+        declared = None  # a byte order mark says UTF-8 before any declaration, as for groff
     tried = [(declared.group(1).decode("ascii"), True)] if declared else []
+    tried = [(name, said) for name, said in tried if _text_codec(name)]
     for encoding, said in [*tried, ("utf-8-sig", False)]:
         try:
             # Only an encoding the declaring line reads the same in, and text a database
@@ -466,7 +500,7 @@ MIN_READ_BUDGET = 500_000
 
 def _run(state: _State, lines: list[str]) -> None:
     queue = deque(lines)  # the source's lines, what conditions and macros put back first
-    budget = max(MIN_READ_BUDGET, MAX_READ_FACTOR * sum(len(line) + 1 for line in lines))
+    state.budget = max(MIN_READ_BUDGET, MAX_READ_FACTOR * sum(len(line) + 1 for line in lines))
     last_ie: list[bool] = []
     # A macro being defined: the line that ends it, its name (None: text to ignore), its
     # lines, and whether they add to the macro's earlier ones (.am).
@@ -474,9 +508,7 @@ def _run(state: _State, lines: list[str]) -> None:
     table: list[str] | None = None  # a tbl table's lines
     while queue:
         line = queue.popleft()
-        budget -= len(line) + 1
-        if budget < 0:
-            _endless(state)
+        state.spend(len(line) + 1)
         if defining is not None:
             end, target, definition, appending = defining
             # The end may be indented after its control character (". ." for "..").
@@ -555,11 +587,11 @@ def _run(state: _State, lines: list[str]) -> None:
         if name in state.macros:
             # A macro the page defines: its lines, with the call's arguments for \\$1…
             macro, args = state.macros[name], split_args(rest)
-            # Counted before it is built: arguments that double at each call would take
-            # the memory before the lines read took the budget.
-            budget -= sum(len(m) for m in macro) + sum(len(a) for a in args) * len(macro)
-            if budget < 0:
-                _endless(state)
+            # Counted before it is built, each reference to the arguments at their full
+            # length: arguments that double at each call, or a line that names them ten
+            # thousand times, would take the memory before the lines read took the budget.
+            refs = sum(len(_ARGUMENT.findall(m)) for m in macro)
+            state.spend(sum(len(m) for m in macro) + sum(len(a) + 1 for a in args) * refs)
             queue.extendleft(reversed(_expand(macro, args)))
             continue
         if name == "TS":
@@ -568,13 +600,6 @@ def _run(state: _State, lines: list[str]) -> None:
             table = []
             continue
         _request(state, name, rest)
-
-
-def _endless(state: _State) -> NoReturn:
-    raise IngestError(
-        f"{state.path.name}: its macros or conditions expand without end",
-        "check the page with `man -l FILE`; a page that man shows is read here",
-    )
 
 
 def _expand(body: list[str], args: list[str]) -> list[str]:
@@ -587,7 +612,11 @@ def _expand(body: list[str], args: list[str]) -> list[str]:
             return " ".join(args)
         return args[int(key) - 1] if int(key) <= len(args) else ""
 
-    return [re.sub(r"\\\\?\$([1-9*@])", argument, line).replace("\\\\", "\\") for line in body]
+    return [_ARGUMENT.sub(argument, line).replace("\\\\", "\\") for line in body]
+
+
+# A macro's argument in its definition: \$1 or, doubled by copy mode, \\$1; \$* and \$@ all.
+_ARGUMENT = re.compile(r"\\\\?\$([1-9*@])")
 
 
 def _inline(state: _State, args: list[str], joined: bool = False) -> str:

@@ -147,7 +147,7 @@ def collect_files(
                         passed_over += 1
                     elif f.is_symlink() and _walk_reads(f, top, exclude):
                         links += 1
-                    elif man_page_name(name) and (kind := _man_kind(f, top, exclude)) != "page":
+                    elif man_page_name(name) and (kind := _man_kind(f, path, exclude)) != "page":
                         # A .so page naming another that the walk reads: a link in roff's
                         # form. A file numbered like a page that holds no roff is no page.
                         if kind == "include":
@@ -163,8 +163,9 @@ def collect_files(
 
 def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:
     """:func:`readers.man_page_kind` of the file at ``path``, from its first bytes; a .so
-    page is "include" only when the walk of ``top`` reads the page it names (relative to
-    the manual's root, the folder above man1/), else "page", read to say what is missing."""
+    page is "include" only when the walk of ``top`` (the directory as given, which ``path``
+    is under) takes the page it names (relative to the manual's root, the folder above
+    man1/), else "page", read to say what is missing."""
     try:
         with path.open("rb") as f:
             kind, target = man_page_kind(f.read(65536))
@@ -173,9 +174,25 @@ def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:
     if kind == "include":
         root = path.parent.parent
         named = [root / target, root / f"{target}.gz"] if target else []
-        if not any(_walk_reads(page, top, exclude) for page in named if page.exists()):
+        if path in named or not any(_walk_lists(page, top, exclude) for page in named):
             return "page"
     return kind
+
+
+def _walk_lists(page: Path, top: Path, exclude: Sequence[str]) -> bool:
+    """Whether the walk of ``top`` meets ``page`` and takes it (reads it, or counts it as a
+    link to what it reads): its own path, not the one a link leads to."""
+    try:
+        if not os.path.lexists(page) or not page.is_relative_to(top):
+            return False
+    except (OSError, ValueError):  # a name too long for the system
+        return False
+    within = page.relative_to(top)
+    return (
+        walk_reads(page.name)
+        and not any(part.startswith(".") for part in within.parts)
+        and not excluded(within.as_posix(), exclude)
+    )
 
 
 def _walk_reads(link: Path, top: Path, exclude: Sequence[str]) -> bool:
