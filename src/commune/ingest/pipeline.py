@@ -187,12 +187,7 @@ def _walk_lists(page: Path, top: Path, exclude: Sequence[str]) -> bool:
             return False
     except (OSError, ValueError):  # a name too long for the system
         return False
-    within = page.relative_to(top)
-    return (
-        walk_reads(page.name)
-        and not any(part.startswith(".") for part in within.parts)
-        and not excluded(within.as_posix(), exclude)
-    )
+    return _takes(page, top, exclude)
 
 
 def _walk_reads(link: Path, top: Path, exclude: Sequence[str]) -> bool:
@@ -202,11 +197,15 @@ def _walk_reads(link: Path, top: Path, exclude: Sequence[str]) -> bool:
         target = link.resolve()
     except (OSError, RuntimeError):  # a loop: collected, so that reading it says so
         return False
-    if not target.is_file() or not target.is_relative_to(top):
-        return False
-    within = target.relative_to(top)
+    return target.is_file() and target.is_relative_to(top) and _takes(target, top, exclude)
+
+
+def _takes(path: Path, top: Path, exclude: Sequence[str]) -> bool:
+    """Whether the walk of ``top`` takes ``path``, which is within it: of a type it reads,
+    not hidden, not excluded."""
+    within = path.relative_to(top)
     return (
-        walk_reads(target.name)
+        walk_reads(path.name)
         and not any(part.startswith(".") for part in within.parts)
         and not excluded(within.as_posix(), exclude)
     )
