@@ -184,6 +184,12 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _stored_media(data: bytes, media: str) -> str:
+    """The media type of a document's stored bytes: ``media``, what it was read as, except
+    for a gzipped document (a man page), read as what it holds and stored as gzip."""
+    return "application/gzip" if data[:2] == b"\x1f\x8b" else media
+
+
 def _name(row: dict[str, Any]) -> str:
     base = Path(row["source_uri"].split("#")[0].rstrip("/")).name or "document"
     stem = re.sub(r"[^\w.-]+", "-", Path(base).stem)[:60] or "document"
@@ -218,8 +224,7 @@ def export_collection(
             old_bytes = blobs.get(home, h["content_hash"])
             if old_bytes is None:  # ingested before blobs were kept: its text is gone too
                 continue
-            if old_bytes[:2] == b"\x1f\x8b":  # as below: gzip bytes, said so
-                h = {**h, "media_type": "application/gzip"}
+            h = {**h, "media_type": _stored_media(old_bytes, h["media_type"])}
             h_name = "history/" + _name({**h, "id": f"{row['id']}-r{h['number']}"})
             (out / "files" / "history").mkdir(exist_ok=True)
             (out / "files" / h_name).write_bytes(old_bytes)
@@ -241,9 +246,8 @@ def export_collection(
             earlier.append(entry)
         data = blobs.get(home, row["content_hash"])
         media = row["media_type"]
-        if data is not None and data[:2] == b"\x1f\x8b":
-            # A gzipped document (a man page) is read as what it holds; its bytes are gzip.
-            media = "application/gzip"
+        if data is not None:
+            media = _stored_media(data, media)
             row = {**row, "media_type": media}
         if data is None:  # keep the text we have rather than nothing
             data = "\n\n".join(row["chunks"]).encode()

@@ -167,7 +167,6 @@ class _State:
     subsection: str = ""
     head: str = ""  # the page's name and section, "exports(5)", which leads its title
     name: str = ""
-    section_number: str = ""
     title_words: list[str] = field(default_factory=list)  # the NAME section's text
     tag: str | None = None  # an option list's tag, said before its first paragraph
     awaiting: str | None = None  # "tag" after .TP, "tq" after .TQ, "heading" after .SH alone
@@ -230,6 +229,12 @@ class _State:
                 f"{self.path.name}: its macros, strings or conditions expand without end",
                 "check the page with `man -l FILE`; a page that man shows is read here",
             )
+
+    def identify(self, args: list[str]) -> None:
+        """The page's name and section, from .TH (man) or .Dt (mdoc): "EXPORTS 5"."""
+        self.name = self.escape(args[0]) if args else ""
+        number = self.escape(args[1]) if len(args) > 1 else ""
+        self.head = f"{self.name.lower()}({number})" if self.name else ""
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -629,9 +634,7 @@ def _request(state: _State, name: str, rest: str) -> None:
     if state.mdoc and _mdoc_request(state, name, args):
         return
     if name == "TH":
-        state.name = state.escape(args[0]) if args else ""
-        state.section_number = state.escape(args[1]) if len(args) > 1 else ""
-        state.head = f"{state.name.lower()}({state.section_number})" if state.name else ""
+        state.identify(args)
     elif name in ("SH", "SS"):
         level = 1 if name == "SH" else 2
         if args:
@@ -834,9 +837,7 @@ def _mdoc_line(state: _State, args: list[str]) -> tuple[bool, str]:
 def _mdoc_request(state: _State, name: str, args: list[str]) -> bool:
     """A request of an mdoc page; False for one of man(7)'s, handled by the caller."""
     if name == "Dt":
-        state.name = state.escape(args[0]) if args else ""
-        state.section_number = state.escape(args[1]) if len(args) > 1 else ""
-        state.head = f"{state.name.lower()}({state.section_number})" if state.name else ""
+        state.identify(args)
     elif name in ("Dd", "Os", "Bk", "Ek", "Bf", "Ef", "Sm", "Ud", "Rv", "Ex"):
         pass
     elif name in ("Sh", "Ss"):

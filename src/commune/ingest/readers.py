@@ -106,9 +106,7 @@ def walk_reads(name: str) -> bool:
     copy beside them (debian-reference.fr.txt.gz), which would index each manual twice; man
     pages come only gzipped. A gzipped file named on its own is read whatever it holds."""
     fn = reader_for(name)
-    if fn is read_gzip:
-        return _MAN_SUFFIX.fullmatch(Path(name.lower()[:-3]).suffix) is not None
-    return fn is not None
+    return man_page_name(name) if fn is read_gzip else fn is not None
 
 
 def read_gzip(data: bytes, path: Path) -> Parsed:
@@ -125,7 +123,7 @@ def read_gzip(data: bytes, path: Path) -> Parsed:
             f"{path.name}: not a valid gzip file", "check the file, or unpack it first (gunzip)"
         ) from None
     size = len(inner_data)
-    if size > MAX_UNPACKED_BYTES or (size > 10_000_000 and size / len(data) > MAX_RATIO):
+    if too_packed(size, len(data)):
         raise IngestError(
             f"{path.name}: unpacks to more than {size / 1_000_000:.0f} MB from "
             f"{len(data) / 1_000_000:.1f} MB, refused as a likely compression bomb",
@@ -460,6 +458,14 @@ MAX_UNPACKED_BYTES = 300_000_000
 MAX_RATIO = 200  # no real document compresses better than this; bombs do by far
 
 
+def too_packed(unpacked: int, packed: int) -> bool:
+    """Whether ``packed`` bytes unpacking to ``unpacked`` are likely a bomb: beyond the
+    limit, or beyond 10 MB at a ratio no real document reaches (zip archives and gzip)."""
+    return unpacked > MAX_UNPACKED_BYTES or (
+        unpacked > 10_000_000 and unpacked / max(packed, 1) > MAX_RATIO
+    )
+
+
 def check_archive(data: bytes, path: Path) -> None:
     import zipfile
 
@@ -469,8 +475,7 @@ def check_archive(data: bytes, path: Path) -> None:
     except (zipfile.BadZipFile, ValueError, OSError):
         return  # not an archive at all: the document's own reader says so, in its words
     total = sum(i.file_size for i in infos)
-    packed = max(sum(i.compress_size for i in infos), 1)
-    if total > MAX_UNPACKED_BYTES or (total > 10_000_000 and total / packed > MAX_RATIO):
+    if too_packed(total, sum(i.compress_size for i in infos)):
         raise IngestError(
             f"{path.name}: unpacks to {total / 1_000_000:.0f} MB from "
             f"{len(data) / 1_000_000:.1f} MB, refused as a likely zip bomb",
