@@ -58,6 +58,10 @@ def collect(commune: Commune) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return np.vstack(xs), np.asarray(ys), np.asarray(domains), np.asarray(groups), "; ".join(hashes)
 
 
+# The thresholds tried, on the model's probability of "unanswerable".
+GRID = [round(t, 3) for t in np.arange(0.05, 0.95, 0.01)]
+
+
 def fit(z: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 60) -> np.ndarray:
     zb = np.hstack([z, np.ones((len(z), 1))])
     w = np.zeros(zb.shape[1])
@@ -90,7 +94,6 @@ def across(x: np.ndarray, y: np.ndarray, domains: np.ndarray, l2: float, cap: fl
     deployment's own documents are a domain no model was fitted on: this says, from dev
     alone, how far the figures fitted on one corpus carry to another (bench/README.md,
     item 31)."""
-    grid = [round(t, 3) for t in np.arange(0.05, 0.95, 0.01)]
     print("fitted on -> read on | own domain: unanswerable / answerable refused | other domain")
     for here in SUITES:
         own, other = domains == here, domains != here
@@ -98,7 +101,7 @@ def across(x: np.ndarray, y: np.ndarray, domains: np.ndarray, l2: float, cap: fl
         w = fit((x[own] - mean) / scale, y[own], l2)
         p = predict((x - mean) / scale, w)
 
-        ok = [t for t in grid if _rates(p, y, t, own)[1] <= cap] or [0.95]
+        ok = [t for t in GRID if _rates(p, y, t, own)[1] <= cap] or [0.95]
         t = min(ok, key=lambda t: (-_rates(p, y, t, own)[0], t))
         (ou, oa), (xu, xa) = _rates(p, y, t, own), _rates(p, y, t, other)
         there = next(d for d in SUITES if d != here)
@@ -164,21 +167,12 @@ def main() -> None:
     domains_all = np.tile(domains, len(fold_seeds))
 
     def rates(t: float) -> dict[str, tuple[float, float]]:
-        r = p_all >= t
-        return {
-            d: (
-                float(r[(domains_all == d) & (y_all == 1)].mean()),
-                float(r[(domains_all == d) & (y_all == 0)].mean()),
-            )
-            for d in SUITES
-        }
-
-    grid = [round(t, 3) for t in np.arange(0.05, 0.95, 0.01)]
+        return {d: _rates(p_all, y_all, t, domains_all == d) for d in SUITES}
 
     def best(cap: float) -> float:
         """The threshold refusing the most unanswerable in the weaker domain, with at most
         ``cap`` of the answerable refused in each."""
-        ok = [t for t in grid if all(a <= cap for _, a in rates(t).values())]
+        ok = [t for t in GRID if all(a <= cap for _, a in rates(t).values())]
         return min(ok, key=lambda t: (-min(u for u, _ in rates(t).values()), t)) if ok else 0.5
 
     if args.curve:
