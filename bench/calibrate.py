@@ -33,6 +33,7 @@ from commune.answering.answer import relevant_hits  # noqa: E402
 from commune.answering.licensing import usable_for_answers  # noqa: E402
 from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
+from commune.evaluation.refusals import GRID  # noqa: E402  (`commune refusals` tries the same)
 from commune.evaluation.suite import document_groups  # noqa: E402
 from commune.text.lang import detect  # noqa: E402
 
@@ -56,10 +57,6 @@ def collect(commune: Commune) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             domains.append(name)
             groups.append(f"{name}/{group_of[case.id]}")
     return np.vstack(xs), np.asarray(ys), np.asarray(domains), np.asarray(groups), "; ".join(hashes)
-
-
-# The thresholds tried, on the model's probability of "unanswerable".
-GRID = [round(t, 3) for t in np.arange(0.05, 0.95, 0.01)]
 
 
 def fit(z: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 60) -> np.ndarray:

@@ -101,6 +101,15 @@ class GenerationSettings:
 
 
 @dataclass(frozen=True)
+class AnswerSettings:
+    # The "nothing relevant" model's threshold on its probability that the commons cannot
+    # answer (answering/refusal.py). 0: the one shipped with the model, chosen on the shipped
+    # suites' dev questions. Another corpus moves the model's scores (bench/README.md, item
+    # 31): `commune refusals` proposes this deployment's own from its operator's questions.
+    refusal_threshold: float = 0.0
+
+
+@dataclass(frozen=True)
 class EnergySettings:
     # A busy server core draws roughly 10-15 W; set your own hardware's figure.
     watts_per_core: float = 12.0
@@ -378,6 +387,7 @@ class Settings:
     enrich: EnrichSettings = field(default_factory=EnrichSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
     energy: EnergySettings = field(default_factory=EnergySettings)
     cooperative: CooperativeSettings = field(default_factory=CooperativeSettings)
     payouts: PayoutSettings = field(default_factory=PayoutSettings)
@@ -409,6 +419,7 @@ _SECTIONS: dict[str, type] = {
     "enrich": EnrichSettings,
     "chunking": ChunkSettings,
     "generation": GenerationSettings,
+    "answer": AnswerSettings,
     "energy": EnergySettings,
     "cooperative": CooperativeSettings,
     "payouts": PayoutSettings,
@@ -418,8 +429,9 @@ _SECTIONS: dict[str, type] = {
     "web": WebSettings,
     "metrics": MetricsSettings,
 }
-# Shares of a whole: a usage share of 1.5 would bill an idle member a negative amount.
-_AT_MOST_ONE = {"cooperative.usage_share"}
+# Shares of a whole: a usage share of 1.5 would bill an idle member a negative amount; and a
+# probability, which a refusal threshold above 1 would compare with in vain.
+_AT_MOST_ONE = {"cooperative.usage_share", "answer.refusal_threshold"}
 # Weights that may be 0: one half of the fusion, other-language lexical matches, or the
 # question's words in the other languages, off.
 _MAY_BE_ZERO = {
@@ -429,6 +441,7 @@ _MAY_BE_ZERO = {
     "retrieval.translated_weight",
     "index.approximate_from_rows",
     "enrich.weight",
+    "answer.refusal_threshold",  # 0: the shipped model's own threshold
 }
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),
@@ -541,7 +554,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(
                 f"unknown key {key} in {CONFIG_FILE}",
                 "known: database_url, default_collection, [retrieval], [index], [enrich], "
-                "[chunking], [generation], [energy], [cooperative], [payouts], [peers], "
+                "[chunking], [generation], [answer], [energy], [cooperative], [payouts], [peers], "
                 "[charter], [limits], [web], [metrics], [models.NAME]",
             )
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")

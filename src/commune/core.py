@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.commons.opendata import ExportResult
     from commune.commons.payouts import PayoutStatement
     from commune.embed import Embedder
+    from commune.evaluation.refusals import Thresholds
     from commune.evaluation.runner import Deployment as EvaluatedDeployment
     from commune.evaluation.runner import RunResult, System
     from commune.evaluation.suite import Suite
@@ -630,6 +631,34 @@ class Commune:
             limit=limit,
             sample=sample,
             progress=progress,
+        )
+
+    def refusal_thresholds(
+        self,
+        suite: Suite,
+        split: str | None = None,
+        collection: str | None = None,
+        cap: float | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> Thresholds:
+        """What each "nothing relevant" threshold would refuse of a suite's questions, and the
+        one proposed for this home's documents (`commune refusals`; nothing is changed)."""
+        from commune.answering import refusal
+        from commune.evaluation import refusals
+
+        cases = suite.select(split, collection)
+        if not cases:
+            raise NotFound(
+                f"no question of {suite.name} matches split={split!r}, collection={collection!r}",
+                "check --split and --collection",
+            )
+        refusals.kinds(cases)  # before any question is asked
+        scored = refusals.probabilities(self.searcher, self.settings, cases, progress)
+        return refusals.choose(
+            scored,
+            shipped=refusal.threshold(),
+            current=refusal.threshold(self.settings.answer.refusal_threshold),
+            cap=refusals.DEFAULT_CAP if cap is None else cap,
         )
 
     def pins(self, suite: Suite, models: list[str]) -> dict[str, Any]:

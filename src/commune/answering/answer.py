@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from commune.answering import refusal
 from commune.answering.answer_types import KINDS, asked, held
 from commune.answering.instructions import gives_instructions, without_instructions
 from commune.answering.refusal import refuses
@@ -414,13 +415,15 @@ def answer_context(
     hits: list[Hit],
     passages: int = 5,
     companions: Sequence[Hit] = (),
+    refusal_threshold: float = 0.0,
 ) -> list[Hit]:
     """The passages to answer from; empty when the commons cannot answer (refusal.py).
 
     ``companions`` are other passages of the best hit's document (Searcher.companions):
-    they join when that document leads the passages answered from."""
+    they join when that document leads the passages answered from. ``refusal_threshold``:
+    the deployment's own (``[answer]`` in commune.toml), 0 for the shipped model's."""
     relevant = relevant_hits(hits, lang, passages)
-    if refuses(question, lang, hits, bool(relevant)):
+    if refuses(question, lang, hits, bool(relevant), refusal_threshold):
         return []
     # The model can judge a question answerable although no passage passes the fixed
     # thresholds (a paraphrase far from the wording): then the best passages found serve.
@@ -429,6 +432,16 @@ def answer_context(
     return context + [
         c for c in companions if c.document_id == context[0].document_id and c.chunk_id not in taken
     ]
+
+
+def unanswerable_probability(question: str, lang: str, hits: list[Hit], passages: int = 5) -> float:
+    """The refusal model's probability that ``hits`` cannot answer ``question``, read as
+    :func:`answer_context` reads it (1 when nothing was found): what a refusal threshold is
+    compared with (`commune refusals`)."""
+    if not hits:
+        return 1.0
+    relevant = relevant_hits(hits, lang, passages)
+    return refusal.unanswerable_probability(question, lang, hits, bool(relevant))
 
 
 def is_companion(hit: Hit) -> bool:
@@ -524,8 +537,11 @@ def extractive_answer(
     embedder: Embedder,
     companions: Sequence[Hit] = (),
     equivalents: Equivalents | None = None,
+    refusal_threshold: float = 0.0,
 ) -> Answer:
-    *_, answer = extractive_stream(question, hits, embedder, companions, equivalents)
+    *_, answer = extractive_stream(
+        question, hits, embedder, companions, equivalents, refusal_threshold
+    )
     assert isinstance(answer, Answer)  # the stream's last event is always the Answer
     return answer
 
@@ -536,16 +552,19 @@ def extractive_stream(
     embedder: Embedder,
     companions: Sequence[Hit] = (),
     equivalents: Equivalents | None = None,
+    refusal_threshold: float = 0.0,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the answer's sentences, each with its citation, then the whole :class:`Answer`.
     ``equivalents``: the question's terms in the commons' other languages
-    (Searcher.equivalents).
+    (Searcher.equivalents); ``refusal_threshold``: as for :func:`answer_context`.
 
     The first sentence is sent as soon as it is chosen: the others are chosen, ordered and
     numbered after it, while the reader reads it. Every candidate is scored before any is
     chosen (the ranker reads each against the best), and that is most of the work."""
     lang = detect(question, default="en")
-    relevant = answer_context(question, lang, hits, companions=companions)
+    relevant = answer_context(
+        question, lang, hits, companions=companions, refusal_threshold=refusal_threshold
+    )
     if not relevant:
         answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
         yield from pieces(answer)
@@ -682,9 +701,11 @@ def stream_generated(
     passages: int = 5,
     max_seconds: float | None = None,
     equivalents: Equivalents | None = None,
+    refusal_threshold: float = 0.0,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the sentences that pass the checks (answering/grounding.py) as the model writes
-    them, then the whole :class:`Answer`. ``equivalents``: as for :func:`extractive_stream`.
+    them, then the whole :class:`Answer`. ``equivalents`` and ``refusal_threshold``: as for
+    :func:`extractive_stream`.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
@@ -697,8 +718,8 @@ def stream_generated(
     from commune.answering.grounding import SentenceGate, build_messages
 
     lang = detect(question, default="en")
-    relevant = answer_context(question, lang, hits, passages)
-    instead = partial(_instead, question, hits, embedder, equivalents)
+    relevant = answer_context(question, lang, hits, passages, refusal_threshold=refusal_threshold)
+    instead = partial(_instead, question, hits, embedder, equivalents, refusal_threshold)
     if not relevant:
         answer = Answer(
             question,
@@ -827,11 +848,14 @@ def _instead(
     hits: list[Hit],
     embedder: Embedder,
     equivalents: Equivalents | None,
+    refusal_threshold: float,
     **changes: Any,
 ) -> Iterator[str | Answer]:
     """The extractive answer in place of a generated one, streamed sentence by sentence as
     it is chosen; ``changes`` (the model that failed, its tokens, the notice) are its own."""
-    for event in extractive_stream(question, hits, embedder, equivalents=equivalents):
+    for event in extractive_stream(
+        question, hits, embedder, equivalents=equivalents, refusal_threshold=refusal_threshold
+    ):
         yield replace(event, **changes) if isinstance(event, Answer) else event
 
 

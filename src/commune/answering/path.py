@@ -386,6 +386,7 @@ class AskPath:
                 self.settings.generation.passages,
                 max_seconds=self.settings.limits.generation_seconds or None,
                 equivalents=self.searcher.equivalents(req.question),
+                refusal_threshold=self.settings.answer.refusal_threshold,
             )
         else:
             # The best document's other passages that come closest to the question: the
@@ -403,6 +404,7 @@ class AskPath:
                 self.embedder(),
                 companions,
                 self.searcher.equivalents(req.question),
+                self.settings.answer.refusal_threshold,
             )
         recorded = False
         try:

@@ -90,9 +90,18 @@ def unanswerable_probability(question: str, lang: str, hits: list[Hit], passes: 
     return float(1 / (1 + np.exp(-(z @ m["weights"] + m["bias"]))))
 
 
-def refuses(question: str, lang: str, hits: list[Hit], passes: bool) -> bool:
+def threshold(configured: float = 0.0) -> float:
+    """The threshold refusals are decided by: ``configured`` (``[answer] refusal_threshold``,
+    proposed by `commune refusals` from a deployment's own questions), or 0 for the one shipped
+    with the model."""
+    return configured if configured > 0 else float(model()["threshold"])
+
+
+def refuses(
+    question: str, lang: str, hits: list[Hit], passes: bool, configured: float = 0.0
+) -> bool:
     """Whether to answer "nothing relevant": no passage found, or the model judges the
-    question beyond what the passages found can answer."""
+    question beyond what the passages found can answer (at :func:`threshold`)."""
     if not hits:
         return True
-    return unanswerable_probability(question, lang, hits, passes) >= float(model()["threshold"])
+    return unanswerable_probability(question, lang, hits, passes) >= threshold(configured)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from commune.cli.group import StageBars, cli, commune_of, said
 from commune.text.messages import from_environment
+from commune.text.numbers import number
+
+if TYPE_CHECKING:
+    from commune.evaluation.refusals import Point
 
 
 @cli.command("eval")
@@ -142,3 +147,108 @@ def eval_cmd(
                 f"report: {json_file} and {html_file}",
             )
         )
+
+
+@cli.command("refusals")
+@click.argument("suite", type=click.Path(dir_okay=False))
+@click.option("--collection", help="Only the questions about this collection.")
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test", "all"]),
+    default="all",
+    show_default=True,
+    help="Which questions: choose on some, check on the others.",
+)
+@click.option(
+    "--max-answerable-refused",
+    "cap",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="The share of the answerable questions the proposed threshold may refuse.",
+)
+@click.pass_context
+def refusals_cmd(
+    ctx: click.Context, suite: str, collection: str | None, split: str, cap: float
+) -> None:
+    """What each "nothing relevant" threshold would refuse of your own questions (JSONL, as
+    for commune eval: some the documents answer, some marked "unanswerable": true), and the
+    threshold proposed for this home's documents. Nothing is changed: put the proposal in
+    commune.toml yourself ([answer] refusal_threshold).
+    """
+    from commune.evaluation import load_suite
+
+    loaded = load_suite(suite)
+    commune = commune_of(ctx)
+    bars = StageBars()
+    found = commune.refusal_thresholds(
+        loaded, None if split == "all" else split, collection, cap, progress=bars
+    )
+    bars.finish()
+    a, u = found.answerable, found.unanswerable
+    lang = from_environment(os.environ)
+
+    def n2(value: float) -> str:
+        return number(value, 2, lang)
+
+    # A share as its reader writes it: "5 %" in French (a narrow no-break space), "5%".
+    percent = number(cap * 100, 0, lang) + ("\u202f%" if lang == "fr" else "%")
+
+    def row(p: Point, label: str) -> str:
+        nu, na = p.unanswerable_refused, p.answerable_refused
+        share_u, share_a = f"{nu} / {u} ({n2(nu / u)})", f"{na} / {a} ({n2(na / a)})"
+        return f"{n2(p.threshold):>9}  {share_u:>20}  {share_a:>20}  {label}".rstrip()
+
+    click.echo(
+        said(
+            f"{a + u} questions\u00a0: {a} avec réponse, {u} sans (une question pèse "
+            f"{n2(1 / u)} des sans réponse, {n2(1 / a)} des autres)",
+            f"{a + u} questions: {a} answerable, {u} unanswerable (one question weighs "
+            f"{n2(1 / u)} of the unanswerable, {n2(1 / a)} of the others)",
+        )
+    )
+    click.echo(
+        said(
+            "    seuil  sans réponse refusées  avec réponse refusées",
+            "threshold  unanswerable refused    answerable refused",
+        )
+    )
+    marks = {found.shipped.threshold: said("celui du modèle", "the model's own")}
+    if found.current.threshold != found.shipped.threshold:
+        marks[found.current.threshold] = said("celui de ce service", "this home's")
+    if found.proposed is not None:
+        marks[found.proposed.threshold] = ", ".join(
+            x for x in (marks.get(found.proposed.threshold), said("proposé", "proposed")) if x
+        )
+    # Every tenth of the scale, and the thresholds named: the whole grid is 90 lines.
+    shown = {p.threshold: p for p in found.points if round(p.threshold * 100) % 10 == 0}
+    for p in (found.shipped, found.current, found.proposed):
+        if p is not None:
+            shown[p.threshold] = p
+    for t in sorted(shown):
+        click.echo(row(shown[t], marks.get(t, "")))
+    if found.proposed is None:
+        click.echo(
+            "\n"
+            + said(
+                f"aucun seuil ne refuse au plus {percent} des questions avec réponse\u00a0: "
+                "les passages trouvés pour elles ressemblent à ceux des autres\u00a0; ajoutez des "
+                "documents, ou des questions",
+                f"no threshold refuses at most {percent} of the answerable questions: the "
+                "passages found for them look like the others'; add documents, or questions",
+            )
+        )
+    elif found.proposed.threshold == found.current.threshold:
+        click.echo(
+            "\n" + said("ce service répond déjà à ce seuil", "this home answers at it already")
+        )
+    else:
+        click.echo(
+            "\n"
+            + said(
+                "pour répondre à ce seuil, mettez dans commune.toml (puis redémarrez commune "
+                "serve)\u00a0:",
+                "to answer at it, put in commune.toml (then restart commune serve):",
+            )
+        )
+        click.echo(f"[answer]\nrefusal_threshold = {found.proposed.threshold:.2f}")

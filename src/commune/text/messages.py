@@ -677,6 +677,23 @@ PATTERNS = [
         ),
         (r"unknown key (?P<key>\S+) in commune\.toml", "clé inconnue {key} dans commune.toml"),
         (
+            r"choosing a threshold needs both kinds of questions: some the documents answer and "
+            r"some they do not; these are (?P<a>\d+) answerable and (?P<u>\d+) unanswerable",
+            "choisir un seuil demande les deux sortes de questions\u00a0: certaines "
+            "auxquelles les documents répondent, d'autres non\u00a0; celles-ci\u00a0: {a} avec "
+            "réponse et {u} sans",
+        ),
+        (
+            r'add questions marked "unanswerable": true \(or answerable ones\) to the suite',
+            'ajoutez à la série des questions marquées "unanswerable": true (ou des questions '
+            "avec réponse)",
+        ),
+        (
+            r"the share of answerable questions refused must be between 0 and 1, got "
+            r"(?P<value>.+)",
+            "la part des questions avec réponse refusées doit être entre 0 et 1, reçu {value}",
+        ),
+        (
             r"cannot listen on (?P<where>.+:\d+): (?P<why>.+)",
             "impossible d'écouter sur {where}\u00a0: {why}",
         ),
