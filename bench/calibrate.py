@@ -52,7 +52,8 @@ def collect(commune: Commune) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             hits, _ = usable_for_answers(hits, None, commune.settings.charter.tdm_reserved)
             lang = detect(case.question, default="en")
             passes = bool(relevant_hits(hits, lang))
-            xs.append(refusal.features(case.question, lang, hits, passes))
+            headings = refusal.heading_cosines(case.question, hits, commune.embedder)
+            xs.append(refusal.features(case.question, lang, hits, passes, headings))
             ys.append(float(case.unanswerable))
             domains.append(name)
             groups.append(f"{name}/{group_of[case.id]}")
@@ -184,10 +185,11 @@ def main() -> None:
             print(f"{cap:.2f} | " + " | ".join(f"{r[d][0]:.3f} / {r[d][1]:.3f}" for d in SUITES))
         return
     threshold = best(args.max_answerable)
+    passes = refusal.FEATURES.index("passes_thresholds")  # what the thresholds alone decide
     before = {
         d: (
-            float((x[(domains == d) & (y == 1), -1] == 0).mean()),
-            float((x[(domains == d) & (y == 0), -1] == 0).mean()),
+            float((x[(domains == d) & (y == 1), passes] == 0).mean()),
+            float((x[(domains == d) & (y == 0), passes] == 0).mean()),
         )
         for d in SUITES
     }
