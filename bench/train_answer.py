@@ -140,9 +140,7 @@ def collect(commune: Commune, passages: int = 5) -> tuple[list[dict[str, Any]], 
                 if hits
                 else []
             )
-            context = answer_context(
-                case.question, lang, hits, commune.embedder, passages, companions
-            )
+            context = answer_context(case.question, lang, hits, passages, companions)
             # As `commune ask` does: the question's terms in the other languages count in a
             # sentence's overlap (Searcher.equivalents).
             equivalents = commune.searcher.equivalents(case.question)

@@ -413,7 +413,6 @@ def answer_context(
     question: str,
     lang: str,
     hits: list[Hit],
-    embedder: Embedder,
     passages: int = 5,
     companions: Sequence[Hit] = (),
     refusal_threshold: float = 0.0,
@@ -422,10 +421,9 @@ def answer_context(
 
     ``companions`` are other passages of the best hit's document (Searcher.companions):
     they join when that document leads the passages answered from. ``refusal_threshold``:
-    the deployment's own (``[answer]`` in commune.toml), 0 for the shipped model's;
-    ``embedder`` reads the passages' headings for it."""
+    the deployment's own (``[answer]`` in commune.toml), 0 for the shipped model's."""
     relevant = relevant_hits(hits, lang, passages)
-    if refuses(question, lang, hits, bool(relevant), embedder, refusal_threshold):
+    if refuses(question, lang, hits, bool(relevant), refusal_threshold):
         return []
     # The model can judge a question answerable although no passage passes the fixed
     # thresholds (a paraphrase far from the wording): then the best passages found serve.
@@ -436,16 +434,14 @@ def answer_context(
     ]
 
 
-def unanswerable_probability(
-    question: str, lang: str, hits: list[Hit], embedder: Embedder, passages: int = 5
-) -> float:
+def unanswerable_probability(question: str, lang: str, hits: list[Hit], passages: int = 5) -> float:
     """The refusal model's probability that ``hits`` cannot answer ``question``, read as
     :func:`answer_context` reads it (1 when nothing was found): what a refusal threshold is
     compared with (`commune refusals`)."""
     if not hits:
         return 1.0
     relevant = relevant_hits(hits, lang, passages)
-    return refusal.unanswerable_probability(question, lang, hits, bool(relevant), embedder)
+    return refusal.unanswerable_probability(question, lang, hits, bool(relevant))
 
 
 def is_companion(hit: Hit) -> bool:
@@ -567,7 +563,7 @@ def extractive_stream(
     chosen (the ranker reads each against the best), and that is most of the work."""
     lang = detect(question, default="en")
     relevant = answer_context(
-        question, lang, hits, embedder, companions=companions, refusal_threshold=refusal_threshold
+        question, lang, hits, companions=companions, refusal_threshold=refusal_threshold
     )
     if not relevant:
         answer = Answer(question, lang, NOTHING_FOUND.get(lang, NOTHING_FOUND["en"]), found=False)
@@ -722,9 +718,7 @@ def stream_generated(
     from commune.answering.grounding import SentenceGate, build_messages
 
     lang = detect(question, default="en")
-    relevant = answer_context(
-        question, lang, hits, embedder, passages, refusal_threshold=refusal_threshold
-    )
+    relevant = answer_context(question, lang, hits, passages, refusal_threshold=refusal_threshold)
     instead = partial(_instead, question, hits, embedder, equivalents, refusal_threshold)
     if not relevant:
         answer = Answer(

@@ -20,7 +20,6 @@ from importlib import resources
 import numpy as np
 
 from commune.answering.retrieve import Hit
-from commune.embed import Embedder
 from commune.text.analysis import analyze
 
 # The passages a question is judged against: those an answer would be drawn from.
@@ -39,36 +38,10 @@ FEATURES = (
     "names_missing",  # names of the question absent from the passages found (capped at 2)
     "terms_missing",  # share of the question's terms absent from the passages found
     "passes_thresholds",  # a passage passes answer.is_relevant's fixed thresholds
-    # The meaning of the best passage's document title and headings, and the closest of the
-    # judged passages': a question near the commons' topics finds passages that mention its
-    # subject in documents about another one ("le RSA" in a fiche on housing aid). On both
-    # suites' dev questions, five folds, at most 4% of the answerable refused: the fiches'
-    # unanswerable refused 0.572 -> 0.617, Debian's 0.869 -> 0.854, and Debian's answerable
-    # refused 0.023 -> 0.009 (bench/README.md, item 34).
-    "heading_cosine",
-    "max_heading_cosine",
 )
 
 
-def heading(hit: Hit) -> str:
-    """What a passage is about, as its document and headings say."""
-    return " — ".join(part for part in (hit.title, hit.section) if part)
-
-
-def heading_cosines(question: str, hits: list[Hit], embedder: Embedder) -> np.ndarray:
-    """The cosine of the question to each judged passage's :func:`heading` (the embedder keeps
-    recent sentences' vectors: a document's headings are embedded once for many questions)."""
-    judged = hits[:JUDGED_HITS]
-    if not judged:
-        return np.zeros(0)
-    vectors = embedder.embed_sentences([heading(h) for h in judged])
-    return np.asarray(vectors @ embedder.embed_query(question), dtype=np.float64)
-
-
-def features(
-    question: str, lang: str, hits: list[Hit], passes: bool, headings: np.ndarray
-) -> np.ndarray:
-    """The model's signs; ``headings``: :func:`heading_cosines` of the same hits."""
+def features(question: str, lang: str, hits: list[Hit], passes: bool) -> np.ndarray:
     judged = hits[:JUDGED_HITS]
     seen = " ".join(f"{h.title} {h.text}" for h in judged).lower()
     names = [n for n in _NAME.findall(question) if len(n) > 2]
@@ -90,8 +63,6 @@ def features(
             float(min(missing_names, 2)),
             len(q_terms - found) / max(len(q_terms), 1),
             float(passes),
-            float(headings[0]) if len(headings) else 0.0,
-            float(headings.max()) if len(headings) else 0.0,
         ],
         dtype=np.float64,
     )
@@ -113,12 +84,9 @@ def model() -> dict[str, np.ndarray | float]:
     }
 
 
-def unanswerable_probability(
-    question: str, lang: str, hits: list[Hit], passes: bool, embedder: Embedder
-) -> float:
+def unanswerable_probability(question: str, lang: str, hits: list[Hit], passes: bool) -> float:
     m = model()
-    signs = features(question, lang, hits, passes, heading_cosines(question, hits, embedder))
-    z = (signs - m["mean"]) / m["scale"]
+    z = (features(question, lang, hits, passes) - m["mean"]) / m["scale"]
     return float(1 / (1 + np.exp(-(z @ m["weights"] + m["bias"]))))
 
 
@@ -130,16 +98,10 @@ def threshold(configured: float = 0.0) -> float:
 
 
 def refuses(
-    question: str,
-    lang: str,
-    hits: list[Hit],
-    passes: bool,
-    embedder: Embedder,
-    configured: float = 0.0,
+    question: str, lang: str, hits: list[Hit], passes: bool, configured: float = 0.0
 ) -> bool:
     """Whether to answer "nothing relevant": no passage found, or the model judges the
     question beyond what the passages found can answer (at :func:`threshold`)."""
     if not hits:
         return True
-    probability = unanswerable_probability(question, lang, hits, passes, embedder)
-    return probability >= threshold(configured)
+    return unanswerable_probability(question, lang, hits, passes) >= threshold(configured)

@@ -81,8 +81,7 @@ def probabilities(
         hits = searcher.search(case.question, case.collection, k=ANSWER_HITS)
         hits, _ = usable_for_answers(hits, None, settings.charter.tdm_reserved)
         lang = detect(case.question, default="en")
-        embedder = searcher.embedder()
-        out.append((case, unanswerable_probability(case.question, lang, hits, embedder)))
+        out.append((case, unanswerable_probability(case.question, lang, hits)))
         if progress:
             progress("questions", i + 1, len(cases))
     return out
