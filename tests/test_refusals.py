@@ -156,3 +156,38 @@ def test_refusals_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
         cli, ["--home", str(ville), "refusals", str(suite), "--max-answerable-refused", "1"]
     )
     assert cap.exit_code == 2
+
+
+def test_transparency_shows_the_threshold_answers_are_given_at(ville: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from commune.answering import refusal
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    own = refusal.threshold()
+    with Commune(ville) as c:
+        assert c.transparency()["refusal"] == {
+            "threshold": own,
+            "model_threshold": own,
+            "configured": False,
+        }
+    out = CliRunner().invoke(
+        cli, ["--home", str(ville), "transparency"], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert f'"nothing relevant" threshold: {own:.2f} (the model\'s own)' in out.output
+
+    (ville / "commune.toml").write_text("[answer]\nrefusal_threshold = 0.9\n")
+    with Commune(ville) as c:
+        assert c.transparency()["refusal"]["threshold"] == 0.9
+        client = TestClient(create_app(c), client=("127.0.0.1", 40000))
+        fr = client.get("/transparency", headers={"Accept-Language": "fr"}).text
+        en = client.get("/transparency", headers={"Accept-Language": "en"}).text
+        client.close()
+    assert "Quand rien de pertinent n'est trouvé" in fr and "atteint 0,90" in fr
+    assert f"(celui du modèle\u00a0: {own:.2f})".replace(".", ",") in fr
+    assert "reaches 0.90, a threshold this deployment set" in en
+    out = CliRunner().invoke(
+        cli, ["--home", str(ville), "transparency"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert "0,90 (celui de ce service, fixé dans commune.toml" in out.output

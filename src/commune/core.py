@@ -352,10 +352,20 @@ class Commune:
         return self.charters.purge(actor="operator")
 
     def transparency(self) -> dict[str, Any]:
+        from commune.answering import refusal
         from commune.charter.transparency import report
 
+        configured = self.settings.answer.refusal_threshold
         return report(
-            self.engine, self.charter, self.models.cards(), self.settings.energy.idle_watts
+            self.engine,
+            self.charter,
+            self.models.cards(),
+            self.settings.energy.idle_watts,
+            refusal={
+                "threshold": refusal.threshold(configured),
+                "model_threshold": refusal.threshold(),
+                "configured": configured > 0,
+            },
         )
 
     # -- collections and documents (commons/library.py) -------------------------------------

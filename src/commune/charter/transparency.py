@@ -28,11 +28,16 @@ ANSWERED = ("extractive", "generate", "cached", "refused")
 
 
 def report(
-    engine: Engine, charter: Charter, models: list[ModelCard], idle_watts: float = 0.0
+    engine: Engine,
+    charter: Charter,
+    models: list[ModelCard],
+    idle_watts: float = 0.0,
+    refusal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The page's data: ``charter`` in force, the decisions and energy in ``engine``'s
-    database, what the charter says of each of ``models``, and this month's energy beside
-    the server's draw at rest (``idle_watts``)."""
+    database, what the charter says of each of ``models``, this month's energy beside the
+    server's draw at rest (``idle_watts``), and the "nothing relevant" threshold answers are
+    given at (``refusal``: ``threshold``, ``model_threshold``, ``configured``)."""
     from commune.account.idle import idle_draw
     from commune.govern.quotas import month
     from commune.store import repository as repo
@@ -120,6 +125,10 @@ def report(
         # second, stronger one is filled in after the first (`commune enrich`), and ranking
         # uses it only for the passages it has reached.
         "embeddings": embedded,
+        # When an answer says "nothing relevant": the refusal model's threshold, the one it
+        # ships with or the operator's (`commune refusals`, [answer] refusal_threshold). A
+        # lower one refuses more questions, answerable ones included.
+        "refusal": refusal,
         "links": {
             "bill_of_materials": "/transparency/bom.json",
             "sovereignty_map": "/transparency/sovereignty.json",

@@ -118,6 +118,13 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
             f"passages embedded by {model}: {v['passages']} of {embedded['passages']} "
             f"({v['share']:.1%})"
         )
+    refusal = data.get("refusal")
+    if refusal:
+        whose = "the model's own"
+        if refusal["configured"]:
+            whose = "this home's, set in commune.toml; the model's own: "
+            whose += f"{refusal['model_threshold']:.2f}"
+        click.echo(f'"nothing relevant" threshold: {refusal["threshold"]:.2f} ({whose})')
     for e in data["evaluations"]:
         click.echo(
             f"eval {e['collection']} {e['mode']}{':' + e['model'] if e['model'] else ''}: "
@@ -176,6 +183,18 @@ def french_transparency(data: dict[str, Any]) -> str:
         lines.append(
             f"passages vectorisés par {model}\u00a0: {n(v['passages'], 0, fr)} sur "
             f"{n(embedded['passages'], 0, fr)} ({pct(v['share'], fr)})"
+        )
+    refusal = data.get("refusal")
+    if refusal:
+        whose = "celui du modèle"
+        if refusal["configured"]:
+            whose = (
+                "celui de ce service, fixé dans commune.toml\u00a0; celui du modèle\u00a0: "
+                + n(refusal["model_threshold"], 2, fr)
+            )
+        lines.append(
+            f"seuil de «\u00a0rien de pertinent\u00a0»\u00a0: {n(refusal['threshold'], 2, fr)} "
+            f"({whose})"
         )
     for e in data["evaluations"]:
         model = f" ({e['model']})" if e["model"] else ""
