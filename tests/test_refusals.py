@@ -35,7 +35,7 @@ def test_the_proposal_refuses_the_most_unanswerable_within_the_cap() -> None:
     # From 0.41 to 0.50 the same three unanswerable and one answerable are refused: the
     # middle of those ten thresholds.
     assert (p.unanswerable_refused, p.answerable_refused) == (3, 1)
-    assert 0.41 <= p.threshold <= 0.50 and p.threshold in (0.45, 0.46)
+    assert p.threshold == 0.46  # the sixth of 0.41 ... 0.50
     assert found.shipped.threshold == 0.33
     assert (found.shipped.unanswerable_refused, found.shipped.answerable_refused) == (3, 2)
     # Every threshold's counts, the probability compared at or above (as refusal.refuses).
@@ -48,10 +48,18 @@ def test_the_proposal_refuses_the_most_unanswerable_within_the_cap() -> None:
     assert strict.proposed.unanswerable_refused == 2 and strict.proposed.threshold > 0.6
 
 
+def test_the_homes_threshold_stays_when_it_refuses_the_same_questions() -> None:
+    questions = scored([0.9, 0.7], [0.2, 0.1])  # every threshold from 0.21 to 0.70: 2 and 0
+    assert choose(questions, 0.33, 0.33).proposed.threshold == 0.33  # type: ignore[union-attr]
+    moved = choose(questions, 0.33, 0.8)  # this home's refuses one unanswerable less
+    assert moved.current.unanswerable_refused == 1 and moved.proposed is not None
+    assert moved.proposed.unanswerable_refused == 2 and 0.21 <= moved.proposed.threshold <= 0.7
+
+
 def test_no_proposal_when_every_threshold_refuses_too_many_and_both_kinds_are_needed() -> None:
     # An answerable question nothing was found for (probability 1) is refused at any threshold.
     found = choose(scored([0.99], [1.0, 0.2]), 0.33, 0.33, cap=0.0)
-    assert found.proposed is None
+    assert found.proposed is None and found.unreachable == 1
     with pytest.raises(InvalidRequest, match="0 answerable and 2 unanswerable"):
         choose(scored([0.9, 0.1], []), 0.33, 0.33)
     with pytest.raises(InvalidRequest, match="between 0 and 1"):
@@ -106,20 +114,40 @@ def test_refusals_proposes_and_the_configured_threshold_decides(
     )
     assert r.exit_code == 0, r.output
     assert "3 questions: 2 answerable, 1 unanswerable" in r.output
-    assert "the model's own" in r.output
-    # The shipped model tells these apart: the proposal refuses the one and neither other.
-    proposal = [line for line in r.output.splitlines() if line.endswith("proposed")]
-    assert len(proposal) == 1 and "1 / 1 (1.00)" in proposal[0] and "0 / 2 (0.00)" in proposal[0]
-    line = r.output.splitlines()[-1]
-    assert line.startswith("refusal_threshold = ")
-    assert "[answer]" in r.output
+    # The shipped model tells these apart at its own threshold: the best there is, so no
+    # change is proposed.
+    own = [line for line in r.output.splitlines() if line.endswith("the model's own, proposed")]
+    assert len(own) == 1 and "1 / 1 (1.00)" in own[0] and "0 / 2 (0.00)" in own[0]
+    assert r.output.rstrip().endswith("this home answers at it already")
     # In French, numbers as French readers write them.
     fr = runner.invoke(
         cli, ["--home", str(ville), "refusals", str(suite)], env={"LANG": "fr_FR.UTF-8"}
     )
     assert fr.exit_code == 0 and "2 avec réponse, 1 sans" in fr.output and "1,00" in fr.output
+    assert "ce service répond déjà à ce seuil" in fr.output
     # Nothing was changed: the home answers at the model's own threshold.
     assert not (ville / "commune.toml").exists()
+
+    # A home whose threshold refuses everything is proposed one that refuses only the
+    # unanswerable question, and the line to set it.
+    (ville / "commune.toml").write_text("[answer]\nrefusal_threshold = 0.0001\n")
+    low = runner.invoke(
+        cli, ["--home", str(ville), "refusals", str(suite)], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert low.exit_code == 0, low.output
+    assert "this home's" in low.output and "2 / 2 (1.00)" in low.output
+    proposal = [line for line in low.output.splitlines() if line.endswith("proposed")]
+    assert len(proposal) == 1 and "1 / 1 (1.00)" in proposal[0] and "0 / 2 (0.00)" in proposal[0]
+    line = low.output.splitlines()[-1]
+    assert line.startswith("refusal_threshold = ") and "[answer]" in low.output
+    # Once set, the home answers at it: `commune refusals` says so, and proposes no change.
+    (ville / "commune.toml").write_text(f"[answer]\n{line}\n")
+    again = runner.invoke(
+        cli, ["--home", str(ville), "refusals", str(suite)], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert again.exit_code == 0 and "this home's, proposed" in again.output
+    assert again.output.rstrip().endswith("this home answers at it already")
+    (ville / "commune.toml").unlink()
 
     def refused(threshold: float | None) -> dict[str, bool]:
         if threshold is not None:
@@ -152,6 +180,15 @@ def test_refusals_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
         cli, ["--home", str(ville), "refusals", str(suite)], env={"LANG": "fr_FR.UTF-8"}
     )
     assert "2 avec réponse et 0 sans" in fr.output
+    none = CliRunner().invoke(
+        cli,
+        ["--home", str(ville), "refusals", str(suite), "--collection", "nowhere"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert none.exit_code != 0 and none.output.count("\n") == 1
+    assert "aucune question de answerable ne correspond à --split all et --collection nowhere" in (
+        none.output
+    )
     cap = CliRunner().invoke(
         cli, ["--home", str(ville), "refusals", str(suite), "--max-answerable-refused", "1"]
     )
@@ -191,3 +228,37 @@ def test_transparency_shows_the_threshold_answers_are_given_at(ville: Path) -> N
         cli, ["--home", str(ville), "transparency"], env={"LANG": "fr_FR.UTF-8"}
     )
     assert "0,90 (celui de ce service, fixé dans commune.toml" in out.output
+
+
+def test_the_threshold_reaches_generated_answers_and_their_fallback(ville: Path) -> None:
+    from collections.abc import Iterator
+
+    from commune.answering.answer import generated_answer
+    from commune.config import ModelSettings
+    from commune.core import Commune
+    from commune.generate.base import Completion, Generator, GeneratorUnavailable, Message
+
+    class Down(Generator):
+        """A model that cannot be reached: the answer falls back to quoting."""
+
+        backend = "down"
+        local = True
+
+        @classmethod
+        def from_spec(cls, name: str, spec: ModelSettings, max_tokens: int) -> Down:
+            return cls(name, max_tokens)
+
+        def stream(
+            self, messages: list[Message], max_tokens: int | None = None
+        ) -> Iterator[str | Completion]:
+            raise GeneratorUnavailable("down for the test")
+
+    question = SUITE[0]["question"]
+    with Commune(ville) as c:
+        hits = c.search(question, "ville", k=8)
+        # Refused before any model is asked, at a threshold refusing everything found...
+        low = generated_answer(question, hits, c.embedder, Down("down"), refusal_threshold=0.001)
+        assert not low.found
+        # ... and answered by the fallback at the model's own, which refuses nothing here.
+        own = generated_answer(question, hits, c.embedder, Down("down"))
+        assert own.found and own.mode == "extractive" and "mardi" in own.text.lower()

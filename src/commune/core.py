@@ -658,10 +658,7 @@ class Commune:
 
         cases = suite.select(split, collection)
         if not cases:
-            raise NotFound(
-                f"no question of {suite.name} matches split={split!r}, collection={collection!r}",
-                "check --split and --collection",
-            )
+            raise suite.none_selected(split, collection)
         refusals.kinds(cases)  # before any question is asked
         scored = refusals.probabilities(self.searcher, self.settings, cases, progress)
         return refusals.choose(

@@ -875,9 +875,18 @@ def generated_answer(
     generator: Generator,
     passages: int = 5,
     max_seconds: float | None = None,
+    refusal_threshold: float = 0.0,
 ) -> Answer:
     """Generate from the best passages, each sentence checked against its passage; extractive
     fallback on failure."""
-    *_, answer = stream_generated(question, hits, embedder, generator, passages, max_seconds)
+    *_, answer = stream_generated(
+        question,
+        hits,
+        embedder,
+        generator,
+        passages,
+        max_seconds,
+        refusal_threshold=refusal_threshold,
+    )
     assert isinstance(answer, Answer)
     return answer

@@ -171,10 +171,10 @@ def eval_cmd(
 def refusals_cmd(
     ctx: click.Context, suite: str, collection: str | None, split: str, cap: float
 ) -> None:
-    """What each "nothing relevant" threshold would refuse of your own questions (JSONL, as
-    for commune eval: some the documents answer, some marked "unanswerable": true), and the
-    threshold proposed for this home's documents. Nothing is changed: put the proposal in
-    commune.toml yourself ([answer] refusal_threshold).
+    """What "nothing relevant" thresholds would refuse of your own questions (JSONL, as for
+    commune eval: some the documents answer, some marked "unanswerable": true): every tenth,
+    the model's own, this home's and the one proposed for its documents. Nothing is changed:
+    put the proposal in commune.toml yourself ([answer] refusal_threshold).
     """
     from commune.evaluation import load_suite
 
@@ -191,20 +191,25 @@ def refusals_cmd(
     def n2(value: float) -> str:
         return number(value, 2, lang)
 
-    # A share as its reader writes it: "5 %" in French (a narrow no-break space), "5%".
-    percent = number(cap * 100, 0, lang) + ("\u202f%" if lang == "fr" else "%")
+    def threshold(t: float) -> str:
+        # The grid's thresholds have two decimals; one set in commune.toml may have more.
+        return number(t, 2 if round(t, 2) == t else 3, lang)
+
+    def percent(share: float, digits: int = 0) -> str:
+        # A share as its reader writes it: "5 %" in French (a narrow no-break space), "5%".
+        return number(share * 100, digits, lang) + ("\u202f%" if lang == "fr" else "%")
 
     def row(p: Point, label: str) -> str:
         nu, na = p.unanswerable_refused, p.answerable_refused
         share_u, share_a = f"{nu} / {u} ({n2(nu / u)})", f"{na} / {a} ({n2(na / a)})"
-        return f"{n2(p.threshold):>9}  {share_u:>20}  {share_a:>20}  {label}".rstrip()
+        return f"{threshold(p.threshold):>9}  {share_u:>20}  {share_a:>20}  {label}".rstrip()
 
     click.echo(
         said(
             f"{a + u} questions\u00a0: {a} avec réponse, {u} sans (une question pèse "
-            f"{n2(1 / u)} des sans réponse, {n2(1 / a)} des autres)",
+            f"{percent(1 / u, 1)} des sans réponse, {percent(1 / a, 1)} des autres)",
             f"{a + u} questions: {a} answerable, {u} unanswerable (one question weighs "
-            f"{n2(1 / u)} of the unanswerable, {n2(1 / a)} of the others)",
+            f"{percent(1 / u, 1)} of the unanswerable, {percent(1 / a, 1)} of the others)",
         )
     )
     click.echo(
@@ -227,14 +232,24 @@ def refusals_cmd(
             shown[p.threshold] = p
     for t in sorted(shown):
         click.echo(row(shown[t], marks.get(t, "")))
+    if found.unreachable:
+        click.echo(
+            "\n"
+            + said(
+                f"{found.unreachable} questions avec réponse n'ont trouvé aucun passage\u00a0: "
+                "tout seuil les refuse (ajoutez les documents qui y répondent)",
+                f"{found.unreachable} answerable questions found no passage: every threshold "
+                "refuses them (add the documents that answer them)",
+            )
+        )
     if found.proposed is None:
         click.echo(
             "\n"
             + said(
-                f"aucun seuil ne refuse au plus {percent} des questions avec réponse\u00a0: "
+                f"aucun seuil ne refuse au plus {percent(cap)} des questions avec réponse\u00a0: "
                 "les passages trouvés pour elles ressemblent à ceux des autres\u00a0; ajoutez des "
                 "documents, ou des questions",
-                f"no threshold refuses at most {percent} of the answerable questions: the "
+                f"no threshold refuses at most {percent(cap)} of the answerable questions: the "
                 "passages found for them look like the others'; add documents, or questions",
             )
         )

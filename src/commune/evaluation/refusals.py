@@ -54,6 +54,8 @@ class Thresholds:
     current: Point  # the one this home answers with
     # The proposal: None when even the highest threshold refuses more than the cap allows.
     proposed: Point | None
+    # Answerable questions for which nothing was found: every threshold refuses them.
+    unreachable: int = 0
 
 
 def kinds(cases: Sequence[Case]) -> tuple[int, int]:
@@ -115,23 +117,27 @@ def choose(
     allowed = math.floor(cap * answerable + 1e-9)
     within = [p for p in points if p.answerable_refused <= allowed]
     proposed = None
+    now = at(scored, current)
     if within:
         best = max(within, key=lambda p: (p.unanswerable_refused, -p.answerable_refused))
-        # Of the thresholds refusing exactly as many, the middle one: the farthest from the
-        # operator's questions on either side, for the questions they did not write.
-        tied = [
-            p
-            for p in points
-            if (p.unanswerable_refused, p.answerable_refused)
-            == (best.unanswerable_refused, best.answerable_refused)
-        ]
-        proposed = tied[len(tied) // 2]
+        counts = (best.unanswerable_refused, best.answerable_refused)
+        if (now.unanswerable_refused, now.answerable_refused) == counts:
+            # The home's threshold refuses the same questions: no change to propose.
+            proposed = now
+        else:
+            # Of the thresholds refusing exactly as many, the middle one: the farthest from
+            # the operator's questions on either side (within the grid), for the questions
+            # they did not write.
+            tied = [p for p in points if (p.unanswerable_refused, p.answerable_refused) == counts]
+            proposed = tied[len(tied) // 2]
     return Thresholds(
         answerable,
         unanswerable,
         cap,
         points,
         at(scored, shipped),
-        at(scored, current),
+        now,
         proposed,
+        # A probability of 1: no passage was found (answer.unanswerable_probability).
+        sum(1 for case, p in scored if not case.unanswerable and p >= 1.0),
     )

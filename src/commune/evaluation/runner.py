@@ -137,10 +137,7 @@ def run_suite(
     if limit is not None:
         cases = cases[:limit]
     if not cases:
-        raise NotFound(
-            f"no question of {suite.name} matches split={split!r}, collection={collection!r}",
-            "check --split and --collection",
-        )
+        raise suite.none_selected(split, collection)
     languages = collection_languages(deployment.engine, {c.collection for c in cases})
     result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})
     result.partial = len(cases) < len(selected)

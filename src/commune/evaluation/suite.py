@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from commune.errors import CommuneError
+from commune.errors import CommuneError, NotFound
 
 LANGUAGES = ("fr", "en")
 SPLITS = ("dev", "test")
@@ -73,6 +73,14 @@ class Suite:
             if (split is None or c.split == split)
             and (collection is None or c.collection == collection)
         ]
+
+    def none_selected(self, split: str | None, collection: str | None) -> NotFound:
+        """The error for a selection with no question (`commune eval`, `commune refusals`)."""
+        return NotFound(
+            f"no question of {self.name} matches --split {split or 'all'}"
+            + (f" and --collection {collection}" if collection else ""),
+            "check --split and --collection",
+        )
 
 
 class SuiteError(CommuneError):

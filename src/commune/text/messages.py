@@ -677,6 +677,17 @@ PATTERNS = [
         ),
         (r"unknown key (?P<key>\S+) in commune\.toml", "clé inconnue {key} dans commune.toml"),
         (
+            r"no question of (?P<suite>.+) matches --split (?P<split>\S+) and --collection "
+            r"(?P<collection>.+)",
+            "aucune question de {suite} ne correspond à --split {split} et --collection "
+            "{collection}",
+        ),
+        (
+            r"no question of (?P<suite>.+) matches --split (?P<split>\S+)",
+            "aucune question de {suite} ne correspond à --split {split}",
+        ),
+        (r"check --split and --collection", "vérifiez --split et --collection"),
+        (
             r"choosing a threshold needs both kinds of questions: some the documents answer and "
             r"some they do not; these are (?P<a>\d+) answerable and (?P<u>\d+) unanswerable",
             "choisir un seuil demande les deux sortes de questions\u00a0: certaines "
