@@ -388,3 +388,30 @@ def test_a_page_read_again_is_one_version_in_the_export_and_added_once(commune, 
     with Commune(tmp_path / "other-home") as other:
         counts = other.import_dataset(tmp_path / "dataset", "c")
         assert (counts["added"], counts["unchanged"], counts["earlier revisions"]) == (1, 0, 0)
+
+
+def test_a_gzipped_man_page_is_exported_as_gzip_and_read_again(commune, tmp_path):
+    """A man page is stored as the gzip it came in: the export names its bytes
+    application/gzip (not the roff they hold), and an import reads them as the page again."""
+    import gzip
+
+    from tests.test_manpage import MAN
+
+    man = tmp_path / "man" / "man5"
+    man.mkdir(parents=True)
+    (man / "exports.5.gz").write_bytes(gzip.compress(MAN.encode()))
+    commune.add([tmp_path / "man"], collection="pages", licence="GPL-3.0-or-later")
+    result = commune.export_collection("pages", tmp_path / "dataset")
+    assert result.documents == 1
+    [line] = [
+        json.loads(x) for x in (tmp_path / "dataset" / "documents.jsonl").read_text().splitlines()
+    ]
+    assert line["media_type"] == "application/gzip"
+    stored = (tmp_path / "dataset" / line["file"]).read_bytes()
+    assert stored[:2] == b"\x1f\x8b" and gzip.decompress(stored) == MAN.encode()
+    assert line["file"].endswith(".5.gz")
+    validate_export(tmp_path / "dataset")
+    with Commune(tmp_path / "other-home") as other:
+        assert other.import_dataset(tmp_path / "dataset", "pages")["added"] == 1
+        assert snapshot(other) == snapshot(commune)
+        assert "lecture seule" in other.search("partager en lecture seule", k=1)[0].text
