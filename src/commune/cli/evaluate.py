@@ -12,19 +12,37 @@ from commune.text.messages import from_environment
 from commune.text.numbers import number
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from commune.evaluation.refusals import Point
 
 
+def suite_questions(split_help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A suite file and which of its questions: `commune eval` and `commune refusals` read
+    them alike (``split_help``: what the split is for in each)."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(
+            (
+                click.argument("suite", type=click.Path(dir_okay=False)),
+                click.option("--collection", help="Only the questions about this collection."),
+                click.option(
+                    "--split",
+                    type=click.Choice(["dev", "test", "all"]),
+                    default="all",
+                    show_default=True,
+                    help=split_help,
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @cli.command("eval")
-@click.argument("suite", type=click.Path(dir_okay=False))
-@click.option("--collection", help="Only the questions about this collection.")
-@click.option(
-    "--split",
-    type=click.Choice(["dev", "test", "all"]),
-    default="all",
-    show_default=True,
-    help="Which questions: tune on dev, report on test.",
-)
+@suite_questions("Which questions: tune on dev, report on test.")
 @click.option(
     "--mode",
     "modes",
@@ -150,15 +168,7 @@ def eval_cmd(
 
 
 @cli.command("refusals")
-@click.argument("suite", type=click.Path(dir_okay=False))
-@click.option("--collection", help="Only the questions about this collection.")
-@click.option(
-    "--split",
-    type=click.Choice(["dev", "test", "all"]),
-    default="all",
-    show_default=True,
-    help="Which questions: choose on some, check on the others.",
-)
+@suite_questions("Which questions: choose on some, check on the others.")
 @click.option(
     "--max-answerable-refused",
     "cap",
