@@ -208,6 +208,8 @@ def test_transparency_shows_the_threshold_answers_are_given_at(ville: Path) -> N
             "threshold": own,
             "model_threshold": own,
             "configured": False,
+            "collections": {},
+            "private_collections": 0,
         }
     out = CliRunner().invoke(
         cli, ["--home", str(ville), "transparency"], env={"LANG": "en_GB.UTF-8"}
@@ -262,3 +264,57 @@ def test_the_threshold_reaches_generated_answers_and_their_fallback(ville: Path)
         # ... and answered by the fallback at the model's own, which refuses nothing here.
         own = generated_answer(question, hits, c.embedder, Down("down"))
         assert own.found and own.mode == "extractive" and "mardi" in own.text.lower()
+
+
+def test_a_collection_answers_at_its_own_threshold(
+    ville: Path, corpus: Path, tmp_path: Path
+) -> None:
+    from commune.core import Commune
+
+    runner = CliRunner()
+    member = runner.invoke(cli, ["--home", str(ville), "member", "add", "Ville", "--kind", "town"])
+    assert member.exit_code == 0, member.output
+    result = runner.invoke(
+        cli,
+        ["--home", str(ville), "add", str(corpus / "pool.txt"), "--collection", "piscine"]
+        + ["--licence", "CC0-1.0", "--visibility", "private", "--member", "Ville"],
+    )
+    assert result.exit_code == 0, result.output
+    # "ville" refuses everything it finds; the home's own threshold is the model's.
+    (ville / "commune.toml").write_text(
+        '[answer.refusal_thresholds]\n"ville" = 0.0001\n"piscine" = 0.9\n'
+    )
+    collecte, pool = SUITE[0]["question"], "When are swimming lessons for children?"
+    with Commune(ville) as c:
+        assert c.settings.answer.threshold_for("ville") == 0.0001
+        assert c.settings.answer.threshold_for("piscine") == 0.9
+        assert c.settings.answer.threshold_for("other") == 0.0
+        assert not c.ask(collecte, collection="ville").found
+        # Asked of every collection, the best passage's collection decides: the same.
+        assert not c.ask(collecte).found
+        assert c.ask(pool, collection="piscine").found
+        shown = c.transparency()["refusal"]
+        # The page is public: a private collection's threshold is counted, not named.
+        assert shown["collections"] == {"ville": 0.0001} and shown["private_collections"] == 1
+    # `commune refusals --collection` proposes that collection's own, keyed by its name.
+    suite = tmp_path / "mine.jsonl"
+    suite.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in SUITE) + "\n")
+    r = CliRunner().invoke(
+        cli,
+        ["--home", str(ville), "refusals", str(suite), "--collection", "ville"],
+        env={"LANG": "en_GB.UTF-8"},
+    )
+    assert r.exit_code == 0, r.output
+    assert "this home's" in r.output and "2 / 2 (1.00)" in r.output  # ville's own, 0.0001
+    assert r.output.splitlines()[-2:-1] == ["[answer.refusal_thresholds]"]
+    assert r.output.splitlines()[-1].startswith('"ville" = ')
+    # Without --collection, the home-wide threshold is counted, and the command says so.
+    whole = CliRunner().invoke(
+        cli, ["--home", str(ville), "refusals", str(suite)], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert "give --collection NAME for each" in whole.output
+    out = CliRunner().invoke(
+        cli, ["--home", str(ville), "transparency"], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert "in ville: 0.00 (that collection's own)" in out.output
+    assert "1 private collection(s)" in out.output and "piscine" not in out.output

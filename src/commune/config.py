@@ -107,6 +107,17 @@ class AnswerSettings:
     # suites' dev questions. Another corpus moves the model's scores (bench/README.md, item
     # 31): `commune refusals` proposes this deployment's own from its operator's questions.
     refusal_threshold: float = 0.0
+    # A collection's own, over the one above (``[answer.refusal_thresholds]``, name = value):
+    # a pooled deployment holds corpora as unlike as public-service fiches and manual pages,
+    # and one threshold cannot suit both (`commune refusals --collection NAME` proposes it).
+    refusal_thresholds: dict[str, float] = field(default_factory=dict)
+
+    def threshold_for(self, collection: str | None) -> float:
+        """The threshold set for the collection a question is answered from (0: the model's
+        own)."""
+        if collection is not None and collection in self.refusal_thresholds:
+            return self.refusal_thresholds[collection]
+        return self.refusal_threshold
 
 
 @dataclass(frozen=True)
@@ -460,6 +471,9 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             known = ", ".join(sorted(defaults.__dataclass_fields__))
             raise ConfigError(f"unknown key {name}.{key} in {CONFIG_FILE}", f"known keys: {known}")
         expected = type(getattr(defaults, key))
+        if expected is dict:  # a table of shares by name ([answer.refusal_thresholds])
+            values[key] = _shares(f"{name}.{key}", value)
+            continue
         if expected is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
             value = tuple(value)  # a TOML list of strings (web.trusted_proxies)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
@@ -494,6 +508,22 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             )
         values[key] = value
     return cls(**values)
+
+
+def _shares(where: str, raw: Any) -> dict[str, float]:
+    """A table of names to numbers between 0 and 1."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{where}] in {CONFIG_FILE} must be a table, got {raw!r}")
+    out = {}
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}.{name} in {CONFIG_FILE} must be float, got {value!r}")
+        if not (math.isfinite(value) and 0 <= value <= 1):
+            raise ConfigError(
+                f"{where}.{name} in {CONFIG_FILE} is a share: between 0 and 1, got {value}"
+            )
+        out[str(name)] = float(value)
+    return out
 
 
 def config_file_present(file: Path) -> bool:

@@ -365,6 +365,11 @@ class Commune:
                 "threshold": refusal.threshold(configured),
                 "model_threshold": refusal.threshold(),
                 "configured": configured > 0,
+                # Each collection's own ([answer.refusal_thresholds]); 0: the model's.
+                "collections": {
+                    name: refusal.threshold(t)
+                    for name, t in sorted(self.settings.answer.refusal_thresholds.items())
+                },
             },
         )
 
@@ -664,7 +669,12 @@ class Commune:
         return refusals.choose(
             scored,
             shipped=refusal.threshold(),
-            current=refusal.threshold(self.settings.answer.refusal_threshold),
+            # A collection named: its own threshold where it has one ([answer.refusal_thresholds]).
+            current=refusal.threshold(
+                self.settings.answer.threshold_for(collection)
+                if collection
+                else self.settings.answer.refusal_threshold
+            ),
             cap=refusals.DEFAULT_CAP if cap is None else cap,
         )
 

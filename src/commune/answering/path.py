@@ -349,6 +349,10 @@ class AskPath:
         req = run.request
         generator = None
         events: cabc.Generator[Event, None, None]
+        # The "nothing relevant" threshold of the collection asked, or else of the best
+        # passage's (this home's: a peer's collection names are its own), or the home's.
+        asked = req.collection or next((h.collection for h in hits[:1] if h.origin is None), None)
+        refusal_threshold = self.settings.answer.threshold_for(asked)
         # A model is given the rest; no-derivatives passages may only be quoted.
         free = for_generation(hits)[0] if chosen is not None else hits
         # Of the passages that answer (those the model would be given): the ones it may
@@ -386,7 +390,7 @@ class AskPath:
                 self.settings.generation.passages,
                 max_seconds=self.settings.limits.generation_seconds or None,
                 equivalents=self.searcher.equivalents(req.question),
-                refusal_threshold=self.settings.answer.refusal_threshold,
+                refusal_threshold=refusal_threshold,
             )
         else:
             # The best document's other passages that come closest to the question: the
@@ -404,7 +408,7 @@ class AskPath:
                 self.embedder(),
                 companions,
                 self.searcher.equivalents(req.question),
-                self.settings.answer.refusal_threshold,
+                refusal_threshold,
             )
         recorded = False
         try:

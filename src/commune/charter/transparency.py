@@ -126,9 +126,17 @@ def report(
         # uses it only for the passages it has reached.
         "embeddings": embedded,
         # When an answer says "nothing relevant": the refusal model's threshold, the one it
-        # ships with or the operator's (`commune refusals`, [answer] refusal_threshold). A
-        # lower one refuses more questions, answerable ones included.
-        "refusal": refusal,
+        # ships with or the operator's (`commune refusals`, [answer] refusal_threshold), and
+        # the collections' own, a private one's counted, not named. A lower threshold refuses
+        # more questions, answerable ones included.
+        "refusal": refusal
+        and {
+            **refusal,
+            "collections": {
+                k: v for k, v in refusal.get("collections", {}).items() if k not in private
+            },
+            "private_collections": sum(k in private for k in refusal.get("collections", {})),
+        },
         "links": {
             "bill_of_materials": "/transparency/bom.json",
             "sovereignty_map": "/transparency/sovereignty.json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING
 
@@ -184,7 +185,8 @@ def refusals_cmd(
     """What "nothing relevant" thresholds would refuse of your own questions (JSONL, as for
     commune eval: some the documents answer, some marked "unanswerable": true): every tenth,
     the model's own, this home's and the one proposed for its documents. Nothing is changed:
-    put the proposal in commune.toml yourself ([answer] refusal_threshold).
+    put the proposal in commune.toml yourself ([answer] refusal_threshold, or with
+    --collection that collection's own in [answer.refusal_thresholds]).
     """
     from commune.evaluation import load_suite
 
@@ -276,4 +278,19 @@ def refusals_cmd(
                 "to answer at it, put in commune.toml (then restart commune serve):",
             )
         )
-        click.echo(f"[answer]\nrefusal_threshold = {found.proposed.threshold:.2f}")
+        if collection:  # that collection's own; a TOML key quoted, as a name may hold a dot
+            key = json.dumps(collection, ensure_ascii=False)
+            click.echo(f"[answer.refusal_thresholds]\n{key} = {found.proposed.threshold:.2f}")
+        else:
+            click.echo(f"[answer]\nrefusal_threshold = {found.proposed.threshold:.2f}")
+    own = commune.settings.answer.refusal_thresholds
+    if not collection and {c.collection for c in loaded.cases} & set(own):
+        click.echo(
+            "\n"
+            + said(
+                "des collections de ces questions ont leur propre seuil, que ce calcul ne lit "
+                "pas\u00a0: passez --collection NOM pour chacune",
+                "some of these questions' collections have a threshold of their own, which this "
+                "count does not read: give --collection NAME for each",
+            )
+        )

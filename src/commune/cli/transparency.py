@@ -125,6 +125,12 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
             whose = "this home's, set in commune.toml; the model's own: "
             whose += f"{refusal['model_threshold']:.2f}"
         click.echo(f'"nothing relevant" threshold: {refusal["threshold"]:.2f} ({whose})')
+        for name, t in refusal.get("collections", {}).items():
+            click.echo(f"  in {name}: {t:.2f} (that collection's own)")
+        if refusal.get("private_collections"):
+            click.echo(
+                f"  and in {refusal['private_collections']} private collection(s), their own"
+            )
     for e in data["evaluations"]:
         click.echo(
             f"eval {e['collection']} {e['mode']}{':' + e['model'] if e['model'] else ''}: "
@@ -196,6 +202,18 @@ def french_transparency(data: dict[str, Any]) -> str:
             f"seuil de «\u00a0rien de pertinent\u00a0»\u00a0: {n(refusal['threshold'], 2, fr)} "
             f"({whose})"
         )
+        for name, t in refusal.get("collections", {}).items():
+            lines.append(f"  dans {name}\u00a0: {n(t, 2, fr)} (celui de cette collection)")
+        if refusal.get("private_collections"):
+            lines.append(
+                "  et le leur dans "
+                + plural(
+                    fr,
+                    refusal["private_collections"],
+                    "{n} collection privée",
+                    "{n} collections privées",
+                )
+            )
     for e in data["evaluations"]:
         model = f" ({e['model']})" if e["model"] else ""
         lines.append(
