@@ -296,6 +296,15 @@ def test_a_collection_answers_at_its_own_threshold(
         shown = c.transparency()["refusal"]
         # The page is public: a private collection's threshold is counted, not named.
         assert shown["collections"] == {"ville": 0.0001} and shown["private_collections"] == 1
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+
+        client = TestClient(create_app(c), client=("127.0.0.1", 40000))
+        page = client.get("/transparency", headers={"Accept-Language": "fr"}).text
+        client.close()
+        assert "Dans ville\u00a0: 0,00, fixé pour cette collection." in page
+        assert "Et un seuil fixé pour 1 collection privée." in page and "piscine" not in page
     # `commune refusals --collection` proposes that collection's own, keyed by its name.
     suite = tmp_path / "mine.jsonl"
     suite.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in SUITE) + "\n")
@@ -316,5 +325,9 @@ def test_a_collection_answers_at_its_own_threshold(
     out = CliRunner().invoke(
         cli, ["--home", str(ville), "transparency"], env={"LANG": "en_GB.UTF-8"}
     )
-    assert "in ville: 0.00 (that collection's own)" in out.output
-    assert "1 private collection(s)" in out.output and "piscine" not in out.output
+    assert "in ville: 0.00 (set for that collection)" in out.output
+    assert "and one set for 1 private collection" in out.output and "piscine" not in out.output
+    # A name configured for no collection (misspelt, or a member's yet to come) is not shown.
+    (ville / "commune.toml").write_text('[answer.refusal_thresholds]\n"futur-prive" = 0.3\n')
+    with Commune(ville) as c:
+        assert c.transparency()["refusal"]["collections"] == {}

@@ -69,7 +69,11 @@ def report(
         latest = scores.latest(conn)
         # The page is public: a private collection's name, and how well it is answered, are
         # its member's. Its evaluations are counted, not shown.
-        private = {r["name"] for r in repo.collection_access(conn) if r["visibility"] == "private"}
+        access = repo.collection_access(conn)
+        private = {r["name"] for r in access if r["visibility"] == "private"}
+        # Named on the page: a collection that exists and is not private. A name configured
+        # for a collection not created yet, or misspelt, could be a member's: left out.
+        shown = {r["name"] for r in access} - private
         embedded = coverage(conn)
     cards = []
     for card in models:
@@ -132,9 +136,7 @@ def report(
         "refusal": refusal
         and {
             **refusal,
-            "collections": {
-                k: v for k, v in refusal.get("collections", {}).items() if k not in private
-            },
+            "collections": {k: v for k, v in refusal.get("collections", {}).items() if k in shown},
             "private_collections": sum(k in private for k in refusal.get("collections", {})),
         },
         "links": {

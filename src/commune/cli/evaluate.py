@@ -284,7 +284,8 @@ def refusals_cmd(
         else:
             click.echo(f"[answer]\nrefusal_threshold = {found.proposed.threshold:.2f}")
     own = commune.settings.answer.refusal_thresholds
-    if not collection and {c.collection for c in loaded.cases} & set(own):
+    asked = loaded.select(None if split == "all" else split, collection)
+    if not collection and {c.collection for c in asked} & set(own):
         click.echo(
             "\n"
             + said(

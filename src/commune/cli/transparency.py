@@ -126,11 +126,10 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
             whose += f"{refusal['model_threshold']:.2f}"
         click.echo(f'"nothing relevant" threshold: {refusal["threshold"]:.2f} ({whose})')
         for name, t in refusal.get("collections", {}).items():
-            click.echo(f"  in {name}: {t:.2f} (that collection's own)")
-        if refusal.get("private_collections"):
-            click.echo(
-                f"  and in {refusal['private_collections']} private collection(s), their own"
-            )
+            click.echo(f"  in {name}: {t:.2f} (set for that collection)")
+        if hidden := refusal.get("private_collections"):
+            named = plural("en", hidden, "{n} private collection", "{n} private collections")
+            click.echo(f"  and one set for {named}")
     for e in data["evaluations"]:
         click.echo(
             f"eval {e['collection']} {e['mode']}{':' + e['model'] if e['model'] else ''}: "
@@ -203,10 +202,10 @@ def french_transparency(data: dict[str, Any]) -> str:
             f"({whose})"
         )
         for name, t in refusal.get("collections", {}).items():
-            lines.append(f"  dans {name}\u00a0: {n(t, 2, fr)} (celui de cette collection)")
+            lines.append(f"  dans {name}\u00a0: {n(t, 2, fr)} (fixé pour cette collection)")
         if refusal.get("private_collections"):
             lines.append(
-                "  et le leur dans "
+                "  et un seuil fixé pour "
                 + plural(
                     fr,
                     refusal["private_collections"],
