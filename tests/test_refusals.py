@@ -331,3 +331,9 @@ def test_a_collection_answers_at_its_own_threshold(
     (ville / "commune.toml").write_text('[answer.refusal_thresholds]\n"futur-prive" = 0.3\n')
     with Commune(ville) as c:
         assert c.transparency()["refusal"]["collections"] == {}
+    # `commune check` says so: the name changes nothing until a collection has it.
+    check = CliRunner().invoke(cli, ["--home", str(ville), "check"], env={"LANG": "en_GB.UTF-8"})
+    assert check.exit_code != 0
+    assert "names no collection here: futur-prive (fix the name in commune.toml" in check.output
+    fr = CliRunner().invoke(cli, ["--home", str(ville), "check"], env={"LANG": "fr_FR.UTF-8"})
+    assert "nomme des collections absentes d'ici\u00a0: futur-prive" in fr.output

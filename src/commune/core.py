@@ -556,6 +556,23 @@ class Commune:
             self.engine, embedder=self.settings.retrieval.embedder, home=self.settings.home
         )
         report.checks.append(check_charter(self.settings.home))
+        named = sorted(self.settings.answer.refusal_thresholds)
+        if named:
+            # A misspelt name is no error at start-up (a collection may come later), but it
+            # changes nothing: its questions are answered at the home's threshold.
+            from commune.store import repository as repo
+
+            with self.engine.connect() as conn:
+                here = {r["name"] for r in repo.collection_access(conn)}
+            unknown = ", ".join(n for n in named if n not in here)
+            report.add(
+                "refusals",
+                not unknown,
+                f"[answer.refusal_thresholds]: every collection named is here ({len(named)})"
+                if not unknown
+                else f"[answer.refusal_thresholds] names no collection here: {unknown} (fix the "
+                "name in commune.toml, or remove it)",
+            )
         return report
 
     def backup(self, dest: Path) -> dict[str, Any]:

@@ -279,7 +279,8 @@ def refusals_cmd(
             )
         )
         if collection:  # that collection's own; a TOML key quoted, as a name may hold a dot
-            key = json.dumps(collection, ensure_ascii=False)
+            # JSON's escapes are TOML's, but for DEL, which TOML refuses raw.
+            key = json.dumps(collection, ensure_ascii=False).replace("\x7f", "\\u007f")
             click.echo(f"[answer.refusal_thresholds]\n{key} = {found.proposed.threshold:.2f}")
         else:
             click.echo(f"[answer]\nrefusal_threshold = {found.proposed.threshold:.2f}")

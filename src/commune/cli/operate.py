@@ -24,6 +24,7 @@ CHECKS_FR = {
     "originals": "originaux",
     "audit": "audit",
     "charter": "charte",
+    "refusals": "refus",
 }
 
 

@@ -688,6 +688,18 @@ PATTERNS = [
         ),
         (r"check --split and --collection", "vérifiez --split et --collection"),
         (
+            r"\[answer\.refusal_thresholds\]: every collection named is here \((?P<n>\d+)\)",
+            "[answer.refusal_thresholds]\u00a0: chaque collection nommée est ici ({n})",
+        ),
+        (
+            r"\[answer\.refusal_thresholds\] names no collection here: (?P<names>.+)",
+            "[answer.refusal_thresholds] nomme des collections absentes d'ici\u00a0: {names}",
+        ),
+        (
+            r"fix the name in commune\.toml, or remove it",
+            "corrigez le nom dans commune.toml, ou retirez-le",
+        ),
+        (
             r"choosing a threshold needs both kinds of questions: some the documents answer and "
             r"some they do not; these are (?P<a>\d+) answerable and (?P<u>\d+) unanswerable",
             "choisir un seuil demande les deux sortes de questions\u00a0: certaines "
