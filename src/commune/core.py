@@ -687,11 +687,7 @@ class Commune:
             scored,
             shipped=refusal.threshold(),
             # A collection named: its own threshold where it has one ([answer.refusal_thresholds]).
-            current=refusal.threshold(
-                self.settings.answer.threshold_for(collection)
-                if collection
-                else self.settings.answer.refusal_threshold
-            ),
+            current=refusal.threshold(self.settings.answer.threshold_for(collection)),
             cap=refusals.DEFAULT_CAP if cap is None else cap,
         )
 

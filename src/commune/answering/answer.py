@@ -438,8 +438,6 @@ def unanswerable_probability(question: str, lang: str, hits: list[Hit], passages
     """The refusal model's probability that ``hits`` cannot answer ``question``, read as
     :func:`answer_context` reads it (1 when nothing was found): what a refusal threshold is
     compared with (`commune refusals`)."""
-    if not hits:
-        return 1.0
     relevant = relevant_hits(hits, lang, passages)
     return refusal.unanswerable_probability(question, lang, hits, bool(relevant))
 

@@ -85,6 +85,10 @@ def model() -> dict[str, np.ndarray | float]:
 
 
 def unanswerable_probability(question: str, lang: str, hits: list[Hit], passes: bool) -> float:
+    """The model's probability that ``hits`` cannot answer ``question``; 1 when nothing was
+    found."""
+    if not hits:
+        return 1.0
     m = model()
     z = (features(question, lang, hits, passes) - m["mean"]) / m["scale"]
     return float(1 / (1 + np.exp(-(z @ m["weights"] + m["bias"]))))
@@ -101,7 +105,5 @@ def refuses(
     question: str, lang: str, hits: list[Hit], passes: bool, configured: float = 0.0
 ) -> bool:
     """Whether to answer "nothing relevant": no passage found, or the model judges the
-    question beyond what the passages found can answer (at :func:`threshold`)."""
-    if not hits:
-        return True
+    question beyond what the passages found can answer (at :func:`threshold`, at most 1)."""
     return unanswerable_probability(question, lang, hits, passes) >= threshold(configured)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commune.cli.group import StageBars, cli, commune_of, said
+from commune.cli.speech import percent
 from commune.text.messages import from_environment
 from commune.text.numbers import number
 
@@ -207,10 +208,6 @@ def refusals_cmd(
         # The grid's thresholds have two decimals; one set in commune.toml may have more.
         return number(t, 2 if round(t, 2) == t else 3, lang)
 
-    def percent(share: float, digits: int = 0) -> str:
-        # A share as its reader writes it: "5 %" in French (a narrow no-break space), "5%".
-        return number(share * 100, digits, lang) + ("\u202f%" if lang == "fr" else "%")
-
     def row(p: Point, label: str) -> str:
         nu, na = p.unanswerable_refused, p.answerable_refused
         share_u, share_a = f"{nu} / {u} ({n2(nu / u)})", f"{na} / {a} ({n2(na / a)})"
@@ -219,9 +216,9 @@ def refusals_cmd(
     click.echo(
         said(
             f"{a + u} questions\u00a0: {a} avec réponse, {u} sans (une question pèse "
-            f"{percent(1 / u, 1)} des sans réponse, {percent(1 / a, 1)} des autres)",
+            f"{percent(1 / u, lang)} des sans réponse, {percent(1 / a, lang)} des autres)",
             f"{a + u} questions: {a} answerable, {u} unanswerable (one question weighs "
-            f"{percent(1 / u, 1)} of the unanswerable, {percent(1 / a, 1)} of the others)",
+            f"{percent(1 / u, lang)} of the unanswerable, {percent(1 / a, lang)} of the others)",
         )
     )
     click.echo(
@@ -258,11 +255,12 @@ def refusals_cmd(
         click.echo(
             "\n"
             + said(
-                f"aucun seuil ne refuse au plus {percent(cap)} des questions avec réponse\u00a0: "
-                "les passages trouvés pour elles ressemblent à ceux des autres\u00a0; ajoutez des "
-                "documents, ou des questions",
-                f"no threshold refuses at most {percent(cap)} of the answerable questions: the "
-                "passages found for them look like the others'; add documents, or questions",
+                f"aucun seuil ne refuse au plus {percent(cap, lang, 0)} des questions avec "
+                "réponse\u00a0: les passages trouvés pour elles ressemblent à ceux des "
+                "autres\u00a0; ajoutez des documents, ou des questions",
+                f"no threshold refuses at most {percent(cap, lang, 0)} of the answerable "
+                "questions: the passages found for them look like the others'; add documents, "
+                "or questions",
             )
         )
     elif found.proposed.threshold == found.current.threshold:
@@ -284,9 +282,7 @@ def refusals_cmd(
             click.echo(f"[answer.refusal_thresholds]\n{key} = {found.proposed.threshold:.2f}")
         else:
             click.echo(f"[answer]\nrefusal_threshold = {found.proposed.threshold:.2f}")
-    own = commune.settings.answer.refusal_thresholds
-    asked = loaded.select(None if split == "all" else split, collection)
-    if not collection and {c.collection for c in asked} & set(own):
+    if not collection and found.collections & set(commune.settings.answer.refusal_thresholds):
         click.echo(
             "\n"
             + said(

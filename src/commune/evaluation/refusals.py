@@ -43,6 +43,12 @@ class Point:
     unanswerable_refused: int
     answerable_refused: int
 
+    @property
+    def counts(self) -> tuple[int, int]:
+        """Two thresholds with the same counts refuse the same questions (both counts only
+        fall as the threshold rises)."""
+        return self.unanswerable_refused, self.answerable_refused
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -56,6 +62,8 @@ class Thresholds:
     proposed: Point | None
     # Answerable questions for which nothing was found: every threshold refuses them.
     unreachable: int = 0
+    # The collections the questions were asked of.
+    collections: frozenset[str] = frozenset()
 
 
 def kinds(cases: Sequence[Case]) -> tuple[int, int]:
@@ -120,15 +128,14 @@ def choose(
     now = at(scored, current)
     if within:
         best = max(within, key=lambda p: (p.unanswerable_refused, -p.answerable_refused))
-        counts = (best.unanswerable_refused, best.answerable_refused)
-        if (now.unanswerable_refused, now.answerable_refused) == counts:
+        if now.counts == best.counts:
             # The home's threshold refuses the same questions: no change to propose.
             proposed = now
         else:
             # Of the thresholds refusing exactly as many, the middle one: the farthest from
             # the operator's questions on either side (within the grid), for the questions
             # they did not write.
-            tied = [p for p in points if (p.unanswerable_refused, p.answerable_refused) == counts]
+            tied = [p for p in points if p.counts == best.counts]
             proposed = tied[len(tied) // 2]
     return Thresholds(
         answerable,
@@ -140,4 +147,5 @@ def choose(
         proposed,
         # A probability of 1: no passage was found (answer.unanswerable_probability).
         sum(1 for case, p in scored if not case.unanswerable and p >= 1.0),
+        frozenset(case.collection for case, _ in scored),
     )
