@@ -1,0 +1,169 @@
+"""How the best passage stands against the rest of the commons, as a sign for "nothing relevant".
+
+Item 31 of bench/README.md found that the refusal model does not carry from one corpus to
+another: its features are raw scores (a cosine, a coverage), whose scale moves with the
+corpus, and it suggested relative signs instead. This tries the query performance
+predictors of the search literature (Shtok et al.'s NQC, Zhou and Croft's WIG, Cronen-Townsend
+et al.'s clarity in spirit): how far the best passage's score stands above the scores of the
+passages ranked after it, for the same question over the same commons.
+
+For every dev question of both suites, the passages are searched as `commune ask` does (60
+deep instead of 8; the first 8 are the same), and each sign is added to the shipped model's
+nine features (answering/refusal.py). Two readings, as bench/calibrate.py makes them:
+
+- five-fold over dev (its folds, its rule: the threshold refusing the most unanswerable
+  questions of the weaker domain with at most ``cap`` of the answerable refused in each);
+- across (``calibrate.py --across``): fitted on one domain, read on the other, at several L2.
+
+Nothing is written. About 20 s on the evaluation home:
+
+    python bench/refusal_standing.py --home eval-data
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from calibrate import SUITES, _rates, fit, predict  # noqa: E402
+from folds import FOLD_SEEDS, FOLDS  # noqa: E402
+from folds import fold_of as group_folds  # noqa: E402
+
+from commune.answering import refusal  # noqa: E402
+from commune.answering.answer import relevant_hits  # noqa: E402
+from commune.answering.licensing import usable_for_answers  # noqa: E402
+from commune.answering.retrieve import prepare_query  # noqa: E402
+from commune.core import Commune  # noqa: E402
+from commune.evaluation import load_suite  # noqa: E402
+from commune.evaluation.refusals import GRID  # noqa: E402
+from commune.evaluation.suite import document_groups  # noqa: E402
+from commune.govern.policy import OPERATOR  # noqa: E402
+from commune.text.lang import detect  # noqa: E402
+
+DEEP = 60  # passages read for the rest of the list
+SIGNS = (
+    "stand_out",  # best cosine minus the mean cosine of the passages after the tenth (WIG-like)
+    "z_top",  # the same, in standard deviations of those passages' cosines
+    "nqc10",  # deviation of the ten best cosines over the mean of the rest (NQC-like)
+    "coverage_out",  # best coverage minus the mean coverage after the tenth
+    "top_minus_5",  # best cosine minus the fifth's
+    "dense_z",  # z_top over USE's own list of 100 (what the searcher could carry for free)
+)
+
+
+def collect(commune: Commune) -> tuple[np.ndarray, ...]:
+    catalog, embedder = commune.searcher.catalog(), commune.searcher.embedder()
+    xs, signs, ys, domains, groups = [], [], [], [], []
+    for name in SUITES:
+        suite = load_suite(ROOT / "eval" / "suites" / f"{name}.jsonl")
+        group_of = document_groups(suite.cases)
+        for case in suite.select("dev"):
+            deep = commune.search(case.question, case.collection, k=DEEP)
+            deep, _ = usable_for_answers(deep, None, commune.settings.charter.tdm_reserved)
+            hits = deep[:8]
+            lang = detect(case.question, default="en")
+            xs.append(refusal.features(case.question, lang, hits, bool(relevant_hits(hits, lang))))
+            cos = np.sort([h.cosine for h in deep])[::-1]
+            cov = np.sort([h.coverage for h in deep])[::-1]
+            tail, ctail = cos[10:], cov[10:]
+            ids = commune.library.scope(case.collection, OPERATOR)
+            mask = catalog.in_collections(ids) if ids is not None else None
+            if catalog.live is not None:
+                mask = catalog.live if mask is None else mask & catalog.live
+            _, dense = catalog.dense.search(
+                prepare_query(case.question, embedder).vector, 100, mask
+            )
+            signs.append(
+                [
+                    cos[0] - tail.mean(),
+                    (cos[0] - tail.mean()) / (tail.std() + 1e-3),
+                    cos[:10].std() / (abs(tail.mean()) + 1e-3),
+                    cov[0] - ctail.mean(),
+                    cos[0] - cos[4],
+                    (dense[0] - dense[10:].mean()) / (dense[10:].std() + 1e-3),
+                ]
+            )
+            ys.append(float(case.unanswerable))
+            domains.append(name)
+            groups.append(f"{name}/{group_of[case.id]}")
+    return (
+        np.vstack(xs),
+        np.asarray(signs),
+        np.asarray(ys),
+        np.asarray(domains),
+        np.asarray(groups),
+    )
+
+
+def five_fold(
+    x: np.ndarray, y: np.ndarray, domains: np.ndarray, groups: np.ndarray, cap: float, l2: float
+) -> str:
+    z = (x - x.mean(0)) / (x.std(0) + 1e-9)
+    predicted = []
+    for seed in FOLD_SEEDS:
+        fold_of = group_folds(groups, seed)
+        folds = np.asarray([fold_of[g] for g in groups])
+        p = np.zeros(len(y))
+        for f in range(FOLDS):
+            p[folds == f] = predict(z[folds == f], fit(z[folds != f], y[folds != f], l2))
+        predicted.append(p)
+    p_all, y_all = np.concatenate(predicted), np.tile(y, len(FOLD_SEEDS))
+    d_all = np.tile(domains, len(FOLD_SEEDS))
+
+    def rates(t: float) -> dict[str, tuple[float, float]]:
+        return {d: _rates(p_all, y_all, t, d_all == d) for d in SUITES}
+
+    ok = [t for t in GRID if all(a <= cap for _, a in rates(t).values())]
+    t = min(ok, key=lambda t: (-min(u for u, _ in rates(t).values()), t))
+    return " | ".join(f"{u:.3f} / {a:.3f}" for u, a in rates(t).values())
+
+
+def across(x: np.ndarray, y: np.ndarray, domains: np.ndarray, cap: float, l2: float) -> str:
+    out = []
+    for here in SUITES:
+        own, other = domains == here, domains != here
+        mean, scale = x[own].mean(0), x[own].std(0) + 1e-9
+        p = predict((x - mean) / scale, fit((x[own] - mean) / scale, y[own], l2))
+        ok = [t for t in GRID if _rates(p, y, t, own)[1] <= cap] or [0.95]
+        t = min(ok, key=lambda t: (-_rates(p, y, t, own)[0], t))
+        (ou, oa), (xu, xa) = _rates(p, y, t, own), _rates(p, y, t, other)
+        out.append(f"{ou:.3f} / {oa:.3f} -> {xu:.3f} / {xa:.3f}")
+    return " | ".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--home", default="eval-data")
+    args = ap.parse_args()
+    x, s, y, domains, groups = collect(Commune(args.home))
+    variants = {"shipped": x, **{f"+ {n}": np.hstack([x, s[:, [i]]]) for i, n in enumerate(SIGNS)}}
+    variants["+ all"] = np.hstack([x, s])
+    print(f"dev: {int(y.sum())} unanswerable, {int((y == 0).sum())} answerable questions")
+    print("sign | mean over Debian's answerable / unanswerable | the fiches'")
+    for i, n in enumerate(SIGNS):
+        means = []
+        for d in SUITES:
+            answerable, unanswerable = (s[(domains == d) & (y == k), i].mean() for k in (0, 1))
+            means.append(f"{answerable:.3f} / {unanswerable:.3f}")
+        print(f"{n} | " + " | ".join(means))
+    for cap in (0.04, 0.05):
+        print(f"\nfive-fold, cap {cap}: Debian | fiches, unanswerable / answerable refused")
+        for label, v in variants.items():
+            print(f"{label:<16} {five_fold(v, y, domains, groups, cap, 1.0)}")
+    print(
+        "\nacross, cap 0.04: Debian -> fiches | fiches -> Debian, "
+        "own (in-sample) -> other, unanswerable / answerable refused"
+    )
+    for l2 in (0.3, 1.0, 3.0, 10.0):
+        for label in ("shipped", "+ z_top", "+ dense_z", "+ all"):
+            print(f"L2 {l2:<4} {label:<10} {across(variants[label], y, domains, 0.04, l2)}")
+
+
+if __name__ == "__main__":
+    main()
