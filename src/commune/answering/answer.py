@@ -172,7 +172,9 @@ def is_comment(line: str) -> bool:
     if _SURELY_CODE.search(body) or "=" in body:
         return False  # an option, a path, a variable set: "# LANG=C sort", "# X11Forwarding yes"
     small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
-    return (words[0][0].isupper() and words[0].isalpha() and len(words) >= 2) or (
+    # A label opens a remark as a capital word does: "# TAG: localip" (pptpd.conf).
+    first = words[0].removesuffix(":")
+    return (first[:1].isupper() and first.isalpha() and len(words) >= 2) or (
         len(words) >= 4 and small >= 2
     )
 
