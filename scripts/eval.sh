@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make eval`: build the evaluation home (the Debian manuals and the service-public.fr fiches)
-# and the held-out one (Debian's French manual pages), run each shipped suite's test split and
-# the held-out suite whole, write the reports and compare each with the reference
+# and the two held-out ones (Debian's French manual pages; fiches no suite questions), run each
+# shipped suite's test split and each held-out suite whole, write the reports and compare each
+# with the reference
 # committed in eval/reports/. With EVAL_UPDATE=1 (`make eval EVAL_UPDATE=1`), the new reports
 # then replace the committed references: only from a clean tree, since a reference pins the
 # commit and the code it was made by, and `make test` (tests/test_instrument.py) checks them.
@@ -15,16 +16,20 @@ if [ -n "$update" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/de
   exit 1
 fi
 COMMUNE_HOME="$home" bash scripts/eval-home.sh
-# The held-out corpus, in a home of its own (scripts/eval-home-manpages.sh).
+# The held-out corpora, each in a home of its own (scripts/eval-home-manpages.sh,
+# scripts/eval-home-fiches-heldout.sh).
 held_out="$home/held-out-manpages"
 COMMUNE_HOME="$held_out" bash scripts/eval-home-manpages.sh
+held_out_fiches="$home/held-out-fiches"
+COMMUNE_HOME="$held_out_fiches" bash scripts/eval-home-fiches-heldout.sh
 # suite, reference name, output directory, split, home: the reference keeps its name, so
 # that history diffs line up; the Debian run stays in reports/latest, where `make demo` reads
-# its headline. The held-out suite is asked whole: no model or threshold was chosen on it.
+# its headline. The held-out suites are asked whole: no model or threshold was chosen on them.
 runs=(
   "debian reference-test latest test $home"
   "fiches reference-fiches-test latest-fiches test $home"
   "manpages reference-manpages-all latest-manpages all $held_out"
+  "fiches-heldout reference-fiches-heldout-all latest-fiches-heldout all $held_out_fiches"
 )
 # `read` gives the last field the rest of the line: a home whose path holds spaces stays whole.
 for run in "${runs[@]}"; do

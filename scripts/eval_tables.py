@@ -21,6 +21,7 @@ REPORTS = {
     "debian.jsonl": ROOT / "eval/reports/reference-test/report.json",
     "fiches.jsonl": ROOT / "eval/reports/reference-fiches-test/report.json",
     "manpages.jsonl": ROOT / "eval/reports/reference-manpages-all/report.json",  # held out
+    "fiches-heldout.jsonl": ROOT / "eval/reports/reference-fiches-heldout-all/report.json",
 }
 HEADER = (
     "| `{name}`, {split} | questions (unanswerable) | MRR@10 hybrid / lexical / dense "
