@@ -15,9 +15,14 @@ nine features (answering/refusal.py). Two readings, as bench/calibrate.py makes 
   questions of the weaker domain with at most ``cap`` of the answerable refused in each);
 - across (``calibrate.py --across``): fitted on one domain, read on the other, at several L2.
 
-Nothing is written. About 20 s on the evaluation home:
+On a home enriched by `commune enrich`, two more signs: e5-small's cosine of the best passage
+judged, and the highest of the five (item 20 had read a gain from the first).
+
+Nothing is written. About 20 s on the evaluation home, a minute on an enriched copy:
 
     python bench/refusal_standing.py --home eval-data
+    cp -a eval-data /tmp/enriched && commune --home /tmp/enriched enrich   # about 45 min
+    python bench/refusal_standing.py --home /tmp/enriched
 """
 
 from __future__ import annotations
@@ -40,10 +45,12 @@ from commune.answering.answer import relevant_hits  # noqa: E402
 from commune.answering.licensing import usable_for_answers  # noqa: E402
 from commune.answering.retrieve import prepare_query  # noqa: E402
 from commune.core import Commune  # noqa: E402
+from commune.embed import get_embedder  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.refusals import GRID  # noqa: E402
 from commune.evaluation.suite import document_groups  # noqa: E402
 from commune.govern.policy import OPERATOR  # noqa: E402
+from commune.store import repository as repo  # noqa: E402
 from commune.text.lang import detect  # noqa: E402
 
 DEEP = 60  # passages read for the rest of the list
@@ -55,10 +62,15 @@ SIGNS = (
     "top_minus_5",  # best cosine minus the fifth's
     "dense_z",  # z_top over USE's own list of 100 (what the searcher could carry for free)
 )
+# On a home enriched by `commune enrich` (docs/retrieval.md), the second embedder's meaning of
+# the passages judged: e5-small's cosine of the best one, and the highest of the five.
+ENRICHED_SIGNS = ("e5_top", "e5_max")
 
 
 def collect(commune: Commune) -> tuple[np.ndarray, ...]:
     catalog, embedder = commune.searcher.catalog(), commune.searcher.embedder()
+    model = commune.settings.enrich.model
+    enriched = bool(model) and commune.searcher.enriched_vectors.view(catalog) is not None
     xs, signs, ys, domains, groups = [], [], [], [], []
     for name in SUITES:
         suite = load_suite(ROOT / "eval" / "suites" / f"{name}.jsonl")
@@ -79,16 +91,26 @@ def collect(commune: Commune) -> tuple[np.ndarray, ...]:
             _, dense = catalog.dense.search(
                 prepare_query(case.question, embedder).vector, 100, mask
             )
-            signs.append(
-                [
-                    cos[0] - tail.mean(),
-                    (cos[0] - tail.mean()) / (tail.std() + 1e-3),
-                    cos[:10].std() / (abs(tail.mean()) + 1e-3),
-                    cov[0] - ctail.mean(),
-                    cos[0] - cos[4],
-                    (dense[0] - dense[10:].mean()) / (dense[10:].std() + 1e-3),
+            row = [
+                cos[0] - tail.mean(),
+                (cos[0] - tail.mean()) / (tail.std() + 1e-3),
+                cos[:10].std() / (abs(tail.mean()) + 1e-3),
+                cov[0] - ctail.mean(),
+                cos[0] - cos[4],
+                (dense[0] - dense[10:].mean()) / (dense[10:].std() + 1e-3),
+            ]
+            if enriched:
+                q = get_embedder(model).embed_query(case.question)
+                with commune.library.engine.connect() as conn:
+                    stored = repo.vectors_for(conn, [h.chunk_id for h in hits[:5]], model)
+                e5 = [
+                    float(np.frombuffer(stored[h.chunk_id], dtype="<f4") @ q)
+                    if h.chunk_id in stored
+                    else 0.0
+                    for h in hits[:5]
                 ]
-            )
+                row += [e5[0] if e5 else 0.0, max(e5, default=0.0)]
+            signs.append(row)
             ys.append(float(case.unanswerable))
             domains.append(name)
             groups.append(f"{name}/{group_of[case.id]}")
@@ -142,11 +164,14 @@ def main() -> None:
     ap.add_argument("--home", default="eval-data")
     args = ap.parse_args()
     x, s, y, domains, groups = collect(Commune(args.home))
-    variants = {"shipped": x, **{f"+ {n}": np.hstack([x, s[:, [i]]]) for i, n in enumerate(SIGNS)}}
-    variants["+ all"] = np.hstack([x, s])
+    names = SIGNS + (ENRICHED_SIGNS if s.shape[1] > len(SIGNS) else ())
+    variants = {"shipped": x, **{f"+ {n}": np.hstack([x, s[:, [i]]]) for i, n in enumerate(names)}}
+    variants["+ all"] = np.hstack([x, s[:, : len(SIGNS)]])
+    if len(names) > len(SIGNS):
+        variants["+ e5_top, e5_max"] = np.hstack([x, s[:, len(SIGNS) :]])
     print(f"dev: {int(y.sum())} unanswerable, {int((y == 0).sum())} answerable questions")
     print("sign | mean over Debian's answerable / unanswerable | the fiches'")
-    for i, n in enumerate(SIGNS):
+    for i, n in enumerate(names):
         means = []
         for d in SUITES:
             answerable, unanswerable = (s[(domains == d) & (y == k), i].mean() for k in (0, 1))
@@ -161,7 +186,9 @@ def main() -> None:
         "own (in-sample) -> other, unanswerable / answerable refused"
     )
     for l2 in (0.3, 1.0, 3.0, 10.0):
-        for label in ("shipped", "+ z_top", "+ dense_z", "+ all"):
+        for label in ("shipped", "+ z_top", "+ dense_z", "+ all", "+ e5_top"):
+            if label not in variants:
+                continue
             print(f"L2 {l2:<4} {label:<10} {across(variants[label], y, domains, 0.04, l2)}")
 
 
