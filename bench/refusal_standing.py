@@ -77,12 +77,17 @@ def collect(commune: Commune) -> tuple[np.ndarray, ...]:
         group_of = document_groups(suite.cases)
         for case in suite.select("dev"):
             deep = commune.search(case.question, case.collection, k=DEEP)
-            deep, _ = usable_for_answers(deep, None, commune.settings.charter.tdm_reserved)
-            hits = deep[:8]
+            # The model's own hits exactly as calibrate.py takes them: the first 8, then the
+            # charter's TDM rule (which may leave fewer).
+            reserved = commune.settings.charter.tdm_reserved
+            hits, _ = usable_for_answers(deep[:8], None, reserved)
+            deep, _ = usable_for_answers(deep, None, reserved)
             lang = detect(case.question, default="en")
             xs.append(refusal.features(case.question, lang, hits, bool(relevant_hits(hits, lang))))
-            cos = np.sort([h.cosine for h in deep])[::-1]
-            cov = np.sort([h.coverage for h in deep])[::-1]
+            # A question with few passages (a small collection, TDM-reserved ones left out)
+            # reads its tail from what there is, padded with zeros: never an empty mean.
+            cos = np.pad(np.sort([h.cosine for h in deep])[::-1], (0, max(0, 15 - len(deep))))
+            cov = np.pad(np.sort([h.coverage for h in deep])[::-1], (0, max(0, 15 - len(deep))))
             tail, ctail = cos[10:], cov[10:]
             ids = commune.library.scope(case.collection, OPERATOR)
             mask = catalog.in_collections(ids) if ids is not None else None
@@ -142,7 +147,8 @@ def five_fold(
         return {d: _rates(p_all, y_all, t, d_all == d) for d in SUITES}
 
     ok = [t for t in GRID if all(a <= cap for _, a in rates(t).values())]
-    t = min(ok, key=lambda t: (-min(u for u, _ in rates(t).values()), t))
+    # As calibrate.best: 0.5 when no threshold keeps the answerable refused within the cap.
+    t = min(ok, key=lambda t: (-min(u for u, _ in rates(t).values()), t)) if ok else 0.5
     return " | ".join(f"{u:.3f} / {a:.3f}" for u, a in rates(t).values())
 
 
