@@ -84,6 +84,38 @@ def _rates(p: np.ndarray, y: np.ndarray, t: float, where: np.ndarray) -> tuple[f
     return float(r[where & (y == 1)].mean()), float(r[where & (y == 0)].mean())
 
 
+def out_of_fold(
+    z: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float, fold_seeds: tuple[int, ...]
+) -> np.ndarray:
+    """Each question's five-fold prediction under each assignment of ``fold_seeds``, one after
+    the other. Five folds by document group: a question's translation never judges its own
+    model. Each assignment of the groups to folds predicts every question once; the rates read
+    all assignments' predictions together (folds.FOLD_SEEDS: one assignment is a draw)."""
+    predicted = []
+    for fold_seed in fold_seeds:
+        fold_of = group_folds(groups, fold_seed)
+        folds = np.asarray([fold_of[g] for g in groups])
+        p = np.zeros(len(y))
+        for f in range(FOLDS):
+            p[folds == f] = predict(z[folds == f], fit(z[folds != f], y[folds != f], l2))
+        predicted.append(p)
+    return np.concatenate(predicted)
+
+
+def carried(
+    x: np.ndarray, y: np.ndarray, domains: np.ndarray, here: str, l2: float, cap: float
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Fitted on domain ``here``, its threshold the one refusing the most of its unanswerable
+    questions with at most ``cap`` of its answerable ones refused: (unanswerable, answerable)
+    refused on its own domain (in-sample), then on the others."""
+    own, other = domains == here, domains != here
+    mean, scale = x[own].mean(0), x[own].std(0) + 1e-9
+    p = predict((x - mean) / scale, fit((x[own] - mean) / scale, y[own], l2))
+    ok = [t for t in GRID if _rates(p, y, t, own)[1] <= cap] or [0.95]
+    t = min(ok, key=lambda t: (-_rates(p, y, t, own)[0], t))
+    return _rates(p, y, t, own), _rates(p, y, t, other)
+
+
 def across(x: np.ndarray, y: np.ndarray, domains: np.ndarray, l2: float, cap: float) -> None:
     """Each domain's model read on the other domain: fitted on one domain's dev questions,
     its threshold the one refusing the most of that domain's unanswerable questions with at
@@ -93,14 +125,7 @@ def across(x: np.ndarray, y: np.ndarray, domains: np.ndarray, l2: float, cap: fl
     item 31)."""
     print("fitted on -> read on | own domain: unanswerable / answerable refused | other domain")
     for here in SUITES:
-        own, other = domains == here, domains != here
-        mean, scale = x[own].mean(0), x[own].std(0) + 1e-9
-        w = fit((x[own] - mean) / scale, y[own], l2)
-        p = predict((x - mean) / scale, w)
-
-        ok = [t for t in GRID if _rates(p, y, t, own)[1] <= cap] or [0.95]
-        t = min(ok, key=lambda t: (-_rates(p, y, t, own)[0], t))
-        (ou, oa), (xu, xa) = _rates(p, y, t, own), _rates(p, y, t, other)
+        (ou, oa), (xu, xa) = carried(x, y, domains, here, l2, cap)
         there = next(d for d in SUITES if d != here)
         print(f"{here} -> {there} | {ou:.3f} / {oa:.3f} (in-sample) | {xu:.3f} / {xa:.3f}")
 
@@ -148,18 +173,7 @@ def main() -> None:
         return
     mean, scale = x.mean(0), x.std(0) + 1e-9
     z = (x - mean) / scale
-    # Five folds by document group: a question's translation never judges its own model.
-    # Each assignment of the groups to folds predicts every question once; the rates read
-    # all assignments' predictions together (folds.FOLD_SEEDS: one assignment is a draw).
-    predicted = []
-    for fold_seed in fold_seeds:
-        fold_of = group_folds(groups, fold_seed)
-        folds = np.asarray([fold_of[g] for g in groups])
-        p = np.zeros(len(y))
-        for f in range(FOLDS):
-            p[folds == f] = predict(z[folds == f], fit(z[folds != f], y[folds != f], args.l2))
-        predicted.append(p)
-    p_all = np.concatenate(predicted)
+    p_all = out_of_fold(z, y, groups, args.l2, fold_seeds)
     y_all = np.tile(y, len(fold_seeds))
     domains_all = np.tile(domains, len(fold_seeds))
 

@@ -36,9 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from calibrate import SUITES, _rates, fit, predict  # noqa: E402
-from folds import FOLD_SEEDS, FOLDS  # noqa: E402
-from folds import fold_of as group_folds  # noqa: E402
+from calibrate import SUITES, _rates, carried, out_of_fold  # noqa: E402
+from folds import FOLD_SEEDS  # noqa: E402
 
 from commune.answering import refusal  # noqa: E402
 from commune.answering.answer import relevant_hits  # noqa: E402
@@ -132,16 +131,8 @@ def five_fold(
     x: np.ndarray, y: np.ndarray, domains: np.ndarray, groups: np.ndarray, cap: float, l2: float
 ) -> str:
     z = (x - x.mean(0)) / (x.std(0) + 1e-9)
-    predicted = []
-    for seed in FOLD_SEEDS:
-        fold_of = group_folds(groups, seed)
-        folds = np.asarray([fold_of[g] for g in groups])
-        p = np.zeros(len(y))
-        for f in range(FOLDS):
-            p[folds == f] = predict(z[folds == f], fit(z[folds != f], y[folds != f], l2))
-        predicted.append(p)
-    p_all, y_all = np.concatenate(predicted), np.tile(y, len(FOLD_SEEDS))
-    d_all = np.tile(domains, len(FOLD_SEEDS))
+    p_all = out_of_fold(z, y, groups, l2, FOLD_SEEDS)
+    y_all, d_all = np.tile(y, len(FOLD_SEEDS)), np.tile(domains, len(FOLD_SEEDS))
 
     def rates(t: float) -> dict[str, tuple[float, float]]:
         return {d: _rates(p_all, y_all, t, d_all == d) for d in SUITES}
@@ -155,12 +146,7 @@ def five_fold(
 def across(x: np.ndarray, y: np.ndarray, domains: np.ndarray, cap: float, l2: float) -> str:
     out = []
     for here in SUITES:
-        own, other = domains == here, domains != here
-        mean, scale = x[own].mean(0), x[own].std(0) + 1e-9
-        p = predict((x - mean) / scale, fit((x[own] - mean) / scale, y[own], l2))
-        ok = [t for t in GRID if _rates(p, y, t, own)[1] <= cap] or [0.95]
-        t = min(ok, key=lambda t: (-_rates(p, y, t, own)[0], t))
-        (ou, oa), (xu, xa) = _rates(p, y, t, own), _rates(p, y, t, other)
+        (ou, oa), (xu, xa) = carried(x, y, domains, here, l2, cap)
         out.append(f"{ou:.3f} / {oa:.3f} -> {xu:.3f} / {xa:.3f}")
     return " | ".join(out)
 
