@@ -168,6 +168,22 @@ def test_ranking_is_the_two_list_one_until_passages_are_enriched(filled, tmp_pat
     ]
 
 
+def _reduce(answer) -> str:  # type: ignore[no-untyped-def]
+    return next(d["outcome"] for d in answer.decisions if d["step"] == "reduce")
+
+
+def test_an_answer_cached_before_enrichment_is_not_served_after_it(filled) -> None:  # type: ignore[no-untyped-def]
+    """The cache is keyed by the commons' generation, which enrichment does not move: an
+    answer ranked without the e5 list was served, for the cache's lifetime, after the
+    passages it ranks had been enriched."""
+    question = "Où se marier à la mairie ?"
+    filled.ask(question)
+    assert _reduce(filled.ask(question)) == "cached"
+    filled.enrich()
+    assert _reduce(filled.ask(question)) != "cached"  # ranked again, with the e5 list
+    assert _reduce(filled.ask(question)) == "cached"  # and kept under the enrichment
+
+
 def test_fusion_without_an_enriched_list_is_unchanged() -> None:
     import numpy as np
 

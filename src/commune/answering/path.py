@@ -287,6 +287,8 @@ class AskPath:
         # model, other retrieval weights change the answer (evaluation/pins.py hashes them).
         # And the code: an upgrade (a retrained sentence ranker, another refusal model, a
         # fixed reader) answers otherwise, and the cache outlives a restart in the database.
+        # And the enrichment: passages given e5 vectors rank otherwise (`commune enrich`),
+        # though the commons, and so its generation, did not change.
         slot.scope = cache.digest(
             req.collection,
             ids,
@@ -296,6 +298,7 @@ class AskPath:
             charter.sha256,
             self._settings,
             running_code(),
+            self.searcher.enrichment_version(),
         )
         slot.key = cache.digest(cache.normalise(req.question), slot.scope)
         slot.hit = self.answers.exact(slot.key, generation, sobriety.cache_ttl_hours)

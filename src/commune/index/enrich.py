@@ -271,6 +271,14 @@ class EnrichedVectors:
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._mapped: tuple[Catalog, np.ndarray, np.ndarray] | None = None
 
+    def version(self) -> str | None:
+        """The job's counter, which each stored batch moves (None: never enriched): what an
+        answer ranked with these vectors depends on, beside the commons' generation."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(meta.c.value).where(meta.c.key == _meta_key(self.model))
+            ).scalar()
+
     def forget(self) -> None:
         """Reload at the next search (after an enrichment run in this process)."""
         with self._lock:
@@ -280,10 +288,7 @@ class EnrichedVectors:
     def view(self, catalog: Catalog) -> tuple[np.ndarray, np.ndarray] | None:
         """(catalog rows, their enriched vectors), or None when no passage of ``catalog``
         has one."""
-        with self.engine.connect() as conn:
-            version = conn.execute(
-                select(meta.c.value).where(meta.c.key == _meta_key(self.model))
-            ).scalar()
+        version = self.version()
         if version is None:
             return None
         with self._lock:
