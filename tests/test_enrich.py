@@ -184,6 +184,25 @@ def test_an_answer_cached_before_enrichment_is_not_served_after_it(filled) -> No
     assert _reduce(filled.ask(question)) == "cached"  # and kept under the enrichment
 
 
+def test_the_cache_follows_the_vectors_searches_rank_with(filled) -> None:  # type: ignore[no-untyped-def]
+    """While a job runs (serve's, or `commune enrich` beside it), the database's counter
+    moves before a search loads the new vectors, at most every ``reload_seconds``: an answer
+    is cached under the vectors it was ranked with, so one ranked before the last batch is
+    not served once that batch is loaded, and the job's end does not freeze it."""
+    from commune.embed import get_embedder
+    from commune.index.enrich import enrich_batch
+
+    question = "Où se marier à la mairie ?"
+    filled.enrich(limit=2)
+    filled.ask(question)
+    vectors = filled.searcher.enriched_vectors
+    vectors.reload_seconds = 3600  # the next batches land; this process has not loaded them
+    assert enrich_batch(filled.engine, get_embedder("e5-small"), 4) == 4
+    assert _reduce(filled.ask(question)) == "cached"  # ranked with the vectors as loaded
+    vectors.reload_seconds = 0
+    assert _reduce(filled.ask(question)) != "cached"  # the batch loaded: ranked again
+
+
 def test_fusion_without_an_enriched_list_is_unchanged() -> None:
     import numpy as np
 

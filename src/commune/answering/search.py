@@ -140,13 +140,13 @@ class Searcher:
         return EnrichedVectors(self.library.engine, self.settings.enrich.model)
 
     def enrichment_version(self) -> str | None:
-        """What the ranking's second list was built from (index/enrich.py's counter), or None
-        when ranking ignores it (enrichment off): an answer cached before passages were
-        enriched was ranked without them."""
+        """What the ranking's second list is built from (index/enrich.py's counter of the
+        vectors loaded, not the database's), or None when ranking ignores it (enrichment
+        off): an answer cached before passages were enriched was ranked without them."""
         cfg = self.settings.enrich
         if not cfg.model or cfg.weight <= 0 or cfg.model == self.embedder().name:
             return None
-        return self.enriched_vectors.version()
+        return self.enriched_vectors.current()
 
     def enriched(self, catalog: Catalog, query: str) -> Enriched | None:
         """The second embedder's list for ``query``, over the passages it has embedded; None

@@ -272,22 +272,18 @@ class EnrichedVectors:
         self._mapped: tuple[Catalog, np.ndarray, np.ndarray] | None = None
 
     def version(self) -> str | None:
-        """The job's counter, which each stored batch moves (None: never enriched): what an
-        answer ranked with these vectors depends on, beside the commons' generation."""
+        """The job's counter in the database, which each stored batch moves (None: never
+        enriched)."""
         with self.engine.connect() as conn:
             return conn.execute(
                 select(meta.c.value).where(meta.c.key == _meta_key(self.model))
             ).scalar()
 
-    def forget(self) -> None:
-        """Reload at the next search (after an enrichment run in this process)."""
-        with self._lock:
-            self._version = None
-            self._loaded_at = 0.0
-
-    def view(self, catalog: Catalog) -> tuple[np.ndarray, np.ndarray] | None:
-        """(catalog rows, their enriched vectors), or None when no passage of ``catalog``
-        has one."""
+    def current(self) -> str | None:
+        """The counter of the vectors searches rank with (None: never enriched): the
+        database's, loaded again when it moved, at most every ``reload_seconds`` while a job
+        moves it. What an answer ranked with them depends on, beside the commons' generation:
+        the database's counter can be ahead of what a search used, for up to that long."""
         version = self.version()
         if version is None:
             return None
@@ -298,6 +294,20 @@ class EnrichedVectors:
             ):
                 self._load()
                 self._version, self._loaded_at, self._mapped = version, now, None
+            return self._version
+
+    def forget(self) -> None:
+        """Reload at the next search (after an enrichment run in this process)."""
+        with self._lock:
+            self._version = None
+            self._loaded_at = 0.0
+
+    def view(self, catalog: Catalog) -> tuple[np.ndarray, np.ndarray] | None:
+        """(catalog rows, their enriched vectors), or None when no passage of ``catalog``
+        has one."""
+        if self.current() is None:
+            return None
+        with self._lock:
             if self._mapped is None or self._mapped[0] is not catalog:
                 self._mapped = (catalog, *self._map(catalog))
             rows, matrix = self._mapped[1], self._mapped[2]
