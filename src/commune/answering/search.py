@@ -139,22 +139,25 @@ class Searcher:
 
         return EnrichedVectors(self.library.engine, self.settings.enrich.model)
 
+    def _enriching(self) -> bool:
+        """Whether ranking reads the second embedder's vectors at all: a model named, a
+        weight in the fusion, and not the first embedder again."""
+        cfg = self.settings.enrich
+        return bool(cfg.model) and cfg.weight > 0 and cfg.model != self.embedder().name
+
     def enrichment_version(self) -> str | None:
         """What the ranking's second list is built from (index/enrich.py's counter of the
         vectors loaded, not the database's), or None when ranking ignores it (enrichment
         off): an answer cached before passages were enriched was ranked without them."""
-        cfg = self.settings.enrich
-        if not cfg.model or cfg.weight <= 0 or cfg.model == self.embedder().name:
-            return None
-        return self.enriched_vectors.current()
+        return self.enriched_vectors.current() if self._enriching() else None
 
     def enriched(self, catalog: Catalog, query: str) -> Enriched | None:
         """The second embedder's list for ``query``, over the passages it has embedded; None
         when enrichment is off or has embedded none of ``catalog``'s passages (the ranking
         is then exactly the two-list one, and the second model is never loaded)."""
-        cfg = self.settings.enrich
-        if not cfg.model or cfg.weight <= 0 or cfg.model == self.embedder().name:
+        if not self._enriching():
             return None
+        cfg = self.settings.enrich
         view = self.enriched_vectors.view(catalog)
         if view is None:
             return None
