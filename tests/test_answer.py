@@ -322,6 +322,35 @@ def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
     assert comment not in choose(cands, scores, max_words=60)
 
 
+def test_a_command_alone_in_its_listing_is_a_line_to_type():
+    """A listing of one line reads as a paragraph once parsed: "$ debdiff old.dsc new.dsc"
+    was prose, split at a file name's dot or dropped as a fragment (a few words, no full
+    stop), and never quoted as code (bench/README.md, item 37)."""
+    import numpy as np
+
+    from commune.answering.answer import candidates, choose, is_listing
+    from commune.answering.retrieve import Hit
+
+    text = (
+        "To compare two versions of a package, run:\n\n"
+        "$ debdiff old-package.dsc new-package.dsc\n\n"
+        "# apt remove package1+ package2\n\n"
+        "# The router is auto-configured\n\n"
+        "The cost is $ 5 per month."
+    )
+    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "en", None, None, None, None, 1, 1, 0.5, 0.5)
+    cands = candidates([hit])
+    code = [c.text for c in cands if c.code]
+    assert code == ["$ debdiff old-package.dsc new-package.dsc", "# apt remove package1+ package2"]
+    # A remark written as prose, and prose with a dollar sign, stay prose.
+    assert not is_listing("# The router is auto-configured")
+    assert not is_listing("The cost is $ 5 per month.")
+    assert is_listing("iface eth0 inet static\n    address 192.168.0.3/24")
+    # Chosen first, it is quoted, not dropped as a fragment.
+    scores = np.array([1.0 if c.text.startswith("$ debdiff") else 0.0 for c in cands])
+    assert cands[choose(cands, scores, max_words=60)[0]].text.startswith("$ debdiff")
+
+
 def test_the_stream_sends_the_first_sentence_before_the_rest_is_chosen_or_recorded(
     loaded, monkeypatch
 ):

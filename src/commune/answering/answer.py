@@ -179,6 +179,19 @@ def is_comment(line: str) -> bool:
     )
 
 
+def is_listing(block: str) -> bool:
+    """Whether a passage's block is a command or file listing, each of its lines quoted as
+    it stands: lines of their own (paragraphs keep no inner newlines), or a single line
+    typed at a shell prompt ("$ debdiff old.dsc new.dsc", "# apt remove package"). Once
+    parsed, a one-line listing reads as a paragraph: as prose it was split at a file name's
+    dot, or dropped as a fragment for having a few words and no full stop (bench/README.md,
+    item 37)."""
+    stripped = block.strip()
+    if "\n" in stripped:
+        return True
+    return bool(_PROMPT.match(stripped)) and not is_comment(stripped)
+
+
 _BULLET = re.compile(r"^(?:[-–•*]|\d{1,2}[.)])\s+(?=\S)")
 
 
@@ -188,7 +201,7 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     for hi, hit in enumerate(hits):
         pos = 0
         for block in hit.text.split("\n\n"):
-            if "\n" in block.strip():  # a listing: paragraphs keep no inner newlines
+            if is_listing(block):
                 for line in block.splitlines():
                     line = line.strip()
                     if 1 <= len(line.split()) <= 20 and len(line) <= 160:
