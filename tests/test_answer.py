@@ -324,8 +324,10 @@ def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
 
 def test_a_command_alone_in_its_listing_is_a_line_to_type():
     """A listing of one line reads as a paragraph once parsed: "$ debdiff old.dsc new.dsc"
-    was prose, split at a file name's dot or dropped as a fragment (a few words, no full
-    stop), and never quoted as code (bench/README.md, item 37)."""
+    was prose, dropped as a fragment (a few words, no full stop) or never a candidate (fewer
+    than four words), and never quoted as code (bench/README.md, item 37)."""
+    from dataclasses import replace
+
     import numpy as np
 
     from commune.answering.answer import candidates, choose, is_listing
@@ -342,13 +344,29 @@ def test_a_command_alone_in_its_listing_is_a_line_to_type():
     cands = candidates([hit])
     code = [c.text for c in cands if c.code]
     assert code == ["$ debdiff old-package.dsc new-package.dsc", "# apt remove package1+ package2"]
-    # A remark written as prose, and prose with a dollar sign, stay prose.
-    assert not is_listing("# The router is auto-configured")
-    assert not is_listing("The cost is $ 5 per month.")
+    # A remark written as prose, a price, a text file's heading and a manual's definition
+    # list stay prose: no command starts after the prompt.
+    for prose in (
+        "# The router is auto-configured",
+        "$ 5 per month, billed yearly.",
+        "# Installation",
+        "# 1. Introduction",
+        "$ — Correspondre à la dernière ligne.",
+        "# See /usr/share/postfix/main.cf.dist for a commented, more complete version",
+    ):
+        assert not is_listing(prose), prose
+    for command in ("$ :>file", "$ LANG=C sort x", "$ ./configure", "#  genisoimage -r -J"):
+        assert is_listing(command), command
     assert is_listing("iface eth0 inet static\n    address 192.168.0.3/24")
-    # Chosen first, it is quoted, not dropped as a fragment.
+    # Chosen first, it is quoted as code, not dropped as a fragment.
     scores = np.array([1.0 if c.text.startswith("$ debdiff") else 0.0 for c in cands])
-    assert cands[choose(cands, scores, max_words=60)[0]].text.startswith("$ debdiff")
+    first = cands[choose(cands, scores, max_words=60)[0]]
+    assert first.text.startswith("$ debdiff") and first.code
+    # A command typed alone is kept whole however long; a long listing's long line is not.
+    long = "# find / -perm 777 " + " ".join(["-a -type s"] * 8)
+    assert [c.text for c in candidates([replace(hit, text=long)])] == [long]
+    two = f"{long}\n$ ls"
+    assert [c.text for c in candidates([replace(hit, text=two)])] == ["$ ls"]
 
 
 def test_the_stream_sends_the_first_sentence_before_the_rest_is_chosen_or_recorded(

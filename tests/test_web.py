@@ -451,7 +451,8 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     docs.mkdir()
     (docs / "installer.md").write_text(
         f"# Installer\n\nPour lancer le service de la mairie :\n\n```\n{listing}\n```\n\n"
-        "Le service répond alors sur le port choisi.\n",
+        "Le service répond alors sur le port choisi.\n\nPour le vérifier :\n\n"
+        "```\n$ commune check --home /srv/commune\n```\n",
         encoding="utf-8",
     )
     commune.add([docs], collection="mairie", licence="etalab-2.0")
@@ -459,6 +460,8 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     doc = next(d for d in commune.documents() if d["title"] == "Installer")
     page = alice.get(f"/documents/{doc['id']}").page
     assert f'<pre class="code"><code>{listing}</code></pre>' in page  # its lines, as code
+    # A command alone in its block, as an answer quotes it (answer.is_listing).
+    assert '<pre class="code"><code>$ commune check --home /srv/commune</code></pre>' in page
     assert "<p>Pour lancer le service de la mairie :</p>" in page  # the prose stays prose
 
     question = {"question": "Comment lancer le service de la mairie ?", "mode": "extractive"}

@@ -140,6 +140,12 @@ class Candidate:
 
 # A shell prompt ("$ apt update", "# dpkg -i x.deb"): the line is a command to type.
 _PROMPT = re.compile(r"^[$#]\s+\S")
+# A prompt and the start of a command after it: a lowercase name, a path ("./configure",
+# "~/bin/x"), a redirection (":>file", "</etc/motd pager") or a variable set first ("LANG=C
+# sort"); not a price ("$ 5"), a text file's heading ("# Installation") or a manual's
+# definition list ("$ — Correspondre à la dernière ligne."). Other prompts ("%", "user@host:~$")
+# are not read as one.
+_COMMAND = re.compile(r"^[$#]\s+(?:[A-Za-z_]\w*=\S*\s+|[a-z./~:<(\\\[])")
 # Words that look like commands, options, paths or file names: what technical answers
 # are made of ("apt-get", "--purge", "/etc/fstab", "sources.list").
 _CODE_TOKEN = re.compile(r"(?:^|\s)(?:--?[a-z][\w-]*|/[\w.-]+/?[\w./-]*|\w+[.-]\w+[\w.-]*)")
@@ -181,15 +187,13 @@ def is_comment(line: str) -> bool:
 
 def is_listing(block: str) -> bool:
     """Whether a passage's block is a command or file listing, each of its lines quoted as
-    it stands: lines of their own (paragraphs keep no inner newlines), or a single line
-    typed at a shell prompt ("$ debdiff old.dsc new.dsc", "# apt remove package"). Once
-    parsed, a one-line listing reads as a paragraph: as prose it was split at a file name's
-    dot, or dropped as a fragment for having a few words and no full stop (bench/README.md,
-    item 37)."""
+    it stands: lines of their own (paragraphs keep no inner newlines), or a single command
+    typed at a shell prompt ("$ debdiff old.dsc new.dsc", "# apt remove package"), which its
+    text alone says is one: a listing of one line reads as a paragraph once parsed."""
     stripped = block.strip()
     if "\n" in stripped:
         return True
-    return bool(_PROMPT.match(stripped)) and not is_comment(stripped)
+    return bool(_COMMAND.match(stripped)) and not is_comment(stripped)
 
 
 _BULLET = re.compile(r"^(?:[-–•*]|\d{1,2}[.)])\s+(?=\S)")
@@ -202,9 +206,13 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         pos = 0
         for block in hit.text.split("\n\n"):
             if is_listing(block):
-                for line in block.splitlines():
+                lines = block.strip().splitlines()
+                # A long listing's long lines are data (a table, a key); a command typed
+                # alone is the command however long, kept to prose's own length.
+                most, longest = (20, 160) if len(lines) > 1 else (90, 1000)
+                for line in lines:
                     line = line.strip()
-                    if 1 <= len(line.split()) <= 20 and len(line) <= 160:
+                    if 1 <= len(line.split()) <= most and len(line) <= longest:
                         out.append(Candidate(hi, pos, line, True))
                         pos += 1
                 continue

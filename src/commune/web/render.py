@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 
+from commune.answering.answer import is_listing
 from commune.govern.policy import ROLES
 from commune.web import i18n, sessions
 from commune.web.i18n import OUTCOMES, STEPS
@@ -43,6 +44,8 @@ def environment() -> Environment:
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
+    # A passage's block shown as code where an answer quotes its lines as code.
+    env.tests["listing"] = is_listing
     return env
 
 
