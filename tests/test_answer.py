@@ -7,6 +7,14 @@ def loaded(commune, corpus):  # type: ignore[no-untyped-def]
     return commune
 
 
+def passage(text: str, language: str):  # type: ignore[no-untyped-def]
+    """One passage found, in ``language``, as :func:`candidates` reads it."""
+    from commune.answering.retrieve import Hit
+
+    return Hit(1, 1, "t", "", "", 1.0, None, text, "c", language, None, None, None, None,
+               1, 1, 0.5, 0.5)  # fmt: skip
+
+
 def test_french_question_gets_cited_french_sentences(loaded):
     a = loaded.ask("Quel jour a lieu la collecte des ordures ménagères ?")
     assert a.found and a.language == "fr" and a.mode == "extractive"
@@ -289,14 +297,13 @@ def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
     import numpy as np
 
     from commune.answering.answer import candidates, choose, is_comment
-    from commune.answering.retrieve import Hit
 
     text = (
         "Vous devez remplir les conditions suivantes :\n\n"
         "- Avoir au moins 18 ans la veille du scrutin\n\n- Passeport\n\n"
         "# The router is auto-configured\n# apt install radvd\niface eth0 inet6 auto"
     )
-    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "fr", None, None, None, None, 1, 1, 0.5, 0.5)
+    hit = passage(text, "fr")
     cands = candidates([hit])
     item = next(c for c in cands if "18 ans" in c.text)
     assert item.text == "Avoir au moins 18 ans la veille du scrutin" and not item.code
@@ -331,7 +338,6 @@ def test_a_command_alone_in_its_listing_is_a_line_to_type():
     import numpy as np
 
     from commune.answering.answer import candidates, choose, is_listing
-    from commune.answering.retrieve import Hit
 
     text = (
         "To compare two versions of a package, run:\n\n"
@@ -340,7 +346,7 @@ def test_a_command_alone_in_its_listing_is_a_line_to_type():
         "# The router is auto-configured\n\n"
         "The cost is $ 5 per month."
     )
-    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "en", None, None, None, None, 1, 1, 0.5, 0.5)
+    hit = passage(text, "en")
     cands = candidates([hit])
     code = [c.text for c in cands if c.code]
     assert code == ["$ debdiff old-package.dsc new-package.dsc", "# apt remove package1+ package2"]
@@ -433,7 +439,6 @@ def test_sentences_in_the_question_language_come_before_a_translated_page_s_left
     sentence that announces it. The first sentence, the best, keeps its place."""
     from commune.answering import answer as answer_module
     from commune.answering.answer import candidates, extractive_answer, sentence_language
-    from commune.answering.retrieve import Hit
 
     text = (
         "Le fichier /etc/apt/sources.list liste les dépôts de paquets utilisés par la machine."
@@ -443,7 +448,7 @@ def test_sentences_in_the_question_language_come_before_a_translated_page_s_left
         "deb-src https://deb.debian.org/debian bookworm main"
         "\n\nIl faut ensuite lancer la commande de mise à jour de la liste des paquets."
     )
-    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "fr", None, None, None, None, 1, 1, 0.5, 0.5)
+    hit = passage(text, "fr")
     cands = candidates([hit])
     assert [c.code for c in cands] == [False, False, True, True, False]
     assert [sentence_language(cands, i, [hit]) for i in range(5)] == ["fr", "en", "en", "en", "fr"]
@@ -465,12 +470,11 @@ def test_a_sentence_of_another_language_than_its_passage_is_read_in_its_own():
     import numpy as np
 
     from commune.answering.answer import FEATURES, Candidate, candidate_features
-    from commune.answering.retrieve import Hit
 
     english = "For any work with APT, the list of available packages needs to be updated."
     french = "Cette commande met à jour la liste des paquets disponibles sur le système."
     text = f"{french} {english}"
-    hit = Hit(1, 1, "t", "", "", 1.0, None, text, "c", "fr", None, None, None, None, 1, 1, 0.5, 0.5)
+    hit = passage(text, "fr")
     cands = [Candidate(0, 0, french, False), Candidate(0, 1, english, False)]
     q = "How do I update the list of available packages?"
     x = candidate_features(q, "en", cands, [hit], np.asarray([0.5, 0.5]))

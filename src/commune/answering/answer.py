@@ -142,9 +142,11 @@ class Candidate:
 _PROMPT = re.compile(r"^[$#]\s+\S")
 # A prompt and the start of a command after it: a lowercase name, a path ("./configure",
 # "~/bin/x"), a redirection (":>file", "</etc/motd pager") or a variable set first ("LANG=C
-# sort"); not a price ("$ 5"), a text file's heading ("# Installation") or a manual's
-# definition list ("$ — Correspondre à la dernière ligne."). Other prompts ("%", "user@host:~$")
-# are not read as one.
+# sort"); not a price ("$ 5"), a text file's capitalised heading ("# Installation") or a
+# manual's definition list ("$ — Correspondre à la dernière ligne."). A lowercase heading
+# ("# réseau") cannot be told from a command ("# reboot"); commands starting with a capital
+# or a digit ("$ Rscript x.R", "$ 7z x a.7z") and other prompts ("%", "user@host:~$") are
+# missed.
 _COMMAND = re.compile(r"^[$#]\s+(?:[A-Za-z_]\w*=\S*\s+|[a-z./~:<(\\\[])")
 # Words that look like commands, options, paths or file names: what technical answers
 # are made of ("apt-get", "--purge", "/etc/fstab", "sources.list").
@@ -196,6 +198,8 @@ def is_listing(block: str) -> bool:
     return bool(_COMMAND.match(stripped)) and not is_comment(stripped)
 
 
+# The longest sentence a candidate may be: longer ones are no single statement to quote.
+PROSE_WORDS = 90
 _BULLET = re.compile(r"^(?:[-–•*]|\d{1,2}[.)])\s+(?=\S)")
 
 
@@ -206,13 +210,14 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         pos = 0
         for block in hit.text.split("\n\n"):
             if is_listing(block):
-                lines = block.strip().splitlines()
-                # A long listing's long lines are data (a table, a key); a command typed
-                # alone is the command however long, kept to prose's own length.
-                most, longest = (20, 160) if len(lines) > 1 else (90, 1000)
+                lines = block.strip().split("\n")
+                # A listing of several lines holds data past 20 words or 160 characters (a
+                # table's row, a key); a command typed alone is kept as prose is, up to
+                # PROSE_WORDS.
+                most, longest = (20, 160) if len(lines) > 1 else (PROSE_WORDS, None)
                 for line in lines:
                     line = line.strip()
-                    if 1 <= len(line.split()) <= most and len(line) <= longest:
+                    if 1 <= len(line.split()) <= most and (longest is None or len(line) <= longest):
                         out.append(Candidate(hi, pos, line, True))
                         pos += 1
                 continue
@@ -222,7 +227,7 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
                 # a listing's line can.
                 text = _BULLET.sub("", sentence)
                 shortest = 1 if text != sentence else 4
-                if shortest <= len(text.split()) <= 90:
+                if shortest <= len(text.split()) <= PROSE_WORDS:
                     out.append(Candidate(hi, pos, text, False))
                     pos += 1
     return out

@@ -20,7 +20,8 @@ def listing(text: str) -> str:
 @dataclass(frozen=True)
 class Block:
     # Prose is one line; a listing (code, a command, a file) keeps its lines (see listing()):
-    # the chunker, the answers' candidates and the document page tell them apart so.
+    # the chunker, the answers' candidates and the document page tell them apart so, and a
+    # command alone after a shell prompt by its text (answering/answer.is_listing).
     text: str
     headings: tuple[str, ...] = ()
     anchor: str | None = None
