@@ -368,7 +368,8 @@ def test_a_command_alone_in_its_listing_is_a_line_to_type():
     scores = np.array([1.0 if c.text.startswith("$ debdiff") else 0.0 for c in cands])
     first = cands[choose(cands, scores, max_words=60)[0]]
     assert first.text.startswith("$ debdiff") and first.code
-    # A command typed alone is kept whole however long; a long listing's long line is not.
+    # A command typed alone is kept whole up to prose's 90 words (PROSE_WORDS); a line of a
+    # listing of several lines past 20 words is not.
     long = "# find / -perm 777 " + " ".join(["-a -type s"] * 8)
     assert [c.text for c in candidates([replace(hit, text=long)])] == [long]
     two = f"{long}\n$ ls"
