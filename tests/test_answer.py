@@ -291,6 +291,29 @@ def test_equal_sentences_share_a_rank_and_more_of_the_question_never_scores_lowe
         assert np.all(np.diff(scorer.score(rows)) >= 0), name
 
 
+def test_a_listing_line_without_a_letter_is_never_quoted():
+    """A brace closing a block, a line's number or an elision ("}", "2", "[..]") filled an
+    answer's budget after its sentences: nothing a reader can use alone."""
+    import numpy as np
+
+    from commune.answering.answer import candidates, choose
+
+    hit = passage(
+        "Add the zone to the file:\n\n"
+        'zone "falcot.com" {\n  type master;\n}\n2\n[..]\n# rndc reload',
+        "en",
+    )
+    cands = candidates([hit])
+    lines = [c.text for c in cands if c.code]
+    assert lines == ['zone "falcot.com" {', "type master;", "}", "2", "[..]", "# rndc reload"]
+    # The lines without a letter score best, and are still passed over for the others
+    # (two lines of a passage at most).
+    bare = ("}", "2", "[..]")
+    scores = np.asarray([3.0 if c.code and c.text in bare else 1.0 for c in cands])
+    quoted = [cands[i].text for i in choose(cands, scores, max_words=200)]
+    assert quoted == ['zone "falcot.com" {', "type master;"]
+
+
 def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
     """A fiche's list items were quoted as code, bullet and all ("`- Avoir 18 ans`"), and a
     configuration file's comments as root commands ("`# The router is auto-configured`")."""
