@@ -338,6 +338,7 @@ def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
     ]
     assert is_comment("# ne pas modifier ce fichier à la main")
     assert is_comment("# TAG: localip")  # a label opens a remark too (pptpd.conf)
+    assert is_comment("# or")  # small words alone join two lines: no command
     for command in (
         "# dpkg -S /usr/bin/ls",
         "# apt update",

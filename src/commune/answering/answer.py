@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from collections import abc as cabc
 from collections.abc import Iterator, Sequence
@@ -182,8 +183,12 @@ def is_comment(line: str) -> bool:
     small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
     # A label opens a remark as a capital word does: "# TAG: localip" (pptpd.conf).
     first = words[0].removesuffix(":")
-    return (first[:1].isupper() and first.isalpha() and len(words) >= 2) or (
-        len(words) >= 4 and small >= 2
+    return (
+        (first[:1].isupper() and first.isalpha() and len(words) >= 2)
+        or (len(words) >= 4 and small >= 2)
+        # Small words alone join two lines of a listing ("# or", "# ou"): no command. A
+        # root prompt's lone "who" or "du" reads so too, a rarer line than the remark.
+        or small == len(words)
     )
 
 
@@ -214,10 +219,10 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
                 # A listing of several lines holds data past 20 words or 160 characters (a
                 # table's row, a key); a command typed alone is kept as prose is, up to
                 # PROSE_WORDS.
-                most, longest = (20, 160) if len(lines) > 1 else (PROSE_WORDS, None)
+                most, longest = (20, 160.0) if len(lines) > 1 else (PROSE_WORDS, math.inf)
                 for line in lines:
                     line = line.strip()
-                    if 1 <= len(line.split()) <= most and (longest is None or len(line) <= longest):
+                    if 1 <= len(line.split()) <= most and len(line) <= longest:
                         out.append(Candidate(hi, pos, line, True))
                         pos += 1
                 continue
