@@ -291,6 +291,42 @@ def test_equal_sentences_share_a_rank_and_more_of_the_question_never_scores_lowe
         assert np.all(np.diff(scorer.score(rows)) >= 0), name
 
 
+def test_a_sentence_that_announces_a_list_is_quoted_with_its_first_item():
+    """ "… doit se rendre en mairie avec :" was quoted without what it announced: its list's
+    items are fragments, never quoted alone, and score below the sentence."""
+    import numpy as np
+
+    from commune.answering.answer import candidates, choose
+
+    delay = passage(
+        "La déclaration de décès doit être faite dans les 24 heures qui suivent le décès.", "fr"
+    )
+    papers = passage(
+        "La personne qui déclare le décès doit se rendre en mairie avec :\n\n"
+        "- sa pièce d'identité\n\n- le certificat de décès",
+        "fr",
+    )
+    cands = candidates([delay, papers])
+    texts = [c.text for c in cands]
+    announce = texts.index("La personne qui déclare le décès doit se rendre en mairie avec :")
+    scores = np.zeros(len(cands))
+    scores[announce], scores[0] = 2.0, 1.0
+    quoted = [texts[i] for i in choose(cands, scores, max_words=60)]
+    assert quoted == [texts[announce], "sa pièce d'identité", texts[0]]
+    # An item not announced stays unquoted, however it scores.
+    scores[:] = 0.0
+    scores[texts.index("le certificat de décès")], scores[0] = 3.0, 1.0
+    assert "le certificat de décès" not in [texts[i] for i in choose(cands, scores, 60)]
+    # No room for the pair after a first sentence: the announcement alone, as before.
+    scores[:] = 0.0
+    scores[0], scores[announce] = 2.0, 1.0
+    tight = len(texts[0].split()) + len(texts[announce].split()) + 2
+    assert [texts[i] for i in choose(cands, scores, max_words=tight)] == [
+        texts[0],
+        texts[announce],
+    ]
+
+
 def test_a_listing_line_without_a_letter_is_never_quoted():
     """A brace closing a block, a line's number or an elision ("}", "2", "[..]") filled an
     answer's budget after its sentences: nothing a reader can use alone."""
