@@ -327,6 +327,32 @@ def test_a_sentence_that_announces_a_list_is_quoted_with_its_first_item():
     ]
 
 
+def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, monkeypatch):
+    """The answer orders the sentences after the first by passage: the item the first
+    sentence announces came after the other passages' sentences, away from its "avec :"."""
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import candidates, extractive_answer
+
+    other = passage(
+        "Le décès doit être déclaré dans les 24 heures qui suivent sa constatation.", "fr"
+    )
+    papers = passage(
+        "La personne qui déclare le décès doit se rendre en mairie avec :\n\n"
+        "- sa pièce d'identité\n\n- le certificat de décès",
+        "fr",
+    )
+    cands = candidates([other, papers])
+    assert [c.hit for c in cands] == [0, 1, 1, 1]
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, papers])
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([1, 2, 0]))
+    a = extractive_answer("Que faut-il apporter à la mairie ?", [other, papers], commune.embedder)
+    assert [s["text"][:20] for s in a.sentences] == [
+        "La personne qui décl",
+        "sa pièce d'identité",  # right after what announces it, not after the other passage
+        "Le décès doit être d",
+    ]
+
+
 def test_a_listing_line_without_a_letter_is_never_quoted():
     """A brace closing a block, a line's number or an elision ("}", "2", "[..]") filled an
     answer's budget after its sentences: nothing a reader can use alone."""

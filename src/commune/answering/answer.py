@@ -686,11 +686,24 @@ def extractive_stream(
     # The sentence most likely to hold the answer comes first: it is known now, and its
     # source is [1] whatever follows.
     yield _quote(cite(best))
+    picked = list(picking)
+    # What a sentence announces ("… avec :") comes right after it, wherever the order
+    # below would put it (choosing() quotes the two together).
+    quoted = {best, *picked}
+    announced = {i - 1: i for i in picked if i - 1 in quoted and _announced(cands, i - 1) == i}
+    after = set(announced.values())
+
+    def with_announced(i: int) -> Iterator[str]:
+        while i in announced:
+            i = announced[i]
+            yield " " + _quote(cite(i))
+
+    yield from with_announced(best)
     # The others follow, those in the question's language before the rest (a page and its
     # translation can both be found, and a translated page can keep paragraphs of its
     # original), each in the order of its passage, where it reads best after what precedes it.
     rest = sorted(
-        picking,
+        (i for i in picked if i not in after),
         key=lambda i: (
             sentence_language(cands, i, relevant) != lang,
             cands[i].hit,
@@ -699,6 +712,7 @@ def extractive_stream(
     )
     for i in rest:
         yield " " + _quote(cite(i))
+        yield from with_announced(i)
     text = " ".join(_quote(s) for s in sentences)
     yield Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
 
