@@ -296,7 +296,7 @@ def test_a_sentence_that_announces_a_list_is_quoted_with_its_first_item():
     items are fragments, never quoted alone, and score below the sentence."""
     import numpy as np
 
-    from commune.answering.answer import candidates, choose
+    from commune.answering.answer import candidates, choose, gap
 
     delay = passage(
         "La déclaration de décès doit être faite dans les 24 heures qui suivent le décès.", "fr"
@@ -325,6 +325,15 @@ def test_a_sentence_that_announces_a_list_is_quoted_with_its_first_item():
         texts[0],
         texts[announce],
     ]
+    # The announcement first, with no room for its item: alone too, the budget kept.
+    scores[:] = 0.0
+    scores[announce], scores[0] = 2.0, 1.0
+    assert [texts[i] for i in choose(cands, scores, max_words=5)] == [texts[announce]]
+    # The rival the budget reads (how far the best stands out) is the next sentence by its
+    # own score, not the item the best one brings.
+    scores[:] = -1.0
+    scores[announce], scores[0] = 2.0, 1.5
+    assert gap(cands, scores) == pytest.approx(0.5)
 
 
 def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, monkeypatch):

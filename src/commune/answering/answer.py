@@ -169,7 +169,7 @@ def is_comment(line: str) -> bool:
     """A listing's comment written as prose ("# The router is auto-configured"), which a
     root prompt ("# apt update", "# dpkg -S /usr/bin/ls") also starts with: a comment has
     a capital first word, or four words or more with two of a language's small words
-    ("the", "of", "le", "de") and none that looks like code."""
+    ("the", "of", "le", "de") and none that looks like code, or small words alone ("# or")."""
     if not line.startswith("#"):
         return False
     # A command's own trailing remark ("# apt install radvd  # the router's daemon") is not
@@ -426,7 +426,8 @@ class SentenceScorer:
 def gap(cands: list[Candidate], scores: np.ndarray) -> float:
     """How far the best quotable candidate's score stands above the next one's (inf: only
     one)."""
-    best = list(itertools.islice(choosing(cands, scores, 10**6), 2))
+    # The next one by its own score: not the item a best sentence ending in ":" brings.
+    best = list(itertools.islice(choosing(cands, scores, 10**6, announce=False), 2))
     if len(best) < 2:
         return float("inf")
     return float(scores[best[0]] - scores[best[1]])
@@ -513,8 +514,10 @@ def choose(
 ) -> list[int]:
     """The best-scored candidates, best first, within ``max_words`` (the first always) and
     ``margin`` of the best one's score, at most :data:`MAX_SENTENCES`, two per passage,
-    never an order planted for the assistant, never a sentence already quoted, alone or
-    (prose) within a longer one."""
+    never an order planted for the assistant, a listing's remark or its line without a
+    letter, never a sentence already quoted, alone or (prose) within a longer one. A
+    sentence ending in a colon brings the item it announces right after it, within the
+    budget and the sentences' count, whatever the item's score and its passage's count."""
     return list(choosing(cands, scores, max_words, margin))
 
 
@@ -528,8 +531,8 @@ def _unquotable(c: Candidate) -> bool:
         # announces the line after it (the ranker's "previous" features).
         return True
     # A listing's line without a letter ("}", "2", "[..]") says nothing alone: of the 174
-    # such lines among dev's candidates none held a fact, and four were quoted where the
-    # budget had room. It stays a candidate, as a remark does.
+    # such lines among dev's candidates none held a fact, and four answers quoted one where
+    # the budget had room. It stays a candidate, as a remark does.
     return c.code and not _LETTER.search(c.text)
 
 
@@ -553,7 +556,11 @@ def _announced(cands: list[Candidate], i: int) -> int | None:
 
 
 def choosing(
-    cands: list[Candidate], scores: np.ndarray, max_words: int, margin: float = float("inf")
+    cands: list[Candidate],
+    scores: np.ndarray,
+    max_words: int,
+    margin: float = float("inf"),
+    announce: bool = True,
 ) -> Iterator[int]:
     """:func:`choose`, one candidate at a time: a stream shows the first before the others
     are chosen."""
@@ -585,16 +592,19 @@ def choosing(
         if per_hit.get(c.hit, 0) >= 2 or repeats(c, key) or (chosen and words + length > max_words):
             continue
         # A sentence that announces what follows ("… doit se rendre en mairie avec :") is
-        # quoted with it where the budget has room, a list's item or a listing's line alike,
-        # past the two of a passage; else alone, as before. On dev (five-fold, the five
-        # assignments, the shipped budget; bench/README.md, item 43) the fiches' answers
-        # with every fact 0.580 -> 0.586, Debian's 0.479 -> 0.478, the medians unchanged.
+        # quoted with the next candidate of its passage, a list's item or a listing's line,
+        # where both fit the budget and the sentences' count, whatever the item's score
+        # (a list's item scores below what announces it) and past the two of a passage; else
+        # alone, as before, and alone too when the item is a remark, a line without a letter
+        # or already quoted. On dev (five-fold, the five assignments, the shipped budget;
+        # bench/README.md, item 43) the fiches' answers with every fact 0.580 -> 0.587,
+        # Debian's 0.479 -> 0.478, the medians unchanged.
         group = [(i, key, length)]
-        j = _announced(cands, i)
+        j = _announced(cands, i) if announce else None
         if j is not None and j not in chosen and not _unquotable(cands[j]):
             after = cands[j]
             after_key, after_length = _quote_key(after), len(after.text.split()) + 1
-            fits = words + length + after_length <= max_words or not chosen
+            fits = words + length + after_length <= max_words
             if fits and len(chosen) + 2 <= MAX_SENTENCES and not repeats(after, after_key):
                 group.append((j, after_key, after_length))
         for k, k_key, k_length in group:
@@ -688,7 +698,8 @@ def extractive_stream(
     yield _quote(cite(best))
     picked = list(picking)
     # What a sentence announces ("… avec :") comes right after it, wherever the order
-    # below would put it (choosing() quotes the two together).
+    # below would put it, when both were chosen (choosing() brings the item with its
+    # announcement). An item chosen first keeps its place, and its announcement its own.
     quoted = {best, *picked}
     announced = {i - 1: i for i in picked if i - 1 in quoted and _announced(cands, i - 1) == i}
     after = set(announced.values())
