@@ -203,15 +203,29 @@ def test_litellm_completion_and_embedding(served, monkeypatch):
     # Else litellm fetches its model price map from the internet at import.
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
+    import openai
 
     url, key, _ = served
-    reply = litellm.completion(
-        model="openai/extractive",
-        api_base=url,
-        api_key=key,
-        messages=[{"role": "user", "content": QUESTION}],
-        max_retries=0,
-    )
+    try:
+        reply = litellm.completion(
+            model="openai/extractive",
+            api_base=url,
+            api_key=key,
+            messages=[{"role": "user", "content": QUESTION}],
+            max_retries=0,
+        )
+        vectors = litellm.embedding(
+            model="openai/use-multilingual-v3",
+            api_base=url,
+            api_key=key,
+            input=["Le bac jaune reçoit les emballages.", "hello"],
+        )
+    finally:
+        # litellm keeps each client it makes, its connections open, for the process's life;
+        # left open, their sockets warned when collected, during a later test (CI's log).
+        for client in litellm.in_memory_llm_clients_cache.cache_dict.values():
+            if isinstance(client, openai.OpenAI):
+                client.close()
     text = reply.choices[0].message.content
     said, sources = text.split("\n\nSources :\n")
     assert "mardi matin" in said and "[1]" in said
@@ -220,10 +234,4 @@ def test_litellm_completion_and_embedding(served, monkeypatch):
     assert reply.usage.prompt_tokens > 5 and reply.usage.completion_tokens > 10
     # Commune's own fields survive litellm's response object too.
     assert reply.citations[0].endswith("dechets.html")
-    vectors = litellm.embedding(
-        model="openai/use-multilingual-v3",
-        api_base=url,
-        api_key=key,
-        input=["Le bac jaune reçoit les emballages.", "hello"],
-    )
     assert [len(v["embedding"]) for v in vectors.data] == [512, 512]
