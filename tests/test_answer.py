@@ -360,6 +360,26 @@ def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, mon
         "sa pièce d'identité",  # right after what announces it, not after the other passage
         "Le décès doit être d",
     ]
+    # The list goes on in the source ("le certificat de décès"): a mark says so, outside the
+    # quote itself, so that the first item does not read as the whole list.
+    assert a.text.startswith(
+        "La personne qui déclare le décès doit se rendre en mairie avec : [1] "
+        "sa pièce d'identité […] [1] Le décès"
+    )
+    assert a.sentences[1]["text"] == "sa pièce d'identité" and a.sentences[1]["more"]
+    # Its last item quoted: nothing left out, no mark; a sentence after a list is no item.
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([1, 2, 3]))
+    whole = extractive_answer("Que faut-il apporter ?", [other, papers], commune.embedder)
+    assert "[…]" not in whole.text
+    one = passage(
+        "La personne qui déclare le décès doit se rendre en mairie avec :\n\n"
+        "- sa pièce d'identité\n\nLa mairie établit ensuite l'acte de décès.",
+        "fr",
+    )
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, one])
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([1, 2]))
+    a = extractive_answer("Que faut-il apporter ?", [other, one], commune.embedder)
+    assert "sa pièce d'identité [1]" in a.text and "[…]" not in a.text
 
 
 def test_a_listing_line_without_a_letter_is_never_quoted():

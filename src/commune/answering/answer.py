@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import abc as cabc
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, partial
 from importlib import resources
@@ -137,6 +137,7 @@ class Candidate:
     position: int  # order within the passage
     text: str
     code: bool  # a line of a command or file listing, quoted as it stands
+    item: bool = False  # a list's item ("- sa pièce d'identité"), its bullet taken off
 
 
 # A shell prompt ("$ apt update", "# dpkg -i x.deb"): the line is a command to type.
@@ -233,7 +234,7 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
                 text = _BULLET.sub("", sentence)
                 shortest = 1 if text != sentence else 4
                 if shortest <= len(text.split()) <= PROSE_WORDS:
-                    out.append(Candidate(hi, pos, text, False))
+                    out.append(Candidate(hi, pos, text, False, text != sentence))
                     pos += 1
     return out
 
@@ -555,6 +556,21 @@ def _announced(cands: list[Candidate], i: int) -> int | None:
     return i + 1 if after.hit == c.hit and after.position == c.position + 1 else None
 
 
+def _list_goes_on(cands: list[Candidate], j: int, quoted: Collection[int]) -> bool:
+    """Whether the list or listing candidate ``j`` belongs to goes on past it, unquoted: the
+    next candidate of its passage is of its kind (an item after an item, a line after a
+    line) and not in the answer."""
+    c = cands[j]
+    if not (c.item or c.code) or j + 1 >= len(cands) or j + 1 in quoted:
+        return False
+    after = cands[j + 1]
+    return (
+        after.hit == c.hit
+        and after.position == c.position + 1
+        and (after.item, after.code) == (c.item, c.code)
+    )
+
+
 def choosing(
     cands: list[Candidate],
     scores: np.ndarray,
@@ -707,7 +723,12 @@ def extractive_stream(
     def with_announced(i: int) -> Iterator[str]:
         while i in announced:
             i = announced[i]
-            yield " " + _quote(cite(i))
+            sentence = cite(i)
+            # An announced list quoted by its first item alone read as the whole list ("…
+            # en mairie avec : sa pièce d'identité"): a mark says it goes on in the source.
+            if _list_goes_on(cands, i, quoted):
+                sentence["more"] = True
+            yield " " + _quote(sentence)
 
     yield from with_announced(best)
     # The others follow, those in the question's language before the rest (a page and its
@@ -751,10 +772,16 @@ def sentence_language(cands: Sequence[Candidate], i: int, hits: Sequence[Hit]) -
     return detect(cands[j].text, default=passage)
 
 
+# Shown after a list's item quoted alone when the list goes on in its source: the quote's
+# usual mark of words left out, the same in French and English.
+MORE = "[…]"
+
+
 def _quote(sentence: dict[str, Any]) -> str:
     # A command line is shown as code, so that it reads as something to type.
     body = f"`{sentence['text']}`" if sentence.get("code") else sentence["text"]
-    return f"{body} [{sentence['source']}]"
+    more = f" {MORE}" if sentence.get("more") else ""
+    return f"{body}{more} [{sentence['source']}]"
 
 
 def _source(n: int, h: Hit) -> Source:
