@@ -382,6 +382,31 @@ def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, mon
     assert "sa pièce d'identité [1]" in a.text and "[…]" not in a.text
 
 
+def test_a_list_goes_on_as_its_passage_says():
+    """What the "[…]" mark after an announced item reads: whether the passage goes on with
+    its list, whatever the candidates kept (a short line between two lists is none)."""
+    from commune.answering.answer import candidates
+
+    hit = passage(
+        "Pour un majeur :\n\n- sa pièce d'identité\n\nPour un mineur :\n\n"
+        "- le livret de famille. Il doit être à jour.\n\n- un justificatif\n\n"
+        "Exemple :\n\nnameserver 192.0.2.1\nnameserver 192.0.2.2\n\nFin du passage ici.",
+        "fr",
+    )
+    more = {c.text: c.more for c in candidates([hit])}
+    assert more == {
+        "Pour un majeur :": False,  # prose: no list's item
+        "sa pièce d'identité": False,  # the next block ("Pour un mineur :") is no item
+        "le livret de famille.": True,  # its own item goes on
+        "Il doit être à jour.": True,  # the next block is an item
+        "un justificatif": False,
+        "Pour un mineur :": False,
+        "nameserver 192.0.2.1": True,
+        "nameserver 192.0.2.2": False,
+        "Fin du passage ici.": False,
+    }
+
+
 def test_a_listing_line_without_a_letter_is_never_quoted():
     """A brace closing a block, a line's number or an elision ("}", "2", "[..]") filled an
     answer's budget after its sentences: nothing a reader can use alone."""

@@ -126,12 +126,13 @@ def test_a_new_user_asks_contributes_and_sees_it_through_curation(site, browser,
     shown = browser.execute_script(
         "const s = document.getElementById('streamed'); s.replaceChildren();"
         "showPiece(s, 'Lancez\u00a0:'); showPiece(s, ' `commune backup /srv/<b>x</b>` [2]');"
+        "showPiece(s, ' `nameserver 192.0.2.1` […] [3]');"  # its listing goes on: the mark
         "return [s.textContent, [...s.querySelectorAll('code.code')].map(c => c.textContent),"
         " s.querySelectorAll('b').length];"
     )
     assert shown == [
-        "Lancez\u00a0: commune backup /srv/<b>x</b> [2]",
-        ["commune backup /srv/<b>x</b>"],
+        "Lancez\u00a0: commune backup /srv/<b>x</b> [2] nameserver 192.0.2.1 […] [3]",
+        ["commune backup /srv/<b>x</b>", "nameserver 192.0.2.1"],
         0,
     ]
 

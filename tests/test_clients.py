@@ -226,6 +226,7 @@ def test_litellm_completion_and_embedding(served, monkeypatch):
         for client in litellm.in_memory_llm_clients_cache.cache_dict.values():
             if isinstance(client, openai.OpenAI):
                 client.close()
+        litellm.in_memory_llm_clients_cache.flush_cache()  # a later call makes its own
     text = reply.choices[0].message.content
     said, sources = text.split("\n\nSources :\n")
     assert "mardi matin" in said and "[1]" in said

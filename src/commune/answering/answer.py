@@ -137,7 +137,9 @@ class Candidate:
     position: int  # order within the passage
     text: str
     code: bool  # a line of a command or file listing, quoted as it stands
-    item: bool = False  # a list's item ("- sa pièce d'identité"), its bullet taken off
+    # Its list or listing goes on past it in the passage: the next block is an item too, or
+    # more of its item or of its listing's lines follow (kept as candidates or not).
+    more: bool = False
 
 
 # A shell prompt ("$ apt update", "# dpkg -i x.deb"): the line is a command to type.
@@ -214,27 +216,32 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     out: list[Candidate] = []
     for hi, hit in enumerate(hits):
         pos = 0
-        for block in hit.text.split("\n\n"):
+        blocks = hit.text.split("\n\n")
+        for b, block in enumerate(blocks):
             if is_listing(block):
-                lines = block.strip().split("\n")
+                lines = [line.strip() for line in block.strip().split("\n")]
                 # A listing of several lines holds data past 20 words or 160 characters (a
                 # table's row, a key); a command typed alone is kept as prose is, up to
                 # PROSE_WORDS.
                 most, longest = (20, 160.0) if len(lines) > 1 else (PROSE_WORDS, math.inf)
-                for line in lines:
-                    line = line.strip()
+                for n, line in enumerate(lines):
                     if 1 <= len(line.split()) <= most and len(line) <= longest:
-                        out.append(Candidate(hi, pos, line, True))
+                        more = any(rest for rest in lines[n + 1 :])
+                        out.append(Candidate(hi, pos, line, True, more))
                         pos += 1
                 continue
-            for sentence in split_sentences(block):
-                # A list item is a block of its own ("- Passeport"): quoted in an answer, its
-                # bullet is noise, and one word can be the answer (which papers to bring), as
-                # a listing's line can.
+            # A list item is a block of its own ("- Passeport"): quoted in an answer, its
+            # bullet is noise, and one word can be the answer (which papers to bring), as a
+            # listing's line can.
+            item = bool(_BULLET.match(block.strip()))
+            next_item = b + 1 < len(blocks) and bool(_BULLET.match(blocks[b + 1].strip()))
+            sentences = split_sentences(block)
+            for n, sentence in enumerate(sentences):
                 text = _BULLET.sub("", sentence)
                 shortest = 1 if text != sentence else 4
                 if shortest <= len(text.split()) <= PROSE_WORDS:
-                    out.append(Candidate(hi, pos, text, False, text != sentence))
+                    more = item and (n + 1 < len(sentences) or next_item)
+                    out.append(Candidate(hi, pos, text, False, more))
                     pos += 1
     return out
 
@@ -557,18 +564,12 @@ def _announced(cands: list[Candidate], i: int) -> int | None:
 
 
 def _list_goes_on(cands: list[Candidate], j: int, quoted: Collection[int]) -> bool:
-    """Whether the list or listing candidate ``j`` belongs to goes on past it, unquoted: the
-    next candidate of its passage is of its kind (an item after an item, a line after a
-    line) and not in the answer."""
-    c = cands[j]
-    if not (c.item or c.code) or j + 1 >= len(cands) or j + 1 in quoted:
+    """Whether the list or listing candidate ``j`` belongs to goes on past it in its passage,
+    and the answer does not quote the next candidate of that passage."""
+    if not cands[j].more:
         return False
-    after = cands[j + 1]
-    return (
-        after.hit == c.hit
-        and after.position == c.position + 1
-        and (after.item, after.code) == (c.item, c.code)
-    )
+    after = j + 1
+    return not (after < len(cands) and after in quoted and cands[after].hit == cands[j].hit)
 
 
 def choosing(

@@ -6,8 +6,9 @@
 // it ("`commune backup /srv` [2]", answering/answer.py). It is shown as code as it arrives,
 // as the final answer shows it (_answer.html), not as text between backquotes. Text nodes
 // only: nothing a document says is read as HTML. No backquote inside: a prose sentence that
-// starts and ends with inline code ("`a` ou `b` [1]") is not one line of code.
-const CODE_PIECE = /^(\s?)`([^`]+)`( \[\d+\])$/;
+// starts and ends with inline code ("`a` ou `b` [1]") is not one line of code. A line whose
+// listing goes on past it carries the mark " […]" before its citation, outside the code.
+const CODE_PIECE = /^(\s?)`([^`]+)`((?: \[…\])? \[\d+\])$/;
 
 function showPiece(into, text) {
   const quoted = text.match(CODE_PIECE);
