@@ -388,21 +388,25 @@ def test_a_list_goes_on_as_its_passage_says():
     from commune.answering.answer import candidates
 
     hit = passage(
-        "Pour un majeur :\n\n- sa pièce d'identité\n\nPour un mineur :\n\n"
+        "Pour un majeur :\n\n- sa pièce d'identité\n\nMineur :\n\n"
         "- le livret de famille. Il doit être à jour.\n\n- un justificatif\n\n"
-        "Exemple :\n\nnameserver 192.0.2.1\nnameserver 192.0.2.2\n\nFin du passage ici.",
+        "Exemple :\n\nnameserver 192.0.2.1\nnameserver 192.0.2.2\n\n"
+        "- chaque minute :\n\n* * * * * root /usr/local/bin/sonde\n*/5 * * * * root /bin/true\n\n"
+        "Fin du passage ici.",
         "fr",
     )
     more = {c.text: c.more for c in candidates([hit])}
     assert more == {
         "Pour un majeur :": False,  # prose: no list's item
-        "sa pièce d'identité": False,  # the next block ("Pour un mineur :") is no item
+        "sa pièce d'identité": False,  # the next block ("Mineur :", too short to quote) is no item
         "le livret de famille.": True,  # its own item goes on
         "Il doit être à jour.": True,  # the next block is an item
         "un justificatif": False,
-        "Pour un mineur :": False,
         "nameserver 192.0.2.1": True,
         "nameserver 192.0.2.2": False,
+        "chaque minute :": False,  # a crontab follows: a listing, though "* " opens it
+        "* * * * * root /usr/local/bin/sonde": True,
+        "*/5 * * * * root /bin/true": False,
         "Fin du passage ici.": False,
     }
 

@@ -234,7 +234,9 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
             # bullet is noise, and one word can be the answer (which papers to bring), as a
             # listing's line can.
             item = bool(_BULLET.match(block.strip()))
-            next_item = b + 1 < len(blocks) and bool(_BULLET.match(blocks[b + 1].strip()))
+            following = blocks[b + 1] if b + 1 < len(blocks) else ""
+            # A listing is no item, though its line may start like a bullet ("* * * * *").
+            next_item = bool(_BULLET.match(following.strip())) and not is_listing(following)
             sentences = split_sentences(block)
             for n, sentence in enumerate(sentences):
                 text = _BULLET.sub("", sentence)
