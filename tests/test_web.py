@@ -441,6 +441,29 @@ def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tm
     assert '<code class="code">commune restore /srv/sauvegarde.tar</code>' in answer
 
 
+def test_an_announced_line_shows_that_its_listing_goes_on(app, commune, tmp_path, monkeypatch):
+    """The answer's code branch shows the "[…]" after a line an announcement brings, when
+    its listing goes on, as the answer's text does (answering/answer.py, `more`)."""
+    from commune.answering import answer as answer_module
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "verifier.md").write_text(
+        "# Vérifier\n\nPour vérifier le service de la mairie, tapez :\n\n"
+        "```\ncommune check --home /srv/commune\ncommune backup /srv/commune\n```\n",
+        encoding="utf-8",
+    )
+    commune.add([docs], collection="mairie", licence="etalab-2.0")
+    # The announcement, then the listing's first line: as the ranker could choose them.
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([0, 1]))
+    question = {"question": "Comment vérifier le service de la mairie ?", "mode": "extractive"}
+    alice = browser(app, "alice")
+    alice.get("/")  # the form's token
+    answer = alice.post("/ask", question).page
+    assert "Pour vérifier le service de la mairie, tapez : [1] " in answer
+    assert '<code class="code">commune check --home /srv/commune</code> […] [1]' in answer
+
+
 def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     """Issue 24: the curation diff showed as one run-on line, and code examples were flattened
     into prose in document views and answers."""
