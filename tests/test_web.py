@@ -446,14 +446,13 @@ def test_an_announced_line_shows_that_its_listing_goes_on(app, commune, tmp_path
     its listing goes on, as the answer's text does (answering/answer.py, `more`)."""
     from commune.answering import answer as answer_module
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "verifier.md").write_text(
-        "# Vérifier\n\nPour vérifier le service de la mairie, tapez :\n\n"
-        "```\ncommune check --home /srv/commune\ncommune backup /srv/commune\n```\n",
+    page = tmp_path / "verifier.md"
+    listing = "commune check --home /srv/commune\ncommune backup /srv/commune"
+    page.write_text(
+        f"# Vérifier\n\nPour vérifier le service de la mairie, tapez :\n\n```\n{listing}\n```\n",
         encoding="utf-8",
     )
-    commune.add([docs], collection="mairie", licence="etalab-2.0")
+    commune.add([page], collection="mairie", licence="etalab-2.0")
     # The announcement, then the listing's first line: as the ranker could choose them.
     monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([0, 1]))
     question = {"question": "Comment vérifier le service de la mairie ?", "mode": "extractive"}
