@@ -5,7 +5,7 @@ folds (``bench/train_answer.py``'s ``every_assignment``, kept in ``--scores``), 
 answers the shipped budget (answer_model.json) quotes under each variant of
 ``answering.answer.choosing``: answers with every fact per domain (and per assignment), the
 median answer's words, the share over 60, and how many listing lines are quoted.
-bench/README.md, item 46. The test split is never read.
+bench/README.md, items 46 and 48. The test split is never read.
 
     python bench/train_answer.py --home eval-data --cache cand.pkl --five-fold-only
     python bench/choice_variants.py --home eval-data --cache cand.pkl --scores every.pkl
@@ -21,6 +21,7 @@ import argparse
 import inspect
 import json
 import pickle
+import re
 import statistics
 import sys
 import textwrap
@@ -40,15 +41,35 @@ from commune.evaluation.metrics import contains_facts  # noqa: E402
 
 MARGIN_LINE = "        if chosen and scores[i] < scores[chosen[0]] - margin:\n"
 CAP = "per_hit.get(c.hit, 0) >= 2"
+REPEATS = "        return key in seen if c.code else any(key in quoted for quoted in seen)\n"
+_WORD = re.compile(r"\w+")
 
 
-def variant(code_margin: float = float("inf"), per_passage: int = 2, sentences: int = 4):  # type: ignore[no-untyped-def]
+def _near(a: str, b: str) -> float:
+    """The share of the shorter text's words that the other holds too."""
+    x, y = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    return len(x & y) / max(min(len(x), len(y)), 1)
+
+
+def variant(  # type: ignore[no-untyped-def]
+    code_margin: float = float("inf"),
+    per_passage: int = 2,
+    sentences: int = 4,
+    near: float = float("inf"),
+):
     """``choosing`` with a listing line quoted only within ``code_margin`` of the best
     sentence's score, at most ``per_passage`` sentences of a passage and ``sentences`` in
-    all."""
+    all, and a sentence passed over when ``near`` or more of its words (or of a quoted one's,
+    the shorter) are a quoted sentence's."""
     src = inspect.getsource(A.choosing)
-    if MARGIN_LINE not in src or CAP not in src:
+    if MARGIN_LINE not in src or CAP not in src or REPEATS not in src:
         raise SystemExit("answer.choosing changed: update bench/choice_variants.py")
+    src = src.replace(
+        REPEATS,
+        "        if key in seen if c.code else any(key in quoted for quoted in seen):\n"
+        "            return True\n"
+        "        return any(NEAR_SHARE(c.text, cands[q].text) >= NEAR for q in chosen)\n",
+    )
     src = src.replace(CAP, "per_hit.get(c.hit, 0) >= PER_PASSAGE")
     src = src.replace(
         MARGIN_LINE,
@@ -56,7 +77,13 @@ def variant(code_margin: float = float("inf"), per_passage: int = 2, sentences: 
         "            continue\n" + MARGIN_LINE,
     )
     ns = dict(vars(A))
-    ns.update(CODE_MARGIN=code_margin, PER_PASSAGE=per_passage, MAX_SENTENCES=sentences)
+    ns.update(
+        CODE_MARGIN=code_margin,
+        PER_PASSAGE=per_passage,
+        MAX_SENTENCES=sentences,
+        NEAR=near,
+        NEAR_SHARE=_near,
+    )
     exec(textwrap.dedent(src), ns)  # noqa: S102 -- the shipped function's own source
     return ns["choosing"]
 
@@ -109,6 +136,9 @@ def main() -> None:
         per = read(records, scores, variant(code_margin=m), words, long, gap_at)
         show(f"listing lines within {m}", per, n)
     show("3 of a passage", read(records, scores, variant(per_passage=3), words, long, gap_at), n)
+    for share in (0.9, 0.8, 0.7, 0.6):
+        per = read(records, scores, variant(near=share), words, long, gap_at)
+        show(f"no sentence {share:.0%} like a quoted one", per, n)
     for k in (5, 6):
         show(f"{k} sentences", read(records, scores, variant(sentences=k), words, long, gap_at), n)
     # More sentences with the budget chosen again by train_answer.py's rule: the most

@@ -1,5 +1,5 @@
 """Variants of the sentence ranker tried on dev, beside the shipped one (bench/README.md,
-items 24 and 26): their five-fold figures, each question's prediction under every
+items 24, 26 and 47): their five-fold figures, each question's prediction under every
 assignment of the document groups to folds (folds.FOLD_SEEDS), at the shipped
 answer_model.json budget.
 
@@ -10,6 +10,7 @@ collects the candidates from another number of passages. The test split is never
     python bench/ranker_variants.py --home eval-data --cache cand.pkl base yesno form clause
     python bench/ranker_variants.py --home eval-data --cache cand8.pkl --passages 8 base
     python bench/ranker_variants.py --home eval-data --cache cand.pkl --e5-cache e5.pkl e5 e5top
+    python bench/ranker_variants.py --home eval-data --cache cand.pkl placed   # item 47
 """
 
 from __future__ import annotations
@@ -95,6 +96,66 @@ def clause(record: dict[str, Any], commune: Commune) -> Columns:
     vectors = commune.embedder.embed_sentences([c.text for c in record["cands"]])
     cos = np.asarray(vectors @ commune.embedder.embed_query(last_clause(record["question"])))
     return meaning("clause", cos)
+
+
+def key(record: dict[str, Any]) -> tuple[str, ...]:
+    """What tells a record apart: its domain, question and (two collections asked the same
+    question hold their own candidates) its candidates' texts."""
+    return (record["domain"], record["question"], *(c.text for c in record["cands"]))
+
+
+def _contexts(commune: Commune, records: list[dict[str, Any]]) -> dict[tuple[str, ...], Any]:
+    """Each record's context hits, as `bench/train_answer.py`'s collect() found them (the
+    cache keeps the candidates, not their passages' titles and headings); a record whose
+    candidates no longer come out the same stops the run."""
+    from commune.answering.answer import answer_context, candidates
+    from commune.answering.licensing import usable_for_answers
+    from commune.answering.path import COMPANIONS
+    from commune.evaluation import load_suite
+    from commune.text.lang import detect
+
+    # The same question can be asked of two collections (the handbook's French and English
+    # editions): the case is the one whose candidates come out as the cache holds them.
+    cases: dict[tuple[str, str], list[Any]] = {}
+    for name in train_answer.SUITES:
+        for case in load_suite(ROOT / "eval" / "suites" / f"{name}.jsonl").select("dev"):
+            cases.setdefault((name, case.question), []).append(case)
+    out: dict[tuple[str, ...], Any] = {}
+    for r in records:
+        for case in cases[(r["domain"], r["question"])]:
+            hits = commune.search(case.question, case.collection, k=8)
+            hits, _ = usable_for_answers(hits, None, commune.settings.charter.tdm_reserved)
+            if not hits:
+                continue
+            companions = commune.searcher.companions(
+                case.question, hits[0], {h.chunk_id for h in hits}, COMPANIONS
+            )
+            lang = detect(case.question, default="en")
+            context = answer_context(case.question, lang, hits, r["passages"], companions)
+            if [c.text for c in candidates(context)] == [c.text for c in r["cands"]]:
+                out[key(r)] = context
+                break
+        else:
+            sys.exit(f"the candidates of {r['question']!r} changed: collect the cache again")
+    return out
+
+
+def placed(record: dict[str, Any], context: tuple[Commune, dict[tuple[str, ...], Any]]) -> Columns:
+    """Each candidate's cosine to the question read with its document's title and its
+    section's heading in front ("Déclaration de naissance — Délai : Elle doit être faite
+    dans les 5 jours"): a sentence alone often leaves its subject to its headings. Its rank
+    and gap to the best, as USE's own cosine."""
+    commune, contexts = context
+    hits = contexts[key(record)]
+    texts = []
+    for c in record["cands"]:
+        hit = hits[c.hit]
+        heading = hit.section.rsplit(">", 1)[-1].strip()
+        place = " — ".join(p for p in dict.fromkeys([hit.title.strip(), heading]) if p)
+        texts.append(f"{place} : {c.text}" if place else c.text)
+    vectors = commune.embedder.embed_passages(texts)
+    cos = np.asarray(vectors @ commune.embedder.embed_query(record["question"]))
+    return meaning("placed", cos)
 
 
 class E5Vectors:
@@ -185,6 +246,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "clause": clause,
     "e5": e5,
     "e5top": e5_top,
+    "placed": placed,
 }
 # Constrained as the shipped features they mirror (train_answer.RISING): a tenth kind's
 # match as the nine others', the cosine, rank and gap of the clause and e5's as USE's.
@@ -196,6 +258,9 @@ RISING = {
     "e5_cosine",
     "e5_rank",
     "e5_gap",
+    "placed_cosine",
+    "placed_rank",
+    "placed_gap",
 }
 
 
@@ -209,7 +274,8 @@ def constraints(features: list[str]) -> list[int]:
 def apply(records: list[dict[str, Any]], name: str, context: Any) -> list[str]:
     """Each record's features under variant ``name`` (columns replaced or added, in place);
     the feature names. ``context``: what the variant reads besides the record (the home for
-    ``clause``, :class:`E5Vectors` for ``e5`` and ``e5top``)."""
+    ``clause``, :class:`E5Vectors` for ``e5`` and ``e5top``, the home and each record's
+    passages for ``placed``)."""
     features = list(FEATURES)
     if name == "base":
         return features
@@ -274,7 +340,10 @@ def main() -> None:
         vectors.fill(records, E5_TOP)
     for name in args.variants:
         fresh = [dict(r) for r in records]  # apply() replaces each record's features
-        features = apply(fresh, name, vectors if name.startswith("e5") else commune)
+        context: Any = vectors if name.startswith("e5") else commune
+        if name == "placed":
+            context = (commune, _contexts(commune, records))
+        features = apply(fresh, name, context)
         print(f"{name}: {figures(fresh, features)}", flush=True)
 
 

@@ -382,6 +382,35 @@ def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, mon
     assert "sa pièce d'identité [1]" in a.text and "[…]" not in a.text
 
 
+def test_an_announcement_quoted_without_what_it_announces_is_marked(commune, monkeypatch):
+    """A sentence ending in a colon whose item the answer does not quote right after it (the
+    item did not fit the budget) ended the answer in mid-air: "[…]" says the source goes on.
+    A sentence without a colon, or one whose item follows, has no mark."""
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import extractive_answer
+
+    other = passage(
+        "Le décès doit être déclaré dans les 24 heures qui suivent sa constatation.", "fr"
+    )
+    papers = passage(
+        "La personne qui déclare le décès doit se rendre en mairie avec :\n\n"
+        "- sa pièce d'identité\n\n- le certificat de décès",
+        "fr",
+    )
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, papers])
+    for first in ([1, 0], [0, 1]):  # the announcement first, or after another sentence
+        monkeypatch.setattr(answer_module, "choosing", lambda *a, f=first, **k: iter(f))
+        a = extractive_answer("Que faut-il apporter ?", [other, papers], commune.embedder)
+        assert "doit se rendre en mairie avec : […] [" in a.text
+        announcement = next(s for s in a.sentences if s["text"].endswith("avec :"))
+        assert announcement["more"] and announcement["text"].endswith("en mairie avec :")
+        assert "sa constatation. [" in a.text  # the other sentence has no mark
+    # Quoted with its item, the announcement needs none: the item says whether more follows.
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([1, 2, 3]))
+    whole = extractive_answer("Que faut-il apporter ?", [other, papers], commune.embedder)
+    assert "avec : [1] sa pièce d'identité [1] le certificat de décès [1]" in whole.text
+
+
 def test_a_list_goes_on_as_its_passage_says():
     """What the "[…]" mark after an announced item reads: whether the passage goes on with
     its list, whatever the candidates kept (a short line between two lists is none)."""

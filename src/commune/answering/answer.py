@@ -559,10 +559,15 @@ def _announced(cands: list[Candidate], i: int) -> int | None:
     ("La personne qui déclare le décès doit se rendre en mairie avec :" and "sa pièce
     d'identité"), or None."""
     c = cands[i]
-    if c.code or not c.text.rstrip().endswith(":") or i + 1 >= len(cands):
+    if not _announces(c) or i + 1 >= len(cands):
         return None
     after = cands[i + 1]
     return i + 1 if after.hit == c.hit and after.position == c.position + 1 else None
+
+
+def _announces(c: Candidate) -> bool:
+    """Whether a sentence ends by announcing what follows it (prose ending in a colon)."""
+    return not c.code and c.text.rstrip().endswith(":")
 
 
 def _list_goes_on(cands: list[Candidate], j: int, quoted: Collection[int]) -> bool:
@@ -695,7 +700,7 @@ def extractive_stream(
     sources: list[Source] = []
     sentences: list[dict[str, Any]] = []
 
-    def cite(i: int) -> dict[str, Any]:
+    def cite(i: int, more: bool = False) -> dict[str, Any]:
         c = cands[i]
         h = relevant[c.hit]
         place = (h.document_id, h.section, h.page)
@@ -709,13 +714,26 @@ def extractive_stream(
             "code": c.code,
             "chunk_id": h.chunk_id,  # the passage quoted (a source may span chunks)
         }
+        if more:
+            sentence["more"] = True
         sentences.append(sentence)
         return sentence
 
+    # A sentence announcing what follows ("… correspondant à 50 % :"), quoted without it
+    # (the item did not fit, or is no candidate), ended the answer in mid-air: the mark of
+    # a list that goes on says the source gives the rest. Whether the first sentence's item
+    # follows it is the next thing choosing() gives, which brings the item with what
+    # announces it: only then is it known (one step, before the rest is chosen).
+    picked: list[int] = []
+    cut_short = _announces(cands[best])
+    if cut_short and _announced(cands, best) is not None:
+        item = next(picking, None)
+        picked = [] if item is None else [item]
+        cut_short = item != _announced(cands, best)
     # The sentence most likely to hold the answer comes first: it is known now, and its
     # source is [1] whatever follows.
-    yield _quote(cite(best))
-    picked = list(picking)
+    yield _quote(cite(best, cut_short))
+    picked += picking
     # What a sentence announces ("… avec :") comes right after it, wherever the order
     # below would put it, when both were chosen (choosing() brings the item with its
     # announcement). An item chosen first keeps its place, and its announcement its own.
@@ -726,12 +744,11 @@ def extractive_stream(
     def with_announced(i: int) -> Iterator[str]:
         while i in announced:
             i = announced[i]
-            sentence = cite(i)
             # An announced list quoted by its first item alone read as the whole list ("…
-            # en mairie avec : sa pièce d'identité"): a mark says it goes on in the source.
-            if _list_goes_on(cands, i, quoted):
-                sentence["more"] = True
-            yield " " + _quote(sentence)
+            # en mairie avec : sa pièce d'identité"): a mark says it goes on in the source,
+            # as it does after an item that itself announces what it does not bring.
+            goes_on = _list_goes_on(cands, i, quoted)
+            yield " " + _quote(cite(i, goes_on or (_announces(cands[i]) and i not in announced)))
 
     yield from with_announced(best)
     # The others follow, those in the question's language before the rest (a page and its
@@ -746,7 +763,7 @@ def extractive_stream(
         ),
     )
     for i in rest:
-        yield " " + _quote(cite(i))
+        yield " " + _quote(cite(i, _announces(cands[i]) and i not in announced))
         yield from with_announced(i)
     text = " ".join(_quote(s) for s in sentences)
     yield Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
@@ -775,8 +792,9 @@ def sentence_language(cands: Sequence[Candidate], i: int, hits: Sequence[Hit]) -
     return detect(cands[j].text, default=passage)
 
 
-# Shown after a list's item quoted alone when the list goes on in its source: the quote's
-# usual mark of words left out, the same in French and English.
+# Shown after a list's item quoted alone when the list goes on in its source, and after a
+# sentence announcing what follows quoted without it: the quote's usual mark of words left
+# out, the same in French and English.
 MORE = "[…]"
 
 
