@@ -386,6 +386,8 @@ def test_an_announcement_quoted_without_what_it_announces_is_marked(commune, mon
     """A sentence ending in a colon whose item the answer does not quote right after it (the
     item did not fit the budget) ended the answer in mid-air: "[…]" says the source goes on.
     A sentence without a colon, or one whose item follows, has no mark."""
+    from dataclasses import replace
+
     from commune.answering import answer as answer_module
     from commune.answering.answer import extractive_answer
 
@@ -405,10 +407,24 @@ def test_an_announcement_quoted_without_what_it_announces_is_marked(commune, mon
         announcement = next(s for s in a.sentences if s["text"].endswith("avec :"))
         assert announcement["more"] and announcement["text"].endswith("en mairie avec :")
         assert "sa constatation. [" in a.text  # the other sentence has no mark
-    # Quoted with its item, the announcement needs none: the item says whether more follows.
-    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([1, 2, 3]))
-    whole = extractive_answer("Que faut-il apporter ?", [other, papers], commune.embedder)
-    assert "avec : [1] sa pièce d'identité [1] le certificat de décès [1]" in whole.text
+    # Quoted with its item, the announcement needs none: the item says whether more follows;
+    # so too where the item was chosen first, and keeps its place before it.
+    for order in ([1, 2, 3], [0, 1, 2], [2, 1]):
+        monkeypatch.setattr(answer_module, "choosing", lambda *a, o=order, **k: iter(o))
+        a = extractive_answer("Que faut-il apporter ?", [other, papers], commune.embedder)
+        assert "avec : [" in a.text and "avec : […]" not in a.text
+    # A passage ending on its announcement: the rest is in the next passage, which another
+    # sentence of the same document quoted may be; of another document, it is not.
+    cut = passage(
+        "Pour la déclaration, il faut se rendre en mairie avec les papiers suivants :", "fr"
+    )
+    rest = passage("Le livret de famille est demandé dans tous les cas.", "fr")
+    for document, marked in ((1, False), (2, True)):
+        hits = [cut, replace(rest, document_id=document, chunk_id=2)]
+        monkeypatch.setattr(answer_module, "answer_context", lambda *a, h=hits, **k: h)
+        monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([0, 1]))
+        a = extractive_answer("Que faut-il apporter ?", hits, commune.embedder)
+        assert ("suivants : […] [1]" in a.text) is marked
 
 
 def test_a_list_goes_on_as_its_passage_says():

@@ -719,25 +719,36 @@ def extractive_stream(
         sentences.append(sentence)
         return sentence
 
-    # A sentence announcing what follows ("… correspondant à 50 % :"), quoted without it
-    # (the item did not fit, or is no candidate), ended the answer in mid-air: the mark of
-    # a list that goes on says the source gives the rest. Whether the first sentence's item
-    # follows it is the next thing choosing() gives, which brings the item with what
-    # announces it: only then is it known (one step, before the rest is chosen).
-    picked: list[int] = []
-    cut_short = _announces(cands[best])
-    if cut_short and _announced(cands, best) is not None:
-        item = next(picking, None)
-        picked = [] if item is None else [item]
-        cut_short = item != _announced(cands, best)
-    # The sentence most likely to hold the answer comes first: it is known now, and its
-    # source is [1] whatever follows.
-    yield _quote(cite(best, cut_short))
-    picked += picking
-    # What a sentence announces ("… avec :") comes right after it, wherever the order
-    # below would put it, when both were chosen (choosing() brings the item with its
-    # announcement). An item chosen first keeps its place, and its announcement its own.
+    # What the first sentence announces ("… avec :") is either quoted or not, which is known
+    # once every sentence is chosen: done first then (a walk down scores already computed),
+    # in that case only, so that any other first sentence is sent before the rest is chosen.
+    chosen_first = _announces(cands[best])
+    picked: list[int] = list(picking) if chosen_first else []
     quoted = {best, *picked}
+
+    def cut_short(i: int) -> bool:
+        """Whether sentence ``i`` announces what follows it ("… correspondant à 50 % :")
+        and the answer quotes none of it: it then ended the answer in mid-air, and the mark
+        of a list that goes on says the source gives the rest. Where its passage ends with
+        it (the rest is in the next passage, or is no candidate), any other sentence of its
+        document quoted may be that rest: no mark then."""
+        if not _announces(cands[i]):
+            return False
+        j = _announced(cands, i)
+        if j is not None:
+            return j not in quoted
+        document = relevant[cands[i].hit].document_id
+        return not any(relevant[cands[k].hit].document_id == document for k in quoted if k != i)
+
+    # The sentence most likely to hold the answer comes first, and its source is [1]
+    # whatever follows.
+    yield _quote(cite(best, chosen_first and cut_short(best)))
+    if not chosen_first:
+        picked = list(picking)
+        quoted.update(picked)
+    # What a sentence announces comes right after it, wherever the order below would put
+    # it, when both were chosen (choosing() brings the item with its announcement). An item
+    # chosen first keeps its place, and its announcement its own.
     announced = {i - 1: i for i in picked if i - 1 in quoted and _announced(cands, i - 1) == i}
     after = set(announced.values())
 
@@ -746,9 +757,8 @@ def extractive_stream(
             i = announced[i]
             # An announced list quoted by its first item alone read as the whole list ("…
             # en mairie avec : sa pièce d'identité"): a mark says it goes on in the source,
-            # as it does after an item that itself announces what it does not bring.
-            goes_on = _list_goes_on(cands, i, quoted)
-            yield " " + _quote(cite(i, goes_on or (_announces(cands[i]) and i not in announced)))
+            # as it does after an item that itself announces what the answer does not quote.
+            yield " " + _quote(cite(i, _list_goes_on(cands, i, quoted) or cut_short(i)))
 
     yield from with_announced(best)
     # The others follow, those in the question's language before the rest (a page and its
@@ -763,7 +773,7 @@ def extractive_stream(
         ),
     )
     for i in rest:
-        yield " " + _quote(cite(i, _announces(cands[i]) and i not in announced))
+        yield " " + _quote(cite(i, cut_short(i)))
         yield from with_announced(i)
     text = " ".join(_quote(s) for s in sentences)
     yield Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
