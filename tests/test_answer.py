@@ -15,6 +15,19 @@ def passage(text: str, language: str):  # type: ignore[no-untyped-def]
                1, 1, 0.5, 0.5)  # fmt: skip
 
 
+def death_passages():  # type: ignore[no-untyped-def]
+    """Two passages found: a sentence, and a list announced by a sentence ending in a colon."""
+    other = passage(
+        "Le décès doit être déclaré dans les 24 heures qui suivent sa constatation.", "fr"
+    )
+    papers = passage(
+        "La personne qui déclare le décès doit se rendre en mairie avec :\n\n"
+        "- sa pièce d'identité\n\n- le certificat de décès",
+        "fr",
+    )
+    return other, papers
+
+
 def test_french_question_gets_cited_french_sentences(loaded):
     a = loaded.ask("Quel jour a lieu la collecte des ordures ménagères ?")
     assert a.found and a.language == "fr" and a.mode == "extractive"
@@ -342,14 +355,7 @@ def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, mon
     from commune.answering import answer as answer_module
     from commune.answering.answer import candidates, extractive_answer
 
-    other = passage(
-        "Le décès doit être déclaré dans les 24 heures qui suivent sa constatation.", "fr"
-    )
-    papers = passage(
-        "La personne qui déclare le décès doit se rendre en mairie avec :\n\n"
-        "- sa pièce d'identité\n\n- le certificat de décès",
-        "fr",
-    )
+    other, papers = death_passages()
     cands = candidates([other, papers])
     assert [c.hit for c in cands] == [0, 1, 1, 1]
     monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, papers])
@@ -383,22 +389,15 @@ def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, mon
 
 
 def test_an_announcement_quoted_without_what_it_announces_is_marked(commune, monkeypatch):
-    """A sentence ending in a colon whose item the answer does not quote right after it (the
-    item did not fit the budget) ended the answer in mid-air: "[…]" says the source goes on.
-    A sentence without a colon, or one whose item follows, has no mark."""
+    """A sentence ending in a colon whose item the answer does not quote (it did not fit the
+    budget) ended the answer in mid-air: "[…]" says the source goes on. A sentence without a
+    colon, or one whose item the answer quotes, before or after it, has no mark."""
     from dataclasses import replace
 
     from commune.answering import answer as answer_module
     from commune.answering.answer import extractive_answer
 
-    other = passage(
-        "Le décès doit être déclaré dans les 24 heures qui suivent sa constatation.", "fr"
-    )
-    papers = passage(
-        "La personne qui déclare le décès doit se rendre en mairie avec :\n\n"
-        "- sa pièce d'identité\n\n- le certificat de décès",
-        "fr",
-    )
+    other, papers = death_passages()
     monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, papers])
     for first in ([1, 0], [0, 1]):  # the announcement first, or after another sentence
         monkeypatch.setattr(answer_module, "choosing", lambda *a, f=first, **k: iter(f))
