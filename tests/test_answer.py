@@ -455,6 +455,25 @@ def test_a_list_goes_on_as_its_passage_says():
     }
 
 
+def test_a_numbered_item_is_one_candidate_however_short():
+    """The sentence splitter read "1." as a sentence's end: "1. Passeport" became "1." and
+    "Passeport", each too short to quote, and neither read as the list's item."""
+    from commune.answering.answer import candidates
+
+    hit = passage(
+        "Pièces à fournir :\n\n1. Passeport\n\n2. Photo. Elle doit dater de moins de 6 mois."
+        "\n\n3) Justificatif de domicile",
+        "fr",
+    )
+    assert [(c.text, c.more) for c in candidates([hit])] == [
+        ("Pièces à fournir :", False),  # prose: no list's item
+        ("Passeport", True),
+        ("Photo.", True),  # its item goes on with a sentence of its own
+        ("Elle doit dater de moins de 6 mois.", True),
+        ("Justificatif de domicile", False),
+    ]
+
+
 def test_a_listing_line_without_a_letter_is_never_quoted():
     """A brace closing a block, a line's number or an elision ("}", "2", "[..]") filled an
     answer's budget after its sentences: nothing a reader can use alone."""

@@ -62,7 +62,7 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     commune.add([corpus], licence="etalab-2.0")
     with commune.engine.connect() as conn:
         types = conn.execute(select(revisions.c.media_type)).scalars().all()
-    reread = sum(1 for t in types if t in READINGS)  # HTML and PDF today
+    reread = sum(1 for t in types if t in READINGS)  # HTML, PDF, ODT and Word today
     assert "text/html" in READINGS and "text/markdown" not in READINGS
     page = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
     with commune.engine.begin() as conn:  # as stored by a version that recorded no reading

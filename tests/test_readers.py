@@ -114,6 +114,42 @@ def test_odt_and_docx_headings(tmp_path):
         ]
 
 
+def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
+    """As HTML's (test_html_list_items_keep_their_markers): an item's first paragraph opens
+    with "- ", a numbered heading stays a heading."""
+    import docx
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, List, ListItem, P
+
+    word = docx.Document()
+    word.add_heading("Papiers", level=1)
+    word.add_paragraph("Pièces à fournir :")
+    word.add_paragraph("Passeport", style="List Bullet")
+    word.add_paragraph("Photo", style="List Number")
+    word.add_paragraph("Fin du texte ici.")
+    word.save(str(tmp_path / "a.docx"))
+    odt = OpenDocumentText()
+    odt.text.addElement(H(outlinelevel=1, text="Papiers"))
+    odt.text.addElement(P(text="Pièces à fournir :"))
+    items = List()
+    for paragraphs in (["Passeport"], ["Photo", "Fin du texte ici."]):
+        item = ListItem()
+        for text in paragraphs:
+            item.addElement(P(text=text))
+        items.addElement(item)
+    odt.text.addElement(items)
+    odt.save(str(tmp_path / "a.odt"))
+    for name in ("a.docx", "a.odt"):
+        doc = read(tmp_path / name)
+        assert [b.text for b in doc.blocks] == [
+            "Pièces à fournir :",
+            "- Passeport",
+            "- Photo",
+            "Fin du texte ici.",  # an item's second paragraph, or prose after the list
+        ]
+        assert all(b.headings == ("Papiers",) for b in doc.blocks)
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -355,6 +391,35 @@ def test_html_keeps_a_manuals_boxes_and_listings_and_drops_a_sidebar_of_links(tm
     assert "Example 8.2. Static configuration" in texts
     assert "Chapter one" not in joined and "Prev" not in texts
     assert "proprietary firmwares" in joined
+
+
+def test_html_list_items_keep_their_markers(tmp_path):
+    """A list's items reached the answers as prose, without the marker the other readers
+    write: one word could not answer, and a list going on could not be told. An item's first
+    block has it (its own text, or DocBook's first paragraph), numbered in an ordered list
+    from its start; its next paragraph, a listing and a menu's links do not."""
+    p = tmp_path / "papers.html"
+    body = " ".join(["Une démarche en mairie demande des pièces justificatives."] * 8)
+    p.write_text(
+        f"<html><body><main><h1>Papiers</h1><p>{body}</p><p>Pièces à fournir :</p>"
+        "<ul><li>Passeport</li><li><div class='para'>Photo récente.</div>"
+        "<div class='para'>Elle doit dater de moins de 6 mois.</div></li></ul>"
+        "<ol start='3'><li>Remplir le formulaire</li><li><pre>$ ls /etc</pre></li>"
+        "<li>Signer <ul><li>à la main</li></ul></li></ol></main>"
+        "<nav><ul><li><a href='/a'>Accueil</a></li></ul></nav></body></html>",
+        encoding="utf-8",
+    )
+    texts = [b.text for b in read(p).blocks]
+    start = texts.index("Pièces à fournir :")
+    assert texts[start + 1 :] == [
+        "- Passeport",
+        "- Photo récente.",
+        "Elle doit dater de moins de 6 mois.",
+        "3. Remplir le formulaire",
+        "$ ls /etc",
+        "5. Signer",
+        "- à la main",
+    ]
 
 
 def test_html_a_menu_inside_a_page_wide_wrapper_is_still_left_out(tmp_path):

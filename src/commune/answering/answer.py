@@ -233,14 +233,17 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
             # A list item is a block of its own ("- Passeport"): quoted in an answer, its
             # bullet is noise, and one word can be the answer (which papers to bring), as a
             # listing's line can.
-            item = bool(_BULLET.match(block.strip()))
+            bullet = _BULLET.match(block.strip())
+            item = bool(bullet)
             following = blocks[b + 1] if b + 1 < len(blocks) else ""
             # A listing is no item, though its line may start like a bullet ("* * * * *").
             next_item = bool(_BULLET.match(following.strip())) and not is_listing(following)
-            sentences = split_sentences(block)
-            for n, sentence in enumerate(sentences):
-                text = _BULLET.sub("", sentence)
-                shortest = 1 if text != sentence else 4
+            # Split after its marker: a numbered item's "1." ends a sentence to the splitter,
+            # which left "1." and "Passeport" apart, each too short to quote.
+            sentences = split_sentences(block.strip()[bullet.end() :] if bullet else block)
+            for n, text in enumerate(sentences):
+                # An item's first sentence may be one word; the others are prose.
+                shortest = 1 if item and n == 0 else 4
                 if shortest <= len(text.split()) <= PROSE_WORDS:
                     more = item and (n + 1 < len(sentences) or next_item)
                     out.append(Candidate(hi, pos, text, False, more))

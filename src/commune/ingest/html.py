@@ -216,6 +216,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str, str | None]] = []
     # (element, block, whether trafilatura kept its text)
     found: list[tuple[Element, Block, bool]] = []
+    items: set[Element] = set()  # the list items whose first block has its marker
     for el in root.iter():
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in _HEADINGS:
@@ -238,6 +239,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
             shingles = _shingles(text, 3 if len(text.split()) >= 3 else 1)
             kept = bool(shingles) and len(shingles & main) / len(shingles) >= 0.6
         anchor = next((a for _, _, a in reversed(stack) if a), None)
+        text = _item_marker(el, items) + text
         found.append((el, Block(text, tuple(h for _, h, _ in stack), anchor), kept))
     container = _main_container([(el, b) for el, b, kept in found if kept]) if judge else None
     inside = set(container.iter()) if container is not None else set()
@@ -252,6 +254,27 @@ def read_html(data: bytes, path: Path) -> Parsed:
     return Parsed(
         title=title or path.stem, media_type="text/html", blocks=blocks, tdm_reserved=reserved
     )
+
+
+def _item_marker(el: Element, items: set[Element]) -> str:
+    """The marker of a list item ("- ", or "3. " in a numbered list) when ``el`` is the
+    first block of its item, as the other readers write one: the answers read an item as
+    such (one word can answer, and a list that goes on is marked), where its text alone
+    read as prose. An item's text is its own (``<li>Passeport</li>``) or its first
+    paragraph's (DocBook's ``<li><div class="para">…``); a listing opening an item is code,
+    without a marker."""
+    item = el if el.tag == "li" else next(el.iterancestors("li"), None)
+    if item is None or item in items:
+        return ""
+    items.add(item)
+    parent = item.getparent()
+    if el.tag == "pre" or parent is None:
+        return ""
+    if parent.tag != "ol":
+        return "- "
+    start = parent.get("start") or "1"
+    first = int(start) if start.isdigit() else 1
+    return f"{first + [c for c in parent if c.tag == 'li'].index(item)}. "
 
 
 def _mostly_links(el: Element) -> bool:

@@ -29,8 +29,12 @@ READERS: dict[str, Reader] = {}
 # never changed are not listed, so an upgrade does not reread them for nothing.
 READINGS: dict[str, str] = {
     # HTML's main content widened to the element that holds it: the Debian handbook's
-    # boxes and examples, 30% of its words, had been dropped (ingest/html.py).
-    "text/html": "html-2",
+    # boxes and examples, 30% of its words, had been dropped (ingest/html.py); then
+    # ("html-3") its list items with their markers, which the answers read as items.
+    "text/html": "html-3",
+    # The list items of OpenDocument and Word files with their markers, as HTML's.
+    "application/vnd.oasis.opendocument.text": "odt-2",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-2",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
 }
@@ -497,10 +501,13 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = ""
+    items: set[int] = set()  # the list items whose first paragraph has its marker
     for el in _odf_walk(doc.text):
         content = teletype.extractText(el).strip()
         if not content:
             continue
+        if el.qname[1] == "p":
+            content = _odf_item_marker(el, items) + content
         if el.qname[1] == "h":
             given = el.getAttribute("outlinelevel") or "1"
             level = int(given) if given.isascii() and given.isdigit() else 1
@@ -542,6 +549,21 @@ def _odf_walk(node: OdfNode) -> Iterator[OdfNode]:
             yield from _odf_walk(child)
 
 
+def _odf_item_marker(el: OdfNode, items: set[int]) -> str:
+    """ "- " before the first paragraph of a list item, as the other readers mark one
+    (ingest/html.py says why); the list's own style says whether it is numbered, and its
+    numbers are the application's to draw: a dash for every item."""
+    node = el.parentNode
+    while node is not None and getattr(node, "qname", None):
+        if node.qname[1] == "list-item":
+            if id(node) in items:
+                return ""
+            items.add(id(node))
+            return "- "
+        node = node.parentNode
+    return ""
+
+
 def _odf_title(doc: OdfNode) -> str:
     from odf import dc, teletype
 
@@ -575,6 +597,12 @@ def read_docx(data: bytes, path: Path) -> Parsed:
                 stack.pop()
             stack.append((level, content))
         else:
+            # A list's paragraph (a "List …" style, or numbering set on it, as LibreOffice
+            # and Word write one; a numbered heading is a heading) is an item: its marker,
+            # as the other readers write one.
+            p_pr = para._p.pPr
+            if style.startswith("List") or (p_pr is not None and p_pr.numPr is not None):
+                content = "- " + content
             blocks.append(Block(content, tuple(h for _, h in stack)))
     for table in document.tables:
         for row in table.rows:
