@@ -462,15 +462,17 @@ def test_a_numbered_item_is_one_candidate_however_short():
 
     hit = passage(
         "Pièces à fournir :\n\n1. Passeport\n\n2. Photo. Elle doit dater de moins de 6 mois."
-        "\n\n3) Justificatif de domicile",
+        "\n\n3) Justificatif de domicile\n\n100. Timbre fiscal\n\n- $ apt update",
         "fr",
     )
-    assert [(c.text, c.more) for c in candidates([hit])] == [
-        ("Pièces à fournir :", False),  # prose: no list's item
-        ("Passeport", True),
-        ("Photo.", True),  # its item goes on with a sentence of its own
-        ("Elle doit dater de moins de 6 mois.", True),
-        ("Justificatif de domicile", False),
+    assert [(c.text, c.more, c.code) for c in candidates([hit])] == [
+        ("Pièces à fournir :", False, False),  # prose: no list's item
+        ("Passeport", True, False),
+        ("Photo.", True, False),  # its item goes on with a sentence of its own
+        ("Elle doit dater de moins de 6 mois.", True, False),
+        ("Justificatif de domicile", True, False),
+        ("Timbre fiscal", True, False),
+        ("$ apt update", False, True),  # an item that is a command: the line to type
     ]
 
 

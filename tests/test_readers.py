@@ -126,7 +126,7 @@ def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     word.add_paragraph("Pièces à fournir :")
     word.add_paragraph("Passeport", style="List Bullet")
     word.add_paragraph("Photo", style="List Number")
-    word.add_paragraph("Fin du texte ici.")
+    word.add_paragraph("Fin du texte ici.", style="List Paragraph")  # its bullet removed
     word.save(str(tmp_path / "a.docx"))
     odt = OpenDocumentText()
     odt.text.addElement(H(outlinelevel=1, text="Papiers"))
@@ -405,7 +405,10 @@ def test_html_list_items_keep_their_markers(tmp_path):
         "<ul><li>Passeport</li><li><div class='para'>Photo récente.</div>"
         "<div class='para'>Elle doit dater de moins de 6 mois.</div></li></ul>"
         "<ol start='3'><li>Remplir le formulaire</li><li><pre>$ ls /etc</pre></li>"
-        "<li>Signer <ul><li>à la main</li></ul></li></ol></main>"
+        "<li>Signer <ul><li>à la main</li></ul></li></ol>"
+        "<ul style='list-style:none'><li>1. Déposer le dossier</li><li><h3>Retrait</h3>"
+        "<p>En mairie.</p></li><li><table><tr><td>Tarif</td><td>25 €</td></tr></table></li>"
+        "</ul><ol start='²'><li>Attendre</li></ol></main>"
         "<nav><ul><li><a href='/a'>Accueil</a></li></ul></nav></body></html>",
         encoding="utf-8",
     )
@@ -419,6 +422,10 @@ def test_html_list_items_keep_their_markers(tmp_path):
         "$ ls /etc",
         "5. Signer",
         "- à la main",
+        "1. Déposer le dossier",  # numbered by hand: no second marker
+        "En mairie.",  # a heading opened its item
+        "Tarif | 25 €",  # so did a table
+        "1. Attendre",  # a start that is no number: counted from 1
     ]
 
 

@@ -36,6 +36,7 @@ from commune.generate.base import (
 )
 from commune.index.lexicon import Equivalents, flatten
 from commune.ingest.chunking import split_sentences
+from commune.ingest.model import MARKED
 from commune.text.analysis import analyze
 from commune.text.lang import by_function_words, detect
 from commune.text.say import say
@@ -208,7 +209,9 @@ def is_listing(block: str) -> bool:
 
 # The longest sentence a candidate may be: longer ones are no single statement to quote.
 PROSE_WORDS = 90
-_BULLET = re.compile(r"^(?:[-–•*]|\d{1,2}[.)])\s+(?=\S)")
+# A list item's marker, as the readers write it (ingest/model.MARKED): "- ", "•", "12. ",
+# "3) ". Up to three digits: a year opening a sentence ("2024. ") is no item.
+_BULLET = MARKED
 
 
 def candidates(hits: list[Hit]) -> list[Candidate]:
@@ -218,8 +221,12 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         pos = 0
         blocks = hit.text.split("\n\n")
         for b, block in enumerate(blocks):
-            if is_listing(block):
-                lines = [line.strip() for line in block.strip().split("\n")]
+            bullet = _BULLET.match(block.strip())
+            # An item whose text is a command typed at a prompt ("- $ apt update") is the
+            # line to type, as it is alone.
+            if is_listing(block) or (bullet and is_listing(block.strip()[bullet.end() :])):
+                body = block.strip()[bullet.end() :] if bullet and not is_listing(block) else block
+                lines = [line.strip() for line in body.strip().split("\n")]
                 # A listing of several lines holds data past 20 words or 160 characters (a
                 # table's row, a key); a command typed alone is kept as prose is, up to
                 # PROSE_WORDS.
@@ -233,7 +240,6 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
             # A list item is a block of its own ("- Passeport"): quoted in an answer, its
             # bullet is noise, and one word can be the answer (which papers to bring), as a
             # listing's line can.
-            bullet = _BULLET.match(block.strip())
             item = bool(bullet)
             following = blocks[b + 1] if b + 1 < len(blocks) else ""
             # A listing is no item, though its line may start like a bullet ("* * * * *").

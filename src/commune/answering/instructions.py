@@ -62,9 +62,11 @@ _PATTERNS = [
     r"(?:keys?|secrets?|passwords?|tokens?|credentials)\b",
     r"\b(?:r[eé]v[eè]le[zr]?|divulgue[zr]?)\s+(?:la\s+|le\s+|les\s+|ta\s+|votre\s+)?"
     r"(?:cl[eé]s?|mots?\s+de\s+passe|secrets?)\b",
-    # Speaking as a party of the conversation: "SYSTEM: ...", "Assistant, ..."
-    r"(?:^|>)\s*(?:system|syst[eè]me|assistant)\s*:",
-    r"^\s*(?:(?:dear|cher|ch[eè]re)\s+)?(?:assistant|ai|ia|chatbot|llm|gpt)\s*[,:]",
+    # Speaking as a party of the conversation: "SYSTEM: ...", "Assistant, ...", a list's
+    # item too ("- SYSTEM: ...": the readers write an item's marker before its text)
+    r"(?:^|>)\s*(?:[-–•*]\s+|\d{1,3}[.)]\s+)?(?:system|syst[eè]me|assistant)\s*:",
+    r"^\s*(?:[-–•*]\s+|\d{1,3}[.)]\s+)?(?:(?:dear|cher|ch[eè]re)\s+)?"
+    r"(?:assistant|ai|ia|chatbot|llm|gpt)\s*[,:]",
     r"\b(?:as\s+an?|en\s+tant\s+qu['e’]\s*)\s*(?:ai|ia|language\s+model|"
     r"mod[eè]le\s+de\s+langage)\b",
 ]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.model import Block, Parsed
+from commune.ingest.model import MARKED, Block, Parsed
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
 Element = Any
@@ -224,6 +224,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
             if not heading:
                 continue
             level = _HEADINGS[tag]
+            _item_marker(el, items, heading)  # a heading opening an item takes its place
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, heading, _anchor(el)))
@@ -239,7 +240,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
             shingles = _shingles(text, 3 if len(text.split()) >= 3 else 1)
             kept = bool(shingles) and len(shingles & main) / len(shingles) >= 0.6
         anchor = next((a for _, _, a in reversed(stack) if a), None)
-        text = _item_marker(el, items) + text
+        text = _item_marker(el, items, text) + text
         found.append((el, Block(text, tuple(h for _, h, _ in stack), anchor), kept))
     container = _main_container([(el, b) for el, b, kept in found if kept]) if judge else None
     inside = set(container.iter()) if container is not None else set()
@@ -256,24 +257,25 @@ def read_html(data: bytes, path: Path) -> Parsed:
     )
 
 
-def _item_marker(el: Element, items: set[Element]) -> str:
+def _item_marker(el: Element, items: set[Element], text: str) -> str:
     """The marker of a list item ("- ", or "3. " in a numbered list) when ``el`` is the
     first block of its item, as the other readers write one: the answers read an item as
     such (one word can answer, and a list that goes on is marked), where its text alone
     read as prose. An item's text is its own (``<li>Passeport</li>``) or its first
-    paragraph's (DocBook's ``<li><div class="para">…``); a listing opening an item is code,
-    without a marker."""
+    paragraph's (DocBook's ``<li><div class="para">…``). A listing, a table's row or a
+    heading opening an item gets none, nor a text numbered by hand ("1. Remplir…")."""
     item = el if el.tag == "li" else next(el.iterancestors("li"), None)
     if item is None or item in items:
         return ""
     items.add(item)
     parent = item.getparent()
-    if el.tag == "pre" or parent is None:
+    if el.tag in ("pre", "tr") or el.tag in _HEADINGS or parent is None or MARKED.match(text):
         return ""
     if parent.tag != "ol":
         return "- "
     start = parent.get("start") or "1"
-    first = int(start) if start.isdigit() else 1
+    # A number written otherwise ("²", "iv") is no start: the list's own count from 1.
+    first = int(start) if start.isascii() and start.isdigit() else 1
     return f"{first + [c for c in parent if c.tag == 'li'].index(item)}. "
 
 

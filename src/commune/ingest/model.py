@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -15,6 +16,12 @@ def listing(text: str) -> str:
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(line or " " for line in lines)
+
+
+# A list item's marker, as readers write one before its text ("- ", "3. ") and a text may
+# hold one written by hand ("1) Remplir", "• Photo"): a reader adds none before it, since two
+# would read as one marker and a sentence starting "1.".
+MARKED = re.compile(r"^(?:[-–•*]|\d{1,3}[.)])\s+(?=\S)")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.model import Block, Parsed, listing
+from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
 OdfNode = Any
@@ -506,8 +506,9 @@ def read_odt(data: bytes, path: Path) -> Parsed:
         content = teletype.extractText(el).strip()
         if not content:
             continue
-        if el.qname[1] == "p":
-            content = _odf_item_marker(el, items) + content
+        marker = _odf_item_marker(el, items)  # a heading opening an item takes its place
+        if el.qname[1] == "p" and not MARKED.match(content):
+            content = marker + content
         if el.qname[1] == "h":
             given = el.getAttribute("outlinelevel") or "1"
             level = int(given) if given.isascii() and given.isdigit() else 1
@@ -564,6 +565,18 @@ def _odf_item_marker(el: OdfNode, items: set[int]) -> str:
     return ""
 
 
+def _docx_item(para: Any, style: str) -> bool:
+    """Whether a Word paragraph is a list's item: numbering set on it, as Word and
+    LibreOffice write an item (numbering 0 is numbering removed), or a bullet or number
+    style ("List Bullet 2", "List Number"). "List Paragraph" without numbering is text whose
+    bullet was taken away, and "List Continue" an item's next paragraph."""
+    p_pr = para._p.pPr  # python-docx reads no numbering otherwise
+    num = p_pr.numPr if p_pr is not None else None
+    if num is not None and num.numId is not None:
+        return str(num.numId.val) != "0"
+    return style.startswith(("List Bullet", "List Number"))
+
+
 def _odf_title(doc: OdfNode) -> str:
     from odf import dc, teletype
 
@@ -597,11 +610,9 @@ def read_docx(data: bytes, path: Path) -> Parsed:
                 stack.pop()
             stack.append((level, content))
         else:
-            # A list's paragraph (a "List …" style, or numbering set on it, as LibreOffice
-            # and Word write one; a numbered heading is a heading) is an item: its marker,
-            # as the other readers write one.
-            p_pr = para._p.pPr
-            if style.startswith("List") or (p_pr is not None and p_pr.numPr is not None):
+            # A list's paragraph is an item: its marker, as the other readers write one (a
+            # numbered heading is a heading).
+            if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
             blocks.append(Block(content, tuple(h for _, h in stack)))
     for table in document.tables:
