@@ -29,12 +29,13 @@ READERS: dict[str, Reader] = {}
 # never changed are not listed, so an upgrade does not reread them for nothing.
 READINGS: dict[str, str] = {
     # HTML's main content widened to the element that holds it: the Debian handbook's
-    # boxes and examples, 30% of its words, had been dropped (ingest/html.py); then
-    # ("html-3") its list items with their markers, which the answers read as items.
-    "text/html": "html-3",
+    # boxes and examples, 30% of its words, had been dropped (ingest/html.py); then its
+    # list items with their markers, which the answers read as items ("html-4": "html-3"
+    # also put one before a text numbered by hand, a heading or a table's row).
+    "text/html": "html-4",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
-    "application/vnd.oasis.opendocument.text": "odt-2",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-2",
+    "application/vnd.oasis.opendocument.text": "odt-3",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-3",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
 }
