@@ -462,7 +462,7 @@ def test_a_numbered_item_is_one_candidate_however_short():
 
     hit = passage(
         "Pièces à fournir :\n\n1. Passeport\n\n2. Photo. Elle doit dater de moins de 6 mois."
-        "\n\n3) Justificatif de domicile\n\n100. Timbre fiscal\n\n- $ apt update",
+        "\n\n3) Justificatif de domicile\n\n100. Timbre fiscal\n\n- $ apt update\n\n- Redémarrez",
         "fr",
     )
     assert [(c.text, c.more, c.code) for c in candidates([hit])] == [
@@ -472,7 +472,8 @@ def test_a_numbered_item_is_one_candidate_however_short():
         ("Elle doit dater de moins de 6 mois.", True, False),
         ("Justificatif de domicile", True, False),
         ("Timbre fiscal", True, False),
-        ("$ apt update", False, True),  # an item that is a command: the line to type
+        ("$ apt update", True, True),  # an item that is a command: the line to type
+        ("Redémarrez", False, False),
     ]
 
 

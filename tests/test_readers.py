@@ -118,6 +118,7 @@ def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     """As HTML's (test_html_list_items_keep_their_markers): an item's first paragraph opens
     with "- ", a numbered heading stays a heading."""
     import docx
+    from docx.oxml import OxmlElement
     from odf.opendocument import OpenDocumentText
     from odf.text import H, List, ListItem, P
 
@@ -126,7 +127,12 @@ def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     word.add_paragraph("Pièces à fournir :")
     word.add_paragraph("Passeport", style="List Bullet")
     word.add_paragraph("Photo", style="List Number")
-    word.add_paragraph("Fin du texte ici.", style="List Paragraph")  # its bullet removed
+    ended = word.add_paragraph("Fin du texte ici.", style="List Paragraph")  # bullet removed
+    # Its numbering written without a number: read, as the style says (not the whole file
+    # refused, as python-docx's own reading of it would).
+    numbering = OxmlElement("w:numPr")
+    numbering.append(OxmlElement("w:numId"))
+    ended._p.get_or_add_pPr().append(numbering)
     word.save(str(tmp_path / "a.docx"))
     odt = OpenDocumentText()
     odt.text.addElement(H(outlinelevel=1, text="Papiers"))

@@ -222,10 +222,15 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         blocks = hit.text.split("\n\n")
         for b, block in enumerate(blocks):
             bullet = _BULLET.match(block.strip())
+            following = blocks[b + 1] if b + 1 < len(blocks) else ""
+            # A listing is no item, though its line may start like a bullet ("* * * * *").
+            next_item = bool(_BULLET.match(following.strip())) and not is_listing(following)
             # An item whose text is a command typed at a prompt ("- $ apt update") is the
-            # line to type, as it is alone.
-            if is_listing(block) or (bullet and is_listing(block.strip()[bullet.end() :])):
-                body = block.strip()[bullet.end() :] if bullet and not is_listing(block) else block
+            # line to type, as it is alone; its list goes on as an item's does.
+            after_marker = block.strip()[bullet.end() :] if bullet else ""
+            command_item = bool(bullet) and not is_listing(block) and is_listing(after_marker)
+            if is_listing(block) or command_item:
+                body = after_marker if command_item else block
                 lines = [line.strip() for line in body.strip().split("\n")]
                 # A listing of several lines holds data past 20 words or 160 characters (a
                 # table's row, a key); a command typed alone is kept as prose is, up to
@@ -233,7 +238,7 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
                 most, longest = (20, 160.0) if len(lines) > 1 else (PROSE_WORDS, math.inf)
                 for n, line in enumerate(lines):
                     if 1 <= len(line.split()) <= most and len(line) <= longest:
-                        more = any(rest for rest in lines[n + 1 :])
+                        more = any(rest for rest in lines[n + 1 :]) or (command_item and next_item)
                         out.append(Candidate(hi, pos, line, True, more))
                         pos += 1
                 continue
@@ -241,12 +246,9 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
             # bullet is noise, and one word can be the answer (which papers to bring), as a
             # listing's line can.
             item = bool(bullet)
-            following = blocks[b + 1] if b + 1 < len(blocks) else ""
-            # A listing is no item, though its line may start like a bullet ("* * * * *").
-            next_item = bool(_BULLET.match(following.strip())) and not is_listing(following)
             # Split after its marker: a numbered item's "1." ends a sentence to the splitter,
             # which left "1." and "Passeport" apart, each too short to quote.
-            sentences = split_sentences(block.strip()[bullet.end() :] if bullet else block)
+            sentences = split_sentences(after_marker if bullet else block)
             for n, text in enumerate(sentences):
                 # An item's first sentence may be one word; the others are prose.
                 shortest = 1 if item and n == 0 else 4

@@ -571,10 +571,15 @@ def _docx_item(para: Any, style: str) -> bool:
     LibreOffice write an item (numbering 0 is numbering removed), or a bullet or number
     style ("List Bullet 2", "List Number"). "List Paragraph" without numbering is text whose
     bullet was taken away, and "List Continue" an item's next paragraph."""
+    from docx.oxml.ns import qn
+
     p_pr = para._p.pPr  # python-docx reads no numbering otherwise
     num = p_pr.numPr if p_pr is not None else None
-    if num is not None and num.numId is not None:
-        return str(num.numId.val) != "0"
+    # The attribute as written: python-docx's own reading refuses a malformed one, which
+    # would refuse the whole file for one paragraph's numbering.
+    num_id = num.numId.get(qn("w:val")) if num is not None and num.numId is not None else None
+    if num_id is not None:
+        return str(num_id).strip() != "0"
     return style.startswith(("List Bullet", "List Number"))
 
 
