@@ -108,11 +108,8 @@ def _contexts(commune: Commune, records: list[dict[str, Any]]) -> dict[tuple[str
     """Each record's context hits, as `bench/train_answer.py`'s collect() found them (the
     cache keeps the candidates, not their passages' titles and headings); a record whose
     candidates no longer come out the same stops the run."""
-    from commune.answering.answer import answer_context, candidates
-    from commune.answering.licensing import usable_for_answers
-    from commune.answering.path import COMPANIONS
+    from commune.answering.answer import candidates
     from commune.evaluation import load_suite
-    from commune.text.lang import detect
 
     # The same question can be asked of two collections (the handbook's French and English
     # editions): the case is the one whose candidates come out as the cache holds them.
@@ -123,15 +120,9 @@ def _contexts(commune: Commune, records: list[dict[str, Any]]) -> dict[tuple[str
     out: dict[tuple[str, ...], Any] = {}
     for r in records:
         for case in cases[(r["domain"], r["question"])]:
-            hits = commune.search(case.question, case.collection, k=8)
-            hits, _ = usable_for_answers(hits, None, commune.settings.charter.tdm_reserved)
-            if not hits:
-                continue
-            companions = commune.searcher.companions(
-                case.question, hits[0], {h.chunk_id for h in hits}, COMPANIONS
+            context = train_answer.context_of(
+                commune, case.question, case.collection, r["passages"]
             )
-            lang = detect(case.question, default="en")
-            context = answer_context(case.question, lang, hits, r["passages"], companions)
             if [c.text for c in candidates(context)] == [c.text for c in r["cands"]]:
                 out[key(r)] = context
                 break

@@ -58,6 +58,7 @@ from commune.answering.answer import (  # noqa: E402
 from commune.answering.answer_types import KINDS  # noqa: E402
 from commune.answering.licensing import usable_for_answers  # noqa: E402
 from commune.answering.path import COMPANIONS  # noqa: E402
+from commune.answering.retrieve import Hit  # noqa: E402
 from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.metrics import contains_facts  # noqa: E402
@@ -116,6 +117,21 @@ UNCERTAIN_BUDGETS = (80, 100, 130, 160)
 UNCERTAIN_SHARES = (0.2, 0.3, 0.4, 0.5)
 
 
+def context_of(commune: Commune, question: str, collection: str, passages: int) -> list[Hit]:
+    """The passages `commune ask` answers ``question`` from: the hits, and the best
+    document's companions, as far as the refusal model lets them through."""
+    hits = commune.search(question, collection, k=8)
+    # As the operator asks: no declared use, the charter's TDM rule (answering/path.py).
+    hits, _ = usable_for_answers(hits, None, commune.settings.charter.tdm_reserved)
+    companions = (
+        commune.searcher.companions(question, hits[0], {h.chunk_id for h in hits}, COMPANIONS)
+        if hits
+        else []
+    )
+    lang = detect(question, default="en")
+    return answer_context(question, lang, hits, passages, companions)
+
+
 def collect(commune: Commune, passages: int = 5) -> tuple[list[dict[str, Any]], str]:
     """One record per answerable dev question that gets an answer: its candidates,
     features, grades, domain and document group. ``passages``: how many of the hits an answer
@@ -129,18 +145,8 @@ def collect(commune: Commune, passages: int = 5) -> tuple[list[dict[str, Any]], 
         for case in suite.select("dev"):
             if not case.facts:
                 continue
-            hits = commune.search(case.question, case.collection, k=8)
-            # As the operator asks: no declared use, the charter's TDM rule (answering/path.py).
-            hits, _ = usable_for_answers(hits, None, commune.settings.charter.tdm_reserved)
             lang = detect(case.question, default="en")
-            companions = (
-                commune.searcher.companions(
-                    case.question, hits[0], {h.chunk_id for h in hits}, COMPANIONS
-                )
-                if hits
-                else []
-            )
-            context = answer_context(case.question, lang, hits, passages, companions)
+            context = context_of(commune, case.question, case.collection, passages)
             # As `commune ask` does: the question's terms in the other languages count in a
             # sentence's overlap (Searcher.equivalents).
             equivalents = commune.searcher.equivalents(case.question)
