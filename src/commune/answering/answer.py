@@ -228,8 +228,9 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
             # An item whose text is a command typed at a prompt ("- $ apt update") is the
             # line to type, as it is alone; its list goes on as an item's does.
             after_marker = block.strip()[bullet.end() :] if bullet else ""
-            command_item = bool(bullet) and not is_listing(block) and is_listing(after_marker)
-            if is_listing(block) or command_item:
+            listing = is_listing(block)
+            command_item = bool(bullet) and not listing and is_listing(after_marker)
+            if listing or command_item:
                 body = after_marker if command_item else block
                 lines = [line.strip() for line in body.strip().split("\n")]
                 # A listing of several lines holds data past 20 words or 160 characters (a

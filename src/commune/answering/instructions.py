@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 
 from commune.ingest.chunking import split_sentences
+from commune.ingest.model import MARKER
 
 # Words for what a model is told (French and English). Not "rules" nor "règles": "N'oubliez
 # pas les règles de tri" is what a town writes to its residents.
@@ -64,8 +65,8 @@ _PATTERNS = [
     r"(?:cl[eé]s?|mots?\s+de\s+passe|secrets?)\b",
     # Speaking as a party of the conversation: "SYSTEM: ...", "Assistant, ...", a list's
     # item too ("- SYSTEM: ...": the readers write an item's marker before its text)
-    r"(?:^|>)\s*(?:[-–•*]\s+|\d{1,3}[.)]\s+)?(?:system|syst[eè]me|assistant)\s*:",
-    r"^\s*(?:[-–•*]\s+|\d{1,3}[.)]\s+)?(?:(?:dear|cher|ch[eè]re)\s+)?"
+    rf"(?:^|>)\s*(?:{MARKER}\s+)?(?:system|syst[eè]me|assistant)\s*:",
+    rf"^\s*(?:{MARKER}\s+)?(?:(?:dear|cher|ch[eè]re)\s+)?"
     r"(?:assistant|ai|ia|chatbot|llm|gpt)\s*[,:]",
     r"\b(?:as\s+an?|en\s+tant\s+qu['e’]\s*)\s*(?:ai|ia|language\s+model|"
     r"mod[eè]le\s+de\s+langage)\b",

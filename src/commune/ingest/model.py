@@ -21,7 +21,8 @@ def listing(text: str) -> str:
 # A list item's marker, as readers write one before its text ("- ", "3. ") and a text may
 # hold one written by hand ("1) Remplir", "• Photo"): a reader adds none before it, since two
 # would read as one marker and a sentence starting "1.".
-MARKED = re.compile(r"^(?:[-–•*]|\d{1,3}[.)])\s+(?=\S)")
+MARKER = r"(?:[-–•*]|\d{1,3}[.)])"  # alone, for patterns that allow one (answering/instructions)
+MARKED = re.compile(rf"^{MARKER}\s+(?=\S)")
 
 
 @dataclass(frozen=True)
