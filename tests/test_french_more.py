@@ -284,10 +284,34 @@ def test_an_empty_list_of_known_names_reads_french(home):
     home.mkdir(parents=True)
     result = run(home, "ask", "Comment ?", "--collection", "nulle-part", env=FRENCH)
     assert result.exit_code != 0
-    assert "aucun pour l'instant" in result.stderr, result.stderr
+    # "aucune" agrees with "collections", "aucun" with "pairs"
+    assert "(collections connues : aucune pour l'instant)" in result.stderr, result.stderr
     assert "none yet" not in result.stderr
+    peer = run(home, "peer", "remove", "nulle-part", env=FRENCH)
+    assert "(pairs connus : aucun pour l'instant)" in peer.stderr, peer.stderr
     english = run(home, "ask", "How?", "--collection", "nowhere")
     assert "none yet" in english.stderr, english.stderr
+
+
+def test_the_systems_words_and_clicks_paths_read_french(home, tmp_path):
+    """An OSError's own words (strerror) and click's path errors reached the French line in
+    English: "No such file or directory", "Directory '/etc' est un fichier"."""
+    home.mkdir(parents=True)
+    missing = run(home, "eval", str(tmp_path / "absente.jsonl"), env=FRENCH)
+    assert missing.exit_code != 0
+    assert missing.stderr.strip().endswith(
+        f"absente.jsonl{NB}: fichier ou dossier introuvable (donnez le chemin d'un fichier JSONL)"
+    ), missing.stderr
+    a_file = tmp_path / "export.txt"
+    a_file.write_text("x")
+    wrong = run(home, "import", str(a_file), env=FRENCH)
+    assert wrong.exit_code == 2
+    assert wrong.stderr.splitlines()[-1] == (
+        f"Erreur{NB}: Valeur invalide pour 'DIRECTORY'{NB}: '{a_file}' est un fichier, pas un "
+        "dossier."
+    ), wrong.stderr
+    english = run(home, "eval", str(tmp_path / "absente.jsonl"))
+    assert "No such file or directory" in english.stderr, english.stderr
 
 
 def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home):

@@ -1147,6 +1147,22 @@ REASONS = [
 WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
 # How an energy figure was found (account/calibration.py).
 HOW = {"measured, shared": "mesurée, partagée", "estimated": "estimée"}
+# The lists of known names whose noun is feminine: "aucune" agrees with them.
+FEMININE_LISTS = ("collections", "clés")
+# The operating system's words for the faults a file or a port meets (OSError.strerror),
+# which reach a message as its reason.
+SYSTEM_WORDS = {
+    "No such file or directory": "fichier ou dossier introuvable",
+    "Permission denied": "permission refusée",
+    "Is a directory": "c'est un dossier",
+    "Not a directory": "ce n'est pas un dossier",
+    "File exists": "le fichier existe déjà",
+    "Address already in use": "adresse déjà utilisée",
+    "Cannot assign requested address": "adresse non disponible sur cette machine",
+    "Read-only file system": "système de fichiers en lecture seule",
+    "No space left on device": "plus de place sur le disque",
+    "Too many levels of symbolic links": "boucle de liens symboliques",
+}
 ROLES = {
     "reader": "lecteur·rice",
     "contributor": "contributeur·rice",
@@ -1214,8 +1230,12 @@ def _french(text: str) -> str | None:
                 values["type"] = TYPES.get(values["type"], values["type"])
             if "status" in values:
                 values["status"] = STATUSES.get(values["status"], values["status"])
-            if values.get("known") == "none yet":  # an empty list, said in French too
-                values["known"] = "aucun pour l'instant"
+            if values.get("known") == "none yet":  # an empty list, said in French too,
+                # agreeing with the noun it lists ("collections connues : aucune")
+                feminine = template.startswith(FEMININE_LISTS)
+                values["known"] = "aucune pour l'instant" if feminine else "aucun pour l'instant"
+            if "why" in values:  # the system's own words (an OSError's strerror)
+                values["why"] = SYSTEM_WORDS.get(values["why"], values["why"])
             return template.format(**values)
     return None
 
