@@ -44,10 +44,10 @@ def test_documents(client):
 @pytest.mark.parametrize(
     ("path", "payload", "status", "message"),
     [
-        ("/api/search", {"query": "x", "k": 0}, 422, "greater than 0"),
+        ("/api/search", {"query": "x", "k": 0}, 422, "k: must be greater than 0"),
         ("/api/search", {"query": ""}, 400, "the query is empty"),
         ("/api/search", {"query": "x", "collection": "nope"}, 404, "no collection named 'nope'"),
-        ("/api/ask", {}, 422, "Field required"),
+        ("/api/ask", {}, 422, "question: required"),
         ("/api/ask", {"question": "   "}, 400, "question is empty"),
     ],
 )
@@ -55,6 +55,30 @@ def test_bad_requests_say_what_is_wrong(client, path, payload, status, message):
     r = client.post(path, json=payload)
     assert r.status_code == status
     assert message in r.text
+
+
+def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(client):
+    """422 was pydantic's list only: English for developers, no code, no line to show."""
+    fr = {"Accept-Language": "fr"}
+    r = client.post("/api/ask", json={"question": 123, "mode": "vite"}, headers=fr)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    assert [e["loc"] for e in r.json()["detail"]] == [["body", "question"], ["body", "mode"]]
+    assert r.json()["message"] == (
+        "question : une chaîne de caractères est attendue ; mode : valeur non admise (motif "
+        "^(auto|extractive|generate)$) (l'API est décrite sur /docs)"
+    )
+    r = client.post(
+        "/api/search", content=b"{not json", headers={**fr, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        "le corps de la requête n'est pas du JSON valide (caractère 1) "
+        "(l'API est décrite sur /docs)"
+    )
+    r = client.post("/api/search", json={"query": "x", "k": 1000})
+    assert r.json()["message"] == "k: must be at most 100 (the API is listed at /docs)"
+    r = client.post("/v1/chat/completions", json={"model": "auto"}, headers=fr)
+    assert r.json()["error"]["message"] == "messages : champ requis (l'API est décrite sur /docs)"
 
 
 def test_the_frameworks_own_refusals_say_what_to_do_in_one_line(client):
@@ -73,7 +97,9 @@ def test_the_frameworks_own_refusals_say_what_to_do_in_one_line(client):
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
     r = client.post("/v1/chat/completions", json={"model": "auto", "messages": "hi"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "messages"]
-    assert r.json()["error"]["message"] == "messages: Input should be a valid list"
+    assert r.json()["error"]["message"] == (
+        "messages: a list is expected (the API is listed at /docs)"
+    )
     french = client.get("/api/nothing", headers={"Accept-Language": "fr"})
     assert french.json()["detail"].startswith("rien à l'adresse /api/nothing")
 

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from commune.api.validation import one_line
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
@@ -198,15 +199,12 @@ async def _framework(request: Request, exc: Exception) -> Response:
 
 async def _unprocessable(request: Request, exc: Exception) -> Response:
     """A request whose fields do not match the route's: FastAPI's own list, which the OpenAPI
-    description declares, with OpenAI's error object on /v1 (its clients read that), or the
-    web's page for a page."""
+    description declares, with the code and one line in the caller's language
+    (api/validation.py) beside it, and OpenAI's error object on /v1 (its clients read that);
+    or the web's page for a page."""
     from fastapi.encoders import jsonable_encoder
 
     errors = jsonable_encoder(exc.errors()) if isinstance(exc, RequestValidationError) else []
-    line = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
-        for e in errors
-    )
     if getattr(request.state, "page", None) is not None:
         # A person followed a link: which value is wrong, in their language, not pydantic's
         # English for developers.
@@ -217,7 +215,10 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
         )
         shown: Response = request.app.state.error_page(request, 422, said)
         return shown
-    body: dict[str, Any] = {"detail": errors}
+    # pydantic's list stays the detail (the OpenAPI description declares it; programs read
+    # it); beside it, the code every other refusal carries and one line to show a person.
+    line = one_line(errors, language_of(request))
+    body: dict[str, Any] = {"detail": errors, "code": CODES[400], "message": line}
     if request.url.path.startswith("/v1/"):
         kind = "invalid_request_error"
         body["error"] = {"message": line, "type": kind, "code": "invalid_request"}
