@@ -399,3 +399,30 @@ def test_a_failed_merge_is_one_line_in_the_readers_language(
     )
     assert r.exit_code == 0, r.output
     assert said in r.output and "Traceback" not in r.output and "second line" not in r.output
+
+
+def test_equal_scores_rank_in_index_order_whatever_the_rest_of_the_array():
+    """A fiche repeats a block under each case it covers, and its copies score alike.
+    argpartition kept an arbitrary few of the rows tied at the k-th score, in an order set by
+    the whole array: a home built from nothing and one that had read some documents again
+    answered three fiches' questions differently (docs/evaluation.md). Ties now go by row."""
+    import numpy as np
+
+    from commune.index.base import top_k
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        scores = rng.choice([0.1, 0.5, 0.9], size=400).astype(np.float32)
+        rows, values = top_k(scores, 25, None)
+        tops = np.flatnonzero(scores == 0.9)
+        assert rows.tolist() == tops[:25].tolist() and np.all(values == np.float32(0.9))
+        # Crossing the boundary between two scores: all of the first, then the lowest rows
+        # of the second.
+        k = len(tops) + 3
+        rows, _ = top_k(scores, k, None)
+        assert rows.tolist() == [*tops, *np.flatnonzero(scores == 0.5)[:3]]
+        # A mask hides rows, never reorders the others; rows masked out never come back.
+        mask = np.arange(400) % 2 == 0
+        rows, _ = top_k(scores, 1000, mask)
+        assert len(rows) == 200 and np.all(mask[rows])
+        assert rows.tolist() == sorted(rows.tolist(), key=lambda r: (-scores[r], r))

@@ -34,13 +34,23 @@ class VectorIndex(Protocol):
 
 
 def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and values of the ``k`` largest scores, best first, honouring ``mask``."""
+    """Indices and values of the ``k`` largest scores, best first, honouring ``mask``; equal
+    scores in index order.
+
+    Equal scores are common: a fiche repeats a block under each case it covers, and its
+    copies score alike. argpartition keeps an arbitrary few of those tied at the k-th score,
+    in an order that depends on the whole array, so the same passages ranked differently in
+    a home built from nothing and in one that read some documents again (docs/evaluation.md):
+    every row tied at the k-th score is taken, then the order is score, then row."""
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     k = min(k, scores.shape[0])
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     idx = np.argpartition(-scores, k - 1)[:k]
-    idx = idx[np.argsort(-scores[idx], kind="stable")]
+    kth = scores[idx].min()
+    if np.isfinite(kth):  # (rows masked out all score -inf: dropped below, never ordered)
+        idx = np.union1d(idx, np.flatnonzero(scores == kth))
+    idx = idx[np.lexsort((idx, -scores[idx]))][:k]
     keep = np.isfinite(scores[idx])
     return idx[keep], scores[idx][keep]
