@@ -161,7 +161,7 @@ def test_openai_client_annotations_headers_usage_and_token_ids(served):
         by_ids = client.embeddings.create(model="use-multilingual-v3", input=[ids])
         by_text = client.embeddings.create(model="use-multilingual-v3", input="bonjour")
         assert by_ids.data[0].embedding == pytest.approx(by_text.data[0].embedding, abs=1e-5)
-        with pytest.raises(openai.BadRequestError, match="cl100k_base ids, from 0 to"):
+        with pytest.raises(openai.BadRequestError, match="ceux de cl100k_base, de 0 à"):
             client.embeddings.create(model="use-multilingual-v3", input=[[10**9]])
         with pytest.raises(
             openai.BadRequestError, match=r"une question \(prompt\) par requête, reçu 2"

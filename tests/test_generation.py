@@ -254,6 +254,8 @@ def test_unavailable_model_falls_back_and_says_so(home, corpus):
             "Quand passe le camion des ordures ?", mode="generate", model="gpu"
         )
     assert a.mode == "extractive" and "modèle indisponible" in a.notice and "mardi" in a.text
+    # The model's failure in the question's language too: it was left in English.
+    assert "le modèle gpu à l'adresse http://127.0.0.1:9/v1 est injoignable" in a.notice
     # The extractive answer given instead streams sentence by sentence too (issue 24): it
     # came as one piece, after the whole extraction.
     assert len(pieces) == len(a.sentences) >= 2 and "".join(pieces) == a.text

@@ -240,7 +240,7 @@ def test_a_member_key_is_not_a_peer_key(pair):
     assert status == 400, body  # a passage that is not shared: nothing recorded
     # Nor is a peer's key a member's: it would read what is shared inside B only.
     status, body = post(f"{pair['url_b']}/api/search", {"query": "market"}, pair["peer_key"])
-    assert status == 401 and "opens the /peer/ routes only" in body["detail"], body
+    assert status == 401 and "n'ouvre que les routes /peer/" in body["detail"], body
 
 
 def test_a_peer_has_its_own_quota(pair):

@@ -961,9 +961,12 @@ def stream_generated(
         if sentences:  # the model died mid-answer: keep what passed the checks, say so
             gate.problems.append(f"the model stopped: {exc}")
         else:
+            from commune.text.messages import localise  # a rare path: its tables load then
+
             why = say(
                 lang,
-                f"modèle indisponible, réponse extractive donnée à la place : {exc}",
+                "modèle indisponible, réponse extractive donnée à la place : "
+                f"{localise(str(exc), lang)}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
             yield from instead(notice=why, **(tokens() if written else {}))

