@@ -402,7 +402,7 @@ def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw
             )
         assert r.status_code == 200, r.text
         body = r.json()
-        assert body["mode"] == "extractive" and "malformed reply" in body["notice"]
+        assert body["mode"] == "extractive" and "réponse mal formée" in body["notice"]
     finally:
         e.close()
 
