@@ -525,7 +525,13 @@ def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
     assert is_comment("# ne pas modifier ce fichier à la main")
     assert is_comment("# TAG: localip")  # a label opens a remark too (pptpd.conf)
     assert is_comment("# or")  # small words alone join two lines: no command
+    # Remarks in brackets (pptpd.conf), and a sign in brackets opening one
+    assert is_comment("# (Recommended)")
+    assert is_comment("# (must match the second field in /etc/ppp/chap-secrets entries)")
+    assert is_comment("# (C) 2011 Truc Bidule, GPL2+")
     for command in (
+        "# (cd ./source && tar cf - . ) | (cd /dest && tar xvfp - )",  # subshells
+        "# (cd /usr/src/linux; make)",
         "# dpkg -S /usr/bin/ls",
         "# apt update",
         "# LANG=C sort fichier",

@@ -435,6 +435,35 @@ def test_html_list_items_keep_their_markers(tmp_path):
     ]
 
 
+def test_html_numbered_items_keep_the_numbers_the_page_shows(tmp_path):
+    """<li value> and <ol reversed> were ignored: an answer quoted "2." for the step the page
+    numbers "10."."""
+    p = tmp_path / "steps.html"
+    body = " ".join(["Une démarche en mairie se fait en plusieurs étapes."] * 8)
+    p.write_text(
+        f"<html><body><main><h1>Étapes</h1><p>{body}</p><p>Les étapes :</p>"
+        "<ol><li>Remplir le formulaire</li><li value='10'>Signer la demande</li>"
+        "<li>Déposer le dossier</li><li value='x'>Payer le timbre</li></ol>"
+        "<ol reversed><li>Trois jours avant</li><li>Deux jours avant</li><li>Un jour avant</li>"
+        "</ol><ol reversed start='10'><li>Dix minutes</li><li value='4'>Quatre minutes</li>"
+        "<li>Trois minutes</li></ol></main></body></html>",
+        encoding="utf-8",
+    )
+    texts = [b.text for b in read(p).blocks]
+    assert texts[texts.index("Les étapes :") + 1 :] == [
+        "1. Remplir le formulaire",
+        "10. Signer la demande",  # its value sets its number
+        "11. Déposer le dossier",  # and the count of the items after it
+        "12. Payer le timbre",  # a value that is no number counts on
+        "3. Trois jours avant",  # reversed: down from the list's length
+        "2. Deux jours avant",
+        "1. Un jour avant",
+        "10. Dix minutes",  # reversed from its start
+        "4. Quatre minutes",
+        "3. Trois minutes",
+    ]
+
+
 def test_html_a_menu_inside_a_page_wide_wrapper_is_still_left_out(tmp_path):
     """A page wrapped whole in one <div>: what trafilatura kept beside the article makes the
     wrapper the main content, and its menu of links must not come with it; a reference

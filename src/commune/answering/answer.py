@@ -169,6 +169,12 @@ _ASKS_FOR_NAME = re.compile(
 _SURELY_CODE = re.compile(r"(?:^|\s)(?:--?[A-Za-z][\w-]*|/[\w.-]+|\w+\.\w+)")
 
 
+# A remark in brackets ("# (Recommended)", pptpd.conf's "# (must match the second field in
+# /etc/ppp/chap-secrets entries)"): a letter first, and none of the signs that join a
+# subshell's commands ("# (cd ./source && tar cf - .) | (cd /dest && tar xvfp -)").
+_REMARK_IN_BRACKETS = re.compile(r"\(\s*[^\W\d_][^()&|;`$<>]*\)")
+
+
 def is_comment(line: str) -> bool:
     """A listing's comment written as prose ("# The router is auto-configured"), which a
     root prompt ("# apt update", "# dpkg -S /usr/bin/ls") also starts with: a comment has
@@ -182,11 +188,14 @@ def is_comment(line: str) -> bool:
     words = body.split()
     if not words:
         return True
+    if _REMARK_IN_BRACKETS.fullmatch(body.strip()):
+        return True  # a remark in brackets, path or not ("# (must match … /etc/ppp/…)")
     if _SURELY_CODE.search(body) or "=" in body:
         return False  # an option, a path, a variable set: "# LANG=C sort", "# X11Forwarding yes"
     small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
-    # A label opens a remark as a capital word does: "# TAG: localip" (pptpd.conf).
-    first = words[0].removesuffix(":")
+    # A label opens a remark as a capital word does: "# TAG: localip" (pptpd.conf); so
+    # does a sign in brackets ("# (C) 2011 Truc Bidule, GPL2+").
+    first = words[0].removesuffix(":").strip("()")
     return (
         (first[:1].isupper() and first.isalpha() and len(words) >= 2)
         or (len(words) >= 4 and small >= 2)

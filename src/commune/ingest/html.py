@@ -273,10 +273,30 @@ def _item_marker(el: Element, items: set[Element], text: str) -> str:
         return ""
     if parent.tag != "ol":
         return "- "
-    start = parent.get("start") or "1"
-    # A number written otherwise ("²", "iv") is no start: the list's own count from 1.
-    first = int(start) if start.isascii() and start.isdigit() else 1
-    return f"{first + [c for c in parent if c.tag == 'li'].index(item)}. "
+    return f"{_ordinal(parent, item)}. "
+
+
+def _number(written: str | None) -> int | None:
+    """An ``<ol start>`` or ``<li value>``: a number written otherwise ("²", "iv") is none."""
+    return int(written) if written and written.isascii() and written.isdigit() else None
+
+
+def _ordinal(ol: Element, item: Element) -> int:
+    """``item``'s number as a browser shows it (HTML's list item ordinal value): the list
+    counts from its ``start``, down from its length when ``reversed``, and an item's own
+    ``value`` sets its number and the count of the items after it. A page's numbered steps
+    are quoted with the numbers the reader sees on it."""
+    items = [c for c in ol if c.tag == "li"]
+    down = ol.get("reversed") is not None
+    start = _number(ol.get("start"))
+    number = start if start is not None else (len(items) if down else 1)
+    for li in items:
+        own = _number(li.get("value"))
+        number = own if own is not None else number
+        if li is item:
+            break
+        number += -1 if down else 1
+    return number
 
 
 def _mostly_links(el: Element) -> bool:

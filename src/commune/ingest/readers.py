@@ -31,8 +31,9 @@ READINGS: dict[str, str] = {
     # HTML's main content widened to the element that holds it: the Debian handbook's
     # boxes and examples, 30% of its words, had been dropped (ingest/html.py); then its
     # list items with their markers, which the answers read as items ("html-4": "html-3"
-    # also put one before a text numbered by hand, a heading or a table's row).
-    "text/html": "html-4",
+    # also put one before a text numbered by hand, a heading or a table's row; "html-5": an
+    # item's number as the page shows it, with <li value> and <ol reversed>).
+    "text/html": "html-5",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     "application/vnd.oasis.opendocument.text": "odt-3",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-3",
