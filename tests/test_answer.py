@@ -532,6 +532,9 @@ def test_a_list_item_is_prose_and_a_listing_comment_is_never_quoted():
     for command in (
         "# (cd ./source && tar cf - . ) | (cd /dest && tar xvfp - )",  # subshells
         "# (cd /usr/src/linux; make)",
+        "# (apt update)",  # a subshell of one command
+        "# (cat /etc/passwd)",
+        "# (Xorg :1 &)",
         "# dpkg -S /usr/bin/ls",
         "# apt update",
         "# LANG=C sort fichier",

@@ -72,9 +72,20 @@ def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(c
     )
     assert r.status_code == 422
     assert r.json()["message"] == (
-        "le corps de la requête n'est pas du JSON valide (caractère 1) "
+        "le corps de la requête n'est pas du JSON valide (au caractère 2) "
         "(l'API est décrite sur /docs)"
     )
+    # A union's members are no fields: the field once, each of its wants joined by "or".
+    r = client.post("/v1/embeddings", json={"model": "use-multilingual-v3", "input": 3.5})
+    assert r.status_code == 422 and r.json()["message"].count("input:") == 1, r.json()
+    assert "[" not in r.json()["message"].split("(")[0]  # no "list[str]" for a field
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "auto", "messages": [{"role": "robot", "content": "x"}]},
+        headers=fr,
+    )
+    assert "messages.0.role : doit être" in r.json()["message"]
+    assert " ou " in r.json()["message"] and " or " not in r.json()["message"], r.json()
     r = client.post("/api/search", json={"query": "x", "k": 1000})
     assert r.json()["message"] == "k: must be at most 100 (the API is listed at /docs)"
     r = client.post("/v1/chat/completions", json={"model": "auto"}, headers=fr)

@@ -312,6 +312,24 @@ def test_the_systems_words_and_clicks_paths_read_french(home, tmp_path):
     ), wrong.stderr
     english = run(home, "eval", str(tmp_path / "absente.jsonl"))
     assert "No such file or directory" in english.stderr, english.stderr
+    from commune.text.messages import localise
+
+    # Whole lines: a looser "NAME: Permission denied" pattern once caught these first and
+    # left their start in English.
+    for said, french in (
+        (
+            "cannot listen on 0.0.0.0:80: Permission denied (give another --host or --port, or "
+            "stop what listens there)",
+            f"impossible d'écouter sur 0.0.0.0:80{NB}: permission refusée (donnez un autre --host "
+            "ou --port, ou arrêtez ce qui écoute là)",
+        ),
+        (
+            "restoring into /srv/h failed: Permission denied (/srv/h/commune.db)",
+            "la restauration dans /srv/h a échoué : permission refusée (/srv/h/commune.db)",
+        ),
+        ("notes.txt: Is a directory", "notes.txt : c'est un dossier"),
+    ):
+        assert localise(said, "fr") == french
 
 
 def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home):

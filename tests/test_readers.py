@@ -462,6 +462,19 @@ def test_html_numbered_items_keep_the_numbers_the_page_shows(tmp_path):
         "4. Quatre minutes",
         "3. Trois minutes",
     ]
+    from commune.ingest.html import _number
+
+    # HTML's integers: spaces, a sign, digits, whatever follows ignored
+    assert [_number(s) for s in (" 3", "+4", "-2", "7abc", "²", "iv", "", None)] == [
+        3,
+        4,
+        -2,
+        7,
+        None,
+        None,
+        None,
+        None,
+    ]
 
 
 def test_html_a_menu_inside_a_page_wide_wrapper_is_still_left_out(tmp_path):

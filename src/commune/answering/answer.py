@@ -188,14 +188,21 @@ def is_comment(line: str) -> bool:
     words = body.split()
     if not words:
         return True
-    if _REMARK_IN_BRACKETS.fullmatch(body.strip()):
-        return True  # a remark in brackets, path or not ("# (must match … /etc/ppp/…)")
+    small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
+    if _REMARK_IN_BRACKETS.fullmatch(body.strip()) and (
+        body.strip()[1:2].isupper() or (len(words) >= 4 and small >= 2)
+    ):
+        # A remark in brackets, path or not ("# (must match … /etc/ppp/…)"), not a one
+        # command subshell ("# (apt update)", "# (cat /etc/passwd)").
+        return True
     if _SURELY_CODE.search(body) or "=" in body:
         return False  # an option, a path, a variable set: "# LANG=C sort", "# X11Forwarding yes"
-    small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
     # A label opens a remark as a capital word does: "# TAG: localip" (pptpd.conf); so
-    # does a sign in brackets ("# (C) 2011 Truc Bidule, GPL2+").
-    first = words[0].removesuffix(":").strip("()")
+    # does a sign in brackets ("# (C) 2011 Truc Bidule, GPL2+"), not a subshell's first word
+    # ("# (Xorg :1 &)").
+    first = words[0].removesuffix(":")
+    if len(first) > 2 and first[0] == "(" and first[-1] == ")":
+        first = first[1:-1]
     return (
         (first[:1].isupper() and first.isalpha() and len(words) >= 2)
         or (len(words) >= 4 and small >= 2)

@@ -61,29 +61,32 @@ _SAID: dict[str, tuple[str, str]] = {
 }
 
 
+# pydantic names a union's member in the location ("input", "list[str]"): not a field.
+_SIMPLE_TYPES = frozenset({"str", "int", "float", "bool", "bytes", "list", "dict", "none"})
+
+
 def _field(loc: Iterable[Any], language: str) -> str:
-    """The field's path without where it came from ("body", "query"): "messages.0.content";
-    the body itself when nothing is left (a body that is a list, not an object)."""
-    path = [str(p) for p in loc][1:]  # the first is the request's part: body, query, path
+    """The field's path without where it came from ("body", "query") nor a union's member:
+    "messages.0.content"; the body itself when nothing is left (a body that is a list)."""
+    path = [
+        str(p)
+        for p in list(loc)[1:]  # the first is the request's part: body, query, path
+        if not (isinstance(p, str) and ("[" in p or p in _SIMPLE_TYPES))
+    ]
     return ".".join(path) or say(language, "le corps de la requête", "the request body")
 
 
-def _part(error: Mapping[str, Any], language: str) -> str:
-    loc = list(error.get("loc", ()))
-    if error.get("type") == "json_invalid":  # its loc is ("body", the character's position)
-        at = loc[-1] if len(loc) > 1 else 0
-        return say(
-            language,
-            f"le corps de la requête n'est pas du JSON valide (caractère {at})",
-            f"the request body is not valid JSON (character {at})",
-        )
-    return f"{_field(loc, language)}{say(language, ' :', ':')} {_what(error, language)}"
-
-
 def _what(error: Mapping[str, Any], language: str) -> str:
-    said = _SAID.get(str(error.get("type", "")))
-    ctx = error.get("ctx") or {}
+    kind = str(error.get("type", ""))
+    ctx = dict(error.get("ctx") or {})
+    if kind == "value_error" and "error" in ctx:  # the route's own check, in our words
+        from commune.text.messages import localise
+
+        return localise(str(ctx["error"]), language)
+    said = _SAID.get(kind)
     if said is not None:
+        if language == "fr" and isinstance(ctx.get("expected"), str):  # "'a', 'b' or 'c'"
+            ctx["expected"] = ctx["expected"].replace(" or ", " ou ")
         try:
             return say(language, *said).format(**ctx)
         except (KeyError, IndexError):  # a ctx without the value: pydantic's words, below
@@ -92,8 +95,32 @@ def _what(error: Mapping[str, Any], language: str) -> str:
 
 
 def one_line(errors: Iterable[Mapping[str, Any]], language: str) -> str:
-    """Every wrong field and what it should be, then where the API is described."""
-    shown = say(language, " ; ", "; ").join(_part(e, language) for e in errors) or say(
+    """Every wrong field and what it should be, then where the API is described. A field a
+    union types says each of its members' wants once, joined by "or"."""
+    wants: dict[str, list[str]] = {}
+    for e in errors:
+        loc = list(e.get("loc", ()))
+        if e.get("type") == "json_invalid":  # its loc is ("body", the character's index)
+            at = (loc[-1] if len(loc) > 1 and isinstance(loc[-1], int) else 0) + 1
+            wants.setdefault("", []).append(
+                say(
+                    language,
+                    f"le corps de la requête n'est pas du JSON valide (au caractère {at})",
+                    f"the request body is not valid JSON (at character {at})",
+                )
+            )
+            continue
+        said = wants.setdefault(_field(loc, language), [])
+        what = _what(e, language)
+        if what not in said:
+            said.append(what)
+    parts = [
+        f"{field}{say(language, ' :', ':')} " + say(language, " ou ", " or ").join(said)
+        if field
+        else " ".join(said)
+        for field, said in wants.items()
+    ]
+    shown = say(language, " ; ", "; ").join(parts) or say(
         language, "requête non valide", "invalid request"
     )
     return shown + say(language, " (l'API est décrite sur /docs)", " (the API is listed at /docs)")

@@ -50,7 +50,9 @@ def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarr
     idx = np.argpartition(-scores, k - 1)[:k]
     kth = scores[idx].min()
     if np.isfinite(kth):  # (rows masked out all score -inf: dropped below, never ordered)
-        idx = np.union1d(idx, np.flatnonzero(scores == kth))
+        # The k lowest rows tied at the k-th score are enough, and keep the sort to 2k rows
+        # when most rows tie (a lexical list of zeros).
+        idx = np.union1d(idx, np.flatnonzero(scores == kth)[:k])
     idx = idx[np.lexsort((idx, -scores[idx]))][:k]
     keep = np.isfinite(scores[idx])
     return idx[keep], scores[idx][keep]

@@ -277,8 +277,14 @@ def _item_marker(el: Element, items: set[Element], text: str) -> str:
 
 
 def _number(written: str | None) -> int | None:
-    """An ``<ol start>`` or ``<li value>``: a number written otherwise ("²", "iv") is none."""
-    return int(written) if written and written.isascii() and written.isdigit() else None
+    """An ``<ol start>`` or ``<li value>`` as HTML parses an integer: spaces, a sign, digits,
+    whatever follows ignored ("-1", " 3", "4abc"); a number written otherwise ("²", "iv") is
+    none."""
+    found = _INTEGER.match(written or "")
+    return int(found.group(1)) if found else None
+
+
+_INTEGER = re.compile(r"[ \t\n\f\r]*([+-]?[0-9]+)")
 
 
 def _ordinal(ol: Element, item: Element) -> int:

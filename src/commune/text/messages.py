@@ -158,7 +158,6 @@ PATTERNS = [
             "plusieurs requêtes",
         ),
         # One file of a batch (commune add, POST /api/documents): "NAME: what went wrong".
-        (r"(?P<name>.+): no such file or directory", "{name} : fichier ou dossier introuvable"),
         (r"(?P<name>.+): empty file, nothing to index", "{name} : fichier vide, rien à indexer"),
         (r"(?P<name>.+): looks binary, not text", "{name} : semble binaire, pas du texte"),
         (
@@ -190,7 +189,6 @@ PATTERNS = [
             "{name} : dépasse la limite de {limit} Mo",
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
-        (r"(?P<name>.+): Permission denied", "{name} : permission refusée"),
         (
             r"(?P<home>.+) is a file, not a Commune home",
             "{home} est un fichier, pas un répertoire du service Commune",
@@ -221,6 +219,10 @@ PATTERNS = [
             "la collection {name} n'a aucun document publié à exporter",
         ),
         (r"record it before exporting", "enregistrez-le avant d'exporter"),
+        (
+            r"invalid DCAT-AP metadata: (?P<why>[\s\S]+)",
+            "métadonnées DCAT-AP invalides : {why}",
+        ),
         (
             r"invalid Croissant metadata: (?P<why>[\s\S]+)",
             "métadonnées Croissant invalides : {why}",
@@ -860,7 +862,7 @@ PATTERNS = [
         ),
         (
             r"a password has at most (?P<n>\d+) characters",
-            "un mot de passe a au plus {n} caractères",
+            "un mot de passe ne peut dépasser {n} caractères",
         ),
         # A collection's visibility and owner (commons/library.py).
         (r"a transfer needs the new owner", "un transfert demande le nouveau propriétaire"),
@@ -1318,7 +1320,7 @@ PATTERNS = [
             r"model (?P<name>\S+) failed: (?P<error>[\s\S]+)",
             "le modèle {name} a échoué\u00a0: {error}",
         ),
-        (r"no answer within (?P<seconds>\S+) s", "aucune réponse dans les {seconds} s"),
+        (r"no answer within (?P<seconds>\S+) s", "aucune réponse en {seconds} s"),
         (
             r"raise \[limits\] generation_seconds",
             "augmentez [limits] generation_seconds",
@@ -1509,7 +1511,7 @@ PATTERNS = [
         # commune migrate (store/migrate.py).
         (
             r"the target is the home's own database",
-            "la destination est la propre base de données de ce répertoire du service",
+            "la destination est la base de données même de ce répertoire du service",
         ),
         (r"give another URL", "donnez une autre URL"),
         (
@@ -1726,6 +1728,15 @@ PATTERNS = [
             r"the operator runs `commune bom` to make one",
             "l'exploitant·e la produit avec `commune bom`",
         ),
+        # A file's fault in the system's own words ("notes.txt: Is a directory",
+        # ingest/pipeline.file_error), last: a message that names it in a sentence of its own
+        # ("cannot listen on …: Permission denied") has its pattern above.
+        (
+            r"(?P<name>.+): (?P<why>(?i:no such file or directory)|Permission denied|"
+            r"Is a directory|Not a directory|File exists|Read-only file system|"
+            r"No space left on device|Too many levels of symbolic links|Connection refused)",
+            "{name} : {why}",
+        ),
     )
 ]
 # Why a charter's key was refused (charter/rules.py): "FILE, line N: KEY: REASON".
@@ -1802,6 +1813,8 @@ FEMININE_LISTS = ("collections", "clés")
 # which reach a message as its reason.
 SYSTEM_WORDS = {
     "No such file or directory": "fichier ou dossier introuvable",
+    "no such file or directory": "fichier ou dossier introuvable",
+    "Connection refused": "connexion refusée",
     "Permission denied": "permission refusée",
     "Is a directory": "c'est un dossier",
     "Not a directory": "ce n'est pas un dossier",
@@ -1836,6 +1849,14 @@ KINDS = {
     "Word document": "document Word",
     "HTML": "HTML",
 }
+
+
+def _system_words(why: str) -> str:
+    """An OSError's strerror in French, alone or before its file in brackets ("Permission
+    denied (/srv/h/commune.db)")."""
+    words, bracket, rest = why.partition(" (")
+    said = SYSTEM_WORDS.get(words)
+    return why if said is None else f"{said}{bracket}{rest}"
 
 
 def _reason(text: str) -> str | None:
@@ -1883,8 +1904,11 @@ def _french(text: str) -> str | None:
                 # agreeing with the noun it lists ("collections connues : aucune")
                 feminine = template.startswith(FEMININE_LISTS)
                 values["known"] = "aucune pour l'instant" if feminine else "aucun pour l'instant"
+            for name in ("size", "limit"):  # "12.5 MB" is "12,5 Mo" in French
+                if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
+                    values[name] = values[name].replace(".", ",")
             if "why" in values:  # the system's own words (an OSError's strerror)
-                values["why"] = SYSTEM_WORDS.get(values["why"], values["why"])
+                values["why"] = _system_words(values["why"])
             return template.format(**values)
     return None
 
