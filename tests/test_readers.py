@@ -399,15 +399,26 @@ def test_html_keeps_a_manuals_boxes_and_listings_and_drops_a_sidebar_of_links(tm
     assert "proprietary firmwares" in joined
 
 
+def _blocks_after_lead(tmp_path: Path, lists: str) -> list[str]:
+    """The blocks read after "Pièces à fournir :" on a page whose main content is a
+    paragraph, that lead, then ``lists`` (which close <main>)."""
+    p = tmp_path / "papers.html"
+    body = " ".join(["Une démarche en mairie demande des pièces justificatives."] * 8)
+    p.write_text(
+        f"<html><body><main><h1>Papiers</h1><p>{body}</p><p>Pièces à fournir :</p>{lists}"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    texts = [b.text for b in read(p).blocks]
+    return texts[texts.index("Pièces à fournir :") + 1 :]
+
+
 def test_html_list_items_keep_their_markers(tmp_path):
     """A list's items reached the answers as prose, without the marker the other readers
     write: one word could not answer, and a list going on could not be told. An item's first
     block has it (its own text, or DocBook's first paragraph), numbered in an ordered list
     from its start; its next paragraph, a listing and a menu's links do not."""
-    p = tmp_path / "papers.html"
-    body = " ".join(["Une démarche en mairie demande des pièces justificatives."] * 8)
-    p.write_text(
-        f"<html><body><main><h1>Papiers</h1><p>{body}</p><p>Pièces à fournir :</p>"
+    lists = (
         "<ul><li>Passeport</li><li><div class='para'>Photo récente.</div>"
         "<div class='para'>Elle doit dater de moins de 6 mois.</div></li></ul>"
         "<ol start='3'><li>Remplir le formulaire</li><li><pre>$ ls /etc</pre></li>"
@@ -415,12 +426,9 @@ def test_html_list_items_keep_their_markers(tmp_path):
         "<ul style='list-style:none'><li>1. Déposer le dossier</li><li><h3>Retrait</h3>"
         "<p>En mairie.</p></li><li><table><tr><td>Tarif</td><td>25 €</td></tr></table></li>"
         "</ul><ol start='²'><li>Attendre</li></ol></main>"
-        "<nav><ul><li><a href='/a'>Accueil</a></li></ul></nav></body></html>",
-        encoding="utf-8",
+        "<nav><ul><li><a href='/a'>Accueil</a></li></ul></nav>"
     )
-    texts = [b.text for b in read(p).blocks]
-    start = texts.index("Pièces à fournir :")
-    assert texts[start + 1 :] == [
+    assert _blocks_after_lead(tmp_path, lists) == [
         "- Passeport",
         "- Photo récente.",
         "Elle doit dater de moins de 6 mois.",
@@ -438,19 +446,14 @@ def test_html_list_items_keep_their_markers(tmp_path):
 def test_html_numbered_items_keep_the_numbers_the_page_shows(tmp_path):
     """<li value> and <ol reversed> were ignored: an answer quoted "2." for the step the page
     numbers "10."."""
-    p = tmp_path / "steps.html"
-    body = " ".join(["Une démarche en mairie se fait en plusieurs étapes."] * 8)
-    p.write_text(
-        f"<html><body><main><h1>Étapes</h1><p>{body}</p><p>Les étapes :</p>"
+    lists = (
         "<ol><li>Remplir le formulaire</li><li value='10'>Signer la demande</li>"
         "<li>Déposer le dossier</li><li value='x'>Payer le timbre</li></ol>"
         "<ol reversed><li>Trois jours avant</li><li>Deux jours avant</li><li>Un jour avant</li>"
         "</ol><ol reversed start='10'><li>Dix minutes</li><li value='4'>Quatre minutes</li>"
-        "<li>Trois minutes</li></ol></main></body></html>",
-        encoding="utf-8",
+        "<li>Trois minutes</li></ol></main>"
     )
-    texts = [b.text for b in read(p).blocks]
-    assert texts[texts.index("Les étapes :") + 1 :] == [
+    assert _blocks_after_lead(tmp_path, lists) == [
         "1. Remplir le formulaire",
         "10. Signer la demande",  # its value sets its number
         "11. Déposer le dossier",  # and the count of the items after it
