@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -242,13 +243,28 @@ def _fill(node: ast.expr | None, values: dict[str, object]) -> str | None:
     return "".join(out)
 
 
+# English's small words: one left in the French line is an English half that a looser pattern
+# let through ("cannot listen on X : permission refusée").
+_ENGLISH = re.compile(r"\b(?:the|is|are|must|cannot|could|not|with|from|was|this|that|has)\b")
+
+
+def _english_left(french: str) -> bool:
+    """Whether ``french`` holds English small words outside its quoted values, code, options
+    and brackets."""
+    prose = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"|\[[^\]]*\]|--?[A-Za-z][\w-]*", " ", french)
+    return _ENGLISH.search(prose) is not None
+
+
 def _has_french(message: str, hint: str | None) -> bool:
-    """The line the user reads has its French, and so do both its halves."""
+    """The line the user reads has its French, with no English small word left, and so do
+    both its halves."""
     full = f"{message} ({hint})" if hint else message
+    said = localise(full, "fr")
     return (
-        localise(full, "fr") != full
+        said != full
         and localise(message, "fr") != message
         and (hint is None or localise(hint, "fr") != hint)
+        and not _english_left(said)
     )
 
 
@@ -374,3 +390,13 @@ def _backup_failed() -> CommuneError:
 )
 def test_real_messages_read_this_french(error: Callable[[], object], french: str) -> None:
     assert localise(_message(error), "fr") == french
+
+
+def test_a_line_left_half_english_is_caught() -> None:
+    """A looser pattern tried first once left a line's start English ("cannot listen on …:
+    permission refusée"): the check reads the French line itself, not only that it changed."""
+    assert _english_left("cannot listen on 0.0.0.0:80 : permission refusée")
+    assert not _english_left(
+        "impossible d'écouter sur 0.0.0.0:80 : permission refusée (donnez --from 2026-12, "
+        "`man -l FILE`, 'the name', [limits] max_file_mb)"
+    )
