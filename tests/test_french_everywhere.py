@@ -251,7 +251,8 @@ _ENGLISH = re.compile(r"\b(?:the|is|are|must|cannot|could|not|with|from|was|this
 def _english_left(french: str) -> bool:
     """Whether ``french`` holds English small words outside its quoted values, code, options
     and brackets."""
-    prose = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"|\[[^\]]*\]|--?[A-Za-z][\w-]*", " ", french)
+    # A quoted value opens after a space or a bracket: "d'écouter" is French's elision.
+    prose = re.sub(r"`[^`]*`|(?<!\w)'[^']*'|\"[^\"]*\"|\[[^\]]*\]|--?[A-Za-z][\w-]*", " ", french)
     return _ENGLISH.search(prose) is not None
 
 
