@@ -41,7 +41,8 @@ def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarr
     copies score alike. argpartition keeps an arbitrary few of those tied at the k-th score,
     in an order that depends on the whole array, so the same passages ranked differently in
     a home built from nothing and in one that read some documents again (docs/evaluation.md):
-    every row tied at the k-th score is taken, then the order is score, then row."""
+    the lowest k rows tied at the k-th score join the k argpartition gave, then the order is
+    score, then row."""
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     k = min(k, scores.shape[0])
