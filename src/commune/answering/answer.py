@@ -189,8 +189,9 @@ def is_comment(line: str) -> bool:
     if not words:
         return True
     small = max(sum(w.lower() in STOPWORDS[lang] for w in words) for lang in ("fr", "en"))
-    if _REMARK_IN_BRACKETS.fullmatch(body.strip()) and (
-        body.strip()[1:2].isupper() or (len(words) >= 4 and small >= 2)
+    stripped = body.strip()
+    if _REMARK_IN_BRACKETS.fullmatch(stripped) and (
+        stripped[1:2].isupper() or (len(words) >= 4 and small >= 2)
     ):
         # A remark in brackets, path or not ("# (must match … /etc/ppp/…)"), not a one
         # command subshell ("# (apt update)", "# (cat /etc/passwd)").

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from commune.text.messages import localise
 from commune.text.say import say
 
 # pydantic's error type -> (French, English), formatted with the error's ``ctx``.
@@ -80,8 +81,6 @@ def _what(error: Mapping[str, Any], language: str) -> str:
     kind = str(error.get("type", ""))
     ctx = dict(error.get("ctx") or {})
     if kind == "value_error" and "error" in ctx:  # the route's own check, in our words
-        from commune.text.messages import localise
-
         return localise(str(ctx["error"]), language)
     said = _SAID.get(kind)
     if said is not None:

@@ -276,15 +276,16 @@ def _item_marker(el: Element, items: set[Element], text: str) -> str:
     return f"{_ordinal(parent, item)}. "
 
 
+# HTML's rules for parsing integers: spaces, a sign, digits; whatever follows is ignored.
+_INTEGER = re.compile(r"[ \t\n\f\r]*([+-]?[0-9]+)")
+
+
 def _number(written: str | None) -> int | None:
     """An ``<ol start>`` or ``<li value>`` as HTML parses an integer: spaces, a sign, digits,
     whatever follows ignored ("-1", " 3", "4abc"); a number written otherwise ("²", "iv") is
     none."""
     found = _INTEGER.match(written or "")
     return int(found.group(1)) if found else None
-
-
-_INTEGER = re.compile(r"[ \t\n\f\r]*([+-]?[0-9]+)")
 
 
 def _ordinal(ol: Element, item: Element) -> int:
