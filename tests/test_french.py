@@ -156,7 +156,9 @@ def test_clicks_other_messages_in_french_then_english_again():
 
     missing = CliRunner().invoke(cli, ["ask"], env={"LANG": None})
     assert missing.exit_code == 2
-    assert missing.stderr.splitlines()[-1] == "Erreur\u00a0: Argument manquant 'QUESTION'."
+    assert missing.stderr.splitlines()[-1] == (
+        "Erreur\u00a0: Argument manquant «\u00a0QUESTION\u00a0»."
+    )
     wrong = CliRunner().invoke(cli, ["ask", "q", "--mode", "vite"], env={"LANG": "fr_FR.UTF-8"})
     assert wrong.stderr.splitlines()[-1] == (
         "Erreur\u00a0: Valeur invalide pour '--mode'\u00a0: 'vite' n'est pas l'une des valeurs "
@@ -418,6 +420,69 @@ def test_every_help_text_has_its_french():
     assert not missing, (
         'help without French: run scripts/i18n.sh, then translate the new msgstr "" in '
         f"src/commune/cli/locale/fr/LC_MESSAGES/help.po: {missing}"
+    )
+
+
+def test_every_placeholder_has_its_french():
+    """A new argument or option type whose placeholder has no French fails here, not on a
+    French help page (cli/helptext.py's METAVARS)."""
+    import click
+
+    from commune.cli import cli
+    from commune.cli.helptext import METAVARS, placeholder_words
+
+    def placeholders(command: click.Command, ctx: click.Context) -> list[str]:
+        shown = [
+            p.make_metavar(ctx) for p in command.get_params(ctx) if not getattr(p, "is_flag", False)
+        ]
+        if isinstance(command, click.Group):
+            shown.append(command.subcommand_metavar or "")
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    shown += placeholders(sub, click.Context(sub, info_name=name, parent=ctx))
+        return shown
+
+    shown = placeholders(cli, click.Context(cli, info_name="commune"))
+    assert "PATHS..." in shown and "TEXT" in shown and "INTEGER RANGE" in shown
+    missing = {w for m in shown for w in placeholder_words(m) if w not in METAVARS}
+    assert not missing, f"placeholders without French in cli/helptext.py's METAVARS: {missing}"
+
+
+def test_placeholders_read_french_then_english():
+    """What to type is named in the reader's language: on the help page, in the usage line
+    and in an error about an argument; English pages keep click's own."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def run(*args: str, lang: str | None) -> tuple[str, str]:
+        result = CliRunner().invoke(cli, list(args), env={"LANG": lang})
+        return result.output, result.stderr
+
+    page, _ = run("add", "--help", lang=None)
+    assert page.startswith("Utilisation\u00a0: cli add [OPTIONS] CHEMINS...\n")
+    assert "--collection TEXTE" in page and "--licence-text FICHIER" in page
+    _, missing = run("add", lang=None)
+    assert missing.splitlines()[0] == "Utilisation\u00a0: cli add [OPTIONS] CHEMINS..."
+    assert missing.splitlines()[-1] == "Erreur\u00a0: Argument manquant «\u00a0CHEMINS...\u00a0»."
+    _, wrong = run("history", "abc", lang=None)
+    assert wrong.splitlines()[-1].startswith(
+        "Erreur\u00a0: Valeur invalide pour «\u00a0ID_DOCUMENT\u00a0»"
+    )
+    assert run("--help", lang=None)[0].startswith(
+        "Utilisation\u00a0: cli [OPTIONS] COMMANDE [ARGUMENTS]..."
+    )
+    assert "--port ENTIER" in run("serve", "--help", lang=None)[0]
+    # English, in the same process: click's placeholders, nothing left of the French.
+    page, _ = run("add", "--help", lang="en_GB.UTF-8")
+    assert page.startswith("Usage: cli add [OPTIONS] PATHS...\n")
+    assert "--collection TEXT " in page and "--licence-text FILE " in page
+    _, missing = run("add", lang="en_GB.UTF-8")
+    assert missing.splitlines()[-1] == "Error: Missing argument 'PATHS...'."
+    # And French again: the English invocation changed no command.
+    assert run("add", "--help", lang=None)[0].startswith(
+        "Utilisation\u00a0: cli add [OPTIONS] CHEMINS..."
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import inspect
 import os
+import re
 from functools import cache
 from pathlib import Path
 
@@ -66,13 +67,74 @@ def reader() -> str:
     return from_environment(os.environ)
 
 
-def _translated_param(param: click.Parameter, language: str) -> click.Parameter:
-    """A copy of ``param`` whose help reads ``language``; the original is left as it is."""
+# The placeholders click shows for what to type (an option's type, an argument's name), in
+# French: "--collection TEXTE", "commune add [OPTIONS] CHEMINS...", "Argument manquant
+# « CHEMINS... »". Every word the CLI's placeholders use is here: tests/test_french.py fails
+# on a new one without its French. A range's bounds are said beside its help ("[x>=1]"), so
+# "INTEGER RANGE" is an integer.
+METAVARS = {
+    "INTEGER RANGE": "ENTIER",
+    "FLOAT RANGE": "NOMBRE",
+    "ADDRESS": "ADRESSE",
+    "ARGS": "ARGUMENTS",
+    "COLLECTION": "COLLECTION",
+    "COMMAND": "COMMANDE",
+    "CONTRIBUTOR": "CONTRIBUTEUR",
+    "DEST": "DESTINATION",
+    "DIRECTORY": "RÉPERTOIRE",
+    "DOCUMENT_ID": "ID_DOCUMENT",
+    "FILE": "FICHIER",
+    "FILENAME": "FICHIER",
+    "FLOAT": "NOMBRE",
+    "GLOB": "MOTIF",
+    "INTEGER": "ENTIER",
+    "KEY_ID": "ID_CLÉ",
+    "NAME": "NOM",
+    "OPTIONS": "OPTIONS",
+    "PATH": "CHEMIN",
+    "PATHS": "CHEMINS",
+    "QUERY": "REQUÊTE",
+    "QUESTION": "QUESTION",
+    "REVISION_ID": "ID_RÉVISION",
+    "ROLE": "RÔLE",
+    "SOURCE": "SOURCE",
+    "SUITE": "SÉRIE",
+    "TEXT": "TEXTE",
+    "URL": "URL",
+    "USER": "UTILISATEUR",
+}
+# A placeholder's words: capitals, digits and underscores ("DOCUMENT_ID"), or a range's two.
+_PLACEHOLDER = re.compile(r"\b(?:INTEGER|FLOAT) RANGE\b|\b[A-Z][A-Z0-9_]*\b")
+
+
+def placeholder_words(metavar: str) -> list[str]:
+    """The words of a placeholder that :data:`METAVARS` translates (a choice's values, in
+    small letters, are typed as they stand)."""
+    return _PLACEHOLDER.findall(metavar)
+
+
+def metavar(text: str, language: str) -> str:
+    """A placeholder as ``language`` reads it: ``text`` itself in English."""
+    if language == "en":
+        return text
+    return _PLACEHOLDER.sub(lambda m: METAVARS.get(m.group(0), m.group(0)), text)
+
+
+def _translated_param(
+    param: click.Parameter, language: str, ctx: click.Context | None = None
+) -> click.Parameter:
+    """A copy of ``param`` whose help and placeholder read ``language``; the original is
+    left as it is."""
     text = getattr(param, "help", None)
-    if not text:
+    shown = ctx is not None and not getattr(param, "is_flag", False)
+    if not text and not shown:
         return param
     twin = copy.copy(param)
-    twin.help = translate(text, language)
+    if text:
+        twin.help = translate(text, language)
+    if shown:
+        assert ctx is not None  # for mypy: shown says so
+        twin.metavar = metavar(param.make_metavar(ctx), language)
     return twin
 
 
@@ -114,9 +176,26 @@ class Command(click.Command):
         twin.short_help = translate(self.short_help, language)
         twin.epilog = translate(self.epilog, language)
         # The help option joins the other parameters, translated; the copy makes none.
-        twin.params = [_translated_param(p, language) for p in self.get_params(ctx)]
+        twin.params = [_translated_param(p, language, ctx) for p in self.get_params(ctx)]
         twin.add_help_option = False
         return twin
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        """The usage line's placeholders in the reader's language, on the help page and in
+        a usage error's first line alike."""
+        language = reader()
+        return [metavar(piece, language) for piece in super().collect_usage_pieces(ctx)]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.BadParameter as e:
+            # click names a wrong or missing argument by its placeholder ('PATHS...'), made
+            # when the error is shown: named here, in the reader's language and quotes.
+            language = reader()
+            if language != "en" and isinstance(e.param, click.Argument) and e.param_hint is None:
+                e.param_hint = f"«\u00a0{metavar(e.param.make_metavar(ctx), language)}\u00a0»"
+            raise
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = reader()
