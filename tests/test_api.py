@@ -64,8 +64,8 @@ def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(c
     assert r.status_code == 422 and r.json()["code"] == "invalid_request"
     assert [e["loc"] for e in r.json()["detail"]] == [["body", "question"], ["body", "mode"]]
     assert r.json()["message"] == (
-        "question : une chaîne de caractères est attendue ; mode : valeur non admise (motif "
-        "^(auto|extractive|generate)$) (l'API est décrite sur /docs)"
+        "question\u00a0: une chaîne de caractères est attendue ; mode\u00a0: valeur non admise "
+        "(motif ^(auto|extractive|generate)$) (l'API est décrite sur /docs)"
     )
     r = client.post(
         "/api/search", content=b"{not json", headers={**fr, "Content-Type": "application/json"}
@@ -84,12 +84,14 @@ def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(c
         json={"model": "auto", "messages": [{"role": "robot", "content": "x"}]},
         headers=fr,
     )
-    assert "messages.0.role : doit être" in r.json()["message"]
+    assert "messages.0.role\u00a0: doit être" in r.json()["message"]
     assert " ou " in r.json()["message"] and " or " not in r.json()["message"], r.json()
     r = client.post("/api/search", json={"query": "x", "k": 1000})
     assert r.json()["message"] == "k: must be at most 100 (the API is listed at /docs)"
     r = client.post("/v1/chat/completions", json={"model": "auto"}, headers=fr)
-    assert r.json()["error"]["message"] == "messages : champ requis (l'API est décrite sur /docs)"
+    assert r.json()["error"]["message"] == (
+        "messages\u00a0: champ requis (l'API est décrite sur /docs)"
+    )
 
 
 def test_the_frameworks_own_refusals_say_what_to_do_in_one_line(client):

@@ -551,8 +551,16 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
     carol = browser(app, "carol")
     fr = {"Accept-Language": "fr"}
     said = {
-        "/dashboard?days=abc": (422, "une valeur de cette adresse n'est pas valide : days"),
-        "/documents/abc": (422, "une valeur de cette adresse n'est pas valide : document_id"),
+        "/dashboard?days=abc": (
+            422,
+            "une valeur de cette adresse n'est pas valide\u00a0: days\u00a0: un nombre entier est "
+            "attendu (vérifiez le lien, ou repartez du menu)",
+        ),
+        "/documents/abc": (
+            422,
+            "une valeur de cette adresse n'est pas valide\u00a0: document_id\u00a0: un nombre "
+            "entier est attendu",
+        ),
         "/dashboard?member=Ville+A": (404, "aucun membre nommé 'Ville A' visible par carol"),
         "/commons?q=" + "x" * 2100: (400, "la recherche fait 2100 caractères"),
         "/statement": (403, "votre rôle est lecteur·rice"),
@@ -562,7 +570,10 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         assert r.status_code == status and words in r.page, (path, r.status_code, r.page[-800:])
         assert "Input should be" not in r.page and "reader" not in r.page
     english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
-    assert "a value of this address is not valid: days" in english.page
+    assert (
+        "a value of this address is not valid: days: an integer is expected (check the link, "
+        "or start again from the menu)" in english.page
+    )
 
 
 def test_a_session_opened_by_a_key_ends_with_the_key(app, commune):

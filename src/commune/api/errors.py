@@ -16,13 +16,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from commune.api.validation import one_line
+from commune.api.validation import one_line, what_is_wrong
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import MACHINE_ROUTES, BodyTooLarge
 from commune.http.incidents import incident
 from commune.text.messages import from_accept_language, localise
+from commune.text.say import say
 
 # OpenAI clients read error.type; anything not listed is the caller's request.
 _OPENAI_KINDS = {
@@ -206,12 +207,16 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
 
     errors = jsonable_encoder(exc.errors()) if isinstance(exc, RequestValidationError) else []
     if getattr(request.state, "page", None) is not None:
-        # A person followed a link: which value is wrong, in their language, not pydantic's
-        # English for developers.
-        names = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in errors if e.get("loc")))
-        said = (
-            f"a value of this address is not valid: {names or '?'} "
-            "(check the link, or start again from the menu)"
+        # A person followed a link: which value is wrong and what it should be, in the
+        # page's language, not pydantic's English for developers.
+        language = request.state.page.language
+        wrong = what_is_wrong(errors, language)
+        said = say(
+            language,
+            f"une valeur de cette adresse n'est pas valide\u00a0: {wrong} (vérifiez le lien, "
+            "ou repartez du menu)",
+            f"a value of this address is not valid: {wrong} (check the link, or start again "
+            "from the menu)",
         )
         shown: Response = request.app.state.error_page(request, 422, said)
         return shown

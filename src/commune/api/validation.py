@@ -94,8 +94,15 @@ def _what(error: Mapping[str, Any], language: str) -> str:
 
 
 def one_line(errors: Iterable[Mapping[str, Any]], language: str) -> str:
-    """Every wrong field and what it should be, then where the API is described. A field a
-    union types says each of its members' wants once, joined by "or"."""
+    """Every wrong field and what it should be, then where the API is described."""
+    return what_is_wrong(errors, language) + say(
+        language, " (l'API est décrite sur /docs)", " (the API is listed at /docs)"
+    )
+
+
+def what_is_wrong(errors: Iterable[Mapping[str, Any]], language: str) -> str:
+    """Every wrong field and what it should be ("days : un nombre entier est attendu"). A
+    field a union types says each of its members' wants once, joined by "or"."""
     wants: dict[str, list[str]] = {}
     for e in errors:
         loc = list(e.get("loc", ()))
@@ -113,13 +120,11 @@ def one_line(errors: Iterable[Mapping[str, Any]], language: str) -> str:
         what = _what(e, language)
         if what not in said:
             said.append(what)
+    colon = say(language, "\u00a0:", ":")  # French typography: a no-break space before it
     parts = [
-        f"{field}{say(language, ' :', ':')} " + say(language, " ou ", " or ").join(said)
-        if field
-        else " ".join(said)
+        f"{field}{colon} " + say(language, " ou ", " or ").join(said) if field else " ".join(said)
         for field, said in wants.items()
     ]
-    shown = say(language, " ; ", "; ").join(parts) or say(
+    return say(language, " ; ", "; ").join(parts) or say(
         language, "requête non valide", "invalid request"
     )
-    return shown + say(language, " (l'API est décrite sur /docs)", " (the API is listed at /docs)")
