@@ -836,14 +836,6 @@ PATTERNS = [
                 ("input", "le texte"),
             )
         ),
-        (
-            r"a value of this address is not valid: (?P<names>.+)",
-            "une valeur de cette adresse n'est pas valide : {names}",
-        ),
-        (
-            r"check the link, or start again from the menu",
-            "vérifiez le lien, ou repartez du menu",
-        ),
         (r"known members: (?P<known>.*)", "membres connus : {known}"),
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
@@ -940,7 +932,7 @@ PATTERNS = [
         ),
         (
             r"check the model with `commune ask --mode generate --model NAME`",
-            "vérifiez le modèle avec `commune ask --mode generate --model NAME`",
+            "vérifiez le modèle avec `commune ask --mode generate --model NOM`",
         ),
         (
             r"remote generation cannot be estimated: the ecologits package is not installed",
