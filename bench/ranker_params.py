@@ -2,7 +2,8 @@
 item 54): five-fold figures over the five assignments of the document groups to folds
 (folds.FOLD_SEEDS), five seeds averaged as shipped, each at the shipped budget rule (55 words,
 160 for the 40% of answers least sure of their best sentence, the gap's quantile read on each
-setting's own scores), so that settings are compared on the same answers' lengths.
+setting's own scores), so that settings are compared on the same answers' lengths; and first
+the shipped ranker read on the candidates it was trained on.
 
 The candidates come from `bench/train_answer.py`'s cache (collected when missing, as that
 script does). A setting changes train_answer.PARAMS (and ROUNDS) for its run only. The test
@@ -28,8 +29,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import train_answer  # noqa: E402
 
-from commune.answering.answer import gap  # noqa: E402
+from commune.answering.answer import choose, gap, sentence_model  # noqa: E402
 from commune.core import Commune  # noqa: E402
+from commune.evaluation.metrics import contains_facts  # noqa: E402
 
 # What item 54 tried: the settings shipped before it (7 leaves of at least 50 rows, no L2, 300
 # rounds), fewer rounds, smaller trees, fewer features per tree, and L2 with larger leaves.
@@ -75,6 +77,21 @@ def five_fold(records: list[dict[str, Any]], setting: dict[str, Any]) -> str:
     return f"{json.dumps(setting)}: {cells}"
 
 
+def in_sample(records: list[dict[str, Any]]) -> str:
+    """The shipped ranker (answer_model.json) read on the dev candidates, which it was trained
+    on, at its own budget: against the five-fold figures, how far it fits the questions seen."""
+    scorer = sentence_model()
+    per: dict[str, list[bool]] = {d: [] for d in train_answer.SUITES}
+    for r in records:
+        s = scorer.score(r["x"])
+        chosen = choose(r["cands"], s, scorer.budget(r["cands"], s), scorer.margin)
+        text = " ".join(f"{r['cands'][i].text} [1]" for i in chosen)
+        per[r["domain"]].append(contains_facts(text, r["facts"]))
+    return "shipped ranker, in sample: " + ", ".join(
+        f"{d} facts {float(np.mean(ok)):.3f}" for d, ok in per.items()
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", default="eval-data")
@@ -88,6 +105,7 @@ def main() -> None:
     records, _ = train_answer.candidates_of(Commune(args.home), args.cache)
     settings = [json.loads(s) for s in args.settings] or TRIED
     print(f"shipped: {json.dumps({**train_answer.PARAMS, 'rounds': train_answer.ROUNDS})}")
+    print(in_sample(records), flush=True)
     for setting in settings:
         print(five_fold(records, setting), flush=True)
 
