@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import train_answer  # noqa: E402
+from folds import FOLD_SEEDS  # noqa: E402
 
 from commune.answering.answer import choose, gap, sentence_model  # noqa: E402
 from commune.core import Commune  # noqa: E402
@@ -57,9 +58,7 @@ def five_fold(records: list[dict[str, Any]], setting: dict[str, Any]) -> str:
     train_answer.PARAMS.update({k: v for k, v in setting.items() if k != "rounds"})
     train_answer.ROUNDS = int(setting.get("rounds", rounds))
     try:
-        every, scores = train_answer.every_assignment(
-            records, train_answer.SEEDS, train_answer.FOLD_SEEDS
-        )
+        every, scores = train_answer.every_assignment(records, train_answer.SEEDS, FOLD_SEEDS)
     finally:
         train_answer.PARAMS.clear()
         train_answer.PARAMS.update(params)

@@ -447,6 +447,9 @@ def test_every_placeholder_has_its_french():
     assert "PATHS..." in shown and "TEXT" in shown and "INTEGER RANGE" in shown
     missing = {w for m in shown for w in placeholder_words(m) if w not in METAVARS}
     assert not missing, f"placeholders without French in cli/helptext.py's METAVARS: {missing}"
+    # A French page's usage line is translated from its French copy: read again, a French
+    # word must stay itself, never become another ("NOM" is no English key).
+    assert all(METAVARS.get(fr, fr) == fr for fr in METAVARS.values())
 
 
 def test_placeholders_read_french_then_english():

@@ -553,13 +553,13 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
     said = {
         "/dashboard?days=abc": (
             422,
-            "une valeur de cette adresse n'est pas valide\u00a0: days\u00a0: un nombre entier est "
-            "attendu (vérifiez le lien, ou repartez du menu)",
+            "une valeur de cette adresse n'est pas valide (days\u00a0: un nombre entier est "
+            "attendu)\u00a0: vérifiez le lien, ou repartez du menu",
         ),
         "/documents/abc": (
             422,
-            "une valeur de cette adresse n'est pas valide\u00a0: document_id\u00a0: un nombre "
-            "entier est attendu",
+            "une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
+            "entier est attendu)",
         ),
         "/dashboard?member=Ville+A": (404, "aucun membre nommé 'Ville A' visible par carol"),
         "/commons?q=" + "x" * 2100: (400, "la recherche fait 2100 caractères"),
@@ -571,8 +571,8 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         assert "Input should be" not in r.page and "reader" not in r.page
     english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert (
-        "a value of this address is not valid: days: an integer is expected (check the link, "
-        "or start again from the menu)" in english.page
+        "a value of this address is not valid (days: an integer is expected): check the link, "
+        "or start again from the menu" in english.page
     )
 
 

@@ -213,10 +213,10 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
         wrong = what_is_wrong(errors, language)
         said = say(
             language,
-            f"une valeur de cette adresse n'est pas valide\u00a0: {wrong} (vérifiez le lien, "
-            "ou repartez du menu)",
-            f"a value of this address is not valid: {wrong} (check the link, or start again "
-            "from the menu)",
+            f"une valeur de cette adresse n'est pas valide ({wrong})\u00a0: vérifiez le lien, "
+            "ou repartez du menu",
+            f"a value of this address is not valid ({wrong}): check the link, or start again "
+            "from the menu",
         )
         shown: Response = request.app.state.error_page(request, 422, said)
         return shown

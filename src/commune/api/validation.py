@@ -101,8 +101,9 @@ def one_line(errors: Iterable[Mapping[str, Any]], language: str) -> str:
 
 
 def what_is_wrong(errors: Iterable[Mapping[str, Any]], language: str) -> str:
-    """Every wrong field and what it should be ("days : un nombre entier est attendu"). A
-    field a union types says each of its members' wants once, joined by "or"."""
+    """Every wrong field and what it should be ("days : un nombre entier est attendu", with a
+    no-break space before the French colon). A field a union types says each of its members'
+    wants once, joined by "or"."""
     wants: dict[str, list[str]] = {}
     for e in errors:
         loc = list(e.get("loc", ()))

@@ -114,8 +114,10 @@ def placeholder_words(metavar: str) -> list[str]:
 
 
 def metavar(text: str, language: str) -> str:
-    """A placeholder as ``language`` reads it: ``text`` itself in English."""
-    if language == "en":
+    """A placeholder as ``language`` reads it: in French, or ``text`` itself (click's English).
+    Applied twice (a French page's usage line is made from its French copy), it gives the
+    same: no French word of :data:`METAVARS` is an English one it translates otherwise."""
+    if language != "fr":
         return text
     return _PLACEHOLDER.sub(lambda m: METAVARS.get(m.group(0), m.group(0)), text)
 
@@ -193,7 +195,7 @@ class Command(click.Command):
             # click names a wrong or missing argument by its placeholder ('PATHS...'), made
             # when the error is shown: named here, in the reader's language and quotes.
             language = reader()
-            if language != "en" and isinstance(e.param, click.Argument) and e.param_hint is None:
+            if language == "fr" and isinstance(e.param, click.Argument) and e.param_hint is None:
                 e.param_hint = f"«\u00a0{metavar(e.param.make_metavar(ctx), language)}\u00a0»"
             raise
 

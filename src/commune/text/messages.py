@@ -1704,7 +1704,7 @@ PATTERNS = [
         ),
         (
             r"create one with `commune key create USER`, or pass --no-auth as the operator",
-            "créez-en une avec `commune key create USER`, ou passez --no-auth en tant "
+            "créez-en une avec `commune key create UTILISATEUR`, ou passez --no-auth en tant "
             "qu'exploitant·e",
         ),
         (
