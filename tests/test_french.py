@@ -156,9 +156,7 @@ def test_clicks_other_messages_in_french_then_english_again():
 
     missing = CliRunner().invoke(cli, ["ask"], env={"LANG": None})
     assert missing.exit_code == 2
-    assert missing.stderr.splitlines()[-1] == (
-        "Erreur\u00a0: Argument manquant «\u00a0QUESTION\u00a0»."
-    )
+    assert missing.stderr.splitlines()[-1] == ("Erreur\u00a0: Argument manquant 'QUESTION'.")
     wrong = CliRunner().invoke(cli, ["ask", "q", "--mode", "vite"], env={"LANG": "fr_FR.UTF-8"})
     assert wrong.stderr.splitlines()[-1] == (
         "Erreur\u00a0: Valeur invalide pour '--mode'\u00a0: 'vite' n'est pas l'une des valeurs "
@@ -468,10 +466,11 @@ def test_placeholders_read_french_then_english():
     assert "--collection TEXTE" in page and "--licence-text FICHIER" in page
     _, missing = run("add", lang=None)
     assert missing.splitlines()[0] == "Utilisation\u00a0: cli add [OPTIONS] CHEMINS..."
-    assert missing.splitlines()[-1] == "Erreur\u00a0: Argument manquant «\u00a0CHEMINS...\u00a0»."
+    assert missing.splitlines()[-1] == "Erreur\u00a0: Argument manquant 'CHEMINS...'."
     _, wrong = run("history", "abc", lang=None)
-    assert wrong.splitlines()[-1].startswith(
-        "Erreur\u00a0: Valeur invalide pour «\u00a0ID_DOCUMENT\u00a0»"
+    assert wrong.splitlines()[-1] == (
+        "Erreur\u00a0: Valeur invalide pour 'ID_DOCUMENT'\u00a0: 'abc' n'est pas un nombre valide "
+        "(entier)."
     )
     assert run("--help", lang=None)[0].startswith(
         "Utilisation\u00a0: cli [OPTIONS] COMMANDE [ARGUMENTS]..."
@@ -483,6 +482,12 @@ def test_placeholders_read_french_then_english():
     assert "--collection TEXT " in page and "--licence-text FILE " in page
     _, missing = run("add", lang="en_GB.UTF-8")
     assert missing.splitlines()[-1] == "Error: Missing argument 'PATHS...'."
+    _, wrong = run("search", "-k", "abc", "x", lang="en_GB.UTF-8")
+    assert wrong.splitlines()[-1] == "Error: Invalid value for '-k': 'abc' is not a valid integer."
+    _, wrong = run("search", "-k", "abc", "x", lang=None)
+    assert wrong.splitlines()[-1] == (
+        "Erreur\u00a0: Valeur invalide pour '-k'\u00a0: 'abc' n'est pas un nombre valide (entier)."
+    )
     # And French again: the English invocation changed no command.
     assert run("add", "--help", lang=None)[0].startswith(
         "Utilisation\u00a0: cli add [OPTIONS] CHEMINS..."

@@ -307,7 +307,7 @@ def test_the_systems_words_and_clicks_paths_read_french(home, tmp_path):
     wrong = run(home, "import", str(a_file), env=FRENCH)
     assert wrong.exit_code == 2
     assert wrong.stderr.splitlines()[-1] == (
-        f"Erreur{NB}: Valeur invalide pour «{NB}RÉPERTOIRE{NB}»{NB}: '{a_file}' est un fichier, "
+        f"Erreur{NB}: Valeur invalide pour 'RÉPERTOIRE'{NB}: '{a_file}' est un fichier, "
         "pas un dossier."
     ), wrong.stderr
     english = run(home, "eval", str(tmp_path / "absente.jsonl"))

@@ -69,7 +69,7 @@ def reader() -> str:
 
 # The placeholders click shows for what to type (an option's type, an argument's name), in
 # French: "--collection TEXTE", "commune add [OPTIONS] CHEMINS...", "Argument manquant
-# « CHEMINS... »". Every word the CLI's placeholders use is here: tests/test_french.py fails
+# 'CHEMINS...'". Every word the CLI's placeholders use is here: tests/test_french.py fails
 # on a new one without its French. A range's bounds are said beside its help ("[x>=1]"), so
 # "INTEGER RANGE" is an integer.
 METAVARS = {
@@ -120,6 +120,30 @@ def metavar(text: str, language: str) -> str:
     if language != "fr":
         return text
     return _PLACEHOLDER.sub(lambda m: METAVARS.get(m.group(0), m.group(0)), text)
+
+
+# click's number types, which its French message names in English ("'abc' n'est pas un nombre
+# valide (integer)"): the type is filled in after the catalogue has translated the sentence.
+_NUMBER_TYPES = {
+    "integer": "entier",
+    "integer range": "entier",
+    "float": "nombre décimal",
+    "float range": "nombre décimal",
+}
+_NUMBER_TYPE = re.compile(r"\((integer range|float range|integer|float)\)\.$")
+
+
+def _in_french(e: click.BadParameter, ctx: click.Context) -> click.BadParameter:
+    """A wrong or missing value said in French: an argument named by its French placeholder
+    (click names it by its English one, 'PATHS...', when the error is shown), in click's
+    quotes as its other French messages have them; a number's type in French (a new error
+    then, since click's message is final)."""
+    if isinstance(e.param, click.Argument) and e.param_hint is None:
+        e.param_hint = f"'{metavar(e.param.make_metavar(ctx), 'fr')}'"
+    said = _NUMBER_TYPE.sub(lambda m: f"({_NUMBER_TYPES[m.group(1)]}).", e.message)
+    if said == e.message or type(e) is not click.BadParameter:
+        return e
+    return click.BadParameter(said, ctx=e.ctx, param=e.param, param_hint=e.param_hint)
 
 
 def _translated_param(
@@ -192,12 +216,9 @@ class Command(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.BadParameter as e:
-            # click names a wrong or missing argument by its placeholder ('PATHS...'), made
-            # when the error is shown: named here, in the reader's language and quotes.
-            language = reader()
-            if language == "fr" and isinstance(e.param, click.Argument) and e.param_hint is None:
-                e.param_hint = f"«\u00a0{metavar(e.param.make_metavar(ctx), language)}\u00a0»"
-            raise
+            if reader() != "fr":
+                raise
+            raise _in_french(e, ctx) from None
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = reader()
