@@ -30,9 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import train_answer  # noqa: E402
 from folds import FOLD_SEEDS  # noqa: E402
 
-from commune.answering.answer import choose, gap, sentence_model  # noqa: E402
+from commune.answering.answer import gap, sentence_model  # noqa: E402
 from commune.core import Commune  # noqa: E402
-from commune.evaluation.metrics import contains_facts  # noqa: E402
 
 # What item 54 tried: the settings shipped before it (7 leaves of at least 50 rows, no L2, 300
 # rounds), fewer rounds, smaller trees, fewer features per tree, and L2 with larger leaves.
@@ -80,14 +79,18 @@ def in_sample(records: list[dict[str, Any]]) -> str:
     """The shipped ranker (answer_model.json) read on the dev candidates, which it was trained
     on, at its own budget: against the five-fold figures, how far it fits the questions seen."""
     scorer = sentence_model()
-    per: dict[str, list[bool]] = {d: [] for d in train_answer.SUITES}
-    for r in records:
-        s = scorer.score(r["x"])
-        chosen = choose(r["cands"], s, scorer.budget(r["cands"], s), scorer.margin)
-        text = " ".join(f"{r['cands'][i].text} [1]" for i in chosen)
-        per[r["domain"]].append(contains_facts(text, r["facts"]))
+    scores = [scorer.score(r["x"]) for r in records]
+    # train_answer.outcome's budget rule is SentenceScorer.budget's: the longer budget where
+    # the best candidate stands less than the confident gap above the next.
+    read = train_answer.outcome(
+        records,
+        scores,
+        scorer.max_words,
+        scorer.margin,
+        (scorer.uncertain_words, scorer.confident_gap),
+    )
     return "shipped ranker, in sample: " + ", ".join(
-        f"{d} facts {float(np.mean(ok)):.3f}" for d, ok in per.items()
+        f"{d} facts {f:.3f}" for d, (f, _) in read.items()
     )
 
 

@@ -146,20 +146,17 @@ def _in_french(e: click.BadParameter, ctx: click.Context) -> click.BadParameter:
     return click.BadParameter(said, ctx=e.ctx, param=e.param, param_hint=e.param_hint)
 
 
-def _translated_param(
-    param: click.Parameter, language: str, ctx: click.Context | None = None
-) -> click.Parameter:
+def _translated_param(param: click.Parameter, language: str, ctx: click.Context) -> click.Parameter:
     """A copy of ``param`` whose help and placeholder read ``language``; the original is
-    left as it is."""
+    left as it is. A flag shows no placeholder."""
     text = getattr(param, "help", None)
-    shown = ctx is not None and not getattr(param, "is_flag", False)
-    if not text and not shown:
+    flag = getattr(param, "is_flag", False)
+    if not text and flag:
         return param
     twin = copy.copy(param)
     if text:
         twin.help = translate(text, language)
-    if shown:
-        assert ctx is not None  # for mypy: shown says so
+    if not flag:
         twin.metavar = metavar(param.make_metavar(ctx), language)
     return twin
 
