@@ -1,5 +1,5 @@
 """Variants of the sentence ranker tried on dev, beside the shipped one (bench/README.md,
-items 24, 26 and 47): their five-fold figures, each question's prediction under every
+items 24, 26, 47 and 56): their five-fold figures, each question's prediction under every
 assignment of the document groups to folds (folds.FOLD_SEEDS), at the shipped
 answer_model.json budget.
 
@@ -11,6 +11,7 @@ collects the candidates from another number of passages. The test split is never
     python bench/ranker_variants.py --home eval-data --cache cand8.pkl --passages 8 base
     python bench/ranker_variants.py --home eval-data --cache cand.pkl --e5-cache e5.pkl e5 e5top
     python bench/ranker_variants.py --home eval-data --cache cand.pkl placed   # item 47
+    python bench/ranker_variants.py --home eval-data --cache cand.pkl base where   # item 56
 """
 
 from __future__ import annotations
@@ -75,6 +76,23 @@ def form(record: dict[str, Any], _: Any) -> Columns:
     asks = float(bool(_ASKS_FORM.search(record["question"])))
     holds = np.asarray([float(bool(_HOLDS_FORM.search(c.text))) for c in record["cands"]])
     return {"asks_form": np.full(len(holds), asks), "holds_form": holds, "match_form": holds * asks}
+
+
+# A file asked without the word "file": "Où déclarer les zones…" wants /etc/bind/named.conf.local,
+# "Comment configurer bind ?" a configuration file (item 56). A fiche's "où" wants a place, and
+# its sentences seldom hold a path: the match then stays 0.
+_ASKS_FILE_TOO = re.compile(
+    r"\b(configur\w*|paramétr\w*|réglages?|settings?|où|where)\b", re.IGNORECASE
+)
+
+
+def where(record: dict[str, Any], _: Any) -> Columns:
+    """asks_file also for a question about configuring, or asking where (:data:`_ASKS_FILE_TOO`)."""
+    asks = bool(ASKS["file"].search(record["question"])) or bool(
+        _ASKS_FILE_TOO.search(record["question"])
+    )
+    holds = record["x"][:, FEATURES.index("holds_file")]
+    return {"asks_file": np.full(len(holds), float(asks)), "match_file": holds * float(asks)}
 
 
 def meaning(prefix: str, cos: np.ndarray) -> Columns:
@@ -238,6 +256,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "e5": e5,
     "e5top": e5_top,
     "placed": placed,
+    "where": where,
 }
 # Constrained as the shipped features they mirror (train_answer.RISING): a tenth kind's
 # match as the nine others', the cosine, rank and gap of the clause and e5's as USE's.
@@ -335,6 +354,13 @@ def main() -> None:
         if name == "placed":
             context = (commune, _contexts(commune, records))
         features = apply(fresh, name, context)
+        if name != "base" and len(features) == len(FEATURES):
+            # A variant that only redefines columns: how many questions it touches (one that
+            # changes no value cannot change the figures).
+            changed = sum(
+                not np.array_equal(f["x"], r["x"]) for f, r in zip(fresh, records, strict=True)
+            )
+            print(f"{name}: features changed for {changed} of {len(records)} questions")
         print(f"{name}: {figures(fresh, features)}", flush=True)
 
 

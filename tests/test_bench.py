@@ -138,6 +138,23 @@ def test_the_ranker_variants_redefine_or_add_their_columns_only():
     assert last_clause("Mon bébé est né hier, on a combien de jours ?") == "on a combien de jours ?"
     assert last_clause("Quel délai pour déclarer ?") == "Quel délai pour déclarer ?"
 
+    paths = ["Les zones sont déclarées dans /etc/bind/named.conf.local.", "Le serveur répond."]
+    asked_where = record("Où déclarer les zones de mon serveur DNS ?", paths)
+    asked_how_long = record("Combien de temps garde-t-on les journaux ?", paths)
+    where_before, how_long_before = asked_where["x"].copy(), asked_how_long["x"].copy()
+    holds_file = FEATURES.index("holds_file")
+    for r in (asked_where, asked_how_long):
+        r["x"][:, holds_file] = [1.0, 0.0]
+    assert apply([asked_where, asked_how_long], "where", None) == list(FEATURES)
+    ask, match = FEATURES.index("asks_file"), FEATURES.index("match_file")
+    assert asked_where["x"][:, ask].tolist() == [1, 1]
+    assert asked_where["x"][:, match].tolist() == [1, 0]
+    assert asked_how_long["x"][:, ask].tolist() == [0, 0]
+    assert asked_how_long["x"][:, match].tolist() == [0, 0]
+    others = [i for i in range(len(FEATURES)) if i not in (ask, match, holds_file)]
+    assert (asked_where["x"][:, others] == where_before[:, others]).all()
+    assert (asked_how_long["x"][:, others] == how_long_before[:, others]).all()
+
 
 def test_the_ranker_variants_refuse_a_cache_of_another_number_of_passages(tmp_path):
     # A cache says how many passages its candidates came from: figures read for eight
@@ -204,3 +221,21 @@ def test_the_e5_variants_score_with_e5_and_keep_its_vectors(tmp_path, monkeypatc
     again = record()
     apply([again], "e5", E5Vectors(tmp_path / "e5.pkl"))
     assert np.allclose(again["x"][:, -3], cos)
+
+
+def test_the_refusal_examples_weigh_as_their_weight_says():
+    # bench/refusal_negatives.py (bench/README.md, item 55) reads weight 0 as calibrate.py's own
+    # model and weight 1 as an example counting like a real question: its weighted fit must be
+    # calibrate.fit where the weights are 1, and ignore a row of weight 0.
+    import numpy as np
+    from calibrate import fit
+    from refusal_negatives import fit_weighted
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(60, 3))
+    y = (z[:, 0] + rng.normal(size=60) > 0).astype(float)
+    assert np.allclose(fit_weighted(z, y, np.ones(60)), fit(z, y))
+    extra_z, extra_y = np.vstack([z, rng.normal(size=(20, 3))]), np.concatenate([y, np.ones(20)])
+    weights = np.concatenate([np.ones(60), np.zeros(20)])
+    assert np.allclose(fit_weighted(extra_z, extra_y, weights), fit(z, y))
+    assert not np.allclose(fit_weighted(extra_z, extra_y, np.ones(80)), fit(z, y))
