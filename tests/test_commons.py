@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from commune.cli import cli
+from commune.commons.curation import RETIRED_HOLD
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.licences import terms_of
 from tests.conftest import make_key
@@ -244,6 +245,57 @@ def test_retired_documents_are_not_retrieved(commune, doc):
     commune.retire(d["id"], "the pool closed")
     assert not searchable(commune, "neuf heures")
     assert commune.documents()[0]["status"] == "retired"
+
+
+def test_a_retired_document_comes_back_only_by_a_curators_approval(commune, doc):
+    # Retiring may answer a takedown: adding the file again, changed, must not publish it in
+    # silence; and a revision held before the retirement must say, when approved, what it does.
+    commune.add([doc], licence="etalab-2.0")
+    [d] = commune.documents()
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], licence="CC-BY-4.0")  # held: the licence changed
+    commune.retire(d["id"], "the pool closed")
+    [held_before] = commune.pending()
+    assert held_before["hold_reason"] == RETIRED_HOLD  # not "the licence changed"
+    assert commune.show_revision(held_before["id"])["revision"]["hold_reason"] == RETIRED_HOLD
+    commune.review(held_before["id"], "reject", "the licence change was a mistake")
+
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    summary = commune.add([doc], licence="etalab-2.0")
+    assert summary.outcomes[0].held == RETIRED_HOLD
+    assert commune.documents()[0]["status"] == "retired"
+    assert not searchable(commune, "onze heures") and not searchable(commune, "neuf heures")
+    [waiting] = commune.pending()
+    assert waiting["hold_reason"] == RETIRED_HOLD and waiting["document_status"] == "retired"
+
+    assert commune.review(waiting["id"], "approve", "the pool reopened") == "published"
+    assert commune.documents()[0]["status"] == "published"
+    assert searchable(commune, "onze heures")
+    actions = [e["action"] for e in commune.audit_entries()]
+    assert actions.count("reinstate") == 1 and commune.verify_audit().ok
+
+
+def test_the_document_list_says_what_is_not_cited(tmp_path, doc):
+    home = str(tmp_path / "home")
+    runner = CliRunner()
+    other = tmp_path / "marche.md"
+    other.write_text("# Marché\n\nLe marché a lieu le dimanche matin.\n", encoding="utf-8")
+    for path, licence in ((doc, "etalab-2.0"), (other, "etalab-2.0")):
+        assert (
+            runner.invoke(cli, ["--home", home, "add", str(path), "--licence", licence]).exit_code
+            == 0
+        )
+    unlicensed = tmp_path / "sans-licence.md"
+    unlicensed.write_text("# Salle\n\nLa salle des fêtes se loue.\n", encoding="utf-8")
+    assert runner.invoke(cli, ["--home", home, "add", str(unlicensed)]).exit_code == 0
+    assert runner.invoke(cli, ["--home", home, "retire", "1", "--reason", "fermée"]).exit_code == 0
+    env = {"LANG": "fr_FR.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
+    lines = runner.invoke(cli, ["--home", home, "documents"], env=env).output.splitlines()
+    assert lines[0].endswith("(retiré)") and lines[1].endswith("Marché")
+    assert lines[2].endswith("(en attente de curation)")
+    env = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
+    lines = runner.invoke(cli, ["--home", home, "documents"], env=env).output.splitlines()
+    assert lines[0].endswith("(retired)") and lines[2].endswith("(awaiting curation)")
 
 
 # -- the audit log -------------------------------------------------------------------------------

@@ -258,9 +258,17 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
         return
     for d in docs:
         chunks = said("passage", "chunk") if d["chunks"] == 1 else said("passages", "chunks")
+        # What is not cited says so: a retired document, or one whose every revision waits
+        # for curation, is listed like the others and would pass for one that answers.
+        if d["status"] == "retired":
+            state = said("  (retiré)", "  (retired)")
+        elif d["published_revision_id"] is None:
+            state = said("  (en attente de curation)", "  (awaiting curation)")
+        else:
+            state = ""
         click.echo(
             f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} {chunks}  "
-            f"{d['licence'] or '-':<30} {d['title']}"
+            f"{d['licence'] or '-':<30} {d['title']}{state}"
         )
 
 

@@ -21,6 +21,11 @@ from commune.store import repository as repo
 from commune.store.schema import chunks, collections, documents, reviews, revisions
 
 DECISIONS = ("approve", "reject", "request-changes")
+# A retired document stays retired until a curator decides otherwise: a revision of it, added
+# later or waiting since before, is held with this reason, and approving it brings the
+# document back (audited as "reinstate"). Retiring may answer a takedown request: a file added
+# again must not undo it in silence.
+RETIRED_HOLD = "the document was retired: approving this revision brings it back"
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,16 @@ def set_rules(conn: Connection, collection: str, approvals: int, role: str, acto
 
 
 def on_arrival(
-    licence: str | None, published_licence: str | None, has_published: bool, collection_rules: Rules
+    licence: str | None,
+    published_licence: str | None,
+    has_published: bool,
+    collection_rules: Rules,
+    retired: bool = False,
 ) -> Decision:
-    """Publish now (allowed) or hold for curation (not), with the reason either way."""
+    """Publish now (allowed) or hold for curation (not), with the reason either way.
+    ``retired``: the revision is of a retired document."""
+    if retired:
+        return Decision(False, RETIRED_HOLD)
     if licence is None:
         return Decision(False, "no licence given: a curator must set one before publication")
     if terms_of(licence) is None:
@@ -142,10 +154,17 @@ class ArrivalGate:
             repo.published_licence(conn, existing),
             existing is not None and existing.published_revision_id is not None,
             rules(conn, coll_id),
+            retired=existing is not None and existing.status == "retired",
         )
 
     def publish(self, conn: Connection, revision_id: int, actor: str, reason: str) -> None:
         publish(conn, revision_id, actor, reason)
+
+
+def _hold_reason(document_status: str, stored: str | None) -> str | None:
+    """Why a revision waits, as the curator must read it: a revision held before its
+    document was retired now waits on that too, and approving it brings the document back."""
+    return RETIRED_HOLD if document_status == "retired" else stored
 
 
 def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[dict[str, Any]]:
@@ -155,6 +174,7 @@ def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[d
             revisions.c.number,
             revisions.c.status,
             revisions.c.hold_reason,
+            documents.c.status.label("document_status"),
             revisions.c.title,
             revisions.c.licence,
             revisions.c.contributor,
@@ -170,7 +190,10 @@ def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[d
     )
     if collection_ids is not None:
         q = q.where(collections.c.id.in_(collection_ids))
-    return [dict(r._mapping) for r in conn.execute(q)]
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    for r in rows:
+        r["hold_reason"] = _hold_reason(r["document_status"], r["hold_reason"])
+    return rows
 
 
 def _text(conn: Connection, revision_id: int | None) -> list[str]:
@@ -217,9 +240,13 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
     revs = conn.execute(
         select(reviews).where(reviews.c.revision_id == revision_id).order_by(reviews.c.id)
     )
+    shown = dict(rev._mapping)
+    if shown["status"] in ("proposed", "changes-requested"):
+        shown["hold_reason"] = _hold_reason(doc.status, shown["hold_reason"])
     return {
-        "revision": dict(rev._mapping),
+        "revision": shown,
         "document_id": doc.id,
+        "document_status": doc.status,
         "published_revision_id": doc.published_revision_id,
         "reviews": [dict(r._mapping) for r in revs],
         "diff": diff,
@@ -383,6 +410,8 @@ def review(
     ).scalar_one()
     if approvals >= max(1, r.approvals_required):
         publish(conn, revision_id, actor.user, reason)
+        if doc.status == "retired":  # publish() made it "published": the curator's decision
+            audit.append(conn, actor.user, "reinstate", f"document {doc.id}", reason=reason)
         return "published"
     conn.execute(
         update(revisions)
