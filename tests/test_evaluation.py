@@ -191,6 +191,16 @@ def test_bad_suite_lines_are_named(tmp_path: Path) -> None:
         load_suite(bad)
     with pytest.raises(SuiteError, match="cannot read the suite"):
         load_suite(tmp_path / "missing.jsonl")
+    # A fact with no alternative could never be found: the question would score wrong
+    # whatever the answer, and the score would be kept for the charter's choices.
+    for facts in ([[]], [["mardi"], []]):
+        line = {"question": "q", "language": "fr", "collection": "c", "facts": facts}
+        write_suite(bad, [line])
+        with pytest.raises(SuiteError, match="'facts' must be a string or a non-empty list"):
+            load_suite(bad)
+    write_suite(bad, [{"question": "q", "language": "fr", "collection": "c", "documents": []}])
+    with pytest.raises(SuiteError, match="'documents' must be a string or a non-empty list"):
+        load_suite(bad)
 
 
 def test_shipped_suite_is_valid_and_split() -> None:

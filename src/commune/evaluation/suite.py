@@ -90,8 +90,16 @@ class SuiteError(CommuneError):
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise SuiteError(f"{where}: {key!r} must be a string or a list of non-empty strings")
+    # An empty list too: a fact with no alternative can never be found, and would score the
+    # question wrong whatever the answer (and the charter reads the scores).
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        raise SuiteError(
+            f"{where}: {key!r} must be a string or a non-empty list of non-empty strings"
+        )
     return tuple(value)
 
 

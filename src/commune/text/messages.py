@@ -1042,9 +1042,10 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: identifiant {key} en double",
         ),
         (
-            r"(?P<name>.+) line (?P<n>\d+): (?P<key>'[^']*') must be a string or a list of "
-            r"non-empty strings",
-            "{name} ligne {n}\u00a0: {key} doit être un texte ou une liste de textes non vides",
+            r"(?P<name>.+) line (?P<n>\d+): (?P<key>'[^']*') must be a string or a non-empty "
+            r"list of non-empty strings",
+            "{name} ligne {n}\u00a0: {key} doit être un texte ou une liste non vide de textes "
+            "non vides",
         ),
         (
             r"(?P<name>.+) line (?P<n>\d+): each line must be a JSON object, got (?P<got>\w+)",
