@@ -109,6 +109,20 @@ def test_documents_search_and_history_speak_french_by_default(home, corpus):
     assert shown == f"default{NB}: publique\n"
 
 
+def test_a_question_of_a_few_words_is_answered_in_the_readers_language(home, tmp_path):
+    # "piscine municipale" says nothing of its language: n-grams read it as Italian, and the
+    # French reader was answered in English ("Sources:", "Energy:").
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\nLa piscine municipale ouvre le mardi à neuf heures.\n")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0").exit_code == 0
+    french = run(home, "ask", "piscine municipale", env=FRENCH).output
+    assert f"Sources{NB}:" in french and f"Énergie{NB}:" in french, french
+    english = run(home, "ask", "piscine municipale", env={"LANG": "en_US.UTF-8"}).output
+    assert "Sources:" in english and "Energy:" in english, english
+    answered = run(home, "ask", "piscine municipale", "--json", env=FRENCH).output
+    assert json.loads(answered)["language"] == "fr"
+
+
 def test_eval_says_its_table_and_errors_in_french(home, tmp_path):
     """The table `commune eval` prints (evaluation/report.summary, read here from the shipped
     reference report: an evaluation run would add a home's embedding to the suite's time)

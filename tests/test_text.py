@@ -1,5 +1,5 @@
 from commune.text.analysis import analyze, analyze_query, fold_accents, words
-from commune.text.lang import detect
+from commune.text.lang import detect, question_language
 
 
 def test_french_elisions_are_split_from_the_word():
@@ -42,6 +42,20 @@ def test_query_analysis_uses_both_languages_without_function_words():
     terms = analyze_query("Comment installer un paquet ?", ["fr", "en"])
     assert "comment" not in terms and "un" not in terms
     assert {"install", "paquet"} <= set(terms)
+
+
+def test_a_question_too_short_to_tell_its_language_is_in_the_askers():
+    # Character n-grams guess on a word or two ("passeport" read as German, "piscine
+    # municipale" as Italian): the face's language decides, English when none says.
+    assert detect("passeport") not in ("fr", "en")  # why: the guess this replaces
+    for question in ("passeport", "piscine municipale", "encombrants"):
+        assert question_language(question, "fr") == "fr"
+        assert question_language(question, "en") == "en"
+        assert question_language(question) == "en"
+    # A question that tells its own language keeps it, whoever asks.
+    assert question_language("How do I install a package?", "fr") == "en"
+    assert question_language("Comment installer un paquet ?", "en") == "fr"
+    assert question_language("carte d'identité périmée", "en") == "fr"  # accents
 
 
 def test_language_detection_on_questions_and_paragraphs():

@@ -460,12 +460,15 @@ class Commune:
         credit: bool = True,
         use_cache: bool = True,
         peers: bool | None = None,
+        asker_language: str | None = None,
     ) -> Answer:
         """Answer with cited sentences, quoted (extractive) or written by a model (generate),
         or as the charter decides (auto): see answering/path.py.
 
         ``credit=False`` for questions nobody asked (the evaluation): their energy is still
-        recorded, but they do not count as citations in the contributors' credits."""
+        recorded, but they do not count as citations in the contributors' credits.
+        ``asker_language``: the face's language (the CLI's locale, the page's), in which a
+        question too short to tell its own is answered."""
         from commune.answering.answer import Answer
 
         *_, answer = self.ask_stream(
@@ -478,6 +481,7 @@ class Commune:
             credit=credit,
             use_cache=use_cache,
             peers=peers,
+            asker_language=asker_language,
         )
         assert isinstance(answer, Answer)  # the path's last event is always the Answer
         return answer
@@ -493,6 +497,7 @@ class Commune:
         credit: bool = True,
         use_cache: bool = True,
         peers: bool | None = None,
+        asker_language: str | None = None,
     ) -> Iterator[Event]:
         """Yield the answer's text as checked pieces, then the whole ``Answer``, which
         carries the charter's decisions, its energy and carbon (recorded in the ledger)."""
@@ -508,6 +513,7 @@ class Commune:
             credit=credit,
             use_cache=use_cache,
             peers=peers,
+            asker_language=asker_language,
         )
         return self.ask_path.stream(request)
 

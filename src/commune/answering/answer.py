@@ -677,9 +677,10 @@ def extractive_answer(
     companions: Sequence[Hit] = (),
     equivalents: Equivalents | None = None,
     refusal_threshold: float = 0.0,
+    lang: str | None = None,
 ) -> Answer:
     *_, answer = extractive_stream(
-        question, hits, embedder, companions, equivalents, refusal_threshold
+        question, hits, embedder, companions, equivalents, refusal_threshold, lang
     )
     assert isinstance(answer, Answer)  # the stream's last event is always the Answer
     return answer
@@ -692,15 +693,17 @@ def extractive_stream(
     companions: Sequence[Hit] = (),
     equivalents: Equivalents | None = None,
     refusal_threshold: float = 0.0,
+    lang: str | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the answer's sentences, each with its citation, then the whole :class:`Answer`.
     ``equivalents``: the question's terms in the commons' other languages
-    (Searcher.equivalents); ``refusal_threshold``: as for :func:`answer_context`.
+    (Searcher.equivalents); ``refusal_threshold``: as for :func:`answer_context`; ``lang``:
+    the question's language as the request decided it (AskRequest.language), else detected.
 
     The first sentence is sent as soon as it is chosen: the others are chosen, ordered and
     numbered after it, while the reader reads it. Every candidate is scored before any is
     chosen (the ranker reads each against the best), and that is most of the work."""
-    lang = detect(question, default="en")
+    lang = lang or detect(question, default="en")
     relevant = answer_context(
         question, lang, hits, companions=companions, refusal_threshold=refusal_threshold
     )
@@ -890,10 +893,11 @@ def stream_generated(
     max_seconds: float | None = None,
     equivalents: Equivalents | None = None,
     refusal_threshold: float = 0.0,
+    lang: str | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the sentences that pass the checks (answering/grounding.py) as the model writes
-    them, then the whole :class:`Answer`. ``equivalents`` and ``refusal_threshold``: as for
-    :func:`extractive_stream`.
+    them, then the whole :class:`Answer`. ``equivalents``, ``refusal_threshold`` and
+    ``lang``: as for :func:`extractive_stream`.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
@@ -905,9 +909,9 @@ def stream_generated(
     """
     from commune.answering.grounding import SentenceGate, build_messages
 
-    lang = detect(question, default="en")
+    lang = lang or detect(question, default="en")
     relevant = answer_context(question, lang, hits, passages, refusal_threshold=refusal_threshold)
-    instead = partial(_instead, question, hits, embedder, equivalents, refusal_threshold)
+    instead = partial(_instead, question, hits, embedder, equivalents, refusal_threshold, lang)
     if not relevant:
         answer = Answer(
             question,
@@ -1040,12 +1044,18 @@ def _instead(
     embedder: Embedder,
     equivalents: Equivalents | None,
     refusal_threshold: float,
+    lang: str,
     **changes: Any,
 ) -> Iterator[str | Answer]:
     """The extractive answer in place of a generated one, streamed sentence by sentence as
     it is chosen; ``changes`` (the model that failed, its tokens, the notice) are its own."""
     for event in extractive_stream(
-        question, hits, embedder, equivalents=equivalents, refusal_threshold=refusal_threshold
+        question,
+        hits,
+        embedder,
+        equivalents=equivalents,
+        refusal_threshold=refusal_threshold,
+        lang=lang,
     ):
         yield replace(event, **changes) if isinstance(event, Answer) else event
 

@@ -39,7 +39,7 @@ from commune.errors import InvalidRequest
 from commune.generate.base import Generator
 from commune.govern.policy import OPERATOR, Actor
 from commune.identity import running_code
-from commune.text.lang import detect
+from commune.text.lang import question_language
 from commune.text.say import say
 
 if TYPE_CHECKING:
@@ -82,10 +82,13 @@ class AskRequest:
     # Ask the registered peer cooperatives too (answering/federation.py); None: as
     # commune.toml's [peers] federate says.
     peers: bool | None = None
+    # The asker's language as the face knows it (the CLI's locale, the page's), for a
+    # question too short to tell its own (text/lang.question_language); None: English.
+    asker_language: str | None = None
 
     @cached_property
     def language(self) -> str:
-        return detect(self.question, default="en")
+        return question_language(self.question, self.asker_language)
 
     def check(self, settings: Settings) -> None:
         """Refuse a malformed request before any work, saying what to change."""
@@ -300,7 +303,8 @@ class AskPath:
             running_code(),
             self.searcher.enrichment_version(),
         )
-        slot.key = cache.digest(cache.normalise(req.question), slot.scope)
+        # The language too: a question too short to tell its own is answered in the asker's.
+        slot.key = cache.digest(cache.normalise(req.question), slot.scope, req.language)
         slot.hit = self.answers.exact(slot.key, generation, sobriety.cache_ttl_hours)
         if slot.hit is None and sobriety.near_duplicate_cosine is not None:
             # Embedded once: the search below reuses the vector (the embedder's cache).
@@ -394,6 +398,7 @@ class AskPath:
                 max_seconds=self.settings.limits.generation_seconds or None,
                 equivalents=self.searcher.equivalents(req.question),
                 refusal_threshold=refusal_threshold,
+                lang=req.language,
             )
         else:
             # The best document's other passages that come closest to the question: the
@@ -412,6 +417,7 @@ class AskPath:
                 companions,
                 self.searcher.equivalents(req.question),
                 refusal_threshold,
+                lang=req.language,
             )
         recorded = False
         try:

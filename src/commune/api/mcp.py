@@ -120,7 +120,12 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     @_anticipated
     def ask(question: str, ctx: Context, collection: str | None = None, mode: str = "auto") -> str:
         answer = commune.ask(
-            question, collection=collection, mode=mode, route="mcp/ask", actor=actor_of(ctx)
+            question,
+            collection=collection,
+            mode=mode,
+            route="mcp/ask",
+            actor=actor_of(ctx),
+            asker_language=language_of(ctx),
         )
         return json.dumps(answer.to_json(), ensure_ascii=False, default=str)
 

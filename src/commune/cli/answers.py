@@ -170,6 +170,7 @@ def ask(
         model=model,
         actor=acting(ctx, as_user),
         peers=peers,
+        asker_language=from_environment(os.environ),
     )
     # On a terminal the sentences appear as they pass their checks; a script or a pipe (and
     # --json) gets the whole answer at once, as before, so what it reads never changes.

@@ -58,3 +58,21 @@ def detect(text: str, default: str = "en") -> str:
             return "fr"
     lang = str(_identifier().classify(text[:5000])[0])
     return lang if lang in SUPPORTED else default
+
+
+def question_language(question: str, asker: str | None = None) -> str:
+    """The language to answer ``question`` in: :func:`detect`'s, except that a short question
+    with no function word and no accent ("passeport", "piscine municipale") is in
+    ``asker``'s language (the face's: the CLI's locale, the page's), English when no face
+    says. Character n-grams on two words guess: "passeport" read as German was answered in
+    English in the French CLI."""
+    default = asker or "en"
+    words = [w.lower() for w in _WORD.findall(question[:5000])]
+    if (
+        words
+        and len(words) < 12
+        and _stopword_vote(words) is None
+        and not re.search(r"[éèêàùçœ]", question.lower())
+    ):
+        return default
+    return detect(question, default=default)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -74,9 +75,11 @@ async def federated_search(
 
 
 @router.post("/api/ask")
-async def ask(req: AskRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+async def ask(
+    req: AskRequest, request: Request, actor: Caller, commune: CommuneDep
+) -> dict[str, Any]:
     answer = await run_in_threadpool(
-        commune.ask,
+        partial(commune.ask, asker_language=language_of(request)),
         req.question,
         collection=req.collection,
         mode=req.mode,
@@ -101,6 +104,7 @@ async def ask_stream(
         route="api/ask/stream",
         actor=actor,
         peers=req.peers,
+        asker_language=language_of(request),
     )
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
     stream = sse(first, events, lambda answer: answer.to_json(), language_of(request))

@@ -3,6 +3,7 @@ to the page's script as server-sent events."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -40,7 +41,12 @@ def home(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
 async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     question, collection, mode = _question(await form(p))
     answer = await run_in_threadpool(
-        commune.ask, question, collection=collection, mode=mode, route="web/ask", actor=actor
+        partial(commune.ask, asker_language=p.language),
+        question,
+        collection=collection,
+        mode=mode,
+        route="web/ask",
+        actor=actor,
     )
     collections = await run_in_threadpool(commune.collections, actor)
     return render(
@@ -60,7 +66,12 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     checks), then ``answer`` with the answer rendered by the same template as without script."""
     question, collection, mode = _question(await form(p))
     events = commune.ask_stream(
-        question, collection=collection, mode=mode, route="web/ask", actor=actor
+        question,
+        collection=collection,
+        mode=mode,
+        route="web/ask",
+        actor=actor,
+        asker_language=p.language,
     )
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
 
