@@ -366,3 +366,38 @@ def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home)
     driver = run(home, "check")
     assert driver.exit_code == 2 and driver.stderr.count("\n") == 1, driver.stderr
     assert "pip install 'commune-coop[postgres]'" in driver.stderr
+
+
+def test_the_member_key_and_credits_listings_read_french(home):
+    # Found by an exploratory test: "no quota", "revoked" and the credits' column heads stayed
+    # English in the French listings.
+    assert run(home, "member", "add", "Coop B", env=FRENCH).exit_code == 0
+    assert (
+        "Coop B\tother\tnon-commercial\tsans quota"
+        in run(home, "member", "list", env=FRENCH).output
+    )
+    assert "no quota" in run(home, "member", "list", env={"LANG": "en_US.UTF-8"}).output
+    assert run(home, "user", "add", "alice", "--member", "Coop B", env=FRENCH).exit_code == 0
+    assert run(home, "key", "create", "alice", env=FRENCH).exit_code == 0
+    assert "alice\tactive" in run(home, "key", "list", env=FRENCH).output
+    assert run(home, "key", "revoke", "1", env=FRENCH).exit_code == 0
+    assert "alice\trévoquée" in run(home, "key", "list", env=FRENCH).output
+    assert "alice\trevoked" in run(home, "key", "list", env={"LANG": "en_US.UTF-8"}).output
+    credits = run(home, "credits", "--month", "2026-12", env=FRENCH).output
+    assert credits.startswith("contributeur·rice\tdocuments\tréponses\tcitations\n"), credits
+    assert "\ndocument\tcontributeur·rice\tlicence\tréponses\tcitations" in credits
+    english = run(home, "credits", "--month", "2026-12", env={"LANG": "en_US.UTF-8"}).output
+    assert english.startswith("contributor\tdocuments\tanswers\tcitations\n")
+
+
+def test_the_evaluations_progress_names_its_stages_in_french(monkeypatch):
+    from commune.cli.group import StageBars
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    bars = StageBars()
+    assert bars._said("retrieval hybrid") == "recherche hybrid"
+    assert bars._said("answers extractive") == "réponses extractive"
+    assert bars._said("lecture") == "lecture"  # not a stage the library names
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert bars._said("retrieval hybrid") == "retrieval hybrid"

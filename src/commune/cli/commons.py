@@ -56,7 +56,7 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
             f" {rev['status']}"
         )
         for field in FIELDS:
-            click.echo(f"  {field}: {rev[field]}")
+            click.echo(f"  {field}: {'-' if rev[field] is None else rev[field]}")
         for r in info["reviews"]:
             click.echo(f"  review by {r['reviewer']}: {r['decision']} — {r['reason']}")
         click.echo("\n".join(info["diff"]) or "(no textual change)")
@@ -68,7 +68,7 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
     )
     for field, label in FIELDS.items():
         value = tr(rev[field], lang) if field == "hold_reason" and rev[field] else rev[field]
-        click.echo(f"  {label}\u00a0: {value}")
+        click.echo(f"  {label}\u00a0: {'-' if value is None else value}")  # not "None"
     for r in info["reviews"]:
         click.echo(
             f"  relecture par {r['reviewer']}\u00a0: {tr(r['decision'], lang)} — {r['reason']}"
@@ -165,24 +165,55 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
     if as_json:
         click.echo(dumps(report))
         return
-    click.echo("contributor\tdocuments\tanswers\tcitations")
+
+    # The column heads and "(unknown)" in the reader's words; --json keeps the library's.
+    def who(name: str) -> str:
+        return said("(inconnu)", "(unknown)") if name == "(unknown)" else name
+
+    click.echo(
+        said(
+            "contributeur·rice\tdocuments\tréponses\tcitations",
+            "contributor\tdocuments\tanswers\tcitations",
+        )
+    )
     for r in report["contributors"]:
-        click.echo(f"{r['contributor']}\t{r['documents']}\t{r['answers']}\t{r['citations']}")
-    click.echo("\ndocument\tcontributor\tlicence\tanswers\tcitations")
+        click.echo(f"{who(r['contributor'])}\t{r['documents']}\t{r['answers']}\t{r['citations']}")
+    click.echo(
+        said(
+            "\ndocument\tcontributeur·rice\tlicence\tréponses\tcitations",
+            "\ndocument\tcontributor\tlicence\tanswers\tcitations",
+        )
+    )
     for r in report["documents"]:
         click.echo(
-            f"{r['title']}\t{r['contributor']}\t{r['licence']}\t{r['answers']}\t{r['citations']}"
+            f"{r['title']}\t{who(r['contributor'])}\t{r['licence']}\t{r['answers']}\t"
+            f"{r['citations']}"
         )
     if report["cited_by_peers"]:
-        click.echo("\ncited by peers: peer\tcontributor\tdocuments\tcitations")
+        click.echo(
+            said(
+                "\ncités par les pairs\u00a0: pair\tcontributeur·rice\tdocuments\tcitations",
+                "\ncited by peers: peer\tcontributor\tdocuments\tcitations",
+            )
+        )
         for r in report["cited_by_peers"]:
-            click.echo(f"{r['peer']}\t{r['contributor']}\t{r['documents']}\t{r['citations']}")
+            click.echo(f"{r['peer']}\t{who(r['contributor'])}\t{r['documents']}\t{r['citations']}")
     if report["from_peers"]:
-        click.echo("\nthe peers' documents cited here (theirs to credit):")
-        click.echo("peer\tdocument\tcontributor\tlicence\tanswers\tcitations")
+        click.echo(
+            said(
+                "\nles documents des pairs cités ici (à eux de les créditer)\u00a0:",
+                "\nthe peers' documents cited here (theirs to credit):",
+            )
+        )
+        click.echo(
+            said(
+                "pair\tdocument\tcontributeur·rice\tlicence\tréponses\tcitations",
+                "peer\tdocument\tcontributor\tlicence\tanswers\tcitations",
+            )
+        )
         for r in report["from_peers"]:
             click.echo(
-                f"{r['peer']}\t{r['title']}\t{r['contributor']}\t{r['licence']}\t"
+                f"{r['peer']}\t{r['title']}\t{who(r['contributor'])}\t{r['licence']}\t"
                 f"{r['answers']}\t{r['citations']}"
             )
 

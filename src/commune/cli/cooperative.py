@@ -78,7 +78,8 @@ def member_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
             for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
             if r[k] is not None
         )
-        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{quotas or 'no quota'}")
+        none = said("sans quota", "no quota")
+        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{quotas or none}")
 
 
 @cli.group()
@@ -234,9 +235,12 @@ def key_revoke(ctx: click.Context, key_id: int, as_user: str | None) -> None:
 def key_list(ctx: click.Context, as_user: str | None) -> None:
     """List keys (id, prefix, user, state); never the keys themselves."""
     for r in commune_of(ctx).admin.keys(actor=acting(ctx, as_user)):
-        state = (
-            "revoked"
-            if r["revoked_at"]
-            else (f"expires {r['expires_at']:%Y-%m-%d}" if r["expires_at"] else "active")
-        )
+        if r["revoked_at"]:
+            state = said("révoquée", "revoked")
+        elif r["expires_at"]:
+            state = said(
+                f"expire le {r['expires_at']:%Y-%m-%d}", f"expires {r['expires_at']:%Y-%m-%d}"
+            )
+        else:
+            state = "active"  # the same word in French
         click.echo(f"{r['id']}\tcmn_{r['prefix']}_…\t{r['user']}\t{state}\t{r['label']}")

@@ -73,8 +73,18 @@ class StageBars:
         if label != self.label:
             self.finish()
             self.label = label
-            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar = click.progressbar(length=total, label=self._said(label), file=sys.stderr)
         self.bar.update(done - self.bar.pos)
+
+    # The stages the library names (evaluation/runner.py, refusals.py), in French; what
+    # follows the stage's word is a name (a system: "hybrid", "extractive").
+    STAGES = {"retrieval": "recherche", "answers": "réponses", "questions": "questions"}
+
+    def _said(self, label: str) -> str:
+        stage, _, rest = label.partition(" ")
+        if stage not in self.STAGES or from_environment(os.environ) != "fr":
+            return label
+        return " ".join(p for p in (self.STAGES[stage], rest) if p)
 
     def finish(self) -> None:
         if self.bar is not None:
