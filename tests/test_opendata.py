@@ -148,6 +148,44 @@ def test_round_trip_loses_nothing(commune, exported, tmp_path):
         assert other.import_dataset(exported, "mairie")["unchanged"] == 7
 
 
+def test_an_imported_document_serves_the_revision_its_dataset_publishes(commune, tmp_path):
+    # Found by an exploratory test: a document whose licence changed (approved there) came in
+    # with its old text published under its old licence, the new one waiting as a licence
+    # change. The importing commons' own rules still hold: approvals asked are asked.
+    page = tmp_path / "marche.md"
+    page.write_text("# Marché\n\nLe marché a lieu le dimanche.\n", encoding="utf-8")
+    commune.add([page], collection="c", licence="etalab-2.0", source="https://ex.org/m")
+    page.write_text("# Marché\n\nLe marché a lieu le samedi.\n", encoding="utf-8")
+    commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/m")
+    commune.review(commune.pending()[0]["id"], "approve", "relicensed by the town")
+    commune.export_collection("c", tmp_path / "dataset")
+
+    def served(c):  # type: ignore[no-untyped-def]
+        [d] = c.documents()
+        return d["licence"], [(r["number"], r["status"], r["licence"]) for r in c.history(d["id"])]
+
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "dataset", "c")
+        assert (
+            served(other)
+            == served(commune)
+            == (
+                "CC-BY-4.0",
+                [(1, "superseded", "etalab-2.0"), (2, "published", "CC-BY-4.0")],
+            )
+        )
+        assert other.pending() == [] and other.verify_audit().ok
+        assert "samedi" in other.search("marché samedi", k=1)[0].text
+        assert other.import_dataset(tmp_path / "dataset", "c")["unchanged"] == 1
+        assert served(other) == served(commune)
+    with Commune(tmp_path / "strict-home") as strict:
+        strict.add([page], collection="c", licence="etalab-2.0", source="https://ex.org/other")
+        strict.set_curation_rules("c", 1, "curator")
+        strict.import_dataset(tmp_path / "dataset", "c")
+        [waiting] = [p for p in strict.pending() if p["number"] == 2]
+        assert waiting["hold_reason"].startswith("the collection needs 1 approval")
+
+
 def test_round_trip_keeps_dates_and_history(commune, tmp_path):
     # Issue 23: import gave every document today's date and one revision.
     from datetime import UTC, datetime

@@ -574,7 +574,49 @@ def import_dataset(
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
             _restore(library, outcome.document_id, line, line["added_at"])
+            if replay:
+                _publish_as_exported(library, outcome.document_id, actor)
     return counts
+
+
+# Why an imported document's published revision is published here although an earlier
+# revision had another licence.
+EXPORTED_AS_PUBLISHED = (
+    "imported: the revision the dataset publishes (the earlier revisions' licences are its "
+    "history, not a change to confirm)"
+)
+
+
+def _publish_as_exported(library: Library, document_id: int, actor: Actor) -> None:
+    """The replayed document's newest revision, held only because its licence is not its
+    earlier revisions' one, decided again as the first revision of a new document: the
+    dataset published it under that licence, and the earlier licences are past. Without it,
+    the import served the old text under the old licence, and the revision the exporting
+    commons published waited here as a licence change. This commons' own rules still hold:
+    an unknown licence, or a collection asking for approvals, keeps it waiting, with that
+    reason."""
+    from sqlalchemy import update
+
+    from commune.commons import curation
+
+    with library.engine.begin() as conn:
+        doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
+        if doc.current_revision_id == doc.published_revision_id or doc.status == "retired":
+            return
+        rev = conn.execute(select(revisions).where(revisions.c.id == doc.current_revision_id)).one()
+        if rev.status != "proposed":
+            return  # reviewed here already: a curator's decision stands
+        decision = curation.on_arrival(
+            rev.licence, None, False, curation.rules(conn, doc.collection_id)
+        )
+        if decision.allowed:
+            curation.publish(conn, rev.id, actor.user, EXPORTED_AS_PUBLISHED)
+        elif decision.reason != rev.hold_reason:
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.id == rev.id)
+                .values(hold_reason=decision.reason)
+            )
 
 
 def _dataset_texts(
