@@ -401,3 +401,19 @@ def test_the_evaluations_progress_names_its_stages_in_french(monkeypatch):
     assert bars._said("lecture") == "lecture"  # not a stage the library names
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert bars._said("retrieval hybrid") == "retrieval hybrid"
+
+
+def test_slips_in_a_listing_or_an_addition_are_named_not_passed_over(home, tmp_path):
+    # Found by an exploratory test: an unknown member listed nobody, a negative --limit
+    # listed everything, and an empty --collection added to the default collection.
+    assert run(home, "member", "add", "Ville A", env=FRENCH).exit_code == 0
+    unknown = run(home, "user", "list", "--member", "Nope", env=FRENCH)
+    assert unknown.exit_code == 2 and "aucun membre nommé 'Nope'" in unknown.stderr
+    assert run(home, "user", "list", "--member", "Ville A", env=FRENCH).exit_code == 0
+    for command in (("documents",), ("audit", "log")):
+        assert run(home, *command, "--limit", "-1", env=FRENCH).exit_code == 2
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\nLa piscine ouvre le mardi.\n", encoding="utf-8")
+    empty = run(home, "add", str(page), "--collection", " ", env=FRENCH)
+    assert empty.exit_code == 2 and "le nom de la collection est vide" in empty.stderr
+    assert run(home, "documents", "--json").output.strip() == "[]"  # nothing added

@@ -322,6 +322,9 @@ def test_unknown_model_lists_the_configured_ones(commune, corpus):
     commune.add([corpus], licence="etalab-2.0")
     with pytest.raises(Exception, match="unknown model 'gpt-9'.*smollm2"):
         commune.ask("bac ?", mode="generate", model="gpt-9")
+    # In auto too, where the charter may quote and never read the name (it was passed over).
+    with pytest.raises(Exception, match="unknown model 'gpt-9'.*smollm2"):
+        commune.ask("bac ?", model="gpt-9")
 
 
 # -- streaming: each sentence is checked before it is shown -----------------------------------

@@ -175,6 +175,10 @@ class AskPath:
         if req.mode == "generate":
             # An unknown model is an error, not a fallback.
             requested = self.models.card(req.model or self.settings.generation.default_model)
+        elif req.model:
+            # In auto too: the charter may quote and never read the name, but a misspelt one
+            # asked for is the asker's slip, said now rather than met at the next generation.
+            self.models.card(req.model)
         run = _Progress(req, self.metering.meter())
         federated = (
             self.federation is not None

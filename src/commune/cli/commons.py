@@ -244,7 +244,7 @@ def audit_verify(ctx: click.Context) -> None:
 
 
 @audit.command("log")
-@click.option("--limit", default=50, show_default=True, type=int)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @click.pass_context
 def audit_log_cmd(ctx: click.Context, limit: int) -> None:
     """The latest governance actions."""

@@ -247,7 +247,7 @@ def added_line(summary: IngestSummary, language: str) -> str:
 
 @cli.command()
 @click.option("--collection", help="Only this collection.")
-@click.option("--limit", default=100, show_default=True, type=int)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def documents(ctx: click.Context, collection: str | None, limit: int, as_json: bool) -> None:

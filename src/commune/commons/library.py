@@ -246,6 +246,12 @@ class Library:
         if contributor is None and not actor.is_operator:
             # A user contributing is the contributor the commons credits, unless told otherwise.
             contributor = f"{actor.user} ({actor.member})" if actor.member else actor.user
+        if collection is not None and not collection.strip():
+            # Not the default in silence: an empty name is a slip (a variable left unset).
+            raise InvalidRequest(
+                "the collection's name is empty",
+                "give one, or leave --collection out to add to the default collection",
+            )
         name = collection or self.settings.default_collection
         # The columns that name them hold 200 characters on PostgreSQL (SQLite stores any
         # length): longer, the document was stored and every answer citing it then failed.

@@ -102,6 +102,13 @@ class Admin:
     def people(self, actor: Actor = OPERATOR, member: str | None = None) -> list[dict[str, Any]]:
         """The users ``actor`` administers (of ``member`` only, when given)."""
         with self.engine.connect() as conn:
+            # An unknown member is named, not listed as having nobody; the hint names no
+            # other member (a member admin sees its own only).
+            if member is not None and (
+                conn.execute(select(member_rows.c.id).where(member_rows.c.name == member)).first()
+                is None
+            ):
+                raise NotFound(f"no member named {member!r}", "list them with commune member list")
             rows = accounts.people(conn, actor)
         return [r for r in rows if member is None or r["member"] == member]
 

@@ -25,6 +25,10 @@ EXACT = {
         "input doit être un texte non vide ou une liste de textes non vides"
     ),
     "the question is empty: ask something": "la question est vide : posez une question",
+    "the collection's name is empty": "le nom de la collection est vide",
+    "give one, or leave --collection out to add to the default collection": (
+        "donnez-en un, ou laissez --collection de côté pour ajouter à la collection par défaut"
+    ),
     "authentication required": "authentification requise",
     "malformed API key": "clé d'API mal formée",
     "unknown API key": "clé d'API inconnue",
