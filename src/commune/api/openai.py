@@ -25,6 +25,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -374,7 +375,7 @@ async def _respond(
     model = shape.requested if mode == "generate" else None
     if not stream:
         answer = await run_in_threadpool(
-            commune.ask,
+            partial(commune.ask, asker_language=language_of(request)),
             question,
             collection=collection,
             mode=mode,
@@ -387,7 +388,13 @@ async def _respond(
     # Take the first piece before answering, so that a bad collection or model
     # still gets an HTTP error status rather than a broken stream.
     events = commune.ask_stream(
-        question, collection=collection, mode=mode, model=model, route=route, actor=actor
+        question,
+        collection=collection,
+        mode=mode,
+        model=model,
+        route=route,
+        actor=actor,
+        asker_language=language_of(request),
     )
     first = await run_in_threadpool(next, events)
     chunks = guarded(shape.events(first, events), language_of(request), _failed)
