@@ -180,9 +180,17 @@ def test_a_crash_while_storing_keeps_the_database_unchanged(commune, corpus, mon
 
 
 def test_invalid_licence_is_refused_before_anything_is_stored(commune, corpus):
-    with pytest.raises(CommuneError, match="invalid licence 'CC-BY-FOO'.*SPDX"):
+    with pytest.raises(CommuneError, match="invalid licence 'CC-BY-FOO': unknown to SPDX: CC-BY"):
         commune.add([corpus], licence="CC-BY-FOO")
     assert counts(commune) == (0, 0, 0, 0)
+    # In French, in our words, not the library's "Unknown license key(s)".
+    from commune.text.messages import localise
+
+    try:
+        commune.add([corpus], licence="MIT AND FOO")
+    except CommuneError as exc:
+        said = localise(str(exc), "fr")
+    assert said.startswith("licence invalide 'MIT AND FOO'\u00a0: inconnue de SPDX (FOO)"), said
 
 
 def test_directory_source_uri_is_base_plus_relative_path(commune, corpus):

@@ -138,10 +138,15 @@ def normalise(expression: str) -> str:
             f"invalid licence {expression!r}: incomplete or malformed expression", hint
         ) from None
     unknown = [s for s in info.invalid_symbols if not LICENCE_REF.match(s)]
-    errors = [e for e in info.errors if not (e.startswith(_UNKNOWN_KEYS) and not unknown)]
-    if errors or unknown:
-        detail = "; ".join(errors) or f"unknown: {', '.join(unknown)}"
-        raise CommuneError(f"invalid licence {expression!r}: {detail}", hint)
+    # The library's "Unknown license key(s): …" is said in our words (and so in French): the
+    # identifiers it names are ours to list.
+    errors = [e for e in info.errors if not e.startswith(_UNKNOWN_KEYS)]
+    if unknown and not errors:
+        raise CommuneError(
+            f"invalid licence {expression!r}: unknown to SPDX: {', '.join(unknown)}", hint
+        )
+    if errors:
+        raise CommuneError(f"invalid licence {expression!r}: {'; '.join(errors)}", hint)
     if info.invalid_symbols:  # LicenseRef-… only: SPDX knows none, by definition
         fixed = re.sub(r"(?i)\blicenseref-", "LicenseRef-", expression.strip())
         return str(spdx_licensing().parse(fixed, validate=False))

@@ -565,6 +565,10 @@ PATTERNS = [
             r"invalid licence (?P<expr>.+): incomplete or malformed expression",
             "licence invalide {expr} : expression incomplète ou mal formée",
         ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): unknown to SPDX: (?P<ids>.+)",
+            "licence invalide {expr}\u00a0: inconnue de SPDX ({ids})",
+        ),
         (r"invalid licence (?P<expr>'[^']*'): (?P<why>.+)", "licence invalide {expr} : {why}"),
         (
             r"give an SPDX expression such as CC-BY-SA-4\.0, etalab-2\.0 or "
