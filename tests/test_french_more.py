@@ -417,3 +417,14 @@ def test_slips_in_a_listing_or_an_addition_are_named_not_passed_over(home, tmp_p
     empty = run(home, "add", str(page), "--collection", " ", env=FRENCH)
     assert empty.exit_code == 2 and "le nom de la collection est vide" in empty.stderr
     assert run(home, "documents", "--json").output.strip() == "[]"  # nothing added
+
+
+def test_an_unsupported_file_is_refused_in_french_to_the_last_word(home, tmp_path):
+    odd = tmp_path / "f.xyz"
+    odd.write_text("bonjour")
+    refused = run(home, "add", str(odd), env=FRENCH).stderr
+    assert "f.xyz : type non pris en charge .xyz" in refused, refused
+    assert "pages de manuel (.1 à .9), et chacun d'eux compressé (.gz)" in refused, refused
+    assert "man pages" not in refused
+    english = run(home, "add", str(odd), env={"LANG": "en_US.UTF-8"}).stderr
+    assert "man pages (.1 to .9), and any of them compressed (.gz)" in english

@@ -379,6 +379,12 @@ PATTERNS = [
             r"(?P<name>.+): unsupported type (?P<suffix>.+)",
             "{name} : type non pris en charge {suffix}",
         ),
+        (
+            r"supported: (?P<list>.+), man pages \(\.1 to \.9\), and any of them compressed "
+            r"\(\.gz\)",
+            "pris en charge\u00a0: {list}, pages de manuel (.1 à .9), et chacun d'eux compressé "
+            "(.gz)",
+        ),
         (r"supported: (?P<list>.+)", "pris en charge : {list}"),
         (
             r"upload txt, md, html, pdf, odt or docx files",
