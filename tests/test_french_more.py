@@ -428,3 +428,27 @@ def test_an_unsupported_file_is_refused_in_french_to_the_last_word(home, tmp_pat
     assert "man pages" not in refused
     english = run(home, "add", str(odd), env={"LANG": "en_US.UTF-8"}).stderr
     assert "man pages (.1 to .9), and any of them compressed (.gz)" in english
+
+
+def test_check_says_when_a_restored_home_left_its_charter_behind(home, tmp_path):
+    # Found by an exploratory test: backups leave charter.toml out, and a home restored
+    # elsewhere answered under the default charter while `check` said all was well.
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "charter.toml").write_text('version = "2026-1"\n', encoding="utf-8")
+    with Commune(home) as c:
+        assert c.charters.charter.version == "2026-1"  # in force: recorded in the database
+    checked = run(home, "check", env=FRENCH).output
+    assert "était en vigueur" not in checked  # the charter is here
+    assert run(home, "backup", str(tmp_path / "saved"), env=FRENCH).exit_code == 0
+    other = tmp_path / "other"
+    assert run(other, "restore", str(tmp_path / "saved"), env=FRENCH).exit_code == 0
+    checked = run(other, "check", env=FRENCH)
+    assert checked.exit_code == 0, checked.output  # a line, not a failure
+    assert (
+        "pas de charter.toml, mais la charte 2026-1 était en vigueur ici (enregistrée le "
+        in checked.output
+    ), checked.output
+    english = run(other, "check", env={"LANG": "en_US.UTF-8"}).output
+    assert "no charter.toml, yet charter 2026-1 was in force here" in english

@@ -562,6 +562,7 @@ class Commune:
             self.engine, embedder=self.settings.retrieval.embedder, home=self.settings.home
         )
         report.checks.append(check_charter(self.settings.home))
+        self._charter_left_behind(report)
         named = sorted(self.settings.answer.refusal_thresholds)
         if named:
             # A misspelt name is no error at start-up (a collection may come later), but it
@@ -580,6 +581,39 @@ class Commune:
                 "name in commune.toml, or remove it)",
             )
         return report
+
+    def _charter_left_behind(self, report: Report) -> None:
+        """With no charter.toml, a line when the database last recorded another charter in
+        force: backups leave charter.toml out (docs/operations.md), and a home restored
+        elsewhere answers under the default charter without a word. A line, not a failure:
+        the operator may have meant to return to the default."""
+        from sqlalchemy import select
+
+        from commune.charter.rules import load_charter
+        from commune.errors import ConfigError
+        from commune.store.schema import charters
+
+        try:
+            charter = load_charter(self.settings.home)
+        except ConfigError:
+            return  # check_charter's line says it
+        if charter.path is not None:
+            return
+        with self.engine.connect() as conn:
+            last = conn.execute(
+                select(charters.c.version, charters.c.sha256, charters.c.in_force_from)
+                .order_by(charters.c.id.desc())
+                .limit(1)
+            ).first()
+        if last is None or last.sha256 == charter.sha256:
+            return
+        report.add(
+            "charter",
+            True,
+            f"no charter.toml, yet charter {last.version} was in force here (recorded "
+            f"{last.in_force_from:%Y-%m-%d}): backups leave charter.toml out, put it back in "
+            "the home if it should still apply",
+        )
 
     def backup(self, dest: Path) -> dict[str, Any]:
         """A verified backup of the home into ``dest`` (store/backup.py), while it serves."""

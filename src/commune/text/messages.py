@@ -387,6 +387,14 @@ PATTERNS = [
         ),
         (r"supported: (?P<list>.+)", "pris en charge : {list}"),
         (
+            r"no charter\.toml, yet charter (?P<version>.+) was in force here \(recorded "
+            r"(?P<date>[\d-]+)\): backups leave charter\.toml out, put it back in the home if it "
+            r"should still apply",
+            "pas de charter.toml, mais la charte {version} était en vigueur ici (enregistrée le "
+            "{date})\u00a0: les sauvegardes n'emportent pas charter.toml, remettez-le dans le "
+            "répertoire du service s'il doit encore s'appliquer",
+        ),
+        (
             r"upload txt, md, html, pdf, odt or docx files",
             "envoyez des fichiers txt, md, html, pdf, odt ou docx",
         ),
