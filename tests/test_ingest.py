@@ -3,6 +3,7 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
+from commune.commons.curation import RETIRED_HOLD
 from commune.errors import CommuneError
 from commune.store.schema import chunks, documents, embeddings, revisions
 
@@ -114,6 +115,27 @@ def test_the_same_document_read_from_another_path_is_not_stored_twice(commune, t
     other = "https://example.org/F1367-bis.xml"
     assert commune.add([second / "F1367.xml"], source=other, licence="etalab-2.0").added == 1
     assert commune.add([second], collection="autre", licence="etalab-2.0").added == 1
+
+
+def test_a_retired_fiche_read_from_another_path_stays_retired(commune, tmp_path):
+    # Review finding: the same bytes at the same address from a second checkout were matched
+    # to documents not retired only, so a retired fiche came back published, a new document,
+    # with no curator's say.
+    from tests.test_dila import FICHE_XML
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for d in (first, second):
+        d.mkdir()
+        (d / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
+    commune.add([first], publisher="DILA")
+    [doc] = commune.documents()
+    commune.retire(doc["id"], "takedown asked by the publisher")
+    s = commune.add([second], publisher="DILA")
+    assert (s.added, s.updated, s.unchanged) == (0, 0, 1)
+    s = commune.add([second], publisher="DILA, service-public.fr")  # a new revision: held
+    assert (s.added, s.updated) == (0, 1) and s.outcomes[0].held == RETIRED_HOLD
+    assert [d["status"] for d in commune.documents()] == ["retired"]
+    assert commune.search("inscription listes électorales", k=3) == []
 
 
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):

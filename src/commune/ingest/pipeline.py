@@ -481,7 +481,9 @@ def store(
         same = _same_file(conn, existing, digest, meta)
         if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
-        twin = None if existing else repo.same_bytes(conn, coll_id, digest, address)
+        twin = (
+            None if existing else repo.same_bytes(conn, coll_id, digest, address, retired_too=True)
+        )
         if twin is not None:
             # The same bytes at the same address, read from another path (a fiche fetched in
             # a second checkout) are that document: stored twice, each passage would be found

@@ -91,17 +91,27 @@ def find_document(conn: Connection, coll_id: int, source_key: str) -> Any:
     ).first()
 
 
-def same_bytes(conn: Connection, coll_id: int, digest: str, source_uri: str | None = None) -> Any:
-    """A document of the collection, not retired, whose newest bytes are ``digest`` (and,
-    given ``source_uri``, at that address)."""
-    where = [
-        documents.c.collection_id == coll_id,
-        documents.c.content_hash == digest,
-        documents.c.status != "retired",
-    ]
+def same_bytes(
+    conn: Connection,
+    coll_id: int,
+    digest: str,
+    source_uri: str | None = None,
+    retired_too: bool = False,
+) -> Any:
+    """A document of the collection whose newest bytes are ``digest`` (and, given
+    ``source_uri``, at that address): not retired, or with ``retired_too`` a retired one when
+    no other holds them (the same file from another path is that document, and stays retired
+    until a curator says otherwise: commons/curation.py)."""
+    where = [documents.c.collection_id == coll_id, documents.c.content_hash == digest]
+    if not retired_too:
+        where.append(documents.c.status != "retired")
     if source_uri is not None:
         where.append(documents.c.source_uri == source_uri)
-    return conn.execute(select(documents).where(and_(*where)).order_by(documents.c.id)).first()
+    return conn.execute(
+        select(documents)
+        .where(and_(*where))
+        .order_by(documents.c.status == "retired", documents.c.id)
+    ).first()
 
 
 def generation(conn: Connection) -> int:
