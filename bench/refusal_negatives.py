@@ -2,12 +2,13 @@
 relevant" (bench/README.md, item 55).
 
 The refusal model (answering/refusal.py) learns from the dev splits' unanswerable questions:
-about a hundred in both suites. The hard ones are near the commons' topics, and an answerable
+62 in both suites. The hard ones are near the commons' topics, and an answerable
 question whose own documents are taken away is one of them by construction: the same words,
 the same subject, and the page that held the answer gone. For every answerable dev question of
 both suites, the passages are searched as `commune ask` does (30 deep instead of 8), those of
 its expected documents are dropped, and the next 8 give the refusal features. A question some
-other page still answers (one of the five judged passages holds every fact) gives no example.
+other page still answers (one of the five judged passages holds every fact) gives no example,
+nor one with no passage left (Commune would refuse it outright); both are counted.
 
 Two readings, on the real dev questions only (five-fold by document group, as
 bench/calibrate.py, at its rule: the threshold refusing the most unanswerable questions of the
@@ -57,6 +58,7 @@ def collect(commune: Commune) -> dict[str, np.ndarray]:
     its documents (True, labelled unanswerable), with its domain and document group: an
     example stays in its question's fold."""
     rows: list[tuple[np.ndarray, float, str, str, bool]] = []
+    skipped = {"another page answers": 0, "no passage left": 0}
     for name in SUITES:
         suite = load_suite(ROOT / "eval" / "suites" / f"{name}.jsonl")
         group_of = document_groups(suite.cases)
@@ -73,10 +75,12 @@ def collect(commune: Commune) -> dict[str, np.ndarray]:
                 continue
             rest = [h for h in deep if not any(names_document(d, h.source) for d in case.documents)]
             rest, _ = usable_for_answers(rest[:8], None, commune.settings.charter.tdm_reserved)
-            if not rest or any(
-                contains_facts(h.text, case.facts) for h in rest[: refusal.JUDGED_HITS]
-            ):
-                continue  # another page still answers: not an unanswerable question
+            if not rest:
+                skipped["no passage left"] += 1
+                continue
+            if any(contains_facts(h.text, case.facts) for h in rest[: refusal.JUDGED_HITS]):
+                skipped["another page answers"] += 1  # not an unanswerable question
+                continue
             x = refusal.features(case.question, lang, rest, bool(relevant_hits(rest, lang)))
             rows.append((x, 1.0, name, group, True))
     x, y, domains, groups, synthetic = zip(*rows, strict=True)
@@ -86,6 +90,7 @@ def collect(commune: Commune) -> dict[str, np.ndarray]:
         "domains": np.asarray(domains),
         "groups": np.asarray(groups),
         "synthetic": np.asarray(synthetic),
+        "skipped": np.asarray([skipped["another page answers"], skipped["no passage left"]]),
     }
 
 
@@ -170,6 +175,8 @@ def main() -> None:
             for d in SUITES
         )
     )
+    other, none = (int(n) for n in data["skipped"])
+    print(f"no example: {other} still answered by another page, {none} with no passage left")
     print(shipped_on_examples(data))
     for weight in WEIGHTS:
         print(five_fold(data, weight, args.l2, args.max_answerable), flush=True)

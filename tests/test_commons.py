@@ -292,10 +292,10 @@ def test_the_document_list_says_what_is_not_cited(tmp_path, doc):
     env = {"LANG": "fr_FR.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
     lines = runner.invoke(cli, ["--home", home, "documents"], env=env).output.splitlines()
     assert lines[0].endswith("(retiré)") and lines[1].endswith("Marché")
-    assert lines[2].endswith("(en attente de curation)")
+    assert lines[2].endswith("(non publié)")
     env = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
     lines = runner.invoke(cli, ["--home", home, "documents"], env=env).output.splitlines()
-    assert lines[0].endswith("(retired)") and lines[2].endswith("(awaiting curation)")
+    assert lines[0].endswith("(retired)") and lines[2].endswith("(not published)")
 
 
 # -- the audit log -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from commune.cli import cli
@@ -412,6 +413,11 @@ def test_slips_in_a_listing_or_an_addition_are_named_not_passed_over(home, tmp_p
     assert run(home, "user", "list", "--member", "Ville A", env=FRENCH).exit_code == 0
     for command in (("documents",), ("audit", "log")):
         assert run(home, *command, "--limit", "-1", env=FRENCH).exit_code == 2
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+
+    with Commune(home) as c, pytest.raises(InvalidRequest, match="limit must be 1 or more"):
+        c.documents(limit=-1)  # every face, not the CLI's option alone
     page = tmp_path / "piscine.md"
     page.write_text("# Piscine\n\nLa piscine ouvre le mardi.\n", encoding="utf-8")
     empty = run(home, "add", str(page), "--collection", " ", env=FRENCH)

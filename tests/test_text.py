@@ -56,6 +56,8 @@ def test_a_question_too_short_to_tell_its_language_is_in_the_askers():
     assert question_language("How do I install a package?", "fr") == "en"
     assert question_language("Comment installer un paquet ?", "en") == "fr"
     assert question_language("carte d'identité périmée", "en") == "fr"  # accents
+    # A sentence in another language is told by n-grams, as before.
+    assert question_language("Wie beantrage ich einen neuen Reisepass", "fr") == "de"
 
 
 def test_language_detection_on_questions_and_paragraphs():

@@ -258,12 +258,13 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
         return
     for d in docs:
         chunks = said("passage", "chunk") if d["chunks"] == 1 else said("passages", "chunks")
-        # What is not cited says so: a retired document, or one whose every revision waits
-        # for curation, is listed like the others and would pass for one that answers.
+        # What is not cited says so: a retired document, or one with no published revision
+        # (waiting for curation, or rejected), is listed like the others and would pass for
+        # one that answers.
         if d["status"] == "retired":
             state = said("  (retiré)", "  (retired)")
         elif d["published_revision_id"] is None:
-            state = said("  (en attente de curation)", "  (awaiting curation)")
+            state = said("  (non publié)", "  (not published)")
         else:
             state = ""
         click.echo(

@@ -144,15 +144,26 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
 
 class ArrivalGate:
     """The curation rules as ingest's ``Gate`` (ingest/pipeline.py): the library hands it down
-    to ingest, which calls it inside each new revision's transaction."""
+    to ingest, which calls it inside each new revision's transaction.
+
+    ``history``: the revisions arrive as an exported dataset's history, replayed in order
+    (commons/opendata.py). A licence that differs from the previous revision's is then a past
+    fact the exporting commons decided, not a change to confirm here: without this, the
+    import served the first text under its first licence, and the revision the dataset
+    publishes waited as a licence change. Every other rule holds (unknown terms, approvals
+    asked, a retired document, a licence the file contradicts)."""
+
+    def __init__(self, history: bool = False) -> None:
+        self.history = history
 
     def decide(
         self, conn: Connection, coll_id: int, licence: str | None, existing: Any
     ) -> Decision:
+        published = existing is not None and existing.published_revision_id is not None
         return on_arrival(
             licence,
             repo.published_licence(conn, existing),
-            existing is not None and existing.published_revision_id is not None,
+            published and not self.history,
             rules(conn, coll_id),
             retired=existing is not None and existing.status == "retired",
         )

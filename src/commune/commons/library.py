@@ -87,6 +87,11 @@ class Library:
         offset: int = 0,
         actor: Actor = OPERATOR,
     ) -> list[dict[str, Any]]:
+        if limit < 1 or offset < 0:
+            # Refused here for every face: a negative limit listed everything (SQL's LIMIT -1).
+            raise InvalidRequest(
+                f"limit must be 1 or more and offset 0 or more, got {limit}, {offset}"
+            )
         ids = self.scope(collection, actor)
         # What waits for curation (or was rejected or retired) is the curators' business:
         # a reader sees what the commons publishes.
@@ -223,13 +228,15 @@ class Library:
         ray_address: str | None = None,
         licence_text: str | None = None,
         exclude: Sequence[str] = (),
+        history: bool = False,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default. With
         ``ray_address``, files are parsed and embedded on that Ray cluster. ``licence_text``:
         the text of the cooperative's own licence, when ``licence`` names one
         (``LicenseRef-…``) whose text is not recorded yet. ``exclude``: globs of files found
-        in the directories given to pass over ("*.pdf"; pipeline.excluded)."""
+        in the directories given to pass over ("*.pdf"; pipeline.excluded). ``history``: the
+        files are an exported dataset's revisions replayed in order (curation.ArrivalGate)."""
         from commune.govern.licences import check_texts, normalise
         from commune.ingest.pipeline import check_source
 
@@ -250,7 +257,7 @@ class Library:
             # Not the default in silence: an empty name is a slip (a variable left unset).
             raise InvalidRequest(
                 "the collection's name is empty",
-                "give one, or leave --collection out to add to the default collection",
+                "give one, or leave it out to add to the default collection",
             )
         name = collection or self.settings.default_collection
         # The columns that name them hold 200 characters on PostgreSQL (SQLite stores any
@@ -305,7 +312,7 @@ class Library:
                 list(paths),
                 name,
                 Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
-                ArrivalGate(),
+                ArrivalGate(history=history),
                 progress,
                 ray_address,
                 exclude,

@@ -548,6 +548,10 @@ def import_dataset(
         # The history is replayed only into a document this commons does not hold yet: over
         # an existing one, its old texts would come back as new revisions.
         replay = line.get("history", []) if not _holds(library, collection, line) else []
+        # Its revisions are the dataset's history (curation.ArrivalGate): when the document is
+        # new here, or what this home publishes of it is one of them (an import stopped before
+        # its newest revision, run again).
+        history = bool(replay) or _published_from_history(library, collection, line)
         for entry in replay:
             done = _add_revision(library, directory, collection, entry, actor)
             if done is not None:
@@ -562,6 +566,7 @@ def import_dataset(
             source=line["source_uri"],
             tdm_reserved=line["tdm_reserved"],
             actor=actor,
+            history=history,
         )
         outcome = summary.outcomes[0] if summary.outcomes else None
         status = outcome.status if outcome else "failed"
@@ -574,49 +579,7 @@ def import_dataset(
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
             _restore(library, outcome.document_id, line, line["added_at"])
-            if replay:
-                _publish_as_exported(library, outcome.document_id, actor)
     return counts
-
-
-# Why an imported document's published revision is published here although an earlier
-# revision had another licence.
-EXPORTED_AS_PUBLISHED = (
-    "imported: the revision the dataset publishes (the earlier revisions' licences are its "
-    "history, not a change to confirm)"
-)
-
-
-def _publish_as_exported(library: Library, document_id: int, actor: Actor) -> None:
-    """The replayed document's newest revision, held only because its licence is not its
-    earlier revisions' one, decided again as the first revision of a new document: the
-    dataset published it under that licence, and the earlier licences are past. Without it,
-    the import served the old text under the old licence, and the revision the exporting
-    commons published waited here as a licence change. This commons' own rules still hold:
-    an unknown licence, or a collection asking for approvals, keeps it waiting, with that
-    reason."""
-    from sqlalchemy import update
-
-    from commune.commons import curation
-
-    with library.engine.begin() as conn:
-        doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
-        if doc.current_revision_id == doc.published_revision_id or doc.status == "retired":
-            return
-        rev = conn.execute(select(revisions).where(revisions.c.id == doc.current_revision_id)).one()
-        if rev.status != "proposed":
-            return  # reviewed here already: a curator's decision stands
-        decision = curation.on_arrival(
-            rev.licence, None, False, curation.rules(conn, doc.collection_id)
-        )
-        if decision.allowed:
-            curation.publish(conn, rev.id, actor.user, EXPORTED_AS_PUBLISHED)
-        elif decision.reason != rev.hold_reason:
-            conn.execute(
-                update(revisions)
-                .where(revisions.c.id == rev.id)
-                .values(hold_reason=decision.reason)
-            )
 
 
 def _dataset_texts(
@@ -701,6 +664,21 @@ def _holds(library: Library, collection: str, line: dict[str, Any]) -> bool:
         )
 
 
+def _published_from_history(library: Library, collection: str, line: dict[str, Any]) -> bool:
+    """Whether this home publishes the document at one of the dataset's earlier revisions."""
+    earlier = {h["sha256"] for h in line.get("history", [])}
+    if not earlier:
+        return False
+    with library.engine.connect() as conn:
+        row = conn.execute(
+            select(revisions.c.content_hash)
+            .select_from(documents.join(collections))
+            .join(revisions, revisions.c.id == documents.c.published_revision_id)
+            .where(collections.c.name == collection, documents.c.source_key == line["source_uri"])
+        ).first()
+    return row is not None and row.content_hash in earlier
+
+
 def _add_revision(
     library: Library, directory: Path, collection: str, entry: dict[str, Any], actor: Actor
 ) -> int | None:
@@ -714,6 +692,7 @@ def _add_revision(
         source=entry["source_uri"],
         tdm_reserved=entry["tdm_reserved"],
         actor=actor,
+        history=True,
     )
     outcome = summary.outcomes[0] if summary.outcomes else None
     if outcome is None or outcome.status not in ("added", "updated"):

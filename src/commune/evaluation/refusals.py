@@ -24,7 +24,7 @@ from commune.answering.search import Searcher
 from commune.config import Settings
 from commune.errors import InvalidRequest
 from commune.evaluation.suite import Case
-from commune.text.lang import detect
+from commune.text.lang import question_language
 
 # The thresholds tried on the model's probability of "unanswerable" (bench/calibrate.py chose
 # the shipped one among the same).
@@ -90,7 +90,7 @@ def probabilities(
     for i, case in enumerate(cases):
         hits = searcher.search(case.question, case.collection, k=ANSWER_HITS)
         hits, _ = usable_for_answers(hits, None, settings.charter.tdm_reserved)
-        lang = detect(case.question, default="en")
+        lang = question_language(case.question, case.language)  # as `commune ask` reads it
         out.append((case, unanswerable_probability(case.question, lang, hits)))
         if progress:
             progress("questions", i + 1, len(cases))

@@ -189,6 +189,8 @@ def ask_one(deployment: Deployment, case: Case, system: System, slice_: str) -> 
             # The evaluation judges this home: its figures, and the scores the charter decides
             # by, are not a federation's, and its questions are nobody's to send to the peers.
             peers=False,
+            # Asked as its writer would: a few keywords are in the suite's language for them.
+            asker_language=case.language,
         )
     )
     seconds = time.perf_counter() - started

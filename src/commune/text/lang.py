@@ -60,9 +60,16 @@ def detect(text: str, default: str = "en") -> str:
     return lang if lang in SUPPORTED else default
 
 
+# Up to this many words, a question with no French or English function word and no accent is
+# a few keywords ("piscine municipale", "carte grise perdue"), whose language n-grams guess;
+# longer, it is a sentence in another language ("Wie beantrage ich einen Reisepass"), which
+# they tell.
+KEYWORDS_AT_MOST = 3
+
+
 def question_language(question: str, asker: str | None = None) -> str:
-    """The language to answer ``question`` in: :func:`detect`'s, except that a short question
-    with no function word and no accent ("passeport", "piscine municipale") is in
+    """The language to answer ``question`` in: :func:`detect`'s, except that a few keywords
+    with no function word and no accent ("passeport", "piscine municipale") are in
     ``asker``'s language (the face's: the CLI's locale, the page's), English when no face
     says. Character n-grams on two words guess: "passeport" read as German was answered in
     English in the French CLI."""
@@ -70,7 +77,7 @@ def question_language(question: str, asker: str | None = None) -> str:
     words = [w.lower() for w in _WORD.findall(question[:5000])]
     if (
         words
-        and len(words) < 12
+        and len(words) <= KEYWORDS_AT_MOST
         and _stopword_vote(words) is None
         and not re.search(r"[éèêàùçœ]", question.lower())
     ):

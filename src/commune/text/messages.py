@@ -26,8 +26,8 @@ EXACT = {
     ),
     "the question is empty: ask something": "la question est vide : posez une question",
     "the collection's name is empty": "le nom de la collection est vide",
-    "give one, or leave --collection out to add to the default collection": (
-        "donnez-en un, ou laissez --collection de côté pour ajouter à la collection par défaut"
+    "give one, or leave it out to add to the default collection": (
+        "donnez-en un, ou laissez-le de côté pour ajouter à la collection par défaut"
     ),
     "authentication required": "authentification requise",
     "malformed API key": "clé d'API mal formée",
@@ -787,6 +787,10 @@ PATTERNS = [
             r"limit must be 1\.\.(?P<max>\d+) and offset >= 0, got (?P<limit>\S+), "
             r"(?P<offset>\S+)",
             "limit doit être entre 1 et {max} et offset positif ou nul, reçu {limit}, {offset}",
+        ),
+        (
+            r"limit must be 1 or more and offset 0 or more, got (?P<limit>\S+), (?P<offset>\S+)",
+            "limit doit valoir 1 ou plus et offset 0 ou plus, reçu {limit}, {offset}",
         ),
         (
             r"offset must be 0\.\.(?P<max>\d+), got (?P<value>\S+)",
