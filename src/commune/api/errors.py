@@ -8,6 +8,7 @@ message may show internals (paths, SQL, a model's reply), so it is answered like
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -198,6 +199,19 @@ async def _framework(request: Request, exc: Exception) -> Response:
     return error_response(request, status, message, headers, code=CODES.get(status))
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not a number or is infinite written as text: pydantic
+    echoes the input it refused ("question": 1e999 reads as inf), and JSON has no such number,
+    so the refusal itself failed with a 500."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 async def _unprocessable(request: Request, exc: Exception) -> Response:
     """A request whose fields do not match the route's: FastAPI's own list, which the OpenAPI
     description declares, with the code and one line in the caller's language
@@ -205,7 +219,9 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
     or the web's page for a page."""
     from fastapi.encoders import jsonable_encoder
 
-    errors = jsonable_encoder(exc.errors()) if isinstance(exc, RequestValidationError) else []
+    errors = (
+        _finite(jsonable_encoder(exc.errors())) if isinstance(exc, RequestValidationError) else []
+    )
     if getattr(request.state, "page", None) is not None:
         # A person followed a link: which value is wrong and what it should be, in the
         # page's language, not pydantic's English for developers.
