@@ -253,6 +253,12 @@ def test_admins_see_the_payouts_page_and_contributors_their_own_line(month, home
         assert dora.post("/account/payout", {"choice": "waive"}).status_code == 303
         line = c.payouts(MONTH).line_of("dora (Ville A)")
         assert line is not None and line.paid_to == FUND
+        # A value the form does not offer changes nothing (it was stored as "receive"), and a
+        # month that is no month is refused (it titled an empty statement "abc").
+        assert dora.post("/account/payout", {"choice": "bogus"}).status_code == 400
+        line = c.payouts(MONTH).line_of("dora (Ville A)")
+        assert line is not None and line.paid_to == FUND
+        assert alice.get("/payouts?month=abc").status_code == 400
 
 
 def test_an_amount_takes_a_decimal_comma_and_a_huge_one_is_refused_in_one_line() -> None:

@@ -900,9 +900,11 @@ class Commune:
         """The month's contributor payouts: the fund (``amount``, else commune.toml's
         [payouts] monthly_eur) split by the charter's weights. Reads only: nothing is
         written, the audit log included (``issue_payouts`` records an issued statement)."""
+        from commune.account.statement import parse_month
         from commune.commons.payouts import as_amount, build
         from commune.errors import InvalidRequest
 
+        parse_month(month)  # "abc" was a statement titled "abc", with nobody in it
         given = self.settings.payouts.monthly_eur if amount is None else amount
         fund = as_amount(given, "the payouts fund")
         if amount is None and fund == 0:

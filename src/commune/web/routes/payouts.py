@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from commune.commons.payout_files import csv_text
 from commune.commons.payouts import FUND, Line, PayoutStatement, credited_as
 from commune.core import Commune
+from commune.errors import InvalidRequest
 from commune.govern.policy import COOPERATIVE, Actor
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, SignedIn, TheCommune, field, form, guard, redirect, today
@@ -71,7 +72,11 @@ def own_line(commune: Commune, actor: Actor) -> tuple[str, Line | None, str]:
 @router.post("/account/payout")
 async def payout_choice(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
-    choice = "waive" if field(data, "choice") == "waive" else "receive"
+    choice = field(data, "choice")
+    if choice not in ("waive", "receive"):
+        # The form offers these two: anything else is no choice, and nothing is recorded (an
+        # unknown value was stored as "receive").
+        raise InvalidRequest(_("Choose to receive your share or to waive it."))
     await run_in_threadpool(
         commune.set_payout_choice, credited_as(actor), choice=choice, actor=actor
     )
