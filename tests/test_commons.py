@@ -54,7 +54,7 @@ def test_missing_or_unknown_licence_is_held_not_published(commune, doc, licence,
     assert not searchable(commune, "neuf heures")
     [pending] = commune.pending()
     assert reason in pending["hold_reason"]
-    with pytest.raises(CommuneError, match="approve with --licence"):
+    with pytest.raises(CommuneError, match="approve it with a known SPDX licence"):
         commune.review(pending["id"], "approve", "looks right")
     assert (
         commune.review(

@@ -295,6 +295,40 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     assert "trois semaines" in answer.page
 
 
+def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commune):
+    # Found by an exploratory test: the page had no licence field, and approving such a
+    # revision sent the curator to a CLI flag, "--licence", with the English "none" in it.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")  # the form's page first, as a person opens it
+    text = "La ludothèque prête des jeux de société pour deux semaines."
+    r = dora.post(
+        "/contribute",
+        {"collection": "mairie"},
+        files=[("files", ("ludotheque.txt", text.encode(), "text/plain"))],
+    )
+    assert r.status_code == 200 and "il attend la curation" in r.page
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    review = cyril.get(f"/curation/{rid}").page
+    assert 'name="licence"' in review and "Licence à fixer en approuvant" in review
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu"})
+    assert r.status_code == 400 and 'role="alert"' in r.page  # in the form, not a page apart
+    said = html.unescape(r.page)
+    assert "la révision" in said and "n'a pas de licence" in said and "champ licence" in said
+    assert "licence none" not in said
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
+    assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
+    assert 'value="FOO"' in r.page  # what was typed is kept
+    r = cyril.post(
+        f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "etalab-2.0"}
+    )
+    assert r.status_code == 303 and "published" in r.headers["location"]
+    [doc] = [d for d in commune.documents() if d["title"].startswith("La ludothèque")]
+    assert doc["licence"] == "etalab-2.0" and doc["status"] == "published"
+
+
 def test_dashboard_charts_and_the_statement_with_its_csv(app):
     alice = browser(app, "alice")
     alice.get("/")

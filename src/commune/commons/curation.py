@@ -410,9 +410,11 @@ def review(
     # table: the curator who approves it has read its text, and answers read it at its
     # strictest (govern/licences.terms_for_use).
     if terms_for_use(rev.licence) is None:
+        hint = "approve it with a known SPDX licence (--licence, or the page's licence field)"
+        if rev.licence is None:
+            raise CommuneError(f"revision {revision_id} has no licence", hint)
         raise CommuneError(
-            f"revision {revision_id} has licence {rev.licence or 'none'} with unknown terms",
-            "approve with --licence SPDX to set a known one",
+            f"revision {revision_id} has licence {rev.licence} with unknown terms", hint
         )
     approvals = conn.execute(
         select(func.count(func.distinct(reviews.c.reviewer))).where(

@@ -1616,9 +1616,10 @@ PATTERNS = [
             r"revision (?P<n>\d+) has licence (?P<licence>\S+) with unknown terms",
             "la révision {n} a la licence {licence}, dont les conditions sont inconnues",
         ),
+        (r"revision (?P<n>\d+) has no licence", "la révision {n} n'a pas de licence"),
         (
-            r"approve with --licence SPDX to set a known one",
-            "approuvez avec --licence SPDX pour en fixer une connue",
+            r"approve it with a known SPDX licence \(--licence, or the page's licence field\)",
+            "approuvez-la avec une licence SPDX connue (--licence, ou le champ licence de la page)",
         ),
         (
             r"revision (?P<n>\d+) is (?P<status>[\w-]+), not awaiting review",

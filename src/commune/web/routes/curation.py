@@ -4,6 +4,7 @@ collection then decides who curates in it (the library's policy)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,7 +12,9 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
+from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.policy import COOPERATIVE, Actor
+from commune.web import i18n
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, RowId, SignedIn, TheCommune, field, form, guard, redirect
 from commune.web.render import render
@@ -50,17 +53,30 @@ async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: Ro
     data = await form(p)
     decision = field(data, "decision")
     reason = field(data, "reason").strip()
-    if not reason:
+    # A licence set while approving, as `commune review approve --licence`: without it, a
+    # revision sent with none could not be approved from the page.
+    licence = field(data, "licence").strip() or None
+
+    async def again(failed: str) -> Response:
+        """The form again, its message tied to it and what was typed kept."""
         shown = await run_in_threadpool(commune.show_revision, revision_id, actor=actor)
         return render(
-            p,
-            "revision.html",
-            400,
-            shown=shown,
-            failed=_("Give a reason: the contributor and the audit log read it."),
-            decision=decision,
+            p, "revision.html", 400, shown=shown, failed=failed, decision=decision, licence=licence
         )
-    outcome = await run_in_threadpool(
-        commune.review, revision_id, decision=decision, reason=reason, actor=actor
-    )
+
+    if not reason:
+        return await again(_("Give a reason: the contributor and the audit log read it."))
+    try:
+        outcome = await run_in_threadpool(
+            partial(commune.review, licence=licence if decision == "approve" else None),
+            revision_id,
+            decision=decision,
+            reason=reason,
+            actor=actor,
+        )
+    except CommuneError as exc:
+        if isinstance(exc, NotFound | Forbidden):
+            raise  # not the form's business: the error page says it
+        i18n.use(p.language)
+        return await again(i18n.translate(str(exc)))
     return redirect(f"/curation?done={quote(outcome)}")
