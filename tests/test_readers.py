@@ -352,6 +352,27 @@ def test_two_markdown_sections_of_one_name_each_have_their_own_anchor() -> None:
     ]
 
 
+def test_a_markdown_list_keeps_its_items_as_the_html_reader_does() -> None:
+    # Found by an exploratory test: the items were joined into one paragraph ("- une photo -
+    # un justificatif …"), quoted whole as one sentence.
+    from commune.ingest.readers import read_markdown
+
+    text = (
+        b"# Carte\n\nApportez :\n\n- une photo\n- un justificatif\n  de moins de trois mois\n"
+        b"* l'ancienne carte\n\n1. Prendre rendez-vous\n2) Venir en mairie\n\nUn paragraphe\n"
+        b"sur deux lignes.\n"
+    )
+    assert [b.text for b in read_markdown(text, Path("cni.md")).blocks] == [
+        "Apportez :",
+        "- une photo",
+        "- un justificatif de moins de trois mois",
+        "- l'ancienne carte",
+        "1. Prendre rendez-vous",
+        "2) Venir en mairie",
+        "Un paragraphe sur deux lignes.",
+    ]
+
+
 # A page shaped like the Debian handbook's (DocBook, Publican): trafilatura keeps its
 # paragraphs but leaves out its NOTE boxes (div.sidebar) and its examples' listings.
 DOCBOOK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -279,10 +279,22 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             stack.append((level, heading, _slug(heading, used)))
         elif not line.strip():
             flush()
+        elif _MD_ITEM.match(line):
+            # A list's item is a block of its own, its marker first, as the HTML reader gives
+            # one (ingest/html.py): joined into one paragraph, a list was quoted as one
+            # sentence, and an answer could not quote its first item and mark the rest.
+            flush()
+            marker, rest = _MD_ITEM.match(line).groups()  # type: ignore[union-attr]
+            para.append(("- " if marker in "*+" else marker + " ") + _md_inline(rest))
         else:
             para.append(_md_inline(line))
     flush()
     return Parsed(title=title or path.stem, media_type="text/markdown", blocks=blocks)
+
+
+# A Markdown list item's first line: "- ", "* ", "+ " or "1. ", "1) " (CommonMark), indented
+# up to three spaces. "* " and "+ " are written "- ", the marker the readers write.
+_MD_ITEM = re.compile(r"^ {0,3}([-*+]|\d{1,9}[.)])\s+(\S.*)$")
 
 
 def _indented_code(lines: list[str]) -> dict[int, tuple[int, str]]:
