@@ -246,3 +246,14 @@ def test_a_number_json_cannot_write_is_refused_not_a_500(client, path, body):
     r = client.post(path, content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "invalid_request" and "incident" not in r.text
+
+
+def test_a_file_sent_as_text_is_named_as_such(client):
+    # Found by an exploratory test: -F 'files=text' (not -F files=@path) read "files.0 : {}".
+    r = client.post(
+        "/api/documents",
+        data={"files": "just a string", "collection": "x"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["message"].startswith("files.0\u00a0: un fichier est attendu, pas un texte")

@@ -80,8 +80,18 @@ def _field(loc: Iterable[Any], language: str) -> str:
 def _what(error: Mapping[str, Any], language: str) -> str:
     kind = str(error.get("type", ""))
     ctx = dict(error.get("ctx") or {})
+    if kind == "value_error" and "UploadFile" in str(error.get("msg", "")):
+        # A form field sent as text where a file is wanted (-F 'files=text' for -F files=@f).
+        return say(
+            language,
+            "un fichier est attendu, pas un texte",
+            "a file is expected, not text",
+        )
     if kind == "value_error" and "error" in ctx:  # the route's own check, in our words
-        return localise(str(ctx["error"]), language)
+        # Encoded for JSON, the exception is {} (jsonable_encoder): its words are the msg's.
+        said = ctx["error"] if isinstance(ctx["error"], str) and ctx["error"] else ""
+        said = said or str(error.get("msg", "")).removeprefix("Value error, ")
+        return localise(said, language)
     said = _SAID.get(kind)
     if said is not None:
         if language == "fr" and isinstance(ctx.get("expected"), str):  # "'a', 'b' or 'c'"
