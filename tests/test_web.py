@@ -313,6 +313,9 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
     review = cyril.get(f"/curation/{rid}").page
     assert 'name="licence"' in review and "Licence à fixer en approuvant" in review
+    # The commons page lists it for a curator: its link is its curation page, not a 404.
+    listed = cyril.get("/commons?collection=mairie").page
+    assert f'href="/curation/{rid}">La ludothèque' in listed and "(non publié)" in listed
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu"})
     assert r.status_code == 400 and 'role="alert"' in r.page  # in the form, not a page apart
     said = html.unescape(r.page)
