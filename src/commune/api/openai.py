@@ -373,29 +373,21 @@ async def _respond(
 ) -> Any:
     mode = shape.requested if shape.requested in (AUTO, EXTRACTIVE) else "generate"
     model = shape.requested if mode == "generate" else None
+    asked: dict[str, Any] = {
+        "collection": collection,
+        "mode": mode,
+        "model": model,
+        "route": route,
+        "actor": actor,
+        "asker_language": language_of(request),
+    }
     if not stream:
-        answer = await run_in_threadpool(
-            partial(commune.ask, asker_language=language_of(request)),
-            question,
-            collection=collection,
-            mode=mode,
-            model=model,
-            route=route,
-            actor=actor,
-        )
+        answer = await run_in_threadpool(partial(commune.ask, question, **asked))
         response.headers.update(shape.headers(answer))
         return shape.whole(answer)
     # Take the first piece before answering, so that a bad collection or model
     # still gets an HTTP error status rather than a broken stream.
-    events = commune.ask_stream(
-        question,
-        collection=collection,
-        mode=mode,
-        model=model,
-        route=route,
-        actor=actor,
-        asker_language=language_of(request),
-    )
+    events = commune.ask_stream(question, **asked)
     first = await run_in_threadpool(next, events)
     chunks = guarded(shape.events(first, events), language_of(request), _failed)
     return ClosingStream(chunks, events)

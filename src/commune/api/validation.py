@@ -89,9 +89,9 @@ def _what(error: Mapping[str, Any], language: str) -> str:
         )
     if kind == "value_error" and "error" in ctx:  # the route's own check, in our words
         # Encoded for JSON, the exception is {} (jsonable_encoder): its words are the msg's.
-        said = ctx["error"] if isinstance(ctx["error"], str) and ctx["error"] else ""
-        said = said or str(error.get("msg", "")).removeprefix("Value error, ")
-        return localise(said, language)
+        own = ctx["error"] if isinstance(ctx["error"], str) and ctx["error"] else ""
+        own = own or str(error.get("msg", "")).removeprefix("Value error, ")
+        return localise(own, language)
     said = _SAID.get(kind)
     if said is not None:
         if language == "fr" and isinstance(ctx.get("expected"), str):  # "'a', 'b' or 'c'"
