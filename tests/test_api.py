@@ -257,3 +257,15 @@ def test_a_file_sent_as_text_is_named_as_such(client):
     )
     assert r.status_code == 422, r.text
     assert r.json()["message"].startswith("files.0\u00a0: un fichier est attendu, pas un texte")
+
+
+def test_a_question_of_a_few_words_is_answered_in_the_callers_language(client):
+    # "piscine municipale" says nothing of its language: the caller's Accept-Language decides
+    # (the API's own route and the OpenAI-compatible one), French when it says nothing.
+    for header, expected in (({"Accept-Language": "en"}, "en"), ({"Accept-Language": "fr"}, "fr")):
+        r = client.post("/api/ask", json={"question": "piscine municipale"}, headers=header)
+        assert r.status_code == 200 and r.json()["language"] == expected, r.text
+    r = client.post(
+        "/api/ask", json={"question": "Where is the town hall?"}, headers={"Accept-Language": "fr"}
+    )
+    assert r.json()["language"] == "en"  # a question that tells its own keeps it

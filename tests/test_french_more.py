@@ -458,3 +458,13 @@ def test_check_says_when_a_restored_home_left_its_charter_behind(home, tmp_path)
     ), checked.output
     english = run(other, "check", env={"LANG": "en_US.UTF-8"}).output
     assert "no charter.toml, yet charter 2026-1 was in force here" in english
+
+
+def test_review_show_prints_a_dash_for_a_value_not_given(home, tmp_path):
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), env=FRENCH).exit_code == 0  # no licence: held
+    shown = run(home, "review", "show", "1", env=FRENCH).output
+    assert f"contributeur·rice{NB}: -\n" in shown and "None" not in shown, shown
+    english = run(home, "review", "show", "1", env={"LANG": "en_US.UTF-8"}).output
+    assert "  contributor: -\n" in english and "None" not in english

@@ -330,6 +330,11 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     assert r.status_code == 303 and "published" in r.headers["location"]
     [doc] = [d for d in commune.documents() if d["title"].startswith("La ludothèque")]
     assert doc["licence"] == "etalab-2.0" and doc["status"] == "published"
+    commune.retire(doc["id"], "fermée")
+    listed = cyril.get("/commons?collection=mairie").page
+    assert (
+        "La ludothèque prête des jeux de société pour deux semaines. (retiré, non cité)" in listed
+    )
 
 
 def test_dashboard_charts_and_the_statement_with_its_csv(app):
