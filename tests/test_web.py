@@ -337,6 +337,29 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     )
 
 
+def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
+    # Found by an exploratory test: the guide says the person who contributed reads the
+    # curator's reason, and no page showed it (their document's page is a 404 until published).
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Le marché de Noël ouvre le premier samedi de décembre."
+    files = [("files", ("noel.txt", text.encode(), "text/plain"))]
+    r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    mine = html.unescape(r.page)
+    assert "Vos contributions" in mine and "la collection demande 1 approbation(s)" in mine
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    r = cyril.post(f"/curation/{rid}", {"decision": "request-changes", "reason": "Ajoutez l'heure"})
+    assert r.status_code == 303
+    mine = html.unescape(dora.get("/contribute").page)
+    assert "cyril\u00a0: Ajoutez l'heure" in mine, mine
+    # Only one's own: the curator contributed nothing.
+    assert "Vos contributions" not in cyril.get("/contribute").page
+
+
 def test_dashboard_charts_and_the_statement_with_its_csv(app):
     alice = browser(app, "alice")
     alice.get("/")

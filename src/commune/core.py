@@ -753,6 +753,16 @@ class Commune:
         with self.engine.connect() as conn:
             return actor_for(conn, user)
 
+    def contributions(self, actor: Actor) -> list[dict[str, Any]]:
+        """What ``actor`` contributed, newest first, with where each stands and why
+        (commons/curation.contributions); none for the operator, who has no user."""
+        from commune.commons.curation import contributions
+
+        if actor.user_id is None:
+            return []
+        with self.engine.connect() as conn:
+            return contributions(conn, actor.user_id)
+
     def pending(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         from commune.commons.curation import pending
 

@@ -207,6 +207,44 @@ def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[d
     return rows
 
 
+def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The revisions ``user_id`` contributed, newest first, each with where it stands and the
+    last review's decision and reason: the person who contributed reads why a curator sent
+    it back or refused it (docs/fr/guide.md), not only the audit log."""
+    rows = conn.execute(
+        select(
+            revisions.c.id,
+            revisions.c.number,
+            revisions.c.status,
+            revisions.c.hold_reason,
+            revisions.c.title,
+            revisions.c.created_at,
+            documents.c.status.label("document_status"),
+            collections.c.name.label("collection"),
+        )
+        .select_from(
+            revisions.join(documents, revisions.c.document_id == documents.c.id).join(collections)
+        )
+        .where(revisions.c.contributor_user_id == user_id)
+        .order_by(revisions.c.id.desc())
+        .limit(limit)
+    ).all()
+    out = []
+    for r in rows:
+        row = dict(r._mapping)
+        if row["status"] in ("proposed", "changes-requested"):
+            row["hold_reason"] = _hold_reason(row["document_status"], row["hold_reason"])
+        last = conn.execute(
+            select(reviews.c.decision, reviews.c.reason, reviews.c.reviewer)
+            .where(reviews.c.revision_id == r.id)
+            .order_by(reviews.c.id.desc())
+            .limit(1)
+        ).first()
+        row["review"] = dict(last._mapping) if last is not None else None
+        out.append(row)
+    return out
+
+
 def _text(conn: Connection, revision_id: int | None) -> list[str]:
     if revision_id is None:
         return []

@@ -22,7 +22,13 @@ router = APIRouter(include_in_schema=False)
 
 
 def _choices(commune: Commune, actor: Actor) -> dict[str, Any]:
-    return {"collections": commune.collections(actor), "licences": TERMS}
+    # The person's own contributions below the form: where each stands, and the curator's
+    # reason when one was sent back or refused.
+    return {
+        "collections": commune.collections(actor),
+        "licences": TERMS,
+        "mine": commune.contributions(actor),
+    }
 
 
 @router.get("/contribute", response_class=HTMLResponse)
