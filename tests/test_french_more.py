@@ -468,3 +468,14 @@ def test_review_show_prints_a_dash_for_a_value_not_given(home, tmp_path):
     assert f"contributeur·rice{NB}: -\n" in shown and "None" not in shown, shown
     english = run(home, "review", "show", "1", env={"LANG": "en_US.UTF-8"}).output
     assert "  contributor: -\n" in english and "None" not in english
+
+
+def test_an_unreadable_upload_is_explained_in_french_to_the_last_word():
+    from commune.text.messages import localise
+
+    assert localise("scan.pdf: no text found (a scanned PDF needs OCR first)", "fr") == (
+        "scan.pdf : aucun texte trouvé (un PDF numérisé doit d'abord passer par une "
+        "reconnaissance de caractères (OCR))"
+    )
+    said = localise("LISEZMOI: unsupported type (no extension) (supported: .md)", "fr")
+    assert said.startswith(f"LISEZMOI{NB}: type non pris en charge (pas d'extension)"), said

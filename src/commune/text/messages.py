@@ -55,6 +55,9 @@ EXACT = {
     "empty file, nothing to index": "fichier vide, rien à indexer",
     "check the file type": "vérifiez le type du fichier",
     "check the file": "vérifiez le fichier",
+    "a scanned PDF needs OCR first": (
+        "un PDF numérisé doit d'abord passer par une reconnaissance de caractères (OCR)"
+    ),
     "name the file": "nommez le fichier",
     "shorten it": "raccourcissez-le",
     "send each file once": "envoyez chaque fichier une seule fois",
@@ -374,6 +377,10 @@ PATTERNS = [
         (
             r"convert it first, e\.g\. iconv -f latin1 -t utf-8 (?P<name>.+)",
             "convertissez-le d'abord, par exemple iconv -f latin1 -t utf-8 {name}",
+        ),
+        (
+            r"(?P<name>.+): unsupported type \(no extension\)",
+            "{name}\u00a0: type non pris en charge (pas d'extension)",
         ),
         (
             r"(?P<name>.+): unsupported type (?P<suffix>.+)",
