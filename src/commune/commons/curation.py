@@ -172,77 +172,82 @@ class ArrivalGate:
         publish(conn, revision_id, actor, reason)
 
 
-def _hold_reason(document_status: str, stored: str | None) -> str | None:
+# A revision that waits for a curator (or for its contributor, sent back).
+WAITING = ("proposed", "changes-requested")
+
+
+def _hold_reason(status: str, document_status: str, stored: str | None) -> str | None:
     """Why a revision waits, as the curator must read it: a revision held before its
     document was retired now waits on that too, and approving it brings the document back."""
-    return RETIRED_HOLD if document_status == "retired" else stored
+    return RETIRED_HOLD if status in WAITING and document_status == "retired" else stored
+
+
+# What a listing of revisions shows first, pending()'s and contributions()'s alike.
+_LISTED = (
+    revisions.c.id,
+    revisions.c.number,
+    revisions.c.status,
+    revisions.c.hold_reason,
+    documents.c.status.label("document_status"),
+    revisions.c.title,
+)
+
+
+def _listed(conn: Connection, query: Any) -> list[dict[str, Any]]:
+    """``query`` (a select of :data:`_LISTED` and more) over each revision's document and
+    collection, each row's hold reason as :func:`_hold_reason` reads it."""
+    found = conn.execute(
+        query.select_from(
+            revisions.join(documents, revisions.c.document_id == documents.c.id).join(collections)
+        )
+    )
+    rows = [dict(r._mapping) for r in found]
+    for r in rows:
+        r["hold_reason"] = _hold_reason(r["status"], r["document_status"], r["hold_reason"])
+    return rows
 
 
 def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[dict[str, Any]]:
     q = (
         select(
-            revisions.c.id,
-            revisions.c.number,
-            revisions.c.status,
-            revisions.c.hold_reason,
-            documents.c.status.label("document_status"),
-            revisions.c.title,
+            *_LISTED,
             revisions.c.licence,
             revisions.c.contributor,
             revisions.c.created_at,
             documents.c.id.label("document_id"),
             collections.c.name.label("collection"),
         )
-        .select_from(
-            revisions.join(documents, revisions.c.document_id == documents.c.id).join(collections)
-        )
-        .where(revisions.c.status.in_(("proposed", "changes-requested")))
+        .where(revisions.c.status.in_(WAITING))
         .order_by(revisions.c.id)
     )
     if collection_ids is not None:
         q = q.where(collections.c.id.in_(collection_ids))
-    rows = [dict(r._mapping) for r in conn.execute(q)]
-    for r in rows:
-        r["hold_reason"] = _hold_reason(r["document_status"], r["hold_reason"])
-    return rows
+    return _listed(conn, q)
 
 
 def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
     """The revisions ``user_id`` contributed, newest first, each with where it stands and the
     last review's decision and reason: the person who contributed reads why a curator sent
     it back or refused it (docs/fr/guide.md), not only the audit log."""
-    rows = conn.execute(
-        select(
-            revisions.c.id,
-            revisions.c.number,
-            revisions.c.status,
-            revisions.c.hold_reason,
-            revisions.c.title,
-            revisions.c.created_at,
-            documents.c.status.label("document_status"),
-            collections.c.name.label("collection"),
-        )
-        .select_from(
-            revisions.join(documents, revisions.c.document_id == documents.c.id).join(collections)
-        )
+    rows = _listed(
+        conn,
+        select(*_LISTED, revisions.c.created_at, collections.c.name.label("collection"))
         .where(revisions.c.contributor_user_id == user_id)
         .order_by(revisions.c.id.desc())
-        .limit(limit)
-    ).all()
-    out = []
+        .limit(limit),
+    )
+    # Each revision's last review, read at once for the page's rows (ordered by id: the
+    # last one read is the last one given).
+    last: dict[int, dict[str, Any]] = {}
+    for v in conn.execute(
+        select(reviews.c.revision_id, reviews.c.decision, reviews.c.reason, reviews.c.reviewer)
+        .where(reviews.c.revision_id.in_([r["id"] for r in rows]))
+        .order_by(reviews.c.id)
+    ):
+        last[v.revision_id] = {"decision": v.decision, "reason": v.reason, "reviewer": v.reviewer}
     for r in rows:
-        row = dict(r._mapping)
-        if row["status"] in ("proposed", "changes-requested"):
-            row["hold_reason"] = _hold_reason(row["document_status"], row["hold_reason"])
-        last = conn.execute(
-            select(reviews.c.decision, reviews.c.reason, reviews.c.reviewer)
-            .where(reviews.c.revision_id == r.id)
-            .order_by(reviews.c.id.desc())
-            .limit(1)
-        ).first()
-        row["review"] = dict(last._mapping) if last is not None else None
-        out.append(row)
-    return out
+        r["review"] = last.get(r["id"])
+    return rows
 
 
 def _text(conn: Connection, revision_id: int | None) -> list[str]:
@@ -290,12 +295,10 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
         select(reviews).where(reviews.c.revision_id == revision_id).order_by(reviews.c.id)
     )
     shown = dict(rev._mapping)
-    if shown["status"] in ("proposed", "changes-requested"):
-        shown["hold_reason"] = _hold_reason(doc.status, shown["hold_reason"])
+    shown["hold_reason"] = _hold_reason(rev.status, doc.status, rev.hold_reason)
     return {
         "revision": shown,
         "document_id": doc.id,
-        "document_status": doc.status,
         "published_revision_id": doc.published_revision_id,
         "reviews": [dict(r._mapping) for r in revs],
         "diff": diff,
@@ -378,7 +381,7 @@ def review(
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
         raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")
-    if rev.status not in ("proposed", "changes-requested"):
+    if rev.status not in WAITING:
         raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
     r = rules(conn, doc.collection_id)

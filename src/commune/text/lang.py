@@ -43,8 +43,10 @@ def by_function_words(text: str) -> str | None:
     return _stopword_vote([w.lower() for w in _WORD.findall(text)])
 
 
-def detect(text: str, default: str = "en") -> str:
-    """Return an ISO 639-1 code for ``text`` (``default`` when there is no signal)."""
+def detect(text: str, default: str = "en", keywords: int = 0) -> str:
+    """Return an ISO 639-1 code for ``text`` (``default`` when there is no signal).
+    ``keywords``: up to this many words, a text with no function word and no accent is in
+    ``default`` too, not in the language n-grams guess (:func:`question_language`)."""
     words = [w.lower() for w in _WORD.findall(text[:5000])]
     if not words:
         return default
@@ -56,6 +58,8 @@ def detect(text: str, default: str = "en") -> str:
             return vote
         if re.search(r"[éèêàùçœ]", text.lower()):
             return "fr"
+        if len(words) <= keywords:
+            return default
     lang = str(_identifier().classify(text[:5000])[0])
     return lang if lang in SUPPORTED else default
 
@@ -73,13 +77,4 @@ def question_language(question: str, asker: str | None = None) -> str:
     ``asker``'s language (the face's: the CLI's locale, the page's), English when no face
     says. Character n-grams on two words guess: "passeport" read as German was answered in
     English in the French CLI."""
-    default = asker or "en"
-    words = [w.lower() for w in _WORD.findall(question[:5000])]
-    if (
-        words
-        and len(words) <= KEYWORDS_AT_MOST
-        and _stopword_vote(words) is None
-        and not re.search(r"[éèêàùçœ]", question.lower())
-    ):
-        return default
-    return detect(question, default=default)
+    return detect(question, default=asker or "en", keywords=KEYWORDS_AT_MOST)
