@@ -194,6 +194,12 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
         async def run() -> None:
             async with client(ann) as c:
                 await session_checks(c, True)
+            # A question of a few words is answered in the agent's language, French when it
+            # says nothing (as on /api/ask).
+            for language, expected in ((None, "fr"), ("en-GB,en;q=0.9", "en")):
+                async with client(ann, language) as c:
+                    said = await c.call_tool("ask", {"question": "piscine municipale"})
+                    assert json.loads(text_of(said))["language"] == expected, language
             async with client(bob) as c:
                 await session_checks(c, False)
             async with client(cleo) as c:

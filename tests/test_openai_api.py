@@ -55,6 +55,19 @@ def test_chat_without_streaming_returns_cited_answer(client):
     assert extra["commune"]["sources"][0]["licence"] == "etalab-2.0"
 
 
+def test_a_question_of_a_few_words_is_answered_in_the_callers_language(client):
+    # "cantine scolaire" says nothing of its language: the caller's Accept-Language decides,
+    # as on /api/ask (tests/test_api.py), and the sources' heading is written in it.
+    for language, heading in (("en", "\n\nSources:\n[1] "), ("fr", "\n\nSources :\n[1] ")):
+        r = client.chat.completions.create(
+            model="extractive",
+            messages=[{"role": "user", "content": "cantine scolaire"}],
+            extra_body={"collection": "mairie"},
+            extra_headers={"Accept-Language": language},
+        )
+        assert heading in r.choices[0].message.content, (language, r.choices[0].message.content)
+
+
 def test_chat_with_a_generator_and_streaming(client):
     stream = client.chat.completions.create(
         model="gpu",
