@@ -196,7 +196,7 @@ def test_no_restore_under_a_running_server(commune, corpus, home, tmp_path, monk
     assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
     with serving(home):
         r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
-        assert r.exit_code == 2 and "is being served" in r.output, r.output
+        assert r.exit_code == 2 and "is in use" in r.output, r.output
         assert "systemctl stop commune" in r.output
     assert not list(home.glob("commune.db.replaced-*"))
     held = []
@@ -215,6 +215,33 @@ def test_no_restore_under_a_running_server(commune, corpus, home, tmp_path, monk
     out = run.invoke(cli, ["--home", str(home), "serve", "--port", port])
     assert out.exit_code == 0, out.output
     assert held == [True]
+
+
+def test_no_restore_under_a_running_command(commune, corpus, home, tmp_path):
+    """An add running during a restore --force put its documents in the replaced database
+    and left an index generation that a later one took for its own: every command holds
+    the home from the moment it opens it until it ends, and a restore refuses meanwhile."""
+    import click
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.cli.group import _close, commune_of
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    commune.close()
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    running = click.Context(cli, obj={"home": str(home)})  # a command midway, its home open
+    commune_of(running).documents()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 2, r.output
+    assert "est en cours d'utilisation (commune serve, commune mcp ou une autre commande" in (
+        r.output
+    )
+    assert not list(home.glob("commune.db.replaced-*"))
+    _close(running)  # the command ends: the home is free again
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
 
 
 def test_a_failed_backup_leaves_nothing_that_looks_like_one(commune, corpus, home, tmp_path):

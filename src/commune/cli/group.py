@@ -37,7 +37,23 @@ def commune_of(ctx: click.Context) -> Commune:
     from commune.core import Commune
 
     if "commune" not in ctx.obj:
-        ctx.obj["commune"] = Commune(ctx.obj["home"])
+        from contextlib import ExitStack
+
+        from commune.config import resolve_home
+        from commune.store.db import serving
+
+        # Held until the command ends, taken before the database opens, let go after it
+        # closes (_close): commune restore refuses while the home is in use, and a command
+        # started during a restore waits for it (store/db.py). A home not made yet is made
+        # by the facade, then held.
+        home = resolve_home(ctx.obj["home"])
+        held = ctx.obj["held"] = ExitStack()
+        made = home.is_dir()
+        if made:
+            held.enter_context(serving(home))
+        ctx.obj["commune"] = Commune(home)
+        if not made:
+            held.enter_context(serving(home))
     commune: Commune = ctx.obj["commune"]
     return commune
 
@@ -179,6 +195,9 @@ def _close(ctx: click.Context) -> None:
     commune = ctx.obj.get("commune")
     if commune is not None:
         commune.close()
+    held = ctx.obj.get("held")
+    if held is not None:  # the home, let go once its database is closed
+        held.close()
 
 
 @click.group(cls=Group)

@@ -157,9 +157,10 @@ def restore(
     with unserved(home) as free:
         if not free:
             raise CommuneError(
-                f"{home} is being served (commune serve or commune mcp): what it writes after "
-                "the restore would be lost",
-                "stop it first (sudo systemctl stop commune), then run commune restore again",
+                f"{home} is in use (commune serve, commune mcp or another command, such as "
+                "commune add): what it writes after the restore would be lost",
+                "let the command end, or stop the server (sudo systemctl stop commune), then run "
+                "commune restore again",
             )
         return {**checked, **_put_in_place(backup_dir, home, target)}
 

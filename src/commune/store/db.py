@@ -126,9 +126,12 @@ def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-# Held, shared, by every process that serves a home for long (commune serve, commune mcp);
-# taken exclusive by commune restore, which must not replace a database under a server that
-# would go on writing to the one it has open (its writes then vanish).
+# Held, shared, by every process that serves a home for long (commune serve, commune mcp)
+# and by every other command of the CLI that opens it (cli/group.py); taken exclusive by
+# commune restore, which must not replace a database under a process that would go on
+# writing to the one it has open: its writes then vanish (an add running during a restore
+# --force put its documents in the replaced database, and left an index generation that a
+# later one took for its own).
 SERVING_LOCK = "commune.serving"
 
 
@@ -138,7 +141,18 @@ def serving(home: str | os.PathLike[str]) -> Iterator[None]:
     in progress makes a server wait for it to finish before it opens the database."""
     import fcntl
 
-    with open(os.path.join(home, SERVING_LOCK), "a") as fh:
+    path = os.path.join(home, SERVING_LOCK)
+    try:
+        fh = open(path, "a")
+    except OSError:
+        # A read-only home (a backup's copy being read, a mount for reporting): nothing can
+        # restore into it either; its lock is held read-only if it has one.
+        try:
+            fh = open(path)
+        except OSError:
+            yield
+            return
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_SH)
         try:
             yield

@@ -1525,14 +1525,16 @@ PATTERNS = [
             "libérez de la place sur le disque qui contient {dir}, ou sauvegardez ailleurs",
         ),
         (
-            r"(?P<home>.+) is being served \(commune serve or commune mcp\): what it writes after "
-            r"the restore would be lost",
-            "{home} est en service (commune serve ou commune mcp) : ce qu'il écrirait après la "
-            "restauration serait perdu",
+            r"(?P<home>.+) is in use \(commune serve, commune mcp or another command, such as "
+            r"commune add\): what it writes after the restore would be lost",
+            "{home} est en cours d'utilisation (commune serve, commune mcp ou une autre commande, "
+            "comme commune add) : ce qu'elle écrirait après la restauration serait perdu",
         ),
         (
-            r"stop it first \(sudo systemctl stop commune\), then run commune restore again",
-            "arrêtez-le d'abord (sudo systemctl stop commune), puis relancez commune restore",
+            r"let the command end, or stop the server \(sudo systemctl stop commune\), then run "
+            r"commune restore again",
+            "laissez la commande finir, ou arrêtez le serveur (sudo systemctl stop commune), puis "
+            "relancez commune restore",
         ),
         # commune migrate (store/migrate.py).
         (
