@@ -180,6 +180,37 @@ def test_refuse_names_the_rule_and_does_no_work(home, corpus):
         assert rec.outcome == "refused" and rec.question is None  # the charter keeps hashes
 
 
+def test_an_edited_charter_is_in_force_at_the_next_request_of_a_running_process(home, caplog):
+    """A server kept the charter it started with while the CLI recorded the edited one as in
+    force: the answers and the transparency page then told two versions. The file is read
+    again when it changes; an invalid edit leaves the charter in force as it was."""
+    import logging
+
+    from commune.core import Commune
+
+    write_charter(home)
+    with Commune(home) as c:
+        assert c.ask("horaires de la piscine ?").mode != "refused"
+        first = c.charter.version
+        text = (home / "charter.toml").read_text()
+        edited = text.replace(f'version = "{first}"', 'version = "2026-12-06"').replace(
+            'words = ["diagnostic médical", ', 'words = ["piscine", "diagnostic médical", '
+        )
+        assert edited != text
+        (home / "charter.toml").write_text(edited)
+        a = c.ask("horaires de la piscine ?")
+        assert a.mode == "refused" and a.decisions[0]["rule"] == "avis-medical"
+        assert c.charter.version == "2026-12-06"
+        assert [h["version"] for h in c.charter_history()][:2] == ["2026-12-06", first]
+        with caplog.at_level(logging.ERROR, logger="commune.charter.book"):
+            (home / "charter.toml").write_text(edited + "\n[sobriety]\nquality_floor = 1.5\n")
+            assert c.ask("horaires de la piscine ?").mode == "refused"  # the edit before holds
+            assert c.charter.version == "2026-12-06"
+        assert [r.message for r in caplog.records].count(
+            next(r.message for r in caplog.records if "is not valid" in r.message)
+        ) == 1  # said once, not at each request
+
+
 def test_refuse_a_members_declared_use_and_a_spent_energy_budget(home, corpus):
     from commune.core import Commune
     from commune.govern.members import add_member, authenticate

@@ -7,9 +7,10 @@ record, and purges the records past the charter's retention at most once an hour
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ from sqlalchemy import Connection, Engine
 
 from commune.charter import records
 from commune.charter.rules import Charter
+from commune.errors import CommuneError
 from commune.govern.policy import Actor
+
+log = logging.getLogger(__name__)
 
 # Records past the charter's retention are purged at most this often per process: the
 # purge runs on the request path, and a delete per request would cost more than it saves.
@@ -30,17 +34,45 @@ class CharterBook:
         self.home = home
         self._last_purge = 0.0
         self._lock = threading.Lock()
+        self._reading = threading.Lock()
+        self._charter: Charter | None = None
+        self._seen: tuple[int, int, int] | None = None
 
-    @cached_property
+    @property
     def charter(self) -> Charter:
         """The charter in force (charter.toml in the home, else the default), validated on
-        first use: an invalid one stops here with its file, line and reason."""
-        from commune.charter.rules import load_charter
+        first use: an invalid one stops here with its file, line and reason.
 
-        charter = load_charter(self.home)
-        with self.engine.begin() as conn:
-            records.remember_charter(conn, charter)
-        return charter
+        Read again when the file changes: a server kept the charter it started with while
+        the CLI, reading the edited file, recorded the new one as in force, so that the
+        transparency page listed a version the answers were not given under. An invalid
+        edit leaves the charter in force as it was, logged once (`commune charter check`
+        validates a file before it is put in place)."""
+        from commune.charter.rules import CHARTER_FILE, load_charter
+
+        seen = _signature(self.home / CHARTER_FILE)
+        with self._reading:
+            if self._charter is not None and seen == self._seen:
+                return self._charter
+            try:
+                charter = load_charter(self.home)
+            except CommuneError as exc:
+                if self._charter is None:
+                    raise
+                log.error(
+                    "charter.toml changed but is not valid, %s stays in force: %s",
+                    self._charter.version,
+                    exc,
+                )
+                self._seen = seen
+                return self._charter
+            if self._charter is None or charter.sha256 != self._charter.sha256:
+                with self.engine.begin() as conn:
+                    records.remember_charter(conn, charter)
+                if self._charter is not None:
+                    log.info("charter %s in force (was %s)", charter.version, self._charter.version)
+            self._charter, self._seen = charter, seen
+            return charter
 
     def write(
         self,
@@ -85,3 +117,12 @@ class CharterBook:
         """Purge now (`commune purge`), whenever the last one ran."""
         with self.engine.begin() as conn:
             return records.purge(conn, self.charter, actor=actor)
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the file is edited or replaced (an editor renames a new one in)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
