@@ -315,6 +315,40 @@ def test_cli_export_and_import(commune, corpus, home, tmp_path):
     assert empty.exit_code == 2 and "no collection named 'nope'" in empty.output
 
 
+def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, exported, tmp_path):
+    """Exported again into the same folder, a document retired since stayed in files/ and was
+    published again with the folder. An export replaces the one it finds, and refuses a
+    folder holding anything else (which it would have published beside the dataset)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    before = sorted(p.name for p in (exported / "files").iterdir())
+    pool = next(d for d in commune.documents() if d["title"].startswith("Swimming"))
+    commune.retire(pool["id"], reason="données personnelles")
+    result = commune.export_collection("mairie", exported)
+    assert result.documents == 6 and result.directory == exported
+    after = sorted(p.name for p in (exported / "files").iterdir())
+    assert len(after) == len(before) - 1 and not [n for n in after if "pool" in n], after
+    assert {p.name for p in exported.iterdir()} == {
+        "files",
+        "documents.jsonl",
+        "croissant.json",
+        "dcat.jsonld",
+    }  # the partial export is gone
+    listed = (exported / "documents.jsonl").read_text()
+    assert pool["title"] not in listed and len(listed.splitlines()) == 6
+    (exported / "notes.txt").write_text("mes notes")
+    snapshot_files = sorted(p.name for p in (exported / "files").iterdir())
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(commune.settings.home), "export", "mairie", "--out", str(exported)]
+    )
+    assert r.exit_code == 2 and "contient des fichiers qu'un export n'a pas écrits (notes.txt)" in (
+        r.output
+    ), r.output
+    assert sorted(p.name for p in (exported / "files").iterdir()) == snapshot_files
+
+
 def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_path):
     lines = (exported / "documents.jsonl").read_text().splitlines()
     last = json.loads(lines[-1])

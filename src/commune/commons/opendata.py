@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,6 +214,56 @@ def export_collection(
     rows = _rows(engine, collection)
     if not rows:
         raise CommuneError(f"collection {collection!r} has no published document to export")
+    final = _export_folder(out)
+    # Written aside, then put in place of the last export's parts: exported again into the
+    # same folder, a document retired since stayed in files/ and was published again with
+    # the folder; a failed export leaves the last one whole.
+    out = final / PARTIAL
+    shutil.rmtree(out, ignore_errors=True)  # a crashed export's
+    try:
+        result = _export_into(mlc, engine, home, collection, rows, out, description)
+        for name in EXPORTED:
+            if (final / name).is_dir():
+                shutil.rmtree(final / name)
+            else:
+                (final / name).unlink(missing_ok=True)
+            if (out / name).exists():
+                (out / name).replace(final / name)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return ExportResult(final, result.documents, result.reconstructed, result.warnings)
+
+
+# What an export writes at the top of its folder; anything else there is someone's.
+EXPORTED = ("files", "licences", "documents.jsonl", "croissant.json", "dcat.jsonld")
+PARTIAL = ".export.partial"
+
+
+def _export_folder(out: Path) -> Path:
+    """``out``, made if new; refused if it holds anything an export did not write, which an
+    export into it would otherwise leave beside, or mix with, the dataset it publishes."""
+    if out.exists() and not out.is_dir():
+        raise CommuneError(f"{out} is a file, not a folder", "give a folder for the export")
+    out.mkdir(parents=True, exist_ok=True)
+    others = sorted(p.name for p in out.iterdir() if p.name not in (*EXPORTED, PARTIAL))
+    if others:
+        raise CommuneError(
+            f"{out} holds files an export did not write ({', '.join(others[:3])}"
+            f"{', …' if len(others) > 3 else ''})",
+            "give an empty folder, or the folder of an earlier export, which is replaced",
+        )
+    return out
+
+
+def _export_into(
+    mlc: Any,
+    engine: Engine,
+    home: Path,
+    collection: str,
+    rows: list[dict[str, Any]],
+    out: Path,
+    description: str | None,
+) -> ExportResult:
     out.mkdir(parents=True, exist_ok=True)
     (out / "files").mkdir(exist_ok=True)
     reconstructed = 0

@@ -227,6 +227,16 @@ PATTERNS = [
         ),
         (r"record it before exporting", "enregistrez-le avant d'exporter"),
         (
+            r"(?P<out>.+) holds files an export did not write \((?P<names>.+)\)",
+            "{out} contient des fichiers qu'un export n'a pas écrits ({names})",
+        ),
+        (
+            r"give an empty folder, or the folder of an earlier export, which is replaced",
+            "donnez un dossier vide, ou le dossier d'un export précédent, qui est remplacé",
+        ),
+        (r"(?P<out>.+) is a file, not a folder", "{out} est un fichier, pas un dossier"),
+        (r"give a folder for the export", "donnez un dossier pour l'export"),
+        (
             r"invalid DCAT-AP metadata: (?P<why>[\s\S]+)",
             "métadonnées DCAT-AP invalides : {why}",
         ),
