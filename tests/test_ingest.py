@@ -138,6 +138,25 @@ def test_a_retired_fiche_read_from_another_path_stays_retired(commune, tmp_path)
     assert commune.search("inscription listes électorales", k=3) == []
 
 
+def test_a_retired_file_added_again_at_another_address_waits_for_a_curator(commune, tmp_path):
+    # Found by an exploratory test: a folder first added with --source, then again without
+    # it, made each file a new document at its path, and a document retired for personal
+    # data was published again by the second add.
+    from commune.ingest.pipeline import retired_copy
+
+    folder = tmp_path / "guides"
+    folder.mkdir()
+    (folder / "parking.md").write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.")
+    (folder / "tri.md").write_text("# Tri\n\nLe verre va dans le bac vert.")
+    commune.add([folder], licence="etalab-2.0", source="https://example.org/guides")
+    parking = next(d for d in commune.documents() if d["title"] == "Stationnement")
+    commune.retire(parking["id"], "données personnelles")
+    s = commune.add([folder], licence="etalab-2.0")  # the same files, at their paths now
+    held = {o.path.rsplit("/", 1)[-1]: o.held for o in s.outcomes}
+    assert held == {"parking.md": retired_copy(parking["id"]), "tri.md": None}, held
+    assert all("Lilas" not in h.text for h in commune.search("rue des Lilas Dupont", k=5))
+
+
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):
     f = tmp_path / "note.md"
     f.write_text("# Note\n\nLa mairie ferme à midi.\n\n## Bis\n\nParagraphe stable.\n")

@@ -496,6 +496,14 @@ def store(
             existing = twin
             source_key = str(twin.source_key)
         decision = gate.decide(conn, coll_id, prov.licence, existing)
+        copy = (
+            repo.same_bytes(conn, coll_id, digest, retired_too=True) if existing is None else None
+        )
+        if copy is not None and copy.status == "retired":
+            # The file of a retired document, at another address (a folder added again
+            # without the --source it was first added under), and no live document holds
+            # it: a retirement for personal data would be undone by the next `commune add`.
+            decision = Decision(False, retired_copy(int(copy.id)))
         if not decision.allowed and same is not None:
             # A curator sees why the same file is back: read whole by a newer reader.
             decision = Decision(
@@ -534,6 +542,14 @@ def store(
     status = "added" if existing is None else "updated"
     held = None if decision.allowed else decision.reason
     return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
+
+
+def retired_copy(document_id: int) -> str:
+    """Why a new document waits: its file is that of a document a curator retired."""
+    return (
+        f"the same file as document {document_id}, which was retired: approving it publishes "
+        "it again"
+    )
 
 
 def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> bool:

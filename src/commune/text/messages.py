@@ -227,6 +227,11 @@ PATTERNS = [
         ),
         (r"record it before exporting", "enregistrez-le avant d'exporter"),
         (
+            r"the same file as document (?P<n>\d+), which was retired: approving it publishes it "
+            r"again",
+            "le même fichier que le document {n}, qui a été retiré : l'approuver le republie",
+        ),
+        (
             r"(?P<out>.+) holds files an export did not write \((?P<names>.+)\)",
             "{out} contient des fichiers qu'un export n'a pas écrits ({names})",
         ),
