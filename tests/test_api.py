@@ -269,3 +269,79 @@ def test_a_question_of_a_few_words_is_answered_in_the_callers_language(client):
         "/api/ask", json={"question": "Where is the town hall?"}, headers={"Accept-Language": "fr"}
     )
     assert r.json()["language"] == "en"  # a question that tells its own keeps it
+
+
+MULTIPART = "multipart/form-data; boundary=b"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "kind", "said"),
+    [
+        # A client that sets the form's Content-Type itself, without the boundary.
+        (
+            "/api/documents",
+            b"xx",
+            "multipart/form-data",
+            "le corps multipart n'a pas de délimiteur (boundary) dans son Content-Type "
+            "(envoyez les fichiers avec les formulaires de votre client, par exemple "
+            "curl -F files=@FICHIER)",
+        ),
+        (
+            "/api/documents",
+            b'--b\r\nContent-Disposition: form-data; filename="a.txt"\r\n\r\nhello\r\n--b--\r\n',
+            MULTIPART,
+            "une partie du corps multipart n'a pas de nom (envoyez les fichiers avec les "
+            "formulaires de votre client, par exemple curl -F files=@FICHIER)",
+        ),
+        (
+            "/api/documents",
+            b"".join(
+                b'--b\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % i
+                for i in range(1001)
+            )
+            + b"--b--\r\n",
+            MULTIPART,
+            "plus de 1000 champs de formulaire dans une même requête (envoyez-les en plusieurs "
+            "requêtes)",
+        ),
+        (
+            "/api/documents",
+            b'--b\r\nContent-Disposition: form-data; name="licence"\r\n\r\n'
+            + b"x" * (1024 * 1024 + 1)
+            + b"\r\n--b--\r\n",
+            MULTIPART,
+            "un champ de formulaire dépasse 1024 Ko (raccourcissez-le)",
+        ),
+        (
+            "/api/search",
+            b"\xff\xfe{",  # read as UTF-16 by json.loads, and not even that
+            "application/json",
+            "le corps de la requête n'est pas du texte en UTF-8 (envoyez du JSON encodé en UTF-8)",
+        ),
+        (
+            "/api/search",
+            b"[" * 30000 + b"]" * 30000,
+            "application/json",
+            "le corps de la requête est trop imbriqué pour être lu (envoyez un JSON moins "
+            "imbriqué)",
+        ),
+    ],
+)
+def test_a_body_that_cannot_be_parsed_gets_communes_line_in_french(client, path, body, kind, said):
+    # Found by an exploratory test: starlette's own English ("There was an error parsing the
+    # body", "Missing boundary in multipart.") with nothing to do next, to a French caller.
+    r = client.post(path, content=body, headers={"Content-Type": kind, "Accept-Language": "fr-FR"})
+    assert r.status_code == 400, r.text
+    assert r.json() == {"detail": said, "code": "invalid_request"}
+
+
+def test_a_body_that_cannot_be_parsed_is_said_in_english_on_v1_too(client):
+    r = client.post(
+        "/v1/chat/completions", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    line = "the request body is not text in UTF-8 (send JSON encoded in UTF-8)"
+    assert r.json()["detail"] == line and r.json()["error"]["message"] == line
+    form = {"Content-Type": "multipart/form-data"}
+    r = client.post("/api/documents", content=b"xx", headers=form)
+    assert r.json()["detail"].startswith("the multipart body has no boundary in its Content-Type")

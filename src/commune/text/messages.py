@@ -66,6 +66,25 @@ EXACT = {
         "envoyez le fichier lui-même, ou renommez-le selon ce qu'il est"
     ),
     "upload a text file": "envoyez un fichier texte",
+    # A body the framework could not parse (api/bodies.py).
+    "the multipart body has no boundary in its Content-Type": (
+        "le corps multipart n'a pas de délimiteur (boundary) dans son Content-Type"
+    ),
+    "the multipart body is not readable": "le corps multipart est illisible",
+    "a part of the multipart body has no name": "une partie du corps multipart n'a pas de nom",
+    "send the files with your client's form support, e.g. curl -F files=@FILE": (
+        "envoyez les fichiers avec les formulaires de votre client, par exemple "
+        "curl -F files=@FICHIER"
+    ),
+    "the request body is not text in UTF-8": "le corps de la requête n'est pas du texte en UTF-8",
+    "send JSON encoded in UTF-8": "envoyez du JSON encodé en UTF-8",
+    "the request body is nested too deeply to be read": (
+        "le corps de la requête est trop imbriqué pour être lu"
+    ),
+    "send flatter JSON": "envoyez un JSON moins imbriqué",
+    "check its Content-Type and its encoding; the API is listed at /docs": (
+        "vérifiez son Content-Type et son encodage ; l'API est décrite sur /docs"
+    ),
     # The sovereignty map's reasons and licence obligations (stack/sovereignty.py), as
     # `commune sovereignty` shows them.
     "no licence declared": "aucune licence déclarée",
@@ -323,6 +342,20 @@ PATTERNS = [
             "vérifiez l'adresse ; l'API est décrite sur /docs",
         ),
         (r"the API is listed at /docs", "l'API est décrite sur /docs"),
+        # A body the framework could not parse (api/bodies.py).
+        (
+            r"more than (?P<n>\d+) files in one request",
+            "plus de {n} fichiers dans une même requête",
+        ),
+        (
+            r"more than (?P<n>\d+) form fields in one request",
+            "plus de {n} champs de formulaire dans une même requête",
+        ),
+        (r"a form field is over (?P<n>\d+) KB", "un champ de formulaire dépasse {n} Ko"),
+        (
+            r"the request body could not be read as (?P<media>.+)",
+            "le corps de la requête n'a pas pu être lu comme {media}",
+        ),
         *(
             (rf"{what} {english}", f"{said} {french}")
             for what, said in (
