@@ -230,7 +230,7 @@ PATTERNS = [
             "{file} n'est pas une métadonnée Croissant (un objet avec @context et une liste de "
             "distributions)",
         ),
-        (r"(?P<file>.+) is not JSON: (?P<why>.+)", "{file} n'est pas du JSON : {why}"),
+        (r"(?P<file>.+) is not JSON: (?P<json>.+)", "{file} n'est pas du JSON : {json}"),
         (
             r"give the folder `commune export` wrote, unchanged",
             "donnez le dossier écrit par `commune export`, tel quel",
@@ -443,8 +443,8 @@ PATTERNS = [
             "{name} : XML mal formé ({why})",
         ),
         (
-            r"(?P<name>.+): not valid JSON \((?P<why>.*)\)",
-            "{name} : JSON non valide ({why})",
+            r"(?P<name>.+): not valid JSON \((?P<json>.*)\)",
+            "{name} : JSON non valide : {json}",
         ),
         (
             r"check that the file is complete, or fetch the fiche again",
@@ -1100,8 +1100,8 @@ PATTERNS = [
             "chaque ligne demande question, language et collection",
         ),
         (
-            r"(?P<name>.+) line (?P<n>\d+): invalid JSON \((?P<why>[^()]*)\)",
-            "{name} ligne {n}\u00a0: JSON invalide ({why})",
+            r"(?P<name>.+) line (?P<n>\d+): invalid JSON \((?P<json>[^()]*)\)",
+            "{name} ligne {n}\u00a0: JSON invalide ({json})",
         ),
         (
             r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*')",
@@ -1151,8 +1151,8 @@ PATTERNS = [
             "de documents",
         ),
         (
-            r"(?P<name>.+) is not a valid report: (?P<why>.+)",
-            "{name} n'est pas un rapport valide\u00a0: {why}",
+            r"(?P<name>.+) is not a valid report: (?P<json>.+)",
+            "{name} n'est pas un rapport valide\u00a0: {json}",
         ),
         (
             r"the evaluation needs ranx, which is not installed",
@@ -1250,6 +1250,15 @@ PATTERNS = [
             r"the share of answerable questions refused must be between 0 and 1, got "
             r"(?P<value>.+)",
             "la part des questions avec réponse refusées doit être entre 0 et 1, reçu {value}",
+        ),
+        (
+            r"cannot listen on (?P<where>.+:\d+): no address found for (?P<host>.+)",
+            "impossible d'écouter sur {where}\u00a0: aucune adresse trouvée pour {host}",
+        ),
+        (
+            r"give an address such as 127\.0\.0\.1 or 0\.0\.0\.0, or a name this machine "
+            r"resolves",
+            "donnez une adresse comme 127.0.0.1 ou 0.0.0.0, ou un nom que cette machine résout",
         ),
         (
             r"cannot listen on (?P<where>.+:\d+): (?P<why>.+)",
@@ -1863,6 +1872,98 @@ REASONS = [
         ),
     )
 ]
+# What Python's TOML and JSON parsers say is wrong with a file (tomllib, json), which reaches
+# a message as its reason ("commune.toml is not valid TOML: …"). Their text is the same in
+# every Python Commune runs on; one a later Python adds is "syntaxe non valide", its
+# location kept.
+PARSERS = [
+    (re.compile(p), fr)
+    for p, fr in (
+        # tomllib (Python 3.11 to 3.13)
+        (r"Invalid statement", "instruction non valide"),
+        (
+            r"Expected newline or end of document after a statement",
+            "retour à la ligne ou fin du document attendu après une instruction",
+        ),
+        (
+            r"Expected ']' at the end of a table declaration",
+            "« ] » attendu à la fin de la déclaration de table",
+        ),
+        (
+            r"Expected ']]' at the end of an array declaration",
+            "« ]] » attendu à la fin de la déclaration de tableau de tables",
+        ),
+        (
+            r"Expected '=' after a key in a key/value pair",
+            "« = » attendu après une clé (clé = valeur)",
+        ),
+        (r"Expected (?P<what>.+)", "{what} attendu"),
+        (r"Found invalid character (?P<what>.+)", "caractère non valide {what}"),
+        (r"Cannot declare (?P<key>.+) twice", "la table {key} est déclarée deux fois"),
+        (r"Cannot overwrite a value", "une valeur est donnée deux fois"),
+        (
+            r"Cannot mutate immutable namespace (?P<key>.+)",
+            "la table {key} ne peut plus être complétée",
+        ),
+        (r"Cannot redefine namespace (?P<key>.+)", "la table {key} ne peut pas être redéfinie"),
+        (r"Invalid initial character for a key part", "caractère non valide au début d'une clé"),
+        (r"Unclosed array", "liste non fermée"),
+        (
+            r"Duplicate inline table key (?P<key>.+)",
+            "clé {key} en double dans une table en ligne",
+        ),
+        (r"Unclosed inline table", "table en ligne non fermée"),
+        (r"Unescaped '\\' in a string", "« \\ » non échappé dans une chaîne"),
+        (r"Invalid hex value", "valeur hexadécimale non valide"),
+        (
+            r"Escaped character is not a Unicode scalar value",
+            "le caractère échappé n'est pas un caractère Unicode",
+        ),
+        (r"Unterminated string", "chaîne non fermée"),
+        (r"Illegal character (?P<what>.+)", "caractère interdit {what}"),
+        (r"Invalid date or datetime", "date ou date et heure non valide"),
+        (r"Invalid value", "valeur non valide"),
+        # json (Python 3.11 to 3.13)
+        (r"Expecting value", "valeur attendue"),
+        (r"Expecting ',' delimiter", "virgule attendue"),
+        (r"Expecting ':' delimiter", "deux-points attendu"),
+        (
+            r"Expecting property name enclosed in double quotes",
+            "nom de propriété entre guillemets doubles attendu",
+        ),
+        (r"Extra data", "données en trop après la valeur"),
+        (r"Unterminated string starting at", "chaîne non fermée"),
+        (r"Invalid control character at", "caractère de contrôle non valide"),
+        (r"Invalid \\escape(?:: (?P<what>.+))?", "séquence d'échappement « \\ » non valide"),
+        (r"Invalid \\uXXXX escape", "séquence d'échappement \\uXXXX non valide"),
+        (
+            r"Illegal trailing comma before end of (?:object|array)",
+            "virgule en trop avant la fin",
+        ),
+        # A file that is not UTF-8 (UnicodeDecodeError), where it is reported the same way.
+        (
+            r"'utf-8' codec can't decode byte (?P<byte>0x[0-9a-f]{2}) in position (?P<at>\d+): .+",
+            "pas du texte UTF-8 (octet {byte} à la position {at})",
+        ),
+        (
+            r"'utf-8' codec can't decode bytes in position (?P<at>\d+)-\d+: .+",
+            "pas du texte UTF-8 (à la position {at})",
+        ),
+    )
+]
+# Where the parser stopped, in each parser's words: tomllib's "(at line 1, column 8)",
+# json's ": line 1 column 8 (char 7)", a fiche's "at line 1 column 8" (ingest/dila.py).
+PARSED_AT = [
+    re.compile(p)
+    for p in (
+        r"(?P<what>.+) \(at line (?P<line>\d+), column (?P<col>\d+)\)",
+        r"(?P<what>.+) \(at (?P<end>end of document)\)",
+        r"(?P<what>.+): line (?P<line>\d+) column (?P<col>\d+) \(char \d+\)",
+        r"(?P<what>.+) at line (?P<line>\d+) column (?P<col>\d+)",
+    )
+]
+
+
 # The charter that `commune check` read, when the home has none of its own.
 WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
 # How an energy figure was found (account/calibration.py).
@@ -1927,6 +2028,34 @@ def _reason(text: str) -> str | None:
     return None
 
 
+def _parsed(text: str) -> str:
+    """A TOML or JSON parser's reason in French, where it stopped kept ("« ] » attendu à la
+    fin de la déclaration de table (ligne 1, colonne 8)"); a reason not known here is said
+    "syntaxe non valide", never left in English inside a French line."""
+    what, where = text, ""
+    for pattern in PARSED_AT:
+        found = pattern.fullmatch(text)
+        if found:
+            what = found["what"]
+            at = found.groupdict()
+            where = (
+                "à la fin du document"
+                if at.get("end")
+                else f"ligne {at['line']}, colonne {at['col']}"
+            )
+            break
+    said = "syntaxe non valide"
+    for pattern, template in PARSERS:
+        found = pattern.fullmatch(what)
+        if found:
+            values = found.groupdict()
+            if values.get("key"):  # tomllib names a table by its tuple: ('a', 'b') is a.b
+                values["key"] = ".".join(re.findall(r"'([^']*)'", values["key"])) or values["key"]
+            said = template.format(**values)
+            break
+    return f"{said} ({where})" if where else said
+
+
 def _french(text: str) -> str | None:
     if text in EXACT:
         return EXACT[text]
@@ -1967,6 +2096,9 @@ def _french(text: str) -> str | None:
             for name in ("size", "limit"):  # "12.5 MB" is "12,5 Mo" in French
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
+            for name in ("toml", "json"):  # a parser's reason and where it stopped
+                if name in values:
+                    values[name] = _parsed(values[name])
             if "why" in values:  # the system's own words (an OSError's strerror)
                 values["why"] = _system_words(values["why"])
             return template.format(**values)
