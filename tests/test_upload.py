@@ -87,6 +87,19 @@ def test_why_an_upload_waits_is_said_in_the_callers_language(api):
     assert held == "la collection demande 2 approbation(s) par un curateur·rice ou plus"
 
 
+def test_a_text_file_in_utf16_is_taken_as_text(api):
+    # Found by an exploratory test: its zero bytes read as binary before its mark was seen.
+    commune, client = api
+    notice = "Avis de coupure d'eau lundi matin rue des Lilas, de 8 h à 12 h."
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("avis.txt", notice.encode("utf-16"), "text/plain"))],
+        data={"collection": "avis", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added", r.text
+    assert "coupure d'eau lundi" in commune.search("coupure d'eau", "avis")[0].text
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
