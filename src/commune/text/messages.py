@@ -316,6 +316,10 @@ PATTERNS = [
             "{field} doit être au plus {max}, reçu {value}",
         ),
         (
+            r"a key's label is at most (?P<max>\d+) characters, got (?P<value>\d+)",
+            "le libellé d'une clé fait au plus {max} caractères, reçu {value}",
+        ),
+        (
             r"expires_days must be between 1 and (?P<max>\d+), got (?P<value>\S+)",
             "expires_days doit être entre 1 et {max}, reçu {value}",
         ),
