@@ -557,3 +557,28 @@ def test_a_licence_text_that_is_not_utf8_is_said_in_french(home, tmp_path):
         f"Erreur{NB}: --licence-text {licence}{NB}: pas du texte UTF-8 (octet 0xe9 à la "
         f"position 18){NB}: enregistrez-le en UTF-8"
     )
+
+
+def test_curation_asking_more_approvals_than_people_sign_off_is_refused(home, tmp_path):
+    # Found by an exploratory test: --approvals 1000 was taken, and would have held every
+    # contribution to the collection for good.
+    from commune.core import Commune
+
+    doc = tmp_path / "verre.md"
+    doc.write_text("Le verre se dépose au conteneur de la place.", encoding="utf-8")
+    added = run(home, "add", str(doc), "--collection", "mairie", "--licence", "etalab-2.0")
+    assert added.exit_code == 0
+    refused = run(home, "curation", "mairie", "--approvals", "1000", env=FRENCH)
+    assert refused.exit_code != 0 and refused.stderr == (
+        f"erreur{NB}: le nombre d'approbations doit être au plus 10, reçu 1000 (chacune est "
+        f"celle d'un·e curateur·rice différent·e, et une révision les attend toutes{NB}: "
+        "demandez-en moins)\n"
+    )
+    with Commune(home) as commune, commune.engine.connect() as conn:  # nothing changed
+        from sqlalchemy import select
+
+        from commune.store.schema import collections
+
+        assert conn.execute(select(collections.c.approvals_required)).scalars().all() == [0]
+        assert not [e for e in commune.audit_entries() if e["action"] == "curation-rules"]
+    assert run(home, "curation", "mairie", "--approvals", "10").exit_code == 0

@@ -312,6 +312,10 @@ PATTERNS = [
         ),
         (r"retiring a document needs a reason", "retirer un document demande un motif"),
         (
+            r"approvals must be at most (?P<max>\d+), got (?P<value>.+)",
+            "le nombre d'approbations doit être au plus {max}, reçu {value}",
+        ),
+        (
             r"(?P<field>\w+) must be at most (?P<max>\S+), got (?P<value>\S+)",
             "{field} doit être au plus {max}, reçu {value}",
         ),
@@ -1750,6 +1754,11 @@ PATTERNS = [
             "le nom du contributeur·rice compte {n} caractères, plus de {max}",
         ),
         (r"give a shorter --(?P<opt>collection|contributor)", "donnez un --{opt} plus court"),
+        (
+            r"each is a distinct curator's, and a revision waits for all of them: ask for fewer",
+            "chacune est celle d'un·e curateur·rice différent·e, et une révision les attend "
+            "toutes\u00a0: demandez-en moins",
+        ),
         (
             r"approvals must be 0 or more, got (?P<value>.+)",
             "le nombre d'approbations doit être 0 ou plus, reçu {value}",
