@@ -980,6 +980,32 @@ PATTERNS = [
             "énergie du processeur (RAPL) x la part de cette requête dans le temps CPU de la "
             "machine ({share} %)",
         ),
+        # A model served elsewhere (account/energy.py): modelled by EcoLogits, or at the
+        # operator's configured figure, or not estimated and why (account/metering.py).
+        (
+            r"ecologits (?P<version>\S+), modelled: (?P<name>\S+) \((?P<active>\S+)B active, "
+            r"(?P<total>\S+)B total, (?P<bits>\d+)-bit\), (?P<n>\d+) output tokens, "
+            r"(?P<zone>\w+) electricity mix, PUE (?P<pue>\S+), (?P<gpu>\S+) GB GPUs in "
+            r"EcoLogits' reference server, embodied impacts included",
+            "ecologits {version}, modélisée\u00a0: {name} ({active} Md de paramètres actifs, "
+            "{total} Md au total, {bits} bits), {n} jetons produits, mix électrique {zone}, "
+            "PUE {pue}, GPU de {gpu} Go du serveur de référence d'EcoLogits, fabrication "
+            "comprise",
+        ),
+        (
+            r"(?P<name>\S+): (?P<n>\d+) output tokens × (?P<whk>\S+) Wh per 1,000, a configured "
+            r"figure",
+            "{name}\u00a0: {n} jetons produits × {whk} Wh pour 1\u202f000, un chiffre configuré",
+        ),
+        (
+            r"remote generation by (?P<name>\S+) not estimated: (?P<missing>.+)",
+            "génération à distance par {name} non estimée\u00a0: {missing}",
+        ),
+        (
+            r"set models\.(?P<name>\S+)\.active_params_b and total_params_b",
+            "renseignez models.{name}.active_params_b et total_params_b",
+        ),
+        (r"it is not configured", "ce modèle n'est pas configuré"),
         # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
         (
             r"(?P<how>measured, shared|estimated): (?P<methods>.+), over (?P<n>\d+) runs",
@@ -2109,6 +2135,11 @@ def _french(text: str) -> str | None:
             for name in ("size", "limit"):  # "12.5 MB" is "12,5 Mo" in French
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
+            for name in ("active", "total", "gpu", "pue", "whk"):  # a model's figures
+                if name in values:
+                    values[name] = re.sub(r"(\d)\.(\d)", r"\1,\2", values[name])
+            if "missing" in values:  # what a figure lacks: a message of its own
+                values["missing"] = localise(values["missing"], "fr")
             for name in ("toml", "json"):  # a parser's reason and where it stopped
                 if name in values:
                     values[name] = _parsed(values[name])
