@@ -205,6 +205,26 @@ def test_quotas_and_key_lives_out_of_range_are_refused_in_one_line(admin: Admin)
     admin.create_key("bob", expires_days=365)
 
 
+def test_a_key_label_over_200_characters_is_refused_not_cut(admin: Admin, commune: Commune) -> None:
+    # Found by an exploratory test: it was cut to 200 in silence, the key created.
+    from commune.errors import InvalidRequest
+
+    before = admin.keys(OPERATOR)
+    with pytest.raises(InvalidRequest, match="a key's label is at most 200 characters, got 201"):
+        admin.create_key("bob", label="x" * 201)
+    french = CliRunner(env={"LANG": None}).invoke(
+        cli, ["--home", str(commune.settings.home), "key", "create", "bob", "--label", "é" * 250]
+    )
+    assert french.exit_code != 0 and "cmn_" not in french.stdout
+    assert french.stderr == (
+        "erreur\u00a0: le libellé d'une clé fait au plus 200 caractères, reçu 250 "
+        "(raccourcissez-le)\n"
+    )
+    assert admin.keys(OPERATOR) == before  # nothing stored
+    admin.create_key("bob", label=" " + "x" * 200 + " ")  # 200 once the spaces are trimmed
+    assert admin.keys(OPERATOR)[-1]["label"] == "x" * 200
+
+
 def test_a_password_without_a_terminal_says_to_pipe_it(tmp_path: Path) -> None:
     """getpass with no terminal warned that the password might be echoed, then gave up."""
     from click.testing import CliRunner

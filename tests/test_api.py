@@ -1,5 +1,8 @@
 """The HTTP API, called in-process through FastAPI's test client."""
 
+import json
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -269,3 +272,150 @@ def test_a_question_of_a_few_words_is_answered_in_the_callers_language(client):
         "/api/ask", json={"question": "Where is the town hall?"}, headers={"Accept-Language": "fr"}
     )
     assert r.json()["language"] == "en"  # a question that tells its own keeps it
+
+
+MULTIPART = "multipart/form-data; boundary=b"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "kind", "said"),
+    [
+        # A client that sets the form's Content-Type itself, without the boundary.
+        (
+            "/api/documents",
+            b"xx",
+            "multipart/form-data",
+            "le corps multipart n'a pas de délimiteur (boundary) dans son Content-Type "
+            "(envoyez les fichiers avec les formulaires de votre client, par exemple "
+            "curl -F files=@FICHIER)",
+        ),
+        (
+            "/api/documents",
+            b'--b\r\nContent-Disposition: form-data; filename="a.txt"\r\n\r\nhello\r\n--b--\r\n',
+            MULTIPART,
+            "une partie du corps multipart n'a pas de nom (envoyez les fichiers avec les "
+            "formulaires de votre client, par exemple curl -F files=@FICHIER)",
+        ),
+        (
+            "/api/documents",
+            b"".join(
+                b'--b\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % i
+                for i in range(1001)
+            )
+            + b"--b--\r\n",
+            MULTIPART,
+            "plus de 1000 champs de formulaire dans une même requête (envoyez-les en plusieurs "
+            "requêtes)",
+        ),
+        (
+            "/api/documents",
+            b'--b\r\nContent-Disposition: form-data; name="licence"\r\n\r\n'
+            + b"x" * (1024 * 1024 + 1)
+            + b"\r\n--b--\r\n",
+            MULTIPART,
+            "un champ de formulaire dépasse 1024 Ko (raccourcissez-le)",
+        ),
+        (
+            "/api/search",
+            b"\xff\xfe{",  # read as UTF-16 by json.loads, and not even that
+            "application/json",
+            "le corps de la requête n'est pas du texte en UTF-8 (envoyez du JSON encodé en UTF-8)",
+        ),
+        (
+            "/api/search",
+            b"[" * 30000 + b"]" * 30000,
+            "application/json",
+            "le corps de la requête est trop imbriqué pour être lu (envoyez un JSON moins "
+            "imbriqué)",
+        ),
+    ],
+)
+def test_a_body_that_cannot_be_parsed_gets_communes_line_in_french(client, path, body, kind, said):
+    # Found by an exploratory test: starlette's own English ("There was an error parsing the
+    # body", "Missing boundary in multipart.") with nothing to do next, to a French caller.
+    r = client.post(path, content=body, headers={"Content-Type": kind, "Accept-Language": "fr-FR"})
+    assert r.status_code == 400, r.text
+    assert r.json() == {"detail": said, "code": "invalid_request"}
+
+
+def test_a_body_that_cannot_be_parsed_is_said_in_english_on_v1_too(client):
+    r = client.post(
+        "/v1/chat/completions", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    line = "the request body is not text in UTF-8 (send JSON encoded in UTF-8)"
+    assert r.json()["detail"] == line and r.json()["error"]["message"] == line
+    form = {"Content-Type": "multipart/form-data"}
+    r = client.post("/api/documents", content=b"xx", headers=form)
+    assert r.json()["detail"].startswith("the multipart body has no boundary in its Content-Type")
+
+
+def test_how_an_answers_energy_was_found_is_said_in_its_language(client):
+    # Found by an exploratory test: a French answer's energy said how it was found in the
+    # ledger's English only. The method stays as it is, for programs; the summary is French.
+    fr = {"Accept-Language": "fr"}
+    question = {"question": "Comment s'inscrire à la cantine scolaire ?"}
+    energy = client.post("/api/ask", json=question, headers=fr).json()["energy"]
+    assert energy["method"].startswith("CPU time x ") and energy["method"].endswith("(estimated)")
+    assert re.fullmatch(
+        r"\d+,\d\d mWh, \d+,\d{3} mgCO2e, estimée \(temps CPU x \S+ W par cœur, un chiffre "
+        r"configuré\)",
+        energy["summary"],
+    ), energy
+    streamed = client.post("/api/ask/stream", json=question, headers=fr).text
+    last = json.loads(streamed.split("event: answer\ndata: ")[1].split("\n")[0])
+    assert last["energy"]["summary"].endswith("(temps CPU x 12 W par cœur, un chiffre configuré)")
+    chat = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "extractive",
+            "messages": [{"role": "user", "content": question["question"]}],
+        },
+    ).json()
+    assert "estimée (temps CPU" in chat["commune"]["energy"]["summary"]
+    english = {"question": "When does the swimming pool open?"}
+    energy = client.post("/api/ask", json=english).json()["energy"]
+    assert energy["summary"].endswith(" estimated (CPU time x 12 W per core, a configured figure)")
+
+
+def test_a_remote_models_energy_reads_in_french_in_the_summary():
+    from commune.text.energy import summary
+
+    method = (
+        "CPU time x 12 W per core, a configured figure (estimated) + ecologits 0.11.3, modelled: "
+        "mistral (7.3B active, 7.3B total, 16-bit), 120 output tokens, FRA electricity mix, PUE "
+        "1.1-1.3, 80 GB GPUs in EcoLogits' reference server, embodied impacts included"
+    )
+    said = summary({"wh": 0.0123, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
+    assert said == (
+        "12,30 mWh, 0,500 mgCO2e, estimée (temps CPU x 12 W par cœur, un chiffre configuré + "
+        "ecologits 0.11.3, modélisée\u00a0: mistral (7,3 Md de paramètres actifs, 7,3 Md au "
+        "total, 16 bits), 120 jetons produits, mix électrique FRA, PUE 1,1-1,3, GPU de 80 Go du "
+        "serveur de référence d'EcoLogits, fabrication comprise)"
+    )
+    configured = (
+        "gpu: 120 output tokens × 0.35 Wh per 1,000, a configured figure "
+        "(models.gpu.wh_per_1k_tokens)"
+    )
+    missing = (
+        "remote generation by gpu not estimated: set models.gpu.active_params_b and total_params_b"
+    )
+    for method, french in (
+        (
+            configured,
+            "gpu\u00a0: 120 jetons produits × 0,35 Wh pour 1\u202f000, un chiffre "
+            "configuré (models.gpu.wh_per_1k_tokens)",
+        ),
+        (
+            missing,
+            "génération à distance par gpu non estimée\u00a0: renseignez "
+            "models.gpu.active_params_b et total_params_b",
+        ),
+    ):
+        energy = {
+            "wh": 0.001,
+            "gco2e": 0.0,
+            "measured": False,
+            "method": f"CPU time x 12 W per core, a configured figure (estimated) + {method}",
+        }
+        assert summary(energy, "fr").endswith(f"+ {french})"), summary(energy, "fr")

@@ -479,3 +479,106 @@ def test_an_unreadable_upload_is_explained_in_french_to_the_last_word():
     )
     said = localise("LISEZMOI: unsupported type (no extension) (supported: .md)", "fr")
     assert said.startswith(f"LISEZMOI{NB}: type non pris en charge (pas d'extension)"), said
+
+
+def test_a_file_python_cannot_parse_is_said_in_french_where_it_stopped(home, tmp_path):
+    # Found by an exploratory test: the French line carried tomllib's and json's English
+    # ("Expected ']' at the end of a table declaration (at line 1, column 8)").
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits\nmax_body_kb = 3\n")
+    assert run(home, "documents", env=FRENCH).stderr == (
+        f"erreur{NB}: {home / 'commune.toml'} n'est pas du TOML valide{NB}: « ] » attendu à la "
+        "fin de la déclaration de table (ligne 1, colonne 8) (corrigez le fichier ou "
+        "supprimez-le)\n"
+    )
+    (home / "commune.toml").unlink()
+    (home / "charter.toml").write_text('version = "1"\nversion = "2"\n')
+    checked = run(home, "check", env=FRENCH)
+    assert (
+        f"{home / 'charter.toml'}{NB}: TOML invalide{NB}: une valeur est donnée deux fois "
+        "(ligne 2, colonne 14) (corrigez la charte)" in checked.output
+    ), checked.output
+    (home / "charter.toml").unlink()
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text(
+        '{"id": "a", "question": "x?", "language": "fr", "collection": "c"}\n{"id": "b", \n'
+    )
+    assert run(home, "eval", str(suite), env=FRENCH).stderr == (
+        f"erreur{NB}: suite.jsonl ligne 2{NB}: JSON invalide (nom de propriété entre "
+        "guillemets doubles attendu)\n"
+    )
+    report = tmp_path / "report.json"
+    report.write_text('{"kind": "commune-eval",}')
+    said = run(home, "eval", "--compare", str(report), str(suite), env=FRENCH).stderr
+    assert said == (
+        f"erreur{NB}: {report} n'est pas un rapport valide{NB}: nom de propriété entre "
+        "guillemets doubles attendu (ligne 1, colonne 25)\n"
+    )
+    # Under an English locale, the parsers' own words, unchanged.
+    assert "Expecting property name" in run(home, "eval", str(suite)).stderr
+    from commune.text.messages import localise
+
+    # A fiche's JSON (ingest/dila.py); a reason a later Python may word otherwise is still
+    # French, where it stopped kept.
+    assert localise("f.json: not valid JSON (Extra data at line 3 column 2)", "fr") == (
+        "f.json : JSON non valide : données en trop après la valeur (ligne 3, colonne 2)"
+    )
+    assert localise("c.toml is not valid TOML: Bad thing (at line 2, column 1)", "fr") == (
+        f"c.toml n'est pas du TOML valide{NB}: syntaxe non valide (ligne 2, colonne 1)"
+    )
+
+
+def test_serve_on_a_name_that_resolves_to_nothing_says_so_in_french(home):
+    said = run(home, "serve", "--host", "nulle-part.invalid", env=FRENCH).stderr
+    assert said == (
+        f"erreur{NB}: impossible d'écouter sur nulle-part.invalid:8000{NB}: aucune adresse "
+        "trouvée pour nulle-part.invalid (donnez une adresse comme 127.0.0.1 ou 0.0.0.0, ou "
+        "un nom que cette machine résout)\n"
+    )
+
+
+def test_a_licence_text_that_is_not_utf8_is_said_in_french(home, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("Le conseil municipal se réunit le premier jeudi du mois.")
+    licence = tmp_path / "licence.txt"
+    licence.write_bytes("Licence de la coopérative, version é".encode("latin-1"))
+    r = run(
+        home,
+        "add",
+        str(note),
+        "--licence",
+        "LicenseRef-coop",
+        "--licence-text",
+        str(licence),
+        env=FRENCH,
+    )
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == (
+        f"Erreur{NB}: --licence-text {licence}{NB}: pas du texte UTF-8 (octet 0xe9 à la "
+        f"position 18){NB}: enregistrez-le en UTF-8"
+    )
+
+
+def test_curation_asking_more_approvals_than_people_sign_off_is_refused(home, tmp_path):
+    # Found by an exploratory test: --approvals 1000 was taken, and would have held every
+    # contribution to the collection for good.
+    from commune.core import Commune
+
+    doc = tmp_path / "verre.md"
+    doc.write_text("Le verre se dépose au conteneur de la place.", encoding="utf-8")
+    added = run(home, "add", str(doc), "--collection", "mairie", "--licence", "etalab-2.0")
+    assert added.exit_code == 0
+    refused = run(home, "curation", "mairie", "--approvals", "1000", env=FRENCH)
+    assert refused.exit_code != 0 and refused.stderr == (
+        f"erreur{NB}: le nombre d'approbations doit être au plus 10, reçu 1000 (chacune est "
+        f"celle d'un·e curateur·rice différent·e, et une révision les attend toutes{NB}: "
+        "demandez-en moins)\n"
+    )
+    with Commune(home) as commune, commune.engine.connect() as conn:  # nothing changed
+        from sqlalchemy import select
+
+        from commune.store.schema import collections
+
+        assert conn.execute(select(collections.c.approvals_required)).scalars().all() == [0]
+        assert not [e for e in commune.audit_entries() if e["action"] == "curation-rules"]
+    assert run(home, "curation", "mairie", "--approvals", "10").exit_code == 0

@@ -1,3 +1,4 @@
+import codecs
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,34 @@ def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
         assert all(b.headings == ("Papiers",) for b in doc.blocks)
 
 
+NOTICE = "Avis de coupure d'eau\n\nL'eau sera coupée lundi matin rue des Lilas, de 8 h à 12 h.\n"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8"])
+@pytest.mark.parametrize(
+    ("name", "text", "title"),
+    [
+        ("avis.txt", NOTICE, "Avis de coupure d'eau"),
+        ("avis.md", "# Avis\n\n" + NOTICE, "Avis"),
+        (
+            "avis.html",
+            '<html><head><meta charset="utf-16"><title>Avis</title></head><body><h1>Avis</h1>'
+            f"<p>{NOTICE}</p></body></html>",
+            "Avis",
+        ),
+    ],
+)
+def test_a_text_file_with_a_byte_order_mark_is_read_in_its_encoding(name, text, title, codec):
+    # Found by an exploratory test: Notepad's "Unicode" (UTF-16 with its mark) was refused as
+    # binary for its zero bytes, and a UTF-16 page read as no text at all.
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(codec, b"")
+    data = bom + text.encode("utf-8-sig" if codec == "utf-8" else codec)
+    doc = read_file(data, Path(name))
+    assert doc.title == title
+    said = " ".join(b.text for b in doc.blocks)
+    assert "L'eau sera coupée lundi matin" in said and "\ufeff" not in said + doc.title
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -163,6 +192,10 @@ def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
         ("blank.md", b"  \n\n ", "empty file"),
         ("latin1.txt", "Arrêté du maire".encode("latin-1"), "not valid UTF-8"),
         ("binary.txt", b"\x00\x01\x02binary", "looks binary"),
+        # A UTF-16 byte order mark before what is no UTF-16 (a lone surrogate), or a zero
+        # byte in what it reads: a binary's first bytes, not text.
+        ("fake.txt", b"\xff\xfe\x00\xd8", "looks binary"),
+        ("fake.md", b"\xff\xfe\x00\x00\x00\x00\x00\x00", "looks binary"),
         ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "not a readable PDF"),
         ("broken.docx", b"PK\x03\x04 not a zip", "not a readable Word document"),
         ("broken.odt", b"not a zip at all", "not a readable OpenDocument"),

@@ -63,6 +63,43 @@ def test_an_upload_without_a_licence_waits_for_a_curator(api):
     assert commune.search("coupure d'eau", "avis") == []
 
 
+def test_why_an_upload_waits_is_said_in_the_callers_language(api):
+    # Found by an exploratory test: the reason was English inside a French response.
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("avis.txt", b"Avis de coupure d'eau lundi rue des Lilas.", "text"))],
+        data={"collection": "avis"},
+        headers={"Accept-Language": "fr"},
+    )
+    # The pages' words (web/i18n.py), as the contribute page and `commune add` say it.
+    assert r.json()["files"][0]["held"] == (
+        "aucune licence donnée : un curateur doit en fixer une avant publication"
+    )
+    commune.set_curation_rules("avis", approvals=2, role="curator")
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("travaux.txt", b"Travaux de voirie mardi rue des Lilas.", "text"))],
+        data={"collection": "avis", "licence": "etalab-2.0"},
+        headers={"Accept-Language": "fr"},
+    )
+    held = r.json()["files"][0]["held"]
+    assert held == "la collection demande 2 approbation(s) par un curateur·rice ou plus"
+
+
+def test_a_text_file_in_utf16_is_taken_as_text(api):
+    # Found by an exploratory test: its zero bytes read as binary before its mark was seen.
+    commune, client = api
+    notice = "Avis de coupure d'eau lundi matin rue des Lilas, de 8 h à 12 h."
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("avis.txt", notice.encode("utf-16"), "text/plain"))],
+        data={"collection": "avis", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added", r.text
+    assert "coupure d'eau lundi" in commune.search("coupure d'eau", "avis")[0].text
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from commune.api.bodies import unreadable
 from commune.api.validation import one_line, what_is_wrong
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
@@ -171,8 +172,9 @@ def _from_a_browser(request: Request) -> bool:
 
 async def _framework(request: Request, exc: Exception) -> Response:
     """The framework's own refusals (an address no route has, a method a route does not
-    take) in the same form as ours: a one-line detail and a code, OpenAI's error object on
-    /v1, the web's page for a page. They came out as {"detail": "Not Found"}, in English."""
+    take, a body it could not parse) in the same form as ours: a one-line detail and a code,
+    OpenAI's error object on /v1, the web's page for a page. They came out as {"detail":
+    "Not Found"}, in English."""
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     headers = getattr(exc, "headers", None)
     page_for = getattr(request.app.state, "page_for", None)
@@ -194,6 +196,8 @@ async def _framework(request: Request, exc: Exception) -> Response:
         message = (
             f"{request.method} is not accepted at {request.url.path} (the API is listed at /docs)"
         )
+    elif status == 400:  # a body the framework could not parse: its words were its own
+        message = unreadable(request, str(getattr(exc, "detail", "")), exc.__cause__)
     else:
         message = str(getattr(exc, "detail", "")) or "refused"
     return error_response(request, status, message, headers, code=CODES.get(status))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from commune.api.answers import answer_json
 from commune.api.auth import key_in
 from commune.errors import CommuneError, NotFound
 from commune.govern.policy import Actor
@@ -127,7 +128,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
             actor=actor_of(ctx),
             asker_language=language_of(ctx),
         )
-        return json.dumps(answer.to_json(), ensure_ascii=False, default=str)
+        return json.dumps(answer_json(answer), ensure_ascii=False, default=str)
 
     @server.tool(description="A published document with its licence, provenance and text.")
     @_anticipated

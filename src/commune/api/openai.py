@@ -34,6 +34,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answered_by, substitution
+from commune.api.answers import energy_of
 from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.config import LimitsSettings
@@ -123,7 +124,7 @@ def _payload(answer: Answer) -> dict[str, Any]:
         "notice": answer.notice,
         "model": answer.model,
         "sources": [vars(s) for s in answer.sources],
-        "energy": answer.energy,
+        "energy": energy_of(answer),
         "licence_notes": answer.licence_notes,
         "excluded": answer.excluded,
         "decisions": answer.decisions,

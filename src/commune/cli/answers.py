@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from commune.cli.group import acting, cli, commune_of, dumps, said
 from commune.cli.speech import outcome, step
-from commune.text.messages import from_environment, localise
+from commune.text.energy import summary
+from commune.text.messages import from_environment
 from commune.text.numbers import colon, number
 from commune.text.say import say
 
@@ -214,19 +215,9 @@ def ask(
             click.echo(f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or unknown}){via}")
     for note in answer.licence_notes:
         click.echo(f"\n{note}")
-    energy: dict[str, Any] | None = answer.energy
-    if energy and energy["wh"] is not None:
-        if energy["measured"]:
-            kind = say(lang, "mesurée", "measured")
-        else:
-            kind = say(lang, "estimée", "estimated")
-        method = energy["method"].replace(" (measured)", "").replace(" (estimated)", "")
-        # This machine's share, then a remote model's (account/metering.py), each in its words.
-        method = " + ".join(localise(part, lang) for part in method.split(" + "))
-        mwh = number(energy["wh"] * 1000, 2, lang)
-        mg = number(energy["gco2e"] * 1000, 3, lang)
-        label = say(lang, "Énergie", "Energy")
-        click.echo(f"\n{label}{colon(lang)} {mwh} mWh, {mg} mgCO2e, {kind} ({method})")
+    used = summary(answer.energy, lang)
+    if used is not None:
+        click.echo(f"\n{say(lang, 'Énergie', 'Energy')}{colon(lang)} {used}")
     if explain:
         click.echo("\n" + say(lang, "Décisions", "Decisions") + colon(lang))
         for d in answer.decisions:

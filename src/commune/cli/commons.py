@@ -131,7 +131,12 @@ review.command("request-changes", help="Send a revision back to its contributor.
 
 @cli.command()
 @click.argument("collection")
-@click.option("--approvals", type=int, required=True, help="Approvals needed to publish (0: none).")
+@click.option(
+    "--approvals",
+    type=int,
+    required=True,
+    help="Approvals needed to publish (0: none; 10 at most).",
+)
 @click.option(
     "--role",
     default="curator",

@@ -198,7 +198,7 @@ def key() -> None:
 
 @key.command("create")
 @click.argument("user_name", metavar="USER")
-@click.option("--label", default="", help="What the key is for.")
+@click.option("--label", default="", help="What the key is for (200 characters at most).")
 @click.option("--expires-days", type=int, help="Expire after this many days.")
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context

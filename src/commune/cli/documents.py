@@ -104,11 +104,22 @@ def add(
     if licence_text_file is not None:
         try:
             licence_text = Path(licence_text_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:  # its own words are Python's, in English
+            byte = f"0x{exc.object[exc.start]:02x}"
             raise click.UsageError(
                 said(
-                    f"--licence-text {licence_text_file}\u00a0: illisible ({exc})",
-                    f"--licence-text {licence_text_file}: cannot read it ({exc})",
+                    f"--licence-text {licence_text_file}\u00a0: pas du texte UTF-8 (octet "
+                    f"{byte} à la position {exc.start})\u00a0: enregistrez-le en UTF-8",
+                    f"--licence-text {licence_text_file}: not UTF-8 text (byte {byte} at "
+                    f"offset {exc.start}): save it as UTF-8",
+                )
+            ) from None
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            raise click.UsageError(
+                said(
+                    f"--licence-text {localise(f'{licence_text_file}: {why}', 'fr')}",
+                    f"--licence-text {licence_text_file}: {why}",
                 )
             ) from None
 

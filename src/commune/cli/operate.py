@@ -81,6 +81,14 @@ def _can_listen(host: str, port: int) -> None:
 
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except OSError:
+        # The resolver's own words ("Name or service not known", "Temporary failure in name
+        # resolution") are English in every locale, and nothing listens there to stop.
+        raise CommuneError(
+            f"cannot listen on {host}:{port}: no address found for {host}",
+            "give an address such as 127.0.0.1 or 0.0.0.0, or a name this machine resolves",
+        ) from None
+    try:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
             probe.bind((host, port))

@@ -28,6 +28,16 @@ DECISIONS = ("approve", "reject", "request-changes")
 RETIRED_HOLD = "the document was retired: approving this revision brings it back"
 
 
+# The most approvals a collection may ask for. Each is a distinct person's (the member's
+# curators, the cooperative's admins; review() counts reviewers, not reviews), and no town
+# hall or association has a document signed off by more than a few: two is "four eyes", a
+# council's committee a handful. A larger number is a slip (--approvals 1000 for 1) that
+# would hold every contribution for good, unseen until someone wonders why nothing is
+# published. Not the number of reviewers the collection has today: a member admin sets the
+# rule before naming its curators, and people come and go.
+MAX_APPROVALS = 10
+
+
 @dataclass(frozen=True)
 class Rules:
     approvals_required: int
@@ -46,6 +56,11 @@ def rules(conn: Connection, coll_id: int) -> Rules:
 def set_rules(conn: Connection, collection: str, approvals: int, role: str, actor: Actor) -> None:
     if approvals < 0:
         raise InvalidRequest(f"approvals must be 0 or more, got {approvals}")
+    if approvals > MAX_APPROVALS:
+        raise InvalidRequest(
+            f"approvals must be at most {MAX_APPROVALS}, got {approvals}",
+            "each is a distinct curator's, and a revision waits for all of them: ask for fewer",
+        )
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     cid = repo.collection_id(conn, collection)

@@ -195,7 +195,7 @@ class Admin:
     ) -> tuple[int, str]:
         """A new key for ``user``: (its id, the key), shown this once."""
         with self.engine.begin() as conn:
-            return accounts.create_key_for(conn, actor, user, label.strip()[:200], expires_days)
+            return accounts.create_key_for(conn, actor, user, label.strip(), expires_days)
 
     def revoke_key(self, key_id: int, *, actor: Actor = OPERATOR) -> None:
         with self.engine.begin() as conn:

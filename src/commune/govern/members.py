@@ -32,6 +32,8 @@ class AuthError(CommuneError):
 MAX_QUOTA = 10**15
 # The longest a key may live: timedelta stops at 999,999,999 days, a key long before that.
 MAX_KEY_DAYS = 36_500
+# api_keys.label's width (store/schema.py): a longer label is refused, never cut.
+MAX_KEY_LABEL = 200
 
 
 def _positive(name: str, value: float | None) -> None:
@@ -196,6 +198,11 @@ def create_key(
     row = conn.execute(select(users.c.id).where(users.c.name == user)).first()
     if row is None:
         raise NotFound(f"no user named {user!r}", "create it with commune user add")
+    if len(label) > MAX_KEY_LABEL:
+        raise InvalidRequest(
+            f"a key's label is at most {MAX_KEY_LABEL} characters, got {len(label)}",
+            "shorten it",
+        )
     if expires_days is not None and not 0 < expires_days <= MAX_KEY_DAYS:
         raise InvalidRequest(
             f"expires_days must be between 1 and {MAX_KEY_DAYS}, got {expires_days}"

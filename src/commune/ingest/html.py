@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
+from commune.ingest.encoding import by_bom
 from commune.ingest.model import MARKED, Block, Parsed
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
@@ -177,10 +178,17 @@ def read_html(data: bytes, path: Path) -> Parsed:
     import trafilatura
     from lxml.etree import ParserError
 
+    text = by_bom(data, path)
+    if text is not None:  # UTF-16 or UTF-32 with its mark: read as the UTF-8 it becomes
+        data = text.encode("utf-8")
     try:
         # huge_tree lifts libxml2's nesting limit of 255, below which content vanished. A page
-        # that declares no charset is read as UTF-8 (libxml2 would assume Latin-1: "aprÃ¨s").
-        encoding = None if _declares_charset(data) else _undeclared(data)
+        # that declares no charset is read as UTF-8 (libxml2 would assume Latin-1: "aprÃ¨s");
+        # a page turned into UTF-8 above, whatever its <meta charset> says.
+        if text is not None:
+            encoding: str | None = "utf-8"
+        else:
+            encoding = None if _declares_charset(data) else _undeclared(data)
         parser = lxml.html.HTMLParser(huge_tree=True, encoding=encoding)
         root = lxml.html.fromstring(data, parser=parser)
     except (ParserError, ValueError) as exc:

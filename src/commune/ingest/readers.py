@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
+from commune.ingest.encoding import by_bom
 from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
@@ -146,6 +147,9 @@ def read_gzip(data: bytes, path: Path) -> Parsed:
 
 
 def decode_text(data: bytes, path: Path) -> str:
+    text = by_bom(data, path)
+    if text is not None:
+        return text
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
     try:

@@ -18,6 +18,7 @@ from commune.account.metering import Metering
 from commune.config import Settings
 from commune.errors import IngestError
 from commune.govern.policy import Actor
+from commune.ingest.encoding import BOMS
 from commune.ingest.pipeline import IngestSummary
 
 TEXT = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -66,7 +67,8 @@ def sniff(name: str, head: bytes) -> None:
     for magic, what in BINARY.items():
         if head.startswith(magic):
             raise IngestError(f"{name}: the content is {what}, not text", "rename it to what it is")
-    if b"\x00" in head:
+    # UTF-16's zero bytes are text after its byte order mark (ingest/readers.py reads it).
+    if b"\x00" in head and not head.startswith(tuple(mark for mark, _ in BOMS)):
         raise IngestError(f"{name}: the content looks binary, not text", "upload a text file")
 
 

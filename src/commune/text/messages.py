@@ -66,6 +66,25 @@ EXACT = {
         "envoyez le fichier lui-même, ou renommez-le selon ce qu'il est"
     ),
     "upload a text file": "envoyez un fichier texte",
+    # A body the framework could not parse (api/bodies.py).
+    "the multipart body has no boundary in its Content-Type": (
+        "le corps multipart n'a pas de délimiteur (boundary) dans son Content-Type"
+    ),
+    "the multipart body is not readable": "le corps multipart est illisible",
+    "a part of the multipart body has no name": "une partie du corps multipart n'a pas de nom",
+    "send the files with your client's form support, e.g. curl -F files=@FILE": (
+        "envoyez les fichiers avec les formulaires de votre client, par exemple "
+        "curl -F files=@FICHIER"
+    ),
+    "the request body is not text in UTF-8": "le corps de la requête n'est pas du texte en UTF-8",
+    "send JSON encoded in UTF-8": "envoyez du JSON encodé en UTF-8",
+    "the request body is nested too deeply to be read": (
+        "le corps de la requête est trop imbriqué pour être lu"
+    ),
+    "send flatter JSON": "envoyez un JSON moins imbriqué",
+    "check its Content-Type and its encoding; the API is listed at /docs": (
+        "vérifiez son Content-Type et son encodage ; l'API est décrite sur /docs"
+    ),
     # The sovereignty map's reasons and licence obligations (stack/sovereignty.py), as
     # `commune sovereignty` shows them.
     "no licence declared": "aucune licence déclarée",
@@ -211,7 +230,7 @@ PATTERNS = [
             "{file} n'est pas une métadonnée Croissant (un objet avec @context et une liste de "
             "distributions)",
         ),
-        (r"(?P<file>.+) is not JSON: (?P<why>.+)", "{file} n'est pas du JSON : {why}"),
+        (r"(?P<file>.+) is not JSON: (?P<json>.+)", "{file} n'est pas du JSON : {json}"),
         (
             r"give the folder `commune export` wrote, unchanged",
             "donnez le dossier écrit par `commune export`, tel quel",
@@ -308,8 +327,16 @@ PATTERNS = [
         ),
         (r"retiring a document needs a reason", "retirer un document demande un motif"),
         (
+            r"approvals must be at most (?P<max>\d+), got (?P<value>.+)",
+            "le nombre d'approbations doit être au plus {max}, reçu {value}",
+        ),
+        (
             r"(?P<field>\w+) must be at most (?P<max>\S+), got (?P<value>\S+)",
             "{field} doit être au plus {max}, reçu {value}",
+        ),
+        (
+            r"a key's label is at most (?P<max>\d+) characters, got (?P<value>\d+)",
+            "le libellé d'une clé fait au plus {max} caractères, reçu {value}",
         ),
         (
             r"expires_days must be between 1 and (?P<max>\d+), got (?P<value>\S+)",
@@ -338,6 +365,20 @@ PATTERNS = [
             "vérifiez l'adresse ; l'API est décrite sur /docs",
         ),
         (r"the API is listed at /docs", "l'API est décrite sur /docs"),
+        # A body the framework could not parse (api/bodies.py).
+        (
+            r"more than (?P<n>\d+) files in one request",
+            "plus de {n} fichiers dans une même requête",
+        ),
+        (
+            r"more than (?P<n>\d+) form fields in one request",
+            "plus de {n} champs de formulaire dans une même requête",
+        ),
+        (r"a form field is over (?P<n>\d+) KB", "un champ de formulaire dépasse {n} Ko"),
+        (
+            r"the request body could not be read as (?P<media>.+)",
+            "le corps de la requête n'a pas pu être lu comme {media}",
+        ),
         *(
             (rf"{what} {english}", f"{said} {french}")
             for what, said in (
@@ -425,8 +466,8 @@ PATTERNS = [
             "{name} : XML mal formé ({why})",
         ),
         (
-            r"(?P<name>.+): not valid JSON \((?P<why>.*)\)",
-            "{name} : JSON non valide ({why})",
+            r"(?P<name>.+): not valid JSON \((?P<json>.*)\)",
+            "{name} : JSON non valide : {json}",
         ),
         (
             r"check that the file is complete, or fetch the fiche again",
@@ -954,6 +995,32 @@ PATTERNS = [
             "énergie du processeur (RAPL) x la part de cette requête dans le temps CPU de la "
             "machine ({share} %)",
         ),
+        # A model served elsewhere (account/energy.py): modelled by EcoLogits, or at the
+        # operator's configured figure, or not estimated and why (account/metering.py).
+        (
+            r"ecologits (?P<version>\S+), modelled: (?P<name>\S+) \((?P<active>\S+)B active, "
+            r"(?P<total>\S+)B total, (?P<bits>\d+)-bit\), (?P<n>\d+) output tokens, "
+            r"(?P<zone>\w+) electricity mix, PUE (?P<pue>\S+), (?P<gpu>\S+) GB GPUs in "
+            r"EcoLogits' reference server, embodied impacts included",
+            "ecologits {version}, modélisée\u00a0: {name} ({active} Md de paramètres actifs, "
+            "{total} Md au total, {bits} bits), {n} jetons produits, mix électrique {zone}, "
+            "PUE {pue}, GPU de {gpu} Go du serveur de référence d'EcoLogits, fabrication "
+            "comprise",
+        ),
+        (
+            r"(?P<name>\S+): (?P<n>\d+) output tokens × (?P<whk>\S+) Wh per 1,000, a configured "
+            r"figure",
+            "{name}\u00a0: {n} jetons produits × {whk} Wh pour 1\u202f000, un chiffre configuré",
+        ),
+        (
+            r"remote generation by (?P<name>\S+) not estimated: (?P<missing>.+)",
+            "génération à distance par {name} non estimée\u00a0: {missing}",
+        ),
+        (
+            r"set models\.(?P<name>\S+)\.active_params_b and total_params_b",
+            "renseignez models.{name}.active_params_b et total_params_b",
+        ),
+        (r"it is not configured", "ce modèle n'est pas configuré"),
         # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
         (
             r"(?P<how>measured, shared|estimated): (?P<methods>.+), over (?P<n>\d+) runs",
@@ -1082,8 +1149,8 @@ PATTERNS = [
             "chaque ligne demande question, language et collection",
         ),
         (
-            r"(?P<name>.+) line (?P<n>\d+): invalid JSON \((?P<why>[^()]*)\)",
-            "{name} ligne {n}\u00a0: JSON invalide ({why})",
+            r"(?P<name>.+) line (?P<n>\d+): invalid JSON \((?P<json>[^()]*)\)",
+            "{name} ligne {n}\u00a0: JSON invalide ({json})",
         ),
         (
             r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*')",
@@ -1133,8 +1200,8 @@ PATTERNS = [
             "de documents",
         ),
         (
-            r"(?P<name>.+) is not a valid report: (?P<why>.+)",
-            "{name} n'est pas un rapport valide\u00a0: {why}",
+            r"(?P<name>.+) is not a valid report: (?P<json>.+)",
+            "{name} n'est pas un rapport valide\u00a0: {json}",
         ),
         (
             r"the evaluation needs ranx, which is not installed",
@@ -1232,6 +1299,15 @@ PATTERNS = [
             r"the share of answerable questions refused must be between 0 and 1, got "
             r"(?P<value>.+)",
             "la part des questions avec réponse refusées doit être entre 0 et 1, reçu {value}",
+        ),
+        (
+            r"cannot listen on (?P<where>.+:\d+): no address found for (?P<host>.+)",
+            "impossible d'écouter sur {where}\u00a0: aucune adresse trouvée pour {host}",
+        ),
+        (
+            r"give an address such as 127\.0\.0\.1 or 0\.0\.0\.0, or a name this machine "
+            r"resolves",
+            "donnez une adresse comme 127.0.0.1 ou 0.0.0.0, ou un nom que cette machine résout",
         ),
         (
             r"cannot listen on (?P<where>.+:\d+): (?P<why>.+)",
@@ -1722,6 +1798,11 @@ PATTERNS = [
         ),
         (r"give a shorter --(?P<opt>collection|contributor)", "donnez un --{opt} plus court"),
         (
+            r"each is a distinct curator's, and a revision waits for all of them: ask for fewer",
+            "chacune est celle d'un·e curateur·rice différent·e, et une révision les attend "
+            "toutes\u00a0: demandez-en moins",
+        ),
+        (
             r"approvals must be 0 or more, got (?P<value>.+)",
             "le nombre d'approbations doit être 0 ou plus, reçu {value}",
         ),
@@ -1847,6 +1928,98 @@ REASONS = [
         ),
     )
 ]
+# What Python's TOML and JSON parsers say is wrong with a file (tomllib, json), which reaches
+# a message as its reason ("commune.toml is not valid TOML: …"). Their text is the same in
+# every Python Commune runs on; one a later Python adds is "syntaxe non valide", its
+# location kept.
+PARSERS = [
+    (re.compile(p), fr)
+    for p, fr in (
+        # tomllib (Python 3.11 to 3.13)
+        (r"Invalid statement", "instruction non valide"),
+        (
+            r"Expected newline or end of document after a statement",
+            "retour à la ligne ou fin du document attendu après une instruction",
+        ),
+        (
+            r"Expected ']' at the end of a table declaration",
+            "« ] » attendu à la fin de la déclaration de table",
+        ),
+        (
+            r"Expected ']]' at the end of an array declaration",
+            "« ]] » attendu à la fin de la déclaration de tableau de tables",
+        ),
+        (
+            r"Expected '=' after a key in a key/value pair",
+            "« = » attendu après une clé (clé = valeur)",
+        ),
+        (r"Expected (?P<what>.+)", "{what} attendu"),
+        (r"Found invalid character (?P<what>.+)", "caractère non valide {what}"),
+        (r"Cannot declare (?P<key>.+) twice", "la table {key} est déclarée deux fois"),
+        (r"Cannot overwrite a value", "une valeur est donnée deux fois"),
+        (
+            r"Cannot mutate immutable namespace (?P<key>.+)",
+            "la table {key} ne peut plus être complétée",
+        ),
+        (r"Cannot redefine namespace (?P<key>.+)", "la table {key} ne peut pas être redéfinie"),
+        (r"Invalid initial character for a key part", "caractère non valide au début d'une clé"),
+        (r"Unclosed array", "liste non fermée"),
+        (
+            r"Duplicate inline table key (?P<key>.+)",
+            "clé {key} en double dans une table en ligne",
+        ),
+        (r"Unclosed inline table", "table en ligne non fermée"),
+        (r"Unescaped '\\' in a string", "« \\ » non échappé dans une chaîne"),
+        (r"Invalid hex value", "valeur hexadécimale non valide"),
+        (
+            r"Escaped character is not a Unicode scalar value",
+            "le caractère échappé n'est pas un caractère Unicode",
+        ),
+        (r"Unterminated string", "chaîne non fermée"),
+        (r"Illegal character (?P<what>.+)", "caractère interdit {what}"),
+        (r"Invalid date or datetime", "date ou date et heure non valide"),
+        (r"Invalid value", "valeur non valide"),
+        # json (Python 3.11 to 3.13)
+        (r"Expecting value", "valeur attendue"),
+        (r"Expecting ',' delimiter", "virgule attendue"),
+        (r"Expecting ':' delimiter", "deux-points attendu"),
+        (
+            r"Expecting property name enclosed in double quotes",
+            "nom de propriété entre guillemets doubles attendu",
+        ),
+        (r"Extra data", "données en trop après la valeur"),
+        (r"Unterminated string starting at", "chaîne non fermée"),
+        (r"Invalid control character at", "caractère de contrôle non valide"),
+        (r"Invalid \\escape(?:: (?P<what>.+))?", "séquence d'échappement « \\ » non valide"),
+        (r"Invalid \\uXXXX escape", "séquence d'échappement \\uXXXX non valide"),
+        (
+            r"Illegal trailing comma before end of (?:object|array)",
+            "virgule en trop avant la fin",
+        ),
+        # A file that is not UTF-8 (UnicodeDecodeError), where it is reported the same way.
+        (
+            r"'utf-8' codec can't decode byte (?P<byte>0x[0-9a-f]{2}) in position (?P<at>\d+): .+",
+            "pas du texte UTF-8 (octet {byte} à la position {at})",
+        ),
+        (
+            r"'utf-8' codec can't decode bytes in position (?P<at>\d+)-\d+: .+",
+            "pas du texte UTF-8 (à la position {at})",
+        ),
+    )
+]
+# Where the parser stopped, in each parser's words: tomllib's "(at line 1, column 8)",
+# json's ": line 1 column 8 (char 7)", a fiche's "at line 1 column 8" (ingest/dila.py).
+PARSED_AT = [
+    re.compile(p)
+    for p in (
+        r"(?P<what>.+) \(at line (?P<line>\d+), column (?P<col>\d+)\)",
+        r"(?P<what>.+) \(at (?P<end>end of document)\)",
+        r"(?P<what>.+): line (?P<line>\d+) column (?P<col>\d+) \(char \d+\)",
+        r"(?P<what>.+) at line (?P<line>\d+) column (?P<col>\d+)",
+    )
+]
+
+
 # The charter that `commune check` read, when the home has none of its own.
 WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
 # How an energy figure was found (account/calibration.py).
@@ -1911,6 +2084,34 @@ def _reason(text: str) -> str | None:
     return None
 
 
+def _parsed(text: str) -> str:
+    """A TOML or JSON parser's reason in French, where it stopped kept ("« ] » attendu à la
+    fin de la déclaration de table (ligne 1, colonne 8)"); a reason not known here is said
+    "syntaxe non valide", never left in English inside a French line."""
+    what, where = text, ""
+    for pattern in PARSED_AT:
+        found = pattern.fullmatch(text)
+        if found:
+            what = found["what"]
+            at = found.groupdict()
+            where = (
+                "à la fin du document"
+                if at.get("end")
+                else f"ligne {at['line']}, colonne {at['col']}"
+            )
+            break
+    said = "syntaxe non valide"
+    for pattern, template in PARSERS:
+        found = pattern.fullmatch(what)
+        if found:
+            values = found.groupdict()
+            if values.get("key"):  # tomllib names a table by its tuple: ('a', 'b') is a.b
+                values["key"] = ".".join(re.findall(r"'([^']*)'", values["key"])) or values["key"]
+            said = template.format(**values)
+            break
+    return f"{said} ({where})" if where else said
+
+
 def _french(text: str) -> str | None:
     if text in EXACT:
         return EXACT[text]
@@ -1951,6 +2152,14 @@ def _french(text: str) -> str | None:
             for name in ("size", "limit"):  # "12.5 MB" is "12,5 Mo" in French
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
+            for name in ("active", "total", "gpu", "pue", "whk"):  # a model's figures
+                if name in values:
+                    values[name] = re.sub(r"(\d)\.(\d)", r"\1,\2", values[name])
+            if "missing" in values:  # what a figure lacks: a message of its own
+                values["missing"] = localise(values["missing"], "fr")
+            for name in ("toml", "json"):  # a parser's reason and where it stopped
+                if name in values:
+                    values[name] = _parsed(values[name])
             if "why" in values:  # the system's own words (an OSError's strerror)
                 values["why"] = _system_words(values["why"])
             return template.format(**values)

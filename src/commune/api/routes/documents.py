@@ -66,10 +66,22 @@ async def upload(
         route="api/documents:upload",
     )
     ok = [r for r in results if r["status"] != "failed"]
+    language = language_of(request)
     for r in results:  # each file's error in the caller's language, as the request's own
         if r.get("error"):
-            r["error"] = localise(r["error"], language_of(request))
+            r["error"] = localise(r["error"], language)
+        if r.get("held"):
+            r["held"] = _held(r["held"], language)
     return JSONResponse({"files": results}, status_code=200 if ok else 400)
+
+
+def _held(reason: str, language: str) -> str:
+    """Why a file waits for a curator, in the words the contribute page and `commune add`
+    use: the pages' catalogue has the hold reasons (web/i18n.py), text/messages.py not."""
+    from commune.web import i18n
+
+    i18n.use(language)
+    return i18n.translate(reason)
 
 
 @router.get("/api/collections")

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from commune.api.answers import answer_json
 from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.http.deps import CommuneDep
@@ -88,7 +89,7 @@ async def ask(
         actor=actor,
         peers=req.peers,
     )
-    return answer.to_json()
+    return answer_json(answer)
 
 
 @router.post("/api/ask/stream", response_class=StreamingResponse, responses=STREAMED)
@@ -107,5 +108,5 @@ async def ask_stream(
         asker_language=language_of(request),
     )
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
-    stream = sse(first, events, lambda answer: answer.to_json(), language_of(request))
+    stream = sse(first, events, answer_json, language_of(request))
     return ClosingStream(stream, events)
