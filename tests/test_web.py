@@ -323,7 +323,7 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     assert "licence none" not in said
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
-    assert 'value="FOO"' in r.page  # what was typed is kept
+    assert 'value="FOO"' in r.page and ">vu</textarea>" in r.page  # what was typed is kept
     r = cyril.post(
         f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "etalab-2.0"}
     )
@@ -360,6 +360,77 @@ def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     assert "Vos contributions" not in cyril.get("/contribute").page
 
 
+def _form(page: str, action: str) -> str:
+    """The form of ``page`` that posts to ``action``, as a person reads it."""
+    found = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    assert found, page[-1500:]
+    return found.group(0)
+
+
+def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commune):
+    """Found by an exploratory test: a refusal on the ask, contribute, account and
+    administration pages was a page apart ("Quelque chose n'a pas marché"), what was typed
+    lost. It is said in its form now, as on the curation page, with the same status."""
+    alice = browser(app, "alice")
+    alice.get("/")
+    r = alice.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
+    ask = _form(r.page, "/ask")
+    assert r.status_code == 404 and "Quelque chose n'a pas marché" not in r.page
+    assert 'role="alert" id="ask-error">aucune collection nommée \'nulle-part\'' in ask
+    assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
+    r = alice.post("/ask", {"question": "  "})
+    assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
+
+    alice.get("/contribute")
+    files = [("files", ("a.txt", b"La salle des fetes se loue au mois.", "text/plain"))]
+    typed = {"collection": "mairie", "licence": "FOO", "publisher": "Mairie de Z"}
+    before = len(commune.documents())
+    r = alice.post("/contribute", typed, files=files)
+    sent = _form(r.page, "/contribute")
+    assert r.status_code == 400 and 'role="alert" id="contribute-error">licence invalide' in sent
+    assert 'value="Mairie de Z"' in sent and len(commune.documents()) == before
+    r = alice.post("/contribute", {**typed, "licence": "CC-BY-4.0"})  # no file
+    sent = _form(r.page, "/contribute")
+    assert r.status_code == 400 and "Choisissez au moins un fichier." in sent
+    assert re.search(r'value="CC-BY-4.0" aria-describedby="licence-\d+-terms" checked>', sent)
+    # The page's script still gets the fragment it puts in place of the results.
+    r = alice.post("/contribute", typed, files=files, headers={"X-Fragment": "1"})
+    assert r.status_code == 400 and r.text.startswith('<div class="error" role="alert">')
+
+    alice.get("/account")
+    r = alice.post("/account/password", {"current": "pas le bon", "new": "x" * 12})
+    said = _form(r.page, "/account/password")
+    assert r.status_code == 403 and "Le mot de passe actuel est faux" in said
+    assert "Vos clés d'API" in r.page  # the whole page again, keys and payout
+    assert 'value="pas le bon"' not in r.page  # a password is never shown back
+    r = alice.post("/account/password", {"current": PASSWORD, "new": "court"})
+    assert r.status_code == 400 and "au moins 10 caractères" in _form(r.page, "/account/password")
+    assert browser(app, "alice").get("/account").status_code == 200  # the password unchanged
+
+    alice.get("/admin")
+    people = len(commune.admin.people())
+    r = alice.post("/admin/users", {"name": "carol", "member": "Ville C", "role": "curator"})
+    added = _form(r.page, "/admin/users")
+    assert r.status_code == 400 and 'role="alert" id="user-error">' in added
+    assert "existe déjà" in added and 'value="carol"' in added
+    assert '<option value="curator" selected>' in added and len(commune.admin.people()) == people
+    r = alice.post("/admin/members", {"name": " ", "kind": "association"})
+    assert r.status_code == 400 and 'id="member-error"' in _form(r.page, "/admin/members")
+    assert '<option value="association" selected>' in r.page
+    r = alice.post("/admin/roles", {"user": "carol", "role": "roi"})
+    assert r.status_code == 400 and 'role="alert" id="role-error"' in r.page
+    assert [u["role"] for u in commune.admin.people() if u["name"] == "carol"] == ["reader"]
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    mona.get("/admin")
+    r = mona.post("/keys", {"user": "alice", "label": "pour alice", "back": "admin"})
+    key = _form(r.page, "/keys")
+    assert r.status_code == 404 and 'id="key-error"' in key and 'value="pour alice"' in key
+    # Not the form's: a forged form's token is a page apart, nothing done.
+    r = mona.post("/admin/users", {"name": "x", "member": "Ville C", "csrf": "forged"})
+    assert r.status_code == 403 and "Quelque chose n'a pas marché" in r.page
+
+
 def test_dashboard_charts_and_the_statement_with_its_csv(app):
     alice = browser(app, "alice")
     alice.get("/")
@@ -387,6 +458,7 @@ def test_a_key_is_shown_once_and_admins_grant_only_up_to_their_role(app, commune
     mona.get("/account")
     r = mona.post("/keys", {"label": "script"})
     secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
+    assert "Votre rétribution ce mois-ci" in r.page  # the whole account page, its payout too
     assert secret not in mona.get("/account").page  # shown once
     from commune.govern.members import authenticate
 
