@@ -431,6 +431,36 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     assert r.status_code == 403 and "Quelque chose n'a pas marché" in r.page
 
 
+def test_passages_in_another_language_than_the_pages_carry_their_own(app, commune):
+    """Found by an exploratory test: French passages quoted on English pages (and English
+    ones on French pages) had no lang attribute, so a screen reader read them with the
+    page's voice. Text in the page's own language carries none."""
+    english = {"Accept-Language": "en"}
+    alice = browser(app, "alice")
+    alice.get("/", headers=english)
+    r = alice.post("/ask", {"question": "When must the bins be put out?"}, headers=english)
+    answer = re.search(r'<div id="answer".*?</div>', r.text, re.S).group(0)
+    assert '<div id="answer" class="answer">' in answer  # the answer's language is the page's
+    assert '<span lang="fr">Les bacs doivent être sortis' in html.unescape(answer), answer
+    assert re.search(r'<p class="card-title" lang="fr"><span class="n">\[1\]', r.text)
+    r = alice.post("/ask", {"question": "Quand passe le camion des ordures ?"}, headers=english)
+    assert '<div id="answer" class="answer" lang="fr">' in r.text  # the question's language
+    assert "<span lang" not in r.text.split('id="answer"')[1].split("</div>")[0]
+    assert '<span lang="fr">la charte ne fixe aucune règle de refus</span>' in r.page  # reasons
+
+    hits = alice.get("/commons?q=ordures", headers=english).text
+    assert '<p class="excerpt" lang="fr">' in hits and 'lang="en"' not in hits.split("<main")[1]
+    hits = alice.get("/commons?q=parking+permit").text  # a French page
+    assert '<p class="excerpt" lang="en">' in hits and '<p class="excerpt" lang="fr">' not in hits
+    [parking] = [d for d in commune.documents() if d["title"] == "Parking permits"]
+    page = alice.get(f"/documents/{parking['id']}").text
+    assert '<h1 lang="en">Parking permits</h1>' in page
+    assert '<div class="document" lang="en">' in page
+    # A French page quoting French passages marks nothing.
+    r = alice.post("/ask", {"question": "Quand passe le camion des ordures ?"})
+    assert r.text.count(' lang="') == 3  # the page's <html>, its two language buttons
+
+
 def test_dashboard_charts_and_the_statement_with_its_csv(app):
     alice = browser(app, "alice")
     alice.get("/")
