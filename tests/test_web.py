@@ -467,6 +467,9 @@ def test_dashboard_charts_and_the_statement_with_its_csv(app):
     alice.post("/ask", {"question": "Quand passe le camion des ordures ?"})
     page = alice.get("/dashboard").page
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4  # 3 per day + per member
+    said = re.findall(r"\u00a0: (\S+) (requêtes?)</title>", page)  # one a day, 0 or more
+    assert len(said) == 30 and any(n != "0" for n, _ in said)
+    assert all(n.isdigit() and (n in ("0", "1")) == (w == "requête") for n, w in said)
     assert 'role="img"' in page and "Énergie par membre" in page
     from datetime import UTC, datetime
 
@@ -685,6 +688,7 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
 def test_chart_labels_never_crowd_the_axis():
     """Issue 24: labels about 5 px and overlapping. At most six under the axis, short enough
     for their slot; the bars' titles keep the whole name."""
+    from commune.web import i18n
     from commune.web.charts import MAX_LABELS, bars
 
     for n in (7, 30, 90, 365):
@@ -692,10 +696,32 @@ def test_chart_labels_never_crowd_the_axis():
         under = re.findall(r'class="axis">(\d\d-\d\d)</text>', svg)
         assert 1 <= len(under) <= MAX_LABELS, (n, under)
     members = [(f"Communauté de communes numéro {i}", float(i)) for i in range(12)]
+    i18n.use("en")
     svg = bars(members, "t", "Wh")
     labels = re.findall(r'text-anchor="middle" class="axis">([^<]*)</text>', svg)
     assert 1 <= len(labels) <= MAX_LABELS and all(len(x) <= 9 for x in labels)
     assert "<title>Communauté de communes numéro 11: " in svg
+
+
+def test_chart_figures_are_written_as_the_tables_beside_them():
+    """Found by an exploratory test: the French dashboard's charts said "0.0025" and "2.0
+    requêtes" beside tables saying "0,0025" and "2"."""
+    from commune.web import i18n
+    from commune.web.charts import bars
+
+    points = [("2026-12-01", 0.0025), ("2026-12-02", 1234.6), ("2026-12-03", 0.00001)]
+    i18n.use("fr")
+    svg = bars(points, "t", "Wh")
+    assert "<title>2026-12-01\u00a0: 0,0025 Wh</title>" in svg
+    assert "<title>2026-12-02\u00a0: 1\u202f235 Wh</title>" in svg
+    assert "<title>2026-12-03\u00a0: 0,00001 Wh</title>" in svg  # not 1e-05
+    axis = re.findall(r'text-anchor="end" dominant-baseline="middle" class="axis">([^<]*)<', svg)
+    assert axis == ["0", "1\u202f000", "2\u202f000"]
+    svg = bars([("2026-12-01", 0.004)], "t", "Wh")
+    assert re.findall(r'class="axis">([^<]*)<', svg)[:3] == ["0", "0,0025", "0,005"]
+    i18n.use("en")
+    svg = bars(points, "t", "Wh")
+    assert "<title>2026-12-01: 0.0025 Wh</title>" in svg and "1,235 Wh</title>" in svg
 
 
 def test_a_search_page_is_one_request_of_the_quota_and_one_ledger_row(app, commune):

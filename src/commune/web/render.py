@@ -54,10 +54,7 @@ def environment() -> Environment:
 def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
-    text = f"{float(value):,.{digits}f}"
-    if i18n.current() == "fr":  # 1 234,5
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
+    return i18n.figure(f"{float(value):,.{digits}f}")
 
 
 def small(value: Any, digits: int) -> str:

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from commune.account.statement import MemberLine, Statement, csv_text
 from commune.core import Commune
 from commune.govern.policy import COOPERATIVE, Actor, allowed
-from commune.web.charts import bars
+from commune.web.charts import bars, figure
 from commune.web.i18n import gettext as _
+from commune.web.i18n import ngettext
 from commune.web.page import PageOf, SignedIn, TheCommune, guard, own_member, today
 from commune.web.render import render
 
@@ -38,7 +39,12 @@ def dashboard(
     dates = [(since + timedelta(days=i)).date().isoformat() for i in range(days)]
     rows = [by_day.get(d, {"day": d, **ZERO}) for d in dates]
     charts = [
-        bars([(r["day"], r["requests"]) for r in rows], _("Requests per day"), _("requests")),
+        bars(
+            [(r["day"], r["requests"]) for r in rows],
+            _("Requests per day"),
+            _("requests"),
+            lambda n: ngettext("%(num)s request", "%(num)s requests", n, num=figure(n)),
+        ),
         bars([(r["day"], r["wh"]) for r in rows], _("Energy per day"), "Wh"),
         bars([(r["day"], r["gco2e"]) for r in rows], _("Carbon per day"), "gCO2e"),
     ]
