@@ -754,6 +754,12 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
             "une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
             "entier est attendu)",
         ),
+        # Found by an exploratory test: clamped, "-5" read "les 1 derniers jours".
+        "/dashboard?days=-5": (
+            422,
+            "une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
+        ),
+        "/dashboard?days=100000": (422, "(days\u00a0: doit être au plus 366)"),
         "/dashboard?member=Ville+A": (404, "aucun membre nommé 'Ville A' visible par carol"),
         "/commons?q=" + "x" * 2100: (400, "la recherche fait 2100 caractères"),
         "/statement": (403, "votre rôle est lecteur·rice"),
@@ -767,6 +773,13 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         "a value of this address is not valid (days: an integer is expected): check the link, "
         "or start again from the menu" in english.page
     )
+    # One day is "the last day", in both languages; a number of days the menu does not offer
+    # is shown chosen in it.
+    one = carol.get("/dashboard?days=1", headers=fr).page
+    assert "Votre propre usage, le dernier jour." in one and '<option value="1" selected>' in one
+    assert "Votre propre usage, les 7 derniers jours." in carol.get("/dashboard?days=7").page
+    one = carol.get("/dashboard?days=1", headers={"Accept-Language": "en"}).page
+    assert "Your own usage, the last day." in one
 
 
 def test_a_session_opened_by_a_key_ends_with_the_key(app, commune):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from commune.account.statement import MemberLine, Statement, csv_text
@@ -27,11 +27,16 @@ router = APIRouter(include_in_schema=False)
 ZERO = {"requests": 0, "tokens": 0, "wh": 0.0, "gco2e": 0.0}
 
 
+# How many days a dashboard shows: a year at most (and a leap year's day). A value outside
+# is refused, saying the bound (as "days=abc" is): it was clamped, and "-5" read "the last 1
+# days".
+Days = Annotated[int, Query(ge=1, le=366)]
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(
-    p: PageOf, actor: SignedIn, commune: TheCommune, member: str = "", days: int = 30
+    p: PageOf, actor: SignedIn, commune: TheCommune, member: str = "", days: Days = 30
 ) -> Response:
-    days = min(max(days, 1), 366)
     until = today() + timedelta(days=1)
     since = until - timedelta(days=days)
     series = commune.usage_series(actor, start=since, end=until, member=member or None)
