@@ -201,6 +201,19 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"\((?P<tokens>\d+) output tokens\) in the ledger",
             N_("%(how)s, over %(n)s runs (%(tokens)s output tokens) in the ledger"),
         ),
+        # A remote model's, modelled (account/energy.py, modelled_for).
+        (
+            r"ecologits (?P<version>\S+), modelled: (?P<name>.+) \((?P<active>[\d.e+]+)B active, "
+            r"(?P<total>[\d.e+]+)B total, (?P<bits>\d+)-bit\), (?P<tokens>\d+) output tokens, "
+            r"(?P<zone>\S+) electricity mix, PUE (?P<pue>\S+), (?P<gb>[\d.e+]+) GB GPUs in "
+            r"EcoLogits' reference server, embodied impacts included",
+            N_(
+                "ecologits %(version)s, modelled: %(name)s (%(active)sB active, %(total)sB "
+                "total, %(bits)s-bit), %(tokens)s output tokens, %(zone)s electricity mix, PUE "
+                "%(pue)s, %(gb)s GB GPUs in EcoLogits' reference server, embodied impacts "
+                "included"
+            ),
+        ),
     )
 ]
 # The policy's actions as its reasons name them (policy.WORDS): the %(action)s above.
@@ -249,6 +262,10 @@ LIBRARY = (
     N_("local"),
     N_("estimated"),
     N_("measured, shared"),
+    # A model's energy figure the operator configured, or none (charter/catalogue.py); the
+    # first whole, its parenthesis being no hint.
+    N_("configured (wh_per_1k_tokens)"),
+    N_("unknown: set active_params_b and total_params_b to model it"),
     N_(
         "energy is measured only from a meter (RAPL, each request given its share: measured, "
         "shared); CPU time x configured watts is estimated, and remote models are modelled by "
@@ -306,6 +323,9 @@ def translate(text: str | None) -> str:
     with its hint ("message (hint)", errors.CommuneError) is translated part by part."""
     if not text:
         return ""
+    whole = str(catalogue(current()).gettext(text))
+    if whole != text:  # a message whose parenthesis is its own, not a hint
+        return whole
     head, sep, hint = text.rpartition(" (")
     said = f"{_one(head)} ({_one(hint[:-1])})" if sep and hint.endswith(")") else _one(text)
     if said == text and current() == "fr":
