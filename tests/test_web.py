@@ -313,6 +313,8 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
     review = cyril.get(f"/curation/{rid}").page
     assert 'name="licence"' in review and "Licence à fixer en approuvant" in review
+    assert "<del>− rien de publié encore</del>\n<ins>+ révision 1</ins>" in review
+    assert "(none)" not in review and "revision" not in review
     # The commons page lists it for a curator: its link is its curation page, not a 404.
     listed = cyril.get("/commons?collection=mairie").page
     assert f'href="/curation/{rid}">La ludothèque' in listed and "(non publié)" in listed
@@ -328,6 +330,9 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
         f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "etalab-2.0"}
     )
     assert r.status_code == 303 and "published" in r.headers["location"]
+    review = cyril.get(f"/curation/{rid}").page  # published: against the one before it
+    assert "Modifications par rapport à la révision précédente" in review
+    assert "<del>− aucune révision avant celle-ci</del>" in review
     [doc] = [d for d in commune.documents() if d["title"].startswith("La ludothèque")]
     assert doc["licence"] == "etalab-2.0" and doc["status"] == "published"
     commune.retire(doc["id"], "fermée")
@@ -680,9 +685,18 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     diff = re.search(r'<pre class="diff">(.*?)</pre>', review, re.S)
     assert diff, review
     lines = diff.group(1).split("\n")
-    assert len(lines) >= 4  # one line of the diff per line of the page
+    assert len(lines) >= 4 and "" not in lines  # one line of the diff per line of the page
     assert any(line.startswith("<ins>+") and "commune check" in line for line in lines)
     assert any(line.startswith("<del>-") for line in lines)
+    # Found by an exploratory test: the header said "revision (none)" and the revisions' ids
+    # ("revision 14" for the page's "Révision 2"), in English on French pages.
+    assert lines[:2] == ["<del>− la révision publiée</del>", "<ins>+ révision 2</ins>"]
+    assert "Modifications par rapport à la révision publiée" in review
+    english = alice.get(f"/curation/{rid}", headers={"Accept-Language": "en"}).page
+    said = '<pre class="diff" lang="fr"><del lang="en">− the published revision</del>\n'
+    assert said + '<ins lang="en">+ revision 2</ins>' in english  # its text is French
+    history = alice.get(f"/documents/{doc['id']}").page
+    assert "<del>− aucune révision avant celle-ci</del>\n<ins>+ révision 1</ins>" in history
 
 
 def test_chart_labels_never_crowd_the_axis():
