@@ -177,6 +177,12 @@ def test_a_new_user_asks_contributes_and_sees_it_through_curation(site, browser,
     audit(browser, "revision")
     browser.find_element(By.ID, "decision-approve").click()
     browser.find_element(By.ID, "reason").send_keys("Source vérifiée auprès de la médiathèque.")
+    # A refused decision is said in its form, what was typed kept (web/forms.py): audited.
+    browser.find_element(By.ID, "licence").send_keys("FOO")
+    browser.find_element(By.CSS_SELECTOR, "form[action^='/curation/'] button").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "decision-error")))
+    audit(browser, "refused-form")
+    browser.find_element(By.ID, "licence").clear()
     browser.find_element(By.CSS_SELECTOR, "form[action^='/curation/'] button").click()
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.done")))
     assert "publiée" in browser.find_element(By.CSS_SELECTOR, "p.done").text

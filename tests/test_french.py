@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -58,6 +59,34 @@ def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     assert "0 refusée pour dépassement" in fr  # French counts 0 as one
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page
     assert "<p>2 requests, " in en and "2 questions recorded: " in en
+
+
+def test_the_transparency_pages_energy_figures_say_jetons_in_french(home):
+    """Found by an exploratory test: a remote model's energy figure on the French page read
+    "1000 output tokens, WOR electricity mix", and a configured one "configured", where the
+    rest of the page says "jetons"."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_web import Browser
+
+    home.mkdir(parents=True)
+    remote = 'backend = "openai"\nbase_url = "http://127.0.0.1:9"\nmodel = "m"\n'
+    (home / "commune.toml").write_text(
+        f"[models.mesure]\n{remote}wh_per_1k_tokens = 0.3\n"
+        f"[models.gros]\n{remote}active_params_b = 24\ntotal_params_b = 24\n"
+        f"[models.flou]\n{remote}"
+    )
+    with Commune(home) as commune:
+        b = Browser(create_app(commune))
+        fr = b.get("/transparency").page
+        assert "(24 milliards de paramètres actifs, " in fr
+        assert "1000 jetons produits, mix électrique " in fr
+        assert "chiffre fixé par l'exploitant (wh_per_1k_tokens)" in fr
+        assert "inconnu\u00a0: donnez active_params_b et total_params_b" in fr
+        # "tokens" only as a part of a setting's name.
+        assert not re.findall(r"(?<![_\w])tokens\b", fr.split("<main")[1]), fr
+        en = b.get("/transparency", headers={"Accept-Language": "en"}).page
+        assert "1000 output tokens, " in en and "configured (wh_" in en
 
 
 def test_roles_kinds_and_answers_read_as_words_in_the_pages_language(commune, corpus):

@@ -313,6 +313,8 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
     review = cyril.get(f"/curation/{rid}").page
     assert 'name="licence"' in review and "Licence à fixer en approuvant" in review
+    assert "<del>− rien de publié encore</del>\n<ins>+ révision 1</ins>" in review
+    assert "(none)" not in review and "revision" not in review
     # The commons page lists it for a curator: its link is its curation page, not a 404.
     listed = cyril.get("/commons?collection=mairie").page
     assert f'href="/curation/{rid}">La ludothèque' in listed and "(non publié)" in listed
@@ -323,11 +325,14 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     assert "licence none" not in said
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
-    assert 'value="FOO"' in r.page  # what was typed is kept
+    assert 'value="FOO"' in r.page and ">vu</textarea>" in r.page  # what was typed is kept
     r = cyril.post(
         f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "etalab-2.0"}
     )
     assert r.status_code == 303 and "published" in r.headers["location"]
+    review = cyril.get(f"/curation/{rid}").page  # published: against the one before it
+    assert "Modifications par rapport à la révision précédente" in review
+    assert "<del>− aucune révision avant celle-ci</del>" in review
     [doc] = [d for d in commune.documents() if d["title"].startswith("La ludothèque")]
     assert doc["licence"] == "etalab-2.0" and doc["status"] == "published"
     commune.retire(doc["id"], "fermée")
@@ -360,12 +365,116 @@ def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     assert "Vos contributions" not in cyril.get("/contribute").page
 
 
+def _form(page: str, action: str) -> str:
+    """The form of ``page`` that posts to ``action``, as a person reads it."""
+    found = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    assert found, page[-1500:]
+    return found.group(0)
+
+
+def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commune):
+    """Found by an exploratory test: a refusal on the ask, contribute, account and
+    administration pages was a page apart ("Quelque chose n'a pas marché"), what was typed
+    lost. It is said in its form now, as on the curation page, with the same status."""
+    alice = browser(app, "alice")
+    alice.get("/")
+    r = alice.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
+    ask = _form(r.page, "/ask")
+    assert r.status_code == 404 and "Quelque chose n'a pas marché" not in r.page
+    assert 'role="alert" id="ask-error">aucune collection nommée \'nulle-part\'' in ask
+    assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
+    r = alice.post("/ask", {"question": "  "})
+    assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
+
+    alice.get("/contribute")
+    files = [("files", ("a.txt", b"La salle des fetes se loue au mois.", "text/plain"))]
+    typed = {"collection": "mairie", "licence": "FOO", "publisher": "Mairie de Z"}
+    before = len(commune.documents())
+    r = alice.post("/contribute", typed, files=files)
+    sent = _form(r.page, "/contribute")
+    assert r.status_code == 400 and 'role="alert" id="contribute-error">licence invalide' in sent
+    assert 'value="Mairie de Z"' in sent and len(commune.documents()) == before
+    r = alice.post("/contribute", {**typed, "licence": "CC-BY-4.0"})  # no file
+    sent = _form(r.page, "/contribute")
+    assert r.status_code == 400 and "Choisissez au moins un fichier." in sent
+    assert re.search(r'value="CC-BY-4.0" aria-describedby="licence-\d+-terms" checked>', sent)
+    # The page's script still gets the fragment it puts in place of the results.
+    r = alice.post("/contribute", typed, files=files, headers={"X-Fragment": "1"})
+    assert r.status_code == 400 and r.text.startswith('<div class="error" role="alert">')
+
+    alice.get("/account")
+    r = alice.post("/account/password", {"current": "pas le bon", "new": "x" * 12})
+    said = _form(r.page, "/account/password")
+    assert r.status_code == 403 and "Le mot de passe actuel est faux" in said
+    assert "Vos clés d'API" in r.page  # the whole page again, keys and payout
+    assert 'value="pas le bon"' not in r.page  # a password is never shown back
+    r = alice.post("/account/password", {"current": PASSWORD, "new": "court"})
+    assert r.status_code == 400 and "au moins 10 caractères" in _form(r.page, "/account/password")
+    assert browser(app, "alice").get("/account").status_code == 200  # the password unchanged
+
+    alice.get("/admin")
+    people = len(commune.admin.people())
+    r = alice.post("/admin/users", {"name": "carol", "member": "Ville C", "role": "curator"})
+    added = _form(r.page, "/admin/users")
+    assert r.status_code == 400 and 'role="alert" id="user-error">' in added
+    assert "existe déjà" in added and 'value="carol"' in added
+    assert '<option value="curator" selected>' in added and len(commune.admin.people()) == people
+    r = alice.post("/admin/members", {"name": " ", "kind": "association"})
+    assert r.status_code == 400 and 'id="member-error"' in _form(r.page, "/admin/members")
+    assert '<option value="association" selected>' in r.page
+    r = alice.post("/admin/roles", {"user": "carol", "role": "roi"})
+    assert r.status_code == 400 and 'role="alert" id="role-error"' in r.page
+    assert [u["role"] for u in commune.admin.people() if u["name"] == "carol"] == ["reader"]
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    mona.get("/admin")
+    r = mona.post("/keys", {"user": "alice", "label": "pour alice", "back": "admin"})
+    key = _form(r.page, "/keys")
+    assert r.status_code == 404 and 'id="key-error"' in key and 'value="pour alice"' in key
+    # Not the form's: a forged form's token is a page apart, nothing done.
+    r = mona.post("/admin/users", {"name": "x", "member": "Ville C", "csrf": "forged"})
+    assert r.status_code == 403 and "Quelque chose n'a pas marché" in r.page
+
+
+def test_passages_in_another_language_than_the_pages_carry_their_own(app, commune):
+    """Found by an exploratory test: French passages quoted on English pages (and English
+    ones on French pages) had no lang attribute, so a screen reader read them with the
+    page's voice. Text in the page's own language carries none."""
+    english = {"Accept-Language": "en"}
+    alice = browser(app, "alice")
+    alice.get("/", headers=english)
+    r = alice.post("/ask", {"question": "When must the bins be put out?"}, headers=english)
+    answer = re.search(r'<div id="answer".*?</div>', r.text, re.S).group(0)
+    assert '<div id="answer" class="answer">' in answer  # the answer's language is the page's
+    assert '<span lang="fr">Les bacs doivent être sortis' in html.unescape(answer), answer
+    assert re.search(r'<p class="card-title" lang="fr"><span class="n">\[1\]', r.text)
+    r = alice.post("/ask", {"question": "Quand passe le camion des ordures ?"}, headers=english)
+    assert '<div id="answer" class="answer" lang="fr">' in r.text  # the question's language
+    assert "<span lang" not in r.text.split('id="answer"')[1].split("</div>")[0]
+    assert '<span lang="fr">la charte ne fixe aucune règle de refus</span>' in r.page  # reasons
+
+    hits = alice.get("/commons?q=ordures", headers=english).text
+    assert '<p class="excerpt" lang="fr">' in hits and 'lang="en"' not in hits.split("<main")[1]
+    hits = alice.get("/commons?q=parking+permit").text  # a French page
+    assert '<p class="excerpt" lang="en">' in hits and '<p class="excerpt" lang="fr">' not in hits
+    [parking] = [d for d in commune.documents() if d["title"] == "Parking permits"]
+    page = alice.get(f"/documents/{parking['id']}").text
+    assert '<h1 lang="en">Parking permits</h1>' in page
+    assert '<div class="document" lang="en">' in page
+    # A French page quoting French passages marks nothing.
+    r = alice.post("/ask", {"question": "Quand passe le camion des ordures ?"})
+    assert r.text.count(' lang="') == 3  # the page's <html>, its two language buttons
+
+
 def test_dashboard_charts_and_the_statement_with_its_csv(app):
     alice = browser(app, "alice")
     alice.get("/")
     alice.post("/ask", {"question": "Quand passe le camion des ordures ?"})
     page = alice.get("/dashboard").page
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4  # 3 per day + per member
+    said = re.findall(r"\u00a0: (\S+) (requêtes?)</title>", page)  # one a day, 0 or more
+    assert len(said) == 30 and any(n != "0" for n, _ in said)
+    assert all(n.isdigit() and (n in ("0", "1")) == (w == "requête") for n, w in said)
     assert 'role="img"' in page and "Énergie par membre" in page
     from datetime import UTC, datetime
 
@@ -387,6 +496,7 @@ def test_a_key_is_shown_once_and_admins_grant_only_up_to_their_role(app, commune
     mona.get("/account")
     r = mona.post("/keys", {"label": "script"})
     secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
+    assert "Votre rétribution ce mois-ci" in r.page  # the whole account page, its payout too
     assert secret not in mona.get("/account").page  # shown once
     from commune.govern.members import authenticate
 
@@ -575,14 +685,24 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     diff = re.search(r'<pre class="diff">(.*?)</pre>', review, re.S)
     assert diff, review
     lines = diff.group(1).split("\n")
-    assert len(lines) >= 4  # one line of the diff per line of the page
+    assert len(lines) >= 4 and "" not in lines  # one line of the diff per line of the page
     assert any(line.startswith("<ins>+") and "commune check" in line for line in lines)
     assert any(line.startswith("<del>-") for line in lines)
+    # Found by an exploratory test: the header said "revision (none)" and the revisions' ids
+    # ("revision 14" for the page's "Révision 2"), in English on French pages.
+    assert lines[:2] == ["<del>− la révision publiée</del>", "<ins>+ révision 2</ins>"]
+    assert "Modifications par rapport à la révision publiée" in review
+    english = alice.get(f"/curation/{rid}", headers={"Accept-Language": "en"}).page
+    said = '<pre class="diff" lang="fr"><del lang="en">− the published revision</del>\n'
+    assert said + '<ins lang="en">+ revision 2</ins>' in english  # its text is French
+    history = alice.get(f"/documents/{doc['id']}").page
+    assert "<del>− aucune révision avant celle-ci</del>\n<ins>+ révision 1</ins>" in history
 
 
 def test_chart_labels_never_crowd_the_axis():
     """Issue 24: labels about 5 px and overlapping. At most six under the axis, short enough
     for their slot; the bars' titles keep the whole name."""
+    from commune.web import i18n
     from commune.web.charts import MAX_LABELS, bars
 
     for n in (7, 30, 90, 365):
@@ -590,10 +710,32 @@ def test_chart_labels_never_crowd_the_axis():
         under = re.findall(r'class="axis">(\d\d-\d\d)</text>', svg)
         assert 1 <= len(under) <= MAX_LABELS, (n, under)
     members = [(f"Communauté de communes numéro {i}", float(i)) for i in range(12)]
+    i18n.use("en")
     svg = bars(members, "t", "Wh")
     labels = re.findall(r'text-anchor="middle" class="axis">([^<]*)</text>', svg)
     assert 1 <= len(labels) <= MAX_LABELS and all(len(x) <= 9 for x in labels)
     assert "<title>Communauté de communes numéro 11: " in svg
+
+
+def test_chart_figures_are_written_as_the_tables_beside_them():
+    """Found by an exploratory test: the French dashboard's charts said "0.0025" and "2.0
+    requêtes" beside tables saying "0,0025" and "2"."""
+    from commune.web import i18n
+    from commune.web.charts import bars
+
+    points = [("2026-12-01", 0.0025), ("2026-12-02", 1234.6), ("2026-12-03", 0.00001)]
+    i18n.use("fr")
+    svg = bars(points, "t", "Wh")
+    assert "<title>2026-12-01\u00a0: 0,0025 Wh</title>" in svg
+    assert "<title>2026-12-02\u00a0: 1\u202f235 Wh</title>" in svg
+    assert "<title>2026-12-03\u00a0: 0,00001 Wh</title>" in svg  # not 1e-05
+    axis = re.findall(r'text-anchor="end" dominant-baseline="middle" class="axis">([^<]*)<', svg)
+    assert axis == ["0", "1\u202f000", "2\u202f000"]
+    svg = bars([("2026-12-01", 0.004)], "t", "Wh")
+    assert re.findall(r'class="axis">([^<]*)<', svg)[:3] == ["0", "0,0025", "0,005"]
+    i18n.use("en")
+    svg = bars(points, "t", "Wh")
+    assert "<title>2026-12-01: 0.0025 Wh</title>" in svg and "1,235 Wh</title>" in svg
 
 
 def test_a_search_page_is_one_request_of_the_quota_and_one_ledger_row(app, commune):
@@ -626,6 +768,12 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
             "une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
             "entier est attendu)",
         ),
+        # Found by an exploratory test: clamped, "-5" read "les 1 derniers jours".
+        "/dashboard?days=-5": (
+            422,
+            "une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
+        ),
+        "/dashboard?days=100000": (422, "(days\u00a0: doit être au plus 366)"),
         "/dashboard?member=Ville+A": (404, "aucun membre nommé 'Ville A' visible par carol"),
         "/commons?q=" + "x" * 2100: (400, "la recherche fait 2100 caractères"),
         "/statement": (403, "votre rôle est lecteur·rice"),
@@ -639,6 +787,13 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         "a value of this address is not valid (days: an integer is expected): check the link, "
         "or start again from the menu" in english.page
     )
+    # One day is "the last day", in both languages; a number of days the menu does not offer
+    # is shown chosen in it.
+    one = carol.get("/dashboard?days=1", headers=fr).page
+    assert "Votre propre usage, le dernier jour." in one and '<option value="1" selected>' in one
+    assert "Votre propre usage, les 7 derniers jours." in carol.get("/dashboard?days=7").page
+    one = carol.get("/dashboard?days=1", headers={"Accept-Language": "en"}).page
+    assert "Your own usage, the last day." in one
 
 
 def test_a_session_opened_by_a_key_ends_with_the_key(app, commune):

@@ -3,9 +3,13 @@ colour (each bar is labelled in its <title>, and the page repeats the figures in
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from html import escape
 
 from markupsafe import Markup
+
+from commune.web import i18n
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 76, 40, 24
 # Labels under the axis: at most this many, so that they never overlap. On a phone the chart
@@ -19,8 +23,6 @@ def _nice(top: float) -> float:
     """A round upper bound for the axis: 1, 2 or 5 times a power of ten."""
     if top <= 0:
         return 1.0
-    import math
-
     power = 10 ** math.floor(math.log10(top))
     for step in (1, 2, 5, 10):
         if top <= step * power:
@@ -28,14 +30,22 @@ def _nice(top: float) -> float:
     return float(10 * power)
 
 
-def _figure(value: float) -> str:
+def figure(value: float) -> str:
+    """A figure of the chart as the tables beside it write theirs, in the page's language
+    ("0,0025" in French, not "0.0025"): whole numbers without decimals, three significant
+    digits below one (never "1e-05")."""
     if value == 0:
         return "0"
-    if abs(value) >= 100:
-        return f"{value:,.0f}".replace(",", "\u202f")
-    if abs(value) >= 1:
-        return f"{value:.1f}"
-    return f"{value:.3g}"
+    if abs(value) >= 100 or value == int(value):
+        digits = 0
+    elif abs(value) >= 1:
+        digits = 1
+    else:
+        digits = 2 - math.floor(math.log10(abs(value)))
+    text = f"{value:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return i18n.figure(text)
 
 
 def _short(label: str) -> str:
@@ -46,8 +56,16 @@ def _short(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
-def bars(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
-    """An accessible SVG bar chart of ``points`` (label, value)."""
+def bars(
+    points: list[tuple[str, float]],
+    title: str,
+    unit: str,
+    each: Callable[[float], str] | None = None,
+) -> Markup:
+    """An accessible SVG bar chart of ``points`` (label, value), in the page's language.
+    ``unit`` heads the axis; ``each`` says a bar's value with its unit where the unit has a
+    singular ("1 requête"); else the value and ``unit``."""
+    said = each or (lambda v: f"{figure(v)} {unit}")
     top = _nice(max((v for _, v in points), default=0.0))
     inner_w, inner_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
     n = max(len(points), 1)
@@ -64,7 +82,7 @@ def bars(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
             f'<line x1="{LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{LEFT - 6}" y="{y:.1f}" text-anchor="end" dominant-baseline="middle" '
             'class="axis">'
-            f"{escape(_figure(top * frac))}</text>"
+            f"{escape(figure(top * frac))}</text>"
         )
     parts.append(f'<text x="4" y="{TOP - 8}" class="axis">{escape(unit)}</text>')
     every = -(-n // MAX_LABELS)  # ceil: at most MAX_LABELS labels under the axis
@@ -73,8 +91,8 @@ def bars(points: list[tuple[str, float]], title: str, unit: str) -> Markup:
         x = LEFT + i * slot + (slot - bar_w) / 2
         parts.append(
             f'<rect x="{x:.1f}" y="{TOP + inner_h - h:.1f}" width="{bar_w:.1f}" '
-            f'height="{h:.1f}" class="bar"><title>{escape(label)}: '
-            f"{escape(_figure(value))} {escape(unit)}</title></rect>"
+            f'height="{h:.1f}" class="bar"><title>{escape(label)}{i18n.colon()} '
+            f"{escape(said(value))}</title></rect>"
         )
         if i % every == 0:
             parts.append(

@@ -76,8 +76,26 @@ def current() -> str:
     return _current.get()
 
 
+def figure(english: str) -> str:
+    """A number written the English way ("1,234.5") in the current language's: "1\u202f234,5"
+    in French (a narrow no-break space between thousands, a decimal comma)."""
+    if current() == "fr":
+        return english.replace(",", "\u202f").replace(".", ",")
+    return english
+
+
+def colon() -> str:
+    """What goes before a colon's text: French typography puts a no-break space before it."""
+    return "\u00a0:" if current() == "fr" else ":"
+
+
 def gettext(message: str, **values: Any) -> str:
     text = str(catalogue(current()).gettext(message))
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, n: float, **values: Any) -> str:
+    text = str(catalogue(current()).ngettext(singular, plural, n))
     return text % values if values else text
 
 
@@ -183,6 +201,19 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"\((?P<tokens>\d+) output tokens\) in the ledger",
             N_("%(how)s, over %(n)s runs (%(tokens)s output tokens) in the ledger"),
         ),
+        # A remote model's, modelled (account/energy.py, modelled_for).
+        (
+            r"ecologits (?P<version>\S+), modelled: (?P<name>.+) \((?P<active>[\d.e+]+)B active, "
+            r"(?P<total>[\d.e+]+)B total, (?P<bits>\d+)-bit\), (?P<tokens>\d+) output tokens, "
+            r"(?P<zone>\S+) electricity mix, PUE (?P<pue>\S+), (?P<gb>[\d.e+]+) GB GPUs in "
+            r"EcoLogits' reference server, embodied impacts included",
+            N_(
+                "ecologits %(version)s, modelled: %(name)s (%(active)sB active, %(total)sB "
+                "total, %(bits)s-bit), %(tokens)s output tokens, %(zone)s electricity mix, PUE "
+                "%(pue)s, %(gb)s GB GPUs in EcoLogits' reference server, embodied impacts "
+                "included"
+            ),
+        ),
     )
 ]
 # The policy's actions as its reasons name them (policy.WORDS): the %(action)s above.
@@ -231,6 +262,10 @@ LIBRARY = (
     N_("local"),
     N_("estimated"),
     N_("measured, shared"),
+    # A model's energy figure the operator configured, or none (charter/catalogue.py); the
+    # first whole, its parenthesis being no hint.
+    N_("configured (wh_per_1k_tokens)"),
+    N_("unknown: set active_params_b and total_params_b to model it"),
     N_(
         "energy is measured only from a meter (RAPL, each request given its share: measured, "
         "shared); CPU time x configured watts is estimated, and remote models are modelled by "
@@ -288,6 +323,9 @@ def translate(text: str | None) -> str:
     with its hint ("message (hint)", errors.CommuneError) is translated part by part."""
     if not text:
         return ""
+    whole = str(catalogue(current()).gettext(text))
+    if whole != text:  # a message whose parenthesis is its own, not a hint
+        return whole
     head, sep, hint = text.rpartition(" (")
     said = f"{_one(head)} ({_one(hint[:-1])})" if sep and hint.endswith(")") else _one(text)
     if said == text and current() == "fr":

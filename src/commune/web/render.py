@@ -13,7 +13,7 @@ from jinja2 import Environment
 
 from commune.answering.answer import is_listing
 from commune.govern.policy import ROLES
-from commune.web import i18n, sessions
+from commune.web import i18n, languages, sessions
 from commune.web.i18n import OUTCOMES, STEPS
 from commune.web.page import Page, abilities, facade
 
@@ -44,6 +44,8 @@ def environment() -> Environment:
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
+    env.filters["lang"] = languages.attribute  # ' lang="fr"' on text not in the page's
+    env.filters["languages"] = languages.of_answer
     # A passage's block shown as code where an answer quotes its lines as code.
     env.tests["listing"] = is_listing
     return env
@@ -52,10 +54,7 @@ def environment() -> Environment:
 def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
-    text = f"{float(value):,.{digits}f}"
-    if i18n.current() == "fr":  # 1 234,5
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
+    return i18n.figure(f"{float(value):,.{digits}f}")
 
 
 def small(value: Any, digits: int) -> str:

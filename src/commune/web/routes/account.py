@@ -1,18 +1,26 @@
-"""One's account: role, API keys (created, shown once; revoked), password change. Keys are
-created and revoked here for the administration page too (``back=admin``): the same forms.
-Everything goes through ``commune.admin``, which checks the policy and writes the audit."""
+"""One's account: role, API keys (created, shown once; revoked), password change, one's payout
+choice. Keys are created and revoked here for the administration page too (``back=admin``):
+the same forms. Everything goes through ``commune.admin``, which checks the policy and writes
+the audit. A refused form comes back in its page, said in the form (web/forms.py)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from commune.errors import Forbidden
+from commune.commons.payouts import credited_as
+from commune.core import Commune
+from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import AuthError
+from commune.govern.policy import Actor
 from commune.http.signins import FailedSignIns
+from commune.web.forms import Failed, refused
 from commune.web.i18n import gettext as _
 from commune.web.page import (
+    Page,
     PageOf,
     RowId,
     SignedIn,
@@ -30,21 +38,27 @@ from commune.web.routes.payouts import own_line
 router = APIRouter(include_in_schema=False)
 
 
+def account_shown(commune: Commune, actor: Actor) -> dict[str, Any]:
+    """What the account page shows ``actor``: their keys, their payout line this month."""
+    credited, payout, why = own_line(commune, actor)
+    return {
+        "keys": commune.admin.keys(actor),
+        "credited": credited,
+        "payout": payout,
+        "payout_why": why,
+        "currency": commune.settings.cooperative.currency,
+    }
+
+
+async def _again(p: Page, commune: Commune, actor: Actor, failed: Failed) -> Response:
+    """The account page with ``failed`` said in its form."""
+    shown = await run_in_threadpool(account_shown, commune, actor)
+    return render(p, "account.html", failed.status, **shown, new_key=None, done="", failed=failed)
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account(p: PageOf, actor: SignedIn, commune: TheCommune, done: str = "") -> Response:
-    keys = commune.admin.keys(actor)
-    credited, payout, why = own_line(commune, actor)
-    return render(
-        p,
-        "account.html",
-        keys=keys,
-        new_key=None,
-        done=done,
-        credited=credited,
-        payout=payout,
-        payout_why=why,
-        currency=commune.settings.cooperative.currency,
-    )
+    return render(p, "account.html", **account_shown(commune, actor), new_key=None, done=done)
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -64,7 +78,10 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
         failures: FailedSignIns = p.request.app.state.failed_sign_ins
         host = p.request.client.host if p.request.client else "?"
         failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
-        raise Forbidden(_("The current password is wrong: nothing changed.")) from None
+        wrong = _("The current password is wrong: nothing changed.")
+        return await _again(p, commune, actor, Failed("password", wrong, 403))
+    except CommuneError as exc:  # a new password too short: passwords are not shown again
+        return await _again(p, commune, actor, refused(p, "password", exc))
     # Every session of the account ended with the old password, this one too: the person
     # who changed it stays signed in, in a new session.
     hours = commune.settings.web.session_hours
@@ -72,17 +89,43 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
     return with_session(redirect("/account?done=password"), token, commune.settings.web)
 
 
+@router.post("/account/payout")
+async def payout_choice(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+    data = await form(p)
+    choice = field(data, "choice")
+    try:
+        if choice not in ("waive", "receive"):
+            # The form offers these two: anything else is no choice, and nothing is recorded
+            # (an unknown value was stored as "receive").
+            raise InvalidRequest(_("Choose to receive your share or to waive it."))
+        await run_in_threadpool(
+            commune.set_payout_choice, credited_as(actor), choice=choice, actor=actor
+        )
+    except CommuneError as exc:
+        return await _again(p, commune, actor, refused(p, "payout", exc))
+    return redirect(f"/account?done=payout-{choice}")
+
+
 @router.post("/keys", response_class=HTMLResponse)
 async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
     user = field(data, "user") or actor.user
     label = field(data, "label")
-    kid, secret = await run_in_threadpool(commune.admin.create_key, user, actor=actor, label=label)
-    shown = await run_in_threadpool(administration, commune, actor)
+    admin = field(data, "back") == "admin"
+    template = "admin.html" if admin else "account.html"
+    shown = administration if admin else account_shown
+    try:
+        kid, secret = await run_in_threadpool(
+            commune.admin.create_key, user, actor=actor, label=label
+        )
+    except CommuneError as exc:
+        failed = refused(p, "key", exc, {"user": user, "label": label})
+        context = await run_in_threadpool(shown, commune, actor)
+        return render(p, template, failed.status, **context, new_key=None, done="", failed=failed)
+    context = await run_in_threadpool(shown, commune, actor)
     # Shown on this response only: the page is not cached and the key is not stored.
-    template = "admin.html" if field(data, "back") == "admin" else "account.html"
     new = {"id": kid, "user": user, "key": secret}
-    return render(p, template, **shown, new_key=new, done="")
+    return render(p, template, **context, new_key=new, done="")
 
 
 @router.post("/keys/{key_id}/revoke")

@@ -1,7 +1,8 @@
 """Administration, for member admins and above: members (the cooperative's admins add them),
 people and roles (nobody grants a role above their own), keys of the people one administers.
 Every change goes through ``commune.admin``, as `commune member add` and `commune user add`
-do: the same policy decision, the same audit row."""
+do: the same policy decision, the same audit row. A refused form comes back in its page,
+said in the form (web/forms.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,22 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from commune.core import Commune
+from commune.errors import CommuneError
 from commune.govern.members import KINDS
 from commune.govern.policy import COOPERATIVE, Actor
+from commune.web.forms import Failed, refused
 from commune.web.i18n import gettext as _
-from commune.web.page import PageOf, SignedIn, TheCommune, field, form, guard, own_member, redirect
+from commune.web.page import (
+    Page,
+    PageOf,
+    SignedIn,
+    TheCommune,
+    field,
+    form,
+    guard,
+    own_member,
+    redirect,
+)
 from commune.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -48,37 +61,56 @@ def admin_page(p: PageOf, actor: Administrator, commune: TheCommune, done: str =
     return render(p, "admin.html", **shown, new_key=None, done=done)
 
 
+async def _again(p: Page, commune: Commune, actor: Actor, failed: Failed) -> Response:
+    """The administration page with ``failed`` said in its form."""
+    shown = await run_in_threadpool(administration, commune, actor)
+    return render(p, "admin.html", failed.status, **shown, new_key=None, done="", failed=failed)
+
+
 @router.post("/admin/members")
 async def add_member(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
     data = await form(p)
+    # Not the form's: the page offers it to the cooperative's admins only.
     guard(actor, "administer", COOPERATIVE, _("Adding members is for cooperative admins."))
-    await run_in_threadpool(
-        commune.admin.add_member,
-        field(data, "name"),
-        actor=actor,
-        kind=field(data, "kind", "other"),
-    )
+    typed = {"name": field(data, "name"), "kind": field(data, "kind", "other")}
+    try:
+        await run_in_threadpool(
+            commune.admin.add_member, typed["name"], actor=actor, kind=typed["kind"]
+        )
+    except CommuneError as exc:
+        return await _again(p, commune, actor, refused(p, "member", exc, typed))
     return redirect("/admin?done=member")
 
 
 @router.post("/admin/users")
 async def add_user(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
     data = await form(p)
-    await run_in_threadpool(
-        commune.admin.add_user,
-        field(data, "name"),
-        member=field(data, "member"),
-        actor=actor,
-        role=field(data, "role", "reader"),
-        password=field(data, "password") or None,
-    )
+    # The password is not kept: a page does not show one back.
+    typed = {k: field(data, k) for k in ("name", "member")} | {
+        "role": field(data, "role", "reader")
+    }
+    try:
+        await run_in_threadpool(
+            commune.admin.add_user,
+            typed["name"],
+            member=typed["member"],
+            actor=actor,
+            role=typed["role"],
+            password=field(data, "password") or None,
+        )
+    except CommuneError as exc:
+        return await _again(p, commune, actor, refused(p, "user", exc, typed))
     return redirect("/admin?done=user")
 
 
 @router.post("/admin/roles")
 async def set_role(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
     data = await form(p)
-    await run_in_threadpool(
-        commune.admin.set_role, field(data, "user"), role=field(data, "role"), actor=actor
-    )
+    typed = {"user": field(data, "user"), "role": field(data, "role")}
+    try:
+        await run_in_threadpool(
+            commune.admin.set_role, typed["user"], role=typed["role"], actor=actor
+        )
+    except CommuneError as exc:
+        return await _again(p, commune, actor, refused(p, "role", exc, typed))
     return redirect("/admin?done=role")

@@ -11,8 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from commune.errors import InvalidRequest
+from commune.errors import CommuneError, InvalidRequest
 from commune.http.sse import ClosingStream, sse
+from commune.web.forms import refused
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, SignedIn, TheCommune, field, form
 from commune.web.render import fragment, render
@@ -25,10 +26,14 @@ MODES = ("auto", "extractive", "generate")
 def _question(data: FormData) -> tuple[str, str | None, str]:
     """The question, its collection (None: every one readable) and how to answer."""
     question = field(data, "question").strip()
-    if not question:
-        raise InvalidRequest(_("Write a question first."))
     mode = field(data, "mode", "auto")
     return question, field(data, "collection") or None, mode if mode in MODES else "auto"
+
+
+def _asked(question: str) -> str:
+    if not question:
+        raise InvalidRequest(_("Write a question first."))
+    return question
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -40,23 +45,29 @@ def home(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
 @router.post("/ask", response_class=HTMLResponse)
 async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     question, collection, mode = _question(await form(p))
-    answer = await run_in_threadpool(
-        partial(commune.ask, asker_language=p.language),
-        question,
-        collection=collection,
-        mode=mode,
-        route="web/ask",
-        actor=actor,
-    )
+    answer, failed = None, None
+    try:
+        answer = await run_in_threadpool(
+            partial(commune.ask, asker_language=p.language),
+            _asked(question),
+            collection=collection,
+            mode=mode,
+            route="web/ask",
+            actor=actor,
+        )
+    except CommuneError as exc:
+        failed = refused(p, "ask", exc)  # the question stays in its box
     collections = await run_in_threadpool(commune.collections, actor)
     return render(
         p,
         "ask.html",
+        failed.status if failed else 200,
         collections=collections,
         question=question,
-        answer=answer.to_json(),
+        answer=answer.to_json() if answer else None,
         chosen=collection,
         mode=mode,
+        failed=failed,
     )
 
 
@@ -66,7 +77,7 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     checks), then ``answer`` with the answer rendered by the same template as without script."""
     question, collection, mode = _question(await form(p))
     events = commune.ask_stream(
-        question,
+        _asked(question),
         collection=collection,
         mode=mode,
         route="web/ask",

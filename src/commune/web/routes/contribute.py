@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from commune.core import Commune
-from commune.errors import InvalidRequest
+from commune.errors import CommuneError, InvalidRequest
 from commune.govern.licences import TERMS
 from commune.govern.policy import Actor
+from commune.web.forms import refused
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, SignedIn, TheCommune, field, form
 from commune.web.render import fragment, render
@@ -39,22 +41,29 @@ def contribute_page(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response
 @router.post("/contribute", response_class=HTMLResponse)
 async def contribute(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
+    # What was typed, kept if the form is refused; the files a browser cannot be given back.
+    typed = {name: field(data, name).strip() for name in ("collection", "licence", "publisher")}
     try:
         files = [f for f in data.getlist("files") if isinstance(f, UploadFile) and f.filename]
         if not files:
             raise InvalidRequest(_("Choose at least one file."))
         results = await commune.contribute(
             files=files,
-            collection=field(data, "collection").strip() or None,
-            licence=field(data, "licence").strip() or None,
-            publisher=field(data, "publisher").strip() or None,
+            collection=typed["collection"] or None,
+            licence=typed["licence"] or None,
+            publisher=typed["publisher"] or None,
             source=None,
             actor=actor,
             route="web/contribute",
         )
+    except CommuneError as exc:
+        failed = refused(p, "contribute", exc, typed)
+        choices = await run_in_threadpool(_choices, commune, actor)
+        return render(p, "contribute.html", failed.status, **choices, results=None, failed=failed)
     finally:
         await data.close()
     status = 200 if any(r["status"] != "failed" for r in results) else 400
     if p.request.headers.get("x-fragment"):
         return HTMLResponse(fragment(p, "_results.html", results=results), status_code=status)
-    return render(p, "contribute.html", status, **_choices(commune, actor), results=results)
+    choices = await run_in_threadpool(_choices, commune, actor)
+    return render(p, "contribute.html", status, **choices, results=results)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.policy import COOPERATIVE, Actor
-from commune.web import i18n
+from commune.web.forms import Failed, refused
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, RowId, SignedIn, TheCommune, field, form, guard, redirect
 from commune.web.render import render
@@ -56,16 +56,16 @@ async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: Ro
     # A licence set while approving, as `commune review approve --licence`: without it, a
     # revision sent with none could not be approved from the page.
     licence = field(data, "licence").strip() or None
+    typed = {"decision": decision, "licence": licence or "", "reason": reason}
 
-    async def again(failed: str) -> Response:
-        """The form again, its message tied to it and what was typed kept."""
+    async def again(failed: Failed) -> Response:
+        """The form again, its message in it and what was typed kept."""
         shown = await run_in_threadpool(commune.show_revision, revision_id, actor=actor)
-        return render(
-            p, "revision.html", 400, shown=shown, failed=failed, decision=decision, licence=licence
-        )
+        return render(p, "revision.html", failed.status, shown=shown, failed=failed)
 
     if not reason:
-        return await again(_("Give a reason: the contributor and the audit log read it."))
+        why = _("Give a reason: the contributor and the audit log read it.")
+        return await again(Failed("decision", why, typed=typed))
     try:
         outcome = await run_in_threadpool(
             partial(commune.review, licence=licence if decision == "approve" else None),
@@ -75,8 +75,7 @@ async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: Ro
             actor=actor,
         )
     except CommuneError as exc:
-        if isinstance(exc, NotFound | Forbidden):
-            raise  # not the form's business: the error page says it
-        i18n.use(p.language)
-        return await again(i18n.translate(str(exc)))
+        # A revision not found or not one's to curate is not the form's business: the
+        # error page says it.
+        return await again(refused(p, "decision", exc, typed, pages=(NotFound, Forbidden)))
     return redirect(f"/curation?done={quote(outcome)}")

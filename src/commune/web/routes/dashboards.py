@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from commune.account.statement import MemberLine, Statement, csv_text
 from commune.core import Commune
 from commune.govern.policy import COOPERATIVE, Actor, allowed
-from commune.web.charts import bars
+from commune.web.charts import bars, figure
 from commune.web.i18n import gettext as _
+from commune.web.i18n import ngettext
 from commune.web.page import PageOf, SignedIn, TheCommune, guard, own_member, today
 from commune.web.render import render
 
@@ -26,11 +27,16 @@ router = APIRouter(include_in_schema=False)
 ZERO = {"requests": 0, "tokens": 0, "wh": 0.0, "gco2e": 0.0}
 
 
+# How many days a dashboard shows: a year at most (and a leap year's day). A value outside
+# is refused, saying the bound (as "days=abc" is): it was clamped, and "-5" read "the last 1
+# days".
+Days = Annotated[int, Query(ge=1, le=366)]
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(
-    p: PageOf, actor: SignedIn, commune: TheCommune, member: str = "", days: int = 30
+    p: PageOf, actor: SignedIn, commune: TheCommune, member: str = "", days: Days = 30
 ) -> Response:
-    days = min(max(days, 1), 366)
     until = today() + timedelta(days=1)
     since = until - timedelta(days=days)
     series = commune.usage_series(actor, start=since, end=until, member=member or None)
@@ -38,7 +44,12 @@ def dashboard(
     dates = [(since + timedelta(days=i)).date().isoformat() for i in range(days)]
     rows = [by_day.get(d, {"day": d, **ZERO}) for d in dates]
     charts = [
-        bars([(r["day"], r["requests"]) for r in rows], _("Requests per day"), _("requests")),
+        bars(
+            [(r["day"], r["requests"]) for r in rows],
+            _("Requests per day"),
+            _("requests"),
+            lambda n: ngettext("%(num)s request", "%(num)s requests", n, num=figure(n)),
+        ),
         bars([(r["day"], r["wh"]) for r in rows], _("Energy per day"), "Wh"),
         bars([(r["day"], r["gco2e"]) for r in rows], _("Carbon per day"), "gCO2e"),
     ]

@@ -1,25 +1,25 @@
 """Contributor payouts on the web: the month's statement for the cooperative's admins (a
 page and its CSV for a French spreadsheet), and each contributor's own line on their account
-page, where they may waive their share or have it paid to them again.
+page, where they may waive their share or have it paid to them again (the account page's
+form: routes/account.py).
 
 The pages only read (commons/payouts.py builds the statement; nothing is issued or audited
-by showing it); a choice made here is recorded and audited like `commune payouts waive`."""
+by showing it); a choice made on the account page is recorded and audited like `commune
+payouts waive`."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from commune.commons.payout_files import csv_text
 from commune.commons.payouts import FUND, Line, PayoutStatement, credited_as
 from commune.core import Commune
-from commune.errors import InvalidRequest
 from commune.govern.policy import COOPERATIVE, Actor
 from commune.web.i18n import gettext as _
-from commune.web.page import PageOf, SignedIn, TheCommune, field, form, guard, redirect, today
+from commune.web.page import PageOf, SignedIn, TheCommune, guard, today
 from commune.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -67,17 +67,3 @@ def own_line(commune: Commune, actor: Actor) -> tuple[str, Line | None, str]:
     stmt, why = month_statement(commune, today().strftime("%Y-%m"))
     name = credited_as(actor)
     return name, (stmt.line_of(name) if stmt else None), why
-
-
-@router.post("/account/payout")
-async def payout_choice(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
-    data = await form(p)
-    choice = field(data, "choice")
-    if choice not in ("waive", "receive"):
-        # The form offers these two: anything else is no choice, and nothing is recorded (an
-        # unknown value was stored as "receive").
-        raise InvalidRequest(_("Choose to receive your share or to waive it."))
-    await run_in_threadpool(
-        commune.set_payout_choice, credited_as(actor), choice=choice, actor=actor
-    )
-    return redirect(f"/account?done=payout-{choice}")
