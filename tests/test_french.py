@@ -34,6 +34,26 @@ def test_licence_notes_follow_the_question_language():
     assert "Left out « Guide »" in en.licence_notes[1] and "no derivatives" in en.licence_notes[1]
 
 
+def test_why_a_file_waits_is_said_in_french_within_another_reason():
+    # A reason held inside another ("the same file, read again by a newer reader: …") stayed
+    # English in `commune add` and on the curation pages.
+    from commune.cli.speech import as_pages_say
+    from commune.ingest.pipeline import retired_copy
+
+    said = as_pages_say(
+        "the same file, read again by a newer reader: the collection needs 1 approval(s) by a "
+        "curator or above",
+        "fr",
+    )
+    assert said == (
+        "le même fichier, lu de nouveau par une version plus récente du lecteur : la collection "
+        "demande 1 approbation(s) par un curateur·rice ou plus"
+    )
+    assert as_pages_say(retired_copy(4), "fr") == (
+        "le même fichier que le document 4, qui a été retiré : l'approuver le republie"
+    )
+
+
 def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     from commune.api.app import create_app
     from tests.test_web import Browser

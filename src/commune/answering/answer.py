@@ -870,7 +870,7 @@ _OVER_TIME = {
     "en": "The model did not finish within the {s:g} s limit ([limits] generation_seconds): {then}",
 }
 _OVER_TOKENS = {
-    "fr": "Le modèle a atteint sa limite de {n} tokens ([generation] max_tokens) : {then}",
+    "fr": "Le modèle a atteint sa limite de {n} jetons ([generation] max_tokens) : {then}",
     "en": "The model reached its limit of {n} tokens ([generation] max_tokens): {then}",
 }
 _THEN = {

@@ -246,6 +246,10 @@ PATTERNS = [
         ),
         (r"record it before exporting", "enregistrez-le avant d'exporter"),
         (
+            r"the same file, read again by a newer reader: (?P<held>.+)",
+            "le même fichier, lu de nouveau par une version plus récente du lecteur : {held}",
+        ),
+        (
             r"the same file as document (?P<n>\d+), which was retired: approving it publishes it "
             r"again",
             "le même fichier que le document {n}, qui a été retiré : l'approuver le republie",
@@ -2139,6 +2143,8 @@ def _french(text: str) -> str | None:
                 values["methods"] = "\u00a0; ".join(
                     _french(m) or m for m in values["methods"].split("; ")
                 )
+            if "held" in values:  # why a revision waits, said within another reason
+                values["held"] = _french(values["held"]) or values["held"]
             if "where" in values:
                 values["where"] = WHERE.get(values["where"], values["where"])
             if "type" in values:

@@ -152,6 +152,18 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("the licence changed from %(old)s to %(new)s: a curator must confirm"),
         ),
         (
+            r"the same file, read again by a newer reader: (?P<held>.+)",
+            N_("the same file, read again by a newer reader: %(held)s"),
+        ),
+        (
+            r"the same file as document (?P<n>\d+), which was retired: approving it publishes "
+            r"it again",
+            N_(
+                "the same file as document %(n)s, which was retired: approving it publishes "
+                "it again"
+            ),
+        ),
+        (
             r"the file declares licence (?P<declared>.+), but (?P<given>.+) was given: "
             r"a curator must confirm",
             N_(
@@ -314,6 +326,8 @@ def _one(text: str) -> str:
             for name in ("role", "needed", "granted"):  # roles read as labels, not ids
                 if name in values:
                     values[name] = label(values[name])
+            if "held" in values:  # why the revision waits, itself a reason to translate
+                values["held"] = translate(values["held"])
             return gettext(message, **values)
     return text
 
