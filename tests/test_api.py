@@ -419,3 +419,11 @@ def test_a_remote_models_energy_reads_in_french_in_the_summary():
             "method": f"CPU time x 12 W per core, a configured figure (estimated) + {method}",
         }
         assert summary(energy, "fr").endswith(f"+ {french})"), summary(energy, "fr")
+
+
+def test_an_energy_without_carbon_says_no_carbon_figure_rather_than_zero():
+    from commune.text.energy import summary
+
+    energy = {"wh": 0.001, "gco2e": None, "measured": True, "method": "RAPL (measured)"}
+    assert summary(energy, "fr") == "1,00 mWh, mesurée (RAPL)"
+    assert summary({**energy, "gco2e": 0.0}, "en") == "1.00 mWh, 0.000 mgCO2e, measured (RAPL)"

@@ -154,6 +154,9 @@ def test_a_retired_file_added_again_at_another_address_waits_for_a_curator(commu
     s = commune.add([folder], licence="etalab-2.0")  # the same files, at their paths now
     held = {o.path.rsplit("/", 1)[-1]: o.held for o in s.outcomes}
     assert held == {"parking.md": retired_copy(parking["id"]), "tri.md": None}, held
+    # A third address too: the copy held above publishes nothing (a review finding).
+    s = commune.add([folder], licence="etalab-2.0", source="https://example.org/autre")
+    assert s.outcomes[0].held == retired_copy(parking["id"]), s.outcomes
     assert all("Lilas" not in h.text for h in commune.search("rue des Lilas Dupont", k=5))
 
 

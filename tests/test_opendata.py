@@ -347,6 +347,19 @@ def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, expo
         r.output
     ), r.output
     assert sorted(p.name for p in (exported / "files").iterdir()) == snapshot_files
+    (exported / "notes.txt").unlink()
+    # Another collection's export is not replaced, nor someone's own files/ taken for one
+    # (a review finding: both were deleted).
+    commune.add([tmp_path / "reserved.md"], collection="autre", licence="CC-BY-SA-4.0")
+    with pytest.raises(CommuneError, match="holds the export of another collection, 'mairie'"):
+        commune.export_collection("autre", exported)
+    assert sorted(p.name for p in (exported / "files").iterdir()) == snapshot_files
+    own = tmp_path / "own"
+    (own / "files").mkdir(parents=True)
+    (own / "files" / "photo.jpg").write_bytes(b"mine")
+    with pytest.raises(CommuneError, match=r"holds files an export did not write \(files\)"):
+        commune.export_collection("mairie", own)
+    assert (own / "files" / "photo.jpg").read_bytes() == b"mine"
 
 
 def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_path):

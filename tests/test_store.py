@@ -217,6 +217,18 @@ def test_no_restore_under_a_running_server(commune, corpus, home, tmp_path, monk
     assert held == [True]
 
 
+def test_a_home_that_cannot_hold_its_lock_is_served_all_the_same(tmp_path):
+    """A read-only home (its lock file cannot be made) is held read-only or not at all, and
+    an error of the command itself does not carry the lock's (it was read as a missing
+    file, and its own traceback lost)."""
+    from commune.store.db import serving
+
+    gone = tmp_path / "not-made"  # opening its lock fails as a read-only home's does
+    with pytest.raises(KeyError) as raised, serving(gone):
+        raise KeyError("the command's own")
+    assert raised.value.__context__ is None
+
+
 def test_no_restore_under_a_running_command(commune, corpus, home, tmp_path):
     """An add running during a restore --force put its documents in the replaced database
     and left an index generation that a later one took for its own: every command holds

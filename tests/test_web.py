@@ -313,7 +313,7 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
     review = cyril.get(f"/curation/{rid}").page
     assert 'name="licence"' in review and "Licence à fixer en approuvant" in review
-    assert "<del>− rien de publié encore</del>\n<ins>+ révision 1</ins>" in review
+    assert "<del>− rien n'est encore publié</del>\n<ins>+ révision 1</ins>" in review
     assert "(none)" not in review and "revision" not in review
     # The commons page lists it for a curator: its link is its curation page, not a 404.
     listed = cyril.get("/commons?collection=mairie").page

@@ -69,7 +69,9 @@ class CharterBook:
             if self._charter is None or charter.sha256 != self._charter.sha256:
                 with self.engine.begin() as conn:
                     records.remember_charter(conn, charter)
-                if self._charter is not None:
+                if self._charter is not None and seen is None:
+                    log.warning("charter.toml is gone: the default charter is in force")
+                elif self._charter is not None:
                     log.info("charter %s in force (was %s)", charter.version, self._charter.version)
             self._charter, self._seen = charter, seen
             return charter
@@ -88,10 +90,13 @@ class CharterBook:
         wh: float | None,
     ) -> int:
         """Write one request's decision record; returns its id."""
+        # Read before the transaction: a charter read again records itself on a connection
+        # of its own, which would wait on this one's write lock.
+        charter = self.charter
         with self.engine.begin() as conn:
             ident = records.write(
                 conn,
-                self.charter,
+                charter,
                 route=route,
                 actor=actor,
                 question=question,
@@ -102,16 +107,16 @@ class CharterBook:
                 steps=steps,
                 wh=wh,
             )
-            self.purge_due(conn)
+            self.purge_due(conn, charter)
         return ident
 
-    def purge_due(self, conn: Connection) -> int:
-        """Purge decision records past the charter's retention, at most once an hour."""
+    def purge_due(self, conn: Connection, charter: Charter) -> int:
+        """Purge decision records past ``charter``'s retention, at most once an hour."""
         with self._lock:
             if self._last_purge and time.monotonic() - self._last_purge < PURGE_EVERY_S:
                 return 0
             self._last_purge = time.monotonic()
-        return records.purge(conn, self.charter)
+        return records.purge(conn, charter)
 
     def purge(self, actor: str = "operator") -> int:
         """Purge now (`commune purge`), whenever the last one ran."""

@@ -360,7 +360,8 @@ def visibility(
     "--out",
     required=True,
     type=click.Path(file_okay=False),
-    help="Directory to write the dataset to.",
+    help="Directory to write the dataset to: new or empty, or an earlier export of the same "
+    "collection, which it replaces.",
 )
 @click.option("--description", help="A description for the dataset's metadata.")
 @click.pass_context

@@ -214,7 +214,7 @@ def export_collection(
     rows = _rows(engine, collection)
     if not rows:
         raise CommuneError(f"collection {collection!r} has no published document to export")
-    final = _export_folder(out)
+    final = _export_folder(out, collection)
     # Written aside, then put in place of the last export's parts: exported again into the
     # same folder, a document retired since stayed in files/ and was published again with
     # the folder; a failed export leaves the last one whole.
@@ -222,11 +222,14 @@ def export_collection(
     shutil.rmtree(out, ignore_errors=True)  # a crashed export's
     try:
         result = _export_into(mlc, engine, home, collection, rows, out, description)
+        # The last export's parts set aside, the new ones moved in, then the old ones
+        # deleted: renames on one disk, so a failure midway loses neither.
+        old = final / PARTIAL / ".replaced"
+        old.mkdir()
         for name in EXPORTED:
-            if (final / name).is_dir():
-                shutil.rmtree(final / name)
-            else:
-                (final / name).unlink(missing_ok=True)
+            if (final / name).exists():
+                (final / name).replace(old / name)
+        for name in EXPORTED:
             if (out / name).exists():
                 (out / name).replace(final / name)
     finally:
@@ -239,13 +242,22 @@ EXPORTED = ("files", "licences", "documents.jsonl", "croissant.json", "dcat.json
 PARTIAL = ".export.partial"
 
 
-def _export_folder(out: Path) -> Path:
+def _export_folder(out: Path, collection: str) -> Path:
     """``out``, made if new; refused if it holds anything an export did not write, which an
-    export into it would otherwise leave beside, or mix with, the dataset it publishes."""
+    export into it would otherwise leave beside, or mix with, the dataset it publishes, or
+    another collection's export, which it would replace."""
     if out.exists() and not out.is_dir():
         raise CommuneError(f"{out} is a file, not a folder", "give a folder for the export")
     out.mkdir(parents=True, exist_ok=True)
-    others = sorted(p.name for p in out.iterdir() if p.name not in (*EXPORTED, PARTIAL))
+    found = {p.name for p in out.iterdir()} - {PARTIAL}
+    # An earlier export has its description; a folder of someone's own files/ has not.
+    described = _described(out) if {"documents.jsonl", "croissant.json"} <= found else None
+    if described is not None and described != collection:
+        raise CommuneError(
+            f"{out} holds the export of another collection, {described!r}",
+            "give another folder: an export replaces only its own collection's",
+        )
+    others = sorted(found - set(EXPORTED)) if described else sorted(found)
     if others:
         raise CommuneError(
             f"{out} holds files an export did not write ({', '.join(others[:3])}"
@@ -253,6 +265,21 @@ def _export_folder(out: Path) -> Path:
             "give an empty folder, or the folder of an earlier export, which is replaced",
         )
     return out
+
+
+def _described(folder: Path) -> str | None:
+    """The collection ``folder``'s croissant.json describes, if it is a Commune export's."""
+    try:
+        data = json.loads((folder / "croissant.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return None
+    ours = any(
+        isinstance(d, dict) and d.get("contentUrl") == "documents.jsonl"
+        for d in data.get("distribution", [])
+    )
+    return str(data["name"]) if ours else None
 
 
 def _export_into(

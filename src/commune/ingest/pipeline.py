@@ -496,14 +496,14 @@ def store(
             existing = twin
             source_key = str(twin.source_key)
         decision = gate.decide(conn, coll_id, prov.licence, existing)
-        copy = (
-            repo.same_bytes(conn, coll_id, digest, retired_too=True) if existing is None else None
-        )
-        if copy is not None and copy.status == "retired":
+        retired = repo.retired_holder(conn, coll_id, digest) if existing is None else None
+        if retired is not None:
             # The file of a retired document, at another address (a folder added again
-            # without the --source it was first added under), and no live document holds
-            # it: a retirement for personal data would be undone by the next `commune add`.
-            decision = Decision(False, retired_copy(int(copy.id)))
+            # without the --source it was first added under), and no document of the
+            # collection publishes it: a retirement for personal data would be undone by the
+            # next `commune add`. A copy held so publishes nothing, so a third address is
+            # held too.
+            decision = Decision(False, retired_copy(retired))
         if not decision.allowed and same is not None:
             # A curator sees why the same file is back: read whole by a newer reader.
             decision = Decision(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
@@ -142,16 +142,17 @@ def serving(home: str | os.PathLike[str]) -> Iterator[None]:
     import fcntl
 
     path = os.path.join(home, SERVING_LOCK)
+    fh = None
     try:
         fh = open(path, "a")
     except OSError:
         # A read-only home (a backup's copy being read, a mount for reporting): nothing can
         # restore into it either; its lock is held read-only if it has one.
-        try:
+        with suppress(OSError):
             fh = open(path)
-        except OSError:
-            yield
-            return
+    if fh is None:  # outside the handler: a command's own error must not carry this one
+        yield
+        return
     with fh:
         fcntl.flock(fh, fcntl.LOCK_SH)
         try:

@@ -114,6 +114,33 @@ def same_bytes(
     ).first()
 
 
+def retired_holder(conn: Connection, coll_id: int, digest: str) -> int | None:
+    """A retired document of the collection whose newest bytes are ``digest``, when no
+    document of it publishes them (a copy waiting for a curator publishes nothing)."""
+    retired = conn.execute(
+        select(documents.c.id)
+        .where(
+            documents.c.collection_id == coll_id,
+            documents.c.content_hash == digest,
+            documents.c.status == "retired",
+        )
+        .order_by(documents.c.id)
+    ).first()
+    if retired is None:
+        return None
+    published = conn.execute(
+        select(documents.c.id)
+        .join(revisions, revisions.c.id == documents.c.published_revision_id)
+        .where(
+            documents.c.collection_id == coll_id,
+            documents.c.status != "retired",
+            revisions.c.content_hash == digest,
+        )
+        .limit(1)
+    ).first()
+    return None if published is not None else int(retired.id)
+
+
 def generation(conn: Connection) -> int:
     row = conn.execute(select(meta.c.value).where(meta.c.key == GENERATION)).first()
     return int(row.value) if row else 0

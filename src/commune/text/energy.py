@@ -30,5 +30,7 @@ def summary(energy: Mapping[str, Any] | None, language: str | None) -> str | Non
     # This machine's share, then a remote model's (account/metering.py), each in its words.
     method = " + ".join(localise(part, language) for part in method.split(" + "))
     mwh = number(energy["wh"] * 1000, 2, language)
-    mg = number((energy.get("gco2e") or 0.0) * 1000, 3, language)
-    return f"{mwh} mWh, {mg} mgCO2e, {kind}" + (f" ({method})" if method else "")
+    # No carbon figure is no figure, not zero (a grid's intensity left unset).
+    gco2e = energy.get("gco2e")
+    mg = "" if gco2e is None else f"{number(gco2e * 1000, 3, language)} mgCO2e, "
+    return f"{mwh} mWh, {mg}{kind}" + (f" ({method})" if method else "")

@@ -263,6 +263,14 @@ PATTERNS = [
             "donnez un dossier vide, ou le dossier d'un export précédent, qui est remplacé",
         ),
         (r"(?P<out>.+) is a file, not a folder", "{out} est un fichier, pas un dossier"),
+        (
+            r"(?P<out>.+) holds the export of another collection, (?P<name>'[^']*')",
+            "{out} contient l'export d'une autre collection, {name}",
+        ),
+        (
+            r"give another folder: an export replaces only its own collection's",
+            "donnez un autre dossier : un export ne remplace que celui de sa propre collection",
+        ),
         (r"give a folder for the export", "donnez un dossier pour l'export"),
         (
             r"invalid DCAT-AP metadata: (?P<why>[\s\S]+)",
@@ -1623,7 +1631,7 @@ PATTERNS = [
             r"(?P<home>.+) is in use \(commune serve, commune mcp or another command, such as "
             r"commune add\): what it writes after the restore would be lost",
             "{home} est en cours d'utilisation (commune serve, commune mcp ou une autre commande, "
-            "comme commune add) : ce qu'elle écrirait après la restauration serait perdu",
+            "comme commune add) : ce qui y serait écrit après la restauration serait perdu",
         ),
         (
             r"let the command end, or stop the server \(sudo systemctl stop commune\), then run "
