@@ -217,6 +217,28 @@ def test_no_restore_under_a_running_server(commune, corpus, home, tmp_path, monk
     assert held == [True]
 
 
+def test_a_command_started_during_a_restore_says_it_waits_then_goes_on(home):
+    import threading
+
+    from commune.store.db import serving, unserved
+
+    home.mkdir(parents=True)
+    told, inside = threading.Event(), threading.Event()
+
+    def command() -> None:
+        with serving(home, told.set):
+            inside.set()
+
+    with unserved(home) as free:  # a restore holds the home
+        assert free
+        worker = threading.Thread(target=command)
+        worker.start()
+        assert told.wait(60), "the command did not say it waits"
+        assert not inside.is_set()  # and it waits
+    worker.join(60)
+    assert inside.is_set()
+
+
 def test_a_home_that_cannot_hold_its_lock_is_served_all_the_same(tmp_path):
     """A read-only home (its lock file cannot be made) is held read-only or not at all, and
     an error of the command itself does not carry the lock's (it was read as a missing

@@ -49,11 +49,21 @@ def commune_of(ctx: click.Context) -> Commune:
         home = resolve_home(ctx.obj["home"])
         held = ctx.obj["held"] = ExitStack()
         made = home.is_dir()
+
+        def waiting() -> None:
+            language = from_environment(os.environ)
+            said = say(
+                language,
+                f"{home} est en cours de restauration\u00a0: la commande attend qu'elle finisse",
+                f"{home} is being restored: the command waits for it to end",
+            )
+            click.echo(said, err=True)
+
         if made:
-            held.enter_context(serving(home))
+            held.enter_context(serving(home, waiting))
         ctx.obj["commune"] = Commune(home)
         if not made:
-            held.enter_context(serving(home))
+            held.enter_context(serving(home, waiting))
     commune: Commune = ctx.obj["commune"]
     return commune
 

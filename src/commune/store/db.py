@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -136,9 +136,13 @@ SERVING_LOCK = "commune.serving"
 
 
 @contextmanager
-def serving(home: str | os.PathLike[str]) -> Iterator[None]:
+def serving(
+    home: str | os.PathLike[str], waiting: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Mark the home as served for the ``with`` block; many servers may share it. A restore
-    in progress makes a server wait for it to finish before it opens the database."""
+    in progress makes a server wait for it to finish before it opens the database;
+    ``waiting`` is called first then (to say so: a command that waits in silence looks
+    hung)."""
     import fcntl
 
     path = os.path.join(home, SERVING_LOCK)
@@ -154,7 +158,12 @@ def serving(home: str | os.PathLike[str]) -> Iterator[None]:
         yield
         return
     with fh:
-        fcntl.flock(fh, fcntl.LOCK_SH)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(fh, fcntl.LOCK_SH)
         try:
             yield
         finally:
