@@ -462,6 +462,33 @@ def test_answers_credit_their_contributors(licensed, home):
     }
 
 
+def test_an_answer_citing_two_passages_of_a_document_is_one_answer_for_it(commune, doc):
+    # Found by an exploratory test: four answers citing two passages each of one document
+    # read "réponses 8"; the citations were right.
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from commune.commons.credits import record
+    from commune.govern.policy import OPERATOR
+
+    [document] = commune.documents()
+
+    def source(n: int, chunk: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            n=n, document_id=document["id"], chunk_id=chunk, contributor="Alice", origin=None
+        )
+
+    answer = SimpleNamespace(
+        sources=[source(1, 1), source(2, 2)],
+        sentences=[{"source": 1}, {"source": 2}, {"source": 2}],
+    )
+    with commune.engine.begin() as conn:
+        for _ in range(4):
+            record(conn, "api/ask", answer, {1: 1, 2: 1}, OPERATOR)
+    [line] = commune.credits(datetime.now(UTC).strftime("%Y-%m"))["documents"]
+    assert (line["answers"], line["citations"]) == (4, 12)
+
+
 def test_a_user_contributing_is_credited_as_the_contributor(commune, doc, home):
     from datetime import UTC, datetime
 

@@ -78,20 +78,25 @@ def record(
     for s in answer.sentences:
         for n in s.get("sources", [s.get("source")]):
             counts[n] = counts.get(n, 0) + 1
-    rows = [
-        {
-            "created_at": now(),
-            "route": route,
-            "member_id": actor.member_id,
-            "user_id": actor.user_id,
-            "document_id": src.document_id,
-            "revision_id": revision_of.get(src.chunk_id),
-            "contributor": src.contributor,
-            "citations": counts.get(src.n, 1),
-        }
-        for src in own
-    ]
-    conn.execute(insert(credits), rows)
+    # One row per document the answer cited, its passages' citations summed: a row per
+    # passage made "answers" count an answer citing two passages of a document twice.
+    rows: dict[int, dict[str, Any]] = {}
+    for src in own:
+        row = rows.setdefault(
+            src.document_id,
+            {
+                "created_at": now(),
+                "route": route,
+                "member_id": actor.member_id,
+                "user_id": actor.user_id,
+                "document_id": src.document_id,
+                "revision_id": revision_of.get(src.chunk_id),
+                "contributor": src.contributor,
+                "citations": 0,
+            },
+        )
+        row["citations"] += counts.get(src.n, 1)
+    conn.execute(insert(credits), list(rows.values()))
 
 
 class Credits:
