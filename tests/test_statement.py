@@ -130,6 +130,25 @@ def test_exports_for_each_member(three, tmp_path):
     assert "Ville A" in html and str(by_member(stmt, "Ville A").total_eur) in html
 
 
+def test_two_members_whose_names_differ_in_case_get_a_file_each(three, tmp_path):
+    # Found by an exploratory test: "Ville de Saint-Exemple" and "ville de saint-exemple"
+    # wrote one file, the second member's line alone in it; and accents were dropped.
+    commune, _ = three
+    with commune.engine.begin() as conn:
+        for name in ("Ville de Saint-Égrève", "ville de saint-égrève"):
+            ledger(conn, add_member(conn, name, "town"), 10.0)
+        conn.execute(update(members).values(created_at=datetime(2026, 10, 1, tzinfo=UTC)))
+    files = export(commune.statement("2026-11"), tmp_path / "out")
+    assert len({f.name for f in files}) == len(files)
+    members_of = {
+        json.loads(f.read_text())["member"]["member"]
+        for f in files
+        if f.suffix == ".json" and "saint-egreve" in f.name
+    }
+    assert members_of == {"Ville de Saint-Égrève", "ville de saint-égrève"}
+    assert (tmp_path / "out" / "statement-2026-11-ville-de-saint-egreve-2.csv").exists()
+
+
 def test_the_csv_read_back_in_both_dialects_keeps_accents_and_amounts(three, tmp_path):
     commune, _ = three
     stmt = commune.statement("2026-11")

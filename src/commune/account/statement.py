@@ -23,6 +23,7 @@ from commune.account.ledger import member_names, totals_by_member
 from commune.config import CooperativeSettings
 from commune.errors import InvalidRequest
 from commune.govern.quotas import month
+from commune.text.slugs import slugs
 
 CENT = Decimal("0.01")
 
@@ -190,10 +191,6 @@ def build_statement(
     return stmt
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "member"
-
-
 CSV_FIELDS = [
     "month",
     "member",
@@ -294,8 +291,11 @@ def export(stmt: Statement, directory: Path, csv_dialect: str = "fr") -> list[Pa
     whole.with_suffix(".json").write_text(json.dumps(stmt.to_json(), indent=2, ensure_ascii=False))
     whole.with_suffix(".csv").write_text(csv_text(stmt, dialect=csv_dialect), encoding="utf-8")
     written += [whole.with_suffix(".json"), whole.with_suffix(".csv")]
-    for line in stmt.lines:
-        base = directory / f"statement-{stmt.month}-{_slug(line.member)}"
+    # One file per member, never one for two: "Ville de Saint-Exemple" and "ville de
+    # saint-exemple" wrote the same file, the second member's line alone in it.
+    names = slugs((line.member for line in stmt.lines), "member")
+    for line, slug in zip(stmt.lines, names, strict=True):
+        base = directory / f"statement-{stmt.month}-{slug}"
         base.with_suffix(".csv").write_text(
             csv_text(stmt, [line], dialect=csv_dialect), encoding="utf-8"
         )

@@ -12,12 +12,11 @@ import csv
 import html
 import io
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
 
 from commune.commons.payouts import FUND, Line, PayoutStatement
-from commune.text.analysis import fold_accents
+from commune.text.slugs import slugs
 
 CSV_HEADER = [
     "mois",
@@ -135,11 +134,6 @@ def contributor_html(stmt: PayoutStatement, ln: Line) -> str:
     return _page(f"Rétribution {stmt.month} — {ln.contributor}", body)
 
 
-def _slug(name: str) -> str:
-    # Accents folded first: "Zoé" is "zoe", not "zo".
-    return re.sub(r"[^a-z0-9]+", "-", fold_accents(name).lower()).strip("-") or "contributor"
-
-
 def export(stmt: PayoutStatement, directory: Path) -> list[Path]:
     """Write the whole statement (CSV, JSON, HTML) and each contributor's, and return the
     files written. Two names with the same slug get numbered files, never one file."""
@@ -151,15 +145,8 @@ def export(stmt: PayoutStatement, directory: Path) -> list[Path]:
         whole.with_suffix(".json"): json.dumps(data, indent=2, ensure_ascii=False),
         whole.with_suffix(".html"): statement_html(stmt),
     }
-    used: set[str] = set()
-    for ln in stmt.lines:
-        # The next free number, checked against every name given so far: "Zoë" numbered
-        # "zo-2" was then overwritten by "zo 2", whose own slug is "zo-2".
-        slug, n = _slug(ln.contributor), 1
-        while slug in used:
-            n += 1
-            slug = f"{_slug(ln.contributor)}-{n}"
-        used.add(slug)
+    names = slugs((ln.contributor for ln in stmt.lines), "contributor")
+    for ln, slug in zip(stmt.lines, names, strict=True):
         base = directory / f"payouts-{stmt.month}-{slug}"
         one = {k: v for k, v in data.items() if k not in ("lines", "recipients")}
         one["contributor"] = next(x for x in data["lines"] if x["contributor"] == ln.contributor)
