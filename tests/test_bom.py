@@ -173,3 +173,40 @@ def test_the_transparency_page_serves_the_kept_bill_and_its_map(deployed):
     m = client.get("/transparency/sovereignty.json").json()
     assert m["changes"] is None and m["outside_jurisdictions"][0]["component"] == "mystery"
     assert "/transparency/bom.json" in client.get("/transparency").text
+
+
+def test_the_public_bill_names_no_collection_the_public_may_not_read(deployed, tmp_path):
+    """Found by an exploratory test: the keyless /transparency/bom.json listed a member's
+    private collection with its document count and licence mix, and counted documents
+    waiting for a curator."""
+    from commune.api.app import create_app
+    from commune.govern.members import add_member
+
+    with deployed.engine.begin() as conn:
+        add_member(conn, "Ville A", "town")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "budget.md").write_text("# Budget\n\nLe budget confidentiel de la piscine.")
+    deployed.add(
+        [secret], collection="delib-a", licence="etalab-2.0", member="Ville A", visibility="private"
+    )
+    deployed.set_visibility("guides", "public")
+    (tmp_path / "held.md").write_text("# En attente\n\nUne contribution sans licence.")
+    deployed.add([tmp_path / "held.md"], collection="guides")  # no licence: held
+    store(deployed.settings.home, deployed.bom())
+    client = TestClient(create_app(deployed))
+    data = {
+        c["name"]: c
+        for c in client.get("/transparency/bom.json").json()["components"]
+        if c["bom-ref"].startswith("data:")
+    }
+    assert set(data) == {"guides"}  # neither the private one nor the shared "piscine"
+    count = next(
+        p["value"] for p in data["guides"]["properties"] if p["name"].endswith(":documents")
+    )
+    assert count == str(len(deployed.documents("guides")) - 1)  # the held one is no part
+    assert "delib-a" not in json.dumps(client.get("/transparency/sovereignty.json").json())
+    full = json.loads(json.dumps(deployed.bom()))  # the operator's own bill names them all
+    assert {"data:delib-a", "data:guides", "data:piscine"} <= {
+        c["bom-ref"] for c in full["components"]
+    }

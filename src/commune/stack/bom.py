@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,7 +158,13 @@ def datasets(deployment: Deployment) -> list[dict[str, Any]]:
     library = deployment.library
     out = []
     for c in library.collections():
-        docs = library.documents(c["name"], limit=100000)
+        # What the collection publishes: a submission waiting for a curator, or retired, is
+        # no part of the dataset (its export leaves it out too).
+        docs = [
+            d
+            for d in library.documents(c["name"], limit=100000)
+            if d["status"] == "published" and d["published_revision_id"] is not None
+        ]
         mix = Counter(d["licence"] or "unknown" for d in docs)
         out.append(
             {
@@ -168,6 +175,31 @@ def datasets(deployment: Deployment) -> list[dict[str, Any]]:
                 "export_sha256": export_digest(deployment.engine, c["name"]) if docs else None,
             }
         )
+    return out
+
+
+def for_reader(bom: dict[str, Any], readable: Collection[str] | None) -> dict[str, Any]:
+    """``bom`` as a reader sees it: the datasets of the collections ``readable`` names only
+    (None: all, for the operator). A private collection's name is private too: the public
+    /transparency/bom.json listed members' private collections, with their document counts
+    and licence mix."""
+    kept = [
+        c
+        for c in bom.get("components", [])
+        if not str(c.get("bom-ref", "")).startswith("data:")
+        or readable is None
+        or c.get("name") in readable
+    ]
+    refs = {c.get("bom-ref") for c in kept} | {
+        bom.get("metadata", {}).get("component", {}).get("bom-ref")
+    }
+    out = {**bom, "components": kept}
+    if "dependencies" in bom:
+        out["dependencies"] = [
+            {**d, "dependsOn": [r for r in d.get("dependsOn", []) if r in refs]}
+            for d in bom["dependencies"]
+            if d.get("ref") in refs
+        ]
     return out
 
 

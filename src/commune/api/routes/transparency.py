@@ -28,6 +28,17 @@ def allowed_to_read(request: Request, commune: CommuneDep) -> Commune:
 Readable = Annotated[Commune, Depends(allowed_to_read)]
 
 
+def datasets_shown(request: Request, commune: Commune) -> list[str] | None:
+    """The collections whose datasets a bill shows this caller (None: all). Public, the
+    transparency pages show the public collections only: a member's private collection is
+    named to nobody else, and a shared one to the cooperative's members; kept to members
+    by the charter, those the caller's key may read."""
+    if commune.charter.utility.transparency_public:
+        return [c["name"] for c in commune.library.collections() if c["visibility"] == "public"]
+    actor = current_actor(request)
+    return None if actor.is_operator else sorted(commune.library.readable(actor))
+
+
 @router.get("/transparency.json")
 def transparency_json(commune: Readable) -> dict[str, Any]:
     """The charter in force and its history, the models, energy totals, the share of
@@ -36,17 +47,22 @@ def transparency_json(commune: Readable) -> dict[str, Any]:
 
 
 @router.get("/transparency/bom.json")
-def transparency_bom(commune: Readable) -> dict[str, Any]:
-    """The latest bill of materials kept by `commune bom` (CycloneDX 1.6)."""
-    return latest_boms(commune)[-1]
+def transparency_bom(request: Request, commune: Readable) -> dict[str, Any]:
+    """The latest bill of materials kept by `commune bom` (CycloneDX 1.6), with the datasets
+    of the collections the caller may know of."""
+    from commune.stack.bom import for_reader
+
+    return for_reader(latest_boms(commune)[-1], datasets_shown(request, commune))
 
 
 @router.get("/transparency/sovereignty.json")
-def transparency_sovereignty(commune: Readable) -> dict[str, Any]:
+def transparency_sovereignty(request: Request, commune: Readable) -> dict[str, Any]:
     """The sovereignty map of the latest bill, with what changed since the one before."""
+    from commune.stack.bom import for_reader
     from commune.stack.sovereignty import sovereignty_map
 
-    boms = latest_boms(commune)
+    shown = datasets_shown(request, commune)
+    boms = [for_reader(b, shown) for b in latest_boms(commune)]
     previous = boms[-2] if len(boms) > 1 else None
     return sovereignty_map(boms[-1], commune.charter.sovereignty.jurisdictions, previous)
 
