@@ -471,6 +471,7 @@ def test_an_answer_citing_two_passages_of_a_document_is_one_answer_for_it(commun
     from commune.commons.credits import record
     from commune.govern.policy import OPERATOR
 
+    commune.add([doc], licence="etalab-2.0", contributor="Alice")
     [document] = commune.documents()
 
     def source(n: int, chunk: int) -> SimpleNamespace:

@@ -427,3 +427,28 @@ def test_a_non_commercial_collection_never_leaves_for_a_peer_that_declared_comme
         )
         kept = c.peer_search(question, actor=c.actor("coop-a"))
         assert [h["title"] for h in kept["hits"]] == ["Recycling centre"] and not kept["withheld"]
+
+
+def test_a_passage_left_out_says_its_peer_and_who_declared_the_use():
+    """Found by an exploratory test: a peer's passage left out for text and data mining did
+    not say which peer it came from, and a passage the serving side withheld for its peer
+    key's commercial use told the asking member that their member had declared it."""
+    from types import SimpleNamespace
+
+    from commune.answering.licensing import usable_for_answers
+
+    def hit(licence: str, tdm: bool, origin: dict[str, str] | None) -> SimpleNamespace:
+        return SimpleNamespace(
+            document_id=1, title="Archives", licence=licence, tdm_reserved=tdm, origin=origin
+        )
+
+    _, left = usable_for_answers(
+        [hit("CC-BY-4.0", True, {"peer": "coop-b"})], None, "exclude", "fr"
+    )
+    assert left[0]["reason"].endswith("(via coop-b)"), left
+    _, left = usable_for_answers(
+        [hit("CC-BY-NC-4.0", False, None)], "commercial", "exclude", "fr", for_peer=True
+    )
+    assert "que votre coopérative a déclaré pour sa clé de pair" in left[0]["reason"], left
+    _, left = usable_for_answers([hit("CC-BY-NC-4.0", False, None)], "commercial", "exclude", "fr")
+    assert "que votre membre a déclaré" in left[0]["reason"], left

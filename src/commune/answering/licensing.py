@@ -62,9 +62,17 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
 
 
 def usable_for_answers(
-    hits: list[Any], declared_use: str | None, tdm_policy: str, language: str = "en"
+    hits: list[Any],
+    declared_use: str | None,
+    tdm_policy: str,
+    language: str = "en",
+    for_peer: bool = False,
 ) -> tuple[list[Any], list[dict[str, Any]]]:
-    """Leave out of answers what the charter or the licence forbids, saying why."""
+    """Leave out of answers what the charter or the licence forbids, saying why.
+
+    ``for_peer``: the use is the one a peer cooperative declared for its key (the serving
+    side of peering): the asking member, who reads the reason, declared nothing of it. A
+    peer's passage left out says which peer it came from, as its own refusals do."""
     kept: list[Any] = []
     excluded: list[dict[str, Any]] = []
     for h in hits:
@@ -76,15 +84,27 @@ def usable_for_answers(
                 "its rights holder reserved text and data mining (TDM opt-out)",
             )
         elif declared_use == "commercial" and terms is not None and terms.non_commercial:
-            why = say(
-                language,
-                f"sa licence {h.licence} interdit l'usage commercial, que votre membre a déclaré",
-                f"its licence {h.licence} forbids commercial use, which your member declared",
+            why = (
+                say(
+                    language,
+                    f"sa licence {h.licence} interdit l'usage commercial, que votre coopérative a "
+                    "déclaré pour sa clé de pair",
+                    f"its licence {h.licence} forbids commercial use, which your cooperative "
+                    "declared for its peer key",
+                )
+                if for_peer
+                else say(
+                    language,
+                    f"sa licence {h.licence} interdit l'usage commercial, que votre membre a "
+                    "déclaré",
+                    f"its licence {h.licence} forbids commercial use, which your member declared",
+                )
             )
         else:
             kept.append(h)
             continue
-        withhold(excluded, h, why)
+        origin = getattr(h, "origin", None)
+        withhold(excluded, h, f"{why} (via {origin['peer']})" if origin else why)
     return kept, excluded
 
 

@@ -88,7 +88,9 @@ class PeerDesk:
         by_name = {s.collection: s for s in outward.values()}
         # With record: the quota is checked first, and the search is a row of the ledger.
         hits = self.searcher.search(query, k=k, actor=actor, record=ROUTE, within=list(outward))
-        kept, withheld = usable_for_answers(hits, use, self.settings.charter.tdm_reserved, language)
+        kept, withheld = usable_for_answers(
+            hits, use, self.settings.charter.tdm_reserved, language, for_peer=True
+        )
         kept = self._within_policies(kept, withheld, by_name, use, language)
         with self.library.engine.begin() as conn:
             citations.record_returned(conn, [h.chunk_id for h in kept], actor)
