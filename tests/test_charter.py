@@ -902,12 +902,12 @@ def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_
         assert load[0] == 0 and load[1] > 0
 
 
-def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(home):
+def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(made_home):
     from click.testing import CliRunner
 
     from commune.cli import cli
 
-    home.mkdir(parents=True)
+    home = made_home
     (home / "commune.toml").write_text(models_toml(gpu=("http://127.0.0.1:9", 24, "FR")))
     r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "gpu"])
     assert r.exit_code == 2 and "modelled by EcoLogits" in r.output

@@ -152,6 +152,7 @@ def test_the_installed_wheel_runs_from_a_fresh_environment(
     assert _run(commune, "--version", env=env).stdout.startswith("commune, version ")
     # Its migrations, read from the wheel, make a database that the checks find whole.
     home = tmp_path / "home"
+    _run(commune, "--home", home, "member", "add", "Ville de Sète", env=env)
     checked = _run(commune, "--home", home, "check", env=env)
     assert "fail" not in checked.stdout.lower(), checked.stdout
 
@@ -220,7 +221,7 @@ def test_the_backup_unit_backs_up_then_keeps_the_newest_14(tmp_path: Path) -> No
     home = tmp_path / "home"
     here = shutil.which("commune", path=str(Path(sys.executable).parent))
     assert here is not None
-    _run(here, "--home", home, "check")  # a home with its database
+    _run(here, "--home", home, "member", "add", "Ville de Sète")  # a home with its database
     run_env = {
         **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         **env,

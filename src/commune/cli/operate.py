@@ -60,15 +60,16 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    commune = commune_of(ctx)  # a home with no database is refused first (cli/group.py)
     _can_listen(host, port)
-    app = create_app(commune_of(ctx), require_auth=not no_auth)
+    app = create_app(commune, require_auth=not no_auth)
     # Forwarded headers are believed from [web] trusted_proxies only (api/middleware.py), not
     # from any client on loopback as uvicorn would; each request is logged once, by
     # commune.requests, with its path and without its query string (a question in ?q=).
     from commune.store.db import serving
 
     # Held while serving: a restore would replace the database under this process.
-    with serving(commune_of(ctx).settings.home):
+    with serving(commune.settings.home):
         uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)
 
 

@@ -1608,6 +1608,16 @@ PATTERNS = [
         ),
         (r"no Commune home at (?P<name>.+)", "aucun répertoire du service Commune dans {name}"),
         (
+            r"(?P<name>.+) holds no Commune database",
+            "{name} ne contient aucune base de données de Commune",
+        ),
+        (
+            r"check --home and COMMUNE_HOME; a new home is made by commune add, commune import, "
+            r"commune member add, commune peer add or commune restore",
+            "vérifiez --home et COMMUNE_HOME ; un nouveau répertoire du service se crée avec "
+            "commune add, commune import, commune member add, commune peer add ou commune restore",
+        ),
+        (
             r"writing the backup into (?P<dir>.+) failed: (?P<why>.+)",
             "l'écriture de la sauvegarde dans {dir} a échoué : {why}",
         ),
