@@ -273,6 +273,32 @@ def test_a_failed_backup_leaves_nothing_that_looks_like_one(commune, corpus, hom
     assert sorted(p.name for p in backups.iterdir()) == [dest.name]
 
 
+def test_a_backup_of_a_home_without_a_database_says_so_and_makes_nothing(tmp_path):
+    """An empty folder given as the home got a traceback ("no such table: audit_log") and a
+    0-byte commune.db; a missing one, advice to free disk space (an exploratory test)."""
+    from commune.errors import CommuneError
+    from commune.store.backup import backup
+
+    for home in (tmp_path / "empty", tmp_path / "missing"):
+        if home.name == "empty":
+            home.mkdir()
+        dest = tmp_path / f"bk-{home.name}"
+        with pytest.raises(CommuneError) as raised:
+            backup(f"sqlite:///{home / 'commune.db'}", home, dest)
+        assert str(raised.value) == (
+            f"{home} holds no Commune database ({home / 'commune.db'} is missing or empty) "
+            "(check --home and COMMUNE_HOME: a backup copies a home that has one)"
+        )
+        assert not dest.exists() and not (home / "commune.db").exists()
+    from commune.text.messages import localise
+
+    assert localise(str(raised.value), "fr") == (
+        f"{home} ne contient aucune base de données de Commune ({home / 'commune.db'} est "
+        "absente ou vide) (vérifiez --home et COMMUNE_HOME : une sauvegarde copie un "
+        "répertoire du service qui en a une)"
+    )
+
+
 def test_an_interrupted_migration_leaves_the_schema_as_it_was(tmp_path, monkeypatch):
     """SQLite ran a migration's statements outside any transaction: interrupted, its new
     tables stayed while the version did not move, and every later start failed ("table

@@ -73,6 +73,16 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     verified: a failed backup (a full disk) leaves no directory that looks like a backup,
     which pruning the old ones would count among those it keeps."""
     source = _sqlite_path(database_url)
+    from commune.store.db import holds_database
+
+    if not holds_database(database_url, home):
+        # SQLite's connect would make an empty file there, and the copy then failed on "no
+        # such table" or, the folder missing, on "unable to open database file", which read
+        # as a full disk.
+        raise CommuneError(
+            f"{home} holds no Commune database ({source} is missing or empty)",
+            "check --home and COMMUNE_HOME: a backup copies a home that has one",
+        )
     if dest.exists() and any(dest.iterdir()):
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
     partial = dest.with_name(f".{dest.name}.partial")

@@ -1612,6 +1612,15 @@ PATTERNS = [
             "{name} ne contient aucune base de données de Commune",
         ),
         (
+            r"(?P<name>.+) holds no Commune database \((?P<file>.+) is missing or empty\)",
+            "{name} ne contient aucune base de données de Commune ({file} est absente ou vide)",
+        ),
+        (
+            r"check --home and COMMUNE_HOME: a backup copies a home that has one",
+            "vérifiez --home et COMMUNE_HOME : une sauvegarde copie un répertoire du service qui "
+            "en a une",
+        ),
+        (
             r"check --home and COMMUNE_HOME; a new home is made by commune add, commune import, "
             r"commune member add, commune peer add or commune restore",
             "vérifiez --home et COMMUNE_HOME ; un nouveau répertoire du service se crée avec "
