@@ -273,6 +273,45 @@ def test_a_failed_backup_leaves_nothing_that_looks_like_one(commune, corpus, hom
     assert sorted(p.name for p in backups.iterdir()) == [dest.name]
 
 
+def test_a_damaged_backup_is_named_as_the_broken_part_and_force_is_not_offered(
+    commune, corpus, home, tmp_path
+):
+    """A truncated backup was said to be the live home's unreadable database, with advice to
+    restore over it with --force (an exploratory test)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    bk = tmp_path / "bk"
+    assert run.invoke(cli, ["--home", str(home), "backup", str(bk)]).exit_code == 0
+    db = bk / "commune.db"
+    for damage in (db.read_bytes()[:5000], b""):  # truncated; empty (no tables at all)
+        db.write_bytes(damage)
+        before = (home / "commune.db").read_bytes()
+        for target, force in ((home, ["--force"]), (home, []), (tmp_path / "new", [])):
+            r = run.invoke(cli, ["--home", str(target), "restore", *force, str(bk)])
+            assert r.exit_code == 2, r.output
+            (line,) = r.stderr.splitlines()
+            assert line.startswith(
+                f"error: the backup's database {db} is not a readable Commune database (SQLite: "
+            ), line
+            assert line.endswith(
+                "(this backup cannot be restored, and the home is untouched: restore another "
+                "backup)"
+            )
+            assert "--force" not in line and str(home) not in line
+        assert (home / "commune.db").read_bytes() == before
+        assert not (tmp_path / "new").exists()
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "restore", str(bk)]
+    )
+    assert french.stderr.startswith(f"erreur\u00a0: la base de la sauvegarde, {db}, n'est pas "), (
+        french.stderr
+    )
+
+
 def test_a_backup_of_a_home_without_a_database_says_so_and_makes_nothing(tmp_path):
     """An empty folder given as the home got a traceback ("no such table: audit_log") and a
     0-byte commune.db; a missing one, advice to free disk space (an exploratory test)."""

@@ -145,7 +145,7 @@ def restore(
     manifest = backup_dir / MANIFEST
     if not manifest.exists() or not (backup_dir / "commune.db").exists():
         raise CommuneError(f"{backup_dir} is not a Commune backup", "give a `commune backup` dir")
-    checked = verify_database(backup_dir / "commune.db", backup_dir)  # before touching home
+    checked = _verified_backup(backup_dir)  # before touching home
     # Where the home really keeps its database: restored into home/commune.db while its
     # commune.toml named another file, a restore said "restored" and changed nothing.
     if database_url is None:
@@ -173,6 +173,23 @@ def restore(
                 "commune restore again",
             )
         return {**checked, **_put_in_place(backup_dir, home, target)}
+
+
+def _verified_backup(backup_dir: Path) -> dict[str, Any]:
+    """:func:`verify_database` of a backup, a database that cannot be read (truncated,
+    damaged, not SQLite, or without Commune's tables) named as the backup's fault: SQLite's
+    error was taken for the live home's, with advice to restore over it with --force."""
+    from sqlalchemy.exc import DatabaseError
+
+    db = backup_dir / "commune.db"
+    try:
+        return verify_database(db, backup_dir)
+    except (sqlite3.DatabaseError, DatabaseError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CommuneError(
+            f"the backup's database {db} is not a readable Commune database (SQLite: {reason})",
+            "this backup cannot be restored, and the home is untouched: restore another backup",
+        ) from None
 
 
 def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:

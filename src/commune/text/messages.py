@@ -1600,6 +1600,16 @@ PATTERNS = [
             "pour PostgreSQL, utilisez pg_dump, qui prend de même un instantané cohérent",
         ),
         (r"(?P<name>.+) is not a Commune backup", "{name} n'est pas une sauvegarde de Commune"),
+        (
+            r"the backup's database (?P<file>.+) is not a readable Commune database \(SQLite: "
+            r"(?P<why>.+)\)",
+            "la base de la sauvegarde, {file}, n'est pas une base Commune lisible (SQLite : {why})",
+        ),
+        (
+            r"this backup cannot be restored, and the home is untouched: restore another backup",
+            "cette sauvegarde ne peut pas être restaurée, et le répertoire du service est "
+            "intact : restaurez une autre sauvegarde",
+        ),
         (r"give a `commune backup` dir", "donnez un dossier fait par « commune backup »"),
         (r"(?P<name>.+) already holds a database", "{name} contient déjà une base de données"),
         (
