@@ -106,6 +106,50 @@ def test_restore_writes_the_database_the_home_uses_and_never_the_backed_up_ones(
         assert len(c.documents()) == 1
 
 
+def test_a_restore_says_when_it_keeps_the_home_s_commune_toml(commune, corpus, home, tmp_path):
+    """The backup's commune.toml was left aside in silence when the home had its own, with or
+    without --force (an exploratory test)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir()
+    (home / "commune.toml").write_text('default_collection = "mairie"\n')
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    bk = tmp_path / "bk"
+    assert run.invoke(cli, ["--home", str(home), "backup", str(bk)]).exit_code == 0
+    # The same file in the home: nothing to say.
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(bk)])
+    assert r.exit_code == 0 and "commune.toml" not in r.output, r.output
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "commune.toml").write_text('default_collection = "archives"\n')
+    for target, force in ((other, []), (home, ["--force"])):
+        if target == home:
+            (home / "commune.toml").write_text('default_collection = "archives"\n')
+        r = run.invoke(cli, ["--home", str(target), "restore", *force, str(bk)])
+        assert r.exit_code == 0, r.output
+        assert (
+            f"the backup's commune.toml was not copied: the home keeps its own "
+            f"({target / 'commune.toml'}); the backup's is in {bk / 'commune.toml'}"
+        ) in r.output.splitlines()
+        assert (target / "commune.toml").read_text() == 'default_collection = "archives"\n'
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "restore", "--force", str(bk)]
+    )
+    assert (
+        f"le commune.toml de la sauvegarde n'a pas été copié\u00a0: le répertoire du service "
+        f"garde le sien ({home / 'commune.toml'})\u00a0; celui de la sauvegarde est dans "
+        f"{bk / 'commune.toml'}"
+    ) in french.output.splitlines(), french.output
+    # A home without one takes the backup's, and says nothing of it.
+    fresh = tmp_path / "fresh"
+    r = run.invoke(cli, ["--home", str(fresh), "restore", str(bk)])
+    assert r.exit_code == 0 and "commune.toml" not in r.output, r.output
+    assert (fresh / "commune.toml").read_text() == 'default_collection = "mairie"\n'
+
+
 def test_a_restore_that_fails_midway_keeps_the_old_database(commune, corpus, home, tmp_path):
     # The database was swapped in before the original files were copied: a failure left a
     # database whose files were missing, with a traceback (review finding).

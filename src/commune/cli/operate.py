@@ -228,6 +228,18 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
     language = from_environment(os.environ)
     said = say(language, "restaurée et vérifiée", "restored and verified")
     click.echo(f"{said}{colon(language)} {_counts(m, language)}")
+    if "settings_kept" in m:
+        settings = home / "commune.toml"
+        click.echo(
+            say(
+                language,
+                f"le commune.toml de la sauvegarde n'a pas été copié\u00a0: le répertoire du "
+                f"service garde le sien ({settings})\u00a0; celui de la sauvegarde est dans "
+                f"{m['settings_kept']}",
+                f"the backup's commune.toml was not copied: the home keeps its own ({settings}); "
+                f"the backup's is in {m['settings_kept']}",
+            )
+        )
     if "replaced" in m:
         held = m["replaced_held"]
         fr = language == "fr"

@@ -214,10 +214,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
             for suffix in ("-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
         tmp.replace(target)
-        if (backup_dir / "commune.toml").exists() and not (home / "commune.toml").exists():
-            (home / "commune.toml").write_text(
-                _without_database_url((backup_dir / "commune.toml").read_text("utf-8")), "utf-8"
-            )
+        settings_kept = _settings_in_place(backup_dir, home)
         shutil.rmtree(home / "index", ignore_errors=True)  # rebuilt from the restored database
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -227,9 +224,24 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
             f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
             "fix that, then run commune restore again with --force",
         ) from None
+    done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
     if kept is None:
-        return {}
-    return {"replaced": str(kept), "replaced_held": _held(kept)}
+        return done
+    return {**done, "replaced": str(kept), "replaced_held": _held(kept)}
+
+
+def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
+    """The backup's commune.toml, copied into a home that has none; a home that has its own
+    keeps it (its database_url, its models' addresses are this machine's). Returns the path
+    of the backup's copy when it differs from the home's and was not copied: the restore says
+    so, where it once kept the home's in silence."""
+    theirs, ours = backup_dir / "commune.toml", home / "commune.toml"
+    if not theirs.exists():
+        return None
+    if not ours.exists():
+        ours.write_text(_without_database_url(theirs.read_text("utf-8")), "utf-8")
+        return None
+    return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
 
 
 def _move_database(source: Path, dest: Path) -> None:
