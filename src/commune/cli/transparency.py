@@ -380,7 +380,9 @@ def sovereignty_lines(data: dict[str, Any], lang: str) -> str:
     closed = data["closed_or_unknown"]
     lines.append("Licence fermée ou inconnue\u00a0:" if closed else "Fermés\u00a0: aucun")
     for d in closed:
-        why = ", ".join(say(part, fr) for part in d["why"].split(", "))
+        # Each reason on its own: a reason may hold ", " itself (a licence name that lists
+        # several: "BSD-3-Clause, Apache-2.0"), and split there it was left in English.
+        why = ", ".join(say(reason, fr) for reason in d["reasons"])
         lines.append(f"  {d['component']} ({component_kind(d['type'], 1, fr)})\u00a0: {why}")
     where = "Hébergés hors des juridictions de la charte"
     lines.append(f"{where}\u00a0:" if data["outside_jurisdictions"] else f"{where}\u00a0: aucun")

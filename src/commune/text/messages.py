@@ -815,6 +815,13 @@ PATTERNS = [
             r"(?P<n>\d+) documents without a licence",
             "documents sans licence\u00a0: {n}",
         ),
+        (r"1 document without a licence", "document sans licence\u00a0: 1"),
+        (
+            r"its metadata holds a licence's whole text \((?P<start>'.*')\), not an SPDX "
+            r"expression",
+            "ses métadonnées contiennent le texte entier d'une licence ({start}), qui n'est pas "
+            "une expression SPDX",
+        ),
         (
             r"its metadata declares (?P<name>'[\s\S]*'), not an SPDX expression",
             "ses métadonnées déclarent {name}, qui n'est pas une expression SPDX",
