@@ -557,3 +557,45 @@ def test_the_commands_that_make_a_home_still_make_one(tmp_path, corpus):
     # hint names every command that does.
     assert MAKES_HOME == {"add", "import", "member add", "peer add"}
     assert all(f"commune {c}" in MAKE_A_HOME for c in [*MAKES_HOME, "restore"])
+
+
+def test_a_refused_value_is_named_by_the_option_typed(home):
+    """ "expires_days doit être entre 1 et 36500": the library's field names reached the
+    CLI's reader, who typed --expires-days (an exploratory test)."""
+    runner = CliRunner()
+
+    def run(*args: str, lang: str = "fr_FR.UTF-8"):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--home", str(home), *args], env={"LANG": lang})
+
+    assert run("member", "add", "Ville A").exit_code == 0
+    assert run("user", "add", "ana", "--member", "Ville A").exit_code == 0
+    for args, fr, en in (
+        (
+            ("member", "add", "Ville B", "--requests-per-day", "-1"),
+            "--requests-per-day doit être supérieur à 0, reçu -1",
+            "--requests-per-day must be greater than 0, got -1",
+        ),
+        (
+            ("member", "add", "Ville B", "--tokens-per-month", "0"),
+            "--tokens-per-month doit être supérieur à 0, reçu 0",
+            "--tokens-per-month must be greater than 0, got 0",
+        ),
+        (
+            ("user", "add", "bob", "--member", "Ville A", "--wh-per-month", "1e20"),
+            "--wh-per-month doit être au plus 1e+15, reçu 1e+20",
+            "--wh-per-month must be at most 1e+15, got 1e+20",
+        ),
+        (
+            ("key", "create", "ana", "--expires-days", "0"),
+            "--expires-days doit être entre 1 et 36500, reçu 0",
+            "--expires-days must be between 1 and 36500, got 0",
+        ),
+    ):
+        said = run(*args)
+        assert said.exit_code == 2 and said.stderr == f"erreur\u00a0: {fr}\n", said.output
+        said = run(*args, lang="en_GB.UTF-8")
+        assert said.exit_code == 2 and said.stderr == f"error: {en}\n", said.output
+    # Nothing was stored.
+    assert run("member", "list").output == "Ville A\tother\tnon-commercial\tsans quota\n"
+    assert [line.split("\t")[0] for line in run("user", "list").output.splitlines()] == ["ana"]
+    assert run("key", "list").output == ""

@@ -17,7 +17,7 @@ import click
 
 from commune import __version__
 from commune.cli import clicktext, helptext
-from commune.errors import CommuneError, NotFound
+from commune.errors import CommuneError, InvalidRequest, NotFound
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.stack.threads import limit_blas_threads
 from commune.text import faults
@@ -152,6 +152,22 @@ def operational_error(exc: BaseException, home: str, language: str | None = None
     return faults.for_operator(exc, home, language or from_environment(os.environ))
 
 
+# The library names a value by its field, as the API's JSON does ("requests_per_day must be
+# greater than 0"); the CLI's reader typed an option, and is told its name.
+OPTIONS = {
+    "requests_per_day": "--requests-per-day",
+    "tokens_per_month": "--tokens-per-month",
+    "wh_per_month": "--wh-per-month",
+    "expires_days": "--expires-days",
+}
+
+
+def as_typed(message: str) -> str:
+    """``message`` with a field that starts it named as the option the reader typed."""
+    field, _, rest = message.partition(" ")
+    return f"{OPTIONS[field]} {rest}" if field in OPTIONS and rest.startswith("must ") else message
+
+
 def _label(language: str) -> str:
     return "erreur\u00a0:" if language == "fr" else "error:"
 
@@ -213,7 +229,8 @@ class Group(helptext.Group):
         except (CommuneError, ValueError) as exc:
             # In French unless the locale says English (LANG=en_GB.UTF-8): text/messages.py.
             language = from_environment(os.environ)
-            click.echo(f"{_label(language)} {localise(str(exc), language)}", err=True)
+            message = as_typed(str(exc)) if isinstance(exc, InvalidRequest) else str(exc)
+            click.echo(f"{_label(language)} {localise(message, language)}", err=True)
             sys.exit(2)
         except Exception as exc:
             obj = ctx.obj or {}

@@ -331,7 +331,8 @@ PATTERNS = [
             "le nombre d'approbations doit être au plus {max}, reçu {value}",
         ),
         (
-            r"(?P<field>\w+) must be at most (?P<max>\S+), got (?P<value>\S+)",
+            # A field, or the CLI's option for it (cli/group.py: --requests-per-day).
+            r"(?P<field>(?:--)?[\w-]+) must be at most (?P<max>\S+), got (?P<value>\S+)",
             "{field} doit être au plus {max}, reçu {value}",
         ),
         (
@@ -339,8 +340,9 @@ PATTERNS = [
             "le libellé d'une clé fait au plus {max} caractères, reçu {value}",
         ),
         (
-            r"expires_days must be between 1 and (?P<max>\d+), got (?P<value>\S+)",
-            "expires_days doit être entre 1 et {max}, reçu {value}",
+            r"(?P<field>expires_days|--expires-days) must be between 1 and (?P<max>\d+), got "
+            r"(?P<value>\S+)",
+            "{field} doit être entre 1 et {max}, reçu {value}",
         ),
         (
             r"restoring into (?P<home>.+) failed: (?P<why>.+)",
@@ -838,7 +840,7 @@ PATTERNS = [
             "la recherche est vide : donnez quelques mots à chercher",
         ),
         (
-            r"(?P<field>\w+) must be greater than 0, got (?P<value>\S+)",
+            r"(?P<field>(?:--)?[\w-]+) must be greater than 0, got (?P<value>\S+)",
             "{field} doit être supérieur à 0, reçu {value}",
         ),
         (
