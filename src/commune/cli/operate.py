@@ -147,13 +147,24 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
                 err=True,
             )
         return
+    from commune.govern.members import SEND_THE_KEY, AuthError
     from commune.store.db import serving
 
     commune = commune_of(ctx)
     commune.charter  # noqa: B018 -- validated before serving
+    try:
+        actor_of = stdio_actor(commune, no_auth=no_auth)
+    except AuthError as exc:
+        if exc.hint != SEND_THE_KEY:
+            raise
+        # The key comes from the environment here: an HTTP header is no help.
+        raise AuthError(
+            exc.message,
+            f"set {KEY_ENV} to the whole key that `commune key create USER` printed",
+        ) from None
     with serving(home):  # as commune serve: no restore under a running server
         commune.warm_up_in_background()
-        build_server(commune, actor_of=stdio_actor(commune, no_auth=no_auth)).run("stdio")
+        build_server(commune, actor_of=actor_of).run("stdio")
 
 
 @cli.command()

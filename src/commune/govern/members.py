@@ -256,13 +256,18 @@ def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dic
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+# What to do with a missing or wrong key, over HTTP: a face that takes the key another way
+# (commune mcp, from an environment variable) says its own.
+SEND_THE_KEY = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
+
+
 def authenticate(
     conn: Connection, key: str | None, at: datetime | None = None, *, peer_route: bool = False
 ) -> Actor:
     """Who holds ``key``. A peer cooperative's key (docs/peering.md) opens the peer routes
     only (``peer_route``): elsewhere it would read every collection shared inside this
     cooperative, where peers may read only what is shared outward."""
-    hint = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
+    hint = SEND_THE_KEY
     if not key:
         raise AuthError("authentication required", hint)
     parts = key.split("_")

@@ -1854,6 +1854,10 @@ PATTERNS = [
             "base tourne",
         ),
         (
+            r"set (?P<name>\w+) to the whole key that `commune key create USER` printed",
+            "mettez dans {name} la clé entière qu'a affichée « commune key create UTILISATEUR »",
+        ),
+        (
             r"pass --home DIR or set COMMUNE_HOME to the home that `commune serve` uses: a "
             r"desktop client starts the server in a directory of its own",
             "passez --home DOSSIER ou mettez dans COMMUNE_HOME le répertoire du service qu'utilise "
