@@ -182,7 +182,18 @@ def test_check_finds_a_revision_whose_original_file_is_missing(commune, corpus, 
         digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
     (home / "blobs" / digest[:2] / digest).unlink()
     [originals] = [c for c in commune.check().checks if c.name == "originals"]
-    assert not originals.ok and originals.detail.startswith("1 revisions have no original")
+    assert not originals.ok and originals.detail.startswith("1 revision has no original file")
+    # And in French, one revision said as one (it read "1 révisions n'ont pas…").
+    from commune.text.messages import localise
+
+    assert localise(originals.detail, "fr") == (
+        "1 révision n'a pas son fichier d'origine dans blobs/ (restaurez la dernière "
+        "sauvegarde : commune restore DIR --force)"
+    )
+    assert localise(originals.detail.replace("1 revision has", "2 revisions have"), "fr") == (
+        "2 révisions n'ont pas leur fichier d'origine dans blobs/ (restaurez la dernière "
+        "sauvegarde : commune restore DIR --force)"
+    )
 
 
 def test_restore_keeps_the_replaced_database_whole_and_says_what_it_held(

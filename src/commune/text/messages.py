@@ -1508,6 +1508,10 @@ PATTERNS = [
             "{n} révisions n'ont pas leur fichier d'origine dans {dir}",
         ),
         (
+            r"1 revision has no original file in (?P<dir>\S+)",
+            "1 révision n'a pas son fichier d'origine dans {dir}",
+        ),
+        (
             r"restore the last backup: commune restore DIR --force",
             "restaurez la dernière sauvegarde : commune restore DIR --force",
         ),
