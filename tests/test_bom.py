@@ -209,6 +209,18 @@ def test_the_cli_writes_keeps_and_maps(deployed, home, tmp_path):
         (tmp_path / name).write_text(f"# {name}\n\nLe jardin {name} ouvre le dimanche.\n")
         deployed.add([tmp_path / name], collection="melange", licence=licence)
     run = CliRunner()
+    # A folder that does not exist: refused before anything is written, where a copy was
+    # kept in the home all the same and became the next map's "changes since" (an
+    # exploratory test).
+    nowhere = tmp_path / "nodir" / "bom.json"
+    r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(nowhere)])
+    assert r.exit_code == 2 and r.stderr == (
+        f"error: cannot write {nowhere}: the folder {nowhere.parent} does not exist (create "
+        "it, or give --out a file in a folder that exists)\n"
+    ), r.output
+    assert not (home / "bom").exists() and not nowhere.parent.exists()
+    r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(nowhere)], env={"LANG": "fr"})
+    assert r.stderr.startswith(f"erreur\u00a0: impossible d'écrire {nowhere}\u00a0: le dossier ")
     out = tmp_path / "bom.json"
     r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(out)])
     assert r.exit_code == 0 and "CycloneDX 1.6, valid" in r.output, r.output

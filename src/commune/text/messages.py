@@ -818,6 +818,15 @@ PATTERNS = [
             "documents sans licence\u00a0: {n}",
         ),
         (r"1 document without a licence", "document sans licence\u00a0: 1"),
+        # commune bom --out.
+        (
+            r"cannot write (?P<out>.+): the folder (?P<dir>.+) does not exist",
+            "impossible d'écrire {out}\u00a0: le dossier {dir} n'existe pas",
+        ),
+        (
+            r"create it, or give --out a file in a folder that exists",
+            "créez-le, ou donnez à --out un fichier dans un dossier qui existe",
+        ),
         (
             r"its metadata holds a licence's whole text \((?P<start>'.*')\), not an SPDX "
             r"expression",
