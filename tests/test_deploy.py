@@ -505,3 +505,21 @@ def test_the_guide_s_configuration_is_valid(guide: Path, tmp_path: Path) -> None
     settings = load_settings(tmp_path)
     assert settings.metrics.enabled and settings.web.trusted_proxies == ("127.0.0.1",)
     assert settings.models["gpu"].backend == "openai"
+
+
+def test_the_guides_give_the_backup_timer_s_window() -> None:
+    """The guides said "at 02:30" of a timer that starts up to 15 minutes later, at random
+    (an exploratory test)."""
+    timer = _unit("commune-backup.timer")
+    (calendar,) = timer["OnCalendar"]
+    (delay,) = timer["RandomizedDelaySec"]
+    hour, minute = (int(x) for x in calendar.split()[-1].split(":")[:2])
+    assert delay.endswith("min")
+    end = minute + int(delay.removesuffix("min"))
+    english = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert f"between\n  {hour:02d}:{minute:02d} and {hour:02d}:{end:02d}, server time" in english
+    assert f"`RandomizedDelaySec={delay}`" in english
+    french = (ROOT / "docs" / "fr" / "exploitation.md").read_text(encoding="utf-8")
+    assert f"entre\n  {hour} h {minute} et {hour} h {end}, heure du serveur" in french
+    assert f"`RandomizedDelaySec={delay}`" in french
+    assert " at 02:30" not in english and "à 2 h 30" not in french
