@@ -944,6 +944,11 @@ PATTERNS = [
             )
         ),
         (r"known members: (?P<known>.*)", "membres connus : {known}"),
+        # A member's quotas changed (govern/members.py: commune member set).
+        (r"no quota named (?P<name>.+)", "aucun quota nommé {name}"),
+        (r"known quotas: (?P<known>.+)", "quotas connus\u00a0: {known}"),
+        (r"no quota to change", "aucun quota à changer"),
+        (r"give a new value, or clear one", "donnez une nouvelle valeur, ou retirez-en un"),
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
         (r"create it with commune user add", "créez-le ou la avec commune user add"),
