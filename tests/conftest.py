@@ -179,6 +179,21 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
+def make_home(home: Path) -> Path:
+    """``home`` with its database and nothing in it, as `commune member add` leaves one: the
+    CLI's commands that make no home refuse a home without a database (cli/group.py)."""
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.engine  # noqa: B018 -- opening it makes the database
+    return home
+
+
+@pytest.fixture
+def made_home(home: Path) -> Path:
+    return make_home(home)
+
+
 @pytest.fixture
 def commune(home: Path):  # type: ignore[no-untyped-def]
     from commune.core import Commune

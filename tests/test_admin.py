@@ -46,6 +46,11 @@ ACTIONS: dict[str, tuple[list[str], Callable[[Admin], Any], tuple[str, str, str]
         lambda a: a.add_member("Ville C", kind="town"),
         ("operator", "member-add", "member Ville C"),
     ),
+    "set-member-quotas": (
+        ["member", "set", "Ville A", "--requests-per-day", "500", "--clear", "wh-per-month"],
+        lambda a: a.set_member_quotas("Ville A", {"requests_per_day": 500, "wh_per_month": None}),
+        ("operator", "member-quotas", "member Ville A"),
+    ),
     "add-user": (
         ["user", "add", "dora", "--member", "Ville A", "--role", "curator"],
         lambda a: a.add_user("dora", member="Ville A", role="curator"),
@@ -243,3 +248,77 @@ def test_a_password_without_a_terminal_says_to_pipe_it(tmp_path: Path) -> None:
     out = runner.invoke(cli, ["--home", str(home), "user", "password", "bob"], input="x\n")
     assert out.exit_code == 2 and "pipe it in with --stdin" in out.output
     assert "Warning" not in out.output
+
+
+def test_a_member_s_quotas_change_after_it_was_added(admin: Admin, commune: Commune) -> None:
+    """No way to change a member's quotas after `member add` (an exploratory test): each
+    given is set, checked as `member add` checks it, the others stay, one may be cleared;
+    audited with the values before and after; refused, nothing changes."""
+    import json
+
+    from commune.errors import InvalidRequest
+
+    admin.add_member("Petite Asso", kind="association", requests_per_day=50, wh_per_month=10.0)
+    before = len(audit_rows(commune, 0))
+    row = admin.set_member_quotas("Petite Asso", {"requests_per_day": 200})
+    assert (row["requests_per_day"], row["tokens_per_month"], row["wh_per_month"]) == (
+        200,
+        None,
+        10.0,
+    )
+    row = admin.set_member_quotas("Petite Asso", {"wh_per_month": None, "tokens_per_month": 9})
+    assert (row["requests_per_day"], row["tokens_per_month"], row["wh_per_month"]) == (200, 9, None)
+    rows = audit_rows(commune, before)
+    assert [r[:3] for r in rows] == [("operator", "member-quotas", "member Petite Asso")] * 2
+    assert json.loads(rows[1][3]) == {
+        "before": {"tokens_per_month": None, "wh_per_month": 10.0},
+        "after": {"tokens_per_month": 9, "wh_per_month": None},
+    }
+    # Refused, with the same checks as member add; nothing changed, nothing audited.
+    stored = next(m for m in admin.members() if m["name"] == "Petite Asso")
+    for quotas, error, said in (
+        ({"requests_per_day": 0}, InvalidRequest, "requests_per_day must be greater than 0"),
+        ({"wh_per_month": float("nan")}, InvalidRequest, "wh_per_month must be greater than 0"),
+        ({"tokens_per_month": 10**20}, InvalidRequest, "tokens_per_month must be at most"),
+        ({"requests_per_day": 5, "tokens": 5}, InvalidRequest, "no quota named 'tokens'"),
+        ({}, InvalidRequest, "no quota to change"),
+    ):
+        with pytest.raises(error, match=said):
+            admin.set_member_quotas("Petite Asso", quotas)
+    with pytest.raises(NotFound, match="no member named 'Nulle'.*known members: Petite Asso"):
+        admin.set_member_quotas("Nulle", {"requests_per_day": 5})
+    # A member admin would raise its own member's quotas.
+    with pytest.raises(Forbidden, match="cooperative-admin; alice is member-admin"):
+        admin.set_member_quotas("Ville A", {"requests_per_day": 10**6}, actor=admin.actor("alice"))
+    assert next(m for m in admin.members() if m["name"] == "Petite Asso") == stored
+    assert len(audit_rows(commune, 0)) == before + 2
+
+
+def test_member_set_on_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+
+    def member(*args: str, lang: str = "en_GB.UTF-8") -> Result:
+        return run.invoke(cli, ["--home", str(home), "member", *args], env={"LANG": lang})
+
+    assert member("add", "Ville A", "--requests-per-day", "50").exit_code == 0
+    done = member("set", "Ville A", "--tokens-per-month", "1000", "--wh-per-month", "2.5")
+    assert done.exit_code == 0 and done.stdout == (
+        "member Ville A: requests_per_day=50, tokens_per_month=1000, wh_per_month=2.5\n"
+    ), done.output
+    done = member("set", "Ville A", "--clear", "requests-per-day", "--clear", "tokens-per-month")
+    assert done.stdout == "member Ville A: wh_per_month=2.5\n", done.output
+    french = member("set", "Ville A", "--clear", "wh-per-month", lang="fr_FR.UTF-8")
+    assert french.stdout == "membre Ville A\u00a0: sans quota\n", french.output
+    for args, said in (
+        (("Ville A",), "nothing to change: give --requests-per-day"),
+        (
+            ("Ville A", "--wh-per-month", "3", "--clear", "wh-per-month"),
+            "--wh-per-month and --clear wh-per-month contradict each other",
+        ),
+        (("Ville A", "--requests-per-day", "0"), "--requests-per-day must be greater than 0"),
+        (("Ville Z", "--requests-per-day", "5"), "no member named 'Ville Z'"),
+    ):
+        refused = member("set", *args)
+        assert refused.exit_code == 2 and said in refused.stderr, refused.output
+    assert member("list").stdout == "Ville A\tother\tnon-commercial\tno quota\n"

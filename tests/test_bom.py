@@ -114,6 +114,70 @@ def test_licence_obligations_read_choices_and_combinations():
     assert obligation("CC0-1.0") == "none"
 
 
+def test_the_map_s_reasons_are_each_said_in_french_and_a_licence_text_in_one_short_line():
+    """protobuf's reason stayed English in French (split on the ", " of its own sentence) and
+    tiktoken's line carried its whole MIT licence, with literal \\n (an exploratory test)."""
+    from commune.cli.transparency import english_map, sovereignty_lines
+
+    mit = "MIT License\n\nCopyright (c) 2022 OpenAI\n\nPermission is hereby granted, free of"
+    bom = {
+        "components": [
+            {
+                "type": "library",
+                "name": "protobuf",
+                "bom-ref": "a",
+                "licenses": [{"license": {"name": "3-Clause BSD License"}}],
+            },
+            {
+                "type": "library",
+                "name": "pypdfium2",
+                "bom-ref": "b",
+                "licenses": [
+                    {"license": {"name": "BSD-3-Clause, Apache-2.0, dependency licenses"}}
+                ],
+            },
+            {
+                "type": "library",
+                "name": "tiktoken",
+                "bom-ref": "c",
+                "licenses": [{"license": {"name": mit}}],
+            },
+            {
+                "type": "data",
+                "name": "mairie",
+                "bom-ref": "d",
+                "licenses": [],
+                "properties": [{"name": "commune:licence:unknown", "value": "1"}],
+            },
+            {"type": "machine-learning-model", "name": "mystery", "bom-ref": "e"},
+        ]
+    }
+    m = sovereignty_map(bom, ("FR",), None)
+    flagged = {d["component"]: d for d in m["closed_or_unknown"]}
+    assert flagged["tiktoken"]["why"] == (
+        "its metadata holds a licence's whole text ('MIT License'), not an SPDX expression"
+    )
+    assert flagged["mairie"]["why"] == "1 document without a licence"
+    assert flagged["mystery"]["reasons"] == ["no licence declared", "openness unknown"]
+    assert flagged["mystery"]["why"] == "no licence declared, openness unknown"
+    nb = "\u00a0"
+    french = sovereignty_lines(m, "fr").splitlines()
+    for line in (
+        f"  protobuf (logiciel){nb}: ses métadonnées déclarent '3-Clause BSD License', qui "
+        "n'est pas une expression SPDX",
+        f"  pypdfium2 (logiciel){nb}: ses métadonnées déclarent 'BSD-3-Clause, Apache-2.0, "
+        "dependency licenses', qui n'est pas une expression SPDX",
+        f"  tiktoken (logiciel){nb}: ses métadonnées contiennent le texte entier d'une licence "
+        "('MIT License'), qui n'est pas une expression SPDX",
+        f"  mairie (jeu de données){nb}: document sans licence{nb}: 1",
+        f"  mystery (modèle){nb}: aucune licence déclarée, ouverture inconnue",
+    ):
+        assert line in french, "\n".join(french)
+    english = english_map(m)
+    assert "\\n" not in english and "Permission is hereby granted" not in english
+    assert "  tiktoken (software): its metadata holds a licence's whole text" in english
+
+
 def test_the_diff_between_two_boms(deployed, tmp_path):
     before = deployed.bom()
     extra = tmp_path / "extra.txt"
@@ -145,6 +209,18 @@ def test_the_cli_writes_keeps_and_maps(deployed, home, tmp_path):
         (tmp_path / name).write_text(f"# {name}\n\nLe jardin {name} ouvre le dimanche.\n")
         deployed.add([tmp_path / name], collection="melange", licence=licence)
     run = CliRunner()
+    # A folder that does not exist: refused before anything is written, where a copy was
+    # kept in the home all the same and became the next map's "changes since" (an
+    # exploratory test).
+    nowhere = tmp_path / "nodir" / "bom.json"
+    r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(nowhere)])
+    assert r.exit_code == 2 and r.stderr == (
+        f"error: cannot write {nowhere}: the folder {nowhere.parent} does not exist (create "
+        "it, or give --out a file in a folder that exists)\n"
+    ), r.output
+    assert not (home / "bom").exists() and not nowhere.parent.exists()
+    r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(nowhere)], env={"LANG": "fr"})
+    assert r.stderr.startswith(f"erreur\u00a0: impossible d'écrire {nowhere}\u00a0: le dossier ")
     out = tmp_path / "bom.json"
     r = run.invoke(cli, ["--home", str(home), "bom", "--out", str(out)])
     assert r.exit_code == 0 and "CycloneDX 1.6, valid" in r.output, r.output

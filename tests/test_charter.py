@@ -902,12 +902,12 @@ def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_
         assert load[0] == 0 and load[1] > 0
 
 
-def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(home):
+def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(made_home):
     from click.testing import CliRunner
 
     from commune.cli import cli
 
-    home.mkdir(parents=True)
+    home = made_home
     (home / "commune.toml").write_text(models_toml(gpu=("http://127.0.0.1:9", 24, "FR")))
     r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "gpu"])
     assert r.exit_code == 2 and "modelled by EcoLogits" in r.output
@@ -982,3 +982,51 @@ def test_the_public_transparency_page_counts_a_private_collections_evaluations_w
         assert data["private_evaluations"] == 1
     assert "projet-piscine" not in client.get("/transparency").text
     commune.close()
+
+
+def test_the_explain_example_in_docs_charter_md_is_what_the_command_prints(home, monkeypatch):
+    """docs/charter.md showed English words ("CPU time x 12 W per core", "Decisions:",
+    "refuse  refused") where `commune ask --explain` prints French for a French question (an
+    exploratory test). Run as scripts/demo.sh does, without a local model."""
+    import re
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.generate import registry
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "charter.md").read_text(encoding="utf-8")
+    block = doc[doc.index("`commune ask --explain` prints them:") :]
+    block = block[block.index("```\n") + 4 : block.index("\n```", block.index("```\n") + 4)]
+    monkeypatch.setattr(registry, "_smollm2_path", lambda: None)  # as on a demo machine
+    home.mkdir()
+    (home / "charter.toml").write_text(
+        (root / "examples" / "charter.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (home / "paquets.md").write_text("# Paquets\n\nLe jardin ouvre le dimanche.\n")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})  # the question's language decides
+
+    def ok(*args: str) -> str:
+        r = run.invoke(cli, ["--home", str(home), *args])
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    ok("add", str(home / "paquets.md"), "--licence", "CC0-1.0")
+    ok("member", "add", "Ville de Saint-Exemple", "--kind", "town", "--requests-per-day", "500")
+    ok("user", "add", "camille", "--member", "Ville de Saint-Exemple")
+    for command in block.split("\n\n$ "):
+        first, *shown = command.removeprefix("$ ").splitlines()
+        question = re.fullmatch(r'commune ask "(.+)" --as camille --explain', first)
+        assert question is not None, first
+        said = ok("ask", question[1], "--as", "camille", "--explain")
+        printed = said.replace("\u00a0", " ").splitlines()  # the docs' spaces are plain
+        if shown[0] == "…":  # the answer itself elided: the decisions are compared
+            shown, printed = shown[1:], printed[printed.index(shown[1]) :]
+        assert len(printed) == len(shown), printed
+        for doc_line, line in zip(shown, printed, strict=True):
+            # Measured figures vary from run to run: the words around them do not.
+            figures = re.escape(doc_line).replace(re.escape("0,12"), r"[\d,]+")
+            figures = figures.replace(re.escape("0,006"), r"[\d,]+")
+            assert re.fullmatch(figures, line), (doc_line, line)

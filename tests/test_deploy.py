@@ -152,6 +152,7 @@ def test_the_installed_wheel_runs_from_a_fresh_environment(
     assert _run(commune, "--version", env=env).stdout.startswith("commune, version ")
     # Its migrations, read from the wheel, make a database that the checks find whole.
     home = tmp_path / "home"
+    _run(commune, "--home", home, "member", "add", "Ville de Sète", env=env)
     checked = _run(commune, "--home", home, "check", env=env)
     assert "fail" not in checked.stdout.lower(), checked.stdout
 
@@ -220,7 +221,7 @@ def test_the_backup_unit_backs_up_then_keeps_the_newest_14(tmp_path: Path) -> No
     home = tmp_path / "home"
     here = shutil.which("commune", path=str(Path(sys.executable).parent))
     assert here is not None
-    _run(here, "--home", home, "check")  # a home with its database
+    _run(here, "--home", home, "member", "add", "Ville de Sète")  # a home with its database
     run_env = {
         **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         **env,
@@ -504,3 +505,21 @@ def test_the_guide_s_configuration_is_valid(guide: Path, tmp_path: Path) -> None
     settings = load_settings(tmp_path)
     assert settings.metrics.enabled and settings.web.trusted_proxies == ("127.0.0.1",)
     assert settings.models["gpu"].backend == "openai"
+
+
+def test_the_guides_give_the_backup_timer_s_window() -> None:
+    """The guides said "at 02:30" of a timer that starts up to 15 minutes later, at random
+    (an exploratory test)."""
+    timer = _unit("commune-backup.timer")
+    (calendar,) = timer["OnCalendar"]
+    (delay,) = timer["RandomizedDelaySec"]
+    hour, minute = (int(x) for x in calendar.split()[-1].split(":")[:2])
+    assert delay.endswith("min")
+    end = minute + int(delay.removesuffix("min"))
+    english = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert f"between\n  {hour:02d}:{minute:02d} and {hour:02d}:{end:02d}, server time" in english
+    assert f"`RandomizedDelaySec={delay}`" in english
+    french = (ROOT / "docs" / "fr" / "exploitation.md").read_text(encoding="utf-8")
+    assert f"entre\n  {hour} h {minute} et {hour} h {end}, heure du serveur" in french
+    assert f"`RandomizedDelaySec={delay}`" in french
+    assert " at 02:30" not in english and "à 2 h 30" not in french

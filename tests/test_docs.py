@@ -34,3 +34,19 @@ def test_the_example_charter_is_valid():
 
     charter = load_charter(ROOT, ROOT / "examples" / "charter.toml")
     assert charter.version and charter.utility.refuse
+
+
+def test_the_install_guides_list_every_extra():
+    """The guides listed seven extras and left out export (which commune export and import
+    need), tokens and ray (an exploratory test)."""
+    import re
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (ROOT / guide).read_text(encoding="utf-8")
+        section = text[text.index("## 1.") : text.index("## 2.")]
+        listed = set(re.findall(r"^- `([a-z0-9]+)`", section, re.MULTILINE))
+        assert listed == set(extras) - {"test"}, f"{guide}: {sorted(listed)}"

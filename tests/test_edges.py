@@ -447,8 +447,8 @@ def test_a_misconfigured_proxy_list_stops_at_start_up(commune):
 def test_the_server_believes_no_forwarded_header_unless_told(home, tmp_path):
     from commune.core import Commune
 
-    with Commune(home):
-        pass
+    with Commune(home) as c:
+        c.engine  # noqa: B018 -- a home with its database: serve refuses one without
     proc, url = _serve(home, tmp_path, tmp_path / "server.log")
     try:
         host, port = url.removeprefix("http://").split(":")

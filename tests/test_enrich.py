@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tests.conftest import wait_until
+from tests.conftest import make_home, wait_until
 
 # Six short passages: one document per passage (each under a chunk's size).
 PASSAGES = {
@@ -295,6 +295,7 @@ def test_enrich_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch, 
     monkeypatch.setattr(registry, "installed", lambda: [n for n in real() if n != "e5-small"])
     monkeypatch.setenv("LANG", lang)
     home = _home(tmp_path / "home")
+    make_home(home)
     out = CliRunner().invoke(cli, ["--home", str(home), "enrich"])
     assert out.exit_code == 2  # the CLI's status for an error it explains (cli/group.py)
     lines = out.output.strip().splitlines()

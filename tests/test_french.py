@@ -272,6 +272,7 @@ def test_quota_and_key_messages_have_their_french():
     assert from_accept_language("de, en;q=0.5") == "en"
 
 
+@pytest.mark.usefixtures("made_home")
 def test_the_machines_faults_are_said_in_french_by_default(home, monkeypatch, tmp_path):
     """Issue 24: a read-only home, a refused permission, a missing file read English."""
     import errno

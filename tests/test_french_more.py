@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from commune.cli import cli
+from tests.conftest import make_home
 
 FRENCH = {"LANG": None}  # no locale: French (text/messages.py)
 NB = "\u00a0"  # the no-break space before a French colon
@@ -146,7 +147,7 @@ def test_eval_says_its_table_and_errors_in_french(home, tmp_path):
     compared = summary(report, other=report, language="fr").splitlines()[1]
     assert compared.startswith("comparée à ") and f"{NB}: l'écart entre parenthèses" in compared
 
-    home.mkdir(parents=True)
+    make_home(home)
     suite = tmp_path / "suite.jsonl"
     suite.write_text('{"question": "q ?", "language": "fr", "collection": "ville"}\n')
     missing = run(home, "eval", str(suite), "--compare", str(tmp_path / "nope"), env=FRENCH)
@@ -284,6 +285,7 @@ def test_the_accounts_and_curation_speak_french_by_default(home, tmp_path):
     )
 
 
+@pytest.mark.usefixtures("made_home")
 def test_the_cli_own_usage_errors_speak_french_by_default(home):
     """Usage errors raised by Commune's commands (not click's): French by default."""
     fr = run(home, "payouts", env=FRENCH)
@@ -294,9 +296,9 @@ def test_the_cli_own_usage_errors_speak_french_by_default(home):
     assert fr.exit_code == 2 and "--off ne prend ni --policy ni --kinds" in fr.output, fr.output
 
 
-def test_an_empty_list_of_known_names_reads_french(home):
+def test_an_empty_list_of_known_names_reads_french(made_home):
     """ "none yet" (no member, collection or peer at all) was left English in the French line."""
-    home.mkdir(parents=True)
+    home = made_home
     result = run(home, "ask", "Comment ?", "--collection", "nulle-part", env=FRENCH)
     assert result.exit_code != 0
     # "aucune" agrees with "collections", "aucun" with "pairs"
@@ -492,6 +494,7 @@ def test_a_file_python_cannot_parse_is_said_in_french_where_it_stopped(home, tmp
         "supprimez-le)\n"
     )
     (home / "commune.toml").unlink()
+    make_home(home)
     (home / "charter.toml").write_text('version = "1"\nversion = "2"\n')
     checked = run(home, "check", env=FRENCH)
     assert (
@@ -528,6 +531,7 @@ def test_a_file_python_cannot_parse_is_said_in_french_where_it_stopped(home, tmp
     )
 
 
+@pytest.mark.usefixtures("made_home")
 def test_serve_on_a_name_that_resolves_to_nothing_says_so_in_french(home):
     said = run(home, "serve", "--host", "nulle-part.invalid", env=FRENCH).stderr
     assert said == (

@@ -137,6 +137,31 @@ def test_stdio_without_a_home_names_it_and_creates_nothing(tmp_path, monkeypatch
         assert list(cwd.iterdir()) == []  # no database left behind
 
 
+def test_stdio_with_a_wrong_key_says_what_to_put_in_the_variable(made_home, monkeypatch):
+    """A malformed key over stdio was told to send an HTTP header ("Authorization: Bearer
+    KEY"): the key comes from COMMUNE_API_KEY there (an exploratory test)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    for key, en, fr in (
+        ("bad", "malformed API key", "clé d'API mal formée"),
+        ("cmn_ab_cd", "unknown API key", "clé d'API inconnue"),
+    ):
+        monkeypatch.setenv("COMMUNE_API_KEY", key)
+        r = CliRunner().invoke(cli, ["--home", str(made_home), "mcp"])
+        assert r.exit_code == 2 and r.stderr == (
+            f"error: {en} (set COMMUNE_API_KEY to the whole key that `commune key create USER` "
+            "printed)\n"
+        ), r.output
+        r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(made_home), "mcp"])
+        assert r.exit_code == 2 and r.stderr == (
+            f"erreur\u00a0: {fr} (mettez dans COMMUNE_API_KEY la clé entière qu'a affichée "
+            "« commune key create UTILISATEUR »)\n"
+        ), r.output
+        assert "Authorization" not in r.output
+
+
 def test_the_printed_desktop_config_starts_a_working_server(commune, home, tmp_path):
     """`commune mcp --print-config` gives absolute paths; the server started exactly as a
     desktop client would (its command, args, env, in another directory) reaches the home: a

@@ -82,6 +82,7 @@ def test_a_read_only_home_is_one_line_for_every_command(tmpfs, tmp_path):
         assert "--home" in line, line
 
 
+@pytest.mark.usefixtures("made_home")
 def test_read_only_errors_from_the_system_and_from_sqlite_are_one_line(home, monkeypatch):
     from commune.store import db
 
@@ -118,6 +119,7 @@ def test_the_line_for_each_fault_says_what_to_do():
     assert operational_error(wrapped("no such table: documents"), "/h") is None
 
 
+@pytest.mark.usefixtures("made_home")
 def test_debug_keeps_the_traceback(home, monkeypatch):
     from commune.store import db
 
@@ -197,6 +199,7 @@ def test_sqlite_reporting_a_full_disk_is_one_line(home, corpus, monkeypatch):
 # -- permissions and link loops ----------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("made_home")
 def test_a_permission_refused_is_one_line(home, monkeypatch):
     from commune.store import db
 

@@ -351,6 +351,7 @@ def test_a_collection_made_private_is_not_shared_again_when_reopened(home, tmp_p
         assert [s["collection"] for s in c.shares()] == ["open-b"]
 
 
+@pytest.mark.usefixtures("made_home")
 def test_a_known_peer_keeps_its_terms_and_other_terms_are_refused_not_dropped(home):
     first = run(home, "peer", "issue", "coop-b", "--declared-use", "commercial")
     assert first.exit_code == 0, first.output
@@ -371,6 +372,7 @@ def test_a_known_peer_keeps_its_terms_and_other_terms_are_refused_not_dropped(ho
     assert row == ("commercial", None) and keys == 3
 
 
+@pytest.mark.usefixtures("made_home")
 def test_a_peer_reads_by_its_key_only_never_by_a_password_or_a_web_session(home):
     """A peer's key opens /peer/ only; a password would open the web and every collection
     shared inside the cooperative. No way to give it one, and none set before is honoured."""

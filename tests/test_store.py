@@ -106,6 +106,50 @@ def test_restore_writes_the_database_the_home_uses_and_never_the_backed_up_ones(
         assert len(c.documents()) == 1
 
 
+def test_a_restore_says_when_it_keeps_the_home_s_commune_toml(commune, corpus, home, tmp_path):
+    """The backup's commune.toml was left aside in silence when the home had its own, with or
+    without --force (an exploratory test)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir()
+    (home / "commune.toml").write_text('default_collection = "mairie"\n')
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    bk = tmp_path / "bk"
+    assert run.invoke(cli, ["--home", str(home), "backup", str(bk)]).exit_code == 0
+    # The same file in the home: nothing to say.
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(bk)])
+    assert r.exit_code == 0 and "commune.toml" not in r.output, r.output
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "commune.toml").write_text('default_collection = "archives"\n')
+    for target, force in ((other, []), (home, ["--force"])):
+        if target == home:
+            (home / "commune.toml").write_text('default_collection = "archives"\n')
+        r = run.invoke(cli, ["--home", str(target), "restore", *force, str(bk)])
+        assert r.exit_code == 0, r.output
+        assert (
+            f"the backup's commune.toml was not copied: the home keeps its own "
+            f"({target / 'commune.toml'}); the backup's is in {bk / 'commune.toml'}"
+        ) in r.output.splitlines()
+        assert (target / "commune.toml").read_text() == 'default_collection = "archives"\n'
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "restore", "--force", str(bk)]
+    )
+    assert (
+        f"le commune.toml de la sauvegarde n'a pas été copié\u00a0: le répertoire du service "
+        f"garde le sien ({home / 'commune.toml'})\u00a0; celui de la sauvegarde est dans "
+        f"{bk / 'commune.toml'}"
+    ) in french.output.splitlines(), french.output
+    # A home without one takes the backup's, and says nothing of it.
+    fresh = tmp_path / "fresh"
+    r = run.invoke(cli, ["--home", str(fresh), "restore", str(bk)])
+    assert r.exit_code == 0 and "commune.toml" not in r.output, r.output
+    assert (fresh / "commune.toml").read_text() == 'default_collection = "mairie"\n'
+
+
 def test_a_restore_that_fails_midway_keeps_the_old_database(commune, corpus, home, tmp_path):
     # The database was swapped in before the original files were copied: a failure left a
     # database whose files were missing, with a traceback (review finding).
@@ -138,7 +182,18 @@ def test_check_finds_a_revision_whose_original_file_is_missing(commune, corpus, 
         digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
     (home / "blobs" / digest[:2] / digest).unlink()
     [originals] = [c for c in commune.check().checks if c.name == "originals"]
-    assert not originals.ok and originals.detail.startswith("1 revisions have no original")
+    assert not originals.ok and originals.detail.startswith("1 revision has no original file")
+    # And in French, one revision said as one (it read "1 révisions n'ont pas…").
+    from commune.text.messages import localise
+
+    assert localise(originals.detail, "fr") == (
+        "1 révision n'a pas son fichier d'origine dans blobs/ (restaurez la dernière "
+        "sauvegarde : commune restore DIR --force)"
+    )
+    assert localise(originals.detail.replace("1 revision has", "2 revisions have"), "fr") == (
+        "2 révisions n'ont pas leur fichier d'origine dans blobs/ (restaurez la dernière "
+        "sauvegarde : commune restore DIR --force)"
+    )
 
 
 def test_restore_keeps_the_replaced_database_whole_and_says_what_it_held(
@@ -305,6 +360,71 @@ def test_a_failed_backup_leaves_nothing_that_looks_like_one(commune, corpus, hom
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert f"writing the backup into {backups / 'again'} failed" in r.output, r.output
     assert sorted(p.name for p in backups.iterdir()) == [dest.name]
+
+
+def test_a_damaged_backup_is_named_as_the_broken_part_and_force_is_not_offered(
+    commune, corpus, home, tmp_path
+):
+    """A truncated backup was said to be the live home's unreadable database, with advice to
+    restore over it with --force (an exploratory test)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    bk = tmp_path / "bk"
+    assert run.invoke(cli, ["--home", str(home), "backup", str(bk)]).exit_code == 0
+    db = bk / "commune.db"
+    for damage in (db.read_bytes()[:5000], b""):  # truncated; empty (no tables at all)
+        db.write_bytes(damage)
+        before = (home / "commune.db").read_bytes()
+        for target, force in ((home, ["--force"]), (home, []), (tmp_path / "new", [])):
+            r = run.invoke(cli, ["--home", str(target), "restore", *force, str(bk)])
+            assert r.exit_code == 2, r.output
+            (line,) = r.stderr.splitlines()
+            assert line.startswith(
+                f"error: the backup's database {db} is not a readable Commune database (SQLite: "
+            ), line
+            assert line.endswith(
+                "(this backup cannot be restored, and the home is untouched: restore another "
+                "backup)"
+            )
+            assert "--force" not in line and str(home) not in line
+        assert (home / "commune.db").read_bytes() == before
+        assert not (tmp_path / "new").exists()
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "restore", str(bk)]
+    )
+    assert french.stderr.startswith(f"erreur\u00a0: la base de la sauvegarde, {db}, n'est pas "), (
+        french.stderr
+    )
+
+
+def test_a_backup_of_a_home_without_a_database_says_so_and_makes_nothing(tmp_path):
+    """An empty folder given as the home got a traceback ("no such table: audit_log") and a
+    0-byte commune.db; a missing one, advice to free disk space (an exploratory test)."""
+    from commune.errors import CommuneError
+    from commune.store.backup import backup
+
+    for home in (tmp_path / "empty", tmp_path / "missing"):
+        if home.name == "empty":
+            home.mkdir()
+        dest = tmp_path / f"bk-{home.name}"
+        with pytest.raises(CommuneError) as raised:
+            backup(f"sqlite:///{home / 'commune.db'}", home, dest)
+        assert str(raised.value) == (
+            f"{home} holds no Commune database ({home / 'commune.db'} is missing or empty) "
+            "(check --home and COMMUNE_HOME: a backup copies a home that has one)"
+        )
+        assert not dest.exists() and not (home / "commune.db").exists()
+    from commune.text.messages import localise
+
+    assert localise(str(raised.value), "fr") == (
+        f"{home} ne contient aucune base de données de Commune ({home / 'commune.db'} est "
+        "absente ou vide) (vérifiez --home et COMMUNE_HOME : une sauvegarde copie un "
+        "répertoire du service qui en a une)"
+    )
 
 
 def test_an_interrupted_migration_leaves_the_schema_as_it_was(tmp_path, monkeypatch):

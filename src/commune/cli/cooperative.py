@@ -8,6 +8,7 @@ trace whichever face called it. The CLI acts as the operator unless given ``--as
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -62,6 +63,70 @@ def member_add(
     click.echo(said(f"membre {name} ajouté", f"member {name} added"))
 
 
+@member.command("set")
+@click.argument("name")
+@quota_options
+@click.option(
+    "--clear",
+    "cleared",
+    multiple=True,
+    type=click.Choice(["requests-per-day", "tokens-per-month", "wh-per-month"]),
+    help="Remove this quota: no limit (repeatable).",
+)
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def member_set(
+    ctx: click.Context,
+    name: str,
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+    cleared: tuple[str, ...],
+    as_user: str | None,
+) -> None:
+    """Change a member's quotas; those not given stay as they are (audited)."""
+    quotas: dict[str, float | None] = {
+        key: value
+        for key, value in (
+            ("requests_per_day", requests_per_day),
+            ("tokens_per_month", tokens_per_month),
+            ("wh_per_month", wh_per_month),
+        )
+        if value is not None
+    }
+    for option in cleared:
+        key = option.replace("-", "_")
+        if key in quotas:
+            raise click.UsageError(
+                said(
+                    f"--{option} et --clear {option} se contredisent\u00a0: donnez l'un ou l'autre",
+                    f"--{option} and --clear {option} contradict each other: give one of them",
+                )
+            )
+        quotas[key] = None
+    if not quotas:
+        raise click.UsageError(
+            said(
+                "rien à changer\u00a0: donnez --requests-per-day, --tokens-per-month, "
+                "--wh-per-month ou --clear QUOTA",
+                "nothing to change: give --requests-per-day, --tokens-per-month, "
+                "--wh-per-month or --clear QUOTA",
+            )
+        )
+    row = commune_of(ctx).admin.set_member_quotas(name, quotas, actor=acting(ctx, as_user))
+    click.echo(said(f"membre {name}\u00a0: ", f"member {name}: ") + _quotas(row))
+
+
+def _quotas(row: dict[str, Any]) -> str:
+    """A member's quotas as `member list` shows them: "requests_per_day=500", "no quota"."""
+    quotas = ", ".join(
+        f"{k}={row[k]:g}"
+        for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
+        if row[k] is not None
+    )
+    return quotas or said("sans quota", "no quota")
+
+
 @member.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--as", "as_user", help="List as this user: a member admin sees its own member.")
@@ -73,13 +138,7 @@ def member_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
         click.echo(dumps(rows))
         return
     for r in rows:
-        quotas = ", ".join(
-            f"{k}={r[k]:g}"
-            for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
-            if r[k] is not None
-        )
-        none = said("sans quota", "no quota")
-        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{quotas or none}")
+        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{_quotas(r)}")
 
 
 @cli.group()

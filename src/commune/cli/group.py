@@ -10,13 +10,14 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from commune import __version__
 from commune.cli import clicktext, helptext
-from commune.errors import CommuneError
+from commune.errors import CommuneError, InvalidRequest, NotFound
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.stack.threads import limit_blas_threads
 from commune.text import faults
@@ -32,6 +33,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 ROLE_CHOICE = click.Choice(list(ROLES))
 
 
+# The commands that may make a home where there is none: a deployment's first steps (README,
+# docs/operations.md, scripts/demo.sh; a home that only asks other cooperatives starts with
+# `commune peer add`). `commune restore` makes one too, by itself. Every other command reads
+# or changes what these made: on a mistyped --home, or with COMMUNE_HOME unset, they made an
+# empty home there and reported on it ("0 documents", every check ok, a backup failing on
+# "unable to open database file"), so they refuse a home with no database instead, creating
+# nothing.
+MAKES_HOME = frozenset({"add", "import", "member add", "peer add"})
+MAKE_A_HOME = (
+    "check --home and COMMUNE_HOME; a new home is made by commune add, commune import, "
+    "commune member add, commune peer add or commune restore"
+)
+
+
+def _command(ctx: click.Context) -> str:
+    """The command's name under ``commune``: "check", "member add"."""
+    names: list[str] = []
+    while ctx.parent is not None:
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(names)
+
+
+def _no_home(home: Path) -> None:
+    """Refuse a home that has no database, for a command that does not make one."""
+    if not home.exists():
+        raise NotFound(f"no Commune home at {home}", MAKE_A_HOME)
+    if home.is_dir():
+        raise NotFound(f"{home} holds no Commune database", MAKE_A_HOME)
+    # A file: the facade says so in its own words ("give --home a directory").
+
+
 def commune_of(ctx: click.Context) -> Commune:
     """The home's facade, opened at the first command that needs it and closed at exit."""
     from commune.core import Commune
@@ -39,14 +72,17 @@ def commune_of(ctx: click.Context) -> Commune:
     if "commune" not in ctx.obj:
         from contextlib import ExitStack
 
-        from commune.config import resolve_home
-        from commune.store.db import serving
+        from commune.config import load_settings
+        from commune.store.db import holds_database, serving
 
+        settings = load_settings(ctx.obj["home"])
+        home = settings.home
+        if _command(ctx) not in MAKES_HOME and not holds_database(settings.database_url, home):
+            _no_home(home)
         # Held until the command ends, taken before the database opens, let go after it
         # closes (_close): commune restore refuses while the home is in use, and a command
         # started during a restore waits for it (store/db.py). A home not made yet is made
         # by the facade, then held.
-        home = resolve_home(ctx.obj["home"])
         held = ctx.obj["held"] = ExitStack()
         made = home.is_dir()
 
@@ -61,7 +97,7 @@ def commune_of(ctx: click.Context) -> Commune:
 
         if made:
             held.enter_context(serving(home, waiting))
-        ctx.obj["commune"] = Commune(home)
+        ctx.obj["commune"] = Commune(home, settings=settings)
         if not made:
             held.enter_context(serving(home, waiting))
     commune: Commune = ctx.obj["commune"]
@@ -126,6 +162,22 @@ def operational_error(exc: BaseException, home: str, language: str | None = None
     return faults.for_operator(exc, home, language or from_environment(os.environ))
 
 
+# The library names a value by its field, as the API's JSON does ("requests_per_day must be
+# greater than 0"); the CLI's reader typed an option, and is told its name.
+OPTIONS = {
+    "requests_per_day": "--requests-per-day",
+    "tokens_per_month": "--tokens-per-month",
+    "wh_per_month": "--wh-per-month",
+    "expires_days": "--expires-days",
+}
+
+
+def as_typed(message: str) -> str:
+    """``message`` with a field that starts it named as the option the reader typed."""
+    field, _, rest = message.partition(" ")
+    return f"{OPTIONS[field]} {rest}" if field in OPTIONS and rest.startswith("must ") else message
+
+
 def _label(language: str) -> str:
     return "erreur\u00a0:" if language == "fr" else "error:"
 
@@ -187,7 +239,8 @@ class Group(helptext.Group):
         except (CommuneError, ValueError) as exc:
             # In French unless the locale says English (LANG=en_GB.UTF-8): text/messages.py.
             language = from_environment(os.environ)
-            click.echo(f"{_label(language)} {localise(str(exc), language)}", err=True)
+            message = as_typed(str(exc)) if isinstance(exc, InvalidRequest) else str(exc)
+            click.echo(f"{_label(language)} {localise(message, language)}", err=True)
             sys.exit(2)
         except Exception as exc:
             obj = ctx.obj or {}

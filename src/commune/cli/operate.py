@@ -60,15 +60,16 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    commune = commune_of(ctx)  # a home with no database is refused first (cli/group.py)
     _can_listen(host, port)
-    app = create_app(commune_of(ctx), require_auth=not no_auth)
+    app = create_app(commune, require_auth=not no_auth)
     # Forwarded headers are believed from [web] trusted_proxies only (api/middleware.py), not
     # from any client on loopback as uvicorn would; each request is logged once, by
     # commune.requests, with its path and without its query string (a question in ?q=).
     from commune.store.db import serving
 
     # Held while serving: a restore would replace the database under this process.
-    with serving(commune_of(ctx).settings.home):
+    with serving(commune.settings.home):
         uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)
 
 
@@ -146,13 +147,24 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
                 err=True,
             )
         return
+    from commune.govern.members import SEND_THE_KEY, AuthError
     from commune.store.db import serving
 
     commune = commune_of(ctx)
     commune.charter  # noqa: B018 -- validated before serving
+    try:
+        actor_of = stdio_actor(commune, no_auth=no_auth)
+    except AuthError as exc:
+        if exc.hint != SEND_THE_KEY:
+            raise
+        # The key comes from the environment here: an HTTP header is no help.
+        raise AuthError(
+            exc.message,
+            f"set {KEY_ENV} to the whole key that `commune key create USER` printed",
+        ) from None
     with serving(home):  # as commune serve: no restore under a running server
         commune.warm_up_in_background()
-        build_server(commune, actor_of=stdio_actor(commune, no_auth=no_auth)).run("stdio")
+        build_server(commune, actor_of=actor_of).run("stdio")
 
 
 @cli.command()
@@ -227,6 +239,18 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
     language = from_environment(os.environ)
     said = say(language, "restaurée et vérifiée", "restored and verified")
     click.echo(f"{said}{colon(language)} {_counts(m, language)}")
+    if "settings_kept" in m:
+        settings = home / "commune.toml"
+        click.echo(
+            say(
+                language,
+                f"le commune.toml de la sauvegarde n'a pas été copié\u00a0: le répertoire du "
+                f"service garde le sien ({settings})\u00a0; celui de la sauvegarde est dans "
+                f"{m['settings_kept']}",
+                f"the backup's commune.toml was not copied: the home keeps its own ({settings}); "
+                f"the backup's is in {m['settings_kept']}",
+            )
+        )
     if "replaced" in m:
         held = m["replaced_held"]
         fr = language == "fr"

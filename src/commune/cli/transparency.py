@@ -233,14 +233,23 @@ def bom(ctx: click.Context, out: str | None) -> None:
 
     Validated against the CycloneDX 1.6 JSON schema; a copy is kept in the home (bom/), so
     that `commune sovereignty` can say what changed."""
+    from commune.errors import CommuneError
     from commune.stack.bom import store
 
     commune = commune_of(ctx)
+    if out and not Path(out).resolve().parent.is_dir():
+        # Checked before anything is written: the copy kept in the home would become the
+        # baseline of "changes since" for a bill that was never delivered.
+        raise CommuneError(
+            f"cannot write {out}: the folder {Path(out).resolve().parent} does not exist",
+            "create it, or give --out a file in a folder that exists",
+        )
     data = commune.bom()
-    kept = store(commune.settings.home, data=data)
     text = json.dumps(data, indent=1, ensure_ascii=False)
     if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
+        Path(out).write_text(text + "\n", encoding="utf-8")  # first: failing, nothing is kept
+    kept = store(commune.settings.home, data=data)
+    if out:
         kinds: dict[str, int] = {}
         for c in data["components"]:
             kinds[c["type"]] = kinds.get(c["type"], 0) + 1
@@ -380,7 +389,9 @@ def sovereignty_lines(data: dict[str, Any], lang: str) -> str:
     closed = data["closed_or_unknown"]
     lines.append("Licence fermée ou inconnue\u00a0:" if closed else "Fermés\u00a0: aucun")
     for d in closed:
-        why = ", ".join(say(part, fr) for part in d["why"].split(", "))
+        # Each reason on its own: a reason may hold ", " itself (a licence name that lists
+        # several: "BSD-3-Clause, Apache-2.0"), and split there it was left in English.
+        why = ", ".join(say(reason, fr) for reason in d["reasons"])
         lines.append(f"  {d['component']} ({component_kind(d['type'], 1, fr)})\u00a0: {why}")
     where = "Hébergés hors des juridictions de la charte"
     lines.append(f"{where}\u00a0:" if data["outside_jurisdictions"] else f"{where}\u00a0: aucun")

@@ -98,6 +98,27 @@ class Admin:
             )
         return mid
 
+    def set_member_quotas(
+        self, name: str, quotas: dict[str, float | None], *, actor: Actor = OPERATOR
+    ) -> dict[str, Any]:
+        """Change the quotas of member ``name`` named in ``quotas`` (None: no limit; the
+        others stay), as `add_member` checks them; audited with what they were. Only a
+        cooperative admin may: a member admin would raise its own. Returns the member."""
+        decision = allowed(actor, "administer", COOPERATIVE)
+        if not decision:
+            raise Forbidden(decision.reason)
+        with self.engine.begin() as conn:
+            before = members.set_member_quotas(conn, name, quotas)
+            audit.append(
+                conn,
+                actor.user,
+                "member-quotas",
+                f"member {name}",
+                before=before,
+                after=quotas,
+            )
+            return next(m for m in members.list_members(conn) if m["name"] == name)
+
     # -- people ------------------------------------------------------------------------------
     def people(self, actor: Actor = OPERATOR, member: str | None = None) -> list[dict[str, Any]]:
         """The users ``actor`` administers (of ``member`` only, when given)."""

@@ -93,12 +93,40 @@ def add_member(
     )
 
 
+# A member's and a user's quotas, as their columns and the API's JSON name them.
+QUOTAS = ("requests_per_day", "tokens_per_month", "wh_per_month")
+
+
+def set_member_quotas(
+    conn: Connection, name: str, quotas: dict[str, float | None]
+) -> dict[str, float | None]:
+    """Change the quotas of member ``name`` named in ``quotas`` (None: no limit), each
+    checked as `add_member` checks it; the others stay. Returns what they were."""
+    unknown = sorted(set(quotas) - set(QUOTAS))
+    if unknown:
+        raise InvalidRequest(f"no quota named {unknown[0]!r}", f"known quotas: {', '.join(QUOTAS)}")
+    if not quotas:
+        raise InvalidRequest("no quota to change", "give a new value, or clear one")
+    for key, value in quotas.items():
+        _positive(key, value)
+    row = conn.execute(select(members).where(members.c.name == name)).first()
+    if row is None:
+        raise _no_member(conn, name)
+    before = {key: row._mapping[key] for key in quotas}
+    conn.execute(update(members).where(members.c.id == row.id).values(**quotas))
+    return before
+
+
 def member_id(conn: Connection, name: str) -> int:
     row = conn.execute(select(members.c.id).where(members.c.name == name)).first()
     if row is None:
-        known = ", ".join(r.name for r in conn.execute(select(members.c.name))) or "none yet"
-        raise NotFound(f"no member named {name!r}", f"known members: {known}")
+        raise _no_member(conn, name)
     return int(row.id)
+
+
+def _no_member(conn: Connection, name: str) -> NotFound:
+    known = ", ".join(r.name for r in conn.execute(select(members.c.name))) or "none yet"
+    return NotFound(f"no member named {name!r}", f"known members: {known}")
 
 
 MAX_NAME = 200
@@ -256,13 +284,18 @@ def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dic
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+# What to do with a missing or wrong key, over HTTP: a face that takes the key another way
+# (commune mcp, from an environment variable) says its own.
+SEND_THE_KEY = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
+
+
 def authenticate(
     conn: Connection, key: str | None, at: datetime | None = None, *, peer_route: bool = False
 ) -> Actor:
     """Who holds ``key``. A peer cooperative's key (docs/peering.md) opens the peer routes
     only (``peer_route``): elsewhere it would read every collection shared inside this
     cooperative, where peers may read only what is shared outward."""
-    hint = "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create"
+    hint = SEND_THE_KEY
     if not key:
         raise AuthError("authentication required", hint)
     parts = key.split("_")

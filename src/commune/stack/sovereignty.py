@@ -116,38 +116,60 @@ def depended_on(bom: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
 
 
 def closed_or_unknown(bom: dict[str, Any]) -> list[dict[str, Any]]:
+    """The components whose licence is closed or unknown, each with its ``reasons`` (one
+    message each, for a face to say in its reader's language) and ``why``, the same joined
+    with ", "."""
     out = []
     for c in bom.get("components", []):
         licence = _licence(c)
         openness = _prop(c, "openness")
+        reasons: list[str] = []
         if c["type"] == "machine-learning-model":
-            if licence is None or openness in (None, "closed", "unknown"):
-                reasons = []
-                if licence is None:
-                    reasons.append("no licence declared")
-                if openness in (None, "closed", "unknown"):
-                    reasons.append(f"openness {openness or 'unknown'}")
-                out.append({"component": c["name"], "type": "model", "why": ", ".join(reasons)})
+            if licence is None:
+                reasons.append("no licence declared")
+            if openness in (None, "closed", "unknown"):
+                reasons.append(f"openness {openness or 'unknown'}")
+            kind = "model"
         elif c["type"] == "data":
-            unknown = _prop(c, "licence:unknown")
+            unknown = int(_prop(c, "licence:unknown") or 0)
             if unknown:
-                out.append(
-                    {
-                        "component": c["name"],
-                        "type": "dataset",
-                        "why": f"{unknown} documents without a licence",
-                    }
+                reasons.append(
+                    "1 document without a licence"
+                    if unknown == 1
+                    else f"{unknown} documents without a licence"
                 )
+            kind = "dataset"
         elif licence is None:
             named = [e.get("license", {}).get("name") for e in c.get("licenses", [])]
             declared = next((n for n in named if n), None)
-            why = (
-                f"its metadata declares {declared!r}, not an SPDX expression"
-                if declared
-                else "its metadata declares no licence"
+            reasons.append(_declared(declared))
+            kind = "software"
+        if reasons:
+            out.append(
+                {
+                    "component": c["name"],
+                    "type": kind,
+                    "why": ", ".join(reasons),
+                    "reasons": reasons,
+                }
             )
-            out.append({"component": c["name"], "type": "software", "why": why})
     return out
+
+
+# A licence name longer than this, or of several lines, is the licence's whole text (some
+# packages' metadata carries it: tiktoken's MIT licence, 1,000 characters of it).
+_NAME_AT_MOST = 100
+
+
+def _declared(name: str | None) -> str:
+    """Why a licence name in a package's metadata is no SPDX expression, in one short line."""
+    if not name:
+        return "its metadata declares no licence"
+    if "\n" in name.strip() or len(name) > _NAME_AT_MOST:
+        first = next(line.strip() for line in name.splitlines() if line.strip())
+        first = first if len(first) <= 60 else first[:59] + "…"
+        return f"its metadata holds a licence's whole text ({first!r}), not an SPDX expression"
+    return f"its metadata declares {name!r}, not an SPDX expression"
 
 
 def outside(bom: dict[str, Any], jurisdictions: tuple[str, ...]) -> list[dict[str, Any]]:

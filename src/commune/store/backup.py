@@ -73,6 +73,16 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     verified: a failed backup (a full disk) leaves no directory that looks like a backup,
     which pruning the old ones would count among those it keeps."""
     source = _sqlite_path(database_url)
+    from commune.store.db import holds_database
+
+    if not holds_database(database_url, home):
+        # SQLite's connect would make an empty file there, and the copy then failed on "no
+        # such table" or, the folder missing, on "unable to open database file", which read
+        # as a full disk.
+        raise CommuneError(
+            f"{home} holds no Commune database ({source} is missing or empty)",
+            "check --home and COMMUNE_HOME: a backup copies a home that has one",
+        )
     if dest.exists() and any(dest.iterdir()):
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
     partial = dest.with_name(f".{dest.name}.partial")
@@ -135,7 +145,7 @@ def restore(
     manifest = backup_dir / MANIFEST
     if not manifest.exists() or not (backup_dir / "commune.db").exists():
         raise CommuneError(f"{backup_dir} is not a Commune backup", "give a `commune backup` dir")
-    checked = verify_database(backup_dir / "commune.db", backup_dir)  # before touching home
+    checked = _verified_backup(backup_dir)  # before touching home
     # Where the home really keeps its database: restored into home/commune.db while its
     # commune.toml named another file, a restore said "restored" and changed nothing.
     if database_url is None:
@@ -165,6 +175,23 @@ def restore(
         return {**checked, **_put_in_place(backup_dir, home, target)}
 
 
+def _verified_backup(backup_dir: Path) -> dict[str, Any]:
+    """:func:`verify_database` of a backup, a database that cannot be read (truncated,
+    damaged, not SQLite, or without Commune's tables) named as the backup's fault: SQLite's
+    error was taken for the live home's, with advice to restore over it with --force."""
+    from sqlalchemy.exc import DatabaseError
+
+    db = backup_dir / "commune.db"
+    try:
+        return verify_database(db, backup_dir)
+    except (sqlite3.DatabaseError, DatabaseError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CommuneError(
+            f"the backup's database {db} is not a readable Commune database (SQLite: {reason})",
+            "this backup cannot be restored, and the home is untouched: restore another backup",
+        ) from None
+
+
 def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
     """The backup's files, then its database, in place; the database replaced, with its
     -wal and -shm (which hold its latest writes), kept whole beside it under a dated name."""
@@ -187,10 +214,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
             for suffix in ("-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
         tmp.replace(target)
-        if (backup_dir / "commune.toml").exists() and not (home / "commune.toml").exists():
-            (home / "commune.toml").write_text(
-                _without_database_url((backup_dir / "commune.toml").read_text("utf-8")), "utf-8"
-            )
+        settings_kept = _settings_in_place(backup_dir, home)
         shutil.rmtree(home / "index", ignore_errors=True)  # rebuilt from the restored database
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -200,9 +224,24 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
             f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
             "fix that, then run commune restore again with --force",
         ) from None
+    done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
     if kept is None:
-        return {}
-    return {"replaced": str(kept), "replaced_held": _held(kept)}
+        return done
+    return {**done, "replaced": str(kept), "replaced_held": _held(kept)}
+
+
+def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
+    """The backup's commune.toml, copied into a home that has none; a home that has its own
+    keeps it (its database_url, its models' addresses are this machine's). Returns the path
+    of the backup's copy when it differs from the home's and was not copied: the restore says
+    so, where it once kept the home's in silence."""
+    theirs, ours = backup_dir / "commune.toml", home / "commune.toml"
+    if not theirs.exists():
+        return None
+    if not ours.exists():
+        ours.write_text(_without_database_url(theirs.read_text("utf-8")), "utf-8")
+        return None
+    return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
 
 
 def _move_database(source: Path, dest: Path) -> None:

@@ -188,8 +188,12 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
                 absent == 0,
                 "every revision's original file is in blobs/"
                 if not absent
-                else f"{absent} revisions have no original file in blobs/ "
-                "(restore the last backup: commune restore DIR --force)",
+                else (
+                    "1 revision has no original file"
+                    if absent == 1
+                    else f"{absent} revisions have no original file"
+                )
+                + " in blobs/ (restore the last backup: commune restore DIR --force)",
             )
         audit = verify(conn)
         report.add(

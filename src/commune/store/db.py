@@ -113,6 +113,18 @@ def sqlite_path(url: str) -> str | None:
     return None if not path or path == ":memory:" else path
 
 
+def holds_database(url: str, home: str | os.PathLike[str]) -> bool:
+    """Whether a home has its database yet, without making one: for SQLite, its file, with
+    something in it (an empty file is what an open that found no database leaves); for a
+    database server, the home's directory, which holds the original files beside it."""
+    path = sqlite_path(url)
+    if path is None:
+        return os.path.isdir(home)
+    return os.path.isfile(path) and (
+        os.path.getsize(path) > 0 or os.path.isfile(f"{path}-wal")  # written, not checkpointed
+    )
+
+
 @contextmanager
 def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
     """An exclusive lock between processes on one machine, held for the ``with`` block."""

@@ -343,7 +343,8 @@ PATTERNS = [
             "le nombre d'approbations doit être au plus {max}, reçu {value}",
         ),
         (
-            r"(?P<field>\w+) must be at most (?P<max>\S+), got (?P<value>\S+)",
+            # A field, or the CLI's option for it (cli/group.py: --requests-per-day).
+            r"(?P<field>(?:--)?[\w-]+) must be at most (?P<max>\S+), got (?P<value>\S+)",
             "{field} doit être au plus {max}, reçu {value}",
         ),
         (
@@ -351,8 +352,9 @@ PATTERNS = [
             "le libellé d'une clé fait au plus {max} caractères, reçu {value}",
         ),
         (
-            r"expires_days must be between 1 and (?P<max>\d+), got (?P<value>\S+)",
-            "expires_days doit être entre 1 et {max}, reçu {value}",
+            r"(?P<field>expires_days|--expires-days) must be between 1 and (?P<max>\d+), got "
+            r"(?P<value>\S+)",
+            "{field} doit être entre 1 et {max}, reçu {value}",
         ),
         (
             r"restoring into (?P<home>.+) failed: (?P<why>.+)",
@@ -827,6 +829,22 @@ PATTERNS = [
             r"(?P<n>\d+) documents without a licence",
             "documents sans licence\u00a0: {n}",
         ),
+        (r"1 document without a licence", "document sans licence\u00a0: 1"),
+        # commune bom --out.
+        (
+            r"cannot write (?P<out>.+): the folder (?P<dir>.+) does not exist",
+            "impossible d'écrire {out}\u00a0: le dossier {dir} n'existe pas",
+        ),
+        (
+            r"create it, or give --out a file in a folder that exists",
+            "créez-le, ou donnez à --out un fichier dans un dossier qui existe",
+        ),
+        (
+            r"its metadata holds a licence's whole text \((?P<start>'.*')\), not an SPDX "
+            r"expression",
+            "ses métadonnées contiennent le texte entier d'une licence ({start}), qui n'est pas "
+            "une expression SPDX",
+        ),
         (
             r"its metadata declares (?P<name>'[\s\S]*'), not an SPDX expression",
             "ses métadonnées déclarent {name}, qui n'est pas une expression SPDX",
@@ -843,7 +861,7 @@ PATTERNS = [
             "la recherche est vide : donnez quelques mots à chercher",
         ),
         (
-            r"(?P<field>\w+) must be greater than 0, got (?P<value>\S+)",
+            r"(?P<field>(?:--)?[\w-]+) must be greater than 0, got (?P<value>\S+)",
             "{field} doit être supérieur à 0, reçu {value}",
         ),
         (
@@ -938,6 +956,11 @@ PATTERNS = [
             )
         ),
         (r"known members: (?P<known>.*)", "membres connus : {known}"),
+        # A member's quotas changed (govern/members.py: commune member set).
+        (r"no quota named (?P<name>.+)", "aucun quota nommé {name}"),
+        (r"known quotas: (?P<known>.+)", "quotas connus\u00a0: {known}"),
+        (r"no quota to change", "aucun quota à changer"),
+        (r"give a new value, or clear one", "donnez une nouvelle valeur, ou retirez-en un"),
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
         (r"create it with commune user add", "créez-le ou la avec commune user add"),
@@ -1511,6 +1534,10 @@ PATTERNS = [
             "{n} révisions n'ont pas leur fichier d'origine dans {dir}",
         ),
         (
+            r"1 revision has no original file in (?P<dir>\S+)",
+            "1 révision n'a pas son fichier d'origine dans {dir}",
+        ),
+        (
             r"restore the last backup: commune restore DIR --force",
             "restaurez la dernière sauvegarde : commune restore DIR --force",
         ),
@@ -1612,6 +1639,16 @@ PATTERNS = [
             "pour PostgreSQL, utilisez pg_dump, qui prend de même un instantané cohérent",
         ),
         (r"(?P<name>.+) is not a Commune backup", "{name} n'est pas une sauvegarde de Commune"),
+        (
+            r"the backup's database (?P<file>.+) is not a readable Commune database \(SQLite: "
+            r"(?P<why>.+)\)",
+            "la base de la sauvegarde, {file}, n'est pas une base Commune lisible (SQLite : {why})",
+        ),
+        (
+            r"this backup cannot be restored, and the home is untouched: restore another backup",
+            "cette sauvegarde ne peut pas être restaurée, et le répertoire du service est "
+            "intact : restaurez une autre sauvegarde",
+        ),
         (r"give a `commune backup` dir", "donnez un dossier fait par « commune backup »"),
         (r"(?P<name>.+) already holds a database", "{name} contient déjà une base de données"),
         (
@@ -1619,6 +1656,25 @@ PATTERNS = [
             "restaurez dans un nouveau répertoire du service, ou ajoutez --force",
         ),
         (r"no Commune home at (?P<name>.+)", "aucun répertoire du service Commune dans {name}"),
+        (
+            r"(?P<name>.+) holds no Commune database",
+            "{name} ne contient aucune base de données de Commune",
+        ),
+        (
+            r"(?P<name>.+) holds no Commune database \((?P<file>.+) is missing or empty\)",
+            "{name} ne contient aucune base de données de Commune ({file} est absente ou vide)",
+        ),
+        (
+            r"check --home and COMMUNE_HOME: a backup copies a home that has one",
+            "vérifiez --home et COMMUNE_HOME : une sauvegarde copie un répertoire du service qui "
+            "en a une",
+        ),
+        (
+            r"check --home and COMMUNE_HOME; a new home is made by commune add, commune import, "
+            r"commune member add, commune peer add or commune restore",
+            "vérifiez --home et COMMUNE_HOME ; un nouveau répertoire du service se crée avec "
+            "commune add, commune import, commune member add, commune peer add ou commune restore",
+        ),
         (
             r"writing the backup into (?P<dir>.+) failed: (?P<why>.+)",
             "l'écriture de la sauvegarde dans {dir} a échoué : {why}",
@@ -1826,6 +1882,10 @@ PATTERNS = [
             r"check the URL \(postgresql\+psycopg://user:password@host/db\) and that it runs",
             "vérifiez l'URL (postgresql+psycopg://utilisateur:motdepasse@hôte/base) et que la "
             "base tourne",
+        ),
+        (
+            r"set (?P<name>\w+) to the whole key that `commune key create USER` printed",
+            "mettez dans {name} la clé entière qu'a affichée « commune key create UTILISATEUR »",
         ),
         (
             r"pass --home DIR or set COMMUNE_HOME to the home that `commune serve` uses: a "
