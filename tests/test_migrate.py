@@ -120,6 +120,24 @@ def test_a_trial_copy_then_changes_in_the_source_still_migrates(lived_in, home, 
         assert moved.verify_audit().ok and moved.check().ok
 
 
+def test_a_home_still_served_is_copied_but_not_switched(lived_in, home, postgres_url):
+    """Found by an exploratory test: with `commune serve` running, the switch went through,
+    and the server's next answers went to the old database only."""
+    from commune.store.db import serving
+
+    before = (home / "commune.toml").read_text() if (home / "commune.toml").exists() else None
+    with serving(home):  # a server
+        out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+            cli, ["--home", str(home), "migrate", "--to", postgres_url]
+        )
+    assert out.exit_code == 1, out.output
+    assert "la copie est vérifiée, mais" in out.output and "relancez commune migrate" in out.output
+    now = (home / "commune.toml").read_text() if (home / "commune.toml").exists() else None
+    assert now == before  # still on its database
+    out = CliRunner().invoke(cli, ["--home", str(home), "migrate", "--to", postgres_url])
+    assert out.exit_code == 0 and "now points" in out.output, out.output
+
+
 def test_a_ledger_row_answered_during_the_copy_is_added_not_a_crash(lived_in, postgres_url):
     """The server still answering appended a ledger row while its table was copied: the
     whole table was copied again, its deletion refused by the target's append-only rule,

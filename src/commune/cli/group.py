@@ -254,13 +254,19 @@ class Group(helptext.Group):
             sys.exit(2)
 
 
-def _close(ctx: click.Context) -> None:
-    commune = ctx.obj.get("commune")
+def close_home(ctx: click.Context) -> None:
+    """Close the home's facade and let the home go (at exit; or before a command replaces
+    the home's database, which no process may hold meanwhile). Safe to call twice."""
+    commune = ctx.obj.pop("commune", None)
     if commune is not None:
         commune.close()
-    held = ctx.obj.get("held")
+    held = ctx.obj.pop("held", None)
     if held is not None:  # the home, let go once its database is closed
         held.close()
+
+
+def _close(ctx: click.Context) -> None:
+    close_home(ctx)
 
 
 @click.group(cls=Group)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from commune.cli.group import StageBars, cli, commune_of, dumps
+from commune.cli.group import StageBars, cli, close_home, commune_of, dumps
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
 from commune.text.say import say
@@ -337,7 +337,29 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
             )
         )
         return
-    path = switch(commune.settings.home, url=target)
+    from commune.store.db import unserved
+
+    home = commune.settings.home
+    # The home let go by this command first (cli/group.py holds it shared), then held
+    # against every other: a server left running kept writing to the old database after
+    # the switch, and its rows were missing from the new one (found by an exploratory test).
+    close_home(ctx)
+    with unserved(home) as free:
+        if not free:
+            raise click.ClickException(
+                say(
+                    language,
+                    f"la copie est vérifiée, mais {home} est en cours d'utilisation (commune "
+                    "serve, commune mcp ou une autre commande) : ce qu'elle écrirait dans "
+                    "l'ancienne base manquerait à la nouvelle (arrêtez-la, puis relancez "
+                    "commune migrate : elle reprend et bascule)",
+                    f"the copy is verified, but {home} is in use (commune serve, commune mcp or "
+                    "another command): what it wrote to the old database would be missing from "
+                    "the new one (stop it, then run commune migrate again: it resumes and "
+                    "switches)",
+                )
+            )
+        path = switch(home, url=target)
     click.echo(
         say(
             language,
