@@ -136,6 +136,11 @@ def test_a_home_still_served_is_copied_but_not_switched(lived_in, home, postgres
     assert now == before  # still on its database
     out = CliRunner().invoke(cli, ["--home", str(home), "migrate", "--to", postgres_url])
     assert out.exit_code == 0 and "now points" in out.output, out.output
+    # Again, to the database the home now uses: said so, not "a copy of another home".
+    again = CliRunner().invoke(cli, ["--home", str(home), "migrate", "--to", postgres_url])
+    assert again.exit_code == 2 and "the target is the home's own database" in again.output, (
+        again.output
+    )
 
 
 def test_a_ledger_row_answered_during_the_copy_is_added_not_a_crash(lived_in, postgres_url):

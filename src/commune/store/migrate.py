@@ -159,9 +159,13 @@ def migrate(
     progress: Callable[[str, int], None] | None = None,
 ) -> Migration:
     """Copy ``source`` into the database at ``target_url``, then verify every table."""
+    from sqlalchemy import make_url
+
     from commune.store.db import open_database
 
-    if target_url == source.url.render_as_string(hide_password=False):
+    # Compared as URLs: the home's own, as its engine renders it, escapes a socket
+    # directory in the query ("host=%2Ftmp"), which the URL given after a switch does not.
+    if make_url(target_url) == source.url:
         raise CommuneError("the target is the home's own database", "give another URL")
     try:
         target = open_database(target_url)  # the same migrations, to head
