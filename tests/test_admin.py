@@ -322,3 +322,21 @@ def test_member_set_on_the_command_line(tmp_path: Path) -> None:
         refused = member("set", *args)
         assert refused.exit_code == 2 and said in refused.stderr, refused.output
     assert member("list").stdout == "Ville A\tother\tnon-commercial\tno quota\n"
+
+
+def test_a_name_differing_only_in_case_and_a_peers_second_user_are_refused(admin: Admin) -> None:
+    # Found by an exploratory test: "ville a" beside "Ville A" wrote one statement file for
+    # both, "Alice" beside "alice" shared her sign-in failures, and a peer cooperative, one
+    # user by design, took a cooperative admin.
+    from commune.errors import CommuneError
+
+    with pytest.raises(CommuneError, match="'Ville A' already exists: 'ville a' differs"):
+        admin.add_member("ville a", kind="town")
+    with pytest.raises(CommuneError, match="'alice' already exists: 'ALICE' differs"):
+        admin.add_user("ALICE", member="Ville B")
+    assert not admin.user_exists("ALICE")
+    admin.issue_peer("coop-b")
+    with pytest.raises(CommuneError, match="coop-b is a peer cooperative: it has its one user"):
+        admin.add_user("bobpeer", member="coop-b", role="cooperative-admin")
+    assert not admin.user_exists("bobpeer")
+    admin.issue_peer("coop-b")  # issued again: a new key for the same user, as before

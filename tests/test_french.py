@@ -634,3 +634,18 @@ def test_every_refused_upload_is_said_in_french():
         said = localise(str(refused.value), "fr")
         assert said.startswith(f"{name} : le contenu "), said
         assert " is " not in said and "rename" not in said, said
+
+
+def test_the_policys_role_refusals_are_french_on_the_command_line():
+    # Found by an exploratory test: `commune share --as alice` said "this needs the role
+    # cooperative-admin; alice is member-admin" in a French terminal (the pages had it).
+    from commune.text.messages import localise
+
+    assert localise("this needs the role cooperative-admin; alice is member-admin", "fr") == (
+        "il faut le rôle administrateur·rice de la coopérative ; alice est administrateur·rice "
+        "de membre"
+    )
+    assert localise("granting cooperative-admin needs that role; alice is member-admin", "fr") == (
+        "accorder le rôle administrateur·rice de la coopérative demande ce rôle ; alice est "
+        "administrateur·rice de membre"
+    )

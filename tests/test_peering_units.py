@@ -388,7 +388,8 @@ def test_a_peer_reads_by_its_key_only_never_by_a_password_or_a_web_session(home)
     with Commune(home) as c:
         with pytest.raises(InvalidRequest, match="commune peer issue"):
             c.admin.add_member("coop-z", kind="peer")
-        with pytest.raises(InvalidRequest, match="signs in with its key only"):
+        # No second user either: a peer cooperative is its one user, made with its key.
+        with pytest.raises(InvalidRequest, match="peer cooperative: it has its one user"):
             c.admin.add_user("mallory", "coop-a", password=password)
         with pytest.raises(InvalidRequest, match="signs in with its key only"):
             c.admin.set_password("coop-a", password)

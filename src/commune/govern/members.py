@@ -76,6 +76,7 @@ def add_member(
         _positive(key, value)
     if conn.execute(select(members.c.id).where(members.c.name == name)).first():
         raise CommuneError(f"a member named {name!r} already exists", "pick another name")
+    _not_a_twin(conn, members, "member", name)
     return int(
         new_id(
             conn.execute(
@@ -148,6 +149,20 @@ def check_name(kind: str, name: str) -> None:
         )
 
 
+def _not_a_twin(conn: Connection, table: Any, what: str, name: str) -> None:
+    """Refuse a name that differs from one already there only in case ("Alice" beside
+    "alice"): two members wrote one statement file between them, and two users shared the
+    sign-in's failure counter, which reads names in lower case. Compared here, not in SQL:
+    SQLite's lower() leaves "É" as it is."""
+    folded = name.casefold()
+    for (other,) in conn.execute(select(table.c.name)):
+        if other.casefold() == folded:
+            raise CommuneError(
+                f"a {what} named {other!r} already exists: {name!r} differs from it only in case",
+                "pick another name",
+            )
+
+
 def list_members(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(select(members).order_by(members.c.name))]
 
@@ -174,6 +189,18 @@ def add_user(
     mid = member_id(conn, member)
     if conn.execute(select(users.c.id).where(users.c.name == name)).first():
         raise CommuneError(f"a user named {name!r} already exists", "pick another name")
+    _not_a_twin(conn, users, "user", name)
+    kind = conn.execute(select(members.c.kind).where(members.c.id == mid)).scalar_one()
+    if (
+        kind == PEER_KIND
+        and conn.execute(select(users.c.id).where(users.c.member_id == mid)).first()
+    ):
+        # A peer cooperative is one user, made with its key (`commune peer key`): its key
+        # opens /peer/ only, and another user of it would be a person no member answers for.
+        raise InvalidRequest(
+            f"{member} is a peer cooperative: it has its one user already",
+            "add the person to a member of this cooperative",
+        )
     uid = int(
         new_id(
             conn.execute(

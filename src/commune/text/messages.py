@@ -1718,6 +1718,33 @@ PATTERNS = [
             "{action} demande le rôle {role} ou au-dessus ; {user} est {has}",
         ),
         (
+            r"a member named (?P<other>'.*') already exists: (?P<name>'.*') differs from it only "
+            r"in case",
+            "un membre nommé {other} existe déjà : {name} n'en diffère que par la casse",
+        ),
+        (
+            r"a user named (?P<other>'.*') already exists: (?P<name>'.*') differs from it only "
+            r"in case",
+            "un·e utilisateur·rice nommé·e {other} existe déjà : {name} n'en diffère que par la "
+            "casse",
+        ),
+        (
+            r"(?P<member>.+) is a peer cooperative: it has its one user already",
+            "{member} est une coopérative pair : elle a déjà son unique utilisateur·rice",
+        ),
+        (
+            r"add the person to a member of this cooperative",
+            "ajoutez la personne à un membre de cette coopérative",
+        ),
+        (
+            r"this needs the role (?P<role>[\w-]+); (?P<user>\S+) is (?P<has>[\w-]+)",
+            "il faut le rôle {role} ; {user} est {has}",
+        ),
+        (
+            r"granting (?P<granted>[\w-]+) needs that role; (?P<user>\S+) is (?P<has>[\w-]+)",
+            "accorder le rôle {granted} demande ce rôle ; {user} est {has}",
+        ),
+        (
             r"a password needs at least (?P<n>\d+) characters, got (?P<got>\d+)",
             "un mot de passe demande au moins {n} caractères, reçu {got}",
         ),
@@ -2194,7 +2221,7 @@ def _french(text: str) -> str | None:
             values["who"] = WHO.get(values.get("who", ""), values.get("who", ""))
             values["quota"] = QUOTAS.get(values.get("quota", ""), values.get("quota", ""))
             values["kind"] = KINDS.get(values.get("kind", ""), values.get("kind", ""))
-            for name in ("role", "has"):  # a role's name, as the French pages say it
+            for name in ("role", "has", "granted"):  # a role's name, as the pages say it
                 if name in values:
                     values[name] = ROLES.get(values[name], values[name])
             if "action" in values:
