@@ -302,6 +302,13 @@ def test_a_silent_or_stopped_peer_is_named_and_the_others_still_answer(pair, tmp
         answer = commune.ask("Which library lends films?", mode="extractive", peers=True)
     assert "peer coop-gone did not answer" in (answer.notice or ""), answer.notice
     assert answer.found and answer.sources[0].title == "Library"
+    # Searched with a few keywords, the notices are the asker's language, as an answer's
+    # (found by an exploratory test: `search --peers` said them in English in French).
+    with Commune(c) as commune:
+        _, _, notices = commune.federated_search("médiathèque films", asker_language="fr")
+        assert notices and notices[0].startswith("le pair coop-gone n'a pas répondu"), notices
+        _, _, notices = commune.federated_search("library films", asker_language="fr")
+        assert notices[0].startswith("le pair coop-gone n'a pas répondu"), notices
 
 
 def test_fusion_takes_ranks_and_breaks_ties_by_the_shared_cosine():

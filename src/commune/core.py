@@ -1177,13 +1177,16 @@ class Commune:
         k: int = 10,
         actor: Actor = OPERATOR,
         record: str | None = None,
+        asker_language: str | None = None,
     ) -> tuple[list[Hit], list[dict[str, Any]], list[str]]:
         """This home's hits and the peers' allowed to ``actor``, fused: (hits, the peers'
         passages withheld with their reason, notices of peers that did not answer).
-        ``record`` names the route that meters this home's search (each peer meters its own)."""
+        ``record`` names the route that meters this home's search (each peer meters its own).
+        The reasons and notices are in the query's language, as an answer's are: the asker's
+        (``asker_language``, the face's) for a query of a few keywords."""
         from commune.answering.federation import fuse
-        from commune.text.lang import detect
+        from commune.text.lang import question_language
 
         local = self.search(query, collection=collection, k=k, actor=actor, record=record)
-        got = self.federation.gather(query, actor, detect(query, default="en"))
+        got = self.federation.gather(query, actor, question_language(query, asker_language))
         return fuse(local, got.hits)[:k], got.withheld, got.notices

@@ -92,7 +92,11 @@ def search(
             )
         assert query is not None
         found, withheld, notices = commune.federated_search(
-            query, collection=collection, k=k, actor=acting(ctx, as_user)
+            query,
+            collection=collection,
+            k=k,
+            actor=acting(ctx, as_user),
+            asker_language=from_environment(os.environ),
         )
         for notice in notices:
             click.echo(said(f"note\u00a0: {notice}", f"note: {notice}"), err=True)

@@ -59,7 +59,7 @@ async def search(req: SearchRequest, actor: Caller, commune: CommuneDep) -> list
 
 @router.post("/api/search/federated")
 async def federated_search(
-    req: SearchRequest, actor: Caller, commune: CommuneDep
+    req: SearchRequest, request: Request, actor: Caller, commune: CommuneDep
 ) -> dict[str, Any]:
     """This home's hits and the peer cooperatives' (docs/peering.md), fused. A route of its
     own, not an option of /api/search: the reply also says which of the peers' passages were
@@ -71,6 +71,7 @@ async def federated_search(
         k=req.k,
         actor=actor,
         record="api/search",
+        asker_language=language_of(request),
     )
     return {"hits": [h.to_json() for h in hits], "withheld": withheld, "notices": notices}
 
