@@ -150,6 +150,11 @@ def test_waived_and_redirected_shares_go_where_stated_from_their_month(month) ->
     recipients = stmt.recipients()
     assert recipients[FUND] == stmt.kept and recipients["Ville B"] == stmt.redirected
     assert sum(recipients.values()) == Decimal("250.00")
+    from commune.cli.accounting import french_payouts
+
+    said = french_payouts(stmt)  # a waived share goes to the fund, said so, not "(fund)"
+    assert "(fund)" not in said and "-> le fonds (laissée au fonds)" in said, said
+    assert "-> Ville B (redirigée)" in said
     assert month.payouts(NEXT_MONTH, amount="250.00").lines == []  # nobody credited yet
     # Each choice is audited; a choice for nobody known, or to no member, is refused.
     actions = [r.action for r in (row for row in audit(month))]
@@ -193,6 +198,11 @@ def test_the_cli_writes_french_spreadsheet_csv_json_html_and_audits_the_run(
     assert r.exit_code == 0 and "waived" in r.output
     r = run.invoke(cli, ["--home", str(home), "payouts", "choices"])
     assert "Jardins partagés\twaive" in r.output
+    # In French, the headers and the choice too; a waived share goes "to the fund", not
+    # "-> (fund)" (found by an exploratory test).
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    r = french.invoke(cli, ["--home", str(home), "payouts", "choices"])
+    assert r.output.startswith("depuis\tcontributeur·rice\tchoix") and "\trenoncer\t" in r.output
     n = len(audit(month))
     for bad in (
         ["payouts", "--month", MONTH, "--amount", "10.005"],

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from commune.cli.group import cli, commune_of, dumps, said
+from commune.commons.payouts import FUND
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import number, plural
 
@@ -179,10 +180,16 @@ def choices(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(dumps(rows))
         return
-    click.echo("from\tcontributor\tchoice\tto\tset by")
+    fr = from_environment(os.environ) == "fr"
+    click.echo(
+        "depuis\tcontributeur·rice\tchoix\tvers\tpar"
+        if fr
+        else "from\tcontributor\tchoice\tto\tset by"
+    )
     for r in rows:
+        choice = CHOICE_WORDS.get(r["choice"], r["choice"]) if fr else r["choice"]
         click.echo(
-            f"{r['from_month']}\t{r['contributor']}\t{r['choice']}\t{r['target'] or ''}\t"
+            f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t"
             f"{r['actor']}"
         )
 
@@ -218,8 +225,10 @@ def french_statement(stmt: Any) -> str:
     return "\n".join(lines)
 
 
-# A contributor's payout choice (commons/payouts.py), in French.
+# A contributor's payout choice (commons/payouts.py), in French: as a share's fate, and as
+# the choice a contributor made (`commune payouts choices`).
 CHOICES = {"waive": "laissée au fonds", "redirect": "redirigée", "receive": "versée"}
+CHOICE_WORDS = {"waive": "renoncer", "redirect": "rediriger", "receive": "recevoir"}
 
 
 def french_payouts(stmt: Any) -> str:
@@ -242,9 +251,12 @@ def french_payouts(stmt: Any) -> str:
         f"relectures {weight(w.reviews)}"
     ]
     for ln in stmt.lines:
+        # A waived share stays in the fund: said so, not "-> (fund)".
         to = (
             ""
             if ln.choice == "receive"
+            else "  -> le fonds (laissée au fonds)"
+            if ln.paid_to == FUND
             else f"  -> {ln.paid_to} ({CHOICES.get(ln.choice, ln.choice)})"
         )
         lines.append(
