@@ -189,8 +189,7 @@ def choices(ctx: click.Context, as_json: bool) -> None:
     for r in rows:
         choice = CHOICE_WORDS.get(r["choice"], r["choice"]) if fr else r["choice"]
         click.echo(
-            f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t"
-            f"{r['actor']}"
+            f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t{r['actor']}"
         )
 
 
