@@ -649,3 +649,24 @@ def test_the_policys_role_refusals_are_french_on_the_command_line():
         "accorder le rôle administrateur·rice de la coopérative demande ce rôle ; alice est "
         "administrateur·rice de membre"
     )
+
+
+def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_whole(home):
+    # Found by an exploratory test: "limite 0,001, déjà 0.0110655", "x 0.0 h", and
+    # `member list` writing 2,000,000 tokens as "2e+06".
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.messages import localise
+
+    said = localise("member 'Asso' has used its quota of 0.001 Wh per month (0.0110655 used)", "fr")
+    assert said.endswith("(limite 0,001, déjà 0,0110655)"), said
+    idle = "5 W base draw, a configured figure ([energy] idle_watts), x 0.5 h the service ran"
+    assert "x 0,5 h de service" in localise(f"{idle} this month (estimated)", "fr")
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    made = run.invoke(
+        cli, ["--home", str(home), "member", "add", "Asso", "--tokens-per-month", "2000000"]
+    )
+    assert made.exit_code == 0, made.output
+    listed = run.invoke(cli, ["--home", str(home), "member", "list"]).output
+    assert "tokens_per_month=2000000" in listed and "e+06" not in listed, listed

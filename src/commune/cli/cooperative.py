@@ -119,8 +119,9 @@ def member_set(
 
 def _quotas(row: dict[str, Any]) -> str:
     """A member's quotas as `member list` shows them: "requests_per_day=500", "no quota"."""
+    # Written whole: ":g" wrote 2000000 tokens as "2e+06".
     quotas = ", ".join(
-        f"{k}={row[k]:g}"
+        f"{k}={int(row[k]) if float(row[k]).is_integer() else row[k]}"
         for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
         if row[k] is not None
     )
