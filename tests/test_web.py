@@ -812,6 +812,24 @@ def test_a_session_opened_by_a_key_ends_with_the_key(app, commune):
     assert signed.get("/account").status_code == 200
 
 
+def test_a_key_that_matched_says_why_it_does_not_sign_in(app, commune):
+    # Found by an exploratory test: a peer cooperative's key read "Clé d'API incorrecte.",
+    # and its admin looked for a typo. A key that matched says why; a wrong one, no more.
+    _, secret = commune.admin.issue_peer("coop-b")
+    key = make_key(commune, "victor", "Ville V", "reader")
+    [row] = [k for k in commune.admin.keys() if k["user"] == "victor"]
+    commune.admin.revoke_key(row["id"])
+    b = Browser(app)
+    b.get("/signin")
+    for sent, said in (
+        (secret, "cette clé est celle d'une coopérative pair"),
+        (key, "cette clé d'API a été révoquée"),
+        ("cmn_nothere_nothing", "Clé d'API incorrecte."),
+    ):
+        r = b.post("/signin", {"key": sent, "next": "/"}, headers={"Accept-Language": "fr"})
+        assert r.status_code == 401 and said in r.page, (sent, r.page[-600:])
+
+
 def test_a_password_changed_or_reset_signs_out_the_other_sessions(app, commune):
     here, elsewhere = Browser(app), Browser(app)
     assert (

@@ -22,6 +22,10 @@ from commune.web.page import (
 )
 from commune.web.render import render
 
+# What a key that matched no key is told: nothing more, to anyone guessing.
+UNKNOWN_KEY = ("authentication required", "malformed API key", "unknown API key")
+
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -45,7 +49,7 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
             actor = await run_in_threadpool(commune.authenticate, key)
         else:
             actor = await run_in_threadpool(commune.admin.sign_in, user, password)
-    except AuthError:
+    except AuthError as exc:
         # Counted against the address and the key or account it claimed: past the limit a
         # wrong one gets 429; the right one is always checked, so that nobody else's guesses
         # lock a person out (issue 22).
@@ -54,6 +58,10 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
         else:
             failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
         message = _("Wrong API key.") if key else _("Wrong user name or password.")
+        if key and exc.message not in UNKNOWN_KEY:
+            # A key that matched (revoked, expired, a peer cooperative's) says why: whoever
+            # holds it has proved so, and "wrong key" sent a peer's admin looking for a typo.
+            message = i18n.translate(str(exc))
         return render(p, "signin.html", 401, next=target, failed=message, user=user)
     token = await run_in_threadpool(
         sessions_of(request).open,
