@@ -156,11 +156,13 @@ def _not_a_twin(conn: Connection, table: Any, what: str, name: str) -> None:
     SQLite's lower() leaves "É" as it is."""
     folded = name.casefold()
     for (other,) in conn.execute(select(table.c.name)):
-        if other.casefold() == folded:
-            raise CommuneError(
-                f"a {what} named {other!r} already exists: {name!r} differs from it only in case",
-                "pick another name",
-            )
+        if other.casefold() != folded:
+            continue
+        if what == "member":
+            said = f"a member named {other!r} already exists: {name!r} differs from it only in case"
+        else:
+            said = f"a user named {other!r} already exists: {name!r} differs from it only in case"
+        raise CommuneError(said, "pick another name")
 
 
 def list_members(conn: Connection) -> list[dict[str, Any]]:
