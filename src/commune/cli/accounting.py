@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from commune.cli.group import cli, commune_of, dumps, said
-from commune.commons.payouts import FUND
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import number, plural
 
@@ -232,6 +231,10 @@ CHOICE_WORDS = {"waive": "renoncer", "redirect": "rediriger", "receive": "recevo
 
 def french_payouts(stmt: Any) -> str:
     """The month's payouts in French: the same figures as the English lines."""
+    # Imported here: at the module's top it loaded numpy with `commune --help`, before
+    # OpenBLAS's threads were limited (stack/threads.py), and every answer's CPU doubled.
+    from commune.commons.payouts import FUND
+
     fr, cur, w = "fr", stmt.currency, stmt.weights
 
     def counts(c: int, d: int, r: int) -> str:
