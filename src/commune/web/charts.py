@@ -9,6 +9,7 @@ from html import escape
 
 from markupsafe import Markup
 
+from commune.text.numbers import colon, number
 from commune.web import i18n
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 76, 40, 24
@@ -42,10 +43,10 @@ def figure(value: float) -> str:
         digits = 1
     else:
         digits = 2 - math.floor(math.log10(abs(value)))
-    text = f"{value:,.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return i18n.figure(text)
+    language = i18n.current()
+    text = number(value, digits, language)
+    point = "," if language == "fr" else "."  # the decimal one: French groups with a space
+    return text.rstrip("0").rstrip(point) if point in text else text
 
 
 def _short(label: str) -> str:
@@ -91,7 +92,7 @@ def bars(
         x = LEFT + i * slot + (slot - bar_w) / 2
         parts.append(
             f'<rect x="{x:.1f}" y="{TOP + inner_h - h:.1f}" width="{bar_w:.1f}" '
-            f'height="{h:.1f}" class="bar"><title>{escape(label)}{i18n.colon()} '
+            f'height="{h:.1f}" class="bar"><title>{escape(label)}{colon(i18n.current())} '
             f"{escape(said(value))}</title></rect>"
         )
         if i % every == 0:

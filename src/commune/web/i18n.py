@@ -76,19 +76,6 @@ def current() -> str:
     return _current.get()
 
 
-def figure(english: str) -> str:
-    """A number written the English way ("1,234.5") in the current language's: "1\u202f234,5"
-    in French (a narrow no-break space between thousands, a decimal comma)."""
-    if current() == "fr":
-        return english.replace(",", "\u202f").replace(".", ",")
-    return english
-
-
-def colon() -> str:
-    """What goes before a colon's text: French typography puts a no-break space before it."""
-    return "\u00a0:" if current() == "fr" else ":"
-
-
 def gettext(message: str, **values: Any) -> str:
     text = str(catalogue(current()).gettext(message))
     return text % values if values else text

@@ -13,6 +13,7 @@ from jinja2 import Environment
 
 from commune.answering.answer import is_listing
 from commune.govern.policy import ROLES
+from commune.text import numbers
 from commune.web import i18n, languages, sessions
 from commune.web.i18n import OUTCOMES, STEPS
 from commune.web.page import Page, abilities, facade
@@ -54,7 +55,7 @@ def environment() -> Environment:
 def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
-    return i18n.figure(f"{float(value):,.{digits}f}")
+    return numbers.number(float(value), digits, i18n.current())
 
 
 def small(value: Any, digits: int) -> str:
