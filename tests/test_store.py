@@ -314,7 +314,7 @@ def test_no_restore_under_a_running_command(commune, corpus, home, tmp_path):
     from click.testing import CliRunner
 
     from commune.cli import cli
-    from commune.cli.group import _close, commune_of
+    from commune.cli.group import close_home, commune_of
 
     commune.add([corpus / "pool.txt"], licence="etalab-2.0")
     commune.close()
@@ -328,7 +328,7 @@ def test_no_restore_under_a_running_command(commune, corpus, home, tmp_path):
         r.output
     )
     assert not list(home.glob("commune.db.replaced-*"))
-    _close(running)  # the command ends: the home is free again
+    close_home(running)  # the command ends: the home is free again
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
 

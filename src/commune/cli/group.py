@@ -80,7 +80,7 @@ def commune_of(ctx: click.Context) -> Commune:
         if _command(ctx) not in MAKES_HOME and not holds_database(settings.database_url, home):
             _no_home(home)
         # Held until the command ends, taken before the database opens, let go after it
-        # closes (_close): commune restore refuses while the home is in use, and a command
+        # closes (close_home): commune restore refuses while the home is in use, and a command
         # started during a restore waits for it (store/db.py). A home not made yet is made
         # by the facade, then held.
         held = ctx.obj["held"] = ExitStack()
@@ -265,10 +265,6 @@ def close_home(ctx: click.Context) -> None:
         held.close()
 
 
-def _close(ctx: click.Context) -> None:
-    close_home(ctx)
-
-
 @click.group(cls=Group)
 @click.option(
     "--home",
@@ -291,7 +287,7 @@ def cli(ctx: click.Context, home: str, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["home"] = home
     ctx.obj["debug"] = debug
-    ctx.call_on_close(lambda: _close(ctx))
+    ctx.call_on_close(lambda: close_home(ctx))
 
 
 def main() -> None:
