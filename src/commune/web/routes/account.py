@@ -33,6 +33,7 @@ from commune.web.page import (
 )
 from commune.web.render import render
 from commune.web.routes.administration import administration
+from commune.web.routes.administration import again as admin_again
 from commune.web.routes.payouts import own_line
 
 router = APIRouter(include_in_schema=False)
@@ -112,16 +113,16 @@ async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     user = field(data, "user") or actor.user
     label = field(data, "label")
     admin = field(data, "back") == "admin"
-    template = "admin.html" if admin else "account.html"
-    shown = administration if admin else account_shown
     try:
         kid, secret = await run_in_threadpool(
             commune.admin.create_key, user, actor=actor, label=label
         )
     except CommuneError as exc:
-        failed = refused(p, "key", exc, {"user": user, "label": label})
-        context = await run_in_threadpool(shown, commune, actor)
-        return render(p, template, failed.status, **context, new_key=None, done="", failed=failed)
+        again = admin_again if admin else _again
+        return await again(
+            p, commune, actor, refused(p, "key", exc, {"user": user, "label": label})
+        )
+    template, shown = ("admin.html", administration) if admin else ("account.html", account_shown)
     context = await run_in_threadpool(shown, commune, actor)
     # Shown on this response only: the page is not cached and the key is not stored.
     new = {"id": kid, "user": user, "key": secret}

@@ -61,7 +61,7 @@ def admin_page(p: PageOf, actor: Administrator, commune: TheCommune, done: str =
     return render(p, "admin.html", **shown, new_key=None, done=done)
 
 
-async def _again(p: Page, commune: Commune, actor: Actor, failed: Failed) -> Response:
+async def again(p: Page, commune: Commune, actor: Actor, failed: Failed) -> Response:
     """The administration page with ``failed`` said in its form."""
     shown = await run_in_threadpool(administration, commune, actor)
     return render(p, "admin.html", failed.status, **shown, new_key=None, done="", failed=failed)
@@ -78,7 +78,7 @@ async def add_member(p: PageOf, actor: Administrator, commune: TheCommune) -> Re
             commune.admin.add_member, typed["name"], actor=actor, kind=typed["kind"]
         )
     except CommuneError as exc:
-        return await _again(p, commune, actor, refused(p, "member", exc, typed))
+        return await again(p, commune, actor, refused(p, "member", exc, typed))
     return redirect("/admin?done=member")
 
 
@@ -99,7 +99,7 @@ async def add_user(p: PageOf, actor: Administrator, commune: TheCommune) -> Resp
             password=field(data, "password") or None,
         )
     except CommuneError as exc:
-        return await _again(p, commune, actor, refused(p, "user", exc, typed))
+        return await again(p, commune, actor, refused(p, "user", exc, typed))
     return redirect("/admin?done=user")
 
 
@@ -112,5 +112,5 @@ async def set_role(p: PageOf, actor: Administrator, commune: TheCommune) -> Resp
             commune.admin.set_role, typed["user"], role=typed["role"], actor=actor
         )
     except CommuneError as exc:
-        return await _again(p, commune, actor, refused(p, "role", exc, typed))
+        return await again(p, commune, actor, refused(p, "role", exc, typed))
     return redirect("/admin?done=role")
