@@ -120,8 +120,9 @@ class CharterBook:
 
     def purge(self, actor: str = "operator") -> int:
         """Purge now (`commune purge`), whenever the last one ran."""
+        charter = self.charter  # before the transaction, as write() reads it
         with self.engine.begin() as conn:
-            return records.purge(conn, self.charter, actor=actor)
+            return records.purge(conn, charter, actor=actor)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:

@@ -224,7 +224,7 @@ def export_collection(
         result = _export_into(mlc, engine, home, collection, rows, out, description)
         # The last export's parts set aside, the new ones moved in, then the old ones
         # deleted: renames on one disk, so a failure midway loses neither.
-        old = final / PARTIAL / ".replaced"
+        old = out / ".replaced"
         old.mkdir()
         for name in EXPORTED:
             if (final / name).exists():

@@ -197,7 +197,7 @@ def add_user(
         kind == PEER_KIND
         and conn.execute(select(users.c.id).where(users.c.member_id == mid)).first()
     ):
-        # A peer cooperative is one user, made with its key (`commune peer key`): its key
+        # A peer cooperative is one user, made with its key (`commune peer issue`): its key
         # opens /peer/ only, and another user of it would be a person no member answers for.
         raise InvalidRequest(
             f"{member} is a peer cooperative: it has its one user already",
