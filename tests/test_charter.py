@@ -886,7 +886,7 @@ def test_a_local_model_is_not_calibrated_until_commune_model_calibrate_measures_
     with Commune(home) as c:
         card = c.models.card("smollm2")
         assert card.wh_per_1k_tokens == pytest.approx(done["wh_per_1k_tokens"], rel=1e-3)
-        assert card.energy_method.startswith("estimated, over 1 runs")
+        assert card.energy_method.startswith("estimated, over 1 run (")
         ok, why = allowed(card, c.charter, set(), "en", 400)
         assert ok, why
         with c.engine.connect() as conn:

@@ -144,6 +144,17 @@ def test_a_figure_below_what_is_shown_is_not_zero():
     assert small(0.0004, 2) == "< 0.01"
 
 
+def test_one_run_in_the_ledger_is_one_passage_on_the_web():
+    from commune.web import i18n
+
+    i18n.use("fr")
+    once = "estimated, over 1 run (40 output tokens) in the ledger"
+    assert i18n.translate(once) == "estimée, sur 1 passage (40 jetons produits) au registre"
+    more = "estimated, over 3 runs (40 output tokens) in the ledger"
+    assert i18n.translate(more) == "estimée, sur 3 passages (40 jetons produits) au registre"
+    i18n.use("en")
+
+
 def test_cli_errors_follow_a_french_locale(commune, home, corpus):
     from click.testing import CliRunner
 

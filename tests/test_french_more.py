@@ -210,6 +210,9 @@ def test_a_calibrations_method_and_the_maps_reasons_have_their_french():
     assert localise(method, "fr") == (
         f"estimée{NB}: temps CPU x 15 W par cœur, un chiffre configuré, sur 3 essais"
     )
+    # One run is one "essai", in both languages' grammar.
+    once = "estimated: CPU time x 15 W per core, a configured figure, over 1 run"
+    assert localise(once, "fr").endswith("configuré, sur 1 essai")
     assert localise(method, "en") == method
     declared = "its metadata declares 'MIT License\n\nCopyright', not an SPDX expression"
     assert localise(declared, "fr") == (

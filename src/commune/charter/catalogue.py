@@ -85,7 +85,8 @@ def catalogue(settings: Settings, charter: Charter, conn: Connection | None) -> 
                 per_k, tokens, n, estimated = seen
                 kind = "estimated" if estimated else "measured, shared"
                 wh = per_k
-                method = f"{kind}, over {n} runs ({tokens} output tokens) in the ledger"
+                runs = "1 run" if n == 1 else f"{n} runs"
+                method = f"{kind}, over {runs} ({tokens} output tokens) in the ledger"
             else:
                 method = f"not calibrated: run `commune model calibrate {name}`"
         else:

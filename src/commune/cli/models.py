@@ -31,9 +31,10 @@ def model_calibrate(ctx: click.Context, name: str, runs: int, as_json: bool) -> 
         return
     lang = from_environment(os.environ)
     if lang != "fr":
+        over = plural(lang, done.runs, "{n} run", "{n} runs")
         click.echo(
             f"{done.model}: {done.wh_per_1k_tokens:.4g} Wh per 1,000 output tokens "
-            f"({done.output_tokens} tokens over {done.runs} runs, {done.wh:.4g} Wh; {done.method})"
+            f"({done.output_tokens} tokens over {over}, {done.wh:.4g} Wh; {done.method})"
         )
         return
     # Four significant figures, as in English, with a decimal comma.

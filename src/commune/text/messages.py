@@ -1058,6 +1058,10 @@ PATTERNS = [
         (r"it is not configured", "ce modèle n'est pas configuré"),
         # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
         (
+            r"(?P<how>measured, shared|estimated): (?P<methods>.+), over 1 run",
+            "{how}\u00a0: {methods}, sur 1 essai",
+        ),
+        (
             r"(?P<how>measured, shared|estimated): (?P<methods>.+), over (?P<n>\d+) runs",
             "{how}\u00a0: {methods}, sur {n} essais",
         ),
@@ -1075,6 +1079,10 @@ PATTERNS = [
         (
             r"runs must be at least 1, got (?P<value>.+)",
             "runs doit valoir au moins 1, reçu {value}",
+        ),
+        (
+            r"(?P<name>\S+) wrote no token in 1 run: nothing to calibrate on",
+            "{name} n'a écrit aucun jeton en 1 essai\u00a0: rien sur quoi étalonner",
         ),
         (
             r"(?P<name>\S+) wrote no token in (?P<n>\d+) runs: nothing to calibrate on",

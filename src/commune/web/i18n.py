@@ -196,6 +196,11 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("not calibrated: run `commune model calibrate %(name)s`"),
         ),
         (
+            r"(?P<how>estimated|measured, shared), over 1 run "
+            r"\((?P<tokens>\d+) output tokens\) in the ledger",
+            N_("%(how)s, over 1 run (%(tokens)s output tokens) in the ledger"),
+        ),
+        (
             r"(?P<how>estimated|measured, shared), over (?P<n>\d+) runs "
             r"\((?P<tokens>\d+) output tokens\) in the ledger",
             N_("%(how)s, over %(n)s runs (%(tokens)s output tokens) in the ledger"),
