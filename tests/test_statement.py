@@ -97,6 +97,36 @@ def test_floor_makes_every_member_pay_at_least_something(three):
     assert total_of(stmt) == stmt.total
 
 
+def test_a_floor_that_cannot_hold_is_said_not_silent(three, tmp_path):
+    """Three members held to 500 EUR each of a 1,300 EUR server: the floor cannot hold,
+    each pays a third, and the statement says so in both languages (it was silent)."""
+    from commune.cli.accounting import french_statement
+
+    commune, _ = three
+    with commune.engine.connect() as conn:
+        held = build_statement(conn, CooperativeSettings(rule="usage", floor_eur=100), "2026-11")
+        stmt = build_statement(conn, CooperativeSettings(rule="usage", floor_eur=500), "2026-11")
+    assert held.notices == []
+    assert len({line.fixed_eur for line in stmt.lines}) <= 2  # a third each, to the cent
+    assert stmt.notices == [
+        f"the floor of 500 EUR for each of 3 members reaches the fixed cost ({stmt.fixed_total} "
+        "EUR): every member pays an equal share of it (lower floor_eur in commune.toml "
+        "[cooperative])"
+    ]
+    french = french_statement(stmt)
+    assert "note\u00a0: le plancher de 500 EUR pour chacun des 3 membres atteint le coût fixe" in (
+        french
+    ), french
+    export(stmt, tmp_path / "out")
+    html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
+    assert "chaque membre en paie une part égale" in html and "every member pays" in html
+    from commune.web import i18n  # /statement says it in the page's language
+
+    i18n.use("fr")
+    assert i18n.translate(stmt.notices[0]).startswith("le plancher de 500 EUR pour chacun des 3")
+    i18n.use("en")
+
+
 def test_allocate_distributes_the_last_cents():
     parts = allocate(Decimal("100.00"), [Decimal(1), Decimal(1), Decimal(1)])
     assert sum(parts) == Decimal("100.00") and sorted(parts) == [

@@ -23,6 +23,7 @@ from commune.account.ledger import member_names, totals_by_member
 from commune.config import CooperativeSettings
 from commune.errors import InvalidRequest
 from commune.govern.quotas import month
+from commune.text.messages import localise
 from commune.text.slugs import slugs
 
 CENT = Decimal("0.01")
@@ -63,6 +64,9 @@ class Statement:
     idle_kwh: float = 0.0
     idle_total: Decimal = Decimal(0)
     idle_method: str = ""
+    # What the split could not do as commune.toml asks, and what it did instead (English;
+    # the CLI says it in French as text/messages.py translates it).
+    notices: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
@@ -164,7 +168,15 @@ def build_statement(
     weights = _weights(
         settings.rule, settings.usage_share, [float(r[settings.usage_measure]) for r in rows]
     )
-    raw_fixed = _apply_floor(fixed_pool, weights, Decimal(str(settings.floor_eur)))
+    floor = Decimal(str(settings.floor_eur))
+    raw_fixed = _apply_floor(fixed_pool, weights, floor)
+    if floor > 0 and floor * len(ids) >= fixed_pool:
+        # Said, not silent: the members were told a floor, and each pays something else.
+        stmt.notices.append(
+            f"the floor of {floor} {settings.currency} for each of {len(ids)} members reaches "
+            f"the fixed cost ({fixed_pool} {settings.currency}): every member pays an equal "
+            "share of it (lower floor_eur in commune.toml [cooperative])"
+        )
     fixed = allocate(fixed_pool, raw_fixed)
     energy = allocate(energy_total, member_energy)
     # The draw at rest follows use: whoever keeps the server busy keeps it on.
@@ -279,6 +291,7 @@ th:first-child,td:first-child{{text-align:left}}</style>
 énergie totale {stmt.energy_kwh:.4f} kWh à {stmt.price_per_kwh} {e(stmt.currency)}/kWh ;
 serveur au repos {stmt.idle_kwh:.4f} kWh ({e(stmt.idle_method)}) ;
 total coopérative {stmt.total} {e(stmt.currency)}.</p>
+{"".join(f"<p>{e(localise(n, 'fr'))}<br>{e(n)}</p>" for n in stmt.notices)}
 </body></html>
 """
 

@@ -46,6 +46,8 @@ def statement(
                 f"+ server at rest {stmt.idle_total} ({stmt.idle_kwh:.4f} kWh); rule {stmt.rule}"
             )
             click.echo(f"  server at rest: {stmt.idle_method}")
+            for notice in stmt.notices:
+                click.echo(f"  note: {notice}")
             for line in stmt.lines:
                 click.echo(
                     f"  {line.member:<30} {line.total_eur:>10} {stmt.currency}  "
@@ -212,6 +214,7 @@ def french_statement(stmt: Any) -> str:
         f"+ serveur au repos {euros(stmt.idle_total)} ({number(stmt.idle_kwh, 4, fr)} kWh)"
         f"\u00a0; règle {stmt.rule}",
         f"  serveur au repos\u00a0: {localise(stmt.idle_method, fr)}",
+        *(f"  note\u00a0: {localise(notice, fr)}" for notice in stmt.notices),
     ]
     for line in stmt.lines:
         requests = plural(fr, line.requests, "{n} requête", "{n} requêtes")

@@ -1056,6 +1056,15 @@ PATTERNS = [
             "renseignez models.{name}.active_params_b et total_params_b",
         ),
         (r"it is not configured", "ce modèle n'est pas configuré"),
+        # A floor no member can be held to (account/statement.py), on the month's statement.
+        (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) for each of (?P<n>\d+) members reaches the "
+            r"fixed cost \((?P<pool>\S+) (?P=cur)\): every member pays an equal share of it "
+            r"\(lower floor_eur in commune.toml \[cooperative\]\)",
+            "le plancher de {floor} {cur} pour chacun des {n} membres atteint le coût fixe "
+            "({pool} {cur})\u00a0: chaque membre en paie une part égale (baissez floor_eur dans "
+            "la section [cooperative] de commune.toml)",
+        ),
         # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
         (
             r"(?P<how>measured, shared|estimated): (?P<methods>.+), over 1 run",

@@ -190,6 +190,17 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"granting (?P<granted>[\w-]+) needs that role; (?P<user>.+) is (?P<role>[\w-]+)",
             N_("granting %(granted)s needs that role; %(user)s is %(role)s"),
         ),
+        # A floor no member can be held to (account/statement.py), on /statement.
+        (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) for each of (?P<n>\d+) members reaches the "
+            r"fixed cost \((?P<pool>\S+) (?P=cur)\): every member pays an equal share of it "
+            r"\(lower floor_eur in commune.toml \[cooperative\]\)",
+            N_(
+                "the floor of %(floor)s %(cur)s for each of %(n)s members reaches the fixed cost "
+                "(%(pool)s %(cur)s): every member pays an equal share of it (lower floor_eur in "
+                "commune.toml [cooperative])"
+            ),
+        ),
         # How a model's energy figure was obtained (charter/catalogue.py), on /transparency.
         (
             r"not calibrated: run `commune model calibrate (?P<name>.+)`",
