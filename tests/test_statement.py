@@ -127,6 +127,25 @@ def test_a_floor_that_cannot_hold_is_said_not_silent(three, tmp_path):
     i18n.use("en")
 
 
+def test_the_members_energy_is_priced_beside_their_own_kwh(three, home):
+    """The operator's 50 Wh are priced into the server's share: the header's energy figure
+    was the members' euros beside everyone's kWh (the operator's counted twice)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    said = {
+        lang: CliRunner()
+        .invoke(cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang})
+        .output.splitlines()[0]
+        for lang in ("en_GB.UTF-8", "fr_FR.UTF-8")
+    }
+    assert "(with 0.0500 kWh of the operator's work) + energy " in said["en_GB.UTF-8"]
+    assert " (3.8675 kWh) + server at rest" in said["en_GB.UTF-8"], said
+    assert "(dont 0,0500 kWh du travail de l'opérateur) + énergie " in said["fr_FR.UTF-8"]
+    assert " (3,8675 kWh) + serveur au repos" in said["fr_FR.UTF-8"], said
+
+
 def test_allocate_distributes_the_last_cents():
     parts = allocate(Decimal("100.00"), [Decimal(1), Decimal(1), Decimal(1)])
     assert sum(parts) == Decimal("100.00") and sorted(parts) == [

@@ -40,9 +40,16 @@ def statement(
         if lang == "fr":
             click.echo(french_statement(stmt))
         else:
+            operator = (
+                f" (with {stmt.unattributed_kwh:.4f} kWh of the operator's work)"
+                if stmt.unattributed_kwh
+                else ""
+            )
+            # The members' kWh beside the members' energy cost: the operator's work is priced
+            # into the server's share, and was counted in both.
             click.echo(
-                f"{stmt.month}: {stmt.total} {stmt.currency} = server {stmt.fixed_total} "
-                f"+ energy {stmt.energy_total} ({stmt.energy_kwh:.4f} kWh) "
+                f"{stmt.month}: {stmt.total} {stmt.currency} = server {stmt.fixed_total}"
+                f"{operator} + energy {stmt.energy_total} ({members_kwh(stmt):.4f} kWh) "
                 f"+ server at rest {stmt.idle_total} ({stmt.idle_kwh:.4f} kWh); rule {stmt.rule}"
             )
             click.echo(f"  server at rest: {stmt.idle_method}")
@@ -204,13 +211,25 @@ def weight(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
+def members_kwh(stmt: Any) -> float:
+    """The members' own energy, which their energy line prices (the statement's kWh also
+    holds the operator's work, priced into the server's share)."""
+    return max(float(stmt.energy_kwh - stmt.unattributed_kwh), 0.0)
+
+
 def french_statement(stmt: Any) -> str:
     """The month's statement in French: the same figures as the English lines (the CSV,
     JSON and HTML files are written as they were)."""
     fr, cur = "fr", stmt.currency
+    operator = (
+        f" (dont {number(stmt.unattributed_kwh, 4, fr)} kWh du travail de l'opérateur)"
+        if stmt.unattributed_kwh
+        else ""
+    )
     lines = [
-        f"{stmt.month}\u00a0: {euros(stmt.total)} {cur} = serveur {euros(stmt.fixed_total)} "
-        f"+ énergie {euros(stmt.energy_total)} ({number(stmt.energy_kwh, 4, fr)} kWh) "
+        f"{stmt.month}\u00a0: {euros(stmt.total)} {cur} = serveur {euros(stmt.fixed_total)}"
+        f"{operator} + énergie {euros(stmt.energy_total)} "
+        f"({number(members_kwh(stmt), 4, fr)} kWh) "
         f"+ serveur au repos {euros(stmt.idle_total)} ({number(stmt.idle_kwh, 4, fr)} kWh)"
         f"\u00a0; règle {stmt.rule}",
         f"  serveur au repos\u00a0: {localise(stmt.idle_method, fr)}",
