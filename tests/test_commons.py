@@ -162,6 +162,26 @@ def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
     assert searchable(commune, "dix heures") and not searchable(commune, "neuf heures")
 
 
+def test_a_collections_count_is_what_it_publishes(commune, doc, tmp_path):
+    """A document waiting for a curator, or retired, was counted in the collection's
+    documents on /api/collections, the commons page and `commune collections`, which then
+    listed fewer documents than the count said."""
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 1, "curator")
+    other = tmp_path / "stade.md"
+    other.write_text("# Stade\n\nLe stade ouvre le samedi à huit heures.\n", encoding="utf-8")
+    commune.add([other], collection="sport", licence="etalab-2.0")
+
+    def count() -> int:
+        return {c["name"]: c["documents"] for c in commune.collections()}["sport"]
+
+    assert count() == 1 and len(commune.pending()) == 1
+    commune.review(commune.pending()[0]["id"], "approve", "checked")
+    assert count() == 2
+    commune.retire(commune.documents(collection="sport")[0]["id"], "superseded")
+    assert count() == 1
+
+
 def test_reject_and_request_changes_keep_the_published_revision(commune, doc, tmp_path):
     commune.add([doc], licence="etalab-2.0")
     commune.set_curation_rules("default", 1, "curator")

@@ -287,7 +287,7 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
 @cli.command()
 @click.pass_context
 def collections(ctx: click.Context) -> None:
-    """List collections and their document counts."""
+    """List collections and how many documents each publishes."""
     for c in commune_of(ctx).collections():
         click.echo(f"{c['name']}\t{c['documents']}")
 

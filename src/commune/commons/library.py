@@ -26,7 +26,7 @@ class Library:
         self.settings = settings
 
     def collections(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
-        """Collections the actor may read, with document counts and visibility."""
+        """Collections the actor may read, with their published documents' counts and visibility."""
         with self.engine.connect() as conn:
             rows = repo.list_collections(conn)
         return [

@@ -74,7 +74,9 @@ def list_collections(conn: Connection) -> list[dict[str, Any]]:
             collections.c.visibility,
             collections.c.member_id,
             members.c.name.label("owner"),
-            func.count(documents.c.id).label("documents"),
+            # What the collection publishes: a document waiting for a curator, rejected or
+            # retired is not in it for its readers (the listing shows them none of these).
+            func.count(documents.c.id).filter(documents.c.status == "published").label("documents"),
         )
         .select_from(collections.outerjoin(documents).outerjoin(members))
         .group_by(collections.c.id, members.c.name)
