@@ -121,6 +121,27 @@ def test_add_with_a_bad_licence_is_one_line_and_exit_2(run, corpus, licence):
     assert json.loads(run("search", "bac", "--json").output) == []  # nothing was stored
 
 
+def test_a_search_is_metered_and_counts_in_the_quota_of_the_user_it_runs_as(run, corpus, home):
+    """`commune search --as` ran outside the user's daily quota and the ledger, where the
+    API's searches and `commune ask --as` count."""
+    from sqlalchemy import create_engine, text
+
+    run("add", str(corpus), "--collection", "mairie", "--licence", "etalab-2.0")
+    run("member", "add", "Ville A", "--kind", "town", "--requests-per-day", "2")
+    run("user", "add", "paul", "--member", "Ville A")
+    assert run("search", "bac jaune", "--as", "paul", "--json").exit_code == 0
+    assert run("search", "bac jaune").exit_code == 0  # the operator's: in the ledger too
+    assert run("ask", "Où mettre le verre ?", "--as", "paul").exit_code == 0
+    over = run("search", "bac jaune", "--as", "paul")
+    assert over.exit_code != 0 and "quota" in over.output, over.output
+    engine = create_engine(f"sqlite:///{home / 'commune.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("select route, member_id from usage order by id")).all()
+    engine.dispose()
+    assert [r[0] for r in rows] == ["search", "search", "ask"]
+    assert rows[0][1] is not None and rows[1][1] is None
+
+
 def test_search_json_contract(run, corpus):
     run(
         "add",

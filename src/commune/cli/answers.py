@@ -61,7 +61,9 @@ def print_hits(hits: list[Hit]) -> None:
     help="Read one query per line; print one JSON line per query.",
 )
 @click.option("--peers", is_flag=True, help="Search the peer cooperatives' shared collections too.")
-@click.option("--as", "as_user", help="Search as this user: its member's visibility and policy.")
+@click.option(
+    "--as", "as_user", help="Search as this user: its member's visibility, policy and quotas."
+)
 @click.pass_context
 def search(
     ctx: click.Context,
@@ -119,11 +121,17 @@ def search(
             q = line.strip()
             if not q:
                 continue
-            hits = commune.search(q, collection=collection, k=k, actor=acting(ctx, as_user))
+            hits = commune.search(
+                q, collection=collection, k=k, actor=acting(ctx, as_user), record="search"
+            )
             click.echo(dumps({"query": q, "hits": [h.to_json() for h in hits]}))
         return
     assert query is not None  # one of the two, checked above
-    hits = commune.search(query, collection=collection, k=k, actor=acting(ctx, as_user))
+    # Metered as the API's searches are: in the ledger with its energy, and within the
+    # quota of the user it runs as (`--as`); it ran free of both.
+    hits = commune.search(
+        query, collection=collection, k=k, actor=acting(ctx, as_user), record="search"
+    )
     if as_json:
         click.echo(dumps([h.to_json() for h in hits]))
     else:
