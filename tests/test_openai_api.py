@@ -148,3 +148,16 @@ def test_errors_reach_the_client(client):
     ):
         with pytest.raises(openai.UnprocessableEntityError, match="model"):
             create(model="", **ask)
+
+
+def test_a_body_over_the_limit_is_refused_in_openais_shape(client):
+    """The body limit answered 413 with Commune's {"detail", "code"} only: the openai client,
+    which reads OpenAI's error object, had neither its code nor its message."""
+    import openai
+
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.chat.completions.create(
+            model="extractive", messages=[{"role": "user", "content": "bac " * 300_000}]
+        )
+    assert refused.value.status_code == 413 and refused.value.code == "body_too_large"
+    assert refused.value.body["message"].startswith("le corps de la requête dépasse 1 Mo")

@@ -20,6 +20,9 @@ EXACT = {
         "messages doit contenir un message de l'utilisateur avec du texte"
     ),
     "prompt must be a question with text": "prompt doit être une question avec du texte",
+    "the MCP endpoint is starting: retry in a second": (
+        "le point d'accès MCP démarre : réessayez dans une seconde"
+    ),
     "send them in several requests": "envoyez-les en plusieurs requêtes",
     "input must be a non-empty string or list of non-empty strings": (
         "input doit être un texte non vide ou une liste de textes non vides"
