@@ -161,3 +161,21 @@ def test_a_body_over_the_limit_is_refused_in_openais_shape(client):
         )
     assert refused.value.status_code == 413 and refused.value.code == "body_too_large"
     assert refused.value.body["message"].startswith("le corps de la requête dépasse 1 Mo")
+
+
+def test_more_than_one_choice_is_refused_in_one_line(client):
+    """n=2 was answered with one choice: a client reading the second failed far from why."""
+    import openai
+
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
+    assert len(client.chat.completions.create(n=1, **ask).choices) == 1
+    for create, asked in (
+        (client.chat.completions.create, ask),
+        (client.completions.create, {"model": "extractive", "prompt": "bac jaune"}),
+    ):
+        with pytest.raises(openai.UnprocessableEntityError) as refused:
+            create(n=2, **asked)
+        assert (
+            refused.value.body["message"]
+            == "n\u00a0: doit être au plus 1 (l'API est décrite sur /docs)"
+        )

@@ -78,6 +78,11 @@ IGNORED = (
 )
 
 
+# One answer per request: n=2 was answered with one choice, and a client reading the second
+# failed with an IndexError far from the cause.
+ONE_CHOICE = "How many choices: 1 only (an answer is the commons' one checked answer)."
+
+
 class ChatRequest(BaseModel):
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
@@ -86,6 +91,7 @@ class ChatRequest(BaseModel):
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
     temperature: float | None = Field(None, description=IGNORED)
+    n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
 
 
 class CompletionRequest(BaseModel):
@@ -96,6 +102,7 @@ class CompletionRequest(BaseModel):
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
     temperature: float | None = Field(None, description=IGNORED)
+    n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
 
 
 class EmbeddingRequest(BaseModel):
