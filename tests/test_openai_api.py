@@ -179,3 +179,18 @@ def test_more_than_one_choice_is_refused_in_one_line(client):
             refused.value.body["message"]
             == "n\u00a0: doit être au plus 1 (l'API est décrite sur /docs)"
         )
+
+
+def test_an_embedder_asked_for_an_answer_is_named_as_one(client):
+    """/v1/models lists use-multilingual-v3 beside the generators; asked for an answer, it was
+    refused with "add [models.use-multilingual-v3] to commune.toml"."""
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="use-multilingual-v3", messages=[{"role": "user", "content": "bac jaune"}]
+        )
+    assert refused.value.body["message"] == (
+        "'use-multilingual-v3' est un modèle de plongement, pour /v1/embeddings (demandez une "
+        "réponse à auto, extractive ou un modèle configuré : GET /v1/models les liste)"
+    )

@@ -381,6 +381,8 @@ async def _respond(
 ) -> Any:
     mode = shape.requested if shape.requested in (AUTO, EXTRACTIVE) else "generate"
     model = shape.requested if mode == "generate" else None
+    if model is not None:
+        _not_an_embedder(commune, model)
     asked: dict[str, Any] = {
         "collection": collection,
         "mode": mode,
@@ -399,6 +401,20 @@ async def _respond(
     first = await run_in_threadpool(next, events)
     chunks = guarded(shape.events(first, events), language_of(request), _failed)
     return ClosingStream(chunks, events)
+
+
+def _not_an_embedder(commune: Commune, model: str) -> None:
+    """/v1/models lists the embedders beside the generators, as OpenAI's does; one asked for
+    an answer was refused with "add [models.e5-small] to commune.toml", a hint that sent the
+    operator to configure a generator by an embedder's name."""
+    from commune.embed import installed
+
+    if model in installed() and model not in {c.name for c in commune.models.cards()}:
+        raise InvalidRequest(
+            f"{model!r} is an embedding model, for /v1/embeddings",
+            "ask for answers with auto, extractive or a configured model: GET /v1/models "
+            "lists them",
+        )
 
 
 def _failed(failure: dict[str, str]) -> Iterator[str]:

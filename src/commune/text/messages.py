@@ -1785,6 +1785,16 @@ PATTERNS = [
         ),
         (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
         (
+            r"(?P<name>'[^']*') is an embedding model, for /v1/embeddings",
+            "{name} est un modèle de plongement, pour /v1/embeddings",
+        ),
+        (
+            r"ask for answers with auto, extractive or a configured model: GET /v1/models "
+            r"lists them",
+            "demandez une réponse à auto, extractive ou un modèle configuré : GET /v1/models "
+            "les liste",
+        ),
+        (
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
             "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
         ),
