@@ -247,7 +247,7 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
             assert r.status_code == 401 and "WWW-Authenticate" in r.headers
 
 
-def test_mcp_refuses_ids_past_the_databases_in_one_line(coop):
+def test_mcp_refuses_ids_past_the_databases_in_one_line(coop, monkeypatch):
     # 2**63 reached the database driver and overflowed there; "²" is a digit to str.isdigit.
     from mcp.shared.exceptions import MCPError
 
@@ -260,8 +260,13 @@ def test_mcp_refuses_ids_past_the_databases_in_one_line(coop):
     async def run() -> None:
         async with Client(server) as c:
             r = await c.call_tool("get_document", {"document_id": 2**63})
-            assert r.is_error and "less than or equal to" in r.content[0].text
-            assert "Traceback" not in r.content[0].text
+            # One line in the agent's language: over stdio (and here) the server's locale.
+            said = r.content[0].text
+            assert r.is_error and said.endswith("document_id: must be at most " + str(2**63 - 1))
+            assert "\n" not in said and "Traceback" not in said
+            monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+            said = (await c.call_tool("get_document", {"document_id": 0})).content[0].text
+            assert said.endswith("document_id\u00a0: doit être au moins 1"), said
             for uri in ("commune://documents/99999999999999999999", "commune://documents/%C2%B2"):
                 with pytest.raises(MCPError) as refused:
                     await c.read_resource(uri)
@@ -285,5 +290,76 @@ def test_mcp_over_http_under_no_auth_serves_the_operator(commune, corpus):
                 async with Client(transport, cache=None) as c:
                     names = json.loads(text_of(await c.call_tool("list_collections", {})))
                     assert "shared" in {n["name"] for n in names}
+
+        asyncio.run(run())
+
+
+def _refusal(group: BaseException) -> str:
+    """The MCPError inside the SDK's exception groups, as the agent reads it."""
+    from mcp.shared.exceptions import MCPError
+
+    while isinstance(group, BaseExceptionGroup):
+        group = group.exceptions[0]
+    assert isinstance(group, MCPError), repr(group)
+    return str(group)
+
+
+def test_a_refusal_at_the_door_reaches_the_agent_with_its_reason(coop):
+    """A revoked or unknown key, or a body over [limits] max_body_kb, was answered with
+    Commune's {"detail", "code"}: the SDK's client reads a refused request's body only when it
+    is a JSON-RPC error, and told the agent "Server returned an error response"."""
+    import httpx2
+
+    from commune.api.app import create_app
+    from commune.govern.members import list_keys, revoke_key
+
+    commune, ann, _ = coop
+    gone = make_key(commune, "gail", "Ville A")
+    with commune.engine.begin() as conn:
+        revoke_key(conn, max(k["id"] for k in list_keys(conn) if k["user"] == "gail"))
+    with serve(create_app(commune)) as base:
+
+        async def refused(key: str, arguments: dict, language: str = "fr") -> str:
+            headers = {"Authorization": f"Bearer {key}", "Accept-Language": language}
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                with pytest.raises(BaseException) as raised:
+                    transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                    async with Client(transport, cache=None) as c:
+                        await c.call_tool("search", arguments)
+            return _refusal(raised.value)
+
+        async def run() -> None:
+            assert "cette clé d'API a été révoquée" in await refused(gone, {"query": "x"})
+            assert "unknown API key" in await refused("cmn_0000_" + "x" * 32, {}, "en")
+            huge = await refused(ann, {"query": "piscine " * 150_000})
+            assert huge.startswith("le corps de la requête dépasse 1 Mo ([limits] max_body_kb)")
+
+        asyncio.run(run())
+
+
+def test_an_agent_of_a_sessionless_protocol_is_not_cut_off_after_32_calls(coop):
+    """The SDK's client (protocol 2026-07-28) sends every request without a session id, and
+    each was counted as a new session: the 33rd call in ten minutes was refused with "too many
+    MCP sessions". A tool's wrong argument is said in one line, in the agent's language."""
+    import httpx2
+
+    from commune.api.app import create_app
+    from commune.api.mcp import SESSIONS_PER_KEY
+
+    commune, ann, _ = coop
+    with serve(create_app(commune)) as base:
+
+        async def run() -> None:
+            headers = {"Authorization": f"Bearer {ann}", "Accept-Language": "en"}
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                async with Client(transport, cache=None) as c:
+                    for _ in range(SESSIONS_PER_KEY + 3):
+                        text_of(await c.call_tool("list_collections", {}))
+                    wrong = await c.call_tool("get_document", {"document_id": "abc"})
+                    assert wrong.is_error
+                    assert wrong.content[0].text == (
+                        "Error executing tool get_document: document_id: an integer is expected"
+                    )
 
         asyncio.run(run())

@@ -148,3 +148,49 @@ def test_errors_reach_the_client(client):
     ):
         with pytest.raises(openai.UnprocessableEntityError, match="model"):
             create(model="", **ask)
+
+
+def test_a_body_over_the_limit_is_refused_in_openais_shape(client):
+    """The body limit answered 413 with Commune's {"detail", "code"} only: the openai client,
+    which reads OpenAI's error object, had neither its code nor its message."""
+    import openai
+
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.chat.completions.create(
+            model="extractive", messages=[{"role": "user", "content": "bac " * 300_000}]
+        )
+    assert refused.value.status_code == 413 and refused.value.code == "body_too_large"
+    assert refused.value.body["message"].startswith("le corps de la requête dépasse 1 Mo")
+
+
+def test_more_than_one_choice_is_refused_in_one_line(client):
+    """n=2 was answered with one choice: a client reading the second failed far from why."""
+    import openai
+
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
+    assert len(client.chat.completions.create(n=1, **ask).choices) == 1
+    for create, asked in (
+        (client.chat.completions.create, ask),
+        (client.completions.create, {"model": "extractive", "prompt": "bac jaune"}),
+    ):
+        with pytest.raises(openai.UnprocessableEntityError) as refused:
+            create(n=2, **asked)
+        assert (
+            refused.value.body["message"]
+            == "n\u00a0: doit être au plus 1 (l'API est décrite sur /docs)"
+        )
+
+
+def test_an_embedder_asked_for_an_answer_is_named_as_one(client):
+    """/v1/models lists use-multilingual-v3 beside the generators; asked for an answer, it was
+    refused with "add [models.use-multilingual-v3] to commune.toml"."""
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="use-multilingual-v3", messages=[{"role": "user", "content": "bac jaune"}]
+        )
+    assert refused.value.body["message"] == (
+        "'use-multilingual-v3' est un modèle de plongement, pour /v1/embeddings (demandez une "
+        "réponse à auto, extractive ou un modèle configuré : GET /v1/models les liste)"
+    )

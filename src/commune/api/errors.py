@@ -22,20 +22,10 @@ from commune.api.validation import one_line, what_is_wrong
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
-from commune.http.body import MACHINE_ROUTES, BodyTooLarge
+from commune.http.body import MACHINE_ROUTES, BodyTooLarge, envelope
 from commune.http.incidents import incident
 from commune.text.messages import from_accept_language, localise
 from commune.text.say import say
-
-# OpenAI clients read error.type; anything not listed is the caller's request.
-_OPENAI_KINDS = {
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    429: "rate_limit_error",
-    500: "server_error",
-}
-
 
 # The stable code of each refusal, for clients that must not parse the text (issue 24: the
 # text is in the caller's language, French unless Accept-Language prefers English).
@@ -107,13 +97,13 @@ def error_response(
     # French unless the caller's Accept-Language prefers English (text/messages.py).
     message = localise(message, language_of(request))
     code = code or CODES.get(status, "invalid_request")
-    body: dict[str, Any] = {"detail": message, "code": code, **extra}
-    if request.url.path.startswith("/v1/"):
-        body["error"] = {
-            "message": message,
-            "type": _OPENAI_KINDS.get(status, "invalid_request_error"),
-            "code": code,  # OpenAI's is a string too (e.g. "invalid_api_key")
-        }
+    # OpenAI's error.code is a string too (e.g. "invalid_api_key"): the same as ours.
+    body: dict[str, Any] = {
+        "detail": message,
+        "code": code,
+        **extra,
+        **envelope(request.url.path, status, message, code),
+    }
     return JSONResponse(body, status_code=status, headers=headers)
 
 

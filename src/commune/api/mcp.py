@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -89,6 +89,32 @@ def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _one_line_arguments(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
+    """The server, with a tool's wrong arguments said in one line in the agent's language.
+    The SDK checks them against the tool's schema before the tool runs, and reported pydantic's
+    multi-line English with a link to its site ("1 validation error for get_documentArguments
+    …"); the API says the same mistakes as "document_id : un nombre entier est attendu"."""
+    from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+    from pydantic import ValidationError
+
+    from commune.api.validation import what_is_wrong
+
+    class Server(base):  # type: ignore[valid-type,misc]
+        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                cause = exc.__cause__
+                if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                    raise
+                # what_is_wrong drops a location's first part (the API's "body").
+                errors = [{**e, "loc": ("arguments", *e["loc"])} for e in cause.errors()]
+                wrong = what_is_wrong(errors, language_of(context))
+                raise ToolError(f"Error executing tool {name}: {wrong}") from cause
+
+    return Server
+
+
 def actor_from_key(commune: "Commune", key: str | None) -> Actor:
     from commune.govern.members import authenticate
 
@@ -102,7 +128,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         from mcp.server.mcpserver import Context, MCPServer
     else:
         Context, MCPServer = _requires()
-    server = MCPServer(name="commune", instructions=INSTRUCTIONS)
+    server = _one_line_arguments(MCPServer)(name="commune", instructions=INSTRUCTIONS)
 
     @server.tool(
         description="Hybrid search of the commons: passages with their source and licence."
@@ -264,6 +290,20 @@ class SessionsOpened:
             return True
 
 
+def opens_a_session(method: str, headers: "Mapping[str, str]") -> bool:
+    """Whether the SDK keeps a session for this request: a POST without a session id, under
+    a protocol that opens one with a handshake (an MCP-Protocol-Version header absent or one
+    of those). A later protocol's client (2026-07-28 on) sends every request without a session
+    id, and the SDK keeps nothing for it: counted as sessions, an agent's 33rd call in ten
+    minutes was refused with "too many MCP sessions"."""
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+
+    if method != "POST" or headers.get("mcp-session-id"):
+        return False
+    version = headers.get("mcp-protocol-version")
+    return version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
+
+
 def http_routes(
     commune: "Commune", require_auth: bool = True
 ) -> tuple[list["BaseRoute"], Callable[[], AbstractAsyncContextManager[None]]]:
@@ -277,7 +317,7 @@ def http_routes(
     from mcp.server.transport_security import TransportSecuritySettings
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response
+    from starlette.responses import Response
     from starlette.routing import Route
 
     from commune.api.auth import client_host, identify
@@ -324,11 +364,8 @@ def http_routes(
                 )
             except AuthError as exc:
                 refused = error_response(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
-            if (
-                refused is None
-                and request.method == "POST"
-                and not request.headers.get("mcp-session-id")
-            ):  # a new session: each key opens a bounded number of them
+            if refused is None and opens_a_session(request.method, request.headers):
+                # a new session: each key opens a bounded number of them
                 who = key_in(request.headers) or f"address {host}"
                 if not opened.admit(hashlib.sha256(who.encode()).hexdigest()):
                     refused = error_response(
@@ -343,10 +380,10 @@ def http_routes(
                 await refused(scope, receive, send)
                 return
             if "app" not in current:
-                response = JSONResponse(
-                    {"detail": "the MCP endpoint is starting", "code": "busy"}, 503
+                starting = error_response(
+                    request, 503, "the MCP endpoint is starting: retry in a second"
                 )
-                await response(scope, receive, send)
+                await starting(scope, receive, send)
                 return
             await current["app"](scope, receive, send)
 

@@ -78,6 +78,11 @@ IGNORED = (
 )
 
 
+# One answer per request: n=2 was answered with one choice, and a client reading the second
+# failed with an IndexError far from the cause.
+ONE_CHOICE = "How many choices: 1 only (an answer is the commons' one checked answer)."
+
+
 class ChatRequest(BaseModel):
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
@@ -86,6 +91,7 @@ class ChatRequest(BaseModel):
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
     temperature: float | None = Field(None, description=IGNORED)
+    n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
 
 
 class CompletionRequest(BaseModel):
@@ -96,6 +102,7 @@ class CompletionRequest(BaseModel):
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
     temperature: float | None = Field(None, description=IGNORED)
+    n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
 
 
 class EmbeddingRequest(BaseModel):
@@ -374,6 +381,8 @@ async def _respond(
 ) -> Any:
     mode = shape.requested if shape.requested in (AUTO, EXTRACTIVE) else "generate"
     model = shape.requested if mode == "generate" else None
+    if model is not None:
+        _not_an_embedder(commune, model)
     asked: dict[str, Any] = {
         "collection": collection,
         "mode": mode,
@@ -392,6 +401,20 @@ async def _respond(
     first = await run_in_threadpool(next, events)
     chunks = guarded(shape.events(first, events), language_of(request), _failed)
     return ClosingStream(chunks, events)
+
+
+def _not_an_embedder(commune: Commune, model: str) -> None:
+    """/v1/models lists the embedders beside the generators, as OpenAI's does; one asked for
+    an answer was refused with "add [models.e5-small] to commune.toml", a hint that sent the
+    operator to configure a generator by an embedder's name."""
+    from commune.embed import installed
+
+    if model in installed() and model not in {c.name for c in commune.models.cards()}:
+        raise InvalidRequest(
+            f"{model!r} is an embedding model, for /v1/embeddings",
+            "ask for answers with auto, extractive or a configured model: GET /v1/models "
+            "lists them",
+        )
 
 
 def _failed(failure: dict[str, str]) -> Iterator[str]:

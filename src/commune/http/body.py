@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -45,6 +46,33 @@ class BodyTooLarge(HTTPException):
 # the peers'. Their errors are JSON; the rest are the web's pages.
 MACHINE_ROUTES = ("/api/", "/v1/", "/mcp", "/peer/")
 
+# OpenAI clients read error.type; anything not listed is the caller's request.
+OPENAI_KINDS = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "server_error",
+}
+# JSON-RPC's own codes: a refusal of ours (4xx) is the request's, the rest the server's.
+JSONRPC_INVALID_REQUEST, JSONRPC_INTERNAL_ERROR = -32600, -32603
+
+
+def envelope(path: str, status: int, message: str, code: str) -> dict[str, Any]:
+    """What a client of the route reads an error from, beside ``detail`` and ``code``: under
+    /v1/, OpenAI's ``error`` object; at /mcp, a JSON-RPC error. The MCP SDK's client reads a
+    refused request's body only when it is one, and otherwise tells the agent "Server
+    returned an error response": a revoked key, a quota or a body too large reached the
+    agent without a word of why."""
+    if path.startswith("/v1/"):
+        kind = OPENAI_KINDS.get(status, "invalid_request_error")
+        return {"error": {"message": message, "type": kind, "code": code}}
+    if path == "/mcp" or path.startswith("/mcp/"):
+        number = JSONRPC_INVALID_REQUEST if status < 500 else JSONRPC_INTERNAL_ERROR
+        error = {"code": number, "message": message, "data": {"code": code, "status": status}}
+        return {"jsonrpc": "2.0", "id": None, "error": error}
+    return {}
+
 
 def refusal(
     scope: Scope, status: int, message: str, headers: dict[str, str] | None = None
@@ -71,8 +99,9 @@ def refusal(
         )
         return Response(body, status, headers, media_type="text/html")
     code = "body_too_large" if status == 413 else "invalid_request"
+    said = {"detail": message, "code": code, **envelope(scope["path"], status, message, code)}
     return Response(
-        json.dumps({"detail": message, "code": code}, ensure_ascii=False),
+        json.dumps(said, ensure_ascii=False),
         status,
         headers,
         "application/json",

@@ -20,6 +20,9 @@ EXACT = {
         "messages doit contenir un message de l'utilisateur avec du texte"
     ),
     "prompt must be a question with text": "prompt doit être une question avec du texte",
+    "the MCP endpoint is starting: retry in a second": (
+        "le point d'accès MCP démarre : réessayez dans une seconde"
+    ),
     "send them in several requests": "envoyez-les en plusieurs requêtes",
     "input must be a non-empty string or list of non-empty strings": (
         "input doit être un texte non vide ou une liste de textes non vides"
@@ -1798,6 +1801,16 @@ PATTERNS = [
             "ou retirez --licence-text pour utiliser celui qui est enregistré",
         ),
         (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
+        (
+            r"(?P<name>'[^']*') is an embedding model, for /v1/embeddings",
+            "{name} est un modèle de plongement, pour /v1/embeddings",
+        ),
+        (
+            r"ask for answers with auto, extractive or a configured model: GET /v1/models "
+            r"lists them",
+            "demandez une réponse à auto, extractive ou un modèle configuré : GET /v1/models "
+            "les liste",
+        ),
         (
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
             "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
