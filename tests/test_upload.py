@@ -126,6 +126,33 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(api, name, data, message)
     assert commune.documents() == [] and commune.collections() == []
 
 
+def test_a_hidden_file_is_refused_not_dropped_without_a_word(api):
+    # Uploads are added as a folder, whose reading passes over hidden files: ".notes.md"
+    # was accepted, then missing from the reply, and never stored.
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[
+            ("files", (".notes.md", b"# Notes\n\nLe cache de la mairie est vide.", "text")),
+            ("files", ("marche.md", b"# Marche\n\nLe marche a lieu le samedi.", "text")),
+        ],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+    )
+    files = {f["file"]: f for f in r.json()["files"]}
+    assert files["marche.md"]["status"] == "added"
+    assert files[".notes.md"]["status"] == "failed"
+    assert "rename it without the dot" in files[".notes.md"]["error"]
+    french = client.post(
+        "/api/documents",
+        files=[("files", (".notes.md", b"Le cache est vide.", "text"))],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert french.json()["files"][0]["error"] == (
+        ".notes.md : un nom de fichier caché (il commence par un point) (renommez-le sans le point)"
+    )
+
+
 def test_a_traversal_name_keeps_only_its_last_part(api, tmp_path):
     commune, client = api
     r = client.post(

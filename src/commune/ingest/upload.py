@@ -45,6 +45,12 @@ def safe_name(name: str | None) -> str:
         raise IngestError(f"refused upload {raw[:80]!r}: it has no file name", "name the file")
     if len(base) > 200:
         raise IngestError(f"refused upload {base[:40]!r}…: the name is too long", "shorten it")
+    if base.startswith("."):
+        # Uploads are added as a folder, whose reading passes over hidden files: the file
+        # would be accepted here and then vanish from the reply without a word.
+        raise IngestError(
+            f"{base}: a hidden file's name (it starts with a dot)", "rename it without the dot"
+        )
     suffix = PurePosixPath(base).suffix.lower()
     if suffix not in TEXT | set(MAGIC):
         raise IngestError(

@@ -61,6 +61,7 @@ EXACT = {
     "name the file": "nommez le fichier",
     "shorten it": "raccourcissez-le",
     "send each file once": "envoyez chaque fichier une seule fois",
+    "rename it without the dot": "renommez-le sans le point",
     "rename it to what it is": "renommez-le selon ce qu'il est",
     "upload the file itself, or rename it to what it is": (
         "envoyez le fichier lui-même, ou renommez-le selon ce qu'il est"
@@ -432,6 +433,10 @@ PATTERNS = [
             "enregistrez-le à nouveau depuis l'application qui l'a créé, ou convertissez-le en PDF",
         ),
         (r"(?P<name>.+): sent twice in one upload", "{name} : envoyé deux fois dans le même envoi"),
+        (
+            r"(?P<name>.+): a hidden file's name \(it starts with a dot\)",
+            "{name} : un nom de fichier caché (il commence par un point)",
+        ),
         (
             # The library's reason may hold parentheses of its own ("(PDFium: Data format
             # error)."): the last parenthesis closes it.
