@@ -432,6 +432,13 @@ PATTERNS = [
             r"save it again from the application that made it, or convert it to PDF",
             "enregistrez-le à nouveau depuis l'application qui l'a créé, ou convertissez-le en PDF",
         ),
+        (
+            # Two files of one `commune add` that would be one document (ingest/batch.py).
+            r"(?P<path>.+): same source (?P<source>.+) as (?P<taken>.+) in this batch; add it on "
+            r"its own with its own --source",
+            "{path} : même source {source} que {taken} dans ce lot ; ajoutez-le à part, avec sa "
+            "propre --source",
+        ),
         (r"(?P<name>.+): sent twice in one upload", "{name} : envoyé deux fois dans le même envoi"),
         (
             r"(?P<name>.+): a hidden file's name \(it starts with a dot\)",
@@ -496,9 +503,24 @@ PATTERNS = [
             r"fetch the fiche again with scripts/fetch-fiches\.sh",
             "téléchargez à nouveau la fiche avec scripts/fetch-fiches.sh",
         ),
+        # Each reason dila.py gives, so that none stays English inside a French line.
         (
-            r"(?P<name>.+): not a service-public\.fr fiche \((?P<why>.*)\)",
-            "{name} : pas une fiche de service-public.fr ({why})",
+            r"(?P<name>.+): not a service-public\.fr fiche \(its root element is "
+            r"<(?P<root>[^>]*)>, not <Publication>\)",
+            "{name} : pas une fiche de service-public.fr (son élément racine est <{root}>, pas "
+            "<Publication>)",
+        ),
+        (
+            r"(?P<name>.+): not a service-public\.fr fiche \(root element (?P<root>.*), not a "
+            r"DILA Publication\)",
+            "{name} : pas une fiche de service-public.fr (élément racine {root}, pas une "
+            "Publication de la DILA)",
+        ),
+        (
+            r"(?P<name>.+): not a service-public\.fr fiche \(no xml-js element tree, not a DILA "
+            r"Publication\)",
+            "{name} : pas une fiche de service-public.fr (pas d'arbre d'éléments xml-js, pas une "
+            "Publication de la DILA)",
         ),
         (
             r"(?P<suffix>.+) files are read only as DILA fiches \(XML of the co-marquage zips, "
