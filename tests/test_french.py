@@ -625,6 +625,10 @@ def test_help_pages_in_french_then_english_then_french_again():
             )
         ),
         (
+            "in/loop.txt: a symbolic link loop: remove or fix the link",
+            "in/loop.txt : une boucle de liens symboliques : supprimez ou corrigez le lien",
+        ),
+        (
             "in/../in/a.md: same source /srv/in/a.md as in/a.md in this batch; add it on its own "
             "with its own --source",
             "in/../in/a.md : même source /srv/in/a.md que in/a.md dans ce lot ; ajoutez-le à "

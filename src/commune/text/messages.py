@@ -433,6 +433,10 @@ PATTERNS = [
             "enregistrez-le à nouveau depuis l'application qui l'a créé, ou convertissez-le en PDF",
         ),
         (
+            r"(?P<path>.+): a symbolic link loop: remove or fix the link",
+            "{path} : une boucle de liens symboliques : supprimez ou corrigez le lien",
+        ),
+        (
             # Two files of one `commune add` that would be one document (ingest/batch.py).
             r"(?P<path>.+): same source (?P<source>.+) as (?P<taken>.+) in this batch; add it on "
             r"its own with its own --source",
