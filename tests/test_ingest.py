@@ -177,6 +177,34 @@ def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_p
     assert all("midi" not in h.text for h in hits)  # old revision no longer searchable
 
 
+def test_a_passage_whose_title_changed_is_embedded_again(commune, tmp_path):
+    # A passage is embedded with its document's title; its vector was reused across
+    # revisions by heading and text alone, so a retitled document kept vectors of its old
+    # title for good (a home built afresh embeds the new one).
+    f = tmp_path / "note.md"
+    body = "\n\nOuvert du lundi au vendredi de 9h à 17h.\n\n## Bis\n\nParagraphe stable.\n"
+    f.write_text("# Horaires de la mairie" + body)
+    commune.add([f], licence="etalab-2.0")
+    f.write_text("# Tarifs de la piscine" + body)
+    commune.add([f], licence="etalab-2.0")
+    fresh = tmp_path / "ailleurs" / "note.md"  # the same file, embedded from nothing
+    fresh.parent.mkdir()
+    shutil.copy(f, fresh)
+    commune.add([fresh], collection="ailleurs", licence="etalab-2.0")
+    with commune.engine.connect() as conn:
+        rows = conn.execute(
+            select(documents.c.collection_id, chunks.c.text, embeddings.c.vector)
+            .join(chunks, chunks.c.revision_id == documents.c.current_revision_id)
+            .join(embeddings, embeddings.c.chunk_id == chunks.c.id)
+            .order_by(chunks.c.id)
+        ).all()
+    by_collection: dict[int, dict[str, bytes]] = {}
+    for coll, text, vector in rows:
+        by_collection.setdefault(coll, {})[text] = vector
+    retitled, afresh = by_collection.values()
+    assert retitled == afresh
+
+
 def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus, tmp_path):
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     (corpus / "empty.txt").write_bytes(b"")

@@ -331,7 +331,7 @@ def prepare(
     reuse: dict[str, np.ndarray] | None = None,
 ) -> Prepared:
     """Parse, chunk, analyse and embed one file's content (``reuse``: vectors of passages
-    that did not change, by heading and text)."""
+    that did not change, by repo.vector_key)."""
     try:
         parsed = parser.read(data, path)
     except (IngestError, OSError):
@@ -369,7 +369,7 @@ def prepare(
         for c, lang in zip(pieces, langs, strict=True)
     ]
     reuse = reuse or {}
-    keys = [c.heading_path + "\x00" + c.text for c in new_chunks]
+    keys = [repo.vector_key(parsed.title, c.heading_path, c.text) for c in new_chunks]
     todo = [i for i, k in enumerate(keys) if k not in reuse]
     fresh = embedder.embed_passages(
         [embedding_text(parsed.title, new_chunks[i].heading_path, new_chunks[i].text) for i in todo]
