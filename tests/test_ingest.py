@@ -205,6 +205,27 @@ def test_a_passage_whose_title_changed_is_embedded_again(commune, tmp_path):
     assert retitled == afresh
 
 
+def test_a_reservation_of_text_and_data_mining_given_later_is_recorded(commune, tmp_path):
+    # Found by an exploratory test: the same file added again with --tdm-reserved was
+    # "unchanged", and the rights holder's opt-out was dropped; answers kept quoting it.
+    f = tmp_path / "jardins.md"
+    f.write_text("# Jardins\n\nLes parcelles sont attribuées par tirage au sort en mairie.\n")
+    commune.add([f], licence="CC-BY-4.0")
+    s = commune.add([f], licence="CC-BY-4.0", tdm_reserved=True)
+    assert (s.updated, s.unchanged) == (1, 0)
+    [doc] = commune.documents()
+    with commune.engine.connect() as conn:
+        reserved = conn.execute(
+            select(documents.c.tdm_reserved).where(documents.c.id == doc["id"])
+        ).scalar_one()
+    assert reserved
+    # Added again without the flag: unchanged, the reservation kept.
+    s = commune.add([f], licence="CC-BY-4.0")
+    assert (s.updated, s.unchanged) == (0, 1)
+    s = commune.add([f], licence="CC-BY-4.0", tdm_reserved=True)
+    assert (s.updated, s.unchanged) == (0, 1)
+
+
 def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus, tmp_path):
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     (corpus / "empty.txt").write_bytes(b"")

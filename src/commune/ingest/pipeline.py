@@ -410,7 +410,7 @@ def one_file(
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
             digest = hashlib.sha256(data).hexdigest()
-            if unchanged(conn, existing, digest, prov.recorded):
+            if unchanged(conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved):
                 return FileOutcome(str(path), "unchanged", int(existing.id))
             # A new path whose bytes the collection holds already (a second checkout): its
             # vectors serve, so that only reading it is spent to learn its address (store).
@@ -461,6 +461,7 @@ def store(
     if given is None and prepared.licence:
         prov = replace(prov, licence=prepared.licence)
     meta = prov.recorded
+    reserved = prov.tdm_reserved or prepared.tdm_reserved
     # The user's --source wins; without one, the document's own address beats a local path.
     address = source if prov.source or not prepared.source else prepared.source
     doc = {
@@ -478,7 +479,7 @@ def store(
         lock(conn, "document", f"{coll_id} {source_key}")
         existing = repo.find_document(conn, coll_id, source_key)
         # Its newest revision when that holds this very file (bytes and provenance).
-        same = _same_file(conn, existing, digest, meta)
+        same = _same_file(conn, existing, digest, meta, reserved)
         if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
@@ -490,7 +491,7 @@ def store(
             # twice and crowd out the others. With another licence or publisher, they are its
             # new revision, through curation like any. The same bytes at two addresses stay
             # two documents.
-            same = _same_file(conn, twin, digest, meta)
+            same = _same_file(conn, twin, digest, meta, reserved)
             if _read_today(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
@@ -533,7 +534,7 @@ def store(
                 "hold_reason": None if decision.allowed else decision.reason,
                 "contributor_user_id": prov.actor.user_id,
                 "contributor_member_id": prov.actor.member_id,
-                "tdm_reserved": prov.tdm_reserved or prepared.tdm_reserved,
+                "tdm_reserved": reserved,
                 "reading": prepared.reading,
             },
         )
@@ -552,11 +553,19 @@ def retired_copy(document_id: int) -> str:
     )
 
 
-def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> bool:
+def unchanged(
+    conn: Connection,
+    existing: Any,
+    digest: str,
+    meta: dict[str, str | None],
+    *,
+    reserved: bool = False,
+) -> bool:
     """Same bytes and same provenance as the newest revision (``existing``: the document's
     row from repo.find_document, or None), read as its format is read today: nothing to do.
-    A revision read by a reader that has since changed (readers.READINGS) is read again."""
-    return _read_today(_same_file(conn, existing, digest, meta))
+    A revision read by a reader that has since changed (readers.READINGS) is read again.
+    ``reserved``: text and data mining is reserved now (--tdm-reserved)."""
+    return _read_today(_same_file(conn, existing, digest, meta, reserved))
 
 
 def _read_today(revision: Any) -> bool:
@@ -564,8 +573,17 @@ def _read_today(revision: Any) -> bool:
     return revision is not None and revision.reading == reading(revision.media_type)
 
 
-def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> Any:
-    """The newest revision of ``existing`` when it holds these bytes with this provenance."""
+def _same_file(
+    conn: Connection,
+    existing: Any,
+    digest: str,
+    meta: dict[str, str | None],
+    reserved: bool = False,
+) -> Any:
+    """The newest revision of ``existing`` when it holds these bytes with this provenance.
+    A reservation of text and data mining made since is a change: the rights holder's
+    opt-out, given with the same file again, was taken for an unchanged file and dropped.
+    Without it, an unchanged file stays as it is, reserved or not."""
     if existing is None:
         return None
     current = repo.current_revision(conn, int(existing.id))
@@ -573,6 +591,7 @@ def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str
         current is not None
         and current.content_hash == digest
         and all(getattr(current, k) == v for k, v in meta.items())
+        and (current.tdm_reserved or not reserved)
     ):
         return current
     return None
