@@ -624,6 +624,10 @@ def test_help_pages_in_french_then_english_then_french_again():
                 ),
             )
         ),
+        ("a.txt: Input/output error", "a.txt : erreur d'entrée-sortie (disque ou partage réseau)"),
+        ("a.txt: File name too long", "a.txt : nom de fichier trop long"),
+        ("a.txt: Operation not permitted", "a.txt : opération non permise"),
+        ("a.txt: Stale file handle", "a.txt : partage réseau à remonter (descripteur périmé)"),
         (
             "in/loop.txt: a symbolic link loop: remove or fix the link",
             "in/loop.txt : une boucle de liens symboliques : supprimez ou corrigez le lien",

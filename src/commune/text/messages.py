@@ -1989,7 +1989,8 @@ PATTERNS = [
         (
             r"(?P<name>.+): (?P<why>(?i:no such file or directory)|Permission denied|"
             r"Is a directory|Not a directory|File exists|Read-only file system|"
-            r"No space left on device|Too many levels of symbolic links|Connection refused)",
+            r"No space left on device|Too many levels of symbolic links|Connection refused|"
+            r"Input/output error|File name too long|Operation not permitted|Stale file handle)",
             "{name} : {why}",
         ),
     )
@@ -2171,6 +2172,11 @@ SYSTEM_WORDS = {
     "Read-only file system": "système de fichiers en lecture seule",
     "No space left on device": "plus de place sur le disque",
     "Too many levels of symbolic links": "boucle de liens symboliques",
+    # A file of `commune add` on a failing disk or a network share.
+    "Input/output error": "erreur d'entrée-sortie (disque ou partage réseau)",
+    "File name too long": "nom de fichier trop long",
+    "Operation not permitted": "opération non permise",
+    "Stale file handle": "partage réseau à remonter (descripteur périmé)",
 }
 ROLES = {
     "reader": "lecteur·rice",
