@@ -153,6 +153,35 @@ def test_a_hidden_file_is_refused_not_dropped_without_a_word(api):
     )
 
 
+def test_a_file_of_the_same_name_from_another_member_waits_for_a_curator(api):
+    # Found by an exploratory test: uploads are addressed by collection and file name, so
+    # Ville B's "compte-rendu.md" replaced Ville A's at once, and A's text left the answers.
+    commune, client = api  # cora, of Ville A
+    from commune.api.app import create_app
+
+    def send(who: TestClient, text: str) -> dict:  # type: ignore[type-arg]
+        r = who.post(
+            "/api/documents",
+            files=[("files", ("compte-rendu.md", text.encode(), "text/markdown"))],
+            data={"collection": "deliberations", "licence": "etalab-2.0"},
+        )
+        return r.json()["files"][0]  # type: ignore[no-any-return]
+
+    send(client, "# Conseil\n\nLe conseil de Ville A rénove l'école Jules Ferry.")
+    other = TestClient(create_app(commune), headers=EN)
+    other.headers["Authorization"] = f"Bearer {make_key(commune, 'bob', 'Ville B', 'contributor')}"
+    held = send(other, "# Conseil\n\nLe conseil de Ville B construit un parking.")
+    assert held["status"] == "updated" and "another member" in held["held"]
+    assert "Jules Ferry" in commune.search("école Jules Ferry", "deliberations")[0].text
+    # A colleague of the same member updates it as before.
+    colleague = TestClient(create_app(commune), headers=EN)
+    colleague.headers["Authorization"] = (
+        f"Bearer {make_key(commune, 'cleo', 'Ville A', 'contributor')}"
+    )
+    done = send(colleague, "# Conseil\n\nLe conseil de Ville A rénove aussi le gymnase.")
+    assert done["status"] == "updated" and done["held"] is None
+
+
 def test_a_traversal_name_keeps_only_its_last_part(api, tmp_path):
     commune, client = api
     r = client.post(

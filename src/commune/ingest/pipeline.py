@@ -519,6 +519,10 @@ def store(
                 f"the file declares licence {declared}, but {given} was given: "
                 "a curator must confirm",
             )
+        if decision.allowed and _replaces_another_members(conn, existing, prov.actor):
+            # Uploads are addressed by collection and file name: another member's
+            # "compte-rendu.pdf" silently replaced the first one's, which readers lost.
+            decision = Decision(False, OTHER_MEMBERS)
         document_id, revision_id = repo.write_revision(
             conn,
             coll_id=coll_id,
@@ -543,6 +547,20 @@ def store(
     status = "added" if existing is None else "updated"
     held = None if decision.allowed else decision.reason
     return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
+
+
+OTHER_MEMBERS = (
+    "the published revision was contributed by another member: a curator must confirm that "
+    "this one replaces it"
+)
+
+
+def _replaces_another_members(conn: Connection, existing: Any, actor: Actor) -> bool:
+    """Whether a user's revision would replace a published one that is not their member's
+    (or is the operator's); the operator's own replace as they come."""
+    if actor.is_operator or existing is None or existing.published_revision_id is None:
+        return False
+    return repo.published_member(conn, existing) != actor.member_id
 
 
 def retired_copy(document_id: int) -> str:

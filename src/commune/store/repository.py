@@ -329,6 +329,18 @@ def published_licence(conn: Connection, document: Any) -> str | None:
     ).scalar()
 
 
+def published_member(conn: Connection, document: Any) -> int | None:
+    """The member whose user contributed ``document``'s published revision (None: the
+    operator's, or none published)."""
+    if document.published_revision_id is None:
+        return None
+    return conn.execute(
+        select(revisions.c.contributor_member_id).where(
+            revisions.c.id == document.published_revision_id
+        )
+    ).scalar()
+
+
 def current_vectors(conn: Connection, document_id: int, model: str) -> dict[str, np.ndarray]:
     """Vectors of a document's current chunks, to reuse across revisions, by
     :func:`vector_key`: a passage is embedded with its document's title, so a revision with
