@@ -226,6 +226,24 @@ def test_a_reservation_of_text_and_data_mining_given_later_is_recorded(commune, 
     assert (s.updated, s.unchanged) == (0, 1)
 
 
+def test_a_link_to_a_folder_is_counted_not_passed_over_in_silence(commune, tmp_path):
+    # Found by an exploratory test: the walk does not follow a link to a folder, and the
+    # summary said "0 failed" and nothing else while the folder's files were missing.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "gymnase.md").write_text("# Gymnase\n\nLe gymnase ferme en août.\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tri.md").write_text("# Tri\n\nLe verre va dans le bac vert.\n")
+    (docs / "sport").symlink_to(elsewhere, target_is_directory=True)
+    s = commune.add([docs], licence="etalab-2.0")
+    assert (s.added, s.folder_links) == (1, 1)
+    from commune.cli.documents import added_line
+
+    assert "1 link to a folder not followed: add that folder by its path" in added_line(s, "en")
+    assert "1 lien vers un dossier non suivi" in added_line(s, "fr")
+
+
 def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus, tmp_path):
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     (corpus / "empty.txt").write_bytes(b"")
@@ -412,8 +430,10 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
 
     monkeypatch.setattr(pipeline.os, "walk", walk)
     unreadable: list[tuple[str, str]] = []
-    files, skipped, excluded, links = pipeline.collect_files([tmp_path / "docs"], unreadable)
-    assert files == [] and skipped == excluded == links == 0
+    files, skipped, excluded, links, folder_links = pipeline.collect_files(
+        [tmp_path / "docs"], unreadable
+    )
+    assert files == [] and skipped == excluded == links == folder_links == 0
     where = str(tmp_path / "docs")
     assert unreadable == [(where, f"{where}: Permission denied")]
 

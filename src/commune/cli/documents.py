@@ -227,6 +227,14 @@ def added_line(summary: IngestSummary, language: str) -> str:
                 "{n} lien ignoré, son fichier étant lu",
                 "{n} liens ignorés, leurs fichiers étant lus",
             ),
+            s.folder_links
+            and plural(
+                language,
+                s.folder_links,
+                "{n} lien vers un dossier non suivi\u00a0: ajoutez ce dossier par son chemin",
+                "{n} liens vers des dossiers non suivis\u00a0: ajoutez ces dossiers par leur "
+                "chemin",
+            ),
         )
         return (
             f"documents\u00a0: {plural(language, s.added, '{n} ajouté', '{n} ajoutés')}, "
@@ -247,6 +255,13 @@ def added_line(summary: IngestSummary, language: str) -> str:
             s.links,
             "{n} link skipped, as its file is read",
             "{n} links skipped, as their files are read",
+        ),
+        s.folder_links
+        and plural(
+            language,
+            s.folder_links,
+            "{n} link to a folder not followed: add that folder by its path",
+            "{n} links to folders not followed: add those folders by their path",
         ),
     )
     return (

@@ -57,6 +57,7 @@ class IngestSummary:
     skipped: int = 0  # found in a directory, of a type no reader reads (or hidden)
     excluded: int = 0  # found in a directory, matched by a pattern the contributor gave
     links: int = 0  # found in a directory, a link to a file the walk reads (or a .so page)
+    folder_links: int = 0  # found in a directory, a link to a folder: not followed
     chunks: int = 0
     seconds: float = 0.0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -105,6 +106,9 @@ class Collected(NamedTuple):
     skipped: int  # of a type no reader reads, or hidden
     excluded: int  # matched by a pattern the contributor gave (:func:`excluded`)
     links: int  # symbolic links to a file the same walk reads, and man pages that include one
+    # Symbolic links to folders, which the walk does not follow (a loop, or a tree read twice):
+    # counted, so that their files are not missing with nothing said.
+    folder_links: int = 0
 
 
 def collect_files(
@@ -123,7 +127,7 @@ def collect_files(
     passages an answer reads.
     """
     files: list[tuple[Path, str]] = []
-    skipped = passed_over = links = 0
+    skipped = passed_over = links = folder_links = 0
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
@@ -138,6 +142,7 @@ def collect_files(
 
             for root, dirs, names in os.walk(path, onerror=fails):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                folder_links += sum(os.path.islink(os.path.join(root, d)) for d in dirs)
                 for name in sorted(names):
                     f = Path(root) / name
                     relative = f.relative_to(path).as_posix()
@@ -158,7 +163,7 @@ def collect_files(
                         files.append((f, relative))
         else:
             files.append((path, path.name))
-    return Collected(files, skipped, passed_over, links)
+    return Collected(files, skipped, passed_over, links, folder_links)
 
 
 def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:
