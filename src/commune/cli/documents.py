@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commune.cli import speech
-from commune.cli.group import acting, cli, commune_of, dumps, error_line, said
+from commune.cli.group import acting, cli, commune_of, dumps, error_line, one_line, said
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
 from commune.text.say import say
@@ -131,7 +131,7 @@ def add(
         if outcome.held:
             held = say(language, "en attente de curation\u00a0:", "held for curation:")
             why = speech.as_pages_say(outcome.held, language)
-            click.echo(f"{held} {outcome.path}{colon(language)} {why}", err=True)
+            click.echo(f"{held} {one_line(outcome.path)}{colon(language)} {why}", err=True)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(
                 length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr
