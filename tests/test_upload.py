@@ -211,6 +211,15 @@ def test_a_file_over_the_limit_is_refused_before_it_is_stored(home):
         assert r.status_code == 400
         assert "over the limit of 0.001 MB" in r.json()["files"][0]["error"]
         assert c.documents() == []
+        # Between 1,000 and 1,024 bytes: the same megabyte as commune add's, refused here.
+        r = client.post(
+            "/api/documents",
+            files=[("files", ("juste.txt", b"x" * 1020, "text/plain"))],
+            data={"licence": "etalab-2.0"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        said = r.json()["files"][0]["error"]
+        assert "over the limit of 0.001 MB" in said and "commune.toml" not in said, said
 
 
 def test_the_upload_route_is_in_the_openapi_description(api):

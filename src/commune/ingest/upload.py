@@ -121,7 +121,9 @@ async def read_uploads(
     settings: Settings, files: Sequence[Upload]
 ) -> tuple[Staged, list[dict[str, Any]]]:
     """Stage what may be ingested; the refused files with their one-line reason."""
-    limit = int(settings.limits.max_file_mb * 1024 * 1024)
+    # The megabytes `commune add` counts (pipeline.read_regular_file): with 2**20, a file
+    # between the two passed here, then failed there, telling the caller to edit commune.toml.
+    limit = int(settings.limits.max_file_mb * 1_000_000)
     staged = Staged(str(settings.home))
     refused: list[dict[str, Any]] = []
     try:
