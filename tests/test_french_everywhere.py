@@ -55,6 +55,11 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("govern/quotas.py", "label"): ("requests per day", "tokens per month", "Wh per month"),
     ("http/signins.py", "what"): ("API keys", "sign-ins"),
     ("http/signins.py", "said"): ("from 192.0.2.7", "for user marie.durand", "for cmn_ab12"),
+    ("ingest/dila.py", "why"): (
+        "its root element is <rss>, not <Publication>",
+        "root element 'rss', not a DILA Publication",
+        "no xml-js element tree, not a DILA Publication",
+    ),
     ("ingest/upload.py", "what"): tuple(BINARY.values()),
 }
 # The hint a class writes itself, in place of its second argument.

@@ -177,6 +177,73 @@ def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_p
     assert all("midi" not in h.text for h in hits)  # old revision no longer searchable
 
 
+def test_a_passage_whose_title_changed_is_embedded_again(commune, tmp_path):
+    # A passage is embedded with its document's title; its vector was reused across
+    # revisions by heading and text alone, so a retitled document kept vectors of its old
+    # title for good (a home built afresh embeds the new one).
+    f = tmp_path / "note.md"
+    body = "\n\nOuvert du lundi au vendredi de 9h à 17h.\n\n## Bis\n\nParagraphe stable.\n"
+    f.write_text("# Horaires de la mairie" + body)
+    commune.add([f], licence="etalab-2.0")
+    f.write_text("# Tarifs de la piscine" + body)
+    commune.add([f], licence="etalab-2.0")
+    fresh = tmp_path / "ailleurs" / "note.md"  # the same file, embedded from nothing
+    fresh.parent.mkdir()
+    shutil.copy(f, fresh)
+    commune.add([fresh], collection="ailleurs", licence="etalab-2.0")
+    with commune.engine.connect() as conn:
+        rows = conn.execute(
+            select(documents.c.collection_id, chunks.c.text, embeddings.c.vector)
+            .join(chunks, chunks.c.revision_id == documents.c.current_revision_id)
+            .join(embeddings, embeddings.c.chunk_id == chunks.c.id)
+            .order_by(chunks.c.id)
+        ).all()
+    by_collection: dict[int, dict[str, bytes]] = {}
+    for coll, text, vector in rows:
+        by_collection.setdefault(coll, {})[text] = vector
+    retitled, afresh = by_collection.values()
+    assert retitled == afresh
+
+
+def test_a_reservation_of_text_and_data_mining_given_later_is_recorded(commune, tmp_path):
+    # Found by an exploratory test: the same file added again with --tdm-reserved was
+    # "unchanged", and the rights holder's opt-out was dropped; answers kept quoting it.
+    f = tmp_path / "jardins.md"
+    f.write_text("# Jardins\n\nLes parcelles sont attribuées par tirage au sort en mairie.\n")
+    commune.add([f], licence="CC-BY-4.0")
+    s = commune.add([f], licence="CC-BY-4.0", tdm_reserved=True)
+    assert (s.updated, s.unchanged) == (1, 0)
+    [doc] = commune.documents()
+    with commune.engine.connect() as conn:
+        reserved = conn.execute(
+            select(documents.c.tdm_reserved).where(documents.c.id == doc["id"])
+        ).scalar_one()
+    assert reserved
+    # Added again without the flag: unchanged, the reservation kept.
+    s = commune.add([f], licence="CC-BY-4.0")
+    assert (s.updated, s.unchanged) == (0, 1)
+    s = commune.add([f], licence="CC-BY-4.0", tdm_reserved=True)
+    assert (s.updated, s.unchanged) == (0, 1)
+
+
+def test_a_link_to_a_folder_is_counted_not_passed_over_in_silence(commune, tmp_path):
+    # Found by an exploratory test: the walk does not follow a link to a folder, and the
+    # summary said "0 failed" and nothing else while the folder's files were missing.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "gymnase.md").write_text("# Gymnase\n\nLe gymnase ferme en août.\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tri.md").write_text("# Tri\n\nLe verre va dans le bac vert.\n")
+    (docs / "sport").symlink_to(elsewhere, target_is_directory=True)
+    s = commune.add([docs], licence="etalab-2.0")
+    assert (s.added, s.folder_links) == (1, 1)
+    from commune.cli.documents import added_line
+
+    assert "1 link to a folder not followed: add that folder by its path" in added_line(s, "en")
+    assert "1 lien vers un dossier non suivi" in added_line(s, "fr")
+
+
 def test_a_bad_file_fails_alone_and_leaves_nothing_half_written(commune, corpus, tmp_path):
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     (corpus / "empty.txt").write_bytes(b"")
@@ -363,8 +430,10 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
 
     monkeypatch.setattr(pipeline.os, "walk", walk)
     unreadable: list[tuple[str, str]] = []
-    files, skipped, excluded, links = pipeline.collect_files([tmp_path / "docs"], unreadable)
-    assert files == [] and skipped == excluded == links == 0
+    files, skipped, excluded, links, folder_links = pipeline.collect_files(
+        [tmp_path / "docs"], unreadable
+    )
+    assert files == [] and skipped == excluded == links == folder_links == 0
     where = str(tmp_path / "docs")
     assert unreadable == [(where, f"{where}: Permission denied")]
 

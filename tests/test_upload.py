@@ -126,6 +126,62 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(api, name, data, message)
     assert commune.documents() == [] and commune.collections() == []
 
 
+def test_a_hidden_file_is_refused_not_dropped_without_a_word(api):
+    # Uploads are added as a folder, whose reading passes over hidden files: ".notes.md"
+    # was accepted, then missing from the reply, and never stored.
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[
+            ("files", (".notes.md", b"# Notes\n\nLe cache de la mairie est vide.", "text")),
+            ("files", ("marche.md", b"# Marche\n\nLe marche a lieu le samedi.", "text")),
+        ],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+    )
+    files = {f["file"]: f for f in r.json()["files"]}
+    assert files["marche.md"]["status"] == "added"
+    assert files[".notes.md"]["status"] == "failed"
+    assert "rename it without the dot" in files[".notes.md"]["error"]
+    french = client.post(
+        "/api/documents",
+        files=[("files", (".notes.md", b"Le cache est vide.", "text"))],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert french.json()["files"][0]["error"] == (
+        ".notes.md : un nom de fichier caché (il commence par un point) (renommez-le sans le point)"
+    )
+
+
+def test_a_file_of_the_same_name_from_another_member_waits_for_a_curator(api):
+    # Found by an exploratory test: uploads are addressed by collection and file name, so
+    # Ville B's "compte-rendu.md" replaced Ville A's at once, and A's text left the answers.
+    commune, client = api  # cora, of Ville A
+    from commune.api.app import create_app
+
+    def send(who: TestClient, text: str) -> dict:  # type: ignore[type-arg]
+        r = who.post(
+            "/api/documents",
+            files=[("files", ("compte-rendu.md", text.encode(), "text/markdown"))],
+            data={"collection": "deliberations", "licence": "etalab-2.0"},
+        )
+        return r.json()["files"][0]  # type: ignore[no-any-return]
+
+    send(client, "# Conseil\n\nLe conseil de Ville A rénove l'école Jules Ferry.")
+    other = TestClient(create_app(commune), headers=EN)
+    other.headers["Authorization"] = f"Bearer {make_key(commune, 'bob', 'Ville B', 'contributor')}"
+    held = send(other, "# Conseil\n\nLe conseil de Ville B construit un parking.")
+    assert held["status"] == "updated" and "another member" in held["held"]
+    assert "Jules Ferry" in commune.search("école Jules Ferry", "deliberations")[0].text
+    # A colleague of the same member updates it as before.
+    colleague = TestClient(create_app(commune), headers=EN)
+    colleague.headers["Authorization"] = (
+        f"Bearer {make_key(commune, 'cleo', 'Ville A', 'contributor')}"
+    )
+    done = send(colleague, "# Conseil\n\nLe conseil de Ville A rénove aussi le gymnase.")
+    assert done["status"] == "updated" and done["held"] is None
+
+
 def test_a_traversal_name_keeps_only_its_last_part(api, tmp_path):
     commune, client = api
     r = client.post(
@@ -155,6 +211,15 @@ def test_a_file_over_the_limit_is_refused_before_it_is_stored(home):
         assert r.status_code == 400
         assert "over the limit of 0.001 MB" in r.json()["files"][0]["error"]
         assert c.documents() == []
+        # Between 1,000 and 1,024 bytes: the same megabyte as commune add's, refused here.
+        r = client.post(
+            "/api/documents",
+            files=[("files", ("juste.txt", b"x" * 1020, "text/plain"))],
+            data={"licence": "etalab-2.0"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        said = r.json()["files"][0]["error"]
+        assert "over the limit of 0.001 MB" in said and "commune.toml" not in said, said
 
 
 def test_the_upload_route_is_in_the_openapi_description(api):

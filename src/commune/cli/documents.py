@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commune.cli import speech
-from commune.cli.group import acting, cli, commune_of, dumps, error_line, said
+from commune.cli.group import acting, cli, commune_of, dumps, error_line, one_line, said
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
 from commune.text.say import say
@@ -131,7 +131,7 @@ def add(
         if outcome.held:
             held = say(language, "en attente de curation\u00a0:", "held for curation:")
             why = speech.as_pages_say(outcome.held, language)
-            click.echo(f"{held} {outcome.path}{colon(language)} {why}", err=True)
+            click.echo(f"{held} {one_line(outcome.path)}{colon(language)} {why}", err=True)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(
                 length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr
@@ -227,6 +227,14 @@ def added_line(summary: IngestSummary, language: str) -> str:
                 "{n} lien ignoré, son fichier étant lu",
                 "{n} liens ignorés, leurs fichiers étant lus",
             ),
+            s.folder_links
+            and plural(
+                language,
+                s.folder_links,
+                "{n} lien vers un dossier non suivi\u00a0: ajoutez ce dossier par son chemin",
+                "{n} liens vers des dossiers non suivis\u00a0: ajoutez ces dossiers par leur "
+                "chemin",
+            ),
         )
         return (
             f"documents\u00a0: {plural(language, s.added, '{n} ajouté', '{n} ajoutés')}, "
@@ -247,6 +255,13 @@ def added_line(summary: IngestSummary, language: str) -> str:
             s.links,
             "{n} link skipped, as its file is read",
             "{n} links skipped, as their files are read",
+        ),
+        s.folder_links
+        and plural(
+            language,
+            s.folder_links,
+            "{n} link to a folder not followed: add that folder by its path",
+            "{n} links to folders not followed: add those folders by their path",
         ),
     )
     return (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -192,7 +193,16 @@ def error_line(message: str) -> str:
     """``error: message`` in the reader's language (text/messages.py), for an error that
     does not stop the command (one file of a batch)."""
     language = from_environment(os.environ)
-    return f"{_label(language)} {localise(message, language)}"
+    return f"{_label(language)} {localise(one_line(message), language)}"
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters escaped: a file may be named "a\\nb.txt",
+    and its error, printed as it is, ran over two lines that no translation matched."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Group(helptext.Group):

@@ -47,9 +47,9 @@ def ingest_paths(
     summary = IngestSummary()
     missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
     unreadable: list[tuple[str, str]] = []
-    files, summary.skipped, summary.excluded, summary.links = collect_files(
-        [p for p in paths if str(p) not in missing], unreadable, exclude
-    )
+    found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
+    files, summary.skipped, summary.excluded = found.files, found.skipped, found.excluded
+    summary.links, summary.folder_links = found.links, found.folder_links
     failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
     dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
     embedder = get_embedder(settings.retrieval.embedder)

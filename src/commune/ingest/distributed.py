@@ -131,7 +131,8 @@ def ingest_on_ray(
             continue
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
-            if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
+            digest = hashlib.sha256(data).hexdigest()
+            if unchanged(conn, existing, digest, meta, reserved=prov.tdm_reserved):
                 yield FileOutcome(str(path), "unchanged", int(existing.id))
                 continue
         jobs.append((path, source, data))

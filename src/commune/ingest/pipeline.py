@@ -57,6 +57,7 @@ class IngestSummary:
     skipped: int = 0  # found in a directory, of a type no reader reads (or hidden)
     excluded: int = 0  # found in a directory, matched by a pattern the contributor gave
     links: int = 0  # found in a directory, a link to a file the walk reads (or a .so page)
+    folder_links: int = 0  # found in a directory, a link to a folder: not followed
     chunks: int = 0
     seconds: float = 0.0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -105,6 +106,9 @@ class Collected(NamedTuple):
     skipped: int  # of a type no reader reads, or hidden
     excluded: int  # matched by a pattern the contributor gave (:func:`excluded`)
     links: int  # symbolic links to a file the same walk reads, and man pages that include one
+    # Symbolic links to folders, which the walk does not follow (a loop, or a tree read twice):
+    # counted, so that their files are not missing with nothing said.
+    folder_links: int = 0
 
 
 def collect_files(
@@ -123,7 +127,7 @@ def collect_files(
     passages an answer reads.
     """
     files: list[tuple[Path, str]] = []
-    skipped = passed_over = links = 0
+    skipped = passed_over = links = folder_links = 0
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
@@ -138,6 +142,7 @@ def collect_files(
 
             for root, dirs, names in os.walk(path, onerror=fails):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                folder_links += sum(os.path.islink(os.path.join(root, d)) for d in dirs)
                 for name in sorted(names):
                     f = Path(root) / name
                     relative = f.relative_to(path).as_posix()
@@ -158,7 +163,7 @@ def collect_files(
                         files.append((f, relative))
         else:
             files.append((path, path.name))
-    return Collected(files, skipped, passed_over, links)
+    return Collected(files, skipped, passed_over, links, folder_links)
 
 
 def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:
@@ -331,7 +336,7 @@ def prepare(
     reuse: dict[str, np.ndarray] | None = None,
 ) -> Prepared:
     """Parse, chunk, analyse and embed one file's content (``reuse``: vectors of passages
-    that did not change, by heading and text)."""
+    that did not change, by repo.vector_key)."""
     try:
         parsed = parser.read(data, path)
     except (IngestError, OSError):
@@ -369,7 +374,7 @@ def prepare(
         for c, lang in zip(pieces, langs, strict=True)
     ]
     reuse = reuse or {}
-    keys = [c.heading_path + "\x00" + c.text for c in new_chunks]
+    keys = [repo.vector_key(parsed.title, c.heading_path, c.text) for c in new_chunks]
     todo = [i for i, k in enumerate(keys) if k not in reuse]
     fresh = embedder.embed_passages(
         [embedding_text(parsed.title, new_chunks[i].heading_path, new_chunks[i].text) for i in todo]
@@ -410,7 +415,7 @@ def one_file(
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
             digest = hashlib.sha256(data).hexdigest()
-            if unchanged(conn, existing, digest, prov.recorded):
+            if unchanged(conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved):
                 return FileOutcome(str(path), "unchanged", int(existing.id))
             # A new path whose bytes the collection holds already (a second checkout): its
             # vectors serve, so that only reading it is spent to learn its address (store).
@@ -461,6 +466,7 @@ def store(
     if given is None and prepared.licence:
         prov = replace(prov, licence=prepared.licence)
     meta = prov.recorded
+    reserved = prov.tdm_reserved or prepared.tdm_reserved
     # The user's --source wins; without one, the document's own address beats a local path.
     address = source if prov.source or not prepared.source else prepared.source
     doc = {
@@ -478,7 +484,7 @@ def store(
         lock(conn, "document", f"{coll_id} {source_key}")
         existing = repo.find_document(conn, coll_id, source_key)
         # Its newest revision when that holds this very file (bytes and provenance).
-        same = _same_file(conn, existing, digest, meta)
+        same = _same_file(conn, existing, digest, meta, reserved)
         if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
@@ -490,7 +496,7 @@ def store(
             # twice and crowd out the others. With another licence or publisher, they are its
             # new revision, through curation like any. The same bytes at two addresses stay
             # two documents.
-            same = _same_file(conn, twin, digest, meta)
+            same = _same_file(conn, twin, digest, meta, reserved)
             if _read_today(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
@@ -518,6 +524,10 @@ def store(
                 f"the file declares licence {declared}, but {given} was given: "
                 "a curator must confirm",
             )
+        if decision.allowed and _replaces_another_members(conn, existing, prov.actor):
+            # Uploads are addressed by collection and file name: another member's
+            # "compte-rendu.pdf" silently replaced the first one's, which readers lost.
+            decision = Decision(False, OTHER_MEMBERS)
         document_id, revision_id = repo.write_revision(
             conn,
             coll_id=coll_id,
@@ -533,7 +543,7 @@ def store(
                 "hold_reason": None if decision.allowed else decision.reason,
                 "contributor_user_id": prov.actor.user_id,
                 "contributor_member_id": prov.actor.member_id,
-                "tdm_reserved": prov.tdm_reserved or prepared.tdm_reserved,
+                "tdm_reserved": reserved,
                 "reading": prepared.reading,
             },
         )
@@ -544,6 +554,20 @@ def store(
     return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
 
 
+OTHER_MEMBERS = (
+    "the published revision was contributed by another member: a curator must confirm that "
+    "this one replaces it"
+)
+
+
+def _replaces_another_members(conn: Connection, existing: Any, actor: Actor) -> bool:
+    """Whether a user's revision would replace a published one that is not their member's
+    (or is the operator's); the operator's own replace as they come."""
+    if actor.is_operator or existing is None or existing.published_revision_id is None:
+        return False
+    return repo.published_member(conn, existing) != actor.member_id
+
+
 def retired_copy(document_id: int) -> str:
     """Why a new document waits: its file is that of a document a curator retired."""
     return (
@@ -552,11 +576,19 @@ def retired_copy(document_id: int) -> str:
     )
 
 
-def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> bool:
+def unchanged(
+    conn: Connection,
+    existing: Any,
+    digest: str,
+    meta: dict[str, str | None],
+    *,
+    reserved: bool = False,
+) -> bool:
     """Same bytes and same provenance as the newest revision (``existing``: the document's
     row from repo.find_document, or None), read as its format is read today: nothing to do.
-    A revision read by a reader that has since changed (readers.READINGS) is read again."""
-    return _read_today(_same_file(conn, existing, digest, meta))
+    A revision read by a reader that has since changed (readers.READINGS) is read again.
+    ``reserved``: text and data mining is reserved now (--tdm-reserved)."""
+    return _read_today(_same_file(conn, existing, digest, meta, reserved))
 
 
 def _read_today(revision: Any) -> bool:
@@ -564,8 +596,17 @@ def _read_today(revision: Any) -> bool:
     return revision is not None and revision.reading == reading(revision.media_type)
 
 
-def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> Any:
-    """The newest revision of ``existing`` when it holds these bytes with this provenance."""
+def _same_file(
+    conn: Connection,
+    existing: Any,
+    digest: str,
+    meta: dict[str, str | None],
+    reserved: bool = False,
+) -> Any:
+    """The newest revision of ``existing`` when it holds these bytes with this provenance.
+    A reservation of text and data mining made since is a change: the rights holder's
+    opt-out, given with the same file again, was taken for an unchanged file and dropped.
+    Without it, an unchanged file stays as it is, reserved or not."""
     if existing is None:
         return None
     current = repo.current_revision(conn, int(existing.id))
@@ -573,6 +614,7 @@ def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str
         current is not None
         and current.content_hash == digest
         and all(getattr(current, k) == v for k, v in meta.items())
+        and (current.tdm_reserved or not reserved)
     ):
         return current
     return None

@@ -45,6 +45,12 @@ def safe_name(name: str | None) -> str:
         raise IngestError(f"refused upload {raw[:80]!r}: it has no file name", "name the file")
     if len(base) > 200:
         raise IngestError(f"refused upload {base[:40]!r}…: the name is too long", "shorten it")
+    if base.startswith("."):
+        # Uploads are added as a folder, whose reading passes over hidden files: the file
+        # would be accepted here and then vanish from the reply without a word.
+        raise IngestError(
+            f"{base}: a hidden file's name (it starts with a dot)", "rename it without the dot"
+        )
     suffix = PurePosixPath(base).suffix.lower()
     if suffix not in TEXT | set(MAGIC):
         raise IngestError(
@@ -115,7 +121,9 @@ async def read_uploads(
     settings: Settings, files: Sequence[Upload]
 ) -> tuple[Staged, list[dict[str, Any]]]:
     """Stage what may be ingested; the refused files with their one-line reason."""
-    limit = int(settings.limits.max_file_mb * 1024 * 1024)
+    # The megabytes `commune add` counts (pipeline.read_regular_file): with 2**20, a file
+    # between the two passed here, then failed there, telling the caller to edit commune.toml.
+    limit = int(settings.limits.max_file_mb * 1_000_000)
     staged = Staged(str(settings.home))
     refused: list[dict[str, Any]] = []
     try:

@@ -331,21 +331,41 @@ def published_licence(conn: Connection, document: Any) -> str | None:
     ).scalar()
 
 
+def published_member(conn: Connection, document: Any) -> int | None:
+    """The member whose user contributed ``document``'s published revision (None: the
+    operator's, or none published)."""
+    if document.published_revision_id is None:
+        return None
+    return conn.execute(
+        select(revisions.c.contributor_member_id).where(
+            revisions.c.id == document.published_revision_id
+        )
+    ).scalar()
+
+
 def current_vectors(conn: Connection, document_id: int, model: str) -> dict[str, np.ndarray]:
-    """Vectors of a document's current chunks by text, to reuse across revisions."""
+    """Vectors of a document's current chunks, to reuse across revisions, by
+    :func:`vector_key`: a passage is embedded with its document's title, so a revision with
+    another title embeds it again."""
     q = (
-        select(chunks.c.text, chunks.c.heading_path, embeddings.c.vector)
+        select(revisions.c.title, chunks.c.text, chunks.c.heading_path, embeddings.c.vector)
         .select_from(
-            chunks.join(documents, documents.c.current_revision_id == chunks.c.revision_id).join(
-                embeddings, embeddings.c.chunk_id == chunks.c.id
-            )
+            chunks.join(documents, documents.c.current_revision_id == chunks.c.revision_id)
+            .join(revisions, revisions.c.id == chunks.c.revision_id)
+            .join(embeddings, embeddings.c.chunk_id == chunks.c.id)
         )
         .where(and_(documents.c.id == document_id, embeddings.c.model == model))
     )
     return {
-        r.heading_path + "\x00" + r.text: np.frombuffer(r.vector, dtype="<f4")
+        vector_key(r.title or "", r.heading_path, r.text): np.frombuffer(r.vector, dtype="<f4")
         for r in conn.execute(q)
     }
+
+
+def vector_key(title: str, heading_path: str, text: str) -> str:
+    """What a passage's vector was made of (ingest/pipeline.embedding_text): the same key, the
+    same vector."""
+    return "\x00".join((title, heading_path, text))
 
 
 def searchable_chunks(conn: Connection, document_ids: Sequence[int] | None = None) -> Iterable[Any]:

@@ -64,6 +64,7 @@ EXACT = {
     "name the file": "nommez le fichier",
     "shorten it": "raccourcissez-le",
     "send each file once": "envoyez chaque fichier une seule fois",
+    "rename it without the dot": "renommez-le sans le point",
     "rename it to what it is": "renommez-le selon ce qu'il est",
     "upload the file itself, or rename it to what it is": (
         "envoyez le fichier lui-même, ou renommez-le selon ce qu'il est"
@@ -434,7 +435,22 @@ PATTERNS = [
             r"save it again from the application that made it, or convert it to PDF",
             "enregistrez-le à nouveau depuis l'application qui l'a créé, ou convertissez-le en PDF",
         ),
+        (
+            r"(?P<path>.+): a symbolic link loop: remove or fix the link",
+            "{path} : une boucle de liens symboliques : supprimez ou corrigez le lien",
+        ),
+        (
+            # Two files of one `commune add` that would be one document (ingest/batch.py).
+            r"(?P<path>.+): same source (?P<source>.+) as (?P<taken>.+) in this batch; add it on "
+            r"its own with its own --source",
+            "{path} : même source {source} que {taken} dans ce lot ; ajoutez-le à part, avec sa "
+            "propre --source",
+        ),
         (r"(?P<name>.+): sent twice in one upload", "{name} : envoyé deux fois dans le même envoi"),
+        (
+            r"(?P<name>.+): a hidden file's name \(it starts with a dot\)",
+            "{name} : un nom de fichier caché (il commence par un point)",
+        ),
         (
             # The library's reason may hold parentheses of its own ("(PDFium: Data format
             # error)."): the last parenthesis closes it.
@@ -494,9 +510,24 @@ PATTERNS = [
             r"fetch the fiche again with scripts/fetch-fiches\.sh",
             "téléchargez à nouveau la fiche avec scripts/fetch-fiches.sh",
         ),
+        # Each reason dila.py gives, so that none stays English inside a French line.
         (
-            r"(?P<name>.+): not a service-public\.fr fiche \((?P<why>.*)\)",
-            "{name} : pas une fiche de service-public.fr ({why})",
+            r"(?P<name>.+): not a service-public\.fr fiche \(its root element is "
+            r"<(?P<root>[^>]*)>, not <Publication>\)",
+            "{name} : pas une fiche de service-public.fr (son élément racine est <{root}>, pas "
+            "<Publication>)",
+        ),
+        (
+            r"(?P<name>.+): not a service-public\.fr fiche \(root element (?P<root>.*), not a "
+            r"DILA Publication\)",
+            "{name} : pas une fiche de service-public.fr (élément racine {root}, pas une "
+            "Publication de la DILA)",
+        ),
+        (
+            r"(?P<name>.+): not a service-public\.fr fiche \(no xml-js element tree, not a DILA "
+            r"Publication\)",
+            "{name} : pas une fiche de service-public.fr (pas d'arbre d'éléments xml-js, pas une "
+            "Publication de la DILA)",
         ),
         (
             r"(?P<suffix>.+) files are read only as DILA fiches \(XML of the co-marquage zips, "
@@ -1988,7 +2019,8 @@ PATTERNS = [
         (
             r"(?P<name>.+): (?P<why>(?i:no such file or directory)|Permission denied|"
             r"Is a directory|Not a directory|File exists|Read-only file system|"
-            r"No space left on device|Too many levels of symbolic links|Connection refused)",
+            r"No space left on device|Too many levels of symbolic links|Connection refused|"
+            r"Input/output error|File name too long|Operation not permitted|Stale file handle)",
             "{name} : {why}",
         ),
     )
@@ -2170,6 +2202,11 @@ SYSTEM_WORDS = {
     "Read-only file system": "système de fichiers en lecture seule",
     "No space left on device": "plus de place sur le disque",
     "Too many levels of symbolic links": "boucle de liens symboliques",
+    # A file of `commune add` on a failing disk or a network share.
+    "Input/output error": "erreur d'entrée-sortie (disque ou partage réseau)",
+    "File name too long": "nom de fichier trop long",
+    "Operation not permitted": "opération non permise",
+    "Stale file handle": "partage réseau à remonter (descripteur périmé)",
 }
 ROLES = {
     "reader": "lecteur·rice",

@@ -247,6 +247,10 @@ ACTIONS = (
 LIBRARY = (
     N_("no licence given: a curator must set one before publication"),
     N_("the document was retired: approving this revision brings it back"),
+    N_(
+        "the published revision was contributed by another member: a curator must confirm "
+        "that this one replaces it"
+    ),
     N_("upload the file itself, or rename it to what it is"),
     N_("upload txt, md, html, pdf, odt or docx files"),
     N_("split it, or ask the operator to raise [limits] max_file_mb"),
