@@ -438,6 +438,21 @@ def test_tdm_reservation_is_honoured_in_answers_not_in_search(licensed):
     assert any("fouille de textes et de données" in n for n in a.licence_notes)
 
 
+def test_a_reservation_given_later_for_the_same_file_is_recorded(commune, doc):
+    # Found by an exploratory test: `commune add piscine.md --tdm-reserved` after the file was
+    # added without it said "1 unchanged", and answers went on using the text.
+    commune.add([doc], licence="etalab-2.0")
+    again = commune.add([doc], licence="etalab-2.0", tdm_reserved=True)
+    assert (again.updated, again.unchanged) == (1, 0)
+    [d] = commune.documents()
+    assert d["tdm_reserved"]
+    a = commune.ask("Quand la piscine municipale ouvre-t-elle pour les écoles ?")
+    assert "neuf heures" not in a.text
+    # Added again without the option, the file keeps its reservation.
+    assert commune.add([doc], licence="etalab-2.0").unchanged == 1
+    assert commune.documents()[0]["tdm_reserved"]
+
+
 # -- credits ---------------------------------------------------------------------------------
 
 

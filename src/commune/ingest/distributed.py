@@ -131,7 +131,7 @@ def ingest_on_ray(
             continue
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
-            if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta):
+            if unchanged(conn, existing, hashlib.sha256(data).hexdigest(), meta, prov.tdm_reserved):
                 yield FileOutcome(str(path), "unchanged", int(existing.id))
                 continue
         jobs.append((path, source, data))

@@ -410,7 +410,7 @@ def one_file(
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
             digest = hashlib.sha256(data).hexdigest()
-            if unchanged(conn, existing, digest, prov.recorded):
+            if unchanged(conn, existing, digest, prov.recorded, prov.tdm_reserved):
                 return FileOutcome(str(path), "unchanged", int(existing.id))
             # A new path whose bytes the collection holds already (a second checkout): its
             # vectors serve, so that only reading it is spent to learn its address (store).
@@ -478,7 +478,7 @@ def store(
         lock(conn, "document", f"{coll_id} {source_key}")
         existing = repo.find_document(conn, coll_id, source_key)
         # Its newest revision when that holds this very file (bytes and provenance).
-        same = _same_file(conn, existing, digest, meta)
+        same = _same_file(conn, existing, digest, meta, prov.tdm_reserved)
         if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
@@ -490,7 +490,7 @@ def store(
             # twice and crowd out the others. With another licence or publisher, they are its
             # new revision, through curation like any. The same bytes at two addresses stay
             # two documents.
-            same = _same_file(conn, twin, digest, meta)
+            same = _same_file(conn, twin, digest, meta, prov.tdm_reserved)
             if _read_today(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
@@ -552,11 +552,18 @@ def retired_copy(document_id: int) -> str:
     )
 
 
-def unchanged(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> bool:
+def unchanged(
+    conn: Connection,
+    existing: Any,
+    digest: str,
+    meta: dict[str, str | None],
+    reserved: bool = False,
+) -> bool:
     """Same bytes and same provenance as the newest revision (``existing``: the document's
     row from repo.find_document, or None), read as its format is read today: nothing to do.
-    A revision read by a reader that has since changed (readers.READINGS) is read again."""
-    return _read_today(_same_file(conn, existing, digest, meta))
+    A revision read by a reader that has since changed (readers.READINGS) is read again.
+    ``reserved``: the file is added with a text-and-data-mining reservation (_same_file)."""
+    return _read_today(_same_file(conn, existing, digest, meta, reserved))
 
 
 def _read_today(revision: Any) -> bool:
@@ -564,8 +571,19 @@ def _read_today(revision: Any) -> bool:
     return revision is not None and revision.reading == reading(revision.media_type)
 
 
-def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str | None]) -> Any:
-    """The newest revision of ``existing`` when it holds these bytes with this provenance."""
+def _same_file(
+    conn: Connection,
+    existing: Any,
+    digest: str,
+    meta: dict[str, str | None],
+    reserved: bool = False,
+) -> Any:
+    """The newest revision of ``existing`` when it holds these bytes with this provenance.
+    A reservation of text and data mining (``reserved``) that revision lacks makes it another
+    file: the rights holder opted out since (`commune add --tdm-reserved`, or a dataset
+    exported again), and "unchanged" dropped the opt-out while answers went on using the text.
+    The same file added again without the option keeps the reservation it has: leaving an
+    option out is not lifting an opt-out."""
     if existing is None:
         return None
     current = repo.current_revision(conn, int(existing.id))
@@ -573,6 +591,7 @@ def _same_file(conn: Connection, existing: Any, digest: str, meta: dict[str, str
         current is not None
         and current.content_hash == digest
         and all(getattr(current, k) == v for k, v in meta.items())
+        and (current.tdm_reserved or not reserved)
     ):
         return current
     return None
