@@ -315,6 +315,25 @@ def test_cli_export_and_import(commune, corpus, home, tmp_path):
     assert empty.exit_code == 2 and "no collection named 'nope'" in empty.output
 
 
+def test_cli_import_says_what_waits_for_a_curator_and_why(exported, tmp_path):
+    # Found by an exploratory test: imported into a collection asking for approvals, every
+    # document waited for a curator, and `commune import` said only "7 ajoutés".
+    from commune.core import Commune
+
+    other = tmp_path / "strict-home"
+    (tmp_path / "note.md").write_text("# Note\n\nUne note de la mairie.")
+    with Commune(other) as strict:
+        strict.add([tmp_path / "note.md"], collection="mairie", licence="etalab-2.0")
+        strict.set_curation_rules("mairie", 1, "curator")
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(other), "import", str(exported), "--collection", "mairie"]
+    )
+    assert r.exit_code == 0, r.output
+    held = [line for line in r.output.splitlines() if line.startswith("en attente de curation")]
+    assert len(held) == 7, r.output
+    assert "la collection demande 1 approbation(s)" in held[0], held[0]
+
+
 def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, exported, tmp_path):
     """Exported again into the same folder, a document retired since stayed in files/ and was
     published again with the folder. An export replaces the one it finds, and refuses a

@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from commune.commons.library import Library
 from commune.errors import CommuneError
 from commune.govern.licences import check_texts, licence_refs, licence_text
 from commune.govern.policy import OPERATOR, Actor
+from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
 from commune.store.schema import chunks, collections, documents, revisions
 
@@ -587,11 +589,16 @@ def validate_export(directory: Path) -> list[str]:
 
 
 def import_dataset(
-    library: Library, directory: Path, collection: str, actor: Actor = OPERATOR
+    library: Library,
+    directory: Path,
+    collection: str,
+    actor: Actor = OPERATOR,
+    progress: Callable[[FileOutcome, int, int], None] | None = None,
 ) -> dict[str, int]:
     """Add an exported dataset's documents to ``collection`` with their licence, provenance,
     dates and earlier published revisions. Counts are per document (its published revision);
-    ``earlier revisions`` counts the history replayed before it."""
+    ``earlier revisions`` counts the history replayed before it. ``progress`` is given each
+    document's outcome, as `commune add` gives it (held for curation and why, failed)."""
     validate_export(directory)
     croissant = _croissant(directory)
     expected = {d.get("contentUrl"): d.get("sha256") for d in croissant.get("distribution", [])}
@@ -645,6 +652,7 @@ def import_dataset(
             tdm_reserved=line["tdm_reserved"],
             actor=actor,
             history=history,
+            progress=progress,
         )
         outcome = summary.outcomes[0] if summary.outcomes else None
         status = outcome.status if outcome else "failed"
