@@ -365,6 +365,22 @@ def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     assert "Vos contributions" not in cyril.get("/contribute").page
 
 
+def test_a_contributor_reads_that_their_document_was_retired_and_why(app, commune):
+    # Found by an exploratory test: the contributor's list said "publiée" for a document a
+    # curator had retired, no longer read nor cited, and nothing of the curator's reason.
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", b"Le marche de Noel ouvre en decembre.", "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    [doc] = [d for d in commune.documents() if "noel" in (d["source_uri"] or "")]
+    commune.retire(doc["id"], reason="demande de retrait de l'auteur")
+    mine = html.unescape(dora.get("/contribute").page)
+    row = re.search(r"<tr><td>[^<]*\(révision 1\).*?</tr>", mine).group(0)
+    assert "retirée" in row and "publiée" not in row, row
+    assert "operator\u00a0: demande de retrait de l'auteur" in row, row
+
+
 def _form(page: str, action: str) -> str:
     """The form of ``page`` that posts to ``action``, as a person reads it."""
     found = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)

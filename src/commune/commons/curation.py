@@ -8,6 +8,7 @@ approval; otherwise it waits, and the reason says what for.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,14 @@ from commune.govern.licences import check_texts, normalise, terms_for_use, terms
 from commune.govern.policy import ROLES, Actor, Decision
 from commune.store import audit
 from commune.store import repository as repo
-from commune.store.schema import chunks, collections, documents, reviews, revisions
+from commune.store.schema import (
+    audit_log,
+    chunks,
+    collections,
+    documents,
+    reviews,
+    revisions,
+)
 
 DECISIONS = ("approve", "reject", "request-changes")
 # A retired document stays retired until a curator decides otherwise: a revision of it, added
@@ -246,7 +254,12 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
     it back or refused it (docs/fr/guide.md), not only the audit log."""
     rows = _listed(
         conn,
-        select(*_LISTED, revisions.c.created_at, collections.c.name.label("collection"))
+        select(
+            *_LISTED,
+            revisions.c.created_at,
+            collections.c.name.label("collection"),
+            documents.c.id.label("document_id"),
+        )
         .where(revisions.c.contributor_user_id == user_id)
         .order_by(revisions.c.id.desc())
         .limit(limit),
@@ -260,8 +273,29 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
         .order_by(reviews.c.id)
     ):
         last[v.revision_id] = {"decision": v.decision, "reason": v.reason, "reviewer": v.reviewer}
+    # A published revision whose document a curator retired is no longer read nor cited: the
+    # person reads that, and the curator's reason (kept in the audit log), not "published".
+    retired = {r["document_id"] for r in rows if r["document_status"] == "retired"}
+    why_retired: dict[int, dict[str, Any]] = {}
+    for e in conn.execute(
+        select(audit_log.c.subject, audit_log.c.actor, audit_log.c.details)
+        .where(
+            audit_log.c.action == "retire",
+            audit_log.c.subject.in_([f"document {d}" for d in retired]),
+        )
+        .order_by(audit_log.c.id)
+    ):
+        reason = json.loads(e.details).get("reason", "")
+        why_retired[int(e.subject.split()[-1])] = {
+            "decision": "retire",
+            "reason": reason,
+            "reviewer": e.actor,
+        }
     for r in rows:
         r["review"] = last.get(r["id"])
+        if r["status"] == "published" and r["document_status"] == "retired":
+            r["status"] = "retired"
+            r["review"] = why_retired.get(r["document_id"])
     return rows
 
 
