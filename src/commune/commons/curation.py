@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.licences import check_texts, normalise, terms_for_use, terms_of
+from commune.govern.licences import (
+    TextMissing,
+    check_texts,
+    normalise,
+    terms_for_use,
+    terms_of,
+)
 from commune.govern.policy import ROLES, Actor, Decision
 from commune.store import audit
 from commune.store import repository as repo
@@ -456,7 +462,10 @@ def review(
             )
     if licence is not None:
         licence = normalise(licence)
-        check_texts(conn, licence, None, actor.user)  # a LicenseRef-… must have its text
+        try:  # a LicenseRef-… must have its text, which a review cannot give
+            check_texts(conn, licence, None, actor.user)
+        except TextMissing as exc:
+            raise exc.elsewhere() from None
         if licence != rev.licence:
             conn.execute(
                 update(revisions).where(revisions.c.id == revision_id).values(licence=licence)

@@ -1854,6 +1854,12 @@ PATTERNS = [
         ),
         (r"give --from (?P<month>\d{4}-\d\d) or later", "donnez --from {month} ou après"),
         (
+            r"choose a licence of the list, or have the operator record its text first: "
+            r"commune add FILE --licence (?P<name>\S+) --licence-text TEXT",
+            "choisissez une licence de la liste, ou faites d'abord enregistrer son texte par "
+            "l'exploitant\u00a0: commune add FICHIER --licence {name} --licence-text TEXTE",
+        ),
+        (
             r"give it with --licence-text FILE \(one licence at a time\): (?P<name>\S+) means "
             r"nothing without its text",
             "donnez-le avec --licence-text FICHIER (une licence à la fois) : {name} ne veut "
