@@ -539,6 +539,24 @@ def test_curators_act_only_within_their_members_collections(commune, doc):
     commune.retire(document, "obsolete", actor=commune.actor("cyrille"))
 
 
+def test_a_curator_outside_the_collection_is_told_in_french_what_to_do(commune, doc):
+    # Found by an exploratory test: `commune retire 7 --as bob` ended in English, "(list what
+    # you may curate with commune review list)", after a French first half.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    make_key(commune, "boris", "Ville B", "curator")
+    commune.add([doc], collection="a-privee", licence="etalab-2.0", member="Ville A")
+    document = commune.documents("a-privee")[0]["id"]
+    home = str(commune.settings.home)
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", home, "retire", str(document), "--reason", "spam", "--as", "boris"]
+    )
+    assert out.exit_code != 0
+    assert out.output.strip() == (
+        f"erreur\u00a0: aucun document {document} qui ne soit pas déjà retiré (listez ce que "
+        "vous pouvez relire avec commune review list)"
+    ), out.output
+
+
 def test_readers_list_only_published_documents(commune, doc, tmp_path):
     # Held and rejected documents were listed to every reader.
     make_key(commune, "remi", "Ville A", "reader")

@@ -857,6 +857,10 @@ PATTERNS = [
             "aucun document {n} qui ne soit pas déjà retiré",
         ),
         (
+            r"list what you may curate with commune review list",
+            "listez ce que vous pouvez relire avec commune review list",
+        ),
+        (
             r"the query is empty: give some words to search for",
             "la recherche est vide : donnez quelques mots à chercher",
         ),
