@@ -393,6 +393,21 @@ def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_p
         assert other.documents() == []  # the good lines before it were not added either
 
 
+def test_a_licence_this_home_cannot_read_is_refused_before_anything_is_added(exported, tmp_path):
+    # Found by an exploratory test: a line naming a licence unknown here stopped the import
+    # midway, the documents before it added (and a document's earlier revision published).
+    lines = (exported / "documents.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    last["licence"] = "FOO-1.0"
+    lines[-1] = json.dumps(last)
+    rewrite_listing(exported, lines)
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError, match="invalid licence 'FOO-1.0'") as exc:
+            other.import_dataset(exported, "mairie")
+        assert other.documents() == []
+        assert f"in {last['file']} of the dataset: nothing was imported" in str(exc.value)
+
+
 @pytest.mark.parametrize("trick", ["dotdot", "symlink"])
 def test_import_never_reads_outside_the_dataset(exported, tmp_path, trick):
     secret = tmp_path / "secret.txt"

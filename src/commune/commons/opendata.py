@@ -36,7 +36,7 @@ from sqlalchemy import Engine, select
 
 from commune.commons.library import Library
 from commune.errors import CommuneError
-from commune.govern.licences import check_texts, licence_refs, licence_text
+from commune.govern.licences import check_texts, licence_refs, licence_text, normalise
 from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
@@ -623,6 +623,16 @@ def import_dataset(
     for line in lines:  # the whole dataset is checked before anything of it is added
         for entry in [*line.get("history", []), line]:
             check_source(entry["source_uri"])
+            # A licence this home cannot read (an identifier its SPDX list lacks, an edited
+            # line) stopped the import midway: the documents before it added, and a document's
+            # earlier revision published without the one that supersedes it.
+            if entry.get("licence") is not None:
+                try:
+                    normalise(entry["licence"])
+                except CommuneError as exc:
+                    raise CommuneError(
+                        exc.message, f"in {entry['file']} of the dataset: nothing was imported"
+                    ) from None
     texts = _dataset_texts(library, directory, root, lines, expected)
     if texts:
         with library.engine.begin() as conn:

@@ -850,6 +850,10 @@ PATTERNS = [
             "ses métadonnées déclarent {name}, qui n'est pas une expression SPDX",
         ),
         # What an agent or a caller asks of the library (MCP tools, the API).
+        (
+            r"in (?P<file>\S+) of the dataset: nothing was imported",
+            "dans {file} du jeu de données\u00a0: rien n'a été importé",
+        ),
         (r"no document (?P<n>\d+)", "aucun document {n}"),
         (r"list them with commune documents", "listez-les avec commune documents"),
         (
