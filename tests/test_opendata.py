@@ -408,6 +408,27 @@ def test_a_licence_this_home_cannot_read_is_refused_before_anything_is_added(exp
         assert f"in {last['file']} of the dataset: nothing was imported" in str(exc.value)
 
 
+@pytest.mark.parametrize("key", ["tdm_reserved", "added_at", "publisher"])
+def test_a_line_missing_a_field_is_refused_in_one_line_before_anything_is_added(
+    exported, tmp_path, key
+):
+    # Found by an exploratory test: a dataset line without one of them (written by another
+    # tool, or an older export) ended the import in a KeyError's traceback, midway.
+    lines = (exported / "documents.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    del last[key]
+    lines[-1] = json.dumps(last)
+    rewrite_listing(exported, lines)
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError) as exc:
+            other.import_dataset(exported, "mairie")
+        assert other.documents() == []
+        assert str(exc.value) == (
+            f"documents.jsonl, line {len(lines)}: no {key} (the dataset was altered or is "
+            "incomplete: nothing was imported)"
+        )
+
+
 @pytest.mark.parametrize("trick", ["dotdot", "symlink"])
 def test_import_never_reads_outside_the_dataset(exported, tmp_path, trick):
     secret = tmp_path / "secret.txt"

@@ -609,11 +609,7 @@ def import_dataset(
             "documents.jsonl does not match its SHA-256 in croissant.json",
             "the dataset was altered or is incomplete",
         )
-    lines = [
-        json.loads(x)
-        for x in (directory / "documents.jsonl").read_text(encoding="utf-8").splitlines()
-        if x.strip()
-    ]
+    lines = _listing(directory / "documents.jsonl")
     root = directory.resolve()
     for line in lines:  # check everything before adding anything
         for entry in [*line.get("history", []), line]:
@@ -742,6 +738,38 @@ def _check_file(
             f"{entry['file']} does not match its SHA-256 in croissant.json",
             "the dataset was altered or is incomplete",
         )
+
+
+# What import reads of each line of documents.jsonl, and of each earlier revision in its
+# history: a dataset written by another tool, or by an older export, may lack one.
+LINE_KEYS: tuple[str, ...] = ("file", "sha256", "title", "licence", "contributor", "publisher")
+LINE_KEYS += ("source_uri", "retrieved_at", "tdm_reserved")
+
+
+def _listing(path: Path) -> list[dict[str, Any]]:
+    """documents.jsonl's lines, each checked to hold what import reads: a missing one ended
+    the import midway in a KeyError's traceback, the documents before it added."""
+    lines: list[dict[str, Any]] = []
+    text = path.read_text(encoding="utf-8")
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            line = None
+        entries = [line, *line.get("history", [])] if isinstance(line, dict) else [line]
+        for i, entry in enumerate(entries):
+            keys = (*LINE_KEYS, "added_at") if i == 0 else LINE_KEYS
+            missing = [k for k in keys if not isinstance(entry, dict) or k not in entry]
+            if missing:
+                where = f"documents.jsonl, line {number}" + (f", history {i}" if i else "")
+                raise CommuneError(
+                    f"{where}: no {', '.join(missing)}",
+                    "the dataset was altered or is incomplete: nothing was imported",
+                )
+        lines.append(line)
+    return lines
 
 
 def _holds(library: Library, collection: str, line: dict[str, Any]) -> bool:

@@ -851,6 +851,18 @@ PATTERNS = [
         ),
         # What an agent or a caller asks of the library (MCP tools, the API).
         (
+            r"documents\.jsonl, line (?P<n>\d+), history (?P<h>\d+): no (?P<keys>.+)",
+            "documents.jsonl, ligne {n}, historique {h}\u00a0: pas de {keys}",
+        ),
+        (
+            r"documents\.jsonl, line (?P<n>\d+): no (?P<keys>.+)",
+            "documents.jsonl, ligne {n}\u00a0: pas de {keys}",
+        ),
+        (
+            r"the dataset was altered or is incomplete: nothing was imported",
+            "le jeu de données a été modifié ou est incomplet\u00a0: rien n'a été importé",
+        ),
+        (
             r"in (?P<file>\S+) of the dataset: nothing was imported",
             "dans {file} du jeu de données\u00a0: rien n'a été importé",
         ),
