@@ -557,6 +557,26 @@ def test_a_curator_outside_the_collection_is_told_in_french_what_to_do(commune, 
     ), out.output
 
 
+def test_an_approval_that_does_not_publish_says_what_the_revision_still_waits_for(commune, doc):
+    # Found by an exploratory test: `commune review approve` printed a bare "proposée", the
+    # same after a curator's second approval of one revision, which does not count.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [waiting] = commune.pending()
+    home = str(commune.settings.home)
+    approve = ["--home", home, "review", "approve", str(waiting["id"]), "--as", "cyrille"]
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    for reason in ("vérifié", "vérifié encore"):
+        out = runner.invoke(cli, [*approve, "--reason", reason])
+        assert out.exit_code == 0, out.output
+        assert out.output.strip() == (
+            f"révision {waiting['id']}\u00a0: proposée (1 approbation(s) sur 2)"
+        ), out.output
+
+
 def test_readers_list_only_published_documents(commune, doc, tmp_path):
     # Held and rejected documents were listed to every reader.
     make_key(commune, "remi", "Ville A", "reader")
