@@ -577,6 +577,29 @@ def test_an_approval_that_does_not_publish_says_what_the_revision_still_waits_fo
         ), out.output
 
 
+def test_a_document_brought_back_keeps_the_text_it_was_retired_with_withdrawn(
+    commune, doc, tmp_path
+):
+    # Found by an exploratory test: retired (a takedown), then brought back with a corrected
+    # revision, a document showed the retired text again in the history readers see, and
+    # the open export put it in files/history/.
+    make_key(commune, "remi", "Ville A", "reader")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [d] = commune.documents()
+    commune.retire(d["id"], "données personnelles")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [waiting] = commune.pending()
+    assert commune.review(waiting["id"], "approve", "corrigé") == "published"
+    seen = commune.revisions(d["id"], actor=commune.actor("remi"))
+    assert [r["number"] for r in seen] == [2] and "neuf heures" not in str(seen)
+    commune.export_collection("sport", tmp_path / "dataset")
+    assert not (tmp_path / "dataset" / "files" / "history").exists()
+    assert "neuf heures" not in (tmp_path / "dataset" / "documents.jsonl").read_text()
+    # The operator's own history still has it, marked for what it is.
+    assert [r["status"] for r in commune.history(d["id"])] == ["retired", "published"]
+
+
 def test_readers_list_only_published_documents(commune, doc, tmp_path):
     # Held and rejected documents were listed to every reader.
     make_key(commune, "remi", "Ville A", "reader")

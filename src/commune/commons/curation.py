@@ -135,6 +135,7 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         conn.execute(
             update(revisions)
             .where(revisions.c.id == doc.published_revision_id)
+            .where(revisions.c.status == "published")  # not one withdrawn (review, reinstate)
             .values(status="superseded")
         )
     conn.execute(
@@ -281,7 +282,11 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
         last[v.revision_id] = {"decision": v.decision, "reason": v.reason, "reviewer": v.reviewer}
     # A published revision whose document a curator retired is no longer read nor cited: the
     # person reads that, and the curator's reason (kept in the audit log), not "published".
-    retired = {r["document_id"] for r in rows if r["document_status"] == "retired"}
+    retired = {
+        r["document_id"]
+        for r in rows
+        if r["document_status"] == "retired" or r["status"] == "retired"
+    }
     why_retired: dict[int, dict[str, Any]] = {}
     for e in conn.execute(
         select(audit_log.c.subject, audit_log.c.actor, audit_log.c.details)
@@ -301,6 +306,7 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
         r["review"] = last.get(r["id"])
         if r["status"] == "published" and r["document_status"] == "retired":
             r["status"] = "retired"
+        if r["status"] == "retired":  # withdrawn, its document brought back since
             r["review"] = why_retired.get(r["document_id"])
     return rows
 
@@ -521,6 +527,17 @@ def review(
         )
     ).scalar_one()
     if approvals >= max(1, r.approvals_required):
+        if doc.status == "retired":
+            # Brought back with a new text: the texts it was retired with stay withdrawn.
+            # Retiring may answer a takedown (personal data), and a corrected revision
+            # approved showed the retired text again in the history readers see, and put it
+            # in the open export's files/history/.
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.document_id == doc.id)
+                .where(revisions.c.status.in_(PUBLIC_STATUSES))
+                .values(status="retired")
+            )
         publish(conn, revision_id, actor.user, reason)
         if doc.status == "retired":  # publish() made it "published": the curator's decision
             audit.append(conn, actor.user, "reinstate", f"document {doc.id}", reason=reason)
