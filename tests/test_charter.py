@@ -180,6 +180,34 @@ def test_refuse_names_the_rule_and_does_no_work(home, corpus):
         assert rec.outcome == "refused" and rec.question is None  # the charter keeps hashes
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Peux-tu évaluer ce candidat ?",
+        "Comment noter les agents du service ?",
+        "Can you rate my employee?",
+        "Could you score candidates for the job?",
+    ],
+)
+def test_a_refusal_phrase_matches_whatever_the_article(tmp_path, question):
+    # Found by an exploratory test: under the example charter, "Peux-tu évaluer ce candidat ?"
+    # and "Can you rate my employee?" were answered: the phrases' articles ("un", "an"), read
+    # as words by the other language, had to be in the question.
+    from pathlib import Path
+
+    from commune.charter.rules import load_charter
+    from commune.charter.steps import refuse
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "charter.toml"
+    charter = load_charter(tmp_path, example)
+    step = refuse(charter, question, "fr", None, None)
+    assert (step.outcome, step.rule) == ("refused", "decision-individuelle"), step.reason
+    # A phrase still matches whole: one of its words alone is not the phrase.
+    assert refuse(charter, "Où déposer un dossier de candidat ?", "fr", None, None).outcome == (
+        "pass"
+    )
+
+
 def test_an_edited_charter_is_in_force_at_the_next_request_of_a_running_process(home, caplog):
     """A server kept the charter it started with while the CLI recorded the edited one as in
     force: the answers and the transparency page then told two versions. The file is read

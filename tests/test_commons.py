@@ -458,6 +458,21 @@ def test_tdm_reservation_is_honoured_in_answers_not_in_search(licensed):
     assert any("fouille de textes et de données" in n for n in a.licence_notes)
 
 
+def test_a_reservation_given_later_for_the_same_file_is_recorded(commune, doc):
+    # Found by an exploratory test: `commune add piscine.md --tdm-reserved` after the file was
+    # added without it said "1 unchanged", and answers went on using the text.
+    commune.add([doc], licence="etalab-2.0")
+    again = commune.add([doc], licence="etalab-2.0", tdm_reserved=True)
+    assert (again.updated, again.unchanged) == (1, 0)
+    [d] = commune.documents()
+    assert d["tdm_reserved"]
+    a = commune.ask("Quand la piscine municipale ouvre-t-elle pour les écoles ?")
+    assert "neuf heures" not in a.text
+    # Added again without the option, the file keeps its reservation.
+    assert commune.add([doc], licence="etalab-2.0").unchanged == 1
+    assert commune.documents()[0]["tdm_reserved"]
+
+
 # -- credits ---------------------------------------------------------------------------------
 
 
@@ -542,6 +557,67 @@ def test_curators_act_only_within_their_members_collections(commune, doc):
     status = commune.review(waiting["id"], "approve", "ok", actor=commune.actor("cyrille"))
     assert status == "published"
     commune.retire(document, "obsolete", actor=commune.actor("cyrille"))
+
+
+def test_a_curator_outside_the_collection_is_told_in_french_what_to_do(commune, doc):
+    # Found by an exploratory test: `commune retire 7 --as bob` ended in English, "(list what
+    # you may curate with commune review list)", after a French first half.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    make_key(commune, "boris", "Ville B", "curator")
+    commune.add([doc], collection="a-privee", licence="etalab-2.0", member="Ville A")
+    document = commune.documents("a-privee")[0]["id"]
+    home = str(commune.settings.home)
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", home, "retire", str(document), "--reason", "spam", "--as", "boris"]
+    )
+    assert out.exit_code != 0
+    assert out.output.strip() == (
+        f"erreur\u00a0: aucun document {document} qui ne soit pas déjà retiré (listez ce que "
+        "vous pouvez relire avec commune review list)"
+    ), out.output
+
+
+def test_an_approval_that_does_not_publish_says_what_the_revision_still_waits_for(commune, doc):
+    # Found by an exploratory test: `commune review approve` printed a bare "proposée", the
+    # same after a curator's second approval of one revision, which does not count.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [waiting] = commune.pending()
+    home = str(commune.settings.home)
+    approve = ["--home", home, "review", "approve", str(waiting["id"]), "--as", "cyrille"]
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    for reason in ("vérifié", "vérifié encore"):
+        out = runner.invoke(cli, [*approve, "--reason", reason])
+        assert out.exit_code == 0, out.output
+        assert out.output.strip() == (
+            f"révision {waiting['id']}\u00a0: proposée (1 approbation(s) sur 2)"
+        ), out.output
+
+
+def test_a_document_brought_back_keeps_the_text_it_was_retired_with_withdrawn(
+    commune, doc, tmp_path
+):
+    # Found by an exploratory test: retired (a takedown), then brought back with a corrected
+    # revision, a document showed the retired text again in the history readers see, and
+    # the open export put it in files/history/.
+    make_key(commune, "remi", "Ville A", "reader")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [d] = commune.documents()
+    commune.retire(d["id"], "données personnelles")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [waiting] = commune.pending()
+    assert commune.review(waiting["id"], "approve", "corrigé") == "published"
+    seen = commune.revisions(d["id"], actor=commune.actor("remi"))
+    assert [r["number"] for r in seen] == [2] and "neuf heures" not in str(seen)
+    commune.export_collection("sport", tmp_path / "dataset")
+    assert not (tmp_path / "dataset" / "files" / "history").exists()
+    assert "neuf heures" not in (tmp_path / "dataset" / "documents.jsonl").read_text()
+    # The operator's own history still has it, marked for what it is.
+    assert [r["status"] for r in commune.history(d["id"])] == ["retired", "published"]
 
 
 def test_readers_list_only_published_documents(commune, doc, tmp_path):

@@ -36,6 +36,7 @@ SAMPLES: tuple[object, ...] = ("abc", 3, "notes.txt", 2.5)
 # Placeholders whose value the AST cannot follow (a caller's argument, a loop's): every value
 # the code puts there must have its French. Keyed by (file, the placeholder's source).
 VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("account/calibration.py", "_runs(runs)"): ("1 run", "3 runs"),
     ("answering/search.py", "what"): ("question", "query", "input"),
     ("api/routes/usage.py", "name"): ("start", "end"),
     ("charter/rules.py", "where"): ("charter.toml, line 3", "charter.toml"),
@@ -47,6 +48,11 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("commons/payouts.py", "what"): ("the payouts fund", "the fund", "the amount"),
     ("commons/payouts.py", "issued"): ("2026-11",),
     ("commons/payouts.py", "_month_after(issued)"): ("2026-12",),
+    ("commons/opendata.py", "where"): (
+        "documents.jsonl, line 3",
+        "documents.jsonl, line 3, history 1",
+    ),
+    ("commons/opendata.py", "', '.join(missing)"): ("licence", "licence, added_at"),
     ("config.py", "expected.__name__"): ("int", "float", "str", "bool", "tuple"),
     ("evaluation/suite.py", "where"): ("cases.jsonl line 3",),
     ("govern/admin.py", "member['kind']"): ("town", "association", "public-body"),

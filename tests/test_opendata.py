@@ -315,6 +315,25 @@ def test_cli_export_and_import(commune, corpus, home, tmp_path):
     assert empty.exit_code == 2 and "no collection named 'nope'" in empty.output
 
 
+def test_cli_import_says_what_waits_for_a_curator_and_why(exported, tmp_path):
+    # Found by an exploratory test: imported into a collection asking for approvals, every
+    # document waited for a curator, and `commune import` said only "7 ajoutés".
+    from commune.core import Commune
+
+    other = tmp_path / "strict-home"
+    (tmp_path / "note.md").write_text("# Note\n\nUne note de la mairie.")
+    with Commune(other) as strict:
+        strict.add([tmp_path / "note.md"], collection="mairie", licence="etalab-2.0")
+        strict.set_curation_rules("mairie", 1, "curator")
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(other), "import", str(exported), "--collection", "mairie"]
+    )
+    assert r.exit_code == 0, r.output
+    held = [line for line in r.output.splitlines() if line.startswith("en attente de curation")]
+    assert len(held) == 7, r.output
+    assert "la collection demande 1 approbation(s)" in held[0], held[0]
+
+
 def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, exported, tmp_path):
     """Exported again into the same folder, a document retired since stayed in files/ and was
     published again with the folder. An export replaces the one it finds, and refuses a
@@ -372,6 +391,42 @@ def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_p
         with pytest.raises(CommuneError, match="refused source 'javascript:"):
             other.import_dataset(exported, "mairie")
         assert other.documents() == []  # the good lines before it were not added either
+
+
+def test_a_licence_this_home_cannot_read_is_refused_before_anything_is_added(exported, tmp_path):
+    # Found by an exploratory test: a line naming a licence unknown here stopped the import
+    # midway, the documents before it added (and a document's earlier revision published).
+    lines = (exported / "documents.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    last["licence"] = "FOO-1.0"
+    lines[-1] = json.dumps(last)
+    rewrite_listing(exported, lines)
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError, match="invalid licence 'FOO-1.0'") as exc:
+            other.import_dataset(exported, "mairie")
+        assert other.documents() == []
+        assert f"in {last['file']} of the dataset: nothing was imported" in str(exc.value)
+
+
+@pytest.mark.parametrize("key", ["tdm_reserved", "added_at", "publisher"])
+def test_a_line_missing_a_field_is_refused_in_one_line_before_anything_is_added(
+    exported, tmp_path, key
+):
+    # Found by an exploratory test: a dataset line without one of them (written by another
+    # tool, or an older export) ended the import in a KeyError's traceback, midway.
+    lines = (exported / "documents.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    del last[key]
+    lines[-1] = json.dumps(last)
+    rewrite_listing(exported, lines)
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError) as exc:
+            other.import_dataset(exported, "mairie")
+        assert other.documents() == []
+        assert str(exc.value) == (
+            f"documents.jsonl, line {len(lines)}: no {key} (the dataset was altered or is "
+            "incomplete: nothing was imported)"
+        )
 
 
 @pytest.mark.parametrize("trick", ["dotdot", "symlink"])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from commune.errors import CommuneError
 from tests.conftest import EN, make_key
 from tests.fixtures import make_pdf
 
@@ -61,6 +62,35 @@ def test_an_upload_without_a_licence_waits_for_a_curator(api):
     )
     assert r.status_code == 200 and "licence" in (r.json()["files"][0]["held"] or "")
     assert commune.search("coupure d'eau", "avis") == []
+
+
+def test_an_unrecorded_own_licence_says_what_to_do_where_no_text_can_be_given(api):
+    # Found by an exploratory test: the upload, the contribute page and `commune review
+    # approve --licence` answered "give it with --licence-text FILE", an option none of them
+    # has (only `commune add` does).
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("avis.txt", b"Avis de coupure d'eau lundi rue des Lilas.", "text"))],
+        data={"collection": "avis", "licence": "LicenseRef-coop-1.0"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert r.status_code == 400 and "--licence-text FICHIER (" not in r.text, r.text
+    assert r.json()["detail"] == (
+        "aucun texte n'est enregistré pour LicenseRef-coop-1.0 (choisissez une licence de la "
+        "liste, ou faites d'abord enregistrer son texte par l'exploitant\u00a0: commune add "
+        "FICHIER --licence LicenseRef-coop-1.0 --licence-text TEXTE)"
+    )
+    assert commune.documents() == []
+    client.post(
+        "/api/documents",
+        files=[("files", ("avis.txt", b"Avis de coupure d'eau lundi rue des Lilas.", "text"))],
+        data={"collection": "avis"},
+    )
+    [waiting] = commune.pending()
+    with pytest.raises(CommuneError, match="have the operator record its text first") as exc:
+        commune.review(waiting["id"], "approve", "lu", licence="LicenseRef-coop-1.0")
+    assert "--licence-text FILE (" not in str(exc.value)
 
 
 def test_why_an_upload_waits_is_said_in_the_callers_language(api):

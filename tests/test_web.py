@@ -365,6 +365,36 @@ def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     assert "Vos contributions" not in cyril.get("/contribute").page
 
 
+def test_a_contributor_reads_that_their_document_was_retired_and_why(app, commune):
+    # Found by an exploratory test: the contributor's list said "publiée" for a document a
+    # curator had retired, no longer read nor cited, and nothing of the curator's reason.
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", b"Le marche de Noel ouvre en decembre.", "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    [doc] = [d for d in commune.documents() if "noel" in (d["source_uri"] or "")]
+    commune.retire(doc["id"], reason="demande de retrait de l'auteur")
+    mine = html.unescape(dora.get("/contribute").page)
+    row = re.search(r"<tr><td>[^<]*\(révision 1\).*?</tr>", mine).group(0)
+    assert "retirée" in row and "publiée" not in row, row
+    assert "operator\u00a0: demande de retrait de l'auteur" in row, row
+
+
+def test_a_document_under_the_cooperatives_own_licence_shows_its_text(app, commune, tmp_path):
+    # Found by an exploratory test: a document under LicenseRef-… showed only that name, with
+    # no link (none exists elsewhere): a reader could not learn what it allows them.
+    note = tmp_path / "accueil.md"
+    note.write_text("# Accueil\n\nL'accueil répond du lundi au vendredi.", encoding="utf-8")
+    text = "Licence de la coopérative 1.0 : lisez, citez, ne modifiez pas."
+    commune.add([note], collection="mairie", licence="LicenseRef-coop-1.0", licence_text=text)
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "approve", "texte lu")
+    alice = browser(app, "alice")
+    page = html.unescape(alice.get(f"/documents/{waiting['document_id']}").page)
+    assert "Le texte de LicenseRef-coop-1.0" in page and text in page, page
+
+
 def _form(page: str, action: str) -> str:
     """The form of ``page`` that posts to ``action``, as a person reads it."""
     found = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)

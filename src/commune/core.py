@@ -632,12 +632,17 @@ class Commune:
         )
 
     def import_dataset(
-        self, directory: Path, collection: str, actor: Actor = OPERATOR
+        self,
+        directory: Path,
+        collection: str,
+        actor: Actor = OPERATOR,
+        progress: Callable[[FileOutcome, int, int], None] | None = None,
     ) -> dict[str, int]:
-        """Add a dataset that `commune export` wrote, checked whole before anything is added."""
+        """Add a dataset that `commune export` wrote, checked whole before anything is added;
+        ``progress`` is given each document's outcome (held for curation, failed)."""
         from commune.commons.opendata import import_dataset
 
-        counts = import_dataset(self.library, directory, collection, actor=actor)
+        counts = import_dataset(self.library, directory, collection, actor=actor, progress=progress)
         self._refreshed()
         return counts
 

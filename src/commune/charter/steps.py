@@ -35,14 +35,27 @@ class Step:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def _terms(text: str) -> set[str]:
-    return set(analyze(text, "fr")) | set(analyze(text, "en"))
+def _terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The text's terms as French reads it, then as English does (stems, accents folded, that
+    language's stop words left out)."""
+    return frozenset(analyze(text, "fr")), frozenset(analyze(text, "en"))
 
 
 @lru_cache(maxsize=1024)
-def _phrase_terms(phrase: str) -> frozenset[str]:
+def _phrase_terms(phrase: str) -> tuple[frozenset[str], frozenset[str]]:
     """A refusal rule's phrase, analysed once per process rather than on every request."""
-    return frozenset(_terms(phrase))
+    return _terms(phrase)
+
+
+def _says(asked: tuple[frozenset[str], frozenset[str]], phrase: str) -> bool:
+    """Whether the question holds every word of ``phrase``, read in one language at a time.
+    Read in both at once, one language's stop words were the other's words: the "un" of
+    "évaluer un candidat" (a word to English) had to be in the question, so that "évaluer ce
+    candidat" or "rate my employee" (for "rate an employee") escaped the rule."""
+    return any(
+        terms and terms <= question
+        for terms, question in zip(_phrase_terms(phrase), asked, strict=True)
+    )
 
 
 def refuse(
@@ -64,8 +77,7 @@ def refuse(
             )
             return Step("refuse", "refused", f"{rule.message(language)} ({why})", rule.name)
         for phrase in rule.words:
-            terms = _phrase_terms(phrase)
-            if terms and terms <= asked:
+            if _says(asked, phrase):
                 why = say(
                     language,
                     f"règle « {rule.name} » de la charte : « {phrase} »",

@@ -104,7 +104,8 @@ def decide(decision: str) -> Callable[..., Any]:
         as_user: str | None,
         **extra: str | None,
     ) -> None:
-        status = commune_of(ctx).review(
+        commune = commune_of(ctx)
+        status = commune.review(
             revision_id,
             decision=decision,
             reason=reason,
@@ -113,8 +114,15 @@ def decide(decision: str) -> Callable[..., Any]:
         )
         lang = from_environment(os.environ)
         shown = speech.as_pages_say(status, lang)  # "publiée", as `commune history` says it
+        # Approved and still waiting: what for ("1 of 2 approvals"), as the queue says it. A
+        # bare "proposed" read as if the approval had not counted, or had been enough.
+        held = commune.show_revision(revision_id)["revision"]["hold_reason"]
+        why = f" ({speech.as_pages_say(held, lang)})" if status == "proposed" and held else ""
         click.echo(
-            said(f"révision {revision_id}\u00a0: {shown}", f"revision {revision_id}: {status}")
+            said(
+                f"révision {revision_id}\u00a0: {shown}{why}",
+                f"revision {revision_id}: {status}{why}",
+            )
         )
 
     return command

@@ -126,12 +126,7 @@ def add(
     language = from_environment(os.environ)
 
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
-        if outcome.error:
-            click.echo(error_line(outcome.error), err=True)
-        if outcome.held:
-            held = say(language, "en attente de curation\u00a0:", "held for curation:")
-            why = speech.as_pages_say(outcome.held, language)
-            click.echo(f"{held} {one_line(outcome.path)}{colon(language)} {why}", err=True)
+        said_outcome(outcome, language)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(
                 length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr
@@ -162,6 +157,16 @@ def add(
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
+
+
+def said_outcome(outcome: FileOutcome, language: str) -> None:
+    """A file that failed, or waits for a curator, said on its own line with why."""
+    if outcome.error:
+        click.echo(error_line(outcome.error), err=True)
+    if outcome.held:
+        held = say(language, "en attente de curation\u00a0:", "held for curation:")
+        why = speech.as_pages_say(outcome.held, language)
+        click.echo(f"{held} {one_line(outcome.path)}{colon(language)} {why}", err=True)
 
 
 def settle(commune: Commune, language: str) -> None:
@@ -415,8 +420,15 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
 def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
     """Import a dataset exported by `commune export` (checked before anything is added)."""
     commune = commune_of(ctx)
-    counts = commune.import_dataset(directory=Path(directory), collection=collection)
     lang = speech.language()
+    # Each document held for a curator (this home's rules: approvals asked, a retired
+    # document, terms not in the table) or failed is said with why, as `commune add` says it:
+    # the counts alone read "1 added" for a document nobody can read yet.
+    counts = commune.import_dataset(
+        directory=Path(directory),
+        collection=collection,
+        progress=lambda outcome, done, total: said_outcome(outcome, lang),
+    )
     if counts.get("added") or counts.get("updated"):
         settle(commune, lang)
     click.echo(", ".join(imported(k, v, lang) for k, v in counts.items()))

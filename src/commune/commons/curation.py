@@ -8,17 +8,31 @@ approval; otherwise it waits, and the reason says what for.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.licences import check_texts, normalise, terms_for_use, terms_of
+from commune.govern.licences import (
+    TextMissing,
+    check_texts,
+    normalise,
+    terms_for_use,
+    terms_of,
+)
 from commune.govern.policy import ROLES, Actor, Decision
 from commune.store import audit
 from commune.store import repository as repo
-from commune.store.schema import chunks, collections, documents, reviews, revisions
+from commune.store.schema import (
+    audit_log,
+    chunks,
+    collections,
+    documents,
+    reviews,
+    revisions,
+)
 
 DECISIONS = ("approve", "reject", "request-changes")
 # A retired document stays retired until a curator decides otherwise: a revision of it, added
@@ -121,6 +135,7 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         conn.execute(
             update(revisions)
             .where(revisions.c.id == doc.published_revision_id)
+            .where(revisions.c.status == "published")  # not one withdrawn (review, reinstate)
             .values(status="superseded")
         )
     conn.execute(
@@ -246,7 +261,12 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
     it back or refused it (docs/fr/guide.md), not only the audit log."""
     rows = _listed(
         conn,
-        select(*_LISTED, revisions.c.created_at, collections.c.name.label("collection"))
+        select(
+            *_LISTED,
+            revisions.c.created_at,
+            collections.c.name.label("collection"),
+            documents.c.id.label("document_id"),
+        )
         .where(revisions.c.contributor_user_id == user_id)
         .order_by(revisions.c.id.desc())
         .limit(limit),
@@ -260,8 +280,34 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
         .order_by(reviews.c.id)
     ):
         last[v.revision_id] = {"decision": v.decision, "reason": v.reason, "reviewer": v.reviewer}
+    # A published revision whose document a curator retired is no longer read nor cited: the
+    # person reads that, and the curator's reason (kept in the audit log), not "published".
+    retired = {
+        r["document_id"]
+        for r in rows
+        if r["document_status"] == "retired" or r["status"] == "retired"
+    }
+    why_retired: dict[int, dict[str, Any]] = {}
+    for e in conn.execute(
+        select(audit_log.c.subject, audit_log.c.actor, audit_log.c.details)
+        .where(
+            audit_log.c.action == "retire",
+            audit_log.c.subject.in_([f"document {d}" for d in retired]),
+        )
+        .order_by(audit_log.c.id)
+    ):
+        reason = json.loads(e.details).get("reason", "")
+        why_retired[int(e.subject.split()[-1])] = {
+            "decision": "retire",
+            "reason": reason,
+            "reviewer": e.actor,
+        }
     for r in rows:
         r["review"] = last.get(r["id"])
+        if r["status"] == "published" and r["document_status"] == "retired":
+            r["status"] = "retired"
+        if r["status"] == "retired":  # withdrawn, its document brought back since
+            r["review"] = why_retired.get(r["document_id"])
     return rows
 
 
@@ -422,7 +468,10 @@ def review(
             )
     if licence is not None:
         licence = normalise(licence)
-        check_texts(conn, licence, None, actor.user)  # a LicenseRef-… must have its text
+        try:  # a LicenseRef-… must have its text, which a review cannot give
+            check_texts(conn, licence, None, actor.user)
+        except TextMissing as exc:
+            raise exc.elsewhere() from None
         if licence != rev.licence:
             conn.execute(
                 update(revisions).where(revisions.c.id == revision_id).values(licence=licence)
@@ -478,6 +527,17 @@ def review(
         )
     ).scalar_one()
     if approvals >= max(1, r.approvals_required):
+        if doc.status == "retired":
+            # Brought back with a new text: the texts it was retired with stay withdrawn.
+            # Retiring may answer a takedown (personal data), and a corrected revision
+            # approved showed the retired text again in the history readers see, and put it
+            # in the open export's files/history/.
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.document_id == doc.id)
+                .where(revisions.c.status.in_(PUBLIC_STATUSES))
+                .values(status="retired")
+            )
         publish(conn, revision_id, actor.user, reason)
         if doc.status == "retired":  # publish() made it "published": the curator's decision
             audit.append(conn, actor.user, "reinstate", f"document {doc.id}", reason=reason)

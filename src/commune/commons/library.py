@@ -101,11 +101,19 @@ class Library:
 
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         """A published document the actor may read, with its text."""
+        from commune.govern.licences import licence_refs, licence_text
+
         with self.engine.connect() as conn:
             found = repo.published_document(conn, document_id, self.readable_ids(actor))
-        if found is None:
-            # Absent, unpublished or private to another member: the same answer for all three.
-            raise NotFound(f"no document {document_id}", "list them with commune documents")
+            if found is None:
+                # Absent, unpublished or private to another member: the same answer for all
+                # three.
+                raise NotFound(f"no document {document_id}", "list them with commune documents")
+            # The cooperative's own licence (LicenseRef-…) has no page elsewhere: its recorded
+            # text is the only place a reader learns what the document allows them.
+            found["licence_texts"] = {
+                ref: licence_text(conn, ref) for ref in licence_refs(found.get("licence"))
+            }
         return found
 
     def revisions(self, document_id: int, actor: Actor = OPERATOR) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,8 +36,9 @@ from sqlalchemy import Engine, select
 
 from commune.commons.library import Library
 from commune.errors import CommuneError
-from commune.govern.licences import check_texts, licence_refs, licence_text
+from commune.govern.licences import check_texts, licence_refs, licence_text, normalise
 from commune.govern.policy import OPERATOR, Actor
+from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
 from commune.store.schema import chunks, collections, documents, revisions
 
@@ -587,11 +589,16 @@ def validate_export(directory: Path) -> list[str]:
 
 
 def import_dataset(
-    library: Library, directory: Path, collection: str, actor: Actor = OPERATOR
+    library: Library,
+    directory: Path,
+    collection: str,
+    actor: Actor = OPERATOR,
+    progress: Callable[[FileOutcome, int, int], None] | None = None,
 ) -> dict[str, int]:
     """Add an exported dataset's documents to ``collection`` with their licence, provenance,
     dates and earlier published revisions. Counts are per document (its published revision);
-    ``earlier revisions`` counts the history replayed before it."""
+    ``earlier revisions`` counts the history replayed before it. ``progress`` is given each
+    document's outcome, as `commune add` gives it (held for curation and why, failed)."""
     validate_export(directory)
     croissant = _croissant(directory)
     expected = {d.get("contentUrl"): d.get("sha256") for d in croissant.get("distribution", [])}
@@ -602,11 +609,7 @@ def import_dataset(
             "documents.jsonl does not match its SHA-256 in croissant.json",
             "the dataset was altered or is incomplete",
         )
-    lines = [
-        json.loads(x)
-        for x in (directory / "documents.jsonl").read_text(encoding="utf-8").splitlines()
-        if x.strip()
-    ]
+    lines = _listing(directory / "documents.jsonl")
     root = directory.resolve()
     for line in lines:  # check everything before adding anything
         for entry in [*line.get("history", []), line]:
@@ -616,6 +619,16 @@ def import_dataset(
     for line in lines:  # the whole dataset is checked before anything of it is added
         for entry in [*line.get("history", []), line]:
             check_source(entry["source_uri"])
+            # A licence this home cannot read (an identifier its SPDX list lacks, an edited
+            # line) stopped the import midway: the documents before it added, and a document's
+            # earlier revision published without the one that supersedes it.
+            if entry.get("licence") is not None:
+                try:
+                    normalise(entry["licence"])
+                except CommuneError as exc:
+                    raise CommuneError(
+                        exc.message, f"in {entry['file']} of the dataset: nothing was imported"
+                    ) from None
     texts = _dataset_texts(library, directory, root, lines, expected)
     if texts:
         with library.engine.begin() as conn:
@@ -645,6 +658,7 @@ def import_dataset(
             tdm_reserved=line["tdm_reserved"],
             actor=actor,
             history=history,
+            progress=progress,
         )
         outcome = summary.outcomes[0] if summary.outcomes else None
         status = outcome.status if outcome else "failed"
@@ -724,6 +738,38 @@ def _check_file(
             f"{entry['file']} does not match its SHA-256 in croissant.json",
             "the dataset was altered or is incomplete",
         )
+
+
+# What import reads of each line of documents.jsonl, and of each earlier revision in its
+# history: a dataset written by another tool, or by an older export, may lack one.
+LINE_KEYS: tuple[str, ...] = ("file", "sha256", "title", "licence", "contributor", "publisher")
+LINE_KEYS += ("source_uri", "retrieved_at", "tdm_reserved")
+
+
+def _listing(path: Path) -> list[dict[str, Any]]:
+    """documents.jsonl's lines, each checked to hold what import reads: a missing one ended
+    the import midway in a KeyError's traceback, the documents before it added."""
+    lines: list[dict[str, Any]] = []
+    text = path.read_text(encoding="utf-8")
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            line = None
+        entries = [line, *line.get("history", [])] if isinstance(line, dict) else [line]
+        for i, entry in enumerate(entries):
+            keys = (*LINE_KEYS, "added_at") if i == 0 else LINE_KEYS
+            missing = [k for k in keys if not isinstance(entry, dict) or k not in entry]
+            if missing:
+                where = f"documents.jsonl, line {number}" + (f", history {i}" if i else "")
+                raise CommuneError(
+                    f"{where}: no {', '.join(missing)}",
+                    "the dataset was altered or is incomplete: nothing was imported",
+                )
+        lines.append(line)
+    return lines
 
 
 def _holds(library: Library, collection: str, line: dict[str, Any]) -> bool:

@@ -160,6 +160,30 @@ def licence_refs(expression: str | None) -> list[str]:
     return [t for t in re.split(r"[\s()]+", expression) if LICENCE_REF.match(t)]
 
 
+class TextMissing(CommuneError):
+    """A ``LicenseRef-…`` without its recorded text. Its hint names `--licence-text`, an
+    option of `commune add` only: where the text cannot be given (the contribute page,
+    POST /api/documents, a review), :meth:`elsewhere` says what to do instead."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(
+            f"no text is recorded for {', '.join(missing)}",
+            f"give it with --licence-text FILE (one licence at a time): {missing[0]} means "
+            "nothing without its text",
+        )
+        self.missing = missing
+
+    def __reduce__(self) -> tuple[type, tuple[list[str]]]:  # type: ignore[override]
+        return (type(self), (self.missing,))
+
+    def elsewhere(self) -> CommuneError:
+        return CommuneError(
+            self.message,
+            f"choose a licence of the list, or have the operator record its text first: "
+            f"commune add FILE --licence {self.missing[0]} --licence-text TEXT",
+        )
+
+
 def check_texts(conn: Connection, expression: str | None, text: str | None, actor: str) -> None:
     """Make sure each ``LicenseRef-…`` of ``expression`` has its text recorded, recording
     ``text`` for the one that has none; refuse, saying what to give, when that cannot be.
@@ -202,11 +226,7 @@ def check_texts(conn: Connection, expression: str | None, text: str | None, acto
     if not missing:
         return
     if text is None or len(missing) > 1:
-        raise CommuneError(
-            f"no text is recorded for {', '.join(missing)}",
-            f"give it with --licence-text FILE (one licence at a time): {missing[0]} means "
-            "nothing without its text",
-        )
+        raise TextMissing(missing)
     conn.execute(
         insert(licence_texts).values(
             identifier=missing[0],

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from commune.account.metering import Metering
 from commune.config import Settings
 from commune.errors import IngestError
+from commune.govern.licences import TextMissing
 from commune.govern.policy import Actor
 from commune.ingest.encoding import BOMS
 from commune.ingest.pipeline import IngestSummary
@@ -173,14 +174,17 @@ async def contribute(
     from fastapi.concurrency import run_in_threadpool
 
     def add(directory: Path) -> IngestSummary:
-        summary = library.add(
-            [directory],
-            collection,
-            licence,
-            publisher=publisher,
-            source=source or f"urn:commune:upload:{collection or 'default'}",
-            actor=actor,
-        )
+        try:
+            summary = library.add(
+                [directory],
+                collection,
+                licence,
+                publisher=publisher,
+                source=source or f"urn:commune:upload:{collection or 'default'}",
+                actor=actor,
+            )
+        except TextMissing as exc:  # no --licence-text here: say what to do instead
+            raise exc.elsewhere() from None
         if settled is not None:
             settled()
         return summary

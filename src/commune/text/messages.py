@@ -884,11 +884,31 @@ PATTERNS = [
             "ses métadonnées déclarent {name}, qui n'est pas une expression SPDX",
         ),
         # What an agent or a caller asks of the library (MCP tools, the API).
+        (
+            r"documents\.jsonl, line (?P<n>\d+), history (?P<h>\d+): no (?P<keys>.+)",
+            "documents.jsonl, ligne {n}, historique {h}\u00a0: pas de {keys}",
+        ),
+        (
+            r"documents\.jsonl, line (?P<n>\d+): no (?P<keys>.+)",
+            "documents.jsonl, ligne {n}\u00a0: pas de {keys}",
+        ),
+        (
+            r"the dataset was altered or is incomplete: nothing was imported",
+            "le jeu de données a été modifié ou est incomplet\u00a0: rien n'a été importé",
+        ),
+        (
+            r"in (?P<file>\S+) of the dataset: nothing was imported",
+            "dans {file} du jeu de données\u00a0: rien n'a été importé",
+        ),
         (r"no document (?P<n>\d+)", "aucun document {n}"),
         (r"list them with commune documents", "listez-les avec commune documents"),
         (
             r"no document (?P<n>\d+) that is not already retired",
             "aucun document {n} qui ne soit pas déjà retiré",
+        ),
+        (
+            r"list what you may curate with commune review list",
+            "listez ce que vous pouvez relire avec commune review list",
         ),
         (
             r"the query is empty: give some words to search for",
@@ -1914,6 +1934,12 @@ PATTERNS = [
             "les versements jusqu'à {month} sont déjà émis : un choix ne peut plus les changer",
         ),
         (r"give --from (?P<month>\d{4}-\d\d) or later", "donnez --from {month} ou après"),
+        (
+            r"choose a licence of the list, or have the operator record its text first: "
+            r"commune add FILE --licence (?P<name>\S+) --licence-text TEXT",
+            "choisissez une licence de la liste, ou faites d'abord enregistrer son texte par "
+            "l'exploitant\u00a0: commune add FICHIER --licence {name} --licence-text TEXTE",
+        ),
         (
             r"give it with --licence-text FILE \(one licence at a time\): (?P<name>\S+) means "
             r"nothing without its text",
