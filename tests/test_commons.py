@@ -536,6 +536,19 @@ def test_a_user_contributing_is_credited_as_the_contributor(commune, doc, home):
     commune.ask("Quand ouvre la piscine ?", collection="sport")
     report = commune.credits(datetime.now(UTC).strftime("%Y-%m"))
     assert [c["contributor"] for c in report["contributors"]] == ["dora (Ville A)"]
+    # Her own questions about her own document earn her nothing: asked as often as she
+    # liked, they were paid from the fund as readers' use. A colleague's question counts.
+    make_key(commune, "max", "Ville A", "reader")
+    for question in ("Quand ouvre la piscine ?", "La piscine ouvre-t-elle le mardi ?"):
+        answer = commune.ask(question, collection="sport", actor=commune.actor("dora"))
+        assert answer.sources  # answered, cited: only the credit is withheld
+    report = commune.credits(datetime.now(UTC).strftime("%Y-%m"))
+    assert [c["answers"] for c in report["contributors"]] == [1]
+    commune.ask(
+        "La piscine ouvre-t-elle le mardi ?", collection="sport", actor=commune.actor("max")
+    )
+    report = commune.credits(datetime.now(UTC).strftime("%Y-%m"))
+    assert [c["answers"] for c in report["contributors"]] == [2]
 
 
 def test_curators_act_only_within_their_members_collections(commune, doc):

@@ -78,10 +78,15 @@ def record(
     for s in answer.sentences:
         for n in s.get("sources", [s.get("source")]):
             counts[n] = counts.get(n, 0) + 1
+    # A contributor's own questions earn them nothing: asking about one's own document, as
+    # often as one likes, was paid from the fund as a reader's use of it.
+    mine = _contributed_by(conn, actor, {revision_of.get(s.chunk_id) for s in own})
     # One row per document the answer cited, its passages' citations summed: a row per
     # passage made "answers" count an answer citing two passages of a document twice.
     rows: dict[int, dict[str, Any]] = {}
     for src in own:
+        if revision_of.get(src.chunk_id) in mine:
+            continue
         row = rows.setdefault(
             src.document_id,
             {
@@ -96,7 +101,24 @@ def record(
             },
         )
         row["citations"] += counts.get(src.n, 1)
-    conn.execute(insert(credits), list(rows.values()))
+    if rows:
+        conn.execute(insert(credits), list(rows.values()))
+
+
+def _contributed_by(conn: Connection, actor: Any, revision_ids: set[int | None]) -> set[int]:
+    """The revisions among ``revision_ids`` that ``actor`` contributed (none for the
+    operator or a peer, who are nobody's contributor here)."""
+    from commune.store.schema import revisions
+
+    ids = {r for r in revision_ids if r is not None}
+    if getattr(actor, "user_id", None) is None or not ids:
+        return set()
+    found = conn.execute(
+        select(revisions.c.id).where(
+            revisions.c.id.in_(ids), revisions.c.contributor_user_id == actor.user_id
+        )
+    )
+    return {int(r) for r in found.scalars()}
 
 
 class Credits:
