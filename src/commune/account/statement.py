@@ -68,6 +68,12 @@ class Statement:
     # the CLI says it in French as text/messages.py translates it).
     notices: list[str] = field(default_factory=list)
 
+    @property
+    def members_kwh(self) -> float:
+        """The members' own energy, which their energy line prices (``energy_kwh`` also holds
+        the operator's work, priced into the server's share): every face shows this one."""
+        return max(self.energy_kwh - self.unattributed_kwh, 0.0)
+
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
         return data
@@ -267,8 +273,24 @@ def csv_text(stmt: Statement, lines: list[MemberLine] | None = None, dialect: st
     return buf.getvalue()
 
 
+def _figure(value: float, digits: int) -> str:
+    """A member's energy to ``digits`` places, but a few mWh read "< 0.01", not "0.00":
+    used, not nothing."""
+    if 0 < value < 10**-digits:
+        return f"< {10**-digits:.{digits}f}"
+    return f"{value:.{digits}f}"
+
+
 def member_html(stmt: Statement, line: MemberLine) -> str:
     e = html.escape
+    # The members' kWh are what the energy line prices; the operator's work is in the
+    # server's cost (it was counted in "énergie totale" and priced there too, it seemed).
+    operator = (
+        f" (le travail de l'opérateur, {e(_figure(stmt.unattributed_kwh, 4))} kWh, est dans le "
+        "coût du serveur)"
+        if stmt.unattributed_kwh
+        else ""
+    )
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Relevé {e(stmt.month)} — {e(line.member)}</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto}}
@@ -278,18 +300,19 @@ th:first-child,td:first-child{{text-align:left}}</style>
 <table>
 <tr><th>Requêtes / requests</th><td>{line.requests}</td></tr>
 <tr><th>Jetons / tokens</th><td>{line.tokens}</td></tr>
-<tr><th>Énergie / energy</th><td>{line.wh:.2f} Wh</td></tr>
-<tr><th>Carbone / carbon</th><td>{line.gco2e:.2f} gCO2e</td></tr>
+<tr><th>Énergie / energy</th><td>{e(_figure(line.wh, 2))} Wh</td></tr>
+<tr><th>Carbone / carbon</th><td>{e(_figure(line.gco2e, 2))} gCO2e</td></tr>
 <tr><th>Part du coût fixe / fixed share ({e(stmt.rule)})</th><td>{line.weight:.2%}</td></tr>
 <tr><th>Coût fixe / fixed cost</th><td>{line.fixed_eur} {e(stmt.currency)}</td></tr>
 <tr><th>Énergie / energy cost</th><td>{line.energy_eur} {e(stmt.currency)}</td></tr>
 <tr><th>Serveur au repos / server at rest</th><td>{line.idle_eur} {e(stmt.currency)}
-({line.idle_kwh:.3f} kWh)</td></tr>
+({e(_figure(line.idle_kwh, 3))} kWh)</td></tr>
 <tr><th>Total</th><td><strong>{line.total_eur} {e(stmt.currency)}</strong></td></tr>
 </table>
 <p>Coût du serveur : {stmt.server_cost} {e(stmt.currency)} ;
-énergie totale {stmt.energy_kwh:.4f} kWh à {stmt.price_per_kwh} {e(stmt.currency)}/kWh ;
-serveur au repos {stmt.idle_kwh:.4f} kWh ({e(stmt.idle_method)}) ;
+énergie des membres {e(_figure(stmt.members_kwh, 4))} kWh à {stmt.price_per_kwh} \
+{e(stmt.currency)}/kWh{operator} ;
+serveur au repos {e(_figure(stmt.idle_kwh, 4))} kWh ({e(localise(stmt.idle_method, "fr"))}) ;
 total coopérative {stmt.total} {e(stmt.currency)}.</p>
 {"".join(f"<p>{e(localise(n, 'fr'))}<br>{e(n)}</p>" for n in stmt.notices)}
 </body></html>
