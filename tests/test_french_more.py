@@ -48,12 +48,15 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     assert any(line.split()[:2] == ["citation", "1"] and "100,0\u00a0%" in line for line in lines)
     assert f"passages vectorisés par {commune.embedder.name}{NB}: " in fr.output
     assert f"mystery{NB}: ouverture « unknown » non admise par la charte (" in fr.output
+    # A model that names no licence said "None" (found by an exploratory test).
+    assert f"modèle mystery{NB}: inconnu, aucune licence donnée, " in fr.output, fr.output
     for english in ("requests in the ledger", "allowed", "passages embedded", "eval "):
         assert english not in fr.output, english
     en = run(home, "transparency")  # the tests' English locale
     assert "1 request in the ledger (1 question answered, " in en.output, en.output
     assert "1 question recorded: " in en.output
     assert "model smollm2: open-weights, Apache-2.0, local, FR; not calibrated: " in en.output
+    assert "model mystery: unknown, no licence given, https://llm.example/v1, US; " in en.output
     assert "extractive" in en.output and "100.0%" in en.output
     as_json = json.loads(run(home, "transparency", "--json", env=FRENCH).output)
     assert as_json["models"][0]["openness"] == "open-weights"  # machines read it unchanged

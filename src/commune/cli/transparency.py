@@ -103,7 +103,8 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         if m["wh_per_1k_tokens"] is not None:
             energy = f"{small(m['wh_per_1k_tokens'], 4, 'en')} Wh per 1,000 tokens ({energy})"
         click.echo(
-            f"model {m['name']}: {m['openness']}, {m['licence']}, {m['hosting']}"
+            f"model {m['name']}: {m['openness']}, {m['licence'] or 'no licence given'}, "
+            f"{m['hosting']}"
             f"{', ' + m['jurisdiction'] if m['jurisdiction'] else ''}; {energy}; {verdict}"
         )
     kind, st = t["by_kind"], data["steps"]
@@ -163,7 +164,8 @@ def french_transparency(data: dict[str, Any]) -> str:
         if m["wh_per_1k_tokens"] is not None:
             energy = f"{small(m['wh_per_1k_tokens'], 4, fr)} Wh pour 1\u202f000 jetons ({energy})"
         lines.append(
-            f"modèle {m['name']}\u00a0: {say(m['openness'], fr)}, {m['licence']}, "
+            f"modèle {m['name']}\u00a0: {say(m['openness'], fr)}, "
+            f"{m['licence'] or 'aucune licence donnée'}, "
             f"{say(m['hosting'], fr)}{', ' + m['jurisdiction'] if m['jurisdiction'] else ''}"
             f"\u00a0; {energy}\u00a0; {verdict}"
         )
