@@ -176,7 +176,11 @@ def test_exports_for_each_member(three, tmp_path):
     one = json.loads((tmp_path / "out" / "statement-2026-11-ville-a.json").read_text())
     assert one["member"]["member"] == "Ville A" and one["total"] == str(stmt.total)
     html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
-    assert "Ville A" in html and str(by_member(stmt, "Ville A").total_eur) in html
+    total = by_member(stmt, "Ville A").total_eur
+    assert "Ville A" in html and f"{str(total).replace('.', ',')} EUR" in html
+    # A French page writes French figures: "1 300,00 EUR", not "1300.0" (found exploring).
+    assert "Coût du serveur\u00a0: 1\u202f300,00 EUR\u00a0;" in html, html
+    assert "0,25 EUR/kWh" in html and "\u00a0%</td>" in html
 
 
 def test_two_members_whose_names_differ_in_case_get_a_file_each(three, tmp_path):
@@ -303,7 +307,7 @@ def test_a_members_few_mwh_read_below_the_last_digit_not_zero(commune, home, tmp
     assert ", < 0,01 Wh, 1 requête)" in said["fr_FR.UTF-8"], said
     export(commune.statement("2026-11"), tmp_path / "out")
     page = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
-    assert "<td>&lt; 0.01 Wh</td>" in page and "0.00 Wh" not in page, page
+    assert "<td>&lt; 0,01 Wh</td>" in page and "0,00 Wh" not in page, page
 
 
 def test_the_statements_faces_price_the_members_kwh_not_everyones(three, home, tmp_path):
@@ -317,8 +321,8 @@ def test_the_statements_faces_price_the_members_kwh_not_everyones(three, home, t
     stmt = commune.statement("2026-11")
     export(stmt, tmp_path / "out")
     page = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
-    assert "énergie des membres 3.8675 kWh à " in page, page
-    assert "le travail de l'opérateur, 0.0500 kWh, est dans le coût du serveur" in page
+    assert "énergie des membres 3,8675 kWh à " in page, page
+    assert "le travail de l'opérateur, 0,0500 kWh, est dans le coût du serveur" in page
     make_person(commune, "alice", "Ville A", "cooperative-admin")
     web = browser(create_app(commune), "alice").get("/statement?month=2026-11").page
     assert "énergie 3,8675 kWh à 0,25 EUR/kWh" in web, web
