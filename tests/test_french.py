@@ -714,6 +714,9 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
         lang: CliRunner().invoke(cli, ["--home", home, "transparency"], env={"LANG": lang}).output
         for lang in ("en_GB.UTF-8", "fr_FR.UTF-8")
     }
+    # The month's line, as the page's: the draw at rest not counted is said so, not "0 Wh".
+    assert "Wh; the server at rest: not counted: set [energy] idle_watts" in said["en_GB.UTF-8"]
+    assert "\u00a0; le serveur au repos\u00a0: non compté\u00a0: mettez" in said["fr_FR.UTF-8"]
     assert (
         "FR; not calibrated: run `commune model calibrate smollm2`; allowed" in said["en_GB.UTF-8"]
     ), said

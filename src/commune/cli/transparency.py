@@ -116,6 +116,15 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         f"searches, listings and uploads), {small(t['wh'], 4, 'en')} Wh, "
         f"{small(t['gco2e'], 4, 'en')} gCO2e ({t['estimated_requests']} of them estimated)"
     )
+    # This month beside the server's draw at rest, as /transparency says it; not counted is
+    # said so, never "0 Wh".
+    mo = data["month"]
+    idle = mo["idle"]
+    at_rest = f"{small(idle['wh'], 1, 'en')} Wh, " if idle["watts"] else ""
+    click.echo(
+        f"this month ({mo['month']}): the requests used {small(mo['requests_wh'], 4, 'en')} "
+        f"Wh; the server at rest: {at_rest}{idle['method']}"
+    )
     click.echo(
         plural("en", st["questions"], "{n} question", "{n} questions")
         + f" recorded: {st['answered_requests']} answered, "
@@ -184,6 +193,14 @@ def french_transparency(data: dict[str, Any]) -> str:
         + f"), {small(t['wh'], 4, fr)} Wh, {small(t['gco2e'], 4, fr)} gCO2e (dont "
         + plural(fr, t["estimated_requests"], "{n} estimée", "{n} estimées")
         + ")"
+    )
+    mo = data["month"]
+    idle = mo["idle"]
+    at_rest = f"{small(idle['wh'], 1, fr)} Wh, " if idle["watts"] else ""
+    lines.append(
+        f"ce mois-ci ({mo['month']})\u00a0: les requêtes ont utilisé "
+        f"{small(mo['requests_wh'], 4, fr)} Wh\u00a0; le serveur au repos\u00a0: {at_rest}"
+        + localise(idle["method"], fr)
     )
     lines.append(
         plural(fr, st["questions"], "{n} question enregistrée", "{n} questions enregistrées")
