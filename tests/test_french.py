@@ -94,12 +94,16 @@ def test_the_transparency_pages_energy_figures_say_jetons_in_french(home):
     (home / "commune.toml").write_text(
         f"[models.mesure]\n{remote}wh_per_1k_tokens = 0.3\n"
         f"[models.gros]\n{remote}active_params_b = 24\ntotal_params_b = 24\n"
+        "datacenter_pue = [1.1, 1.4]\n"
+        f"[models.petit]\n{remote}active_params_b = 0.5\ntotal_params_b = 0.5\n"
         f"[models.flou]\n{remote}"
     )
     with Commune(home) as commune:
         b = Browser(create_app(commune))
         fr = b.get("/transparency").page
         assert "(24 milliards de paramètres actifs, " in fr
+        # Its figures with a decimal comma, as the rest of the page (found exploring).
+        assert "PUE 1,1-1,4, " in fr and "(0,5 milliard" in fr, fr
         assert "1000 jetons produits, mix électrique " in fr
         assert "chiffre fixé par l'exploitant (wh_per_1k_tokens)" in fr
         assert "inconnu\u00a0: donnez active_params_b et total_params_b" in fr
