@@ -80,6 +80,9 @@ def test_the_bom_is_valid_cyclonedx_1_6_with_software_models_and_data(deployed):
     gprops = {p["name"]: p["value"] for p in guides["properties"]}
     assert guides["type"] == "data" and gprops["commune:documents"] == "6"
     assert gprops["commune:licence:etalab-2.0"] == "6" and len(guides["hashes"][0]["content"]) == 64
+    assert guides["data"][0]["description"].startswith("6 documents of the commons; ")
+    one = component(bom, "data:piscine")["data"][0]["description"]
+    assert one.startswith("1 document of the commons; licences: CC-BY-SA-4.0 (1)"), one
 
 
 def test_a_collection_licence_mix_is_one_expression():

@@ -33,6 +33,7 @@ from commune.commons.library import Library
 from commune.config import Settings
 from commune.embed import Embedder
 from commune.errors import CommuneError
+from commune.text.numbers import plural
 
 BOM_DIR = "bom"
 PROPERTY = "commune:"
@@ -313,7 +314,8 @@ def build(deployment: Deployment) -> dict[str, Any]:
                 {
                     "type": "dataset",
                     "name": d["name"],
-                    "description": f"{d['documents']} documents of the commons; licences: "
+                    "description": plural("en", d["documents"], "{n} document", "{n} documents")
+                    + " of the commons; licences: "
                     + ", ".join(f"{k} ({v})" for k, v in d["licences"].items()),
                     "classification": d["visibility"],
                 }
