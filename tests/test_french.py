@@ -722,9 +722,10 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
     assert "Wh; the server at rest: not counted: set [energy] idle_watts" in said["en_GB.UTF-8"]
     assert "\u00a0; le serveur au repos\u00a0: non compté\u00a0: mettez" in said["fr_FR.UTF-8"]
     assert (
-        "FR; not calibrated: run `commune model calibrate smollm2`; allowed" in said["en_GB.UTF-8"]
+        "FR, 0.135B parameters; not calibrated: run `commune model calibrate smollm2`; allowed"
+        in said["en_GB.UTF-8"]
     ), said
     assert (
-        "FR\u00a0; non étalonné : lancez `commune model calibrate smollm2`\u00a0; autorisé"
-        in (said["fr_FR.UTF-8"])
+        "FR, 0,135 Md de paramètres\u00a0; non étalonné : lancez `commune model calibrate "
+        "smollm2`\u00a0; autorisé" in (said["fr_FR.UTF-8"])
     ), said

@@ -40,7 +40,8 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     lines = fr.output.splitlines()
     assert lines[0].startswith("charte par défaut (") and lines[0].endswith(", 1 version")
     assert (
-        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR{NB}; non "
+        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR, 0,135 Md "
+        f"de paramètres{NB}; non "
         f"étalonné : lancez `commune model calibrate smollm2`{NB}; autorisé" in (lines)
     )
     assert any(line.startswith("1 requête au registre (1 question répondue, ") for line in lines)
@@ -55,7 +56,10 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     en = run(home, "transparency")  # the tests' English locale
     assert "1 request in the ledger (1 question answered, " in en.output, en.output
     assert "1 question recorded: " in en.output
-    assert "model smollm2: open-weights, Apache-2.0, local, FR; not calibrated: " in en.output
+    assert (
+        "model smollm2: open-weights, Apache-2.0, local, FR, 0.135B parameters; not calibrated: "
+        in en.output
+    )
     assert "model mystery: unknown, no licence given, https://llm.example/v1, US; " in en.output
     assert "extractive" in en.output and "100.0%" in en.output
     as_json = json.loads(run(home, "transparency", "--json", env=FRENCH).output)

@@ -99,13 +99,14 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"charter {c['version']} ({c['sha256'][:12]}), {len(c['history'])} version(s)")
     for m in data["models"]:
         verdict = "allowed" if m["allowed"] else f"not allowed: {m['why']}"
+        size = f", {m['params_b']:g}B parameters" if m["params_b"] else ""
         energy = m["energy_method"]  # what the charter weighs it by, and how it was found
         if m["wh_per_1k_tokens"] is not None:
             energy = f"{small(m['wh_per_1k_tokens'], 4, 'en')} Wh per 1,000 tokens ({energy})"
         click.echo(
             f"model {m['name']}: {m['openness']}, {m['licence'] or 'no licence given'}, "
             f"{m['hosting']}"
-            f"{', ' + m['jurisdiction'] if m['jurisdiction'] else ''}; {energy}; {verdict}"
+            f"{', ' + m['jurisdiction'] if m['jurisdiction'] else ''}{size}; {energy}; {verdict}"
         )
     kind, st = t["by_kind"], data["steps"]
     click.echo(
@@ -169,6 +170,10 @@ def french_transparency(data: dict[str, Any]) -> str:
     ]
     for m in data["models"]:
         verdict = "autorisé" if m["allowed"] else f"non autorisé\u00a0: {say(m['why'], fr)}"
+        # "0,135 Md", "24 Md": the parameters as the French method says them.
+        size = ""
+        if m["params_b"]:
+            size = ", " + f"{m['params_b']:g}".replace(".", ",") + " Md de paramètres"
         energy = say(m["energy_method"], fr)
         if m["wh_per_1k_tokens"] is not None:
             energy = f"{small(m['wh_per_1k_tokens'], 4, fr)} Wh pour 1\u202f000 jetons ({energy})"
@@ -176,7 +181,7 @@ def french_transparency(data: dict[str, Any]) -> str:
             f"modèle {m['name']}\u00a0: {say(m['openness'], fr)}, "
             f"{m['licence'] or 'aucune licence donnée'}, "
             f"{say(m['hosting'], fr)}{', ' + m['jurisdiction'] if m['jurisdiction'] else ''}"
-            f"\u00a0; {energy}\u00a0; {verdict}"
+            + f"{size}\u00a0; {energy}\u00a0; {verdict}"
         )
     kind, st = t["by_kind"], data["steps"]
     lines.append(
