@@ -358,7 +358,8 @@ def test_how_an_answers_energy_was_found_is_said_in_its_language(client):
     energy = client.post("/api/ask", json=question, headers=fr).json()["energy"]
     assert energy["method"].startswith("CPU time x ") and energy["method"].endswith("(estimated)")
     assert re.fullmatch(
-        r"\d+,\d\d mWh, \d+,\d{3} mgCO2e, estimée \(temps CPU x \S+ W par cœur, un chiffre "
+        r"(< )?\d+,\d\d mWh, (< )?\d+,\d{3} mgCO2e, estimée \(temps CPU x \S+ W par cœur, un "
+        r"chiffre "
         r"configuré\)",
         energy["summary"],
     ), energy
@@ -427,3 +428,34 @@ def test_an_energy_without_carbon_says_no_carbon_figure_rather_than_zero():
     energy = {"wh": 0.001, "gco2e": None, "measured": True, "method": "RAPL (measured)"}
     assert summary(energy, "fr") == "1,00 mWh, mesurée (RAPL)"
     assert summary({**energy, "gco2e": 0.0}, "en") == "1.00 mWh, 0.000 mgCO2e, measured (RAPL)"
+
+
+def test_a_tiny_energy_reads_below_the_last_digit_and_rapl_says_shared():
+    """Found by an exploratory test: a cached answer's few µWh read "0,00 mWh, 0,000
+    mgCO2e", as if it cost nothing; and a RAPL share read "mesurée (… (measured, shared))",
+    English inside the French, and not said shared in the person's words."""
+    from commune.text.energy import summary
+
+    tiny = {
+        "wh": 0.0000012,
+        "gco2e": 0.0000000001,
+        "measured": False,
+        "method": "CPU time x 12 W per core, a configured figure (estimated)",
+    }
+    assert summary(tiny, "fr").startswith("< 0,01 mWh, < 0,001 mgCO2e, estimée ("), summary(
+        tiny, "fr"
+    )
+    assert summary(tiny, "en").startswith("< 0.01 mWh, < 0.001 mgCO2e, estimated (")
+    rapl = {
+        "wh": 0.0012,
+        "gco2e": 0.00001,
+        "measured": True,
+        "method": "RAPL package energy x this request's share of the machine's CPU time "
+        "(40%) (measured, shared)",
+    }
+    fr = summary(rapl, "fr")
+    assert fr.startswith("1,20 mWh, 0,010 mgCO2e, mesurée, partagée (") and "measured" not in fr
+    assert summary(rapl, "en").endswith(
+        "measured, shared (RAPL package energy x this "
+        "request's share of the machine's CPU time (40%))"
+    )

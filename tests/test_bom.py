@@ -65,6 +65,13 @@ def test_the_bom_is_valid_cyclonedx_1_6_with_software_models_and_data(deployed):
     assert gpu["type"] == "machine-learning-model"
     props = {p["name"]: p["value"] for p in gpu["modelCard"]["properties"]}
     assert props["commune:params_b"] == "24" and props["commune:openness"] == "open-weights"
+    # Its energy figure says how it was found (a bare figure read as a measurement).
+    assert props["commune:wh_per_1k_tokens"] and props["commune:energy_method"].startswith(
+        "ecologits 0.11"
+    ), props
+    assert "modelled" in props["commune:energy_method"]
+    low, high = (float(w) for w in props["commune:wh_per_1k_range"].split("–"))
+    assert low <= float(props["commune:wh_per_1k_tokens"]) <= high
     assert gpu["externalReferences"][0]["url"] == "https://gpu.cooperative.example/v1"
     use = component(bom, "model:use-multilingual-v3")
     assert use["licenses"][0]["license"]["id"] == "Apache-2.0" and use["hashes"][0]["content"]
@@ -73,6 +80,9 @@ def test_the_bom_is_valid_cyclonedx_1_6_with_software_models_and_data(deployed):
     gprops = {p["name"]: p["value"] for p in guides["properties"]}
     assert guides["type"] == "data" and gprops["commune:documents"] == "6"
     assert gprops["commune:licence:etalab-2.0"] == "6" and len(guides["hashes"][0]["content"]) == 64
+    assert guides["data"][0]["description"].startswith("6 documents of the commons; ")
+    one = component(bom, "data:piscine")["data"][0]["description"]
+    assert one.startswith("1 document of the commons; licences: CC-BY-SA-4.0 (1)"), one
 
 
 def test_a_collection_licence_mix_is_one_expression():

@@ -94,12 +94,16 @@ def test_the_transparency_pages_energy_figures_say_jetons_in_french(home):
     (home / "commune.toml").write_text(
         f"[models.mesure]\n{remote}wh_per_1k_tokens = 0.3\n"
         f"[models.gros]\n{remote}active_params_b = 24\ntotal_params_b = 24\n"
+        "datacenter_pue = [1.1, 1.4]\n"
+        f"[models.petit]\n{remote}active_params_b = 0.5\ntotal_params_b = 0.5\n"
         f"[models.flou]\n{remote}"
     )
     with Commune(home) as commune:
         b = Browser(create_app(commune))
         fr = b.get("/transparency").page
         assert "(24 milliards de paramètres actifs, " in fr
+        # Its figures with a decimal comma, as the rest of the page (found exploring).
+        assert "PUE 1,1-1,4, " in fr and "(0,5 milliard" in fr, fr
         assert "1000 jetons produits, mix électrique " in fr
         assert "chiffre fixé par l'exploitant (wh_per_1k_tokens)" in fr
         assert "inconnu\u00a0: donnez active_params_b et total_params_b" in fr
@@ -728,3 +732,47 @@ def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_who
     assert made.exit_code == 0, made.output
     listed = run.invoke(cli, ["--home", str(home), "member", "list"]).output
     assert "tokens_per_month=2000000" in listed and "e+06" not in listed, listed
+
+
+def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(commune, corpus):
+    """Found by an exploratory test: with no idle_watts, /transparency said "the server at
+    rest drew 0,0 Wh" beside "not counted"; an evaluation's share of correct answers read
+    0.5625 on a French page; and `commune transparency` left out each model's energy figure
+    and how it was found, which docs/charter.md says it lists."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.charter.scores import record
+    from commune.cli import cli
+    from tests.test_web import Browser
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.ask("Quand passe le camion des ordures ménagères ?")
+    with commune.engine.begin() as conn:
+        row = {"collection": "mairie", "mode": "extractive", "model": None, "questions": 16}
+        row |= {"suite": "s.jsonl", "suite_sha256": "0" * 64, "split": "test", "generation": 1}
+        record(conn, [{**row, "correct": 0.5625, "wh_per_correct_answer": 0.00004}])
+    b = Browser(create_app(commune))
+    fr = b.get("/transparency").page
+    assert "au repos a consommé" not in fr, fr
+    assert "n'est pas comptée : renseignez [energy] idle_watts" in fr
+    assert "<td>56,2 %</td>" in fr and "0.5625" not in fr
+    assert "<td>< 0,0001</td>" in fr  # Wh per correct answer: not nothing
+    en = b.get("/transparency", headers={"Accept-Language": "en"}).page
+    assert "the server at rest drew" not in en and "<td>56.2 %</td>" in en
+    home = str(commune.settings.home)
+    said = {
+        lang: CliRunner().invoke(cli, ["--home", home, "transparency"], env={"LANG": lang}).output
+        for lang in ("en_GB.UTF-8", "fr_FR.UTF-8")
+    }
+    # The month's line, as the page's: the draw at rest not counted is said so, not "0 Wh".
+    assert "Wh; the server at rest: not counted: set [energy] idle_watts" in said["en_GB.UTF-8"]
+    assert "\u00a0; le serveur au repos\u00a0: non compté\u00a0: mettez" in said["fr_FR.UTF-8"]
+    assert (
+        "FR, 0.135B parameters; not calibrated: run `commune model calibrate smollm2`; allowed"
+        in said["en_GB.UTF-8"]
+    ), said
+    assert (
+        "FR, 0,135 Md de paramètres\u00a0; non étalonné : lancez `commune model calibrate "
+        "smollm2`\u00a0; autorisé" in (said["fr_FR.UTF-8"])
+    ), said

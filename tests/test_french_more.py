@@ -40,19 +40,27 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     lines = fr.output.splitlines()
     assert lines[0].startswith("charte par défaut (") and lines[0].endswith(", 1 version")
     assert (
-        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur){NB}; autorisé"
-        in (lines)
+        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR, 0,135 Md "
+        f"de paramètres{NB}; non "
+        f"étalonné : lancez `commune model calibrate smollm2`{NB}; autorisé" in (lines)
     )
     assert any(line.startswith("1 requête au registre (1 question répondue, ") for line in lines)
     assert f"1 question enregistrée{NB}: 1 répondue, 0 refusée pour dépassement" in fr.output
     assert any(line.split()[:2] == ["citation", "1"] and "100,0\u00a0%" in line for line in lines)
     assert f"passages vectorisés par {commune.embedder.name}{NB}: " in fr.output
     assert f"mystery{NB}: ouverture « unknown » non admise par la charte (" in fr.output
+    # A model that names no licence said "None" (found by an exploratory test).
+    assert f"modèle mystery{NB}: inconnu, aucune licence donnée, " in fr.output, fr.output
     for english in ("requests in the ledger", "allowed", "passages embedded", "eval "):
         assert english not in fr.output, english
     en = run(home, "transparency")  # the tests' English locale
-    assert "1 request in the ledger" in en.output or "1 requests in the ledger" in en.output
-    assert "model smollm2: open-weights, Apache-2.0, local; allowed" in en.output
+    assert "1 request in the ledger (1 question answered, " in en.output, en.output
+    assert "1 question recorded: " in en.output
+    assert (
+        "model smollm2: open-weights, Apache-2.0, local, FR, 0.135B parameters; not calibrated: "
+        in en.output
+    )
+    assert "model mystery: unknown, no licence given, https://llm.example/v1, US; " in en.output
     assert "extractive" in en.output and "100.0%" in en.output
     as_json = json.loads(run(home, "transparency", "--json", env=FRENCH).output)
     assert as_json["models"][0]["openness"] == "open-weights"  # machines read it unchanged

@@ -176,7 +176,11 @@ def test_exports_for_each_member(three, tmp_path):
     one = json.loads((tmp_path / "out" / "statement-2026-11-ville-a.json").read_text())
     assert one["member"]["member"] == "Ville A" and one["total"] == str(stmt.total)
     html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
-    assert "Ville A" in html and str(by_member(stmt, "Ville A").total_eur) in html
+    total = by_member(stmt, "Ville A").total_eur
+    assert "Ville A" in html and f"{str(total).replace('.', ',')} EUR" in html
+    # A French page writes French figures: "1 300,00 EUR", not "1300.0" (found exploring).
+    assert "Coût du serveur\u00a0: 1\u202f300,00 EUR\u00a0;" in html, html
+    assert "0,25 EUR/kWh" in html and "\u00a0%</td>" in html
 
 
 def test_two_members_whose_names_differ_in_case_get_a_file_each(three, tmp_path):
@@ -276,3 +280,50 @@ def test_a_month_out_of_range_is_refused_in_french(month: str) -> None:
     assert localise(str(refused.value), "fr") == (
         f"le mois doit s'écrire comme 2026-11, reçu '{month}'"
     )
+
+
+def test_a_members_few_mwh_read_below_the_last_digit_not_zero(commune, home, tmp_path):
+    """Found by an exploratory test: a member that used 2 mWh read "0,00 Wh" on the
+    statement, the operator's work "0,0000 kWh", and English said "1 requests"."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    with commune.engine.begin() as conn:
+        a = add_member(conn, "Ville A", "town")
+        ledger(conn, a, 0.002)
+        ledger(conn, None, 0.003)  # the operator's own work
+        conn.execute(update(members).values(created_at=datetime(2026, 10, 1, tzinfo=UTC)))
+    said = {
+        lang: CliRunner()
+        .invoke(cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang})
+        .output
+        for lang in ("en_GB.UTF-8", "fr_FR.UTF-8")
+    }
+    assert "(with < 0.0001 kWh of the operator's work)" in said["en_GB.UTF-8"], said
+    assert "(< 0.0001 kWh) + server at rest" in said["en_GB.UTF-8"]
+    assert ", < 0.01 Wh, 1 request)" in said["en_GB.UTF-8"], said
+    assert "(dont < 0,0001 kWh du travail de l'opérateur)" in said["fr_FR.UTF-8"], said
+    assert ", < 0,01 Wh, 1 requête)" in said["fr_FR.UTF-8"], said
+    export(commune.statement("2026-11"), tmp_path / "out")
+    page = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
+    assert "<td>&lt; 0,01 Wh</td>" in page and "0,00 Wh" not in page, page
+
+
+def test_the_statements_faces_price_the_members_kwh_not_everyones(three, home, tmp_path):
+    """The CLI's header priced the members' kWh; /statement and each member's HTML still
+    put everyone's (the operator's 50 Wh, in the server's cost) beside the price per kWh."""
+    from commune.api.app import create_app
+    from tests.conftest import make_person
+    from tests.test_web import browser
+
+    commune, _ = three
+    stmt = commune.statement("2026-11")
+    export(stmt, tmp_path / "out")
+    page = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
+    assert "énergie des membres 3,8675 kWh à " in page, page
+    assert "le travail de l'opérateur, 0,0500 kWh, est dans le coût du serveur" in page
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    web = browser(create_app(commune), "alice").get("/statement?month=2026-11").page
+    assert "énergie 3,8675 kWh à 0,25 EUR/kWh" in web, web
+    assert "Le travail de l'opérateur, 0,0500 kWh, est dans le coût du serveur." in web

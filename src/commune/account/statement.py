@@ -68,6 +68,12 @@ class Statement:
     # the CLI says it in French as text/messages.py translates it).
     notices: list[str] = field(default_factory=list)
 
+    @property
+    def members_kwh(self) -> float:
+        """The members' own energy, which their energy line prices (``energy_kwh`` also holds
+        the operator's work, priced into the server's share): every face shows this one."""
+        return max(self.energy_kwh - self.unattributed_kwh, 0.0)
+
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
         return data
@@ -268,7 +274,27 @@ def csv_text(stmt: Statement, lines: list[MemberLine] | None = None, dialect: st
 
 
 def member_html(stmt: Statement, line: MemberLine) -> str:
-    e = html.escape
+    """A member's statement as a page in French (its labels say the English beside): its
+    figures written as French writes them, "1 300,00 EUR", "< 0,01 Wh" for a few mWh (used,
+    not nothing); they read "1300.0", "0.00 Wh", a decimal point in a French page."""
+    from commune.text.numbers import number, small
+
+    e, cur = html.escape, html.escape(stmt.currency)
+
+    def eur(amount: Decimal) -> str:
+        return f"{number(float(amount), 2, 'fr')} {cur}"
+
+    def energy(value: float, digits: int) -> str:
+        return e(small(value, digits, "fr"))
+
+    # The members' kWh are what the energy line prices; the operator's work is in the
+    # server's cost (it was counted in "énergie totale" and priced there too, it seemed).
+    operator = (
+        f" (le travail de l'opérateur, {energy(stmt.unattributed_kwh, 4)} kWh, est dans le "
+        "coût du serveur)"
+        if stmt.unattributed_kwh
+        else ""
+    )
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Relevé {e(stmt.month)} — {e(line.member)}</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto}}
@@ -276,21 +302,23 @@ td,th{{padding:.3rem .8rem;text-align:right}}
 th:first-child,td:first-child{{text-align:left}}</style>
 </head><body><h1>Relevé {e(stmt.month)} — {e(line.member)}</h1>
 <table>
-<tr><th>Requêtes / requests</th><td>{line.requests}</td></tr>
-<tr><th>Jetons / tokens</th><td>{line.tokens}</td></tr>
-<tr><th>Énergie / energy</th><td>{line.wh:.2f} Wh</td></tr>
-<tr><th>Carbone / carbon</th><td>{line.gco2e:.2f} gCO2e</td></tr>
-<tr><th>Part du coût fixe / fixed share ({e(stmt.rule)})</th><td>{line.weight:.2%}</td></tr>
-<tr><th>Coût fixe / fixed cost</th><td>{line.fixed_eur} {e(stmt.currency)}</td></tr>
-<tr><th>Énergie / energy cost</th><td>{line.energy_eur} {e(stmt.currency)}</td></tr>
-<tr><th>Serveur au repos / server at rest</th><td>{line.idle_eur} {e(stmt.currency)}
-({line.idle_kwh:.3f} kWh)</td></tr>
-<tr><th>Total</th><td><strong>{line.total_eur} {e(stmt.currency)}</strong></td></tr>
+<tr><th>Requêtes / requests</th><td>{number(line.requests, 0, "fr")}</td></tr>
+<tr><th>Jetons / tokens</th><td>{number(line.tokens, 0, "fr")}</td></tr>
+<tr><th>Énergie / energy</th><td>{energy(line.wh, 2)} Wh</td></tr>
+<tr><th>Carbone / carbon</th><td>{energy(line.gco2e, 2)} gCO2e</td></tr>
+<tr><th>Part du coût fixe / fixed share ({e(stmt.rule)})</th>\
+<td>{number(line.weight * 100, 2, "fr")}\u00a0%</td></tr>
+<tr><th>Coût fixe / fixed cost</th><td>{eur(line.fixed_eur)}</td></tr>
+<tr><th>Énergie / energy cost</th><td>{eur(line.energy_eur)}</td></tr>
+<tr><th>Serveur au repos / server at rest</th><td>{eur(line.idle_eur)}
+({energy(line.idle_kwh, 3)} kWh)</td></tr>
+<tr><th>Total</th><td><strong>{eur(line.total_eur)}</strong></td></tr>
 </table>
-<p>Coût du serveur : {stmt.server_cost} {e(stmt.currency)} ;
-énergie totale {stmt.energy_kwh:.4f} kWh à {stmt.price_per_kwh} {e(stmt.currency)}/kWh ;
-serveur au repos {stmt.idle_kwh:.4f} kWh ({e(stmt.idle_method)}) ;
-total coopérative {stmt.total} {e(stmt.currency)}.</p>
+<p>Coût du serveur\u00a0: {eur(stmt.server_cost)}\u00a0;
+énergie des membres {energy(stmt.members_kwh, 4)} kWh à \
+{number(float(stmt.price_per_kwh), 2, "fr")} {cur}/kWh{operator}\u00a0;
+serveur au repos {energy(stmt.idle_kwh, 4)} kWh ({e(localise(stmt.idle_method, "fr"))})\u00a0;
+total coopérative {eur(stmt.total)}.</p>
 {"".join(f"<p>{e(localise(n, 'fr'))}<br>{e(n)}</p>" for n in stmt.notices)}
 </body></html>
 """

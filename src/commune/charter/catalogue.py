@@ -19,6 +19,7 @@ from commune.charter.rules import Charter
 from commune.config import Settings
 from commune.errors import NotFound
 from commune.store.schema import usage
+from commune.text.messages import localise
 
 
 @dataclass(frozen=True)
@@ -225,11 +226,17 @@ def allowed(
             else f"{card.name} is remote, and passages from peer cooperatives stay here"
         )
     cap = charter.sobriety.request_wh_cap
+
+    def wh(value: float, spec: str = "g") -> str:
+        """A figure in the reason's language: "0,5 Wh" in French, "0.5 Wh" in English."""
+        text = format(value, spec)
+        return text.replace(".", ",") if fr else text
+
     if cap is not None and estimated_tokens:
         if card.wh_per_1k_tokens is None and not card.remote:
             return False, (
                 f"{card.name} n'est pas encore étalonné (son énergie est inconnue, et la charte "
-                f"plafonne chaque requête à {cap:g} Wh) : `commune model calibrate {card.name}` "
+                f"plafonne chaque requête à {wh(cap)} Wh) : `commune model calibrate {card.name}` "
                 "le mesure"
                 if fr
                 else f"{card.name} is not calibrated (its energy is unknown, and the charter "
@@ -238,8 +245,8 @@ def allowed(
             )
         if card.wh_per_1k_tokens is None:
             return False, (
-                f"{card.name} : énergie inconnue ({card.energy_method}), et la charte plafonne "
-                f"chaque requête à {cap:g} Wh"
+                f"{card.name} : énergie inconnue ({localise(card.energy_method, 'fr')}), et la "
+                f"charte plafonne chaque requête à {wh(cap)} Wh"
                 if fr
                 else f"{card.name}: its energy is unknown ({card.energy_method}), and the "
                 f"charter caps each request at {cap:g} Wh"
@@ -249,8 +256,8 @@ def allowed(
         need = per_k * estimated_tokens / 1000
         if need > cap:
             return False, (
-                f"{card.name} : environ {need:.3g} Wh pour les {estimated_tokens} jetons de "
-                f"réponse au plus, au-delà du plafond de {cap:g} Wh"
+                f"{card.name} : environ {wh(need, '.3g')} Wh pour les {estimated_tokens} jetons "
+                f"de réponse au plus, au-delà du plafond de {wh(cap)} Wh"
                 if fr
                 else f"{card.name}: about {need:.3g} Wh for up to {estimated_tokens} answer "
                 f"tokens, over the cap of {cap:g} Wh"

@@ -10,7 +10,7 @@ import click
 
 from commune.cli.group import cli, commune_of, dumps, said
 from commune.text.messages import from_environment, localise
-from commune.text.numbers import number, plural
+from commune.text.numbers import number, plural, small
 
 
 @cli.command()
@@ -41,7 +41,7 @@ def statement(
             click.echo(french_statement(stmt))
         else:
             operator = (
-                f" (with {stmt.unattributed_kwh:.4f} kWh of the operator's work)"
+                f" (with {small(stmt.unattributed_kwh, 4, 'en')} kWh of the operator's work)"
                 if stmt.unattributed_kwh
                 else ""
             )
@@ -49,17 +49,20 @@ def statement(
             # into the server's share, and was counted in both.
             click.echo(
                 f"{stmt.month}: {stmt.total} {stmt.currency} = server {stmt.fixed_total}"
-                f"{operator} + energy {stmt.energy_total} ({members_kwh(stmt):.4f} kWh) "
-                f"+ server at rest {stmt.idle_total} ({stmt.idle_kwh:.4f} kWh); rule {stmt.rule}"
+                f"{operator} + energy {stmt.energy_total} ({small(stmt.members_kwh, 4, 'en')} "
+                f"kWh) + server at rest {stmt.idle_total} ({small(stmt.idle_kwh, 4, 'en')} kWh); "
+                f"rule {stmt.rule}"
             )
             click.echo(f"  server at rest: {stmt.idle_method}")
             for notice in stmt.notices:
                 click.echo(f"  note: {notice}")
             for line in stmt.lines:
+                # A member's few mWh read "< 0.01 Wh", not "0.00 Wh": used, not nothing.
+                requests = plural("en", line.requests, "{n} request", "{n} requests")
                 click.echo(
                     f"  {line.member:<30} {line.total_eur:>10} {stmt.currency}  "
                     f"(fixed {line.fixed_eur}, energy {line.energy_eur}, at rest "
-                    f"{line.idle_eur}, {line.wh:.2f} Wh, {line.requests} requests)"
+                    f"{line.idle_eur}, {small(line.wh, 2, 'en')} Wh, {requests})"
                 )
     if out:
         files = export(stmt, directory=Path(out), csv_dialect=csv_dialect)
@@ -211,26 +214,20 @@ def weight(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
-def members_kwh(stmt: Any) -> float:
-    """The members' own energy, which their energy line prices (the statement's kWh also
-    holds the operator's work, priced into the server's share)."""
-    return max(float(stmt.energy_kwh - stmt.unattributed_kwh), 0.0)
-
-
 def french_statement(stmt: Any) -> str:
     """The month's statement in French: the same figures as the English lines (the CSV,
     JSON and HTML files are written as they were)."""
     fr, cur = "fr", stmt.currency
     operator = (
-        f" (dont {number(stmt.unattributed_kwh, 4, fr)} kWh du travail de l'opérateur)"
+        f" (dont {small(stmt.unattributed_kwh, 4, fr)} kWh du travail de l'opérateur)"
         if stmt.unattributed_kwh
         else ""
     )
     lines = [
         f"{stmt.month}\u00a0: {euros(stmt.total)} {cur} = serveur {euros(stmt.fixed_total)}"
         f"{operator} + énergie {euros(stmt.energy_total)} "
-        f"({number(members_kwh(stmt), 4, fr)} kWh) "
-        f"+ serveur au repos {euros(stmt.idle_total)} ({number(stmt.idle_kwh, 4, fr)} kWh)"
+        f"({small(stmt.members_kwh, 4, fr)} kWh) "
+        f"+ serveur au repos {euros(stmt.idle_total)} ({small(stmt.idle_kwh, 4, fr)} kWh)"
         f"\u00a0; règle {stmt.rule}",
         f"  serveur au repos\u00a0: {localise(stmt.idle_method, fr)}",
         *(f"  note\u00a0: {localise(notice, fr)}" for notice in stmt.notices),
@@ -240,7 +237,7 @@ def french_statement(stmt: Any) -> str:
         lines.append(
             f"  {line.member:<30} {euros(line.total_eur):>10} {cur}  (fixe "
             f"{euros(line.fixed_eur)}, énergie {euros(line.energy_eur)}, au repos "
-            f"{euros(line.idle_eur)}, {number(line.wh, 2, fr)} Wh, {requests})"
+            f"{euros(line.idle_eur)}, {small(line.wh, 2, fr)} Wh, {requests})"
         )
     return "\n".join(lines)
 

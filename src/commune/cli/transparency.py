@@ -12,7 +12,7 @@ import click
 from commune.cli import speech
 from commune.cli.group import cli, commune_of, dumps, said
 from commune.text.messages import localise
-from commune.text.numbers import number, plural
+from commune.text.numbers import number, plural, small
 
 
 @cli.group()
@@ -99,15 +99,36 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"charter {c['version']} ({c['sha256'][:12]}), {len(c['history'])} version(s)")
     for m in data["models"]:
         verdict = "allowed" if m["allowed"] else f"not allowed: {m['why']}"
-        click.echo(f"model {m['name']}: {m['openness']}, {m['licence']}, {m['hosting']}; {verdict}")
+        size = f", {m['params_b']:g}B parameters" if m["params_b"] else ""
+        energy = m["energy_method"]  # what the charter weighs it by, and how it was found
+        if m["wh_per_1k_tokens"] is not None:
+            energy = f"{small(m['wh_per_1k_tokens'], 4, 'en')} Wh per 1,000 tokens ({energy})"
+        click.echo(
+            f"model {m['name']}: {m['openness']}, {m['licence'] or 'no licence given'}, "
+            f"{m['hosting']}"
+            f"{', ' + m['jurisdiction'] if m['jurisdiction'] else ''}{size}; {energy}; {verdict}"
+        )
     kind, st = t["by_kind"], data["steps"]
     click.echo(
-        f"{t['requests']} requests in the ledger ({kind['answered_questions']} questions "
-        f"answered, {kind['abandoned_questions']} abandoned, {kind['other_requests']} "
-        f"searches, listings and uploads), {t['wh']:.4f} Wh, {t['gco2e']:.4f} gCO2e"
+        plural("en", t["requests"], "{n} request", "{n} requests")
+        + " in the ledger ("
+        + plural("en", kind["answered_questions"], "{n} question", "{n} questions")
+        + f" answered, {kind['abandoned_questions']} abandoned, {kind['other_requests']} "
+        f"searches, listings and uploads), {small(t['wh'], 4, 'en')} Wh, "
+        f"{small(t['gco2e'], 4, 'en')} gCO2e ({t['estimated_requests']} of them estimated)"
+    )
+    # This month beside the server's draw at rest, as /transparency says it; not counted is
+    # said so, never "0 Wh".
+    mo = data["month"]
+    idle = mo["idle"]
+    at_rest = f"{small(idle['wh'], 1, 'en')} Wh, " if idle["watts"] else ""
+    click.echo(
+        f"this month ({mo['month']}): the requests used {small(mo['requests_wh'], 4, 'en')} "
+        f"Wh; the server at rest: {at_rest}{idle['method']}"
     )
     click.echo(
-        f"{st['questions']} questions recorded: {st['answered_requests']} answered, "
+        plural("en", st["questions"], "{n} question", "{n} questions")
+        + f" recorded: {st['answered_requests']} answered, "
         f"{st['over_quota']} refused over quota (no work done, no ledger row)"
     )
     for outcome, v in data["steps"]["by_outcome"].items():
@@ -149,9 +170,18 @@ def french_transparency(data: dict[str, Any]) -> str:
     ]
     for m in data["models"]:
         verdict = "autorisé" if m["allowed"] else f"non autorisé\u00a0: {say(m['why'], fr)}"
+        # "0,135 Md", "24 Md": the parameters as the French method says them.
+        size = ""
+        if m["params_b"]:
+            size = ", " + f"{m['params_b']:g}".replace(".", ",") + " Md de paramètres"
+        energy = say(m["energy_method"], fr)
+        if m["wh_per_1k_tokens"] is not None:
+            energy = f"{small(m['wh_per_1k_tokens'], 4, fr)} Wh pour 1\u202f000 jetons ({energy})"
         lines.append(
-            f"modèle {m['name']}\u00a0: {say(m['openness'], fr)}, {m['licence']}, "
-            f"{say(m['hosting'], fr)}\u00a0; {verdict}"
+            f"modèle {m['name']}\u00a0: {say(m['openness'], fr)}, "
+            f"{m['licence'] or 'aucune licence donnée'}, "
+            f"{say(m['hosting'], fr)}{', ' + m['jurisdiction'] if m['jurisdiction'] else ''}"
+            + f"{size}\u00a0; {energy}\u00a0; {verdict}"
         )
     kind, st = t["by_kind"], data["steps"]
     lines.append(
@@ -165,7 +195,17 @@ def french_transparency(data: dict[str, Any]) -> str:
             "{n} recherche, liste ou envoi",
             "{n} recherches, listes et envois",
         )
-        + f"), {n(t['wh'], 4, fr)} Wh, {n(t['gco2e'], 4, fr)} gCO2e"
+        + f"), {small(t['wh'], 4, fr)} Wh, {small(t['gco2e'], 4, fr)} gCO2e (dont "
+        + plural(fr, t["estimated_requests"], "{n} estimée", "{n} estimées")
+        + ")"
+    )
+    mo = data["month"]
+    idle = mo["idle"]
+    at_rest = f"{small(idle['wh'], 1, fr)} Wh, " if idle["watts"] else ""
+    lines.append(
+        f"ce mois-ci ({mo['month']})\u00a0: les requêtes ont utilisé "
+        f"{small(mo['requests_wh'], 4, fr)} Wh\u00a0; le serveur au repos\u00a0: {at_rest}"
+        + localise(idle["method"], fr)
     )
     lines.append(
         plural(fr, st["questions"], "{n} question enregistrée", "{n} questions enregistrées")

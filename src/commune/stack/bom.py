@@ -33,6 +33,7 @@ from commune.commons.library import Library
 from commune.config import Settings
 from commune.embed import Embedder
 from commune.errors import CommuneError
+from commune.text.numbers import plural
 
 BOM_DIR = "bom"
 PROPERTY = "commune:"
@@ -140,6 +141,12 @@ def models(deployment: Deployment) -> list[dict[str, Any]]:
                 if local
                 else spec.jurisdiction,
                 "wh_per_1k_tokens": card.wh_per_1k_tokens if card else None,
+                # A figure with no word of how it was found reads as a measurement: the
+                # catalogue's method (estimated, measured, modelled, configured) goes with it.
+                "energy_method": card.energy_method if card else None,
+                "wh_per_1k_range": "–".join(f"{w:g}" for w in card.wh_per_1k_range)
+                if card and card.wh_per_1k_range
+                else None,
             }
         )
     return out
@@ -307,7 +314,8 @@ def build(deployment: Deployment) -> dict[str, Any]:
                 {
                     "type": "dataset",
                     "name": d["name"],
-                    "description": f"{d['documents']} documents of the commons; licences: "
+                    "description": plural("en", d["documents"], "{n} document", "{n} documents")
+                    + " of the commons; licences: "
                     + ", ".join(f"{k} ({v})" for k, v in d["licences"].items()),
                     "classification": d["visibility"],
                 }
@@ -326,7 +334,15 @@ def _scores(engine: Engine) -> dict[tuple[str, str, str | None], dict[str, Any]]
 def _model_card(m: dict[str, Any], latest: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     props = [
         {"name": PROPERTY + key, "value": str(m[key])}
-        for key in ("params_b", "quantisation", "openness", "hashed", "wh_per_1k_tokens")
+        for key in (
+            "params_b",
+            "quantisation",
+            "openness",
+            "hashed",
+            "wh_per_1k_tokens",
+            "wh_per_1k_range",
+            "energy_method",
+        )
         if m.get(key) is not None
     ]
     if m.get("params_b") is None:

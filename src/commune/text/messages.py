@@ -28,6 +28,11 @@ EXACT = {
         "input doit être un texte non vide ou une liste de textes non vides"
     ),
     "the question is empty: ask something": "la question est vide : posez une question",
+    # A remote model's energy, unknown (charter/catalogue.py), inside the redirect step's
+    # French reason: the words of the transparency page's catalogue.
+    "unknown: set active_params_b and total_params_b to model it": (
+        "inconnu\u00a0: donnez active_params_b et total_params_b pour le modéliser"
+    ),
     "the collection's name is empty": "le nom de la collection est vide",
     "give one, or leave it out to add to the default collection": (
         "donnez-en un, ou laissez-le de côté pour ajouter à la collection par défaut"

@@ -17,6 +17,15 @@ def number(value: float, digits: int, language: str | None) -> str:
     return text
 
 
+def small(value: float, digits: int, language: str | None) -> str:
+    """``value`` as :func:`number` writes it, but a positive figure that rounds to zero
+    reads "< 0,01": an answer's energy, a member's month, is not nothing, only below
+    what is shown (a zero stays 0)."""
+    if 0 < value < 10**-digits:
+        return "< " + number(10**-digits, digits, language)
+    return number(value, digits, language)
+
+
 def colon(language: str | None) -> str:
     """The colon after a label, with the space French puts before it."""
     return COLON["fr"] if (language or "").lower().startswith("fr") else COLON["en"]

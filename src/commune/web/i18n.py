@@ -335,6 +335,10 @@ def _one(text: str) -> str:
                     values[name] = label(values[name])
             if "held" in values:  # why the revision waits, itself a reason to translate
                 values["held"] = translate(values["held"])
+            if current() == "fr":  # a model's figures with a decimal comma: "PUE 1,1-1,4"
+                for name in ("active", "total", "pue", "gb"):
+                    if re.fullmatch(r"\d+(\.\d+)?(-\d+(\.\d+)?)?", values.get(name) or ""):
+                        values[name] = values[name].replace(".", ",")
             return gettext(message, **values)
     return text
 

@@ -39,7 +39,7 @@ def environment() -> Environment:
         lambda s, p, n: i18n.catalogue(i18n.current()).ngettext(s, p, n),
         newstyle=True,
     )
-    env.filters["mwh"] = lambda wh: "—" if wh is None else number(wh * 1000, 2)
+    env.filters["mwh"] = lambda wh: "—" if wh is None else small(wh * 1000, 2)
     env.filters["num"] = number
     env.filters["small"] = small
     env.filters["label"] = i18n.label
@@ -61,9 +61,9 @@ def number(value: Any, digits: int = 0) -> str:
 def small(value: Any, digits: int) -> str:
     """A small positive figure that rounds to zero reads "< 0,01", not "0,00": it is not
     nothing, only below what is shown ("—" stays for unknown, as in ``number``)."""
-    if value is None or value == 0 or float(value) >= 10**-digits:
-        return number(value, digits)
-    return "< " + number(10**-digits, digits)
+    if value is None:
+        return "—"
+    return numbers.small(float(value), digits, i18n.current())
 
 
 def fragment(p: Page, template: str, **context: Any) -> str:
