@@ -112,3 +112,16 @@ def test_an_openai_request_without_a_question_is_a_400(client):
     assert r.status_code == 400
     assert r.json()["error"]["message"] == "messages must contain a user message with text"
     assert r.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_an_error_keeps_both_its_hints_across_processes():
+    # Raised in a child process (files parsed under a time limit) and re-raised here: the
+    # hint for the API and the web travels with the CLI's.
+    import pickle
+
+    from commune.errors import InvalidRequest
+
+    sent = InvalidRequest("too long", "give a shorter --collection", field_hint="a shorter one")
+    back = pickle.loads(pickle.dumps(sent))
+    assert str(back) == "too long (give a shorter --collection)"
+    assert back.in_fields() == "too long (a shorter one)"

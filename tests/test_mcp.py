@@ -84,12 +84,11 @@ def test_mcp_over_stdio_under_a_members_key(coop, home):
                 assert "41 000" in res.contents[0].text
             else:
                 # The agent's error in its language: French, as no locale says English (after
-                # the SDK's own "Error executing tool get_document: ").
+                # the SDK's own "Error executing tool get_document: "), naming no command
+                # of the CLI, which an agent does not have.
                 assert doc.is_error, doc.content
                 said = doc.content[0].text
-                assert said.endswith(
-                    f": aucun document {private_id} (listez-les avec commune documents)"
-                ), said
+                assert said.endswith(f": aucun document {private_id} (vérifiez son numéro)"), said
 
     asyncio.run(run(ann, True))
     asyncio.run(run(bob, False))

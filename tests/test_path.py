@@ -262,7 +262,7 @@ def test_credits_count_nothing_for_an_answer_without_sources(engine: Engine) -> 
         ({"mode": "fast"}, "mode must be one of auto, extractive, generate, got 'fast'"),
         ({"question": "  "}, "the question is empty"),
         ({"question": "x" * 100_000}, "over the limit"),
-        ({"mode": "extractive", "model": "gpu"}, "--model is for generated answers"),
+        ({"mode": "extractive", "model": "gpu"}, "a model is for generated answers"),
     ],
 )
 def test_a_malformed_request_is_refused_before_any_work(

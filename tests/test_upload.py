@@ -286,3 +286,34 @@ def test_a_disk_error_while_staging_leaves_no_folder_behind(home, monkeypatch):
     with pytest.raises(OSError):
         asyncio.run(read_uploads(settings, [Upload()]))
     assert list((home / "uploads").iterdir()) == []
+
+
+def test_a_collection_name_too_long_is_said_in_the_apis_terms(api):
+    # Found by an exploratory test: the upload answered "give a shorter --collection", an
+    # option of `commune add` that an API caller does not have; its field is "collection".
+    commune, client = api
+    sent = {"files": [("files", ("avis.txt", b"Avis de coupure d'eau lundi matin.", "text"))]}
+    r = client.post("/api/documents", **sent, data={"collection": "x" * 300})
+    assert r.status_code == 400 and r.json()["detail"] == (
+        "the collection's name is 300 characters long, over 200 (give a shorter collection)"
+    )
+    r = client.post(
+        "/api/documents", **sent, data={"collection": "x" * 300}, headers={"Accept-Language": "fr"}
+    )
+    assert r.json()["detail"] == (
+        "le nom de la collection compte 300 caractères, plus de 200 (donnez une collection au "
+        "nom plus court)"
+    )
+    assert commune.collections() == []
+    with pytest.raises(CommuneError, match="give a shorter --collection"):  # the CLI's words
+        commune.add([], collection="x" * 300)
+
+
+def test_a_model_with_extractive_answers_is_said_in_the_apis_terms(api):
+    commune, client = api
+    asked = {"question": "Quand ouvre la piscine ?", "mode": "extractive", "model": "gpu"}
+    r = client.post("/api/ask", json=asked)
+    assert r.status_code == 400 and "--" not in r.text
+    assert r.json()["detail"] == (
+        "a model is for generated answers (drop model, or give mode generate)"
+    )

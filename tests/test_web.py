@@ -926,3 +926,28 @@ def test_the_answer_card_says_how_its_energy_was_obtained():
     assert "mesurée, la part de cette requête" in energy(
         wh=0.001, gco2e=0.0, measured=True, method="RAPL (37%) (measured, shared)"
     )
+
+
+def test_the_pages_refusals_name_no_command_of_the_cli(app, commune):
+    # Found by an exploratory test: the contribute page answered "give a shorter --collection",
+    # the admin page "list them with commune member list": a person on a page has neither.
+    alice = browser(app, "alice")
+    alice.get("/contribute")
+    r = alice.post(
+        "/contribute",
+        {"collection": "x" * 300},
+        files=[("files", ("avis.txt", b"Avis de coupure d'eau lundi matin.", "text/plain"))],
+    )
+    said = _form(r.page, "/contribute")
+    assert r.status_code == 400 and "donnez une collection au nom plus court" in said
+    alice.get("/admin")
+    r = alice.post("/admin/users", {"name": "eve", "member": "Nulle part", "role": "reader"})
+    said = _form(r.page, "/admin/users")
+    assert r.status_code == 404 and "vérifiez le nom du membre" in said
+    r = alice.post("/admin/roles", {"user": "personne", "role": "curator"})
+    said = re.search(r'id="role-error">(.*?)<', r.page, re.S).group(1)
+    assert r.status_code == 404 and "vérifiez le nom, ou ajoutez d'abord la personne" in said
+    r = alice.get("/curation/12345")
+    assert r.status_code == 404 and "la page Curation liste celles en attente" in r.page
+    for page in (said, r.page):
+        assert "commune " not in page.replace("commune.", "") and " --" not in page

@@ -6,18 +6,35 @@ from __future__ import annotations
 class CommuneError(Exception):
     """An error with a one-line message and, where there is one, the next step."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, field_hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # The next step for a caller who fills in fields, not the CLI's options: the API's
+        # requests, the web's forms, the MCP's tools. A hint that names `--collection` or
+        # `commune user add` sends them to a tool they do not have.
+        self.field_hint = field_hint
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
-    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:
+    def in_fields(self) -> str:
+        """The error as the API, the web and the MCP say it: with :attr:`field_hint` where
+        the hint names the CLI's options or commands."""
+        hint = self.field_hint or self.hint
+        return f"{self.message} ({hint})" if hint else self.message
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None], dict[str, str | None]]:
         # Raised in a child process (files parsed under a time limit) and re-raised here:
-        # the hint must survive the trip.
-        return (type(self), (self.message, self.hint))
+        # the hints must survive the trip.
+        return (type(self), (self.message, self.hint), {"field_hint": self.field_hint})
+
+
+def in_fields(exc: BaseException) -> str:
+    """``exc`` as a caller who fills in fields reads it (CommuneError.in_fields)."""
+    return exc.in_fields() if isinstance(exc, CommuneError) else str(exc)
 
 
 class InvalidRequest(CommuneError, ValueError):

@@ -99,7 +99,9 @@ class AskRequest:
         check_length(settings, self.question, "question")
         if self.mode == "extractive" and self.model:
             raise InvalidRequest(
-                "--model is for generated answers: drop it, or use --mode generate"
+                "a model is for generated answers",
+                "drop --model, or use --mode generate",
+                field_hint="drop model, or give mode generate",  # the API's and MCP's fields
             )
 
 

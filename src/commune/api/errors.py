@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commune.api.bodies import unreadable
 from commune.api.validation import one_line, what_is_wrong
-from commune.errors import CommuneError, Forbidden, NotFound
+from commune.errors import CommuneError, Forbidden, NotFound, in_fields
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import MACHINE_ROUTES, BodyTooLarge, envelope
@@ -108,14 +108,14 @@ def error_response(
 
 
 async def _unauthenticated(request: Request, exc: Exception) -> Response:
-    return error_response(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
+    return error_response(request, 401, in_fields(exc), {"WWW-Authenticate": "Bearer"})
 
 
 async def _over_quota(request: Request, exc: Exception) -> Response:
     retry = exc.retry_after if isinstance(exc, QuotaExceeded) else 1
     if isinstance(exc, QuotaExceeded):
         request.state.quota_refused = exc.quota  # counted by /metrics (api/metrics.py)
-    return error_response(request, 429, str(exc), {"Retry-After": str(retry)}, code=_why(exc))
+    return error_response(request, 429, in_fields(exc), {"Retry-After": str(retry)}, code=_why(exc))
 
 
 def _why(exc: Exception) -> str:
@@ -126,17 +126,17 @@ def _why(exc: Exception) -> str:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(request, 404, str(exc))
+    return error_response(request, 404, in_fields(exc))
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:
-    return error_response(request, 403, str(exc))
+    return error_response(request, 403, in_fields(exc))
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:
     # InvalidRequest and every other CommuneError without a status of its own: the message
-    # and its hint were written for the caller.
-    return error_response(request, 400, str(exc))
+    # and its hint were written for the caller (its field_hint where the hint is the CLI's).
+    return error_response(request, 400, in_fields(exc))
 
 
 async def _too_large(request: Request, exc: Exception) -> Response:

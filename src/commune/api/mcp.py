@@ -84,7 +84,7 @@ def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except CommuneError as exc:
-            raise ToolError(localise(str(exc), language_of(kwargs.get("ctx")))) from exc
+            raise ToolError(localise(exc.in_fields(), language_of(kwargs.get("ctx")))) from exc
 
     return wrapper
 
@@ -194,9 +194,9 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
             with commune.metered("mcp/resource", actor):
                 doc = commune.document(int(document_id), actor=actor)
         except NotFound as exc:
-            raise ResourceNotFoundError(localise(str(exc), language)) from exc
+            raise ResourceNotFoundError(localise(exc.in_fields(), language)) from exc
         except CommuneError as exc:
-            raise ResourceError(localise(str(exc), language)) from exc
+            raise ResourceError(localise(exc.in_fields(), language)) from exc
         return (
             f"{doc['title']}\n\n{doc['text']}\n\n— {doc['source_uri']} "
             f"(licence {doc['licence'] or 'unknown'})"

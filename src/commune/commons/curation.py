@@ -332,7 +332,11 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
     ``actor``, only one that actor may curate."""
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
-        raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")
+        raise NotFound(
+            f"no revision {revision_id}",
+            "list pending ones with commune review list",
+            field_hint="the Curation page lists the pending ones",
+        )
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
     if actor is not None:
         _check_collection(
@@ -417,7 +421,11 @@ def _check_collection(
     if decision:
         return
     if access["visibility"] == "private" and access["member_id"] != actor.member_id:
-        raise NotFound(what, "list what you may curate with commune review list")
+        raise NotFound(
+            what,
+            "list what you may curate with commune review list",
+            field_hint="the Curation page lists what you may curate",
+        )
     raise Forbidden(decision.reason)
 
 
@@ -441,7 +449,11 @@ def review(
     lock(conn, "document", f"revision {revision_id}")
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
-        raise NotFound(f"no revision {revision_id}", "list pending ones with commune review list")
+        raise NotFound(
+            f"no revision {revision_id}",
+            "list pending ones with commune review list",
+            field_hint="the Curation page lists the pending ones",
+        )
     if rev.status not in WAITING:
         raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()

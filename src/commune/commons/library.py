@@ -108,7 +108,11 @@ class Library:
             if found is None:
                 # Absent, unpublished or private to another member: the same answer for all
                 # three.
-                raise NotFound(f"no document {document_id}", "list them with commune documents")
+                raise NotFound(
+                    f"no document {document_id}",
+                    "list them with commune documents",
+                    field_hint="check its number",
+                )
             # The cooperative's own licence (LicenseRef-…) has no page elsewhere: its recorded
             # text is the only place a reader learns what the document allows them.
             found["licence_texts"] = {
@@ -125,7 +129,11 @@ class Library:
         with self.engine.connect() as conn:
             doc = repo.published_document(conn, document_id, self.readable_ids(actor))
             if doc is None:
-                raise NotFound(f"no document {document_id}", "list them with commune documents")
+                raise NotFound(
+                    f"no document {document_id}",
+                    "list them with commune documents",
+                    field_hint="check its number",
+                )
             coll = next(r for r in repo.collection_access(conn) if r["name"] == doc["collection"])
             curator = bool(allowed(actor, "curate", collection(coll)))
             return history(conn, document_id, None if curator else PUBLIC_STATUSES)
@@ -270,13 +278,22 @@ class Library:
         name = collection or self.settings.default_collection
         # The columns that name them hold 200 characters on PostgreSQL (SQLite stores any
         # length): longer, the document was stored and every answer citing it then failed.
-        for what, value, hint in (
-            ("collection", name, "give a shorter --collection"),
-            ("contributor", contributor, "give a shorter --contributor"),
+        # The API's upload and the contribute page have a collection field, not an option; a
+        # contributor they do not name at all (the caller's user and member make it).
+        for what, value, hint, field_hint in (
+            ("collection", name, "give a shorter --collection", "give a shorter collection"),
+            (
+                "contributor",
+                contributor,
+                "give a shorter --contributor",
+                "your user and member names make it: ask an admin for a shorter user name",
+            ),
         ):
             if value is not None and len(value) > MAX_NAME:
                 raise InvalidRequest(
-                    f"the {what}'s name is {len(value)} characters long, over {MAX_NAME}", hint
+                    f"the {what}'s name is {len(value)} characters long, over {MAX_NAME}",
+                    hint,
+                    field_hint=field_hint,
                 )
         self._may_contribute(actor, name)
         with self.engine.connect() as conn:

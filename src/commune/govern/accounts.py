@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.members import PEER_KIND, AuthError, actor_for
+from commune.govern.members import NO_USER, PEER_KIND, AuthError, actor_for
 from commune.govern.policy import Actor, Decision, Member, Role, allowed
 from commune.store.repository import now
 from commune.store.schema import members, users, web_sessions
@@ -59,7 +59,9 @@ def set_password(conn: Connection, user: str, password: str, by: str = "operator
         update(users).where(users.c.name == user).values(password_hash=_hasher().hash(password))
     )
     if not done.rowcount:
-        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+        raise NotFound(
+            f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
+        )
     # Whoever held a session by the old password (a stolen one, above all when an admin
     # resets a compromised account) is signed out; the web signs the changer in again.
     conn.execute(
@@ -130,7 +132,9 @@ def _member_of(conn: Connection, user: str) -> tuple[str, int]:
         .where(users.c.name == user)
     ).first()
     if row is None:
-        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+        raise NotFound(
+            f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
+        )
     return str(row.name), int(row.id)
 
 

@@ -129,7 +129,11 @@ class Admin:
                 conn.execute(select(member_rows.c.id).where(member_rows.c.name == member)).first()
                 is None
             ):
-                raise NotFound(f"no member named {member!r}", "list them with commune member list")
+                raise NotFound(
+                    f"no member named {member!r}",
+                    "list them with commune member list",
+                    field_hint="check the member's name",
+                )
             rows = accounts.people(conn, actor)
         return [r for r in rows if member is None or r["member"] == member]
 
@@ -298,7 +302,11 @@ class Admin:
         if not decision or mid is None:
             # Another member's name stays hidden: the same answer as an unknown one.
             if mid is None or actor.at_least("member-admin"):
-                raise NotFound(f"no member named {member!r}", "list them with commune member list")
+                raise NotFound(
+                    f"no member named {member!r}",
+                    "list them with commune member list",
+                    field_hint="check the member's name",
+                )
             raise Forbidden(decision.reason)
 
     def user_exists(self, name: str) -> bool:

@@ -34,6 +34,8 @@ MAX_QUOTA = 10**15
 MAX_KEY_DAYS = 36_500
 # api_keys.label's width (store/schema.py): a longer label is refused, never cut.
 MAX_KEY_LABEL = 200
+# An unknown user's next step on the web's forms, which have no `commune user add`.
+NO_USER = "check the name, or add the user first"
 
 
 def _positive(name: str, value: float | None) -> None:
@@ -254,7 +256,9 @@ def create_key(
     """Return (key id, the key). The key is shown this once; only its digest is kept."""
     row = conn.execute(select(users.c.id).where(users.c.name == user)).first()
     if row is None:
-        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+        raise NotFound(
+            f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
+        )
     if len(label) > MAX_KEY_LABEL:
         raise InvalidRequest(
             f"a key's label is at most {MAX_KEY_LABEL} characters, got {len(label)}",
@@ -369,7 +373,9 @@ def actor_for(conn: Connection, user: str) -> Actor:
         .where(users.c.name == user)
     ).first()
     if row is None:
-        raise NotFound(f"no user named {user!r}", "create it with commune user add")
+        raise NotFound(
+            f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
+        )
     return Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
 
 

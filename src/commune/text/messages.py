@@ -931,10 +931,12 @@ PATTERNS = [
             r"document ids are numbers, got (?P<name>.+)",
             "les identifiants de document sont des nombres, reçu {name}",
         ),
+        (r"a model is for generated answers", "un modèle sert aux réponses générées"),
         (
-            r"--model is for generated answers: drop it, or use --mode generate",
-            "--model sert aux réponses générées : retirez-le, ou utilisez --mode generate",
+            r"drop --model, or use --mode generate",
+            "retirez --model, ou utilisez --mode generate",
         ),
+        (r"drop model, or give mode generate", "retirez model, ou donnez mode generate"),
         (
             r"limit must be 1\.\.(?P<max>\d+) and offset >= 0, got (?P<limit>\S+), "
             r"(?P<offset>\S+)",
@@ -1023,6 +1025,20 @@ PATTERNS = [
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
         (r"create it with commune user add", "créez-le ou la avec commune user add"),
+        (
+            r"check the name, or add the user first",
+            "vérifiez le nom, ou ajoutez d'abord la personne",
+        ),
+        (r"check the member's name", "vérifiez le nom du membre"),
+        (r"check its number", "vérifiez son numéro"),
+        (
+            r"the Curation page lists the pending ones",
+            "la page Curation liste celles en attente",
+        ),
+        (
+            r"the Curation page lists what you may curate",
+            "la page Curation liste ce que vous pouvez relire",
+        ),
         (r"no active key with id (?P<n>-?\d+)", "aucune clé active d'identifiant {n}"),
         (r"list keys with commune key list", "listez les clés avec commune key list"),
         (r"a member needs a name", "un membre a besoin d'un nom"),
@@ -1984,6 +2000,12 @@ PATTERNS = [
             "le nom du contributeur·rice compte {n} caractères, plus de {max}",
         ),
         (r"give a shorter --(?P<opt>collection|contributor)", "donnez un --{opt} plus court"),
+        (r"give a shorter collection", "donnez une collection au nom plus court"),
+        (
+            r"your user and member names make it: ask an admin for a shorter user name",
+            "vos noms d'utilisateur·rice et de membre le forment : demandez à un·e "
+            "administrateur·rice un nom d'utilisateur·rice plus court",
+        ),
         (
             r"each is a distinct curator's, and a revision waits for all of them: ask for fewer",
             "chacune est celle d'un·e curateur·rice différent·e, et une révision les attend "

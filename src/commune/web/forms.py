@@ -53,4 +53,4 @@ def refused(
         raise exc
     i18n.use(p.language)  # a worker thread may have run the library in between
     status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 400
-    return Failed(form, i18n.translate(str(exc)), status, typed or {})
+    return Failed(form, i18n.translate(exc.in_fields()), status, typed or {})
