@@ -317,3 +317,30 @@ def test_a_model_with_extractive_answers_is_said_in_the_apis_terms(api):
     assert r.json()["detail"] == (
         "a model is for generated answers (drop model, or give mode generate)"
     )
+
+
+def test_a_server_starting_removes_the_uploads_a_dead_one_left_and_no_other(commune):
+    # Found by an exploratory test: a server killed mid-upload left home/uploads/upload-*
+    # for good, the files contributed in it with it.
+    import os
+
+    from commune.api.app import create_app
+    from commune.ingest.upload import Staged
+
+    home = commune.settings.home
+    old = 1_000_000_000  # 2001: as a folder left long ago
+    dead = home / "uploads" / "upload-dead"
+    dead.mkdir(parents=True)
+    (dead / "note.txt").write_text("Le bac jaune.")
+    os.utime(dead, (old, old))
+    busy = Staged(str(home))  # another server's upload, in progress
+    (busy.directory / "avis.txt").write_text("Coupure d'eau lundi.")
+    os.utime(busy.directory, (old, old))
+    young = home / "uploads" / "upload-young"  # just made: its lock not taken yet
+    young.mkdir()
+    with TestClient(create_app(commune)) as client:
+        assert client.get("/healthz").status_code == 200
+    assert not dead.exists()
+    assert (busy.directory / "avis.txt").exists() and young.exists()
+    busy.remove()
+    assert not busy.directory.exists()

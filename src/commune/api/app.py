@@ -30,6 +30,7 @@ from commune.core import Commune
 from commune.errors import CommuneError
 from commune.http.body import BodyLimit, LimitOf
 from commune.http.signins import FailedSignIns
+from commune.ingest.upload import remove_leftovers
 from commune.web.routes import install as install_web
 
 log = logging.getLogger("commune.api")
@@ -111,7 +112,8 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
     """While the server runs, MCP's session manager runs, and the search snapshot is refreshed
     in the background: no search waits for a change to be taken in (Commune.start_refresher).
     The models every answer uses are loaded before the first request (Commune.warm_up).
-    With ``[enrich] background``, passages are enriched meanwhile (Commune.start_enricher)."""
+    With ``[enrich] background``, passages are enriched meanwhile (Commune.start_enricher).
+    Upload folders a server left when it died are removed (ingest/upload.remove_leftovers)."""
     previous = app.router.lifespan_context
 
     @asynccontextmanager
@@ -121,6 +123,11 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
                 await stack.enter_async_context(mcp())
             await run_in_threadpool(commune.start_refresher)
             stack.callback(commune.stop_refresher)
+            # What a server that died mid-upload left in uploads/ (a locked folder, another
+            # server's upload in progress, stays).
+            left = await run_in_threadpool(remove_leftovers, commune.settings.home)
+            if left:
+                log.info("removed %d upload folder(s) left by a server that stopped", left)
             # Before the first request is taken: otherwise that person waits for the models
             # to load (about 2 s on 2 cores, against 0.2 s for the next questions:
             # bench/first_answer.py).

@@ -103,19 +103,63 @@ class Contributions(Protocol):
 
 
 class Staged:
-    """Uploads written to a private folder of the home, removed once ingested."""
+    """Uploads written to a private folder of the home, removed once ingested.
+
+    The folder is locked while in use: a server that died mid-upload left it for good, and
+    the next server to start removes those no process holds (:func:`remove_leftovers`)."""
 
     def __init__(self, home: str) -> None:
+        import fcntl
         import tempfile
 
         (Path(home) / "uploads").mkdir(parents=True, exist_ok=True)
         self.directory = Path(tempfile.mkdtemp(prefix="upload-", dir=Path(home) / "uploads"))
+        self._held: int | None = os.open(self.directory, os.O_RDONLY)
+        fcntl.flock(self._held, fcntl.LOCK_EX)  # released when closed, or when the process dies
         self.names: list[str] = []
 
     def remove(self) -> None:
         import shutil
 
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
+
+
+# A folder this young may be one just made whose lock is not taken yet.
+LEFTOVER_AGE_S = 60
+
+
+def remove_leftovers(home: str | os.PathLike[str]) -> int:
+    """Remove the upload folders of ``home`` that no process holds: those of a server that
+    died mid-upload (killed, out of memory, the machine stopped). Returns how many.
+
+    Several servers may share a home: a folder one of them is filling is locked (Staged),
+    and left alone."""
+    import fcntl
+    import shutil
+    import time
+
+    removed = 0
+    for folder in (Path(home) / "uploads").glob("upload-*"):
+        try:
+            if time.time() - folder.stat().st_mtime < LEFTOVER_AGE_S:
+                continue
+            held = os.open(folder, os.O_RDONLY)
+        except OSError:  # gone meanwhile, or not a folder we may open: not ours to judge
+            continue
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(held)
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        finally:
+            os.close(held)
+    return removed
 
 
 async def read_uploads(
