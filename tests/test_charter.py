@@ -3,6 +3,7 @@ the cache, the redirect, the records and their retention, and the transparency p
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import timedelta
 
@@ -785,6 +786,10 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     page = client.get("/transparency")
     assert page.status_code == 200 and "2026-12-01" in page.text and "<script" not in page.text
     assert "le serveur au repos a consommé" in page.text and "Au repos : 40,0 W" in page.text
+    # Found by an exploratory test: "3 avec réponse" counted the question the charter
+    # refused, listed as "refusée" just below.
+    said = html.unescape(page.text)
+    assert "3 questions enregistrées : 3 avec une réponse ou le refus de la charte" in said
 
 
 def test_the_transparency_counts_reconcile_with_the_ledger(home, corpus):

@@ -112,8 +112,11 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     click.echo(
         plural("en", t["requests"], "{n} request", "{n} requests")
         + " in the ledger ("
+        # A reply is an answer or the charter's refusal (docs/charter.md): "answered"
+        # counted the refused ones, which the list below says "refused".
         + plural("en", kind["answered_questions"], "{n} question", "{n} questions")
-        + f" answered, {kind['abandoned_questions']} abandoned, {kind['other_requests']} "
+        + " with an answer or the charter's refusal, "
+        + f"{kind['abandoned_questions']} abandoned, {kind['other_requests']} "
         f"searches, listings and uploads), {small(t['wh'], 4, 'en')} Wh, "
         f"{small(t['gco2e'], 4, 'en')} gCO2e ({t['estimated_requests']} of them estimated)"
     )
@@ -128,7 +131,7 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     )
     click.echo(
         plural("en", st["questions"], "{n} question", "{n} questions")
-        + f" recorded: {st['answered_requests']} answered, "
+        + f" recorded: {st['answered_requests']} with an answer or the charter's refusal, "
         f"{st['over_quota']} refused over quota (no work done, no ledger row)"
     )
     for outcome, v in data["steps"]["by_outcome"].items():
@@ -187,7 +190,8 @@ def french_transparency(data: dict[str, Any]) -> str:
     lines.append(
         plural(fr, t["requests"], "{n} requête", "{n} requêtes")
         + " au registre ("
-        + plural(fr, kind["answered_questions"], "{n} question répondue", "{n} questions répondues")
+        + plural(fr, kind["answered_questions"], "{n} question", "{n} questions")
+        + " avec une réponse ou le refus de la charte"
         + f", {plural(fr, kind['abandoned_questions'], '{n} abandonnée', '{n} abandonnées')}, "
         + plural(
             fr,
@@ -209,7 +213,8 @@ def french_transparency(data: dict[str, Any]) -> str:
     )
     lines.append(
         plural(fr, st["questions"], "{n} question enregistrée", "{n} questions enregistrées")
-        + f"\u00a0: {plural(fr, st['answered_requests'], '{n} répondue', '{n} répondues')}, "
+        + f"\u00a0: {n(st['answered_requests'], 0, fr)} avec une réponse ou le refus de la "
+        "charte, "
         + plural(
             fr,
             st["over_quota"],
