@@ -65,6 +65,7 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
         "1 request in the ledger (1 question with an answer or the charter's refusal, " in en.output
     ), en.output
     assert "1 question recorded: 1 with an answer or the charter's refusal, " in en.output
+    assert en.output.splitlines()[0].endswith(", 1 version"), en.output  # not "1 version(s)"
     assert (
         "model smollm2: open-weights, Apache-2.0, local, FR, 0.135B parameters; not calibrated: "
         in en.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -320,3 +321,15 @@ def test_a_choice_cannot_change_a_month_already_paid_out(month) -> None:
     assert again.lines == first.lines and again.kept == first.kept > 0
     month.set_payout_choice("Jardins partagés", "receive", from_month=NEXT_MONTH)  # from then on
     assert len(month.payout_choices()) == 2
+
+
+def test_the_english_statement_says_one_citation_not_one_citations(month, home: Path) -> None:
+    # Found by an exploratory test: "(1 citations, 1 documents, 0 reviews)".
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "payouts", "--month", MONTH, "--amount", "100"]
+    )
+    assert r.exit_code == 0, r.output
+    jardins = next(line for line in r.output.splitlines() if "Jardins partagés" in line)
+    assert re.search(r"\(\d+ citations?, 1 document, 0 reviews\)", jardins), jardins
+    for slip in ("1 citations", "1 documents", "1 reviews"):
+        assert slip not in r.output, r.output

@@ -113,14 +113,14 @@ def payouts(
         for ln in stmt.lines:
             to = "" if ln.choice == "receive" else f"  -> {ln.paid_to} ({ln.choice})"
             click.echo(
-                f"  {ln.contributor:<30} {ln.amount:>10} {stmt.currency}  ({ln.citations} "
-                f"citations, {ln.documents} documents, {ln.reviews} reviews){to}"
+                f"  {ln.contributor:<30} {ln.amount:>10} {stmt.currency}  "
+                f"({_counted(ln.citations, ln.documents, ln.reviews)}){to}"
             )
         u = stmt.unattributed
         if any(u.values()):
             click.echo(
-                f"  unattributed (no named contributor, earn nothing): {u['citations']} "
-                f"citations, {u['documents']} documents, {u['reviews']} reviews"
+                "  unattributed (no named contributor, earn nothing): "
+                + _counted(u["citations"], u["documents"], u["reviews"])
             )
     if out:
         files = export(stmt, directory=Path(out))
@@ -293,11 +293,23 @@ def french_payouts(stmt: Any) -> str:
     return "\n".join(lines)
 
 
+def _counted(citations: int, documents: int, reviews: int) -> str:
+    """What a line of the payouts earned by, in English: "1 citation", never "1 citations"."""
+    return ", ".join(
+        plural("en", n, one, many)
+        for n, one, many in (
+            (citations, "{n} citation", "{n} citations"),
+            (documents, "{n} document", "{n} documents"),
+            (reviews, "{n} review", "{n} reviews"),
+        )
+    )
+
+
 def _wrote(files: list[Path], out: str) -> None:
     click.echo(
         said(
             plural("fr", len(files), "{n} fichier écrit", "{n} fichiers écrits") + f" dans {out}",
-            f"wrote {len(files)} files to {out}",
+            "wrote " + plural("en", len(files), "{n} file", "{n} files") + f" to {out}",
         ),
         err=True,
     )

@@ -163,7 +163,9 @@ def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> 
             f"{collection}\u00a0: "
             + plural(lang, approvals, "{n} approbation", "{n} approbations")
             + f" par un·e {speech.role(role, lang)} ou au-dessus",
-            f"{collection}: {approvals} approval(s) by a {role} or above",
+            f"{collection}: "
+            + plural(lang, approvals, "{n} approval", "{n} approvals")
+            + f" by a {role} or above",
         )
     )
 
@@ -246,7 +248,9 @@ def audit_verify(ctx: click.Context) -> None:
             said(
                 f"journal d'audit intact\u00a0: "
                 f"{plural('fr', result.entries, '{n} entrée', '{n} entrées')}, tête {result.head}",
-                f"audit log intact: {result.entries} entries, head {result.head}",
+                "audit log intact: "
+                + plural("en", result.entries, "{n} entry", "{n} entries")
+                + f", head {result.head}",
             )
         )
         return

@@ -407,7 +407,8 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
             if result.reconstructed
             else ""
         )
-        click.echo(f"exported {result.documents} documents to {out} {files}{note}")
+        exported = plural(lang, result.documents, "{n} document", "{n} documents")
+        click.echo(f"exported {exported} to {out} {files}{note}")
     label = say(lang, "avertissement\u00a0:", "warning:")
     for warning in result.warnings:
         click.echo(f"{label} {localise(warning, lang)}", err=True)

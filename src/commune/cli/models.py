@@ -34,7 +34,8 @@ def model_calibrate(ctx: click.Context, name: str, runs: int, as_json: bool) -> 
         over = plural(lang, done.runs, "{n} run", "{n} runs")
         click.echo(
             f"{done.model}: {done.wh_per_1k_tokens:.4g} Wh per 1,000 output tokens "
-            f"({done.output_tokens} tokens over {over}, {done.wh:.4g} Wh; {done.method})"
+            f"({plural(lang, done.output_tokens, '{n} token', '{n} tokens')} over {over}, "
+            f"{done.wh:.4g} Wh; {done.method})"
         )
         return
     # Four significant figures, as in English, with a decimal comma.

@@ -389,7 +389,8 @@ def reindex(ctx: click.Context) -> None:
             language,
             plural(language, info["chunks"], "{n} passage indexé", "{n} passages indexés")
             + f" avec {info['embedder']} (génération {info['generation']})",
-            f"{info['chunks']} chunks indexed with {info['embedder']} "
+            plural(language, info["chunks"], "{n} chunk", "{n} chunks")
+            + f" indexed with {info['embedder']} "
             f"(generation {info['generation']})",
         )
     )

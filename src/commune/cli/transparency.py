@@ -77,7 +77,10 @@ def charter_purge(ctx: click.Context) -> None:
             "décisions effacées, plus anciennes que "
             + plural(lang, days, "{n} jour", "{n} jours")
             + f"\u00a0: {number(gone, 0, lang)}",
-            f"purged {gone} decision records older than {days} days",
+            "purged "
+            + plural("en", gone, "{n} decision record", "{n} decision records")
+            + " older than "
+            + plural("en", days, "{n} day", "{n} days"),
         )
     )
 
@@ -96,7 +99,8 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         click.echo(french_transparency(data))
         return
     c, t = data["charter"], data["totals"]
-    click.echo(f"charter {c['version']} ({c['sha256'][:12]}), {len(c['history'])} version(s)")
+    versions = plural("en", len(c["history"]), "{n} version", "{n} versions")
+    click.echo(f"charter {c['version']} ({c['sha256'][:12]}), {versions}")
     for m in data["models"]:
         verdict = "allowed" if m["allowed"] else f"not allowed: {m['why']}"
         size = f", {m['params_b']:g}B parameters" if m["params_b"] else ""
@@ -116,8 +120,14 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         # counted the refused ones, which the list below says "refused".
         + plural("en", kind["answered_questions"], "{n} question", "{n} questions")
         + " with an answer or the charter's refusal, "
-        + f"{kind['abandoned_questions']} abandoned, {kind['other_requests']} "
-        f"searches, listings and uploads), {small(t['wh'], 4, 'en')} Wh, "
+        + f"{kind['abandoned_questions']} abandoned, "
+        + plural(
+            "en",
+            kind["other_requests"],
+            "{n} search, listing or upload",
+            "{n} searches, listings and uploads",
+        )
+        + f"), {small(t['wh'], 4, 'en')} Wh, "
         f"{small(t['gco2e'], 4, 'en')} gCO2e ({t['estimated_requests']} of them estimated)"
     )
     # This month beside the server's draw at rest, as /transparency says it; not counted is
@@ -157,7 +167,8 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     for e in data["evaluations"]:
         click.echo(
             f"eval {e['collection']} {e['mode']}{':' + e['model'] if e['model'] else ''}: "
-            f"{e['correct']:.1%} correct over {e['questions']} questions"
+            f"{e['correct']:.1%} correct over "
+            + plural("en", e["questions"], "{n} question", "{n} questions")
         )
 
 
