@@ -224,13 +224,43 @@ def test_a_held_revision_older_than_the_published_one_cannot_replace_it(commune,
     doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
     commune.add([doc], licence="CC-BY-4.0")  # published on arrival
     [d] = commune.documents()
-    held = commune.pending()[0]["id"]
+    held = next(r["id"] for r in commune.history(d["id"]) if r["number"] == 2)
     before = commune.history(d["id"])
-    with pytest.raises(CommuneError, match="older than the published revision 3"):
+    # It left the queue when revision 3 was published (the test below).
+    with pytest.raises(CommuneError, match="is outdated, not awaiting review"):
         commune.review(held, "approve", "the author relicensed it")
     assert commune.history(d["id"]) == before  # nothing recorded, nothing replaced
     assert searchable(commune, "onze heures")
-    assert commune.review(held, "reject", "superseded by revision 3") == "rejected"
+
+
+def test_a_revision_still_waiting_when_a_newer_one_is_published_leaves_the_queue(commune, doc):
+    # Sent back to its contributor, who then added a corrected file that was published:
+    # the old one stayed in the queue for ever (approving it is refused as older), and its
+    # contributor kept reading "changes requested".
+    make_key(commune, "dora", "Ville A", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    dora, cyril = commune.actor("dora"), commune.actor("cyril")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    commune.set_curation_rules("sport", 1, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    [sent_back] = commune.pending()
+    commune.review(sent_back["id"], "request-changes", "say which pool", actor=cyril)
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    newer = commune.pending()[-1]  # beside the one sent back, until it is published
+    assert newer["number"] == 3
+    assert commune.review(newer["id"], "approve", "good", actor=cyril) == "published"
+    assert commune.pending() == []
+    mine = {r["number"]: r for r in commune.contributions(dora)}
+    assert mine[2]["status"] == "outdated"
+    assert mine[2]["hold_reason"] == "revision 3 was published after it"
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "outdate"]
+    assert entry["subject"].endswith("revision 2")
+    # Never published: readers do not see it in the history.
+    from commune.commons.curation import PUBLIC_STATUSES
+
+    assert "outdated" not in PUBLIC_STATUSES
 
 
 def test_the_title_follows_the_published_revision(commune, doc):

@@ -143,6 +143,7 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         .where(revisions.c.id == revision_id)
         .values(status="published", hold_reason=None)
     )
+    _outdate_waiting(conn, rev, actor)
     conn.execute(
         update(documents)
         .where(documents.c.id == rev.document_id)
@@ -170,6 +171,29 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         title=rev.title,
     )
     repo.bump_generation(conn, rev.document_id)
+
+
+def _outdate_waiting(conn: Connection, rev: Any, actor: str) -> None:
+    """The document's revisions older than ``rev`` that still wait leave the queue: approving
+    one is refused (it would replace newer text), so it waited for ever, and its contributor
+    kept reading "changes requested" for a text their newer revision replaced. Never
+    published, it is not "superseded", which readers see in the history and the export."""
+    older = conn.execute(
+        select(revisions.c.id, revisions.c.number).where(
+            revisions.c.document_id == rev.document_id,
+            revisions.c.number < rev.number,
+            revisions.c.status.in_(WAITING),
+        )
+    ).all()
+    why = f"revision {rev.number} was published after it"
+    for old in older:
+        conn.execute(
+            update(revisions)
+            .where(revisions.c.id == old.id)
+            .values(status="outdated", hold_reason=why)
+        )
+        subject = f"document {rev.document_id} revision {old.number}"
+        audit.append(conn, actor, "outdate", subject, reason=why)
 
 
 class ArrivalGate:
@@ -202,7 +226,8 @@ class ArrivalGate:
         publish(conn, revision_id, actor, reason)
 
 
-# A revision that waits for a curator (or for its contributor, sent back).
+# A revision that waits for a curator (or for its contributor, sent back). One still waiting
+# when a newer revision of its document is published becomes "outdated" (_outdate_waiting).
 WAITING = ("proposed", "changes-requested")
 
 

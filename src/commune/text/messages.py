@@ -140,6 +140,7 @@ STATUSES = {
     "retired": "retirée",
     "proposed": "proposée",
     "changes-requested": "à reprendre",
+    "outdated": "dépassée",
 }
 QUOTAS = {
     "requests per day": "requêtes par jour",

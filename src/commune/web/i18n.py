@@ -127,6 +127,10 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"(?P<n>\d+) of (?P<m>\d+) approvals", N_("%(n)s of %(m)s approvals")),
         (
+            r"revision (?P<n>\d+) was published after it",
+            N_("revision %(n)s was published after it"),
+        ),
+        (
             r"the terms of licence (?P<licence>.+) are not in the licence table: "
             r"a curator must check them",
             N_(
@@ -268,6 +272,7 @@ LIBRARY = (
     N_("changes-requested"),
     N_("proposed"),
     N_("superseded"),
+    N_("outdated"),
     N_("retired"),
     N_("approve"),
     N_("reject"),
