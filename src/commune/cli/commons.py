@@ -155,7 +155,7 @@ review.command("request-changes", help="Send a revision back to its contributor.
 @click.pass_context
 def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> None:
     """Set a collection's curation rules."""
-    commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
+    released = commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
     lang = speech.language()
     click.echo(
         say(
@@ -166,6 +166,22 @@ def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> 
             f"{collection}: {approvals} approval(s) by a {role} or above",
         )
     )
+    if released:
+        click.echo(
+            say(
+                lang,
+                plural(
+                    lang,
+                    released,
+                    "{n} révision publiée\u00a0: elle n'attendait plus que des approbations "
+                    "que ces règles ne demandent plus",
+                    "{n} révisions publiées\u00a0: elles n'attendaient plus que des "
+                    "approbations que ces règles ne demandent plus",
+                ),
+                f"{released} revision(s) published: they waited only for approvals these "
+                "rules no longer ask",
+            )
+        )
 
 
 @cli.command()
