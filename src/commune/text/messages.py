@@ -265,6 +265,12 @@ PATTERNS = [
             "le même fichier que le document {n}, qui a été retiré : l'approuver le republie",
         ),
         (
+            r"the same file as a document retired in another collection: approving it "
+            r"publishes it again",
+            "le même fichier qu'un document retiré d'une autre collection : l'approuver le "
+            "republie",
+        ),
+        (
             r"(?P<out>.+) holds files an export did not write \((?P<names>.+)\)",
             "{out} contient des fichiers qu'un export n'a pas écrits ({names})",
         ),

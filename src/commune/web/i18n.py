@@ -260,6 +260,9 @@ LIBRARY = (
     N_("split it, or ask the operator to raise [limits] max_file_mb"),
     N_("send each file once"),
     N_("contributors do not review their own revisions"),
+    N_(
+        "the same file as a document retired in another collection: approving it publishes it again"
+    ),
     # The page for an address no route has, or a form's address opened again
     # (api/errors.py, outside the pages' sources the extractor reads): listed here, or
     # scripts/i18n.sh would drop their French from the catalogue.
