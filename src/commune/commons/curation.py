@@ -211,7 +211,6 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         .where(revisions.c.id == revision_id)
         .values(status="published", hold_reason=None)
     )
-    _outdate_waiting(conn, rev, actor)
     conn.execute(
         update(documents)
         .where(documents.c.id == rev.document_id)
@@ -238,6 +237,7 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         licence=rev.licence,
         title=rev.title,
     )
+    _outdate_waiting(conn, rev, actor)  # logged after the publication that outdates them
     repo.bump_generation(conn, rev.document_id)
 
 
