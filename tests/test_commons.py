@@ -162,6 +162,41 @@ def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
     assert searchable(commune, "dix heures") and not searchable(commune, "neuf heures")
 
 
+def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
+    commune, doc, tmp_path, home
+):
+    # Lowered from 2 approvals to 1, a revision approved once kept waiting for a second
+    # approval nobody was asked for any more; lowered to none, one held for approvals alone
+    # kept waiting too. One held for its licence still waits.
+    make_key(commune, "cyril", "Ville A", "curator")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [rev] = commune.pending()
+    assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
+    assert commune.set_curation_rules("sport", 3, "curator") == 0
+    assert commune.pending()[0]["hold_reason"] == "1 of 3 approvals"
+    assert commune.set_curation_rules("sport", 1, "curator") == 1
+    assert commune.pending() == [] and searchable(commune, "dix heures")
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "publish"][-1:]
+    assert entry["subject"] == "document 1 revision 2"
+    other, unknown = tmp_path / "stade.md", tmp_path / "gymnase.md"
+    other.write_text("# Stade\n\nLe stade ouvre le samedi à huit heures.\n", encoding="utf-8")
+    unknown.write_text("# Gymnase\n\nLe gymnase ferme le lundi.\n", encoding="utf-8")
+    commune.add([other], collection="sport", licence="etalab-2.0")
+    commune.add([unknown], collection="sport")  # no licence
+    assert len(commune.pending()) == 2
+    runner = CliRunner()
+    said = runner.invoke(
+        cli, ["--home", str(home), "curation", "sport", "--approvals", "0"], env={"LANG": "fr"}
+    )
+    assert said.exit_code == 0, said.output
+    assert "1 révision publiée\u00a0: elle n'attendait plus" in said.output
+    assert [r["title"] for r in commune.pending()] == ["Gymnase"]
+    assert searchable(commune, "huit heures")
+
+
 def test_a_collections_count_is_what_it_publishes(commune, doc, tmp_path):
     """A document waiting for a curator, or retired, was counted in the collection's
     documents on /api/collections, the commons page and `commune collections`, which then
@@ -224,13 +259,43 @@ def test_a_held_revision_older_than_the_published_one_cannot_replace_it(commune,
     doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
     commune.add([doc], licence="CC-BY-4.0")  # published on arrival
     [d] = commune.documents()
-    held = commune.pending()[0]["id"]
+    held = next(r["id"] for r in commune.history(d["id"]) if r["number"] == 2)
     before = commune.history(d["id"])
-    with pytest.raises(CommuneError, match="older than the published revision 3"):
+    # It left the queue when revision 3 was published (the test below).
+    with pytest.raises(CommuneError, match="is outdated, not awaiting review"):
         commune.review(held, "approve", "the author relicensed it")
     assert commune.history(d["id"]) == before  # nothing recorded, nothing replaced
     assert searchable(commune, "onze heures")
-    assert commune.review(held, "reject", "superseded by revision 3") == "rejected"
+
+
+def test_a_revision_still_waiting_when_a_newer_one_is_published_leaves_the_queue(commune, doc):
+    # Sent back to its contributor, who then added a corrected file that was published:
+    # the old one stayed in the queue for ever (approving it is refused as older), and its
+    # contributor kept reading "changes requested".
+    make_key(commune, "dora", "Ville A", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    dora, cyril = commune.actor("dora"), commune.actor("cyril")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    commune.set_curation_rules("sport", 1, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    [sent_back] = commune.pending()
+    commune.review(sent_back["id"], "request-changes", "say which pool", actor=cyril)
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    newer = commune.pending()[-1]  # beside the one sent back, until it is published
+    assert newer["number"] == 3
+    assert commune.review(newer["id"], "approve", "good", actor=cyril) == "published"
+    assert commune.pending() == []
+    mine = {r["number"]: r for r in commune.contributions(dora)}
+    assert mine[2]["status"] == "outdated"
+    assert mine[2]["hold_reason"] == "revision 3 was published after it"
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "outdate"]
+    assert entry["subject"].endswith("revision 2")
+    # Never published: readers do not see it in the history.
+    from commune.commons.curation import PUBLIC_STATUSES
+
+    assert "outdated" not in PUBLIC_STATUSES
 
 
 def test_the_title_follows_the_published_revision(commune, doc):

@@ -462,7 +462,7 @@ def test_the_cooperatives_commands_speak_french_by_default(home):
         "erreur\u00a0: aucun membre nommé 'Nulle part' (listez-les avec commune member list)\n"
     )
     added = run("user", "add", "alice", "--member", "Ville A", "--role", "curator").output
-    assert added == "utilisateur·rice alice ajouté·e à Ville A comme curator\n"
+    assert added == "utilisateur·rice alice ajouté·e à Ville A comme curateur·rice\n"
     created = run("key", "create", "alice")
     assert created.stderr.startswith("clé 1 pour alice\u00a0: gardez-la"), created.stderr
     assert run("key", "revoke", "1").output == "clé 1 révoquée\n"

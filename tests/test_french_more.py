@@ -607,3 +607,31 @@ def test_curation_asking_more_approvals_than_people_sign_off_is_refused(home, tm
         assert conn.execute(select(collections.c.approvals_required)).scalars().all() == [0]
         assert not [e for e in commune.audit_entries() if e["action"] == "curation-rules"]
     assert run(home, "curation", "mairie", "--approvals", "10").exit_code == 0
+
+
+def test_roles_diffs_an_empty_listing_and_json_flags_speak_french(home, tmp_path):
+    # Found exploring: "désormais contributor", "--- revision (none)", `commune documents`
+    # printing nothing at all on an empty home, and --json flags without help.
+    make_home(home)
+    assert run(home, "documents", env=FRENCH).output == (
+        f"aucun document{NB}: ajoutez-en avec commune add CHEMIN --licence LICENCE\n"
+    )
+    assert run(home, "documents").exit_code == 0
+    assert run(home, "member", "add", "Ville A", "--kind", "town").exit_code == 0
+    added = run(
+        home, "user", "add", "cora", "--member", "Ville A", "--role", "contributor", env=FRENCH
+    )
+    assert added.exit_code == 0, added.output
+    assert added.output.endswith("comme contributeur·rice\n"), added.output
+    now = run(home, "user", "set-role", "cora", "curator", env=FRENCH).output
+    assert now == f"utilisateur·rice cora{NB}: désormais curateur·rice\n", now
+    assert run(home, "user", "list", env=FRENCH).output == "cora\tVille A\tcurateur·rice\n"
+    doc = tmp_path / "verre.md"
+    doc.write_text("Le verre se dépose au conteneur de la place.", encoding="utf-8")
+    run(home, "add", str(doc), "--collection", "mairie")  # no licence: held, nothing before
+    shown = run(home, "review", "show", "1", env=FRENCH).output.splitlines()
+    assert "--- aucune révision" in shown and "+++ révision 1" in shown, shown
+    assert "--- revision (none)" in run(home, "review", "show", "1").output
+    for command in (["credits"], ["review", "list"], ["documents"], ["user", "list"]):
+        said = run(home, *command, "--help", env=FRENCH).output
+        assert "en JSON" in said.split("--json", 1)[1].splitlines()[0], said

@@ -160,6 +160,27 @@ def test_a_retired_file_added_again_at_another_address_waits_for_a_curator(commu
     assert all("Lilas" not in h.text for h in commune.search("rue des Lilas Dupont", k=5))
 
 
+def test_a_retired_file_added_to_another_collection_waits_for_a_curator(commune, tmp_path):
+    # A takedown answered in one collection was undone by adding the file to another: the
+    # hold looked only within the collection the document was retired from.
+    from commune.cli.speech import as_pages_say
+    from commune.ingest.pipeline import retired_copy
+
+    page = tmp_path / "parking.md"
+    page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.")
+    commune.add([page], collection="mairie", licence="etalab-2.0")
+    [parking] = commune.documents()
+    commune.retire(parking["id"], "données personnelles")
+    s = commune.add([page], collection="voirie", licence="etalab-2.0")
+    # Not named: the other collection may be private to another member.
+    assert s.outcomes[0].held == retired_copy(None), s.outcomes
+    assert "autre collection" in as_pages_say(retired_copy(None), "fr")
+    assert all("Lilas" not in h.text for h in commune.search("rue des Lilas Dupont", k=5))
+    # Approving it is a curator's decision there, as in the collection it was retired from.
+    [held] = commune.pending()
+    assert held["collection"] == "voirie"
+
+
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):
     f = tmp_path / "note.md"
     f.write_text("# Note\n\nLa mairie ferme à midi.\n\n## Bis\n\nParagraphe stable.\n")

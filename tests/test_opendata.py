@@ -582,5 +582,42 @@ def test_a_gzipped_man_page_is_exported_as_gzip_and_read_again(commune, tmp_path
     validate_export(tmp_path / "dataset")
     with Commune(tmp_path / "other-home") as other:
         assert other.import_dataset(tmp_path / "dataset", "pages")["added"] == 1
-        assert snapshot(other) == snapshot(commune)
+        # All but where the operator's disk held it (the test below).
+        [theirs], [mine] = snapshot(other), snapshot(commune)
+        source = PROVENANCE.index("source_uri")
+        assert theirs[source] == "1-exports.5.gz"
+        assert theirs[:source] + theirs[source + 1 :] == mine[:source] + mine[source + 1 :]
         assert "lecture seule" in other.search("partager en lecture seule", k=1)[0].text
+
+
+def test_a_file_added_from_the_operators_disk_is_exported_without_its_path(commune, tmp_path):
+    # Added without --source, a document's address was /home/alice/…: the export published
+    # the operator's user name and folders, and the web and the API showed them to readers.
+    from commune.govern.policy import Actor
+
+    folders = [tmp_path / "alice" / "mairie", tmp_path / "alice" / "ecole"]
+    for n, folder in enumerate(folders):
+        folder.mkdir(parents=True)
+        (folder / "horaires.md").write_text(f"# Horaires {n}\n\nOuvert à {n + 8} heures.\n")
+        commune.add([folder / "horaires.md"], collection="c", licence="CC-BY-4.0")
+    (folders[0] / "horaires.md").write_text("# Horaires 0\n\nOuvert à dix heures.\n")
+    commune.add([folders[0] / "horaires.md"], collection="c", licence="CC-BY-4.0")
+    commune.export_collection("c", tmp_path / "dataset")
+    for name in ("documents.jsonl", "dcat.jsonld", "croissant.json"):
+        assert str(tmp_path) not in (tmp_path / "dataset" / name).read_text()
+    listing = (tmp_path / "dataset" / "documents.jsonl").read_text()
+    lines = [json.loads(x) for x in listing.splitlines()]
+    assert sorted(x["source_uri"] for x in lines) == ["1-horaires.md", "2-horaires.md"]
+    assert lines[0]["history"][0]["source_uri"] == "1-horaires.md"
+    # The operator keeps the path; a reader is shown the file's name.
+    [doc, _] = commune.documents()
+    assert doc["source_uri"] == str(folders[0] / "horaires.md")
+    reader = Actor(None, "rita", None, None, "reader")
+    assert commune.documents(actor=reader)[0]["source_uri"] == "horaires.md"
+    assert commune.document(doc["id"], actor=reader)["source_uri"] == "horaires.md"
+    # Still two documents, one with its history, and known again at the next import.
+    with Commune(tmp_path / "other-home") as other:
+        counts = other.import_dataset(tmp_path / "dataset", "c")
+        assert (counts["added"], counts["earlier revisions"]) == (2, 1)
+        assert other.import_dataset(tmp_path / "dataset", "c")["unchanged"] == 2
+        assert [len(other.history(d["id"])) for d in other.documents()] == [2, 1]

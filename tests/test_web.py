@@ -607,6 +607,17 @@ def test_numbers_out_of_range_in_an_address_are_refused_not_a_server_error(app, 
     assert "Traceback" not in r.text
 
 
+def test_a_page_not_found_tells_a_reader_where_to_go_not_a_command(app):
+    # /documents/999 said "list them with commune documents": a reader has no shell.
+    b = browser(app, "carol")
+    fr = b.get("/documents/999", headers={"accept-language": "fr"})
+    assert fr.status_code == 404 and "commune documents" not in fr.page
+    assert "aucun document 999 (vérifiez l'adresse, ou repartez de la page Communs)" in fr.page
+    en = b.get("/documents/999", headers={"accept-language": "en"})
+    hint = "check the address, or start again from the Commons page"
+    assert f"no document 999 ({hint})" in en.page
+
+
 def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tmp_path):
     """Issue 24: Markdown's indented code blocks and a text file's indented lines were
     flattened into prose; fenced blocks and HTML listings already kept their lines."""

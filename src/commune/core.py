@@ -820,11 +820,12 @@ class Commune:
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR
-    ) -> None:
+    ) -> int:
+        """Set a collection's rules; returns how many waiting revisions they published."""
         from commune.commons.curation import set_rules
 
         with self.engine.begin() as conn:
-            set_rules(conn, collection, approvals, role, actor)
+            return set_rules(conn, collection, approvals, role, actor)
 
     def verify_audit(self) -> Verification:
         from commune.store.audit import verify

@@ -23,7 +23,7 @@ def review() -> None:
 
 
 @review.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the waiting revisions as JSON.")
 @click.pass_context
 def review_list(ctx: click.Context, as_json: bool) -> None:
     """Revisions waiting for curation, and why."""
@@ -73,7 +73,14 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
         click.echo(
             f"  relecture par {r['reviewer']}\u00a0: {tr(r['decision'], lang)} — {r['reason']}"
         )
-    click.echo("\n".join(info["diff"]) or "(aucun changement dans le texte)")
+    # difflib's two header lines name the revisions compared, in the library's words.
+    diff = [
+        line.replace("revision (none)", "aucune révision").replace(" revision ", " révision ")
+        if n < 2
+        else line
+        for n, line in enumerate(info["diff"])
+    ]
+    click.echo("\n".join(diff) or "(aucun changement dans le texte)")
 
 
 # A revision's provenance, as `commune review show` lists it: field, and its French label.
@@ -155,7 +162,7 @@ review.command("request-changes", help="Send a revision back to its contributor.
 @click.pass_context
 def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> None:
     """Set a collection's curation rules."""
-    commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
+    released = commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
     lang = speech.language()
     click.echo(
         say(
@@ -168,11 +175,27 @@ def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> 
             + f" by a {role} or above",
         )
     )
+    if released:
+        click.echo(
+            say(
+                lang,
+                plural(
+                    lang,
+                    released,
+                    "{n} révision publiée\u00a0: elle n'attendait plus que des approbations "
+                    "que ces règles ne demandent plus",
+                    "{n} révisions publiées\u00a0: elles n'attendaient plus que des "
+                    "approbations que ces règles ne demandent plus",
+                ),
+                f"{released} revision(s) published: they waited only for approvals these "
+                "rules no longer ask",
+            )
+        )
 
 
 @cli.command()
 @click.option("--month", required=True, help="The month, as YYYY-MM.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the month's credits as JSON.")
 @click.pass_context
 def credits(ctx: click.Context, month: str, as_json: bool) -> None:
     """Which contributors and documents answers cited in a month."""

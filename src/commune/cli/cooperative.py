@@ -12,7 +12,9 @@ from typing import Any
 
 import click
 
+from commune.cli import speech
 from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps, quota_options, said
+from commune.text.say import say
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
 
@@ -129,7 +131,7 @@ def _quotas(row: dict[str, Any]) -> str:
 
 
 @member.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the members as JSON.")
 @click.option("--as", "as_user", help="List as this user: a member admin sees its own member.")
 @click.pass_context
 def member_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
@@ -174,9 +176,11 @@ def user_add(
         tokens_per_month=tokens_per_month,
         wh_per_month=wh_per_month,
     )
+    lang = speech.language()
     click.echo(
-        said(
-            f"utilisateur·rice {name} ajouté·e à {member_name} comme {role}",
+        say(
+            lang,
+            f"utilisateur·rice {name} ajouté·e à {member_name} comme {speech.role(role, lang)}",
             f"user {name} added to {member_name} as {role}",
         )
     )
@@ -192,8 +196,13 @@ def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None)
 
     ROLE: reader, contributor, curator, member-admin or cooperative-admin."""
     commune_of(ctx).admin.set_role(name, role=role, actor=acting(ctx, as_user))
+    lang = speech.language()
     click.echo(
-        said(f"utilisateur·rice {name}\u00a0: désormais {role}", f"user {name} is now {role}")
+        say(
+            lang,
+            f"utilisateur·rice {name}\u00a0: désormais {speech.role(role, lang)}",
+            f"user {name} is now {role}",
+        )
     )
 
 
@@ -236,7 +245,7 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
 
 @user.command("list")
 @click.option("--member", "member_name", help="Only this member's users.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the users as JSON.")
 @click.option("--as", "as_user", help="List as this user: the people it administers.")
 @click.pass_context
 def user_list(
@@ -247,8 +256,9 @@ def user_list(
     if as_json:
         click.echo(dumps(rows))
         return
+    lang = speech.language()
     for r in rows:
-        click.echo(f"{r['name']}\t{r['member']}\t{r['role']}")
+        click.echo(f"{r['name']}\t{r['member']}\t{speech.role(r['role'], lang)}")
 
 
 @cli.group()

@@ -279,13 +279,21 @@ def added_line(summary: IngestSummary, language: str) -> str:
 @cli.command()
 @click.option("--collection", help="Only this collection.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
 @click.pass_context
 def documents(ctx: click.Context, collection: str | None, limit: int, as_json: bool) -> None:
     """List documents in the commons."""
     docs = commune_of(ctx).documents(collection=collection, limit=limit)
     if as_json:
         click.echo(dumps(docs))
+        return
+    if not docs:  # nothing at all printed read as a command that did not run
+        click.echo(
+            said(
+                "aucun document\u00a0: ajoutez-en avec commune add CHEMIN --licence LICENCE",
+                "no documents: add some with commune add PATH --licence LICENCE",
+            )
+        )
         return
     for d in docs:
         chunks = said("passage", "chunk") if d["chunks"] == 1 else said("passages", "chunks")

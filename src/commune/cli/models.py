@@ -19,7 +19,7 @@ def model() -> None:
 @model.command("calibrate")
 @click.argument("name")
 @click.option("--runs", default=3, show_default=True, help="Short generations to meter.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the measurement as JSON.")
 @click.pass_context
 def model_calibrate(ctx: click.Context, name: str, runs: int, as_json: bool) -> None:
     """Measure a local model's energy per 1,000 output tokens with a short batch (RAPL's

@@ -97,7 +97,7 @@ def peer_add(ctx: click.Context, name: str, url: str, key: str, as_user: str | N
 
 
 @peer.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the peers as JSON.")
 @click.pass_context
 def peer_list(ctx: click.Context, as_json: bool) -> None:
     """The registered peers (their keys masked)."""

@@ -41,7 +41,7 @@ def charter_check(ctx: click.Context, path: str | None) -> None:
 
 
 @charter.command("show")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the charter as JSON.")
 @click.pass_context
 def charter_show(ctx: click.Context, as_json: bool) -> None:
     """The charter in force, its hash and the versions before it."""
@@ -325,7 +325,7 @@ def bom(ctx: click.Context, out: str | None) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the sovereignty map as JSON.")
 @click.pass_context
 def sovereignty(ctx: click.Context, as_json: bool) -> None:
     """The sovereignty map: what most of the stack depends on, closed or unknown-licence

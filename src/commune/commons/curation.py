@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +68,8 @@ def rules(conn: Connection, coll_id: int) -> Rules:
     return Rules(int(row.approvals_required), row.approver_role)
 
 
-def set_rules(conn: Connection, collection: str, approvals: int, role: str, actor: Actor) -> None:
+def set_rules(conn: Connection, collection: str, approvals: int, role: str, actor: Actor) -> int:
+    """Set ``collection``'s rules; returns how many waiting revisions they published."""
     if approvals < 0:
         raise InvalidRequest(f"approvals must be 0 or more, got {approvals}")
     if approvals > MAX_APPROVALS:
@@ -92,6 +94,72 @@ def set_rules(conn: Connection, collection: str, approvals: int, role: str, acto
         f"collection {collection}",
         approvals_required=approvals,
         approver_role=role,
+    )
+    return _release(conn, cid, Rules(approvals, role), actor)
+
+
+def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
+    """Publish what the collection's new rules no longer hold: a revision with the approvals
+    now asked (2 of 3, the rule lowered to 2) waited for an approval nobody was asked to give
+    any more, and one held only for approvals (none asked now) waited for a curator's
+    decision the rules no longer call for. What waits for anything else (a licence, a retired
+    document, a newer text published) still waits. Newest first: a document's older waiting
+    revisions become outdated when its newer one is published."""
+    waiting = conn.execute(
+        select(revisions, documents.c.status.label("document_status"))
+        .select_from(revisions.join(documents, revisions.c.document_id == documents.c.id))
+        .where(documents.c.collection_id == coll_id, revisions.c.status == "proposed")
+        .order_by(revisions.c.id.desc())
+    ).all()
+    released = 0
+    for rev in waiting:
+        still = conn.execute(select(revisions.c.status).where(revisions.c.id == rev.id))
+        doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
+        if still.scalar_one() != "proposed" or rev.document_status == "retired":
+            continue
+        if doc.published_revision_id is not None:
+            newest = conn.execute(
+                select(revisions.c.number).where(revisions.c.id == doc.published_revision_id)
+            ).scalar_one()
+            if newest > rev.number:
+                continue
+        approvals = _approvals(conn, rev.id)
+        if approvals:
+            ready = approvals >= max(1, new.approvals_required)
+            ready = ready and terms_for_use(rev.licence) is not None
+        else:  # held for approvals alone (not for a licence, nor a file a reader doubts)
+            ready = new.approvals_required == 0 and bool(
+                _APPROVALS_HOLD.fullmatch(rev.hold_reason or "")
+            )
+        if ready:
+            publish(
+                conn,
+                rev.id,
+                actor.user,
+                f"{approvals} approval(s): the collection now asks for {new.approvals_required}",
+            )
+            released += 1
+        elif approvals:  # what it waits for, in the new rules' numbers
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.id == rev.id)
+                .values(hold_reason=f"{approvals} of {new.approvals_required} approvals")
+            )
+    return released
+
+
+# on_arrival's reason for holding a revision whose licence is in order.
+_APPROVALS_HOLD = re.compile(r"the collection needs \d+ approval\(s\) by a [\w-]+ or above")
+
+
+def _approvals(conn: Connection, revision_id: int) -> int:
+    """How many distinct reviewers approved the revision."""
+    return int(
+        conn.execute(
+            select(func.count(func.distinct(reviews.c.reviewer))).where(
+                and_(reviews.c.revision_id == revision_id, reviews.c.decision == "approve")
+            )
+        ).scalar_one()
     )
 
 
@@ -169,7 +237,31 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
         licence=rev.licence,
         title=rev.title,
     )
+    _outdate_waiting(conn, rev, actor)  # logged after the publication that outdates them
     repo.bump_generation(conn, rev.document_id)
+
+
+def _outdate_waiting(conn: Connection, rev: Any, actor: str) -> None:
+    """The document's revisions older than ``rev`` that still wait leave the queue: approving
+    one is refused (it would replace newer text), so it waited for ever, and its contributor
+    kept reading "changes requested" for a text their newer revision replaced. Never
+    published, it is not "superseded", which readers see in the history and the export."""
+    older = conn.execute(
+        select(revisions.c.id, revisions.c.number).where(
+            revisions.c.document_id == rev.document_id,
+            revisions.c.number < rev.number,
+            revisions.c.status.in_(WAITING),
+        )
+    ).all()
+    why = f"revision {rev.number} was published after it"
+    for old in older:
+        conn.execute(
+            update(revisions)
+            .where(revisions.c.id == old.id)
+            .values(status="outdated", hold_reason=why)
+        )
+        subject = f"document {rev.document_id} revision {old.number}"
+        audit.append(conn, actor, "outdate", subject, reason=why)
 
 
 class ArrivalGate:
@@ -202,7 +294,8 @@ class ArrivalGate:
         publish(conn, revision_id, actor, reason)
 
 
-# A revision that waits for a curator (or for its contributor, sent back).
+# A revision that waits for a curator (or for its contributor, sent back). One still waiting
+# when a newer revision of its document is published becomes "outdated" (_outdate_waiting).
 WAITING = ("proposed", "changes-requested")
 
 
@@ -533,11 +626,7 @@ def review(
         raise CommuneError(
             f"revision {revision_id} has licence {rev.licence} with unknown terms", hint
         )
-    approvals = conn.execute(
-        select(func.count(func.distinct(reviews.c.reviewer))).where(
-            and_(reviews.c.revision_id == revision_id, reviews.c.decision == "approve")
-        )
-    ).scalar_one()
+    approvals = _approvals(conn, revision_id)
     if approvals >= max(1, r.approvals_required):
         if doc.status == "retired":
             # Brought back with a new text: the texts it was retired with stay withdrawn.

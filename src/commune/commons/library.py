@@ -16,7 +16,7 @@ from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import MAX_NAME
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.ingest.batch import ingest_paths
-from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance
+from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, public_source
 from commune.store import repository as repo
 
 
@@ -97,7 +97,8 @@ class Library:
         # a reader sees what the commons publishes.
         published_only = not actor.at_least("curator")
         with self.engine.connect() as conn:
-            return repo.list_documents(conn, ids, limit, offset, published_only)
+            docs = repo.list_documents(conn, ids, limit, offset, published_only)
+        return docs if actor.is_operator else [_for_readers(d) for d in docs]
 
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         """A published document the actor may read, with its text."""
@@ -118,7 +119,7 @@ class Library:
             found["licence_texts"] = {
                 ref: licence_text(conn, ref) for ref in licence_refs(found.get("licence"))
             }
-        return found
+        return found if actor.is_operator else _for_readers(found)
 
     def revisions(self, document_id: int, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         """A readable published document's revisions, each with its diff to the one before.
@@ -369,3 +370,9 @@ class Library:
                     f"collection {name}",
                     reason="the add that created it stored no document",
                 )
+
+
+def _for_readers(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document as the web, the API and agents show it: where the operator's disk held
+    its file is the operator's to know (pipeline.public_source)."""
+    return {**doc, "source_uri": public_source(doc["source_uri"])}

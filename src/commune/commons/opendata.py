@@ -38,7 +38,7 @@ from commune.commons.library import Library
 from commune.errors import CommuneError
 from commune.govern.licences import check_texts, licence_refs, licence_text, normalise
 from commune.govern.policy import OPERATOR, Actor
-from commune.ingest.pipeline import FileOutcome
+from commune.ingest.pipeline import FileOutcome, public_source
 from commune.store import blobs
 from commune.store.schema import chunks, collections, documents, revisions
 
@@ -193,6 +193,15 @@ def _stored_media(data: bytes, media: str) -> str:
     return "application/gzip" if data[:2] == b"\x1f\x8b" else media
 
 
+def _exported_source(document_id: int, source: str) -> str:
+    """What an export says a document came from: its address, or, for a file added from
+    the operator's disk without ``--source``, the file's name after the document's number
+    (pipeline.public_source): one name in two folders stays two documents, and the same
+    document has the same source at each export, so an import knows it again."""
+    public = public_source(source)
+    return source if public == source else f"{document_id}-{public}"
+
+
 def _name(row: dict[str, Any]) -> str:
     base = Path(row["source_uri"].split("#")[0].rstrip("/")).name or "document"
     stem = re.sub(r"[^\w.-]+", "-", Path(base).stem)[:60] or "document"
@@ -318,7 +327,7 @@ def _export_into(
                 "licence": h["licence"],
                 "contributor": h["contributor"],
                 "publisher": h["publisher"],
-                "source_uri": h["source_uri"],
+                "source_uri": _exported_source(row["id"], h["source_uri"]),
                 "retrieved_at": h["created_at"].isoformat(),
                 "tdm_reserved": bool(h["tdm_reserved"]),
             }
@@ -346,7 +355,7 @@ def _export_into(
                 "licence": row["licence"],
                 "contributor": row["contributor"],
                 "publisher": row["publisher"],
-                "source_uri": row["source_uri"],
+                "source_uri": _exported_source(row["id"], row["source_uri"]),
                 "added_at": row["added_at"].isoformat(),
                 "retrieved_at": row["created_at"].isoformat(),
                 "revision": row["number"],

@@ -273,6 +273,16 @@ def source_uri(path: Path, relative: str, base: str | None, is_base: bool) -> st
     return base
 
 
+def public_source(source: str) -> str:
+    """What others are shown of where a document came from. A document added without
+    ``--source`` has for address the file's absolute path on the operator's machine
+    (/home/alice/mairie/…): nobody else can follow it, and it tells them a user name and
+    folders. They are given the file's name; the operator keeps the whole path."""
+    if source.startswith("/"):
+        return Path(source).name or source
+    return source
+
+
 # What the dense model reads of a passage at most. Its memory grows with the input (20 kB of
 # one token took 324 MB), and a passage is cut at 260 words of up to 2,000 characters each
 # (chunking.py); real passages stay well below: the evaluation's longest has 3,189.
@@ -507,9 +517,10 @@ def store(
             # The file of a retired document, at another address (a folder added again
             # without the --source it was first added under), and no document of the
             # collection publishes it: a retirement for personal data would be undone by the
-            # next `commune add`. A copy held so publishes nothing, so a third address is
-            # held too.
-            decision = Decision(False, retired_copy(retired))
+            # next `commune add`, or by adding the file to another collection. A copy held so
+            # publishes nothing, so a third address is held too.
+            here = retired.collection_id == coll_id
+            decision = Decision(False, retired_copy(int(retired.id) if here else None))
         if not decision.allowed and same is not None:
             # A curator sees why the same file is back: read whole by a newer reader.
             decision = Decision(
@@ -568,8 +579,15 @@ def _replaces_another_members(conn: Connection, existing: Any, actor: Actor) -> 
     return repo.published_member(conn, existing) != actor.member_id
 
 
-def retired_copy(document_id: int) -> str:
-    """Why a new document waits: its file is that of a document a curator retired."""
+def retired_copy(document_id: int | None) -> str:
+    """Why a new document waits: its file is that of a document a curator retired, in the
+    same collection (``document_id``) or in another (None), which this collection's curators
+    may not be allowed to see, so it is not named."""
+    if document_id is None:
+        return (
+            "the same file as a document retired in another collection: approving it "
+            "publishes it again"
+        )
     return (
         f"the same file as document {document_id}, which was retired: approving it publishes "
         "it again"

@@ -116,17 +116,15 @@ def same_bytes(
     ).first()
 
 
-def retired_holder(conn: Connection, coll_id: int, digest: str) -> int | None:
-    """A retired document of the collection whose newest bytes are ``digest``, when no
-    document of it publishes them (a copy waiting for a curator publishes nothing)."""
+def retired_holder(conn: Connection, coll_id: int, digest: str) -> Any:
+    """A retired document (its ``id`` and ``collection_id``) whose newest bytes are
+    ``digest``, the collection's own first, when no document of the collection publishes
+    them (a copy waiting for a curator publishes nothing). Any collection of the home: a
+    takedown answered in one was undone by adding the file to another."""
     retired = conn.execute(
-        select(documents.c.id)
-        .where(
-            documents.c.collection_id == coll_id,
-            documents.c.content_hash == digest,
-            documents.c.status == "retired",
-        )
-        .order_by(documents.c.id)
+        select(documents.c.id, documents.c.collection_id)
+        .where(documents.c.content_hash == digest, documents.c.status == "retired")
+        .order_by(documents.c.collection_id != coll_id, documents.c.id)
     ).first()
     if retired is None:
         return None
@@ -140,7 +138,7 @@ def retired_holder(conn: Connection, coll_id: int, digest: str) -> int | None:
         )
         .limit(1)
     ).first()
-    return None if published is not None else int(retired.id)
+    return None if published is not None else retired
 
 
 def generation(conn: Connection) -> int:

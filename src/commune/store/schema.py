@@ -77,7 +77,8 @@ revisions = Table(
     Column("size_bytes", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # proposed | changes-requested | published | rejected | superseded | retired (withdrawn
-    # from the history readers see: its document was retired, then brought back)
+    # from the history readers see: its document was retired, then brought back) | outdated
+    # (waited while a newer revision was published: never published)
     Column("status", String(30), nullable=False, default="published"),
     Column("hold_reason", Text, nullable=True),  # why it waits (e.g. unknown licence)
     Column("contributor_user_id", Integer, nullable=True),

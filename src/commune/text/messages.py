@@ -140,6 +140,7 @@ STATUSES = {
     "retired": "retirée",
     "proposed": "proposée",
     "changes-requested": "à reprendre",
+    "outdated": "dépassée",
 }
 QUOTAS = {
     "requests per day": "requêtes par jour",
@@ -262,6 +263,12 @@ PATTERNS = [
             r"the same file as document (?P<n>\d+), which was retired: approving it publishes it "
             r"again",
             "le même fichier que le document {n}, qui a été retiré : l'approuver le republie",
+        ),
+        (
+            r"the same file as a document retired in another collection: approving it "
+            r"publishes it again",
+            "le même fichier qu'un document retiré d'une autre collection : l'approuver le "
+            "republie",
         ),
         (
             r"(?P<out>.+) holds files an export did not write \((?P<names>.+)\)",

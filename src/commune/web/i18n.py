@@ -127,6 +127,10 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"(?P<n>\d+) of (?P<m>\d+) approvals", N_("%(n)s of %(m)s approvals")),
         (
+            r"revision (?P<n>\d+) was published after it",
+            N_("revision %(n)s was published after it"),
+        ),
+        (
             r"the terms of licence (?P<licence>.+) are not in the licence table: "
             r"a curator must check them",
             N_(
@@ -256,11 +260,16 @@ LIBRARY = (
     N_("split it, or ask the operator to raise [limits] max_file_mb"),
     N_("send each file once"),
     N_("contributors do not review their own revisions"),
+    N_(
+        "the same file as a document retired in another collection: approving it publishes it again"
+    ),
     # The page for an address no route has, or a form's address opened again
     # (api/errors.py, outside the pages' sources the extractor reads): listed here, or
     # scripts/i18n.sh would drop their French from the catalogue.
     N_("nothing at this address"),
     N_("check it, or start again from the question box"),
+    # A library error's hint that names a CLI command, on a page (render.for_the_web).
+    N_("check the address, or start again from the Commons page"),
     N_("this page is reached through its form, not by its address"),
     N_("start again from the question box"),
     N_("published"),
@@ -268,6 +277,7 @@ LIBRARY = (
     N_("changes-requested"),
     N_("proposed"),
     N_("superseded"),
+    N_("outdated"),
     N_("retired"),
     N_("approve"),
     N_("reject"),
@@ -319,7 +329,16 @@ def label(value: str | None) -> str:
     return gettext(LABELS[value]) if value in LABELS else value
 
 
-def _one(text: str) -> str:
+def _one(text: str, fallback: bool = False) -> str:
+    """``text`` in the current language from the pages' catalogue; with ``fallback``, in
+    French from the CLI's and the API's (text/messages.py) where the catalogue lacks it."""
+    said = _from_catalogue(text)
+    if fallback and said == text and current() == "fr":
+        return localise(text, "fr")
+    return said
+
+
+def _from_catalogue(text: str) -> str:
     found = str(catalogue(current()).gettext(text))
     if found != text:
         return found
@@ -352,7 +371,12 @@ def translate(text: str | None) -> str:
     if whole != text:  # a message whose parenthesis is its own, not a hint
         return whole
     head, sep, hint = text.rpartition(" (")
-    said = f"{_one(head)} ({_one(hint[:-1])})" if sep and hint.endswith(")") else _one(text)
+    parts = (head, hint[:-1])
+    if sep and hint.endswith(")") and any(_one(p) != p for p in parts):
+        # The part the pages' catalogue lacks in the CLI's and the API's French: a message
+        # translated there, with a hint only the pages give, stayed English.
+        return "{} ({})".format(*(_one(p, fallback=True) for p in parts))
+    said = _one(text)
     if said == text and current() == "fr":
         # Not in the pages' catalogue: the French the CLI and the API say (text/messages.py),
         # e.g. why the charter does not allow a model, on /transparency.

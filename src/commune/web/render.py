@@ -3,6 +3,7 @@ page's script inserts, and errors shown as pages."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -102,13 +103,29 @@ def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLRes
     return response
 
 
+# A command of the CLI, which a library error's hint may name ("list them with commune
+# documents"): a reader of the pages has no shell on the server.
+_CLI_HINT = re.compile(r"\bcommune [a-z]")
+
+
+def for_the_web(message: str, status: int) -> str:
+    """``message`` with a hint that names a CLI command replaced by where to go on the pages
+    (an address not found), or dropped."""
+    head, sep, hint = message.rpartition(" (")
+    if not sep or not _CLI_HINT.search(hint):
+        return message
+    if status == 404:
+        return f"{head} (check the address, or start again from the Commons page)"
+    return head
+
+
 def error_page(request: Request, status: int, message: str) -> Response:
     """An error as a page (or, for the page's script, as a fragment), in the page's language
     where the catalogue has the message. api/app.py's error handlers call it (through
     ``app.state.error_page``) for every request that has a Page."""
     p: Page = request.state.page
     i18n.use(p.language)
-    shown = i18n.translate(message)
+    shown = i18n.translate(for_the_web(message, status))
     if request.headers.get("x-fragment"):
         body = fragment(p, "_error.html", message=shown, code=status)
         return HTMLResponse(body, status_code=status)
