@@ -615,6 +615,12 @@ def test_a_file_added_from_the_operators_disk_is_exported_without_its_path(commu
     reader = Actor(None, "rita", None, None, "reader")
     assert commune.documents(actor=reader)[0]["source_uri"] == "horaires.md"
     assert commune.document(doc["id"], actor=reader)["source_uri"] == "horaires.md"
+    # And so are a search's hits and an answer's sources (the API's, MCP's, a peer's).
+    assert {h.source for h in commune.search("horaires", actor=reader)} == {"horaires.md"}
+    assert str(tmp_path) in commune.search("horaires")[0].source
+    answer = commune.ask("Horaires : à quelle heure est-ce ouvert ?", actor=reader)
+    assert answer.sources and {s.source for s in answer.sources} == {"horaires.md"}
+    assert str(tmp_path) not in json.dumps(answer.to_json(), ensure_ascii=False)
     # Still two documents, one with its history, and known again at the next import.
     with Commune(tmp_path / "other-home") as other:
         counts = other.import_dataset(tmp_path / "dataset", "c")

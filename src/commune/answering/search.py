@@ -24,6 +24,7 @@ from commune.config import RetrievalSettings, Settings
 from commune.embed import Embedder
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.policy import OPERATOR, Actor
+from commune.ingest.pipeline import public_source
 from commune.store import repository as repo
 from commune.text.lang import detect
 
@@ -121,6 +122,12 @@ class Searcher:
             _hit(details[cid], score, lr, dr, cos, q, weights, unknown)
             for cid, score, lr, dr, cos in found
         ]
+        if not actor.is_operator:
+            # A file added without --source has the operator's path for its address: others
+            # (a member, a peer cooperative) are given its name, as the pages and the export
+            # give it (ingest/pipeline.public_source). The answers' sources come from here.
+            for hit in hits:
+                hit.source = public_source(hit.source)
         if record and meter is not None:
             self.metering.record_usage(record, "search", None, 0, 0, collection, meter, actor)
         return hits
