@@ -80,6 +80,31 @@ def test_a_sentence_found_in_two_documents_is_quoted_once(commune, tmp_path):
     assert len(quoted) == len(set(quoted)) and quoted
 
 
+def test_a_passage_with_no_sign_of_the_question_is_not_quoted(commune, tmp_path):
+    """No passage passes the fixed bars, yet the question is answerable: the best passages
+    found serve, and in a commons of two documents they included a DNS manual's, with no
+    word of the question and a cosine below 0 (found by an exploratory test)."""
+    (tmp_path / "dechets.md").write_text(
+        "# Gestion des déchets\n\n## Collecte\n\nLa collecte des ordures ménagères a lieu le "
+        "mardi matin. Les bacs doivent être sortis la veille au soir après 19 heures.\n\n"
+        "## Déchetterie\n\nLa déchetterie municipale est ouverte du lundi au samedi de 9 "
+        "heures à 18 heures. L'accès est gratuit pour les habitants sur présentation d'un "
+        "justificatif de domicile.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "dns.md").write_text(
+        "# Configuring a DNS server\n\n## Installing bind9\n\nTo configure a DNS server on "
+        "Debian, install the bind9 package with apt. The main configuration file is "
+        "/etc/bind/named.conf.\n\n## Zones\n\nEach zone is declared in named.conf.local and "
+        "its records are kept in a zone file under /var/cache/bind.\n",
+        encoding="utf-8",
+    )
+    commune.add([tmp_path / "dechets.md", tmp_path / "dns.md"], licence="CC0-1.0")
+    a = commune.ask("Horaires de la déchetterie ?")
+    assert a.found and "de 9 heures à 18 heures" in a.sentences[0]["text"]
+    assert {s.title for s in a.sources} == {"Gestion des déchets"}, a.text
+
+
 def test_the_kind_of_fact_asked_for_and_held():
     from commune.answering.answer_types import asked, held
 
