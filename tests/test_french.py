@@ -32,6 +32,8 @@ def test_licence_notes_follow_the_question_language():
     assert not any("share-alike" in n or "derivatives" in n for n in fr.licence_notes)
     assert en.licence_notes[0].startswith("This answer builds on share-alike sources")
     assert "Left out « Guide »" in en.licence_notes[1] and "no derivatives" in en.licence_notes[1]
+    # Read on the API and the pages too: no CLI option in it.
+    assert not any("--" in n for n in (*fr.licence_notes, *en.licence_notes))
 
 
 def test_why_a_file_waits_is_said_in_french_within_another_reason():

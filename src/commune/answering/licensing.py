@@ -136,7 +136,9 @@ def for_generation(hits: list[Any]) -> tuple[list[Any], list[Any]]:
 
 
 def left_out_of_generation(quote_only: list[Any], language: str = "en") -> list[dict[str, Any]]:
-    """Why each no-derivatives source is not in a generated answer, once per document."""
+    """Why each no-derivatives source is not in a generated answer, once per document. The
+    reason names no face's option: the CLI's --mode, the API's "mode" and the page's choice
+    all read it."""
     out: list[dict[str, Any]] = []
     for h in quote_only:
         if any(e["document_id"] == h.document_id for e in out):
@@ -150,10 +152,10 @@ def left_out_of_generation(quote_only: list[Any], language: str = "en") -> list[
                     language,
                     f"sa licence {h.licence} n'autorise pas de modification : une réponse "
                     "générée ne peut pas la paraphraser ; demandez une réponse extractive "
-                    "(--mode extractive) pour qu'elle soit citée mot pour mot",
+                    "pour qu'elle soit citée mot pour mot",
                     f"its licence {h.licence} allows no derivatives, so a generated "
                     "answer may not paraphrase it; ask for an extractive answer "
-                    "(--mode extractive) to have it quoted word for word",
+                    "to have it quoted word for word",
                 ),
             }
         )
