@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from commune.cli.group import StageBars, cli, commune_of, said
 from commune.cli.speech import percent
+from commune.errors import CommuneError
 from commune.text.messages import from_environment
 from commune.text.numbers import number
 
@@ -113,6 +115,14 @@ def eval_cmd(
             )
     other = rep.load(compare) if compare else None
     loaded = load_suite(suite)
+    if out:  # before the run, not after it: a run of a slow model takes hours
+        try:
+            Path(out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommuneError(
+                f"cannot write the report to {out}: {exc.strerror}",
+                "give --out a directory you can write",
+            ) from None
     commune = commune_of(ctx)
     systems = [System("extractive")] if not modes or "extractive" in modes else []
     if retrieval_only:
@@ -139,6 +149,8 @@ def eval_cmd(
     report = rep.build(result, pins=pinned, split=split)
     lang = from_environment(os.environ)
     click.echo(rep.summary(report, other=other, language=lang))
+    # The report is written before the scores are kept: a disk that fails it keeps none.
+    where = rep.write(report, out=out, other=other) if out else None
     if commune.record_scores(result=result, suite=loaded, split=split):
         click.echo(
             "\n"
@@ -157,8 +169,7 @@ def eval_cmd(
                 "(no --limit or --sample, --split test or all)",
             )
         )
-    if out:
-        where = rep.write(report, out=out, other=other)
+    if where is not None:
         json_file, html_file = where / "report.json", where / "report.html"
         click.echo(
             "\n"

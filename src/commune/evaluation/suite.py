@@ -157,7 +157,9 @@ def load_suite(path: str | Path) -> Suite:
     suite = Suite(p.stem, p, hashlib.sha256(data).hexdigest())
     seen: set[str] = set()
     try:
-        text = data.decode("utf-8")
+        # "utf-8-sig": Windows editors (Notepad) begin a UTF-8 file with a byte order mark,
+        # which the JSON parser refuses; the hash above stays the bytes'.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SuiteError(f"{p} is not UTF-8 text", "save the suite as UTF-8 JSONL") from None
     for number, line in enumerate(text.splitlines(), 1):
@@ -168,6 +170,8 @@ def load_suite(path: str | Path) -> Suite:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
+        except RecursionError:  # "[[[[…": the parser's stack, not a question
+            raise SuiteError(f"{where}: JSON nested too deeply to be a question") from None
         case = parse_case(raw, where, number)
         if case.id in seen:
             raise SuiteError(f"{where}: duplicate id {case.id!r}")
