@@ -400,6 +400,26 @@ def test_an_out_that_cannot_be_written_stops_before_the_run(ville: Path, tmp_pat
     assert asked() == before
 
 
+def test_a_report_says_what_narrowed_its_questions(ville: Path, tmp_path: Path) -> None:
+    """A run of one question of one collection said "split all", in the table and in the
+    report one publishes, as if the whole suite had been asked."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "quick"
+    args = ["--home", str(ville), "eval", str(suite), "--collection", "ville", "--limit", "1"]
+    en = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*args, "--out", str(out)])
+    assert en.exit_code == 0, en.output
+    assert "Evaluation of ville (split all, collection ville, --limit 1), commit " in en.output
+    report = json.loads((out / "report.json").read_text())
+    assert (report["collection"], report["limit"], report["sample"]) == ("ville", 1, None)
+    assert "split all, collection ville, --limit 1</h1>" in (out / "report.html").read_text()
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(ville), "eval", str(suite), "--split", "test", "--compare", str(out)]
+    )
+    assert fr.exit_code == 0, fr.output
+    assert "Évaluation de ville (partie test), commit " in fr.output  # the whole test split
+    assert "(toutes les parties, collection ville, --limit 1, commit " in fr.output
+
+
 def test_report_load_rejects_other_json(tmp_path: Path) -> None:
     from commune.evaluation.report import load
 

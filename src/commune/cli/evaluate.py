@@ -146,7 +146,9 @@ def eval_cmd(
     )
     bars.finish()
     pinned = commune.pins(suite=loaded, models=[s.model for s in systems if s.model])
-    report = rep.build(result, pins=pinned, split=split)
+    report = rep.build(
+        result, pins=pinned, split=split, collection=collection, limit=limit, sample=sample
+    )
     lang = from_environment(os.environ)
     click.echo(rep.summary(report, other=other, language=lang))
     # The report is written before the scores are kept: a disk that fails it keeps none.
