@@ -200,6 +200,10 @@ def test_bad_suite_lines_are_named(tmp_path: Path) -> None:
     write_suite(bad, [{"question": "q", "language": "fr", "collection": "c", "documents": []}])
     with pytest.raises(SuiteError, match="'documents' must be a string or a non-empty list"):
         load_suite(bad)
+    # Sections without their documents: the question was silently never judged on retrieval.
+    write_suite(bad, [{"question": "q", "language": "fr", "collection": "c", "sections": ["T"]}])
+    with pytest.raises(SuiteError, match="line 1: 'sections' narrow 'documents', which this"):
+        load_suite(bad)
 
 
 def test_a_byte_order_mark_is_read_and_deep_nesting_is_named(tmp_path: Path) -> None:

@@ -131,6 +131,13 @@ def parse_case(raw: object, where: str, number: int) -> Case:
         raise SuiteError(f"{where}: 'unanswerable' must be true or false")
     if unanswerable and (facts or raw.get("documents")):
         raise SuiteError(f"{where}: an unanswerable question cannot have facts or documents")
+    # Sections narrow documents: without them the question was never judged on retrieval,
+    # and no figure said so.
+    if "sections" in raw and not raw.get("documents"):
+        raise SuiteError(
+            f"{where}: 'sections' narrow 'documents', which this line does not name",
+            "add the documents the sections are in",
+        )
     return Case(
         id=str(raw.get("id") or f"q{number}"),
         question=raw["question"].strip(),

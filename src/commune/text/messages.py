@@ -1327,6 +1327,16 @@ PATTERNS = [
             r"shorten it, or raise \[limits\] max_query_chars in commune\.toml",
             "raccourcissez-la, ou relevez [limits] max_query_chars dans commune.toml",
         ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): 'sections' narrow 'documents', which this line does "
+            r"not name",
+            "{name} ligne {n}\u00a0: 'sections' restreint 'documents', que cette ligne ne "
+            "nomme pas",
+        ),
+        (
+            r"add the documents the sections are in",
+            "ajoutez les documents où se trouvent ces sections",
+        ),
         (r"(?P<name>.+) is not UTF-8 text", "{name} n'est pas du texte UTF-8"),
         (r"save the suite as UTF-8 JSONL", "enregistrez la suite en JSONL UTF-8"),
         (
