@@ -424,6 +424,21 @@ def test_a_report_says_what_narrowed_its_questions(ville: Path, tmp_path: Path) 
     assert "(toutes les parties, collection ville, --limit 1, commit " in fr.output
 
 
+def test_two_runs_of_the_same_home_share_their_pins(ville: Path, tmp_path: Path) -> None:
+    """The scores' pin hashed each kept run's energy per correct answer, which the charter
+    never chooses by and every run measures afresh: no two reports ever shared their pins."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    pinned = []
+    for n in range(3):  # the second and third runs each find the previous run's scores
+        out = tmp_path / f"run{n}"
+        r = CliRunner().invoke(
+            cli, ["--home", str(ville), "eval", str(suite), "--split", "test", "--out", str(out)]
+        )
+        assert r.exit_code == 0, r.output
+        pinned.append(json.loads((out / "report.json").read_text())["pins"])
+    assert pinned[1] == pinned[2]
+
+
 def test_report_load_rejects_other_json(tmp_path: Path) -> None:
     from commune.evaluation.report import load
 
