@@ -439,6 +439,21 @@ def test_two_runs_of_the_same_home_share_their_pins(ville: Path, tmp_path: Path)
     assert pinned[1] == pinned[2]
 
 
+def test_options_that_would_be_dropped_are_refused(ville: Path, tmp_path: Path) -> None:
+    """--model without --mode generate, and --mode with --retrieval-only, were dropped without
+    a word: the reader asked for a model's figures and read extraction's."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    for args, english, french in (
+        (["--model", "smollm2"], "add --mode generate", "ajoutez --mode generate"),
+        (["--retrieval-only", "--mode", "auto"], "leave out --mode", "retirez --mode"),
+    ):
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(ville), "eval", str(suite), "--limit", "1", *args]
+            )
+            assert r.exit_code == 2 and said in r.output, r.output
+
+
 def test_report_load_rejects_other_json(tmp_path: Path) -> None:
     from commune.evaluation.report import load
 

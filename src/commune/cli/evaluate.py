@@ -113,6 +113,22 @@ def eval_cmd(
                 ),
                 param_hint=name,
             )
+    # Each was dropped without a word: the figures were extraction's, or retrieval's alone,
+    # where the reader asked for a model's.
+    if models and "generate" not in modes:
+        raise click.UsageError(
+            said(
+                "--model choisit les modèles de --mode generate : ajoutez --mode generate",
+                "--model chooses the models of --mode generate: add --mode generate",
+            )
+        )
+    if retrieval_only and modes:
+        raise click.UsageError(
+            said(
+                "--retrieval-only ne demande aucune réponse : retirez --mode, ou --retrieval-only",
+                "--retrieval-only asks for no answer: leave out --mode, or --retrieval-only",
+            )
+        )
     other = rep.load(compare) if compare else None
     loaded = load_suite(suite)
     if out:  # before the run, not after it: a run of a slow model takes hours
