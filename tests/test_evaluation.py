@@ -206,7 +206,7 @@ def test_bad_suite_lines_are_named(tmp_path: Path) -> None:
         load_suite(bad)
 
 
-def test_a_byte_order_mark_is_read_and_deep_nesting_is_named(tmp_path: Path) -> None:
+def test_a_byte_order_mark_is_read_deep_nesting_and_lone_surrogates_named(tmp_path: Path) -> None:
     suite = tmp_path / "notepad.jsonl"
     line = json.dumps(SUITE[0], ensure_ascii=False)
     # Notepad's UTF-8 begins with a byte order mark, which the JSON parser refuses.
@@ -215,6 +215,10 @@ def test_a_byte_order_mark_is_read_and_deep_nesting_is_named(tmp_path: Path) -> 
     # A line of brackets overflowed the parser's stack: a traceback, not the line.
     suite.write_text(line + "\n" + "[" * 100_000 + "\n")
     with pytest.raises(SuiteError, match="notepad.jsonl line 2: JSON nested too deeply"):
+        load_suite(suite)
+    # "\ud800" alone: a codec's error said the file was not UTF-8, which it was.
+    suite.write_text(line + "\n" + line.replace('"collecte"', '"x\\ud800"') + "\n")
+    with pytest.raises(SuiteError, match=r"line 2: a lone surrogate \(\\ud800\) is not text"):
         load_suite(suite)
 
 

@@ -179,6 +179,14 @@ def load_suite(path: str | Path) -> Suite:
             raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
         except RecursionError:  # "[[[[…": the parser's stack, not a question
             raise SuiteError(f"{where}: JSON nested too deeply to be a question") from None
+        try:  # "\ud800" alone: JSON's escapes write it, no UTF-8 carries it to the database
+            json.dumps(raw, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = f"\\u{ord(exc.object[exc.start]):04x}"
+            raise SuiteError(
+                f"{where}: a lone surrogate ({code}) is not text",
+                "write the character itself, or both halves of its surrogate pair",
+            ) from None
         case = parse_case(raw, where, number)
         if case.id in seen:
             raise SuiteError(f"{where}: duplicate id {case.id!r}")

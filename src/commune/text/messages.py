@@ -1337,6 +1337,15 @@ PATTERNS = [
             r"add the documents the sections are in",
             "ajoutez les documents où se trouvent ces sections",
         ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a lone surrogate \((?P<code>[^()]*)\) is not text",
+            "{name} ligne {n}\u00a0: un demi-caractère de substitution (surrogate) isolé "
+            "({code}) n'est pas du texte",
+        ),
+        (
+            r"write the character itself, or both halves of its surrogate pair",
+            "écrivez le caractère lui-même, ou les deux moitiés de sa paire de substitution",
+        ),
         (r"(?P<name>.+) is not UTF-8 text", "{name} n'est pas du texte UTF-8"),
         (r"save the suite as UTF-8 JSONL", "enregistrez la suite en JSONL UTF-8"),
         (
