@@ -426,6 +426,14 @@ def test_a_report_says_what_narrowed_its_questions(ville: Path, tmp_path: Path) 
     assert fr.exit_code == 0, fr.output
     assert "Évaluation de ville (partie test), commit " in fr.output  # the whole test split
     assert "(toutes les parties, collection ville, --limit 1, commit " in fr.output
+    # Compared with a run of another version of the suite: said, with that version's hash.
+    sha = report["pins"]["suite"]["sha256"][:12]
+    edited = write_suite(tmp_path / "ville.jsonl", SUITE[:3])
+    en = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(ville), "eval", str(edited), "--split", "test", "--compare", str(out)]
+    )
+    assert en.exit_code == 0, en.output
+    assert f"(suite ville {sha}, split all, collection ville, --limit 1, commit " in en.output
 
 
 def test_two_runs_of_the_same_home_share_their_pins(ville: Path, tmp_path: Path) -> None:

@@ -172,6 +172,15 @@ def scope(report: dict[str, Any], language: str = "en") -> str:
     return ", ".join([first, *narrowed])
 
 
+def other_suite(report: dict[str, Any], other: dict[str, Any]) -> str:
+    """ "suite NAME HASH, " when the run compared asked another suite, or another version of
+    it (questions added, facts corrected): its changes are not only this code's."""
+    mine, theirs = report["pins"]["suite"], other["pins"]["suite"]
+    if mine.get("sha256") == theirs.get("sha256"):
+        return ""
+    return f"suite {theirs.get('name')} {str(theirs.get('sha256'))[:12]}, "
+
+
 def summary(
     report: dict[str, Any], other: dict[str, Any] | None = None, language: str = "en"
 ) -> str:
@@ -194,11 +203,11 @@ def summary(
         when, was = other["created_at"], other["pins"].get("commit")
         before = other["pins"]["embedder"]["name"]
         lines.append(
-            f"comparée à {when} ({scope(other, language)}, commit {was}, plongement "
-            f"{before})\u00a0: l'écart entre parenthèses"
+            f"comparée à {when} ({other_suite(report, other)}{scope(other, language)}, "
+            f"commit {was}, plongement {before})\u00a0: l'écart entre parenthèses"
             if fr
-            else f"compared with {when} ({scope(other)}, commit {was}, embedder {before}): "
-            "change in brackets"
+            else f"compared with {when} ({other_suite(report, other)}{scope(other)}, commit "
+            f"{was}, embedder {before}): change in brackets"
         )
     width = 16 if other else 9
     group, system = _word("group", language), _word("system", language)
@@ -349,7 +358,8 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     compared = ""
     if other:
         compared = (
-            f"<p>Compared with the run of {esc(other['created_at'])} ({esc(scope(other))}, "
+            f"<p>Compared with the run of {esc(other['created_at'])} "
+            f"({esc(other_suite(report, other))}{esc(scope(other))}, "
             "commit "
             f"<code>{esc(str(other['pins'].get('commit')))}</code>).</p><ul>{changed}</ul>"
         )
