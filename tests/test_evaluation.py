@@ -45,9 +45,8 @@ SUITE = [
         "question": "Which bin do plastic packages go in?",
         "language": "en",
         "collection": "ville",
-        # A page of its own: a question about dechets.html shares collecte's split.
-        "documents": ["tri.html"],
-        "sections": ["Tri sélectif"],
+        # Judged on its answer alone: naming dechets.html would put it in collecte's split,
+        # and naming a page the home does not hold stops the run.
         "facts": [["jaune"]],
         "split": "dev",
     },
@@ -201,6 +200,26 @@ def test_bad_suite_lines_are_named(tmp_path: Path) -> None:
     write_suite(bad, [{"question": "q", "language": "fr", "collection": "c", "documents": []}])
     with pytest.raises(SuiteError, match="'documents' must be a string or a non-empty list"):
         load_suite(bad)
+    # Sections without their documents: the question was silently never judged on retrieval.
+    write_suite(bad, [{"question": "q", "language": "fr", "collection": "c", "sections": ["T"]}])
+    with pytest.raises(SuiteError, match="line 1: 'sections' narrow 'documents', which this"):
+        load_suite(bad)
+
+
+def test_a_byte_order_mark_is_read_deep_nesting_and_lone_surrogates_named(tmp_path: Path) -> None:
+    suite = tmp_path / "notepad.jsonl"
+    line = json.dumps(SUITE[0], ensure_ascii=False)
+    # Notepad's UTF-8 begins with a byte order mark, which the JSON parser refuses.
+    suite.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
+    assert [c.id for c in load_suite(suite).cases] == ["collecte"]
+    # A line of brackets overflowed the parser's stack: a traceback, not the line.
+    suite.write_text(line + "\n" + "[" * 100_000 + "\n")
+    with pytest.raises(SuiteError, match="notepad.jsonl line 2: JSON nested too deeply"):
+        load_suite(suite)
+    # "\ud800" alone: a codec's error said the file was not UTF-8, which it was.
+    suite.write_text(line + "\n" + line.replace('"collecte"', '"x\\ud800"') + "\n")
+    with pytest.raises(SuiteError, match=r"line 2: a lone surrogate \(\\ud800\) is not text"):
+        load_suite(suite)
 
 
 def test_shipped_suite_is_valid_and_split() -> None:
@@ -312,6 +331,139 @@ def test_eval_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
     assert "collection 'nowhere'" in r.output and r.output.count("\n") == 1
     r = runner.invoke(cli, ["--home", str(ville), "eval", str(suite), "--compare", "nope"])
     assert r.exit_code == 2 and "no evaluation report" in r.output
+
+
+def test_a_suite_that_does_not_fit_the_home_stops_before_any_question(
+    ville: Path, tmp_path: Path
+) -> None:
+    """A misspelt document was judged a retrieval miss without a word, and a question over
+    the length limit stopped the run halfway, naming none, after the questions before it had
+    been asked and recorded: each is now named before anything is asked or stored."""
+    from sqlalchemy import func, select
+
+    from commune.core import Commune
+    from commune.store.schema import eval_scores, usage
+
+    def stored() -> tuple[int, int]:
+        with Commune(ville) as c, c.engine.connect() as conn:
+            return tuple(  # type: ignore[return-value]
+                int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                for t in (usage, eval_scores)
+            )
+
+    before = stored()
+    misspelt = [SUITE[0], {**SUITE[1], "documents": ["libary.md"]}]
+    too_long = [SUITE[0], {**SUITE[1], "question": "Which book? " * 200}]
+    for cases, english, french in (
+        (
+            misspelt,
+            "error: question 'library' names the document 'libary.md', which collection "
+            "'ville' does not hold (write the last part of its source_uri",
+            "erreur\u00a0: la question 'library' nomme le document 'libary.md', que la "
+            "collection 'ville' ne contient pas (écrivez la dernière partie de son source_uri",
+        ),
+        (
+            too_long,
+            "error: question 'library' is 2399 characters long, over the limit of 2000 "
+            "(shorten it, or raise [limits] max_query_chars in commune.toml)",
+            "erreur\u00a0: la question 'library' fait 2399 caractères, au-delà de la limite de "
+            "2000 (raccourcissez-la, ou relevez [limits] max_query_chars dans commune.toml)",
+        ),
+    ):
+        suite = write_suite(tmp_path / "mine.jsonl", cases)
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(ville), "eval", str(suite), "--split", "test"]
+            )
+            assert r.exit_code == 2 and r.output.startswith(said), r.output
+            assert r.output.count("\n") == 1
+    assert stored() == before
+
+
+def test_an_out_that_cannot_be_written_stops_before_the_run(ville: Path, tmp_path: Path) -> None:
+    """--out was first written after every question had been asked and the scores kept: a
+    typo cost the whole run (hours, for a slow model) and ended in a traceback."""
+    from sqlalchemy import func, select
+
+    from commune.core import Commune
+    from commune.store.schema import usage
+
+    def asked() -> int:
+        with Commune(ville) as c, c.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(usage)).scalar_one())
+
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    (tmp_path / "a-file").write_text("")
+    before = asked()
+    out = str(tmp_path / "a-file" / "reports")
+    for lang, said in (
+        ("en_GB.UTF-8", f"error: cannot write the report to {out}: "),
+        ("fr_FR.UTF-8", f"erreur\u00a0: impossible d'écrire le rapport dans {out}\u00a0: "),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(ville), "eval", str(suite), "--out", out]
+        )
+        assert r.exit_code == 2 and r.output.startswith(said), r.output
+        assert r.output.count("\n") == 1
+    assert asked() == before
+
+
+def test_a_report_says_what_narrowed_its_questions(ville: Path, tmp_path: Path) -> None:
+    """A run of one question of one collection said "split all", in the table and in the
+    report one publishes, as if the whole suite had been asked."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "quick"
+    args = ["--home", str(ville), "eval", str(suite), "--collection", "ville", "--limit", "1"]
+    en = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*args, "--out", str(out)])
+    assert en.exit_code == 0, en.output
+    assert "Evaluation of ville (split all, collection ville, --limit 1), commit " in en.output
+    report = json.loads((out / "report.json").read_text())
+    assert (report["collection"], report["limit"], report["sample"]) == ("ville", 1, None)
+    assert "split all, collection ville, --limit 1</h1>" in (out / "report.html").read_text()
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(ville), "eval", str(suite), "--split", "test", "--compare", str(out)]
+    )
+    assert fr.exit_code == 0, fr.output
+    assert "Évaluation de ville (partie test), commit " in fr.output  # the whole test split
+    assert "(toutes les parties, collection ville, --limit 1, commit " in fr.output
+    # Compared with a run of another version of the suite: said, with that version's hash.
+    sha = report["pins"]["suite"]["sha256"][:12]
+    edited = write_suite(tmp_path / "ville.jsonl", SUITE[:3])
+    en = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(ville), "eval", str(edited), "--split", "test", "--compare", str(out)]
+    )
+    assert en.exit_code == 0, en.output
+    assert f"(suite ville {sha}, split all, collection ville, --limit 1, commit " in en.output
+
+
+def test_two_runs_of_the_same_home_share_their_pins(ville: Path, tmp_path: Path) -> None:
+    """The scores' pin hashed each kept run's energy per correct answer, which the charter
+    never chooses by and every run measures afresh: no two reports ever shared their pins."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    pinned = []
+    for n in range(3):  # the second and third runs each find the previous run's scores
+        out = tmp_path / f"run{n}"
+        r = CliRunner().invoke(
+            cli, ["--home", str(ville), "eval", str(suite), "--split", "test", "--out", str(out)]
+        )
+        assert r.exit_code == 0, r.output
+        pinned.append(json.loads((out / "report.json").read_text())["pins"])
+    assert pinned[1] == pinned[2]
+
+
+def test_options_that_would_be_dropped_are_refused(ville: Path, tmp_path: Path) -> None:
+    """--model without --mode generate, and --mode with --retrieval-only, were dropped without
+    a word: the reader asked for a model's figures and read extraction's."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    for args, english, french in (
+        (["--model", "smollm2"], "add --mode generate", "ajoutez --mode generate"),
+        (["--retrieval-only", "--mode", "auto"], "leave out --mode", "retirez --mode"),
+    ):
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(ville), "eval", str(suite), "--limit", "1", *args]
+            )
+            assert r.exit_code == 2 and said in r.output, r.output
 
 
 def test_report_load_rejects_other_json(tmp_path: Path) -> None:

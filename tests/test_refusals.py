@@ -193,6 +193,15 @@ def test_refusals_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
         cli, ["--home", str(ville), "refusals", str(suite), "--max-answerable-refused", "1"]
     )
     assert cap.exit_code == 2
+    # A question over the length limit is named before any is asked, not met halfway as
+    # "the query is 2399 characters long", which named none.
+    long = [*SUITE, {**SUITE[1], "id": "long", "question": "Which book? " * 200}]
+    suite.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in long) + "\n")
+    r = CliRunner().invoke(
+        cli, ["--home", str(ville), "refusals", str(suite)], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+    assert r.output.startswith("erreur\u00a0: la question 'long' fait 2399 caractères"), r.output
 
 
 def test_transparency_shows_the_threshold_answers_are_given_at(ville: Path) -> None:

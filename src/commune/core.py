@@ -722,11 +722,13 @@ class Commune:
         one proposed for this home's documents (`commune refusals`; nothing is changed)."""
         from commune.answering import refusal
         from commune.evaluation import refusals
+        from commune.evaluation.runner import check_questions
 
         cases = suite.select(split, collection)
         if not cases:
             raise suite.none_selected(split, collection)
         refusals.kinds(cases)  # before any question is asked
+        check_questions(self.settings, cases)  # the one too long named, not met halfway
         scored = refusals.probabilities(self.searcher, self.settings, cases, progress)
         return refusals.choose(
             scored,

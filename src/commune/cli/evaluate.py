@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from commune.cli.group import StageBars, cli, commune_of, said
 from commune.cli.speech import percent
+from commune.errors import CommuneError
 from commune.text.messages import from_environment
 from commune.text.numbers import number
 
@@ -111,8 +113,32 @@ def eval_cmd(
                 ),
                 param_hint=name,
             )
+    # Each was dropped without a word: the figures were extraction's, or retrieval's alone,
+    # where the reader asked for a model's.
+    if models and "generate" not in modes:
+        raise click.UsageError(
+            said(
+                "--model choisit les modèles de --mode generate : ajoutez --mode generate",
+                "--model chooses the models of --mode generate: add --mode generate",
+            )
+        )
+    if retrieval_only and modes:
+        raise click.UsageError(
+            said(
+                "--retrieval-only ne demande aucune réponse : retirez --mode, ou --retrieval-only",
+                "--retrieval-only asks for no answer: leave out --mode, or --retrieval-only",
+            )
+        )
     other = rep.load(compare) if compare else None
     loaded = load_suite(suite)
+    if out:  # before the run, not after it: a run of a slow model takes hours
+        try:
+            Path(out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommuneError(
+                f"cannot write the report to {out}: {exc.strerror}",
+                "give --out a directory you can write",
+            ) from None
     commune = commune_of(ctx)
     systems = [System("extractive")] if not modes or "extractive" in modes else []
     if retrieval_only:
@@ -136,9 +162,13 @@ def eval_cmd(
     )
     bars.finish()
     pinned = commune.pins(suite=loaded, models=[s.model for s in systems if s.model])
-    report = rep.build(result, pins=pinned, split=split)
+    report = rep.build(
+        result, pins=pinned, split=split, collection=collection, limit=limit, sample=sample
+    )
     lang = from_environment(os.environ)
     click.echo(rep.summary(report, other=other, language=lang))
+    # The report is written before the scores are kept: a disk that fails it keeps none.
+    where = rep.write(report, out=out, other=other) if out else None
     if commune.record_scores(result=result, suite=loaded, split=split):
         click.echo(
             "\n"
@@ -157,8 +187,7 @@ def eval_cmd(
                 "(no --limit or --sample, --split test or all)",
             )
         )
-    if out:
-        where = rep.write(report, out=out, other=other)
+    if where is not None:
         json_file, html_file = where / "report.json", where / "report.html"
         click.echo(
             "\n"

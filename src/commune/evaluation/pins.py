@@ -111,6 +111,11 @@ def generator_pin(name: str, spec: ModelSettings) -> dict[str, Any]:
     return pin
 
 
+# What the charter keeps of a run but never chooses by (charter/scores.py reads the share of
+# correct answers).
+NOT_CHOSEN_BY = "wh_per_correct_answer"
+
+
 def pins(
     engine: Engine,
     settings: Settings,
@@ -137,7 +142,9 @@ def pins(
     specs = model_specs(settings)
     board = sorted(
         json.dumps(
-            {k: v for k, v in row.items() if k not in ("id", "created_at")},
+            # Not the energy per correct answer either: measured afresh by every run, it
+            # decides nothing, and made two runs of the same home never share their pins.
+            {k: v for k, v in row.items() if k not in ("id", "created_at", NOT_CHOSEN_BY)},
             sort_keys=True,
             default=str,
         )

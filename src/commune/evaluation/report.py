@@ -34,12 +34,25 @@ FIGURES = [
 COLUMNS = [(where, sub, key, short) for where, sub, key, _, short, shown in FIGURES if shown]
 
 
-def build(result: Any, pins: dict[str, Any], split: str | None) -> dict[str, Any]:
+def build(
+    result: Any,
+    pins: dict[str, Any],
+    split: str | None,
+    collection: str | None = None,
+    limit: int | None = None,
+    sample: int | None = None,
+) -> dict[str, Any]:
+    partial = bool(getattr(result, "partial", False))
     return {
         "kind": "commune-eval",
         "format": FORMAT,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "split": split,
+        # What else narrowed the questions: a published report of three questions of one
+        # collection said "split all" and nothing more.
+        "collection": collection,
+        "limit": limit if partial else None,
+        "sample": sample if partial else None,
         "pins": pins,
         "systems": list(result.outcomes),
         "metrics": result.metrics(),
@@ -136,6 +149,38 @@ def _word(text: str, language: str) -> str:
     return FRENCH.get(text, text)
 
 
+def scope(report: dict[str, Any], language: str = "en") -> str:
+    """Which questions were asked: the split, and the collection, --limit or --sample that
+    narrowed them ("partie test, collection mairie, --limit 3")."""
+    split = report["split"] or "all"
+    narrowed = [
+        f"{flag} {report[key]}"
+        for key, flag in (
+            ("collection", "collection"),
+            ("limit", "--limit"),
+            ("sample", "--sample"),
+        )
+        if report.get(key) is not None
+    ]
+    if language == "fr":
+        if split == "all":
+            first = "toutes les parties" if narrowed else "toutes les questions"
+        else:
+            first = "partie " + _word(split, language)
+    else:
+        first = f"split {split}"
+    return ", ".join([first, *narrowed])
+
+
+def other_suite(report: dict[str, Any], other: dict[str, Any]) -> str:
+    """ "suite NAME HASH, " when the run compared asked another suite, or another version of
+    it (questions added, facts corrected): its changes are not only this code's."""
+    mine, theirs = report["pins"]["suite"], other["pins"]["suite"]
+    if mine.get("sha256") == theirs.get("sha256"):
+        return ""
+    return f"suite {theirs.get('name')} {str(theirs.get('sha256'))[:12]}, "
+
+
 def summary(
     report: dict[str, Any], other: dict[str, Any] | None = None, language: str = "en"
 ) -> str:
@@ -144,27 +189,25 @@ def summary(
     issue 24); report.json and report.html are unchanged."""
     pins = report["pins"]
     fr = language == "fr"
-    split = _word(report["split"] or "all", language)
     commit = pins.get("commit") or ("inconnu" if fr else "unknown")
     code, config = str(pins.get("code_sha256"))[:12], pins["config_sha256"][:12]
     embedder = pins["embedder"]["name"]
     lines = [
-        f"Évaluation de {pins['suite']['name']} "
-        f"({'toutes les questions' if (report['split'] or 'all') == 'all' else 'partie ' + split}"
-        f"), commit {commit}, code {code}, "
-        f"plongement {embedder}, configuration {config}"
+        f"Évaluation de {pins['suite']['name']} ({scope(report, language)}), commit {commit}, "
+        f"code {code}, plongement {embedder}, configuration {config}"
         if fr
-        else f"Evaluation of {pins['suite']['name']} (split {split}), commit {commit}, "
+        else f"Evaluation of {pins['suite']['name']} ({scope(report)}), commit {commit}, "
         f"code {code}, embedder {embedder}, configuration {config}"
     ]
     if other:
         when, was = other["created_at"], other["pins"].get("commit")
         before = other["pins"]["embedder"]["name"]
         lines.append(
-            f"comparée à {when} (commit {was}, plongement {before})\u00a0: l'écart entre "
-            "parenthèses"
+            f"comparée à {when} ({other_suite(report, other)}{scope(other, language)}, "
+            f"commit {was}, plongement {before})\u00a0: l'écart entre parenthèses"
             if fr
-            else f"compared with {when} (commit {was}, embedder {before}): change in brackets"
+            else f"compared with {when} ({other_suite(report, other)}{scope(other)}, commit "
+            f"{was}, embedder {before}): change in brackets"
         )
     width = 16 if other else 9
     group, system = _word("group", language), _word("system", language)
@@ -315,7 +358,9 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     compared = ""
     if other:
         compared = (
-            f"<p>Compared with the run of {esc(other['created_at'])} (commit "
+            f"<p>Compared with the run of {esc(other['created_at'])} "
+            f"({esc(other_suite(report, other))}{esc(scope(other))}, "
+            "commit "
             f"<code>{esc(str(other['pins'].get('commit')))}</code>).</p><ul>{changed}</ul>"
         )
     plots = ""
@@ -335,7 +380,7 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Commune evaluation: {name}</title>
 <style>{_CSS}</style></head><body><main>
-<h1>Evaluation of <code>{name}</code>, split {esc(str(report["split"] or "all"))}</h1>
+<h1>Evaluation of <code>{name}</code>, {esc(scope(report))}</h1>
 <p>{head}</p>
 {compared}
 {plots}

@@ -13,12 +13,14 @@ from commune.answering.grounding import SUPPORT_THRESHOLD, support
 from commune.answering.path import AskPath, AskRequest
 from commune.answering.search import Searcher
 from commune.charter.scores import Scoreboard
-from commune.errors import NotFound
+from commune.config import Settings
+from commune.errors import InvalidRequest, NotFound
 from commune.evaluation.metrics import (
     Outcome,
     answer_scores,
     contains_facts,
     expected_units,
+    names_document,
     ranked_units,
     retrieval_scores,
 )
@@ -103,6 +105,50 @@ def collection_languages(engine: Engine, names: set[str]) -> dict[str, str]:
     return {name: lang for name, (_, lang) in best.items()}
 
 
+def check_documents(engine: Engine, cases: list[Case]) -> None:
+    """Stop, before any question is asked, at a document a question names that its collection
+    does not hold: a misspelt file name would be judged a retrieval miss whatever was found,
+    and the report would say so without a word."""
+    from sqlalchemy import select
+
+    from commune.store.schema import collections, documents
+
+    named = {c.collection for c in cases if c.documents}
+    if not named:
+        return
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(collections.c.name, documents.c.source_uri)
+            .join(documents, documents.c.collection_id == collections.c.id)
+            .where(collections.c.name.in_(sorted(named)))
+        ).all()
+    sources: dict[str, list[str]] = {}
+    for name, source in rows:
+        sources.setdefault(name, []).append(source)
+    for c in cases:
+        for doc in c.documents:
+            if not any(names_document(doc, s) for s in sources.get(c.collection, ())):
+                raise NotFound(
+                    f"question {c.id!r} names the document {doc!r}, which collection "
+                    f"{c.collection!r} does not hold",
+                    "write the last part of its source_uri, which commune documents --json "
+                    "shows, or add the document",
+                )
+
+
+def check_questions(settings: Settings, cases: list[Case]) -> None:
+    """Stop, before any question is asked, at one too long to be asked: it would stop the run
+    halfway, after the questions before it had spent their energy, naming none."""
+    limit = settings.limits.max_query_chars
+    for c in cases:
+        if len(c.question) > limit:
+            raise InvalidRequest(
+                f"question {c.id!r} is {len(c.question)} characters long, over the limit of "
+                f"{limit}",
+                "shorten it, or raise [limits] max_query_chars in commune.toml",
+            )
+
+
 def slice_of(question_language: str, collection_language: str) -> str:
     if question_language == collection_language:
         return question_language
@@ -139,6 +185,8 @@ def run_suite(
     if not cases:
         raise suite.none_selected(split, collection)
     languages = collection_languages(deployment.engine, {c.collection for c in cases})
+    check_documents(deployment.engine, cases)
+    check_questions(deployment.searcher.settings, cases)
     result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})
     result.partial = len(cases) < len(selected)
     judged = [c for c in cases if c.judged_retrieval]

@@ -131,6 +131,13 @@ def parse_case(raw: object, where: str, number: int) -> Case:
         raise SuiteError(f"{where}: 'unanswerable' must be true or false")
     if unanswerable and (facts or raw.get("documents")):
         raise SuiteError(f"{where}: an unanswerable question cannot have facts or documents")
+    # Sections narrow documents: without them the question was never judged on retrieval,
+    # and no figure said so.
+    if "sections" in raw and not raw.get("documents"):
+        raise SuiteError(
+            f"{where}: 'sections' narrow 'documents', which this line does not name",
+            "add the documents the sections are in",
+        )
     return Case(
         id=str(raw.get("id") or f"q{number}"),
         question=raw["question"].strip(),
@@ -157,7 +164,9 @@ def load_suite(path: str | Path) -> Suite:
     suite = Suite(p.stem, p, hashlib.sha256(data).hexdigest())
     seen: set[str] = set()
     try:
-        text = data.decode("utf-8")
+        # "utf-8-sig": Windows editors (Notepad) begin a UTF-8 file with a byte order mark,
+        # which the JSON parser refuses; the hash above stays the bytes'.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SuiteError(f"{p} is not UTF-8 text", "save the suite as UTF-8 JSONL") from None
     for number, line in enumerate(text.splitlines(), 1):
@@ -168,6 +177,16 @@ def load_suite(path: str | Path) -> Suite:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
+        except RecursionError:  # "[[[[…": the parser's stack, not a question
+            raise SuiteError(f"{where}: JSON nested too deeply to be a question") from None
+        try:  # "\ud800" alone: JSON's escapes write it, no UTF-8 carries it to the database
+            json.dumps(raw, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = f"\\u{ord(exc.object[exc.start]):04x}"
+            raise SuiteError(
+                f"{where}: a lone surrogate ({code}) is not text",
+                "write the character itself, or both halves of its surrogate pair",
+            ) from None
         case = parse_case(raw, where, number)
         if case.id in seen:
             raise SuiteError(f"{where}: duplicate id {case.id!r}")

@@ -1268,6 +1268,14 @@ PATTERNS = [
             "impossible de lire la suite {name}\u00a0: {why}",
         ),
         (r"give the path of a JSONL file", "donnez le chemin d'un fichier JSONL"),
+        (
+            r"cannot write the report to (?P<name>.+): (?P<why>[^:]+)",
+            "impossible d'écrire le rapport dans {name}\u00a0: {why}",
+        ),
+        (
+            r"give --out a directory you can write",
+            "donnez à --out un dossier où vous pouvez écrire",
+        ),
         (r"(?P<name>.+) holds no questions", "{name} ne contient aucune question"),
         (r"write one JSON object per line", "écrivez un objet JSON par ligne"),
         (
@@ -1317,6 +1325,49 @@ PATTERNS = [
             r"(?P<name>.+) line (?P<n>\d+): an unanswerable question cannot have facts or "
             r"documents",
             "{name} ligne {n}\u00a0: une question sans réponse ne peut avoir ni facts ni documents",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): JSON nested too deeply to be a question",
+            "{name} ligne {n}\u00a0: JSON trop imbriqué pour être une question",
+        ),
+        (
+            r"question (?P<id>'[^']*') names the document (?P<doc>'[^']*'), which collection "
+            r"(?P<name>'[^']*') does not hold",
+            "la question {id} nomme le document {doc}, que la collection {name} ne contient pas",
+        ),
+        (
+            r"write the last part of its source_uri, which commune documents --json shows, or "
+            r"add the document",
+            "écrivez la dernière partie de son source_uri, que montre commune documents --json, "
+            "ou ajoutez le document",
+        ),
+        (
+            r"question (?P<id>'[^']*') is (?P<n>\d+) characters long, over the limit of "
+            r"(?P<limit>\d+)",
+            "la question {id} fait {n} caractères, au-delà de la limite de {limit}",
+        ),
+        (
+            r"shorten it, or raise \[limits\] max_query_chars in commune\.toml",
+            "raccourcissez-la, ou relevez [limits] max_query_chars dans commune.toml",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): 'sections' narrow 'documents', which this line does "
+            r"not name",
+            "{name} ligne {n}\u00a0: 'sections' restreint 'documents', que cette ligne ne "
+            "nomme pas",
+        ),
+        (
+            r"add the documents the sections are in",
+            "ajoutez les documents où se trouvent ces sections",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a lone surrogate \((?P<code>[^()]*)\) is not text",
+            "{name} ligne {n}\u00a0: un demi-caractère de substitution (surrogate) isolé "
+            "({code}) n'est pas du texte",
+        ),
+        (
+            r"write the character itself, or both halves of its surrogate pair",
+            "écrivez le caractère lui-même, ou les deux moitiés de sa paire de substitution",
         ),
         (r"(?P<name>.+) is not UTF-8 text", "{name} n'est pas du texte UTF-8"),
         (r"save the suite as UTF-8 JSONL", "enregistrez la suite en JSONL UTF-8"),
