@@ -118,6 +118,69 @@ def test_unreachable_endpoint_is_unavailable():
         gen.complete([{"role": "user", "content": "hi"}])
 
 
+def test_a_model_writing_without_end_still_meets_the_time_limit():
+    """The limit was read only while waiting for an item: a model that always had one ready
+    (an endpoint ignoring max_tokens, writing fast) was never stopped."""
+    import itertools
+    import time
+
+    from commune.generate.base import GenerationTimedOut, within
+
+    def endless():  # type: ignore[no-untyped-def]
+        for i in itertools.count():
+            time.sleep(0.001)
+            yield i
+
+    start = time.monotonic()
+    with pytest.raises(GenerationTimedOut):
+        for _ in within(endless(), 0.3):
+            time.sleep(0.002)  # the reader is slower than the model: items are always ready
+            assert time.monotonic() - start < 5, "the time limit was never applied"
+
+
+def test_an_endpoint_ignoring_max_tokens_is_cut_at_the_limit():
+    e = ScriptedEndpoint(" ".join(["mot"] * 500))
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", max_tokens=8)
+        done = gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert done.finish_reason == "length" and done.text.split() == ["mot"] * 9
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("<html><body><h1>500</h1><p>Traceback: /srv/secret.py</p>\n</body></html>", ""),
+        (r'{"error": {"message": "CUDA out of\n memory", "code": 500}}', ": CUDA out of memory"),
+    ],
+)
+def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
+    # The body was shown as it came: a page or a traceback, over several lines.
+    e = ScriptedEndpoint("", raw=body, status=500)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    message = str(info.value)
+    assert f"answered HTTP 500{said} (its own logs say why)" in message
+    assert "\n" not in message and "secret" not in message
+
+
+@pytest.mark.parametrize("raw", ['{"choices": [{"message": {"content": "Oui [1]."}}]}', ""])
+def test_a_reply_that_is_no_event_stream_is_malformed(raw):
+    # A JSON body or nothing read as an empty answer: "failed citation checks ()".
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable, match="malformed reply"):
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+
+
 # -- grounded answers end to end ------------------------------------------------------------------
 
 

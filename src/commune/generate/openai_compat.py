@@ -24,6 +24,20 @@ if TYPE_CHECKING:
     from commune.config import ModelSettings
 
 
+def _said(response: Any) -> str:
+    """What an endpoint's error says, on one line, when it says it as OpenAI's API does
+    (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
+    never shown to the person asking."""
+    try:
+        error = response.json().get("error")
+        message = error.get("message") if isinstance(error, dict) else error
+    except (ValueError, AttributeError):
+        message = None
+    if not isinstance(message, str) or not message.strip():
+        return ""
+    return ": " + " ".join(message.split())[:160]
+
+
 class OpenAICompatibleGenerator(Generator):
     backend = "openai"
     local = False
@@ -92,6 +106,11 @@ class OpenAICompatibleGenerator(Generator):
         }
         reader = ChatStream()
         url = f"{self.base_url}/chat/completions"
+        limit = max_tokens or self.max_tokens
+        malformed = GeneratorUnavailable(
+            f"model {self.name} at {self.base_url} sent a malformed reply",
+            "check that the endpoint speaks the OpenAI chat completions API",
+        )
         try:
             with httpx.stream(
                 "POST", url, json=body, headers=self._headers(), timeout=self.timeout
@@ -100,24 +119,31 @@ class OpenAICompatibleGenerator(Generator):
                     response.read()
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
-                        f"{response.status_code}: {response.text[:200]}"
+                        f"{response.status_code}{_said(response)}",
+                        "its own logs say why",
                     )
+                events = 0
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
                         break
+                    events += 1
                     try:
                         pieces = list(reader.feed(json.loads(data)))
                     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
                         # Not the protocol: the model is as good as unavailable, and the
                         # answer falls back to extraction instead of failing the request.
-                        raise GeneratorUnavailable(
-                            f"model {self.name} at {self.base_url} sent a malformed reply",
-                            "check that the endpoint speaks the OpenAI chat completions API",
-                        ) from None
+                        raise malformed from None
                     yield from pieces
+                    # Each text delta holds one token or more: past the limit, the endpoint
+                    # ignored max_tokens, and would write on for as long as it liked.
+                    if len(reader.parts) > limit:
+                        reader.finish = "length"
+                        break
+                if not events:  # no event at all (a page, a JSON body): not a chat stream
+                    raise malformed
         except httpx.HTTPError as exc:
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",

@@ -1505,6 +1505,14 @@ PATTERNS = [
             r"set models\.(?P<name>\S+)\.path in commune\.toml",
             "renseignez models.{name}.path dans commune.toml",
         ),
+        (
+            r"model (?P<name>\S+) could not be loaded from (?P<path>.+)",
+            "le modèle {name} n'a pas pu être chargé depuis {path}",
+        ),
+        (
+            r"check that models\.(?P<name>\S+)\.path is a GGUF model file",
+            "vérifiez que models.{name}.path est un fichier de modèle GGUF",
+        ),
         (r"model file not found: (?P<path>.+)", "fichier du modèle introuvable\u00a0: {path}"),
         (
             r"fix models\.(?P<name>\S+)\.path in commune\.toml",
@@ -1524,6 +1532,11 @@ PATTERNS = [
             r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+): (?P<body>[\s\S]*)",
             "le modèle {name} à l'adresse {url} a répondu HTTP {status}\u00a0: {body}",
         ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+)",
+            "le modèle {name} à l'adresse {url} a répondu HTTP {status}",
+        ),
+        (r"its own logs say why", "ses propres journaux disent pourquoi"),
         (
             r"model (?P<name>\S+) at (?P<url>\S+) sent a malformed reply",
             "le modèle {name} à l'adresse {url} a envoyé une réponse mal formée",
