@@ -85,7 +85,13 @@ class LlamaCppGenerator(Generator):
             # llama.cpp also opens an HTTP server on loopback: without a key, any local
             # process could use the model unmetered. A fresh key per process closes it.
             params.api_keys = [self.api_key]
-            self._server = xlc.Server(params)
+            try:
+                self._server = xlc.Server(params)
+            except RuntimeError:  # llama.cpp says only "failed to init": the file is the suspect
+                raise GeneratorUnavailable(
+                    f"model {self.name} could not be loaded from {self.path}",
+                    f"check that models.{self.name}.path is a GGUF model file",
+                ) from None
         return self._server
 
     @property
