@@ -146,6 +146,14 @@ def test_an_endpoint_ignoring_max_tokens_is_cut_at_the_limit():
     finally:
         e.close()
     assert done.finish_reason == "length" and done.text.split() == ["mot"] * 9
+    # Deltas of many tokens each (41 characters): cut by their length too, past 8 x 8.
+    e = ScriptedEndpoint(" ".join(["x" * 40] * 500))
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", max_tokens=8)
+        done = gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert done.finish_reason == "length" and done.text.split() == ["x" * 40] * 2
 
 
 @pytest.mark.parametrize(

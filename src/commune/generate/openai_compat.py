@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from commune.config import ModelSettings
 
 
+# Beyond any token's length in the languages answered (about 4 characters on average).
+CHARS_PER_TOKEN = 8
+
+
 def _said(response: Any) -> str:
     """What an endpoint's error says, on one line, when it says it as OpenAI's API does
     (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
@@ -122,7 +126,7 @@ class OpenAICompatibleGenerator(Generator):
                         f"{response.status_code}{_said(response)}",
                         "its own logs say why",
                     )
-                events = 0
+                events = written = 0
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -137,9 +141,11 @@ class OpenAICompatibleGenerator(Generator):
                         # answer falls back to extraction instead of failing the request.
                         raise malformed from None
                     yield from pieces
-                    # Each text delta holds one token or more: past the limit, the endpoint
-                    # ignored max_tokens, and would write on for as long as it liked.
-                    if len(reader.parts) > limit:
+                    # Each text delta holds one token or more, and a token rarely more than
+                    # 8 characters: past either, the endpoint ignored max_tokens, and would
+                    # write on (and be counted, and billed) for as long as it liked.
+                    written += sum(map(len, pieces))
+                    if len(reader.parts) > limit or written > limit * CHARS_PER_TOKEN:
                         reader.finish = "length"
                         break
                 if not events:  # no event at all (a page, a JSON body): not a chat stream
