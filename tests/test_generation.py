@@ -93,6 +93,16 @@ def test_local_model_streams_deltas_then_a_completion(smollm2):
     assert isinstance(final, Completion) and final.text == "".join(deltas)
 
 
+def test_a_prompt_over_the_local_models_context_says_which_key_to_raise(smollm2):
+    # llama.cpp's error object reached the asker as a Python dict: "{'code': 400, ...}".
+    small = LlamaCppGenerator("tiny", smollm2.path, n_ctx=128, threads=1)
+    with pytest.raises(GeneratorUnavailable) as info:
+        small.complete([{"role": "user", "content": "bonjour " * 400}], max_tokens=8)
+    message = str(info.value)
+    assert "tokens) exceed model tiny's context (" in message, message  # llama.cpp's minimum
+    assert message.endswith("(raise models.tiny.n_ctx in commune.toml)") and "{" not in message
+
+
 def test_missing_model_file_is_unavailable_with_a_hint(tmp_path):
     gen = LlamaCppGenerator("broken", str(tmp_path / "nope.gguf"))
     with pytest.raises(GeneratorUnavailable, match="model file not found.*models.broken.path"):

@@ -94,6 +94,19 @@ class LlamaCppGenerator(Generator):
                 ) from None
         return self._server
 
+    def _failed(self, error: Any) -> GeneratorUnavailable:
+        """llama.cpp's error object as one line the asker can read (it came as a dict)."""
+        if not isinstance(error, dict):
+            return GeneratorUnavailable(f"model {self.name} failed: {error}")
+        if error.get("type") == "exceed_context_size_error":
+            return GeneratorUnavailable(
+                f"the question and its passages ({error.get('n_prompt_tokens')} tokens) "
+                f"exceed model {self.name}'s context ({error.get('n_ctx')} tokens)",
+                f"raise models.{self.name}.n_ctx in commune.toml",
+            )
+        message = " ".join(str(error.get("message") or error).split())
+        return GeneratorUnavailable(f"model {self.name} failed: {message}")
+
     @property
     def address(self) -> str:
         """The OpenAI-compatible HTTP endpoint llama.cpp serves on loopback."""
@@ -135,7 +148,7 @@ class LlamaCppGenerator(Generator):
                 if isinstance(event, Exception):
                     raise GeneratorUnavailable(f"model {self.name} failed: {event}") from event
                 if "error" in event:
-                    raise GeneratorUnavailable(f"model {self.name} failed: {event['error']}")
+                    raise self._failed(event["error"])
                 yield from reader.feed(event)
             yield reader.completion(self.name)
         finally:
