@@ -104,9 +104,16 @@ def test_a_prompt_over_the_local_models_context_says_which_key_to_raise(smollm2)
 
 
 def test_missing_model_file_is_unavailable_with_a_hint(tmp_path):
+    from commune.text.messages import localise
+
     gen = LlamaCppGenerator("broken", str(tmp_path / "nope.gguf"))
-    with pytest.raises(GeneratorUnavailable, match="model file not found.*models.broken.path"):
+    with pytest.raises(GeneratorUnavailable, match="^model file not found.*models.broken.path"):
         gen.complete([{"role": "user", "content": "hi"}])
+    # Said as it was raised, not wrapped in "model broken failed: ...", which left the
+    # reason in English inside the French notice.
+    with pytest.raises(GeneratorUnavailable) as info:
+        gen.complete([{"role": "user", "content": "hi"}])
+    assert localise(str(info.value), "fr").startswith("fichier du modèle introuvable")
 
 
 def test_openai_backend_against_the_real_llama_cpp_server(smollm2, monkeypatch):

@@ -145,6 +145,8 @@ class LlamaCppGenerator(Generator):
         reader = ChatStream()
         try:
             while (event := events.get()) is not done:
+                if isinstance(event, GeneratorUnavailable):  # loading failed: it says why
+                    raise event
                 if isinstance(event, Exception):
                     raise GeneratorUnavailable(f"model {self.name} failed: {event}") from event
                 if "error" in event:
