@@ -206,6 +206,37 @@ def test_a_reply_that_is_no_event_stream_is_malformed(raw):
         e.close()
 
 
+def test_an_endpoints_refusal_says_which_setting_to_check(home, corpus, monkeypatch):
+    """The endpoint here is a real OpenAI-compatible server, not a scripted one: a second
+    Commune served by uvicorn on loopback (a real vLLM cannot run in the tests). Its 401 and
+    404 said only "answered HTTP 404"; now the next step names the setting to check."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_key, serve
+
+    with Commune(home) as other:
+        other.add([corpus], licence="etalab-2.0")
+        key = make_key(other, "gateway", "Ville B")
+        with serve(create_app(other)) as url:
+            monkeypatch.setenv("GATEWAY_KEY", "cmn_wrong")
+            wrong_key = OpenAICompatibleGenerator("gw", f"{url}/v1", "extractive", "GATEWAY_KEY")
+            no_key = OpenAICompatibleGenerator("gw", f"{url}/v1", "extractive")
+            no_v1 = OpenAICompatibleGenerator("gw", url, "extractive", "GATEWAY_KEY")
+            said = {}
+            for name, gen in (("wrong", wrong_key), ("none", no_key), ("path", no_v1)):
+                with pytest.raises(GeneratorUnavailable) as info:
+                    gen.complete([{"role": "user", "content": "Où vont les emballages ?"}])
+                said[name] = str(info.value)
+            monkeypatch.setenv("GATEWAY_KEY", key)
+            done = wrong_key.complete([{"role": "user", "content": "Où vont les emballages ?"}])
+    assert "answered HTTP 401" in said["wrong"] and "\n" not in said["wrong"]
+    assert said["wrong"].endswith("(check the key in GATEWAY_KEY (models.gw.api_key_env))")
+    assert said["none"].endswith("(set models.gw.api_key_env to the variable holding its key)")
+    assert "answered HTTP 404" in said["path"]
+    assert said["path"].endswith("(check models.gw.base_url (most end in /v1) and models.gw.model)")
+    assert "bac jaune" in done.text and done.output_tokens > 0
+
+
 # -- grounded answers end to end ------------------------------------------------------------------
 
 

@@ -95,6 +95,18 @@ class OpenAICompatibleGenerator(Generator):
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
+    def _next_step(self, status: int) -> str:
+        """What the operator does about an endpoint's HTTP error."""
+        if status in (401, 403):
+            if self.api_key_env:
+                return f"check the key in {self.api_key_env} (models.{self.name}.api_key_env)"
+            return f"set models.{self.name}.api_key_env to the variable holding its key"
+        if status == 404:
+            return (
+                f"check models.{self.name}.base_url (most end in /v1) and models.{self.name}.model"
+            )
+        return "its own logs say why"
+
     def stream(
         self, messages: list[Message], max_tokens: int | None = None
     ) -> Iterator[str | Completion]:
@@ -124,7 +136,7 @@ class OpenAICompatibleGenerator(Generator):
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
                         f"{response.status_code}{_said(response)}",
-                        "its own logs say why",
+                        self._next_step(response.status_code),
                     )
                 events = written = 0
                 for line in response.iter_lines():

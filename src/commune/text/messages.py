@@ -1548,6 +1548,20 @@ PATTERNS = [
         ),
         (r"its own logs say why", "ses propres journaux disent pourquoi"),
         (
+            r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
+            "vérifiez la clé dans {env} (models.{name}.api_key_env)",
+        ),
+        (
+            r"set models\.(?P<name>\S+)\.api_key_env to the variable holding its key",
+            "donnez dans models.{name}.api_key_env la variable qui contient sa clé",
+        ),
+        (
+            r"check models\.(?P<name>\S+)\.base_url \(most end in /v1\) and "
+            r"models\.(?P=name)\.model",
+            "vérifiez models.{name}.base_url (qui finit le plus souvent par /v1) et "
+            "models.{name}.model",
+        ),
+        (
             r"model (?P<name>\S+) at (?P<url>\S+) sent a malformed reply",
             "le modèle {name} à l'adresse {url} a envoyé une réponse mal formée",
         ),
