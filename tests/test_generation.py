@@ -194,6 +194,26 @@ def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
     assert "\n" not in message and "secret" not in message
 
 
+def test_an_error_event_midway_is_said_not_read_as_an_empty_answer():
+    # vLLM sends a failure midway as an event: it was read as no text ("failed citation
+    # checks ()"), and the error itself was lost.
+    raw = (
+        'data: {"choices": [{"index": 0, "delta": {"content": "Le "}}]}\n\n'
+        'data: {"error": {"object": "error", "message": "CUDA error:\\n device-side assert",'
+        ' "type": "InternalServerError", "code": 500}}\n\n'
+    )
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value).endswith(
+        "stopped on an error: CUDA error: device-side assert (its own logs say why)"
+    )
+
+
 @pytest.mark.parametrize("raw", ['{"choices": [{"message": {"content": "Oui [1]."}}]}', ""])
 def test_a_reply_that_is_no_event_stream_is_malformed(raw):
     # A JSON body or nothing read as an empty answer: "failed citation checks ()".

@@ -33,13 +33,20 @@ def _said(response: Any) -> str:
     (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
     never shown to the person asking."""
     try:
-        error = response.json().get("error")
-        message = error.get("message") if isinstance(error, dict) else error
-    except (ValueError, AttributeError):
+        message = _error(response.json())
+    except ValueError:
         message = None
+    return f": {message}" if message else ""
+
+
+def _error(payload: Any) -> str | None:
+    """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
+    ``{"error": "..."}``), on one line; None when ``payload`` is none."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
-        return ""
-    return ": " + " ".join(message.split())[:160]
+        return None if error is None else "(no message)"
+    return " ".join(message.split())[:160]
 
 
 class OpenAICompatibleGenerator(Generator):
@@ -147,11 +154,18 @@ class OpenAICompatibleGenerator(Generator):
                         break
                     events += 1
                     try:
-                        pieces = list(reader.feed(json.loads(data)))
+                        event = json.loads(data)
+                        failed = _error(event)
+                        pieces = [] if failed else list(reader.feed(event))
                     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
                         # Not the protocol: the model is as good as unavailable, and the
                         # answer falls back to extraction instead of failing the request.
                         raise malformed from None
+                    if failed:  # vLLM and llama.cpp report a failure midway as an event
+                        raise GeneratorUnavailable(
+                            f"model {self.name} at {self.base_url} stopped on an error: {failed}",
+                            "its own logs say why",
+                        )
                     yield from pieces
                     # Each text delta holds one token or more, and a token rarely more than
                     # 8 characters: past either, the endpoint ignored max_tokens, and would
