@@ -449,6 +449,20 @@ def test_missing_key_names_the_variable(monkeypatch):
             "unknown key models.x.base_url",
         ),
         ("[generation]\nmax_tokens = 0\n", "must be greater than 0"),
+        # llama.cpp took these without a word, then failed to start, blaming the file.
+        (
+            '[models.x]\nbackend = "llamacpp"\npath = "m.gguf"\nn_ctx = -5\n',
+            "models.x.n_ctx must be a whole number above 0, got -5",
+        ),
+        (
+            '[models.x]\nbackend = "llamacpp"\npath = "m.gguf"\nthreads = 0\n',
+            "models.x.threads must be a whole number above 0, got 0",
+        ),
+        (
+            '[models.x]\nbackend = "openai"\nbase_url = "http://h"\nmodel = "m"\n'
+            'temperature = "hot"\n',
+            "models.x.temperature must be a number from 0 to 2, got 'hot'",
+        ),
     ],
 )
 def test_model_config_errors_name_the_key(tmp_path, toml, message):

@@ -1463,6 +1463,14 @@ PATTERNS = [
             "{key} doit être un nombre supérieur à 0, reçu {value}",
         ),
         (
+            r"(?P<key>models\.\S+) must be a whole number above 0, got (?P<value>.+)",
+            "{key} doit être un nombre entier supérieur à 0, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be a number from 0 to 2, got (?P<value>.+)",
+            "{key} doit être un nombre de 0 à 2, reçu {value}",
+        ),
+        (
             r"(?P<key>models\.\S+) must be the bits per weight served \(4, 8, 16…\), got "
             r"(?P<value>.+)",
             "{key} doit être le nombre de bits par poids servi (4, 8, 16…), reçu {value}",
