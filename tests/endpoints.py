@@ -20,10 +20,12 @@ class ScriptedEndpoint:
         reply: str | Callable[[dict[str, Any]], str],
         raw: str | None = None,
         usage: bool = True,
+        status: int = 200,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
         self.usage = usage  # False: no token counts, as servers that ignore include_usage
+        self.status = status  # an error status: ``raw`` is its body
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -36,7 +38,7 @@ class ScriptedEndpoint:
                 endpoint.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": body}
                 )
-                self.send_response(200)
+                self.send_response(endpoint.status)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 if endpoint.raw is not None:

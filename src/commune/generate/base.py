@@ -63,14 +63,21 @@ def within(stream: Iterator[T], seconds: float | None) -> Iterator[T]:
 
     threading.Thread(target=read, daemon=True, name="generation").start()
     deadline = time.monotonic() + seconds
+    over = GenerationTimedOut(
+        f"no answer within {seconds:g} s", "raise [limits] generation_seconds"
+    )
     try:
         while True:
+            # The clock is read before each item, not only while waiting for one: a model
+            # that writes fast and without end (an endpoint ignoring max_tokens) always has
+            # an item ready, and a time-out given only to an empty queue never came.
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise over
             try:
-                kind, value = items.get(timeout=max(deadline - time.monotonic(), 0))
+                kind, value = items.get(timeout=left)
             except queue.Empty:
-                raise GenerationTimedOut(
-                    f"no answer within {seconds:g} s", "raise [limits] generation_seconds"
-                ) from None
+                raise over from None
             if kind == "end":
                 return
             if kind == "error":

