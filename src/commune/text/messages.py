@@ -1147,6 +1147,30 @@ PATTERNS = [
             "({pool} {cur})\u00a0: chaque membre en paie une part égale (baissez floor_eur dans "
             "la section [cooperative] de commune.toml)",
         ),
+        # Why sentences of a generated answer were removed (answering/grounding.py, answer.py),
+        # in the notice the asker reads.
+        (
+            r"a sentence without a valid citation was removed",
+            "une phrase sans citation valide a été retirée",
+        ),
+        (
+            r"a sentence giving instructions was removed",
+            "une phrase donnant des instructions a été retirée",
+        ),
+        (
+            r"cited passage\(s\) (?P<valid>\[[\d, ]+\]) that do not exist",
+            "passage(s) cité(s) {valid} inexistant(s)",
+        ),
+        (
+            r"a sentence not supported by passage\(s\) (?P<valid>\[[\d, ]+\]) was removed",
+            "une phrase que le(s) passage(s) {valid} n'étaye(nt) pas a été retirée",
+        ),
+        (
+            r"a sentence that does not match passage\(s\) (?P<valid>\[[\d, ]+\]) "
+            r"\((?P<checks>[a-z, ]+)\) was removed",
+            "une phrase qui ne concorde pas avec le(s) passage(s) {valid} ({checks}) a été retirée",
+        ),
+        (r"the model stopped: (?P<stopped>.+)", "le modèle s'est arrêté\u00a0: {stopped}"),
         # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
         (
             r"(?P<how>measured, shared|estimated): (?P<methods>.+), over 1 run",
@@ -2352,6 +2376,14 @@ PARSED_AT = [
 WHERE = {"the default charter (no charter.toml)": "la charte par défaut (sans charter.toml)"}
 # How an energy figure was found (account/calibration.py).
 HOW = {"measured, shared": "mesurée, partagée", "estimated": "estimée"}
+# What a generated sentence changed of its passage (answering/claims.py, Claim.kind).
+CHECKS = {
+    "number": "nombre",
+    "date": "date",
+    "name": "nom",
+    "negation": "négation",
+    "clause": "proposition",
+}
 # The lists of known names whose noun is feminine: "aucune" agrees with them.
 FEMININE_LISTS = ("collections", "clés")
 # The operating system's words for the faults a file or a port meets (OSError.strerror),
@@ -2468,6 +2500,10 @@ def _french(text: str) -> str | None:
             if "line" in values:
                 values["line"] = f", ligne {values['line']}" if values["line"] else ""
             values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
+            if "stopped" in values:  # why the model stopped: the generator's own reason
+                values["stopped"] = _french(values["stopped"]) or values["stopped"]
+            if "checks" in values:  # the citation check's rules that failed (answering/claims.py)
+                values["checks"] = ", ".join(CHECKS.get(c, c) for c in values["checks"].split(", "))
             if "methods" in values:  # each method in its own words
                 values["methods"] = "\u00a0; ".join(
                     _french(m) or m for m in values["methods"].split("; ")
