@@ -627,3 +627,23 @@ def test_a_file_added_from_the_operators_disk_is_exported_without_its_path(commu
         assert (counts["added"], counts["earlier revisions"]) == (2, 1)
         assert other.import_dataset(tmp_path / "dataset", "c")["unchanged"] == 2
         assert [len(other.history(d["id"])) for d in other.documents()] == [2, 1]
+
+
+def test_an_answer_the_operator_was_given_is_not_served_to_a_reader_with_its_path(
+    commune, tmp_path
+):
+    # The answer cache's scope is the collections the asker may read: asked about one
+    # collection, the operator and a reader shared it, and the reader was served the
+    # operator's answer, whose sources carry the file's path on the operator's disk.
+    from commune.govern.policy import Actor
+
+    folder = tmp_path / "alice" / "mairie"
+    folder.mkdir(parents=True)
+    (folder / "horaires.md").write_text("# Horaires\n\nLa mairie ouvre à 8 heures le lundi.\n")
+    commune.add([folder / "horaires.md"], collection="c", licence="CC-BY-4.0")
+    question = "Horaires : à quelle heure la mairie est-elle ouverte ?"
+    assert str(tmp_path) in commune.ask(question, collection="c").sources[0].source
+    reader = Actor(None, "rita", None, None, "reader")
+    answer = commune.ask(question, collection="c", actor=reader)
+    assert answer.sources and {s.source for s in answer.sources} == {"horaires.md"}
+    assert str(tmp_path) not in json.dumps(answer.to_json(), ensure_ascii=False)

@@ -608,14 +608,26 @@ def test_numbers_out_of_range_in_an_address_are_refused_not_a_server_error(app, 
 
 
 def test_a_page_not_found_tells_a_reader_where_to_go_not_a_command(app):
-    # /documents/999 said "list them with commune documents": a reader has no shell.
+    # /documents/999 said "list them with commune documents": a reader has no shell. The
+    # library's error carries its own hint for the pages (CommuneError.field_hint, 22693eb).
     b = browser(app, "carol")
     fr = b.get("/documents/999", headers={"accept-language": "fr"})
     assert fr.status_code == 404 and "commune documents" not in fr.page
-    assert "aucun document 999 (vérifiez l'adresse, ou repartez de la page Communs)" in fr.page
+    assert "aucun document 999 (vérifiez son numéro)" in fr.page
     en = b.get("/documents/999", headers={"accept-language": "en"})
-    hint = "check the address, or start again from the Commons page"
-    assert f"no document 999 ({hint})" in en.page
+    assert "no document 999 (check its number)" in en.page
+
+
+def test_a_cli_hint_without_a_hint_for_the_pages_is_replaced_on_a_page_not_found():
+    # An error with no field_hint (a library message written for the CLI alone) still
+    # reaches a page without the command (render.for_the_web).
+    from commune.web.render import for_the_web
+
+    said = for_the_web("no revision 7 (list pending ones with commune review list)", 404)
+    assert said == "no revision 7 (check the address, or start again from the Commons page)"
+    assert for_the_web("no revision 7 (list them with commune review list)", 400) == (
+        "no revision 7"
+    )
 
 
 def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tmp_path):

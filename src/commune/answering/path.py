@@ -298,9 +298,14 @@ class AskPath:
         # fixed reader) answers otherwise, and the cache outlives a restart in the database.
         # And the enrichment: passages given e5 vectors rank otherwise (`commune enrich`),
         # though the commons, and so its generation, did not change.
+        # And who reads the sources: the operator is shown a local file's path, everyone else
+        # its name (search.py); with the same collections, the operator's cached answer was
+        # served to a reader, the path with it.
+        audience = "operator" if req.actor.is_operator else "reader"
         slot.scope = cache.digest(
             req.collection,
             ids,
+            audience,
             declared,
             req.mode,
             req.model,

@@ -98,6 +98,7 @@ def search(
             collection=collection,
             k=k,
             actor=acting(ctx, as_user),
+            record="search",  # metered as the search without --peers (each peer meters its own)
             asker_language=from_environment(os.environ),
         )
         for notice in notices:
