@@ -109,13 +109,15 @@ def test_a_floor_that_cannot_hold_is_said_not_silent(three, tmp_path):
     assert held.notices == []
     assert len({line.fixed_eur for line in stmt.lines}) <= 2  # a third each, to the cent
     assert stmt.notices == [
-        f"the floor of 500 EUR for each of 3 members reaches the fixed cost ({stmt.fixed_total} "
-        "EUR): every member pays an equal share of it (lower floor_eur in commune.toml "
-        "[cooperative])"
+        f"the floor of 500.00 EUR for each of 3 members reaches the fixed cost "
+        f"({stmt.fixed_total} EUR): every member pays an equal share of it (lower floor_eur in "
+        "commune.toml [cooperative])"
     ]
     french = french_statement(stmt)
-    assert "note\u00a0: le plancher de 500 EUR pour chacun des 3 membres atteint le coût fixe" in (
-        french
+    pool = str(stmt.fixed_total).replace(".", ",")
+    assert (
+        "note\u00a0: le plancher de 500,00 EUR pour chacun des 3 membres atteint le coût fixe "
+        f"({pool} EUR)" in french
     ), french
     export(stmt, tmp_path / "out")
     html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
@@ -123,7 +125,9 @@ def test_a_floor_that_cannot_hold_is_said_not_silent(three, tmp_path):
     from commune.web import i18n  # /statement says it in the page's language
 
     i18n.use("fr")
-    assert i18n.translate(stmt.notices[0]).startswith("le plancher de 500 EUR pour chacun des 3")
+    on_the_page = i18n.translate(stmt.notices[0])
+    assert on_the_page.startswith("le plancher de 500,00 EUR pour chacun des 3"), on_the_page
+    assert f"({pool} EUR)" in on_the_page
     i18n.use("en")
 
 

@@ -179,9 +179,9 @@ def build_statement(
     if floor > 0 and floor * len(ids) >= fixed_pool:
         # Said, not silent: the members were told a floor, and each pays something else.
         stmt.notices.append(
-            f"the floor of {floor} {settings.currency} for each of {len(ids)} members reaches "
-            f"the fixed cost ({fixed_pool} {settings.currency}): every member pays an equal "
-            "share of it (lower floor_eur in commune.toml [cooperative])"
+            f"the floor of {floor.quantize(CENT)} {settings.currency} for each of {len(ids)} "
+            f"members reaches the fixed cost ({fixed_pool} {settings.currency}): every member "
+            "pays an equal share of it (lower floor_eur in commune.toml [cooperative])"
         )
     fixed = allocate(fixed_pool, raw_fixed)
     energy = allocate(energy_total, member_energy)

@@ -2508,7 +2508,7 @@ def _french(text: str) -> str | None:
                 values["methods"] = "\u00a0; ".join(
                     _french(m) or m for m in values["methods"].split("; ")
                 )
-            for name in ("limit", "used", "watts", "hours"):  # figures, with a decimal comma
+            for name in ("limit", "used", "watts", "hours", "floor", "pool"):  # decimal commas
                 if re.fullmatch(r"-?\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
             if "held" in values:  # why a revision waits, said within another reason

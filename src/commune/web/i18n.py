@@ -355,7 +355,7 @@ def _from_catalogue(text: str) -> str:
             if "held" in values:  # why the revision waits, itself a reason to translate
                 values["held"] = translate(values["held"])
             if current() == "fr":  # a model's figures with a decimal comma: "PUE 1,1-1,4"
-                for name in ("active", "total", "pue", "gb"):
+                for name in ("active", "total", "pue", "gb", "floor", "pool"):
                     if re.fullmatch(r"\d+(\.\d+)?(-\d+(\.\d+)?)?", values.get(name) or ""):
                         values[name] = values[name].replace(".", ",")
             return gettext(message, **values)
