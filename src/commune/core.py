@@ -827,7 +827,10 @@ class Commune:
         from commune.commons.curation import set_rules
 
         with self.engine.begin() as conn:
-            return set_rules(conn, collection, approvals, role, actor)
+            released = set_rules(conn, collection, approvals, role, actor)
+        if released:  # published as an approval publishes: the next search reads them
+            self._refreshed()
+        return released
 
     def verify_audit(self) -> Verification:
         from commune.store.audit import verify
