@@ -24,7 +24,7 @@ from commune.config import RetrievalSettings, Settings
 from commune.embed import Embedder
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.policy import OPERATOR, Actor
-from commune.ingest.pipeline import public_source
+from commune.govern.sources import public_source
 from commune.store import repository as repo
 from commune.text.lang import detect
 
@@ -125,7 +125,7 @@ class Searcher:
         if not actor.is_operator:
             # A file added without --source has the operator's path for its address: others
             # (a member, a peer cooperative) are given its name, as the pages and the export
-            # give it (ingest/pipeline.public_source). The answers' sources come from here.
+            # give it (govern/sources.py). The answers' sources come from here.
             for hit in hits:
                 hit.source = public_source(hit.source)
         if record and meter is not None:

@@ -15,8 +15,9 @@ from commune.config import Settings
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import MAX_NAME
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
+from commune.govern.sources import public_source
 from commune.ingest.batch import ingest_paths
-from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance, public_source
+from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance
 from commune.store import repository as repo
 
 
@@ -374,5 +375,5 @@ class Library:
 
 def _for_readers(doc: dict[str, Any]) -> dict[str, Any]:
     """A document as the web, the API and agents show it: where the operator's disk held
-    its file is the operator's to know (pipeline.public_source)."""
+    its file is the operator's to know (govern/sources.py)."""
     return {**doc, "source_uri": public_source(doc["source_uri"])}

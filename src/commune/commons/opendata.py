@@ -38,7 +38,8 @@ from commune.commons.library import Library
 from commune.errors import CommuneError
 from commune.govern.licences import check_texts, licence_refs, licence_text, normalise
 from commune.govern.policy import OPERATOR, Actor
-from commune.ingest.pipeline import FileOutcome, public_source
+from commune.govern.sources import public_source
+from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
 from commune.store.schema import chunks, collections, documents, revisions
 
@@ -196,7 +197,7 @@ def _stored_media(data: bytes, media: str) -> str:
 def _exported_source(document_id: int, source: str) -> str:
     """What an export says a document came from: its address, or, for a file added from
     the operator's disk without ``--source``, the file's name after the document's number
-    (pipeline.public_source): one name in two folders stays two documents, and the same
+    (govern/sources.py): one name in two folders stays two documents, and the same
     document has the same source at each export, so an import knows it again."""
     public = public_source(source)
     return source if public == source else f"{document_id}-{public}"

@@ -273,16 +273,6 @@ def source_uri(path: Path, relative: str, base: str | None, is_base: bool) -> st
     return base
 
 
-def public_source(source: str) -> str:
-    """What others are shown of where a document came from. A document added without
-    ``--source`` has for address the file's absolute path on the operator's machine
-    (/home/alice/mairie/…): nobody else can follow it, and it tells them a user name and
-    folders. They are given the file's name; the operator keeps the whole path."""
-    if source.startswith("/"):
-        return Path(source).name or source
-    return source
-
-
 # What the dense model reads of a passage at most. Its memory grows with the input (20 kB of
 # one token took 324 MB), and a passage is cut at 260 words of up to 2,000 characters each
 # (chunking.py); real passages stay well below: the evaluation's longest has 3,189.
