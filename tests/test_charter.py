@@ -117,6 +117,30 @@ def test_an_invalid_charter_is_refused_with_its_line(home, text, line, message):
     assert "\n" not in str(exc.value)
 
 
+def test_a_charter_check_calls_valid_only_lifetimes_every_answer_can_count_back(home, corpus):
+    """A retention or a cache lifetime reaching before the year 1 passed `charter check`, then
+    stopped every answer ("a number is out of range"): the check now bounds them."""
+    from commune.core import Commune
+
+    for text, key in (
+        ('version = "1"\n[utility]\nretention_days = 1000000\n', "utility.retention_days"),
+        ('version = "1"\n[sobriety]\ncache_ttl_hours = 1e300\n', "sobriety.cache_ttl_hours"),
+    ):
+        write_charter(home, text)
+        with pytest.raises(ConfigError, match=rf"line 3: {key}: must be at most \d+"):
+            load_charter(home)
+    write_charter(
+        home,
+        'version = "2"\n[utility]\nretention_days = 36525\n[sobriety]\ncache_ttl_hours = 876600\n',
+    )
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        c.ask("Où mettre les emballages en plastique ?")
+        again = c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(again))["reduce"] == "cached"
+        assert c.charters.purge() == 0
+
+
 def test_an_invalid_charter_stops_the_server_at_start_up(home):
     from commune.api.app import create_app
     from commune.core import Commune
