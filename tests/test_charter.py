@@ -1132,3 +1132,23 @@ def test_the_energy_caps_reason_writes_french_figures_in_french(tmp_path):
     ok, fr = allowed(unknown, charter, set(), "fr", 400)
     assert fr.startswith("gpu : énergie inconnue (inconnu\u00a0: donnez active_params_b"), fr
     assert fr.endswith("plafonne chaque requête à 0,01 Wh"), fr
+
+
+def test_the_month_budget_and_quota_reasons_write_french_figures_in_french(tmp_path):
+    """Found by an exploratory test: a member past its monthly energy budget read "épuisé
+    (0.0132 Wh sur 0.0001 Wh)", decimal points in a French sentence (and so did the regulate
+    step's Wh per month)."""
+    from dataclasses import replace
+
+    from commune.charter import steps
+    from commune.govern.quotas import QuotaUse
+
+    charter = load_charter(tmp_path)
+    charter = replace(charter, sobriety=replace(charter.sobriety, member_month_wh_cap=0.01))
+    fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 0.0132)
+    assert fr.reason.endswith("épuisé (0,0132 Wh sur 0,01 Wh)"), fr.reason
+    en = steps.refuse(charter, "How do I add documents?", "en", None, 0.0132)
+    assert en.reason.endswith("spent (0.0132 Wh of 0.01 Wh)"), en.reason
+    use = QuotaUse("member 'Asso'", "Wh per month", 0.25, 1.5)
+    assert steps.regulate("fr", use).reason.endswith("a utilisé 0,25 sur 1,5 Wh par mois")
+    assert steps.regulate("en", use).reason.endswith("used 0.25 of 1.5 Wh per month")
