@@ -311,6 +311,10 @@ def test_regulate_reports_the_tightest_quota_and_refuses_past_it(home, corpus):
             last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
         assert last.outcome == "over-quota"
         assert json.loads(last.steps)[-1]["step"] == "regulate"
+        # In the question's language, as every other step's reason (it was kept in English).
+        assert json.loads(last.steps)[-1]["reason"].startswith(
+            "l'utilisateur·rice 'rita' a épuisé son quota de requêtes par jour (limite 2, déjà 2)"
+        ), last.steps
 
 
 # -- reduce: the cache ---------------------------------------------------------------------------

@@ -252,7 +252,11 @@ def regulate(language: str, tightest: Any | None) -> Step:
 
 
 def over_quota(language: str, message: str) -> Step:
-    return Step("regulate", "over-quota", message, "quotas")
+    """The quota's own message, in the question's language like every other step's reason
+    (a French question's record kept it in English)."""
+    from commune.text.messages import localise
+
+    return Step("regulate", "over-quota", localise(message, language), "quotas")
 
 
 def responsibility(charter: Charter, language: str) -> Step:
