@@ -1156,3 +1156,14 @@ def test_the_month_budget_and_quota_reasons_write_french_figures_in_french(tmp_p
     use = QuotaUse("member 'Asso'", "Wh per month", 0.25, 1.5)
     assert steps.regulate("fr", use).reason.endswith("a utilisé 0,25 sur 1,5 Wh par mois")
     assert steps.regulate("en", use).reason.endswith("used 0.25 of 1.5 Wh per month")
+
+
+def test_a_charter_saved_with_a_byte_order_mark_is_read(home):
+    """Found by an exploratory test: a charter saved as "UTF-8 with BOM" (Windows' Notepad)
+    was refused as "not valid TOML: Invalid statement (at line 1, column 1)"."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "charter.toml").write_bytes(
+        b'\xef\xbb\xbfversion = "bom"\nname = "\xc3\xa9t\xc3\xa9"\n'
+    )
+    charter = load_charter(home)
+    assert (charter.version, charter.name) == ("bom", "été")
