@@ -117,6 +117,30 @@ def test_an_invalid_charter_is_refused_with_its_line(home, text, line, message):
     assert "\n" not in str(exc.value)
 
 
+def test_a_charter_check_calls_valid_only_lifetimes_every_answer_can_count_back(home, corpus):
+    """A retention or a cache lifetime reaching before the year 1 passed `charter check`, then
+    stopped every answer ("a number is out of range"): the check now bounds them."""
+    from commune.core import Commune
+
+    for text, key in (
+        ('version = "1"\n[utility]\nretention_days = 1000000\n', "utility.retention_days"),
+        ('version = "1"\n[sobriety]\ncache_ttl_hours = 1e300\n', "sobriety.cache_ttl_hours"),
+    ):
+        write_charter(home, text)
+        with pytest.raises(ConfigError, match=rf"line 3: {key}: must be at most \d+"):
+            load_charter(home)
+    write_charter(
+        home,
+        'version = "2"\n[utility]\nretention_days = 36525\n[sobriety]\ncache_ttl_hours = 876600\n',
+    )
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        c.ask("Où mettre les emballages en plastique ?")
+        again = c.ask("Où mettre les emballages en plastique ?")
+        assert dict(steps_of(again))["reduce"] == "cached"
+        assert c.charters.purge() == 0
+
+
 def test_an_invalid_charter_stops_the_server_at_start_up(home):
     from commune.api.app import create_app
     from commune.core import Commune
@@ -287,6 +311,10 @@ def test_regulate_reports_the_tightest_quota_and_refuses_past_it(home, corpus):
             last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
         assert last.outcome == "over-quota"
         assert json.loads(last.steps)[-1]["step"] == "regulate"
+        # In the question's language, as every other step's reason (it was kept in English).
+        assert json.loads(last.steps)[-1]["reason"].startswith(
+            "l'utilisateur·rice 'rita' a épuisé son quota de requêtes par jour (limite 2, déjà 2)"
+        ), last.steps
 
 
 # -- reduce: the cache ---------------------------------------------------------------------------
@@ -1108,3 +1136,34 @@ def test_the_energy_caps_reason_writes_french_figures_in_french(tmp_path):
     ok, fr = allowed(unknown, charter, set(), "fr", 400)
     assert fr.startswith("gpu : énergie inconnue (inconnu\u00a0: donnez active_params_b"), fr
     assert fr.endswith("plafonne chaque requête à 0,01 Wh"), fr
+
+
+def test_the_month_budget_and_quota_reasons_write_french_figures_in_french(tmp_path):
+    """Found by an exploratory test: a member past its monthly energy budget read "épuisé
+    (0.0132 Wh sur 0.0001 Wh)", decimal points in a French sentence (and so did the regulate
+    step's Wh per month)."""
+    from dataclasses import replace
+
+    from commune.charter import steps
+    from commune.govern.quotas import QuotaUse
+
+    charter = load_charter(tmp_path)
+    charter = replace(charter, sobriety=replace(charter.sobriety, member_month_wh_cap=0.01))
+    fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 0.0132)
+    assert fr.reason.endswith("épuisé (0,0132 Wh sur 0,01 Wh)"), fr.reason
+    en = steps.refuse(charter, "How do I add documents?", "en", None, 0.0132)
+    assert en.reason.endswith("spent (0.0132 Wh of 0.01 Wh)"), en.reason
+    use = QuotaUse("member 'Asso'", "Wh per month", 0.25, 1.5)
+    assert steps.regulate("fr", use).reason.endswith("a utilisé 0,25 sur 1,5 Wh par mois")
+    assert steps.regulate("en", use).reason.endswith("used 0.25 of 1.5 Wh per month")
+
+
+def test_a_charter_saved_with_a_byte_order_mark_is_read(home):
+    """Found by an exploratory test: a charter saved as "UTF-8 with BOM" (Windows' Notepad)
+    was refused as "not valid TOML: Invalid statement (at line 1, column 1)"."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "charter.toml").write_bytes(
+        b'\xef\xbb\xbfversion = "bom"\nname = "\xc3\xa9t\xc3\xa9"\n'
+    )
+    charter = load_charter(home)
+    assert (charter.version, charter.name) == ("bom", "été")

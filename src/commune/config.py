@@ -564,7 +564,10 @@ def read_config_text(file: Path) -> str:
     line (Python's own message names neither: issue 22)."""
     data = file.read_bytes()
     try:
-        return data.decode("utf-8")
+        # "utf-8-sig": a byte order mark, which Windows' Notepad writes before UTF-8, is
+        # left out; TOML's parser read it as a statement ("Invalid statement (at line 1,
+        # column 1)"), which told the operator nothing of a file that looks right.
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ConfigError(

@@ -26,6 +26,11 @@ from commune.store.check import Check
 CHARTER_FILE = "charter.toml"
 MODE_PREFERENCES = ("extractive-first", "generation-first")
 KEEP_QUESTION = ("hash", "text")
+# The longest a record or a cached answer may be kept: a century. Each is compared with
+# today minus it, and a span reaching before the year 1 stopped every answer ("a number is
+# out of range") under a charter `commune charter check` had called valid.
+MAX_RETENTION_DAYS = 36525
+MAX_CACHE_TTL_HOURS = MAX_RETENTION_DAYS * 24
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,12 @@ def _sobriety(r: _Reader, raw: Any) -> Sobriety:
     for key in ("request_wh_cap", "member_month_wh_cap", "cache_ttl_hours"):
         if key in raw:
             values[key] = r.number(raw, t, key)
+    if values.get("cache_ttl_hours", 0) > MAX_CACHE_TTL_HOURS:
+        r.fail(
+            t,
+            "cache_ttl_hours",
+            f"must be at most {MAX_CACHE_TTL_HOURS} (a century), got {raw['cache_ttl_hours']!r}",
+        )
     for key in ("near_duplicate_cosine", "quality_floor"):
         if key in raw:
             values[key] = r.number(raw, t, key, share=True)
@@ -266,6 +277,12 @@ def _utility(r: _Reader, raw: Any) -> Utility:
         days = raw["retention_days"]
         if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
             r.fail(t, "retention_days", f"must be a whole number of days above 0, got {days!r}")
+        if days > MAX_RETENTION_DAYS:
+            r.fail(
+                t,
+                "retention_days",
+                f"must be at most {MAX_RETENTION_DAYS} days (a century), got {days!r}",
+            )
         values["retention_days"] = days
     if "keep_question" in raw:
         values["keep_question"] = r.string(raw, t, "keep_question", KEEP_QUESTION)

@@ -35,6 +35,13 @@ class Step:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+def _figure(value: float, spec: str, language: str) -> str:
+    """A figure in the reason's language: "0,013 Wh" in French, "0.013 Wh" in English (as
+    the catalogue writes the per-request cap's)."""
+    text = format(value, spec)
+    return text.replace(".", ",") if language == "fr" else text
+
+
 def _terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The text's terms as French reads it, then as English does (stems, accents folded, that
     language's stop words left out)."""
@@ -91,8 +98,8 @@ def refuse(
             "refused",
             say(
                 language,
-                f"le budget énergétique mensuel de votre membre est épuisé ({member_month_wh:.3g}"
-                f" Wh sur {cap:g} Wh)",
+                "le budget énergétique mensuel de votre membre est épuisé "
+                f"({_figure(member_month_wh, '.3g', 'fr')} Wh sur {_figure(cap, 'g', 'fr')} Wh)",
                 f"your member's monthly energy budget is spent ({member_month_wh:.3g} Wh of "
                 f"{cap:g} Wh)",
             ),
@@ -235,7 +242,8 @@ def regulate(language: str, tightest: Any | None) -> Step:
         "pass",
         say(
             language,
-            f"dans les quotas : {who_fr} a utilisé {tightest.used:g} sur {tightest.limit:g} "
+            f"dans les quotas : {who_fr} a utilisé {_figure(tightest.used, 'g', 'fr')} sur "
+            f"{_figure(tightest.limit, 'g', 'fr')} "
             f"{_LABELS_FR.get(tightest.label, tightest.label)}",
             f"within quota: {tightest.who} used {tightest.used:g} of {tightest.limit:g} "
             f"{tightest.label}",
@@ -244,7 +252,11 @@ def regulate(language: str, tightest: Any | None) -> Step:
 
 
 def over_quota(language: str, message: str) -> Step:
-    return Step("regulate", "over-quota", message, "quotas")
+    """The quota's own message, in the question's language like every other step's reason
+    (a French question's record kept it in English)."""
+    from commune.text.messages import localise
+
+    return Step("regulate", "over-quota", localise(message, language), "quotas")
 
 
 def responsibility(charter: Charter, language: str) -> Step:

@@ -2257,6 +2257,14 @@ REASONS = [
             "doit être un nombre entier de jours supérieur à 0, reçu {value}",
         ),
         (
+            r"must be at most (?P<limit>\d+) days \(a century\), got (?P<value>.+)",
+            "doit être d'au plus {limit} jours (un siècle), reçu {value}",
+        ),
+        (
+            r"must be at most (?P<limit>\d+) \(a century\), got (?P<value>.+)",
+            "doit être d'au plus {limit} heures (un siècle), reçu {value}",
+        ),
+        (
             r"must be an array of tables: \[\[utility\.refuse\]\]",
             "doit être un tableau de tables\u00a0: [[utility.refuse]]",
         ),
