@@ -107,6 +107,12 @@ def steps_of(answer) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
             "list of non-empty strings",
         ),
         ("[sobriety]\ncache = true\n", 1, "version is missing"),
+        (  # a phrase the questions are never read as holding: it refused nothing, silently
+            'version = "1"\n[[utility.refuse]]\nname = "a"\nmessage_fr = "x"\nmessage_en = "y"\n'
+            'words = ["ordonnance", "???"]\n',
+            6,
+            "'\\?\\?\\?' holds no word that counts",
+        ),
     ],
 )
 def test_an_invalid_charter_is_refused_with_its_line(home, text, line, message):
@@ -115,6 +121,22 @@ def test_an_invalid_charter_is_refused_with_its_line(home, text, line, message):
         load_charter(home)
     assert f"charter.toml, line {line}:" in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_a_phrase_that_can_never_match_is_refused_in_french(home):
+    from commune.text.messages import localise
+
+    write_charter(
+        home,
+        'version = "1"\n[[utility.refuse]]\nname = "a"\nmessage_fr = "x"\nmessage_en = "y"\n'
+        'words = ["?!"]\n',
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    said = localise(str(exc.value), "fr")
+    assert (
+        "ligne 6\u00a0: utility.refuse.words\u00a0: '?!' ne contient aucun mot qui compte" in said
+    )
 
 
 def test_a_charter_check_calls_valid_only_lifetimes_every_answer_can_count_back(home, corpus):

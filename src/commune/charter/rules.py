@@ -304,6 +304,17 @@ def _utility(r: _Reader, raw: Any) -> Utility:
                 r.fail(rt, "name", f"two rules are named {name!r}", i)
             names.add(name)
             words = r.strings(rule, rt, "words", index=i) if "words" in rule else ()
+            for phrase in words:
+                if not _counts(phrase):
+                    # Matched as the question's terms are (charter/steps.py): a phrase of
+                    # stop words or signs alone has none, and would refuse nothing, silently.
+                    r.fail(
+                        rt,
+                        "words",
+                        f"{phrase!r} holds no word that counts (only stop words or signs): "
+                        "it can never match",
+                        i,
+                    )
             from commune.govern.members import DECLARED_USES
 
             uses = r.strings(rule, rt, "uses", DECLARED_USES, i) if "uses" in rule else ()
@@ -398,3 +409,10 @@ def check_charter(home: Path) -> Check:
         return Check("charter", False, str(exc))
     where = charter.path or "the default charter (no charter.toml)"
     return Check("charter", True, f"{where}: valid, version {charter.version}")
+
+
+def _counts(phrase: str) -> bool:
+    """Whether ``phrase`` holds a term in French or in English, as a question is read."""
+    from commune.text.analysis import analyze
+
+    return bool(analyze(phrase, "fr") or analyze(phrase, "en"))

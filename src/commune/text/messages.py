@@ -2238,6 +2238,12 @@ REASONS = [
             r"must be a list of non-empty strings, got (?P<value>.+)",
             "doit être une liste de chaînes non vides, reçu {value}",
         ),
+        (
+            r"(?P<value>.+) holds no word that counts \(only stop words or signs\): it can "
+            r"never match",
+            "{value} ne contient aucun mot qui compte (rien que des mots vides ou des "
+            "signes)\u00a0: elle ne peut jamais s'appliquer",
+        ),
         (r"(?P<value>.+) is not one of (?P<known>.+)", "{value} n'est pas l'un de {known}"),
         (
             r"must be a finite number greater than 0, got (?P<value>.+)",
