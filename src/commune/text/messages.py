@@ -147,9 +147,19 @@ QUOTAS = {
     "tokens per month": "jetons par mois",
     "Wh per month": "Wh par mois",
 }
+
+
+def _either_quote(pattern: str) -> str:
+    """``pattern`` with its quoted names ('[^']*', '.*') matching either quote: Python's
+    repr writes a name that holds an apostrophe between double quotes ("Ville d'Avray",
+    "l'eau"), and such a message stayed English on every face."""
+    pattern = pattern.replace("'[^']*'", "(?:'[^']*'|\"[^\"]*\")")
+    return re.sub(r"'\.\*'(?!\|)", "(?:'.*'|\".*\")", pattern)
+
+
 # Messages with values: each pattern names its values, the French template uses them.
 PATTERNS = [
-    (re.compile(p), fr)
+    (re.compile(_either_quote(p)), fr)
     for p, fr in (
         (r"no collection named (?P<name>'[^']*')", "aucune collection nommée {name}"),
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
