@@ -651,3 +651,15 @@ def test_a_name_with_an_apostrophe_is_refused_in_french(tmp_path: Path) -> None:
     quota = 'member "Ville d\'Avray" has used its quota of 2 requests per day (2 used)'
     assert localise(quota, "fr").startswith('le membre "Ville d\'Avray" a épuisé son quota')
     assert localise("no collection named 'eau'", "fr") == "aucune collection nommée 'eau'"
+
+
+def test_a_file_without_extension_is_refused_in_french_on_the_pages_too():
+    # The pages' own pattern took "(no extension)" for the suffix, and kept it in English.
+    from commune.web import i18n
+
+    i18n.use("fr")
+    said = i18n.translate(
+        "passwd: unsupported type (no extension) (upload txt, md, html, pdf, odt or docx files)"
+    )
+    assert "type non pris en charge (pas d'extension)" in said and "no extension" not in said
+    assert "type non pris en charge .exe" in i18n.translate("a.exe: unsupported type .exe")
