@@ -256,6 +256,7 @@ def test_admins_see_the_payouts_page_and_contributors_their_own_line(month, home
         assert "Jardins partagés" in page and "cyril (Ville B)" in page
         csv_file = alice.get(f"/payouts.csv?month={MONTH}")
         assert csv_file.content.startswith(b"\xef\xbb\xbf") and b";" in csv_file.content
+        assert csv_file.headers["cache-control"] == "no-store"
         dora = Browser(app)
         assert dora.sign_in("dora").status_code == 303
         assert dora.get("/payouts").status_code == 403
