@@ -89,6 +89,13 @@ def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(c
     )
     assert "messages.0.role\u00a0: doit être" in r.json()["message"]
     assert " ou " in r.json()["message"] and " or " not in r.json()["message"], r.json()
+    r = client.post(
+        "/api/search",
+        content=b'{"query": "x", "k": 1e309}',  # read as infinity
+        headers={**fr, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.json()["message"].startswith("k\u00a0: un nombre fini est attendu"), r.json()
     r = client.post("/api/search", json={"query": "x", "k": 1000})
     assert r.json()["message"] == "k: must be at most 100 (the API is listed at /docs)"
     r = client.post("/v1/chat/completions", json={"model": "auto"}, headers=fr)
