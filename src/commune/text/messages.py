@@ -16,6 +16,12 @@ from collections.abc import Mapping
 
 # Exact messages and hints.
 EXACT = {
+    "without keys (--no-auth) this server answers this machine's own pages only": (
+        "sans clés (--no-auth), ce serveur ne répond qu'aux pages de cette machine"
+    ),
+    "open it at http://127.0.0.1 or http://localhost": (
+        "ouvrez-le à l'adresse http://127.0.0.1 ou http://localhost"
+    ),
     "messages must contain a user message with text": (
         "messages doit contenir un message de l'utilisateur avec du texte"
     ),
