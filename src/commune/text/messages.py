@@ -74,6 +74,11 @@ EXACT = {
     ),
     "name the file": "nommez le fichier",
     "shorten it": "raccourcissez-le",
+    "a key's label may not hold tabs, line breaks or other control characters": (
+        "le libellé d'une clé ne peut contenir ni tabulation, ni saut de ligne, ni autre "
+        "caractère de contrôle"
+    ),
+    "give a label such as 'laptop'": "donnez un libellé comme « portable »",
     "send each file once": "envoyez chaque fichier une seule fois",
     "rename it without the dot": "renommez-le sans le point",
     "rename it to what it is": "renommez-le selon ce qu'il est",
