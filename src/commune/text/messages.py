@@ -79,6 +79,11 @@ EXACT = {
         "caractère de contrôle"
     ),
     "give a label such as 'laptop'": "donnez un libellé comme « portable »",
+    "a collection's name may not hold tabs, line breaks or other control characters": (
+        "le nom d'une collection ne peut contenir ni tabulation, ni saut de ligne, ni autre "
+        "caractère de contrôle"
+    ),
+    "give a name such as 'deliberations-2026'": "donnez un nom comme « deliberations-2026 »",
     "send each file once": "envoyez chaque fichier une seule fois",
     "rename it without the dot": "renommez-le sans le point",
     "rename it to what it is": "renommez-le selon ce qu'il est",
