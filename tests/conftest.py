@@ -303,6 +303,11 @@ def wait_until(
         time.sleep(every)
 
 
+# The base URL of an in-process client of an app served without keys (`commune serve
+# --no-auth`), which answers requests naming this machine only (api/middleware.py).
+LOOPBACK = "http://127.0.0.1"
+
+
 @contextlib.contextmanager
 def serve(app):  # type: ignore[no-untyped-def]
     """Run an ASGI app with uvicorn on a free loopback port; yields its base URL."""

@@ -340,3 +340,25 @@ def test_a_name_differing_only_in_case_and_a_peers_second_user_are_refused(admin
         admin.add_user("bobpeer", member="coop-b", role="cooperative-admin")
     assert not admin.user_exists("bobpeer")
     admin.issue_peer("coop-b")  # issued again: a new key for the same user, as before
+
+
+def test_a_key_label_with_a_line_break_or_an_escape_is_refused(
+    admin: Admin, commune: Commune
+) -> None:
+    # Anyone labels their own keys on the account page; `commune key list` printed the label
+    # on the operator's terminal, where a line break forged another key's line and an escape
+    # sequence set the terminal's title or clipboard (exploratory security test).
+    from commune.errors import InvalidRequest
+
+    before = admin.keys(OPERATOR)
+    for label in ("ok\n99\tcmn_fake\troot\tactive", "x\x1b]52;c;ZWNobyBoaQ==\x07", "a\tb"):
+        with pytest.raises(InvalidRequest, match="may not hold tabs, line breaks or other"):
+            admin.create_key("bob", label=label)
+    french = CliRunner(env={"LANG": None}).invoke(
+        cli, ["--home", str(commune.settings.home), "key", "create", "bob", "--label", "a\x1bb"]
+    )
+    assert french.exit_code != 0 and "cmn_" not in french.stdout
+    assert "le libellé d'une clé ne peut contenir ni tabulation" in french.stderr, french.stderr
+    assert "donnez un libellé comme « portable »" in french.stderr
+    assert admin.keys(OPERATOR) == before  # nothing stored
+    admin.create_key("bob", label="portable de l'accueil (Mairie)")

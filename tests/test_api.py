@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commune.api.app import create_app
-from tests.conftest import EN
+from tests.conftest import EN, LOOPBACK
 
 
 @pytest.fixture
@@ -89,6 +89,13 @@ def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(c
     )
     assert "messages.0.role\u00a0: doit être" in r.json()["message"]
     assert " ou " in r.json()["message"] and " or " not in r.json()["message"], r.json()
+    r = client.post(
+        "/api/search",
+        content=b'{"query": "x", "k": 1e309}',  # read as infinity
+        headers={**fr, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.json()["message"].startswith("k\u00a0: un nombre fini est attendu"), r.json()
     r = client.post("/api/search", json={"query": "x", "k": 1000})
     assert r.json()["message"] == "k: must be at most 100 (the API is listed at /docs)"
     r = client.post("/v1/chat/completions", json={"model": "auto"}, headers=fr)
@@ -224,7 +231,7 @@ def test_an_empty_question_or_query_gets_communes_own_french_line(commune):
 
     from commune.api.app import create_app
 
-    with TestClient(create_app(commune, require_auth=False)) as client:
+    with TestClient(create_app(commune, require_auth=False), base_url=LOOPBACK) as client:
         r = client.post("/api/ask", json={"question": ""})
         assert (
             r.status_code == 400
@@ -232,6 +239,49 @@ def test_an_empty_question_or_query_gets_communes_own_french_line(commune):
         )
         r = client.post("/api/search", json={"query": ""})
         assert r.status_code == 400 and r.json()["detail"].startswith("la recherche est vide")
+
+
+def test_without_keys_only_this_machines_own_pages_are_answered(commune, tmp_path):
+    """`commune serve --no-auth` served any site's page: a form sent from one added a
+    document as the operator, and a site made to point at 127.0.0.1 (DNS rebinding) read
+    every collection, private ones included."""
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+
+    page = tmp_path / "note.md"
+    page.write_text("# Note\n\nUne note ajoutée par une page hostile.\n", encoding="utf-8")
+    hostile = [
+        {"Host": "evil.example:8000"},  # rebinding: the site's name, this machine's address
+        {"Host": "127.0.0.1.evil.example"},
+        {"Origin": "http://evil.example"},  # a form sent from another site's page
+        {"Origin": "null"},  # from a sandboxed frame or a file
+        {"Origin": "http://localhost.evil.example:8000"},
+    ]
+    with TestClient(create_app(commune, require_auth=False), base_url=LOOPBACK) as client:
+        before = len(client.get("/api/documents", params={"limit": 1000}).json())
+        for headers in hostile:
+            r = client.post("/api/search", json={"query": "piscine"}, headers=headers)
+            assert r.status_code == 403, headers
+            assert r.json()["detail"].startswith("sans clés (--no-auth)"), r.json()
+            with page.open("rb") as f:
+                r = client.post(
+                    "/api/documents",
+                    data={"collection": "mairie", "licence": "CC-BY-4.0"},
+                    files={"files": ("note.md", f, "text/markdown")},
+                    headers=headers,
+                )
+            assert r.status_code == 403, headers
+        assert len(client.get("/api/documents", params={"limit": 1000}).json()) == before
+        # This machine's own pages and programs are answered as before.
+        for headers in (
+            {},
+            {"Host": "localhost:8000", "Origin": "http://localhost:8000"},
+            {"Host": "[::1]:8000", "Origin": "http://[::1]:8000"},
+            {"Origin": "http://127.0.0.1:8000"},
+        ):
+            r = client.post("/api/search", json={"query": "piscine"}, headers=headers)
+            assert r.status_code == 200, (headers, r.text)
 
 
 @pytest.mark.parametrize(

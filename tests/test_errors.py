@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commune.errors import CommuneError, InvalidRequest
-from tests.conftest import EN
+from tests.conftest import EN, LOOPBACK
 
 
 @pytest.fixture
@@ -20,7 +20,10 @@ def client(commune):  # type: ignore[no-untyped-def]
 
     # Unexpected errors are re-raised by Starlette once answered: read the answer instead.
     with TestClient(
-        create_app(commune, require_auth=False), raise_server_exceptions=False, headers=EN
+        create_app(commune, require_auth=False),
+        raise_server_exceptions=False,
+        headers=EN,
+        base_url=LOOPBACK,
     ) as c:
         yield c
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from commune.answering.licensing import finish_licensing, left_out_of_generation
+from tests.conftest import LOOPBACK
 
 
 def _answer(language: str) -> SimpleNamespace:
@@ -402,7 +403,9 @@ def test_a_full_disk_reaches_an_api_caller_named_and_in_french(commune):
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "/srv/secret/commune.db")
 
-    client = TestClient(create_app(commune, require_auth=False), raise_server_exceptions=False)
+    client = TestClient(
+        create_app(commune, require_auth=False), raise_server_exceptions=False, base_url=LOOPBACK
+    )
     commune.search = full  # type: ignore[method-assign]
     r = client.post("/api/search", json={"query": "verre"})
     body = r.json()

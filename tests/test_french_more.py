@@ -635,3 +635,31 @@ def test_roles_diffs_an_empty_listing_and_json_flags_speak_french(home, tmp_path
     for command in (["credits"], ["review", "list"], ["documents"], ["user", "list"]):
         said = run(home, *command, "--help", env=FRENCH).output
         assert "en JSON" in said.split("--json", 1)[1].splitlines()[0], said
+
+
+def test_a_name_with_an_apostrophe_is_refused_in_french(tmp_path: Path) -> None:
+    # Python's repr puts "Ville d'Avray" between double quotes, which no pattern of
+    # text/messages.py matched: the refusal stayed English for names French often has.
+    from commune.text.messages import localise
+
+    home = make_home(tmp_path)
+    said = run(home, "user", "add", "zoe", "--member", "Ville d'Avray", env=FRENCH)
+    assert said.exit_code != 0
+    assert 'aucun membre nommé "Ville d\'Avray"' in said.output, said.output
+    said = run(home, "documents", "--collection", "l'eau", env=FRENCH)
+    assert 'aucune collection nommée "l\'eau"' in said.output, said.output
+    quota = 'member "Ville d\'Avray" has used its quota of 2 requests per day (2 used)'
+    assert localise(quota, "fr").startswith('le membre "Ville d\'Avray" a épuisé son quota')
+    assert localise("no collection named 'eau'", "fr") == "aucune collection nommée 'eau'"
+
+
+def test_a_file_without_extension_is_refused_in_french_on_the_pages_too():
+    # The pages' own pattern took "(no extension)" for the suffix, and kept it in English.
+    from commune.web import i18n
+
+    i18n.use("fr")
+    said = i18n.translate(
+        "passwd: unsupported type (no extension) (upload txt, md, html, pdf, odt or docx files)"
+    )
+    assert "type non pris en charge (pas d'extension)" in said and "no extension" not in said
+    assert "type non pris en charge .exe" in i18n.translate("a.exe: unsupported type .exe")

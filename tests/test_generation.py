@@ -13,7 +13,7 @@ from commune.generate.base import Completion, Generator, GeneratorUnavailable
 from commune.generate.llamacpp import LlamaCppGenerator
 from commune.generate.openai_compat import OpenAICompatibleGenerator
 from commune.generate.registry import get_generator
-from tests.conftest import wait_until
+from tests.conftest import LOOPBACK, wait_until
 from tests.endpoints import ScriptedEndpoint
 
 # -- verification on crafted outputs ---------------------------------------------------------
@@ -573,7 +573,7 @@ def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw
         )
         with Commune(home) as c:
             c.add([corpus], licence="etalab-2.0")
-            client = TestClient(create_app(c, require_auth=False))
+            client = TestClient(create_app(c, require_auth=False), base_url=LOOPBACK)
             r = client.post(
                 "/api/ask",
                 json={"question": "Où vont les emballages ?", "mode": "generate", "model": "gpu"},

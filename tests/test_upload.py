@@ -344,3 +344,21 @@ def test_a_server_starting_removes_the_uploads_a_dead_one_left_and_no_other(comm
     assert (busy.directory / "avis.txt").exists() and young.exists()
     busy.remove()
     assert not busy.directory.exists()
+
+
+def test_a_collection_name_with_a_line_break_or_an_escape_is_refused(api):
+    # A contributor names a new collection; `commune collections` and `commune documents`
+    # printed it on the operator's terminal, where "\n" forged a line and "\x1b]0;…\x07"
+    # set the terminal's title (exploratory security test). Nothing is stored.
+    commune, client = api
+    sent = {"files": [("files", ("avis.txt", b"Avis de coupure d'eau lundi matin.", "text"))]}
+    for name in ("avis\nsecreta\t1", "avis\x1b]0;pwned\x07", "avis\u202eroh"):
+        r = client.post("/api/documents", **sent, data={"collection": name})
+        assert r.status_code == 400 and "may not hold tabs, line breaks" in r.json()["detail"]
+    r = client.post(
+        "/api/documents", **sent, data={"collection": "a\nb"}, headers={"Accept-Language": "fr"}
+    )
+    assert r.json()["detail"].startswith("le nom d'une collection ne peut contenir ni"), r.json()
+    assert commune.collections() == []
+    r = client.post("/api/documents", **sent, data={"collection": "Eau d'Avray (2026)"})
+    assert r.status_code == 200, r.text

@@ -15,6 +15,7 @@ from commune.answering import answer, refusal
 from commune.api.app import create_app
 from commune.embed.builtin import UseMultilingual
 from commune.text import lang
+from tests.conftest import LOOPBACK
 
 LOADED_ONCE = (answer.sentence_model, refusal.model, lang._identifier)
 
@@ -25,7 +26,7 @@ def test_the_server_loads_the_answers_models_before_the_first_request(commune) -
     commune.embedder.__dict__.pop("_queries", None)  # the embedder's last queries
     app = create_app(commune, require_auth=False)
     assert [c.cache_info().currsize for c in LOADED_ONCE] == [0, 0, 0]  # building loads none
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOOPBACK) as client:
         assert [c.cache_info().currsize for c in LOADED_ONCE] == [1, 1, 1]
         assert "warm-up" in commune.embedder.__dict__["_queries"]  # the embedder has run
         assert client.get("/healthz").status_code == 200
@@ -40,7 +41,7 @@ def test_a_part_that_cannot_load_is_logged_and_the_server_still_starts(
     monkeypatch.setattr(answer, "sentence_model", broken)
     refusal.model.cache_clear()
     with caplog.at_level(logging.WARNING, logger="commune"):
-        with TestClient(create_app(commune, require_auth=False)) as client:
+        with TestClient(create_app(commune, require_auth=False), base_url=LOOPBACK) as client:
             assert client.get("/healthz").status_code == 200
     assert "warm-up: sentence ranker not loaded: answer_model.json" in caplog.text
     # The other parts were still loaded.

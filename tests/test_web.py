@@ -512,6 +512,7 @@ def test_dashboard_charts_and_the_statement_with_its_csv(app):
     assert "Ville A" in alice.get(f"/statement?month={month}").page
     csv = alice.get(f"/statement.csv?month={month}")
     assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.headers["cache-control"] == "no-store"  # private figures, as on the page
     lines = csv.content.decode("utf-8-sig").strip().splitlines()  # French by default
     assert lines[0].startswith("month;member;requests") and len(lines) == 3  # Ville A, Ville C
     plain = alice.get(f"/statement.csv?month={month}&dialect=rfc4180").text

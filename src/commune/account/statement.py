@@ -25,6 +25,7 @@ from commune.errors import InvalidRequest
 from commune.govern.quotas import month
 from commune.text.messages import localise
 from commune.text.slugs import slugs
+from commune.text.spreadsheet import cell
 
 CENT = Decimal("0.01")
 
@@ -251,7 +252,7 @@ def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
     ]
     return [
         stmt.month,
-        line.member,
+        cell(line.member),
         line.requests,
         line.tokens,
         *(_number(f, dialect) for f in figures),

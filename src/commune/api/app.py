@@ -57,6 +57,8 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         gate=keys_first(commune, failures, require_auth),
     )
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
+    if not require_auth:
+        middleware.loopback_only(app)
     middleware.security_headers(app)
     middleware.request_log(app)
     metrics.install(app, commune)  # inside the forwarded rewrite: it sees the real client

@@ -332,7 +332,8 @@ def http_routes(
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         # Keys travel as bearer tokens, never cookies, so DNS rebinding gains nothing: the
-        # Host check would only refuse the cooperative's own reverse proxy names.
+        # Host check would only refuse the cooperative's own reverse proxy names. Without
+        # keys (--no-auth), api/middleware.LoopbackOnly checks Host and Origin for every route.
         app = server.streamable_http_app(
             streamable_http_path="/mcp",
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),

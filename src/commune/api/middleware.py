@@ -89,6 +89,53 @@ class OverloadGuard:
             self.in_flight -= 1
 
 
+# The names this machine answers to on loopback, as a browser writes them in Host and Origin.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _loopback(authority: str) -> bool:
+    """Whether ``authority`` ("host" or "host:port") names this machine's loopback."""
+    host = authority.lower()
+    if host.startswith("["):
+        host = host.split("]")[0] + "]"
+    else:
+        host = host.rsplit(":", 1)[0]
+    return host in LOOPBACK_NAMES
+
+
+def loopback_only(app: FastAPI) -> None:
+    """Without keys (`commune serve --no-auth`), serve this machine's own pages and programs
+    only. A page of any site the user opens may send a form to http://127.0.0.1:PORT (an
+    upload to /api/documents, as the operator), and a site whose name it makes point at
+    127.0.0.1 (DNS rebinding) reads what it asks: everything, private collections included.
+    A request must name this machine in Host, and one a browser sends from a page must come
+    from a page of this machine (Origin); programs send no Origin."""
+    app.add_middleware(LoopbackOnly)
+
+
+class LoopbackOnly:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host, origin = headers.get("host", ""), headers.get("origin")
+        site = origin.split("://", 1)[-1] if origin else ""
+        if _loopback(host) and (origin is None or ("://" in origin and _loopback(site))):
+            await self.app(scope, receive, send)
+            return
+        response = error_response(
+            Request(scope),
+            403,
+            "without keys (--no-auth) this server answers this machine's own pages only "
+            "(open it at http://127.0.0.1 or http://localhost)",
+        )
+        await response(scope, receive, send)
+
+
 def security_headers(app: FastAPI) -> None:
     @app.middleware("http")
     async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:

@@ -26,6 +26,8 @@ _SAID: dict[str, tuple[str, str]] = {
     "int_from_float": ("un nombre entier est attendu", "an integer is expected"),
     "float_type": ("un nombre est attendu", "a number is expected"),
     "float_parsing": ("un nombre est attendu", "a number is expected"),
+    # 1e309 in JSON is read as infinity: "Input should be a finite number" stayed English.
+    "finite_number": ("un nombre fini est attendu", "a finite number is expected"),
     "bool_type": ("true ou false est attendu", "true or false is expected"),
     "bool_parsing": ("true ou false est attendu", "true or false is expected"),
     "list_type": ("une liste est attendue", "a list is expected"),

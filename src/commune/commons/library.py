@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -297,6 +298,14 @@ class Library:
                     hint,
                     field_hint=field_hint,
                 )
+        if any(unicodedata.category(ch).startswith("C") for ch in name):
+            # A new name is anyone's to give (the contribute page, the API's upload), and the
+            # operator's commands print it: a line break forged a line of `commune
+            # collections`, an escape sequence drove the terminal. As people's names.
+            raise InvalidRequest(
+                "a collection's name may not hold tabs, line breaks or other control characters",
+                "give a name such as 'deliberations-2026'",
+            )
         self._may_contribute(actor, name)
         with self.engine.connect() as conn:
             exists = repo.collection_id(conn, name) is not None

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from commune.commons.payouts import FUND, Line, PayoutStatement
 from commune.text.slugs import slugs
+from commune.text.spreadsheet import cell
 
 CSV_HEADER = [
     "mois",
@@ -48,7 +49,7 @@ def csv_text(stmt: PayoutStatement, lines: list[Line] | None = None) -> str:
         w.writerow(
             [
                 stmt.month,
-                ln.contributor,
+                cell(ln.contributor),
                 ln.citations,
                 ln.documents,
                 ln.reviews,
@@ -56,7 +57,7 @@ def csv_text(stmt: PayoutStatement, lines: list[Line] | None = None) -> str:
                 comma(ln.amount),
                 stmt.currency,
                 ln.choice,
-                "fonds" if ln.paid_to == FUND else ln.paid_to,
+                "fonds" if ln.paid_to == FUND else cell(ln.paid_to),
             ]
         )
     return buf.getvalue()

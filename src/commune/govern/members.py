@@ -264,6 +264,14 @@ def create_key(
             f"a key's label is at most {MAX_KEY_LABEL} characters, got {len(label)}",
             "shorten it",
         )
+    if any(unicodedata.category(ch).startswith("C") for ch in label):
+        # Anyone labels their own keys (the account page), and `commune key list` prints
+        # the label on the operator's terminal: a line break forged a key's line there, an
+        # escape sequence drove the terminal (its title, its clipboard).
+        raise InvalidRequest(
+            "a key's label may not hold tabs, line breaks or other control characters",
+            "give a label such as 'laptop'",
+        )
     if expires_days is not None and not 0 < expires_days <= MAX_KEY_DAYS:
         raise InvalidRequest(
             f"expires_days must be between 1 and {MAX_KEY_DAYS}, got {expires_days}"

@@ -16,6 +16,12 @@ from collections.abc import Mapping
 
 # Exact messages and hints.
 EXACT = {
+    "without keys (--no-auth) this server answers this machine's own pages only": (
+        "sans clés (--no-auth), ce serveur ne répond qu'aux pages de cette machine"
+    ),
+    "open it at http://127.0.0.1 or http://localhost": (
+        "ouvrez-le à l'adresse http://127.0.0.1 ou http://localhost"
+    ),
     "messages must contain a user message with text": (
         "messages doit contenir un message de l'utilisateur avec du texte"
     ),
@@ -68,6 +74,16 @@ EXACT = {
     ),
     "name the file": "nommez le fichier",
     "shorten it": "raccourcissez-le",
+    "a key's label may not hold tabs, line breaks or other control characters": (
+        "le libellé d'une clé ne peut contenir ni tabulation, ni saut de ligne, ni autre "
+        "caractère de contrôle"
+    ),
+    "give a label such as 'laptop'": "donnez un libellé comme « portable »",
+    "a collection's name may not hold tabs, line breaks or other control characters": (
+        "le nom d'une collection ne peut contenir ni tabulation, ni saut de ligne, ni autre "
+        "caractère de contrôle"
+    ),
+    "give a name such as 'deliberations-2026'": "donnez un nom comme « deliberations-2026 »",
     "send each file once": "envoyez chaque fichier une seule fois",
     "rename it without the dot": "renommez-le sans le point",
     "rename it to what it is": "renommez-le selon ce qu'il est",
@@ -147,9 +163,19 @@ QUOTAS = {
     "tokens per month": "jetons par mois",
     "Wh per month": "Wh par mois",
 }
+
+
+def _either_quote(pattern: str) -> str:
+    """``pattern`` with its quoted names ('[^']*', '.*') matching either quote: Python's
+    repr writes a name that holds an apostrophe between double quotes ("Ville d'Avray",
+    "l'eau"), and such a message stayed English on every face."""
+    pattern = pattern.replace("'[^']*'", "(?:'[^']*'|\"[^\"]*\")")
+    return re.sub(r"'\.\*'(?!\|)", "(?:'.*'|\".*\")", pattern)
+
+
 # Messages with values: each pattern names its values, the French template uses them.
 PATTERNS = [
-    (re.compile(p), fr)
+    (re.compile(_either_quote(p)), fr)
     for p, fr in (
         (r"no collection named (?P<name>'[^']*')", "aucune collection nommée {name}"),
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),

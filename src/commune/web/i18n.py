@@ -167,7 +167,9 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("%(file)s: the content is not a %(kind)s file"),
         ),
         (
-            r"(?P<file>.+): unsupported type (?P<suffix>.+)",
+            # A suffix only: "(no extension)" is said by text/messages.py, whose French the
+            # pages fall back on; here it stayed English inside the French line.
+            r"(?P<file>.+): unsupported type (?P<suffix>\..*)",
             N_("%(file)s: unsupported type %(suffix)s"),
         ),
         (

@@ -112,5 +112,9 @@ def statement_csv(
     return Response(
         csv_text(stmt, lines, dialect=dialect),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="statement-{month}.csv"'},
+        # Private figures, as on the page: not kept in a shared computer's browser cache.
+        headers={
+            "Content-Disposition": f'attachment; filename="statement-{month}.csv"',
+            "Cache-Control": "no-store",
+        },
     )

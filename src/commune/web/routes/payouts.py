@@ -57,7 +57,11 @@ def payouts_csv(actor: PayoutsReader, commune: TheCommune, month: str = "") -> R
         # The byte order mark: without it Excel reads the accents as Windows-1252.
         "\ufeff" + csv_text(stmt),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="payouts-{month}.csv"'},
+        # Private figures, as on the page: not kept in a shared computer's browser cache.
+        headers={
+            "Content-Disposition": f'attachment; filename="payouts-{month}.csv"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
