@@ -1009,11 +1009,10 @@ def stream_generated(
         n = generator.max_tokens
         over_tokens = _limit_notice(_OVER_TOKENS, lang, not sentences, n=n)
     if not sentences:
-        problems = "; ".join(gate.problems[:3])
-        problemes = _problems(gate, "fr") if lang == "fr" else problems
+        problems = _problems(gate, lang)
         why = over_tokens or say(
             lang,
-            f"la réponse générée n'a pas passé le contrôle des citations ({problemes}) ; "
+            f"la réponse générée n'a pas passé le contrôle des citations ({problems}) ; "
             "réponse extractive donnée à la place",
             f"the generated answer failed citation checks ({problems}); "
             "extractive answer given instead",
@@ -1032,7 +1031,7 @@ def stream_generated(
             lang,
             "des parties de la réponse générée ont été retirées : ",
             "parts of the generated answer were removed: ",
-        ) + (_problems(gate, "fr") if lang == "fr" else "; ".join(gate.problems[:3]))
+        ) + _problems(gate, lang)
     yield Answer(
         question,
         lang,
@@ -1051,6 +1050,8 @@ def stream_generated(
 def _problems(gate: Any, lang: str) -> str:
     """The citation check's first three reasons in ``lang``, for a notice in it (a French
     notice held them in English)."""
+    if lang != "fr":
+        return "; ".join(gate.problems[:3])
     from commune.text.messages import localise  # a rare path: its tables load then
 
     return "\u00a0; ".join(localise(p, lang) for p in gate.problems[:3])
