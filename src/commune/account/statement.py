@@ -114,12 +114,18 @@ def _weights(rule: str, share: float, usage: list[float]) -> list[Decimal]:
     return [s * u + (1 - s) * e for u, e in zip(by_usage, equal, strict=True)]
 
 
+def _floor_holds(pool: Decimal, members: int, floor: Decimal) -> bool:
+    """Whether ``members`` can each be held to ``floor`` of ``pool``, the others paying the
+    rest: not when the floors alone reach the whole pool."""
+    return floor * members < pool
+
+
 def _apply_floor(pool: Decimal, weights: list[Decimal], floor: Decimal) -> list[Decimal]:
     """Raise shares below ``floor``; the others pay the difference pro rata."""
     amounts = [pool * w for w in weights]
     if floor <= 0 or not amounts:
         return amounts
-    if floor * len(amounts) >= pool:  # the floor cannot hold for everyone: equal shares
+    if not _floor_holds(pool, len(amounts), floor):  # equal shares
         return [pool / len(amounts)] * len(amounts)
     fixed: set[int] = set()
     while True:
@@ -177,7 +183,7 @@ def build_statement(
     )
     floor = Decimal(str(settings.floor_eur))
     raw_fixed = _apply_floor(fixed_pool, weights, floor)
-    if floor > 0 and floor * len(ids) >= fixed_pool:
+    if floor > 0 and not _floor_holds(fixed_pool, len(ids), floor):
         # Said, not silent: the members were told a floor, and each pays something else.
         stmt.notices.append(
             f"the floor of {floor.quantize(CENT)} {settings.currency} for each of {len(ids)} "
