@@ -36,7 +36,7 @@ SAMPLES: tuple[object, ...] = ("abc", 3, "notes.txt", 2.5)
 # Placeholders whose value the AST cannot follow (a caller's argument, a loop's): every value
 # the code puts there must have its French. Keyed by (file, the placeholder's source).
 VALUES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("account/calibration.py", "_runs(runs)"): ("1 run", "3 runs"),
+    ("account/calibration.py", "counted_runs(runs)"): ("1 run", "3 runs"),
     ("answering/search.py", "what"): ("question", "query", "input"),
     ("api/routes/usage.py", "name"): ("start", "end"),
     ("charter/rules.py", "where"): ("charter.toml, line 3", "charter.toml"),

@@ -85,7 +85,7 @@ def calibrate(
         methods.add(energy.method.split(" (")[0])
     if not tokens:
         raise InvalidRequest(
-            f"{generator.name} wrote no token in {_runs(runs)}: nothing to calibrate on",
+            f"{generator.name} wrote no token in {counted_runs(runs)}: nothing to calibrate on",
             "check the model with `commune ask --mode generate --model NAME`",
         )
     label = "measured, shared" if measured else "estimated"
@@ -96,10 +96,10 @@ def calibrate(
         wh=wh,
         wh_per_1k_tokens=wh / tokens * 1000,
         measured=measured,
-        method=f"{label}: {'; '.join(sorted(methods))}, over {_runs(runs)}",
+        method=f"{label}: {'; '.join(sorted(methods))}, over {counted_runs(runs)}",
     )
 
 
-def _runs(n: int) -> str:
+def counted_runs(n: int) -> str:
     """The runs counted in English ("1 run", "3 runs"), as text/messages.py translates them."""
     return "1 run" if n == 1 else f"{n} runs"

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, cast, func, select
 
-from commune.account.calibration import CALIBRATE
+from commune.account.calibration import CALIBRATE, counted_runs
 from commune.charter.book import CharterBook
 from commune.charter.rules import Charter
 from commune.config import Settings
@@ -85,8 +85,7 @@ def catalogue(settings: Settings, charter: Charter, conn: Connection | None) -> 
                 per_k, tokens, n, estimated = seen
                 kind = "estimated" if estimated else "measured, shared"
                 wh = per_k
-                runs = "1 run" if n == 1 else f"{n} runs"
-                method = f"{kind}, over {runs} ({tokens} output tokens) in the ledger"
+                method = f"{kind}, over {counted_runs(n)} ({tokens} output tokens) in the ledger"
             else:
                 method = f"not calibrated: run `commune model calibrate {name}`"
         else:
