@@ -87,6 +87,22 @@ class StoreKit:
         assert c.search("ordures", actor=bob) == []
         assert [x["name"] for x in c.collections(bob)] == []
 
+    def test_a_charter_brought_back_is_in_force_again_in_the_history(self, c):
+        """The history records each time a charter came into force: going back to an
+        earlier one (its hash already recorded) listed the newer one as the latest."""
+        from dataclasses import replace
+
+        from commune.charter import records
+
+        first = c.charter
+        second = replace(first, version="second", sha256="b" * 64)
+        with c.engine.begin() as conn:
+            assert records.remember_charter(conn, second)
+            assert records.remember_charter(conn, first)
+            assert not records.remember_charter(conn, first)  # already in force: no entry
+            history = records.history(conn)
+        assert [h["sha256"] for h in history][:3] == [first.sha256, "b" * 64, first.sha256]
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

@@ -78,11 +78,19 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
 
 
 def remember_charter(conn: Connection, charter: Charter) -> bool:
-    """Record a charter the first time it is in force (and audit it); True if it is new."""
+    """Record a charter as in force from now (and audit it), unless it is the one already in
+    force; True if recorded. An earlier charter brought back is recorded again: the history
+    says what was in force when, and the latest entry is the one in force."""
     from commune.store import audit
+    from commune.store.db import lock
 
-    seen = conn.execute(select(charters.c.id).where(charters.c.sha256 == charter.sha256)).first()
-    if seen is not None:
+    # A server and the CLI seeing the edit at once: the second reads the first's entry
+    # instead of both recording the same return.
+    lock(conn, "charter")
+    latest = conn.execute(
+        select(charters.c.sha256).order_by(charters.c.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if latest == charter.sha256:
         return False
     conn.execute(
         insert(charters).values(

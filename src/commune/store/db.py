@@ -78,7 +78,15 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 # Advisory lock spaces on PostgreSQL: one number per kind of thing locked.
-LOCKS = {"audit": 1, "quota": 2, "migrate": 3, "enrich": 4, "document": 5, "collection": 6}
+LOCKS = {
+    "audit": 1,
+    "quota": 2,
+    "migrate": 3,
+    "enrich": 4,
+    "document": 5,
+    "collection": 6,
+    "charter": 7,
+}
 
 
 def lock(conn: Connection, kind: str, key: int | str = 0) -> None:

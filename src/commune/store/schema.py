@@ -246,12 +246,12 @@ credits = Table(
 )
 
 # The charter: every version that has been in force, with its hash (the transparency page
-# shows this history).
+# shows this history). A charter brought back has a row for each time it came into force.
 charters = Table(
     "charters",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("sha256", String(64), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
     Column("version", String(100), nullable=False),
     Column("text", Text, nullable=False),
     Column("in_force_from", DateTime(timezone=True), nullable=False),
