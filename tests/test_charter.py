@@ -277,6 +277,15 @@ def test_an_edited_charter_is_in_force_at_the_next_request_of_a_running_process(
         assert a.mode == "refused" and a.decisions[0]["rule"] == "avis-medical"
         assert c.charter.version == "2026-12-06"
         assert [h["version"] for h in c.charter_history()][:2] == ["2026-12-06", first]
+        # Back to the first: the history says it is in force again, newest first; the hash
+        # recorded once before did not keep the newer one listed as the latest.
+        (home / "charter.toml").write_text(text)
+        assert c.ask("horaires de la piscine ?").mode != "refused"
+        assert [h["version"] for h in c.charter_history()][:3] == [first, "2026-12-06", first]
+        assert c.ask("horaires de la piscine ?").mode != "refused"  # no new entry per request
+        assert [h["version"] for h in c.charter_history()][:3] == [first, "2026-12-06", first]
+        (home / "charter.toml").write_text(edited)
+        assert c.ask("horaires de la piscine ?").mode == "refused"
         with caplog.at_level(logging.ERROR, logger="commune.charter.book"):
             (home / "charter.toml").write_text(edited + "\n[sobriety]\nquality_floor = 1.5\n")
             assert c.ask("horaires de la piscine ?").mode == "refused"  # the edit before holds
@@ -323,7 +332,8 @@ def test_regulate_reports_the_tightest_quota_and_refuses_past_it(home, corpus):
         regulate = dict(steps_of(a))["regulate"]
         assert regulate == "pass"
         assert (
-            "l'utilisateur 'rita' a utilisé 0 sur 2 requêtes par jour" in (a.decisions[2]["reason"])
+            "l'utilisateur·rice 'rita' a utilisé 0 sur 2 requêtes par jour"
+            in (a.decisions[2]["reason"])
         )
         english = c.ask("When is the pool open?", actor=actor)
         assert "user 'rita' used 1 of 2 requests per day" in english.decisions[2]["reason"]
@@ -486,7 +496,8 @@ def test_extraction_is_chosen_when_its_evaluation_clears_the_floor(commune, corp
     a = commune.ask("Où mettre les emballages en plastique ?")
     reduce = next(d for d in a.decisions if d["step"] == "reduce")
     assert reduce["outcome"] == "extractive" and "62 %" not in reduce["reason"]
-    assert "62%" in reduce["reason"] and "50%" in reduce["reason"]
+    # French typography: a narrow no-break space before the sign.
+    assert "62\u202f%" in reduce["reason"] and "50\u202f%" in reduce["reason"]
     assert dict(steps_of(a))["redirect"] == "extractive"
 
 

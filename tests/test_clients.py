@@ -197,6 +197,23 @@ def test_the_cli_says_a_model_was_replaced_too(served):
     assert "mardi matin" in r.stdout
 
 
+def test_the_cli_says_a_model_asked_for_in_auto_mode_is_not_what_chooses(served):
+    """Under auto the charter chooses what answers: ``--model`` is checked, then not used,
+    and the asker is told so rather than left to believe their model answered."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    *_, home = served
+    ask = ["--home", str(home), "ask", QUESTION, "--model", "far"]
+    r = CliRunner().invoke(cli, ask)
+    assert r.exit_code == 0, r.output
+    assert "note\u00a0: --model far ne sert qu'avec --mode generate\u00a0: en mode auto" in r.stderr
+    assert "mardi matin" in r.stdout
+    r = CliRunner().invoke(cli, ask[:4])  # no --model: no such note
+    assert "--model" not in r.stderr
+
+
 def test_litellm_completion_and_embedding(served, monkeypatch):
     """litellm with an ``openai/...`` model and our api_base: the text, the citations in the
     content and as a field, the usage, and the embeddings. Imported here: it takes seconds."""

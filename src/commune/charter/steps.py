@@ -19,6 +19,7 @@ from typing import Any
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.text.analysis import analyze
+from commune.text.numbers import percent
 from commune.text.say import say
 
 STEPS = ("refuse", "reduce", "regulate", "responsibility", "redirect")
@@ -191,8 +192,8 @@ def reduce(
             "extractive",
             say(
                 language,
-                f"l'extraction suffit : {extractive_score:.0%} de réponses justes à l'évaluation "
-                f"sur {where}, seuil {floor:.0%}",
+                f"l'extraction suffit : {percent(extractive_score, 0, 'fr')} de réponses justes à "
+                f"l'évaluation sur {where}, seuil {percent(floor, 0, 'fr')}",
                 f"extraction suffices: {extractive_score:.0%} correct in evaluation on {where}, "
                 f"floor {floor:.0%}",
             ),
@@ -207,8 +208,8 @@ def reduce(
     else:
         why = say(
             language,
-            f"l'extraction obtient {extractive_score:.0%} sur {where}, sous le seuil de "
-            f"{floor:.0%}",
+            f"l'extraction obtient {percent(extractive_score, 0, 'fr')} sur {where}, sous le "
+            f"seuil de {percent(floor, 0, 'fr')}",
             f"extraction scores {extractive_score:.0%} on {where}, under the floor of {floor:.0%}",
         )
     return Step(
@@ -236,7 +237,8 @@ def regulate(language: str, tightest: Any | None) -> Step:
                 "no quota applies to this caller",
             ),
         )
-    who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur ")
+    # The words the quota error uses (text/messages.WHO): one name for one person.
+    who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur·rice ")
     return Step(
         "regulate",
         "pass",
@@ -343,7 +345,8 @@ def redirect(
             rejected.append(
                 say(
                     language,
-                    f"{card.name} : {score:.0%} à l'évaluation, sous le seuil de {floor:.0%}",
+                    f"{card.name} : {percent(score, 0, 'fr')} à l'évaluation, sous le seuil de "
+                    f"{percent(floor, 0, 'fr')}",
                     f"{card.name}: {score:.0%} in evaluation, under the floor of {floor:.0%}",
                 )
             )
@@ -353,8 +356,8 @@ def redirect(
             "generate",
             say(
                 language,
-                f"{card.name}, le plus petit modèle admis qui atteint le seuil ({score:.0%} ≥ "
-                f"{floor:.0%})",
+                f"{card.name}, le plus petit modèle admis qui atteint le seuil "
+                f"({percent(score, 0, 'fr')} ≥ {percent(floor, 0, 'fr')})",
                 f"{card.name}, the smallest allowed model that clears the floor ({score:.0%} ≥ "
                 f"{floor:.0%})",
             ),
@@ -370,7 +373,7 @@ def redirect(
                 "no model is configured: answered by extraction",
             ),
         ), None
-    detail = "; ".join(rejected)
+    detail = say(language, " ; ", "; ").join(rejected)  # French spaces its semicolon
     return Step(
         "redirect",
         "extractive",

@@ -151,7 +151,11 @@ def search(
     "the quality floor); extractive: quote the sources; generate: a model writes a cited "
     "answer (checked, with fallback).",
 )
-@click.option("--model", help="Model for --mode generate (see commune.toml [models]).")
+@click.option(
+    "--model",
+    help="Model for --mode generate (see commune.toml [models]); with --mode auto the charter "
+    "chooses, and a note says so.",
+)
 @click.option("--as", "as_user", help="Ask as this user: its member's quotas and visibility.")
 @click.option("--explain", is_flag=True, help="Print the charter's decisions and their reasons.")
 @click.option(
@@ -215,6 +219,17 @@ def ask(
     if replaced is not None or answer.notice:
         notice = replaced.notice if replaced else answer.notice
         click.echo(f"note{colon(lang)} {notice}", err=True)  # "note": the same word in French
+    if mode == "auto" and model:
+        # The library checks the name (a misspelt one is an error) but under auto the charter
+        # chooses what answers: said, so the asker does not believe their model answered.
+        ignored = say(
+            lang,
+            f"--model {model} ne sert qu'avec --mode generate\u00a0: en mode auto, la charte "
+            "choisit qui répond",
+            f"--model {model} is used only with --mode generate: in auto mode the charter "
+            "chooses what answers",
+        )
+        click.echo(f"note{colon(lang)} {ignored}", err=True)
     if not live:
         click.echo(answer.text)
     if answer.sources:

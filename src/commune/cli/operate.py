@@ -180,7 +180,8 @@ def check(ctx: click.Context) -> None:
         status = "ok" if c.ok else say(language, "ÉCHEC", "FAILED")
         name = say(language, CHECKS_FR.get(c.name, c.name), c.name)
         # A failed check joins its problems with "; ": each is one message of its own.
-        detail = "; ".join(localise(part, language) for part in c.detail.split("; "))
+        joint = say(language, "\u00a0; ", "; ")  # French spaces its semicolon
+        detail = joint.join(localise(part, language) for part in c.detail.split("; "))
         click.echo(f"{status:<7} {name:<10} {detail}")
     if not report.ok:
         sys.exit(1)

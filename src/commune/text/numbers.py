@@ -26,6 +26,15 @@ def small(value: float, digits: int, language: str | None) -> str:
     return number(value, digits, language)
 
 
+def percent(share: float, digits: int, language: str | None) -> str:
+    """A share (0.3) as its reader writes it: "30 %" in French, with the narrow no-break
+    space French typography puts before the sign (as :func:`number` groups thousands);
+    "30%" in English."""
+    text = number(share * 100, digits, language)
+    french = (language or "").lower().startswith("fr")
+    return f"{text}{NARROW_NBSP}%" if french else f"{text}%"
+
+
 def colon(language: str | None) -> str:
     """The colon after a label, with the space French puts before it."""
     return COLON["fr"] if (language or "").lower().startswith("fr") else COLON["en"]
