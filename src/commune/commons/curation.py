@@ -112,39 +112,32 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
         .order_by(revisions.c.id.desc())
     ).all()
     released = 0
+    why = "{n} approval(s): the collection now asks for " + str(new.approvals_required)
     for rev in waiting:
         still = conn.execute(select(revisions.c.status).where(revisions.c.id == rev.id))
         doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
         if still.scalar_one() != "proposed" or rev.document_status == "retired":
+            continue  # a retired document comes back only by a curator's decision (review)
+        if _newer_published(conn, doc, rev.number) is not None:
             continue
-        if doc.published_revision_id is not None:
-            newest = conn.execute(
-                select(revisions.c.number).where(revisions.c.id == doc.published_revision_id)
-            ).scalar_one()
-            if newest > rev.number:
-                continue
         approvals = _approvals(conn, rev.id)
         if approvals:
-            ready = approvals >= max(1, new.approvals_required)
-            ready = ready and terms_for_use(rev.licence) is not None
-        else:  # held for approvals alone (not for a licence, nor a file a reader doubts)
-            ready = new.approvals_required == 0 and bool(
-                _APPROVALS_HOLD.fullmatch(rev.hold_reason or "")
-            )
-        if ready:
-            publish(
-                conn,
-                rev.id,
-                actor.user,
-                f"{approvals} approval(s): the collection now asks for {new.approvals_required}",
-            )
+            decision = approved(approvals, rev.licence, new)
+            if decision:
+                publish(conn, rev.id, actor.user, why.format(n=approvals))
+                released += 1
+            elif terms_for_use(rev.licence) is not None:
+                # What it waits for, in the new rules' numbers.
+                conn.execute(
+                    update(revisions)
+                    .where(revisions.c.id == rev.id)
+                    .values(hold_reason=decision.reason)
+                )
+        elif new.approvals_required == 0 and _APPROVALS_HOLD.fullmatch(rev.hold_reason or ""):
+            # Held for approvals alone (not for a licence, nor a file a reader doubts), and
+            # the rule asks for none any more: no curator's decision is called for.
+            publish(conn, rev.id, actor.user, why.format(n=0))
             released += 1
-        elif approvals:  # what it waits for, in the new rules' numbers
-            conn.execute(
-                update(revisions)
-                .where(revisions.c.id == rev.id)
-                .values(hold_reason=f"{approvals} of {new.approvals_required} approvals")
-            )
     return released
 
 
@@ -161,6 +154,33 @@ def _approvals(conn: Connection, revision_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+def _newer_published(conn: Connection, doc: Any, number: int) -> int | None:
+    """The published revision's number when it is newer than revision ``number``: publishing
+    the older would replace newer text, and adding the current file again would change
+    nothing (unchanged). None otherwise."""
+    if doc.published_revision_id is None:
+        return None
+    newest = conn.execute(
+        select(revisions.c.number).where(revisions.c.id == doc.published_revision_id)
+    ).scalar_one()
+    return int(newest) if newest > number else None
+
+
+def approved(approvals: int, licence: str | None, rules: Rules) -> Decision:
+    """Whether a revision with ``approvals`` distinct approvals may be published under the
+    collection's ``rules``, with the reason either way: the one rule that a curator's
+    approval (review) and a lowered rule (set_rules) both apply. At least one approval
+    whatever the rule says: a curator decided; and a licence whose terms answers can read."""
+    if terms_for_use(licence) is None:
+        return Decision(False, f"licence {licence} has no terms answers can read")
+    needed = max(1, rules.approvals_required)
+    if approvals >= needed:
+        return Decision(
+            True, f"{approvals} approval(s): the collection asks for {rules.approvals_required}"
+        )
+    return Decision(False, f"{approvals} of {rules.approvals_required} approvals")
 
 
 def on_arrival(
@@ -559,13 +579,9 @@ def review(
             "contributors do not review their own revisions",
             "ask another curator: two pairs of eyes",
         )
-    if decision == "approve" and doc.published_revision_id is not None:
-        # A held edit approved after a later one was published would replace the newer text
-        # with the older, and adding the current file again would change nothing (unchanged).
-        newest = conn.execute(
-            select(revisions.c.number).where(revisions.c.id == doc.published_revision_id)
-        ).scalar_one()
-        if newest > rev.number:
+    if decision == "approve":
+        newest = _newer_published(conn, doc, rev.number)
+        if newest is not None:
             raise CommuneError(
                 f"revision {revision_id} is older than the published revision {newest} of "
                 f"document {doc.id}: approving it would replace newer text",
@@ -626,8 +642,8 @@ def review(
         raise CommuneError(
             f"revision {revision_id} has licence {rev.licence} with unknown terms", hint
         )
-    approvals = _approvals(conn, revision_id)
-    if approvals >= max(1, r.approvals_required):
+    counted = approved(_approvals(conn, revision_id), rev.licence, r)
+    if counted:
         if doc.status == "retired":
             # Brought back with a new text: the texts it was retired with stay withdrawn.
             # Retiring may answer a takedown (personal data), and a corrected revision
@@ -644,9 +660,7 @@ def review(
             audit.append(conn, actor.user, "reinstate", f"document {doc.id}", reason=reason)
         return "published"
     conn.execute(
-        update(revisions)
-        .where(revisions.c.id == revision_id)
-        .values(hold_reason=f"{approvals} of {r.approvals_required} approvals")
+        update(revisions).where(revisions.c.id == revision_id).values(hold_reason=counted.reason)
     )
     return "proposed"
 
