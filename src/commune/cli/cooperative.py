@@ -243,6 +243,42 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
     )
 
 
+@user.command("remove")
+@click.argument("name")
+@click.option(
+    "--reason", required=True, help="Why, in one line: the audit log keeps it with your name."
+)
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None) -> None:
+    """Remove a user: their keys are revoked and their sessions end at once.
+
+    What the accounts and the commons rest on stays: their ledger rows, credits and payouts,
+    the provenance of what they contributed, and the audit log. Their revisions waiting for
+    a curator stay in the queue; the text of their recorded questions is erased."""
+    done = commune_of(ctx).admin.remove_user(name, reason, actor=acting(ctx, as_user))
+    keys, sessions, waiting = (
+        done["keys_revoked"],
+        done["sessions_ended"],
+        done["revisions_waiting"],
+    )
+    click.echo(
+        said(
+            f"utilisateur·rice {name} retiré·e : {keys} clé(s) révoquée(s), "
+            f"{sessions} session(s) fermée(s)",
+            f"user {name} removed: {keys} key(s) revoked, {sessions} session(s) ended",
+        )
+    )
+    if waiting:
+        click.echo(
+            said(
+                f"{waiting} de ses révisions attendent encore un·e curateur·rice "
+                "(commune review list)",
+                f"{waiting} of their revisions still wait for a curator (commune review list)",
+            )
+        )
+
+
 @user.command("list")
 @click.option("--member", "member_name", help="Only this member's users.")
 @click.option("--json", "as_json", is_flag=True, help="Print the users as JSON.")

@@ -182,6 +182,13 @@ class Admin:
                 accounts.require_administer(conn, actor, user)
             accounts.set_password(conn, user, password, by=actor.user)
 
+    def remove_user(self, user: str, reason: str, *, actor: Actor = OPERATOR) -> dict[str, Any]:
+        """Remove ``user`` from the cooperative (accounts.remove_user: what ends, what
+        stays), as their member's admin or a cooperative admin, with the reason the audit
+        log keeps. Returns what was done: keys revoked, sessions ended, and the like."""
+        with self.engine.begin() as conn:
+            return accounts.remove_user(conn, actor, user.strip(), reason)
+
     def change_password(self, actor: Actor, current: str, new: str) -> None:
         """One's own password, proven by the current one (members.AuthError otherwise)."""
         with self.engine.begin() as conn:
