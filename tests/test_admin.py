@@ -71,6 +71,11 @@ ACTIONS: dict[str, tuple[list[str], Callable[[Admin], Any], tuple[str, str, str]
         lambda a: a.revoke_key(1),
         ("operator", "key-revoke", "user alice"),
     ),
+    "set-user-quotas": (
+        ["user", "set", "bob", "--requests-per-day", "50", "--clear", "wh-per-month"],
+        lambda a: a.set_user_quotas("bob", {"requests_per_day": 50, "wh_per_month": None}),
+        ("operator", "user-quotas", "user bob"),
+    ),
     "remove-user": (
         ["user", "remove", "bob", "--reason", "left the town hall"],
         lambda a: a.remove_user("bob", reason="left the town hall"),
@@ -491,3 +496,18 @@ def test_user_remove_on_the_command_line_in_french(tmp_path: Path) -> None:
     )
     assert again.exit_code != 0
     assert "l'utilisateur·rice 'bob' a été retiré·e de la coopérative" in again.output
+
+
+def test_a_member_admin_changes_a_persons_caps_and_no_other_members(
+    admin: Admin, commune: Commune
+) -> None:
+    """A person's caps were set once, at `user add`: nobody could lower a heavy user's."""
+    alice = admin.actor("alice")
+    row = admin.set_user_quotas("bob", {"requests_per_day": 1}, actor=alice)
+    assert row["requests_per_day"] == 1
+    with pytest.raises(NotFound, match="no user named 'carol'"):
+        admin.set_user_quotas("carol", {"requests_per_day": 1}, actor=alice)
+    with pytest.raises(CommuneError, match="must be greater than 0"):
+        admin.set_user_quotas("bob", {"requests_per_day": -3}, actor=alice)
+    assert [r[1] for r in audit_rows(commune, 0)].count("user-quotas") == 1  # refusals: none
+    assert [p["requests_per_day"] for p in admin.people() if p["name"] == "carol"] == [None]

@@ -120,6 +120,28 @@ def set_member_quotas(
     return before
 
 
+def set_user_quotas(
+    conn: Connection, name: str, quotas: dict[str, float | None]
+) -> dict[str, float | None]:
+    """Change the caps of user ``name`` inside their member's pool, as `set_member_quotas`
+    does a member's. Returns what they were."""
+    unknown = sorted(set(quotas) - set(QUOTAS))
+    if unknown:
+        raise InvalidRequest(f"no quota named {unknown[0]!r}", f"known quotas: {', '.join(QUOTAS)}")
+    if not quotas:
+        raise InvalidRequest("no quota to change", "give a new value, or clear one")
+    for key, value in quotas.items():
+        _positive(key, value)
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    if row is None:
+        raise NotFound(
+            f"no user named {name!r}", "create it with commune user add", field_hint=NO_USER
+        )
+    before = {key: row._mapping[key] for key in quotas}
+    conn.execute(update(users).where(users.c.id == row.id).values(**quotas))
+    return before
+
+
 def member_id(conn: Connection, name: str) -> int:
     row = conn.execute(select(members.c.id).where(members.c.name == name)).first()
     if row is None:
