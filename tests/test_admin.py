@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from commune.cli import cli
 from commune.core import Commune
-from commune.errors import Forbidden, NotFound
+from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.admin import Admin
 from commune.govern.policy import OPERATOR
 from commune.store.audit import entries
@@ -70,6 +70,16 @@ ACTIONS: dict[str, tuple[list[str], Callable[[Admin], Any], tuple[str, str, str]
         ["key", "revoke", "1"],
         lambda a: a.revoke_key(1),
         ("operator", "key-revoke", "user alice"),
+    ),
+    "set-user-quotas": (
+        ["user", "set", "bob", "--requests-per-day", "50", "--clear", "wh-per-month"],
+        lambda a: a.set_user_quotas("bob", {"requests_per_day": 50, "wh_per_month": None}),
+        ("operator", "user-quotas", "user bob"),
+    ),
+    "remove-user": (
+        ["user", "remove", "bob", "--reason", "left the town hall"],
+        lambda a: a.remove_user("bob", reason="left the town hall"),
+        ("operator", "user-remove", "user bob"),
     ),
     "set-password": (
         ["user", "password", "bob", "--stdin"],
@@ -362,3 +372,142 @@ def test_a_key_label_with_a_line_break_or_an_escape_is_refused(
     assert "donnez un libellé comme « portable »" in french.stderr
     assert admin.keys(OPERATOR) == before  # nothing stored
     admin.create_key("bob", label="portable de l'accueil (Mairie)")
+
+
+def _rows(commune: Commune, table: Any, user_id: int) -> list[Any]:
+    from sqlalchemy import select
+
+    with commune.engine.connect() as conn:
+        return list(conn.execute(select(table).where(table.c.user_id == user_id)))
+
+
+def test_a_removed_person_opens_nothing_and_their_records_stay(
+    admin: Admin, commune: Commune
+) -> None:
+    """Users could only have their keys revoked and their password reset: a person who left
+    a town hall kept their account, listed among its people, and an admin had to hunt down
+    each key and each session. Removal closes every door at once, and keeps the records."""
+    from sqlalchemy import insert
+
+    from commune.govern.accounts import sign_in
+    from commune.govern.members import AuthError, authenticate
+    from commune.store.repository import now
+    from commune.store.schema import decisions, usage
+    from commune.web.sessions import find, open_session
+
+    _, key = admin.create_key("bob", label="laptop")
+    admin.set_password("bob", PASSWORD)
+    bob = admin.actor("bob")
+    with commune.engine.begin() as conn:
+        session = open_session(conn, bob, hours=12)
+        conn.execute(
+            insert(usage).values(
+                created_at=now(),
+                route="api/ask",
+                mode="extractive",
+                input_tokens=3,
+                output_tokens=9,
+                duration_ms=5.0,
+                fallback=False,
+                member_id=bob.member_id,
+                user_id=bob.user_id,
+                cpu_seconds=0.1,
+                wh=0.01,
+                estimated=True,
+            )
+        )
+        conn.execute(
+            insert(decisions).values(
+                created_at=now(),
+                route="api/ask",
+                member_id=bob.member_id,
+                user_id=bob.user_id,
+                question="Où est la déchetterie ?",
+                question_sha256="ab" * 32,
+                language="fr",
+                outcome="extractive",
+                steps="[]",
+                charter_sha256="cd" * 32,
+            )
+        )
+    alice = admin.actor("alice")
+    done = admin.remove_user("bob", "a quitté la mairie", actor=alice)
+    assert done["keys_revoked"] == 1 and done["sessions_ended"] == 1
+
+    with commune.engine.begin() as conn:
+        with pytest.raises(AuthError):
+            authenticate(conn, key)
+        with pytest.raises(AuthError):
+            sign_in(conn, "bob", PASSWORD)
+        assert find(conn, session) is None
+    with pytest.raises(NotFound, match="user 'bob' was removed from the cooperative"):
+        admin.actor("bob")  # the CLI's --as bob
+    with pytest.raises(NotFound, match="was removed"):
+        admin.create_key("bob")
+    with pytest.raises(NotFound, match="was removed"):
+        admin.set_password("bob", PASSWORD)
+    assert "bob" not in [p["name"] for p in admin.people()]
+    with pytest.raises(CommuneError, match="their name stays in the records"):
+        admin.add_user("bob", member="Ville A")
+    # What the accounts rest on stays: the ledger's row; the question's record, its words gone.
+    assert len(_rows(commune, usage, bob.user_id)) == 1
+    [record] = _rows(commune, decisions, bob.user_id)
+    assert record.question is None and record.question_sha256 == "ab" * 32
+    [row] = [r for r in audit_rows(commune, 0) if r[1] == "user-remove"]
+    assert row[:3] == ("alice", "user-remove", "user bob")
+    assert '"reason": "a quitté la mairie"' in row[3]
+
+
+def test_only_those_who_administer_a_person_remove_them_and_never_themselves(
+    admin: Admin, commune: Commune
+) -> None:
+    admin.add_user("dan", member="Ville B", role="member-admin")
+    before = audit_rows(commune, 0)
+    with pytest.raises(NotFound, match="no user named 'bob'"):  # another member's: unseen
+        admin.remove_user("bob", "x", actor=admin.actor("dan"))
+    with pytest.raises(Forbidden):
+        admin.remove_user("alice", "x", actor=admin.actor("bob"))
+    with pytest.raises(CommuneError, match="you cannot remove yourself"):
+        admin.remove_user("alice", "x", actor=admin.actor("alice"))
+    with pytest.raises(CommuneError, match="needs a reason"):
+        admin.remove_user("bob", "  ", actor=admin.actor("alice"))
+    with pytest.raises(CommuneError, match="one line"):
+        admin.remove_user("bob", "left\nfake line", actor=admin.actor("alice"))
+    assert audit_rows(commune, 0) == before  # refused: nothing written
+    assert "bob" in [p["name"] for p in admin.people()]
+    assert admin.actor("bob").user == "bob"
+
+
+def test_user_remove_on_the_command_line_in_french(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+    done = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "user", "remove", "bob", "--reason", "parti", "--as", "alice"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert done.exit_code == 0, done.output
+    assert "utilisateur·rice bob retiré·e" in done.output
+    again = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "user", "remove", "bob", "--reason", "parti"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert again.exit_code != 0
+    assert "l'utilisateur·rice 'bob' a été retiré·e de la coopérative" in again.output
+
+
+def test_a_member_admin_changes_a_persons_caps_and_no_other_members(
+    admin: Admin, commune: Commune
+) -> None:
+    """A person's caps were set once, at `user add`: nobody could lower a heavy user's."""
+    alice = admin.actor("alice")
+    row = admin.set_user_quotas("bob", {"requests_per_day": 1}, actor=alice)
+    assert row["requests_per_day"] == 1
+    with pytest.raises(NotFound, match="no user named 'carol'"):
+        admin.set_user_quotas("carol", {"requests_per_day": 1}, actor=alice)
+    with pytest.raises(CommuneError, match="must be greater than 0"):
+        admin.set_user_quotas("bob", {"requests_per_day": -3}, actor=alice)
+    assert [r[1] for r in audit_rows(commune, 0)].count("user-quotas") == 1  # refusals: none
+    assert [p["requests_per_day"] for p in admin.people() if p["name"] == "carol"] == [None]

@@ -198,6 +198,7 @@ def test_a_file_of_the_same_name_from_another_member_waits_for_a_curator(api):
         return r.json()["files"][0]  # type: ignore[no-any-return]
 
     send(client, "# Conseil\n\nLe conseil de Ville A rénove l'école Jules Ferry.")
+    commune.set_visibility("deliberations", "shared")  # Ville A's, shared with the others
     other = TestClient(create_app(commune), headers=EN)
     other.headers["Authorization"] = f"Bearer {make_key(commune, 'bob', 'Ville B', 'contributor')}"
     held = send(other, "# Conseil\n\nLe conseil de Ville B construit un parking.")
@@ -362,3 +363,34 @@ def test_a_collection_name_with_a_line_break_or_an_escape_is_refused(api):
     assert commune.collections() == []
     r = client.post("/api/documents", **sent, data={"collection": "Eau d'Avray (2026)"})
     assert r.status_code == 200, r.text
+
+
+def test_a_collection_started_by_an_upload_is_the_uploaders_members_and_private(api):
+    """An upload under a new name made a collection shared with every member and owned by
+    none: another town's people read a town's drafts, and the page did not say so."""
+    commune, client = api  # cora, of Ville A
+    from commune.api.app import create_app
+
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("brouillon.md", b"# Budget\n\nProjet de budget 2027.", "text"))],
+        data={"collection": "budget-ville-a", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200, r.text
+    [started] = [c for c in commune.collections() if c["name"] == "budget-ville-a"]
+    assert (started["visibility"], started["owner"]) == ("private", "Ville A")
+    other = TestClient(create_app(commune), headers=EN)
+    other.headers["Authorization"] = f"Bearer {make_key(commune, 'bob', 'Ville B', 'reader')}"
+    assert "budget-ville-a" not in [c["name"] for c in other.get("/api/collections").json()]
+    colleague = TestClient(create_app(commune), headers=EN)
+    colleague.headers["Authorization"] = f"Bearer {make_key(commune, 'cleo', 'Ville A')}"
+    assert "budget-ville-a" in [c["name"] for c in colleague.get("/api/collections").json()]
+    # The audit log names who started it, not the operator.
+    from commune.store.audit import entries
+
+    with commune.engine.connect() as conn:
+        [row] = [e for e in entries(conn, limit=100) if e["action"] == "visibility"]
+    assert row["actor"] == "cora" and row["subject"] == "collection budget-ville-a"
+    # Shared by the operator when the member wants it, its owner kept.
+    commune.set_visibility("budget-ville-a", "shared")
+    assert "budget-ville-a" in [c["name"] for c in other.get("/api/collections").json()]

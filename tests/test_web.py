@@ -975,3 +975,44 @@ def test_the_pages_refusals_name_no_command_of_the_cli(app, commune):
     assert r.status_code == 404 and "la page Curation liste celles en attente" in r.page
     for page in (said, r.page):
         assert "commune " not in page.replace("commune.", "") and " --" not in page
+
+
+def test_a_member_admin_removes_a_person_whose_session_ends_at_once(app, commune):
+    """People could not be removed, only their keys revoked one by one: a clerk who left kept
+    their account and their open sessions."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "paul", "Ville C", "contributor")
+    paul = browser(app, "paul")
+    assert paul.get("/account").status_code == 200
+    mona = browser(app, "mona")
+    page = mona.get("/admin").page
+    assert 'aria-label="Retirer paul"' in page and 'aria-label="Retirer mona"' not in page
+    r = mona.post("/admin/users/remove", {"user": "paul", "reason": " "})
+    assert r.status_code == 400 and "retirer quelqu'un demande une raison" in r.page
+    r = mona.post("/admin/users/remove", {"user": "alice", "reason": "x"})
+    assert r.status_code == 404  # another member's person: not hers to see
+    r = mona.post("/admin/users/remove", {"user": "paul", "reason": "a quitté l'association"})
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=removed"
+    page = mona.get("/admin?done=removed").page
+    assert "Personne retirée" in page and "paul" not in page
+    assert paul.get("/account").status_code == 303  # to the sign-in page
+    assert Browser(app).sign_in("paul").status_code == 401
+
+
+def test_the_contribute_page_says_a_new_collection_is_private_to_the_members_people(app, commune):
+    """An upload under a new name started a collection every member read, and the page said
+    only "a new name to start a collection"."""
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    page = dora.get("/contribute").page
+    assert "un nouveau nom pour créer une collection de Ville A : seules ses personnes" in page
+    assert "mairie (partagée)" in page  # an existing collection says who reads it
+    r = dora.post(
+        "/contribute",
+        {"collection": "brouillons-ville-a", "licence": "CC-BY-4.0"},
+        files=[("files", ("budget.txt", b"Projet de budget 2027.", "text/plain"))],
+    )
+    assert r.status_code == 200, r.page[-400:]
+    [started] = [c for c in commune.collections() if c["name"] == "brouillons-ville-a"]
+    assert (started["visibility"], started["owner"]) == ("private", "Ville A")
+    assert "brouillons-ville-a" not in browser(app, "carol").get("/commons").page

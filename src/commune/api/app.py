@@ -23,7 +23,7 @@ from commune.api import metrics, middleware, openai
 from commune.api.docs import offline_docs
 from commune.api.errors import REFUSALS, install_error_handlers
 from commune.api.gate import keys_first
-from commune.api.routes import documents, health, peering, search, transparency, usage
+from commune.api.routes import documents, health, peering, people, search, transparency, usage
 from commune.api.unicode import valid_unicode
 from commune.config import LimitsSettings
 from commune.core import Commune
@@ -70,7 +70,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
 
     app.include_router(health.router)
-    for routes in (search, documents, usage, openai, peering):
+    for routes in (search, documents, usage, people, openai, peering):
         app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=REFUSALS)
     mcp_routes, mcp_lifespan = _mcp(commune, require_auth)
     app.router.routes.extend(mcp_routes)

@@ -87,6 +87,18 @@ def member_set(
     as_user: str | None,
 ) -> None:
     """Change a member's quotas; those not given stay as they are (audited)."""
+    quotas = _changed(requests_per_day, tokens_per_month, wh_per_month, cleared)
+    row = commune_of(ctx).admin.set_member_quotas(name, quotas, actor=acting(ctx, as_user))
+    click.echo(said(f"membre {name}\u00a0: ", f"member {name}: ") + _quotas(row))
+
+
+def _changed(
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+    cleared: tuple[str, ...],
+) -> dict[str, float | None]:
+    """The quotas a `member set` or `user set` changes: the values given, None for --clear."""
     quotas: dict[str, float | None] = {
         key: value
         for key, value in (
@@ -115,11 +127,10 @@ def member_set(
                 "--wh-per-month or --clear QUOTA",
             )
         )
-    row = commune_of(ctx).admin.set_member_quotas(name, quotas, actor=acting(ctx, as_user))
-    click.echo(said(f"membre {name}\u00a0: ", f"member {name}: ") + _quotas(row))
+    return quotas
 
 
-def _quotas(row: dict[str, Any]) -> str:
+def _quotas(row: dict[str, Any], none: str | None = None) -> str:
     """A member's quotas as `member list` shows them: "requests_per_day=500", "no quota"."""
     # Written whole: ":g" wrote 2000000 tokens as "2e+06".
     quotas = ", ".join(
@@ -127,7 +138,7 @@ def _quotas(row: dict[str, Any]) -> str:
         for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
         if row[k] is not None
     )
-    return quotas or said("sans quota", "no quota")
+    return quotas or none or said("sans quota", "no quota")
 
 
 @member.command("list")
@@ -186,6 +197,36 @@ def user_add(
     )
 
 
+@user.command("set")
+@click.argument("name")
+@quota_options
+@click.option(
+    "--clear",
+    "cleared",
+    multiple=True,
+    type=click.Choice(["requests-per-day", "tokens-per-month", "wh-per-month"]),
+    help="Remove this cap: only the member's quotas apply (repeatable).",
+)
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def user_set(
+    ctx: click.Context,
+    name: str,
+    requests_per_day: int | None,
+    tokens_per_month: int | None,
+    wh_per_month: float | None,
+    cleared: tuple[str, ...],
+    as_user: str | None,
+) -> None:
+    """Change a user's caps inside their member's quotas; those not given stay (audited)."""
+    quotas = _changed(requests_per_day, tokens_per_month, wh_per_month, cleared)
+    row = commune_of(ctx).admin.set_user_quotas(name, quotas, actor=acting(ctx, as_user))
+    click.echo(
+        said(f"utilisateur·rice {name}\u00a0: ", f"user {name}: ")
+        + _quotas(row, said("sans plafond", "no cap"))
+    )
+
+
 @user.command("set-role")
 @click.argument("name")
 @click.argument("role", type=ROLE_CHOICE, metavar="ROLE")
@@ -241,6 +282,42 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
             f"password of {name} set: sign in at /signin",
         )
     )
+
+
+@user.command("remove")
+@click.argument("name")
+@click.option(
+    "--reason", required=True, help="Why, in one line: the audit log keeps it with your name."
+)
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None) -> None:
+    """Remove a user: their keys are revoked and their sessions end at once.
+
+    What the accounts and the commons rest on stays: their ledger rows, credits and payouts,
+    the provenance of what they contributed, and the audit log. Their revisions waiting for
+    a curator stay in the queue; the text of their recorded questions is erased."""
+    done = commune_of(ctx).admin.remove_user(name, reason, actor=acting(ctx, as_user))
+    keys, sessions, waiting = (
+        done["keys_revoked"],
+        done["sessions_ended"],
+        done["revisions_waiting"],
+    )
+    click.echo(
+        said(
+            f"utilisateur·rice {name} retiré·e : {keys} clé(s) révoquée(s), "
+            f"{sessions} session(s) fermée(s)",
+            f"user {name} removed: {keys} key(s) revoked, {sessions} session(s) ended",
+        )
+    )
+    if waiting:
+        click.echo(
+            said(
+                f"{waiting} de ses révisions attendent encore un·e curateur·rice "
+                "(commune review list)",
+                f"{waiting} of their revisions still wait for a curator (commune review list)",
+            )
+        )
 
 
 @user.command("list")

@@ -147,6 +147,7 @@ class Library:
         visibility: str,
         member: str | None = None,
         transfer: bool = False,
+        by: str = "operator",
     ) -> None:
         """Make a collection private to a member, shared with the cooperative, or public.
 
@@ -189,7 +190,7 @@ class Library:
             if handed:
                 audit.append(
                     conn,
-                    "operator",
+                    by,
                     "transfer",
                     f"collection {collection}",
                     from_owner=was,
@@ -199,11 +200,11 @@ class Library:
             if visibility == "private":
                 from commune.commons.peering.shares import withdraw_private
 
-                withdraw_private(conn, cid, "operator")
+                withdraw_private(conn, cid, by)
             repo.bump_generation(conn, repo.NO_PASSAGE)  # readers change, passages do not
             audit.append(
                 conn,
-                "operator",
+                by,
                 "visibility",
                 f"collection {collection}",
                 visibility=visibility,
@@ -250,8 +251,9 @@ class Library:
         history: bool = False,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
-        (then private by default), else is shared with the cooperative by default. With
-        ``ray_address``, files are parsed and embedded on that Ray cluster. ``licence_text``:
+        (then private by default), else is shared with the cooperative by default, unless a
+        member's person starts it: then it is their member's, private (:meth:`_starts_private`).
+        With ``ray_address``, files are parsed and embedded on that Ray cluster. ``licence_text``:
         the text of the cooperative's own licence, when ``licence`` names one
         (``LicenseRef-…``) whose text is not recorded yet. ``exclude``: globs of files found
         in the directories given to pass over ("*.pdf"; pipeline.excluded). ``history``: the
@@ -309,6 +311,13 @@ class Library:
         self._may_contribute(actor, name)
         with self.engine.connect() as conn:
             exists = repo.collection_id(conn, name) is not None
+        if (
+            not exists
+            and member is None
+            and visibility is None
+            and self._starts_private(actor, name)
+        ):
+            member, visibility = actor.member, "private"
         logged = not exists and (member is not None or visibility is not None)
         if member is not None or visibility is not None:
             if not exists:
@@ -318,7 +327,10 @@ class Library:
                     repo.collection_id(conn, name, create=True)
                 try:
                     self.set_visibility(
-                        name, visibility or ("private" if member else "shared"), member
+                        name,
+                        visibility or ("private" if member else "shared"),
+                        member,
+                        by=actor.user,
                     )
                 except BaseException:
                     # An unknown member, a private collection without one: refused, the
@@ -361,6 +373,22 @@ class Library:
         if not exists:
             self._drop_if_empty(name, actor, logged)
         return summary
+
+    def _starts_private(self, actor: Actor, name: str) -> bool:
+        """Whether a new collection ``actor`` starts belongs to their member, private to it.
+
+        A person's upload under a new name made a collection shared with every member and
+        owned by none: a town's draft deliberations, sent to "deliberations-2026", were read
+        by every other member's people, and no curator of the town could curate them apart
+        from the cooperative's. A member's person now starts a collection of their member,
+        which the operator shares when the member wants it shared. The operator's own adds,
+        and the home's default collection (the cooperative's, which every member's uploads
+        reach without naming one), stay shared."""
+        return (
+            not actor.is_operator
+            and actor.member is not None
+            and name != self.settings.default_collection
+        )
 
     def _drop_if_empty(self, name: str, actor: Actor, logged: bool) -> None:
         """A collection this add created and left empty (every file failed) is removed: a

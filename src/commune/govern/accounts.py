@@ -7,6 +7,7 @@ recommended profile); API keys stay plain SHA-256 digests because they are rando
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -16,7 +17,7 @@ from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import NO_USER, PEER_KIND, AuthError, actor_for
 from commune.govern.policy import Actor, Decision, Member, Role, allowed
 from commune.store.repository import now
-from commune.store.schema import members, users, web_sessions
+from commune.store.schema import api_keys, decisions, members, revisions, users, web_sessions
 
 MIN_PASSWORD = 10  # NIST SP 800-63B asks for at least 8; a passphrase is easier at 10
 MAX_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
@@ -56,7 +57,9 @@ def set_password(conn: Connection, user: str, password: str, by: str = "operator
             "see docs/peering.md",
         )
     done = conn.execute(
-        update(users).where(users.c.name == user).values(password_hash=_hasher().hash(password))
+        update(users)
+        .where(users.c.name == user, users.c.removed_at.is_(None))
+        .values(password_hash=_hasher().hash(password))
     )
     if not done.rowcount:
         raise NotFound(
@@ -96,7 +99,9 @@ def sign_in(conn: Connection, user: str, password: str) -> Actor:
     if len(password) > MAX_PASSWORD:
         raise wrong
     row = conn.execute(
-        select(users.c.name, users.c.password_hash).where(users.c.name == user)
+        select(users.c.name, users.c.password_hash).where(
+            users.c.name == user, users.c.removed_at.is_(None)
+        )
     ).first()
     stored = row.password_hash if row is not None and row.password_hash else None
     try:
@@ -149,6 +154,8 @@ def require_administer(conn: Connection, actor: Actor, user: str) -> None:
         raise Forbidden(decision.reason)
     # Nobody administers someone above them: a member admin who could mint a key for, or
     # set the password of, a cooperative admin of their member could then act as one.
+    # Someone removed is administered by nobody: actor_for says they were removed, to
+    # those who may administer their member only (the others read "no user named").
     target = actor_for(conn, user)
     if not actor.at_least(target.role):
         raise Forbidden(f"{user} is {target.role}, above {actor.user}'s role")
@@ -168,6 +175,80 @@ def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
         raise CommuneError("you cannot change your own role", "another admin of your member can")
     conn.execute(update(users).where(users.c.name == user).values(role=role))
     audit.append(conn, actor.user, "role-grant", f"user {user}", role=role)
+
+
+# A removal's reason is kept in the audit log, which is hash-chained for good: a line.
+MAX_REASON = 500
+
+
+def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[str, Any]:
+    """Remove ``user`` from the cooperative: from now on they sign in with nothing, every
+    key of theirs is revoked and every session ended, and nobody lists them or acts as them.
+
+    What the cooperative's accounts and the commons rest on stays, pointing to their row:
+    the ledger's rows (energy, cost), the credits and payouts they earned, the provenance
+    of the revisions they contributed (the licence they chose credits them, and attribution
+    is its condition), and the audit log, which records this removal with its reason.
+    Their revisions still waiting for a curator stay in the queue: they were given to the
+    commons under a licence, and whether they are published is the curators' call on the
+    text, not a side effect of someone leaving (the count is returned and logged). The
+    text of the questions they asked, where the charter keeps it, is erased: the records
+    keep its SHA-256, their steps and energy, but nobody needs a departed person's words.
+    A request already under way when they are removed finishes. Returns what was done."""
+    from commune.store import audit
+
+    reason = reason.strip()
+    if not reason:
+        raise InvalidRequest(
+            "removing someone needs a reason, kept in the audit log",
+            "say why, e.g. 'left the town hall in 2026'",
+        )
+    if len(reason) > MAX_REASON or any(unicodedata.category(ch).startswith("C") for ch in reason):
+        raise InvalidRequest(
+            f"a reason is one line of at most {MAX_REASON} characters",
+            "say why in one short line",
+        )
+    require_administer(conn, actor, user)  # another member's people: "no user named"
+    target = actor_for(conn, user)
+    if target.user_id == actor.user_id:
+        raise CommuneError("you cannot remove yourself", "another admin of your member can")
+    uid = target.user_id
+    at = now()
+    conn.execute(update(users).where(users.c.id == uid).values(removed_at=at, password_hash=None))
+    keys = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.user_id == uid, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    ).rowcount
+    sessions = conn.execute(
+        update(web_sessions)
+        .where(web_sessions.c.user_id == uid, web_sessions.c.ended_at.is_(None))
+        .values(ended_at=at)
+    ).rowcount
+    questions = conn.execute(
+        update(decisions)
+        .where(decisions.c.user_id == uid, decisions.c.question.is_not(None))
+        .values(question=None)
+    ).rowcount
+    waiting = len(
+        conn.execute(
+            select(revisions.c.id).where(
+                revisions.c.contributor_user_id == uid,
+                revisions.c.status.in_(("proposed", "changes-requested")),
+            )
+        ).all()
+    )
+    done = {
+        "user": user,
+        "member": target.member,
+        "role": target.role,
+        "keys_revoked": keys,
+        "sessions_ended": sessions,
+        "questions_erased": questions,
+        "revisions_waiting": waiting,
+    }
+    audit.append(conn, actor.user, "user-remove", f"user {user}", reason=reason, **done)
+    return done
 
 
 def people(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
@@ -203,7 +284,6 @@ def create_key_for(
 def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
     from commune.govern.members import revoke_key
     from commune.store import audit
-    from commune.store.schema import api_keys
 
     row = conn.execute(
         select(users.c.name)

@@ -119,6 +119,22 @@ class Admin:
             )
             return next(m for m in members.list_members(conn) if m["name"] == name)
 
+    def set_user_quotas(
+        self, user: str, quotas: dict[str, float | None], *, actor: Actor = OPERATOR
+    ) -> dict[str, Any]:
+        """Change ``user``'s caps inside their member's pool (None: no cap; the others
+        stay), audited with what they were. Their member's admin may: a person's caps were
+        set once, at `user add`, and nobody could lower a heavy user's afterwards. A cap
+        never lifts the member's own quotas, which every request meets too. Returns the
+        user as `people` lists them."""
+        with self.engine.begin() as conn:
+            accounts.require_administer(conn, actor, user)
+            before = members.set_user_quotas(conn, user, quotas)
+            audit.append(
+                conn, actor.user, "user-quotas", f"user {user}", before=before, after=quotas
+            )
+            return next(u for u in members.list_users(conn) if u["name"] == user)
+
     # -- people ------------------------------------------------------------------------------
     def people(self, actor: Actor = OPERATOR, member: str | None = None) -> list[dict[str, Any]]:
         """The users ``actor`` administers (of ``member`` only, when given)."""
@@ -181,6 +197,13 @@ class Admin:
             if user != actor.user:
                 accounts.require_administer(conn, actor, user)
             accounts.set_password(conn, user, password, by=actor.user)
+
+    def remove_user(self, user: str, reason: str, *, actor: Actor = OPERATOR) -> dict[str, Any]:
+        """Remove ``user`` from the cooperative (accounts.remove_user: what ends, what
+        stays), as their member's admin or a cooperative admin, with the reason the audit
+        log keeps. Returns what was done: keys revoked, sessions ended, and the like."""
+        with self.engine.begin() as conn:
+            return accounts.remove_user(conn, actor, user.strip(), reason)
 
     def change_password(self, actor: Actor, current: str, new: str) -> None:
         """One's own password, proven by the current one (members.AuthError otherwise)."""

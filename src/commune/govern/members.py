@@ -120,6 +120,28 @@ def set_member_quotas(
     return before
 
 
+def set_user_quotas(
+    conn: Connection, name: str, quotas: dict[str, float | None]
+) -> dict[str, float | None]:
+    """Change the caps of user ``name`` inside their member's pool, as `set_member_quotas`
+    does a member's. Returns what they were."""
+    unknown = sorted(set(quotas) - set(QUOTAS))
+    if unknown:
+        raise InvalidRequest(f"no quota named {unknown[0]!r}", f"known quotas: {', '.join(QUOTAS)}")
+    if not quotas:
+        raise InvalidRequest("no quota to change", "give a new value, or clear one")
+    for key, value in quotas.items():
+        _positive(key, value)
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    if row is None:
+        raise NotFound(
+            f"no user named {name!r}", "create it with commune user add", field_hint=NO_USER
+        )
+    before = {key: row._mapping[key] for key in quotas}
+    conn.execute(update(users).where(users.c.id == row.id).values(**quotas))
+    return before
+
+
 def member_id(conn: Connection, name: str) -> int:
     row = conn.execute(select(members.c.id).where(members.c.name == name)).first()
     if row is None:
@@ -191,7 +213,15 @@ def add_user(
     ):
         _positive(key, value)
     mid = member_id(conn, member)
-    if conn.execute(select(users.c.id).where(users.c.name == name)).first():
+    taken = conn.execute(select(users.c.removed_at).where(users.c.name == name)).first()
+    if taken is not None and taken.removed_at is not None:
+        # A removed person's name stays theirs: the ledger, the credits, the payouts and the
+        # audit log name them, and a newcomer under it would be paid and blamed for them.
+        raise CommuneError(
+            f"a user named {name!r} was removed, and their name stays in the records",
+            "pick another name",
+        )
+    if taken is not None:
         raise CommuneError(f"a user named {name!r} already exists", "pick another name")
     _not_a_twin(conn, users, "user", name)
     kind = conn.execute(select(members.c.kind).where(members.c.id == mid)).scalar_one()
@@ -238,6 +268,7 @@ def list_users(conn: Connection, member: str | None = None) -> list[dict[str, An
             users.c.wh_per_month,
         )
         .select_from(users.join(members))
+        .where(users.c.removed_at.is_(None))  # a removed person is listed nowhere
         .order_by(users.c.name)
     )
     if member:
@@ -254,7 +285,9 @@ def create_key(
     conn: Connection, user: str, label: str = "", expires_days: int | None = None
 ) -> tuple[int, str]:
     """Return (key id, the key). The key is shown this once; only its digest is kept."""
-    row = conn.execute(select(users.c.id).where(users.c.name == user)).first()
+    row = conn.execute(
+        select(users.c.id).where(users.c.name == user, users.c.removed_at.is_(None))
+    ).first()
     if row is None:
         raise NotFound(
             f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
@@ -348,6 +381,7 @@ def authenticate(
             users.c.name.label("user"),
             users.c.role,
             users.c.member_id,
+            users.c.removed_at.label("user_removed_at"),
             members.c.name.label("member"),
             members.c.kind,
         )
@@ -356,6 +390,10 @@ def authenticate(
     ).first()
     if row is None or not hmac.compare_digest(row.digest, _digest(key)):
         raise AuthError("unknown API key", hint)
+    if row.user_removed_at is not None:
+        # Removal revokes every key, in the same transaction; this holds even for a key a
+        # restored backup or a hand edit brought back.
+        raise AuthError("this API key's user was removed", "ask your member admin")
     if row.revoked_at is not None:
         raise AuthError("this API key was revoked", "ask your member admin for a new key")
     if row.expires_at is not None and aware(row.expires_at) <= (at or now()):
@@ -375,6 +413,7 @@ def actor_for(conn: Connection, user: str) -> Actor:
             users.c.name,
             users.c.role,
             users.c.member_id,
+            users.c.removed_at,
             members.c.name.label("member"),
         )
         .select_from(users.join(members))
@@ -383,6 +422,12 @@ def actor_for(conn: Connection, user: str) -> Actor:
     if row is None:
         raise NotFound(
             f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
+        )
+    if row.removed_at is not None:  # nobody acts as them any more, the operator's --as included
+        raise NotFound(
+            f"user {user!r} was removed from the cooperative",
+            "the audit log says when, by whom and why: commune audit log",
+            field_hint="check the name",
         )
     return Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
 

@@ -189,6 +189,9 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # argon2id, for signing in to the web application; None: keys only.
     Column("password_hash", String(200), nullable=True),
+    # Removed from the cooperative (govern/accounts.remove_user): kept, since the ledger,
+    # credits, revisions and audit log point to this row, but it opens nothing any more.
+    Column("removed_at", DateTime(timezone=True), nullable=True),
 )
 
 api_keys = Table(

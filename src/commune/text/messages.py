@@ -366,6 +366,40 @@ PATTERNS = [
             "{user} est {role}, au-dessus du rôle de {actor}",
         ),
         (r"you cannot change your own role", "vous ne pouvez pas changer votre propre rôle"),
+        # Removing a person (govern/accounts.remove_user).
+        (r"you cannot remove yourself", "vous ne pouvez pas vous retirer vous-même"),
+        (
+            r"user (?P<name>'[^']*') was removed from the cooperative",
+            "l'utilisateur·rice {name} a été retiré·e de la coopérative",
+        ),
+        (
+            r"the audit log says when, by whom and why: commune audit log",
+            "le journal d'audit dit quand, par qui et pourquoi : commune audit log",
+        ),
+        (
+            r"a user named (?P<name>'[^']*') was removed, and their name stays in the records",
+            "un·e utilisateur·rice nommé·e {name} a été retiré·e, et son nom reste dans les "
+            "registres",
+        ),
+        (
+            r"this API key's user was removed",
+            "l'utilisateur·rice de cette clé d'API a été retiré·e",
+        ),
+        (r"ask your member admin", "adressez-vous à l'administrateur·rice de votre membre"),
+        (
+            r"removing someone needs a reason, kept in the audit log",
+            "retirer quelqu'un demande une raison, gardée dans le journal d'audit",
+        ),
+        (
+            r"say why, e\.g\. 'left the town hall in 2026'",
+            "dites pourquoi, par exemple « a quitté la mairie en 2026 »",
+        ),
+        (
+            r"a reason is one line of at most (?P<n>\d+) characters",
+            "une raison tient en une ligne d'au plus {n} caractères",
+        ),
+        (r"say why in one short line", "dites pourquoi en une ligne courte"),
+        (r"check the name", "vérifiez le nom"),
         (
             r"another admin of your member can",
             "un·e autre administrateur·rice de votre membre le peut",

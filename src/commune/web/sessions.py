@@ -68,6 +68,7 @@ def find(conn: Connection, token: str | None) -> Session | None:
             users.c.name,
             users.c.role,
             users.c.member_id,
+            users.c.removed_at,
             members.c.name.label("member"),
             members.c.kind,
             web_sessions.c.key_prefix,
@@ -83,6 +84,8 @@ def find(conn: Connection, token: str | None) -> Session | None:
         .where(web_sessions.c.digest == _digest(token))
     ).first()
     if row is None or row.ended_at is not None or aware(row.expires_at) <= now():
+        return None
+    if row.removed_at is not None:  # removal ends the sessions too; this holds regardless
         return None
     if row.key_prefix is not None and (  # opened with a key since revoked, expired or gone
         row.key_id is None

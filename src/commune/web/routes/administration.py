@@ -114,3 +114,18 @@ async def set_role(p: PageOf, actor: Administrator, commune: TheCommune) -> Resp
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "role", exc, typed))
     return redirect("/admin?done=role")
+
+
+@router.post("/admin/users/remove")
+async def remove_user(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    data = await form(p)
+    # The reason is asked on the row itself: typing it is the confirmation, and the audit
+    # log keeps it (govern/accounts.remove_user says what ends and what stays).
+    typed = {"user": field(data, "user"), "reason": field(data, "reason")}
+    try:
+        await run_in_threadpool(
+            commune.admin.remove_user, typed["user"], typed["reason"], actor=actor
+        )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "remove", exc, typed))
+    return redirect("/admin?done=removed")

@@ -1,0 +1,24 @@
+"""When a person was removed from the cooperative (govern/accounts.remove_user): the row
+stays, because the ledger, the credits, the payouts, the revisions they contributed and the
+audit log point to it; removed, it signs in with nothing and is listed nowhere.
+
+Revision ID: 0015
+Revises: 0014
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("users", sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("removed_at")
