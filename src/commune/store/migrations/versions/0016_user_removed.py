@@ -2,15 +2,15 @@
 stays, because the ledger, the credits, the payouts, the revisions they contributed and the
 audit log point to it; removed, it signs in with nothing and is listed nowhere.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
