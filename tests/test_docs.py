@@ -50,3 +50,45 @@ def test_the_install_guides_list_every_extra():
         section = text[text.index("## 1.") : text.index("## 2.")]
         listed = set(re.findall(r"^- `([a-z0-9]+)`", section, re.MULTILINE))
         assert listed == set(extras) - {"test"}, f"{guide}: {sorted(listed)}"
+
+
+def _listing_with(doc: str, needle: str) -> str:
+    import re
+
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.DOTALL) if needle in b]
+    return block
+
+
+def test_the_upgrade_guides_approve_pages_read_again_in_french_too(tmp_path):
+    """The guides' one-go approval grepped `commune review list` for the English reason, which
+    a French locale (the default) prints in French: it approved nothing, and said nothing."""
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from commune.core import Commune
+    from commune.store.schema import revisions
+    from tests.fixtures import HTML_PAGE
+
+    page = tmp_path / "dechets.html"
+    page.write_text(HTML_PAGE, encoding="utf-8")
+    for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
+        home = tmp_path / doc.replace("/", "-")
+        with Commune(home) as c:
+            c.add([page], collection="mairie", licence="etalab-2.0")
+            c.set_curation_rules("mairie", 1, "curator")
+            with c.engine.begin() as conn:  # stored by a version that recorded no reading
+                conn.execute(update(revisions).values(reading=None))
+            c.add([page], collection="mairie", licence="etalab-2.0")
+            assert len(c.pending()) == 1
+        script = (
+            f'commune() {{ "{sys.executable}" -m commune.cli --home "{home}" "$@"; }}\n'
+            f"set -o pipefail\n{_listing_with(doc, 'review list')}"
+        )
+        env = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"}
+        subprocess.run(["bash", "-c", script], env=env, check=True, capture_output=True)
+        with Commune(home) as c:
+            assert c.pending() == [], doc
