@@ -92,3 +92,26 @@ def test_the_upgrade_guides_approve_pages_read_again_in_french_too(tmp_path):
         subprocess.run(["bash", "-c", script], env=env, check=True, capture_output=True)
         with Commune(home) as c:
             assert c.pending() == [], doc
+
+
+def test_the_upgrade_guides_name_every_format_read_again():
+    """The guides said only HTML pages and PDFs were read again after an upgrade, and other
+    formats skipped when unchanged: ODT and Word files were read again too (their list items'
+    markers), and in a curated collection came back waiting for a curator, unannounced."""
+    import re
+
+    from commune.ingest.readers import READINGS
+
+    words = {
+        "text/html": "HTML",
+        "application/pdf": "PDF",
+        "application/vnd.oasis.opendocument.text": "ODT",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    }
+    assert set(READINGS) <= set(words), f"name the new format here: {set(READINGS) - set(words)}"
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (ROOT / guide).read_text(encoding="utf-8")
+        upgrade = text[text.index("## 4.") : text.index("## 5.")]
+        said = upgrade[: upgrade.index("review list")]
+        for media_type in READINGS:
+            assert re.search(rf"\b{words[media_type]}\b", said), f"{guide}: {words[media_type]}"
