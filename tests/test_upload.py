@@ -362,3 +362,20 @@ def test_a_collection_name_with_a_line_break_or_an_escape_is_refused(api):
     assert commune.collections() == []
     r = client.post("/api/documents", **sent, data={"collection": "Eau d'Avray (2026)"})
     assert r.status_code == 200, r.text
+
+
+def test_a_new_collection_started_by_an_upload_is_shared_with_every_member(api):
+    """What docs/web.md, docs/api.md and docs/fr/guide.md tell a contributor: a new name
+    starts a collection that every member's people read, not one private to their member."""
+    commune, client = api
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("cantine.txt", b"Les menus de la cantine changent lundi."))],
+        data={"collection": "nouvelle", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200, r.text
+    [made] = [c for c in commune.collections() if c["name"] == "nouvelle"]
+    assert made["visibility"] == "shared" and made["owner"] is None
+    other = TestClient(client.app, headers=EN)
+    other.headers["Authorization"] = f"Bearer {make_key(commune, 'bea', 'Ville B', 'reader')}"
+    assert [d["title"] for d in other.get("/api/documents?collection=nouvelle").json()]
