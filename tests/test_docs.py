@@ -115,3 +115,22 @@ def test_the_upgrade_guides_name_every_format_read_again():
         said = upgrade[: upgrade.index("review list")]
         for media_type in READINGS:
             assert re.search(rf"\b{words[media_type]}\b", said), f"{guide}: {words[media_type]}"
+
+
+def test_readme_names_every_subcommand():
+    """The README's table left out `commune user set-role` (and payouts' waive, redirect,
+    receive and choices): a reader of the table never learnt that a role can be changed."""
+    import click
+
+    from commune.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `commune ")]
+    for name, group in cli.commands.items():
+        if not isinstance(group, click.Group):
+            continue
+        listed = " ".join(
+            cell for row in rows for cell in row.split("`") if cell.startswith(f"commune {name} ")
+        )
+        for sub in group.commands:
+            assert sub in listed.replace("\\|", " ").split(), f"README: commune {name} {sub}"
