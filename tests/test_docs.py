@@ -134,3 +134,26 @@ def test_readme_names_every_subcommand():
         )
         for sub in group.commands:
             assert sub in listed.replace("\\|", " ").split(), f"README: commune {name} {sub}"
+
+
+def test_the_french_guides_give_the_same_options_routes_and_settings():
+    """docs/fr/pairs.md left out what docs/peering.md told English readers: --no-peers,
+    "peers" on /api/ask/stream, [peers] timeout_s's section, the peer routes' table."""
+    import re
+
+    def named(text: str) -> set[str]:
+        return (
+            set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]+", text))
+            | set(re.findall(r"`((?:GET|POST) /[^`]*|/[a-z][a-z/._{}-]*)`", text))
+            | set(re.findall(r"`(\[[a-z.]+\] [a-z_]+)", text))
+        )
+
+    for english, french in (
+        ("docs/operations.md", "docs/fr/exploitation.md"),
+        ("docs/peering.md", "docs/fr/pairs.md"),
+        ("docs/fiches.md", "docs/fr/fiches.md"),
+    ):
+        missing = named((ROOT / english).read_text(encoding="utf-8")) - named(
+            (ROOT / french).read_text(encoding="utf-8")
+        )
+        assert not missing, f"{french} does not say {sorted(missing)}, as {english} does"
