@@ -50,3 +50,110 @@ def test_the_install_guides_list_every_extra():
         section = text[text.index("## 1.") : text.index("## 2.")]
         listed = set(re.findall(r"^- `([a-z0-9]+)`", section, re.MULTILINE))
         assert listed == set(extras) - {"test"}, f"{guide}: {sorted(listed)}"
+
+
+def _listing_with(doc: str, needle: str) -> str:
+    import re
+
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.DOTALL) if needle in b]
+    return block
+
+
+def test_the_upgrade_guides_approve_pages_read_again_in_french_too(tmp_path):
+    """The guides' one-go approval grepped `commune review list` for the English reason, which
+    a French locale (the default) prints in French: it approved nothing, and said nothing."""
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from commune.core import Commune
+    from commune.store.schema import revisions
+    from tests.fixtures import HTML_PAGE
+
+    page = tmp_path / "dechets.html"
+    page.write_text(HTML_PAGE, encoding="utf-8")
+    for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
+        home = tmp_path / doc.replace("/", "-")
+        with Commune(home) as c:
+            c.add([page], collection="mairie", licence="etalab-2.0")
+            c.set_curation_rules("mairie", 1, "curator")
+            with c.engine.begin() as conn:  # stored by a version that recorded no reading
+                conn.execute(update(revisions).values(reading=None))
+            c.add([page], collection="mairie", licence="etalab-2.0")
+            assert len(c.pending()) == 1
+        script = (
+            f'commune() {{ "{sys.executable}" -m commune.cli --home "{home}" "$@"; }}\n'
+            f"set -o pipefail\n{_listing_with(doc, 'review list')}"
+        )
+        env = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"}
+        subprocess.run(["bash", "-c", script], env=env, check=True, capture_output=True)
+        with Commune(home) as c:
+            assert c.pending() == [], doc
+
+
+def test_the_upgrade_guides_name_every_format_read_again():
+    """The guides said only HTML pages and PDFs were read again after an upgrade, and other
+    formats skipped when unchanged: ODT and Word files were read again too (their list items'
+    markers), and in a curated collection came back waiting for a curator, unannounced."""
+    import re
+
+    from commune.ingest.readers import READINGS
+
+    words = {
+        "text/html": "HTML",
+        "application/pdf": "PDF",
+        "application/vnd.oasis.opendocument.text": "ODT",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    }
+    assert set(READINGS) <= set(words), f"name the new format here: {set(READINGS) - set(words)}"
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (ROOT / guide).read_text(encoding="utf-8")
+        upgrade = text[text.index("## 4.") : text.index("## 5.")]
+        said = upgrade[: upgrade.index("review list")]
+        for media_type in READINGS:
+            assert re.search(rf"\b{words[media_type]}\b", said), f"{guide}: {words[media_type]}"
+
+
+def test_readme_names_every_subcommand():
+    """The README's table left out `commune user set-role` (and payouts' waive, redirect,
+    receive and choices): a reader of the table never learnt that a role can be changed."""
+    import click
+
+    from commune.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `commune ")]
+    for name, group in cli.commands.items():
+        if not isinstance(group, click.Group):
+            continue
+        listed = " ".join(
+            cell for row in rows for cell in row.split("`") if cell.startswith(f"commune {name} ")
+        )
+        for sub in group.commands:
+            assert sub in listed.replace("\\|", " ").split(), f"README: commune {name} {sub}"
+
+
+def test_the_french_guides_give_the_same_options_routes_and_settings():
+    """docs/fr/pairs.md left out what docs/peering.md told English readers: --no-peers,
+    "peers" on /api/ask/stream, [peers] timeout_s's section, the peer routes' table."""
+    import re
+
+    def named(text: str) -> set[str]:
+        return (
+            set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]+", text))
+            | set(re.findall(r"`((?:GET|POST) /[^`]*|/[a-z][a-z/._{}-]*)`", text))
+            | set(re.findall(r"`(\[[a-z.]+\] [a-z_]+)", text))
+        )
+
+    for english, french in (
+        ("docs/operations.md", "docs/fr/exploitation.md"),
+        ("docs/peering.md", "docs/fr/pairs.md"),
+        ("docs/fiches.md", "docs/fr/fiches.md"),
+    ):
+        missing = named((ROOT / english).read_text(encoding="utf-8")) - named(
+            (ROOT / french).read_text(encoding="utf-8")
+        )
+        assert not missing, f"{french} does not say {sorted(missing)}, as {english} does"

@@ -134,6 +134,30 @@ def test_a_token_opens_them_to_a_scraper_elsewhere(home):  # type: ignore[no-unt
         assert client.get("/metrics", headers=right).status_code == 200
 
 
+def test_a_refusal_is_said_in_the_callers_language(home):  # type: ignore[no-untyped-def]
+    """The 403 was English whatever the caller asked, where every other refusal of the API
+    is French unless Accept-Language prefers English."""
+    english = {"Accept-Language": "en"}
+    app = _app(home, "[metrics]\nenabled = true\n")
+    with _client(app, ELSEWHERE) as client:
+        refused = client.get("/metrics").json()
+        assert refused["code"] == "forbidden"
+        assert refused["detail"].startswith("/metrics ne répond que sur cette machine")
+        assert (
+            client.get("/metrics", headers=english)
+            .json()["detail"]
+            .startswith("/metrics answers only on this machine")
+        )
+    app = _app(home, '[metrics]\nenabled = true\ntoken = "s3cret-scrape"\n')
+    with _client(app, ELSEWHERE) as client:
+        assert client.get("/metrics").json()["detail"].startswith("/metrics demande le jeton")
+        assert (
+            client.get("/metrics", headers=english)
+            .json()["detail"]
+            .startswith("/metrics needs the bearer token")
+        )
+
+
 @pytest.mark.parametrize("toml", ['[metrics]\nenabled = "yes"\n', "[metrics]\nport = 9100\n"])
 def test_a_wrong_setting_is_one_clear_error(home, toml):  # type: ignore[no-untyped-def]
     from commune.config import load_settings

@@ -20,9 +20,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.middleware.base import RequestResponseEndpoint
 
+from commune.api.errors import error_response
 from commune.config import MetricsSettings
 from commune.core import Commune
 
@@ -88,7 +89,10 @@ def install(app: FastAPI, commune: Commune) -> None:
 
         refused = refusal(request, settings)
         if refused is not None:
-            return JSONResponse({"detail": refused, "code": "forbidden"}, status_code=403)
+            # Through the API's own error answer, so that the refusal is said in the caller's
+            # language (French unless Accept-Language prefers English), as every other one:
+            # an operator behind nginx, or a Prometheus without its token, read English.
+            return error_response(request, 403, refused)
         body = await run_in_threadpool(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

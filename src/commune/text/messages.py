@@ -44,6 +44,17 @@ EXACT = {
         "donnez-en un, ou laissez-le de côté pour ajouter à la collection par défaut"
     ),
     "authentication required": "authentification requise",
+    # /metrics (api/metrics.py), refused to a client that is neither on this machine nor
+    # holding the token.
+    "/metrics needs the bearer token of [metrics] token in commune.toml": (
+        "/metrics demande le jeton de [metrics] token de commune.toml, envoyé en "
+        "« Authorization: Bearer »"
+    ),
+    "/metrics answers only on this machine, straight to the server (not through a proxy): "
+    "scrape it from here, or set [metrics] token in commune.toml": (
+        "/metrics ne répond que sur cette machine, directement au serveur (pas à travers un "
+        "mandataire) : collectez-le d'ici, ou mettez [metrics] token dans commune.toml"
+    ),
     "malformed API key": "clé d'API mal formée",
     "unknown API key": "clé d'API inconnue",
     "this API key was revoked": "cette clé d'API a été révoquée",
