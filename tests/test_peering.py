@@ -204,6 +204,9 @@ def test_the_api_searches_the_peers_and_says_what_it_withheld(pair):
     via = [h for h in found["hits"] if (h.get("origin") or {}).get("peer") == "coop-b"]
     assert [h["title"] for h in via][:1] == ["Market stalls"], found["hits"]
     assert found["withheld"] == [] and found["notices"] == []
+    # One scale for both homes' hits, in the order shown: a peer's came with score 0.0.
+    scores = [h["score"] for h in found["hits"]]
+    assert all(s > 0 for s in scores) and scores == sorted(scores, reverse=True), scores
     # This home's part of the search is metered like /api/search, under the caller.
     metered = rows(
         pair["a"],

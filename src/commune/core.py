@@ -1200,4 +1200,4 @@ class Commune:
 
         local = self.search(query, collection=collection, k=k, actor=actor, record=record)
         got = self.federation.gather(query, actor, question_language(query, asker_language))
-        return fuse(local, got.hits)[:k], got.withheld, got.notices
+        return fuse(local, got.hits, rescore=True)[:k], got.withheld, got.notices

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -133,14 +133,21 @@ def ask_all(
     return {p.name: out.get(p.name, TimeoutError()) for p in peers}
 
 
-def fuse(local: list[Hit], *others: list[Hit]) -> list[Hit]:
+def fuse(local: list[Hit], *others: list[Hit], rescore: bool = False) -> list[Hit]:
     """Reciprocal rank fusion of ranked lists. Equal ranks tie; the tie is broken by the
     one measure both sides share, the cosine to the question by this home's embedder
-    (Federation._measure computes it for the peers' passages), then this home first."""
+    (Federation._measure computes it for the peers' passages), then this home first.
+
+    ``rescore``: each hit returned carries its fused score instead of its list's own (copies;
+    the lists are left as they were). A search shown to a person or a program puts every
+    hit on one scale: a peer's hits came with no score (0.0) beside this home's scores, and a
+    program sorting by score put them last whatever their rank."""
     scored: list[tuple[float, float, int, Hit]] = []
     for order, hits in enumerate((local, *others)):
         scored += [(1 / (RRF_K + rank), h.cosine, order, h) for rank, h in enumerate(hits, 1)]
     scored.sort(key=lambda t: (-t[0], -t[1], t[2]))
+    if rescore:
+        return [replace(h, score=round(fused, 6)) for fused, _, _, h in scored]
     return [h for *_, h in scored]
 
 
