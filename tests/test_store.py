@@ -458,3 +458,51 @@ def test_an_interrupted_migration_leaves_the_schema_as_it_was(tmp_path, monkeypa
     upgrade(engine)  # the next start finishes it
     with engine.connect() as conn:
         assert "index_log" in inspect(conn).get_table_names()
+
+
+def test_a_backup_on_read_only_media_is_restored(commune, corpus, home, tmp_path):
+    """A backup's database is in WAL mode, and SQLite opened it to verify it by writing a
+    -shm beside it: a backup on read-only media (borg or restic mounted, a disk mounted
+    read-only, a folder the restoring user cannot write) was "not a readable Commune
+    database", every one of them, with advice to restore another. Read-only here is a
+    read-only bind mount (as root: root writes through permissions), else a folder without
+    write permission."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    backup = tmp_path / "bk"
+    restored = tmp_path / "restored"
+    env = {**os.environ, "LANG": "en_GB.UTF-8"}
+    cli = [sys.executable, "-m", "commune.cli", "--home"]
+    subprocess.run([*cli, str(home), "backup", str(backup)], check=True, timeout=300, env=env)
+    # Nothing of SQLite's left beside it (a -shm let SQLite read it on read-only media)...
+    assert sorted(p.name for p in backup.iterdir()) == ["backup.json", "blobs", "commune.db"]
+    # ...nor after the guide's restore test, which once removed them.
+    tried = [*cli, str(tmp_path / "tried"), "restore", str(backup)]
+    subprocess.run(tried, check=True, timeout=300, env=env, capture_output=True)
+    restore = [*cli, str(restored), "restore"]
+    if os.geteuid() == 0:
+        unshare = shutil.which("unshare")
+        mount = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+        argv = [str(unshare), "-m", "sh", "-c", mount, "sh", str(backup), *restore, str(backup)]
+        probe = subprocess.run([str(unshare), "-m", "true"], capture_output=True)
+        if unshare is None or probe.returncode != 0:
+            pytest.skip("as root, a read-only mount needs unshare -m (CAP_SYS_ADMIN)")
+    else:
+        for path in [backup, *backup.rglob("*")]:
+            path.chmod(path.stat().st_mode & ~0o222)
+        argv = [*restore, str(backup)]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+    finally:
+        for path in [backup, *backup.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "restored and verified: 1 revision" in done.stdout
+    from commune.core import Commune
+
+    with Commune(restored) as again:
+        assert len(again.documents()) == 1 and again.verify_audit().ok

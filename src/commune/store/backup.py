@@ -45,11 +45,25 @@ def verify_database(db: Path, home: Path) -> dict[str, Any]:
     from commune.store.audit import verify
     from commune.store.schema import revisions
 
-    with sqlite3.connect(db) as raw:
+    # A backup's database is in WAL mode, as the home's was: opened as usual, SQLite must
+    # write a -shm beside it, so a backup on read-only media (borg or restic mounted, a disk
+    # mounted read-only, a folder the restoring user cannot write) read as "not a readable
+    # Commune database", every one of them. A backup never changes once written: immutable
+    # reads it where it lies, and writes nothing there. Unless a -wal that holds writes lies
+    # beside it (someone wrote to it since): it is part of the database, opened as usual.
+    # (Until the connections below were closed, every backup kept an empty -wal and a -shm.)
+    wal = db.with_name(db.name + "-wal")
+    written = wal.exists() and wal.stat().st_size > 0
+    uri = db.resolve().as_uri() + ("" if written else "?immutable=1")
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True)
+
+    with closing(connect()) as raw:
         result = raw.execute("PRAGMA integrity_check").fetchone()[0]
     if result != "ok":
         raise CommuneError(f"{db}: SQLite integrity check failed: {result}")
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine("sqlite://", creator=connect)
     try:
         with engine.connect() as conn:
             chain = verify(conn)
