@@ -506,3 +506,36 @@ def test_a_backup_on_read_only_media_is_restored(commune, corpus, home, tmp_path
 
     with Commune(restored) as again:
         assert len(again.documents()) == 1 and again.verify_audit().ok
+
+
+def test_a_rollback_restores_with_the_version_it_leaves(commune, corpus, home, tmp_path):
+    """The guides' rollback installed the older version first and restored with it; a version
+    from before 4 December 2026 deleted the migrated database it replaced, so the upgraded
+    home's ledger and audit entries were lost in silence. The guides now restore first, with
+    the version being left: it keeps the replaced database, and puts an older version's
+    backup in place as taken, migrating nothing, so the older code still reads it."""
+    import re
+    import sqlite3
+    from contextlib import closing
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    with closing(sqlite3.connect(tmp_path / "bk" / "commune.db")) as db, db:  # an older one's
+        db.execute("UPDATE alembic_version SET version_num = '0013'")
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    with closing(sqlite3.connect(home / "commune.db")) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0013",)
+    assert list(home.glob("commune.db.replaced-*"))
+    root = Path(__file__).resolve().parents[1]
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (root / guide).read_text(encoding="utf-8")
+        [block] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S) if "--force" in b]
+        assert block.index("commune restore") < block.index("pip install"), guide
