@@ -539,3 +539,30 @@ def test_a_rollback_restores_with_the_version_it_leaves(commune, corpus, home, t
         text = (root / guide).read_text(encoding="utf-8")
         [block] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S) if "--force" in b]
         assert block.index("commune restore") < block.index("pip install"), guide
+
+
+def test_a_restore_names_the_keys_it_makes_active_again(commune, corpus, home, tmp_path):
+    """A key revoked after the backup (leaked, or its holder gone) is active again in the
+    restored database, and the restore said nothing: the leaked key worked again. It now
+    names each one, with the command that revokes it."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_key
+
+    make_key(commune, "alice", "Ville A")
+    make_key(commune, "bruno", "Ville A")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    [leaked] = [k for k in commune.admin.keys() if k["user"] == "bruno"]
+    commune.admin.revoke_key(leaked["id"])
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    said = (
+        f'key {leaked["id"]} (cmn_{leaked["prefix"]}_…, bruno, "{leaked["label"]}"), revoked '
+        f"since the backup, is active again: revoke it (commune key revoke {leaked['id']})"
+    )
+    assert said in r.output and "alice" not in r.output, r.output
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert "revoked since the backup" not in r.output  # the replaced one had revoked none

@@ -241,7 +241,8 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
     done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
     if kept is None:
         return done
-    return {**done, "replaced": str(kept), "replaced_held": _held(kept)}
+    revived = _revived_keys(kept, target)
+    return {**done, "replaced": str(kept), "replaced_held": _held(kept), "revived_keys": revived}
 
 
 def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
@@ -277,6 +278,30 @@ def _held(db: Path) -> dict[str, int]:
     except sqlite3.Error:
         pass  # not a Commune database after all: it is kept all the same
     return counts
+
+
+def _revived_keys(replaced: Path, restored: Path) -> list[dict[str, Any]]:
+    """The API keys the replaced database had revoked and the restored one holds active: a
+    key revoked after the backup (leaked, or its holder gone) worked again after a restore,
+    and nothing said so. The restore names them, so that they are revoked again."""
+    try:
+        with closing(sqlite3.connect(replaced)) as raw:
+            sql = "SELECT prefix FROM api_keys WHERE revoked_at IS NOT NULL"
+            revoked = {r[0] for r in raw.execute(sql)}
+        if not revoked:
+            return []
+        with closing(sqlite3.connect(restored)) as raw:
+            rows = raw.execute(
+                "SELECT k.id, k.prefix, u.name, k.label FROM api_keys k "
+                "JOIN users u ON u.id = k.user_id WHERE k.revoked_at IS NULL ORDER BY k.id"
+            ).fetchall()
+    except sqlite3.Error:
+        return []  # not a Commune database after all: there is nothing to compare
+    return [
+        {"id": int(i), "prefix": prefix, "user": user, "label": label}
+        for i, prefix, user, label in rows
+        if prefix in revoked
+    ]
 
 
 def _without_database_url(text: str) -> str:
