@@ -566,3 +566,51 @@ def test_a_restore_names_the_keys_it_makes_active_again(commune, corpus, home, t
     assert said in r.output and "alice" not in r.output, r.output
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert "revoked since the backup" not in r.output  # the replaced one had revoked none
+
+
+def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_path):
+    """Migration 0013 records the key a web session was opened with, so that revoking the key
+    ends the session. A session opened before it recorded nothing: one opened with a key
+    went on after the key's revocation, for up to [web] session_hours. Upgraded, every such
+    session has ended: everyone signs in again once."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from commune.store.db import MIGRATIONS, make_engine, upgrade
+    from commune.web import sessions
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'commune.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0012")
+        when = datetime.now(UTC)
+        conn.execute(
+            text(
+                "INSERT INTO members (id, name, kind, declared_use, created_at) "
+                "VALUES (1, 'Ville A', 'town', 'non-commercial', :t)"
+            ),
+            {"t": when},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, member_id, name, role, created_at) "
+                "VALUES (1, 1, 'alice', 'reader', :t)"
+            ),
+            {"t": when},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO web_sessions (digest, user_id, csrf, created_at, expires_at) "
+                "VALUES (:d, 1, 'c', :t, :e)"
+            ),
+            {"d": sessions._digest("token"), "t": when, "e": when + timedelta(hours=12)},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert sessions.find(conn, "token") is None
+        assert conn.execute(text("SELECT ended_at FROM web_sessions")).scalar() is not None
