@@ -523,3 +523,47 @@ def test_the_guides_give_the_backup_timer_s_window() -> None:
     assert f"entre\n  {hour} h {minute} et {hour} h {end}, heure du serveur" in french
     assert f"`RandomizedDelaySec={delay}`" in french
     assert " at 02:30" not in english and "à 2 h 30" not in french
+
+
+def _block_with(guide: Path, words: str) -> str:
+    """The guide's one shell block that holds ``words``."""
+    blocks = re.findall(r"```sh\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
+    (block,) = [b for b in blocks if words in b]
+    return block
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+@pytest.mark.parametrize("locale", ["C.UTF-8", "fr_FR.UTF-8", "en_GB.UTF-8"])
+def test_the_guide_s_bulk_approval_approves_pages_read_again(
+    guide: Path, locale: str, tmp_path: Path
+) -> None:
+    """After an upgrade, the guides' one-go approval of the pages a newer reader read again
+    grepped `commune review list` for the English reason, which the list says in French
+    unless the locale is English (a Debian server's C.UTF-8 included): it approved nothing,
+    in silence, and the handbook's 254 pages still waited. Run as written, in a shell whose
+    `commune` is this home's, under each locale."""
+    from sqlalchemy import update
+
+    from commune.core import Commune
+    from commune.store.schema import revisions
+    from tests.fixtures import HTML_PAGE
+
+    home = tmp_path / "home"
+    page = tmp_path / "dechets.html"
+    page.write_text(HTML_PAGE, encoding="utf-8")
+    with Commune(home) as commune:
+        commune.add([page], collection="mairie", licence="etalab-2.0")
+        commune.set_curation_rules("mairie", 1, "curator")
+        with commune.engine.begin() as conn:  # stored by a version that recorded no reading
+            conn.execute(update(revisions).values(reading=None))
+        assert commune.add([page], collection="mairie", licence="etalab-2.0").updated == 1
+        assert len(commune.pending()) == 1
+    program = f"{shlex.quote(sys.executable)} -m commune.cli --home {shlex.quote(str(home))}"
+    script = f'commune() {{ {program} "$@"; }}\nset -o pipefail\n'
+    script += _block_with(guide, "review approve")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    _run("bash", "-c", script, env={**env, "LANG": locale})
+    with Commune(home) as commune:
+        assert commune.pending() == []
+        [doc] = commune.documents("mairie")
+        assert doc["status"] == "published"

@@ -458,3 +458,159 @@ def test_an_interrupted_migration_leaves_the_schema_as_it_was(tmp_path, monkeypa
     upgrade(engine)  # the next start finishes it
     with engine.connect() as conn:
         assert "index_log" in inspect(conn).get_table_names()
+
+
+def test_a_backup_on_read_only_media_is_restored(commune, corpus, home, tmp_path):
+    """A backup's database is in WAL mode, and SQLite opened it to verify it by writing a
+    -shm beside it: a backup on read-only media (borg or restic mounted, a disk mounted
+    read-only, a folder the restoring user cannot write) was "not a readable Commune
+    database", every one of them, with advice to restore another. Read-only here is a
+    read-only bind mount (as root: root writes through permissions), else a folder without
+    write permission."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    backup = tmp_path / "bk"
+    restored = tmp_path / "restored"
+    env = {**os.environ, "LANG": "en_GB.UTF-8"}
+    cli = [sys.executable, "-m", "commune.cli", "--home"]
+    subprocess.run([*cli, str(home), "backup", str(backup)], check=True, timeout=300, env=env)
+    # Nothing of SQLite's left beside it (a -shm let SQLite read it on read-only media)...
+    assert sorted(p.name for p in backup.iterdir()) == ["backup.json", "blobs", "commune.db"]
+    # ...nor after the guide's restore test, which once removed them.
+    tried = [*cli, str(tmp_path / "tried"), "restore", str(backup)]
+    subprocess.run(tried, check=True, timeout=300, env=env, capture_output=True)
+    restore = [*cli, str(restored), "restore"]
+    if os.geteuid() == 0:
+        unshare = shutil.which("unshare")
+        mount = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+        argv = [str(unshare), "-m", "sh", "-c", mount, "sh", str(backup), *restore, str(backup)]
+        probe = subprocess.run([str(unshare), "-m", "true"], capture_output=True)
+        if unshare is None or probe.returncode != 0:
+            pytest.skip("as root, a read-only mount needs unshare -m (CAP_SYS_ADMIN)")
+    else:
+        for path in [backup, *backup.rglob("*")]:
+            path.chmod(path.stat().st_mode & ~0o222)
+        argv = [*restore, str(backup)]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+    finally:
+        for path in [backup, *backup.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "restored and verified: 1 revision" in done.stdout
+    from commune.core import Commune
+
+    with Commune(restored) as again:
+        assert len(again.documents()) == 1 and again.verify_audit().ok
+
+
+def test_a_rollback_restores_with_the_version_it_leaves(commune, corpus, home, tmp_path):
+    """The guides' rollback installed the older version first and restored with it; a version
+    from before 4 December 2026 deleted the migrated database it replaced, so the upgraded
+    home's ledger and audit entries were lost in silence. The guides now restore first, with
+    the version being left: it keeps the replaced database, and puts an older version's
+    backup in place as taken, migrating nothing, so the older code still reads it."""
+    import re
+    import sqlite3
+    from contextlib import closing
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    with closing(sqlite3.connect(tmp_path / "bk" / "commune.db")) as db, db:  # an older one's
+        db.execute("UPDATE alembic_version SET version_num = '0013'")
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    with closing(sqlite3.connect(home / "commune.db")) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0013",)
+    assert list(home.glob("commune.db.replaced-*"))
+    root = Path(__file__).resolve().parents[1]
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (root / guide).read_text(encoding="utf-8")
+        [block] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S) if "--force" in b]
+        assert block.index("commune restore") < block.index("pip install"), guide
+
+
+def test_a_restore_names_the_keys_it_makes_active_again(commune, corpus, home, tmp_path):
+    """A key revoked after the backup (leaked, or its holder gone) is active again in the
+    restored database, and the restore said nothing: the leaked key worked again. It now
+    names each one, with the command that revokes it."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_key
+
+    make_key(commune, "alice", "Ville A")
+    make_key(commune, "bruno", "Ville A")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    [leaked] = [k for k in commune.admin.keys() if k["user"] == "bruno"]
+    commune.admin.revoke_key(leaked["id"])
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    said = (
+        f'key {leaked["id"]} (cmn_{leaked["prefix"]}_…, bruno, "{leaked["label"]}"), revoked '
+        f"since the backup, is active again: revoke it (commune key revoke {leaked['id']})"
+    )
+    assert said in r.output and "alice" not in r.output, r.output
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert "revoked since the backup" not in r.output  # the replaced one had revoked none
+
+
+def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_path):
+    """Migration 0013 records the key a web session was opened with, so that revoking the key
+    ends the session. A session opened before it recorded nothing: one opened with a key
+    went on after the key's revocation, for up to [web] session_hours. Upgraded, every such
+    session has ended: everyone signs in again once."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from commune.store.db import MIGRATIONS, make_engine, upgrade
+    from commune.web import sessions
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'commune.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0012")
+        when = datetime.now(UTC)
+        conn.execute(
+            text(
+                "INSERT INTO members (id, name, kind, declared_use, created_at) "
+                "VALUES (1, 'Ville A', 'town', 'non-commercial', :t)"
+            ),
+            {"t": when},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, member_id, name, role, created_at) "
+                "VALUES (1, 1, 'alice', 'reader', :t)"
+            ),
+            {"t": when},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO web_sessions (digest, user_id, csrf, created_at, expires_at) "
+                "VALUES (:d, 1, 'c', :t, :e)"
+            ),
+            {"d": sessions._digest("token"), "t": when, "e": when + timedelta(hours=12)},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert sessions.find(conn, "token") is None
+        assert conn.execute(text("SELECT ended_at FROM web_sessions")).scalar() is not None

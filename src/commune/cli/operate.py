@@ -280,6 +280,20 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
                 "delete it when you no longer need it",
             )
         )
+    # A revocation made after the backup is undone by the restore: said, with the command.
+    for k in m.get("revived_keys", []):
+        click.echo(
+            say(
+                language,
+                f"la clé {k['id']} (cmn_{k['prefix']}_…, {k['user']}, "
+                f"«\u00a0{k['label']}\u00a0»), révoquée depuis la sauvegarde, est de nouveau "
+                f"active\u00a0: révoquez-la (commune key revoke {k['id']})",
+                f'key {k["id"]} (cmn_{k["prefix"]}_…, {k["user"]}, "{k["label"]}"), '
+                "revoked since the backup, is active again: revoke it "
+                f"(commune key revoke {k['id']})",
+            ),
+            err=True,
+        )
 
 
 @cli.command()

@@ -45,11 +45,25 @@ def verify_database(db: Path, home: Path) -> dict[str, Any]:
     from commune.store.audit import verify
     from commune.store.schema import revisions
 
-    with sqlite3.connect(db) as raw:
+    # A backup's database is in WAL mode, as the home's was: opened as usual, SQLite must
+    # write a -shm beside it, so a backup on read-only media (borg or restic mounted, a disk
+    # mounted read-only, a folder the restoring user cannot write) read as "not a readable
+    # Commune database", every one of them. A backup never changes once written: immutable
+    # reads it where it lies, and writes nothing there. Unless a -wal that holds writes lies
+    # beside it (someone wrote to it since): it is part of the database, opened as usual.
+    # (Until the connections below were closed, every backup kept an empty -wal and a -shm.)
+    wal = db.with_name(db.name + "-wal")
+    written = wal.exists() and wal.stat().st_size > 0
+    uri = db.resolve().as_uri() + ("" if written else "?immutable=1")
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True)
+
+    with closing(connect()) as raw:
         result = raw.execute("PRAGMA integrity_check").fetchone()[0]
     if result != "ok":
         raise CommuneError(f"{db}: SQLite integrity check failed: {result}")
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine("sqlite://", creator=connect)
     try:
         with engine.connect() as conn:
             chain = verify(conn)
@@ -227,7 +241,8 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
     done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
     if kept is None:
         return done
-    return {**done, "replaced": str(kept), "replaced_held": _held(kept)}
+    revived = _revived_keys(kept, target)
+    return {**done, "replaced": str(kept), "replaced_held": _held(kept), "revived_keys": revived}
 
 
 def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
@@ -263,6 +278,30 @@ def _held(db: Path) -> dict[str, int]:
     except sqlite3.Error:
         pass  # not a Commune database after all: it is kept all the same
     return counts
+
+
+def _revived_keys(replaced: Path, restored: Path) -> list[dict[str, Any]]:
+    """The API keys the replaced database had revoked and the restored one holds active: a
+    key revoked after the backup (leaked, or its holder gone) worked again after a restore,
+    and nothing said so. The restore names them, so that they are revoked again."""
+    try:
+        with closing(sqlite3.connect(replaced)) as raw:
+            sql = "SELECT prefix FROM api_keys WHERE revoked_at IS NOT NULL"
+            revoked = {r[0] for r in raw.execute(sql)}
+        if not revoked:
+            return []
+        with closing(sqlite3.connect(restored)) as raw:
+            rows = raw.execute(
+                "SELECT k.id, k.prefix, u.name, k.label FROM api_keys k "
+                "JOIN users u ON u.id = k.user_id WHERE k.revoked_at IS NULL ORDER BY k.id"
+            ).fetchall()
+    except sqlite3.Error:
+        return []  # not a Commune database after all: there is nothing to compare
+    return [
+        {"id": int(i), "prefix": prefix, "user": user, "label": label}
+        for i, prefix, user, label in rows
+        if prefix in revoked
+    ]
 
 
 def _without_database_url(text: str) -> str:

@@ -6,6 +6,8 @@ Revision ID: 0013
 Revises: 0012
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,6 +19,17 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("web_sessions", sa.Column("key_prefix", sa.String(16), nullable=True))
+    # A session opened before this column cannot say which key opened it: left open, one
+    # opened with a key revoked after the upgrade went on for up to [web] session_hours
+    # (walked: an upgraded home's key session still served /account after `commune key
+    # revoke`). They end here; everyone signs in again once.
+    sessions = sa.table(
+        "web_sessions",
+        sa.column("ended_at", sa.DateTime(timezone=True)),
+    )
+    op.execute(
+        sessions.update().where(sessions.c.ended_at.is_(None)).values(ended_at=datetime.now(UTC))
+    )
 
 
 def downgrade() -> None:
