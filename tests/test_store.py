@@ -568,6 +568,46 @@ def test_a_restore_names_the_keys_it_makes_active_again(commune, corpus, home, t
     assert "revoked since the backup" not in r.output  # the replaced one had revoked none
 
 
+def test_a_restore_ends_the_sessions_and_names_the_people_it_brings_back(
+    commune, corpus, home, tmp_path
+):
+    """The backup holds the sessions open when it was made and the people as they were: a
+    session signed out since, a person removed since, a password changed since (it leaked)
+    all worked again after a restore, and nothing said so. The sessions end; the people are
+    named with the command that undoes it again."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.govern.members import authenticate
+    from commune.web import sessions
+    from tests.conftest import make_key
+
+    keys = {name: make_key(commune, name, "Ville A") for name in ("alice", "bruno", "chloe")}
+    commune.admin.set_password("chloe", "un mot de passe ancien")
+    with commune.engine.begin() as conn:
+        token = sessions.open_session(conn, authenticate(conn, keys["alice"]), 12)
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    commune.admin.remove_user("bruno", "left the town hall")
+    commune.admin.set_password("chloe", "un mot de passe nouveau")
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    assert "1 web session open at the backup is ended: people sign in again" in r.output
+    assert (
+        "bruno, removed since the backup, can sign in again: remove them again (commune user "
+        'remove bruno --reason "…")'
+    ) in r.output
+    assert (
+        "chloe's password changed since the backup: the old one works again, set it again "
+        "(commune user password chloe)"
+    ) in r.output
+    assert "alice," not in r.output and "alice'" not in r.output
+    with Commune(home) as restored, restored.engine.connect() as conn:
+        assert sessions.find(conn, token) is None
+
+
 def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_path):
     """Migration 0013 records the key a web session was opened with, so that revoking the key
     ends the session. A session opened before it recorded nothing: one opened with a key

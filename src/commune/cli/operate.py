@@ -280,6 +280,46 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
                 "delete it when you no longer need it",
             )
         )
+    if m.get("sessions_ended"):
+        n = m["sessions_ended"]
+        click.echo(
+            plural(
+                language,
+                n,
+                *(
+                    (
+                        "{n} session web ouverte à la sauvegarde est fermée : chacun se reconnecte",
+                        "{n} sessions web ouvertes à la sauvegarde sont fermées : "
+                        "chacun se reconnecte",
+                    )
+                    if language == "fr"
+                    else (
+                        "{n} web session open at the backup is ended: people sign in again",
+                        "{n} web sessions open at the backup are ended: people sign in again",
+                    )
+                ),
+            )
+        )
+    # A removal or a password change made after the backup is undone by the restore too.
+    for u in m.get("revived_users", []):
+        who = u["user"]
+        if u["what"] == "removed":
+            line = say(
+                language,
+                f"{who}, retiré·e depuis la sauvegarde, peut de nouveau se connecter : "
+                f'retirez-le·la encore (commune user remove {who} --reason "…")',
+                f"{who}, removed since the backup, can sign in again: remove them again "
+                f'(commune user remove {who} --reason "…")',
+            )
+        else:
+            line = say(
+                language,
+                f"le mot de passe de {who} a changé depuis la sauvegarde : l'ancien est de "
+                f"nouveau valable, redéfinissez-le (commune user password {who})",
+                f"{who}'s password changed since the backup: the old one works again, set it "
+                f"again (commune user password {who})",
+            )
+        click.echo(line, err=True)
     # A revocation made after the backup is undone by the restore: said, with the command.
     for k in m.get("revived_keys", []):
         click.echo(

@@ -220,6 +220,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
         tmp.chmod(0o600)
+        sessions_ended = _end_sessions(tmp)
         if target.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = target.with_name(f"{target.name}.replaced-{stamp}")
@@ -239,10 +240,68 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
             "fix that, then run commune restore again with --force",
         ) from None
     done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
+    done["sessions_ended"] = sessions_ended
     if kept is None:
         return done
-    revived = _revived_keys(kept, target)
-    return {**done, "replaced": str(kept), "replaced_held": _held(kept), "revived_keys": revived}
+    return {
+        **done,
+        "replaced": str(kept),
+        "replaced_held": _held(kept),
+        "revived_keys": _revived_keys(kept, target),
+        "revived_users": _revived_users(kept, target),
+    }
+
+
+def _end_sessions(db: Path) -> int:
+    """End the web sessions the backup holds open. They were open when the backup was made;
+    what happened to them since (a sign-out, a password reset, the person removed) is in the
+    replaced database, not this one, and a session ended since worked again after a restore
+    (up to its 12 hours). Everyone signs in again once. Returns how many were ended."""
+    from sqlalchemy import update
+
+    from commune.store.schema import web_sessions
+
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as conn:
+            done = conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.ended_at.is_(None))
+                .values(ended_at=datetime.now(UTC))
+            )
+            return int(done.rowcount or 0)
+    except Exception:  # a backup from before the web sessions (migration 0006): none to end
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _revived_users(replaced: Path, restored: Path) -> list[dict[str, Any]]:
+    """The people the replaced database had removed, or whose password changed, since the
+    backup: the restore brings them back as they were (removed, they sign in again; a
+    password changed because it leaked works again). Named, with what to do, as keys are."""
+
+    def people(db: Path) -> dict[str, tuple[str | None, bool]]:
+        with closing(sqlite3.connect(db)) as raw:
+            cols = {r[1] for r in raw.execute("PRAGMA table_info(users)")}
+            gone = "removed_at IS NOT NULL" if "removed_at" in cols else "0"
+            rows = raw.execute(f"SELECT name, password_hash, {gone} FROM users").fetchall()
+        return {name: (hashed, bool(out)) for name, hashed, out in rows}
+
+    try:
+        before, after = people(replaced), people(restored)
+    except sqlite3.Error:
+        return []  # not a Commune database after all: there is nothing to compare
+    revived = []
+    for name, (hashed, removed) in sorted(before.items()):
+        if name not in after:
+            continue
+        was_hashed, was_removed = after[name]
+        if removed and not was_removed:
+            revived.append({"user": name, "what": "removed"})
+        elif not removed and was_hashed is not None and hashed != was_hashed:
+            revived.append({"user": name, "what": "password"})
+    return revived
 
 
 def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
