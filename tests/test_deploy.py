@@ -229,15 +229,22 @@ def test_the_backup_unit_backs_up_then_keeps_the_newest_14(tmp_path: Path) -> No
         "BACKUPS": str(backups),
         "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
     }
-    for key in ("ExecStart", "ExecStartPost"):
-        (line,) = unit[key]
-        argv = shlex.split(line.replace("%%", "%").replace("$$", "$").replace(BINARY, here))
-        _run(*argv, env=run_env)
+    # The unit's UMask, as systemd sets it: a backup holds every member's private documents.
+    umask = os.umask(int(unit["UMask"][0], 8))
+    try:
+        for key in ("ExecStart", "ExecStartPost"):
+            (line,) = unit[key]
+            argv = shlex.split(line.replace("%%", "%").replace("$$", "$").replace(BINARY, here))
+            _run(*argv, env=run_env)
+    finally:
+        os.umask(umask)
     left = sorted(p.name for p in backups.iterdir() if (p / "backup.json").exists())
     assert len(left) == 14 and "2026-11-01T023000Z" not in left and "2026-11-02T023000Z" not in left
     assert (backups / "2026-11-30T023000Z" / "commune.db").exists()
     newest = backups / left[-1]
     assert newest.name.startswith("20") and (newest / "commune.db").is_file(), left
+    made = [newest, *newest.rglob("*")]
+    assert not [p for p in made if p.stat().st_mode & 0o077], "a backup readable by others"
 
 
 # --- nginx in front ----------------------------------------------------------------------
