@@ -1016,3 +1016,56 @@ def test_the_contribute_page_says_a_new_collection_is_private_to_the_members_peo
     [started] = [c for c in commune.collections() if c["name"] == "brouillons-ville-a"]
     assert (started["visibility"], started["owner"]) == ("private", "Ville A")
     assert "brouillons-ville-a" not in browser(app, "carol").get("/commons").page
+
+
+def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, commune):
+    """`commune user set` had no form: member admins, who mostly use the pages, could not
+    lower a heavy user's caps. The page's form makes the same library call, with the same
+    rule, refusals and audit row."""
+    from commune.store.audit import entries
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "paul", "Ville C", "contributor")
+    mona = browser(app, "mona")
+    page = mona.get("/admin").page
+    assert 'aria-label="Changer les plafonds de paul"' in page
+    assert 'aria-label="Changer les plafonds de alice"' not in page  # not hers to see
+    r = mona.post(
+        "/admin/users/caps",
+        {"user": "paul", "requests_per_day": "100", "tokens_per_month": "", "wh_per_month": "12,5"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=caps"
+    [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
+    assert (paul["requests_per_day"], paul["tokens_per_month"], paul["wh_per_month"]) == (
+        100,
+        None,
+        12.5,
+    )
+    page = mona.get("/admin?done=caps").page
+    assert "Plafonds changés." in page and 'value="100"' in page and 'value="12.5"' in page
+    with commune.engine.connect() as conn:
+        last = entries(conn, limit=1000)[-1]
+    assert (last["actor"], last["action"], last["subject"]) == ("mona", "user-quotas", "user paul")
+    # Refused as the CLI refuses, in the form, what was typed kept, nothing changed.
+    for typed, said, status in (
+        ({"requests_per_day": "-3"}, "requests_per_day doit être supérieur à 0, reçu -3", 400),
+        ({"requests_per_day": "beaucoup"}, "beaucoup n'est pas un nombre entier", 400),
+        ({"wh_per_month": "x"}, "x n'est pas un nombre :", 400),
+    ):
+        form = {"user": "paul", "requests_per_day": "", "tokens_per_month": "", "wh_per_month": ""}
+        r = mona.post("/admin/users/caps", form | typed)
+        assert r.status_code == status
+        alert = re.search(r'id="caps-error">(.*?)<', r.page, re.S).group(1)
+        assert said in alert
+        assert f'value="{next(iter(typed.values()))}"' in r.page
+    r = mona.post(
+        "/admin/users/caps",
+        {"user": "alice", "requests_per_day": "1", "tokens_per_month": "", "wh_per_month": ""},
+    )
+    assert r.status_code == 404 and "aucun·e utilisateur·rice nommé·e 'alice'" in r.page
+    [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
+    assert paul["requests_per_day"] == 100
+    assert [u["requests_per_day"] for u in commune.admin.people() if u["name"] == "alice"] == [None]
+    # In English too.
+    english = mona.get("/admin", headers={"Accept-Language": "en"})
+    assert "Change the caps of paul" in english.page
