@@ -363,13 +363,28 @@ def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | Non
     help="Hand an owned collection over to --member (audited); without it, a collection "
     "that has an owner keeps it.",
 )
+@click.option(
+    "--as",
+    "as_user",
+    help="Act as this user: a member admin sets private or shared on their member's "
+    "collections; public needs a cooperative admin.",
+)
 @click.pass_context
 def visibility(
-    ctx: click.Context, collection: str, visibility: str, member: str | None, transfer: bool
+    ctx: click.Context,
+    collection: str,
+    visibility: str,
+    member: str | None,
+    transfer: bool,
+    as_user: str | None,
 ) -> None:
     """Make a collection private to its member, shared with the cooperative, or public."""
     commune_of(ctx).set_visibility(
-        collection, visibility=visibility, member=member, transfer=transfer
+        collection,
+        visibility=visibility,
+        member=member,
+        transfer=transfer,
+        actor=acting(ctx, as_user),
     )
     lang = speech.language()
     click.echo(

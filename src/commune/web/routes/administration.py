@@ -52,6 +52,7 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "keys": admin.keys(actor),
         "grantable": admin.grantable(actor),
         "kinds": KINDS,
+        "shareable": commune.library.shareable(actor),
     }
 
 
@@ -184,3 +185,20 @@ async def set_caps(p: PageOf, actor: Administrator, commune: TheCommune) -> Resp
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "caps", exc, typed))
     return redirect("/admin?done=caps")
+
+
+@router.post("/admin/collections/visibility")
+async def set_visibility(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """Who reads one of the member's collections, as `commune visibility --as` sets it: the
+    same library call and decision (policy.can_share: private or shared by the member's
+    admins, public by a cooperative admin), the audit row naming who did it. A collection
+    an upload started stayed private until the operator shared it from the host."""
+    data = await form(p)
+    typed = {"collection": field(data, "collection"), "visibility": field(data, "visibility")}
+    try:
+        await run_in_threadpool(
+            commune.set_visibility, typed["collection"], typed["visibility"], actor=actor
+        )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "visibility", exc, typed))
+    return redirect("/admin?done=visibility")
