@@ -389,7 +389,8 @@ class Library:
         owned by none: a town's draft deliberations, sent to "deliberations-2026", were read
         by every other member's people, and no curator of the town could curate them apart
         from the cooperative's. A member's person now starts a collection of their member,
-        which the operator shares when the member wants it shared. The operator's own adds,
+        which its admins share when the member wants it shared (:meth:`set_visibility`).
+        The operator's own adds,
         and the home's default collection (the cooperative's, which every member's uploads
         reach without naming one), stay shared."""
         return (
