@@ -678,3 +678,53 @@ def test_a_member_admin_shares_their_members_collection_and_no_other(coop, commu
         theirs.output
     )
     assert state("b-private") == ("public", "Ville B")
+
+
+def test_a_person_starting_a_collection_gives_it_only_the_readers_they_may(
+    coop, commune, home, tmp_path
+):
+    """`commune add --as` took --member and --visibility unchecked: a contributor started a
+    public collection, or one owned by another member, and an unknown member's name was
+    answered with the list of every member."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.errors import Forbidden
+
+    make_key(commune, "dora", "Ville A", "contributor")
+    note = tmp_path / "note.txt"
+    note.write_text("Le marché de Noël ouvre le 1er décembre.", encoding="utf-8")
+    dora, arthur = commune.actor("dora"), commune.actor("arthur")
+    before = {c["name"] for c in commune.collections()}
+
+    def add(name: str, actor, **given):  # type: ignore[no-untyped-def]
+        return commune.add([note], collection=name, licence="etalab-2.0", actor=actor, **given)
+
+    with pytest.raises(Forbidden, match="needs the role member-admin"):
+        add("annonces", dora, visibility="public")
+    with pytest.raises(Forbidden, match="needs a cooperative admin"):
+        add("annonces", arthur, visibility="public")
+    answers = []
+    for other in ("Ville B", "Ville Z"):
+        with pytest.raises(Forbidden) as refused:
+            add("annonces", arthur, member=other)
+        answers.append(str(refused.value))
+    assert answers[0] == answers[1] and "Ville B" not in answers[0]
+    assert {c["name"] for c in commune.collections()} == before  # nothing started
+
+    # What they start anyway needs no decision; a member admin shares it from the start.
+    add("notes-dora", dora, member="Ville A")
+    add("annonces", arthur, visibility="shared")
+    rows = {c["name"]: (c["visibility"], c["owner"]) for c in commune.collections()}
+    assert rows["notes-dora"] == ("private", "Ville A")
+    assert rows["annonces"] == ("shared", "Ville A")
+    # The command line says it in French, in one line.
+    r = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "add", str(note), "--collection", "ailleurs", "--member", "Ville Z"]
+        + ["--licence", "etalab-2.0", "--as", "arthur"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "confier la collection 'ailleurs' à un membre revient à l'opérateur·rice" in r.output
+    assert "membres connus" not in r.output

@@ -329,6 +329,10 @@ class Library:
             and self._starts_private(actor, name)
         ):
             member, visibility = actor.member, "private"
+        elif (
+            not exists and not actor.is_operator and (member is not None or visibility is not None)
+        ):
+            member, visibility = self._may_start(actor, name, member, visibility)
         logged = not exists and (member is not None or visibility is not None)
         if member is not None or visibility is not None:
             if not exists:
@@ -381,6 +385,31 @@ class Library:
         if not exists:
             self._drop_if_empty(name, actor, logged)
         return summary
+
+    def _may_start(
+        self, actor: Actor, name: str, member: str | None, visibility: str | None
+    ) -> tuple[str | None, str]:
+        """The owner and visibility of a collection ``actor`` starts with ``--member`` or
+        ``--visibility`` (`commune add --as`), if :meth:`set_visibility`'s rule lets them
+        give it those: `add` took them unchecked, so a contributor started a public
+        collection, or one of another member's (and "no member named" listed every
+        member). The collection is checked as what it would be without them: their
+        member's, private (:meth:`_starts_private`), or the cooperative's."""
+        from commune.govern.policy import Collection, Sharing
+
+        if self._starts_private(actor, name):
+            start = Collection(name, "private", actor.member_id, actor.member)
+        else:
+            start = Collection(name, "shared", None, None)
+        wanted = visibility or ("private" if member else start.visibility)
+        if wanted == start.visibility and member in (None, start.owner):
+            return start.owner, wanted  # what they start anyway: nothing to decide
+        # The owner named is checked before it is looked up: an unknown member and another
+        # member get the same refusal.
+        decision = allowed(actor, "share", Sharing(start, wanted, member))
+        if not decision:
+            raise Forbidden(decision.reason)
+        return member or start.owner, wanted
 
     def _starts_private(self, actor: Actor, name: str) -> bool:
         """Whether a new collection ``actor`` starts belongs to their member, private to it.
