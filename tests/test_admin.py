@@ -549,3 +549,29 @@ def test_another_members_name_is_answered_as_an_unknown_one(admin: Admin, tmp_pa
         "Ville Z", "NAME"
     )
     assert "aucun membre nommé 'Ville B'" in outputs[0].output
+
+
+def test_another_members_person_is_answered_as_a_name_nobody_has(admin: Admin) -> None:
+    """A member admin acting on carol (Ville B's) read "no user named 'carol'", and on a
+    name nobody has the same with a hint: the hint told which names the other members'
+    people have. A reader was refused for one and told "no user named" for the other."""
+    alice, bob = admin.actor("alice"), admin.actor("bob")
+    acts: list[Callable[[str, Any], Any]] = [
+        lambda name, who: admin.remove_user(name, "parti", actor=who),
+        lambda name, who: admin.set_user_quotas(name, {"requests_per_day": 3}, actor=who),
+        lambda name, who: admin.create_key(name, actor=who),
+        lambda name, who: admin.set_password(name, PASSWORD, actor=who),
+        lambda name, who: admin.set_role(name, "reader", actor=who),
+    ]
+    for act in acts:
+        said = []
+        for name in ("carol", "ghost"):
+            with pytest.raises(NotFound) as refused:
+                act(name, alice)
+            said.append(refused.value.in_fields().replace(name, "NAME"))
+            said.append(str(refused.value).replace(name, "NAME"))
+        assert said[:2] == said[2:]
+        for name in ("carol", "ghost"):
+            with pytest.raises(Forbidden, match="needs the role member-admin"):
+                act(name, bob)
+    assert admin.actor("carol").user == "carol"
