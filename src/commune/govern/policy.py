@@ -77,8 +77,8 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
 
     A member decides who reads what it owns: its admins make its collections private or
     shared (the operator alone did, so a town that wanted its drafts shared waited for the
-    host). Public (everyone with a key, peers' included, and named on the transparency page)
-    goes beyond the cooperative: a cooperative admin's decision, for their own member's or
+    host). Public (everyone with a key, and named on the public transparency page) goes
+    beyond the members' own choice: a cooperative admin's decision, for their own member's or
     the cooperative's collections. Another member's collection is never anyone else's to
     open or close; a private one the actor may not read is not even seen. Handing a
     collection to a member (an owner named) stays the operator's: its first owner's people
