@@ -728,3 +728,28 @@ def test_a_person_starting_a_collection_gives_it_only_the_readers_they_may(
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert "confier la collection 'ailleurs' à un membre revient à l'opérateur·rice" in r.output
     assert "membres connus" not in r.output
+
+
+def test_collections_on_the_command_line_say_who_reads_each(coop, home):
+    """`commune collections` printed names and counts only: after `commune visibility`
+    nobody could see on the command line who reads a collection, nor its owner."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def lines(*args: str, lang: str = "fr_FR.UTF-8") -> set[str]:
+        r = CliRunner().invoke(cli, ["--home", str(home), "collections", *args], env={"LANG": lang})
+        assert r.exit_code == 0, r.output
+        return set(r.output.splitlines())
+
+    assert lines() == {
+        "a-private\t1\tprivée\tVille A",
+        "b-private\t1\tprivée\tVille B",
+        "coop\t1\tpartagée\tla coopérative",
+        "open\t1\tpublique\tla coopérative",
+    }
+    assert lines("--as", "arthur", lang="en_US.UTF-8") == {
+        "a-private\t1\tprivate\tVille A",
+        "coop\t1\tshared\tthe cooperative",
+        "open\t1\tpublic\tthe cooperative",
+    }

@@ -313,11 +313,18 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
 
 
 @cli.command()
+@click.option("--as", "as_user", help="List as this user: the collections it may read.")
 @click.pass_context
-def collections(ctx: click.Context) -> None:
-    """List collections and how many documents each publishes."""
-    for c in commune_of(ctx).collections():
-        click.echo(f"{c['name']}\t{c['documents']}")
+def collections(ctx: click.Context, as_user: str | None) -> None:
+    """List collections: how many documents each publishes, who reads it, its owner."""
+    # Who reads each one was nowhere on the command line: after `commune visibility`, the
+    # operator (or a member admin, with --as) could not see what it had changed.
+    lang = speech.language()
+    for c in commune_of(ctx).collections(actor=acting(ctx, as_user)):
+        owner = c["owner"] or said("la coopérative", "the cooperative")
+        click.echo(
+            f"{c['name']}\t{c['documents']}\t{speech.as_pages_say(c['visibility'], lang)}\t{owner}"
+        )
 
 
 @cli.command()
