@@ -195,7 +195,6 @@ def test_a_member_admin_cannot_act_as_a_cooperative_admin_of_their_member(admin:
 def test_a_member_admin_sees_only_their_members_people(admin: Admin) -> None:
     alice = admin.actor("alice")
     assert [p["name"] for p in admin.people(actor=alice)] == ["alice", "bob"]
-    assert admin.people(actor=alice, member="Ville B") == []
     assert [p["name"] for p in admin.people(actor=OPERATOR)] == ["alice", "bob", "carol"]
     assert [m["name"] for m in admin.members(actor=alice)] == ["Ville A"]
     # Another member's people stay hidden: the same answer as for an unknown member.
@@ -511,3 +510,68 @@ def test_a_member_admin_changes_a_persons_caps_and_no_other_members(
         admin.set_user_quotas("bob", {"requests_per_day": -3}, actor=alice)
     assert [r[1] for r in audit_rows(commune, 0)].count("user-quotas") == 1  # refusals: none
     assert [p["requests_per_day"] for p in admin.people() if p["name"] == "carol"] == [None]
+
+
+def test_another_members_name_is_answered_as_an_unknown_one(admin: Admin, tmp_path: Path) -> None:
+    """`user list --member OTHER --as member-admin` listed nobody for a member that exists
+    and refused one that does not: a member admin could probe the other members' names."""
+    alice, bob = admin.actor("alice"), admin.actor("bob")
+    for actor in (alice, bob):
+        answers = []
+        for name in ("Ville B", "Ville Z"):
+            with pytest.raises(NotFound) as refused:
+                admin.people(actor=actor, member=name)
+            answers.append(str(refused.value).replace(name, "NAME"))
+        assert answers[0] == answers[1]
+    # One's own member, and anyone's for a cooperative admin, are listed as before.
+    assert [p["name"] for p in admin.people(actor=alice, member="Ville A")] == ["alice", "bob"]
+    assert admin.people(actor=bob, member="Ville A") == []  # a reader administers nobody
+    assert [p["name"] for p in admin.people(member="Ville B")] == ["carol"]
+    admin.add_user("olga", member="Ville B", role="cooperative-admin")
+    assert [p["name"] for p in admin.people(actor=admin.actor("olga"), member="Ville A")] == [
+        "alice",
+        "bob",
+    ]
+    # The command line says the same for both, in French.
+    home = tmp_path / "cli"
+    with Commune(home) as c:
+        setup(c.admin)
+    outputs = [
+        CliRunner().invoke(
+            cli,
+            ["--home", str(home), "user", "list", "--member", name, "--as", "alice"],
+            env={"LANG": "fr_FR.UTF-8"},
+        )
+        for name in ("Ville B", "Ville Z")
+    ]
+    assert [o.exit_code for o in outputs] == [2, 2]
+    assert outputs[0].output.replace("Ville B", "NAME") == outputs[1].output.replace(
+        "Ville Z", "NAME"
+    )
+    assert "aucun membre nommé 'Ville B'" in outputs[0].output
+
+
+def test_another_members_person_is_answered_as_a_name_nobody_has(admin: Admin) -> None:
+    """A member admin acting on carol (Ville B's) read "no user named 'carol'", and on a
+    name nobody has the same with a hint: the hint told which names the other members'
+    people have. A reader was refused for one and told "no user named" for the other."""
+    alice, bob = admin.actor("alice"), admin.actor("bob")
+    acts: list[Callable[[str, Any], Any]] = [
+        lambda name, who: admin.remove_user(name, "parti", actor=who),
+        lambda name, who: admin.set_user_quotas(name, {"requests_per_day": 3}, actor=who),
+        lambda name, who: admin.create_key(name, actor=who),
+        lambda name, who: admin.set_password(name, PASSWORD, actor=who),
+        lambda name, who: admin.set_role(name, "reader", actor=who),
+    ]
+    for act in acts:
+        said = []
+        for name in ("carol", "ghost"):
+            with pytest.raises(NotFound) as refused:
+                act(name, alice)
+            said.append(refused.value.in_fields().replace(name, "NAME"))
+            said.append(str(refused.value).replace(name, "NAME"))
+        assert said[:2] == said[2:]
+        for name in ("carol", "ghost"):
+            with pytest.raises(Forbidden, match="needs the role member-admin"):
+                act(name, bob)
+    assert admin.actor("carol").user == "carol"

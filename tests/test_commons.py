@@ -562,6 +562,39 @@ def test_answers_credit_their_contributors(licensed, home):
     }
 
 
+def test_credits_title_the_peers_section_on_its_own_line(made_home, monkeypatch):
+    """ "cited by peers:" was printed on the line of its column heads, which then read
+    "cited by peers: peer", unlike the section below it."""
+    from commune.core import Commune
+
+    report = {
+        "month": "2026-12",
+        "contributors": [],
+        "documents": [],
+        "cited_by_peers": [
+            {"peer": "coop-a", "contributor": "Alice", "documents": 1, "citations": 2}
+        ],
+        "from_peers": [],
+    }
+    monkeypatch.setattr(Commune, "credits", lambda self, month: report)
+    for env, title, heads in (
+        ({"LANG": "en_US.UTF-8"}, "cited by peers:", "peer\tcontributor\tdocuments\tcitations"),
+        (
+            {"LANG": "fr_FR.UTF-8"},
+            "cités par les pairs\u00a0:",
+            "pair\tcontributeur·rice\tdocuments",
+        ),
+    ):
+        out = CliRunner().invoke(
+            cli, ["--home", str(made_home), "credits", "--month", "2026-12"], env=env
+        )
+        assert out.exit_code == 0, out.output
+        lines = out.output.splitlines()
+        at = lines.index(title)
+        assert lines[at + 1].startswith(heads)
+        assert lines[at + 2] == "coop-a\tAlice\t1\t2"
+
+
 def test_an_answer_citing_two_passages_of_a_document_is_one_answer_for_it(commune, doc):
     # Found by an exploratory test: four answers citing two passages each of one document
     # read "réponses 8"; the citations were right.

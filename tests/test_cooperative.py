@@ -582,3 +582,174 @@ def test_a_stream_closed_once_its_answer_is_read_is_recorded_once(commune, corpu
     with commune.engine.connect() as conn:
         rows = conn.execute(select(usage.c.route, usage.c.mode)).all()
     assert [(r.route, r.mode) for r in rows] == [("ask", "extractive")]
+
+
+def test_a_member_admin_shares_their_members_collection_and_no_other(coop, commune, home):
+    """Only the operator could share a collection: a town whose upload started a private
+    collection waited for the host to share it. A member's admins now decide who reads
+    their member's collections (private or shared); public needs a cooperative admin; no
+    one opens or closes another member's, and another member's private one is not seen."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.errors import Forbidden, NotFound
+
+    arthur, clara, anne = commune.actor("arthur"), commune.actor("clara"), commune.actor("anne")
+
+    def state(name: str) -> tuple[str, str | None]:
+        [row] = [c for c in commune.collections() if c["name"] == name]
+        return row["visibility"], row["owner"]
+
+    before = len(commune.audit_entries(limit=1000))
+    # Refused, each with its reason, nothing changed.
+    with pytest.raises(Forbidden, match="needs a cooperative admin"):
+        commune.set_visibility("a-private", "public", actor=arthur)
+    with pytest.raises(Forbidden, match="needs the role member-admin or above; anne is reader"):
+        commune.set_visibility("a-private", "shared", actor=anne)
+    with pytest.raises(Forbidden, match="belongs to the cooperative as a whole"):
+        commune.set_visibility("coop", "public", actor=arthur)
+    with pytest.raises(Forbidden, match="to a member is the operator's"):
+        commune.set_visibility("a-private", "shared", member="Ville B", actor=arthur)
+    # Another member's private collection is answered as one that does not exist.
+    answers = []
+    for name in ("b-private", "nowhere"):
+        with pytest.raises(NotFound) as refused:
+            commune.set_visibility(name, "shared", actor=arthur)
+        answers.append(str(refused.value).replace(name, "NAME"))
+    assert answers[0] == answers[1]
+    unseen = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "visibility", "b-private", "shared", "--as", "arthur"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert unseen.exit_code != 0
+    assert "aucune collection nommée 'b-private' (listez-les avec commune collections)" in (
+        unseen.output
+    )
+    with pytest.raises(NotFound):  # cooperative admins do not read members' private ones
+        commune.set_visibility("a-private", "shared", actor=clara)
+    with pytest.raises(Forbidden):  # nor do readers learn whether a name exists
+        commune.set_visibility("nowhere", "shared", actor=anne)
+    assert len(commune.audit_entries(limit=1000)) == before
+    assert state("a-private") == ("private", "Ville A")
+
+    # Allowed: the member's admin shares it; Ville B's people read it; the owner stays.
+    reason = commune.set_visibility("a-private", "shared", actor=arthur)
+    assert reason == "the collection belongs to Ville A, which arthur administers"
+    assert state("a-private") == ("shared", "Ville A")
+    assert "a-private" in {c["name"] for c in coop("b").get("/api/collections").json()}
+    [entry] = commune.audit_entries(limit=1000)[before:]
+    assert (entry["actor"], entry["action"], entry["subject"]) == (
+        "arthur",
+        "visibility",
+        "collection a-private",
+    )
+    assert json.loads(entry["details"]) == {
+        "visibility": "shared",
+        "owner": "Ville A",
+        "reason": reason,
+    }
+    # Once shared, other members' admins still may not close it, nor make it public.
+    with pytest.raises(Forbidden, match="belongs to Ville A: its admins decide"):
+        commune.set_visibility("a-private", "private", actor=clara)
+    # A cooperative admin makes their own member's collection, or the cooperative's, public.
+    commune.set_visibility("b-private", "public", actor=clara)
+    commune.set_visibility("coop", "public", actor=clara)
+    assert state("b-private") == ("public", "Ville B") and state("coop") == ("public", None)
+
+    # The command line, as arthur, in French; and the refusal in one line, in French.
+    run = CliRunner()
+    fr = {"LANG": "fr_FR.UTF-8"}
+    done = run.invoke(
+        cli, ["--home", str(home), "visibility", "a-private", "private", "--as", "arthur"], env=fr
+    )
+    assert done.exit_code == 0, done.output
+    assert state("a-private") == ("private", "Ville A")
+    refused = run.invoke(
+        cli, ["--home", str(home), "visibility", "a-private", "public", "--as", "arthur"], env=fr
+    )
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    assert "rendre une collection publique (lue par quiconque a une clé) demande" in refused.output
+    # b-private is public now: arthur reads it, and is told whose it is.
+    theirs = run.invoke(
+        cli, ["--home", str(home), "visibility", "b-private", "private", "--as", "arthur"], env=fr
+    )
+    assert "la collection appartient à Ville B : ses administrateur·rices décident" in (
+        theirs.output
+    )
+    assert state("b-private") == ("public", "Ville B")
+
+
+def test_a_person_starting_a_collection_gives_it_only_the_readers_they_may(
+    coop, commune, home, tmp_path
+):
+    """`commune add --as` took --member and --visibility unchecked: a contributor started a
+    public collection, or one owned by another member, and an unknown member's name was
+    answered with the list of every member."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.errors import Forbidden
+
+    make_key(commune, "dora", "Ville A", "contributor")
+    note = tmp_path / "note.txt"
+    note.write_text("Le marché de Noël ouvre le 1er décembre.", encoding="utf-8")
+    dora, arthur = commune.actor("dora"), commune.actor("arthur")
+    before = {c["name"] for c in commune.collections()}
+
+    def add(name: str, actor, **given):  # type: ignore[no-untyped-def]
+        return commune.add([note], collection=name, licence="etalab-2.0", actor=actor, **given)
+
+    with pytest.raises(Forbidden, match="needs the role member-admin"):
+        add("annonces", dora, visibility="public")
+    with pytest.raises(Forbidden, match="needs a cooperative admin"):
+        add("annonces", arthur, visibility="public")
+    answers = []
+    for other in ("Ville B", "Ville Z"):
+        with pytest.raises(Forbidden) as refused:
+            add("annonces", arthur, member=other)
+        answers.append(str(refused.value))
+    assert answers[0] == answers[1] and "Ville B" not in answers[0]
+    assert {c["name"] for c in commune.collections()} == before  # nothing started
+
+    # What they start anyway needs no decision; a member admin shares it from the start.
+    add("notes-dora", dora, member="Ville A")
+    add("annonces", arthur, visibility="shared")
+    rows = {c["name"]: (c["visibility"], c["owner"]) for c in commune.collections()}
+    assert rows["notes-dora"] == ("private", "Ville A")
+    assert rows["annonces"] == ("shared", "Ville A")
+    # The command line says it in French, in one line.
+    r = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "add", str(note), "--collection", "ailleurs", "--member", "Ville Z"]
+        + ["--licence", "etalab-2.0", "--as", "arthur"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "confier la collection 'ailleurs' à un membre revient à l'opérateur·rice" in r.output
+    assert "membres connus" not in r.output
+
+
+def test_collections_on_the_command_line_say_who_reads_each(coop, home):
+    """`commune collections` printed names and counts only: after `commune visibility`
+    nobody could see on the command line who reads a collection, nor its owner."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def lines(*args: str, lang: str = "fr_FR.UTF-8") -> set[str]:
+        r = CliRunner().invoke(cli, ["--home", str(home), "collections", *args], env={"LANG": lang})
+        assert r.exit_code == 0, r.output
+        return set(r.output.splitlines())
+
+    assert lines() == {
+        "a-private\t1\tprivée\tVille A",
+        "b-private\t1\tprivée\tVille B",
+        "coop\t1\tpartagée\tla coopérative",
+        "open\t1\tpublique\tla coopérative",
+    }
+    assert lines("--as", "arthur", lang="en_US.UTF-8") == {
+        "a-private\t1\tprivate\tVille A",
+        "coop\t1\tshared\tthe cooperative",
+        "open\t1\tpublic\tthe cooperative",
+    }

@@ -174,3 +174,41 @@ def test_the_policy_gives_its_reason():
     assert not allowed(reader, "usage", Member("Ville B", 2))
     with pytest.raises(ValueError, match="unknown action"):
         allowed(reader, "fly", private_b)
+
+
+# Who may make which collection what (policy.can_share): (role, collection, visibility, owner
+# named) -> allowed. Ville A's people act; "a" is Ville A's, "b" Ville B's, "coop" nobody's.
+SHARES = {
+    ("curator", "a-private", "shared", None): False,  # below member-admin
+    ("member-admin", "a-private", "shared", None): True,
+    ("member-admin", "a-shared", "private", None): True,
+    ("member-admin", "a-private", "public", None): False,  # public: a cooperative admin's
+    ("member-admin", "a-private", "shared", "Ville A"): True,  # its owner named again
+    ("member-admin", "a-private", "shared", "Ville B"): False,  # handing it over: operator's
+    ("member-admin", "coop", "public", None): False,  # the cooperative's: its admins'
+    ("member-admin", "b-shared", "private", None): False,  # another member's
+    ("member-admin", "b-private", "shared", None): False,  # not even seen
+    ("cooperative-admin", "a-private", "public", None): True,
+    ("cooperative-admin", "coop", "public", None): True,
+    ("cooperative-admin", "b-shared", "public", None): False,  # another member's, still
+    ("cooperative-admin", "b-private", "shared", None): False,
+    ("operator", "b-private", "public", "Ville A"): True,
+}
+
+
+@pytest.mark.parametrize("case", list(SHARES), ids=lambda c: "-".join(x or "_" for x in c))
+def test_who_may_change_who_reads_a_collection(case):
+    from commune.govern.policy import OPERATOR, Actor, Collection, Sharing, allowed
+
+    role, name, visibility, owner = case
+    collections = {
+        "a-private": Collection("a-private", "private", 1, "Ville A"),
+        "a-shared": Collection("a-shared", "shared", 1, "Ville A"),
+        "b-private": Collection("b-private", "private", 2, "Ville B"),
+        "b-shared": Collection("b-shared", "shared", 2, "Ville B"),
+        "coop": Collection("coop", "shared", None, None),
+    }
+    actor = OPERATOR if role == "operator" else Actor(7, "ana", 1, "Ville A", role)
+    decision = allowed(actor, "share", Sharing(collections[name], visibility, owner))
+    assert bool(decision) is SHARES[case], decision.reason
+    assert decision.reason  # every answer says why

@@ -1016,3 +1016,127 @@ def test_the_contribute_page_says_a_new_collection_is_private_to_the_members_peo
     [started] = [c for c in commune.collections() if c["name"] == "brouillons-ville-a"]
     assert (started["visibility"], started["owner"]) == ("private", "Ville A")
     assert "brouillons-ville-a" not in browser(app, "carol").get("/commons").page
+
+
+def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, commune):
+    """`commune user set` had no form: member admins, who mostly use the pages, could not
+    lower a heavy user's caps. The page's form makes the same library call, with the same
+    rule, refusals and audit row."""
+    from commune.store.audit import entries
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "paul", "Ville C", "contributor")
+    mona = browser(app, "mona")
+    page = mona.get("/admin").page
+    assert 'aria-label="Changer les plafonds de paul"' in page
+    assert 'aria-label="Changer les plafonds de alice"' not in page  # not hers to see
+    r = mona.post(
+        "/admin/users/caps",
+        {"user": "paul", "requests_per_day": "100", "tokens_per_month": "", "wh_per_month": "12,5"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=caps"
+    [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
+    assert (paul["requests_per_day"], paul["tokens_per_month"], paul["wh_per_month"]) == (
+        100,
+        None,
+        12.5,
+    )
+    page = mona.get("/admin?done=caps").page
+    assert "Plafonds changés." in page and 'value="100"' in page and 'value="12.5"' in page
+    with commune.engine.connect() as conn:
+        last = entries(conn, limit=1000)[-1]
+    assert (last["actor"], last["action"], last["subject"]) == ("mona", "user-quotas", "user paul")
+    # Refused as the CLI refuses, in the form, what was typed kept, nothing changed.
+    for typed, said, status in (
+        ({"requests_per_day": "-3"}, "requests_per_day doit être supérieur à 0, reçu -3", 400),
+        ({"requests_per_day": "beaucoup"}, "beaucoup n'est pas un nombre entier", 400),
+        ({"wh_per_month": "x"}, "x n'est pas un nombre :", 400),
+    ):
+        form = {"user": "paul", "requests_per_day": "", "tokens_per_month": "", "wh_per_month": ""}
+        r = mona.post("/admin/users/caps", form | typed)
+        assert r.status_code == status
+        alert = re.search(r'id="caps-error">(.*?)<', r.page, re.S).group(1)
+        assert said in alert
+        assert f'value="{next(iter(typed.values()))}"' in r.page
+    r = mona.post(
+        "/admin/users/caps",
+        {"user": "alice", "requests_per_day": "1", "tokens_per_month": "", "wh_per_month": ""},
+    )
+    assert r.status_code == 404 and "aucun·e utilisateur·rice nommé·e 'alice'" in r.page
+    [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
+    assert paul["requests_per_day"] == 100
+    assert [u["requests_per_day"] for u in commune.admin.people() if u["name"] == "alice"] == [None]
+    # In English too.
+    english = mona.get("/admin", headers={"Accept-Language": "en"})
+    assert "Change the caps of paul" in english.page
+
+
+def test_a_member_admin_shares_their_members_collection_on_the_administration_page(app, commune):
+    """A collection an upload started stayed private until the operator shared it from the
+    host; the contribute page said so. Its member's admins share it on the administration
+    page now, by the rule `commune visibility --as` follows, and the contribute page says
+    who can."""
+    from commune.store.audit import entries
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "dora", "Ville C", "contributor")
+    make_person(commune, "bea", "Ville B", "member-admin")
+    dora = browser(app, "dora")
+    page = dora.get("/contribute").page
+    assert "jusqu'à ce qu'un·e de ses administrateur·rices la partage depuis la page" in page
+    assert "opérateur" not in page
+    r = dora.post(
+        "/contribute",
+        {"collection": "brouillons-c", "licence": "CC-BY-4.0"},
+        files=[("files", ("budget.txt", b"Projet de budget 2027.", "text/plain"))],
+    )
+    assert r.status_code == 200, r.page[-400:]
+    assert "brouillons-c" not in browser(app, "bea").get("/admin").page  # not hers to see
+
+    mona = browser(app, "mona")
+    page = mona.get("/admin").page
+    assert 'aria-label="Changer qui lit brouillons-c"' in page
+    assert 'aria-label="Changer qui lit mairie"' not in page  # the cooperative's: not hers
+    row = re.search(r'<select id="visibility-\d+" name="visibility".*?</select>', page, re.S)
+    assert row and 'value="public"' not in row.group(0)  # public: a cooperative admin's
+    r = mona.post(
+        "/admin/collections/visibility", {"collection": "brouillons-c", "visibility": "public"}
+    )
+    assert r.status_code == 403
+    said = re.search(r'id="visibility-error">(.*?)<', r.page, re.S).group(1)
+    assert "rendre une collection publique" in said
+    r = mona.post(
+        "/admin/collections/visibility", {"collection": "brouillons-c", "visibility": "shared"}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=visibility"
+    assert (
+        "Les lecteur·rices de la collection ont changé." in mona.get("/admin?done=visibility").page
+    )
+    [c] = [c for c in commune.collections() if c["name"] == "brouillons-c"]
+    assert (c["visibility"], c["owner"]) == ("shared", "Ville C")
+    assert "brouillons-c" in browser(app, "bea").get("/commons").page
+    with commune.engine.connect() as conn:
+        last = entries(conn, limit=1000)[-1]
+    assert (last["actor"], last["action"], last["subject"]) == (
+        "mona",
+        "visibility",
+        "collection brouillons-c",
+    )
+    # Another member's admin may not close it: refused in the form, nothing changed.
+    bea = browser(app, "bea")
+    bea.get("/admin")
+    r = bea.post(
+        "/admin/collections/visibility", {"collection": "brouillons-c", "visibility": "private"}
+    )
+    assert r.status_code == 403 and "la collection appartient à Ville C" in r.page
+    # A cooperative admin makes the cooperative's collection public.
+    alice = browser(app, "alice")
+    alice.get("/admin")
+    r = alice.post(
+        "/admin/collections/visibility", {"collection": "mairie", "visibility": "public"}
+    )
+    assert r.status_code == 303
+    assert [c["visibility"] for c in commune.collections() if c["name"] == "mairie"] == ["public"]
+    assert [c["visibility"] for c in commune.collections() if c["name"] == "brouillons-c"] == [
+        "shared"
+    ]

@@ -390,9 +390,17 @@ class Commune:
         return self.library.document(document_id, actor)
 
     def set_visibility(
-        self, collection: str, visibility: str, member: str | None = None, transfer: bool = False
-    ) -> None:
-        self.library.set_visibility(collection, visibility, member=member, transfer=transfer)
+        self,
+        collection: str,
+        visibility: str,
+        member: str | None = None,
+        transfer: bool = False,
+        actor: Actor = OPERATOR,
+    ) -> str:
+        """Who reads ``collection``, as ``actor`` may set it; returns why they may."""
+        return self.library.set_visibility(
+            collection, visibility, member=member, transfer=transfer, actor=actor
+        )
 
     def add(
         self,

@@ -228,10 +228,13 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
             f"{r['citations']}"
         )
     if report["cited_by_peers"]:
+        # Its title on a line of its own, above its column heads, as the peers' section
+        # below: on one line, the first heading read "cited by peers: peer".
+        click.echo(said("\ncités par les pairs\u00a0:", "\ncited by peers:"))
         click.echo(
             said(
-                "\ncités par les pairs\u00a0: pair\tcontributeur·rice\tdocuments\tcitations",
-                "\ncited by peers: peer\tcontributor\tdocuments\tcitations",
+                "pair\tcontributeur·rice\tdocuments\tcitations",
+                "peer\tcontributor\tdocuments\tcitations",
             )
         )
         for r in report["cited_by_peers"]:

@@ -313,11 +313,18 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
 
 
 @cli.command()
+@click.option("--as", "as_user", help="List as this user: the collections it may read.")
 @click.pass_context
-def collections(ctx: click.Context) -> None:
-    """List collections and how many documents each publishes."""
-    for c in commune_of(ctx).collections():
-        click.echo(f"{c['name']}\t{c['documents']}")
+def collections(ctx: click.Context, as_user: str | None) -> None:
+    """List collections: how many documents each publishes, who reads it, its owner."""
+    # Who reads each one was nowhere on the command line: after `commune visibility`, the
+    # operator (or a member admin, with --as) could not see what it had changed.
+    lang = speech.language()
+    for c in commune_of(ctx).collections(actor=acting(ctx, as_user)):
+        owner = c["owner"] or said("la coopérative", "the cooperative")
+        click.echo(
+            f"{c['name']}\t{c['documents']}\t{speech.as_pages_say(c['visibility'], lang)}\t{owner}"
+        )
 
 
 @cli.command()
@@ -363,13 +370,28 @@ def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | Non
     help="Hand an owned collection over to --member (audited); without it, a collection "
     "that has an owner keeps it.",
 )
+@click.option(
+    "--as",
+    "as_user",
+    help="Act as this user: a member admin sets private or shared on their member's "
+    "collections; public needs a cooperative admin.",
+)
 @click.pass_context
 def visibility(
-    ctx: click.Context, collection: str, visibility: str, member: str | None, transfer: bool
+    ctx: click.Context,
+    collection: str,
+    visibility: str,
+    member: str | None,
+    transfer: bool,
+    as_user: str | None,
 ) -> None:
     """Make a collection private to its member, shared with the cooperative, or public."""
     commune_of(ctx).set_visibility(
-        collection, visibility=visibility, member=member, transfer=transfer
+        collection,
+        visibility=visibility,
+        member=member,
+        transfer=transfer,
+        actor=acting(ctx, as_user),
     )
     lang = speech.language()
     click.echo(

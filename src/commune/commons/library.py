@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from commune.commons.curation import ArrivalGate
 from commune.config import Settings
@@ -147,69 +147,80 @@ class Library:
         visibility: str,
         member: str | None = None,
         transfer: bool = False,
-        by: str = "operator",
-    ) -> None:
-        """Make a collection private to a member, shared with the cooperative, or public.
+        actor: Actor = OPERATOR,
+    ) -> str:
+        """Make a collection private to a member, shared with the cooperative, or public, as
+        ``actor``: a member's admins for their member's collections, never public without a
+        cooperative admin, the operator for any (policy.can_share). Returns the decision's
+        reason, which the audit row keeps with who decided.
 
-        ``member`` names the owner. A collection without one may be given one; a collection
-        that has one changes hands only with ``transfer``: its owner's curators lose it, so
-        a visibility change must never carry that out in passing. The transfer is audited
-        with both owners."""
-        from commune.govern.members import member_id
-        from commune.govern.policy import VISIBILITIES
-        from commune.store import audit
+        ``member`` names the owner (the operator's alone to change). A collection without
+        one may be given one; a collection that has one changes hands only with
+        ``transfer``: its owner's curators lose it, so a visibility change must never carry
+        that out in passing. The transfer is audited with both owners."""
+        from commune.govern.policy import ACTIONS, WORDS, Sharing, check_role
+        from commune.govern.policy import collection as access
 
-        if visibility not in VISIBILITIES:
-            raise InvalidRequest(
-                f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}"
-            )
-        if transfer and not member:
-            raise InvalidRequest(
-                "a transfer needs the new owner", "pass --member MEMBER with --transfer"
-            )
+        _check_access(visibility, member, transfer)
         with self.engine.begin() as conn:
-            cid = repo.collection_id(conn, collection)
-            if cid is None:
-                raise NotFound(f"no collection named {collection!r}")
-            current = repo.collection_owner(conn, cid)
-            owner = member_id(conn, member) if member else current
-            handed = current is not None and owner != current
-            was = next(r["owner"] for r in repo.collection_access(conn) if r["id"] == cid)
-            if handed and not transfer:
-                raise CommuneError(
-                    f"collection {collection!r} belongs to {was}: --member {member} would "
-                    f"hand it to another member, and {was}'s curators would lose it",
-                    f"to hand it over, add --transfer: commune visibility {collection} "
-                    f"{visibility} --member {member!r} --transfer; to change only its "
-                    "visibility, drop --member",
+            row = next((r for r in repo.collection_access(conn) if r["name"] == collection), None)
+            if row is None or not allowed(actor, "read", access(row)):
+                # Another member's private collection is reported as absent (its very name
+                # is private), and to someone who may share none, neither is looked up.
+                may = check_role(actor, ACTIONS["share"], WORDS["share"])
+                if not may:
+                    raise Forbidden(may.reason)
+                raise NotFound(
+                    f"no collection named {collection!r}",
+                    "list them with commune collections",
+                    field_hint="check the collection's name",
                 )
-            if visibility == "private" and owner is None:
-                raise InvalidRequest(
-                    f"a private collection needs an owner: pass --member for {collection!r}"
-                )
-            if handed:
-                audit.append(
-                    conn,
-                    by,
-                    "transfer",
-                    f"collection {collection}",
-                    from_owner=was,
-                    to_owner=member,
-                )
-            repo.set_collection_access(conn, cid, owner, visibility)
-            if visibility == "private":
-                from commune.commons.peering.shares import withdraw_private
-
-                withdraw_private(conn, cid, by)
-            repo.bump_generation(conn, repo.NO_PASSAGE)  # readers change, passages do not
-            audit.append(
-                conn,
-                by,
-                "visibility",
-                f"collection {collection}",
-                visibility=visibility,
-                owner=member,
+            decision = allowed(actor, "share", Sharing(access(row), visibility, member))
+            if not decision:
+                raise Forbidden(decision.reason)
+            _write_access(
+                conn, collection, visibility, member, transfer, actor.user, decision.reason
             )
+        return decision.reason
+
+    def shareable(self, actor: Actor) -> list[dict[str, Any]]:
+        """The collections whose readers ``actor`` may change, each with the visibilities
+        they may give it (``choices``, from policy.can_share, its current one included): what
+        the administration page offers, so that it never offers what the library refuses."""
+        from commune.govern.policy import VISIBILITIES, Sharing
+        from commune.govern.policy import collection as access
+
+        with self.engine.connect() as conn:
+            rows = repo.collection_access(conn)
+        offered = []
+        for row in sorted(rows, key=lambda r: r["name"]):
+            coll = access(row)
+            if not allowed(actor, "read", coll):
+                continue
+            choices = [
+                v
+                for v in VISIBILITIES
+                # Private needs an owner, which only the operator gives (`--member`).
+                if (v != "private" or coll.owner_id is not None)
+                and allowed(actor, "share", Sharing(coll, v))
+            ]
+            if any(v != coll.visibility for v in choices):
+                offered.append(
+                    {
+                        "name": coll.name,
+                        "visibility": coll.visibility,
+                        "owner": coll.owner,
+                        "choices": choices,
+                    }
+                )
+        return offered
+
+    def _start_access(self, collection: str, visibility: str, member: str | None, by: str) -> None:
+        """The owner and visibility of a collection an add has just created (no decision to
+        take: whoever may add starts it, as `add` was told or :meth:`_starts_private` says)."""
+        _check_access(visibility, member, False)
+        with self.engine.begin() as conn:
+            _write_access(conn, collection, visibility, member, False, by)
 
     def _may_contribute(self, actor: Actor, name: str) -> None:
         """A contributor adds to collections it may read; a new one it may create."""
@@ -318,6 +329,10 @@ class Library:
             and self._starts_private(actor, name)
         ):
             member, visibility = actor.member, "private"
+        elif (
+            not exists and not actor.is_operator and (member is not None or visibility is not None)
+        ):
+            member, visibility = self._may_start(actor, name, member, visibility)
         logged = not exists and (member is not None or visibility is not None)
         if member is not None or visibility is not None:
             if not exists:
@@ -326,11 +341,8 @@ class Library:
                 with write_transaction(self.engine) as conn:
                     repo.collection_id(conn, name, create=True)
                 try:
-                    self.set_visibility(
-                        name,
-                        visibility or ("private" if member else "shared"),
-                        member,
-                        by=actor.user,
+                    self._start_access(
+                        name, visibility or ("private" if member else "shared"), member, actor.user
                     )
                 except BaseException:
                     # An unknown member, a private collection without one: refused, the
@@ -374,6 +386,31 @@ class Library:
             self._drop_if_empty(name, actor, logged)
         return summary
 
+    def _may_start(
+        self, actor: Actor, name: str, member: str | None, visibility: str | None
+    ) -> tuple[str | None, str]:
+        """The owner and visibility of a collection ``actor`` starts with ``--member`` or
+        ``--visibility`` (`commune add --as`), if :meth:`set_visibility`'s rule lets them
+        give it those: `add` took them unchecked, so a contributor started a public
+        collection, or one of another member's (and "no member named" listed every
+        member). The collection is checked as what it would be without them: their
+        member's, private (:meth:`_starts_private`), or the cooperative's."""
+        from commune.govern.policy import Collection, Sharing
+
+        if self._starts_private(actor, name):
+            start = Collection(name, "private", actor.member_id, actor.member)
+        else:
+            start = Collection(name, "shared", None, None)
+        wanted = visibility or ("private" if member else start.visibility)
+        if wanted == start.visibility and member in (None, start.owner):
+            return start.owner, wanted  # what they start anyway: nothing to decide
+        # The owner named is checked before it is looked up: an unknown member and another
+        # member get the same refusal.
+        decision = allowed(actor, "share", Sharing(start, wanted, member))
+        if not decision:
+            raise Forbidden(decision.reason)
+        return member or start.owner, wanted
+
     def _starts_private(self, actor: Actor, name: str) -> bool:
         """Whether a new collection ``actor`` starts belongs to their member, private to it.
 
@@ -381,7 +418,8 @@ class Library:
         owned by none: a town's draft deliberations, sent to "deliberations-2026", were read
         by every other member's people, and no curator of the town could curate them apart
         from the cooperative's. A member's person now starts a collection of their member,
-        which the operator shares when the member wants it shared. The operator's own adds,
+        which its admins share when the member wants it shared (:meth:`set_visibility`).
+        The operator's own adds,
         and the home's default collection (the cooperative's, which every member's uploads
         reach without naming one), stay shared."""
         return (
@@ -408,6 +446,74 @@ class Library:
                     f"collection {name}",
                     reason="the add that created it stored no document",
                 )
+
+
+def _check_access(visibility: str, member: str | None, transfer: bool) -> None:
+    from commune.govern.policy import VISIBILITIES
+
+    if visibility not in VISIBILITIES:
+        raise InvalidRequest(
+            f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}"
+        )
+    if transfer and not member:
+        raise InvalidRequest(
+            "a transfer needs the new owner", "pass --member MEMBER with --transfer"
+        )
+
+
+def _write_access(
+    conn: Connection,
+    collection: str,
+    visibility: str,
+    member: str | None,
+    transfer: bool,
+    by: str,
+    reason: str | None = None,
+) -> None:
+    """Set ``collection``'s owner and visibility in ``conn``'s transaction, with its audit
+    rows (``by``: who did it; ``reason``: why they may)."""
+    from commune.govern.members import member_id
+    from commune.store import audit
+
+    cid = repo.collection_id(conn, collection)
+    if cid is None:
+        raise NotFound(f"no collection named {collection!r}")
+    current = repo.collection_owner(conn, cid)
+    owner = member_id(conn, member) if member else current
+    handed = current is not None and owner != current
+    was = next(r["owner"] for r in repo.collection_access(conn) if r["id"] == cid)
+    if handed and not transfer:
+        raise CommuneError(
+            f"collection {collection!r} belongs to {was}: --member {member} would "
+            f"hand it to another member, and {was}'s curators would lose it",
+            f"to hand it over, add --transfer: commune visibility {collection} "
+            f"{visibility} --member {member!r} --transfer; to change only its "
+            "visibility, drop --member",
+        )
+    if visibility == "private" and owner is None:
+        raise InvalidRequest(
+            f"a private collection needs an owner: pass --member for {collection!r}"
+        )
+    if handed:
+        audit.append(
+            conn,
+            by,
+            "transfer",
+            f"collection {collection}",
+            from_owner=was,
+            to_owner=member,
+        )
+    repo.set_collection_access(conn, cid, owner, visibility)
+    if visibility == "private":
+        from commune.commons.peering.shares import withdraw_private
+
+        withdraw_private(conn, cid, by)
+    repo.bump_generation(conn, repo.NO_PASSAGE)  # readers change, passages do not
+    # The owner it has now (not only the one named), and why the change was allowed.
+    details: dict[str, Any] = {"visibility": visibility, "owner": member or was}
+    if reason is not None:
+        details["reason"] = reason
+    audit.append(conn, by, "visibility", f"collection {collection}", **details)
 
 
 def _for_readers(doc: dict[str, Any]) -> dict[str, Any]:

@@ -130,6 +130,12 @@ def may_grant(actor: Actor, role: str) -> Decision:
     return allowed(actor, "grant", Role(role))
 
 
+def _no_user(user: str) -> NotFound:
+    return NotFound(
+        f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
+    )
+
+
 def _member_of(conn: Connection, user: str) -> tuple[str, int]:
     row = conn.execute(
         select(members.c.name, members.c.id)
@@ -137,20 +143,25 @@ def _member_of(conn: Connection, user: str) -> tuple[str, int]:
         .where(users.c.name == user)
     ).first()
     if row is None:
-        raise NotFound(
-            f"no user named {user!r}", "create it with commune user add", field_hint=NO_USER
-        )
+        raise _no_user(user)
     return str(row.name), int(row.id)
 
 
 def require_administer(conn: Connection, actor: Actor, user: str) -> None:
     """Refuse (NotFound for another member's people, as elsewhere) unless ``actor`` may
     administer ``user``."""
+    # Someone who administers nobody is told so before any name is looked up: "no user
+    # named" for a name nobody has, and this for one somebody has, told them which exist.
+    role = may_administer(actor, actor.member or "", actor.member_id)
+    if not role and not actor.at_least("member-admin"):
+        raise Forbidden(role.reason)
     member, mid = _member_of(conn, user)
     decision = may_administer(actor, member, mid)
     if not decision:
         if actor.at_least("member-admin"):
-            raise NotFound(f"no user named {user!r}")
+            # Word for word the answer for a name nobody has: without the hint, it told a
+            # member admin which names the other members' people have.
+            raise _no_user(user)
         raise Forbidden(decision.reason)
     # Nobody administers someone above them: a member admin who could mint a key for, or
     # set the password of, a cooperative admin of their member could then act as one.

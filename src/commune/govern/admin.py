@@ -140,11 +140,20 @@ class Admin:
         """The users ``actor`` administers (of ``member`` only, when given)."""
         with self.engine.connect() as conn:
             # An unknown member is named, not listed as having nobody; the hint names no
-            # other member (a member admin sees its own only).
-            if member is not None and (
+            # other member (a member admin sees its own only). Another member's name is
+            # answered alike for whoever may not administer it: an empty list for a member
+            # that exists and this error for one that does not told a member admin which
+            # names the cooperative's other members have.
+            unknown = member is not None and (
                 conn.execute(select(member_rows.c.id).where(member_rows.c.name == member)).first()
                 is None
-            ):
+            )
+            hidden = (
+                member is not None
+                and member != actor.member
+                and not allowed(actor, "administer", COOPERATIVE)
+            )
+            if unknown or hidden:
                 raise NotFound(
                     f"no member named {member!r}",
                     "list them with commune member list",

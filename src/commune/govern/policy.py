@@ -72,6 +72,55 @@ def can_curate(actor: Actor, visibility: str, owner_id: int | None, owner: str |
     return Decision(False, f"the collection belongs to {owner or 'another member'}")
 
 
+def can_share(actor: Actor, sharing: Sharing) -> Decision:
+    """May ``actor`` (whose role allows sharing) set who reads a collection?
+
+    A member decides who reads what it owns: its admins make its collections private or
+    shared (the operator alone did, so a town that wanted its drafts shared waited for the
+    host). Public (everyone with a key, and named on the public transparency page) goes
+    beyond the members' own choice: a cooperative admin's decision, for their own member's or
+    the cooperative's collections. Another member's collection is never anyone else's to
+    open or close; a private one the actor may not read is not even seen. Handing a
+    collection to a member (an owner named) stays the operator's: its first owner's people
+    lose it."""
+    coll = sharing.collection
+    if actor.is_operator:
+        return Decision(True, "the operator administers this host")
+    read = can_read(actor, coll.visibility, coll.owner_id, coll.owner)
+    if not read:
+        return read
+    if sharing.owner is not None and sharing.owner != coll.owner:
+        return Decision(
+            False,
+            f"handing collection {coll.name!r} to a member is the operator's: its owner's "
+            "people would lose it",
+        )
+    cooperative = actor.at_least("cooperative-admin")
+    if coll.owner_id is not None and coll.owner_id == actor.member_id:
+        if sharing.visibility == "public" and not cooperative:
+            return Decision(
+                False,
+                "making a collection public (read by everyone with a key) needs a cooperative "
+                f"admin; {actor.user} is {actor.role}",
+            )
+        return Decision(
+            True, f"the collection belongs to {coll.owner}, which {actor.user} administers"
+        )
+    if coll.owner_id is None:
+        if cooperative:
+            return Decision(
+                True, "cooperative admins decide who reads the cooperative's collections"
+            )
+        return Decision(
+            False,
+            "the collection belongs to the cooperative as a whole: its admins decide who "
+            f"reads it; {actor.user} is {actor.role}",
+        )
+    return Decision(
+        False, f"the collection belongs to {coll.owner}: its admins decide who reads it"
+    )
+
+
 def check_role(actor: Actor, needed: str, action: str) -> Decision:
     if actor.at_least(needed):
         return Decision(True, f"{action} needs the role {needed}; {actor.user} is {actor.role}")
@@ -88,6 +137,16 @@ class Collection:
     visibility: str
     owner_id: int | None
     owner: str | None
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Who would read a collection: ``visibility`` to set on ``collection``, and the owner
+    named with it (None: the owner stays)."""
+
+    collection: Collection
+    visibility: str
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +180,7 @@ ACTIONS = {
     "grant": "member-admin",  # give a role (never one above one's own)
     "review": "curator",  # see what waits for curation (each collection then decides)
     "statement": "member-admin",  # a member's line of the monthly bill; every line: COOPERATIVE
+    "share": "member-admin",  # a collection's visibility (Sharing: can_share decides)
 }
 
 
@@ -135,11 +195,15 @@ WORDS = {
     "grant": "granting roles",
     "review": "curating",
     "statement": "seeing the statement",
+    "share": "changing who reads a collection",
 }
 
 
 def allowed(
-    actor: Actor, action: str, resource: Collection | Member | Role, role: str | None = None
+    actor: Actor,
+    action: str,
+    resource: Collection | Member | Role | Sharing,
+    role: str | None = None,
 ) -> Decision:
     """The one permission check: may ``actor`` do ``action`` on ``resource``? With why.
 
@@ -151,6 +215,12 @@ def allowed(
     needed = check_role(actor, role or ACTIONS[action], WORDS[action])
     if not needed:
         return needed
+    if isinstance(resource, Sharing):
+        if resource.visibility not in VISIBILITIES:
+            raise InvalidRequest(
+                f"visibility must be one of {', '.join(VISIBILITIES)}, got {resource.visibility!r}"
+            )
+        return can_share(actor, resource)
     if isinstance(resource, Collection):
         read = can_read(actor, resource.visibility, resource.owner_id, resource.owner)
         if action == "read" or not read:

@@ -1135,6 +1135,31 @@ PATTERNS = [
         ),
         # A collection's visibility and owner (commons/library.py).
         (r"a transfer needs the new owner", "un transfert demande le nouveau propriétaire"),
+        # Who may change it (govern/policy.can_share).
+        (
+            r"handing collection (?P<name>'[^']*') to a member is the operator's: its owner's "
+            r"people would lose it",
+            "confier la collection {name} à un membre revient à l'opérateur·rice : les personnes "
+            "de son propriétaire la perdraient",
+        ),
+        (
+            r"making a collection public \(read by everyone with a key\) needs a cooperative "
+            r"admin; (?P<user>\S+) is (?P<has>[\w-]+)",
+            "rendre une collection publique (lue par quiconque a une clé) demande un·e "
+            "administrateur·rice de la coopérative ; {user} est {has}",
+        ),
+        (
+            r"the collection belongs to the cooperative as a whole: its admins decide who reads "
+            r"it; (?P<user>\S+) is (?P<has>[\w-]+)",
+            "la collection appartient à la coopérative tout entière : ses administrateur·rices "
+            "décident qui la lit ; {user} est {has}",
+        ),
+        (
+            r"the collection belongs to (?P<owner>.+): its admins decide who reads it",
+            "la collection appartient à {owner} : ses administrateur·rices décident qui la lit",
+        ),
+        (r"list them with commune collections", "listez-les avec commune collections"),
+        (r"check the collection's name", "vérifiez le nom de la collection"),
         (
             r"pass --member MEMBER with --transfer",
             "passez --member MEMBRE avec --transfer",
@@ -2509,6 +2534,7 @@ ACTIONS = {
     "granting roles": "donner des rôles",
     "curating": "faire la curation",
     "seeing the statement": "voir le relevé",
+    "changing who reads a collection": "changer qui lit une collection",
 }
 KINDS = {
     "PDF": "PDF",

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from commune.core import Commune
-from commune.errors import CommuneError
+from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import KINDS
 from commune.govern.policy import COOPERATIVE, Actor
 from commune.web.forms import Failed, refused
@@ -52,6 +52,7 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "keys": admin.keys(actor),
         "grantable": admin.grantable(actor),
         "kinds": KINDS,
+        "shareable": commune.library.shareable(actor),
     }
 
 
@@ -129,3 +130,75 @@ async def remove_user(p: PageOf, actor: Administrator, commune: TheCommune) -> R
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "remove", exc, typed))
     return redirect("/admin?done=removed")
+
+
+# A person's caps, as the page names them: the field, its library name, and its numbers.
+CAPS = (
+    ("requests_per_day", int),
+    ("tokens_per_month", int),
+    ("wh_per_month", float),
+)
+
+
+def caps(typed: dict[str, str]) -> dict[str, float | None]:
+    """The caps a row's form gives: each field's number, None (no cap) for an empty one.
+    The library then checks each as `commune user set` has it checked (above 0, at most
+    the largest quota)."""
+    given: dict[str, float | None] = {}
+    for name, kind in CAPS:
+        text = typed[name].strip().replace("\u00a0", "").replace(" ", "")
+        if not text:
+            given[name] = None
+            continue
+        try:
+            # A French decimal comma ("12,5 Wh") is a number, as the pages write them.
+            given[name] = kind(text.replace(",", ".") if kind is float else text)
+        except ValueError:
+            raise InvalidRequest(
+                _(
+                    "%(value)s is not a whole number: give one, or leave the field empty "
+                    "for no cap.",
+                    value=typed[name],
+                )
+                if kind is int
+                else _(
+                    "%(value)s is not a number: give one, or leave the field empty for no cap.",
+                    value=typed[name],
+                )
+            ) from None
+    return given
+
+
+@router.post("/admin/users/caps")
+async def set_caps(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """A person's caps inside their member's pool, as `commune user set` changes them: the
+    same library call (govern/admin.Admin.set_user_quotas), so the same rule (their member's
+    admin or a cooperative admin, never someone above one's role), the same refusals and
+    the same audit row. Member admins mostly use these pages: a caps change the CLI alone
+    offered was one they had to ask the operator for."""
+    data = await form(p)
+    typed = {"user": field(data, "user")} | {name: field(data, name) for name, _k in CAPS}
+    try:
+        await run_in_threadpool(
+            commune.admin.set_user_quotas, typed["user"], caps(typed), actor=actor
+        )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "caps", exc, typed))
+    return redirect("/admin?done=caps")
+
+
+@router.post("/admin/collections/visibility")
+async def set_visibility(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """Who reads one of the member's collections, as `commune visibility --as` sets it: the
+    same library call and decision (policy.can_share: private or shared by the member's
+    admins, public by a cooperative admin), the audit row naming who did it. A collection
+    an upload started stayed private until the operator shared it from the host."""
+    data = await form(p)
+    typed = {"collection": field(data, "collection"), "visibility": field(data, "visibility")}
+    try:
+        await run_in_threadpool(
+            commune.set_visibility, typed["collection"], typed["visibility"], actor=actor
+        )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "visibility", exc, typed))
+    return redirect("/admin?done=visibility")
