@@ -652,7 +652,7 @@ def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tm
     pages = {d["title"]: alice.get(f"/documents/{d['id']}").page for d in commune.documents()}
     # One block, its blank line inside kept (it would have cut the block in two).
     assert (
-        '<pre class="code"><code>commune backup --home /srv/commune\n \n'
+        '<pre class="code" tabindex="0"><code>commune backup --home /srv/commune\n \n'
         "commune check --home /srv/commune</code></pre>"
     ) in pages["Sauvegarder"]
     assert "<p>Pour sauvegarder la base de la mairie, lancez :</p>" in pages["Sauvegarder"]
@@ -661,13 +661,13 @@ def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tm
     restore = pages["Restaurer la base"]
     assert "<p>Pour restaurer la base de la mairie, tapez :</p>" in restore
     assert (
-        '<pre class="code"><code>commune restore /srv/sauvegarde.tar\n  --verbose</code></pre>'
-        in restore
+        '<pre class="code" tabindex="0"><code>'
+        "commune restore /srv/sauvegarde.tar\n  --verbose</code></pre>" in restore
     )
     answer = alice.post(
         "/ask", {"question": "Comment restaurer la base de la mairie ?", "mode": "extractive"}
     ).page
-    assert '<code class="code">commune restore /srv/sauvegarde.tar</code>' in answer
+    assert '<code class="code" tabindex="0">commune restore /srv/sauvegarde.tar</code>' in answer
 
 
 def test_an_announced_line_shows_that_its_listing_goes_on(app, commune, tmp_path, monkeypatch):
@@ -689,7 +689,8 @@ def test_an_announced_line_shows_that_its_listing_goes_on(app, commune, tmp_path
     alice.get("/")  # the form's token
     answer = alice.post("/ask", question).page
     assert "Pour vérifier le service de la mairie, tapez : [1] " in answer
-    assert '<code class="code">commune check --home /srv/commune</code> […] [1]' in answer
+    code = '<code class="code" tabindex="0">commune check --home /srv/commune</code>'
+    assert f"{code} […] [1]" in answer
 
 
 def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
@@ -710,14 +711,16 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     alice = browser(app, "alice")
     doc = next(d for d in commune.documents() if d["title"] == "Installer")
     page = alice.get(f"/documents/{doc['id']}").page
-    assert f'<pre class="code"><code>{listing}</code></pre>' in page  # its lines, as code
+    listed = f'<pre class="code" tabindex="0"><code>{listing}</code></pre>'
+    assert listed in page  # its lines, as code
     # A command alone in its block, as an answer quotes it (answer.is_listing).
-    assert '<pre class="code"><code>$ commune check --home /srv/commune</code></pre>' in page
+    alone = "<code>$ commune check --home /srv/commune</code></pre>"
+    assert f'<pre class="code" tabindex="0">{alone}' in page
     assert "<p>Pour lancer le service de la mairie :</p>" in page  # the prose stays prose
 
     question = {"question": "Comment lancer le service de la mairie ?", "mode": "extractive"}
     answer = alice.post("/ask", question).page
-    assert '<code class="code">commune serve --port 8000' in answer
+    assert '<code class="code" tabindex="0">commune serve --port 8000' in answer
 
     # The streamed answer: its first event is a sentence, shown before the whole answer.
     stream = alice.post("/ask/stream", question).page
@@ -726,7 +729,7 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     assert all(kind == "delta" for kind, _ in events[:-1])
     first = json.loads(events[0][1])["text"]
     assert first == "`commune serve --port 8000 --home /srv/commune` [1]"
-    assert '<code class="code">commune serve' in json.loads(events[-1][1])["html"]
+    assert '<code class="code" tabindex="0">commune serve' in json.loads(events[-1][1])["html"]
 
     commune.set_curation_rules("mairie", 1, "curator")
     (docs / "installer.md").write_text(

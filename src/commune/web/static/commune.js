@@ -15,6 +15,7 @@ function showPiece(into, text) {
   if (!quoted) { into.append(text); return; }
   const code = document.createElement('code');
   code.className = 'code';
+  code.tabIndex = 0;  // it scrolls sideways on a phone: the keyboard must reach it (_answer.html)
   code.textContent = quoted[2];
   into.append(quoted[1], code, quoted[3]);
 }
