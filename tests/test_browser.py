@@ -260,6 +260,12 @@ def test_keyboard_alone_asks_and_contributes(site, browser, tmp_path):
     ActionChains(browser).send_keys(Keys.TAB, Keys.ENTER).perform()  # the Ask button
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
     assert "mardi matin" in browser.find_element(By.ID, "answer").text
+    # The focus stays on the button while the answer streams in, and after: the script
+    # disabled it, which dropped the focus to the page's body (a screen reader's place lost).
+    wait(browser).until(lambda d: focused().get_attribute("class") == "primary")
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    first_source = browser.find_element(By.CSS_SELECTOR, "#sources li a")
+    assert focused().get_attribute("href") == first_source.get_attribute("href")  # next stop
 
     browser.get(f"{site}/contribute")
     doc = tmp_path / "horaires.txt"
