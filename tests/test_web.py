@@ -321,7 +321,7 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu"})
     assert r.status_code == 400 and 'role="alert"' in r.page  # in the form, not a page apart
     said = html.unescape(r.page)
-    assert "la révision" in said and "n'a pas de licence" in said and "champ licence" in said
+    assert "La révision" in said and "n'a pas de licence" in said and "champ licence" in said
     assert "licence none" not in said
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
@@ -411,7 +411,7 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     r = alice.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
     ask = _form(r.page, "/ask")
     assert r.status_code == 404 and "Quelque chose n'a pas marché" not in r.page
-    assert 'role="alert" id="ask-error">aucune collection nommée \'nulle-part\'' in ask
+    assert 'role="alert" id="ask-error">Aucune collection nommée \'nulle-part\'' in ask
     assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
     r = alice.post("/ask", {"question": "  "})
     assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
@@ -422,7 +422,7 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     before = len(commune.documents())
     r = alice.post("/contribute", typed, files=files)
     sent = _form(r.page, "/contribute")
-    assert r.status_code == 400 and 'role="alert" id="contribute-error">licence invalide' in sent
+    assert r.status_code == 400 and 'role="alert" id="contribute-error">Licence invalide' in sent
     assert 'value="Mairie de Z"' in sent and len(commune.documents()) == before
     r = alice.post("/contribute", {**typed, "licence": "CC-BY-4.0"})  # no file
     sent = _form(r.page, "/contribute")
@@ -614,9 +614,9 @@ def test_a_page_not_found_tells_a_reader_where_to_go_not_a_command(app):
     b = browser(app, "carol")
     fr = b.get("/documents/999", headers={"accept-language": "fr"})
     assert fr.status_code == 404 and "commune documents" not in fr.page
-    assert "aucun document 999 (vérifiez son numéro)" in fr.page
+    assert "Aucun document 999 (vérifiez son numéro)." in fr.page
     en = b.get("/documents/999", headers={"accept-language": "en"})
-    assert "no document 999 (check its number)" in en.page
+    assert "No document 999 (check its number)." in en.page
 
 
 def test_a_cli_hint_without_a_hint_for_the_pages_is_replaced_on_a_page_not_found():
@@ -817,22 +817,22 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
     said = {
         "/dashboard?days=abc": (
             422,
-            "une valeur de cette adresse n'est pas valide (days\u00a0: un nombre entier est "
+            "Une valeur de cette adresse n'est pas valide (days\u00a0: un nombre entier est "
             "attendu)\u00a0: vérifiez le lien, ou repartez du menu",
         ),
         "/documents/abc": (
             422,
-            "une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
+            "Une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
             "entier est attendu)",
         ),
         # Found by an exploratory test: clamped, "-5" read "les 1 derniers jours".
         "/dashboard?days=-5": (
             422,
-            "une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
+            "Une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
         ),
         "/dashboard?days=100000": (422, "(days\u00a0: doit être au plus 366)"),
-        "/dashboard?member=Ville+A": (404, "aucun membre nommé 'Ville A' visible par carol"),
-        "/commons?q=" + "x" * 2100: (400, "la recherche fait 2100 caractères"),
+        "/dashboard?member=Ville+A": (404, "Aucun membre nommé 'Ville A' visible par carol"),
+        "/commons?q=" + "x" * 2100: (400, "La recherche fait 2100 caractères"),
         "/statement": (403, "votre rôle est lecteur·rice"),
     }
     for path, (status, words) in said.items():
@@ -841,7 +841,7 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         assert "Input should be" not in r.page and "reader" not in r.page
     english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert (
-        "a value of this address is not valid (days: an integer is expected): check the link, "
+        "A value of this address is not valid (days: an integer is expected): check the link, "
         "or start again from the menu" in english.page
     )
     # One day is "the last day", in both languages; a number of days the menu does not offer
@@ -908,7 +908,7 @@ def test_a_mistyped_address_or_a_forms_address_is_a_page_in_the_readers_language
     html_only = {"Accept": "text/html,application/xhtml+xml"}
     r = b.get("/nope", headers=html_only)
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
-    assert '<html lang="fr"' in r.text and "rien à cette adresse" in r.page
+    assert '<html lang="fr"' in r.text and "Rien à cette adresse" in r.page
     assert "/docs" not in r.page
     r = b.get("/ask", headers={**html_only, "Accept-Language": "en"})
     assert r.status_code == 405 and '<html lang="en"' in r.text
@@ -978,3 +978,30 @@ def test_the_pages_refusals_name_no_command_of_the_cli(app, commune):
     assert r.status_code == 404 and "la page Curation liste celles en attente" in r.page
     for page in (said, r.page):
         assert "commune " not in page.replace("commune.", "") and " --" not in page
+
+
+def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
+    """Found asking in the web app: a library message is written for a CLI line after
+    "Erreur : ", in lower case and without a stop; a page showed it as a sentence of its own,
+    "Limite atteinte. l'utilisateur·rice 'citoyen' a épuisé son quota…", "Cela n'a pas
+    marché. cette page s'atteint par son formulaire…". A name that opens a message (a file, a
+    collection) keeps its case."""
+    from commune.web.render import sentence
+
+    b = browser(app, "carol")
+    r = b.get("/ask", headers={"accept": "text/html"})  # reloaded after its form was sent
+    assert "Cela n'a pas marché.</strong>\n  Cette page s'atteint par son formulaire" in r.page
+    assert "(repartez de la boîte à questions).</p>" in r.page
+    fragment = b.get("/documents/999", headers={"X-Fragment": "1"}).page
+    assert "Introuvable.</strong>\n  Aucun document 999 (vérifiez son numéro).</p>" in fragment
+    b.get("/")
+    r = b.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
+    said = "Aucune collection nommée 'nulle-part' (collections connues : mairie).</p>"
+    assert f'id="ask-error">{said}' in r.page
+    assert sentence("l'utilisateur·rice 'x' a épuisé son quota") == (
+        "L'utilisateur·rice 'x' a épuisé son quota."
+    )
+    assert sentence("notes.txt : fichier vide") == "notes.txt : fichier vide."
+    assert sentence("mairie\u00a0: collection privée") == "mairie\u00a0: collection privée."
+    assert sentence("Écrivez d'abord une question.") == "Écrivez d'abord une question."
+    assert sentence("Pourquoi ?") == "Pourquoi ?" and sentence("") == ""
