@@ -274,6 +274,19 @@ def test_ask_without_script_gives_a_cited_answer_with_energy_and_its_reasons(app
     assert "answer-card" in stream.page
 
 
+def test_an_answer_that_found_nothing_does_not_say_it_quoted_the_sources(app):
+    """Found asking in the web app: "Je n'ai trouvé aucun passage pertinent…" stood above
+    "Mode : citation des sources", which it had not done."""
+    b = browser(app, "carol")
+    b.get("/")
+    page = b.post("/ask", {"question": "?!?...", "mode": "extractive"}).page
+    assert "Je n'ai trouvé aucun passage pertinent" in page
+    assert "Mode\u00a0: aucun passage cité" in page and "Mode\u00a0: citation" not in page
+    b.get("/", headers={"Accept-Language": "en"})
+    page = b.post("/ask", {"question": "?!?..."}, headers={"Accept-Language": "en"}).page
+    assert "Mode: no passage quoted" in page and "quoted from the sources" not in page
+
+
 def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, commune):
     b = browser(app, "carol")
     doc = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
