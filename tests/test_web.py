@@ -84,6 +84,12 @@ def test_pages_need_a_session_and_say_where_to_sign_in(app):
     b.get("/signin")
     r = b.post("/ask", {"question": "Piscine ?"})
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=/"
+    # And a form that has a page of its own comes back to it, not to the home page: a
+    # contributor whose session ended while sending files was put in front of the question.
+    r = b.post("/contribute", {"collection": "mairie"})
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/contribute"
+    r = b.post("/account/password", {"current": "x", "new": "y"})
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/account"
 
 
 def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(app):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Match
 
 from commune.govern.members import AuthError
 from commune.http.signins import FailedSignIns, key_prefix
@@ -19,6 +16,7 @@ from commune.web.page import (
     field,
     form,
     local,
+    page_that_opens,
     redirect,
     sessions_of,
     with_session,
@@ -85,26 +83,11 @@ async def signout(p: PageOf) -> Response:
     return response
 
 
-def _page_that_opens(routes: Sequence[BaseRoute], target: str) -> str:
-    """``target``, or the nearest page above it that its address opens. A page shown in
-    reply to a form without script (POST /ask, a refused POST /admin/users) has the form's
-    address, which only the form reaches: switching language there led to "Cette page
-    s'atteint par son formulaire"."""
-    path = target.partition("?")[0]
-    at = path
-    while at != "/":
-        scope = {"type": "http", "path": at, "root_path": "", "method": "GET"}
-        if any(route.matches(scope)[0] == Match.FULL for route in routes):
-            return target if at == path else at
-        at = at.rsplit("/", 1)[0] or "/"
-    return target if path == "/" else "/"
-
-
 @router.post("/language")
 async def language(p: PageOf, commune: TheCommune) -> Response:
     data = await form(p)
     chosen = field(data, "language")
-    target = _page_that_opens(p.request.app.routes, local(field(data, "next", "/")))
+    target = page_that_opens(p.request.app.routes, local(field(data, "next", "/")))
     response = redirect(target)
     if chosen in i18n.LANGUAGES:
         response.set_cookie(
