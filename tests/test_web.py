@@ -293,6 +293,25 @@ def test_an_answer_that_found_nothing_does_not_say_it_quoted_the_sources(app):
     assert "Mode: no passage quoted" in page and "quoted from the sources" not in page
 
 
+def test_a_citation_leads_to_the_passage_its_sentence_was_quoted_from(app):
+    """Found reading an answer in the web app: "[1]" was plain text, though the guide says
+    that in the browser the citation leads to the exact passage; only the source's card did."""
+    b = browser(app, "carol")
+    b.get("/")
+    page = b.post("/ask", {"question": "Quand passe le camion des ordures ?"}).page
+    links = re.findall(r'<a class="cite" href="(/documents/\d+)#(p\d+)">\[(\d+)\]</a>', page)
+    assert links, page
+    for document, anchor, n in links:
+        assert f'<li class="card" id="source-{n}">' in page
+        passage = b.get(document).page
+        assert f'<section id="{anchor}" class="passage"' in passage
+    document, anchor, _ = links[0]
+    passage = b.get(document).page
+    quoted = passage[passage.index(f'id="{anchor}"') :].split("</section>")[0]
+    first = page[page.index('id="answer"') :].split('<a class="cite"')[0].rsplit(">", 1)[1]
+    assert first.strip() and first.strip() in quoted, (first, quoted)  # the sentence, there
+
+
 def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, commune):
     b = browser(app, "carol")
     doc = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
@@ -731,9 +750,11 @@ def test_an_announced_line_shows_that_its_listing_goes_on(app, commune, tmp_path
     alice = browser(app, "alice")
     alice.get("/")  # the form's token
     answer = alice.post("/ask", question).page
-    assert "Pour vérifier le service de la mairie, tapez : [1] " in answer
+    cite = re.search(r'<a class="cite" href="/documents/\d+#p\d+">\[1\]</a>', answer)
+    assert cite, answer
+    assert f"Pour vérifier le service de la mairie, tapez : {cite[0]} " in answer
     code = '<code class="code" tabindex="0">commune check --home /srv/commune</code>'
-    assert f"{code} […] [1]" in answer
+    assert f"{code} […] {cite[0]}" in answer
 
 
 def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
