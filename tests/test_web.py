@@ -312,6 +312,16 @@ def test_a_citation_leads_to_the_passage_its_sentence_was_quoted_from(app):
     assert first.strip() and first.strip() in quoted, (first, quoted)  # the sentence, there
 
 
+def test_a_pdf_sources_card_gives_its_page_without_a_section(app):
+    """Found reading an answer from a PDF without headings, as most of a town hall's are: its
+    card gave no page, which it showed only after a section's name."""
+    b = browser(app, "carol")
+    b.get("/")
+    page = b.post("/ask", {"question": "Comment renouveler la carte d'identité ?"}).page
+    card = page[page.index('<li class="card" id="source-1">') :].split("</li>")[0]
+    assert "etat-civil" in card and '<p class="section">p. 2</p>' in card, card
+
+
 def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, commune):
     b = browser(app, "carol")
     doc = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
