@@ -322,6 +322,28 @@ def test_a_pdf_sources_card_gives_its_page_without_a_section(app):
     assert "etat-civil" in card and '<p class="section">p. 2</p>' in card, card
 
 
+def test_each_passage_of_a_document_has_a_name_of_its_own(app, commune, tmp_path):
+    """Found auditing the document pages with axe-core (landmark-unique): each passage is a
+    region a citation focuses, named by its section alone, so that the passages of one
+    section were regions of the same name, and a screen reader's list of them repeated it."""
+    docs = tmp_path / "long"
+    docs.mkdir()
+    paragraphs = "\n\n".join(
+        f"Le conseil municipal du {n} mars a voté la délibération numéro {n} sur les travaux "
+        + "de voirie, de réseaux et d'éclairage public dans les rues du centre ancien. " * 4
+        for n in range(1, 9)
+    )
+    (docs / "conseil.md").write_text(f"# Conseil\n\n## Délibérations\n\n{paragraphs}\n")
+    commune.add([docs], collection="mairie", licence="etalab-2.0")
+    doc = next(d for d in commune.documents() if d["title"] == "Conseil")
+    page = browser(app, "carol").get(f"/documents/{doc['id']}").page
+    names = re.findall(
+        r'<section id="p\d+" class="passage" tabindex="-1" aria-label="([^"]*)"', page
+    )
+    assert len(names) > 1 and len(set(names)) == len(names), names
+    assert names[1] == "Délibérations, passage 2", names
+
+
 def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, commune):
     b = browser(app, "carol")
     doc = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
