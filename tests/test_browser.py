@@ -260,6 +260,12 @@ def test_keyboard_alone_asks_and_contributes(site, browser, tmp_path):
     ActionChains(browser).send_keys(Keys.TAB, Keys.ENTER).perform()  # the Ask button
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
     assert "mardi matin" in browser.find_element(By.ID, "answer").text
+    # The focus stays on the button while the answer streams in, and after: the script
+    # disabled it, which dropped the focus to the page's body (a screen reader's place lost).
+    wait(browser).until(lambda d: focused().get_attribute("class") == "primary")
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    first_source = browser.find_element(By.CSS_SELECTOR, "#sources li a")
+    assert focused().get_attribute("href") == first_source.get_attribute("href")  # next stop
 
     browser.get(f"{site}/contribute")
     doc = tmp_path / "horaires.txt"
@@ -307,3 +313,41 @@ def test_an_ended_session_takes_the_script_to_the_sign_in_page(site, browser, tm
     browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
     wait(browser).until(lambda d: "/signin" in d.current_url)
     assert browser.find_elements(By.ID, "password")  # the sign-in form, ready
+
+
+def test_a_listing_wider_than_a_phone_scrolls_by_keyboard(commune, corpus, browser):
+    """A command line wider than a phone scrolls inside its own box, in the answer and on the
+    document's page: axe-core's scrollable-region-focusable (serious) found neither box
+    reachable by the keyboard at 360 px, so a reader without a mouse could not read the end
+    of the command."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from commune.api.app import create_app
+
+    (corpus / "lancer.md").write_text(
+        "# Lancer le service\n\nPour lancer le service de la mairie, tapez :\n\n```\n"
+        "commune --home /srv/commune-mairie key create accueil --label guichet\n"
+        "commune --home /srv/commune-mairie serve --host 127.0.0.1 --port 8000 --no-auth\n"
+        "```\n\nLe service répond alors sur le port 8000.\n",
+        encoding="utf-8",
+    )
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "amelie", "Ville A", "contributor")
+    with serve(create_app(commune)) as site:
+        sign_in(browser, site, "amelie")
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True},
+        )
+        browser.get(f"{site}/")
+        browser.find_element(By.ID, "question").send_keys("Comment lancer le service ?")
+        browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+        wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+        codes = browser.find_elements(By.CSS_SELECTOR, "#answer code.code")
+        assert any("--no-auth" in c.get_attribute("textContent") for c in codes)
+        audit(browser, "phone-answer-listing")
+        browser.find_element(By.PARTIAL_LINK_TEXT, "Lancer le service").click()
+        wait(browser).until(lambda d: "/documents/" in d.current_url)
+        assert browser.find_elements(By.CSS_SELECTOR, "pre.code")
+        audit(browser, "phone-document-listing")

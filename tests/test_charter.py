@@ -1171,6 +1171,26 @@ def test_the_energy_caps_reason_writes_french_figures_in_french(tmp_path):
     assert fr.endswith("plafonne chaque requête à 0,01 Wh"), fr
 
 
+def test_the_redirect_reason_says_a_models_openness_in_french(tmp_path):
+    """Found asking in the web app: "Pourquoi cette réponse ?" read "smollm2 est admis
+    (open-weights, FR)", an English term in the French reason of every generated answer, where
+    /transparency says "poids ouverts"."""
+    from dataclasses import replace
+
+    from commune.charter.catalogue import ModelCard, allowed
+
+    charter = load_charter(tmp_path)
+    card = ModelCard(
+        "gpu", "openai", 24, "open-weights", "Apache-2.0", None, "http://x", "FR", 0.0001,
+        "ecologits 0.11.3, modelled", True,
+    )  # fmt: skip
+    assert allowed(card, charter, set(), "fr", 400) == (True, "gpu est admis (poids ouverts, FR)")
+    assert allowed(card, charter, set(), "en", 400) == (True, "gpu is allowed (open-weights, FR)")
+    closed = replace(card, openness="closed", jurisdiction="FR")
+    charter = replace(charter, sovereignty=replace(charter.sovereignty, openness=("closed",)))
+    assert allowed(closed, charter, set(), "fr", 400) == (True, "gpu est admis (fermé, FR)")
+
+
 def test_the_month_budget_and_quota_reasons_write_french_figures_in_french(tmp_path):
     """Found by an exploratory test: a member past its monthly energy budget read "épuisé
     (0.0132 Wh sur 0.0001 Wh)", decimal points in a French sentence (and so did the regulate

@@ -82,6 +82,10 @@ def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     assert "0 refusée pour dépassement" in fr  # French counts 0 as one
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page
     assert "<p>2 requests, " in en and "2 questions recorded: " in en
+    # Found reading the page: "(dont 2 estimées). l'énergie n'est mesurée que…", the note a
+    # sentence of its own in lower case.
+    assert "estimées). L'énergie n'est mesurée que par un compteur" in fr, fr
+    assert "estimated). Energy is measured only from a meter" in en
 
 
 def test_the_transparency_pages_energy_figures_say_jetons_in_french(home):

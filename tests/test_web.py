@@ -84,6 +84,12 @@ def test_pages_need_a_session_and_say_where_to_sign_in(app):
     b.get("/signin")
     r = b.post("/ask", {"question": "Piscine ?"})
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=/"
+    # And a form that has a page of its own comes back to it, not to the home page: a
+    # contributor whose session ended while sending files was put in front of the question.
+    r = b.post("/contribute", {"collection": "mairie"})
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/contribute"
+    r = b.post("/account/password", {"current": "x", "new": "y"})
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/account"
 
 
 def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(app):
@@ -190,6 +196,30 @@ def test_language_follows_the_browser_then_the_users_choice(app):
     assert "Les communs" in page and '<html lang="fr">' in page
 
 
+def test_switching_language_stays_on_a_page_that_opens(app):
+    """Found without script in Chromium: after an answer (POST /ask) or a refused form
+    (POST /admin/users), the language buttons led to the form's address, which only its form
+    reaches: "Cela n'a pas marché. Cette page s'atteint par son formulaire". And a search's
+    or a period's page lost what it showed (/commons?q=piscine became /commons)."""
+    b = browser(app, "alice")
+    b.get("/")
+    answer = b.post("/ask", {"question": "Quand passe le camion des ordures ?"}).page
+    assert 'name="next" value="/ask"' in answer
+
+    def switched(to: str) -> str:
+        r = b.post("/language", {"language": "en", "next": to})
+        assert r.status_code == 303
+        return str(r.headers["location"])
+
+    assert switched("/ask") == "/"
+    assert switched("/admin/users") == "/admin" and switched("/account/password") == "/account"
+    assert switched("/documents/1") == "/documents/1"
+    search = "/commons?q=piscine&collection=mairie"
+    assert f'name="next" value="{search}"' in b.get(search).page
+    assert switched(search) == search
+    assert switched("//elsewhere.example") == "/"  # never another site
+
+
 def test_every_message_of_the_pages_has_its_french_translation():
     from pathlib import Path
 
@@ -248,6 +278,70 @@ def test_ask_without_script_gives_a_cited_answer_with_energy_and_its_reasons(app
     events = re.findall(r"^event: (\w+)$", stream.page, re.M)
     assert events[0] == "delta" and events[-1] == "answer"
     assert "answer-card" in stream.page
+
+
+def test_an_answer_that_found_nothing_does_not_say_it_quoted_the_sources(app):
+    """Found asking in the web app: "Je n'ai trouvé aucun passage pertinent…" stood above
+    "Mode : citation des sources", which it had not done."""
+    b = browser(app, "carol")
+    b.get("/")
+    page = b.post("/ask", {"question": "?!?...", "mode": "extractive"}).page
+    assert "Je n'ai trouvé aucun passage pertinent" in page
+    assert "Mode\u00a0: aucun passage cité" in page and "Mode\u00a0: citation" not in page
+    b.get("/", headers={"Accept-Language": "en"})
+    page = b.post("/ask", {"question": "?!?..."}, headers={"Accept-Language": "en"}).page
+    assert "Mode: no passage quoted" in page and "quoted from the sources" not in page
+
+
+def test_a_citation_leads_to_the_passage_its_sentence_was_quoted_from(app):
+    """Found reading an answer in the web app: "[1]" was plain text, though the guide says
+    that in the browser the citation leads to the exact passage; only the source's card did."""
+    b = browser(app, "carol")
+    b.get("/")
+    page = b.post("/ask", {"question": "Quand passe le camion des ordures ?"}).page
+    links = re.findall(r'<a class="cite" href="(/documents/\d+)#(p\d+)">\[(\d+)\]</a>', page)
+    assert links, page
+    for document, anchor, n in links:
+        assert f'<li class="card" id="source-{n}">' in page
+        passage = b.get(document).page
+        assert f'<section id="{anchor}" class="passage"' in passage
+    document, anchor, _ = links[0]
+    passage = b.get(document).page
+    quoted = passage[passage.index(f'id="{anchor}"') :].split("</section>")[0]
+    first = page[page.index('id="answer"') :].split('<a class="cite"')[0].rsplit(">", 1)[1]
+    assert first.strip() and first.strip() in quoted, (first, quoted)  # the sentence, there
+
+
+def test_a_pdf_sources_card_gives_its_page_without_a_section(app):
+    """Found reading an answer from a PDF without headings, as most of a town hall's are: its
+    card gave no page, which it showed only after a section's name."""
+    b = browser(app, "carol")
+    b.get("/")
+    page = b.post("/ask", {"question": "Comment renouveler la carte d'identité ?"}).page
+    card = page[page.index('<li class="card" id="source-1">') :].split("</li>")[0]
+    assert "etat-civil" in card and '<p class="section">p. 2</p>' in card, card
+
+
+def test_each_passage_of_a_document_has_a_name_of_its_own(app, commune, tmp_path):
+    """Found auditing the document pages with axe-core (landmark-unique): each passage is a
+    region a citation focuses, named by its section alone, so that the passages of one
+    section were regions of the same name, and a screen reader's list of them repeated it."""
+    docs = tmp_path / "long"
+    docs.mkdir()
+    paragraphs = "\n\n".join(
+        f"Le conseil municipal du {n} mars a voté la délibération numéro {n} sur les travaux "
+        + "de voirie, de réseaux et d'éclairage public dans les rues du centre ancien. " * 4
+        for n in range(1, 9)
+    )
+    (docs / "conseil.md").write_text(f"# Conseil\n\n## Délibérations\n\n{paragraphs}\n")
+    commune.add([docs], collection="mairie", licence="etalab-2.0")
+    doc = next(d for d in commune.documents() if d["title"] == "Conseil")
+    page = browser(app, "carol").get(f"/documents/{doc['id']}").page
+    names = re.findall(
+        r'<section id="p\d+" class="passage" tabindex="-1" aria-label="([^"]*)"', page
+    )
+    assert len(names) > 1 and len(set(names)) == len(names), names
+    assert names[1] == "Délibérations, passage 2", names
 
 
 def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, commune):
@@ -321,7 +415,7 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu"})
     assert r.status_code == 400 and 'role="alert"' in r.page  # in the form, not a page apart
     said = html.unescape(r.page)
-    assert "la révision" in said and "n'a pas de licence" in said and "champ licence" in said
+    assert "La révision" in said and "n'a pas de licence" in said and "champ licence" in said
     assert "licence none" not in said
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
@@ -411,7 +505,7 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     r = alice.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
     ask = _form(r.page, "/ask")
     assert r.status_code == 404 and "Quelque chose n'a pas marché" not in r.page
-    assert 'role="alert" id="ask-error">aucune collection nommée \'nulle-part\'' in ask
+    assert 'role="alert" id="ask-error">Aucune collection nommée \'nulle-part\'' in ask
     assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
     r = alice.post("/ask", {"question": "  "})
     assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
@@ -422,7 +516,7 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     before = len(commune.documents())
     r = alice.post("/contribute", typed, files=files)
     sent = _form(r.page, "/contribute")
-    assert r.status_code == 400 and 'role="alert" id="contribute-error">licence invalide' in sent
+    assert r.status_code == 400 and 'role="alert" id="contribute-error">Licence invalide' in sent
     assert 'value="Mairie de Z"' in sent and len(commune.documents()) == before
     r = alice.post("/contribute", {**typed, "licence": "CC-BY-4.0"})  # no file
     sent = _form(r.page, "/contribute")
@@ -614,9 +708,9 @@ def test_a_page_not_found_tells_a_reader_where_to_go_not_a_command(app):
     b = browser(app, "carol")
     fr = b.get("/documents/999", headers={"accept-language": "fr"})
     assert fr.status_code == 404 and "commune documents" not in fr.page
-    assert "aucun document 999 (vérifiez son numéro)" in fr.page
+    assert "Aucun document 999 (vérifiez son numéro)." in fr.page
     en = b.get("/documents/999", headers={"accept-language": "en"})
-    assert "no document 999 (check its number)" in en.page
+    assert "No document 999 (check its number)." in en.page
 
 
 def test_a_cli_hint_without_a_hint_for_the_pages_is_replaced_on_a_page_not_found():
@@ -652,7 +746,7 @@ def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tm
     pages = {d["title"]: alice.get(f"/documents/{d['id']}").page for d in commune.documents()}
     # One block, its blank line inside kept (it would have cut the block in two).
     assert (
-        '<pre class="code"><code>commune backup --home /srv/commune\n \n'
+        '<pre class="code" tabindex="0"><code>commune backup --home /srv/commune\n \n'
         "commune check --home /srv/commune</code></pre>"
     ) in pages["Sauvegarder"]
     assert "<p>Pour sauvegarder la base de la mairie, lancez :</p>" in pages["Sauvegarder"]
@@ -661,13 +755,13 @@ def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tm
     restore = pages["Restaurer la base"]
     assert "<p>Pour restaurer la base de la mairie, tapez :</p>" in restore
     assert (
-        '<pre class="code"><code>commune restore /srv/sauvegarde.tar\n  --verbose</code></pre>'
-        in restore
+        '<pre class="code" tabindex="0"><code>'
+        "commune restore /srv/sauvegarde.tar\n  --verbose</code></pre>" in restore
     )
     answer = alice.post(
         "/ask", {"question": "Comment restaurer la base de la mairie ?", "mode": "extractive"}
     ).page
-    assert '<code class="code">commune restore /srv/sauvegarde.tar</code>' in answer
+    assert '<code class="code" tabindex="0">commune restore /srv/sauvegarde.tar</code>' in answer
 
 
 def test_an_announced_line_shows_that_its_listing_goes_on(app, commune, tmp_path, monkeypatch):
@@ -688,8 +782,11 @@ def test_an_announced_line_shows_that_its_listing_goes_on(app, commune, tmp_path
     alice = browser(app, "alice")
     alice.get("/")  # the form's token
     answer = alice.post("/ask", question).page
-    assert "Pour vérifier le service de la mairie, tapez : [1] " in answer
-    assert '<code class="code">commune check --home /srv/commune</code> […] [1]' in answer
+    cite = re.search(r'<a class="cite" href="/documents/\d+#p\d+">\[1\]</a>', answer)
+    assert cite, answer
+    assert f"Pour vérifier le service de la mairie, tapez : {cite[0]} " in answer
+    code = '<code class="code" tabindex="0">commune check --home /srv/commune</code>'
+    assert f"{code} […] {cite[0]}" in answer
 
 
 def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
@@ -710,14 +807,16 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     alice = browser(app, "alice")
     doc = next(d for d in commune.documents() if d["title"] == "Installer")
     page = alice.get(f"/documents/{doc['id']}").page
-    assert f'<pre class="code"><code>{listing}</code></pre>' in page  # its lines, as code
+    listed = f'<pre class="code" tabindex="0"><code>{listing}</code></pre>'
+    assert listed in page  # its lines, as code
     # A command alone in its block, as an answer quotes it (answer.is_listing).
-    assert '<pre class="code"><code>$ commune check --home /srv/commune</code></pre>' in page
+    alone = "<code>$ commune check --home /srv/commune</code></pre>"
+    assert f'<pre class="code" tabindex="0">{alone}' in page
     assert "<p>Pour lancer le service de la mairie :</p>" in page  # the prose stays prose
 
     question = {"question": "Comment lancer le service de la mairie ?", "mode": "extractive"}
     answer = alice.post("/ask", question).page
-    assert '<code class="code">commune serve --port 8000' in answer
+    assert '<code class="code" tabindex="0">commune serve --port 8000' in answer
 
     # The streamed answer: its first event is a sentence, shown before the whole answer.
     stream = alice.post("/ask/stream", question).page
@@ -726,7 +825,7 @@ def test_reading_keeps_the_diff_lines_and_code_blocks(app, commune, tmp_path):
     assert all(kind == "delta" for kind, _ in events[:-1])
     first = json.loads(events[0][1])["text"]
     assert first == "`commune serve --port 8000 --home /srv/commune` [1]"
-    assert '<code class="code">commune serve' in json.loads(events[-1][1])["html"]
+    assert '<code class="code" tabindex="0">commune serve' in json.loads(events[-1][1])["html"]
 
     commune.set_curation_rules("mairie", 1, "curator")
     (docs / "installer.md").write_text(
@@ -814,22 +913,22 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
     said = {
         "/dashboard?days=abc": (
             422,
-            "une valeur de cette adresse n'est pas valide (days\u00a0: un nombre entier est "
+            "Une valeur de cette adresse n'est pas valide (days\u00a0: un nombre entier est "
             "attendu)\u00a0: vérifiez le lien, ou repartez du menu",
         ),
         "/documents/abc": (
             422,
-            "une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
+            "Une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
             "entier est attendu)",
         ),
         # Found by an exploratory test: clamped, "-5" read "les 1 derniers jours".
         "/dashboard?days=-5": (
             422,
-            "une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
+            "Une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
         ),
         "/dashboard?days=100000": (422, "(days\u00a0: doit être au plus 366)"),
-        "/dashboard?member=Ville+A": (404, "aucun membre nommé 'Ville A' visible par carol"),
-        "/commons?q=" + "x" * 2100: (400, "la recherche fait 2100 caractères"),
+        "/dashboard?member=Ville+A": (404, "Aucun membre nommé 'Ville A' visible par carol"),
+        "/commons?q=" + "x" * 2100: (400, "La recherche fait 2100 caractères"),
         "/statement": (403, "votre rôle est lecteur·rice"),
     }
     for path, (status, words) in said.items():
@@ -838,7 +937,7 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         assert "Input should be" not in r.page and "reader" not in r.page
     english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert (
-        "a value of this address is not valid (days: an integer is expected): check the link, "
+        "A value of this address is not valid (days: an integer is expected): check the link, "
         "or start again from the menu" in english.page
     )
     # One day is "the last day", in both languages; a number of days the menu does not offer
@@ -905,7 +1004,7 @@ def test_a_mistyped_address_or_a_forms_address_is_a_page_in_the_readers_language
     html_only = {"Accept": "text/html,application/xhtml+xml"}
     r = b.get("/nope", headers=html_only)
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
-    assert '<html lang="fr"' in r.text and "rien à cette adresse" in r.page
+    assert '<html lang="fr"' in r.text and "Rien à cette adresse" in r.page
     assert "/docs" not in r.page
     r = b.get("/ask", headers={**html_only, "Accept-Language": "en"})
     assert r.status_code == 405 and '<html lang="en"' in r.text
@@ -919,8 +1018,11 @@ def test_a_mistyped_address_or_a_forms_address_is_a_page_in_the_readers_language
 def test_the_curation_page_confirms_only_an_outcome_a_review_can_have(app):
     b = browser(app, "alice")
     assert "Décision enregistrée" in b.get("/curation?done=published").page
-    forged = b.get("/curation?done=Votre+compte+est+suspendu").page
-    assert "suspendu" not in forged and "Décision enregistrée" not in forged
+    address = "/curation?done=Votre+compte+est+suspendu"
+    forged = b.get(address).page
+    # Not shown: only the language buttons' return address carries it, as it was.
+    shown = forged.replace(f'name="next" value="{address}"', "")
+    assert "suspendu" not in shown and "Décision enregistrée" not in forged
 
 
 def test_the_answer_card_says_how_its_energy_was_obtained():
@@ -988,7 +1090,7 @@ def test_a_member_admin_removes_a_person_whose_session_ends_at_once(app, commune
     page = mona.get("/admin").page
     assert 'aria-label="Retirer paul"' in page and 'aria-label="Retirer mona"' not in page
     r = mona.post("/admin/users/remove", {"user": "paul", "reason": " "})
-    assert r.status_code == 400 and "retirer quelqu'un demande une raison" in r.page
+    assert r.status_code == 400 and "Retirer quelqu'un demande une raison" in r.page
     r = mona.post("/admin/users/remove", {"user": "alice", "reason": "x"})
     assert r.status_code == 404  # another member's person: not hers to see
     r = mona.post("/admin/users/remove", {"user": "paul", "reason": "a quitté l'association"})
@@ -1049,8 +1151,8 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
     # Refused as the CLI refuses, in the form, what was typed kept, nothing changed.
     for typed, said, status in (
         ({"requests_per_day": "-3"}, "requests_per_day doit être supérieur à 0, reçu -3", 400),
-        ({"requests_per_day": "beaucoup"}, "beaucoup n'est pas un nombre entier", 400),
-        ({"wh_per_month": "x"}, "x n'est pas un nombre :", 400),
+        ({"requests_per_day": "beaucoup"}, "Beaucoup n'est pas un nombre entier", 400),
+        ({"wh_per_month": "x"}, "X n'est pas un nombre :", 400),
     ):
         form = {"user": "paul", "requests_per_day": "", "tokens_per_month": "", "wh_per_month": ""}
         r = mona.post("/admin/users/caps", form | typed)
@@ -1062,7 +1164,7 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
         "/admin/users/caps",
         {"user": "alice", "requests_per_day": "1", "tokens_per_month": "", "wh_per_month": ""},
     )
-    assert r.status_code == 404 and "aucun·e utilisateur·rice nommé·e 'alice'" in r.page
+    assert r.status_code == 404 and "Aucun·e utilisateur·rice nommé·e 'alice'" in r.page
     [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
     assert paul["requests_per_day"] == 100
     assert [u["requests_per_day"] for u in commune.admin.people() if u["name"] == "alice"] == [None]
@@ -1104,7 +1206,7 @@ def test_a_member_admin_shares_their_members_collection_on_the_administration_pa
     )
     assert r.status_code == 403
     said = re.search(r'id="visibility-error">(.*?)<', r.page, re.S).group(1)
-    assert "rendre une collection publique" in said
+    assert "Rendre une collection publique" in said
     r = mona.post(
         "/admin/collections/visibility", {"collection": "brouillons-c", "visibility": "shared"}
     )
@@ -1128,7 +1230,7 @@ def test_a_member_admin_shares_their_members_collection_on_the_administration_pa
     r = bea.post(
         "/admin/collections/visibility", {"collection": "brouillons-c", "visibility": "private"}
     )
-    assert r.status_code == 403 and "la collection appartient à Ville C" in r.page
+    assert r.status_code == 403 and "La collection appartient à Ville C" in r.page
     # A cooperative admin makes the cooperative's collection public.
     alice = browser(app, "alice")
     alice.get("/admin")
@@ -1140,3 +1242,30 @@ def test_a_member_admin_shares_their_members_collection_on_the_administration_pa
     assert [c["visibility"] for c in commune.collections() if c["name"] == "brouillons-c"] == [
         "shared"
     ]
+
+
+def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
+    """Found asking in the web app: a library message is written for a CLI line after
+    "Erreur : ", in lower case and without a stop; a page showed it as a sentence of its own,
+    "Limite atteinte. l'utilisateur·rice 'citoyen' a épuisé son quota…", "Cela n'a pas
+    marché. cette page s'atteint par son formulaire…". A name that opens a message (a file, a
+    collection) keeps its case."""
+    from commune.web.render import sentence
+
+    b = browser(app, "carol")
+    r = b.get("/ask", headers={"accept": "text/html"})  # reloaded after its form was sent
+    assert "Cela n'a pas marché.</strong>\n  Cette page s'atteint par son formulaire" in r.page
+    assert "(repartez de la boîte à questions).</p>" in r.page
+    fragment = b.get("/documents/999", headers={"X-Fragment": "1"}).page
+    assert "Introuvable.</strong>\n  Aucun document 999 (vérifiez son numéro).</p>" in fragment
+    b.get("/")
+    r = b.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
+    said = "Aucune collection nommée 'nulle-part' (collections connues : mairie).</p>"
+    assert f'id="ask-error">{said}' in r.page
+    assert sentence("l'utilisateur·rice 'x' a épuisé son quota") == (
+        "L'utilisateur·rice 'x' a épuisé son quota."
+    )
+    assert sentence("notes.txt : fichier vide") == "notes.txt : fichier vide."
+    assert sentence("mairie\u00a0: collection privée") == "mairie\u00a0: collection privée."
+    assert sentence("Écrivez d'abord une question.") == "Écrivez d'abord une question."
+    assert sentence("Pourquoi ?") == "Pourquoi ?" and sentence("") == ""

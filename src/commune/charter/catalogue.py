@@ -171,6 +171,17 @@ class ModelCatalogue:
         return cards[name]
 
 
+# A model's openness in a French reason, in the words /transparency uses (web/i18n.py's
+# catalogue): "smollm2 est admis (open-weights, FR)" was English inside the French reason of
+# every generated answer. The Model Openness Framework's classes (MOF-I…) are names. (A
+# refusal quotes the value as charter.toml and commune.toml write it, in both languages.)
+OPENNESS_FR = {"open-weights": "poids ouverts", "closed": "fermé", "unknown": "inconnu"}
+
+
+def openness_fr(openness: str) -> str:
+    return OPENNESS_FR.get(openness, openness)
+
+
 def allowed(
     card: ModelCard,
     charter: Charter,
@@ -259,7 +270,7 @@ def allowed(
                 f"tokens, over the cap of {cap:g} Wh"
             )
     return True, (
-        f"{card.name} est admis ({card.openness}, {card.jurisdiction})"
+        f"{card.name} est admis ({openness_fr(card.openness)}, {card.jurisdiction})"
         if fr
         else f"{card.name} is allowed ({card.openness}, {card.jurisdiction})"
     )

@@ -7,6 +7,7 @@ the facade is the app's own (``app.state.commune``), never captured by the route
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -16,6 +17,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
+from starlette.routing import BaseRoute, Match
 
 from commune.config import WebSettings
 from commune.core import Commune
@@ -165,6 +167,21 @@ def with_session(response: RedirectResponse, token: str, web: WebSettings) -> Re
     )
     response.delete_cookie(sessions.CSRF_COOKIE)
     return response
+
+
+def page_that_opens(routes: Sequence[BaseRoute], target: str) -> str:
+    """``target``, or the nearest page above it that its address opens. A page shown in
+    reply to a form without script (POST /ask, a refused POST /admin/users) has the form's
+    address, which only the form reaches: switching language there, or signing in again
+    after sending the form signed out, led to "Cette page s'atteint par son formulaire"."""
+    path = target.partition("?")[0]
+    at = path
+    while at != "/":
+        scope = {"type": "http", "path": at, "root_path": "", "method": "GET"}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            return target if at == path else at
+        at = at.rsplit("/", 1)[0] or "/"
+    return target if path == "/" else "/"
 
 
 def local(target: str) -> str:

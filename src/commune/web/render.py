@@ -45,6 +45,7 @@ def environment() -> Environment:
     env.filters["small"] = small
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
+    env.filters["sentence"] = sentence
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
     env.filters["lang"] = languages.attribute  # ' lang="fr"' on text not in the page's
     env.filters["languages"] = languages.of_answer
@@ -65,6 +66,26 @@ def small(value: Any, digits: int) -> str:
     if value is None:
         return "—"
     return numbers.small(float(value), digits, i18n.current())
+
+
+# A word that opens a message: letters, with an elision or a gender's middle dot
+# ("l'utilisateur·rice"); not a name: a file's, an address's ("notes.txt"), nor the one a
+# message is about ("mairie : …").
+_PLAIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’·-])*(?=[\s,;]|$)(?!\s*:)")
+
+
+def sentence(message: str) -> str:
+    """A library message as a sentence of its own. The library writes its messages for a
+    CLI line after "Erreur : ", in lower case and without a stop; the pages show one after
+    "Cela n'a pas marché." or alone in a form, where "Limite atteinte. l'utilisateur·rice
+    'citoyen' a épuisé son quota…" read as a slip. Its first word is capitalised when it is
+    a plain word (a name keeps its case), and it ends with a stop."""
+    text = message.strip()
+    if not text:
+        return text
+    if text[0].islower() and _PLAIN_WORD.match(text):
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def fragment(p: Page, template: str, **context: Any) -> str:

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from commune.core import Commune
 from commune.web import sessions
-from commune.web.page import SignInNeeded, page, redirect
+from commune.web.page import SignInNeeded, page, page_that_opens, redirect
 from commune.web.render import error_page
 from commune.web.routes import (
     account,
@@ -50,10 +50,11 @@ ROUTERS = (
 async def to_sign_in(request: Request, exc: Exception) -> Response:
     """A page that needs a signed-in person: to the sign-in page, then back here. Back to a
     form's action (POST /ask) would be a GET it does not take (405): a form sent signed out
-    comes back to the home page, whose forms send it again."""
+    comes back to the nearest page above it that opens (POST /contribute to /contribute,
+    POST /ask to the home page), whose forms send it again."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method not in ("GET", "HEAD"):
-        target = "/"
+        target = page_that_opens(request.app.routes, request.url.path)
     return redirect(f"/signin?next={quote(target)}")
 
 

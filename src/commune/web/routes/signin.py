@@ -16,6 +16,7 @@ from commune.web.page import (
     field,
     form,
     local,
+    page_that_opens,
     redirect,
     sessions_of,
     with_session,
@@ -86,7 +87,8 @@ async def signout(p: PageOf) -> Response:
 async def language(p: PageOf, commune: TheCommune) -> Response:
     data = await form(p)
     chosen = field(data, "language")
-    response = redirect(local(field(data, "next", "/")))
+    target = page_that_opens(p.request.app.routes, local(field(data, "next", "/")))
+    response = redirect(target)
     if chosen in i18n.LANGUAGES:
         response.set_cookie(
             i18n.COOKIE,

@@ -15,6 +15,7 @@ function showPiece(into, text) {
   if (!quoted) { into.append(text); return; }
   const code = document.createElement('code');
   code.className = 'code';
+  code.tabIndex = 0;  // it scrolls sideways on a phone: the keyboard must reach it (_answer.html)
   code.textContent = quoted[2];
   into.append(quoted[1], code, quoted[3]);
 }
@@ -23,16 +24,21 @@ function ask(form) {
   const result = document.getElementById('result');
   const streamed = document.getElementById('streamed');
   const block = document.getElementById('answer-block');
+  const button = form.querySelector('button[type=submit]');
+  let busy = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (busy) return;  // one question at a time
+    busy = true;
     const body = new URLSearchParams(new FormData(form));
     result.hidden = false;
     result.setAttribute('aria-busy', 'true');
     block.replaceChildren();
     streamed.textContent = '';
     streamed.hidden = false;
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
+    // aria-disabled, not disabled: a disabled button loses the focus, which fell to the
+    // page's body, and a keyboard or screen reader user's place in the page with it.
+    button.setAttribute('aria-disabled', 'true');
     try {
       const r = await fetch(form.dataset.stream, {method: 'POST', body, headers: {'X-Fragment': '1'},
                                                  credentials: 'same-origin'});
@@ -66,7 +72,8 @@ function ask(form) {
       form.submit();  // the stream broke: ask again the way that needs no script
     } finally {
       result.setAttribute('aria-busy', 'false');
-      button.disabled = false;
+      button.removeAttribute('aria-disabled');
+      busy = false;
     }
   });
 }
