@@ -647,3 +647,29 @@ def test_an_answer_the_operator_was_given_is_not_served_to_a_reader_with_its_pat
     answer = commune.ask(question, collection="c", actor=reader)
     assert answer.sources and {s.source for s in answer.sources} == {"horaires.md"}
     assert str(tmp_path) not in json.dumps(answer.to_json(), ensure_ascii=False)
+
+
+def test_a_passage_found_beside_a_hit_gives_a_reader_its_files_name_not_its_path(commune, tmp_path):
+    # An answer also reads the best document's other passages closest to the question
+    # (Searcher.companions); they were built without the reader's view of the address, and
+    # the operator's disk path reached a member in an answer's source and attribution line.
+    from commune.govern.policy import Actor
+
+    folder = tmp_path / "alice" / "mairie"
+    folder.mkdir(parents=True)
+    sections = "\n\n".join(
+        f"## Service {n}\n\nLe service {n} de la mairie ouvre à {8 + n} heures le lundi."
+        for n in range(6)
+    )
+    (folder / "services.md").write_text(f"# Services\n\n{sections}\n")
+    commune.add([folder / "services.md"], collection="c", licence="CC-BY-4.0")
+    reader = Actor(None, "rita", None, None, "reader")
+    question = "À quelle heure ouvre le service 3 de la mairie ?"
+    [best, *_] = commune.search(question, collection="c", actor=reader)
+    assert best.source == "services.md"
+    beside = commune.searcher.companions(question, best, {best.chunk_id}, 3)
+    assert beside and {h.source for h in beside} == {"services.md"}
+    mine = commune.searcher.companions(
+        question, commune.search(question, collection="c")[0], set(), 3
+    )
+    assert str(tmp_path) in mine[0].source  # the operator's own view keeps the path

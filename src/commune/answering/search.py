@@ -204,9 +204,14 @@ class Searcher:
         catalog = self.catalog()
         weights = catalog.lexical.term_weights(q.terms)
         unknown = unknown_terms(q, catalog.lexical.knows)
-        return [
+        found = [
             _hit(details[cid], 0.0, None, None, cosines[cid], q, weights, unknown) for cid in best
         ]
+        for companion in found:
+            # ``hit``'s document's address as ``hit`` gives it: its file's name to all but the
+            # operator (search() above). A companion gave the operator's disk path to anyone.
+            companion.source = hit.source
+        return found
 
     def embed(
         self, texts: list[str], model: str, actor: Actor = OPERATOR, record: str = "embed"
