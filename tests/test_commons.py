@@ -493,12 +493,24 @@ def licensed(commune, tmp_path):  # type: ignore[no-untyped-def]
 def test_citations_carry_attribution_and_share_alike_is_announced(licensed):
     a = licensed.ask("Où se fait le compost collectif ?")
     src = next(s for s in a.sources if s.licence == "CC-BY-SA-4.0")
+    # A French question: its credit line is French typography (no-break space before the
+    # colon), as its licence notes are French (issue 24).
     assert src.attribution == (
-        "« Compost », Ville Verte, CC-BY-SA-4.0: Creative Commons Attribution-ShareAlike 4.0 "
-        f"(https://creativecommons.org/licenses/by-sa/4.0/) — {src.source}"
+        "« Compost », Ville Verte, CC-BY-SA-4.0\u00a0: Creative Commons Attribution-ShareAlike "
+        f"4.0 (https://creativecommons.org/licenses/by-sa/4.0/) — {src.source}"
     )
-    # A French question: its licence notes are in French (issue 24).
     assert any("partage à l'identique (CC-BY-SA-4.0)" in n for n in a.licence_notes)
+
+
+def test_a_credit_line_is_written_in_the_readers_language():
+    from commune.govern.licences import attribution_text
+
+    assert attribution_text("Note", None, None, "note.md", "fr") == (
+        "« Note », licence inconnue — note.md"
+    )
+    assert attribution_text("Note", None, None, "note.md") == "« Note », licence unknown — note.md"
+    assert "etalab-2.0\u00a0: " in attribution_text("Note", "Ville", "etalab-2.0", "n.md", "fr")
+    assert "etalab-2.0: " in attribution_text("Note", "Ville", "etalab-2.0", "n.md", "en")
 
 
 def test_commercial_members_do_not_get_non_commercial_sources(licensed):

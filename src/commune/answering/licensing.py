@@ -12,9 +12,15 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
     """Give every source its attribution line; say what the answer's sources require."""
     share_alike = []
     quoted: dict[str, str] = {}  # no-derivatives sources, by title, with their licence
+    # The notes and the credit lines are read beside the answer: in the question's language.
+    lang = getattr(answer, "language", "en")
     for source in answer.sources:
         source.attribution = attribution_text(
-            source.title, source.publisher or source.contributor, source.licence, source.source
+            source.title,
+            source.publisher or source.contributor,
+            source.licence,
+            source.source,
+            lang,
         )
         origin = getattr(source, "origin", None)
         if origin:
@@ -27,8 +33,6 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
             share_alike.append(source.licence)
         if terms is not None and terms.no_derivatives:
             quoted[source.title] = source.licence
-    # The notes are read beside the answer: in the question's language.
-    lang = getattr(answer, "language", "en")
     notes = []
     if share_alike:
         names = ", ".join(sorted(set(share_alike)))

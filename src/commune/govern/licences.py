@@ -312,12 +312,19 @@ def terms_for_use(expression: str | None) -> Terms | None:
     )
 
 
-def attribution_text(title: str, author: str | None, licence: str | None, source: str) -> str:
-    """The credit line a citation must carry: title, author or publisher, licence and link."""
+def attribution_text(
+    title: str, author: str | None, licence: str | None, source: str, language: str = "en"
+) -> str:
+    """The credit line a citation must carry: title, author or publisher, licence and link,
+    in the reader's ``language`` (French readers were given "licence unknown" and an English
+    colon). A licence's name stays as its authors wrote it."""
+    french = language.lower().startswith("fr")
     terms = terms_of(licence)
     who = f", {author}" if author else ""
     if terms is None:
-        return f"« {title} »{who}, licence {licence or 'unknown'} — {source}"
+        unknown = "inconnue" if french else "unknown"
+        return f"« {title} »{who}, licence {licence or unknown} — {source}"
     if terms.public_domain:
         return f"« {title} »{who}, {terms.name} ({terms.url}) — {source}"
-    return f"« {title} »{who}, {licence}: {terms.name} ({terms.url}) — {source}"
+    colon = "\u00a0:" if french else ":"  # French puts a no-break space before its colon
+    return f"« {title} »{who}, {licence}{colon} {terms.name} ({terms.url}) — {source}"
