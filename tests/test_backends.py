@@ -103,6 +103,63 @@ class StoreKit:
             history = records.history(conn)
         assert [h["sha256"] for h in history][:3] == [first.sha256, "b" * 64, first.sha256]
 
+    def test_this_stops_migrations_go_down_and_up_again_on_a_populated_home(self, database_url):
+        """0015 (a charter may return) and 0016 (people removed), down and up again over a
+        home with charters, people, keys and sessions: 0015's downgrade named PostgreSQL's
+        constraint otherwise than its upgrade drops it, and 0016's copied ``users``, which
+        the keys' and sessions' foreign keys refuse to drop on SQLite."""
+        from datetime import UTC, datetime
+
+        from alembic import command
+        from alembic.config import Config
+
+        from commune.store.db import MIGRATIONS, make_engine
+
+        engine = make_engine(database_url)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+
+        def go(rev: str, down: bool = False) -> None:
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                (command.downgrade if down else command.upgrade)(cfg, rev)
+
+        go("0014")
+        at = datetime.now(UTC)
+        rows = [
+            "INSERT INTO members (id, name, kind, created_at) VALUES (1, 'Ville A', 'town', :t)",
+            "INSERT INTO users (id, member_id, name, role, created_at) "
+            "VALUES (1, 1, 'alice', 'reader', :t)",
+            "INSERT INTO api_keys (user_id, prefix, digest, label, created_at) "
+            "VALUES (1, 'abcd', 'x', 'k', :t)",
+            "INSERT INTO web_sessions (digest, user_id, csrf, created_at, expires_at) "
+            "VALUES ('d', 1, 'c', :t, :t)",
+            "INSERT INTO charters (sha256, version, text, in_force_from) "
+            "VALUES ('a', '1', 'x', :t), ('b', '2', 'x', :t)",
+        ]
+        with engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql), {"t": at})
+        try:
+            go("head")
+            with engine.begin() as conn:  # the first charter back in force
+                conn.execute(
+                    text(
+                        "INSERT INTO charters (sha256, version, text, in_force_from) "
+                        "VALUES ('a', '1', 'x', :t)"
+                    ),
+                    {"t": at},
+                )
+            go("0014", down=True)
+            with engine.connect() as conn:
+                kept = conn.execute(text("SELECT sha256 FROM charters ORDER BY id")).all()
+                assert [r[0] for r in kept] == ["b", "a"]  # the latest entry of each
+            go("head")
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM api_keys")).scalar() == 1
+        finally:
+            engine.dispose()
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

@@ -32,5 +32,9 @@ def downgrade() -> None:
     op.execute(
         "DELETE FROM charters WHERE id NOT IN (SELECT max(id) FROM charters GROUP BY sha256)"
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # The name PostgreSQL gave it at 0005, which upgrade() drops again.
+        op.create_unique_constraint("charters_sha256_key", "charters", ["sha256"])
+        return
     with op.batch_alter_table("charters", naming_convention=_NAMES) as batch:
         batch.create_unique_constraint("uq_charters_sha256", ["sha256"])

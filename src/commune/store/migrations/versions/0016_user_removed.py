@@ -20,5 +20,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("removed_at")
+    # Dropped in place (SQLite 3.35 and later, PostgreSQL): a batch copy of ``users`` ends
+    # in DROP TABLE users, which the keys' and sessions' foreign keys refuse. Going back
+    # lists the removed people again; their keys stay revoked and their password cleared.
+    op.drop_column("users", "removed_at")
