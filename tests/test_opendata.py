@@ -277,6 +277,67 @@ def test_round_trip_keeps_dates_and_history(commune, tmp_path):
         assert state(third) == state(commune)
 
 
+@pytest.mark.parametrize("killed_at", ["the second earlier revision", "the first one's dates"])
+def test_an_import_killed_inside_a_history_resumes_it_whole(commune, tmp_path, killed_at):
+    # Found by killing imports: stopped inside a document's history, the import run again
+    # saw a document it held and replayed nothing more. The revisions after the kill were
+    # lost for good (two of three kept), the one reached kept today's date, and the
+    # document was counted "updated".
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from commune.commons import opendata
+    from commune.commons.library import Library
+    from commune.store.schema import revisions
+
+    page = tmp_path / "horaires.md"
+    for n, text in enumerate(["neuf", "dix", "onze"], 1):
+        page.write_text(f"# Horaires v{n}\n\nLa piscine ouvre à {text} heures.\n")
+        commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/h")
+    with commune.engine.begin() as conn:  # dates that cannot be today's
+        for n in (1, 2, 3):
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.number == n)
+                .values(created_at=datetime(2024, n, 1, tzinfo=UTC))
+            )
+    commune.export_collection("c", tmp_path / "dataset")
+
+    def state(c):  # type: ignore[no-untyped-def]
+        [d] = c.documents()
+        return [
+            (r["number"], r["status"], r["content_hash"], r["created_at"])
+            for r in c.history(d["id"])
+        ]
+
+    calls: list[int] = []
+
+    def kill_on(n, real):  # type: ignore[no-untyped-def]
+        def killed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt(f"killed before {killed_at}")
+            return real(*args, **kwargs)
+
+        return killed
+
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.MonkeyPatch.context() as m:
+            if killed_at == "the second earlier revision":
+                m.setattr(Library, "add", kill_on(2, Library.add))
+            else:
+                m.setattr(opendata, "_restore", kill_on(1, opendata._restore))
+            with pytest.raises(KeyboardInterrupt):
+                other.import_dataset(tmp_path / "dataset", "c")
+        assert len(state(other)) == 1
+        counts = other.import_dataset(tmp_path / "dataset", "c")
+        assert (counts["added"], counts["updated"], counts["earlier revisions"]) == (1, 0, 1)
+        assert state(other) == state(commune)
+        assert other.import_dataset(tmp_path / "dataset", "c")["unchanged"] == 1
+        assert state(other) == state(commune) and other.verify_audit().ok
+
+
 def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path):
     victim = next((exported / "files").glob("*dechets*"))
     victim.write_text(victim.read_text() + "<p>injected</p>")

@@ -647,8 +647,16 @@ def import_dataset(
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
     for line in lines:
         # The history is replayed only into a document this commons does not hold yet: over
-        # an existing one, its old texts would come back as new revisions.
-        replay = line.get("history", []) if not _holds(library, collection, line) else []
+        # an existing one, its old texts would come back as new revisions. A document whose
+        # revisions here are the first of its history, in order, is one an import stopped in
+        # (a crash): the rest of its history is replayed. Replayed only when not held, the
+        # revisions after the crash were lost for good, and the newest one's date with them.
+        earlier = line.get("history", [])
+        held, reached = _held_history(library, collection, line)
+        replay = earlier if not held else earlier[reached:] if reached else []
+        if held and reached:
+            # The newest revision it reached may have been stored without its date.
+            _restore(library, held, earlier[reached - 1], line["added_at"])
         # Its revisions are the dataset's history (curation.ArrivalGate): when the document is
         # new here, or what this home publishes of it is one of them (an import stopped before
         # its newest revision, run again).
@@ -672,7 +680,7 @@ def import_dataset(
         )
         outcome = summary.outcomes[0] if summary.outcomes else None
         status = outcome.status if outcome else "failed"
-        if replay and status in ("updated", "unchanged"):
+        if (replay or reached) and status in ("updated", "unchanged"):
             # New here: its earlier revisions were added just before (unchanged: the last of
             # them was this very file, from a dataset exported before re-reads were merged).
             status = "added"
@@ -782,20 +790,27 @@ def _listing(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def _holds(library: Library, collection: str, line: dict[str, Any]) -> bool:
+def _held_history(library: Library, collection: str, line: dict[str, Any]) -> tuple[int, int]:
+    """(the id of the document ``line`` is in ``collection`` here, or 0 when it holds none;
+    how many entries of the line's history its revisions here are, in order: 0 when they are
+    anything else). Revisions are told by their bytes' SHA-256, as the dataset lists them."""
     with library.engine.connect() as conn:
-        cid = conn.execute(
-            select(collections.c.id).where(collections.c.name == collection)
+        found = conn.execute(
+            select(documents.c.id)
+            .select_from(documents.join(collections))
+            .where(collections.c.name == collection, documents.c.source_key == line["source_uri"])
         ).scalar()
-        return cid is not None and (
+        if found is None:
+            return 0, 0
+        mine = list(
             conn.execute(
-                select(documents.c.id).where(
-                    documents.c.collection_id == cid,
-                    documents.c.source_key == line["source_uri"],
-                )
-            ).first()
-            is not None
+                select(revisions.c.content_hash)
+                .where(revisions.c.document_id == found)
+                .order_by(revisions.c.number)
+            ).scalars()
         )
+    theirs = [entry["sha256"] for entry in line.get("history", [])]
+    return int(found), len(mine) if mine and mine == theirs[: len(mine)] else 0
 
 
 def _published_from_history(library: Library, collection: str, line: dict[str, Any]) -> bool:
