@@ -196,6 +196,29 @@ def test_check_finds_a_revision_whose_original_file_is_missing(commune, corpus, 
     )
 
 
+def test_an_original_a_power_cut_left_empty_is_found_and_made_whole_by_adding_again(
+    commune, corpus, home
+):
+    # A power cut after an original's rename, before its bytes reached the disk, leaves its
+    # name with an empty file (ext4's delayed allocation). It was taken for the original:
+    # `commune check` said ok, adding the folder again said "unchanged" and left it empty,
+    # and an export published the empty file as the document.
+    from sqlalchemy import select
+
+    from commune.store.schema import revisions
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    with commune.engine.connect() as conn:
+        digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+    original = home / "blobs" / digest[:2] / digest
+    original.write_bytes(b"")
+    [originals] = [c for c in commune.check().checks if c.name == "originals"]
+    assert not originals.ok and originals.detail.startswith("1 revision has no original file")
+    assert commune.add([corpus / "pool.txt"], licence="etalab-2.0").unchanged == 1
+    assert original.read_bytes() == (corpus / "pool.txt").read_bytes()
+    assert all(c.ok for c in commune.check().checks)
+
+
 def test_restore_keeps_the_replaced_database_whole_and_says_what_it_held(
     commune, corpus, home, tmp_path
 ):
