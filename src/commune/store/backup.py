@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -209,7 +210,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         if target.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = target.with_name(f"{target.name}.replaced-{stamp}")
-            _move_database(target, kept)
+            _keep_database(target, kept)
         else:  # a -wal left without its database belongs to none: never beside the new one
             for suffix in ("-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
@@ -220,6 +221,9 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         tmp.unlink(missing_ok=True)
         if kept is not None and not target.exists():  # put the old database back, whole
             _move_database(kept, target)
+        elif kept is not None and kept.exists() and kept.samefile(target):
+            kept.unlink()  # the old database is still in place: no second name for it
+            kept = None
         raise CommuneError(
             f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
             "fix that, then run commune restore again with --force",
@@ -242,6 +246,29 @@ def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
         ours.write_text(_without_database_url(theirs.read_text("utf-8")), "utf-8")
         return None
     return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
+
+
+def _keep_database(target: Path, kept: Path) -> None:
+    """Give the database at ``target`` a second name, ``kept``, whole, while it stays in place
+    until the restored one replaces it in one rename. It was moved aside first: a restore
+    killed (kill -9, a power cut) between the moves left the home without a database, and
+    the next command made a new, empty commons there.
+
+    Its -wal (its latest writes) is written into it first, so that the file alone holds
+    everything; a database that cannot be read so (damaged: what a restore is often for) is
+    renamed aside with its -wal and -shm, as before."""
+    try:
+        with closing(sqlite3.connect(target)) as raw:
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            raise sqlite3.OperationalError("the database is in use")
+        for suffix in ("-wal", "-shm"):  # the -wal is empty now; a -shm is rebuilt
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        os.link(target, kept)
+    except (sqlite3.Error, OSError):
+        # Not readable, or no hard links on this file system. The moves leave a moment
+        # without a database, which the restored one's rename ends.
+        _move_database(target, kept)
 
 
 def _move_database(source: Path, dest: Path) -> None:
