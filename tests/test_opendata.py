@@ -442,6 +442,56 @@ def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, expo
     assert (own / "files" / "photo.jpg").read_bytes() == b"mine"
 
 
+@pytest.mark.parametrize("step", [1, 3, 5, 7])
+def test_an_export_killed_while_it_replaces_the_last_one_is_finished_by_the_next(
+    commune, exported, step
+):
+    """Killed (kill -9, a power cut) while its parts took the last export's place, an export
+    left the folder with some of each, or none: documents.jsonl gone but croissant.json
+    there. The next export refused the folder ("holds files an export did not write"), and
+    the last export's parts lay in a hidden folder. The next export now finishes the swap."""
+    import os
+    import subprocess
+    import sys
+
+    pool = next(d for d in commune.documents() if d["title"].startswith("Swimming"))
+    commune.retire(pool["id"], reason="données personnelles")
+    kill = f"""
+import os, sys
+from pathlib import Path
+calls = [0]
+real = Path.replace
+def dying(self, target):
+    if ".export.partial" in str(self) + str(target):
+        calls[0] += 1
+        if calls[0] == {step}:
+            os._exit(9)
+    return real(self, target)
+Path.replace = dying
+from commune.cli import cli
+cli(["--home", sys.argv[1], "export", "mairie", "--out", sys.argv[2]])
+"""
+    home = str(commune.settings.home)
+    r = subprocess.run(
+        [sys.executable, "-c", kill, home, str(exported)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LANG": "en_GB.UTF-8"},
+        timeout=300,
+    )
+    assert r.returncode == 9, r.stderr
+    result = commune.export_collection("mairie", exported)
+    assert result.documents == 6
+    assert validate_export(exported) == []
+    assert {p.name for p in exported.iterdir()} == {
+        "files",
+        "documents.jsonl",
+        "croissant.json",
+        "dcat.jsonld",
+    }
+    assert pool["title"] not in (exported / "documents.jsonl").read_text()
+
+
 def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_path):
     lines = (exported / "documents.jsonl").read_text().splitlines()
     last = json.loads(lines[-1])

@@ -226,32 +226,53 @@ def export_collection(
     rows = _rows(engine, collection)
     if not rows:
         raise CommuneError(f"collection {collection!r} has no published document to export")
+    _finish_swap(out)  # an export killed while its parts took the last one's place
     final = _export_folder(out, collection)
     # Written aside, then put in place of the last export's parts: exported again into the
     # same folder, a document retired since stayed in files/ and was published again with
     # the folder; a failed export leaves the last one whole.
     out = final / PARTIAL
-    shutil.rmtree(out, ignore_errors=True)  # a crashed export's
+    shutil.rmtree(out, ignore_errors=True)  # a crashed export's, never begun to swap
     try:
         result = _export_into(mlc, engine, home, collection, rows, out, description)
-        # The last export's parts set aside, the new ones moved in, then the old ones
-        # deleted: renames on one disk, so a failure midway loses neither.
-        old = out / ".replaced"
-        old.mkdir()
-        for name in EXPORTED:
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    parts = [name for name in EXPORTED if (out / name).exists()]
+    (out / PARTS).write_text("\n".join(parts), encoding="utf-8")
+    (out / SWAPPING).mkdir()  # from here on, the new export is whole: the swap goes on
+    _finish_swap(final)
+    return ExportResult(final, result.documents, result.reconstructed, result.warnings)
+
+
+def _finish_swap(final: Path) -> None:
+    """Put a whole new export (``final``/PARTIAL, marked by its SWAPPING folder) in place of
+    the last one's parts, set aside in that folder first, then deleted: renames on one disk,
+    each part the old one or the new one. Run again after a kill midway, it goes on where it
+    stopped: it left the folder with some parts of each, which the next export refused as
+    "files an export did not write", the last export's parts in a hidden folder."""
+    out = final / PARTIAL
+    old = out / SWAPPING
+    if not old.is_dir():
+        return
+    parts = (out / PARTS).read_text(encoding="utf-8").split()
+    for name in EXPORTED:
+        if name not in parts:
+            # Not in the new export (no licence texts this time): the last one's goes.
             if (final / name).exists():
                 (final / name).replace(old / name)
-        for name in EXPORTED:
-            if (out / name).exists():
-                (out / name).replace(final / name)
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    return ExportResult(final, result.documents, result.reconstructed, result.warnings)
+        elif (out / name).exists():  # else moved in before the kill
+            if (final / name).exists():
+                (final / name).replace(old / name)
+            (out / name).replace(final / name)
+    shutil.rmtree(out, ignore_errors=True)
 
 
 # What an export writes at the top of its folder; anything else there is someone's.
 EXPORTED = ("files", "licences", "documents.jsonl", "croissant.json", "dcat.jsonld")
 PARTIAL = ".export.partial"
+SWAPPING = ".replaced"  # in PARTIAL: the new export is whole, and takes the last one's place
+PARTS = ".parts"  # in PARTIAL: the new export's parts, one a line, written before SWAPPING
 
 
 def _export_folder(out: Path, collection: str) -> Path:
