@@ -338,6 +338,31 @@ def test_an_import_killed_inside_a_history_resumes_it_whole(commune, tmp_path, k
         assert state(other) == state(commune) and other.verify_audit().ok
 
 
+def test_a_newer_export_of_a_document_imported_whole_is_its_next_revision(commune, tmp_path):
+    # Its revisions here are its whole history in the newer dataset: nothing is replayed,
+    # and the newest revision is an update, not a document resumed.
+    page = tmp_path / "horaires.md"
+
+    def revise(n: int) -> None:
+        page.write_text(f"# Horaires\n\nLa piscine ouvre à {n} heures.\n")
+        commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/h")
+
+    def hashes(c):  # type: ignore[no-untyped-def]
+        [d] = c.documents()
+        return [r["content_hash"] for r in c.history(d["id"])]
+
+    revise(9)
+    revise(10)
+    commune.export_collection("c", tmp_path / "older")
+    revise(11)
+    commune.export_collection("c", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        assert other.import_dataset(tmp_path / "older", "c")["added"] == 1
+        counts = other.import_dataset(tmp_path / "newer", "c")
+        assert (counts["updated"], counts["added"], counts["earlier revisions"]) == (1, 0, 0)
+        assert hashes(other) == hashes(commune)
+
+
 def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path):
     victim = next((exported / "files").glob("*dechets*"))
     victim.write_text(victim.read_text() + "<p>injected</p>")

@@ -701,7 +701,7 @@ def import_dataset(
         )
         outcome = summary.outcomes[0] if summary.outcomes else None
         status = outcome.status if outcome else "failed"
-        if (replay or reached) and status in ("updated", "unchanged"):
+        if replay and status in ("updated", "unchanged"):
             # New here: its earlier revisions were added just before (unchanged: the last of
             # them was this very file, from a dataset exported before re-reads were merged).
             status = "added"
