@@ -138,3 +138,38 @@ def test_kill_9_while_serving_with_writes_in_flight(home, corpus):
     # Every answer a client received was recorded; one in flight may have been recorded
     # without its reply reaching the client, never the other way round.
     assert usage >= len(answered) and records >= len(answered)
+
+
+def test_an_add_killed_as_it_makes_a_private_collection_runs_again(home, corpus):
+    """`commune add --member M --visibility private` made the collection in one transaction
+    and gave it its owner and visibility in the next: killed between them, it left the
+    collection shared with no owner, and the same command run again was refused ("already
+    shared"). Killed now where the first transaction ended, it left nothing; run again, it
+    makes the collection private to its member."""
+    runner = CliRunner()
+    r = runner.invoke(cli, ["--home", str(home), "member", "add", "Mairie"])
+    assert r.exit_code == 0, r.output
+    add = ["add", str(corpus / "pool.txt"), "--licence", "etalab-2.0", "--collection", "rh"]
+    add += ["--member", "Mairie", "--visibility", "private"]
+    killed = """
+import os, sys
+from commune.commons.library import Library
+Library.set_visibility = lambda *a, **k: os._exit(9)
+from commune.cli import cli
+cli(sys.argv[1:])
+"""
+    r = subprocess.run(
+        [sys.executable, "-c", killed, "--home", str(home), *add],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 9, r.stderr
+    r = runner.invoke(cli, ["--home", str(home), *add])
+    assert r.exit_code == 0, r.output
+    from commune.core import Commune
+
+    with Commune(home) as commune:
+        [rh] = [c for c in commune.collections() if c["name"] == "rh"]
+        assert (rh["visibility"], rh["owner"], rh["documents"]) == ("private", "Mairie", 1)
+    check(home)

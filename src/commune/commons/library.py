@@ -147,13 +147,15 @@ class Library:
         visibility: str,
         member: str | None = None,
         transfer: bool = False,
+        create: bool = False,
     ) -> None:
         """Make a collection private to a member, shared with the cooperative, or public.
 
         ``member`` names the owner. A collection without one may be given one; a collection
         that has one changes hands only with ``transfer``: its owner's curators lose it, so
         a visibility change must never carry that out in passing. The transfer is audited
-        with both owners."""
+        with both owners. ``create``: a collection not there yet is made, in the same
+        transaction as its visibility."""
         from commune.govern.members import member_id
         from commune.govern.policy import VISIBILITIES
         from commune.store import audit
@@ -167,7 +169,7 @@ class Library:
                 "a transfer needs the new owner", "pass --member MEMBER with --transfer"
             )
         with self.engine.begin() as conn:
-            cid = repo.collection_id(conn, collection)
+            cid = repo.collection_id(conn, collection, create=create)
             if cid is None:
                 raise NotFound(f"no collection named {collection!r}")
             current = repo.collection_owner(conn, cid)
@@ -312,21 +314,14 @@ class Library:
         logged = not exists and (member is not None or visibility is not None)
         if member is not None or visibility is not None:
             if not exists:
-                from commune.store.db import write_transaction
-
-                with write_transaction(self.engine) as conn:
-                    repo.collection_id(conn, name, create=True)
-                try:
-                    self.set_visibility(
-                        name, visibility or ("private" if member else "shared"), member
-                    )
-                except BaseException:
-                    # An unknown member, a private collection without one: refused, the
-                    # collection just made goes too, or the corrected command would find
-                    # it there, shared.
-                    with contextlib.suppress(Exception):
-                        self._drop_if_empty(name, actor, logged=False)
-                    raise
+                # Made with its visibility, in one transaction: an unknown member, a private
+                # collection without one, leave no collection that the corrected command
+                # would find there, shared. Made first in a transaction of its own, a kill
+                # before its visibility left it so, and the same add run again was refused
+                # ("already shared").
+                self.set_visibility(
+                    name, visibility or ("private" if member else "shared"), member, create=True
+                )
             else:
                 current = next(c for c in self.collections() if c["name"] == name)
                 if (visibility and visibility != current["visibility"]) or (
