@@ -173,3 +173,34 @@ cli(sys.argv[1:])
         [rh] = [c for c in commune.collections() if c["name"] == "rh"]
         assert (rh["visibility"], rh["owner"], rh["documents"]) == ("private", "Mairie", 1)
     check(home)
+
+
+def test_ctrl_c_during_add_says_what_is_kept_and_the_same_command_finishes(
+    home, tmp_path, monkeypatch
+):
+    # Ctrl-C said only "Aborted!" (in French "Abandon."): an operator stopping a long add
+    # did not know that what was stored stays, nor how to finish.
+    import commune.ingest.batch as batch
+
+    folder = many_files(tmp_path, 5)
+    real, calls = batch.one_file, []
+
+    def ctrl_c_on_the_fourth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "one_file", ctrl_c_on_the_fourth)
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert r.exit_code == 130, r.output
+    assert (
+        "interrompu après 3 fichier(s) sur 5\u00a0: 3 documents ajouté(s) ou mis à jour, "
+        "gardé(s)\u00a0; relancez la même commande pour finir"
+    ) in r.output, r.output
+    monkeypatch.undo()
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert r.exit_code == 0 and "2 added" in r.output and "3 unchanged" in r.output, r.output
+    assert documents_in(home) == 5
+    check(home)
