@@ -753,3 +753,32 @@ def test_collections_on_the_command_line_say_who_reads_each(coop, home):
         "coop\t1\tshared\tthe cooperative",
         "open\t1\tpublic\tthe cooperative",
     }
+
+
+def test_a_name_another_member_holds_privately_is_said_taken_not_absent(commune, tmp_path):
+    """Collection names are one namespace for the cooperative. A town's person uploading
+    under a name another town's private collection holds was told "no collection named X":
+    it hid nothing (a free name is taken at once), and told them to create what they were
+    creating. They are told to choose another name, in their language, and nothing of the
+    other town's collection is touched."""
+    from commune.errors import NotFound
+    from commune.text.messages import localise
+
+    make_key(commune, "bob", "Ville A", "contributor")
+    make_key(commune, "zed", "Ville B", "contributor")
+    note = tmp_path / "note.txt"
+    note.write_text("Délibération du conseil municipal du 3 mars.", encoding="utf-8")
+
+    def add(name: str, who: str):  # type: ignore[no-untyped-def]
+        actor = commune.actor(who)
+        return commune.add([note], collection=name, licence="etalab-2.0", actor=actor)
+
+    add("deliberations-2026", "bob")
+    with pytest.raises(NotFound) as taken:
+        add("deliberations-2026", "zed")
+    said = localise(str(taken.value), "fr")
+    assert "le nom de collection 'deliberations-2026' n'est pas à votre disposition" in said
+    assert "choisissez un autre nom pour une nouvelle collection" in said
+    [held] = [c for c in commune.collections() if c["name"] == "deliberations-2026"]
+    assert (held["visibility"], held["owner"], held["documents"]) == ("private", "Ville A", 1)
+    add("deliberations-2026-b", "zed")  # another name starts Ville B's own

@@ -138,3 +138,69 @@ def test_kill_9_while_serving_with_writes_in_flight(home, corpus):
     # Every answer a client received was recorded; one in flight may have been recorded
     # without its reply reaching the client, never the other way round.
     assert usage >= len(answered) and records >= len(answered)
+
+
+def test_an_add_killed_as_it_makes_a_private_collection_runs_again(home, corpus):
+    """`commune add --member M --visibility private` made the collection in one transaction
+    and gave it its owner and visibility in the next: killed between them, it left the
+    collection shared with no owner, and the same command run again was refused ("already
+    shared"). Killed now where the first transaction ended, it left nothing; run again, it
+    makes the collection private to its member."""
+    runner = CliRunner()
+    r = runner.invoke(cli, ["--home", str(home), "member", "add", "Mairie"])
+    assert r.exit_code == 0, r.output
+    add = ["add", str(corpus / "pool.txt"), "--licence", "etalab-2.0", "--collection", "rh"]
+    add += ["--member", "Mairie", "--visibility", "private"]
+    killed = """
+import os, sys
+import commune.commons.library as library
+library._write_access = lambda *a, **k: os._exit(9)  # the collection made, not yet its access
+from commune.cli import cli
+cli(sys.argv[1:])
+"""
+    r = subprocess.run(
+        [sys.executable, "-c", killed, "--home", str(home), *add],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 9, r.stderr
+    r = runner.invoke(cli, ["--home", str(home), *add])
+    assert r.exit_code == 0, r.output
+    from commune.core import Commune
+
+    with Commune(home) as commune:
+        [rh] = [c for c in commune.collections() if c["name"] == "rh"]
+        assert (rh["visibility"], rh["owner"], rh["documents"]) == ("private", "Mairie", 1)
+    check(home)
+
+
+def test_ctrl_c_during_add_says_what_is_kept_and_the_same_command_finishes(
+    home, tmp_path, monkeypatch
+):
+    # Ctrl-C said only "Aborted!" (in French "Abandon."): an operator stopping a long add
+    # did not know that what was stored stays, nor how to finish.
+    import commune.ingest.batch as batch
+
+    folder = many_files(tmp_path, 5)
+    real, calls = batch.one_file, []
+
+    def ctrl_c_on_the_fourth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "one_file", ctrl_c_on_the_fourth)
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert r.exit_code == 130, r.output
+    assert (
+        "interrompu après 3 fichier(s) sur 5\u00a0: 3 documents ajouté(s) ou mis à jour, "
+        "gardé(s)\u00a0; relancez la même commande pour finir"
+    ) in r.output, r.output
+    monkeypatch.undo()
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert r.exit_code == 0 and "2 added" in r.output and "3 unchanged" in r.output, r.output
+    assert documents_in(home) == 5
+    check(home)

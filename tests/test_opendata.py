@@ -277,6 +277,92 @@ def test_round_trip_keeps_dates_and_history(commune, tmp_path):
         assert state(third) == state(commune)
 
 
+@pytest.mark.parametrize("killed_at", ["the second earlier revision", "the first one's dates"])
+def test_an_import_killed_inside_a_history_resumes_it_whole(commune, tmp_path, killed_at):
+    # Found by killing imports: stopped inside a document's history, the import run again
+    # saw a document it held and replayed nothing more. The revisions after the kill were
+    # lost for good (two of three kept), the one reached kept today's date, and the
+    # document was counted "updated".
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from commune.commons import opendata
+    from commune.commons.library import Library
+    from commune.store.schema import revisions
+
+    page = tmp_path / "horaires.md"
+    for n, text in enumerate(["neuf", "dix", "onze"], 1):
+        page.write_text(f"# Horaires v{n}\n\nLa piscine ouvre à {text} heures.\n")
+        commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/h")
+    with commune.engine.begin() as conn:  # dates that cannot be today's
+        for n in (1, 2, 3):
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.number == n)
+                .values(created_at=datetime(2024, n, 1, tzinfo=UTC))
+            )
+    commune.export_collection("c", tmp_path / "dataset")
+
+    def state(c):  # type: ignore[no-untyped-def]
+        [d] = c.documents()
+        return [
+            (r["number"], r["status"], r["content_hash"], r["created_at"])
+            for r in c.history(d["id"])
+        ]
+
+    calls: list[int] = []
+
+    def kill_on(n, real):  # type: ignore[no-untyped-def]
+        def killed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt(f"killed before {killed_at}")
+            return real(*args, **kwargs)
+
+        return killed
+
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.MonkeyPatch.context() as m:
+            if killed_at == "the second earlier revision":
+                m.setattr(Library, "add", kill_on(2, Library.add))
+            else:
+                m.setattr(opendata, "_restore", kill_on(1, opendata._restore))
+            with pytest.raises(KeyboardInterrupt):
+                other.import_dataset(tmp_path / "dataset", "c")
+        assert len(state(other)) == 1
+        counts = other.import_dataset(tmp_path / "dataset", "c")
+        assert (counts["added"], counts["updated"], counts["earlier revisions"]) == (1, 0, 1)
+        assert state(other) == state(commune)
+        assert other.import_dataset(tmp_path / "dataset", "c")["unchanged"] == 1
+        assert state(other) == state(commune) and other.verify_audit().ok
+
+
+def test_a_newer_export_of_a_document_imported_whole_is_its_next_revision(commune, tmp_path):
+    # Its revisions here are its whole history in the newer dataset: nothing is replayed,
+    # and the newest revision is an update, not a document resumed.
+    page = tmp_path / "horaires.md"
+
+    def revise(n: int) -> None:
+        page.write_text(f"# Horaires\n\nLa piscine ouvre à {n} heures.\n")
+        commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/h")
+
+    def hashes(c):  # type: ignore[no-untyped-def]
+        [d] = c.documents()
+        return [r["content_hash"] for r in c.history(d["id"])]
+
+    revise(9)
+    revise(10)
+    commune.export_collection("c", tmp_path / "older")
+    revise(11)
+    commune.export_collection("c", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        assert other.import_dataset(tmp_path / "older", "c")["added"] == 1
+        counts = other.import_dataset(tmp_path / "newer", "c")
+        assert (counts["updated"], counts["added"], counts["earlier revisions"]) == (1, 0, 0)
+        assert hashes(other) == hashes(commune)
+
+
 def test_a_tampered_file_is_refused_before_anything_is_added(exported, tmp_path):
     victim = next((exported / "files").glob("*dechets*"))
     victim.write_text(victim.read_text() + "<p>injected</p>")
@@ -379,6 +465,56 @@ def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, expo
     with pytest.raises(CommuneError, match=r"holds files an export did not write \(files\)"):
         commune.export_collection("mairie", own)
     assert (own / "files" / "photo.jpg").read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize("step", [1, 3, 5, 7])
+def test_an_export_killed_while_it_replaces_the_last_one_is_finished_by_the_next(
+    commune, exported, step
+):
+    """Killed (kill -9, a power cut) while its parts took the last export's place, an export
+    left the folder with some of each, or none: documents.jsonl gone but croissant.json
+    there. The next export refused the folder ("holds files an export did not write"), and
+    the last export's parts lay in a hidden folder. The next export now finishes the swap."""
+    import os
+    import subprocess
+    import sys
+
+    pool = next(d for d in commune.documents() if d["title"].startswith("Swimming"))
+    commune.retire(pool["id"], reason="données personnelles")
+    kill = f"""
+import os, sys
+from pathlib import Path
+calls = [0]
+real = Path.replace
+def dying(self, target):
+    if ".export.partial" in str(self) + str(target):
+        calls[0] += 1
+        if calls[0] == {step}:
+            os._exit(9)
+    return real(self, target)
+Path.replace = dying
+from commune.cli import cli
+cli(["--home", sys.argv[1], "export", "mairie", "--out", sys.argv[2]])
+"""
+    home = str(commune.settings.home)
+    r = subprocess.run(
+        [sys.executable, "-c", kill, home, str(exported)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LANG": "en_GB.UTF-8"},
+        timeout=300,
+    )
+    assert r.returncode == 9, r.stderr
+    result = commune.export_collection("mairie", exported)
+    assert result.documents == 6
+    assert validate_export(exported) == []
+    assert {p.name for p in exported.iterdir()} == {
+        "files",
+        "documents.jsonl",
+        "croissant.json",
+        "dcat.jsonld",
+    }
+    assert pool["title"] not in (exported / "documents.jsonl").read_text()
 
 
 def test_a_javascript_source_is_refused_before_anything_is_added(exported, tmp_path):

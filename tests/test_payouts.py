@@ -352,3 +352,46 @@ def test_a_name_a_spreadsheet_would_compute_is_written_as_text(tmp_path) -> None
     assert rows[1][1] == rows[1][-1] == "'" + evil
     assert rows[2][1] == "Jardins partagés" and rows[2][-1] == "'@Ville"
     assert rows[1][6] == "5,00"  # figures are left as they are
+
+
+def test_payout_files_cut_short_by_a_kill_leave_the_last_ones_whole(
+    month, home: Path, tmp_path: Path, monkeypatch
+) -> None:
+    # Written in place, a run killed midway (kill -9, a power cut) left a payouts CSV or JSON
+    # cut short under its own name: a treasurer read a statement paying less than its fund.
+    # Now each file is the last run's, whole, or the new one, whole (store/files.py).
+    out = tmp_path / "out"
+    args = ["--home", str(home), "payouts", "--month", MONTH, "--out", str(out)]
+    assert CliRunner().invoke(cli, [*args, "--amount", "100"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = io.open
+
+    def cut_short(file, mode="r", *a, **kw):  # type: ignore[no-untyped-def]
+        handle = real(file, mode, *a, **kw)
+        if "w" not in mode:
+            return handle
+
+        class Killed:
+            def __enter__(self):  # type: ignore[no-untyped-def]
+                return self
+
+            def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+                handle.close()
+
+            def write(self, text):  # type: ignore[no-untyped-def]
+                handle.write(text[: len(text) // 2])
+                handle.flush()
+                raise KeyboardInterrupt("killed while writing")
+
+            def __getattr__(self, name):  # type: ignore[no-untyped-def]
+                return getattr(handle, name)
+
+        return Killed()
+
+    monkeypatch.setattr(io, "open", cut_short)
+    monkeypatch.setattr("builtins.open", cut_short)
+    r = CliRunner().invoke(cli, [*args, "--amount", "200"])
+    monkeypatch.undo()
+    assert r.exit_code != 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert json.loads((out / f"payouts-{MONTH}.json").read_text())["fund"] == "100.00"

@@ -196,6 +196,29 @@ def test_check_finds_a_revision_whose_original_file_is_missing(commune, corpus, 
     )
 
 
+def test_an_original_a_power_cut_left_empty_is_found_and_made_whole_by_adding_again(
+    commune, corpus, home
+):
+    # A power cut after an original's rename, before its bytes reached the disk, leaves its
+    # name with an empty file (ext4's delayed allocation). It was taken for the original:
+    # `commune check` said ok, adding the folder again said "unchanged" and left it empty,
+    # and an export published the empty file as the document.
+    from sqlalchemy import select
+
+    from commune.store.schema import revisions
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    with commune.engine.connect() as conn:
+        digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+    original = home / "blobs" / digest[:2] / digest
+    original.write_bytes(b"")
+    [originals] = [c for c in commune.check().checks if c.name == "originals"]
+    assert not originals.ok and originals.detail.startswith("1 revision has no original file")
+    assert commune.add([corpus / "pool.txt"], licence="etalab-2.0").unchanged == 1
+    assert original.read_bytes() == (corpus / "pool.txt").read_bytes()
+    assert all(c.ok for c in commune.check().checks)
+
+
 def test_restore_keeps_the_replaced_database_whole_and_says_what_it_held(
     commune, corpus, home, tmp_path
 ):
@@ -236,6 +259,70 @@ def test_restore_keeps_the_replaced_database_whole_and_says_what_it_held(
         assert db.execute("SELECT count(*) FROM documents").fetchone() == (2,)
     with Commune(home) as again:
         assert len(again.documents()) == 1
+
+
+@pytest.mark.parametrize("step", range(4))
+def test_a_restore_killed_at_any_step_leaves_a_home_with_a_whole_database(
+    commune, corpus, home, tmp_path, step
+):
+    """Killed (kill -9, a power cut) while --force swaps the databases, a restore left a home
+    without commune.db (the old one moved aside, the new one not yet in its place), or with
+    the old one's -wal beside nothing: the next command made a new empty commons there, or
+    read another database's log. Each step of the swap is now one rename or less, the old
+    database whole in its place until the new one replaces it."""
+    import os
+    import subprocess
+    import sys
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    commune.close()
+    # Newer than the backup, by a process killed since: its writes are in the -wal.
+    newer = (
+        "import os, sys\nfrom commune.core import Commune\n"
+        "c = Commune(sys.argv[1])\nc.add([sys.argv[2]], licence='etalab-2.0')\nos._exit(9)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", newer, str(home), str(corpus / "library.md")], timeout=300
+    )
+    assert (home / "commune.db-wal").stat().st_size > 0
+    # The process dies at the step-th file system change of the swap: no handler runs.
+    kill = f"""
+import os, sys
+from pathlib import Path
+steps = [0]
+def dying(real):
+    def f(*a, **k):
+        if steps[0] == {step}:
+            os._exit(9)
+        steps[0] += 1
+        return real(*a, **k)
+    return f
+os.link = dying(os.link)
+os.unlink = dying(os.unlink)
+Path.replace = dying(Path.replace)
+Path.unlink = dying(Path.unlink)
+from commune.cli import cli
+cli(["--home", sys.argv[1], "restore", "--force", sys.argv[2]])
+"""
+    r = subprocess.run(
+        [sys.executable, "-c", kill, str(home), str(tmp_path / "bk")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LANG": "en_GB.UTF-8"},
+        timeout=300,
+    )
+    assert r.returncode in (0, 9), r.stderr
+    with Commune(home) as after:
+        assert len(after.documents()) in (1, 2)  # the old database or the backup's, whole
+    r = run.invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 0, r.output
 
 
 def test_no_restore_under_a_running_server(commune, corpus, home, tmp_path, monkeypatch):

@@ -23,6 +23,7 @@ from commune.account.ledger import member_names, totals_by_member
 from commune.config import CooperativeSettings
 from commune.errors import InvalidRequest
 from commune.govern.quotas import month
+from commune.store.files import write_whole
 from commune.text.messages import localise
 from commune.text.slugs import slugs
 from commune.text.spreadsheet import cell
@@ -336,20 +337,22 @@ def export(stmt: Statement, directory: Path, csv_dialect: str = "fr") -> list[Pa
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     whole = directory / f"statement-{stmt.month}"
-    whole.with_suffix(".json").write_text(json.dumps(stmt.to_json(), indent=2, ensure_ascii=False))
-    whole.with_suffix(".csv").write_text(csv_text(stmt, dialect=csv_dialect), encoding="utf-8")
+    # Each file whole or not at all (store/files.py): cut short by a kill, a statement read
+    # as costing less than it did.
+    write_whole(
+        whole.with_suffix(".json"), json.dumps(stmt.to_json(), indent=2, ensure_ascii=False)
+    )
+    write_whole(whole.with_suffix(".csv"), csv_text(stmt, dialect=csv_dialect))
     written += [whole.with_suffix(".json"), whole.with_suffix(".csv")]
     # One file per member, never one for two: "Ville de Saint-Exemple" and "ville de
     # saint-exemple" wrote the same file, the second member's line alone in it.
     names = slugs((line.member for line in stmt.lines), "member")
     for line, slug in zip(stmt.lines, names, strict=True):
         base = directory / f"statement-{stmt.month}-{slug}"
-        base.with_suffix(".csv").write_text(
-            csv_text(stmt, [line], dialect=csv_dialect), encoding="utf-8"
-        )
+        write_whole(base.with_suffix(".csv"), csv_text(stmt, [line], dialect=csv_dialect))
         data: dict[str, object] = {k: v for k, v in stmt.to_json().items() if k != "lines"}
         data["member"] = json.loads(json.dumps(asdict(line), default=str))
-        base.with_suffix(".json").write_text(json.dumps(data, indent=2, ensure_ascii=False))
-        base.with_suffix(".html").write_text(member_html(stmt, line), encoding="utf-8")
+        write_whole(base.with_suffix(".json"), json.dumps(data, indent=2, ensure_ascii=False))
+        write_whole(base.with_suffix(".html"), member_html(stmt, line))
         written += [base.with_suffix(s) for s in (".csv", ".json", ".html")]
     return written

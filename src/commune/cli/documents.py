@@ -125,7 +125,11 @@ def add(
 
     language = from_environment(os.environ)
 
+    seen = {"done": 0, "total": 0, "stored": 0}
+
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
+        seen.update(done=done, total=total)
+        seen["stored"] += outcome.status in ("added", "updated")
         said_outcome(outcome, language)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(
@@ -134,22 +138,41 @@ def add(
             bar["bar"].__enter__()
         bar["bar"].update(1)
 
-    summary = commune.add(
-        list(paths),
-        collection=collection,
-        licence=licence,
-        contributor=contributor,
-        publisher=publisher,
-        source=source,
-        progress=progress,
-        member=member,
-        visibility=visibility,
-        actor=acting(ctx, as_user),
-        tdm_reserved=tdm_reserved,
-        ray_address=ray_address,
-        licence_text=licence_text,
-        exclude=exclude,
-    )
+    try:
+        summary = commune.add(
+            list(paths),
+            collection=collection,
+            licence=licence,
+            contributor=contributor,
+            publisher=publisher,
+            source=source,
+            progress=progress,
+            member=member,
+            visibility=visibility,
+            actor=acting(ctx, as_user),
+            tdm_reserved=tdm_reserved,
+            ray_address=ray_address,
+            licence_text=licence_text,
+            exclude=exclude,
+        )
+    except KeyboardInterrupt:
+        # Ctrl-C said only "Aborted!": an operator stopping a long add did not know that
+        # what was stored stays, nor that the same command finishes it.
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+        done, total = seen["done"], seen["total"]
+        stored = plural(language, seen["stored"], "{n} document", "{n} documents")
+        click.echo(
+            say(
+                language,
+                f"interrompu après {done} fichier(s) sur {total}\u00a0: {stored} ajouté(s) "
+                "ou mis à jour, gardé(s)\u00a0; relancez la même commande pour finir",
+                f"interrupted after {done} of {total} file(s): {stored} added or updated, "
+                "kept; run the same command again to finish",
+            ),
+            err=True,
+        )
+        sys.exit(130)
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
     if summary.added or summary.updated:

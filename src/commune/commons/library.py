@@ -216,10 +216,24 @@ class Library:
         return offered
 
     def _start_access(self, collection: str, visibility: str, member: str | None, by: str) -> None:
-        """The owner and visibility of a collection an add has just created (no decision to
-        take: whoever may add starts it, as `add` was told or :meth:`_starts_private` says)."""
+        """Start ``collection`` with its owner and visibility, in one transaction (no decision
+        to take: whoever may add starts it, as `add` was told or :meth:`_starts_private`
+        says). Made first in a transaction of its own, a kill before its visibility left it
+        shared with no owner, and the same add run again was refused ("already shared"); a
+        refusal (an unknown member) left it there for the corrected command to find, shared.
+        Two adds starting one name at once: the second is told, and never sets the access
+        of the collection the first started."""
+        from commune.store.db import lock, write_transaction
+
         _check_access(visibility, member, False)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
+            lock(conn, "collection", collection)
+            if repo.collection_id(conn, collection) is not None:
+                raise CommuneError(
+                    f"collection {collection!r} was started by another add meanwhile",
+                    "run the same command again: it adds to that collection if you may",
+                )
+            repo.collection_id(conn, collection, create=True)
             _write_access(conn, collection, visibility, member, False, by)
 
     def _may_contribute(self, actor: Actor, name: str) -> None:
@@ -239,8 +253,15 @@ class Library:
             and row["visibility"] == "private"
             and not allowed(actor, "read", collection(row))
         ):
+            # Names are the cooperative's, one namespace for every member: another member's
+            # private collection holds this one. "No collection named" hid nothing (a free
+            # name is taken at once) and told the person to create what they were creating.
             known = ", ".join(sorted(self.readable(actor))) or "none yet"
-            raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
+            raise NotFound(  # 404 as any collection one may not read, said as it is
+                f"the collection name {name!r} is not yours to use",
+                f"choose another name for a new collection, or one of yours: {known}",
+                field_hint="choose another name for a new collection",
+            )
         raise Forbidden(decision.reason)
 
     def add(
@@ -336,21 +357,9 @@ class Library:
         logged = not exists and (member is not None or visibility is not None)
         if member is not None or visibility is not None:
             if not exists:
-                from commune.store.db import write_transaction
-
-                with write_transaction(self.engine) as conn:
-                    repo.collection_id(conn, name, create=True)
-                try:
-                    self._start_access(
-                        name, visibility or ("private" if member else "shared"), member, actor.user
-                    )
-                except BaseException:
-                    # An unknown member, a private collection without one: refused, the
-                    # collection just made goes too, or the corrected command would find
-                    # it there, shared.
-                    with contextlib.suppress(Exception):
-                        self._drop_if_empty(name, actor, logged=False)
-                    raise
+                self._start_access(
+                    name, visibility or ("private" if member else "shared"), member, actor.user
+                )
             else:
                 current = next(c for c in self.collections() if c["name"] == name)
                 if (visibility and visibility != current["visibility"]) or (

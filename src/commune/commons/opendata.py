@@ -226,32 +226,53 @@ def export_collection(
     rows = _rows(engine, collection)
     if not rows:
         raise CommuneError(f"collection {collection!r} has no published document to export")
+    _finish_swap(out)  # an export killed while its parts took the last one's place
     final = _export_folder(out, collection)
     # Written aside, then put in place of the last export's parts: exported again into the
     # same folder, a document retired since stayed in files/ and was published again with
     # the folder; a failed export leaves the last one whole.
     out = final / PARTIAL
-    shutil.rmtree(out, ignore_errors=True)  # a crashed export's
+    shutil.rmtree(out, ignore_errors=True)  # a crashed export's, never begun to swap
     try:
         result = _export_into(mlc, engine, home, collection, rows, out, description)
-        # The last export's parts set aside, the new ones moved in, then the old ones
-        # deleted: renames on one disk, so a failure midway loses neither.
-        old = out / ".replaced"
-        old.mkdir()
-        for name in EXPORTED:
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    parts = [name for name in EXPORTED if (out / name).exists()]
+    (out / PARTS).write_text("\n".join(parts), encoding="utf-8")
+    (out / SWAPPING).mkdir()  # from here on, the new export is whole: the swap goes on
+    _finish_swap(final)
+    return ExportResult(final, result.documents, result.reconstructed, result.warnings)
+
+
+def _finish_swap(final: Path) -> None:
+    """Put a whole new export (``final``/PARTIAL, marked by its SWAPPING folder) in place of
+    the last one's parts, set aside in that folder first, then deleted: renames on one disk,
+    each part the old one or the new one. Run again after a kill midway, it goes on where it
+    stopped: it left the folder with some parts of each, which the next export refused as
+    "files an export did not write", the last export's parts in a hidden folder."""
+    out = final / PARTIAL
+    old = out / SWAPPING
+    if not old.is_dir():
+        return
+    parts = (out / PARTS).read_text(encoding="utf-8").split()
+    for name in EXPORTED:
+        if name not in parts:
+            # Not in the new export (no licence texts this time): the last one's goes.
             if (final / name).exists():
                 (final / name).replace(old / name)
-        for name in EXPORTED:
-            if (out / name).exists():
-                (out / name).replace(final / name)
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    return ExportResult(final, result.documents, result.reconstructed, result.warnings)
+        elif (out / name).exists():  # else moved in before the kill
+            if (final / name).exists():
+                (final / name).replace(old / name)
+            (out / name).replace(final / name)
+    shutil.rmtree(out, ignore_errors=True)
 
 
 # What an export writes at the top of its folder; anything else there is someone's.
 EXPORTED = ("files", "licences", "documents.jsonl", "croissant.json", "dcat.jsonld")
 PARTIAL = ".export.partial"
+SWAPPING = ".replaced"  # in PARTIAL: the new export is whole, and takes the last one's place
+PARTS = ".parts"  # in PARTIAL: the new export's parts, one a line, written before SWAPPING
 
 
 def _export_folder(out: Path, collection: str) -> Path:
@@ -647,8 +668,16 @@ def import_dataset(
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
     for line in lines:
         # The history is replayed only into a document this commons does not hold yet: over
-        # an existing one, its old texts would come back as new revisions.
-        replay = line.get("history", []) if not _holds(library, collection, line) else []
+        # an existing one, its old texts would come back as new revisions. A document whose
+        # revisions here are the first of its history, in order, is one an import stopped in
+        # (a crash): the rest of its history is replayed. Replayed only when not held, the
+        # revisions after the crash were lost for good, and the newest one's date with them.
+        earlier = line.get("history", [])
+        held, reached = _held_history(library, collection, line)
+        replay = earlier if not held else earlier[reached:] if reached else []
+        if held and reached:
+            # The newest revision it reached may have been stored without its date.
+            _restore(library, held, earlier[reached - 1], line["added_at"])
         # Its revisions are the dataset's history (curation.ArrivalGate): when the document is
         # new here, or what this home publishes of it is one of them (an import stopped before
         # its newest revision, run again).
@@ -782,20 +811,27 @@ def _listing(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def _holds(library: Library, collection: str, line: dict[str, Any]) -> bool:
+def _held_history(library: Library, collection: str, line: dict[str, Any]) -> tuple[int, int]:
+    """(the id of the document ``line`` is in ``collection`` here, or 0 when it holds none;
+    how many entries of the line's history its revisions here are, in order: 0 when they are
+    anything else). Revisions are told by their bytes' SHA-256, as the dataset lists them."""
     with library.engine.connect() as conn:
-        cid = conn.execute(
-            select(collections.c.id).where(collections.c.name == collection)
+        found = conn.execute(
+            select(documents.c.id)
+            .select_from(documents.join(collections))
+            .where(collections.c.name == collection, documents.c.source_key == line["source_uri"])
         ).scalar()
-        return cid is not None and (
+        if found is None:
+            return 0, 0
+        mine = list(
             conn.execute(
-                select(documents.c.id).where(
-                    documents.c.collection_id == cid,
-                    documents.c.source_key == line["source_uri"],
-                )
-            ).first()
-            is not None
+                select(revisions.c.content_hash)
+                .where(revisions.c.document_id == found)
+                .order_by(revisions.c.number)
+            ).scalars()
         )
+    theirs = [entry["sha256"] for entry in line.get("history", [])]
+    return int(found), len(mine) if mine and mine == theirs[: len(mine)] else 0
 
 
 def _published_from_history(library: Library, collection: str, line: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from commune.commons.payouts import FUND, Line, PayoutStatement
+from commune.store.files import write_whole
 from commune.text.slugs import slugs
 from commune.text.spreadsheet import cell
 
@@ -155,6 +156,7 @@ def export(stmt: PayoutStatement, directory: Path) -> list[Path]:
         files[base.with_suffix(".json")] = json.dumps(one, indent=2, ensure_ascii=False)
         files[base.with_suffix(".html")] = contributor_html(stmt, ln)
     for path, text in files.items():
-        # newline="": the CSV carries its own CRLF, as spreadsheets expect.
-        path.write_text(text, encoding="utf-8", newline="")
+        # newline="": the CSV carries its own CRLF, as spreadsheets expect. Each file whole
+        # or not at all: cut short by a kill, a statement read as paying less than its fund.
+        write_whole(path, text, newline="")
     return list(files)

@@ -416,6 +416,9 @@ def one_file(
             existing = repo.find_document(conn, coll_id, source)
             digest = hashlib.sha256(data).hexdigest()
             if unchanged(conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved):
+                # Its original made whole again if a power cut left it empty (blobs.put):
+                # adding the same folder again is what an operator does after one.
+                blobs.put(settings.home, digest, data)
                 return FileOutcome(str(path), "unchanged", int(existing.id))
             # A new path whose bytes the collection holds already (a second checkout): its
             # vectors serve, so that only reading it is spent to learn its address (store).

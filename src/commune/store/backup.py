@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -224,7 +225,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         if target.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = target.with_name(f"{target.name}.replaced-{stamp}")
-            _move_database(target, kept)
+            _keep_database(target, kept)
         else:  # a -wal left without its database belongs to none: never beside the new one
             for suffix in ("-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
@@ -235,6 +236,9 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         tmp.unlink(missing_ok=True)
         if kept is not None and not target.exists():  # put the old database back, whole
             _move_database(kept, target)
+        elif kept is not None and kept.exists() and kept.samefile(target):
+            kept.unlink()  # the old database is still in place: no second name for it
+            kept = None
         raise CommuneError(
             f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
             "fix that, then run commune restore again with --force",
@@ -258,6 +262,7 @@ def _end_sessions(db: Path) -> int:
     replaced database, not this one, and a session ended since worked again after a restore
     (up to its 12 hours). Everyone signs in again once. Returns how many were ended."""
     from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
 
     from commune.store.schema import web_sessions
 
@@ -270,8 +275,10 @@ def _end_sessions(db: Path) -> int:
                 .values(ended_at=datetime.now(UTC))
             )
             return int(done.rowcount or 0)
-    except Exception:  # a backup from before the web sessions (migration 0006): none to end
-        return 0
+    except OperationalError as exc:
+        if "no such table" in str(exc):  # a backup from before the web sessions (0006)
+            return 0
+        raise
     finally:
         engine.dispose()
 
@@ -316,6 +323,29 @@ def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
         ours.write_text(_without_database_url(theirs.read_text("utf-8")), "utf-8")
         return None
     return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
+
+
+def _keep_database(target: Path, kept: Path) -> None:
+    """Give the database at ``target`` a second name, ``kept``, whole, while it stays in place
+    until the restored one replaces it in one rename. It was moved aside first: a restore
+    killed (kill -9, a power cut) between the moves left the home without a database, and
+    the next command made a new, empty commons there.
+
+    Its -wal (its latest writes) is written into it first, so that the file alone holds
+    everything; a database that cannot be read so (damaged: what a restore is often for) is
+    renamed aside with its -wal and -shm, as before."""
+    try:
+        with closing(sqlite3.connect(target)) as raw:
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            raise sqlite3.OperationalError("the database is in use")
+        for suffix in ("-wal", "-shm"):  # the -wal is empty now; a -shm is rebuilt
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        os.link(target, kept)
+    except (sqlite3.Error, OSError):
+        # Not readable, or no hard links on this file system. The moves leave a moment
+        # without a database, which the restored one's rename ends.
+        _move_database(target, kept)
 
 
 def _move_database(source: Path, dest: Path) -> None:

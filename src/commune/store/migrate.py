@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, delete, func, insert, select, text
 
 from commune.errors import CommuneError
+from commune.store.files import write_whole
 from commune.store.schema import metadata
 
 BATCH = 2000
@@ -281,9 +282,10 @@ def switch(home: Path, url: str) -> Path:
     path = home / CONFIG_FILE
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if path.exists():
-        (home / f"{CONFIG_FILE}.bak").write_text(old, encoding="utf-8")
+        write_whole(home / f"{CONFIG_FILE}.bak", old)
     lines = [ln for ln in old.splitlines() if not ln.strip().startswith("database_url")]
     # Top-level keys come before the first [table]: put it first.
     new = "\n".join([f"database_url = {json.dumps(url)}", *lines]) + "\n"
-    path.write_text(new, encoding="utf-8")
+    # Whole or not at all: cut short, the home would not open, or open its old database.
+    write_whole(path, new)
     return path

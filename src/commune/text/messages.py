@@ -797,6 +797,26 @@ PATTERNS = [
             "rendez-la d'abord partagée : commune visibility {name} shared",
         ),
         (
+            r"the collection name (?P<name>'[^']*') is not yours to use",
+            "le nom de collection {name} n'est pas à votre disposition",
+        ),
+        (
+            r"choose another name for a new collection, or one of yours: (?P<known>.*)",
+            "choisissez un autre nom pour une nouvelle collection, ou l'une des vôtres : {known}",
+        ),
+        (
+            "choose another name for a new collection",
+            "choisissez un autre nom pour une nouvelle collection",
+        ),
+        (
+            r"collection (?P<name>'[^']*') was started by another add meanwhile",
+            "la collection {name} vient d'être créée par un autre ajout",
+        ),
+        (
+            "run the same command again: it adds to that collection if you may",
+            "relancez la même commande : elle ajoute à cette collection si vous en avez le droit",
+        ),
+        (
             r"collection (?P<name>'[^']*') is not shared with peers",
             "la collection {name} n'est pas partagée avec des pairs",
         ),

@@ -1,0 +1,34 @@
+"""Files the operator hands on or the home reads at start-up, written whole or not at all.
+
+A file written in place and cut short (a kill, a power cut) is worse than none: a payouts
+CSV that stops halfway reads as a smaller fund, a commune.toml that stops halfway stops the
+home from opening. Written beside under a temporary name, flushed to the disk, then renamed
+over the old one: a reader finds the old file whole, or the new one whole.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def write_whole(path: Path, text: str, newline: str | None = None) -> None:
+    """Write ``text`` (UTF-8) to ``path``, replacing it in one rename; ``newline`` as for
+    :func:`open` ("": the text carries its own line ends). A file replaced keeps its
+    permissions (a commune.toml may hold a database password); a new one gets the umask's."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666  # less the umask, as open() makes a file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with open(fd, "w", encoding="utf-8", newline=newline) as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
