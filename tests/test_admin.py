@@ -446,7 +446,7 @@ def test_a_removed_person_opens_nothing_and_their_records_stay(
     with pytest.raises(NotFound, match="was removed"):
         admin.set_password("bob", PASSWORD)
     assert "bob" not in [p["name"] for p in admin.people()]
-    with pytest.raises(CommuneError, match="their name stays in the records"):
+    with pytest.raises(CommuneError, match="already exists.*a removed person's too"):
         admin.add_user("bob", member="Ville A")
     # What the accounts rest on stays: the ledger's row; the question's record, its words gone.
     assert len(_rows(commune, usage, bob.user_id)) == 1
@@ -508,8 +508,12 @@ def test_a_member_admin_changes_a_persons_caps_and_no_other_members(
         admin.set_user_quotas("carol", {"requests_per_day": 1}, actor=alice)
     with pytest.raises(CommuneError, match="must be greater than 0"):
         admin.set_user_quotas("bob", {"requests_per_day": -3}, actor=alice)
+    # One's own caps were set from above: a member admin cleared theirs as anyone's.
+    with pytest.raises(Forbidden, match="your own caps are set by a cooperative admin"):
+        admin.set_user_quotas("alice", {"requests_per_day": None}, actor=alice)
     assert [r[1] for r in audit_rows(commune, 0)].count("user-quotas") == 1  # refusals: none
     assert [p["requests_per_day"] for p in admin.people() if p["name"] == "carol"] == [None]
+    admin.set_user_quotas("alice", {"requests_per_day": 5})  # the operator may
 
 
 def test_another_members_name_is_answered_as_an_unknown_one(admin: Admin, tmp_path: Path) -> None:

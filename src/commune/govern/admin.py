@@ -129,6 +129,15 @@ class Admin:
         user as `people` lists them."""
         with self.engine.begin() as conn:
             accounts.require_administer(conn, actor, user)
+            if user == actor.user and not (
+                actor.is_operator or actor.at_least("cooperative-admin")
+            ):
+                # A cap one holds was set by someone above (a cooperative admin): its holder
+                # cleared it as easily as anyone they administer.
+                raise Forbidden(
+                    "your own caps are set by a cooperative admin",
+                    "ask one of them to change them",
+                )
             before = members.set_user_quotas(conn, user, quotas)
             audit.append(
                 conn, actor.user, "user-quotas", f"user {user}", before=before, after=quotas

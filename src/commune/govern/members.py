@@ -214,15 +214,15 @@ def add_user(
         _positive(key, value)
     mid = member_id(conn, member)
     taken = conn.execute(select(users.c.removed_at).where(users.c.name == name)).first()
-    if taken is not None and taken.removed_at is not None:
-        # A removed person's name stays theirs: the ledger, the credits, the payouts and the
-        # audit log name them, and a newcomer under it would be paid and blamed for them.
-        raise CommuneError(
-            f"a user named {name!r} was removed, and their name stays in the records",
-            "pick another name",
-        )
     if taken is not None:
-        raise CommuneError(f"a user named {name!r} already exists", "pick another name")
+        # A removed person's name stays theirs: the ledger, the credits, the payouts and the
+        # audit log name them, and a newcomer under it would be paid and blamed for them. Said
+        # as any name taken: "was removed" told another member's admin that a person of a
+        # member not theirs had left.
+        raise CommuneError(
+            f"a user named {name!r} already exists",
+            "pick another name: a name stays taken, a removed person's too",
+        )
     _not_a_twin(conn, users, "user", name)
     kind = conn.execute(select(members.c.kind).where(members.c.id == mid)).scalar_one()
     if (

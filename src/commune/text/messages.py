@@ -388,9 +388,13 @@ PATTERNS = [
             "le journal d'audit dit quand, par qui et pourquoi : commune audit log",
         ),
         (
-            r"a user named (?P<name>'[^']*') was removed, and their name stays in the records",
-            "un·e utilisateur·rice nommé·e {name} a été retiré·e, et son nom reste dans les "
-            "registres",
+            "your own caps are set by a cooperative admin",
+            "vos propres plafonds sont fixés par un·e administrateur·rice de la coopérative",
+        ),
+        ("ask one of them to change them", "demandez-lui de les changer"),
+        (
+            r"pick another name: a name stays taken, a removed person's too",
+            "choisissez un autre nom : un nom reste pris, celui d'une personne retirée aussi",
         ),
         (
             r"this API key's user was removed",
