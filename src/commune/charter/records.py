@@ -84,13 +84,17 @@ def remember_charter(conn: Connection, charter: Charter) -> bool:
     from commune.store import audit
     from commune.store.db import lock
 
+    def latest() -> str | None:
+        return conn.execute(
+            select(charters.c.sha256).order_by(charters.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+
+    if latest() == charter.sha256:
+        return False  # in force already: every start of every command, without a write lock
     # A server and the CLI seeing the edit at once: the second reads the first's entry
     # instead of both recording the same return.
     lock(conn, "charter")
-    latest = conn.execute(
-        select(charters.c.sha256).order_by(charters.c.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    if latest == charter.sha256:
+    if latest() == charter.sha256:
         return False
     conn.execute(
         insert(charters).values(
