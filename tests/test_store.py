@@ -655,13 +655,12 @@ def test_a_restore_names_the_keys_it_makes_active_again(commune, corpus, home, t
     assert "revoked since the backup" not in r.output  # the replaced one had revoked none
 
 
-def test_a_restore_ends_the_sessions_and_names_the_people_it_brings_back(
-    commune, corpus, home, tmp_path
-):
-    """The backup holds the sessions open when it was made and the people as they were: a
-    session signed out since, a person removed since, a password changed since (it leaked)
-    all worked again after a restore, and nothing said so. The sessions end; the people are
-    named with the command that undoes it again."""
+def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpus, home, tmp_path):
+    """The backup holds the sessions open when it was made and the people and collections
+    as they were: a session signed out since, a person removed since, a password changed
+    since (it leaked), a collection made private since, a role lowered since all came back
+    after a restore, and nothing said so. The sessions end; the rest is named, from the
+    replaced database's audit log, to be done again."""
     from click.testing import CliRunner
 
     from commune.cli import cli
@@ -672,12 +671,14 @@ def test_a_restore_ends_the_sessions_and_names_the_people_it_brings_back(
 
     keys = {name: make_key(commune, name, "Ville A") for name in ("alice", "bruno", "chloe")}
     commune.admin.set_password("chloe", "un mot de passe ancien")
+    commune.add([corpus / "pool.txt"], collection="rh", licence="etalab-2.0")
     with commune.engine.begin() as conn:
         token = sessions.open_session(conn, authenticate(conn, keys["alice"]), 12)
     run = CliRunner(env={"LANG": "en_GB.UTF-8"})
     assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
     commune.admin.remove_user("bruno", "left the town hall")
     commune.admin.set_password("chloe", "un mot de passe nouveau")
+    commune.set_visibility("rh", "private", member="Ville A")
     commune.close()
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
@@ -686,13 +687,18 @@ def test_a_restore_ends_the_sessions_and_names_the_people_it_brings_back(
         "bruno, removed since the backup, can sign in again: remove them again (commune user "
         'remove bruno --reason "…")'
     ) in r.output
-    assert (
-        "chloe's password changed since the backup: the old one works again, set it again "
-        "(commune user password chloe)"
-    ) in r.output
-    assert "alice," not in r.output and "alice'" not in r.output
+    assert "the restore undoes these changes made since the backup" in r.output
+    undone = r.output.split("make again those that still hold:\n")[1].splitlines()
+    assert [line.split()[2:] for line in undone[:2]] == [
+        ["password-set", "user", "chloe"],
+        ["visibility", "collection", "rh"],
+    ], r.output
+    assert "alice" not in r.output
     with Commune(home) as restored, restored.engine.connect() as conn:
         assert sessions.find(conn, token) is None
+    # Restored again over the restored home: nothing was done since, nothing is listed.
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0 and "undoes" not in r.output and "removed since" not in r.output
 
 
 def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_path):

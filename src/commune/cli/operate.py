@@ -303,23 +303,30 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
     # A removal or a password change made after the backup is undone by the restore too.
     for u in m.get("revived_users", []):
         who = u["user"]
-        if u["what"] == "removed":
-            line = say(
-                language,
-                f"{who}, retiré·e depuis la sauvegarde, peut de nouveau se connecter : "
-                f'retirez-le·la encore (commune user remove {who} --reason "…")',
-                f"{who}, removed since the backup, can sign in again: remove them again "
-                f'(commune user remove {who} --reason "…")',
-            )
-        else:
-            line = say(
-                language,
-                f"le mot de passe de {who} a changé depuis la sauvegarde : l'ancien est de "
-                f"nouveau valable, redéfinissez-le (commune user password {who})",
-                f"{who}'s password changed since the backup: the old one works again, set it "
-                f"again (commune user password {who})",
-            )
+        line = say(
+            language,
+            f"{who}, retiré·e depuis la sauvegarde, peut de nouveau se connecter\u00a0: "
+            f'retirez-le·la encore (commune user remove {who} --reason "…")',
+            f"{who}, removed since the backup, can sign in again: remove them again "
+            f'(commune user remove {who} --reason "…")',
+        )
         click.echo(line, err=True)
+    undone = m.get("undone", [])
+    if undone:
+        # Who reads a collection, roles, caps, passwords: as before the changes the audit
+        # log records since the backup. Listed, to be made again where they still hold.
+        click.echo(
+            say(
+                language,
+                "la restauration défait ces changements faits depuis la sauvegarde (journal "
+                "d'audit de la base remplacée)\u00a0; refaites ceux qui valent toujours\u00a0:",
+                "the restore undoes these changes made since the backup (the replaced "
+                "database's audit log); make again those that still hold:",
+            ),
+            err=True,
+        )
+        for u in undone:
+            click.echo(f"  {u['at']}  {u['actor']}  {u['action']}  {u['subject']}", err=True)
     # A revocation made after the backup is undone by the restore: said, with the command.
     for k in m.get("revived_keys", []):
         click.echo(

@@ -253,7 +253,51 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         "replaced_held": _held(kept),
         "revived_keys": _revived_keys(kept, target),
         "revived_users": _revived_users(kept, target),
+        "undone": _undone(kept, target),
     }
+
+
+# What the audit log records that a restore takes back and someone should decide again: who
+# reads a collection, who has which role, caps, passwords. Keys revoked and people removed
+# are named on their own lines, with the command that does it again (_revived_keys,
+# _revived_users).
+UNDONE_ACTIONS = (
+    "visibility",
+    "transfer",
+    "drop-collection",
+    "role-grant",
+    "user-quotas",
+    "member-quotas",
+    "password-set",
+)
+
+
+def _undone(replaced: Path, restored: Path) -> list[dict[str, str]]:
+    """The changes the replaced database's audit log records after the restored one's last
+    entry, of the kinds a restore silently takes back (UNDONE_ACTIONS): a collection made
+    private since the backup was shared again, a role lowered since (a compromised admin)
+    came back, and nothing said so. Only when the replaced log continues the restored one
+    (the same entry, by its hash, at the restored one's end): otherwise nobody can tell."""
+    try:
+        with closing(sqlite3.connect(restored)) as raw:
+            last = raw.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        with closing(sqlite3.connect(replaced)) as raw:
+            if last is not None:
+                same = raw.execute("SELECT hash FROM audit_log WHERE id = ?", (last[0],)).fetchone()
+                if same is None or same[0] != last[1]:
+                    return []
+            marks = ", ".join("?" for _ in UNDONE_ACTIONS)
+            rows = raw.execute(
+                "SELECT created_at, actor, action, subject FROM audit_log "
+                f"WHERE id > ? AND action IN ({marks}) ORDER BY id",
+                (last[0] if last else 0, *UNDONE_ACTIONS),
+            ).fetchall()
+    except sqlite3.Error:
+        return []  # not a Commune database after all: there is nothing to compare
+    return [
+        {"at": str(at), "actor": actor, "action": action, "subject": subject}
+        for at, actor, action, subject in rows
+    ]
 
 
 def _end_sessions(db: Path) -> int:
@@ -284,31 +328,27 @@ def _end_sessions(db: Path) -> int:
 
 
 def _revived_users(replaced: Path, restored: Path) -> list[dict[str, Any]]:
-    """The people the replaced database had removed, or whose password changed, since the
-    backup: the restore brings them back as they were (removed, they sign in again; a
-    password changed because it leaked works again). Named, with what to do, as keys are."""
+    """The people the replaced database had removed since the backup: the restore brings
+    them back, and they sign in again. Named, with what to do, as keys are. (A password
+    changed since is in the audit log's ``password-set``, :func:`_undone`: comparing hashes
+    named everyone whose hash was renewed at sign-in.)"""
 
-    def people(db: Path) -> dict[str, tuple[str | None, bool]]:
+    def removed(db: Path) -> dict[str, bool]:
         with closing(sqlite3.connect(db)) as raw:
             cols = {r[1] for r in raw.execute("PRAGMA table_info(users)")}
             gone = "removed_at IS NOT NULL" if "removed_at" in cols else "0"
-            rows = raw.execute(f"SELECT name, password_hash, {gone} FROM users").fetchall()
-        return {name: (hashed, bool(out)) for name, hashed, out in rows}
+            rows = raw.execute(f"SELECT name, {gone} FROM users").fetchall()
+        return {name: bool(out) for name, out in rows}
 
     try:
-        before, after = people(replaced), people(restored)
+        before, after = removed(replaced), removed(restored)
     except sqlite3.Error:
         return []  # not a Commune database after all: there is nothing to compare
-    revived = []
-    for name, (hashed, removed) in sorted(before.items()):
-        if name not in after:
-            continue
-        was_hashed, was_removed = after[name]
-        if removed and not was_removed:
-            revived.append({"user": name, "what": "removed"})
-        elif not removed and was_hashed is not None and hashed != was_hashed:
-            revived.append({"user": name, "what": "password"})
-    return revived
+    return [
+        {"user": name, "what": "removed"}
+        for name, gone in sorted(before.items())
+        if gone and after.get(name) is False
+    ]
 
 
 def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
