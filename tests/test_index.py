@@ -265,6 +265,18 @@ def test_the_add_command_leaves_one_merged_base(home, corpus, tmp_path):
     runner = CliRunner()
     merged = []
     for path in (corpus, d):
+        if path == d:
+            # What builds killed midway left (kill -9 at the final rename): a folder two days
+            # old, no builder's any more, goes at the next build; a younger one may be
+            # another process's build under way, and stays.
+            import os
+            import time
+
+            for name, age in ((".build-killed", 2 * 86400), (".build-running", 60)):
+                (home / "index" / name).mkdir()
+                (home / "index" / name / "rows.npz").write_bytes(b"half")
+                then = time.time() - age
+                os.utime(home / "index" / name, (then, then))
         r = runner.invoke(
             cli,
             ["--home", str(home), "add", str(path), "--collection", "mairie"]
@@ -282,6 +294,8 @@ def test_the_add_command_leaves_one_merged_base(home, corpus, tmp_path):
     # the merged base holds.
     assert "merging the index" not in merged[0]
     assert f"merging the index ({len(catalog)} passages)…" in merged[1]
+    left = sorted(p.name for p in (home / "index").glob(".build-*"))
+    assert left == [".build-running"], left
 
 
 def test_a_base_merged_meanwhile_by_another_process_is_taken(loaded, home, tmp_path, monkeypatch):

@@ -17,11 +17,13 @@ to exit once the passages changed since the base reach a share of it (`commune a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -143,6 +145,8 @@ def _directory(index_dir: Path, generation: int, model: str) -> Path:
 
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+# A build folder untouched this long was left by a build killed midway (_write removes it).
+STALE_BUILD_S = 6 * 3600
 EMBED_BATCH = 64  # vectors are stored batch by batch: an interrupted re-embedding resumes
 
 
@@ -557,6 +561,14 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     )
     for old in older[:-1]:
         shutil.rmtree(old, ignore_errors=True)
+    # A build killed midway (kill -9, a power cut) left its folder, which nothing removed: it
+    # grows with the commons (23 MB for the handbook). One untouched for hours is no
+    # builder's any more (a build writes its files within minutes); a younger one may be.
+    stale = time.time() - STALE_BUILD_S
+    for left in index_dir.glob(".build-*"):
+        with contextlib.suppress(OSError):
+            if left.is_dir() and left.stat().st_mtime < stale:
+                shutil.rmtree(left, ignore_errors=True)
 
 
 def _approximate(settings: IndexSettings) -> tuple[int, int]:
