@@ -96,6 +96,26 @@ def test_a_stopped_run_resumes_and_stores_each_passage_once(filled) -> None:  # 
     assert len(_e5_rows(filled)) == 6
 
 
+def test_passages_added_during_a_run_do_not_leave_older_ones_missing(filled, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A run counted what was missing when it started; passages added meanwhile are done
+    first (newest first), so it stopped at its count with older passages still missing, and
+    said it was done. Without a limit it goes on until none is missing."""
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "piscine.md").write_text(
+        "# Piscine\n\nLa piscine municipale ouvre le mercredi après-midi.", encoding="utf-8"
+    )
+    added: list[int] = []
+
+    def meanwhile(n: int, total: int) -> None:
+        if not added:  # after the first batch, a contributor adds a document
+            added.append(n)
+            filled.add([new], licence="CC-BY-4.0")
+
+    done = filled.enrich(progress=meanwhile)
+    assert (done.enriched, done.total, done.share) == (7, 7, 1.0)
+
+
 def test_a_rival_enricher_and_a_deleted_passage_during_a_batch(filled) -> None:  # type: ignore[no-untyped-def]
     """While a batch is embedded (seconds with e5), the server's enricher may store some of
     its passages and a curator may delete one: the batch keeps the rival's vectors, skips the

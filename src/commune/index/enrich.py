@@ -189,7 +189,18 @@ def run(
     if limit is not None:
         to_do = min(to_do, limit)
     done = 0
-    while done < to_do and not (stop is not None and stop()):
+    while not (stop is not None and stop()):
+        if done >= to_do:
+            if limit is not None:
+                break
+            # Passages added during the run are done first (newest first): the count taken
+            # at the start ran out with older ones still missing, and the run said it was
+            # done. Without a limit, it goes on until none is missing.
+            with engine.connect() as conn:
+                more = progress(conn, embedder.name).remaining
+            if more == 0:
+                break
+            to_do = done + more
         n = enrich_batch(engine, embedder, min(size, to_do - done))
         if n == 0:
             # Nothing stored: either nothing is missing any more (another enricher finished,
