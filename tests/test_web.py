@@ -1151,8 +1151,8 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
     # Refused as the CLI refuses, in the form, what was typed kept, nothing changed.
     for typed, said, status in (
         ({"requests_per_day": "-3"}, "requests_per_day doit être supérieur à 0, reçu -3", 400),
-        ({"requests_per_day": "beaucoup"}, "Beaucoup n'est pas un nombre entier", 400),
-        ({"wh_per_month": "x"}, "X n'est pas un nombre :", 400),
+        ({"requests_per_day": "beaucoup"}, "« beaucoup » n'est pas un nombre entier", 400),
+        ({"wh_per_month": "x"}, "« x » n'est pas un nombre :", 400),
     ):
         form = {"user": "paul", "requests_per_day": "", "tokens_per_month": "", "wh_per_month": ""}
         r = mona.post("/admin/users/caps", form | typed)

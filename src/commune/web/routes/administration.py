@@ -156,13 +156,14 @@ def caps(typed: dict[str, str]) -> dict[str, float | None]:
         except ValueError:
             raise InvalidRequest(
                 _(
-                    "%(value)s is not a whole number: give one, or leave the field empty "
+                    # Quoted: what was typed, never read as the sentence's first word.
+                    "'%(value)s' is not a whole number: give one, or leave the field empty "
                     "for no cap.",
                     value=typed[name],
                 )
                 if kind is int
                 else _(
-                    "%(value)s is not a number: give one, or leave the field empty for no cap.",
+                    "'%(value)s' is not a number: give one, or leave the field empty for no cap.",
                     value=typed[name],
                 )
             ) from None
