@@ -895,3 +895,21 @@ def test_an_edited_list_of_retirements_is_refused_before_anything_is_added(commu
         with pytest.raises(CommuneError, match="retired.jsonl does not match its SHA-256"):
             other.import_dataset(tmp_path / "ds", "c")
         assert other.documents() == []
+
+
+def test_cli_import_says_how_many_documents_it_retired(commune, tmp_path):
+    (tmp_path / "a.md").write_text("# A\n\nUn texte.\n")
+    (tmp_path / "b.md").write_text("# B\n\nUn autre texte.\n")
+    for name in ("a.md", "b.md"):
+        commune.add([tmp_path / name], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    other = str(tmp_path / "other-home")
+    for dataset in ("older", "newer"):
+        r = runner.invoke(
+            cli, ["--home", other, "import", str(tmp_path / dataset), "--collection", "c"]
+        )
+        assert r.exit_code == 0, r.output
+    assert r.stdout.strip().endswith("1 inchangé, 0 en échec, 0 révision antérieure, 1 retiré")

@@ -512,11 +512,12 @@ IMPORTED = {
     "earlier revisions": ("{n} révision antérieure", "{n} révisions antérieures"),
     # The documents the dataset's publisher retired, retired here too (commons/opendata.py).
     "retired": ("{n} retiré", "{n} retirés"),
-    "held for a curator": ("{n} en attente de curation", "{n} en attente de curation"),
+    # Of those retired: counted apart, "1 retired, 1 held" read as two documents.
+    "held for a curator": ("dont {n} en attente de curation", "dont {n} en attente de curation"),
 }
 
 
 def imported(key: str, n: int, lang: str) -> str:
     if not speech.french(lang) or key not in IMPORTED:
-        return f"{n} {key}"
+        return f"of which {n} {key}" if key == "held for a curator" else f"{n} {key}"
     return plural(lang, n, *IMPORTED[key])
