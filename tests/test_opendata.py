@@ -438,6 +438,7 @@ def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, expo
     assert {p.name for p in exported.iterdir()} == {
         "files",
         "documents.jsonl",
+        "retired.jsonl",  # which says the pool's document was retired, for its importers
         "croissant.json",
         "dcat.jsonld",
     }  # the partial export is gone
@@ -511,6 +512,7 @@ cli(["--home", sys.argv[1], "export", "mairie", "--out", sys.argv[2]])
     assert {p.name for p in exported.iterdir()} == {
         "files",
         "documents.jsonl",
+        "retired.jsonl",
         "croissant.json",
         "dcat.jsonld",
     }
@@ -809,3 +811,105 @@ def test_a_passage_found_beside_a_hit_gives_a_reader_its_files_name_not_its_path
         question, commune.search(question, collection="c")[0], set(), 3
     )
     assert str(tmp_path) in mine[0].source  # the operator's own view keeps the path
+
+
+def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune, tmp_path):
+    """Known gap: a document retired here (a takedown) stayed published in every home that
+    had imported an earlier export, after it imported the newer one. The newer export says
+    which documents were retired, when and in which category (never the reason, nor the
+    address in clear), and importing it retires them there too, audited with the origin."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte-dupont.md").write_text("# Conseil\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    (pages / "horaires.md").write_text("# Horaires\n\nLa mairie ouvre le lundi à 9 heures.\n")
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="c", licence="etalab-2.0", source="https://ex.org/c")
+    ids = {d["title"]: d["id"] for d in commune.documents()}
+    commune.export_collection("c", tmp_path / "older")
+    assert not (tmp_path / "older" / "retired.jsonl").exists()  # nothing retired yet
+    commune.retire(ids["Conseil"], "demande de M. Dupont", category="personal-data")
+    commune.retire(ids["Horaires"], "remplacé")
+    commune.export_collection("c", tmp_path / "newer")
+    newer = tmp_path / "newer"
+    listed = (newer / "retired.jsonl").read_text()
+    assert "Dupont" not in listed and "ex.org" not in listed, listed
+    assert sorted(json.loads(x)["category"] for x in listed.splitlines()) == [
+        "other",
+        "personal-data",
+    ]
+    assert not [p for p in newer.rglob("*") if p.is_file() and "Dupont" in p.read_text()]
+    assert validate_export(newer) == []
+
+    def published(c):  # type: ignore[no-untyped-def]
+        return sorted(d["title"] for d in c.documents() if d["status"] == "published")
+
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        # Its own text for the hours since (a correction): held for its curators, not kept
+        # published, not dropped.
+        (tmp_path / "horaires.md").write_text("# Horaires\n\nLa mairie ouvre le lundi à 8 h.\n")
+        other.add(
+            [tmp_path / "horaires.md"],
+            collection="c",
+            licence="etalab-2.0",
+            source="https://ex.org/c/horaires.md",
+        )
+        counts = other.import_dataset(newer, "c")
+        assert (counts["retired"], counts["held for a curator"]) == (2, 1), counts
+        assert published(other) == ["Piscine"]
+        assert not [h for h in other.search("Dupont rue des Lilas", k=5) if "Dupont" in h.text]
+        assert all("lundi" not in h.text for h in other.search("mairie ouvre lundi", k=5))
+        entries = [e for e in other.audit_entries() if e["action"] == "retire"]
+        details = [
+            e["details"] if isinstance(e["details"], dict) else json.loads(e["details"])
+            for e in entries
+        ]
+        assert {d["category"] for d in details} == {"personal-data", "other"}
+        assert all(d["origin"] == "c" and d["retired_at"] for d in details)
+        assert "retired by the publisher of the dataset 'c'" in details[0]["reason"]
+        [held] = other.pending()
+        assert held["hold_reason"].startswith("the dataset's publisher retired this document")
+        assert other.verify_audit().ok
+        # Imported again: nothing more to retire, nothing comes back.
+        assert other.import_dataset(newer, "c")["retired"] == 0
+        assert published(other) == ["Piscine"]
+        # The curator checks the home's own text and brings it back with it.
+        other.review(held["id"], "approve", "our correction holds no personal data")
+        assert published(other) == ["Horaires", "Piscine"]
+        assert "8 h" in other.search("mairie ouvre lundi", k=1)[0].text
+    # An export from before (no retired.jsonl) imports as it did.
+    with Commune(tmp_path / "third-home") as third:
+        assert "retired" not in third.import_dataset(tmp_path / "older", "c")
+
+
+def test_an_edited_list_of_retirements_is_refused_before_anything_is_added(commune, tmp_path):
+    (tmp_path / "a.md").write_text("# A\n\nUn texte.\n")
+    (tmp_path / "b.md").write_text("# B\n\nUn autre texte.\n")
+    for name in ("a.md", "b.md"):
+        commune.add([tmp_path / name], collection="c", licence="etalab-2.0")
+    commune.retire(commune.documents()[0]["id"], "erreur", category="error")
+    commune.export_collection("c", tmp_path / "ds")
+    listing = tmp_path / "ds" / "retired.jsonl"
+    listing.write_text(listing.read_text().replace('"error"', '"other"'))
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError, match="retired.jsonl does not match its SHA-256"):
+            other.import_dataset(tmp_path / "ds", "c")
+        assert other.documents() == []
+
+
+def test_cli_import_says_how_many_documents_it_retired(commune, tmp_path):
+    (tmp_path / "a.md").write_text("# A\n\nUn texte.\n")
+    (tmp_path / "b.md").write_text("# B\n\nUn autre texte.\n")
+    for name in ("a.md", "b.md"):
+        commune.add([tmp_path / name], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    other = str(tmp_path / "other-home")
+    for dataset in ("older", "newer"):
+        r = runner.invoke(
+            cli, ["--home", other, "import", str(tmp_path / dataset), "--collection", "c"]
+        )
+        assert r.exit_code == 0, r.output
+    assert r.stdout.strip().endswith("1 inchangé, 0 en échec, 0 révision antérieure, 1 retiré")

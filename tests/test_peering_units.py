@@ -455,3 +455,41 @@ def test_a_passage_left_out_says_its_peer_and_who_declared_the_use():
     assert "que votre coopérative a déclaré pour sa clé de pair" in left[0]["reason"], left
     _, left = usable_for_answers([hit("CC-BY-NC-4.0", False, None)], "commercial", "exclude", "fr")
     assert "que votre membre a déclaré" in left[0]["reason"], left
+
+
+def test_a_takedown_imported_from_a_dataset_reaches_the_peers_at_once(home, tmp_path):
+    """A home that imported another's export and shares it with peers: once the newer export
+    says a document was retired, importing it stops the document from being sent to a peer
+    (it was served to peers, and cited through them, for good)."""
+    from commune.core import Commune
+
+    (tmp_path / "plainte.md").write_text(
+        "# Plainte\n\nM. Jean Dupont, 12 rue des Lilas, se plaint du bruit de la déchetterie.\n"
+    )
+    with Commune(tmp_path / "origin") as origin:
+        origin.add([tmp_path / "plainte.md"], collection="c", licence="CC-BY-4.0")
+        (tmp_path / "recycling.md").write_text(RECYCLING)
+        origin.add([tmp_path / "recycling.md"], collection="c", licence="CC-BY-4.0")
+        origin.export_collection("c", tmp_path / "older")
+        doc = next(d for d in origin.documents() if d["title"] == "Plainte")
+        origin.retire(doc["id"], "demande de M. Dupont", category="personal-data")
+        origin.export_collection("c", tmp_path / "newer")
+    with Commune(home) as c:
+        c.import_dataset(tmp_path / "older", "open-b")
+    assert run(home, "share", "open-b").exit_code == 0
+    assert run(home, "peer", "issue", "coop-a").exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+
+        def sent() -> list[str]:
+            reply = c.peer_search("Dupont bruit déchetterie", actor=peer, k=5)
+            return [h["title"] for h in reply["hits"]] + [w["title"] for w in reply["withheld"]]
+
+        assert "Plainte" in sent()
+        c.import_dataset(tmp_path / "newer", "open-b")
+        assert "Plainte" not in sent()
+        c.start_refresher()  # as `commune serve` runs: the snapshot is taken in the background
+        try:
+            assert "Plainte" not in sent()
+        finally:
+            c.stop_refresher()

@@ -821,11 +821,13 @@ class Commune:
         with self.engine.connect() as conn:
             return history(conn, document_id)
 
-    def retire(self, document_id: int, reason: str, actor: Actor = OPERATOR) -> None:
+    def retire(
+        self, document_id: int, reason: str, actor: Actor = OPERATOR, category: str = "other"
+    ) -> None:
         from commune.commons.curation import retire
 
         with self.engine.begin() as conn:
-            retire(conn, document_id, reason, actor)
+            retire(conn, document_id, reason, actor, category)
         self._refreshed()
 
     def set_curation_rules(

@@ -12,6 +12,7 @@ import click
 
 from commune.cli import speech
 from commune.cli.group import acting, cli, commune_of, dumps, error_line, one_line, said
+from commune.govern.policy import RETIRE_CATEGORIES
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
 from commune.text.say import say
@@ -375,11 +376,23 @@ def history(ctx: click.Context, document_id: int) -> None:
 @cli.command()
 @click.argument("document_id", type=int)
 @click.option("--reason", required=True)
+@click.option(
+    "--category",
+    type=click.Choice(RETIRE_CATEGORIES),
+    default="other",
+    show_default=True,
+    help="Why, in a word the open export carries to the commons that imported it (the "
+    "reason stays here): personal-data, rights (a rights holder's claim), error, outdated.",
+)
 @click.option("--as", "as_user", help="Retire as this user (curator or above).")
 @click.pass_context
-def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | None) -> None:
+def retire(
+    ctx: click.Context, document_id: int, reason: str, category: str, as_user: str | None
+) -> None:
     """Retire a document: it is no longer retrieved; its history stays."""
-    commune_of(ctx).retire(document_id, reason=reason, actor=acting(ctx, as_user))
+    commune_of(ctx).retire(
+        document_id, reason=reason, actor=acting(ctx, as_user), category=category
+    )
     click.echo(said(f"document {document_id} retiré", f"document {document_id} retired"))
 
 
@@ -483,7 +496,7 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
         collection=collection,
         progress=lambda outcome, done, total: said_outcome(outcome, lang),
     )
-    if counts.get("added") or counts.get("updated"):
+    if counts.get("added") or counts.get("updated") or counts.get("retired"):
         settle(commune, lang)
     click.echo(", ".join(imported(k, v, lang) for k, v in counts.items()))
     if counts["failed"]:
@@ -497,10 +510,14 @@ IMPORTED = {
     "unchanged": ("{n} inchangé", "{n} inchangés"),
     "failed": ("{n} en échec", "{n} en échec"),
     "earlier revisions": ("{n} révision antérieure", "{n} révisions antérieures"),
+    # The documents the dataset's publisher retired, retired here too (commons/opendata.py).
+    "retired": ("{n} retiré", "{n} retirés"),
+    # Of those retired: counted apart, "1 retired, 1 held" read as two documents.
+    "held for a curator": ("dont {n} en attente de curation", "dont {n} en attente de curation"),
 }
 
 
 def imported(key: str, n: int, lang: str) -> str:
     if not speech.french(lang) or key not in IMPORTED:
-        return f"{n} {key}"
+        return f"of which {n} {key}" if key == "held for a curator" else f"{n} {key}"
     return plural(lang, n, *IMPORTED[key])

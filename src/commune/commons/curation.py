@@ -23,7 +23,7 @@ from commune.govern.licences import (
     terms_for_use,
     terms_of,
 )
-from commune.govern.policy import ROLES, Actor, Decision
+from commune.govern.policy import RETIRE_CATEGORIES, ROLES, Actor, Decision
 from commune.store import audit
 from commune.store import repository as repo
 from commune.store.schema import (
@@ -41,6 +41,14 @@ DECISIONS = ("approve", "reject", "request-changes")
 # document back (audited as "reinstate"). Retiring may answer a takedown request: a file added
 # again must not undo it in silence.
 RETIRED_HOLD = "the document was retired: approving this revision brings it back"
+# A document an imported dataset's publisher retired, whose text here is this home's own (a
+# revision added since the import): retired here too, its text held for a curator rather
+# than kept published (it may still hold what the takedown was for) or dropped (it is this
+# home's work). Approving it brings the document back with that text.
+UPSTREAM_HOLD = (
+    "the dataset's publisher retired this document, and its text here is this home's own: "
+    "approving this revision brings it back"
+)
 
 
 # The most approvals a collection may ask for. Each is a distinct person's (the member's
@@ -322,7 +330,9 @@ WAITING = ("proposed", "changes-requested")
 def _hold_reason(status: str, document_status: str, stored: str | None) -> str | None:
     """Why a revision waits, as the curator must read it: a revision held before its
     document was retired now waits on that too, and approving it brings the document back."""
-    return RETIRED_HOLD if status in WAITING and document_status == "retired" else stored
+    if status in WAITING and document_status == "retired" and stored != UPSTREAM_HOLD:
+        return RETIRED_HOLD
+    return stored
 
 
 # What a listing of revisions shows first, pending()'s and contributions()'s alike.
@@ -665,9 +675,23 @@ def review(
     return "proposed"
 
 
-def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> None:
+def retire(
+    conn: Connection,
+    document_id: int,
+    reason: str,
+    actor: Actor,
+    category: str = "other",
+    **details: Any,
+) -> None:
+    """Retire a document (no longer retrieved nor cited; its history stays). ``details`` go
+    to its audit row beside the reason and the category (an import: the dataset it came
+    from, and when its publisher retired it)."""
     if not reason.strip():
         raise InvalidRequest("retiring a document needs a reason")
+    if category not in RETIRE_CATEGORIES:
+        raise InvalidRequest(
+            f"category must be one of {', '.join(RETIRE_CATEGORIES)}, got {category!r}"
+        )
     coll = conn.execute(
         select(documents.c.collection_id).where(documents.c.id == document_id)
     ).scalar()
@@ -684,5 +708,47 @@ def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> Non
     )
     if not done.rowcount:
         raise NotFound(f"no document {document_id} that is not already retired")
-    audit.append(conn, actor.user, "retire", f"document {document_id}", reason=reason)
+    audit.append(
+        conn,
+        actor.user,
+        "retire",
+        f"document {document_id}",
+        reason=reason,
+        category=category,
+        **details,
+    )
     repo.bump_generation(conn, document_id)
+
+
+def retire_from_dataset(
+    conn: Connection,
+    document_id: int,
+    reason: str,
+    actor: Actor,
+    category: str,
+    theirs: set[str],
+    **details: Any,
+) -> bool:
+    """Retire a document because the publisher of the dataset it was imported from retired
+    it (commons/opendata.py); ``theirs``: the SHA-256 of every text they published of it.
+    True when its published text here is not one of them: then it is held for a curator
+    (UPSTREAM_HOLD). Not published: a takedown must not wait for a curator to act, and a
+    local correction (a date, a typo) most often keeps what the takedown removed. Not
+    dropped either: approving it brings the document back, the publisher's texts withdrawn."""
+    doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
+    held = False
+    if doc.published_revision_id is not None:
+        mine = conn.execute(
+            select(revisions.c.content_hash).where(revisions.c.id == doc.published_revision_id)
+        ).scalar_one()
+        if mine not in theirs:
+            held = bool(
+                conn.execute(
+                    update(revisions)
+                    .where(revisions.c.id == doc.published_revision_id)
+                    .where(revisions.c.status == "published")
+                    .values(status="proposed", hold_reason=UPSTREAM_HOLD)
+                ).rowcount
+            )
+    retire(conn, document_id, reason, actor, category, held=held, **details)
+    return held

@@ -9,6 +9,8 @@ Layout of an export::
                           the tests validate it against the DCAT-AP 3.0.0 SHACL shapes
 
     files/history/<id>-r<n>-<name>   the bytes of each earlier published revision
+    retired.jsonl         the documents retired since their publication, for the homes that
+                          imported an earlier export to retire them too (no names, no reason)
 
 Each line of ``documents.jsonl`` carries, under ``history``, the document's earlier published
 revisions (oldest first) with their own file, SHA-256, provenance and date. Import reads
@@ -37,7 +39,7 @@ from sqlalchemy import Engine, select
 from commune.commons.library import Library
 from commune.errors import CommuneError
 from commune.govern.licences import check_texts, licence_refs, licence_text, normalise
-from commune.govern.policy import OPERATOR, Actor
+from commune.govern.policy import OPERATOR, RETIRE_CATEGORIES, Actor
 from commune.govern.sources import public_source
 from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
@@ -188,6 +190,72 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
     return rows
 
 
+# What the export says of a document its commons retired (retired.jsonl): enough for a home
+# that imported an earlier export to find it and retire it too, nothing a reader of this
+# export alone could learn a name from. The address is hashed (a file's address may name
+# the person a takedown protects: "plainte-dupont.pdf"); the texts' SHA-256 are those the
+# earlier exports listed; the category is a word of RETIRE_CATEGORIES, never the curator's
+# reason, which stays in this home's audit log.
+RETIRED = "retired.jsonl"
+RETIRED_KEYS = ("id", "source_sha256", "sha256", "retired_at", "category")
+# A text's revision was published here: what a document retired here had given readers.
+_GIVEN = ("published", "superseded", "retired")
+
+
+def _address_hash(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
+    """One line per document of ``collection`` retired after it was published, oldest first:
+    its number here, the SHA-256 of each address it was exported under and of each text it
+    published, when it was retired and in which category (its last retirement's)."""
+    from commune.commons.curation import UPSTREAM_HOLD
+    from commune.store.schema import audit_log
+
+    lines = []
+    with engine.connect() as conn:
+        retired = conn.execute(
+            select(documents.c.id)
+            .select_from(documents.join(collections))
+            .where(collections.c.name == collection, documents.c.status == "retired")
+            .where(documents.c.published_revision_id.is_not(None))
+            .order_by(documents.c.id)
+        ).scalars()
+        for doc in retired:
+            given = conn.execute(
+                select(revisions.c.content_hash, revisions.c.source_uri)
+                .where(revisions.c.document_id == doc)
+                .where(
+                    revisions.c.status.in_(_GIVEN)
+                    # held when an imported dataset's publisher retired it: published before
+                    | (revisions.c.hold_reason == UPSTREAM_HOLD)
+                )
+                .order_by(revisions.c.number)
+            ).all()
+            last = conn.execute(
+                select(audit_log.c.created_at, audit_log.c.details)
+                .where(audit_log.c.action == "retire", audit_log.c.subject == f"document {doc}")
+                .order_by(audit_log.c.id.desc())
+                .limit(1)
+            ).first()
+            if not given or last is None:  # never published, or a home edited by hand
+                continue
+            category = json.loads(last.details).get("category") or "other"
+            lines.append(
+                {
+                    "id": doc,
+                    "source_sha256": sorted(
+                        {_address_hash(_exported_source(doc, g.source_uri)) for g in given}
+                    ),
+                    "sha256": sorted({g.content_hash for g in given}),
+                    "retired_at": last.created_at,
+                    "category": category if category in RETIRE_CATEGORIES else "other",
+                }
+            )
+    return lines
+
+
 def _stored_media(data: bytes, media: str) -> str:
     """The media type of a document's stored bytes: ``media``, what it was read as, except
     for a gzipped document (a man page), read as what it holds and stored as gzip."""
@@ -269,7 +337,7 @@ def _finish_swap(final: Path) -> None:
 
 
 # What an export writes at the top of its folder; anything else there is someone's.
-EXPORTED = ("files", "licences", "documents.jsonl", "croissant.json", "dcat.jsonld")
+EXPORTED = ("files", "licences", "documents.jsonl", RETIRED, "croissant.json", "dcat.jsonld")
 PARTIAL = ".export.partial"
 SWAPPING = ".replaced"  # in PARTIAL: the new export is whole, and takes the last one's place
 PARTS = ".parts"  # in PARTIAL: the new export's parts, one a line, written before SWAPPING
@@ -391,6 +459,20 @@ def _export_into(
     desc = description or f"The {collection} collection of a Commune documents commons."
     licences = sorted({line["licence"] for line in lines if line["licence"]})
     texts = _licence_texts(engine, [*lines, *earlier], out)
+    # The documents retired here: an export listed only what it published, so a home that
+    # had imported an earlier one kept publishing a document taken down here, for good.
+    retired = _retirements(engine, collection)
+    if retired:
+        (out / RETIRED).write_text(
+            "".join(json.dumps(line) + "\n" for line in retired), encoding="utf-8"
+        )
+        texts.append(
+            {
+                "file": RETIRED,
+                "media_type": "application/jsonlines",
+                "sha256": _sha256(out / RETIRED),
+            }
+        )
     _write_croissant(mlc, out, collection, desc, lines, licences, [*earlier, *texts])
     _write_dcat(out, collection, desc, lines)
     warnings = validate_export(out)
@@ -661,11 +743,16 @@ def import_dataset(
                         exc.message, f"in {entry['file']} of the dataset: nothing was imported"
                     ) from None
     texts = _dataset_texts(library, directory, root, lines, expected)
+    retired = _retired_listing(directory, root, expected)
     if texts:
         with library.engine.begin() as conn:
             for ref, text in texts.items():
                 check_texts(conn, ref, text, actor.user)
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
+    if retired:
+        # First: a takedown holds even if an import stopped midway through the documents.
+        origin = {"origin": str(croissant.get("name") or ""), "dataset": str(directory)}
+        counts.update(_retire_here(library, collection, retired, origin, actor))
     for line in lines:
         # The history is replayed only into a document this commons does not hold yet: over
         # an existing one, its old texts would come back as new revisions. A document whose
@@ -711,6 +798,77 @@ def import_dataset(
             # is repaired by running it again. Nothing is written where all is as exported.
             _restore(library, outcome.document_id, line, line["added_at"])
     return counts
+
+
+def _retired_listing(directory: Path, root: Path, expected: dict[str, str]) -> list[dict[str, Any]]:
+    """The dataset's retired.jsonl (checked against croissant.json, each line checked), or
+    nothing from an export that has none (an older Commune's, or nothing retired)."""
+    if RETIRED not in expected:
+        return []  # a retired.jsonl croissant.json does not list is not the publisher's
+    _check_file(directory, root, {"file": RETIRED, "sha256": expected[RETIRED]}, expected)
+    found = []
+    for number, raw in enumerate((directory / RETIRED).read_text("utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+            ok = isinstance(line, dict) and all(
+                isinstance(line.get(k), list) and all(isinstance(x, str) for x in line[k])
+                for k in ("source_sha256", "sha256")
+            )
+            ok = ok and bool(datetime.fromisoformat(line["retired_at"]))
+        except (ValueError, TypeError, KeyError):
+            ok = False
+        if not ok:
+            raise CommuneError(
+                f"{RETIRED}, line {number}: not a retired document's line",
+                "the dataset was altered or is incomplete: nothing was imported",
+            )
+        found.append(line)
+    return found
+
+
+def _retire_here(
+    library: Library,
+    collection: str,
+    retired: list[dict[str, Any]],
+    origin: dict[str, str],
+    actor: Actor,
+) -> dict[str, int]:
+    """Retire in ``collection`` each document the dataset's publisher retired: (how many
+    were retired here, and how many of them were held for a curator, their text here being
+    this home's own). Found by address, as import finds a document again; one retired here
+    already is left as it is."""
+    from commune.commons.curation import retire_from_dataset
+
+    done = {"retired": 0, "held for a curator": 0}
+    with library.engine.begin() as conn:
+        here = conn.execute(
+            select(documents.c.id, documents.c.source_key)
+            .select_from(documents.join(collections))
+            .where(collections.c.name == collection, documents.c.status != "retired")
+        ).all()
+        by_address = {_address_hash(str(d.source_key)): int(d.id) for d in here}
+        for line in retired:
+            found = {by_address[a] for a in line["source_sha256"] if a in by_address}
+            category = line.get("category")
+            category = category if category in RETIRE_CATEGORIES else "other"
+            when = str(line["retired_at"])
+            for document_id in sorted(found):
+                held = retire_from_dataset(
+                    conn,
+                    document_id,
+                    f"retired by the publisher of the dataset {origin['origin']!r} on "
+                    f"{when[:10]}: {category}",
+                    actor,
+                    category,
+                    set(line["sha256"]),
+                    retired_at=when,
+                    **origin,
+                )
+                done["retired"] += 1
+                done["held for a curator"] += held
+    return {k: n for k, n in done.items() if n or k == "retired"}
 
 
 def _dataset_texts(

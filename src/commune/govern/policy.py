@@ -183,6 +183,11 @@ ACTIONS = {
     "share": "member-admin",  # a collection's visibility (Sharing: can_share decides)
 }
 
+# Why a document was retired, in words that say nothing of whom or what it protects: the
+# category travels with the open export (commons/opendata.py) to any commons that imported
+# it, where the curator's reason ("M. Dupont asked…") stays in this home's audit log.
+RETIRE_CATEGORIES = ("personal-data", "rights", "error", "outdated", "other")
+
 
 # How each action reads in a refusal: "retiring a document needs the role curator or above".
 WORDS = {

@@ -1004,6 +1004,23 @@ PATTERNS = [
             "le jeu de données a été modifié ou est incomplet\u00a0: rien n'a été importé",
         ),
         (
+            r"retired\.jsonl, line (?P<n>\d+): not a retired document's line",
+            "retired.jsonl, ligne {n}\u00a0: ce n'est pas la ligne d'un document retiré",
+        ),
+        # Why a document an imported dataset's publisher retired is retired here (the audit
+        # log's reason, which its contributor reads), and why its own text here waits.
+        (
+            r"retired by the publisher of the dataset (?P<name>'.*') on (?P<date>\S+): "
+            r"(?P<category>\S+)",
+            "retiré par l'éditeur du jeu de données {name} le {date}\u00a0: {category}",
+        ),
+        (
+            r"the dataset's publisher retired this document, and its text here is this home's "
+            r"own: approving this revision brings it back",
+            "l'éditeur du jeu de données a retiré ce document, et son texte ici est celui de "
+            "cette instance\u00a0: approuver cette révision le republie",
+        ),
+        (
             r"in (?P<file>\S+) of the dataset: nothing was imported",
             "dans {file} du jeu de données\u00a0: rien n'a été importé",
         ),
@@ -1145,8 +1162,8 @@ PATTERNS = [
         (r"list keys with commune key list", "listez les clés avec commune key list"),
         (r"a member needs a name", "un membre a besoin d'un nom"),
         (
-            r"(?P<field>role|kind|decision|visibility|choice) must be one of (?P<known>.+), got "
-            r"(?P<name>.+)",
+            r"(?P<field>role|kind|decision|visibility|choice|category) must be one of "
+            r"(?P<known>.+), got (?P<name>.+)",
             "{field} doit être l'un de {known}, reçu {name}",
         ),
         (
@@ -2560,6 +2577,13 @@ ACTIONS = {
     "seeing the statement": "voir le relevé",
     "changing who reads a collection": "changer qui lit une collection",
 }
+RETIRE_CATEGORIES = {
+    "personal-data": "données personnelles",
+    "rights": "droits d'un tiers",
+    "error": "erreur",
+    "outdated": "périmé",
+    "other": "autre",
+}
 KINDS = {
     "PDF": "PDF",
     "OpenDocument text": "texte OpenDocument",
@@ -2652,6 +2676,8 @@ def _french(text: str) -> str | None:
                 values["where"] = WHERE.get(values["where"], values["where"])
             if "type" in values:
                 values["type"] = TYPES.get(values["type"], values["type"])
+            if "category" in values:  # why a document was retired (govern/policy.py)
+                values["category"] = RETIRE_CATEGORIES.get(values["category"], values["category"])
             if "status" in values:
                 values["status"] = STATUSES.get(values["status"], values["status"])
             if values.get("known") == "none yet":  # an empty list, said in French too,
