@@ -1269,3 +1269,15 @@ def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     assert sentence("mairie\u00a0: collection privée") == "mairie\u00a0: collection privée."
     assert sentence("Écrivez d'abord une question.") == "Écrivez d'abord une question."
     assert sentence("Pourquoi ?") == "Pourquoi ?" and sentence("") == ""
+
+
+def test_french_elides_de_before_a_name_that_starts_with_a_vowel(app, commune):
+    """The administration page read "Rôle de amelie", "Changer les plafonds de amelie"."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "amelie", "Ville C", "contributor")
+    make_person(commune, "paul", "Ville C", "contributor")
+    page = browser(app, "mona").get("/admin").page
+    assert "Rôle d&#39;amelie" in page or "Rôle d'amelie" in page
+    assert "Changer les plafonds d&#39;amelie" in page or "Changer les plafonds d'amelie" in page
+    assert "de amelie" not in page
+    assert "Changer les plafonds de paul" in page  # a consonant keeps its "de"

@@ -76,9 +76,24 @@ def current() -> str:
     return _current.get()
 
 
+# French elides "de" before a vowel: "Rôle de %(u)s" with "amelie" reads "Rôle d'amelie", not
+# "Rôle de amelie". Only before a value put in, whose first letter the catalogue cannot know
+# (an h is left alone: "de Hugues" and "d'Hélène" are both French).
+_DE_VALUE = re.compile(r"\bde %\((\w+)\)s")
+_VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ]")
+
+
+def elided(text: str, values: dict[str, Any]) -> str:
+    if current() != "fr":
+        return text
+    return _DE_VALUE.sub(
+        lambda m: f"d'%({m[1]})s" if _VOWEL.match(str(values.get(m[1], ""))) else m[0], text
+    )
+
+
 def gettext(message: str, **values: Any) -> str:
     text = str(catalogue(current()).gettext(message))
-    return text % values if values else text
+    return elided(text, values) % values if values else text
 
 
 def ngettext(singular: str, plural: str, n: float, **values: Any) -> str:

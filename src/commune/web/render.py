@@ -10,7 +10,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from commune.answering.answer import is_listing
 from commune.govern.policy import ROLES
@@ -40,6 +42,9 @@ def environment() -> Environment:
         lambda s, p, n: i18n.catalogue(i18n.current()).ngettext(s, p, n),
         newstyle=True,
     )
+    # As the extension's newstyle gettext, but French "de" elided before a value that starts
+    # with a vowel (i18n.elided): "Rôle d'amelie", where the page read "Rôle de amelie".
+    env.globals["gettext"] = env.globals["_"] = _page_gettext
     env.filters["mwh"] = lambda wh: "—" if wh is None else small(wh * 1000, 2)
     env.filters["num"] = number
     env.filters["small"] = small
@@ -58,6 +63,15 @@ def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
     return numbers.number(float(value), digits, i18n.current())
+
+
+@pass_context
+def _page_gettext(context: Context, string: str, **variables: Any) -> str:
+    text = i18n.catalogue(i18n.current()).gettext(string)
+    if variables:
+        text = i18n.elided(text, variables)
+    rv: str = Markup(text) if context.eval_ctx.autoescape else text
+    return rv % variables if variables else rv
 
 
 def small(value: Any, digits: int) -> str:
