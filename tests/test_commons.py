@@ -298,6 +298,46 @@ def test_a_revision_still_waiting_when_a_newer_one_is_published_leaves_the_queue
     assert "outdated" not in PUBLIC_STATUSES
 
 
+def test_a_held_upload_over_another_members_text_waits_when_that_member_publishes(commune, doc):
+    # Ville B's upload over Ville A's document waited for a curator; when Ville A published
+    # its own newer revision, B's left the queue as "outdated", dropped without a curator's
+    # decision: it is not an older draft of A's text but another member's text over it.
+    from commune.commons.curation import rival_hold
+
+    make_key(commune, "cora", "Ville A", "contributor")
+    make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    cora, bob, cyril = commune.actor("cora"), commune.actor("bob"), commune.actor("cyril")
+    commune.add([doc], collection="deliberations", licence="etalab-2.0", actor=cora)
+    commune.set_visibility("deliberations", "shared")
+    doc.write_text(DOC2, encoding="utf-8")
+    held = commune.add([doc], collection="deliberations", licence="etalab-2.0", actor=bob)
+    assert "another member" in held.outcomes[0].held
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    commune.add([doc], collection="deliberations", licence="etalab-2.0", actor=cora)
+    assert searchable(commune, "onze heures")  # Ville A's own revision, published at once
+    [waiting] = commune.pending()  # Ville B's still waits, and says why
+    assert (waiting["number"], waiting["status"]) == (2, "proposed")
+    assert waiting["hold_reason"] == rival_hold(3)
+    [mine] = [r for r in commune.contributions(bob) if r["number"] == 2]
+    assert (mine["status"], mine["hold_reason"]) == ("proposed", rival_hold(3))
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "hold"]
+    assert entry["subject"].endswith("revision 2") and "outdate" not in {
+        e["action"] for e in commune.audit_entries()
+    }
+    from commune.cli.speech import as_pages_say
+
+    assert "autre membre" in as_pages_say(rival_hold(3), "fr")
+    # The curator decides: approving it replaces Ville A's newer text, as the hold says.
+    assert commune.review(waiting["id"], "approve", "B's is the minutes", actor=cyril) == (
+        "published"
+    )
+    assert searchable(commune, "dix heures") and not searchable(commune, "onze heures")
+    [d] = commune.documents()
+    statuses = {r["number"]: r["status"] for r in commune.history(d["id"])}
+    assert statuses == {1: "superseded", 2: "published", 3: "superseded"}
+
+
 def test_the_title_follows_the_published_revision(commune, doc):
     # Issue 23: a document kept its first revision's title in listings, results and credits.
     commune.add([doc], licence="etalab-2.0", publisher="Mairie")

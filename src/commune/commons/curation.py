@@ -261,13 +261,34 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
     repo.bump_generation(conn, rev.document_id)
 
 
+def rival_hold(number: int) -> str:
+    """Why a revision another member contributed still waits once revision ``number`` was
+    published after it (_outdate_waiting)."""
+    return (
+        f"revision {number}, contributed by another member, was published after it: a curator "
+        "must confirm that this one replaces it"
+    )
+
+
+def _rival(old_member: int | None, published_member: int | None) -> bool:
+    """Whether a waiting revision (its contributor's member, None: the operator's) is another
+    member's text beside a published one rather than an older draft of it: uploads are
+    addressed by collection and file name, and two members' "compte-rendu.pdf" are more
+    often two texts than one (ingest/pipeline.OTHER_MEMBERS)."""
+    return old_member != published_member
+
+
 def _outdate_waiting(conn: Connection, rev: Any, actor: str) -> None:
     """The document's revisions older than ``rev`` that still wait leave the queue: approving
     one is refused (it would replace newer text), so it waited for ever, and its contributor
     kept reading "changes requested" for a text their newer revision replaced. Never
-    published, it is not "superseded", which readers see in the history and the export."""
+    published, it is not "superseded", which readers see in the history and the export.
+
+    Except another member's: Ville B's upload held over Ville A's document is not a draft of
+    the text Ville A then publishes, and it left the queue with no curator's decision. It
+    keeps waiting, its reason saying what approving it now does (the curator may, review)."""
     older = conn.execute(
-        select(revisions.c.id, revisions.c.number).where(
+        select(revisions.c.id, revisions.c.number, revisions.c.contributor_member_id).where(
             revisions.c.document_id == rev.document_id,
             revisions.c.number < rev.number,
             revisions.c.status.in_(WAITING),
@@ -275,6 +296,14 @@ def _outdate_waiting(conn: Connection, rev: Any, actor: str) -> None:
     ).all()
     why = f"revision {rev.number} was published after it"
     for old in older:
+        if _rival(old.contributor_member_id, rev.contributor_member_id):
+            still = rival_hold(rev.number)
+            conn.execute(
+                update(revisions).where(revisions.c.id == old.id).values(hold_reason=still)
+            )
+            subject = f"document {rev.document_id} revision {old.number}"
+            audit.append(conn, actor, "hold", subject, reason=still)
+            continue
         conn.execute(
             update(revisions)
             .where(revisions.c.id == old.id)
@@ -581,7 +610,11 @@ def review(
         )
     if decision == "approve":
         newest = _newer_published(conn, doc, rev.number)
-        if newest is not None:
+        # Another member's text held beside the published one (rival_hold): replacing the
+        # newer text is what the curator is asked to decide.
+        if newest is not None and not _rival(
+            rev.contributor_member_id, repo.published_member(conn, doc)
+        ):
             raise CommuneError(
                 f"revision {revision_id} is older than the published revision {newest} of "
                 f"document {doc.id}: approving it would replace newer text",

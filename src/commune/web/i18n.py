@@ -131,6 +131,14 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("revision %(n)s was published after it"),
         ),
         (
+            r"revision (?P<n>\d+), contributed by another member, was published after it: a "
+            r"curator must confirm that this one replaces it",
+            N_(
+                "revision %(n)s, contributed by another member, was published after it: a "
+                "curator must confirm that this one replaces it"
+            ),
+        ),
+        (
             r"the terms of licence (?P<licence>.+) are not in the licence table: "
             r"a curator must check them",
             N_(
