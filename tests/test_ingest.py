@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from commune.commons.curation import RETIRED_HOLD
 from commune.errors import CommuneError
 from commune.store.schema import chunks, documents, embeddings, revisions
+from tests.conftest import make_key
 
 
 def counts(commune):  # type: ignore[no-untyped-def]
@@ -179,6 +180,35 @@ def test_a_retired_file_added_to_another_collection_waits_for_a_curator(commune,
     # Approving it is a curator's decision there, as in the collection it was retired from.
     [held] = commune.pending()
     assert held["collection"] == "voirie"
+
+
+def test_a_contributor_is_not_told_that_a_file_was_retired_elsewhere(commune, tmp_path):
+    # The held copy's reason told its contributor that the file had been retired in another
+    # collection of the home, perhaps another member's private one: whatever they may not
+    # read. Its curators, who decide, still read why.
+    from commune.cli.speech import as_pages_say
+    from commune.ingest.pipeline import HELD_FOR_A_CURATOR, retired_copy
+
+    make_key(commune, "alice", "Ville A", "curator")
+    make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "berthe", "Ville B", "curator")
+    alice, bob, berthe = (commune.actor(u) for u in ("alice", "bob", "berthe"))
+    page = tmp_path / "parking.md"
+    page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.")
+    commune.add([page], collection="mairie-a", licence="etalab-2.0", actor=alice)
+    [parking] = commune.documents()
+    commune.retire(parking["id"], "données personnelles", alice)
+    s = commune.add([page], collection="voirie-b", licence="etalab-2.0", actor=bob)
+    assert s.outcomes[0].held == HELD_FOR_A_CURATOR, s.outcomes
+    [mine] = commune.contributions(bob)
+    assert mine["hold_reason"] == HELD_FOR_A_CURATOR
+    [held] = commune.pending(berthe)
+    assert held["hold_reason"] == retired_copy(None)
+    assert commune.show_revision(held["id"], berthe)["revision"]["hold_reason"] == (
+        retired_copy(None)
+    )
+    assert "retiré" not in as_pages_say(HELD_FOR_A_CURATOR, "fr")
+    assert "curat" in as_pages_say(HELD_FOR_A_CURATOR, "fr")
 
 
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):

@@ -24,6 +24,7 @@ from commune.govern.licences import (
     terms_of,
 )
 from commune.govern.policy import ROLES, Actor, Decision
+from commune.ingest.pipeline import for_contributor
 from commune.store import audit
 from commune.store import repository as repo
 from commune.store.schema import (
@@ -445,6 +446,8 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
             "reviewer": e.actor,
         }
     for r in rows:
+        # Not that the file was retired in a collection the contributor may not read.
+        r["hold_reason"] = for_contributor(r["hold_reason"])
         r["review"] = last.get(r["id"])
         if r["status"] == "published" and r["document_status"] == "retired":
             r["status"] = "retired"

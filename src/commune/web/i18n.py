@@ -273,6 +273,7 @@ LIBRARY = (
     N_(
         "the same file as a document retired in another collection: approving it publishes it again"
     ),
+    N_("a curator of the collection must check this file before it is published"),
     # The page for an address no route has, or a form's address opened again
     # (api/errors.py, outside the pages' sources the extractor reads): listed here, or
     # scripts/i18n.sh would drop their French from the catalogue.
