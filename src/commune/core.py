@@ -821,12 +821,15 @@ class Commune:
         with self.engine.connect() as conn:
             return history(conn, document_id)
 
-    def retire(self, document_id: int, reason: str, actor: Actor = OPERATOR) -> None:
+    def retire(self, document_id: int, reason: str, actor: Actor = OPERATOR) -> list[int]:
+        """Retire a document; returns the copies of its file retired with it
+        (commons/curation.retire)."""
         from commune.commons.curation import retire
 
         with self.engine.begin() as conn:
-            retire(conn, document_id, reason, actor)
+            copies = retire(conn, document_id, reason, actor)
         self._refreshed()
+        return copies
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR

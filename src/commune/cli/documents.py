@@ -379,8 +379,16 @@ def history(ctx: click.Context, document_id: int) -> None:
 @click.pass_context
 def retire(ctx: click.Context, document_id: int, reason: str, as_user: str | None) -> None:
     """Retire a document: it is no longer retrieved; its history stays."""
-    commune_of(ctx).retire(document_id, reason=reason, actor=acting(ctx, as_user))
+    copies = commune_of(ctx).retire(document_id, reason=reason, actor=acting(ctx, as_user))
     click.echo(said(f"document {document_id} retiré", f"document {document_id} retired"))
+    if copies:  # the same file elsewhere: a takedown that left them would miss them
+        listed = ", ".join(str(c) for c in copies)
+        click.echo(
+            said(
+                f"retirés avec lui, le même fichier : documents {listed}",
+                f"retired with it, the same file: documents {listed}",
+            )
+        )
 
 
 @cli.command()

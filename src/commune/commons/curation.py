@@ -701,7 +701,9 @@ def review(
     return "proposed"
 
 
-def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> None:
+def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> list[int]:
+    """Retire a document and take down the copies of its file (_retire_copies); returns the
+    copies retired with it, which ``actor`` may retire, so may see."""
     if not reason.strip():
         raise InvalidRequest("retiring a document needs a reason")
     coll = conn.execute(
@@ -722,3 +724,94 @@ def retire(conn: Connection, document_id: int, reason: str, actor: Actor) -> Non
         raise NotFound(f"no document {document_id} that is not already retired")
     audit.append(conn, actor.user, "retire", f"document {document_id}", reason=reason)
     repo.bump_generation(conn, document_id)
+    return _retire_copies(conn, document_id, reason, actor)
+
+
+def _retire_copies(conn: Connection, document_id: int, reason: str, actor: Actor) -> list[int]:
+    """Take down the other documents that hold the retired one's file (the same bytes).
+
+    Retiring may answer a takedown (personal data), and a copy published in another collection
+    before it stayed published: the takedown missed it. A copy the same actor may retire is
+    retired too, with the curator's reason; another's (a collection of another member) is no
+    one's here to retire, so its published revision goes back to its own curators' queue,
+    held with the reason a copy added after the retirement has (ingest/pipeline.retired_copy,
+    which names no collection), and approving it publishes it again. A copy still waiting
+    takes that reason too: its curators would otherwise approve it unaware. Each is audited."""
+    from commune.govern.policy import allowed, collection
+    from commune.ingest.pipeline import retired_copy
+
+    doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
+    files = {doc.content_hash}  # its newest bytes, and those readers were reading
+    if doc.published_revision_id is not None:
+        files.add(
+            conn.execute(
+                select(revisions.c.content_hash).where(revisions.c.id == doc.published_revision_id)
+            ).scalar_one()
+        )
+    access = {r["id"]: r for r in repo.collection_access(conn)}
+    published = conn.execute(
+        select(documents.c.id, documents.c.collection_id, revisions.c.id.label("revision_id"))
+        .select_from(documents.join(revisions, revisions.c.id == documents.c.published_revision_id))
+        .where(
+            documents.c.id != document_id,
+            documents.c.status != "retired",
+            revisions.c.content_hash.in_(files),
+        )
+        .order_by(documents.c.id)
+    ).all()
+    retired: list[int] = []
+    for copy in published:
+        if allowed(actor, "retire", collection(access[copy.collection_id])):
+            conn.execute(
+                update(documents).where(documents.c.id == copy.id).values(status="retired")
+            )
+            # The curator's reason, which the copy's contributor reads (contributions); the
+            # document it copies in the log's details only: it may be in a collection that
+            # contributor may not read.
+            why = f"the same file as a retired document: {reason}"
+            audit.append(
+                conn, actor.user, "retire", f"document {copy.id}", reason=why, copy_of=document_id
+            )
+            retired.append(int(copy.id))
+        else:
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.id == copy.revision_id)
+                .values(status="proposed")
+            )
+            conn.execute(
+                update(documents)
+                .where(documents.c.id == copy.id)
+                .values(status="proposed", published_revision_id=None)
+            )
+        repo.bump_generation(conn, copy.id)
+    # Those held above wait now, and take the reason below with those that already waited.
+    waiting = conn.execute(
+        select(revisions.c.id, revisions.c.number, revisions.c.document_id)
+        .select_from(revisions.join(documents, revisions.c.document_id == documents.c.id))
+        .where(
+            revisions.c.document_id != document_id,
+            documents.c.status != "retired",
+            revisions.c.content_hash.in_(files),
+            revisions.c.status.in_(WAITING),
+        )
+        .order_by(revisions.c.document_id, revisions.c.number)
+    ).all()
+    same_collection = {
+        int(d)
+        for d in conn.execute(
+            select(documents.c.id).where(documents.c.collection_id == doc.collection_id)
+        ).scalars()
+    }
+    for rev in waiting:
+        why = retired_copy(document_id if rev.document_id in same_collection else None)
+        conn.execute(update(revisions).where(revisions.c.id == rev.id).values(hold_reason=why))
+        audit.append(
+            conn,
+            actor.user,
+            "hold",
+            f"document {rev.document_id} revision {rev.number}",
+            reason=why,
+            copy_of=document_id,
+        )
+    return retired
