@@ -779,10 +779,11 @@ class Commune:
             return contributions(conn, actor.user_id)
 
     def pending(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
-        from commune.commons.curation import pending
+        """What waits for ``actor``'s review: in the collections they may curate."""
+        from commune.commons.curation import curatable, pending
 
         with self.engine.connect() as conn:
-            return pending(conn, self.library.readable_ids(actor))
+            return pending(conn, curatable(conn, actor))
 
     def review(
         self,

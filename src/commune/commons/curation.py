@@ -380,6 +380,23 @@ def _listed(conn: Connection, query: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def curatable(conn: Connection, actor: Actor) -> list[int] | None:
+    """Ids of the collections whose revisions ``actor`` may review (None: all, the operator).
+    Not those they may read: a curator of Ville B read, in the queue, the revisions waiting in
+    Ville A's shared collections (unpublished titles, their contributors, why they wait), which
+    only Ville A's people curate, and each one opened a refusal."""
+    from commune.govern.policy import allowed, collection
+
+    if actor.is_operator:
+        return None
+    roles = dict(conn.execute(select(collections.c.id, collections.c.approver_role)).all())
+    return [
+        r["id"]
+        for r in repo.collection_access(conn)
+        if allowed(actor, "curate", collection(r), roles[r["id"]])
+    ]
+
+
 def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[dict[str, Any]]:
     q = (
         select(
