@@ -162,6 +162,34 @@ def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
     assert searchable(commune, "dix heures") and not searchable(commune, "neuf heures")
 
 
+def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
+    # Found by exploring the four-eyes flow: the first approval replaced the reason a revision
+    # waited for ("the licence changed ...") by "1 of 2 approvals", so the second curator
+    # approved a licence change without being told of it.
+    from commune.cli.speech import as_pages_say
+
+    make_key(commune, "cyril", "Ville A", "curator")
+    make_key(commune, "celia", "Ville A", "curator")
+    commune.add([doc], collection="sport", licence="CC-BY-4.0")
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="CC-BY-NC-4.0")
+    [rev] = commune.pending()
+    changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm"
+    assert rev["hold_reason"] == changed
+    assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
+    held = f"1 of 2 approvals; held first because {changed}"
+    assert commune.pending()[0]["hold_reason"] == held
+    assert as_pages_say(held, "fr") == (
+        "1 approbation(s) sur 2 ; retenue d'abord parce que la licence a changé de CC-BY-4.0 à "
+        "CC-BY-NC-4.0 : un curateur doit confirmer"
+    )
+    commune.set_curation_rules("sport", 3, "curator")  # counted again in the new rules
+    assert commune.pending()[0]["hold_reason"] == held.replace("of 2", "of 3")
+    assert commune.review(rev["id"], "approve", "ok", commune.actor("celia")) == "proposed"
+    assert commune.pending()[0]["hold_reason"] == held.replace("1 of 2", "2 of 3")
+
+
 def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
     commune, doc, tmp_path, home
 ):

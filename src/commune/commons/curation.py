@@ -132,7 +132,7 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
                 conn.execute(
                     update(revisions)
                     .where(revisions.c.id == rev.id)
-                    .values(hold_reason=decision.reason)
+                    .values(hold_reason=_counted(decision.reason, rev.hold_reason))
                 )
         elif new.approvals_required == 0 and _APPROVALS_HOLD.fullmatch(rev.hold_reason or ""):
             # Held for approvals alone (not for a licence, nor a file a reader doubts), and
@@ -144,6 +144,21 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
 
 # on_arrival's reason for holding a revision whose licence is in order.
 _APPROVALS_HOLD = re.compile(r"the collection needs \d+ approval\(s\) by a [\w-]+ or above")
+# approved()'s count of a revision still waiting for approvals, and what it was held for first.
+_COUNTED = re.compile(r"\d+ of \d+ approvals")
+_FIRST = "; held first because "
+
+
+def _counted(count: str, stored: str | None) -> str:
+    """Why a revision approved, and not yet enough, still waits: ``count`` ("1 of 2
+    approvals"), and what it was held for first, unless that was approvals alone. The count
+    alone replaced the first reason ("the licence changed ...", "the published revision was
+    contributed by another member ...", a retired file's copy), and the second curator of a
+    four-eyes rule approved without being told of it."""
+    first = (stored or "").split(_FIRST, 1)[-1]
+    if not first or _APPROVALS_HOLD.fullmatch(first) or _COUNTED.fullmatch(first):
+        return count
+    return f"{count}{_FIRST}{first}"
 
 
 def _approvals(conn: Connection, revision_id: int) -> int:
@@ -712,9 +727,8 @@ def review(
         if doc.status == "retired":  # publish() made it "published": the curator's decision
             audit.append(conn, actor.user, "reinstate", f"document {doc.id}", reason=reason)
         return "published"
-    conn.execute(
-        update(revisions).where(revisions.c.id == revision_id).values(hold_reason=counted.reason)
-    )
+    still = _counted(counted.reason, rev.hold_reason)
+    conn.execute(update(revisions).where(revisions.c.id == revision_id).values(hold_reason=still))
     return "proposed"
 
 

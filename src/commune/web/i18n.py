@@ -127,6 +127,10 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"(?P<n>\d+) of (?P<m>\d+) approvals", N_("%(n)s of %(m)s approvals")),
         (
+            r"(?P<n>\d+) of (?P<m>\d+) approvals; held first because (?P<held>.+)",
+            N_("%(n)s of %(m)s approvals; held first because %(held)s"),
+        ),
+        (
             r"revision (?P<n>\d+) was published after it",
             N_("revision %(n)s was published after it"),
         ),
