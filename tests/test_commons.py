@@ -162,6 +162,25 @@ def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
     assert searchable(commune, "dix heures") and not searchable(commune, "neuf heures")
 
 
+def test_rules_lowered_do_not_publish_another_members_text_over_a_document(commune, doc):
+    # Found by exploring the rules: Ville B's upload over Ville A's document, held for the
+    # collection's approval, replaced Ville A's text unseen by any curator once the rule was
+    # lowered to none; arriving under that rule, it would have waited for a curator.
+    from commune.ingest.pipeline import OTHER_MEMBERS
+
+    make_key(commune, "cora", "Ville A", "contributor")
+    make_key(commune, "bob", "Ville B", "contributor")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("cora"))
+    commune.set_visibility("delib", "shared")
+    commune.set_curation_rules("delib", 1, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("bob"))
+    assert commune.set_curation_rules("delib", 0, "curator") == 0
+    assert searchable(commune, "neuf heures") and not searchable(commune, "dix heures")
+    [waiting] = commune.pending()
+    assert waiting["hold_reason"] == OTHER_MEMBERS
+
+
 def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
     # Found by exploring the four-eyes flow: the first approval replaced the reason a revision
     # waited for ("the licence changed ...") by "1 of 2 approvals", so the second curator

@@ -24,7 +24,7 @@ from commune.govern.licences import (
     terms_of,
 )
 from commune.govern.policy import ROLES, Actor, Decision
-from commune.ingest.pipeline import for_contributor
+from commune.ingest.pipeline import OTHER_MEMBERS, for_contributor
 from commune.store import audit
 from commune.store import repository as repo
 from commune.store.schema import (
@@ -137,9 +137,28 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
         elif new.approvals_required == 0 and _APPROVALS_HOLD.fullmatch(rev.hold_reason or ""):
             # Held for approvals alone (not for a licence, nor a file a reader doubts), and
             # the rule asks for none any more: no curator's decision is called for.
+            if _replaces_another_members(conn, doc, rev):
+                # Except to replace another member's published text, which arrival holds
+                # when no approval is asked (ingest/pipeline.OTHER_MEMBERS): Ville B's upload
+                # over Ville A's document replaced it, unseen by any curator, once the rule
+                # was lowered. It waits for that decision now, and says so.
+                conn.execute(
+                    update(revisions)
+                    .where(revisions.c.id == rev.id)
+                    .values(hold_reason=OTHER_MEMBERS)
+                )
+                continue
             publish(conn, rev.id, actor.user, why.format(n=0))
             released += 1
     return released
+
+
+def _replaces_another_members(conn: Connection, doc: Any, rev: Any) -> bool:
+    """Whether a user's revision would replace a published one another member's user (or the
+    operator) contributed, as ingest/pipeline judges it on arrival."""
+    if rev.contributor_user_id is None or doc.published_revision_id is None:
+        return False  # the operator's own, or nothing published
+    return _rival(rev.contributor_member_id, repo.published_member(conn, doc))
 
 
 # on_arrival's reason for holding a revision whose licence is in order.
