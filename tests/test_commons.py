@@ -162,6 +162,53 @@ def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
     assert searchable(commune, "dix heures") and not searchable(commune, "neuf heures")
 
 
+def test_rules_lowered_do_not_publish_another_members_text_over_a_document(commune, doc):
+    # Found by exploring the rules: Ville B's upload over Ville A's document, held for the
+    # collection's approval, replaced Ville A's text unseen by any curator once the rule was
+    # lowered to none; arriving under that rule, it would have waited for a curator.
+    from commune.ingest.pipeline import OTHER_MEMBERS
+
+    make_key(commune, "cora", "Ville A", "contributor")
+    make_key(commune, "bob", "Ville B", "contributor")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("cora"))
+    commune.set_visibility("delib", "shared")
+    commune.set_curation_rules("delib", 1, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("bob"))
+    assert commune.set_curation_rules("delib", 0, "curator") == 0
+    assert searchable(commune, "neuf heures") and not searchable(commune, "dix heures")
+    [waiting] = commune.pending()
+    assert waiting["hold_reason"] == OTHER_MEMBERS
+
+
+def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
+    # Found by exploring the four-eyes flow: the first approval replaced the reason a revision
+    # waited for ("the licence changed ...") by "1 of 2 approvals", so the second curator
+    # approved a licence change without being told of it.
+    from commune.cli.speech import as_pages_say
+
+    make_key(commune, "cyril", "Ville A", "curator")
+    make_key(commune, "celia", "Ville A", "curator")
+    commune.add([doc], collection="sport", licence="CC-BY-4.0")
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="CC-BY-NC-4.0")
+    [rev] = commune.pending()
+    changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm"
+    assert rev["hold_reason"] == changed
+    assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
+    held = f"1 of 2 approvals; held first because {changed}"
+    assert commune.pending()[0]["hold_reason"] == held
+    assert as_pages_say(held, "fr") == (
+        "1 approbation(s) sur 2 ; retenue d'abord parce que la licence a changé de CC-BY-4.0 à "
+        "CC-BY-NC-4.0 : un curateur doit confirmer"
+    )
+    commune.set_curation_rules("sport", 3, "curator")  # counted again in the new rules
+    assert commune.pending()[0]["hold_reason"] == held.replace("of 2", "of 3")
+    assert commune.review(rev["id"], "approve", "ok", commune.actor("celia")) == "proposed"
+    assert commune.pending()[0]["hold_reason"] == held.replace("1 of 2", "2 of 3")
+
+
 def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
     commune, doc, tmp_path, home
 ):
@@ -296,6 +343,46 @@ def test_a_revision_still_waiting_when_a_newer_one_is_published_leaves_the_queue
     from commune.commons.curation import PUBLIC_STATUSES
 
     assert "outdated" not in PUBLIC_STATUSES
+
+
+def test_a_held_upload_over_another_members_text_waits_when_that_member_publishes(commune, doc):
+    # Ville B's upload over Ville A's document waited for a curator; when Ville A published
+    # its own newer revision, B's left the queue as "outdated", dropped without a curator's
+    # decision: it is not an older draft of A's text but another member's text over it.
+    from commune.commons.curation import rival_hold
+
+    make_key(commune, "cora", "Ville A", "contributor")
+    make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    cora, bob, cyril = commune.actor("cora"), commune.actor("bob"), commune.actor("cyril")
+    commune.add([doc], collection="deliberations", licence="etalab-2.0", actor=cora)
+    commune.set_visibility("deliberations", "shared")
+    doc.write_text(DOC2, encoding="utf-8")
+    held = commune.add([doc], collection="deliberations", licence="etalab-2.0", actor=bob)
+    assert "another member" in held.outcomes[0].held
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    commune.add([doc], collection="deliberations", licence="etalab-2.0", actor=cora)
+    assert searchable(commune, "onze heures")  # Ville A's own revision, published at once
+    [waiting] = commune.pending()  # Ville B's still waits, and says why
+    assert (waiting["number"], waiting["status"]) == (2, "proposed")
+    assert waiting["hold_reason"] == rival_hold(3)
+    [mine] = [r for r in commune.contributions(bob) if r["number"] == 2]
+    assert (mine["status"], mine["hold_reason"]) == ("proposed", rival_hold(3))
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "hold"]
+    assert entry["subject"].endswith("revision 2") and "outdate" not in {
+        e["action"] for e in commune.audit_entries()
+    }
+    from commune.cli.speech import as_pages_say
+
+    assert "autre membre" in as_pages_say(rival_hold(3), "fr")
+    # The curator decides: approving it replaces Ville A's newer text, as the hold says.
+    assert commune.review(waiting["id"], "approve", "B's is the minutes", actor=cyril) == (
+        "published"
+    )
+    assert searchable(commune, "dix heures") and not searchable(commune, "onze heures")
+    [d] = commune.documents()
+    statuses = {r["number"]: r["status"] for r in commune.history(d["id"])}
+    assert statuses == {1: "superseded", 2: "published", 3: "superseded"}
 
 
 def test_the_title_follows_the_published_revision(commune, doc):

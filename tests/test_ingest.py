@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from commune.commons.curation import RETIRED_HOLD
 from commune.errors import CommuneError
 from commune.store.schema import chunks, documents, embeddings, revisions
+from tests.conftest import make_key
 
 
 def counts(commune):  # type: ignore[no-untyped-def]
@@ -179,6 +180,81 @@ def test_a_retired_file_added_to_another_collection_waits_for_a_curator(commune,
     # Approving it is a curator's decision there, as in the collection it was retired from.
     [held] = commune.pending()
     assert held["collection"] == "voirie"
+
+
+def test_a_contributor_is_not_told_that_a_file_was_retired_elsewhere(commune, tmp_path):
+    # The held copy's reason told its contributor that the file had been retired in another
+    # collection of the home, perhaps another member's private one: whatever they may not
+    # read. Its curators, who decide, still read why.
+    from commune.cli.speech import as_pages_say
+    from commune.ingest.pipeline import HELD_FOR_A_CURATOR, retired_copy
+
+    make_key(commune, "alice", "Ville A", "curator")
+    make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "berthe", "Ville B", "curator")
+    alice, bob, berthe = (commune.actor(u) for u in ("alice", "bob", "berthe"))
+    page = tmp_path / "parking.md"
+    page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.")
+    commune.add([page], collection="mairie-a", licence="etalab-2.0", actor=alice)
+    [parking] = commune.documents()
+    commune.retire(parking["id"], "données personnelles", alice)
+    s = commune.add([page], collection="voirie-b", licence="etalab-2.0", actor=bob)
+    assert s.outcomes[0].held == HELD_FOR_A_CURATOR, s.outcomes
+    [mine] = commune.contributions(bob)
+    assert mine["hold_reason"] == HELD_FOR_A_CURATOR
+    [held] = commune.pending(berthe)
+    assert held["hold_reason"] == retired_copy(None)
+    assert commune.show_revision(held["id"], berthe)["revision"]["hold_reason"] == (
+        retired_copy(None)
+    )
+    assert "retiré" not in as_pages_say(HELD_FOR_A_CURATOR, "fr")
+    assert "curat" in as_pages_say(HELD_FOR_A_CURATOR, "fr")
+
+
+def test_retiring_a_document_takes_down_the_copies_of_its_file(commune, tmp_path):
+    # A copy of the file published in another collection before the document was retired
+    # stayed published: a takedown (personal data) that missed its copies. Those the same
+    # curator may retire are retired too; another member's are held for its curators.
+    from commune.ingest.pipeline import HELD_FOR_A_CURATOR, retired_copy
+
+    make_key(commune, "alice", "Ville A", "curator")
+    make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "berthe", "Ville B", "curator")
+    alice, bob, berthe = (commune.actor(u) for u in ("alice", "bob", "berthe"))
+    page = tmp_path / "parking.md"
+    page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.")
+    for where, who, licence in (
+        ("mairie-a", alice, "etalab-2.0"),
+        ("voirie-a", alice, "etalab-2.0"),
+        ("voirie-b", bob, "etalab-2.0"),
+        ("archives-b", bob, None),  # waits for a licence
+    ):
+        commune.add([page], collection=where, licence=licence, actor=who)
+    ids = {d["collection"]: d["id"] for d in commune.documents()}
+    assert len(commune.search("rue des Lilas Dupont", k=5)) == 3
+    also = commune.retire(ids["mairie-a"], "données personnelles", alice)
+    assert also == [ids["voirie-a"]]
+    status = {d["collection"]: d["status"] for d in commune.documents()}
+    assert status["voirie-a"] == "retired" and status["voirie-b"] != "published"
+    assert all("Lilas" not in h.text for h in commune.search("rue des Lilas Dupont", k=5))
+    # Ville B's curators decide on theirs, told why; its contributor is told no more.
+    held = {r["collection"]: r for r in commune.pending(berthe)}
+    assert held["voirie-b"]["hold_reason"] == retired_copy(None)
+    assert held["archives-b"]["hold_reason"] == retired_copy(None)
+    assert {r["hold_reason"] for r in commune.contributions(bob)} == {HELD_FOR_A_CURATOR}
+    log = [e for e in commune.audit_entries() if e["action"] in ("retire", "hold")]
+    assert [e["subject"] for e in log] == [
+        f"document {ids['mairie-a']}",
+        f"document {ids['voirie-a']}",
+        f"document {ids['voirie-b']} revision 1",
+        f"document {ids['archives-b']} revision 1",
+    ]
+    assert commune.verify_audit().ok
+    # Approving it publishes it again: Ville B's curator's decision.
+    assert commune.review(held["voirie-b"]["id"], "approve", "notre arrêté", berthe) == (
+        "published"
+    )
+    assert len(commune.search("rue des Lilas Dupont", k=5)) == 1
 
 
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):

@@ -389,6 +389,22 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     assert "trois semaines" in answer.page
 
 
+def test_the_curation_queue_lists_only_what_the_curator_may_decide(app, commune, tmp_path):
+    # Found by exploring the queue: a curator of Ville B saw the revisions waiting in Ville
+    # A's shared collections (unpublished titles, their contributors, why they wait), which
+    # only Ville A's people curate: each link opened a refusal.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "bea", "Ville B", "curator")
+    make_person(commune, "cyril", "Ville A", "curator")
+    draft = tmp_path / "budget.md"
+    draft.write_text("# Budget primitif\n\nLe projet de budget primitif, non voté.")
+    commune.add([draft], collection="conseil-a", actor=commune.actor("dora"))  # no licence
+    commune.set_visibility("conseil-a", "shared")
+    assert "Budget primitif" in browser(app, "cyril").get("/curation").page
+    queue = browser(app, "bea").get("/curation").page
+    assert "Budget primitif" not in queue and "dora" not in queue
+
+
 def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commune):
     # Found by an exploratory test: the page had no licence field, and approving such a
     # revision sent the curator to a CLI flag, "--licence", with the English "none" in it.

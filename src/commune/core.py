@@ -779,10 +779,11 @@ class Commune:
             return contributions(conn, actor.user_id)
 
     def pending(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
-        from commune.commons.curation import pending
+        """What waits for ``actor``'s review: in the collections they may curate."""
+        from commune.commons.curation import curatable, pending
 
         with self.engine.connect() as conn:
-            return pending(conn, self.library.readable_ids(actor))
+            return pending(conn, curatable(conn, actor))
 
     def review(
         self,
@@ -823,12 +824,15 @@ class Commune:
 
     def retire(
         self, document_id: int, reason: str, actor: Actor = OPERATOR, category: str = "other"
-    ) -> None:
+    ) -> list[int]:
+        """Retire a document; returns the copies of its file retired with it
+        (commons/curation.retire)."""
         from commune.commons.curation import retire
 
         with self.engine.begin() as conn:
-            retire(conn, document_id, reason, actor, category)
+            copies = retire(conn, document_id, reason, actor, category)
         self._refreshed()
+        return copies
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR

@@ -390,10 +390,18 @@ def retire(
     ctx: click.Context, document_id: int, reason: str, category: str, as_user: str | None
 ) -> None:
     """Retire a document: it is no longer retrieved; its history stays."""
-    commune_of(ctx).retire(
+    copies = commune_of(ctx).retire(
         document_id, reason=reason, actor=acting(ctx, as_user), category=category
     )
     click.echo(said(f"document {document_id} retiré", f"document {document_id} retired"))
+    if copies:  # the same file elsewhere: a takedown that left them would miss them
+        listed = ", ".join(str(c) for c in copies)
+        click.echo(
+            said(
+                f"retirés avec lui, le même fichier : documents {listed}",
+                f"retired with it, the same file: documents {listed}",
+            )
+        )
 
 
 @cli.command()

@@ -24,6 +24,7 @@ from commune.govern.licences import (
     terms_of,
 )
 from commune.govern.policy import RETIRE_CATEGORIES, ROLES, Actor, Decision
+from commune.ingest.pipeline import OTHER_MEMBERS, for_contributor
 from commune.store import audit
 from commune.store import repository as repo
 from commune.store.schema import (
@@ -139,18 +140,52 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
                 conn.execute(
                     update(revisions)
                     .where(revisions.c.id == rev.id)
-                    .values(hold_reason=decision.reason)
+                    .values(hold_reason=_counted(decision.reason, rev.hold_reason))
                 )
         elif new.approvals_required == 0 and _APPROVALS_HOLD.fullmatch(rev.hold_reason or ""):
             # Held for approvals alone (not for a licence, nor a file a reader doubts), and
             # the rule asks for none any more: no curator's decision is called for.
+            if _replaces_another_members(conn, doc, rev):
+                # Except to replace another member's published text, which arrival holds
+                # when no approval is asked (ingest/pipeline.OTHER_MEMBERS): Ville B's upload
+                # over Ville A's document replaced it, unseen by any curator, once the rule
+                # was lowered. It waits for that decision now, and says so.
+                conn.execute(
+                    update(revisions)
+                    .where(revisions.c.id == rev.id)
+                    .values(hold_reason=OTHER_MEMBERS)
+                )
+                continue
             publish(conn, rev.id, actor.user, why.format(n=0))
             released += 1
     return released
 
 
+def _replaces_another_members(conn: Connection, doc: Any, rev: Any) -> bool:
+    """Whether a user's revision would replace a published one another member's user (or the
+    operator) contributed, as ingest/pipeline judges it on arrival."""
+    if rev.contributor_user_id is None or doc.published_revision_id is None:
+        return False  # the operator's own, or nothing published
+    return _rival(rev.contributor_member_id, repo.published_member(conn, doc))
+
+
 # on_arrival's reason for holding a revision whose licence is in order.
 _APPROVALS_HOLD = re.compile(r"the collection needs \d+ approval\(s\) by a [\w-]+ or above")
+# approved()'s count of a revision still waiting for approvals, and what it was held for first.
+_COUNTED = re.compile(r"\d+ of \d+ approvals")
+_FIRST = "; held first because "
+
+
+def _counted(count: str, stored: str | None) -> str:
+    """Why a revision approved, and not yet enough, still waits: ``count`` ("1 of 2
+    approvals"), and what it was held for first, unless that was approvals alone. The count
+    alone replaced the first reason ("the licence changed ...", "the published revision was
+    contributed by another member ...", a retired file's copy), and the second curator of a
+    four-eyes rule approved without being told of it."""
+    first = (stored or "").split(_FIRST, 1)[-1]
+    if not first or _APPROVALS_HOLD.fullmatch(first) or _COUNTED.fullmatch(first):
+        return count
+    return f"{count}{_FIRST}{first}"
 
 
 def _approvals(conn: Connection, revision_id: int) -> int:
@@ -269,13 +304,34 @@ def publish(conn: Connection, revision_id: int, actor: str, reason: str) -> None
     repo.bump_generation(conn, rev.document_id)
 
 
+def rival_hold(number: int) -> str:
+    """Why a revision another member contributed still waits once revision ``number`` was
+    published after it (_outdate_waiting)."""
+    return (
+        f"revision {number}, contributed by another member, was published after it: a curator "
+        "must confirm that this one replaces it"
+    )
+
+
+def _rival(old_member: int | None, published_member: int | None) -> bool:
+    """Whether a waiting revision (its contributor's member, None: the operator's) is another
+    member's text beside a published one rather than an older draft of it: uploads are
+    addressed by collection and file name, and two members' "compte-rendu.pdf" are more
+    often two texts than one (ingest/pipeline.OTHER_MEMBERS)."""
+    return old_member != published_member
+
+
 def _outdate_waiting(conn: Connection, rev: Any, actor: str) -> None:
     """The document's revisions older than ``rev`` that still wait leave the queue: approving
     one is refused (it would replace newer text), so it waited for ever, and its contributor
     kept reading "changes requested" for a text their newer revision replaced. Never
-    published, it is not "superseded", which readers see in the history and the export."""
+    published, it is not "superseded", which readers see in the history and the export.
+
+    Except another member's: Ville B's upload held over Ville A's document is not a draft of
+    the text Ville A then publishes, and it left the queue with no curator's decision. It
+    keeps waiting, its reason saying what approving it now does (the curator may, review)."""
     older = conn.execute(
-        select(revisions.c.id, revisions.c.number).where(
+        select(revisions.c.id, revisions.c.number, revisions.c.contributor_member_id).where(
             revisions.c.document_id == rev.document_id,
             revisions.c.number < rev.number,
             revisions.c.status.in_(WAITING),
@@ -283,6 +339,14 @@ def _outdate_waiting(conn: Connection, rev: Any, actor: str) -> None:
     ).all()
     why = f"revision {rev.number} was published after it"
     for old in older:
+        if _rival(old.contributor_member_id, rev.contributor_member_id):
+            still = rival_hold(rev.number)
+            conn.execute(
+                update(revisions).where(revisions.c.id == old.id).values(hold_reason=still)
+            )
+            subject = f"document {rev.document_id} revision {old.number}"
+            audit.append(conn, actor, "hold", subject, reason=still)
+            continue
         conn.execute(
             update(revisions)
             .where(revisions.c.id == old.id)
@@ -360,6 +424,23 @@ def _listed(conn: Connection, query: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def curatable(conn: Connection, actor: Actor) -> list[int] | None:
+    """Ids of the collections whose revisions ``actor`` may review (None: all, the operator).
+    Not those they may read: a curator of Ville B read, in the queue, the revisions waiting in
+    Ville A's shared collections (unpublished titles, their contributors, why they wait), which
+    only Ville A's people curate, and each one opened a refusal."""
+    from commune.govern.policy import allowed, collection
+
+    if actor.is_operator:
+        return None
+    roles = dict(conn.execute(select(collections.c.id, collections.c.approver_role)).all())
+    return [
+        r["id"]
+        for r in repo.collection_access(conn)
+        if allowed(actor, "curate", collection(r), roles[r["id"]])
+    ]
+
+
 def pending(conn: Connection, collection_ids: list[int] | None = None) -> list[dict[str, Any]]:
     q = (
         select(
@@ -426,6 +507,8 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
             "reviewer": e.actor,
         }
     for r in rows:
+        # Not that the file was retired in a collection the contributor may not read.
+        r["hold_reason"] = for_contributor(r["hold_reason"])
         r["review"] = last.get(r["id"])
         if r["status"] == "published" and r["document_status"] == "retired":
             r["status"] = "retired"
@@ -591,7 +674,11 @@ def review(
         )
     if decision == "approve":
         newest = _newer_published(conn, doc, rev.number)
-        if newest is not None:
+        # Another member's text held beside the published one (rival_hold): replacing the
+        # newer text is what the curator is asked to decide.
+        if newest is not None and not _rival(
+            rev.contributor_member_id, repo.published_member(conn, doc)
+        ):
             raise CommuneError(
                 f"revision {revision_id} is older than the published revision {newest} of "
                 f"document {doc.id}: approving it would replace newer text",
@@ -669,9 +756,8 @@ def review(
         if doc.status == "retired":  # publish() made it "published": the curator's decision
             audit.append(conn, actor.user, "reinstate", f"document {doc.id}", reason=reason)
         return "published"
-    conn.execute(
-        update(revisions).where(revisions.c.id == revision_id).values(hold_reason=counted.reason)
-    )
+    still = _counted(counted.reason, rev.hold_reason)
+    conn.execute(update(revisions).where(revisions.c.id == revision_id).values(hold_reason=still))
     return "proposed"
 
 
@@ -682,10 +768,12 @@ def retire(
     actor: Actor,
     category: str = "other",
     **details: Any,
-) -> None:
+) -> list[int]:
     """Retire a document (no longer retrieved nor cited; its history stays). ``details`` go
     to its audit row beside the reason and the category (an import: the dataset it came
-    from, and when its publisher retired it)."""
+    from, and when its publisher retired it). The copies of its file are taken down too
+    (_retire_copies); returns the copies retired with it, which ``actor`` may retire, so
+    may see."""
     if not reason.strip():
         raise InvalidRequest("retiring a document needs a reason")
     if category not in RETIRE_CATEGORIES:
@@ -718,6 +806,7 @@ def retire(
         **details,
     )
     repo.bump_generation(conn, document_id)
+    return _retire_copies(conn, document_id, reason, actor)
 
 
 def retire_from_dataset(
@@ -752,3 +841,93 @@ def retire_from_dataset(
             )
     retire(conn, document_id, reason, actor, category, held=held, **details)
     return held
+
+
+def _retire_copies(conn: Connection, document_id: int, reason: str, actor: Actor) -> list[int]:
+    """Take down the other documents that hold the retired one's file (the same bytes).
+
+    Retiring may answer a takedown (personal data), and a copy published in another collection
+    before it stayed published: the takedown missed it. A copy the same actor may retire is
+    retired too, with the curator's reason; another's (a collection of another member) is no
+    one's here to retire, so its published revision goes back to its own curators' queue,
+    held with the reason a copy added after the retirement has (ingest/pipeline.retired_copy,
+    which names no collection), and approving it publishes it again. A copy still waiting
+    takes that reason too: its curators would otherwise approve it unaware. Each is audited."""
+    from commune.govern.policy import allowed, collection
+    from commune.ingest.pipeline import retired_copy
+
+    doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
+    files = {doc.content_hash}  # its newest bytes, and those readers were reading
+    if doc.published_revision_id is not None:
+        files.add(
+            conn.execute(
+                select(revisions.c.content_hash).where(revisions.c.id == doc.published_revision_id)
+            ).scalar_one()
+        )
+    access = {r["id"]: r for r in repo.collection_access(conn)}
+    published = conn.execute(
+        select(documents.c.id, documents.c.collection_id, revisions.c.id.label("revision_id"))
+        .select_from(documents.join(revisions, revisions.c.id == documents.c.published_revision_id))
+        .where(
+            documents.c.id != document_id,
+            documents.c.status != "retired",
+            revisions.c.content_hash.in_(files),
+        )
+        .order_by(documents.c.id)
+    ).all()
+    retired: list[int] = []
+    for copy in published:
+        if allowed(actor, "retire", collection(access[copy.collection_id])):
+            conn.execute(
+                update(documents).where(documents.c.id == copy.id).values(status="retired")
+            )
+            # The curator's reason, which the copy's contributor reads (contributions); the
+            # document it copies in the log's details only: it may be in a collection that
+            # contributor may not read.
+            why = f"the same file as a retired document: {reason}"
+            audit.append(
+                conn, actor.user, "retire", f"document {copy.id}", reason=why, copy_of=document_id
+            )
+            retired.append(int(copy.id))
+        else:
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.id == copy.revision_id)
+                .values(status="proposed")
+            )
+            conn.execute(
+                update(documents)
+                .where(documents.c.id == copy.id)
+                .values(status="proposed", published_revision_id=None)
+            )
+        repo.bump_generation(conn, copy.id)
+    # Those held above wait now, and take the reason below with those that already waited.
+    waiting = conn.execute(
+        select(revisions.c.id, revisions.c.number, revisions.c.document_id)
+        .select_from(revisions.join(documents, revisions.c.document_id == documents.c.id))
+        .where(
+            revisions.c.document_id != document_id,
+            documents.c.status != "retired",
+            revisions.c.content_hash.in_(files),
+            revisions.c.status.in_(WAITING),
+        )
+        .order_by(revisions.c.document_id, revisions.c.number)
+    ).all()
+    same_collection = {
+        int(d)
+        for d in conn.execute(
+            select(documents.c.id).where(documents.c.collection_id == doc.collection_id)
+        ).scalars()
+    }
+    for rev in waiting:
+        why = retired_copy(document_id if rev.document_id in same_collection else None)
+        conn.execute(update(revisions).where(revisions.c.id == rev.id).values(hold_reason=why))
+        audit.append(
+            conn,
+            actor.user,
+            "hold",
+            f"document {rev.document_id} revision {rev.number}",
+            reason=why,
+            copy_of=document_id,
+        )
+    return retired

@@ -555,6 +555,8 @@ def store(
             gate.publish(conn, revision_id, prov.actor.user, decision.reason)
     status = "added" if existing is None else "updated"
     held = None if decision.allowed else decision.reason
+    if not prov.actor.is_operator:  # the operator may read every collection
+        held = for_contributor(held)
     return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
 
 
@@ -585,6 +587,20 @@ def retired_copy(document_id: int | None) -> str:
         f"the same file as document {document_id}, which was retired: approving it publishes "
         "it again"
     )
+
+
+# What a contributor reads instead of retired_copy(None): that the file's bytes were retired
+# in another collection, perhaps another member's private one, tells them what they may not
+# read (that such a file was there, and was taken down). The curators who decide read the
+# stored reason (commons/curation.pending, show).
+HELD_FOR_A_CURATOR = "a curator of the collection must check this file before it is published"
+
+
+def for_contributor(reason: str | None) -> str | None:
+    """``reason`` (why a revision waits) as its contributor may read it."""
+    if reason is not None and retired_copy(None) in reason:
+        return HELD_FOR_A_CURATOR
+    return reason
 
 
 def unchanged(

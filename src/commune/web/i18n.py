@@ -142,8 +142,20 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"(?P<n>\d+) of (?P<m>\d+) approvals", N_("%(n)s of %(m)s approvals")),
         (
+            r"(?P<n>\d+) of (?P<m>\d+) approvals; held first because (?P<held>.+)",
+            N_("%(n)s of %(m)s approvals; held first because %(held)s"),
+        ),
+        (
             r"revision (?P<n>\d+) was published after it",
             N_("revision %(n)s was published after it"),
+        ),
+        (
+            r"revision (?P<n>\d+), contributed by another member, was published after it: a "
+            r"curator must confirm that this one replaces it",
+            N_(
+                "revision %(n)s, contributed by another member, was published after it: a "
+                "curator must confirm that this one replaces it"
+            ),
         ),
         (
             r"the terms of licence (?P<licence>.+) are not in the licence table: "
@@ -280,6 +292,7 @@ LIBRARY = (
     N_(
         "the same file as a document retired in another collection: approving it publishes it again"
     ),
+    N_("a curator of the collection must check this file before it is published"),
     # The page for an address no route has, or a form's address opened again
     # (api/errors.py, outside the pages' sources the extractor reads): listed here, or
     # scripts/i18n.sh would drop their French from the catalogue.
