@@ -845,6 +845,19 @@ def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune
 
     with Commune(tmp_path / "other-home") as other:
         other.import_dataset(tmp_path / "older", "c")
+        # The same pool page in another collection of this home, and a page of its own at
+        # the address the publisher's hours had, with another text: neither is the
+        # dataset's to retire (the review helper found both retired: the copies by the
+        # cascade under the operator, the address by its hash).
+        other.add([pages / "piscine.md"], collection="mine", licence="etalab-2.0")
+        (tmp_path / "own").mkdir()
+        (tmp_path / "own" / "conseil.md").write_text("# Conseil\n\nLe conseil siège mardi.\n")
+        other.add(
+            [tmp_path / "own" / "conseil.md"],
+            collection="c2",
+            licence="etalab-2.0",
+            source="https://ex.org/c/plainte-dupont.md",
+        )
         # Its own text for the hours since (a correction): held for its curators, not kept
         # published, not dropped.
         (tmp_path / "horaires.md").write_text("# Horaires\n\nLa mairie ouvre le lundi à 8 h.\n")
@@ -856,7 +869,7 @@ def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune
         )
         counts = other.import_dataset(newer, "c")
         assert (counts["retired"], counts["held for a curator"]) == (2, 1), counts
-        assert published(other) == ["Piscine"]
+        assert published(other) == ["Conseil", "Piscine", "Piscine"]
         assert not [h for h in other.search("Dupont rue des Lilas", k=5) if "Dupont" in h.text]
         assert all("lundi" not in h.text for h in other.search("mairie ouvre lundi", k=5))
         entries = [e for e in other.audit_entries() if e["action"] == "retire"]
@@ -872,10 +885,10 @@ def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune
         assert other.verify_audit().ok
         # Imported again: nothing more to retire, nothing comes back.
         assert other.import_dataset(newer, "c")["retired"] == 0
-        assert published(other) == ["Piscine"]
+        assert published(other) == ["Conseil", "Piscine", "Piscine"]
         # The curator checks the home's own text and brings it back with it.
         other.review(held["id"], "approve", "our correction holds no personal data")
-        assert published(other) == ["Horaires", "Piscine"]
+        assert published(other) == ["Conseil", "Horaires", "Piscine", "Piscine"]
         assert "8 h" in other.search("mairie ouvre lundi", k=1)[0].text
     # An export from before (no retired.jsonl) imports as it did.
     with Commune(tmp_path / "third-home") as third:

@@ -767,6 +767,7 @@ def retire(
     reason: str,
     actor: Actor,
     category: str = "other",
+    copies: bool = True,
     **details: Any,
 ) -> list[int]:
     """Retire a document (no longer retrieved nor cited; its history stays). ``details`` go
@@ -806,7 +807,7 @@ def retire(
         **details,
     )
     repo.bump_generation(conn, document_id)
-    return _retire_copies(conn, document_id, reason, actor)
+    return _retire_copies(conn, document_id, category, actor) if copies else []
 
 
 def retire_from_dataset(
@@ -839,20 +840,34 @@ def retire_from_dataset(
                     .values(status="proposed", hold_reason=UPSTREAM_HOLD)
                 ).rowcount
             )
-    retire(conn, document_id, reason, actor, category, held=held, **details)
+    # Only this document: the dataset's publisher has no say over the other collections of
+    # this home, whose copies of the same text their own curators answer for.
+    retire(conn, document_id, reason, actor, category, copies=False, held=held, **details)
     return held
 
 
-def _retire_copies(conn: Connection, document_id: int, reason: str, actor: Actor) -> list[int]:
+# The categories of a takedown: a copy of the file in another member's collection is held
+# for its own curators only for these, and only by someone who answers for the whole
+# cooperative. An "outdated" or "error" retirement is the retiring member's view of their
+# own document; applied to the copies of other members, any curator could take a shared
+# form (a cerfa every town hall publishes byte for byte) offline across the cooperative.
+TAKEDOWNS = ("personal-data", "rights")
+
+
+def _retire_copies(conn: Connection, document_id: int, category: str, actor: Actor) -> list[int]:
     """Take down the other documents that hold the retired one's file (the same bytes).
 
     Retiring may answer a takedown (personal data), and a copy published in another collection
-    before it stayed published: the takedown missed it. A copy the same actor may retire is
-    retired too, with the curator's reason; another's (a collection of another member) is no
-    one's here to retire, so its published revision goes back to its own curators' queue,
-    held with the reason a copy added after the retirement has (ingest/pipeline.retired_copy,
-    which names no collection), and approving it publishes it again. A copy still waiting
-    takes that reason too: its curators would otherwise approve it unaware. Each is audited."""
+    before it stayed published: the takedown missed it. A copy of the same owner's (the same
+    member's collections, or the cooperative's) that ``actor`` may retire is retired with it.
+    A copy of another member's is theirs: it is held for its own curators (its published
+    revision back in their queue, with the reason a copy added after the retirement has,
+    ingest/pipeline.retired_copy, which names no collection) only for a takedown (TAKEDOWNS)
+    by the operator or a cooperative admin; otherwise it is left as it is. A copy still
+    waiting that the same rule reaches takes that reason too: its curators would otherwise
+    approve it unaware. Each is audited. The copies' reason says the category, never the
+    curator's words, which may name the person a takedown protects and would reach the
+    copy's contributor (contributions)."""
     from commune.govern.policy import allowed, collection
     from commune.ingest.pipeline import retired_copy
 
@@ -865,6 +880,17 @@ def _retire_copies(conn: Connection, document_id: int, reason: str, actor: Actor
             ).scalar_one()
         )
     access = {r["id"]: r for r in repo.collection_access(conn)}
+    owner = access[doc.collection_id]["member_id"]
+    cooperative = actor.is_operator or actor.at_least("cooperative-admin")
+    takedown = category in TAKEDOWNS and cooperative
+
+    def reached(coll_id: int) -> str | None:
+        """What is done with a copy in collection ``coll_id``: retire, hold, or nothing."""
+        row = access[coll_id]
+        if row["member_id"] == owner and allowed(actor, "retire", collection(row)):
+            return "retire"
+        return "hold" if takedown else None
+
     published = conn.execute(
         select(documents.c.id, documents.c.collection_id, revisions.c.id.label("revision_id"))
         .select_from(documents.join(revisions, revisions.c.id == documents.c.published_revision_id))
@@ -876,20 +902,26 @@ def _retire_copies(conn: Connection, document_id: int, reason: str, actor: Actor
         .order_by(documents.c.id)
     ).all()
     retired: list[int] = []
+    why = f"the same file as a retired document ({category})"
     for copy in published:
-        if allowed(actor, "retire", collection(access[copy.collection_id])):
+        action = reached(copy.collection_id)
+        if action == "retire":
             conn.execute(
                 update(documents).where(documents.c.id == copy.id).values(status="retired")
             )
-            # The curator's reason, which the copy's contributor reads (contributions); the
-            # document it copies in the log's details only: it may be in a collection that
-            # contributor may not read.
-            why = f"the same file as a retired document: {reason}"
+            # The document it copies in the log's details only: it may be in a collection
+            # the copy's contributor may not read.
             audit.append(
-                conn, actor.user, "retire", f"document {copy.id}", reason=why, copy_of=document_id
+                conn,
+                actor.user,
+                "retire",
+                f"document {copy.id}",
+                reason=why,
+                category=category,
+                copy_of=document_id,
             )
             retired.append(int(copy.id))
-        else:
+        elif action == "hold":
             conn.execute(
                 update(revisions)
                 .where(revisions.c.id == copy.revision_id)
@@ -900,6 +932,8 @@ def _retire_copies(conn: Connection, document_id: int, reason: str, actor: Actor
                 .where(documents.c.id == copy.id)
                 .values(status="proposed", published_revision_id=None)
             )
+        else:
+            continue
         repo.bump_generation(conn, copy.id)
     # Those held above wait now, and take the reason below with those that already waited.
     waiting = conn.execute(
@@ -919,7 +953,16 @@ def _retire_copies(conn: Connection, document_id: int, reason: str, actor: Actor
             select(documents.c.id).where(documents.c.collection_id == doc.collection_id)
         ).scalars()
     }
+    colls = dict(
+        conn.execute(
+            select(documents.c.id, documents.c.collection_id).where(
+                documents.c.id.in_([r.document_id for r in waiting])
+            )
+        ).all()
+    )
     for rev in waiting:
+        if reached(colls[rev.document_id]) is None:
+            continue  # another member's, and no takedown: theirs to decide, untold
         why = retired_copy(document_id if rev.document_id in same_collection else None)
         conn.execute(update(revisions).where(revisions.c.id == rev.id).values(hold_reason=why))
         audit.append(

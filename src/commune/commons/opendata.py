@@ -197,7 +197,7 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
 # earlier exports listed; the category is a word of RETIRE_CATEGORIES, never the curator's
 # reason, which stays in this home's audit log.
 RETIRED = "retired.jsonl"
-RETIRED_KEYS = ("id", "source_sha256", "sha256", "retired_at", "category")
+RETIRED_KEYS = ("id", "sha256", "retired_at", "category")
 # A text's revision was published here: what a document retired here had given readers.
 _GIVEN = ("published", "superseded", "retired")
 
@@ -244,10 +244,10 @@ def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
             category = json.loads(last.details).get("category") or "other"
             lines.append(
                 {
+                    # No address, not even hashed: "2-plainte-dupont.md" was found from its
+                    # hash and a list of names. The texts' SHA-256 identify the document to
+                    # those who hold its text, and to nobody else.
                     "id": doc,
-                    "source_sha256": sorted(
-                        {_address_hash(_exported_source(doc, g.source_uri)) for g in given}
-                    ),
                     "sha256": sorted({g.content_hash for g in given}),
                     "retired_at": last.created_at,
                     "category": category if category in RETIRE_CATEGORIES else "other",
@@ -812,9 +812,10 @@ def _retired_listing(directory: Path, root: Path, expected: dict[str, str]) -> l
             continue
         try:
             line = json.loads(raw)
-            ok = isinstance(line, dict) and all(
-                isinstance(line.get(k), list) and all(isinstance(x, str) for x in line[k])
-                for k in ("source_sha256", "sha256")
+            ok = (
+                isinstance(line, dict)
+                and isinstance(line.get("sha256"), list)
+                and all(isinstance(x, str) for x in line["sha256"])
             )
             ok = ok and bool(datetime.fromisoformat(line["retired_at"]))
         except (ValueError, TypeError, KeyError):
@@ -837,20 +838,24 @@ def _retire_here(
 ) -> dict[str, int]:
     """Retire in ``collection`` each document the dataset's publisher retired: (how many
     were retired here, and how many of them were held for a curator, their text here being
-    this home's own). Found by address, as import finds a document again; one retired here
-    already is left as it is."""
+    this home's own). Found by the texts the publisher published (a revision here holding
+    one of them): by address, a local document fetched from the same address was retired
+    too. One retired here already is left as it is; documents of other collections are
+    not the dataset's to retire."""
     from commune.commons.curation import retire_from_dataset
 
     done = {"retired": 0, "held for a curator": 0}
     with library.engine.begin() as conn:
         here = conn.execute(
-            select(documents.c.id, documents.c.source_key)
-            .select_from(documents.join(collections))
+            select(revisions.c.document_id, revisions.c.content_hash)
+            .select_from(revisions.join(documents).join(collections))
             .where(collections.c.name == collection, documents.c.status != "retired")
         ).all()
-        by_address = {_address_hash(str(d.source_key)): int(d.id) for d in here}
+        by_text: dict[str, set[int]] = {}
+        for r in here:
+            by_text.setdefault(str(r.content_hash), set()).add(int(r.document_id))
         for line in retired:
-            found = {by_address[a] for a in line["source_sha256"] if a in by_address}
+            found = {d for h in line["sha256"] for d in by_text.get(h, ())}
             category = line.get("category")
             category = category if category in RETIRE_CATEGORIES else "other"
             when = str(line["retired_at"])

@@ -262,9 +262,15 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
 # are named on their own lines, with the command that does it again (_revived_keys,
 # _revived_users).
 UNDONE_ACTIONS = (
+    "retire",  # a takedown since the backup: published again by the restore
+    "reinstate",
+    "reject",
+    "curation-rules",
     "visibility",
     "transfer",
     "drop-collection",
+    "peer-unshare",
+    "peer-remove",
     "role-grant",
     "user-quotas",
     "member-quotas",

@@ -801,6 +801,10 @@ PATTERNS = [
             "rendez-la d'abord partagée : commune visibility {name} shared",
         ),
         (
+            r"the same file as a retired document \((?P<category>[\w-]+)\)",
+            "le même fichier qu'un document retiré ({category})",
+        ),
+        (
             r"the collection name (?P<name>'[^']*') is not yours to use",
             "le nom de collection {name} n'est pas à votre disposition",
         ),

@@ -146,6 +146,11 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             N_("%(n)s of %(m)s approvals; held first because %(held)s"),
         ),
         (
+            # The category's own word stays: it is the export's (retired.jsonl) as well.
+            r"the same file as a retired document \((?P<category>[\w-]+)\)",
+            N_("the same file as a retired document (%(category)s)"),
+        ),
+        (
             r"revision (?P<n>\d+) was published after it",
             N_("revision %(n)s was published after it"),
         ),
