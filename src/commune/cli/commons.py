@@ -48,7 +48,10 @@ def review_list(ctx: click.Context, as_json: bool) -> None:
 def review_show(ctx: click.Context, revision_id: int) -> None:
     """A revision's provenance, its reviews, and its diff with the published revision."""
     info = commune_of(ctx).show_revision(revision_id)
-    rev = info["revision"]
+    rev = dict(info["revision"])
+    # To the minute, as `commune history` prints a revision's time: the stored timestamp
+    # printed itself, with its microseconds (2026-12-06 23:48:22.367489).
+    rev["created_at"] = f"{rev['created_at']:%Y-%m-%d %H:%M}"
     lang = speech.language()
     if not speech.french(lang):
         click.echo(
