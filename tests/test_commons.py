@@ -854,3 +854,21 @@ def test_a_name_longer_than_its_column_is_refused_before_anything_is_stored(comm
     with pytest.raises(InvalidRequest, match="collection's name is 201 characters long"):
         commune.add([corpus], collection=long, licence="etalab-2.0")
     assert commune.collections() == [] and commune.documents() == []
+
+
+def test_the_history_shows_waiting_revisions_only_to_those_who_may_approve_them(commune, doc):
+    # Library.revisions judged "curator" without the collection's approver role: where only
+    # member admins approve, a curator read in the history the waiting text (and why it
+    # waits) that the queue and `review show` refuse them.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    make_key(commune, "adele", "Ville A", "member-admin")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [d] = commune.documents()
+    commune.set_curation_rules("sport", 1, "member-admin")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    assert commune.pending(actor=commune.actor("cyrille")) == []
+    seen = commune.revisions(d["id"], actor=commune.actor("cyrille"))
+    assert [r["status"] for r in seen] == ["published"]
+    admin = commune.revisions(d["id"], actor=commune.actor("adele"))
+    assert [r["status"] for r in admin] == ["published", "proposed"]
