@@ -181,6 +181,33 @@ def test_rules_lowered_do_not_publish_another_members_text_over_a_document(commu
     assert waiting["hold_reason"] == OTHER_MEMBERS
 
 
+def test_curators_are_told_an_upload_held_for_approvals_replaces_another_members(commune, doc):
+    # In a collection that asks for approvals, Ville B's upload over Ville A's document was
+    # held with "the collection needs 2 approval(s)" alone: its curators approved it unaware
+    # that it replaced another member's text. It says both now, through the count too.
+    from commune.cli.speech import as_pages_say
+    from commune.ingest.pipeline import OTHER_MEMBERS
+
+    make_key(commune, "cora", "Ville A", "contributor")
+    make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("cora"))
+    commune.set_visibility("delib", "shared")
+    commune.set_curation_rules("delib", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("bob"))
+    [waiting] = commune.pending()
+    both = f"the collection needs 2 approval(s) by a curator or above; {OTHER_MEMBERS}"
+    assert waiting["hold_reason"] == both
+    assert as_pages_say(both, "fr") == (
+        "la collection demande 2 approbation(s) par un curateur·rice ou plus ; la révision "
+        "publiée vient d'un autre membre : un curateur doit confirmer que celle-ci la remplace"
+    )
+    assert commune.review(waiting["id"], "approve", "vu", commune.actor("cyril")) == "proposed"
+    [waiting] = commune.pending()
+    assert waiting["hold_reason"] == f"1 of 2 approvals; held first because {OTHER_MEMBERS}"
+
+
 def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
     # Found by exploring the four-eyes flow: the first approval replaced the reason a revision
     # waited for ("the licence changed ...") by "1 of 2 approvals", so the second curator

@@ -169,8 +169,10 @@ def _replaces_another_members(conn: Connection, doc: Any, rev: Any) -> bool:
     return _rival(rev.contributor_member_id, repo.published_member(conn, doc))
 
 
-# on_arrival's reason for holding a revision whose licence is in order.
-_APPROVALS_HOLD = re.compile(r"the collection needs \d+ approval\(s\) by a [\w-]+ or above")
+# on_arrival's reason for holding a revision whose licence is in order; and with it, that the
+# revision replaces another member's published text (ingest/pipeline.OTHER_MEMBERS).
+_APPROVALS = r"the collection needs \d+ approval\(s\) by a [\w-]+ or above"
+_APPROVALS_HOLD = re.compile(f"{_APPROVALS}(?:; {re.escape(OTHER_MEMBERS)})?")
 # approved()'s count of a revision still waiting for approvals, and what it was held for first.
 _COUNTED = re.compile(r"\d+ of \d+ approvals")
 _FIRST = "; held first because "
@@ -182,7 +184,8 @@ def _counted(count: str, stored: str | None) -> str:
     alone replaced the first reason ("the licence changed ...", "the published revision was
     contributed by another member ...", a retired file's copy), and the second curator of a
     four-eyes rule approved without being told of it."""
-    first = (stored or "").split(_FIRST, 1)[-1]
+    # What it was held for beside the approvals asked (another member's text replaced).
+    first = re.sub(f"^{_APPROVALS}; ", "", (stored or "").split(_FIRST, 1)[-1])
     if not first or _APPROVALS_HOLD.fullmatch(first) or _COUNTED.fullmatch(first):
         return count
     return f"{count}{_FIRST}{first}"
