@@ -147,6 +147,12 @@ review.command("request-changes", help="Send a revision back to its contributor.
 )
 
 
+AS_RULES = (
+    "Act as this user: a member admin sets the rules of their member's collections, a "
+    "cooperative admin those of the cooperative's."
+)
+
+
 @cli.command()
 @click.argument("collection")
 @click.option(
@@ -162,10 +168,17 @@ review.command("request-changes", help="Send a revision back to its contributor.
     type=ROLE_CHOICE,
     help="Least role that may approve.",
 )
+@click.option("--as", "as_user", help=AS_RULES)
 @click.pass_context
-def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> None:
+def curation(
+    ctx: click.Context, collection: str, approvals: int, role: str, as_user: str | None
+) -> None:
     """Set a collection's curation rules."""
-    released = commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
+    released = (
+        commune_of(ctx)
+        .set_curation_rules(collection, approvals=approvals, role=role, actor=acting(ctx, as_user))
+        .released
+    )
     lang = speech.language()
     click.echo(
         say(

@@ -77,8 +77,25 @@ def rules(conn: Connection, coll_id: int) -> Rules:
     return Rules(int(row.approvals_required), row.approver_role)
 
 
-def set_rules(conn: Connection, collection: str, approvals: int, role: str, actor: Actor) -> int:
-    """Set ``collection``'s rules; returns how many waiting revisions they published."""
+@dataclass(frozen=True)
+class RulesSet:
+    """What setting a collection's rules did: how many waiting revisions they published, and
+    why ``actor`` might set them (the policy's reason, which the audit row keeps too)."""
+
+    released: int
+    reason: str
+
+
+def set_rules(
+    conn: Connection, collection: str, approvals: int, role: str, actor: Actor
+) -> RulesSet:
+    """Set ``collection``'s rules as ``actor``: its member's admins, the cooperative's admins
+    for the cooperative's collections, the operator for any (policy.can_set_rules). The
+    library checks it whichever face calls: it checked nothing, and only the operator's CLI
+    reached it."""
+    from commune.govern.policy import ACTIONS, WORDS, allowed, check_role
+    from commune.govern.policy import collection as access
+
     if approvals < 0:
         raise InvalidRequest(f"approvals must be 0 or more, got {approvals}")
     if approvals > MAX_APPROVALS:
@@ -88,9 +105,22 @@ def set_rules(conn: Connection, collection: str, approvals: int, role: str, acto
         )
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    cid = repo.collection_id(conn, collection)
-    if cid is None:
-        raise NotFound(f"no collection named {collection!r}")
+    row = next((r for r in repo.collection_access(conn) if r["name"] == collection), None)
+    if row is None or not allowed(actor, "read", access(row)):
+        # Another member's private collection is reported as absent (its very name is
+        # private); to someone who may set no rules, neither is looked up.
+        may = check_role(actor, ACTIONS["rules"], WORDS["rules"])
+        if not may:
+            raise Forbidden(may.reason)
+        raise NotFound(
+            f"no collection named {collection!r}",
+            "list them with commune collections",
+            field_hint="check the collection's name",
+        )
+    decision = allowed(actor, "rules", access(row))
+    if not decision:
+        raise Forbidden(decision.reason)
+    cid = int(row["id"])
     conn.execute(
         update(collections)
         .where(collections.c.id == cid)
@@ -103,8 +133,9 @@ def set_rules(conn: Connection, collection: str, approvals: int, role: str, acto
         f"collection {collection}",
         approvals_required=approvals,
         approver_role=role,
+        reason=decision.reason,
     )
-    return _release(conn, cid, Rules(approvals, role), actor)
+    return RulesSet(_release(conn, cid, Rules(approvals, role), actor), decision.reason)
 
 
 def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
