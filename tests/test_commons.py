@@ -175,10 +175,37 @@ def test_rules_lowered_do_not_publish_another_members_text_over_a_document(commu
     commune.set_curation_rules("delib", 1, "curator")
     doc.write_text(DOC2, encoding="utf-8")
     commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("bob"))
-    assert commune.set_curation_rules("delib", 0, "curator") == 0
+    assert commune.set_curation_rules("delib", 0, "curator").released == 0
     assert searchable(commune, "neuf heures") and not searchable(commune, "dix heures")
     [waiting] = commune.pending()
     assert waiting["hold_reason"] == OTHER_MEMBERS
+
+
+def test_curators_are_told_an_upload_held_for_approvals_replaces_another_members(commune, doc):
+    # In a collection that asks for approvals, Ville B's upload over Ville A's document was
+    # held with "the collection needs 2 approval(s)" alone: its curators approved it unaware
+    # that it replaced another member's text. It says both now, through the count too.
+    from commune.cli.speech import as_pages_say
+    from commune.ingest.pipeline import OTHER_MEMBERS
+
+    make_key(commune, "cora", "Ville A", "contributor")
+    make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("cora"))
+    commune.set_visibility("delib", "shared")
+    commune.set_curation_rules("delib", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="delib", licence="etalab-2.0", actor=commune.actor("bob"))
+    [waiting] = commune.pending()
+    both = f"the collection needs 2 approval(s) by a curator or above; {OTHER_MEMBERS}"
+    assert waiting["hold_reason"] == both
+    assert as_pages_say(both, "fr") == (
+        "la collection demande 2 approbation(s) par un curateur·rice ou plus ; la révision "
+        "publiée vient d'un autre membre : un curateur doit confirmer que celle-ci la remplace"
+    )
+    assert commune.review(waiting["id"], "approve", "vu", commune.actor("cyril")) == "proposed"
+    [waiting] = commune.pending()
+    assert waiting["hold_reason"] == f"1 of 2 approvals; held first because {OTHER_MEMBERS}"
 
 
 def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
@@ -222,9 +249,9 @@ def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
     commune.add([doc], collection="sport", licence="etalab-2.0")
     [rev] = commune.pending()
     assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
-    assert commune.set_curation_rules("sport", 3, "curator") == 0
+    assert commune.set_curation_rules("sport", 3, "curator").released == 0
     assert commune.pending()[0]["hold_reason"] == "1 of 3 approvals"
-    assert commune.set_curation_rules("sport", 1, "curator") == 1
+    assert commune.set_curation_rules("sport", 1, "curator").released == 1
     assert commune.pending() == [] and searchable(commune, "dix heures")
     [entry] = [e for e in commune.audit_entries() if e["action"] == "publish"][-1:]
     assert entry["subject"] == "document 1 revision 2"
@@ -854,3 +881,77 @@ def test_a_name_longer_than_its_column_is_refused_before_anything_is_stored(comm
     with pytest.raises(InvalidRequest, match="collection's name is 201 characters long"):
         commune.add([corpus], collection=long, licence="etalab-2.0")
     assert commune.collections() == [] and commune.documents() == []
+
+
+def test_the_history_shows_waiting_revisions_only_to_those_who_may_approve_them(commune, doc):
+    # Library.revisions judged "curator" without the collection's approver role: where only
+    # member admins approve, a curator read in the history the waiting text (and why it
+    # waits) that the queue and `review show` refuse them.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    make_key(commune, "adele", "Ville A", "member-admin")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [d] = commune.documents()
+    commune.set_curation_rules("sport", 1, "member-admin")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    assert commune.pending(actor=commune.actor("cyrille")) == []
+    seen = commune.revisions(d["id"], actor=commune.actor("cyrille"))
+    assert [r["status"] for r in seen] == ["published"]
+    admin = commune.revisions(d["id"], actor=commune.actor("adele"))
+    assert [r["status"] for r in admin] == ["published", "proposed"]
+
+
+def test_a_collections_rules_are_set_by_its_members_admins_and_no_one_elses(commune, doc):
+    # curation.set_rules checked no permission: only the operator's CLI reached it, but the
+    # library must check the policy itself, whichever face calls it.
+    from commune.commons.curation import rules
+    from commune.errors import Forbidden, NotFound
+    from commune.store import repository as repo
+
+    make_key(commune, "adele", "Ville A", "member-admin")
+    make_key(commune, "cyril", "Ville A", "curator")
+    make_key(commune, "carla", "Ville B", "cooperative-admin")
+    make_key(commune, "bea", "Ville B", "member-admin")
+    for name in ("ville-a", "coop", "rh-b"):
+        commune.add([doc], collection=name, licence="etalab-2.0")
+    commune.set_visibility("ville-a", "shared", member="Ville A")
+    commune.set_visibility("rh-b", "private", member="Ville B")
+    adele, cyril, carla = (commune.actor(u) for u in ("adele", "cyril", "carla"))
+
+    done = commune.set_curation_rules("ville-a", 2, "curator", actor=adele)
+    assert done.released == 0 and done.reason == (
+        "the collection belongs to Ville A, which adele administers"
+    )
+    [row] = [e for e in commune.audit_entries() if e["action"] == "curation-rules"]
+    assert row["actor"] == "adele" and "Ville A" in str(row["details"])
+    refusals = [
+        (cyril, "ville-a", Forbidden, "needs the role member-admin or above"),
+        (adele, "coop", Forbidden, "the cooperative as a whole: its admins set"),
+        (adele, "rh-b", NotFound, "no collection named 'rh-b'"),  # its name stays private
+        (carla, "ville-a", Forbidden, "belongs to Ville A: its admins set its curation rules"),
+    ]
+    for actor, name, error, said in refusals:
+        with pytest.raises(error, match=said):
+            commune.set_curation_rules(name, 0, "reader", actor=actor)
+    assert commune.set_curation_rules("coop", 1, "curator", actor=carla).reason == (
+        "cooperative admins set the curation rules of the cooperative's collections"
+    )
+    with commune.engine.connect() as conn:  # refused, nothing changed
+        assert rules(conn, repo.collection_id(conn, "ville-a")).approvals_required == 2
+        assert rules(conn, repo.collection_id(conn, "rh-b")).approvals_required == 0
+
+
+def test_curation_takes_as_and_says_its_refusal_in_french(commune, doc):
+    make_key(commune, "cyril", "Ville A", "curator")
+    make_key(commune, "bea", "Ville B", "member-admin")
+    commune.add([doc], collection="ville-a", licence="etalab-2.0")
+    commune.set_visibility("ville-a", "shared", member="Ville A")
+    home = str(commune.settings.home)
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    out = runner.invoke(
+        cli, ["--home", home, "curation", "ville-a", "--approvals", "0", "--as", "bea"]
+    )
+    assert out.exit_code != 0
+    assert "la collection appartient à Ville A : ses administrateur·rices fixent ses règles " in (
+        out.output
+    ), out.output

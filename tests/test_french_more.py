@@ -6,6 +6,7 @@ configuration errors speak French by default and English under an English locale
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -278,6 +279,9 @@ def test_the_accounts_and_curation_speak_french_by_default(home, tmp_path):
     assert run(home, "review", "show", "2").output.startswith(
         "revision 2 (number 2) of document 1: proposed\n  title: verre\n"
     )
+    # Its time to the minute, as `commune history` prints it: not with its microseconds.
+    created = [line for line in shown if line.startswith(f"  créée le{NB}: ")]
+    assert re.fullmatch(rf"  créée le{NB}: \d{{4}}-\d\d-\d\d \d\d:\d\d", created[0]), created
     # The new status was printed as the library's English word ("published").
     approved = run(home, "review", "approve", "2", "--reason", "vu", env=FRENCH)
     assert approved.output == f"révision 2{NB}: publiée\n", approved.output

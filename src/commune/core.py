@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.charter.catalogue import ModelCatalogue
     from commune.charter.rules import Charter
     from commune.commons.credits import Credits
+    from commune.commons.curation import RulesSet
     from commune.commons.library import Library
     from commune.commons.opendata import ExportResult
     from commune.commons.payouts import PayoutStatement
@@ -836,15 +837,16 @@ class Commune:
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR
-    ) -> int:
-        """Set a collection's rules; returns how many waiting revisions they published."""
+    ) -> RulesSet:
+        """Set a collection's rules as ``actor`` (commons/curation.set_rules says who may);
+        returns how many waiting revisions they published, and the policy's reason."""
         from commune.commons.curation import set_rules
 
         with self.engine.begin() as conn:
-            released = set_rules(conn, collection, approvals, role, actor)
-        if released:  # published as an approval publishes: the next search reads them
+            done = set_rules(conn, collection, approvals, role, actor)
+        if done.released:  # published as an approval publishes: the next search reads them
             self._refreshed()
-        return released
+        return done
 
     def verify_audit(self) -> Verification:
         from commune.store.audit import verify

@@ -48,7 +48,10 @@ def review_list(ctx: click.Context, as_json: bool) -> None:
 def review_show(ctx: click.Context, revision_id: int) -> None:
     """A revision's provenance, its reviews, and its diff with the published revision."""
     info = commune_of(ctx).show_revision(revision_id)
-    rev = info["revision"]
+    rev = dict(info["revision"])
+    # To the minute, as `commune history` prints a revision's time: the stored timestamp
+    # printed itself, with its microseconds (2026-12-06 23:48:22.367489).
+    rev["created_at"] = f"{rev['created_at']:%Y-%m-%d %H:%M}"
     lang = speech.language()
     if not speech.french(lang):
         click.echo(
@@ -144,6 +147,12 @@ review.command("request-changes", help="Send a revision back to its contributor.
 )
 
 
+AS_RULES = (
+    "Act as this user: a member admin sets the rules of their member's collections, a "
+    "cooperative admin those of the cooperative's."
+)
+
+
 @cli.command()
 @click.argument("collection")
 @click.option(
@@ -159,10 +168,17 @@ review.command("request-changes", help="Send a revision back to its contributor.
     type=ROLE_CHOICE,
     help="Least role that may approve.",
 )
+@click.option("--as", "as_user", help=AS_RULES)
 @click.pass_context
-def curation(ctx: click.Context, collection: str, approvals: int, role: str) -> None:
+def curation(
+    ctx: click.Context, collection: str, approvals: int, role: str, as_user: str | None
+) -> None:
     """Set a collection's curation rules."""
-    released = commune_of(ctx).set_curation_rules(collection, approvals=approvals, role=role)
+    released = (
+        commune_of(ctx)
+        .set_curation_rules(collection, approvals=approvals, role=role, actor=acting(ctx, as_user))
+        .released
+    )
     lang = speech.language()
     click.echo(
         say(

@@ -77,8 +77,25 @@ def rules(conn: Connection, coll_id: int) -> Rules:
     return Rules(int(row.approvals_required), row.approver_role)
 
 
-def set_rules(conn: Connection, collection: str, approvals: int, role: str, actor: Actor) -> int:
-    """Set ``collection``'s rules; returns how many waiting revisions they published."""
+@dataclass(frozen=True)
+class RulesSet:
+    """What setting a collection's rules did: how many waiting revisions they published, and
+    why ``actor`` might set them (the policy's reason, which the audit row keeps too)."""
+
+    released: int
+    reason: str
+
+
+def set_rules(
+    conn: Connection, collection: str, approvals: int, role: str, actor: Actor
+) -> RulesSet:
+    """Set ``collection``'s rules as ``actor``: its member's admins, the cooperative's admins
+    for the cooperative's collections, the operator for any (policy.can_set_rules). The
+    library checks it whichever face calls: it checked nothing, and only the operator's CLI
+    reached it."""
+    from commune.govern.policy import ACTIONS, WORDS, allowed, check_role
+    from commune.govern.policy import collection as access
+
     if approvals < 0:
         raise InvalidRequest(f"approvals must be 0 or more, got {approvals}")
     if approvals > MAX_APPROVALS:
@@ -88,9 +105,22 @@ def set_rules(conn: Connection, collection: str, approvals: int, role: str, acto
         )
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    cid = repo.collection_id(conn, collection)
-    if cid is None:
-        raise NotFound(f"no collection named {collection!r}")
+    row = next((r for r in repo.collection_access(conn) if r["name"] == collection), None)
+    if row is None or not allowed(actor, "read", access(row)):
+        # Another member's private collection is reported as absent (its very name is
+        # private); to someone who may set no rules, neither is looked up.
+        may = check_role(actor, ACTIONS["rules"], WORDS["rules"])
+        if not may:
+            raise Forbidden(may.reason)
+        raise NotFound(
+            f"no collection named {collection!r}",
+            "list them with commune collections",
+            field_hint="check the collection's name",
+        )
+    decision = allowed(actor, "rules", access(row))
+    if not decision:
+        raise Forbidden(decision.reason)
+    cid = int(row["id"])
     conn.execute(
         update(collections)
         .where(collections.c.id == cid)
@@ -103,8 +133,9 @@ def set_rules(conn: Connection, collection: str, approvals: int, role: str, acto
         f"collection {collection}",
         approvals_required=approvals,
         approver_role=role,
+        reason=decision.reason,
     )
-    return _release(conn, cid, Rules(approvals, role), actor)
+    return RulesSet(_release(conn, cid, Rules(approvals, role), actor), decision.reason)
 
 
 def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
@@ -169,8 +200,10 @@ def _replaces_another_members(conn: Connection, doc: Any, rev: Any) -> bool:
     return _rival(rev.contributor_member_id, repo.published_member(conn, doc))
 
 
-# on_arrival's reason for holding a revision whose licence is in order.
-_APPROVALS_HOLD = re.compile(r"the collection needs \d+ approval\(s\) by a [\w-]+ or above")
+# on_arrival's reason for holding a revision whose licence is in order; and with it, that the
+# revision replaces another member's published text (ingest/pipeline.OTHER_MEMBERS).
+_APPROVALS = r"the collection needs \d+ approval\(s\) by a [\w-]+ or above"
+_APPROVALS_HOLD = re.compile(f"{_APPROVALS}(?:; {re.escape(OTHER_MEMBERS)})?")
 # approved()'s count of a revision still waiting for approvals, and what it was held for first.
 _COUNTED = re.compile(r"\d+ of \d+ approvals")
 _FIRST = "; held first because "
@@ -182,7 +215,8 @@ def _counted(count: str, stored: str | None) -> str:
     alone replaced the first reason ("the licence changed ...", "the published revision was
     contributed by another member ...", a retired file's copy), and the second curator of a
     four-eyes rule approved without being told of it."""
-    first = (stored or "").split(_FIRST, 1)[-1]
+    # What it was held for beside the approvals asked (another member's text replaced).
+    first = re.sub(f"^{_APPROVALS}; ", "", (stored or "").split(_FIRST, 1)[-1])
     if not first or _APPROVALS_HOLD.fullmatch(first) or _COUNTED.fullmatch(first):
         return count
     return f"{count}{_FIRST}{first}"

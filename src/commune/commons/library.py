@@ -127,7 +127,7 @@ class Library:
         """A readable published document's revisions, each with its diff to the one before.
         Readers see the revisions the commons published (and later superseded); curators
         of the collection see also what waits, was sent back or was refused."""
-        from commune.commons.curation import PUBLIC_STATUSES, history
+        from commune.commons.curation import PUBLIC_STATUSES, history, rules
 
         with self.engine.connect() as conn:
             doc = repo.published_document(conn, document_id, self.readable_ids(actor))
@@ -138,7 +138,11 @@ class Library:
                     field_hint="check its number",
                 )
             coll = next(r for r in repo.collection_access(conn) if r["name"] == doc["collection"])
-            curator = bool(allowed(actor, "curate", collection(coll)))
+            # The collection's approver role, as review() asks it: a curator where only
+            # member admins approve saw the waiting revisions (unpublished text, why each
+            # waits) that the queue and `review show` refuse them.
+            role = rules(conn, coll["id"]).approver_role
+            curator = bool(allowed(actor, "curate", collection(coll), role))
             return history(conn, document_id, None if curator else PUBLIC_STATUSES)
 
     def set_visibility(

@@ -121,6 +121,34 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
     )
 
 
+def can_set_rules(actor: Actor, coll: Collection) -> Decision:
+    """May ``actor`` (whose role allows it) set how many approvals a collection's revisions
+    need, and from whom (`commune curation`)? The rules decide what is published in a
+    member's name: its admins set them for its collections, the cooperative's admins for the
+    cooperative's. Another member's are never anyone else's (a cooperative admin of Ville B
+    lowering Ville A's rule to none would publish Ville A's waiting revisions); the operator
+    sets any."""
+    if actor.is_operator:
+        return Decision(True, "the operator administers this host")
+    if coll.owner_id is not None and coll.owner_id == actor.member_id:
+        return Decision(
+            True, f"the collection belongs to {coll.owner}, which {actor.user} administers"
+        )
+    if coll.owner_id is None:
+        if actor.at_least("cooperative-admin"):
+            return Decision(
+                True, "cooperative admins set the curation rules of the cooperative's collections"
+            )
+        return Decision(
+            False,
+            "the collection belongs to the cooperative as a whole: its admins set its curation "
+            f"rules; {actor.user} is {actor.role}",
+        )
+    return Decision(
+        False, f"the collection belongs to {coll.owner}: its admins set its curation rules"
+    )
+
+
 def check_role(actor: Actor, needed: str, action: str) -> Decision:
     if actor.at_least(needed):
         return Decision(True, f"{action} needs the role {needed}; {actor.user} is {actor.role}")
@@ -181,6 +209,7 @@ ACTIONS = {
     "review": "curator",  # see what waits for curation (each collection then decides)
     "statement": "member-admin",  # a member's line of the monthly bill; every line: COOPERATIVE
     "share": "member-admin",  # a collection's visibility (Sharing: can_share decides)
+    "rules": "member-admin",  # a collection's curation rules (can_set_rules decides)
 }
 
 # Why a document was retired, in words that say nothing of whom or what it protects: the
@@ -201,6 +230,7 @@ WORDS = {
     "review": "curating",
     "statement": "seeing the statement",
     "share": "changing who reads a collection",
+    "rules": "setting a collection's curation rules",
 }
 
 
@@ -232,6 +262,8 @@ def allowed(
             return read  # nobody writes where they may not read
         if action == "contribute":
             return Decision(True, f"{read.reason}; {needed.reason}")
+        if action == "rules":
+            return can_set_rules(actor, resource)
         return can_curate(actor, resource.visibility, resource.owner_id, resource.owner)
     if isinstance(resource, Role):
         # Nobody grants a role above their own: a member admin cannot make a cooperative admin.

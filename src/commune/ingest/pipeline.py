@@ -528,10 +528,14 @@ def store(
                 f"the file declares licence {declared}, but {given} was given: "
                 "a curator must confirm",
             )
-        if decision.allowed and _replaces_another_members(conn, existing, prov.actor):
+        if _replaces_another_members(conn, existing, prov.actor):
             # Uploads are addressed by collection and file name: another member's
             # "compte-rendu.pdf" silently replaced the first one's, which readers lost.
-            decision = Decision(False, OTHER_MEMBERS)
+            # Held for something else too (a collection asking for approvals), it says
+            # both: the curators read only "the collection needs 1 approval(s)" and
+            # approved Ville B's text over Ville A's unaware.
+            held = None if decision.allowed else decision.reason
+            decision = Decision(False, f"{held}; {OTHER_MEMBERS}" if held else OTHER_MEMBERS)
         document_id, revision_id = repo.write_revision(
             conn,
             coll_id=coll_id,

@@ -1203,6 +1203,18 @@ PATTERNS = [
             r"the collection belongs to (?P<owner>.+): its admins decide who reads it",
             "la collection appartient à {owner} : ses administrateur·rices décident qui la lit",
         ),
+        # Who may set its curation rules (govern/policy.can_set_rules).
+        (
+            r"the collection belongs to the cooperative as a whole: its admins set its curation "
+            r"rules; (?P<user>\S+) is (?P<has>[\w-]+)",
+            "la collection appartient à la coopérative tout entière : ses administrateur·rices "
+            "fixent ses règles de curation ; {user} est {has}",
+        ),
+        (
+            r"the collection belongs to (?P<owner>.+): its admins set its curation rules",
+            "la collection appartient à {owner} : ses administrateur·rices fixent ses règles "
+            "de curation",
+        ),
         (r"list them with commune collections", "listez-les avec commune collections"),
         (r"check the collection's name", "vérifiez le nom de la collection"),
         (
@@ -2580,6 +2592,7 @@ ACTIONS = {
     "curating": "faire la curation",
     "seeing the statement": "voir le relevé",
     "changing who reads a collection": "changer qui lit une collection",
+    "setting a collection's curation rules": "fixer les règles de curation d'une collection",
 }
 RETIRE_CATEGORIES = {
     "personal-data": "données personnelles",

@@ -163,6 +163,16 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             ),
         ),
         (
+            # Held for something else too, and replacing another member's published text
+            # (ingest/pipeline.py): both reasons, each in the reader's words.
+            r"(?P<held>.+); the published revision was contributed by another member: a "
+            r"curator must confirm that this one replaces it",
+            N_(
+                "%(held)s; the published revision was contributed by another member: a "
+                "curator must confirm that this one replaces it"
+            ),
+        ),
+        (
             r"the terms of licence (?P<licence>.+) are not in the licence table: "
             r"a curator must check them",
             N_(
