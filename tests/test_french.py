@@ -282,6 +282,25 @@ def test_quota_and_key_messages_have_their_french():
         "(réessayez après le 2026-12-04 00:00 UTC)"
     )
     assert localise(hinted, "en") == hinted
+    # The refusal itself says how long to wait first, the same in every time zone (a clerk
+    # in Paris read a UTC time only), and its UTC time as French says it.
+    from datetime import UTC, datetime
+
+    from commune.govern.quotas import QuotaExceeded
+
+    for wait, en, fr in (
+        (30, "1 min", "1 min"),
+        (3 * 3600 + 300, "3 h 05 min", "3 h 05 min"),
+        (12 * 86400, "12 days", "12 jours"),
+    ):
+        refused = str(
+            QuotaExceeded(quota, "requests per day", wait, datetime(2026, 12, 4, tzinfo=UTC))
+        )
+        assert refused == f"{quota} (retry in {en}, after 2026-12-04 00:00 UTC)"
+        assert localise(refused, "fr") == (
+            "le membre 'Ville A' a épuisé son quota de requêtes par jour (limite 10, déjà 10) "
+            f"(réessayez dans {fr}, après le 2026-12-04 à 00:00, heure UTC)"
+        )
     assert localise("this API key was revoked (ask your member admin for a new key)", "fr") == (
         "cette clé d'API a été révoquée (demandez une nouvelle clé à l'administrateur·rice "
         "de votre membre)"

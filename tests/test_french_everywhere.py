@@ -69,7 +69,7 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("ingest/upload.py", "what"): tuple(BINARY.values()),
 }
 # The hint a class writes itself, in place of its second argument.
-HINTS = {"QuotaExceeded": "retry after 2026-12-01 00:00 UTC"}
+HINTS = {"QuotaExceeded": "retry in 1 h 00 min, after 2026-12-01 00:00 UTC"}
 # Helpers that raise for their callers: (file, method) -> (the argument that is the reason,
 # the message it ends, the hint). Each call is a site of its own, its reason sampled.
 HELPERS = {
@@ -389,7 +389,7 @@ def _backup_failed() -> CommuneError:
                 datetime(2026, 12, 1, tzinfo=UTC),
             ),
             "le membre 'Ville de Lyon' a épuisé son quota de jetons par mois (limite 200000, "
-            "déjà 200000) (réessayez après le 2026-12-01 00:00 UTC)",
+            "déjà 200000) (réessayez dans 1 h 00 min, après le 2026-12-01 à 00:00, heure UTC)",
         ),
         (
             _backup_failed,

@@ -493,3 +493,67 @@ def test_a_takedown_imported_from_a_dataset_reaches_the_peers_at_once(home, tmp_
             assert "Plainte" not in sent()
         finally:
             c.stop_refresher()
+
+
+PLAINTE = "# Plainte de M. Dupont\n\nM. Jean Dupont se plaint du bruit de la déchetterie.\n"
+
+
+def test_a_peer_told_which_documents_it_cited_were_retired_since(home, tmp_path):
+    """The serving side: a document a peer's answer cited and this home then retired (for
+    personal data: its title names the person) is listed in that peer's next search reply,
+    so that the peer forgets its title; a document it never cited is not."""
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"plainte.md": PLAINTE, "recycling.md": RECYCLING})
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        [hit] = c.peer_search("Dupont bruit déchetterie", actor=peer, k=1)["hits"]
+        assert hit["title"] == "Plainte de M. Dupont"
+        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer) == 1
+        other = next(d["id"] for d in c.documents() if d["id"] != hit["document_id"])
+        assert c.peer_search("recycling centre", actor=peer, k=1)["retired"] == []
+        c.retire(hit["document_id"], "demande de M. Dupont", category="personal-data")
+        c.retire(other, "obsolète", category="outdated")  # retired, never cited by coop-a
+        reply = c.peer_search("recycling centre", actor=peer, k=1)
+        assert reply["retired"] == [hit["document_id"]]
+
+
+def test_a_peer_documents_title_is_forgotten_once_the_peer_says_it_retired_it(home, monkeypatch):
+    """The asking side: this home's record of a peer's document it cited kept its title for
+    good, after the peer retired it for personal data. At the next contact the title is
+    forgotten, the counts kept for the peer's credits; another peer cannot blank it."""
+    from datetime import UTC, datetime
+
+    from commune.answering import federation
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        c.add_peer("coop-c", "https://c.example", key="cmn_1234abcd_secretpart")
+        cited = [
+            {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+             "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 2},
+            {"peer": "coop-b", "document_id": 8, "title": "Recycling centre",
+             "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 1},
+        ]  # fmt: skip
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "api/ask", cited, c.actor(None))
+        replies = {
+            "coop-b": {"hits": [_passage(8)], "retired": [7, "8", -1, 2**70]},
+            "coop-c": {"hits": [], "retired": [8]},  # not coop-c's document 8
+        }
+        monkeypatch.setattr(federation, "ask_all", lambda *a: replies)
+        c.federation.gather("recycling centre", c.actor(None), "en")
+        month = datetime.now(UTC).strftime("%Y-%m")
+        with c.engine.connect() as conn:
+            start, end = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC)
+            kept = citations.report(conn, start, end)["from_peers"]
+    assert sorted((r["document_id"], r["title"], r["citations"]) for r in kept) == [
+        (7, "", 2),
+        (8, "Recycling centre", 1),
+    ]
+    for lang, retired in (("en_GB.UTF-8", "(retired by the peer)"), ("fr_FR.UTF-8", "(retiré")):
+        shown = run(home, "credits", "--month", month, lang=lang)
+        assert shown.exit_code == 0, shown.output
+        assert "Dupont" not in shown.output and retired in shown.output

@@ -181,6 +181,11 @@ class Federation:
                 got.notices.append(self._silent(peer.name, reply, language))
                 log.info("peer %s: %r", peer.name, reply)
                 continue
+            # The peer's documents this home cited and the peer has retired since: their
+            # titles are forgotten here at this contact (commons/peering/citations.py). It
+            # touches no passage of this answer.
+            with self.engine.begin() as conn:
+                citations.forget_titles(conn, peer.name, reply.get("retired"))
             try:
                 # As a whole: a reply read in part could keep a passage whose policy or
                 # withheld twin was the part that could not be read.

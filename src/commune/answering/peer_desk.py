@@ -94,10 +94,15 @@ class PeerDesk:
         kept = self._within_policies(kept, withheld, by_name, use, language)
         with self.library.engine.begin() as conn:
             citations.record_returned(conn, [h.chunk_id for h in kept], actor)
+            # The documents its answers cited and this home has retired since: the peer
+            # forgets their titles (a retirement for personal data: the title may name the
+            # person), keeping the counts.
+            retired = citations.retired_cited(conn, actor)
         return {
             **self.origin(),
             "hits": [self._shown(h, by_name[h.collection].policy.to_json()) for h in kept],
             "withheld": withheld,
+            "retired": retired,
         }
 
     @staticmethod

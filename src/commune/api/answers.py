@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from commune.charter.audience import shown
 from commune.text.energy import summary
 
 if TYPE_CHECKING:
     from commune.answering.answer import Answer
+    from commune.govern.policy import Actor
 
 
 def energy_of(answer: Answer) -> dict[str, Any] | None:
@@ -22,5 +24,7 @@ def energy_of(answer: Answer) -> dict[str, Any] | None:
     return {**answer.energy, "summary": summary(answer.energy, answer.language)}
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    return {**answer.to_json(), "energy": energy_of(answer)}
+def answer_json(answer: Answer, actor: Actor) -> dict[str, Any]:
+    """``answer`` as ``actor`` is shown it: the commands and settings in its reasons only to
+    those who administer (charter/audience.py)."""
+    return {**shown(answer, actor).to_json(), "energy": energy_of(answer)}

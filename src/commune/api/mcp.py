@@ -146,15 +146,16 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     )
     @_anticipated
     def ask(question: str, ctx: Context, collection: str | None = None, mode: str = "auto") -> str:
+        actor = actor_of(ctx)
         answer = commune.ask(
             question,
             collection=collection,
             mode=mode,
             route="mcp/ask",
-            actor=actor_of(ctx),
+            actor=actor,
             asker_language=language_of(ctx),
         )
-        return json.dumps(answer_json(answer), ensure_ascii=False, default=str)
+        return json.dumps(answer_json(answer, actor), ensure_ascii=False, default=str)
 
     @server.tool(description="A published document with its licence, provenance and text.")
     @_anticipated

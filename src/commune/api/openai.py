@@ -37,6 +37,7 @@ from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answe
 from commune.api.answers import energy_of
 from commune.api.auth import Caller
 from commune.api.errors import language_of
+from commune.charter.audience import shown
 from commune.config import LimitsSettings
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
@@ -46,6 +47,7 @@ from commune.text import tokens
 if TYPE_CHECKING:
     from commune.answering.answer import Answer
     from commune.core import Commune
+    from commune.govern.policy import Actor
 
 SOURCES_IN_CONTENT = (
     "Commune extension: end the content with the numbered sources (default), for clients "
@@ -195,8 +197,11 @@ def _usage(answer: Answer, prompt: str, completion: str) -> dict[str, Any]:
 class _Shape:
     """One answer as a /v1 response: chat or text completion, sources in the content or not."""
 
-    def __init__(self, kind: str, requested: str, sources_in_content: bool, prompt: str):
+    def __init__(
+        self, kind: str, requested: str, sources_in_content: bool, prompt: str, actor: Actor
+    ):
         self.kind = kind  # "chat" or "text"
+        self.actor = actor  # who is shown the commands and settings in the reasons
         self.requested = requested
         self.sources_in_content = sources_in_content
         self.prompt = prompt
@@ -232,6 +237,7 @@ class _Shape:
         return {"index": 0, "message": message, "finish_reason": finish}
 
     def whole(self, answer: Answer) -> dict[str, Any]:
+        answer = shown(answer, self.actor)
         content = answer.text + self.tail(answer)
         return {
             **self.base,
@@ -244,6 +250,7 @@ class _Shape:
         """The model that answered, and any substitution's notice (percent-encoded UTF-8:
         header values are Latin-1, and the notice is in the user's language)."""
         out = {"X-Commune-Model": answered_by(self.requested, answer)}
+        answer = shown(answer, self.actor)
         replaced = substitution(self.requested, answer)
         if replaced is not None:
             out["X-Commune-Notice"] = quote(replaced.notice, safe=" ,:'()")
@@ -275,6 +282,7 @@ class _Shape:
                 sent.append(item)
                 yield piece(item)
                 continue
+            item = shown(item, self.actor)
             tail = self.tail(item)
             if tail:
                 sent.append(tail)
@@ -441,7 +449,7 @@ async def chat(
     question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
     if not question.strip():
         raise InvalidRequest("messages must contain a user message with text")
-    shape = _Shape("chat", req.model, req.sources_in_content, question)
+    shape = _Shape("chat", req.model, req.sources_in_content, question, actor)
     return await _respond(
         commune,
         actor,
@@ -472,7 +480,7 @@ async def completions(
     question = prompts[0]
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
-    shape = _Shape("text", req.model, req.sources_in_content, question)
+    shape = _Shape("text", req.model, req.sources_in_content, question, actor)
     return await _respond(
         commune,
         actor,

@@ -28,11 +28,27 @@ from commune.store.schema import members, quota_holds, usage, users
 HOLD_SECONDS = 300
 
 
+def waiting(seconds: int) -> str:
+    """How long until a window opens again: "45 min", "3 h 05 min", "12 days"."""
+    minutes = max(1, -(-seconds // 60))  # rounded up: retrying a minute early is refused
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{-(-minutes // (24 * 60))} days"
+
+
 class QuotaExceeded(CommuneError):
     """HTTP 429, with Retry-After."""
 
     def __init__(self, message: str, quota: str, retry_after: int, resets_at: datetime) -> None:
-        super().__init__(message, f"retry after {resets_at:%Y-%m-%d %H:%M} UTC")
+        # How long to wait first: the windows are UTC's, and a clerk in Paris (or in
+        # Guadeloupe) read "after 2026-12-04 00:00 UTC" for a quota that opened at 01:00 (or
+        # at 20:00 the day before) their time; a wait reads the same in every zone.
+        super().__init__(
+            message,
+            f"retry in {waiting(retry_after)}, after {resets_at:%Y-%m-%d %H:%M} UTC",
+        )
         self.quota = quota
         self.retry_after = retry_after
 

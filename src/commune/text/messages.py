@@ -195,6 +195,15 @@ PATTERNS = [
             r"(?P<quota>requests per day|tokens per month|Wh per month) \((?P<used>\S+) used\)",
             "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),
+        # A quota's wait (govern/quotas.waiting), then its UTC time said as French says it.
+        (
+            r"retry in (?P<n>\d+) days, after (?P<day>\S+) (?P<time>\S+) UTC",
+            "réessayez dans {n} jours, après le {day} à {time}, heure UTC",
+        ),
+        (
+            r"retry in (?P<wait>\d+ h \d+ min|\d+ min), after (?P<day>\S+) (?P<time>\S+) UTC",
+            "réessayez dans {wait}, après le {day} à {time}, heure UTC",
+        ),
         (r"retry after (?P<when>.+) UTC", "réessayez après le {when} UTC"),
         (
             r"too many failed API keys (?:from|for) (?P<who>.+) \((?P<limit>\d+) in "

@@ -90,7 +90,7 @@ async def ask(
         actor=actor,
         peers=req.peers,
     )
-    return answer_json(answer)
+    return answer_json(answer, actor)
 
 
 @router.post("/api/ask/stream", response_class=StreamingResponse, responses=STREAMED)
@@ -109,5 +109,5 @@ async def ask_stream(
         asker_language=language_of(request),
     )
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
-    stream = sse(first, events, answer_json, language_of(request))
+    stream = sse(first, events, partial(answer_json, actor=actor), language_of(request))
     return ClosingStream(stream, events)

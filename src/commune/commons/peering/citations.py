@@ -6,6 +6,12 @@
 - This home's answer cited a peer's passages: ``peer_citations`` keeps them, marked with the
   peer, for the credits report; this home's payouts leave them to the peer.
 
+A peer's document retired since this home cited it (for personal data, most often: its
+title may name the person) is forgotten here: each ``/peer/search`` reply lists the
+documents that peer's answers cited and that it has since retired (:func:`retired_cited`),
+and the asking home blanks their titles in ``peer_citations`` as it reads the reply
+(:func:`forget_titles`), keeping the counts, which the peer's credits need.
+
 Only citations count, never passages merely returned: a passage a peer fetched and did not
 use earned its contributor nothing, as for a member's own answers. And only passages
 returned count: each citation is checked against the passages ``/peer/search`` gave that
@@ -24,7 +30,7 @@ from commune.errors import InvalidRequest
 from commune.govern.policy import Actor
 from commune.store import repository as repo
 from commune.store.repository import now
-from commune.store.schema import credits, members, peer_citations, peer_returns
+from commune.store.schema import credits, documents, members, peer_citations, peer_returns
 
 ROUTE = "peer/cited"
 # A peer reports what its answer cited as soon as the answer is written, once
@@ -135,6 +141,48 @@ def record_peer_sources(
                 for c in cited
             ],
         )
+
+
+# The most retired documents one /peer/search reply names (the newest documents first).
+MAX_RETIRED = 1000
+
+
+def retired_cited(conn: Connection, actor: Actor) -> list[int]:
+    """This home's documents the peer ``actor``'s answers cited (its citation reports, in
+    ``credits``) that have since been retired: their ids, for the peer to forget their
+    titles. Any retirement, not only for personal data: a retired document's title has no
+    reason to stay in another cooperative's records, and the category stays this home's."""
+    cited = select(credits.c.document_id).where(
+        credits.c.route == ROUTE, credits.c.member_id == actor.member_id
+    )
+    rows = conn.execute(
+        select(documents.c.id)
+        .where(documents.c.status == "retired", documents.c.id.in_(cited))
+        .order_by(documents.c.id.desc())
+        .limit(MAX_RETIRED)
+    )
+    return [int(r.id) for r in rows]
+
+
+def forget_titles(conn: Connection, peer: str, retired: Any) -> int:
+    """Blank the titles of ``peer``'s documents that it says it retired (``retired``: the
+    document ids of its reply, as it sent them: anything else than ids is ignored); the
+    rows and their counts stay, for the credits report. Returns the rows changed."""
+    if not isinstance(retired, list):
+        return 0
+    ids = sorted({r for r in retired[:MAX_RETIRED] if type(r) is int and 0 < r < 2**62})
+    if not ids:
+        return 0
+    done = conn.execute(
+        update(peer_citations)
+        .where(
+            peer_citations.c.peer == peer,
+            peer_citations.c.document_id.in_(ids),
+            peer_citations.c.title != "",
+        )
+        .values(title="")
+    )
+    return int(done.rowcount or 0)
 
 
 def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, Any]]]:

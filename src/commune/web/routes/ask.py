@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from commune.charter.audience import shown
 from commune.errors import CommuneError, InvalidRequest
 from commune.http.sse import ClosingStream, sse
 from commune.web.forms import refused
@@ -64,7 +65,7 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
         failed.status if failed else 200,
         collections=collections,
         question=question,
-        answer=answer.to_json() if answer else None,
+        answer=shown(answer, actor).to_json() if answer else None,
         chosen=collection,
         mode=mode,
         failed=failed,
@@ -87,7 +88,7 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
 
     def rendered(answer: Any) -> dict[str, Any]:
-        return {"html": fragment(p, "_answer.html", answer=answer.to_json())}
+        return {"html": fragment(p, "_answer.html", answer=shown(answer, actor).to_json())}
 
     stream = sse(first, events, rendered, p.language)
     return ClosingStream(stream, events)
