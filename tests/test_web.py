@@ -1297,3 +1297,24 @@ def test_french_elides_de_before_a_name_that_starts_with_a_vowel(app, commune):
     assert "Changer les plafonds d&#39;amelie" in page or "Changer les plafonds d'amelie" in page
     assert "de amelie" not in page
     assert "Changer les plafonds de paul" in page  # a consonant keeps its "de"
+
+
+def test_the_pages_say_the_sharing_and_rules_refusals_in_french():
+    """The policy's two new actions had no French on the pages: a member's reader refused
+    read "changing who reads a collection needs the role…" in English."""
+    from commune.web import i18n
+
+    was = i18n.current()
+    i18n.use("fr")
+    try:
+        for action, said in (
+            ("changing who reads a collection", "changer qui lit une collection"),
+            (
+                "setting a collection's curation rules",
+                "fixer les règles de curation d'une collection",
+            ),
+        ):
+            refused = f"{action} needs the role member-admin or above; bob is reader"
+            assert i18n.translate(refused).startswith(f"{said} demande le rôle "), refused
+    finally:
+        i18n.use(was)

@@ -226,7 +226,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         # The permission policy's reasons (govern/policy.py), shown after a refusal.
         (
-            r"(?P<action>[\w ]+) needs the role (?P<needed>[\w-]+) or above; "
+            r"(?P<action>[\w ']+) needs the role (?P<needed>[\w-]+) or above; "
             r"(?P<user>.+) is (?P<role>[\w-]+)",
             N_("%(action)s needs the role %(needed)s or above; %(user)s is %(role)s"),
         ),
@@ -290,6 +290,8 @@ ACTIONS = (
     N_("granting roles"),
     N_("curating"),
     N_("seeing the statement"),
+    N_("changing who reads a collection"),
+    N_("setting a collection's curation rules"),
 )
 # Exact library messages shown on pages; listed here so that the catalogue has them.
 LIBRARY = (
