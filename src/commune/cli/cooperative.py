@@ -8,12 +8,22 @@ trace whichever face called it. The CLI acts as the operator unless given ``--as
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from commune.cli import speech
-from commune.cli.group import ROLE_CHOICE, acting, cli, commune_of, dumps, quota_options, said
+from commune.cli.group import (
+    ROLE_CHOICE,
+    F,
+    acting,
+    cli,
+    commune_of,
+    dumps,
+    quota_options,
+    said,
+)
 from commune.text.say import say
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
@@ -65,16 +75,22 @@ def member_add(
     click.echo(said(f"membre {name} ajouté", f"member {name} added"))
 
 
+def _clear_option(what: str) -> Callable[[F], F]:
+    """``--clear QUOTA`` (repeatable) for `member set` and `user set`; ``what`` says what
+    clearing one leaves."""
+    return click.option(
+        "--clear",
+        "cleared",
+        multiple=True,
+        type=click.Choice(["requests-per-day", "tokens-per-month", "wh-per-month"]),
+        help=what,
+    )
+
+
 @member.command("set")
 @click.argument("name")
 @quota_options
-@click.option(
-    "--clear",
-    "cleared",
-    multiple=True,
-    type=click.Choice(["requests-per-day", "tokens-per-month", "wh-per-month"]),
-    help="Remove this quota: no limit (repeatable).",
-)
+@_clear_option("Remove this quota: no limit (repeatable).")
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context
 def member_set(
@@ -200,13 +216,7 @@ def user_add(
 @user.command("set")
 @click.argument("name")
 @quota_options
-@click.option(
-    "--clear",
-    "cleared",
-    multiple=True,
-    type=click.Choice(["requests-per-day", "tokens-per-month", "wh-per-month"]),
-    help="Remove this cap: only the member's quotas apply (repeatable).",
-)
+@_clear_option("Remove this cap: only the member's quotas apply (repeatable).")
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context
 def user_set(

@@ -93,7 +93,8 @@ def set_rules(
     for the cooperative's collections, the operator for any (policy.can_set_rules). The
     library checks it whichever face calls: it checked nothing, and only the operator's CLI
     reached it."""
-    from commune.govern.policy import ACTIONS, WORDS, allowed, check_role
+    from commune.commons.governed import governed_collection
+    from commune.govern.policy import allowed
     from commune.govern.policy import collection as access
 
     if approvals < 0:
@@ -105,18 +106,7 @@ def set_rules(
         )
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    row = next((r for r in repo.collection_access(conn) if r["name"] == collection), None)
-    if row is None or not allowed(actor, "read", access(row)):
-        # Another member's private collection is reported as absent (its very name is
-        # private); to someone who may set no rules, neither is looked up.
-        may = check_role(actor, ACTIONS["rules"], WORDS["rules"])
-        if not may:
-            raise Forbidden(may.reason)
-        raise NotFound(
-            f"no collection named {collection!r}",
-            "list them with commune collections",
-            field_hint="check the collection's name",
-        )
+    row = governed_collection(conn, collection, actor, "rules")
     decision = allowed(actor, "rules", access(row))
     if not decision:
         raise Forbidden(decision.reason)

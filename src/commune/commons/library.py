@@ -162,23 +162,13 @@ class Library:
         one may be given one; a collection that has one changes hands only with
         ``transfer``: its owner's curators lose it, so a visibility change must never carry
         that out in passing. The transfer is audited with both owners."""
-        from commune.govern.policy import ACTIONS, WORDS, Sharing, check_role
+        from commune.commons.governed import governed_collection
+        from commune.govern.policy import Sharing
         from commune.govern.policy import collection as access
 
         _check_access(visibility, member, transfer)
         with self.engine.begin() as conn:
-            row = next((r for r in repo.collection_access(conn) if r["name"] == collection), None)
-            if row is None or not allowed(actor, "read", access(row)):
-                # Another member's private collection is reported as absent (its very name
-                # is private), and to someone who may share none, neither is looked up.
-                may = check_role(actor, ACTIONS["share"], WORDS["share"])
-                if not may:
-                    raise Forbidden(may.reason)
-                raise NotFound(
-                    f"no collection named {collection!r}",
-                    "list them with commune collections",
-                    field_hint="check the collection's name",
-                )
+            row = governed_collection(conn, collection, actor, "share")
             decision = allowed(actor, "share", Sharing(access(row), visibility, member))
             if not decision:
                 raise Forbidden(decision.reason)
