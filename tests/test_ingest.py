@@ -216,9 +216,8 @@ def test_retiring_a_document_takes_down_the_copies_of_its_file(commune, tmp_path
     # A copy of the file published in another collection before the document was retired
     # stayed published: a takedown (personal data) that missed its copies. The same owner's
     # copies that the curator may retire are retired too. Another member's are theirs: held
-    # for their curators only for a takedown by someone who answers for the cooperative, or
-    # any curator could take a form every town publishes offline across the cooperative.
-    from commune.govern.policy import OPERATOR
+    # for their curators only for a takedown (personal data, rights), or any curator could
+    # take a form every town publishes offline across the cooperative.
     from commune.ingest.pipeline import HELD_FOR_A_CURATOR, retired_copy
 
     make_key(commune, "alice", "Ville A", "curator")
@@ -246,8 +245,9 @@ def test_retiring_a_document_takes_down_the_copies_of_its_file(commune, tmp_path
     status = {(d["collection"], d["title"]): d["status"] for d in commune.documents()}
     assert status["voirie-b", "Formulaire"] == "published"
     assert {r["collection"] for r in commune.pending(berthe)} == {"archives-b"}
-    # A takedown of personal data by the operator: Ville B's copies go to Ville B's curators.
-    also = commune.retire(ids["mairie-a", "Stationnement"], "données", OPERATOR, "personal-data")
+    # A takedown of personal data, by the same curator: Ville B's copies go to Ville B's
+    # curators (a hold they undo, audited), and stop being cited meanwhile.
+    also = commune.retire(ids["mairie-a", "Stationnement"], "données", alice, "personal-data")
     assert also == [ids["voirie-a", "Stationnement"]]
     status = {(d["collection"], d["title"]): d["status"] for d in commune.documents()}
     assert status["voirie-b", "Stationnement"] != "published"

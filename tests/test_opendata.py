@@ -849,7 +849,11 @@ def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune
         # the address the publisher's hours had, with another text: neither is the
         # dataset's to retire (the review helper found both retired: the copies by the
         # cascade under the operator, the address by its hash).
-        other.add([pages / "piscine.md"], collection="mine", licence="etalab-2.0")
+        other.add(
+            [pages / "piscine.md", pages / "plainte-dupont.md"],
+            collection="mine",
+            licence="etalab-2.0",
+        )
         (tmp_path / "own").mkdir()
         (tmp_path / "own" / "conseil.md").write_text("# Conseil\n\nLe conseil siège mardi.\n")
         other.add(
@@ -869,8 +873,10 @@ def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune
         )
         counts = other.import_dataset(newer, "c")
         assert (counts["retired"], counts["held for a curator"]) == (2, 1), counts
-        assert published(other) == ["Conseil", "Piscine", "Piscine"]
-        assert not [h for h in other.search("Dupont rue des Lilas", k=5) if "Dupont" in h.text]
+        # "mine" keeps its own copy of the retired page: the dataset retires in "c" only.
+        assert published(other) == ["Conseil", "Conseil", "Piscine", "Piscine"]
+        found = other.search("Dupont rue des Lilas", collection="c", k=5)
+        assert not [h for h in found if "Dupont" in h.text]
         assert all("lundi" not in h.text for h in other.search("mairie ouvre lundi", k=5))
         entries = [e for e in other.audit_entries() if e["action"] == "retire"]
         details = [
@@ -885,10 +891,10 @@ def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune
         assert other.verify_audit().ok
         # Imported again: nothing more to retire, nothing comes back.
         assert other.import_dataset(newer, "c")["retired"] == 0
-        assert published(other) == ["Conseil", "Piscine", "Piscine"]
+        assert published(other) == ["Conseil", "Conseil", "Piscine", "Piscine"]
         # The curator checks the home's own text and brings it back with it.
         other.review(held["id"], "approve", "our correction holds no personal data")
-        assert published(other) == ["Conseil", "Horaires", "Piscine", "Piscine"]
+        assert published(other) == ["Conseil", "Conseil", "Horaires", "Piscine", "Piscine"]
         assert "8 h" in other.search("mairie ouvre lundi", k=1)[0].text
     # An export from before (no retired.jsonl) imports as it did.
     with Commune(tmp_path / "third-home") as third:
@@ -926,3 +932,28 @@ def test_cli_import_says_how_many_documents_it_retired(commune, tmp_path):
         )
         assert r.exit_code == 0, r.output
     assert r.stdout.strip().endswith("1 inchangé, 0 en échec, 0 révision antérieure, 1 retiré")
+
+
+def test_two_retired_lines_with_one_text_retire_it_once(commune, tmp_path):
+    """The publisher's page and its copy at another address, retired together: two lines of
+    retired.jsonl with the same text. The importer retired the document at the first line
+    and failed at the second ("no document that is not already retired"): the whole import
+    rolled back, and the takedown never arrived (found by the review helper)."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    text = "# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n"
+    (pages / "plainte.md").write_text(text)
+    (pages / "copie.md").write_text(text)
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="c", licence="etalab-2.0", source="https://ex.org/c")
+    commune.export_collection("c", tmp_path / "older")
+    first = next(d["id"] for d in commune.documents() if d["title"] == "Plainte")
+    # Its copy in the same collection goes with it (curation._retire_copies).
+    assert len(commune.retire(first, "demande", category="personal-data")) == 1
+    commune.export_collection("c", tmp_path / "newer")
+    assert len((tmp_path / "newer" / "retired.jsonl").read_text().splitlines()) == 2
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        counts = other.import_dataset(tmp_path / "newer", "c")
+        assert counts["retired"] == 2, counts
+        assert [d["title"] for d in other.documents() if d["status"] == "published"] == ["Piscine"]

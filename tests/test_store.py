@@ -679,6 +679,11 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
     commune.admin.remove_user("bruno", "left the town hall")
     commune.admin.set_password("chloe", "un mot de passe nouveau")
     commune.set_visibility("rh", "private", member="Ville A")
+    copy = tmp_path / "piscine-copie.txt"
+    copy.write_bytes((corpus / "pool.txt").read_bytes())
+    commune.add([copy], collection="rh", licence="etalab-2.0")
+    pool = min(d["id"] for d in commune.documents() if d["collection"] == "rh")
+    assert len(commune.retire(pool, "données", category="personal-data")) == 1  # and its copy
     commune.close()
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
@@ -689,10 +694,16 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
     ) in r.output
     assert "the restore undoes these changes made since the backup" in r.output
     undone = r.output.split("make again those that still hold:\n")[1].splitlines()
-    assert [line.split()[2:] for line in undone[:2]] == [
+    assert [line.split()[2:] for line in undone[:3]] == [
         ["password-set", "user", "chloe"],
         ["visibility", "collection", "rh"],
+        ["retire", "document", str(pool)],
     ], r.output
+    assert undone[3].split() == [
+        *("commune", "retire", str(pool), "--category", "personal-data", "--reason", '"…"')
+    ]
+    # The copy goes again with the document: no line of its own.
+    assert sum("  retire  document" in line for line in undone) == 1
     assert "alice" not in r.output
     with Commune(home) as restored, restored.engine.connect() as conn:
         assert sessions.find(conn, token) is None

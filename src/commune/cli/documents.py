@@ -382,7 +382,9 @@ def history(ctx: click.Context, document_id: int) -> None:
     default="other",
     show_default=True,
     help="Why, in a word the open export carries to the commons that imported it (the "
-    "reason stays here): personal-data, rights (a rights holder's claim), error, outdated.",
+    "reason stays here): personal-data, rights (a rights holder's claim), error, outdated. "
+    "A takedown (personal-data, rights) also holds other members' copies of the file for "
+    "their curators.",
 )
 @click.option("--as", "as_user", help="Retire as this user (curator or above).")
 @click.pass_context

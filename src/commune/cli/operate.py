@@ -329,8 +329,8 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
             click.echo(f"  {u['at']}  {u['actor']}  {u['action']}  {u['subject']}", err=True)
             if u["action"] == "retire" and u["subject"].startswith("document "):
                 # A takedown above all must hold: the command that does it again.
-                n = u["subject"].split()[1]
-                click.echo(f'    commune retire {n} --reason "…"', err=True)
+                n, category = u["subject"].split()[1], u.get("category", "other")
+                click.echo(f'    commune retire {n} --category {category} --reason "…"', err=True)
     # A revocation made after the backup is undone by the restore: said, with the command.
     for k in m.get("revived_keys", []):
         click.echo(

@@ -871,10 +871,10 @@ def retire_from_dataset(
 
 
 # The categories of a takedown: a copy of the file in another member's collection is held
-# for its own curators only for these, and only by someone who answers for the whole
-# cooperative. An "outdated" or "error" retirement is the retiring member's view of their
-# own document; applied to the copies of other members, any curator could take a shared
-# form (a cerfa every town hall publishes byte for byte) offline across the cooperative.
+# for its own curators only for these. An "outdated" or "error" retirement is the retiring
+# member's view of their own document; applied to the copies of other members, any curator
+# could take a shared form (a cerfa every town hall publishes byte for byte) offline across
+# the cooperative. A takedown's hold is audited and undone by the copy's own curators.
 TAKEDOWNS = ("personal-data", "rights")
 
 
@@ -886,8 +886,8 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
     member's collections, or the cooperative's) that ``actor`` may retire is retired with it.
     A copy of another member's is theirs: it is held for its own curators (its published
     revision back in their queue, with the reason a copy added after the retirement has,
-    ingest/pipeline.retired_copy, which names no collection) only for a takedown (TAKEDOWNS)
-    by the operator or a cooperative admin; otherwise it is left as it is. A copy still
+    ingest/pipeline.retired_copy, which names no collection) only for a takedown
+    (TAKEDOWNS), whoever retires; otherwise it is left as it is. A copy still
     waiting that the same rule reaches takes that reason too: its curators would otherwise
     approve it unaware. Each is audited. The copies' reason says the category, never the
     curator's words, which may name the person a takedown protects and would reach the
@@ -905,8 +905,7 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
         )
     access = {r["id"]: r for r in repo.collection_access(conn)}
     owner = access[doc.collection_id]["member_id"]
-    cooperative = actor.is_operator or actor.at_least("cooperative-admin")
-    takedown = category in TAKEDOWNS and cooperative
+    takedown = category in TAKEDOWNS
 
     def reached(coll_id: int) -> str | None:
         """What is done with a copy in collection ``coll_id``: retire, hold, or nothing."""

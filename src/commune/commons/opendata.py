@@ -197,13 +197,8 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
 # earlier exports listed; the category is a word of RETIRE_CATEGORIES, never the curator's
 # reason, which stays in this home's audit log.
 RETIRED = "retired.jsonl"
-RETIRED_KEYS = ("id", "sha256", "retired_at", "category")
 # A text's revision was published here: what a document retired here had given readers.
 _GIVEN = ("published", "superseded", "retired")
-
-
-def _address_hash(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
@@ -838,24 +833,30 @@ def _retire_here(
 ) -> dict[str, int]:
     """Retire in ``collection`` each document the dataset's publisher retired: (how many
     were retired here, and how many of them were held for a curator, their text here being
-    this home's own). Found by the texts the publisher published (a revision here holding
-    one of them): by address, a local document fetched from the same address was retired
-    too. One retired here already is left as it is; documents of other collections are
-    not the dataset's to retire."""
+    this home's own). Found by the texts the publisher published (a revision here that
+    readers were given holding one of them): by address, a local document fetched from the
+    same address was retired too. One retired here already is left as it is; documents of
+    other collections are not the dataset's to retire."""
     from commune.commons.curation import retire_from_dataset
 
     done = {"retired": 0, "held for a curator": 0}
     with library.engine.begin() as conn:
+        # Texts readers were given here (a rejected or waiting proposal's text is not one).
         here = conn.execute(
             select(revisions.c.document_id, revisions.c.content_hash)
             .select_from(revisions.join(documents).join(collections))
             .where(collections.c.name == collection, documents.c.status != "retired")
+            .where(revisions.c.status.in_(_GIVEN))
         ).all()
         by_text: dict[str, set[int]] = {}
         for r in here:
             by_text.setdefault(str(r.content_hash), set()).add(int(r.document_id))
+        gone: set[int] = set()
         for line in retired:
-            found = {d for h in line["sha256"] for d in by_text.get(h, ())}
+            # Two lines may share a text (the publisher's copy of a page, retired with it):
+            # a document the first retired is not retired again, which failed the import.
+            found = {d for h in line["sha256"] for d in by_text.get(h, ())} - gone
+            gone |= found
             category = line.get("category")
             category = category if category in RETIRE_CATEGORIES else "other"
             when = str(line["retired_at"])

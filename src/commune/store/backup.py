@@ -294,16 +294,25 @@ def _undone(replaced: Path, restored: Path) -> list[dict[str, str]]:
                     return []
             marks = ", ".join("?" for _ in UNDONE_ACTIONS)
             rows = raw.execute(
-                "SELECT created_at, actor, action, subject FROM audit_log "
+                "SELECT created_at, actor, action, subject, details FROM audit_log "
                 f"WHERE id > ? AND action IN ({marks}) ORDER BY id",
                 (last[0] if last else 0, *UNDONE_ACTIONS),
             ).fetchall()
     except sqlite3.Error:
         return []  # not a Commune database after all: there is nothing to compare
-    return [
-        {"at": str(at), "actor": actor, "action": action, "subject": subject}
-        for at, actor, action, subject in rows
-    ]
+    undone = []
+    for at, actor, action, subject, details in rows:
+        try:
+            said = json.loads(details)
+        except ValueError:
+            said = {}
+        if action == "retire" and said.get("copy_of"):
+            continue  # a copy retired with a document: retiring that document again takes it
+        entry = {"at": str(at), "actor": actor, "action": action, "subject": subject}
+        if action == "retire":
+            entry["category"] = str(said.get("category") or "other")
+        undone.append(entry)
+    return undone
 
 
 def _end_sessions(db: Path) -> int:
