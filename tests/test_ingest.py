@@ -198,7 +198,7 @@ def test_a_contributor_is_not_told_that_a_file_was_retired_elsewhere(commune, tm
     page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.")
     commune.add([page], collection="mairie-a", licence="etalab-2.0", actor=alice)
     [parking] = commune.documents()
-    commune.retire(parking["id"], "données personnelles", alice)
+    commune.retire(parking["id"], "données personnelles", alice, "personal-data")
     s = commune.add([page], collection="voirie-b", licence="etalab-2.0", actor=bob)
     assert s.outcomes[0].held == HELD_FOR_A_CURATOR, s.outcomes
     [mine] = commune.contributions(bob)
@@ -270,6 +270,42 @@ def test_retiring_a_document_takes_down_the_copies_of_its_file(commune, tmp_path
     assert [
         h.collection for h in commune.search("rue des Lilas Dupont", k=5) if "Lilas" in h.text
     ] == ["voirie-b"]
+
+
+def test_a_file_added_after_another_members_retirement_is_held_only_for_a_takedown(
+    commune, tmp_path
+):
+    # The same file added later in another member's collection was held whatever the
+    # category: Ville A's "outdated" form held every other town's upload of that form
+    # (found by the review helper). A takedown (personal data, rights) still holds it, and
+    # the retiring member's own collections hold it whatever the category.
+    make_key(commune, "alice", "Ville A", "curator")
+    make_key(commune, "bob", "Ville B", "contributor")
+    alice, bob = commune.actor("alice"), commune.actor("bob")
+    form = tmp_path / "formulaire.md"
+    form.write_text("# Formulaire\n\nLe formulaire de demande de stationnement résident.")
+    page = tmp_path / "parking.md"
+    page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.")
+    for f in (form, page):
+        commune.add([f], collection="mairie-a", licence="etalab-2.0", actor=alice)
+    ids = {d["title"]: d["id"] for d in commune.documents()}
+    commune.retire(ids["Formulaire"], "remplacé", alice, "outdated")
+    commune.retire(ids["Stationnement"], "données", alice, "personal-data")
+
+    def status(collection: str, title: str) -> str:
+        return next(
+            d["status"]
+            for d in commune.documents()
+            if d["collection"] == collection and d["title"] == title
+        )
+
+    for f in (form, page):
+        commune.add([f], collection="voirie-b", licence="etalab-2.0", actor=bob)
+        commune.add([f], collection="archives-a", licence="etalab-2.0", actor=alice)
+    assert status("voirie-b", "Formulaire") == "published"
+    assert status("voirie-b", "Stationnement") != "published"
+    assert status("archives-a", "Formulaire") != "published"  # Ville A's own: held
+    assert status("archives-a", "Stationnement") != "published"
 
 
 def test_changed_file_becomes_a_new_revision_of_the_same_document(commune, tmp_path):

@@ -23,7 +23,7 @@ from commune.govern.licences import (
     terms_for_use,
     terms_of,
 )
-from commune.govern.policy import RETIRE_CATEGORIES, ROLES, Actor, Decision
+from commune.govern.policy import RETIRE_CATEGORIES, ROLES, TAKEDOWNS, Actor, Decision
 from commune.ingest.pipeline import OTHER_MEMBERS, for_contributor
 from commune.store import audit
 from commune.store import repository as repo
@@ -778,6 +778,9 @@ def review(
             )
         publish(conn, revision_id, actor.user, reason)
         if doc.status == "retired":  # publish() made it "published": the curator's decision
+            conn.execute(
+                update(documents).where(documents.c.id == doc.id).values(retired_category=None)
+            )
             audit.append(conn, actor.user, "reinstate", f"document {doc.id}", reason=reason)
         return "published"
     still = _counted(counted.reason, rev.hold_reason)
@@ -817,7 +820,7 @@ def retire(
         update(documents)
         .where(documents.c.id == document_id)
         .where(documents.c.status != "retired")
-        .values(status="retired")
+        .values(status="retired", retired_category=category)
     )
     if not done.rowcount:
         raise NotFound(f"no document {document_id} that is not already retired")
@@ -868,14 +871,6 @@ def retire_from_dataset(
     # this home, whose copies of the same text their own curators answer for.
     retire(conn, document_id, reason, actor, category, copies=False, held=held, **details)
     return held
-
-
-# The categories of a takedown: a copy of the file in another member's collection is held
-# for its own curators only for these. An "outdated" or "error" retirement is the retiring
-# member's view of their own document; applied to the copies of other members, any curator
-# could take a shared form (a cerfa every town hall publishes byte for byte) offline across
-# the cooperative. A takedown's hold is audited and undone by the copy's own curators.
-TAKEDOWNS = ("personal-data", "rights")
 
 
 def _retire_copies(conn: Connection, document_id: int, category: str, actor: Actor) -> list[int]:
@@ -930,7 +925,9 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
         action = reached(copy.collection_id)
         if action == "retire":
             conn.execute(
-                update(documents).where(documents.c.id == copy.id).values(status="retired")
+                update(documents)
+                .where(documents.c.id == copy.id)
+                .values(status="retired", retired_category=category)
             )
             # The document it copies in the log's details only: it may be in a collection
             # the copy's contributor may not read.

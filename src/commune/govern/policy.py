@@ -216,6 +216,13 @@ ACTIONS = {
 # category travels with the open export (commons/opendata.py) to any commons that imported
 # it, where the curator's reason ("M. Dupont asked…") stays in this home's audit log.
 RETIRE_CATEGORIES = ("personal-data", "rights", "error", "outdated", "other")
+# The categories of a takedown: what a member's retirement does to another member's copies of
+# the file (held for their own curators: commons/curation._retire_copies) and to the same file
+# added later in another member's collection (held: ingest/pipeline). An "outdated" or "error"
+# retirement is the retiring member's view of their own document; applied to other members,
+# any curator could take a form every town hall publishes byte for byte offline across the
+# cooperative. A takedown's hold is audited and undone by the copy's own curators.
+TAKEDOWNS = ("personal-data", "rights")
 
 
 # How each action reads in a refusal: "retiring a document needs the role curator or above".

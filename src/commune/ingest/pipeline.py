@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from commune.config import Settings
 from commune.embed import Embedder
 from commune.errors import CommuneError, IngestError
-from commune.govern.policy import OPERATOR, Actor, Decision
+from commune.govern.policy import OPERATOR, TAKEDOWNS, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block
 from commune.ingest.parsing import Parser
@@ -505,7 +505,9 @@ def store(
             existing = twin
             source_key = str(twin.source_key)
         decision = gate.decide(conn, coll_id, prov.licence, existing)
-        retired = repo.retired_holder(conn, coll_id, digest) if existing is None else None
+        retired = (
+            repo.retired_holder(conn, coll_id, digest, TAKEDOWNS) if existing is None else None
+        )
         if retired is not None:
             # The file of a retired document, at another address (a folder added again
             # without the --source it was first added under), and no document of the

@@ -116,14 +116,27 @@ def same_bytes(
     ).first()
 
 
-def retired_holder(conn: Connection, coll_id: int, digest: str) -> Any:
+def retired_holder(conn: Connection, coll_id: int, digest: str, takedowns: tuple[str, ...]) -> Any:
     """A retired document (its ``id`` and ``collection_id``) whose newest bytes are
     ``digest``, the collection's own first, when no document of the collection publishes
-    them (a copy waiting for a curator publishes nothing). Any collection of the home: a
-    takedown answered in one was undone by adding the file to another."""
+    them (a copy waiting for a curator publishes nothing). Any collection of the same
+    owner: a takedown answered in one was undone by adding the file to another. Another
+    owner's (another member's, or the cooperative's) holds only if retired for one of
+    ``takedowns`` (or before its category was kept): another member's "outdated" held every
+    member's upload of a form they all publish."""
+    owner = collection_owner(conn, coll_id)
+    same_owner = (
+        collections.c.member_id.is_(None) if owner is None else collections.c.member_id == owner
+    )
     retired = conn.execute(
         select(documents.c.id, documents.c.collection_id)
+        .join(collections, collections.c.id == documents.c.collection_id)
         .where(documents.c.content_hash == digest, documents.c.status == "retired")
+        .where(
+            same_owner
+            | documents.c.retired_category.is_(None)
+            | documents.c.retired_category.in_(takedowns)
+        )
         .order_by(documents.c.collection_id != coll_id, documents.c.id)
     ).first()
     if retired is None:

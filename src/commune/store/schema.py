@@ -50,6 +50,8 @@ documents = Table(
     Column("publisher", Text, nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("status", String(20), nullable=False, default="published"),
+    # Why it was retired (policy.RETIRE_CATEGORIES), while it is; None before migration 0017.
+    Column("retired_category", String(20), nullable=True),
     Column("current_revision_id", Integer, nullable=True),  # the newest revision
     Column("published_revision_id", Integer, nullable=True),  # the one retrieved, if any
     Column("tdm_reserved", Boolean, nullable=False, default=False),
@@ -246,6 +248,8 @@ credits = Table(
     Column("contributor", String(200), nullable=True),
     Column("citations", Integer, nullable=False),
     Index("ix_credits_created_at", "created_at"),
+    # A peer's search reads the documents its answers cited (peering/citations.retired_cited).
+    Index("ix_credits_route_member", "route", "member_id"),
 )
 
 # The charter: every version that has been in force, with its hash (the transparency page
