@@ -292,6 +292,9 @@ def test_quota_and_key_messages_have_their_french():
         (30, "1 min", "1 min"),
         (3 * 3600 + 300, "3 h 05 min", "3 h 05 min"),
         (12 * 86400, "12 days", "12 jours"),
+        # Past two days, to the hour: whole days rounded up read "3 days" for 48 h 01 min.
+        (48 * 3600 + 60, "2 days 1 h", "2 jours 1 h"),
+        (3 * 86400 + 5, "3 days 1 h", "3 jours 1 h"),
     ):
         refused = str(
             QuotaExceeded(quota, "requests per day", wait, datetime(2026, 12, 4, tzinfo=UTC))

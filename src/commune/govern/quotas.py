@@ -29,13 +29,17 @@ HOLD_SECONDS = 300
 
 
 def waiting(seconds: int) -> str:
-    """How long until a window opens again: "45 min", "3 h 05 min", "12 days"."""
-    minutes = max(1, -(-seconds // 60))  # rounded up: retrying a minute early is refused
+    """How long until a window opens again: "45 min", "3 h 05 min", "12 days 4 h". Rounded
+    up (retrying a minute early is refused), to the minute below two days, to the hour past
+    them: whole days rounded up read "3 days" for 48 h 01 min."""
+    minutes = max(1, -(-seconds // 60))
     if minutes < 60:
         return f"{minutes} min"
     if minutes < 48 * 60:
         return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{-(-minutes // (24 * 60))} days"
+    hours = -(-minutes // 60)
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
 
 
 class QuotaExceeded(CommuneError):

@@ -201,6 +201,10 @@ PATTERNS = [
             "réessayez dans {n} jours, après le {day} à {time}, heure UTC",
         ),
         (
+            r"retry in (?P<n>\d+) days (?P<h>\d+) h, after (?P<day>\S+) (?P<time>\S+) UTC",
+            "réessayez dans {n} jours {h} h, après le {day} à {time}, heure UTC",
+        ),
+        (
             r"retry in (?P<wait>\d+ h \d+ min|\d+ min), after (?P<day>\S+) (?P<time>\S+) UTC",
             "réessayez dans {wait}, après le {day} à {time}, heure UTC",
         ),
