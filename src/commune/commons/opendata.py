@@ -191,11 +191,12 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
 
 
 # What the export says of a document its commons retired (retired.jsonl): enough for a home
-# that imported an earlier export to find it and retire it too, nothing a reader of this
-# export alone could learn a name from. The address is hashed (a file's address may name
-# the person a takedown protects: "plainte-dupont.pdf"); the texts' SHA-256 are those the
-# earlier exports listed; the category is a word of RETIRE_CATEGORIES, never the curator's
-# reason, which stays in this home's audit log.
+# that imported an earlier export to find it by its texts and retire it too, nothing a reader
+# of this export alone could learn a name from. No address, not even hashed (a file's address
+# may name the person a takedown protects, "plainte-dupont.pdf", and its hash was found again
+# from a list of names); the texts' SHA-256 are those the earlier exports listed; the category
+# is a word of RETIRE_CATEGORIES, never the curator's reason, which stays in this home's
+# audit log.
 RETIRED = "retired.jsonl"
 # A text's revision was published here: what a document retired here had given readers.
 _GIVEN = ("published", "superseded", "retired")
@@ -203,8 +204,8 @@ _GIVEN = ("published", "superseded", "retired")
 
 def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
     """One line per document of ``collection`` retired after it was published, oldest first:
-    its number here, the SHA-256 of each address it was exported under and of each text it
-    published, when it was retired and in which category (its last retirement's)."""
+    its number here, the SHA-256 of each text it published, when it was retired and in which
+    category (its last retirement's)."""
     from commune.commons.curation import UPSTREAM_HOLD
     from commune.store.schema import audit_log
 
