@@ -957,7 +957,9 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
         repo.bump_generation(conn, copy.id)
     # Those held above wait now, and take the reason below with those that already waited.
     waiting = conn.execute(
-        select(revisions.c.id, revisions.c.number, revisions.c.document_id)
+        select(
+            revisions.c.id, revisions.c.number, revisions.c.document_id, documents.c.collection_id
+        )
         .select_from(revisions.join(documents, revisions.c.document_id == documents.c.id))
         .where(
             revisions.c.document_id != document_id,
@@ -967,23 +969,11 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
         )
         .order_by(revisions.c.document_id, revisions.c.number)
     ).all()
-    same_collection = {
-        int(d)
-        for d in conn.execute(
-            select(documents.c.id).where(documents.c.collection_id == doc.collection_id)
-        ).scalars()
-    }
-    colls = dict(
-        conn.execute(
-            select(documents.c.id, documents.c.collection_id).where(
-                documents.c.id.in_([r.document_id for r in waiting])
-            )
-        ).all()
-    )
     for rev in waiting:
-        if reached(colls[rev.document_id]) is None:
+        if reached(rev.collection_id) is None:
             continue  # another member's, and no takedown: theirs to decide, untold
-        why = retired_copy(document_id if rev.document_id in same_collection else None)
+        here = rev.collection_id == doc.collection_id
+        why = retired_copy(document_id if here else None)
         conn.execute(update(revisions).where(revisions.c.id == rev.id).values(hold_reason=why))
         audit.append(
             conn,

@@ -100,11 +100,9 @@ def add_member(
 QUOTAS = ("requests_per_day", "tokens_per_month", "wh_per_month")
 
 
-def set_member_quotas(
-    conn: Connection, name: str, quotas: dict[str, float | None]
-) -> dict[str, float | None]:
-    """Change the quotas of member ``name`` named in ``quotas`` (None: no limit), each
-    checked as `add_member` checks it; the others stay. Returns what they were."""
+def _check_quotas(quotas: dict[str, float | None]) -> None:
+    """The quotas a `member set` or `user set` changes: known names, at least one, each as
+    `add_member` and `add_user` check it."""
     unknown = sorted(set(quotas) - set(QUOTAS))
     if unknown:
         raise InvalidRequest(f"no quota named {unknown[0]!r}", f"known quotas: {', '.join(QUOTAS)}")
@@ -112,6 +110,14 @@ def set_member_quotas(
         raise InvalidRequest("no quota to change", "give a new value, or clear one")
     for key, value in quotas.items():
         _positive(key, value)
+
+
+def set_member_quotas(
+    conn: Connection, name: str, quotas: dict[str, float | None]
+) -> dict[str, float | None]:
+    """Change the quotas of member ``name`` named in ``quotas`` (None: no limit), each
+    checked as `add_member` checks it; the others stay. Returns what they were."""
+    _check_quotas(quotas)
     row = conn.execute(select(members).where(members.c.name == name)).first()
     if row is None:
         raise _no_member(conn, name)
@@ -125,13 +131,7 @@ def set_user_quotas(
 ) -> dict[str, float | None]:
     """Change the caps of user ``name`` inside their member's pool, as `set_member_quotas`
     does a member's. Returns what they were."""
-    unknown = sorted(set(quotas) - set(QUOTAS))
-    if unknown:
-        raise InvalidRequest(f"no quota named {unknown[0]!r}", f"known quotas: {', '.join(QUOTAS)}")
-    if not quotas:
-        raise InvalidRequest("no quota to change", "give a new value, or clear one")
-    for key, value in quotas.items():
-        _positive(key, value)
+    _check_quotas(quotas)
     row = conn.execute(select(users).where(users.c.name == name)).first()
     if row is None:
         raise NotFound(
