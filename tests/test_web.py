@@ -1260,6 +1260,98 @@ def test_a_member_admin_shares_their_members_collection_on_the_administration_pa
     ]
 
 
+def test_a_member_admin_sets_their_members_curation_rules_on_the_administration_page(app, commune):
+    """Only `commune curation --as` set a collection's curation rules, on the operator's
+    host: a member admin asked the operator to change their own member's. The
+    administration page offers the collections policy.can_set_rules lets them set, through
+    the same library call, and says what the change published."""
+    from commune.store.audit import entries
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "dora", "Ville C", "contributor")
+    make_person(commune, "bea", "Ville B", "member-admin")
+    dora = browser(app, "dora")
+
+    def upload(name: str, text: bytes) -> None:
+        dora.get("/contribute")  # its form's token
+        r = dora.post(
+            "/contribute",
+            {"collection": "brouillons-c", "licence": "CC-BY-4.0"},
+            files=[("files", (name, text, "text/plain"))],
+        )
+        assert r.status_code == 200, r.page[-400:]
+
+    def rules_of(name: str) -> tuple[int, str]:
+        from commune.govern.policy import OPERATOR
+
+        [c] = [c for c in commune.curation_rules(OPERATOR) if c["name"] == name]
+        return c["approvals"], c["role"]
+
+    upload("budget.txt", b"Projet de budget 2027.")
+    mona = browser(app, "mona")
+    page = mona.get("/admin").page
+    assert "Comment les contributions sont approuvées" in page
+    assert 'aria-label="Changer la façon dont brouillons-c est approuvée"' in page
+    assert 'aria-label="Changer la façon dont mairie est approuvée"' not in page  # cooperative's
+    # Not a number: said in its form, in French, nothing changed.
+    r = mona.post(
+        "/admin/collections/rules",
+        {"collection": "brouillons-c", "approvals": "deux", "role": "curator"},
+    )
+    assert r.status_code == 400
+    said = re.search(r'id="rules-error">(.*?)<', r.page, re.S).group(1)
+    assert "n'est pas un nombre entier" in said
+    assert rules_of("brouillons-c") == (0, "curator")
+    r = mona.post(
+        "/admin/collections/rules",
+        {"collection": "brouillons-c", "approvals": "11", "role": "curator"},
+    )
+    assert r.status_code == 400 and rules_of("brouillons-c") == (0, "curator")
+
+    r = mona.post(
+        "/admin/collections/rules",
+        {"collection": "brouillons-c", "approvals": "2", "role": "member-admin"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=rules&released=0"
+    assert "Les règles de curation ont changé." in mona.get(r.headers["location"]).page
+    assert rules_of("brouillons-c") == (2, "member-admin")
+    with commune.engine.connect() as conn:
+        last = entries(conn, limit=1000)[-1]
+    assert (last["actor"], last["action"], last["subject"]) == (
+        "mona",
+        "curation-rules",
+        "collection brouillons-c",
+    )
+
+    # A contribution now waits for two approvals; lowering the rule to none publishes it.
+    upload("voirie.txt", b"Plan de voirie 2027.")
+    assert any(r["collection"] == "brouillons-c" for r in commune.pending())
+    r = mona.post(
+        "/admin/collections/rules",
+        {"collection": "brouillons-c", "approvals": "0", "role": "curator"},
+    )
+    assert r.headers["location"] == "/admin?done=rules&released=1"
+    page = mona.get(r.headers["location"]).page
+    assert "1 révision en attente qu'elles ne retiennent plus est publiée." in page
+    assert not any(r["collection"] == "brouillons-c" for r in commune.pending())
+
+    # Another member's admin is not offered it, and is refused it: nothing changed.
+    bea = browser(app, "bea")
+    assert "brouillons-c" not in bea.get("/admin").page
+    r = bea.post(
+        "/admin/collections/rules",
+        {"collection": "brouillons-c", "approvals": "3", "role": "curator"},
+    )
+    assert r.status_code in (403, 404) and rules_of("brouillons-c") == (0, "curator")
+    # The cooperative's admin sets the cooperative's collection's.
+    alice = browser(app, "alice")
+    assert 'aria-label="Changer la façon dont mairie est approuvée"' in alice.get("/admin").page
+    r = alice.post(
+        "/admin/collections/rules", {"collection": "mairie", "approvals": "1", "role": "curator"}
+    )
+    assert r.status_code == 303 and rules_of("mairie") == (1, "curator")
+
+
 def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     """Found asking in the web app: a library message is written for a CLI line after
     "Erreur : ", in lower case and without a stop; a page showed it as a sentence of its own,

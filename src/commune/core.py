@@ -848,6 +848,14 @@ class Commune:
             self._refreshed()
         return done
 
+    def curation_rules(self, actor: Actor) -> list[dict[str, Any]]:
+        """The collections whose curation rules ``actor`` may set, with their rules now
+        (commons/curation.rules_offered)."""
+        from commune.commons.curation import rules_offered
+
+        with self.engine.connect() as conn:
+            return rules_offered(conn, actor)
+
     def verify_audit(self) -> Verification:
         from commune.store.audit import verify
 

@@ -128,6 +128,39 @@ def set_rules(
     return RulesSet(_release(conn, cid, Rules(approvals, role), actor), decision.reason)
 
 
+def rules_offered(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """The collections whose curation rules ``actor`` may set (policy.can_set_rules), each
+    with its rules now: what the administration page offers, so that it never offers what
+    :func:`set_rules` refuses. Member admins mostly use the pages: rules the CLI alone set
+    were ones they had to ask the operator for."""
+    from commune.govern.policy import allowed
+    from commune.govern.policy import collection as access
+    from commune.store.schema import members
+
+    query = (
+        select(
+            collections.c.name,
+            collections.c.visibility,
+            collections.c.member_id,
+            members.c.name.label("owner"),
+            collections.c.approvals_required,
+            collections.c.approver_role,
+        )
+        .select_from(collections.outerjoin(members))
+        .order_by(collections.c.name)
+    )
+    return [
+        {
+            "name": row["name"],
+            "owner": row["owner"],
+            "approvals": int(row["approvals_required"] or 0),
+            "role": row["approver_role"] or "curator",
+        }
+        for row in (r._mapping for r in conn.execute(query))
+        if allowed(actor, "rules", access(row))
+    ]
+
+
 def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
     """Publish what the collection's new rules no longer hold: a revision with the approvals
     now asked (2 of 3, the rule lowered to 2) waited for an approval nobody was asked to give

@@ -53,19 +53,27 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "grantable": admin.grantable(actor),
         "kinds": KINDS,
         "shareable": commune.library.shareable(actor),
+        "ruled": commune.curation_rules(actor),
+        # Who may approve: a reader or a contributor approving is no review (`commune
+        # curation --role` still takes any role, for the operator's own reasons).
+        "approvers": ("curator", "member-admin", "cooperative-admin"),
     }
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def admin_page(p: PageOf, actor: Administrator, commune: TheCommune, done: str = "") -> Response:
+def admin_page(
+    p: PageOf, actor: Administrator, commune: TheCommune, done: str = "", released: int = 0
+) -> Response:
     shown = administration(commune, actor)
-    return render(p, "admin.html", **shown, new_key=None, done=done)
+    return render(p, "admin.html", **shown, new_key=None, done=done, released=max(released, 0))
 
 
 async def again(p: Page, commune: Commune, actor: Actor, failed: Failed) -> Response:
     """The administration page with ``failed`` said in its form."""
     shown = await run_in_threadpool(administration, commune, actor)
-    return render(p, "admin.html", failed.status, **shown, new_key=None, done="", failed=failed)
+    return render(
+        p, "admin.html", failed.status, **shown, new_key=None, done="", released=0, failed=failed
+    )
 
 
 @router.post("/admin/members")
@@ -203,3 +211,34 @@ async def set_visibility(p: PageOf, actor: Administrator, commune: TheCommune) -
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "visibility", exc, typed))
     return redirect("/admin?done=visibility")
+
+
+@router.post("/admin/collections/rules")
+async def set_rules(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """How many approvals a collection's revisions need, and from whom, as `commune curation
+    --as` sets them: the same library call (commons/curation.set_rules), so the same rule
+    (policy.can_set_rules: the member's admins for its collections, the cooperative's for
+    the cooperative's), the same refusals and audit row. Only the CLI set them, so a member
+    admin asked the operator to change their own member's rules."""
+    data = await form(p)
+    typed = {k: field(data, k) for k in ("collection", "approvals", "role")}
+    try:
+        try:
+            approvals = int(typed["approvals"].strip())
+        except ValueError:
+            raise InvalidRequest(
+                _(
+                    "'%(value)s' is not a whole number: give the approvals needed, 0 for none.",
+                    value=typed["approvals"],
+                )
+            ) from None
+        done = await run_in_threadpool(
+            commune.set_curation_rules,
+            typed["collection"],
+            approvals,
+            typed["role"],
+            actor=actor,
+        )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "rules", exc, typed))
+    return redirect(f"/admin?done=rules&released={done.released}")
