@@ -156,7 +156,7 @@ def rules_offered(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
             "approvals": int(row["approvals_required"] or 0),
             "role": row["approver_role"] or "curator",
         }
-        for row in (r._mapping for r in conn.execute(query))
+        for row in (dict(r._mapping) for r in conn.execute(query))
         if allowed(actor, "rules", access(row))
     ]
 
