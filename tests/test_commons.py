@@ -271,6 +271,31 @@ def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
     assert searchable(commune, "huit heures")
 
 
+def test_rules_changed_say_the_approvals_now_asked_of_what_waits(commune, doc):
+    """Raised from 2 to 3 approvals, a revision nobody had approved yet still said "needs 2
+    approval(s) by a curator": its curators stopped one approval short. What waits for
+    approvals alone says the rules now asked; one held for a licence is left as it was."""
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    assert commune.pending()[0]["hold_reason"] == (
+        "the collection needs 2 approval(s) by a curator or above"
+    )
+    assert commune.set_curation_rules("sport", 3, "member-admin").released == 0
+    assert commune.pending()[0]["hold_reason"] == (
+        "the collection needs 3 approval(s) by a member-admin or above"
+    )
+    unknown = doc.with_name("gymnase.md")
+    unknown.write_text("# Gymnase\n\nLe gymnase ferme le lundi.\n", encoding="utf-8")
+    commune.add([unknown], collection="sport")  # no licence
+    commune.set_curation_rules("sport", 1, "curator")
+    assert sorted(r["hold_reason"] for r in commune.pending()) == [
+        "no licence given: a curator must set one before publication",
+        "the collection needs 1 approval(s) by a curator or above",
+    ]
+
+
 def test_a_collections_count_is_what_it_publishes(commune, doc, tmp_path):
     """A document waiting for a curator, or retired, was counted in the collection's
     documents on /api/collections, the commons page and `commune collections`, which then

@@ -212,6 +212,23 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
                 continue
             publish(conn, rev.id, actor.user, why.format(n=0))
             released += 1
+        elif _APPROVALS_HOLD.fullmatch(rev.hold_reason or ""):
+            # Still held for approvals, under other numbers: the reason says the rules now
+            # asked. A rule raised from 2 to 3 left "needs 2 approval(s)" on revisions nobody
+            # had approved yet, and their curators stopped one approval short.
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.id == rev.id)
+                .values(
+                    hold_reason=re.sub(
+                        _APPROVALS,
+                        f"the collection needs {new.approvals_required} approval(s) "
+                        f"by a {new.approver_role} or above",
+                        rev.hold_reason,
+                        count=1,
+                    )
+                )
+            )
     return released
 
 
