@@ -684,6 +684,9 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
     commune.add([copy], collection="rh", licence="etalab-2.0")
     pool = min(d["id"] for d in commune.documents() if d["collection"] == "rh")
     assert len(commune.retire(pool, "données", category="personal-data")) == 1  # and its copy
+    commune.set_curation_rules("rh", 2, "curator")
+    commune.admin.set_role("chloe", "curator")
+    commune.admin.set_user_quotas("chloe", {"requests_per_day": 5, "wh_per_month": None})
     commune.close()
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
@@ -694,14 +697,31 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
     ) in r.output
     assert "the restore undoes these changes made since the backup" in r.output
     undone = r.output.split("make again those that still hold:\n")[1].splitlines()
-    assert [line.split()[2:] for line in undone[:3]] == [
+    listed = [line.strip() for line in undone if not line.startswith("  20")]
+    assert [line.split()[2:] for line in undone if line.startswith("  20")][:6] == [
         ["password-set", "user", "chloe"],
         ["visibility", "collection", "rh"],
         ["retire", "document", str(pool)],
+        ["curation-rules", "collection", "rh"],
+        ["role-grant", "user", "chloe"],
+        ["user-quotas", "user", "chloe"],
     ], r.output
-    assert undone[3].split() == [
-        *("commune", "retire", str(pool), "--category", "personal-data", "--reason", '"…"')
-    ]
+    # Each with what it set and, where one command does, the command that sets it again:
+    # the lines named the change alone, and making it again meant reading the replaced
+    # database's audit log by hand.
+    assert listed[:11] == [
+        "commune user password chloe",
+        "readers: private",
+        'commune visibility rh private --member "Ville A"',
+        "category: personal-data",
+        f'commune retire {pool} --category personal-data --reason "…"',
+        "rules: 2 / curator",
+        "commune curation rh --approvals 2 --role curator",
+        "role: curator",
+        "commune user set-role chloe curator",
+        "caps: requests-per-day 5, wh-per-month none",
+        'commune user set "chloe" --requests-per-day 5 --clear wh-per-month',
+    ], r.output
     # The copy goes again with the document: no line of its own.
     assert sum("  retire  document" in line for line in undone) == 1
     assert "alice" not in r.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -327,10 +328,12 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
         )
         for u in undone:
             click.echo(f"  {u['at']}  {u['actor']}  {u['action']}  {u['subject']}", err=True)
-            if u["action"] == "retire" and u["subject"].startswith("document "):
-                # A takedown above all must hold: the command that does it again.
-                n, category = u["subject"].split()[1], u.get("category", "other")
-                click.echo(f'    commune retire {n} --category {category} --reason "…"', err=True)
+            what = _undone_value(u, language)
+            if what:
+                click.echo(f"    {what}", err=True)
+            again = _make_again(u)
+            if again:
+                click.echo(f"    {again}", err=True)
     # A revocation made after the backup is undone by the restore: said, with the command.
     for k in m.get("revived_keys", []):
         click.echo(
@@ -345,6 +348,93 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
             ),
             err=True,
         )
+
+
+# What each change the restore takes back had set, said to the operator (the audit's action
+# names stay as `commune audit log` prints them, to be found there).
+_UNDONE_WORDS = {
+    "retire": ("catégorie", "category"),
+    "curation-rules": ("règles", "rules"),
+    "visibility": ("lecteur·rices", "readers"),
+    "transfer": ("propriétaire", "owner"),
+    "role-grant": ("rôle", "role"),
+    "user-quotas": ("plafonds", "caps"),
+    "member-quotas": ("quotas", "quotas"),
+}
+
+
+def _undone_value(u: dict[str, Any], language: str) -> str:
+    """The value a change the restore takes back had set ("readers: private", "role:
+    curator"): the line named the change and not what it was, so that making it again meant
+    reading the old database's audit log by hand."""
+    details = u.get("details") or {}
+    action = u["action"]
+    if action not in _UNDONE_WORDS:
+        return ""
+    if action == "retire":
+        value = str(u.get("category", "other"))
+    elif action == "curation-rules":
+        value = f"{details.get('approvals_required')} / {details.get('approver_role')}"
+    elif action == "visibility":
+        value = str(details.get("visibility", ""))
+    elif action == "transfer":
+        value = f"{details.get('from_owner') or '—'} → {details.get('to_owner') or '—'}"
+    elif action == "role-grant":
+        value = str(details.get("role", ""))
+    else:
+        after = details.get("after") or {}
+        none = "aucun" if language == "fr" else "none"
+        value = ", ".join(
+            f"{k.replace('_', '-')} {none if v is None else _figure(v, language)}"
+            for k, v in after.items()
+        )
+    if not value.strip(" /—→"):
+        return ""
+    words = _UNDONE_WORDS[action]
+    return (words[0] if language == "fr" else words[1]) + colon(language) + " " + value
+
+
+def _figure(value: object, language: str) -> str:
+    """A cap as the command that sets it takes it, its decimal comma in French."""
+    text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return text.replace(".", ",") if language == "fr" else text
+
+
+def _make_again(u: dict[str, Any]) -> str:
+    """The command that makes a taken-back change again, where one command does: a takedown
+    above all must hold. A rejection, a reinstatement, an owner change or a dropped
+    collection are made again by reading them (their subject says which)."""
+    details = u.get("details") or {}
+    action, subject = u["action"], u["subject"]
+    kind, _, name = subject.partition(" ")
+    if action == "retire" and kind == "document":
+        n, category = name.split()[0], u.get("category", "other")
+        return f'commune retire {n} --category {category} --reason "…"'
+    if action == "visibility" and kind == "collection" and details.get("visibility"):
+        owner = details.get("owner")
+        member = f' --member "{owner}"' if details["visibility"] == "private" and owner else ""
+        return f"commune visibility {name} {details['visibility']}{member}"
+    if action == "curation-rules" and kind == "collection":
+        return (
+            f"commune curation {name} --approvals {details.get('approvals_required')} "
+            f"--role {details.get('approver_role')}"
+        )
+    if action == "role-grant" and kind == "user" and details.get("role"):
+        return f"commune user set-role {name} {details['role']}"
+    if action == "password-set" and kind == "user":
+        return f"commune user password {name}"
+    if action in ("user-quotas", "member-quotas") and kind in ("user", "member"):
+        after = details.get("after") or {}
+        options = " ".join(
+            f"--clear {k.replace('_', '-')}" if v is None else f"--{k.replace('_', '-')} {v}"
+            for k, v in after.items()
+        )
+        return f'commune {kind} set "{name}" {options}'.rstrip() if options else ""
+    if action == "peer-unshare" and kind == "collection":
+        return f"commune share {name} --off"
+    if action == "peer-remove" and kind == "peer":
+        return f"commune peer remove {name}"
+    return ""
 
 
 @cli.command()

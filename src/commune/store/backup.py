@@ -278,7 +278,7 @@ UNDONE_ACTIONS = (
 )
 
 
-def _undone(replaced: Path, restored: Path) -> list[dict[str, str]]:
+def _undone(replaced: Path, restored: Path) -> list[dict[str, Any]]:
     """The changes the replaced database's audit log records after the restored one's last
     entry, of the kinds a restore silently takes back (UNDONE_ACTIONS): a collection made
     private since the backup was shared again, a role lowered since (a compromised admin)
@@ -308,7 +308,15 @@ def _undone(replaced: Path, restored: Path) -> list[dict[str, str]]:
             said = {}
         if action == "retire" and said.get("copy_of"):
             continue  # a copy retired with a document: retiring that document again takes it
-        entry = {"at": str(at), "actor": actor, "action": action, "subject": subject}
+        entry: dict[str, Any] = {
+            "at": str(at),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            # What the change set (a visibility, a role, caps): the restore takes it back,
+            # and the operator makes it again from this (cli/operate says how).
+            "details": said if isinstance(said, dict) else {},
+        }
         if action == "retire":
             entry["category"] = str(said.get("category") or "other")
         undone.append(entry)
