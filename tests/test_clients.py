@@ -253,3 +253,41 @@ def test_litellm_completion_and_embedding(served, monkeypatch):
     # Commune's own fields survive litellm's response object too.
     assert reply.citations[0].endswith("dechets.html")
     assert [len(v["embedding"]) for v in vectors.data] == [512, 512]
+
+
+def test_tools_and_structured_output_are_refused_in_one_line(served):
+    """tools and response_format were accepted and ignored: LangChain's
+    with_structured_output(method="function_calling") returned None, and a forced tool_choice
+    came back with no tool call, with no word of why. Now a 400 that says so."""
+    import openai
+    from langchain_openai import ChatOpenAI
+    from pydantic import BaseModel
+
+    class Day(BaseModel):
+        day: str
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    for method in ("function_calling", "json_schema", "json_mode"):
+        with pytest.raises(openai.BadRequestError) as refused:
+            llm.with_structured_output(Day, method=method).invoke(QUESTION)
+        assert refused.value.code == "invalid_request"
+    assert refused.value.body["message"] == (
+        "response_format 'json_object' n'est pas proposé : une réponse est du texte avec ses "
+        "sources (retirez response_format, et lisez les sources dans citations)"
+    )
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        for extra in ({"tools": [tool]}, {"functions": [tool["function"]]}):
+            for stream in (False, True):
+                with pytest.raises(openai.BadRequestError) as refused:
+                    client.chat.completions.create(stream=stream, **ask, **extra)
+                assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
+        # Told not to call them, or asked for text: the answer, as before.
+        for extra in (
+            {"tools": [tool], "tool_choice": "none"},
+            {"response_format": {"type": "text"}},
+        ):
+            said = client.chat.completions.create(**ask, **extra)
+            assert "mardi matin" in said.choices[0].message.content

@@ -85,6 +85,13 @@ IGNORED = (
 ONE_CHOICE = "How many choices: 1 only (an answer is the commons' one checked answer)."
 
 
+# Tools and structured output were accepted and ignored: LangChain's
+# with_structured_output(method="function_calling") then returned None, a forced tool_choice
+# no tool call and no word of why. An answer is text with its sources, so these are refused.
+NO_TOOLS = 'Refused unless empty (or tool_choice is "none"): Commune calls no tools.'
+TEXT_ONLY = 'Only {"type": "text"}: an answer is text with its sources, not JSON.'
+
+
 class ChatRequest(BaseModel):
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
@@ -94,6 +101,26 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
     temperature: float | None = Field(None, description=IGNORED)
     n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
+    tools: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
+    tool_choice: str | dict[str, Any] | None = Field(None, description=NO_TOOLS)
+    functions: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
+    function_call: str | dict[str, Any] | None = Field(None, description=NO_TOOLS)
+    response_format: dict[str, Any] | None = Field(None, description=TEXT_ONLY)
+
+
+def _text_only(req: ChatRequest) -> None:
+    """Refuse what asks for something other than a text answer: a tool call, JSON."""
+    if (req.tools and req.tool_choice != "none") or (req.functions and req.function_call != "none"):
+        raise InvalidRequest(
+            "Commune calls no tools: it answers from the commons' documents, with their sources",
+            'send the request without tools, or with tool_choice "none"',
+        )
+    kind = (req.response_format or {}).get("type", "text")
+    if kind != "text":
+        raise InvalidRequest(
+            f"response_format {kind!r} is not offered: an answer is text with its sources",
+            "leave response_format out, and read the sources from citations",
+        )
 
 
 class CompletionRequest(BaseModel):
@@ -446,6 +473,7 @@ STREAMED: dict[int | str, dict[str, Any]] = {
 async def chat(
     req: ChatRequest, actor: Caller, commune: CommuneDep, request: Request, response: Response
 ) -> Any:
+    _text_only(req)
     question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
     if not question.strip():
         raise InvalidRequest("messages must contain a user message with text")

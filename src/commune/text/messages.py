@@ -26,6 +26,16 @@ EXACT = {
         "messages doit contenir un message de l'utilisateur avec du texte"
     ),
     "prompt must be a question with text": "prompt doit être une question avec du texte",
+    "Commune calls no tools: it answers from the commons' documents, with their sources": (
+        "Commune n'appelle aucun outil : il répond à partir des documents des communs, avec "
+        "leurs sources"
+    ),
+    'send the request without tools, or with tool_choice "none"': (
+        'envoyez la requête sans tools, ou avec tool_choice "none"'
+    ),
+    "leave response_format out, and read the sources from citations": (
+        "retirez response_format, et lisez les sources dans citations"
+    ),
     "the MCP endpoint is starting: retry in a second": (
         "le point d'accès MCP démarre : réessayez dans une seconde"
     ),
@@ -2170,6 +2180,11 @@ PATTERNS = [
             "ou retirez --licence-text pour utiliser celui qui est enregistré",
         ),
         (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
+        (
+            r"response_format (?P<kind>'[^']*') is not offered: an answer is text with its "
+            r"sources",
+            "response_format {kind} n'est pas proposé : une réponse est du texte avec ses sources",
+        ),
         (
             r"(?P<name>'[^']*') is an embedding model, for /v1/embeddings",
             "{name} est un modèle de plongement, pour /v1/embeddings",
