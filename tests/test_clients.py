@@ -291,3 +291,32 @@ def test_tools_and_structured_output_are_refused_in_one_line(served):
         ):
             said = client.chat.completions.create(**ask, **extra)
             assert "mardi matin" in said.choices[0].message.content
+
+
+def test_embeddings_in_base64_and_a_dimension_the_model_does_not_make(served):
+    """encoding_format="base64" was answered with numbers, which the openai client hands on
+    as they came (its caller's b64decode failed on a list); dimensions=64 was ignored and 512
+    numbers came back, for a store sized 64."""
+    import base64
+
+    import numpy as np
+    import openai
+
+    url, key, _ = served
+    ask = {"model": "use-multilingual-v3", "input": ["Le bac jaune", "hello"]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        floats = client.embeddings.create(encoding_format="float", **ask)
+        encoded = client.embeddings.create(encoding_format="base64", **ask)
+        by_default = client.embeddings.create(**ask)  # the client asks base64, then decodes
+        for plain, packed, decoded in zip(floats.data, encoded.data, by_default.data, strict=True):
+            assert isinstance(packed.embedding, str)
+            vector = np.frombuffer(base64.b64decode(packed.embedding), dtype="<f4")
+            assert vector.tolist() == pytest.approx(plain.embedding, abs=1e-6)
+            assert decoded.embedding == pytest.approx(plain.embedding, abs=1e-6)
+        assert len(client.embeddings.create(dimensions=512, **ask).data[0].embedding) == 512
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.embeddings.create(dimensions=64, **ask)
+    assert refused.value.body["message"] == (
+        "use-multilingual-v3 produit des vecteurs de 512 dimensions, pas 64 (retirez "
+        "dimensions, ou demandez un autre modèle (GET /v1/models))"
+    )

@@ -20,6 +20,7 @@ charter's decisions).
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import time
@@ -138,6 +139,35 @@ class EmbeddingRequest(BaseModel):
     model: str
     # Token ids (cl100k_base) are what LangChain's OpenAIEmbeddings sends by default.
     input: str | list[str] | list[int] | list[list[int]]
+    # "base64" was answered with lists of floats: the openai client, asked for base64, hands
+    # its caller what the server sent, and their b64decode failed on a list.
+    encoding_format: Literal["float", "base64"] = Field(
+        "float", description="float: lists of numbers; base64: little-endian float32 bytes."
+    )
+    # Ignored, a vector of another size came back, and a store made for that size refused it
+    # far from the cause (or, sized by the first vector, held two sizes).
+    dimensions: int | None = Field(
+        None, gt=0, description="The model's own dimension only: vectors are not shortened."
+    )
+
+
+def _sized(model: str, dimensions: int | None) -> None:
+    """Refuse, before any work, a ``dimensions`` the model does not make."""
+    from commune.embed import get_embedder
+
+    if dimensions is not None and dimensions != (dim := get_embedder(model).dim):
+        raise InvalidRequest(
+            f"{model} makes vectors of {dim} dimensions, not {dimensions}",
+            "leave dimensions out, or ask another model (GET /v1/models)",
+        )
+
+
+def _encoded(vector: Any, encoding: str) -> list[float] | str:
+    """One vector as OpenAI sends it: numbers, or base64 of its float32 bytes, little-endian
+    (the openai client decodes it with numpy's frombuffer)."""
+    if encoding == "base64":
+        return base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+    return list(vector.tolist())
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
@@ -389,6 +419,7 @@ def models(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     texts = _inputs(req.input)
     _bounded(texts, commune.settings.limits)
+    _sized(req.model, req.dimensions)
     embedder, vectors, counted = await run_in_threadpool(
         commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
     )
@@ -396,7 +427,7 @@ async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) 
         "object": "list",
         "model": embedder.name,
         "data": [
-            {"object": "embedding", "index": i, "embedding": v.tolist()}
+            {"object": "embedding", "index": i, "embedding": _encoded(v, req.encoding_format)}
             for i, v in enumerate(vectors)
         ],
         "usage": {"prompt_tokens": counted, "total_tokens": counted},

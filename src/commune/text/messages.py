@@ -2181,6 +2181,14 @@ PATTERNS = [
         ),
         (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
         (
+            r"(?P<model>\S+) makes vectors of (?P<dim>\d+) dimensions, not (?P<n>\d+)",
+            "{model} produit des vecteurs de {dim} dimensions, pas {n}",
+        ),
+        (
+            r"leave dimensions out, or ask another model \(GET /v1/models\)",
+            "retirez dimensions, ou demandez un autre modèle (GET /v1/models)",
+        ),
+        (
             r"response_format (?P<kind>'[^']*') is not offered: an answer is text with its "
             r"sources",
             "response_format {kind} n'est pas proposé : une réponse est du texte avec ses sources",
