@@ -183,6 +183,26 @@ def test_models_lists_only_what_can_answer(served, monkeypatch):
     assert "far" not in ids  # hosted where the charter never lets a model answer
 
 
+def test_one_model_is_retrieved_as_listed(served):
+    """models.retrieve("extractive") answered 404 "nothing at /v1/models/extractive (check the
+    address)" for a model /v1/models listed: a client checking its model before use stopped."""
+    import openai
+
+    url, key, _ = served
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0) as client:
+        listed = {m.id: m for m in client.models.list()}
+        for name in ("extractive", "gpu", "use-multilingual-v3"):
+            got = client.models.retrieve(name)
+            assert (got.id, got.owned_by) == (name, listed[name].owned_by)
+        for name in ("far", "gpt-4o"):  # configured but never admitted; unknown
+            with pytest.raises(openai.NotFoundError) as refused:
+                client.models.retrieve(name)
+            assert refused.value.body["message"] == (
+                f"aucun modèle '{name}' ne peut répondre ici (GET /v1/models liste ceux qui le "
+                "peuvent)"
+            )
+
+
 def test_the_cli_says_a_model_was_replaced_too(served):
     from click.testing import CliRunner
 

@@ -40,7 +40,7 @@ from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.charter.audience import shown
 from commune.config import LimitsSettings
-from commune.errors import InvalidRequest
+from commune.errors import InvalidRequest, NotFound
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
 from commune.text import tokens
@@ -413,6 +413,18 @@ router = APIRouter(prefix="/v1")
 def models(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     with commune.metered("v1/models", actor):
         return _models(commune)
+
+
+@router.get("/models/{model:path}")
+def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+    """One model of /v1/models (the openai client's models.retrieve): it answered 404
+    "nothing at this address", as if the route were mistyped, even for a model listed."""
+    with commune.metered("v1/models", actor):
+        listed = _models(commune)["data"]
+    for card in listed:
+        if card["id"] == model:
+            return dict(card)
+    raise NotFound(f"no model {model!r} can answer here", "GET /v1/models lists those that can")
 
 
 @router.post("/embeddings")

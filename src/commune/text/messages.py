@@ -33,6 +33,7 @@ EXACT = {
     'send the request without tools, or with tool_choice "none"': (
         'envoyez la requête sans tools, ou avec tool_choice "none"'
     ),
+    "GET /v1/models lists those that can": "GET /v1/models liste ceux qui le peuvent",
     "leave response_format out, and read the sources from citations": (
         "retirez response_format, et lisez les sources dans citations"
     ),
@@ -2180,6 +2181,10 @@ PATTERNS = [
             "ou retirez --licence-text pour utiliser celui qui est enregistré",
         ),
         (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
+        (
+            r"no model (?P<name>'[^']*') can answer here",
+            "aucun modèle {name} ne peut répondre ici",
+        ),
         (
             r"(?P<model>\S+) makes vectors of (?P<dim>\d+) dimensions, not (?P<n>\d+)",
             "{model} produit des vecteurs de {dim} dimensions, pas {n}",
