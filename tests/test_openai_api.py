@@ -194,3 +194,23 @@ def test_an_embedder_asked_for_an_answer_is_named_as_one(client):
         "'use-multilingual-v3' est un modèle de plongement, pour /v1/embeddings (demandez une "
         "réponse à auto, extractive ou un modèle configuré : GET /v1/models les liste)"
     )
+
+
+def test_a_clients_default_model_is_told_what_it_may_ask(client):
+    """A client's default model (gpt-3.5-turbo for LangChain's ChatOpenAI) was told "add
+    [models.gpt-3.5-turbo] to commune.toml", the operator's step, to a member who cannot take
+    it, naming configured models the charter never lets answer."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url = str(client.base_url).rstrip("/")
+    with pytest.raises(openai.NotFoundError) as refused:
+        ChatOpenAI(base_url=url, api_key=client.api_key, max_retries=0).invoke("bac jaune")
+    assert refused.value.body["message"] == (
+        "modèle inconnu 'gpt-3.5-turbo' (demandez une réponse à auto, extractive ou un modèle "
+        "configuré : GET /v1/models les liste)"
+    )
+    for stream in (False, True):
+        with pytest.raises(openai.NotFoundError) as refused:
+            client.completions.create(model="gpt-4o-mini", prompt="bac jaune", stream=stream)
+        assert "commune.toml" not in refused.value.body["message"]

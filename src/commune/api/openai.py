@@ -460,7 +460,7 @@ async def _respond(
     mode = shape.requested if shape.requested in (AUTO, EXTRACTIVE) else "generate"
     model = shape.requested if mode == "generate" else None
     if model is not None:
-        _not_an_embedder(commune, model)
+        _askable(commune, model)
     asked: dict[str, Any] = {
         "collection": collection,
         "mode": mode,
@@ -481,15 +481,26 @@ async def _respond(
     return ClosingStream(chunks, events)
 
 
-def _not_an_embedder(commune: Commune, model: str) -> None:
-    """/v1/models lists the embedders beside the generators, as OpenAI's does; one asked for
-    an answer was refused with "add [models.e5-small] to commune.toml", a hint that sent the
-    operator to configure a generator by an embedder's name."""
+def _askable(commune: Commune, model: str) -> None:
+    """Refuse, in words for a caller of /v1, a model nobody configured. /v1/models lists the
+    embedders beside the generators, as OpenAI's does; one asked for an answer was refused
+    with "add [models.e5-small] to commune.toml", a hint that sent the operator to configure
+    a generator by an embedder's name."""
     from commune.embed import installed
 
-    if model in installed() and model not in {c.name for c in commune.models.cards()}:
+    configured = {c.name for c in commune.models.cards()}
+    if model in installed() and model not in configured:
         raise InvalidRequest(
             f"{model!r} is an embedding model, for /v1/embeddings",
+            "ask for answers with auto, extractive or a configured model: GET /v1/models "
+            "lists them",
+        )
+    if model not in configured:
+        # A client's default (gpt-4o-mini, gpt-3.5-turbo) was told "add [models.gpt-4o-mini]
+        # to commune.toml", a step for the operator, with every configured model named,
+        # those the charter never lets answer too: the caller needs the ones it may ask.
+        raise NotFound(
+            f"unknown model {model!r}",
             "ask for answers with auto, extractive or a configured model: GET /v1/models "
             "lists them",
         )
