@@ -340,3 +340,40 @@ def test_embeddings_in_base64_and_a_dimension_the_model_does_not_make(served):
         "use-multilingual-v3 produit des vecteurs de 512 dimensions, pas 64 (retirez "
         "dimensions, ou demandez un autre modèle (GET /v1/models))"
     )
+
+
+def test_json_sent_as_a_form_by_curl_says_the_header_is_missing(served):
+    """curl -d sends application/x-www-form-urlencoded unless told otherwise; a JSON object
+    sent so was refused with "the request body: a JSON object is expected"."""
+    import httpx
+
+    url, key, _ = served
+    body = '{"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}'
+    curl = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-www-form-urlencoded"}
+    r = httpx.post(f"{url}/chat/completions", content=body, headers=curl, timeout=60)
+    assert r.status_code == 422
+    said = (
+        "le corps de la requête est envoyé comme application/x-www-form-urlencoded, pas comme "
+        "du JSON (envoyez l'en-tête Content-Type: application/json ; avec curl, -H "
+        "'Content-Type: application/json')"
+    )
+    assert r.json()["error"]["message"] == r.json()["message"] == said
+    r = httpx.post(
+        url.removesuffix("/v1") + "/api/ask",
+        content='{"question": "bac jaune"}',
+        headers={**curl, "Accept-Language": "en", "Content-Type": "text/plain"},
+        timeout=60,
+    )
+    assert r.json()["message"] == (
+        "the request body is sent as text/plain, not as JSON (send the header Content-Type: "
+        "application/json; with curl, -H 'Content-Type: application/json')"
+    )
+    headers = {"Authorization": f"Bearer {key}"}  # no Content-Type: not read as JSON either
+    r = httpx.post(f"{url}/chat/completions", content=body, headers=headers, timeout=60)
+    assert r.json()["message"].startswith("le corps de la requête est envoyé sans Content-Type,")
+    headers["Content-Type"] = "application/json"
+    r = httpx.post(f"{url}/chat/completions", content=body, headers=headers, timeout=60)
+    assert r.status_code == 200, r.text
+    # A JSON string is JSON, only not an object: said as such.
+    r = httpx.post(f"{url}/chat/completions", content='"bac"', headers=headers, timeout=60)
+    assert r.json()["message"].startswith("le corps de la requête\u00a0: un objet JSON est attendu")

@@ -206,6 +206,31 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _not_json(request: Request, errors: list[Any]) -> str | None:
+    """The line for a JSON body sent under another Content-Type: FastAPI reads it as text,
+    and curl -d, which sends application/x-www-form-urlencoded unless told otherwise, got
+    "the request body: a JSON object is expected" for the JSON object it had sent."""
+    if not any(e.get("loc") == ["body"] and isinstance(e.get("input"), str) for e in errors):
+        return None
+    kind = request.headers.get("content-type", "").split(";")[0].strip()[:80]
+    if kind.lower() == "application/json" or kind.lower().endswith("+json"):
+        return None  # read as JSON: the string was the body's own value ("abc")
+    language = language_of(request)
+    # Without a Content-Type the body is not read as JSON either: a form could send it.
+    sent = (
+        say(language, f"comme {kind}", f"as {kind}")
+        if kind
+        else say(language, "sans Content-Type", "without a Content-Type")
+    )
+    return say(
+        language,
+        f"le corps de la requête est envoyé {sent}, pas comme du JSON (envoyez l'en-tête "
+        "Content-Type: application/json ; avec curl, -H 'Content-Type: application/json')",
+        f"the request body is sent {sent}, not as JSON (send the header Content-Type: "
+        "application/json; with curl, -H 'Content-Type: application/json')",
+    )
+
+
 async def _unprocessable(request: Request, exc: Exception) -> Response:
     """A request whose fields do not match the route's: FastAPI's own list, which the OpenAPI
     description declares, with the code and one line in the caller's language
@@ -232,7 +257,7 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
         return shown
     # pydantic's list stays the detail (the OpenAPI description declares it; programs read
     # it); beside it, the code every other refusal carries and one line to show a person.
-    line = one_line(errors, language_of(request))
+    line = _not_json(request, errors) or one_line(errors, language_of(request))
     body: dict[str, Any] = {"detail": errors, "code": CODES[400], "message": line}
     if request.url.path.startswith("/v1/"):
         kind = "invalid_request_error"
