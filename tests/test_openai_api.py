@@ -214,3 +214,23 @@ def test_a_clients_default_model_is_told_what_it_may_ask(client):
         with pytest.raises(openai.NotFoundError) as refused:
             client.completions.create(model="gpt-4o-mini", prompt="bac jaune", stream=stream)
         assert "commune.toml" not in refused.value.body["message"]
+
+
+def test_a_charter_refusal_is_in_openais_refusal_field(client, home):
+    """A question the charter refuses came back as an ordinary answer (finish_reason stop, no
+    refusal): only Commune's extension told a program it was refused."""
+    (home / "charter.toml").write_text(
+        'version = "2026-12-01"\nname = "t"\n[[utility.refuse]]\nname = "avis-medical"\n'
+        'words = ["ordonnance"]\nmessage_fr = "Pas d\'avis médicaux."\n'
+        'message_en = "No medical advice."\n',
+        encoding="utf-8",
+    )
+    ask = {"model": "gpu", "messages": [{"role": "user", "content": "Une ordonnance ?"}]}
+    said = client.chat.completions.create(**ask).choices[0].message
+    assert said.refusal.startswith("Pas d'avis médicaux.") and said.content == said.refusal
+    chunks = list(client.chat.completions.create(stream=True, **ask))
+    assert chunks[-1].choices[0].delta.refusal == said.refusal
+    answered = client.chat.completions.create(
+        model="extractive", messages=[{"role": "user", "content": "bac jaune"}]
+    )
+    assert answered.choices[0].message.refusal is None

@@ -251,6 +251,13 @@ def _usage(answer: Answer, prompt: str, completion: str) -> dict[str, Any]:
     }
 
 
+def _refusal(answer: Answer) -> str | None:
+    """The charter's refusal in OpenAI's own field for one, beside the content (which keeps
+    it for the clients that read only the text): a refused question came back as an answer,
+    and a program could not tell them apart without reading Commune's extension."""
+    return answer.text if answer.mode == "refused" else None
+
+
 class _Shape:
     """One answer as a /v1 response: chat or text completion, sources in the content or not."""
 
@@ -291,6 +298,7 @@ class _Shape:
         message: dict[str, Any] = {"role": "assistant", "content": content}
         if answer is not None:
             message["annotations"] = _annotations(content, answer)
+            message["refusal"] = _refusal(answer)
         return {"index": 0, "message": message, "finish_reason": finish}
 
     def whole(self, answer: Answer) -> dict[str, Any]:
@@ -347,7 +355,7 @@ class _Shape:
             content = "".join(sent)
             closing = self.closing(item, content)
             if self.kind == "chat":
-                delta = {"annotations": _annotations(content, item)}
+                delta = {"annotations": _annotations(content, item), "refusal": _refusal(item)}
                 yield event({"index": 0, "delta": delta, "finish_reason": "stop"}, **closing)
             else:
                 yield event(
