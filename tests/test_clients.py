@@ -377,3 +377,31 @@ def test_json_sent_as_a_form_by_curl_says_the_header_is_missing(served):
     # A JSON string is JSON, only not an object: said as such.
     r = httpx.post(f"{url}/chat/completions", content='"bac"', headers=headers, timeout=60)
     assert r.json()["message"].startswith("le corps de la requête\u00a0: un objet JSON est attendu")
+
+
+def test_a_base_url_without_v1_is_told_where_the_api_is(served):
+    """base_url="http://host:8000", the commonest slip, was told "nothing at
+    /chat/completions (check the address)", and without OpenAI's error object: the openai
+    client's error carried no message, LangChain's said only 404."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    root = url.removesuffix("/v1")
+    with pytest.raises(openai.NotFoundError) as refused:
+        ChatOpenAI(model="extractive", base_url=root, api_key=key, max_retries=0).invoke("bac")
+    assert refused.value.body["message"] == (
+        "rien à l'adresse /chat/completions : l'API compatible OpenAI est à l'adresse "
+        f"/v1/chat/completions (donnez à votre client l'URL de base {url})"
+    )
+    for base, path in ((f"{url}/v1", "/v1/v1/models"), (f"{root}/api", "/api/models")):
+        with openai.OpenAI(base_url=base, api_key=key, max_retries=0) as client:
+            with pytest.raises(openai.NotFoundError) as refused:
+                client.models.list()
+        assert refused.value.body["message"].startswith(
+            f"rien à l'adresse {path} : l'API compatible OpenAI est à l'adresse /v1/models ("
+        )
+    with openai.OpenAI(base_url=root, api_key=key, max_retries=0) as client:
+        with pytest.raises(openai.NotFoundError) as refused:  # any other address: as before
+            client.get("/nowhere", cast_to=object)
+    assert refused.value.body["detail"].startswith("rien à l'adresse /nowhere (vérifiez")

@@ -9,6 +9,7 @@ message may show internals (paths, SQL, a model's reply), so it is answered like
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -85,6 +86,7 @@ def error_response(
     message: str,
     headers: dict[str, str] | None = None,
     code: str | None = None,
+    openai: bool = False,
     **extra: str,
 ) -> Response:
     """``{"detail": message, "code": code, **extra}`` (``code`` by default from the status:
@@ -102,7 +104,8 @@ def error_response(
         "detail": message,
         "code": code,
         **extra,
-        **envelope(request.url.path, status, message, code),
+        # ``openai``: a request an OpenAI client sent to another address than /v1's.
+        **envelope("/v1/" if openai else request.url.path, status, message, code),
     }
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -180,6 +183,14 @@ async def _framework(request: Request, exc: Exception) -> Response:
                 "the question box)"
             )
         return error_response(request, status, message, headers, code=CODES.get(status))
+    meant = _openai_route(request.url.path) if status == 404 else None
+    if meant is not None:
+        base = str(request.base_url).rstrip("/") + "/v1"
+        message = (
+            f"nothing at {request.url.path}: the OpenAI-compatible API is at {meant} (give "
+            f"your client the base URL {base})"
+        )
+        return error_response(request, 404, message, headers, code=CODES[404], openai=True)
     if status == 404:
         message = f"nothing at {request.url.path} (check the address; the API is listed at /docs)"
     elif status == 405:
@@ -191,6 +202,21 @@ async def _framework(request: Request, exc: Exception) -> Response:
     else:
         message = str(getattr(exc, "detail", "")) or "refused"
     return error_response(request, status, message, headers, code=CODES.get(status))
+
+
+# OpenAI's routes, as a client joins them to its base URL.
+_OPENAI_ROUTE = re.compile(r"/(?:chat/completions|completions|embeddings|models(?:/[^/]+)?)")
+
+
+def _openai_route(path: str) -> str | None:
+    """The /v1 route a client meant when its base URL lacked /v1 (the commonest mistake:
+    "http://host:8000"), had it twice, or named /api: it was told only "nothing at
+    /chat/completions", without OpenAI's error object, so the openai client showed no
+    message."""
+    for start in range(len(path)):
+        if path[start] == "/" and _OPENAI_ROUTE.fullmatch(path[start:]):
+            return "/v1" + path[start:]
+    return None
 
 
 def _finite(value: Any) -> Any:

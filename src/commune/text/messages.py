@@ -486,6 +486,14 @@ PATTERNS = [
         ),
         (r"nothing at (?P<path>\S+)", "rien à l'adresse {path}"),
         (
+            r"nothing at (?P<path>\S+): the OpenAI-compatible API is at (?P<meant>\S+)",
+            "rien à l'adresse {path} : l'API compatible OpenAI est à l'adresse {meant}",
+        ),
+        (
+            r"give your client the base URL (?P<base>\S+)",
+            "donnez à votre client l'URL de base {base}",
+        ),
+        (
             r"(?P<method>[A-Z]+) is not accepted at (?P<path>\S+)",
             "{method} n'est pas accepté à l'adresse {path}",
         ),
