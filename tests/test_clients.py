@@ -194,6 +194,8 @@ def test_one_model_is_retrieved_as_listed(served):
         for name in ("extractive", "gpu", "use-multilingual-v3"):
             got = client.models.retrieve(name)
             assert (got.id, got.owned_by) == (name, listed[name].owned_by)
+        slashed = client.get("/models/", cast_to=object)  # a client ending it with a slash
+        assert [m["id"] for m in slashed["data"]] == list(listed)  # type: ignore[index]
         for name in ("far", "gpt-4o"):  # configured but never admitted; unknown
             with pytest.raises(openai.NotFoundError) as refused:
                 client.models.retrieve(name)

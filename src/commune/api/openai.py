@@ -428,8 +428,10 @@ def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     """One model of /v1/models (the openai client's models.retrieve): it answered 404
     "nothing at this address", as if the route were mistyped, even for a model listed."""
     with commune.metered("v1/models", actor):
-        listed = _models(commune)["data"]
-    for card in listed:
+        listing = _models(commune)
+    if not model:  # /v1/models/, as a client that ends its addresses with a slash asks
+        return listing
+    for card in listing["data"]:
         if card["id"] == model:
             return dict(card)
     raise NotFound(f"no model {model!r} can answer here", "GET /v1/models lists those that can")
