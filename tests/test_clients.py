@@ -407,3 +407,26 @@ def test_a_base_url_without_v1_is_told_where_the_api_is(served):
         with pytest.raises(openai.NotFoundError) as refused:  # any other address: as before
             client.get("/nowhere", cast_to=object)
     assert refused.value.body["detail"].startswith("rien à l'adresse /nowhere (vérifiez")
+
+
+def test_the_responses_api_is_named_as_not_offered(served):
+    """client.responses.create (OpenAI's newer API, LangChain's with use_responses_api) was
+    told "nothing at /v1/responses (check the address)", as if it were a typo."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    said = (
+        "Commune répond par /v1/chat/completions, pas par l'API Responses d'OpenAI "
+        "(utilisez chat completions ; avec LangChain, use_responses_api=False)"
+    )
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0) as client:
+        with pytest.raises(openai.NotFoundError) as refused:
+            client.responses.create(model="extractive", input=QUESTION)
+    assert refused.value.body["message"] == said
+    llm = ChatOpenAI(
+        model="extractive", base_url=url, api_key=key, max_retries=0, use_responses_api=True
+    )
+    with pytest.raises(openai.NotFoundError) as refused:
+        llm.invoke(QUESTION)
+    assert refused.value.body["message"] == said

@@ -183,6 +183,14 @@ async def _framework(request: Request, exc: Exception) -> Response:
                 "the question box)"
             )
         return error_response(request, status, message, headers, code=CODES.get(status))
+    if status == 404 and re.search(r"/responses(?:/|$)", request.url.path):
+        # OpenAI's newer API, the default of its agents SDK and of LangChain for some
+        # features: "nothing at /v1/responses (check the address)" sent them to look for a typo.
+        message = (
+            "Commune answers through /v1/chat/completions, not OpenAI's Responses API "
+            "(use chat completions; with LangChain, use_responses_api=False)"
+        )
+        return error_response(request, 404, message, headers, code=CODES[404], openai=True)
     meant = _openai_route(request.url.path) if status == 404 else None
     if meant is not None:
         base = str(request.base_url).rstrip("/") + "/v1"

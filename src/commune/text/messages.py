@@ -34,6 +34,12 @@ EXACT = {
         'envoyez la requête sans tools, ou avec tool_choice "none"'
     ),
     "GET /v1/models lists those that can": "GET /v1/models liste ceux qui le peuvent",
+    "Commune answers through /v1/chat/completions, not OpenAI's Responses API": (
+        "Commune répond par /v1/chat/completions, pas par l'API Responses d'OpenAI"
+    ),
+    "use chat completions; with LangChain, use_responses_api=False": (
+        "utilisez chat completions ; avec LangChain, use_responses_api=False"
+    ),
     "leave response_format out, and read the sources from citations": (
         "retirez response_format, et lisez les sources dans citations"
     ),
