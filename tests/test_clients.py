@@ -129,6 +129,28 @@ def test_llamaindex_default_text_completions_then_chat(served):
     assert said.message.content == done.text
 
 
+def test_llamaindex_chat_through_text_completions_asks_the_last_user_turn(served):
+    """OpenAILike's chat() without is_chat_model=True writes the conversation out as one
+    prompt ("system: ...\nuser: ...\nassistant: "), which was taken whole for the question:
+    nothing was found for a question answered in the commons."""
+    from llama_index.core.llms import ChatMessage
+    from llama_index.llms.openai_like import OpenAILike
+
+    url, key, _ = served
+    llm = OpenAILike(model="extractive", api_base=url, api_key=key, max_retries=0)
+    asked = [
+        ChatMessage(role="system", content="Tu es l'assistant de la mairie."),
+        ChatMessage(role="user", content="Où mettre les emballages en plastique ?"),
+        ChatMessage(role="assistant", content="Dans le bac jaune."),
+        ChatMessage(role="user", content=QUESTION),
+    ]
+    said = llm.chat(asked)
+    assert "mardi matin" in said.message.content and "\n\nSources :\n[1] " in said.message.content
+    assert said.raw.model_extra["commune"]["found"]
+    assert "".join(r.delta for r in llm.stream_chat(asked)) == said.message.content
+    assert llm.complete(QUESTION).text == said.message.content  # a plain prompt: as it is
+
+
 def test_openai_client_annotations_headers_usage_and_token_ids(served):
     import openai
     import tiktoken

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -181,6 +182,28 @@ def _text(content: str | list[dict[str, Any]] | None) -> str:
                 )
         return " ".join(parts)
     return content or ""
+
+
+# LlamaIndex's messages_to_prompt, which its OpenAILike uses for chat() unless told
+# is_chat_model=True: "role: content" lines, then "assistant: " for the reply.
+_TURN = re.compile(r"^(system|developer|user|assistant|tool|function|chatbot|model): ", re.M)
+
+
+def _asked(prompt: str) -> str:
+    """The question in a text completion's ``prompt``: a conversation written out as
+    LlamaIndex writes it was taken whole for the question ("system: …\nuser: Quand passe le
+    camion ?\nassistant: "), and nothing was found; its last user turn is the question."""
+    turns = list(_TURN.finditer(prompt))
+    if not turns or turns[0].start() != 0 or prompt.rstrip() != prompt[: turns[-1].end()].rstrip():
+        return prompt  # not a whole conversation that ends by giving the assistant the word
+    if turns[-1].group(1) != "assistant":
+        return prompt
+    users = [
+        prompt[turn.end() : after.start()]
+        for turn, after in zip(turns, turns[1:], strict=False)
+        if turn.group(1) == "user"
+    ]
+    return users[-1].strip() if users and users[-1].strip() else prompt
 
 
 def _payload(answer: Answer) -> dict[str, Any]:
@@ -569,7 +592,7 @@ async def completions(
         raise InvalidRequest(
             f"one prompt per request, got {len(prompts)}", "send them in several requests"
         )
-    question = prompts[0]
+    question = _asked(prompts[0])
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
     shape = _Shape("text", req.model, req.sources_in_content, question, actor)
