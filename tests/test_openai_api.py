@@ -146,7 +146,7 @@ def test_errors_reach_the_client(client):
         (client.chat.completions.create, {"messages": [{"role": "user", "content": "bac"}]}),
         (client.completions.create, {"prompt": "bac"}),
     ):
-        with pytest.raises(openai.UnprocessableEntityError, match="model"):
+        with pytest.raises(openai.BadRequestError, match="model"):
             create(model="", **ask)
 
 
@@ -164,7 +164,9 @@ def test_a_body_over_the_limit_is_refused_in_openais_shape(client):
 
 
 def test_more_than_one_choice_is_refused_in_one_line(client):
-    """n=2 was answered with one choice: a client reading the second failed far from why."""
+    """n=2 was answered with one choice: a client reading the second failed far from why.
+    Refused with 400, as OpenAI refuses: its 422 raised UnprocessableEntityError, which code
+    catching the client's BadRequestError let through."""
     import openai
 
     ask = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
@@ -173,8 +175,9 @@ def test_more_than_one_choice_is_refused_in_one_line(client):
         (client.chat.completions.create, ask),
         (client.completions.create, {"model": "extractive", "prompt": "bac jaune"}),
     ):
-        with pytest.raises(openai.UnprocessableEntityError) as refused:
+        with pytest.raises(openai.BadRequestError) as refused:
             create(n=2, **asked)
+        assert refused.value.status_code == 400 and refused.value.code == "invalid_request"
         assert (
             refused.value.body["message"]
             == "n\u00a0: doit être au plus 1 (l'API est décrite sur /docs)"

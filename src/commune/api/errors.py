@@ -296,6 +296,10 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/v1/"):
         kind = "invalid_request_error"
         body["error"] = {"message": line, "type": kind, "code": "invalid_request"}
+        # OpenAI answers a request it cannot use with 400, never 422, and its clients raise
+        # BadRequestError for 400 only: n=2 or a missing model raised UnprocessableEntityError,
+        # which code catching BadRequestError (a user message missing: 400) let through.
+        return JSONResponse(body, status_code=400)
     return JSONResponse(body, status_code=422)
 
 
