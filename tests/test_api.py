@@ -80,7 +80,7 @@ def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(c
     )
     # A union's members are no fields: the field once, each of its wants joined by "or".
     r = client.post("/v1/embeddings", json={"model": "use-multilingual-v3", "input": 3.5})
-    assert r.status_code == 422 and r.json()["message"].count("input:") == 1, r.json()
+    assert r.status_code == 400 and r.json()["message"].count("input:") == 1, r.json()
     assert "[" not in r.json()["message"].split("(")[0]  # no "list[str]" for a field
     r = client.post(
         "/v1/chat/completions",
@@ -119,7 +119,7 @@ def test_the_frameworks_own_refusals_say_what_to_do_in_one_line(client):
     r = client.get("/v1/nothing")
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
     r = client.post("/v1/chat/completions", json={"model": "auto", "messages": "hi"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "messages"]
+    assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["body", "messages"]
     assert r.json()["error"]["message"] == (
         "messages: a list is expected (the API is listed at /docs)"
     )
@@ -297,7 +297,7 @@ def test_a_number_json_cannot_write_is_refused_not_a_500(client, path, body):
     # Found by an exploratory test: pydantic echoes the refused input (1e999 reads as inf),
     # and JSON has no such number, so writing the 422 failed with a 500.
     r = client.post(path, content=body, headers={"Content-Type": "application/json"})
-    assert r.status_code == 422, r.text
+    assert r.status_code == (400 if path.startswith("/v1/") else 422), r.text  # OpenAI's 400
     assert r.json()["code"] == "invalid_request" and "incident" not in r.text
 
 

@@ -129,6 +129,28 @@ def test_llamaindex_default_text_completions_then_chat(served):
     assert said.message.content == done.text
 
 
+def test_llamaindex_chat_through_text_completions_asks_the_last_user_turn(served):
+    """OpenAILike's chat() without is_chat_model=True writes the conversation out as one
+    prompt ("system: ...\nuser: ...\nassistant: "), which was taken whole for the question:
+    nothing was found for a question answered in the commons."""
+    from llama_index.core.llms import ChatMessage
+    from llama_index.llms.openai_like import OpenAILike
+
+    url, key, _ = served
+    llm = OpenAILike(model="extractive", api_base=url, api_key=key, max_retries=0)
+    asked = [
+        ChatMessage(role="system", content="Tu es l'assistant de la mairie."),
+        ChatMessage(role="user", content="Où mettre les emballages en plastique ?"),
+        ChatMessage(role="assistant", content="Dans le bac jaune."),
+        ChatMessage(role="user", content=QUESTION),
+    ]
+    said = llm.chat(asked)
+    assert "mardi matin" in said.message.content and "\n\nSources :\n[1] " in said.message.content
+    assert said.raw.model_extra["commune"]["found"]
+    assert "".join(r.delta for r in llm.stream_chat(asked)) == said.message.content
+    assert llm.complete(QUESTION).text == said.message.content  # a plain prompt: as it is
+
+
 def test_openai_client_annotations_headers_usage_and_token_ids(served):
     import openai
     import tiktoken
@@ -181,6 +203,28 @@ def test_models_lists_only_what_can_answer(served, monkeypatch):
         ids = {m.id for m in client.models.list()}
     assert "e5-small" not in ids and {"auto", "extractive", "gpu", "use-multilingual-v3"} <= ids
     assert "far" not in ids  # hosted where the charter never lets a model answer
+
+
+def test_one_model_is_retrieved_as_listed(served):
+    """models.retrieve("extractive") answered 404 "nothing at /v1/models/extractive (check the
+    address)" for a model /v1/models listed: a client checking its model before use stopped."""
+    import openai
+
+    url, key, _ = served
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0) as client:
+        listed = {m.id: m for m in client.models.list()}
+        for name in ("extractive", "gpu", "use-multilingual-v3"):
+            got = client.models.retrieve(name)
+            assert (got.id, got.owned_by) == (name, listed[name].owned_by)
+        slashed = client.get("/models/", cast_to=object)  # a client ending it with a slash
+        assert [m["id"] for m in slashed["data"]] == list(listed)  # type: ignore[index]
+        for name in ("far", "gpt-4o"):  # configured but never admitted; unknown
+            with pytest.raises(openai.NotFoundError) as refused:
+                client.models.retrieve(name)
+            assert refused.value.body["message"] == (
+                f"aucun modèle '{name}' ne peut répondre ici (GET /v1/models liste ceux qui le "
+                "peuvent)"
+            )
 
 
 def test_the_cli_says_a_model_was_replaced_too(served):
@@ -253,3 +297,159 @@ def test_litellm_completion_and_embedding(served, monkeypatch):
     # Commune's own fields survive litellm's response object too.
     assert reply.citations[0].endswith("dechets.html")
     assert [len(v["embedding"]) for v in vectors.data] == [512, 512]
+
+
+def test_tools_and_structured_output_are_refused_in_one_line(served):
+    """tools and response_format were accepted and ignored: LangChain's
+    with_structured_output(method="function_calling") returned None, and a forced tool_choice
+    came back with no tool call, with no word of why. Now a 400 that says so."""
+    import openai
+    from langchain_openai import ChatOpenAI
+    from pydantic import BaseModel
+
+    class Day(BaseModel):
+        day: str
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    for method in ("function_calling", "json_schema", "json_mode"):
+        with pytest.raises(openai.BadRequestError) as refused:
+            llm.with_structured_output(Day, method=method).invoke(QUESTION)
+        assert refused.value.code == "invalid_request"
+    assert refused.value.body["message"] == (
+        "response_format 'json_object' n'est pas proposé : une réponse est du texte avec ses "
+        "sources (retirez response_format, et lisez les sources dans citations)"
+    )
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        for extra in ({"tools": [tool]}, {"functions": [tool["function"]]}):
+            for stream in (False, True):
+                with pytest.raises(openai.BadRequestError) as refused:
+                    client.chat.completions.create(stream=stream, **ask, **extra)
+                assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
+        # Told not to call them, or asked for text: the answer, as before.
+        for extra in (
+            {"tools": [tool], "tool_choice": "none"},
+            {"response_format": {"type": "text"}},
+        ):
+            said = client.chat.completions.create(**ask, **extra)
+            assert "mardi matin" in said.choices[0].message.content
+
+
+def test_embeddings_in_base64_and_a_dimension_the_model_does_not_make(served):
+    """encoding_format="base64" was answered with numbers, which the openai client hands on
+    as they came (its caller's b64decode failed on a list); dimensions=64 was ignored and 512
+    numbers came back, for a store sized 64."""
+    import base64
+
+    import numpy as np
+    import openai
+
+    url, key, _ = served
+    ask = {"model": "use-multilingual-v3", "input": ["Le bac jaune", "hello"]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        floats = client.embeddings.create(encoding_format="float", **ask)
+        encoded = client.embeddings.create(encoding_format="base64", **ask)
+        by_default = client.embeddings.create(**ask)  # the client asks base64, then decodes
+        for plain, packed, decoded in zip(floats.data, encoded.data, by_default.data, strict=True):
+            assert isinstance(packed.embedding, str)
+            vector = np.frombuffer(base64.b64decode(packed.embedding), dtype="<f4")
+            assert vector.tolist() == pytest.approx(plain.embedding, abs=1e-6)
+            assert decoded.embedding == pytest.approx(plain.embedding, abs=1e-6)
+        assert len(client.embeddings.create(dimensions=512, **ask).data[0].embedding) == 512
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.embeddings.create(dimensions=64, **ask)
+    assert refused.value.body["message"] == (
+        "use-multilingual-v3 produit des vecteurs de 512 dimensions, pas 64 (retirez "
+        "dimensions, ou demandez un autre modèle (GET /v1/models))"
+    )
+
+
+def test_json_sent_as_a_form_by_curl_says_the_header_is_missing(served):
+    """curl -d sends application/x-www-form-urlencoded unless told otherwise; a JSON object
+    sent so was refused with "the request body: a JSON object is expected"."""
+    import httpx
+
+    url, key, _ = served
+    body = '{"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}'
+    curl = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-www-form-urlencoded"}
+    r = httpx.post(f"{url}/chat/completions", content=body, headers=curl, timeout=60)
+    assert r.status_code == 400  # OpenAI's status for a request it cannot use
+    said = (
+        "le corps de la requête est envoyé comme application/x-www-form-urlencoded, pas comme "
+        "du JSON (envoyez l'en-tête Content-Type: application/json ; avec curl, -H "
+        "'Content-Type: application/json')"
+    )
+    assert r.json()["error"]["message"] == r.json()["message"] == said
+    r = httpx.post(
+        url.removesuffix("/v1") + "/api/ask",
+        content='{"question": "bac jaune"}',
+        headers={**curl, "Accept-Language": "en", "Content-Type": "text/plain"},
+        timeout=60,
+    )
+    assert r.status_code == 422  # FastAPI's, which the OpenAPI description declares
+    assert r.json()["message"] == (
+        "the request body is sent as text/plain, not as JSON (send the header Content-Type: "
+        "application/json; with curl, -H 'Content-Type: application/json')"
+    )
+    headers = {"Authorization": f"Bearer {key}"}  # no Content-Type: not read as JSON either
+    r = httpx.post(f"{url}/chat/completions", content=body, headers=headers, timeout=60)
+    assert r.json()["message"].startswith("le corps de la requête est envoyé sans Content-Type,")
+    headers["Content-Type"] = "application/json"
+    r = httpx.post(f"{url}/chat/completions", content=body, headers=headers, timeout=60)
+    assert r.status_code == 200, r.text
+    # A JSON string is JSON, only not an object: said as such.
+    r = httpx.post(f"{url}/chat/completions", content='"bac"', headers=headers, timeout=60)
+    assert r.json()["message"].startswith("le corps de la requête\u00a0: un objet JSON est attendu")
+
+
+def test_a_base_url_without_v1_is_told_where_the_api_is(served):
+    """base_url="http://host:8000", the commonest slip, was told "nothing at
+    /chat/completions (check the address)", and without OpenAI's error object: the openai
+    client's error carried no message, LangChain's said only 404."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    root = url.removesuffix("/v1")
+    with pytest.raises(openai.NotFoundError) as refused:
+        ChatOpenAI(model="extractive", base_url=root, api_key=key, max_retries=0).invoke("bac")
+    assert refused.value.body["message"] == (
+        "rien à l'adresse /chat/completions : l'API compatible OpenAI est à l'adresse "
+        f"/v1/chat/completions (donnez à votre client l'URL de base {url})"
+    )
+    for base, path in ((f"{url}/v1", "/v1/v1/models"), (f"{root}/api", "/api/models")):
+        with openai.OpenAI(base_url=base, api_key=key, max_retries=0) as client:
+            with pytest.raises(openai.NotFoundError) as refused:
+                client.models.list()
+        assert refused.value.body["message"].startswith(
+            f"rien à l'adresse {path} : l'API compatible OpenAI est à l'adresse /v1/models ("
+        )
+    with openai.OpenAI(base_url=root, api_key=key, max_retries=0) as client:
+        with pytest.raises(openai.NotFoundError) as refused:  # any other address: as before
+            client.get("/nowhere", cast_to=object)
+    assert refused.value.body["detail"].startswith("rien à l'adresse /nowhere (vérifiez")
+
+
+def test_the_responses_api_is_named_as_not_offered(served):
+    """client.responses.create (OpenAI's newer API, LangChain's with use_responses_api) was
+    told "nothing at /v1/responses (check the address)", as if it were a typo."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    said = (
+        "Commune répond par /v1/chat/completions, pas par l'API Responses d'OpenAI "
+        "(utilisez chat completions ; avec LangChain, use_responses_api=False)"
+    )
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0) as client:
+        with pytest.raises(openai.NotFoundError) as refused:
+            client.responses.create(model="extractive", input=QUESTION)
+    assert refused.value.body["message"] == said
+    llm = ChatOpenAI(
+        model="extractive", base_url=url, api_key=key, max_retries=0, use_responses_api=True
+    )
+    with pytest.raises(openai.NotFoundError) as refused:
+        llm.invoke(QUESTION)
+    assert refused.value.body["message"] == said

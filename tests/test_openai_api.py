@@ -146,7 +146,7 @@ def test_errors_reach_the_client(client):
         (client.chat.completions.create, {"messages": [{"role": "user", "content": "bac"}]}),
         (client.completions.create, {"prompt": "bac"}),
     ):
-        with pytest.raises(openai.UnprocessableEntityError, match="model"):
+        with pytest.raises(openai.BadRequestError, match="model"):
             create(model="", **ask)
 
 
@@ -164,7 +164,9 @@ def test_a_body_over_the_limit_is_refused_in_openais_shape(client):
 
 
 def test_more_than_one_choice_is_refused_in_one_line(client):
-    """n=2 was answered with one choice: a client reading the second failed far from why."""
+    """n=2 was answered with one choice: a client reading the second failed far from why.
+    Refused with 400, as OpenAI refuses: its 422 raised UnprocessableEntityError, which code
+    catching the client's BadRequestError let through."""
     import openai
 
     ask = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
@@ -173,8 +175,9 @@ def test_more_than_one_choice_is_refused_in_one_line(client):
         (client.chat.completions.create, ask),
         (client.completions.create, {"model": "extractive", "prompt": "bac jaune"}),
     ):
-        with pytest.raises(openai.UnprocessableEntityError) as refused:
+        with pytest.raises(openai.BadRequestError) as refused:
             create(n=2, **asked)
+        assert refused.value.status_code == 400 and refused.value.code == "invalid_request"
         assert (
             refused.value.body["message"]
             == "n\u00a0: doit être au plus 1 (l'API est décrite sur /docs)"
@@ -194,3 +197,43 @@ def test_an_embedder_asked_for_an_answer_is_named_as_one(client):
         "'use-multilingual-v3' est un modèle de plongement, pour /v1/embeddings (demandez une "
         "réponse à auto, extractive ou un modèle configuré : GET /v1/models les liste)"
     )
+
+
+def test_a_clients_default_model_is_told_what_it_may_ask(client):
+    """A client's default model (gpt-3.5-turbo for LangChain's ChatOpenAI) was told "add
+    [models.gpt-3.5-turbo] to commune.toml", the operator's step, to a member who cannot take
+    it, naming configured models the charter never lets answer."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url = str(client.base_url).rstrip("/")
+    with pytest.raises(openai.NotFoundError) as refused:
+        ChatOpenAI(base_url=url, api_key=client.api_key, max_retries=0).invoke("bac jaune")
+    assert refused.value.body["message"] == (
+        "modèle inconnu 'gpt-3.5-turbo' (demandez une réponse à auto, extractive ou un modèle "
+        "configuré : GET /v1/models les liste)"
+    )
+    for stream in (False, True):
+        with pytest.raises(openai.NotFoundError) as refused:
+            client.completions.create(model="gpt-4o-mini", prompt="bac jaune", stream=stream)
+        assert "commune.toml" not in refused.value.body["message"]
+
+
+def test_a_charter_refusal_is_in_openais_refusal_field(client, home):
+    """A question the charter refuses came back as an ordinary answer (finish_reason stop, no
+    refusal): only Commune's extension told a program it was refused."""
+    (home / "charter.toml").write_text(
+        'version = "2026-12-01"\nname = "t"\n[[utility.refuse]]\nname = "avis-medical"\n'
+        'words = ["ordonnance"]\nmessage_fr = "Pas d\'avis médicaux."\n'
+        'message_en = "No medical advice."\n',
+        encoding="utf-8",
+    )
+    ask = {"model": "gpu", "messages": [{"role": "user", "content": "Une ordonnance ?"}]}
+    said = client.chat.completions.create(**ask).choices[0].message
+    assert said.refusal.startswith("Pas d'avis médicaux.") and said.content == said.refusal
+    chunks = list(client.chat.completions.create(stream=True, **ask))
+    assert chunks[-1].choices[0].delta.refusal == said.refusal
+    answered = client.chat.completions.create(
+        model="extractive", messages=[{"role": "user", "content": "bac jaune"}]
+    )
+    assert answered.choices[0].message.refusal is None

@@ -9,6 +9,7 @@ message may show internals (paths, SQL, a model's reply), so it is answered like
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -85,6 +86,7 @@ def error_response(
     message: str,
     headers: dict[str, str] | None = None,
     code: str | None = None,
+    openai: bool = False,
     **extra: str,
 ) -> Response:
     """``{"detail": message, "code": code, **extra}`` (``code`` by default from the status:
@@ -102,7 +104,8 @@ def error_response(
         "detail": message,
         "code": code,
         **extra,
-        **envelope(request.url.path, status, message, code),
+        # ``openai``: a request an OpenAI client sent to another address than /v1's.
+        **envelope("/v1/" if openai else request.url.path, status, message, code),
     }
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -180,6 +183,22 @@ async def _framework(request: Request, exc: Exception) -> Response:
                 "the question box)"
             )
         return error_response(request, status, message, headers, code=CODES.get(status))
+    if status == 404 and re.search(r"/responses(?:/|$)", request.url.path):
+        # OpenAI's newer API, the default of its agents SDK and of LangChain for some
+        # features: "nothing at /v1/responses (check the address)" sent them to look for a typo.
+        message = (
+            "Commune answers through /v1/chat/completions, not OpenAI's Responses API "
+            "(use chat completions; with LangChain, use_responses_api=False)"
+        )
+        return error_response(request, 404, message, headers, code=CODES[404], openai=True)
+    meant = _openai_route(request.url.path) if status == 404 else None
+    if meant is not None:
+        base = str(request.base_url).rstrip("/") + "/v1"
+        message = (
+            f"nothing at {request.url.path}: the OpenAI-compatible API is at {meant} (give "
+            f"your client the base URL {base})"
+        )
+        return error_response(request, 404, message, headers, code=CODES[404], openai=True)
     if status == 404:
         message = f"nothing at {request.url.path} (check the address; the API is listed at /docs)"
     elif status == 405:
@@ -193,6 +212,21 @@ async def _framework(request: Request, exc: Exception) -> Response:
     return error_response(request, status, message, headers, code=CODES.get(status))
 
 
+# OpenAI's routes, as a client joins them to its base URL.
+_OPENAI_ROUTE = re.compile(r"/(?:chat/completions|completions|embeddings|models(?:/[^/]+)?)")
+
+
+def _openai_route(path: str) -> str | None:
+    """The /v1 route a client meant when its base URL lacked /v1 (the commonest mistake:
+    "http://host:8000"), had it twice, or named /api: it was told only "nothing at
+    /chat/completions", without OpenAI's error object, so the openai client showed no
+    message."""
+    for start in range(len(path)):
+        if path[start] == "/" and _OPENAI_ROUTE.fullmatch(path[start:]):
+            return "/v1" + path[start:]
+    return None
+
+
 def _finite(value: Any) -> Any:
     """``value`` with every float that is not a number or is infinite written as text: pydantic
     echoes the input it refused ("question": 1e999 reads as inf), and JSON has no such number,
@@ -204,6 +238,31 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
+
+
+def _not_json(request: Request, errors: list[Any]) -> str | None:
+    """The line for a JSON body sent under another Content-Type: FastAPI reads it as text,
+    and curl -d, which sends application/x-www-form-urlencoded unless told otherwise, got
+    "the request body: a JSON object is expected" for the JSON object it had sent."""
+    if not any(e.get("loc") == ["body"] and isinstance(e.get("input"), str) for e in errors):
+        return None
+    kind = request.headers.get("content-type", "").split(";")[0].strip()[:80]
+    if kind.lower() == "application/json" or kind.lower().endswith("+json"):
+        return None  # read as JSON: the string was the body's own value ("abc")
+    language = language_of(request)
+    # Without a Content-Type the body is not read as JSON either: a form could send it.
+    sent = (
+        say(language, f"comme {kind}", f"as {kind}")
+        if kind
+        else say(language, "sans Content-Type", "without a Content-Type")
+    )
+    return say(
+        language,
+        f"le corps de la requête est envoyé {sent}, pas comme du JSON (envoyez l'en-tête "
+        "Content-Type: application/json ; avec curl, -H 'Content-Type: application/json')",
+        f"the request body is sent {sent}, not as JSON (send the header Content-Type: "
+        "application/json; with curl, -H 'Content-Type: application/json')",
+    )
 
 
 async def _unprocessable(request: Request, exc: Exception) -> Response:
@@ -232,11 +291,15 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
         return shown
     # pydantic's list stays the detail (the OpenAPI description declares it; programs read
     # it); beside it, the code every other refusal carries and one line to show a person.
-    line = one_line(errors, language_of(request))
+    line = _not_json(request, errors) or one_line(errors, language_of(request))
     body: dict[str, Any] = {"detail": errors, "code": CODES[400], "message": line}
     if request.url.path.startswith("/v1/"):
         kind = "invalid_request_error"
         body["error"] = {"message": line, "type": kind, "code": "invalid_request"}
+        # OpenAI answers a request it cannot use with 400, never 422, and its clients raise
+        # BadRequestError for 400 only: n=2 or a missing model raised UnprocessableEntityError,
+        # which code catching BadRequestError (a user message missing: 400) let through.
+        return JSONResponse(body, status_code=400)
     return JSONResponse(body, status_code=422)
 
 

@@ -20,8 +20,10 @@ charter's decisions).
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,7 +41,7 @@ from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.charter.audience import shown
 from commune.config import LimitsSettings
-from commune.errors import InvalidRequest
+from commune.errors import InvalidRequest, NotFound
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
 from commune.text import tokens
@@ -85,6 +87,13 @@ IGNORED = (
 ONE_CHOICE = "How many choices: 1 only (an answer is the commons' one checked answer)."
 
 
+# Tools and structured output were accepted and ignored: LangChain's
+# with_structured_output(method="function_calling") then returned None, a forced tool_choice
+# no tool call and no word of why. An answer is text with its sources, so these are refused.
+NO_TOOLS = 'Refused unless empty (or tool_choice is "none"): Commune calls no tools.'
+TEXT_ONLY = 'Only {"type": "text"}: an answer is text with its sources, not JSON.'
+
+
 class ChatRequest(BaseModel):
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
@@ -94,6 +103,26 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
     temperature: float | None = Field(None, description=IGNORED)
     n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
+    tools: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
+    tool_choice: str | dict[str, Any] | None = Field(None, description=NO_TOOLS)
+    functions: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
+    function_call: str | dict[str, Any] | None = Field(None, description=NO_TOOLS)
+    response_format: dict[str, Any] | None = Field(None, description=TEXT_ONLY)
+
+
+def _text_only(req: ChatRequest) -> None:
+    """Refuse what asks for something other than a text answer: a tool call, JSON."""
+    if (req.tools and req.tool_choice != "none") or (req.functions and req.function_call != "none"):
+        raise InvalidRequest(
+            "Commune calls no tools: it answers from the commons' documents, with their sources",
+            'send the request without tools, or with tool_choice "none"',
+        )
+    kind = (req.response_format or {}).get("type", "text")
+    if kind != "text":
+        raise InvalidRequest(
+            f"response_format {kind!r} is not offered: an answer is text with its sources",
+            "leave response_format out, and read the sources from citations",
+        )
 
 
 class CompletionRequest(BaseModel):
@@ -111,6 +140,35 @@ class EmbeddingRequest(BaseModel):
     model: str
     # Token ids (cl100k_base) are what LangChain's OpenAIEmbeddings sends by default.
     input: str | list[str] | list[int] | list[list[int]]
+    # "base64" was answered with lists of floats: the openai client, asked for base64, hands
+    # its caller what the server sent, and their b64decode failed on a list.
+    encoding_format: Literal["float", "base64"] = Field(
+        "float", description="float: lists of numbers; base64: little-endian float32 bytes."
+    )
+    # Ignored, a vector of another size came back, and a store made for that size refused it
+    # far from the cause (or, sized by the first vector, held two sizes).
+    dimensions: int | None = Field(
+        None, gt=0, description="The model's own dimension only: vectors are not shortened."
+    )
+
+
+def _sized(model: str, dimensions: int | None) -> None:
+    """Refuse, before any work, a ``dimensions`` the model does not make."""
+    from commune.embed import get_embedder
+
+    if dimensions is not None and dimensions != (dim := get_embedder(model).dim):
+        raise InvalidRequest(
+            f"{model} makes vectors of {dim} dimensions, not {dimensions}",
+            "leave dimensions out, or ask another model (GET /v1/models)",
+        )
+
+
+def _encoded(vector: Any, encoding: str) -> list[float] | str:
+    """One vector as OpenAI sends it: numbers, or base64 of its float32 bytes, little-endian
+    (the openai client decodes it with numpy's frombuffer)."""
+    if encoding == "base64":
+        return base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+    return list(vector.tolist())
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
@@ -124,6 +182,28 @@ def _text(content: str | list[dict[str, Any]] | None) -> str:
                 )
         return " ".join(parts)
     return content or ""
+
+
+# LlamaIndex's messages_to_prompt, which its OpenAILike uses for chat() unless told
+# is_chat_model=True: "role: content" lines, then "assistant: " for the reply.
+_TURN = re.compile(r"^(system|developer|user|assistant|tool|function|chatbot|model): ", re.M)
+
+
+def _asked(prompt: str) -> str:
+    """The question in a text completion's ``prompt``: a conversation written out as
+    LlamaIndex writes it was taken whole for the question ("system: …\nuser: Quand passe le
+    camion ?\nassistant: "), and nothing was found; its last user turn is the question."""
+    turns = list(_TURN.finditer(prompt))
+    if not turns or turns[0].start() != 0 or prompt.rstrip() != prompt[: turns[-1].end()].rstrip():
+        return prompt  # not a whole conversation that ends by giving the assistant the word
+    if turns[-1].group(1) != "assistant":
+        return prompt
+    users = [
+        prompt[turn.end() : after.start()]
+        for turn, after in zip(turns, turns[1:], strict=False)
+        if turn.group(1) == "user"
+    ]
+    return users[-1].strip() if users and users[-1].strip() else prompt
 
 
 def _payload(answer: Answer) -> dict[str, Any]:
@@ -194,6 +274,13 @@ def _usage(answer: Answer, prompt: str, completion: str) -> dict[str, Any]:
     }
 
 
+def _refusal(answer: Answer) -> str | None:
+    """The charter's refusal in OpenAI's own field for one, beside the content (which keeps
+    it for the clients that read only the text): a refused question came back as an answer,
+    and a program could not tell them apart without reading Commune's extension."""
+    return answer.text if answer.mode == "refused" else None
+
+
 class _Shape:
     """One answer as a /v1 response: chat or text completion, sources in the content or not."""
 
@@ -234,6 +321,7 @@ class _Shape:
         message: dict[str, Any] = {"role": "assistant", "content": content}
         if answer is not None:
             message["annotations"] = _annotations(content, answer)
+            message["refusal"] = _refusal(answer)
         return {"index": 0, "message": message, "finish_reason": finish}
 
     def whole(self, answer: Answer) -> dict[str, Any]:
@@ -290,7 +378,7 @@ class _Shape:
             content = "".join(sent)
             closing = self.closing(item, content)
             if self.kind == "chat":
-                delta = {"annotations": _annotations(content, item)}
+                delta = {"annotations": _annotations(content, item), "refusal": _refusal(item)}
                 yield event({"index": 0, "delta": delta, "finish_reason": "stop"}, **closing)
             else:
                 yield event(
@@ -358,10 +446,25 @@ def models(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
         return _models(commune)
 
 
+@router.get("/models/{model:path}")
+def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+    """One model of /v1/models (the openai client's models.retrieve): it answered 404
+    "nothing at this address", as if the route were mistyped, even for a model listed."""
+    with commune.metered("v1/models", actor):
+        listing = _models(commune)
+    if not model:  # /v1/models/, as a client that ends its addresses with a slash asks
+        return listing
+    for card in listing["data"]:
+        if card["id"] == model:
+            return dict(card)
+    raise NotFound(f"no model {model!r} can answer here", "GET /v1/models lists those that can")
+
+
 @router.post("/embeddings")
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     texts = _inputs(req.input)
     _bounded(texts, commune.settings.limits)
+    _sized(req.model, req.dimensions)
     embedder, vectors, counted = await run_in_threadpool(
         commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
     )
@@ -369,7 +472,7 @@ async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) 
         "object": "list",
         "model": embedder.name,
         "data": [
-            {"object": "embedding", "index": i, "embedding": v.tolist()}
+            {"object": "embedding", "index": i, "embedding": _encoded(v, req.encoding_format)}
             for i, v in enumerate(vectors)
         ],
         "usage": {"prompt_tokens": counted, "total_tokens": counted},
@@ -390,7 +493,7 @@ async def _respond(
     mode = shape.requested if shape.requested in (AUTO, EXTRACTIVE) else "generate"
     model = shape.requested if mode == "generate" else None
     if model is not None:
-        _not_an_embedder(commune, model)
+        _askable(commune, model)
     asked: dict[str, Any] = {
         "collection": collection,
         "mode": mode,
@@ -411,15 +514,26 @@ async def _respond(
     return ClosingStream(chunks, events)
 
 
-def _not_an_embedder(commune: Commune, model: str) -> None:
-    """/v1/models lists the embedders beside the generators, as OpenAI's does; one asked for
-    an answer was refused with "add [models.e5-small] to commune.toml", a hint that sent the
-    operator to configure a generator by an embedder's name."""
+def _askable(commune: Commune, model: str) -> None:
+    """Refuse, in words for a caller of /v1, a model nobody configured. /v1/models lists the
+    embedders beside the generators, as OpenAI's does; one asked for an answer was refused
+    with "add [models.e5-small] to commune.toml", a hint that sent the operator to configure
+    a generator by an embedder's name."""
     from commune.embed import installed
 
-    if model in installed() and model not in {c.name for c in commune.models.cards()}:
+    configured = {c.name for c in commune.models.cards()}
+    if model in installed() and model not in configured:
         raise InvalidRequest(
             f"{model!r} is an embedding model, for /v1/embeddings",
+            "ask for answers with auto, extractive or a configured model: GET /v1/models "
+            "lists them",
+        )
+    if model not in configured:
+        # A client's default (gpt-4o-mini, gpt-3.5-turbo) was told "add [models.gpt-4o-mini]
+        # to commune.toml", a step for the operator, with every configured model named,
+        # those the charter never lets answer too: the caller needs the ones it may ask.
+        raise NotFound(
+            f"unknown model {model!r}",
             "ask for answers with auto, extractive or a configured model: GET /v1/models "
             "lists them",
         )
@@ -446,6 +560,7 @@ STREAMED: dict[int | str, dict[str, Any]] = {
 async def chat(
     req: ChatRequest, actor: Caller, commune: CommuneDep, request: Request, response: Response
 ) -> Any:
+    _text_only(req)
     question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
     if not question.strip():
         raise InvalidRequest("messages must contain a user message with text")
@@ -477,7 +592,7 @@ async def completions(
         raise InvalidRequest(
             f"one prompt per request, got {len(prompts)}", "send them in several requests"
         )
-    question = prompts[0]
+    question = _asked(prompts[0])
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
     shape = _Shape("text", req.model, req.sources_in_content, question, actor)

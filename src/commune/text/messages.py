@@ -26,6 +26,23 @@ EXACT = {
         "messages doit contenir un message de l'utilisateur avec du texte"
     ),
     "prompt must be a question with text": "prompt doit être une question avec du texte",
+    "Commune calls no tools: it answers from the commons' documents, with their sources": (
+        "Commune n'appelle aucun outil : il répond à partir des documents des communs, avec "
+        "leurs sources"
+    ),
+    'send the request without tools, or with tool_choice "none"': (
+        'envoyez la requête sans tools, ou avec tool_choice "none"'
+    ),
+    "GET /v1/models lists those that can": "GET /v1/models liste ceux qui le peuvent",
+    "Commune answers through /v1/chat/completions, not OpenAI's Responses API": (
+        "Commune répond par /v1/chat/completions, pas par l'API Responses d'OpenAI"
+    ),
+    "use chat completions; with LangChain, use_responses_api=False": (
+        "utilisez chat completions ; avec LangChain, use_responses_api=False"
+    ),
+    "leave response_format out, and read the sources from citations": (
+        "retirez response_format, et lisez les sources dans citations"
+    ),
     "the MCP endpoint is starting: retry in a second": (
         "le point d'accès MCP démarre : réessayez dans une seconde"
     ),
@@ -474,6 +491,14 @@ PATTERNS = [
             "pour PostgreSQL, utilisez pg_restore sur le pg_dump que vous gardez",
         ),
         (r"nothing at (?P<path>\S+)", "rien à l'adresse {path}"),
+        (
+            r"nothing at (?P<path>\S+): the OpenAI-compatible API is at (?P<meant>\S+)",
+            "rien à l'adresse {path} : l'API compatible OpenAI est à l'adresse {meant}",
+        ),
+        (
+            r"give your client the base URL (?P<base>\S+)",
+            "donnez à votre client l'URL de base {base}",
+        ),
         (
             r"(?P<method>[A-Z]+) is not accepted at (?P<path>\S+)",
             "{method} n'est pas accepté à l'adresse {path}",
@@ -2170,6 +2195,23 @@ PATTERNS = [
             "ou retirez --licence-text pour utiliser celui qui est enregistré",
         ),
         (r"unknown model (?P<name>'[^']*')", "modèle inconnu {name}"),
+        (
+            r"no model (?P<name>'[^']*') can answer here",
+            "aucun modèle {name} ne peut répondre ici",
+        ),
+        (
+            r"(?P<model>\S+) makes vectors of (?P<dim>\d+) dimensions, not (?P<n>\d+)",
+            "{model} produit des vecteurs de {dim} dimensions, pas {n}",
+        ),
+        (
+            r"leave dimensions out, or ask another model \(GET /v1/models\)",
+            "retirez dimensions, ou demandez un autre modèle (GET /v1/models)",
+        ),
+        (
+            r"response_format (?P<kind>'[^']*') is not offered: an answer is text with its "
+            r"sources",
+            "response_format {kind} n'est pas proposé : une réponse est du texte avec ses sources",
+        ),
         (
             r"(?P<name>'[^']*') is an embedding model, for /v1/embeddings",
             "{name} est un modèle de plongement, pour /v1/embeddings",
