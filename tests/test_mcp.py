@@ -362,3 +362,73 @@ def test_an_agent_of_a_sessionless_protocol_is_not_cut_off_after_32_calls(coop):
                     )
 
         asyncio.run(run())
+
+
+def test_a_failure_of_ours_reaches_the_agent_named_with_its_incident(coop, monkeypatch, caplog):
+    """A busy database (another process writing past the 30 s wait) told the agent only
+    "Error executing tool search", or "Error creating resource from template …" for a
+    document, in English: neither what happened nor whether to retry. Now as the API's 500:
+    the fault named, or an incident number, in the agent's language; the traceback in the
+    operator's log under that number."""
+    import sqlite3
+
+    from mcp.shared.exceptions import MCPError
+    from sqlalchemy.exc import OperationalError
+
+    from commune.account.metering import Metering
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.core import Commune
+
+    commune, ann, _ = coop
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cause = sqlite3.OperationalError("database is locked")
+        raise OperationalError("INSERT INTO usage", {}, cause)
+
+    def on_fire(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire at /srv/secret")
+
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> list[str]:
+        said = []
+        async with Client(server) as c:
+            for tool, arguments in (
+                ("search", {"query": "piscine"}),
+                ("ask", {"question": "Quand ont lieu les cours de natation ?"}),
+                ("get_document", {"document_id": 1}),
+                ("list_collections", {}),
+            ):
+                r = await c.call_tool(tool, arguments)
+                assert r.is_error, r.content
+                said.append(r.content[0].text)
+            with pytest.raises(MCPError) as refused:
+                await c.read_resource("commune://documents/1")
+            said.append(str(refused.value))
+        return said
+
+    with monkeypatch.context() as m, caplog.at_level("ERROR", logger="commune.api"):
+        m.setattr(Metering, "record_usage", locked)
+        m.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+        french = asyncio.run(run())
+        m.setenv("LANG", "en_GB.UTF-8")
+        english = asyncio.run(run())
+    for line in french:
+        assert "la base du serveur est occupée" in line and "(incident " in line, line
+    for line in english:
+        assert "the server's database is busy" in line and "(incident " in line, line
+    for line in french + english:
+        number = line.split("(incident ")[1].split(")")[0]
+        assert any(number in r.getMessage() and r.exc_info for r in caplog.records), number
+        assert "INSERT" not in line and "\n" not in line
+    monkeypatch.setattr(Commune, "search", on_fire)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+
+    async def crash() -> str:
+        async with Client(server) as c:
+            r = await c.call_tool("search", {"query": "piscine"})
+            assert r.is_error
+            return r.content[0].text
+
+    said = asyncio.run(crash())
+    assert "erreur interne (incident " in said and "/srv/secret" not in said, said

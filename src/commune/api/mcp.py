@@ -73,20 +73,34 @@ def language_of(ctx: Any) -> str:
 
 def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Commune's own errors (a bad value, a quota, an unknown key or collection) reach the
-    agent with their message, in its language, as MCP tool errors; anything else stays a
-    crash: the SDK logs it and tells the agent only "Error executing tool NAME"."""
+    agent with their message, in its language, as MCP tool errors; a failure of ours is told
+    as the API's 500 tells it (:func:`failure`)."""
     import functools
 
     from mcp.server.mcpserver.exceptions import ToolError
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        language = language_of(kwargs.get("ctx"))
         try:
             return fn(*args, **kwargs)
         except CommuneError as exc:
-            raise ToolError(localise(exc.in_fields(), language_of(kwargs.get("ctx")))) from exc
+            raise ToolError(localise(exc.in_fields(), language)) from exc
+        except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
+            raise ToolError(failure(exc, language, f"mcp/{fn.__name__}")) from exc
 
     return wrapper
+
+
+def failure(exc: Exception, language: str, where: str) -> str:
+    """A failure of ours (a busy, full or read-only disk, a bug), as the API's 500 says it:
+    the machine's fault named, or an incident number, in the agent's language; its traceback
+    in the operator's log under that number. The SDK told the agent only "Error executing
+    tool search" or "Error creating resource from template …", in English: neither what
+    happened nor whether to retry."""
+    from commune.http.incidents import incident
+
+    return localise(incident(exc, language, where).message, language)
 
 
 def _one_line_arguments(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
@@ -198,6 +212,8 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
             raise ResourceNotFoundError(localise(exc.in_fields(), language)) from exc
         except CommuneError as exc:
             raise ResourceError(localise(exc.in_fields(), language)) from exc
+        except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
+            raise ResourceError(failure(exc, language, "mcp/resource")) from exc
         return (
             f"{doc['title']}\n\n{doc['text']}\n\n— {doc['source_uri']} "
             f"(licence {doc['licence'] or 'unknown'})"
