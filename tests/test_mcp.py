@@ -48,7 +48,7 @@ async def session_checks(client, private_visible: bool) -> dict:  # type: ignore
     assert ("privee-a" in names) is private_visible and "shared" in names
     hits = json.loads(
         text_of(await client.call_tool("search", {"query": "budget piscine", "k": 5}))
-    )
+    )["hits"]
     assert any("41 000" in h["text"] for h in hits) is private_visible
     # k is bounded as on /api/search: a billion returned every readable passage at once.
     many = await client.call_tool("search", {"query": "budget piscine", "k": 10**9})
@@ -432,3 +432,100 @@ def test_a_failure_of_ours_reaches_the_agent_named_with_its_incident(coop, monke
 
     said = asyncio.run(crash())
     assert "erreur interne (incident " in said and "/srv/secret" not in said, said
+
+
+def test_an_agent_is_not_handed_what_the_charter_keeps_out_of_answers(coop, tmp_path, monkeypatch):
+    """`ask` leaves out of answers a document whose rights holder opted out of text and data
+    mining, and one whose licence forbids the member's declared (commercial) use; its charter
+    refuses some questions. An agent's `search` handed it all the same, and `get_document` the
+    whole text, so that the agent wrote the answer the charter refused by asking `search`
+    instead of `ask`. Now each is withheld with its reason, in the agent's language, as the
+    peers' searches are."""
+    from mcp.shared.exceptions import MCPError
+
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.govern.members import add_member
+
+    commune, ann, _ = coop
+    with commune.engine.begin() as conn:
+        add_member(conn, "Société D", "other", declared_use="commercial")
+    dan = make_key(commune, "dan", "Société D")
+    reserved, nc = tmp_path / "reserved", tmp_path / "nc"
+    for d in (reserved, nc):
+        d.mkdir()
+    (reserved / "horaires.txt").write_text(
+        "Les horaires d'été de la piscine municipale commencent le premier juillet."
+    )
+    (nc / "tarifs.txt").write_text(
+        "Le tarif de la piscine municipale est de trois euros pour les adultes."
+    )
+    commune.add([reserved], collection="shared", licence="etalab-2.0", tdm_reserved=True)
+    commune.add([nc], collection="shared", licence="CC-BY-NC-4.0")
+    ids = {d["title"][:20]: d["id"] for d in commune.documents("shared")}
+    reserved_id = next(i for t, i in ids.items() if t.startswith("Les horaires"))
+    nc_id = next(i for t, i in ids.items() if t.startswith("Le tarif"))
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "candidats"\nwords = ["évaluer un '
+        'candidat"]\nmessage_fr = "Pas d\'évaluation de candidats."\nmessage_en = "No '
+        'evaluation of candidates."\n'
+    )
+
+    async def run(key: str) -> dict:
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        seen: dict = {}
+        async with Client(server) as c:
+            found = json.loads(text_of(await c.call_tool("search", {"query": "piscine"})))
+            seen["hits"] = {h["document_id"] for h in found["hits"]}
+            seen["withheld"] = {w["document_id"]: w["reason"] for w in found["withheld"]}
+            refused = await c.call_tool("search", {"query": "comment évaluer ce candidat"})
+            seen["refused"] = json.loads(text_of(refused))
+            for n in (reserved_id, nc_id):
+                r = await c.call_tool("get_document", {"document_id": n})
+                seen[n] = r.content[0].text if r.is_error else "given"
+                try:
+                    await c.read_resource(f"commune://documents/{n}")
+                    seen[f"resource {n}"] = "given"
+                except MCPError as exc:
+                    seen[f"resource {n}"] = str(exc)
+        return seen
+
+    town = asyncio.run(run(ann))  # a non-commercial member: only the opt-out is withheld
+    assert reserved_id not in town["hits"] and nc_id in town["hits"], town
+    assert town["withheld"] == {
+        reserved_id: "its rights holder reserved text and data mining (TDM opt-out)"
+    }
+    assert town[reserved_id].endswith(
+        f"document {reserved_id} is not given to agents: its rights holder opted out of text "
+        "and data mining (a person may read it on the cooperative's site)"
+    ), town[reserved_id]
+    assert town[f"resource {reserved_id}"].startswith(f"document {reserved_id} is not given")
+    assert town[nc_id] == "given" and town[f"resource {nc_id}"] == "given"
+    assert (
+        town["refused"]["hits"] == []
+        and "No evaluation of candidates." in (town["refused"]["refused"])
+    )
+
+    company = asyncio.run(run(dan))  # its declared commercial use: the NC licence too
+    assert not {reserved_id, nc_id} & company["hits"]
+    assert "forbids commercial use" in company["withheld"][nc_id]
+    assert company[nc_id].endswith(
+        "its licence CC-BY-NC-4.0 forbids commercial use, which your member declared"
+    )
+    with commune.engine.connect() as conn:
+        routes = dict(
+            conn.exec_driver_sql(
+                "select mode, count(*) from usage where route = 'mcp/search' group by mode"
+            ).all()
+        )
+    assert routes.get("refused") == 2  # a refused search is a request too, in the ledger
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+    french = asyncio.run(run(dan))
+    assert french["withheld"][nc_id] == (
+        "sa licence CC-BY-NC-4.0 interdit l'usage commercial, que votre membre a déclaré"
+    )
+    assert french[reserved_id].endswith(
+        f"le document {reserved_id} n'est pas remis aux agents\u00a0: son ayant droit s'est "
+        "opposé à la fouille de textes et de données (une personne peut le lire sur le site de "
+        "la coopérative)"
+    ), french[reserved_id]
+    assert "Pas d'évaluation de candidats." in french["refused"]["refused"]

@@ -145,14 +145,22 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     server = _one_line_arguments(MCPServer)(name="commune", instructions=INSTRUCTIONS)
 
     @server.tool(
-        description="Hybrid search of the commons: passages with their source and licence."
+        description="Hybrid search of the commons: {hits: passages with their source and "
+        "licence, withheld: the documents whose passages the charter keeps out of answers "
+        "(a TDM opt-out, a licence your member's use forbids), each with its reason}; "
+        "{refused: the reason} when the charter refuses the query."
     )
     @_anticipated
     def search(query: str, ctx: Context, collection: str | None = None, k: Hits = 10) -> str:
-        hits = commune.search(
-            query, collection=collection, k=k, actor=actor_of(ctx), record="mcp/search"
+        found = commune.search_for_agent(
+            query,
+            collection=collection,
+            k=k,
+            actor=actor_of(ctx),
+            record="mcp/search",
+            language=language_of(ctx),
         )
-        return json.dumps([h.to_json() for h in hits], ensure_ascii=False)
+        return json.dumps(found, ensure_ascii=False)
 
     @server.tool(
         description="Answer a question with cited sentences, their sources, the energy used and "
@@ -171,12 +179,15 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         )
         return json.dumps(answer_json(answer, actor), ensure_ascii=False, default=str)
 
-    @server.tool(description="A published document with its licence, provenance and text.")
+    @server.tool(
+        description="A published document with its licence, provenance and text; refused, "
+        "with the reason, when the charter keeps its passages out of answers."
+    )
     @_anticipated
     def get_document(document_id: RowId, ctx: Context) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/get_document", actor):
-            doc = commune.document(document_id, actor=actor)
+            doc = commune.document_for_agent(document_id, actor=actor)
             doc.pop("passages")  # the same text again, cut in pieces: the page's business
             return json.dumps(doc, ensure_ascii=False, default=str)
 
@@ -207,7 +218,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resource", actor):
-                doc = commune.document(int(document_id), actor=actor)
+                doc = commune.document_for_agent(int(document_id), actor=actor)
         except NotFound as exc:
             raise ResourceNotFoundError(localise(exc.in_fields(), language)) from exc
         except CommuneError as exc:
