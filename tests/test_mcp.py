@@ -529,3 +529,34 @@ def test_an_agent_is_not_handed_what_the_charter_keeps_out_of_answers(coop, tmp_
         "la coopérative)"
     ), french[reserved_id]
     assert "Pas d'évaluation de candidats." in french["refused"]["refused"]
+
+
+def test_the_tools_schemas_say_what_each_argument_takes(commune, monkeypatch):
+    """`ask`'s mode was any string to its schema (the tool alone refused a fourth value), and
+    no argument said what it was: an agent reads the schemas, nothing else, before it calls.
+    The server's version was empty."""
+    import commune as package
+    from commune.api.mcp import build_server
+    from commune.govern.policy import OPERATOR
+
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> tuple[dict, str, str]:  # type: ignore[type-arg]
+        async with Client(server) as c:
+            assert c.server_info is not None and c.server_info.version == package.__version__
+            schemas = {t.name: t.input_schema for t in (await c.list_tools()).tools}
+            wrong = await c.call_tool("ask", {"question": "piscine", "mode": "génératif"})
+            assert wrong.is_error
+            monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+            mauvais = await c.call_tool("ask", {"question": "piscine", "mode": "génératif"})
+            return schemas, wrong.content[0].text, mauvais.content[0].text
+
+    schemas, wrong, mauvais = asyncio.run(run())
+    assert schemas["ask"]["properties"]["mode"]["enum"] == ["auto", "extractive", "generate"]
+    for tool, schema in schemas.items():
+        for name, argument in schema["properties"].items():
+            assert argument.get("description"), (tool, name)
+    assert wrong == (
+        "Error executing tool ask: mode: must be 'auto', 'extractive' or 'generate'"
+    ), wrong
+    assert mauvais.endswith("mode\u00a0: doit être 'auto', 'extractive' ou 'generate'"), mauvais

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -40,9 +40,35 @@ KEY_ENV = "COMMUNE_API_KEY"
 # A row's id: SQLite and PostgreSQL hold 64-bit integers; a larger one is refused by the
 # tool's schema (a one-line error), not left to overflow in the database driver.
 MAX_ROW_ID = 2**63 - 1
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+# Each argument's schema says what the tool takes, as /api/search's and /api/ask's do: an
+# agent reads nothing else before it calls. `mode` was any string to the schema, and only
+# the tool refused a fourth one; `collection` and `k` said nothing of what they were.
+RowId = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_ROW_ID,
+        description="The document's id: a search hit's or an answer's source's document_id.",
+    ),
+]
 # As /api/search's: k=10**9 returned every readable passage in one metered request.
-Hits = Annotated[int, Field(ge=1, le=100)]
+Hits = Annotated[int, Field(ge=1, le=100, description="How many passages, at most.")]
+Collection = Annotated[
+    str | None,
+    Field(
+        description="Only this collection (a name list_collections gives); none: every "
+        "collection the caller may read."
+    ),
+]
+Query = Annotated[str, Field(description="What to search for, in a few words.")]
+Question = Annotated[str, Field(description="The question, in French or English.")]
+Mode = Annotated[
+    Literal["auto", "extractive", "generate"],
+    Field(
+        description="auto: as the charter decides; extractive: quote the sources; generate: "
+        "a model writes a cited answer."
+    ),
+]
 INSTRUCTIONS = (
     "Cited answers from a cooperative's documents commons (French and English). Use `ask` for "
     "an answer with its sources and the charter's decisions, `search` for passages, "
@@ -142,7 +168,12 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         from mcp.server.mcpserver import Context, MCPServer
     else:
         Context, MCPServer = _requires()
-    server = _one_line_arguments(MCPServer)(name="commune", instructions=INSTRUCTIONS)
+    from commune import __version__
+
+    # The version, as /healthz says it: a client shows it, and an operator asks for it.
+    server = _one_line_arguments(MCPServer)(
+        name="commune", version=__version__, instructions=INSTRUCTIONS
+    )
 
     @server.tool(
         description="Hybrid search of the commons: {hits: passages with their source and "
@@ -151,7 +182,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         "{refused: the reason} when the charter refuses the query."
     )
     @_anticipated
-    def search(query: str, ctx: Context, collection: str | None = None, k: Hits = 10) -> str:
+    def search(query: Query, ctx: Context, collection: Collection = None, k: Hits = 10) -> str:
         found = commune.search_for_agent(
             query,
             collection=collection,
@@ -164,10 +195,12 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
 
     @server.tool(
         description="Answer a question with cited sentences, their sources, the energy used and "
-        "the charter's decisions. mode: auto (the charter chooses), extractive or generate."
+        "the charter's decisions."
     )
     @_anticipated
-    def ask(question: str, ctx: Context, collection: str | None = None, mode: str = "auto") -> str:
+    def ask(
+        question: Question, ctx: Context, collection: Collection = None, mode: Mode = "auto"
+    ) -> str:
         actor = actor_of(ctx)
         answer = commune.ask(
             question,
