@@ -177,8 +177,23 @@ def test_the_printed_desktop_config_starts_a_working_server(commune, home, tmp_p
     assert r.exit_code == 0, r.output
     server = json.loads(r.stdout)["mcpServers"]["commune"]
     assert server["args"][-3:] == ["--home", str(home.resolve()), "mcp"]
-    assert server["command"].startswith("/") and server["env"] == {"COMMUNE_API_KEY": "cmn_..."}
+    # The English of the shell that printed it is carried: a desktop client passes the
+    # server no locale, and its agent was told every error in French.
+    assert server["command"].startswith("/") and server["env"] == {
+        "COMMUNE_API_KEY": "cmn_...",
+        "LANG": "en_US.UTF-8",
+    }
     assert "commune key create" in r.stderr
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "mcp", "--print-config"]
+    )
+    assert json.loads(french.stdout)["mcpServers"]["commune"]["env"] == {
+        "COMMUNE_API_KEY": "cmn_..."  # French is the server's default
+    }
+    alone = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(home), "mcp", "--print-config", "--no-auth"]
+    )
+    assert json.loads(alone.stdout)["mcpServers"]["commune"]["env"] == {"LANG": "en_GB.UTF-8"}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # Started as the desktop client would: the key is checked against the home at start

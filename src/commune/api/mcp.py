@@ -298,10 +298,15 @@ def stdio_actor(commune: "Commune", no_auth: bool = False) -> Callable[[Any], Ac
     return lambda ctx: actor_from_key(commune, key)
 
 
-def desktop_config(home: Path, no_auth: bool = False) -> dict[str, Any]:
+def desktop_config(
+    home: Path, no_auth: bool = False, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A desktop MCP client's configuration (``mcpServers``) that starts `commune mcp` over
     stdio on ``home``. Paths are absolute: the client knows neither the virtual environment
-    (so ``commune`` is not on its PATH) nor the directory the home is relative to."""
+    (so ``commune`` is not on its PATH) nor the directory the home is relative to. An
+    English locale in ``environ`` (the shell that prints it) is carried in ``env``: a client
+    passes the server no locale of its own, and the agent was told every error in French
+    although the person who printed the configuration reads English."""
     # The script installed beside this interpreter; `python -m commune.cli` when there is
     # none (a source checkout). The interpreter's path is kept unresolved: a virtual
     # environment's python is a link, and resolving it would leave the environment.
@@ -313,10 +318,22 @@ def desktop_config(home: Path, no_auth: bool = False) -> dict[str, Any]:
         command, args = str(interpreter), ["-m", "commune.cli"]
     args += ["--home", str(home), "mcp"]
     server: dict[str, Any] = {"command": command, "args": args}
+    env: dict[str, str] = {}
     if no_auth:
         args.append("--no-auth")
     else:
-        server["env"] = {KEY_ENV: "cmn_..."}
+        env[KEY_ENV] = "cmn_..."
+    environ = os.environ if environ is None else environ
+    if from_environment(environ) == "en":  # French needs nothing: the server's default
+        # The variable that decided, as gettext reads them (text/messages.from_environment).
+        name = next(
+            n
+            for n in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+            if environ.get(n, "").split(":")[0].strip()
+        )
+        env[name] = environ[name]
+    if env:
+        server["env"] = env
     return {"mcpServers": {"commune": server}}
 
 
