@@ -116,6 +116,24 @@ def test_stdio_refuses_a_missing_or_invalid_key(home, commune):
         assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_stdio_takes_a_key_pasted_with_spaces_around_it(coop, home):
+    """A key pasted into a desktop configuration with a space or a newline after it was
+    refused as unknown over stdio ("clé d'API inconnue"), while /mcp strips a bearer token's."""
+    commune, ann, _ = coop
+
+    async def run() -> list[str]:
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "commune.cli", "--home", str(home), "mcp"],
+            env={"COMMUNE_API_KEY": f" {ann} \n", "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        )
+        async with Client(params, cache=None) as client:
+            said = json.loads(text_of(await client.call_tool("list_collections", {})))
+            return [c["name"] for c in said]
+
+    assert "privee-a" in asyncio.run(run())  # Ville A's own: the key is ann's
+
+
 def test_stdio_without_a_home_names_it_and_creates_nothing(tmp_path, monkeypatch):
     """Issue 24: a desktop client starts `commune mcp` in a directory of its own; the default
     home there was created empty, and the agent was told its key was wrong."""

@@ -288,7 +288,9 @@ def stdio_actor(commune: "Commune", no_auth: bool = False) -> Callable[[Any], Ac
 
     if no_auth:
         return lambda ctx: OPERATOR
-    key = os.environ.get(KEY_ENV)
+    # Stripped, as a bearer token is over HTTP (api/auth.key_in): a key pasted into a
+    # desktop configuration with a space or a newline after it was refused as unknown.
+    key = os.environ.get(KEY_ENV, "").strip()
     if not key:
         raise CommuneError(
             f"the MCP server needs an API key in {KEY_ENV}",
