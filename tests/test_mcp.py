@@ -593,3 +593,24 @@ def test_the_tools_schemas_say_what_each_argument_takes(commune, monkeypatch):
         "Error executing tool ask: mode: must be 'auto', 'extractive' or 'generate'"
     ), wrong
     assert mauvais.endswith("mode\u00a0: doit être 'auto', 'extractive' ou 'generate'"), mauvais
+
+
+def test_an_empty_collection_is_every_one_the_agent_may_read(coop):
+    """A model filling in a tool's optional arguments often sends "" for "no value": it was
+    told "no collection named ''" and its search or question went unanswered."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> tuple[dict, dict]:  # type: ignore[type-arg]
+        async with Client(server) as c:
+            found = await c.call_tool("search", {"query": "budget piscine", "collection": ""})
+            said = await c.call_tool(
+                "ask", {"question": "Quel est le budget de la piscine ?", "collection": " "}
+            )
+            return json.loads(text_of(found)), json.loads(text_of(said))
+
+    found, said = asyncio.run(run())
+    assert {h["collection"] for h in found["hits"]} == {"privee-a", "shared"}
+    assert said["found"] and "41 000" in said["text"]

@@ -56,8 +56,8 @@ Hits = Annotated[int, Field(ge=1, le=100, description="How many passages, at mos
 Collection = Annotated[
     str | None,
     Field(
-        description="Only this collection (a name list_collections gives); none: every "
-        "collection the caller may read."
+        description="Only this collection (a name list_collections gives); none or empty: "
+        "every collection the caller may read."
     ),
 ]
 Query = Annotated[str, Field(description="What to search for, in a few words.")]
@@ -155,6 +155,13 @@ def _one_line_arguments(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     return Server
 
 
+def every_one_if_empty(collection: str | None) -> str | None:
+    """An empty collection is every one the caller may read, as none is: a model filling in a
+    tool's optional arguments often sends "" for "no value", and was told "no collection
+    named ''" (no collection's name is empty)."""
+    return collection if collection and collection.strip() else None
+
+
 def actor_from_key(commune: "Commune", key: str | None) -> Actor:
     from commune.govern.members import authenticate
 
@@ -185,7 +192,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     def search(query: Query, ctx: Context, collection: Collection = None, k: Hits = 10) -> str:
         found = commune.search_for_agent(
             query,
-            collection=collection,
+            collection=every_one_if_empty(collection),
             k=k,
             actor=actor_of(ctx),
             record="mcp/search",
@@ -204,7 +211,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         actor = actor_of(ctx)
         answer = commune.ask(
             question,
-            collection=collection,
+            collection=every_one_if_empty(collection),
             mode=mode,
             route="mcp/ask",
             actor=actor,
