@@ -48,7 +48,7 @@ async def session_checks(client, private_visible: bool) -> dict:  # type: ignore
     assert ("privee-a" in names) is private_visible and "shared" in names
     hits = json.loads(
         text_of(await client.call_tool("search", {"query": "budget piscine", "k": 5}))
-    )
+    )["hits"]
     assert any("41 000" in h["text"] for h in hits) is private_visible
     # k is bounded as on /api/search: a billion returned every readable passage at once.
     many = await client.call_tool("search", {"query": "budget piscine", "k": 10**9})
@@ -116,6 +116,24 @@ def test_stdio_refuses_a_missing_or_invalid_key(home, commune):
         assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_stdio_takes_a_key_pasted_with_spaces_around_it(coop, home):
+    """A key pasted into a desktop configuration with a space or a newline after it was
+    refused as unknown over stdio ("clé d'API inconnue"), while /mcp strips a bearer token's."""
+    commune, ann, _ = coop
+
+    async def run() -> list[str]:
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "commune.cli", "--home", str(home), "mcp"],
+            env={"COMMUNE_API_KEY": f" {ann} \n", "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        )
+        async with Client(params, cache=None) as client:
+            said = json.loads(text_of(await client.call_tool("list_collections", {})))
+            return [c["name"] for c in said]
+
+    assert "privee-a" in asyncio.run(run())  # Ville A's own: the key is ann's
+
+
 def test_stdio_without_a_home_names_it_and_creates_nothing(tmp_path, monkeypatch):
     """Issue 24: a desktop client starts `commune mcp` in a directory of its own; the default
     home there was created empty, and the agent was told its key was wrong."""
@@ -177,8 +195,23 @@ def test_the_printed_desktop_config_starts_a_working_server(commune, home, tmp_p
     assert r.exit_code == 0, r.output
     server = json.loads(r.stdout)["mcpServers"]["commune"]
     assert server["args"][-3:] == ["--home", str(home.resolve()), "mcp"]
-    assert server["command"].startswith("/") and server["env"] == {"COMMUNE_API_KEY": "cmn_..."}
+    # The English of the shell that printed it is carried: a desktop client passes the
+    # server no locale, and its agent was told every error in French.
+    assert server["command"].startswith("/") and server["env"] == {
+        "COMMUNE_API_KEY": "cmn_...",
+        "LANG": "en_US.UTF-8",
+    }
     assert "commune key create" in r.stderr
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "mcp", "--print-config"]
+    )
+    assert json.loads(french.stdout)["mcpServers"]["commune"]["env"] == {
+        "COMMUNE_API_KEY": "cmn_..."  # French is the server's default
+    }
+    alone = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(home), "mcp", "--print-config", "--no-auth"]
+    )
+    assert json.loads(alone.stdout)["mcpServers"]["commune"]["env"] == {"LANG": "en_GB.UTF-8"}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # Started as the desktop client would: the key is checked against the home at start
@@ -362,3 +395,222 @@ def test_an_agent_of_a_sessionless_protocol_is_not_cut_off_after_32_calls(coop):
                     )
 
         asyncio.run(run())
+
+
+def test_a_failure_of_ours_reaches_the_agent_named_with_its_incident(coop, monkeypatch, caplog):
+    """A busy database (another process writing past the 30 s wait) told the agent only
+    "Error executing tool search", or "Error creating resource from template …" for a
+    document, in English: neither what happened nor whether to retry. Now as the API's 500:
+    the fault named, or an incident number, in the agent's language; the traceback in the
+    operator's log under that number."""
+    import sqlite3
+
+    from mcp.shared.exceptions import MCPError
+    from sqlalchemy.exc import OperationalError
+
+    from commune.account.metering import Metering
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.core import Commune
+
+    commune, ann, _ = coop
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cause = sqlite3.OperationalError("database is locked")
+        raise OperationalError("INSERT INTO usage", {}, cause)
+
+    def on_fire(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire at /srv/secret")
+
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> list[str]:
+        said = []
+        async with Client(server) as c:
+            for tool, arguments in (
+                ("search", {"query": "piscine"}),
+                ("ask", {"question": "Quand ont lieu les cours de natation ?"}),
+                ("get_document", {"document_id": 1}),
+                ("list_collections", {}),
+            ):
+                r = await c.call_tool(tool, arguments)
+                assert r.is_error, r.content
+                said.append(r.content[0].text)
+            with pytest.raises(MCPError) as refused:
+                await c.read_resource("commune://documents/1")
+            said.append(str(refused.value))
+        return said
+
+    with monkeypatch.context() as m, caplog.at_level("ERROR", logger="commune.api"):
+        m.setattr(Metering, "record_usage", locked)
+        m.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+        french = asyncio.run(run())
+        m.setenv("LANG", "en_GB.UTF-8")
+        english = asyncio.run(run())
+    for line in french:
+        assert "la base du serveur est occupée" in line and "(incident " in line, line
+    for line in english:
+        assert "the server's database is busy" in line and "(incident " in line, line
+    for line in french + english:
+        number = line.split("(incident ")[1].split(")")[0]
+        assert any(number in r.getMessage() and r.exc_info for r in caplog.records), number
+        assert "INSERT" not in line and "\n" not in line
+    monkeypatch.setattr(Commune, "search", on_fire)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+
+    async def crash() -> str:
+        async with Client(server) as c:
+            r = await c.call_tool("search", {"query": "piscine"})
+            assert r.is_error
+            return r.content[0].text
+
+    said = asyncio.run(crash())
+    assert "erreur interne (incident " in said and "/srv/secret" not in said, said
+
+
+def test_an_agent_is_not_handed_what_the_charter_keeps_out_of_answers(coop, tmp_path, monkeypatch):
+    """`ask` leaves out of answers a document whose rights holder opted out of text and data
+    mining, and one whose licence forbids the member's declared (commercial) use; its charter
+    refuses some questions. An agent's `search` handed it all the same, and `get_document` the
+    whole text, so that the agent wrote the answer the charter refused by asking `search`
+    instead of `ask`. Now each is withheld with its reason, in the agent's language, as the
+    peers' searches are."""
+    from mcp.shared.exceptions import MCPError
+
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.govern.members import add_member
+
+    commune, ann, _ = coop
+    with commune.engine.begin() as conn:
+        add_member(conn, "Société D", "other", declared_use="commercial")
+    dan = make_key(commune, "dan", "Société D")
+    reserved, nc = tmp_path / "reserved", tmp_path / "nc"
+    for d in (reserved, nc):
+        d.mkdir()
+    (reserved / "horaires.txt").write_text(
+        "Les horaires d'été de la piscine municipale commencent le premier juillet."
+    )
+    (nc / "tarifs.txt").write_text(
+        "Le tarif de la piscine municipale est de trois euros pour les adultes."
+    )
+    commune.add([reserved], collection="shared", licence="etalab-2.0", tdm_reserved=True)
+    commune.add([nc], collection="shared", licence="CC-BY-NC-4.0")
+    ids = {d["title"][:20]: d["id"] for d in commune.documents("shared")}
+    reserved_id = next(i for t, i in ids.items() if t.startswith("Les horaires"))
+    nc_id = next(i for t, i in ids.items() if t.startswith("Le tarif"))
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "candidats"\nwords = ["évaluer un '
+        'candidat"]\nmessage_fr = "Pas d\'évaluation de candidats."\nmessage_en = "No '
+        'evaluation of candidates."\n'
+    )
+
+    async def run(key: str) -> dict:
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        seen: dict = {}
+        async with Client(server) as c:
+            found = json.loads(text_of(await c.call_tool("search", {"query": "piscine"})))
+            seen["hits"] = {h["document_id"] for h in found["hits"]}
+            seen["withheld"] = {w["document_id"]: w["reason"] for w in found["withheld"]}
+            refused = await c.call_tool("search", {"query": "comment évaluer ce candidat"})
+            seen["refused"] = json.loads(text_of(refused))
+            for n in (reserved_id, nc_id):
+                r = await c.call_tool("get_document", {"document_id": n})
+                seen[n] = r.content[0].text if r.is_error else "given"
+                try:
+                    await c.read_resource(f"commune://documents/{n}")
+                    seen[f"resource {n}"] = "given"
+                except MCPError as exc:
+                    seen[f"resource {n}"] = str(exc)
+        return seen
+
+    town = asyncio.run(run(ann))  # a non-commercial member: only the opt-out is withheld
+    assert reserved_id not in town["hits"] and nc_id in town["hits"], town
+    assert town["withheld"] == {
+        reserved_id: "its rights holder reserved text and data mining (TDM opt-out)"
+    }
+    assert town[reserved_id].endswith(
+        f"document {reserved_id} is not given to agents: its rights holder opted out of text "
+        "and data mining (a person may read it on the cooperative's site)"
+    ), town[reserved_id]
+    assert town[f"resource {reserved_id}"].startswith(f"document {reserved_id} is not given")
+    assert town[nc_id] == "given" and town[f"resource {nc_id}"] == "given"
+    assert (
+        town["refused"]["hits"] == []
+        and "No evaluation of candidates." in (town["refused"]["refused"])
+    )
+
+    company = asyncio.run(run(dan))  # its declared commercial use: the NC licence too
+    assert not {reserved_id, nc_id} & company["hits"]
+    assert "forbids commercial use" in company["withheld"][nc_id]
+    assert company[nc_id].endswith(
+        "its licence CC-BY-NC-4.0 forbids commercial use, which your member declared"
+    )
+    with commune.engine.connect() as conn:
+        routes = dict(
+            conn.exec_driver_sql(
+                "select mode, count(*) from usage where route = 'mcp/search' group by mode"
+            ).all()
+        )
+    assert routes.get("refused") == 2  # a refused search is a request too, in the ledger
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+    french = asyncio.run(run(dan))
+    assert french["withheld"][nc_id] == (
+        "sa licence CC-BY-NC-4.0 interdit l'usage commercial, que votre membre a déclaré"
+    )
+    assert french[reserved_id].endswith(
+        f"le document {reserved_id} n'est pas remis aux agents\u00a0: son ayant droit s'est "
+        "opposé à la fouille de textes et de données (une personne peut le lire sur le site de "
+        "la coopérative)"
+    ), french[reserved_id]
+    assert "Pas d'évaluation de candidats." in french["refused"]["refused"]
+
+
+def test_the_tools_schemas_say_what_each_argument_takes(commune, monkeypatch):
+    """`ask`'s mode was any string to its schema (the tool alone refused a fourth value), and
+    no argument said what it was: an agent reads the schemas, nothing else, before it calls.
+    The server's version was empty."""
+    import commune as package
+    from commune.api.mcp import build_server
+    from commune.govern.policy import OPERATOR
+
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> tuple[dict, str, str]:  # type: ignore[type-arg]
+        async with Client(server) as c:
+            assert c.server_info is not None and c.server_info.version == package.__version__
+            schemas = {t.name: t.input_schema for t in (await c.list_tools()).tools}
+            wrong = await c.call_tool("ask", {"question": "piscine", "mode": "génératif"})
+            assert wrong.is_error
+            monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+            mauvais = await c.call_tool("ask", {"question": "piscine", "mode": "génératif"})
+            return schemas, wrong.content[0].text, mauvais.content[0].text
+
+    schemas, wrong, mauvais = asyncio.run(run())
+    assert schemas["ask"]["properties"]["mode"]["enum"] == ["auto", "extractive", "generate"]
+    for tool, schema in schemas.items():
+        for name, argument in schema["properties"].items():
+            assert argument.get("description"), (tool, name)
+    assert wrong == (
+        "Error executing tool ask: mode: must be 'auto', 'extractive' or 'generate'"
+    ), wrong
+    assert mauvais.endswith("mode\u00a0: doit être 'auto', 'extractive' ou 'generate'"), mauvais
+
+
+def test_an_empty_collection_is_every_one_the_agent_may_read(coop):
+    """A model filling in a tool's optional arguments often sends "" for "no value": it was
+    told "no collection named ''" and its search or question went unanswered."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> tuple[dict, dict]:  # type: ignore[type-arg]
+        async with Client(server) as c:
+            found = await c.call_tool("search", {"query": "budget piscine", "collection": ""})
+            said = await c.call_tool(
+                "ask", {"question": "Quel est le budget de la piscine ?", "collection": " "}
+            )
+            return json.loads(text_of(found)), json.loads(text_of(said))
+
+    found, said = asyncio.run(run())
+    assert {h["collection"] for h in found["hits"]} == {"privee-a", "shared"}
+    assert said["found"] and "41 000" in said["text"]

@@ -453,6 +453,67 @@ class Commune:
             query, collection=collection, k=k, actor=actor, record=record, retrieval=retrieval
         )
 
+    def search_for_agent(
+        self,
+        query: str,
+        collection: str | None = None,
+        k: int = 10,
+        actor: Actor = OPERATOR,
+        record: str | None = None,
+        language: str = "fr",
+    ) -> dict[str, Any]:
+        """A search whose reader is a model (an MCP agent), which writes its own answer from
+        the passages: they pass what :meth:`ask`'s pass, as the peers' searches do
+        (answering/peer_desk.py): the charter's refusal rules on the query, then the TDM
+        reservations and the licences that the member's declared use forbids, each passage
+        left out named with its reason (``withheld``). A person's search (the web's,
+        /api/search) still finds them, to read; handed to an agent they made the answer that
+        the charter or the rights holder refused, by asking `search` instead of `ask`."""
+        from commune.answering.licensing import usable_for_answers
+        from commune.charter import steps
+
+        charter = self.charter
+        declared = self.library.declared_use(actor)
+        cap = charter.sobriety.member_month_wh_cap
+        month_wh = self.metering.member_month_wh(actor) if cap is not None else None
+        step = steps.refuse(charter, query, language, declared, month_wh)
+        if step.outcome == "refused":
+            if record:  # a request like any other: its quota, its ledger row
+                with self.metered(record, actor, mode="refused"):
+                    pass
+            return {"hits": [], "withheld": [], "refused": step.reason}
+        hits = self.search(query, collection=collection, k=k, actor=actor, record=record)
+        kept, withheld = usable_for_answers(
+            hits, declared, self.settings.charter.tdm_reserved, language
+        )
+        return {"hits": [h.to_json() for h in kept], "withheld": withheld}
+
+    def document_for_agent(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
+        """:meth:`document` for a model (an MCP agent): refused, with the reason, where its
+        passages are kept out of answers (:meth:`search_for_agent`): a whole document handed
+        over is every passage at once."""
+        from commune.errors import Forbidden
+        from commune.govern.licences import terms_for_use
+
+        doc = self.document(document_id, actor=actor)
+        if doc["tdm_reserved"] and self.settings.charter.tdm_reserved == "exclude":
+            raise Forbidden(
+                f"document {document_id} is not given to agents: its rights holder opted out "
+                "of text and data mining",
+                "a person may read it on the cooperative's site",
+            )
+        terms = terms_for_use(doc["licence"])
+        if (
+            terms is not None
+            and terms.non_commercial
+            and self.library.declared_use(actor) == "commercial"
+        ):
+            raise Forbidden(
+                f"document {document_id} is not given to agents: its licence {doc['licence']} "
+                "forbids commercial use, which your member declared",
+            )
+        return doc
+
     def embed(
         self, texts: list[str], model: str, actor: Actor = OPERATOR, record: str = "embed"
     ) -> tuple[Embedder, np.ndarray, int]:

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -40,9 +40,35 @@ KEY_ENV = "COMMUNE_API_KEY"
 # A row's id: SQLite and PostgreSQL hold 64-bit integers; a larger one is refused by the
 # tool's schema (a one-line error), not left to overflow in the database driver.
 MAX_ROW_ID = 2**63 - 1
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+# Each argument's schema says what the tool takes, as /api/search's and /api/ask's do: an
+# agent reads nothing else before it calls. `mode` was any string to the schema, and only
+# the tool refused a fourth one; `collection` and `k` said nothing of what they were.
+RowId = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_ROW_ID,
+        description="The document's id: a search hit's or an answer's source's document_id.",
+    ),
+]
 # As /api/search's: k=10**9 returned every readable passage in one metered request.
-Hits = Annotated[int, Field(ge=1, le=100)]
+Hits = Annotated[int, Field(ge=1, le=100, description="How many passages, at most.")]
+Collection = Annotated[
+    str | None,
+    Field(
+        description="Only this collection (a name list_collections gives); none or empty: "
+        "every collection the caller may read."
+    ),
+]
+Query = Annotated[str, Field(description="What to search for, in a few words.")]
+Question = Annotated[str, Field(description="The question, in French or English.")]
+Mode = Annotated[
+    Literal["auto", "extractive", "generate"],
+    Field(
+        description="auto: as the charter decides; extractive: quote the sources; generate: "
+        "a model writes a cited answer."
+    ),
+]
 INSTRUCTIONS = (
     "Cited answers from a cooperative's documents commons (French and English). Use `ask` for "
     "an answer with its sources and the charter's decisions, `search` for passages, "
@@ -73,20 +99,34 @@ def language_of(ctx: Any) -> str:
 
 def _anticipated(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Commune's own errors (a bad value, a quota, an unknown key or collection) reach the
-    agent with their message, in its language, as MCP tool errors; anything else stays a
-    crash: the SDK logs it and tells the agent only "Error executing tool NAME"."""
+    agent with their message, in its language, as MCP tool errors; a failure of ours is told
+    as the API's 500 tells it (:func:`failure`)."""
     import functools
 
     from mcp.server.mcpserver.exceptions import ToolError
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        language = language_of(kwargs.get("ctx"))
         try:
             return fn(*args, **kwargs)
         except CommuneError as exc:
-            raise ToolError(localise(exc.in_fields(), language_of(kwargs.get("ctx")))) from exc
+            raise ToolError(localise(exc.in_fields(), language)) from exc
+        except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
+            raise ToolError(failure(exc, language, f"mcp/{fn.__name__}")) from exc
 
     return wrapper
+
+
+def failure(exc: Exception, language: str, where: str) -> str:
+    """A failure of ours (a busy, full or read-only disk, a bug), as the API's 500 says it:
+    the machine's fault named, or an incident number, in the agent's language; its traceback
+    in the operator's log under that number. The SDK told the agent only "Error executing
+    tool search" or "Error creating resource from template …", in English: neither what
+    happened nor whether to retry."""
+    from commune.http.incidents import incident
+
+    return localise(incident(exc, language, where).message, language)
 
 
 def _one_line_arguments(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
@@ -115,6 +155,13 @@ def _one_line_arguments(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     return Server
 
 
+def every_one_if_empty(collection: str | None) -> str | None:
+    """An empty collection is every one the caller may read, as none is: a model filling in a
+    tool's optional arguments often sends "" for "no value", and was told "no collection
+    named ''" (no collection's name is empty)."""
+    return collection if collection and collection.strip() else None
+
+
 def actor_from_key(commune: "Commune", key: str | None) -> Actor:
     from commune.govern.members import authenticate
 
@@ -128,28 +175,43 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         from mcp.server.mcpserver import Context, MCPServer
     else:
         Context, MCPServer = _requires()
-    server = _one_line_arguments(MCPServer)(name="commune", instructions=INSTRUCTIONS)
+    from commune import __version__
+
+    # The version, as /healthz says it: a client shows it, and an operator asks for it.
+    server = _one_line_arguments(MCPServer)(
+        name="commune", version=__version__, instructions=INSTRUCTIONS
+    )
 
     @server.tool(
-        description="Hybrid search of the commons: passages with their source and licence."
+        description="Hybrid search of the commons: {hits: passages with their source and "
+        "licence, withheld: the documents whose passages the charter keeps out of answers "
+        "(a TDM opt-out, a licence your member's use forbids), each with its reason}; "
+        "{refused: the reason} when the charter refuses the query."
     )
     @_anticipated
-    def search(query: str, ctx: Context, collection: str | None = None, k: Hits = 10) -> str:
-        hits = commune.search(
-            query, collection=collection, k=k, actor=actor_of(ctx), record="mcp/search"
+    def search(query: Query, ctx: Context, collection: Collection = None, k: Hits = 10) -> str:
+        found = commune.search_for_agent(
+            query,
+            collection=every_one_if_empty(collection),
+            k=k,
+            actor=actor_of(ctx),
+            record="mcp/search",
+            language=language_of(ctx),
         )
-        return json.dumps([h.to_json() for h in hits], ensure_ascii=False)
+        return json.dumps(found, ensure_ascii=False)
 
     @server.tool(
         description="Answer a question with cited sentences, their sources, the energy used and "
-        "the charter's decisions. mode: auto (the charter chooses), extractive or generate."
+        "the charter's decisions."
     )
     @_anticipated
-    def ask(question: str, ctx: Context, collection: str | None = None, mode: str = "auto") -> str:
+    def ask(
+        question: Question, ctx: Context, collection: Collection = None, mode: Mode = "auto"
+    ) -> str:
         actor = actor_of(ctx)
         answer = commune.ask(
             question,
-            collection=collection,
+            collection=every_one_if_empty(collection),
             mode=mode,
             route="mcp/ask",
             actor=actor,
@@ -157,12 +219,15 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         )
         return json.dumps(answer_json(answer, actor), ensure_ascii=False, default=str)
 
-    @server.tool(description="A published document with its licence, provenance and text.")
+    @server.tool(
+        description="A published document with its licence, provenance and text; refused, "
+        "with the reason, when the charter keeps its passages out of answers."
+    )
     @_anticipated
     def get_document(document_id: RowId, ctx: Context) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/get_document", actor):
-            doc = commune.document(document_id, actor=actor)
+            doc = commune.document_for_agent(document_id, actor=actor)
             doc.pop("passages")  # the same text again, cut in pieces: the page's business
             return json.dumps(doc, ensure_ascii=False, default=str)
 
@@ -193,11 +258,13 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resource", actor):
-                doc = commune.document(int(document_id), actor=actor)
+                doc = commune.document_for_agent(int(document_id), actor=actor)
         except NotFound as exc:
             raise ResourceNotFoundError(localise(exc.in_fields(), language)) from exc
         except CommuneError as exc:
             raise ResourceError(localise(exc.in_fields(), language)) from exc
+        except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
+            raise ResourceError(failure(exc, language, "mcp/resource")) from exc
         return (
             f"{doc['title']}\n\n{doc['text']}\n\n— {doc['source_uri']} "
             f"(licence {doc['licence'] or 'unknown'})"
@@ -228,7 +295,9 @@ def stdio_actor(commune: "Commune", no_auth: bool = False) -> Callable[[Any], Ac
 
     if no_auth:
         return lambda ctx: OPERATOR
-    key = os.environ.get(KEY_ENV)
+    # Stripped, as a bearer token is over HTTP (api/auth.key_in): a key pasted into a
+    # desktop configuration with a space or a newline after it was refused as unknown.
+    key = os.environ.get(KEY_ENV, "").strip()
     if not key:
         raise CommuneError(
             f"the MCP server needs an API key in {KEY_ENV}",
@@ -238,10 +307,15 @@ def stdio_actor(commune: "Commune", no_auth: bool = False) -> Callable[[Any], Ac
     return lambda ctx: actor_from_key(commune, key)
 
 
-def desktop_config(home: Path, no_auth: bool = False) -> dict[str, Any]:
+def desktop_config(
+    home: Path, no_auth: bool = False, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A desktop MCP client's configuration (``mcpServers``) that starts `commune mcp` over
     stdio on ``home``. Paths are absolute: the client knows neither the virtual environment
-    (so ``commune`` is not on its PATH) nor the directory the home is relative to."""
+    (so ``commune`` is not on its PATH) nor the directory the home is relative to. An
+    English locale in ``environ`` (the shell that prints it) is carried in ``env``: a client
+    passes the server no locale of its own, and the agent was told every error in French
+    although the person who printed the configuration reads English."""
     # The script installed beside this interpreter; `python -m commune.cli` when there is
     # none (a source checkout). The interpreter's path is kept unresolved: a virtual
     # environment's python is a link, and resolving it would leave the environment.
@@ -253,10 +327,22 @@ def desktop_config(home: Path, no_auth: bool = False) -> dict[str, Any]:
         command, args = str(interpreter), ["-m", "commune.cli"]
     args += ["--home", str(home), "mcp"]
     server: dict[str, Any] = {"command": command, "args": args}
+    env: dict[str, str] = {}
     if no_auth:
         args.append("--no-auth")
     else:
-        server["env"] = {KEY_ENV: "cmn_..."}
+        env[KEY_ENV] = "cmn_..."
+    environ = os.environ if environ is None else environ
+    if from_environment(environ) == "en":  # French needs nothing: the server's default
+        # The variable that decided, as gettext reads them (text/messages.from_environment).
+        name = next(
+            n
+            for n in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+            if environ.get(n, "").split(":")[0].strip()
+        )
+        env[name] = environ[name]
+    if env:
+        server["env"] = env
     return {"mcpServers": {"commune": server}}
 
 

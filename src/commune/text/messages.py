@@ -1067,6 +1067,23 @@ PATTERNS = [
             "dans {file} du jeu de données\u00a0: rien n'a été importé",
         ),
         (r"no document (?P<n>\d+)", "aucun document {n}"),
+        # Kept from an MCP agent (core.document_for_agent), as its passages from answers.
+        (
+            r"document (?P<n>\d+) is not given to agents: its rights holder opted out of text "
+            r"and data mining",
+            "le document {n} n'est pas remis aux agents\u00a0: son ayant droit s'est opposé à "
+            "la fouille de textes et de données",
+        ),
+        (
+            r"a person may read it on the cooperative's site",
+            "une personne peut le lire sur le site de la coopérative",
+        ),
+        (
+            r"document (?P<n>\d+) is not given to agents: its licence (?P<licence>\S+) forbids "
+            r"commercial use, which your member declared",
+            "le document {n} n'est pas remis aux agents\u00a0: sa licence {licence} interdit "
+            "l'usage commercial, que votre membre a déclaré",
+        ),
         (r"list them with commune documents", "listez-les avec commune documents"),
         (
             r"no document (?P<n>\d+) that is not already retired",
