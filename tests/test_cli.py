@@ -117,7 +117,7 @@ def test_the_add_summary_counts_what_was_passed_over_in_each_language():
 
 
 def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
-    (corpus / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (corpus / "bad.txt").write_bytes("café ".encode() + b"caf\xe9")  # UTF-8 and Latin-1
     r = run("add", "--licence", "etalab-2.0", str(corpus))
     assert r.exit_code == 1
     assert "error: bad.txt: not valid UTF-8" in r.output

@@ -690,9 +690,9 @@ def test_help_pages_in_french_then_english_then_french_again():
         ),
         (
             "a.txt: not valid UTF-8 (byte 0xe9 at offset 7) "
-            "(convert it first, e.g. iconv -f latin1 -t utf-8 a.txt)",
+            "(it mixes UTF-8 with another encoding: save it again as UTF-8)",
             "a.txt : pas en UTF-8 valide (octet 0xe9 à la position 7) "
-            "(convertissez-le d'abord, par exemple iconv -f latin1 -t utf-8 a.txt)",
+            "(il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8)",
         ),
         (
             "no revision 9 (list pending ones with commune review list)",

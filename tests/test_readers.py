@@ -190,7 +190,12 @@ def test_a_text_file_with_a_byte_order_mark_is_read_in_its_encoding(name, text, 
     [
         ("empty.txt", b"", "empty file"),
         ("blank.md", b"  \n\n ", "empty file"),
-        ("latin1.txt", "Arrêté du maire".encode("latin-1"), "not valid UTF-8"),
+        # UTF-8's accents beside a byte no UTF-8 has: two encodings pasted together.
+        ("mixed.txt", "Arrêté du maire".encode() + b" caf\xe9", "mixes UTF-8 with another"),
+        # A byte that neither UTF-8 nor Windows-1252 has (0x81).
+        ("dos.md", b"Arr\x88t\x82 du maire \x81", "not valid UTF-8 (byte 0x88 at offset 3)"),
+        # Windows-1252 that is mostly control characters: a binary without zero bytes.
+        ("noise.txt", bytes(range(1, 9)) * 40 + b"\xe9", "looks binary"),
         ("binary.txt", b"\x00\x01\x02binary", "looks binary"),
         # A UTF-16 byte order mark before what is no UTF-16 (a lone surrogate), or a zero
         # byte in what it reads: a binary's first bytes, not text.
@@ -367,6 +372,16 @@ def test_a_latin1_page_without_a_charset_is_read_as_browsers_read_it():
     assert "Le café est très bon à Paris, après la pluie." in text
     utf8 = read_file(page.encode("utf-8"), Path("page.html"))  # UTF-8 stays UTF-8
     assert "après la pluie" in " ".join(b.text for b in utf8.blocks)
+
+
+@pytest.mark.parametrize("name", ["arrete.txt", "arrete.md"])
+def test_a_windows_1252_text_is_read_as_the_html_reader_reads_it(name):
+    # Refused before with "iconv -f latin1" for advice: a town hall's Notepad saves "ANSI"
+    # (Windows-1252), whose quotes iconv's Latin-1 turned into invisible control characters.
+    text = "Arrêté municipal – stationnement interdit “place de l’église” le samedi."
+    parsed = read_file(text.encode("cp1252"), Path(name))
+    said = " ".join(b.text for b in parsed.blocks)
+    assert said == text and "\x92" not in said
 
 
 def test_two_markdown_sections_of_one_name_each_have_their_own_anchor() -> None:

@@ -155,10 +155,31 @@ def decode_text(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            f"convert it first, e.g. iconv -f latin1 -t utf-8 {path.name}",
-        ) from None
+        bad = f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    # Not UTF-8: Windows-1252, as the HTML reader reads a page that declares no charset
+    # (ingest/html.py), and as Windows' Notepad saves "ANSI" in France. Refused, such a
+    # file was sent to iconv -f latin1, which turned its quotes (0x92, 0x93) into invisible
+    # control characters; and a town hall's secretary has no iconv.
+    if _UTF8_SEQUENCE.search(data):
+        # UTF-8's accents beside bytes no UTF-8 has: a file pasted together from two
+        # encodings, which either reading would garble.
+        raise IngestError(bad, "it mixes UTF-8 with another encoding: save it again as UTF-8")
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: no Windows-1252 text
+        raise IngestError(bad, "save it again as UTF-8 from the program that made it") from None
+    start = text[:8192]
+    if len(_CONTROLS.findall(start)) * 200 > len(start):
+        raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
+    return text
+
+
+# A character of two to four bytes as UTF-8 writes it ("é" is c3 a9).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# Control characters no text holds (tabs, line and page breaks, DOS's end of file aside).
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 
 
 def _paragraphs(text: str) -> list[str]:

@@ -78,6 +78,13 @@ EXACT = {
         "vérifiez les deux, ou connectez-vous avec une clé d'API"
     ),
     "empty file, nothing to index": "fichier vide, rien à indexer",
+    # A text file that is neither UTF-8 nor Windows-1252 (ingest/readers.decode_text).
+    "it mixes UTF-8 with another encoding: save it again as UTF-8": (
+        "il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8"
+    ),
+    "save it again as UTF-8 from the program that made it": (
+        "enregistrez-le de nouveau en UTF-8 depuis le programme qui l'a créé"
+    ),
     "check the file type": "vérifiez le type du fichier",
     "check the file": "vérifiez le fichier",
     "a scanned PDF needs OCR first": (
@@ -562,10 +569,6 @@ PATTERNS = [
         (
             r"(?P<name>.+): not valid UTF-8 \(byte (?P<byte>0x[0-9a-f]+) at offset (?P<at>\d+)\)",
             "{name} : pas en UTF-8 valide (octet {byte} à la position {at})",
-        ),
-        (
-            r"convert it first, e\.g\. iconv -f latin1 -t utf-8 (?P<name>.+)",
-            "convertissez-le d'abord, par exemple iconv -f latin1 -t utf-8 {name}",
         ),
         (
             r"(?P<name>.+): unsupported type \(no extension\)",
