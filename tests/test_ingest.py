@@ -93,6 +93,46 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
 
 
+def test_a_file_added_again_without_its_licence_is_unchanged(commune, tmp_path):
+    # Found by an exploratory test: `commune add p.txt` again without the --licence and
+    # --publisher given the first time said "1 updated" and held a new revision without a
+    # licence for a curator; a folder added so filled the review queue, nothing changed.
+    from sqlalchemy import update
+
+    f = tmp_path / "piscine.txt"
+    f.write_text("La piscine municipale ouvre le mercredi après-midi pour les enfants.\n")
+    commune.add([f], licence="CC-BY-4.0", publisher="Mairie A")
+    before = counts(commune)
+    s = commune.add([f])
+    assert (s.updated, s.unchanged) == (0, 1) and not any(o.held for o in s.outcomes)
+    assert counts(commune) == before and commune.pending() == []
+    # What is said is a change, and what is not said stays: a publisher corrected alone is
+    # a new revision published under the licence recorded, not one waiting without it.
+    s = commune.add([f], publisher="Mairie B")
+    assert s.updated == 1 and not s.outcomes[0].held
+    [doc] = commune.documents()
+    assert (doc["licence"], doc["publisher"], doc["status"]) == (
+        "CC-BY-4.0",
+        "Mairie B",
+        "published",
+    )
+    # Read again by a newer reader, the file keeps what was recorded of it, published.
+    with commune.engine.begin() as conn:
+        conn.execute(update(revisions).values(reading="txt-0", media_type="text/html"))
+    s = commune.add([f])
+    assert s.updated == 1 and not s.outcomes[0].held
+    [doc] = commune.documents()
+    assert (doc["licence"], doc["publisher"], doc["status"]) == (
+        "CC-BY-4.0",
+        "Mairie B",
+        "published",
+    )
+    # New bytes take only what is said: their licence is for their contributor to give.
+    f.write_text("La piscine municipale ouvre aussi le samedi matin.\n")
+    s = commune.add([f])
+    assert s.updated == 1 and "no licence given" in (s.outcomes[0].held or "")
+
+
 def test_the_same_document_read_from_another_path_is_not_stored_twice(commune, tmp_path):
     """The evaluation home held every fiche twice (fetched in two checkouts, each fiche
     giving its own address): each passage was found twice and crowded out the others."""
