@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 from commune.commons.curation import RETIRED_HOLD
 from commune.errors import CommuneError
 from commune.store.schema import chunks, documents, embeddings, revisions
+from commune.text.messages import localise
 from tests.conftest import make_key
 
 
@@ -572,6 +574,30 @@ def test_what_is_not_a_regular_file_or_too_big_is_refused_before_reading(tmp_pat
         assert "over the 1 MB limit" in errors["big.txt"] and "max_file_mb" in errors["big.txt"]
         assert errors["loop.txt"]  # too many levels of symbolic links, one line
         assert c.documents() == []
+
+
+def test_a_link_that_leads_nowhere_says_so_whether_named_or_found(commune, tmp_path):
+    # Found by an exploratory test: a link loop named on the command line was "no such file
+    # or directory" (its target was looked for, not the link), and a link to a file moved
+    # away said the same, of a file the user sees in the folder.
+    d = tmp_path / "dossier"
+    d.mkdir()
+    (d / "boucle.txt").symlink_to(d / "boucle.txt")
+    (d / "parti.txt").symlink_to(tmp_path / "archives" / "parti.txt")
+    (d / "ok.txt").write_text("Les horaires de la mairie changent en été.")
+    for paths in ([d / "boucle.txt", d / "parti.txt", d / "ok.txt"], [d]):
+        s = commune.add(paths, licence="CC0-1.0")
+        errors = {Path(o.path).name: o.error or "" for o in s.outcomes}
+        assert s.failed == 2 and s.added + s.unchanged == 1
+        assert "a symbolic link loop: remove or fix the link" in errors["boucle.txt"]
+        moved = tmp_path / "archives" / "parti.txt"
+        assert (
+            f"a link to {moved}, which does not exist: fix or remove the link"
+            in errors["parti.txt"]
+        )
+    assert localise(errors["parti.txt"], "fr").endswith(
+        f"parti.txt : un lien vers {moved}, qui n'existe pas : corrigez ou supprimez le lien"
+    )
 
 
 def test_a_huge_query_is_refused_with_the_limit(commune):

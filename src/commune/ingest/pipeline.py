@@ -445,6 +445,10 @@ def file_error(path: Path, exc: OSError) -> str:
         raise exc
     if exc.errno == errno.ELOOP:
         return f"{path}: a symbolic link loop: remove or fix the link"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return (
+            f"{path}: a link to {os.readlink(path)}, which does not exist: fix or remove the link"
+        )
     return f"{path.name}: {exc.strerror}"
 
 

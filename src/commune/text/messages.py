@@ -547,6 +547,10 @@ PATTERNS = [
             "{path} : une boucle de liens symboliques : supprimez ou corrigez le lien",
         ),
         (
+            r"(?P<path>.+): a link to (?P<target>.+), which does not exist: fix or remove the link",
+            "{path} : un lien vers {target}, qui n'existe pas : corrigez ou supprimez le lien",
+        ),
+        (
             # Two files of one `commune add` that would be one document (ingest/batch.py).
             r"(?P<path>.+): same source (?P<source>.+) as (?P<taken>.+) in this batch; add it on "
             r"its own with its own --source",
