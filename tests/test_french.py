@@ -632,10 +632,16 @@ def test_help_pages_in_french_then_english_then_french_again():
     "english, french",
     [
         (
-            "p.pdf: not a readable PDF (Failed to load document (PDFium: Data format error).) "
+            "p.pdf: not a readable PDF (Failed to load document (PDFium: Unknown error).) "
             "(check the file)",
-            "p.pdf : PDF illisible (Failed to load document (PDFium: Data format error).) "
+            "p.pdf : PDF illisible (Failed to load document (PDFium: Unknown error).) "
             "(vérifiez le fichier)",
+        ),
+        (
+            "p.pdf: not a readable PDF (damaged, cut short, or not a PDF) "
+            "(fetch it again, or open it in a PDF reader and save it as a new PDF)",
+            "p.pdf : PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "
+            "ouvrez-le dans un lecteur de PDF et enregistrez-le comme nouveau PDF)",
         ),
         # Found by an exploratory test: a fiche's reason and a batch's shared source were
         # left English inside, or as, a French line.

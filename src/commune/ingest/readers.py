@@ -393,6 +393,13 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
                 f"{path.name}: the PDF is password-protected",
                 "remove the password (or export an unprotected copy) and add it again",
             ) from None
+        if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_FORMAT:
+            # PDFium's own words ("Failed to load document (PDFium: Data format error).")
+            # stood in the French line, and "check the file" said nothing of what to do.
+            raise IngestError(
+                f"{path.name}: not a readable PDF (damaged, cut short, or not a PDF)",
+                "fetch it again, or open it in a PDF reader and save it as a new PDF",
+            ) from None
         raise IngestError(f"{path.name}: not a readable PDF ({exc})", "check the file") from None
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()

@@ -82,6 +82,10 @@ EXACT = {
     "it mixes UTF-8 with another encoding: save it again as UTF-8": (
         "il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8"
     ),
+    "fetch it again, or open it in a PDF reader and save it as a new PDF": (
+        "récupérez-le de nouveau, ou ouvrez-le dans un lecteur de PDF et enregistrez-le comme "
+        "nouveau PDF"
+    ),
     "save it again as UTF-8 from the program that made it": (
         "enregistrez-le de nouveau en UTF-8 depuis le programme qui l'a créé"
     ),
@@ -561,6 +565,10 @@ PATTERNS = [
         (
             r"(?P<name>.+): a hidden file's name \(it starts with a dot\)",
             "{name} : un nom de fichier caché (il commence par un point)",
+        ),
+        (
+            r"(?P<name>.+): not a readable PDF \(damaged, cut short, or not a PDF\)",
+            "{name} : PDF illisible (abîmé, tronqué, ou pas un PDF)",
         ),
         (
             # The library's reason may hold parentheses of its own ("(PDFium: Data format
