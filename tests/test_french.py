@@ -638,6 +638,18 @@ def test_help_pages_in_french_then_english_then_french_again():
             "(vérifiez le fichier)",
         ),
         (
+            "a.zip: an archive, whose files are not read from it (unpack it, then add the folder "
+            "it makes)",
+            "a.zip : une archive, dont les fichiers ne sont pas lus (décompressez-la, puis ajoutez "
+            "le dossier obtenu)",
+        ),
+        (
+            "a.zip: an archive, whose files are not read from it (unpack it, then upload the "
+            "files it holds)",
+            "a.zip : une archive, dont les fichiers ne sont pas lus (décompressez-la, puis envoyez "
+            "les fichiers qu'elle contient)",
+        ),
+        (
             "p.pdf: not a readable PDF (damaged, cut short, or not a PDF) "
             "(fetch it again, or open it in a PDF reader and save it as a new PDF)",
             "p.pdf : PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "

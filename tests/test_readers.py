@@ -206,6 +206,8 @@ def test_a_text_file_with_a_byte_order_mark_is_read_in_its_encoding(name, text, 
         ("broken.odt", b"not a zip at all", "not a readable OpenDocument"),
         ("image.png", b"\x89PNG\r\n\x1a\n....", "unsupported type .png"),
         ("noext", b"some text", "unsupported type (no extension)"),
+        ("photos.zip", b"PK\x03\x04", "an archive, whose files are not read from it"),
+        ("Archives.TAR.GZ", b"\x1f\x8b", "(unpack it, then add the folder it makes)"),
     ],
 )
 def test_bad_files_raise_one_line_errors_that_say_what_to_do(tmp_path, name, data, message):

@@ -140,6 +140,9 @@ def test_a_text_file_in_utf16_is_taken_as_text(api):
         ("../../etc/passwd", b"root:x:0:0", "unsupported type (no extension)"),
         ("..", b"text", "it has no file name"),
         ("script.sh", b"echo hi", "unsupported type .sh"),
+        # A town hall's documents, zipped: what to do with it, not the list of supported types.
+        ("pieces.zip", b"PK\x03\x04 zip", "an archive, whose files are not read from it "),
+        ("pieces.tar.gz", b"\x1f\x8b gz", "(unpack it, then upload the files it holds)"),
     ],
 )
 def test_bad_uploads_are_refused_and_nothing_is_stored(api, name, data, message):

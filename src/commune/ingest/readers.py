@@ -678,6 +678,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     )
 
 
+# Archives of files, which a reader could take for documents of an unsupported type.
+ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
+
+
 def read_file(data: bytes, path: Path) -> Parsed:
     if not data.strip():
         raise IngestError(f"{path.name}: empty file, nothing to index")
@@ -685,6 +689,13 @@ def read_file(data: bytes, path: Path) -> Parsed:
     if suffix == ".gz":  # what is unsupported is what the file holds: ".png.gz"
         suffix = "".join(path.suffixes[-2:]).lower()
     fn = reader_for(path.name)
+    if fn is None and path.name.lower().endswith(ARCHIVES):
+        # A town hall sends its documents zipped: the list of supported types told them the
+        # archive was not one, not how to add what is inside.
+        raise IngestError(
+            f"{path.name}: an archive, whose files are not read from it",
+            "unpack it, then add the folder it makes",
+        )
     if fn is None:
         raise IngestError(
             f"{path.name}: unsupported type {suffix or '(no extension)'}",

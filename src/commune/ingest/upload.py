@@ -21,6 +21,7 @@ from commune.govern.licences import TextMissing
 from commune.govern.policy import Actor
 from commune.ingest.encoding import BOMS
 from commune.ingest.pipeline import IngestSummary
+from commune.ingest.readers import ARCHIVES
 
 TEXT = {".txt", ".md", ".markdown", ".html", ".htm"}
 MAGIC = {".pdf": (b"%PDF-",), ".docx": (b"PK\x03\x04",), ".odt": (b"PK\x03\x04",)}
@@ -53,6 +54,11 @@ def safe_name(name: str | None) -> str:
             f"{base}: a hidden file's name (it starts with a dot)", "rename it without the dot"
         )
     suffix = PurePosixPath(base).suffix.lower()
+    if base.lower().endswith(ARCHIVES):
+        raise IngestError(
+            f"{base}: an archive, whose files are not read from it",
+            "unpack it, then upload the files it holds",
+        )
     if suffix not in TEXT | set(MAGIC):
         raise IngestError(
             f"{base}: unsupported type {suffix or '(no extension)'}",

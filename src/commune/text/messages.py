@@ -82,6 +82,10 @@ EXACT = {
     "it mixes UTF-8 with another encoding: save it again as UTF-8": (
         "il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8"
     ),
+    "unpack it, then add the folder it makes": ("décompressez-la, puis ajoutez le dossier obtenu"),
+    "unpack it, then upload the files it holds": (
+        "décompressez-la, puis envoyez les fichiers qu'elle contient"
+    ),
     "fetch it again, or open it in a PDF reader and save it as a new PDF": (
         "récupérez-le de nouveau, ou ouvrez-le dans un lecteur de PDF et enregistrez-le comme "
         "nouveau PDF"
@@ -581,6 +585,10 @@ PATTERNS = [
         (
             r"(?P<name>.+): not valid UTF-8 \(byte (?P<byte>0x[0-9a-f]+) at offset (?P<at>\d+)\)",
             "{name} : pas en UTF-8 valide (octet {byte} à la position {at})",
+        ),
+        (
+            r"(?P<name>.+): an archive, whose files are not read from it",
+            "{name} : une archive, dont les fichiers ne sont pas lus",
         ),
         (
             r"(?P<name>.+): unsupported type \(no extension\)",
