@@ -376,6 +376,26 @@ def test_a_latin1_page_without_a_charset_is_read_as_browsers_read_it():
     assert "après la pluie" in " ".join(b.text for b in utf8.blocks)
 
 
+@pytest.mark.parametrize(
+    ("head", "codec"),
+    [
+        ('<meta charset="iso-8859-1">', "utf-8"),  # converted to UTF-8, the old charset kept
+        ('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', "cp1252"),
+        ('<meta charset="x-maison">', "utf-8"),  # a charset no one knows
+        ('<meta charset="windows-1252">', "cp1252"),  # declared right: read as declared
+        ('<meta charset="UTF-8">', "utf-8"),
+    ],
+)
+def test_a_page_whose_charset_is_wrong_is_read_as_its_bytes_say(head, codec):
+    # Found by an exploratory test: stored as "DÃ©libÃ©ration" or "D\ufffdlib\ufffdration",
+    # which no search finds, with no error.
+    text = "Le conseil municipal a décidé l’achat d’un véhicule “électrique”."
+    page = f"<html><head>{head}</head><body><h1>Délibération</h1><p>{text}</p></body></html>"
+    parsed = read_file(page.encode(codec), Path("deliberation.html"))
+    assert parsed.title == "Délibération"
+    assert text in " ".join(b.text for b in parsed.blocks)
+
+
 @pytest.mark.parametrize("name", ["arrete.txt", "arrete.md"])
 def test_a_windows_1252_text_is_read_as_the_html_reader_reads_it(name):
     # Refused before with "iconv -f latin1" for advice: a town hall's Notepad saves "ANSI"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import by_bom
+from commune.ingest.encoding import UTF8_SEQUENCE, by_bom
 from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
@@ -160,7 +160,7 @@ def decode_text(data: bytes, path: Path) -> str:
     # (ingest/html.py), and as Windows' Notepad saves "ANSI" in France. Refused, such a
     # file was sent to iconv -f latin1, which turned its quotes (0x92, 0x93) into invisible
     # control characters; and a town hall's secretary has no iconv.
-    if _UTF8_SEQUENCE.search(data):
+    if UTF8_SEQUENCE.search(data):
         # UTF-8's accents beside bytes no UTF-8 has: a file pasted together from two
         # encodings, which either reading would garble.
         raise IngestError(bad, "it mixes UTF-8 with another encoding: save it again as UTF-8")
@@ -174,10 +174,6 @@ def decode_text(data: bytes, path: Path) -> str:
     return text
 
 
-# A character of two to four bytes as UTF-8 writes it ("é" is c3 a9).
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
 # Control characters no text holds (tabs, line and page breaks, DOS's end of file aside).
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 
