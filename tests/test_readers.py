@@ -396,6 +396,17 @@ def test_a_page_whose_charset_is_wrong_is_read_as_its_bytes_say(head, codec):
     assert text in " ".join(b.text for b in parsed.blocks)
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_text_file_s_paragraphs_are_kept_whatever_its_line_ends(end):
+    text = end.join(["Horaires de la mairie", "", "Ouverte le lundi", "et le mardi.", "", "Fin."])
+    parsed = read_file(text.encode(), Path("horaires.txt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Horaires de la mairie",
+        "Ouverte le lundi et le mardi.",
+        "Fin.",
+    ]
+
+
 @pytest.mark.parametrize("name", ["arrete.txt", "arrete.md"])
 def test_a_windows_1252_text_is_read_as_the_html_reader_reads_it(name):
     # Refused before with "iconv -f latin1" for advice: a town hall's Notepad saves "ANSI"

@@ -192,7 +192,9 @@ def _first_line_title(text: str, path: Path) -> str:
 
 @reader(".txt", ".text")
 def read_text(data: bytes, path: Path) -> Parsed:
-    text = decode_text(data, path)
+    # Line ends as Windows ("\r\n") and old Macs ("\r") write them: with "\r" alone, a
+    # file was one paragraph, its carriage returns stored inside the passages' text.
+    text = decode_text(data, path).replace("\r\n", "\n").replace("\r", "\n")
     lines = [line for line in text.splitlines() if line.strip()]
     margin = min((_indent(line) for line in lines), default=0)
     blocks = [
