@@ -159,6 +159,26 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(api, name, data, message)
     assert commune.documents() == [] and commune.collections() == []
 
 
+def test_a_name_spelt_with_decomposed_accents_is_the_same_document(api):
+    # A Mac sends "réunion.md" as "re\u0301union.md", Windows composed: the same file sent
+    # from both was two documents, each passage found twice.
+    import unicodedata
+
+    commune, client = api
+    text = "# Réunion\n\nLe conseil se réunit le premier jeudi du mois.".encode()
+    for name in ("réunion.md", unicodedata.normalize("NFD", "réunion.md")):
+        r = client.post(
+            "/api/documents",
+            files=[("files", (name, text, "text/markdown"))],
+            data={"collection": "vie-locale", "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 200, r.text
+    assert r.json()["files"][0] == {**r.json()["files"][0], "status": "unchanged"}
+    assert r.json()["files"][0]["file"] == "réunion.md"
+    [doc] = commune.documents()
+    assert doc["source_uri"] == "urn:commune:upload:vie-locale/réunion.md"
+
+
 def test_a_hidden_file_is_refused_not_dropped_without_a_word(api):
     # Uploads are added as a folder, whose reading passes over hidden files: ".notes.md"
     # was accepted, then missing from the reply, and never stored.

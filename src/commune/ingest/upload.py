@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
@@ -43,6 +44,10 @@ def safe_name(name: str | None) -> str:
     raw = (name or "").strip()
     base = PureWindowsPath(PurePosixPath(raw).name).name  # no directory, either convention
     base = re.sub(r"[\x00-\x1f]", "", base)
+    # One name, however the sender's system spells its accents: a Mac sends "réunion.md"
+    # decomposed (e and a combining accent), Windows composed, and the same file sent from
+    # both became two documents at two addresses, its passages found twice.
+    base = unicodedata.normalize("NFC", base)
     if base in ("", ".", ".."):
         raise IngestError(f"refused upload {raw[:80]!r}: it has no file name", "name the file")
     if len(base) > 200:
