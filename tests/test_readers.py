@@ -115,6 +115,34 @@ def test_odt_and_docx_headings(tmp_path):
         ]
 
 
+def test_a_word_table_is_read_where_it_stands_in_its_section(tmp_path):
+    # Found by an exploratory test: a deliberation's table of rates was read after the last
+    # paragraph with no section, cited as the document's top.
+    import docx
+
+    word = docx.Document()
+    word.add_heading("Tarifs de la cantine", level=1)
+    word.add_paragraph("Les tarifs suivants s'appliquent au 1er janvier.")
+    table = word.add_table(rows=2, cols=2)
+    for (row, col), text in {
+        (0, 0): "Quotient",
+        (0, 1): "Prix du repas",
+        (1, 0): "Moins de 500",
+        (1, 1): "1 €",
+    }.items():
+        table.cell(row, col).text = text
+    word.add_heading("Tarifs de la garderie", level=1)
+    word.add_paragraph("La garderie coûte 2 € de l'heure.")
+    word.save(str(tmp_path / "tarifs.docx"))
+    parsed = read(tmp_path / "tarifs.docx")
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Tarifs de la cantine",), "Les tarifs suivants s'appliquent au 1er janvier."),
+        (("Tarifs de la cantine",), "Quotient | Prix du repas"),
+        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        (("Tarifs de la garderie",), "La garderie coûte 2 € de l'heure."),
+    ]
+
+
 def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     """As HTML's (test_html_list_items_keep_their_markers): an item's first paragraph opens
     with "- ", a numbered heading stays a heading."""

@@ -37,7 +37,8 @@ READINGS: dict[str, str] = {
     "text/html": "html-5",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     "application/vnd.oasis.opendocument.text": "odt-3",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-3",
+    # Then its tables where they stand, in their section ("docx-4"), not after the text.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-4",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
 }
@@ -633,9 +634,14 @@ def _odf_title(doc: OdfNode) -> str:
     return teletype.extractText(titles[0]).strip() if titles else ""
 
 
+def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
+    return tuple(h for _, h in stack)
+
+
 @reader(".docx")
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
+    from docx.table import Table
 
     check_archive(data, path)
     try:
@@ -645,7 +651,17 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
-    for para in document.paragraphs:
+    # Paragraphs and tables in the order they come: the tables were read after the last
+    # paragraph, outside every section, so that a deliberation's table of rates was cited
+    # as the document's top and passed over by a question on its section.
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells = [c.text.strip() for c in row.cells if c.text.strip()]
+                if cells:
+                    blocks.append(Block(" | ".join(dict.fromkeys(cells)), _docx_headings(stack)))
+            continue
+        para = item
         content = para.text.strip()
         if not content:
             continue
@@ -663,12 +679,7 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             # numbered heading is a heading).
             if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
-            blocks.append(Block(content, tuple(h for _, h in stack)))
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                blocks.append(Block(" | ".join(dict.fromkeys(cells))))
+            blocks.append(Block(content, _docx_headings(stack)))
     return Parsed(
         title=title or (stack[0][1] if stack else path.stem),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
