@@ -91,7 +91,8 @@ def test_a_file_named_with_a_newline_fails_on_one_line_in_french(home, tmp_path)
     )
     assert r.exit_code == 1
     [said] = [line for line in r.stderr.splitlines() if "b.txt" in line]
-    assert said == "erreur\u00a0: a\\nb.txt : fichier vide, rien à indexer", said
+    shown = f"{tmp_path}/a\\nb.txt"  # its path as given, as a file in a folder is named
+    assert said == f"erreur\u00a0: {shown} : fichier vide, rien à indexer", said
 
 
 def test_the_add_summary_counts_what_was_passed_over_in_each_language():
@@ -117,11 +118,23 @@ def test_the_add_summary_counts_what_was_passed_over_in_each_language():
 
 
 def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
-    (corpus / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (corpus / "bad.txt").write_bytes("café ".encode() + b"caf\xe9")  # UTF-8 and Latin-1
     r = run("add", "--licence", "etalab-2.0", str(corpus))
     assert r.exit_code == 1
-    assert "error: bad.txt: not valid UTF-8" in r.output
+    assert f"error: {corpus / 'bad.txt'}: not valid UTF-8" in r.output
     assert "6 added" in r.output and "1 failed" in r.output
+
+
+def test_a_file_failing_in_a_folder_is_named_by_its_path(run, tmp_path):
+    # Found by an exploratory test: a folder's a/index.txt and b/index.txt both failed as
+    # "index.txt", and which one to fix was anyone's guess.
+    for sub in ("a", "b"):
+        (tmp_path / "dossier" / sub).mkdir(parents=True)
+        (tmp_path / "dossier" / sub / "index.txt").write_bytes(b"\x81")
+    r = run("add", "--licence", "etalab-2.0", str(tmp_path / "dossier"))
+    assert r.exit_code == 1
+    for sub in ("a", "b"):
+        assert f"error: {tmp_path / 'dossier' / sub / 'index.txt'}: not valid UTF-8" in r.output
 
 
 @pytest.mark.parametrize("licence", ["nonsense licence", "MIT AND", "MIT OR", "(MIT", "", " "])

@@ -519,7 +519,9 @@ def test_a_fiche_is_found_in_french_and_cited_at_its_address(commune, tmp_path):
     assert box.section == "Qui peut s'inscrire ? > À savoir" and box.anchor == "à-savoir"
     same = {"collection": "service-public", "licence": "etalab-2.0"}
     assert commune.add([fiches], **same, publisher="DILA, service-public.fr").unchanged == 1
-    assert commune.add([fiches], **same).updated == 1  # new provenance: a new revision...
+    # New provenance: a new revision... (a publisher left unsaid is no change: unchanged)
+    assert commune.add([fiches], **same).unchanged == 1
+    assert commune.add([fiches], **same, publisher="DILA").updated == 1
     assert commune.documents("service-public")[0]["source_uri"] == URL  # ...at the same address
 
 

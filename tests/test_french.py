@@ -632,10 +632,28 @@ def test_help_pages_in_french_then_english_then_french_again():
     "english, french",
     [
         (
-            "p.pdf: not a readable PDF (Failed to load document (PDFium: Data format error).) "
+            "p.pdf: not a readable PDF (Failed to load document (PDFium: Unknown error).) "
             "(check the file)",
-            "p.pdf : PDF illisible (Failed to load document (PDFium: Data format error).) "
+            "p.pdf : PDF illisible (Failed to load document (PDFium: Unknown error).) "
             "(vérifiez le fichier)",
+        ),
+        (
+            "a.zip: an archive, whose files are not read from it (unpack it, then add the folder "
+            "it makes)",
+            "a.zip : une archive, dont les fichiers ne sont pas lus (décompressez-la, puis ajoutez "
+            "le dossier obtenu)",
+        ),
+        (
+            "a.zip: an archive, whose files are not read from it (unpack it, then upload the "
+            "files it holds)",
+            "a.zip : une archive, dont les fichiers ne sont pas lus (décompressez-la, puis envoyez "
+            "les fichiers qu'elle contient)",
+        ),
+        (
+            "p.pdf: not a readable PDF (damaged, cut short, or not a PDF) "
+            "(fetch it again, or open it in a PDF reader and save it as a new PDF)",
+            "p.pdf : PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "
+            "ouvrez-le dans un lecteur de PDF et enregistrez-le comme nouveau PDF)",
         ),
         # Found by an exploratory test: a fiche's reason and a batch's shared source were
         # left English inside, or as, a French line.
@@ -690,9 +708,9 @@ def test_help_pages_in_french_then_english_then_french_again():
         ),
         (
             "a.txt: not valid UTF-8 (byte 0xe9 at offset 7) "
-            "(convert it first, e.g. iconv -f latin1 -t utf-8 a.txt)",
+            "(it mixes UTF-8 with another encoding: save it again as UTF-8)",
             "a.txt : pas en UTF-8 valide (octet 0xe9 à la position 7) "
-            "(convertissez-le d'abord, par exemple iconv -f latin1 -t utf-8 a.txt)",
+            "(il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8)",
         ),
         (
             "no revision 9 (list pending ones with commune review list)",

@@ -36,7 +36,8 @@ def locked(pdf: bytes) -> bytes:
         (
             "cut.pdf",
             make_pdf(["Un arrêté municipal sur le stationnement."])[:300],
-            "not a readable PDF",
+            # PDFium's own words ("Data format error") are no reader's, nor French.
+            "not a readable PDF (damaged, cut short, or not a PDF) (fetch it again",
         ),
         ("locked.pdf", locked(make_pdf(["Un document confidentiel."])), "password-protected"),
         (

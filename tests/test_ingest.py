@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 from commune.commons.curation import RETIRED_HOLD
 from commune.errors import CommuneError
 from commune.store.schema import chunks, documents, embeddings, revisions
+from commune.text.messages import localise
 from tests.conftest import make_key
 
 
@@ -91,6 +93,46 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     assert counts(commune)[:2] == (before[0], before[1] + reread)  # no new document
     again = commune.add([corpus], licence="etalab-2.0")
     assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
+
+
+def test_a_file_added_again_without_its_licence_is_unchanged(commune, tmp_path):
+    # Found by an exploratory test: `commune add p.txt` again without the --licence and
+    # --publisher given the first time said "1 updated" and held a new revision without a
+    # licence for a curator; a folder added so filled the review queue, nothing changed.
+    from sqlalchemy import update
+
+    f = tmp_path / "piscine.txt"
+    f.write_text("La piscine municipale ouvre le mercredi après-midi pour les enfants.\n")
+    commune.add([f], licence="CC-BY-4.0", publisher="Mairie A")
+    before = counts(commune)
+    s = commune.add([f])
+    assert (s.updated, s.unchanged) == (0, 1) and not any(o.held for o in s.outcomes)
+    assert counts(commune) == before and commune.pending() == []
+    # What is said is a change, and what is not said stays: a publisher corrected alone is
+    # a new revision published under the licence recorded, not one waiting without it.
+    s = commune.add([f], publisher="Mairie B")
+    assert s.updated == 1 and not s.outcomes[0].held
+    [doc] = commune.documents()
+    assert (doc["licence"], doc["publisher"], doc["status"]) == (
+        "CC-BY-4.0",
+        "Mairie B",
+        "published",
+    )
+    # Read again by a newer reader, the file keeps what was recorded of it, published.
+    with commune.engine.begin() as conn:
+        conn.execute(update(revisions).values(reading="txt-0", media_type="text/html"))
+    s = commune.add([f])
+    assert s.updated == 1 and not s.outcomes[0].held
+    [doc] = commune.documents()
+    assert (doc["licence"], doc["publisher"], doc["status"]) == (
+        "CC-BY-4.0",
+        "Mairie B",
+        "published",
+    )
+    # New bytes take only what is said: their licence is for their contributor to give.
+    f.write_text("La piscine municipale ouvre aussi le samedi matin.\n")
+    s = commune.add([f])
+    assert s.updated == 1 and "no licence given" in (s.outcomes[0].held or "")
 
 
 def test_the_same_document_read_from_another_path_is_not_stored_twice(commune, tmp_path):
@@ -532,6 +574,30 @@ def test_what_is_not_a_regular_file_or_too_big_is_refused_before_reading(tmp_pat
         assert "over the 1 MB limit" in errors["big.txt"] and "max_file_mb" in errors["big.txt"]
         assert errors["loop.txt"]  # too many levels of symbolic links, one line
         assert c.documents() == []
+
+
+def test_a_link_that_leads_nowhere_says_so_whether_named_or_found(commune, tmp_path):
+    # Found by an exploratory test: a link loop named on the command line was "no such file
+    # or directory" (its target was looked for, not the link), and a link to a file moved
+    # away said the same, of a file the user sees in the folder.
+    d = tmp_path / "dossier"
+    d.mkdir()
+    (d / "boucle.txt").symlink_to(d / "boucle.txt")
+    (d / "parti.txt").symlink_to(tmp_path / "archives" / "parti.txt")
+    (d / "ok.txt").write_text("Les horaires de la mairie changent en été.")
+    for paths in ([d / "boucle.txt", d / "parti.txt", d / "ok.txt"], [d]):
+        s = commune.add(paths, licence="CC0-1.0")
+        errors = {Path(o.path).name: o.error or "" for o in s.outcomes}
+        assert s.failed == 2 and s.added + s.unchanged == 1
+        assert "a symbolic link loop: remove or fix the link" in errors["boucle.txt"]
+        moved = tmp_path / "archives" / "parti.txt"
+        assert (
+            f"a link to {moved}, which does not exist: fix or remove the link"
+            in errors["parti.txt"]
+        )
+    assert localise(errors["parti.txt"], "fr").endswith(
+        f"parti.txt : un lien vers {moved}, qui n'existe pas : corrigez ou supprimez le lien"
+    )
 
 
 def test_a_huge_query_is_refused_with_the_limit(commune):

@@ -115,6 +115,34 @@ def test_odt_and_docx_headings(tmp_path):
         ]
 
 
+def test_a_word_table_is_read_where_it_stands_in_its_section(tmp_path):
+    # Found by an exploratory test: a deliberation's table of rates was read after the last
+    # paragraph with no section, cited as the document's top.
+    import docx
+
+    word = docx.Document()
+    word.add_heading("Tarifs de la cantine", level=1)
+    word.add_paragraph("Les tarifs suivants s'appliquent au 1er janvier.")
+    table = word.add_table(rows=2, cols=2)
+    for (row, col), text in {
+        (0, 0): "Quotient",
+        (0, 1): "Prix du repas",
+        (1, 0): "Moins de 500",
+        (1, 1): "1 €",
+    }.items():
+        table.cell(row, col).text = text
+    word.add_heading("Tarifs de la garderie", level=1)
+    word.add_paragraph("La garderie coûte 2 € de l'heure.")
+    word.save(str(tmp_path / "tarifs.docx"))
+    parsed = read(tmp_path / "tarifs.docx")
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Tarifs de la cantine",), "Les tarifs suivants s'appliquent au 1er janvier."),
+        (("Tarifs de la cantine",), "Quotient | Prix du repas"),
+        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        (("Tarifs de la garderie",), "La garderie coûte 2 € de l'heure."),
+    ]
+
+
 def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     """As HTML's (test_html_list_items_keep_their_markers): an item's first paragraph opens
     with "- ", a numbered heading stays a heading."""
@@ -190,7 +218,12 @@ def test_a_text_file_with_a_byte_order_mark_is_read_in_its_encoding(name, text, 
     [
         ("empty.txt", b"", "empty file"),
         ("blank.md", b"  \n\n ", "empty file"),
-        ("latin1.txt", "Arrêté du maire".encode("latin-1"), "not valid UTF-8"),
+        # UTF-8's accents beside a byte no UTF-8 has: two encodings pasted together.
+        ("mixed.txt", "Arrêté du maire".encode() + b" caf\xe9", "mixes UTF-8 with another"),
+        # A byte that neither UTF-8 nor Windows-1252 has (0x81).
+        ("dos.md", b"Arr\x88t\x82 du maire \x81", "not valid UTF-8 (byte 0x88 at offset 3)"),
+        # Windows-1252 that is mostly control characters: a binary without zero bytes.
+        ("noise.txt", bytes(range(1, 9)) * 40 + b"\xe9", "looks binary"),
         ("binary.txt", b"\x00\x01\x02binary", "looks binary"),
         # A UTF-16 byte order mark before what is no UTF-16 (a lone surrogate), or a zero
         # byte in what it reads: a binary's first bytes, not text.
@@ -201,6 +234,8 @@ def test_a_text_file_with_a_byte_order_mark_is_read_in_its_encoding(name, text, 
         ("broken.odt", b"not a zip at all", "not a readable OpenDocument"),
         ("image.png", b"\x89PNG\r\n\x1a\n....", "unsupported type .png"),
         ("noext", b"some text", "unsupported type (no extension)"),
+        ("photos.zip", b"PK\x03\x04", "an archive, whose files are not read from it"),
+        ("Archives.TAR.GZ", b"\x1f\x8b", "(unpack it, then add the folder it makes)"),
     ],
 )
 def test_bad_files_raise_one_line_errors_that_say_what_to_do(tmp_path, name, data, message):
@@ -367,6 +402,47 @@ def test_a_latin1_page_without_a_charset_is_read_as_browsers_read_it():
     assert "Le café est très bon à Paris, après la pluie." in text
     utf8 = read_file(page.encode("utf-8"), Path("page.html"))  # UTF-8 stays UTF-8
     assert "après la pluie" in " ".join(b.text for b in utf8.blocks)
+
+
+@pytest.mark.parametrize(
+    ("head", "codec"),
+    [
+        ('<meta charset="iso-8859-1">', "utf-8"),  # converted to UTF-8, the old charset kept
+        ('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', "cp1252"),
+        ('<meta charset="x-maison">', "utf-8"),  # a charset no one knows
+        ('<meta charset="windows-1252">', "cp1252"),  # declared right: read as declared
+        ('<meta charset="UTF-8">', "utf-8"),
+    ],
+)
+def test_a_page_whose_charset_is_wrong_is_read_as_its_bytes_say(head, codec):
+    # Found by an exploratory test: stored as "DÃ©libÃ©ration" or "D\ufffdlib\ufffdration",
+    # which no search finds, with no error.
+    text = "Le conseil municipal a décidé l’achat d’un véhicule “électrique”."
+    page = f"<html><head>{head}</head><body><h1>Délibération</h1><p>{text}</p></body></html>"
+    parsed = read_file(page.encode(codec), Path("deliberation.html"))
+    assert parsed.title == "Délibération"
+    assert text in " ".join(b.text for b in parsed.blocks)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_text_file_s_paragraphs_are_kept_whatever_its_line_ends(end):
+    text = end.join(["Horaires de la mairie", "", "Ouverte le lundi", "et le mardi.", "", "Fin."])
+    parsed = read_file(text.encode(), Path("horaires.txt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Horaires de la mairie",
+        "Ouverte le lundi et le mardi.",
+        "Fin.",
+    ]
+
+
+@pytest.mark.parametrize("name", ["arrete.txt", "arrete.md"])
+def test_a_windows_1252_text_is_read_as_the_html_reader_reads_it(name):
+    # Refused before with "iconv -f latin1" for advice: a town hall's Notepad saves "ANSI"
+    # (Windows-1252), whose quotes iconv's Latin-1 turned into invisible control characters.
+    text = "Arrêté municipal – stationnement interdit “place de l’église” le samedi."
+    parsed = read_file(text.encode("cp1252"), Path(name))
+    said = " ".join(b.text for b in parsed.blocks)
+    assert said == text and "\x92" not in said
 
 
 def test_two_markdown_sections_of_one_name_each_have_their_own_anchor() -> None:

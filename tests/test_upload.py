@@ -140,6 +140,9 @@ def test_a_text_file_in_utf16_is_taken_as_text(api):
         ("../../etc/passwd", b"root:x:0:0", "unsupported type (no extension)"),
         ("..", b"text", "it has no file name"),
         ("script.sh", b"echo hi", "unsupported type .sh"),
+        # A town hall's documents, zipped: what to do with it, not the list of supported types.
+        ("pieces.zip", b"PK\x03\x04 zip", "an archive, whose files are not read from it "),
+        ("pieces.tar.gz", b"\x1f\x8b gz", "(unpack it, then upload the files it holds)"),
     ],
 )
 def test_bad_uploads_are_refused_and_nothing_is_stored(api, name, data, message):
@@ -154,6 +157,26 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(api, name, data, message)
     assert only["status"] == "failed" and message in only["error"]
     assert "\n" not in only["error"]
     assert commune.documents() == [] and commune.collections() == []
+
+
+def test_a_name_spelt_with_decomposed_accents_is_the_same_document(api):
+    # A Mac sends "réunion.md" as "re\u0301union.md", Windows composed: the same file sent
+    # from both was two documents, each passage found twice.
+    import unicodedata
+
+    commune, client = api
+    text = "# Réunion\n\nLe conseil se réunit le premier jeudi du mois.".encode()
+    for name in ("réunion.md", unicodedata.normalize("NFD", "réunion.md")):
+        r = client.post(
+            "/api/documents",
+            files=[("files", (name, text, "text/markdown"))],
+            data={"collection": "vie-locale", "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 200, r.text
+    assert r.json()["files"][0] == {**r.json()["files"][0], "status": "unchanged"}
+    assert r.json()["files"][0]["file"] == "réunion.md"
+    [doc] = commune.documents()
+    assert doc["source_uri"] == "urn:commune:upload:vie-locale/réunion.md"
 
 
 def test_a_hidden_file_is_refused_not_dropped_without_a_word(api):

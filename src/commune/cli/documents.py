@@ -186,11 +186,21 @@ def add(
 def said_outcome(outcome: FileOutcome, language: str) -> None:
     """A file that failed, or waits for a curator, said on its own line with why."""
     if outcome.error:
-        click.echo(error_line(outcome.error), err=True)
+        click.echo(error_line(named(outcome.path, outcome.error)), err=True)
     if outcome.held:
         held = say(language, "en attente de curation\u00a0:", "held for curation:")
         why = speech.as_pages_say(outcome.held, language)
         click.echo(f"{held} {one_line(outcome.path)}{colon(language)} {why}", err=True)
+
+
+def named(path: str, error: str) -> str:
+    """``error`` naming its file by ``path``, as the walk found it, where the reader named
+    it by its name alone: a folder's index.txt in a/ and in b/ both failed as "index.txt",
+    and which of them to fix was anyone's guess."""
+    name = Path(path).name
+    if path != name and error.startswith(f"{name}:"):
+        return path + error[len(name) :]
+    return error
 
 
 def settle(commune: Commune, language: str) -> None:

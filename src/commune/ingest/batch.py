@@ -45,7 +45,9 @@ def ingest_paths(
 
     started, t0 = repo.now(), time.perf_counter()
     summary = IngestSummary()
-    missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
+    # A link that leads nowhere (a loop, a file moved) exists as a link: it is read, and
+    # fails saying so. Taken for missing, a loop was "no such file or directory".
+    missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
     unreadable: list[tuple[str, str]] = []
     found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
     files, summary.skipped, summary.excluded = found.files, found.skipped, found.excluded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from commune.errors import IngestError
@@ -33,3 +34,10 @@ def by_bom(data: bytes, path: Path) -> str | None:
                 raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
             return text
     return None
+
+
+# A character of two to four bytes as UTF-8 writes it ("é" is c3 a9): Windows-1252 text
+# holds such pairs almost never ("Ã©"), so bytes that have them are UTF-8 written.
+UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)

@@ -12,12 +12,13 @@ for trafilatura to judge keep every block outside obvious boilerplate elements.
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import by_bom
+from commune.ingest.encoding import UTF8_SEQUENCE, by_bom
 from commune.ingest.model import MARKED, Block, Parsed
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
@@ -188,7 +189,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
         if text is not None:
             encoding: str | None = "utf-8"
         else:
-            encoding = None if _declares_charset(data) else _undeclared(data)
+            encoding = _encoding(data)
         parser = lxml.html.HTMLParser(huge_tree=True, encoding=encoding)
         root = lxml.html.fromstring(data, parser=parser)
     except (ParserError, ValueError) as exc:
@@ -352,3 +353,34 @@ def _inside_pre_or_row(el: Element) -> bool:
 
 def _declares_charset(data: bytes) -> bool:
     return b"charset" in data[:2048].lower()
+
+
+_CHARSET = re.compile(rb"""(?:charset|<\?xml[^>]*encoding)\s*=\s*["']?\s*([\w.:-]+)""")
+# Western single-byte charsets, which an editor's "save as UTF-8" leaves declared.
+_WESTERN = {"iso8859-1", "cp1252", "iso8859-15"}
+
+
+def _encoding(data: bytes) -> str | None:
+    """The encoding to read a page in without its mark: the one it declares (None: libxml2
+    reads the declaration), unless its bytes say otherwise. A page converted to UTF-8 that
+    still declares ISO-8859-1 was stored as "DÃ©libÃ©ration", and a Latin-1 page declaring
+    UTF-8 as "D\ufffdlib\ufffdration", which no search finds: the bytes are what a
+    browser would have to guess from, and they do not lie about UTF-8."""
+    if not _declares_charset(data):
+        return _undeclared(data)
+    found = _CHARSET.search(data[:2048].lower())
+    try:
+        declared = codecs.lookup(found.group(1).decode("ascii")).name if found else None
+    except (LookupError, UnicodeDecodeError):
+        # A charset no one knows ("x-unknown"), which libxml2 reads as Latin-1: as undeclared.
+        return _undeclared(data)
+    try:
+        data.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    if declared == "utf-8" and not utf8 and not UTF8_SEQUENCE.search(data):
+        return "cp1252"
+    if declared in _WESTERN and utf8 and not data.isascii():
+        return "utf-8"
+    return None

@@ -93,7 +93,7 @@ class Provenance:
     @property
     def recorded(self) -> dict[str, str | None]:
         """What each revision records of its provenance; the same bytes with the same record
-        are an unchanged file."""
+        are an unchanged file, and so are they with a field left unsaid (None): _same_file."""
         return {
             "licence": self.licence,
             "contributor": self.contributor,
@@ -445,6 +445,10 @@ def file_error(path: Path, exc: OSError) -> str:
         raise exc
     if exc.errno == errno.ELOOP:
         return f"{path}: a symbolic link loop: remove or fix the link"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return (
+            f"{path}: a link to {os.readlink(path)}, which does not exist: fix or remove the link"
+        )
     return f"{path.name}: {exc.strerror}"
 
 
@@ -487,6 +491,9 @@ def store(
         lock(conn, "document", f"{coll_id} {source_key}")
         existing = repo.find_document(conn, coll_id, source_key)
         # Its newest revision when that holds this very file (bytes and provenance).
+        prov = _kept(conn, prov, existing, digest)
+        meta = prov.recorded
+        doc.update(meta)
         same = _same_file(conn, existing, digest, meta, reserved)
         if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
@@ -499,6 +506,9 @@ def store(
             # twice and crowd out the others. With another licence or publisher, they are its
             # new revision, through curation like any. The same bytes at two addresses stay
             # two documents.
+            prov = _kept(conn, prov, twin, digest)
+            meta = prov.recorded
+            doc.update(meta)
             same = _same_file(conn, twin, digest, meta, reserved)
             if _read_today(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
@@ -643,14 +653,30 @@ def _same_file(
     if existing is None:
         return None
     current = repo.current_revision(conn, int(existing.id))
+    # A field not given (no --licence this time) is no change, as a reservation not given
+    # again is not: the folder added again without its options made each of its files a new
+    # revision without a licence, "updated" and waiting for a curator, nothing changed.
     if (
         current is not None
         and current.content_hash == digest
-        and all(getattr(current, k) == v for k, v in meta.items())
+        and all(v is None or getattr(current, k) == v for k, v in meta.items())
         and (current.tdm_reserved or not reserved)
     ):
         return current
     return None
+
+
+def _kept(conn: Connection, prov: Provenance, existing: Any, digest: str) -> Provenance:
+    """``prov`` with the fields it leaves unsaid taken from the newest revision of
+    ``existing`` when that holds the same bytes: a --publisher given alone corrects the
+    publisher (the licence recorded stays, not dropped to wait for a curator), and the same
+    file read again by a newer reader keeps what was recorded of it. New bytes take only what
+    is said: their licence is their contributor's to give."""
+    current = repo.current_revision(conn, int(existing.id)) if existing is not None else None
+    if current is None or current.content_hash != digest:
+        return prov
+    unsaid = {k: getattr(current, k) for k, v in prov.recorded.items() if v is None}
+    return replace(prov, **unsaid)
 
 
 def _without_title(block: Block, title: str) -> Block:

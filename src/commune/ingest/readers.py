@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import by_bom
+from commune.ingest.encoding import UTF8_SEQUENCE, by_bom
 from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
@@ -37,7 +37,8 @@ READINGS: dict[str, str] = {
     "text/html": "html-5",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     "application/vnd.oasis.opendocument.text": "odt-3",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-3",
+    # Then its tables where they stand, in their section ("docx-4"), not after the text.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-4",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
 }
@@ -155,10 +156,27 @@ def decode_text(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            f"convert it first, e.g. iconv -f latin1 -t utf-8 {path.name}",
-        ) from None
+        bad = f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    # Not UTF-8: Windows-1252, as the HTML reader reads a page that declares no charset
+    # (ingest/html.py), and as Windows' Notepad saves "ANSI" in France. Refused, such a
+    # file was sent to iconv -f latin1, which turned its quotes (0x92, 0x93) into invisible
+    # control characters; and a town hall's secretary has no iconv.
+    if UTF8_SEQUENCE.search(data):
+        # UTF-8's accents beside bytes no UTF-8 has: a file pasted together from two
+        # encodings, which either reading would garble.
+        raise IngestError(bad, "it mixes UTF-8 with another encoding: save it again as UTF-8")
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: no Windows-1252 text
+        raise IngestError(bad, "save it again as UTF-8 from the program that made it") from None
+    start = text[:8192]
+    if len(_CONTROLS.findall(start)) * 200 > len(start):
+        raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
+    return text
+
+
+# Control characters no text holds (tabs, line and page breaks, DOS's end of file aside).
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -175,7 +193,9 @@ def _first_line_title(text: str, path: Path) -> str:
 
 @reader(".txt", ".text")
 def read_text(data: bytes, path: Path) -> Parsed:
-    text = decode_text(data, path)
+    # Line ends as Windows ("\r\n") and old Macs ("\r") write them: with "\r" alone, a
+    # file was one paragraph, its carriage returns stored inside the passages' text.
+    text = decode_text(data, path).replace("\r\n", "\n").replace("\r", "\n")
     lines = [line for line in text.splitlines() if line.strip()]
     margin = min((_indent(line) for line in lines), default=0)
     blocks = [
@@ -371,6 +391,13 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
             raise IngestError(
                 f"{path.name}: the PDF is password-protected",
                 "remove the password (or export an unprotected copy) and add it again",
+            ) from None
+        if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_FORMAT:
+            # PDFium's own words ("Failed to load document (PDFium: Data format error).")
+            # stood in the French line, and "check the file" said nothing of what to do.
+            raise IngestError(
+                f"{path.name}: not a readable PDF (damaged, cut short, or not a PDF)",
+                "fetch it again, or open it in a PDF reader and save it as a new PDF",
             ) from None
         raise IngestError(f"{path.name}: not a readable PDF ({exc})", "check the file") from None
     try:
@@ -607,9 +634,14 @@ def _odf_title(doc: OdfNode) -> str:
     return teletype.extractText(titles[0]).strip() if titles else ""
 
 
+def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
+    return tuple(h for _, h in stack)
+
+
 @reader(".docx")
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
+    from docx.table import Table
 
     check_archive(data, path)
     try:
@@ -619,7 +651,17 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
-    for para in document.paragraphs:
+    # Paragraphs and tables in the order they come: the tables were read after the last
+    # paragraph, outside every section, so that a deliberation's table of rates was cited
+    # as the document's top and passed over by a question on its section.
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells = [c.text.strip() for c in row.cells if c.text.strip()]
+                if cells:
+                    blocks.append(Block(" | ".join(dict.fromkeys(cells)), _docx_headings(stack)))
+            continue
+        para = item
         content = para.text.strip()
         if not content:
             continue
@@ -637,17 +679,16 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             # numbered heading is a heading).
             if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
-            blocks.append(Block(content, tuple(h for _, h in stack)))
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                blocks.append(Block(" | ".join(dict.fromkeys(cells))))
+            blocks.append(Block(content, _docx_headings(stack)))
     return Parsed(
         title=title or (stack[0][1] if stack else path.stem),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         blocks=blocks,
     )
+
+
+# Archives of files, which a reader could take for documents of an unsupported type.
+ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
 
 def read_file(data: bytes, path: Path) -> Parsed:
@@ -657,6 +698,13 @@ def read_file(data: bytes, path: Path) -> Parsed:
     if suffix == ".gz":  # what is unsupported is what the file holds: ".png.gz"
         suffix = "".join(path.suffixes[-2:]).lower()
     fn = reader_for(path.name)
+    if fn is None and path.name.lower().endswith(ARCHIVES):
+        # A town hall sends its documents zipped: the list of supported types told them the
+        # archive was not one, not how to add what is inside.
+        raise IngestError(
+            f"{path.name}: an archive, whose files are not read from it",
+            "unpack it, then add the folder it makes",
+        )
     if fn is None:
         raise IngestError(
             f"{path.name}: unsupported type {suffix or '(no extension)'}",

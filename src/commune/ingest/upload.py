@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from commune.govern.licences import TextMissing
 from commune.govern.policy import Actor
 from commune.ingest.encoding import BOMS
 from commune.ingest.pipeline import IngestSummary
+from commune.ingest.readers import ARCHIVES
 
 TEXT = {".txt", ".md", ".markdown", ".html", ".htm"}
 MAGIC = {".pdf": (b"%PDF-",), ".docx": (b"PK\x03\x04",), ".odt": (b"PK\x03\x04",)}
@@ -42,6 +44,10 @@ def safe_name(name: str | None) -> str:
     raw = (name or "").strip()
     base = PureWindowsPath(PurePosixPath(raw).name).name  # no directory, either convention
     base = re.sub(r"[\x00-\x1f]", "", base)
+    # One name, however the sender's system spells its accents: a Mac sends "réunion.md"
+    # decomposed (e and a combining accent), Windows composed, and the same file sent from
+    # both became two documents at two addresses, its passages found twice.
+    base = unicodedata.normalize("NFC", base)
     if base in ("", ".", ".."):
         raise IngestError(f"refused upload {raw[:80]!r}: it has no file name", "name the file")
     if len(base) > 200:
@@ -53,6 +59,11 @@ def safe_name(name: str | None) -> str:
             f"{base}: a hidden file's name (it starts with a dot)", "rename it without the dot"
         )
     suffix = PurePosixPath(base).suffix.lower()
+    if base.lower().endswith(ARCHIVES):
+        raise IngestError(
+            f"{base}: an archive, whose files are not read from it",
+            "unpack it, then upload the files it holds",
+        )
     if suffix not in TEXT | set(MAGIC):
         raise IngestError(
             f"{base}: unsupported type {suffix or '(no extension)'}",

@@ -95,6 +95,21 @@ EXACT = {
         "vérifiez les deux, ou connectez-vous avec une clé d'API"
     ),
     "empty file, nothing to index": "fichier vide, rien à indexer",
+    # A text file that is neither UTF-8 nor Windows-1252 (ingest/readers.decode_text).
+    "it mixes UTF-8 with another encoding: save it again as UTF-8": (
+        "il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8"
+    ),
+    "unpack it, then add the folder it makes": ("décompressez-la, puis ajoutez le dossier obtenu"),
+    "unpack it, then upload the files it holds": (
+        "décompressez-la, puis envoyez les fichiers qu'elle contient"
+    ),
+    "fetch it again, or open it in a PDF reader and save it as a new PDF": (
+        "récupérez-le de nouveau, ou ouvrez-le dans un lecteur de PDF et enregistrez-le comme "
+        "nouveau PDF"
+    ),
+    "save it again as UTF-8 from the program that made it": (
+        "enregistrez-le de nouveau en UTF-8 depuis le programme qui l'a créé"
+    ),
     "check the file type": "vérifiez le type du fichier",
     "check the file": "vérifiez le fichier",
     "a scanned PDF needs OCR first": (
@@ -565,6 +580,10 @@ PATTERNS = [
             "{path} : une boucle de liens symboliques : supprimez ou corrigez le lien",
         ),
         (
+            r"(?P<path>.+): a link to (?P<target>.+), which does not exist: fix or remove the link",
+            "{path} : un lien vers {target}, qui n'existe pas : corrigez ou supprimez le lien",
+        ),
+        (
             # Two files of one `commune add` that would be one document (ingest/batch.py).
             r"(?P<path>.+): same source (?P<source>.+) as (?P<taken>.+) in this batch; add it on "
             r"its own with its own --source",
@@ -575,6 +594,10 @@ PATTERNS = [
         (
             r"(?P<name>.+): a hidden file's name \(it starts with a dot\)",
             "{name} : un nom de fichier caché (il commence par un point)",
+        ),
+        (
+            r"(?P<name>.+): not a readable PDF \(damaged, cut short, or not a PDF\)",
+            "{name} : PDF illisible (abîmé, tronqué, ou pas un PDF)",
         ),
         (
             # The library's reason may hold parentheses of its own ("(PDFium: Data format
@@ -589,8 +612,8 @@ PATTERNS = [
             "{name} : pas en UTF-8 valide (octet {byte} à la position {at})",
         ),
         (
-            r"convert it first, e\.g\. iconv -f latin1 -t utf-8 (?P<name>.+)",
-            "convertissez-le d'abord, par exemple iconv -f latin1 -t utf-8 {name}",
+            r"(?P<name>.+): an archive, whose files are not read from it",
+            "{name} : une archive, dont les fichiers ne sont pas lus",
         ),
         (
             r"(?P<name>.+): unsupported type \(no extension\)",
