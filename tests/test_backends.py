@@ -251,6 +251,34 @@ class StoreKit:
             t.join(600)
         assert sorted(outcomes) == ["unchanged", "updated"], outcomes
 
+    def test_a_unique_key_two_writers_hit_at_once_is_one_line_in_both_languages(self, c):
+        """What a race no lock foresees leaves behind (a unique key, a deadlock): the CLI and
+        the API said it with the driver's traceback, or as an unnamed internal error."""
+        from commune.cli.group import operational_error
+        from commune.http.incidents import incident
+
+        for _ in range(2):  # the second insert is what the slower of two writers meets
+            try:
+                with c.engine.begin() as conn:
+                    conn.execute(
+                        text(
+                            "INSERT INTO members (name, kind, created_at, declared_use) "
+                            "VALUES ('Ville A', 'town', CURRENT_TIMESTAMP, 'non-commercial')"
+                        )
+                    )
+            except exc.IntegrityError as e:
+                refused = e
+        english = operational_error(refused, "/srv/commune", "en")
+        french = operational_error(refused, "/srv/commune", "fr")
+        assert english is not None and french is not None
+        assert english.startswith("another command or request wrote the same thing"), english
+        assert "run the command again" in english and "\n" not in english
+        assert french.startswith("une autre commande ou requête a écrit"), french
+        told = incident(refused, "en", "on POST /api/people")
+        assert told.code == "conflict" and told.message.startswith("another request wrote")
+        with c.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM members")).scalar() == 1
+
     def test_an_approval_and_a_rejection_at_once_leave_one_decision(self, c, tmp_path, monkeypatch):
         """Both curators read "proposed", then both wrote: the revision ended "rejected"
         while its document served it."""
