@@ -251,6 +251,47 @@ class StoreKit:
             t.join(600)
         assert sorted(outcomes) == ["unchanged", "updated"], outcomes
 
+    def test_two_adds_of_one_name_at_once_make_one_person_and_tell_the_other(self, c, monkeypatch):
+        """Both found the name free, then both wrote it: on PostgreSQL the second failed on
+        the unique key (the driver's traceback), and "Alice" beside "alice" both went in."""
+        from commune.govern import members
+
+        with c.engine.begin() as conn:
+            members.add_member(conn, "Ville A", "town")
+        both_checked = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+        real = members._not_a_twin
+
+        def slow(*args):  # type: ignore[no-untyped-def]
+            real(*args)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+
+        monkeypatch.setattr(members, "_not_a_twin", slow)
+        for names in (("alice", "alice"), ("Bruno", "bruno")):
+            outcomes: list[str] = []
+
+            def add(name: str, outcomes: list[str] = outcomes) -> None:
+                try:
+                    with c.engine.begin() as conn:
+                        members.add_user(conn, name, "Ville A")
+                    outcomes.append("added")
+                except Exception as e:  # noqa: BLE001  (what a user would see)
+                    outcomes.append(f"{type(e).__name__}: {e}")
+
+            threads = [threading.Thread(target=add, args=(n,)) for n in names]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(600)
+            both_checked.reset()
+            told = [o for o in outcomes if o != "added"]
+            assert len(outcomes) == 2 and len(told) == 1, outcomes
+            assert told[0].startswith("CommuneError: a user named"), outcomes
+            assert "already exists" in told[0], outcomes
+        with c.engine.connect() as conn:
+            names = [r[0] for r in conn.execute(text("SELECT name FROM users ORDER BY id"))]
+        assert sorted(n.casefold() for n in names) == ["alice", "bruno"]
+
     def test_a_unique_key_two_writers_hit_at_once_is_one_line_in_both_languages(self, c):
         """What a race no lock foresees leaves behind (a unique key, a deadlock): the CLI and
         the API said it with the driver's traceback, or as an unnamed internal error."""

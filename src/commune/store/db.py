@@ -86,6 +86,7 @@ LOCKS = {
     "document": 5,
     "collection": 6,
     "charter": 7,
+    "name": 8,
 }
 
 
