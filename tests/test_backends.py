@@ -456,3 +456,28 @@ class TestPostgreSQL(StoreKit):
     @pytest.fixture
     def database_url(self, postgres_url):  # type: ignore[no-untyped-def]
         return postgres_url
+
+
+def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, tmp_path):
+    """The database alone is not the home: its original files are in blobs/. Told only
+    "use pg_dump", an operator kept a dump whose documents' originals were gone."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    with Commune(make_home(tmp_path / "sqlite-home")) as lived_in:  # a backup to restore
+        lived_in.backup(tmp_path / "backup")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    for language, words in (
+        ("en_US.UTF-8", ("pg_dump, then copy the home's blobs/", "put back the blobs/")),
+        ("fr_FR.UTF-8", ("pg_dump, puis copiez le dossier blobs/", "remettez le dossier blobs/")),
+    ):
+        run = CliRunner(env={"LANG": language})
+        out = run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "copy")])
+        assert out.exit_code == 2 and words[0] in out.output, out.output
+        out = run.invoke(cli, ["--home", str(home), "restore", str(tmp_path / "backup")])
+        assert out.exit_code == 2 and words[1] in out.output, out.output
