@@ -320,6 +320,44 @@ class StoreKit:
         with c.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM members")).scalar() == 1
 
+    def test_a_takedown_while_its_file_is_added_elsewhere_leaves_no_copy_published(
+        self, c, tmp_path, monkeypatch
+    ):
+        """The add found no retired document with the file, then the retirement looked for
+        published copies and found none (the add had not committed): on PostgreSQL the copy
+        was published after the takedown."""
+        from commune.store import repository
+
+        page = tmp_path / "a" / "deliberation.txt"
+        page.parent.mkdir()
+        page.write_text("Madame Durand, 12 rue des Lilas, a demandé une aide.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [doc] = c.documents()
+        checked, retired = threading.Event(), threading.Event()
+        real = repository.retired_holder
+
+        def slow(*args):  # type: ignore[no-untyped-def]
+            found = real(*args)
+            checked.set()
+            retired.wait(3)  # the retirement, unless it waits for this add (then in vain)
+            return found
+
+        monkeypatch.setattr(repository, "retired_holder", slow)
+        copy = tmp_path / "b" / "deliberation.txt"
+        copy.parent.mkdir()
+        copy.write_bytes(page.read_bytes())
+        adding = threading.Thread(
+            target=c.add, args=([copy],), kwargs={"collection": "archives", "licence": "CC0-1.0"}
+        )
+        adding.start()
+        assert checked.wait(600)
+        c.retire(doc["id"], "données personnelles", category="personal-data")
+        retired.set()
+        adding.join(600)
+        published = [d for d in c.documents() if d["status"] == "published"]
+        assert published == [], published
+        assert c.search("Madame Durand rue des Lilas", k=5) == []
+
     def test_an_approval_and_a_rejection_at_once_leave_one_decision(self, c, tmp_path, monkeypatch):
         """Both curators read "proposed", then both wrote: the revision ended "rejected"
         while its document served it."""

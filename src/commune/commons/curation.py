@@ -816,6 +816,7 @@ def retire(
     _check_collection(
         conn, coll, actor, f"no document {document_id} that is not already retired", "retire"
     )
+    _hold_files(conn, document_id)
     done = conn.execute(
         update(documents)
         .where(documents.c.id == document_id)
@@ -835,6 +836,24 @@ def retire(
     )
     repo.bump_generation(conn, document_id)
     return _retire_copies(conn, document_id, category, actor) if copies else []
+
+
+def _hold_files(conn: Connection, document_id: int) -> None:
+    """Hold the files a retirement takes down (its newest bytes, and those readers read)
+    until it commits, as an add of the same file holds it (ingest/pipeline.store): on
+    PostgreSQL an add into another collection found no retired document, the retirement
+    found no published copy (the add had not committed), and the copy was published after
+    a takedown. In one order, so that two retirements never wait for each other."""
+    from commune.store.db import lock
+
+    newest = select(documents.c.content_hash).where(documents.c.id == document_id)
+    read = (
+        select(revisions.c.content_hash)
+        .join(documents, documents.c.published_revision_id == revisions.c.id)
+        .where(documents.c.id == document_id)
+    )
+    for digest in sorted({*conn.execute(newest).scalars(), *conn.execute(read).scalars()}):
+        lock(conn, "file", digest)
 
 
 def retire_from_dataset(

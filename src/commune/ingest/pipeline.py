@@ -485,6 +485,10 @@ def store(
         # Re-check holding the write lock (PostgreSQL: this document's): another process
         # may have added it meanwhile.
         lock(conn, "document", f"{coll_id} {source_key}")
+        # And this file's, whatever its collection: a retirement of a document holding it,
+        # at the same moment, looked for published copies before this one committed, and
+        # this one had found no retired document (curation.retire takes it too).
+        lock(conn, "file", digest)
         existing = repo.find_document(conn, coll_id, source_key)
         # Its newest revision when that holds this very file (bytes and provenance).
         same = _same_file(conn, existing, digest, meta, reserved)

@@ -87,6 +87,7 @@ LOCKS = {
     "collection": 6,
     "charter": 7,
     "name": 8,
+    "file": 9,
 }
 
 
