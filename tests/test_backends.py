@@ -405,6 +405,71 @@ class StoreKit:
             served = conn.execute(select(documents.c.published_revision_id)).scalar_one()
         assert (status, served is not None) in (("published", True), ("rejected", False))
 
+    def test_a_rejection_and_rules_lowered_at_once_leave_one_decision(
+        self, c, tmp_path, monkeypatch
+    ):
+        """The rules lowered to no approval published the revision a curator was rejecting:
+        on PostgreSQL it ended "rejected" while its document served it (or "published",
+        the curator told it was rejected)."""
+        from commune.commons import curation
+        from commune.govern.policy import Actor
+        from commune.store.schema import documents, revisions
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        c.set_curation_rules("mairie", 1, "curator")
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")  # held for one approval
+        [pending] = c.pending()
+        both_read = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+
+        def pausing(real):  # type: ignore[no-untyped-def]
+            def read(*args):  # type: ignore[no-untyped-def]
+                found = real(*args)
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both_read.wait()
+                return found
+
+            return read
+
+        # What each reads once it has seen the revision waiting: the rules (review), a
+        # newer text published (the rules' release).
+        monkeypatch.setattr(curation, "rules", pausing(curation.rules))
+        monkeypatch.setattr(curation, "_newer_published", pausing(curation._newer_published))
+        outcomes: list[str] = []
+
+        def reject() -> None:
+            who = Actor(None, "alice", None, None, "cooperative-admin")
+            try:
+                with c.engine.begin() as conn:
+                    outcomes.append(curation.review(conn, pending["id"], "reject", "non", who))
+            except Exception as e:  # noqa: BLE001
+                outcomes.append(type(e).__name__)
+
+        def lower() -> None:
+            try:
+                done = c.set_curation_rules("mairie", 0, "curator")
+                outcomes.append(f"released {done.released}")
+            except Exception as e:  # noqa: BLE001
+                outcomes.append(type(e).__name__)
+
+        threads = [threading.Thread(target=reject), threading.Thread(target=lower)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert sorted(outcomes) in (
+            ["rejected", "released 0"],
+            ["CommuneError", "released 1"],
+        ), outcomes
+        with c.engine.connect() as conn:
+            status = conn.execute(
+                select(revisions.c.status).where(revisions.c.id == pending["id"])
+            ).scalar_one()
+            served = conn.execute(select(documents.c.published_revision_id)).scalar_one()
+        assert (status, served == pending["id"]) in (("published", True), ("rejected", False))
+
     def test_a_days_requests_are_counted_on_its_utc_day(self, c):
         """A PostgreSQL database set to Europe/Paris (initdb's default on a French host)
         put a request at 23:30 UTC on the next day's line."""

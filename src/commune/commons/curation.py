@@ -111,6 +111,7 @@ def set_rules(
     if not decision:
         raise Forbidden(decision.reason)
     cid = int(row["id"])
+    _hold_waiting(conn, cid)
     conn.execute(
         update(collections)
         .where(collections.c.id == cid)
@@ -126,6 +127,24 @@ def set_rules(
         reason=decision.reason,
     )
     return RulesSet(_release(conn, cid, Rules(approvals, role), actor), decision.reason)
+
+
+def _hold_waiting(conn: Connection, coll_id: int) -> None:
+    """Hold the collection's waiting revisions as a review holds the one it decides, before
+    this transaction takes the audit log's lock: on PostgreSQL a curator's rejection and
+    the rules lowered at once deadlocked (one failed), or the release published what the
+    curator was rejecting. In id order, so that two changes of rules never wait for each
+    other; a review holds one revision only."""
+    from commune.store.db import lock
+
+    waiting = conn.execute(
+        select(revisions.c.id)
+        .join(documents, documents.c.id == revisions.c.document_id)
+        .where(documents.c.collection_id == coll_id, revisions.c.status == "proposed")
+        .order_by(revisions.c.id)
+    ).scalars()
+    for revision_id in waiting.all():
+        lock(conn, "document", f"revision {revision_id}")
 
 
 def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
