@@ -240,6 +240,30 @@ class StoreKit:
         assert not [h for h in c.search("Dupont rue des Lilas", k=5) if "Dupont" in h.text]
         assert c.verify_audit().ok
 
+    def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
+        """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
+        internal error (500) at the API and a traceback at the command line, where SQLite
+        answered it as any unknown name."""
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+        from commune.errors import CommuneError
+
+        key = make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A", "reader")
+        with pytest.raises(CommuneError):
+            c.admin.remove_user("bob\x00", "parti", actor=c.actor("alice"))
+        with TestClient(create_app(c), raise_server_exceptions=False) as client:
+            r = client.post(
+                "/api/users/bob%00/remove",
+                json={"reason": "parti"},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert r.status_code in (400, 404), r.text
+        if r.status_code == 400:
+            assert "un texte donné contient un caractère NUL" in r.json()["detail"], r.text
+        assert [p["name"] for p in c.admin.people(c.actor("alice"))] == ["alice", "bob"]
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

@@ -468,6 +468,11 @@ PATTERNS = [
             r"fix that, then run commune restore again with --force",
             "corrigez cela, puis relancez commune restore avec --force",
         ),
+        (
+            r"a text given holds a NUL character \(\\x00\), which the database cannot store",
+            "un texte donné contient un caractère NUL (\\x00), que la base ne peut pas enregistrer",
+        ),
+        (r"remove it and send the text again", "retirez-le et renvoyez le texte"),
         (r"commune restore restores SQLite homes", "commune restore restaure les bases SQLite"),
         (
             r"for PostgreSQL, use pg_restore on the pg_dump you keep, then put back the blobs/ "
