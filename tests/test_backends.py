@@ -264,6 +264,21 @@ class StoreKit:
             assert "un texte donné contient un caractère NUL" in r.json()["detail"], r.text
         assert [p["name"] for p in c.admin.people(c.actor("alice"))] == ["alice", "bob"]
 
+    def test_a_peers_long_contributor_name_is_kept_to_its_column(self, c):
+        """A peer's passage whose contributor's name is over 200 characters (the peer's to
+        give): on PostgreSQL every answer citing it failed on the column's length."""
+        from commune.commons.peering.citations import record_peer_sources
+        from commune.store.schema import peer_citations
+
+        cited = {"peer": "coop-b", "document_id": 7, "title": "Piscine", "licence": None}
+        with c.engine.begin() as conn:
+            record_peer_sources(
+                conn, "ask", [{**cited, "contributor": "é" * 300, "citations": 1}], c.actor(None)
+            )
+        with c.engine.connect() as conn:
+            kept = conn.execute(select(peer_citations.c.contributor)).scalar_one()
+        assert kept == "é" * 200
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 
