@@ -264,6 +264,23 @@ class StoreKit:
             assert "un texte donné contient un caractère NUL" in r.json()["detail"], r.text
         assert [p["name"] for p in c.admin.people(c.actor("alice"))] == ["alice", "bob"]
 
+    def test_a_file_with_a_nul_character_is_stored_without_it(self, c, tmp_path):
+        """A NUL past the first 8 KB a text file is checked on (or a PDF glyph read as one):
+        SQLite stored it, and on PostgreSQL the whole add stopped at that file."""
+        from commune.store.schema import chunks
+
+        d = tmp_path / "docs"
+        d.mkdir()
+        filler = "La mairie publie ses horaires chaque semaine pour les habitants. " * 150
+        (d / "a-long.txt").write_text(f"{filler}\nLe marché\x00 a lieu le jeudi.\n", "utf-8")
+        (d / "b-piscine.txt").write_text("La piscine ouvre le samedi.\n", "utf-8")
+        summary = c.add([d], collection="mairie", licence="CC0-1.0")
+        assert (summary.added, summary.failed) == (2, 0), summary.outcomes
+        with c.engine.connect() as conn:
+            texts = list(conn.execute(select(chunks.c.text)).scalars())
+        assert not [t for t in texts if "\x00" in t]
+        assert [t for t in texts if "Le marché a lieu le jeudi" in t]
+
     def test_a_peers_long_contributor_name_is_kept_to_its_column(self, c):
         """A peer's passage whose contributor's name is over 200 characters (the peer's to
         give): on PostgreSQL every answer citing it failed on the column's length."""
