@@ -296,6 +296,16 @@ class StoreKit:
             kept = conn.execute(select(peer_citations.c.contributor)).scalar_one()
         assert kept == "é" * 200
 
+    def test_the_names_a_hint_offers_come_in_their_order(self, c):
+        """ "known members: ...": PostgreSQL gave them in the order they were added, SQLite
+        in the order of their names."""
+        from commune.errors import NotFound
+
+        for name in ("Ville B", "Ville A", "Petite Asso"):
+            c.admin.add_member(name, kind="town")
+        with pytest.raises(NotFound, match=r"known members: Petite Asso, Ville A, Ville B\)$"):
+            c.admin.set_member_quotas("Nulle", {"requests_per_day": 5})
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

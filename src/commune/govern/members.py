@@ -151,7 +151,13 @@ def member_id(conn: Connection, name: str) -> int:
 
 
 def _no_member(conn: Connection, name: str) -> NotFound:
-    known = ", ".join(r.name for r in conn.execute(select(members.c.name))) or "none yet"
+    # In the order of their names, as the library lists collections: PostgreSQL, asked for
+    # no order, gave them in the order they were stored (SQLite read them off the names'
+    # index), and the same hint read otherwise from one backend to the other.
+    known = (
+        ", ".join(r.name for r in conn.execute(select(members.c.name).order_by(members.c.name)))
+        or "none yet"
+    )
     return NotFound(f"no member named {name!r}", f"known members: {known}")
 
 
