@@ -105,10 +105,11 @@ class StoreKit:
         assert [h["sha256"] for h in history][:3] == [first.sha256, "b" * 64, first.sha256]
 
     def test_this_stops_migrations_go_down_and_up_again_on_a_populated_home(self, database_url):
-        """0015 (a charter may return) and 0016 (people removed), down and up again over a
-        home with charters, people, keys and sessions: 0015's downgrade named PostgreSQL's
-        constraint otherwise than its upgrade drops it, and 0016's copied ``users``, which
-        the keys' and sessions' foreign keys refuse to drop on SQLite."""
+        """0013 to 0017 up from a populated 0012; 0015 (a charter may return) and 0016
+        (people removed), down and up again over a home with charters, people, keys and
+        sessions: 0015's downgrade named PostgreSQL's constraint otherwise than its upgrade
+        drops it, and 0016's copied ``users``, which the keys' and sessions' foreign keys
+        refuse to drop on SQLite."""
         from datetime import UTC, datetime
 
         from alembic import command
@@ -125,7 +126,7 @@ class StoreKit:
                 cfg.attributes["connection"] = conn
                 (command.downgrade if down else command.upgrade)(cfg, rev)
 
-        go("0014")
+        go("0012")  # before 0013 (a session's key), 0014 (its reading), 0015, 0016 and 0017
         at = datetime.now(UTC)
         rows = [
             "INSERT INTO members (id, name, kind, created_at) VALUES (1, 'Ville A', 'town', :t)",
@@ -143,6 +144,15 @@ class StoreKit:
                 conn.execute(text(sql), {"t": at})
         try:
             go("head")
+            with engine.connect() as conn:
+                # 0013 ended the sessions that cannot say which key opened them; 0016 and
+                # 0017 added their columns, empty.
+                assert conn.execute(text("SELECT ended_at FROM web_sessions")).scalar()
+                assert conn.execute(text("SELECT removed_at FROM users")).scalar() is None
+                assert (
+                    conn.execute(text("SELECT count(retired_category) FROM documents")).scalar()
+                    == 0
+                )
             with engine.begin() as conn:  # the first charter back in force
                 conn.execute(
                     text(
