@@ -8,6 +8,7 @@ tests, tests/postgres.py). A new backend subclasses StoreKit and overrides one f
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 
 import pytest
@@ -104,10 +105,11 @@ class StoreKit:
         assert [h["sha256"] for h in history][:3] == [first.sha256, "b" * 64, first.sha256]
 
     def test_this_stops_migrations_go_down_and_up_again_on_a_populated_home(self, database_url):
-        """0015 (a charter may return) and 0016 (people removed), down and up again over a
-        home with charters, people, keys and sessions: 0015's downgrade named PostgreSQL's
-        constraint otherwise than its upgrade drops it, and 0016's copied ``users``, which
-        the keys' and sessions' foreign keys refuse to drop on SQLite."""
+        """0013 to 0017 up from a populated 0012; 0015 (a charter may return) and 0016
+        (people removed), down and up again over a home with charters, people, keys and
+        sessions: 0015's downgrade named PostgreSQL's constraint otherwise than its upgrade
+        drops it, and 0016's copied ``users``, which the keys' and sessions' foreign keys
+        refuse to drop on SQLite."""
         from datetime import UTC, datetime
 
         from alembic import command
@@ -124,7 +126,7 @@ class StoreKit:
                 cfg.attributes["connection"] = conn
                 (command.downgrade if down else command.upgrade)(cfg, rev)
 
-        go("0014")
+        go("0012")  # before 0013 (a session's key), 0014 (its reading), 0015, 0016 and 0017
         at = datetime.now(UTC)
         rows = [
             "INSERT INTO members (id, name, kind, created_at) VALUES (1, 'Ville A', 'town', :t)",
@@ -142,6 +144,15 @@ class StoreKit:
                 conn.execute(text(sql), {"t": at})
         try:
             go("head")
+            with engine.connect() as conn:
+                # 0013 ended the sessions that cannot say which key opened them; 0016 and
+                # 0017 added their columns, empty.
+                assert conn.execute(text("SELECT ended_at FROM web_sessions")).scalar()
+                assert conn.execute(text("SELECT removed_at FROM users")).scalar() is None
+                assert (
+                    conn.execute(text("SELECT count(retired_category) FROM documents")).scalar()
+                    == 0
+                )
             with engine.begin() as conn:  # the first charter back in force
                 conn.execute(
                     text(
@@ -159,6 +170,151 @@ class StoreKit:
                 assert conn.execute(text("SELECT count(*) FROM api_keys")).scalar() == 1
         finally:
             engine.dispose()
+
+    def test_a_members_own_governance_and_a_takedown_that_travels(self, c, tmp_path):
+        """What the cooperative's people do to their own member's collections and people,
+        on each store: an upload starts its member's private collection; its member's admin
+        shares it and sets its curation rules, another member's admin may neither; that
+        admin removes a person (keys dead, records kept, name kept); a takedown's category
+        is kept, and the next export carries it to a home that imported an earlier one."""
+        from commune.errors import CommuneError, Forbidden, NotFound
+        from commune.govern.members import AuthError
+        from commune.store.schema import documents
+
+        key = make_key(c, "alice", "Ville A", "contributor")
+        make_key(c, "arthur", "Ville A", "member-admin")
+        make_key(c, "bruno", "Ville B", "member-admin")
+        alice, arthur, bruno = c.actor("alice"), c.actor("arthur"), c.actor("bruno")
+        pages = tmp_path / "pages"
+        pages.mkdir()
+        (pages / "conseil.md").write_text("# Conseil\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+        (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+        (pages / "horaires.md").write_text("# Horaires\n\nLa mairie ouvre le lundi.\n")
+        c.add([pages], collection="projets-a", licence="etalab-2.0", actor=alice)
+        [row] = c.collections()
+        assert (row["visibility"], row["owner"]) == ("private", "Ville A")
+        assert c.search("piscine samedi", actor=bruno) == []
+
+        with pytest.raises(Forbidden, match="needs a cooperative admin"):
+            c.set_visibility("projets-a", "public", actor=arthur)
+        with pytest.raises(NotFound):  # another member's private collection: not seen
+            c.set_visibility("projets-a", "shared", actor=bruno)
+        c.set_visibility("projets-a", "shared", actor=arthur)
+        assert c.search("piscine samedi", actor=bruno)
+        with pytest.raises(Forbidden, match="its admins set its curation rules"):
+            c.set_curation_rules("projets-a", 0, "curator", actor=bruno)
+        assert c.set_curation_rules("projets-a", 2, "curator", actor=arthur).released == 0
+
+        done = c.admin.remove_user("alice", "partie en 2026", actor=arthur)
+        assert (done["keys_revoked"], done["member"]) == (1, "Ville A")
+        with pytest.raises(AuthError):
+            c.authenticate(key)
+        with pytest.raises(CommuneError, match="already exists"):
+            make_key(c, "alice", "Ville A")
+        assert {d["contributor"] for d in c.documents()} == {"alice (Ville A)"}
+
+        ids = {d["title"]: d["id"] for d in c.documents()}
+        c.export_collection("projets-a", tmp_path / "older")
+        c.import_dataset(tmp_path / "older", "copie")
+        # The copy of a takedown is held at once, another member's or the cooperative's (its
+        # curators decide); the copy of a page retired as outdated waits for the next export.
+        c.retire(ids["Conseil"], "demande de M. Dupont", category="personal-data", actor=arthur)
+        c.retire(ids["Horaires"], "remplacé", category="outdated", actor=arthur)
+        with c.engine.connect() as conn:
+            kept = conn.execute(
+                select(documents.c.id, documents.c.retired_category).where(
+                    documents.c.retired_category.is_not(None)
+                )
+            ).all()
+        assert sorted(kept) == [(ids["Conseil"], "personal-data"), (ids["Horaires"], "outdated")]
+
+        def published() -> set[tuple[str, str]]:
+            return {
+                (d["collection"], d["title"]) for d in c.documents() if d["status"] == "published"
+            }
+
+        assert published() == {
+            ("projets-a", "Piscine"),
+            ("copie", "Piscine"),
+            ("copie", "Horaires"),
+        }
+        c.export_collection("projets-a", tmp_path / "newer")
+        listed = (tmp_path / "newer" / "retired.jsonl").read_text()
+        assert "Dupont" not in listed
+        assert sorted(json.loads(x)["category"] for x in listed.splitlines()) == [
+            "outdated",
+            "personal-data",
+        ]
+        assert c.import_dataset(tmp_path / "newer", "copie")["retired"] == 1  # the hours
+        assert published() == {("projets-a", "Piscine"), ("copie", "Piscine")}
+        assert not [h for h in c.search("Dupont rue des Lilas", k=5) if "Dupont" in h.text]
+        assert c.verify_audit().ok
+
+    def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
+        """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
+        internal error (500) at the API and a traceback at the command line, where SQLite
+        answered it as any unknown name."""
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+        from commune.errors import CommuneError
+
+        key = make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A", "reader")
+        with pytest.raises(CommuneError):
+            c.admin.remove_user("bob\x00", "parti", actor=c.actor("alice"))
+        with TestClient(create_app(c), raise_server_exceptions=False) as client:
+            r = client.post(
+                "/api/users/bob%00/remove",
+                json={"reason": "parti"},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert r.status_code in (400, 404), r.text
+        if r.status_code == 400:
+            assert "un texte donné contient un caractère NUL" in r.json()["detail"], r.text
+        assert [p["name"] for p in c.admin.people(c.actor("alice"))] == ["alice", "bob"]
+
+    def test_a_file_with_a_nul_character_is_stored_without_it(self, c, tmp_path):
+        """A NUL past the first 8 KB a text file is checked on (or a PDF glyph read as one):
+        SQLite stored it, and on PostgreSQL the whole add stopped at that file."""
+        from commune.store.schema import chunks
+
+        d = tmp_path / "docs"
+        d.mkdir()
+        filler = "La mairie publie ses horaires chaque semaine pour les habitants. " * 150
+        (d / "a-long.txt").write_text(f"{filler}\nLe marché\x00 a lieu le jeudi.\n", "utf-8")
+        (d / "b-piscine.txt").write_text("La piscine ouvre le samedi.\n", "utf-8")
+        summary = c.add([d], collection="mairie", licence="CC0-1.0")
+        assert (summary.added, summary.failed) == (2, 0), summary.outcomes
+        with c.engine.connect() as conn:
+            texts = list(conn.execute(select(chunks.c.text)).scalars())
+        assert not [t for t in texts if "\x00" in t]
+        assert [t for t in texts if "Le marché a lieu le jeudi" in t]
+
+    def test_a_peers_long_contributor_name_is_kept_to_its_column(self, c):
+        """A peer's passage whose contributor's name is over 200 characters (the peer's to
+        give): on PostgreSQL every answer citing it failed on the column's length."""
+        from commune.commons.peering.citations import record_peer_sources
+        from commune.store.schema import peer_citations
+
+        cited = {"peer": "coop-b", "document_id": 7, "title": "Piscine", "licence": None}
+        with c.engine.begin() as conn:
+            record_peer_sources(
+                conn, "ask", [{**cited, "contributor": "é" * 300, "citations": 1}], c.actor(None)
+            )
+        with c.engine.connect() as conn:
+            kept = conn.execute(select(peer_citations.c.contributor)).scalar_one()
+        assert kept == "é" * 200
+
+    def test_the_names_a_hint_offers_come_in_their_order(self, c):
+        """ "known members: ...": PostgreSQL gave them in the order they were added, SQLite
+        in the order of their names."""
+        from commune.errors import NotFound
+
+        for name in ("Ville B", "Ville A", "Petite Asso"):
+            c.admin.add_member(name, kind="town")
+        with pytest.raises(NotFound, match=r"known members: Petite Asso, Ville A, Ville B\)$"):
+            c.admin.set_member_quotas("Nulle", {"requests_per_day": 5})
 
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
@@ -251,6 +407,113 @@ class StoreKit:
             t.join(600)
         assert sorted(outcomes) == ["unchanged", "updated"], outcomes
 
+    def test_two_adds_of_one_name_at_once_make_one_person_and_tell_the_other(self, c, monkeypatch):
+        """Both found the name free, then both wrote it: on PostgreSQL the second failed on
+        the unique key (the driver's traceback), and "Alice" beside "alice" both went in."""
+        from commune.govern import members
+
+        with c.engine.begin() as conn:
+            members.add_member(conn, "Ville A", "town")
+        both_checked = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+        real = members._not_a_twin
+
+        def slow(*args):  # type: ignore[no-untyped-def]
+            real(*args)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+
+        monkeypatch.setattr(members, "_not_a_twin", slow)
+        for names in (("alice", "alice"), ("Bruno", "bruno")):
+            outcomes: list[str] = []
+
+            def add(name: str, outcomes: list[str] = outcomes) -> None:
+                try:
+                    with c.engine.begin() as conn:
+                        members.add_user(conn, name, "Ville A")
+                    outcomes.append("added")
+                except Exception as e:  # noqa: BLE001  (what a user would see)
+                    outcomes.append(f"{type(e).__name__}: {e}")
+
+            threads = [threading.Thread(target=add, args=(n,)) for n in names]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(600)
+            both_checked.reset()
+            told = [o for o in outcomes if o != "added"]
+            assert len(outcomes) == 2 and len(told) == 1, outcomes
+            assert told[0].startswith("CommuneError: a user named"), outcomes
+            assert "already exists" in told[0], outcomes
+        with c.engine.connect() as conn:
+            names = [r[0] for r in conn.execute(text("SELECT name FROM users ORDER BY id"))]
+        assert sorted(n.casefold() for n in names) == ["alice", "bruno"]
+
+    def test_a_unique_key_two_writers_hit_at_once_is_one_line_in_both_languages(self, c):
+        """What a race no lock foresees leaves behind (a unique key, a deadlock): the CLI and
+        the API said it with the driver's traceback, or as an unnamed internal error."""
+        from commune.cli.group import operational_error
+        from commune.http.incidents import incident
+
+        for _ in range(2):  # the second insert is what the slower of two writers meets
+            try:
+                with c.engine.begin() as conn:
+                    conn.execute(
+                        text(
+                            "INSERT INTO members (name, kind, created_at, declared_use) "
+                            "VALUES ('Ville A', 'town', CURRENT_TIMESTAMP, 'non-commercial')"
+                        )
+                    )
+            except exc.IntegrityError as e:
+                refused = e
+        english = operational_error(refused, "/srv/commune", "en")
+        french = operational_error(refused, "/srv/commune", "fr")
+        assert english is not None and french is not None
+        assert english.startswith("another command or request wrote the same thing"), english
+        assert "run the command again" in english and "\n" not in english
+        assert french.startswith("une autre commande ou requête a écrit"), french
+        told = incident(refused, "en", "on POST /api/people")
+        assert told.code == "conflict" and told.message.startswith("another request wrote")
+        with c.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM members")).scalar() == 1
+
+    def test_a_takedown_while_its_file_is_added_elsewhere_leaves_no_copy_published(
+        self, c, tmp_path, monkeypatch
+    ):
+        """The add found no retired document with the file, then the retirement looked for
+        published copies and found none (the add had not committed): on PostgreSQL the copy
+        was published after the takedown."""
+        from commune.store import repository
+
+        page = tmp_path / "a" / "deliberation.txt"
+        page.parent.mkdir()
+        page.write_text("Madame Durand, 12 rue des Lilas, a demandé une aide.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [doc] = c.documents()
+        checked, retired = threading.Event(), threading.Event()
+        real = repository.retired_holder
+
+        def slow(*args):  # type: ignore[no-untyped-def]
+            found = real(*args)
+            checked.set()
+            retired.wait(3)  # the retirement, unless it waits for this add (then in vain)
+            return found
+
+        monkeypatch.setattr(repository, "retired_holder", slow)
+        copy = tmp_path / "b" / "deliberation.txt"
+        copy.parent.mkdir()
+        copy.write_bytes(page.read_bytes())
+        adding = threading.Thread(
+            target=c.add, args=([copy],), kwargs={"collection": "archives", "licence": "CC0-1.0"}
+        )
+        adding.start()
+        assert checked.wait(600)
+        c.retire(doc["id"], "données personnelles", category="personal-data")
+        retired.set()
+        adding.join(600)
+        published = [d for d in c.documents() if d["status"] == "published"]
+        assert published == [], published
+        assert c.search("Madame Durand rue des Lilas", k=5) == []
+
     def test_an_approval_and_a_rejection_at_once_leave_one_decision(self, c, tmp_path, monkeypatch):
         """Both curators read "proposed", then both wrote: the revision ended "rejected"
         while its document served it."""
@@ -297,6 +560,71 @@ class StoreKit:
             status = conn.execute(select(revisions.c.status)).scalar_one()
             served = conn.execute(select(documents.c.published_revision_id)).scalar_one()
         assert (status, served is not None) in (("published", True), ("rejected", False))
+
+    def test_a_rejection_and_rules_lowered_at_once_leave_one_decision(
+        self, c, tmp_path, monkeypatch
+    ):
+        """The rules lowered to no approval published the revision a curator was rejecting:
+        on PostgreSQL it ended "rejected" while its document served it (or "published",
+        the curator told it was rejected)."""
+        from commune.commons import curation
+        from commune.govern.policy import Actor
+        from commune.store.schema import documents, revisions
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        c.set_curation_rules("mairie", 1, "curator")
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")  # held for one approval
+        [pending] = c.pending()
+        both_read = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+
+        def pausing(real):  # type: ignore[no-untyped-def]
+            def read(*args):  # type: ignore[no-untyped-def]
+                found = real(*args)
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both_read.wait()
+                return found
+
+            return read
+
+        # What each reads once it has seen the revision waiting: the rules (review), a
+        # newer text published (the rules' release).
+        monkeypatch.setattr(curation, "rules", pausing(curation.rules))
+        monkeypatch.setattr(curation, "_newer_published", pausing(curation._newer_published))
+        outcomes: list[str] = []
+
+        def reject() -> None:
+            who = Actor(None, "alice", None, None, "cooperative-admin")
+            try:
+                with c.engine.begin() as conn:
+                    outcomes.append(curation.review(conn, pending["id"], "reject", "non", who))
+            except Exception as e:  # noqa: BLE001
+                outcomes.append(type(e).__name__)
+
+        def lower() -> None:
+            try:
+                done = c.set_curation_rules("mairie", 0, "curator")
+                outcomes.append(f"released {done.released}")
+            except Exception as e:  # noqa: BLE001
+                outcomes.append(type(e).__name__)
+
+        threads = [threading.Thread(target=reject), threading.Thread(target=lower)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert sorted(outcomes) in (
+            ["rejected", "released 0"],
+            ["CommuneError", "released 1"],
+        ), outcomes
+        with c.engine.connect() as conn:
+            status = conn.execute(
+                select(revisions.c.status).where(revisions.c.id == pending["id"])
+            ).scalar_one()
+            served = conn.execute(select(documents.c.published_revision_id)).scalar_one()
+        assert (status, served == pending["id"]) in (("published", True), ("rejected", False))
 
     def test_a_days_requests_are_counted_on_its_utc_day(self, c):
         """A PostgreSQL database set to Europe/Paris (initdb's default on a French host)
@@ -387,3 +715,28 @@ class TestPostgreSQL(StoreKit):
     @pytest.fixture
     def database_url(self, postgres_url):  # type: ignore[no-untyped-def]
         return postgres_url
+
+
+def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, tmp_path):
+    """The database alone is not the home: its original files are in blobs/. Told only
+    "use pg_dump", an operator kept a dump whose documents' originals were gone."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    with Commune(make_home(tmp_path / "sqlite-home")) as lived_in:  # a backup to restore
+        lived_in.backup(tmp_path / "backup")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    for language, words in (
+        ("en_US.UTF-8", ("pg_dump, then copy the home's blobs/", "put back the blobs/")),
+        ("fr_FR.UTF-8", ("pg_dump, puis copiez le dossier blobs/", "remettez le dossier blobs/")),
+    ):
+        run = CliRunner(env={"LANG": language})
+        out = run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "copy")])
+        assert out.exit_code == 2 and words[0] in out.output, out.output
+        out = run.invoke(cli, ["--home", str(home), "restore", str(tmp_path / "backup")])
+        assert out.exit_code == 2 and words[1] in out.output, out.output

@@ -172,3 +172,27 @@ def test_a_ledger_row_answered_during_the_copy_is_added_not_a_crash(lived_in, po
         count = select(func.count()).select_from(usage)
         assert conn.execute(count).scalar() == here.execute(count).scalar()
     target.dispose()
+
+
+def test_a_home_holding_nul_characters_moves_without_them(lived_in, postgres_url):
+    """A SQLite home stored a text file's stray NUL byte (past the first 8 KB, before they
+    were dropped at reading); PostgreSQL stores none, and the migration stopped at the first
+    row holding one: the home could not move."""
+    from sqlalchemy import text
+
+    from commune.store.db import open_database
+    from commune.store.migrate import migrate
+
+    with lived_in.engine.begin() as conn:
+        conn.execute(text("UPDATE chunks SET text = text || char(0) || ' fin' WHERE id = 1"))
+        conn.execute(text("UPDATE documents SET title = title || char(0) WHERE id = 1"))
+    done = migrate(lived_in.engine, postgres_url)
+    assert done.ok, [t for t in done.tables if not t.ok]
+    target = open_database(postgres_url)
+    try:
+        with target.connect() as conn:
+            moved = conn.execute(text("SELECT text FROM chunks WHERE id = 1")).scalar_one()
+            title = conn.execute(text("SELECT title FROM documents WHERE id = 1")).scalar_one()
+    finally:
+        target.dispose()
+    assert moved.endswith(" fin") and "\x00" not in moved and "\x00" not in title

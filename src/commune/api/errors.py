@@ -51,8 +51,9 @@ class ErrorBody(BaseModel):
     code: str = Field(
         description="What was wrong, for programs: invalid_request, authentication_failed, "
         "forbidden, not_found, method_not_allowed, body_too_large, rate_limited, "
-        "quota_exceeded, internal_error, "
-        "busy, or a fault of the server's machine (disk_full, read_only, permission_denied, "
+        "quota_exceeded, internal_error, conflict (another request wrote the same thing at "
+        "the same moment: retry), busy, or a fault of the server's machine (disk_full, "
+        "read_only, permission_denied, "
         "database_locked, cannot_open_database, damaged_database, missing_file, link_loop)."
     )
 

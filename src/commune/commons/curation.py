@@ -111,6 +111,7 @@ def set_rules(
     if not decision:
         raise Forbidden(decision.reason)
     cid = int(row["id"])
+    _hold_waiting(conn, cid)
     conn.execute(
         update(collections)
         .where(collections.c.id == cid)
@@ -159,6 +160,24 @@ def rules_offered(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
         for row in (dict(r._mapping) for r in conn.execute(query))
         if allowed(actor, "rules", access(row))
     ]
+
+
+def _hold_waiting(conn: Connection, coll_id: int) -> None:
+    """Hold the collection's waiting revisions as a review holds the one it decides, before
+    this transaction takes the audit log's lock: on PostgreSQL a curator's rejection and
+    the rules lowered at once deadlocked (one failed), or the release published what the
+    curator was rejecting. In id order, so that two changes of rules never wait for each
+    other; a review holds one revision only."""
+    from commune.store.db import lock
+
+    waiting = conn.execute(
+        select(revisions.c.id)
+        .join(documents, documents.c.id == revisions.c.document_id)
+        .where(documents.c.collection_id == coll_id, revisions.c.status == "proposed")
+        .order_by(revisions.c.id)
+    ).scalars()
+    for revision_id in waiting.all():
+        lock(conn, "document", f"revision {revision_id}")
 
 
 def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
@@ -866,6 +885,7 @@ def retire(
     _check_collection(
         conn, coll, actor, f"no document {document_id} that is not already retired", "retire"
     )
+    _hold_files(conn, document_id)
     done = conn.execute(
         update(documents)
         .where(documents.c.id == document_id)
@@ -885,6 +905,24 @@ def retire(
     )
     repo.bump_generation(conn, document_id)
     return _retire_copies(conn, document_id, category, actor) if copies else []
+
+
+def _hold_files(conn: Connection, document_id: int) -> None:
+    """Hold the files a retirement takes down (its newest bytes, and those readers read)
+    until it commits, as an add of the same file holds it (ingest/pipeline.store): on
+    PostgreSQL an add into another collection found no retired document, the retirement
+    found no published copy (the add had not committed), and the copy was published after
+    a takedown. In one order, so that two retirements never wait for each other."""
+    from commune.store.db import lock
+
+    newest = select(documents.c.content_hash).where(documents.c.id == document_id)
+    read = (
+        select(revisions.c.content_hash)
+        .join(documents, documents.c.published_revision_id == revisions.c.id)
+        .where(documents.c.id == document_id)
+    )
+    for digest in sorted({*conn.execute(newest).scalars(), *conn.execute(read).scalars()}):
+        lock(conn, "file", digest)
 
 
 def retire_from_dataset(

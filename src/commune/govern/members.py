@@ -76,6 +76,7 @@ def add_member(
         ("wh_per_month", wh_per_month),
     ):
         _positive(key, value)
+    _claim(conn, "member", name)
     if conn.execute(select(members.c.id).where(members.c.name == name)).first():
         raise CommuneError(f"a member named {name!r} already exists", "pick another name")
     _not_a_twin(conn, members, "member", name)
@@ -150,7 +151,13 @@ def member_id(conn: Connection, name: str) -> int:
 
 
 def _no_member(conn: Connection, name: str) -> NotFound:
-    known = ", ".join(r.name for r in conn.execute(select(members.c.name))) or "none yet"
+    # In the order of their names, as the library lists collections: PostgreSQL, asked for
+    # no order, gave them in the order they were stored (SQLite read them off the names'
+    # index), and the same hint read otherwise from one backend to the other.
+    known = (
+        ", ".join(r.name for r in conn.execute(select(members.c.name).order_by(members.c.name)))
+        or "none yet"
+    )
     return NotFound(f"no member named {name!r}", f"known members: {known}")
 
 
@@ -171,6 +178,16 @@ def check_name(kind: str, name: str) -> None:
             "other control characters",
             "give a name such as 'marie.durand' or 'Ville de Lyon'",
         )
+
+
+def _claim(conn: Connection, what: str, name: str) -> None:
+    """Hold ``name`` (in any case) until the transaction ends, before it is checked free: two
+    adds of one name at once both found it free, and on PostgreSQL the second failed on the
+    unique key with the driver's traceback (two names that differ only in case both went
+    in). The second now waits, then is told the name is taken."""
+    from commune.store.db import lock
+
+    lock(conn, "name", f"{what} {name.casefold()}")
 
 
 def _not_a_twin(conn: Connection, table: Any, what: str, name: str) -> None:
@@ -213,6 +230,7 @@ def add_user(
     ):
         _positive(key, value)
     mid = member_id(conn, member)
+    _claim(conn, "user", name)
     taken = conn.execute(select(users.c.removed_at).where(users.c.name == name)).first()
     if taken is not None:
         # A removed person's name stays theirs: the ledger, the credits, the payouts and the

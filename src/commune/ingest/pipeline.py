@@ -26,7 +26,7 @@ from commune.embed import Embedder
 from commune.errors import CommuneError, IngestError
 from commune.govern.policy import OPERATOR, TAKEDOWNS, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
-from commune.ingest.model import Block
+from commune.ingest.model import Block, Parsed
 from commune.ingest.parsing import Parser
 from commune.ingest.readers import man_page_kind, man_page_name, reading, walk_reads
 from commune.store import blobs
@@ -327,6 +327,26 @@ class Prepared:
     reading: str | None = None
 
 
+def _without_nul(parsed: Parsed) -> Parsed:
+    """The file's text without NUL characters, which mean nothing in it (a PDF's glyph
+    mapped to no character, a stray byte past the first 8 KB a text file is checked on) and
+    which PostgreSQL stores in no text: SQLite stored such a file, and on PostgreSQL the
+    whole add stopped at it."""
+    texts = [parsed.title, *(b.text for b in parsed.blocks)]
+    texts += [h for b in parsed.blocks for h in b.headings]
+    if not any("\x00" in t for t in texts):
+        return parsed
+
+    def clean(text: str) -> str:
+        return text.replace("\x00", "")
+
+    blocks = [
+        replace(b, text=clean(b.text), headings=tuple(clean(h) for h in b.headings))
+        for b in parsed.blocks
+    ]
+    return replace(parsed, title=clean(parsed.title), blocks=blocks)
+
+
 def prepare(
     data: bytes,
     path: Path,
@@ -352,6 +372,7 @@ def prepare(
             f"{path.name}: could not be read: {type(exc).__name__}",
             "save it again from the application that made it, or convert it to PDF",
         ) from exc
+    parsed = _without_nul(parsed)
     pieces = chunk_blocks(
         [_without_title(b, parsed.title) for b in parsed.blocks],
         settings.chunking.target_words,
@@ -489,6 +510,10 @@ def store(
         # Re-check holding the write lock (PostgreSQL: this document's): another process
         # may have added it meanwhile.
         lock(conn, "document", f"{coll_id} {source_key}")
+        # And this file's, whatever its collection: a retirement of a document holding it,
+        # at the same moment, looked for published copies before this one committed, and
+        # this one had found no retired document (curation.retire takes it too).
+        lock(conn, "file", digest)
         existing = repo.find_document(conn, coll_id, source_key)
         # Its newest revision when that holds this very file (bytes and provenance).
         prov = _kept(conn, prov, existing, digest)

@@ -36,7 +36,10 @@ def _sqlite_path(database_url: str) -> Path:
     if path is None:
         raise CommuneError(
             "commune backup copies SQLite homes",
-            "for PostgreSQL use pg_dump, which takes a consistent snapshot the same way",
+            # The database alone is not the home: the original files are in blobs/ (checked
+            # by `commune check`, sent by export); a dump without them lost them all.
+            "for PostgreSQL, dump the database with pg_dump, then copy the home's blobs/ "
+            "folder (the original files) and its commune.toml",
         )
     return Path(path)
 
@@ -171,7 +174,8 @@ def restore(
         except CommuneError:
             raise CommuneError(
                 "commune restore restores SQLite homes",
-                "for PostgreSQL use pg_restore on the pg_dump you keep",
+                "for PostgreSQL, use pg_restore on the pg_dump you keep, then put back the "
+                "blobs/ folder copied after it",
             ) from None
     if target.exists() and not force:
         raise CommuneError(

@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -25,6 +26,29 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cur.close()
 
 
+def _no_nul(
+    _conn: Connection,
+    _cursor: object,
+    _statement: str,
+    parameters: Any,
+    _context: object,
+    executemany: bool,
+) -> None:
+    """Refuse a text holding a NUL character before PostgreSQL's driver does: it raised
+    DataError ("PostgreSQL text fields cannot contain NUL (0x00) bytes"), an internal error
+    at the API (a 500, an incident in the log) and a traceback at the command line, where
+    SQLite answered a name given with one, typed or sent as %00, as any unknown name."""
+    from commune.errors import InvalidRequest
+
+    for row in parameters if executemany else (parameters,):
+        values = row.values() if isinstance(row, dict) else (row or ())
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise InvalidRequest(
+                "a text given holds a NUL character (\\x00), which the database cannot store",
+                "remove it and send the text again",
+            )
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -33,7 +57,9 @@ def make_engine(url: str) -> Engine:
     # Days, months and "today's quota" are UTC days (as SQLite's, which stores UTC): a
     # server whose time zone is Europe/Paris would put a request at 23:30 UTC on the next
     # day's line, casting timestamps to text or dates in its own zone.
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+    event.listen(engine, "before_cursor_execute", _no_nul)
+    return engine
 
 
 def upgrade(engine: Engine) -> None:
@@ -86,6 +112,8 @@ LOCKS = {
     "document": 5,
     "collection": 6,
     "charter": 7,
+    "name": 8,
+    "file": 9,
 }
 
 

@@ -35,6 +35,13 @@ _SQLITE = (
 # A file that is not a database, or one damaged (a truncated copy, a disk's fault).
 _DAMAGED = ("file is not a database", "database disk image is malformed")
 
+# Two writers at the same moment: a unique key both checked free and both wrote (PostgreSQL
+# blocks the second until the first commits, then refuses it), a deadlock, or a
+# serialisation failure. The transaction was rolled back: run again, the second sees the
+# first's row and says what it is ("already exists"). PostgreSQL's SQLSTATE codes: unique
+# violation, deadlock detected, serialisation failure.
+_CONFLICTS = ("23505", "40P01", "40001")
+
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what it wraps: SQLAlchemy keeps SQLite's own error as ``orig``."""
@@ -64,9 +71,19 @@ def kind(exc: BaseException) -> tuple[str, str | None, str] | None:
             words in str(e).lower() for words in _DAMAGED
         ):
             return "damaged_database", None, f"SQLite: {e}"
+        if getattr(e, "sqlstate", None) in _CONFLICTS:  # psycopg's errors carry their code
+            return "conflict", None, _first_lines(e)
+        if isinstance(e, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(e):
+            return "conflict", None, f"SQLite: {e}"
         if isinstance(e, RuntimeError) and str(e).startswith("Symlink loop"):
             return "link_loop", None, str(e)
     return None
+
+
+def _first_lines(e: BaseException) -> str:
+    """PostgreSQL's message and its DETAIL (which key), without the statement."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return "PostgreSQL: " + " ".join(lines[:2])
 
 
 def for_operator(exc: BaseException, home: str, language: str | None) -> str | None:
@@ -126,6 +143,13 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
             f"the database in {home} is not a readable SQLite database ({words}): restore the "
             "latest backup (commune restore BACKUP --force), or use --home DIR",
         ),
+        "conflict": say(
+            language,
+            f"une autre commande ou requête a écrit la même chose au même moment ({words}) : "
+            "ce changement-ci n'a pas été enregistré ; relancez la commande",
+            f"another command or request wrote the same thing at the same moment ({words}): "
+            "this change was not written; run the command again",
+        ),
         "cannot_open_database": say(
             language,
             f"impossible d'ouvrir la base dans {home} : vérifiez que le dossier existe et que "
@@ -172,6 +196,11 @@ _FOR_CALLER = {
     "damaged_database": (
         "la base du serveur est endommagée : prévenez l'exploitant·e du service",
         "the server's database is damaged: tell the service's operator",
+    ),
+    "conflict": (
+        "une autre requête a écrit la même chose au même moment, celle-ci n'a rien "
+        "enregistré : réessayez",
+        "another request wrote the same thing at the same moment, this one wrote nothing: retry",
     ),
     "cannot_open_database": (
         "le serveur ne peut pas ouvrir sa base : prévenez l'exploitant·e du service",

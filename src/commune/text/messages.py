@@ -500,10 +500,17 @@ PATTERNS = [
             r"fix that, then run commune restore again with --force",
             "corrigez cela, puis relancez commune restore avec --force",
         ),
+        (
+            r"a text given holds a NUL character \(\\x00\), which the database cannot store",
+            "un texte donné contient un caractère NUL (\\x00), que la base ne peut pas enregistrer",
+        ),
+        (r"remove it and send the text again", "retirez-le et renvoyez le texte"),
         (r"commune restore restores SQLite homes", "commune restore restaure les bases SQLite"),
         (
-            r"for PostgreSQL use pg_restore on the pg_dump you keep",
-            "pour PostgreSQL, utilisez pg_restore sur le pg_dump que vous gardez",
+            r"for PostgreSQL, use pg_restore on the pg_dump you keep, then put back the blobs/ "
+            r"folder copied after it",
+            "pour PostgreSQL, utilisez pg_restore sur le pg_dump que vous gardez, puis remettez "
+            "le dossier blobs/ copié après lui",
         ),
         (r"nothing at (?P<path>\S+)", "rien à l'adresse {path}"),
         (
@@ -2089,8 +2096,10 @@ PATTERNS = [
             "commune backup copie les répertoires de service SQLite",
         ),
         (
-            r"for PostgreSQL use pg_dump, which takes a consistent snapshot the same way",
-            "pour PostgreSQL, utilisez pg_dump, qui prend de même un instantané cohérent",
+            r"for PostgreSQL, dump the database with pg_dump, then copy the home's blobs/ folder "
+            r"\(the original files\) and its commune.toml",
+            "pour PostgreSQL, sauvegardez la base avec pg_dump, puis copiez le dossier blobs/ du "
+            "répertoire (les fichiers d'origine) et son commune.toml",
         ),
         (r"(?P<name>.+) is not a Commune backup", "{name} n'est pas une sauvegarde de Commune"),
         (

@@ -126,7 +126,9 @@ def record_peer_sources(
     conn: Connection, route: str, cited: list[dict[str, Any]], actor: Actor
 ) -> None:
     """Keep the peers' documents an answer of this home cited (each: peer, document_id,
-    title, licence, contributor, citations)."""
+    title, licence, contributor, citations). A contributor's name is the peer's to give: it
+    is kept to the column's 200 characters, which PostgreSQL holds to (SQLite stores any
+    length). Longer, every answer citing that peer's passage failed on PostgreSQL."""
     if cited:
         conn.execute(
             insert(peer_citations),
@@ -137,10 +139,16 @@ def record_peer_sources(
                     "member_id": actor.member_id,
                     "user_id": actor.user_id,
                     **c,
+                    "contributor": _within(c.get("contributor"), peer_citations.c.contributor),
                 }
                 for c in cited
             ],
         )
+
+
+def _within(value: str | None, column: Any) -> str | None:
+    """``value`` cut to ``column``'s length."""
+    return None if value is None else value[: column.type.length]
 
 
 # The most retired documents one /peer/search reply names (the newest documents first).

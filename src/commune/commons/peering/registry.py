@@ -83,7 +83,10 @@ def remove(conn: Connection, name: str, actor: Actor) -> None:
     may(actor)
     done = conn.execute(delete(peers).where(peers.c.name == name))
     if not done.rowcount:
-        known = ", ".join(r.name for r in conn.execute(select(peers.c.name))) or "none yet"
+        known = (
+            ", ".join(r.name for r in conn.execute(select(peers.c.name).order_by(peers.c.name)))
+            or "none yet"
+        )
         raise NotFound(f"no peer named {name!r}", f"known peers: {known}")
     audit.append(conn, actor.user, "peer-remove", f"peer {name}")
 

@@ -27,7 +27,13 @@ def _collection(conn: Connection, name: str) -> tuple[int, str]:
         select(collections.c.id, collections.c.visibility).where(collections.c.name == name)
     ).first()
     if row is None:
-        known = ", ".join(r.name for r in conn.execute(select(collections.c.name))) or "none yet"
+        known = (
+            ", ".join(
+                r.name
+                for r in conn.execute(select(collections.c.name).order_by(collections.c.name))
+            )
+            or "none yet"
+        )
         raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
     return int(row.id), str(row.visibility)
 
