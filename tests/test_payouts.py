@@ -395,3 +395,33 @@ def test_payout_files_cut_short_by_a_kill_leave_the_last_ones_whole(
     assert r.exit_code != 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert json.loads((out / f"payouts-{MONTH}.json").read_text())["fund"] == "100.00"
+
+
+def test_a_month_is_paid_by_the_charters_weights_in_force_at_its_end(month, home) -> None:
+    """The charter's [payouts] weights changed after a month: the month issued again was
+    split by the new weights, and read otherwise than the statement its audit entry hashed."""
+    from sqlalchemy import update
+
+    from commune.core import Commune
+    from commune.store.schema import charters
+
+    first, digest = month.issue_payouts(MONTH, amount="100.00")
+    assert first.weights == Weights()  # the default charter's, in force this month
+    month.close()
+    (home / "charter.toml").write_text(
+        'version = "2"\n[payouts]\ncitations = 1\ndocuments = 0\nreviews = 0\n', encoding="utf-8"
+    )
+    with Commune(home) as later:
+        assert later.charter.payouts == Weights(1.0, 0.0, 0.0)  # recorded as in force now
+        # ... and say it came into force after this month ended, as it would a month later.
+        with later.engine.begin() as conn:
+            conn.execute(
+                update(charters)
+                .where(charters.c.version == "2")
+                .values(in_force_from=datetime.strptime(NEXT_MONTH, "%Y-%m").replace(tzinfo=UTC))
+            )
+        again, again_digest = later.issue_payouts(MONTH, amount="100.00")
+        assert again.weights == Weights() and again.lines == first.lines
+        assert again_digest == digest  # the statement handed out still checks against the log
+        # The month after is paid by the charter in force then.
+        assert later.payouts(NEXT_MONTH, amount="100.00").weights == Weights(1.0, 0.0, 0.0)
