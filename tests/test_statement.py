@@ -344,3 +344,31 @@ def test_a_member_name_a_spreadsheet_would_compute_is_written_as_text(three) -> 
         text = csv_text(stmt, lines, dialect=dialect).lstrip("\ufeff")
         rows = list(csv.reader(text.splitlines(), delimiter=sep))
         assert rows[1][1] == '\'=WEBSERVICE("https://example.org")' and rows[2][1] == "'-2+3"
+
+
+def test_a_month_without_members_says_its_total_is_nobodys_share(commune, tmp_path):
+    """A month before any member joined: the total (the server, the operator's work) stood
+    above no line, a sum its lines did not add up to, and nothing said why."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    with commune.engine.begin() as conn:
+        ledger(conn, None, 50.0)  # the operator's own work
+        stmt = build_statement(conn, CooperativeSettings(server_cost_eur_month=1300), "2026-11")
+    assert stmt.lines == [] and stmt.total == Decimal("1300.01")
+    assert stmt.notices == [
+        "no member was in the cooperative in 2026-11: its 1300.01 EUR is nobody's share "
+        "(add members with commune member add)"
+    ]
+    assert (
+        "note\u00a0: aucun membre n'était dans la coopérative en 2026-11\u00a0: ses 1300,01 EUR "
+        "ne sont la part de personne" in french_statement(stmt)
+    ), french_statement(stmt)
+    i18n.use("fr")
+    try:
+        assert i18n.translate(stmt.notices[0]).startswith(
+            "aucun membre n'était dans la coopérative en 2026-11"
+        )
+    finally:
+        i18n.use("en")
+    assert not export(stmt, tmp_path / "out")[2:]  # the whole statement, no member's file

@@ -178,6 +178,11 @@ def build_statement(
         idle_method=idle.method,
     )
     if not ids:
+        # Said, not silent: a total above no line read as a sum its lines did not add up to.
+        stmt.notices.append(
+            f"no member was in the cooperative in {month_text}: its {stmt.total} "
+            f"{settings.currency} is nobody's share (add members with commune member add)"
+        )
         return stmt
     weights = _weights(
         settings.rule, settings.usage_share, [float(r[settings.usage_measure]) for r in rows]

@@ -1313,6 +1313,13 @@ PATTERNS = [
             "({pool} {cur})\u00a0: chaque membre en paie une part égale (baissez floor_eur dans "
             "la section [cooperative] de commune.toml)",
         ),
+        # A month before any member joined (account/statement.py).
+        (
+            r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
+            r"(?P<cur>\S+) is nobody's share \(add members with commune member add\)",
+            "aucun membre n'était dans la coopérative en {month}\u00a0: ses {total} {cur} ne "
+            "sont la part de personne (ajoutez des membres avec commune member add)",
+        ),
         # Why sentences of a generated answer were removed (answering/grounding.py, answer.py),
         # in the notice the asker reads.
         (

@@ -249,6 +249,15 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 "commune.toml [cooperative])"
             ),
         ),
+        # A month before any member joined (account/statement.py), on /statement.
+        (
+            r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
+            r"(?P<cur>\S+) is nobody's share \(add members with commune member add\)",
+            N_(
+                "no member was in the cooperative in %(month)s: its %(total)s %(cur)s is "
+                "nobody's share (add members with commune member add)"
+            ),
+        ),
         # How a model's energy figure was obtained (charter/catalogue.py), on /transparency.
         (
             r"not calibrated: run `commune model calibrate (?P<name>.+)`",
