@@ -372,3 +372,36 @@ def test_a_month_without_members_says_its_total_is_nobodys_share(commune, tmp_pa
     finally:
         i18n.use("en")
     assert not export(stmt, tmp_path / "out")[2:]  # the whole statement, no member's file
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "limit"),
+    [
+        ("cooperative", "server_cost_eur_month", "1000000000000"),
+        ("cooperative", "floor_eur", "1000000000000"),
+        ("cooperative", "price_eur_per_kwh", "1000000"),
+        ("energy", "idle_watts", "1000000"),
+        ("energy", "watts_per_core", "1000"),
+    ],
+)
+def test_an_absurd_cost_or_power_is_refused_in_one_line_not_a_traceback(
+    commune, home, section, key, limit
+):
+    """A typo's 1e30 in [cooperative] went past the checks and `commune statement` stopped
+    on Decimal's 28 digits with a traceback (decimal.InvalidOperation)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville A", "town")
+    (home / "commune.toml").write_text(f"[{section}]\n{key} = 1e30\n", encoding="utf-8")
+    for lang, said in (
+        ("en_US.UTF-8", f"{section}.{key} in commune.toml must be at most {limit}, got 1e+30"),
+        ("fr_FR.UTF-8", f"{section}.{key} dans commune.toml doit valoir au plus {limit}"),
+    ):
+        r = CliRunner().invoke(
+            cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang}
+        )
+        assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
+        assert len(r.output.strip().splitlines()) == 1, r.output

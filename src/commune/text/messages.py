@@ -1893,6 +1893,10 @@ PATTERNS = [
             "{key} dans commune.toml ne doit pas être négatif, reçu {value}",
         ),
         (
+            r"(?P<key>[\w.]+) in commune\.toml must be at most (?P<limit>\d+), got (?P<value>.+)",
+            "{key} dans commune.toml doit valoir au plus {limit}, reçu {value}",
+        ),
+        (
             r"(?P<key>[\w.]+) in commune\.toml is a share: between 0 and 1, got (?P<value>.+)",
             "{key} dans commune.toml est une part\u00a0: entre 0 et 1, reçu {value}",
         ),
