@@ -755,7 +755,7 @@ def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_who
     said = localise("member 'Asso' has used its quota of 0.001 Wh per month (0.0110655 used)", "fr")
     assert said.endswith("(limite 0,001, déjà 0,0110655)"), said
     idle = "5 W base draw, a configured figure ([energy] idle_watts), x 0.5 h the service ran"
-    assert "x 0,5 h de service" in localise(f"{idle} this month (estimated)", "fr")
+    assert "x 0,5 h de service" in localise(f"{idle} in 2026-11 (estimated)", "fr")
     run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
     made = run.invoke(
         cli, ["--home", str(home), "member", "add", "Asso", "--tokens-per-month", "2000000"]

@@ -263,6 +263,11 @@ def test_the_server_at_rest_is_its_own_line_split_by_use(three):  # type: ignore
     assert stmt.idle_hours == pytest.approx(30 * 24) and stmt.idle_kwh == pytest.approx(72.0)
     assert stmt.idle_total == Decimal("18.12")  # 72 kWh at 0.2516
     assert "100 W base draw" in stmt.idle_method and "(estimated)" in stmt.idle_method
+    # November's hours, said as November's: read in December, "this month" named December.
+    assert stmt.idle_method.endswith("x 720.0 h the service ran in 2026-11 (estimated)")
+    from commune.text.messages import localise
+
+    assert localise(stmt.idle_method, "fr").endswith("x 720,0 h de service en 2026-11 (estimée)")
     assert stmt.total == none.total + stmt.idle_total
     assert total_of(stmt) == stmt.total  # still to the cent
     by = {line.member: line for line in stmt.lines}

@@ -1412,9 +1412,9 @@ PATTERNS = [
         ),
         (
             r"(?P<watts>\S+) W base draw, a configured figure \(\[energy\] idle_watts\), x "
-            r"(?P<hours>\S+) h the service ran this month \(estimated\)",
+            r"(?P<hours>\S+) h the service ran in (?P<month>\d{4}-\d{2}) \(estimated\)",
             "{watts} W au repos, un chiffre configuré ([energy] idle_watts), x {hours} h de "
-            "service ce mois-ci (estimée)",
+            "service en {month} (estimée)",
         ),
         # Payouts (commons/payouts.py).
         (r"no contributor named (?P<name>'[^']*')", "aucun·e contributeur·rice nommé·e {name}"),
