@@ -410,3 +410,27 @@ def test_an_absurd_cost_or_power_is_refused_in_one_line_not_a_traceback(
         )
         assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
         assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_the_csv_keeps_a_members_few_microwatt_hours_not_zero(commune):
+    """A member whose questions were all answered from the cache used some µWh: the CSV
+    wrote its energy "0,0000" Wh and its carbon "0,0000", a use that read as none (the page
+    and the HTML say "< 0,01 Wh")."""
+    with commune.engine.begin() as conn:
+        a = add_member(conn, "Ville A", "town")
+        for _ in range(3):
+            ledger(conn, a, 0.0000123)
+        conn.execute(update(members).values(created_at=datetime(2026, 10, 1, tzinfo=UTC)))
+        stmt = build_statement(conn, CooperativeSettings(), "2026-11", idle_watts=0.001)
+    for dialect, point in (("fr", ","), ("rfc4180", ".")):
+        text = csv_text(stmt, dialect=dialect).lstrip("\ufeff")
+        [row] = csv.DictReader(text.splitlines(), delimiter=";" if dialect == "fr" else ",")
+        for field, figure in (
+            ("wh", 3 * 0.0000123),
+            ("gco2e", 3 * 0.0000123 * 0.052),
+            ("idle_kwh", stmt.idle_kwh),
+        ):
+            written = float(row[field].replace(point, "."))
+            assert written == pytest.approx(figure, rel=1e-6), (field, row[field])
+            assert "e" not in row[field].lower(), row[field]  # no 1e-05 in a spreadsheet
+    assert stmt.idle_kwh > 0

@@ -251,15 +251,22 @@ def _number(value: object, dialect: str) -> str:
     return text.replace(".", ",") if dialect == "fr" else text
 
 
+def _measure(value: float) -> str:
+    """An energy or carbon figure for a spreadsheet: ten significant digits, written out
+    (no "1e-05"). To four decimals, a member's few µWh, answered from the cache, read
+    "0,0000": a use that looked like none."""
+    return format(Decimal(f"{value:.10g}"), "f")
+
+
 def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
     figures = [
-        f"{line.wh:.4f}",
-        f"{line.gco2e:.4f}",
+        _measure(line.wh),
+        _measure(line.gco2e),
         f"{line.weight:.6f}",
         line.fixed_eur,
         line.energy_eur,
         line.total_eur,
-        f"{line.idle_kwh:.6f}",
+        _measure(line.idle_kwh),
         line.idle_eur,
     ]
     return [
