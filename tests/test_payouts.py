@@ -425,3 +425,37 @@ def test_a_month_is_paid_by_the_charters_weights_in_force_at_its_end(month, home
         assert again_digest == digest  # the statement handed out still checks against the log
         # The month after is paid by the charter in force then.
         assert later.payouts(NEXT_MONTH, amount="100.00").weights == Weights(1.0, 0.0, 0.0)
+
+
+def test_a_choice_made_after_the_month_was_paid_out_says_from_when_it_applies(month, home):
+    """The month's payouts issued, dora waived her share on her account page: it was
+    recorded from next month, and the page said "Your share is waived" beside this month's
+    share, still paid to her."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.govern.accounts import set_password
+    from tests.test_web import Browser
+
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            set_password(conn, "dora", PASSWORD)
+        c.issue_payouts(MONTH)
+        dora = Browser(create_app(c))
+        assert dora.sign_in("dora").status_code == 303
+        dora.get("/account")
+        done = dora.post("/account/payout", {"choice": "waive"})
+        assert done.status_code == 303
+        line = c.payouts(MONTH).line_of("dora (Ville A)")
+        assert line is not None and line.paid_to == "dora (Ville A)"  # this month: hers
+        for lang, said, not_said in (
+            ("en", f"From {NEXT_MONTH}, your share is waived: it stays in the fund.", "waived:"),
+            ("fr", f"À partir de {NEXT_MONTH}, votre part est laissée au fonds.", "Vous renoncez"),
+        ):
+            page = dora.get(done.headers["location"], headers={"Accept-Language": lang}).page
+            assert said in page, page
+            assert page.count(not_said) == (1 if lang == "en" else 0), page
+        dora.get("/account")
+        back = dora.post("/account/payout", {"choice": "receive"})
+        page = dora.get(back.headers["location"], headers={"Accept-Language": "en"}).page
+        assert f"From {NEXT_MONTH}, your share is paid to you." in page, page
