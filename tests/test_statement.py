@@ -434,3 +434,28 @@ def test_the_csv_keeps_a_members_few_microwatt_hours_not_zero(commune):
             assert written == pytest.approx(figure, rel=1e-6), (field, row[field])
             assert "e" not in row[field].lower(), row[field]  # no 1e-05 in a spreadsheet
     assert stmt.idle_kwh > 0
+
+
+def test_a_month_not_over_says_its_figures_are_so_far(three):
+    """The month under way read like a closed one: its shares by use, its energy and its
+    draw at rest were a week's, and nothing said they would change."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    commune, _ = three
+    now = datetime.now(UTC).strftime("%Y-%m")
+    with commune.engine.connect() as conn:
+        closed = build_statement(conn, CooperativeSettings(), "2026-11")
+        open_ = build_statement(conn, CooperativeSettings(), now)
+    assert closed.notices == []
+    assert open_.notices == [f"{now} is not over: these are its figures so far"]
+    assert f"note\u00a0: {now} n'est pas fini\u00a0: ce sont ses chiffres à ce jour" in (
+        french_statement(open_)
+    )
+    i18n.use("fr")
+    try:
+        assert i18n.translate(open_.notices[0]) == (
+            f"{now} n'est pas fini : ce sont ses chiffres à ce jour"
+        )
+    finally:
+        i18n.use("en")

@@ -143,6 +143,7 @@ def build_statement(
     conn: Connection, settings: CooperativeSettings, month_text: str, idle_watts: float = 0.0
 ) -> Statement:
     from commune.account.idle import idle_draw
+    from commune.store import repository as repo
 
     window = month(parse_month(month_text))
     idle = idle_draw(conn, idle_watts, window.start, window.end)
@@ -177,6 +178,10 @@ def build_statement(
         idle_total=idle_total,
         idle_method=idle.method,
     )
+    if repo.now() < window.end:
+        # The month under way: its use, its shares by use and its draw at rest grow until
+        # it ends, and a statement read today would otherwise pass for the month's.
+        stmt.notices.append(f"{month_text} is not over: these are its figures so far")
     if not ids:
         # Said, not silent: a total above no line read as a sum its lines did not add up to.
         stmt.notices.append(

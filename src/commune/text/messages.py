@@ -1313,6 +1313,11 @@ PATTERNS = [
             "({pool} {cur})\u00a0: chaque membre en paie une part égale (baissez floor_eur dans "
             "la section [cooperative] de commune.toml)",
         ),
+        # The month under way (account/statement.py).
+        (
+            r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
+            "{month} n'est pas fini\u00a0: ce sont ses chiffres à ce jour",
+        ),
         # A month before any member joined (account/statement.py).
         (
             r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "

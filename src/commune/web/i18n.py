@@ -249,6 +249,11 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 "commune.toml [cooperative])"
             ),
         ),
+        # The month under way (account/statement.py), on /statement.
+        (
+            r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
+            N_("%(month)s is not over: these are its figures so far"),
+        ),
         # A month before any member joined (account/statement.py), on /statement.
         (
             r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
