@@ -459,3 +459,33 @@ def test_a_month_not_over_says_its_figures_are_so_far(three):
         )
     finally:
         i18n.use("en")
+
+
+def test_a_floor_above_the_one_members_fixed_cost_is_said_for_one(commune):
+    """One member, a floor above the server's cost: "for each of 1 members ... every member
+    pays an equal share of it", « pour chacun des 1 membres »."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Seule", "town")
+        conn.execute(update(members).values(created_at=datetime(2026, 10, 1, tzinfo=UTC)))
+        settings = CooperativeSettings(server_cost_eur_month=30, floor_eur=50)
+        stmt = build_statement(conn, settings, "2026-11")
+    assert [line.total_eur for line in stmt.lines] == [Decimal("30.00")]
+    assert stmt.notices == [
+        "the floor of 50.00 EUR reaches the fixed cost (30.00 EUR) of the one member: it pays "
+        "the fixed cost, not the floor (lower floor_eur in commune.toml [cooperative])"
+    ]
+    french = french_statement(stmt)
+    assert (
+        "note\u00a0: le plancher de 50,00 EUR atteint le coût fixe (30,00 EUR) du seul membre"
+        "\u00a0: il paie le coût fixe, pas le plancher" in french
+    ), french
+    i18n.use("fr")
+    try:
+        assert i18n.translate(stmt.notices[0]).startswith(
+            "le plancher de 50,00 EUR atteint le coût fixe (30,00 EUR) du seul membre"
+        )
+    finally:
+        i18n.use("en")

@@ -196,10 +196,15 @@ def build_statement(
     raw_fixed = _apply_floor(fixed_pool, weights, floor)
     if floor > 0 and not _floor_holds(fixed_pool, len(ids), floor):
         # Said, not silent: the members were told a floor, and each pays something else.
+        floor_text = f"the floor of {floor.quantize(CENT)} {settings.currency}"
+        pool_text = f"the fixed cost ({fixed_pool} {settings.currency})"
         stmt.notices.append(
-            f"the floor of {floor.quantize(CENT)} {settings.currency} for each of {len(ids)} "
-            f"members reaches the fixed cost ({fixed_pool} {settings.currency}): every member "
-            "pays an equal share of it (lower floor_eur in commune.toml [cooperative])"
+            # One member pays the whole fixed cost: "each of 1 members ... an equal share".
+            f"{floor_text} reaches {pool_text} of the one member: it pays the fixed cost, not "
+            "the floor (lower floor_eur in commune.toml [cooperative])"
+            if len(ids) == 1
+            else f"{floor_text} for each of {len(ids)} members reaches {pool_text}: every "
+            "member pays an equal share of it (lower floor_eur in commune.toml [cooperative])"
         )
     fixed = allocate(fixed_pool, raw_fixed)
     energy = allocate(energy_total, member_energy)

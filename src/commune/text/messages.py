@@ -1306,6 +1306,14 @@ PATTERNS = [
         (r"it is not configured", "ce modèle n'est pas configuré"),
         # A floor no member can be held to (account/statement.py), on the month's statement.
         (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) reaches the fixed cost \((?P<pool>\S+) "
+            r"(?P=cur)\) of the one member: it pays the fixed cost, not the floor \(lower "
+            r"floor_eur in commune.toml \[cooperative\]\)",
+            "le plancher de {floor} {cur} atteint le coût fixe ({pool} {cur}) du seul membre"
+            "\u00a0: il paie le coût fixe, pas le plancher (baissez floor_eur dans la section "
+            "[cooperative] de commune.toml)",
+        ),
+        (
             r"the floor of (?P<floor>\S+) (?P<cur>\S+) for each of (?P<n>\d+) members reaches the "
             r"fixed cost \((?P<pool>\S+) (?P=cur)\): every member pays an equal share of it "
             r"\(lower floor_eur in commune.toml \[cooperative\]\)",

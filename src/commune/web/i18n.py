@@ -240,6 +240,16 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         # A floor no member can be held to (account/statement.py), on /statement.
         (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) reaches the fixed cost \((?P<pool>\S+) "
+            r"(?P=cur)\) of the one member: it pays the fixed cost, not the floor \(lower "
+            r"floor_eur in commune.toml \[cooperative\]\)",
+            N_(
+                "the floor of %(floor)s %(cur)s reaches the fixed cost (%(pool)s %(cur)s) of the "
+                "one member: it pays the fixed cost, not the floor (lower floor_eur in "
+                "commune.toml [cooperative])"
+            ),
+        ),
+        (
             r"the floor of (?P<floor>\S+) (?P<cur>\S+) for each of (?P<n>\d+) members reaches the "
             r"fixed cost \((?P<pool>\S+) (?P=cur)\): every member pays an equal share of it "
             r"\(lower floor_eur in commune.toml \[cooperative\]\)",
