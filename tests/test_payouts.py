@@ -459,3 +459,30 @@ def test_a_choice_made_after_the_month_was_paid_out_says_from_when_it_applies(mo
         back = dora.post("/account/payout", {"choice": "receive"})
         page = dora.get(back.headers["location"], headers={"Accept-Language": "en"}).page
         assert f"From {NEXT_MONTH}, your share is paid to you." in page, page
+
+
+def test_issuing_a_month_not_over_says_what_it_does(month, home: Path) -> None:
+    """`commune payouts --month` for the month under way issued it silently: its amounts were
+    the credits so far, and every contributor's choice, on the command line or the account
+    page, then applied only from the month after."""
+    for env, said in (
+        (
+            {"LANG": "en_GB.UTF-8"},
+            f"note: {MONTH} is not over: issued with its credits so far; a payout choice made "
+            f"from now on applies from {NEXT_MONTH}",
+        ),
+        (
+            {"LANG": "fr_FR.UTF-8"},
+            f"note\u00a0: {MONTH} n'est pas fini\u00a0: émis avec ses crédits à ce jour\u00a0; "
+            f"un choix de versement fait désormais s'applique à partir de {NEXT_MONTH}",
+        ),
+    ):
+        r = CliRunner(env=env).invoke(
+            cli, ["--home", str(home), "payouts", "--month", MONTH, "--amount", "100"]
+        )
+        assert r.exit_code == 0 and said in r.stderr, r.output
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "payouts", "--month", "2026-11", "--amount", "100", "--json"]
+    )
+    assert r.exit_code == 0 and "not over" not in r.output, r.output
+    json.loads(r.stdout)  # the JSON alone on stdout
