@@ -774,6 +774,44 @@ def test_an_answer_citing_two_passages_of_a_document_is_one_answer_for_it(commun
     assert (line["answers"], line["citations"]) == (4, 12)
 
 
+def test_an_answer_citing_two_documents_of_a_contributor_is_one_answer_for_them(commune, tmp_path):
+    # Found as a member admin reading `commune credits`: three answers, one of which cited
+    # both of a town's documents, read "answers 4" on the town's line.
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from commune.commons.credits import record
+    from commune.govern.policy import OPERATOR
+
+    for name, text in (("piscine.md", DOC), ("piscine-ecoles.md", DOC2)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    commune.add(
+        [tmp_path / "piscine.md", tmp_path / "piscine-ecoles.md"],
+        licence="etalab-2.0",
+        contributor="Ville A",
+    )
+    first, second = commune.documents()
+
+    def source(n: int, document: dict) -> SimpleNamespace:  # type: ignore[type-arg]
+        return SimpleNamespace(
+            n=n, document_id=document["id"], chunk_id=n, contributor="Ville A", origin=None
+        )
+
+    both = SimpleNamespace(
+        sources=[source(1, first), source(2, second)],
+        sentences=[{"source": 1}, {"source": 2}],
+    )
+    one = SimpleNamespace(sources=[source(1, first)], sentences=[{"source": 1}])
+    with commune.engine.begin() as conn:
+        record(conn, "api/ask", both, {1: 1, 2: 2}, OPERATOR)
+        record(conn, "api/ask", one, {1: 1}, OPERATOR)
+        record(conn, "api/ask", one, {1: 1}, OPERATOR)
+    report = commune.credits(datetime.now(UTC).strftime("%Y-%m"))
+    [town] = report["contributors"]
+    assert (town["documents"], town["answers"], town["citations"]) == (2, 3, 4)
+    assert sorted(d["answers"] for d in report["documents"]) == [1, 3]
+
+
 def test_a_user_contributing_is_credited_as_the_contributor(commune, doc, home):
     from datetime import UTC, datetime
 

@@ -773,7 +773,7 @@ def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_who
     said = localise("member 'Asso' has used its quota of 0.001 Wh per month (0.0110655 used)", "fr")
     assert said.endswith("(limite 0,001, déjà 0,0110655)"), said
     idle = "5 W base draw, a configured figure ([energy] idle_watts), x 0.5 h the service ran"
-    assert "x 0,5 h de service" in localise(f"{idle} this month (estimated)", "fr")
+    assert "x 0,5 h de service" in localise(f"{idle} in 2026-11 (estimated)", "fr")
     run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
     made = run.invoke(
         cli, ["--home", str(home), "member", "add", "Asso", "--tokens-per-month", "2000000"]
@@ -825,3 +825,33 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
         "FR, 0,135 Md de paramètres\u00a0; non étalonné : lancez `commune model calibrate "
         "smollm2`\u00a0; autorisé" in (said["fr_FR.UTF-8"])
     ), said
+
+
+def test_one_request_and_one_passage_are_said_in_the_singular_on_the_pages(commune, tmp_path):
+    """Found as a reader on the dashboard after one question, "1 requêtes", "0 jetons"; and
+    /transparency over a one-passage commons, "1 passages consultables"."""
+    from commune.api.app import create_app
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    (tmp_path / "dechets.md").write_text(
+        "# Déchetterie\n\nLa déchetterie municipale est ouverte du lundi au samedi.\n",
+        encoding="utf-8",
+    )
+    commune.add([tmp_path / "dechets.md"], licence="etalab-2.0")
+    make_person(commune, "rita", "Ville A", "reader")
+    commune.ask("Quand est ouverte la déchetterie ?", actor=commune.actor("rita"))
+    b = Browser(create_app(commune))
+    b.sign_in("rita")
+    for lang, said, not_said in (
+        ("fr", ("<strong>1</strong> requête<", "<strong>0</strong> jeton<"), "requêtes<"),
+        ("en", ("<strong>1</strong> request<", "<strong>0</strong> tokens<"), "requests<"),
+    ):
+        page = b.get("/dashboard", headers={"Accept-Language": lang}).text
+        totals = page[page.index('<ul class="totals">') :]
+        totals = totals[: totals.index("</ul>")]
+        assert all(s in totals for s in said) and not_said not in totals, totals
+    fr = Browser(create_app(commune)).get("/transparency", headers={"Accept-Language": "fr"})
+    assert "1 passage consultable." in fr.text and "1 passages" not in fr.text
+    en = Browser(create_app(commune)).get("/transparency", headers={"Accept-Language": "en"})
+    assert "1 searchable passage." in en.text

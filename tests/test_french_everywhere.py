@@ -47,7 +47,7 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("commons/library.py", "current['owner'] or 'none'"): ("Ville de Lyon", "none"),
     ("commons/payouts.py", "what"): ("the payouts fund", "the fund", "the amount"),
     ("commons/payouts.py", "issued"): ("2026-11",),
-    ("commons/payouts.py", "_month_after(issued)"): ("2026-12",),
+    ("commons/payouts.py", "month_after(issued)"): ("2026-12",),
     ("commons/opendata.py", "where"): (
         "documents.jsonl, line 3",
         "documents.jsonl, line 3, history 1",

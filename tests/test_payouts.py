@@ -395,3 +395,94 @@ def test_payout_files_cut_short_by_a_kill_leave_the_last_ones_whole(
     assert r.exit_code != 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert json.loads((out / f"payouts-{MONTH}.json").read_text())["fund"] == "100.00"
+
+
+def test_a_month_is_paid_by_the_charters_weights_in_force_at_its_end(month, home) -> None:
+    """The charter's [payouts] weights changed after a month: the month issued again was
+    split by the new weights, and read otherwise than the statement its audit entry hashed."""
+    from sqlalchemy import update
+
+    from commune.core import Commune
+    from commune.store.schema import charters
+
+    first, digest = month.issue_payouts(MONTH, amount="100.00")
+    assert first.weights == Weights()  # the default charter's, in force this month
+    month.close()
+    (home / "charter.toml").write_text(
+        'version = "2"\n[payouts]\ncitations = 1\ndocuments = 0\nreviews = 0\n', encoding="utf-8"
+    )
+    with Commune(home) as later:
+        assert later.charter.payouts == Weights(1.0, 0.0, 0.0)  # recorded as in force now
+        # ... and say it came into force after this month ended, as it would a month later.
+        with later.engine.begin() as conn:
+            conn.execute(
+                update(charters)
+                .where(charters.c.version == "2")
+                .values(in_force_from=datetime.strptime(NEXT_MONTH, "%Y-%m").replace(tzinfo=UTC))
+            )
+        again, again_digest = later.issue_payouts(MONTH, amount="100.00")
+        assert again.weights == Weights() and again.lines == first.lines
+        assert again_digest == digest  # the statement handed out still checks against the log
+        # The month after is paid by the charter in force then.
+        assert later.payouts(NEXT_MONTH, amount="100.00").weights == Weights(1.0, 0.0, 0.0)
+
+
+def test_a_choice_made_after_the_month_was_paid_out_says_from_when_it_applies(month, home):
+    """The month's payouts issued, dora waived her share on her account page: it was
+    recorded from next month, and the page said "Your share is waived" beside this month's
+    share, still paid to her."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.govern.accounts import set_password
+    from tests.test_web import Browser
+
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            set_password(conn, "dora", PASSWORD)
+        c.issue_payouts(MONTH)
+        dora = Browser(create_app(c))
+        assert dora.sign_in("dora").status_code == 303
+        dora.get("/account")
+        done = dora.post("/account/payout", {"choice": "waive"})
+        assert done.status_code == 303
+        line = c.payouts(MONTH).line_of("dora (Ville A)")
+        assert line is not None and line.paid_to == "dora (Ville A)"  # this month: hers
+        for lang, said, not_said in (
+            ("en", f"From {NEXT_MONTH}, your share is waived: it stays in the fund.", "waived:"),
+            ("fr", f"À partir de {NEXT_MONTH}, votre part est laissée au fonds.", "Vous renoncez"),
+        ):
+            page = dora.get(done.headers["location"], headers={"Accept-Language": lang}).page
+            assert said in page, page
+            assert page.count(not_said) == (1 if lang == "en" else 0), page
+        dora.get("/account")
+        back = dora.post("/account/payout", {"choice": "receive"})
+        page = dora.get(back.headers["location"], headers={"Accept-Language": "en"}).page
+        assert f"From {NEXT_MONTH}, your share is paid to you." in page, page
+
+
+def test_issuing_a_month_not_over_says_what_it_does(month, home: Path) -> None:
+    """`commune payouts --month` for the month under way issued it silently: its amounts were
+    the credits so far, and every contributor's choice, on the command line or the account
+    page, then applied only from the month after."""
+    for env, said in (
+        (
+            {"LANG": "en_GB.UTF-8"},
+            f"note: {MONTH} is not over: issued with its credits so far; a payout choice made "
+            f"from now on applies from {NEXT_MONTH}",
+        ),
+        (
+            {"LANG": "fr_FR.UTF-8"},
+            f"note\u00a0: {MONTH} n'est pas fini\u00a0: émis avec ses crédits à ce jour\u00a0; "
+            f"un choix de versement fait désormais s'applique à partir de {NEXT_MONTH}",
+        ),
+    ):
+        r = CliRunner(env=env).invoke(
+            cli, ["--home", str(home), "payouts", "--month", MONTH, "--amount", "100"]
+        )
+        assert r.exit_code == 0 and said in r.stderr, r.output
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "payouts", "--month", "2026-11", "--amount", "100", "--json"]
+    )
+    assert r.exit_code == 0 and "not over" not in r.output, r.output
+    json.loads(r.stdout)  # the JSON alone on stdout

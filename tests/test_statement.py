@@ -263,6 +263,11 @@ def test_the_server_at_rest_is_its_own_line_split_by_use(three):  # type: ignore
     assert stmt.idle_hours == pytest.approx(30 * 24) and stmt.idle_kwh == pytest.approx(72.0)
     assert stmt.idle_total == Decimal("18.12")  # 72 kWh at 0.2516
     assert "100 W base draw" in stmt.idle_method and "(estimated)" in stmt.idle_method
+    # November's hours, said as November's: read in December, "this month" named December.
+    assert stmt.idle_method.endswith("x 720.0 h the service ran in 2026-11 (estimated)")
+    from commune.text.messages import localise
+
+    assert localise(stmt.idle_method, "fr").endswith("x 720,0 h de service en 2026-11 (estimée)")
     assert stmt.total == none.total + stmt.idle_total
     assert total_of(stmt) == stmt.total  # still to the cent
     by = {line.member: line for line in stmt.lines}
@@ -344,3 +349,143 @@ def test_a_member_name_a_spreadsheet_would_compute_is_written_as_text(three) -> 
         text = csv_text(stmt, lines, dialect=dialect).lstrip("\ufeff")
         rows = list(csv.reader(text.splitlines(), delimiter=sep))
         assert rows[1][1] == '\'=WEBSERVICE("https://example.org")' and rows[2][1] == "'-2+3"
+
+
+def test_a_month_without_members_says_its_total_is_nobodys_share(commune, tmp_path):
+    """A month before any member joined: the total (the server, the operator's work) stood
+    above no line, a sum its lines did not add up to, and nothing said why."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    with commune.engine.begin() as conn:
+        ledger(conn, None, 50.0)  # the operator's own work
+        stmt = build_statement(conn, CooperativeSettings(server_cost_eur_month=1300), "2026-11")
+    assert stmt.lines == [] and stmt.total == Decimal("1300.01")
+    assert stmt.notices == [
+        "no member was in the cooperative in 2026-11: its 1300.01 EUR is nobody's share "
+        "(add members with commune member add)"
+    ]
+    assert (
+        "note\u00a0: aucun membre n'était dans la coopérative en 2026-11\u00a0: ses 1300,01 EUR "
+        "ne sont la part de personne" in french_statement(stmt)
+    ), french_statement(stmt)
+    i18n.use("fr")
+    try:
+        assert i18n.translate(stmt.notices[0]).startswith(
+            "aucun membre n'était dans la coopérative en 2026-11"
+        )
+    finally:
+        i18n.use("en")
+    assert not export(stmt, tmp_path / "out")[2:]  # the whole statement, no member's file
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "limit"),
+    [
+        ("cooperative", "server_cost_eur_month", "1000000000000"),
+        ("cooperative", "floor_eur", "1000000000000"),
+        ("cooperative", "price_eur_per_kwh", "1000000"),
+        ("energy", "idle_watts", "1000000"),
+        ("energy", "watts_per_core", "1000"),
+    ],
+)
+def test_an_absurd_cost_or_power_is_refused_in_one_line_not_a_traceback(
+    commune, home, section, key, limit
+):
+    """A typo's 1e30 in [cooperative] went past the checks and `commune statement` stopped
+    on Decimal's 28 digits with a traceback (decimal.InvalidOperation)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville A", "town")
+    (home / "commune.toml").write_text(f"[{section}]\n{key} = 1e30\n", encoding="utf-8")
+    for lang, said in (
+        ("en_US.UTF-8", f"{section}.{key} in commune.toml must be at most {limit}, got 1e+30"),
+        ("fr_FR.UTF-8", f"{section}.{key} dans commune.toml doit valoir au plus {limit}"),
+    ):
+        r = CliRunner().invoke(
+            cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang}
+        )
+        assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
+        assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_the_csv_keeps_a_members_few_microwatt_hours_not_zero(commune):
+    """A member whose questions were all answered from the cache used some µWh: the CSV
+    wrote its energy "0,0000" Wh and its carbon "0,0000", a use that read as none (the page
+    and the HTML say "< 0,01 Wh")."""
+    with commune.engine.begin() as conn:
+        a = add_member(conn, "Ville A", "town")
+        for _ in range(3):
+            ledger(conn, a, 0.0000123)
+        conn.execute(update(members).values(created_at=datetime(2026, 10, 1, tzinfo=UTC)))
+        stmt = build_statement(conn, CooperativeSettings(), "2026-11", idle_watts=0.001)
+    for dialect, point in (("fr", ","), ("rfc4180", ".")):
+        text = csv_text(stmt, dialect=dialect).lstrip("\ufeff")
+        [row] = csv.DictReader(text.splitlines(), delimiter=";" if dialect == "fr" else ",")
+        for field, figure in (
+            ("wh", 3 * 0.0000123),
+            ("gco2e", 3 * 0.0000123 * 0.052),
+            ("idle_kwh", stmt.idle_kwh),
+        ):
+            written = float(row[field].replace(point, "."))
+            assert written == pytest.approx(figure, rel=1e-6), (field, row[field])
+            assert "e" not in row[field].lower(), row[field]  # no 1e-05 in a spreadsheet
+    assert stmt.idle_kwh > 0
+
+
+def test_a_month_not_over_says_its_figures_are_so_far(three):
+    """The month under way read like a closed one: its shares by use, its energy and its
+    draw at rest were a week's, and nothing said they would change."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    commune, _ = three
+    now = datetime.now(UTC).strftime("%Y-%m")
+    with commune.engine.connect() as conn:
+        closed = build_statement(conn, CooperativeSettings(), "2026-11")
+        open_ = build_statement(conn, CooperativeSettings(), now)
+    assert closed.notices == []
+    assert open_.notices == [f"{now} is not over: these are its figures so far"]
+    assert f"note\u00a0: {now} n'est pas fini\u00a0: ce sont ses chiffres à ce jour" in (
+        french_statement(open_)
+    )
+    i18n.use("fr")
+    try:
+        assert i18n.translate(open_.notices[0]) == (
+            f"{now} n'est pas fini : ce sont ses chiffres à ce jour"
+        )
+    finally:
+        i18n.use("en")
+
+
+def test_a_floor_above_the_one_members_fixed_cost_is_said_for_one(commune):
+    """One member, a floor above the server's cost: "for each of 1 members ... every member
+    pays an equal share of it", « pour chacun des 1 membres »."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    with commune.engine.begin() as conn:
+        add_member(conn, "Seule", "town")
+        conn.execute(update(members).values(created_at=datetime(2026, 10, 1, tzinfo=UTC)))
+        settings = CooperativeSettings(server_cost_eur_month=30, floor_eur=50)
+        stmt = build_statement(conn, settings, "2026-11")
+    assert [line.total_eur for line in stmt.lines] == [Decimal("30.00")]
+    assert stmt.notices == [
+        "the floor of 50.00 EUR reaches the fixed cost (30.00 EUR) of the one member: it pays "
+        "the fixed cost, not the floor (lower floor_eur in commune.toml [cooperative])"
+    ]
+    french = french_statement(stmt)
+    assert (
+        "note\u00a0: le plancher de 50,00 EUR atteint le coût fixe (30,00 EUR) du seul membre"
+        "\u00a0: il paie le coût fixe, pas le plancher" in french
+    ), french
+    i18n.use("fr")
+    try:
+        assert i18n.translate(stmt.notices[0]).startswith(
+            "le plancher de 50,00 EUR atteint le coût fixe (30,00 EUR) du seul membre"
+        )
+    finally:
+        i18n.use("en")

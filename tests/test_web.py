@@ -1070,6 +1070,35 @@ def test_the_answer_card_says_how_its_energy_was_obtained():
     )
 
 
+def test_an_answer_whose_remote_generation_was_not_estimated_says_so_on_its_card():
+    """A model served elsewhere whose energy could not be modelled (its parameters unset,
+    ecologits missing): the card read "(estimated)", or "the model's part modelled by
+    EcoLogits" where the reason named ecologits, for a figure without the model's part."""
+    from commune.web import i18n
+    from commune.web.render import environment
+
+    def card(method: str) -> str:
+        energy = {"wh": 0.004, "gco2e": 0.0002, "measured": False, "method": method}
+        answer = {"found": True, "text": "Oui.", "mode": "generate", "energy": energy}
+        html = environment().get_template("_answer.html").render(answer=answer)
+        return html[html.index('id="energy"') :].split("</p>")[0]
+
+    here = "CPU time x 12 W per core, a configured figure (estimated)"
+    for why in (
+        "set models.mistral.active_params_b and total_params_b",
+        "remote generation cannot be estimated: the ecologits package is not installed",
+    ):
+        method = f"{here} + remote generation by mistral not estimated: {why}"
+        i18n.use("en")
+        said = card(method)
+        assert "this server's part only, estimated: the model's part is not counted" in said
+        assert "modelled by EcoLogits" not in said, said
+        i18n.use("fr")
+        said = card(method)
+        assert "la part de ce serveur seule, estimée : celle du modèle n'est pas comptée" in said
+    i18n.use("en")
+
+
 def test_the_pages_refusals_name_no_command_of_the_cli(app, commune):
     # Found by an exploratory test: the contribute page answered "give a shorter --collection",
     # the admin page "list them with commune member list": a person on a page has neither.

@@ -473,6 +473,19 @@ _MAY_BE_ZERO = {
     "enrich.weight",
     "answer.refusal_threshold",  # 0: the shipped model's own threshold
 }
+# The most a cost, a price or a power may be, each beyond any cooperative's: a typo's 1e30
+# went past the checks and `commune statement` stopped on Decimal's 28 digits with a
+# traceback. Amounts in the cooperative's currency, to the cent (as payouts.MAX_AMOUNT); a
+# price per kWh in any currency (a million, where the forint's is about a hundred); a
+# megawatt at rest is a data centre's hall, not a server; a kilowatt per busy core, a heater.
+_AT_MOST = {
+    "cooperative.server_cost_eur_month": 10**12,
+    "cooperative.floor_eur": 10**12,
+    "payouts.monthly_eur": 10**12,
+    "cooperative.price_eur_per_kwh": 10**6,
+    "energy.idle_watts": 10**6,
+    "energy.watts_per_core": 10**3,
+}
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),
     "cooperative.usage_measure": ("wh", "tokens", "requests"),
@@ -515,6 +528,10 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             if value < 0:
                 raise ConfigError(
                     f"{name}.{key} in {CONFIG_FILE} must not be negative, got {value}"
+                )
+            if where in _AT_MOST and value > _AT_MOST[where]:
+                raise ConfigError(
+                    f"{name}.{key} in {CONFIG_FILE} must be at most {_AT_MOST[where]}, got {value}"
                 )
             if where in _AT_MOST_ONE and value > 1:
                 raise ConfigError(

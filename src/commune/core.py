@@ -1007,8 +1007,10 @@ class Commune:
         [payouts] monthly_eur) split by the charter's weights. Reads only: nothing is
         written, the audit log included (``issue_payouts`` records an issued statement)."""
         from commune.account.statement import parse_month
+        from commune.charter.records import payout_weights_at
         from commune.commons.payouts import as_amount, build
         from commune.errors import InvalidRequest
+        from commune.govern.quotas import month as month_window
 
         parse_month(month)  # "abc" was a statement titled "abc", with nobody in it
         given = self.settings.payouts.monthly_eur if amount is None else amount
@@ -1018,14 +1020,13 @@ class Commune:
                 "no payouts fund is set",
                 "set [payouts] monthly_eur in commune.toml, or give --amount EUR",
             )
+        charter = self.charter  # read first: a changed charter.toml is recorded in force
         with self.engine.connect() as conn:
-            return build(
-                conn,
-                month,
-                fund,
-                self.charter.payouts,
-                currency=self.settings.cooperative.currency,
-            )
+            # The weights of the charter in force at the month's end (the current one for
+            # this month): issued again after the charter changed, a month reads the same.
+            end = month_window(parse_month(month)).end
+            weights = payout_weights_at(conn, end) or charter.payouts
+            return build(conn, month, fund, weights, currency=self.settings.cooperative.currency)
 
     def issue_payouts(
         self, month: str, amount: float | str | None = None, actor: Actor = OPERATOR

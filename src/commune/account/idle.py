@@ -47,6 +47,7 @@ def idle_draw(conn: Connection, watts: float, start: datetime, end: datetime) ->
     return IdleDraw(
         watts,
         hours,
+        # The month named: a past month's statement, read later, said "this month".
         f"{watts:g} W base draw, a configured figure ([energy] idle_watts), x {hours:.1f} h "
-        "the service ran this month (estimated)",
+        f"the service ran in {start:%Y-%m} (estimated)",
     )

@@ -143,6 +143,7 @@ def build_statement(
     conn: Connection, settings: CooperativeSettings, month_text: str, idle_watts: float = 0.0
 ) -> Statement:
     from commune.account.idle import idle_draw
+    from commune.store import repository as repo
 
     window = month(parse_month(month_text))
     idle = idle_draw(conn, idle_watts, window.start, window.end)
@@ -177,7 +178,16 @@ def build_statement(
         idle_total=idle_total,
         idle_method=idle.method,
     )
+    if repo.now() < window.end:
+        # The month under way: its use, its shares by use and its draw at rest grow until
+        # it ends, and a statement read today would otherwise pass for the month's.
+        stmt.notices.append(f"{month_text} is not over: these are its figures so far")
     if not ids:
+        # Said, not silent: a total above no line read as a sum its lines did not add up to.
+        stmt.notices.append(
+            f"no member was in the cooperative in {month_text}: its {stmt.total} "
+            f"{settings.currency} is nobody's share (add members with commune member add)"
+        )
         return stmt
     weights = _weights(
         settings.rule, settings.usage_share, [float(r[settings.usage_measure]) for r in rows]
@@ -186,10 +196,15 @@ def build_statement(
     raw_fixed = _apply_floor(fixed_pool, weights, floor)
     if floor > 0 and not _floor_holds(fixed_pool, len(ids), floor):
         # Said, not silent: the members were told a floor, and each pays something else.
+        floor_text = f"the floor of {floor.quantize(CENT)} {settings.currency}"
+        pool_text = f"the fixed cost ({fixed_pool} {settings.currency})"
         stmt.notices.append(
-            f"the floor of {floor.quantize(CENT)} {settings.currency} for each of {len(ids)} "
-            f"members reaches the fixed cost ({fixed_pool} {settings.currency}): every member "
-            "pays an equal share of it (lower floor_eur in commune.toml [cooperative])"
+            # One member pays the whole fixed cost: "each of 1 members ... an equal share".
+            f"{floor_text} reaches {pool_text} of the one member: it pays the fixed cost, not "
+            "the floor (lower floor_eur in commune.toml [cooperative])"
+            if len(ids) == 1
+            else f"{floor_text} for each of {len(ids)} members reaches {pool_text}: every "
+            "member pays an equal share of it (lower floor_eur in commune.toml [cooperative])"
         )
     fixed = allocate(fixed_pool, raw_fixed)
     energy = allocate(energy_total, member_energy)
@@ -246,15 +261,22 @@ def _number(value: object, dialect: str) -> str:
     return text.replace(".", ",") if dialect == "fr" else text
 
 
+def _measure(value: float) -> str:
+    """An energy or carbon figure for a spreadsheet: ten significant digits, written out
+    (no "1e-05"). To four decimals, a member's few µWh, answered from the cache, read
+    "0,0000": a use that looked like none."""
+    return format(Decimal(f"{value:.10g}"), "f")
+
+
 def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
     figures = [
-        f"{line.wh:.4f}",
-        f"{line.gco2e:.4f}",
+        _measure(line.wh),
+        _measure(line.gco2e),
         f"{line.weight:.6f}",
         line.fixed_eur,
         line.energy_eur,
         line.total_eur,
-        f"{line.idle_kwh:.6f}",
+        _measure(line.idle_kwh),
         line.idle_eur,
     ]
     return [

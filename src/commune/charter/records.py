@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
 from commune.charter.rules import Charter
+from commune.commons.payouts import Weights
 from commune.store.repository import new_id, now
 from commune.store.schema import charters, decisions
 
@@ -106,6 +107,24 @@ def remember_charter(conn: Connection, charter: Charter) -> bool:
     )
     audit.append(conn, "operator", "charter", f"charter {charter.version}", sha256=charter.sha256)
     return True
+
+
+def payout_weights_at(conn: Connection, at: datetime) -> Weights | None:
+    """The payout weights of the charter in force at ``at``: the latest recorded before it
+    (None if none was). A month is paid by the rule in force when it closed, not by the one
+    in force on the day it is issued: issued again after the charter changed, it reads as
+    the statement its audit entry hashed."""
+    from commune.charter.rules import payout_weights
+
+    row = conn.execute(
+        select(charters.c.text, charters.c.version, charters.c.sha256)
+        .where(charters.c.in_force_from < at)
+        .order_by(charters.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return payout_weights(row.text, f"charter {row.version} ({row.sha256[:12]})")
 
 
 def history(conn: Connection) -> list[dict[str, Any]]:

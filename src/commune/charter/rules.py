@@ -356,6 +356,19 @@ def _payouts(r: _Reader, raw: Any) -> Weights:
     return Weights(**values)
 
 
+def payout_weights(text: str, where: str) -> Weights:
+    """The ``[payouts]`` weights of a charter's text as it was recorded in force (``where``
+    names that version in an error): the defaults where it has no such table, as the
+    default charter ("") has none."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}", "fix the charter") from None
+    if "payouts" not in raw:
+        return Weights()
+    return _payouts(_Reader(Path(where), text), raw["payouts"])
+
+
 def default_charter() -> Charter:
     base = Charter()
     digest = hashlib.sha256(json.dumps(base.to_json(), sort_keys=True).encode()).hexdigest()

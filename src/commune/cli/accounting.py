@@ -88,6 +88,7 @@ def payouts(
     they add up to the fund exactly (docs/payouts.md). Nothing in the ledger or the credits
     changes."""
     from commune.commons.payout_files import export
+    from commune.commons.payouts import month_after, under_way
 
     if ctx.invoked_subcommand is not None:
         return
@@ -122,6 +123,19 @@ def payouts(
                 "  unattributed (no named contributor, earn nothing): "
                 + _counted(u["citations"], u["documents"], u["reviews"])
             )
+    if under_way(month):
+        # Issued all the same (the operator asked), but not silently: its amounts will not be
+        # the month's, and issuing it moved every choice to the month after (payouts.py).
+        after = month_after(month)
+        click.echo(
+            said(
+                f"note\u00a0: {month} n'est pas fini\u00a0: émis avec ses crédits à ce jour\u00a0; "
+                f"un choix de versement fait désormais s'applique à partir de {after}",
+                f"note: {month} is not over: issued with its credits so far; a payout choice "
+                f"made from now on applies from {after}",
+            ),
+            err=True,
+        )
     if out:
         files = export(stmt, directory=Path(out))
         _wrote(files, out)

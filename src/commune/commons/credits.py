@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, String, cast, func, literal, select
 
 from commune.account.statement import parse_month
 from commune.govern.policy import Actor
 from commune.govern.quotas import month as month_window
 from commune.store.schema import credits, documents
+
+
+def _answer_key() -> ColumnElement[str]:
+    """What tells one answer's rows from another's: its key, or the row itself where none
+    was recorded (rows written before it, a peer's returns)."""
+    return func.coalesce(credits.c.answer, literal("row ") + cast(credits.c.id, String))
 
 
 def report(conn: Connection, month: str) -> dict[str, Any]:
@@ -23,7 +29,8 @@ def report(conn: Connection, month: str) -> dict[str, Any]:
         select(
             func.coalesce(credits.c.contributor, "(unknown)").label("contributor"),
             func.count(func.distinct(credits.c.document_id)).label("documents"),
-            func.count(credits.c.id).label("answers"),
+            # An answer citing two of the contributor's documents is one answer for them.
+            func.count(func.distinct(_answer_key())).label("answers"),
             func.sum(credits.c.citations).label("citations"),
         )
         .where(*base)
@@ -66,6 +73,8 @@ def record(
     actor: Any,
 ) -> None:
     """Credit every document (and its contributor) an answer cited."""
+    from uuid import uuid4
+
     from sqlalchemy import insert
 
     from commune.store.repository import now
@@ -84,6 +93,7 @@ def record(
     # One row per document the answer cited, its passages' citations summed: a row per
     # passage made "answers" count an answer citing two passages of a document twice.
     rows: dict[int, dict[str, Any]] = {}
+    key = uuid4().hex  # the answer's, on each of its rows
     for src in own:
         if revision_of.get(src.chunk_id) in mine:
             continue
@@ -98,6 +108,7 @@ def record(
                 "revision_id": revision_of.get(src.chunk_id),
                 "contributor": src.contributor,
                 "citations": 0,
+                "answer": key,
             },
         )
         row["citations"] += counts.get(src.n, 1)

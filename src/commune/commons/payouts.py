@@ -277,7 +277,12 @@ def latest_issued(conn: Connection) -> str | None:
     return max(months, default=None)
 
 
-def _month_after(month: str) -> str:
+def under_way(month: str) -> bool:
+    """Whether ``month`` has not ended: its credits, reviews and publications still come."""
+    return now() < month_window(parse_month(month)).end
+
+
+def month_after(month: str) -> str:
     return month_window(parse_month(month)).end.strftime("%Y-%m")
 
 
@@ -334,14 +339,14 @@ def set_choice(
     if from_month is None:  # this month, or the first one not paid out yet
         from_month = now().strftime("%Y-%m")
         if issued is not None and from_month <= issued:
-            from_month = _month_after(issued)
+            from_month = month_after(issued)
     parse_month(from_month)
     if issued is not None and from_month <= issued:
         # An issued statement must read the same when issued again (docs/payouts.md): a
         # choice from a month already paid out would move its money after the fact.
         raise InvalidRequest(
             f"payouts up to {issued} were issued already: a choice cannot change them",
-            f"give --from {_month_after(issued)} or later",
+            f"give --from {month_after(issued)} or later",
         )
     decision = may_choose(actor, contributor)
     if not decision:

@@ -1378,12 +1378,32 @@ PATTERNS = [
         (r"it is not configured", "ce modèle n'est pas configuré"),
         # A floor no member can be held to (account/statement.py), on the month's statement.
         (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) reaches the fixed cost \((?P<pool>\S+) "
+            r"(?P=cur)\) of the one member: it pays the fixed cost, not the floor \(lower "
+            r"floor_eur in commune.toml \[cooperative\]\)",
+            "le plancher de {floor} {cur} atteint le coût fixe ({pool} {cur}) du seul membre"
+            "\u00a0: il paie le coût fixe, pas le plancher (baissez floor_eur dans la section "
+            "[cooperative] de commune.toml)",
+        ),
+        (
             r"the floor of (?P<floor>\S+) (?P<cur>\S+) for each of (?P<n>\d+) members reaches the "
             r"fixed cost \((?P<pool>\S+) (?P=cur)\): every member pays an equal share of it "
             r"\(lower floor_eur in commune.toml \[cooperative\]\)",
             "le plancher de {floor} {cur} pour chacun des {n} membres atteint le coût fixe "
             "({pool} {cur})\u00a0: chaque membre en paie une part égale (baissez floor_eur dans "
             "la section [cooperative] de commune.toml)",
+        ),
+        # The month under way (account/statement.py).
+        (
+            r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
+            "{month} n'est pas fini\u00a0: ce sont ses chiffres à ce jour",
+        ),
+        # A month before any member joined (account/statement.py).
+        (
+            r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
+            r"(?P<cur>\S+) is nobody's share \(add members with commune member add\)",
+            "aucun membre n'était dans la coopérative en {month}\u00a0: ses {total} {cur} ne "
+            "sont la part de personne (ajoutez des membres avec commune member add)",
         ),
         # Why sentences of a generated answer were removed (answering/grounding.py, answer.py),
         # in the notice the asker reads.
@@ -1477,9 +1497,9 @@ PATTERNS = [
         ),
         (
             r"(?P<watts>\S+) W base draw, a configured figure \(\[energy\] idle_watts\), x "
-            r"(?P<hours>\S+) h the service ran this month \(estimated\)",
+            r"(?P<hours>\S+) h the service ran in (?P<month>\d{4}-\d{2}) \(estimated\)",
             "{watts} W au repos, un chiffre configuré ([energy] idle_watts), x {hours} h de "
-            "service ce mois-ci (estimée)",
+            "service en {month} (estimée)",
         ),
         # Payouts (commons/payouts.py).
         (r"no contributor named (?P<name>'[^']*')", "aucun·e contributeur·rice nommé·e {name}"),
@@ -1956,6 +1976,10 @@ PATTERNS = [
         (
             r"(?P<key>[\w.]+) in commune\.toml must not be negative, got (?P<value>.+)",
             "{key} dans commune.toml ne doit pas être négatif, reçu {value}",
+        ),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml must be at most (?P<limit>\d+), got (?P<value>.+)",
+            "{key} dans commune.toml doit valoir au plus {limit}, reçu {value}",
         ),
         (
             r"(?P<key>[\w.]+) in commune\.toml is a share: between 0 and 1, got (?P<value>.+)",

@@ -240,6 +240,16 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         # A floor no member can be held to (account/statement.py), on /statement.
         (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) reaches the fixed cost \((?P<pool>\S+) "
+            r"(?P=cur)\) of the one member: it pays the fixed cost, not the floor \(lower "
+            r"floor_eur in commune.toml \[cooperative\]\)",
+            N_(
+                "the floor of %(floor)s %(cur)s reaches the fixed cost (%(pool)s %(cur)s) of the "
+                "one member: it pays the fixed cost, not the floor (lower floor_eur in "
+                "commune.toml [cooperative])"
+            ),
+        ),
+        (
             r"the floor of (?P<floor>\S+) (?P<cur>\S+) for each of (?P<n>\d+) members reaches the "
             r"fixed cost \((?P<pool>\S+) (?P=cur)\): every member pays an equal share of it "
             r"\(lower floor_eur in commune.toml \[cooperative\]\)",
@@ -247,6 +257,20 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 "the floor of %(floor)s %(cur)s for each of %(n)s members reaches the fixed cost "
                 "(%(pool)s %(cur)s): every member pays an equal share of it (lower floor_eur in "
                 "commune.toml [cooperative])"
+            ),
+        ),
+        # The month under way (account/statement.py), on /statement.
+        (
+            r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
+            N_("%(month)s is not over: these are its figures so far"),
+        ),
+        # A month before any member joined (account/statement.py), on /statement.
+        (
+            r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
+            r"(?P<cur>\S+) is nobody's share \(add members with commune member add\)",
+            N_(
+                "no member was in the cooperative in %(month)s: its %(total)s %(cur)s is "
+                "nobody's share (add members with commune member add)"
             ),
         ),
         # How a model's energy figure was obtained (charter/catalogue.py), on /transparency.

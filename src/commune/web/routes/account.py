@@ -34,7 +34,7 @@ from commune.web.page import (
 from commune.web.render import render
 from commune.web.routes.administration import administration
 from commune.web.routes.administration import again as admin_again
-from commune.web.routes.payouts import own_line
+from commune.web.routes.payouts import next_choice, own_line
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,6 +47,7 @@ def account_shown(commune: Commune, actor: Actor) -> dict[str, Any]:
         "credited": credited,
         "payout": payout,
         "payout_why": why,
+        "payout_next": next_choice(commune, credited),
         "currency": commune.settings.cooperative.currency,
     }
 

@@ -65,6 +65,15 @@ def payouts_csv(actor: PayoutsReader, commune: TheCommune, month: str = "") -> R
     )
 
 
+def next_choice(commune: Commune, credited: str) -> dict[str, object] | None:
+    """The person's latest payout choice when it applies from a later month only (this
+    month was paid out already, or they chose ahead): this month's line still shows the
+    choice in force, and the page says from when the new one applies."""
+    mine = [r for r in commune.payout_choices() if r["contributor"] == credited]
+    later = mine[-1] if mine else None
+    return later if later and later["from_month"] > today().strftime("%Y-%m") else None
+
+
 def own_line(commune: Commune, actor: Actor) -> tuple[str, Line | None, str]:
     """The account page's payout: the name the person is credited under, their line of this
     month's statement (None if they earned nothing so far), and why there is none."""
