@@ -3,13 +3,16 @@ a matrix over every role, on each route and on the commands that act for a user 
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from commune.cli import cli
 from commune.govern.policy import ROLES
-from tests.conftest import make_key
+from tests.conftest import PASSWORD, make_key
 
 PDF = b"%PDF-1.4\n"
 
@@ -32,6 +35,13 @@ def coop(home, corpus):  # type: ignore[no-untyped-def]
     client = TestClient(create_app(c))
     yield c, client, keys
     c.close()
+
+
+def csrf(browser, path: str) -> str:  # type: ignore[no-untyped-def]
+    """The CSRF token of the form on ``path``, as a browser reads it."""
+    found = re.search(r'name="csrf" value="([^"]+)"', browser.get(path).text)
+    assert found, path
+    return found.group(1)
 
 
 def call(client, key, method, path, **kw):  # type: ignore[no-untyped-def]
@@ -212,3 +222,49 @@ def test_who_may_change_who_reads_a_collection(case):
     decision = allowed(actor, "share", Sharing(collections[name], visibility, owner))
     assert bool(decision) is SHARES[case], decision.reason
     assert decision.reason  # every answer says why
+
+
+def test_a_cooperative_admin_gives_no_key_nor_password_to_another_members_people(coop):
+    """A key or a password acts as its person. A cooperative admin of Ville A minted a key for
+    Ville B's curator (the /admin page's key form) and read Ville B's private collections
+    with it, private even to cooperative admins (docs/cooperative.md); or added a person to
+    Ville B with a password of their choosing, and signed in as them."""
+    from commune.errors import Forbidden
+    from commune.govern.accounts import set_password
+    from commune.govern.members import add_user, authenticate
+
+    c, client, keys = coop
+    with c.engine.begin() as conn:
+        boss = authenticate(conn, keys["cooperative-admin"])
+        add_user(conn, "bea", "Ville B", "reader")
+        set_password(conn, boss.user, PASSWORD)
+    refused = f"a key or a password acts as its person: {boss.user} would read the private"
+    with pytest.raises(Forbidden, match=refused):
+        c.admin.create_key("bob", actor=boss)
+    with pytest.raises(Forbidden, match=refused):
+        c.admin.set_password("bea", PASSWORD, actor=boss)
+    with pytest.raises(Forbidden, match=refused):
+        c.admin.add_user("spy", member="Ville B", actor=boss, password=PASSWORD)
+    # The web's forms, the same refusal in French; nothing made.
+    made = len(c.admin.keys())
+    web = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
+    web.post(
+        "/signin", data={"user": boss.user, "password": PASSWORD, "csrf": csrf(web, "/signin")}
+    )
+    token = csrf(web, "/admin")
+    r = web.post("/keys", data={"csrf": token, "user": "bob", "back": "admin"})
+    assert r.status_code == 403 and 'id="new-key"' not in r.text
+    assert "Une clé ou un mot de passe agit comme sa personne" in html.unescape(r.text)
+    fields = {"csrf": token, "name": "spy", "member": "Ville B", "password": PASSWORD}
+    assert web.post("/admin/users", data=fields).status_code == 403
+    assert not c.admin.user_exists("spy") and len(c.admin.keys()) == made
+    # Administering Ville B's people still allows what gives no access: adding one without a
+    # password, revoking their key; and keys for their own member's people.
+    c.admin.add_user("bruno", member="Ville B", actor=boss)
+    c.admin.revoke_key(next(k["id"] for k in c.admin.keys() if k["user"] == "bob"), actor=boss)
+    c.admin.create_key("reader-a", actor=boss)
+    # Ville B's own admin gives them keys and passwords, as before.
+    with c.engine.begin() as conn:
+        add_user(conn, "bmin", "Ville B", "member-admin")
+    c.admin.create_key("bea", actor=c.admin.actor("bmin"))
+    c.admin.set_password("bea", PASSWORD, actor=c.admin.actor("bmin"))

@@ -190,6 +190,8 @@ class Admin:
             if not grant:
                 raise Forbidden(grant.reason)
             if password is not None:
+                # A password made here is one its maker knows: the person's own member's.
+                accounts.require_credentials_in(conn, actor, member)
                 accounts.check_password_strength(password)  # before anything is written
             uid = members.add_user(
                 conn,
@@ -212,8 +214,7 @@ class Admin:
     def set_password(self, user: str, password: str, *, actor: Actor = OPERATOR) -> None:
         """Set ``user``'s password: oneself, or someone ``actor`` administers."""
         with self.engine.begin() as conn:
-            if user != actor.user:
-                accounts.require_administer(conn, actor, user)
+            accounts.require_credentials(conn, actor, user)
             accounts.set_password(conn, user, password, by=actor.user)
 
     def remove_user(self, user: str, reason: str, *, actor: Actor = OPERATOR) -> dict[str, Any]:
