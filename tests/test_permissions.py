@@ -390,7 +390,9 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
 # Whose secrets test_no_route_shows_another_members_private_documents hunts for.
 SECRET = "Le budget confidentiel de Ville B prévoit de fermer la piscine olympique en mars."
 PENDING = "Projet de délibération réservé : Ville B cède le gymnase à une entreprise."
-CALLERS = ("anonymous", *ROLES, "peer")
+# Anonymous, a person of each role (a key and a session), a reader's key alone (no session:
+# no page opens with it), and a peer cooperative's key.
+CALLERS = ("anonymous", *ROLES, "key alone", "peer")
 
 
 def route_table(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -453,9 +455,9 @@ def caller(c, app, keys, who: str):  # type: ignore[no-untyped-def]
 
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     if who != "anonymous":
-        name = "peer" if who == "peer" else f"{who}-a"
+        name = {"peer": "peer", "key alone": "reader-a"}.get(who, f"{who}-a")
         client.headers["Authorization"] = f"Bearer {keys[name]}"
-    if who in ("anonymous", "peer"):  # no session: the sign-in page's token (double submit)
+    if who in ("anonymous", "key alone", "peer"):  # no session: the sign-in page's token
         client.cookies.set(sessions.CSRF_COOKIE, "signed-out-token")
         return client, "signed-out-token"
     with c.engine.connect() as conn:
@@ -505,7 +507,8 @@ def test_every_route_for_every_caller_as_its_table_says(town):
             person = who in ROLES
             expected = {
                 PUBLIC: True,
-                KEY: person and RANK[who] >= RANK[least],
+                KEY: (person and RANK[who] >= RANK[least])
+                or (who, least) == ("key alone", "reader"),
                 SESSION: person and RANK[who] >= RANK[least],
                 PEER: who == "peer",
                 LOCAL: False,  # the test client is not this machine's loopback
