@@ -258,6 +258,9 @@ def test_a_cooperative_admin_gives_no_key_nor_password_to_another_members_people
         "/signin", data={"user": boss.user, "password": PASSWORD, "csrf": csrf(web, "/signin")}
     )
     token = csrf(web, "/admin")
+    # The page's key form offers only the people it would give one to.
+    offered = re.search(r'<select id="key-user".*?</select>', web.get("/admin").text, re.S)
+    assert offered and "reader-a" in offered.group(0) and "bob" not in offered.group(0)
     r = web.post("/keys", data={"csrf": token, "user": "bob", "back": "admin"})
     assert r.status_code == 403 and 'id="new-key"' not in r.text
     assert "Une clé ou un mot de passe agit comme sa personne" in html.unescape(r.text)

@@ -15,7 +15,15 @@ from sqlalchemy import Connection, Engine, select
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern import accounts, members
-from commune.govern.policy import COOPERATIVE, OPERATOR, Actor, Member, Role, allowed
+from commune.govern.policy import (
+    COOPERATIVE,
+    OPERATOR,
+    Actor,
+    Member,
+    Role,
+    allowed,
+    can_give_credentials,
+)
 from commune.store import audit
 from commune.store.schema import members as member_rows
 from commune.store.schema import users
@@ -170,6 +178,15 @@ class Admin:
                 )
             rows = accounts.people(conn, actor)
         return [r for r in rows if member is None or r["member"] == member]
+
+    def keyable(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """The people ``actor`` administers and may give a key or a password: those of their
+        own member (policy.can_give_credentials), so that the administration page's key
+        form offers no one it would refuse."""
+        with self.engine.connect() as conn:
+            rows = accounts.people(conn, actor)
+            ids = {r["member"]: members.member_id(conn, r["member"]) for r in rows}
+        return [r for r in rows if can_give_credentials(actor, ids[r["member"]], r["member"])]
 
     def add_user(
         self,
