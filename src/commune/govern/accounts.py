@@ -274,6 +274,13 @@ def people(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
     return list_users(conn, actor.member)
 
 
+def managed(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """The people whose keys ``actor`` manages: those they administer whose role is not
+    above theirs (require_administer refuses the others: a member admin's page listed their
+    cooperative admin's keys, each with a Revoke button that answered "no active key")."""
+    return [p for p in people(conn, actor) if actor.at_least(p["role"])]
+
+
 def _may_manage_keys_of(conn: Connection, actor: Actor, user: str) -> None:
     if user != actor.user:  # one's own keys are one's own business
         require_administer(conn, actor, user)
@@ -333,8 +340,8 @@ def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
 
 
 def keys_visible(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    """One's own keys, and those of the people one administers."""
+    """One's own keys, and those of the people whose keys one manages (managed)."""
     from commune.govern.members import list_keys
 
-    names = {actor.user} | {p["name"] for p in people(conn, actor)}
+    names = {actor.user} | {p["name"] for p in managed(conn, actor)}
     return list_keys(conn, sorted(names))

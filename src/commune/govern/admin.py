@@ -181,10 +181,11 @@ class Admin:
 
     def keyable(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         """The people ``actor`` administers and may give a key or a password: those of their
-        own member (policy.can_give_credentials), so that the administration page's key
-        form offers no one it would refuse."""
+        own member (policy.can_give_credentials) whose role is not above theirs
+        (accounts.require_administer), so that the administration page's key form offers no
+        one it would refuse."""
         with self.engine.connect() as conn:
-            rows = accounts.people(conn, actor)
+            rows = accounts.managed(conn, actor)
             ids = {r["member"]: members.member_id(conn, r["member"]) for r in rows}
         return [r for r in rows if can_give_credentials(actor, ids[r["member"]], r["member"])]
 
