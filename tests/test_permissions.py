@@ -602,7 +602,6 @@ def test_no_route_shows_another_members_private_documents(town):
     body = {
         "query": question,
         "question": question,
-        "collection": "privee-b",
         "model": "extractive",
         "messages": [{"role": "user", "content": question}],
         "prompt": question,
@@ -612,7 +611,6 @@ def test_no_route_shows_another_members_private_documents(town):
     }
     form = {
         "question": question,
-        "collection": "privee-b",
         "decision": "approve",
         "reason": "ok",
         "user": "reader-b",
@@ -623,20 +621,27 @@ def test_no_route_shows_another_members_private_documents(town):
     # Words of Ville B's private texts and of their file names that no request here sends.
     hidden = ("confidentiel", "gymnase", "délibération", "budget-b", "fermer la piscine")
     shown = []
-    for who in CALLERS:
-        for method, path in sorted(ROUTE_ACCESS):
-            client, csrf = caller(c, app, keys, who)  # a session anew: /signout ends one
-            address = path
-            for name, value in values.items():
-                address = address.replace(name, value)
-            if path.startswith(("/api/", "/v1/", "/peer/", "/mcp")):
-                sent: dict[str, Any] = {"json": body} if method == "POST" else {}
-            else:
-                sent = {"data": dict(form)} if method == "POST" else {}
-            if path == "/api/documents" and method == "POST":
-                upload = ("n.txt", b"Une note de plus sur la piscine.", "text/plain")
-                sent = {"files": {"files": upload}, "data": {"collection": "privee-b"}}
-            r = send(client, method, address, csrf, sent | {"params": query})
-            text = html.unescape(r.text).lower()
-            shown += [f"{who} {method} {address}: {w}" for w in hidden if w in text]
+    # Named, Ville B's collection is refused as absent; unnamed, every collection one reads
+    # is searched and answered from, which must leave Ville B's out.
+    for collection in ("privee-b", None):
+        fields = {"collection": collection} if collection else {}
+        for who in CALLERS:
+            for method, path in sorted(ROUTE_ACCESS):
+                client, csrf = caller(c, app, keys, who)  # a session anew: /signout ends one
+                address = path
+                for name, value in values.items():
+                    address = address.replace(name, value)
+                if path.startswith(("/api/", "/v1/", "/peer/", "/mcp")):
+                    sent: dict[str, Any] = {"json": body | fields} if method == "POST" else {}
+                    if path.startswith("/api/ask"):  # its model is the charter's choice
+                        sent["json"] = {k: v for k, v in sent["json"].items() if k != "model"}
+                else:
+                    sent = {"data": form | fields} if method == "POST" else {}
+                if path == "/api/documents" and method == "POST":
+                    upload = ("n.txt", b"Une note de plus sur la piscine.", "text/plain")
+                    sent = {"files": {"files": upload}, "data": {"collection": "privee-b"}}
+                asked = {k: v for k, v in query.items() if k != "collection"} | fields
+                r = send(client, method, address, csrf, sent | {"params": asked})
+                text = html.unescape(r.text).lower()
+                shown += [f"{who} {method} {address}: {w}" for w in hidden if w in text]
     assert shown == []
