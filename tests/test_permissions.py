@@ -618,6 +618,10 @@ def test_no_route_shows_another_members_private_documents(town):
         "visibility": "shared",
         "label": "x",
     }
+    # Ville B's reader asks first: the answer, from its private document, is in the cache.
+    theirs_asked = TestClient(app, headers={"Authorization": f"Bearer {keys['reader-b']}"})
+    said = theirs_asked.post("/api/ask", json={"question": question}).text.lower()
+    assert "confidentiel" in said
     # Words of Ville B's private texts and of their file names that no request here sends.
     hidden = ("confidentiel", "gymnase", "délibération", "budget-b", "fermer la piscine")
     shown = []
