@@ -190,6 +190,11 @@ def test_a_member_admin_cannot_act_as_a_cooperative_admin_of_their_member(admin:
     # Their own member's readers, and their peers, they still administer.
     admin.create_key("bob", actor=alice)
     admin.set_password("bob", PASSWORD, actor=alice)
+    # And the administration page offers them no one else: chef's keys were listed to alice,
+    # each with a Revoke button answering "no active key", and the key form offered chef.
+    assert chef_key not in {k["id"] for k in admin.keys(actor=alice)}
+    assert {p["name"] for p in admin.keyable(actor=alice)} == {"alice", "bob"}
+    assert chef_key in {k["id"] for k in admin.keys(actor=admin.actor("chef"))}
 
 
 def test_a_member_admin_sees_only_their_members_people(admin: Admin) -> None:

@@ -193,3 +193,29 @@ def test_a_file_its_reader_library_chokes_on_fails_alone_and_the_batch_goes_on(h
         assert (s.added, s.failed) == (3, 1), s.errors
         assert "b-pages.pdf: could not be read" in s.errors[0] and "save it again" in s.errors[0]
         assert len(c.documents()) == 3
+
+
+def test_wrong_sign_ins_with_huge_names_are_counted_in_bounded_memory(commune):
+    """The sign-in form's user field reaches [limits] max_body_kb (a megabyte): each wrong
+    one was kept whole in the failed sign-ins' count for its window, a megabyte held per
+    request. A name longer than any account's is counted cut, as the same claim."""
+    from commune.api.app import create_app
+
+    app = create_app(commune)
+    failures = app.state.failed_sign_ins
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    page = client.get("/signin")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    huge = "x" * 200_000
+    for i in range(5):
+        r = client.post(
+            "/signin", data={"csrf": token, "user": f"{i}{huge}", "password": "wrong password!"}
+        )
+        assert r.status_code == 401
+    held = sum(len(name) for name in failures.seen)
+    assert held < 5000, held  # five names of a few hundred characters, and the address
+    # A real account's claim is still its own count: 20 wrong ones, then 429 for it.
+    for _ in range(20):
+        failures.failed("192.0.2.1", "user " + "y" * 200, "sign-ins")
+    with pytest.raises(Exception, match="too many failed sign-ins for user y"):
+        failures.failed("192.0.2.2", "user " + "y" * 200, "sign-ins")

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.members import NO_USER, PEER_KIND, AuthError, actor_for
-from commune.govern.policy import Actor, Decision, Member, Role, allowed
+from commune.govern.members import NO_USER, PEER_KIND, AuthError, actor_for, member_id
+from commune.govern.policy import Actor, Decision, Member, Role, allowed, can_give_credentials
 from commune.store.repository import now
 from commune.store.schema import api_keys, decisions, members, revisions, users, web_sessions
 
@@ -274,9 +274,37 @@ def people(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
     return list_users(conn, actor.member)
 
 
+def managed(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """The people whose keys ``actor`` manages: those they administer whose role is not
+    above theirs (require_administer refuses the others: a member admin's page listed their
+    cooperative admin's keys, each with a Revoke button that answered "no active key")."""
+    return [p for p in people(conn, actor) if actor.at_least(p["role"])]
+
+
 def _may_manage_keys_of(conn: Connection, actor: Actor, user: str) -> None:
     if user != actor.user:  # one's own keys are one's own business
         require_administer(conn, actor, user)
+
+
+def require_credentials(conn: Connection, actor: Actor, user: str) -> None:
+    """Refuse unless ``actor`` may give ``user`` a key or a password: oneself, or someone of
+    one's own member one administers (policy.can_give_credentials says why not). Revoking
+    stays open to whoever administers them: it takes access away, it gives none."""
+    if user == actor.user:
+        return
+    require_administer(conn, actor, user)
+    require_credentials_in(conn, actor, _member_of(conn, user)[0])
+
+
+def require_credentials_in(conn: Connection, actor: Actor, member: str) -> None:
+    """Refuse unless ``actor`` may give a person of ``member`` a key or a password."""
+    decision = can_give_credentials(actor, member_id(conn, member), member)
+    if not decision:
+        raise Forbidden(
+            decision.reason,
+            f"the admins of {member} give them one, or the operator: commune key create, "
+            "commune user password",
+        )
 
 
 def create_key_for(
@@ -286,7 +314,7 @@ def create_key_for(
     from commune.govern.members import create_key
     from commune.store import audit
 
-    _may_manage_keys_of(conn, actor, user)
+    require_credentials(conn, actor, user)
     kid, secret = create_key(conn, user, label, expires_days)
     audit.append(conn, actor.user, "key-create", f"user {user}", key_id=kid, label=label)
     return kid, secret
@@ -312,8 +340,8 @@ def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
 
 
 def keys_visible(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    """One's own keys, and those of the people one administers."""
+    """One's own keys, and those of the people whose keys one manages (managed)."""
     from commune.govern.members import list_keys
 
-    names = {actor.user} | {p["name"] for p in people(conn, actor)}
+    names = {actor.user} | {p["name"] for p in managed(conn, actor)}
     return list_keys(conn, sorted(names))

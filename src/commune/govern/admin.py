@@ -15,7 +15,15 @@ from sqlalchemy import Connection, Engine, select
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern import accounts, members
-from commune.govern.policy import COOPERATIVE, OPERATOR, Actor, Member, Role, allowed
+from commune.govern.policy import (
+    COOPERATIVE,
+    OPERATOR,
+    Actor,
+    Member,
+    Role,
+    allowed,
+    can_give_credentials,
+)
 from commune.store import audit
 from commune.store.schema import members as member_rows
 from commune.store.schema import users
@@ -171,6 +179,16 @@ class Admin:
             rows = accounts.people(conn, actor)
         return [r for r in rows if member is None or r["member"] == member]
 
+    def keyable(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """The people ``actor`` administers and may give a key or a password: those of their
+        own member (policy.can_give_credentials) whose role is not above theirs
+        (accounts.require_administer), so that the administration page's key form offers no
+        one it would refuse."""
+        with self.engine.connect() as conn:
+            rows = accounts.managed(conn, actor)
+            ids = {r["member"]: members.member_id(conn, r["member"]) for r in rows}
+        return [r for r in rows if can_give_credentials(actor, ids[r["member"]], r["member"])]
+
     def add_user(
         self,
         name: str,
@@ -190,6 +208,8 @@ class Admin:
             if not grant:
                 raise Forbidden(grant.reason)
             if password is not None:
+                # A password made here is one its maker knows: the person's own member's.
+                accounts.require_credentials_in(conn, actor, member)
                 accounts.check_password_strength(password)  # before anything is written
             uid = members.add_user(
                 conn,
@@ -212,8 +232,7 @@ class Admin:
     def set_password(self, user: str, password: str, *, actor: Actor = OPERATOR) -> None:
         """Set ``user``'s password: oneself, or someone ``actor`` administers."""
         with self.engine.begin() as conn:
-            if user != actor.user:
-                accounts.require_administer(conn, actor, user)
+            accounts.require_credentials(conn, actor, user)
             accounts.set_password(conn, user, password, by=actor.user)
 
     def remove_user(self, user: str, reason: str, *, actor: Actor = OPERATOR) -> dict[str, Any]:

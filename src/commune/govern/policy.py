@@ -121,6 +121,23 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
     )
 
 
+def can_give_credentials(actor: Actor, member_id: int | None, member: str | None) -> Decision:
+    """May ``actor``, who administers a person of ``member``, give them a key or a password?
+    Whoever holds one acts as that person and reads what they read: a cooperative admin who
+    minted a key for another member's reader read that member's private collections, private
+    even to cooperative admins (can_read). The person's own member's admins give them one,
+    or the operator from the host."""
+    if actor.is_operator:
+        return Decision(True, "the operator administers this host")
+    if member_id is not None and member_id == actor.member_id:
+        return Decision(True, f"{actor.user} administers the people of {member}")
+    return Decision(
+        False,
+        f"a key or a password acts as its person: {actor.user} would read the private "
+        f"collections of {member or 'another member'}",
+    )
+
+
 def can_set_rules(actor: Actor, coll: Collection) -> Decision:
     """May ``actor`` (whose role allows it) set how many approvals a collection's revisions
     need, and from whom (`commune curation`)? The rules decide what is published in a

@@ -18,6 +18,13 @@ def key_prefix(key: str) -> str | None:
     return f"key cmn_{parts[1]}" if len(parts) >= 3 and parts[0] == "cmn" and parts[1] else None
 
 
+# The longest claim counted as itself: "user " and a name (govern/members.MAX_NAME: 200
+# characters), or a key's prefix. A longer one names no account; kept whole, each wrong
+# sign-in's user field (up to [limits] max_body_kb, a megabyte) stayed in memory for the
+# window, a megabyte a request from anyone who can reach the sign-in page.
+MAX_CLAIM = 256
+
+
 class FailedSignIns:
     """Wrong keys and passwords, counted per address and per key or account they claim.
 
@@ -46,6 +53,7 @@ class FailedSignIns:
         reached the limit, else return (the caller answers 401)."""
         now = time.monotonic()
         counts = [(f"from {host}", f"address {host}")]
+        claimed = claimed[:MAX_CLAIM] if claimed else claimed
         if claimed:
             counts.append((f"for {claimed}", f"claimed {claimed}"))
         with self.lock:

@@ -1284,6 +1284,19 @@ PATTERNS = [
             "la collection appartient à la coopérative tout entière : ses administrateur·rices "
             "décident qui la lit ; {user} est {has}",
         ),
+        # Who may give a person a key or a password (govern/policy.can_give_credentials).
+        (
+            r"a key or a password acts as its person: (?P<user>\S+) would read the private "
+            r"collections of (?P<member>.+)",
+            "une clé ou un mot de passe agit comme sa personne : {user} lirait les collections "
+            "privées de {member}",
+        ),
+        (
+            r"the admins of (?P<member>.+) give them one, or the operator: commune key create, "
+            r"commune user password",
+            "les administrateur·rices de {member} lui en donnent un·e, ou l'opérateur·rice : "
+            "commune key create, commune user password",
+        ),
         (
             r"the collection belongs to (?P<owner>.+): its admins decide who reads it",
             "la collection appartient à {owner} : ses administrateur·rices décident qui la lit",

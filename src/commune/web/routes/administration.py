@@ -49,6 +49,7 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
     return {
         "members": admin.members(actor),
         "people": admin.people(actor),
+        "keyable": admin.keyable(actor),  # the key form's choices: no one it would refuse
         "keys": admin.keys(actor),
         "grantable": admin.grantable(actor),
         "kinds": KINDS,
