@@ -302,6 +302,7 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/usage"): (KEY, "reader"),
     ("POST", "/api/users/{name}/remove"): (KEY, "member-admin"),
     ("GET", "/v1/models"): (KEY, "reader"),
+    ("GET", "/v1/models/{model:path}"): (KEY, "reader"),
     ("POST", "/v1/embeddings"): (KEY, "reader"),
     ("POST", "/v1/chat/completions"): (KEY, "reader"),
     ("POST", "/v1/completions"): (KEY, "reader"),
@@ -346,6 +347,7 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/admin/users/remove"): (SESSION, "member-admin"),
     ("POST", "/admin/users/caps"): (SESSION, "member-admin"),
     ("POST", "/admin/collections/visibility"): (SESSION, "member-admin"),
+    ("POST", "/admin/collections/rules"): (SESSION, "member-admin"),
 }
 # What each route is sent, so that a caller it lets through is not stopped by a missing
 # field first: Ville A's own or shared things (the library's own refusals for another
@@ -388,6 +390,9 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/users/caps"): {"data": {"user": "reader-a", "requests_per_day": "x"}},
     ("POST", "/admin/collections/visibility"): {
         "data": {"collection": "privee-a", "visibility": "private"}
+    },
+    ("POST", "/admin/collections/rules"): {
+        "data": {"collection": "privee-a", "approvals": "0", "role": "curator"}
     },
 }
 # Whose secrets test_no_route_shows_another_members_private_documents hunts for.
@@ -491,6 +496,7 @@ def test_every_route_for_every_caller_as_its_table_says(town):
     spare = c.admin.create_key("reader-a", label="spare")[0]  # the one revoked
     own_revision = c.pending()[0]["id"]  # Ville B's: curators of Ville A get 404, not 403
     values = {"{name}": "nobody-here", "{document_id}": "1", "{revision_id}": str(own_revision)}
+    values["{model:path}"] = "extractive"
     values["{key_id}"] = str(spare)
     clients = {who: caller(c, app, keys, who) for who in CALLERS}
     wrong = []
