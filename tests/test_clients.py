@@ -151,6 +151,25 @@ def test_llamaindex_chat_through_text_completions_asks_the_last_user_turn(served
     assert llm.complete(QUESTION).text == said.message.content  # a plain prompt: as it is
 
 
+def test_langchain_text_completions_in_a_batch_are_told_how_to_send_one(served):
+    """LangChain's OpenAI (text completions) sends a batch's prompts in one request: refused,
+    one question per request, with a hint that said nothing of the setting that does so."""
+    import openai
+    from langchain_openai import OpenAI
+
+    url, key, _ = served
+    asked = [QUESTION, "Où mettre les emballages en plastique ?"]
+    with pytest.raises(openai.BadRequestError) as refused:
+        OpenAI(model="extractive", base_url=url, api_key=key, max_retries=0).batch(asked)
+    assert refused.value.body["message"] == (
+        "une question (prompt) par requête, reçu 2 (envoyez-les en plusieurs requêtes ; avec "
+        "OpenAI de LangChain, batch_size=1)"
+    )
+    one = OpenAI(model="extractive", base_url=url, api_key=key, max_retries=0, batch_size=1)
+    said = one.batch(asked)
+    assert "mardi matin" in said[0] and "bac jaune" in said[1]
+
+
 def test_openai_client_annotations_headers_usage_and_token_ids(served):
     import openai
     import tiktoken

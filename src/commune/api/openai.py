@@ -589,8 +589,11 @@ async def completions(
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
     prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
     if len(prompts) != 1:
+        # LangChain's OpenAI (text completions) sends up to 20 prompts in one request, its
+        # batch() and generate() all of them: the hint said nothing of how to make it send one.
         raise InvalidRequest(
-            f"one prompt per request, got {len(prompts)}", "send them in several requests"
+            f"one prompt per request, got {len(prompts)}",
+            "send them in several requests; with LangChain's OpenAI, batch_size=1",
         )
     question = _asked(prompts[0])
     if not question.strip():
