@@ -112,6 +112,25 @@ def test_langchain_embeddings_with_their_defaults(served, tmp_path, monkeypatch)
         assert a == pytest.approx(b, abs=1e-5)
 
 
+def test_langchain_embeddings_of_many_texts_are_told_the_chunk_size(served):
+    """OpenAIEmbeddings sends 1,000 texts a request by default: past [limits]
+    max_embedding_inputs the hint said "send them in several requests", not the setting."""
+    import openai
+    from langchain_openai import OpenAIEmbeddings
+
+    url, key, _ = served
+    texts = [f"texte {i}" for i in range(65)]
+    ask = {"model": "use-multilingual-v3", "base_url": url, "api_key": key, "max_retries": 0}
+    with pytest.raises(openai.BadRequestError) as refused:
+        OpenAIEmbeddings(**ask, check_embedding_ctx_length=False).embed_documents(texts)
+    assert refused.value.body["message"] == (
+        "au plus 64 textes par requête ([limits] max_embedding_inputs), reçu 65 (envoyez-les "
+        "en plusieurs requêtes ; avec OpenAIEmbeddings de LangChain, chunk_size=64)"
+    )
+    done = OpenAIEmbeddings(**ask, check_embedding_ctx_length=False, chunk_size=64)
+    assert len(done.embed_documents(texts)) == 65
+
+
 def test_llamaindex_default_text_completions_then_chat(served):
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike

@@ -416,7 +416,9 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
         raise InvalidRequest(
             f"at most {limits.max_embedding_inputs} inputs per request ([limits] "
             f"max_embedding_inputs), got {len(texts)}",
-            "send them in several requests",
+            # LangChain's OpenAIEmbeddings sends 1,000 a request unless told otherwise.
+            "send them in several requests; with LangChain's OpenAIEmbeddings, "
+            f"chunk_size={limits.max_embedding_inputs}",
         )
     chars = sum(len(t) for t in texts)
     if chars > limits.max_embedding_chars:

@@ -2331,6 +2331,12 @@ PATTERNS = [
             "au plus {n} caractères en tout par requête ([limits] max_embedding_chars), reçu {got}",
         ),
         (
+            r"send them in several requests; with LangChain's OpenAIEmbeddings, "
+            r"chunk_size=(?P<n>\d+)",
+            "envoyez-les en plusieurs requêtes ; avec OpenAIEmbeddings de LangChain, "
+            "chunk_size={n}",
+        ),
+        (
             r"one prompt per request, got (?P<n>\d+)",
             "une question (prompt) par requête, reçu {n}",
         ),
