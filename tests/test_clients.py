@@ -112,6 +112,25 @@ def test_langchain_embeddings_with_their_defaults(served, tmp_path, monkeypatch)
         assert a == pytest.approx(b, abs=1e-5)
 
 
+def test_langchain_embeddings_of_many_texts_are_told_the_chunk_size(served):
+    """OpenAIEmbeddings sends 1,000 texts a request by default: past [limits]
+    max_embedding_inputs the hint said "send them in several requests", not the setting."""
+    import openai
+    from langchain_openai import OpenAIEmbeddings
+
+    url, key, _ = served
+    texts = [f"texte {i}" for i in range(65)]
+    ask = {"model": "use-multilingual-v3", "base_url": url, "api_key": key, "max_retries": 0}
+    with pytest.raises(openai.BadRequestError) as refused:
+        OpenAIEmbeddings(**ask, check_embedding_ctx_length=False).embed_documents(texts)
+    assert refused.value.body["message"] == (
+        "au plus 64 textes par requête ([limits] max_embedding_inputs), reçu 65 (envoyez-les "
+        "en plusieurs requêtes ; avec OpenAIEmbeddings de LangChain, chunk_size=64)"
+    )
+    done = OpenAIEmbeddings(**ask, check_embedding_ctx_length=False, chunk_size=64)
+    assert len(done.embed_documents(texts)) == 65
+
+
 def test_llamaindex_default_text_completions_then_chat(served):
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike
@@ -149,6 +168,25 @@ def test_llamaindex_chat_through_text_completions_asks_the_last_user_turn(served
     assert said.raw.model_extra["commune"]["found"]
     assert "".join(r.delta for r in llm.stream_chat(asked)) == said.message.content
     assert llm.complete(QUESTION).text == said.message.content  # a plain prompt: as it is
+
+
+def test_langchain_text_completions_in_a_batch_are_told_how_to_send_one(served):
+    """LangChain's OpenAI (text completions) sends a batch's prompts in one request: refused,
+    one question per request, with a hint that said nothing of the setting that does so."""
+    import openai
+    from langchain_openai import OpenAI
+
+    url, key, _ = served
+    asked = [QUESTION, "Où mettre les emballages en plastique ?"]
+    with pytest.raises(openai.BadRequestError) as refused:
+        OpenAI(model="extractive", base_url=url, api_key=key, max_retries=0).batch(asked)
+    assert refused.value.body["message"] == (
+        "une question (prompt) par requête, reçu 2 (envoyez-les en plusieurs requêtes ; avec "
+        "OpenAI de LangChain, batch_size=1)"
+    )
+    one = OpenAI(model="extractive", base_url=url, api_key=key, max_retries=0, batch_size=1)
+    said = one.batch(asked)
+    assert "mardi matin" in said[0] and "bac jaune" in said[1]
 
 
 def test_openai_client_annotations_headers_usage_and_token_ids(served):

@@ -416,7 +416,9 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
         raise InvalidRequest(
             f"at most {limits.max_embedding_inputs} inputs per request ([limits] "
             f"max_embedding_inputs), got {len(texts)}",
-            "send them in several requests",
+            # LangChain's OpenAIEmbeddings sends 1,000 a request unless told otherwise.
+            "send them in several requests; with LangChain's OpenAIEmbeddings, "
+            f"chunk_size={limits.max_embedding_inputs}",
         )
     chars = sum(len(t) for t in texts)
     if chars > limits.max_embedding_chars:
@@ -589,8 +591,11 @@ async def completions(
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
     prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
     if len(prompts) != 1:
+        # LangChain's OpenAI (text completions) sends up to 20 prompts in one request, its
+        # batch() and generate() all of them: the hint said nothing of how to make it send one.
         raise InvalidRequest(
-            f"one prompt per request, got {len(prompts)}", "send them in several requests"
+            f"one prompt per request, got {len(prompts)}",
+            "send them in several requests; with LangChain's OpenAI, batch_size=1",
         )
     question = _asked(prompts[0])
     if not question.strip():

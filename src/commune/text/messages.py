@@ -34,6 +34,9 @@ EXACT = {
         'envoyez la requête sans tools, ou avec tool_choice "none"'
     ),
     "GET /v1/models lists those that can": "GET /v1/models liste ceux qui le peuvent",
+    "send them in several requests; with LangChain's OpenAI, batch_size=1": (
+        "envoyez-les en plusieurs requêtes ; avec OpenAI de LangChain, batch_size=1"
+    ),
     "Commune answers through /v1/chat/completions, not OpenAI's Responses API": (
         "Commune répond par /v1/chat/completions, pas par l'API Responses d'OpenAI"
     ),
@@ -2412,6 +2415,12 @@ PATTERNS = [
             r"at most (?P<n>\d+) characters in all per request \(\[limits\] "
             r"max_embedding_chars\), got (?P<got>\d+)",
             "au plus {n} caractères en tout par requête ([limits] max_embedding_chars), reçu {got}",
+        ),
+        (
+            r"send them in several requests; with LangChain's OpenAIEmbeddings, "
+            r"chunk_size=(?P<n>\d+)",
+            "envoyez-les en plusieurs requêtes ; avec OpenAIEmbeddings de LangChain, "
+            "chunk_size={n}",
         ),
         (
             r"one prompt per request, got (?P<n>\d+)",
