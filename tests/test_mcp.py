@@ -614,3 +614,47 @@ def test_an_empty_collection_is_every_one_the_agent_may_read(coop):
     found, said = asyncio.run(run())
     assert {h["collection"] for h in found["hits"]} == {"privee-a", "shared"}
     assert said["found"] and "41 000" in said["text"]
+
+
+def test_a_long_document_comes_in_parts_an_agent_can_read(commune, tmp_path):
+    """A 100-page document's text (about 80,000 tokens) came whole in one result, past what
+    hosts take (Claude Code, past 25,000 tokens, hands the model a file reference instead):
+    the agent read none of it. It comes in parts now, each saying where the next begins."""
+    from commune.api.mcp import TEXT_PART_CHARS, build_server
+    from commune.govern.policy import OPERATOR
+
+    long = tmp_path / "long"
+    long.mkdir()
+    text = " ".join(
+        f"Article {n}. Le conseil municipal délibère sur la question numéro {n} du registre."
+        for n in range(1300)
+    )
+    (long / "registre.txt").write_text(text)
+    commune.add([long], collection="shared", licence="etalab-2.0")
+    doc_id = commune.documents("shared")[0]["id"]
+    whole = commune.document(doc_id)["text"]
+    assert len(whole) > 2 * TEXT_PART_CHARS
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> tuple[list[dict], dict, dict]:  # type: ignore[type-arg]
+        parts, offset = [], 0
+        async with Client(server) as c:
+            while offset is not None:
+                said = await c.call_tool("get_document", {"document_id": doc_id, "offset": offset})
+                parts.append(json.loads(text_of(said)))
+                offset = parts[-1]["next_offset"]
+            small = await c.call_tool(
+                "get_document", {"document_id": doc_id, "offset": 10, "max_chars": 5}
+            )
+            past = await c.call_tool(
+                "get_document", {"document_id": doc_id, "offset": len(whole) + 7}
+            )
+            return parts, json.loads(text_of(small)), json.loads(text_of(past))
+
+    parts, small, past = asyncio.run(run())
+    assert len(parts) == -(-len(whole) // TEXT_PART_CHARS) > 2
+    assert all(p["text_chars"] == len(whole) for p in parts)
+    assert all(len(p["text"]) <= TEXT_PART_CHARS for p in parts)
+    assert "".join(p["text"] for p in parts) == whole
+    assert small["text"] == whole[10:15] and small["next_offset"] == 15
+    assert past["text"] == "" and past["next_offset"] is None

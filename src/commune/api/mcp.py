@@ -60,6 +60,24 @@ Collection = Annotated[
         "every collection the caller may read."
     ),
 ]
+# A document's text comes in parts: hosts cap a tool's result (Claude Code warns past 10,000
+# tokens, and past 25,000 keeps the result on disk and hands the model a file reference
+# instead), and a 100-page PDF's text is about 80,000 tokens: the agent read none of it.
+# 30,000 characters are about 8,000 tokens, under the warning.
+TEXT_PART_CHARS = 30_000
+Offset = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=MAX_ROW_ID,
+        description="Where in the text to start (a character's index): 0, or the "
+        "next_offset a previous call gave.",
+    ),
+]
+PartChars = Annotated[
+    int,
+    Field(ge=1, le=TEXT_PART_CHARS, description="How many characters of the text, at most."),
+]
 Query = Annotated[str, Field(description="What to search for, in a few words.")]
 Question = Annotated[str, Field(description="The question, in French or English.")]
 Mode = Annotated[
@@ -221,15 +239,27 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
 
     @server.tool(
         description="A published document with its licence, provenance and text; refused, "
-        "with the reason, when the charter keeps its passages out of answers."
+        "with the reason, when the charter keeps its passages out of answers. The text "
+        "comes in parts of at most max_chars characters: text_chars is its whole length, "
+        "and next_offset, when not null, the offset to ask for the rest."
     )
     @_anticipated
-    def get_document(document_id: RowId, ctx: Context) -> str:
+    def get_document(
+        document_id: RowId,
+        ctx: Context,
+        offset: Offset = 0,
+        max_chars: PartChars = TEXT_PART_CHARS,
+    ) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/get_document", actor):
             doc = commune.document_for_agent(document_id, actor=actor)
-            doc.pop("passages")  # the same text again, cut in pieces: the page's business
-            return json.dumps(doc, ensure_ascii=False, default=str)
+        doc.pop("passages")  # the same text again, cut in pieces: the page's business
+        text = doc["text"]
+        doc["text"] = text[offset : offset + max_chars]
+        end = min(offset, len(text)) + len(doc["text"])
+        doc["text_chars"] = len(text)
+        doc["next_offset"] = end if end < len(text) else None
+        return json.dumps(doc, ensure_ascii=False, default=str)
 
     @server.tool(description="The collections the caller may read, with document counts.")
     @_anticipated
