@@ -167,3 +167,17 @@ def test_a_wrong_setting_is_one_clear_error(home, toml):  # type: ignore[no-unty
     (home / "commune.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"metrics\.(enabled|port)"):
         load_settings(home)
+
+
+def test_made_up_methods_are_one_label(home):  # type: ignore[no-untyped-def]
+    """Every method a client made up was a label of its own, a series kept for good: anyone,
+    without a key, grew the registry (and each scrape) by a line per request."""
+    with _client(_app(home, "[metrics]\nenabled = true\n")) as client:
+        for i in range(30):
+            client.request(f"FOO{i}", "/healthz")
+        client.get("/healthz")
+        samples = _samples(client.get("/metrics").text)
+    methods = {
+        dict(labels)["method"] for name, labels in samples if name == "commune_http_requests_total"
+    }
+    assert methods == {"GET", "other"}, methods

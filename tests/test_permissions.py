@@ -325,7 +325,7 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/ask/stream"): (SESSION, "reader"),
     ("GET", "/commons"): (SESSION, "reader"),
     ("GET", "/documents/{document_id}"): (SESSION, "reader"),
-    ("GET", "/contribute"): (SESSION, "reader"),
+    ("GET", "/contribute"): (SESSION, "contributor"),
     ("POST", "/contribute"): (SESSION, "contributor"),
     ("GET", "/curation"): (SESSION, "curator"),
     ("GET", "/curation/{revision_id}"): (SESSION, "curator"),
@@ -509,7 +509,7 @@ def test_every_route_for_every_caller_as_its_table_says(town):
                 clients[who] = caller(c, app, keys, who)  # each its own session to end
             client, csrf = clients[who]
             r = send(client, method, address, csrf, SENT.get((method, path), {}))
-            if (method, path) == ("POST", "/signout"):
+            if path in ("/signin", "/signout"):  # signed in as reader-a, or signed out
                 clients[who] = caller(c, app, keys, who)
             signin = r.status_code == 303 and r.headers["location"].startswith("/signin?")
             through = r.status_code not in (401, 403) and not signin
@@ -655,3 +655,24 @@ def test_no_route_shows_another_members_private_documents(town):
                 text = html.unescape(r.text).lower()
                 shown += [f"{who} {method} {address}: {w}" for w in hidden if w in text]
     assert shown == []
+
+
+def test_a_reader_is_offered_no_contribution_form(town):
+    """docs/web.md: /contribute is for contributors and above. A reader was shown the link
+    and the whole form, chose files, sent them (up to [limits] max_upload_mb), and only then
+    read that adding documents needs the role contributor."""
+    c, app, keys = town
+    reader, csrf = caller(c, app, keys, "reader")
+    assert 'href="/contribute"' not in reader.get("/").text
+    r = reader.get("/contribute")
+    said = html.unescape(r.text)
+    assert r.status_code == 403 and "Contribuer est réservé aux contributeurs" in said
+    assert "ajouter des documents demande le rôle contributeur·rice ou plus" in said
+    upload = {"files": ("note.txt", b"Le marche a lieu le samedi matin.", "text/plain")}
+    fields = {"csrf": csrf, "collection": "shared", "licence": "etalab-2.0"}
+    before = len(c.documents())
+    assert reader.post("/contribute", data=fields, files=upload).status_code == 403
+    assert len(c.documents()) == before
+    contributor, _ = caller(c, app, keys, "contributor")
+    assert 'href="/contribute"' in contributor.get("/").text
+    assert contributor.get("/contribute").status_code == 200

@@ -78,7 +78,7 @@ def install(app: FastAPI, commune: Commune) -> None:
             return response
         finally:
             route = _route(request)
-            requests.labels(route, request.method, str(status)).inc()
+            requests.labels(route, _method(request), str(status)).inc()
             latency.labels(route).observe(time.perf_counter() - started)
             quota = request.scope.get("state", {}).get(QUOTA_STATE)
             if status == 429 and quota:
@@ -118,6 +118,16 @@ def refusal(request: Request, settings: MetricsSettings) -> str | None:
         "/metrics answers only on this machine, straight to the server (not through a "
         "proxy): scrape it from here, or set [metrics] token in commune.toml"
     )
+
+
+# The methods counted by name; any other a client makes up ("FOO1", "FOO2"…) is one label,
+# as an unmatched address is: each made-up method was a new series, held for good, that
+# anyone could add without a key.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method(request: Request) -> str:
+    return request.method if request.method in METHODS else "other"
 
 
 def _route(request: Request) -> str:

@@ -22,7 +22,17 @@ from starlette.routing import BaseRoute, Match
 from commune.config import WebSettings
 from commune.core import Commune
 from commune.errors import Forbidden
-from commune.govern.policy import COOPERATIVE, Actor, Collection, Member, Role, allowed
+from commune.govern.policy import (
+    ACTIONS,
+    COOPERATIVE,
+    WORDS,
+    Actor,
+    Collection,
+    Member,
+    Role,
+    allowed,
+    check_role,
+)
 from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
 from commune.web.i18n import label
@@ -137,12 +147,22 @@ def guard(actor: Actor, action: str, resource: Collection | Member | Role, refus
     return actor
 
 
+def may_contribute(actor: Actor, refusal: str) -> Actor:
+    """``actor``, if their role lets them add documents (policy.ACTIONS: each collection then
+    decides, as it is read); else 403: ``refusal`` and the policy's reason after it."""
+    decision = check_role(actor, ACTIONS["contribute"], WORDS["contribute"])
+    if not decision:
+        raise Forbidden(refusal % {"role": label(actor.role)}, decision.reason)
+    return actor
+
+
 def abilities(actor: Actor | None) -> dict[str, bool]:
     """What the pages offer ``actor`` (links, forms), from the same policy as the routes, so
     that a link and its page never disagree."""
     if actor is None:
         return {}
     return {
+        "contribute": bool(check_role(actor, ACTIONS["contribute"], WORDS["contribute"])),
         "review": bool(allowed(actor, "review", COOPERATIVE)),
         "statement": bool(allowed(actor, "statement", own_member(actor))),
         "payouts": bool(allowed(actor, "statement", COOPERATIVE)),

@@ -4,9 +4,9 @@ with the rules of `commune add`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
@@ -17,10 +17,18 @@ from commune.govern.licences import TERMS
 from commune.govern.policy import Actor
 from commune.web.forms import refused
 from commune.web.i18n import gettext as _
-from commune.web.page import PageOf, SignedIn, TheCommune, field, form
+from commune.web.page import PageOf, SignedIn, TheCommune, field, form, may_contribute
 from commune.web.render import fragment, render
 
 router = APIRouter(include_in_schema=False)
+
+
+async def contributor(actor: SignedIn) -> Actor:
+    # Before the form is read: a reader's files were uploaded whole, then refused.
+    return may_contribute(actor, _("Contributing is for contributors; your role is %(role)s."))
+
+
+Contributor = Annotated[Actor, Depends(contributor)]
 
 
 def _choices(commune: Commune, actor: Actor) -> dict[str, Any]:
@@ -34,12 +42,12 @@ def _choices(commune: Commune, actor: Actor) -> dict[str, Any]:
 
 
 @router.get("/contribute", response_class=HTMLResponse)
-def contribute_page(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+def contribute_page(p: PageOf, actor: Contributor, commune: TheCommune) -> Response:
     return render(p, "contribute.html", **_choices(commune, actor), results=None)
 
 
 @router.post("/contribute", response_class=HTMLResponse)
-async def contribute(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
+async def contribute(p: PageOf, actor: Contributor, commune: TheCommune) -> Response:
     data = await form(p)
     # What was typed, kept if the form is refused; the files a browser cannot be given back.
     typed = {name: field(data, name).strip() for name in ("collection", "licence", "publisher")}
