@@ -521,3 +521,41 @@ def test_a_share_below_the_last_digit_reads_below_it_not_zero(tmp_path) -> None:
         page = alice.get("/payouts", headers={"Accept-Language": "fr"}).page
     assert "<td>< 0,01 %</td><td>0,00 EUR</td>" in page, page
     assert "<td>0,00 %</td>" not in page
+
+
+def test_a_month_issued_again_keeps_the_fund_it_was_issued_with(month, home: Path) -> None:
+    """[payouts] monthly_eur raised after a month was paid out: the month issued again (a
+    lost file sent anew) split the new fund, and read otherwise than its audited hash."""
+    from sqlalchemy import update
+
+    from commune.core import Commune
+
+    month.close()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        peeked, _ = c.issue_payouts(MONTH)  # the month under way: a look, not its payout
+        first, digest = c.issue_payouts(MONTH)
+        # ... and say that second issue came once the month was over, as it would a month on.
+        with c.engine.begin() as conn:
+            latest = conn.execute(select(audit_log.c.id).order_by(audit_log.c.id.desc())).first()
+            assert latest is not None
+            after = datetime.strptime(NEXT_MONTH, "%Y-%m").replace(tzinfo=UTC).isoformat()
+            conn.execute(
+                update(audit_log).where(audit_log.c.id == latest.id).values(created_at=after)
+            )
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 150\n", encoding="utf-8")
+    with Commune(home) as c:
+        again, again_digest = c.issue_payouts(MONTH)
+        assert again.fund == Decimal("100.00") and again_digest == digest
+        assert c.payouts(MONTH).lines == first.lines  # the web's page too
+        # An amount given says otherwise, on purpose; a month never paid out takes the
+        # setting, and so did this one while only looked at under way.
+        assert c.payouts(MONTH, amount="120").fund == Decimal("120.00")
+        assert c.payouts(NEXT_MONTH).fund == Decimal("150.00")
+        with c.engine.begin() as conn:
+            conn.execute(
+                update(audit_log)
+                .where(audit_log.c.id == latest.id)
+                .values(created_at=f"{MONTH}-15T12:00:00+00:00")
+            )
+        assert c.payouts(MONTH).fund == Decimal("150.00") and peeked.fund == Decimal("100.00")
