@@ -855,3 +855,22 @@ def test_one_request_and_one_passage_are_said_in_the_singular_on_the_pages(commu
     assert "1 passage consultable." in fr.text and "1 passages" not in fr.text
     en = Browser(create_app(commune)).get("/transparency", headers={"Accept-Language": "en"})
     assert "1 searchable passage." in en.text
+
+
+def test_the_dashboard_says_a_remote_models_energy_is_modelled(commune):
+    """The dashboard said its energy was "estimated from processor time unless the server
+    measures it": a remote model's part, in the same figures, is modelled by EcoLogits or
+    taken at a configured figure."""
+    from commune.api.app import create_app
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    make_person(commune, "rita", "Ville A", "reader")
+    b = Browser(create_app(commune))
+    b.sign_in("rita")
+    for lang, said in (
+        ("en", "a model served elsewhere is modelled by EcoLogits, or taken at a configured"),
+        ("fr", "un modèle servi ailleurs est modélisé par EcoLogits, ou pris à un chiffre"),
+    ):
+        page = b.get("/dashboard", headers={"Accept-Language": lang}).page
+        assert said in page, page

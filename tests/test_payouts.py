@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from commune.cli import cli
-from commune.commons.payouts import FUND, Weights, split
+from commune.commons.payouts import FUND, Line, PayoutStatement, Weights, split
 from commune.store.schema import audit_log, credits, usage
 from tests.conftest import PASSWORD, make_key, make_person
 
@@ -486,3 +486,76 @@ def test_issuing_a_month_not_over_says_what_it_does(month, home: Path) -> None:
     )
     assert r.exit_code == 0 and "not over" not in r.output, r.output
     json.loads(r.stdout)  # the JSON alone on stdout
+
+
+def test_a_share_below_the_last_digit_reads_below_it_not_zero(tmp_path) -> None:
+    """One citation among many thousands: its share of the fund read "0,00 %" beside an
+    amount of 0,01 EUR, on the statement's page and file and the account page."""
+    from commune.commons.payout_files import contributor_html, csv_text, statement_html
+
+    tiny = Line("Zoé", 1, 0, 0, 0.00004, Decimal("0.01"), "receive", "Zoé")
+    big = Line("Yann", 24999, 0, 0, 0.99996, Decimal("99.99"), "receive", "Yann")
+    stmt = PayoutStatement("2026-11", "EUR", Decimal("100.00"), Weights(), "largest", [big, tiny])
+    page = statement_html(stmt)
+    assert "<td>&lt; 0,01 %</td>" in page and "<td>0,00 %</td>" not in page, page
+    assert "<td>0,0040 %</td>" in contributor_html(stmt, tiny)
+    assert ";Zoé;1;0;0;0,000040;0,01;" in csv_text(stmt)
+    # The web page, over the same month in a home's credits.
+    from sqlalchemy import insert
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        with c.engine.begin() as conn:
+            for who, n in (("Yann", 24999), ("Zoé", 1)):
+                row = {"created_at": datetime.now(UTC), "route": "api/ask", "document_id": 1}
+                conn.execute(insert(credits).values(**row, contributor=who, citations=n))
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        page = alice.get("/payouts", headers={"Accept-Language": "fr"}).page
+    assert "<td>< 0,01 %</td><td>0,00 EUR</td>" in page, page
+    assert "<td>0,00 %</td>" not in page
+
+
+def test_a_month_issued_again_keeps_the_fund_it_was_issued_with(month, home: Path) -> None:
+    """[payouts] monthly_eur raised after a month was paid out: the month issued again (a
+    lost file sent anew) split the new fund, and read otherwise than its audited hash."""
+    from sqlalchemy import update
+
+    from commune.core import Commune
+
+    month.close()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        peeked, _ = c.issue_payouts(MONTH)  # the month under way: a look, not its payout
+        first, digest = c.issue_payouts(MONTH)
+        # ... and say that second issue came once the month was over, as it would a month on.
+        with c.engine.begin() as conn:
+            latest = conn.execute(select(audit_log.c.id).order_by(audit_log.c.id.desc())).first()
+            assert latest is not None
+            after = datetime.strptime(NEXT_MONTH, "%Y-%m").replace(tzinfo=UTC).isoformat()
+            conn.execute(
+                update(audit_log).where(audit_log.c.id == latest.id).values(created_at=after)
+            )
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 150\n", encoding="utf-8")
+    with Commune(home) as c:
+        again, again_digest = c.issue_payouts(MONTH)
+        assert again.fund == Decimal("100.00") and again_digest == digest
+        assert c.payouts(MONTH).lines == first.lines  # the web's page too
+        # An amount given says otherwise, on purpose; a month never paid out takes the
+        # setting, and so did this one while only looked at under way.
+        assert c.payouts(MONTH, amount="120").fund == Decimal("120.00")
+        assert c.payouts(NEXT_MONTH).fund == Decimal("150.00")
+        with c.engine.begin() as conn:
+            conn.execute(
+                update(audit_log)
+                .where(audit_log.c.id == latest.id)
+                .values(created_at=f"{MONTH}-15T12:00:00+00:00")
+            )
+        assert c.payouts(MONTH).fund == Decimal("150.00") and peeked.fund == Decimal("100.00")

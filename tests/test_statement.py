@@ -489,3 +489,18 @@ def test_a_floor_above_the_one_members_fixed_cost_is_said_for_one(commune):
         )
     finally:
         i18n.use("en")
+
+
+def test_a_month_without_members_still_counts_the_server_at_rest(commune):
+    """With no member, the draw at rest was left out of the month's total ("server at rest
+    0", written so, not 0.00) while the server's cost was in it."""
+    from commune.cli.accounting import french_statement
+
+    with commune.engine.begin() as conn:
+        ledger(conn, None, 1.0, month=10)  # the service ran since October
+        settings = CooperativeSettings(server_cost_eur_month=1300, price_eur_per_kwh=0.25)
+        stmt = build_statement(conn, settings, "2026-11", idle_watts=100.0)
+    assert stmt.lines == [] and stmt.idle_kwh == pytest.approx(72.0)
+    assert stmt.idle_total == Decimal("18.00") and stmt.total == Decimal("1318.00")
+    assert "+ serveur au repos 18,00 (72,0000 kWh)" in french_statement(stmt)
+    assert "1318.00 EUR is nobody's share" in stmt.notices[-1]

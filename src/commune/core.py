@@ -1003,25 +1003,31 @@ class Commune:
 
     # --- contributor payouts (commons/payouts.py) ---
     def payouts(self, month: str, amount: float | str | None = None) -> PayoutStatement:
-        """The month's contributor payouts: the fund (``amount``, else commune.toml's
-        [payouts] monthly_eur) split by the charter's weights. Reads only: nothing is
-        written, the audit log included (``issue_payouts`` records an issued statement)."""
+        """The month's contributor payouts: the fund (``amount``, else the one the month was
+        issued with, else commune.toml's [payouts] monthly_eur) split by the charter's
+        weights. Reads only: nothing is written, the audit log included (``issue_payouts``
+        records an issued statement)."""
         from commune.account.statement import parse_month
         from commune.charter.records import payout_weights_at
-        from commune.commons.payouts import as_amount, build
+        from commune.commons.payouts import as_amount, build, issued_fund
         from commune.errors import InvalidRequest
         from commune.govern.quotas import month as month_window
 
         parse_month(month)  # "abc" was a statement titled "abc", with nobody in it
-        given = self.settings.payouts.monthly_eur if amount is None else amount
-        fund = as_amount(given, "the payouts fund")
-        if amount is None and fund == 0:
-            raise InvalidRequest(
-                "no payouts fund is set",
-                "set [payouts] monthly_eur in commune.toml, or give --amount EUR",
-            )
         charter = self.charter  # read first: a changed charter.toml is recorded in force
         with self.engine.connect() as conn:
+            # A month issued keeps its fund: issued again after monthly_eur changed (a lost
+            # file sent anew), it reads as the statement its audit entry hashed.
+            issued = issued_fund(conn, month) if amount is None else None
+            given = amount if amount is not None else issued
+            if given is None:
+                given = self.settings.payouts.monthly_eur
+            fund = as_amount(given, "the payouts fund")
+            if amount is None and fund == 0 and issued is None:
+                raise InvalidRequest(
+                    "no payouts fund is set",
+                    "set [payouts] monthly_eur in commune.toml, or give --amount EUR",
+                )
             # The weights of the charter in force at the month's end (the current one for
             # this month): issued again after the charter changed, a month reads the same.
             end = month_window(parse_month(month)).end

@@ -160,7 +160,9 @@ def build_statement(
     member_energy = [Decimal(str(r["wh"])) / 1000 * price for r in rows]
     energy_total = sum(member_energy, Decimal(0)).quantize(CENT)
     idle_kwh = idle.wh / 1000
-    idle_total = (Decimal(str(idle_kwh)) * price).quantize(CENT) if ids else Decimal(0)
+    # The month's cost whether or not anyone shares it: with no member it was left out of
+    # the total, which held the server's cost all the same.
+    idle_total = (Decimal(str(idle_kwh)) * price).quantize(CENT)
     stmt = Statement(
         month_text,
         settings.rule,

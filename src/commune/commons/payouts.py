@@ -277,6 +277,22 @@ def latest_issued(conn: Connection) -> str | None:
     return max(months, default=None)
 
 
+def issued_fund(conn: Connection, month: str) -> Decimal | None:
+    """The fund ``month`` was paid out with: its latest issue once the month was over (its
+    audit entry), None if none. An issue while the month was under way does not count: it
+    was a look at the month so far, and the fund may be set otherwise before it ends."""
+    end = month_window(parse_month(month)).end
+    details = conn.execute(
+        select(audit_log.c.details)
+        .where(audit_log.c.action == "payouts", audit_log.c.subject == f"month {month}")
+        .where(audit_log.c.created_at >= end.isoformat())  # ISO text in UTC, ordered as text
+        .order_by(audit_log.c.id.desc())
+        .limit(1)
+    ).scalar()
+    fund = json.loads(details).get("fund") if details else None
+    return None if fund is None else Decimal(str(fund))
+
+
 def under_way(month: str) -> bool:
     """Whether ``month`` has not ended: its credits, reviews and publications still come."""
     return now() < month_window(parse_month(month)).end
