@@ -143,6 +143,37 @@ def test_a_word_table_is_read_where_it_stands_in_its_section(tmp_path):
     ]
 
 
+def test_an_odt_table_s_row_is_read_on_one_line(tmp_path):
+    # Found by an exploratory test: each cell was a paragraph of its own, "Moins de 500"
+    # and "1 €" no longer one row of the table of rates.
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, P
+
+    doc = OpenDocumentText()
+    doc.text.addElement(H(outlinelevel=1, text="Tarifs de la cantine"))
+    table = Table(name="T1")
+    table.addElement(TableColumn(numbercolumnsrepeated=3))
+    for cells in (("Quotient", "Prix du repas", ""), ("Moins de 500", "1 €", "")):
+        row = TableRow()
+        for text in cells:
+            cell = TableCell()
+            if text:
+                cell.addElement(P(text=text))
+            row.addElement(cell)
+        table.addElement(row)
+    doc.text.addElement(table)
+    doc.text.addElement(H(outlinelevel=1, text="Garderie"))
+    doc.text.addElement(P(text="La garderie coûte 2 € de l'heure."))
+    doc.save(str(tmp_path / "tarifs.odt"))
+    parsed = read(tmp_path / "tarifs.odt")
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Tarifs de la cantine",), "Quotient | Prix du repas"),
+        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        (("Garderie",), "La garderie coûte 2 € de l'heure."),
+    ]
+
+
 def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     """As HTML's (test_html_list_items_keep_their_markers): an item's first paragraph opens
     with "- ", a numbered heading stays a heading."""

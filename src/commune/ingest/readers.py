@@ -36,7 +36,8 @@ READINGS: dict[str, str] = {
     # item's number as the page shows it, with <li value> and <ol reversed>).
     "text/html": "html-5",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
-    "application/vnd.oasis.opendocument.text": "odt-3",
+    # Then a table's row on one line, its cells apart ("odt-4").
+    "application/vnd.oasis.opendocument.text": "odt-4",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-4",
     # A PDF without its running header and footer on each page, nor its table of contents.
@@ -548,6 +549,13 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
     for el in _odf_walk(doc.text):
+        if el.qname[1] == "table-row":
+            # A row on one line, its cells apart, as a Word table's (read_docx): each cell a
+            # paragraph of its own, "Moins de 500" and "1 €" no longer read as one row.
+            cells = [_odf_text(cell) for cell in el.childNodes if _odf_name(cell) == "table-cell"]
+            if row := " | ".join(dict.fromkeys(c for c in cells if c)):
+                blocks.append(Block(row, tuple(h for _, h in stack)))
+            continue
         content = teletype.extractText(el).strip()
         if not content:
             continue
@@ -587,9 +595,22 @@ def _clamp_spaces(doc: OdfNode) -> None:
             run.setAttribute("c", str(MAX_SPACES) if fits else "1")
 
 
+def _odf_name(node: OdfNode) -> str | None:
+    qname = getattr(node, "qname", None)
+    return qname[1] if qname else None
+
+
+def _odf_text(node: OdfNode) -> str:
+    """The text of ``node``'s paragraphs (a table cell's), one space between them."""
+    from odf import teletype
+
+    parts = (teletype.extractText(el).strip() for el in _odf_walk(node))
+    return " ".join(p for p in parts if p)
+
+
 def _odf_walk(node: OdfNode) -> Iterator[OdfNode]:
     for child in node.childNodes:
-        if getattr(child, "qname", None) and child.qname[1] in ("h", "p"):
+        if _odf_name(child) in ("h", "p", "table-row"):
             yield child
         elif getattr(child, "childNodes", None):
             yield from _odf_walk(child)
