@@ -7,7 +7,7 @@ from commune.errors import IngestError
 from commune.ingest.chunking import chunk_blocks, split_sentences
 from commune.ingest.model import Block
 from commune.ingest.readers import read_file
-from tests.fixtures import HTML_PAGE, MARKDOWN_EN, make_docx, make_odt, make_pdf
+from tests.fixtures import HTML_PAGE, MARKDOWN_EN, make_docx, make_ods, make_odt, make_pdf
 
 
 def read(path: Path):  # type: ignore[no-untyped-def]
@@ -172,6 +172,30 @@ def test_an_odt_table_s_row_is_read_on_one_line(tmp_path):
         (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
         (("Garderie",), "La garderie coûte 2 € de l'heure."),
     ]
+
+
+def test_a_spreadsheet_is_read_sheet_by_sheet_and_row_by_row(tmp_path):
+    # A town hall's rates and opening hours come as .ods: it was "unsupported type .ods",
+    # and a folder of them "files of another type skipped".
+    path = make_ods(
+        tmp_path / "tarifs-2026.ods",
+        {
+            "Cantine": [["Quotient", "Prix du repas"], ["Moins de 500", "1 €"], ["", ""]],
+            "Garderie": [["Heure", "", "2 €"]],
+        },
+    )
+    parsed = read(path)
+    assert parsed.title == "tarifs-2026"
+    assert parsed.media_type == "application/vnd.oasis.opendocument.spreadsheet"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Cantine",), "Quotient | Prix du repas"),
+        (("Cantine",), "Moins de 500 | 1 €"),
+        (("Garderie",), "Heure | 2 €"),
+    ]
+    with pytest.raises(IngestError, match="no text found"):
+        read(make_ods(tmp_path / "vide.ods", {"Feuille1": [["", ""]]}))
+    with pytest.raises(IngestError, match="not a readable OpenDocument spreadsheet"):
+        read_file(b"PK\x03\x04 not a zip", Path("casse.ods"))
 
 
 def test_odt_and_docx_list_items_keep_a_marker(tmp_path):

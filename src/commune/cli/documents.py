@@ -89,8 +89,8 @@ def add(
     as_user: str | None,
     ray_address: str | None,
 ) -> None:
-    """Add files or directories (txt, md, html, pdf, odt, docx, man pages; gzipped too) to the
-    commons.
+    """Add files or directories (txt, md, html, pdf, odt, ods, docx, man pages; gzipped too)
+    to the commons.
 
     A document is published on arrival when its licence is known and its
     collection needs no approval; otherwise it waits for a curator

@@ -655,6 +655,37 @@ def _odf_title(doc: OdfNode) -> str:
     return teletype.extractText(titles[0]).strip() if titles else ""
 
 
+@reader(".ods")
+def read_ods(data: bytes, path: Path) -> Parsed:
+    """A spreadsheet (a town hall's rates, opening hours, budget): each sheet a section, each
+    row a block, its cells apart, as a table's rows are read in a text (read_odt). A cell
+    repeated (number-columns-repeated, up to a million empty ones after the last) is read
+    once: expanded, a small file would make gigabytes."""
+    from odf.opendocument import load
+    from odf.table import Table
+
+    check_archive(data, path)
+    try:
+        doc = load(io.BytesIO(data))
+    except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
+        raise IngestError(f"{path.name}: not a readable OpenDocument spreadsheet ({exc})") from None
+    _clamp_spaces(doc)
+    blocks: list[Block] = []
+    for sheet in doc.spreadsheet.getElementsByType(Table):
+        name = str(sheet.getAttribute("name") or "").strip()
+        for row in _odf_walk(sheet):
+            if _odf_name(row) != "table-row":
+                continue
+            cells = [_odf_text(c) for c in row.childNodes if _odf_name(c) == "table-cell"]
+            if text := " | ".join(dict.fromkeys(c for c in cells if c)):
+                blocks.append(Block(text, (name,) if name else ()))
+    return Parsed(
+        title=_odf_title(doc) or path.stem,
+        media_type="application/vnd.oasis.opendocument.spreadsheet",
+        blocks=blocks,
+    )
+
+
 def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
     return tuple(h for _, h in stack)
 

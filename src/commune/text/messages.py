@@ -577,7 +577,8 @@ PATTERNS = [
         (
             # The library's reason may hold parentheses of its own ("(PDFium: Data format
             # error)."): the last parenthesis closes it.
-            r"(?P<name>.+): not a readable (?P<kind>PDF|OpenDocument text|Word document|HTML) "
+            r"(?P<name>.+): not a readable "
+            r"(?P<kind>PDF|OpenDocument text|OpenDocument spreadsheet|Word document|HTML) "
             r"\((?P<why>.*)\)",
             "{name} : {kind} illisible ({why})",
         ),
@@ -614,8 +615,8 @@ PATTERNS = [
             "répertoire du service s'il doit encore s'appliquer",
         ),
         (
-            r"upload txt, md, html, pdf, odt or docx files",
-            "envoyez des fichiers txt, md, html, pdf, odt ou docx",
+            r"upload txt, md, html, pdf, odt, ods or docx files",
+            "envoyez des fichiers txt, md, html, pdf, odt, ods ou docx",
         ),
         (
             r"(?P<name>.+): not well-formed XML \((?P<why>.*)\)",
@@ -2640,6 +2641,7 @@ RETIRE_CATEGORIES = {
 KINDS = {
     "PDF": "PDF",
     "OpenDocument text": "texte OpenDocument",
+    "OpenDocument spreadsheet": "classeur OpenDocument",
     "Word document": "document Word",
     "HTML": "HTML",
 }

@@ -47,7 +47,7 @@ async def upload(
     actor: Caller,
     commune: CommuneDep,
     files: Annotated[
-        list[UploadFile], File(description="One or more txt, md, html, pdf, odt, docx.")
+        list[UploadFile], File(description="One or more txt, md, html, pdf, odt, ods, docx.")
     ],
     collection: Annotated[str | None, Form(description="Collection to add to.")] = None,
     licence: Annotated[str | None, Form(description="SPDX licence expression.")] = None,
