@@ -576,6 +576,17 @@ def test_what_is_not_a_regular_file_or_too_big_is_refused_before_reading(tmp_pat
         assert c.documents() == []
 
 
+def test_a_file_named_twice_is_read_once(commune, tmp_path, monkeypatch):
+    # Found by an exploratory test: `commune add a.txt ./a.txt` said "1 added, 1 unchanged",
+    # two files for one, and a folder named with one of its files read that file twice.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dossier").mkdir()
+    f = tmp_path / "dossier" / "avis.txt"
+    f.write_text("Avis de coupure d'eau lundi matin rue des Lilas.")
+    s = commune.add(["dossier/avis.txt", "./dossier/avis.txt", str(f), "dossier"])
+    assert (s.added, s.unchanged, len(s.outcomes)) == (1, 0, 1)
+
+
 def test_a_link_that_leads_nowhere_says_so_whether_named_or_found(commune, tmp_path):
     # Found by an exploratory test: a link loop named on the command line was "no such file
     # or directory" (its target was looked for, not the link), and a link to a file moved
