@@ -198,6 +198,44 @@ def test_a_spreadsheet_is_read_sheet_by_sheet_and_row_by_row(tmp_path):
         read_file(b"PK\x03\x04 not a zip", Path("casse.ods"))
 
 
+def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
+    # Found by an exploratory test: a site's export opened with its YAML front matter, read
+    # as a passage ("--- title: … date: … ---") while the title was the file's name; and a
+    # table's rows ran into one paragraph with the rule under its header.
+    md = "\n".join(
+        [
+            "---",
+            'title: "Horaires de la mairie"',
+            "date: 2026-01-01",
+            "tags: [mairie, horaires]",
+            "---",
+            "",
+            "La mairie est ouverte du lundi au vendredi.",
+            "",
+            "| Jour | Horaires |",
+            "|------|:--------:|",
+            "| Lundi | 9h-12h |",
+            "| Mardi | **14h-17h** |",
+            "",
+            "## Accès",
+            "",
+            "Bus ligne 3.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert parsed.title == "Horaires de la mairie"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        ((), "La mairie est ouverte du lundi au vendredi."),
+        ((), "Jour | Horaires"),
+        ((), "Lundi | 9h-12h"),
+        ((), "Mardi | 14h-17h"),
+        (("Accès",), "Bus ligne 3."),
+    ]
+    # A rule that opens a text is no front matter: the text after it stays.
+    ruled = read_file(b"---\n\nUn avis.\n\n---\n\nSuite.", Path("avis.md"))
+    assert "Un avis." in [b.text for b in ruled.blocks] and ruled.title == "avis"
+
+
 def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     """As HTML's (test_html_list_items_keep_their_markers): an item's first paragraph opens
     with "- ", a numbered heading stays a heading."""

@@ -264,8 +264,8 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     blocks: list[Block] = []
     para: list[str] = []
     in_fence = False
-    title = None
     lines = text.splitlines()
+    title, lines = _front_matter(lines)
     indented = _indented_code(lines)
     skip_to = 0
 
@@ -304,6 +304,20 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             stack.append((level, heading, _slug(heading, used)))
         elif not line.strip():
             flush()
+        elif _MD_ROW.match(line):
+            # A table's row, a block of its own, its cells apart as the other readers write a
+            # row (read_odt): joined into one paragraph, the rows ran together with the line
+            # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|").
+            flush()
+            cells = [_md_inline(c.strip()) for c in line.strip().strip("|").split("|")]
+            if not _MD_RULE.match(line) and any(cells):
+                blocks.append(
+                    Block(
+                        " | ".join(c for c in cells if c),
+                        tuple(h for _, h, _ in stack),
+                        _anchor(stack),
+                    )
+                )
         elif _MD_ITEM.match(line):
             # A list's item is a block of its own, its marker first, as the HTML reader gives
             # one (ingest/html.py): joined into one paragraph, a list was quoted as one
@@ -315,6 +329,30 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             para.append(_md_inline(line))
     flush()
     return Parsed(title=title or path.stem, media_type="text/markdown", blocks=blocks)
+
+
+# A table's row ("| Lundi | 9h-12h |"), and the rule under its header ("|---|:--:|").
+_MD_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")
+# YAML front matter's "title:" (Jekyll, Hugo, a CMS's export), quoted or not.
+_FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""")
+
+
+def _front_matter(lines: list[str]) -> tuple[str | None, list[str]]:
+    """The title in the YAML front matter that opens ``lines`` (or None), and the lines
+    without it: read as text, its "--- title: … date: … tags: […] ---" was a passage, and
+    the document's title its file name. Its lines keep their place (blank), so that they
+    are numbered as in the file."""
+    if not lines or lines[0].strip() != "---":
+        return None, lines
+    for end, line in enumerate(lines[1:101], 1):
+        if line.strip() in ("---", "..."):
+            head = lines[1:end]
+            if not all(re.match(r"^(?:[\w-]+\s*:|\s|-\s|#)", h) or not h.strip() for h in head):
+                return None, lines  # a rule, then text: no front matter
+            titles = [m.group(1).strip() for h in head if (m := _FRONT_TITLE.match(h))]
+            return (titles[0] or None) if titles else None, [""] * (end + 1) + lines[end + 1 :]
+    return None, lines
 
 
 # A Markdown list item's first line: "- ", "* ", "+ " or "1. ", "1) " (CommonMark), indented
