@@ -660,7 +660,35 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
     )
     assert files == [] and skipped == excluded == links == folder_links == 0
     where = str(tmp_path / "docs")
-    assert unreadable == [(where, f"{where}: Permission denied")]
+    hint = "let the user running Commune open it, or leave it out"
+    assert unreadable == [(where, f"{where}: Permission denied ({hint})")]
+    assert localise(unreadable[0][1], "fr") == (
+        f"{where} : permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
+        "l'ouvrir, ou laissez-le de côté)"
+    )
+
+
+def test_a_file_that_may_not_be_read_says_what_to_do(commune, tmp_path, monkeypatch):
+    """Played by open(), as the tests run as root, which may read any file."""
+    from commune.ingest import pipeline
+
+    f = tmp_path / "secret.txt"
+    f.write_text("Un compte rendu sur le partage de la mairie.")
+
+    def refused(*args, **kw):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(f))
+
+    monkeypatch.setattr(pipeline, "open", refused, raising=False)
+    s = commune.add([f], licence="CC0-1.0")
+    (error,) = s.errors
+    assert error == (
+        "secret.txt: Permission denied (let the user running Commune read it, or leave it out)"
+    )
+    assert localise(error, "fr") == (
+        "secret.txt : permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
+        "le lire, ou laissez-le de côté)"
+    )
+    assert commune.documents() == []
 
 
 @pytest.mark.parametrize(

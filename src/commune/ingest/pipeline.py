@@ -138,7 +138,12 @@ def collect_files(
             def fails(err: OSError) -> None:
                 if unreadable is not None:
                     where = str(err.filename)
-                    unreadable.append((where, f"{where}: {err.strerror or err}"))
+                    hint = (
+                        f" ({UNREADABLE_FOLDER})"
+                        if err.errno in (errno.EACCES, errno.EPERM)
+                        else ""
+                    )
+                    unreadable.append((where, f"{where}: {err.strerror or err}{hint}"))
 
             for root, dirs, names in os.walk(path, onerror=fails):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -439,12 +444,19 @@ def one_file(
 HOME_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 
+UNREADABLE_FILE = "let the user running Commune read it, or leave it out"
+UNREADABLE_FOLDER = "let the user running Commune open it, or leave it out"
+
+
 def file_error(path: Path, exc: OSError) -> str:
     """The one-line reason a file could not be read; a fault of the home is raised instead."""
     if exc.errno in HOME_ERRNOS:
         raise exc
     if exc.errno == errno.ELOOP:
         return f"{path}: a symbolic link loop: remove or fix the link"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        # "Permission denied" alone: on a town hall's shared drive, nobody knew what to do.
+        return f"{path.name}: {exc.strerror} ({UNREADABLE_FILE})"
     if exc.errno == errno.ENOENT and path.is_symlink():
         return (
             f"{path}: a link to {os.readlink(path)}, which does not exist: fix or remove the link"

@@ -86,6 +86,13 @@ EXACT = {
     "unpack it, then upload the files it holds": (
         "décompressez-la, puis envoyez les fichiers qu'elle contient"
     ),
+    # A file or folder that Commune's user may not read (ingest/pipeline.py).
+    "let the user running Commune read it, or leave it out": (
+        "permettez à l'utilisateur qui fait tourner Commune de le lire, ou laissez-le de côté"
+    ),
+    "let the user running Commune open it, or leave it out": (
+        "permettez à l'utilisateur qui fait tourner Commune de l'ouvrir, ou laissez-le de côté"
+    ),
     "fetch it again, or open it in a PDF reader and save it as a new PDF": (
         "récupérez-le de nouveau, ou ouvrez-le dans un lecteur de PDF et enregistrez-le comme "
         "nouveau PDF"
