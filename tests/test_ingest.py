@@ -576,6 +576,38 @@ def test_what_is_not_a_regular_file_or_too_big_is_refused_before_reading(tmp_pat
         assert c.documents() == []
 
 
+def test_a_pdf_with_scanned_pages_says_they_cannot_be_found(commune, home, tmp_path):
+    # A typed deliberation and its scanned annexes: "1 added" and nothing else, and the file
+    # was taken for searchable whole.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.ingest.readers import read_file
+    from tests.fixtures import make_pdf
+
+    pdf = tmp_path / "deliberation.pdf"
+    pdf.write_bytes(make_pdf(["Le conseil approuve la convention.", "", ""]))
+    note = (
+        "deliberation.pdf: pages without text (scanned?): 2 of 3, which no search finds: "
+        "run OCR on it (ocrmypdf) and add it again"
+    )
+    s = commune.add([pdf], licence="etalab-2.0")
+    assert s.added == 1 and s.outcomes[0].note == note
+    whole = make_pdf(["Page une du texte.", "Page deux du texte."])
+    assert read_file(whole, Path("entier.pdf")).missing is None
+    annexes = tmp_path / "annexes.pdf"
+    annexes.write_bytes(make_pdf(["Annexe une : le plan du gymnase.", ""]))
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "add", str(annexes)], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        f"à noter\u00a0: {annexes} : pages sans texte (numérisées\u00a0?) : 1 sur 2, qu'aucune "
+        "recherche ne trouve : passez-le à la reconnaissance de caractères (ocrmypdf) et "
+        "ajoutez-le de nouveau"
+    ) in r.stderr
+
+
 def test_a_file_named_twice_is_read_once(commune, tmp_path, monkeypatch):
     # Found by an exploratory test: `commune add a.txt ./a.txt` said "1 added, 1 unchanged",
     # two files for one, and a folder named with one of its files read that file twice.

@@ -46,6 +46,7 @@ class FileOutcome:
     chunks: int = 0
     error: str | None = None
     held: str | None = None  # why the revision waits for curation instead of being published
+    note: str | None = None  # what of the file could not be read, though it was stored
 
 
 @dataclass
@@ -330,6 +331,7 @@ class Prepared:
     # Which reading of its format made it (readers.READINGS), named where it was read: a Ray
     # worker running another version records its own.
     reading: str | None = None
+    missing: str | None = None  # what of it could not be read (Parsed.missing)
 
 
 def prepare(
@@ -400,6 +402,7 @@ def prepare(
         parsed.source,
         parsed.licence,
         reading(parsed.media_type),
+        parsed.missing,
     )
 
 
@@ -585,7 +588,9 @@ def store(
     held = None if decision.allowed else decision.reason
     if not prov.actor.is_operator:  # the operator may read every collection
         held = for_contributor(held)
-    return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
+    return FileOutcome(
+        str(path), status, document_id, len(prepared.chunks), held=held, note=prepared.missing
+    )
 
 
 OTHER_MEMBERS = (

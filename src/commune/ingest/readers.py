@@ -463,8 +463,20 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
         # title now, and a passage need not open with it.
         rest = blocks[0].text.removeprefix(heading).strip()
         blocks[0:1] = [Block(rest, page=blocks[0].page)] if rest else []
+    # Pages without text among pages with text: scanned pages (annexes scanned after a typed
+    # deliberation), which no search reads. Added in silence, the file was taken for
+    # searchable whole; all of them without text, it is refused (read_file: "OCR first").
+    blank = sum(1 for raw in pages if not raw.strip())
+    missing = None
+    if 0 < blank < len(pages):
+        missing = (
+            f"{path.name}: pages without text (scanned?): {blank} of {len(pages)}, which no "
+            "search finds: run OCR on it (ocrmypdf) and add it again"
+        )
     # Without a heading, the file's name: the first paragraph is a sentence, not a title.
-    return Parsed(title=title or path.stem, media_type="application/pdf", blocks=blocks)
+    return Parsed(
+        title=title or path.stem, media_type="application/pdf", blocks=blocks, missing=missing
+    )
 
 
 _SENTENCE_END = (".", ",", ";", ":", "!", "…")

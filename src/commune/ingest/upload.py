@@ -265,6 +265,7 @@ async def contribute(
             "chunks": o.chunks,
             "error": o.error,
             "held": o.held,
+            "note": o.note,
         }
         for o in (summary.outcomes if summary else [])
     ]

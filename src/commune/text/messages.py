@@ -595,6 +595,13 @@ PATTERNS = [
             "{name} : pas en UTF-8 valide (octet {byte} à la position {at})",
         ),
         (
+            r"(?P<name>.+): pages without text \(scanned\?\): (?P<n>\d+) of (?P<total>\d+), "
+            r"which no search finds: run OCR on it \(ocrmypdf\) and add it again",
+            "{name} : pages sans texte (numérisées\u00a0?) : {n} sur {total}, qu'aucune "
+            "recherche ne trouve : passez-le à la reconnaissance de caractères (ocrmypdf) et "
+            "ajoutez-le de nouveau",
+        ),
+        (
             r"(?P<name>.+): an archive, whose files are not read from it",
             "{name} : une archive, dont les fichiers ne sont pas lus",
         ),

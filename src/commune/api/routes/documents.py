@@ -70,6 +70,8 @@ async def upload(
     for r in results:  # each file's error in the caller's language, as the request's own
         if r.get("error"):
             r["error"] = localise(r["error"], language)
+        if r.get("note"):
+            r["note"] = localise(r["note"], language)
         if r.get("held"):
             r["held"] = _held(r["held"], language)
     return JSONResponse({"files": results}, status_code=200 if ok else 400)
