@@ -129,6 +129,11 @@ def test_a_file_added_again_without_its_licence_is_unchanged(commune, tmp_path):
         "Mairie B",
         "published",
     )
+    # An exported history replayed says each revision's record whole: a publisher gone is
+    # gone, not left unsaid (opendata's import, Library.add(history=True)).
+    s = commune.library.add([f], licence="CC-BY-4.0", history=True)
+    assert s.updated == 1
+    assert commune.documents()[0]["publisher"] is None
     # New bytes take only what is said: their licence is for their contributor to give.
     f.write_text("La piscine municipale ouvre aussi le samedi matin.\n")
     s = commune.add([f])

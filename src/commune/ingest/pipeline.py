@@ -90,6 +90,9 @@ class Provenance:
     source: str | None = None
     tdm_reserved: bool = False  # the rights holder reserved text and data mining
     actor: Actor = OPERATOR  # who adds it (recorded on the revision and in the audit log)
+    # A record to reproduce (an exported dataset's revisions replayed): a field None is none,
+    # not left unsaid (_same_file), so that a revision that dropped a publisher is replayed.
+    exact: bool = False
 
     @property
     def recorded(self) -> dict[str, str | None]:
@@ -423,7 +426,9 @@ def one_file(
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
             digest = hashlib.sha256(data).hexdigest()
-            if unchanged(conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved):
+            if unchanged(
+                conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved, exact=prov.exact
+            ):
                 # Its original made whole again if a power cut left it empty (blobs.put):
                 # adding the same folder again is what an operator does after one.
                 blobs.put(settings.home, digest, data)
@@ -509,7 +514,7 @@ def store(
         prov = _kept(conn, prov, existing, digest)
         meta = prov.recorded
         doc.update(meta)
-        same = _same_file(conn, existing, digest, meta, reserved)
+        same = _same_file(conn, existing, digest, meta, reserved, prov.exact)
         if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
@@ -524,7 +529,7 @@ def store(
             prov = _kept(conn, prov, twin, digest)
             meta = prov.recorded
             doc.update(meta)
-            same = _same_file(conn, twin, digest, meta, reserved)
+            same = _same_file(conn, twin, digest, meta, reserved, prov.exact)
             if _read_today(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
@@ -643,12 +648,13 @@ def unchanged(
     meta: dict[str, str | None],
     *,
     reserved: bool = False,
+    exact: bool = False,
 ) -> bool:
     """Same bytes and same provenance as the newest revision (``existing``: the document's
     row from repo.find_document, or None), read as its format is read today: nothing to do.
     A revision read by a reader that has since changed (readers.READINGS) is read again.
     ``reserved``: text and data mining is reserved now (--tdm-reserved)."""
-    return _read_today(_same_file(conn, existing, digest, meta, reserved))
+    return _read_today(_same_file(conn, existing, digest, meta, reserved, exact))
 
 
 def _read_today(revision: Any) -> bool:
@@ -662,6 +668,7 @@ def _same_file(
     digest: str,
     meta: dict[str, str | None],
     reserved: bool = False,
+    exact: bool = False,
 ) -> Any:
     """The newest revision of ``existing`` when it holds these bytes with this provenance.
     A reservation of text and data mining made since is a change: the rights holder's
@@ -676,7 +683,7 @@ def _same_file(
     if (
         current is not None
         and current.content_hash == digest
-        and all(v is None or getattr(current, k) == v for k, v in meta.items())
+        and all((v is None and not exact) or getattr(current, k) == v for k, v in meta.items())
         and (current.tdm_reserved or not reserved)
     ):
         return current
@@ -690,7 +697,7 @@ def _kept(conn: Connection, prov: Provenance, existing: Any, digest: str) -> Pro
     file read again by a newer reader keeps what was recorded of it. New bytes take only what
     is said: their licence is their contributor's to give."""
     current = repo.current_revision(conn, int(existing.id)) if existing is not None else None
-    if current is None or current.content_hash != digest:
+    if prov.exact or current is None or current.content_hash != digest:
         return prov
     unsaid = {k: getattr(current, k) for k, v in prov.recorded.items() if v is None}
     return replace(prov, **unsaid)
