@@ -75,6 +75,33 @@ def edited_odt(directory: Path, edit: Callable[[bytes], bytes]) -> bytes:
     return out.getvalue()
 
 
+def make_ods(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
+    """A spreadsheet: each sheet's rows of cells ("" for an empty cell), and after them the
+    million empty rows repeated that LibreOffice writes."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    for name, rows in sheets.items():
+        table = Table(name=name)
+        for cells in rows:
+            row = TableRow()
+            for text in cells:
+                cell = TableCell()
+                if text:
+                    cell.addElement(P(text=text))
+                row.addElement(cell)
+            row.addElement(TableCell(numbercolumnsrepeated=16000))
+            table.addElement(row)
+        empty = TableRow(numberrowsrepeated=1048000)
+        empty.addElement(TableCell(numbercolumnsrepeated=16384))
+        table.addElement(empty)
+        doc.spreadsheet.addElement(table)
+    doc.save(str(path))
+    return path
+
+
 def make_docx(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> Path:
     import docx
 

@@ -638,6 +638,10 @@ def test_help_pages_in_french_then_english_then_french_again():
             "(vérifiez le fichier)",
         ),
         (
+            "t.ods: not a readable OpenDocument spreadsheet (File is not a zip file)",
+            "t.ods : classeur OpenDocument illisible (File is not a zip file)",
+        ),
+        (
             "a.zip: an archive, whose files are not read from it (unpack it, then add the folder "
             "it makes)",
             "a.zip : une archive, dont les fichiers ne sont pas lus (décompressez-la, puis ajoutez "

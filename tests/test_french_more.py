@@ -663,7 +663,8 @@ def test_a_file_without_extension_is_refused_in_french_on_the_pages_too():
 
     i18n.use("fr")
     said = i18n.translate(
-        "passwd: unsupported type (no extension) (upload txt, md, html, pdf, odt or docx files)"
+        "passwd: unsupported type (no extension) "
+        "(upload txt, md, html, pdf, odt, ods or docx files)"
     )
     assert "type non pris en charge (pas d'extension)" in said and "no extension" not in said
     assert "type non pris en charge .exe" in i18n.translate("a.exe: unsupported type .exe")

@@ -129,6 +129,11 @@ def test_a_file_added_again_without_its_licence_is_unchanged(commune, tmp_path):
         "Mairie B",
         "published",
     )
+    # An exported history replayed says each revision's record whole: a publisher gone is
+    # gone, not left unsaid (opendata's import, Library.add(history=True)).
+    s = commune.library.add([f], licence="CC-BY-4.0", history=True)
+    assert s.updated == 1
+    assert commune.documents()[0]["publisher"] is None
     # New bytes take only what is said: their licence is for their contributor to give.
     f.write_text("La piscine municipale ouvre aussi le samedi matin.\n")
     s = commune.add([f])
@@ -576,6 +581,49 @@ def test_what_is_not_a_regular_file_or_too_big_is_refused_before_reading(tmp_pat
         assert c.documents() == []
 
 
+def test_a_pdf_with_scanned_pages_says_they_cannot_be_found(commune, home, tmp_path):
+    # A typed deliberation and its scanned annexes: "1 added" and nothing else, and the file
+    # was taken for searchable whole.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.ingest.readers import read_file
+    from tests.fixtures import make_pdf
+
+    pdf = tmp_path / "deliberation.pdf"
+    pdf.write_bytes(make_pdf(["Le conseil approuve la convention.", "", ""]))
+    note = (
+        "deliberation.pdf: pages without text (scanned?): 2 of 3, which no search finds: "
+        "run OCR on it (ocrmypdf) and add it again"
+    )
+    s = commune.add([pdf], licence="etalab-2.0")
+    assert s.added == 1 and s.outcomes[0].note == note
+    whole = make_pdf(["Page une du texte.", "Page deux du texte."])
+    assert read_file(whole, Path("entier.pdf")).missing is None
+    annexes = tmp_path / "annexes.pdf"
+    annexes.write_bytes(make_pdf(["Annexe une : le plan du gymnase.", ""]))
+    r = CliRunner().invoke(
+        cli, ["--home", str(home), "add", str(annexes)], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        f"à noter\u00a0: {annexes} : pages sans texte (numérisées\u00a0?) : 1 sur 2, qu'aucune "
+        "recherche ne trouve : passez-le à la reconnaissance de caractères (ocrmypdf) et "
+        "ajoutez-le de nouveau"
+    ) in r.stderr
+
+
+def test_a_file_named_twice_is_read_once(commune, tmp_path, monkeypatch):
+    # Found by an exploratory test: `commune add a.txt ./a.txt` said "1 added, 1 unchanged",
+    # two files for one, and a folder named with one of its files read that file twice.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dossier").mkdir()
+    f = tmp_path / "dossier" / "avis.txt"
+    f.write_text("Avis de coupure d'eau lundi matin rue des Lilas.")
+    s = commune.add(["dossier/avis.txt", "./dossier/avis.txt", str(f), "dossier"])
+    assert (s.added, s.unchanged, len(s.outcomes)) == (1, 0, 1)
+
+
 def test_a_link_that_leads_nowhere_says_so_whether_named_or_found(commune, tmp_path):
     # Found by an exploratory test: a link loop named on the command line was "no such file
     # or directory" (its target was looked for, not the link), and a link to a file moved
@@ -649,7 +697,35 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
     )
     assert files == [] and skipped == excluded == links == folder_links == 0
     where = str(tmp_path / "docs")
-    assert unreadable == [(where, f"{where}: Permission denied")]
+    hint = "let the user running Commune open it, or leave it out"
+    assert unreadable == [(where, f"{where}: Permission denied ({hint})")]
+    assert localise(unreadable[0][1], "fr") == (
+        f"{where} : permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
+        "l'ouvrir, ou laissez-le de côté)"
+    )
+
+
+def test_a_file_that_may_not_be_read_says_what_to_do(commune, tmp_path, monkeypatch):
+    """Played by open(), as the tests run as root, which may read any file."""
+    from commune.ingest import pipeline
+
+    f = tmp_path / "secret.txt"
+    f.write_text("Un compte rendu sur le partage de la mairie.")
+
+    def refused(*args, **kw):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(f))
+
+    monkeypatch.setattr(pipeline, "open", refused, raising=False)
+    s = commune.add([f], licence="CC0-1.0")
+    (error,) = s.errors
+    assert error == (
+        "secret.txt: Permission denied (let the user running Commune read it, or leave it out)"
+    )
+    assert localise(error, "fr") == (
+        "secret.txt : permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
+        "le lire, ou laissez-le de côté)"
+    )
+    assert commune.documents() == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from commune.errors import IngestError
 from commune.ingest.chunking import chunk_blocks, split_sentences
 from commune.ingest.model import Block
 from commune.ingest.readers import read_file
-from tests.fixtures import HTML_PAGE, MARKDOWN_EN, make_docx, make_odt, make_pdf
+from tests.fixtures import HTML_PAGE, MARKDOWN_EN, make_docx, make_ods, make_odt, make_pdf
 
 
 def read(path: Path):  # type: ignore[no-untyped-def]
@@ -141,6 +141,99 @@ def test_a_word_table_is_read_where_it_stands_in_its_section(tmp_path):
         (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
         (("Tarifs de la garderie",), "La garderie coûte 2 € de l'heure."),
     ]
+
+
+def test_an_odt_table_s_row_is_read_on_one_line(tmp_path):
+    # Found by an exploratory test: each cell was a paragraph of its own, "Moins de 500"
+    # and "1 €" no longer one row of the table of rates.
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, P
+
+    doc = OpenDocumentText()
+    doc.text.addElement(H(outlinelevel=1, text="Tarifs de la cantine"))
+    table = Table(name="T1")
+    table.addElement(TableColumn(numbercolumnsrepeated=3))
+    for cells in (("Quotient", "Prix du repas", ""), ("Moins de 500", "1 €", "")):
+        row = TableRow()
+        for text in cells:
+            cell = TableCell()
+            if text:
+                cell.addElement(P(text=text))
+            row.addElement(cell)
+        table.addElement(row)
+    doc.text.addElement(table)
+    doc.text.addElement(H(outlinelevel=1, text="Garderie"))
+    doc.text.addElement(P(text="La garderie coûte 2 € de l'heure."))
+    doc.save(str(tmp_path / "tarifs.odt"))
+    parsed = read(tmp_path / "tarifs.odt")
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Tarifs de la cantine",), "Quotient | Prix du repas"),
+        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        (("Garderie",), "La garderie coûte 2 € de l'heure."),
+    ]
+
+
+def test_a_spreadsheet_is_read_sheet_by_sheet_and_row_by_row(tmp_path):
+    # A town hall's rates and opening hours come as .ods: it was "unsupported type .ods",
+    # and a folder of them "files of another type skipped".
+    path = make_ods(
+        tmp_path / "tarifs-2026.ods",
+        {
+            "Cantine": [["Quotient", "Prix du repas"], ["Moins de 500", "1 €"], ["", ""]],
+            "Garderie": [["Heure", "", "2 €"]],
+        },
+    )
+    parsed = read(path)
+    assert parsed.title == "tarifs-2026"
+    assert parsed.media_type == "application/vnd.oasis.opendocument.spreadsheet"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Cantine",), "Quotient | Prix du repas"),
+        (("Cantine",), "Moins de 500 | 1 €"),
+        (("Garderie",), "Heure | 2 €"),
+    ]
+    with pytest.raises(IngestError, match="no text found"):
+        read(make_ods(tmp_path / "vide.ods", {"Feuille1": [["", ""]]}))
+    with pytest.raises(IngestError, match="not a readable OpenDocument spreadsheet"):
+        read_file(b"PK\x03\x04 not a zip", Path("casse.ods"))
+
+
+def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
+    # Found by an exploratory test: a site's export opened with its YAML front matter, read
+    # as a passage ("--- title: … date: … ---") while the title was the file's name; and a
+    # table's rows ran into one paragraph with the rule under its header.
+    md = "\n".join(
+        [
+            "---",
+            'title: "Horaires de la mairie"',
+            "date: 2026-01-01",
+            "tags: [mairie, horaires]",
+            "---",
+            "",
+            "La mairie est ouverte du lundi au vendredi.",
+            "",
+            "| Jour | Horaires |",
+            "|------|:--------:|",
+            "| Lundi | 9h-12h |",
+            "| Mardi | **14h-17h** |",
+            "",
+            "## Accès",
+            "",
+            "Bus ligne 3.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert parsed.title == "Horaires de la mairie"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        ((), "La mairie est ouverte du lundi au vendredi."),
+        ((), "Jour | Horaires"),
+        ((), "Lundi | 9h-12h"),
+        ((), "Mardi | 14h-17h"),
+        (("Accès",), "Bus ligne 3."),
+    ]
+    # A rule that opens a text is no front matter: the text after it stays.
+    ruled = read_file(b"---\n\nUn avis.\n\n---\n\nSuite.", Path("avis.md"))
+    assert "Un avis." in [b.text for b in ruled.blocks] and ruled.title == "avis"
 
 
 def test_odt_and_docx_list_items_keep_a_marker(tmp_path):

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from commune.errors import CommuneError
 from tests.conftest import EN, make_key
-from tests.fixtures import make_pdf
+from tests.fixtures import make_ods, make_pdf
 
 
 @pytest.fixture
@@ -177,6 +177,35 @@ def test_a_name_spelt_with_decomposed_accents_is_the_same_document(api):
     assert r.json()["files"][0]["file"] == "réunion.md"
     [doc] = commune.documents()
     assert doc["source_uri"] == "urn:commune:upload:vie-locale/réunion.md"
+
+
+def test_a_pdf_with_scanned_pages_comes_back_with_a_note(api):
+    commune, client = api
+    pdf = make_pdf(["Le conseil approuve la convention du gymnase.", ""])
+    for language, said in (
+        ("en", "annexes.pdf: pages without text (scanned?): 1 of 2, which no search finds"),
+        ("fr", "annexes.pdf : pages sans texte (numérisées\u00a0?) : 1 sur 2, qu'aucune"),
+    ):
+        r = client.post(
+            "/api/documents",
+            files=[("files", ("annexes.pdf", pdf, "application/pdf"))],
+            data={"collection": f"vie-{language}", "licence": "etalab-2.0"},
+            headers={"Accept-Language": language},
+        )
+        (only,) = r.json()["files"]
+        assert only["status"] == "added" and only["note"].startswith(said), only
+
+
+def test_a_spreadsheet_is_contributed_and_found(api, tmp_path):
+    commune, client = api
+    sheet = make_ods(tmp_path / "tarifs.ods", {"Cantine": [["Moins de 500", "1 € le repas"]]})
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("tarifs.ods", sheet.read_bytes(), "application/octet-stream"))],
+        data={"collection": "vie-locale", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added", r.text
+    assert "1 € le repas" in commune.search("prix du repas", "vie-locale")[0].text
 
 
 def test_a_hidden_file_is_refused_not_dropped_without_a_word(api):

@@ -89,8 +89,8 @@ def add(
     as_user: str | None,
     ray_address: str | None,
 ) -> None:
-    """Add files or directories (txt, md, html, pdf, odt, docx, man pages; gzipped too) to the
-    commons.
+    """Add files or directories (txt, md, html, pdf, odt, ods, docx, man pages; gzipped too)
+    to the commons.
 
     A document is published on arrival when its licence is known and its
     collection needs no approval; otherwise it waits for a curator
@@ -187,6 +187,12 @@ def said_outcome(outcome: FileOutcome, language: str) -> None:
     """A file that failed, or waits for a curator, said on its own line with why."""
     if outcome.error:
         click.echo(error_line(named(outcome.path, outcome.error)), err=True)
+    if outcome.note:
+        click.echo(
+            f"{say(language, 'à noter', 'note')}{colon(language)} "
+            f"{localise(one_line(named(outcome.path, outcome.note)), language)}",
+            err=True,
+        )
     if outcome.held:
         held = say(language, "en attente de curation\u00a0:", "held for curation:")
         why = speech.as_pages_say(outcome.held, language)

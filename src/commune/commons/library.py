@@ -374,7 +374,9 @@ class Library:
                 self.settings,
                 list(paths),
                 name,
-                Provenance(licence, contributor, publisher, source, tdm_reserved, actor),
+                Provenance(
+                    licence, contributor, publisher, source, tdm_reserved, actor, exact=history
+                ),
                 ArrivalGate(history=history),
                 progress,
                 ray_address,

@@ -51,6 +51,7 @@ SUFFIX = {
     "text/plain": ".txt",
     "application/pdf": ".pdf",
     "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/xml": ".xml",  # a service-public.fr fiche, whose address has no suffix
     "application/json": ".json",

@@ -50,7 +50,11 @@ def ingest_paths(
     missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
     unreadable: list[tuple[str, str]] = []
     found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
-    files, summary.skipped, summary.excluded = found.files, found.skipped, found.excluded
+    # A file named twice (a.txt ./a.txt, or named and in a folder named too) is read once:
+    # it was "1 added, 1 unchanged", two files said for one.
+    once = {os.path.abspath(f[0]): f for f in reversed(found.files)}  # each path's first
+    files = [f for f in found.files if once[os.path.abspath(f[0])] is f]
+    summary.skipped, summary.excluded = found.skipped, found.excluded
     summary.links, summary.folder_links = found.links, found.folder_links
     failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
     dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}

@@ -132,7 +132,9 @@ def ingest_on_ray(
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
             digest = hashlib.sha256(data).hexdigest()
-            if unchanged(conn, existing, digest, meta, reserved=prov.tdm_reserved):
+            if unchanged(
+                conn, existing, digest, meta, reserved=prov.tdm_reserved, exact=prov.exact
+            ):
                 yield FileOutcome(str(path), "unchanged", int(existing.id))
                 continue
         jobs.append((path, source, data))

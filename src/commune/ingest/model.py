@@ -46,3 +46,6 @@ class Parsed:
     source: str | None = None  # its canonical http(s) address
     date: str | None = None  # when it was last modified, as an ISO 8601 date
     licence: str | None = None  # the SPDX licence it is published under
+    # What of the file could not be read, said to the person adding it (a PDF's scanned
+    # pages): one line, "NAME: what (what to do)".
+    missing: str | None = None

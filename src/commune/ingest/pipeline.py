@@ -46,6 +46,7 @@ class FileOutcome:
     chunks: int = 0
     error: str | None = None
     held: str | None = None  # why the revision waits for curation instead of being published
+    note: str | None = None  # what of the file could not be read, though it was stored
 
 
 @dataclass
@@ -89,6 +90,9 @@ class Provenance:
     source: str | None = None
     tdm_reserved: bool = False  # the rights holder reserved text and data mining
     actor: Actor = OPERATOR  # who adds it (recorded on the revision and in the audit log)
+    # A record to reproduce (an exported dataset's revisions replayed): a field None is none,
+    # not left unsaid (_same_file), so that a revision that dropped a publisher is replayed.
+    exact: bool = False
 
     @property
     def recorded(self) -> dict[str, str | None]:
@@ -138,7 +142,12 @@ def collect_files(
             def fails(err: OSError) -> None:
                 if unreadable is not None:
                     where = str(err.filename)
-                    unreadable.append((where, f"{where}: {err.strerror or err}"))
+                    hint = (
+                        f" ({UNREADABLE_FOLDER})"
+                        if err.errno in (errno.EACCES, errno.EPERM)
+                        else ""
+                    )
+                    unreadable.append((where, f"{where}: {err.strerror or err}{hint}"))
 
             for root, dirs, names in os.walk(path, onerror=fails):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -325,6 +334,7 @@ class Prepared:
     # Which reading of its format made it (readers.READINGS), named where it was read: a Ray
     # worker running another version records its own.
     reading: str | None = None
+    missing: str | None = None  # what of it could not be read (Parsed.missing)
 
 
 def _without_nul(parsed: Parsed) -> Parsed:
@@ -416,6 +426,7 @@ def prepare(
         parsed.source,
         parsed.licence,
         reading(parsed.media_type),
+        parsed.missing,
     )
 
 
@@ -436,7 +447,9 @@ def one_file(
         with engine.connect() as conn:
             existing = repo.find_document(conn, coll_id, source)
             digest = hashlib.sha256(data).hexdigest()
-            if unchanged(conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved):
+            if unchanged(
+                conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved, exact=prov.exact
+            ):
                 # Its original made whole again if a power cut left it empty (blobs.put):
                 # adding the same folder again is what an operator does after one.
                 blobs.put(settings.home, digest, data)
@@ -460,12 +473,19 @@ def one_file(
 HOME_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 
+UNREADABLE_FILE = "let the user running Commune read it, or leave it out"
+UNREADABLE_FOLDER = "let the user running Commune open it, or leave it out"
+
+
 def file_error(path: Path, exc: OSError) -> str:
     """The one-line reason a file could not be read; a fault of the home is raised instead."""
     if exc.errno in HOME_ERRNOS:
         raise exc
     if exc.errno == errno.ELOOP:
         return f"{path}: a symbolic link loop: remove or fix the link"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        # "Permission denied" alone: on a town hall's shared drive, nobody knew what to do.
+        return f"{path.name}: {exc.strerror} ({UNREADABLE_FILE})"
     if exc.errno == errno.ENOENT and path.is_symlink():
         return (
             f"{path}: a link to {os.readlink(path)}, which does not exist: fix or remove the link"
@@ -519,7 +539,7 @@ def store(
         prov = _kept(conn, prov, existing, digest)
         meta = prov.recorded
         doc.update(meta)
-        same = _same_file(conn, existing, digest, meta, reserved)
+        same = _same_file(conn, existing, digest, meta, reserved, prov.exact)
         if _read_today(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
@@ -534,7 +554,7 @@ def store(
             prov = _kept(conn, prov, twin, digest)
             meta = prov.recorded
             doc.update(meta)
-            same = _same_file(conn, twin, digest, meta, reserved)
+            same = _same_file(conn, twin, digest, meta, reserved, prov.exact)
             if _read_today(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
@@ -598,7 +618,9 @@ def store(
     held = None if decision.allowed else decision.reason
     if not prov.actor.is_operator:  # the operator may read every collection
         held = for_contributor(held)
-    return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held)
+    return FileOutcome(
+        str(path), status, document_id, len(prepared.chunks), held=held, note=prepared.missing
+    )
 
 
 OTHER_MEMBERS = (
@@ -651,12 +673,13 @@ def unchanged(
     meta: dict[str, str | None],
     *,
     reserved: bool = False,
+    exact: bool = False,
 ) -> bool:
     """Same bytes and same provenance as the newest revision (``existing``: the document's
     row from repo.find_document, or None), read as its format is read today: nothing to do.
     A revision read by a reader that has since changed (readers.READINGS) is read again.
     ``reserved``: text and data mining is reserved now (--tdm-reserved)."""
-    return _read_today(_same_file(conn, existing, digest, meta, reserved))
+    return _read_today(_same_file(conn, existing, digest, meta, reserved, exact))
 
 
 def _read_today(revision: Any) -> bool:
@@ -670,6 +693,7 @@ def _same_file(
     digest: str,
     meta: dict[str, str | None],
     reserved: bool = False,
+    exact: bool = False,
 ) -> Any:
     """The newest revision of ``existing`` when it holds these bytes with this provenance.
     A reservation of text and data mining made since is a change: the rights holder's
@@ -684,7 +708,7 @@ def _same_file(
     if (
         current is not None
         and current.content_hash == digest
-        and all(v is None or getattr(current, k) == v for k, v in meta.items())
+        and all((v is None and not exact) or getattr(current, k) == v for k, v in meta.items())
         and (current.tdm_reserved or not reserved)
     ):
         return current
@@ -698,7 +722,7 @@ def _kept(conn: Connection, prov: Provenance, existing: Any, digest: str) -> Pro
     file read again by a newer reader keeps what was recorded of it. New bytes take only what
     is said: their licence is their contributor's to give."""
     current = repo.current_revision(conn, int(existing.id)) if existing is not None else None
-    if current is None or current.content_hash != digest:
+    if prov.exact or current is None or current.content_hash != digest:
         return prov
     unsaid = {k: getattr(current, k) for k, v in prov.recorded.items() if v is None}
     return replace(prov, **unsaid)

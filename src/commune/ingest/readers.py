@@ -36,7 +36,8 @@ READINGS: dict[str, str] = {
     # item's number as the page shows it, with <li value> and <ol reversed>).
     "text/html": "html-5",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
-    "application/vnd.oasis.opendocument.text": "odt-3",
+    # Then a table's row on one line, its cells apart ("odt-4").
+    "application/vnd.oasis.opendocument.text": "odt-4",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-4",
     # A PDF without its running header and footer on each page, nor its table of contents.
@@ -263,8 +264,8 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     blocks: list[Block] = []
     para: list[str] = []
     in_fence = False
-    title = None
     lines = text.splitlines()
+    title, lines = _front_matter(lines)
     indented = _indented_code(lines)
     skip_to = 0
 
@@ -303,6 +304,20 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             stack.append((level, heading, _slug(heading, used)))
         elif not line.strip():
             flush()
+        elif _MD_ROW.match(line):
+            # A table's row, a block of its own, its cells apart as the other readers write a
+            # row (read_odt): joined into one paragraph, the rows ran together with the line
+            # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|").
+            flush()
+            cells = [_md_inline(c.strip()) for c in line.strip().strip("|").split("|")]
+            if not _MD_RULE.match(line) and any(cells):
+                blocks.append(
+                    Block(
+                        " | ".join(c for c in cells if c),
+                        tuple(h for _, h, _ in stack),
+                        _anchor(stack),
+                    )
+                )
         elif _MD_ITEM.match(line):
             # A list's item is a block of its own, its marker first, as the HTML reader gives
             # one (ingest/html.py): joined into one paragraph, a list was quoted as one
@@ -314,6 +329,30 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             para.append(_md_inline(line))
     flush()
     return Parsed(title=title or path.stem, media_type="text/markdown", blocks=blocks)
+
+
+# A table's row ("| Lundi | 9h-12h |"), and the rule under its header ("|---|:--:|").
+_MD_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")
+# YAML front matter's "title:" (Jekyll, Hugo, a CMS's export), quoted or not.
+_FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""")
+
+
+def _front_matter(lines: list[str]) -> tuple[str | None, list[str]]:
+    """The title in the YAML front matter that opens ``lines`` (or None), and the lines
+    without it: read as text, its "--- title: … date: … tags: […] ---" was a passage, and
+    the document's title its file name. Its lines keep their place (blank), so that they
+    are numbered as in the file."""
+    if not lines or lines[0].strip() != "---":
+        return None, lines
+    for end, line in enumerate(lines[1:101], 1):
+        if line.strip() in ("---", "..."):
+            head = lines[1:end]
+            if not all(re.match(r"^(?:[\w-]+\s*:|\s|-\s|#)", h) or not h.strip() for h in head):
+                return None, lines  # a rule, then text: no front matter
+            titles = [m.group(1).strip() for h in head if (m := _FRONT_TITLE.match(h))]
+            return (titles[0] or None) if titles else None, [""] * (end + 1) + lines[end + 1 :]
+    return None, lines
 
 
 # A Markdown list item's first line: "- ", "* ", "+ " or "1. ", "1) " (CommonMark), indented
@@ -424,8 +463,20 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
         # title now, and a passage need not open with it.
         rest = blocks[0].text.removeprefix(heading).strip()
         blocks[0:1] = [Block(rest, page=blocks[0].page)] if rest else []
+    # Pages without text among pages with text: scanned pages (annexes scanned after a typed
+    # deliberation), which no search reads. Added in silence, the file was taken for
+    # searchable whole; all of them without text, it is refused (read_file: "OCR first").
+    blank = sum(1 for raw in pages if not raw.strip())
+    missing = None
+    if 0 < blank < len(pages):
+        missing = (
+            f"{path.name}: pages without text (scanned?): {blank} of {len(pages)}, which no "
+            "search finds: run OCR on it (ocrmypdf) and add it again"
+        )
     # Without a heading, the file's name: the first paragraph is a sentence, not a title.
-    return Parsed(title=title or path.stem, media_type="application/pdf", blocks=blocks)
+    return Parsed(
+        title=title or path.stem, media_type="application/pdf", blocks=blocks, missing=missing
+    )
 
 
 _SENTENCE_END = (".", ",", ";", ":", "!", "…")
@@ -548,6 +599,13 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
     for el in _odf_walk(doc.text):
+        if el.qname[1] == "table-row":
+            # A row on one line, its cells apart, as a Word table's (read_docx): each cell a
+            # paragraph of its own, "Moins de 500" and "1 €" no longer read as one row.
+            cells = [_odf_text(cell) for cell in el.childNodes if _odf_name(cell) == "table-cell"]
+            if row := " | ".join(dict.fromkeys(c for c in cells if c)):
+                blocks.append(Block(row, tuple(h for _, h in stack)))
+            continue
         content = teletype.extractText(el).strip()
         if not content:
             continue
@@ -587,9 +645,22 @@ def _clamp_spaces(doc: OdfNode) -> None:
             run.setAttribute("c", str(MAX_SPACES) if fits else "1")
 
 
+def _odf_name(node: OdfNode) -> str | None:
+    qname = getattr(node, "qname", None)
+    return qname[1] if qname else None
+
+
+def _odf_text(node: OdfNode) -> str:
+    """The text of ``node``'s paragraphs (a table cell's), one space between them."""
+    from odf import teletype
+
+    parts = (teletype.extractText(el).strip() for el in _odf_walk(node))
+    return " ".join(p for p in parts if p)
+
+
 def _odf_walk(node: OdfNode) -> Iterator[OdfNode]:
     for child in node.childNodes:
-        if getattr(child, "qname", None) and child.qname[1] in ("h", "p"):
+        if _odf_name(child) in ("h", "p", "table-row"):
             yield child
         elif getattr(child, "childNodes", None):
             yield from _odf_walk(child)
@@ -632,6 +703,37 @@ def _odf_title(doc: OdfNode) -> str:
 
     titles = doc.meta.getElementsByType(dc.Title)
     return teletype.extractText(titles[0]).strip() if titles else ""
+
+
+@reader(".ods")
+def read_ods(data: bytes, path: Path) -> Parsed:
+    """A spreadsheet (a town hall's rates, opening hours, budget): each sheet a section, each
+    row a block, its cells apart, as a table's rows are read in a text (read_odt). A cell
+    repeated (number-columns-repeated, up to a million empty ones after the last) is read
+    once: expanded, a small file would make gigabytes."""
+    from odf.opendocument import load
+    from odf.table import Table
+
+    check_archive(data, path)
+    try:
+        doc = load(io.BytesIO(data))
+    except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
+        raise IngestError(f"{path.name}: not a readable OpenDocument spreadsheet ({exc})") from None
+    _clamp_spaces(doc)
+    blocks: list[Block] = []
+    for sheet in doc.spreadsheet.getElementsByType(Table):
+        name = str(sheet.getAttribute("name") or "").strip()
+        for row in _odf_walk(sheet):
+            if _odf_name(row) != "table-row":
+                continue
+            cells = [_odf_text(c) for c in row.childNodes if _odf_name(c) == "table-cell"]
+            if text := " | ".join(dict.fromkeys(c for c in cells if c)):
+                blocks.append(Block(text, (name,) if name else ()))
+    return Parsed(
+        title=_odf_title(doc) or path.stem,
+        media_type="application/vnd.oasis.opendocument.spreadsheet",
+        blocks=blocks,
+    )
 
 
 def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:

@@ -25,7 +25,12 @@ from commune.ingest.pipeline import IngestSummary
 from commune.ingest.readers import ARCHIVES
 
 TEXT = {".txt", ".md", ".markdown", ".html", ".htm"}
-MAGIC = {".pdf": (b"%PDF-",), ".docx": (b"PK\x03\x04",), ".odt": (b"PK\x03\x04",)}
+MAGIC = {
+    ".pdf": (b"%PDF-",),
+    ".docx": (b"PK\x03\x04",),
+    ".odt": (b"PK\x03\x04",),
+    ".ods": (b"PK\x03\x04",),
+}
 # What a file that claims to be text must not start with.
 BINARY = {
     b"%PDF-": "a PDF",
@@ -67,7 +72,7 @@ def safe_name(name: str | None) -> str:
     if suffix not in TEXT | set(MAGIC):
         raise IngestError(
             f"{base}: unsupported type {suffix or '(no extension)'}",
-            "upload txt, md, html, pdf, odt or docx files",
+            "upload txt, md, html, pdf, odt, ods or docx files",
         )
     return base
 
@@ -260,6 +265,7 @@ async def contribute(
             "chunks": o.chunks,
             "error": o.error,
             "held": o.held,
+            "note": o.note,
         }
         for o in (summary.outcomes if summary else [])
     ]

@@ -106,6 +106,13 @@ EXACT = {
     "unpack it, then upload the files it holds": (
         "décompressez-la, puis envoyez les fichiers qu'elle contient"
     ),
+    # A file or folder that Commune's user may not read (ingest/pipeline.py).
+    "let the user running Commune read it, or leave it out": (
+        "permettez à l'utilisateur qui fait tourner Commune de le lire, ou laissez-le de côté"
+    ),
+    "let the user running Commune open it, or leave it out": (
+        "permettez à l'utilisateur qui fait tourner Commune de l'ouvrir, ou laissez-le de côté"
+    ),
     "fetch it again, or open it in a PDF reader and save it as a new PDF": (
         "récupérez-le de nouveau, ou ouvrez-le dans un lecteur de PDF et enregistrez-le comme "
         "nouveau PDF"
@@ -612,7 +619,8 @@ PATTERNS = [
         (
             # The library's reason may hold parentheses of its own ("(PDFium: Data format
             # error)."): the last parenthesis closes it.
-            r"(?P<name>.+): not a readable (?P<kind>PDF|OpenDocument text|Word document|HTML) "
+            r"(?P<name>.+): not a readable "
+            r"(?P<kind>PDF|OpenDocument text|OpenDocument spreadsheet|Word document|HTML) "
             r"\((?P<why>.*)\)",
             "{name} : {kind} illisible ({why})",
         ),
@@ -620,6 +628,13 @@ PATTERNS = [
         (
             r"(?P<name>.+): not valid UTF-8 \(byte (?P<byte>0x[0-9a-f]+) at offset (?P<at>\d+)\)",
             "{name} : pas en UTF-8 valide (octet {byte} à la position {at})",
+        ),
+        (
+            r"(?P<name>.+): pages without text \(scanned\?\): (?P<n>\d+) of (?P<total>\d+), "
+            r"which no search finds: run OCR on it \(ocrmypdf\) and add it again",
+            "{name} : pages sans texte (numérisées\u00a0?) : {n} sur {total}, qu'aucune "
+            "recherche ne trouve : passez-le à la reconnaissance de caractères (ocrmypdf) et "
+            "ajoutez-le de nouveau",
         ),
         (
             r"(?P<name>.+): an archive, whose files are not read from it",
@@ -649,8 +664,8 @@ PATTERNS = [
             "répertoire du service s'il doit encore s'appliquer",
         ),
         (
-            r"upload txt, md, html, pdf, odt or docx files",
-            "envoyez des fichiers txt, md, html, pdf, odt ou docx",
+            r"upload txt, md, html, pdf, odt, ods or docx files",
+            "envoyez des fichiers txt, md, html, pdf, odt, ods ou docx",
         ),
         (
             r"(?P<name>.+): not well-formed XML \((?P<why>.*)\)",
@@ -2754,6 +2769,7 @@ RETIRE_CATEGORIES = {
 KINDS = {
     "PDF": "PDF",
     "OpenDocument text": "texte OpenDocument",
+    "OpenDocument spreadsheet": "classeur OpenDocument",
     "Word document": "document Word",
     "HTML": "HTML",
 }

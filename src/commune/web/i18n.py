@@ -326,7 +326,7 @@ LIBRARY = (
         "that this one replaces it"
     ),
     N_("upload the file itself, or rename it to what it is"),
-    N_("upload txt, md, html, pdf, odt or docx files"),
+    N_("upload txt, md, html, pdf, odt, ods or docx files"),
     N_("split it, or ask the operator to raise [limits] max_file_mb"),
     N_("send each file once"),
     N_("contributors do not review their own revisions"),

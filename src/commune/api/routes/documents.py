@@ -47,7 +47,7 @@ async def upload(
     actor: Caller,
     commune: CommuneDep,
     files: Annotated[
-        list[UploadFile], File(description="One or more txt, md, html, pdf, odt, docx.")
+        list[UploadFile], File(description="One or more txt, md, html, pdf, odt, ods, docx.")
     ],
     collection: Annotated[str | None, Form(description="Collection to add to.")] = None,
     licence: Annotated[str | None, Form(description="SPDX licence expression.")] = None,
@@ -70,6 +70,8 @@ async def upload(
     for r in results:  # each file's error in the caller's language, as the request's own
         if r.get("error"):
             r["error"] = localise(r["error"], language)
+        if r.get("note"):
+            r["note"] = localise(r["note"], language)
         if r.get("held"):
             r["held"] = _held(r["held"], language)
     return JSONResponse({"files": results}, status_code=200 if ok else 400)
