@@ -258,11 +258,14 @@ class StoreKit:
 
         from commune.api.app import create_app
         from commune.errors import CommuneError
+        from commune.govern.members import AuthError
 
         key = make_key(c, "alice", "Ville A", "member-admin")
         make_key(c, "bob", "Ville A", "reader")
         with pytest.raises(CommuneError):
             c.admin.remove_user("bob\x00", "parti", actor=c.actor("alice"))
+        with pytest.raises(AuthError, match="wrong user name or password"):  # as any unknown
+            c.admin.sign_in("bob\x00", "correct horse battery")
         with TestClient(create_app(c), raise_server_exceptions=False) as client:
             r = client.post(
                 "/api/users/bob%00/remove",
