@@ -319,6 +319,37 @@ class StoreKit:
         with pytest.raises(NotFound, match=r"known members: Petite Asso, Ville A, Ville B\)$"):
             c.admin.set_member_quotas("Nulle", {"requests_per_day": 5})
 
+    def test_a_remote_models_energy_method_is_kept_whole(self, c):
+        """A remote model's EcoLogits estimate, with this machine's share, runs past 200
+        characters: PostgreSQL refused the ledger row, and the answer with it."""
+        from commune.store import repository as repo
+        from commune.store.schema import usage
+
+        method = (
+            "CPU time x 12 W per core, a configured figure (estimated) + ecologits 0.11.3, "
+            "modelled: gpu (24B active, 24B total, 16-bit), 20 output tokens, FRA electricity "
+            "mix, PUE 1.1-1.4, 80 GB GPUs in EcoLogits' reference server, embodied impacts "
+            "included"
+        )
+        assert len(method) > 200
+        with c.engine.begin() as conn:
+            repo.record_usage(
+                conn,
+                route="ask",
+                mode="generate",
+                model="gpu",
+                input_tokens=100,
+                output_tokens=20,
+                duration_ms=1.0,
+                fallback=False,
+                cpu_seconds=0.1,
+                wh=0.003,
+                energy_method=method,
+                estimated=True,
+            )
+        with c.engine.connect() as conn:
+            assert conn.execute(select(usage.c.energy_method)).scalar_one() == method
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 
