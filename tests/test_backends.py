@@ -350,6 +350,22 @@ class StoreKit:
         with c.engine.connect() as conn:
             assert conn.execute(select(usage.c.energy_method)).scalar_one() == method
 
+    def test_a_licence_ref_too_long_to_record_is_refused_before_anything_is_stored(
+        self, c, tmp_path
+    ):
+        """Its text is recorded under its name (200 characters): SQLite stored a longer one,
+        and on PostgreSQL the add failed on the column's length, an internal error."""
+        from commune.errors import CommuneError
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine ouvre le samedi.\n", "utf-8")
+        name = "LicenseRef-" + "x" * 250
+        with pytest.raises(CommuneError, match="LicenseRef- name is 261 characters long"):
+            c.add([page], collection="mairie", licence=name, licence_text="Texte.")
+        assert c.documents() == [] and c.collections() == []
+        c.add([page], collection="mairie", licence="LicenseRef-" + "x" * 189, licence_text="T.")
+        assert [d["licence"] for d in c.documents()] == ["LicenseRef-" + "x" * 189]
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 
