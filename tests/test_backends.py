@@ -366,6 +366,19 @@ class StoreKit:
         c.add([page], collection="mairie", licence="LicenseRef-" + "x" * 189, licence_text="T.")
         assert [d["licence"] for d in c.documents()] == ["LicenseRef-" + "x" * 189]
 
+    def test_a_peers_name_is_held_to_the_rule_of_names(self, c):
+        """Over 200 characters, SQLite stored it and PostgreSQL failed on the column's length
+        (an internal error); a line break forged a line of `commune peer list`."""
+        from commune.errors import InvalidRequest
+
+        key = "cmn_abcd_efghijklmnop"
+        for name in ("p" * 201, "ville-b\nville-c"):
+            with pytest.raises(InvalidRequest, match="a peer name must be 1 to 200 characters"):
+                c.add_peer(name, "https://commune.ville-b.fr", key=key)
+        assert c.peers() == []
+        c.add_peer("p" * 200, "https://commune.ville-b.fr", key=key)
+        assert [p["name"] for p in c.peers()] == ["p" * 200]
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

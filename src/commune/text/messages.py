@@ -903,6 +903,7 @@ PATTERNS = [
             for kind, said in (
                 ("user", "un nom d'utilisateur·rice"),
                 ("member", "un nom de membre"),
+                ("peer", "un nom de pair"),
             )
         ),
         (
