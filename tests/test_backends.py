@@ -258,11 +258,14 @@ class StoreKit:
 
         from commune.api.app import create_app
         from commune.errors import CommuneError
+        from commune.govern.members import AuthError
 
         key = make_key(c, "alice", "Ville A", "member-admin")
         make_key(c, "bob", "Ville A", "reader")
         with pytest.raises(CommuneError):
             c.admin.remove_user("bob\x00", "parti", actor=c.actor("alice"))
+        with pytest.raises(AuthError, match="wrong user name or password"):  # as any unknown
+            c.admin.sign_in("bob\x00", "correct horse battery")
         with TestClient(create_app(c), raise_server_exceptions=False) as client:
             r = client.post(
                 "/api/users/bob%00/remove",
@@ -315,6 +318,66 @@ class StoreKit:
             c.admin.add_member(name, kind="town")
         with pytest.raises(NotFound, match=r"known members: Petite Asso, Ville A, Ville B\)$"):
             c.admin.set_member_quotas("Nulle", {"requests_per_day": 5})
+
+    def test_a_remote_models_energy_method_is_kept_whole(self, c):
+        """A remote model's EcoLogits estimate, with this machine's share, runs past 200
+        characters: PostgreSQL refused the ledger row, and the answer with it."""
+        from commune.store import repository as repo
+        from commune.store.schema import usage
+
+        method = (
+            "CPU time x 12 W per core, a configured figure (estimated) + ecologits 0.11.3, "
+            "modelled: gpu (24B active, 24B total, 16-bit), 20 output tokens, FRA electricity "
+            "mix, PUE 1.1-1.4, 80 GB GPUs in EcoLogits' reference server, embodied impacts "
+            "included"
+        )
+        assert len(method) > 200
+        with c.engine.begin() as conn:
+            repo.record_usage(
+                conn,
+                route="ask",
+                mode="generate",
+                model="gpu",
+                input_tokens=100,
+                output_tokens=20,
+                duration_ms=1.0,
+                fallback=False,
+                cpu_seconds=0.1,
+                wh=0.003,
+                energy_method=method,
+                estimated=True,
+            )
+        with c.engine.connect() as conn:
+            assert conn.execute(select(usage.c.energy_method)).scalar_one() == method
+
+    def test_a_licence_ref_too_long_to_record_is_refused_before_anything_is_stored(
+        self, c, tmp_path
+    ):
+        """Its text is recorded under its name (200 characters): SQLite stored a longer one,
+        and on PostgreSQL the add failed on the column's length, an internal error."""
+        from commune.errors import CommuneError
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine ouvre le samedi.\n", "utf-8")
+        name = "LicenseRef-" + "x" * 250
+        with pytest.raises(CommuneError, match="LicenseRef- name is 261 characters long"):
+            c.add([page], collection="mairie", licence=name, licence_text="Texte.")
+        assert c.documents() == [] and c.collections() == []
+        c.add([page], collection="mairie", licence="LicenseRef-" + "x" * 189, licence_text="T.")
+        assert [d["licence"] for d in c.documents()] == ["LicenseRef-" + "x" * 189]
+
+    def test_a_peers_name_is_held_to_the_rule_of_names(self, c):
+        """Over 200 characters, SQLite stored it and PostgreSQL failed on the column's length
+        (an internal error); a line break forged a line of `commune peer list`."""
+        from commune.errors import InvalidRequest
+
+        key = "cmn_abcd_efghijklmnop"
+        for name in ("p" * 201, "ville-b\nville-c"):
+            with pytest.raises(InvalidRequest, match="a peer name must be 1 to 200 characters"):
+                c.add_peer(name, "https://commune.ville-b.fr", key=key)
+        assert c.peers() == []
+        c.add_peer("p" * 200, "https://commune.ville-b.fr", key=key)
+        assert [p["name"] for p in c.peers()] == ["p" * 200]
 
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage

@@ -96,7 +96,9 @@ def sign_in(conn: Connection, user: str, password: str) -> Actor:
     from argon2.exceptions import InvalidHashError, VerificationError
 
     wrong = AuthError("wrong user name or password", "check both, or sign in with an API key")
-    if len(password) > MAX_PASSWORD:
+    # No name holds a NUL (check_name), and PostgreSQL refuses to look one up: the sign-in
+    # page answered it with the database's refusal, uncounted, where SQLite said "wrong".
+    if len(password) > MAX_PASSWORD or "\x00" in user:
         raise wrong
     row = conn.execute(
         select(users.c.name, users.c.password_hash).where(

@@ -123,6 +123,10 @@ LICENCE_REF = re.compile(r"^LicenseRef-[A-Za-z0-9.-]+$", re.IGNORECASE)
 _UNKNOWN_KEYS = "Unknown license key"
 
 
+# The longest LicenseRef-… name: its text is recorded under it (licence_texts.identifier).
+MAX_REF = 200
+
+
 def normalise(expression: str) -> str:
     """Return the canonical SPDX form of ``expression`` or raise with the reason."""
     hint = (
@@ -147,6 +151,14 @@ def normalise(expression: str) -> str:
         )
     if errors:
         raise CommuneError(f"invalid licence {expression!r}: {'; '.join(errors)}", hint)
+    longest = max(info.invalid_symbols, key=len, default="")
+    if len(longest) > MAX_REF:
+        # Its text is recorded under it (licence_texts.identifier, 200 characters): SQLite
+        # stored a longer one, and on PostgreSQL the add failed on the column's length.
+        raise CommuneError(
+            f"a LicenseRef- name is {len(longest)} characters long, over {MAX_REF}",
+            "give your own licence a shorter LicenseRef-NAME",
+        )
     if info.invalid_symbols:  # LicenseRef-… only: SPDX knows none, by definition
         fixed = re.sub(r"(?i)\blicenseref-", "LicenseRef-", expression.strip())
         return str(spdx_licensing().parse(fixed, validate=False))

@@ -869,6 +869,14 @@ PATTERNS = [
         ),
         (r"invalid licence (?P<expr>'[^']*'): (?P<why>.+)", "licence invalide {expr} : {why}"),
         (
+            r"a LicenseRef- name is (?P<n>\d+) characters long, over (?P<max>\d+)",
+            "un nom LicenseRef- compte {n} caractères, plus de {max}",
+        ),
+        (
+            r"give your own licence a shorter LicenseRef-NAME",
+            "donnez à votre licence un LicenseRef-NOM plus court",
+        ),
+        (
             r"give an SPDX expression such as CC-BY-SA-4\.0, etalab-2\.0 or "
             r"'GPL-2\.0-or-later OR CC-BY-SA-3\.0', or your own licence as LicenseRef-NAME",
             "donnez une expression SPDX comme CC-BY-SA-4.0, etalab-2.0 ou "
@@ -961,6 +969,7 @@ PATTERNS = [
             for kind, said in (
                 ("user", "un nom d'utilisateur·rice"),
                 ("member", "un nom de membre"),
+                ("peer", "un nom de pair"),
             )
         ),
         (

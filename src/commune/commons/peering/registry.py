@@ -40,6 +40,11 @@ def add(conn: Connection, name: str, url: str, key: str, actor: Actor) -> Peer:
     name, url, key = name.strip(), url.strip().rstrip("/"), key.strip()
     if not name:
         raise InvalidRequest("a peer needs a name, e.g. commune peer add ville-b URL --key KEY")
+    # Listed one per line and typed back, as people's and members' names; and 200 characters
+    # at most, the column's: SQLite stored a longer one, PostgreSQL failed on it.
+    from commune.govern.members import check_name
+
+    check_name("peer", name)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- reading it checks it ("http://h:x" is refused here, not later)
