@@ -147,6 +147,41 @@ def test_langchain_embeddings_of_many_texts_are_told_the_chunk_size(served):
     assert len(done.embed_documents(texts)) == 65
 
 
+def test_langchain_embeddings_of_long_texts_are_told_a_chunk_size_that_fits(served):
+    """Texts cut as LangChain's splitters cut them (1,000 characters): told chunk_size=64,
+    the caller set it and was refused again, 63,296 characters past [limits]
+    max_embedding_chars (50,000), told only "send them in several requests". The chunk size
+    said now fits both limits for the texts sent."""
+    import httpx
+    import openai
+    from langchain_openai import OpenAIEmbeddings
+
+    url, key, _ = served
+    texts = [f"{i:04d} " + "la collecte des déchets a lieu le mardi. " * 24 for i in range(100)]
+    assert {len(t) for t in texts} == {989}
+    with httpx.Client() as http:  # closed here: a client left to the collector warns later
+        ask = {
+            "model": "use-multilingual-v3",
+            "base_url": url,
+            "api_key": key,
+            "max_retries": 0,
+            "http_client": http,
+            "check_embedding_ctx_length": False,
+        }
+        with pytest.raises(openai.BadRequestError) as refused:
+            OpenAIEmbeddings(**ask).embed_documents(texts)
+        said = refused.value.body["message"]
+        assert said.endswith("OpenAIEmbeddings de LangChain, chunk_size=50)"), said
+        with pytest.raises(openai.BadRequestError) as refused:  # too many characters alone
+            OpenAIEmbeddings(**ask, chunk_size=60).embed_documents(texts)
+        assert refused.value.body["message"] == (
+            "au plus 50000 caractères en tout par requête ([limits] max_embedding_chars), reçu "
+            "59340 (envoyez-les en plusieurs requêtes ; avec OpenAIEmbeddings de LangChain, "
+            "chunk_size=50)"
+        )
+        assert len(OpenAIEmbeddings(**ask, chunk_size=50).embed_documents(texts)) == 100
+
+
 def test_llamaindex_default_text_completions_then_chat(served):
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike

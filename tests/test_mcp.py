@@ -564,6 +564,60 @@ def test_an_agent_is_not_handed_what_the_charter_keeps_out_of_answers(coop, tmp_
     assert "Pas d'évaluation de candidats." in french["refused"]["refused"]
 
 
+def test_an_agent_whose_members_use_the_charter_excludes_is_handed_no_document(coop, monkeypatch):
+    """A charter rule on a declared use (``uses = ["commercial"]``) refuses every question
+    and every search of that member's agents, yet `get_document` and the resource handed
+    them each document whole: the agent read the commons the charter keeps from it, one id
+    after the other, instead of searching."""
+    from mcp.shared.exceptions import MCPError
+
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.govern.members import add_member
+
+    commune, ann, _ = coop
+    with commune.engine.begin() as conn:
+        add_member(conn, "Société D", "other", declared_use="commercial")
+    dan = make_key(commune, "dan", "Société D")
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "service-public"\nuses = ["commercial"]\n'
+        'message_fr = "La charte réserve l\'assistant aux usages non commerciaux."\n'
+        'message_en = "The charter keeps the assistant to non-commercial uses."\n'
+    )
+    doc_id = commune.documents("shared")[0]["id"]
+
+    async def run(key: str) -> dict:  # type: ignore[type-arg]
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        seen: dict = {}  # type: ignore[type-arg]
+        async with Client(server) as c:
+            found = await c.call_tool("search", {"query": "piscine"})
+            seen["search"] = json.loads(text_of(found)).get("refused")
+            r = await c.call_tool("get_document", {"document_id": doc_id})
+            seen["document"] = r.content[0].text if r.is_error else "given"
+            try:
+                await c.read_resource(f"commune://documents/{doc_id}")
+                seen["resource"] = "given"
+            except MCPError as exc:
+                seen["resource"] = str(exc)
+        return seen
+
+    town = asyncio.run(run(ann))  # a use the charter leaves alone
+    assert town == {"search": None, "document": "given", "resource": "given"}, town
+    company = asyncio.run(run(dan))
+    assert "non-commercial uses" in company["search"]
+    for face in ("document", "resource"):
+        assert f"document {doc_id} is not given to agents" in company[face], company
+        assert "The charter keeps the assistant to non-commercial uses." in company[face]
+        assert "your member's declared use (commercial)" in company[face]
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+    french = asyncio.run(run(dan))
+    for face in ("document", "resource"):
+        assert (
+            f"le document {doc_id} n'est pas remis aux agents\u00a0: La charte réserve "
+            "l'assistant aux usages non commerciaux." in french[face]
+        ), french
+        assert "(une personne peut le lire sur le site de la coopérative)" in french[face]
+
+
 def test_the_tools_schemas_say_what_each_argument_takes(commune, monkeypatch):
     """`ask`'s mode was any string to its schema (the tool alone refused a fourth value), and
     no argument said what it was: an agent reads the schemas, nothing else, before it calls.

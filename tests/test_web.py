@@ -1381,6 +1381,28 @@ def test_a_member_admin_sets_their_members_curation_rules_on_the_administration_
     assert r.status_code == 303 and rules_of("mairie") == (1, "curator")
 
 
+def test_the_rules_form_keeps_an_approver_role_the_page_does_not_offer(app, commune):
+    """`commune curation --role` takes any role (a contributor approving, for the operator's
+    own reasons), the page's list offers curator and above: the form showed curator selected
+    for a collection approved by contributors, and changing only the approvals on it raised
+    the role to curator, unsaid."""
+    commune.set_curation_rules("mairie", 2, "contributor")
+    alice = browser(app, "alice")
+    page = alice.get("/admin").page
+    rules = page.split('action="/admin/collections/rules"', 1)[1]
+    form = re.search(r'name="collection" value="mairie">(.*?)</form>', rules, re.S).group(1)
+    selected = re.findall(r'<option value="([a-z-]+)" selected>', form)
+    assert selected == ["contributor"], form
+    r = alice.post(
+        "/admin/collections/rules", {"collection": "mairie", "approvals": "1", "role": selected[0]}
+    )
+    assert r.status_code == 303
+    from commune.govern.policy import OPERATOR
+
+    [now] = [c for c in commune.curation_rules(OPERATOR) if c["name"] == "mairie"]
+    assert (now["approvals"], now["role"]) == (1, "contributor")
+
+
 def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     """Found asking in the web app: a library message is written for a CLI line after
     "Erreur : ", in lower case and without a stop; a page showed it as a sentence of its own,

@@ -488,14 +488,32 @@ class Commune:
         )
         return {"hits": [h.to_json() for h in kept], "withheld": withheld}
 
-    def document_for_agent(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
+    def document_for_agent(
+        self, document_id: int, actor: Actor = OPERATOR, language: str = "fr"
+    ) -> dict[str, Any]:
         """:meth:`document` for a model (an MCP agent): refused, with the reason, where its
         passages are kept out of answers (:meth:`search_for_agent`): a whole document handed
         over is every passage at once."""
+        from commune.charter import steps
         from commune.errors import Forbidden
         from commune.govern.licences import terms_for_use
+        from commune.text.say import say
 
         doc = self.document(document_id, actor=actor)
+        # A charter rule on the member's declared use refuses each of its questions and
+        # searches: its agent was handed every document whole all the same, one id after
+        # the other. (No question here, so only the use can match; the energy budget is
+        # the answers', not a document's reading.)
+        step = steps.refuse(self.charter, "", language, self.library.declared_use(actor), None)
+        if step.outcome == "refused":
+            raise Forbidden(
+                say(
+                    language,
+                    f"le document {document_id} n'est pas remis aux agents\u00a0: {step.reason}",
+                    f"document {document_id} is not given to agents: {step.reason}",
+                ),
+                "a person may read it on the cooperative's site",
+            )
         if doc["tdm_reserved"] and self.settings.charter.tdm_reserved == "exclude":
             raise Forbidden(
                 f"document {document_id} is not given to agents: its rights holder opted out "

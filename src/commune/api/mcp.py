@@ -252,7 +252,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     ) -> str:
         actor = actor_of(ctx)
         with commune.metered("mcp/get_document", actor):
-            doc = commune.document_for_agent(document_id, actor=actor)
+            doc = commune.document_for_agent(document_id, actor=actor, language=language_of(ctx))
         doc.pop("passages")  # the same text again, cut in pieces: the page's business
         text = doc["text"]
         doc["text"] = text[offset : offset + max_chars]
@@ -288,7 +288,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resource", actor):
-                doc = commune.document_for_agent(int(document_id), actor=actor)
+                doc = commune.document_for_agent(int(document_id), actor=actor, language=language)
         except NotFound as exc:
             raise ResourceNotFoundError(localise(exc.in_fields(), language)) from exc
         except CommuneError as exc:

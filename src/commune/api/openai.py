@@ -412,20 +412,27 @@ def _models(commune: Commune) -> dict[str, Any]:
 def _bounded(texts: list[str], limits: LimitsSettings) -> None:
     """A request's inputs within [limits]: 2,000 inputs of 1,000 characters held a worker
     297 s (issue 22), so their number and their characters in all are bounded."""
+    # LangChain's OpenAIEmbeddings sends 1,000 a request unless told otherwise (chunk_size).
+    # The size said fits both limits for texts as long as these: told max_embedding_inputs
+    # (64), a caller whose texts a splitter cut at 1,000 characters sent 64,000 characters
+    # and was refused again, past max_embedding_chars.
+    longest = max((len(t) for t in texts), default=0)
+    fits = min(limits.max_embedding_inputs, limits.max_embedding_chars // max(longest, 1))
+    hint = "send them in several requests"
+    if fits >= 1:  # else one text alone is too long: no chunk size helps
+        hint += f"; with LangChain's OpenAIEmbeddings, chunk_size={fits}"
     if len(texts) > limits.max_embedding_inputs:
         raise InvalidRequest(
             f"at most {limits.max_embedding_inputs} inputs per request ([limits] "
             f"max_embedding_inputs), got {len(texts)}",
-            # LangChain's OpenAIEmbeddings sends 1,000 a request unless told otherwise.
-            "send them in several requests; with LangChain's OpenAIEmbeddings, "
-            f"chunk_size={limits.max_embedding_inputs}",
+            hint,
         )
     chars = sum(len(t) for t in texts)
     if chars > limits.max_embedding_chars:
         raise InvalidRequest(
             f"at most {limits.max_embedding_chars} characters in all per request ([limits] "
             f"max_embedding_chars), got {chars}",
-            "send them in several requests",
+            hint,
         )
 
 
