@@ -272,6 +272,26 @@ def test_a_cooperative_admin_gives_no_key_nor_password_to_another_members_people
     c.admin.add_user("bruno", member="Ville B", actor=boss)
     c.admin.revoke_key(next(k["id"] for k in c.admin.keys() if k["user"] == "bob"), actor=boss)
     c.admin.create_key("reader-a", actor=boss)
+    # A member just added has no admin to give its first one credentials: the refusal says
+    # the operator does (it named "the admins of Ville D", who did not exist yet).
+    c.admin.add_member("Ville D", actor=boss)
+    with pytest.raises(Forbidden) as refusal:
+        c.admin.add_user(
+            "dina", member="Ville D", role="member-admin", actor=boss, password=PASSWORD
+        )
+    assert refusal.value.hint == (
+        "Ville D has no admin yet: the operator gives its first one a password or a key "
+        "(commune user password, commune key create)"
+    )
+    fields = {"csrf": token, "name": "dina", "member": "Ville D", "password": PASSWORD}
+    fields["role"] = "member-admin"
+    r = web.post("/admin/users", data=fields)
+    assert r.status_code == 403
+    assert (
+        "Ville D n'a pas encore d'administrateur·rice : demandez à l'opérateur·rice de donner "
+        "au premier ou à la première un mot de passe ou une clé"
+    ) in html.unescape(r.text)
+    assert not c.admin.user_exists("dina")
     # Ville B's own admin gives them keys and passwords, as before.
     with c.engine.begin() as conn:
         add_user(conn, "bmin", "Ville B", "member-admin")

@@ -300,8 +300,26 @@ def require_credentials(conn: Connection, actor: Actor, user: str) -> None:
 
 def require_credentials_in(conn: Connection, actor: Actor, member: str) -> None:
     """Refuse unless ``actor`` may give a person of ``member`` a key or a password."""
-    decision = can_give_credentials(actor, member_id(conn, member), member)
+    mid = member_id(conn, member)
+    decision = can_give_credentials(actor, mid, member)
     if not decision:
+        admins = conn.execute(
+            select(users.c.id).where(
+                users.c.member_id == mid,
+                users.c.role.in_(("member-admin", "cooperative-admin")),
+                users.c.removed_at.is_(None),
+            )
+        ).first()
+        if admins is None:
+            # A member just added has nobody to give its people credentials but the operator:
+            # "the admins of Ville D" named people who do not exist yet.
+            raise Forbidden(
+                decision.reason,
+                f"{member} has no admin yet: the operator gives its first one a password or a "
+                "key (commune user password, commune key create)",
+                field_hint=f"{member} has no admin yet: ask the operator to give its first one "
+                "a password or a key",
+            )
         raise Forbidden(
             decision.reason,
             f"the admins of {member} give them one, or the operator: commune key create, "

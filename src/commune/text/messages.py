@@ -1319,6 +1319,19 @@ PATTERNS = [
             "privées de {member}",
         ),
         (
+            r"(?P<member>.+) has no admin yet: the operator gives its first one a password or a "
+            r"key \(commune user password, commune key create\)",
+            "{member} n'a pas encore d'administrateur·rice : l'opérateur·rice donne au premier "
+            "ou à la première un mot de passe ou une clé (commune user password, "
+            "commune key create)",
+        ),
+        (
+            r"(?P<member>.+) has no admin yet: ask the operator to give its first one a "
+            r"password or a key",
+            "{member} n'a pas encore d'administrateur·rice : demandez à l'opérateur·rice de "
+            "donner au premier ou à la première un mot de passe ou une clé",
+        ),
+        (
             r"the admins of (?P<member>.+) give them one, or the operator: commune key create, "
             r"commune user password",
             "les administrateur·rices de {member} lui en donnent un·e, ou l'opérateur·rice : "
