@@ -403,37 +403,53 @@ def _figure(value: object, language: str) -> str:
 def _make_again(u: dict[str, Any]) -> str:
     """The command that makes a taken-back change again, where one command does: a takedown
     above all must hold. A rejection, a reinstatement, an owner change or a dropped
-    collection are made again by reading them (their subject says which)."""
+    collection are made again by reading them (their subject says which). Each name is
+    quoted for the shell as it needs (a collection "Ressources humaines", a user "Jean
+    Dupont"): printed bare, the command took its second word for another argument."""
+    import shlex
+
     details = u.get("details") or {}
     action, subject = u["action"], u["subject"]
     kind, _, name = subject.partition(" ")
+    word = shlex.quote(name)
     if action == "retire" and kind == "document":
         n, category = name.split()[0], u.get("category", "other")
         return f'commune retire {n} --category {category} --reason "…"'
     if action == "visibility" and kind == "collection" and details.get("visibility"):
         owner = details.get("owner")
-        member = f' --member "{owner}"' if details["visibility"] == "private" and owner else ""
-        return f"commune visibility {name} {details['visibility']}{member}"
+        member = (
+            f" --member {shlex.quote(owner)}"
+            if details["visibility"] == "private" and owner
+            else ""
+        )
+        return f"commune visibility {word} {details['visibility']}{member}"
     if action == "curation-rules" and kind == "collection":
         return (
-            f"commune curation {name} --approvals {details.get('approvals_required')} "
+            f"commune curation {word} --approvals {details.get('approvals_required')} "
             f"--role {details.get('approver_role')}"
         )
     if action == "role-grant" and kind == "user" and details.get("role"):
-        return f"commune user set-role {name} {details['role']}"
+        if details.get("member"):
+            # The grant of a person added since the backup (govern/members.add_user): the
+            # restored database has no such person, and set-role answered "no user named".
+            return (
+                f"commune user add {word} --member {shlex.quote(str(details['member']))} "
+                f"--role {details['role']}"
+            )
+        return f"commune user set-role {word} {details['role']}"
     if action == "password-set" and kind == "user":
-        return f"commune user password {name}"
+        return f"commune user password {word}"
     if action in ("user-quotas", "member-quotas") and kind in ("user", "member"):
         after = details.get("after") or {}
         options = " ".join(
             f"--clear {k.replace('_', '-')}" if v is None else f"--{k.replace('_', '-')} {v}"
             for k, v in after.items()
         )
-        return f'commune {kind} set "{name}" {options}'.rstrip() if options else ""
+        return f"commune {kind} set {word} {options}".rstrip() if options else ""
     if action == "peer-unshare" and kind == "collection":
-        return f"commune share {name} --off"
+        return f"commune share {word} --off"
     if action == "peer-remove" and kind == "peer":
-        return f"commune peer remove {name}"
+        return f"commune peer remove {word}"
     return ""
 
 
