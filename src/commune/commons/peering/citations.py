@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -105,6 +106,10 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
                 f"passage {cid} was not returned to this peer by /peer/search in the last "
                 "day, or its citation was already counted: nothing was recorded"
             )
+    # One report is one answer of the peer's: its rows share a key, as a member's answer's do
+    # (commons/credits.record), or an answer citing two of a contributor's passages counted
+    # as two answers on their line of `commune credits`.
+    answer = uuid4().hex
     rows = [
         {
             "created_at": now(),
@@ -115,6 +120,7 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
             "revision_id": details[cid]["revision_id"],
             "contributor": details[cid]["contributor"],
             "citations": 1,
+            "answer": answer,
         }
         for cid in sorted(counts)
     ]
