@@ -316,6 +316,36 @@ class StoreKit:
         with pytest.raises(NotFound, match=r"known members: Petite Asso, Ville A, Ville B\)$"):
             c.admin.set_member_quotas("Nulle", {"requests_per_day": 5})
 
+    def test_what_a_peer_gives_of_a_cited_passage_is_kept_as_the_store_can(self, c):
+        """A peer's title with a NUL character, or a document id past PostgreSQL's
+        integers (the peer's to give): on PostgreSQL every answer citing that passage
+        failed, its asker told of a NUL character they never sent, or of an internal
+        error. SQLite stored both."""
+        from commune.commons.peering.citations import record_peer_sources
+        from commune.store.schema import peer_citations
+
+        cited = {"peer": "coop-b", "licence": "CC-BY\x00", "contributor": "V\x00B"}
+        with c.engine.begin() as conn:
+            record_peer_sources(
+                conn,
+                "ask",
+                [
+                    {**cited, "document_id": 7, "title": "Pisc\x00ine", "citations": 1},
+                    {**cited, "document_id": 2**40, "title": "Marché", "citations": 1},
+                ],
+                c.actor(None),
+            )
+        with c.engine.connect() as conn:
+            kept = conn.execute(
+                select(
+                    peer_citations.c.document_id,
+                    peer_citations.c.title,
+                    peer_citations.c.licence,
+                    peer_citations.c.contributor,
+                )
+            ).all()
+        assert [tuple(r) for r in kept] == [(7, "Piscine", "CC-BY", "VB")]
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

@@ -132,24 +132,32 @@ def record_peer_sources(
     conn: Connection, route: str, cited: list[dict[str, Any]], actor: Actor
 ) -> None:
     """Keep the peers' documents an answer of this home cited (each: peer, document_id,
-    title, licence, contributor, citations). A contributor's name is the peer's to give: it
-    is kept to the column's 200 characters, which PostgreSQL holds to (SQLite stores any
-    length). Longer, every answer citing that peer's passage failed on PostgreSQL."""
-    if cited:
-        conn.execute(
-            insert(peer_citations),
-            [
-                {
-                    "created_at": now(),
-                    "route": route,
-                    "member_id": actor.member_id,
-                    "user_id": actor.user_id,
-                    **c,
-                    "contributor": _within(c.get("contributor"), peer_citations.c.contributor),
-                }
-                for c in cited
-            ],
-        )
+    title, licence, contributor, citations). What a peer gives is kept as PostgreSQL can
+    store it (SQLite stores anything): a contributor's name to the column's 200 characters,
+    its texts without NUL characters, and no document whose id is past the column's
+    integers (a Commune peer's ids are its database's). Otherwise every answer citing that
+    peer's passage failed on PostgreSQL, the asker told of a NUL character they never
+    sent, or of an internal error."""
+    rows = [
+        {
+            "created_at": now(),
+            "route": route,
+            "member_id": actor.member_id,
+            "user_id": actor.user_id,
+            **c,
+            "title": _no_nul(c["title"]),
+            "licence": _no_nul(c.get("licence")),
+            "contributor": _within(_no_nul(c.get("contributor")), peer_citations.c.contributor),
+        }
+        for c in cited
+        if -(2**31) <= int(c["document_id"]) < 2**31
+    ]
+    if rows:
+        conn.execute(insert(peer_citations), rows)
+
+
+def _no_nul(value: str | None) -> str | None:
+    return None if value is None else value.replace("\x00", "")
 
 
 def _within(value: str | None, column: Any) -> str | None:
