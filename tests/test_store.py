@@ -665,10 +665,14 @@ def test_the_commands_a_restore_prints_to_make_changes_again_run(commune, corpus
     from click.testing import CliRunner
 
     from commune.cli import cli
+    from commune.core import Commune
 
     commune.admin.add_member("Ville A", kind="town")
+    commune.admin.add_member("Ville B", kind="town")
     commune.admin.add_user("Jean Dupont", member="Ville A", role="reader")
     commune.add([corpus / "pool.txt"], collection="Ressources humaines", licence="etalab-2.0")
+    commune.add([corpus / "library.md"], collection="archives", licence="etalab-2.0")
+    commune.set_visibility("archives", "private", member="Ville A")
     run = CliRunner(env={"LANG": "en_GB.UTF-8"})
     assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
     commune.admin.add_user("Anne Martin", member="Ville A", role="curator")
@@ -678,11 +682,13 @@ def test_the_commands_a_restore_prints_to_make_changes_again_run(commune, corpus
     commune.set_visibility("Ressources humaines", "private", member="Ville A")
     commune.set_curation_rules("Ressources humaines", 2, "curator")
     commune.admin.set_password("Jean Dupont", "un mot de passe nouveau")
+    # Handed to Ville B: the owner the backup holds kept it, and the command was refused.
+    commune.set_visibility("archives", "shared", member="Ville B", transfer=True)
     commune.close()
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
     commands = [line.strip() for line in r.output.splitlines() if line.startswith("    commune ")]
-    assert len(commands) == 7, r.output  # one for each change
+    assert len(commands) == 8, r.output  # one for each change, the transfer's in the next
     assert "commune user add 'Anne Martin' --member 'Ville A' --role curator" in commands
     for command in commands:
         args = shlex.split(command)[1:]
@@ -691,6 +697,9 @@ def test_the_commands_a_restore_prints_to_make_changes_again_run(commune, corpus
         given = "un mot de passe neuf\n" if "password" in args else None
         done = run.invoke(cli, ["--home", str(home), *args], input=given)
         assert done.exit_code == 0, (command, done.output)
+    with Commune(home) as again:
+        [archives] = [c for c in again.collections() if c["name"] == "archives"]
+    assert (archives["visibility"], archives["owner"]) == ("shared", "Ville B")
 
 
 def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpus, home, tmp_path):

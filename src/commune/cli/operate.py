@@ -326,12 +326,17 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
             ),
             err=True,
         )
+        handed: set[str] = set()  # collections a transfer gave another owner, in this list
         for u in undone:
             click.echo(f"  {u['at']}  {u['actor']}  {u['action']}  {u['subject']}", err=True)
             what = _undone_value(u, language)
             if what:
                 click.echo(f"    {what}", err=True)
-            again = _make_again(u)
+            if u["action"] == "transfer":
+                handed.add(u["subject"])
+            again = _make_again(u, handed=u["action"] == "visibility" and u["subject"] in handed)
+            if u["action"] == "visibility":
+                handed.discard(u["subject"])
             if again:
                 click.echo(f"    {again}", err=True)
     # A revocation made after the backup is undone by the restore: said, with the command.
@@ -400,12 +405,16 @@ def _figure(value: object, language: str) -> str:
     return text.replace(".", ",") if language == "fr" else text
 
 
-def _make_again(u: dict[str, Any]) -> str:
+def _make_again(u: dict[str, Any], handed: bool = False) -> str:
     """The command that makes a taken-back change again, where one command does: a takedown
-    above all must hold. A rejection, a reinstatement, an owner change or a dropped
-    collection are made again by reading them (their subject says which). Each name is
+    above all must hold. A rejection, a reinstatement or a dropped collection are made
+    again by reading them (their subject says which); an owner change, by the visibility
+    line after it. Each name is
     quoted for the shell as it needs (a collection "Ressources humaines", a user "Jean
-    Dupont"): printed bare, the command took its second word for another argument."""
+    Dupont"): printed bare, the command took its second word for another argument. A
+    visibility set with a transfer (``handed``: its owner changed just before, in the same
+    command) is made again with --transfer: without it, the owner the backup holds keeps
+    the collection and the command is refused."""
     import shlex
 
     details = u.get("details") or {}
@@ -417,11 +426,9 @@ def _make_again(u: dict[str, Any]) -> str:
         return f'commune retire {n} --category {category} --reason "…"'
     if action == "visibility" and kind == "collection" and details.get("visibility"):
         owner = details.get("owner")
-        member = (
-            f" --member {shlex.quote(owner)}"
-            if details["visibility"] == "private" and owner
-            else ""
-        )
+        member = ""
+        if owner and (handed or details["visibility"] == "private"):
+            member = f" --member {shlex.quote(owner)}" + (" --transfer" if handed else "")
         return f"commune visibility {word} {details['visibility']}{member}"
     if action == "curation-rules" and kind == "collection":
         return (
