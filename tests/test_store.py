@@ -684,12 +684,23 @@ def test_the_commands_a_restore_prints_to_make_changes_again_run(commune, corpus
     commune.admin.set_password("Jean Dupont", "un mot de passe nouveau")
     # Handed to Ville B: the owner the backup holds kept it, and the command was refused.
     commune.set_visibility("archives", "shared", member="Ville B", transfer=True)
+    # A member added since, with its person, and a peer: gone, and nothing said so.
+    commune.admin.add_member("Les Amis du Lac", kind="association", declared_use="commercial")
+    commune.admin.add_user("zoé", member="Les Amis du Lac")
+    commune.admin.issue_peer("coop-z")
     commune.close()
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
     commands = [line.strip() for line in r.output.splitlines() if line.startswith("    commune ")]
-    assert len(commands) == 8, r.output  # one for each change, the transfer's in the next
+    # One for each change (the transfer's in the visibility after it; the peer's person's
+    # in its issue).
+    assert len(commands) == 11, r.output
     assert "commune user add 'Anne Martin' --member 'Ville A' --role curator" in commands
+    assert commands[-3:] == [
+        "commune member add 'Les Amis du Lac' --kind association --declared-use commercial",
+        "commune user add zoé --member 'Les Amis du Lac' --role reader",
+        "commune peer issue coop-z",
+    ], r.output
     for command in commands:
         args = shlex.split(command)[1:]
         if "password" in args:  # asked at a terminal, which the runner has not

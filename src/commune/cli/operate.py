@@ -327,6 +327,7 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
             err=True,
         )
         handed: set[str] = set()  # collections a transfer gave another owner, in this list
+        peers: set[str] = set()  # peers issued in this list: `peer issue` adds their user
         for u in undone:
             click.echo(f"  {u['at']}  {u['actor']}  {u['action']}  {u['subject']}", err=True)
             what = _undone_value(u, language)
@@ -334,6 +335,10 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
                 click.echo(f"    {what}", err=True)
             if u["action"] == "transfer":
                 handed.add(u["subject"])
+            if u["action"] == "member-add" and (u.get("details") or {}).get("kind") == "peer":
+                peers.add(u["subject"].partition(" ")[2])
+            if u["action"] == "role-grant" and (u.get("details") or {}).get("member") in peers:
+                continue  # the peer's own user, which its `peer issue` above adds again
             again = _make_again(u, handed=u["action"] == "visibility" and u["subject"] in handed)
             if u["action"] == "visibility":
                 handed.discard(u["subject"])
@@ -363,6 +368,7 @@ _UNDONE_WORDS = {
     "visibility": ("lecteur·rices", "readers"),
     "transfer": ("propriétaire", "owner"),
     "role-grant": ("rôle", "role"),
+    "member-add": ("type", "kind"),
     "user-quotas": ("plafonds", "caps"),
     "member-quotas": ("quotas", "quotas"),
 }
@@ -386,6 +392,8 @@ def _undone_value(u: dict[str, Any], language: str) -> str:
         value = f"{details.get('from_owner') or '—'} → {details.get('to_owner') or '—'}"
     elif action == "role-grant":
         value = str(details.get("role", ""))
+    elif action == "member-add":
+        value = str(details.get("kind", ""))
     else:
         after = details.get("after") or {}
         none = "aucun" if language == "fr" else "none"
@@ -405,6 +413,15 @@ def _figure(value: object, language: str) -> str:
     return text.replace(".", ",") if language == "fr" else text
 
 
+def _shell_word(name: str) -> str:
+    """``name`` as a shell reads it back: bare if it is one plain word (accents included,
+    as a person types "zoé"), else quoted."""
+    import re
+    import shlex
+
+    return name if re.fullmatch(r"[\w@%+=:,./-]+", name) else shlex.quote(name)
+
+
 def _make_again(u: dict[str, Any], handed: bool = False) -> str:
     """The command that makes a taken-back change again, where one command does: a takedown
     above all must hold. A rejection, a reinstatement or a dropped collection are made
@@ -415,12 +432,19 @@ def _make_again(u: dict[str, Any], handed: bool = False) -> str:
     visibility set with a transfer (``handed``: its owner changed just before, in the same
     command) is made again with --transfer: without it, the owner the backup holds keeps
     the collection and the command is refused."""
-    import shlex
-
     details = u.get("details") or {}
     action, subject = u["action"], u["subject"]
     kind, _, name = subject.partition(" ")
-    word = shlex.quote(name)
+    word = _shell_word(name)
+    if action == "member-add" and kind == "member":
+        # A member added since the backup: the restored database has none, and the lines
+        # for its people (user add --member) were refused.
+        if details.get("kind") == "peer":
+            return f"commune peer issue {word}"
+        return (
+            f"commune member add {word} --kind {details.get('kind', 'other')} "
+            f"--declared-use {details.get('declared_use', 'non-commercial')}"
+        )
     if action == "retire" and kind == "document":
         n, category = name.split()[0], u.get("category", "other")
         return f'commune retire {n} --category {category} --reason "…"'
@@ -428,7 +452,7 @@ def _make_again(u: dict[str, Any], handed: bool = False) -> str:
         owner = details.get("owner")
         member = ""
         if owner and (handed or details["visibility"] == "private"):
-            member = f" --member {shlex.quote(owner)}" + (" --transfer" if handed else "")
+            member = f" --member {_shell_word(owner)}" + (" --transfer" if handed else "")
         return f"commune visibility {word} {details['visibility']}{member}"
     if action == "curation-rules" and kind == "collection":
         return (
@@ -440,7 +464,7 @@ def _make_again(u: dict[str, Any], handed: bool = False) -> str:
             # The grant of a person added since the backup (govern/members.add_user): the
             # restored database has no such person, and set-role answered "no user named".
             return (
-                f"commune user add {word} --member {shlex.quote(str(details['member']))} "
+                f"commune user add {word} --member {_shell_word(str(details['member']))} "
                 f"--role {details['role']}"
             )
         return f"commune user set-role {word} {details['role']}"

@@ -275,6 +275,7 @@ UNDONE_ACTIONS = (
     "drop-collection",
     "peer-unshare",
     "peer-remove",
+    "member-add",  # a member added since: gone, and its people's lines refused without it
     "role-grant",
     "user-quotas",
     "member-quotas",
