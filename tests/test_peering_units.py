@@ -595,3 +595,22 @@ def test_a_peers_answer_citing_two_passages_of_one_contributor_is_one_answer(hom
     [town] = report["contributors"]
     assert (town["documents"], town["answers"], town["citations"]) == (2, 1, 2)
     assert [d["answers"] for d in report["documents"]] == [1, 1]
+
+
+def test_an_answer_citing_two_passages_of_a_peers_document_is_one_answer(home):
+    """The peers' documents an answer cited came a row per passage: two passages of one
+    peer's document read "answers 2" on its line of `commune credits` (from peers)."""
+    from datetime import UTC, datetime
+
+    from commune.commons.peering.citations import record_peer_sources
+    from commune.core import Commune
+
+    one = {"peer": "coop-b", "document_id": 7, "title": "Piscine", "licence": "CC-BY-4.0"}
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            passages = [{**one, "contributor": "Ville B", "citations": n} for n in (2, 1)]
+            record_peer_sources(conn, "api/ask", passages, c.actor(None))
+            record_peer_sources(conn, "api/ask", passages[:1], c.actor(None))
+        report = c.credits(datetime.now(UTC).strftime("%Y-%m"))
+    [line] = report["from_peers"]
+    assert (line["answers"], line["citations"]) == (2, 5)

@@ -138,8 +138,18 @@ def record_peer_sources(
     integers (a Commune peer's ids are its database's). Otherwise every answer citing that
     peer's passage failed on PostgreSQL, the asker told of a NUL character they never
     sent, or of an internal error."""
-    rows = [
-        {
+    # One row per document the answer cited, its passages' citations summed, as a member's
+    # answer's credits (commons/credits.record): a row per passage counted an answer citing
+    # two passages of a peer's document as two answers on its line of `commune credits`.
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for c in cited:
+        if not -(2**31) <= int(c["document_id"]) < 2**31:
+            continue
+        key = (c["peer"], int(c["document_id"]))
+        if key in rows:
+            rows[key]["citations"] += c["citations"]
+            continue
+        rows[key] = {
             "created_at": now(),
             "route": route,
             "member_id": actor.member_id,
@@ -149,11 +159,8 @@ def record_peer_sources(
             "licence": _no_nul(c.get("licence")),
             "contributor": _within(_no_nul(c.get("contributor")), peer_citations.c.contributor),
         }
-        for c in cited
-        if -(2**31) <= int(c["document_id"]) < 2**31
-    ]
     if rows:
-        conn.execute(insert(peer_citations), rows)
+        conn.execute(insert(peer_citations), list(rows.values()))
 
 
 def _no_nul(value: str | None) -> str | None:
