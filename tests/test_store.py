@@ -688,13 +688,16 @@ def test_the_commands_a_restore_prints_to_make_changes_again_run(commune, corpus
     commune.admin.add_member("Les Amis du Lac", kind="association", declared_use="commercial")
     commune.admin.add_user("zoé", member="Les Amis du Lac")
     commune.admin.issue_peer("coop-z")
+    # Added and removed since: not to be added again.
+    commune.admin.add_user("paul", member="Ville A", role="curator")
+    commune.admin.remove_user("paul", "parti")
     commune.close()
     r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
     commands = [line.strip() for line in r.output.splitlines() if line.startswith("    commune ")]
     # One for each change (the transfer's in the visibility after it; the peer's person's
     # in its issue).
-    assert len(commands) == 11, r.output
+    assert len(commands) == 11 and "paul" not in r.output, r.output
     assert "commune user add 'Anne Martin' --member 'Ville A' --role curator" in commands
     assert commands[-3:] == [
         "commune member add 'Les Amis du Lac' --kind association --declared-use commercial",
