@@ -379,6 +379,36 @@ class StoreKit:
         c.add_peer("p" * 200, "https://commune.ville-b.fr", key=key)
         assert [p["name"] for p in c.peers()] == ["p" * 200]
 
+    def test_what_a_peer_gives_of_a_cited_passage_is_kept_as_the_store_can(self, c):
+        """A peer's title with a NUL character, or a document id past PostgreSQL's
+        integers (the peer's to give): on PostgreSQL every answer citing that passage
+        failed, its asker told of a NUL character they never sent, or of an internal
+        error. SQLite stored both."""
+        from commune.commons.peering.citations import record_peer_sources
+        from commune.store.schema import peer_citations
+
+        cited = {"peer": "coop-b", "licence": "CC-BY\x00", "contributor": "V\x00B"}
+        with c.engine.begin() as conn:
+            record_peer_sources(
+                conn,
+                "ask",
+                [
+                    {**cited, "document_id": 7, "title": "Pisc\x00ine", "citations": 1},
+                    {**cited, "document_id": 2**40, "title": "Marché", "citations": 1},
+                ],
+                c.actor(None),
+            )
+        with c.engine.connect() as conn:
+            kept = conn.execute(
+                select(
+                    peer_citations.c.document_id,
+                    peer_citations.c.title,
+                    peer_citations.c.licence,
+                    peer_citations.c.contributor,
+                )
+            ).all()
+        assert [tuple(r) for r in kept] == [(7, "Piscine", "CC-BY", "VB")]
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 
@@ -688,6 +718,67 @@ class StoreKit:
             ).scalar_one()
             served = conn.execute(select(documents.c.published_revision_id)).scalar_one()
         assert (status, served == pending["id"]) in (("published", True), ("rejected", False))
+
+    def test_a_retirement_and_rules_lowered_at_once_leave_one_decision(
+        self, c, tmp_path, monkeypatch
+    ):
+        """A takedown of a document whose new text waits for an approval, while its
+        collection's rules are lowered to none: on PostgreSQL the retirement held the
+        document's row and waited for the audit log, the rules held the audit log and
+        waited to publish the text on that row, and one of them failed (deadlock)."""
+        from commune.commons import curation
+        from commune.store.schema import documents
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        c.set_curation_rules("mairie", 1, "curator")
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")  # held for one approval
+        [document] = c.documents()
+        both_there = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+        append, newer = curation.audit.append, curation._newer_published
+
+        def wait() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_there.wait()
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if action == "retire":  # its document's row written, the audit log not yet
+                wait()
+            return append(conn, actor, action, *args, **kwargs)
+
+        def read(*args):  # type: ignore[no-untyped-def]
+            found = newer(*args)
+            wait()  # the rules' audit row written, the text not yet published
+            return found
+
+        monkeypatch.setattr(curation.audit, "append", audited)
+        monkeypatch.setattr(curation, "_newer_published", read)
+        outcomes: list[str] = []
+
+        def retire() -> None:
+            try:
+                c.retire(document["id"], "données personnelles", category="personal-data")
+                outcomes.append("retired")
+            except Exception as e:  # noqa: BLE001
+                outcomes.append(type(e).__name__)
+
+        def lower() -> None:
+            try:
+                done = c.set_curation_rules("mairie", 0, "curator")
+                outcomes.append(f"released {done.released}")
+            except Exception as e:  # noqa: BLE001
+                outcomes.append(type(e).__name__)
+
+        threads = [threading.Thread(target=retire), threading.Thread(target=lower)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert sorted(outcomes) in (["released 0", "retired"], ["released 1", "retired"])
+        with c.engine.connect() as conn:
+            assert conn.execute(select(documents.c.status)).scalar_one() == "retired"
 
     def test_a_days_requests_are_counted_on_its_utc_day(self, c):
         """A PostgreSQL database set to Europe/Paris (initdb's default on a French host)

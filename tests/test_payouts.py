@@ -273,6 +273,24 @@ def test_admins_see_the_payouts_page_and_contributors_their_own_line(month, home
         assert alice.get("/payouts?month=abc").status_code == 400
 
 
+def test_the_payouts_page_shows_a_month_paid_out_without_a_fund_in_commune_toml(home) -> None:
+    """A month issued with --amount keeps that fund, as `commune payouts` shows it; the page
+    said no fund was set while commune.toml had none."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_web import Browser
+
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        c.issue_payouts("2025-01", "42")
+        assert c.payouts("2025-01").fund == Decimal("42.00")  # the CLI's
+        alice = Browser(create_app(c))
+        assert alice.sign_in("alice").status_code == 303
+        page = alice.get("/payouts?month=2025-01").page
+        assert "Aucun fonds" not in page and "42,00 EUR" in page, page
+        assert "Aucun fonds de rétribution n'est fixé" in alice.get("/payouts?month=2025-02").page
+
+
 def test_an_amount_takes_a_decimal_comma_and_a_huge_one_is_refused_in_one_line() -> None:
     # "12,50" was refused in English although the CLI prints amounts so; 1e40 raised a
     # traceback from Decimal's quantize (review findings).

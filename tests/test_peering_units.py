@@ -557,3 +557,60 @@ def test_a_peer_documents_title_is_forgotten_once_the_peer_says_it_retired_it(ho
         shown = run(home, "credits", "--month", month, lang=lang)
         assert shown.exit_code == 0, shown.output
         assert "Dupont" not in shown.output and retired in shown.output
+
+
+def test_a_peers_answer_citing_two_passages_of_one_contributor_is_one_answer(home, tmp_path):
+    """A peer's citation report is one answer of theirs: one citing two of a contributor's
+    passages read "answers 2" on the contributor's line of `commune credits` (its rows had
+    no answer's key, unlike a member's answer's, migration 0018)."""
+    from datetime import UTC, datetime
+
+    from commune.core import Commune
+
+    for name, text in (
+        ("recycling.md", RECYCLING),
+        ("market.md", "# Market\n\nA market stall costs 12 euros per day at the recycling fair.\n"),
+    ):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        added = run(
+            home,
+            "add",
+            str(tmp_path / name),
+            "--collection",
+            "open-b",
+            "--licence",
+            "CC-BY-4.0",
+            "--contributor",
+            "Ville B",
+        )
+        assert added.exit_code == 0, added.output
+    for args in (("share", "open-b"), ("peer", "issue", "coop-a")):
+        assert run(home, *args).exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        hits = c.peer_search("recycling", actor=peer, k=2)["hits"]
+        assert len({h["document_id"] for h in hits}) == 2, hits
+        assert c.peer_desk.cited({h["chunk_id"]: 1 for h in hits}, peer) == 2
+        report = c.credits(datetime.now(UTC).strftime("%Y-%m"))
+    [town] = report["contributors"]
+    assert (town["documents"], town["answers"], town["citations"]) == (2, 1, 2)
+    assert [d["answers"] for d in report["documents"]] == [1, 1]
+
+
+def test_an_answer_citing_two_passages_of_a_peers_document_is_one_answer(home):
+    """The peers' documents an answer cited came a row per passage: two passages of one
+    peer's document read "answers 2" on its line of `commune credits` (from peers)."""
+    from datetime import UTC, datetime
+
+    from commune.commons.peering.citations import record_peer_sources
+    from commune.core import Commune
+
+    one = {"peer": "coop-b", "document_id": 7, "title": "Piscine", "licence": "CC-BY-4.0"}
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            passages = [{**one, "contributor": "Ville B", "citations": n} for n in (2, 1)]
+            record_peer_sources(conn, "api/ask", passages, c.actor(None))
+            record_peer_sources(conn, "api/ask", passages[:1], c.actor(None))
+        report = c.credits(datetime.now(UTC).strftime("%Y-%m"))
+    [line] = report["from_peers"]
+    assert (line["answers"], line["citations"]) == (2, 5)

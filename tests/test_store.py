@@ -655,6 +655,67 @@ def test_a_restore_names_the_keys_it_makes_active_again(commune, corpus, home, t
     assert "revoked since the backup" not in r.output  # the replaced one had revoked none
 
 
+def test_the_commands_a_restore_prints_to_make_changes_again_run(commune, corpus, home, tmp_path):
+    """Each command the restore prints to make a taken-back change again runs as printed,
+    names with spaces in them too: they were printed bare ("commune visibility Ressources
+    humaines private"), and a person added since the backup was given "commune user
+    set-role", which answered that no such user exists."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    commune.admin.add_member("Ville A", kind="town")
+    commune.admin.add_member("Ville B", kind="town")
+    commune.admin.add_user("Jean Dupont", member="Ville A", role="reader")
+    commune.add([corpus / "pool.txt"], collection="Ressources humaines", licence="etalab-2.0")
+    commune.add([corpus / "library.md"], collection="archives", licence="etalab-2.0")
+    commune.set_visibility("archives", "private", member="Ville A")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    commune.admin.add_user("Anne Martin", member="Ville A", role="curator")
+    commune.admin.set_role("Jean Dupont", "contributor")
+    commune.admin.set_user_quotas("Jean Dupont", {"requests_per_day": 5})
+    commune.admin.set_member_quotas("Ville A", {"tokens_per_month": 1000, "wh_per_month": None})
+    commune.set_visibility("Ressources humaines", "private", member="Ville A")
+    commune.set_curation_rules("Ressources humaines", 2, "curator")
+    commune.admin.set_password("Jean Dupont", "un mot de passe nouveau")
+    # Handed to Ville B: the owner the backup holds kept it, and the command was refused.
+    commune.set_visibility("archives", "shared", member="Ville B", transfer=True)
+    # A member added since, with its person, and a peer: gone, and nothing said so.
+    commune.admin.add_member("Les Amis du Lac", kind="association", declared_use="commercial")
+    commune.admin.add_user("zoé", member="Les Amis du Lac")
+    commune.admin.issue_peer("coop-z")
+    # Added and removed since: not to be added again.
+    commune.admin.add_user("paul", member="Ville A", role="curator")
+    commune.admin.remove_user("paul", "parti")
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    commands = [line.strip() for line in r.output.splitlines() if line.startswith("    commune ")]
+    # One for each change (the transfer's in the visibility after it; the peer's person's
+    # in its issue).
+    assert len(commands) == 11 and "paul" not in r.output, r.output
+    assert "commune user add 'Anne Martin' --member 'Ville A' --role curator" in commands
+    assert commands[-3:] == [
+        "commune member add 'Les Amis du Lac' --kind association --declared-use commercial",
+        "commune user add zoé --member 'Les Amis du Lac' --role reader",
+        "commune peer issue coop-z",
+    ], r.output
+    for command in commands:
+        args = shlex.split(command)[1:]
+        if "password" in args:  # asked at a terminal, which the runner has not
+            args.append("--stdin")
+        given = "un mot de passe neuf\n" if "password" in args else None
+        done = run.invoke(cli, ["--home", str(home), *args], input=given)
+        assert done.exit_code == 0, (command, done.output)
+    with Commune(home) as again:
+        [archives] = [c for c in again.collections() if c["name"] == "archives"]
+    assert (archives["visibility"], archives["owner"]) == ("shared", "Ville B")
+
+
 def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpus, home, tmp_path):
     """The backup holds the sessions open when it was made and the people and collections
     as they were: a session signed out since, a person removed since, a password changed
@@ -712,7 +773,7 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
     assert listed[:11] == [
         "commune user password chloe",
         "readers: private",
-        'commune visibility rh private --member "Ville A"',
+        "commune visibility rh private --member 'Ville A'",
         "category: personal-data",
         f'commune retire {pool} --category personal-data --reason "…"',
         "rules: 2 / curator",
@@ -720,7 +781,7 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
         "role: curator",
         "commune user set-role chloe curator",
         "caps: requests-per-day 5, wh-per-month none",
-        'commune user set "chloe" --requests-per-day 5 --clear wh-per-month',
+        "commune user set chloe --requests-per-day 5 --clear wh-per-month",
     ], r.output
     # The copy goes again with the document: no line of its own.
     assert sum("  retire  document" in line for line in undone) == 1

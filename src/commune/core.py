@@ -1052,6 +1052,13 @@ class Commune:
             weights = payout_weights_at(conn, end) or charter.payouts
             return build(conn, month, fund, weights, currency=self.settings.cooperative.currency)
 
+    def payouts_issued(self, month: str) -> bool:
+        """Whether ``month`` was paid out (issued once it was over): it keeps that fund."""
+        from commune.commons.payouts import issued_fund
+
+        with self.engine.connect() as conn:
+            return issued_fund(conn, month) is not None
+
     def issue_payouts(
         self, month: str, amount: float | str | None = None, actor: Actor = OPERATOR
     ) -> tuple[PayoutStatement, str]:

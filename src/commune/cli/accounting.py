@@ -73,7 +73,8 @@ def statement(
 @click.option("--month", help="The month, as YYYY-MM.")
 @click.option(
     "--amount",
-    help="The fund to split, in euros (default: [payouts] monthly_eur in commune.toml).",
+    help="The fund to split, in euros (default: the fund the month was issued with once "
+    "over, else [payouts] monthly_eur in commune.toml).",
 )
 @click.option("--out", type=click.Path(file_okay=False), help="Write CSV, JSON and HTML here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")

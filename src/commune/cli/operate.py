@@ -326,12 +326,22 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
             ),
             err=True,
         )
+        handed: set[str] = set()  # collections a transfer gave another owner, in this list
+        peers: set[str] = set()  # peers issued in this list: `peer issue` adds their user
         for u in undone:
             click.echo(f"  {u['at']}  {u['actor']}  {u['action']}  {u['subject']}", err=True)
             what = _undone_value(u, language)
             if what:
                 click.echo(f"    {what}", err=True)
-            again = _make_again(u)
+            if u["action"] == "transfer":
+                handed.add(u["subject"])
+            if u["action"] == "member-add" and (u.get("details") or {}).get("kind") == "peer":
+                peers.add(u["subject"].partition(" ")[2])
+            if u["action"] == "role-grant" and (u.get("details") or {}).get("member") in peers:
+                continue  # the peer's own user, which its `peer issue` above adds again
+            again = _make_again(u, handed=u["action"] == "visibility" and u["subject"] in handed)
+            if u["action"] == "visibility":
+                handed.discard(u["subject"])
             if again:
                 click.echo(f"    {again}", err=True)
     # A revocation made after the backup is undone by the restore: said, with the command.
@@ -358,6 +368,7 @@ _UNDONE_WORDS = {
     "visibility": ("lecteur·rices", "readers"),
     "transfer": ("propriétaire", "owner"),
     "role-grant": ("rôle", "role"),
+    "member-add": ("type", "kind"),
     "user-quotas": ("plafonds", "caps"),
     "member-quotas": ("quotas", "quotas"),
 }
@@ -381,6 +392,8 @@ def _undone_value(u: dict[str, Any], language: str) -> str:
         value = f"{details.get('from_owner') or '—'} → {details.get('to_owner') or '—'}"
     elif action == "role-grant":
         value = str(details.get("role", ""))
+    elif action == "member-add":
+        value = str(details.get("kind", ""))
     else:
         after = details.get("after") or {}
         none = "aucun" if language == "fr" else "none"
@@ -400,40 +413,74 @@ def _figure(value: object, language: str) -> str:
     return text.replace(".", ",") if language == "fr" else text
 
 
-def _make_again(u: dict[str, Any]) -> str:
+def _shell_word(name: str) -> str:
+    """``name`` as a shell reads it back: bare if it is one plain word (accents included,
+    as a person types "zoé"), else quoted."""
+    import re
+    import shlex
+
+    return name if re.fullmatch(r"[\w@%+=:,./-]+", name) else shlex.quote(name)
+
+
+def _make_again(u: dict[str, Any], handed: bool = False) -> str:
     """The command that makes a taken-back change again, where one command does: a takedown
-    above all must hold. A rejection, a reinstatement, an owner change or a dropped
-    collection are made again by reading them (their subject says which)."""
+    above all must hold. A rejection, a reinstatement or a dropped collection are made
+    again by reading them (their subject says which); an owner change, by the visibility
+    line after it. Each name is
+    quoted for the shell as it needs (a collection "Ressources humaines", a user "Jean
+    Dupont"): printed bare, the command took its second word for another argument. A
+    visibility set with a transfer (``handed``: its owner changed just before, in the same
+    command) is made again with --transfer: without it, the owner the backup holds keeps
+    the collection and the command is refused."""
     details = u.get("details") or {}
     action, subject = u["action"], u["subject"]
     kind, _, name = subject.partition(" ")
+    word = _shell_word(name)
+    if action == "member-add" and kind == "member":
+        # A member added since the backup: the restored database has none, and the lines
+        # for its people (user add --member) were refused.
+        if details.get("kind") == "peer":
+            return f"commune peer issue {word}"
+        return (
+            f"commune member add {word} --kind {details.get('kind', 'other')} "
+            f"--declared-use {details.get('declared_use', 'non-commercial')}"
+        )
     if action == "retire" and kind == "document":
         n, category = name.split()[0], u.get("category", "other")
         return f'commune retire {n} --category {category} --reason "…"'
     if action == "visibility" and kind == "collection" and details.get("visibility"):
         owner = details.get("owner")
-        member = f' --member "{owner}"' if details["visibility"] == "private" and owner else ""
-        return f"commune visibility {name} {details['visibility']}{member}"
+        member = ""
+        if owner and (handed or details["visibility"] == "private"):
+            member = f" --member {_shell_word(owner)}" + (" --transfer" if handed else "")
+        return f"commune visibility {word} {details['visibility']}{member}"
     if action == "curation-rules" and kind == "collection":
         return (
-            f"commune curation {name} --approvals {details.get('approvals_required')} "
+            f"commune curation {word} --approvals {details.get('approvals_required')} "
             f"--role {details.get('approver_role')}"
         )
     if action == "role-grant" and kind == "user" and details.get("role"):
-        return f"commune user set-role {name} {details['role']}"
+        if details.get("member"):
+            # The grant of a person added since the backup (govern/members.add_user): the
+            # restored database has no such person, and set-role answered "no user named".
+            return (
+                f"commune user add {word} --member {_shell_word(str(details['member']))} "
+                f"--role {details['role']}"
+            )
+        return f"commune user set-role {word} {details['role']}"
     if action == "password-set" and kind == "user":
-        return f"commune user password {name}"
+        return f"commune user password {word}"
     if action in ("user-quotas", "member-quotas") and kind in ("user", "member"):
         after = details.get("after") or {}
         options = " ".join(
             f"--clear {k.replace('_', '-')}" if v is None else f"--{k.replace('_', '-')} {v}"
             for k, v in after.items()
         )
-        return f'commune {kind} set "{name}" {options}'.rstrip() if options else ""
+        return f"commune {kind} set {word} {options}".rstrip() if options else ""
     if action == "peer-unshare" and kind == "collection":
-        return f"commune share {name} --off"
+        return f"commune share {word} --off"
     if action == "peer-remove" and kind == "peer":
-        return f"commune peer remove {name}"
+        return f"commune peer remove {word}"
     return ""
 
 

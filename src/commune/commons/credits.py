@@ -18,7 +18,7 @@ from commune.store.schema import credits, documents
 
 def _answer_key() -> ColumnElement[str]:
     """What tells one answer's rows from another's: its key, or the row itself where none
-    was recorded (rows written before it, a peer's returns)."""
+    was recorded (rows written before it)."""
     return func.coalesce(credits.c.answer, literal("row ") + cast(credits.c.id, String))
 
 
@@ -43,7 +43,8 @@ def report(conn: Connection, month: str) -> dict[str, Any]:
             documents.c.title,
             documents.c.licence,
             func.coalesce(credits.c.contributor, "(unknown)").label("contributor"),
-            func.count(credits.c.id).label("answers"),
+            # A peer's answer has a row per passage it cited: two of one document, one answer.
+            func.count(func.distinct(_answer_key())).label("answers"),
             func.sum(credits.c.citations).label("citations"),
         )
         .select_from(credits.join(documents, documents.c.id == credits.c.document_id))

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.licences import (
@@ -168,12 +168,17 @@ def _hold_waiting(conn: Connection, coll_id: int) -> None:
     the rules lowered at once deadlocked (one failed), or the release published what the
     curator was rejecting. In id order, so that two changes of rules never wait for each
     other; a review holds one revision only."""
+    _hold_proposed(conn, documents.c.collection_id == coll_id)
+
+
+def _hold_proposed(conn: Connection, where: ColumnElement[bool]) -> None:
+    """Hold the waiting revisions of the documents ``where`` selects, in id order."""
     from commune.store.db import lock
 
     waiting = conn.execute(
         select(revisions.c.id)
         .join(documents, documents.c.id == revisions.c.document_id)
-        .where(documents.c.collection_id == coll_id, revisions.c.status == "proposed")
+        .where(where, revisions.c.status == "proposed")
         .order_by(revisions.c.id)
     ).scalars()
     for revision_id in waiting.all():
@@ -886,6 +891,11 @@ def retire(
         conn, coll, actor, f"no document {document_id} that is not already retired", "retire"
     )
     _hold_files(conn, document_id)
+    # And its waiting revisions, before its row is written: rules lowered at once held the
+    # audit log and waited to publish one of them on that row, while this waited for the
+    # audit log (on PostgreSQL, a deadlock: one failed). The rules' change now waits here,
+    # or this for it, and finds the document retired (or the text published).
+    _hold_proposed(conn, documents.c.id == document_id)
     done = conn.execute(
         update(documents)
         .where(documents.c.id == document_id)

@@ -275,6 +275,7 @@ UNDONE_ACTIONS = (
     "drop-collection",
     "peer-unshare",
     "peer-remove",
+    "member-add",  # a member added since: gone, and its people's lines refused without it
     "role-grant",
     "user-quotas",
     "member-quotas",
@@ -296,16 +297,22 @@ def _undone(replaced: Path, restored: Path) -> list[dict[str, Any]]:
                 same = raw.execute("SELECT hash FROM audit_log WHERE id = ?", (last[0],)).fetchone()
                 if same is None or same[0] != last[1]:
                     return []
-            marks = ", ".join("?" for _ in UNDONE_ACTIONS)
+            marks = ", ".join("?" for _ in (*UNDONE_ACTIONS, "user-remove"))
             rows = raw.execute(
                 "SELECT created_at, actor, action, subject, details FROM audit_log "
                 f"WHERE id > ? AND action IN ({marks}) ORDER BY id",
-                (last[0] if last else 0, *UNDONE_ACTIONS),
+                (last[0] if last else 0, *UNDONE_ACTIONS, "user-remove"),
             ).fetchall()
     except sqlite3.Error:
         return []  # not a Commune database after all: there is nothing to compare
+    # A person removed since: what was done to them before does not hold (a person added
+    # since and removed was listed to be added again). Their removal is named on its own
+    # line when the backup holds them (_revived_users).
+    removed = {subject for _, _, action, subject, _ in rows if action == "user-remove"}
     undone = []
     for at, actor, action, subject, details in rows:
+        if subject in removed:
+            continue
         try:
             said = json.loads(details)
         except ValueError:

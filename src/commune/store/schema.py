@@ -248,8 +248,8 @@ credits = Table(
     Column("contributor", String(200), nullable=True),
     Column("citations", Integer, nullable=False),
     # One key for the rows of one answer (a row per document it cited): a contributor's
-    # answers are counted by it, not by rows. None on rows written before it, and on a
-    # peer's returns, which count one each.
+    # answers are counted by it, not by rows (a peer's report of its answer's passages too).
+    # None on rows written before it, which count one each.
     Column("answer", String(32), nullable=True),
     Index("ix_credits_created_at", "created_at"),
     # A peer's search reads the documents its answers cited (peering/citations.retired_cited).

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -105,6 +106,10 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
                 f"passage {cid} was not returned to this peer by /peer/search in the last "
                 "day, or its citation was already counted: nothing was recorded"
             )
+    # One report is one answer of the peer's: its rows share a key, as a member's answer's do
+    # (commons/credits.record), or an answer citing two of a contributor's passages counted
+    # as two answers on their line of `commune credits`.
+    answer = uuid4().hex
     rows = [
         {
             "created_at": now(),
@@ -115,6 +120,7 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
             "revision_id": details[cid]["revision_id"],
             "contributor": details[cid]["contributor"],
             "citations": 1,
+            "answer": answer,
         }
         for cid in sorted(counts)
     ]
@@ -126,24 +132,39 @@ def record_peer_sources(
     conn: Connection, route: str, cited: list[dict[str, Any]], actor: Actor
 ) -> None:
     """Keep the peers' documents an answer of this home cited (each: peer, document_id,
-    title, licence, contributor, citations). A contributor's name is the peer's to give: it
-    is kept to the column's 200 characters, which PostgreSQL holds to (SQLite stores any
-    length). Longer, every answer citing that peer's passage failed on PostgreSQL."""
-    if cited:
-        conn.execute(
-            insert(peer_citations),
-            [
-                {
-                    "created_at": now(),
-                    "route": route,
-                    "member_id": actor.member_id,
-                    "user_id": actor.user_id,
-                    **c,
-                    "contributor": _within(c.get("contributor"), peer_citations.c.contributor),
-                }
-                for c in cited
-            ],
-        )
+    title, licence, contributor, citations). What a peer gives is kept as PostgreSQL can
+    store it (SQLite stores anything): a contributor's name to the column's 200 characters,
+    its texts without NUL characters, and no document whose id is past the column's
+    integers (a Commune peer's ids are its database's). Otherwise every answer citing that
+    peer's passage failed on PostgreSQL, the asker told of a NUL character they never
+    sent, or of an internal error."""
+    # One row per document the answer cited, its passages' citations summed, as a member's
+    # answer's credits (commons/credits.record): a row per passage counted an answer citing
+    # two passages of a peer's document as two answers on its line of `commune credits`.
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for c in cited:
+        if not -(2**31) <= int(c["document_id"]) < 2**31:
+            continue
+        key = (c["peer"], int(c["document_id"]))
+        if key in rows:
+            rows[key]["citations"] += c["citations"]
+            continue
+        rows[key] = {
+            "created_at": now(),
+            "route": route,
+            "member_id": actor.member_id,
+            "user_id": actor.user_id,
+            **c,
+            "title": _no_nul(c["title"]),
+            "licence": _no_nul(c.get("licence")),
+            "contributor": _within(_no_nul(c.get("contributor")), peer_citations.c.contributor),
+        }
+    if rows:
+        conn.execute(insert(peer_citations), list(rows.values()))
+
+
+def _no_nul(value: str | None) -> str | None:
+    return None if value is None else value.replace("\x00", "")
 
 
 def _within(value: str | None, column: Any) -> str | None:

@@ -34,8 +34,10 @@ PayoutsReader = Annotated[Actor, Depends(payouts_reader)]
 
 
 def month_statement(commune: Commune, month: str) -> tuple[PayoutStatement | None, str]:
-    """The month's payouts, or None and why not (no fund set in commune.toml)."""
-    if not commune.settings.payouts.monthly_eur:
+    """The month's payouts, or None and why not (no fund set in commune.toml, and the month
+    not issued: a month paid out keeps the fund it was issued with, as `commune payouts`
+    shows it, and the page said no fund was set)."""
+    if not commune.settings.payouts.monthly_eur and not commune.payouts_issued(month):
         return None, _(
             "No payouts fund is set: the operator sets [payouts] monthly_eur in commune.toml."
         )
