@@ -793,6 +793,33 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
     assert r.exit_code == 0 and "undoes" not in r.output and "removed since" not in r.output
 
 
+def test_what_a_restore_takes_back_is_said_in_french(commune, corpus, home, tmp_path):
+    """In French the values a restore takes back read as French ("lecteur·rices : private",
+    "rôle : curator", "catégorie : personal-data" were the audit's English words); the
+    commands keep the CLI's."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_key
+
+    make_key(commune, "chloe", "Ville A")
+    commune.add([corpus / "pool.txt"], collection="rh", licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    commune.set_visibility("rh", "private", member="Ville A")
+    commune.admin.set_role("chloe", "curator")
+    [doc] = [d["id"] for d in commune.documents() if d["collection"] == "rh"]
+    commune.retire(doc, "données", category="personal-data")
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    said = [line.strip() for line in r.output.splitlines()]
+    assert "lecteur·rices\u00a0: privée" in said, r.output
+    assert "rôle\u00a0: curateur·rice" in said
+    assert "catégorie\u00a0: données personnelles" in said
+    assert "commune user set-role chloe curator" in said
+
+
 def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_path):
     """Migration 0013 records the key a web session was opened with, so that revoking the key
     ends the session. A session opened before it recorded nothing: one opened with a key

@@ -10,7 +10,9 @@ from typing import Any
 
 import click
 
+from commune.cli import speech
 from commune.cli.group import StageBars, cli, close_home, commune_of, dumps
+from commune.text.messages import RETIRE_CATEGORIES as CATEGORIES_FR
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
 from commune.text.say import say
@@ -374,6 +376,10 @@ _UNDONE_WORDS = {
 }
 
 
+# The values as a French reader names them (the commands below keep the CLI's words).
+_VISIBILITIES = {"private": "privée", "shared": "partagée", "public": "publique"}
+
+
 def _undone_value(u: dict[str, Any], language: str) -> str:
     """The value a change the restore takes back had set ("readers: private", "role:
     curator"): the line named the change and not what it was, so that making it again meant
@@ -382,16 +388,20 @@ def _undone_value(u: dict[str, Any], language: str) -> str:
     action = u["action"]
     if action not in _UNDONE_WORDS:
         return ""
+    french = language == "fr"
     if action == "retire":
-        value = str(u.get("category", "other"))
+        category = str(u.get("category", "other"))
+        value = CATEGORIES_FR.get(category, category) if french else category
     elif action == "curation-rules":
-        value = f"{details.get('approvals_required')} / {details.get('approver_role')}"
+        approver = speech.role(str(details.get("approver_role")), language)
+        value = f"{details.get('approvals_required')} / {approver}"
     elif action == "visibility":
-        value = str(details.get("visibility", ""))
+        visibility = str(details.get("visibility", ""))
+        value = _VISIBILITIES.get(visibility, visibility) if french else visibility
     elif action == "transfer":
         value = f"{details.get('from_owner') or '—'} → {details.get('to_owner') or '—'}"
     elif action == "role-grant":
-        value = str(details.get("role", ""))
+        value = speech.role(str(details.get("role", "")), language)
     elif action == "member-add":
         value = str(details.get("kind", ""))
     else:
