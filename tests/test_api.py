@@ -181,6 +181,32 @@ def test_a_stream_that_fails_midway_ends_with_an_error_event(client, monkeypatch
     assert any(error["incident"] in rec.getMessage() and rec.exc_info for rec in caplog.records)
 
 
+def test_two_writers_meeting_on_one_name_is_a_conflict_to_retry(commune):
+    """A unique key two writers hit at once wrote nothing, and the request may be sent again:
+    answered 500, a client's retry logic read a bug of the server's."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import IntegrityError
+
+    from commune.api.app import create_app
+
+    def taken(*args: object, **kwargs: object) -> None:
+        cause = sqlite3.IntegrityError("UNIQUE constraint failed: users.name")
+        raise IntegrityError("INSERT INTO users", {}, cause)
+
+    client = TestClient(
+        create_app(commune, require_auth=False),
+        raise_server_exceptions=False,
+        base_url="http://127.0.0.1",
+    )
+    commune.search = taken  # type: ignore[method-assign]
+    r = client.post("/api/search", json={"query": "verre"})
+    body = r.json()
+    assert r.status_code == 409 and body["code"] == "conflict", body
+    assert body["incident"] and "INSERT" not in r.text
+
+
 def test_api_docs_work_offline(client):
     # Swagger UI came from a CDN and the page was blank without internet: now it is local.
     page = client.get("/docs")

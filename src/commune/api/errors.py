@@ -70,6 +70,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     403: _refusal("The key's role or member may not do this."),
     404: _refusal("No such document, collection, member or model."),
     413: _refusal("The body is over [limits] max_upload_mb (uploads) or max_body_kb."),
+    409: _refusal("Another request wrote the same thing at the same moment: retry."),
     429: _refusal("A quota, or too many wrong keys: retry after Retry-After seconds."),
     503: _refusal("The server is answering as many requests as it may: retry in a second."),
 }
@@ -150,7 +151,10 @@ async def _too_large(request: Request, exc: Exception) -> Response:
 async def _incident(request: Request, exc: Exception) -> Response:
     where = f"on {request.method} {request.url.path}"
     failed = incident(exc, language_of(request), where)
-    return error_response(request, 500, failed.message, code=failed.code, incident=failed.number)
+    # Two writers met on one name (or PostgreSQL broke a deadlock): the request wrote nothing
+    # and may be sent again, which 409 says to a client's retry logic; a 500 says "a bug".
+    status = 409 if failed.code == "conflict" else 500
+    return error_response(request, status, failed.message, code=failed.code, incident=failed.number)
 
 
 # The machine-facing routes, and the API's documents: their errors stay JSON whatever the
