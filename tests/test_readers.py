@@ -538,6 +538,28 @@ def test_a_windows_1252_text_is_read_as_the_html_reader_reads_it(name):
     assert said == text and "\x92" not in said
 
 
+@pytest.mark.parametrize("name", ["cr.txt", "cr.md", "cr.html"])
+def test_windows_1252_french_quotes_are_not_taken_for_utf_8(name):
+    # "été" and the non-breaking space before "»" are e9 a0 bb, the shape of a UTF-8
+    # character (U+903B): the file was refused as "mixes UTF-8 with another encoding", and
+    # the page declaring UTF-8 read with replacement characters.
+    text = "Le maire a dit\u00a0: «\u00a0le budget a été voté\u00a0». CAFÉ\u00a0: ouvert."
+    data = text.encode("cp1252")
+    if name.endswith(".html"):
+        data = b'<html><head><meta charset="utf-8"></head><body><p>' + data + b"</p></body></html>"
+    said = " ".join(b.text for b in read_file(data, Path(name)).blocks)
+    assert "le budget a été voté" in said and "\ufffd" not in said
+    # Russian in UTF-8 is all sequences no Western text makes, and stays UTF-8: with a
+    # byte of another encoding, refused as a mix, or read as UTF-8 where it says so.
+    russian = "Протокол заседания совета".encode() + b" caf\xe9"
+    if name.endswith(".html"):
+        page = b'<html><head><meta charset="utf-8"></head><body><p>' + russian + b"</p></body>"
+        assert "Протокол заседания" in read_file(page, Path(name)).blocks[0].text
+    else:
+        with pytest.raises(IngestError, match="mixes UTF-8 with another"):
+            read_file(russian, Path(name))
+
+
 def test_two_markdown_sections_of_one_name_each_have_their_own_anchor() -> None:
     """A citation of the second "Example" links to it, not to the first (GitHub's rule)."""
     from commune.ingest.chunking import chunk_blocks

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import UTF8_SEQUENCE, by_bom
+from commune.ingest.encoding import by_bom, holds_utf8
 from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
@@ -162,7 +162,7 @@ def decode_text(data: bytes, path: Path) -> str:
     # (ingest/html.py), and as Windows' Notepad saves "ANSI" in France. Refused, such a
     # file was sent to iconv -f latin1, which turned its quotes (0x92, 0x93) into invisible
     # control characters; and a town hall's secretary has no iconv.
-    if UTF8_SEQUENCE.search(data):
+    if holds_utf8(data):
         # UTF-8's accents beside bytes no UTF-8 has: a file pasted together from two
         # encodings, which either reading would garble.
         raise IngestError(bad, "it mixes UTF-8 with another encoding: save it again as UTF-8")
