@@ -236,6 +236,47 @@ def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     assert "Un avis." in [b.text for b in ruled.blocks] and ruled.title == "avis"
 
 
+def test_a_table_row_s_two_equal_cells_are_two_columns(tmp_path):
+    # Found in review: the cells of a row were told apart by their text, so that "1 €" for
+    # residents and "1 €" for the others read "Moins de 500 | 1 €", a column lost, in a
+    # spreadsheet, an OpenDocument text and a Word table. A merged Word cell, which
+    # python-docx gives once per column it spans, is still read once.
+    import docx
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    rows = [["Quotient", "Résidents", "Extérieurs"], ["Moins de 500", "1 €", "1 €"]]
+    want = ["Quotient | Résidents | Extérieurs", "Moins de 500 | 1 € | 1 €"]
+    ods = read(make_ods(tmp_path / "tarifs.ods", {"Cantine": rows}))
+    assert [b.text for b in ods.blocks] == want
+
+    text = OpenDocumentText()
+    table = Table(name="T1")
+    for cells in rows:
+        row = TableRow()
+        for value in cells:
+            cell = TableCell()
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        table.addElement(row)
+    text.text.addElement(table)
+    text.save(str(tmp_path / "tarifs.odt"))
+    assert [b.text for b in read(tmp_path / "tarifs.odt").blocks] == want
+
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=3)
+    for r, cells in enumerate(rows):
+        for c, value in enumerate(cells):
+            grid.cell(r, c).text = value
+    grid.cell(2, 0).merge(grid.cell(2, 2)).text = "Gratuit le dimanche"
+    word.save(str(tmp_path / "tarifs.docx"))
+    assert [b.text for b in read(tmp_path / "tarifs.docx").blocks] == [
+        *want,
+        "Gratuit le dimanche",
+    ]
+
+
 def test_odt_and_docx_list_items_keep_a_marker(tmp_path):
     """As HTML's (test_html_list_items_keep_their_markers): an item's first paragraph opens
     with "- ", a numbered heading stays a heading."""

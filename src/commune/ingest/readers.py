@@ -37,9 +37,10 @@ READINGS: dict[str, str] = {
     "text/html": "html-5",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
-    "application/vnd.oasis.opendocument.text": "odt-4",
+    # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
+    "application/vnd.oasis.opendocument.text": "odt-5",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-4",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
 }
@@ -602,8 +603,10 @@ def read_odt(data: bytes, path: Path) -> Parsed:
         if el.qname[1] == "table-row":
             # A row on one line, its cells apart, as a Word table's (read_docx): each cell a
             # paragraph of its own, "Moins de 500" and "1 €" no longer read as one row.
+            # A merged cell is one table-cell and covered ones, which are not read: two cells
+            # of the same text are two columns ("1 €" for residents and for the others).
             cells = [_odf_text(cell) for cell in el.childNodes if _odf_name(cell) == "table-cell"]
-            if row := " | ".join(dict.fromkeys(c for c in cells if c)):
+            if row := " | ".join(c for c in cells if c):
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
         content = teletype.extractText(el).strip()
@@ -727,7 +730,7 @@ def read_ods(data: bytes, path: Path) -> Parsed:
             if _odf_name(row) != "table-row":
                 continue
             cells = [_odf_text(c) for c in row.childNodes if _odf_name(c) == "table-cell"]
-            if text := " | ".join(dict.fromkeys(c for c in cells if c)):
+            if text := " | ".join(c for c in cells if c):  # two equal cells: two columns
                 blocks.append(Block(text, (name,) if name else ()))
     return Parsed(
         title=_odf_title(doc) or path.stem,
@@ -759,9 +762,12 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             for row in item.rows:
-                cells = [c.text.strip() for c in row.cells if c.text.strip()]
-                if cells:
-                    blocks.append(Block(" | ".join(dict.fromkeys(cells)), _docx_headings(stack)))
+                # A merged cell comes once per column it spans, as the same object: read
+                # once. Two cells of the same text are two columns, both read (they were
+                # told apart by their text, and "1 €" for residents and others read once).
+                texts = (c.text.strip() for c in dict.fromkeys(row.cells))
+                if cells := [t for t in texts if t]:
+                    blocks.append(Block(" | ".join(cells), _docx_headings(stack)))
             continue
         para = item
         content = para.text.strip()
