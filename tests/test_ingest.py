@@ -95,6 +95,28 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
 
 
+def test_a_page_stored_garbled_by_its_wrong_charset_is_read_again(commune, tmp_path):
+    # Found in review: a page converted to UTF-8 that still declares ISO-8859-1 was stored
+    # as "DÃ©libÃ©ration" by the reading before the bytes were believed over the
+    # declaration ("html-5"); added again after the upgrade it was "unchanged", and stayed
+    # garbled, since that reading kept its name.
+    from sqlalchemy import update
+
+    page = tmp_path / "delib.html"
+    page.write_bytes(
+        '<html><head><meta charset="iso-8859-1"><title>Délibération</title></head><body>'
+        "<p>Le conseil municipal a approuvé les tarifs de la cantine scolaire.</p>"
+        "</body></html>".encode()
+    )
+    commune.add([page], licence="etalab-2.0")
+    with commune.engine.begin() as conn:  # as that reading stored it
+        conn.execute(update(revisions).values(reading="html-5", title="DÃ©libÃ©ration"))
+    s = commune.add([page], licence="etalab-2.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    [doc] = commune.documents()
+    assert doc["title"] == "Délibération"
+
+
 def test_a_file_added_again_without_its_licence_is_unchanged(commune, tmp_path):
     # Found by an exploratory test: `commune add p.txt` again without the --licence and
     # --publisher given the first time said "1 updated" and held a new revision without a

@@ -33,8 +33,10 @@ READINGS: dict[str, str] = {
     # boxes and examples, 30% of its words, had been dropped (ingest/html.py); then its
     # list items with their markers, which the answers read as items ("html-4": "html-3"
     # also put one before a text numbered by hand, a heading or a table's row; "html-5": an
-    # item's number as the page shows it, with <li value> and <ol reversed>).
-    "text/html": "html-5",
+    # item's number as the page shows it, with <li value> and <ol reversed>; "html-6": a
+    # charset its bytes contradict gives way to them, a page converted to UTF-8 that still
+    # declared ISO-8859-1 had been stored as "DÃ©libÃ©ration", which no search finds).
+    "text/html": "html-6",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
