@@ -67,8 +67,8 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     commune.add([corpus], licence="etalab-2.0")
     with commune.engine.connect() as conn:
         types = conn.execute(select(revisions.c.media_type)).scalars().all()
-    reread = sum(1 for t in types if t in READINGS)  # HTML, PDF, ODT and Word today
-    assert "text/html" in READINGS and "text/markdown" not in READINGS
+    reread = sum(1 for t in types if t in READINGS)  # HTML, Markdown, PDF, ODT and Word today
+    assert "text/html" in READINGS and "text/plain" not in READINGS
     page = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
     with commune.engine.begin() as conn:  # as stored by a version that recorded no reading
         conn.execute(update(revisions).values(reading=None))
@@ -115,6 +115,26 @@ def test_a_page_stored_garbled_by_its_wrong_charset_is_read_again(commune, tmp_p
     assert (s.updated, s.unchanged) == (1, 0)
     [doc] = commune.documents()
     assert doc["title"] == "Délibération"
+
+
+def test_a_markdown_file_stored_with_its_front_matter_as_text_is_read_again(commune, tmp_path):
+    # Found in review: a Markdown export stored before its YAML front matter was read (a
+    # passage "--- title: … ---", the file's name for title) was "unchanged" when added
+    # again after the upgrade, and kept both: Markdown's reading had no name to change.
+    from sqlalchemy import update
+
+    page = tmp_path / "horaires.md"
+    page.write_text(
+        '---\ntitle: "Horaires de la mairie"\n---\n\n'
+        "La mairie est ouverte du lundi au vendredi, de neuf heures à midi.\n"
+    )
+    commune.add([page], licence="etalab-2.0")
+    with commune.engine.begin() as conn:  # as a version that read no front matter stored it
+        conn.execute(update(revisions).values(reading=None, title="horaires"))
+    s = commune.add([page], licence="etalab-2.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    [doc] = commune.documents()
+    assert doc["title"] == "Horaires de la mairie"
 
 
 def test_a_file_added_again_without_its_licence_is_unchanged(commune, tmp_path):

@@ -45,6 +45,9 @@ READINGS: dict[str, str] = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
+    # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
+    # with the file's name for title; a table's rows each a block, not one paragraph.
+    "text/markdown": "md-2",
 }
 
 
