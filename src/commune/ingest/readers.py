@@ -572,7 +572,16 @@ def too_packed(unpacked: int, packed: int) -> bool:
     )
 
 
-def check_archive(data: bytes, path: Path) -> None:
+# odfpy holds an OpenDocument file's XML as Python objects, some 26 bytes of memory for each
+# byte (a 12 MB content.xml took 340 MB): the 300 MB a zip may unpack to would have taken
+# 8 GB, from a 1.5 MB upload at a ratio the zip-bomb check lets through, or from a large
+# spreadsheet sent whole. 40 MB of XML is some 200,000 rows of a sheet, about 1 GB to read.
+MAX_ODF_XML = 40_000_000
+
+
+def check_archive(data: bytes, path: Path, xml_limit: int | None = None) -> None:
+    """Refuse an Office file that would unpack to too much; ``xml_limit``: the most XML its
+    reader may hold in memory (MAX_ODF_XML for odfpy's)."""
     import zipfile
 
     try:
@@ -587,6 +596,13 @@ def check_archive(data: bytes, path: Path) -> None:
             f"{len(data) / 1_000_000:.1f} MB, refused as a likely zip bomb",
             "save the document again from its editor, or split it",
         )
+    xml = sum(i.file_size for i in infos if i.filename.lower().endswith(".xml"))
+    if xml_limit is not None and xml > xml_limit:
+        raise IngestError(
+            f"{path.name}: {xml / 1_000_000:.0f} MB of text and layout to read, "
+            f"over the {xml_limit // 1_000_000} MB Commune reads of such a file",
+            "split it into smaller files (a sheet or a chapter each)",
+        )
 
 
 @reader(".odt")
@@ -594,7 +610,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     from odf import teletype
     from odf.opendocument import load
 
-    check_archive(data, path)
+    check_archive(data, path, MAX_ODF_XML)
     try:
         doc = load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
@@ -722,7 +738,7 @@ def read_ods(data: bytes, path: Path) -> Parsed:
     from odf.opendocument import load
     from odf.table import Table
 
-    check_archive(data, path)
+    check_archive(data, path, MAX_ODF_XML)
     try:
         doc = load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
