@@ -633,7 +633,7 @@ def test_a_pdf_with_scanned_pages_says_they_cannot_be_found(commune, home, tmp_p
     from tests.fixtures import make_pdf
 
     pdf = tmp_path / "deliberation.pdf"
-    pdf.write_bytes(make_pdf(["Le conseil approuve la convention.", "", ""]))
+    pdf.write_bytes(make_pdf(["Le conseil approuve la convention.", None, None]))
     note = (
         "deliberation.pdf: pages without text (scanned?): 2 of 3, which no search finds: "
         "run OCR on it (ocrmypdf) and add it again"
@@ -642,8 +642,12 @@ def test_a_pdf_with_scanned_pages_says_they_cannot_be_found(commune, home, tmp_p
     assert s.added == 1 and s.outcomes[0].note == note
     whole = make_pdf(["Page une du texte.", "Page deux du texte."])
     assert read_file(whole, Path("entier.pdf")).missing is None
+    # A page that draws nothing at all (left blank for printing on both sides) is no
+    # scanned page: said so, the contributor ran an OCR that found nothing either.
+    blank = make_pdf(["Page une du texte.", "", "Page trois du texte."])
+    assert read_file(blank, Path("recto-verso.pdf")).missing is None
     annexes = tmp_path / "annexes.pdf"
-    annexes.write_bytes(make_pdf(["Annexe une : le plan du gymnase.", ""]))
+    annexes.write_bytes(make_pdf(["Annexe une : le plan du gymnase.", None]))
     r = CliRunner().invoke(
         cli, ["--home", str(home), "add", str(annexes)], env={"LANG": "fr_FR.UTF-8"}
     )

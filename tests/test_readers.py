@@ -384,7 +384,7 @@ def test_bad_files_raise_one_line_errors_that_say_what_to_do(tmp_path, name, dat
 
 def test_pdf_without_text_suggests_ocr(tmp_path):
     p = tmp_path / "scan.pdf"
-    p.write_bytes(make_pdf([""]))
+    p.write_bytes(make_pdf([None]))
     with pytest.raises(IngestError, match="OCR"):
         read(p)
 

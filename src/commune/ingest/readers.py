@@ -448,9 +448,11 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
         pages = []
+        drawn = []  # whether each page draws anything: a blank one is no scanned one
         for number in range(len(pdf)):
             page = pdf[number]
             pages.append(page.get_textpage().get_text_range())
+            drawn.append(pdfium.raw.FPDFPage_CountObjects(page.raw) > 0)
             page.close()
     finally:
         pdf.close()
@@ -472,7 +474,9 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     # Pages without text among pages with text: scanned pages (annexes scanned after a typed
     # deliberation), which no search reads. Added in silence, the file was taken for
     # searchable whole; all of them without text, it is refused (read_file: "OCR first").
-    blank = sum(1 for raw in pages if not raw.strip())
+    # A page that draws nothing is left blank on purpose (before an annex, for printing on
+    # both sides): counted, it sent the contributor to an OCR that finds nothing either.
+    blank = sum(1 for raw, ink in zip(pages, drawn, strict=True) if ink and not raw.strip())
     missing = None
     if 0 < blank < len(pages):
         missing = (
