@@ -236,6 +236,26 @@ def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     assert "Un avis." in [b.text for b in ruled.blocks] and ruled.title == "avis"
 
 
+def test_an_opendocument_file_is_read_as_what_it_is_whatever_its_name(tmp_path):
+    # Found in review: a spreadsheet named .odt, or a text named .ods, failed with
+    # "unreadable: AttributeError" and nothing of what to do.
+    from odf.opendocument import OpenDocumentPresentation
+
+    sheet = make_ods(tmp_path / "tarifs.ods", {"Cantine": [["Moins de 500", "1 €"]]})
+    text = make_odt(tmp_path / "note.odt", "Note", [("Horaires", ["Ouvert le lundi."])])
+    parsed = read_file(sheet.read_bytes(), Path("tarifs.odt"))
+    assert parsed.media_type == "application/vnd.oasis.opendocument.spreadsheet"
+    assert [b.text for b in parsed.blocks] == ["Moins de 500 | 1 €"]
+    parsed = read_file(text.read_bytes(), Path("note.ods"))
+    assert parsed.media_type == "application/vnd.oasis.opendocument.text"
+    assert "Ouvert le lundi." in [b.text for b in parsed.blocks]
+    slides = OpenDocumentPresentation()
+    slides.save(str(tmp_path / "diapos.odp"))
+    for name in ("diapos.odt", "diapos.ods"):
+        with pytest.raises(IngestError, match="neither a text nor a spreadsheet"):
+            read_file((tmp_path / "diapos.odp").read_bytes(), Path(name))
+
+
 def test_a_table_row_s_two_equal_cells_are_two_columns(tmp_path):
     # Found in review: the cells of a row were told apart by their text, so that "1 €" for
     # residents and "1 €" for the others read "Moins de 500 | 1 €", a column lost, in a

@@ -619,6 +619,8 @@ def read_odt(data: bytes, path: Path) -> Parsed:
         doc = load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
         raise IngestError(f"{path.name}: not a readable OpenDocument text ({exc})") from None
+    if _odf_body(doc, path) == "spreadsheet":
+        return _read_sheets(doc, path)
     _clamp_spaces(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
@@ -740,13 +742,33 @@ def read_ods(data: bytes, path: Path) -> Parsed:
     repeated (number-columns-repeated, up to a million empty ones after the last) is read
     once: expanded, a small file would make gigabytes."""
     from odf.opendocument import load
-    from odf.table import Table
 
     check_archive(data, path, MAX_ODF_XML)
     try:
         doc = load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
         raise IngestError(f"{path.name}: not a readable OpenDocument spreadsheet ({exc})") from None
+    if _odf_body(doc, path) == "text":
+        return read_odt(data, path)
+    return _read_sheets(doc, path)
+
+
+def _odf_body(doc: OdfNode, path: Path) -> str:
+    """Whether ``doc`` is a text or a spreadsheet, whatever its name says: a spreadsheet
+    named .odt (or a text .ods) failed with "unreadable: AttributeError", and is read as
+    what it is. A presentation or a drawing is neither: refused, told what to do."""
+    for body in ("text", "spreadsheet"):
+        if hasattr(doc, body):
+            return body
+    raise IngestError(
+        f"{path.name}: an OpenDocument file that is neither a text nor a spreadsheet",
+        "export it as PDF, and add the PDF",
+    )
+
+
+def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
+    from odf.table import Table
+
     _clamp_spaces(doc)
     blocks: list[Block] = []
     for sheet in doc.spreadsheet.getElementsByType(Table):

@@ -783,6 +783,14 @@ PATTERNS = [
             "découpez-le en fichiers plus petits (une feuille ou un chapitre chacun)",
         ),
         (
+            r"(?P<name>.+): an OpenDocument file that is neither a text nor a spreadsheet",
+            "{name}\u00a0: un fichier OpenDocument qui n'est ni un texte ni un tableur",
+        ),
+        (
+            r"export it as PDF, and add the PDF",
+            "exportez-le en PDF, et ajoutez le PDF",
+        ),
+        (
             r"save the document again from its editor, or split it",
             "enregistrez à nouveau le document depuis l'application qui l'a créé, ou découpez-le",
         ),
