@@ -7,24 +7,33 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def make_pdf(pages: list[str]) -> bytes:
+def make_pdf(pages: list[str | None]) -> bytes:
     """A minimal, valid PDF of Helvetica text (latin-1): one line per page, or a line per
-    "\n" in a page's text, each 30 points below the one before."""
+    "\n" in a page's text, each 30 points below the one before. A page given as None is a
+    scanned one: an image over the page, and no text."""
     objects: list[bytes] = []
     kids = []
     n_pages = len(pages)
+    image_id = 4 + 2 * n_pages  # after the pages: a grey pixel, drawn over a scanned page
     # 1: catalog, 2: pages, 3: font, then (page, content) pairs
     for i, text in enumerate(pages):
         page_id, content_id = 4 + 2 * i, 5 + 2 * i
         kids.append(f"{page_id} 0 R")
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        shown = b") Tj 0 -30 Td (".join(line.encode("latin-1") for line in escaped.split("\n"))
-        stream = b"BT /F1 12 Tf 72 720 Td (" + shown + b") Tj ET"
+        if text is None:
+            stream = b"q 612 0 0 792 0 0 cm /Im1 Do Q"
+        else:
+            escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            shown = b") Tj 0 -30 Td (".join(line.encode("latin-1") for line in escaped.split("\n"))
+            stream = b"BT /F1 12 Tf 72 720 Td (" + shown + b") Tj ET"
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_id} 0 R "
-            f"/Resources << /Font << /F1 3 0 R >> >> >>".encode()
+            f"/Resources << /Font << /F1 3 0 R >> /XObject << /Im1 {image_id} 0 R >> >> >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(
+        b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Length 1 >>\nstream\n\x80\nendstream"
+    )
     head = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {n_pages} >>".encode(),

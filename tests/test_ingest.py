@@ -67,8 +67,8 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     commune.add([corpus], licence="etalab-2.0")
     with commune.engine.connect() as conn:
         types = conn.execute(select(revisions.c.media_type)).scalars().all()
-    reread = sum(1 for t in types if t in READINGS)  # HTML, PDF, ODT and Word today
-    assert "text/html" in READINGS and "text/markdown" not in READINGS
+    reread = sum(1 for t in types if t in READINGS)  # HTML, Markdown, PDF, ODT and Word today
+    assert "text/html" in READINGS and "text/plain" not in READINGS
     page = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
     with commune.engine.begin() as conn:  # as stored by a version that recorded no reading
         conn.execute(update(revisions).values(reading=None))
@@ -93,6 +93,48 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     assert counts(commune)[:2] == (before[0], before[1] + reread)  # no new document
     again = commune.add([corpus], licence="etalab-2.0")
     assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
+
+
+def test_a_page_stored_garbled_by_its_wrong_charset_is_read_again(commune, tmp_path):
+    # Found in review: a page converted to UTF-8 that still declares ISO-8859-1 was stored
+    # as "DÃ©libÃ©ration" by the reading before the bytes were believed over the
+    # declaration ("html-5"); added again after the upgrade it was "unchanged", and stayed
+    # garbled, since that reading kept its name.
+    from sqlalchemy import update
+
+    page = tmp_path / "delib.html"
+    page.write_bytes(
+        '<html><head><meta charset="iso-8859-1"><title>Délibération</title></head><body>'
+        "<p>Le conseil municipal a approuvé les tarifs de la cantine scolaire.</p>"
+        "</body></html>".encode()
+    )
+    commune.add([page], licence="etalab-2.0")
+    with commune.engine.begin() as conn:  # as that reading stored it
+        conn.execute(update(revisions).values(reading="html-5", title="DÃ©libÃ©ration"))
+    s = commune.add([page], licence="etalab-2.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    [doc] = commune.documents()
+    assert doc["title"] == "Délibération"
+
+
+def test_a_markdown_file_stored_with_its_front_matter_as_text_is_read_again(commune, tmp_path):
+    # Found in review: a Markdown export stored before its YAML front matter was read (a
+    # passage "--- title: … ---", the file's name for title) was "unchanged" when added
+    # again after the upgrade, and kept both: Markdown's reading had no name to change.
+    from sqlalchemy import update
+
+    page = tmp_path / "horaires.md"
+    page.write_text(
+        '---\ntitle: "Horaires de la mairie"\n---\n\n'
+        "La mairie est ouverte du lundi au vendredi, de neuf heures à midi.\n"
+    )
+    commune.add([page], licence="etalab-2.0")
+    with commune.engine.begin() as conn:  # as a version that read no front matter stored it
+        conn.execute(update(revisions).values(reading=None, title="horaires"))
+    s = commune.add([page], licence="etalab-2.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    [doc] = commune.documents()
+    assert doc["title"] == "Horaires de la mairie"
 
 
 def test_a_file_added_again_without_its_licence_is_unchanged(commune, tmp_path):
@@ -591,7 +633,7 @@ def test_a_pdf_with_scanned_pages_says_they_cannot_be_found(commune, home, tmp_p
     from tests.fixtures import make_pdf
 
     pdf = tmp_path / "deliberation.pdf"
-    pdf.write_bytes(make_pdf(["Le conseil approuve la convention.", "", ""]))
+    pdf.write_bytes(make_pdf(["Le conseil approuve la convention.", None, None]))
     note = (
         "deliberation.pdf: pages without text (scanned?): 2 of 3, which no search finds: "
         "run OCR on it (ocrmypdf) and add it again"
@@ -600,8 +642,12 @@ def test_a_pdf_with_scanned_pages_says_they_cannot_be_found(commune, home, tmp_p
     assert s.added == 1 and s.outcomes[0].note == note
     whole = make_pdf(["Page une du texte.", "Page deux du texte."])
     assert read_file(whole, Path("entier.pdf")).missing is None
+    # A page that draws nothing at all (left blank for printing on both sides) is no
+    # scanned page: said so, the contributor ran an OCR that found nothing either.
+    blank = make_pdf(["Page une du texte.", "", "Page trois du texte."])
+    assert read_file(blank, Path("recto-verso.pdf")).missing is None
     annexes = tmp_path / "annexes.pdf"
-    annexes.write_bytes(make_pdf(["Annexe une : le plan du gymnase.", ""]))
+    annexes.write_bytes(make_pdf(["Annexe une : le plan du gymnase.", None]))
     r = CliRunner().invoke(
         cli, ["--home", str(home), "add", str(annexes)], env={"LANG": "fr_FR.UTF-8"}
     )

@@ -181,7 +181,7 @@ def test_a_name_spelt_with_decomposed_accents_is_the_same_document(api):
 
 def test_a_pdf_with_scanned_pages_comes_back_with_a_note(api):
     commune, client = api
-    pdf = make_pdf(["Le conseil approuve la convention du gymnase.", ""])
+    pdf = make_pdf(["Le conseil approuve la convention du gymnase.", None])
     for language, said in (
         ("en", "annexes.pdf: pages without text (scanned?): 1 of 2, which no search finds"),
         ("fr", "annexes.pdf : pages sans texte (numérisées\u00a0?) : 1 sur 2, qu'aucune"),

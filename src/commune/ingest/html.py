@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import UTF8_SEQUENCE, by_bom
+from commune.ingest.encoding import by_bom, holds_utf8
 from commune.ingest.model import MARKED, Block, Parsed
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
@@ -379,7 +379,7 @@ def _encoding(data: bytes) -> str | None:
         utf8 = True
     except UnicodeDecodeError:
         utf8 = False
-    if declared == "utf-8" and not utf8 and not UTF8_SEQUENCE.search(data):
+    if declared == "utf-8" and not utf8 and not holds_utf8(data):
         return "cp1252"
     if declared in _WESTERN and utf8 and not data.isascii():
         return "utf-8"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import UTF8_SEQUENCE, by_bom
+from commune.ingest.encoding import by_bom, holds_utf8
 from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
@@ -33,15 +33,21 @@ READINGS: dict[str, str] = {
     # boxes and examples, 30% of its words, had been dropped (ingest/html.py); then its
     # list items with their markers, which the answers read as items ("html-4": "html-3"
     # also put one before a text numbered by hand, a heading or a table's row; "html-5": an
-    # item's number as the page shows it, with <li value> and <ol reversed>).
-    "text/html": "html-5",
+    # item's number as the page shows it, with <li value> and <ol reversed>; "html-6": a
+    # charset its bytes contradict gives way to them, a page converted to UTF-8 that still
+    # declared ISO-8859-1 had been stored as "DÃ©libÃ©ration", which no search finds).
+    "text/html": "html-6",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
-    "application/vnd.oasis.opendocument.text": "odt-4",
+    # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
+    "application/vnd.oasis.opendocument.text": "odt-5",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-4",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
+    # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
+    # with the file's name for title; a table's rows each a block, not one paragraph.
+    "text/markdown": "md-2",
 }
 
 
@@ -162,7 +168,7 @@ def decode_text(data: bytes, path: Path) -> str:
     # (ingest/html.py), and as Windows' Notepad saves "ANSI" in France. Refused, such a
     # file was sent to iconv -f latin1, which turned its quotes (0x92, 0x93) into invisible
     # control characters; and a town hall's secretary has no iconv.
-    if UTF8_SEQUENCE.search(data):
+    if holds_utf8(data):
         # UTF-8's accents beside bytes no UTF-8 has: a file pasted together from two
         # encodings, which either reading would garble.
         raise IngestError(bad, "it mixes UTF-8 with another encoding: save it again as UTF-8")
@@ -442,9 +448,11 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
         pages = []
+        drawn = []  # whether each page draws anything: a blank one is no scanned one
         for number in range(len(pdf)):
             page = pdf[number]
             pages.append(page.get_textpage().get_text_range())
+            drawn.append(pdfium.raw.FPDFPage_CountObjects(page.raw) > 0)
             page.close()
     finally:
         pdf.close()
@@ -466,7 +474,9 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     # Pages without text among pages with text: scanned pages (annexes scanned after a typed
     # deliberation), which no search reads. Added in silence, the file was taken for
     # searchable whole; all of them without text, it is refused (read_file: "OCR first").
-    blank = sum(1 for raw in pages if not raw.strip())
+    # A page that draws nothing is left blank on purpose (before an annex, for printing on
+    # both sides): counted, it sent the contributor to an OCR that finds nothing either.
+    blank = sum(1 for raw, ink in zip(pages, drawn, strict=True) if ink and not raw.strip())
     missing = None
     if 0 < blank < len(pages):
         missing = (
@@ -566,7 +576,16 @@ def too_packed(unpacked: int, packed: int) -> bool:
     )
 
 
-def check_archive(data: bytes, path: Path) -> None:
+# odfpy holds an OpenDocument file's XML as Python objects, some 26 bytes of memory for each
+# byte (a 12 MB content.xml took 340 MB): the 300 MB a zip may unpack to would have taken
+# 8 GB, from a 1.5 MB upload at a ratio the zip-bomb check lets through, or from a large
+# spreadsheet sent whole. 40 MB of XML is some 200,000 rows of a sheet, about 1 GB to read.
+MAX_ODF_XML = 40_000_000
+
+
+def check_archive(data: bytes, path: Path, xml_limit: int | None = None) -> None:
+    """Refuse an Office file that would unpack to too much; ``xml_limit``: the most XML its
+    reader may hold in memory (MAX_ODF_XML for odfpy's)."""
     import zipfile
 
     try:
@@ -581,6 +600,13 @@ def check_archive(data: bytes, path: Path) -> None:
             f"{len(data) / 1_000_000:.1f} MB, refused as a likely zip bomb",
             "save the document again from its editor, or split it",
         )
+    xml = sum(i.file_size for i in infos if i.filename.lower().endswith(".xml"))
+    if xml_limit is not None and xml > xml_limit:
+        raise IngestError(
+            f"{path.name}: {xml / 1_000_000:.0f} MB of text and layout to read, "
+            f"over the {xml_limit // 1_000_000} MB Commune reads of such a file",
+            "split it into smaller files (a sheet or a chapter each)",
+        )
 
 
 @reader(".odt")
@@ -588,11 +614,13 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     from odf import teletype
     from odf.opendocument import load
 
-    check_archive(data, path)
+    check_archive(data, path, MAX_ODF_XML)
     try:
         doc = load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
         raise IngestError(f"{path.name}: not a readable OpenDocument text ({exc})") from None
+    if _odf_body(doc, path) == "spreadsheet":
+        return _read_sheets(doc, path)
     _clamp_spaces(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
@@ -602,8 +630,10 @@ def read_odt(data: bytes, path: Path) -> Parsed:
         if el.qname[1] == "table-row":
             # A row on one line, its cells apart, as a Word table's (read_docx): each cell a
             # paragraph of its own, "Moins de 500" and "1 €" no longer read as one row.
+            # A merged cell is one table-cell and covered ones, which are not read: two cells
+            # of the same text are two columns ("1 €" for residents and for the others).
             cells = [_odf_text(cell) for cell in el.childNodes if _odf_name(cell) == "table-cell"]
-            if row := " | ".join(dict.fromkeys(c for c in cells if c)):
+            if row := " | ".join(c for c in cells if c):
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
         content = teletype.extractText(el).strip()
@@ -712,13 +742,33 @@ def read_ods(data: bytes, path: Path) -> Parsed:
     repeated (number-columns-repeated, up to a million empty ones after the last) is read
     once: expanded, a small file would make gigabytes."""
     from odf.opendocument import load
-    from odf.table import Table
 
-    check_archive(data, path)
+    check_archive(data, path, MAX_ODF_XML)
     try:
         doc = load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
         raise IngestError(f"{path.name}: not a readable OpenDocument spreadsheet ({exc})") from None
+    if _odf_body(doc, path) == "text":
+        return read_odt(data, path)
+    return _read_sheets(doc, path)
+
+
+def _odf_body(doc: OdfNode, path: Path) -> str:
+    """Whether ``doc`` is a text or a spreadsheet, whatever its name says: a spreadsheet
+    named .odt (or a text .ods) failed with "unreadable: AttributeError", and is read as
+    what it is. A presentation or a drawing is neither: refused, told what to do."""
+    for body in ("text", "spreadsheet"):
+        if hasattr(doc, body):
+            return body
+    raise IngestError(
+        f"{path.name}: an OpenDocument file that is neither a text nor a spreadsheet",
+        "export it as PDF, and add the PDF",
+    )
+
+
+def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
+    from odf.table import Table
+
     _clamp_spaces(doc)
     blocks: list[Block] = []
     for sheet in doc.spreadsheet.getElementsByType(Table):
@@ -727,7 +777,7 @@ def read_ods(data: bytes, path: Path) -> Parsed:
             if _odf_name(row) != "table-row":
                 continue
             cells = [_odf_text(c) for c in row.childNodes if _odf_name(c) == "table-cell"]
-            if text := " | ".join(dict.fromkeys(c for c in cells if c)):
+            if text := " | ".join(c for c in cells if c):  # two equal cells: two columns
                 blocks.append(Block(text, (name,) if name else ()))
     return Parsed(
         title=_odf_title(doc) or path.stem,
@@ -759,9 +809,12 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             for row in item.rows:
-                cells = [c.text.strip() for c in row.cells if c.text.strip()]
-                if cells:
-                    blocks.append(Block(" | ".join(dict.fromkeys(cells)), _docx_headings(stack)))
+                # A merged cell comes once per column it spans, as the same object: read
+                # once. Two cells of the same text are two columns, both read (they were
+                # told apart by their text, and "1 €" for residents and others read once).
+                texts = (c.text.strip() for c in dict.fromkeys(row.cells))
+                if cells := [t for t in texts if t]:
+                    blocks.append(Block(" | ".join(cells), _docx_headings(stack)))
             continue
         para = item
         content = para.text.strip()

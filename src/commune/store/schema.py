@@ -157,7 +157,7 @@ usage = Table(
     Column("cpu_seconds", Float, nullable=False, default=0.0),
     Column("wh", Float, nullable=True),  # None: could not be measured nor estimated
     Column("gco2e", Float, nullable=True),
-    Column("energy_method", Text, nullable=True),  # how wh was obtained (0018)
+    Column("energy_method", Text, nullable=True),  # how wh was obtained (text: 0019)
     Column("estimated", Boolean, nullable=False, default=False),  # False: measured
     Index("ix_usage_created_at", "created_at"),
     Index("ix_usage_member_created", "member_id", "created_at"),

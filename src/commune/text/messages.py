@@ -773,6 +773,24 @@ PATTERNS = [
             "bombe zip",
         ),
         (
+            r"(?P<name>.+): (?P<mb>\d+) MB of text and layout to read, over the (?P<max>\d+) MB "
+            r"Commune reads of such a file",
+            "{name}\u00a0: {mb} Mo de texte et de mise en page à lire, plus que les {max} Mo "
+            "que Commune lit d'un tel fichier",
+        ),
+        (
+            r"split it into smaller files \(a sheet or a chapter each\)",
+            "découpez-le en fichiers plus petits (une feuille ou un chapitre chacun)",
+        ),
+        (
+            r"(?P<name>.+): an OpenDocument file that is neither a text nor a spreadsheet",
+            "{name}\u00a0: un fichier OpenDocument qui n'est ni un texte ni un tableur",
+        ),
+        (
+            r"export it as PDF, and add the PDF",
+            "exportez-le en PDF, et ajoutez le PDF",
+        ),
+        (
             r"save the document again from its editor, or split it",
             "enregistrez à nouveau le document depuis l'application qui l'a créé, ou découpez-le",
         ),
