@@ -27,6 +27,12 @@ from commune.cli.group import (
 from commune.text.say import say
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
+# A key or a password acts as its person: only the person's own member's admins give one
+# (govern/admin.py), a cooperative admin no more than another member's.
+AS_CREDENTIALS = (
+    "Act as this user: an admin of the person's own member (a key or a password acts"
+    " as its person), or the person; default: the operator."
+)
 
 
 @cli.group()
@@ -262,7 +268,7 @@ def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None)
 @click.option(
     "--stdin", "from_stdin", is_flag=True, help="Read the password from standard input (scripts)."
 )
-@click.option("--as", "as_user", help=AS_ADMIN)
+@click.option("--as", "as_user", help=AS_CREDENTIALS)
 @click.pass_context
 def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str | None) -> None:
     """Set a user's password, for signing in to the web application (argon2id hash).
@@ -357,7 +363,7 @@ def key() -> None:
 @click.argument("user_name", metavar="USER")
 @click.option("--label", default="", help="What the key is for (200 characters at most).")
 @click.option("--expires-days", type=int, help="Expire after this many days.")
-@click.option("--as", "as_user", help=AS_ADMIN)
+@click.option("--as", "as_user", help=AS_CREDENTIALS)
 @click.pass_context
 def key_create(
     ctx: click.Context, user_name: str, label: str, expires_days: int | None, as_user: str | None

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 @click.option(
     "--licence",
     help="SPDX licence expression, e.g. CC-BY-SA-4.0 or etalab-2.0; your own licence as "
-    "LicenseRef-NAME (its text is needed once: --licence-text).",
+    "LicenseRef-NAME (its text is needed once: --licence-text). Left out, a file added "
+    "before unchanged keeps its licence; a changed one waits for a curator to set one.",
 )
 @click.option(
     "--licence-text",
