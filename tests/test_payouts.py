@@ -577,3 +577,32 @@ def test_a_month_issued_again_keeps_the_fund_it_was_issued_with(month, home: Pat
                 .values(created_at=f"{MONTH}-15T12:00:00+00:00")
             )
         assert c.payouts(MONTH).fund == Decimal("150.00") and peeked.fund == Decimal("100.00")
+
+
+def test_the_payouts_page_refuses_a_member_admin_and_a_reader_for_the_right_reason(commune):
+    """A member admin refused /payouts read, on a French page, "(this member is not marc's
+    member)": English, and not why (the statement of every member is the cooperative's
+    admins'); a reader read that the member-admin role would do, after "reserved to the
+    cooperative's admins"."""
+    from commune.api.app import create_app
+    from commune.govern.policy import COOPERATIVE, Actor, allowed
+    from tests.test_web import Browser
+
+    make_person(commune, "marc", "Ville A", "member-admin")
+    make_person(commune, "rita", "Ville A", "reader")
+    app = create_app(commune)
+    for user, role in (("marc", "administrateur·rice de membre"), ("rita", "lecteur·rice")):
+        b = Browser(app)
+        assert b.sign_in(user).status_code == 303
+        r = b.get("/payouts", headers={"Accept-Language": "fr"})
+        assert r.status_code == 403
+        assert (
+            f"voir le relevé demande le rôle administrateur·rice de la coopérative ou plus ; "
+            f"{user} est {role}"
+        ) in r.page, r.page
+        assert "member" not in r.page.split("<main", 1)[1].split("</main>")[0]
+    # The library's reason, as the CLI and the API give it.
+    marc = Actor(2, "marc", 1, "Ville A", "member-admin")
+    assert allowed(marc, "statement", COOPERATIVE).reason == (
+        "seeing the statement needs the role cooperative-admin or above; marc is member-admin"
+    )

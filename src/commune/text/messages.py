@@ -1233,6 +1233,15 @@ PATTERNS = [
             "un·e utilisateur·rice nommé·e {name} existe déjà",
         ),
         (r"pick another name", "choisissez un autre nom"),
+        # A member's records refused to another member's people (govern/policy.allowed).
+        (
+            r"this member is not (?P<user>\S+)'s member",
+            "ce membre n'est pas celui de {user}",
+        ),
+        (
+            r"(?P<member>.+) is not (?P<user>\S+)'s member",
+            "{member} n'est pas le membre de {user}",
+        ),
         (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
         (
             r"no member named (?P<name>'[^']*') visible to (?P<user>.+)",
