@@ -504,3 +504,29 @@ def test_a_month_without_members_still_counts_the_server_at_rest(commune):
     assert stmt.idle_total == Decimal("18.00") and stmt.total == Decimal("1318.00")
     assert "+ serveur au repos 18,00 (72,0000 kWh)" in french_statement(stmt)
     assert "1318.00 EUR is nobody's share" in stmt.notices[-1]
+
+
+def test_a_month_to_come_says_it_has_not_begun(three):
+    """A month to come read "2031-01 is not over: these are its figures so far", as if it
+    were under way, above the fixed cost's split alone."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    commune, _ = three
+    with commune.engine.connect() as conn:
+        later = build_statement(conn, CooperativeSettings(), "2099-01")
+    assert later.notices == [
+        "2099-01 has not begun: nothing is used yet, these figures are its fixed cost alone"
+    ]
+    assert all(line.requests == 0 and line.energy_eur == 0 for line in later.lines)
+    assert "note\u00a0: 2099-01 n'a pas commencé\u00a0: rien n'est encore utilisé" in (
+        french_statement(later)
+    )
+    i18n.use("fr")
+    try:
+        assert i18n.translate(later.notices[0]) == (
+            "2099-01 n'a pas commencé\u00a0: rien n'est encore utilisé, ces chiffres sont son seul "
+            "coût fixe"
+        )
+    finally:
+        i18n.use("en")

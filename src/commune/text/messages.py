@@ -1460,6 +1460,13 @@ PATTERNS = [
             r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
             "{month} n'est pas fini\u00a0: ce sont ses chiffres à ce jour",
         ),
+        # A month to come (account/statement.py).
+        (
+            r"(?P<month>\d{4}-\d{2}) has not begun: nothing is used yet, these figures are its "
+            r"fixed cost alone",
+            "{month} n'a pas commencé\u00a0: rien n'est encore utilisé, ces chiffres sont son "
+            "seul coût fixe",
+        ),
         # A month before any member joined (account/statement.py).
         (
             r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
