@@ -530,3 +530,33 @@ def test_a_month_to_come_says_it_has_not_begun(three):
         )
     finally:
         i18n.use("en")
+
+
+def test_the_statement_pages_notes_read_as_sentences(tmp_path):
+    """/statement put the library's notes as they are written for a CLI line after "note: ",
+    in lower case and without a stop: « le plancher de 80,00 EUR atteint … commune.toml) »,
+    « aucun membre n'était dans la coopérative … member add) », alone in their paragraph."""
+    import html
+    import re
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(
+        "[cooperative]\nserver_cost_eur_month = 50\nfloor_eur = 80\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        for month, first in (("", "Le plancher de 80,00 EUR"), ("2020-01", "Aucun membre")):
+            page = alice.get(f"/statement?month={month}", headers={"Accept-Language": "fr"}).text
+            shown = re.findall(r'<p class="notice" role="note">(.*?)</p>', page)
+            notes = [html.unescape(n) for n in shown]
+            assert any(n.startswith(first) for n in notes), notes
+            assert all(n[0].isupper() or n[0].isdigit() for n in notes), notes
+            assert all(n.endswith(".") for n in notes), notes
