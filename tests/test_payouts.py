@@ -606,3 +606,33 @@ def test_the_payouts_page_refuses_a_member_admin_and_a_reader_for_the_right_reas
     assert allowed(marc, "statement", COOPERATIVE).reason == (
         "seeing the statement needs the role cooperative-admin or above; marc is member-admin"
     )
+
+
+def test_the_payouts_page_says_a_month_under_way_or_to_come(tmp_path) -> None:
+    """/payouts showed the month under way as a closed one: its shares those so far with
+    nothing saying so, and on its first day "Nobody was credited this month: the fund keeps it
+    all."; a month to come alike."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    now = datetime.now(UTC)
+    this = now.strftime("%Y-%m")
+    later = f"{now.year + 1}-01"
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        fr = {"Accept-Language": "fr"}
+        page = alice.get("/payouts", headers=fr).page
+        assert f"{this} n'est pas fini : ce sont ses parts à ce jour" in page, page
+        assert "Personne n'est encore crédité." in page and "garde tout" not in page
+        page = alice.get(f"/payouts?month={later}", headers=fr).page
+        assert f"{later} n'a pas commencé : personne n'est encore crédité." in page, page
+        assert "garde tout" not in page
+        page = alice.get("/payouts?month=2020-01", headers={"Accept-Language": "en"}).page
+        assert "Nobody was credited this month: the fund keeps it all." in page
+        assert 'role="note"' not in page
