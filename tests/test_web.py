@@ -1331,6 +1331,16 @@ def test_a_member_admin_sets_their_members_curation_rules_on_the_administration_
     said = re.search(r'id="rules-error">(.*?)<', r.page, re.S).group(1)
     assert "n'est pas un nombre entier" in said
     assert rules_of("brouillons-c") == (0, "curator")
+    # Left empty (a field cleared): said as such, not « «  » n'est pas un nombre entier ».
+    r = mona.post(
+        "/admin/collections/rules",
+        {"collection": "brouillons-c", "approvals": " ", "role": "curator"},
+    )
+    said = re.search(r'id="rules-error">(.*?)<', r.page, re.S).group(1)
+    assert r.status_code == 400 and said == (
+        "Donnez le nombre d'approbations nécessaires, 0 pour aucune."
+    ), said
+    assert rules_of("brouillons-c") == (0, "curator")
     r = mona.post(
         "/admin/collections/rules",
         {"collection": "brouillons-c", "approvals": "11", "role": "curator"},
