@@ -351,3 +351,79 @@ def test_a_listing_wider_than_a_phone_scrolls_by_keyboard(commune, corpus, brows
         wait(browser).until(lambda d: "/documents/" in d.current_url)
         assert browser.find_elements(By.CSS_SELECTOR, "pre.code")
         audit(browser, "phone-document-listing")
+
+
+def test_a_member_admin_sets_how_contributions_are_approved_on_a_phone(commune, corpus, browser):
+    """The administration page's curation rules, as a member admin of Ville A meets them on a
+    phone (360 px), in French then in English: the form of their member's collection, by
+    keyboard alone, its outcome said where the page opens; what the page refuses them
+    (/payouts, the cooperative's) said in their language, with its true reason."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    from commune.api.app import create_app
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "marc", "Ville A", "member-admin")
+    make_person(commune, "amelie", "Ville A", "contributor")
+    commune.add([corpus / "pool.txt"], collection="ville-a", member="Ville A", licence="MIT")
+    # Set by the operator's CLI: two contributors approve (a role the page does not offer).
+    commune.set_curation_rules("ville-a", 2, "contributor")
+    waiting = corpus.parent / "waiting"
+    waiting.mkdir()
+    (waiting / "horaires.txt").write_text(
+        "La piscine ouvre le dimanche de 9 h à 13 h.", encoding="utf-8"
+    )
+    commune.add([waiting], collection="ville-a", licence="CC-BY-4.0", actor=commune.actor("amelie"))
+    with serve(create_app(commune)) as site:
+        sign_in(browser, site, "marc")
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True},
+        )
+        browser.get(f"{site}/admin")
+        rows = browser.find_elements(
+            By.XPATH, "//h2[.='Comment les contributions sont approuvées']"
+        )
+        assert rows, browser.find_element(By.TAG_NAME, "main").text
+        approvals = browser.find_element(By.CSS_SELECTOR, "input[name=approvals]")
+        assert approvals.get_attribute("value") == "2"
+        role = Select(browser.find_element(By.CSS_SELECTOR, "select[name=role]"))
+        assert role.first_selected_option.get_attribute("value") == "contributor"
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
+        audit(browser, "phone-admin-rules")
+        for _ in range(80):  # the keyboard: Tab to the collection's approvals field
+            ActionChains(browser).send_keys(Keys.TAB).perform()
+            if browser.switch_to.active_element.get_attribute("name") == "approvals":
+                break
+        else:
+            raise AssertionError("Tab never reached the approvals field")
+        ActionChains(browser).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(
+            "0", Keys.TAB
+        ).perform()
+        assert browser.switch_to.active_element.get_attribute("name") == "role"
+        ActionChains(browser).send_keys(Keys.TAB, Keys.ENTER).perform()  # its Change button
+        wait(browser).until(lambda d: "done=rules" in d.current_url)
+        done = browser.find_element(By.CSS_SELECTOR, "p.done").text
+        assert "règles de curation ont changé" in done and "1 révision" in done, done
+        assert (
+            browser.find_element(By.CSS_SELECTOR, "input[name=approvals]").get_attribute("value")
+            == "0"
+        )
+        audit(browser, "phone-admin-rules-done")
+        # The cooperative's payouts statement: refused, in French, for the true reason.
+        browser.get(f"{site}/payouts")
+        main = browser.find_element(By.TAG_NAME, "main").text
+        assert "administrateur·rice de la coopérative ou plus" in main, main
+        assert "member" not in main, main
+        audit(browser, "phone-payouts-refused")
+        browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
+        wait(browser).until(
+            lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+        )
+        browser.get(f"{site}/admin")
+        assert browser.find_elements(By.XPATH, "//h2[.='How contributions are approved']")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
+        audit(browser, "phone-admin-rules-en")

@@ -577,3 +577,62 @@ def test_a_month_issued_again_keeps_the_fund_it_was_issued_with(month, home: Pat
                 .values(created_at=f"{MONTH}-15T12:00:00+00:00")
             )
         assert c.payouts(MONTH).fund == Decimal("150.00") and peeked.fund == Decimal("100.00")
+
+
+def test_the_payouts_page_refuses_a_member_admin_and_a_reader_for_the_right_reason(commune):
+    """A member admin refused /payouts read, on a French page, "(this member is not marc's
+    member)": English, and not why (the statement of every member is the cooperative's
+    admins'); a reader read that the member-admin role would do, after "reserved to the
+    cooperative's admins"."""
+    from commune.api.app import create_app
+    from commune.govern.policy import COOPERATIVE, Actor, allowed
+    from tests.test_web import Browser
+
+    make_person(commune, "marc", "Ville A", "member-admin")
+    make_person(commune, "rita", "Ville A", "reader")
+    app = create_app(commune)
+    for user, role in (("marc", "administrateur·rice de membre"), ("rita", "lecteur·rice")):
+        b = Browser(app)
+        assert b.sign_in(user).status_code == 303
+        r = b.get("/payouts", headers={"Accept-Language": "fr"})
+        assert r.status_code == 403
+        assert (
+            f"voir le relevé demande le rôle administrateur·rice de la coopérative ou plus ; "
+            f"{user} est {role}"
+        ) in r.page, r.page
+        assert "member" not in r.page.split("<main", 1)[1].split("</main>")[0]
+    # The library's reason, as the CLI and the API give it.
+    marc = Actor(2, "marc", 1, "Ville A", "member-admin")
+    assert allowed(marc, "statement", COOPERATIVE).reason == (
+        "seeing the statement needs the role cooperative-admin or above; marc is member-admin"
+    )
+
+
+def test_the_payouts_page_says_a_month_under_way_or_to_come(tmp_path) -> None:
+    """/payouts showed the month under way as a closed one: its shares those so far with
+    nothing saying so, and on its first day "Nobody was credited this month: the fund keeps it
+    all."; a month to come alike."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    now = datetime.now(UTC)
+    this = now.strftime("%Y-%m")
+    later = f"{now.year + 1}-01"
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        fr = {"Accept-Language": "fr"}
+        page = alice.get("/payouts", headers=fr).page
+        assert f"{this} n'est pas fini : ce sont ses parts à ce jour" in page, page
+        assert "Personne n'est encore crédité." in page and "garde tout" not in page
+        page = alice.get(f"/payouts?month={later}", headers=fr).page
+        assert f"{later} n'a pas commencé : personne n'est encore crédité." in page, page
+        assert "garde tout" not in page
+        page = alice.get("/payouts?month=2020-01", headers={"Accept-Language": "en"}).page
+        assert "Nobody was credited this month: the fund keeps it all." in page
+        assert 'role="note"' not in page

@@ -504,3 +504,59 @@ def test_a_month_without_members_still_counts_the_server_at_rest(commune):
     assert stmt.idle_total == Decimal("18.00") and stmt.total == Decimal("1318.00")
     assert "+ serveur au repos 18,00 (72,0000 kWh)" in french_statement(stmt)
     assert "1318.00 EUR is nobody's share" in stmt.notices[-1]
+
+
+def test_a_month_to_come_says_it_has_not_begun(three):
+    """A month to come read "2031-01 is not over: these are its figures so far", as if it
+    were under way, above the fixed cost's split alone."""
+    from commune.cli.accounting import french_statement
+    from commune.web import i18n
+
+    commune, _ = three
+    with commune.engine.connect() as conn:
+        later = build_statement(conn, CooperativeSettings(), "2099-01")
+    assert later.notices == [
+        "2099-01 has not begun: nothing is used yet, these figures are its fixed cost alone"
+    ]
+    assert all(line.requests == 0 and line.energy_eur == 0 for line in later.lines)
+    assert "note\u00a0: 2099-01 n'a pas commencé\u00a0: rien n'est encore utilisé" in (
+        french_statement(later)
+    )
+    i18n.use("fr")
+    try:
+        assert i18n.translate(later.notices[0]) == (
+            "2099-01 n'a pas commencé\u00a0: rien n'est encore utilisé, ces chiffres sont son seul "
+            "coût fixe"
+        )
+    finally:
+        i18n.use("en")
+
+
+def test_the_statement_pages_notes_read_as_sentences(tmp_path):
+    """/statement put the library's notes as they are written for a CLI line after "note: ",
+    in lower case and without a stop: « le plancher de 80,00 EUR atteint … commune.toml) »,
+    « aucun membre n'était dans la coopérative … member add) », alone in their paragraph."""
+    import html
+    import re
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(
+        "[cooperative]\nserver_cost_eur_month = 50\nfloor_eur = 80\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        for month, first in (("", "Le plancher de 80,00 EUR"), ("2020-01", "Aucun membre")):
+            page = alice.get(f"/statement?month={month}", headers={"Accept-Language": "fr"}).text
+            shown = re.findall(r'<p class="notice" role="note">(.*?)</p>', page)
+            notes = [html.unescape(n) for n in shown]
+            assert any(n.startswith(first) for n in notes), notes
+            assert all(n[0].isupper() or n[0].isdigit() for n in notes), notes
+            assert all(n.endswith(".") for n in notes), notes

@@ -1331,6 +1331,16 @@ def test_a_member_admin_sets_their_members_curation_rules_on_the_administration_
     said = re.search(r'id="rules-error">(.*?)<', r.page, re.S).group(1)
     assert "n'est pas un nombre entier" in said
     assert rules_of("brouillons-c") == (0, "curator")
+    # Left empty (a field cleared): said as such, not « «  » n'est pas un nombre entier ».
+    r = mona.post(
+        "/admin/collections/rules",
+        {"collection": "brouillons-c", "approvals": " ", "role": "curator"},
+    )
+    said = re.search(r'id="rules-error">(.*?)<', r.page, re.S).group(1)
+    assert r.status_code == 400 and said == (
+        "Donnez le nombre d'approbations nécessaires, 0 pour aucune."
+    ), said
+    assert rules_of("brouillons-c") == (0, "curator")
     r = mona.post(
         "/admin/collections/rules",
         {"collection": "brouillons-c", "approvals": "11", "role": "curator"},
@@ -1461,3 +1471,16 @@ def test_the_pages_say_the_sharing_and_rules_refusals_in_french():
             assert i18n.translate(refused).startswith(f"{said} demande le rôle "), refused
     finally:
         i18n.use(was)
+
+
+def test_a_member_admins_statement_does_not_call_the_cooperatives_total_theirs(app, commune):
+    """A member admin reads their member's line only, and under it the whole cooperative's
+    total was labelled "Total du mois": 650,00 EUR above a total of 1 300,00 EUR, a sum their
+    line did not add up to."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    page = browser(app, "mona").get("/statement").page
+    foot = re.search(r"<tfoot>(.*?)</tfoot>", page, re.S).group(1)
+    assert "Le total de la coopérative, tous membres compris" in foot, foot
+    assert page.count("<tr><td>Ville") == 1  # her member's line only
+    foot = re.search(r"<tfoot>(.*?)</tfoot>", browser(app, "alice").get("/statement").page, re.S)
+    assert "Total du mois" in foot.group(1)  # every line shown: the month's total

@@ -180,7 +180,14 @@ def build_statement(
         idle_total=idle_total,
         idle_method=idle.method,
     )
-    if repo.now() < window.end:
+    if repo.now() < window.start:
+        # A month to come read "is not over: these are its figures so far", as if under way:
+        # nothing of it is used, its figures are the fixed cost's split alone.
+        stmt.notices.append(
+            f"{month_text} has not begun: nothing is used yet, these figures are its fixed "
+            "cost alone"
+        )
+    elif repo.now() < window.end:
         # The month under way: its use, its shares by use and its draw at rest grow until
         # it ends, and a statement read today would otherwise pass for the month's.
         stmt.notices.append(f"{month_text} is not over: these are its figures so far")

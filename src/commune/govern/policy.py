@@ -271,7 +271,11 @@ def allowed(
     `commune curation`)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
-    needed = check_role(actor, role or ACTIONS[action], WORDS[action])
+    # Every member's lines of the statement (the payouts statement among them) are the
+    # cooperative's admins': a member admin refused them was told "this member is not their
+    # member", and a reader that the member-admin role would do.
+    least = "cooperative-admin" if resource == COOPERATIVE and action == "statement" else None
+    needed = check_role(actor, role or least or ACTIONS[action], WORDS[action])
     if not needed:
         return needed
     if isinstance(resource, Sharing):

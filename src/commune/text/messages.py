@@ -1251,6 +1251,15 @@ PATTERNS = [
             "un·e utilisateur·rice nommé·e {name} existe déjà",
         ),
         (r"pick another name", "choisissez un autre nom"),
+        # A member's records refused to another member's people (govern/policy.allowed).
+        (
+            r"this member is not (?P<user>\S+)'s member",
+            "ce membre n'est pas celui de {user}",
+        ),
+        (
+            r"(?P<member>.+) is not (?P<user>\S+)'s member",
+            "{member} n'est pas le membre de {user}",
+        ),
         (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
         (
             r"no member named (?P<name>'[^']*') visible to (?P<user>.+)",
@@ -1468,6 +1477,13 @@ PATTERNS = [
         (
             r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
             "{month} n'est pas fini\u00a0: ce sont ses chiffres à ce jour",
+        ),
+        # A month to come (account/statement.py).
+        (
+            r"(?P<month>\d{4}-\d{2}) has not begun: nothing is used yet, these figures are its "
+            r"fixed cost alone",
+            "{month} n'a pas commencé\u00a0: rien n'est encore utilisé, ces chiffres sont son "
+            "seul coût fixe",
         ),
         # A month before any member joined (account/statement.py).
         (

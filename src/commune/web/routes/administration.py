@@ -224,6 +224,8 @@ async def set_rules(p: PageOf, actor: Administrator, commune: TheCommune) -> Res
     data = await form(p)
     typed = {k: field(data, k) for k in ("collection", "approvals", "role")}
     try:
+        if not typed["approvals"].strip():  # « «  » n'est pas un nombre entier » said nothing
+            raise InvalidRequest(_("Give the approvals needed, 0 for none."))
         try:
             approvals = int(typed["approvals"].strip())
         except ValueError:

@@ -46,9 +46,13 @@ def month_statement(commune: Commune, month: str) -> tuple[PayoutStatement | Non
 
 @router.get("/payouts", response_class=HTMLResponse)
 def payouts(p: PageOf, actor: PayoutsReader, commune: TheCommune, month: str = "") -> Response:
-    month = month or today().strftime("%Y-%m")
+    this = today().strftime("%Y-%m")
+    month = month or this
     stmt, why = month_statement(commune, month)
-    return render(p, "payouts.html", stmt=stmt, why=why, month=month, fund=FUND)
+    # The month under way read like a closed one ("Nobody was credited this month: the fund
+    # keeps it all." on its first day), and a month to come alike: said, as on /statement.
+    when = "closed" if month < this else "under-way" if month == this else "to-come"
+    return render(p, "payouts.html", stmt=stmt, why=why, month=month, fund=FUND, when=when)
 
 
 @router.get("/payouts.csv")
