@@ -820,6 +820,29 @@ def test_what_a_restore_takes_back_is_said_in_french(commune, corpus, home, tmp_
     assert "commune user set-role chloe curator" in said
 
 
+def test_a_member_a_restore_takes_back_has_its_kind_in_french(commune, home, tmp_path):
+    """In French the kind of a member added since the backup read "type : town", the audit's
+    English word, where the other values the restore takes back read as French; the command
+    keeps the CLI's word."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.admin.add_member("Ville B", kind="association")  # a home to back up
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    made = run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")])
+    assert made.exit_code == 0, made.output
+    commune.admin.add_member("Ville Z", kind="town")
+    commune.admin.add_member("Asso Y", kind="public-body")
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    said = [line.strip() for line in r.output.splitlines()]
+    assert "type\u00a0: commune" in said, r.output
+    assert "type\u00a0: organisme public" in said, r.output
+    assert "commune member add 'Ville Z' --kind town --declared-use non-commercial" in said
+
+
 def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_path):
     """Migration 0013 records the key a web session was opened with, so that revoking the key
     ends the session. A session opened before it recorded nothing: one opened with a key

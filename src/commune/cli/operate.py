@@ -12,6 +12,7 @@ import click
 
 from commune.cli import speech
 from commune.cli.group import StageBars, cli, close_home, commune_of, dumps
+from commune.text.messages import MEMBER_KINDS as KINDS_FR
 from commune.text.messages import RETIRE_CATEGORIES as CATEGORIES_FR
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
@@ -403,7 +404,8 @@ def _undone_value(u: dict[str, Any], language: str) -> str:
     elif action == "role-grant":
         value = speech.role(str(details.get("role", "")), language)
     elif action == "member-add":
-        value = str(details.get("kind", ""))
+        kind = str(details.get("kind", ""))
+        value = KINDS_FR.get(kind, kind) if french else kind
     else:
         after = details.get("after") or {}
         none = "aucun" if language == "fr" else "none"

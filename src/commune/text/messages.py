@@ -226,6 +226,17 @@ def _either_quote(pattern: str) -> str:
     return re.sub(r"'\.\*'(?!\|)", "(?:'.*'|\".*\")", pattern)
 
 
+# A member's kind (govern/members.KINDS, and a peer cooperative's), as French names it.
+MEMBER_KINDS = {
+    "town": "commune",
+    "agglomeration": "agglomération",
+    "association": "association",
+    "public-body": "organisme public",
+    "other": "autre",
+    "peer": "pair",
+}
+
+
 # Messages with values: each pattern names its values, the French template uses them.
 PATTERNS = [
     (re.compile(_either_quote(p)), fr)
@@ -1051,13 +1062,8 @@ PATTERNS = [
                 rf"member (?P<name>'[^']*') is an? {kind}, not a peer",
                 f"le membre {{name}} est de type « {said} », pas un pair",
             )
-            for kind, said in (
-                ("town", "commune"),
-                ("agglomeration", "agglomération"),
-                ("association", "association"),
-                ("public-body", "organisme public"),
-                ("other", "autre"),
-            )
+            for kind, said in MEMBER_KINDS.items()
+            if kind != "peer"
         ),
         (
             r"at most 100 passages per report, got (?P<n>\d+)",
