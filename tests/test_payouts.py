@@ -506,6 +506,30 @@ def test_issuing_a_month_not_over_says_what_it_does(month, home: Path) -> None:
     json.loads(r.stdout)  # the JSON alone on stdout
 
 
+def test_a_month_to_come_is_not_issued(month, home: Path) -> None:
+    """`commune payouts --month` for a month that has not begun (2062-11 typed for 2026-11)
+    issued it, audited, and from then on every payout choice was refused before the month
+    after it ("payouts up to 2062-11 were issued already"): decades of choices held."""
+    for env, said in (
+        (
+            {"LANG": "en_GB.UTF-8"},
+            f"{NEXT_MONTH} has not begun: its payouts cannot be issued (check --month: the "
+            f"month under way is {MONTH})",
+        ),
+        (
+            {"LANG": "fr_FR.UTF-8"},
+            f"{NEXT_MONTH} n'a pas commencé : ses versements ne peuvent pas être émis "
+            f"(vérifiez --month : le mois en cours est {MONTH})",
+        ),
+    ):
+        r = CliRunner(env=env).invoke(
+            cli, ["--home", str(home), "payouts", "--month", NEXT_MONTH, "--amount", "100"]
+        )
+        assert r.exit_code != 0 and said in r.stderr, r.output
+        assert "Traceback" not in r.output
+    assert not [e for e in month.audit_entries(500) if e["action"] == "payouts"]
+
+
 def test_a_share_below_the_last_digit_reads_below_it_not_zero(tmp_path) -> None:
     """One citation among many thousands: its share of the fund read "0,00 %" beside an
     amount of 0,01 EUR, on the statement's page and file and the account page."""

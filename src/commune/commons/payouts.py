@@ -449,7 +449,16 @@ def build(
 
 def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
     """Record that the statement was issued: an audit entry with its totals and the SHA-256
-    of its JSON, so that the files handed out can be checked against the log."""
+    of its JSON, so that the files handed out can be checked against the log. A month to
+    come is refused: nobody is credited in it yet, and a payout choice may not start before
+    the month after the last one issued, so "--month 2062-11" for 2026-11 held every
+    contributor's choice until 2062-12, the audit log keeping it for good."""
+    this = now().strftime("%Y-%m")
+    if stmt.month > this:
+        raise InvalidRequest(
+            f"{stmt.month} has not begun: its payouts cannot be issued",
+            f"check --month: the month under way is {this}",
+        )
     text = json.dumps(stmt.to_json(), sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     audit.append(

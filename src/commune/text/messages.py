@@ -2468,6 +2468,14 @@ PATTERNS = [
         ),
         (r"give --from (?P<month>\d{4}-\d\d) or later", "donnez --from {month} ou après"),
         (
+            r"(?P<month>\S+) has not begun: its payouts cannot be issued",
+            "{month} n'a pas commencé : ses versements ne peuvent pas être émis",
+        ),
+        (
+            r"check --month: the month under way is (?P<month>\S+)",
+            "vérifiez --month : le mois en cours est {month}",
+        ),
+        (
             r"choose a licence of the list, or have the operator record its text first: "
             r"commune add FILE --licence (?P<name>\S+) --licence-text TEXT",
             "choisissez une licence de la liste, ou faites d'abord enregistrer son texte par "
