@@ -712,3 +712,54 @@ def test_a_long_document_comes_in_parts_an_agent_can_read(commune, tmp_path):
     assert "".join(p["text"] for p in parts) == whole
     assert small["text"] == whole[10:15] and small["next_offset"] == 15
     assert past["text"] == "" and past["next_offset"] is None
+
+
+def test_an_mcp_session_serves_only_the_key_that_opened_it(coop, caplog):
+    """The SDK ties a session to its opener only through scope["user"], which Commune did not
+    set: Bob, holding Ann's session id, could end her session or read its stream. And the SDK
+    logged every session id (a secret, with a key) at INFO."""
+    import logging
+
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, bob = coop
+    caplog.set_level(logging.INFO)
+    with serve(create_app(commune)) as base:
+        url = f"{base}/mcp"
+        accept = {
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-06-18",
+        }
+
+        def as_(key: str, session: str | None = None, language: str = "fr") -> dict[str, str]:
+            headers = {**accept, "Authorization": f"Bearer {key}", "Accept-Language": language}
+            return {**headers, "mcp-session-id": session} if session else headers
+
+        hello = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        opened = httpx2.post(url, json=hello, headers=as_(ann), timeout=60)
+        assert opened.status_code == 200, opened.text
+        session = opened.headers["mcp-session-id"]
+        # Bob can neither end it nor listen to it: one line, in his language.
+        for method, language, said in (
+            ("DELETE", "fr", "aucune session MCP de cet identifiant pour cette clé"),
+            ("GET", "en", "no MCP session with this id for this key: open a new one"),
+        ):
+            r = httpx2.request(method, url, headers=as_(bob, session, language), timeout=60)
+            assert r.status_code == 404 and r.json()["detail"].startswith(said), r.text
+        # Ann still can: her session lives on, and she ends it.
+        done = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        r = httpx2.post(url, json=done, headers=as_(ann, session), timeout=60)
+        assert r.status_code == 202, r.text
+        assert httpx2.delete(url, headers=as_(ann, session), timeout=60).status_code == 200
+    assert session not in caplog.text

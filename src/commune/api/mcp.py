@@ -11,6 +11,7 @@ under an ``mcp/...`` route.
 # time to find their `ctx: Context` parameter, and Context is only imported when serving.
 import hashlib
 import json
+import logging
 import os
 import sys
 import threading
@@ -407,6 +408,43 @@ class SessionsOpened:
             return True
 
 
+class SessionOwners:
+    """Who opened each MCP session (its key's SHA-256, or the caller's address without keys).
+    The SDK ties a session to its opener only through ``scope["user"]``, which its own OAuth
+    middleware sets and Commune's keys do not: anyone holding another valid key and a session
+    id could end that session (DELETE) or read its stream (GET). Entries are forgotten once
+    idle longer than the SDK keeps a session; in memory, per process, as the sessions."""
+
+    def __init__(self, idle_s: float) -> None:
+        self.idle_s = idle_s
+        self.owners: dict[str, tuple[str, float]] = {}
+        self.lock = threading.Lock()
+
+    def opened(self, session_id: str, who: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            for sid in [s for s, (_, t) in self.owners.items() if now - t > self.idle_s]:
+                del self.owners[sid]
+            self.owners[session_id] = (who, now)
+
+    def allows(self, session_id: str, who: str, now: float | None = None) -> bool:
+        """Whether ``who`` may use the session: its opener, or anyone for a session unknown
+        here (the SDK answers that one "Session not found" itself)."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            owner = self.owners.get(session_id)
+            if owner is None or now - owner[1] > self.idle_s:
+                return True
+            if owner[0] != who:
+                return False
+            self.owners[session_id] = (who, now)
+            return True
+
+    def ended(self, session_id: str) -> None:
+        with self.lock:
+            self.owners.pop(session_id, None)
+
+
 def opens_a_session(method: str, headers: "Mapping[str, str]") -> bool:
     """Whether the SDK keeps a session for this request: a POST without a session id, under
     a protocol that opens one with a handshake (an MCP-Protocol-Version header absent or one
@@ -419,6 +457,19 @@ def opens_a_session(method: str, headers: "Mapping[str, str]") -> bool:
         return False
     version = headers.get("mcp-protocol-version")
     return version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+def _noting_session(send: "Send", note: Callable[[str], None]) -> "Send":
+    """``send``, telling ``note`` the session id the SDK's response opens (its header)."""
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            for name, value in message.get("headers", []):
+                if name.lower() == b"mcp-session-id":
+                    note(value.decode("latin-1"))
+        await send(message)
+
+    return sending
 
 
 def http_routes(
@@ -442,9 +493,15 @@ def http_routes(
     from commune.govern.members import AuthError
     from commune.govern.quotas import QuotaExceeded
 
+    # The SDK logs each session's id at INFO ("Created new transport with session ID: …",
+    # "Terminating session: …"). A session id is a bearer secret, together with a key: whoever
+    # reads the server's log would hold every open session's. Only its warnings are kept.
+    for name in ("mcp.server.streamable_http_manager", "mcp.server.streamable_http"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     server = build_server(commune, http_actor(commune, require_auth))
     current: dict[str, Any] = {}
     opened = SessionsOpened(SESSIONS_PER_KEY, SESSION_IDLE_S)
+    owners = SessionOwners(SESSION_IDLE_S)
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -482,10 +539,25 @@ def http_routes(
                 )
             except AuthError as exc:
                 refused = error_response(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
-            if refused is None and opens_a_session(request.method, request.headers):
+            # Who calls: the key, kept only as its hash (as for SessionsOpened).
+            who = hashlib.sha256(
+                (key_in(request.headers) or f"address {host}").encode()
+            ).hexdigest()
+            session_id = request.headers.get("mcp-session-id")
+            opening = opens_a_session(request.method, request.headers)
+            if refused is None and session_id and not owners.allows(session_id, who):
+                # Said as for a session that does not exist (the SDK's own check answers
+                # 404 too): whether another key's session has this id is none of the caller's
+                # business.
+                refused = error_response(
+                    request,
+                    404,
+                    "no MCP session with this id for this key: open a new one (send no "
+                    "mcp-session-id)",
+                )
+            if refused is None and opening:
                 # a new session: each key opens a bounded number of them
-                who = key_in(request.headers) or f"address {host}"
-                if not opened.admit(hashlib.sha256(who.encode()).hexdigest()):
+                if not opened.admit(who):
                     refused = error_response(
                         request,
                         429,
@@ -503,6 +575,10 @@ def http_routes(
                 )
                 await starting(scope, receive, send)
                 return
+            if opening:
+                send = _noting_session(send, lambda sid: owners.opened(sid, who))
             await current["app"](scope, receive, send)
+            if session_id and request.method == "DELETE":
+                owners.ended(session_id)
 
     return [Route("/mcp", endpoint=Guarded(), methods=["GET", "POST", "DELETE"])], lifespan

@@ -2456,6 +2456,11 @@ PATTERNS = [
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
         ),
         (
+            r"no MCP session with this id for this key: open a new one \(send no mcp-session-id\)",
+            "aucune session MCP de cet identifiant pour cette clé : ouvrez-en une nouvelle "
+            "(sans mcp-session-id)",
+        ),
+        (
             r"too many MCP sessions opened with this key \((?P<n>\d+) in (?P<m>\d+) minutes\): "
             r"reuse one \(its mcp-session-id\), or wait",
             "trop de sessions MCP ouvertes avec cette clé ({n} en {m} minutes) : réutilisez-en "
