@@ -110,6 +110,19 @@ def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(ap
     assert b.get("/").status_code == 303
 
 
+def test_signing_in_again_ends_the_session_it_replaces(app):
+    """The old session stayed valid on the server until it expired, though the browser had
+    dropped its cookie for the new one's: whoever had copied it kept it."""
+    b = browser(app, "carol")
+    old = b.client.cookies.get("commune_session")
+    assert b.sign_in("alice").status_code == 303
+    assert b.client.cookies.get("commune_session") != old
+    assert "alice" in b.get("/account").page
+    copy = Browser(app)
+    copy.client.cookies.set("commune_session", old)
+    assert copy.get("/").status_code == 303  # ended: back to the sign-in page
+
+
 def test_wrong_passwords_are_refused_then_rate_limited(app):
     b = Browser(app)
     b.get("/signin")

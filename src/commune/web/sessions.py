@@ -128,8 +128,18 @@ class Sessions:
         with self.engine.connect() as conn:
             return find(conn, token)
 
-    def open(self, actor: Actor, hours: float, key_prefix: str | None = None) -> str:
+    def open(
+        self,
+        actor: Actor,
+        hours: float,
+        key_prefix: str | None = None,
+        replacing: str | None = None,
+    ) -> str:
+        """A new session; ``replacing``: the cookie token of the one it takes the place of
+        (a sign-in while signed in), ended with it: nobody holds its cookie any more, and it
+        stayed valid on the server until it expired."""
         with self.engine.begin() as conn:
+            end(conn, replacing)
             return open_session(conn, actor, hours, key_prefix)
 
     def end(self, token: str | None) -> None:

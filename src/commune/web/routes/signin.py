@@ -69,6 +69,7 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
         actor,
         settings.session_hours,
         key.split("_")[1] if key else None,  # a session opened by a key ends with it
+        request.cookies.get(sessions.COOKIE),  # the session this one replaces, if any
     )
     return with_session(redirect(target), token, settings)
 
