@@ -586,7 +586,15 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     assert r.status_code == 404 and 'id="key-error"' in key and 'value="pour alice"' in key
     # Not the form's: a forged form's token is a page apart, nothing done.
     r = mona.post("/admin/users", {"name": "x", "member": "Ville C", "csrf": "forged"})
-    assert r.status_code == 403 and "Quelque chose n'a pas marché" in r.page
+    assert r.status_code == 403 and "<h1>Non autorisé</h1>" in r.page
+    # A refusal is not a failure: not headed as one, and not said twice.
+    assert "Quelque chose n'a pas marché" not in r.page and "Non autorisé." not in r.page
+    r = mona.post(
+        "/admin/users",
+        {"name": "x", "member": "Ville C", "csrf": "forged"},
+        headers={"Accept-Language": "en"},
+    )
+    assert r.status_code == 403 and "<title>Not allowed" in r.page
 
 
 def test_passages_in_another_language_than_the_pages_carry_their_own(app, commune):
