@@ -153,8 +153,14 @@ def test_the_french_guides_give_the_same_options_routes_and_settings():
         ("docs/operations.md", "docs/fr/exploitation.md"),
         ("docs/peering.md", "docs/fr/pairs.md"),
         ("docs/fiches.md", "docs/fr/fiches.md"),
+        ("docs/payouts.md", "docs/fr/retributions.md"),
     ):
         missing = named((ROOT / english).read_text(encoding="utf-8")) - named(
             (ROOT / french).read_text(encoding="utf-8")
         )
         assert not missing, f"{french} does not say {sorted(missing)}, as {english} does"
+    # The monthly bill is one section of cooperative.md; docs/fr/releve.md is its French.
+    english = (ROOT / "docs/cooperative.md").read_text(encoding="utf-8")
+    bill = english[english.index("## The monthly bill") :]
+    missing = named(bill) - named((ROOT / "docs/fr/releve.md").read_text(encoding="utf-8"))
+    assert not missing, f"docs/fr/releve.md does not say {sorted(missing)}, as the bill does"
