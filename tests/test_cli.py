@@ -495,6 +495,29 @@ def test_a_user_name_is_never_empty_nor_holds_a_tab_or_a_line_break(home, name):
     assert listed.output.count("\n") <= 1, listed.output  # nobody was added
 
 
+@pytest.mark.parametrize(
+    "lang, said",
+    [
+        ("en_GB.UTF-8", "error: a reason is one line of at most 500 characters"),
+        ("fr_FR.UTF-8", "une raison tient en une ligne d'au plus 500 caractères"),
+    ],
+)
+def test_a_retirement_reason_on_two_lines_is_refused_and_nothing_retired(
+    run, home, corpus, lang, said
+):
+    """As a user's removal's reason is: the audit log and the lists show a reason a line."""
+    from commune.core import Commune
+
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "retire", "1", "--reason", "doublon\nvoir 2"], env={"LANG": lang}
+    )
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.exit_code == 2 and len(lines) == 1 and said in lines[0], out.output
+    with Commune(home) as c:
+        assert [d["status"] for d in c.documents()] == ["published"]
+
+
 def test_numbers_out_of_range_and_infinite_settings_are_one_line(run, home, corpus):
     run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
     runner = CliRunner()
