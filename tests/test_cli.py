@@ -117,6 +117,58 @@ def test_the_add_summary_counts_what_was_passed_over_in_each_language():
     assert "(1 link skipped, as its file is read)" in added_line(IngestSummary(links=1), "en")
 
 
+@pytest.mark.parametrize(
+    "lang, said",
+    [
+        (
+            "en_GB.UTF-8",
+            "0 failed (1 archive skipped, pieces.zip: unpack it, then add the folder it makes, "
+            "1 file of another type skipped)",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "0 en échec (1 archive ignorée, pieces.zip\u00a0: décompressez-la, puis ajoutez le "
+            "dossier obtenu, 1 fichier d'un autre type ignoré)",
+        ),
+    ],
+)
+def test_an_archive_in_a_folder_is_named_with_what_to_do_and_the_rest_added(
+    home, tmp_path, lang, said
+):
+    """A folder holding a zip said "1 file of another type skipped", not that it was an
+    archive to unpack, which the zip named on its own says; the folder's other files go in."""
+    folder = tmp_path / "mairie"
+    folder.mkdir()
+    (folder / "arrete.txt").write_text("Arrêté municipal sur le stationnement.\n")
+    (folder / "pieces.zip").write_bytes(b"PK\x03\x04 zip")
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n....")
+    out = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"],
+        env={"LANG": lang},
+    )
+    assert out.exit_code == 0 and said in out.output, out.output
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        assert len(c.documents()) == 1  # the archive refused nothing else
+
+
+def test_archives_in_folders_are_named_a_few_and_counted(tmp_path):
+    from commune.cli.documents import added_line
+    from commune.ingest.pipeline import IngestSummary
+
+    s = IngestSummary(added=1, archives=["a.zip", "b/c.tar.gz", "d.tgz", "e.7z", "f.rar"])
+    assert (
+        "(5 archives skipped, a.zip, b/c.tar.gz, d.tgz and 2 more: unpack them, then add the "
+        "folders they make)"
+    ) in added_line(s, "en")
+    assert (
+        "(5 archives ignorées, a.zip, b/c.tar.gz, d.tgz et 2 autres\u00a0: décompressez-les, "
+        "puis ajoutez les dossiers obtenus)"
+    ) in added_line(s, "fr")
+
+
 def test_add_with_a_bad_file_reports_it_and_exits_non_zero(run, corpus):
     (corpus / "bad.txt").write_bytes("café ".encode() + b"caf\xe9")  # UTF-8 and Latin-1
     r = run("add", "--licence", "etalab-2.0", str(corpus))
@@ -493,6 +545,29 @@ def test_a_user_name_is_never_empty_nor_holds_a_tab_or_a_line_break(home, name):
     assert out.exit_code == 2 and "user name must be 1 to 200" in _one_error_line(out)
     listed = runner.invoke(cli, ["--home", str(home), "user", "list"])
     assert listed.output.count("\n") <= 1, listed.output  # nobody was added
+
+
+@pytest.mark.parametrize(
+    "lang, said",
+    [
+        ("en_GB.UTF-8", "error: a reason is one line of at most 500 characters"),
+        ("fr_FR.UTF-8", "une raison tient en une ligne d'au plus 500 caractères"),
+    ],
+)
+def test_a_retirement_reason_on_two_lines_is_refused_and_nothing_retired(
+    run, home, corpus, lang, said
+):
+    """As a user's removal's reason is: the audit log and the lists show a reason a line."""
+    from commune.core import Commune
+
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "retire", "1", "--reason", "doublon\nvoir 2"], env={"LANG": lang}
+    )
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.exit_code == 2 and len(lines) == 1 and said in lines[0], out.output
+    with Commune(home) as c:
+        assert [d["status"] for d in c.documents()] == ["published"]
 
 
 def test_numbers_out_of_range_and_infinite_settings_are_one_line(run, home, corpus):

@@ -738,10 +738,10 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
 
     monkeypatch.setattr(pipeline.os, "walk", walk)
     unreadable: list[tuple[str, str]] = []
-    files, skipped, excluded, links, folder_links = pipeline.collect_files(
+    files, skipped, excluded, links, folder_links, archives = pipeline.collect_files(
         [tmp_path / "docs"], unreadable
     )
-    assert files == [] and skipped == excluded == links == folder_links == 0
+    assert files == [] and skipped == excluded == links == folder_links == 0 and archives == ()
     where = str(tmp_path / "docs")
     hint = "let the user running Commune open it, or leave it out"
     assert unreadable == [(where, f"{where}: Permission denied ({hint})")]

@@ -213,7 +213,8 @@ def test_a_directory_reads_each_page_once_not_its_links(tmp_path: Path) -> None:
     (man / "guide.txt.gz").write_bytes(gzip.compress(b"Le guide."))
     found = collect_files([man])
     assert [r for _, r in found.files] == ["man1/bash.1.gz", "man1/other.1"]
-    assert (found.skipped, found.excluded, found.links) == (3, 0, 3)
+    assert (found.skipped, found.excluded, found.links) == (2, 0, 3)
+    assert found.archives == ("man1/photos.7z",)  # named, to be unpacked
     assert [r for _, r in collect_files([man / "guide.txt.gz"]).files] == ["guide.txt.gz"]
     assert read_file((man / "guide.txt.gz").read_bytes(), man / "guide.txt.gz").blocks
     # A link whose target the walk passes over is read in its place.

@@ -934,6 +934,29 @@ def test_cli_import_says_how_many_documents_it_retired(commune, tmp_path):
     assert r.stdout.strip().endswith("1 inchangé, 0 en échec, 0 révision antérieure, 1 retiré")
 
 
+def test_a_dataset_named_at_length_still_retires_what_its_publisher_retired(commune, tmp_path):
+    """A retirement's reason is one line of at most 500 characters; the one an import writes
+    names the dataset, whose name (croissant.json's) has no bound: it is cut there."""
+    (tmp_path / "a.md").write_text("# A\n\nUn texte.\n")
+    (tmp_path / "b.md").write_text("# B\n\nUn autre texte.\n")
+    for name in ("a.md", "b.md"):
+        commune.add([tmp_path / name], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    described = tmp_path / "newer" / "croissant.json"
+    data = json.loads(described.read_text())
+    data["name"] = "Délibérations " * 60
+    described.write_text(json.dumps(data))
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
+        [entry] = [e for e in other.audit_entries() if e["action"] == "retire"]
+        details = entry["details"]
+        details = details if isinstance(details, dict) else json.loads(details)
+        assert details["origin"] == data["name"] and len(details["reason"]) <= 500
+
+
 def test_two_retired_lines_with_one_text_retire_it_once(commune, tmp_path):
     """The publisher's page and its copy at another address, retired together: two lines of
     retired.jsonl with the same text. The importer retired the document at the first line

@@ -372,6 +372,21 @@ def test_a_name_a_spreadsheet_would_compute_is_written_as_text(tmp_path) -> None
     assert rows[1][6] == "5,00"  # figures are left as they are
 
 
+def test_the_csv_says_each_choice_in_french_as_its_header(month) -> None:
+    """The spreadsheet's header is French ("choix"), and its values were the codes
+    "receive", "waive", "redirect" below it."""
+    from commune.commons.payout_files import csv_text
+
+    month.set_payout_choice("Jardins partagés", "waive")
+    month.set_payout_choice("dora (Ville A)", "redirect", to="Ville B")
+    rows = list(
+        csv.reader(csv_text(month.payouts(MONTH, amount="100")).splitlines(), delimiter=";")
+    )
+    choice = {row[1]: row[rows[0].index("choix")] for row in rows[1:]}
+    assert choice["Jardins partagés"] == "renoncé (reste au fonds)"
+    assert choice["dora (Ville A)"] == "reversé" and choice["cyril (Ville B)"] == "perçu"
+
+
 def test_payout_files_cut_short_by_a_kill_leave_the_last_ones_whole(
     month, home: Path, tmp_path: Path, monkeypatch
 ) -> None:

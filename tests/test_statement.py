@@ -560,3 +560,18 @@ def test_the_statement_pages_notes_read_as_sentences(tmp_path):
             assert any(n.startswith(first) for n in notes), notes
             assert all(n[0].isupper() or n[0].isdigit() for n in notes), notes
             assert all(n.endswith(".") for n in notes), notes
+
+
+def test_a_few_minutes_of_service_say_their_draw_at_rest(commune):  # type: ignore[no-untyped-def]
+    """Three minutes of service read "x 0.0 h the service ran", a nothing beside counted
+    watt-hours; below a tenth of an hour, two significant digits say them."""
+    from commune.account.idle import idle_draw
+    from commune.text.messages import localise
+
+    with commune.engine.begin() as conn:
+        ledger(conn, None, 1.0, day=5)  # at noon: the service's first row
+        start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 5, 12, 3, tzinfo=UTC)
+        drawn = idle_draw(conn, 100.0, start, end)
+    assert drawn.hours == pytest.approx(0.05) and drawn.wh == pytest.approx(5.0)
+    assert drawn.method.endswith("x 0.050 h the service ran in 2026-11 (estimated)")
+    assert localise(drawn.method, "fr").endswith("x 0,050 h de service en 2026-11 (estimée)")

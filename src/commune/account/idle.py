@@ -8,6 +8,7 @@ month is its own line of the statement, split among members by their usage.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,15 @@ class IdleDraw:
         return {"watts": self.watts, "hours": self.hours, "wh": self.wh, "method": self.method}
 
 
+def said(hours: float) -> str:
+    """``hours`` to a tenth, or to two significant digits below one: a few minutes of
+    service read "x 0.0 h", a draw at rest of nothing though its watt-hours were counted."""
+    rounded = float(f"{hours:.2g}")
+    if rounded >= 0.1 or rounded == 0:
+        return f"{hours:.1f}"
+    return f"{rounded:.{1 - math.floor(math.log10(rounded))}f}"
+
+
 def idle_draw(conn: Connection, watts: float, start: datetime, end: datetime) -> IdleDraw:
     """The base draw over the part of [start, end) the service ran: from its first ledger
     row (before it, there was no service to count) to the end, or now for this month."""
@@ -48,6 +58,6 @@ def idle_draw(conn: Connection, watts: float, start: datetime, end: datetime) ->
         watts,
         hours,
         # The month named: a past month's statement, read later, said "this month".
-        f"{watts:g} W base draw, a configured figure ([energy] idle_watts), x {hours:.1f} h "
+        f"{watts:g} W base draw, a configured figure ([energy] idle_watts), x {said(hours)} h "
         f"the service ran in {start:%Y-%m} (estimated)",
     )

@@ -252,11 +252,46 @@ def _aside(*parts: str | int) -> str:
     return f" ({', '.join(said)})" if said else ""
 
 
+def _archives(archives: list[str], language: str) -> str:
+    """The archives a folder held, named with what to do: counted among "files of another
+    type", a zip of a town hall's documents was passed over with no word of unpacking it,
+    which a zip named on its own gets (readers.read_file)."""
+    if not archives:
+        return ""
+    french = language == "fr"
+    n = len(archives)
+    shown = [one_line(a) for a in archives[:3]]
+    if n > 3:
+        shown.append(
+            plural(language, n - 3, "{n} autre", "{n} autres") if french else f"{n - 3} more"
+        )
+    names = (
+        shown[0]
+        if len(shown) == 1
+        else ", ".join(shown[:-1]) + (" et " if french else " and ") + shown[-1]
+    )
+    if french:
+        todo = (
+            "décompressez-la, puis ajoutez le dossier obtenu"
+            if n == 1
+            else "décompressez-les, puis ajoutez les dossiers obtenus"
+        )
+        counted = plural(language, n, "{n} archive ignorée", "{n} archives ignorées")
+        return f"{counted}, {names}\u00a0: {todo}"
+    todo = (
+        "unpack it, then add the folder it makes"
+        if n == 1
+        else "unpack them, then add the folders they make"
+    )
+    return f"{plural(language, n, '{n} archive', '{n} archives')} skipped, {names}: {todo}"
+
+
 def added_line(summary: IngestSummary, language: str) -> str:
     """What ``commune add`` did, in the reader's language, with its plural forms."""
     s = summary
     if language == "fr":
         skipped = _aside(
+            _archives(s.archives, language),
             s.skipped
             and plural(
                 language,
@@ -291,6 +326,7 @@ def added_line(summary: IngestSummary, language: str) -> str:
             f"{number(s.seconds, 1, language)}\u00a0s"
         )
     skipped = _aside(
+        _archives(s.archives, language),
         s.skipped
         and plural(language, s.skipped, "{n} file of another type", "{n} files of other types")
         + " skipped",

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
+from commune.govern.accounts import check_reason
 from commune.govern.licences import (
     TextMissing,
     check_texts,
@@ -878,6 +879,9 @@ def retire(
     may see."""
     if not reason.strip():
         raise InvalidRequest("retiring a document needs a reason")
+    # The rule of a user's removal (govern/accounts.check_reason): "retire 3 --reason" took
+    # a line break, which the audit log and the contributor's list then showed as two rows.
+    check_reason(reason.strip())
     if category not in RETIRE_CATEGORIES:
         raise InvalidRequest(
             f"category must be one of {', '.join(RETIRE_CATEGORIES)}, got {category!r}"

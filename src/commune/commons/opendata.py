@@ -862,12 +862,14 @@ def _retire_here(
             category = line.get("category")
             category = category if category in RETIRE_CATEGORIES else "other"
             when = str(line["retired_at"])
+            # A reason is a line of at most 500 characters (accounts.check_reason): a dataset
+            # named at length is cut in it, its whole name kept in the audit row's origin.
+            named = origin["origin"] if len(origin["origin"]) <= 200 else origin["origin"][:199]
             for document_id in sorted(found):
                 held = retire_from_dataset(
                     conn,
                     document_id,
-                    f"retired by the publisher of the dataset {origin['origin']!r} on "
-                    f"{when[:10]}: {category}",
+                    f"retired by the publisher of the dataset {named!r} on {when[:10]}: {category}",
                     actor,
                     category,
                     set(line["sha256"]),

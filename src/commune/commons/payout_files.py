@@ -57,7 +57,9 @@ def csv_text(stmt: PayoutStatement, lines: list[Line] | None = None) -> str:
                 comma(ln.share, 6),
                 comma(ln.amount),
                 stmt.currency,
-                ln.choice,
+                # In the file's language, as its header: "redirect" under "choix" in a French
+                # spreadsheet. JSON keeps the choice's code, for programs.
+                CHOICE_FR[ln.choice],
                 "fonds" if ln.paid_to == FUND else cell(ln.paid_to),
             ]
         )

@@ -194,6 +194,16 @@ def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
 MAX_REASON = 500
 
 
+def check_reason(reason: str) -> None:
+    """A reason kept in the audit log (a removal's, a retirement's): one line, as the log and
+    the lists that show it are read a row per line; a line break there reads as two rows."""
+    if len(reason) > MAX_REASON or any(unicodedata.category(ch).startswith("C") for ch in reason):
+        raise InvalidRequest(
+            f"a reason is one line of at most {MAX_REASON} characters",
+            "say why in one short line",
+        )
+
+
 def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[str, Any]:
     """Remove ``user`` from the cooperative: from now on they sign in with nothing, every
     key of theirs is revoked and every session ended, and nobody lists them or acts as them.
@@ -216,11 +226,7 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
             "removing someone needs a reason, kept in the audit log",
             "say why, e.g. 'left the town hall in 2026'",
         )
-    if len(reason) > MAX_REASON or any(unicodedata.category(ch).startswith("C") for ch in reason):
-        raise InvalidRequest(
-            f"a reason is one line of at most {MAX_REASON} characters",
-            "say why in one short line",
-        )
+    check_reason(reason)
     require_administer(conn, actor, user)  # another member's people: "no user named"
     target = actor_for(conn, user)
     if target.user_id == actor.user_id:

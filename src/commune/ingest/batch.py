@@ -56,6 +56,7 @@ def ingest_paths(
     files = [f for f in found.files if once[os.path.abspath(f[0])] is f]
     summary.skipped, summary.excluded = found.skipped, found.excluded
     summary.links, summary.folder_links = found.links, found.folder_links
+    summary.archives = list(found.archives)
     failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
     dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
     embedder = get_embedder(settings.retrieval.embedder)

@@ -28,7 +28,7 @@ from commune.govern.policy import OPERATOR, TAKEDOWNS, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block, Parsed
 from commune.ingest.parsing import Parser
-from commune.ingest.readers import man_page_kind, man_page_name, reading, walk_reads
+from commune.ingest.readers import ARCHIVES, man_page_kind, man_page_name, reading, walk_reads
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
@@ -59,6 +59,8 @@ class IngestSummary:
     excluded: int = 0  # found in a directory, matched by a pattern the contributor gave
     links: int = 0  # found in a directory, a link to a file the walk reads (or a .so page)
     folder_links: int = 0  # found in a directory, a link to a folder: not followed
+    # Found in a directory, an archive (.zip, .tar…): passed over, named, to be unpacked.
+    archives: list[str] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -113,6 +115,9 @@ class Collected(NamedTuple):
     # Symbolic links to folders, which the walk does not follow (a loop, or a tree read twice):
     # counted, so that their files are not missing with nothing said.
     folder_links: int = 0
+    # Archives (.zip, .tar…), by their path in the directory: not read, and not counted
+    # among the files of other types, as what to do with them is known: unpack them.
+    archives: tuple[str, ...] = ()
 
 
 def collect_files(
@@ -125,13 +130,15 @@ def collect_files(
     Files named one by one are all attempted (an unsupported one is an error
     the user should see, and naming a file says to read it); inside a directory, files of
     other types (images, stylesheets, gzipped copies but man pages: readers.walk_reads) and
-    hidden files are skipped silently, and so is a
+    hidden files are skipped silently (counted); archives (.zip, .tar…) are skipped too but
+    named, to be unpacked (a town hall sends its documents zipped); and so is skipped a
     link to a file of the same directory read anyway: /usr/share/man links a page's other
     names to it (utmpx.5.gz to utmp.5.gz), and each copy would take a place among the
     passages an answer reads.
     """
     files: list[tuple[Path, str]] = []
     skipped = passed_over = links = folder_links = 0
+    archives: list[str] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
@@ -156,7 +163,12 @@ def collect_files(
                     f = Path(root) / name
                     relative = f.relative_to(path).as_posix()
                     if name.startswith(".") or not walk_reads(name):
-                        skipped += 1
+                        if name.startswith(".") or not name.lower().endswith(ARCHIVES):
+                            skipped += 1
+                        elif excluded(relative, exclude):
+                            passed_over += 1
+                        else:
+                            archives.append(relative)
                     elif excluded(relative, exclude):
                         passed_over += 1
                     elif f.is_symlink() and _walk_reads(f, top, exclude):
@@ -172,7 +184,7 @@ def collect_files(
                         files.append((f, relative))
         else:
             files.append((path, path.name))
-    return Collected(files, skipped, passed_over, links, folder_links)
+    return Collected(files, skipped, passed_over, links, folder_links, tuple(archives))
 
 
 def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:
