@@ -714,6 +714,25 @@ def test_a_long_document_comes_in_parts_an_agent_can_read(commune, tmp_path):
     assert past["text"] == "" and past["next_offset"] is None
 
 
+def test_an_mcp_sessions_owner_is_kept_while_a_stream_holds_it_open():
+    """The SDK keeps a session as long as a request (a standing GET stream) is open, and for
+    its idle time after the last one ends. Counted from when requests began, the owner's
+    record was forgotten under a stream open for over ten minutes, and any key holding the id
+    was served again. Times are given, not read from the clock."""
+    from commune.api.mcp import SessionOwners
+
+    owners = SessionOwners(600)
+    owners.opened("s", "ann", now=0)
+    owners.begin("s")  # ann's GET stream, open for an hour
+    owners.opened("other", "bob", now=3600)  # a later session: prunes what is gone
+    assert not owners.allows("s", "bob") and owners.allows("s", "ann")
+    owners.end("s", now=3600)  # the stream ends: the SDK's idle time starts now
+    owners.opened("third", "bob", now=3600 + 1000)
+    assert not owners.allows("s", "bob")  # within twice the idle time: still ann's
+    owners.opened("fourth", "bob", now=3600 + 1300)
+    assert owners.allows("s", "bob")  # long gone: the SDK answers "Session not found"
+
+
 def test_an_mcp_session_serves_only_the_key_that_opened_it(coop, caplog):
     """The SDK ties a session to its opener only through scope["user"], which Commune did not
     set: Bob, holding Ann's session id, could end her session or read its stream. And the SDK

@@ -412,33 +412,55 @@ class SessionOwners:
     """Who opened each MCP session (its key's SHA-256, or the caller's address without keys).
     The SDK ties a session to its opener only through ``scope["user"]``, which its own OAuth
     middleware sets and Commune's keys do not: anyone holding another valid key and a session
-    id could end that session (DELETE) or read its stream (GET). Entries are forgotten once
-    idle longer than the SDK keeps a session; in memory, per process, as the sessions."""
+    id could end that session (DELETE) or read its stream (GET). In memory, per process, as
+    the sessions.
+
+    A record is kept while the SDK may keep its session: the SDK ends one only when it has
+    been idle ``idle_s`` after its last request *ended*, and never while a request (a standing
+    GET stream, a long tool call) is open. Counted from when requests began, a record was
+    forgotten under an open stream, and any key holding the id was served again. So each
+    request is counted while it runs, the idle time starts when the last one ends, and a
+    record is dropped only at twice the SDK's idle time with none running."""
 
     def __init__(self, idle_s: float) -> None:
         self.idle_s = idle_s
-        self.owners: dict[str, tuple[str, float]] = {}
+        # session id -> [owner, when its last request ended (or it opened), requests running]
+        self.owners: dict[str, list[Any]] = {}
         self.lock = threading.Lock()
 
     def opened(self, session_id: str, who: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         with self.lock:
-            for sid in [s for s, (_, t) in self.owners.items() if now - t > self.idle_s]:
+            gone = [
+                sid
+                for sid, (_, last, running) in self.owners.items()
+                if not running and now - last > 2 * self.idle_s
+            ]
+            for sid in gone:
                 del self.owners[sid]
-            self.owners[session_id] = (who, now)
+            self.owners.setdefault(session_id, [who, now, 0])
 
-    def allows(self, session_id: str, who: str, now: float | None = None) -> bool:
+    def allows(self, session_id: str, who: str) -> bool:
         """Whether ``who`` may use the session: its opener, or anyone for a session unknown
-        here (the SDK answers that one "Session not found" itself)."""
+        here (never opened in this process, or long gone: the SDK answers that one "Session
+        not found" itself)."""
+        with self.lock:
+            owner = self.owners.get(session_id)
+            return owner is None or owner[0] == who
+
+    def begin(self, session_id: str) -> None:
+        """A request of the session's opener starts: the session is in use until it ends."""
+        with self.lock:
+            if session_id in self.owners:
+                self.owners[session_id][2] += 1
+
+    def end(self, session_id: str, now: float | None = None) -> None:
+        """It ended: the session's idle time starts again now, as the SDK's does."""
         now = time.monotonic() if now is None else now
         with self.lock:
             owner = self.owners.get(session_id)
-            if owner is None or now - owner[1] > self.idle_s:
-                return True
-            if owner[0] != who:
-                return False
-            self.owners[session_id] = (who, now)
-            return True
+            if owner is not None:
+                owner[1], owner[2] = now, max(owner[2] - 1, 0)
 
     def ended(self, session_id: str) -> None:
         with self.lock:
@@ -577,7 +599,13 @@ def http_routes(
                 return
             if opening:
                 send = _noting_session(send, lambda sid: owners.opened(sid, who))
-            await current["app"](scope, receive, send)
+            if session_id:
+                owners.begin(session_id)
+            try:
+                await current["app"](scope, receive, send)
+            finally:
+                if session_id:
+                    owners.end(session_id)
             if session_id and request.method == "DELETE":
                 owners.ended(session_id)
 
