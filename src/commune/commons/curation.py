@@ -245,13 +245,7 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
                 update(revisions)
                 .where(revisions.c.id == rev.id)
                 .values(
-                    hold_reason=re.sub(
-                        _APPROVALS,
-                        f"the collection needs {new.approvals_required} approval(s) "
-                        f"by a {new.approver_role} or above",
-                        rev.hold_reason,
-                        count=1,
-                    )
+                    hold_reason=re.sub(_APPROVALS, needs_approvals(new), rev.hold_reason, count=1)
                 )
             )
     return released
@@ -265,8 +259,18 @@ def _replaces_another_members(conn: Connection, doc: Any, rev: Any) -> bool:
     return _rival(rev.contributor_member_id, repo.published_member(conn, doc))
 
 
-# on_arrival's reason for holding a revision whose licence is in order; and with it, that the
-# revision replaces another member's published text (ingest/pipeline.OTHER_MEMBERS).
+def needs_approvals(rules: Rules) -> str:
+    """Why a revision whose licence is in order waits, under ``rules``: on arrival, and
+    again in the numbers of rules changed since (_release)."""
+    return (
+        f"the collection needs {rules.approvals_required} approval(s) "
+        f"by a {rules.approver_role} or above"
+    )
+
+
+# on_arrival's reason for holding a revision whose licence is in order (needs_approvals); and
+# with it, that the revision replaces another member's published text
+# (ingest/pipeline.OTHER_MEMBERS).
 _APPROVALS = r"the collection needs \d+ approval\(s\) by a [\w-]+ or above"
 _APPROVALS_HOLD = re.compile(f"{_APPROVALS}(?:; {re.escape(OTHER_MEMBERS)})?")
 # approved()'s count of a revision still waiting for approvals, and what it was held for first.
@@ -350,11 +354,7 @@ def on_arrival(
             f"the licence changed from {published_licence} to {licence}: a curator must confirm",
         )
     if collection_rules.approvals_required > 0:
-        return Decision(
-            False,
-            f"the collection needs {collection_rules.approvals_required} "
-            f"approval(s) by a {collection_rules.approver_role} or above",
-        )
+        return Decision(False, needs_approvals(collection_rules))
     return Decision(True, f"licence {licence} is known and the collection publishes on arrival")
 
 
