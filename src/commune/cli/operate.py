@@ -14,6 +14,7 @@ from commune.cli import speech
 from commune.cli.group import StageBars, cli, close_home, commune_of, dumps
 from commune.text.messages import MEMBER_KINDS as KINDS_FR
 from commune.text.messages import RETIRE_CATEGORIES as CATEGORIES_FR
+from commune.text.messages import VISIBILITIES as VISIBILITIES_FR
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
 from commune.text.say import say
@@ -377,10 +378,6 @@ _UNDONE_WORDS = {
 }
 
 
-# The values as a French reader names them (the commands below keep the CLI's words).
-_VISIBILITIES = {"private": "privée", "shared": "partagée", "public": "publique"}
-
-
 def _undone_value(u: dict[str, Any], language: str) -> str:
     """The value a change the restore takes back had set ("readers: private", "role:
     curator"): the line named the change and not what it was, so that making it again meant
@@ -398,7 +395,7 @@ def _undone_value(u: dict[str, Any], language: str) -> str:
         value = f"{details.get('approvals_required')} / {approver}"
     elif action == "visibility":
         visibility = str(details.get("visibility", ""))
-        value = _VISIBILITIES.get(visibility, visibility) if french else visibility
+        value = VISIBILITIES_FR.get(visibility, visibility) if french else visibility
     elif action == "transfer":
         value = f"{details.get('from_owner') or '—'} → {details.get('to_owner') or '—'}"
     elif action == "role-grant":

@@ -236,6 +236,9 @@ MEMBER_KINDS = {
     "peer": "pair",
 }
 
+# A collection's visibility (govern/policy.VISIBILITIES), as French names it.
+VISIBILITIES = {"private": "privée", "shared": "partagée", "public": "publique"}
+
 
 # Messages with values: each pattern names its values, the French template uses them.
 PATTERNS = [
@@ -1409,11 +1412,7 @@ PATTERNS = [
                 rf"collection (?P<name>'[^']*') is already {visibility} \({owner}\)",
                 f"la collection {{name}} est déjà {said} ({whose})",
             )
-            for visibility, said in (
-                ("private", "privée"),
-                ("shared", "partagée"),
-                ("public", "publique"),
-            )
+            for visibility, said in VISIBILITIES.items()
             for owner, whose in (
                 ("owner none", "sans propriétaire"),
                 ("owner (?P<owner>.+)", "propriétaire : {owner}"),
