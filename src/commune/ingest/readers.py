@@ -609,16 +609,23 @@ def check_archive(data: bytes, path: Path, xml_limit: int | None = None) -> None
         )
 
 
-@reader(".odt")
-def read_odt(data: bytes, path: Path) -> Parsed:
-    from odf import teletype
+def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
+    """An OpenDocument file's tree, its XML held to MAX_ODF_XML; ``kind`` ("text",
+    "spreadsheet") names what its reader expected in a refusal."""
     from odf.opendocument import load
 
     check_archive(data, path, MAX_ODF_XML)
     try:
-        doc = load(io.BytesIO(data))
+        return load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
-        raise IngestError(f"{path.name}: not a readable OpenDocument text ({exc})") from None
+        raise IngestError(f"{path.name}: not a readable OpenDocument {kind} ({exc})") from None
+
+
+@reader(".odt")
+def read_odt(data: bytes, path: Path) -> Parsed:
+    from odf import teletype
+
+    doc = _load_odf(data, path, "text")
     if _odf_body(doc, path) == "spreadsheet":
         return _read_sheets(doc, path)
     _clamp_spaces(doc)
@@ -741,13 +748,7 @@ def read_ods(data: bytes, path: Path) -> Parsed:
     row a block, its cells apart, as a table's rows are read in a text (read_odt). A cell
     repeated (number-columns-repeated, up to a million empty ones after the last) is read
     once: expanded, a small file would make gigabytes."""
-    from odf.opendocument import load
-
-    check_archive(data, path, MAX_ODF_XML)
-    try:
-        doc = load(io.BytesIO(data))
-    except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
-        raise IngestError(f"{path.name}: not a readable OpenDocument spreadsheet ({exc})") from None
+    doc = _load_odf(data, path, "spreadsheet")
     if _odf_body(doc, path) == "text":
         return read_odt(data, path)
     return _read_sheets(doc, path)
