@@ -618,7 +618,12 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
     try:
         return load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
-        raise IngestError(f"{path.name}: not a readable OpenDocument {kind} ({exc})") from None
+        # Each sentence whole, as text/messages.py translates it (its kinds are a closed list).
+        if kind == "spreadsheet":
+            raise IngestError(
+                f"{path.name}: not a readable OpenDocument spreadsheet ({exc})"
+            ) from None
+        raise IngestError(f"{path.name}: not a readable OpenDocument text ({exc})") from None
 
 
 @reader(".odt")
