@@ -40,23 +40,25 @@ def text_of(result) -> str:  # type: ignore[no-untyped-def]
     return result.content[0].text
 
 
+def data_of(result):  # type: ignore[no-untyped-def]
+    """A tool's result as objects (its structuredContent), as a host reads it."""
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
 async def session_checks(client, private_visible: bool) -> dict:  # type: ignore[no-untyped-def]
     tools = {t.name for t in (await client.list_tools()).tools}
     assert tools == {"search", "ask", "get_document", "list_collections"}
-    collections = json.loads(text_of(await client.call_tool("list_collections", {})))
+    collections = data_of(await client.call_tool("list_collections", {}))["collections"]
     names = {c["name"] for c in collections}
     assert ("privee-a" in names) is private_visible and "shared" in names
-    hits = json.loads(
-        text_of(await client.call_tool("search", {"query": "budget piscine", "k": 5}))
-    )["hits"]
+    hits = data_of(await client.call_tool("search", {"query": "budget piscine", "k": 5}))["hits"]
     assert any("41 000" in h["text"] for h in hits) is private_visible
     # k is bounded as on /api/search: a billion returned every readable passage at once.
     many = await client.call_tool("search", {"query": "budget piscine", "k": 10**9})
     assert many.is_error
-    answer = json.loads(
-        text_of(
-            await client.call_tool("ask", {"question": "When are swimming lessons for children?"})
-        )
+    answer = data_of(
+        await client.call_tool("ask", {"question": "When are swimming lessons for children?"})
     )
     assert answer["found"] and answer["sources"] and answer["energy"]["wh"] > 0
     assert [d["step"] for d in answer["decisions"]][0] == "refuse"
@@ -128,8 +130,8 @@ def test_stdio_takes_a_key_pasted_with_spaces_around_it(coop, home):
             env={"COMMUNE_API_KEY": f" {ann} \n", "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
         )
         async with Client(params, cache=None) as client:
-            said = json.loads(text_of(await client.call_tool("list_collections", {})))
-            return [c["name"] for c in said]
+            said = data_of(await client.call_tool("list_collections", {}))
+            return [c["name"] for c in said["collections"]]
 
     assert "privee-a" in asyncio.run(run())  # Ville A's own: the key is ann's
 
@@ -256,7 +258,7 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
             for language, expected in ((None, "fr"), ("en-GB,en;q=0.9", "en")):
                 async with client(ann, language) as c:
                     said = await c.call_tool("ask", {"question": "piscine municipale"})
-                    assert json.loads(text_of(said))["language"] == expected, language
+                    assert data_of(said)["language"] == expected, language
             async with client(bob) as c:
                 await session_checks(c, False)
             async with client(cleo) as c:
@@ -320,7 +322,7 @@ def test_mcp_over_http_under_no_auth_serves_the_operator(commune, corpus):
             async with httpx2.AsyncClient(timeout=60) as http:
                 transport = streamable_http_client(f"{base}/mcp", http_client=http)
                 async with Client(transport, cache=None) as c:
-                    names = json.loads(text_of(await c.call_tool("list_collections", {})))
+                    names = data_of(await c.call_tool("list_collections", {}))["collections"]
                     assert "shared" in {n["name"] for n in names}
 
         asyncio.run(run())
@@ -507,11 +509,11 @@ def test_an_agent_is_not_handed_what_the_charter_keeps_out_of_answers(coop, tmp_
         server = build_server(commune, lambda ctx: actor_from_key(commune, key))
         seen: dict = {}
         async with Client(server) as c:
-            found = json.loads(text_of(await c.call_tool("search", {"query": "piscine"})))
+            found = data_of(await c.call_tool("search", {"query": "piscine"}))
             seen["hits"] = {h["document_id"] for h in found["hits"]}
             seen["withheld"] = {w["document_id"]: w["reason"] for w in found["withheld"]}
             refused = await c.call_tool("search", {"query": "comment évaluer ce candidat"})
-            seen["refused"] = json.loads(text_of(refused))
+            seen["refused"] = data_of(refused)
             for n in (reserved_id, nc_id):
                 r = await c.call_tool("get_document", {"document_id": n})
                 seen[n] = r.content[0].text if r.is_error else "given"
@@ -590,7 +592,7 @@ def test_an_agent_whose_members_use_the_charter_excludes_is_handed_no_document(c
         seen: dict = {}  # type: ignore[type-arg]
         async with Client(server) as c:
             found = await c.call_tool("search", {"query": "piscine"})
-            seen["search"] = json.loads(text_of(found)).get("refused")
+            seen["search"] = data_of(found).get("refused")
             r = await c.call_tool("get_document", {"document_id": doc_id})
             seen["document"] = r.content[0].text if r.is_error else "given"
             try:
@@ -663,7 +665,7 @@ def test_an_empty_collection_is_every_one_the_agent_may_read(coop):
             said = await c.call_tool(
                 "ask", {"question": "Quel est le budget de la piscine ?", "collection": " "}
             )
-            return json.loads(text_of(found)), json.loads(text_of(said))
+            return data_of(found), data_of(said)
 
     found, said = asyncio.run(run())
     assert {h["collection"] for h in found["hits"]} == {"privee-a", "shared"}
@@ -695,7 +697,7 @@ def test_a_long_document_comes_in_parts_an_agent_can_read(commune, tmp_path):
         async with Client(server) as c:
             while offset is not None:
                 said = await c.call_tool("get_document", {"document_id": doc_id, "offset": offset})
-                parts.append(json.loads(text_of(said)))
+                parts.append(data_of(said))
                 offset = parts[-1]["next_offset"]
             small = await c.call_tool(
                 "get_document", {"document_id": doc_id, "offset": 10, "max_chars": 5}
@@ -703,7 +705,7 @@ def test_a_long_document_comes_in_parts_an_agent_can_read(commune, tmp_path):
             past = await c.call_tool(
                 "get_document", {"document_id": doc_id, "offset": len(whole) + 7}
             )
-            return parts, json.loads(text_of(small)), json.loads(text_of(past))
+            return parts, data_of(small), data_of(past)
 
     parts, small, past = asyncio.run(run())
     assert len(parts) == -(-len(whole) // TEXT_PART_CHARS) > 2
@@ -782,3 +784,58 @@ def test_an_mcp_session_serves_only_the_key_that_opened_it(coop, caplog):
         assert r.status_code == 202, r.text
         assert httpx2.delete(url, headers=as_(ann, session), timeout=60).status_code == 200
     assert session not in caplog.text
+
+
+def test_tools_give_objects_and_a_text_to_read_not_json_in_a_string(coop, monkeypatch):
+    """Each tool's result was its JSON inside a text content: a host got a string to decode
+    again, and one that shows text showed JSON. Now the objects come as structuredContent,
+    checked against each tool's output schema, and the text is written to be read, with the
+    ids and offsets an agent needs for its next call."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+    private_id = next(d["id"] for d in commune.documents("privee-a"))
+
+    async def run() -> dict:  # type: ignore[type-arg]
+        seen: dict = {}  # type: ignore[type-arg]
+        async with Client(server) as c:
+            seen["schemas"] = {t.name: t.output_schema for t in (await c.list_tools()).tools}
+            for name, arguments in (
+                ("search", {"query": "budget piscine", "k": 3}),
+                ("ask", {"question": "Quel est le budget de la piscine ?"}),
+                ("get_document", {"document_id": private_id, "max_chars": 20}),
+                ("list_collections", {}),
+            ):
+                seen[name] = await c.call_tool(name, arguments)
+        return seen
+
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+    seen = asyncio.run(run())
+    for name in ("search", "ask", "get_document", "list_collections"):
+        schema = seen["schemas"][name]
+        assert schema and schema["type"] == "object", (name, schema)
+        text = text_of(seen[name])
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(text)  # not JSON: text to read
+    search = data_of(seen["search"])
+    hit = next(h for h in search["hits"] if h["document_id"] == private_id)
+    assert "41 000" in hit["text"] and hit["collection"] == "privee-a"
+    assert search["withheld"] == []
+    said = text_of(seen["search"])
+    assert f"document {private_id}" in said and "41 000" in said and "privee-a" in said
+    answer = data_of(seen["ask"])
+    assert answer["found"] and "41 000" in answer["text"] and answer["energy"]["wh"] > 0
+    assert answer["sources"][0]["document_id"] == private_id
+    said = text_of(seen["ask"])
+    assert said.startswith(answer["text"]) and f"(document {private_id})" in said
+    assert "Sources\u00a0:" in said
+    part = data_of(seen["get_document"])
+    assert part["id"] == private_id and part["next_offset"] == 20 and len(part["text"]) == 20
+    assert part["text_chars"] > 20 and part["licence"] == "etalab-2.0"
+    said = text_of(seen["get_document"])
+    assert part["text"] in said and "offset=20" in said and "get_document" in said
+    collections = data_of(seen["list_collections"])["collections"]
+    assert {c["name"] for c in collections} == {"shared", "privee-a"}
+    assert all(c["documents"] >= 1 for c in collections)
+    assert "privee-a (" in text_of(seen["list_collections"])

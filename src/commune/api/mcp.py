@@ -10,7 +10,6 @@ under an ``mcp/...`` route.
 # No `from __future__ import annotations` here: the SDK reads the tools' annotations at run
 # time to find their `ctx: Context` parameter, and Context is only imported when serving.
 import hashlib
-import json
 import logging
 import os
 import sys
@@ -194,7 +193,17 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         from mcp.server.mcpserver import Context, MCPServer
     else:
         Context, MCPServer = _requires()
+    from mcp_types import CallToolResult, TextContent
+
     from commune import __version__
+    from commune.api import mcp_results as out
+
+    def result(structured: dict[str, Any], text: str) -> CallToolResult:
+        """Objects for the host that reads them (checked against the tool's output schema),
+        and text for the one that shows only text (api/mcp_results.py says why not JSON)."""
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)], structured_content=structured
+        )
 
     # The version, as /healthz says it: a client shows it, and an operator asks for it.
     server = _one_line_arguments(MCPServer)(
@@ -208,16 +217,20 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         "{refused: the reason} when the charter refuses the query."
     )
     @_anticipated
-    def search(query: Query, ctx: Context, collection: Collection = None, k: Hits = 10) -> str:
+    def search(
+        query: Query, ctx: Context, collection: Collection = None, k: Hits = 10
+    ) -> Annotated[CallToolResult, out.SearchResult]:
+        language = language_of(ctx)
         found = commune.search_for_agent(
             query,
             collection=every_one_if_empty(collection),
             k=k,
             actor=actor_of(ctx),
             record="mcp/search",
-            language=language_of(ctx),
+            language=language,
         )
-        return json.dumps(found, ensure_ascii=False)
+        found = out.plain(found)
+        return result(found, out.search_text(found, language))
 
     @server.tool(
         description="Answer a question with cited sentences, their sources, the energy used and "
@@ -226,17 +239,18 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     @_anticipated
     def ask(
         question: Question, ctx: Context, collection: Collection = None, mode: Mode = "auto"
-    ) -> str:
-        actor = actor_of(ctx)
+    ) -> Annotated[CallToolResult, out.AnswerResult]:
+        actor, language = actor_of(ctx), language_of(ctx)
         answer = commune.ask(
             question,
             collection=every_one_if_empty(collection),
             mode=mode,
             route="mcp/ask",
             actor=actor,
-            asker_language=language_of(ctx),
+            asker_language=language,
         )
-        return json.dumps(answer_json(answer, actor), ensure_ascii=False, default=str)
+        said = out.plain(answer_json(answer, actor))
+        return result(said, out.answer_text(said, language))
 
     @server.tool(
         description="A published document with its licence, provenance and text; refused, "
@@ -250,24 +264,29 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         ctx: Context,
         offset: Offset = 0,
         max_chars: PartChars = TEXT_PART_CHARS,
-    ) -> str:
-        actor = actor_of(ctx)
+    ) -> Annotated[CallToolResult, out.DocumentPart]:
+        actor, language = actor_of(ctx), language_of(ctx)
         with commune.metered("mcp/get_document", actor):
-            doc = commune.document_for_agent(document_id, actor=actor, language=language_of(ctx))
+            doc = commune.document_for_agent(document_id, actor=actor, language=language)
         doc.pop("passages")  # the same text again, cut in pieces: the page's business
         text = doc["text"]
         doc["text"] = text[offset : offset + max_chars]
         end = min(offset, len(text)) + len(doc["text"])
         doc["text_chars"] = len(text)
         doc["next_offset"] = end if end < len(text) else None
-        return json.dumps(doc, ensure_ascii=False, default=str)
+        doc = out.plain(doc)
+        return result(doc, out.document_text(doc, min(offset, len(text)), language))
 
-    @server.tool(description="The collections the caller may read, with document counts.")
+    @server.tool(
+        description="The collections the caller may read, with document counts: "
+        "{collections: [{name, visibility, documents}]}."
+    )
     @_anticipated
-    def list_collections(ctx: Context) -> str:
+    def list_collections(ctx: Context) -> Annotated[CallToolResult, out.Collections]:
         actor = actor_of(ctx)
         with commune.metered("mcp/list_collections", actor):
-            return json.dumps(commune.collections(actor=actor), ensure_ascii=False, default=str)
+            rows = out.plain(commune.collections(actor=actor))
+        return result({"collections": rows}, out.collections_text(rows, language_of(ctx)))
 
     @server.resource(
         "commune://documents/{document_id}",

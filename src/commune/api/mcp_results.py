@@ -1,0 +1,185 @@
+"""What the MCP tools return: each result's schema (the tool's ``outputSchema``), and the
+same result as text a person or a model reads.
+
+A tool's result is given twice, as MCP asks of structured output: ``structuredContent``, an
+object checked against the schema, for a host that hands its model or its application
+objects; and a text content for a host that shows only text. The text was the JSON of the
+object, so a host got a string holding JSON, encoded twice. Now it is written to be read,
+and it carries every id and offset an agent needs for its next call (a document's number, the
+offset of a document's next part): many hosts hand their model only the text.
+
+The schemas name the fields an agent acts on and let the rest through (``extra="allow"``):
+the answer and the hits carry more (ranks, scores, provenance), which the API documents and
+which a schema listing each would bind to every change of theirs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from commune.text.say import say
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Passage(_Open):
+    document_id: int = Field(description="The document's id, for get_document.")
+    title: str | None
+    text: str = Field(description="The passage.")
+    collection: str
+    licence: str | None = Field(description="The document's licence (SPDX), to credit it.")
+    source: str | None = Field(description="Where the document comes from.")
+
+
+class Withheld(_Open):
+    document_id: int
+    title: str | None
+    reason: str = Field(description="Why its passages are kept out of what agents are given.")
+
+
+class SearchResult(_Open):
+    hits: list[Passage]
+    withheld: list[Withheld] = Field(
+        description="Documents whose passages the charter or their licence keeps from agents."
+    )
+    refused: str | None = Field(None, description="The charter's reason, when it refused.")
+
+
+class Source(_Open):
+    n: int = Field(description="The number the answer's [n] citations refer to.")
+    document_id: int
+    title: str | None
+    licence: str | None
+    attribution: str | None = Field(None, description="The credit line the licence asks for.")
+
+
+class Decision(_Open):
+    step: str
+    outcome: str
+    reason: str
+
+
+class Energy(_Open):
+    wh: float
+    summary: str
+
+
+class AnswerResult(_Open):
+    question: str
+    language: str
+    text: str = Field(description="The answer, its sentences cited as [n].")
+    found: bool
+    mode: str
+    sources: list[Source]
+    decisions: list[Decision] = Field(description="The charter's five steps, each with why.")
+    energy: Energy
+    notice: str | None = None
+
+
+class DocumentPart(_Open):
+    id: int
+    title: str | None
+    collection: str
+    licence: str | None
+    source_uri: str | None
+    text: str = Field(description="This part of the document's text.")
+    text_chars: int = Field(description="The whole text's length, in characters.")
+    next_offset: int | None = Field(
+        description="The offset to ask for the next part; null at the end."
+    )
+
+
+class Collection(_Open):
+    name: str
+    visibility: str
+    documents: int
+
+
+class Collections(BaseModel):
+    # An object, not a list: MCP wants a tool's structured result to be one.
+    collections: list[Collection]
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON holds it (a date as its text), as ``structuredContent`` carries it."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def search_text(found: dict[str, Any], language: str) -> str:
+    if found.get("refused"):
+        return str(found["refused"])
+    lines = [
+        say(language, "Aucun passage trouvé.", "No passage found.")
+        if not found["hits"]
+        else say(
+            language, f"{len(found['hits'])} passage(s)\u00a0:", f"{len(found['hits'])} passage(s):"
+        )
+    ]
+    for n, hit in enumerate(found["hits"], 1):
+        lines += [
+            "",
+            f"[{n}] {hit['title']} — {hit['collection']}, {_licence(hit['licence'], language)}, "
+            f"document {hit['document_id']}",
+            hit["text"],
+        ]
+    for w in found["withheld"]:
+        why = f"{w['title']} (document {w['document_id']}) — {w['reason']}"
+        lines += ["", say(language, f"Écarté\u00a0: {why}", f"Withheld: {why}")]
+    return "\n".join(lines)
+
+
+def answer_text(answer: dict[str, Any], language: str) -> str:
+    lines = [answer["text"]]
+    if answer.get("notice"):
+        lines += ["", answer["notice"]]
+    if answer.get("licence_notes"):  # what the licences ask of whoever reuses the answer
+        lines += ["", *answer["licence_notes"]]
+    if answer["sources"]:
+        lines += ["", say(language, "Sources\u00a0:", "Sources:")]
+        for s in answer["sources"]:
+            credit = s.get("attribution") or f"{s['title']}, {_licence(s['licence'], language)}"
+            lines.append(f"[{s['n']}] {credit} (document {s['document_id']})")
+    lines += ["", say(language, "Énergie\u00a0: ", "Energy: ") + answer["energy"]["summary"]]
+    return "\n".join(lines)
+
+
+def document_text(part: dict[str, Any], offset: int, language: str) -> str:
+    head = (
+        f"{part['title']} (document {part['id']}, {part['collection']}, "
+        f"{_licence(part['licence'], language)}) — {part['source_uri']}"
+    )
+    lines = [head, "", part["text"]]
+    if part["next_offset"] is not None:
+        lines += [
+            "",
+            say(
+                language,
+                f"[caractères {offset} à {part['next_offset']} sur {part['text_chars']}\u00a0: "
+                f"la suite avec get_document, offset={part['next_offset']}]",
+                f"[characters {offset} to {part['next_offset']} of {part['text_chars']}: the rest "
+                f"with get_document, offset={part['next_offset']}]",
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def collections_text(rows: list[dict[str, Any]], language: str) -> str:
+    if not rows:
+        return say(language, "Aucune collection lisible.", "No collection you may read.")
+    return "\n".join(
+        say(
+            language,
+            f"{r['name']} ({r['visibility']})\u00a0: {r['documents']} document(s)",
+            f"{r['name']} ({r['visibility']}): {r['documents']} document(s)",
+        )
+        for r in rows
+    )
+
+
+def _licence(licence: str | None, language: str) -> str:
+    return licence or say(language, "licence inconnue", "licence unknown")
