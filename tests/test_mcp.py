@@ -839,3 +839,59 @@ def test_tools_give_objects_and_a_text_to_read_not_json_in_a_string(coop, monkey
     assert {c["name"] for c in collections} == {"shared", "privee-a"}
     assert all(c["documents"] >= 1 for c in collections)
     assert "privee-a (" in text_of(seen["list_collections"])
+
+
+def test_resources_list_gives_the_documents_the_keys_agent_may_read_a_page_at_a_time(
+    coop, tmp_path, monkeypatch
+):
+    """`resources/list` gave nothing: an agent learnt of documents only by searching. Now it
+    lists those its key's person may be handed, as `get_document` decides (never another
+    member's private ones, nor those the charter or their licence keeps from agents), a page
+    at a time behind the protocol's cursor."""
+    from mcp.shared.exceptions import MCPError
+
+    import commune.api.mcp as mcp_module
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.govern.members import add_member
+
+    commune, ann, bob = coop
+    with commune.engine.begin() as conn:
+        add_member(conn, "Société D", "other", declared_use="commercial")
+    dan = make_key(commune, "dan", "Société D")
+    reserved, nc = tmp_path / "reserved", tmp_path / "nc"
+    for d in (reserved, nc):
+        d.mkdir()
+    (reserved / "horaires.txt").write_text("Les horaires d'été de la piscine municipale.")
+    (nc / "tarifs.txt").write_text("Le tarif de la piscine municipale est de trois euros.")
+    commune.add([reserved], collection="shared", licence="etalab-2.0", tdm_reserved=True)
+    commune.add([nc], collection="shared", licence="CC-BY-NC-4.0")
+    ids = {d["title"][:10]: d["id"] for d in commune.documents()}
+    private = next(i for t, i in ids.items() if t.startswith("Le budget"))
+    reserved_id = next(i for t, i in ids.items() if t.startswith("Les horair"))
+    nc_id = next(i for t, i in ids.items() if t.startswith("Le tarif"))
+    pool = next(i for t, i in ids.items() if i not in (private, reserved_id, nc_id))
+    monkeypatch.setattr(mcp_module, "DOCUMENTS_PER_PAGE", 2)  # four documents: two pages
+
+    async def listed(key: str) -> tuple[list[int], int]:
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        uris, pages, cursor = [], 0, None
+        async with Client(server, cache=None) as c:
+            while pages == 0 or cursor is not None:
+                page = await c.list_resources(cursor=cursor)
+                uris += [str(r.uri) for r in page.resources]
+                cursor, pages = page.next_cursor, pages + 1
+            with pytest.raises(MCPError) as wrong:
+                await c.list_resources(cursor="page-two")
+            assert "nextCursor" in str(wrong.value) and "\n" not in str(wrong.value)
+            for uri in uris:  # each one listed is one the agent may read
+                assert (await c.read_resource(uri)).contents[0].text
+        return [int(u.rsplit("/", 1)[1]) for u in uris], pages
+
+    assert asyncio.run(listed(ann)) == ([pool, private, nc_id], 2)  # her member's own too
+    assert asyncio.run(listed(bob)) == ([pool, nc_id], 2)  # not Ville A's private document
+    assert asyncio.run(listed(dan)) == ([pool], 2)  # its commercial use: not the NC one
+    with commune.engine.connect() as conn:
+        listings = conn.exec_driver_sql(
+            "select count(*) from usage where route = 'mcp/resources'"
+        ).scalar()
+    assert listings == 3 * 2  # a request like any other: two pages each (a wrong cursor: none)

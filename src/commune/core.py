@@ -494,43 +494,77 @@ class Commune:
         """:meth:`document` for a model (an MCP agent): refused, with the reason, where its
         passages are kept out of answers (:meth:`search_for_agent`): a whole document handed
         over is every passage at once."""
+        doc = self.document(document_id, actor=actor)
+        refusal = self.kept_from_agents(actor, language)(doc)
+        if refusal is not None:
+            raise refusal
+        return doc
+
+    def documents_for_agent(
+        self, limit: int = 100, offset: int = 0, actor: Actor = OPERATOR, language: str = "fr"
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of :meth:`documents` (``limit`` from ``offset``, by id) less those
+        :meth:`document_for_agent` would refuse and those not published (a curator's list
+        holds what waits; only published documents are read), and the offset of the next
+        page (None: none): an agent is listed only what it may be handed. A page may hold
+        fewer than ``limit``, or none, with more after it."""
+        refusal = self.kept_from_agents(actor, language)
+        docs = self.documents(limit=limit + 1, offset=offset, actor=actor)
+        more = len(docs) > limit
+        given = [
+            d
+            for d in docs[:limit]
+            if d["status"] == "published"
+            and d["published_revision_id"] is not None
+            and refusal(d) is None
+        ]
+        return given, offset + limit if more else None
+
+    def kept_from_agents(
+        self, actor: Actor, language: str = "fr"
+    ) -> Callable[[dict[str, Any]], CommuneError | None]:
+        """Why a document ``actor``'s agent may read is not handed to it (None: it is), for
+        one document or a listing's many: the member's use and the charter read once."""
         from commune.charter import steps
         from commune.errors import Forbidden
         from commune.govern.licences import terms_for_use
         from commune.text.say import say
 
-        doc = self.document(document_id, actor=actor)
+        declared = self.library.declared_use(actor)
         # A charter rule on the member's declared use refuses each of its questions and
         # searches: its agent was handed every document whole all the same, one id after
         # the other. (No question here, so only the use can match; the energy budget is
         # the answers', not a document's reading.)
-        step = steps.refuse(self.charter, "", language, self.library.declared_use(actor), None)
-        if step.outcome == "refused":
-            raise Forbidden(
-                say(
-                    language,
-                    f"le document {document_id} n'est pas remis aux agents\u00a0: {step.reason}",
-                    f"document {document_id} is not given to agents: {step.reason}",
-                ),
-                "a person may read it on the cooperative's site",
-            )
-        if doc["tdm_reserved"] and self.settings.charter.tdm_reserved == "exclude":
-            raise Forbidden(
-                f"document {document_id} is not given to agents: its rights holder opted out "
-                "of text and data mining",
-                "a person may read it on the cooperative's site",
-            )
-        terms = terms_for_use(doc["licence"])
-        if (
-            terms is not None
-            and terms.non_commercial
-            and self.library.declared_use(actor) == "commercial"
-        ):
-            raise Forbidden(
-                f"document {document_id} is not given to agents: its licence {doc['licence']} "
-                "forbids commercial use, which your member declared",
-            )
-        return doc
+        step = steps.refuse(self.charter, "", language, declared, None)
+        tdm_policy = self.settings.charter.tdm_reserved
+
+        def refusal(doc: dict[str, Any]) -> CommuneError | None:
+            document_id = doc["id"]
+            if step.outcome == "refused":
+                return Forbidden(
+                    say(
+                        language,
+                        f"le document {document_id} n'est pas remis aux agents\u00a0: "
+                        f"{step.reason}",
+                        f"document {document_id} is not given to agents: {step.reason}",
+                    ),
+                    "a person may read it on the cooperative's site",
+                )
+            if doc["tdm_reserved"] and tdm_policy == "exclude":
+                return Forbidden(
+                    f"document {document_id} is not given to agents: its rights holder opted "
+                    "out of text and data mining",
+                    "a person may read it on the cooperative's site",
+                )
+            terms = terms_for_use(doc["licence"])
+            if terms is not None and terms.non_commercial and declared == "commercial":
+                return Forbidden(
+                    f"document {document_id} is not given to agents: its licence "
+                    f"{doc['licence']} forbids commercial use, which your member declared",
+                )
+            return None
+
+        return refusal
 
     def embed(
         self, texts: list[str], model: str, actor: Actor = OPERATOR, record: str = "embed"

@@ -173,6 +173,30 @@ def _one_line_arguments(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     return Server
 
 
+# resources/list gives this many documents a page, the next page behind its cursor: a commons
+# of thousands listed in one message is more than a host shows, or than its model reads.
+DOCUMENTS_PER_PAGE = 100
+
+
+def _listing_documents(
+    base: "type[MCPServer[Any]]", page: Callable[[Any, str | None], Any]
+) -> "type[MCPServer[Any]]":
+    """The server, with ``resources/list`` giving the documents the caller's agent may read,
+    a page at a time (``page(ctx, cursor)``). The SDK lists only resources registered one by
+    one, the same for every caller, and hands its listing neither the request (so no key)
+    nor the cursor: its own handler is replaced."""
+    from anyio.to_thread import run_sync
+    from mcp.server.mcpserver import Context
+
+    class Server(base):  # type: ignore[valid-type,misc]
+        async def _handle_list_resources(self, ctx: Any, params: Any) -> Any:
+            context = Context(request_context=ctx, mcp_server=self)
+            cursor = params.cursor if params is not None else None
+            return await run_sync(page, context, cursor)
+
+    return Server
+
+
 def every_one_if_empty(collection: str | None) -> str | None:
     """An empty collection is every one the caller may read, as none is: a model filling in a
     tool's optional arguments often sends "" for "no value", and was told "no collection
@@ -193,10 +217,20 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         from mcp.server.mcpserver import Context, MCPServer
     else:
         Context, MCPServer = _requires()
-    from mcp_types import CallToolResult, TextContent
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import (
+        INTERNAL_ERROR,
+        INVALID_PARAMS,
+        INVALID_REQUEST,
+        CallToolResult,
+        ListResourcesResult,
+        Resource,
+        TextContent,
+    )
 
     from commune import __version__
     from commune.api import mcp_results as out
+    from commune.text.say import say
 
     def result(structured: dict[str, Any], text: str) -> CallToolResult:
         """Objects for the host that reads them (checked against the tool's output schema),
@@ -205,8 +239,49 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
             content=[TextContent(type="text", text=text)], structured_content=structured
         )
 
+    def documents_page(ctx: Any, cursor: str | None) -> ListResourcesResult:
+        """A page of the documents ``ctx``'s agent may be handed: those of the collections its
+        key reads, less those ``get_document`` refuses (core.kept_from_agents, the rules
+        themselves, not a copy). The cursor is where the next page starts among the documents
+        in id order (new ones come last, so a listing in progress meets them at its end)."""
+        language = language_of(ctx)
+        if cursor is None:
+            offset = 0
+        elif cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_ROW_ID:
+            offset = int(cursor)
+        else:
+            message = f"cursor must be the nextCursor of a previous listing, got {cursor!r}"
+            raise MCPError(code=INVALID_PARAMS, message=localise(message, language))
+        try:
+            actor = actor_of(ctx)
+            with commune.metered("mcp/resources", actor):
+                docs, after = commune.documents_for_agent(
+                    DOCUMENTS_PER_PAGE, offset, actor=actor, language=language
+                )
+        except CommuneError as exc:
+            raise MCPError(
+                code=INVALID_REQUEST, message=localise(exc.in_fields(), language)
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
+            message = failure(exc, language, "mcp/resources")
+            raise MCPError(code=INTERNAL_ERROR, message=message) from exc
+        return ListResourcesResult(
+            resources=[
+                Resource(
+                    uri=f"commune://documents/{d['id']}",
+                    name=d["title"] or f"document {d['id']}",
+                    title=d["title"],
+                    description=f"{d['collection']}, "
+                    + (d["licence"] or say(language, "licence inconnue", "licence unknown")),
+                    mime_type="text/plain",
+                )
+                for d in docs
+            ],
+            next_cursor=None if after is None else str(after),
+        )
+
     # The version, as /healthz says it: a client shows it, and an operator asks for it.
-    server = _one_line_arguments(MCPServer)(
+    server = _listing_documents(_one_line_arguments(MCPServer), documents_page)(
         name="commune", version=__version__, instructions=INSTRUCTIONS
     )
 

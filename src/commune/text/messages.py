@@ -1193,6 +1193,10 @@ PATTERNS = [
             r"document ids are numbers, got (?P<name>.+)",
             "les identifiants de document sont des nombres, reçu {name}",
         ),
+        (
+            r"cursor must be the nextCursor of a previous listing, got (?P<cursor>.+)",
+            "le curseur doit être le nextCursor d'une liste précédente, reçu {cursor}",
+        ),
         (r"a model is for generated answers", "un modèle sert aux réponses générées"),
         (
             r"drop --model, or use --mode generate",
