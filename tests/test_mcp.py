@@ -895,3 +895,52 @@ def test_resources_list_gives_the_documents_the_keys_agent_may_read_a_page_at_a_
             "select count(*) from usage where route = 'mcp/resources'"
         ).scalar()
     assert listings == 3 * 2  # a request like any other: two pages each (a wrong cursor: none)
+
+
+def test_a_long_documents_resource_comes_in_parts_each_naming_the_next(commune, tmp_path):
+    """`commune://documents/{id}` gave a document's text whole: a 100-page manual in one
+    message, past what a host attaches or its model reads, while `get_document` gave it in
+    parts. The resource gives a part too, from the offset its URI names, and its last line
+    names the next part's URI (and the get_document call for it)."""
+    import re
+
+    from mcp.shared.exceptions import MCPError
+
+    from commune.api.mcp import TEXT_PART_CHARS, build_server
+    from commune.govern.policy import OPERATOR
+
+    long = tmp_path / "long"
+    long.mkdir()
+    (long / "registre.txt").write_text(
+        " ".join(f"Article {n}. Le conseil délibère sur la question {n}." for n in range(2000))
+    )
+    commune.add([long], collection="shared", licence="etalab-2.0")
+    doc_id = commune.documents("shared")[0]["id"]
+    whole = commune.document(doc_id)["text"]
+    assert len(whole) > 2 * TEXT_PART_CHARS
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> tuple[list[str], str]:  # type: ignore[type-arg]
+        texts, uri = [], f"commune://documents/{doc_id}"
+        async with Client(server) as c:
+            while uri:
+                texts.append((await c.read_resource(uri)).contents[0].text)
+                following = re.search(r"the rest in (\S+),", texts[-1].splitlines()[-1])
+                uri = following.group(1) if following else ""
+            with pytest.raises(MCPError) as wrong:
+                await c.read_resource(f"commune://documents/{doc_id}?offset=-3")
+        return texts, str(wrong.value)
+
+    texts, wrong = asyncio.run(run())
+    assert len(texts) == -(-len(whole) // TEXT_PART_CHARS) > 2
+    bodies = []
+    for n, text in enumerate(texts):
+        head, body = text.split("\n\n", 1)
+        assert f"(document {doc_id}, shared, etalab-2.0)" in head, head
+        if n < len(texts) - 1:  # each but the last names the next part, both ways
+            body, last = body.rsplit("\n\n", 1)
+            after = (n + 1) * TEXT_PART_CHARS
+            assert last.endswith(f"or with get_document, document_id={doc_id}, offset={after}]")
+        bodies.append(body)
+    assert "".join(bodies) == whole and all(len(b) <= TEXT_PART_CHARS for b in bodies)
+    assert wrong == "offset must be a number of characters, 0 or more, got '-3'", wrong

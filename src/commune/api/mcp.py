@@ -90,7 +90,7 @@ Mode = Annotated[
 INSTRUCTIONS = (
     "Cited answers from a cooperative's documents commons (French and English). Use `ask` for "
     "an answer with its sources and the charter's decisions, `search` for passages, "
-    "`get_document` or the commune://documents/{id} resource for a whole document."
+    "`get_document` or the commune://documents/{id} resource for a document, in parts."
 )
 
 
@@ -195,6 +195,18 @@ def _listing_documents(
             return await run_sync(page, context, cursor)
 
     return Server
+
+
+def part_of(doc: dict[str, Any], offset: int, max_chars: int) -> dict[str, Any]:
+    """``doc`` with ``max_chars`` of its text from ``offset``, its whole length (``text_chars``)
+    and where the next part starts (``next_offset``, None at the end)."""
+    text = doc["text"]
+    part = {k: v for k, v in doc.items() if k != "passages"}  # the text again, cut: the page's
+    part["text"] = text[offset : offset + max_chars]
+    end = min(offset, len(text)) + len(part["text"])
+    part["text_chars"] = len(text)
+    part["next_offset"] = end if end < len(text) else None
+    return part
 
 
 def every_one_if_empty(collection: str | None) -> str | None:
@@ -343,14 +355,8 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         actor, language = actor_of(ctx), language_of(ctx)
         with commune.metered("mcp/get_document", actor):
             doc = commune.document_for_agent(document_id, actor=actor, language=language)
-        doc.pop("passages")  # the same text again, cut in pieces: the page's business
-        text = doc["text"]
-        doc["text"] = text[offset : offset + max_chars]
-        end = min(offset, len(text)) + len(doc["text"])
-        doc["text_chars"] = len(text)
-        doc["next_offset"] = end if end < len(text) else None
-        doc = out.plain(doc)
-        return result(doc, out.document_text(doc, min(offset, len(text)), language))
+        part = out.plain(part_of(doc, offset, max_chars))
+        return result(part, out.document_text(part, min(offset, len(doc["text"])), language))
 
     @server.tool(
         description="The collections the caller may read, with document counts: "
@@ -363,13 +369,21 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
             rows = out.plain(commune.collections(actor=actor))
         return result({"collections": rows}, out.collections_text(rows, language_of(ctx)))
 
+    # The resource gives a document's text in parts too, as get_document does, each from the
+    # offset its URI names (the first part without one): read whole, a 100-page manual came in
+    # one message, past what a host attaches or its model reads. Parts in the URI, rather than
+    # the first part and a pointer to the tool, let an application that reads resources (and
+    # never calls tools) read the rest; each part's last line names the next part's URI and
+    # get_document's offset for it, for a model that reads only the text.
     @server.resource(
-        "commune://documents/{document_id}",
+        "commune://documents/{document_id}{?offset}",
         name="document",
-        description="A published document of the commons: its text, then its licence and source.",
+        description="A published document of the commons: its title, licence and source, then "
+        f"its text, {TEXT_PART_CHARS} characters a part from ?offset= (0 when left out); a "
+        "part's last line names the next part.",
         mime_type="text/plain",
     )
-    def document(document_id: str, ctx: Context) -> str:
+    def document(document_id: str, ctx: Context, offset: str = "0") -> str:
         from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
         language = language_of(ctx)
@@ -380,6 +394,9 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
             raise ResourceNotFoundError(localise(message, language))
         if not 1 <= int(document_id) <= MAX_ROW_ID:
             raise ResourceNotFoundError(localise(f"no document {document_id}", language))
+        if not (offset.isascii() and offset.isdigit() and int(offset) <= MAX_ROW_ID):
+            message = f"offset must be a number of characters, 0 or more, got {offset!r}"
+            raise ResourceNotFoundError(localise(message, language))
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resource", actor):
@@ -390,10 +407,9 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
             raise ResourceError(localise(exc.in_fields(), language)) from exc
         except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
             raise ResourceError(failure(exc, language, "mcp/resource")) from exc
-        return (
-            f"{doc['title']}\n\n{doc['text']}\n\n— {doc['source_uri']} "
-            f"(licence {doc['licence'] or 'unknown'})"
-        )
+        start = min(int(offset), len(doc["text"]))
+        part = out.plain(part_of(doc, start, TEXT_PART_CHARS))
+        return out.document_text(part, start, language, resource=True)
 
     return server
 

@@ -148,21 +148,26 @@ def answer_text(answer: dict[str, Any], language: str) -> str:
     return "\n".join(lines)
 
 
-def document_text(part: dict[str, Any], offset: int, language: str) -> str:
+def document_text(part: dict[str, Any], offset: int, language: str, resource: bool = False) -> str:
+    """A part of a document: its heading, its text, and, when more follows, where: the
+    get_document call for it, and for a resource (``resource``) the next part's URI first."""
     head = (
         f"{part['title']} (document {part['id']}, {part['collection']}, "
         f"{_licence(part['licence'], language)}) — {part['source_uri']}"
     )
     lines = [head, "", part["text"]]
-    if part["next_offset"] is not None:
+    after = part["next_offset"]
+    if after is not None:
+        call = f"get_document, document_id={part['id']}, offset={after}"
+        uri = f"commune://documents/{part['id']}?offset={after}"
         lines += [
             "",
             say(
                 language,
-                f"[caractères {offset} à {part['next_offset']} sur {part['text_chars']}\u00a0: "
-                f"la suite avec get_document, offset={part['next_offset']}]",
-                f"[characters {offset} to {part['next_offset']} of {part['text_chars']}: the rest "
-                f"with get_document, offset={part['next_offset']}]",
+                f"[caractères {offset} à {after} sur {part['text_chars']}\u00a0: la suite "
+                + (f"dans {uri}, ou avec {call}]" if resource else f"avec {call}]"),
+                f"[characters {offset} to {after} of {part['text_chars']}: the rest "
+                + (f"in {uri}, or with {call}]" if resource else f"with {call}]"),
             ),
         ]
     return "\n".join(lines)

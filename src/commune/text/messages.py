@@ -1194,6 +1194,10 @@ PATTERNS = [
             "les identifiants de document sont des nombres, reçu {name}",
         ),
         (
+            r"offset must be a number of characters, 0 or more, got (?P<offset>.+)",
+            "offset doit être un nombre de caractères, 0 ou plus, reçu {offset}",
+        ),
+        (
             r"cursor must be the nextCursor of a previous listing, got (?P<cursor>.+)",
             "le curseur doit être le nextCursor d'une liste précédente, reçu {cursor}",
         ),
