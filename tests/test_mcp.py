@@ -944,3 +944,29 @@ def test_a_long_documents_resource_comes_in_parts_each_naming_the_next(commune, 
         bodies.append(body)
     assert "".join(bodies) == whole and all(len(b) <= TEXT_PART_CHARS for b in bodies)
     assert wrong == "offset must be a number of characters, 0 or more, got '-3'", wrong
+
+
+def test_search_takes_no_more_passages_than_a_host_passes_its_model(commune, monkeypatch):
+    """`search` took k up to 100, as /api/search: some 40,000 tokens of passages, past what
+    hosts hand their model (Claude Code, past 25,000 tokens, a file reference instead). Its
+    schema now says 20 at most, and more is refused in one line, not cut down unsaid."""
+    from commune.api.mcp import SEARCH_HITS, build_server
+    from commune.govern.policy import OPERATOR
+
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> tuple[dict, list[str]]:  # type: ignore[type-arg]
+        async with Client(server) as c:
+            schema = next(t for t in (await c.list_tools()).tools if t.name == "search")
+            assert not (await c.call_tool("search", {"query": "piscine", "k": 20})).is_error
+            said = [(await c.call_tool("search", {"query": "piscine", "k": 21})).content[0].text]
+            monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+            said.append(
+                (await c.call_tool("search", {"query": "piscine", "k": 100})).content[0].text
+            )
+            return schema.input_schema["properties"]["k"], said
+
+    k, said = asyncio.run(run())
+    assert SEARCH_HITS == 20 and k["maximum"] == 20 and "at most 20" in k["description"]
+    assert said[0] == "Error executing tool search: k: must be at most 20", said
+    assert said[1].endswith("k\u00a0: doit être au plus 20"), said

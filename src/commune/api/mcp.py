@@ -51,8 +51,6 @@ RowId = Annotated[
         description="The document's id: a search hit's or an answer's source's document_id.",
     ),
 ]
-# As /api/search's: k=10**9 returned every readable passage in one metered request.
-Hits = Annotated[int, Field(ge=1, le=100, description="How many passages, at most.")]
 Collection = Annotated[
     str | None,
     Field(
@@ -65,6 +63,17 @@ Collection = Annotated[
 # instead), and a 100-page PDF's text is about 80,000 tokens: the agent read none of it.
 # 30,000 characters are about 8,000 tokens, under the warning.
 TEXT_PART_CHARS = 30_000
+# A search's passages, at most, under the same budget: a passage is at most 260 words (the
+# chunker's max_words), about 1,500 characters, so 20 are about 30,000, under the hosts'
+# warning. /api/search's 100 (k=10**9 had returned every readable passage at once) was some
+# 40,000 tokens of text: past Claude Code's 25,000, the model read a file reference instead.
+# Refused past it by the schema (its "maximum" is read before the call; the error is one
+# line), not clamped: handed 20 when it asked for 50, an agent would take it that the commons
+# holds no more.
+SEARCH_HITS = 20
+Hits = Annotated[
+    int, Field(ge=1, le=SEARCH_HITS, description=f"How many passages, at most {SEARCH_HITS}.")
+]
 Offset = Annotated[
     int,
     Field(
