@@ -744,6 +744,7 @@ def test_an_mcp_session_serves_only_the_key_that_opened_it(coop, caplog):
     import httpx2
 
     from commune.api.app import create_app
+    from commune.govern.members import create_key
 
     commune, ann, bob = coop
     caplog.set_level(logging.INFO)
@@ -778,7 +779,13 @@ def test_an_mcp_session_serves_only_the_key_that_opened_it(coop, caplog):
         ):
             r = httpx2.request(method, url, headers=as_(bob, session, language), timeout=60)
             assert r.status_code == 404 and r.json()["detail"].startswith(said), r.text
-        # Ann still can: her session lives on, and she ends it.
+        # Nor can Ann's own second key (her other agent's): a session is its key's, not its
+        # person's (api/mcp.SessionOwners says why).
+        with commune.engine.begin() as conn:
+            laptop = create_key(conn, "ann", "laptop")[1]
+        r = httpx2.get(url, headers=as_(laptop, session, "en"), timeout=60)
+        assert r.status_code == 404, r.text
+        # Ann still can, with the key that opened it: her session lives on, and she ends it.
         done = {"jsonrpc": "2.0", "method": "notifications/initialized"}
         r = httpx2.post(url, json=done, headers=as_(ann, session), timeout=60)
         assert r.status_code == 202, r.text

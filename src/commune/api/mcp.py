@@ -534,6 +534,14 @@ class SessionOwners:
     id could end that session (DELETE) or read its stream (GET). In memory, per process, as
     the sessions.
 
+    The owner is the key, not its person: a person's second key is refused the first one's
+    sessions, on purpose. A key is a device's or an agent's (its label says which: "laptop",
+    "ci"), and a session's stream carries what that agent asked and was answered: tied to
+    the person, a session id read from one agent's log would let another of the person's
+    agents, perhaps a less trusted one, read that conversation. Nothing is lost by it: a
+    client sends one key for its whole connection, and a client given another key starts
+    again with a handshake, which opens a new session.
+
     A record is kept while the SDK may keep its session: the SDK ends one only when it has
     been idle ``idle_s`` after its last request *ended*, and never while a request (a standing
     GET stream, a long tool call) is open. Counted from when requests began, a record was
