@@ -977,3 +977,59 @@ def test_search_takes_no_more_passages_than_a_host_passes_its_model(commune, mon
     assert SEARCH_HITS == 20 and k["maximum"] == 20 and "at most 20" in k["description"]
     assert said[0] == "Error executing tool search: k: must be at most 20", said
     assert said[1].endswith("k\u00a0: doit être au plus 20"), said
+
+
+def test_the_sdks_own_errors_reach_the_agent_in_its_language(coop, monkeypatch, caplog):
+    """The SDK's words were English whatever the agent's language: "Error executing tool …"
+    before each of Commune's French messages, "Unknown tool: serach" (naming no tool there
+    is), and a bare "Error executing tool list_collections" for a result its output schema
+    refused. Each is one line in the agent's language now, saying what to do."""
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.core import Commune
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> list[str]:
+        async with Client(server) as c:
+            said = []
+            for tool, arguments in (
+                ("serach", {"query": "piscine"}),
+                ("get_document", {"document_id": 99}),
+                ("search", {}),
+                ("list_collections", {}),
+            ):
+                r = await c.call_tool(tool, arguments)
+                assert r.is_error, r.content
+                said.append(r.content[0].text)
+            return said
+
+    with monkeypatch.context() as m:  # a result that does not match the tool's own schema
+        m.setattr(
+            Commune,
+            "collections",
+            lambda self, actor: [{"name": "x", "visibility": "shared", "documents": "many"}],
+        )
+        m.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+        french = asyncio.run(run())
+        m.setenv("LANG", "en_GB.UTF-8")
+        english = asyncio.run(run())
+    tools = "ask, get_document, list_collections, search"
+    assert french[:3] == [
+        f"outil inconnu\u00a0: 'serach' (les outils\u00a0: {tools})",
+        "Erreur de l'outil get_document\u00a0: aucun document 99 (vérifiez son numéro)",
+        "Erreur de l'outil search\u00a0: query\u00a0: champ requis",
+    ], french
+    assert english[:3] == [
+        f"unknown tool: 'serach' (the tools: {tools})",
+        "Error executing tool get_document: no document 99 (check its number)",
+        "Error executing tool search: query: required",
+    ], english
+    assert french[3].startswith(
+        "Erreur de l'outil list_collections\u00a0: erreur interne (incident "
+    )
+    assert english[3].startswith("Error executing tool list_collections: internal error (incident ")
+    for line in french + english:
+        assert "\n" not in line and "Error executing tool list_collections\n" not in line
+    number = english[3].split("(incident ")[1].split(")")[0]
+    assert any(number in r.getMessage() and r.exc_info for r in caplog.records), number

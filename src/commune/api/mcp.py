@@ -156,28 +156,60 @@ def failure(exc: Exception, language: str, where: str) -> str:
     return localise(incident(exc, language, where).message, language)
 
 
-def _one_line_arguments(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
-    """The server, with a tool's wrong arguments said in one line in the agent's language.
-    The SDK checks them against the tool's schema before the tool runs, and reported pydantic's
-    multi-line English with a link to its site ("1 validation error for get_documentArguments
-    …"); the API says the same mistakes as "document_id : un nombre entier est attendu"."""
+def tool_error(tool: str, what: str, language: str) -> str:
+    """A tool's error as the agent reads it, in its language: the tool, then what went wrong,
+    which says what to do. The SDK's own words were English whatever the agent's language."""
+    from commune.text.say import say
+
+    return say(
+        language, f"Erreur de l'outil {tool}\u00a0: {what}", f"Error executing tool {tool}: {what}"
+    )
+
+
+def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
+    """The server, with every error of a tool call said in one line in the agent's language.
+    The SDK checks the arguments against the tool's schema before the tool runs, and reported
+    pydantic's multi-line English with a link to its site ("1 validation error for
+    get_documentArguments …"); the API says the same mistakes as "document_id : un nombre
+    entier est attendu". Its other words were English too: "Error executing tool …" before
+    each of Commune's messages, "Unknown tool: serach" (without the tools there are), and a
+    bare "Error executing tool search" for a result that failed its own output schema."""
     from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
     from pydantic import ValidationError
 
     from commune.api.validation import what_is_wrong
+    from commune.text.say import say
 
     class Server(base):  # type: ignore[valid-type,misc]
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
             try:
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:
+                language = language_of(context)
                 cause = exc.__cause__
-                if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
-                    raise
-                # what_is_wrong drops a location's first part (the API's "body").
-                errors = [{**e, "loc": ("arguments", *e["loc"])} for e in cause.errors()]
-                wrong = what_is_wrong(errors, language_of(context))
-                raise ToolError(f"Error executing tool {name}: {wrong}") from cause
+                if isinstance(exc, UnexpectedToolError):  # a failure of ours: its incident
+                    what = failure(
+                        cause if isinstance(cause, Exception) else exc, language, f"mcp/{name}"
+                    )
+                elif isinstance(cause, ValidationError):
+                    # what_is_wrong drops a location's first part (the API's "body").
+                    errors = [{**e, "loc": ("arguments", *e["loc"])} for e in cause.errors()]
+                    what = what_is_wrong(errors, language)
+                elif isinstance(cause, ToolError):  # Commune's own, said in the agent's language
+                    what = str(cause)
+                else:
+                    names = ", ".join(sorted(t.name for t in await self.list_tools()))
+                    if name in names.split(", "):
+                        raise
+                    # An agent (or its host) guessing a name: the names it may call.
+                    raise ToolError(
+                        say(
+                            language,
+                            f"outil inconnu\u00a0: {name!r} (les outils\u00a0: {names})",
+                            f"unknown tool: {name!r} (the tools: {names})",
+                        )
+                    ) from exc
+                raise ToolError(tool_error(name, what, language)) from cause
 
     return Server
 
@@ -302,7 +334,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         )
 
     # The version, as /healthz says it: a client shows it, and an operator asks for it.
-    server = _listing_documents(_one_line_arguments(MCPServer), documents_page)(
+    server = _listing_documents(_errors_told(MCPServer), documents_page)(
         name="commune", version=__version__, instructions=INSTRUCTIONS
     )
 
