@@ -982,8 +982,11 @@ def test_search_takes_no_more_passages_than_a_host_passes_its_model(commune, mon
 def test_the_sdks_own_errors_reach_the_agent_in_its_language(coop, monkeypatch, caplog):
     """The SDK's words were English whatever the agent's language: "Error executing tool …"
     before each of Commune's French messages, "Unknown tool: serach" (naming no tool there
-    is), and a bare "Error executing tool list_collections" for a result its output schema
-    refused. Each is one line in the agent's language now, saying what to do."""
+    is), a bare "Error executing tool list_collections" for a result its output schema
+    refused, and "Unknown resource: URI". Each is one line in the agent's language now,
+    saying what to do."""
+    from mcp.shared.exceptions import MCPError
+
     from commune.api.mcp import actor_from_key, build_server
     from commune.core import Commune
 
@@ -1002,7 +1005,9 @@ def test_the_sdks_own_errors_reach_the_agent_in_its_language(coop, monkeypatch, 
                 r = await c.call_tool(tool, arguments)
                 assert r.is_error, r.content
                 said.append(r.content[0].text)
-            return said
+            with pytest.raises(MCPError) as unknown:
+                await c.read_resource("commune://docs/1")
+            return [*said, str(unknown.value)]
 
     with monkeypatch.context() as m:  # a result that does not match the tool's own schema
         m.setattr(
@@ -1031,5 +1036,10 @@ def test_the_sdks_own_errors_reach_the_agent_in_its_language(coop, monkeypatch, 
     assert english[3].startswith("Error executing tool list_collections: internal error (incident ")
     for line in french + english:
         assert "\n" not in line and "Error executing tool list_collections\n" not in line
+    assert french[4] == (
+        "ressource inconnue\u00a0: commune://docs/1 (les documents sont "
+        "commune://documents/{id}, que liste resources/list)"
+    )
+    assert english[4].startswith("unknown resource: commune://docs/1 (documents are commune")
     number = english[3].split("(incident ")[1].split(")")[0]
     assert any(number in r.getMessage() and r.exc_info for r in caplog.records), number

@@ -173,8 +173,13 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     get_documentArguments …"); the API says the same mistakes as "document_id : un nombre
     entier est attendu". Its other words were English too: "Error executing tool …" before
     each of Commune's messages, "Unknown tool: serach" (without the tools there are), and a
-    bare "Error executing tool search" for a result that failed its own output schema."""
-    from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+    bare "Error executing tool search" for a result that failed its own output schema; and
+    "Unknown resource: URI" for a resource."""
+    from mcp.server.mcpserver.exceptions import (
+        ResourceNotFoundError,
+        ToolError,
+        UnexpectedToolError,
+    )
     from pydantic import ValidationError
 
     from commune.api.validation import what_is_wrong
@@ -210,6 +215,23 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
                         )
                     ) from exc
                 raise ToolError(tool_error(name, what, language)) from cause
+
+        async def read_resource(self, uri: Any, context: Any = None) -> Any:
+            try:
+                return await super().read_resource(uri, context)
+            except ResourceNotFoundError as exc:
+                if not str(exc).startswith("Unknown resource"):  # Commune's own, said already
+                    raise
+                # The SDK's "Unknown resource: URI", in English, named no resource there is.
+                raise ResourceNotFoundError(
+                    say(
+                        language_of(context),
+                        f"ressource inconnue\u00a0: {uri} (les documents sont "
+                        "commune://documents/{id}, que liste resources/list)",
+                        f"unknown resource: {uri} (documents are commune://documents/{{id}}, "
+                        "which resources/list lists)",
+                    )
+                ) from exc
 
     return Server
 
