@@ -132,6 +132,12 @@ EXACT = {
         "caractère de contrôle"
     ),
     "give a label such as 'laptop'": "donnez un libellé comme « portable »",
+    "revoke one first: commune key list, then commune key revoke ID": (
+        "révoquez-en une d'abord\u00a0: commune key list, puis commune key revoke ID"
+    ),
+    "revoke one first: its Revoke button in the list of keys": (
+        "révoquez-en une d'abord\u00a0: son bouton Révoquer dans la liste des clés"
+    ),
     "a collection's name may not hold tabs, line breaks or other control characters": (
         "le nom d'une collection ne peut contenir ni tabulation, ni saut de ligne, ni autre "
         "caractère de contrôle"
@@ -506,6 +512,11 @@ PATTERNS = [
             # A field, or the CLI's option for it (cli/group.py: --requests-per-day).
             r"(?P<field>(?:--)?[\w-]+) must be at most (?P<max>\S+), got (?P<value>\S+)",
             "{field} doit être au plus {max}, reçu {value}",
+        ),
+        (
+            r"(?P<user>.+) already has (?P<n>\d+) active keys, the most \[limits\] "
+            r"max_keys_per_user allows",
+            "{user} a déjà {n} clés actives, le plus que permet [limits] max_keys_per_user",
         ),
         (
             r"a key's label is at most (?P<max>\d+) characters, got (?P<value>\d+)",
