@@ -1004,6 +1004,45 @@ def test_a_collections_rules_are_set_by_its_members_admins_and_no_one_elses(comm
         assert rules(conn, repo.collection_id(conn, "rh-b")).approvals_required == 0
 
 
+def test_nobody_names_approvers_above_their_own_role(commune, doc):
+    # A member admin could name cooperative admins as their collection's approvers: the
+    # power to approve, above their own role, handed to the cooperative admins of every
+    # member (the collection is shared), and out of the member admin's own hands.
+    from commune.commons.curation import Rules, rules
+    from commune.errors import Forbidden
+    from commune.store import repository as repo
+
+    make_key(commune, "adele", "Ville A", "member-admin")
+    commune.add([doc], collection="ville-a", licence="etalab-2.0")
+    commune.set_visibility("ville-a", "shared", member="Ville A")
+    adele = commune.actor("adele")
+    said = "approvers of role cooperative-admin would be above adele's own role, member-admin"
+    with pytest.raises(Forbidden, match=said) as refused:
+        commune.set_curation_rules("ville-a", 1, "cooperative-admin", actor=adele)
+    assert "name member-admin or a role below it" in str(refused.value)
+    with commune.engine.connect() as conn:  # refused, nothing changed
+        assert rules(conn, repo.collection_id(conn, "ville-a")) == Rules(0, "curator")
+    home = str(commune.settings.home)
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli,
+        ["--home", home, "curation", "ville-a", "--approvals", "1"]
+        + ["--role", "cooperative-admin", "--as", "adele"],
+    )
+    french = (
+        "confier les approbations au rôle administrateur·rice de la coopérative dépasse le "
+        "rôle de adele, administrateur·rice de membre (nommez administrateur·rice de membre "
+        "ou un rôle en dessous)"
+    )
+    assert out.exit_code != 0 and french in out.output, out.output
+    # Their own role, or below, they name; approvers the operator named above them stay
+    # when they change only the number of approvals.
+    commune.set_curation_rules("ville-a", 2, "member-admin", actor=adele)
+    commune.set_curation_rules("ville-a", 1, "cooperative-admin")
+    commune.set_curation_rules("ville-a", 2, "cooperative-admin", actor=adele)
+    with commune.engine.connect() as conn:
+        assert rules(conn, repo.collection_id(conn, "ville-a")).approvals_required == 2
+
+
 def test_curation_takes_as_and_says_its_refusal_in_french(commune, doc):
     make_key(commune, "cyril", "Ville A", "curator")
     make_key(commune, "bea", "Ville B", "member-admin")

@@ -112,6 +112,17 @@ def set_rules(
     if not decision:
         raise Forbidden(decision.reason)
     cid = int(row["id"])
+    if not actor.at_least(role) and role != rules(conn, cid).approver_role:
+        # Naming the approvers gives them the say over what is published in the member's
+        # name, as a role gives its powers, and nobody grants a role above their own
+        # (policy.allowed): a member admin who named cooperative admins handed their member's
+        # shared collection to the cooperative admins of every member (policy.can_curate),
+        # and could no longer approve in it themselves. Approvers named by someone above
+        # (the operator) stay as they are when only the number of approvals changes.
+        raise Forbidden(
+            f"approvers of role {role} would be above {actor.user}'s own role, {actor.role}",
+            f"name {actor.role} or a role below it",
+        )
     _hold_waiting(conn, cid)
     conn.execute(
         update(collections)

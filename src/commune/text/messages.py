@@ -2331,6 +2331,15 @@ PATTERNS = [
             "il faut le rôle {role} ; {user} est {has}",
         ),
         (
+            r"approvers of role (?P<role>[\w-]+) would be above (?P<user>\S+)'s own role, "
+            r"(?P<has>[\w-]+)",
+            "confier les approbations au rôle {role} dépasse le rôle de {user}, {has}",
+        ),
+        (
+            r"name (?P<has>[\w-]+) or a role below it",
+            "nommez {has} ou un rôle en dessous",
+        ),
+        (
             r"granting (?P<granted>[\w-]+) needs that role; (?P<user>\S+) is (?P<has>[\w-]+)",
             "accorder le rôle {granted} demande ce rôle ; {user} est {has}",
         ),
