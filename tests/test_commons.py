@@ -397,6 +397,64 @@ def test_a_revision_still_waiting_when_a_newer_one_is_published_leaves_the_queue
     assert "outdated" not in PUBLIC_STATUSES
 
 
+def test_an_older_waiting_revision_is_not_approved_over_a_newer_waiting_one(commune, doc):
+    # Two uploads of one document waited: approving the older published the text its newer
+    # upload replaced (the newer, approved later, replaced it again), and lowered rules
+    # published the older while the newer still waited for its licence. The newer is decided
+    # first: the curator expects the text as its contributor last left it.
+    make_key(commune, "dora", "Ville A", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    make_key(commune, "cleo", "Ville A", "curator")
+    dora, cyril, cleo = (commune.actor(u) for u in ("dora", "cyril", "cleo"))
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    older, newer = commune.pending()
+    assert (older["number"], newer["number"]) == (2, 3)
+    # Approved once, the newer still waits; the older is refused, before or after.
+    assert commune.review(newer["id"], "approve", "good", actor=cyril) == "proposed"
+    for curator in (cyril, cleo):
+        with pytest.raises(CommuneError, match="which waits too") as refused:
+            commune.review(older["id"], "approve", "good", actor=curator)
+        assert str(refused.value) == (
+            f"revision {older['id']} is older than revision {newer['id']} of document "
+            f"{older['document_id']}, which waits too: approving it would publish the text "
+            f"that upload replaces (review revision {newer['id']} first; to publish this "
+            "one, reject that one)"
+        )
+    from commune.text.messages import localise
+
+    assert localise(str(refused.value), "fr") == (
+        f"la révision {older['id']} est plus ancienne que la révision {newer['id']} du "
+        f"document {older['document_id']}, qui attend aussi : l'approuver publierait le texte "
+        f"que ce dépôt remplace (décidez d'abord de la révision {newer['id']} ; pour publier "
+        "celle-ci, rejetez celle-là)"
+    )
+    assert searchable(commune, "neuf heures") and not searchable(commune, "dix heures")
+    assert [r["id"] for r in commune.pending()] == [older["id"], newer["id"]]
+    # The newer approved: the older leaves the queue. Rejected: the older may be approved.
+    assert commune.review(newer["id"], "approve", "good", actor=cleo) == "published"
+    assert searchable(commune, "onze heures") and commune.pending() == []
+
+    doc.write_text(DOC, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    [older] = commune.pending()
+    commune.review(older["id"], "approve", "good", actor=cyril)  # 1 of 2
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="CC-BY-4.0", actor=dora)  # licence changed
+    [newer] = [r for r in commune.pending() if r["id"] != older["id"]]
+    # Lowered rules publish what waits only for approvals: not the older, whose newer
+    # upload still waits for its licence to be confirmed.
+    assert commune.set_curation_rules("sport", 1, "curator").released == 0
+    assert searchable(commune, "onze heures")
+    commune.review(newer["id"], "reject", "not this licence", actor=cyril)
+    assert commune.review(older["id"], "approve", "then this one", actor=cleo) == "published"
+    assert searchable(commune, "neuf heures")
+
+
 def test_a_held_upload_over_another_members_text_waits_when_that_member_publishes(commune, doc):
     # Ville B's upload over Ville A's document waited for a curator; when Ville A published
     # its own newer revision, B's left the queue as "outdated", dropped without a curator's

@@ -609,6 +609,16 @@ PATTERNS = [
             "l'approuver remplacerait un texte plus récent",
         ),
         (
+            r"revision (?P<r>\d+) is older than revision (?P<n>\d+) of document (?P<d>\d+), "
+            r"which waits too: approving it would publish the text that upload replaces",
+            "la révision {r} est plus ancienne que la révision {n} du document {d}, qui attend "
+            "aussi : l'approuver publierait le texte que ce dépôt remplace",
+        ),
+        (
+            r"review revision (?P<n>\d+) first; to publish this one, reject that one",
+            "décidez d'abord de la révision {n} ; pour publier celle-ci, rejetez celle-là",
+        ),
+        (
             r"reject it; to bring its text back, add that file again",
             "rejetez-la ; pour retrouver son texte, ajoutez à nouveau ce fichier",
         ),
