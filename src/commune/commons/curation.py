@@ -81,10 +81,17 @@ def rules(conn: Connection, coll_id: int) -> Rules:
 @dataclass(frozen=True)
 class RulesSet:
     """What setting a collection's rules did: how many waiting revisions they published, and
-    why ``actor`` might set them (the policy's reason, which the audit row keeps too)."""
+    why ``actor`` might set them (the policy's reason, which the audit row keeps too). True
+    when they published any."""
 
     released: int
     reason: str
+
+    def __bool__(self) -> bool:
+        # True when the rules published something, as the count they replaced said
+        # (set_curation_rules returned it): a dataclass is always true, and a caller's
+        # `if commune.set_curation_rules(...)` (refresh what readers search) always ran.
+        return self.released > 0
 
 
 def set_rules(
