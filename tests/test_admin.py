@@ -4,6 +4,7 @@ what the acting person's role does not allow."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.admin import Admin
 from commune.govern.policy import OPERATOR
 from commune.store.audit import entries
+from commune.store.repository import now
 
 PASSWORD = "a long enough passphrase"
 
@@ -242,6 +244,45 @@ def test_a_key_label_over_200_characters_is_refused_not_cut(admin: Admin, commun
     assert admin.keys(OPERATOR) == before  # nothing stored
     admin.create_key("bob", label=" " + "x" * 200 + " ")  # 200 once the spaces are trimmed
     assert admin.keys(OPERATOR)[-1]["label"] == "x" * 200
+
+
+def test_a_person_holds_at_most_max_keys_per_user_active_keys(tmp_path: Path) -> None:
+    # Nothing capped the keys one person minted (the account page's form, for oneself): a
+    # stolen session could leave hundreds of ways back in.
+    from commune.store.schema import api_keys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[limits]\nmax_keys_per_user = 3\n", encoding="utf-8")
+    with Commune(home) as commune:
+        admin = commune.admin
+        setup(admin)  # alice has one key
+        alice = admin.actor("alice")
+        kept = admin.create_key("alice", actor=alice, label="phone")[0]
+        gone = admin.create_key("alice", actor=alice, label="old", expires_days=1)[0]
+        said = "alice already has 3 active keys, the most [limits] max_keys_per_user allows"
+        with pytest.raises(CommuneError, match=re.escape(said)) as refused:
+            admin.create_key("alice", actor=alice, label="one more")
+        assert "commune key revoke ID" in str(refused.value)
+        assert len(admin.keys(alice)) == 3  # nothing stored
+        french = CliRunner(env={"LANG": None}).invoke(
+            cli, ["--home", str(home), "key", "create", "alice"]
+        )
+        assert french.exit_code != 0 and "cmn_" not in french.stdout
+        assert french.stderr == (
+            "erreur\u00a0: alice a déjà 3 clés actives, le plus que permet [limits] "
+            "max_keys_per_user (révoquez-en une d'abord\u00a0: commune key list, puis commune "
+            "key revoke ID)\n"
+        )
+        # Someone else's count is their own; a revoked or expired key frees a place.
+        admin.create_key("bob")
+        admin.revoke_key(kept)
+        admin.create_key("alice", actor=alice)
+        with commune.engine.begin() as conn:
+            conn.execute(api_keys.update().where(api_keys.c.id == gone).values(expires_at=now()))
+        admin.create_key("alice", actor=alice)
+        with pytest.raises(CommuneError, match="already has 3 active keys"):
+            admin.create_key("alice", actor=alice)
 
 
 def test_a_password_without_a_terminal_says_to_pipe_it(tmp_path: Path) -> None:

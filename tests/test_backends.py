@@ -541,6 +541,52 @@ class StoreKit:
             names = [r[0] for r in conn.execute(text("SELECT name FROM users ORDER BY id"))]
         assert sorted(n.casefold() for n in names) == ["alice", "bruno"]
 
+    def test_two_keys_made_at_once_past_the_cap_make_one(self, c, monkeypatch):
+        """[limits] max_keys_per_user counts a person's active keys, expired ones out; two
+        creations at once both counted one short of the cap without the lock, and both went
+        in."""
+        from commune.govern import members
+        from commune.govern.admin import Admin
+        from commune.store.repository import now
+        from commune.store.schema import api_keys
+
+        admin = Admin(c.engine, max_keys_per_user=2)
+        admin.add_member("Ville A", kind="town")
+        admin.add_user("alice", member="Ville A")
+        lapsed = admin.create_key("alice", expires_days=1)[0]
+        with c.engine.begin() as conn:  # expired now: it no longer counts
+            conn.execute(api_keys.update().where(api_keys.c.id == lapsed).values(expires_at=now()))
+        admin.create_key("alice")
+        both_counted = threading.Barrier(2, timeout=3)  # broken when one waits for the other
+        real = members._within_keys
+
+        def slow(*args):  # type: ignore[no-untyped-def]
+            real(*args)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_counted.wait()
+
+        monkeypatch.setattr(members, "_within_keys", slow)
+        outcomes: list[str] = []
+
+        def make() -> None:
+            try:
+                admin.create_key("alice")
+                outcomes.append("made")
+            except Exception as e:  # noqa: BLE001  (what a user would see)
+                outcomes.append(f"{type(e).__name__}: {e}")
+
+        threads = [threading.Thread(target=make) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert sorted(outcomes)[0] == "CommuneError: alice already has 2 active keys, the most " + (
+            "[limits] max_keys_per_user allows (revoke one first: commune key list, then "
+            "commune key revoke ID)"
+        ), outcomes
+        assert sorted(outcomes)[1] == "made", outcomes
+        assert len([k for k in admin.keys() if k["revoked_at"] is None]) == 3  # 2 + the lapsed
+
     def test_a_unique_key_two_writers_hit_at_once_is_one_line_in_both_languages(self, c):
         """What a race no lock foresees leaves behind (a unique key, a deadlock): the CLI and
         the API said it with the driver's traceback, or as an unnamed internal error."""

@@ -251,7 +251,10 @@ def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
     assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
     assert commune.set_curation_rules("sport", 3, "curator").released == 0
     assert commune.pending()[0]["hold_reason"] == "1 of 3 approvals"
-    assert commune.set_curation_rules("sport", 1, "curator").released == 1
+    # True when it published, as the count it replaced: a dataclass was always true.
+    assert not commune.set_curation_rules("sport", 3, "curator")
+    done = commune.set_curation_rules("sport", 1, "curator")
+    assert done and done.released == 1
     assert commune.pending() == [] and searchable(commune, "dix heures")
     [entry] = [e for e in commune.audit_entries() if e["action"] == "publish"][-1:]
     assert entry["subject"] == "document 1 revision 2"
@@ -395,6 +398,64 @@ def test_a_revision_still_waiting_when_a_newer_one_is_published_leaves_the_queue
     from commune.commons.curation import PUBLIC_STATUSES
 
     assert "outdated" not in PUBLIC_STATUSES
+
+
+def test_an_older_waiting_revision_is_not_approved_over_a_newer_waiting_one(commune, doc):
+    # Two uploads of one document waited: approving the older published the text its newer
+    # upload replaced (the newer, approved later, replaced it again), and lowered rules
+    # published the older while the newer still waited for its licence. The newer is decided
+    # first: the curator expects the text as its contributor last left it.
+    make_key(commune, "dora", "Ville A", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    make_key(commune, "cleo", "Ville A", "curator")
+    dora, cyril, cleo = (commune.actor(u) for u in ("dora", "cyril", "cleo"))
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    doc.write_text(DOC2.replace("dix", "onze"), encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    older, newer = commune.pending()
+    assert (older["number"], newer["number"]) == (2, 3)
+    # Approved once, the newer still waits; the older is refused, before or after.
+    assert commune.review(newer["id"], "approve", "good", actor=cyril) == "proposed"
+    for curator in (cyril, cleo):
+        with pytest.raises(CommuneError, match="which waits too") as refused:
+            commune.review(older["id"], "approve", "good", actor=curator)
+        assert str(refused.value) == (
+            f"revision {older['id']} is older than revision {newer['id']} of document "
+            f"{older['document_id']}, which waits too: approving it would publish the text "
+            f"that upload replaces (review revision {newer['id']} first; to publish this "
+            "one, reject that one)"
+        )
+    from commune.text.messages import localise
+
+    assert localise(str(refused.value), "fr") == (
+        f"la révision {older['id']} est plus ancienne que la révision {newer['id']} du "
+        f"document {older['document_id']}, qui attend aussi : l'approuver publierait le texte "
+        f"que ce dépôt remplace (décidez d'abord de la révision {newer['id']} ; pour publier "
+        "celle-ci, rejetez celle-là)"
+    )
+    assert searchable(commune, "neuf heures") and not searchable(commune, "dix heures")
+    assert [r["id"] for r in commune.pending()] == [older["id"], newer["id"]]
+    # The newer approved: the older leaves the queue. Rejected: the older may be approved.
+    assert commune.review(newer["id"], "approve", "good", actor=cleo) == "published"
+    assert searchable(commune, "onze heures") and commune.pending() == []
+
+    doc.write_text(DOC, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=dora)
+    [older] = commune.pending()
+    commune.review(older["id"], "approve", "good", actor=cyril)  # 1 of 2
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="CC-BY-4.0", actor=dora)  # licence changed
+    [newer] = [r for r in commune.pending() if r["id"] != older["id"]]
+    # Lowered rules publish what waits only for approvals: not the older, whose newer
+    # upload still waits for its licence to be confirmed.
+    assert commune.set_curation_rules("sport", 1, "curator").released == 0
+    assert searchable(commune, "onze heures")
+    commune.review(newer["id"], "reject", "not this licence", actor=cyril)
+    assert commune.review(older["id"], "approve", "then this one", actor=cleo) == "published"
+    assert searchable(commune, "neuf heures")
 
 
 def test_a_held_upload_over_another_members_text_waits_when_that_member_publishes(commune, doc):
@@ -1002,6 +1063,45 @@ def test_a_collections_rules_are_set_by_its_members_admins_and_no_one_elses(comm
     with commune.engine.connect() as conn:  # refused, nothing changed
         assert rules(conn, repo.collection_id(conn, "ville-a")).approvals_required == 2
         assert rules(conn, repo.collection_id(conn, "rh-b")).approvals_required == 0
+
+
+def test_nobody_names_approvers_above_their_own_role(commune, doc):
+    # A member admin could name cooperative admins as their collection's approvers: the
+    # power to approve, above their own role, handed to the cooperative admins of every
+    # member (the collection is shared), and out of the member admin's own hands.
+    from commune.commons.curation import Rules, rules
+    from commune.errors import Forbidden
+    from commune.store import repository as repo
+
+    make_key(commune, "adele", "Ville A", "member-admin")
+    commune.add([doc], collection="ville-a", licence="etalab-2.0")
+    commune.set_visibility("ville-a", "shared", member="Ville A")
+    adele = commune.actor("adele")
+    said = "approvers of role cooperative-admin would be above adele's own role, member-admin"
+    with pytest.raises(Forbidden, match=said) as refused:
+        commune.set_curation_rules("ville-a", 1, "cooperative-admin", actor=adele)
+    assert "name member-admin or a role below it" in str(refused.value)
+    with commune.engine.connect() as conn:  # refused, nothing changed
+        assert rules(conn, repo.collection_id(conn, "ville-a")) == Rules(0, "curator")
+    home = str(commune.settings.home)
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli,
+        ["--home", home, "curation", "ville-a", "--approvals", "1"]
+        + ["--role", "cooperative-admin", "--as", "adele"],
+    )
+    french = (
+        "confier les approbations au rôle administrateur·rice de la coopérative dépasse le "
+        "rôle de adele, administrateur·rice de membre (nommez administrateur·rice de membre "
+        "ou un rôle en dessous)"
+    )
+    assert out.exit_code != 0 and french in out.output, out.output
+    # Their own role, or below, they name; approvers the operator named above them stay
+    # when they change only the number of approvals.
+    commune.set_curation_rules("ville-a", 2, "member-admin", actor=adele)
+    commune.set_curation_rules("ville-a", 1, "cooperative-admin")
+    commune.set_curation_rules("ville-a", 2, "cooperative-admin", actor=adele)
+    with commune.engine.connect() as conn:
+        assert rules(conn, repo.collection_id(conn, "ville-a")).approvals_required == 2
 
 
 def test_curation_takes_as_and_says_its_refusal_in_french(commune, doc):

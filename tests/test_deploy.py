@@ -398,6 +398,7 @@ def _up(url: str) -> bool:
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+HSTS = "max-age=2592000"
 
 
 def test_nginx_in_front_signs_in_streams_and_uploads(front: dict[str, Any]) -> None:
@@ -414,7 +415,9 @@ def test_nginx_in_front_signs_in_streams_and_uploads(front: dict[str, Any]) -> N
         # Sign-in: the form's CSRF token, then the password; the Secure session cookie comes
         # back over TLS and opens the ask page.
         page = web.get("/signin")
-        assert page.status_code == 200 and "Strict-Transport-Security" in page.headers
+        # HSTS, modest (30 days) and for this name only (docs/operations.md says why).
+        assert page.status_code == 200
+        assert page.headers["Strict-Transport-Security"] == HSTS
         csrf = CSRF.search(page.text)
         assert csrf is not None
         form = {"user": "alice", "password": PASSWORD, "next": "/", "csrf": csrf.group(1)}
@@ -439,6 +442,7 @@ def test_nginx_in_front_signs_in_streams_and_uploads(front: dict[str, Any]) -> N
         with web.stream("POST", "/api/ask/stream", json={"question": QUESTION}, headers=auth) as s:
             body = "".join(s.iter_text())
         assert "mardi" in body and "event: answer" in body
+        assert s.headers["Strict-Transport-Security"] == HSTS  # its own location, too
 
         # An upload within [limits] goes in; one over client_max_body_size (= max_upload_mb)
         # is refused by nginx before Commune reads a byte.
@@ -451,10 +455,14 @@ def test_nginx_in_front_signs_in_streams_and_uploads(front: dict[str, Any]) -> N
         big = {"files": ("gros.md", b"a" * (1024 * 1024 + 4096), "text/markdown")}
         too_big = web.post("/api/documents", files=big, data=form_data, headers=auth)
         assert too_big.status_code == 413 and "nginx" in too_big.text
+        # nginx's own refusals carry it (always), and the uploads' location's answers.
+        assert too_big.headers["Strict-Transport-Security"] == HSTS
+        assert sent.headers["Strict-Transport-Security"] == HSTS
 
         # /metrics is never served through the front; on the machine itself it is, and it
         # counted what went through the proxy.
-        assert web.get("/metrics").status_code == 404
+        hidden = web.get("/metrics")
+        assert hidden.status_code == 404 and hidden.headers["Strict-Transport-Security"] == HSTS
     scraped = httpx.get(front["direct"] + "/metrics", timeout=30)
     assert scraped.status_code == 200
     assert 'commune_http_requests_total{method="POST",route="/signin",status="303"} 1.0' in (

@@ -169,6 +169,44 @@ def test_waived_and_redirected_shares_go_where_stated_from_their_month(month) ->
     assert len(month.payout_choices()) == 3
 
 
+def test_a_share_is_not_redirected_to_a_peer_cooperative_and_the_refusal_says_no_more(
+    month, home: Path
+) -> None:
+    # A peer cooperative is kept as a member of kind "peer" (docs/peering.md): a share
+    # redirected to it was accepted, paying another cooperative from this one's fund, and
+    # "no member named" for an unknown name beside it told whether a peer of that name
+    # existed. A peer is no member of this cooperative: refused word for word as a name
+    # nobody has.
+    from commune.errors import NotFound
+
+    month.admin.issue_peer("Coop Voisine")
+    said = {}
+    for name in ("Coop Voisine", "Coop Absente"):
+        with pytest.raises(NotFound) as refused:
+            month.set_payout_choice("dora (Ville A)", "redirect", to=name)
+        said[name] = str(refused.value).replace(name, "NAME")
+    assert (
+        said["Coop Voisine"]
+        == said["Coop Absente"]
+        == ("no member named 'NAME' (list members with commune member list)")
+    )
+    outs = [
+        CliRunner().invoke(
+            cli, ["--home", str(home), "payouts", "redirect", "dora (Ville A)", "--to", name]
+        )
+        for name in ("Coop Voisine", "Coop Absente")
+    ]
+    assert outs[0].exit_code == outs[1].exit_code != 0
+    assert outs[0].output.replace("Coop Voisine", "NAME") == outs[1].output.replace(
+        "Coop Absente", "NAME"
+    )
+    assert month.payout_choices() == []  # nothing recorded
+    assert [m["name"] for m in month.admin.members() if m["kind"] != "peer"] == [
+        "Ville A",
+        "Ville B",
+    ]
+
+
 def audit(commune):  # type: ignore[no-untyped-def]
     with commune.engine.connect() as conn:
         return list(conn.execute(select(audit_log).order_by(audit_log.c.id)))

@@ -1343,6 +1343,11 @@ def test_a_member_admin_sets_their_members_curation_rules_on_the_administration_
     assert "Comment les contributions sont approuvées" in page
     assert 'aria-label="Changer la façon dont brouillons-c est approuvée"' in page
     assert 'aria-label="Changer la façon dont mairie est approuvée"' not in page  # cooperative's
+    # Approvers up to her own role only (curation.set_rules refuses one above it).
+    rules = page.split('action="/admin/collections/rules"', 1)[1]
+    form = re.search(r'name="collection" value="brouillons-c">(.*?)</form>', rules, re.S)
+    offered = re.findall(r'<option value="([a-z-]+)"', form.group(1))
+    assert offered == ["curator", "member-admin"], offered
     # Not a number: said in its form, in French, nothing changed.
     r = mona.post(
         "/admin/collections/rules",

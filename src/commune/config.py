@@ -168,6 +168,10 @@ class LimitsSettings:
     # inputs of 1,000 characters held a worker 297 s on two cores).
     max_embedding_inputs: int = 64
     max_embedding_chars: int = 50_000
+    # Active keys (neither revoked nor expired) one person may hold; another is refused until
+    # they revoke one. A person uses a few (a laptop, a phone, a script or two); twenty is far
+    # above that and still bounds what a stolen session could mint as ways back in.
+    max_keys_per_user: int = 20
 
     def __post_init__(self) -> None:
         if self.max_upload_mb < self.max_file_mb:

@@ -274,7 +274,7 @@ class Commune:
         face changes them."""
         from commune.govern.admin import Admin
 
-        return Admin(self.engine)
+        return Admin(self.engine, self.settings.limits.max_keys_per_user)
 
     @cached_property
     def metering(self) -> Metering:

@@ -81,10 +81,17 @@ def rules(conn: Connection, coll_id: int) -> Rules:
 @dataclass(frozen=True)
 class RulesSet:
     """What setting a collection's rules did: how many waiting revisions they published, and
-    why ``actor`` might set them (the policy's reason, which the audit row keeps too)."""
+    why ``actor`` might set them (the policy's reason, which the audit row keeps too). True
+    when they published any."""
 
     released: int
     reason: str
+
+    def __bool__(self) -> bool:
+        # True when the rules published something, as the count they replaced said
+        # (set_curation_rules returned it): a dataclass is always true, and a caller's
+        # `if commune.set_curation_rules(...)` (refresh what readers search) always ran.
+        return self.released > 0
 
 
 def set_rules(
@@ -112,6 +119,17 @@ def set_rules(
     if not decision:
         raise Forbidden(decision.reason)
     cid = int(row["id"])
+    if not actor.at_least(role) and role != rules(conn, cid).approver_role:
+        # Naming the approvers gives them the say over what is published in the member's
+        # name, as a role gives its powers, and nobody grants a role above their own
+        # (policy.allowed): a member admin who named cooperative admins handed their member's
+        # shared collection to the cooperative admins of every member (policy.can_curate),
+        # and could no longer approve in it themselves. Approvers named by someone above
+        # (the operator) stay as they are when only the number of approvals changes.
+        raise Forbidden(
+            f"approvers of role {role} would be above {actor.user}'s own role, {actor.role}",
+            f"name {actor.role} or a role below it",
+        )
     _hold_waiting(conn, cid)
     conn.execute(
         update(collections)
@@ -207,6 +225,10 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
         if still.scalar_one() != "proposed" or rev.document_status == "retired":
             continue  # a retired document comes back only by a curator's decision (review)
         if _newer_published(conn, doc, rev.number) is not None:
+            continue
+        if _newer_waiting(conn, rev) is not None:
+            # Its newer upload still waits for something (a licence): publishing this one
+            # would put out the text that upload replaces, as an approval would (review).
             continue
         approvals = _approvals(conn, rev.id)
         if approvals:
@@ -312,6 +334,26 @@ def _newer_published(conn: Connection, doc: Any, number: int) -> int | None:
         select(revisions.c.number).where(revisions.c.id == doc.published_revision_id)
     ).scalar_one()
     return int(newest) if newest > number else None
+
+
+def _newer_waiting(conn: Connection, rev: Any) -> int | None:
+    """The id of the newest revision of ``rev``'s document that waits too, newer than it and
+    of the same member's (the operator's: of the operator's): the text its contributor, or
+    their member, uploaded to replace it. None when there is none. Another member's newer
+    upload is another text beside it, not a later draft of it (_rival)."""
+    newer = conn.execute(
+        select(revisions.c.id, revisions.c.contributor_member_id)
+        .where(
+            revisions.c.document_id == rev.document_id,
+            revisions.c.number > rev.number,
+            revisions.c.status.in_(WAITING),
+        )
+        .order_by(revisions.c.number.desc())
+    ).all()
+    for row in newer:
+        if not _rival(rev.contributor_member_id, row.contributor_member_id):
+            return int(row.id)
+    return None
 
 
 def approved(approvals: int, licence: str | None, rules: Rules) -> Decision:
@@ -782,6 +824,17 @@ def review(
                 f"revision {revision_id} is older than the published revision {newest} of "
                 f"document {doc.id}: approving it would replace newer text",
                 "reject it; to bring its text back, add that file again",
+            )
+        # A newer upload of the same text waits too: the curator meant to publish the text
+        # as its contributor left it, and approving the older one published the text that
+        # upload replaces (and, later approved, the newer one replaced it again). The newer
+        # is decided first; rejected, it leaves this one to approve.
+        later = _newer_waiting(conn, rev)
+        if later is not None:
+            raise CommuneError(
+                f"revision {revision_id} is older than revision {later} of document {doc.id}, "
+                "which waits too: approving it would publish the text that upload replaces",
+                f"review revision {later} first; to publish this one, reject that one",
             )
     if licence is not None:
         licence = normalise(licence)

@@ -44,6 +44,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from commune.account.statement import parse_month
 from commune.errors import Forbidden, InvalidRequest, NotFound
+from commune.govern.members import PEER_KIND
 from commune.govern.policy import Actor, Decision
 from commune.govern.quotas import month as month_window
 from commune.store import audit
@@ -375,7 +376,12 @@ def set_choice(
     if choice == "redirect":
         if not target:
             raise InvalidRequest("a redirected share needs the member it goes to (--to MEMBER)")
-        if conn.execute(select(members.c.id).where(members.c.name == target)).first() is None:
+        # A peer cooperative is kept as a member of kind "peer" (docs/peering.md), but it is
+        # no member of this cooperative, whose fund pays its own members only. Refused word
+        # for word as a name nobody has: "a peer" beside "no member named" told which other
+        # cooperatives this one peers with.
+        member = select(members.c.id).where(members.c.name == target, members.c.kind != PEER_KIND)
+        if conn.execute(member).first() is None:
             raise NotFound(f"no member named {target!r}", "list members with commune member list")
     elif target:
         raise InvalidRequest(f"only a redirected share goes to a member; {choice} takes no --to")

@@ -334,14 +334,20 @@ def require_credentials_in(conn: Connection, actor: Actor, member: str) -> None:
 
 
 def create_key_for(
-    conn: Connection, actor: Actor, user: str, label: str = "", expires_days: int | None = None
+    conn: Connection,
+    actor: Actor,
+    user: str,
+    label: str = "",
+    expires_days: int | None = None,
+    most: int | None = None,
 ) -> tuple[int, str]:
-    """A new key for ``user`` (oneself, or someone ``actor`` administers): shown once."""
+    """A new key for ``user`` (oneself, or someone ``actor`` administers): shown once.
+    ``most``: the active keys a person may hold (members.create_key)."""
     from commune.govern.members import create_key
     from commune.store import audit
 
     require_credentials(conn, actor, user)
-    kid, secret = create_key(conn, user, label, expires_days)
+    kid, secret = create_key(conn, user, label, expires_days, most)
     audit.append(conn, actor.user, "key-create", f"user {user}", key_id=kid, label=label)
     return kid, secret
 

@@ -32,8 +32,11 @@ from commune.store.schema import users
 class Admin:
     """Administration of one home's cooperative."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, max_keys_per_user: int | None = None) -> None:
         self.engine = engine
+        # [limits] max_keys_per_user: the active keys one person may hold (members.create_key
+        # says why); None, no cap.
+        self.max_keys_per_user = max_keys_per_user
 
     # -- members ---------------------------------------------------------------------------
     def members(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
@@ -280,7 +283,9 @@ class Admin:
     ) -> tuple[int, str]:
         """A new key for ``user``: (its id, the key), shown this once."""
         with self.engine.begin() as conn:
-            return accounts.create_key_for(conn, actor, user, label.strip(), expires_days)
+            return accounts.create_key_for(
+                conn, actor, user, label.strip(), expires_days, self.max_keys_per_user
+            )
 
     def revoke_key(self, key_id: int, *, actor: Actor = OPERATOR) -> None:
         with self.engine.begin() as conn:

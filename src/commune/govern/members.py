@@ -10,7 +10,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from commune.errors import CommuneError, InvalidRequest, NotFound
 from commune.govern.policy import ROLES, Actor
@@ -300,9 +300,15 @@ def _digest(key: str) -> str:
 
 
 def create_key(
-    conn: Connection, user: str, label: str = "", expires_days: int | None = None
+    conn: Connection,
+    user: str,
+    label: str = "",
+    expires_days: int | None = None,
+    most: int | None = None,
 ) -> tuple[int, str]:
-    """Return (key id, the key). The key is shown this once; only its digest is kept."""
+    """Return (key id, the key). The key is shown this once; only its digest is kept.
+    ``most``: the active keys (neither revoked nor expired) ``user`` may hold, this one
+    included ([limits] max_keys_per_user); None: no cap."""
     row = conn.execute(
         select(users.c.id).where(users.c.name == user, users.c.removed_at.is_(None))
     ).first()
@@ -327,6 +333,8 @@ def create_key(
         raise InvalidRequest(
             f"expires_days must be between 1 and {MAX_KEY_DAYS}, got {expires_days}"
         )
+    if most is not None:
+        _within_keys(conn, user, int(row.id), most)
     prefix = secrets.token_hex(4)
     key = f"cmn_{prefix}_{secrets.token_urlsafe(24)}"
     expires = now() + timedelta(days=expires_days) if expires_days else None
@@ -343,6 +351,33 @@ def create_key(
         )
     )
     return int(kid), key
+
+
+def _within_keys(conn: Connection, user: str, user_id: int, most: int) -> None:
+    """Refuse a key past the ``most`` active ones ``user`` holds. Each key is a way in that
+    someone may lose, and a person needs a few (a laptop, a phone, a script); without a cap
+    anyone signed in minted keys without end (the account page's form), each a row kept for
+    good and listed on their admins' pages, and a stolen session could leave hundreds of
+    ways back in, each to find and revoke."""
+    from commune.store.db import lock
+
+    # Two creations at once both counted one short of the cap: the second waits here.
+    lock(conn, "keys", user_id)
+    active = conn.execute(
+        select(func.count())
+        .select_from(api_keys)
+        .where(
+            api_keys.c.user_id == user_id,
+            api_keys.c.revoked_at.is_(None),
+            or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > now()),
+        )
+    ).scalar_one()
+    if active >= most:
+        raise CommuneError(
+            f"{user} already has {active} active keys, the most [limits] max_keys_per_user allows",
+            "revoke one first: commune key list, then commune key revoke ID",
+            field_hint="revoke one first: its Revoke button in the list of keys",
+        )
 
 
 def revoke_key(conn: Connection, key_id: int) -> None:

@@ -114,6 +114,7 @@ LOCKS = {
     "charter": 7,
     "name": 8,
     "file": 9,
+    "keys": 10,
 }
 
 

@@ -132,6 +132,12 @@ EXACT = {
         "caractère de contrôle"
     ),
     "give a label such as 'laptop'": "donnez un libellé comme « portable »",
+    "revoke one first: commune key list, then commune key revoke ID": (
+        "révoquez-en une d'abord\u00a0: commune key list, puis commune key revoke ID"
+    ),
+    "revoke one first: its Revoke button in the list of keys": (
+        "révoquez-en une d'abord\u00a0: son bouton Révoquer dans la liste des clés"
+    ),
     "a collection's name may not hold tabs, line breaks or other control characters": (
         "le nom d'une collection ne peut contenir ni tabulation, ni saut de ligne, ni autre "
         "caractère de contrôle"
@@ -508,6 +514,11 @@ PATTERNS = [
             "{field} doit être au plus {max}, reçu {value}",
         ),
         (
+            r"(?P<user>.+) already has (?P<n>\d+) active keys, the most \[limits\] "
+            r"max_keys_per_user allows",
+            "{user} a déjà {n} clés actives, le plus que permet [limits] max_keys_per_user",
+        ),
+        (
             r"a key's label is at most (?P<max>\d+) characters, got (?P<value>\d+)",
             "le libellé d'une clé fait au plus {max} caractères, reçu {value}",
         ),
@@ -596,6 +607,16 @@ PATTERNS = [
             r"(?P<d>\d+): approving it would replace newer text",
             "la révision {r} est plus ancienne que la révision {n} publiée du document {d} : "
             "l'approuver remplacerait un texte plus récent",
+        ),
+        (
+            r"revision (?P<r>\d+) is older than revision (?P<n>\d+) of document (?P<d>\d+), "
+            r"which waits too: approving it would publish the text that upload replaces",
+            "la révision {r} est plus ancienne que la révision {n} du document {d}, qui attend "
+            "aussi : l'approuver publierait le texte que ce dépôt remplace",
+        ),
+        (
+            r"review revision (?P<n>\d+) first; to publish this one, reject that one",
+            "décidez d'abord de la révision {n} ; pour publier celle-ci, rejetez celle-là",
         ),
         (
             r"reject it; to bring its text back, add that file again",
@@ -2326,6 +2347,15 @@ PATTERNS = [
         (
             r"this needs the role (?P<role>[\w-]+); (?P<user>\S+) is (?P<has>[\w-]+)",
             "il faut le rôle {role} ; {user} est {has}",
+        ),
+        (
+            r"approvers of role (?P<role>[\w-]+) would be above (?P<user>\S+)'s own role, "
+            r"(?P<has>[\w-]+)",
+            "confier les approbations au rôle {role} dépasse le rôle de {user}, {has}",
+        ),
+        (
+            r"name (?P<has>[\w-]+) or a role below it",
+            "nommez {has} ou un rôle en dessous",
         ),
         (
             r"granting (?P<granted>[\w-]+) needs that role; (?P<user>\S+) is (?P<has>[\w-]+)",

@@ -56,8 +56,11 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "shareable": commune.library.shareable(actor),
         "ruled": commune.curation_rules(actor),
         # Who may approve: a reader or a contributor approving is no review (`commune
-        # curation --role` still takes any role, for the operator's own reasons).
-        "approvers": ("curator", "member-admin", "cooperative-admin"),
+        # curation --role` still takes any role, for the operator's own reasons); never a
+        # role above one's own, which curation.set_rules refuses.
+        "approvers": [
+            r for r in ("curator", "member-admin", "cooperative-admin") if actor.at_least(r)
+        ],
     }
 
 
