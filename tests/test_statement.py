@@ -575,3 +575,61 @@ def test_a_few_minutes_of_service_say_their_draw_at_rest(commune):  # type: igno
     assert drawn.hours == pytest.approx(0.05) and drawn.wh == pytest.approx(5.0)
     assert drawn.method.endswith("x 0.050 h the service ran in 2026-11 (estimated)")
     assert localise(drawn.method, "fr").endswith("x 0,050 h de service en 2026-11 (estimée)")
+
+
+def test_an_issued_month_keeps_the_settings_it_was_issued_with(three, home):
+    """`commune statement` was made from today's commune.toml: after a price change, a
+    month the members were billed for read other amounts, while its payouts were recorded.
+    Issued, a month keeps its settings and says them; the month under way follows today's."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.store.audit import entries
+
+    commune, _ = three
+    toml = home / "commune.toml"
+    toml.write_text("[cooperative]\nprice_eur_per_kwh = 0.25\n", encoding="utf-8")
+
+    def run(*args: str, lang: str = "en_US.UTF-8"):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(
+            cli, ["--home", str(home), "statement", *args], env={"LANG": lang}
+        )
+
+    issued = run("--month", "2026-11", "--issue", "--json")
+    assert issued.exit_code == 0, issued.output
+    before = json.loads(issued.output)
+    assert before["issued"] and before["settings"]["price_eur_per_kwh"] == 0.25
+    toml.write_text(
+        '[cooperative]\nprice_eur_per_kwh = 0.5\nserver_cost_eur_month = 2000\nrule = "equal"\n',
+        encoding="utf-8",
+    )
+    after = json.loads(run("--month", "2026-11", "--json").output)
+    assert after == before
+    assert after["total"] == before["total"] and after["lines"] == before["lines"]
+    assert after["made_with"].startswith(f"issued on {before['issued'][:10]} with [cooperative]")
+    assert "price_eur_per_kwh = 0.25" in after["made_with"]
+    french = run("--month", "2026-11", lang="fr_FR.UTF-8").output
+    assert f"  émis le {before['issued'][:10]} avec [cooperative]" in french, french
+    assert 'rule = "mix"' in french and "ne le change pas" in french
+    # Issued again (a lost file sent anew): the same statement, one audit entry.
+    again = json.loads(run("--month", "2026-11", "--issue", "--json").output)
+    assert again == before
+    with commune.engine.connect() as conn:
+        assert [e["subject"] for e in entries(conn) if e["action"] == "statement"] == [
+            "month 2026-11"
+        ]
+    # The month under way follows today's settings, and says so; it cannot be issued yet.
+    now = datetime.now(UTC).strftime("%Y-%m")
+    current = json.loads(run("--month", now, "--json").output)
+    assert current["issued"] == "" and current["price_per_kwh"] == "0.5"
+    assert current["rule"] == "equal" and current["server_cost"] == "2000.0"
+    assert current["made_with"].startswith("not issued, made with today's commune.toml")
+    for lang, said in (
+        ("en_US.UTF-8", f"{now} is not over: its statement cannot be issued yet"),
+        ("fr_FR.UTF-8", f"{now} n'est pas fini\u00a0: son relevé ne peut pas encore être émis"),
+    ):
+        refused = run("--month", now, "--issue", lang=lang)
+        assert refused.exit_code != 0 and said in refused.output, refused.output
+        assert len(refused.output.strip().splitlines()) == 1, refused.output
+    with commune.engine.connect() as conn:
+        assert [e for e in entries(conn) if e["action"] == "statement"][1:] == []

@@ -1483,6 +1483,23 @@ PATTERNS = [
             r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
             "{month} n'est pas fini\u00a0: ce sont ses chiffres à ce jour",
         ),
+        # The settings a statement is made with (account/statement.py): the settings
+        # themselves are commune.toml's words, kept as they are.
+        (
+            r"issued on (?P<day>\S+) with (?P<said>.+): a change in commune.toml since does "
+            r"not change it",
+            "émis le {day} avec {said}\u00a0: un changement de commune.toml depuis ne le change "
+            "pas",
+        ),
+        (
+            r"not issued, made with today's commune.toml: (?P<said>.+)",
+            "non émis, établi avec le commune.toml d'aujourd'hui\u00a0: {said}",
+        ),
+        (
+            r"(?P<month>\S+) is not over: its statement cannot be issued yet",
+            "{month} n'est pas fini\u00a0: son relevé ne peut pas encore être émis",
+        ),
+        (r"issue it from (?P<day>\S+) on", "émettez-le à partir du {day}"),
         # A month to come (account/statement.py).
         (
             r"(?P<month>\d{4}-\d{2}) has not begun: nothing is used yet, these figures are its "
