@@ -19,10 +19,10 @@ from commune.govern.members import add_member
 from commune.store.schema import members, usage
 
 
-def ledger(conn, member_id, wh, tokens=0, day=5, month=11):  # type: ignore[no-untyped-def]
+def ledger(conn, member_id, wh, tokens=0, day=5, month=11, at=None):  # type: ignore[no-untyped-def]
     conn.execute(
         insert(usage).values(
-            created_at=datetime(2026, month, day, 12, tzinfo=UTC),
+            created_at=at or datetime(2026, month, day, 12, tzinfo=UTC),
             route="api/ask",
             mode="extractive",
             model=None,
@@ -633,3 +633,30 @@ def test_an_issued_month_keeps_the_settings_it_was_issued_with(three, home):
         assert len(refused.output.strip().splitlines()) == 1, refused.output
     with commune.engine.connect() as conn:
         assert [e for e in entries(conn) if e["action"] == "statement"][1:] == []
+
+
+def test_the_pages_say_a_few_minutes_of_service_as_the_files_do(tmp_path):
+    """/statement and /transparency said a few minutes of service "0,0 h" (a draw at rest of
+    nothing beside its counted watt-hours) while the CLI and the files said "0,050 h"."""
+    import html
+    import re
+    from datetime import timedelta
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[energy]\nidle_watts = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        with c.engine.begin() as conn:  # the service's first row, three minutes ago
+            ledger(conn, None, 1.0, at=datetime.now(UTC) - timedelta(minutes=3))
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        for lang, figure in (("fr", r"0,05\d h"), ("en", r"0\.05\d h")):
+            for path in ("/statement", "/transparency"):
+                page = html.unescape(alice.get(path, headers={"Accept-Language": lang}).text)
+                assert re.search(figure, page), (path, lang, re.findall(r"\S+ h\b", page))
