@@ -660,3 +660,35 @@ def test_the_pages_say_a_few_minutes_of_service_as_the_files_do(tmp_path):
             for path in ("/statement", "/transparency"):
                 page = html.unescape(alice.get(path, headers={"Accept-Language": lang}).text)
                 assert re.search(figure, page), (path, lang, re.findall(r"\S+ h\b", page))
+
+
+@pytest.mark.parametrize("path", ["/statement", "/payouts"])
+def test_a_bad_month_on_the_page_is_said_in_its_form(tmp_path, path):
+    """A month typed by hand (a browser without a month picker shows a text field) as
+    "2026-13" took the reader to an error page, the form gone; now the form says, in one
+    line, what to write, with what was typed."""
+    import html
+    import re
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        for lang, said in (
+            ("en", "Month must look like 2026-11, got '2026-13'."),
+            ("fr", "Le mois doit s'écrire comme 2026-11, reçu '2026-13'."),
+        ):
+            r = alice.get(f"{path}?month=2026-13", headers={"Accept-Language": lang})
+            assert r.status_code == 400
+            alerts = re.findall(r'<p class="error" role="alert" id="month-error">(.*?)</p>', r.text)
+            assert [html.unescape(a) for a in alerts] == [said], alerts
+            assert f'<form method="get" action="{path}"' in r.text
+            assert 'value="2026-13" aria-describedby="month-error"' in r.text
