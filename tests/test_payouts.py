@@ -204,6 +204,11 @@ def test_the_cli_writes_french_spreadsheet_csv_json_html_and_audits_the_run(
     french = CliRunner(env={"LANG": "fr_FR.UTF-8"})
     r = french.invoke(cli, ["--home", str(home), "payouts", "choices"])
     assert r.output.startswith("depuis\tcontributeur·rice\tchoix") and "\trenoncer\t" in r.output
+    # Under "par", the command line's own word was English: "operator".
+    assert "Jardins partagés\trenoncer\t\topérateur·rice\n" in r.output, r.output
+    assert "\toperator" not in r.output
+    english = run.invoke(cli, ["--home", str(home), "payouts", "choices"], env={"LANG": "en"})
+    assert "Jardins partagés\twaive\t\toperator\n" in english.output, english.output
     n = len(audit(month))
     for bad in (
         ["payouts", "--month", MONTH, "--amount", "10.005"],

@@ -13,7 +13,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert, update
 
-from commune.account.statement import CSV_FIELDS, allocate, build_statement, csv_text, export
+from commune.account.statement import (
+    CSV_FIELDS,
+    CSV_FIELDS_FR,
+    allocate,
+    build_statement,
+    csv_text,
+    export,
+)
 from commune.config import CooperativeSettings
 from commune.govern.members import add_member
 from commune.store.schema import members, usage
@@ -214,12 +221,16 @@ def test_the_csv_read_back_in_both_dialects_keeps_accents_and_amounts(three, tmp
     french = csv_text(stmt, lines, dialect="fr").encode("utf-8")
     # as a French spreadsheet reads it: the BOM tells UTF-8, ";" splits the columns
     rows = list(csv.reader(french.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0] == CSV_FIELDS and len(rows) == len(stmt.lines) + 1
+    # In French, as the rest of the file and the payouts' CSV: "month;member;fixed_share"
+    # headed a French spreadsheet's columns.
+    assert rows[0][:7] == ["mois", "membre", "requetes", "jetons", "wh", "gco2e", "part_fixe"]
+    assert rows[0] == CSV_FIELDS_FR and len(rows) == len(stmt.lines) + 1
     assert rows[1][1] == "Communauté de Saint-Éloi"
-    column = CSV_FIELDS.index("total_eur")
+    column = CSV_FIELDS_FR.index("total_eur")
     total = sum(Decimal(r[column].replace(",", ".")) for r in rows[1:])
     assert total == stmt.total
     plain = list(csv.DictReader(csv_text(stmt, dialect="rfc4180").splitlines()))
+    assert list(plain[0]) == CSV_FIELDS  # for scripts: the JSON's English names
     assert sum(Decimal(r["total_eur"]) for r in plain) == stmt.total
     with pytest.raises(ValueError, match="CSV dialect must be one of fr, rfc4180, got 'xls'"):
         csv_text(stmt, dialect="xls")
@@ -424,7 +435,9 @@ def test_the_csv_keeps_a_members_few_microwatt_hours_not_zero(commune):
         stmt = build_statement(conn, CooperativeSettings(), "2026-11", idle_watts=0.001)
     for dialect, point in (("fr", ","), ("rfc4180", ".")):
         text = csv_text(stmt, dialect=dialect).lstrip("\ufeff")
-        [row] = csv.DictReader(text.splitlines(), delimiter=";" if dialect == "fr" else ",")
+        [read] = csv.DictReader(text.splitlines(), delimiter=";" if dialect == "fr" else ",")
+        names = CSV_FIELDS_FR if dialect == "fr" else CSV_FIELDS
+        row = {english: read[name] for english, name in zip(CSV_FIELDS, names, strict=True)}
         for field, figure in (
             ("wh", 3 * 0.0000123),
             ("gco2e", 3 * 0.0000123 * 0.052),

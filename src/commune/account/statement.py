@@ -374,6 +374,24 @@ CSV_FIELDS = [
     "idle_kwh",
     "idle_eur",
 ]
+# The same columns in the French spreadsheet's file, as the payouts' CSV names its own
+# (commons/payout_files.py): a French reader opens it, and the rest of it speaks French (the
+# decimal comma, the ";"). Without accents, as there, so a script keys on them as typed.
+# The rfc4180 file, for scripts and other locales, and the JSON keep the English names.
+CSV_FIELDS_FR = [
+    "mois",
+    "membre",
+    "requetes",
+    "jetons",
+    "wh",
+    "gco2e",
+    "part_fixe",
+    "fixe_eur",
+    "energie_eur",
+    "total_eur",
+    "repos_kwh",
+    "repos_eur",
+]
 
 
 # The people who open a statement are French public bodies and associations, in French
@@ -418,14 +436,15 @@ def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
 
 def csv_text(stmt: Statement, lines: list[MemberLine] | None = None, dialect: str = "fr") -> str:
     """The statement as CSV (its members' lines, or only ``lines``), in ``dialect``: "fr"
-    (semicolons, decimal comma, a UTF-8 byte-order mark) or "rfc4180"."""
+    (French column names, semicolons, decimal comma, a UTF-8 byte-order mark) or "rfc4180"
+    (English column names, commas, decimal points)."""
     if dialect not in CSV_DIALECTS:
         raise ValueError(f"CSV dialect must be one of {', '.join(CSV_DIALECTS)}, got {dialect!r}")
     buf = io.StringIO()
     if dialect == "fr":
         buf.write("\ufeff")
     w = csv.writer(buf, delimiter=";" if dialect == "fr" else ",")
-    w.writerow(CSV_FIELDS)
+    w.writerow(CSV_FIELDS_FR if dialect == "fr" else CSV_FIELDS)
     for line in stmt.lines if lines is None else lines:
         w.writerow(_csv_row(stmt, line, dialect))
     return buf.getvalue()

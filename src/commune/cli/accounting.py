@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from commune.cli.group import cli, commune_of, dumps, said
+from commune.govern.policy import OPERATOR
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import number, plural, small
 
@@ -227,9 +228,10 @@ def choices(ctx: click.Context, as_json: bool) -> None:
     )
     for r in rows:
         choice = CHOICE_WORDS.get(r["choice"], r["choice"]) if fr else r["choice"]
-        click.echo(
-            f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t{r['actor']}"
-        )
+        # The command line records its choices as "operator" (govern/policy.OPERATOR), a word
+        # of the English lines: under "par", the French says who that is.
+        actor = "opérateur·rice" if fr and r["actor"] == OPERATOR.user else r["actor"]
+        click.echo(f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t{actor}")
 
 
 def euros(value: Any) -> str:
