@@ -705,3 +705,35 @@ def test_a_bad_month_on_the_page_is_said_in_its_form(tmp_path, path):
             assert [html.unescape(a) for a in alerts] == [said], alerts
             assert f'<form method="get" action="{path}"' in r.text
             assert 'value="2026-13" aria-describedby="month-error"' in r.text
+
+
+@pytest.mark.parametrize("currency", ["", "  ", "E U R"])
+def test_a_currency_that_is_not_one_word_is_refused_in_one_line(home, currency):
+    """currency = "" was taken: the statement read "1300.00 " with no money named, and the
+    French of its notes, which read the currency as one word, was lost with a space in it."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(
+        f'[cooperative]\ncurrency = "{currency}"\n', encoding="utf-8"
+    )
+    for lang, said in (
+        (
+            "en_US.UTF-8",
+            'cooperative.currency in commune.toml must be a currency code, one word such as "EUR"'
+            f", got {currency!r}",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "cooperative.currency dans commune.toml doit être le code d'une devise, un mot comme "
+            f'"EUR", reçu {currency!r}',
+        ),
+    ):
+        r = CliRunner().invoke(
+            cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang}
+        )
+        assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
+        assert len(r.output.strip().splitlines()) == 1, r.output

@@ -2095,6 +2095,12 @@ PATTERNS = [
             "{key} dans commune.toml est une part\u00a0: entre 0 et 1, reçu {value}",
         ),
         (
+            r"(?P<key>[\w.]+) in commune\.toml must be a currency code, one word such as "
+            r'"EUR", got (?P<value>.*)',
+            '{key} dans commune.toml doit être le code d\'une devise, un mot comme "EUR", '
+            "reçu {value}",
+        ),
+        (
             r"(?P<key>[\w.]+) in commune\.toml must be one of (?P<known>.+), got (?P<value>.+)",
             "{key} dans commune.toml doit être l'un de {known}, reçu {value}",
         ),
