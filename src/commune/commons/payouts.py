@@ -363,6 +363,7 @@ def set_choice(
         raise InvalidRequest(
             f"payouts up to {issued} were issued already: a choice cannot change them",
             f"give --from {month_after(issued)} or later",
+            field_hint=f"choose {month_after(issued)} or later",
         )
     decision = may_choose(actor, contributor)
     if not decision:
@@ -371,12 +372,22 @@ def set_choice(
         raise NotFound(
             f"no contributor named {contributor!r}",
             "use the name as `commune credits` or `commune payouts --month` shows it",
+            field_hint="use the name as the payouts page shows it",
         )
     if choice == "redirect":
         if not target:
-            raise InvalidRequest("a redirected share needs the member it goes to (--to MEMBER)")
+            # The same line on the command line as before; a form names its own field.
+            raise InvalidRequest(
+                "a redirected share needs the member it goes to",
+                "--to MEMBER",
+                field_hint="choose the member",
+            )
         if conn.execute(select(members.c.id).where(members.c.name == target)).first() is None:
-            raise NotFound(f"no member named {target!r}", "list members with commune member list")
+            raise NotFound(
+                f"no member named {target!r}",
+                "list members with commune member list",
+                field_hint="choose a member of the list",
+            )
     elif target:
         raise InvalidRequest(f"only a redirected share goes to a member; {choice} takes no --to")
     row = {

@@ -1630,6 +1630,19 @@ PATTERNS = [
             "une part redirigée demande le membre à qui elle va (--to MEMBRE)",
         ),
         (
+            r"a redirected share needs the member it goes to",
+            "une part redirigée demande le membre à qui elle va",
+        ),
+        (r"--to MEMBER", "--to MEMBRE"),
+        # The payouts' refusals in a form (web/routes/administration.py).
+        (r"choose the member", "choisissez le membre"),
+        (r"choose a member of the list", "choisissez un membre de la liste"),
+        (
+            r"use the name as the payouts page shows it",
+            "utilisez le nom tel que la page des rétributions l'affiche",
+        ),
+        (r"choose (?P<month>\d{4}-\d\d) or later", "choisissez {month} ou après"),
+        (
             r"only a redirected share goes to a member; (?P<choice>\w+) takes no --to",
             "seule une part redirigée va à un membre\u00a0; {choice} ne prend pas --to",
         ),
