@@ -242,6 +242,11 @@ def test_the_cli_writes_french_spreadsheet_csv_json_html_and_audits_the_run(
     french = CliRunner(env={"LANG": "fr_FR.UTF-8"})
     r = french.invoke(cli, ["--home", str(home), "payouts", "choices"])
     assert r.output.startswith("depuis\tcontributeur·rice\tchoix") and "\trenoncer\t" in r.output
+    # Under "par", the command line's own word was English: "operator".
+    assert "Jardins partagés\trenoncer\t\topérateur·rice\n" in r.output, r.output
+    assert "\toperator" not in r.output
+    english = run.invoke(cli, ["--home", str(home), "payouts", "choices"], env={"LANG": "en"})
+    assert "Jardins partagés\twaive\t\toperator\n" in english.output, english.output
     n = len(audit(month))
     for bad in (
         ["payouts", "--month", MONTH, "--amount", "10.005"],
@@ -713,3 +718,66 @@ def test_the_payouts_page_says_a_month_under_way_or_to_come(tmp_path) -> None:
         page = alice.get("/payouts?month=2020-01", headers={"Accept-Language": "en"}).page
         assert "Nobody was credited this month: the fund keeps it all." in page
         assert 'role="note"' not in page
+
+
+def test_a_cooperative_admin_records_a_contributors_choice_on_the_admin_page(month, home) -> None:
+    """An organisation that contributes has no account to choose on, and only the
+    operator's command line recorded its choice, though the library lets the cooperative's
+    admins do it. Now /admin does, for them only: audited, refusals said in the form."""
+    import html as html_lib
+
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    make_person(month, "alice", "Ville A", "cooperative-admin")
+    make_person(month, "mona", "Ville A", "member-admin")
+    app = create_app(month)
+    alice = Browser(app)
+    alice.sign_in("alice")
+    page = alice.get("/admin", headers={"Accept-Language": "fr"}).page
+    assert "Choix de versement" in page and '<option value="Jardins partagés">' in page
+    n = len(audit(month))
+    r = alice.post(
+        "/admin/payouts", {"contributor": "Jardins partagés", "choice": "redirect", "to": "Ville B"}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=payout"
+    line = month.payouts(MONTH, amount=100).line_of("Jardins partagés")
+    assert line is not None and (line.choice, line.paid_to) == ("redirect", "Ville B")
+    assert [e.action for e in audit(month)[n:]] == ["payout-redirect"]
+    assert json.loads(audit(month)[-1].details)["reason"] == (
+        "cooperative admins record contributors' payout choices"
+    )
+    shown = alice.get("/admin?done=payout").page
+    assert "Choix de versement enregistré." in shown and "redirigée vers un membre" in shown
+    # Refused in the form, in the reader's language, with what was typed; nothing recorded.
+    n = len(audit(month))
+    for sent, said in (
+        (
+            {"contributor": "Personne", "choice": "waive"},
+            "Aucun·e contributeur·rice nommé·e 'Personne' (utilisez le nom tel que la page des "
+            "rétributions l'affiche).",
+        ),
+        (
+            {"contributor": "Jardins partagés", "choice": "redirect", "to": ""},
+            "Une part redirigée demande le membre à qui elle va (choisissez le membre).",
+        ),
+    ):
+        r = alice.post("/admin/payouts", sent, headers={"Accept-Language": "fr"})
+        assert r.status_code in (400, 404), r.status_code
+        alerts = re.findall(r'<p class="error" role="alert" id="payout-error">(.*?)</p>', r.text)
+        assert [html_lib.unescape(a) for a in alerts] == [said], alerts
+        assert f'value="{sent["contributor"]}"' in html_lib.unescape(r.text)
+    # A member left selected while waiving is no part of the choice.
+    r = alice.post(
+        "/admin/payouts", {"contributor": "Jardins partagés", "choice": "waive", "to": "Ville B"}
+    )
+    assert r.status_code == 303
+    assert month.payouts(MONTH, amount=100).line_of("Jardins partagés").paid_to == FUND  # type: ignore[union-attr]
+    # A member's admin is offered no such form, and its route refuses them.
+    mona = Browser(app)
+    mona.sign_in("mona")
+    assert "/admin/payouts" not in mona.get("/admin").text
+    r = mona.post("/admin/payouts", {"contributor": "Jardins partagés", "choice": "receive"})
+    assert r.status_code == 403
+    assert month.payouts(MONTH, amount=100).line_of("Jardins partagés").paid_to == FUND  # type: ignore[union-attr]
+    assert [e.action for e in audit(month)[n:]] == ["payout-waive"]

@@ -362,6 +362,8 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/keys/{key_id}/revoke"): (SESSION, "reader"),
     ("GET", "/admin"): (SESSION, "member-admin"),
     ("POST", "/admin/members"): (SESSION, "cooperative-admin"),
+    # Any contributor's payout choice: the cooperative's admins, as payouts.may_choose says.
+    ("POST", "/admin/payouts"): (SESSION, "cooperative-admin"),
     ("POST", "/admin/users"): (SESSION, "member-admin"),
     ("POST", "/admin/roles"): (SESSION, "member-admin"),
     ("POST", "/admin/users/remove"): (SESSION, "member-admin"),
@@ -404,6 +406,7 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/account/payout"): {"data": {"choice": "waive"}},
     ("POST", "/keys"): {"data": {"label": "script"}},
     ("POST", "/admin/members"): {"data": {"name": " "}},
+    ("POST", "/admin/payouts"): {"data": {"contributor": "Personne", "choice": "waive"}},
     ("POST", "/admin/users"): {"data": {"name": "", "member": "Ville A"}},
     ("POST", "/admin/roles"): {"data": {"user": "reader-a", "role": "reader"}},
     ("POST", "/admin/users/remove"): {"data": {"user": "reader-a", "reason": ""}},

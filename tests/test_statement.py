@@ -13,16 +13,23 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert, update
 
-from commune.account.statement import CSV_FIELDS, allocate, build_statement, csv_text, export
+from commune.account.statement import (
+    CSV_FIELDS,
+    CSV_FIELDS_FR,
+    allocate,
+    build_statement,
+    csv_text,
+    export,
+)
 from commune.config import CooperativeSettings
 from commune.govern.members import add_member
 from commune.store.schema import members, usage
 
 
-def ledger(conn, member_id, wh, tokens=0, day=5, month=11):  # type: ignore[no-untyped-def]
+def ledger(conn, member_id, wh, tokens=0, day=5, month=11, at=None):  # type: ignore[no-untyped-def]
     conn.execute(
         insert(usage).values(
-            created_at=datetime(2026, month, day, 12, tzinfo=UTC),
+            created_at=at or datetime(2026, month, day, 12, tzinfo=UTC),
             route="api/ask",
             mode="extractive",
             model=None,
@@ -214,12 +221,16 @@ def test_the_csv_read_back_in_both_dialects_keeps_accents_and_amounts(three, tmp
     french = csv_text(stmt, lines, dialect="fr").encode("utf-8")
     # as a French spreadsheet reads it: the BOM tells UTF-8, ";" splits the columns
     rows = list(csv.reader(french.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0] == CSV_FIELDS and len(rows) == len(stmt.lines) + 1
+    # In French, as the rest of the file and the payouts' CSV: "month;member;fixed_share"
+    # headed a French spreadsheet's columns.
+    assert rows[0][:7] == ["mois", "membre", "requetes", "jetons", "wh", "gco2e", "part_fixe"]
+    assert rows[0] == CSV_FIELDS_FR and len(rows) == len(stmt.lines) + 1
     assert rows[1][1] == "Communauté de Saint-Éloi"
-    column = CSV_FIELDS.index("total_eur")
+    column = CSV_FIELDS_FR.index("total_eur")
     total = sum(Decimal(r[column].replace(",", ".")) for r in rows[1:])
     assert total == stmt.total
     plain = list(csv.DictReader(csv_text(stmt, dialect="rfc4180").splitlines()))
+    assert list(plain[0]) == CSV_FIELDS  # for scripts: the JSON's English names
     assert sum(Decimal(r["total_eur"]) for r in plain) == stmt.total
     with pytest.raises(ValueError, match="CSV dialect must be one of fr, rfc4180, got 'xls'"):
         csv_text(stmt, dialect="xls")
@@ -424,7 +435,9 @@ def test_the_csv_keeps_a_members_few_microwatt_hours_not_zero(commune):
         stmt = build_statement(conn, CooperativeSettings(), "2026-11", idle_watts=0.001)
     for dialect, point in (("fr", ","), ("rfc4180", ".")):
         text = csv_text(stmt, dialect=dialect).lstrip("\ufeff")
-        [row] = csv.DictReader(text.splitlines(), delimiter=";" if dialect == "fr" else ",")
+        [read] = csv.DictReader(text.splitlines(), delimiter=";" if dialect == "fr" else ",")
+        names = CSV_FIELDS_FR if dialect == "fr" else CSV_FIELDS
+        row = {english: read[name] for english, name in zip(CSV_FIELDS, names, strict=True)}
         for field, figure in (
             ("wh", 3 * 0.0000123),
             ("gco2e", 3 * 0.0000123 * 0.052),
@@ -575,3 +588,152 @@ def test_a_few_minutes_of_service_say_their_draw_at_rest(commune):  # type: igno
     assert drawn.hours == pytest.approx(0.05) and drawn.wh == pytest.approx(5.0)
     assert drawn.method.endswith("x 0.050 h the service ran in 2026-11 (estimated)")
     assert localise(drawn.method, "fr").endswith("x 0,050 h de service en 2026-11 (estimée)")
+
+
+def test_an_issued_month_keeps_the_settings_it_was_issued_with(three, home):
+    """`commune statement` was made from today's commune.toml: after a price change, a
+    month the members were billed for read other amounts, while its payouts were recorded.
+    Issued, a month keeps its settings and says them; the month under way follows today's."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.store.audit import entries
+
+    commune, _ = three
+    toml = home / "commune.toml"
+    toml.write_text("[cooperative]\nprice_eur_per_kwh = 0.25\n", encoding="utf-8")
+
+    def run(*args: str, lang: str = "en_US.UTF-8"):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(
+            cli, ["--home", str(home), "statement", *args], env={"LANG": lang}
+        )
+
+    issued = run("--month", "2026-11", "--issue", "--json")
+    assert issued.exit_code == 0, issued.output
+    before = json.loads(issued.output)
+    assert before["issued"] and before["settings"]["price_eur_per_kwh"] == 0.25
+    toml.write_text(
+        '[cooperative]\nprice_eur_per_kwh = 0.5\nserver_cost_eur_month = 2000\nrule = "equal"\n',
+        encoding="utf-8",
+    )
+    after = json.loads(run("--month", "2026-11", "--json").output)
+    assert after == before
+    assert after["total"] == before["total"] and after["lines"] == before["lines"]
+    assert after["made_with"].startswith(f"issued on {before['issued'][:10]} with [cooperative]")
+    assert "price_eur_per_kwh = 0.25" in after["made_with"]
+    french = run("--month", "2026-11", lang="fr_FR.UTF-8").output
+    assert f"  émis le {before['issued'][:10]} avec [cooperative]" in french, french
+    assert 'rule = "mix"' in french and "ne le change pas" in french
+    # Issued again (a lost file sent anew): the same statement, one audit entry.
+    again = json.loads(run("--month", "2026-11", "--issue", "--json").output)
+    assert again == before
+    with commune.engine.connect() as conn:
+        assert [e["subject"] for e in entries(conn) if e["action"] == "statement"] == [
+            "month 2026-11"
+        ]
+    # The month under way follows today's settings, and says so; it cannot be issued yet.
+    now = datetime.now(UTC).strftime("%Y-%m")
+    current = json.loads(run("--month", now, "--json").output)
+    assert current["issued"] == "" and current["price_per_kwh"] == "0.5"
+    assert current["rule"] == "equal" and current["server_cost"] == "2000.0"
+    assert current["made_with"].startswith("not issued, made with today's commune.toml")
+    for lang, said in (
+        ("en_US.UTF-8", f"{now} is not over: its statement cannot be issued yet"),
+        ("fr_FR.UTF-8", f"{now} n'est pas fini\u00a0: son relevé ne peut pas encore être émis"),
+    ):
+        refused = run("--month", now, "--issue", lang=lang)
+        assert refused.exit_code != 0 and said in refused.output, refused.output
+        assert len(refused.output.strip().splitlines()) == 1, refused.output
+    with commune.engine.connect() as conn:
+        assert [e for e in entries(conn) if e["action"] == "statement"][1:] == []
+
+
+def test_the_pages_say_a_few_minutes_of_service_as_the_files_do(tmp_path):
+    """/statement and /transparency said a few minutes of service "0,0 h" (a draw at rest of
+    nothing beside its counted watt-hours) while the CLI and the files said "0,050 h"."""
+    import html
+    import re
+    from datetime import timedelta
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[energy]\nidle_watts = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        with c.engine.begin() as conn:  # the service's first row, three minutes ago
+            ledger(conn, None, 1.0, at=datetime.now(UTC) - timedelta(minutes=3))
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        for lang, figure in (("fr", r"0,05\d h"), ("en", r"0\.05\d h")):
+            for path in ("/statement", "/transparency"):
+                page = html.unescape(alice.get(path, headers={"Accept-Language": lang}).text)
+                assert re.search(figure, page), (path, lang, re.findall(r"\S+ h\b", page))
+
+
+@pytest.mark.parametrize("path", ["/statement", "/payouts"])
+def test_a_bad_month_on_the_page_is_said_in_its_form(tmp_path, path):
+    """A month typed by hand (a browser without a month picker shows a text field) as
+    "2026-13" took the reader to an error page, the form gone; now the form says, in one
+    line, what to write, with what was typed."""
+    import html
+    import re
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        alice = Browser(create_app(c))
+        alice.sign_in("alice")
+        for lang, said in (
+            ("en", "Month must look like 2026-11, got '2026-13'."),
+            ("fr", "Le mois doit s'écrire comme 2026-11, reçu '2026-13'."),
+        ):
+            r = alice.get(f"{path}?month=2026-13", headers={"Accept-Language": lang})
+            assert r.status_code == 400
+            alerts = re.findall(r'<p class="error" role="alert" id="month-error">(.*?)</p>', r.text)
+            assert [html.unescape(a) for a in alerts] == [said], alerts
+            assert f'<form method="get" action="{path}"' in r.text
+            assert 'value="2026-13" aria-describedby="month-error"' in r.text
+
+
+@pytest.mark.parametrize("currency", ["", "  ", "E U R"])
+def test_a_currency_that_is_not_one_word_is_refused_in_one_line(home, currency):
+    """currency = "" was taken: the statement read "1300.00 " with no money named, and the
+    French of its notes, which read the currency as one word, was lost with a space in it."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(
+        f'[cooperative]\ncurrency = "{currency}"\n', encoding="utf-8"
+    )
+    for lang, said in (
+        (
+            "en_US.UTF-8",
+            'cooperative.currency in commune.toml must be a currency code, one word such as "EUR"'
+            f", got {currency!r}",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "cooperative.currency dans commune.toml doit être le code d'une devise, un mot comme "
+            f'"EUR", reçu {currency!r}',
+        ),
+    ):
+        r = CliRunner().invoke(
+            cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang}
+        )
+        assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
+        assert len(r.output.strip().splitlines()) == 1, r.output

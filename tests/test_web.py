@@ -645,7 +645,7 @@ def test_dashboard_charts_and_the_statement_with_its_csv(app):
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.headers["cache-control"] == "no-store"  # private figures, as on the page
     lines = csv.content.decode("utf-8-sig").strip().splitlines()  # French by default
-    assert lines[0].startswith("month;member;requests") and len(lines) == 3  # Ville A, Ville C
+    assert lines[0].startswith("mois;membre;requetes") and len(lines) == 3  # Ville A, Ville C
     plain = alice.get(f"/statement.csv?month={month}&dialect=rfc4180").text
     assert plain.startswith("month,member,requests")
     carol = browser(app, "carol")

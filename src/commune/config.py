@@ -497,6 +497,14 @@ _CHOICES = {
 }
 
 
+# Settings written as one word beside a figure.
+_WORDS = {"cooperative.currency"}
+
+
+def _one_word(value: str) -> bool:
+    return value.isprintable() and not any(ch.isspace() for ch in value)
+
+
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {raw!r}")
@@ -541,6 +549,13 @@ def _section(name: str, cls: type, raw: Any) -> Any:
                 raise ConfigError(
                     f"{name}.{key} in {CONFIG_FILE} is a share: between 0 and 1, got {value}"
                 )
+        if f"{name}.{key}" in _WORDS and not (value.strip() and _one_word(value)):
+            # Written after every amount ("1300.00 EUR"): empty, a statement read "1300.00 "
+            # with no money named; with a space, its notes were read as other words.
+            raise ConfigError(
+                f"{name}.{key} in {CONFIG_FILE} must be a currency code, one word such as "
+                f'"EUR", got {value!r}'
+            )
         choices = _CHOICES.get(f"{name}.{key}")
         if choices and value not in choices:
             raise ConfigError(

@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from commune.answering.retrieve import Hit
 from commune.config import RetrievalSettings, Settings, load_settings
@@ -1012,12 +1012,31 @@ class Commune:
         return [{"member": name, **totals.get(mid, zero)} for mid, name in names.items()]
 
     def statement(self, month: str) -> Statement:
-        from commune.account.statement import build_statement
-
+        """The month's statement: made with the settings it was issued with once issued
+        (``issue_statement``), else with commune.toml's of today. Reads only."""
         with self.engine.connect() as conn:
+            return self._statement(conn, month)
+
+    def _statement(self, conn: Connection, month: str) -> Statement:
+        from commune.account.statement import build_statement, issued, recorded_settings
+
+        done = issued(conn, month)
+        if done is None:
             return build_statement(
                 conn, self.settings.cooperative, month, self.settings.energy.idle_watts
             )
+        # A cooperative's accounts do not change after the fact: the month billed is made
+        # again with the prices and shares it was billed with.
+        settings, idle_watts = recorded_settings(done[0])
+        return build_statement(conn, settings, month, idle_watts, issued_at=done[1])
+
+    def issue_statement(self, month: str, actor: Actor = OPERATOR) -> Statement:
+        """Issue the month's statement (a month over): record, in the audit log, the
+        settings it is made with from then on. A month issued already keeps its first issue."""
+        from commune.account.statement import issue
+
+        with self.engine.begin() as conn:
+            return issue(conn, self._statement(conn, month), actor.user)
 
     # -- added for the web
     def authenticate(self, key: str | None) -> Actor:

@@ -8,6 +8,7 @@ so the members' amounts add up to the month's total to the cent.
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import json
@@ -16,14 +17,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from commune.account.ledger import member_names, totals_by_member
 from commune.config import CooperativeSettings
 from commune.errors import InvalidRequest
 from commune.govern.quotas import month
+from commune.store import audit
 from commune.store.files import write_whole
+from commune.store.schema import audit_log
 from commune.text.messages import localise
 from commune.text.slugs import slugs
 from commune.text.spreadsheet import cell
@@ -69,6 +73,11 @@ class Statement:
     # What the split could not do as commune.toml asks, and what it did instead (English;
     # the CLI says it in French as text/messages.py translates it).
     notices: list[str] = field(default_factory=list)
+    # The settings it was made with (``made_with``), and when its month was issued (ISO
+    # time, UTC; "" while it is not): an issued month is made again with the settings
+    # recorded then, whatever commune.toml says today.
+    settings: dict[str, object] = field(default_factory=dict)
+    issued: str = ""
 
     @property
     def members_kwh(self) -> float:
@@ -76,8 +85,16 @@ class Statement:
         the operator's work, priced into the server's share): every face shows this one."""
         return max(self.energy_kwh - self.unattributed_kwh, 0.0)
 
+    @property
+    def made_with(self) -> str:
+        """Which settings made these figures, in one line (English; text/messages.py has its
+        French): every face says it, so that a reader knows whether a later commune.toml
+        may still change them."""
+        return settings_said(self.settings, self.issued)
+
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
+        data["made_with"] = self.made_with
         return data
 
 
@@ -139,9 +156,109 @@ def _apply_floor(pool: Decimal, weights: list[Decimal], floor: Decimal) -> list[
         amounts = [floor if i in fixed else rest * weights[i] / free_w for i in range(len(amounts))]
 
 
+def made_with(settings: CooperativeSettings, idle_watts: float) -> dict[str, object]:
+    """What a statement's figures depend on besides the ledger: commune.toml's [cooperative]
+    and [energy] idle_watts. Recorded when its month is issued."""
+    return {**asdict(settings), "idle_watts": idle_watts}
+
+
+def recorded_settings(recorded: dict[str, object]) -> tuple[CooperativeSettings, float]:
+    """The settings ``made_with`` recorded, to make the statement again. A setting added to
+    [cooperative] since takes its default, which is what the month was made with then."""
+    known = {f for f in CooperativeSettings.__dataclass_fields__ if f in recorded}
+    values: dict[str, Any] = {f: recorded[f] for f in known}
+    return CooperativeSettings(**values), float(str(recorded.get("idle_watts", 0.0)))
+
+
+def issued(conn: Connection, month_text: str) -> tuple[dict[str, object], str] | None:
+    """The settings ``month_text``'s statement was issued with, and when (its first issue's
+    audit entry), or None if it was not issued."""
+    row = conn.execute(
+        select(audit_log.c.details, audit_log.c.created_at)
+        .where(audit_log.c.action == "statement", audit_log.c.subject == f"month {month_text}")
+        .order_by(audit_log.c.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    settings: dict[str, object] = json.loads(row.details)["settings"]
+    return settings, str(row.created_at)
+
+
+def digest(stmt: Statement) -> str:
+    """The SHA-256 of the statement's JSON, its issue left out (the figures and the settings
+    are kept), so the files handed out can be checked against the log."""
+    data = {k: v for k, v in stmt.to_json().items() if k not in ("issued", "made_with")}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def issue(conn: Connection, stmt: Statement, actor: str) -> Statement:
+    """Record the month's statement as issued: an audit entry with the settings it was made
+    with, its total and its digest. From then on it is made with those settings, so a price
+    changed later does not change a month the members were billed for. A month not over
+    is refused: its use and its hours at rest still grow, it is not yet the month's bill.
+    A month issued already is not recorded again: it keeps its first issue (``stmt`` is
+    then the one made with it)."""
+    from commune.store import repository as repo
+
+    end = month(parse_month(stmt.month)).end
+    if repo.now() < end:
+        raise InvalidRequest(
+            f"{stmt.month} is not over: its statement cannot be issued yet",
+            f"issue it from {end:%Y-%m-%d} on",
+        )
+    done = issued(conn, stmt.month)
+    if done is not None:
+        return stmt
+    audit.append(
+        conn,
+        actor,
+        "statement",
+        f"month {stmt.month}",
+        settings=stmt.settings,
+        total=str(stmt.total),
+        currency=stmt.currency,
+        members=len(stmt.lines),
+        sha256=digest(stmt),
+    )
+    done = issued(conn, stmt.month)
+    assert done is not None  # written above, in this transaction
+    stmt.issued = done[1]
+    return stmt
+
+
+def _toml(value: object) -> str:
+    """A setting as commune.toml writes it: "mix" quoted, 1300.0 as 1300, 0.25 as 0.25."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def settings_said(settings: dict[str, object], issued_at: str) -> str:
+    """Which settings a statement is made with, in one line: the ones of its issue (and its
+    day), which a later commune.toml does not change, or today's while it is not issued."""
+    if not settings:  # a statement put together by hand, not by build_statement
+        return ""
+    cooperative = ", ".join(f"{k} = {_toml(v)}" for k, v in settings.items() if k != "idle_watts")
+    said = f"[cooperative] {cooperative}; [energy] idle_watts = {_toml(settings['idle_watts'])}"
+    if issued_at:
+        return (
+            f"issued on {issued_at[:10]} with {said}: a change in commune.toml since does not "
+            "change it"
+        )
+    return f"not issued, made with today's commune.toml: {said}"
+
+
 def build_statement(
-    conn: Connection, settings: CooperativeSettings, month_text: str, idle_watts: float = 0.0
+    conn: Connection,
+    settings: CooperativeSettings,
+    month_text: str,
+    idle_watts: float = 0.0,
+    issued_at: str = "",
 ) -> Statement:
+    """The month's statement, made with ``settings`` (``issued_at``: when the month was
+    issued with them, "" if it was not)."""
     from commune.account.idle import idle_draw
     from commune.store import repository as repo
 
@@ -179,6 +296,8 @@ def build_statement(
         idle_kwh=idle_kwh,
         idle_total=idle_total,
         idle_method=idle.method,
+        settings=made_with(settings, idle_watts),
+        issued=issued_at,
     )
     if repo.now() < window.start:
         # A month to come read "is not over: these are its figures so far", as if under way:
@@ -255,6 +374,24 @@ CSV_FIELDS = [
     "idle_kwh",
     "idle_eur",
 ]
+# The same columns in the French spreadsheet's file, as the payouts' CSV names its own
+# (commons/payout_files.py): a French reader opens it, and the rest of it speaks French (the
+# decimal comma, the ";"). Without accents, as there, so a script keys on them as typed.
+# The rfc4180 file, for scripts and other locales, and the JSON keep the English names.
+CSV_FIELDS_FR = [
+    "mois",
+    "membre",
+    "requetes",
+    "jetons",
+    "wh",
+    "gco2e",
+    "part_fixe",
+    "fixe_eur",
+    "energie_eur",
+    "total_eur",
+    "repos_kwh",
+    "repos_eur",
+]
 
 
 # The people who open a statement are French public bodies and associations, in French
@@ -299,14 +436,15 @@ def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
 
 def csv_text(stmt: Statement, lines: list[MemberLine] | None = None, dialect: str = "fr") -> str:
     """The statement as CSV (its members' lines, or only ``lines``), in ``dialect``: "fr"
-    (semicolons, decimal comma, a UTF-8 byte-order mark) or "rfc4180"."""
+    (French column names, semicolons, decimal comma, a UTF-8 byte-order mark) or "rfc4180"
+    (English column names, commas, decimal points)."""
     if dialect not in CSV_DIALECTS:
         raise ValueError(f"CSV dialect must be one of {', '.join(CSV_DIALECTS)}, got {dialect!r}")
     buf = io.StringIO()
     if dialect == "fr":
         buf.write("\ufeff")
     w = csv.writer(buf, delimiter=";" if dialect == "fr" else ",")
-    w.writerow(CSV_FIELDS)
+    w.writerow(CSV_FIELDS_FR if dialect == "fr" else CSV_FIELDS)
     for line in stmt.lines if lines is None else lines:
         w.writerow(_csv_row(stmt, line, dialect))
     return buf.getvalue()
@@ -359,6 +497,7 @@ th:first-child,td:first-child{{text-align:left}}</style>
 serveur au repos {energy(stmt.idle_kwh, 4)} kWh ({e(localise(stmt.idle_method, "fr"))})\u00a0;
 total coopérative {eur(stmt.total)}.</p>
 {"".join(f"<p>{e(localise(n, 'fr'))}<br>{e(n)}</p>" for n in stmt.notices)}
+<p>{e(localise(stmt.made_with, "fr"))}<br>{e(stmt.made_with)}</p>
 </body></html>
 """
 

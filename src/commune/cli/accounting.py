@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from commune.cli.group import cli, commune_of, dumps, said
+from commune.govern.policy import OPERATOR
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import number, plural, small
 
@@ -25,14 +26,26 @@ from commune.text.numbers import number, plural, small
     "rfc4180: commas and decimal points, for scripts.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
+@click.option(
+    "--issue",
+    is_flag=True,
+    help="Issue the month (once it is over; audited): from then on its statement is made "
+    "with the settings of today, whatever commune.toml says later.",
+)
 @click.pass_context
 def statement(
-    ctx: click.Context, month: str, out: str | None, csv_dialect: str, as_json: bool
+    ctx: click.Context,
+    month: str,
+    out: str | None,
+    csv_dialect: str,
+    as_json: bool,
+    issue: bool,
 ) -> None:
     """Split a month's costs (server + energy) among members, per commune.toml [cooperative]."""
     from commune.account.statement import export
 
-    stmt = commune_of(ctx).statement(month)
+    commune = commune_of(ctx)
+    stmt = commune.issue_statement(month) if issue else commune.statement(month)
     if as_json:
         click.echo(dumps(stmt.to_json()))
     else:
@@ -54,6 +67,7 @@ def statement(
                 f"rule {stmt.rule}"
             )
             click.echo(f"  server at rest: {stmt.idle_method}")
+            click.echo(f"  {stmt.made_with}")
             for notice in stmt.notices:
                 click.echo(f"  note: {notice}")
             for line in stmt.lines:
@@ -214,9 +228,10 @@ def choices(ctx: click.Context, as_json: bool) -> None:
     )
     for r in rows:
         choice = CHOICE_WORDS.get(r["choice"], r["choice"]) if fr else r["choice"]
-        click.echo(
-            f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t{r['actor']}"
-        )
+        # The command line records its choices as "operator" (govern/policy.OPERATOR), a word
+        # of the English lines: under "par", the French says who that is.
+        actor = "opérateur·rice" if fr and r["actor"] == OPERATOR.user else r["actor"]
+        click.echo(f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t{actor}")
 
 
 def euros(value: Any) -> str:
@@ -245,6 +260,7 @@ def french_statement(stmt: Any) -> str:
         f"+ serveur au repos {euros(stmt.idle_total)} ({small(stmt.idle_kwh, 4, fr)} kWh)"
         f"\u00a0; règle {stmt.rule}",
         f"  serveur au repos\u00a0: {localise(stmt.idle_method, fr)}",
+        f"  {localise(stmt.made_with, fr)}",
         *(f"  note\u00a0: {localise(notice, fr)}" for notice in stmt.notices),
     ]
     for line in stmt.lines:

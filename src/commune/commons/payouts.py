@@ -364,6 +364,7 @@ def set_choice(
         raise InvalidRequest(
             f"payouts up to {issued} were issued already: a choice cannot change them",
             f"give --from {month_after(issued)} or later",
+            field_hint=f"choose {month_after(issued)} or later",
         )
     decision = may_choose(actor, contributor)
     if not decision:
@@ -372,17 +373,27 @@ def set_choice(
         raise NotFound(
             f"no contributor named {contributor!r}",
             "use the name as `commune credits` or `commune payouts --month` shows it",
+            field_hint="use the name as the payouts page shows it",
         )
     if choice == "redirect":
         if not target:
-            raise InvalidRequest("a redirected share needs the member it goes to (--to MEMBER)")
+            # The same line on the command line as before; a form names its own field.
+            raise InvalidRequest(
+                "a redirected share needs the member it goes to",
+                "--to MEMBER",
+                field_hint="choose the member",
+            )
         # A peer cooperative is kept as a member of kind "peer" (docs/peering.md), but it is
         # no member of this cooperative, whose fund pays its own members only. Refused word
         # for word as a name nobody has: "a peer" beside "no member named" told which other
         # cooperatives this one peers with.
         member = select(members.c.id).where(members.c.name == target, members.c.kind != PEER_KIND)
         if conn.execute(member).first() is None:
-            raise NotFound(f"no member named {target!r}", "list members with commune member list")
+            raise NotFound(
+                f"no member named {target!r}",
+                "list members with commune member list",
+                field_hint="choose a member of the list",
+            )
     elif target:
         raise InvalidRequest(f"only a redirected share goes to a member; {choice} takes no --to")
     row = {

@@ -1512,6 +1512,23 @@ PATTERNS = [
             r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",
             "{month} n'est pas fini\u00a0: ce sont ses chiffres à ce jour",
         ),
+        # The settings a statement is made with (account/statement.py): the settings
+        # themselves are commune.toml's words, kept as they are.
+        (
+            r"issued on (?P<day>\S+) with (?P<said>.+): a change in commune.toml since does "
+            r"not change it",
+            "émis le {day} avec {said}\u00a0: un changement de commune.toml depuis ne le change "
+            "pas",
+        ),
+        (
+            r"not issued, made with today's commune.toml: (?P<said>.+)",
+            "non émis, établi avec le commune.toml d'aujourd'hui\u00a0: {said}",
+        ),
+        (
+            r"(?P<month>\S+) is not over: its statement cannot be issued yet",
+            "{month} n'est pas fini\u00a0: son relevé ne peut pas encore être émis",
+        ),
+        (r"issue it from (?P<day>\S+) on", "émettez-le à partir du {day}"),
         # A month to come (account/statement.py).
         (
             r"(?P<month>\d{4}-\d{2}) has not begun: nothing is used yet, these figures are its "
@@ -1641,6 +1658,19 @@ PATTERNS = [
             r"a redirected share needs the member it goes to \(--to MEMBER\)",
             "une part redirigée demande le membre à qui elle va (--to MEMBRE)",
         ),
+        (
+            r"a redirected share needs the member it goes to",
+            "une part redirigée demande le membre à qui elle va",
+        ),
+        (r"--to MEMBER", "--to MEMBRE"),
+        # The payouts' refusals in a form (web/routes/administration.py).
+        (r"choose the member", "choisissez le membre"),
+        (r"choose a member of the list", "choisissez un membre de la liste"),
+        (
+            r"use the name as the payouts page shows it",
+            "utilisez le nom tel que la page des rétributions l'affiche",
+        ),
+        (r"choose (?P<month>\d{4}-\d\d) or later", "choisissez {month} ou après"),
         (
             r"only a redirected share goes to a member; (?P<choice>\w+) takes no --to",
             "seule une part redirigée va à un membre\u00a0; {choice} ne prend pas --to",
@@ -2105,6 +2135,12 @@ PATTERNS = [
         (
             r"(?P<key>[\w.]+) in commune\.toml is a share: between 0 and 1, got (?P<value>.+)",
             "{key} dans commune.toml est une part\u00a0: entre 0 et 1, reçu {value}",
+        ),
+        (
+            r"(?P<key>[\w.]+) in commune\.toml must be a currency code, one word such as "
+            r'"EUR", got (?P<value>.*)',
+            '{key} dans commune.toml doit être le code d\'une devise, un mot comme "EUR", '
+            "reçu {value}",
         ),
         (
             r"(?P<key>[\w.]+) in commune\.toml must be one of (?P<known>.+), got (?P<value>.+)",

@@ -48,6 +48,7 @@ def environment() -> Environment:
     env.filters["mwh"] = lambda wh: "—" if wh is None else small(wh * 1000, 2)
     env.filters["num"] = number
     env.filters["small"] = small
+    env.filters["hours"] = hours
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
     env.filters["sentence"] = sentence
@@ -72,6 +73,17 @@ def _page_gettext(context: Context, string: str, **variables: Any) -> str:
         text = i18n.elided(text, variables)
     rv: str = Markup(text) if context.eval_ctx.autoescape else text
     return rv % variables if variables else rv
+
+
+def hours(value: Any) -> str:
+    """The hours the service ran, as the CLI and the statement's files write them (idle.said):
+    a few minutes of service read "0,0 h" here, "0,050 h" there."""
+    from commune.account.idle import said
+
+    if value is None:
+        return "—"
+    text = said(float(value))
+    return text.replace(".", ",") if i18n.current() == "fr" else text
 
 
 def small(value: Any, digits: int) -> str:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import KINDS
-from commune.govern.policy import COOPERATIVE, Actor
+from commune.govern.policy import COOPERATIVE, Actor, allowed
 from commune.web.forms import Failed, refused
 from commune.web.i18n import gettext as _
 from commune.web.page import (
@@ -61,7 +61,19 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "approvers": [
             r for r in ("curator", "member-admin", "cooperative-admin") if actor.at_least(r)
         ],
+        # The payout choices the cooperative's admins record for any contributor (an
+        # organisation that contributes has no account to choose on): read for them only.
+        **(payout_choices(commune) if allowed(actor, "administer", COOPERATIVE) else {}),
     }
+
+
+def payout_choices(commune: Commune) -> dict[str, Any]:
+    """The payout form's history (every choice, latest first) and the names it takes."""
+    from commune.commons.payouts import known_contributors
+
+    with commune.engine.connect() as conn:
+        contributors = sorted(known_contributors(conn))
+    return {"choices": commune.payout_choices()[::-1], "contributors": contributors}
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -248,3 +260,31 @@ async def set_rules(p: PageOf, actor: Administrator, commune: TheCommune) -> Res
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "rules", exc, typed))
     return redirect(f"/admin?done=rules&released={done.released}")
+
+
+@router.post("/admin/payouts")
+async def set_payout_choice(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    data = await form(p)
+    # Not the form's: the page offers it to the cooperative's admins only, as the library
+    # decides (payouts.may_choose); a person chooses for their own share on their account.
+    guard(
+        actor,
+        "administer",
+        COOPERATIVE,
+        _("Recording a contributor's payout choice is for cooperative admins."),
+    )
+    typed = {k: field(data, k) for k in ("contributor", "choice", "to", "from")}
+    try:
+        await run_in_threadpool(
+            commune.set_payout_choice,
+            typed["contributor"],
+            typed["choice"],
+            # The member list is the redirect's alone: a member left selected while waiving
+            # is no part of the choice (the library refuses a member given with it).
+            to=(typed["to"] or None) if typed["choice"] == "redirect" else None,
+            from_month=typed["from"] or None,
+            actor=actor,
+        )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "payout", exc, typed))
+    return redirect("/admin?done=payout")

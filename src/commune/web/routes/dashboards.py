@@ -15,8 +15,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.account.statement import MemberLine, Statement, csv_text
 from commune.core import Commune
+from commune.errors import InvalidRequest
 from commune.govern.policy import COOPERATIVE, Actor, allowed
 from commune.web.charts import bars, figure
+from commune.web.forms import refused
 from commune.web.i18n import gettext as _
 from commune.web.i18n import ngettext
 from commune.web.page import PageOf, SignedIn, TheCommune, guard, own_member, today
@@ -96,8 +98,14 @@ def _statement(commune: Commune, actor: Actor, month: str) -> tuple[Statement, l
 @router.get("/statement", response_class=HTMLResponse)
 def statement(p: PageOf, actor: StatementReader, commune: TheCommune, month: str = "") -> Response:
     month = month or today().strftime("%Y-%m")
-    stmt, lines = _statement(commune, actor, month)
-    return render(p, "statement.html", stmt=stmt, lines=lines, month=month)
+    try:
+        stmt, lines = _statement(commune, actor, month)
+    except InvalidRequest as exc:
+        # A month typed by hand (a browser without a month picker shows a text field): the
+        # form says what to write, where it was typed; an error page took the form away.
+        failed = refused(p, "month", exc, {"month": month})
+        return render(p, "statement.html", failed.status, stmt=None, month="", failed=failed)
+    return render(p, "statement.html", stmt=stmt, lines=lines, month=month, failed=None)
 
 
 @router.get("/statement.csv")

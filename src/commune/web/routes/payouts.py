@@ -17,7 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 from commune.commons.payout_files import csv_text
 from commune.commons.payouts import FUND, Line, PayoutStatement, credited_as
 from commune.core import Commune
+from commune.errors import InvalidRequest
 from commune.govern.policy import COOPERATIVE, Actor
+from commune.web.forms import refused
 from commune.web.i18n import gettext as _
 from commune.web.page import PageOf, SignedIn, TheCommune, guard, today
 from commune.web.render import render
@@ -48,11 +50,18 @@ def month_statement(commune: Commune, month: str) -> tuple[PayoutStatement | Non
 def payouts(p: PageOf, actor: PayoutsReader, commune: TheCommune, month: str = "") -> Response:
     this = today().strftime("%Y-%m")
     month = month or this
-    stmt, why = month_statement(commune, month)
+    try:
+        stmt, why = month_statement(commune, month)
+    except InvalidRequest as exc:
+        # As on /statement: a month typed by hand is refused in its form, not on a page apart.
+        failed = refused(p, "month", exc, {"month": month})
+        return render(p, "payouts.html", failed.status, stmt=None, why="", month="", failed=failed)
     # The month under way read like a closed one ("Nobody was credited this month: the fund
     # keeps it all." on its first day), and a month to come alike: said, as on /statement.
     when = "closed" if month < this else "under-way" if month == this else "to-come"
-    return render(p, "payouts.html", stmt=stmt, why=why, month=month, fund=FUND, when=when)
+    return render(
+        p, "payouts.html", stmt=stmt, why=why, month=month, fund=FUND, when=when, failed=None
+    )
 
 
 @router.get("/payouts.csv")
