@@ -237,3 +237,43 @@ def test_a_charter_refusal_is_in_openais_refusal_field(client, home):
         model="extractive", messages=[{"role": "user", "content": "bac jaune"}]
     )
     assert answered.choices[0].message.refusal is None
+
+
+def test_the_openapi_description_says_what_v1_refuses_with(served):
+    """/openapi.json declared FastAPI's 422 and Commune's {"detail", "code"} for /v1's routes,
+    which answer a bad body with 400 and OpenAI's error object: a client generated from the
+    description expected a status and a body never sent. Each refusal below is checked
+    against what the description declares for its route and status."""
+    import httpx
+    import jsonschema
+
+    url, secret = served
+    root = url.removesuffix("/v1")
+    spec = httpx.get(f"{root}/openapi.json").json()
+    key = {"Authorization": f"Bearer {secret}"}
+    ask = [{"role": "user", "content": "bac jaune"}]
+    sent = [
+        ("post", "/v1/chat/completions", {}),  # no model, no messages
+        ("post", "/v1/chat/completions", {"model": "extractive", "messages": ask, "n": 2}),
+        ("post", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": ask}),
+        ("post", "/v1/completions", {"model": "extractive"}),
+        ("post", "/v1/embeddings", {"model": "use-multilingual-v3", "input": 3}),
+        ("get", "/v1/models/{model}", None),
+    ]
+    sent += [("post", "/v1/chat/completions", "no key")]
+    seen = set()
+    for method, path, body in sent:
+        headers = {} if body == "no key" else key
+        address = root + path.replace("{model}", "nope")
+        r = httpx.request(method, address, json=body, headers=headers)
+        declared = spec["paths"][path][method]["responses"]
+        assert "422" not in declared, path
+        assert str(r.status_code) in declared, (path, r.status_code, sorted(declared))
+        schema = declared[str(r.status_code)]["content"]["application/json"]["schema"]
+        jsonschema.validate(r.json(), {**schema, "components": spec["components"]})
+        assert set(r.json()["error"]) == {"message", "type", "param", "code"}
+        seen.add(r.status_code)
+    assert seen == {400, 401, 404}
+    # The field at fault, as OpenAI names it.
+    r = httpx.post(f"{url}/chat/completions", headers=key, json={"model": "x", "messages": [{}]})
+    assert r.json()["error"]["param"] == "messages[0].role"
