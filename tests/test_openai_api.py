@@ -277,3 +277,28 @@ def test_the_openapi_description_says_what_v1_refuses_with(served):
     # The field at fault, as OpenAI names it.
     r = httpx.post(f"{url}/chat/completions", headers=key, json={"model": "x", "messages": [{}]})
     assert r.json()["error"]["param"] == "messages[0].role"
+
+
+def test_a_route_with_a_trailing_slash_is_served_not_redirected(served):
+    """POST /v1/chat/completions/ answered 307 to the address without the slash: a client
+    that does not follow a POST's redirect (urllib, httpx and curl by default) got no answer,
+    one that turns it into a GET lost the question."""
+    import httpx
+
+    url, secret = served
+    key = {"Authorization": f"Bearer {secret}"}
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
+    with httpx.Client(headers=key, follow_redirects=False, timeout=60) as http:
+        chat = http.post(f"{url}/chat/completions/", json=ask)
+        assert chat.status_code == 200 and chat.json()["object"] == "chat.completion"
+        text = http.post(f"{url}/completions/", json={"model": "extractive", "prompt": "bac"})
+        assert text.status_code == 200 and text.json()["object"] == "text_completion"
+        embedded = http.post(
+            f"{url}/embeddings/", json={"model": "use-multilingual-v3", "input": "bac"}
+        )
+        assert embedded.status_code == 200 and len(embedded.json()["data"]) == 1
+        assert http.get(f"{url}/models/extractive/").json()["id"] == "extractive"
+        assert http.get(f"{url}/models/").json()["object"] == "list"
+        # A wrong address stays a 404 in OpenAI's shape, not a redirect.
+        wrong = http.post(f"{url}/chat/complete/", json=ask)
+        assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
