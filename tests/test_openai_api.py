@@ -302,3 +302,63 @@ def test_a_route_with_a_trailing_slash_is_served_not_redirected(served):
         # A wrong address stays a 404 in OpenAI's shape, not a redirect.
         wrong = http.post(f"{url}/chat/complete/", json=ask)
         assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
+
+
+def test_a_conflict_is_typed_as_one_and_the_client_retries_it(served, monkeypatch):
+    """Two writers meeting on one name (409, "retry": nothing was written) were typed
+    invalid_request_error under /v1, which tells a program to change its request. Now
+    conflict_error: the openai client raises ConflictError, and, left its retries, sends the
+    request again and gets its answer."""
+    import sqlite3
+
+    import openai
+    from openai import OpenAI
+    from sqlalchemy.exc import IntegrityError
+
+    from commune.core import Commune
+
+    ask = Commune.ask
+    met = []
+
+    def once_taken(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not met:  # the first request meets another writer; the next goes through
+            met.append(True)
+            cause = sqlite3.IntegrityError("UNIQUE constraint failed: ledger.id")
+            raise IntegrityError("INSERT INTO ledger", {}, cause)
+        return ask(self, *args, **kwargs)
+
+    monkeypatch.setattr(Commune, "ask", once_taken)  # the server runs in this process
+    url, secret = served
+    question = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
+    with OpenAI(base_url=url, api_key=secret, max_retries=0, timeout=60) as once:
+        with pytest.raises(openai.ConflictError) as refused:
+            once.chat.completions.create(**question)
+    assert refused.value.status_code == 409 and refused.value.type == "conflict_error"
+    assert refused.value.code == "conflict" and "INSERT" not in str(refused.value.body)
+    assert refused.value.body["message"].startswith("une autre requête a écrit la même chose")
+    met.clear()
+    with OpenAI(base_url=url, api_key=secret, max_retries=1, timeout=60) as retrying:
+        answered = retrying.chat.completions.create(**question)
+    assert "bac jaune" in answered.choices[0].message.content
+
+
+def test_a_busy_server_is_typed_as_the_servers_state():
+    """Past [limits] max_concurrent_requests, /v1 answered 503 typed invalid_request_error,
+    the request's fault; now server_error, which the openai client raises as
+    InternalServerError (and retries)."""
+    import openai
+    from openai import OpenAI
+
+    from commune.api.middleware import OverloadGuard
+
+    async def never(scope, receive, send):  # type: ignore[no-untyped-def]
+        raise AssertionError("a busy server answers nothing")
+
+    with serve(OverloadGuard(never, limit=0)) as url:
+        with OpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0, timeout=60) as busy:
+            with pytest.raises(openai.InternalServerError) as refused:
+                busy.chat.completions.create(
+                    model="extractive", messages=[{"role": "user", "content": "bac"}]
+                )
+    assert refused.value.status_code == 503 and refused.value.type == "server_error"
+    assert refused.value.code == "busy"

@@ -51,8 +51,16 @@ OPENAI_KINDS = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    # Two writers met: the request was sound and wrote nothing. It was typed
+    # invalid_request_error, which tells a program to change its request; OpenAI documents
+    # no type for a 409, and its client raises ConflictError from the status alone, after
+    # retrying it as a "lock timeout": the type says what happened, in the family above.
+    409: "conflict_error",
     429: "rate_limit_error",
     500: "server_error",
+    # Busy ([limits] max_concurrent_requests): the server's state, not the request's, which
+    # invalid_request_error said.
+    503: "server_error",
 }
 # JSON-RPC's own codes: a refusal of ours (4xx) is the request's, the rest the server's.
 JSONRPC_INVALID_REQUEST, JSONRPC_INTERNAL_ERROR = -32600, -32603
