@@ -362,3 +362,70 @@ def test_a_busy_server_is_typed_as_the_servers_state():
                 )
     assert refused.value.status_code == 503 and refused.value.type == "server_error"
     assert refused.value.code == "busy"
+
+
+FINES = """# Contester une amende
+
+Le délai pour contester une amende forfaitaire est de 45 jours à compter de l'envoi de l'avis \
+de contravention.
+La contestation se fait en ligne sur le site de l'ANTAI, ou par courrier recommandé.
+
+## Forfait post-stationnement
+
+Pour un stationnement impayé, le forfait post-stationnement se conteste dans un délai d'un \
+mois par un recours administratif préalable obligatoire auprès de la mairie.
+"""
+PARKING = """# Le stationnement en ville
+
+Le stationnement est gratuit le dimanche et les jours fériés.
+Dans les zones bleues, le stationnement est limité à une heure trente avec un disque.
+Les résidents peuvent demander une carte de stationnement à l'accueil de la mairie.
+"""
+
+
+def test_a_follow_up_in_a_chat_is_searched_with_the_question_it_follows(home, tmp_path):
+    """A clerk asked "Quel est le délai pour contester une amende ?", then "Et pour un
+    stationnement ?": the follow-up was searched alone, and answered with the parking fees.
+    Now it is searched after the question it follows; one message, or one that stands
+    alone, is read as it was sent."""
+    from openai import OpenAI
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    docs = tmp_path / "mairie"
+    docs.mkdir()
+    (docs / "amendes.md").write_text(FINES, encoding="utf-8")
+    (docs / "stationnement.md").write_text(PARKING, encoding="utf-8")
+    fine, parking = "Quel est le délai pour contester une amende ?", "Et pour un stationnement ?"
+    with Commune(home) as commune:
+        commune.add([docs], collection="mairie", licence="etalab-2.0")
+        asked: list[str] = []
+        ask = commune.ask
+
+        def heard(question, **kwargs):  # type: ignore[no-untyped-def]
+            asked.append(question)
+            return ask(question, **kwargs)
+
+        commune.ask = heard  # type: ignore[method-assign]
+        secret = make_key(commune, "clerc", "Ville C")
+        with serve(create_app(commune)) as url:
+            with OpenAI(base_url=f"{url}/v1", api_key=secret, max_retries=0) as client:
+
+                def first_sentence(*turns: str) -> str:
+                    messages = [
+                        {"role": "user" if i % 2 == 0 else "assistant", "content": t}
+                        for i, t in enumerate(turns)
+                    ]
+                    r = client.chat.completions.create(model="extractive", messages=messages)
+                    return r.choices[0].message.content.split(". ")[0]
+
+                alone = first_sentence(parking)
+                followed = first_sentence(fine, "Le délai est de 45 jours [1].", parking)
+                first_sentence(fine, "Le délai est de 45 jours [1].", "Piscine ?")
+                # The same conversation written out as one prompt (LlamaIndex's OpenAILike).
+                written = f"user: {fine}\nassistant: 45 jours.\nuser: {parking}\nassistant: "
+                client.completions.create(model="extractive", prompt=written)
+    assert "zones bleues" in alone or "gratuit" in alone  # the parking fees, not the delay
+    assert "délai d'un mois" in followed
+    assert asked == [parking, f"{fine} {parking}", "Piscine ?", f"{fine} {parking}"]
