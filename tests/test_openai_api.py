@@ -429,3 +429,34 @@ def test_a_follow_up_in_a_chat_is_searched_with_the_question_it_follows(home, tm
     assert "zones bleues" in alone or "gratuit" in alone  # the parking fees, not the delay
     assert "délai d'un mois" in followed
     assert asked == [parking, f"{fine} {parking}", "Piscine ?", f"{fine} {parking}"]
+
+
+def test_a_stream_cut_by_a_conflict_is_typed_as_one(client, monkeypatch):
+    """A stream whose ledger row met another writer after its 200 ended with an error typed
+    server_error, where the same failure before the 200 is a conflict_error (409)."""
+    import sqlite3
+
+    import openai
+    from sqlalchemy.exc import IntegrityError
+
+    from commune.account.metering import Metering
+
+    def taken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cause = sqlite3.IntegrityError("UNIQUE constraint failed: ledger.id")
+        raise IntegrityError("INSERT INTO ledger", {}, cause)
+
+    monkeypatch.setattr(Metering, "record_usage", taken)  # the server runs in this process
+    stream = client.chat.completions.create(
+        model="extractive", stream=True, messages=[{"role": "user", "content": "bac jaune"}]
+    )
+    with pytest.raises(openai.APIError) as failed:
+        list(stream)
+    assert not isinstance(failed.value, openai.APIStatusError)  # after the 200, in the stream
+    assert failed.value.type == "conflict_error" and failed.value.code == "conflict"
+    assert failed.value.body == {
+        "message": failed.value.message,
+        "type": "conflict_error",
+        "param": None,
+        "code": "conflict",
+    }
+    assert failed.value.message.startswith("une autre requête a écrit la même chose")

@@ -44,6 +44,7 @@ from commune.charter.audience import shown
 from commune.config import LimitsSettings
 from commune.conversation import question_of
 from commune.errors import InvalidRequest, NotFound
+from commune.http.body import envelope
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
 from commune.text import tokens
@@ -562,8 +563,11 @@ def _askable(commune: Commune, model: str) -> None:
 
 def _failed(failure: dict[str, str]) -> Iterator[str]:
     """A stream that fails after its 200: OpenAI's error object as the last event, then
-    [DONE], so that the client raises instead of taking a cut answer for a whole one."""
-    error = {"message": failure["message"], "type": "server_error", "code": failure["code"]}
+    [DONE], so that the client raises instead of taking a cut answer for a whole one. Typed
+    as the same failure before the 200 would be (http/body.py): two writers meeting midway
+    (the ledger's row) were a server_error here and a conflict_error there."""
+    status = 409 if failure["code"] == "conflict" else 500  # as api/errors.py's _incident
+    error = envelope("/v1/", status, failure["message"], failure["code"])["error"]
     yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
 
