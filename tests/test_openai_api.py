@@ -237,3 +237,226 @@ def test_a_charter_refusal_is_in_openais_refusal_field(client, home):
         model="extractive", messages=[{"role": "user", "content": "bac jaune"}]
     )
     assert answered.choices[0].message.refusal is None
+
+
+def test_the_openapi_description_says_what_v1_refuses_with(served):
+    """/openapi.json declared FastAPI's 422 and Commune's {"detail", "code"} for /v1's routes,
+    which answer a bad body with 400 and OpenAI's error object: a client generated from the
+    description expected a status and a body never sent. Each refusal below is checked
+    against what the description declares for its route and status."""
+    import httpx
+    import jsonschema
+
+    url, secret = served
+    root = url.removesuffix("/v1")
+    spec = httpx.get(f"{root}/openapi.json").json()
+    key = {"Authorization": f"Bearer {secret}"}
+    ask = [{"role": "user", "content": "bac jaune"}]
+    sent = [
+        ("post", "/v1/chat/completions", {}),  # no model, no messages
+        ("post", "/v1/chat/completions", {"model": "extractive", "messages": ask, "n": 2}),
+        ("post", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": ask}),
+        ("post", "/v1/completions", {"model": "extractive"}),
+        ("post", "/v1/embeddings", {"model": "use-multilingual-v3", "input": 3}),
+        ("get", "/v1/models/{model}", None),
+    ]
+    sent += [("post", "/v1/chat/completions", "no key")]
+    seen = set()
+    for method, path, body in sent:
+        headers = {} if body == "no key" else key
+        address = root + path.replace("{model}", "nope")
+        r = httpx.request(method, address, json=body, headers=headers)
+        declared = spec["paths"][path][method]["responses"]
+        assert "422" not in declared, path
+        assert str(r.status_code) in declared, (path, r.status_code, sorted(declared))
+        schema = declared[str(r.status_code)]["content"]["application/json"]["schema"]
+        jsonschema.validate(r.json(), {**schema, "components": spec["components"]})
+        assert set(r.json()["error"]) == {"message", "type", "param", "code"}
+        seen.add(r.status_code)
+    assert seen == {400, 401, 404}
+    # The field at fault, as OpenAI names it.
+    r = httpx.post(f"{url}/chat/completions", headers=key, json={"model": "x", "messages": [{}]})
+    assert r.json()["error"]["param"] == "messages[0].role"
+
+
+def test_a_route_with_a_trailing_slash_is_served_not_redirected(served):
+    """POST /v1/chat/completions/ answered 307 to the address without the slash: a client
+    that does not follow a POST's redirect (urllib, httpx and curl by default) got no answer,
+    one that turns it into a GET lost the question."""
+    import httpx
+
+    url, secret = served
+    key = {"Authorization": f"Bearer {secret}"}
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
+    with httpx.Client(headers=key, follow_redirects=False, timeout=60) as http:
+        chat = http.post(f"{url}/chat/completions/", json=ask)
+        assert chat.status_code == 200 and chat.json()["object"] == "chat.completion"
+        text = http.post(f"{url}/completions/", json={"model": "extractive", "prompt": "bac"})
+        assert text.status_code == 200 and text.json()["object"] == "text_completion"
+        embedded = http.post(
+            f"{url}/embeddings/", json={"model": "use-multilingual-v3", "input": "bac"}
+        )
+        assert embedded.status_code == 200 and len(embedded.json()["data"]) == 1
+        assert http.get(f"{url}/models/extractive/").json()["id"] == "extractive"
+        assert http.get(f"{url}/models/").json()["object"] == "list"
+        # A wrong address stays a 404 in OpenAI's shape, not a redirect.
+        wrong = http.post(f"{url}/chat/complete/", json=ask)
+        assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
+
+
+def test_a_conflict_is_typed_as_one_and_the_client_retries_it(served, monkeypatch):
+    """Two writers meeting on one name (409, "retry": nothing was written) were typed
+    invalid_request_error under /v1, which tells a program to change its request. Now
+    conflict_error: the openai client raises ConflictError, and, left its retries, sends the
+    request again and gets its answer."""
+    import sqlite3
+
+    import openai
+    from openai import OpenAI
+    from sqlalchemy.exc import IntegrityError
+
+    from commune.core import Commune
+
+    ask = Commune.ask
+    met = []
+
+    def once_taken(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not met:  # the first request meets another writer; the next goes through
+            met.append(True)
+            cause = sqlite3.IntegrityError("UNIQUE constraint failed: ledger.id")
+            raise IntegrityError("INSERT INTO ledger", {}, cause)
+        return ask(self, *args, **kwargs)
+
+    monkeypatch.setattr(Commune, "ask", once_taken)  # the server runs in this process
+    url, secret = served
+    question = {"model": "extractive", "messages": [{"role": "user", "content": "bac jaune"}]}
+    with OpenAI(base_url=url, api_key=secret, max_retries=0, timeout=60) as once:
+        with pytest.raises(openai.ConflictError) as refused:
+            once.chat.completions.create(**question)
+    assert refused.value.status_code == 409 and refused.value.type == "conflict_error"
+    assert refused.value.code == "conflict" and "INSERT" not in str(refused.value.body)
+    assert refused.value.body["message"].startswith("une autre requête a écrit la même chose")
+    met.clear()
+    with OpenAI(base_url=url, api_key=secret, max_retries=1, timeout=60) as retrying:
+        answered = retrying.chat.completions.create(**question)
+    assert "bac jaune" in answered.choices[0].message.content
+
+
+def test_a_busy_server_is_typed_as_the_servers_state():
+    """Past [limits] max_concurrent_requests, /v1 answered 503 typed invalid_request_error,
+    the request's fault; now server_error, which the openai client raises as
+    InternalServerError (and retries)."""
+    import openai
+    from openai import OpenAI
+
+    from commune.api.middleware import OverloadGuard
+
+    async def never(scope, receive, send):  # type: ignore[no-untyped-def]
+        raise AssertionError("a busy server answers nothing")
+
+    with serve(OverloadGuard(never, limit=0)) as url:
+        with OpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0, timeout=60) as busy:
+            with pytest.raises(openai.InternalServerError) as refused:
+                busy.chat.completions.create(
+                    model="extractive", messages=[{"role": "user", "content": "bac"}]
+                )
+    assert refused.value.status_code == 503 and refused.value.type == "server_error"
+    assert refused.value.code == "busy"
+
+
+FINES = """# Contester une amende
+
+Le délai pour contester une amende forfaitaire est de 45 jours à compter de l'envoi de l'avis \
+de contravention.
+La contestation se fait en ligne sur le site de l'ANTAI, ou par courrier recommandé.
+
+## Forfait post-stationnement
+
+Pour un stationnement impayé, le forfait post-stationnement se conteste dans un délai d'un \
+mois par un recours administratif préalable obligatoire auprès de la mairie.
+"""
+PARKING = """# Le stationnement en ville
+
+Le stationnement est gratuit le dimanche et les jours fériés.
+Dans les zones bleues, le stationnement est limité à une heure trente avec un disque.
+Les résidents peuvent demander une carte de stationnement à l'accueil de la mairie.
+"""
+
+
+def test_a_follow_up_in_a_chat_is_searched_with_the_question_it_follows(home, tmp_path):
+    """A clerk asked "Quel est le délai pour contester une amende ?", then "Et pour un
+    stationnement ?": the follow-up was searched alone, and answered with the parking fees.
+    Now it is searched after the question it follows; one message, or one that stands
+    alone, is read as it was sent."""
+    from openai import OpenAI
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    docs = tmp_path / "mairie"
+    docs.mkdir()
+    (docs / "amendes.md").write_text(FINES, encoding="utf-8")
+    (docs / "stationnement.md").write_text(PARKING, encoding="utf-8")
+    fine, parking = "Quel est le délai pour contester une amende ?", "Et pour un stationnement ?"
+    with Commune(home) as commune:
+        commune.add([docs], collection="mairie", licence="etalab-2.0")
+        asked: list[str] = []
+        ask = commune.ask
+
+        def heard(question, **kwargs):  # type: ignore[no-untyped-def]
+            asked.append(question)
+            return ask(question, **kwargs)
+
+        commune.ask = heard  # type: ignore[method-assign]
+        secret = make_key(commune, "clerc", "Ville C")
+        with serve(create_app(commune)) as url:
+            with OpenAI(base_url=f"{url}/v1", api_key=secret, max_retries=0) as client:
+
+                def first_sentence(*turns: str) -> str:
+                    messages = [
+                        {"role": "user" if i % 2 == 0 else "assistant", "content": t}
+                        for i, t in enumerate(turns)
+                    ]
+                    r = client.chat.completions.create(model="extractive", messages=messages)
+                    return r.choices[0].message.content.split(". ")[0]
+
+                alone = first_sentence(parking)
+                followed = first_sentence(fine, "Le délai est de 45 jours [1].", parking)
+                first_sentence(fine, "Le délai est de 45 jours [1].", "Piscine ?")
+                # The same conversation written out as one prompt (LlamaIndex's OpenAILike).
+                written = f"user: {fine}\nassistant: 45 jours.\nuser: {parking}\nassistant: "
+                client.completions.create(model="extractive", prompt=written)
+    assert "zones bleues" in alone or "gratuit" in alone  # the parking fees, not the delay
+    assert "délai d'un mois" in followed
+    assert asked == [parking, f"{fine} {parking}", "Piscine ?", f"{fine} {parking}"]
+
+
+def test_a_stream_cut_by_a_conflict_is_typed_as_one(client, monkeypatch):
+    """A stream whose ledger row met another writer after its 200 ended with an error typed
+    server_error, where the same failure before the 200 is a conflict_error (409)."""
+    import sqlite3
+
+    import openai
+    from sqlalchemy.exc import IntegrityError
+
+    from commune.account.metering import Metering
+
+    def taken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cause = sqlite3.IntegrityError("UNIQUE constraint failed: ledger.id")
+        raise IntegrityError("INSERT INTO ledger", {}, cause)
+
+    monkeypatch.setattr(Metering, "record_usage", taken)  # the server runs in this process
+    stream = client.chat.completions.create(
+        model="extractive", stream=True, messages=[{"role": "user", "content": "bac jaune"}]
+    )
+    with pytest.raises(openai.APIError) as failed:
+        list(stream)
+    assert not isinstance(failed.value, openai.APIStatusError)  # after the 200, in the stream
+    assert failed.value.type == "conflict_error" and failed.value.code == "conflict"
+    assert failed.value.body == {
+        "message": failed.value.message,
+        "type": "conflict_error",
+        "param": None,
+        "code": "conflict",
+    }
+    assert failed.value.message.startswith("une autre requête a écrit la même chose")

@@ -20,8 +20,8 @@ from starlette.types import Scope
 
 from commune import __version__
 from commune.api import metrics, middleware, openai
-from commune.api.docs import offline_docs
-from commune.api.errors import REFUSALS, install_error_handlers
+from commune.api.docs import offline_docs, openai_refuses_with_400
+from commune.api.errors import OPENAI_REFUSALS, REFUSALS, install_error_handlers
 from commune.api.gate import keys_first
 from commune.api.routes import documents, health, peering, people, search, transparency, usage
 from commune.api.unicode import valid_unicode
@@ -48,7 +48,9 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         redoc_url=None,
     )
     offline_docs(app)
+    openai_refuses_with_400(app)
     failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
+    middleware.slash_optional(app)  # innermost: what is outside it sees the route served
     # Added first, so that they sit inside the request log: refusals are logged too. The
     # body's limit and the key's check come before anything reads the body.
     app.add_middleware(
@@ -71,7 +73,8 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
 
     app.include_router(health.router)
     for routes in (search, documents, usage, people, openai, peering):
-        app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=REFUSALS)
+        refusals = OPENAI_REFUSALS if routes is openai else REFUSALS
+        app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=refusals)
     mcp_routes, mcp_lifespan = _mcp(commune, require_auth)
     app.router.routes.extend(mcp_routes)
     app.include_router(transparency.router, responses=REFUSALS)

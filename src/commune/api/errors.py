@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commune.api.bodies import unreadable
-from commune.api.validation import one_line, what_is_wrong
+from commune.api.validation import one_line, param_of, what_is_wrong
 from commune.errors import CommuneError, Forbidden, NotFound, in_fields
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
@@ -58,22 +58,57 @@ class ErrorBody(BaseModel):
     )
 
 
-def _refusal(why: str) -> dict[str, Any]:
-    return {"model": ErrorBody, "description": why}
+class OpenAIError(BaseModel):
+    message: str = Field(description="The detail's line, in the caller's language.")
+    type: str = Field(
+        description="invalid_request_error, authentication_error, permission_error, "
+        "not_found_error, conflict_error, rate_limit_error or server_error."
+    )
+    param: str | None = Field(
+        description="The request's field at fault (messages[0].role), or null."
+    )
+    code: str = Field(description="The same as the body's code.")
+
+
+class OpenAIErrorBody(BaseModel):
+    """What a /v1 route answers when it refuses: OpenAI's error object, which its clients
+    read, beside Commune's own fields."""
+
+    error: OpenAIError
+    detail: str | list[dict[str, Any]] = Field(
+        description="The same line; for a body that does not match the schema, pydantic's "
+        "list of what is wrong (and the line in message)."
+    )
+    code: str = Field(description="As ErrorBody's code.")
+    message: str | None = Field(None, description="For a body that does not match the schema.")
+    incident: str | None = Field(None, description="For a fault of the server's: its log line.")
+
+
+def _refusals(body: type[BaseModel], bad_body: str) -> dict[int | str, dict[str, Any]]:
+    def refusal(why: str) -> dict[str, Any]:
+        return {"model": body, "description": why}
+
+    return {
+        400: refusal(f"Refused: the detail says what was wrong and what to do next.{bad_body}"),
+        401: refusal("No API key, or not a valid one."),
+        403: refusal("The key's role or member may not do this."),
+        404: refusal("No such document, collection, member or model."),
+        413: refusal("The body is over [limits] max_upload_mb (uploads) or max_body_kb."),
+        409: refusal("Another request wrote the same thing at the same moment: retry."),
+        429: refusal("A quota, or too many wrong keys: retry after Retry-After seconds."),
+        503: refusal("The server is answering as many requests as it may: retry in a second."),
+    }
 
 
 # The refusals any API route may answer, declared in the OpenAPI description (api/app.py puts
 # them on every router but /healthz's); 422 FastAPI declares itself.
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    400: _refusal("Refused: the detail says what was wrong and what to do next."),
-    401: _refusal("No API key, or not a valid one."),
-    403: _refusal("The key's role or member may not do this."),
-    404: _refusal("No such document, collection, member or model."),
-    413: _refusal("The body is over [limits] max_upload_mb (uploads) or max_body_kb."),
-    409: _refusal("Another request wrote the same thing at the same moment: retry."),
-    429: _refusal("A quota, or too many wrong keys: retry after Retry-After seconds."),
-    503: _refusal("The server is answering as many requests as it may: retry in a second."),
-}
+REFUSALS = _refusals(ErrorBody, "")
+# /v1's, in OpenAI's shape, which is what they answer. A body that does not match the schema
+# is a 400 there, never FastAPI's 422, which the description declared until api/docs.py took
+# it off /v1's routes: a client generated from it expected a body and a status never sent.
+OPENAI_REFUSALS = _refusals(
+    OpenAIErrorBody, " Also a body that does not match the schema (OpenAI answers 400, not 422)."
+)
 
 
 def language_of(request: Request) -> str:
@@ -299,8 +334,7 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
     line = _not_json(request, errors) or one_line(errors, language_of(request))
     body: dict[str, Any] = {"detail": errors, "code": CODES[400], "message": line}
     if request.url.path.startswith("/v1/"):
-        kind = "invalid_request_error"
-        body["error"] = {"message": line, "type": kind, "code": "invalid_request"}
+        body.update(envelope("/v1/", 400, line, CODES[400], param_of(errors)))
         # OpenAI answers a request it cannot use with 400, never 422, and its clients raise
         # BadRequestError for 400 only: n=2 or a missing model raised UnprocessableEntityError,
         # which code catching BadRequestError (a user message missing: 400) let through.

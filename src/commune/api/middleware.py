@@ -89,6 +89,32 @@ class OverloadGuard:
             self.in_flight -= 1
 
 
+def slash_optional(app: FastAPI) -> None:
+    """Serve /v1's routes with a trailing slash too (POST /v1/chat/completions/), rather than
+    redirect to the address without it, as the router would (307)."""
+    app.add_middleware(SlashOptional)
+
+
+class SlashOptional:
+    """A redirect lost the request for several clients: Python's urllib will not follow a
+    POST's 307, httpx and curl do not follow one unless told, and behind a proxy that does
+    not say it spoke https (no [web] trusted_proxies) the Location is http://, to which the
+    openai client follows without the key (httpx drops it off its origin). The address is
+    not ambiguous, so it is served where it was sent. Only under /v1/: its callers are
+    programs written for OpenAI's addresses. The scope is changed in place, so that the
+    request log and /metrics name the route that answered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/v1/") and path.endswith("/"):
+            if len(path) > len("/v1/"):
+                scope["path"] = path[:-1]
+        await self.app(scope, receive, send)
+
+
 # The names this machine answers to on loopback, as a browser writes them in Host and Origin.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 

@@ -1,6 +1,7 @@
 """OpenAI-compatible routes, so members' existing tools can talk to the commons.
 
-``POST /v1/chat/completions`` answers the last user message from the commons, and
+``POST /v1/chat/completions`` answers the last user message from the commons (a follow-up
+with the question it follows: commune/conversation.py), and
 ``POST /v1/completions`` (the legacy text completions, LlamaIndex's default) its prompt, by
 the same answering path. ``model`` is ``auto`` (the charter chooses), a configured
 generator, or ``extractive`` for the model-free answer. Extra request field ``collection``
@@ -41,7 +42,9 @@ from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.charter.audience import shown
 from commune.config import LimitsSettings
+from commune.conversation import question_of
 from commune.errors import InvalidRequest, NotFound
+from commune.http.body import envelope
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
 from commune.text import tokens
@@ -189,21 +192,31 @@ def _text(content: str | list[dict[str, Any]] | None) -> str:
 _TURN = re.compile(r"^(system|developer|user|assistant|tool|function|chatbot|model): ", re.M)
 
 
-def _asked(prompt: str) -> str:
-    """The question in a text completion's ``prompt``: a conversation written out as
-    LlamaIndex writes it was taken whole for the question ("system: …\nuser: Quand passe le
-    camion ?\nassistant: "), and nothing was found; its last user turn is the question."""
+def _asked(prompt: str) -> list[str]:
+    """The user turns in a text completion's ``prompt``, the question last: a conversation
+    written out as LlamaIndex writes it was taken whole for the question ("system: …\nuser:
+    Quand passe le camion ?\nassistant: "), and nothing was found. Any other prompt is one
+    turn, itself."""
     turns = list(_TURN.finditer(prompt))
     if not turns or turns[0].start() != 0 or prompt.rstrip() != prompt[: turns[-1].end()].rstrip():
-        return prompt  # not a whole conversation that ends by giving the assistant the word
+        return [prompt]  # not a whole conversation that ends by giving the assistant the word
     if turns[-1].group(1) != "assistant":
-        return prompt
+        return [prompt]
     users = [
-        prompt[turn.end() : after.start()]
+        prompt[turn.end() : after.start()].strip()
         for turn, after in zip(turns, turns[1:], strict=False)
         if turn.group(1) == "user"
     ]
-    return users[-1].strip() if users and users[-1].strip() else prompt
+    return users if users and users[-1] else [prompt]
+
+
+def _said(message: ChatMessage) -> str:
+    """An earlier turn's text, for conversation.question_of: one whose parts are not text
+    was never read, and is not a reason to refuse the question after it."""
+    try:
+        return _text(message.content)
+    except InvalidRequest:
+        return ""
 
 
 def _payload(answer: Answer) -> dict[str, Any]:
@@ -550,8 +563,11 @@ def _askable(commune: Commune, model: str) -> None:
 
 def _failed(failure: dict[str, str]) -> Iterator[str]:
     """A stream that fails after its 200: OpenAI's error object as the last event, then
-    [DONE], so that the client raises instead of taking a cut answer for a whole one."""
-    error = {"message": failure["message"], "type": "server_error", "code": failure["code"]}
+    [DONE], so that the client raises instead of taking a cut answer for a whole one. Typed
+    as the same failure before the 200 would be (http/body.py): two writers meeting midway
+    (the ledger's row) were a server_error here and a conflict_error there."""
+    status = 409 if failure["code"] == "conflict" else 500  # as api/errors.py's _incident
+    error = envelope("/v1/", status, failure["message"], failure["code"])["error"]
     yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
 
@@ -570,9 +586,13 @@ async def chat(
     req: ChatRequest, actor: Caller, commune: CommuneDep, request: Request, response: Response
 ) -> Any:
     _text_only(req)
-    question = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
+    users = [m for m in req.messages if m.role == "user"]
+    question = _text(users[-1].content) if users else ""
     if not question.strip():
         raise InvalidRequest("messages must contain a user message with text")
+    # A follow-up ("Et pour un stationnement ?") is searched with the question it follows.
+    limit = commune.settings.limits.max_query_chars
+    question = question_of([*map(_said, users[:-1]), question], limit)
     shape = _Shape("chat", req.model, req.sources_in_content, question, actor)
     return await _respond(
         commune,
@@ -604,7 +624,7 @@ async def completions(
             f"one prompt per request, got {len(prompts)}",
             "send them in several requests; with LangChain's OpenAI, batch_size=1",
         )
-    question = _asked(prompts[0])
+    question = question_of(_asked(prompts[0]), commune.settings.limits.max_query_chars)
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
     shape = _Shape("text", req.model, req.sources_in_content, question, actor)

@@ -79,6 +79,21 @@ def _field(loc: Iterable[Any], language: str) -> str:
     return ".".join(path) or say(language, "le corps de la requête", "the request body")
 
 
+def param_of(errors: Iterable[Mapping[str, Any]]) -> str | None:
+    """The first wrong field as OpenAI's error object names it in ``param``
+    (``messages[0].role``); None for the body as a whole (not JSON, not an object)."""
+    first = next(iter(errors), None)
+    if first is None or first.get("type") == "json_invalid":
+        return None
+    name = ""
+    for part in list(first.get("loc", ()))[1:]:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif not ("[" in part or part in _SIMPLE_TYPES):
+            name += f".{part}" if name else str(part)
+    return name or None
+
+
 def _what(error: Mapping[str, Any], language: str) -> str:
     kind = str(error.get("type", ""))
     ctx = dict(error.get("ctx") or {})

@@ -51,22 +51,33 @@ OPENAI_KINDS = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    # Two writers met: the request was sound and wrote nothing. It was typed
+    # invalid_request_error, which tells a program to change its request; OpenAI documents
+    # no type for a 409, and its client raises ConflictError from the status alone, after
+    # retrying it as a "lock timeout": the type says what happened, in the family above.
+    409: "conflict_error",
     429: "rate_limit_error",
     500: "server_error",
+    # Busy ([limits] max_concurrent_requests): the server's state, not the request's, which
+    # invalid_request_error said.
+    503: "server_error",
 }
 # JSON-RPC's own codes: a refusal of ours (4xx) is the request's, the rest the server's.
 JSONRPC_INVALID_REQUEST, JSONRPC_INTERNAL_ERROR = -32600, -32603
 
 
-def envelope(path: str, status: int, message: str, code: str) -> dict[str, Any]:
+def envelope(
+    path: str, status: int, message: str, code: str, param: str | None = None
+) -> dict[str, Any]:
     """What a client of the route reads an error from, beside ``detail`` and ``code``: under
     /v1/, OpenAI's ``error`` object; at /mcp, a JSON-RPC error. The MCP SDK's client reads a
     refused request's body only when it is one, and otherwise tells the agent "Server
     returned an error response": a revoked key, a quota or a body too large reached the
-    agent without a word of why."""
+    agent without a word of why. ``param``: the request's field at fault, when one is (OpenAI's
+    error object always carries the key, null otherwise)."""
     if path.startswith("/v1/"):
         kind = OPENAI_KINDS.get(status, "invalid_request_error")
-        return {"error": {"message": message, "type": kind, "code": code}}
+        return {"error": {"message": message, "type": kind, "param": param, "code": code}}
     if path == "/mcp" or path.startswith("/mcp/"):
         number = JSONRPC_INVALID_REQUEST if status < 500 else JSONRPC_INTERNAL_ERROR
         error = {"code": number, "message": message, "data": {"code": code, "status": status}}
