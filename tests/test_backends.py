@@ -894,3 +894,31 @@ def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, 
         assert out.exit_code == 2 and words[0] in out.output, out.output
         out = run.invoke(cli, ["--home", str(home), "restore", str(tmp_path / "backup")])
         assert out.exit_code == 2 and words[1] in out.output, out.output
+
+
+def test_a_postgresql_restore_says_it_lists_nothing_it_takes_back(postgres_url, tmp_path):
+    """A SQLite restore lists the takedowns, readers and roles it takes back; pg_restore,
+    which Commune does not run, lists none, and said nothing of it. The refusal says so and
+    where to read them, to a home handed its pg_dump directory (-Fd) too: it was told "not a
+    Commune backup", not to use pg_restore."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    dump = tmp_path / "dump"  # what pg_dump -Fd writes: a toc.dat and its data files
+    dump.mkdir()
+    (dump / "toc.dat").write_bytes(b"PGDMP")
+    for language, words in (
+        ("en_US.UTF-8", ("use pg_restore", "pg_restore lists nothing it takes back", "audit log")),
+        ("fr_FR.UTF-8", ("utilisez pg_restore", "ne liste rien de ce qu'il défait", "audit log")),
+    ):
+        out = CliRunner(env={"LANG": language}).invoke(
+            cli, ["--home", str(home), "restore", str(dump)]
+        )
+        assert out.exit_code == 2, out.output
+        said = " ".join(out.output.split())
+        assert all(w in said for w in words), out.output
+        assert "backup" not in said.split("pg_restore")[0], out.output
