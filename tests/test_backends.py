@@ -922,3 +922,105 @@ def test_a_postgresql_restore_says_it_lists_nothing_it_takes_back(postgres_url, 
         said = " ".join(out.output.split())
         assert all(w in said for w in words), out.output
         assert "backup" not in said.split("pg_restore")[0], out.output
+
+
+def _until_one_waits(engine, writer: threading.Thread) -> None:  # type: ignore[no-untyped-def]
+    """Return once a connection of this database waits for a lock (or ``writer`` ended):
+    the state, polled, not a time; 6000 looks bound a hang."""
+    import time
+
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(6000):
+        with engine.connect() as conn:
+            if conn.execute(query).scalar_one() or not writer.is_alive():
+                return
+        time.sleep(0.01)
+    raise AssertionError("neither writer waited for the other, nor ended")
+
+
+@pytest.mark.parametrize("first", ["arrival", "retirement"])
+def test_a_takedown_and_a_new_revision_of_another_members_copy_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch, first
+):
+    """A takedown holds another member's copy of its file (its row, its revision), while a
+    new revision of that copy arrives: the arrival held the copy's row and waited for the
+    audit log, the retirement held the audit log and waited for the copy's row, and
+    PostgreSQL failed one (deadlock). Each writer is stopped where it holds the most, the
+    other started against it, for each order."""
+    from commune.commons import curation
+    from commune.core import Commune
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "curator")
+        make_key(c, "bob", "Ville B", "contributor")
+        alice, bob = c.actor("alice"), c.actor("bob")
+        page = tmp_path / "a" / "stationnement.md"
+        page.parent.mkdir()
+        page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.\n", "utf-8")
+        c.add([page], collection="mairie-a", licence="etalab-2.0", actor=alice)
+        copy = tmp_path / "b" / "stationnement.md"
+        copy.parent.mkdir()
+        copy.write_bytes(page.read_bytes())
+        c.add([copy], collection="voirie-b", licence="etalab-2.0", actor=bob)
+        ids = {d["collection"]: d["id"] for d in c.documents()}
+        copy.write_text("# Stationnement\n\nLe stationnement résident, rue des Lilas.\n", "utf-8")
+
+        # Where each holds the most: the arrival has written the copy's row and its old
+        # revision, the audit log not yet; the retirement holds the audit log, the copy
+        # not yet.
+        stop = {"arrival": "publish", "retirement": "retire"}[first]
+        reached, go = threading.Event(), threading.Event()
+        append = curation.audit.append
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            mine = threading.current_thread().name == first and action == stop
+            if mine and first == "arrival" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            done = append(conn, actor, action, *args, **kwargs)
+            if mine and first == "retirement" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        monkeypatch.setattr(curation.audit, "append", audited)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([copy], collection="voirie-b", licence="etalab-2.0", actor=bob)
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def retire() -> None:
+            try:
+                c.retire(ids["mairie-a"], "données personnelles", alice, "personal-data")
+                outcomes["retirement"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["retirement"] = f"{type(e).__name__}: {e}"
+
+        writers = {
+            "arrival": threading.Thread(target=arrive, name="arrival"),
+            "retirement": threading.Thread(target=retire, name="retirement"),
+        }
+        second = "retirement" if first == "arrival" else "arrival"
+        writers[first].start()
+        assert reached.wait(600)
+        writers[second].start()
+        _until_one_waits(c.engine, writers[second])
+        go.set()
+        for w in writers.values():
+            w.join(600)
+        assert outcomes == {"arrival": "ok", "retirement": "ok"}, outcomes
+        status = {d["collection"]: d["status"] for d in c.documents()}
+        assert status["mairie-a"] == "retired"
+        # Its new text is not the file taken down: published, whichever came first.
+        assert status["voirie-b"] == "published", status
+        assert c.verify_audit().ok

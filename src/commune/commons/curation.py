@@ -894,6 +894,10 @@ def retire(
     _check_collection(
         conn, coll, actor, f"no document {document_id} that is not already retired", "retire"
     )
+    # The documents it may write, first (repo.hold_documents): a new revision of another
+    # member's copy arriving at once held the copy's row and waited for the audit log,
+    # which this held while it waited to hold the copy (PostgreSQL failed one).
+    repo.hold_documents(conn, {document_id, *(_copies(conn, document_id) if copies else ())})
     _hold_files(conn, document_id)
     # And its waiting revisions, before its row is written: rules lowered at once held the
     # audit log and waited to publish one of them on that row, while this waited for the
@@ -921,6 +925,35 @@ def retire(
     return _retire_copies(conn, document_id, category, actor) if copies else []
 
 
+def _copies(conn: Connection, document_id: int) -> set[int]:
+    """The documents _retire_copies may write: those holding the document's files (its
+    newest bytes, and those readers read), published or waiting. Read before they are held:
+    a new revision of the document itself arriving meanwhile may change its files, and
+    their copies are then written unheld, as before (holding them after the document
+    would take the documents out of one order, and two takedowns could wait in a circle)."""
+    files = _files(conn, document_id)
+    published = select(documents.c.id).join(
+        revisions, revisions.c.id == documents.c.published_revision_id
+    )
+    waiting = (
+        select(documents.c.id)
+        .join(revisions, revisions.c.document_id == documents.c.id)
+        .where(revisions.c.status.in_(WAITING))
+    )
+    found: set[int] = set()
+    for query in (published, waiting):
+        found |= set(
+            conn.execute(
+                query.where(
+                    documents.c.id != document_id,
+                    documents.c.status != "retired",
+                    revisions.c.content_hash.in_(files),
+                )
+            ).scalars()
+        )
+    return found
+
+
 def _hold_files(conn: Connection, document_id: int) -> None:
     """Hold the files a retirement takes down (its newest bytes, and those readers read)
     until it commits, as an add of the same file holds it (ingest/pipeline.store): on
@@ -929,14 +962,20 @@ def _hold_files(conn: Connection, document_id: int) -> None:
     a takedown. In one order, so that two retirements never wait for each other."""
     from commune.store.db import lock
 
+    for digest in sorted(_files(conn, document_id)):
+        lock(conn, "file", digest)
+
+
+def _files(conn: Connection, document_id: int) -> set[str]:
+    """The files a retirement takes down: the document's newest bytes, and those readers
+    read (its published revision's)."""
     newest = select(documents.c.content_hash).where(documents.c.id == document_id)
     read = (
         select(revisions.c.content_hash)
         .join(documents, documents.c.published_revision_id == revisions.c.id)
         .where(documents.c.id == document_id)
     )
-    for digest in sorted({*conn.execute(newest).scalars(), *conn.execute(read).scalars()}):
-        lock(conn, "file", digest)
+    return {*conn.execute(newest).scalars(), *conn.execute(read).scalars()}
 
 
 def retire_from_dataset(
@@ -993,13 +1032,7 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
     from commune.ingest.pipeline import retired_copy
 
     doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
-    files = {doc.content_hash}  # its newest bytes, and those readers were reading
-    if doc.published_revision_id is not None:
-        files.add(
-            conn.execute(
-                select(revisions.c.content_hash).where(revisions.c.id == doc.published_revision_id)
-            ).scalar_one()
-        )
+    files = _files(conn, document_id)
     access = {r["id"]: r for r in repo.collection_access(conn)}
     owner = access[doc.collection_id]["member_id"]
     takedown = category in TAKEDOWNS
