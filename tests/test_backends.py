@@ -1024,3 +1024,66 @@ def test_a_takedown_and_a_new_revision_of_another_members_copy_at_once_both_succ
         # Its new text is not the file taken down: published, whichever came first.
         assert status["voirie-b"] == "published", status
         assert c.verify_audit().ok
+
+
+def test_two_imports_retiring_one_document_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch
+):
+    """Two imports of a dataset whose publisher retired a document: both found it here, the
+    first retired it, and the second failed ("no document N that is not already retired"),
+    then ran again fine. The second leaves it as the first retired it."""
+    from commune.commons import curation, opendata
+    from commune.core import Commune
+    from commune.govern.policy import OPERATOR
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [doc] = c.documents()
+        import hashlib
+
+        line = {
+            "sha256": [hashlib.sha256(page.read_bytes()).hexdigest()],
+            "category": "outdated",
+            "retired_at": "2026-11-30T10:00:00+00:00",
+        }
+        origin = {"origin": "piscines", "dataset": str(tmp_path / "dataset")}
+        # The one stopped where it has found the document and not retired it yet.
+        reached, go = threading.Event(), threading.Event()
+        real = curation.retire_from_dataset
+
+        def retiring(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if threading.current_thread().name == "first" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(curation, "retire_from_dataset", retiring)
+        outcomes: dict[str, object] = {}
+
+        def run() -> None:
+            name = threading.current_thread().name
+            try:
+                outcomes[name] = opendata._retire_here(
+                    c.library, "mairie", [line], origin, OPERATOR
+                )
+            except Exception as e:  # noqa: BLE001
+                outcomes[name] = f"{type(e).__name__}: {e}"
+
+        first = threading.Thread(target=run, name="first")
+        second = threading.Thread(target=run, name="second")
+        first.start()
+        assert reached.wait(600)
+        second.start()
+        _until_one_waits(c.engine, second)
+        go.set()
+        first.join(600)
+        second.join(600)
+        assert sorted(map(str, outcomes.values())) == ["{'retired': 0}", "{'retired': 1}"], outcomes
+        assert [d["status"] for d in c.documents()] == ["retired"]
+        retirements = [e for e in c.audit_entries() if e["action"] == "retire"]
+        assert [e["subject"] for e in retirements] == [f"document {doc['id']}"]
