@@ -1087,3 +1087,68 @@ def test_two_imports_retiring_one_document_at_once_both_succeed(
         assert [d["status"] for d in c.documents()] == ["retired"]
         retirements = [e for e in c.audit_entries() if e["action"] == "retire"]
         assert [e["subject"] for e in retirements] == [f"document {doc['id']}"]
+
+
+def test_an_approval_and_a_new_revision_of_its_document_at_once_never_deadlock(
+    postgres_url, tmp_path, monkeypatch
+):
+    """A curator approves a document's waiting text while its newer text arrives and is
+    published: the arrival held the document's row and waited to supersede its published
+    revision, which the approval held while it waited for the row, and PostgreSQL failed
+    one (deadlock). The approval now waits for the arrival, and finds its text outdated."""
+    from commune.commons import curation
+    from commune.core import Commune
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC-BY-4.0")  # a licence change: waits
+        [waiting] = c.pending()
+        page.write_text("La piscine municipale ouvre le jeudi à neuf heures.\n", "utf-8")
+
+        # The arrival stopped once it holds the document's row, before it publishes.
+        reached, go = threading.Event(), threading.Event()
+        publish = curation.publish
+
+        def publishing(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if threading.current_thread().name == "arrival" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return publish(*args, **kwargs)
+
+        monkeypatch.setattr(curation, "publish", publishing)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([page], collection="mairie", licence="CC0-1.0")
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def approve() -> None:
+            try:
+                outcomes["approval"] = c.review(waiting["id"], "approve", "lu")
+            except Exception as e:  # noqa: BLE001
+                outcomes["approval"] = f"{type(e).__name__}: {e}"
+
+        arrival = threading.Thread(target=arrive, name="arrival")
+        approval = threading.Thread(target=approve, name="approval")
+        arrival.start()
+        assert reached.wait(600)
+        approval.start()
+        _until_one_waits(c.engine, approval)
+        go.set()
+        arrival.join(600)
+        approval.join(600)
+        assert outcomes["arrival"] == "ok", outcomes
+        assert outcomes["approval"] == (
+            f"CommuneError: revision {waiting['id']} is outdated, not awaiting review"
+        ), outcomes
+        texts = " ".join(h.text for h in c.search("piscine municipale ouvre", k=5))
+        assert "jeudi" in texts and "mardi" not in texts

@@ -751,6 +751,13 @@ def review(
     # first left, instead of both acting on "proposed".
     from commune.store.db import lock
 
+    # Its document before anything (repo.hold_documents), as an add of a new revision holds
+    # it: an approval while the document's newer text arrived held the published revision
+    # and waited for the document's row, which the arrival held while it waited to
+    # supersede that revision (PostgreSQL failed one). It now waits for the arrival, and
+    # finds its revision outdated by the newer text.
+    of = conn.execute(select(revisions.c.document_id).where(revisions.c.id == revision_id))
+    repo.hold_documents(conn, of.scalars().all())
     lock(conn, "document", f"revision {revision_id}")
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
