@@ -1152,3 +1152,145 @@ def test_an_approval_and_a_new_revision_of_its_document_at_once_never_deadlock(
         ), outcomes
         texts = " ".join(h.text for h in c.search("piscine municipale ouvre", k=5))
         assert "jeudi" in texts and "mardi" not in texts
+
+
+@pytest.mark.parametrize("first", ["arrival", "rules"])
+def test_rules_lowered_and_a_new_revision_of_a_waiting_document_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch, first
+):
+    """The rules lowered to no approval while a document's newer text arrives: the arrival
+    read the rules before the change committed (one approval), the change looked for what
+    waits before the arrival committed, and the newer text waited for an approval nobody
+    was asked for any more. Each is stopped where it holds the most, the other started
+    against it: neither fails (no deadlock), and the newer text is published either way."""
+    from commune.commons import curation
+    from commune.core import Commune
+    from commune.store import repository
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        c.set_curation_rules("mairie", 1, "curator")
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")  # held for one approval
+        page.write_text("La piscine municipale ouvre le jeudi à neuf heures.\n", "utf-8")
+
+        reached, go = threading.Event(), threading.Event()
+
+        def stopped() -> None:
+            if threading.current_thread().name == first and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+
+        write_revision, append = repository.write_revision, curation.audit.append
+
+        def written(*args, **kwargs):  # type: ignore[no-untyped-def]
+            done = write_revision(*args, **kwargs)
+            stopped()  # the arrival holds the document's row
+            return done
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            done = append(conn, actor, action, *args, **kwargs)
+            if action == "curation-rules":
+                stopped()  # the rules' change holds the audit log, the text not published
+            return done
+
+        monkeypatch.setattr(repository, "write_revision", written)
+        monkeypatch.setattr(curation.audit, "append", audited)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([page], collection="mairie", licence="CC0-1.0")
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def lower() -> None:
+            try:
+                outcomes["rules"] = (
+                    f"released {c.set_curation_rules('mairie', 0, 'curator').released}"
+                )
+            except Exception as e:  # noqa: BLE001
+                outcomes["rules"] = f"{type(e).__name__}: {e}"
+
+        writers = {
+            "arrival": threading.Thread(target=arrive, name="arrival"),
+            "rules": threading.Thread(target=lower, name="rules"),
+        }
+        second = "rules" if first == "arrival" else "arrival"
+        writers[first].start()
+        assert reached.wait(600)
+        writers[second].start()
+        _until_one_waits(c.engine, writers[second])
+        go.set()
+        for w in writers.values():
+            w.join(600)
+        assert outcomes == {"arrival": "ok", "rules": "released 1"}, outcomes
+        texts = " ".join(h.text for h in c.search("piscine municipale ouvre", k=5))
+        assert "jeudi" in texts and "mardi" not in texts, texts
+        assert c.pending() == []
+
+
+def test_a_transfer_and_a_new_revision_in_the_collection_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch
+):
+    """An arrival holds its collection's rules as read until it commits (ArrivalGate), and
+    then takes the audit log to publish; a transfer that took the audit log before the
+    collection's row would wait for the arrival while the arrival waited for it."""
+    from commune.core import Commune
+    from commune.store import repository
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "curator")
+        make_key(c, "bob", "Ville B", "curator")
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        c.set_visibility("mairie", "shared", member="Ville A")
+        page.write_text("La piscine municipale ouvre le jeudi à neuf heures.\n", "utf-8")
+        reached, go = threading.Event(), threading.Event()
+        write_revision = repository.write_revision
+
+        def written(*args, **kwargs):  # type: ignore[no-untyped-def]
+            done = write_revision(*args, **kwargs)
+            if threading.current_thread().name == "arrival":
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        monkeypatch.setattr(repository, "write_revision", written)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([page], collection="mairie", licence="CC0-1.0")
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def transfer() -> None:
+            try:
+                c.set_visibility("mairie", "shared", member="Ville B", transfer=True)
+                outcomes["transfer"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["transfer"] = f"{type(e).__name__}: {e}"
+
+        arrival = threading.Thread(target=arrive, name="arrival")
+        handing = threading.Thread(target=transfer, name="transfer")
+        arrival.start()
+        assert reached.wait(600)
+        handing.start()
+        _until_one_waits(c.engine, handing)
+        go.set()
+        arrival.join(600)
+        handing.join(600)
+        assert outcomes == {"arrival": "ok", "transfer": "ok"}, outcomes
+        assert [(r["name"], r["owner"]) for r in c.collections()] == [("mairie", "Ville B")]

@@ -69,12 +69,13 @@ class Rules:
     approver_role: str
 
 
-def rules(conn: Connection, coll_id: int) -> Rules:
-    row = conn.execute(
-        select(collections.c.approvals_required, collections.c.approver_role).where(
-            collections.c.id == coll_id
-        )
-    ).one()
+def rules(conn: Connection, coll_id: int, hold: bool = False) -> Rules:
+    """The collection's rules; ``hold``: kept as read until the transaction ends (a shared
+    lock on its row, PostgreSQL; SQLite's write lock holds everything already)."""
+    query = select(collections.c.approvals_required, collections.c.approver_role).where(
+        collections.c.id == coll_id
+    )
+    row = conn.execute(query.with_for_update(read=True) if hold else query).one()
     return Rules(int(row.approvals_required), row.approver_role)
 
 
@@ -477,7 +478,13 @@ class ArrivalGate:
             licence,
             repo.published_licence(conn, existing),
             published and not self.history,
-            rules(conn, coll_id),
+            # Held until the revision is stored: rules lowered meanwhile looked for what
+            # waited before this one committed, while this one read the rules before they
+            # changed, and it waited for approvals nobody was asked for any more. The
+            # change (set_rules, which writes this row) now waits for this revision, or
+            # this for the new rules. After the document's lock (ingest/pipeline.store),
+            # as every writer takes a document before its collection's row.
+            rules(conn, coll_id, hold=True),
             retired=existing is not None and existing.status == "retired",
         )
 
