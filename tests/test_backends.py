@@ -940,3 +940,403 @@ def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, 
         assert out.exit_code == 2 and words[0] in out.output, out.output
         out = run.invoke(cli, ["--home", str(home), "restore", str(tmp_path / "backup")])
         assert out.exit_code == 2 and words[1] in out.output, out.output
+
+
+def test_a_postgresql_restore_says_it_lists_nothing_it_takes_back(postgres_url, tmp_path):
+    """A SQLite restore lists the takedowns, readers and roles it takes back; pg_restore,
+    which Commune does not run, lists none, and said nothing of it. The refusal says so and
+    where to read them, to a home handed its pg_dump directory (-Fd) too: it was told "not a
+    Commune backup", not to use pg_restore."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    dump = tmp_path / "dump"  # what pg_dump -Fd writes: a toc.dat and its data files
+    dump.mkdir()
+    (dump / "toc.dat").write_bytes(b"PGDMP")
+    for language, words in (
+        ("en_US.UTF-8", ("use pg_restore", "pg_restore lists nothing it takes back", "audit log")),
+        ("fr_FR.UTF-8", ("utilisez pg_restore", "ne liste rien de ce qu'il défait", "audit log")),
+    ):
+        out = CliRunner(env={"LANG": language}).invoke(
+            cli, ["--home", str(home), "restore", str(dump)]
+        )
+        assert out.exit_code == 2, out.output
+        said = " ".join(out.output.split())
+        assert all(w in said for w in words), out.output
+        assert "backup" not in said.split("pg_restore")[0], out.output
+
+
+def _until_one_waits(engine, writer: threading.Thread) -> None:  # type: ignore[no-untyped-def]
+    """Return once a connection of this database waits for a lock (or ``writer`` ended):
+    the state, polled, not a time; 6000 looks bound a hang."""
+    import time
+
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(6000):
+        with engine.connect() as conn:
+            if conn.execute(query).scalar_one() or not writer.is_alive():
+                return
+        time.sleep(0.01)
+    raise AssertionError("neither writer waited for the other, nor ended")
+
+
+@pytest.mark.parametrize("first", ["arrival", "retirement"])
+def test_a_takedown_and_a_new_revision_of_another_members_copy_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch, first
+):
+    """A takedown holds another member's copy of its file (its row, its revision), while a
+    new revision of that copy arrives: the arrival held the copy's row and waited for the
+    audit log, the retirement held the audit log and waited for the copy's row, and
+    PostgreSQL failed one (deadlock). Each writer is stopped where it holds the most, the
+    other started against it, for each order."""
+    from commune.commons import curation
+    from commune.core import Commune
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "curator")
+        make_key(c, "bob", "Ville B", "contributor")
+        alice, bob = c.actor("alice"), c.actor("bob")
+        page = tmp_path / "a" / "stationnement.md"
+        page.parent.mkdir()
+        page.write_text("# Stationnement\n\nM. Dupont, 12 rue des Lilas, 06 12.\n", "utf-8")
+        c.add([page], collection="mairie-a", licence="etalab-2.0", actor=alice)
+        copy = tmp_path / "b" / "stationnement.md"
+        copy.parent.mkdir()
+        copy.write_bytes(page.read_bytes())
+        c.add([copy], collection="voirie-b", licence="etalab-2.0", actor=bob)
+        ids = {d["collection"]: d["id"] for d in c.documents()}
+        copy.write_text("# Stationnement\n\nLe stationnement résident, rue des Lilas.\n", "utf-8")
+
+        # Where each holds the most: the arrival has written the copy's row and its old
+        # revision, the audit log not yet; the retirement holds the audit log, the copy
+        # not yet.
+        stop = {"arrival": "publish", "retirement": "retire"}[first]
+        reached, go = threading.Event(), threading.Event()
+        append = curation.audit.append
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            mine = threading.current_thread().name == first and action == stop
+            if mine and first == "arrival" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            done = append(conn, actor, action, *args, **kwargs)
+            if mine and first == "retirement" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        monkeypatch.setattr(curation.audit, "append", audited)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([copy], collection="voirie-b", licence="etalab-2.0", actor=bob)
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def retire() -> None:
+            try:
+                c.retire(ids["mairie-a"], "données personnelles", alice, "personal-data")
+                outcomes["retirement"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["retirement"] = f"{type(e).__name__}: {e}"
+
+        writers = {
+            "arrival": threading.Thread(target=arrive, name="arrival"),
+            "retirement": threading.Thread(target=retire, name="retirement"),
+        }
+        second = "retirement" if first == "arrival" else "arrival"
+        writers[first].start()
+        assert reached.wait(600)
+        writers[second].start()
+        _until_one_waits(c.engine, writers[second])
+        go.set()
+        for w in writers.values():
+            w.join(600)
+        assert outcomes == {"arrival": "ok", "retirement": "ok"}, outcomes
+        status = {d["collection"]: d["status"] for d in c.documents()}
+        assert status["mairie-a"] == "retired"
+        # Its new text is not the file taken down: published, whichever came first.
+        assert status["voirie-b"] == "published", status
+        assert c.verify_audit().ok
+
+
+def test_two_imports_retiring_one_document_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch
+):
+    """Two imports of a dataset whose publisher retired a document: both found it here, the
+    first retired it, and the second failed ("no document N that is not already retired"),
+    then ran again fine. The second leaves it as the first retired it."""
+    from commune.commons import curation, opendata
+    from commune.core import Commune
+    from commune.govern.policy import OPERATOR
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [doc] = c.documents()
+        import hashlib
+
+        line = {
+            "sha256": [hashlib.sha256(page.read_bytes()).hexdigest()],
+            "category": "outdated",
+            "retired_at": "2026-11-30T10:00:00+00:00",
+        }
+        origin = {"origin": "piscines", "dataset": str(tmp_path / "dataset")}
+        # The one stopped where it has found the document and not retired it yet.
+        reached, go = threading.Event(), threading.Event()
+        real = curation.retire_from_dataset
+
+        def retiring(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if threading.current_thread().name == "first" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(curation, "retire_from_dataset", retiring)
+        outcomes: dict[str, object] = {}
+
+        def run() -> None:
+            name = threading.current_thread().name
+            try:
+                outcomes[name] = opendata._retire_here(
+                    c.library, "mairie", [line], origin, OPERATOR
+                )
+            except Exception as e:  # noqa: BLE001
+                outcomes[name] = f"{type(e).__name__}: {e}"
+
+        first = threading.Thread(target=run, name="first")
+        second = threading.Thread(target=run, name="second")
+        first.start()
+        assert reached.wait(600)
+        second.start()
+        _until_one_waits(c.engine, second)
+        go.set()
+        first.join(600)
+        second.join(600)
+        assert sorted(map(str, outcomes.values())) == ["{'retired': 0}", "{'retired': 1}"], outcomes
+        assert [d["status"] for d in c.documents()] == ["retired"]
+        retirements = [e for e in c.audit_entries() if e["action"] == "retire"]
+        assert [e["subject"] for e in retirements] == [f"document {doc['id']}"]
+
+
+def test_an_approval_and_a_new_revision_of_its_document_at_once_never_deadlock(
+    postgres_url, tmp_path, monkeypatch
+):
+    """A curator approves a document's waiting text while its newer text arrives and is
+    published: the arrival held the document's row and waited to supersede its published
+    revision, which the approval held while it waited for the row, and PostgreSQL failed
+    one (deadlock). The approval now waits for the arrival, and finds its text outdated."""
+    from commune.commons import curation
+    from commune.core import Commune
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC-BY-4.0")  # a licence change: waits
+        [waiting] = c.pending()
+        page.write_text("La piscine municipale ouvre le jeudi à neuf heures.\n", "utf-8")
+
+        # The arrival stopped once it holds the document's row, before it publishes.
+        reached, go = threading.Event(), threading.Event()
+        publish = curation.publish
+
+        def publishing(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if threading.current_thread().name == "arrival" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return publish(*args, **kwargs)
+
+        monkeypatch.setattr(curation, "publish", publishing)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([page], collection="mairie", licence="CC0-1.0")
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def approve() -> None:
+            try:
+                outcomes["approval"] = c.review(waiting["id"], "approve", "lu")
+            except Exception as e:  # noqa: BLE001
+                outcomes["approval"] = f"{type(e).__name__}: {e}"
+
+        arrival = threading.Thread(target=arrive, name="arrival")
+        approval = threading.Thread(target=approve, name="approval")
+        arrival.start()
+        assert reached.wait(600)
+        approval.start()
+        _until_one_waits(c.engine, approval)
+        go.set()
+        arrival.join(600)
+        approval.join(600)
+        assert outcomes["arrival"] == "ok", outcomes
+        assert outcomes["approval"] == (
+            f"CommuneError: revision {waiting['id']} is outdated, not awaiting review"
+        ), outcomes
+        texts = " ".join(h.text for h in c.search("piscine municipale ouvre", k=5))
+        assert "jeudi" in texts and "mardi" not in texts
+
+
+@pytest.mark.parametrize("first", ["arrival", "rules"])
+def test_rules_lowered_and_a_new_revision_of_a_waiting_document_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch, first
+):
+    """The rules lowered to no approval while a document's newer text arrives: the arrival
+    read the rules before the change committed (one approval), the change looked for what
+    waits before the arrival committed, and the newer text waited for an approval nobody
+    was asked for any more. Each is stopped where it holds the most, the other started
+    against it: neither fails (no deadlock), and the newer text is published either way."""
+    from commune.commons import curation
+    from commune.core import Commune
+    from commune.store import repository
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        c.set_curation_rules("mairie", 1, "curator")
+        page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")  # held for one approval
+        page.write_text("La piscine municipale ouvre le jeudi à neuf heures.\n", "utf-8")
+
+        reached, go = threading.Event(), threading.Event()
+
+        def stopped() -> None:
+            if threading.current_thread().name == first and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+
+        write_revision, append = repository.write_revision, curation.audit.append
+
+        def written(*args, **kwargs):  # type: ignore[no-untyped-def]
+            done = write_revision(*args, **kwargs)
+            stopped()  # the arrival holds the document's row
+            return done
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            done = append(conn, actor, action, *args, **kwargs)
+            if action == "curation-rules":
+                stopped()  # the rules' change holds the audit log, the text not published
+            return done
+
+        monkeypatch.setattr(repository, "write_revision", written)
+        monkeypatch.setattr(curation.audit, "append", audited)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([page], collection="mairie", licence="CC0-1.0")
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def lower() -> None:
+            try:
+                outcomes["rules"] = (
+                    f"released {c.set_curation_rules('mairie', 0, 'curator').released}"
+                )
+            except Exception as e:  # noqa: BLE001
+                outcomes["rules"] = f"{type(e).__name__}: {e}"
+
+        writers = {
+            "arrival": threading.Thread(target=arrive, name="arrival"),
+            "rules": threading.Thread(target=lower, name="rules"),
+        }
+        second = "rules" if first == "arrival" else "arrival"
+        writers[first].start()
+        assert reached.wait(600)
+        writers[second].start()
+        _until_one_waits(c.engine, writers[second])
+        go.set()
+        for w in writers.values():
+            w.join(600)
+        assert outcomes == {"arrival": "ok", "rules": "released 1"}, outcomes
+        texts = " ".join(h.text for h in c.search("piscine municipale ouvre", k=5))
+        assert "jeudi" in texts and "mardi" not in texts, texts
+        assert c.pending() == []
+
+
+def test_a_transfer_and_a_new_revision_in_the_collection_at_once_both_succeed(
+    postgres_url, tmp_path, monkeypatch
+):
+    """An arrival holds its collection's rules as read until it commits (ArrivalGate), and
+    then takes the audit log to publish; a transfer that took the audit log before the
+    collection's row would wait for the arrival while the arrival waited for it."""
+    from commune.core import Commune
+    from commune.store import repository
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "curator")
+        make_key(c, "bob", "Ville B", "curator")
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        c.set_visibility("mairie", "shared", member="Ville A")
+        page.write_text("La piscine municipale ouvre le jeudi à neuf heures.\n", "utf-8")
+        reached, go = threading.Event(), threading.Event()
+        write_revision = repository.write_revision
+
+        def written(*args, **kwargs):  # type: ignore[no-untyped-def]
+            done = write_revision(*args, **kwargs)
+            if threading.current_thread().name == "arrival":
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        monkeypatch.setattr(repository, "write_revision", written)
+        outcomes: dict[str, str] = {}
+
+        def arrive() -> None:
+            try:
+                c.add([page], collection="mairie", licence="CC0-1.0")
+                outcomes["arrival"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["arrival"] = f"{type(e).__name__}: {e}"
+
+        def transfer() -> None:
+            try:
+                c.set_visibility("mairie", "shared", member="Ville B", transfer=True)
+                outcomes["transfer"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["transfer"] = f"{type(e).__name__}: {e}"
+
+        arrival = threading.Thread(target=arrive, name="arrival")
+        handing = threading.Thread(target=transfer, name="transfer")
+        arrival.start()
+        assert reached.wait(600)
+        handing.start()
+        _until_one_waits(c.engine, handing)
+        go.set()
+        arrival.join(600)
+        handing.join(600)
+        assert outcomes == {"arrival": "ok", "transfer": "ok"}, outcomes
+        assert [(r["name"], r["owner"]) for r in c.collections()] == [("mairie", "Ville B")]

@@ -69,12 +69,13 @@ class Rules:
     approver_role: str
 
 
-def rules(conn: Connection, coll_id: int) -> Rules:
-    row = conn.execute(
-        select(collections.c.approvals_required, collections.c.approver_role).where(
-            collections.c.id == coll_id
-        )
-    ).one()
+def rules(conn: Connection, coll_id: int, hold: bool = False) -> Rules:
+    """The collection's rules; ``hold``: kept as read until the transaction ends (a shared
+    lock on its row, PostgreSQL; SQLite's write lock holds everything already)."""
+    query = select(collections.c.approvals_required, collections.c.approver_role).where(
+        collections.c.id == coll_id
+    )
+    row = conn.execute(query.with_for_update(read=True) if hold else query).one()
     return Rules(int(row.approvals_required), row.approver_role)
 
 
@@ -519,7 +520,13 @@ class ArrivalGate:
             licence,
             repo.published_licence(conn, existing),
             published and not self.history,
-            rules(conn, coll_id),
+            # Held until the revision is stored: rules lowered meanwhile looked for what
+            # waited before this one committed, while this one read the rules before they
+            # changed, and it waited for approvals nobody was asked for any more. The
+            # change (set_rules, which writes this row) now waits for this revision, or
+            # this for the new rules. After the document's lock (ingest/pipeline.store),
+            # as every writer takes a document before its collection's row.
+            rules(conn, coll_id, hold=True),
             retired=existing is not None and existing.status == "retired",
         )
 
@@ -793,6 +800,13 @@ def review(
     # first left, instead of both acting on "proposed".
     from commune.store.db import lock
 
+    # Its document before anything (repo.hold_documents), as an add of a new revision holds
+    # it: an approval while the document's newer text arrived held the published revision
+    # and waited for the document's row, which the arrival held while it waited to
+    # supersede that revision (PostgreSQL failed one). It now waits for the arrival, and
+    # finds its revision outdated by the newer text.
+    of = conn.execute(select(revisions.c.document_id).where(revisions.c.id == revision_id))
+    repo.hold_documents(conn, of.scalars().all())
     lock(conn, "document", f"revision {revision_id}")
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
@@ -947,6 +961,10 @@ def retire(
     _check_collection(
         conn, coll, actor, f"no document {document_id} that is not already retired", "retire"
     )
+    # The documents it may write, first (repo.hold_documents): a new revision of another
+    # member's copy arriving at once held the copy's row and waited for the audit log,
+    # which this held while it waited to hold the copy (PostgreSQL failed one).
+    repo.hold_documents(conn, {document_id, *(_copies(conn, document_id) if copies else ())})
     _hold_files(conn, document_id)
     # And its waiting revisions, before its row is written: rules lowered at once held the
     # audit log and waited to publish one of them on that row, while this waited for the
@@ -974,6 +992,35 @@ def retire(
     return _retire_copies(conn, document_id, category, actor) if copies else []
 
 
+def _copies(conn: Connection, document_id: int) -> set[int]:
+    """The documents _retire_copies may write: those holding the document's files (its
+    newest bytes, and those readers read), published or waiting. Read before they are held:
+    a new revision of the document itself arriving meanwhile may change its files, and
+    their copies are then written unheld, as before (holding them after the document
+    would take the documents out of one order, and two takedowns could wait in a circle)."""
+    files = _files(conn, document_id)
+    published = select(documents.c.id).join(
+        revisions, revisions.c.id == documents.c.published_revision_id
+    )
+    waiting = (
+        select(documents.c.id)
+        .join(revisions, revisions.c.document_id == documents.c.id)
+        .where(revisions.c.status.in_(WAITING))
+    )
+    found: set[int] = set()
+    for query in (published, waiting):
+        found |= set(
+            conn.execute(
+                query.where(
+                    documents.c.id != document_id,
+                    documents.c.status != "retired",
+                    revisions.c.content_hash.in_(files),
+                )
+            ).scalars()
+        )
+    return found
+
+
 def _hold_files(conn: Connection, document_id: int) -> None:
     """Hold the files a retirement takes down (its newest bytes, and those readers read)
     until it commits, as an add of the same file holds it (ingest/pipeline.store): on
@@ -982,14 +1029,20 @@ def _hold_files(conn: Connection, document_id: int) -> None:
     a takedown. In one order, so that two retirements never wait for each other."""
     from commune.store.db import lock
 
+    for digest in sorted(_files(conn, document_id)):
+        lock(conn, "file", digest)
+
+
+def _files(conn: Connection, document_id: int) -> set[str]:
+    """The files a retirement takes down: the document's newest bytes, and those readers
+    read (its published revision's)."""
     newest = select(documents.c.content_hash).where(documents.c.id == document_id)
     read = (
         select(revisions.c.content_hash)
         .join(documents, documents.c.published_revision_id == revisions.c.id)
         .where(documents.c.id == document_id)
     )
-    for digest in sorted({*conn.execute(newest).scalars(), *conn.execute(read).scalars()}):
-        lock(conn, "file", digest)
+    return {*conn.execute(newest).scalars(), *conn.execute(read).scalars()}
 
 
 def retire_from_dataset(
@@ -1046,13 +1099,7 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
     from commune.ingest.pipeline import retired_copy
 
     doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
-    files = {doc.content_hash}  # its newest bytes, and those readers were reading
-    if doc.published_revision_id is not None:
-        files.add(
-            conn.execute(
-                select(revisions.c.content_hash).where(revisions.c.id == doc.published_revision_id)
-            ).scalar_one()
-        )
+    files = _files(conn, document_id)
     access = {r["id"]: r for r in repo.collection_access(conn)}
     owner = access[doc.collection_id]["member_id"]
     takedown = category in TAKEDOWNS

@@ -499,6 +499,10 @@ def _write_access(
         raise InvalidRequest(
             f"a private collection needs an owner: pass --member for {collection!r}"
         )
+    # Its row before the audit log: a new revision arriving holds the row as read (its
+    # rules, curation.ArrivalGate) until it commits, and takes the audit log to publish; a
+    # transfer logged first waited for it holding the audit log (PostgreSQL failed one).
+    repo.set_collection_access(conn, cid, owner, visibility)
     if handed:
         audit.append(
             conn,
@@ -508,7 +512,6 @@ def _write_access(
             from_owner=was,
             to_owner=member,
         )
-    repo.set_collection_access(conn, cid, owner, visibility)
     if visibility == "private":
         from commune.commons.peering.shares import withdraw_private
 

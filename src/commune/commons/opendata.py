@@ -43,6 +43,7 @@ from commune.govern.policy import OPERATOR, RETIRE_CATEGORIES, Actor
 from commune.govern.sources import public_source
 from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
+from commune.store import repository as repo
 from commune.store.schema import chunks, collections, documents, revisions
 
 SUFFIX = {
@@ -840,9 +841,12 @@ def _retire_here(
     same address was retired too. One retired here already is left as it is; documents of
     other collections are not the dataset's to retire."""
     from commune.commons.curation import retire_from_dataset
+    from commune.store.db import write_transaction
 
     done = {"retired": 0, "held for a curator": 0}
-    with library.engine.begin() as conn:
+    # SQLite: the write lock before the documents are read (BEGIN IMMEDIATE), so that two
+    # imports at once read them one after the other.
+    with write_transaction(library.engine) as conn:
         # Texts readers were given here (a rejected or waiting proposal's text is not one).
         here = conn.execute(
             select(revisions.c.document_id, revisions.c.content_hash)
@@ -853,7 +857,20 @@ def _retire_here(
         by_text: dict[str, set[int]] = {}
         for r in here:
             by_text.setdefault(str(r.content_hash), set()).add(int(r.document_id))
-        gone: set[int] = set()
+        # Two imports of the dataset at once both found its documents here, and the second
+        # failed on those the first retired ("no document N that is not already retired"):
+        # held first, all of them in one order (PostgreSQL), and read again once held, one
+        # already retired is left as it is. Then each is retired under its hold.
+        found_here = {d for ln in retired for h in ln["sha256"] for d in by_text.get(h, ())}
+        repo.hold_documents(conn, found_here)
+        still = set(
+            conn.execute(
+                select(documents.c.id).where(
+                    documents.c.id.in_(found_here), documents.c.status != "retired"
+                )
+            ).scalars()
+        )
+        gone: set[int] = found_here - still
         for line in retired:
             # Two lines may share a text (the publisher's copy of a page, retired with it):
             # a document the first retired is not retired again, which failed the import.

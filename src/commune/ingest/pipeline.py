@@ -541,7 +541,7 @@ def store(
     with write_transaction(engine) as conn:
         # Re-check holding the write lock (PostgreSQL: this document's): another process
         # may have added it meanwhile.
-        lock(conn, "document", f"{coll_id} {source_key}")
+        lock(conn, "document", repo.document_key(coll_id, source_key))
         # And this file's, whatever its collection: a retirement of a document holding it,
         # at the same moment, looked for published copies before this one committed, and
         # this one had found no retired document (curation.retire takes it too).

@@ -160,23 +160,31 @@ def restore(
 ) -> dict[str, Any]:
     """Put a verified backup in place as ``home``'s database (at ``database_url``, the home's
     own, by default its commune.db) and original files."""
-    manifest = backup_dir / MANIFEST
-    if not manifest.exists() or not (backup_dir / "commune.db").exists():
-        raise CommuneError(f"{backup_dir} is not a Commune backup", "give a `commune backup` dir")
-    checked = _verified_backup(backup_dir)  # before touching home
     # Where the home really keeps its database: restored into home/commune.db while its
     # commune.toml named another file, a restore said "restored" and changed nothing.
+    # Asked first: a PostgreSQL home given its pg_dump (a directory, with -Fd) was told it
+    # was "not a Commune backup", not that pg_restore restores it.
     if database_url is None:
         target = home / "commune.db"
     else:
         try:
             target = _sqlite_path(database_url)
         except CommuneError:
+            # pg_restore replaces the database without Commune: nothing compares the audit
+            # log it replaces with the dump's, so the takedowns, readers, roles and
+            # revocations made since the dump come back unlisted (a SQLite restore lists
+            # them, _undone). Said here, where the operator looks, with where to read them.
             raise CommuneError(
                 "commune restore restores SQLite homes",
                 "for PostgreSQL, use pg_restore on the pg_dump you keep, then put back the "
-                "blobs/ folder copied after it",
+                "blobs/ folder copied after it; pg_restore lists nothing it takes back: "
+                "before it, note the changes commune audit log shows since the dump "
+                "(takedowns, readers, roles, revoked keys) and make again those that still hold",
             ) from None
+    manifest = backup_dir / MANIFEST
+    if not manifest.exists() or not (backup_dir / "commune.db").exists():
+        raise CommuneError(f"{backup_dir} is not a Commune backup", "give a `commune backup` dir")
+    checked = _verified_backup(backup_dir)  # before touching home
     if target.exists() and not force:
         raise CommuneError(
             f"{home} already holds a database", "restore into a new home, or pass --force"

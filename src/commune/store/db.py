@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -135,13 +135,25 @@ def lock(conn: Connection, kind: str, key: int | str = 0) -> None:
     if conn.dialect.name == "postgresql":
         from sqlalchemy import text
 
-        if isinstance(key, str):  # a name: its CRC-32 as PostgreSQL's signed int4
-            key = zlib.crc32(key.encode("utf-8")) - 2**31
-        conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCKS[kind], "b": key})
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCKS[kind], "b": _number(key)}
+        )
     elif conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
         if raw is not None and not raw.in_transaction:  # holding the write lock already
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _number(key: int | str) -> int:
+    """The advisory lock's second key: a name's CRC-32 as PostgreSQL's signed int4."""
+    return key if isinstance(key, int) else zlib.crc32(key.encode("utf-8")) - 2**31
+
+
+def lock_all(conn: Connection, kind: str, keys: Iterable[int | str]) -> None:
+    """:func:`lock` each of ``keys``, in the order of their lock numbers: two transactions
+    that each hold several of one kind then never wait for each other in a circle."""
+    for key in sorted(set(keys), key=_number):
+        lock(conn, kind, key)
 
 
 def sqlite_path(url: str) -> str | None:

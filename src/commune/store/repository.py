@@ -53,6 +53,28 @@ def collection_id(conn: Connection, name: str, create: bool = False) -> int | No
     return new_id(result)
 
 
+def document_key(coll_id: int, source_key: str) -> str:
+    """What holds a document (store.db.lock's "document" key) while a transaction writes
+    it: by its collection and source key, which an add knows before the document exists."""
+    return f"{coll_id} {source_key}"
+
+
+def hold_documents(conn: Connection, ids: Iterable[int]) -> None:
+    """Hold the documents ``ids`` until the transaction ends, in one order, before any
+    other lock: an add of a new revision takes its document's first of all (ingest/pipeline
+    .store), then its row and the audit log. A change that writes other documents' rows
+    after the audit log (a takedown holding another member's copy) took them the other
+    way round, and PostgreSQL failed one of the two (deadlock)."""
+    from commune.store.db import lock_all
+
+    rows = conn.execute(
+        select(documents.c.collection_id, documents.c.source_key).where(
+            documents.c.id.in_(set(ids))
+        )
+    ).all()
+    lock_all(conn, "document", [document_key(r.collection_id, r.source_key) for r in rows])
+
+
 def drop_empty_collection(conn: Connection, coll_id: int) -> bool:
     """Delete a collection that holds no document (not even one waiting for curation);
     whether it was deleted."""
