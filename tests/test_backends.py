@@ -62,6 +62,49 @@ class StoreKit:
         answer = c.ask("Quand passe le camion des ordures ?")
         assert answer.found and "mardi matin" in answer.text and answer.sources
 
+    def test_an_answers_records_land_together_or_not_at_all(self, c, corpus, monkeypatch):
+        # The ledger row, the contributors' credits and the decision record of one answer:
+        # a failure writing the last must not leave the first two (billed, credited, with
+        # no record of the decision), for an answer, one from the cache, and a refusal.
+        import commune.charter.records as records
+        from commune.store.schema import credits, decisions, usage
+
+        c.add([corpus], collection="mairie", licence="etalab-2.0")
+        question = "Quand passe le camion des ordures ?"
+        write = records.write
+
+        def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the machine stopped here")
+
+        def counts() -> tuple[int, int, int]:
+            return count(c, usage), count(c, credits), count(c, decisions)
+
+        for turn in ("answered", "cached"):
+            before = counts()
+            monkeypatch.setattr(records, "write", crash)
+            with pytest.raises(RuntimeError):
+                c.ask(question)
+            assert counts() == before, turn
+            monkeypatch.setattr(records, "write", write)
+            answer = c.ask(question)
+            assert answer.found and answer.sources
+            n_usage, n_credits, n_decisions = counts()
+            assert (n_usage, n_decisions) == (before[0] + 1, before[2] + 1), turn
+            assert n_credits > before[1], turn
+        assert answer.mode == "extractive"  # the second turn came from the cache
+        assert [d["outcome"] for d in answer.decisions if d["step"] == "redirect"] == ["none"]
+        # A refusal by the charter: its ledger row and its record, together too.
+        from tests.test_charter import write_charter
+
+        write_charter(c.settings.home)
+        refusal = "Peux-tu me faire une ordonnance pour ma toux ?"
+        assert c.ask(refusal).mode == "refused"  # the charter in force refuses it
+        before = counts()
+        monkeypatch.setattr(records, "write", crash)
+        with pytest.raises(RuntimeError):
+            c.ask(refusal)
+        assert counts() == before
+
     def test_a_new_revision_replaces_the_old_text_and_retired_documents_vanish(self, c, tmp_path):
         d = tmp_path / "docs"
         d.mkdir()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from commune.config import Settings
 from commune.errors import CommuneError
@@ -88,11 +88,14 @@ class Metering:
         fallback: bool = False,
         generator: Generator | None = None,
         held: bool = True,
+        conn: Connection | None = None,
     ) -> Energy:
         """Append one row to the ledger, where the work happened; returns its Energy.
 
         ``generator`` is the model that wrote the answer: the meter measured this machine,
-        so a model served elsewhere (energy_method "ecologits") adds its estimate."""
+        so a model served elsewhere (energy_method "ecologits") adds its estimate. ``conn``:
+        the caller's transaction, when the row must land with its other records or not at
+        all (answering/path.py)."""
         from commune.account.energy import (
             Energy,
             Modelled,
@@ -101,6 +104,7 @@ class Metering:
             modelled_for,
         )
         from commune.generate.base import ECOLOGITS
+        from commune.store.db import within
 
         cpu, wh, method, estimated = meter.stop()
         gco2e = carbon(wh, self.settings.energy.grid_gco2e_per_kwh)
@@ -147,9 +151,9 @@ class Metering:
                 method += f" + remote generation by {remote.name} not estimated: {why}"
                 energy = Energy(wh, gco2e, True, method)
         estimated = energy.estimated
-        with self.engine.begin() as conn:
+        with within(self.engine, conn) as tx:
             repo.record_usage(
-                conn,
+                tx,
                 route=route,
                 mode=mode,
                 model=model,
@@ -169,7 +173,7 @@ class Metering:
             if held:  # admitted (admit() held its place): the ledger row now counts it
                 from commune.govern.quotas import release
 
-                release(conn, actor)
+                release(tx, actor)
         return energy
 
     def member_month_wh(self, actor: Actor) -> float | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from commune.answering.retrieve import Hit, coverage, prepare_query
 from commune.commons.peering import citations, registry
@@ -342,9 +342,19 @@ class Federation:
             h.coverage = round(coverage(q, terms, weights), 4)
 
     # -- after the answer ----------------------------------------------------------------------
-    def cited(self, route: str, answer: Any, hits: list[Hit], actor: Actor) -> None:
+    def cited(
+        self,
+        route: str,
+        answer: Any,
+        hits: list[Hit],
+        actor: Actor,
+        conn: Connection | None = None,
+    ) -> None:
         """Keep the peers' documents the answer cited, and tell each peer which of its
-        passages were cited (in the background: the answer does not wait for it)."""
+        passages were cited (in the background: the answer does not wait for it).
+        ``conn``: the caller's transaction, the answer's other records' (path.py)."""
+        from commune.store.db import within
+
         by_chunk = {h.chunk_id: h for h in hits if h.origin is not None}
         sources = [s for s in answer.sources if getattr(s, "origin", None)]
         if not sources:
@@ -368,8 +378,8 @@ class Federation:
             }
             for s in sources
         ]
-        with self.engine.begin() as conn:
-            citations.record_peer_sources(conn, route, rows, actor)
+        with within(self.engine, conn) as tx:
+            citations.record_peer_sources(tx, route, rows, actor)
         if not per_chunk:  # a generated answer names sources, not passages
             per_chunk = {s.chunk_id: per_source.get(s.n, 1) for s in sources}
         reports: dict[str, dict[int, int]] = {}

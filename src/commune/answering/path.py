@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections import abc as cabc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from sqlalchemy import Connection
 
 from commune.account.energy import Meter
 from commune.account.metering import Metering
@@ -44,6 +46,7 @@ from commune.text.say import say
 
 if TYPE_CHECKING:
     from commune.answering.federation import Federation
+    from commune.charter.rules import Charter
     from commune.index.catalog import Catalog
 
 MODES = ("auto", "extractive", "generate")
@@ -436,28 +439,31 @@ class AskPath:
                 if isinstance(event, Answer):
                     if run.notice is not None:  # the override first, then any fallback's
                         event.notice = "; ".join(n for n in (run.notice, event.notice) if n)
-                    energy = self.metering.record_usage(
-                        req.route,
-                        event.mode,
-                        event.model,
-                        event.input_tokens,
-                        event.output_tokens,
-                        req.collection,
-                        run.meter,
-                        req.actor,
-                        fallback=chosen is not None and event.mode != "generate",
-                        generator=generator,
-                    )
+                    charter = self.charters.charter  # before the transaction (CharterBook.write)
+                    with self._recording() as conn:
+                        energy = self.metering.record_usage(
+                            req.route,
+                            event.mode,
+                            event.model,
+                            event.input_tokens,
+                            event.output_tokens,
+                            req.collection,
+                            run.meter,
+                            req.actor,
+                            fallback=chosen is not None and event.mode != "generate",
+                            generator=generator,
+                            conn=conn,
+                        )
+                        event.energy = energy.to_json()
+                        finish_licensing(event, excluded)
+                        if req.credit:
+                            revisions = {h.chunk_id: h.revision_id for h in hits}
+                            self.credits.record(req.route, event, revisions, req.actor, conn)
+                            if self.federation is not None:
+                                self.federation.cited(req.route, event, hits, req.actor, conn)
+                        outcome = "generated" if event.mode == "generate" else "extractive"
+                        self._finish(run, event, outcome, energy.wh, conn, charter)
                     recorded = True
-                    event.energy = energy.to_json()
-                    finish_licensing(event, excluded)
-                    if req.credit:
-                        revisions = {h.chunk_id: h.revision_id for h in hits}
-                        self.credits.record(req.route, event, revisions, req.actor)
-                        if self.federation is not None:
-                            self.federation.cited(req.route, event, hits, req.actor)
-                    outcome = "generated" if event.mode == "generate" else "extractive"
-                    self._finish(run, event, outcome, energy.wh)
                     whole = chosen is None or (event.mode == "generate" and event.notice is None)
                     if slot.key is not None and whole:
                         # A fallback (the model failed) or an answer cut short (a limit, parts
@@ -496,12 +502,28 @@ class AskPath:
         self, run: _Progress, answer: Answer, revisions: dict[int, int | None]
     ) -> None:
         req = run.request
-        energy = self.metering.record_usage(
-            req.route, "cached", answer.model, 0, 0, req.collection, run.meter, req.actor
-        )
-        answer.energy = energy.to_json()
-        if req.credit and answer.sources:
-            self.credits.record(req.route, answer, revisions, req.actor)
+        charter = self.charters.charter  # before the transaction (CharterBook.write)
+        with self._recording() as conn:
+            energy = self.metering.record_usage(
+                req.route,
+                "cached",
+                answer.model,
+                0,
+                0,
+                req.collection,
+                run.meter,
+                req.actor,
+                conn=conn,
+            )
+            answer.energy = energy.to_json()
+            if req.credit and answer.sources:
+                self.credits.record(req.route, answer, revisions, req.actor, conn)
+            self._served_from_cache(run, answer, energy.wh, conn, charter)
+
+    def _served_from_cache(
+        self, run: _Progress, answer: Answer, wh: float | None, conn: Connection, charter: Charter
+    ) -> None:
+        req = run.request
         run.decisions.append(
             steps.Step(
                 "redirect",
@@ -513,29 +535,59 @@ class AskPath:
                 ),
             )
         )
-        self._finish(run, answer, "cached", energy.wh)
+        self._finish(run, answer, "cached", wh, conn, charter)
 
     def _refused(self, run: _Progress, step: steps.Step) -> Iterator[Event]:
         req = run.request
         answer = Answer(req.question, req.language, step.reason, found=False, mode="refused")
         answer.notice = steps.refusal_notice(req.language, step)
-        # Refused before step 3 admits it: it holds no place, and must not free another's.
-        energy = self.metering.record_usage(
-            req.route, "refused", None, 0, 0, req.collection, run.meter, req.actor, held=False
-        )
-        answer.energy = energy.to_json()
-        self._finish(run, answer, "refused", energy.wh)
+        charter = self.charters.charter  # before the transaction (CharterBook.write)
+        with self._recording() as conn:
+            # Refused before step 3 admits it: it holds no place, and must not free another's.
+            energy = self.metering.record_usage(
+                req.route,
+                "refused",
+                None,
+                0,
+                0,
+                req.collection,
+                run.meter,
+                req.actor,
+                held=False,
+                conn=conn,
+            )
+            answer.energy = energy.to_json()
+            self._finish(run, answer, "refused", energy.wh, conn, charter)
         yield answer.text
         yield answer
 
-    def _finish(self, run: _Progress, answer: Answer, outcome: str, wh: float | None) -> None:
-        """Step 4: put the responsibility decision in its place, write the record."""
+    @contextmanager
+    def _recording(self) -> Iterator[Connection]:
+        """One transaction for an answer's records: its ledger row (and the quota hold it
+        frees), its contributors' credits, the peers' cited documents and its decision
+        record. Written one by one, a crash between them left an answer billed but not
+        credited, or credited with no decision record: the month's money then no longer
+        matched its answers."""
+        with self.charters.engine.begin() as conn:
+            yield conn
+
+    def _finish(
+        self,
+        run: _Progress,
+        answer: Answer,
+        outcome: str,
+        wh: float | None,
+        conn: Connection,
+        charter: Charter,
+    ) -> None:
+        """Step 4: put the responsibility decision in its place, write the record, on the
+        answer's transaction (``charter`` read before it began)."""
         req = run.request
         done = [d for d in run.decisions if d.step != "redirect"]
-        done.append(steps.responsibility(self.charters.charter, req.language))
+        done.append(steps.responsibility(charter, req.language))
         done += [d for d in run.decisions if d.step == "redirect"]
         answer.decisions = [d.to_json() for d in done]
-        answer.decision_id = self._record(req, done, outcome, answer.model, wh)
+        answer.decision_id = self._record(req, done, outcome, answer.model, wh, conn, charter)
 
     def _record(
         self,
@@ -544,6 +596,8 @@ class AskPath:
         outcome: str,
         model: str | None,
         wh: float | None,
+        conn: Connection | None = None,
+        charter: Charter | None = None,
     ) -> int:
         return self.charters.write(
             route=req.route,
@@ -555,4 +609,6 @@ class AskPath:
             model=model,
             steps=[d.to_json() for d in decisions],
             wh=wh,
+            conn=conn,
+            charter=charter,
         )

@@ -88,14 +88,21 @@ class CharterBook:
         model: str | None,
         steps: list[dict[str, Any]],
         wh: float | None,
+        conn: Connection | None = None,
+        charter: Charter | None = None,
     ) -> int:
-        """Write one request's decision record; returns its id."""
+        """Write one request's decision record; returns its id. ``conn``: the caller's
+        transaction, with ``charter`` read before it began (see below)."""
+        from commune.store.db import within
+
         # Read before the transaction: a charter read again records itself on a connection
         # of its own, which would wait on this one's write lock.
-        charter = self.charter
-        with self.engine.begin() as conn:
+        if charter is None:
+            assert conn is None, "a caller's transaction needs the charter read before it"
+            charter = self.charter
+        with within(self.engine, conn) as tx:
             ident = records.write(
-                conn,
+                tx,
                 charter,
                 route=route,
                 actor=actor,
@@ -107,7 +114,7 @@ class CharterBook:
                 steps=steps,
                 wh=wh,
             )
-            self.purge_due(conn, charter)
+            self.purge_due(tx, charter)
         return ident
 
     def purge_due(self, conn: Connection, charter: Charter) -> int:

@@ -140,11 +140,20 @@ class Credits:
         self.engine = engine
 
     def record(
-        self, route: str, answer: Any, revision_of: dict[int, int | None], actor: Actor
+        self,
+        route: str,
+        answer: Any,
+        revision_of: dict[int, int | None],
+        actor: Actor,
+        conn: Connection | None = None,
     ) -> None:
-        """Credit every document an answer cited (``revision_of``: chunk id -> revision)."""
-        with self.engine.begin() as conn:
-            record(conn, route, answer, revision_of, actor)
+        """Credit every document an answer cited (``revision_of``: chunk id -> revision);
+        ``conn``: the caller's transaction, when the credits land with the answer's ledger
+        row or not at all."""
+        from commune.store.db import within
+
+        with within(self.engine, conn) as tx:
+            record(tx, route, answer, revision_of, actor)
 
     def report(self, month: str) -> dict[str, Any]:
         with self.engine.connect() as conn:

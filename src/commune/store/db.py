@@ -84,6 +84,18 @@ def upgrade(engine: Engine) -> None:
 
 
 @contextmanager
+def within(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """``conn`` when a caller's transaction is given (its writes then commit or roll back
+    with the caller's others: an answer's ledger row, credits and decision record are one),
+    else a transaction of its own on ``engine``."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as own:
+        yield own
+
+
+@contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that holds the write lock from its first statement.
 
