@@ -813,3 +813,67 @@ def test_a_page_read_again_in_a_curated_collection_waits_and_says_why(commune, t
     assert held["hold_reason"].startswith("the same file, read again by a newer reader")
     [d] = commune.documents("mairie")
     assert d["status"] == "published"
+
+
+def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
+    commune, home, tmp_path
+):
+    # Found in review: `commune add` of a folder of images, or of an empty one, said "0
+    # added, 0 failed" and exited 0, which a script took for a success; and it recorded an
+    # ingest run, and a new collection's visibility, for nothing.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.store.schema import audit_log, collections, ingest_runs
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "mairie.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (photos / "plan.jpg").write_bytes(b"\xff\xd8\xff")
+    (photos / "annexes.zip").write_bytes(b"PK\x03\x04")
+    empty = tmp_path / "vide"
+    empty.mkdir()
+
+    def rows():  # type: ignore[no-untyped-def]
+        with commune.engine.connect() as conn:
+            return tuple(
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (collections, ingest_runs, audit_log, documents)
+            )
+
+    before = rows()
+    runner = CliRunner()
+    fr = runner.invoke(
+        cli,
+        [
+            "--home",
+            str(home),
+            "add",
+            str(photos),
+            "--collection",
+            "neuve",
+            "--visibility",
+            "public",
+        ],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert fr.exit_code != 0
+    assert fr.stderr.strip() == (
+        f"erreur\u00a0: {photos}\u00a0: aucun fichier que Commune lise, seulement 2 fichiers "
+        "d'autres types, 1 archive à décompresser d'abord (pris en charge\u00a0: .docx .htm "
+        ".html .json .markdown .md .ods .odt .pdf .text .txt .xhtml .xml, pages de manuel "
+        "(.1 à .9), et chacun d'eux compressé (.gz))"
+    )
+    en = runner.invoke(cli, ["--home", str(home), "add", str(empty)], env={"LANG": "en_GB.UTF-8"})
+    assert en.exit_code != 0
+    assert en.stderr.strip() == (
+        f"error: {empty}: empty, nothing to add (supported: .docx .htm .html .json .markdown "
+        ".md .ods .odt .pdf .text .txt .xhtml .xml, man pages (.1 to .9), and any of them "
+        "compressed (.gz))"
+    )
+    assert rows() == before
+    # A file named is read, whatever its type: it fails on its own, as before.
+    named = runner.invoke(
+        cli, ["--home", str(home), "add", str(photos / "mairie.png")], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert named.exit_code == 1 and "unsupported type .png" in named.stderr

@@ -28,7 +28,14 @@ from commune.govern.policy import OPERATOR, TAKEDOWNS, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block, Parsed
 from commune.ingest.parsing import Parser
-from commune.ingest.readers import ARCHIVES, man_page_kind, man_page_name, reading, walk_reads
+from commune.ingest.readers import (
+    ARCHIVES,
+    man_page_kind,
+    man_page_name,
+    reading,
+    supported,
+    walk_reads,
+)
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
@@ -185,6 +192,38 @@ def collect_files(
         else:
             files.append((path, path.name))
     return Collected(files, skipped, passed_over, links, folder_links, tuple(archives))
+
+
+def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
+    """The refusal of an add whose ``paths`` (folders: a file named is always read) hold no
+    file a reader reads: what was found there, and what Commune reads. One line, each part a
+    phrase of its own that text/messages.py says in French."""
+    where = ", ".join(paths)
+    seen = [
+        found.skipped
+        and (
+            "1 file of another type"
+            if found.skipped == 1
+            else f"{found.skipped} files of other types"
+        ),
+        found.archives
+        and (
+            "1 archive to unpack first"
+            if len(found.archives) == 1
+            else f"{len(found.archives)} archives to unpack first"
+        ),
+        found.excluded and f"{found.excluded} excluded by --exclude",
+        found.folder_links
+        and (
+            "1 link to a folder not followed"
+            if found.folder_links == 1
+            else f"{found.folder_links} links to folders not followed"
+        ),
+    ]
+    said = ", ".join(str(part) for part in seen if part)
+    if not said:
+        return IngestError(f"{where}: empty, nothing to add", supported())
+    return IngestError(f"{where}: no file Commune reads, only {said}", supported())
 
 
 def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:

@@ -69,6 +69,14 @@ def supported_suffixes() -> list[str]:
     return sorted(READERS)
 
 
+def supported() -> str:
+    """What Commune reads, as the hint of a refusal says it."""
+    return (
+        f"supported: {' '.join(supported_suffixes())}, man pages (.1 to .9), "
+        "and any of them compressed (.gz)"
+    )
+
+
 # A man page's suffix: its section's number, alone or with the suffix Debian's packages give
 # some (ls.1, openssl.1ssl, File::Temp.3pm, gawk.1posix). Not any digit: "photos.7z" is an
 # archive, which a directory's walk passes over.
@@ -868,9 +876,7 @@ def read_file(data: bytes, path: Path) -> Parsed:
         )
     if fn is None:
         raise IngestError(
-            f"{path.name}: unsupported type {suffix or '(no extension)'}",
-            f"supported: {' '.join(supported_suffixes())}, man pages (.1 to .9), "
-            "and any of them compressed (.gz)",
+            f"{path.name}: unsupported type {suffix or '(no extension)'}", supported()
         )
     parsed = fn(data, path)
     if not any(b.text.strip() for b in parsed.blocks):
