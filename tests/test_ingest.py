@@ -877,3 +877,51 @@ def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
         cli, ["--home", str(home), "add", str(photos / "mairie.png")], env={"LANG": "en_GB.UTF-8"}
     )
     assert named.exit_code == 1 and "unsupported type .png" in named.stderr
+
+
+def test_a_licence_a_curator_set_outlives_the_files_own_when_a_newer_reader_reads_it(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: a fiche declares its Licence Ouverte; a curator approved it under
+    # another licence. Read again by a newer reader (its bytes unchanged), the fiche's own
+    # declaration was taken over the curator's decision, a new revision under it.
+    from commune.ingest import readers
+    from tests.test_dila import FICHE_XML
+
+    def current(doc_id):  # type: ignore[no-untyped-def]
+        [rev] = [r for r in commune.revisions(doc_id) if r["status"] == "published"]
+        return rev
+
+    fiche = tmp_path / "F1367.xml"
+    fiche.write_text(FICHE_XML, encoding="utf-8")
+    note = tmp_path / "avis.txt"
+    note.write_text("Avis de coupure d'eau lundi matin rue des Lilas.")
+    commune.add([note], collection="mairie", licence="CC0-1.0")  # the collection, first
+    # Set by the curator on approval (the review's --licence).
+    commune.set_curation_rules("mairie", 1, "curator")
+    s = commune.add([fiche], collection="mairie", source="https://ville.example/F1367")
+    doc_id = s.outcomes[0].document_id
+    [waiting] = [p for p in commune.pending() if p["document_id"] == doc_id]
+    commune.review(waiting["id"], "approve", "the town's re-use terms", licence="CC-BY-4.0")
+    # Confirmed by the curator over the file's statement (a --licence it contradicts).
+    other = commune.add([fiche], collection="autre", licence="CC-BY-SA-4.0")
+    other_id = other.outcomes[0].document_id
+    [held] = [p for p in commune.pending() if p["document_id"] == other_id]
+    commune.review(held["id"], "approve", "the publisher's own re-use terms")
+    # Given over the file's statement, not confirmed yet: it still waits for a curator.
+    unconfirmed = commune.add([fiche], collection="tierce", licence="CC-BY-SA-4.0")
+    commune.set_curation_rules("mairie", 0, "curator")
+    assert current(doc_id)["licence"] == "CC-BY-4.0"
+    assert current(other_id)["licence"] == "CC-BY-SA-4.0"
+
+    monkeypatch.setitem(readers.READINGS, "application/xml", "dila-next")  # a newer reader
+    again = commune.add([fiche], collection="mairie", source="https://ville.example/F1367")
+    assert (again.updated, again.outcomes[0].held) == (1, None)
+    assert (current(doc_id)["licence"], current(doc_id)["number"]) == ("CC-BY-4.0", 2)
+    assert commune.add([fiche], collection="autre").updated == 1
+    assert current(other_id)["licence"] == "CC-BY-SA-4.0"
+    asked = commune.add([fiche], collection="tierce").outcomes[0]
+    assert asked.document_id == unconfirmed.outcomes[0].document_id
+    assert asked.held == (
+        "the file declares licence etalab-2.0, but CC-BY-SA-4.0 was given: a curator must confirm"
+    )
