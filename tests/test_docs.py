@@ -105,6 +105,7 @@ def test_the_upgrade_guides_name_every_format_read_again():
     words = {
         "text/html": "HTML",
         "text/markdown": "Markdown",
+        "text/plain": "(?:plain text|fichiers? texte)",
         "application/pdf": "PDF",
         "application/vnd.oasis.opendocument.text": "ODT",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",

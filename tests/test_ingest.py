@@ -63,12 +63,15 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     from sqlalchemy import update
 
     from commune.ingest.readers import READINGS, reading
+    from tests.test_dila import FICHE_XML
 
+    # A fiche: its reader's reading never changed (ingest/dila.py), and it is not read again.
+    (corpus / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
     commune.add([corpus], licence="etalab-2.0")
     with commune.engine.connect() as conn:
         types = conn.execute(select(revisions.c.media_type)).scalars().all()
-    reread = sum(1 for t in types if t in READINGS)  # HTML, Markdown, PDF, ODT and Word today
-    assert "text/html" in READINGS and "text/plain" not in READINGS
+    reread = sum(1 for t in types if t in READINGS)  # all but the fiche today
+    assert "text/html" in READINGS and "application/xml" not in READINGS
     page = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
     with commune.engine.begin() as conn:  # as stored by a version that recorded no reading
         conn.execute(update(revisions).values(reading=None))
@@ -77,7 +80,7 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
         ).scalar_one()
     before = counts(commune)
     s = commune.add([corpus], licence="etalab-2.0")
-    assert (s.added, s.updated, s.unchanged) == (0, reread, 6 - reread)
+    assert (s.added, s.updated, s.unchanged) == (0, reread, 7 - reread) and reread == 6
     with commune.engine.connect() as conn:
         rows = conn.execute(
             select(revisions.c.id, revisions.c.number, revisions.c.reading, revisions.c.status)
@@ -92,7 +95,7 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     assert rows[0].id == html_rev and rows[-1].status == "published"
     assert counts(commune)[:2] == (before[0], before[1] + reread)  # no new document
     again = commune.add([corpus], licence="etalab-2.0")
-    assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 7)
 
 
 def test_a_page_stored_garbled_by_its_wrong_charset_is_read_again(commune, tmp_path):
@@ -925,3 +928,55 @@ def test_a_licence_a_curator_set_outlives_the_files_own_when_a_newer_reader_read
     assert asked.held == (
         "the file declares licence etalab-2.0, but CC-BY-SA-4.0 was given: a curator must confirm"
     )
+
+
+def test_a_text_file_stored_before_old_mac_line_ends_were_read_is_read_again(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: plain text had no reading's name, so a .txt with old Mac line ends
+    # ("\r" alone) stored as one paragraph before they were read stayed so, "unchanged" on
+    # every add after the upgrade.
+    from commune.ingest import readers
+    from commune.ingest.model import Block, Parsed
+
+    def before_the_fix(data, path):  # type: ignore[no-untyped-def]
+        text = readers.decode_text(data, path)
+        return Parsed(title=path.stem, media_type="text/plain", blocks=[Block(text.strip())])
+
+    note = tmp_path / "horaires.txt"
+    note.write_bytes(
+        b"Horaires de la mairie\r\rLa mairie ouvre le lundi de 9 h a 12 h.\r"
+        b"\rLa bibliotheque ouvre le mercredi apres-midi.\r"
+    )
+    with monkeypatch.context() as m:  # as the version before stored it: no reading named
+        m.setitem(readers.READERS, ".txt", before_the_fix)
+        m.delitem(readers.READINGS, "text/plain", raising=False)
+        commune.add([note], licence="CC0-1.0")
+    [doc] = commune.documents()
+
+    def passages():  # type: ignore[no-untyped-def]
+        with commune.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(chunks.c.text)
+                    .join(revisions, revisions.c.id == chunks.c.revision_id)
+                    .where(
+                        revisions.c.id == select(documents.c.current_revision_id).scalar_subquery()
+                    )
+                )
+                .scalars()
+                .all()
+            )
+
+    assert any("\r" in t for t in passages())
+    s = commune.add([note], licence="CC0-1.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    assert not any("\r" in t for t in passages())
+    with commune.engine.connect() as conn:
+        read = conn.execute(
+            select(revisions.c.number, revisions.c.reading).where(
+                revisions.c.document_id == doc["id"]
+            )
+        ).all()
+    assert sorted(read) == [(1, None), (2, readers.reading("text/plain"))]
+    assert commune.add([note], licence="CC0-1.0").unchanged == 1

@@ -48,6 +48,10 @@ READINGS: dict[str, str] = {
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
     # with the file's name for title; a table's rows each a block, not one paragraph.
     "text/markdown": "md-2",
+    # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
+    # been one paragraph, its carriage returns inside its passages' text. Plain text had no
+    # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
+    "text/plain": "txt-2",
 }
 
 
