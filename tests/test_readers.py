@@ -236,6 +236,39 @@ def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     assert "Un avis." in [b.text for b in ruled.blocks] and ruled.title == "avis"
 
 
+def test_markdown_front_matters_description_is_the_documents_first_passage():
+    # Found in review: a site's page summary, its front matter's "description:", was dropped
+    # with the date and the tags: no search found the words of it.
+    def read(head: list[str]):  # type: ignore[no-untyped-def]
+        md = "\n".join(["---", *head, "---", "", "## Accès", "", "Bus ligne 3."])
+        return read_file(md.encode(), Path("horaires.md"))
+
+    one = read(
+        [
+            'title: "Horaires de la mairie"',
+            'description: "Quand la mairie reçoit le **public**, et où."',
+            "date: 2026-01-01",
+            "tags: [mairie, horaires]",
+        ]
+    )
+    assert one.title == "Horaires de la mairie"
+    assert [(b.headings, b.text) for b in one.blocks] == [
+        ((), "Quand la mairie reçoit le public, et où."),
+        (("Accès",), "Bus ligne 3."),
+    ]
+    folded = read(
+        [
+            "title: Horaires",
+            "description: >",
+            "  Quand la mairie reçoit",
+            "  le public.",
+            "layout: page",
+        ]
+    )
+    assert [b.text for b in folded.blocks] == ["Quand la mairie reçoit le public.", "Bus ligne 3."]
+    assert [b.text for b in read(["title: Horaires", "description:"]).blocks] == ["Bus ligne 3."]
+
+
 def test_an_opendocument_file_is_read_as_what_it_is_whatever_its_name(tmp_path):
     # Found in review: a spreadsheet named .odt, or a text named .ods, failed with
     # "unreadable: AttributeError" and nothing of what to do.

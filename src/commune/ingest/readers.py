@@ -47,7 +47,9 @@ READINGS: dict[str, str] = {
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
     # with the file's name for title; a table's rows each a block, not one paragraph.
-    "text/markdown": "md-2",
+    # Then its "description:" as the document's first passage ("md-3"): the summary a CMS
+    # or a static site writes there had been dropped with the rest of the front matter.
+    "text/markdown": "md-3",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -283,9 +285,13 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     para: list[str] = []
     in_fence = False
     lines = text.splitlines()
-    title, lines = _front_matter(lines)
+    title, summary, lines = _front_matter(lines)
     indented = _indented_code(lines)
     skip_to = 0
+    if summary:
+        # Its summary, the document's first passage, under no heading, as the lead paragraph
+        # that opens a page: searched and cited as any.
+        blocks.append(Block(summary))
 
     def flush() -> None:
         if para:
@@ -354,23 +360,50 @@ _MD_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")
 # YAML front matter's "title:" (Jekyll, Hugo, a CMS's export), quoted or not.
 _FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""")
+# Its "description:" (Hugo, Jekyll's SEO tag, a CMS's summary): on its line, quoted or not,
+# or as a block on the indented lines after it ("description: >", "description: |").
+_FRONT_DESCRIPTION = re.compile(r"^description\s*:\s*(.*?)\s*$")
 
 
-def _front_matter(lines: list[str]) -> tuple[str | None, list[str]]:
-    """The title in the YAML front matter that opens ``lines`` (or None), and the lines
-    without it: read as text, its "--- title: … date: … tags: […] ---" was a passage, and
-    the document's title its file name. Its lines keep their place (blank), so that they
-    are numbered as in the file."""
+def _front_matter(lines: list[str]) -> tuple[str | None, str | None, list[str]]:
+    """The title and the description in the YAML front matter that opens ``lines`` (or
+    None), and the lines without it: read as text, its "--- title: … date: … tags: […] ---"
+    was a passage, and the document's title its file name. Its lines keep their place
+    (blank), so that they are numbered as in the file. Its other fields (date, tags,
+    layout) are the site's, not the document's text: left out."""
     if not lines or lines[0].strip() != "---":
-        return None, lines
+        return None, None, lines
     for end, line in enumerate(lines[1:101], 1):
         if line.strip() in ("---", "..."):
             head = lines[1:end]
             if not all(re.match(r"^(?:[\w-]+\s*:|\s|-\s|#)", h) or not h.strip() for h in head):
-                return None, lines  # a rule, then text: no front matter
+                return None, None, lines  # a rule, then text: no front matter
             titles = [m.group(1).strip() for h in head if (m := _FRONT_TITLE.match(h))]
-            return (titles[0] or None) if titles else None, [""] * (end + 1) + lines[end + 1 :]
-    return None, lines
+            title = (titles[0] or None) if titles else None
+            return title, _front_description(head), [""] * (end + 1) + lines[end + 1 :]
+    return None, None, lines
+
+
+def _front_description(head: list[str]) -> str | None:
+    """The front matter's description, on one line: its value, or the indented lines of its
+    block joined (YAML folds them so; a literal block's line breaks are the site's layout)."""
+    for i, line in enumerate(head):
+        m = _FRONT_DESCRIPTION.match(line)
+        if not m:
+            continue
+        value = m.group(1)
+        if value[:1] in ("|", ">") or not value:
+            rest = []
+            for more in head[i + 1 :]:
+                if more.strip() and not more[:1].isspace():
+                    break  # the next field
+                rest.append(more.strip())
+            value = " ".join(r for r in rest if r)
+        elif value[:1] in ('"', "'") and value[-1:] == value[:1] and len(value) > 1:
+            value = value[1:-1]
+        value = _md_inline(value.strip())
+        return value or None
+    return None
 
 
 # A Markdown list item's first line: "- ", "* ", "+ " or "1. ", "1) " (CommonMark), indented
