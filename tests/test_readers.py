@@ -889,3 +889,44 @@ def test_html_outside_the_main_content_is_still_left_out(tmp_path):
     texts = " ".join(b.text for b in read(p).blocks)
     assert "ordures ménagères" in texts and "bac jaune" in texts
     assert "lettre d'information" not in texts
+
+
+def test_the_comments_of_an_opendocument_file_are_not_read_as_its_text(tmp_path):
+    # Found in review: a spreadsheet's cell comment (office:annotation) was read as the
+    # cell's text, "12 € à vérifier avec la trésorerie", and quoted as the town's rate; a
+    # text's comments ran into the sentence they were set on.
+    from odf.office import Annotation, AnnotationEnd
+    from odf.opendocument import OpenDocumentSpreadsheet, OpenDocumentText
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import H, P, Span
+
+    def note(text: str) -> Annotation:
+        comment = Annotation(name="c1")
+        comment.addElement(P(text=text))
+        return comment
+
+    sheet = OpenDocumentSpreadsheet()
+    table = Table(name="Cantine")
+    row = TableRow()
+    for text, comment in (("Moins de 500", None), ("12 €", "à vérifier avec la trésorerie")):
+        cell = TableCell()
+        if comment:
+            cell.addElement(note(comment))
+        cell.addElement(P(text=text))
+        row.addElement(cell)
+    table.addElement(row)
+    sheet.spreadsheet.addElement(table)
+    sheet.save(str(tmp_path / "tarifs.ods"))
+    parsed = read_file((tmp_path / "tarifs.ods").read_bytes(), Path("tarifs.ods"))
+    assert [b.text for b in parsed.blocks] == ["Moins de 500 | 12 €"]
+
+    text = OpenDocumentText()
+    text.text.addElement(H(outlinelevel=1, text="Tarifs"))
+    para = P(text="La cantine coûte ")
+    para.addElement(note("chiffre de 2024, provisoire"))
+    para.addElement(Span(text="3 € par repas."))
+    para.addElement(AnnotationEnd(name="c1"))
+    text.text.addElement(para)
+    text.save(str(tmp_path / "tarifs.odt"))
+    parsed = read_file((tmp_path / "tarifs.odt").read_bytes(), Path("tarifs.odt"))
+    assert [b.text for b in parsed.blocks] == ["La cantine coûte 3 € par repas."]

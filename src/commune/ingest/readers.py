@@ -40,7 +40,10 @@ READINGS: dict[str, str] = {
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
-    "application/vnd.oasis.opendocument.text": "odt-5",
+    # Then without its comments (office:annotation), read as the text they are set on
+    # ("odt-6"; a spreadsheet's, "ods-2", were read as its cells'): _drop_comments says why.
+    "application/vnd.oasis.opendocument.text": "odt-6",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-2",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
     # A PDF without its running header and footer on each page, nor its table of contents.
@@ -679,6 +682,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     if _odf_body(doc, path) == "spreadsheet":
         return _read_sheets(doc, path)
     _clamp_spaces(doc)
+    _drop_comments(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = ""
@@ -730,6 +734,20 @@ def _clamp_spaces(doc: OdfNode) -> None:
         if count and not (count.isascii() and count.isdigit() and int(count) <= MAX_SPACES):
             fits = count.isascii() and count.isdigit()
             run.setAttribute("c", str(MAX_SPACES) if fits else "1")
+
+
+def _drop_comments(doc: OdfNode) -> None:
+    """Take the comments (office:annotation) out of ``doc``: a reviewer's note on a cell or a
+    sentence ("à vérifier", "chiffre de 2024, provisoire") is about the document, not of it.
+    Read, it became the cell's text ("12 € à vérifier avec la trésorerie") and an answer
+    quoted it as the town's rate. Dropped, not kept marked as a comment: nothing downstream
+    (the passages, the answers, the document page) tells a comment from the text, so a mark
+    would be quoted too; the file keeps them for whoever opens it."""
+    from odf.office import Annotation, AnnotationEnd
+
+    for kind in (Annotation, AnnotationEnd):
+        for node in doc.getElementsByType(kind):
+            node.parentNode.removeChild(node)
 
 
 def _odf_name(node: OdfNode) -> str | None:
@@ -821,6 +839,7 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
     from odf.table import Table
 
     _clamp_spaces(doc)
+    _drop_comments(doc)
     blocks: list[Block] = []
     for sheet in doc.spreadsheet.getElementsByType(Table):
         name = str(sheet.getAttribute("name") or "").strip()
