@@ -435,6 +435,62 @@ def test_bad_files_raise_one_line_errors_that_say_what_to_do(tmp_path, name, dat
     assert "\n" not in str(err.value)
 
 
+def test_pdfiums_refusals_are_said_in_commune_s_words_french_too(tmp_path, monkeypatch):
+    # Found in review: beyond a format error and a password, PDFium's own English reached
+    # the user inside the French line: a PDF without pages was "PDF illisible (Failed to load
+    # document (PDFium: Success).) (check the file)".
+    import io
+
+    import pypdfium2 as pdfium
+
+    from commune.text.messages import localise
+
+    empty = io.BytesIO()
+    pdfium.PdfDocument.new().save(empty)
+    with pytest.raises(IngestError) as err:
+        read_file(empty.getvalue(), Path("vide.pdf"))
+    assert str(err.value) == (
+        "vide.pdf: a PDF without any page (export it again from the application that made it)"
+    )
+    assert localise(str(err.value), "fr") == (
+        "vide.pdf\u00a0: un PDF sans aucune page (exportez-le de nouveau depuis l'application "
+        "qui l'a créé)"
+    )
+
+    def refused(code: int | None, words: str) -> str:
+        def opening(data, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise pdfium.PdfiumError(words, err_code=code)
+
+        with monkeypatch.context() as m:
+            m.setattr(pdfium, "PdfDocument", opening)
+            with pytest.raises(IngestError) as err:
+                read_file(make_pdf(["Un texte."]), Path("p.pdf"))
+        return localise(str(err.value), "fr")
+
+    assert refused(
+        pdfium.raw.FPDF_ERR_SECURITY,
+        "Failed to load document (PDFium: Unsupported security scheme error).",
+    ) == (
+        "p.pdf\u00a0: le PDF est protégé par un mécanisme de sécurité que Commune ne sait pas "
+        "ouvrir (exportez-en une copie non protégée (imprimez-le dans un nouveau PDF) et "
+        "ajoutez-la)"
+    )
+    damaged = (
+        "p.pdf : PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "
+        "ouvrez-le dans un lecteur de PDF et enregistrez-le comme nouveau PDF)"
+    )
+    for code, words in (
+        (pdfium.raw.FPDF_ERR_UNKNOWN, "Failed to load document (PDFium: Unknown error)."),
+        (pdfium.raw.FPDF_ERR_FILE, "Failed to load document (PDFium: File access error)."),
+        (
+            pdfium.raw.FPDF_ERR_PAGE,
+            "Failed to load document (PDFium: Page not found or content error).",
+        ),
+        (None, "Failed to load page."),
+    ):
+        assert refused(code, words) == damaged, words
+
+
 def test_pdf_without_text_suggests_ocr(tmp_path):
     p = tmp_path / "scan.pdf"
     p.write_bytes(make_pdf([None]))

@@ -480,19 +480,12 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
+        if _without_pages(data):
             raise IngestError(
-                f"{path.name}: the PDF is password-protected",
-                "remove the password (or export an unprotected copy) and add it again",
+                f"{path.name}: a PDF without any page",
+                "export it again from the application that made it",
             ) from None
-        if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_FORMAT:
-            # PDFium's own words ("Failed to load document (PDFium: Data format error).")
-            # stood in the French line, and "check the file" said nothing of what to do.
-            raise IngestError(
-                f"{path.name}: not a readable PDF (damaged, cut short, or not a PDF)",
-                "fetch it again, or open it in a PDF reader and save it as a new PDF",
-            ) from None
-        raise IngestError(f"{path.name}: not a readable PDF ({exc})", "check the file") from None
+        raise _pdf_refusal(exc, path) from None
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
         pages = []
@@ -502,6 +495,8 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
             pages.append(page.get_textpage().get_text_range())
             drawn.append(pdfium.raw.FPDFPage_CountObjects(page.raw) > 0)
             page.close()
+    except pdfium.PdfiumError as exc:  # a page that will not load ("Failed to load page.")
+        raise _pdf_refusal(exc, path) from None
     finally:
         pdf.close()
     blocks: list[Block] = []
@@ -534,6 +529,47 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     # Without a heading, the file's name: the first paragraph is a sentence, not a title.
     return Parsed(
         title=title or path.stem, media_type="application/pdf", blocks=blocks, missing=missing
+    )
+
+
+def _without_pages(data: bytes) -> bool:
+    """Whether ``data`` is a PDF PDFium opens but finds no page in. pypdfium2 refuses such a
+    file with PDFium's last error, which nothing reset: "Success", or the code a file read
+    before failed with (a password, said of a file that has none)."""
+    import pypdfium2.raw as raw
+
+    doc = raw.FPDF_LoadMemDocument64(data, len(data), None)
+    if not doc:
+        return False
+    try:
+        return bool(raw.FPDF_GetPageCount(doc) < 1)
+    finally:
+        raw.FPDF_CloseDocument(doc)
+
+
+def _pdf_refusal(exc: Exception, path: Path) -> IngestError:
+    """Why PDFium could not read the PDF at ``path``, in a line of Commune's own: PDFium's
+    words ("Failed to load document (PDFium: Unknown error).") stood in English inside the
+    French line, and "check the file" said nothing of what to do. Each
+    line here has its French (text/messages.py)."""
+    import pypdfium2 as pdfium
+
+    code = getattr(exc, "err_code", None)
+    if code == pdfium.raw.FPDF_ERR_PASSWORD or "password" in str(exc).lower():
+        return IngestError(
+            f"{path.name}: the PDF is password-protected",
+            "remove the password (or export an unprotected copy) and add it again",
+        )
+    if code == pdfium.raw.FPDF_ERR_SECURITY:
+        return IngestError(
+            f"{path.name}: the PDF is protected by a security scheme Commune cannot open",
+            "export an unprotected copy (print it to a new PDF) and add it again",
+        )
+    # A format error, a page that will not load, PDFium's "unknown error": the file is
+    # damaged, cut short, or no PDF; the user's next step is the same for each.
+    return IngestError(
+        f"{path.name}: not a readable PDF (damaged, cut short, or not a PDF)",
+        "fetch it again, or open it in a PDF reader and save it as a new PDF",
     )
 
 

@@ -627,6 +627,12 @@ PATTERNS = [
             "{name} : un nom de fichier caché (il commence par un point)",
         ),
         (
+            r"(?P<name>.+): the PDF is protected by a security scheme Commune cannot open",
+            "{name}\u00a0: le PDF est protégé par un mécanisme de sécurité que Commune ne sait "
+            "pas ouvrir",
+        ),
+        (r"(?P<name>.+): a PDF without any page", "{name}\u00a0: un PDF sans aucune page"),
+        (
             r"(?P<name>.+): not a readable PDF \(damaged, cut short, or not a PDF\)",
             "{name} : PDF illisible (abîmé, tronqué, ou pas un PDF)",
         ),
@@ -821,6 +827,14 @@ PATTERNS = [
         (
             r"remove the password \(or export an unprotected copy\) and add it again",
             "retirez le mot de passe (ou exportez une copie non protégée) et ajoutez-le de nouveau",
+        ),
+        (
+            r"export an unprotected copy \(print it to a new PDF\) and add it again",
+            "exportez-en une copie non protégée (imprimez-le dans un nouveau PDF) et ajoutez-la",
+        ),
+        (
+            r"export it again from the application that made it",
+            "exportez-le de nouveau depuis l'application qui l'a créé",
         ),
         (
             r"(?P<name>.+): reading it took more than (?P<seconds>\S+) s",
