@@ -105,8 +105,10 @@ def test_the_upgrade_guides_name_every_format_read_again():
     words = {
         "text/html": "HTML",
         "text/markdown": "Markdown",
+        "text/plain": "(?:plain text|fichiers? texte)",
         "application/pdf": "PDF",
         "application/vnd.oasis.opendocument.text": "ODT",
+        "application/vnd.oasis.opendocument.spreadsheet": "ODS",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
     }
     assert set(READINGS) <= set(words), f"name the new format here: {set(READINGS) - set(words)}"

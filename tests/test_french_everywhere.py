@@ -67,6 +67,12 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "no xml-js element tree, not a DILA Publication",
     ),
     ("ingest/upload.py", "what"): tuple(BINARY.values()),
+    ("ingest/pipeline.py", "said"): (
+        "1 file of another type",
+        "3 files of other types, 1 archive to unpack first",
+        "2 archives to unpack first, 4 excluded by --exclude, 1 link to a folder not followed",
+        "1 excluded by --exclude, 2 links to folders not followed",
+    ),
 }
 # The hint a class writes itself, in place of its second argument.
 HINTS = {"QuotaExceeded": "retry in 1 h 00 min, after 2026-12-01 00:00 UTC"}

@@ -191,7 +191,9 @@ def test_a_file_its_reader_library_chokes_on_fails_alone_and_the_batch_goes_on(h
         s = c.add([tmp_path], licence="etalab-2.0")
         # The ODT's heading level is read as 1: only the PDF fails.
         assert (s.added, s.failed) == (3, 1), s.errors
-        assert "b-pages.pdf: could not be read" in s.errors[0] and "save it again" in s.errors[0]
+        # A page that will not load is a damaged file, said as one (readers._pdf_refusal).
+        assert s.errors[0].startswith("b-pages.pdf: not a readable PDF (damaged, cut short")
+        assert "save it as a new PDF" in s.errors[0]
         assert len(c.documents()) == 3
 
 

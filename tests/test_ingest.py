@@ -63,12 +63,15 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     from sqlalchemy import update
 
     from commune.ingest.readers import READINGS, reading
+    from tests.test_dila import FICHE_XML
 
+    # A fiche: its reader's reading never changed (ingest/dila.py), and it is not read again.
+    (corpus / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
     commune.add([corpus], licence="etalab-2.0")
     with commune.engine.connect() as conn:
         types = conn.execute(select(revisions.c.media_type)).scalars().all()
-    reread = sum(1 for t in types if t in READINGS)  # HTML, Markdown, PDF, ODT and Word today
-    assert "text/html" in READINGS and "text/plain" not in READINGS
+    reread = sum(1 for t in types if t in READINGS)  # all but the fiche today
+    assert "text/html" in READINGS and "application/xml" not in READINGS
     page = next(d for d in commune.documents() if d["title"] == "Gestion des déchets")
     with commune.engine.begin() as conn:  # as stored by a version that recorded no reading
         conn.execute(update(revisions).values(reading=None))
@@ -77,7 +80,7 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
         ).scalar_one()
     before = counts(commune)
     s = commune.add([corpus], licence="etalab-2.0")
-    assert (s.added, s.updated, s.unchanged) == (0, reread, 6 - reread)
+    assert (s.added, s.updated, s.unchanged) == (0, reread, 7 - reread) and reread == 6
     with commune.engine.connect() as conn:
         rows = conn.execute(
             select(revisions.c.id, revisions.c.number, revisions.c.reading, revisions.c.status)
@@ -92,7 +95,7 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
     assert rows[0].id == html_rev and rows[-1].status == "published"
     assert counts(commune)[:2] == (before[0], before[1] + reread)  # no new document
     again = commune.add([corpus], licence="etalab-2.0")
-    assert (again.added, again.updated, again.unchanged) == (0, 0, 6)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 7)
 
 
 def test_a_page_stored_garbled_by_its_wrong_charset_is_read_again(commune, tmp_path):
@@ -813,3 +816,167 @@ def test_a_page_read_again_in_a_curated_collection_waits_and_says_why(commune, t
     assert held["hold_reason"].startswith("the same file, read again by a newer reader")
     [d] = commune.documents("mairie")
     assert d["status"] == "published"
+
+
+def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
+    commune, home, tmp_path
+):
+    # Found in review: `commune add` of a folder of images, or of an empty one, said "0
+    # added, 0 failed" and exited 0, which a script took for a success; and it recorded an
+    # ingest run, and a new collection's visibility, for nothing.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.store.schema import audit_log, collections, ingest_runs
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "mairie.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (photos / "plan.jpg").write_bytes(b"\xff\xd8\xff")
+    (photos / "annexes.zip").write_bytes(b"PK\x03\x04")
+    empty = tmp_path / "vide"
+    empty.mkdir()
+
+    def rows():  # type: ignore[no-untyped-def]
+        with commune.engine.connect() as conn:
+            return tuple(
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (collections, ingest_runs, audit_log, documents)
+            )
+
+    before = rows()
+    runner = CliRunner()
+    fr = runner.invoke(
+        cli,
+        [
+            "--home",
+            str(home),
+            "add",
+            str(photos),
+            "--collection",
+            "neuve",
+            "--visibility",
+            "public",
+        ],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert fr.exit_code != 0
+    assert fr.stderr.strip() == (
+        f"erreur\u00a0: {photos}\u00a0: aucun fichier que Commune lise, seulement 2 fichiers "
+        "d'autres types, 1 archive à décompresser d'abord (pris en charge\u00a0: .docx .htm "
+        ".html .json .markdown .md .ods .odt .pdf .text .txt .xhtml .xml, pages de manuel "
+        "(.1 à .9), et chacun d'eux compressé (.gz))"
+    )
+    en = runner.invoke(cli, ["--home", str(home), "add", str(empty)], env={"LANG": "en_GB.UTF-8"})
+    assert en.exit_code != 0
+    assert en.stderr.strip() == (
+        f"error: {empty}: empty, nothing to add (supported: .docx .htm .html .json .markdown "
+        ".md .ods .odt .pdf .text .txt .xhtml .xml, man pages (.1 to .9), and any of them "
+        "compressed (.gz))"
+    )
+    assert rows() == before
+    # A file named is read, whatever its type: it fails on its own, as before.
+    named = runner.invoke(
+        cli, ["--home", str(home), "add", str(photos / "mairie.png")], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert named.exit_code == 1 and "unsupported type .png" in named.stderr
+
+
+def test_a_licence_a_curator_set_outlives_the_files_own_when_a_newer_reader_reads_it(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: a fiche declares its Licence Ouverte; a curator approved it under
+    # another licence. Read again by a newer reader (its bytes unchanged), the fiche's own
+    # declaration was taken over the curator's decision, a new revision under it.
+    from commune.ingest import readers
+    from tests.test_dila import FICHE_XML
+
+    def current(doc_id):  # type: ignore[no-untyped-def]
+        [rev] = [r for r in commune.revisions(doc_id) if r["status"] == "published"]
+        return rev
+
+    fiche = tmp_path / "F1367.xml"
+    fiche.write_text(FICHE_XML, encoding="utf-8")
+    note = tmp_path / "avis.txt"
+    note.write_text("Avis de coupure d'eau lundi matin rue des Lilas.")
+    commune.add([note], collection="mairie", licence="CC0-1.0")  # the collection, first
+    # Set by the curator on approval (the review's --licence).
+    commune.set_curation_rules("mairie", 1, "curator")
+    s = commune.add([fiche], collection="mairie", source="https://ville.example/F1367")
+    doc_id = s.outcomes[0].document_id
+    [waiting] = [p for p in commune.pending() if p["document_id"] == doc_id]
+    commune.review(waiting["id"], "approve", "the town's re-use terms", licence="CC-BY-4.0")
+    # Confirmed by the curator over the file's statement (a --licence it contradicts).
+    other = commune.add([fiche], collection="autre", licence="CC-BY-SA-4.0")
+    other_id = other.outcomes[0].document_id
+    [held] = [p for p in commune.pending() if p["document_id"] == other_id]
+    commune.review(held["id"], "approve", "the publisher's own re-use terms")
+    # Given over the file's statement, not confirmed yet: it still waits for a curator.
+    unconfirmed = commune.add([fiche], collection="tierce", licence="CC-BY-SA-4.0")
+    commune.set_curation_rules("mairie", 0, "curator")
+    assert current(doc_id)["licence"] == "CC-BY-4.0"
+    assert current(other_id)["licence"] == "CC-BY-SA-4.0"
+
+    monkeypatch.setitem(readers.READINGS, "application/xml", "dila-next")  # a newer reader
+    again = commune.add([fiche], collection="mairie", source="https://ville.example/F1367")
+    assert (again.updated, again.outcomes[0].held) == (1, None)
+    assert (current(doc_id)["licence"], current(doc_id)["number"]) == ("CC-BY-4.0", 2)
+    assert commune.add([fiche], collection="autre").updated == 1
+    assert current(other_id)["licence"] == "CC-BY-SA-4.0"
+    asked = commune.add([fiche], collection="tierce").outcomes[0]
+    assert asked.document_id == unconfirmed.outcomes[0].document_id
+    assert asked.held == (
+        "the file declares licence etalab-2.0, but CC-BY-SA-4.0 was given: a curator must confirm"
+    )
+
+
+def test_a_text_file_stored_before_old_mac_line_ends_were_read_is_read_again(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: plain text had no reading's name, so a .txt with old Mac line ends
+    # ("\r" alone) stored as one paragraph before they were read stayed so, "unchanged" on
+    # every add after the upgrade.
+    from commune.ingest import readers
+    from commune.ingest.model import Block, Parsed
+
+    def before_the_fix(data, path):  # type: ignore[no-untyped-def]
+        text = readers.decode_text(data, path)
+        return Parsed(title=path.stem, media_type="text/plain", blocks=[Block(text.strip())])
+
+    note = tmp_path / "horaires.txt"
+    note.write_bytes(
+        b"Horaires de la mairie\r\rLa mairie ouvre le lundi de 9 h a 12 h.\r"
+        b"\rLa bibliotheque ouvre le mercredi apres-midi.\r"
+    )
+    with monkeypatch.context() as m:  # as the version before stored it: no reading named
+        m.setitem(readers.READERS, ".txt", before_the_fix)
+        m.delitem(readers.READINGS, "text/plain", raising=False)
+        commune.add([note], licence="CC0-1.0")
+    [doc] = commune.documents()
+
+    def passages():  # type: ignore[no-untyped-def]
+        with commune.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(chunks.c.text)
+                    .join(revisions, revisions.c.id == chunks.c.revision_id)
+                    .where(
+                        revisions.c.id == select(documents.c.current_revision_id).scalar_subquery()
+                    )
+                )
+                .scalars()
+                .all()
+            )
+
+    assert any("\r" in t for t in passages())
+    s = commune.add([note], licence="CC0-1.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    assert not any("\r" in t for t in passages())
+    with commune.engine.connect() as conn:
+        read = conn.execute(
+            select(revisions.c.number, revisions.c.reading).where(
+                revisions.c.document_id == doc["id"]
+            )
+        ).all()
+    assert sorted(read) == [(1, None), (2, readers.reading("text/plain"))]
+    assert commune.add([note], licence="CC0-1.0").unchanged == 1

@@ -236,6 +236,39 @@ def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     assert "Un avis." in [b.text for b in ruled.blocks] and ruled.title == "avis"
 
 
+def test_markdown_front_matters_description_is_the_documents_first_passage():
+    # Found in review: a site's page summary, its front matter's "description:", was dropped
+    # with the date and the tags: no search found the words of it.
+    def read(head: list[str]):  # type: ignore[no-untyped-def]
+        md = "\n".join(["---", *head, "---", "", "## Accès", "", "Bus ligne 3."])
+        return read_file(md.encode(), Path("horaires.md"))
+
+    one = read(
+        [
+            'title: "Horaires de la mairie"',
+            'description: "Quand la mairie reçoit le **public**, et où."',
+            "date: 2026-01-01",
+            "tags: [mairie, horaires]",
+        ]
+    )
+    assert one.title == "Horaires de la mairie"
+    assert [(b.headings, b.text) for b in one.blocks] == [
+        ((), "Quand la mairie reçoit le public, et où."),
+        (("Accès",), "Bus ligne 3."),
+    ]
+    folded = read(
+        [
+            "title: Horaires",
+            "description: >",
+            "  Quand la mairie reçoit",
+            "  le public.",
+            "layout: page",
+        ]
+    )
+    assert [b.text for b in folded.blocks] == ["Quand la mairie reçoit le public.", "Bus ligne 3."]
+    assert [b.text for b in read(["title: Horaires", "description:"]).blocks] == ["Bus ligne 3."]
+
+
 def test_an_opendocument_file_is_read_as_what_it_is_whatever_its_name(tmp_path):
     # Found in review: a spreadsheet named .odt, or a text named .ods, failed with
     # "unreadable: AttributeError" and nothing of what to do.
@@ -400,6 +433,62 @@ def test_bad_files_raise_one_line_errors_that_say_what_to_do(tmp_path, name, dat
     assert message in str(err.value)
     assert name in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_pdfiums_refusals_are_said_in_commune_s_words_french_too(tmp_path, monkeypatch):
+    # Found in review: beyond a format error and a password, PDFium's own English reached
+    # the user inside the French line: a PDF without pages was "PDF illisible (Failed to load
+    # document (PDFium: Success).) (check the file)".
+    import io
+
+    import pypdfium2 as pdfium
+
+    from commune.text.messages import localise
+
+    empty = io.BytesIO()
+    pdfium.PdfDocument.new().save(empty)
+    with pytest.raises(IngestError) as err:
+        read_file(empty.getvalue(), Path("vide.pdf"))
+    assert str(err.value) == (
+        "vide.pdf: a PDF without any page (export it again from the application that made it)"
+    )
+    assert localise(str(err.value), "fr") == (
+        "vide.pdf\u00a0: un PDF sans aucune page (exportez-le de nouveau depuis l'application "
+        "qui l'a créé)"
+    )
+
+    def refused(code: int | None, words: str) -> str:
+        def opening(data, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise pdfium.PdfiumError(words, err_code=code)
+
+        with monkeypatch.context() as m:
+            m.setattr(pdfium, "PdfDocument", opening)
+            with pytest.raises(IngestError) as err:
+                read_file(make_pdf(["Un texte."]), Path("p.pdf"))
+        return localise(str(err.value), "fr")
+
+    assert refused(
+        pdfium.raw.FPDF_ERR_SECURITY,
+        "Failed to load document (PDFium: Unsupported security scheme error).",
+    ) == (
+        "p.pdf\u00a0: le PDF est protégé par un mécanisme de sécurité que Commune ne sait pas "
+        "ouvrir (exportez-en une copie non protégée (imprimez-le dans un nouveau PDF) et "
+        "ajoutez-la)"
+    )
+    damaged = (
+        "p.pdf : PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "
+        "ouvrez-le dans un lecteur de PDF et enregistrez-le comme nouveau PDF)"
+    )
+    for code, words in (
+        (pdfium.raw.FPDF_ERR_UNKNOWN, "Failed to load document (PDFium: Unknown error)."),
+        (pdfium.raw.FPDF_ERR_FILE, "Failed to load document (PDFium: File access error)."),
+        (
+            pdfium.raw.FPDF_ERR_PAGE,
+            "Failed to load document (PDFium: Page not found or content error).",
+        ),
+        (None, "Failed to load page."),
+    ):
+        assert refused(code, words) == damaged, words
 
 
 def test_pdf_without_text_suggests_ocr(tmp_path):
@@ -856,3 +945,44 @@ def test_html_outside_the_main_content_is_still_left_out(tmp_path):
     texts = " ".join(b.text for b in read(p).blocks)
     assert "ordures ménagères" in texts and "bac jaune" in texts
     assert "lettre d'information" not in texts
+
+
+def test_the_comments_of_an_opendocument_file_are_not_read_as_its_text(tmp_path):
+    # Found in review: a spreadsheet's cell comment (office:annotation) was read as the
+    # cell's text, "12 € à vérifier avec la trésorerie", and quoted as the town's rate; a
+    # text's comments ran into the sentence they were set on.
+    from odf.office import Annotation, AnnotationEnd
+    from odf.opendocument import OpenDocumentSpreadsheet, OpenDocumentText
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import H, P, Span
+
+    def note(text: str) -> Annotation:
+        comment = Annotation(name="c1")
+        comment.addElement(P(text=text))
+        return comment
+
+    sheet = OpenDocumentSpreadsheet()
+    table = Table(name="Cantine")
+    row = TableRow()
+    for text, comment in (("Moins de 500", None), ("12 €", "à vérifier avec la trésorerie")):
+        cell = TableCell()
+        if comment:
+            cell.addElement(note(comment))
+        cell.addElement(P(text=text))
+        row.addElement(cell)
+    table.addElement(row)
+    sheet.spreadsheet.addElement(table)
+    sheet.save(str(tmp_path / "tarifs.ods"))
+    parsed = read_file((tmp_path / "tarifs.ods").read_bytes(), Path("tarifs.ods"))
+    assert [b.text for b in parsed.blocks] == ["Moins de 500 | 12 €"]
+
+    text = OpenDocumentText()
+    text.text.addElement(H(outlinelevel=1, text="Tarifs"))
+    para = P(text="La cantine coûte ")
+    para.addElement(note("chiffre de 2024, provisoire"))
+    para.addElement(Span(text="3 € par repas."))
+    para.addElement(AnnotationEnd(name="c1"))
+    text.text.addElement(para)
+    text.save(str(tmp_path / "tarifs.odt"))
+    parsed = read_file((tmp_path / "tarifs.odt").read_bytes(), Path("tarifs.odt"))
+    assert [b.text for b in parsed.blocks] == ["La cantine coûte 3 € par repas."]

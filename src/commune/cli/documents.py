@@ -98,7 +98,8 @@ def add(
     (`commune review list`), and the summary says why.
 
     Unchanged files are skipped; a changed file becomes a new revision of its
-    document. Exits with status 1 if any file failed (the others are kept).
+    document. Exits with status 1 if any file failed (the others are kept), and
+    with status 2, nothing written, if the folders given hold no file it reads.
     """
     commune = commune_of(ctx)
     bar: dict[str, Any] = {}

@@ -17,7 +17,7 @@ from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import MAX_NAME
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.govern.sources import public_source
-from commune.ingest.batch import ingest_paths
+from commune.ingest.batch import gather, ingest_paths
 from commune.ingest.pipeline import FileOutcome, IngestSummary, Provenance
 from commune.store import repository as repo
 
@@ -335,6 +335,9 @@ class Library:
                 "give a name such as 'deliberations-2026'",
             )
         self._may_contribute(actor, name)
+        # Found before anything is written: a folder holding nothing to read is refused with
+        # the collection it would start (and its visibility's audit row) never made.
+        gathered = gather(list(paths), exclude)
         with self.engine.connect() as conn:
             exists = repo.collection_id(conn, name) is not None
         if (
@@ -381,6 +384,7 @@ class Library:
                 progress,
                 ray_address,
                 exclude,
+                gathered,
             )
         except BaseException:
             if not exists:

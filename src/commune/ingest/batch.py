@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -14,11 +15,13 @@ from commune.config import Settings
 from commune.ingest.distributed import ingest_on_ray
 from commune.ingest.parsing import Parser
 from commune.ingest.pipeline import (
+    Collected,
     FileOutcome,
     Gate,
     IngestSummary,
     Provenance,
     collect_files,
+    nothing_to_read,
     one_file,
     source_uri,
 )
@@ -36,28 +39,23 @@ def ingest_paths(
     progress: Callable[[FileOutcome, int, int], None] | None = None,
     ray_address: str | None = None,
     exclude: Sequence[str] = (),
+    gathered: Gathered | None = None,
 ) -> IngestSummary:
     """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
     files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
     and stored here, through the same store as without it. ``exclude``: globs of the files
-    found in the directories given to pass over (pipeline.excluded)."""
+    found in the directories given to pass over (pipeline.excluded). ``gathered``: what
+    :func:`gather` found of ``paths`` already (the caller checked it before writing
+    anything); else it is gathered here, refused when nothing in it is read."""
     from commune.embed import get_embedder
 
     started, t0 = repo.now(), time.perf_counter()
     summary = IngestSummary()
-    # A link that leads nowhere (a loop, a file moved) exists as a link: it is read, and
-    # fails saying so. Taken for missing, a loop was "no such file or directory".
-    missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
-    unreadable: list[tuple[str, str]] = []
-    found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
-    # A file named twice (a.txt ./a.txt, or named and in a folder named too) is read once:
-    # it was "1 added, 1 unchanged", two files said for one.
-    once = {os.path.abspath(f[0]): f for f in reversed(found.files)}  # each path's first
-    files = [f for f in found.files if once[os.path.abspath(f[0])] is f]
-    summary.skipped, summary.excluded = found.skipped, found.excluded
-    summary.links, summary.folder_links = found.links, found.folder_links
-    summary.archives = list(found.archives)
-    failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
+    found = gathered if gathered is not None else gather(paths, exclude)
+    files, failures = found.files, found.failures
+    summary.skipped, summary.excluded = found.collected.skipped, found.collected.excluded
+    summary.links, summary.folder_links = found.collected.links, found.collected.folder_links
+    summary.archives = list(found.collected.archives)
     dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
     embedder = get_embedder(settings.retrieval.embedder)
     total = len(failures) + len(files)
@@ -140,6 +138,36 @@ def ingest_paths(
             chunks=summary.chunks,
         )
     return summary
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What the paths given to an add hold: the files to read, each with its path relative to
+    the directory given, those that fail before being read (missing, or in a folder that
+    cannot be listed), and the walk's counts (pipeline.collect_files)."""
+
+    files: list[tuple[Path, str]]
+    failures: list[tuple[str, str]]
+    collected: Collected
+
+
+def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ()) -> Gathered:
+    """The files of ``paths`` to read; an IngestError (:func:`pipeline.nothing_to_read`)
+    when they hold none and nothing failed: a folder of images, or an empty one, was "0
+    added, 0 failed" and status 0, which a script took for a success."""
+    # A link that leads nowhere (a loop, a file moved) exists as a link: it is read, and
+    # fails saying so. Taken for missing, a loop was "no such file or directory".
+    missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
+    unreadable: list[tuple[str, str]] = []
+    found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
+    # A file named twice (a.txt ./a.txt, or named and in a folder named too) is read once:
+    # it was "1 added, 1 unchanged", two files said for one.
+    once = {os.path.abspath(f[0]): f for f in reversed(found.files)}  # each path's first
+    files = [f for f in found.files if once[os.path.abspath(f[0])] is f]
+    failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
+    if not files and not failures:
+        raise nothing_to_read([str(p) for p in paths], found)
+    return Gathered(files, failures, found)
 
 
 def _utf8(text: str) -> bool:

@@ -28,7 +28,14 @@ from commune.govern.policy import OPERATOR, TAKEDOWNS, Actor, Decision
 from commune.ingest.chunking import chunk_blocks
 from commune.ingest.model import Block, Parsed
 from commune.ingest.parsing import Parser
-from commune.ingest.readers import ARCHIVES, man_page_kind, man_page_name, reading, walk_reads
+from commune.ingest.readers import (
+    ARCHIVES,
+    man_page_kind,
+    man_page_name,
+    reading,
+    supported,
+    walk_reads,
+)
 from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
@@ -185,6 +192,38 @@ def collect_files(
         else:
             files.append((path, path.name))
     return Collected(files, skipped, passed_over, links, folder_links, tuple(archives))
+
+
+def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
+    """The refusal of an add whose ``paths`` (folders: a file named is always read) hold no
+    file a reader reads: what was found there, and what Commune reads. One line, each part a
+    phrase of its own that text/messages.py says in French."""
+    where = ", ".join(paths)
+    seen = [
+        found.skipped
+        and (
+            "1 file of another type"
+            if found.skipped == 1
+            else f"{found.skipped} files of other types"
+        ),
+        found.archives
+        and (
+            "1 archive to unpack first"
+            if len(found.archives) == 1
+            else f"{len(found.archives)} archives to unpack first"
+        ),
+        found.excluded and f"{found.excluded} excluded by --exclude",
+        found.folder_links
+        and (
+            "1 link to a folder not followed"
+            if found.folder_links == 1
+            else f"{found.folder_links} links to folders not followed"
+        ),
+    ]
+    said = ", ".join(str(part) for part in seen if part)
+    if not said:
+        return IngestError(f"{where}: empty, nothing to add", supported())
+    return IngestError(f"{where}: no file Commune reads, only {said}", supported())
 
 
 def _man_kind(path: Path, top: Path, exclude: Sequence[str]) -> str | None:
@@ -520,11 +559,8 @@ def store(
     """Store a prepared file as a new revision, published or held as curation decides."""
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
-    # Without --licence, the licence the file declares for itself (a DILA fiche's Licence
-    # Ouverte) is its licence: it was read, then dropped, and the fiche held as unlicensed.
-    given = prov.licence
-    if given is None and prepared.licence:
-        prov = replace(prov, licence=prepared.licence)
+    asked = prov  # as the contributor gave it: _licensed fills in what they left unsaid
+    declared = prepared.licence
     meta = prov.recorded
     reserved = prov.tdm_reserved or prepared.tdm_reserved
     # The user's --source wins; without one, the document's own address beats a local path.
@@ -548,7 +584,7 @@ def store(
         lock(conn, "file", digest)
         existing = repo.find_document(conn, coll_id, source_key)
         # Its newest revision when that holds this very file (bytes and provenance).
-        prov = _kept(conn, prov, existing, digest)
+        prov = _licensed(conn, asked, existing, digest, declared)
         meta = prov.recorded
         doc.update(meta)
         same = _same_file(conn, existing, digest, meta, reserved, prov.exact)
@@ -563,7 +599,7 @@ def store(
             # twice and crowd out the others. With another licence or publisher, they are its
             # new revision, through curation like any. The same bytes at two addresses stay
             # two documents.
-            prov = _kept(conn, prov, twin, digest)
+            prov = _licensed(conn, asked, twin, digest, declared)
             meta = prov.recorded
             doc.update(meta)
             same = _same_file(conn, twin, digest, meta, reserved, prov.exact)
@@ -588,13 +624,21 @@ def store(
             decision = Decision(
                 False, f"the same file, read again by a newer reader: {decision.reason}"
             )
-        declared = prepared.licence
-        if decision.allowed and given and declared and given.lower() != declared.lower():
+        licence = prov.licence
+        if (
+            decision.allowed
+            and licence
+            and declared
+            and licence.lower() != declared.lower()
+            and not (same is not None and repo.approved(conn, int(same.id)))
+        ):
             # A --licence that contradicts the file's own statement is more often a slip than a
             # relicensing: a curator confirms it (the file's statement is its publisher's).
+            # Once confirmed, for these bytes, it is not asked again when a newer reader reads
+            # them (same: the approved revision holds these bytes under this licence).
             decision = Decision(
                 False,
-                f"the file declares licence {declared}, but {given} was given: "
+                f"the file declares licence {declared}, but {licence} was given: "
                 "a curator must confirm",
             )
         if _replaces_another_members(conn, existing, prov.actor):
@@ -725,6 +769,25 @@ def _same_file(
     ):
         return current
     return None
+
+
+def _licensed(
+    conn: Connection, prov: Provenance, existing: Any, digest: str, declared: str | None
+) -> Provenance:
+    """``prov`` with what it leaves unsaid kept from the revision of ``existing`` that holds
+    these bytes (:func:`_kept`), then, still without a licence, the licence the file declares
+    for itself (a DILA fiche's Licence Ouverte: read, then dropped, the fiche was held as
+    unlicensed).
+
+    The licence recorded for these bytes comes first: it is the contributor's, or a
+    curator's who set it on approval or confirmed it over the file's statement. Taken first,
+    the file's own statement replaced the curator's decision when a newer reader read the
+    same bytes again (readers.READINGS), and the fiche waited as a licence change. A
+    curator decides what a file's statement is worth; a reader upgrade decides nothing."""
+    prov = _kept(conn, prov, existing, digest)
+    if prov.licence is None and declared:
+        prov = replace(prov, licence=declared)
+    return prov
 
 
 def _kept(conn: Connection, prov: Provenance, existing: Any, digest: str) -> Provenance:

@@ -40,14 +40,23 @@ READINGS: dict[str, str] = {
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
-    "application/vnd.oasis.opendocument.text": "odt-5",
+    # Then without its comments (office:annotation), read as the text they are set on
+    # ("odt-6"; a spreadsheet's, "ods-2", were read as its cells'): _drop_comments says why.
+    "application/vnd.oasis.opendocument.text": "odt-6",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-2",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
     # with the file's name for title; a table's rows each a block, not one paragraph.
-    "text/markdown": "md-2",
+    # Then its "description:" as the document's first passage ("md-3"): the summary a CMS
+    # or a static site writes there had been dropped with the rest of the front matter.
+    "text/markdown": "md-3",
+    # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
+    # been one paragraph, its carriage returns inside its passages' text. Plain text had no
+    # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
+    "text/plain": "txt-2",
 }
 
 
@@ -67,6 +76,14 @@ def reader(*suffixes: str) -> Callable[[Reader], Reader]:
 
 def supported_suffixes() -> list[str]:
     return sorted(READERS)
+
+
+def supported() -> str:
+    """What Commune reads, as the hint of a refusal says it."""
+    return (
+        f"supported: {' '.join(supported_suffixes())}, man pages (.1 to .9), "
+        "and any of them compressed (.gz)"
+    )
 
 
 # A man page's suffix: its section's number, alone or with the suffix Debian's packages give
@@ -271,9 +288,13 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     para: list[str] = []
     in_fence = False
     lines = text.splitlines()
-    title, lines = _front_matter(lines)
+    title, summary, lines = _front_matter(lines)
     indented = _indented_code(lines)
     skip_to = 0
+    if summary:
+        # Its summary, the document's first passage, under no heading, as the lead paragraph
+        # that opens a page: searched and cited as any.
+        blocks.append(Block(summary))
 
     def flush() -> None:
         if para:
@@ -342,23 +363,50 @@ _MD_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")
 # YAML front matter's "title:" (Jekyll, Hugo, a CMS's export), quoted or not.
 _FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""")
+# Its "description:" (Hugo, Jekyll's SEO tag, a CMS's summary): on its line, quoted or not,
+# or as a block on the indented lines after it ("description: >", "description: |").
+_FRONT_DESCRIPTION = re.compile(r"^description\s*:\s*(.*?)\s*$")
 
 
-def _front_matter(lines: list[str]) -> tuple[str | None, list[str]]:
-    """The title in the YAML front matter that opens ``lines`` (or None), and the lines
-    without it: read as text, its "--- title: … date: … tags: […] ---" was a passage, and
-    the document's title its file name. Its lines keep their place (blank), so that they
-    are numbered as in the file."""
+def _front_matter(lines: list[str]) -> tuple[str | None, str | None, list[str]]:
+    """The title and the description in the YAML front matter that opens ``lines`` (or
+    None), and the lines without it: read as text, its "--- title: … date: … tags: […] ---"
+    was a passage, and the document's title its file name. Its lines keep their place
+    (blank), so that they are numbered as in the file. Its other fields (date, tags,
+    layout) are the site's, not the document's text: left out."""
     if not lines or lines[0].strip() != "---":
-        return None, lines
+        return None, None, lines
     for end, line in enumerate(lines[1:101], 1):
         if line.strip() in ("---", "..."):
             head = lines[1:end]
             if not all(re.match(r"^(?:[\w-]+\s*:|\s|-\s|#)", h) or not h.strip() for h in head):
-                return None, lines  # a rule, then text: no front matter
+                return None, None, lines  # a rule, then text: no front matter
             titles = [m.group(1).strip() for h in head if (m := _FRONT_TITLE.match(h))]
-            return (titles[0] or None) if titles else None, [""] * (end + 1) + lines[end + 1 :]
-    return None, lines
+            title = (titles[0] or None) if titles else None
+            return title, _front_description(head), [""] * (end + 1) + lines[end + 1 :]
+    return None, None, lines
+
+
+def _front_description(head: list[str]) -> str | None:
+    """The front matter's description, on one line: its value, or the indented lines of its
+    block joined (YAML folds them so; a literal block's line breaks are the site's layout)."""
+    for i, line in enumerate(head):
+        m = _FRONT_DESCRIPTION.match(line)
+        if not m:
+            continue
+        value = m.group(1)
+        if value[:1] in ("|", ">") or not value:
+            rest = []
+            for more in head[i + 1 :]:
+                if more.strip() and not more[:1].isspace():
+                    break  # the next field
+                rest.append(more.strip())
+            value = " ".join(r for r in rest if r)
+        elif value[:1] in ('"', "'") and value[-1:] == value[:1] and len(value) > 1:
+            value = value[1:-1]
+        value = _md_inline(value.strip())
+        return value or None
+    return None
 
 
 # A Markdown list item's first line: "- ", "* ", "+ " or "1. ", "1) " (CommonMark), indented
@@ -432,19 +480,12 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
+        if _without_pages(data):
             raise IngestError(
-                f"{path.name}: the PDF is password-protected",
-                "remove the password (or export an unprotected copy) and add it again",
+                f"{path.name}: a PDF without any page",
+                "export it again from the application that made it",
             ) from None
-        if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_FORMAT:
-            # PDFium's own words ("Failed to load document (PDFium: Data format error).")
-            # stood in the French line, and "check the file" said nothing of what to do.
-            raise IngestError(
-                f"{path.name}: not a readable PDF (damaged, cut short, or not a PDF)",
-                "fetch it again, or open it in a PDF reader and save it as a new PDF",
-            ) from None
-        raise IngestError(f"{path.name}: not a readable PDF ({exc})", "check the file") from None
+        raise _pdf_refusal(exc, path) from None
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
         pages = []
@@ -454,6 +495,8 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
             pages.append(page.get_textpage().get_text_range())
             drawn.append(pdfium.raw.FPDFPage_CountObjects(page.raw) > 0)
             page.close()
+    except pdfium.PdfiumError as exc:  # a page that will not load ("Failed to load page.")
+        raise _pdf_refusal(exc, path) from None
     finally:
         pdf.close()
     blocks: list[Block] = []
@@ -486,6 +529,47 @@ def read_pdf(data: bytes, path: Path) -> Parsed:
     # Without a heading, the file's name: the first paragraph is a sentence, not a title.
     return Parsed(
         title=title or path.stem, media_type="application/pdf", blocks=blocks, missing=missing
+    )
+
+
+def _without_pages(data: bytes) -> bool:
+    """Whether ``data`` is a PDF PDFium opens but finds no page in. pypdfium2 refuses such a
+    file with PDFium's last error, which nothing reset: "Success", or the code a file read
+    before failed with (a password, said of a file that has none)."""
+    import pypdfium2.raw as raw
+
+    doc = raw.FPDF_LoadMemDocument64(data, len(data), None)
+    if not doc:
+        return False
+    try:
+        return bool(raw.FPDF_GetPageCount(doc) < 1)
+    finally:
+        raw.FPDF_CloseDocument(doc)
+
+
+def _pdf_refusal(exc: Exception, path: Path) -> IngestError:
+    """Why PDFium could not read the PDF at ``path``, in a line of Commune's own: PDFium's
+    words ("Failed to load document (PDFium: Unknown error).") stood in English inside the
+    French line, and "check the file" said nothing of what to do. Each
+    line here has its French (text/messages.py)."""
+    import pypdfium2 as pdfium
+
+    code = getattr(exc, "err_code", None)
+    if code == pdfium.raw.FPDF_ERR_PASSWORD or "password" in str(exc).lower():
+        return IngestError(
+            f"{path.name}: the PDF is password-protected",
+            "remove the password (or export an unprotected copy) and add it again",
+        )
+    if code == pdfium.raw.FPDF_ERR_SECURITY:
+        return IngestError(
+            f"{path.name}: the PDF is protected by a security scheme Commune cannot open",
+            "export an unprotected copy (print it to a new PDF) and add it again",
+        )
+    # A format error, a page that will not load, PDFium's "unknown error": the file is
+    # damaged, cut short, or no PDF; the user's next step is the same for each.
+    return IngestError(
+        f"{path.name}: not a readable PDF (damaged, cut short, or not a PDF)",
+        "fetch it again, or open it in a PDF reader and save it as a new PDF",
     )
 
 
@@ -634,6 +718,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     if _odf_body(doc, path) == "spreadsheet":
         return _read_sheets(doc, path)
     _clamp_spaces(doc)
+    _drop_comments(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = ""
@@ -685,6 +770,20 @@ def _clamp_spaces(doc: OdfNode) -> None:
         if count and not (count.isascii() and count.isdigit() and int(count) <= MAX_SPACES):
             fits = count.isascii() and count.isdigit()
             run.setAttribute("c", str(MAX_SPACES) if fits else "1")
+
+
+def _drop_comments(doc: OdfNode) -> None:
+    """Take the comments (office:annotation) out of ``doc``: a reviewer's note on a cell or a
+    sentence ("à vérifier", "chiffre de 2024, provisoire") is about the document, not of it.
+    Read, it became the cell's text ("12 € à vérifier avec la trésorerie") and an answer
+    quoted it as the town's rate. Dropped, not kept marked as a comment: nothing downstream
+    (the passages, the answers, the document page) tells a comment from the text, so a mark
+    would be quoted too; the file keeps them for whoever opens it."""
+    from odf.office import Annotation, AnnotationEnd
+
+    for kind in (Annotation, AnnotationEnd):
+        for node in doc.getElementsByType(kind):
+            node.parentNode.removeChild(node)
 
 
 def _odf_name(node: OdfNode) -> str | None:
@@ -776,6 +875,7 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
     from odf.table import Table
 
     _clamp_spaces(doc)
+    _drop_comments(doc)
     blocks: list[Block] = []
     for sheet in doc.spreadsheet.getElementsByType(Table):
         name = str(sheet.getAttribute("name") or "").strip()
@@ -868,9 +968,7 @@ def read_file(data: bytes, path: Path) -> Parsed:
         )
     if fn is None:
         raise IngestError(
-            f"{path.name}: unsupported type {suffix or '(no extension)'}",
-            f"supported: {' '.join(supported_suffixes())}, man pages (.1 to .9), "
-            "and any of them compressed (.gz)",
+            f"{path.name}: unsupported type {suffix or '(no extension)'}", supported()
         )
     parsed = fn(data, path)
     if not any(b.text.strip() for b in parsed.blocks):

@@ -17,6 +17,7 @@ from commune.store.schema import (
     embeddings,
     ingest_runs,
     meta,
+    reviews,
     revisions,
 )
 
@@ -354,6 +355,16 @@ def current_revision(conn: Connection, document_id: int) -> Any:
         .select_from(revisions.join(documents, documents.c.current_revision_id == revisions.c.id))
         .where(documents.c.id == document_id)
     ).first()
+
+
+def approved(conn: Connection, revision_id: int) -> bool:
+    """Whether a curator approved the revision (commons/curation.review)."""
+    found = conn.execute(
+        select(reviews.c.id)
+        .where(reviews.c.revision_id == revision_id, reviews.c.decision == "approve")
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def published_licence(conn: Connection, document: Any) -> str | None:

@@ -653,6 +653,12 @@ PATTERNS = [
             "{name} : un nom de fichier caché (il commence par un point)",
         ),
         (
+            r"(?P<name>.+): the PDF is protected by a security scheme Commune cannot open",
+            "{name}\u00a0: le PDF est protégé par un mécanisme de sécurité que Commune ne sait "
+            "pas ouvrir",
+        ),
+        (r"(?P<name>.+): a PDF without any page", "{name}\u00a0: un PDF sans aucune page"),
+        (
             r"(?P<name>.+): not a readable PDF \(damaged, cut short, or not a PDF\)",
             "{name} : PDF illisible (abîmé, tronqué, ou pas un PDF)",
         ),
@@ -680,6 +686,12 @@ PATTERNS = [
             r"(?P<name>.+): an archive, whose files are not read from it",
             "{name} : une archive, dont les fichiers ne sont pas lus",
         ),
+        (
+            # A folder given to `commune add` holding nothing to read (pipeline.nothing_to_read).
+            r"(?P<where>.+): no file Commune reads, only (?P<found>[^:]+)",
+            "{where}\u00a0: aucun fichier que Commune lise, seulement {found}",
+        ),
+        (r"(?P<where>.+): empty, nothing to add", "{where}\u00a0: vide, rien à ajouter"),
         (
             r"(?P<name>.+): unsupported type \(no extension\)",
             "{name}\u00a0: type non pris en charge (pas d'extension)",
@@ -841,6 +853,14 @@ PATTERNS = [
         (
             r"remove the password \(or export an unprotected copy\) and add it again",
             "retirez le mot de passe (ou exportez une copie non protégée) et ajoutez-le de nouveau",
+        ),
+        (
+            r"export an unprotected copy \(print it to a new PDF\) and add it again",
+            "exportez-en une copie non protégée (imprimez-le dans un nouveau PDF) et ajoutez-la",
+        ),
+        (
+            r"export it again from the application that made it",
+            "exportez-le de nouveau depuis l'application qui l'a créé",
         ),
         (
             r"(?P<name>.+): reading it took more than (?P<seconds>\S+) s",
@@ -2972,6 +2992,30 @@ def _parsed(text: str) -> str:
     return f"{said} ({where})" if where else said
 
 
+# What a folder held of no use to `commune add` (pipeline.nothing_to_read), part by part.
+FOUND = [
+    (re.compile(r"1 file of another type"), "1 fichier d'un autre type"),
+    (re.compile(r"(?P<n>\d+) files of other types"), "{n} fichiers d'autres types"),
+    (re.compile(r"1 archive to unpack first"), "1 archive à décompresser d'abord"),
+    (re.compile(r"(?P<n>\d+) archives to unpack first"), "{n} archives à décompresser d'abord"),
+    (re.compile(r"1 excluded by --exclude"), "1 exclu par --exclude"),
+    (re.compile(r"(?P<n>\d+) excluded by --exclude"), "{n} exclus par --exclude"),
+    (re.compile(r"1 link to a folder not followed"), "1 lien vers un dossier non suivi"),
+    (
+        re.compile(r"(?P<n>\d+) links to folders not followed"),
+        "{n} liens vers des dossiers non suivis",
+    ),
+]
+
+
+def _found(part: str) -> str | None:
+    for pattern, template in FOUND:
+        found = pattern.fullmatch(part)
+        if found:
+            return template.format(**found.groupdict())
+    return None
+
+
 def _french(text: str) -> str | None:
     if text in EXACT:
         return EXACT[text]
@@ -3031,6 +3075,11 @@ def _french(text: str) -> str | None:
             for name in ("toml", "json"):  # a parser's reason and where it stopped
                 if name in values:
                     values[name] = _parsed(values[name])
+            if "found" in values:  # what a folder held instead (pipeline.nothing_to_read)
+                parts = [_found(part) for part in values["found"].split(", ")]
+                if None in parts:
+                    continue
+                values["found"] = ", ".join(str(part) for part in parts)
             if "why" in values:  # the system's own words (an OSError's strerror)
                 values["why"] = _system_words(values["why"])
             return template.format(**values)
