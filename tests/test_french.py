@@ -898,4 +898,13 @@ def test_french_names_people_one_way_without_the_middle_dot():
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         for m in re.finditer(r"\w+·\w+", line)
     ]
+    # Nor the doublet (« au premier ou à la première »): the same rule, said once.
+    dotted += [
+        f"{path.relative_to(root)}:{n}: {m.group(0)}"
+        for path in texts
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for m in re.finditer(
+            r"\b(\w+)(eur|ier|ant) ou (?:à )?(?:la |une |l')?\1(rice|ière|ante)\b", line
+        )
+    ]
     assert not dotted, dotted

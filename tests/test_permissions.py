@@ -289,7 +289,7 @@ def test_a_cooperative_admin_gives_no_key_nor_password_to_another_members_people
     assert r.status_code == 403
     assert (
         "Ville D n'a pas encore d'administrateur : demandez à l'opérateur de donner "
-        "au premier ou à la première un mot de passe ou une clé"
+        "au premier un mot de passe ou une clé"
     ) in html.unescape(r.text)
     assert not c.admin.user_exists("dina")
     # Ville B's own admin gives them keys and passwords, as before.

@@ -1359,14 +1359,13 @@ PATTERNS = [
             r"(?P<member>.+) has no admin yet: the operator gives its first one a password or a "
             r"key \(commune user password, commune key create\)",
             "{member} n'a pas encore d'administrateur : l'opérateur donne au premier "
-            "ou à la première un mot de passe ou une clé (commune user password, "
-            "commune key create)",
+            "un mot de passe ou une clé (commune user password, commune key create)",
         ),
         (
             r"(?P<member>.+) has no admin yet: ask the operator to give its first one a "
             r"password or a key",
             "{member} n'a pas encore d'administrateur : demandez à l'opérateur de "
-            "donner au premier ou à la première un mot de passe ou une clé",
+            "donner au premier un mot de passe ou une clé",
         ),
         (
             r"the admins of (?P<member>.+) give them one, or the operator: commune key create, "
