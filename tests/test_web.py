@@ -1503,3 +1503,27 @@ def test_a_member_admins_statement_does_not_call_the_cooperatives_total_theirs(a
     assert page.count("<tr><td>Ville") == 1  # her member's line only
     foot = re.search(r"<tfoot>(.*?)</tfoot>", browser(app, "alice").get("/statement").page, re.S)
     assert "Total du mois" in foot.group(1)  # every line shown: the month's total
+
+
+def test_the_account_page_offers_to_waive_a_share_only_when_a_fund_is_set(home):
+    """Without a payouts fund a share is nothing, and the page offered to waive it all the
+    same (« elle reste au fonds »: which fund?). Now the choice comes with a fund, saying
+    where a waived share goes; without one the page says there is nothing to choose."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True, exist_ok=True)
+    for fund in ("", "[payouts]\nmonthly_eur = 100\n"):
+        (home / "commune.toml").write_text(fund, encoding="utf-8")
+        with Commune(home) as c:  # the fund is read from commune.toml when a home opens
+            if not fund:
+                make_person(c, "dora", "Ville A", "contributor")
+            page = browser(create_app(c), "dora").get("/account").page
+        offered = 'action="/account/payout"' in page
+        if fund:
+            assert offered and "Renoncer à ma part" in page
+            assert "n'est versée à personne : la coopérative la garde dans le fonds" in page
+        else:
+            assert not offered and "Renoncer à ma part" not in page
+            assert "Aucun fonds de rétribution n'est fixé" in page
+            assert "il n'y a pas de part à laquelle renoncer ni à se faire verser" in page
