@@ -525,6 +525,12 @@ def _form(page: str, action: str) -> str:
     return found.group(0)
 
 
+def _add_user_forms(page: str) -> list[str]:
+    """The administration page's add-user forms: one for the members whose people the reader
+    may give a password, one without it for the others."""
+    return re.findall(r'<form method="post" action="/admin/users".*?</form>', page, re.S)
+
+
 def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commune):
     """Found by an exploratory test: a refusal on the ask, contribute, account and
     administration pages was a page apart ("Quelque chose n'a pas marché"), what was typed
@@ -567,9 +573,10 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
 
     alice.get("/admin")
     people = len(commune.admin.people())
-    r = alice.post("/admin/users", {"name": "carol", "member": "Ville C", "role": "curator"})
-    added = _form(r.page, "/admin/users")
-    assert r.status_code == 400 and 'role="alert" id="user-error">' in added
+    other = {"form": "user-other", "name": "carol", "member": "Ville C", "role": "curator"}
+    r = alice.post("/admin/users", other)
+    added = _add_user_forms(r.page)[-1]  # Ville C's people get no password from alice's form
+    assert r.status_code == 400 and 'role="alert" id="user-other-error">' in added
     assert "existe déjà" in added and 'value="carol"' in added
     assert '<option value="curator" selected>' in added and len(commune.admin.people()) == people
     r = alice.post("/admin/members", {"name": " ", "kind": "association"})
@@ -1527,3 +1534,32 @@ def test_the_account_page_offers_to_waive_a_share_only_when_a_fund_is_set(home):
             assert not offered and "Renoncer à ma part" not in page
             assert "Aucun fonds de rétribution n'est fixé" in page
             assert "il n'y a pas de part à laquelle renoncer ni à se faire verser" in page
+
+
+def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(app, commune):
+    """A cooperative admin adding a person to another member was offered a password field
+    that the policy then refused (can_give_credentials: they would read that member's private
+    collections as them). Now that form has none and says who gives the first password; the
+    one for their own member keeps it, as does a member admin's."""
+    alice = browser(app, "alice")  # a cooperative admin of Ville A
+    page = alice.get("/admin").page
+    own, other = _add_user_forms(page)
+    assert 'name="password"' in own and "<option>Ville A</option>" in own
+    assert "Ville C" not in own
+    assert 'name="password"' not in other and "<option>Ville C</option>" in other
+    assert "Ville A" not in other
+    assert (
+        "reçoit son premier mot de passe ou sa première clé des administrateurs de ce membre, "
+        "ou de l'exploitant tant qu'il n'en a aucun"
+    ) in page
+    # A refusal of the other form is said in it, not in the first.
+    typed = {"form": "user-other", "name": "carol", "member": "Ville C", "role": "reader"}
+    own, other = _add_user_forms(alice.post("/admin/users", typed).page)
+    assert 'id="user-other-error"' in other and 'value="carol"' in other
+    assert "-error" not in own
+    r = alice.post("/admin/users", {**typed, "name": "cyril"})
+    assert r.status_code == 303 and commune.admin.user_exists("cyril")
+    # A member admin adds to their own member only: one form, the password offered.
+    make_person(commune, "mona", "Ville C", "member-admin")
+    [mine] = _add_user_forms(browser(app, "mona").get("/admin").page)
+    assert 'name="password"' in mine and "user-other" not in mine

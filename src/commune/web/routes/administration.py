@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import KINDS
-from commune.govern.policy import COOPERATIVE, Actor
+from commune.govern.policy import COOPERATIVE, Actor, can_give_credentials
 from commune.web.forms import Failed, refused
 from commune.web.i18n import gettext as _
 from commune.web.page import (
@@ -46,8 +46,15 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
     """What the account and administration pages show ``actor``: the members, people and
     keys they may see, the roles they may grant."""
     admin = commune.admin
+    seen = admin.members(actor)
     return {
-        "members": admin.members(actor),
+        "members": seen,
+        # The members whose new people the actor may give a password (a cooperative admin's
+        # own, policy.can_give_credentials): the add-user form offers the field for these
+        # only, and another form, without it, for the others, where it would be refused.
+        "credentialed": [
+            m["name"] for m in seen if can_give_credentials(actor, m["id"], m["name"])
+        ],
         "people": admin.people(actor),
         "keyable": admin.keyable(actor),  # the key form's choices: no one it would refuse
         "keys": admin.keys(actor),
@@ -95,6 +102,9 @@ async def add_member(p: PageOf, actor: Administrator, commune: TheCommune) -> Re
 @router.post("/admin/users")
 async def add_user(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
     data = await form(p)
+    # Two forms post here: the one for the members the actor may give a password to, and
+    # the one for the others, without the field (its refusal is said in it).
+    which = "user-other" if field(data, "form") == "user-other" else "user"
     # The password is not kept: a page does not show one back.
     typed = {k: field(data, k) for k in ("name", "member")} | {
         "role": field(data, "role", "reader")
@@ -109,7 +119,7 @@ async def add_user(p: PageOf, actor: Administrator, commune: TheCommune) -> Resp
             password=field(data, "password") or None,
         )
     except CommuneError as exc:
-        return await again(p, commune, actor, refused(p, "user", exc, typed))
+        return await again(p, commune, actor, refused(p, which, exc, typed))
     return redirect("/admin?done=user")
 
 
