@@ -957,20 +957,21 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
     said = {
         "/dashboard?days=abc": (
             422,
-            "Une valeur de cette adresse n'est pas valide (days\u00a0: un nombre entier est "
-            "attendu)\u00a0: vérifiez le lien, ou repartez du menu",
+            "Une valeur de cette adresse n'est pas valide (le nombre de jours\u00a0: un nombre "
+            "entier est attendu)\u00a0: vérifiez le lien, ou repartez du menu",
         ),
         "/documents/abc": (
             422,
-            "Une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
-            "entier est attendu)",
+            "Une valeur de cette adresse n'est pas valide (le numéro du document\u00a0: un "
+            "nombre entier est attendu)",
         ),
         # Found by an exploratory test: clamped, "-5" read "les 1 derniers jours".
         "/dashboard?days=-5": (
             422,
-            "Une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
+            "Une valeur de cette adresse n'est pas valide (le nombre de jours\u00a0: doit être au "
+            "moins 1)",
         ),
-        "/dashboard?days=100000": (422, "(days\u00a0: doit être au plus 366)"),
+        "/dashboard?days=100000": (422, "(le nombre de jours\u00a0: doit être au plus 366)"),
         "/dashboard?member=Ville+A": (404, "Aucun membre nommé 'Ville A' visible par carol"),
         "/commons?q=" + "x" * 2100: (400, "La recherche fait 2100 caractères"),
         "/statement": (403, "votre rôle est lecteur"),
@@ -981,8 +982,8 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         assert "Input should be" not in r.page and "reader" not in r.page
     english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert (
-        "A value of this address is not valid (days: an integer is expected): check the link, "
-        "or start again from the menu" in english.page
+        "A value of this address is not valid (the number of days: an integer is expected): "
+        "check the link, or start again from the menu" in english.page
     )
     # One day is "the last day", in both languages; a number of days the menu does not offer
     # is shown chosen in it.
@@ -1449,7 +1450,9 @@ def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
 
     b = browser(app, "carol")
     r = b.get("/ask", headers={"accept": "text/html"})  # reloaded after its form was sent
-    assert "Cela n'a pas marché.</strong>\n  Cette page s'atteint par son formulaire" in r.page
+    # Under its heading (« Demande refusée »), the message opens its paragraph.
+    assert "<h1>Demande refusée</h1>" in r.page
+    assert "<p>Cette page s'atteint par son formulaire" in r.page
     assert "(repartez de la boîte à questions).</p>" in r.page
     fragment = b.get("/documents/999", headers={"X-Fragment": "1"}).page
     assert "Introuvable.</strong>\n  Aucun document 999 (vérifiez son numéro).</p>" in fragment
@@ -1563,3 +1566,22 @@ def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(ap
     make_person(commune, "mona", "Ville C", "member-admin")
     [mine] = _add_user_forms(browser(app, "mona").get("/admin").page)
     assert 'name="password"' in mine and "user-other" not in mine
+
+
+def test_an_error_page_is_headed_with_what_it_is_and_names_a_value_in_words(app):
+    """Walking the French pages: a document not found and an address refused were headed
+    « Quelque chose n'a pas marché », as a crash is, and the refusal named the route's value
+    « document_id ». Now each 4xx is headed with what it is, said once, and the value is
+    named as a reader would name it."""
+    b = browser(app, "carol")
+    r = b.get("/documents/9999")
+    assert r.status_code == 404 and "<h1>Introuvable</h1>" in r.page
+    assert "<title>Introuvable" in r.page and "Quelque chose n'a pas marché" not in r.page
+    assert "<p>Aucun document 9999 (vérifiez son numéro).</p>" in r.page
+    r = b.get("/documents/abc")
+    assert r.status_code == 422 and "<h1>Demande refusée</h1>" in r.page
+    assert "(le numéro du document\u00a0: un nombre entier est attendu)" in r.page
+    assert "document_id" not in r.page and "Cela n'a pas marché" not in r.page
+    r = b.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
+    assert r.status_code == 422 and "<h1>Request refused</h1>" in r.page
+    assert "the number of days: an integer is expected" in r.page
