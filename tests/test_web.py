@@ -1222,9 +1222,23 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
     with commune.engine.connect() as conn:
         last = entries(conn, limit=1000)[-1]
     assert (last["actor"], last["action"], last["subject"]) == ("mona", "user-quotas", "user paul")
-    # Refused as the CLI refuses, in the form, what was typed kept, nothing changed.
+    # Refused as the CLI refuses, in the form, what was typed kept, nothing changed; the cap
+    # named as the page names it and what to do said (walking the French pages, it read
+    # « requests_per_day doit être supérieur à 0, reçu -3 », « … au plus 1e+15 … »).
     for typed, said, status in (
-        ({"requests_per_day": "-3"}, "requests_per_day doit être supérieur à 0, reçu -3", 400),
+        (
+            {"requests_per_day": "-3"},
+            "Requêtes par jour de paul : « -3 » n'est pas supérieur à 0 : donnez un nombre "
+            "supérieur à 0, ou laissez le champ vide pour aucun plafond.",
+            400,
+        ),
+        ({"wh_per_month": "-1,5"}, "Wh par mois de paul : « -1,5 » n'est pas supérieur", 400),
+        (
+            {"tokens_per_month": "99999999999999999"},
+            "Jetons par mois de paul : « 99999999999999999 » dépasse le plus grand plafond, "
+            "1\u202f000\u202f000\u202f000\u202f000\u202f000 : donnez un nombre plus petit",
+            400,
+        ),
         ({"requests_per_day": "beaucoup"}, "« beaucoup » n'est pas un nombre entier", 400),
         ({"wh_per_month": "x"}, "« x » n'est pas un nombre :", 400),
     ):
