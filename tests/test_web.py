@@ -1599,3 +1599,19 @@ def test_an_error_page_is_headed_with_what_it_is_and_names_a_value_in_words(app)
     r = b.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert r.status_code == 422 and "<h1>Request refused</h1>" in r.page
     assert "the number of days: an integer is expected" in r.page
+
+
+def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
+    """Walking the French pages: a search too long was a page apart (« Quelque chose n'a pas
+    marché »), the search and the listing gone. Now it is said in the search form, the
+    words kept, the documents still listed."""
+    b = browser(app, "carol")
+    r = b.get("/commons?q=" + "x" * 2100)
+    form = re.search(r'<form method="get" action="/commons".*?</form>', r.page, re.S).group(0)
+    assert r.status_code == 400 and "<h1>Les communs</h1>" in r.page
+    assert 'id="search-error">La recherche fait 2100 caractères' in form
+    assert 'value="' + "x" * 2100 + '" aria-describedby="search-error"' in form
+    assert "Gestion des déchets" in r.page  # the documents, still listed
+    r = b.get("/commons?q=piscine&collection=nulle-part")
+    assert r.status_code == 404 and 'id="search-error">Aucune collection nommée' in r.page
+    assert "Documents de nulle-part" not in r.page and "Gestion des déchets" in r.page
