@@ -1615,3 +1615,24 @@ def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
     r = b.get("/commons?q=piscine&collection=nulle-part")
     assert r.status_code == 404 and 'id="search-error">Aucune collection nommée' in r.page
     assert "Documents de nulle-part" not in r.page and "Gestion des déchets" in r.page
+
+
+def test_a_label_written_by_a_template_takes_the_french_colon(app, commune):
+    """Walking the French pages as a clerk and a curator: « liseuses.txt: reçu »,
+    « modifications demandées: … », « cyril: … » (a colon the templates wrote, English
+    typography). French puts a no-break space before it."""
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    sent = [("files", ("liseuses.txt", b"Des liseuses pour trois semaines.", "text/plain"))]
+    r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=sent)
+    assert "<strong>liseuses.txt</strong>\u00a0:\n" in r.page
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    cyril.post(f"/curation/{rid}", {"decision": "request-changes", "reason": "Quelle durée ?"})
+    assert "modifications demandées\u00a0: la collection demande" in cyril.get("/curation").page
+    assert "<li>cyril\u00a0: " in cyril.get(f"/curation/{rid}").page
+    english = cyril.get(f"/curation/{rid}", headers={"Accept-Language": "en"}).page
+    assert "<li>cyril: " in english

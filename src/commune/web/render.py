@@ -47,6 +47,9 @@ def environment() -> Environment:
     env.globals["gettext"] = env.globals["_"] = _page_gettext
     env.filters["mwh"] = lambda wh: "—" if wh is None else small(wh * 1000, 2)
     env.filters["num"] = number
+    # The colon after a label written by a template, with the space French puts before it:
+    # « liseuses.txt: reçu » and « modifications demandées: … » read as English typography.
+    env.globals["colon"] = lambda: numbers.colon(i18n.current())
     env.filters["small"] = small
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
