@@ -51,7 +51,7 @@ def test_why_a_file_waits_is_said_in_french_within_another_reason():
     )
     assert said == (
         "le même fichier, lu de nouveau par une version plus récente du lecteur : la collection "
-        "demande 1 approbation(s) par un curateur ou plus"
+        "demande 1 approbation par un curateur ou plus"
     )
     assert as_pages_say(retired_copy(4), "fr") == (
         "le même fichier que le document 4, qui a été retiré : l'approuver le republie"
