@@ -1549,8 +1549,9 @@ def test_the_account_page_offers_to_waive_a_share_only_when_a_fund_is_set(home):
             assert "n'est versée à personne : la coopérative la garde dans le fonds" in page
         else:
             assert not offered and "Renoncer à ma part" not in page
-            assert "Aucun fonds de rétribution n'est fixé" in page
-            assert "il n'y a pas de part à laquelle renoncer ni à se faire verser" in page
+            assert "Aucun fonds de rétribution n'est fixé : rien n'est réparti ce mois-ci" in page
+            assert "pas de part à laquelle renoncer ni à se faire verser" in page
+            assert "commune.toml" not in page  # the operator's file, not the person's
 
 
 def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(app, commune):
