@@ -533,14 +533,14 @@ def test_user_remove_on_the_command_line_in_french(tmp_path: Path) -> None:
         env={"LANG": "fr_FR.UTF-8"},
     )
     assert done.exit_code == 0, done.output
-    assert "utilisateur·rice bob retiré·e" in done.output
+    assert "utilisateur bob retiré" in done.output
     again = CliRunner().invoke(
         cli,
         ["--home", str(home), "user", "remove", "bob", "--reason", "parti"],
         env={"LANG": "fr_FR.UTF-8"},
     )
     assert again.exit_code != 0
-    assert "l'utilisateur·rice 'bob' a été retiré·e de la coopérative" in again.output
+    assert "l'utilisateur 'bob' a été retiré de la coopérative" in again.output
 
 
 def test_a_member_admin_changes_a_persons_caps_and_no_other_members(

@@ -416,7 +416,7 @@ def test_a_member_admin_sets_how_contributions_are_approved_on_a_phone(commune, 
         # The cooperative's payouts statement: refused, in French, for the true reason.
         browser.get(f"{site}/payouts")
         main = browser.find_element(By.TAG_NAME, "main").text
-        assert "administrateur·rice de la coopérative ou plus" in main, main
+        assert "administrateur de la coopérative ou plus" in main, main
         assert "member" not in main, main
         audit(browser, "phone-payouts-refused")
         browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
@@ -427,3 +427,41 @@ def test_a_member_admin_sets_how_contributions_are_approved_on_a_phone(commune, 
         assert browser.find_elements(By.XPATH, "//h2[.='How contributions are approved']")
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
         audit(browser, "phone-admin-rules-en")
+
+
+def test_a_cooperative_admin_adds_another_members_person_without_a_password(commune, browser):
+    """The administration page as a cooperative admin of Ville B meets it, in French: the
+    form for Ville A's people offers no password (the policy would refuse it) and says who
+    gives the first one; a refusal in it is said in it; a document not found is headed
+    « Introuvable », not as a crash."""
+    from selenium.webdriver.common.by import By
+
+    from commune.api.app import create_app
+
+    make_person(commune, "alice", "Ville B", "cooperative-admin")
+    make_person(commune, "marc", "Ville A", "member-admin")
+    with serve(create_app(commune)) as site:
+        sign_in(browser, site, "alice")
+        browser.get(f"{site}/admin")
+        own, other = browser.find_elements(By.CSS_SELECTOR, "form[action='/admin/users']")
+        assert own.find_elements(By.NAME, "password")
+        assert not other.find_elements(By.NAME, "password")
+        help_text = browser.find_element(By.ID, "user-other-help").text
+        assert "des administrateurs de ce membre" in help_text, help_text
+        audit(browser, "admin-other-member")
+        other.find_element(By.ID, "other-name").send_keys("marc")  # a name already taken
+        other.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait(browser).until(lambda d: d.find_elements(By.ID, "user-other-error"))
+        said = browser.find_element(By.ID, "user-other-error").text
+        assert "existe déjà" in said, said
+        audit(browser, "admin-other-member-refused")
+        browser.find_element(By.ID, "other-name").clear()
+        browser.find_element(By.ID, "other-name").send_keys("paul")
+        browser.find_element(By.CSS_SELECTOR, "input[name=form][value=user-other]").find_element(
+            By.XPATH, ".."
+        ).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait(browser).until(lambda d: "done=user" in d.current_url)
+        assert commune.admin.user_exists("paul")
+        browser.get(f"{site}/documents/99999")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Introuvable"
+        audit(browser, "error-not-found")

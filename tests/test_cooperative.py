@@ -674,9 +674,7 @@ def test_a_member_admin_shares_their_members_collection_and_no_other(coop, commu
     theirs = run.invoke(
         cli, ["--home", str(home), "visibility", "b-private", "private", "--as", "arthur"], env=fr
     )
-    assert "la collection appartient à Ville B : ses administrateur·rices décident" in (
-        theirs.output
-    )
+    assert "la collection appartient à Ville B : ses administrateurs décident" in (theirs.output)
     assert state("b-private") == ("public", "Ville B")
 
 
@@ -726,7 +724,7 @@ def test_a_person_starting_a_collection_gives_it_only_the_readers_they_may(
         env={"LANG": "fr_FR.UTF-8"},
     )
     assert r.exit_code != 0 and "Traceback" not in r.output
-    assert "confier la collection 'ailleurs' à un membre revient à l'opérateur·rice" in r.output
+    assert "confier la collection 'ailleurs' à un membre revient à l'opérateur" in r.output
     assert "membres connus" not in r.output
 
 

@@ -114,7 +114,7 @@ def test_why_an_upload_waits_is_said_in_the_callers_language(api):
         headers={"Accept-Language": "fr"},
     )
     held = r.json()["files"][0]["held"]
-    assert held == "la collection demande 2 approbation(s) par un curateur·rice ou plus"
+    assert held == "la collection demande 2 approbations par un curateur ou plus"
 
 
 def test_a_text_file_in_utf16_is_taken_as_text(api):

@@ -382,7 +382,7 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     )
     assert r.status_code == 200
     assert "il attend la curation" in r.page
-    assert "la collection demande 1 approbation(s) par un curateur·rice ou plus" in r.page
+    assert "la collection demande 1 approbation par un curateur ou plus" in r.page
     assert "virus.pdf" in r.page and "non ajouté" in r.page and "pas un fichier PDF" in r.page
     assert dora.get("/curation").status_code == 403  # contributors do not curate
     cyril = browser(app, "cyril")
@@ -477,7 +477,7 @@ def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     files = [("files", ("noel.txt", text.encode(), "text/plain"))]
     r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
     mine = html.unescape(r.page)
-    assert "Vos contributions" in mine and "la collection demande 1 approbation(s)" in mine
+    assert "Vos contributions" in mine and "la collection demande 1 approbation" in mine
     cyril = browser(app, "cyril")
     rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
     r = cyril.post(f"/curation/{rid}", {"decision": "request-changes", "reason": "Ajoutez l'heure"})
@@ -525,6 +525,12 @@ def _form(page: str, action: str) -> str:
     return found.group(0)
 
 
+def _add_user_forms(page: str) -> list[str]:
+    """The administration page's add-user forms: one for the members whose people the reader
+    may give a password, one without it for the others."""
+    return re.findall(r'<form method="post" action="/admin/users".*?</form>', page, re.S)
+
+
 def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commune):
     """Found by an exploratory test: a refusal on the ask, contribute, account and
     administration pages was a page apart ("Quelque chose n'a pas marché"), what was typed
@@ -567,9 +573,10 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
 
     alice.get("/admin")
     people = len(commune.admin.people())
-    r = alice.post("/admin/users", {"name": "carol", "member": "Ville C", "role": "curator"})
-    added = _form(r.page, "/admin/users")
-    assert r.status_code == 400 and 'role="alert" id="user-error">' in added
+    other = {"form": "user-other", "name": "carol", "member": "Ville C", "role": "curator"}
+    r = alice.post("/admin/users", other)
+    added = _add_user_forms(r.page)[-1]  # Ville C's people get no password from alice's form
+    assert r.status_code == 400 and 'role="alert" id="user-other-error">' in added
     assert "existe déjà" in added and 'value="carol"' in added
     assert '<option value="curator" selected>' in added and len(commune.admin.people()) == people
     r = alice.post("/admin/members", {"name": " ", "kind": "association"})
@@ -950,23 +957,24 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
     said = {
         "/dashboard?days=abc": (
             422,
-            "Une valeur de cette adresse n'est pas valide (days\u00a0: un nombre entier est "
-            "attendu)\u00a0: vérifiez le lien, ou repartez du menu",
+            "Une valeur de cette adresse n'est pas valide (le nombre de jours\u00a0: un nombre "
+            "entier est attendu)\u00a0: vérifiez le lien, ou repartez du menu",
         ),
         "/documents/abc": (
             422,
-            "Une valeur de cette adresse n'est pas valide (document_id\u00a0: un nombre "
-            "entier est attendu)",
+            "Une valeur de cette adresse n'est pas valide (le numéro du document\u00a0: un "
+            "nombre entier est attendu)",
         ),
         # Found by an exploratory test: clamped, "-5" read "les 1 derniers jours".
         "/dashboard?days=-5": (
             422,
-            "Une valeur de cette adresse n'est pas valide (days\u00a0: doit être au moins 1)",
+            "Une valeur de cette adresse n'est pas valide (le nombre de jours\u00a0: doit être au "
+            "moins 1)",
         ),
-        "/dashboard?days=100000": (422, "(days\u00a0: doit être au plus 366)"),
+        "/dashboard?days=100000": (422, "(le nombre de jours\u00a0: doit être au plus 366)"),
         "/dashboard?member=Ville+A": (404, "Aucun membre nommé 'Ville A' visible par carol"),
         "/commons?q=" + "x" * 2100: (400, "La recherche fait 2100 caractères"),
-        "/statement": (403, "votre rôle est lecteur·rice"),
+        "/statement": (403, "votre rôle est lecteur"),
     }
     for path, (status, words) in said.items():
         r = carol.get(path, headers=fr)
@@ -974,8 +982,8 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         assert "Input should be" not in r.page and "reader" not in r.page
     english = carol.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert (
-        "A value of this address is not valid (days: an integer is expected): check the link, "
-        "or start again from the menu" in english.page
+        "A value of this address is not valid (the number of days: an integer is expected): "
+        "check the link, or start again from the menu" in english.page
     )
     # One day is "the last day", in both languages; a number of days the menu does not offer
     # is shown chosen in it.
@@ -1214,9 +1222,23 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
     with commune.engine.connect() as conn:
         last = entries(conn, limit=1000)[-1]
     assert (last["actor"], last["action"], last["subject"]) == ("mona", "user-quotas", "user paul")
-    # Refused as the CLI refuses, in the form, what was typed kept, nothing changed.
+    # Refused as the CLI refuses, in the form, what was typed kept, nothing changed; the cap
+    # named as the page names it and what to do said (walking the French pages, it read
+    # « requests_per_day doit être supérieur à 0, reçu -3 », « … au plus 1e+15 … »).
     for typed, said, status in (
-        ({"requests_per_day": "-3"}, "requests_per_day doit être supérieur à 0, reçu -3", 400),
+        (
+            {"requests_per_day": "-3"},
+            "Requêtes par jour de paul : « -3 » n'est pas supérieur à 0 : donnez un nombre "
+            "supérieur à 0, ou laissez le champ vide pour aucun plafond.",
+            400,
+        ),
+        ({"wh_per_month": "-1,5"}, "Wh par mois de paul : « -1,5 » n'est pas supérieur", 400),
+        (
+            {"tokens_per_month": "99999999999999999"},
+            "Jetons par mois de paul : « 99999999999999999 » dépasse le plus grand plafond, "
+            "1\u202f000\u202f000\u202f000\u202f000\u202f000 : donnez un nombre plus petit",
+            400,
+        ),
         ({"requests_per_day": "beaucoup"}, "« beaucoup » n'est pas un nombre entier", 400),
         ({"wh_per_month": "x"}, "« x » n'est pas un nombre :", 400),
     ):
@@ -1230,7 +1252,7 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
         "/admin/users/caps",
         {"user": "alice", "requests_per_day": "1", "tokens_per_month": "", "wh_per_month": ""},
     )
-    assert r.status_code == 404 and "Aucun·e utilisateur·rice nommé·e 'alice'" in r.page
+    assert r.status_code == 404 and "Aucun utilisateur nommé 'alice'" in r.page
     [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
     assert paul["requests_per_day"] == 100
     assert [u["requests_per_day"] for u in commune.admin.people() if u["name"] == "alice"] == [None]
@@ -1251,7 +1273,7 @@ def test_a_member_admin_shares_their_members_collection_on_the_administration_pa
     make_person(commune, "bea", "Ville B", "member-admin")
     dora = browser(app, "dora")
     page = dora.get("/contribute").page
-    assert "jusqu'à ce qu'un·e de ses administrateur·rices la partage depuis la page" in page
+    assert "jusqu'à ce qu'un de ses administrateurs la partage depuis la page" in page
     assert "opérateur" not in page
     r = dora.post(
         "/contribute",
@@ -1277,9 +1299,7 @@ def test_a_member_admin_shares_their_members_collection_on_the_administration_pa
         "/admin/collections/visibility", {"collection": "brouillons-c", "visibility": "shared"}
     )
     assert r.status_code == 303 and r.headers["location"] == "/admin?done=visibility"
-    assert (
-        "Les lecteur·rices de la collection ont changé." in mona.get("/admin?done=visibility").page
-    )
+    assert "Les lecteurs de la collection ont changé." in mona.get("/admin?done=visibility").page
     [c] = [c for c in commune.collections() if c["name"] == "brouillons-c"]
     assert (c["visibility"], c["owner"]) == ("shared", "Ville C")
     assert "brouillons-c" in browser(app, "bea").get("/commons").page
@@ -1442,14 +1462,16 @@ def test_the_rules_form_keeps_an_approver_role_the_page_does_not_offer(app, comm
 def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     """Found asking in the web app: a library message is written for a CLI line after
     "Erreur : ", in lower case and without a stop; a page showed it as a sentence of its own,
-    "Limite atteinte. l'utilisateur·rice 'citoyen' a épuisé son quota…", "Cela n'a pas
+    "Limite atteinte. l'utilisateur 'citoyen' a épuisé son quota…", "Cela n'a pas
     marché. cette page s'atteint par son formulaire…". A name that opens a message (a file, a
     collection) keeps its case."""
     from commune.web.render import sentence
 
     b = browser(app, "carol")
     r = b.get("/ask", headers={"accept": "text/html"})  # reloaded after its form was sent
-    assert "Cela n'a pas marché.</strong>\n  Cette page s'atteint par son formulaire" in r.page
+    # Under its heading (« Demande refusée »), the message opens its paragraph.
+    assert "<h1>Demande refusée</h1>" in r.page
+    assert "<p>Cette page s'atteint par son formulaire" in r.page
     assert "(repartez de la boîte à questions).</p>" in r.page
     fragment = b.get("/documents/999", headers={"X-Fragment": "1"}).page
     assert "Introuvable.</strong>\n  Aucun document 999 (vérifiez son numéro).</p>" in fragment
@@ -1457,8 +1479,8 @@ def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     r = b.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
     said = "Aucune collection nommée 'nulle-part' (collections connues : mairie).</p>"
     assert f'id="ask-error">{said}' in r.page
-    assert sentence("l'utilisateur·rice 'x' a épuisé son quota") == (
-        "L'utilisateur·rice 'x' a épuisé son quota."
+    assert sentence("l'utilisateur 'x' a épuisé son quota") == (
+        "L'utilisateur 'x' a épuisé son quota."
     )
     assert sentence("notes.txt : fichier vide") == "notes.txt : fichier vide."
     assert sentence("mairie\u00a0: collection privée") == "mairie\u00a0: collection privée."
@@ -1510,3 +1532,113 @@ def test_a_member_admins_statement_does_not_call_the_cooperatives_total_theirs(a
     assert page.count("<tr><td>Ville") == 1  # her member's line only
     foot = re.search(r"<tfoot>(.*?)</tfoot>", browser(app, "alice").get("/statement").page, re.S)
     assert "Total du mois" in foot.group(1)  # every line shown: the month's total
+
+
+def test_the_account_page_offers_to_waive_a_share_only_when_a_fund_is_set(home):
+    """Without a payouts fund a share is nothing, and the page offered to waive it all the
+    same (« elle reste au fonds »: which fund?). Now the choice comes with a fund, saying
+    where a waived share goes; without one the page says there is nothing to choose."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True, exist_ok=True)
+    for fund in ("", "[payouts]\nmonthly_eur = 100\n"):
+        (home / "commune.toml").write_text(fund, encoding="utf-8")
+        with Commune(home) as c:  # the fund is read from commune.toml when a home opens
+            if not fund:
+                make_person(c, "dora", "Ville A", "contributor")
+            page = browser(create_app(c), "dora").get("/account").page
+        offered = 'action="/account/payout"' in page
+        if fund:
+            assert offered and "Renoncer à ma part" in page
+            assert "n'est versée à personne : la coopérative la garde dans le fonds" in page
+        else:
+            assert not offered and "Renoncer à ma part" not in page
+            assert "Aucun fonds de rétribution n'est fixé : rien n'est réparti ce mois-ci" in page
+            assert "pas de part à laquelle renoncer ni à se faire verser" in page
+            assert "commune.toml" not in page  # the operator's file, not the person's
+
+
+def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(app, commune):
+    """A cooperative admin adding a person to another member was offered a password field
+    that the policy then refused (can_give_credentials: they would read that member's private
+    collections as them). Now that form has none and says who gives the first password; the
+    one for their own member keeps it, as does a member admin's."""
+    alice = browser(app, "alice")  # a cooperative admin of Ville A
+    page = alice.get("/admin").page
+    own, other = _add_user_forms(page)
+    assert 'name="password"' in own and "<option>Ville A</option>" in own
+    assert "Ville C" not in own
+    assert 'name="password"' not in other and "<option>Ville C</option>" in other
+    assert "Ville A" not in other
+    assert (
+        "reçoit son premier mot de passe ou sa première clé des administrateurs de ce membre, "
+        "ou de l'exploitant tant qu'il n'en a aucun"
+    ) in page
+    # A refusal of the other form is said in it, not in the first.
+    typed = {"form": "user-other", "name": "carol", "member": "Ville C", "role": "reader"}
+    own, other = _add_user_forms(alice.post("/admin/users", typed).page)
+    assert 'id="user-other-error"' in other and 'value="carol"' in other
+    assert "-error" not in own
+    r = alice.post("/admin/users", {**typed, "name": "cyril"})
+    assert r.status_code == 303 and commune.admin.user_exists("cyril")
+    # A member admin adds to their own member only: one form, the password offered.
+    make_person(commune, "mona", "Ville C", "member-admin")
+    [mine] = _add_user_forms(browser(app, "mona").get("/admin").page)
+    assert 'name="password"' in mine and "user-other" not in mine
+
+
+def test_an_error_page_is_headed_with_what_it_is_and_names_a_value_in_words(app):
+    """Walking the French pages: a document not found and an address refused were headed
+    « Quelque chose n'a pas marché », as a crash is, and the refusal named the route's value
+    « document_id ». Now each 4xx is headed with what it is, said once, and the value is
+    named as a reader would name it."""
+    b = browser(app, "carol")
+    r = b.get("/documents/9999")
+    assert r.status_code == 404 and "<h1>Introuvable</h1>" in r.page
+    assert "<title>Introuvable" in r.page and "Quelque chose n'a pas marché" not in r.page
+    assert "<p>Aucun document 9999 (vérifiez son numéro).</p>" in r.page
+    r = b.get("/documents/abc")
+    assert r.status_code == 422 and "<h1>Demande refusée</h1>" in r.page
+    assert "(le numéro du document\u00a0: un nombre entier est attendu)" in r.page
+    assert "document_id" not in r.page and "Cela n'a pas marché" not in r.page
+    r = b.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
+    assert r.status_code == 422 and "<h1>Request refused</h1>" in r.page
+    assert "the number of days: an integer is expected" in r.page
+
+
+def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
+    """Walking the French pages: a search too long was a page apart (« Quelque chose n'a pas
+    marché »), the search and the listing gone. Now it is said in the search form, the
+    words kept, the documents still listed."""
+    b = browser(app, "carol")
+    r = b.get("/commons?q=" + "x" * 2100)
+    form = re.search(r'<form method="get" action="/commons".*?</form>', r.page, re.S).group(0)
+    assert r.status_code == 400 and "<h1>Les communs</h1>" in r.page
+    assert 'id="search-error">La recherche fait 2100 caractères' in form
+    assert 'value="' + "x" * 2100 + '" aria-describedby="search-error"' in form
+    assert "Gestion des déchets" in r.page  # the documents, still listed
+    r = b.get("/commons?q=piscine&collection=nulle-part")
+    assert r.status_code == 404 and 'id="search-error">Aucune collection nommée' in r.page
+    assert "Documents de nulle-part" not in r.page and "Gestion des déchets" in r.page
+
+
+def test_a_label_written_by_a_template_takes_the_french_colon(app, commune):
+    """Walking the French pages as a clerk and a curator: « liseuses.txt: reçu »,
+    « modifications demandées: … », « cyril: … » (a colon the templates wrote, English
+    typography). French puts a no-break space before it."""
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    sent = [("files", ("liseuses.txt", b"Des liseuses pour trois semaines.", "text/plain"))]
+    r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=sent)
+    assert "<strong>liseuses.txt</strong>\u00a0:\n" in r.page
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    cyril.post(f"/curation/{rid}", {"decision": "request-changes", "reason": "Quelle durée ?"})
+    assert "modifications demandées\u00a0: la collection demande" in cyril.get("/curation").page
+    assert "<li>cyril\u00a0: " in cyril.get(f"/curation/{rid}").page
+    english = cyril.get(f"/curation/{rid}", headers={"Accept-Language": "en"}).page
+    assert "<li>cyril: " in english

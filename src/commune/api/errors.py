@@ -305,6 +305,24 @@ def _not_json(request: Request, errors: list[Any]) -> str | None:
     )
 
 
+# The pages' address values as a reader names them: the route's own name ("document_id :
+# un nombre entier est attendu") was a developer's word on a French page.
+_PAGE_VALUES = {
+    "document_id": ("le numéro du document", "the document's number"),
+    "revision_id": ("le numéro de la révision", "the revision's number"),
+    "key_id": ("le numéro de la clé", "the key's number"),
+    "days": ("le nombre de jours", "the number of days"),
+}
+
+
+def _page_value(loc: Any, language: str) -> tuple[Any, ...]:
+    """``loc`` with its last part named as the pages name it, when they have a name for it."""
+    parts = tuple(loc)
+    if parts and isinstance(parts[-1], str) and parts[-1] in _PAGE_VALUES:
+        return (*parts[:-1], say(language, *_PAGE_VALUES[parts[-1]]))
+    return parts
+
+
 async def _unprocessable(request: Request, exc: Exception) -> Response:
     """A request whose fields do not match the route's: FastAPI's own list, which the OpenAPI
     description declares, with the code and one line in the caller's language
@@ -319,7 +337,8 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
         # A person followed a link: which value is wrong and what it should be, in the
         # page's language, not pydantic's English for developers.
         language = request.state.page.language
-        wrong = what_is_wrong(errors, language)
+        named = [{**e, "loc": _page_value(e.get("loc", ()), language)} for e in errors]
+        wrong = what_is_wrong(named, language)
         said = say(
             language,
             f"une valeur de cette adresse n'est pas valide ({wrong})\u00a0: vérifiez le lien, "

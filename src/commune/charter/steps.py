@@ -238,7 +238,7 @@ def regulate(language: str, tightest: Any | None) -> Step:
             ),
         )
     # The words the quota error uses (text/messages.WHO): one name for one person.
-    who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur·rice ")
+    who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur ")
     return Step(
         "regulate",
         "pass",

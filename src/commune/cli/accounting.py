@@ -222,15 +222,13 @@ def choices(ctx: click.Context, as_json: bool) -> None:
         return
     fr = from_environment(os.environ) == "fr"
     click.echo(
-        "depuis\tcontributeur·rice\tchoix\tvers\tpar"
-        if fr
-        else "from\tcontributor\tchoice\tto\tset by"
+        "depuis\tcontributeur\tchoix\tvers\tpar" if fr else "from\tcontributor\tchoice\tto\tset by"
     )
     for r in rows:
         choice = CHOICE_WORDS.get(r["choice"], r["choice"]) if fr else r["choice"]
         # The command line records its choices as "operator" (govern/policy.OPERATOR), a word
         # of the English lines: under "par", the French says who that is.
-        actor = "opérateur·rice" if fr and r["actor"] == OPERATOR.user else r["actor"]
+        actor = "opérateur" if fr and r["actor"] == OPERATOR.user else r["actor"]
         click.echo(f"{r['from_month']}\t{r['contributor']}\t{choice}\t{r['target'] or ''}\t{actor}")
 
 
@@ -318,7 +316,7 @@ def french_payouts(stmt: Any) -> str:
     u = stmt.unattributed
     if any(u.values()):
         lines.append(
-            "  sans contributeur·rice nommé·e (ne rapportent rien)\u00a0: "
+            "  sans contributeur nommé (ne rapportent rien)\u00a0: "
             + counts(u["citations"], u["documents"], u["reviews"])
         )
     return "\n".join(lines)

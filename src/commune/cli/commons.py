@@ -90,7 +90,7 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
 FIELDS = {
     "title": "titre",
     "licence": "licence",
-    "contributor": "contributeur·rice",
+    "contributor": "contributeur",
     "publisher": "éditeur",
     "source_uri": "source",
     "content_hash": "empreinte",
@@ -185,7 +185,7 @@ def curation(
             lang,
             f"{collection}\u00a0: "
             + plural(lang, approvals, "{n} approbation", "{n} approbations")
-            + f" par un·e {speech.role(role, lang)} ou au-dessus",
+            + f" par un {speech.role(role, lang)} ou au-dessus",
             f"{collection}: "
             + plural(lang, approvals, "{n} approval", "{n} approvals")
             + f" by a {role} or above",
@@ -226,7 +226,7 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
 
     click.echo(
         said(
-            "contributeur·rice\tdocuments\tréponses\tcitations",
+            "contributeur\tdocuments\tréponses\tcitations",
             "contributor\tdocuments\tanswers\tcitations",
         )
     )
@@ -234,7 +234,7 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
         click.echo(f"{who(r['contributor'])}\t{r['documents']}\t{r['answers']}\t{r['citations']}")
     click.echo(
         said(
-            "\ndocument\tcontributeur·rice\tlicence\tréponses\tcitations",
+            "\ndocument\tcontributeur\tlicence\tréponses\tcitations",
             "\ndocument\tcontributor\tlicence\tanswers\tcitations",
         )
     )
@@ -249,7 +249,7 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
         click.echo(said("\ncités par les pairs\u00a0:", "\ncited by peers:"))
         click.echo(
             said(
-                "pair\tcontributeur·rice\tdocuments\tcitations",
+                "pair\tcontributeur\tdocuments\tcitations",
                 "peer\tcontributor\tdocuments\tcitations",
             )
         )
@@ -264,7 +264,7 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
         )
         click.echo(
             said(
-                "pair\tdocument\tcontributeur·rice\tlicence\tréponses\tcitations",
+                "pair\tdocument\tcontributeur\tlicence\tréponses\tcitations",
                 "peer\tdocument\tcontributor\tlicence\tanswers\tcitations",
             )
         )

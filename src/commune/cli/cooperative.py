@@ -213,7 +213,7 @@ def user_add(
     click.echo(
         say(
             lang,
-            f"utilisateur·rice {name} ajouté·e à {member_name} comme {speech.role(role, lang)}",
+            f"utilisateur {name} ajouté à {member_name} comme {speech.role(role, lang)}",
             f"user {name} added to {member_name} as {role}",
         )
     )
@@ -238,7 +238,7 @@ def user_set(
     quotas = _changed(requests_per_day, tokens_per_month, wh_per_month, cleared)
     row = commune_of(ctx).admin.set_user_quotas(name, quotas, actor=acting(ctx, as_user))
     click.echo(
-        said(f"utilisateur·rice {name}\u00a0: ", f"user {name}: ")
+        said(f"utilisateur {name}\u00a0: ", f"user {name}: ")
         + _quotas(row, said("sans plafond", "no cap"))
     )
 
@@ -257,7 +257,7 @@ def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None)
     click.echo(
         say(
             lang,
-            f"utilisateur·rice {name}\u00a0: désormais {speech.role(role, lang)}",
+            f"utilisateur {name}\u00a0: désormais {speech.role(role, lang)}",
             f"user {name} is now {role}",
         )
     )
@@ -321,7 +321,7 @@ def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None)
     )
     click.echo(
         said(
-            f"utilisateur·rice {name} retiré·e : {keys} clé(s) révoquée(s), "
+            f"utilisateur {name} retiré : {keys} clé(s) révoquée(s), "
             f"{sessions} session(s) fermée(s)",
             f"user {name} removed: {keys} key(s) revoked, {sessions} session(s) ended",
         )
@@ -329,8 +329,7 @@ def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None)
     if waiting:
         click.echo(
             said(
-                f"{waiting} de ses révisions attendent encore un·e curateur·rice "
-                "(commune review list)",
+                f"{waiting} de ses révisions attendent encore un curateur (commune review list)",
                 f"{waiting} of their revisions still wait for a curator (commune review list)",
             )
         )

@@ -310,8 +310,8 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
         who = u["user"]
         line = say(
             language,
-            f"{who}, retiré·e depuis la sauvegarde, peut de nouveau se connecter\u00a0: "
-            f'retirez-le·la encore (commune user remove {who} --reason "…")',
+            f"{who}, retiré depuis la sauvegarde, peut de nouveau se connecter\u00a0: "
+            f'retirez-le encore (commune user remove {who} --reason "…")',
             f"{who}, removed since the backup, can sign in again: remove them again "
             f'(commune user remove {who} --reason "…")',
         )
@@ -369,7 +369,7 @@ def restore_cmd(ctx: click.Context, source: str, force: bool) -> None:
 _UNDONE_WORDS = {
     "retire": ("catégorie", "category"),
     "curation-rules": ("règles", "rules"),
-    "visibility": ("lecteur·rices", "readers"),
+    "visibility": ("lecteurs", "readers"),
     "transfer": ("propriétaire", "owner"),
     "role-grant": ("rôle", "role"),
     "member-add": ("type", "kind"),

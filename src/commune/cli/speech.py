@@ -38,7 +38,7 @@ def as_pages_say(text: str | None, lang: str) -> str:
 
 
 def role(value: str, lang: str) -> str:
-    """A role ("member-admin") as the pages name it ("administrateur·rice de membre")."""
+    """A role ("member-admin") as the pages name it ("administrateur de membre")."""
     if not french(lang):
         return value
     from commune.web import i18n

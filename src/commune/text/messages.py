@@ -7,7 +7,8 @@ and associations): ``LANG=en_GB.UTF-8`` for the CLI (:func:`from_environment`),
 ``Accept-Language: en`` for the API (:func:`from_accept_language`). A message not listed
 here is shown as it is: an English line is better than a wrong French one. The machine's
 faults (full disk, permissions) have their own lines in both languages (text/faults.py);
-the web pages have their own catalogue (commune/web/i18n.py)."""
+the web pages have their own catalogue (commune/web/i18n.py). People are named in the
+generic masculine, without the middle dot: the French catalogue's header says why."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ EXACT = {
     "this API key was revoked": "cette clé d'API a été révoquée",
     "this API key has expired": "cette clé d'API a expiré",
     "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create": (
-        "envoyez « Authorization: Bearer KEY » ; un·e administrateur·rice crée les clés avec "
+        "envoyez « Authorization: Bearer KEY » ; un administrateur crée les clés avec "
         "commune key create"
     ),
     "pip install 'commune-coop[e5]'": "installez-le : pip install 'commune-coop[e5]'",
@@ -91,9 +92,9 @@ EXACT = {
         'mettez [enrich] model = "e5-small" dans commune.toml'
     ),
     "ask your member admin for a new key": (
-        "demandez une nouvelle clé à l'administrateur·rice de votre membre"
+        "demandez une nouvelle clé à l'administrateur de votre membre"
     ),
-    "wrong user name or password": "nom d'utilisateur·rice ou mot de passe incorrect",
+    "wrong user name or password": "nom d'utilisateur ou mot de passe incorrect",
     "check both, or sign in with an API key": (
         "vérifiez les deux, ou connectez-vous avec une clé d'API"
     ),
@@ -193,13 +194,13 @@ EXACT = {
     "users who interact with the software over a network must be offered its complete source, "
     "modifications included (AGPL section 13): Commune is AGPL-3.0-or-later, so a deployment "
     "that changes it offers its source to its users": (
-        "les utilisateur·rices qui interagissent avec le logiciel à travers un réseau doivent "
+        "les utilisateurs qui interagissent avec le logiciel à travers un réseau doivent "
         "se voir offrir ses sources complètes, modifications comprises (AGPL, section 13)\u00a0: "
         "Commune est sous AGPL-3.0-or-later, donc un déploiement qui le modifie offre ses "
-        "sources à ses utilisateur·rices"
+        "sources à ses utilisateurs"
     ),
 }
-WHO = {"member": "le membre", "user": "l'utilisateur·rice"}
+WHO = {"member": "le membre", "user": "l'utilisateur"}
 # A setting's expected type, as an operator reads it (not Python's name for it).
 TYPES = {
     "int": "un nombre entier",
@@ -283,7 +284,7 @@ PATTERNS = [
         (
             r"too many failed sign-ins for user (?P<name>.+) \((?P<limit>\d+) in "
             r"(?P<window>\S+) s\)",
-            "trop de connexions échouées pour l'utilisateur·rice {name} ({limit} en {window} s)",
+            "trop de connexions échouées pour l'utilisateur {name} ({limit} en {window} s)",
         ),
         (
             r"too many failed sign-ins for (?P<claimed>.+) \((?P<limit>\d+) in (?P<window>\S+) s\)",
@@ -291,7 +292,7 @@ PATTERNS = [
         ),
         (
             r"internal error \(incident (?P<incident>\w+)\): the operator's log has it",
-            "erreur interne (incident {incident}) : le journal de l'exploitant·e en garde la trace",
+            "erreur interne (incident {incident}) : le journal de l'exploitant en garde la trace",
         ),
         (
             r"the server is answering (?P<limit>\d+) requests already: retry in a second "
@@ -456,7 +457,7 @@ PATTERNS = [
         (r"you cannot remove yourself", "vous ne pouvez pas vous retirer vous-même"),
         (
             r"user (?P<name>'[^']*') was removed from the cooperative",
-            "l'utilisateur·rice {name} a été retiré·e de la coopérative",
+            "l'utilisateur {name} a été retiré de la coopérative",
         ),
         (
             r"the audit log says when, by whom and why: commune audit log",
@@ -464,7 +465,7 @@ PATTERNS = [
         ),
         (
             "your own caps are set by a cooperative admin",
-            "vos propres plafonds sont fixés par un·e administrateur·rice de la coopérative",
+            "vos propres plafonds sont fixés par un administrateur de la coopérative",
         ),
         ("ask one of them to change them", "demandez-lui de les changer"),
         (
@@ -473,9 +474,9 @@ PATTERNS = [
         ),
         (
             r"this API key's user was removed",
-            "l'utilisateur·rice de cette clé d'API a été retiré·e",
+            "l'utilisateur de cette clé d'API a été retiré",
         ),
-        (r"ask your member admin", "adressez-vous à l'administrateur·rice de votre membre"),
+        (r"ask your member admin", "adressez-vous à l'administrateur de votre membre"),
         (
             r"removing someone needs a reason, kept in the audit log",
             "retirer quelqu'un demande une raison, gardée dans le journal d'audit",
@@ -492,7 +493,7 @@ PATTERNS = [
         (r"check the name", "vérifiez le nom"),
         (
             r"another admin of your member can",
-            "un·e autre administrateur·rice de votre membre le peut",
+            "un autre administrateur de votre membre le peut",
         ),
         (
             r"administering people needs the role (?P<role>[\w-]+) or above; (?P<user>\S+) is "
@@ -549,7 +550,7 @@ PATTERNS = [
             "pour PostgreSQL, utilisez pg_restore sur le pg_dump que vous gardez, puis remettez "
             "le dossier blobs/ copié après lui ; pg_restore ne liste rien de ce qu'il défait : "
             "avant lui, notez les changements que commune audit log montre depuis le pg_dump "
-            "(retraits, lecteur·rices, rôles, clés révoquées) et refaites ceux qui valent "
+            "(retraits, lecteurs, rôles, clés révoquées) et refaites ceux qui valent "
             "toujours",
         ),
         (r"nothing at (?P<path>\S+)", "rien à l'adresse {path}"),
@@ -782,7 +783,7 @@ PATTERNS = [
         ),
         (
             r"split it, or ask the operator to raise \[limits\] max_file_mb",
-            "découpez-le, ou demandez à l'exploitant·e d'augmenter [limits] max_file_mb",
+            "découpez-le, ou demandez à l'exploitant d'augmenter [limits] max_file_mb",
         ),
         (
             r"refused upload (?P<name>'.*'|\".*\"): it has no file name",
@@ -1034,7 +1035,7 @@ PATTERNS = [
         ),
         (
             r"user (?P<name>'[^']*') belongs to member (?P<owner>'[^']*'), not to the peer",
-            "l'utilisateur·rice {name} appartient au membre {owner}, pas au pair",
+            "l'utilisateur {name} appartient au membre {owner}, pas au pair",
         ),
         (r"give the peer another name", "donnez un autre nom au pair"),
         *(
@@ -1045,7 +1046,7 @@ PATTERNS = [
                 "autre caractère de contrôle",
             )
             for kind, said in (
-                ("user", "un nom d'utilisateur·rice"),
+                ("user", "un nom d'utilisateur"),
                 ("member", "un nom de membre"),
                 ("peer", "un nom de pair"),
             )
@@ -1066,7 +1067,7 @@ PATTERNS = [
         ),
         (
             r"user (?P<name>'[^']*') is another cooperative's, which signs in with its key only",
-            "l'utilisateur·rice {name} est celui d'une autre coopérative, qui ne se connecte "
+            "l'utilisateur {name} est celui d'une autre coopérative, qui ne se connecte "
             "qu'avec sa clé",
         ),
         (
@@ -1098,7 +1099,7 @@ PATTERNS = [
         (
             r"members search with /api/search; an operator issues a peer key with commune peer "
             r"issue NAME",
-            "les membres cherchent avec /api/search ; un·e exploitant·e délivre une clé de pair "
+            "les membres cherchent avec /api/search ; un exploitant délivre une clé de pair "
             "avec commune peer issue NOM",
         ),
         (
@@ -1311,7 +1312,7 @@ PATTERNS = [
         (r"a member named (?P<name>'[^']*') already exists", "un membre nommé {name} existe déjà"),
         (
             r"a user named (?P<name>'[^']*') already exists",
-            "un·e utilisateur·rice nommé·e {name} existe déjà",
+            "un utilisateur nommé {name} existe déjà",
         ),
         (r"pick another name", "choisissez un autre nom"),
         # A member's records refused to another member's people (govern/policy.allowed).
@@ -1348,7 +1349,7 @@ PATTERNS = [
         (r"no quota to change", "aucun quota à changer"),
         (r"give a new value, or clear one", "donnez une nouvelle valeur, ou retirez-en un"),
         (r"list them with commune member list", "listez-les avec commune member list"),
-        (r"no user named (?P<name>'[^']*')", "aucun·e utilisateur·rice nommé·e {name}"),
+        (r"no user named (?P<name>'[^']*')", "aucun utilisateur nommé {name}"),
         (r"create it with commune user add", "créez-le ou la avec commune user add"),
         (
             r"check the name, or add the user first",
@@ -1386,19 +1387,19 @@ PATTERNS = [
         (
             r"handing collection (?P<name>'[^']*') to a member is the operator's: its owner's "
             r"people would lose it",
-            "confier la collection {name} à un membre revient à l'opérateur·rice : les personnes "
+            "confier la collection {name} à un membre revient à l'opérateur : les personnes "
             "de son propriétaire la perdraient",
         ),
         (
             r"making a collection public \(read by everyone with a key\) needs a cooperative "
             r"admin; (?P<user>\S+) is (?P<has>[\w-]+)",
-            "rendre une collection publique (lue par quiconque a une clé) demande un·e "
-            "administrateur·rice de la coopérative ; {user} est {has}",
+            "rendre une collection publique (lue par quiconque a une clé) demande un "
+            "administrateur de la coopérative ; {user} est {has}",
         ),
         (
             r"the collection belongs to the cooperative as a whole: its admins decide who reads "
             r"it; (?P<user>\S+) is (?P<has>[\w-]+)",
-            "la collection appartient à la coopérative tout entière : ses administrateur·rices "
+            "la collection appartient à la coopérative tout entière : ses administrateurs "
             "décident qui la lit ; {user} est {has}",
         ),
         # Who may give a person a key or a password (govern/policy.can_give_credentials).
@@ -1411,36 +1412,35 @@ PATTERNS = [
         (
             r"(?P<member>.+) has no admin yet: the operator gives its first one a password or a "
             r"key \(commune user password, commune key create\)",
-            "{member} n'a pas encore d'administrateur·rice : l'opérateur·rice donne au premier "
-            "ou à la première un mot de passe ou une clé (commune user password, "
-            "commune key create)",
+            "{member} n'a pas encore d'administrateur : l'opérateur donne au premier "
+            "un mot de passe ou une clé (commune user password, commune key create)",
         ),
         (
             r"(?P<member>.+) has no admin yet: ask the operator to give its first one a "
             r"password or a key",
-            "{member} n'a pas encore d'administrateur·rice : demandez à l'opérateur·rice de "
-            "donner au premier ou à la première un mot de passe ou une clé",
+            "{member} n'a pas encore d'administrateur : demandez à l'opérateur de "
+            "donner au premier un mot de passe ou une clé",
         ),
         (
             r"the admins of (?P<member>.+) give them one, or the operator: commune key create, "
             r"commune user password",
-            "les administrateur·rices de {member} lui en donnent un·e, ou l'opérateur·rice : "
+            "les administrateurs de {member} lui en donnent un, ou l'opérateur : "
             "commune key create, commune user password",
         ),
         (
             r"the collection belongs to (?P<owner>.+): its admins decide who reads it",
-            "la collection appartient à {owner} : ses administrateur·rices décident qui la lit",
+            "la collection appartient à {owner} : ses administrateurs décident qui la lit",
         ),
         # Who may set its curation rules (govern/policy.can_set_rules).
         (
             r"the collection belongs to the cooperative as a whole: its admins set its curation "
             r"rules; (?P<user>\S+) is (?P<has>[\w-]+)",
-            "la collection appartient à la coopérative tout entière : ses administrateur·rices "
+            "la collection appartient à la coopérative tout entière : ses administrateurs "
             "fixent ses règles de curation ; {user} est {has}",
         ),
         (
             r"the collection belongs to (?P<owner>.+): its admins set its curation rules",
-            "la collection appartient à {owner} : ses administrateur·rices fixent ses règles "
+            "la collection appartient à {owner} : ses administrateurs fixent ses règles "
             "de curation",
         ),
         (r"list them with commune collections", "listez-les avec commune collections"),
@@ -1453,7 +1453,7 @@ PATTERNS = [
             r"collection (?P<name>'[^']*') belongs to (?P<owner>.+): --member (?P<member>.+) "
             r"would hand it to another member, and (?P=owner)'s curators would lose it",
             "la collection {name} appartient à {owner} : --member {member} la confierait à un "
-            "autre membre, et les curateur·rices de {owner} la perdraient",
+            "autre membre, et les curateurs de {owner} la perdraient",
         ),
         (
             r"to hand it over, add --transfer: (?P<command>commune visibility .+ --transfer); "
@@ -1665,7 +1665,7 @@ PATTERNS = [
             "service en {month} (estimée)",
         ),
         # Payouts (commons/payouts.py).
-        (r"no contributor named (?P<name>'[^']*')", "aucun·e contributeur·rice nommé·e {name}"),
+        (r"no contributor named (?P<name>'[^']*')", "aucun contributeur nommé {name}"),
         (
             r"use the name as `commune credits` or `commune payouts --month` shows it",
             "utilisez le nom tel que `commune credits` ou `commune payouts --month` l'affiche",
@@ -2394,12 +2394,11 @@ PATTERNS = [
         (
             r"a user named (?P<other>'.*') already exists: (?P<name>'.*') differs from it only "
             r"in case",
-            "un·e utilisateur·rice nommé·e {other} existe déjà : {name} n'en diffère que par la "
-            "casse",
+            "un utilisateur nommé {other} existe déjà : {name} n'en diffère que par la casse",
         ),
         (
             r"(?P<member>.+) is a peer cooperative: it has its one user already",
-            "{member} est une coopérative pair : elle a déjà son unique utilisateur·rice",
+            "{member} est une coopérative pair : elle a déjà son unique utilisateur",
         ),
         (
             r"add the person to a member of this cooperative",
@@ -2497,7 +2496,7 @@ PATTERNS = [
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
             "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
         ),
-        (r"no payouts fund is set", "aucun fonds pour les contributeur·rices n'est fixé"),
+        (r"no payouts fund is set", "aucun fonds pour les contributeurs n'est fixé"),
         (
             r"set \[payouts\] monthly_eur in commune\.toml, or give --amount EUR",
             "fixez [payouts] monthly_eur dans commune.toml, ou donnez --amount EUR",
@@ -2534,16 +2533,15 @@ PATTERNS = [
         ),
         (
             r"a review needs a reason: say why, for the contributor and the log",
-            "une relecture demande un motif : dites pourquoi, pour le contributeur·rice et le "
-            "journal",
+            "une relecture demande un motif : dites pourquoi, pour le contributeur et le journal",
         ),
         (
             r"contributors do not review their own revisions",
-            "les contributeur·rices ne relisent pas leurs propres révisions",
+            "les contributeurs ne relisent pas leurs propres révisions",
         ),
         (
             r"ask another curator: two pairs of eyes",
-            "demandez à un·e autre curateur·rice : il faut deux paires d'yeux",
+            "demandez à un autre curateur : il faut deux paires d'yeux",
         ),
         (
             r"cannot open the database (?P<url>\S+): (?P<why>.+)",
@@ -2626,18 +2624,18 @@ PATTERNS = [
         ),
         (
             r"the contributor's name is (?P<n>\d+) characters long, over (?P<max>\d+)",
-            "le nom du contributeur·rice compte {n} caractères, plus de {max}",
+            "le nom du contributeur compte {n} caractères, plus de {max}",
         ),
         (r"give a shorter --(?P<opt>collection|contributor)", "donnez un --{opt} plus court"),
         (r"give a shorter collection", "donnez une collection au nom plus court"),
         (
             r"your user and member names make it: ask an admin for a shorter user name",
-            "vos noms d'utilisateur·rice et de membre le forment : demandez à un·e "
-            "administrateur·rice un nom d'utilisateur·rice plus court",
+            "vos noms d'utilisateur et de membre le forment : demandez à un "
+            "administrateur un nom d'utilisateur plus court",
         ),
         (
             r"each is a distinct curator's, and a revision waits for all of them: ask for fewer",
-            "chacune est celle d'un·e curateur·rice différent·e, et une révision les attend "
+            "chacune est celle d'un curateur différent, et une révision les attend "
             "toutes\u00a0: demandez-en moins",
         ),
         (
@@ -2680,7 +2678,7 @@ PATTERNS = [
         (
             r"create one with `commune key create USER`, or pass --no-auth as the operator",
             "créez-en une avec `commune key create UTILISATEUR`, ou passez --no-auth en tant "
-            "qu'exploitant·e",
+            "qu'exploitant",
         ),
         (
             r"the bill of materials needs cyclonedx-python-lib",
@@ -2693,7 +2691,7 @@ PATTERNS = [
         (r"no bill of materials yet", "pas encore de nomenclature logicielle"),
         (
             r"the operator runs `commune bom` to make one",
-            "l'exploitant·e la produit avec `commune bom`",
+            "l'exploitant la produit avec `commune bom`",
         ),
         # A file's fault in the system's own words ("notes.txt: Is a directory",
         # ingest/pipeline.file_error), last: a message that names it in a sentence of its own
@@ -2913,11 +2911,11 @@ SYSTEM_WORDS = {
     "Stale file handle": "partage réseau à remonter (descripteur périmé)",
 }
 ROLES = {
-    "reader": "lecteur·rice",
-    "contributor": "contributeur·rice",
-    "curator": "curateur·rice",
-    "member-admin": "administrateur·rice de membre",
-    "cooperative-admin": "administrateur·rice de la coopérative",
+    "reader": "lecteur",
+    "contributor": "contributeur",
+    "curator": "curateur",
+    "member-admin": "administrateur de membre",
+    "cooperative-admin": "administrateur de la coopérative",
 }
 ACTIONS = {
     "reading this collection": "lire cette collection",

@@ -409,6 +409,15 @@ def _one(text: str, fallback: bool = False) -> str:
     return said
 
 
+# A pattern's message whose count is 1 there: its singular, where « 1 approbation(s) » read
+# as a form to fill in.
+SINGULAR = {
+    "the collection needs %(n)s approval(s) by a %(role)s or above": N_(
+        "the collection needs 1 approval by a %(role)s or above"
+    ),
+}
+
+
 def _from_catalogue(text: str) -> str:
     found = str(catalogue(current()).gettext(text))
     if found != text:
@@ -429,6 +438,8 @@ def _from_catalogue(text: str) -> str:
                 for name in ("active", "total", "pue", "gb", "floor", "pool"):
                     if re.fullmatch(r"\d+(\.\d+)?(-\d+(\.\d+)?)?", values.get(name) or ""):
                         values[name] = values[name].replace(".", ",")
+            if values.get("n") == "1":
+                message = SINGULAR.get(message, message)
             return gettext(message, **values)
     return text
 

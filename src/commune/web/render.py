@@ -47,6 +47,9 @@ def environment() -> Environment:
     env.globals["gettext"] = env.globals["_"] = _page_gettext
     env.filters["mwh"] = lambda wh: "—" if wh is None else small(wh * 1000, 2)
     env.filters["num"] = number
+    # The colon after a label written by a template, with the space French puts before it:
+    # « liseuses.txt: reçu » and « modifications demandées: … » read as English typography.
+    env.globals["colon"] = lambda: numbers.colon(i18n.current())
     env.filters["small"] = small
     env.filters["hours"] = hours
     env.filters["label"] = i18n.label
@@ -95,7 +98,7 @@ def small(value: Any, digits: int) -> str:
 
 
 # A word that opens a message: letters, with an elision or a gender's middle dot
-# ("l'utilisateur·rice"); not a name: a file's, an address's ("notes.txt"), nor the one a
+# ("l'utilisateur"); not a name: a file's, an address's ("notes.txt"), nor the one a
 # message is about ("mairie : …").
 _PLAIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’·-])*(?=[\s,;]|$)(?!\s*:)")
 
@@ -103,7 +106,7 @@ _PLAIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’·-])*(?=[\s,;]|$)(?!\s*:)")
 def sentence(message: str) -> str:
     """A library message as a sentence of its own. The library writes its messages for a
     CLI line after "Erreur : ", in lower case and without a stop; the pages show one after
-    "Cela n'a pas marché." or alone in a form, where "Limite atteinte. l'utilisateur·rice
+    "Cela n'a pas marché." or alone in a form, where "Limite atteinte. l'utilisateur
     'citoyen' a épuisé son quota…" read as a slip. Its first word is capitalised when it is
     a plain word (a name keeps its case), and it ends with a stop."""
     text = message.strip()

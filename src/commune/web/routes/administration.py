@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
-from commune.govern.members import KINDS
-from commune.govern.policy import COOPERATIVE, Actor, allowed
+from commune.govern.members import KINDS, MAX_QUOTA
+from commune.govern.policy import COOPERATIVE, Actor, allowed, can_give_credentials
 from commune.web.forms import Failed, refused
+from commune.web.i18n import N_
 from commune.web.i18n import gettext as _
 from commune.web.page import (
     Page,
@@ -29,6 +30,7 @@ from commune.web.page import (
     own_member,
     redirect,
 )
+from commune.web.render import number as number_text
 from commune.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,8 +48,15 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
     """What the account and administration pages show ``actor``: the members, people and
     keys they may see, the roles they may grant."""
     admin = commune.admin
+    seen = admin.members(actor)
     return {
-        "members": admin.members(actor),
+        "members": seen,
+        # The members whose new people the actor may give a password (a cooperative admin's
+        # own, policy.can_give_credentials): the add-user form offers the field for these
+        # only, and another form, without it, for the others, where it would be refused.
+        "credentialed": [
+            m["name"] for m in seen if can_give_credentials(actor, m["id"], m["name"])
+        ],
         "people": admin.people(actor),
         "keyable": admin.keyable(actor),  # the key form's choices: no one it would refuse
         "keys": admin.keys(actor),
@@ -110,6 +119,9 @@ async def add_member(p: PageOf, actor: Administrator, commune: TheCommune) -> Re
 @router.post("/admin/users")
 async def add_user(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
     data = await form(p)
+    # Two forms post here: the one for the members the actor may give a password to, and
+    # the one for the others, without the field (its refusal is said in it).
+    which = "user-other" if field(data, "form") == "user-other" else "user"
     # The password is not kept: a page does not show one back.
     typed = {k: field(data, k) for k in ("name", "member")} | {
         "role": field(data, "role", "reader")
@@ -124,7 +136,7 @@ async def add_user(p: PageOf, actor: Administrator, commune: TheCommune) -> Resp
             password=field(data, "password") or None,
         )
     except CommuneError as exc:
-        return await again(p, commune, actor, refused(p, "user", exc, typed))
+        return await again(p, commune, actor, refused(p, which, exc, typed))
     return redirect("/admin?done=user")
 
 
@@ -156,11 +168,11 @@ async def remove_user(p: PageOf, actor: Administrator, commune: TheCommune) -> R
     return redirect("/admin?done=removed")
 
 
-# A person's caps, as the page names them: the field, its library name, and its numbers.
+# A person's caps: the field (the library's name), its numbers, and the page's name for it.
 CAPS = (
-    ("requests_per_day", int),
-    ("tokens_per_month", int),
-    ("wh_per_month", float),
+    ("requests_per_day", int, N_("Requests per day of %(u)s")),
+    ("tokens_per_month", int, N_("Tokens per month of %(u)s")),
+    ("wh_per_month", float, N_("Wh per month of %(u)s")),
 )
 
 
@@ -169,7 +181,7 @@ def caps(typed: dict[str, str]) -> dict[str, float | None]:
     The library then checks each as `commune user set` has it checked (above 0, at most
     the largest quota)."""
     given: dict[str, float | None] = {}
-    for name, kind in CAPS:
+    for name, kind, label in CAPS:
         text = typed[name].strip().replace("\u00a0", "").replace(" ", "")
         if not text:
             given[name] = None
@@ -191,6 +203,28 @@ def caps(typed: dict[str, str]) -> dict[str, float | None]:
                     value=typed[name],
                 )
             ) from None
+        # Checked here too, as the page names the field: the library's refusal named it as
+        # the CLI does (« requests_per_day doit être supérieur à 0, reçu -3 ») and said
+        # neither which row nor that an empty field means no cap.
+        number = given[name]
+        if number is not None and not 0 < number <= MAX_QUOTA:
+            cap = _(label, u=typed["user"])
+            raise InvalidRequest(
+                _(
+                    "%(cap)s: '%(value)s' is not above 0: give a number above 0, or leave the "
+                    "field empty for no cap.",
+                    cap=cap,
+                    value=typed[name],
+                )
+                if number <= 0
+                else _(
+                    "%(cap)s: '%(value)s' is above the largest cap, %(max)s: give a smaller "
+                    "number, or leave the field empty for no cap.",
+                    cap=cap,
+                    value=typed[name],
+                    max=number_text(MAX_QUOTA),
+                )
+            )
     return given
 
 
@@ -202,7 +236,7 @@ async def set_caps(p: PageOf, actor: Administrator, commune: TheCommune) -> Resp
     the same audit row. Member admins mostly use these pages: a caps change the CLI alone
     offered was one they had to ask the operator for."""
     data = await form(p)
-    typed = {"user": field(data, "user")} | {name: field(data, name) for name, _k in CAPS}
+    typed = {"user": field(data, "user")} | {name: field(data, name) for name, *_rest in CAPS}
     try:
         await run_in_threadpool(
             commune.admin.set_user_quotas, typed["user"], caps(typed), actor=actor
