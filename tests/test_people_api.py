@@ -39,4 +39,4 @@ def test_a_member_admin_removes_a_person_whose_key_is_refused_at_once(commune, k
         r = c.get("/api/collections", headers=as_("bob"))
         assert r.status_code == 401
         r = c.post("/api/users/bob/remove", json={"reason": "parti"}, headers=as_("alice"))
-        assert r.status_code == 404 and "a été retiré·e de la coopérative" in r.text
+        assert r.status_code == 404 and "a été retiré de la coopérative" in r.text
