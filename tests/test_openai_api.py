@@ -423,12 +423,15 @@ def test_a_follow_up_in_a_chat_is_searched_with_the_question_it_follows(home, tm
                 alone = first_sentence(parking)
                 followed = first_sentence(fine, "Le délai est de 45 jours [1].", parking)
                 first_sentence(fine, "Le délai est de 45 jours [1].", "Piscine ?")
+                # In another language: alone, to be answered in its own (not in French).
+                first_sentence(fine, "45 jours [1].", "And what about parking?")
                 # The same conversation written out as one prompt (LlamaIndex's OpenAILike).
                 written = f"user: {fine}\nassistant: 45 jours.\nuser: {parking}\nassistant: "
                 client.completions.create(model="extractive", prompt=written)
     assert "zones bleues" in alone or "gratuit" in alone  # the parking fees, not the delay
     assert "délai d'un mois" in followed
-    assert asked == [parking, f"{fine} {parking}", "Piscine ?", f"{fine} {parking}"]
+    joined = f"{fine} {parking}"
+    assert asked == [parking, joined, "Piscine ?", "And what about parking?", joined]
 
 
 def test_a_stream_cut_by_a_conflict_is_typed_as_one(client, monkeypatch):
