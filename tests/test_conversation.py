@@ -33,6 +33,13 @@ def test_a_follow_up_is_elliptic(message):
         "Quand passe le camion des ordures ménagères ?",
         "Pour inscrire mon enfant à la cantine, que faut-il fournir ?",  # "pour", but whole
         "Étudiants : quelles aides ?",  # "ét", not "et"
+        "Etat civil : quels horaires ?",
+        "Andorre : faut-il un passeport ?",
+        "Forum des associations ?",
+        "Pour quelles raisons un permis est-il suspendu ?",  # "pour", but whole
+        # "same-sex", "same-day": one word, not "same" the follow-up
+        "Same-sex marriage: which documents?",
+        "Same-day appointments for passports?",
         "",
         "?",
     ],

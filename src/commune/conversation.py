@@ -37,7 +37,9 @@ FOLLOW_UPS: tuple[tuple[str, ...], ...] = (
 SHORT_FOLLOW_UPS = ("pour", "for")
 SHORT = 4  # words
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# A hyphenated word is one word: "Same-sex marriage: which documents?" opened with "same" and
+# was joined, as a follow-up, to whatever was asked before it ("same-day" too).
+_WORD = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
 
 
 def elliptic(message: str) -> bool:
