@@ -302,6 +302,14 @@ def test_a_route_with_a_trailing_slash_is_served_not_redirected(served):
         # A wrong address stays a 404 in OpenAI's shape, not a redirect.
         wrong = http.post(f"{url}/chat/complete/", json=ask)
         assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
+    # The address with a slash is the route's own: it takes the key the route takes.
+    for method, address in (("post", "/chat/completions/"), ("get", "/models/")):
+        refused = httpx.request(method, f"{url}{address}", json=ask, follow_redirects=False)
+        assert refused.status_code == 401, address
+    # Only /v1's: the other routes keep the router's redirect (the web's forms, /api's).
+    root = url.removesuffix("/v1")
+    elsewhere = httpx.post(f"{root}/api/ask/", headers=key, json={"question": "bac"})
+    assert elsewhere.status_code == 307 and elsewhere.headers["location"].endswith("/api/ask")
 
 
 def test_a_conflict_is_typed_as_one_and_the_client_retries_it(served, monkeypatch):
