@@ -471,3 +471,18 @@ def test_a_stream_cut_by_a_conflict_is_typed_as_one(client, monkeypatch):
         "code": "conflict",
     }
     assert failed.value.message.startswith("une autre requête a écrit la même chose")
+
+
+def test_a_written_out_conversation_with_no_question_is_refused(client):
+    """A text completion's prompt written out as a conversation (LlamaIndex's OpenAILike) whose
+    last user turn is empty, or that has none, was searched whole: the system message was the
+    question ("bac jaune" found, in the instructions). A chat with no user text is refused;
+    so is this, with the same words."""
+    import openai
+
+    system = "system: Tu es l'assistant de la mairie ; le bac jaune est pour les emballages.\n"
+    for prompt in (f"{system}user: \nassistant: ", f"{system}assistant: "):
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.completions.create(model="extractive", prompt=prompt)
+        assert refused.value.code == "invalid_request", prompt
+        assert "prompt" in refused.value.body["message"]

@@ -207,7 +207,10 @@ def _asked(prompt: str) -> list[str]:
         for turn, after in zip(turns, turns[1:], strict=False)
         if turn.group(1) == "user"
     ]
-    return users if users and users[-1] else [prompt]
+    # A conversation whose last user turn is empty, or that has none, asks nothing: it was
+    # searched whole, its system message for the question. Empty, it is refused, as a chat
+    # with no user text is.
+    return users or [""]
 
 
 def _said(message: ChatMessage) -> str:
