@@ -33,6 +33,13 @@ def test_a_follow_up_is_elliptic(message):
         "Quand passe le camion des ordures ménagères ?",
         "Pour inscrire mon enfant à la cantine, que faut-il fournir ?",  # "pour", but whole
         "Étudiants : quelles aides ?",  # "ét", not "et"
+        "Etat civil : quels horaires ?",
+        "Andorre : faut-il un passeport ?",
+        "Forum des associations ?",
+        "Pour quelles raisons un permis est-il suspendu ?",  # "pour", but whole
+        # "same-sex", "same-day": one word, not "same" the follow-up
+        "Same-sex marriage: which documents?",
+        "Same-day appointments for passports?",
         "",
         "?",
     ],
@@ -61,3 +68,25 @@ def test_a_follow_up_is_searched_with_the_question_it_follows():
 def test_nothing_is_joined_past_the_length_a_question_may_have():
     turns = ["x" * 1990 + " ?", "Et pour un stationnement ?"]
     assert question_of(turns, 2000) == "Et pour un stationnement ?"
+
+
+def test_a_follow_up_in_another_language_is_read_alone():
+    """An answer is in the language of the text it answers: "And what about parking?" after a
+    question in French was joined to it and answered in French. Read alone, it is answered
+    in English; a follow-up in the question's own language is still joined."""
+    from commune.text.lang import question_language
+
+    for asker in ("fr", "en", None):
+        asked = question_of([FINE, "And what about parking?"], 2000, asker)
+        assert asked == "And what about parking?"
+        assert question_language(asked, asker) == "en"
+        english = "How long do I have to contest a fine?"
+        assert question_of([english, "Et pour un stationnement ?"], 2000, asker) == (
+            "Et pour un stationnement ?"
+        )
+        assert question_of([english, "And for parking?"], 2000, asker) == (
+            f"{english} And for parking?"
+        )
+        assert question_of([FINE, "Pour un stationnement ?"], 2000, asker) == (
+            f"{FINE} Pour un stationnement ?"
+        )

@@ -302,6 +302,14 @@ def test_a_route_with_a_trailing_slash_is_served_not_redirected(served):
         # A wrong address stays a 404 in OpenAI's shape, not a redirect.
         wrong = http.post(f"{url}/chat/complete/", json=ask)
         assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
+    # The address with a slash is the route's own: it takes the key the route takes.
+    for method, address in (("post", "/chat/completions/"), ("get", "/models/")):
+        refused = httpx.request(method, f"{url}{address}", json=ask, follow_redirects=False)
+        assert refused.status_code == 401, address
+    # Only /v1's: the other routes keep the router's redirect (the web's forms, /api's).
+    root = url.removesuffix("/v1")
+    elsewhere = httpx.post(f"{root}/api/ask/", headers=key, json={"question": "bac"})
+    assert elsewhere.status_code == 307 and elsewhere.headers["location"].endswith("/api/ask")
 
 
 def test_a_conflict_is_typed_as_one_and_the_client_retries_it(served, monkeypatch):
@@ -423,12 +431,15 @@ def test_a_follow_up_in_a_chat_is_searched_with_the_question_it_follows(home, tm
                 alone = first_sentence(parking)
                 followed = first_sentence(fine, "Le délai est de 45 jours [1].", parking)
                 first_sentence(fine, "Le délai est de 45 jours [1].", "Piscine ?")
+                # In another language: alone, to be answered in its own (not in French).
+                first_sentence(fine, "45 jours [1].", "And what about parking?")
                 # The same conversation written out as one prompt (LlamaIndex's OpenAILike).
                 written = f"user: {fine}\nassistant: 45 jours.\nuser: {parking}\nassistant: "
                 client.completions.create(model="extractive", prompt=written)
     assert "zones bleues" in alone or "gratuit" in alone  # the parking fees, not the delay
     assert "délai d'un mois" in followed
-    assert asked == [parking, f"{fine} {parking}", "Piscine ?", f"{fine} {parking}"]
+    joined = f"{fine} {parking}"
+    assert asked == [parking, joined, "Piscine ?", "And what about parking?", joined]
 
 
 def test_a_stream_cut_by_a_conflict_is_typed_as_one(client, monkeypatch):
@@ -460,3 +471,18 @@ def test_a_stream_cut_by_a_conflict_is_typed_as_one(client, monkeypatch):
         "code": "conflict",
     }
     assert failed.value.message.startswith("une autre requête a écrit la même chose")
+
+
+def test_a_written_out_conversation_with_no_question_is_refused(client):
+    """A text completion's prompt written out as a conversation (LlamaIndex's OpenAILike) whose
+    last user turn is empty, or that has none, was searched whole: the system message was the
+    question ("bac jaune" found, in the instructions). A chat with no user text is refused;
+    so is this, with the same words."""
+    import openai
+
+    system = "system: Tu es l'assistant de la mairie ; le bac jaune est pour les emballages.\n"
+    for prompt in (f"{system}user: \nassistant: ", f"{system}assistant: "):
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.completions.create(model="extractive", prompt=prompt)
+        assert refused.value.code == "invalid_request", prompt
+        assert "prompt" in refused.value.body["message"]

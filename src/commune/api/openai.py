@@ -207,7 +207,10 @@ def _asked(prompt: str) -> list[str]:
         for turn, after in zip(turns, turns[1:], strict=False)
         if turn.group(1) == "user"
     ]
-    return users if users and users[-1] else [prompt]
+    # A conversation whose last user turn is empty, or that has none, asks nothing: it was
+    # searched whole, its system message for the question. Empty, it is refused, as a chat
+    # with no user text is.
+    return users or [""]
 
 
 def _said(message: ChatMessage) -> str:
@@ -592,7 +595,8 @@ async def chat(
         raise InvalidRequest("messages must contain a user message with text")
     # A follow-up ("Et pour un stationnement ?") is searched with the question it follows.
     limit = commune.settings.limits.max_query_chars
-    question = question_of([*map(_said, users[:-1]), question], limit)
+    turns = [*map(_said, users[:-1]), question]
+    question = question_of(turns, limit, language_of(request))
     shape = _Shape("chat", req.model, req.sources_in_content, question, actor)
     return await _respond(
         commune,
@@ -624,7 +628,8 @@ async def completions(
             f"one prompt per request, got {len(prompts)}",
             "send them in several requests; with LangChain's OpenAI, batch_size=1",
         )
-    question = question_of(_asked(prompts[0]), commune.settings.limits.max_query_chars)
+    limit = commune.settings.limits.max_query_chars
+    question = question_of(_asked(prompts[0]), limit, language_of(request))
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
     shape = _Shape("text", req.model, req.sources_in_content, question, actor)
