@@ -980,3 +980,29 @@ def test_two_retired_lines_with_one_text_retire_it_once(commune, tmp_path):
         counts = other.import_dataset(tmp_path / "newer", "c")
         assert counts["retired"] == 2, counts
         assert [d["title"] for d in other.documents() if d["status"] == "published"] == ["Piscine"]
+
+
+def test_the_last_document_retired_still_travels_to_the_homes_that_imported_it(commune, tmp_path):
+    """Known gap: once the last published document of a collection was retired, the export
+    was refused ("no published document to export"), so no retired.jsonl ever left this home
+    and every home that had imported the collection kept publishing the document taken down.
+    Now the export is made, with no document and its retired.jsonl, and imports as such."""
+    (tmp_path / "plainte.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    commune.add([tmp_path / "plainte.md"], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    result = commune.export_collection("c", tmp_path / "newer")
+    newer = tmp_path / "newer"
+    assert result.documents == 0
+    assert (newer / "documents.jsonl").read_text() == ""
+    assert not list((newer / "files").iterdir())
+    [line] = (newer / "retired.jsonl").read_text().splitlines()
+    assert json.loads(line)["category"] == "personal-data"
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        assert other.import_dataset(newer, "c")["retired"] == 1
+        assert [d["status"] for d in other.documents()] == ["retired"]
+        assert not other.search("Dupont rue des Lilas", k=5)
+    with Commune(tmp_path / "third-home") as third:
+        third.import_dataset(newer, "c")  # nothing to add, nothing here to retire
+        assert third.documents() == []

@@ -289,7 +289,10 @@ def export_collection(
     each document's original bytes read from the home's blobs."""
     mlc, _ = _requires()
     rows = _rows(engine, collection)
-    if not rows:
+    # A collection whose last document was retired is still exported, empty but for its
+    # retired.jsonl: refused, the last retirement never reached the homes that imported the
+    # collection, which kept publishing the document taken down here.
+    if not rows and not _retirements(engine, collection):
         raise CommuneError(f"collection {collection!r} has no published document to export")
     _finish_swap(out)  # an export killed while its parts took the last one's place
     final = _export_folder(out, collection)
