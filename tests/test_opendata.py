@@ -944,10 +944,12 @@ def test_a_dataset_named_at_length_still_retires_what_its_publisher_retired(comm
     commune.export_collection("c", tmp_path / "older")
     commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
     commune.export_collection("c", tmp_path / "newer")
-    described = tmp_path / "newer" / "croissant.json"
-    data = json.loads(described.read_text())
-    data["name"] = "Délibérations " * 60
-    described.write_text(json.dumps(data))
+    # Both exports named so: a dataset retires only what a dataset of its name gave.
+    for dataset in ("older", "newer"):
+        described = tmp_path / dataset / "croissant.json"
+        data = json.loads(described.read_text())
+        data["name"] = "Délibérations " * 60
+        described.write_text(json.dumps(data))
     with Commune(tmp_path / "other-home") as other:
         other.import_dataset(tmp_path / "older", "c")
         assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
@@ -1006,3 +1008,65 @@ def test_the_last_document_retired_still_travels_to_the_homes_that_imported_it(c
     with Commune(tmp_path / "third-home") as third:
         third.import_dataset(newer, "c")  # nothing to add, nothing here to retire
         assert third.documents() == []
+
+
+def test_a_peer_retiring_its_copy_of_this_homes_document_leaves_the_original(commune, tmp_path):
+    """Known gap: a home imported this home's export, retired its copy of a document, and
+    exported; imported here, its retired.jsonl retired this home's own original, whose bytes
+    it holds: a dataset retired any document of the collection holding one of its texts. A
+    dataset retires only what it gave; a document it gave is still retired."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="c", licence="etalab-2.0", source="https://ex.org/c")
+    commune.export_collection("c", tmp_path / "ours")
+    with Commune(tmp_path / "peer-home") as peer:
+        peer.import_dataset(tmp_path / "ours", "c")
+        (tmp_path / "leur.md").write_text("# Leur page\n\nUne page de la coopérative B.\n")
+        peer.add([tmp_path / "leur.md"], collection="c", licence="etalab-2.0")
+        peer.export_collection("c", tmp_path / "theirs-before")
+        for d in peer.documents():
+            if d["title"] in ("Plainte", "Leur page"):
+                peer.retire(d["id"], "nous n'en voulons plus", category="other")
+        peer.export_collection("c", tmp_path / "theirs")
+    assert len((tmp_path / "theirs" / "retired.jsonl").read_text().splitlines()) == 2
+    commune.import_dataset(tmp_path / "theirs-before", "c")  # gives this home "Leur page"
+    counts = commune.import_dataset(tmp_path / "theirs", "c")
+    # Its own page, which it gave, is retired here; this home's original stays published.
+    assert counts["retired"] == 1, counts
+    status = {d["title"]: d["status"] for d in commune.documents()}
+    assert status == {"Plainte": "published", "Piscine": "published", "Leur page": "retired"}
+    assert commune.search("Dupont rue des Lilas", k=1)
+
+
+def test_documents_imported_before_the_record_of_what_a_dataset_gave_are_still_retired(
+    commune, tmp_path
+):
+    """Migration 0020 records what each import gives; the documents imported before it were
+    never recorded, so they count as given by any dataset: a retirement keeps reaching them."""
+    from alembic import command
+    from alembic.config import Config
+
+    from commune.store.db import MIGRATIONS, make_engine, upgrade
+
+    (tmp_path / "a.md").write_text("# A\n\nUn texte.\n")
+    (tmp_path / "b.md").write_text("# B\n\nUn autre texte.\n")
+    for name in ("a.md", "b.md"):
+        commune.add([tmp_path / name], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+    engine = make_engine(f"sqlite:///{tmp_path / 'other-home' / 'commune.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0019")  # a home of the version before: nothing recorded
+    upgrade(engine)
+    engine.dispose()
+    with Commune(tmp_path / "other-home") as other:
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
+        assert [d["title"] for d in other.documents() if d["status"] == "published"] == ["B"]

@@ -749,9 +749,9 @@ def import_dataset(
             for ref, text in texts.items():
                 check_texts(conn, ref, text, actor.user)
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
+    origin = {"origin": str(croissant.get("name") or ""), "dataset": str(directory)}
     if retired:
         # First: a takedown holds even if an import stopped midway through the documents.
-        origin = {"origin": str(croissant.get("name") or ""), "dataset": str(directory)}
         counts.update(_retire_here(library, collection, retired, origin, actor))
     for line in lines:
         # The history is replayed only into a document this commons does not hold yet: over
@@ -772,6 +772,7 @@ def import_dataset(
         for entry in replay:
             done = _add_revision(library, directory, collection, entry, actor)
             if done is not None:
+                _given(library, done, entry["sha256"], origin["origin"])
                 _restore(library, done, entry, line["added_at"])
                 counts["earlier revisions"] += 1
         summary = library.add(
@@ -793,6 +794,10 @@ def import_dataset(
             # them was this very file, from a dataset exported before re-reads were merged).
             status = "added"
         counts[status] += 1
+        if outcome is not None and outcome.document_id is not None and status != "unchanged":
+            # Unchanged is not given: the bytes were this home's before (its own original,
+            # which a dataset made from its export holds too), or the dataset's already.
+            _given(library, outcome.document_id, line["sha256"], origin["origin"])
         if outcome is not None and outcome.document_id is not None:
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
@@ -829,6 +834,37 @@ def _retired_listing(directory: Path, root: Path, expected: dict[str, str]) -> l
     return found
 
 
+def _given(library: Library, document_id: int, sha256: str, origin: str) -> None:
+    """Record that the dataset named ``origin`` gave the text ``sha256`` to the document: its
+    publisher's retirements reach only the documents it gave (:func:`_retire_here`)."""
+    from sqlalchemy import insert
+
+    from commune.store.repository import now
+    from commune.store.schema import dataset_texts
+
+    with library.engine.begin() as conn:
+        known = conn.execute(
+            select(dataset_texts.c.id).where(
+                dataset_texts.c.document_id == document_id,
+                dataset_texts.c.content_hash == sha256,
+                dataset_texts.c.origin == origin,
+            )
+        ).first()
+        if known is None:
+            collection_id = conn.execute(
+                select(documents.c.collection_id).where(documents.c.id == document_id)
+            ).scalar_one()
+            conn.execute(
+                insert(dataset_texts).values(
+                    collection_id=collection_id,
+                    document_id=document_id,
+                    content_hash=sha256,
+                    origin=origin,
+                    given_at=now(),
+                )
+            )
+
+
 def _retire_here(
     library: Library,
     collection: str,
@@ -840,9 +876,13 @@ def _retire_here(
     were retired here, and how many of them were held for a curator, their text here being
     this home's own). Found by the texts the publisher published (a revision here that
     readers were given holding one of them): by address, a local document fetched from the
-    same address was retired too. One retired here already is left as it is; documents of
+    same address was retired too. Only a document the dataset gave that text (an import of
+    a dataset of that name, or any before migration 0020, which kept no record): a home's own
+    document holding the same bytes, its original that the publisher imported and retired,
+    is its own curators' to retire. One retired here already is left as it is; documents of
     other collections are not the dataset's to retire."""
     from commune.commons.curation import retire_from_dataset
+    from commune.store.schema import dataset_texts
 
     done = {"retired": 0, "held for a curator": 0}
     with library.engine.begin() as conn:
@@ -853,9 +893,18 @@ def _retire_here(
             .where(collections.c.name == collection, documents.c.status != "retired")
             .where(revisions.c.status.in_(_GIVEN))
         ).all()
+        given = {
+            (int(r.document_id), str(r.content_hash))
+            for r in conn.execute(
+                select(dataset_texts.c.document_id, dataset_texts.c.content_hash).where(
+                    dataset_texts.c.origin.in_((origin["origin"], ""))
+                )
+            )
+        }
         by_text: dict[str, set[int]] = {}
         for r in here:
-            by_text.setdefault(str(r.content_hash), set()).add(int(r.document_id))
+            if (int(r.document_id), str(r.content_hash)) in given:
+                by_text.setdefault(str(r.content_hash), set()).add(int(r.document_id))
         gone: set[int] = set()
         for line in retired:
             # Two lines may share a text (the publisher's copy of a page, retired with it):

@@ -467,3 +467,25 @@ peer_returns = Table(
     # Every /peer/search deletes the returns past the credit window by this column.
     Index("ix_peer_returns_created_at", "created_at"),
 )
+
+# The texts an imported dataset gave this home (commons/opendata.py), and the retirements
+# their publisher sent since: a dataset retires only the documents it gave (a home's own
+# document holding the same bytes is its own curators'), and a text its publisher retired
+# is not imported again from an older dataset, until the publisher publishes it again.
+dataset_texts = Table(
+    "dataset_texts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("collection_id", Integer, nullable=False),
+    Column("document_id", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    # The dataset's name (its croissant.json's), all a dataset says of who publishes it;
+    # "" for the texts a home held before migration 0020, which may have come from any.
+    Column("origin", Text, nullable=False),
+    Column("given_at", DateTime(timezone=True), nullable=False),
+    # When its publisher retired it (its own clock, from retired.jsonl), and why (a
+    # category of RETIRE_CATEGORIES); None while the publisher publishes it.
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+    Column("category", String(20), nullable=True),
+    Index("ix_dataset_texts_hash", "content_hash"),
+)
