@@ -932,6 +932,11 @@ def test_cli_import_says_how_many_documents_it_retired(commune, tmp_path):
         )
         assert r.exit_code == 0, r.output
     assert r.stdout.strip().endswith("1 inchangé, 0 en échec, 0 révision antérieure, 1 retiré")
+    r = runner.invoke(
+        cli, ["--home", other, "import", str(tmp_path / "older"), "--collection", "c"]
+    )
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip().endswith("0 révision antérieure, 1 refusé, retiré par son éditeur")
 
 
 def test_a_dataset_named_at_length_still_retires_what_its_publisher_retired(commune, tmp_path):
@@ -1070,3 +1075,63 @@ def test_documents_imported_before_the_record_of_what_a_dataset_gave_are_still_r
     with Commune(tmp_path / "other-home") as other:
         assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
         assert [d["title"] for d in other.documents() if d["status"] == "published"] == ["B"]
+
+
+def test_a_text_its_publisher_retired_is_not_imported_again_until_it_publishes_it_again(
+    commune, tmp_path
+):
+    """Known gap: a home that took a publisher's retirement in kept no record of the text
+    it retired, and an older export of the same dataset, imported afterwards (into another
+    collection, or after the newer one), brought the document back. The retirement is kept,
+    the older export's document refused; the publisher's own newer export, publishing the
+    text again, is taken in."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="c", licence="etalab-2.0", source="https://ex.org/c")
+    commune.export_collection("c", tmp_path / "older")
+    plainte = next(d["id"] for d in commune.documents() if d["title"] == "Plainte")
+    commune.retire(plainte, "mauvaise version", category="other")
+    commune.export_collection("c", tmp_path / "newer")
+
+    def published(c, collection):  # type: ignore[no-untyped-def]
+        return sorted(
+            d["title"]
+            for d in c.documents()
+            if d["status"] == "published" and d["collection"] == collection
+        )
+
+    refused = "refused, retired by their publisher"
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
+        [entry] = [e for e in other.audit_entries() if e["action"] == "retire"]
+        details = entry["details"]
+        details = details if isinstance(details, dict) else json.loads(details)
+        assert (details["origin"], details["category"]) == ("c", "other")
+        # The older export again, into the collection and into another one: refused.
+        assert other.import_dataset(tmp_path / "older", "c")[refused] == 1
+        assert other.import_dataset(tmp_path / "older", "c2")[refused] == 1
+        assert published(other, "c") == published(other, "c2") == ["Piscine"]
+    with Commune(tmp_path / "fresh-home") as fresh:
+        # The newer export first, the older one after: the retirement holds all the same.
+        fresh.import_dataset(tmp_path / "newer", "c")
+        assert fresh.import_dataset(tmp_path / "older", "c")[refused] == 1
+        assert published(fresh, "c") == ["Piscine"]
+    # The publisher publishes the text again (at another address, approved by its curator).
+    commune.add(
+        [pages / "plainte.md"],
+        collection="c",
+        licence="etalab-2.0",
+        source="https://ex.org/c/plainte-corrigee.md",
+    )
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "approve", "the text holds after all")
+    commune.export_collection("c", tmp_path / "again")
+    with Commune(tmp_path / "other-home") as other:
+        counts = other.import_dataset(tmp_path / "again", "c2")
+        assert refused not in counts and counts["added"] == 1, counts
+        # Taken in, and left to this home's curators as any file retired here once is.
+        [held] = other.pending()
+        assert held["title"] == "Plainte" and "retired" in held["hold_reason"], held

@@ -753,7 +753,11 @@ def import_dataset(
     if retired:
         # First: a takedown holds even if an import stopped midway through the documents.
         counts.update(_retire_here(library, collection, retired, origin, actor))
+    published = _published_on(croissant)
     for line in lines:
+        if _refused(library, line["sha256"], origin["origin"], published):
+            counts[REFUSED] = counts.get(REFUSED, 0) + 1
+            continue
         # The history is replayed only into a document this commons does not hold yet: over
         # an existing one, its old texts would come back as new revisions. A document whose
         # revisions here are the first of its history, in order, is one an import stopped in
@@ -832,6 +836,10 @@ def _retired_listing(directory: Path, root: Path, expected: dict[str, str]) -> l
             )
         found.append(line)
     return found
+
+
+# What `commune import` counts of the dataset's documents whose text a publisher retired.
+REFUSED = "refused, retired by their publisher"
 
 
 def _given(library: Library, document_id: int, sha256: str, origin: str) -> None:
@@ -917,6 +925,7 @@ def _retire_here(
             # A reason is a line of at most 500 characters (accounts.check_reason): a dataset
             # named at length is cut in it, its whole name kept in the audit row's origin.
             named = origin["origin"] if len(origin["origin"]) <= 200 else origin["origin"][:199]
+            _record_retirement(conn, origin["origin"], line["sha256"], when, category)
             for document_id in sorted(found):
                 held = retire_from_dataset(
                     conn,
@@ -931,6 +940,76 @@ def _retire_here(
                 done["retired"] += 1
                 done["held for a curator"] += held
     return {k: n for k, n in done.items() if n or k == "retired"}
+
+
+def _record_retirement(conn: Any, origin: str, texts: list[str], when: str, category: str) -> None:
+    """Keep that the dataset named ``origin`` retired ``texts``, whether or not a document
+    here held them: an older export of it, or another dataset holding the same bytes,
+    imported afterwards, would otherwise bring the document back (:func:`_refused`)."""
+    from sqlalchemy import insert, update
+
+    from commune.store.repository import aware, now
+    from commune.store.schema import dataset_texts
+
+    at = aware(datetime.fromisoformat(when))
+    for text in sorted(set(texts)):
+        mine = (dataset_texts.c.origin == origin) & (dataset_texts.c.content_hash == text)
+        marked = conn.execute(
+            update(dataset_texts).where(mine).values(retired_at=at, category=category)
+        ).rowcount
+        if not marked:
+            conn.execute(
+                insert(dataset_texts).values(
+                    content_hash=text,
+                    origin=origin,
+                    given_at=now(),
+                    retired_at=at,
+                    category=category,
+                )
+            )
+
+
+def _published_on(croissant: dict[str, Any]) -> datetime | None:
+    """When the dataset was exported (its croissant.json's datePublished, the publisher's
+    clock, as its retirements' dates are), or None when it does not say."""
+    from commune.store.repository import aware
+
+    try:
+        return aware(datetime.fromisoformat(str(croissant["datePublished"])))
+    except (KeyError, ValueError):
+        return None
+
+
+def _refused(library: Library, text: str, origin: str, published: datetime | None) -> bool:
+    """Whether the dataset's document of SHA-256 ``text`` is one a dataset's publisher
+    retired here: refused, unless this dataset is that publisher's (the same name) and was
+    exported after the retirement, which is the publisher publishing it again (then the
+    record is cleared). An export of the same name from before the retirement, or another
+    dataset (an importer's, which may not have taken the retirement in yet) is refused: the
+    takedown holds until the one who asked for it publishes the text again."""
+    from sqlalchemy import update
+
+    from commune.store.repository import aware
+    from commune.store.schema import dataset_texts
+
+    with library.engine.begin() as conn:
+        rows = conn.execute(
+            select(dataset_texts.c.origin, dataset_texts.c.retired_at).where(
+                dataset_texts.c.content_hash == text, dataset_texts.c.retired_at.is_not(None)
+            )
+        ).all()
+        again = [
+            r
+            for r in rows
+            if r.origin == origin and published is not None and published > aware(r.retired_at)
+        ]
+        if again:
+            conn.execute(
+                update(dataset_texts)
+                .where(dataset_texts.c.origin == origin, dataset_texts.c.content_hash == text)
+                .values(retired_at=None, category=None)
+            )
+        return len(again) < len(rows)
 
 
 def _dataset_texts(

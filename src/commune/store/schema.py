@@ -476,8 +476,10 @@ dataset_texts = Table(
     "dataset_texts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("collection_id", Integer, nullable=False),
-    Column("document_id", Integer, nullable=False),
+    # None: a text its publisher retired that no document here held when the
+    # retirement came (recorded all the same: an older dataset must not bring it).
+    Column("collection_id", Integer, nullable=True),
+    Column("document_id", Integer, nullable=True),
     Column("content_hash", String(64), nullable=False),
     # The dataset's name (its croissant.json's), all a dataset says of who publishes it;
     # "" for the texts a home held before migration 0020, which may have come from any.

@@ -25,8 +25,8 @@ def upgrade() -> None:
     op.create_table(
         "dataset_texts",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("collection_id", sa.Integer, nullable=False),
-        sa.Column("document_id", sa.Integer, nullable=False),
+        sa.Column("collection_id", sa.Integer, nullable=True),
+        sa.Column("document_id", sa.Integer, nullable=True),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("origin", sa.Text, nullable=False),
         sa.Column("given_at", TS, nullable=False),
