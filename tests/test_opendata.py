@@ -1135,3 +1135,32 @@ def test_a_text_its_publisher_retired_is_not_imported_again_until_it_publishes_i
         # Taken in, and left to this home's curators as any file retired here once is.
         [held] = other.pending()
         assert held["title"] == "Plainte" and "retired" in held["hold_reason"], held
+
+
+def test_a_copy_waiting_for_a_curator_is_retired_when_its_publisher_retires_it(commune, tmp_path):
+    """Known gap: a document a dataset gave that this home's rules held for a curator
+    (approvals asked here) was left waiting when its publisher retired it: the retirement
+    reached only texts readers were given here, and approving the copy later published the
+    text taken down. It is retired, and the curator told approving brings it back. This
+    home's export lists in retired.jsonl only what it gave readers: that copy never was."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    commune.add([pages], collection="c", licence="etalab-2.0", source="https://ex.org/c")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        (tmp_path / "own.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+        other.add([tmp_path / "own.md"], collection="c", licence="etalab-2.0")
+        other.set_curation_rules("c", 1, "curator")
+        other.import_dataset(tmp_path / "older", "c")
+        [held] = other.pending()
+        assert held["title"] == "Plainte"
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
+        status = {d["title"]: d["status"] for d in other.documents()}
+        assert status == {"Piscine": "published", "Plainte": "retired"}
+        [held] = other.pending()
+        assert held["hold_reason"].startswith("the document was retired"), held
+        other.export_collection("c", tmp_path / "theirs")
+        assert not (tmp_path / "theirs" / "retired.jsonl").exists()

@@ -200,6 +200,12 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
 # audit log.
 RETIRED = "retired.jsonl"
 # A text's revision was published here: what a document retired here had given readers.
+# retired.jsonl lists every document retired after readers were given it, whether or not an
+# export carried it: exports are not recorded, and a text published here may have left by a
+# dataset, an importer's own export or a public page; a line too many says only that a number
+# was retired, in a category, and a line missing leaves a takedown undone. A document never
+# published here (a copy a dataset gave that waited for a curator) left by none of them, and
+# is not listed, as documents.jsonl lists only what this home publishes.
 _GIVEN = ("published", "superseded", "retired")
 
 
@@ -889,17 +895,20 @@ def _retire_here(
     document holding the same bytes, its original that the publisher imported and retired,
     is its own curators' to retire. One retired here already is left as it is; documents of
     other collections are not the dataset's to retire."""
-    from commune.commons.curation import retire_from_dataset
+    from commune.commons.curation import WAITING, retire_from_dataset
     from commune.store.schema import dataset_texts
 
     done = {"retired": 0, "held for a curator": 0}
     with library.engine.begin() as conn:
-        # Texts readers were given here (a rejected or waiting proposal's text is not one).
+        # Texts readers were given here (a rejected proposal's text is not one), and the
+        # texts waiting for a curator: a copy the dataset gave that this home's rules held
+        # (approvals asked, terms not in the table) was left waiting, and approving it
+        # published the text its publisher had taken down.
         here = conn.execute(
             select(revisions.c.document_id, revisions.c.content_hash)
             .select_from(revisions.join(documents).join(collections))
             .where(collections.c.name == collection, documents.c.status != "retired")
-            .where(revisions.c.status.in_(_GIVEN))
+            .where(revisions.c.status.in_((*_GIVEN, *WAITING)))
         ).all()
         given = {
             (int(r.document_id), str(r.content_hash))
