@@ -1073,6 +1073,9 @@ def test_documents_imported_before_the_record_of_what_a_dataset_gave_are_still_r
     upgrade(engine)
     engine.dispose()
     with Commune(tmp_path / "other-home") as other:
+        # A short text's retirement names it by its keyed hash alone: the salt of its
+        # document comes with any export imported since, as here the older one again.
+        assert other.import_dataset(tmp_path / "older", "c")["unchanged"] == 2
         assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
         assert [d["title"] for d in other.documents() if d["status"] == "published"] == ["B"]
 
@@ -1164,3 +1167,50 @@ def test_a_copy_waiting_for_a_curator_is_retired_when_its_publisher_retires_it(c
         assert held["hold_reason"].startswith("the document was retired"), held
         other.export_collection("c", tmp_path / "theirs")
         assert not (tmp_path / "theirs" / "retired.jsonl").exists()
+
+
+def test_a_short_retired_text_is_not_named_by_its_sha256(commune, tmp_path):
+    """Known gap: retired.jsonl named each retired text by its SHA-256, and a short one (a
+    complaint naming a person) is written again from a list of names: its SHA-256 told
+    anyone reading the export which one it was. A short text is named by its hash keyed
+    with its document's salt, which only documents.jsonl's line (where its text is) gives;
+    the homes that imported the document still retire it, a long text keeps its SHA-256."""
+    import hashlib
+
+    from commune.commons.opendata import SHORT
+
+    complaint = "# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n"
+    report = "# Rapport\n\n" + "Le conseil a examiné le budget de la piscine. " * 500
+    assert len(complaint.encode()) < SHORT <= len(report.encode())
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte.md").write_text(complaint)
+    (pages / "rapport.md").write_text(report)
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="c", licence="etalab-2.0", source="https://ex.org/c")
+    commune.export_collection("c", tmp_path / "older")
+    for d in commune.documents():
+        if d["title"] in ("Plainte", "Rapport"):
+            commune.retire(d["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    listed = (tmp_path / "newer" / "retired.jsonl").read_text()
+    # Whoever guesses the complaint's text cannot check the guess against the export.
+    assert hashlib.sha256(complaint.encode()).hexdigest() not in listed
+    assert hashlib.sha256(report.encode()).hexdigest() in listed
+    older = (tmp_path / "older" / "documents.jsonl").read_text().splitlines()
+    salts = [json.loads(x)["salt"] for x in older]
+    assert not [x for x in salts if x in listed] and len(set(salts)) == 3
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 2
+        assert [d["title"] for d in other.documents() if d["status"] == "published"] == ["Piscine"]
+        # And the older export, imported again, brings neither back.
+        refused = other.import_dataset(tmp_path / "older", "c2")
+        assert refused["refused, retired by their publisher"] == 2, refused
+    with Commune(tmp_path / "fresh-home") as fresh:
+        # Never held there: the retirement is kept by its keyed hash, the older export refused.
+        fresh.import_dataset(tmp_path / "newer", "c")
+        assert (
+            fresh.import_dataset(tmp_path / "older", "c")["refused, retired by their publisher"]
+            == 2
+        )

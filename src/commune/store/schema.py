@@ -480,7 +480,14 @@ dataset_texts = Table(
     # retirement came (recorded all the same: an older dataset must not bring it).
     Column("collection_id", Integer, nullable=True),
     Column("document_id", Integer, nullable=True),
-    Column("content_hash", String(64), nullable=False),
+    # None: a retired text known only by its keyed hash (below), never held here.
+    Column("content_hash", String(64), nullable=True),
+    # The document's salt in that dataset (its documents.jsonl line): what keys its texts in
+    # the publisher's later retired.jsonl, which names a short text by its keyed hash only.
+    Column("salt", String(32), nullable=True),
+    # A retired text's keyed hash, kept for a text never held here: an older export, giving
+    # its text and salt, is refused by it (opendata._refused).
+    Column("keyed", String(64), nullable=True),
     # The dataset's name (its croissant.json's), all a dataset says of who publishes it;
     # "" for the texts a home held before migration 0020, which may have come from any.
     Column("origin", Text, nullable=False),
