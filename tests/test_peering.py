@@ -314,6 +314,64 @@ def test_a_silent_or_stopped_peer_is_named_and_the_others_still_answer(pair, tmp
         assert notices[0].startswith("le pair coop-gone n'a pas répondu"), notices
 
 
+def test_a_peer_retirement_reaches_the_titles_kept_here_without_a_question(pair, tmp_path):
+    """Known gap: a title of a peer's document cited here, which the peer has since retired
+    (for personal data, its title may name the person), was forgotten only when a question
+    next reached that peer. `commune peer forget` asks each peer for its retirements alone
+    (POST /peer/retired) and blanks the titles at once; a member's key may not ask."""
+    text = (
+        "# Complaint of Jean Dupont\n\nJean Dupont complained that the church bell of Ville B "
+        "rings every quarter of an hour through the night.\n"
+    )
+    (tmp_path / "complaint.md").write_text(text, encoding="utf-8")
+    ok(
+        pair["b"],
+        "add",
+        str(tmp_path / "complaint.md"),
+        "--collection",
+        "open-b",
+        "--licence",
+        "CC-BY-4.0",
+    )
+    question = "What did Jean Dupont complain about the church bell?"
+    wait_until(
+        lambda: any(
+            s["origin"] and s["title"] == "Complaint of Jean Dupont"
+            for s in ask(pair, "alice", question)["sources"]
+        ),
+        "A's answer to cite B's new document",
+    )
+    cited = "select title from peer_citations where title like 'Complaint%'"
+    wait_until(
+        lambda: rows(
+            pair["b"],
+            "select count(*) from credits join documents on documents.id = credits.document_id "
+            "where credits.route = 'peer/cited' and documents.title like 'Complaint%'",
+        )[0][0],
+        "B to record that A's answer cited it",
+    )
+    assert rows(pair["a"], cited)
+    [(doc,)] = rows(pair["b"], "select id from documents where title like 'Complaint%'")
+    ok(
+        pair["b"],
+        "retire",
+        str(doc),
+        "--reason",
+        "demande de M. Dupont",
+        "--category",
+        "personal-data",
+    )
+    status, reply = post(f"{pair['url_b']}/peer/retired", {}, pair["alice"])
+    assert status == 401 or status == 403, (status, reply)  # a member's key of A's is none of B's
+    status, reply = post(f"{pair['url_b']}/peer/retired", {}, pair["peer_key"])
+    assert status == 200 and doc in reply["retired"], reply
+    said = ok(pair["a"], "peer", "forget")
+    assert said.strip() == "coop-b: 1 title forgotten", said
+    assert rows(pair["a"], cited) == []
+    assert rows(pair["a"], "select count(*) from peer_citations where title = ''")[0][0] >= 1
+    assert ok(pair["a"], "peer", "forget").strip() == "coop-b: 0 titles forgotten"
+
+
 def test_fusion_takes_ranks_and_breaks_ties_by_the_shared_cosine():
     from commune.answering.federation import fuse
     from commune.answering.retrieve import Hit

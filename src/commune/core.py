@@ -1346,6 +1346,32 @@ class Commune:
         check_length(self.settings, query, "query")
         return self.peer_desk.search(query, actor, k=k)
 
+    def peer_retired(self, *, actor: Actor) -> list[int]:
+        """The documents the peer ``actor``'s answers cited that this home retired since."""
+        from commune.commons.peering.citations import retired_for_peer
+
+        with self.engine.connect() as conn:
+            return retired_for_peer(conn, actor)
+
+    def forget_retired_titles(self, *, actor: Actor = OPERATOR) -> dict[str, int | str]:
+        """Ask each registered peer which of its documents cited here it retired since, and
+        blank their titles now, not at the next question that reaches it: (peer -> titles
+        forgotten, or why it did not say)."""
+        from commune.commons.peering.citations import ask_retired, forget_titles
+        from commune.commons.peering.registry import may
+
+        may(actor)
+        done: dict[str, int | str] = {}
+        for peer in self.federation.peers():
+            try:
+                retired = ask_retired(peer, self.settings.peers.timeout_s)
+            except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
+                done[peer.name] = type(exc).__name__ if not str(exc) else str(exc)
+                continue
+            with self.engine.begin() as conn:
+                done[peer.name] = forget_titles(conn, peer.name, retired)
+        return done
+
     def peer_cited(self, counts: dict[int, int], *, actor: Actor) -> int:
         """A peer reports which of this home's passages its answer cited."""
         return self.peer_desk.cited(counts, actor)

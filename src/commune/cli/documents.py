@@ -578,6 +578,11 @@ IMPORTED = {
     "retired": ("{n} retiré", "{n} retirés"),
     # Of those retired: counted apart, "1 retired, 1 held" read as two documents.
     "held for a curator": ("dont {n} en attente de curation", "dont {n} en attente de curation"),
+    # Documents whose text a dataset's publisher retired here (commons/opendata.REFUSED).
+    "refused, retired by their publisher": (
+        "{n} refusé, retiré par son éditeur",
+        "{n} refusés, retirés par leur éditeur",
+    ),
 }
 
 

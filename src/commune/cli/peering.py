@@ -67,8 +67,8 @@ def share(
 
 @cli.group()
 def peer() -> None:
-    """Other cooperatives: those this home asks (add, list, remove) and those it answers
-    (issue)."""
+    """Other cooperatives: those this home asks (add, list, remove, forget) and those it
+    answers (issue)."""
 
 
 @peer.command("add")
@@ -124,6 +124,43 @@ def peer_remove(ctx: click.Context, name: str, as_user: str | None) -> None:
     """Stop asking the peer NAME (its key is forgotten)."""
     commune_of(ctx).remove_peer(name, actor=acting(ctx, as_user))
     click.echo(said(f"pair {name} retiré", f"peer {name} removed"))
+
+
+@peer.command("forget")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def peer_forget(ctx: click.Context, as_user: str | None) -> None:
+    """Ask each peer which of its documents cited here it has retired since, and forget their
+    titles now (each question that reaches a peer does it too; run this from cron when
+    questions to the peers are rare)."""
+    done = commune_of(ctx).forget_retired_titles(actor=acting(ctx, as_user))
+    if not done:
+        click.echo(
+            said(
+                "aucun pair pour l'instant\u00a0: commune peer add NOM URL --key CLÉ",
+                "no peers yet: commune peer add NAME URL --key KEY",
+            )
+        )
+    failed = False
+    for name, n in done.items():
+        if isinstance(n, int):
+            click.echo(
+                said(
+                    f"{name}\u00a0: {n} titre{'s' if n > 1 else ''} oublié{'s' if n > 1 else ''}",
+                    f"{name}: {n} title{'' if n == 1 else 's'} forgotten",
+                )
+            )
+        else:
+            failed = True
+            click.echo(
+                said(
+                    f"{name}\u00a0: pas de réponse ({n})\u00a0; relancez plus tard",
+                    f"{name}: no answer ({n}); run it again later",
+                ),
+                err=True,
+            )
+    if failed:
+        sys.exit(1)
 
 
 @peer.command("issue")

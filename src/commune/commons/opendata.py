@@ -201,6 +201,12 @@ def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
 # audit log.
 RETIRED = "retired.jsonl"
 # A text's revision was published here: what a document retired here had given readers.
+# retired.jsonl lists every document retired after readers were given it, whether or not an
+# export carried it: exports are not recorded, and a text published here may have left by a
+# dataset, an importer's own export or a public page; a line too many says only that a number
+# was retired, in a category, and a line missing leaves a takedown undone. A document never
+# published here (a copy a dataset gave that waited for a curator) left by none of them, and
+# is not listed, as documents.jsonl lists only what this home publishes.
 _GIVEN = ("published", "superseded", "retired")
 
 
@@ -212,6 +218,7 @@ def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
     from commune.store.schema import audit_log
 
     lines = []
+    key = _export_key(engine)
     with engine.connect() as conn:
         retired = conn.execute(
             select(documents.c.id)
@@ -222,7 +229,7 @@ def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
         ).scalars()
         for doc in retired:
             given = conn.execute(
-                select(revisions.c.content_hash, revisions.c.source_uri)
+                select(revisions.c.content_hash, revisions.c.size_bytes)
                 .where(revisions.c.document_id == doc)
                 .where(
                     revisions.c.status.in_(_GIVEN)
@@ -240,18 +247,64 @@ def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
             if not given or last is None:  # never published, or a home edited by hand
                 continue
             category = json.loads(last.details).get("category") or "other"
+            salt = _salt(key, doc)
             lines.append(
                 {
                     # No address, not even hashed: "2-plainte-dupont.md" was found from its
-                    # hash and a list of names. The texts' SHA-256 identify the document to
-                    # those who hold its text, and to nobody else.
+                    # hash and a list of names. A short text's SHA-256 neither: a notice or a
+                    # complaint naming a person is written again from a list of names, and
+                    # its SHA-256 says which one it was. Each text is named by its keyed
+                    # hash, the document's salt (documents.jsonl's line, which only the
+                    # homes given the document have) as key; a long text's SHA-256 too, for
+                    # the homes that imported it before salts were exported.
                     "id": doc,
-                    "sha256": sorted({g.content_hash for g in given}),
+                    "sha256": sorted({g.content_hash for g in given if g.size_bytes >= SHORT}),
+                    "keyed": sorted({keyed(salt, g.content_hash) for g in given}),
                     "retired_at": last.created_at,
                     "category": category if category in RETIRE_CATEGORIES else "other",
                 }
             )
     return lines
+
+
+# A text shorter than this (a page of text) is named in retired.jsonl by its keyed hash only:
+# one written again from a list of names is found by its SHA-256. A longer one (a report, a
+# PDF) is not written again byte for byte, and its SHA-256 still reaches the homes that
+# imported it before documents.jsonl gave salts (they hold no salt to key with).
+SHORT = 16_384
+# The secret salts are drawn from (meta), made at the first export: a salt known only from a
+# document's documents.jsonl line, where its text is anyway.
+EXPORT_KEY = "export_key"
+
+
+def _export_key(engine: Engine) -> bytes:
+    from secrets import token_hex
+
+    from sqlalchemy import insert
+
+    from commune.store.schema import meta
+
+    with engine.begin() as conn:
+        found = conn.execute(select(meta.c.value).where(meta.c.key == EXPORT_KEY)).scalar()
+        if found is None:
+            found = token_hex(32)
+            conn.execute(insert(meta).values(key=EXPORT_KEY, value=found))
+    return bytes.fromhex(str(found))
+
+
+def _salt(key: bytes, document_id: int) -> str:
+    """The document's salt: the same at each export, so that a home given it by an earlier
+    export keys the later retirement with it; nobody without the line can compute it."""
+    import hmac
+
+    return hmac.new(key, f"document {document_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def keyed(salt: str, sha256: str) -> str:
+    """A text's SHA-256 keyed with its document's salt, as retired.jsonl names it."""
+    import hmac
+
+    return hmac.new(salt.encode(), sha256.encode(), hashlib.sha256).hexdigest()
 
 
 def _stored_media(data: bytes, media: str) -> str:
@@ -290,7 +343,10 @@ def export_collection(
     each document's original bytes read from the home's blobs."""
     mlc, _ = _requires()
     rows = _rows(engine, collection)
-    if not rows:
+    # A collection whose last document was retired is still exported, empty but for its
+    # retired.jsonl: refused, the last retirement never reached the homes that imported the
+    # collection, which kept publishing the document taken down here.
+    if not rows and not _retirements(engine, collection):
         raise CommuneError(f"collection {collection!r} has no published document to export")
     _finish_swap(out)  # an export killed while its parts took the last one's place
     final = _export_folder(out, collection)
@@ -393,6 +449,7 @@ def _export_into(
     out.mkdir(parents=True, exist_ok=True)
     (out / "files").mkdir(exist_ok=True)
     reconstructed = 0
+    key = _export_key(engine)
     lines = []
     earlier: list[dict[str, Any]] = []  # every history file, for the Croissant distribution
     for row in rows:
@@ -449,6 +506,8 @@ def _export_into(
                 "revision": row["number"],
                 "tdm_reserved": bool(row["tdm_reserved"]),
                 "history": history,
+                # What keys its texts in a later retired.jsonl (_retirements).
+                "salt": _salt(key, row["id"]),
             }
         )
     (out / "documents.jsonl").write_text(
@@ -747,11 +806,15 @@ def import_dataset(
             for ref, text in texts.items():
                 check_texts(conn, ref, text, actor.user)
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
+    origin = {"origin": str(croissant.get("name") or ""), "dataset": str(directory)}
     if retired:
         # First: a takedown holds even if an import stopped midway through the documents.
-        origin = {"origin": str(croissant.get("name") or ""), "dataset": str(directory)}
         counts.update(_retire_here(library, collection, retired, origin, actor))
+    published = _published_on(croissant)
     for line in lines:
+        if _refused(library, line["sha256"], line.get("salt"), origin["origin"], published):
+            counts[REFUSED] = counts.get(REFUSED, 0) + 1
+            continue
         # The history is replayed only into a document this commons does not hold yet: over
         # an existing one, its old texts would come back as new revisions. A document whose
         # revisions here are the first of its history, in order, is one an import stopped in
@@ -770,6 +833,7 @@ def import_dataset(
         for entry in replay:
             done = _add_revision(library, directory, collection, entry, actor)
             if done is not None:
+                _given(library, done, entry["sha256"], origin["origin"], line.get("salt"))
                 _restore(library, done, entry, line["added_at"])
                 counts["earlier revisions"] += 1
         summary = library.add(
@@ -791,6 +855,12 @@ def import_dataset(
             # them was this very file, from a dataset exported before re-reads were merged).
             status = "added"
         counts[status] += 1
+        if outcome is not None and outcome.document_id is not None:
+            # Unchanged is not given: the bytes were this home's before (its own original,
+            # which a dataset made from its export holds too), or the dataset's already,
+            # whose salt is then kept.
+            salt, new = line.get("salt"), status != "unchanged"
+            _given(library, outcome.document_id, line["sha256"], origin["origin"], salt, new)
         if outcome is not None and outcome.document_id is not None:
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
@@ -815,6 +885,8 @@ def _retired_listing(directory: Path, root: Path, expected: dict[str, str]) -> l
                 and isinstance(line.get("sha256"), list)
                 and all(isinstance(x, str) for x in line["sha256"])
             )
+            keys = line.get("keyed", []) if isinstance(line, dict) else None
+            ok = ok and isinstance(keys, list) and all(isinstance(x, str) for x in keys)
             ok = ok and bool(datetime.fromisoformat(line["retired_at"]))
         except (ValueError, TypeError, KeyError):
             ok = False
@@ -825,6 +897,59 @@ def _retired_listing(directory: Path, root: Path, expected: dict[str, str]) -> l
             )
         found.append(line)
     return found
+
+
+# What `commune import` counts of the dataset's documents whose text a publisher retired.
+REFUSED = "refused, retired by their publisher"
+
+
+def _given(
+    library: Library,
+    document_id: int,
+    sha256: str,
+    origin: str,
+    salt: Any,
+    new: bool = True,
+) -> None:
+    """Record that the dataset named ``origin`` gave the text ``sha256`` to the document, with
+    the document's ``salt`` there: its publisher's retirements reach only the documents it
+    gave (:func:`_retire_here`). Not ``new`` (the text was here already): only the salt of a
+    text recorded as given, by it or before migration 0020, which a later retirement of a
+    short text needs."""
+    from sqlalchemy import insert, update
+
+    from commune.store.repository import now
+    from commune.store.schema import dataset_texts
+
+    salt = salt if isinstance(salt, str) and len(salt) <= 32 else None
+    with library.engine.begin() as conn:
+        known = conn.execute(
+            select(dataset_texts.c.id).where(
+                dataset_texts.c.document_id == document_id,
+                dataset_texts.c.content_hash == sha256,
+                dataset_texts.c.origin.in_((origin,) if new else (origin, "")),
+            )
+        ).first()
+        if known is not None and salt is not None:
+            conn.execute(
+                update(dataset_texts)
+                .where(dataset_texts.c.id == known.id, dataset_texts.c.salt.is_(None))
+                .values(salt=salt)
+            )
+        if known is None and new:
+            collection_id = conn.execute(
+                select(documents.c.collection_id).where(documents.c.id == document_id)
+            ).scalar_one()
+            conn.execute(
+                insert(dataset_texts).values(
+                    collection_id=collection_id,
+                    document_id=document_id,
+                    content_hash=sha256,
+                    origin=origin,
+                    given_at=now(),
+                    salt=salt,
+                )
+            )
 
 
 def _retire_here(
@@ -838,30 +963,54 @@ def _retire_here(
     were retired here, and how many of them were held for a curator, their text here being
     this home's own). Found by the texts the publisher published (a revision here that
     readers were given holding one of them): by address, a local document fetched from the
-    same address was retired too. One retired here already is left as it is; documents of
+    same address was retired too. Only a document the dataset gave that text (an import of
+    a dataset of that name, or any before migration 0020, which kept no record): a home's own
+    document holding the same bytes, its original that the publisher imported and retired,
+    is its own curators' to retire. One retired here already is left as it is; documents of
     other collections are not the dataset's to retire."""
-    from commune.commons.curation import retire_from_dataset
+    from commune.commons.curation import WAITING, retire_from_dataset
     from commune.store.db import write_transaction
+    from commune.store.schema import dataset_texts
 
     done = {"retired": 0, "held for a curator": 0}
     # SQLite: the write lock before the documents are read (BEGIN IMMEDIATE), so that two
     # imports at once read them one after the other.
     with write_transaction(library.engine) as conn:
-        # Texts readers were given here (a rejected or waiting proposal's text is not one).
+        # Texts readers were given here (a rejected proposal's text is not one), and the
+        # texts waiting for a curator: a copy the dataset gave that this home's rules held
+        # (approvals asked, terms not in the table) was left waiting, and approving it
+        # published the text its publisher had taken down.
         here = conn.execute(
             select(revisions.c.document_id, revisions.c.content_hash)
             .select_from(revisions.join(documents).join(collections))
             .where(collections.c.name == collection, documents.c.status != "retired")
-            .where(revisions.c.status.in_(_GIVEN))
+            .where(revisions.c.status.in_((*_GIVEN, *WAITING)))
         ).all()
+        rows = conn.execute(
+            select(
+                dataset_texts.c.document_id, dataset_texts.c.content_hash, dataset_texts.c.salt
+            ).where(
+                dataset_texts.c.origin.in_((origin["origin"], "")),
+                dataset_texts.c.document_id.is_not(None),
+            )
+        ).all()
+        given = {(int(r.document_id), str(r.content_hash)) for r in rows}
+        # A text the publisher names by its keyed hash only (a short one): its SHA-256 here.
+        by_key = {keyed(r.salt, r.content_hash): str(r.content_hash) for r in rows if r.salt}
         by_text: dict[str, set[int]] = {}
         for r in here:
-            by_text.setdefault(str(r.content_hash), set()).add(int(r.document_id))
+            if (int(r.document_id), str(r.content_hash)) in given:
+                by_text.setdefault(str(r.content_hash), set()).add(int(r.document_id))
+
+        def texts_of(line: dict[str, Any]) -> list[str]:
+            keys = line.get("keyed", [])
+            return sorted({*line["sha256"], *(by_key[k] for k in keys if k in by_key)})
+
         # Two imports of the dataset at once both found its documents here, and the second
         # failed on those the first retired ("no document N that is not already retired"):
         # held first, all of them in one order (PostgreSQL), and read again once held, one
         # already retired is left as it is. Then each is retired under its hold.
-        found_here = {d for ln in retired for h in ln["sha256"] for d in by_text.get(h, ())}
+        found_here = {d for ln in retired for h in texts_of(ln) for d in by_text.get(h, ())}
         repo.hold_documents(conn, found_here)
         still = set(
             conn.execute(
@@ -872,9 +1021,11 @@ def _retire_here(
         )
         gone: set[int] = found_here - still
         for line in retired:
+            keys = line.get("keyed", [])
+            texts = texts_of(line)
             # Two lines may share a text (the publisher's copy of a page, retired with it):
             # a document the first retired is not retired again, which failed the import.
-            found = {d for h in line["sha256"] for d in by_text.get(h, ())} - gone
+            found = {d for h in texts for d in by_text.get(h, ())} - gone
             gone |= found
             category = line.get("category")
             category = category if category in RETIRE_CATEGORIES else "other"
@@ -882,6 +1033,8 @@ def _retire_here(
             # A reason is a line of at most 500 characters (accounts.check_reason): a dataset
             # named at length is cut in it, its whole name kept in the audit row's origin.
             named = origin["origin"] if len(origin["origin"]) <= 200 else origin["origin"][:199]
+            unknown = [k for k in keys if k not in by_key]
+            _record_retirement(conn, origin["origin"], texts, unknown, when, category)
             for document_id in sorted(found):
                 held = retire_from_dataset(
                     conn,
@@ -889,13 +1042,101 @@ def _retire_here(
                     f"retired by the publisher of the dataset {named!r} on {when[:10]}: {category}",
                     actor,
                     category,
-                    set(line["sha256"]),
+                    set(texts),
                     retired_at=when,
                     **origin,
                 )
                 done["retired"] += 1
                 done["held for a curator"] += held
     return {k: n for k, n in done.items() if n or k == "retired"}
+
+
+def _record_retirement(
+    conn: Any, origin: str, texts: list[str], unknown: list[str], when: str, category: str
+) -> None:
+    """Keep that the dataset named ``origin`` retired ``texts``, whether or not a document
+    here held them: an older export of it, or another dataset holding the same bytes,
+    imported afterwards, would otherwise bring the document back (:func:`_refused`)."""
+    from sqlalchemy import insert, update
+
+    from commune.store.repository import aware, now
+    from commune.store.schema import dataset_texts
+
+    at = aware(datetime.fromisoformat(when))
+    for text in sorted(set(texts)):
+        mine = (dataset_texts.c.origin == origin) & (dataset_texts.c.content_hash == text)
+        marked = conn.execute(
+            update(dataset_texts).where(mine).values(retired_at=at, category=category)
+        ).rowcount
+        if not marked:
+            conn.execute(
+                insert(dataset_texts).values(
+                    content_hash=text,
+                    origin=origin,
+                    given_at=now(),
+                    retired_at=at,
+                    category=category,
+                )
+            )
+    # Texts named by their keyed hash alone, which no document here held.
+    for key in sorted(set(unknown)):
+        mine = (dataset_texts.c.origin == origin) & (dataset_texts.c.keyed == key)
+        if not conn.execute(
+            update(dataset_texts).where(mine).values(retired_at=at, category=category)
+        ).rowcount:
+            conn.execute(
+                insert(dataset_texts).values(
+                    keyed=key, origin=origin, given_at=now(), retired_at=at, category=category
+                )
+            )
+
+
+def _published_on(croissant: dict[str, Any]) -> datetime | None:
+    """When the dataset was exported (its croissant.json's datePublished, the publisher's
+    clock, as its retirements' dates are), or None when it does not say."""
+    from commune.store.repository import aware
+
+    try:
+        return aware(datetime.fromisoformat(str(croissant["datePublished"])))
+    except (KeyError, ValueError):
+        return None
+
+
+def _refused(
+    library: Library, text: str, salt: Any, origin: str, published: datetime | None
+) -> bool:
+    """Whether the dataset's document of SHA-256 ``text`` is one a dataset's publisher
+    retired here: refused, unless this dataset is that publisher's (the same name) and was
+    exported after the retirement, which is the publisher publishing it again (then the
+    record is cleared). An export of the same name from before the retirement, or another
+    dataset (an importer's, which may not have taken the retirement in yet) is refused: the
+    takedown holds until the one who asked for it publishes the text again."""
+    from sqlalchemy import update
+
+    from commune.store.repository import aware
+    from commune.store.schema import dataset_texts
+
+    with library.engine.begin() as conn:
+        named = dataset_texts.c.content_hash == text
+        if isinstance(salt, str):  # a short text, retired before this home held it
+            named = named | (dataset_texts.c.keyed == keyed(salt, text))
+        rows = conn.execute(
+            select(dataset_texts.c.origin, dataset_texts.c.retired_at).where(
+                named, dataset_texts.c.retired_at.is_not(None)
+            )
+        ).all()
+        again = [
+            r
+            for r in rows
+            if r.origin == origin and published is not None and published > aware(r.retired_at)
+        ]
+        if again:
+            conn.execute(
+                update(dataset_texts)
+                .where(dataset_texts.c.origin == origin, named)
+                .values(retired_at=None, category=None)
+            )
+        return len(again) < len(rows)
 
 
 def _dataset_texts(

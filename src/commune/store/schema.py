@@ -467,3 +467,34 @@ peer_returns = Table(
     # Every /peer/search deletes the returns past the credit window by this column.
     Index("ix_peer_returns_created_at", "created_at"),
 )
+
+# The texts an imported dataset gave this home (commons/opendata.py), and the retirements
+# their publisher sent since: a dataset retires only the documents it gave (a home's own
+# document holding the same bytes is its own curators'), and a text its publisher retired
+# is not imported again from an older dataset, until the publisher publishes it again.
+dataset_texts = Table(
+    "dataset_texts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # None: a text its publisher retired that no document here held when the
+    # retirement came (recorded all the same: an older dataset must not bring it).
+    Column("collection_id", Integer, nullable=True),
+    Column("document_id", Integer, nullable=True),
+    # None: a retired text known only by its keyed hash (below), never held here.
+    Column("content_hash", String(64), nullable=True),
+    # The document's salt in that dataset (its documents.jsonl line): what keys its texts in
+    # the publisher's later retired.jsonl, which names a short text by its keyed hash only.
+    Column("salt", String(32), nullable=True),
+    # A retired text's keyed hash, kept for a text never held here: an older export, giving
+    # its text and salt, is refused by it (opendata._refused).
+    Column("keyed", String(64), nullable=True),
+    # The dataset's name (its croissant.json's), all a dataset says of who publishes it;
+    # "" for the texts a home held before migration 0020, which may have come from any.
+    Column("origin", Text, nullable=False),
+    Column("given_at", DateTime(timezone=True), nullable=False),
+    # When its publisher retired it (its own clock, from retired.jsonl), and why (a
+    # category of RETIRE_CATEGORIES); None while the publisher publishes it.
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+    Column("category", String(20), nullable=True),
+    Index("ix_dataset_texts_hash", "content_hash"),
+)

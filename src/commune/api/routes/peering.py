@@ -1,6 +1,7 @@
 """Peering between cooperatives (docs/peering.md): ``GET /peer/catalogue`` (public: what
-this home shares, under which policy), ``POST /peer/search`` and ``POST /peer/cited`` (a
-peer's key: what it asks, and what its answers cited)."""
+this home shares, under which policy), ``POST /peer/search``, ``POST /peer/cited`` and
+``POST /peer/retired`` (a peer's key: what it asks, what its answers cited, and which of
+those documents were retired since)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ async def catalogue(commune: CommuneDep) -> JSONResponse:
 @router.post("/peer/search")
 async def search(req: PeerSearch, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     return await run_in_threadpool(commune.peer_search, req.query, actor=actor, k=req.k)
+
+
+@router.post("/peer/retired")
+async def retired(actor: Caller, commune: CommuneDep) -> dict[str, list[int]]:
+    """The documents this peer's answers cited that this home has retired since, for the
+    peer to forget their titles between its searches (each /peer/search reply says it too)."""
+    return {"retired": await run_in_threadpool(commune.peer_retired, actor=actor)}
 
 
 @router.post("/peer/cited")

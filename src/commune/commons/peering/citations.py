@@ -10,7 +10,9 @@ A peer's document retired since this home cited it (for personal data, most ofte
 title may name the person) is forgotten here: each ``/peer/search`` reply lists the
 documents that peer's answers cited and that it has since retired (:func:`retired_cited`),
 and the asking home blanks their titles in ``peer_citations`` as it reads the reply
-(:func:`forget_titles`), keeping the counts, which the peer's credits need.
+(:func:`forget_titles`), keeping the counts, which the peer's credits need. A home that
+asks its peers nothing for a while would keep the titles until its next question: `commune
+peer forget` asks each peer for that list alone (``POST /peer/retired``, :func:`ask_retired`).
 
 Only citations count, never passages merely returned: a passage a peer fetched and did not
 use earned its contributor nothing, as for a member's own answers. And only passages
@@ -212,6 +214,41 @@ def forget_titles(conn: Connection, peer: str, retired: Any) -> int:
         .values(title="")
     )
     return int(done.rowcount or 0)
+
+
+def retired_for_peer(conn: Connection, actor: Actor) -> list[int]:
+    """``POST /peer/retired``: :func:`retired_cited` for the peer ``actor``, asked between
+    searches (`commune peer forget` on its side); Forbidden for a key that is not a peer's."""
+    from commune.errors import Forbidden
+    from commune.govern.members import PEER_KIND, profile
+
+    kind, _ = profile(conn, actor.member_id)
+    if kind != PEER_KIND:
+        # The words of answering/peer_desk.py's refusal, which text/messages.py translates.
+        raise Forbidden(
+            "the peer routes are for other cooperatives: this key is not a peer's",
+            "members search with /api/search; an operator issues a peer key with "
+            "commune peer issue NAME",
+        )
+    return retired_cited(conn, actor)
+
+
+def ask_retired(peer: Any, timeout_s: float) -> Any:
+    """The ids the peer ``peer`` (registry.Peer) says it retired among the documents this
+    home's answers cited (``POST /peer/retired``); raises on a peer that cannot answer.
+    Its reply is read with federation's bounds: within ``timeout_s`` in all, and small."""
+    import json
+
+    from commune.answering.federation import PeerUnavailable, _post
+
+    status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if status != 200 or not isinstance(data, dict):
+        raise PeerUnavailable(f"HTTP {status}")
+    return data.get("retired")
 
 
 def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, Any]]]:
