@@ -1143,6 +1143,21 @@ def test_two_imports_retiring_one_document_at_once_both_succeed(
             "retired_at": "2026-11-30T10:00:00+00:00",
         }
         origin = {"origin": "piscines", "dataset": str(tmp_path / "dataset")}
+        # Given by that dataset (a dataset retires only what it gave: migration 0020).
+        from sqlalchemy import insert
+
+        from commune.store.repository import now
+        from commune.store.schema import dataset_texts
+
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(dataset_texts).values(
+                    document_id=doc["id"],
+                    content_hash=line["sha256"][0],
+                    origin="piscines",
+                    given_at=now(),
+                )
+            )
         # The one stopped where it has found the document and not retired it yet.
         reached, go = threading.Event(), threading.Event()
         real = curation.retire_from_dataset
