@@ -904,6 +904,41 @@ def test_resources_list_gives_the_documents_the_keys_agent_may_read_a_page_at_a_
     assert listings == 3 * 2  # a request like any other: two pages each (a wrong cursor: none)
 
 
+def test_a_document_leaving_the_listing_between_two_pages_moves_none_of_the_others(
+    coop, tmp_path, monkeypatch
+):
+    """The cursor was a count of the documents before the next page: a document retired
+    between two pages moved every later one back a place, and the first of the next page was
+    never listed. The cursor is now the id the next page starts after."""
+    import commune.api.mcp as mcp_module
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "horaires.txt").write_text("Les horaires d'été de la piscine municipale.")
+    (more / "tarifs.txt").write_text("Le tarif de la piscine municipale est de trois euros.")
+    commune.add([more], collection="shared", licence="etalab-2.0")
+    ids = [d["id"] for d in commune.documents()]
+    assert len(ids) == 4
+    monkeypatch.setattr(mcp_module, "DOCUMENTS_PER_PAGE", 2)
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> tuple[list[str], list[str]]:
+        async with Client(server, cache=None) as c:
+            first = await c.list_resources()
+            assert first.next_cursor is not None
+            commune.retire(ids[0], "remplacé")  # the first page's first document leaves
+            second = await c.list_resources(cursor=first.next_cursor)
+            assert second.next_cursor is None
+            return [str(r.uri) for r in first.resources], [str(r.uri) for r in second.resources]
+
+    first, second = asyncio.run(run())
+    uri = "commune://documents/{}".format
+    assert first == [uri(ids[0]), uri(ids[1])]
+    assert second == [uri(ids[2]), uri(ids[3])], second  # the third was left out
+
+
 def test_a_long_documents_resource_comes_in_parts_each_naming_the_next(commune, tmp_path):
     """`commune://documents/{id}` gave a document's text whole: a 100-page manual in one
     message, past what a host attaches or its model reads, while `get_document` gave it in

@@ -501,15 +501,23 @@ class Commune:
         return doc
 
     def documents_for_agent(
-        self, limit: int = 100, offset: int = 0, actor: Actor = OPERATOR, language: str = "fr"
+        self,
+        limit: int = 100,
+        after: int | None = None,
+        actor: Actor = OPERATOR,
+        language: str = "fr",
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """A page of :meth:`documents` (``limit`` from ``offset``, by id) less those
-        :meth:`document_for_agent` would refuse and those not published (a curator's list
-        holds what waits; only published documents are read), and the offset of the next
-        page (None: none): an agent is listed only what it may be handed. A page may hold
-        fewer than ``limit``, or none, with more after it."""
+        """A page of :meth:`documents` (``limit`` of them by id, from the first past the id
+        ``after``) less those :meth:`document_for_agent` would refuse and those not
+        published (a curator's list holds what waits; only published documents are read),
+        and the id the next page starts after (None: none): an agent is listed only what it
+        may be handed. A page may hold fewer than ``limit``, or none, with more after it.
+
+        The next page starts after an id, not at a count: counted, a document that left the
+        listing between two pages (retired, its collection made private) moved every later
+        one back a place, and the first of the next page was never listed."""
         refusal = self.kept_from_agents(actor, language)
-        docs = self.documents(limit=limit + 1, offset=offset, actor=actor)
+        docs = self.library.documents(limit=limit + 1, actor=actor, after=after)
         more = len(docs) > limit
         given = [
             d
@@ -518,7 +526,7 @@ class Commune:
             and d["published_revision_id"] is not None
             and refusal(d) is None
         ]
-        return given, offset + limit if more else None
+        return given, docs[limit - 1]["id"] if more else None
 
     def kept_from_agents(
         self, actor: Actor, language: str = "fr"
