@@ -620,6 +620,53 @@ def test_an_agent_whose_members_use_the_charter_excludes_is_handed_no_document(c
         assert "(une personne peut le lire sur le site de la coopérative)" in french[face]
 
 
+def test_an_agent_whose_members_use_the_charter_excludes_lists_nothing_in_one_page(
+    coop, tmp_path, monkeypatch
+):
+    """The charter refuses a declared use every document: `resources/list` gave that
+    member's agent empty pages, each naming the next, over the whole commons (a commons of
+    10,000 documents, 100 requests off its quota) to list nothing. It gives one empty page
+    now, with no cursor."""
+    import commune.api.mcp as mcp_module
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.govern.members import add_member
+
+    commune, ann, _ = coop
+    with commune.engine.begin() as conn:
+        add_member(conn, "Société D", "other", declared_use="commercial")
+    dan = make_key(commune, "dan", "Société D")
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "horaires.txt").write_text("Les horaires d'été de la piscine municipale.")
+    commune.add([more], collection="shared", licence="etalab-2.0")
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "service-public"\nuses = ["commercial"]\n'
+        'message_fr = "La charte réserve l\'assistant aux usages non commerciaux."\n'
+        'message_en = "The charter keeps the assistant to non-commercial uses."\n'
+    )
+    # Three documents, two shared: one a page, Ann's three pages and Dan's two.
+    monkeypatch.setattr(mcp_module, "DOCUMENTS_PER_PAGE", 1)
+
+    async def listed(key: str) -> list[tuple[int, str | None]]:
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        pages: list[tuple[int, str | None]] = []
+        async with Client(server, cache=None) as c:
+            cursor = None
+            while not pages or cursor is not None:
+                page = await c.list_resources(cursor=cursor)
+                cursor = page.next_cursor
+                pages.append((len(page.resources), cursor))
+        return pages
+
+    assert [n for n, _ in asyncio.run(listed(ann))] == [1, 1, 1]  # a use the charter allows
+    assert asyncio.run(listed(dan)) == [(0, None)]
+    with commune.engine.connect() as conn:
+        listings = conn.exec_driver_sql(
+            "select count(*) from usage where route = 'mcp/resources'"
+        ).scalar()
+    assert listings == 3 + 1  # Ann's three pages, Dan's one
+
+
 def test_the_tools_schemas_say_what_each_argument_takes(commune, monkeypatch):
     """`ask`'s mode was any string to its schema (the tool alone refused a fourth value), and
     no argument said what it was: an agent reads the schemas, nothing else, before it calls.
