@@ -986,6 +986,37 @@ def test_a_document_leaving_the_listing_between_two_pages_moves_none_of_the_othe
     assert second == [uri(ids[2]), uri(ids[3])], second  # the third was left out
 
 
+def test_resources_list_gives_a_curator_only_what_is_published(commune, corpus, tmp_path):
+    """A curator's (and the operator's) list of documents holds what waits for curation and
+    what was retired, which no agent may read: `resources/list` lists neither, only what
+    `get_document` gives."""
+    from commune.api.mcp import build_server
+    from commune.govern.policy import OPERATOR
+
+    commune.add([corpus / "pool.txt"], collection="shared", licence="etalab-2.0")
+    retired, waiting = tmp_path / "retired", tmp_path / "waiting"
+    for d in (retired, waiting):
+        d.mkdir()
+    (retired / "ancien.txt").write_text("L'ancien règlement de la piscine municipale.")
+    (waiting / "nouveau.txt").write_text("Le nouveau règlement de la piscine municipale.")
+    commune.add([retired], collection="shared", licence="etalab-2.0")
+    old_id = max(d["id"] for d in commune.documents())
+    commune.retire(old_id, "remplacé")
+    commune.set_curation_rules("shared", 1, "curator")
+    commune.add([waiting], collection="shared", licence="etalab-2.0")  # held for an approval
+    listed = {d["id"]: d["status"] for d in commune.documents()}  # the operator's list
+    assert len(listed) == 3 and listed[old_id] != "published", listed
+    assert any(d["published_revision_id"] is None for d in commune.documents())
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> list[str]:
+        async with Client(server, cache=None) as c:
+            return [str(r.uri) for r in (await c.list_resources()).resources]
+
+    pool = min(listed)  # the only one published: the first added
+    assert asyncio.run(run()) == [f"commune://documents/{pool}"]
+
+
 def test_a_long_documents_resource_comes_in_parts_each_naming_the_next(commune, tmp_path):
     """`commune://documents/{id}` gave a document's text whole: a 100-page manual in one
     message, past what a host attaches or its model reads, while `get_document` gave it in
