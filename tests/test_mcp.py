@@ -1017,6 +1017,40 @@ def test_resources_list_gives_a_curator_only_what_is_published(commune, corpus, 
     assert asyncio.run(run()) == [f"commune://documents/{pool}"]
 
 
+def test_a_resource_refused_is_not_said_to_be_the_servers_fault(coop, tmp_path):
+    """A document the charter keeps from agents, or a read past the member's quota, came as
+    JSON-RPC's "internal error" (-32603), the code of a server's fault, which a host shows as
+    the server failing and may retry: the request is refused, as resources/list says it."""
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INTERNAL_ERROR, INVALID_REQUEST
+
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    reserved = tmp_path / "reserved"
+    reserved.mkdir()
+    (reserved / "horaires.txt").write_text("Les horaires d'été de la piscine municipale.")
+    commune.add([reserved], collection="shared", licence="etalab-2.0", tdm_reserved=True)
+    reserved_id = max(d["id"] for d in commune.documents())
+    pool_id = min(d["id"] for d in commune.documents())
+    cleo = make_key(commune, "cleo", "Ville C")  # three requests a day
+
+    async def refused(key: str, document_id: int, reads: int) -> MCPError:
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        async with Client(server, cache=None) as c:
+            for _ in range(reads - 1):
+                await c.read_resource(f"commune://documents/{document_id}")
+            with pytest.raises(MCPError) as wrong:
+                await c.read_resource(f"commune://documents/{document_id}")
+        return wrong.value
+
+    tdm = asyncio.run(refused(ann, reserved_id, 1))
+    quota = asyncio.run(refused(cleo, pool_id, 4))
+    assert "is not given to agents" in str(tdm) and "quota" in str(quota), (tdm, quota)
+    for error in (tdm, quota):
+        assert error.error.code == INVALID_REQUEST != INTERNAL_ERROR, error.error
+
+
 def test_a_long_documents_resource_comes_in_parts_each_naming_the_next(commune, tmp_path):
     """`commune://documents/{id}` gave a document's text whole: a 100-page manual in one
     message, past what a host attaches or its model reads, while `get_document` gave it in

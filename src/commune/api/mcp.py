@@ -468,7 +468,12 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         except NotFound as exc:
             raise ResourceNotFoundError(localise(exc.in_fields(), language)) from exc
         except CommuneError as exc:
-            raise ResourceError(localise(exc.in_fields(), language)) from exc
+            # Refused (the charter, a licence, the quota), as resources/list says it: the SDK
+            # says a ResourceError with JSON-RPC's "internal error", the code of a server's
+            # fault, which a host shows as the server failing and may retry.
+            raise MCPError(
+                code=INVALID_REQUEST, message=localise(exc.in_fields(), language)
+            ) from exc
         except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
             raise ResourceError(failure(exc, language, "mcp/resource")) from exc
         start = min(int(offset), len(doc["text"]))
