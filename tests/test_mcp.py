@@ -895,6 +895,32 @@ def test_tools_give_objects_and_a_text_to_read_not_json_in_a_string(coop, monkey
     assert "privee-a (" in text_of(seen["list_collections"])
 
 
+def test_an_answers_text_names_a_peers_source_by_its_peer_not_a_stand_in_id():
+    """A peer cooperative's source has a negative stand-in id here (answering/federation.py),
+    which get_document refuses: the answer's text sent the agent to "(document -1)". It
+    names the peer now; this home's sources keep their number."""
+    from commune.api.mcp_results import answer_text
+
+    peer = {
+        "n": 1,
+        "document_id": -1,
+        "title": "Horaires",
+        "licence": "CC-BY-4.0",
+        "attribution": "« Horaires », CC-BY-4.0 — horaires.txt — via ville-b",
+        "origin": {"peer": "ville-b", "document_id": 12},
+    }
+    bare = {**peer, "n": 2, "document_id": -2, "attribution": None}
+    own = {**peer, "n": 3, "document_id": 7, "attribution": None, "origin": None}
+    said = answer_text(
+        {"text": "…", "sources": [peer, bare, own], "energy": {"summary": "1 mWh"}}, "en"
+    )
+    lines = said.splitlines()
+    assert "(document -" not in said, said
+    assert "[1] « Horaires », CC-BY-4.0 — horaires.txt — via ville-b" in lines
+    assert "[2] Horaires, CC-BY-4.0 (via ville-b)" in lines
+    assert "[3] Horaires, CC-BY-4.0 (document 7)" in lines
+
+
 def test_resources_list_gives_the_documents_the_keys_agent_may_read_a_page_at_a_time(
     coop, tmp_path, monkeypatch
 ):

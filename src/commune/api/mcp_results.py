@@ -143,7 +143,13 @@ def answer_text(answer: dict[str, Any], language: str) -> str:
         lines += ["", say(language, "Sources\u00a0:", "Sources:")]
         for s in answer["sources"]:
             credit = s.get("attribution") or f"{s['title']}, {_licence(s['licence'], language)}"
-            lines.append(f"[{s['n']}] {credit} (document {s['document_id']})")
+            if s.get("origin"):
+                # A peer cooperative's passage: its id here is a negative stand-in, which
+                # get_document refuses (it gives this home's documents); the peer is named.
+                via = f"via {s['origin']['peer']}"
+                lines.append(f"[{s['n']}] {credit}" + ("" if via in credit else f" ({via})"))
+            else:
+                lines.append(f"[{s['n']}] {credit} (document {s['document_id']})")
     lines += ["", say(language, "Énergie\u00a0: ", "Energy: ") + answer["energy"]["summary"]]
     return "\n".join(lines)
 
