@@ -921,6 +921,28 @@ def test_an_answers_text_names_a_peers_source_by_its_peer_not_a_stand_in_id():
     assert "[3] Horaires, CC-BY-4.0 (document 7)" in lines
 
 
+def test_an_answers_text_is_in_the_agents_language_whatever_the_questions(coop, monkeypatch):
+    """The text of `ask` put its labels in the agent's language and the energy's summary in
+    the answer's: an English agent asking in French read "Energy: 1,66 mWh, … estimée (temps
+    CPU x 12 W par cœur, …)". The summary is the agent's too; the object keeps the answer's."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run():  # type: ignore[no-untyped-def]
+        async with Client(server) as c:
+            return await c.call_tool("ask", {"question": "Quel est le budget de la piscine ?"})
+
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # over stdio (and here) the server's locale
+    said = asyncio.run(run())
+    answer, text = data_of(said), text_of(said)
+    assert answer["language"] == "fr" and "estimée" in answer["energy"]["summary"]
+    energy = text.splitlines()[-1]
+    assert energy.startswith("Energy: ") and "estimated" in energy, energy
+    assert "estimée" not in energy and "temps CPU" not in energy, energy
+
+
 def test_resources_list_gives_the_documents_the_keys_agent_may_read_a_page_at_a_time(
     coop, tmp_path, monkeypatch
 ):

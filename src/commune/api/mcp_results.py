@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from commune.text.energy import summary
 from commune.text.say import say
 
 
@@ -150,7 +151,11 @@ def answer_text(answer: dict[str, Any], language: str) -> str:
                 lines.append(f"[{s['n']}] {credit}" + ("" if via in credit else f" ({via})"))
             else:
                 lines.append(f"[{s['n']}] {credit} (document {s['document_id']})")
-    lines += ["", say(language, "Énergie\u00a0: ", "Energy: ") + answer["energy"]["summary"]]
+    # The summary again in the agent's language, as the line's label: the object's is in the
+    # answer's (api/answers.py), and an English agent asking in French read "Energy: 1,66
+    # mWh, … estimée (temps CPU x 12 W par cœur, …)".
+    energy = summary(answer["energy"], language) or answer["energy"]["summary"]
+    lines += ["", say(language, "Énergie\u00a0: ", "Energy: ") + energy]
     return "\n".join(lines)
 
 
