@@ -620,6 +620,53 @@ def test_an_agent_whose_members_use_the_charter_excludes_is_handed_no_document(c
         assert "(une personne peut le lire sur le site de la coopérative)" in french[face]
 
 
+def test_an_agent_whose_members_use_the_charter_excludes_lists_nothing_in_one_page(
+    coop, tmp_path, monkeypatch
+):
+    """The charter refuses a declared use every document: `resources/list` gave that
+    member's agent empty pages, each naming the next, over the whole commons (a commons of
+    10,000 documents, 100 requests off its quota) to list nothing. It gives one empty page
+    now, with no cursor."""
+    import commune.api.mcp as mcp_module
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.govern.members import add_member
+
+    commune, ann, _ = coop
+    with commune.engine.begin() as conn:
+        add_member(conn, "Société D", "other", declared_use="commercial")
+    dan = make_key(commune, "dan", "Société D")
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "horaires.txt").write_text("Les horaires d'été de la piscine municipale.")
+    commune.add([more], collection="shared", licence="etalab-2.0")
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "service-public"\nuses = ["commercial"]\n'
+        'message_fr = "La charte réserve l\'assistant aux usages non commerciaux."\n'
+        'message_en = "The charter keeps the assistant to non-commercial uses."\n'
+    )
+    # Three documents, two shared: one a page, Ann's three pages and Dan's two.
+    monkeypatch.setattr(mcp_module, "DOCUMENTS_PER_PAGE", 1)
+
+    async def listed(key: str) -> list[tuple[int, str | None]]:
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        pages: list[tuple[int, str | None]] = []
+        async with Client(server, cache=None) as c:
+            cursor = None
+            while not pages or cursor is not None:
+                page = await c.list_resources(cursor=cursor)
+                cursor = page.next_cursor
+                pages.append((len(page.resources), cursor))
+        return pages
+
+    assert [n for n, _ in asyncio.run(listed(ann))] == [1, 1, 1]  # a use the charter allows
+    assert asyncio.run(listed(dan)) == [(0, None)]
+    with commune.engine.connect() as conn:
+        listings = conn.exec_driver_sql(
+            "select count(*) from usage where route = 'mcp/resources'"
+        ).scalar()
+    assert listings == 3 + 1  # Ann's three pages, Dan's one
+
+
 def test_the_tools_schemas_say_what_each_argument_takes(commune, monkeypatch):
     """`ask`'s mode was any string to its schema (the tool alone refused a fourth value), and
     no argument said what it was: an agent reads the schemas, nothing else, before it calls.
@@ -848,6 +895,54 @@ def test_tools_give_objects_and_a_text_to_read_not_json_in_a_string(coop, monkey
     assert "privee-a (" in text_of(seen["list_collections"])
 
 
+def test_an_answers_text_names_a_peers_source_by_its_peer_not_a_stand_in_id():
+    """A peer cooperative's source has a negative stand-in id here (answering/federation.py),
+    which get_document refuses: the answer's text sent the agent to "(document -1)". It
+    names the peer now; this home's sources keep their number."""
+    from commune.api.mcp_results import answer_text
+
+    peer = {
+        "n": 1,
+        "document_id": -1,
+        "title": "Horaires",
+        "licence": "CC-BY-4.0",
+        "attribution": "« Horaires », CC-BY-4.0 — horaires.txt — via ville-b",
+        "origin": {"peer": "ville-b", "document_id": 12},
+    }
+    bare = {**peer, "n": 2, "document_id": -2, "attribution": None}
+    own = {**peer, "n": 3, "document_id": 7, "attribution": None, "origin": None}
+    said = answer_text(
+        {"text": "…", "sources": [peer, bare, own], "energy": {"summary": "1 mWh"}}, "en"
+    )
+    lines = said.splitlines()
+    assert "(document -" not in said, said
+    assert "[1] « Horaires », CC-BY-4.0 — horaires.txt — via ville-b" in lines
+    assert "[2] Horaires, CC-BY-4.0 (via ville-b)" in lines
+    assert "[3] Horaires, CC-BY-4.0 (document 7)" in lines
+
+
+def test_an_answers_text_is_in_the_agents_language_whatever_the_questions(coop, monkeypatch):
+    """The text of `ask` put its labels in the agent's language and the energy's summary in
+    the answer's: an English agent asking in French read "Energy: 1,66 mWh, … estimée (temps
+    CPU x 12 W par cœur, …)". The summary is the agent's too; the object keeps the answer's."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run():  # type: ignore[no-untyped-def]
+        async with Client(server) as c:
+            return await c.call_tool("ask", {"question": "Quel est le budget de la piscine ?"})
+
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # over stdio (and here) the server's locale
+    said = asyncio.run(run())
+    answer, text = data_of(said), text_of(said)
+    assert answer["language"] == "fr" and "estimée" in answer["energy"]["summary"]
+    energy = text.splitlines()[-1]
+    assert energy.startswith("Energy: ") and "estimated" in energy, energy
+    assert "estimée" not in energy and "temps CPU" not in energy, energy
+
+
 def test_resources_list_gives_the_documents_the_keys_agent_may_read_a_page_at_a_time(
     coop, tmp_path, monkeypatch
 ):
@@ -902,6 +997,106 @@ def test_resources_list_gives_the_documents_the_keys_agent_may_read_a_page_at_a_
             "select count(*) from usage where route = 'mcp/resources'"
         ).scalar()
     assert listings == 3 * 2  # a request like any other: two pages each (a wrong cursor: none)
+
+
+def test_a_document_leaving_the_listing_between_two_pages_moves_none_of_the_others(
+    coop, tmp_path, monkeypatch
+):
+    """The cursor was a count of the documents before the next page: a document retired
+    between two pages moved every later one back a place, and the first of the next page was
+    never listed. The cursor is now the id the next page starts after."""
+    import commune.api.mcp as mcp_module
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "horaires.txt").write_text("Les horaires d'été de la piscine municipale.")
+    (more / "tarifs.txt").write_text("Le tarif de la piscine municipale est de trois euros.")
+    commune.add([more], collection="shared", licence="etalab-2.0")
+    ids = [d["id"] for d in commune.documents()]
+    assert len(ids) == 4
+    monkeypatch.setattr(mcp_module, "DOCUMENTS_PER_PAGE", 2)
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> tuple[list[str], list[str]]:
+        async with Client(server, cache=None) as c:
+            first = await c.list_resources()
+            assert first.next_cursor is not None
+            commune.retire(ids[0], "remplacé")  # the first page's first document leaves
+            second = await c.list_resources(cursor=first.next_cursor)
+            assert second.next_cursor is None
+            return [str(r.uri) for r in first.resources], [str(r.uri) for r in second.resources]
+
+    first, second = asyncio.run(run())
+    uri = "commune://documents/{}".format
+    assert first == [uri(ids[0]), uri(ids[1])]
+    assert second == [uri(ids[2]), uri(ids[3])], second  # the third was left out
+
+
+def test_resources_list_gives_a_curator_only_what_is_published(commune, corpus, tmp_path):
+    """A curator's (and the operator's) list of documents holds what waits for curation and
+    what was retired, which no agent may read: `resources/list` lists neither, only what
+    `get_document` gives."""
+    from commune.api.mcp import build_server
+    from commune.govern.policy import OPERATOR
+
+    commune.add([corpus / "pool.txt"], collection="shared", licence="etalab-2.0")
+    retired, waiting = tmp_path / "retired", tmp_path / "waiting"
+    for d in (retired, waiting):
+        d.mkdir()
+    (retired / "ancien.txt").write_text("L'ancien règlement de la piscine municipale.")
+    (waiting / "nouveau.txt").write_text("Le nouveau règlement de la piscine municipale.")
+    commune.add([retired], collection="shared", licence="etalab-2.0")
+    old_id = max(d["id"] for d in commune.documents())
+    commune.retire(old_id, "remplacé")
+    commune.set_curation_rules("shared", 1, "curator")
+    commune.add([waiting], collection="shared", licence="etalab-2.0")  # held for an approval
+    listed = {d["id"]: d["status"] for d in commune.documents()}  # the operator's list
+    assert len(listed) == 3 and listed[old_id] != "published", listed
+    assert any(d["published_revision_id"] is None for d in commune.documents())
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def run() -> list[str]:
+        async with Client(server, cache=None) as c:
+            return [str(r.uri) for r in (await c.list_resources()).resources]
+
+    pool = min(listed)  # the only one published: the first added
+    assert asyncio.run(run()) == [f"commune://documents/{pool}"]
+
+
+def test_a_resource_refused_is_not_said_to_be_the_servers_fault(coop, tmp_path):
+    """A document the charter keeps from agents, or a read past the member's quota, came as
+    JSON-RPC's "internal error" (-32603), the code of a server's fault, which a host shows as
+    the server failing and may retry: the request is refused, as resources/list says it."""
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INTERNAL_ERROR, INVALID_REQUEST
+
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    reserved = tmp_path / "reserved"
+    reserved.mkdir()
+    (reserved / "horaires.txt").write_text("Les horaires d'été de la piscine municipale.")
+    commune.add([reserved], collection="shared", licence="etalab-2.0", tdm_reserved=True)
+    reserved_id = max(d["id"] for d in commune.documents())
+    pool_id = min(d["id"] for d in commune.documents())
+    cleo = make_key(commune, "cleo", "Ville C")  # three requests a day
+
+    async def refused(key: str, document_id: int, reads: int) -> MCPError:
+        server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+        async with Client(server, cache=None) as c:
+            for _ in range(reads - 1):
+                await c.read_resource(f"commune://documents/{document_id}")
+            with pytest.raises(MCPError) as wrong:
+                await c.read_resource(f"commune://documents/{document_id}")
+        return wrong.value
+
+    tdm = asyncio.run(refused(ann, reserved_id, 1))
+    quota = asyncio.run(refused(cleo, pool_id, 4))
+    assert "is not given to agents" in str(tdm) and "quota" in str(quota), (tdm, quota)
+    for error in (tdm, quota):
+        assert error.error.code == INVALID_REQUEST != INTERNAL_ERROR, error.error
 
 
 def test_a_long_documents_resource_comes_in_parts_each_naming_the_next(commune, tmp_path):

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.charter.book import CharterBook
     from commune.charter.catalogue import ModelCatalogue
     from commune.charter.rules import Charter
+    from commune.charter.steps import Step
     from commune.commons.credits import Credits
     from commune.commons.curation import RulesSet
     from commune.commons.library import Library
@@ -501,15 +502,28 @@ class Commune:
         return doc
 
     def documents_for_agent(
-        self, limit: int = 100, offset: int = 0, actor: Actor = OPERATOR, language: str = "fr"
+        self,
+        limit: int = 100,
+        after: int | None = None,
+        actor: Actor = OPERATOR,
+        language: str = "fr",
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """A page of :meth:`documents` (``limit`` from ``offset``, by id) less those
-        :meth:`document_for_agent` would refuse and those not published (a curator's list
-        holds what waits; only published documents are read), and the offset of the next
-        page (None: none): an agent is listed only what it may be handed. A page may hold
-        fewer than ``limit``, or none, with more after it."""
+        """A page of :meth:`documents` (``limit`` of them by id, from the first past the id
+        ``after``) less those :meth:`document_for_agent` would refuse and those not
+        published (a curator's list holds what waits; only published documents are read),
+        and the id the next page starts after (None: none): an agent is listed only what it
+        may be handed. A page may hold fewer than ``limit``, or none, with more after it.
+
+        The next page starts after an id, not at a count: counted, a document that left the
+        listing between two pages (retired, its collection made private) moved every later
+        one back a place, and the first of the next page was never listed."""
+        if self._agents_use(actor, language)[1].outcome == "refused":
+            # The charter refuses the member's use every document: listed page by page, its
+            # agent walked the whole commons for nothing, each empty page a request off its
+            # quota (a commons of 10,000 documents, 100 of them).
+            return [], None
         refusal = self.kept_from_agents(actor, language)
-        docs = self.documents(limit=limit + 1, offset=offset, actor=actor)
+        docs = self.library.documents(limit=limit + 1, actor=actor, after=after)
         more = len(docs) > limit
         given = [
             d
@@ -518,24 +532,29 @@ class Commune:
             and d["published_revision_id"] is not None
             and refusal(d) is None
         ]
-        return given, offset + limit if more else None
+        return given, docs[limit - 1]["id"] if more else None
 
-    def kept_from_agents(
-        self, actor: Actor, language: str = "fr"
-    ) -> Callable[[dict[str, Any]], CommuneError | None]:
-        """Why a document ``actor``'s agent may read is not handed to it (None: it is), for
-        one document or a listing's many: the member's use and the charter read once."""
+    def _agents_use(self, actor: Actor, language: str) -> tuple[str | None, Step]:
+        """``actor``'s member's declared use, and the charter's refusal step on it alone."""
         from commune.charter import steps
-        from commune.errors import Forbidden
-        from commune.govern.licences import terms_for_use
-        from commune.text.say import say
 
         declared = self.library.declared_use(actor)
         # A charter rule on the member's declared use refuses each of its questions and
         # searches: its agent was handed every document whole all the same, one id after
         # the other. (No question here, so only the use can match; the energy budget is
         # the answers', not a document's reading.)
-        step = steps.refuse(self.charter, "", language, declared, None)
+        return declared, steps.refuse(self.charter, "", language, declared, None)
+
+    def kept_from_agents(
+        self, actor: Actor, language: str = "fr"
+    ) -> Callable[[dict[str, Any]], CommuneError | None]:
+        """Why a document ``actor``'s agent may read is not handed to it (None: it is), for
+        one document or a listing's many: the member's use and the charter read once."""
+        from commune.errors import Forbidden
+        from commune.govern.licences import terms_for_use
+        from commune.text.say import say
+
+        declared, step = self._agents_use(actor, language)
         tdm_policy = self.settings.charter.tdm_reserved
 
         def refusal(doc: dict[str, Any]) -> CommuneError | None:

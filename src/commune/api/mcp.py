@@ -317,21 +317,22 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
     def documents_page(ctx: Any, cursor: str | None) -> ListResourcesResult:
         """A page of the documents ``ctx``'s agent may be handed: those of the collections its
         key reads, less those ``get_document`` refuses (core.kept_from_agents, the rules
-        themselves, not a copy). The cursor is where the next page starts among the documents
-        in id order (new ones come last, so a listing in progress meets them at its end)."""
+        themselves, not a copy). The cursor is the id the next page starts after, the
+        documents in id order (new ones come last, so a listing in progress meets them at
+        its end; one that leaves it meanwhile moves none of the others)."""
         language = language_of(ctx)
         if cursor is None:
-            offset = 0
+            after = None
         elif cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_ROW_ID:
-            offset = int(cursor)
+            after = int(cursor)
         else:
             message = f"cursor must be the nextCursor of a previous listing, got {cursor!r}"
             raise MCPError(code=INVALID_PARAMS, message=localise(message, language))
         try:
             actor = actor_of(ctx)
             with commune.metered("mcp/resources", actor):
-                docs, after = commune.documents_for_agent(
-                    DOCUMENTS_PER_PAGE, offset, actor=actor, language=language
+                docs, following = commune.documents_for_agent(
+                    DOCUMENTS_PER_PAGE, after, actor=actor, language=language
                 )
         except CommuneError as exc:
             raise MCPError(
@@ -352,7 +353,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
                 )
                 for d in docs
             ],
-            next_cursor=None if after is None else str(after),
+            next_cursor=None if following is None else str(following),
         )
 
     # The version, as /healthz says it: a client shows it, and an operator asks for it.
@@ -467,7 +468,12 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         except NotFound as exc:
             raise ResourceNotFoundError(localise(exc.in_fields(), language)) from exc
         except CommuneError as exc:
-            raise ResourceError(localise(exc.in_fields(), language)) from exc
+            # Refused (the charter, a licence, the quota), as resources/list says it: the SDK
+            # says a ResourceError with JSON-RPC's "internal error", the code of a server's
+            # fault, which a host shows as the server failing and may retry.
+            raise MCPError(
+                code=INVALID_REQUEST, message=localise(exc.in_fields(), language)
+            ) from exc
         except Exception as exc:  # noqa: BLE001 -- said to the agent, logged for the operator
             raise ResourceError(failure(exc, language, "mcp/resource")) from exc
         start = min(int(offset), len(doc["text"]))

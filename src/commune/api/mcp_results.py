@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from commune.text.energy import summary
 from commune.text.say import say
 
 
@@ -143,8 +144,18 @@ def answer_text(answer: dict[str, Any], language: str) -> str:
         lines += ["", say(language, "Sources\u00a0:", "Sources:")]
         for s in answer["sources"]:
             credit = s.get("attribution") or f"{s['title']}, {_licence(s['licence'], language)}"
-            lines.append(f"[{s['n']}] {credit} (document {s['document_id']})")
-    lines += ["", say(language, "Énergie\u00a0: ", "Energy: ") + answer["energy"]["summary"]]
+            if s.get("origin"):
+                # A peer cooperative's passage: its id here is a negative stand-in, which
+                # get_document refuses (it gives this home's documents); the peer is named.
+                via = f"via {s['origin']['peer']}"
+                lines.append(f"[{s['n']}] {credit}" + ("" if via in credit else f" ({via})"))
+            else:
+                lines.append(f"[{s['n']}] {credit} (document {s['document_id']})")
+    # The summary again in the agent's language, as the line's label: the object's is in the
+    # answer's (api/answers.py), and an English agent asking in French read "Energy: 1,66
+    # mWh, … estimée (temps CPU x 12 W par cœur, …)".
+    energy = summary(answer["energy"], language) or answer["energy"]["summary"]
+    lines += ["", say(language, "Énergie\u00a0: ", "Energy: ") + energy]
     return "\n".join(lines)
 
 

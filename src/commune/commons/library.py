@@ -88,7 +88,11 @@ class Library:
         limit: int = 100,
         offset: int = 0,
         actor: Actor = OPERATOR,
+        after: int | None = None,
     ) -> list[dict[str, Any]]:
+        """The documents ``actor`` may list, in id order: ``limit`` from ``offset``, or from
+        the first whose id is past ``after`` (a listing's next page that a document leaving
+        it meanwhile does not shift)."""
         if limit < 1 or offset < 0:
             # Refused here for every face: a negative limit listed everything (SQL's LIMIT -1).
             raise InvalidRequest(
@@ -99,7 +103,7 @@ class Library:
         # a reader sees what the commons publishes.
         published_only = not actor.at_least("curator")
         with self.engine.connect() as conn:
-            docs = repo.list_documents(conn, ids, limit, offset, published_only)
+            docs = repo.list_documents(conn, ids, limit, offset, published_only, after)
         return docs if actor.is_operator else [_for_readers(d) for d in docs]
 
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:

@@ -530,7 +530,9 @@ def list_documents(
     limit: int = 100,
     offset: int = 0,
     published_only: bool = False,
+    after: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Documents in id order, ``limit`` of them from ``offset``, or after the id ``after``."""
     n_chunks = (
         select(func.count(chunks.c.id))
         .where(chunks.c.revision_id == documents.c.current_revision_id)
@@ -543,6 +545,8 @@ def list_documents(
         .limit(limit)
         .offset(offset)
     )
+    if after is not None:
+        q = q.where(documents.c.id > after)
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
