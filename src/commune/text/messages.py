@@ -1292,6 +1292,18 @@ PATTERNS = [
         ),
         (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
         (
+            r"(?P<name>'[^']*') is a peer cooperative, not a member of this one: its fund pays "
+            r"its own members only",
+            "{name} est une coopérative pair, pas un membre de celle-ci\u00a0: son fonds ne "
+            "verse qu'à ses membres",
+        ),
+        (
+            r"redirect the share to a member of another kind than peer; commune member list "
+            r"gives each one's kind",
+            "redirigez la part vers un membre d'un autre type que peer\u00a0; commune member "
+            "list donne le type de chacun",
+        ),
+        (
             r"no member named (?P<name>'[^']*') visible to (?P<user>.+)",
             "aucun membre nommé {name} visible par {user}",
         ),
