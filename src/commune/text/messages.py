@@ -516,7 +516,7 @@ PATTERNS = [
         (
             r"(?P<user>.+) already has (?P<n>\d+) active keys, the most \[limits\] "
             r"max_keys_per_user allows",
-            "{user} a déjà {n} clés actives, le plus que permet [limits] max_keys_per_user",
+            "{user} a déjà {n} clés actives, le maximum que permet [limits] max_keys_per_user",
         ),
         (
             r"a key's label is at most (?P<max>\d+) characters, got (?P<value>\d+)",
