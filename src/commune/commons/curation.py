@@ -831,10 +831,17 @@ def review(
         # is decided first; rejected, it leaves this one to approve.
         later = _newer_waiting(conn, rev)
         if later is not None:
+            # The pages name a revision by its number in its document ("revision 3"), and
+            # its id only in links: the id alone told a curator on the page nothing to find.
+            number = conn.execute(
+                select(revisions.c.number).where(revisions.c.id == later)
+            ).scalar_one()
             raise CommuneError(
                 f"revision {revision_id} is older than revision {later} of document {doc.id}, "
                 "which waits too: approving it would publish the text that upload replaces",
                 f"review revision {later} first; to publish this one, reject that one",
+                field_hint=f"decide revision {later} first (revision {number} of this document, "
+                "in the Curation page's list); to publish this one, reject that one",
             )
     if licence is not None:
         licence = normalise(licence)

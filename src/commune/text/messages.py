@@ -619,6 +619,12 @@ PATTERNS = [
             "décidez d'abord de la révision {n} ; pour publier celle-ci, rejetez celle-là",
         ),
         (
+            r"decide revision (?P<n>\d+) first \(revision (?P<number>\d+) of this document, in "
+            r"the Curation page's list\); to publish this one, reject that one",
+            "décidez d'abord de la révision {n} (la révision {number} de ce document, dans la "
+            "liste de la page Curation) ; pour publier celle-ci, rejetez celle-là",
+        ),
+        (
             r"reject it; to bring its text back, add that file again",
             "rejetez-la ; pour retrouver son texte, ajoutez à nouveau ce fichier",
         ),
