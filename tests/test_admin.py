@@ -270,7 +270,7 @@ def test_a_person_holds_at_most_max_keys_per_user_active_keys(tmp_path: Path) ->
         )
         assert french.exit_code != 0 and "cmn_" not in french.stdout
         assert french.stderr == (
-            "erreur\u00a0: alice a déjà 3 clés actives, le plus que permet [limits] "
+            "erreur\u00a0: alice a déjà 3 clés actives, le maximum que permet [limits] "
             "max_keys_per_user (révoquez-en une d'abord\u00a0: commune key list, puis commune "
             "key revoke ID)\n"
         )

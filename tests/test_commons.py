@@ -458,6 +458,37 @@ def test_an_older_waiting_revision_is_not_approved_over_a_newer_waiting_one(comm
     assert searchable(commune, "neuf heures")
 
 
+def test_an_older_revision_a_newer_one_holds_says_the_changed_rules_numbers(commune, doc, tmp_path):
+    # Changed rules skipped the older revisions a newer upload holds (they are not published
+    # under it): their reasons kept the old rules' numbers, "1 of 2 approvals" once the
+    # collection asked for 1, and curators read a count the collection no longer asks.
+    make_key(commune, "dora", "Ville A", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    dora, cyril = commune.actor("dora"), commune.actor("cyril")
+    other = tmp_path / "stade.md"
+    other.write_text("# Stade\n\nLe stade ouvre à huit heures.\n", encoding="utf-8")
+    commune.add([doc, other], collection="sport", licence="etalab-2.0", actor=dora)
+    commune.set_curation_rules("sport", 2, "curator")
+    for text, hour in ((DOC2, "dix"), (DOC2.replace("dix", "onze"), "onze")):
+        doc.write_text(text, encoding="utf-8")
+        other.write_text(f"# Stade\n\nLe stade ouvre à {hour} heures.\n", encoding="utf-8")
+        commune.add([doc, other], collection="sport", licence="etalab-2.0", actor=dora)
+        if hour == "dix":  # the pool's older revision approved once; the stadium's not
+            [pool] = [r for r in commune.pending() if "Piscine" in r["title"]]
+            commune.review(pool["id"], "approve", "good", actor=cyril)
+
+    def reasons() -> dict[tuple[str, int], str]:
+        return {(r["title"].split()[0], r["number"]): r["hold_reason"] for r in commune.pending()}
+
+    assert commune.set_curation_rules("sport", 3, "curator").released == 0
+    assert reasons()[("Piscine", 2)] == "1 of 3 approvals"
+    assert reasons()[("Stade", 2)] == "the collection needs 3 approval(s) by a curator or above"
+    assert commune.set_curation_rules("sport", 1, "curator").released == 0  # held by newer
+    assert reasons()[("Piscine", 2)] == "1 of 1 approvals"
+    assert reasons()[("Stade", 2)] == "the collection needs 1 approval(s) by a curator or above"
+    assert searchable(commune, "neuf heures")  # nothing published
+
+
 def test_a_held_upload_over_another_members_text_waits_when_that_member_publishes(commune, doc):
     # Ville B's upload over Ville A's document waited for a curator; when Ville A published
     # its own newer revision, B's left the queue as "outdated", dropped without a curator's

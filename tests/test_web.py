@@ -465,6 +465,36 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     )
 
 
+def test_an_older_revision_refused_names_the_newer_as_the_curation_page_shows_it(
+    app, commune, tmp_path
+):
+    # Approving an older revision while a newer one of the same member waits is refused
+    # (curation.review): the refusal named the newer by its id alone, which the Curation
+    # page shows nowhere (it lists "révision 3"): the curator could not tell which to decide.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = commune.actor("dora")
+    page = tmp_path / "horaires.md"
+    page.write_text("# Horaires\n\nLa mairie ouvre à neuf heures.", encoding="utf-8")
+    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
+    commune.set_curation_rules("mairie", 1, "curator")
+    for hour in ("dix", "onze"):
+        page.write_text(f"# Horaires\n\nLa mairie ouvre à {hour} heures.", encoding="utf-8")
+        commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
+    older, newer = commune.pending()
+    assert (older["number"], newer["number"]) == (2, 3)
+    cyril = browser(app, "cyril")
+    assert "révision 3" in cyril.get("/curation").page  # how the queue names it
+    r = cyril.post(f"/curation/{older['id']}", {"decision": "approve", "reason": "vu"})
+    assert r.status_code == 400
+    said = html.unescape(r.page)
+    assert (
+        f"décidez d'abord de la révision {newer['id']} (la révision 3 de ce document, dans la "
+        "liste de la page Curation) ; pour publier celle-ci, rejetez celle-là"
+    ) in said, said
+    assert [r["id"] for r in commune.pending()] == [older["id"], newer["id"]]  # unchanged
+
+
 def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     # Found by an exploratory test: the guide says the person who contributed reads the
     # curator's reason, and no page showed it (their document's page is a 404 until published).

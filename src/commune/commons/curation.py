@@ -227,24 +227,34 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
             continue  # a retired document comes back only by a curator's decision (review)
         if _newer_published(conn, doc, rev.number) is not None:
             continue
-        if _newer_waiting(conn, rev) is not None:
-            # Its newer upload still waits for something (a licence): publishing this one
-            # would put out the text that upload replaces, as an approval would (review).
-            continue
+        # Its newer upload still waits for something (a licence): publishing this one would
+        # put out the text that upload replaces, as an approval would (review). It is not
+        # published, but its reason still says the new rules' numbers, as any other's.
+        held = _newer_waiting(conn, rev) is not None
         approvals = _approvals(conn, rev.id)
         if approvals:
             decision = approved(approvals, rev.licence, new)
-            if decision:
+            if decision and not held:
                 publish(conn, rev.id, actor.user, why.format(n=approvals))
                 released += 1
             elif terms_for_use(rev.licence) is not None:
-                # What it waits for, in the new rules' numbers.
+                # What it waits for, in the new rules' numbers ("1 of 1": enough, and held
+                # by its newer upload, which the refusal of an approval names).
+                count = f"{approvals} of {max(1, new.approvals_required)} approvals"
                 conn.execute(
                     update(revisions)
                     .where(revisions.c.id == rev.id)
-                    .values(hold_reason=_counted(decision.reason, rev.hold_reason))
+                    .values(
+                        hold_reason=_counted(
+                            count if decision else decision.reason, rev.hold_reason
+                        )
+                    )
                 )
-        elif new.approvals_required == 0 and _APPROVALS_HOLD.fullmatch(rev.hold_reason or ""):
+        elif (
+            not held
+            and new.approvals_required == 0
+            and _APPROVALS_HOLD.fullmatch(rev.hold_reason or "")
+        ):
             # Held for approvals alone (not for a licence, nor a file a reader doubts), and
             # the rule asks for none any more: no curator's decision is called for.
             if _replaces_another_members(conn, doc, rev):
@@ -845,10 +855,17 @@ def review(
         # is decided first; rejected, it leaves this one to approve.
         later = _newer_waiting(conn, rev)
         if later is not None:
+            # The pages name a revision by its number in its document ("revision 3"), and
+            # its id only in links: the id alone told a curator on the page nothing to find.
+            number = conn.execute(
+                select(revisions.c.number).where(revisions.c.id == later)
+            ).scalar_one()
             raise CommuneError(
                 f"revision {revision_id} is older than revision {later} of document {doc.id}, "
                 "which waits too: approving it would publish the text that upload replaces",
                 f"review revision {later} first; to publish this one, reject that one",
+                field_hint=f"decide revision {later} first (revision {number} of this document, "
+                "in the Curation page's list); to publish this one, reject that one",
             )
     if licence is not None:
         licence = normalise(licence)

@@ -45,7 +45,7 @@ from sqlalchemy import Connection, func, insert, select
 from commune.account.statement import parse_month
 from commune.errors import Forbidden, InvalidRequest, NotFound
 from commune.govern.members import PEER_KIND
-from commune.govern.policy import Actor, Decision
+from commune.govern.policy import COOPERATIVE, Actor, Decision, allowed
 from commune.govern.quotas import month as month_window
 from commune.store import audit
 from commune.store.repository import now
@@ -384,11 +384,21 @@ def set_choice(
                 field_hint="choose the member",
             )
         # A peer cooperative is kept as a member of kind "peer" (docs/peering.md), but it is
-        # no member of this cooperative, whose fund pays its own members only. Refused word
-        # for word as a name nobody has: "a peer" beside "no member named" told which other
-        # cooperatives this one peers with.
-        member = select(members.c.id).where(members.c.name == target, members.c.kind != PEER_KIND)
-        if conn.execute(member).first() is None:
+        # no member of this cooperative, whose fund pays its own members only.
+        kind = conn.execute(select(members.c.kind).where(members.c.name == target)).scalar()
+        if kind == PEER_KIND and allowed(actor, "administer", COOPERATIVE):
+            # Whoever lists every member (the operator, who alone records a redirect today,
+            # and the cooperative's admins) sees the peer in `commune member list`: "no
+            # member named" beside that line said neither what was wrong nor what to do.
+            raise InvalidRequest(
+                f"{target!r} is a peer cooperative, not a member of this one: its fund pays "
+                "its own members only",
+                "redirect the share to a member of another kind than peer; commune member "
+                "list gives each one's kind",
+            )
+        if kind is None or kind == PEER_KIND:
+            # Anyone else is told no more than for a name nobody has: "a peer" beside "no
+            # member named" would tell which other cooperatives this one peers with.
             raise NotFound(
                 f"no member named {target!r}",
                 "list members with commune member list",

@@ -517,7 +517,7 @@ PATTERNS = [
         (
             r"(?P<user>.+) already has (?P<n>\d+) active keys, the most \[limits\] "
             r"max_keys_per_user allows",
-            "{user} a déjà {n} clés actives, le plus que permet [limits] max_keys_per_user",
+            "{user} a déjà {n} clés actives, le maximum que permet [limits] max_keys_per_user",
         ),
         (
             r"a key's label is at most (?P<max>\d+) characters, got (?P<value>\d+)",
@@ -623,6 +623,12 @@ PATTERNS = [
         (
             r"review revision (?P<n>\d+) first; to publish this one, reject that one",
             "décidez d'abord de la révision {n} ; pour publier celle-ci, rejetez celle-là",
+        ),
+        (
+            r"decide revision (?P<n>\d+) first \(revision (?P<number>\d+) of this document, in "
+            r"the Curation page's list\); to publish this one, reject that one",
+            "décidez d'abord de la révision {n} (la révision {number} de ce document, dans la "
+            "liste de la page Curation) ; pour publier celle-ci, rejetez celle-là",
         ),
         (
             r"reject it; to bring its text back, add that file again",
@@ -1325,6 +1331,18 @@ PATTERNS = [
             "{member} n'est pas le membre de {user}",
         ),
         (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
+        (
+            r"(?P<name>'[^']*') is a peer cooperative, not a member of this one: its fund pays "
+            r"its own members only",
+            "{name} est une coopérative pair, pas un membre de celle-ci\u00a0: son fonds ne "
+            "verse qu'à ses membres",
+        ),
+        (
+            r"redirect the share to a member of another kind than peer; commune member list "
+            r"gives each one's kind",
+            "redirigez la part vers un membre d'un autre type que peer\u00a0; commune member "
+            "list donne le type de chacun",
+        ),
         (
             r"no member named (?P<name>'[^']*') visible to (?P<user>.+)",
             "aucun membre nommé {name} visible par {user}",
