@@ -984,7 +984,7 @@ class Commune:
             return self._statement(conn, month)
 
     def _statement(self, conn: Connection, month: str) -> Statement:
-        from commune.account.statement import build_statement, issued, recorded_settings
+        from commune.account.statement import build_statement, checked, issued, recorded_settings
 
         done = issued(conn, month)
         if done is None:
@@ -994,7 +994,8 @@ class Commune:
         # A cooperative's accounts do not change after the fact: the month billed is made
         # again with the prices and shares it was billed with.
         settings, idle_watts = recorded_settings(done[0])
-        return build_statement(conn, settings, month, idle_watts, issued_at=done[1])
+        stmt = build_statement(conn, settings, month, idle_watts, issued_at=done[1])
+        return checked(stmt, done[0], done[2])
 
     def issue_statement(self, month: str, actor: Actor = OPERATOR) -> Statement:
         """Issue the month's statement (a month over): record, in the audit log, the

@@ -1500,6 +1500,14 @@ PATTERNS = [
             "{month} n'est pas fini\u00a0: son relevé ne peut pas encore être émis",
         ),
         (r"issue it from (?P<day>\S+) on", "émettez-le à partir du {day}"),
+        (
+            r"its figures are no longer those issued on (?P<day>\S+) \(SHA-256 (?P<then>\w+) in "
+            r"the audit log, (?P<now>\w+) now\): the ledger or Commune changed since, and the "
+            r"files issued then are the bill",
+            "ses chiffres ne sont plus ceux émis le {day} (SHA-256 {then} dans le journal "
+            "d'audit, {now} aujourd'hui)\u00a0: le registre ou Commune a changé depuis, et les "
+            "fichiers émis alors font foi",
+        ),
         # A month to come (account/statement.py).
         (
             r"(?P<month>\d{4}-\d{2}) has not begun: nothing is used yet, these figures are its "
