@@ -1001,8 +1001,14 @@ class Commune:
         """Issue the month's statement (a month over): record, in the audit log, the
         settings it is made with from then on. A month issued already keeps its first issue."""
         from commune.account.statement import issue
+        from commune.store.db import lock
 
         with self.engine.begin() as conn:
+            # The audit log's lock before reading whether the month was issued, not only
+            # when writing its entry: two issues at once (two operators, two commune.toml)
+            # both read "not issued" and both recorded theirs, one's figures then printed
+            # as issued with the other's settings.
+            lock(conn, "audit")
             return issue(conn, self._statement(conn, month), actor.user)
 
     # -- added for the web
