@@ -1053,7 +1053,7 @@ class Commune:
         records an issued statement)."""
         from commune.account.statement import parse_month
         from commune.charter.records import payout_weights_at
-        from commune.commons.payouts import as_amount, build, issued_fund
+        from commune.commons.payouts import as_amount, build, issued_currency, issued_fund
         from commune.errors import InvalidRequest
         from commune.govern.quotas import month as month_window
 
@@ -1076,7 +1076,10 @@ class Commune:
             # this month): issued again after the charter changed, a month reads the same.
             end = month_window(parse_month(month)).end
             weights = payout_weights_at(conn, end) or charter.payouts
-            return build(conn, month, fund, weights, currency=self.settings.cooperative.currency)
+            # And its currency: commune.toml's changed since, the month paid out in euros
+            # read in another money, and otherwise than its audited hash.
+            currency = issued_currency(conn, month) or self.settings.cooperative.currency
+            return build(conn, month, fund, weights, currency=currency)
 
     def payouts_issued(self, month: str) -> bool:
         """Whether ``month`` was paid out (issued once it was over): it keeps that fund."""
