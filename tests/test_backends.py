@@ -949,6 +949,45 @@ class StoreKit:
         assert sum(line.total_eur for line in stmt.lines) == stmt.total
         assert {line.member: line.requests for line in stmt.lines} == {"Ville A": 1, "Ville B": 2}
 
+    def test_two_issues_of_a_month_at_once_record_one(self, c, database_url, tmp_path, monkeypatch):
+        """Issuing read whether the month was issued before taking the audit log's lock: two
+        issues at once (two operators, two commune.toml) both read "not issued" and both
+        recorded theirs, one's figures printed as issued with the other's settings."""
+        from commune.core import Commune
+        from commune.store import audit
+        from commune.store.schema import audit_log
+
+        home = tmp_path / "other"
+        home.mkdir()
+        (home / "commune.toml").write_text(
+            f'database_url = "{database_url}"\n[cooperative]\nserver_cost_eur_month = 2000\n'
+        )
+        real, checked, go = audit.append, threading.Event(), threading.Event()
+
+        def slow(conn, actor, action, subject, **details):  # type: ignore[no-untyped-def]
+            if action == "statement" and threading.current_thread().name == "first":
+                checked.set()  # it read "not issued": the other issue comes now
+                go.wait(3)  # held as long as the other may take, or until it is done
+            return real(conn, actor, action, subject, **details)
+
+        monkeypatch.setattr(audit, "append", slow)
+        issued = {}
+        with Commune(home) as other:
+            first = threading.Thread(
+                target=lambda: issued.update(first=c.issue_statement("2025-01")), name="first"
+            )
+            first.start()
+            assert checked.wait(60)
+            issued["second"] = other.issue_statement("2025-01")  # waits for the first's
+            go.set()
+            first.join(60)
+        assert not first.is_alive()
+        with c.engine.connect() as conn:
+            entries = select(func.count()).where(audit_log.c.action == "statement")
+            assert conn.execute(entries).scalar_one() == 1
+        assert issued["second"].total == issued["first"].total
+        assert issued["second"].issued == issued["first"].issued != ""
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture

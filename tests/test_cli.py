@@ -725,3 +725,29 @@ def test_a_refused_value_is_named_by_the_option_typed(home):
     assert run("member", "list").output == "Ville A\tother\tnon-commercial\tsans quota\n"
     assert [line.split("\t")[0] for line in run("user", "list").output.splitlines()] == ["ana"]
     assert run("key", "list").output == ""
+
+
+@pytest.mark.parametrize(
+    "lang, said",
+    [
+        ("en_GB.UTF-8", "'Operator' names the operator in the audit log: a person cannot take it"),
+        ("fr_FR.UTF-8", "'Operator' désigne l'opérateur·rice dans le journal d'audit"),
+    ],
+)
+def test_nobody_is_named_as_the_operator_the_audit_log_names(home, lang, said):
+    """A person named "operator" recorded payout choices, on /admin or their account, and
+    the audit log and the choices' lists said the operator had (every actor is named by its
+    user name, the command line's "operator")."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville A"]).exit_code == 0
+    for name in ("operator", "Operator"):
+        out = runner.invoke(
+            cli,
+            ["--home", str(home), "user", "add", name, "--member", "Ville A"],
+            env={"LANG": lang},
+        )
+        assert out.exit_code == 2, out.output
+        [line] = [line for line in out.stderr.splitlines() if line.strip()]
+        assert said.replace("'Operator'", repr(name)) in line, out.output
+    listed = runner.invoke(cli, ["--home", str(home), "user", "list"])
+    assert "perator" not in listed.output, listed.output  # nobody was added

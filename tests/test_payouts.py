@@ -794,3 +794,32 @@ def test_a_cooperative_admin_records_a_contributors_choice_on_the_admin_page(mon
     assert r.status_code == 403
     assert month.payouts(MONTH, amount=100).line_of("Jardins partagés").paid_to == FUND  # type: ignore[union-attr]
     assert [e.action for e in audit(month)[n:]] == ["payout-waive"]
+
+
+def test_a_month_paid_out_keeps_the_currency_it_was_paid_in(month, home: Path) -> None:
+    """[cooperative] currency changed after a month was paid out: the month read in the new
+    money (its fund the same figure), and issued again, otherwise than its audited hash."""
+    from sqlalchemy import update
+
+    from commune.core import Commune
+
+    month.close()
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        first, digest = c.issue_payouts(MONTH)
+        with c.engine.begin() as conn:  # issued once the month was over, as a month on
+            after = datetime.strptime(NEXT_MONTH, "%Y-%m").replace(tzinfo=UTC).isoformat()
+            latest = select(audit_log.c.id).order_by(audit_log.c.id.desc()).limit(1)
+            conn.execute(
+                update(audit_log)
+                .where(audit_log.c.id == latest.scalar_subquery())
+                .values(created_at=after)
+            )
+    (home / "commune.toml").write_text(
+        '[payouts]\nmonthly_eur = 100\n[cooperative]\ncurrency = "CHF"\n', encoding="utf-8"
+    )
+    with Commune(home) as c:
+        assert first.currency == "EUR" and c.payouts(MONTH).currency == "EUR"  # the web's too
+        again, again_digest = c.issue_payouts(MONTH)
+        assert again.currency == "EUR" and again_digest == digest
+        assert c.payouts(NEXT_MONTH).currency == "CHF"  # a month not paid out: today's

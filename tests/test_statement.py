@@ -737,3 +737,71 @@ def test_a_currency_that_is_not_one_word_is_refused_in_one_line(home, currency):
         )
         assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
         assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_an_issued_months_hash_is_carried_and_checked(three, home):
+    """Issuing recorded a SHA-256 that nothing showed and nothing compared: the files handed
+    out could not be checked against the log, and an issued month whose figures changed
+    since (a ledger restored or edited, an upgrade computing otherwise) read as issued."""
+    from click.testing import CliRunner
+
+    from commune.account.statement import digest
+    from commune.cli import cli
+    from commune.store.audit import entries
+
+    commune, (a, _, _) = three
+
+    def run(*args: str, lang: str = "en_US.UTF-8"):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(
+            cli, ["--home", str(home), "statement", "--month", "2026-11", *args], env={"LANG": lang}
+        )
+
+    issued = json.loads(run("--issue", "--json").output)
+    with commune.engine.connect() as conn:
+        [entry] = [e for e in entries(conn) if e["action"] == "statement"]
+    recorded = json.loads(entry["details"])["sha256"]
+    # The JSON handed out names the hash the audit log holds, and its figures hash to it.
+    assert issued["sha256"] == recorded and len(recorded) == 64
+    assert digest(commune.statement("2026-11")) == recorded
+    again = json.loads(run("--json").output)
+    assert again["sha256"] == recorded and again["notices"] == issued["notices"] == []
+    # The ledger changed after the issue: the month says its figures are not the bill.
+    with commune.engine.begin() as conn:
+        ledger(conn, a, 500.0)
+    changed = json.loads(run("--json").output)
+    assert changed["sha256"] == recorded and changed["total"] != issued["total"]
+    [notice] = changed["notices"]
+    assert notice.startswith(
+        f"its figures are no longer those issued on {issued['issued'][:10]} (SHA-256 "
+        f"{recorded[:12]} in the audit log, "
+    ), notice
+    french = run(lang="fr_FR.UTF-8").output
+    assert f"ses chiffres ne sont plus ceux émis le {issued['issued'][:10]}" in french, french
+    assert "les fichiers émis alors font foi" in french
+
+
+def test_a_month_issued_before_a_setting_existed_still_matches_its_hash(three):
+    """An issue recorded by a Commune whose [cooperative] had one setting fewer: made again,
+    the statement named the setting at its default, which its hash never covered, and read
+    as changed since it was issued (the figures were the same)."""
+    from sqlalchemy import select
+
+    from commune.account.statement import digest
+    from commune.store.schema import audit_log
+
+    commune, _ = three
+    commune.issue_statement("2026-11")
+    # As an older Commune recorded it: no floor_eur in its settings, nor in its hash.
+    then = commune.statement("2026-11")
+    del then.settings["floor_eur"]
+    with commune.engine.begin() as conn:
+        row = conn.execute(select(audit_log).where(audit_log.c.action == "statement")).one()
+        details = json.loads(row.details)
+        del details["settings"]["floor_eur"]
+        details["sha256"] = digest(then)
+        conn.execute(
+            update(audit_log).where(audit_log.c.id == row.id).values(details=json.dumps(details))
+        )
+    again = commune.statement("2026-11")
+    assert again.notices == [] and again.sha256 == details["sha256"]
+    assert "floor_eur" not in again.made_with and again.total == then.total

@@ -1037,7 +1037,7 @@ class Commune:
             return self._statement(conn, month)
 
     def _statement(self, conn: Connection, month: str) -> Statement:
-        from commune.account.statement import build_statement, issued, recorded_settings
+        from commune.account.statement import build_statement, checked, issued, recorded_settings
 
         done = issued(conn, month)
         if done is None:
@@ -1047,14 +1047,21 @@ class Commune:
         # A cooperative's accounts do not change after the fact: the month billed is made
         # again with the prices and shares it was billed with.
         settings, idle_watts = recorded_settings(done[0])
-        return build_statement(conn, settings, month, idle_watts, issued_at=done[1])
+        stmt = build_statement(conn, settings, month, idle_watts, issued_at=done[1])
+        return checked(stmt, done[0], done[2])
 
     def issue_statement(self, month: str, actor: Actor = OPERATOR) -> Statement:
         """Issue the month's statement (a month over): record, in the audit log, the
         settings it is made with from then on. A month issued already keeps its first issue."""
         from commune.account.statement import issue
+        from commune.store.db import lock
 
         with self.engine.begin() as conn:
+            # The audit log's lock before reading whether the month was issued, not only
+            # when writing its entry: two issues at once (two operators, two commune.toml)
+            # both read "not issued" and both recorded theirs, one's figures then printed
+            # as issued with the other's settings.
+            lock(conn, "audit")
             return issue(conn, self._statement(conn, month), actor.user)
 
     # -- added for the web
@@ -1099,7 +1106,7 @@ class Commune:
         records an issued statement)."""
         from commune.account.statement import parse_month
         from commune.charter.records import payout_weights_at
-        from commune.commons.payouts import as_amount, build, issued_fund
+        from commune.commons.payouts import as_amount, build, issued_currency, issued_fund
         from commune.errors import InvalidRequest
         from commune.govern.quotas import month as month_window
 
@@ -1122,7 +1129,10 @@ class Commune:
             # this month): issued again after the charter changed, a month reads the same.
             end = month_window(parse_month(month)).end
             weights = payout_weights_at(conn, end) or charter.payouts
-            return build(conn, month, fund, weights, currency=self.settings.cooperative.currency)
+            # And its currency: commune.toml's changed since, the month paid out in euros
+            # read in another money, and otherwise than its audited hash.
+            currency = issued_currency(conn, month) or self.settings.cooperative.currency
+            return build(conn, month, fund, weights, currency=currency)
 
     def payouts_issued(self, month: str) -> bool:
         """Whether ``month`` was paid out (issued once it was over): it keeps that fund."""

@@ -78,6 +78,9 @@ class Statement:
     # recorded then, whatever commune.toml says today.
     settings: dict[str, object] = field(default_factory=dict)
     issued: str = ""
+    # The SHA-256 its issue recorded in the audit log ("" while it is not issued): the files
+    # handed out carry it, and a statement made again is checked against it (``checked``).
+    sha256: str = ""
 
     @property
     def members_kwh(self) -> float:
@@ -170,9 +173,9 @@ def recorded_settings(recorded: dict[str, object]) -> tuple[CooperativeSettings,
     return CooperativeSettings(**values), float(str(recorded.get("idle_watts", 0.0)))
 
 
-def issued(conn: Connection, month_text: str) -> tuple[dict[str, object], str] | None:
-    """The settings ``month_text``'s statement was issued with, and when (its first issue's
-    audit entry), or None if it was not issued."""
+def issued(conn: Connection, month_text: str) -> tuple[dict[str, object], str, str] | None:
+    """The settings ``month_text``'s statement was issued with, when, and the SHA-256 of its
+    figures then (its first issue's audit entry), or None if it was not issued."""
     row = conn.execute(
         select(audit_log.c.details, audit_log.c.created_at)
         .where(audit_log.c.action == "statement", audit_log.c.subject == f"month {month_text}")
@@ -181,14 +184,14 @@ def issued(conn: Connection, month_text: str) -> tuple[dict[str, object], str] |
     ).first()
     if row is None:
         return None
-    settings: dict[str, object] = json.loads(row.details)["settings"]
-    return settings, str(row.created_at)
+    details = json.loads(row.details)
+    return details["settings"], str(row.created_at), str(details.get("sha256", ""))
 
 
 def digest(stmt: Statement) -> str:
     """The SHA-256 of the statement's JSON, its issue left out (the figures and the settings
     are kept), so the files handed out can be checked against the log."""
-    data = {k: v for k, v in stmt.to_json().items() if k not in ("issued", "made_with")}
+    data = {k: v for k, v in stmt.to_json().items() if k not in ("issued", "made_with", "sha256")}
     text = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -211,6 +214,7 @@ def issue(conn: Connection, stmt: Statement, actor: str) -> Statement:
     done = issued(conn, stmt.month)
     if done is not None:
         return stmt
+    stmt.sha256 = digest(stmt)
     audit.append(
         conn,
         actor,
@@ -220,11 +224,35 @@ def issue(conn: Connection, stmt: Statement, actor: str) -> Statement:
         total=str(stmt.total),
         currency=stmt.currency,
         members=len(stmt.lines),
-        sha256=digest(stmt),
+        sha256=stmt.sha256,
     )
     done = issued(conn, stmt.month)
     assert done is not None  # written above, in this transaction
     stmt.issued = done[1]
+    return stmt
+
+
+def checked(stmt: Statement, settings: dict[str, object], recorded: str) -> Statement:
+    """``stmt``, an issued month made again, with the settings and the SHA-256 its issue
+    recorded, and a notice if its figures are no longer the ones that hash names: the
+    settings are the same, but the ledger (a database restored, rows written by hand) or the
+    way Commune computes them (an upgrade) may have changed since, and nothing else would
+    say that the bill the members were sent and the one shown now differ."""
+    # The settings as recorded, not as made again: a setting added to [cooperative] since
+    # (at its default, as the month was made then) was no part of what the hash covered, and
+    # every month issued before it would otherwise read as changed. Said in commune.toml's
+    # order, as a statement not issued says them: the audit log sorts them.
+    order = [*CooperativeSettings.__dataclass_fields__, "idle_watts"]
+    place = {k: order.index(k) if k in order else len(order) for k in settings}
+    stmt.settings = {k: settings[k] for k in sorted(settings, key=place.__getitem__)}
+    stmt.sha256 = recorded
+    now = digest(stmt)
+    if recorded and now != recorded:
+        stmt.notices.append(
+            f"its figures are no longer those issued on {stmt.issued[:10]} (SHA-256 "
+            f"{recorded[:12]} in the audit log, {now[:12]} now): the ledger or Commune changed "
+            "since, and the files issued then are the bill"
+        )
     return stmt
 
 

@@ -30,7 +30,8 @@ from commune.text.numbers import number, plural, small
     "--issue",
     is_flag=True,
     help="Issue the month (once it is over; audited): from then on its statement is made "
-    "with the settings of today, whatever commune.toml says later.",
+    "with the settings of today, whatever commune.toml says later. A month issued already "
+    "keeps its first issue.",
 )
 @click.pass_context
 def statement(
@@ -41,7 +42,8 @@ def statement(
     as_json: bool,
     issue: bool,
 ) -> None:
-    """Split a month's costs (server + energy) among members, per commune.toml [cooperative]."""
+    """Split a month's costs (server + energy) among members, per commune.toml [cooperative]
+    and [energy] idle_watts; an issued month, per the settings it was issued with."""
     from commune.account.statement import export
 
     commune = commune_of(ctx)

@@ -278,10 +278,10 @@ def latest_issued(conn: Connection) -> str | None:
     return max(months, default=None)
 
 
-def issued_fund(conn: Connection, month: str) -> Decimal | None:
-    """The fund ``month`` was paid out with: its latest issue once the month was over (its
-    audit entry), None if none. An issue while the month was under way does not count: it
-    was a look at the month so far, and the fund may be set otherwise before it ends."""
+def _paid_out(conn: Connection, month: str) -> dict[str, Any]:
+    """The audit entry of ``month``'s latest issue once the month was over ({} if none). An
+    issue while the month was under way does not count: it was a look at the month so far,
+    and the fund may be set otherwise before it ends."""
     end = month_window(parse_month(month)).end
     details = conn.execute(
         select(audit_log.c.details)
@@ -290,8 +290,22 @@ def issued_fund(conn: Connection, month: str) -> Decimal | None:
         .order_by(audit_log.c.id.desc())
         .limit(1)
     ).scalar()
-    fund = json.loads(details).get("fund") if details else None
+    found: dict[str, Any] = json.loads(details) if details else {}
+    return found
+
+
+def issued_fund(conn: Connection, month: str) -> Decimal | None:
+    """The fund ``month`` was paid out with: its latest issue once the month was over (its
+    audit entry), None if none."""
+    fund = _paid_out(conn, month).get("fund")
     return None if fund is None else Decimal(str(fund))
+
+
+def issued_currency(conn: Connection, month: str) -> str | None:
+    """The currency ``month`` was paid out in, as ``issued_fund`` its fund; None if it was not
+    paid out, or was before the issue recorded its currency."""
+    currency = _paid_out(conn, month).get("currency")
+    return None if currency is None else str(currency)
 
 
 def under_way(month: str) -> bool:
@@ -494,6 +508,7 @@ def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
         "payouts",
         f"month {stmt.month}",
         fund=str(stmt.fund),
+        currency=stmt.currency,
         paid=str(stmt.paid),
         redirected=str(stmt.redirected),
         kept=str(stmt.kept),

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from commune.errors import CommuneError, InvalidRequest, NotFound
-from commune.govern.policy import ROLES, Actor
+from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.store.repository import aware, new_id, now
 from commune.store.schema import api_keys, members, users
 
@@ -223,6 +223,14 @@ def add_user(
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     check_name("user", name)
+    if name.casefold() == OPERATOR.user:
+        # The audit log, the payout choices and their lists name the command line's operator
+        # "operator" (by user name, as every actor): a person of that name read as the
+        # operator in each of them, what they did taken for the operator's.
+        raise InvalidRequest(
+            f"{name!r} names the operator in the audit log: a person cannot take it",
+            "give a name such as 'marie.durand'",
+        )
     for key, value in (
         ("requests_per_day", requests_per_day),
         ("tokens_per_month", tokens_per_month),

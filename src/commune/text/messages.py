@@ -1058,6 +1058,12 @@ PATTERNS = [
             )
         ),
         (
+            r"(?P<name>'[^']*') names the operator in the audit log: a person cannot take it",
+            "{name} désigne l'opérateur·rice dans le journal d'audit\u00a0: une personne ne peut "
+            "pas le prendre",
+        ),
+        (r"give a name such as 'marie\.durand'", "donnez un nom comme « marie.durand »"),
+        (
             r"give a name such as 'marie\.durand' or 'Ville de Lyon'",
             "donnez un nom comme « marie.durand » ou « Ville de Lyon »",
         ),
@@ -1572,6 +1578,14 @@ PATTERNS = [
             "{month} n'est pas fini\u00a0: son relevé ne peut pas encore être émis",
         ),
         (r"issue it from (?P<day>\S+) on", "émettez-le à partir du {day}"),
+        (
+            r"its figures are no longer those issued on (?P<day>\S+) \(SHA-256 (?P<then>\w+) in "
+            r"the audit log, (?P<now>\w+) now\): the ledger or Commune changed since, and the "
+            r"files issued then are the bill",
+            "ses chiffres ne sont plus ceux émis le {day} (SHA-256 {then} dans le journal "
+            "d'audit, {now} aujourd'hui)\u00a0: le registre ou Commune a changé depuis, et les "
+            "fichiers émis alors font foi",
+        ),
         # A month to come (account/statement.py).
         (
             r"(?P<month>\d{4}-\d{2}) has not begun: nothing is used yet, these figures are its "
