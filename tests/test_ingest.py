@@ -980,3 +980,28 @@ def test_a_text_file_stored_before_old_mac_line_ends_were_read_is_read_again(
         ).all()
     assert sorted(read) == [(1, None), (2, readers.reading("text/plain"))]
     assert commune.add([note], licence="CC0-1.0").unchanged == 1
+
+
+def test_a_licence_a_curator_confirmed_is_not_asked_again_at_the_next_reader_upgrade(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: the confirmation was looked for on the revision read again only. The
+    # first newer reader stored a revision no curator reviewed (published as the confirmed
+    # one was), so the next reader upgrade held the fiche again: "the file declares licence
+    # etalab-2.0, but CC-BY-SA-4.0 was given: a curator must confirm", nothing given.
+    from commune.ingest import readers
+    from tests.test_dila import FICHE_XML
+
+    fiche = tmp_path / "F1367.xml"
+    fiche.write_text(FICHE_XML, encoding="utf-8")
+    first = commune.add([fiche], collection="autre", licence="CC-BY-SA-4.0")
+    doc_id = first.outcomes[0].document_id
+    [held] = [p for p in commune.pending() if p["document_id"] == doc_id]
+    commune.review(held["id"], "approve", "the publisher's own re-use terms")
+    for version in ("dila-next", "dila-after"):  # two upgrades of its reader
+        monkeypatch.setitem(readers.READINGS, "application/xml", version)
+        again = commune.add([fiche], collection="autre")
+        assert (again.updated, again.outcomes[0].held) == (1, None), version
+        [rev] = [r for r in commune.revisions(doc_id) if r["status"] == "published"]
+        assert rev["licence"] == "CC-BY-SA-4.0"
+    assert not commune.pending()

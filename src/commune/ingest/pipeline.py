@@ -630,12 +630,13 @@ def store(
             and licence
             and declared
             and licence.lower() != declared.lower()
-            and not (same is not None and repo.approved(conn, int(same.id)))
+            and not (same is not None and repo.approved(conn, int(existing.id), digest, licence))
         ):
             # A --licence that contradicts the file's own statement is more often a slip than a
             # relicensing: a curator confirms it (the file's statement is its publisher's).
             # Once confirmed, for these bytes, it is not asked again when a newer reader reads
-            # them (same: the approved revision holds these bytes under this licence).
+            # them (same: the revision read again holds these bytes under this licence), at
+            # this upgrade or any later one.
             decision = Decision(
                 False,
                 f"the file declares licence {declared}, but {licence} was given: "
