@@ -1005,3 +1005,33 @@ def test_a_licence_a_curator_confirmed_is_not_asked_again_at_the_next_reader_upg
         [rev] = [r for r in commune.revisions(doc_id) if r["status"] == "published"]
         assert rev["licence"] == "CC-BY-SA-4.0"
     assert not commune.pending()
+
+
+def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: a rejected file added again was "unchanged" and stayed rejected, until
+    # its format's reader changed (txt-2, md-3, odt-6, ods-2): then it was read again as a new
+    # revision, back in the curators' queue, or published outright in a collection that no
+    # longer asks for approval. A reader upgrade decides nothing: the rejection stands.
+    from commune.ingest import readers
+
+    note = tmp_path / "avis.txt"
+    note.write_text("Avis : la salle des fêtes est louée aux habitants le samedi.")
+    commune.add([tmp_path / "avis.txt"], collection="mairie", licence="CC0-1.0")
+    commune.set_curation_rules("mairie", 1, "curator")
+    note.write_text("Avis : la salle des fêtes est louée à quiconque le samedi.")
+    with monkeypatch.context() as m:  # stored by a version whose reading has since changed
+        m.setitem(readers.READINGS, "text/plain", "txt-1")
+        commune.add([note], collection="mairie", licence="CC0-1.0")
+    [held] = commune.pending()
+    assert commune.review(held["id"], "reject", "not the town's wording") == "rejected"
+    commune.set_curation_rules("mairie", 0, "curator")
+    again = commune.add([note], collection="mairie", licence="CC0-1.0")
+    assert (again.updated, again.unchanged) == (0, 1)
+    assert not commune.pending()
+    [doc] = commune.documents("mairie")
+    statuses = sorted(r["status"] for r in commune.revisions(doc["id"]))
+    assert statuses == ["published", "rejected"]
+    [published] = [r for r in commune.revisions(doc["id"]) if r["status"] == "published"]
+    assert published["number"] == 1

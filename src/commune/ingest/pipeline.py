@@ -588,7 +588,7 @@ def store(
         meta = prov.recorded
         doc.update(meta)
         same = _same_file(conn, existing, digest, meta, reserved, prov.exact)
-        if _read_today(same):
+        if _stands(same):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
             None if existing else repo.same_bytes(conn, coll_id, digest, address, retired_too=True)
@@ -603,7 +603,7 @@ def store(
             meta = prov.recorded
             doc.update(meta)
             same = _same_file(conn, twin, digest, meta, reserved, prov.exact)
-            if _read_today(same):
+            if _stands(same):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
             source_key = str(twin.source_key)
@@ -736,12 +736,18 @@ def unchanged(
     row from repo.find_document, or None), read as its format is read today: nothing to do.
     A revision read by a reader that has since changed (readers.READINGS) is read again.
     ``reserved``: text and data mining is reserved now (--tdm-reserved)."""
-    return _read_today(_same_file(conn, existing, digest, meta, reserved, exact))
+    return _stands(_same_file(conn, existing, digest, meta, reserved, exact))
 
 
-def _read_today(revision: Any) -> bool:
-    """Whether ``revision`` (a revision row, or None) was read as its format is read today."""
-    return revision is not None and revision.reading == reading(revision.media_type)
+def _stands(revision: Any) -> bool:
+    """Whether ``revision`` (the same file's, or None) stays as it is: read as its format is
+    read today, or rejected. A rejected file added again was "unchanged"; read again by a
+    newer reader, it came back to the curators' queue, or was published outright in a
+    collection that had stopped asking for approval. The curator decided on these bytes;
+    a reader upgrade decides nothing (their next text is a new file, curated as any)."""
+    if revision is None:
+        return False
+    return bool(revision.status == "rejected" or revision.reading == reading(revision.media_type))
 
 
 def _same_file(
