@@ -269,6 +269,31 @@ def test_markdown_front_matters_description_is_the_documents_first_passage():
     assert [b.text for b in read(["title: Horaires", "description:"]).blocks] == ["Bus ligne 3."]
 
 
+def test_a_markdown_description_its_body_says_again_is_one_passage():
+    # Found in review: a site that copies its page's lead paragraph into "description:" (Hugo
+    # and many CMSs do) had it twice, two passages of one text crowding out another's.
+    md = "\n".join(
+        [
+            "---",
+            "title: Horaires",
+            "description: Quand la mairie reçoit le **public**.",
+            "---",
+            "",
+            "# Horaires",
+            "",
+            "Quand la mairie",
+            "reçoit le public.",
+            "",
+            "Bus ligne 3.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Horaires",), "Quand la mairie reçoit le public."),
+        (("Horaires",), "Bus ligne 3."),
+    ]
+
+
 def test_an_opendocument_file_is_read_as_what_it_is_whatever_its_name(tmp_path):
     # Found in review: a spreadsheet named .odt, or a text named .ods, failed with
     # "unreadable: AttributeError" and nothing of what to do.

@@ -355,7 +355,16 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
         else:
             para.append(_md_inline(line))
     flush()
+    if summary and any(_same_words(b.text, summary) for b in blocks[1:]):
+        # A lead paragraph the site copied into its description (Hugo and many CMSs do): two
+        # passages of one text took two of an answer's places. The body's stays, in its place.
+        del blocks[0]
     return Parsed(title=title or path.stem, media_type="text/markdown", blocks=blocks)
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Whether two passages say the same words, whatever their spacing and case."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 # A table's row ("| Lundi | 9h-12h |"), and the rule under its header ("|---|:--:|").
