@@ -397,25 +397,89 @@ def _front_matter(lines: list[str]) -> tuple[str | None, str | None, list[str]]:
 
 
 def _front_description(head: list[str]) -> str | None:
-    """The front matter's description, on one line: its value, or the indented lines of its
-    block joined (YAML folds them so; a literal block's line breaks are the site's layout)."""
+    """The front matter's description, on one line, as YAML reads it (None when it is no
+    text: a list, a mapping, an alias to nothing). Taken from its line as it stood, an
+    anchor or a tag was its first words ("&lead Quand…"), a value going on to the next lines
+    was cut at the first, a comment and a quote's escapes were kept. Not a YAML library:
+    none is among Commune's dependencies, and a description is one scalar."""
     for i, line in enumerate(head):
         m = _FRONT_DESCRIPTION.match(line)
         if not m:
             continue
-        value = m.group(1)
-        if value[:1] in ("|", ">") or not value:
-            rest = []
-            for more in head[i + 1 :]:
-                if more.strip() and not more[:1].isspace():
-                    break  # the next field
-                rest.append(more.strip())
-            value = " ".join(r for r in rest if r)
-        elif value[:1] in ('"', "'") and value[-1:] == value[:1] and len(value) > 1:
-            value = value[1:-1]
-        value = _md_inline(value.strip())
-        return value or None
+        more = []  # its indented lines, up to the next field (the front matter's own)
+        for nxt in head[i + 1 :]:
+            if nxt.strip() and not nxt[:1].isspace():
+                break
+            more.append(nxt.strip())
+        value = _front_scalar(m.group(1), more, head)
+        return (_md_inline(value) or None) if value else None
     return None
+
+
+# A node's properties before its value: an anchor ("&lead") and a tag ("!!str", "!x").
+_YAML_PROPERTY = re.compile(r"^[&!]\S*(?:\s+|$)")
+
+
+def _uncommented(part: str) -> str:
+    """A plain value's line without its comment: "#" first, or after a space, ends it
+    ("Horaires # à revoir"). Found by a search of two characters, not a pattern that
+    backtracks over a long run of spaces."""
+    if part.startswith("#"):
+        return ""
+    found = re.search(r"\s#", part)
+    return part[: found.start()] if found else part
+
+
+def _front_scalar(value: str, more: list[str], head: list[str]) -> str | None:
+    """The text of a front matter field's ``value`` (as on its line, after "key:"), with
+    ``more``, the indented lines after it; ``head``, the whole front matter, where an alias
+    finds its anchor."""
+    while prop := _YAML_PROPERTY.match(value):
+        value = value[prop.end() :]
+    if value.startswith("*"):
+        # An alias: the value anchored under that name on another field's line.
+        name = re.escape(value[1:].split()[0]) if value[1:].split() else None
+        for line in head if name else []:
+            found = re.match(rf"^[\w-]+\s*:\s*(?:!\S*\s+)?&{name}(?:\s+(.*))?$", line)
+            if found and found.group(1) and not found.group(1).startswith("*"):
+                return _front_scalar(found.group(1), [], head)
+        return None
+    if value[:1] in ("|", ">"):  # a block: its lines joined (a literal's breaks are layout)
+        return " ".join(m for m in more if m)  # a "#" there is text, not a comment
+    lines = [m for m in more if m and not m.startswith("#")]
+    if value[:1] in ("[", "{") or (not value and lines and lines[0].startswith("- ")):
+        return None  # a list or a mapping, no text
+    if not value and lines and re.match(r"^[\w-]+\s*:(?:\s|$)", lines[0]):
+        return None  # a mapping on the lines below
+    quote = value[:1]
+    if quote in ('"', "'"):
+        return _quoted(" ".join([value, *more]).strip(), quote)
+    return " ".join(_uncommented(part).strip() for part in [value, *lines]).strip()
+
+
+_ESCAPES = {"n": " ", "t": " ", "\\": "\\", '"': '"', "/": "/", "0": ""}
+
+
+def _quoted(text: str, quote: str) -> str:
+    """The text of a quoted YAML scalar that ``text`` opens, up to its closing quote: a
+    single quote doubled is one, a double-quoted one has its backslash escapes."""
+    out: list[str] = []
+    i = 1
+    while i < len(text):
+        ch = text[i]
+        if ch == quote:
+            if quote == "'" and text[i + 1 : i + 2] == "'":
+                out.append("'")
+                i += 2
+                continue
+            break
+        if quote == '"' and ch == "\\" and i + 1 < len(text):
+            out.append(_ESCAPES.get(text[i + 1], text[i + 1]))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return " ".join("".join(out).split())
 
 
 # A Markdown list item's first line: "- ", "* ", "+ " or "1. ", "1) " (CommonMark), indented
