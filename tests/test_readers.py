@@ -294,6 +294,19 @@ def test_a_markdown_description_is_read_as_yaml_writes_it():
     assert lead("description: *nowhere") == []
 
 
+def test_a_markdown_description_full_of_spaces_is_read_at_once():
+    # Found in review: the description's pattern backtracked over a run of spaces inside its
+    # value, each start tried to the line's end: 50,000 spaces took half a minute to read, and
+    # a file sent so held a reading process until the time limit refused it.
+    import time
+
+    md = "\n".join(["---", "description: Quand" + " " * 40_000 + "la mairie", "---", "", "Bus."])
+    started = time.perf_counter()
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert time.perf_counter() - started < 2
+    assert [b.text for b in parsed.blocks] == ["Quand la mairie", "Bus."]
+
+
 def test_a_markdown_description_its_body_says_again_is_one_passage():
     # Found in review: a site that copies its page's lead paragraph into "description:" (Hugo
     # and many CMSs do) had it twice, two passages of one text crowding out another's.

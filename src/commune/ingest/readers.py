@@ -374,7 +374,9 @@ _MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")
 _FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""")
 # Its "description:" (Hugo, Jekyll's SEO tag, a CMS's summary): on its line, quoted or not,
 # or as a block on the indented lines after it ("description: >", "description: |").
-_FRONT_DESCRIPTION = re.compile(r"^description\s*:\s*(.*?)\s*$")
+# Its value stripped after the match: "(.*?)\s*$" backtracked over a run of spaces inside it,
+# each start tried to the line's end (50,000 spaces, half a minute).
+_FRONT_DESCRIPTION = re.compile(r"^description\s*:(.*)$")
 
 
 def _front_matter(lines: list[str]) -> tuple[str | None, str | None, list[str]]:
@@ -411,8 +413,8 @@ def _front_description(head: list[str]) -> str | None:
             if nxt.strip() and not nxt[:1].isspace():
                 break
             more.append(nxt.strip())
-        value = _front_scalar(m.group(1), more, head)
-        return (_md_inline(value) or None) if value else None
+        value = _front_scalar(m.group(1).strip(), more, head)
+        return (" ".join(_md_inline(value).split()) or None) if value else None
     return None
 
 
