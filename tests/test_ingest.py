@@ -860,7 +860,7 @@ def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
         ],
         env={"LANG": "fr_FR.UTF-8"},
     )
-    assert fr.exit_code != 0
+    assert fr.exit_code == 2  # as documented: a refusal, not a file that failed (1)
     assert fr.stderr.strip() == (
         f"erreur\u00a0: {photos}\u00a0: aucun fichier que Commune lise, seulement 2 fichiers "
         "d'autres types, 1 archive à décompresser d'abord (pris en charge\u00a0: .docx .htm "
@@ -868,7 +868,7 @@ def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
         "(.1 à .9), et chacun d'eux compressé (.gz))"
     )
     en = runner.invoke(cli, ["--home", str(home), "add", str(empty)], env={"LANG": "en_GB.UTF-8"})
-    assert en.exit_code != 0
+    assert en.exit_code == 2
     assert en.stderr.strip() == (
         f"error: {empty}: empty, nothing to add (supported: .docx .htm .html .json .markdown "
         ".md .ods .odt .pdf .text .txt .xhtml .xml, man pages (.1 to .9), and any of them "
@@ -880,6 +880,19 @@ def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
         cli, ["--home", str(home), "add", str(photos / "mairie.png")], env={"LANG": "en_GB.UTF-8"}
     )
     assert named.exit_code == 1 and "unsupported type .png" in named.stderr
+    # Nothing new is not nothing to read: a folder whose files are all stored already, beside
+    # one of images, is added again as unchanged, status 0; and readable files mixed with
+    # unreadable ones are added.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "avis.txt").write_text("Avis de coupure d'eau lundi matin.")
+    (notes / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    for _ in range(2):
+        mixed = runner.invoke(
+            cli, ["--home", str(home), "add", str(notes), str(photos)], env={"LANG": "en_GB.UTF-8"}
+        )
+        assert mixed.exit_code == 0, mixed.stderr
+    assert "1 unchanged" in mixed.stdout
 
 
 def test_a_licence_a_curator_set_outlives_the_files_own_when_a_newer_reader_reads_it(
