@@ -741,7 +741,7 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
 
     monkeypatch.setattr(pipeline.os, "walk", walk)
     unreadable: list[tuple[str, str]] = []
-    files, skipped, excluded, links, folder_links, archives = pipeline.collect_files(
+    files, skipped, excluded, links, folder_links, archives, _ = pipeline.collect_files(
         [tmp_path / "docs"], unreadable
     )
     assert files == [] and skipped == excluded == links == folder_links == 0 and archives == ()
@@ -874,6 +874,21 @@ def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
         ".md .ods .odt .pdf .text .txt .xhtml .xml, man pages (.1 to .9), and any of them "
         "compressed (.gz))"
     )
+    # Hidden files are said as such: ".notes.txt" was "1 file of another type", beside a
+    # list of what Commune reads that names .txt.
+    hidden = tmp_path / "cache"
+    hidden.mkdir()
+    (hidden / ".notes.txt").write_text("Notes.")
+    (hidden / ".DS_Store").write_bytes(b"\x00\x00")
+    (hidden / "plan.jpg").write_bytes(b"\xff\xd8\xff")
+    dots = runner.invoke(
+        cli, ["--home", str(home), "add", str(hidden)], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert dots.exit_code == 2
+    assert dots.stderr.startswith(
+        f"erreur\u00a0: {hidden}\u00a0: aucun fichier que Commune lise, seulement 1 fichier "
+        "d'un autre type, 2 fichiers cachés (leur nom commence par un point) (pris en charge"
+    ), dots.stderr
     assert rows() == before
     # A file named is read, whatever its type: it fails on its own, as before.
     named = runner.invoke(

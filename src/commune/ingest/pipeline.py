@@ -125,6 +125,9 @@ class Collected(NamedTuple):
     # Archives (.zip, .tar…), by their path in the directory: not read, and not counted
     # among the files of other types, as what to do with them is known: unpack them.
     archives: tuple[str, ...] = ()
+    # Of the skipped, those whose name starts with a dot: a folder holding nothing else is
+    # refused saying so (nothing_to_read), not that ".notes.txt" is of another type.
+    hidden: int = 0
 
 
 def collect_files(
@@ -144,7 +147,7 @@ def collect_files(
     passages an answer reads.
     """
     files: list[tuple[Path, str]] = []
-    skipped = passed_over = links = folder_links = 0
+    skipped = passed_over = links = folder_links = hidden = 0
     archives: list[str] = []
     for raw in paths:
         path = Path(raw).expanduser()
@@ -172,6 +175,7 @@ def collect_files(
                     if name.startswith(".") or not walk_reads(name):
                         if name.startswith(".") or not name.lower().endswith(ARCHIVES):
                             skipped += 1
+                            hidden += name.startswith(".")
                         elif excluded(relative, exclude):
                             passed_over += 1
                         else:
@@ -191,7 +195,7 @@ def collect_files(
                         files.append((f, relative))
         else:
             files.append((path, path.name))
-    return Collected(files, skipped, passed_over, links, folder_links, tuple(archives))
+    return Collected(files, skipped, passed_over, links, folder_links, tuple(archives), hidden)
 
 
 def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
@@ -199,12 +203,14 @@ def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
     file a reader reads: what was found there, and what Commune reads. One line, each part a
     phrase of its own that text/messages.py says in French."""
     where = ", ".join(paths)
+    other = found.skipped - found.hidden
     seen = [
-        found.skipped
+        other and ("1 file of another type" if other == 1 else f"{other} files of other types"),
+        found.hidden
         and (
-            "1 file of another type"
-            if found.skipped == 1
-            else f"{found.skipped} files of other types"
+            "1 hidden file (its name starts with a dot)"
+            if found.hidden == 1
+            else f"{found.hidden} hidden files (their names start with a dot)"
         ),
         found.archives
         and (
