@@ -1063,3 +1063,55 @@ def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
     assert statuses == ["published", "rejected"]
     [published] = [r for r in commune.revisions(doc["id"]) if r["status"] == "published"]
     assert published["number"] == 1
+
+
+def test_this_upgrade_reads_again_plain_text_markdown_and_opendocument_only(commune, corpus):
+    # The readings bumped together (txt-2, md-3, odt-6, ods-2): a home stored by the version
+    # before holds HTML, PDF and Word files under their current readings, which stay as they
+    # are; only the formats whose reading changed are read again, and each once.
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+    from sqlalchemy import update
+
+    from commune.ingest.readers import READINGS
+    from tests.test_dila import FICHE_XML
+
+    (corpus / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
+    sheet = OpenDocumentSpreadsheet()
+    table, row, cell = Table(name="Tarifs"), TableRow(), TableCell()
+    cell.addElement(P(text="Repas à la cantine : 3 €"))
+    row.addElement(cell)
+    table.addElement(row)
+    sheet.spreadsheet.addElement(table)
+    sheet.save(str(corpus / "tarifs.ods"))
+    commune.add([corpus], licence="etalab-2.0")
+    before = {  # the readings of the version before (readers.READINGS then); others none
+        "text/html": "html-6",
+        "text/markdown": "md-2",
+        "application/pdf": "pdf-2",
+        "application/vnd.oasis.opendocument.text": "odt-5",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
+    }
+    with commune.engine.begin() as conn:
+        stored = conn.execute(select(revisions.c.media_type)).scalars().all()
+        for media_type in stored:
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.media_type == media_type)
+                .values(reading=before.get(media_type))
+            )
+    assert sorted(stored) == sorted({*READINGS, "application/xml"})  # each format once
+    s = commune.add([corpus], licence="etalab-2.0")
+    again = {Path(o.path).suffix for o in s.outcomes if o.status == "updated"}
+    assert again == {".txt", ".md", ".odt", ".ods"}, s.outcomes
+    assert s.unchanged == len(stored) - 4 and s.failed == 0
+    with commune.engine.connect() as conn:
+        newest = dict(
+            conn.execute(
+                select(revisions.c.media_type, revisions.c.reading).join(
+                    documents, documents.c.current_revision_id == revisions.c.id
+                )
+            ).all()
+        )
+    assert newest == {t: READINGS.get(t) for t in stored}
