@@ -1035,13 +1035,17 @@ def test_a_licence_a_curator_confirmed_is_not_asked_again_at_the_next_reader_upg
     assert not commune.pending()
 
 
+@pytest.mark.parametrize(
+    ("decision", "status"), [("reject", "rejected"), ("request-changes", "changes-requested")]
+)
 def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
-    commune, tmp_path, monkeypatch
+    commune, tmp_path, monkeypatch, decision, status
 ):
     # Found in review: a rejected file added again was "unchanged" and stayed rejected, until
     # its format's reader changed (txt-2, md-3, odt-6, ods-2): then it was read again as a new
     # revision, back in the curators' queue, or published outright in a collection that no
-    # longer asks for approval. A reader upgrade decides nothing: the rejection stands.
+    # longer asks for approval. A reader upgrade decides nothing: the rejection stands, and
+    # so does a request for changes (the same bytes are none: the contributor's next file is).
     from commune.ingest import readers
 
     note = tmp_path / "avis.txt"
@@ -1053,14 +1057,14 @@ def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
         m.setitem(readers.READINGS, "text/plain", "txt-1")
         commune.add([note], collection="mairie", licence="CC0-1.0")
     [held] = commune.pending()
-    assert commune.review(held["id"], "reject", "not the town's wording") == "rejected"
+    assert commune.review(held["id"], decision, "not the town's wording") == status
     commune.set_curation_rules("mairie", 0, "curator")
     again = commune.add([note], collection="mairie", licence="CC0-1.0")
     assert (again.updated, again.unchanged) == (0, 1)
-    assert not commune.pending()
+    assert [p["status"] for p in commune.pending()] == ([status] if status != "rejected" else [])
     [doc] = commune.documents("mairie")
     statuses = sorted(r["status"] for r in commune.revisions(doc["id"]))
-    assert statuses == ["published", "rejected"]
+    assert statuses == sorted(["published", status])
     [published] = [r for r in commune.revisions(doc["id"]) if r["status"] == "published"]
     assert published["number"] == 1
 

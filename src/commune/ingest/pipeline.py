@@ -747,13 +747,18 @@ def unchanged(
 
 def _stands(revision: Any) -> bool:
     """Whether ``revision`` (the same file's, or None) stays as it is: read as its format is
-    read today, or rejected. A rejected file added again was "unchanged"; read again by a
-    newer reader, it came back to the curators' queue, or was published outright in a
-    collection that had stopped asking for approval. The curator decided on these bytes;
-    a reader upgrade decides nothing (their next text is a new file, curated as any)."""
+    read today, or rejected, or sent back for changes. Such a file added again was
+    "unchanged"; read again by a newer reader, it came back to the curators' queue as a new
+    revision, or was published outright in a collection that had stopped asking for
+    approval. The curator decided on these bytes; a reader upgrade decides nothing (the
+    contributor's next text is a new file, curated as any; one sent back and approved later
+    is read again at its next add, published)."""
     if revision is None:
         return False
-    return bool(revision.status == "rejected" or revision.reading == reading(revision.media_type))
+    return bool(
+        revision.status in ("rejected", "changes-requested")
+        or revision.reading == reading(revision.media_type)
+    )
 
 
 def _same_file(
