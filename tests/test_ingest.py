@@ -1119,3 +1119,30 @@ def test_this_upgrade_reads_again_plain_text_markdown_and_opendocument_only(comm
             ).all()
         )
     assert newest == {t: READINGS.get(t) for t in stored}
+
+
+def test_a_retired_documents_file_is_not_brought_back_by_a_newer_reader(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: a retired document's file added again was "unchanged", until its
+    # format's reader changed: then its text (personal data, retired for that) was stored
+    # again as a new revision, waiting in the curators' queue to be brought back.
+    from commune.ingest import readers
+
+    note = tmp_path / "avis.txt"
+    note.write_text("Avis : M. Dupont, 12 rue des Lilas, doit 340 € à la cantine.")
+    with monkeypatch.context() as m:  # stored by a version whose reading has since changed
+        m.setitem(readers.READINGS, "text/plain", "txt-1")
+        doc_id = commune.add([note], collection="mairie", licence="CC0-1.0").outcomes[0].document_id
+    commune.retire(doc_id, "personal data")
+    with commune.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(chunks)).scalar_one()
+    again = commune.add([note], collection="mairie", licence="CC0-1.0")
+    assert (again.updated, again.unchanged) == (0, 1)
+    assert not commune.pending()
+    with commune.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(chunks)).scalar_one() == before
+        numbers = conn.execute(
+            select(revisions.c.number).where(revisions.c.document_id == doc_id)
+        ).all()
+    assert len(numbers) == 1

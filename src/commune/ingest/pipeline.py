@@ -594,7 +594,7 @@ def store(
         meta = prov.recorded
         doc.update(meta)
         same = _same_file(conn, existing, digest, meta, reserved, prov.exact)
-        if _stands(same):
+        if _stands(same, existing):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
             None if existing else repo.same_bytes(conn, coll_id, digest, address, retired_too=True)
@@ -609,7 +609,7 @@ def store(
             meta = prov.recorded
             doc.update(meta)
             same = _same_file(conn, twin, digest, meta, reserved, prov.exact)
-            if _stands(same):
+            if _stands(same, twin):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
             source_key = str(twin.source_key)
@@ -742,12 +742,13 @@ def unchanged(
     row from repo.find_document, or None), read as its format is read today: nothing to do.
     A revision read by a reader that has since changed (readers.READINGS) is read again.
     ``reserved``: text and data mining is reserved now (--tdm-reserved)."""
-    return _stands(_same_file(conn, existing, digest, meta, reserved, exact))
+    return _stands(_same_file(conn, existing, digest, meta, reserved, exact), existing)
 
 
-def _stands(revision: Any) -> bool:
-    """Whether ``revision`` (the same file's, or None) stays as it is: read as its format is
-    read today, or rejected, or sent back for changes. Such a file added again was
+def _stands(revision: Any, document: Any) -> bool:
+    """Whether ``revision`` (the same file's, or None) of ``document`` stays as it is: read as
+    its format is read today, or rejected, or sent back for changes, or of a document retired
+    (perhaps for personal data, its text then stored again). Such a file added again was
     "unchanged"; read again by a newer reader, it came back to the curators' queue as a new
     revision, or was published outright in a collection that had stopped asking for
     approval. The curator decided on these bytes; a reader upgrade decides nothing (the
@@ -757,6 +758,7 @@ def _stands(revision: Any) -> bool:
         return False
     return bool(
         revision.status in ("rejected", "changes-requested")
+        or document.status == "retired"
         or revision.reading == reading(revision.media_type)
     )
 
