@@ -698,6 +698,33 @@ class StoreKit:
         assert published == [], published
         assert c.search("Madame Durand rue des Lilas", k=5) == []
 
+    def test_a_curators_decisions_outlive_a_newer_reader(self, c, tmp_path, monkeypatch):
+        """A licence confirmed over the file's own stays confirmed at each reader upgrade
+        (repo.approved looks through the revisions of the same bytes), and a rejected file is
+        not read again (pipeline._stands)."""
+        from commune.ingest import readers
+        from tests.test_dila import FICHE_XML
+
+        fiche = tmp_path / "F1367.xml"
+        fiche.write_text(FICHE_XML, encoding="utf-8")
+        doc_id = c.add([fiche], collection="autre", licence="CC-BY-SA-4.0").outcomes[0].document_id
+        [held] = c.pending()
+        c.review(held["id"], "approve", "the publisher's own re-use terms")
+        note = tmp_path / "avis.txt"
+        note.write_text("Avis : la salle des fêtes est louée le samedi.", "utf-8")
+        c.add([note], collection="mairie")  # no licence: held for a curator
+        [held] = c.pending()
+        c.review(held["id"], "reject", "not the town's wording")
+        for version in ("next", "after"):
+            monkeypatch.setitem(readers.READINGS, "application/xml", f"dila-{version}")
+            monkeypatch.setitem(readers.READINGS, "text/plain", f"txt-{version}")
+            again = c.add([fiche], collection="autre")
+            assert (again.updated, again.outcomes[0].held) == (1, None), version
+            assert c.add([note], collection="mairie").unchanged == 1
+        [rev] = [r for r in c.revisions(doc_id) if r["status"] == "published"]
+        assert (rev["licence"], rev["number"]) == ("CC-BY-SA-4.0", 3)
+        assert not c.pending()
+
     def test_an_approval_and_a_rejection_at_once_leave_one_decision(self, c, tmp_path, monkeypatch):
         """Both curators read "proposed", then both wrote: the revision ended "rejected"
         while its document served it."""

@@ -72,6 +72,8 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "3 files of other types, 1 archive to unpack first",
         "2 archives to unpack first, 4 excluded by --exclude, 1 link to a folder not followed",
         "1 excluded by --exclude, 2 links to folders not followed",
+        "1 hidden file (its name starts with a dot)",
+        "1 file of another type, 2 hidden files (their names start with a dot)",
     ),
 }
 # The hint a class writes itself, in place of its second argument.

@@ -741,7 +741,7 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
 
     monkeypatch.setattr(pipeline.os, "walk", walk)
     unreadable: list[tuple[str, str]] = []
-    files, skipped, excluded, links, folder_links, archives = pipeline.collect_files(
+    files, skipped, excluded, links, folder_links, archives, _ = pipeline.collect_files(
         [tmp_path / "docs"], unreadable
     )
     assert files == [] and skipped == excluded == links == folder_links == 0 and archives == ()
@@ -860,7 +860,7 @@ def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
         ],
         env={"LANG": "fr_FR.UTF-8"},
     )
-    assert fr.exit_code != 0
+    assert fr.exit_code == 2  # as documented: a refusal, not a file that failed (1)
     assert fr.stderr.strip() == (
         f"erreur\u00a0: {photos}\u00a0: aucun fichier que Commune lise, seulement 2 fichiers "
         "d'autres types, 1 archive à décompresser d'abord (pris en charge\u00a0: .docx .htm "
@@ -868,18 +868,46 @@ def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
         "(.1 à .9), et chacun d'eux compressé (.gz))"
     )
     en = runner.invoke(cli, ["--home", str(home), "add", str(empty)], env={"LANG": "en_GB.UTF-8"})
-    assert en.exit_code != 0
+    assert en.exit_code == 2
     assert en.stderr.strip() == (
         f"error: {empty}: empty, nothing to add (supported: .docx .htm .html .json .markdown "
         ".md .ods .odt .pdf .text .txt .xhtml .xml, man pages (.1 to .9), and any of them "
         "compressed (.gz))"
     )
+    # Hidden files are said as such: ".notes.txt" was "1 file of another type", beside a
+    # list of what Commune reads that names .txt.
+    hidden = tmp_path / "cache"
+    hidden.mkdir()
+    (hidden / ".notes.txt").write_text("Notes.")
+    (hidden / ".DS_Store").write_bytes(b"\x00\x00")
+    (hidden / "plan.jpg").write_bytes(b"\xff\xd8\xff")
+    dots = runner.invoke(
+        cli, ["--home", str(home), "add", str(hidden)], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert dots.exit_code == 2
+    assert dots.stderr.startswith(
+        f"erreur\u00a0: {hidden}\u00a0: aucun fichier que Commune lise, seulement 1 fichier "
+        "d'un autre type, 2 fichiers cachés (leur nom commence par un point) (pris en charge"
+    ), dots.stderr
     assert rows() == before
     # A file named is read, whatever its type: it fails on its own, as before.
     named = runner.invoke(
         cli, ["--home", str(home), "add", str(photos / "mairie.png")], env={"LANG": "en_GB.UTF-8"}
     )
     assert named.exit_code == 1 and "unsupported type .png" in named.stderr
+    # Nothing new is not nothing to read: a folder whose files are all stored already, beside
+    # one of images, is added again as unchanged, status 0; and readable files mixed with
+    # unreadable ones are added.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "avis.txt").write_text("Avis de coupure d'eau lundi matin.")
+    (notes / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    for _ in range(2):
+        mixed = runner.invoke(
+            cli, ["--home", str(home), "add", str(notes), str(photos)], env={"LANG": "en_GB.UTF-8"}
+        )
+        assert mixed.exit_code == 0, mixed.stderr
+    assert "1 unchanged" in mixed.stdout
 
 
 def test_a_licence_a_curator_set_outlives_the_files_own_when_a_newer_reader_reads_it(
@@ -980,3 +1008,141 @@ def test_a_text_file_stored_before_old_mac_line_ends_were_read_is_read_again(
         ).all()
     assert sorted(read) == [(1, None), (2, readers.reading("text/plain"))]
     assert commune.add([note], licence="CC0-1.0").unchanged == 1
+
+
+def test_a_licence_a_curator_confirmed_is_not_asked_again_at_the_next_reader_upgrade(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: the confirmation was looked for on the revision read again only. The
+    # first newer reader stored a revision no curator reviewed (published as the confirmed
+    # one was), so the next reader upgrade held the fiche again: "the file declares licence
+    # etalab-2.0, but CC-BY-SA-4.0 was given: a curator must confirm", nothing given.
+    from commune.ingest import readers
+    from tests.test_dila import FICHE_XML
+
+    fiche = tmp_path / "F1367.xml"
+    fiche.write_text(FICHE_XML, encoding="utf-8")
+    first = commune.add([fiche], collection="autre", licence="CC-BY-SA-4.0")
+    doc_id = first.outcomes[0].document_id
+    [held] = [p for p in commune.pending() if p["document_id"] == doc_id]
+    commune.review(held["id"], "approve", "the publisher's own re-use terms")
+    for version in ("dila-next", "dila-after"):  # two upgrades of its reader
+        monkeypatch.setitem(readers.READINGS, "application/xml", version)
+        again = commune.add([fiche], collection="autre")
+        assert (again.updated, again.outcomes[0].held) == (1, None), version
+        [rev] = [r for r in commune.revisions(doc_id) if r["status"] == "published"]
+        assert rev["licence"] == "CC-BY-SA-4.0"
+    assert not commune.pending()
+
+
+@pytest.mark.parametrize(
+    ("decision", "status"), [("reject", "rejected"), ("request-changes", "changes-requested")]
+)
+def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
+    commune, tmp_path, monkeypatch, decision, status
+):
+    # Found in review: a rejected file added again was "unchanged" and stayed rejected, until
+    # its format's reader changed (txt-2, md-3, odt-6, ods-2): then it was read again as a new
+    # revision, back in the curators' queue, or published outright in a collection that no
+    # longer asks for approval. A reader upgrade decides nothing: the rejection stands, and
+    # so does a request for changes (the same bytes are none: the contributor's next file is).
+    from commune.ingest import readers
+
+    note = tmp_path / "avis.txt"
+    note.write_text("Avis : la salle des fêtes est louée aux habitants le samedi.")
+    commune.add([tmp_path / "avis.txt"], collection="mairie", licence="CC0-1.0")
+    commune.set_curation_rules("mairie", 1, "curator")
+    note.write_text("Avis : la salle des fêtes est louée à quiconque le samedi.")
+    with monkeypatch.context() as m:  # stored by a version whose reading has since changed
+        m.setitem(readers.READINGS, "text/plain", "txt-1")
+        commune.add([note], collection="mairie", licence="CC0-1.0")
+    [held] = commune.pending()
+    assert commune.review(held["id"], decision, "not the town's wording") == status
+    commune.set_curation_rules("mairie", 0, "curator")
+    again = commune.add([note], collection="mairie", licence="CC0-1.0")
+    assert (again.updated, again.unchanged) == (0, 1)
+    assert [p["status"] for p in commune.pending()] == ([status] if status != "rejected" else [])
+    [doc] = commune.documents("mairie")
+    statuses = sorted(r["status"] for r in commune.revisions(doc["id"]))
+    assert statuses == sorted(["published", status])
+    [published] = [r for r in commune.revisions(doc["id"]) if r["status"] == "published"]
+    assert published["number"] == 1
+
+
+def test_this_upgrade_reads_again_plain_text_markdown_and_opendocument_only(commune, corpus):
+    # The readings bumped together (txt-2, md-3, odt-6, ods-2): a home stored by the version
+    # before holds HTML, PDF and Word files under their current readings, which stay as they
+    # are; only the formats whose reading changed are read again, and each once.
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+    from sqlalchemy import update
+
+    from commune.ingest.readers import READINGS
+    from tests.test_dila import FICHE_XML
+
+    (corpus / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
+    sheet = OpenDocumentSpreadsheet()
+    table, row, cell = Table(name="Tarifs"), TableRow(), TableCell()
+    cell.addElement(P(text="Repas à la cantine : 3 €"))
+    row.addElement(cell)
+    table.addElement(row)
+    sheet.spreadsheet.addElement(table)
+    sheet.save(str(corpus / "tarifs.ods"))
+    commune.add([corpus], licence="etalab-2.0")
+    before = {  # the readings of the version before (readers.READINGS then); others none
+        "text/html": "html-6",
+        "text/markdown": "md-2",
+        "application/pdf": "pdf-2",
+        "application/vnd.oasis.opendocument.text": "odt-5",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
+    }
+    with commune.engine.begin() as conn:
+        stored = conn.execute(select(revisions.c.media_type)).scalars().all()
+        for media_type in stored:
+            conn.execute(
+                update(revisions)
+                .where(revisions.c.media_type == media_type)
+                .values(reading=before.get(media_type))
+            )
+    assert sorted(stored) == sorted({*READINGS, "application/xml"})  # each format once
+    s = commune.add([corpus], licence="etalab-2.0")
+    again = {Path(o.path).suffix for o in s.outcomes if o.status == "updated"}
+    assert again == {".txt", ".md", ".odt", ".ods"}, s.outcomes
+    assert s.unchanged == len(stored) - 4 and s.failed == 0
+    with commune.engine.connect() as conn:
+        newest = dict(
+            conn.execute(
+                select(revisions.c.media_type, revisions.c.reading).join(
+                    documents, documents.c.current_revision_id == revisions.c.id
+                )
+            ).all()
+        )
+    assert newest == {t: READINGS.get(t) for t in stored}
+
+
+def test_a_retired_documents_file_is_not_brought_back_by_a_newer_reader(
+    commune, tmp_path, monkeypatch
+):
+    # Found in review: a retired document's file added again was "unchanged", until its
+    # format's reader changed: then its text (personal data, retired for that) was stored
+    # again as a new revision, waiting in the curators' queue to be brought back.
+    from commune.ingest import readers
+
+    note = tmp_path / "avis.txt"
+    note.write_text("Avis : M. Dupont, 12 rue des Lilas, doit 340 € à la cantine.")
+    with monkeypatch.context() as m:  # stored by a version whose reading has since changed
+        m.setitem(readers.READINGS, "text/plain", "txt-1")
+        doc_id = commune.add([note], collection="mairie", licence="CC0-1.0").outcomes[0].document_id
+    commune.retire(doc_id, "personal data")
+    with commune.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(chunks)).scalar_one()
+    again = commune.add([note], collection="mairie", licence="CC0-1.0")
+    assert (again.updated, again.unchanged) == (0, 1)
+    assert not commune.pending()
+    with commune.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(chunks)).scalar_one() == before
+        numbers = conn.execute(
+            select(revisions.c.number).where(revisions.c.document_id == doc_id)
+        ).all()
+    assert len(numbers) == 1

@@ -269,6 +269,69 @@ def test_markdown_front_matters_description_is_the_documents_first_passage():
     assert [b.text for b in read(["title: Horaires", "description:"]).blocks] == ["Bus ligne 3."]
 
 
+def test_a_markdown_description_is_read_as_yaml_writes_it():
+    # Found in review: the description was taken from its line as it stood. An anchor or a
+    # tag became its first words ("&lead Quand…", "!!str Quand…"), an alias a passage "*lead",
+    # a value going on to the next lines was cut at the first, a quote left open ('"Quand
+    # la'), a comment, escapes and a list kept as text ("- a - b").
+    def lead(*head: str) -> list[str]:
+        md = "\n".join(["---", "title: Horaires", *head, "---", "", "Bus ligne 3."])
+        return [b.text for b in read_file(md.encode(), Path("horaires.md")).blocks][:-1]
+
+    said = ["Quand la mairie reçoit le public."]
+    assert lead("description: &lead Quand la mairie reçoit le public.") == said
+    assert lead("description: !!str Quand la mairie reçoit le public.") == said
+    assert lead("summary: &lead Quand la mairie reçoit le public.", "description: *lead") == said
+    assert lead('description: "Quand la mairie', '  reçoit le public."', "layout: page") == said
+    assert lead("description: Quand la mairie", "  reçoit le public.") == said
+    assert lead("description: Quand la mairie reçoit le public. # à revoir") == said
+    assert lead("description: >-", "  Quand la mairie", "  reçoit le public.") == said
+    assert lead(r'description: "Quand la \"mairie\" reçoit"') == ['Quand la "mairie" reçoit']
+    assert lead("description: 'L''accueil du public'") == ["L'accueil du public"]
+    assert lead("description: '# pas un commentaire'") == ["# pas un commentaire"]
+    assert lead("description:", "  - mairie", "  - horaires") == []
+    assert lead("description: {fr: Quand, en: When}") == []
+    assert lead("description: *nowhere") == []
+
+
+def test_a_markdown_description_full_of_spaces_is_read_at_once():
+    # Found in review: the description's pattern backtracked over a run of spaces inside its
+    # value, each start tried to the line's end: 50,000 spaces took half a minute to read, and
+    # a file sent so held a reading process until the time limit refused it.
+    import time
+
+    md = "\n".join(["---", "description: Quand" + " " * 40_000 + "la mairie", "---", "", "Bus."])
+    started = time.perf_counter()
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert time.perf_counter() - started < 2
+    assert [b.text for b in parsed.blocks] == ["Quand la mairie", "Bus."]
+
+
+def test_a_markdown_description_its_body_says_again_is_one_passage():
+    # Found in review: a site that copies its page's lead paragraph into "description:" (Hugo
+    # and many CMSs do) had it twice, two passages of one text crowding out another's.
+    md = "\n".join(
+        [
+            "---",
+            "title: Horaires",
+            "description: Quand la mairie reçoit le **public**.",
+            "---",
+            "",
+            "# Horaires",
+            "",
+            "Quand la mairie",
+            "reçoit le public.",
+            "",
+            "Bus ligne 3.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Horaires",), "Quand la mairie reçoit le public."),
+        (("Horaires",), "Bus ligne 3."),
+    ]
+
+
 def test_an_opendocument_file_is_read_as_what_it_is_whatever_its_name(tmp_path):
     # Found in review: a spreadsheet named .odt, or a text named .ods, failed with
     # "unreadable: AttributeError" and nothing of what to do.

@@ -125,6 +125,9 @@ class Collected(NamedTuple):
     # Archives (.zip, .tar…), by their path in the directory: not read, and not counted
     # among the files of other types, as what to do with them is known: unpack them.
     archives: tuple[str, ...] = ()
+    # Of the skipped, those whose name starts with a dot: a folder holding nothing else is
+    # refused saying so (nothing_to_read), not that ".notes.txt" is of another type.
+    hidden: int = 0
 
 
 def collect_files(
@@ -144,7 +147,7 @@ def collect_files(
     passages an answer reads.
     """
     files: list[tuple[Path, str]] = []
-    skipped = passed_over = links = folder_links = 0
+    skipped = passed_over = links = folder_links = hidden = 0
     archives: list[str] = []
     for raw in paths:
         path = Path(raw).expanduser()
@@ -172,6 +175,7 @@ def collect_files(
                     if name.startswith(".") or not walk_reads(name):
                         if name.startswith(".") or not name.lower().endswith(ARCHIVES):
                             skipped += 1
+                            hidden += name.startswith(".")
                         elif excluded(relative, exclude):
                             passed_over += 1
                         else:
@@ -191,7 +195,7 @@ def collect_files(
                         files.append((f, relative))
         else:
             files.append((path, path.name))
-    return Collected(files, skipped, passed_over, links, folder_links, tuple(archives))
+    return Collected(files, skipped, passed_over, links, folder_links, tuple(archives), hidden)
 
 
 def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
@@ -199,12 +203,14 @@ def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
     file a reader reads: what was found there, and what Commune reads. One line, each part a
     phrase of its own that text/messages.py says in French."""
     where = ", ".join(paths)
+    other = found.skipped - found.hidden
     seen = [
-        found.skipped
+        other and ("1 file of another type" if other == 1 else f"{other} files of other types"),
+        found.hidden
         and (
-            "1 file of another type"
-            if found.skipped == 1
-            else f"{found.skipped} files of other types"
+            "1 hidden file (its name starts with a dot)"
+            if found.hidden == 1
+            else f"{found.hidden} hidden files (their names start with a dot)"
         ),
         found.archives
         and (
@@ -588,7 +594,7 @@ def store(
         meta = prov.recorded
         doc.update(meta)
         same = _same_file(conn, existing, digest, meta, reserved, prov.exact)
-        if _read_today(same):
+        if _stands(same, existing):
             return FileOutcome(str(path), "unchanged", int(existing.id))
         twin = (
             None if existing else repo.same_bytes(conn, coll_id, digest, address, retired_too=True)
@@ -603,7 +609,7 @@ def store(
             meta = prov.recorded
             doc.update(meta)
             same = _same_file(conn, twin, digest, meta, reserved, prov.exact)
-            if _read_today(same):
+            if _stands(same, twin):
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
             source_key = str(twin.source_key)
@@ -630,12 +636,13 @@ def store(
             and licence
             and declared
             and licence.lower() != declared.lower()
-            and not (same is not None and repo.approved(conn, int(same.id)))
+            and not (same is not None and repo.approved(conn, int(existing.id), digest, licence))
         ):
             # A --licence that contradicts the file's own statement is more often a slip than a
             # relicensing: a curator confirms it (the file's statement is its publisher's).
             # Once confirmed, for these bytes, it is not asked again when a newer reader reads
-            # them (same: the approved revision holds these bytes under this licence).
+            # them (same: the revision read again holds these bytes under this licence), at
+            # this upgrade or any later one.
             decision = Decision(
                 False,
                 f"the file declares licence {declared}, but {licence} was given: "
@@ -735,12 +742,25 @@ def unchanged(
     row from repo.find_document, or None), read as its format is read today: nothing to do.
     A revision read by a reader that has since changed (readers.READINGS) is read again.
     ``reserved``: text and data mining is reserved now (--tdm-reserved)."""
-    return _read_today(_same_file(conn, existing, digest, meta, reserved, exact))
+    return _stands(_same_file(conn, existing, digest, meta, reserved, exact), existing)
 
 
-def _read_today(revision: Any) -> bool:
-    """Whether ``revision`` (a revision row, or None) was read as its format is read today."""
-    return revision is not None and revision.reading == reading(revision.media_type)
+def _stands(revision: Any, document: Any) -> bool:
+    """Whether ``revision`` (the same file's, or None) of ``document`` stays as it is: read as
+    its format is read today, or rejected, or sent back for changes, or of a document retired
+    (perhaps for personal data, its text then stored again). Such a file added again was
+    "unchanged"; read again by a newer reader, it came back to the curators' queue as a new
+    revision, or was published outright in a collection that had stopped asking for
+    approval. The curator decided on these bytes; a reader upgrade decides nothing (the
+    contributor's next text is a new file, curated as any; one sent back and approved later
+    is read again at its next add, published)."""
+    if revision is None:
+        return False
+    return bool(
+        revision.status in ("rejected", "changes-requested")
+        or document.status == "retired"
+        or revision.reading == reading(revision.media_type)
+    )
 
 
 def _same_file(

@@ -355,7 +355,16 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
         else:
             para.append(_md_inline(line))
     flush()
+    if summary and any(_same_words(b.text, summary) for b in blocks[1:]):
+        # A lead paragraph the site copied into its description (Hugo and many CMSs do): two
+        # passages of one text took two of an answer's places. The body's stays, in its place.
+        del blocks[0]
     return Parsed(title=title or path.stem, media_type="text/markdown", blocks=blocks)
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Whether two passages say the same words, whatever their spacing and case."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 # A table's row ("| Lundi | 9h-12h |"), and the rule under its header ("|---|:--:|").
@@ -365,7 +374,9 @@ _MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")
 _FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""")
 # Its "description:" (Hugo, Jekyll's SEO tag, a CMS's summary): on its line, quoted or not,
 # or as a block on the indented lines after it ("description: >", "description: |").
-_FRONT_DESCRIPTION = re.compile(r"^description\s*:\s*(.*?)\s*$")
+# Its value stripped after the match: "(.*?)\s*$" backtracked over a run of spaces inside it,
+# each start tried to the line's end (50,000 spaces, half a minute).
+_FRONT_DESCRIPTION = re.compile(r"^description\s*:(.*)$")
 
 
 def _front_matter(lines: list[str]) -> tuple[str | None, str | None, list[str]]:
@@ -388,25 +399,89 @@ def _front_matter(lines: list[str]) -> tuple[str | None, str | None, list[str]]:
 
 
 def _front_description(head: list[str]) -> str | None:
-    """The front matter's description, on one line: its value, or the indented lines of its
-    block joined (YAML folds them so; a literal block's line breaks are the site's layout)."""
+    """The front matter's description, on one line, as YAML reads it (None when it is no
+    text: a list, a mapping, an alias to nothing). Taken from its line as it stood, an
+    anchor or a tag was its first words ("&lead Quand…"), a value going on to the next lines
+    was cut at the first, a comment and a quote's escapes were kept. Not a YAML library:
+    none is among Commune's dependencies, and a description is one scalar."""
     for i, line in enumerate(head):
         m = _FRONT_DESCRIPTION.match(line)
         if not m:
             continue
-        value = m.group(1)
-        if value[:1] in ("|", ">") or not value:
-            rest = []
-            for more in head[i + 1 :]:
-                if more.strip() and not more[:1].isspace():
-                    break  # the next field
-                rest.append(more.strip())
-            value = " ".join(r for r in rest if r)
-        elif value[:1] in ('"', "'") and value[-1:] == value[:1] and len(value) > 1:
-            value = value[1:-1]
-        value = _md_inline(value.strip())
-        return value or None
+        more = []  # its indented lines, up to the next field (the front matter's own)
+        for nxt in head[i + 1 :]:
+            if nxt.strip() and not nxt[:1].isspace():
+                break
+            more.append(nxt.strip())
+        value = _front_scalar(m.group(1).strip(), more, head)
+        return (" ".join(_md_inline(value).split()) or None) if value else None
     return None
+
+
+# A node's properties before its value: an anchor ("&lead") and a tag ("!!str", "!x").
+_YAML_PROPERTY = re.compile(r"^[&!]\S*(?:\s+|$)")
+
+
+def _uncommented(part: str) -> str:
+    """A plain value's line without its comment: "#" first, or after a space, ends it
+    ("Horaires # à revoir"). Found by a search of two characters, not a pattern that
+    backtracks over a long run of spaces."""
+    if part.startswith("#"):
+        return ""
+    found = re.search(r"\s#", part)
+    return part[: found.start()] if found else part
+
+
+def _front_scalar(value: str, more: list[str], head: list[str]) -> str | None:
+    """The text of a front matter field's ``value`` (as on its line, after "key:"), with
+    ``more``, the indented lines after it; ``head``, the whole front matter, where an alias
+    finds its anchor."""
+    while prop := _YAML_PROPERTY.match(value):
+        value = value[prop.end() :]
+    if value.startswith("*"):
+        # An alias: the value anchored under that name on another field's line.
+        name = re.escape(value[1:].split()[0]) if value[1:].split() else None
+        for line in head if name else []:
+            found = re.match(rf"^[\w-]+\s*:\s*(?:!\S*\s+)?&{name}(?:\s+(.*))?$", line)
+            if found and found.group(1) and not found.group(1).startswith("*"):
+                return _front_scalar(found.group(1), [], head)
+        return None
+    if value[:1] in ("|", ">"):  # a block: its lines joined (a literal's breaks are layout)
+        return " ".join(m for m in more if m)  # a "#" there is text, not a comment
+    lines = [m for m in more if m and not m.startswith("#")]
+    if value[:1] in ("[", "{") or (not value and lines and lines[0].startswith("- ")):
+        return None  # a list or a mapping, no text
+    if not value and lines and re.match(r"^[\w-]+\s*:(?:\s|$)", lines[0]):
+        return None  # a mapping on the lines below
+    quote = value[:1]
+    if quote in ('"', "'"):
+        return _quoted(" ".join([value, *more]).strip(), quote)
+    return " ".join(_uncommented(part).strip() for part in [value, *lines]).strip()
+
+
+_ESCAPES = {"n": " ", "t": " ", "\\": "\\", '"': '"', "/": "/", "0": ""}
+
+
+def _quoted(text: str, quote: str) -> str:
+    """The text of a quoted YAML scalar that ``text`` opens, up to its closing quote: a
+    single quote doubled is one, a double-quoted one has its backslash escapes."""
+    out: list[str] = []
+    i = 1
+    while i < len(text):
+        ch = text[i]
+        if ch == quote:
+            if quote == "'" and text[i + 1 : i + 2] == "'":
+                out.append("'")
+                i += 2
+                continue
+            break
+        if quote == '"' and ch == "\\" and i + 1 < len(text):
+            out.append(_ESCAPES.get(text[i + 1], text[i + 1]))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return " ".join("".join(out).split())
 
 
 # A Markdown list item's first line: "- ", "* ", "+ " or "1. ", "1) " (CommonMark), indented

@@ -357,11 +357,20 @@ def current_revision(conn: Connection, document_id: int) -> Any:
     ).first()
 
 
-def approved(conn: Connection, revision_id: int) -> bool:
-    """Whether a curator approved the revision (commons/curation.review)."""
+def approved(conn: Connection, document_id: int, content_hash: str, licence: str) -> bool:
+    """Whether a curator approved a revision of the document holding these bytes under this
+    licence (commons/curation.review). Any of them, not only the newest: a newer reader's
+    revision of the same bytes is published as the approved one was, with no review of its
+    own, and the next reader upgrade found no approval on it."""
     found = conn.execute(
         select(reviews.c.id)
-        .where(reviews.c.revision_id == revision_id, reviews.c.decision == "approve")
+        .join(revisions, revisions.c.id == reviews.c.revision_id)
+        .where(
+            revisions.c.document_id == document_id,
+            revisions.c.content_hash == content_hash,
+            revisions.c.licence == licence,
+            reviews.c.decision == "approve",
+        )
         .limit(1)
     ).first()
     return found is not None

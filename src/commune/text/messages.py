@@ -3026,6 +3026,14 @@ def _parsed(text: str) -> str:
 FOUND = [
     (re.compile(r"1 file of another type"), "1 fichier d'un autre type"),
     (re.compile(r"(?P<n>\d+) files of other types"), "{n} fichiers d'autres types"),
+    (
+        re.compile(r"1 hidden file \(its name starts with a dot\)"),
+        "1 fichier caché (son nom commence par un point)",
+    ),
+    (
+        re.compile(r"(?P<n>\d+) hidden files \(their names start with a dot\)"),
+        "{n} fichiers cachés (leur nom commence par un point)",
+    ),
     (re.compile(r"1 archive to unpack first"), "1 archive à décompresser d'abord"),
     (re.compile(r"(?P<n>\d+) archives to unpack first"), "{n} archives à décompresser d'abord"),
     (re.compile(r"1 excluded by --exclude"), "1 exclu par --exclude"),
