@@ -440,6 +440,7 @@ class AskPath:
                     if run.notice is not None:  # the override first, then any fallback's
                         event.notice = "; ".join(n for n in (run.notice, event.notice) if n)
                     charter = self.charters.charter  # before the transaction (CharterBook.write)
+                    tell_peers: Callable[[], None] | None = None
                     with self._recording() as conn:
                         energy = self.metering.record_usage(
                             req.route,
@@ -460,10 +461,14 @@ class AskPath:
                             revisions = {h.chunk_id: h.revision_id for h in hits}
                             self.credits.record(req.route, event, revisions, req.actor, conn)
                             if self.federation is not None:
-                                self.federation.cited(req.route, event, hits, req.actor, conn)
+                                tell_peers = self.federation.cited(
+                                    req.route, event, hits, req.actor, conn
+                                )
                         outcome = "generated" if event.mode == "generate" else "extractive"
                         self._finish(run, event, outcome, energy.wh, conn, charter)
                     recorded = True
+                    if tell_peers is not None:  # once the records here are committed
+                        tell_peers()
                     whole = chosen is None or (event.mode == "generate" and event.notice is None)
                     if slot.key is not None and whole:
                         # A fallback (the model failed) or an answer cut short (a limit, parts
