@@ -948,6 +948,39 @@ def test_a_new_charter_serves_nothing_cached_under_the_old_one(home, corpus):
         assert dict(steps_of(again))["reduce"] != "cached"
 
 
+def test_a_charter_edited_while_a_request_is_at_work_leaves_it_under_the_charter_it_began(
+    home, corpus, monkeypatch
+):
+    """The charter was read again at the cache and at the record: edited while a request was
+    at work, its record said the steps decided under the old charter were taken under the
+    new one (and kept the new one's retention), and its answer was kept in the new one's
+    cache, served there though nothing decided under the old one may be."""
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n[utility]\nretention_days = 30\n')
+    question = "Où mettre les emballages en plastique ?"
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        first = c.charter.sha256
+        declared_use = c.library.declared_use
+
+        def edited_meanwhile(actor):  # type: ignore[no-untyped-def]
+            write_charter(home, 'version = "2"\n[utility]\nretention_days = 7\n')
+            return declared_use(actor)
+
+        monkeypatch.setattr(c.library, "declared_use", edited_meanwhile)
+        answer = c.ask(question)
+        monkeypatch.setattr(c.library, "declared_use", declared_use)
+        with c.engine.connect() as conn:
+            under = conn.execute(
+                select(decisions.c.charter_sha256).where(decisions.c.id == answer.decision_id)
+            ).scalar_one()
+        assert under == first != c.charter.sha256
+        reasons = {d["step"]: d["reason"] for d in answer.decisions}
+        assert "30 jours" in reasons["responsibility"]
+        assert dict(steps_of(c.ask(question)))["reduce"] != "cached"  # decided under "1"
+
+
 # -- local models: calibrated, not refused -------------------------------------------------------
 
 

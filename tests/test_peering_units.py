@@ -614,3 +614,36 @@ def test_an_answer_citing_two_passages_of_a_peers_document_is_one_answer(home):
         report = c.credits(datetime.now(UTC).strftime("%Y-%m"))
     [line] = report["from_peers"]
     assert (line["answers"], line["citations"]) == (2, 5)
+
+
+def test_a_peer_is_told_of_its_passage_cited_only_once_the_answer_is_recorded(home, monkeypatch):
+    """The peers were told which of their passages an answer cited from inside the answer's
+    transaction: when writing its records failed (the asker got an error, no answer), the
+    peer still credited its contributor for it, and a second time when the asker retried."""
+    import commune.charter.records as records
+    from commune.answering import federation
+    from commune.core import Commune
+    from commune.store.schema import peer_citations
+
+    told: list[tuple[str, dict[int, int]]] = []
+    monkeypatch.setattr(federation, "_report", lambda peer, n, _t: told.append((peer.name, n)))
+    reply = {"cooperative": "Coop B", "hits": [_passage(n) for n in range(1, 4)]}
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": reply})
+    question = "When is the recycling centre open?"
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        write = records.write
+
+        def crash(*args: Any, **kwargs: Any) -> int:
+            raise RuntimeError("the machine stopped here")
+
+        monkeypatch.setattr(records, "write", crash)
+        with pytest.raises(RuntimeError):
+            c.ask(question, mode="extractive", peers=True)
+        assert told == []  # nothing was answered, nothing kept here: the peer is not told
+        monkeypatch.setattr(records, "write", write)
+        answer = c.ask(question, mode="extractive", peers=True)
+        with c.engine.connect() as conn:
+            kept = conn.execute(peer_citations.select()).all()
+    assert [s.origin["peer"] for s in answer.sources] == ["coop-b"]
+    assert told == [("coop-b", {1: 1})] and len(kept) == 1

@@ -349,16 +349,21 @@ class Federation:
         hits: list[Hit],
         actor: Actor,
         conn: Connection | None = None,
-    ) -> None:
-        """Keep the peers' documents the answer cited, and tell each peer which of its
-        passages were cited (in the background: the answer does not wait for it).
-        ``conn``: the caller's transaction, the answer's other records' (path.py)."""
+    ) -> Callable[[], None]:
+        """Keep the peers' documents the answer cited; returns what tells each peer which of
+        its passages were cited (in the background: the answer does not wait for it).
+
+        ``conn``: the caller's transaction, the answer's other records' (path.py). The peers
+        are then told once it commits, by calling what this returns: told from inside it, a
+        peer credited its contributor for an answer whose records here rolled back (the
+        asker got an error, no answer), and again when the asker tried once more. Without
+        ``conn`` the records are committed here, and the peers told before returning."""
         from commune.store.db import within
 
         by_chunk = {h.chunk_id: h for h in hits if h.origin is not None}
         sources = [s for s in answer.sources if getattr(s, "origin", None)]
         if not sources:
-            return
+            return _nobody
         per_source: dict[int, int] = {}
         per_chunk: dict[int, int] = {}
         for s in answer.sentences:
@@ -378,8 +383,6 @@ class Federation:
             }
             for s in sources
         ]
-        with within(self.engine, conn) as tx:
-            citations.record_peer_sources(tx, route, rows, actor)
         if not per_chunk:  # a generated answer names sources, not passages
             per_chunk = {s.chunk_id: per_source.get(s.n, 1) for s in sources}
         reports: dict[str, dict[int, int]] = {}
@@ -388,15 +391,32 @@ class Federation:
             if origin is not None:
                 counts = reports.setdefault(origin["peer"], {})
                 counts[int(origin["chunk_id"])] = counts.get(int(origin["chunk_id"]), 0) + n
-        peers = {p.name: p for p in self.peers()}
-        for name, counts in reports.items():
-            if name in peers:
-                # Not a daemon, so that a command ending right after its answer still sends
-                # it; the request itself runs in a daemon that this thread waits for at most
-                # the time limit, so the command's exit never waits longer.
-                threading.Thread(
-                    target=_report, args=(peers[name], counts, self.settings.timeout_s)
-                ).start()
+        with within(self.engine, conn) as tx:
+            citations.record_peer_sources(tx, route, rows, actor)
+            # Read on the answer's transaction: a second connection taken from the pool
+            # while this one holds SQLite's write lock could wait for the pool; and what is
+            # left to do once it commits (start the threads) cannot fail the answer then.
+            peers = {p.name: p for p in registry.registered(tx)} if reports else {}
+        tell = partial(_tell, peers, reports, self.settings.timeout_s)
+        if conn is None:
+            tell()
+            return _nobody
+        return tell
+
+
+def _tell(
+    peers: dict[str, registry.Peer], reports: dict[str, dict[int, int]], timeout_s: float
+) -> None:
+    for name, counts in reports.items():
+        if name in peers:
+            # Not a daemon, so that a command ending right after its answer still sends it;
+            # the request itself runs in a daemon that this thread waits for at most the time
+            # limit, so the command's exit never waits longer.
+            threading.Thread(target=_report, args=(peers[name], counts, timeout_s)).start()
+
+
+def _nobody() -> None:
+    """No peer to tell."""
 
 
 def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> None:

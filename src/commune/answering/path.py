@@ -125,6 +125,12 @@ class _Progress:
 
     request: AskRequest
     meter: Meter
+    # The charter read when the request began: its decisions, the cache's scope and the
+    # record all follow it. Read again at each, an edit of charter.toml while a request was
+    # at work (a generation takes up to two minutes) recorded the steps decided under the
+    # old charter as taken under the new, and kept the answer in the new one's cache, where
+    # nothing decided under the old one may be served (_look_up).
+    charter: Charter
     decisions: list[steps.Step] = field(default_factory=list)
     # The charter answered otherwise than asked: said on the reply, on every face.
     notice: str | None = None
@@ -184,7 +190,7 @@ class AskPath:
             # In auto too: the charter may quote and never read the name, but a misspelt one
             # asked for is the asker's slip, said now rather than met at the next generation.
             self.models.card(req.model)
-        run = _Progress(req, self.metering.meter())
+        run = _Progress(req, self.metering.meter(), charter)
         federated = (
             self.federation is not None
             and (self.settings.peers.federate if req.peers is None else req.peers)
@@ -209,7 +215,7 @@ class AskPath:
         # 2. Reduce.
         # The snapshot's generation, not the database's: under the refresher (serve) the
         # snapshot may be a moment behind, and its answers must be cached as of it.
-        slot = self._look_up(req, ids, declared, self.catalog().generation)
+        slot = self._look_up(req, ids, declared, self.catalog().generation, charter)
         latest = self.scoreboard.latest()
         sobriety = charter.sobriety
         # A way of answering must suffice for every collection in reach: the strictest floor.
@@ -229,7 +235,7 @@ class AskPath:
             tightest = self.metering.admit(req.actor)
         except QuotaExceeded as exc:
             run.decisions.append(steps.over_quota(req.language, str(exc)))
-            self._record(req, run.decisions, "over-quota", None, None)
+            self._record(req, run.decisions, "over-quota", None, None, charter=charter)
             raise
         run.decisions.append(steps.regulate(req.language, tightest))
 
@@ -286,9 +292,13 @@ class AskPath:
 
     # -- the cache -----------------------------------------------------------------------------
     def _look_up(
-        self, req: AskRequest, ids: list[int] | None, declared: str | None, generation: int
+        self,
+        req: AskRequest,
+        ids: list[int] | None,
+        declared: str | None,
+        generation: int,
+        charter: Charter,
     ) -> _CacheSlot:
-        charter = self.charters.charter
         sobriety = charter.sobriety
         slot = _CacheSlot(generation)
         if not (sobriety.cache and req.use_cache):
@@ -334,7 +344,9 @@ class AskPath:
             )
         return slot
 
-    def _store(self, req: AskRequest, answer: Answer, hits: list[Hit], slot: _CacheSlot) -> None:
+    def _store(
+        self, req: AskRequest, answer: Answer, hits: list[Hit], slot: _CacheSlot, charter: Charter
+    ) -> None:
         assert slot.key is not None and slot.scope is not None  # only a looked-up slot is kept
         data = answer.to_json()
         for k in ("decisions", "decision_id", "energy"):
@@ -348,7 +360,7 @@ class AskPath:
             slot.vector,
             self.embedder().name,
             data,
-            self.charters.charter.sobriety.cache_ttl_hours,
+            charter.sobriety.cache_ttl_hours,
         )
 
     # -- the answers ---------------------------------------------------------------------------
@@ -439,7 +451,7 @@ class AskPath:
                 if isinstance(event, Answer):
                     if run.notice is not None:  # the override first, then any fallback's
                         event.notice = "; ".join(n for n in (run.notice, event.notice) if n)
-                    charter = self.charters.charter  # before the transaction (CharterBook.write)
+                    tell_peers: Callable[[], None] | None = None
                     with self._recording() as conn:
                         energy = self.metering.record_usage(
                             req.route,
@@ -460,15 +472,19 @@ class AskPath:
                             revisions = {h.chunk_id: h.revision_id for h in hits}
                             self.credits.record(req.route, event, revisions, req.actor, conn)
                             if self.federation is not None:
-                                self.federation.cited(req.route, event, hits, req.actor, conn)
+                                tell_peers = self.federation.cited(
+                                    req.route, event, hits, req.actor, conn
+                                )
                         outcome = "generated" if event.mode == "generate" else "extractive"
-                        self._finish(run, event, outcome, energy.wh, conn, charter)
+                        self._finish(run, event, outcome, energy.wh, conn)
                     recorded = True
+                    if tell_peers is not None:  # once the records here are committed
+                        tell_peers()
                     whole = chosen is None or (event.mode == "generate" and event.notice is None)
                     if slot.key is not None and whole:
                         # A fallback (the model failed) or an answer cut short (a limit, parts
                         # removed) is not kept: the next try may succeed.
-                        self._store(req, event, hits, slot)
+                        self._store(req, event, hits, slot, run.charter)
                 yield event
         except GeneratorExit:
             # The client went away mid-answer: the work done so far is still recorded. A caller
@@ -502,7 +518,6 @@ class AskPath:
         self, run: _Progress, answer: Answer, revisions: dict[int, int | None]
     ) -> None:
         req = run.request
-        charter = self.charters.charter  # before the transaction (CharterBook.write)
         with self._recording() as conn:
             energy = self.metering.record_usage(
                 req.route,
@@ -518,10 +533,10 @@ class AskPath:
             answer.energy = energy.to_json()
             if req.credit and answer.sources:
                 self.credits.record(req.route, answer, revisions, req.actor, conn)
-            self._served_from_cache(run, answer, energy.wh, conn, charter)
+            self._served_from_cache(run, answer, energy.wh, conn)
 
     def _served_from_cache(
-        self, run: _Progress, answer: Answer, wh: float | None, conn: Connection, charter: Charter
+        self, run: _Progress, answer: Answer, wh: float | None, conn: Connection
     ) -> None:
         req = run.request
         run.decisions.append(
@@ -535,13 +550,12 @@ class AskPath:
                 ),
             )
         )
-        self._finish(run, answer, "cached", wh, conn, charter)
+        self._finish(run, answer, "cached", wh, conn)
 
     def _refused(self, run: _Progress, step: steps.Step) -> Iterator[Event]:
         req = run.request
         answer = Answer(req.question, req.language, step.reason, found=False, mode="refused")
         answer.notice = steps.refusal_notice(req.language, step)
-        charter = self.charters.charter  # before the transaction (CharterBook.write)
         with self._recording() as conn:
             # Refused before step 3 admits it: it holds no place, and must not free another's.
             energy = self.metering.record_usage(
@@ -557,7 +571,7 @@ class AskPath:
                 conn=conn,
             )
             answer.energy = energy.to_json()
-            self._finish(run, answer, "refused", energy.wh, conn, charter)
+            self._finish(run, answer, "refused", energy.wh, conn)
         yield answer.text
         yield answer
 
@@ -578,16 +592,17 @@ class AskPath:
         outcome: str,
         wh: float | None,
         conn: Connection,
-        charter: Charter,
     ) -> None:
         """Step 4: put the responsibility decision in its place, write the record, on the
-        answer's transaction (``charter`` read before it began)."""
+        answer's transaction (under the request's charter, read before it began: read in it,
+        a changed charter.toml recorded itself on a connection of its own, which waited on
+        this one's write lock)."""
         req = run.request
         done = [d for d in run.decisions if d.step != "redirect"]
-        done.append(steps.responsibility(charter, req.language))
+        done.append(steps.responsibility(run.charter, req.language))
         done += [d for d in run.decisions if d.step == "redirect"]
         answer.decisions = [d.to_json() for d in done]
-        answer.decision_id = self._record(req, done, outcome, answer.model, wh, conn, charter)
+        answer.decision_id = self._record(req, done, outcome, answer.model, wh, conn, run.charter)
 
     def _record(
         self,
