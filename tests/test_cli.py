@@ -731,7 +731,7 @@ def test_a_refused_value_is_named_by_the_option_typed(home):
     "lang, said",
     [
         ("en_GB.UTF-8", "'Operator' names the operator in the audit log: a person cannot take it"),
-        ("fr_FR.UTF-8", "'Operator' désigne l'opérateur·rice dans le journal d'audit"),
+        ("fr_FR.UTF-8", "'Operator' désigne l'opérateur dans le journal d'audit"),
     ],
 )
 def test_nobody_is_named_as_the_operator_the_audit_log_names(home, lang, said):

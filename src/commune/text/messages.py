@@ -1059,7 +1059,7 @@ PATTERNS = [
         ),
         (
             r"(?P<name>'[^']*') names the operator in the audit log: a person cannot take it",
-            "{name} désigne l'opérateur·rice dans le journal d'audit\u00a0: une personne ne peut "
+            "{name} désigne l'opérateur dans le journal d'audit\u00a0: une personne ne peut "
             "pas le prendre",
         ),
         (r"give a name such as 'marie\.durand'", "donnez un nom comme « marie.durand »"),
