@@ -142,7 +142,7 @@ def test_mcp_ask_shows_the_command_to_admins_only(coop, monkeypatch):
                         "ask", {"question": question, "mode": "generate"}
                     )
                     assert not result.is_error, result.content
-                    return json.loads(result.content[0].text)  # type: ignore[no-any-return]
+                    return result.structured_content  # type: ignore[return-value]
 
             answer = asyncio.run(ask())
             assert said in whys(answer) and (COMMAND in whys(answer)) is sees, (user, lang)

@@ -1386,7 +1386,8 @@ class Commune:
         """Ask each registered peer which of its documents cited here it retired since, and
         blank their titles now, not at the next question that reaches it: (peer -> titles
         forgotten, or why it did not say)."""
-        from commune.commons.peering.citations import ask_retired, forget_titles
+        from commune.answering.federation import ask_retired
+        from commune.commons.peering.citations import forget_titles
         from commune.commons.peering.registry import may
 
         may(actor)

@@ -419,6 +419,22 @@ def _nobody() -> None:
     """No peer to tell."""
 
 
+def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
+    """The ids the peer ``peer``  says it retired among the documents this
+    home's answers cited (``POST /peer/retired``); raises on a peer that cannot answer.
+    Its reply is read with federation's bounds: within ``timeout_s`` in all, and small."""
+    import json
+
+    status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if status != 200 or not isinstance(data, dict):
+        raise PeerUnavailable(f"HTTP {status}")
+    return data.get("retired")
+
+
 def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> None:
     def send() -> None:
         try:

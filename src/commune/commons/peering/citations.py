@@ -12,7 +12,8 @@ documents that peer's answers cited and that it has since retired (:func:`retire
 and the asking home blanks their titles in ``peer_citations`` as it reads the reply
 (:func:`forget_titles`), keeping the counts, which the peer's credits need. A home that
 asks its peers nothing for a while would keep the titles until its next question: `commune
-peer forget` asks each peer for that list alone (``POST /peer/retired``, :func:`ask_retired`).
+peer forget` asks each peer for that list alone (``POST /peer/retired``,
+:func:`commune.answering.federation.ask_retired`: this module writes, that one talks to peers).
 
 Only citations count, never passages merely returned: a passage a peer fetched and did not
 use earned its contributor nothing, as for a member's own answers. And only passages
@@ -231,24 +232,6 @@ def retired_for_peer(conn: Connection, actor: Actor) -> list[int]:
             "commune peer issue NAME",
         )
     return retired_cited(conn, actor)
-
-
-def ask_retired(peer: Any, timeout_s: float) -> Any:
-    """The ids the peer ``peer`` (registry.Peer) says it retired among the documents this
-    home's answers cited (``POST /peer/retired``); raises on a peer that cannot answer.
-    Its reply is read with federation's bounds: within ``timeout_s`` in all, and small."""
-    import json
-
-    from commune.answering.federation import PeerUnavailable, _post
-
-    status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s)
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    if status != 200 or not isinstance(data, dict):
-        raise PeerUnavailable(f"HTTP {status}")
-    return data.get("retired")
 
 
 def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, Any]]]:
