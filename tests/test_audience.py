@@ -5,7 +5,6 @@ OpenAI routes and MCP; the record keeps them whole."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from fastapi.testclient import TestClient
