@@ -1241,6 +1241,8 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
         ),
         ({"requests_per_day": "beaucoup"}, "« beaucoup » n'est pas un nombre entier", 400),
         ({"wh_per_month": "x"}, "« x » n'est pas un nombre :", 400),
+        # NaN is no number: it was said to be « above the largest cap ».
+        ({"wh_per_month": "nan"}, "« nan » n'est pas un nombre :", 400),
     ):
         form = {"user": "paul", "requests_per_day": "", "tokens_per_month": "", "wh_per_month": ""}
         r = mona.post("/admin/users/caps", form | typed)
