@@ -78,7 +78,7 @@ def test_an_unrecorded_own_licence_says_what_to_do_where_no_text_can_be_given(ap
     assert r.status_code == 400 and "--licence-text FICHIER (" not in r.text, r.text
     assert r.json()["detail"] == (
         "aucun texte n'est enregistré pour LicenseRef-coop-1.0 (choisissez une licence de la "
-        "liste, ou faites d'abord enregistrer son texte par l'exploitant\u00a0: commune add "
+        "liste, ou faites d'abord enregistrer son texte par l'opérateur\u00a0: commune add "
         "FICHIER --licence LicenseRef-coop-1.0 --licence-text TEXTE)"
     )
     assert commune.documents() == []

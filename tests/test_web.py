@@ -1575,7 +1575,7 @@ def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(ap
     assert "Ville A" not in other
     assert (
         "reçoit son premier mot de passe ou sa première clé des administrateurs de ce membre, "
-        "ou de l'exploitant tant qu'il n'en a aucun"
+        "ou de l'opérateur tant qu'il n'en a aucun"
     ) in page
     # A refusal of the other form is said in it, not in the first.
     typed = {"form": "user-other", "name": "carol", "member": "Ville C", "role": "reader"}

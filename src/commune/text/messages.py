@@ -292,7 +292,7 @@ PATTERNS = [
         ),
         (
             r"internal error \(incident (?P<incident>\w+)\): the operator's log has it",
-            "erreur interne (incident {incident}) : le journal de l'exploitant en garde la trace",
+            "erreur interne (incident {incident}) : le journal de l'opérateur en garde la trace",
         ),
         (
             r"the server is answering (?P<limit>\d+) requests already: retry in a second "
@@ -783,7 +783,7 @@ PATTERNS = [
         ),
         (
             r"split it, or ask the operator to raise \[limits\] max_file_mb",
-            "découpez-le, ou demandez à l'exploitant d'augmenter [limits] max_file_mb",
+            "découpez-le, ou demandez à l'opérateur de relever [limits] max_file_mb",
         ),
         (
             r"refused upload (?P<name>'.*'|\".*\"): it has no file name",
@@ -1099,7 +1099,7 @@ PATTERNS = [
         (
             r"members search with /api/search; an operator issues a peer key with commune peer "
             r"issue NAME",
-            "les membres cherchent avec /api/search ; un exploitant délivre une clé de pair "
+            "les membres cherchent avec /api/search ; un opérateur délivre une clé de pair "
             "avec commune peer issue NOM",
         ),
         (
@@ -2580,7 +2580,7 @@ PATTERNS = [
             r"choose a licence of the list, or have the operator record its text first: "
             r"commune add FILE --licence (?P<name>\S+) --licence-text TEXT",
             "choisissez une licence de la liste, ou faites d'abord enregistrer son texte par "
-            "l'exploitant\u00a0: commune add FICHIER --licence {name} --licence-text TEXTE",
+            "l'opérateur\u00a0: commune add FICHIER --licence {name} --licence-text TEXTE",
         ),
         (
             r"give it with --licence-text FILE \(one licence at a time\): (?P<name>\S+) means "
@@ -2678,7 +2678,7 @@ PATTERNS = [
         (
             r"create one with `commune key create USER`, or pass --no-auth as the operator",
             "créez-en une avec `commune key create UTILISATEUR`, ou passez --no-auth en tant "
-            "qu'exploitant",
+            "qu'opérateur",
         ),
         (
             r"the bill of materials needs cyclonedx-python-lib",
@@ -2691,7 +2691,7 @@ PATTERNS = [
         (r"no bill of materials yet", "pas encore de nomenclature logicielle"),
         (
             r"the operator runs `commune bom` to make one",
-            "l'exploitant la produit avec `commune bom`",
+            "l'opérateur la produit avec `commune bom`",
         ),
         # A file's fault in the system's own words ("notes.txt: Is a directory",
         # ingest/pipeline.file_error), last: a message that names it in a sentence of its own
