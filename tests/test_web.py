@@ -1609,6 +1609,31 @@ def test_an_error_page_is_headed_with_what_it_is_and_names_a_value_in_words(app)
     assert "the number of days: an integer is expected" in r.page
 
 
+def test_every_value_a_page_address_takes_is_named_in_words(app):
+    """The address values were named in words for four of them (« le numéro du document »);
+    the commons' « offset », the administration page's « released » and the statement's
+    « dialect » were still the route's own names on a French page. Every value a page's
+    address takes that can be refused has a reader's name."""
+    from fastapi.routing import APIRoute
+
+    from commune.api.errors import _PAGE_VALUES
+    from commune.web.routes import ROUTERS
+
+    unnamed = {
+        f"{route.path} {f.name}"
+        for module in ROUTERS
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for f in (*route.dependant.query_params, *route.dependant.path_params)
+        if f.field_info.annotation is not str and f.name not in _PAGE_VALUES
+    }
+    assert not unnamed, unnamed
+    b = browser(app, "carol")
+    r = b.get("/commons?offset=abc")
+    assert r.status_code == 422 and "(la position dans la liste\u00a0: un nombre entier" in r.page
+    assert "offset" not in r.page.split("<main")[1]
+
+
 def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
     """Walking the French pages: a search too long was a page apart (« Quelque chose n'a pas
     marché »), the search and the listing gone. Now it is said in the search form, the
