@@ -477,7 +477,8 @@ def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     files = [("files", ("noel.txt", text.encode(), "text/plain"))]
     r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
     mine = html.unescape(r.page)
-    assert "Vos contributions" in mine and "la collection demande 1 approbation" in mine
+    assert "Vos contributions" in mine
+    assert "la collection demande 1 approbation par un curateur ou plus" in mine
     cyril = browser(app, "cyril")
     rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
     r = cyril.post(f"/curation/{rid}", {"decision": "request-changes", "reason": "Ajoutez l'heure"})
