@@ -932,3 +932,32 @@ def test_french_names_the_operator_one_way():
         if re.search(r"\bexploitant", line, re.I) and not line.lstrip().startswith("#")
     ]
     assert not other, other
+
+
+def test_an_answers_notice_names_one_passage_or_several_in_french():
+    """Why a sentence was removed read « le(s) passage(s) [2] n'étaye(nt) pas », a form to
+    fill in (as « 1 approbation(s) » did): the French says one passage or several, by the
+    list it names. (The English is the answering's own, kept as the evaluation pins it.)"""
+    from commune.text.messages import localise
+
+    for english, french in (
+        ("cited passage(s) [3] that do not exist", "passage cité [3] inexistant"),
+        ("cited passage(s) [3, 4] that do not exist", "passages cités [3, 4] inexistants"),
+        (
+            "a sentence not supported by passage(s) [2] was removed",
+            "une phrase que le passage [2] n'étaye pas a été retirée",
+        ),
+        (
+            "a sentence not supported by passage(s) [1, 2] was removed",
+            "une phrase que les passages [1, 2] n'étayent pas a été retirée",
+        ),
+        (
+            "a sentence that does not match passage(s) [2] (name) was removed",
+            "une phrase qui ne concorde pas avec le passage [2] (nom) a été retirée",
+        ),
+        (
+            "a sentence that does not match passage(s) [1, 2] (name) was removed",
+            "une phrase qui ne concorde pas avec les passages [1, 2] (nom) a été retirée",
+        ),
+    ):
+        assert localise(english, "fr") == french

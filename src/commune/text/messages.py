@@ -1578,18 +1578,33 @@ PATTERNS = [
             r"a sentence giving instructions was removed",
             "une phrase donnant des instructions a été retirée",
         ),
+        # One passage or several, by the list the note names: « le(s) passage(s) [2]
+        # n'étaye(nt) pas » read as a form to fill in. The singular, one number, comes first.
+        (
+            r"cited passage\(s\) (?P<valid>\[\d+\]) that do not exist",
+            "passage cité {valid} inexistant",
+        ),
         (
             r"cited passage\(s\) (?P<valid>\[[\d, ]+\]) that do not exist",
-            "passage(s) cité(s) {valid} inexistant(s)",
+            "passages cités {valid} inexistants",
+        ),
+        (
+            r"a sentence not supported by passage\(s\) (?P<valid>\[\d+\]) was removed",
+            "une phrase que le passage {valid} n'étaye pas a été retirée",
         ),
         (
             r"a sentence not supported by passage\(s\) (?P<valid>\[[\d, ]+\]) was removed",
-            "une phrase que le(s) passage(s) {valid} n'étaye(nt) pas a été retirée",
+            "une phrase que les passages {valid} n'étayent pas a été retirée",
+        ),
+        (
+            r"a sentence that does not match passage\(s\) (?P<valid>\[\d+\]) "
+            r"\((?P<checks>[a-z, ]+)\) was removed",
+            "une phrase qui ne concorde pas avec le passage {valid} ({checks}) a été retirée",
         ),
         (
             r"a sentence that does not match passage\(s\) (?P<valid>\[[\d, ]+\]) "
             r"\((?P<checks>[a-z, ]+)\) was removed",
-            "une phrase qui ne concorde pas avec le(s) passage(s) {valid} ({checks}) a été retirée",
+            "une phrase qui ne concorde pas avec les passages {valid} ({checks}) a été retirée",
         ),
         (r"the model stopped: (?P<stopped>.+)", "le modèle s'est arrêté\u00a0: {stopped}"),
         # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
