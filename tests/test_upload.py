@@ -115,6 +115,15 @@ def test_why_an_upload_waits_is_said_in_the_callers_language(api):
     )
     held = r.json()["files"][0]["held"]
     assert held == "la collection demande 2 approbations par un curateur ou plus"
+    # In English too, the count takes its plural (« 2 approval(s) » read as a form).
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("voirie.txt", b"Voirie: the Lilas street works on Tuesday.", "text"))],
+        data={"collection": "avis", "licence": "etalab-2.0"},
+        headers={"Accept-Language": "en"},
+    )
+    held = r.json()["files"][0]["held"]
+    assert held == "the collection needs 2 approvals by a curator or above"
 
 
 def test_a_text_file_in_utf16_is_taken_as_text(api):
