@@ -1574,9 +1574,10 @@ def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(ap
     assert "Ville C" not in own
     assert 'name="password"' not in other and "<option>Ville C</option>" in other
     assert "Ville A" not in other
+    # « tant qu'il n'en a aucun » after « l'opérateur » read as the operator having none.
     assert (
         "reçoit son premier mot de passe ou sa première clé des administrateurs de ce membre, "
-        "ou de l'opérateur tant qu'il n'en a aucun"
+        "ou de l'opérateur tant que ce membre n'a pas d'administrateur"
     ) in page
     # A refusal of the other form is said in it, not in the first.
     typed = {"form": "user-other", "name": "carol", "member": "Ville C", "role": "reader"}
