@@ -543,6 +543,43 @@ def test_user_remove_on_the_command_line_in_french(tmp_path: Path) -> None:
     assert "l'utilisateur 'bob' a été retiré de la coopérative" in again.output
 
 
+def test_user_remove_says_its_counts_in_words_not_as_a_form(tmp_path: Path) -> None:
+    """« 1 clé(s) révoquée(s), 0 session(s) fermée(s) » and « 1 de ses révisions attendent »
+    read as a form to fill in and a slip: the counts take their plural, as the curation's
+    « 1 approbation », and the verb agrees."""
+    for lang, said in (
+        (
+            "fr_FR.UTF-8",
+            "utilisateur bob retiré\u00a0: 1 clé révoquée, 0 session fermée\n"
+            "1 de ses révisions attend encore un curateur (commune review list)\n",
+        ),
+        (
+            "en_GB.UTF-8",
+            "user bob removed: 1 key revoked, 0 sessions ended\n"
+            "1 of their revisions still waits for a curator (commune review list)\n",
+        ),
+    ):
+        home, notes = tmp_path / lang / "home", tmp_path / lang / "notes.txt"
+        home.parent.mkdir()
+        notes.write_text("Horaires de la médiathèque : du mardi au samedi.", encoding="utf-8")
+        with Commune(home) as c:
+            setup(c.admin)
+            c.admin.set_role("bob", "contributor")
+            c.admin.create_key("bob", label="script")
+            c.add([notes], collection="mairie", licence="etalab-2.0", member="Ville A")
+            c.set_curation_rules("mairie", 1, "curator")
+            notes.write_text("Horaires : du mardi au dimanche.", encoding="utf-8")
+            bob = c.admin.actor("bob")
+            c.add([notes], collection="mairie", licence="etalab-2.0", actor=bob)
+        done = CliRunner().invoke(
+            cli,
+            ["--home", str(home), "user", "remove", "bob", "--reason", "parti", "--as", "alice"],
+            env={"LANG": lang},
+        )
+        assert done.exit_code == 0, done.output
+        assert done.output == said, done.output
+
+
 def test_a_member_admin_changes_a_persons_caps_and_no_other_members(
     admin: Admin, commune: Commune
 ) -> None:

@@ -338,6 +338,21 @@ def test_a_file_sent_as_text_is_named_as_such(client):
     assert r.json()["message"].startswith("files.0\u00a0: un fichier est attendu, pas un texte")
 
 
+def test_a_field_too_short_says_its_count_in_words_not_as_a_form(client):
+    """An empty list of messages read « au moins 1 élément(s) », a form to fill in (as
+    « 1 approbation(s) » did on the pages): the count takes its plural."""
+    for lang, said in (
+        ("fr", "messages\u00a0: trop court (au moins 1 élément)"),
+        ("en", "messages: too short (at least 1 item)"),
+    ):
+        r = client.post(
+            "/v1/chat/completions",
+            json={"model": "auto", "messages": []},
+            headers={"Accept-Language": lang},
+        )
+        assert r.status_code == 400 and said in r.json()["message"], r.text
+
+
 def test_a_question_of_a_few_words_is_answered_in_the_callers_language(client):
     # "piscine municipale" says nothing of its language: the caller's Accept-Language decides
     # (the API's own route and the OpenAI-compatible one), French when it says nothing.

@@ -113,7 +113,7 @@ def test_the_transparency_pages_energy_figures_say_jetons_in_french(home):
         # Its figures with a decimal comma, as the rest of the page (found exploring).
         assert "PUE 1,1-1,4, " in fr and "(0,5 milliard" in fr, fr
         assert "1000 jetons produits, mix électrique " in fr
-        assert "chiffre fixé par l'exploitant (wh_per_1k_tokens)" in fr
+        assert "chiffre fixé par l'opérateur (wh_per_1k_tokens)" in fr
         assert "inconnu\u00a0: donnez active_params_b et total_params_b" in fr
         # "tokens" only as a part of a setting's name.
         assert not re.findall(r"(?<![_\w])tokens\b", fr.split("<main")[1]), fr
@@ -908,3 +908,56 @@ def test_french_names_people_one_way_without_the_middle_dot():
         )
     ]
     assert not dotted, dotted
+
+
+def test_french_names_the_operator_one_way():
+    """The one who runs the server is « l'opérateur » (the docs/fr word, the CLI's --help,
+    the pages' « par : l'opérateur »): the administration page said « l'exploitant » in its
+    help beside « demandez à l'opérateur » in the refusal under it, and a file too large
+    read « l'exploitant » through the API and « l'opérateur » on the upload page. The
+    French catalogue's header says so."""
+    root = Path(__file__).resolve().parent.parent
+    texts = [
+        *(root / "src" / "commune").rglob("*.py"),
+        *(root / "src" / "commune").rglob("*.po"),
+        *(root / "src" / "commune").rglob("*.html"),
+        *(root / "docs").rglob("*.md"),
+        root / "README.md",
+    ]
+    other = [
+        f"{path.relative_to(root)}:{n}"
+        for path in texts
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        # A comment may name the word it rules out (the catalogue's header does).
+        if re.search(r"\bexploitant", line, re.I) and not line.lstrip().startswith("#")
+    ]
+    assert not other, other
+
+
+def test_an_answers_notice_names_one_passage_or_several_in_french():
+    """Why a sentence was removed read « le(s) passage(s) [2] n'étaye(nt) pas », a form to
+    fill in (as « 1 approbation(s) » did): the French says one passage or several, by the
+    list it names. (The English is the answering's own, kept as the evaluation pins it.)"""
+    from commune.text.messages import localise
+
+    for english, french in (
+        ("cited passage(s) [3] that do not exist", "passage cité [3] inexistant"),
+        ("cited passage(s) [3, 4] that do not exist", "passages cités [3, 4] inexistants"),
+        (
+            "a sentence not supported by passage(s) [2] was removed",
+            "une phrase que le passage [2] n'étaye pas a été retirée",
+        ),
+        (
+            "a sentence not supported by passage(s) [1, 2] was removed",
+            "une phrase que les passages [1, 2] n'étayent pas a été retirée",
+        ),
+        (
+            "a sentence that does not match passage(s) [2] (name) was removed",
+            "une phrase qui ne concorde pas avec le passage [2] (nom) a été retirée",
+        ),
+        (
+            "a sentence that does not match passage(s) [1, 2] (name) was removed",
+            "une phrase qui ne concorde pas avec les passages [1, 2] (nom) a été retirée",
+        ),
+    ):
+        assert localise(english, "fr") == french

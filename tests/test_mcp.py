@@ -893,6 +893,16 @@ def test_tools_give_objects_and_a_text_to_read_not_json_in_a_string(coop, monkey
     assert {c["name"] for c in collections} == {"shared", "privee-a"}
     assert all(c["documents"] >= 1 for c in collections)
     assert "privee-a (" in text_of(seen["list_collections"])
+    # In French words and plurals: « privee-a (private) : 1 document(s) » read as English and
+    # as a form to fill in.
+    said = text_of(seen["list_collections"]).splitlines()
+    words = {"private": "privée", "shared": "partagée", "public": "publique"}
+    for c in collections:
+        n = c["documents"]
+        line = f"{c['name']} ({words[c['visibility']]})\u00a0: {n} document{'s' * (n > 1)}"
+        assert line in said, said
+    hits = len(search["hits"])
+    assert text_of(seen["search"]).startswith(f"{hits} passage{'s' * (hits > 1)}\u00a0:\n")
 
 
 def test_an_answers_text_names_a_peers_source_by_its_peer_not_a_stand_in_id():

@@ -417,7 +417,7 @@ def test_cli_import_says_what_waits_for_a_curator_and_why(exported, tmp_path):
     assert r.exit_code == 0, r.output
     held = [line for line in r.output.splitlines() if line.startswith("en attente de curation")]
     assert len(held) == 7, r.output
-    assert "la collection demande 1 approbation" in held[0], held[0]
+    assert "la collection demande 1 approbation par un curateur ou plus" in held[0], held[0]
 
 
 def test_exported_again_into_its_folder_a_retired_document_is_gone(commune, exported, tmp_path):

@@ -78,7 +78,7 @@ def test_an_unrecorded_own_licence_says_what_to_do_where_no_text_can_be_given(ap
     assert r.status_code == 400 and "--licence-text FICHIER (" not in r.text, r.text
     assert r.json()["detail"] == (
         "aucun texte n'est enregistré pour LicenseRef-coop-1.0 (choisissez une licence de la "
-        "liste, ou faites d'abord enregistrer son texte par l'exploitant\u00a0: commune add "
+        "liste, ou faites d'abord enregistrer son texte par l'opérateur\u00a0: commune add "
         "FICHIER --licence LicenseRef-coop-1.0 --licence-text TEXTE)"
     )
     assert commune.documents() == []
@@ -115,6 +115,15 @@ def test_why_an_upload_waits_is_said_in_the_callers_language(api):
     )
     held = r.json()["files"][0]["held"]
     assert held == "la collection demande 2 approbations par un curateur ou plus"
+    # In English too, the count takes its plural (« 2 approval(s) » read as a form).
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("voirie.txt", b"Voirie: the Lilas street works on Tuesday.", "text"))],
+        data={"collection": "avis", "licence": "etalab-2.0"},
+        headers={"Accept-Language": "en"},
+    )
+    held = r.json()["files"][0]["held"]
+    assert held == "the collection needs 2 approvals by a curator or above"
 
 
 def test_a_text_file_in_utf16_is_taken_as_text(api):

@@ -507,7 +507,8 @@ def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     files = [("files", ("noel.txt", text.encode(), "text/plain"))]
     r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
     mine = html.unescape(r.page)
-    assert "Vos contributions" in mine and "la collection demande 1 approbation" in mine
+    assert "Vos contributions" in mine
+    assert "la collection demande 1 approbation par un curateur ou plus" in mine
     cyril = browser(app, "cyril")
     rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
     r = cyril.post(f"/curation/{rid}", {"decision": "request-changes", "reason": "Ajoutez l'heure"})
@@ -1271,6 +1272,8 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
         ),
         ({"requests_per_day": "beaucoup"}, "« beaucoup » n'est pas un nombre entier", 400),
         ({"wh_per_month": "x"}, "« x » n'est pas un nombre :", 400),
+        # NaN is no number: it was said to be « above the largest cap ».
+        ({"wh_per_month": "nan"}, "« nan » n'est pas un nombre :", 400),
     ):
         form = {"user": "paul", "requests_per_day": "", "tokens_per_month": "", "wh_per_month": ""}
         r = mona.post("/admin/users/caps", form | typed)
@@ -1601,9 +1604,10 @@ def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(ap
     assert "Ville C" not in own
     assert 'name="password"' not in other and "<option>Ville C</option>" in other
     assert "Ville A" not in other
+    # « tant qu'il n'en a aucun » after « l'opérateur » read as the operator having none.
     assert (
         "reçoit son premier mot de passe ou sa première clé des administrateurs de ce membre, "
-        "ou de l'exploitant tant qu'il n'en a aucun"
+        "ou de l'opérateur tant que ce membre n'a pas d'administrateur"
     ) in page
     # A refusal of the other form is said in it, not in the first.
     typed = {"form": "user-other", "name": "carol", "member": "Ville C", "role": "reader"}
@@ -1635,6 +1639,31 @@ def test_an_error_page_is_headed_with_what_it_is_and_names_a_value_in_words(app)
     r = b.get("/dashboard?days=abc", headers={"Accept-Language": "en"})
     assert r.status_code == 422 and "<h1>Request refused</h1>" in r.page
     assert "the number of days: an integer is expected" in r.page
+
+
+def test_every_value_a_page_address_takes_is_named_in_words(app):
+    """The address values were named in words for four of them (« le numéro du document »);
+    the commons' « offset », the administration page's « released » and the statement's
+    « dialect » were still the route's own names on a French page. Every value a page's
+    address takes that can be refused has a reader's name."""
+    from fastapi.routing import APIRoute
+
+    from commune.api.errors import _PAGE_VALUES
+    from commune.web.routes import ROUTERS
+
+    unnamed = {
+        f"{route.path} {f.name}"
+        for module in ROUTERS
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for f in (*route.dependant.query_params, *route.dependant.path_params)
+        if f.field_info.annotation is not str and f.name not in _PAGE_VALUES
+    }
+    assert not unnamed, unnamed
+    b = browser(app, "carol")
+    r = b.get("/commons?offset=abc")
+    assert r.status_code == 422 and "(la position dans la liste\u00a0: un nombre entier" in r.page
+    assert "offset" not in r.page.split("<main")[1]
 
 
 def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):

@@ -306,12 +306,16 @@ def _not_json(request: Request, errors: list[Any]) -> str | None:
 
 
 # The pages' address values as a reader names them: the route's own name ("document_id :
-# un nombre entier est attendu") was a developer's word on a French page.
+# un nombre entier est attendu") was a developer's word on a French page. Every value a
+# page's address takes that can be refused is here (tests/test_web.py checks it).
 _PAGE_VALUES = {
     "document_id": ("le numéro du document", "the document's number"),
     "revision_id": ("le numéro de la révision", "the revision's number"),
     "key_id": ("le numéro de la clé", "the key's number"),
     "days": ("le nombre de jours", "the number of days"),
+    "offset": ("la position dans la liste", "the position in the list"),
+    "released": ("le nombre de révisions publiées", "the number of revisions published"),
+    "dialect": ("le format du tableur", "the spreadsheet format"),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from commune.text.energy import summary
+from commune.text.numbers import plural
 from commune.text.say import say
 
 
@@ -118,7 +119,9 @@ def search_text(found: dict[str, Any], language: str) -> str:
         say(language, "Aucun passage trouvé.", "No passage found.")
         if not found["hits"]
         else say(
-            language, f"{len(found['hits'])} passage(s)\u00a0:", f"{len(found['hits'])} passage(s):"
+            language,
+            plural(language, len(found["hits"]), "{n} passage", "{n} passages") + "\u00a0:",
+            plural(language, len(found["hits"]), "{n} passage", "{n} passages") + ":",
         )
     ]
     for n, hit in enumerate(found["hits"], 1):
@@ -187,14 +190,22 @@ def document_text(part: dict[str, Any], offset: int, language: str, resource: bo
 def collections_text(rows: list[dict[str, Any]], language: str) -> str:
     if not rows:
         return say(language, "Aucune collection lisible.", "No collection you may read.")
+    # Each count with its plural and, in French, the visibility in French: « mairie (shared) :
+    # 1 document(s) » read as English and as a form to fill in.
     return "\n".join(
         say(
             language,
-            f"{r['name']} ({r['visibility']})\u00a0: {r['documents']} document(s)",
-            f"{r['name']} ({r['visibility']}): {r['documents']} document(s)",
+            f"{r['name']} ({_VISIBILITY_FR.get(r['visibility'], r['visibility'])})\u00a0: "
+            + plural(language, r["documents"], "{n} document", "{n} documents"),
+            f"{r['name']} ({r['visibility']}): "
+            + plural(language, r["documents"], "{n} document", "{n} documents"),
         )
         for r in rows
     )
+
+
+# The pages' words for a collection's visibility (web/locale: « privée », « partagée »).
+_VISIBILITY_FR = {"private": "privée", "shared": "partagée", "public": "publique"}
 
 
 def _licence(licence: str | None, language: str) -> str:

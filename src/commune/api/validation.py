@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from commune.text.messages import localise
+from commune.text.numbers import plural
 from commune.text.say import say
 
 # pydantic's error type -> (French, English), formatted with the error's ``ctx``.
@@ -38,22 +39,6 @@ _SAID: dict[str, tuple[str, str]] = {
     "greater_than_equal": ("doit être au moins {ge}", "must be at least {ge}"),
     "less_than": ("doit être inférieur à {lt}", "must be less than {lt}"),
     "less_than_equal": ("doit être au plus {le}", "must be at most {le}"),
-    "string_too_short": (
-        "trop court (au moins {min_length} caractère(s))",
-        "too short (at least {min_length} character(s))",
-    ),
-    "string_too_long": (
-        "trop long (au plus {max_length} caractères)",
-        "too long (at most {max_length} characters)",
-    ),
-    "too_short": (
-        "trop court (au moins {min_length} élément(s))",
-        "too short (at least {min_length} item(s))",
-    ),
-    "too_long": (
-        "trop long (au plus {max_length} éléments)",
-        "too long (at most {max_length} items)",
-    ),
     "string_pattern_mismatch": (
         "valeur non admise (motif {pattern})",
         "value not allowed (pattern {pattern})",
@@ -61,6 +46,40 @@ _SAID: dict[str, tuple[str, str]] = {
     "literal_error": ("doit être {expected}", "must be {expected}"),
     "enum": ("doit être {expected}", "must be {expected}"),
     "extra_forbidden": ("champ inconnu", "unknown field"),
+}
+
+
+# The errors that give a count: each said with its plural (numbers.plural), by the count's
+# name in ``ctx``. « au moins 1 élément(s) » read as a form to fill in.
+_COUNTED: dict[str, tuple[str, str, str, str, str]] = {
+    "string_too_short": (
+        "min_length",
+        "trop court (au moins {n} caractère)",
+        "trop court (au moins {n} caractères)",
+        "too short (at least {n} character)",
+        "too short (at least {n} characters)",
+    ),
+    "string_too_long": (
+        "max_length",
+        "trop long (au plus {n} caractère)",
+        "trop long (au plus {n} caractères)",
+        "too long (at most {n} character)",
+        "too long (at most {n} characters)",
+    ),
+    "too_short": (
+        "min_length",
+        "trop court (au moins {n} élément)",
+        "trop court (au moins {n} éléments)",
+        "too short (at least {n} item)",
+        "too short (at least {n} items)",
+    ),
+    "too_long": (
+        "max_length",
+        "trop long (au plus {n} élément)",
+        "trop long (au plus {n} éléments)",
+        "too long (at most {n} item)",
+        "too long (at most {n} items)",
+    ),
 }
 
 
@@ -109,6 +128,11 @@ def _what(error: Mapping[str, Any], language: str) -> str:
         own = ctx["error"] if isinstance(ctx["error"], str) and ctx["error"] else ""
         own = own or str(error.get("msg", "")).removeprefix("Value error, ")
         return localise(own, language)
+    counted = _COUNTED.get(kind)
+    if counted is not None and isinstance(ctx.get(counted[0]), int):
+        name, fr_one, fr_many, en_one, en_many = counted
+        n = ctx[name]
+        return say(language, plural("fr", n, fr_one, fr_many), plural("en", n, en_one, en_many))
     said = _SAID.get(kind)
     if said is not None:
         if language == "fr" and isinstance(ctx.get("expected"), str):  # "'a', 'b' or 'c'"

@@ -24,6 +24,7 @@ from commune.cli.group import (
     quota_options,
     said,
 )
+from commune.text.numbers import plural
 from commune.text.say import say
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
@@ -319,18 +320,37 @@ def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None)
         done["sessions_ended"],
         done["revisions_waiting"],
     )
+    # Each count with its plural, as the curation's « 1 approbation »: « 1 clé(s)
+    # révoquée(s) » read as a form to fill in, and « 1 de ses révisions attendent » as a slip.
+    lang = speech.language()
     click.echo(
-        said(
-            f"utilisateur {name} retiré : {keys} clé(s) révoquée(s), "
-            f"{sessions} session(s) fermée(s)",
-            f"user {name} removed: {keys} key(s) revoked, {sessions} session(s) ended",
+        say(
+            lang,
+            f"utilisateur {name} retiré\u00a0: "
+            + plural(lang, keys, "{n} clé révoquée", "{n} clés révoquées")
+            + ", "
+            + plural(lang, sessions, "{n} session fermée", "{n} sessions fermées"),
+            f"user {name} removed: "
+            + plural(lang, keys, "{n} key revoked", "{n} keys revoked")
+            + ", "
+            + plural(lang, sessions, "{n} session ended", "{n} sessions ended"),
         )
     )
     if waiting:
         click.echo(
-            said(
-                f"{waiting} de ses révisions attendent encore un curateur (commune review list)",
-                f"{waiting} of their revisions still wait for a curator (commune review list)",
+            say(
+                lang,
+                plural(
+                    lang, waiting, "{n} de ses révisions attend", "{n} de ses révisions attendent"
+                )
+                + " encore un curateur (commune review list)",
+                plural(
+                    lang,
+                    waiting,
+                    "{n} of their revisions still waits",
+                    "{n} of their revisions still wait",
+                )
+                + " for a curator (commune review list)",
             )
         )
 

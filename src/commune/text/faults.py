@@ -174,26 +174,26 @@ def for_caller(exc: BaseException, language: str | None) -> tuple[str, str] | No
 
 _FOR_CALLER = {
     "read_only": (
-        "le stockage du serveur est en lecture seule : prévenez l'exploitant du service",
+        "le stockage du serveur est en lecture seule : prévenez l'opérateur du service",
         "the server's storage is read-only: tell the service's operator",
     ),
     "disk_full": (
         "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu : "
-        "prévenez l'exploitant du service",
+        "prévenez l'opérateur du service",
         "the server's disk is full, nothing stored before is lost: tell the service's operator",
     ),
     "permission_denied": (
-        "le serveur n'a pas le droit d'écrire dans son stockage : prévenez l'exploitant du service",
+        "le serveur n'a pas le droit d'écrire dans son stockage : prévenez l'opérateur du service",
         "the server may not write to its storage: tell the service's operator",
     ),
     "database_locked": (
         "la base du serveur est occupée : réessayez dans quelques secondes, puis prévenez "
-        "l'exploitant du service si cela dure",
+        "l'opérateur du service si cela dure",
         "the server's database is busy: retry in a few seconds, then tell the service's "
         "operator if it lasts",
     ),
     "damaged_database": (
-        "la base du serveur est endommagée : prévenez l'exploitant du service",
+        "la base du serveur est endommagée : prévenez l'opérateur du service",
         "the server's database is damaged: tell the service's operator",
     ),
     "conflict": (
@@ -202,11 +202,11 @@ _FOR_CALLER = {
         "another request wrote the same thing at the same moment, this one wrote nothing: retry",
     ),
     "cannot_open_database": (
-        "le serveur ne peut pas ouvrir sa base : prévenez l'exploitant du service",
+        "le serveur ne peut pas ouvrir sa base : prévenez l'opérateur du service",
         "the server cannot open its database: tell the service's operator",
     ),
     "missing_file": (
-        "le serveur ne trouve pas un de ses fichiers : prévenez l'exploitant du service",
+        "le serveur ne trouve pas un de ses fichiers : prévenez l'opérateur du service",
         "the server cannot find one of its files: tell the service's operator",
     ),
 }

@@ -292,7 +292,7 @@ PATTERNS = [
         ),
         (
             r"internal error \(incident (?P<incident>\w+)\): the operator's log has it",
-            "erreur interne (incident {incident}) : le journal de l'exploitant en garde la trace",
+            "erreur interne (incident {incident}) : le journal de l'opérateur en garde la trace",
         ),
         (
             r"the server is answering (?P<limit>\d+) requests already: retry in a second "
@@ -789,7 +789,7 @@ PATTERNS = [
         ),
         (
             r"split it, or ask the operator to raise \[limits\] max_file_mb",
-            "découpez-le, ou demandez à l'exploitant d'augmenter [limits] max_file_mb",
+            "découpez-le, ou demandez à l'opérateur de relever [limits] max_file_mb",
         ),
         (
             r"refused upload (?P<name>'.*'|\".*\"): it has no file name",
@@ -1111,7 +1111,7 @@ PATTERNS = [
         (
             r"members search with /api/search; an operator issues a peer key with commune peer "
             r"issue NAME",
-            "les membres cherchent avec /api/search ; un exploitant délivre une clé de pair "
+            "les membres cherchent avec /api/search ; un opérateur délivre une clé de pair "
             "avec commune peer issue NOM",
         ),
         (
@@ -1610,18 +1610,33 @@ PATTERNS = [
             r"a sentence giving instructions was removed",
             "une phrase donnant des instructions a été retirée",
         ),
+        # One passage or several, by the list the note names: « le(s) passage(s) [2]
+        # n'étaye(nt) pas » read as a form to fill in. The singular, one number, comes first.
+        (
+            r"cited passage\(s\) (?P<valid>\[\d+\]) that do not exist",
+            "passage cité {valid} inexistant",
+        ),
         (
             r"cited passage\(s\) (?P<valid>\[[\d, ]+\]) that do not exist",
-            "passage(s) cité(s) {valid} inexistant(s)",
+            "passages cités {valid} inexistants",
+        ),
+        (
+            r"a sentence not supported by passage\(s\) (?P<valid>\[\d+\]) was removed",
+            "une phrase que le passage {valid} n'étaye pas a été retirée",
         ),
         (
             r"a sentence not supported by passage\(s\) (?P<valid>\[[\d, ]+\]) was removed",
-            "une phrase que le(s) passage(s) {valid} n'étaye(nt) pas a été retirée",
+            "une phrase que les passages {valid} n'étayent pas a été retirée",
+        ),
+        (
+            r"a sentence that does not match passage\(s\) (?P<valid>\[\d+\]) "
+            r"\((?P<checks>[a-z, ]+)\) was removed",
+            "une phrase qui ne concorde pas avec le passage {valid} ({checks}) a été retirée",
         ),
         (
             r"a sentence that does not match passage\(s\) (?P<valid>\[[\d, ]+\]) "
             r"\((?P<checks>[a-z, ]+)\) was removed",
-            "une phrase qui ne concorde pas avec le(s) passage(s) {valid} ({checks}) a été retirée",
+            "une phrase qui ne concorde pas avec les passages {valid} ({checks}) a été retirée",
         ),
         (r"the model stopped: (?P<stopped>.+)", "le modèle s'est arrêté\u00a0: {stopped}"),
         # A calibration's method (account/calibration.py), as `commune model calibrate` says it.
@@ -2612,7 +2627,7 @@ PATTERNS = [
             r"choose a licence of the list, or have the operator record its text first: "
             r"commune add FILE --licence (?P<name>\S+) --licence-text TEXT",
             "choisissez une licence de la liste, ou faites d'abord enregistrer son texte par "
-            "l'exploitant\u00a0: commune add FICHIER --licence {name} --licence-text TEXTE",
+            "l'opérateur\u00a0: commune add FICHIER --licence {name} --licence-text TEXTE",
         ),
         (
             r"give it with --licence-text FILE \(one licence at a time\): (?P<name>\S+) means "
@@ -2710,7 +2725,7 @@ PATTERNS = [
         (
             r"create one with `commune key create USER`, or pass --no-auth as the operator",
             "créez-en une avec `commune key create UTILISATEUR`, ou passez --no-auth en tant "
-            "qu'exploitant",
+            "qu'opérateur",
         ),
         (
             r"the bill of materials needs cyclonedx-python-lib",
@@ -2723,7 +2738,7 @@ PATTERNS = [
         (r"no bill of materials yet", "pas encore de nomenclature logicielle"),
         (
             r"the operator runs `commune bom` to make one",
-            "l'exploitant la produit avec `commune bom`",
+            "l'opérateur la produit avec `commune bom`",
         ),
         # A file's fault in the system's own words ("notes.txt: Is a directory",
         # ingest/pipeline.file_error), last: a message that names it in a sentence of its own

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -409,11 +410,15 @@ def _one(text: str, fallback: bool = False) -> str:
     return said
 
 
-# A pattern's message whose count is 1 there: its singular, where « 1 approbation(s) » read
-# as a form to fill in.
-SINGULAR = {
-    "the collection needs %(n)s approval(s) by a %(role)s or above": N_(
-        "the collection needs 1 approval by a %(role)s or above"
+# A pattern's message that counts, said with its plural by the count (the catalogue's
+# plural forms): « 1 approbation(s) » and « 2 approval(s) » read as forms to fill in.
+# Each gives the catalogue's text for a count, the values put in after (ngettext() is
+# called here so that scripts/i18n.sh extracts the pair as one plural entry).
+COUNTED: dict[str, Callable[[int], str]] = {
+    "the collection needs %(n)s approval(s) by a %(role)s or above": lambda count: ngettext(
+        "the collection needs %(n)s approval by a %(role)s or above",
+        "the collection needs %(n)s approvals by a %(role)s or above",
+        count,
     ),
 }
 
@@ -438,8 +443,8 @@ def _from_catalogue(text: str) -> str:
                 for name in ("active", "total", "pue", "gb", "floor", "pool"):
                     if re.fullmatch(r"\d+(\.\d+)?(-\d+(\.\d+)?)?", values.get(name) or ""):
                         values[name] = values[name].replace(".", ",")
-            if values.get("n") == "1":
-                message = SINGULAR.get(message, message)
+            if message in COUNTED and (values.get("n") or "").isdigit():
+                return elided(COUNTED[message](int(values["n"])), values) % values
             return gettext(message, **values)
     return text
 

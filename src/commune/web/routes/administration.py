@@ -6,6 +6,7 @@ said in the form (web/forms.py)."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -188,7 +189,12 @@ def caps(typed: dict[str, str]) -> dict[str, float | None]:
             continue
         try:
             # A French decimal comma ("12,5 Wh") is a number, as the pages write them.
-            given[name] = kind(text.replace(",", ".") if kind is float else text)
+            value = kind(text.replace(",", ".") if kind is float else text)
+            if math.isnan(value):
+                # float() reads "nan", a number to Python only: it compared false with every
+                # bound and was said to be « above the largest cap ».
+                raise ValueError(text)
+            given[name] = value
         except ValueError:
             raise InvalidRequest(
                 _(
