@@ -823,3 +823,22 @@ def test_a_month_paid_out_keeps_the_currency_it_was_paid_in(month, home: Path) -
         again, again_digest = c.issue_payouts(MONTH)
         assert again.currency == "EUR" and again_digest == digest
         assert c.payouts(NEXT_MONTH).currency == "CHF"  # a month not paid out: today's
+
+
+def test_only_the_operator_issues_a_months_payouts_whichever_face_calls(month) -> None:
+    """The library paid out a month for any actor it was given: only the faces decided who
+    called it. A cooperative admin (who sees /payouts) is refused with the policy's reason,
+    before the statement is made or the audit log written; the operator still issues."""
+    from commune.errors import Forbidden
+
+    make_key(month, "claire", "Ville A", "cooperative-admin")
+    n = len(audit(month))
+    for actor in (month.actor("claire"), month.actor("dora")):
+        # No amount and no fund set: refused for who they are, not told to set a fund.
+        with pytest.raises(
+            Forbidden, match=f"issuing a month is the operator's.*; {actor.user} is"
+        ):
+            month.issue_payouts(MONTH, actor=actor)
+    assert audit(month)[n:] == [] and not month.payouts_issued(MONTH)
+    stmt, digest = month.issue_payouts(MONTH, amount="100.00")
+    assert [e.action for e in audit(month)[n:]] == ["payouts"] and len(digest) == 64

@@ -1062,7 +1062,7 @@ class Commune:
             # both read "not issued" and both recorded theirs, one's figures then printed
             # as issued with the other's settings.
             lock(conn, "audit")
-            return issue(conn, self._statement(conn, month), actor.user)
+            return issue(conn, self._statement(conn, month), actor)
 
     # -- added for the web
     def authenticate(self, key: str | None) -> Actor:
@@ -1145,9 +1145,12 @@ class Commune:
         self, month: str, amount: float | str | None = None, actor: Actor = OPERATOR
     ) -> tuple[PayoutStatement, str]:
         """The month's payouts, issued: the statement and the SHA-256 of its JSON, which the
-        audit entry written with it records."""
-        from commune.commons.payouts import issue
+        audit entry written with it records. Only the operator issues (policy.can_issue)."""
+        from commune.commons.payouts import issue, refuse_unless_issuer
 
+        # Refused before the statement is made: someone who may not issue was told of a
+        # missing fund or a month not begun, as if the rest were theirs to fix.
+        refuse_unless_issuer(actor, month)
         stmt = self.payouts(month, amount=amount)
         with self.engine.begin() as conn:
             return stmt, issue(conn, stmt, actor)

@@ -488,12 +488,24 @@ def build(
     return stmt
 
 
+def refuse_unless_issuer(actor: Actor, month: str) -> None:
+    """Forbidden, with the policy's reason, unless ``actor`` may issue ``month``'s payouts."""
+    decision = allowed(actor, "issue", COOPERATIVE)
+    if not decision:
+        raise Forbidden(
+            decision.reason,
+            f"the operator issues them on the host: commune payouts --month {month}",
+        )
+
+
 def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
     """Record that the statement was issued: an audit entry with its totals and the SHA-256
     of its JSON, so that the files handed out can be checked against the log. A month to
     come is refused: nobody is credited in it yet, and a payout choice may not start before
     the month after the last one issued, so "--month 2062-11" for 2026-11 held every
-    contributor's choice until 2062-12, the audit log keeping it for good."""
+    contributor's choice until 2062-12, the audit log keeping it for good. Only the operator
+    issues (policy.can_issue), whichever face calls: the faces used to decide alone."""
+    refuse_unless_issuer(actor, stmt.month)
     this = now().strftime("%Y-%m")
     if stmt.month > this:
         raise InvalidRequest(
