@@ -1170,12 +1170,21 @@ class Commune:
         with self.engine.begin() as conn:
             return set_choice(conn, contributor, choice, actor, target=to, from_month=from_month)
 
-    def payout_choices(self) -> list[dict[str, Any]]:
-        """Every payout choice ever recorded, oldest first."""
-        from commune.commons.payouts import choices
+    def payout_choices(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """Every payout choice ever recorded, oldest first: for the operator and the
+        cooperative's admins; anyone else's own share's only (commons/payouts.choices_seen)."""
+        from commune.commons.payouts import choices_seen
 
         with self.engine.connect() as conn:
-            return choices(conn)
+            return choices_seen(conn, actor)
+
+    def payout_contributors(self, actor: Actor = OPERATOR) -> list[str]:
+        """The contributors a payout choice may be recorded for, sorted (the cooperative's
+        admins' and the operator's: Forbidden to others, with the policy's reason)."""
+        from commune.commons.payouts import payees
+
+        with self.engine.connect() as conn:
+            return payees(conn, actor)
 
     # --- operations (issue 24) ---
     def observed(self) -> dict[str, Any]:

@@ -323,6 +323,27 @@ def choices(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+def choices_seen(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """The choices ``actor`` may see, oldest first: every one for whoever records anyone's
+    (the cooperative's admins, the operator: may_choose), their own share's otherwise, as
+    their account page shows it. Another contributor's choice says where their money goes."""
+    rows = choices(conn)
+    if allowed(actor, "administer", COOPERATIVE):
+        return rows
+    own = credited_as(actor)
+    return [r for r in rows if r["contributor"] == own]
+
+
+def payees(conn: Connection, actor: Actor) -> list[str]:
+    """The contributors a choice may be recorded for, sorted: the admin page's names. The
+    cooperative's admins' (and the operator's), who record a choice for any contributor; it
+    names every person of every member, so Forbidden, with the policy's reason, to others."""
+    decision = allowed(actor, "administer", COOPERATIVE)
+    if not decision:
+        raise Forbidden(decision.reason)
+    return sorted(known_contributors(conn))
+
+
 def known_contributors(conn: Connection) -> set[str]:
     """The names a share can be paid to: every contributor a document or a credit names, and
     every person as their contributions and reviews are credited."""
