@@ -436,9 +436,9 @@ def test_a_removed_person_opens_nothing_and_their_records_stay(
 
     from commune.govern.accounts import sign_in
     from commune.govern.members import AuthError, authenticate
+    from commune.govern.sessions import find, open_session
     from commune.store.repository import now
     from commune.store.schema import decisions, usage
-    from commune.web.sessions import find, open_session
 
     _, key = admin.create_key("bob", label="laptop")
     admin.set_password("bob", PASSWORD)

@@ -134,6 +134,46 @@ def test_no_private_name_taken_across_modules() -> None:
     assert not taken, "private names used from another module:\n" + "\n".join(taken)
 
 
+# The faces: thin over the library (STYLE.md, "library first"), they reach the database only
+# through the facade, which checks the policy and writes the audit row whichever face called.
+FACES = ("commune.cli", "commune.api", "commune.web", "commune.http")
+
+
+def engine_uses(path: Path) -> list[int]:
+    """The lines where ``path`` takes an ``engine`` attribute (``commune.engine``) or is
+    handed an Engine: the layers test reads imports, and a face holding the facade reached
+    the database through it without importing anything below."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "engine":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Name) and node.id == "Engine":
+            lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_no_face_reaches_the_engine() -> None:
+    reached = [
+        f"{module_name(p)}:{line}"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if module_name(p).startswith(FACES)
+        for line in engine_uses(p)
+    ]
+    assert not reached, (
+        "faces reaching the database engine (ask the facade, core.Commune, instead):\n"
+        + "\n".join(reached)
+    )
+
+
+def test_the_engine_rule_sees_a_face_reaching_it(tmp_path: Path) -> None:
+    face = tmp_path / "route.py"
+    face.write_text(
+        "def page(commune):\n    with commune.engine.connect() as conn:\n        return conn\n"
+    )
+    assert engine_uses(face) == [2]
+
+
 @pytest.mark.parametrize(
     ("module", "expected"),
     [("commune.answering.path", "commune.answering"), ("commune.store.db", "commune.store")],

@@ -1248,3 +1248,32 @@ def test_the_sdks_own_errors_reach_the_agent_in_its_language(coop, monkeypatch, 
     assert english[4].startswith("unknown resource: commune://docs/1 (documents are commune")
     number = english[3].split("(incident ")[1].split(")")[0]
     assert any(number in r.getMessage() and r.exc_info for r in caplog.records), number
+
+
+def test_an_agent_reads_a_documents_dates_in_iso_8601_as_the_api_gives_them(coop):
+    """get_document's dates came as Python writes them ("2026-12-07 03:57:55.424384"),
+    where the HTTP API gives the same document's in ISO 8601 ("2026-12-07T03:57:55.424384"):
+    an agent holding both read two values, and a parser expecting ISO 8601's T missed it."""
+    from datetime import datetime
+
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    doc_id = next(d["id"] for d in commune.documents("privee-a"))
+    with TestClient(create_app(commune), headers={"Authorization": f"Bearer {ann}"}) as api:
+        r = api.get("/api/documents", params={"collection": "privee-a"})
+        assert r.status_code == 200, r.text
+        listed = next(d for d in r.json() if d["id"] == doc_id)
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> dict:  # type: ignore[type-arg]
+        async with Client(server) as c:
+            return data_of(await c.call_tool("get_document", {"document_id": doc_id}))
+
+    part = asyncio.run(run())
+    for name in ("added_at", "updated_at"):
+        assert part[name] == listed[name] and "T" in part[name], (part[name], listed[name])
+        assert datetime.fromisoformat(part[name]).isoformat() == part[name]

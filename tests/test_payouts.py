@@ -823,3 +823,51 @@ def test_a_month_paid_out_keeps_the_currency_it_was_paid_in(month, home: Path) -
         again, again_digest = c.issue_payouts(MONTH)
         assert again.currency == "EUR" and again_digest == digest
         assert c.payouts(NEXT_MONTH).currency == "CHF"  # a month not paid out: today's
+
+
+def test_only_the_operator_issues_a_months_payouts_whichever_face_calls(month) -> None:
+    """The library paid out a month for any actor it was given: only the faces decided who
+    called it. A cooperative admin (who sees /payouts) is refused with the policy's reason,
+    before the statement is made or the audit log written; the operator still issues."""
+    from commune.errors import Forbidden
+
+    make_key(month, "claire", "Ville A", "cooperative-admin")
+    n = len(audit(month))
+    for actor in (month.actor("claire"), month.actor("dora")):
+        # No amount and no fund set: refused for who they are, not told to set a fund.
+        with pytest.raises(
+            Forbidden, match=f"issuing a month is the operator's.*; {actor.user} is"
+        ):
+            month.issue_payouts(MONTH, actor=actor)
+    assert audit(month)[n:] == [] and not month.payouts_issued(MONTH)
+    stmt, digest = month.issue_payouts(MONTH, amount="100.00")
+    assert [e.action for e in audit(month)[n:]] == ["payouts"] and len(digest) == 64
+
+
+def test_the_payout_choices_and_their_names_are_the_librarys_to_give(month) -> None:
+    """/admin read the contributors' names from the engine itself, the library never asked:
+    another face had to copy the page's check. The library now gives every choice and every
+    name to the cooperative's admins, a contributor their own share's choices, and refuses
+    the names to anyone else with the policy's reason."""
+    from commune.errors import Forbidden
+
+    make_key(month, "claire", "Ville A", "cooperative-admin")
+    make_key(month, "mona", "Ville A", "member-admin")
+    month.set_payout_choice("Jardins partagés", "waive", from_month=MONTH)
+    dora = month.actor("dora")
+    month.set_payout_choice("dora (Ville A)", "waive", from_month=MONTH, actor=dora)
+    every = month.payout_choices()
+    assert [r["contributor"] for r in every] == ["Jardins partagés", "dora (Ville A)"]
+    assert month.payout_choices(month.actor("claire")) == every
+    assert month.payout_choices(dora) == every[1:]  # their own share's, as their account shows
+    assert month.payout_choices(month.actor("mona")) == []
+    names = month.payout_contributors(month.actor("claire"))
+    assert names == month.payout_contributors() == sorted(names)
+    assert {"Jardins partagés", "dora (Ville A)", "cyril (Ville B)"} <= set(names)
+    for user, reason in (
+        ("mona", "this needs the role cooperative-admin; mona is member-admin"),
+        ("dora", "administering people needs the role member-admin or above; dora is contributor"),
+    ):
+        with pytest.raises(Forbidden) as refused:
+            month.payout_contributors(month.actor(user))
+        assert str(refused.value) == reason

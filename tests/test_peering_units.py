@@ -380,8 +380,8 @@ def test_a_peer_reads_by_its_key_only_never_by_a_password_or_a_web_session(home)
 
     from commune.core import Commune
     from commune.errors import InvalidRequest
+    from commune.govern import sessions
     from commune.govern.members import AuthError, actor_for
-    from commune.web import sessions
 
     assert run(home, "peer", "issue", "coop-a").exit_code == 0
     password = "a long enough password"

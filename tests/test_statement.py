@@ -805,3 +805,34 @@ def test_a_month_issued_before_a_setting_existed_still_matches_its_hash(three):
     again = commune.statement("2026-11")
     assert again.notices == [] and again.sha256 == details["sha256"]
     assert "floor_eur" not in again.made_with and again.total == then.total
+
+
+def test_only_the_operator_issues_a_month_whichever_face_calls(three):
+    """The library issued a month for any actor it was given: only the faces decided who
+    called it, and one calling as a signed-in cooperative admin would have fixed the month's
+    bill with settings they do not hold. The policy refuses, with its reason, before
+    anything is written; the operator still issues."""
+    from commune.errors import Forbidden
+    from commune.store.audit import entries
+    from commune.text.messages import localise
+    from tests.conftest import make_key
+
+    commune, _ = three
+    make_key(commune, "claire", "Ville A", "cooperative-admin")
+    admin = commune.actor("claire")
+    with pytest.raises(Forbidden) as refused:
+        commune.issue_statement("2026-11", actor=admin)
+    assert str(refused.value) == (
+        "issuing a month is the operator's, from the host, with commune.toml's settings; "
+        "claire is cooperative-admin (the operator issues it on the host: commune statement "
+        "--month 2026-11 --issue)"
+    )
+    assert localise(str(refused.value), "fr") == (
+        "émettre un mois revient à l'opérateur, depuis l'hôte, avec les réglages de "
+        "commune.toml\u00a0; claire est administrateur de la coopérative (l'opérateur l'émet "
+        "sur l'hôte\u00a0: commune statement --month 2026-11 --issue)"
+    )
+    with commune.engine.connect() as conn:
+        assert [e for e in entries(conn) if e["action"] == "statement"] == []
+    assert commune.statement("2026-11").issued == ""
+    assert commune.issue_statement("2026-11").issued  # the operator's, as the CLI calls it

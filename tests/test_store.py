@@ -726,8 +726,8 @@ def test_a_restore_ends_the_sessions_and_names_what_it_takes_back(commune, corpu
 
     from commune.cli import cli
     from commune.core import Commune
+    from commune.govern import sessions
     from commune.govern.members import authenticate
-    from commune.web import sessions
     from tests.conftest import make_key
 
     keys = {name: make_key(commune, name, "Ville A") for name in ("alice", "bruno", "chloe")}
@@ -854,8 +854,8 @@ def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_p
     from alembic.config import Config
     from sqlalchemy import text
 
+    from commune.govern import sessions
     from commune.store.db import MIGRATIONS, make_engine, upgrade
-    from commune.web import sessions
 
     engine = make_engine(f"sqlite:///{tmp_path / 'commune.db'}")
     cfg = Config()

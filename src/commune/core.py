@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.generate.base import Generator
     from commune.generate.registry import Generators
     from commune.govern.admin import Admin
+    from commune.govern.sessions import Session
     from commune.index.catalog import Catalog
     from commune.index.enrich import Enricher, EnrichProgress
     from commune.ingest.upload import Upload
@@ -1062,16 +1063,57 @@ class Commune:
             # both read "not issued" and both recorded theirs, one's figures then printed
             # as issued with the other's settings.
             lock(conn, "audit")
-            return issue(conn, self._statement(conn, month), actor.user)
+            return issue(conn, self._statement(conn, month), actor)
 
     # -- added for the web
-    def authenticate(self, key: str | None) -> Actor:
-        """Who holds the API key ``key`` (members.AuthError when nobody does): the web's
-        sign-in with a key instead of a password."""
+    def authenticate(self, key: str | None, *, peer_route: bool = False) -> Actor:
+        """Who holds the API key ``key`` (members.AuthError when nobody does): the API's and
+        the MCP's caller, the web's sign-in with a key instead of a password. A peer
+        cooperative's key opens the peer routes only (``peer_route``: members.authenticate)."""
         from commune.govern.members import authenticate
 
         with self.engine.connect() as conn:
-            return authenticate(conn, key)
+            return authenticate(conn, key, peer_route=peer_route)
+
+    def open_session(
+        self,
+        actor: Actor,
+        hours: float,
+        key_prefix: str | None = None,
+        *,
+        replacing: str | None = None,
+    ) -> str:
+        """A new sign-in session for ``actor``: its cookie token (govern/sessions.py).
+        ``key_prefix``: the API key it was opened with, which it ends with. ``replacing``:
+        the cookie token of the one it takes the place of (a sign-in while signed in), ended
+        with it: nobody holds its cookie any more, and it stayed valid on the server until
+        it expired."""
+        from commune.govern.sessions import end, open_session
+
+        with self.engine.begin() as conn:
+            end(conn, replacing)
+            return open_session(conn, actor, hours, key_prefix)
+
+    def find_session(self, token: str | None) -> Session | None:
+        """The live session of this cookie token, or None (absent, ended or expired, its
+        person removed or its key revoked)."""
+        from commune.govern.sessions import find
+
+        with self.engine.connect() as conn:
+            return find(conn, token)
+
+    def end_session(self, token: str | None) -> None:
+        """End the session of this cookie token (sign-out); nothing if there is none."""
+        from commune.govern.sessions import end
+
+        with self.engine.begin() as conn:
+            end(conn, token)
+
+    def generation(self) -> int:
+        """The database's generation of the commons (/healthz): it grows with every change
+        a search must take in."""
+        with self.engine.connect() as conn:
+            return repo.generation(conn)
 
     # -- added for the CLI
     def charter_history(self) -> list[dict[str, Any]]:
@@ -1145,9 +1187,12 @@ class Commune:
         self, month: str, amount: float | str | None = None, actor: Actor = OPERATOR
     ) -> tuple[PayoutStatement, str]:
         """The month's payouts, issued: the statement and the SHA-256 of its JSON, which the
-        audit entry written with it records."""
-        from commune.commons.payouts import issue
+        audit entry written with it records. Only the operator issues (policy.can_issue)."""
+        from commune.commons.payouts import issue, refuse_unless_issuer
 
+        # Refused before the statement is made: someone who may not issue was told of a
+        # missing fund or a month not begun, as if the rest were theirs to fix.
+        refuse_unless_issuer(actor, month)
         stmt = self.payouts(month, amount=amount)
         with self.engine.begin() as conn:
             return stmt, issue(conn, stmt, actor)
@@ -1167,12 +1212,21 @@ class Commune:
         with self.engine.begin() as conn:
             return set_choice(conn, contributor, choice, actor, target=to, from_month=from_month)
 
-    def payout_choices(self) -> list[dict[str, Any]]:
-        """Every payout choice ever recorded, oldest first."""
-        from commune.commons.payouts import choices
+    def payout_choices(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
+        """Every payout choice ever recorded, oldest first: for the operator and the
+        cooperative's admins; anyone else's own share's only (commons/payouts.choices_seen)."""
+        from commune.commons.payouts import choices_seen
 
         with self.engine.connect() as conn:
-            return choices(conn)
+            return choices_seen(conn, actor)
+
+    def payout_contributors(self, actor: Actor = OPERATOR) -> list[str]:
+        """The contributors a payout choice may be recorded for, sorted (the cooperative's
+        admins' and the operator's: Forbidden to others, with the policy's reason)."""
+        from commune.commons.payouts import payees
+
+        with self.engine.connect() as conn:
+            return payees(conn, actor)
 
     # --- operations (issue 24) ---
     def observed(self) -> dict[str, Any]:

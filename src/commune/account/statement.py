@@ -23,7 +23,8 @@ from sqlalchemy import Connection, select
 
 from commune.account.ledger import member_names, totals_by_member
 from commune.config import CooperativeSettings
-from commune.errors import InvalidRequest
+from commune.errors import Forbidden, InvalidRequest
+from commune.govern.policy import COOPERATIVE, Actor, allowed
 from commune.govern.quotas import month
 from commune.store import audit
 from commune.store.files import write_whole
@@ -196,15 +197,23 @@ def digest(stmt: Statement) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def issue(conn: Connection, stmt: Statement, actor: str) -> Statement:
+def issue(conn: Connection, stmt: Statement, actor: Actor) -> Statement:
     """Record the month's statement as issued: an audit entry with the settings it was made
     with, its total and its digest. From then on it is made with those settings, so a price
     changed later does not change a month the members were billed for. A month not over
     is refused: its use and its hours at rest still grow, it is not yet the month's bill.
     A month issued already is not recorded again: it keeps its first issue (``stmt`` is
-    then the one made with it)."""
+    then the one made with it). Only the operator issues (policy.can_issue), whichever face
+    calls: the faces used to decide alone, and one calling as a signed-in admin would have
+    billed the month."""
     from commune.store import repository as repo
 
+    decision = allowed(actor, "issue", COOPERATIVE)
+    if not decision:
+        raise Forbidden(
+            decision.reason,
+            f"the operator issues it on the host: commune statement --month {stmt.month} --issue",
+        )
     end = month(parse_month(stmt.month)).end
     if repo.now() < end:
         raise InvalidRequest(
@@ -217,7 +226,7 @@ def issue(conn: Connection, stmt: Statement, actor: str) -> Statement:
     stmt.sha256 = digest(stmt)
     audit.append(
         conn,
-        actor,
+        actor.user,
         "statement",
         f"month {stmt.month}",
         settings=stmt.settings,

@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
 from commune.core import Commune
-from commune.govern.members import AuthError, authenticate
+from commune.govern.members import AuthError
 from commune.govern.policy import OPERATOR, Actor
 from commune.http.deps import get_commune
 from commune.http.signins import FailedSignIns, key_prefix
@@ -40,8 +40,7 @@ def identify(
     """The actor holding ``key``; AuthError (401) when nobody does, QuotaExceeded (429) for
     a wrong key past the limits. No key at all is not a guess: never counted."""
     try:
-        with commune.engine.connect() as conn:
-            return authenticate(conn, key, peer_route=peer_route)
+        return commune.authenticate(key, peer_route=peer_route)
     except AuthError:
         if key:
             failures.failed(host, key_prefix(key))

@@ -280,10 +280,7 @@ def every_one_if_empty(collection: str | None) -> str | None:
 
 
 def actor_from_key(commune: "Commune", key: str | None) -> Actor:
-    from commune.govern.members import authenticate
-
-    with commune.engine.connect() as conn:
-        return authenticate(conn, key)
+    return commune.authenticate(key)
 
 
 def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPServer[Any]":

@@ -16,6 +16,7 @@ which a schema listing each would bind to every change of theirs.
 from __future__ import annotations
 
 import json
+from datetime import date, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -109,7 +110,16 @@ class Collections(BaseModel):
 
 def plain(value: Any) -> Any:
     """``value`` as JSON holds it (a date as its text), as ``structuredContent`` carries it."""
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    return json.loads(json.dumps(value, ensure_ascii=False, default=_text))
+
+
+def _text(value: Any) -> str:
+    # A date in ISO 8601, as the HTTP API gives the same document's ("2026-12-07T03:57:55"):
+    # str() wrote "2026-12-07 03:57:55", which an agent comparing the two, or a parser
+    # expecting ISO 8601's T, read as another value. Anything else (a Decimal) as its text.
+    if isinstance(value, date | time):  # a datetime is a date
+        return value.isoformat()
+    return str(value)
 
 
 def search_text(found: dict[str, Any], language: str) -> str:

@@ -323,6 +323,27 @@ def choices(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+def choices_seen(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """The choices ``actor`` may see, oldest first: every one for whoever records anyone's
+    (the cooperative's admins, the operator: may_choose), their own share's otherwise, as
+    their account page shows it. Another contributor's choice says where their money goes."""
+    rows = choices(conn)
+    if allowed(actor, "administer", COOPERATIVE):
+        return rows
+    own = credited_as(actor)
+    return [r for r in rows if r["contributor"] == own]
+
+
+def payees(conn: Connection, actor: Actor) -> list[str]:
+    """The contributors a choice may be recorded for, sorted: the admin page's names. The
+    cooperative's admins' (and the operator's), who record a choice for any contributor; it
+    names every person of every member, so Forbidden, with the policy's reason, to others."""
+    decision = allowed(actor, "administer", COOPERATIVE)
+    if not decision:
+        raise Forbidden(decision.reason)
+    return sorted(known_contributors(conn))
+
+
 def known_contributors(conn: Connection) -> set[str]:
     """The names a share can be paid to: every contributor a document or a credit names, and
     every person as their contributions and reviews are credited."""
@@ -488,12 +509,24 @@ def build(
     return stmt
 
 
+def refuse_unless_issuer(actor: Actor, month: str) -> None:
+    """Forbidden, with the policy's reason, unless ``actor`` may issue ``month``'s payouts."""
+    decision = allowed(actor, "issue", COOPERATIVE)
+    if not decision:
+        raise Forbidden(
+            decision.reason,
+            f"the operator issues them on the host: commune payouts --month {month}",
+        )
+
+
 def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
     """Record that the statement was issued: an audit entry with its totals and the SHA-256
     of its JSON, so that the files handed out can be checked against the log. A month to
     come is refused: nobody is credited in it yet, and a payout choice may not start before
     the month after the last one issued, so "--month 2062-11" for 2026-11 held every
-    contributor's choice until 2062-12, the audit log keeping it for good."""
+    contributor's choice until 2062-12, the audit log keeping it for good. Only the operator
+    issues (policy.can_issue), whichever face calls: the faces used to decide alone."""
+    refuse_unless_issuer(actor, stmt.month)
     this = now().strftime("%Y-%m")
     if stmt.month > this:
         raise InvalidRequest(

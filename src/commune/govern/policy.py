@@ -166,6 +166,25 @@ def can_set_rules(actor: Actor, coll: Collection) -> Decision:
     )
 
 
+def can_issue(actor: Actor) -> Decision:
+    """May ``actor`` issue a month (its statement, its payouts: docs/cooperative.md,
+    docs/payouts.md)? The operator's alone, from the host: an issue fixes for good the
+    month's figures with the settings of commune.toml, the operator's file, and writes the
+    entry of the audit log that the files handed out are checked against. A cooperative
+    admin sees the month (`/statement`, `/payouts`) but does not issue it: a web or API face
+    that called the library as them would have billed the members with settings they do not
+    hold."""
+    if actor.is_operator:
+        return Decision(
+            True, "the operator issues a month from the host, with commune.toml's settings"
+        )
+    return Decision(
+        False,
+        "issuing a month is the operator's, from the host, with commune.toml's settings; "
+        f"{actor.user} is {actor.role}",
+    )
+
+
 def check_role(actor: Actor, needed: str, action: str) -> Decision:
     if actor.at_least(needed):
         return Decision(True, f"{action} needs the role {needed}; {actor.user} is {actor.role}")
@@ -227,6 +246,9 @@ ACTIONS = {
     "statement": "member-admin",  # a member's line of the monthly bill; every line: COOPERATIVE
     "share": "member-admin",  # a collection's visibility (Sharing: can_share decides)
     "rules": "member-admin",  # a collection's curation rules (can_set_rules decides)
+    # Issuing a month (its statement, its payouts): above every role, the operator's alone
+    # (can_issue decides; the role here is only the least that could ever be asked).
+    "issue": "cooperative-admin",
 }
 
 # Why a document was retired, in words that say nothing of whom or what it protects: the
@@ -255,6 +277,7 @@ WORDS = {
     "statement": "seeing the statement",
     "share": "changing who reads a collection",
     "rules": "setting a collection's curation rules",
+    "issue": "issuing a month",
 }
 
 
@@ -271,6 +294,9 @@ def allowed(
     `commune curation`)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    if action == "issue":
+        # Before the roles: no role issues, the cooperative admin's included.
+        return can_issue(actor)
     # Every member's lines of the statement (the payouts statement among them) are the
     # cooperative's admins': a member admin refused them was told "this member is not their
     # member", and a reader that the member-admin role would do.

@@ -1711,6 +1711,21 @@ PATTERNS = [
             "{watts} W au repos, un chiffre configuré ([energy] idle_watts), x {hours} h de "
             "service en {month} (estimée)",
         ),
+        # Who issues a month (govern/policy.can_issue; account/statement.py, commons/payouts.py).
+        (
+            r"issuing a month is the operator's, from the host, with commune\.toml's settings; "
+            r"(?P<user>\S+) is (?P<has>[\w-]+)",
+            "émettre un mois revient à l'opérateur, depuis l'hôte, avec les réglages de "
+            "commune.toml\u00a0; {user} est {has}",
+        ),
+        (
+            r"the operator issues it on the host: commune statement --month (?P<month>\S+) --issue",
+            "l'opérateur l'émet sur l'hôte\u00a0: commune statement --month {month} --issue",
+        ),
+        (
+            r"the operator issues them on the host: commune payouts --month (?P<month>\S+)",
+            "l'opérateur les émet sur l'hôte\u00a0: commune payouts --month {month}",
+        ),
         # Payouts (commons/payouts.py).
         (r"no contributor named (?P<name>'[^']*')", "aucun contributeur nommé {name}"),
         (
@@ -2976,6 +2991,7 @@ ACTIONS = {
     "seeing the statement": "voir le relevé",
     "changing who reads a collection": "changer qui lit une collection",
     "setting a collection's curation rules": "fixer les règles de curation d'une collection",
+    "issuing a month": "émettre un mois",
 }
 RETIRE_CATEGORIES = {
     "personal-data": "données personnelles",

@@ -33,6 +33,7 @@ from commune.govern.policy import (
     allowed,
     check_role,
 )
+from commune.govern.sessions import Session
 from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
 from commune.web.i18n import label
@@ -45,7 +46,7 @@ class Page:
 
     request: Request
     language: str
-    session: sessions.Session | None
+    session: Session | None
     csrf: str
     new_csrf_cookie: bool = False
 

@@ -8,12 +8,10 @@ from fastapi import APIRouter
 
 from commune import __version__
 from commune.http.deps import CommuneDep
-from commune.store.repository import generation
 
 router = APIRouter()
 
 
 @router.get("/healthz")
 def healthz(commune: CommuneDep) -> dict[str, Any]:
-    with commune.engine.connect() as conn:
-        return {"status": "ok", "version": __version__, "generation": generation(conn)}
+    return {"status": "ok", "version": __version__, "generation": commune.generation()}

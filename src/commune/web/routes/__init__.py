@@ -63,8 +63,8 @@ def install(app: FastAPI, commune: Commune) -> None:
     ``app.state.commune``: the routes reach the facade from there)."""
     from fastapi.staticfiles import StaticFiles
 
-    # The session store is the web's one use of the engine; pages use the facade.
-    app.state.web_sessions = sessions.Sessions(commune.engine)
+    # The session store, over the facade like everything else a page does.
+    app.state.web_sessions = sessions.Sessions(commune)
     app.state.error_page = error_page  # api/app.py's error handlers show errors as pages
     app.state.page_for = page  # and make a page of a browser's request no route took
     app.add_exception_handler(SignInNeeded, to_sign_in)

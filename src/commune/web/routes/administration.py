@@ -73,17 +73,17 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         ],
         # The payout choices the cooperative's admins record for any contributor (an
         # organisation that contributes has no account to choose on): read for them only.
-        **(payout_choices(commune) if allowed(actor, "administer", COOPERATIVE) else {}),
+        **(payout_choices(commune, actor) if allowed(actor, "administer", COOPERATIVE) else {}),
     }
 
 
-def payout_choices(commune: Commune) -> dict[str, Any]:
-    """The payout form's history (every choice, latest first) and the names it takes."""
-    from commune.commons.payouts import known_contributors
-
-    with commune.engine.connect() as conn:
-        contributors = sorted(known_contributors(conn))
-    return {"choices": commune.payout_choices()[::-1], "contributors": contributors}
+def payout_choices(commune: Commune, actor: Actor) -> dict[str, Any]:
+    """The payout form's history (every choice, latest first) and the names it takes, as
+    the library gives them to ``actor`` (it decides again: the page only chooses to show)."""
+    return {
+        "choices": commune.payout_choices(actor)[::-1],
+        "contributors": commune.payout_contributors(actor),
+    }
 
 
 @router.get("/admin", response_class=HTMLResponse)
