@@ -676,12 +676,14 @@ def test_a_page_read_again_is_one_version_in_the_export_and_added_once(commune, 
 
     from commune.store.schema import revisions
     from tests.fixtures import HTML_PAGE
+    from tests.test_ingest import read_otherwise
 
     page = tmp_path / "dechets.html"
     page.write_text(HTML_PAGE, encoding="utf-8")
     commune.add([page], collection="c", licence="etalab-2.0")
     with commune.engine.begin() as conn:  # stored by a version that recorded no reading
         conn.execute(update(revisions).values(reading=None))
+    read_otherwise(commune)  # and read otherwise than today's reader reads it
     assert commune.add([page], collection="c", licence="etalab-2.0").updated == 1
     [d] = commune.documents("c")
     assert [r["number"] for r in commune.history(d["id"])] == [1, 2]
