@@ -704,6 +704,7 @@ class StoreKit:
         not read again (pipeline._stands)."""
         from commune.ingest import readers
         from tests.test_dila import FICHE_XML
+        from tests.test_ingest import read_otherwise
 
         fiche = tmp_path / "F1367.xml"
         fiche.write_text(FICHE_XML, encoding="utf-8")
@@ -718,12 +719,55 @@ class StoreKit:
         for version in ("next", "after"):
             monkeypatch.setitem(readers.READINGS, "application/xml", f"dila-{version}")
             monkeypatch.setitem(readers.READINGS, "text/plain", f"txt-{version}")
+            read_otherwise(c, doc_id)  # a newer reader that reads the fiche otherwise
             again = c.add([fiche], collection="autre")
             assert (again.updated, again.outcomes[0].held) == (1, None), version
             assert c.add([note], collection="mairie").unchanged == 1
         [rev] = [r for r in c.revisions(doc_id) if r["status"] == "published"]
         assert (rev["licence"], rev["number"]) == ("CC-BY-SA-4.0", 3)
         assert not c.pending()
+
+    def test_a_file_a_newer_reader_reads_as_stored_waits_for_no_curator(
+        self, c, tmp_path, monkeypatch
+    ):
+        """An upgrade's newer readers (txt-2, md-3, odt-6, ods-2) read every stored file of
+        their formats again, and each was a new revision, in a collection asking approvals
+        one more to approve, though most came out as they were stored: the curators' queue
+        filled with revisions changing nothing. Read as stored, a file records its new reading
+        only (pipeline._read_alike); read otherwise, it is a new revision, held as before."""
+        from commune.ingest import readers
+        from commune.store.schema import chunks, revisions
+        from tests.test_ingest import read_otherwise
+
+        same = tmp_path / "piscine.txt"
+        same.write_text("La piscine municipale ouvre le mercredi après-midi.\n", "utf-8")
+        changed = tmp_path / "cantine.txt"
+        changed.write_text("Le repas de la cantine coûte trois euros.\n", "utf-8")
+        first = c.add([same, changed], collection="mairie", licence="CC0-1.0")
+        same_id, changed_id = (o.document_id for o in first.outcomes)
+        c.set_curation_rules("mairie", 1, "curator")
+        monkeypatch.setitem(readers.READINGS, "text/plain", "txt-next")  # the upgrade
+        read_otherwise(c, changed_id)  # which reads this one otherwise than it was stored
+        stored = count(c, chunks)
+        again = c.add([same, changed], collection="mairie", licence="CC0-1.0")
+        assert [(o.status, o.held is not None) for o in again.outcomes] == [
+            ("unchanged", False),
+            ("updated", True),
+        ]
+        [held] = c.pending()
+        assert held["document_id"] == changed_id
+        assert held["hold_reason"].startswith("the same file, read again by a newer reader")
+        with c.engine.connect() as conn:
+            kept = conn.execute(
+                select(revisions.c.number, revisions.c.reading, revisions.c.status).where(
+                    revisions.c.document_id == same_id
+                )
+            ).all()
+        assert [tuple(r) for r in kept] == [(1, "txt-next", "published")]
+        assert count(c, chunks) == stored + 1  # the changed file's passage, and no other
+        # Its reading recorded, the file is not read again at the next add.
+        assert c.add([same], collection="mairie", licence="CC0-1.0").unchanged == 1
+        assert [p["document_id"] for p in c.pending()] == [changed_id]
 
     def test_an_approval_and_a_rejection_at_once_leave_one_decision(self, c, tmp_path, monkeypatch):
         """Both curators read "proposed", then both wrote: the revision ended "rejected"

@@ -562,6 +562,7 @@ def test_the_guide_s_bulk_approval_approves_pages_read_again(
     from commune.core import Commune
     from commune.store.schema import revisions
     from tests.fixtures import HTML_PAGE
+    from tests.test_ingest import read_otherwise
 
     home = tmp_path / "home"
     page = tmp_path / "dechets.html"
@@ -571,6 +572,7 @@ def test_the_guide_s_bulk_approval_approves_pages_read_again(
         commune.set_curation_rules("mairie", 1, "curator")
         with commune.engine.begin() as conn:  # stored by a version that recorded no reading
             conn.execute(update(revisions).values(reading=None))
+        read_otherwise(commune)  # and read otherwise than today's reader reads it
         assert commune.add([page], collection="mairie", licence="etalab-2.0").updated == 1
         assert len(commune.pending()) == 1
     program = f"{shlex.quote(sys.executable)} -m commune.cli --home {shlex.quote(str(home))}"

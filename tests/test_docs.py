@@ -72,6 +72,7 @@ def test_the_upgrade_guides_approve_pages_read_again_in_french_too(tmp_path):
     from commune.core import Commune
     from commune.store.schema import revisions
     from tests.fixtures import HTML_PAGE
+    from tests.test_ingest import read_otherwise
 
     page = tmp_path / "dechets.html"
     page.write_text(HTML_PAGE, encoding="utf-8")
@@ -82,6 +83,7 @@ def test_the_upgrade_guides_approve_pages_read_again_in_french_too(tmp_path):
             c.set_curation_rules("mairie", 1, "curator")
             with c.engine.begin() as conn:  # stored by a version that recorded no reading
                 conn.execute(update(revisions).values(reading=None))
+            read_otherwise(c)  # and read otherwise than today's reader reads it
             c.add([page], collection="mairie", licence="etalab-2.0")
             assert len(c.pending()) == 1
         script = (

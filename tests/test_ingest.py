@@ -20,6 +20,20 @@ def counts(commune):  # type: ignore[no-untyped-def]
         )
 
 
+def read_otherwise(commune, document_id: int | None = None) -> None:
+    """The stored passages (of ``document_id``, or all) as a former reader made them, other
+    than today's reader makes them: a mark more in each. Read again, such a file is a new
+    revision; with only its reading's name changed, it is the same passages, and none
+    (pipeline._read_alike)."""
+    from sqlalchemy import update
+
+    stmt = update(chunks).values(text=chunks.c.text + " ¶")
+    if document_id is not None:
+        stmt = stmt.where(chunks.c.document_id == document_id)
+    with commune.engine.begin() as conn:
+        conn.execute(stmt)
+
+
 def test_every_format_is_ingested_with_provenance(commune, corpus):
     s = commune.add(
         [corpus],
@@ -78,6 +92,7 @@ def test_a_file_read_by_a_reader_that_changed_is_read_again_and_the_others_are_n
         html_rev = conn.execute(
             select(revisions.c.id).where(revisions.c.document_id == page["id"])
         ).scalar_one()
+    read_otherwise(commune)
     before = counts(commune)
     s = commune.add([corpus], licence="etalab-2.0")
     assert (s.added, s.updated, s.unchanged) == (0, reread, 7 - reread) and reread == 6
@@ -810,12 +825,37 @@ def test_a_page_read_again_in_a_curated_collection_waits_and_says_why(commune, t
     commune.set_curation_rules("mairie", 1, "curator")
     with commune.engine.begin() as conn:  # stored by a version that recorded no reading
         conn.execute(update(revisions).values(reading=None))
+    read_otherwise(commune)  # and read otherwise than today's reader reads it
     s = commune.add([page], collection="mairie", licence="etalab-2.0")
     assert s.updated == 1
     [held] = commune.pending()
     assert held["hold_reason"].startswith("the same file, read again by a newer reader")
     [d] = commune.documents("mairie")
     assert d["status"] == "published"
+
+
+def test_a_file_read_again_is_compared_by_its_passages_not_its_words_alone(commune, tmp_path):
+    # The same words under another heading are found and cited otherwise (the heading is
+    # searched and embedded with the passage): a new revision. The same passages throughout
+    # record the new reading only (pipeline._read_alike).
+    from sqlalchemy import update
+
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\n## Horaires\n\nOuverte le mercredi après-midi.\n")
+    doc_id = commune.add([page], licence="CC0-1.0").outcomes[0].document_id
+    with commune.engine.begin() as conn:  # stored by a version that recorded no reading
+        conn.execute(update(revisions).values(reading=None))
+    before = counts(commune)
+    assert commune.add([page], licence="CC0-1.0").unchanged == 1
+    assert counts(commune) == before
+    with commune.engine.begin() as conn:
+        assert conn.execute(select(revisions.c.reading)).scalar_one() is not None
+        # As a former reader filed it: the same words, under no section.
+        conn.execute(update(revisions).values(reading=None))
+        conn.execute(update(chunks).values(heading_path=""))
+    s = commune.add([page], licence="CC0-1.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    assert len(commune.revisions(doc_id)) == 2
 
 
 def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
@@ -946,6 +986,7 @@ def test_a_licence_a_curator_set_outlives_the_files_own_when_a_newer_reader_read
     assert current(other_id)["licence"] == "CC-BY-SA-4.0"
 
     monkeypatch.setitem(readers.READINGS, "application/xml", "dila-next")  # a newer reader
+    read_otherwise(commune)  # that reads the fiche otherwise
     again = commune.add([fiche], collection="mairie", source="https://ville.example/F1367")
     assert (again.updated, again.outcomes[0].held) == (1, None)
     assert (current(doc_id)["licence"], current(doc_id)["number"]) == ("CC-BY-4.0", 2)
@@ -1028,6 +1069,7 @@ def test_a_licence_a_curator_confirmed_is_not_asked_again_at_the_next_reader_upg
     commune.review(held["id"], "approve", "the publisher's own re-use terms")
     for version in ("dila-next", "dila-after"):  # two upgrades of its reader
         monkeypatch.setitem(readers.READINGS, "application/xml", version)
+        read_otherwise(commune, doc_id)  # that reads the fiche otherwise
         again = commune.add([fiche], collection="autre")
         assert (again.updated, again.outcomes[0].held) == (1, None), version
         [rev] = [r for r in commune.revisions(doc_id) if r["status"] == "published"]
@@ -1106,6 +1148,7 @@ def test_this_upgrade_reads_again_plain_text_markdown_and_opendocument_only(comm
                 .values(reading=before.get(media_type))
             )
     assert sorted(stored) == sorted({*READINGS, "application/xml"})  # each format once
+    read_otherwise(commune)  # the stored passages as no reader reads them today
     s = commune.add([corpus], licence="etalab-2.0")
     again = {Path(o.path).suffix for o in s.outcomes if o.status == "updated"}
     assert again == {".txt", ".md", ".odt", ".ods"}, s.outcomes

@@ -676,12 +676,14 @@ def test_a_page_read_again_is_one_version_in_the_export_and_added_once(commune, 
 
     from commune.store.schema import revisions
     from tests.fixtures import HTML_PAGE
+    from tests.test_ingest import read_otherwise
 
     page = tmp_path / "dechets.html"
     page.write_text(HTML_PAGE, encoding="utf-8")
     commune.add([page], collection="c", licence="etalab-2.0")
     with commune.engine.begin() as conn:  # stored by a version that recorded no reading
         conn.execute(update(revisions).values(reading=None))
+    read_otherwise(commune)  # and read otherwise than today's reader reads it
     assert commune.add([page], collection="c", licence="etalab-2.0").updated == 1
     [d] = commune.documents("c")
     assert [r["number"] for r in commune.history(d["id"])] == [1, 2]
@@ -1013,6 +1015,42 @@ def test_the_last_document_retired_still_travels_to_the_homes_that_imported_it(c
     with Commune(tmp_path / "third-home") as third:
         third.import_dataset(newer, "c")  # nothing to add, nothing here to retire
         assert third.documents() == []
+
+
+def test_an_export_of_retirements_alone_says_it_holds_them(commune, tmp_path):
+    """Found in review: the export of a collection whose last document was retired said
+    "exported 0 documents", read as an export that wrote nothing; it holds the retirements
+    the homes that imported the collection take in. Said so, in French and in English, and
+    beside the documents of an export that holds both."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    for name in ("plainte", "avis"):
+        (tmp_path / f"{name}.md").write_text(f"# {name}\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+        commune.add([tmp_path / f"{name}.md"], collection="c", licence="etalab-2.0")
+    plainte, avis = sorted(commune.documents(), key=lambda d: d["title"] != "plainte")
+    commune.retire(plainte["id"], "demande", category="personal-data")
+
+    def export(lang: str, out: str) -> str:
+        home = str(commune.settings.home)
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", home, "export", "c", "--out", str(tmp_path / out)]
+        )
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    files = "(croissant.json, dcat.jsonld, documents.jsonl, files/, retired.jsonl)"
+    assert f"exported 1 document and 1 retirement to {tmp_path / 'both'} {files}" in export(
+        "en_GB.UTF-8", "both"
+    )
+    commune.retire(avis["id"], "demande", category="personal-data")
+    said = export("en_GB.UTF-8", "en")
+    assert said.startswith("exported no published document, only 2 retirements"), said
+    assert files in said and "0 documents" not in said
+    said = export("fr_FR.UTF-8", "fr")
+    assert said.startswith("aucun document publié exporté, seulement 2 retraits"), said
+    assert files in said and "0 document" not in said
 
 
 def test_a_peer_retiring_its_copy_of_this_homes_document_leaves_the_original(commune, tmp_path):

@@ -307,6 +307,29 @@ def test_a_markdown_description_full_of_spaces_is_read_at_once():
     assert [b.text for b in parsed.blocks] == ["Quand la mairie", "Bus."]
 
 
+def test_a_markdown_title_full_of_spaces_is_read_at_once():
+    # Found in review: the title's pattern backtracked as the description's did, over a run
+    # of spaces inside its value: its time grew with the square of the run (20,000 spaces, a
+    # second; 300,000, some five minutes), and a file sent so held a reading process until the
+    # time limit refused it. Read in one pass now, it takes no time at this size; the alarm is
+    # only a guard against a hang, far above what reading it takes.
+    import signal
+
+    def hung(signum, frame):  # type: ignore[no-untyped-def]
+        raise AssertionError("reading the title still backtracks over its spaces")
+
+    md = "\n".join(["---", 'title: "Horaires' + " " * 300_000 + 'de la mairie"', "---", "Bus."])
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        parsed = read_file(md.encode(), Path("horaires.md"))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert parsed.title == "Horaires" + " " * 300_000 + "de la mairie"
+    assert [b.text for b in parsed.blocks] == ["Bus."]
+
+
 def test_a_markdown_description_its_body_says_again_is_one_passage():
     # Found in review: a site that copies its page's lead paragraph into "description:" (Hugo
     # and many CMSs do) had it twice, two passages of one text crowding out another's.

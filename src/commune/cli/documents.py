@@ -521,7 +521,11 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
         collection=collection, out=Path(out), description=description
     )
     lang = speech.language()
-    files = "(croissant.json, dcat.jsonld, documents.jsonl, files/)"
+    listed = "croissant.json, dcat.jsonld, documents.jsonl, files/"
+    files = f"({listed}, retired.jsonl)" if result.retired else f"({listed})"
+    # An export of retirements alone (the collection's last document retired) said "exported
+    # 0 documents", read as an export that failed or wrote nothing: it carries the
+    # retirements to the homes that imported the collection, which take the documents down.
     if speech.french(lang):
         note = (
             f"\u00a0; {plural(lang, result.reconstructed, '{n} refait', '{n} refaits')} à "
@@ -529,7 +533,18 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
             if result.reconstructed
             else ""
         )
-        exported = plural(lang, result.documents, "{n} document exporté", "{n} documents exportés")
+        retired = plural(lang, result.retired, "{n} retrait", "{n} retraits")
+        if result.documents or not result.retired:
+            exported = plural(
+                lang, result.documents, "{n} document exporté", "{n} documents exportés"
+            )
+            if result.retired:
+                exported += f" et {retired}"
+        else:
+            exported = (
+                f"aucun document publié exporté, seulement {retired} (pour les instances qui "
+                "ont importé la collection),"
+            )
         click.echo(f"{exported} vers {out} {files}{note}")
     else:
         note = (
@@ -537,8 +552,17 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
             if result.reconstructed
             else ""
         )
-        exported = plural(lang, result.documents, "{n} document", "{n} documents")
-        click.echo(f"exported {exported} to {out} {files}{note}")
+        retired = plural(lang, result.retired, "{n} retirement", "{n} retirements")
+        if result.documents or not result.retired:
+            exported = "exported " + plural(lang, result.documents, "{n} document", "{n} documents")
+            if result.retired:
+                exported += f" and {retired}"
+        else:
+            exported = (
+                f"exported no published document, only {retired} (for the homes that "
+                "imported the collection),"
+            )
+        click.echo(f"{exported} to {out} {files}{note}")
     label = say(lang, "avertissement\u00a0:", "warning:")
     for warning in result.warnings:
         click.echo(f"{label} {localise(warning, lang)}", err=True)

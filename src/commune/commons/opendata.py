@@ -334,6 +334,7 @@ class ExportResult:
     documents: int
     reconstructed: int  # documents whose original bytes were not kept (ingested before blobs)
     warnings: list[str]
+    retired: int = 0  # documents retired since their publication, listed in retired.jsonl
 
 
 def export_collection(
@@ -364,7 +365,9 @@ def export_collection(
     (out / PARTS).write_text("\n".join(parts), encoding="utf-8")
     (out / SWAPPING).mkdir()  # from here on, the new export is whole: the swap goes on
     _finish_swap(final)
-    return ExportResult(final, result.documents, result.reconstructed, result.warnings)
+    return ExportResult(
+        final, result.documents, result.reconstructed, result.warnings, result.retired
+    )
 
 
 def _finish_swap(final: Path) -> None:
@@ -533,7 +536,7 @@ def _export_into(
     _write_croissant(mlc, out, collection, desc, lines, licences, [*earlier, *texts])
     _write_dcat(out, collection, desc, lines)
     warnings = validate_export(out)
-    return ExportResult(out, len(lines), reconstructed, warnings)
+    return ExportResult(out, len(lines), reconstructed, warnings, len(retired))
 
 
 def _write_croissant(

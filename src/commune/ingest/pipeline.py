@@ -613,6 +613,14 @@ def store(
                 return FileOutcome(str(path), "unchanged", int(twin.id))
             existing = twin
             source_key = str(twin.source_key)
+        if same is not None and _read_alike(conn, same, doc, prepared, model):
+            # The same file read again by a newer reader (readers.READINGS), its passages as
+            # stored: a new revision would change nothing a reader sees, and in a curated
+            # collection each waited for a curator, an upgrade filling their queue with
+            # revisions to approve unread. Only the reading is recorded, so that the file is
+            # not read again at the next add.
+            repo.record_reading(conn, int(same.id), prepared.reading)
+            return FileOutcome(str(path), "unchanged", int(existing.id))
         decision = gate.decide(conn, coll_id, prov.licence, existing)
         retired = (
             repo.retired_holder(conn, coll_id, digest, TAKEDOWNS) if existing is None else None
@@ -760,6 +768,25 @@ def _stands(revision: Any, document: Any) -> bool:
         revision.status in ("rejected", "changes-requested")
         or document.status == "retired"
         or revision.reading == reading(revision.media_type)
+    )
+
+
+def _read_alike(
+    conn: Connection, revision: Any, doc: dict[str, Any], prepared: Prepared, model: str
+) -> bool:
+    """Whether ``prepared`` (the same bytes as ``revision``, read again) comes out as the
+    revision stored it: the same title, language, address and type, and the same passages
+    (repo.same_passages). Passages, not the text they hold: they are what is searched,
+    embedded with their title and section, and cited by anchor and page. A reader that keeps
+    every word but cuts them otherwise (a text with old Mac line ends, one passage then one a
+    paragraph) or files them under other headings changes what is found and what an answer
+    cites, which a curator checks as any change."""
+    return (
+        revision.title == doc["title"]
+        and revision.language == doc["language"]
+        and revision.source_uri == doc["source_uri"]
+        and revision.media_type == prepared.media_type
+        and repo.same_passages(conn, int(revision.id), prepared.chunks, model)
     )
 
 

@@ -370,8 +370,10 @@ def _same_words(a: str, b: str) -> bool:
 # A table's row ("| Lundi | 9h-12h |"), and the rule under its header ("|---|:--:|").
 _MD_ROW = re.compile(r"^\s{0,3}\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")
-# YAML front matter's "title:" (Jekyll, Hugo, a CMS's export), quoted or not.
-_FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""")
+# YAML front matter's "title:" (Jekyll, Hugo, a CMS's export), quoted or not: its quotes
+# and spaces taken off after the match (_front_title). "(.*?)["']?\s*$" tried the line's end
+# from each start over a run of spaces inside the value (200,000 spaces, over a minute).
+_FRONT_TITLE = re.compile(r"^title\s*:(.*)$")
 # Its "description:" (Hugo, Jekyll's SEO tag, a CMS's summary): on its line, quoted or not,
 # or as a block on the indented lines after it ("description: >", "description: |").
 # Its value stripped after the match: "(.*?)\s*$" backtracked over a run of spaces inside it,
@@ -392,10 +394,22 @@ def _front_matter(lines: list[str]) -> tuple[str | None, str | None, list[str]]:
             head = lines[1:end]
             if not all(re.match(r"^(?:[\w-]+\s*:|\s|-\s|#)", h) or not h.strip() for h in head):
                 return None, None, lines  # a rule, then text: no front matter
-            titles = [m.group(1).strip() for h in head if (m := _FRONT_TITLE.match(h))]
+            titles = [_front_title(m.group(1)) for h in head if (m := _FRONT_TITLE.match(h))]
             title = (titles[0] or None) if titles else None
             return title, _front_description(head), [""] * (end + 1) + lines[end + 1 :]
     return None, None, lines
+
+
+def _front_title(value: str) -> str:
+    """A "title:" line's value without its spaces and the quote that opens or closes it, as
+    the former pattern took it ("Horaires", from '"Horaires"', from "'Horaires", from
+    'Horaires"'), read in one pass."""
+    value = value.strip()
+    if value.startswith(("'", '"')):
+        value = value[1:]
+    if value.endswith(("'", '"')):
+        value = value[:-1]
+    return value.strip()
 
 
 def _front_description(head: list[str]) -> str | None:

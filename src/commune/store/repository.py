@@ -357,6 +357,43 @@ def current_revision(conn: Connection, document_id: int) -> Any:
     ).first()
 
 
+def same_passages(
+    conn: Connection, revision_id: int, passages: Sequence[NewChunk], model: str
+) -> bool:
+    """Whether the revision holds ``passages``, in their order, each with its section, anchor,
+    page and language, and with its vector of ``model``: what searching, embedding and citing
+    it read. The terms are left out: they are made of these fields by the analyser, not by a
+    reader."""
+    stored = conn.execute(
+        select(
+            chunks.c.text,
+            chunks.c.heading_path,
+            chunks.c.anchor,
+            chunks.c.page,
+            chunks.c.language,
+            embeddings.c.chunk_id,
+        )
+        .select_from(
+            chunks.outerjoin(
+                embeddings, and_(embeddings.c.chunk_id == chunks.c.id, embeddings.c.model == model)
+            )
+        )
+        .where(chunks.c.revision_id == revision_id)
+        .order_by(chunks.c.ordinal)
+    ).all()
+    return len(stored) == len(passages) and all(
+        (r.text, r.heading_path, r.anchor, r.page, r.language)
+        == (p.text, p.heading_path, p.anchor, p.page, p.language)
+        and r.chunk_id is not None
+        for r, p in zip(stored, passages, strict=False)
+    )
+
+
+def record_reading(conn: Connection, revision_id: int, reading: str | None) -> None:
+    """Name ``reading`` as the one that made the revision's passages (readers.READINGS)."""
+    conn.execute(update(revisions).where(revisions.c.id == revision_id).values(reading=reading))
+
+
 def approved(conn: Connection, document_id: int, content_hash: str, licence: str) -> bool:
     """Whether a curator approved a revision of the document holding these bytes under this
     licence (commons/curation.review). Any of them, not only the newest: a newer reader's
