@@ -1252,3 +1252,145 @@ def test_a_short_retired_text_is_not_named_by_its_sha256(commune, tmp_path):
             fresh.import_dataset(tmp_path / "older", "c")["refused, retired by their publisher"]
             == 2
         )
+
+
+def _rename(c, old: str, new: str) -> None:  # type: ignore[no-untyped-def]
+    """A collection renamed as an operator renames it (no command does yet): its number, and
+    so its dataset's identity, is kept."""
+    from sqlalchemy import update
+
+    from commune.store.schema import collections
+
+    with c.engine.begin() as conn:
+        conn.execute(update(collections).where(collections.c.name == old).values(name=new))
+
+
+def _published(c, collection: str = "mairie"):  # type: ignore[no-untyped-def]
+    return sorted(
+        d["title"]
+        for d in c.documents()
+        if d["status"] == "published" and d["collection"] == collection
+    )
+
+
+def test_a_renamed_collection_still_retires_what_its_dataset_gave(commune, tmp_path):
+    """Known gap: a dataset was known by its croissant.json's name alone, and once its
+    publisher renamed the collection, the retirements its export carried stopped reaching
+    the documents it gave before. Each export carries its identity (the home's and the
+    collection's, as croissant.json's @id), kept through the rename; an import records it
+    beside the name and retires by it, and the audit says which it was."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="mairie", licence="etalab-2.0", source="https://ex.org/m")
+    commune.export_collection("mairie", tmp_path / "before")
+    _rename(commune, "mairie", "mairie-centre")
+    plainte = next(d["id"] for d in commune.documents() if d["title"] == "Plainte")
+    commune.retire(plainte, "demande de M. Dupont", category="personal-data")
+    commune.export_collection("mairie-centre", tmp_path / "after")
+    before, after = (
+        json.loads((tmp_path / d / "croissant.json").read_text()) for d in ("before", "after")
+    )
+    assert (before["name"], after["name"]) == ("mairie", "mairie-centre")
+    assert before["@id"] == after["@id"] == after["identifier"]
+    assert before["@id"].startswith("urn:uuid:")
+    dcat = json.loads((tmp_path / "after" / "dcat.jsonld").read_text())
+    assert dcat["dct:identifier"] == after["@id"]
+    with Commune(tmp_path / "b-home") as b:
+        b.import_dataset(tmp_path / "before", "mairie")
+        counts = b.import_dataset(tmp_path / "after", "mairie")
+        assert counts["retired"] == 1, counts
+        assert _published(b) == ["Piscine"]
+        [entry] = [e for e in b.audit_entries() if e["action"] == "retire"]
+        details = entry["details"]
+        details = details if isinstance(details, dict) else json.loads(details)
+        assert (details["origin"], details["dataset_id"]) == ("mairie-centre", after["@id"])
+
+
+def test_another_homes_dataset_of_the_same_name_neither_retires_nor_brings_back_what_it_never_gave(
+    commune, tmp_path
+):
+    """Known gap: two homes both export a collection named "mairie", the second holding the
+    first's texts (it imported them). A home that imported the first's saw the second's
+    retirement retire a document the first gave it, and, once the first had retired a text,
+    the second's newer export publish it again: a dataset of the same name was the same
+    dataset. Each home's export has its own identity: neither reaches what the other gave."""
+    long = "Le rapport annuel de la mairie sur les finances de la commune. " * 400
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    # Long texts: retired.jsonl names them by their SHA-256 too, which any home can match.
+    (pages / "budget.md").write_text("# Budget\n\n" + long)
+    (pages / "travaux.md").write_text("# Travaux\n\n" + long.replace("finances", "travaux"))
+    commune.add([pages], collection="mairie", licence="etalab-2.0", source="https://a.org/m")
+    commune.export_collection("mairie", tmp_path / "a-1")
+    with Commune(tmp_path / "c-home") as c:
+        # The other home imports it into its own "mairie", drops its copy of the budget,
+        # and exports its "mairie".
+        c.import_dataset(tmp_path / "a-1", "mairie")
+        budget = next(d["id"] for d in c.documents() if d["title"] == "Budget")
+        c.retire(budget, "nous n'en voulons pas", category="other")
+        c.export_collection("mairie", tmp_path / "c-1")
+    ours = json.loads((tmp_path / "a-1" / "croissant.json").read_text())
+    theirs = json.loads((tmp_path / "c-1" / "croissant.json").read_text())
+    assert ours["name"] == theirs["name"] == "mairie" and ours["@id"] != theirs["@id"]
+    refused = "refused, retired by their publisher"
+    with Commune(tmp_path / "b-home") as b:
+        b.import_dataset(tmp_path / "a-1", "mairie")
+        # (b) The other home's retirement: not its to make here.
+        counts = b.import_dataset(tmp_path / "c-1", "mairie")
+        assert counts["retired"] == 0, counts
+        assert _published(b) == ["Budget", "Travaux"]
+        # The first home retires its works report; the home takes it in.
+        travaux = next(d["id"] for d in commune.documents() if d["title"] == "Travaux")
+        commune.retire(travaux, "erreurs", category="outdated")
+        commune.export_collection("mairie", tmp_path / "a-2")
+        assert b.import_dataset(tmp_path / "a-2", "mairie")["retired"] == 1
+        # The other home, which still publishes it, exports after that retirement: its
+        # dataset of the same name does not publish it again here.
+        with Commune(tmp_path / "c-home") as c:
+            c.export_collection("mairie", tmp_path / "c-2")
+        counts = b.import_dataset(tmp_path / "c-2", "mairie")
+        assert counts.get(refused) == 1, counts
+        assert _published(b) == ["Budget"] and not b.pending()
+
+
+def test_a_dataset_imported_before_exports_had_an_identity_is_known_by_its_name(commune, tmp_path):
+    """An export made before identities (no @id) is known by its name, as before: its
+    retirements reach what it gave, and a later export of the same dataset, with its
+    identity, takes over what it gives again, so that its retirements still reach it once
+    renamed. A dataset without an identity never reaches what one with an identity gave."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="mairie", licence="etalab-2.0", source="https://ex.org/m")
+
+    def without_identity(folder: Path) -> None:
+        data = json.loads((folder / "croissant.json").read_text())
+        del data["@id"], data["identifier"]
+        (folder / "croissant.json").write_text(json.dumps(data))
+
+    commune.export_collection("mairie", tmp_path / "old")
+    without_identity(tmp_path / "old")
+    commune.export_collection("mairie", tmp_path / "new")
+    _rename(commune, "mairie", "mairie-centre")
+    plainte = next(d["id"] for d in commune.documents() if d["title"] == "Plainte")
+    commune.retire(plainte, "demande", category="personal-data")
+    commune.export_collection("mairie-centre", tmp_path / "renamed")
+    with Commune(tmp_path / "b-home") as b:
+        b.import_dataset(tmp_path / "old", "mairie")
+        b.import_dataset(tmp_path / "new", "mairie")  # its own again, now with its identity
+        assert b.import_dataset(tmp_path / "renamed", "mairie")["retired"] == 1
+        assert _published(b) == ["Piscine"]
+    with Commune(tmp_path / "d-home") as d:
+        d.import_dataset(tmp_path / "new", "mairie")
+        # The same retirements from a dataset of that name with no identity: another
+        # home's, for all this one knows.
+        commune.export_collection("mairie-centre", tmp_path / "anonymous")
+        without_identity(tmp_path / "anonymous")
+        data = json.loads((tmp_path / "anonymous" / "croissant.json").read_text())
+        data["name"] = "mairie"
+        (tmp_path / "anonymous" / "croissant.json").write_text(json.dumps(data))
+        assert d.import_dataset(tmp_path / "anonymous", "mairie")["retired"] == 0
+        assert _published(d) == ["Piscine", "Plainte"]

@@ -20,7 +20,7 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     engine.dispose()
     engine = open_database(url)  # second open: nothing to do, nothing broken
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0020"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0021"
         # Every /peer/search prunes the returns past the credit window: by an index.
         plan = conn.exec_driver_sql(
             "explain query plan delete from peer_returns where created_at < '2026-01-01'"

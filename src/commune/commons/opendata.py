@@ -4,7 +4,8 @@ Layout of an export::
 
     files/<id>-<name>     the original bytes of each published document
     documents.jsonl       one line of metadata and provenance per document
-    croissant.json        Croissant 1.0 (ML datasets), built and validated with mlcroissant
+    croissant.json        Croissant 1.0 (ML datasets), built and validated with mlcroissant;
+                          its @id the dataset's identity, kept through a rename
     dcat.jsonld           DCAT-AP 3 (the EU standard for data portals), checked with rdflib;
                           the tests validate it against the DCAT-AP 3.0.0 SHACL shapes
 
@@ -292,6 +293,37 @@ def _export_key(engine: Engine) -> bytes:
     return bytes.fromhex(str(found))
 
 
+# This home's own identity (meta), a random UUID made at its first export: with a
+# collection's number, it names the collection's dataset (:func:`dataset_identity`).
+HOME_ID = "home_id"
+
+
+def dataset_identity(engine: Engine, collection: str) -> str:
+    """The stable identity of ``collection``'s dataset, its croissant.json's ``@id``: a
+    UUID of this home's and the collection's number, the same at each export and after the
+    collection is renamed, never another home's (two homes both export "mairie"). The homes
+    that import it know the dataset by it: by its name alone, a renamed collection's
+    retirements stopped reaching what it gave before, and another home's collection of the
+    same name retired or published again texts it never gave."""
+    import uuid
+
+    from sqlalchemy import insert
+
+    from commune.store.schema import meta
+
+    with engine.begin() as conn:
+        home = conn.execute(select(meta.c.value).where(meta.c.key == HOME_ID)).scalar()
+        if home is None:
+            home = str(uuid.uuid4())
+            conn.execute(insert(meta).values(key=HOME_ID, value=home))
+        cid = conn.execute(
+            select(collections.c.id).where(collections.c.name == collection)
+        ).scalar()
+    if cid is None:
+        raise CommuneError(f"no collection named {collection!r}")
+    return f"urn:uuid:{uuid.uuid5(uuid.UUID(str(home)), f'collection {cid}')}"
+
+
 def _salt(key: bytes, document_id: int) -> str:
     """The document's salt: the same at each export, so that a home given it by an earlier
     export keys the later retirement with it; nobody without the line can compute it."""
@@ -533,8 +565,9 @@ def _export_into(
                 "sha256": _sha256(out / RETIRED),
             }
         )
-    _write_croissant(mlc, out, collection, desc, lines, licences, [*earlier, *texts])
-    _write_dcat(out, collection, desc, lines)
+    identity = dataset_identity(engine, collection)
+    _write_croissant(mlc, out, collection, identity, desc, lines, licences, [*earlier, *texts])
+    _write_dcat(out, collection, identity, desc, lines)
     warnings = validate_export(out)
     return ExportResult(out, len(lines), reconstructed, warnings, len(retired))
 
@@ -543,6 +576,7 @@ def _write_croissant(
     mlc: Any,  # the mlcroissant module, imported only when an export is asked for
     out: Path,
     name: str,
+    identity: str,
     desc: str,
     lines: list[dict[str, Any]],
     licences: list[str],
@@ -599,8 +633,11 @@ def _write_croissant(
             mlc.RecordSet(id="documents", name="documents", key="documents/id", fields=fields)
         ],
     )
+    # mlcroissant writes no @id of its own for the dataset: set here, with schema.org's
+    # identifier for the readers that look there, so that importers know it when renamed.
+    data = {"@id": identity, **metadata.to_json(), "identifier": identity}
     (out / "croissant.json").write_text(
-        json.dumps(metadata.to_json(), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )
 
 
@@ -622,7 +659,9 @@ def _agent(name: str) -> dict[str, Any]:
     return {"@type": "foaf:Agent", "foaf:name": name}
 
 
-def _write_dcat(out: Path, name: str, desc: str, lines: list[dict[str, Any]]) -> None:
+def _write_dcat(
+    out: Path, name: str, identity: str, desc: str, lines: list[dict[str, Any]]
+) -> None:
     """DCAT-AP 3.0.0, checked against its SHACL shapes (tests/test_opendata.py). Every value
     carries the class or datatype the shapes ask for, so that a validator without RDFS
     inference (pySHACL's default, the EU's own) finds it: a URL is an rdfs:Resource, a media
@@ -642,6 +681,7 @@ def _write_dcat(out: Path, name: str, desc: str, lines: list[dict[str, Any]]) ->
         },
         "@id": f"urn:commune:collection:{name}",
         "@type": "dcat:Dataset",
+        "dct:identifier": identity,
         "dct:title": name,
         "dct:description": desc,
         "dct:modified": {"@value": now, "@type": "xsd:dateTime"},
@@ -809,13 +849,18 @@ def import_dataset(
             for ref, text in texts.items():
                 check_texts(conn, ref, text, actor.user)
     counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0, "earlier revisions": 0}
-    origin = {"origin": str(croissant.get("name") or ""), "dataset": str(directory)}
+    origin: dict[str, Any] = {
+        "origin": str(croissant.get("name") or ""),
+        "dataset": str(directory),
+        # Recorded beside the name, and in the audit of each retirement it brings.
+        "dataset_id": _identity_of(croissant),
+    }
     if retired:
         # First: a takedown holds even if an import stopped midway through the documents.
         counts.update(_retire_here(library, collection, retired, origin, actor))
     published = _published_on(croissant)
     for line in lines:
-        if _refused(library, line["sha256"], line.get("salt"), origin["origin"], published):
+        if _refused(library, line["sha256"], line.get("salt"), origin, published):
             counts[REFUSED] = counts.get(REFUSED, 0) + 1
             continue
         # The history is replayed only into a document this commons does not hold yet: over
@@ -836,7 +881,7 @@ def import_dataset(
         for entry in replay:
             done = _add_revision(library, directory, collection, entry, actor)
             if done is not None:
-                _given(library, done, entry["sha256"], origin["origin"], line.get("salt"))
+                _given(library, done, entry["sha256"], origin, line.get("salt"))
                 _restore(library, done, entry, line["added_at"])
                 counts["earlier revisions"] += 1
         summary = library.add(
@@ -863,7 +908,7 @@ def import_dataset(
             # which a dataset made from its export holds too), or the dataset's already,
             # whose salt is then kept.
             salt, new = line.get("salt"), status != "unchanged"
-            _given(library, outcome.document_id, line["sha256"], origin["origin"], salt, new)
+            _given(library, outcome.document_id, line["sha256"], origin, salt, new)
         if outcome is not None and outcome.document_id is not None:
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
@@ -906,33 +951,65 @@ def _retired_listing(directory: Path, root: Path, expected: dict[str, str]) -> l
 REFUSED = "refused, retired by their publisher"
 
 
+def _identity_of(croissant: dict[str, Any]) -> str | None:
+    """The dataset's identity (its croissant.json's ``@id``), or None for an export made
+    before exports had one (or by another tool): that dataset is known by its name alone."""
+    found = croissant.get("@id")
+    return found if isinstance(found, str) and 0 < len(found) <= 200 else None
+
+
+def _same_dataset(origin: dict[str, Any]) -> Any:
+    """Which rows of ``dataset_texts`` are the dataset ``origin``'s: those of its identity,
+    and those recorded without one under its name (an export made before identities, or a
+    text recorded before migration 0021), which had nothing else to be known by. A dataset
+    without an identity reaches only the latter: another home's dataset of the same name,
+    exported before identities, must not reach what a dataset with one gave."""
+    from commune.store.schema import dataset_texts
+
+    unnamed = dataset_texts.c.dataset_id.is_(None) & (dataset_texts.c.origin == origin["origin"])
+    identity = origin.get("dataset_id")
+    return unnamed if identity is None else (dataset_texts.c.dataset_id == identity) | unnamed
+
+
 def _given(
     library: Library,
     document_id: int,
     sha256: str,
-    origin: str,
+    origin: dict[str, Any],
     salt: Any,
     new: bool = True,
 ) -> None:
-    """Record that the dataset named ``origin`` gave the text ``sha256`` to the document, with
-    the document's ``salt`` there: its publisher's retirements reach only the documents it
-    gave (:func:`_retire_here`). Not ``new`` (the text was here already): only the salt of a
-    text recorded as given, by it or before migration 0020, which a later retirement of a
-    short text needs."""
+    """Record that the dataset ``origin`` (its name and identity) gave the text ``sha256`` to
+    the document, with the document's ``salt`` there: its publisher's retirements reach only
+    the documents it gave (:func:`_retire_here`). Not ``new`` (the text was here already):
+    only the salt of a text recorded as given, by it or before migration 0020, which a later
+    retirement of a short text needs."""
     from sqlalchemy import insert, update
 
     from commune.store.repository import now
     from commune.store.schema import dataset_texts
 
     salt = salt if isinstance(salt, str) and len(salt) <= 32 else None
+    identity = origin.get("dataset_id")
     with library.engine.begin() as conn:
         known = conn.execute(
-            select(dataset_texts.c.id).where(
+            select(dataset_texts.c.id, dataset_texts.c.dataset_id, dataset_texts.c.origin).where(
                 dataset_texts.c.document_id == document_id,
                 dataset_texts.c.content_hash == sha256,
-                dataset_texts.c.origin.in_((origin,) if new else (origin, "")),
+                _same_dataset(origin)
+                if new
+                else _same_dataset(origin) | (dataset_texts.c.origin == ""),
             )
         ).first()
+        if known is not None and known.dataset_id is None and known.origin and identity:
+            # Given under this name before exports had an identity, and given again by the
+            # dataset of this name with one: its own, known by the identity from now on, so
+            # that its retirements still reach it once the collection is renamed.
+            conn.execute(
+                update(dataset_texts)
+                .where(dataset_texts.c.id == known.id)
+                .values(dataset_id=identity)
+            )
         if known is not None and salt is not None:
             conn.execute(
                 update(dataset_texts)
@@ -948,7 +1025,8 @@ def _given(
                     collection_id=collection_id,
                     document_id=document_id,
                     content_hash=sha256,
-                    origin=origin,
+                    origin=origin["origin"],
+                    dataset_id=identity,
                     given_at=now(),
                     salt=salt,
                 )
@@ -959,7 +1037,7 @@ def _retire_here(
     library: Library,
     collection: str,
     retired: list[dict[str, Any]],
-    origin: dict[str, str],
+    origin: dict[str, Any],
     actor: Actor,
 ) -> dict[str, int]:
     """Retire in ``collection`` each document the dataset's publisher retired: (how many
@@ -967,10 +1045,10 @@ def _retire_here(
     this home's own). Found by the texts the publisher published (a revision here that
     readers were given holding one of them): by address, a local document fetched from the
     same address was retired too. Only a document the dataset gave that text (an import of
-    a dataset of that name, or any before migration 0020, which kept no record): a home's own
-    document holding the same bytes, its original that the publisher imported and retired,
-    is its own curators' to retire. One retired here already is left as it is; documents of
-    other collections are not the dataset's to retire."""
+    the same dataset, :func:`_same_dataset`, or any before migration 0020, which kept no
+    record): a home's own document holding the same bytes, its original that the publisher
+    imported and retired, is its own curators' to retire. One retired here already is left
+    as it is; documents of other collections are not the dataset's to retire."""
     from commune.commons.curation import WAITING, retire_from_dataset
     from commune.store.db import write_transaction
     from commune.store.schema import dataset_texts
@@ -993,7 +1071,7 @@ def _retire_here(
             select(
                 dataset_texts.c.document_id, dataset_texts.c.content_hash, dataset_texts.c.salt
             ).where(
-                dataset_texts.c.origin.in_((origin["origin"], "")),
+                _same_dataset(origin) | (dataset_texts.c.origin == ""),
                 dataset_texts.c.document_id.is_not(None),
             )
         ).all()
@@ -1037,7 +1115,7 @@ def _retire_here(
             # named at length is cut in it, its whole name kept in the audit row's origin.
             named = origin["origin"] if len(origin["origin"]) <= 200 else origin["origin"][:199]
             unknown = [k for k in keys if k not in by_key]
-            _record_retirement(conn, origin["origin"], texts, unknown, when, category)
+            _record_retirement(conn, origin, texts, unknown, when, category)
             for document_id in sorted(found):
                 held = retire_from_dataset(
                     conn,
@@ -1055,19 +1133,26 @@ def _retire_here(
 
 
 def _record_retirement(
-    conn: Any, origin: str, texts: list[str], unknown: list[str], when: str, category: str
+    conn: Any,
+    origin: dict[str, Any],
+    texts: list[str],
+    unknown: list[str],
+    when: str,
+    category: str,
 ) -> None:
-    """Keep that the dataset named ``origin`` retired ``texts``, whether or not a document
-    here held them: an older export of it, or another dataset holding the same bytes,
-    imported afterwards, would otherwise bring the document back (:func:`_refused`)."""
+    """Keep that the dataset ``origin`` (its name and identity) retired ``texts``, whether or
+    not a document here held them: an older export of it, or another dataset holding the
+    same bytes, imported afterwards, would otherwise bring the document back
+    (:func:`_refused`)."""
     from sqlalchemy import insert, update
 
     from commune.store.repository import aware, now
     from commune.store.schema import dataset_texts
 
     at = aware(datetime.fromisoformat(when))
+    ours = {"origin": origin["origin"], "dataset_id": origin.get("dataset_id")}
     for text in sorted(set(texts)):
-        mine = (dataset_texts.c.origin == origin) & (dataset_texts.c.content_hash == text)
+        mine = _same_dataset(origin) & (dataset_texts.c.content_hash == text)
         marked = conn.execute(
             update(dataset_texts).where(mine).values(retired_at=at, category=category)
         ).rowcount
@@ -1075,7 +1160,7 @@ def _record_retirement(
             conn.execute(
                 insert(dataset_texts).values(
                     content_hash=text,
-                    origin=origin,
+                    **ours,
                     given_at=now(),
                     retired_at=at,
                     category=category,
@@ -1083,13 +1168,13 @@ def _record_retirement(
             )
     # Texts named by their keyed hash alone, which no document here held.
     for key in sorted(set(unknown)):
-        mine = (dataset_texts.c.origin == origin) & (dataset_texts.c.keyed == key)
+        mine = _same_dataset(origin) & (dataset_texts.c.keyed == key)
         if not conn.execute(
             update(dataset_texts).where(mine).values(retired_at=at, category=category)
         ).rowcount:
             conn.execute(
                 insert(dataset_texts).values(
-                    keyed=key, origin=origin, given_at=now(), retired_at=at, category=category
+                    keyed=key, **ours, given_at=now(), retired_at=at, category=category
                 )
             )
 
@@ -1106,14 +1191,16 @@ def _published_on(croissant: dict[str, Any]) -> datetime | None:
 
 
 def _refused(
-    library: Library, text: str, salt: Any, origin: str, published: datetime | None
+    library: Library, text: str, salt: Any, origin: dict[str, Any], published: datetime | None
 ) -> bool:
     """Whether the dataset's document of SHA-256 ``text`` is one a dataset's publisher
-    retired here: refused, unless this dataset is that publisher's (the same name) and was
+    retired here: refused, unless this dataset is that publisher's (the same identity, or
+    the same name for a retirement recorded without one: :func:`_same_dataset`) and was
     exported after the retirement, which is the publisher publishing it again (then the
-    record is cleared). An export of the same name from before the retirement, or another
-    dataset (an importer's, which may not have taken the retirement in yet) is refused: the
-    takedown holds until the one who asked for it publishes the text again."""
+    record is cleared). An export of the same dataset from before the retirement, or
+    another dataset (an importer's, which may not have taken the retirement in yet, or
+    another home's of the same name) is refused: the takedown holds until the one who asked
+    for it publishes the text again."""
     from sqlalchemy import update
 
     from commune.store.repository import aware
@@ -1123,20 +1210,25 @@ def _refused(
         named = dataset_texts.c.content_hash == text
         if isinstance(salt, str):  # a short text, retired before this home held it
             named = named | (dataset_texts.c.keyed == keyed(salt, text))
+        identity = origin.get("dataset_id")
         rows = conn.execute(
-            select(dataset_texts.c.origin, dataset_texts.c.retired_at).where(
-                named, dataset_texts.c.retired_at.is_not(None)
-            )
+            select(
+                dataset_texts.c.origin, dataset_texts.c.dataset_id, dataset_texts.c.retired_at
+            ).where(named, dataset_texts.c.retired_at.is_not(None))
         ).all()
+
+        def same(r: Any) -> bool:
+            if r.dataset_id is not None:
+                return bool(r.dataset_id == identity)
+            return bool(r.origin == origin["origin"])
+
         again = [
-            r
-            for r in rows
-            if r.origin == origin and published is not None and published > aware(r.retired_at)
+            r for r in rows if same(r) and published is not None and published > aware(r.retired_at)
         ]
         if again:
             conn.execute(
                 update(dataset_texts)
-                .where(dataset_texts.c.origin == origin, named)
+                .where(_same_dataset(origin), named)
                 .values(retired_at=None, category=None)
             )
         return len(again) < len(rows)

@@ -488,9 +488,14 @@ dataset_texts = Table(
     # A retired text's keyed hash, kept for a text never held here: an older export, giving
     # its text and salt, is refused by it (opendata._refused).
     Column("keyed", String(64), nullable=True),
-    # The dataset's name (its croissant.json's), all a dataset says of who publishes it;
+    # The dataset's name (its croissant.json's), as it was when it gave the text;
     # "" for the texts a home held before migration 0020, which may have come from any.
     Column("origin", Text, nullable=False),
+    # The dataset's identity (its croissant.json's @id: the exporting home's and the
+    # collection's, kept through a rename, never another home's); None for a dataset
+    # exported before it had one, or a text recorded before migration 0021: then its name
+    # alone says which dataset it was.
+    Column("dataset_id", Text, nullable=True),
     Column("given_at", DateTime(timezone=True), nullable=False),
     # When its publisher retired it (its own clock, from retired.jsonl), and why (a
     # category of RETIRE_CATEGORIES); None while the publisher publishes it.
