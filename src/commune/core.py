@@ -968,10 +968,11 @@ class Commune:
         return copies
 
     def set_curation_rules(
-        self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR
+        self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR
     ) -> RulesSet:
-        """Set a collection's rules as ``actor`` (commons/curation.set_rules says who may);
-        returns how many waiting revisions they published, and the policy's reason."""
+        """Set a collection's rules as ``actor`` (commons/curation.set_rules says who may;
+        ``role`` None keeps the approvers named before); returns how many waiting revisions
+        they published, and the policy's reason."""
         from commune.commons.curation import set_rules
 
         with self.engine.begin() as conn:

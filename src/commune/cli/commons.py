@@ -163,22 +163,19 @@ AS_RULES = (
 )
 @click.option(
     "--role",
-    default="curator",
-    show_default=True,
     type=ROLE_CHOICE,
-    help="Least role that may approve.",
+    help="Least role that may approve; by default the one named before (curator at first).",
 )
 @click.option("--as", "as_user", help=AS_RULES)
 @click.pass_context
 def curation(
-    ctx: click.Context, collection: str, approvals: int, role: str, as_user: str | None
+    ctx: click.Context, collection: str, approvals: int, role: str | None, as_user: str | None
 ) -> None:
     """Set a collection's curation rules."""
-    released = (
-        commune_of(ctx)
-        .set_curation_rules(collection, approvals=approvals, role=role, actor=acting(ctx, as_user))
-        .released
+    done = commune_of(ctx).set_curation_rules(
+        collection, approvals=approvals, role=role, actor=acting(ctx, as_user)
     )
+    released, role = done.released, done.role
     lang = speech.language()
     click.echo(
         say(
