@@ -784,7 +784,7 @@ def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_who
     )
     assert made.exit_code == 0, made.output
     listed = run.invoke(cli, ["--home", str(home), "member", "list"]).output
-    assert "tokens_per_month=2000000" in listed and "e+06" not in listed, listed
+    assert "2\u202f000\u202f000 jetons par mois" in listed and "e+06" not in listed, listed
 
 
 def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(commune, corpus):
