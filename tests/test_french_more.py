@@ -112,6 +112,12 @@ def test_documents_search_and_history_speak_french_by_default(home, corpus):
     listed = run(home, "documents", env=FRENCH).output
     assert " passages  CC0-1.0" in listed and "chunks" not in listed
     assert " chunks  CC0-1.0" in run(home, "documents").output
+    # One passage or several, the licence and title columns line up (found following
+    # docs/fr/guide.md: "1 passage" shifted them one letter left).
+    (corpus / "one.txt").write_text("Le secrétariat ouvre le lundi.\n")
+    assert run(home, "add", str(corpus / "one.txt"), "--licence", "CC0-1.0").exit_code == 0
+    rows = run(home, "documents", env=FRENCH).output.splitlines()
+    assert len(rows) == 2 and len({row.index("CC0-1.0") for row in rows}) == 1, rows
 
     found = run(home, "search", "borrow books", "-k", "1", env=FRENCH).output
     first = found.splitlines()[0]

@@ -373,6 +373,9 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
             )
         )
         return
+    # The word padded to its plural's width: "1 passage" one letter short shifted the licence
+    # and title columns of that line alone.
+    width = len(said("passages", "chunks"))
     for d in docs:
         chunks = said("passage", "chunk") if d["chunks"] == 1 else said("passages", "chunks")
         # What is not cited says so: a retired document, or one with no published revision
@@ -385,8 +388,8 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
         else:
             state = ""
         click.echo(
-            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} {chunks}  "
-            f"{d['licence'] or '-':<30} {d['title']}{state}"
+            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} "
+            f"{chunks:<{width}}  {d['licence'] or '-':<30} {d['title']}{state}"
         )
 
 
