@@ -260,15 +260,24 @@ def test_check_names_a_document_stored_twice_and_retiring_it_clears_it(home, tmp
     assert line.split()[:2] == ["FAILED", "duplicates"]
     assert line.endswith(
         f"document {second} repeats document {first} (the same bytes at the same address): "
-        f"retire it with commune retire {second} --reason duplicate"
+        f"retire it with commune retire {second} --reason duplicate --keep-copies"
     )
-    retired = CliRunner().invoke(
-        cli, ["--home", str(home), "retire", str(second), "--reason", "duplicate"]
-    )
+    retire = ["--home", str(home), "retire", str(second), "--reason", "duplicate"]
+    # Not with a takedown: it would leave the same file published, and so miss it.
+    refused = CliRunner().invoke(cli, [*retire, "--category", "personal-data", "--keep-copies"])
+    assert refused.exit_code == 2
+    assert "a personal-data takedown reaches every copy of the file" in refused.output
+    retired = CliRunner().invoke(cli, [*retire, "--keep-copies"])
     assert retired.exit_code == 0, retired.output
+    assert "retired with it" not in retired.output, retired.output
     checked = CliRunner().invoke(cli, ["--home", str(home), "check"])
     assert checked.exit_code == 0, checked.output
     assert "ok      duplicates no document stored twice" in checked.output
+    # The copy kept still answers: retired with its copies, the duplicate took the first
+    # down too, and the fiche left the commons (found following docs/fr/exploitation.md).
+    with Commune(home) as c:
+        states = {d["id"]: d["status"] for d in c.documents()}
+    assert states[first] != "retired" and states[second] == "retired", states
 
 
 def test_check_counts_repeats_past_those_it_names_and_skips_a_retired_first(
@@ -303,6 +312,6 @@ def test_check_counts_repeats_past_those_it_names_and_skips_a_retired_first(
     assert not found.ok
     assert found.detail == (
         f"document {ids[2]} repeats document {ids[1]} (the same bytes at the same address): "
-        f"retire it with commune retire {ids[2]} --reason duplicate; "
+        f"retire it with commune retire {ids[2]} --reason duplicate --keep-copies; "
         "and 1 more: retire these, then run commune check again"
     )

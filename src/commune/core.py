@@ -956,16 +956,31 @@ class Commune:
             return history(conn, document_id)
 
     def retire(
-        self, document_id: int, reason: str, actor: Actor = OPERATOR, category: str = "other"
+        self,
+        document_id: int,
+        reason: str,
+        actor: Actor = OPERATOR,
+        category: str = "other",
+        copies: bool = True,
     ) -> list[int]:
         """Retire a document; returns the copies of its file retired with it
-        (commons/curation.retire)."""
+        (commons/curation.retire). ``copies`` False retires this document alone: a duplicate
+        `commune check` names, whose copies are the original to keep."""
         from commune.commons.curation import retire
+        from commune.errors import InvalidRequest
+        from commune.govern.policy import TAKEDOWNS
 
+        if not copies and category in TAKEDOWNS:
+            # A takedown left a copy of the same file published, and so missed it: the
+            # reason copies are retired with a document at all.
+            raise InvalidRequest(
+                f"a {category} takedown reaches every copy of the file",
+                "retire them all (leave out --keep-copies), or give another category",
+            )
         with self.engine.begin() as conn:
-            copies = retire(conn, document_id, reason, actor, category)
+            retired = retire(conn, document_id, reason, actor, category, copies=copies)
         self._refreshed()
-        return copies
+        return retired
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR

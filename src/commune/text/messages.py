@@ -984,6 +984,14 @@ PATTERNS = [
             "le même fichier qu'un document retiré ({category})",
         ),
         (
+            r"a (?P<category>[\w.-]+) takedown reaches every copy of the file",
+            "un retrait pour {category} atteint toutes les copies du fichier",
+        ),
+        (
+            r"retire them all \(leave out --keep-copies\), or give another category",
+            "retirez-les toutes (sans --keep-copies), ou donnez une autre catégorie",
+        ),
+        (
             r"the collection name (?P<name>'[^']*') is not yours to use",
             "le nom de collection {name} n'est pas à votre disposition",
         ),
@@ -2283,9 +2291,10 @@ PATTERNS = [
         ),
         (
             r"document (?P<n>\d+) repeats document (?P<m>\d+) \(the same bytes at the same "
-            r"address\): retire it with commune retire (?P<k>\d+) --reason duplicate",
+            r"address\): retire it with commune retire (?P<k>\d+) --reason duplicate "
+            r"--keep-copies",
             "le document {n} répète le document {m} (mêmes octets à la même adresse) : "
-            "retirez-le avec commune retire {k} --reason doublon",
+            "retirez-le avec commune retire {k} --reason doublon --keep-copies",
         ),
         (
             r"and (?P<n>\d+) more: retire these, then run commune check again",
