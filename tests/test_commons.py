@@ -269,6 +269,12 @@ def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
         cli, ["--home", str(home), "curation", "sport", "--approvals", "0"], env={"LANG": "fr"}
     )
     assert said.exit_code == 0, said.output
+    # No approvers named for nothing: "0 approbation par un curateur ou au-dessus" (found
+    # following docs/fr/guide.md).
+    assert said.output.startswith(
+        "sport\u00a0: aucune approbation, un document est publié dès son arrivée quand sa "
+        "licence est connue\n"
+    ), said.output
     assert "1 révision publiée\u00a0: elle n'attendait plus" in said.output
     assert [r["title"] for r in commune.pending()] == ["Gymnase"]
     assert searchable(commune, "huit heures")

@@ -177,17 +177,30 @@ def curation(
     )
     released, role = done.released, done.role
     lang = speech.language()
-    click.echo(
-        say(
-            lang,
-            f"{collection}\u00a0: "
-            + plural(lang, approvals, "{n} approbation", "{n} approbations")
-            + f" par un {speech.role(role, lang)} ou au-dessus",
-            f"{collection}: "
-            + plural(lang, approvals, "{n} approval", "{n} approvals")
-            + f" by a {role} or above",
+    if approvals == 0:
+        # "0 approbation par un curateur ou au-dessus" named approvers nobody waits for: what
+        # the operator needs to read is that documents now publish on arrival.
+        click.echo(
+            say(
+                lang,
+                f"{collection}\u00a0: aucune approbation, un document est publié dès son "
+                "arrivée quand sa licence est connue",
+                f"{collection}: no approval, a document is published on arrival when its "
+                "licence is known",
+            )
         )
-    )
+    else:
+        click.echo(
+            say(
+                lang,
+                f"{collection}\u00a0: "
+                + plural(lang, approvals, "{n} approbation", "{n} approbations")
+                + f" par un {speech.role(role, lang)} ou au-dessus",
+                f"{collection}: "
+                + plural(lang, approvals, "{n} approval", "{n} approvals")
+                + f" by a {role} or above",
+            )
+        )
     if released:
         click.echo(
             say(
