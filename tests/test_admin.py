@@ -533,7 +533,8 @@ def test_user_remove_on_the_command_line_in_french(tmp_path: Path) -> None:
         env={"LANG": "fr_FR.UTF-8"},
     )
     assert done.exit_code == 0, done.output
-    assert "utilisateur bob retiré" in done.output
+    # Counted as French counts, not "0 clé(s) révoquée(s)" (found following exploitation.md).
+    assert done.output == "utilisateur bob retiré\u00a0: 0 clé révoquée, 0 session fermée\n"
     again = CliRunner().invoke(
         cli,
         ["--home", str(home), "user", "remove", "bob", "--reason", "parti"],

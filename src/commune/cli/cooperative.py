@@ -24,7 +24,7 @@ from commune.cli.group import (
     quota_options,
     said,
 )
-from commune.text.numbers import number
+from commune.text.numbers import number, plural
 from commune.text.say import say
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
@@ -338,11 +338,20 @@ def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None)
         done["sessions_ended"],
         done["revisions_waiting"],
     )
+    lang = speech.language()
+    # Counted as the other listings count ("1 clé révoquée", "0 session fermée"), not with the
+    # "(s)" of a form, which the rest of the French output never writes.
     click.echo(
-        said(
-            f"utilisateur {name} retiré : {keys} clé(s) révoquée(s), "
-            f"{sessions} session(s) fermée(s)",
-            f"user {name} removed: {keys} key(s) revoked, {sessions} session(s) ended",
+        say(
+            lang,
+            f"utilisateur {name} retiré\u00a0: "
+            + plural(lang, keys, "{n} clé révoquée", "{n} clés révoquées")
+            + ", "
+            + plural(lang, sessions, "{n} session fermée", "{n} sessions fermées"),
+            f"user {name} removed: "
+            + plural(lang, keys, "{n} key revoked", "{n} keys revoked")
+            + ", "
+            + plural(lang, sessions, "{n} session ended", "{n} sessions ended"),
         )
     )
     if waiting:
