@@ -81,8 +81,9 @@ EXACT = {
     "this API key was revoked": "cette clé d'API a été révoquée",
     "this API key has expired": "cette clé d'API a expiré",
     "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create": (
-        "envoyez « Authorization: Bearer KEY » ; un administrateur crée les clés avec "
-        "commune key create"
+        # Not "Bearer KEY": an English placeholder in a French line, read as the word to send.
+        "envoyez l'en-tête « Authorization: Bearer » suivi de la clé ; un administrateur crée "
+        "les clés avec commune key create"
     ),
     "pip install 'commune-coop[e5]'": "installez-le : pip install 'commune-coop[e5]'",
     "enrichment is off: [enrich] model is empty in commune.toml": (
