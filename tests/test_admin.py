@@ -626,3 +626,18 @@ def test_another_members_person_is_answered_as_a_name_nobody_has(admin: Admin) -
             with pytest.raises(Forbidden, match="needs the role member-admin"):
                 act(name, bob)
     assert admin.actor("carol").user == "carol"
+
+
+def test_revoking_a_key_that_is_not_there_says_where_the_keys_are(tmp_path: Path) -> None:
+    # Found following docs/fr/exploitation.md: `commune key revoke 99` said only « aucune clé
+    # active d'identifiant 99 », and nothing of what to do next.
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+    refused = CliRunner().invoke(
+        cli, ["--home", str(home), "key", "revoke", "99"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "erreur\u00a0: aucune clé active d'identifiant 99 (listez les clés avec commune key list)\n"
+    ), refused.stderr

@@ -498,7 +498,9 @@ def test_the_cooperatives_commands_speak_french_by_default(home):
     created = run("key", "create", "alice")
     assert created.stderr.startswith("clé 1 pour alice\u00a0: gardez-la"), created.stderr
     assert run("key", "revoke", "1").output == "clé 1 révoquée\n"
-    assert run("key", "revoke", "1").stderr == "erreur\u00a0: aucune clé active d'identifiant 1\n"
+    assert run("key", "revoke", "1").stderr == (
+        "erreur\u00a0: aucune clé active d'identifiant 1 (listez les clés avec commune key list)\n"
+    )
     verified = run("audit", "verify").output
     assert verified.startswith("journal d'audit intact\u00a0: 4 entrées, tête "), verified
 
