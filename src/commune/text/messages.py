@@ -340,6 +340,16 @@ PATTERNS = [
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
         (
+            r"(?P<name>.+): the same bytes as document (?P<n>\d+), at another address: each "
+            r"passage would be found twice",
+            "{name}\u00a0: les mêmes octets que le document {n}, à une autre adresse\u00a0: "
+            "chaque passage serait trouvé deux fois",
+        ),
+        (
+            r"retire this one with commune retire (?P<n>\d+) --reason duplicate --keep-copies",
+            "retirez celui-ci avec commune retire {n} --reason doublon --keep-copies",
+        ),
+        (
             r"(?P<home>.+) is a file, not a Commune home",
             "{home} est un fichier, pas un répertoire du service Commune",
         ),
