@@ -641,3 +641,18 @@ def test_revoking_a_key_that_is_not_there_says_where_the_keys_are(tmp_path: Path
     assert refused.stderr == (
         "erreur\u00a0: aucune clé active d'identifiant 99 (listez les clés avec commune key list)\n"
     ), refused.stderr
+
+
+def test_an_unknown_person_is_told_in_the_generic_masculine(tmp_path: Path) -> None:
+    # Found following docs/fr/exploitation.md: « créez-le ou la avec commune user add », where
+    # the French catalogue names people in the generic masculine (text/messages.py).
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+    refused = CliRunner().invoke(
+        cli, ["--home", str(home), "key", "create", "zoe"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "erreur\u00a0: aucun utilisateur nommé 'zoe' (créez-le avec commune user add)\n"
+    ), refused.stderr

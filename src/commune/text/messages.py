@@ -1393,7 +1393,7 @@ PATTERNS = [
         (r"give a new value, or clear one", "donnez une nouvelle valeur, ou retirez-en un"),
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun utilisateur nommé {name}"),
-        (r"create it with commune user add", "créez-le ou la avec commune user add"),
+        (r"create it with commune user add", "créez-le avec commune user add"),
         (
             r"check the name, or add the user first",
             "vérifiez le nom, ou ajoutez d'abord la personne",
