@@ -533,7 +533,8 @@ def test_user_remove_on_the_command_line_in_french(tmp_path: Path) -> None:
         env={"LANG": "fr_FR.UTF-8"},
     )
     assert done.exit_code == 0, done.output
-    assert "utilisateur bob retiré" in done.output
+    # Counted as French counts, not "0 clé(s) révoquée(s)" (found following exploitation.md).
+    assert done.output == "utilisateur bob retiré\u00a0: 0 clé révoquée, 0 session fermée\n"
     again = CliRunner().invoke(
         cli,
         ["--home", str(home), "user", "remove", "bob", "--reason", "parti"],
@@ -662,3 +663,33 @@ def test_another_members_person_is_answered_as_a_name_nobody_has(admin: Admin) -
             with pytest.raises(Forbidden, match="needs the role member-admin"):
                 act(name, bob)
     assert admin.actor("carol").user == "carol"
+
+
+def test_revoking_a_key_that_is_not_there_says_where_the_keys_are(tmp_path: Path) -> None:
+    # Found following docs/fr/exploitation.md: `commune key revoke 99` said only « aucune clé
+    # active d'identifiant 99 », and nothing of what to do next.
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+    refused = CliRunner().invoke(
+        cli, ["--home", str(home), "key", "revoke", "99"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "erreur\u00a0: aucune clé active d'identifiant 99 (listez les clés avec commune key list)\n"
+    ), refused.stderr
+
+
+def test_an_unknown_person_is_told_in_the_generic_masculine(tmp_path: Path) -> None:
+    # Found following docs/fr/exploitation.md: « créez-le ou la avec commune user add », where
+    # the French catalogue names people in the generic masculine (text/messages.py).
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+    refused = CliRunner().invoke(
+        cli, ["--home", str(home), "key", "create", "zoe"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "erreur\u00a0: aucun utilisateur nommé 'zoe' (créez-le avec commune user add)\n"
+    ), refused.stderr

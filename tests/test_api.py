@@ -550,3 +550,15 @@ def test_a_tiny_energy_reads_below_the_last_digit_and_rapl_says_shared():
         "measured, shared (RAPL package energy x this "
         "request's share of the machine's CPU time (40%))"
     )
+
+
+def test_a_malformed_key_is_told_how_to_send_one_in_french(client):
+    # Found following docs/fr/api.md with curl: the French refusal said « Authorization:
+    # Bearer KEY », an English placeholder in the middle of the line.
+    fr = {"Accept-Language": "fr", "Authorization": "Bearer mauvaise"}
+    r = client.post("/api/ask", json={"question": "Horaires ?"}, headers=fr)
+    assert r.status_code == 401 and r.json()["code"] == "authentication_failed"
+    assert r.json()["detail"] == (
+        "clé d'API mal formée (envoyez l'en-tête « Authorization: Bearer » suivi de la clé ; "
+        "un administrateur crée les clés avec commune key create)"
+    )

@@ -269,6 +269,12 @@ def test_rules_lowered_publish_what_already_has_the_approvals_now_asked(
         cli, ["--home", str(home), "curation", "sport", "--approvals", "0"], env={"LANG": "fr"}
     )
     assert said.exit_code == 0, said.output
+    # No approvers named for nothing: "0 approbation par un curateur ou au-dessus" (found
+    # following docs/fr/guide.md).
+    assert said.output.startswith(
+        "sport\u00a0: aucune approbation, un document est publié dès son arrivée quand sa "
+        "licence est connue\n"
+    ), said.output
     assert "1 révision publiée\u00a0: elle n'attendait plus" in said.output
     assert [r["title"] for r in commune.pending()] == ["Gymnase"]
     assert searchable(commune, "huit heures")
@@ -1149,3 +1155,31 @@ def test_curation_takes_as_and_says_its_refusal_in_french(commune, doc):
     assert "la collection appartient à Ville A : ses administrateurs fixent ses règles " in (
         out.output
     ), out.output
+
+
+def test_curation_without_role_keeps_the_approvers_named_before(commune, doc):
+    # Found following docs/fr/guide.md: `commune curation X --approvals 1 --as claire` put
+    # the approvers back to curators (--role defaulted to curator), undoing the cooperative
+    # admins named above her, though "a role named by someone above stays when only the
+    # number changes".
+    from commune.commons.curation import Rules, rules
+    from commune.store import repository as repo
+
+    make_key(commune, "claire", "Ville A", "member-admin")
+    commune.add([doc], collection="ville-a", licence="etalab-2.0")
+    commune.set_visibility("ville-a", "shared", member="Ville A")
+    commune.set_curation_rules("ville-a", 2, "cooperative-admin")
+    home = str(commune.settings.home)
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", home, "curation", "ville-a", "--approvals", "1", "--as", "claire"]
+    )
+    assert out.exit_code == 0, out.output
+    assert out.output == (
+        "ville-a\u00a0: 1 approbation par un administrateur de la coopérative ou au-dessus\n"
+    )
+    with commune.engine.connect() as conn:
+        assert rules(conn, repo.collection_id(conn, "ville-a")) == Rules(1, "cooperative-admin")
+    # Named, a role at or below her own still replaces it.
+    commune.set_curation_rules("ville-a", 1, "curator", actor=commune.actor("claire"))
+    with commune.engine.connect() as conn:
+        assert rules(conn, repo.collection_id(conn, "ville-a")) == Rules(1, "curator")

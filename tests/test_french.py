@@ -498,7 +498,9 @@ def test_the_cooperatives_commands_speak_french_by_default(home):
     created = run("key", "create", "alice")
     assert created.stderr.startswith("clé 1 pour alice\u00a0: gardez-la"), created.stderr
     assert run("key", "revoke", "1").output == "clé 1 révoquée\n"
-    assert run("key", "revoke", "1").stderr == "erreur\u00a0: aucune clé active d'identifiant 1\n"
+    assert run("key", "revoke", "1").stderr == (
+        "erreur\u00a0: aucune clé active d'identifiant 1 (listez les clés avec commune key list)\n"
+    )
     verified = run("audit", "verify").output
     assert verified.startswith("journal d'audit intact\u00a0: 4 entrées, tête "), verified
 
@@ -784,7 +786,7 @@ def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_who
     )
     assert made.exit_code == 0, made.output
     listed = run.invoke(cli, ["--home", str(home), "member", "list"]).output
-    assert "tokens_per_month=2000000" in listed and "e+06" not in listed, listed
+    assert "2\u202f000\u202f000 jetons par mois" in listed and "e+06" not in listed, listed
 
 
 def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(commune, corpus):

@@ -17,6 +17,7 @@ from tests.conftest import make_home
 
 FRENCH = {"LANG": None}  # no locale: French (text/messages.py)
 NB = "\u00a0"  # the no-break space before a French colon
+NNBSP = "\u202f"  # the narrow no-break space between thousands (text/numbers.py)
 
 
 def run(home: Path, *args: str, env: dict[str, str | None] | None = None):  # type: ignore[no-untyped-def]
@@ -111,6 +112,12 @@ def test_documents_search_and_history_speak_french_by_default(home, corpus):
     listed = run(home, "documents", env=FRENCH).output
     assert " passages  CC0-1.0" in listed and "chunks" not in listed
     assert " chunks  CC0-1.0" in run(home, "documents").output
+    # One passage or several, the licence and title columns line up (found following
+    # docs/fr/guide.md: "1 passage" shifted them one letter left).
+    (corpus / "one.txt").write_text("Le secrétariat ouvre le lundi.\n")
+    assert run(home, "add", str(corpus / "one.txt"), "--licence", "CC0-1.0").exit_code == 0
+    rows = run(home, "documents", env=FRENCH).output.splitlines()
+    assert len(rows) == 2 and len({row.index("CC0-1.0") for row in rows}) == 1, rows
 
     found = run(home, "search", "borrow books", "-k", "1", env=FRENCH).output
     first = found.splitlines()[0]
@@ -668,3 +675,32 @@ def test_a_file_without_extension_is_refused_in_french_on_the_pages_too():
     )
     assert "type non pris en charge (pas d'extension)" in said and "no extension" not in said
     assert "type non pris en charge .exe" in i18n.translate("a.exe: unsupported type .exe")
+
+
+def test_quotas_read_french(home):
+    # Found following docs/fr/exploitation.md: `commune member set … --requests-per-day 200`
+    # answered "membre X : requests_per_day=200", a column name and an English decimal point
+    # in the middle of French output.
+    assert run(home, "member", "add", "Coop Q", env=FRENCH).exit_code == 0
+    done = run(
+        home,
+        "member",
+        "set",
+        "Coop Q",
+        "--requests-per-day",
+        "2000",
+        "--wh-per-month",
+        "2.5",
+        env=FRENCH,
+    )
+    quotas = f"2{NNBSP}000 requêtes par jour, 2,5 Wh par mois"
+    assert done.exit_code == 0 and done.output == f"membre Coop Q{NB}: {quotas}\n", done.output
+    assert (
+        f"Coop Q\tother\tnon-commercial\t{quotas}\n"
+        in run(home, "member", "list", env=FRENCH).output
+    )
+    assert run(home, "user", "add", "quentin", "--member", "Coop Q", env=FRENCH).exit_code == 0
+    one = run(home, "user", "set", "quentin", "--requests-per-day", "1", env=FRENCH)
+    assert one.output == f"utilisateur quentin{NB}: 1 requête par jour\n", one.output
+    english = run(home, "member", "list", env={"LANG": "en_US.UTF-8"}).output
+    assert "requests_per_day=2000, wh_per_month=2.5" in english

@@ -260,15 +260,53 @@ def test_check_names_a_document_stored_twice_and_retiring_it_clears_it(home, tmp
     assert line.split()[:2] == ["FAILED", "duplicates"]
     assert line.endswith(
         f"document {second} repeats document {first} (the same bytes at the same address): "
-        f"retire it with commune retire {second} --reason duplicate"
+        f"retire it with commune retire {second} --reason duplicate --keep-copies"
     )
-    retired = CliRunner().invoke(
-        cli, ["--home", str(home), "retire", str(second), "--reason", "duplicate"]
-    )
+    retire = ["--home", str(home), "retire", str(second), "--reason", "duplicate"]
+    # Not with a takedown: it would leave the same file published, and so miss it.
+    refused = CliRunner().invoke(cli, [*retire, "--category", "personal-data", "--keep-copies"])
+    assert refused.exit_code == 2
+    assert "a personal-data takedown reaches every copy of the file" in refused.output
+    retired = CliRunner().invoke(cli, [*retire, "--keep-copies"])
     assert retired.exit_code == 0, retired.output
+    assert "retired with it" not in retired.output, retired.output
     checked = CliRunner().invoke(cli, ["--home", str(home), "check"])
     assert checked.exit_code == 0, checked.output
     assert "ok      duplicates no document stored twice" in checked.output
+    # The copy kept still answers: retired with its copies, the duplicate took the first
+    # down too, and the fiche left the commons (found following docs/fr/exploitation.md).
+    with Commune(home) as c:
+        states = {d["id"]: d["status"] for d in c.documents()}
+    assert states[first] != "retired" and states[second] == "retired", states
+
+
+def test_add_says_when_a_file_is_already_there_at_another_address(home, tmp_path):
+    """Found following docs/fr/guide.md: a file added with --source, then its folder added,
+    made a second document of the same bytes, "3 ajoutés", nothing said; every passage was
+    found twice. They stay two documents; add names the first and how to retire the second
+    alone, and doing so leaves the first answering."""
+    from commune.core import Commune
+
+    fiche = tmp_path / "dechets.md"
+    fiche.write_text("# Déchets\n\nLe camion passe le mardi matin.\n", encoding="utf-8")
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    add = ["--home", str(home), "add", "--collection", "mairie", "--licence", "etalab-2.0"]
+    first = french.invoke(cli, [*add, str(fiche), "--source", "https://example.org/dechets"])
+    assert first.exit_code == 0 and "à noter" not in first.stderr, first.output
+    again = french.invoke(cli, [*add, str(fiche)])
+    assert again.exit_code == 0, again.output
+    assert (
+        f"à noter\u00a0: {fiche}\u00a0: les mêmes octets que le document 1, à une autre "
+        "adresse\u00a0: chaque passage serait trouvé deux fois (retirez celui-ci avec "
+        "commune retire 2 --reason doublon --keep-copies)"
+    ) in again.stderr, again.stderr
+    assert "à noter" not in french.invoke(cli, [*add, str(fiche)]).stderr  # unchanged: once
+    done = french.invoke(
+        cli, ["--home", str(home), "retire", "2", "--reason", "doublon", "--keep-copies"]
+    )
+    assert done.exit_code == 0, done.output
+    with Commune(home) as c:
+        assert {d["id"]: d["status"] for d in c.documents()}[1] != "retired"
 
 
 def test_check_counts_repeats_past_those_it_names_and_skips_a_retired_first(
@@ -303,6 +341,6 @@ def test_check_counts_repeats_past_those_it_names_and_skips_a_retired_first(
     assert not found.ok
     assert found.detail == (
         f"document {ids[2]} repeats document {ids[1]} (the same bytes at the same address): "
-        f"retire it with commune retire {ids[2]} --reason duplicate; "
+        f"retire it with commune retire {ids[2]} --reason duplicate --keep-copies; "
         "and 1 more: retire these, then run commune check again"
     )

@@ -1701,3 +1701,17 @@ def test_a_label_written_by_a_template_takes_the_french_colon(app, commune):
     assert "<li>cyril\u00a0: " in cyril.get(f"/curation/{rid}").page
     english = cyril.get(f"/curation/{rid}", headers={"Accept-Language": "en"}).page
     assert "<li>cyril: " in english
+
+
+def test_the_administration_page_shows_members_quotas_as_its_reader_writes_them(app, commune):
+    # Found walking docs/fr/exploitation.md: after `commune member set` the members table read
+    # "2000" and "2.5" on the French page, and left out the token quota altogether.
+    make_person(commune, "mona", "Ville C", "cooperative-admin")
+    commune.admin.set_member_quotas(
+        "Ville C", {"requests_per_day": 2000, "tokens_per_month": 1000000, "wh_per_month": 2.5}
+    )
+    page = browser(app, "mona").get("/admin").page
+    assert '<th scope="col">Jetons par mois</th>' in page
+    nnbsp = "\u202f"
+    row = f"<td>2{nnbsp}000</td><td>1{nnbsp}000{nnbsp}000</td><td>2,50</td>"
+    assert row in page, page[page.index("Usage déclaré") :][:600]

@@ -957,22 +957,38 @@ class Commune:
             return history(conn, document_id)
 
     def retire(
-        self, document_id: int, reason: str, actor: Actor = OPERATOR, category: str = "other"
+        self,
+        document_id: int,
+        reason: str,
+        actor: Actor = OPERATOR,
+        category: str = "other",
+        copies: bool = True,
     ) -> list[int]:
         """Retire a document; returns the copies of its file retired with it
-        (commons/curation.retire)."""
+        (commons/curation.retire). ``copies`` False retires this document alone: a duplicate
+        `commune check` names, whose copies are the original to keep."""
         from commune.commons.curation import retire
+        from commune.errors import InvalidRequest
+        from commune.govern.policy import TAKEDOWNS
 
+        if not copies and category in TAKEDOWNS:
+            # A takedown left a copy of the same file published, and so missed it: the
+            # reason copies are retired with a document at all.
+            raise InvalidRequest(
+                f"a {category} takedown reaches every copy of the file",
+                "retire them all (leave out --keep-copies), or give another category",
+            )
         with self.engine.begin() as conn:
-            copies = retire(conn, document_id, reason, actor, category)
+            retired = retire(conn, document_id, reason, actor, category, copies=copies)
         self._refreshed()
-        return copies
+        return retired
 
     def set_curation_rules(
-        self, collection: str, approvals: int, role: str, actor: Actor = OPERATOR
+        self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR
     ) -> RulesSet:
-        """Set a collection's rules as ``actor`` (commons/curation.set_rules says who may);
-        returns how many waiting revisions they published, and the policy's reason."""
+        """Set a collection's rules as ``actor`` (commons/curation.set_rules says who may;
+        ``role`` None keeps the approvers named before); returns how many waiting revisions
+        they published, and the policy's reason."""
         from commune.commons.curation import set_rules
 
         with self.engine.begin() as conn:

@@ -163,34 +163,44 @@ AS_RULES = (
 )
 @click.option(
     "--role",
-    default="curator",
-    show_default=True,
     type=ROLE_CHOICE,
-    help="Least role that may approve.",
+    help="Least role that may approve; by default the one named before (curator at first).",
 )
 @click.option("--as", "as_user", help=AS_RULES)
 @click.pass_context
 def curation(
-    ctx: click.Context, collection: str, approvals: int, role: str, as_user: str | None
+    ctx: click.Context, collection: str, approvals: int, role: str | None, as_user: str | None
 ) -> None:
     """Set a collection's curation rules."""
-    released = (
-        commune_of(ctx)
-        .set_curation_rules(collection, approvals=approvals, role=role, actor=acting(ctx, as_user))
-        .released
+    done = commune_of(ctx).set_curation_rules(
+        collection, approvals=approvals, role=role, actor=acting(ctx, as_user)
     )
+    released, role = done.released, done.role
     lang = speech.language()
-    click.echo(
-        say(
-            lang,
-            f"{collection}\u00a0: "
-            + plural(lang, approvals, "{n} approbation", "{n} approbations")
-            + f" par un {speech.role(role, lang)} ou au-dessus",
-            f"{collection}: "
-            + plural(lang, approvals, "{n} approval", "{n} approvals")
-            + f" by a {role} or above",
+    if approvals == 0:
+        # "0 approbation par un curateur ou au-dessus" named approvers nobody waits for: what
+        # the operator needs to read is that documents now publish on arrival.
+        click.echo(
+            say(
+                lang,
+                f"{collection}\u00a0: aucune approbation, un document est publié dès son "
+                "arrivée quand sa licence est connue",
+                f"{collection}: no approval, a document is published on arrival when its "
+                "licence is known",
+            )
         )
-    )
+    else:
+        click.echo(
+            say(
+                lang,
+                f"{collection}\u00a0: "
+                + plural(lang, approvals, "{n} approbation", "{n} approbations")
+                + f" par un {speech.role(role, lang)} ou au-dessus",
+                f"{collection}: "
+                + plural(lang, approvals, "{n} approval", "{n} approvals")
+                + f" by a {role} or above",
+            )
+        )
     if released:
         click.echo(
             say(

@@ -24,7 +24,7 @@ from commune.cli.group import (
     quota_options,
     said,
 )
-from commune.text.numbers import plural
+from commune.text.numbers import number, plural
 from commune.text.say import say
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
@@ -153,15 +153,33 @@ def _changed(
     return quotas
 
 
+# A quota as a French reader says it: "requests_per_day=200" read as a column name in the
+# middle of French output, with the decimal point of an English figure.
+FRENCH_QUOTAS = {
+    "requests_per_day": ("{n} requête par jour", "{n} requêtes par jour"),
+    "tokens_per_month": ("{n} jeton par mois", "{n} jetons par mois"),
+    "wh_per_month": ("{n} Wh par mois", "{n} Wh par mois"),
+}
+
+
 def _quotas(row: dict[str, Any], none: str | None = None) -> str:
-    """A member's quotas as `member list` shows them: "requests_per_day=500", "no quota"."""
-    # Written whole: ":g" wrote 2000000 tokens as "2e+06".
-    quotas = ", ".join(
-        f"{k}={int(row[k]) if float(row[k]).is_integer() else row[k]}"
-        for k in ("requests_per_day", "tokens_per_month", "wh_per_month")
-        if row[k] is not None
-    )
-    return quotas or none or said("sans quota", "no quota")
+    """A member's quotas as `member list` shows them: "requests_per_day=500", "no quota";
+    in French "500 requêtes par jour", "sans quota"."""
+    lang = speech.language()
+    shown = []
+    for k in ("requests_per_day", "tokens_per_month", "wh_per_month"):
+        if row[k] is None:
+            continue
+        # Written whole: ":g" wrote 2000000 tokens as "2e+06".
+        value = int(row[k]) if float(row[k]).is_integer() else float(row[k])
+        if speech.french(lang):
+            digits = 0 if isinstance(value, int) else len(repr(value).partition(".")[2])
+            one, many = FRENCH_QUOTAS[k]
+            figure = number(value, digits, lang)
+            shown.append((one if abs(value) < 2 else many).format(n=figure))
+        else:
+            shown.append(f"{k}={value}")
+    return ", ".join(shown) or none or said("sans quota", "no quota")
 
 
 @member.command("list")

@@ -373,6 +373,9 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
             )
         )
         return
+    # The word padded to its plural's width: "1 passage" one letter short shifted the licence
+    # and title columns of that line alone.
+    width = len(said("passages", "chunks"))
     for d in docs:
         chunks = said("passage", "chunk") if d["chunks"] == 1 else said("passages", "chunks")
         # What is not cited says so: a retired document, or one with no published revision
@@ -385,8 +388,8 @@ def documents(ctx: click.Context, collection: str | None, limit: int, as_json: b
         else:
             state = ""
         click.echo(
-            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} {chunks}  "
-            f"{d['licence'] or '-':<30} {d['title']}{state}"
+            f"{d['id']:>5}  {d['collection']:<12} {d['language']}  {d['chunks']:>4} "
+            f"{chunks:<{width}}  {d['licence'] or '-':<30} {d['title']}{state}"
         )
 
 
@@ -440,14 +443,29 @@ def history(ctx: click.Context, document_id: int) -> None:
     "A takedown (personal-data, rights) also holds other members' copies of the file for "
     "their curators.",
 )
+@click.option(
+    "--keep-copies",
+    is_flag=True,
+    help="Retire this document alone: the others holding the same file stay published (a "
+    "duplicate that commune check names; not with personal-data or rights).",
+)
 @click.option("--as", "as_user", help="Retire as this user (curator or above).")
 @click.pass_context
 def retire(
-    ctx: click.Context, document_id: int, reason: str, category: str, as_user: str | None
+    ctx: click.Context,
+    document_id: int,
+    reason: str,
+    category: str,
+    keep_copies: bool,
+    as_user: str | None,
 ) -> None:
     """Retire a document: it is no longer retrieved; its history stays."""
     copies = commune_of(ctx).retire(
-        document_id, reason=reason, actor=acting(ctx, as_user), category=category
+        document_id,
+        reason=reason,
+        actor=acting(ctx, as_user),
+        category=category,
+        copies=not keep_copies,
     )
     click.echo(said(f"document {document_id} retiré", f"document {document_id} retired"))
     if copies:  # the same file elsewhere: a takedown that left them would miss them

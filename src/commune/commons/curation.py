@@ -87,6 +87,7 @@ class RulesSet:
 
     released: int
     reason: str
+    role: str = "curator"  # the least role that approves now: the one kept when none was given
 
     def __bool__(self) -> bool:
         # True when the rules published something, as the count they replaced said
@@ -96,12 +97,12 @@ class RulesSet:
 
 
 def set_rules(
-    conn: Connection, collection: str, approvals: int, role: str, actor: Actor
+    conn: Connection, collection: str, approvals: int, role: str | None, actor: Actor
 ) -> RulesSet:
     """Set ``collection``'s rules as ``actor``: its member's admins, the cooperative's admins
     for the cooperative's collections, the operator for any (policy.can_set_rules). The
     library checks it whichever face calls: it checked nothing, and only the operator's CLI
-    reached it."""
+    reached it. ``role`` None keeps the approvers named before."""
     from commune.commons.governed import governed_collection
     from commune.govern.policy import allowed
     from commune.govern.policy import collection as access
@@ -113,13 +114,17 @@ def set_rules(
             f"approvals must be at most {MAX_APPROVALS}, got {approvals}",
             "each is a distinct curator's, and a revision waits for all of them: ask for fewer",
         )
-    if role not in ROLES:
+    if role is not None and role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     row = governed_collection(conn, collection, actor, "rules")
     decision = allowed(actor, "rules", access(row))
     if not decision:
         raise Forbidden(decision.reason)
     cid = int(row["id"])
+    if role is None:
+        # Only the number changes: `commune curation X --approvals 1` put the approvers back
+        # to curators, undoing the cooperative admins someone above had named, unasked.
+        role = rules(conn, cid).approver_role or "curator"
     if not actor.at_least(role) and role != rules(conn, cid).approver_role:
         # Naming the approvers gives them the say over what is published in the member's
         # name, as a role gives its powers, and nobody grants a role above their own
@@ -146,7 +151,7 @@ def set_rules(
         approver_role=role,
         reason=decision.reason,
     )
-    return RulesSet(_release(conn, cid, Rules(approvals, role), actor), decision.reason)
+    return RulesSet(_release(conn, cid, Rules(approvals, role), actor), decision.reason, role)
 
 
 def rules_offered(conn: Connection, actor: Actor) -> list[dict[str, Any]]:

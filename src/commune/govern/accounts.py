@@ -361,12 +361,15 @@ def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
         .select_from(api_keys.join(users))
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
     ).first()
+    # The refusal says where the numbers are: a mistyped number, or one already revoked, left
+    # the operator with "no active key with id 99" and nothing to do next.
+    hint = "list keys with commune key list"
     if row is None:
-        raise NotFound(f"no active key with id {key_id}")
+        raise NotFound(f"no active key with id {key_id}", hint)
     try:
         _may_manage_keys_of(conn, actor, row.name)
     except Forbidden:
-        raise NotFound(f"no active key with id {key_id}") from None
+        raise NotFound(f"no active key with id {key_id}", hint) from None
     revoke_key(conn, key_id)
     audit.append(conn, actor.user, "key-revoke", f"user {row.name}", key_id=key_id)
 

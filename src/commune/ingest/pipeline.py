@@ -621,6 +621,17 @@ def store(
             # not read again at the next add.
             repo.record_reading(conn, int(same.id), prepared.reading)
             return FileOutcome(str(path), "unchanged", int(existing.id))
+        # The same bytes under another address in this collection, published: a folder added
+        # again without the --source the file was first added under. They stay two documents
+        # (the same form may live at two addresses), but each passage would be found twice
+        # and crowd out the others: the operator is told which, and how to retire this one
+        # alone. Said to the operator only, whose command names the fix; a contributor's
+        # upload goes before a curator, who sees the collection.
+        elsewhere = (
+            repo.same_bytes(conn, coll_id, digest)
+            if existing is None and prov.actor.is_operator
+            else None
+        )
         decision = gate.decide(conn, coll_id, prov.licence, existing)
         retired = (
             repo.retired_holder(conn, coll_id, digest, TAKEDOWNS) if existing is None else None
@@ -689,9 +700,14 @@ def store(
     held = None if decision.allowed else decision.reason
     if not prov.actor.is_operator:  # the operator may read every collection
         held = for_contributor(held)
-    return FileOutcome(
-        str(path), status, document_id, len(prepared.chunks), held=held, note=prepared.missing
-    )
+    note = prepared.missing
+    if note is None and elsewhere is not None:
+        note = (
+            f"{path.name}: the same bytes as document {elsewhere.id}, at another address: each "
+            "passage would be found twice (retire this one with commune retire "
+            f"{document_id} --reason duplicate --keep-copies)"
+        )
+    return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held, note=note)
 
 
 OTHER_MEMBERS = (

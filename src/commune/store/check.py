@@ -142,7 +142,8 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
         # before `commune add` recognised them (a fiche fetched in two checkouts). Nothing is
         # broken, but each passage is found twice and crowds out the others (bench/README.md,
         # issue 20, item 6: the fiches' answers with every fact 0.565 on such a home, 0.505 on
-        # a clean one, the measures wrong both ways). The later copy is the one to retire.
+        # a clean one, the measures wrong both ways). The later copy is the one to retire, alone:
+        # retired with its copies, it took the first down too and the fiche left the commons.
         # Each later copy beside the first kept, in one query (a self-join on the three
         # keys), so that a home with many repeats costs one scan, not one per group.
         later, first = documents.alias("later"), documents.alias("first")
@@ -164,7 +165,7 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
         ).all()
         repeats = [
             f"document {d} repeats document {f} (the same bytes at the same address): "
-            f"retire it with commune retire {d} --reason duplicate"
+            f"retire it with commune retire {d} --reason duplicate --keep-copies"
             for d, f, _ in twice
         ]
         if twice and twice[0][2] > len(twice):

@@ -81,8 +81,9 @@ EXACT = {
     "this API key was revoked": "cette clé d'API a été révoquée",
     "this API key has expired": "cette clé d'API a expiré",
     "send 'Authorization: Bearer KEY'; an admin creates keys with commune key create": (
-        "envoyez « Authorization: Bearer KEY » ; un administrateur crée les clés avec "
-        "commune key create"
+        # Not "Bearer KEY": an English placeholder in a French line, read as the word to send.
+        "envoyez l'en-tête « Authorization: Bearer » suivi de la clé ; un administrateur crée "
+        "les clés avec commune key create"
     ),
     "pip install 'commune-coop[e5]'": "installez-le : pip install 'commune-coop[e5]'",
     "enrichment is off: [enrich] model is empty in commune.toml": (
@@ -338,6 +339,16 @@ PATTERNS = [
             "{name} : dépasse la limite de {limit} Mo",
         ),
         (r"(?P<name>.+): no text found", "{name} : aucun texte trouvé"),
+        (
+            r"(?P<name>.+): the same bytes as document (?P<n>\d+), at another address: each "
+            r"passage would be found twice",
+            "{name}\u00a0: les mêmes octets que le document {n}, à une autre adresse\u00a0: "
+            "chaque passage serait trouvé deux fois",
+        ),
+        (
+            r"retire this one with commune retire (?P<n>\d+) --reason duplicate --keep-copies",
+            "retirez celui-ci avec commune retire {n} --reason doublon --keep-copies",
+        ),
         (
             r"(?P<home>.+) is a file, not a Commune home",
             "{home} est un fichier, pas un répertoire du service Commune",
@@ -984,6 +995,14 @@ PATTERNS = [
             "le même fichier qu'un document retiré ({category})",
         ),
         (
+            r"a (?P<category>[\w.-]+) takedown reaches every copy of the file",
+            "un retrait pour {category} atteint toutes les copies du fichier",
+        ),
+        (
+            r"retire them all \(leave out --keep-copies\), or give another category",
+            "retirez-les toutes (sans --keep-copies), ou donnez une autre catégorie",
+        ),
+        (
             r"the collection name (?P<name>'[^']*') is not yours to use",
             "le nom de collection {name} n'est pas à votre disposition",
         ),
@@ -1374,7 +1393,7 @@ PATTERNS = [
         (r"give a new value, or clear one", "donnez une nouvelle valeur, ou retirez-en un"),
         (r"list them with commune member list", "listez-les avec commune member list"),
         (r"no user named (?P<name>'[^']*')", "aucun utilisateur nommé {name}"),
-        (r"create it with commune user add", "créez-le ou la avec commune user add"),
+        (r"create it with commune user add", "créez-le avec commune user add"),
         (
             r"check the name, or add the user first",
             "vérifiez le nom, ou ajoutez d'abord la personne",
@@ -2313,9 +2332,10 @@ PATTERNS = [
         ),
         (
             r"document (?P<n>\d+) repeats document (?P<m>\d+) \(the same bytes at the same "
-            r"address\): retire it with commune retire (?P<k>\d+) --reason duplicate",
+            r"address\): retire it with commune retire (?P<k>\d+) --reason duplicate "
+            r"--keep-copies",
             "le document {n} répète le document {m} (mêmes octets à la même adresse) : "
-            "retirez-le avec commune retire {k} --reason doublon",
+            "retirez-le avec commune retire {k} --reason doublon --keep-copies",
         ),
         (
             r"and (?P<n>\d+) more: retire these, then run commune check again",
