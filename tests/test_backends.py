@@ -1059,6 +1059,42 @@ class StoreKit:
         assert issued["second"].total == issued["first"].total
         assert issued["second"].issued == issued["first"].issued != ""
 
+    def test_sign_in_sessions_through_the_facade_live_and_end_as_they_should(self, c, monkeypatch):
+        """The web's sessions, now the library's (govern/sessions.py) and reached through the
+        facade, on each backend: found with their person and CSRF token; a sign-in while
+        signed in ends the one it replaces; sign-out, expiry, a revoked key and a removed
+        person each end one (PostgreSQL reads its times back with their zone, SQLite
+        without)."""
+        from datetime import timedelta
+
+        from commune.govern import sessions
+        from commune.store.repository import now
+
+        make_key(c, "alice", "Ville A", "contributor")
+        bruno_key = make_key(c, "bruno", "Ville A")
+        alice, bruno = c.actor("alice"), c.actor("bruno")
+        first = c.open_session(alice, 1.0)
+        found = c.find_session(first)
+        assert found is not None and found.actor == alice and len(found.csrf) > 20
+        second = c.open_session(alice, 1.0, replacing=first)  # signed in again
+        assert c.find_session(first) is None and c.find_session(second).actor == alice
+        c.end_session(second)  # signed out
+        assert c.find_session(second) is None
+        c.end_session(None)  # nothing to end: nothing happens
+        third = c.open_session(alice, 1.0)
+        later = now() + timedelta(hours=2)
+        monkeypatch.setattr(sessions, "now", lambda: later)
+        assert c.find_session(third) is None  # expired
+        monkeypatch.undo()
+        assert c.find_session(third).actor == alice
+        by_key = c.open_session(bruno, 1.0, bruno_key.split("_")[1])
+        assert c.find_session(by_key).actor == bruno
+        key_id = next(k["id"] for k in c.admin.keys() if k["user"] == "bruno")
+        c.admin.revoke_key(key_id)
+        assert c.find_session(by_key) is None  # opened with a key since revoked
+        c.admin.remove_user("alice", "left the town hall")
+        assert c.find_session(third) is None  # removal ends every session of theirs
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture

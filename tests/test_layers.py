@@ -139,16 +139,44 @@ def test_no_private_name_taken_across_modules() -> None:
 FACES = ("commune.cli", "commune.api", "commune.web", "commune.http")
 
 
+# store.db's functions that open an engine, or hand out a connection of one's own.
+ENGINE_MAKERS = {"make_engine", "open_database", "within", "write_transaction"}
+
+
 def engine_uses(path: Path) -> list[int]:
-    """The lines where ``path`` takes an ``engine`` attribute (``commune.engine``) or is
-    handed an Engine: the layers test reads imports, and a face holding the facade reached
-    the database through it without importing anything below."""
+    """The lines where ``path`` takes an ``engine`` attribute (``commune.engine``), the
+    facade's private one (``commune._engine``) or either by name (``getattr``), is handed an
+    Engine, or imports what opens one (SQLAlchemy, store.db's engine makers): the layers
+    test reads imports, and a face holding the facade reached the database through it
+    without importing anything below. Each was a way round the rule that it did not see."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr == "engine":
+        if isinstance(node, ast.Attribute) and node.attr in ("engine", "_engine"):
             lines.append(node.lineno)
         elif isinstance(node, ast.Name) and node.id == "Engine":
+            lines.append(node.lineno)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr")
+            and any(
+                isinstance(a, ast.Constant) and a.value in ("engine", "_engine")
+                for a in node.args[1:2]
+            )
+        ):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "sqlalchemy" for a in node.names
+        ):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and (
+            (node.module or "").split(".")[0] == "sqlalchemy"
+            or (
+                node.module == "commune.store.db"
+                and any(a.name in ENGINE_MAKERS for a in node.names)
+            )
+        ):
             lines.append(node.lineno)
     return sorted(set(lines))
 
@@ -171,6 +199,25 @@ def test_the_engine_rule_sees_a_face_reaching_it(tmp_path: Path) -> None:
     face.write_text(
         "def page(commune):\n    with commune.engine.connect() as conn:\n        return conn\n"
     )
+    assert engine_uses(face) == [2]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def page(commune):\n    return commune._engine.connect()\n",
+        "def page(commune):\n    return getattr(commune, 'engine').connect()\n",
+        "def page(commune):\n    from commune.store.db import open_database\n",
+        "def page(commune):\n    from sqlalchemy import create_engine as ce\n",
+        "def page(commune):\n    import sqlalchemy\n",
+    ],
+    ids=["private", "getattr", "store-db", "sqlalchemy-from", "sqlalchemy-import"],
+)
+def test_the_engine_rule_sees_the_ways_round_it(tmp_path: Path, source: str) -> None:
+    """The facade's private engine, the attribute by name, or an engine of the face's own:
+    each reached the database as ``commune.engine`` did, and the rule saw none of them."""
+    face = tmp_path / "route.py"
+    face.write_text(source)
     assert engine_uses(face) == [2]
 
 

@@ -836,3 +836,24 @@ def test_only_the_operator_issues_a_month_whichever_face_calls(three):
         assert [e for e in entries(conn) if e["action"] == "statement"] == []
     assert commune.statement("2026-11").issued == ""
     assert commune.issue_statement("2026-11").issued  # the operator's, as the CLI calls it
+
+
+def test_who_may_not_issue_is_refused_before_the_month_is_made_or_locked(three, monkeypatch):
+    """The payouts refused someone who may not issue before making the month; the statement
+    made it first, under the audit log's lock (the whole database's write lock on SQLite):
+    a cooperative admin was told their month was malformed, as if that were theirs to fix,
+    and every writer waited while a statement they could never issue was built."""
+    from commune.errors import Forbidden
+    from commune.store import db
+    from tests.conftest import make_key
+
+    commune, _ = three
+    make_key(commune, "claire", "Ville A", "cooperative-admin")
+    admin = commune.actor("claire")
+    with pytest.raises(Forbidden, match="issuing a month is the operator's"):
+        commune.issue_statement("abc", actor=admin)
+    locked = []
+    monkeypatch.setattr(db, "lock", lambda conn, kind, key=0: locked.append(kind))
+    with pytest.raises(Forbidden):
+        commune.issue_statement("2026-11", actor=admin)
+    assert locked == []

@@ -1070,9 +1070,14 @@ class Commune:
     def issue_statement(self, month: str, actor: Actor = OPERATOR) -> Statement:
         """Issue the month's statement (a month over): record, in the audit log, the
         settings it is made with from then on. A month issued already keeps its first issue."""
-        from commune.account.statement import issue
+        from commune.account.statement import issue, refuse_unless_issuer
         from commune.store.db import lock
 
+        # Refused before the month is made and the audit log locked, as the payouts are:
+        # someone who may not issue was told of a malformed month, as if it were theirs to
+        # fix, and held every writer (SQLite's one write lock) while a statement they could
+        # never issue was built.
+        refuse_unless_issuer(actor, month)
         with self.engine.begin() as conn:
             # The audit log's lock before reading whether the month was issued, not only
             # when writing its entry: two issues at once (two operators, two commune.toml)

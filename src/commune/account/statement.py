@@ -197,6 +197,17 @@ def digest(stmt: Statement) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def refuse_unless_issuer(actor: Actor, month_text: str) -> None:
+    """Forbidden, with the policy's reason, unless ``actor`` may issue ``month_text``'s
+    statement (policy.can_issue)."""
+    decision = allowed(actor, "issue", COOPERATIVE)
+    if not decision:
+        raise Forbidden(
+            decision.reason,
+            f"the operator issues it on the host: commune statement --month {month_text} --issue",
+        )
+
+
 def issue(conn: Connection, stmt: Statement, actor: Actor) -> Statement:
     """Record the month's statement as issued: an audit entry with the settings it was made
     with, its total and its digest. From then on it is made with those settings, so a price
@@ -208,12 +219,7 @@ def issue(conn: Connection, stmt: Statement, actor: Actor) -> Statement:
     billed the month."""
     from commune.store import repository as repo
 
-    decision = allowed(actor, "issue", COOPERATIVE)
-    if not decision:
-        raise Forbidden(
-            decision.reason,
-            f"the operator issues it on the host: commune statement --month {stmt.month} --issue",
-        )
+    refuse_unless_issuer(actor, stmt.month)
     end = month(parse_month(stmt.month)).end
     if repo.now() < end:
         raise InvalidRequest(
