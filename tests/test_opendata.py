@@ -1394,3 +1394,32 @@ def test_a_dataset_imported_before_exports_had_an_identity_is_known_by_its_name(
         (tmp_path / "anonymous" / "croissant.json").write_text(json.dumps(data))
         assert d.import_dataset(tmp_path / "anonymous", "mairie")["retired"] == 0
         assert _published(d) == ["Piscine", "Plainte"]
+
+
+def test_a_duplicate_retired_alone_leaves_its_kept_copy_published_where_it_was_imported(
+    commune, tmp_path
+):
+    """`commune retire --keep-copies` retires a duplicate and keeps its first copy, the
+    same bytes, published. Its retired.jsonl line named those bytes, and a home that had
+    imported the collection retired both copies on the next import: the fiche the
+    publisher kept left every importer's commons. Now the line is left out, the text
+    being still published; a takedown's line still reaches every copy (it keeps none)."""
+    text = "# Fiche\n\n" + "La déclaration de naissance se fait dans les 5 jours. " * 400
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "fiche.md").write_text(text, encoding="utf-8")
+        commune.add([tmp_path / name / "fiche.md"], collection="mairie", licence="etalab-2.0")
+    first, second = sorted(d["id"] for d in commune.documents())
+    commune.export_collection("mairie", tmp_path / "older")
+    with Commune(tmp_path / "other-home") as other:
+        assert other.import_dataset(tmp_path / "older", "mairie")["added"] == 2
+    commune.retire(second, "duplicate", copies=False)
+    assert commune.export_collection("mairie", tmp_path / "newer").retired == 0
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "newer", "mairie")
+        published = [d for d in other.documents() if d["status"] == "published"]
+        assert published, other.documents()
+        assert other.search("déclaration de naissance", k=3)
+    with Commune(tmp_path / "third-home") as third:
+        third.import_dataset(tmp_path / "newer", "mairie")
+        assert [d["status"] for d in third.documents()] == ["published"]

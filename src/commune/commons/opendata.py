@@ -40,7 +40,7 @@ from sqlalchemy import Engine, select
 from commune.commons.library import Library
 from commune.errors import CommuneError
 from commune.govern.licences import check_texts, licence_refs, licence_text, normalise
-from commune.govern.policy import OPERATOR, RETIRE_CATEGORIES, Actor
+from commune.govern.policy import OPERATOR, RETIRE_CATEGORIES, TAKEDOWNS, Actor
 from commune.govern.sources import public_source
 from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
@@ -214,7 +214,8 @@ _GIVEN = ("published", "superseded", "retired")
 def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
     """One line per document of ``collection`` retired after it was published, oldest first:
     its number here, the SHA-256 of each text it published, when it was retired and in which
-    category (its last retirement's)."""
+    category (its last retirement's). Outside a takedown, only the texts the collection
+    no longer publishes (none left: no line)."""
     from commune.commons.curation import UPSTREAM_HOLD
     from commune.store.schema import audit_log
 
@@ -228,6 +229,22 @@ def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
             .where(documents.c.published_revision_id.is_not(None))
             .order_by(documents.c.id)
         ).scalars()
+        # The texts the collection still publishes: a duplicate retired alone (`commune
+        # retire --keep-copies`) leaves its first copy published with the same bytes, and
+        # importers find a retired text by its hash in every document the dataset gave
+        # them, so its line retired the copy kept there too (and the fiche left the
+        # commons). Not for a takedown, whose line must reach every copy.
+        still = set(
+            conn.execute(
+                select(revisions.c.content_hash)
+                .select_from(
+                    documents.join(collections).join(
+                        revisions, revisions.c.id == documents.c.published_revision_id
+                    )
+                )
+                .where(collections.c.name == collection, documents.c.status != "retired")
+            ).scalars()
+        )
         for doc in retired:
             given = conn.execute(
                 select(revisions.c.content_hash, revisions.c.size_bytes)
@@ -248,6 +265,10 @@ def _retirements(engine: Engine, collection: str) -> list[dict[str, Any]]:
             if not given or last is None:  # never published, or a home edited by hand
                 continue
             category = json.loads(last.details).get("category") or "other"
+            if category not in TAKEDOWNS:
+                given = [g for g in given if g.content_hash not in still]
+                if not given:
+                    continue  # every text it gave, the collection still gives
             salt = _salt(key, doc)
             lines.append(
                 {
