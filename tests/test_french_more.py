@@ -704,3 +704,13 @@ def test_quotas_read_french(home):
     assert one.output == f"utilisateur quentin{NB}: 1 requête par jour\n", one.output
     english = run(home, "member", "list", env={"LANG": "en_US.UTF-8"}).output
     assert "requests_per_day=2000, wh_per_month=2.5" in english
+
+
+def test_a_decimal_quota_reads_with_the_decimals_it_was_set_with(home):
+    # A Wh quota of 0.00001 read « 0 Wh par mois » in French (its decimals counted from
+    # repr, "1e-05", found none): a cap shown as nothing at all.
+    assert run(home, "member", "add", "Coop R", env=FRENCH).exit_code == 0
+    done = run(home, "member", "set", "Coop R", "--wh-per-month", "0.00001", env=FRENCH)
+    assert done.output == f"membre Coop R{NB}: 0,00001 Wh par mois\n", done.output
+    english = run(home, "member", "list", env={"LANG": "en_US.UTF-8"}).output
+    assert "wh_per_month=1e-05" in english, english

@@ -1713,5 +1713,18 @@ def test_the_administration_page_shows_members_quotas_as_its_reader_writes_them(
     page = browser(app, "mona").get("/admin").page
     assert '<th scope="col">Jetons par mois</th>' in page
     nnbsp = "\u202f"
-    row = f"<td>2{nnbsp}000</td><td>1{nnbsp}000{nnbsp}000</td><td>2,50</td>"
+    row = f"<td>2{nnbsp}000</td><td>1{nnbsp}000{nnbsp}000</td><td>2,5</td>"  # as the CLI
     assert row in page, page[page.index("Usage déclaré") :][:600]
+
+
+def test_the_administration_page_shows_a_decimal_quota_with_all_its_decimals(app, commune):
+    # At two decimals, a member's 0.001 Wh read "0,00" (no cap at all, it seemed) and a
+    # user's 2.125 Wh "2,13", a cap never set.
+    make_person(commune, "mona", "Ville D", "member-admin")
+    commune.admin.set_member_quotas("Ville D", {"wh_per_month": 0.001})
+    commune.admin.set_user_quotas("mona", {"wh_per_month": 2.125})  # hers, read only
+    page = browser(app, "mona").get("/admin").page
+    assert "<td>—</td><td>—</td><td>0,001</td>" in page, page
+    assert "— · — · 2,125" in page, page
+    english = browser(app, "mona").get("/admin", headers={"Accept-Language": "en"}).page
+    assert "<td>0.001</td>" in english and "2.125" in english

@@ -24,7 +24,7 @@ from commune.cli.group import (
     quota_options,
     said,
 )
-from commune.text.numbers import number, plural
+from commune.text.numbers import exact, plural
 from commune.text.say import say
 
 AS_ADMIN = "Act as this user (its role must allow it); default: the operator."
@@ -173,9 +173,8 @@ def _quotas(row: dict[str, Any], none: str | None = None) -> str:
         # Written whole: ":g" wrote 2000000 tokens as "2e+06".
         value = int(row[k]) if float(row[k]).is_integer() else float(row[k])
         if speech.french(lang):
-            digits = 0 if isinstance(value, int) else len(repr(value).partition(".")[2])
             one, many = FRENCH_QUOTAS[k]
-            figure = number(value, digits, lang)
+            figure = exact(value, lang)
             shown.append((one if abs(value) < 2 else many).format(n=figure))
         else:
             shown.append(f"{k}={value}")

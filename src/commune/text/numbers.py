@@ -17,6 +17,20 @@ def number(value: float, digits: int, language: str | None) -> str:
     return text
 
 
+def exact(value: float, language: str | None) -> str:
+    """``value`` as :func:`number` writes it, with every decimal it holds and no more: a
+    quota an operator set (0.00001 Wh, 2.125 Wh) read "0" or "2,13" at a fixed number of
+    decimals, a cap shown as none or as one never set."""
+    from decimal import Decimal
+
+    if float(value).is_integer():
+        return number(value, 0, language)
+    # repr is the shortest text that reads back as the same float: its decimals are the
+    # ones the figure was given with ("1e-05" has five).
+    exponent = Decimal(repr(float(value))).as_tuple().exponent
+    return number(value, -exponent if isinstance(exponent, int) else 0, language)
+
+
 def small(value: float, digits: int, language: str | None) -> str:
     """``value`` as :func:`number` writes it, but a positive figure that rounds to zero
     reads "< 0,01": an answer's energy, a member's month, is not nothing, only below

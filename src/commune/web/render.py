@@ -47,6 +47,8 @@ def environment() -> Environment:
     env.globals["gettext"] = env.globals["_"] = _page_gettext
     env.filters["mwh"] = lambda wh: "—" if wh is None else small(wh * 1000, 2)
     env.filters["num"] = number
+    # A quota with the decimals it was set with (numbers.exact): at two, 0.001 Wh read "0,00".
+    env.filters["exact"] = lambda v: "—" if v is None else numbers.exact(v, i18n.current())
     # The colon after a label written by a template, with the space French puts before it:
     # « liseuses.txt: reçu » and « modifications demandées: … » read as English typography.
     env.globals["colon"] = lambda: numbers.colon(i18n.current())
