@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -1183,3 +1185,19 @@ def test_curation_without_role_keeps_the_approvers_named_before(commune, doc):
     commune.set_curation_rules("ville-a", 1, "curator", actor=commune.actor("claire"))
     with commune.engine.connect() as conn:
         assert rules(conn, repo.collection_id(conn, "ville-a")) == Rules(1, "curator")
+
+
+def test_a_retirement_that_keeps_the_copies_says_so_in_the_audit_log(commune, doc, tmp_path):
+    # `commune retire --keep-copies` wrote the same audit row as a retirement that took the
+    # copies down: nothing said the copy still answering had been kept on purpose.
+    other = tmp_path / "ailleurs" / doc.name
+    other.parent.mkdir()
+    other.write_bytes(doc.read_bytes())
+    commune.add([doc], collection="mairie", licence="etalab-2.0")
+    commune.add([other], collection="mairie", licence="etalab-2.0")
+    first, second = sorted(d["id"] for d in commune.documents())
+    commune.retire(second, "doublon", copies=False)
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "retire"]
+    assert entry["subject"] == f"document {second}"
+    assert json.loads(entry["details"])["kept_copies"] is True, entry
+    assert {d["id"]: d["status"] for d in commune.documents()}[first] == "published"

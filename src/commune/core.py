@@ -979,7 +979,11 @@ class Commune:
                 "retire them all (leave out --keep-copies), or give another category",
             )
         with self.engine.begin() as conn:
-            retired = retire(conn, document_id, reason, actor, category, copies=copies)
+            # A retirement that left the same file published says so in its audit row: the
+            # log read as any other retirement, and whoever later asked why a copy still
+            # answers found no trace of the choice to keep it.
+            kept = {} if copies else {"kept_copies": True}
+            retired = retire(conn, document_id, reason, actor, category, copies=copies, **kept)
         self._refreshed()
         return retired
 
