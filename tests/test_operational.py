@@ -344,3 +344,27 @@ def test_check_counts_repeats_past_those_it_names_and_skips_a_retired_first(
         f"retire it with commune retire {ids[2]} --reason duplicate --keep-copies; "
         "and 1 more: retire these, then run commune check again"
     )
+
+
+def test_keep_copies_refused_for_a_takedown_never_offers_another_category(home, tmp_path):
+    # The refusal said "…, or give another category": read as the way to keep a copy of a
+    # document taken down for personal data, relabelled "other".
+    from commune.core import Commune
+
+    fiche = tmp_path / "plainte.md"
+    fiche.write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n", encoding="utf-8")
+    with Commune(home) as c:
+        c.add([fiche], collection="mairie", licence="etalab-2.0")
+        [doc] = [d["id"] for d in c.documents()]
+    retire = ["--home", str(home), "retire", str(doc), "--reason", "demande"]
+    retire += ["--category", "personal-data", "--keep-copies"]
+    english = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, retire)
+    assert english.exit_code == 2
+    assert "category" not in english.output.split("takedown reaches")[1], english.output
+    assert "leave out --keep-copies to retire them all" in english.output, english.output
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, retire)
+    assert french.exit_code == 2
+    assert "catégorie" not in french.output, french.output
+    assert "retirez sans --keep-copies pour les retirer toutes" in french.output, french.output
+    with Commune(home) as c:
+        assert [d["status"] for d in c.documents()] == ["published"]

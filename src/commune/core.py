@@ -973,10 +973,11 @@ class Commune:
 
         if not copies and category in TAKEDOWNS:
             # A takedown left a copy of the same file published, and so missed it: the
-            # reason copies are retired with a document at all.
+            # reason copies are retired with a document at all. The hint never offers another
+            # category: it read as the way to keep a copy of what a takedown must reach.
             raise InvalidRequest(
                 f"a {category} takedown reaches every copy of the file",
-                "retire them all (leave out --keep-copies), or give another category",
+                "leave out --keep-copies to retire them all: it is for a duplicate, not a takedown",
             )
         with self.engine.begin() as conn:
             # A retirement that left the same file published says so in its audit row: the

@@ -999,8 +999,9 @@ PATTERNS = [
             "un retrait pour {category} atteint toutes les copies du fichier",
         ),
         (
-            r"retire them all \(leave out --keep-copies\), or give another category",
-            "retirez-les toutes (sans --keep-copies), ou donnez une autre catégorie",
+            r"leave out --keep-copies to retire them all: it is for a duplicate, not a takedown",
+            "retirez sans --keep-copies pour les retirer toutes\u00a0: il sert à un doublon, "
+            "pas à un retrait de cette sorte",
         ),
         (
             r"the collection name (?P<name>'[^']*') is not yours to use",
