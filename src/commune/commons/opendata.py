@@ -992,7 +992,7 @@ def _given(
     salt = salt if isinstance(salt, str) and len(salt) <= 32 else None
     identity = origin.get("dataset_id")
     with library.engine.begin() as conn:
-        known = conn.execute(
+        rows = conn.execute(
             select(dataset_texts.c.id, dataset_texts.c.dataset_id, dataset_texts.c.origin).where(
                 dataset_texts.c.document_id == document_id,
                 dataset_texts.c.content_hash == sha256,
@@ -1000,23 +1000,27 @@ def _given(
                 if new
                 else _same_dataset(origin) | (dataset_texts.c.origin == ""),
             )
-        ).first()
-        if known is not None and known.dataset_id is None and known.origin and identity:
-            # Given under this name before exports had an identity, and given again by the
-            # dataset of this name with one: its own, known by the identity from now on, so
-            # that its retirements still reach it once the collection is renamed.
+        ).all()
+        known = rows[0] if rows else None
+        if (
+            identity
+            and not any(r.dataset_id == identity for r in rows)
+            and any(r.dataset_id is None and r.origin for r in rows)
+        ):
+            # Given under this name before exports had an identity, and given again by a
+            # dataset of this name with one: recorded under the identity too, so that its
+            # retirements still reach it once the collection is renamed. Beside the row of
+            # the name, not in its place: the name says nothing of which home it was, and
+            # another home's "mairie" holding the same texts would otherwise take them from
+            # the first, whose retirements would no longer reach them.
+            known = None
+        if rows and salt is not None:
             conn.execute(
                 update(dataset_texts)
-                .where(dataset_texts.c.id == known.id)
-                .values(dataset_id=identity)
-            )
-        if known is not None and salt is not None:
-            conn.execute(
-                update(dataset_texts)
-                .where(dataset_texts.c.id == known.id, dataset_texts.c.salt.is_(None))
+                .where(dataset_texts.c.id.in_([r.id for r in rows]), dataset_texts.c.salt.is_(None))
                 .values(salt=salt)
             )
-        if known is None and new:
+        if known is None and (new or rows):
             collection_id = conn.execute(
                 select(documents.c.collection_id).where(documents.c.id == document_id)
             ).scalar_one()
