@@ -769,7 +769,27 @@ def _croissant(directory: Path) -> dict[str, Any]:
             "and a list of distributions)",
             hint,
         )
+    found = data.get("@id")
+    if found is not None and not (
+        isinstance(found, str) and len(found) <= 200 and IDENTITY.fullmatch(found)
+    ):
+        # An @id that is not one (a number, empty, a name, pages long) was taken for none:
+        # the dataset then known by its name alone, its retirements reaching what another
+        # home's dataset of that name gave. Refused before anything is imported instead.
+        shown = json.dumps(found, ensure_ascii=False)
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+        raise CommuneError(
+            f"{directory}/croissant.json has an @id that is not a dataset identity (an "
+            f"absolute IRI such as urn:uuid:…, at most 200 characters): {shown}",
+            hint,
+        )
     return data
+
+
+# A dataset's identity (croissant.json's @id): an absolute IRI, as JSON-LD wants an @id
+# (Commune writes urn:uuid:…, another tool may write an address), without spaces or
+# control characters, short enough for the audit row and the dataset_texts column.
+IDENTITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!-~\u00a0-\U0010ffff]+")
 
 
 def validate_export(directory: Path) -> list[str]:
@@ -954,8 +974,8 @@ REFUSED = "refused, retired by their publisher"
 def _identity_of(croissant: dict[str, Any]) -> str | None:
     """The dataset's identity (its croissant.json's ``@id``), or None for an export made
     before exports had one (or by another tool): that dataset is known by its name alone."""
-    found = croissant.get("@id")
-    return found if isinstance(found, str) and 0 < len(found) <= 200 else None
+    found = croissant.get("@id")  # checked by _croissant: None or an identity
+    return found if isinstance(found, str) else None
 
 
 def _same_dataset(origin: dict[str, Any]) -> Any:
