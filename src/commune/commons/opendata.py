@@ -281,16 +281,31 @@ EXPORT_KEY = "export_key"
 def _export_key(engine: Engine) -> bytes:
     from secrets import token_hex
 
-    from sqlalchemy import insert
+    return bytes.fromhex(_made_once(engine, EXPORT_KEY, lambda: token_hex(32)))
 
+
+def _made_once(engine: Engine, key: str, make: Callable[[], str]) -> str:
+    """The home's ``key`` in meta, made by ``make`` if it has none yet. Two first exports
+    at once both found none, and the slower failed on the key the other had just written:
+    written only where absent (on conflict, nothing), then read back, so that the slower
+    takes the value the faster made (PostgreSQL waits for it to commit; SQLite's write
+    lock, taken first, makes the check and the write one step)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from commune.store.db import write_transaction
     from commune.store.schema import meta
 
-    with engine.begin() as conn:
-        found = conn.execute(select(meta.c.value).where(meta.c.key == EXPORT_KEY)).scalar()
+    with write_transaction(engine) as conn:
+        found = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
         if found is None:
-            found = token_hex(32)
-            conn.execute(insert(meta).values(key=EXPORT_KEY, value=found))
-    return bytes.fromhex(str(found))
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(
+                dialect.insert(meta)
+                .values(key=key, value=make())
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            found = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one()
+    return str(found)
 
 
 # This home's own identity (meta), a random UUID made at its first export: with a
@@ -307,15 +322,8 @@ def dataset_identity(engine: Engine, collection: str) -> str:
     same name retired or published again texts it never gave."""
     import uuid
 
-    from sqlalchemy import insert
-
-    from commune.store.schema import meta
-
-    with engine.begin() as conn:
-        home = conn.execute(select(meta.c.value).where(meta.c.key == HOME_ID)).scalar()
-        if home is None:
-            home = str(uuid.uuid4())
-            conn.execute(insert(meta).values(key=HOME_ID, value=home))
+    home = _made_once(engine, HOME_ID, lambda: str(uuid.uuid4()))
+    with engine.connect() as conn:
         cid = conn.execute(
             select(collections.c.id).where(collections.c.name == collection)
         ).scalar()
