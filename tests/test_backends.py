@@ -1059,6 +1059,54 @@ class StoreKit:
         assert issued["second"].total == issued["first"].total
         assert issued["second"].issued == issued["first"].issued != ""
 
+    def test_two_first_exports_at_once_share_the_homes_identity(self, c, database_url, tmp_path):
+        """Known gap: the home's identity and export key (meta) were read, then written if
+        absent, in a plain transaction. Two first exports at once both found none, and the
+        slower failed on the key the other had just written (a unique key's error, "run the
+        command again"). The slower now takes what the first wrote."""
+        import time
+
+        from sqlalchemy import insert
+
+        from commune.commons import opendata
+        from commune.store.db import make_engine
+        from commune.store.schema import meta
+
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        other = make_engine(database_url)
+        home = "6f1c0a56-1f0b-4a7e-9d55-6a4e0c1e2b3d"
+        results: list[object] = []
+        try:
+            with other.connect() as conn:  # the faster export: written, not yet committed
+                trans = conn.begin()
+                conn.execute(insert(meta).values(key=opendata.HOME_ID, value=home))
+                conn.execute(insert(meta).values(key=opendata.EXPORT_KEY, value="ab" * 32))
+
+                def slower() -> None:
+                    try:
+                        results.append(opendata.dataset_identity(c.engine, "mairie"))
+                        results.append(opendata._export_key(c.engine))
+                    except Exception as e:  # noqa: BLE001 - the failure is what is asserted
+                        results.append(e)
+
+                thread = threading.Thread(target=slower)
+                thread.start()
+                time.sleep(0.5)
+                trans.commit()
+                thread.join(30)
+        finally:
+            other.dispose()
+        import uuid
+
+        from commune.store.schema import collections
+
+        with c.engine.connect() as conn:
+            cid = conn.execute(select(collections.c.id)).scalar_one()
+        assert results[0] == f"urn:uuid:{uuid.uuid5(uuid.UUID(home), f'collection {cid}')}", results
+        assert results[1] == bytes.fromhex("ab" * 32), results
+
     def test_sign_in_sessions_through_the_facade_live_and_end_as_they_should(self, c, monkeypatch):
         """The web's sessions, now the library's (govern/sessions.py) and reached through the
         facade, on each backend: found with their person and CSRF token; a sign-in while

@@ -302,16 +302,31 @@ EXPORT_KEY = "export_key"
 def _export_key(engine: Engine) -> bytes:
     from secrets import token_hex
 
-    from sqlalchemy import insert
+    return bytes.fromhex(_made_once(engine, EXPORT_KEY, lambda: token_hex(32)))
 
+
+def _made_once(engine: Engine, key: str, make: Callable[[], str]) -> str:
+    """The home's ``key`` in meta, made by ``make`` if it has none yet. Two first exports
+    at once both found none, and the slower failed on the key the other had just written:
+    written only where absent (on conflict, nothing), then read back, so that the slower
+    takes the value the faster made (PostgreSQL waits for it to commit; SQLite's write
+    lock, taken first, makes the check and the write one step)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from commune.store.db import write_transaction
     from commune.store.schema import meta
 
-    with engine.begin() as conn:
-        found = conn.execute(select(meta.c.value).where(meta.c.key == EXPORT_KEY)).scalar()
+    with write_transaction(engine) as conn:
+        found = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
         if found is None:
-            found = token_hex(32)
-            conn.execute(insert(meta).values(key=EXPORT_KEY, value=found))
-    return bytes.fromhex(str(found))
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(
+                dialect.insert(meta)
+                .values(key=key, value=make())
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            found = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one()
+    return str(found)
 
 
 # This home's own identity (meta), a random UUID made at its first export: with a
@@ -328,15 +343,8 @@ def dataset_identity(engine: Engine, collection: str) -> str:
     same name retired or published again texts it never gave."""
     import uuid
 
-    from sqlalchemy import insert
-
-    from commune.store.schema import meta
-
-    with engine.begin() as conn:
-        home = conn.execute(select(meta.c.value).where(meta.c.key == HOME_ID)).scalar()
-        if home is None:
-            home = str(uuid.uuid4())
-            conn.execute(insert(meta).values(key=HOME_ID, value=home))
+    home = _made_once(engine, HOME_ID, lambda: str(uuid.uuid4()))
+    with engine.connect() as conn:
         cid = conn.execute(
             select(collections.c.id).where(collections.c.name == collection)
         ).scalar()
@@ -790,7 +798,27 @@ def _croissant(directory: Path) -> dict[str, Any]:
             "and a list of distributions)",
             hint,
         )
+    found = data.get("@id")
+    if found is not None and not (
+        isinstance(found, str) and len(found) <= 200 and IDENTITY.fullmatch(found)
+    ):
+        # An @id that is not one (a number, empty, a name, pages long) was taken for none:
+        # the dataset then known by its name alone, its retirements reaching what another
+        # home's dataset of that name gave. Refused before anything is imported instead.
+        shown = json.dumps(found, ensure_ascii=False)
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+        raise CommuneError(
+            f"{directory}/croissant.json has an @id that is not a dataset identity (an "
+            f"absolute IRI such as urn:uuid:…, at most 200 characters): {shown}",
+            hint,
+        )
     return data
+
+
+# A dataset's identity (croissant.json's @id): an absolute IRI, as JSON-LD wants an @id
+# (Commune writes urn:uuid:…, another tool may write an address), without spaces or
+# control characters, short enough for the audit row and the dataset_texts column.
+IDENTITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!-~\u00a0-\U0010ffff]+")
 
 
 def validate_export(directory: Path) -> list[str]:
@@ -975,8 +1003,8 @@ REFUSED = "refused, retired by their publisher"
 def _identity_of(croissant: dict[str, Any]) -> str | None:
     """The dataset's identity (its croissant.json's ``@id``), or None for an export made
     before exports had one (or by another tool): that dataset is known by its name alone."""
-    found = croissant.get("@id")
-    return found if isinstance(found, str) and 0 < len(found) <= 200 else None
+    found = croissant.get("@id")  # checked by _croissant: None or an identity
+    return found if isinstance(found, str) else None
 
 
 def _same_dataset(origin: dict[str, Any]) -> Any:
@@ -1013,7 +1041,7 @@ def _given(
     salt = salt if isinstance(salt, str) and len(salt) <= 32 else None
     identity = origin.get("dataset_id")
     with library.engine.begin() as conn:
-        known = conn.execute(
+        rows = conn.execute(
             select(dataset_texts.c.id, dataset_texts.c.dataset_id, dataset_texts.c.origin).where(
                 dataset_texts.c.document_id == document_id,
                 dataset_texts.c.content_hash == sha256,
@@ -1021,23 +1049,27 @@ def _given(
                 if new
                 else _same_dataset(origin) | (dataset_texts.c.origin == ""),
             )
-        ).first()
-        if known is not None and known.dataset_id is None and known.origin and identity:
-            # Given under this name before exports had an identity, and given again by the
-            # dataset of this name with one: its own, known by the identity from now on, so
-            # that its retirements still reach it once the collection is renamed.
+        ).all()
+        known = rows[0] if rows else None
+        if (
+            identity
+            and not any(r.dataset_id == identity for r in rows)
+            and any(r.dataset_id is None and r.origin for r in rows)
+        ):
+            # Given under this name before exports had an identity, and given again by a
+            # dataset of this name with one: recorded under the identity too, so that its
+            # retirements still reach it once the collection is renamed. Beside the row of
+            # the name, not in its place: the name says nothing of which home it was, and
+            # another home's "mairie" holding the same texts would otherwise take them from
+            # the first, whose retirements would no longer reach them.
+            known = None
+        if rows and salt is not None:
             conn.execute(
                 update(dataset_texts)
-                .where(dataset_texts.c.id == known.id)
-                .values(dataset_id=identity)
-            )
-        if known is not None and salt is not None:
-            conn.execute(
-                update(dataset_texts)
-                .where(dataset_texts.c.id == known.id, dataset_texts.c.salt.is_(None))
+                .where(dataset_texts.c.id.in_([r.id for r in rows]), dataset_texts.c.salt.is_(None))
                 .values(salt=salt)
             )
-        if known is None and new:
+        if known is None and (new or rows):
             collection_id = conn.execute(
                 select(documents.c.collection_id).where(documents.c.id == document_id)
             ).scalar_one()

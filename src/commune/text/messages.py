@@ -366,6 +366,12 @@ PATTERNS = [
         ),
         (r"(?P<file>.+) is not JSON: (?P<json>.+)", "{file} n'est pas du JSON : {json}"),
         (
+            r"(?P<file>.+) has an @id that is not a dataset identity \(an absolute IRI such as "
+            r"urn:uuid:…, at most 200 characters\): (?P<value>.+)",
+            "le @id de {file} n'est pas une identité de jeu de données (un IRI absolu comme "
+            "urn:uuid:…, de 200 caractères au plus) : {value}",
+        ),
+        (
             r"give the folder `commune export` wrote, unchanged",
             "donnez le dossier écrit par `commune export`, tel quel",
         ),
