@@ -1101,6 +1101,9 @@ def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
     [held] = commune.pending()
     assert commune.review(held["id"], decision, "not the town's wording") == status
     commune.set_curation_rules("mairie", 0, "curator")
+    # Read otherwise by the newer reader: unchanged for the decision alone, not for passages
+    # that came out as stored (pipeline._read_alike), which would hide a decision not kept.
+    read_otherwise(commune)
     again = commune.add([note], collection="mairie", licence="CC0-1.0")
     assert (again.updated, again.unchanged) == (0, 1)
     assert [p["status"] for p in commune.pending()] == ([status] if status != "rejected" else [])
@@ -1178,6 +1181,9 @@ def test_a_retired_documents_file_is_not_brought_back_by_a_newer_reader(
         m.setitem(readers.READINGS, "text/plain", "txt-1")
         doc_id = commune.add([note], collection="mairie", licence="CC0-1.0").outcomes[0].document_id
     commune.retire(doc_id, "personal data")
+    # Read otherwise by the newer reader: unchanged for the retirement alone, not for
+    # passages that came out as stored (pipeline._read_alike).
+    read_otherwise(commune)
     with commune.engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(chunks)).scalar_one()
     again = commune.add([note], collection="mairie", licence="CC0-1.0")
