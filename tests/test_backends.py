@@ -713,9 +713,13 @@ class StoreKit:
         c.review(held["id"], "approve", "the publisher's own re-use terms")
         note = tmp_path / "avis.txt"
         note.write_text("Avis : la salle des fêtes est louée le samedi.", "utf-8")
-        c.add([note], collection="mairie")  # no licence: held for a curator
+        # No licence: held for a curator.
+        note_id = c.add([note], collection="mairie").outcomes[0].document_id
         [held] = c.pending()
         c.review(held["id"], "reject", "not the town's wording")
+        # Read otherwise too: unchanged for the rejection alone, not for passages that came
+        # out as stored (pipeline._read_alike), which would hide a rejection not kept.
+        read_otherwise(c, note_id)
         for version in ("next", "after"):
             monkeypatch.setitem(readers.READINGS, "application/xml", f"dila-{version}")
             monkeypatch.setitem(readers.READINGS, "text/plain", f"txt-{version}")

@@ -858,6 +858,50 @@ def test_a_file_read_again_is_compared_by_its_passages_not_its_words_alone(commu
     assert len(commune.revisions(doc_id)) == 2
 
 
+def _stored_otherwise(conn, how: str) -> None:  # type: ignore[no-untyped-def]
+    """The stored passages as a former reader may have left them, in one way each."""
+    from sqlalchemy import delete, update
+
+    if how == "anchor":  # cited under no anchor
+        conn.execute(update(chunks).values(anchor=None))
+    elif how == "page":  # cited at a page
+        conn.execute(update(chunks).values(page=1))
+    elif how == "passages":  # its last passage missing: the others as read today
+        last = conn.execute(select(func.max(chunks.c.id))).scalar_one()
+        conn.execute(delete(embeddings).where(embeddings.c.chunk_id == last))
+        conn.execute(delete(chunks).where(chunks.c.id == last))
+    elif how == "vectors":  # embedded by no model searched today
+        conn.execute(delete(embeddings))
+    elif how == "address":  # the document's own address, as a former reader read it
+        conn.execute(update(revisions).values(source_uri="https://ancienne.example/piscine"))
+
+
+@pytest.mark.parametrize("how", ["anchor", "page", "passages", "vectors", "address"])
+def test_a_file_read_again_whose_citations_address_or_vectors_differ_is_a_revision(
+    commune, tmp_path, how
+):
+    # Found in review: each of these is compared (pipeline._read_alike, repo.same_passages),
+    # but taken out of the comparison, the re-read was "alike" and every test still passed.
+    # An anchor or a page is what an answer cites, a passage missing is text nobody finds, a
+    # passage without a vector of today's model is not found by meaning, the address is where
+    # a citation links: the newer reading is a new revision, not its name on the old passages.
+    from sqlalchemy import update
+
+    page = tmp_path / "piscine.md"
+    page.write_text(
+        "# Piscine\n\n## Horaires\n\nOuverte le mercredi après-midi.\n\n"
+        "## Tarifs\n\nL'entrée coûte trois euros.\n"
+    )
+    doc_id = commune.add([page], licence="CC0-1.0").outcomes[0].document_id
+    with commune.engine.begin() as conn:  # stored by a version that recorded no reading
+        conn.execute(update(revisions).values(reading=None))
+        assert conn.execute(select(func.count()).select_from(chunks)).scalar_one() == 2
+        _stored_otherwise(conn, how)
+    s = commune.add([page], licence="CC0-1.0")
+    assert (s.updated, s.unchanged) == (1, 0)
+    assert len(commune.revisions(doc_id)) == 2
+
+
 def test_a_folder_holding_nothing_to_read_is_refused_and_nothing_is_written(
     commune, home, tmp_path
 ):
@@ -1101,6 +1145,9 @@ def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
     [held] = commune.pending()
     assert commune.review(held["id"], decision, "not the town's wording") == status
     commune.set_curation_rules("mairie", 0, "curator")
+    # Read otherwise by the newer reader: unchanged for the decision alone, not for passages
+    # that came out as stored (pipeline._read_alike), which would hide a decision not kept.
+    read_otherwise(commune)
     again = commune.add([note], collection="mairie", licence="CC0-1.0")
     assert (again.updated, again.unchanged) == (0, 1)
     assert [p["status"] for p in commune.pending()] == ([status] if status != "rejected" else [])
@@ -1178,6 +1225,9 @@ def test_a_retired_documents_file_is_not_brought_back_by_a_newer_reader(
         m.setitem(readers.READINGS, "text/plain", "txt-1")
         doc_id = commune.add([note], collection="mairie", licence="CC0-1.0").outcomes[0].document_id
     commune.retire(doc_id, "personal data")
+    # Read otherwise by the newer reader: unchanged for the retirement alone, not for
+    # passages that came out as stored (pipeline._read_alike).
+    read_otherwise(commune)
     with commune.engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(chunks)).scalar_one()
     again = commune.add([note], collection="mairie", licence="CC0-1.0")
