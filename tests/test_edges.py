@@ -134,6 +134,9 @@ def test_a_declared_length_over_the_limit_is_refused_at_once(commune, tmp_path):
         files = {"files": ("big.txt", b"a" * (3 * MB), "text/plain")}
         r = client.post("/api/documents", headers=bearer(key), files=files)
         assert r.status_code == 413 and "max_upload_mb" in r.json()["detail"]
+        # With a trailing slash it is the same route (served, not redirected): the same limit.
+        r = client.post("/api/documents/", headers=bearer(key), files=files)
+        assert r.status_code == 413 and "max_upload_mb" in r.json()["detail"]
         # Under the limits, as before.
         assert (
             client.post("/api/search", headers=bearer(key), json={"query": "x"}).status_code == 200

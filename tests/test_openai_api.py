@@ -306,10 +306,19 @@ def test_a_route_with_a_trailing_slash_is_served_not_redirected(served):
     for method, address in (("post", "/chat/completions/"), ("get", "/models/")):
         refused = httpx.request(method, f"{url}{address}", json=ask, follow_redirects=False)
         assert refused.status_code == 401, address
-    # Only /v1's: the other routes keep the router's redirect (the web's forms, /api's).
+    # Two slashes are the same address, not a redirect to the one with one slash.
+    with httpx.Client(headers=key, follow_redirects=False, timeout=60) as http:
+        chat = http.post(f"{url}/chat/completions//", json=ask)
+        assert chat.status_code == 200 and chat.json()["object"] == "chat.completion"
+    # Commune's own /api/ is called by the same programs: served there too, with its key.
     root = url.removesuffix("/v1")
-    elsewhere = httpx.post(f"{root}/api/ask/", headers=key, json={"question": "bac"})
-    assert elsewhere.status_code == 307 and elsewhere.headers["location"].endswith("/api/ask")
+    asked = httpx.post(f"{root}/api/ask/", headers=key, json={"question": "bac"}, timeout=60)
+    assert asked.status_code == 200 and asked.json()["found"], asked.text
+    keyless = httpx.post(f"{root}/api/ask/", json={"question": "bac"})
+    assert keyless.status_code == 401
+    # The web's pages keep the router's redirect: a browser follows it.
+    page = httpx.get(f"{root}/commons/", follow_redirects=False)
+    assert page.status_code == 307 and page.headers["location"].endswith("/commons")
 
 
 def test_a_conflict_is_typed_as_one_and_the_client_retries_it(served, monkeypatch):

@@ -94,7 +94,12 @@ def body_limits(limits: LimitsSettings) -> LimitOf:
     other = limits.max_body_kb * 1024
 
     def limit_of(scope: Scope) -> tuple[int, str]:
-        if scope["method"] == "POST" and scope["path"] in UPLOADS:
+        path = scope["path"]
+        # /api/documents/ is served as /api/documents (middleware.SlashOptional): the same
+        # upload, the same limit. The slash is taken off here, as this runs outside it.
+        if path.startswith(middleware.SLASH_OPTIONAL):
+            path = path.rstrip("/")
+        if scope["method"] == "POST" and path in UPLOADS:
             return upload, "max_upload_mb"
         return other, "max_body_kb"
 

@@ -90,8 +90,9 @@ class OverloadGuard:
 
 
 def slash_optional(app: FastAPI) -> None:
-    """Serve /v1's routes with a trailing slash too (POST /v1/chat/completions/), rather than
-    redirect to the address without it, as the router would (307)."""
+    """Serve /v1's and /api's routes with a trailing slash too (POST /v1/chat/completions/,
+    POST /api/ask/), rather than redirect to the address without it, as the router would
+    (307)."""
     app.add_middleware(SlashOptional)
 
 
@@ -100,19 +101,29 @@ class SlashOptional:
     POST's 307, httpx and curl do not follow one unless told, and behind a proxy that does
     not say it spoke https (no [web] trusted_proxies) the Location is http://, to which the
     openai client follows without the key (httpx drops it off its origin). The address is
-    not ambiguous, so it is served where it was sent. Only under /v1/: its callers are
-    programs written for OpenAI's addresses. The scope is changed in place, so that the
-    request log and /metrics name the route that answered."""
+    not ambiguous, so it is served where it was sent. Only under /v1/ and /api/: their
+    callers are programs (the same clients, the same lost POST); the web's pages keep the
+    redirect, which a browser follows. Every slash at the end goes (/v1/chat/completions//):
+    one slash less would only have turned into a redirect. The scope is changed in place, so
+    that the request log and /metrics name the route that answered. The key, the quota and
+    the route's access are decided as for the address without the slash: the gate keys
+    /api/ and /v1/ by prefix, and the body's limit looks the slash past (app.body_limits)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith("/v1/") and path.endswith("/"):
-            if len(path) > len("/v1/"):
-                scope["path"] = path[:-1]
+        if scope["type"] == "http" and path.startswith(SLASH_OPTIONAL) and path.endswith("/"):
+            served = path.rstrip("/")
+            # "/api/" or "/v1//" alone name no route: left to the router's 404.
+            if served not in ("/api", "/v1"):
+                scope["path"] = served
         await self.app(scope, receive, send)
+
+
+# The programs' prefixes, whose addresses are served with or without a final slash.
+SLASH_OPTIONAL = ("/v1/", "/api/")
 
 
 # The names this machine answers to on loopback, as a browser writes them in Host and Origin.
