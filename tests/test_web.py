@@ -1641,6 +1641,37 @@ def test_an_error_page_is_headed_with_what_it_is_and_names_a_value_in_words(app)
     assert "the number of days: an integer is expected" in r.page
 
 
+def test_a_conflict_page_is_headed_with_what_happened_not_as_a_refusal(app, commune):
+    """Two writers met on one name: nothing was written and the same request may be sent
+    again (a 409). The page was headed « Demande refusée », as if the visitor's request were
+    wrong; it is headed with what happened, in the page's language."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import IntegrityError
+
+    def taken(*args: object, **kwargs: object) -> None:
+        cause = sqlite3.IntegrityError("UNIQUE constraint failed: users.name")
+        raise IntegrityError("INSERT INTO users", {}, cause)
+
+    b = browser(app, "carol")
+    # The incident is answered, as the server does, rather than raised into the test.
+    b.client = TestClient(
+        app,
+        base_url="https://testserver",
+        follow_redirects=False,
+        raise_server_exceptions=False,
+        cookies=b.client.cookies,
+    )
+    commune.search = taken  # type: ignore[method-assign]
+    r = b.get("/commons?q=verre")
+    assert r.status_code == 409, r.page
+    assert "<h1>Deux modifications se sont croisées, rien n'a été écrit</h1>" in r.page
+    assert "Demande refusée" not in r.page and "INSERT" not in r.page
+    r = b.get("/commons?q=verre", headers={"Accept-Language": "en"})
+    assert r.status_code == 409 and "<h1>Two changes met, nothing was written</h1>" in r.page
+
+
 def test_every_value_a_page_address_takes_is_named_in_words(app):
     """The address values were named in words for four of them (« le numéro du document »);
     the commons' « offset », the administration page's « released » and the statement's
