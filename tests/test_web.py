@@ -1672,6 +1672,22 @@ def test_a_conflict_page_is_headed_with_what_happened_not_as_a_refusal(app, comm
     assert r.status_code == 409 and "<h1>Two changes met, nothing was written</h1>" in r.page
 
 
+def test_a_number_in_a_refusal_is_written_as_the_pages_language_writes_it(app):
+    """An address past the largest document number read « doit être au plus
+    9223372036854775807 »: nineteen digits in one block, on a page that writes 1 234 (with
+    a narrow no-break space) everywhere else."""
+    b = browser(app, "carol")
+    r = b.get("/documents/9223372036854775808")
+    assert r.status_code == 422, r.page
+    assert "doit être au plus 9\u202f223\u202f372\u202f036\u202f854\u202f775\u202f807" in r.page
+    assert "9223372036854775807" not in r.page
+    r = b.get("/documents/9223372036854775808", headers={"Accept-Language": "en"})
+    assert "must be at most 9,223,372,036,854,775,807" in r.page
+    # A count keeps its own wording (numbers.plural), and a small number has no group.
+    r = b.get("/documents/0")
+    assert r.status_code == 422 and "doit être au moins 1)" in r.page
+
+
 def test_every_value_a_page_address_takes_is_named_in_words(app):
     """The address values were named in words for four of them (« le numéro du document »);
     the commons' « offset », the administration page's « released » and the statement's

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commune.api.bodies import unreadable
-from commune.api.validation import one_line, param_of, what_is_wrong
+from commune.api.validation import numbers_as_written, one_line, param_of, what_is_wrong
 from commune.errors import CommuneError, Forbidden, NotFound, in_fields
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
@@ -342,7 +342,7 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
         # page's language, not pydantic's English for developers.
         language = request.state.page.language
         named = [{**e, "loc": _page_value(e.get("loc", ()), language)} for e in errors]
-        wrong = what_is_wrong(named, language)
+        wrong = what_is_wrong(numbers_as_written(named, language), language)
         said = say(
             language,
             f"une valeur de cette adresse n'est pas valide ({wrong})\u00a0: vérifiez le lien, "

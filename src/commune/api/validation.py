@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from commune.text.messages import localise
-from commune.text.numbers import plural
+from commune.text.numbers import NARROW_NBSP, exact, plural
 from commune.text.say import say
 
 # pydantic's error type -> (French, English), formatted with the error's ``ctx``.
@@ -142,6 +142,36 @@ def _what(error: Mapping[str, Any], language: str) -> str:
         except (KeyError, IndexError):  # a ctx without the value: pydantic's words, below
             pass
     return str(error.get("msg", ""))
+
+
+def numbers_as_written(
+    errors: Iterable[Mapping[str, Any]], language: str
+) -> list[Mapping[str, Any]]:
+    """``errors`` with the bounds in their ``ctx`` written as a reader of ``language`` writes
+    them (numbers.exact): a page read « au plus 9223372036854775807 », nineteen digits in one
+    block, where it writes 9 223 372 036 854 775 807 everywhere else. For the web's pages:
+    the API's line keeps the digits a program's author copies into code. A count keeps its
+    number, which its plural (numbers.plural) writes itself."""
+    written: list[Mapping[str, Any]] = []
+    for e in errors:
+        counted = _COUNTED.get(str(e.get("type", "")), ("",))[0]
+        ctx = {
+            name: _written(value, language)
+            if isinstance(value, int | float) and not isinstance(value, bool) and name != counted
+            else value
+            for name, value in dict(e.get("ctx") or {}).items()
+        }
+        written.append({**e, "ctx": ctx} if ctx else e)
+    return written
+
+
+def _written(value: float, language: str) -> str:
+    # An integer is grouped here, digit for digit: numbers.exact goes through a float, and
+    # 2**63 - 1 (the largest row number) came out as ...775,808, a bound one past the true one.
+    if isinstance(value, int):
+        grouped = f"{value:,}"
+        return grouped.replace(",", NARROW_NBSP) if language.startswith("fr") else grouped
+    return exact(value, language)
 
 
 def one_line(errors: Iterable[Mapping[str, Any]], language: str) -> str:
