@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from commune.text.messages import localise
-from commune.text.numbers import NARROW_NBSP, exact, plural
+from commune.text.numbers import exact, plural
 from commune.text.say import say
 
 # pydantic's error type -> (French, English), formatted with the error's ``ctx``.
@@ -156,22 +156,13 @@ def numbers_as_written(
     for e in errors:
         counted = _COUNTED.get(str(e.get("type", "")), ("",))[0]
         ctx = {
-            name: _written(value, language)
+            name: exact(value, language)
             if isinstance(value, int | float) and not isinstance(value, bool) and name != counted
             else value
             for name, value in dict(e.get("ctx") or {}).items()
         }
         written.append({**e, "ctx": ctx} if ctx else e)
     return written
-
-
-def _written(value: float, language: str) -> str:
-    # An integer is grouped here, digit for digit: numbers.exact goes through a float, and
-    # 2**63 - 1 (the largest row number) came out as ...775,808, a bound one past the true one.
-    if isinstance(value, int):
-        grouped = f"{value:,}"
-        return grouped.replace(",", NARROW_NBSP) if language.startswith("fr") else grouped
-    return exact(value, language)
 
 
 def one_line(errors: Iterable[Mapping[str, Any]], language: str) -> str:

@@ -11,7 +11,10 @@ COLON = {"fr": "\u00a0:", "en": ":"}
 
 
 def number(value: float, digits: int, language: str | None) -> str:
-    text = f"{value:,.{digits}f}"
+    # A whole number asked without decimals is grouped digit for digit: through a float,
+    # 2**63 - 1 (the largest row number a page may refuse) came out as ...775,808.
+    whole = isinstance(value, int) and not isinstance(value, bool) and digits == 0
+    text = f"{value:,}" if whole else f"{value:,.{digits}f}"
     if (language or "").lower().startswith("fr"):
         text = text.replace(",", NARROW_NBSP).replace(".", ",")
     return text
