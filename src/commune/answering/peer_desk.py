@@ -26,9 +26,8 @@ from commune.commons.peering import citations
 from commune.commons.peering.policy import permits
 from commune.commons.peering.shares import shared
 from commune.config import Settings
-from commune.errors import Forbidden
 from commune.govern.licences import attribution_text
-from commune.govern.members import PEER_KIND, profile
+from commune.govern.members import peer_use
 from commune.govern.policy import Actor
 from commune.text.lang import detect
 
@@ -57,14 +56,7 @@ class PeerDesk:
     def _peer(self, actor: Actor) -> str | None:
         """The peer's declared use; Forbidden for a key that is not a peer's."""
         with self.library.engine.connect() as conn:
-            kind, use = profile(conn, actor.member_id)
-        if kind != PEER_KIND:
-            raise Forbidden(
-                "the peer routes are for other cooperatives: this key is not a peer's",
-                "members search with /api/search; an operator issues a peer key with "
-                "commune peer issue NAME",
-            )
-        return use
+            return peer_use(conn, actor.member_id)
 
     def origin(self) -> dict[str, str]:
         peers = self.settings.peers

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
-from commune.errors import CommuneError, InvalidRequest, NotFound
+from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.store.repository import aware, new_id, now
 from commune.store.schema import api_keys, members, users
@@ -501,3 +501,16 @@ def profile(conn: Connection, member_id: int | None) -> tuple[str | None, str | 
         select(members.c.kind, members.c.declared_use).where(members.c.id == member_id)
     ).first()
     return (None, None) if row is None else (str(row.kind), str(row.declared_use))
+
+
+def peer_use(conn: Connection, member_id: int | None) -> str | None:
+    """A peer cooperative's declared use; Forbidden for a key that is not a peer's: the
+    peer routes (/peer/search, /peer/cited, /peer/retired) answer other cooperatives only."""
+    kind, use = profile(conn, member_id)
+    if kind != PEER_KIND:
+        raise Forbidden(
+            "the peer routes are for other cooperatives: this key is not a peer's",
+            "members search with /api/search; an operator issues a peer key with "
+            "commune peer issue NAME",
+        )
+    return use

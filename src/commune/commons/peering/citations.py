@@ -220,17 +220,9 @@ def forget_titles(conn: Connection, peer: str, retired: Any) -> int:
 def retired_for_peer(conn: Connection, actor: Actor) -> list[int]:
     """``POST /peer/retired``: :func:`retired_cited` for the peer ``actor``, asked between
     searches (`commune peer forget` on its side); Forbidden for a key that is not a peer's."""
-    from commune.errors import Forbidden
-    from commune.govern.members import PEER_KIND, profile
+    from commune.govern.members import peer_use
 
-    kind, _ = profile(conn, actor.member_id)
-    if kind != PEER_KIND:
-        # The words of answering/peer_desk.py's refusal, which text/messages.py translates.
-        raise Forbidden(
-            "the peer routes are for other cooperatives: this key is not a peer's",
-            "members search with /api/search; an operator issues a peer key with "
-            "commune peer issue NAME",
-        )
+    peer_use(conn, actor.member_id)
     return retired_cited(conn, actor)
 
 
