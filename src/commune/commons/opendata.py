@@ -142,9 +142,7 @@ def _licence_texts(
 
 def _rows(engine: Engine, collection: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        cid = conn.execute(
-            select(collections.c.id).where(collections.c.name == collection)
-        ).scalar()
+        cid = repo.collection_id(conn, collection)
         if cid is None:
             raise CommuneError(f"no collection named {collection!r}")
         q = (
@@ -345,9 +343,7 @@ def dataset_identity(engine: Engine, collection: str) -> str:
 
     home = _made_once(engine, HOME_ID, lambda: str(uuid.uuid4()))
     with engine.connect() as conn:
-        cid = conn.execute(
-            select(collections.c.id).where(collections.c.name == collection)
-        ).scalar()
+        cid = repo.collection_id(conn, collection)
     if cid is None:
         raise CommuneError(f"no collection named {collection!r}")
     return f"urn:uuid:{uuid.uuid5(uuid.UUID(str(home)), f'collection {cid}')}"
