@@ -23,8 +23,8 @@ from sqlalchemy import Connection, select
 
 from commune.account.ledger import member_names, totals_by_member
 from commune.config import CooperativeSettings
-from commune.errors import Forbidden, InvalidRequest
-from commune.govern.policy import COOPERATIVE, Actor, allowed
+from commune.errors import InvalidRequest
+from commune.govern.policy import COOPERATIVE, Actor, require
 from commune.govern.quotas import month
 from commune.store import audit
 from commune.store.files import write_whole
@@ -200,12 +200,12 @@ def digest(stmt: Statement) -> str:
 def refuse_unless_issuer(actor: Actor, month_text: str) -> None:
     """Forbidden, with the policy's reason, unless ``actor`` may issue ``month_text``'s
     statement (policy.can_issue)."""
-    decision = allowed(actor, "issue", COOPERATIVE)
-    if not decision:
-        raise Forbidden(
-            decision.reason,
-            f"the operator issues it on the host: commune statement --month {month_text} --issue",
-        )
+    require(
+        actor,
+        "issue",
+        COOPERATIVE,
+        f"the operator issues it on the host: commune statement --month {month_text} --issue",
+    )
 
 
 def issue(conn: Connection, stmt: Statement, actor: Actor) -> Statement:

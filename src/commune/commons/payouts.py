@@ -45,7 +45,7 @@ from sqlalchemy import Connection, func, insert, select
 from commune.account.statement import parse_month
 from commune.errors import Forbidden, InvalidRequest, NotFound
 from commune.govern.members import PEER_KIND
-from commune.govern.policy import COOPERATIVE, Actor, Decision, allowed
+from commune.govern.policy import COOPERATIVE, Actor, Decision, allowed, require
 from commune.govern.quotas import month as month_window
 from commune.store import audit
 from commune.store.repository import now
@@ -511,12 +511,12 @@ def build(
 
 def refuse_unless_issuer(actor: Actor, month: str) -> None:
     """Forbidden, with the policy's reason, unless ``actor`` may issue ``month``'s payouts."""
-    decision = allowed(actor, "issue", COOPERATIVE)
-    if not decision:
-        raise Forbidden(
-            decision.reason,
-            f"the operator issues them on the host: commune payouts --month {month}",
-        )
+    require(
+        actor,
+        "issue",
+        COOPERATIVE,
+        f"the operator issues them on the host: commune payouts --month {month}",
+    )
 
 
 def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from commune.errors import InvalidRequest
+from commune.errors import Forbidden, InvalidRequest
 
 ROLES = ("reader", "contributor", "curator", "member-admin", "cooperative-admin")
 VISIBILITIES = ("private", "shared", "public")
@@ -344,6 +344,19 @@ def allowed(
     if actor.at_least("member-admin"):
         return Decision(True, f"{actor.user} administers {resource.name}")
     return Decision(True, f"{actor.user} sees their own records of {resource.name}")
+
+
+def require(
+    actor: Actor,
+    action: str,
+    resource: Collection | Member | Role | Sharing,
+    hint: str | None = None,
+) -> None:
+    """Forbidden, with the policy's reason and ``hint`` (the next step, where there is one),
+    unless :func:`allowed` lets ``actor`` do ``action`` on ``resource``."""
+    decision = allowed(actor, action, resource)
+    if not decision:
+        raise Forbidden(decision.reason, hint)
 
 
 def collection(row: Mapping[str, Any]) -> Collection:
