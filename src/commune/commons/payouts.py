@@ -338,9 +338,7 @@ def payees(conn: Connection, actor: Actor) -> list[str]:
     """The contributors a choice may be recorded for, sorted: the admin page's names. The
     cooperative's admins' (and the operator's), who record a choice for any contributor; it
     names every person of every member, so Forbidden, with the policy's reason, to others."""
-    decision = allowed(actor, "administer", COOPERATIVE)
-    if not decision:
-        raise Forbidden(decision.reason)
+    require(actor, "administer", COOPERATIVE)
     return sorted(known_contributors(conn))
 
 

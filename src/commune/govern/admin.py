@@ -23,6 +23,7 @@ from commune.govern.policy import (
     Role,
     allowed,
     can_give_credentials,
+    require,
 )
 from commune.store import audit
 from commune.store.schema import members as member_rows
@@ -86,9 +87,7 @@ class Admin:
         tokens_per_month: int | None,
         wh_per_month: float | None,
     ) -> int:
-        decision = allowed(actor, "administer", COOPERATIVE)
-        if not decision:
-            raise Forbidden(decision.reason)
+        require(actor, "administer", COOPERATIVE)
         with self.engine.begin() as conn:
             mid = members.add_member(
                 conn,
@@ -115,9 +114,7 @@ class Admin:
         """Change the quotas of member ``name`` named in ``quotas`` (None: no limit; the
         others stay), as `add_member` checks them; audited with what they were. Only a
         cooperative admin may: a member admin would raise its own. Returns the member."""
-        decision = allowed(actor, "administer", COOPERATIVE)
-        if not decision:
-            raise Forbidden(decision.reason)
+        require(actor, "administer", COOPERATIVE)
         with self.engine.begin() as conn:
             before = members.set_member_quotas(conn, name, quotas)
             audit.append(
@@ -207,9 +204,7 @@ class Admin:
         """A new user of ``member`` with ``role`` (and its password, if given)."""
         with self.engine.begin() as conn:
             self._may_administer_member(conn, actor, member)
-            grant = allowed(actor, "grant", Role(role))
-            if not grant:
-                raise Forbidden(grant.reason)
+            require(actor, "grant", Role(role))
             if password is not None:
                 # A password made here is one its maker knows: the person's own member's.
                 accounts.require_credentials_in(conn, actor, member)

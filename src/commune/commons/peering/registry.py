@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, insert, select
 
-from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.policy import COOPERATIVE, Actor, allowed
+from commune.errors import CommuneError, InvalidRequest, NotFound
+from commune.govern.policy import COOPERATIVE, Actor, require
 from commune.store import audit
 from commune.store.repository import now
 from commune.store.schema import peers
@@ -105,6 +105,4 @@ def registered(conn: Connection) -> list[Peer]:
 
 def may(actor: Actor) -> None:
     """Peering binds the whole cooperative: its administrators decide it."""
-    decision = allowed(actor, "administer", COOPERATIVE)
-    if not decision:
-        raise Forbidden(decision.reason)
+    require(actor, "administer", COOPERATIVE)

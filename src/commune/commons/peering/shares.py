@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select
 
 from commune.commons.peering.policy import Policy
-from commune.errors import Forbidden, InvalidRequest, NotFound
-from commune.govern.policy import COOPERATIVE, Actor, allowed
+from commune.commons.peering.registry import may
+from commune.errors import InvalidRequest, NotFound
+from commune.govern.policy import Actor
 from commune.store import audit
 from commune.store.repository import now
 from commune.store.schema import collections, shares
@@ -112,10 +113,3 @@ def shared(conn: Connection) -> list[Share]:
         )
         for r in rows
     ]
-
-
-def may(actor: Actor) -> None:
-    """Peering binds the whole cooperative: its administrators decide it."""
-    decision = allowed(actor, "administer", COOPERATIVE)
-    if not decision:
-        raise Forbidden(decision.reason)
