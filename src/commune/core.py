@@ -472,13 +472,11 @@ class Commune:
         /api/search) still finds them, to read; handed to an agent they made the answer that
         the charter or the rights holder refused, by asking `search` instead of `ask`."""
         from commune.answering.licensing import usable_for_answers
-        from commune.charter import steps
+        from commune.answering.screening import screen
 
         charter = self.charter
         declared = self.library.declared_use(actor)
-        cap = charter.sobriety.member_month_wh_cap
-        month_wh = self.metering.member_month_wh(actor) if cap is not None else None
-        step = steps.refuse(charter, query, language, declared, month_wh)
+        step = screen(charter, self.metering, actor, query, language, declared)
         if step.outcome == "refused":
             if record:  # a request like any other: its quota, its ledger row
                 with self.metered(record, actor, mode="refused"):

@@ -28,6 +28,7 @@ from commune.answering import cache
 from commune.answering.answer import Answer, pieces
 from commune.answering.cache import AnswerCache, CacheHit
 from commune.answering.retrieve import Hit
+from commune.answering.screening import screen
 from commune.answering.search import Searcher, check_length
 from commune.charter import scores, steps
 from commune.charter.book import CharterBook
@@ -203,10 +204,7 @@ class AskPath:
 
         # 1. Refuse.
         declared = self.library.declared_use(req.actor)
-        # The member's monthly energy is summed only where the charter caps it.
-        cap = charter.sobriety.member_month_wh_cap
-        month_wh = self.metering.member_month_wh(req.actor) if cap is not None else None
-        step = steps.refuse(charter, req.question, req.language, declared, month_wh)
+        step = screen(charter, self.metering, req.actor, req.question, req.language, declared)
         run.decisions.append(step)
         if step.outcome == "refused":
             yield from self._refused(run, step)

@@ -18,8 +18,8 @@ from typing import Any
 from commune.account.metering import Metering
 from commune.answering.licensing import usable_for_answers, withhold
 from commune.answering.retrieve import Hit
+from commune.answering.screening import screen
 from commune.answering.search import Searcher
-from commune.charter import steps
 from commune.charter.book import CharterBook
 from commune.commons.library import Library
 from commune.commons.peering import citations
@@ -66,10 +66,7 @@ class PeerDesk:
         use = self._peer(actor)
         k = max(1, min(k, MAX_K))
         language = detect(query, default="en")
-        charter = self.charters.charter
-        cap = charter.sobriety.member_month_wh_cap
-        month_wh = self.metering.member_month_wh(actor) if cap is not None else None
-        step = steps.refuse(charter, query, language, use, month_wh)
+        step = screen(self.charters.charter, self.metering, actor, query, language, use)
         if step.outcome == "refused":
             self.metering.record_usage(  # refused before admission: no place to free
                 ROUTE, "refused", None, 0, 0, None, self.metering.meter(), actor, held=False
