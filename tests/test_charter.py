@@ -981,6 +981,39 @@ def test_a_charter_edited_while_a_request_is_at_work_leaves_it_under_the_charter
         assert dict(steps_of(c.ask(question)))["reduce"] != "cached"  # decided under "1"
 
 
+def test_a_request_over_quota_is_recorded_under_the_charter_it_began_under(
+    home, corpus, monkeypatch
+):
+    """Refused at step 3 (a quota used up), a request's record is written under the charter
+    its first two steps were decided under, as an answer's is: the charter read again at the
+    record named the new one, edited meanwhile, with the new one's retention."""
+    from commune.core import Commune
+    from commune.govern.members import authenticate
+    from commune.govern.quotas import QuotaExceeded
+
+    write_charter(home, 'version = "1"\n[utility]\nretention_days = 30\n')
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with c.engine.connect() as conn:
+            actor = authenticate(conn, make_key(c, "olga", "Ville O", requests_per_day=1))
+        c.ask("Quand passe le camion ?", actor=actor)  # the day's one request
+        first = c.charter.sha256
+        declared_use = c.library.declared_use
+
+        def edited_meanwhile(asker):  # type: ignore[no-untyped-def]
+            write_charter(home, 'version = "2"\n[utility]\nretention_days = 7\n')
+            return declared_use(asker)
+
+        monkeypatch.setattr(c.library, "declared_use", edited_meanwhile)
+        with pytest.raises(QuotaExceeded):
+            c.ask("Où mettre les emballages en plastique ?", actor=actor)
+        monkeypatch.setattr(c.library, "declared_use", declared_use)
+        with c.engine.connect() as conn:
+            last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
+        assert last.outcome == "over-quota"
+        assert last.charter_sha256 == first != c.charter.sha256
+
+
 # -- local models: calibrated, not refused -------------------------------------------------------
 
 

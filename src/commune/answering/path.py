@@ -233,7 +233,7 @@ class AskPath:
             tightest = self.metering.admit(req.actor)
         except QuotaExceeded as exc:
             run.decisions.append(steps.over_quota(req.language, str(exc)))
-            self._record(req, run.decisions, "over-quota", None, None, charter=charter)
+            self._record(run, run.decisions, "over-quota", None, None)
             raise
         run.decisions.append(steps.regulate(req.language, tightest))
 
@@ -600,18 +600,22 @@ class AskPath:
         done.append(steps.responsibility(run.charter, req.language))
         done += [d for d in run.decisions if d.step == "redirect"]
         answer.decisions = [d.to_json() for d in done]
-        answer.decision_id = self._record(req, done, outcome, answer.model, wh, conn, run.charter)
+        answer.decision_id = self._record(run, done, outcome, answer.model, wh, conn)
 
     def _record(
         self,
-        req: AskRequest,
+        run: _Progress,
         decisions: list[steps.Step],
         outcome: str,
         model: str | None,
         wh: float | None,
         conn: Connection | None = None,
-        charter: Charter | None = None,
     ) -> int:
+        """Write the request's decision record under the charter it began under (run.charter),
+        whatever step ended it: given none, the book reads the charter in force, and a
+        charter.toml edited meanwhile named the new charter (and its retention) for steps
+        decided under the old."""
+        req = run.request
         return self.charters.write(
             route=req.route,
             actor=req.actor,
@@ -623,5 +627,5 @@ class AskPath:
             steps=[d.to_json() for d in decisions],
             wh=wh,
             conn=conn,
-            charter=charter,
+            charter=run.charter,
         )
