@@ -7,8 +7,10 @@ and associations): ``LANG=en_GB.UTF-8`` for the CLI (:func:`from_environment`),
 ``Accept-Language: en`` for the API (:func:`from_accept_language`). A message not listed
 here is shown as it is: an English line is better than a wrong French one. The machine's
 faults (full disk, permissions) have their own lines in both languages (text/faults.py);
-the web pages have their own catalogue (commune/web/i18n.py). People are named in the
-generic masculine, without the middle dot: the French catalogue's header says why."""
+the web pages have their own catalogue (commune/web/i18n.py, which says why the two stay
+two, with two ways of finding a hint: folded, some lines would read otherwise). People are
+named in the generic masculine, without the middle dot: the French catalogue's header says
+why."""
 
 from __future__ import annotations
 

@@ -449,6 +449,28 @@ def _from_catalogue(text: str) -> str:
     return text
 
 
+# Two catalogues and two ways of finding a hint are kept apart on purpose: folded into one,
+# some reader's words would change.
+# - The pages' catalogue (locale/, gettext, extracted from the templates) and the library's
+#   (text/messages.py: exact lines and patterns over the library's English, for the CLI, the
+#   API and the MCP, which have no page's gettext) say some lines differently: "send each
+#   file once" is « envoyez chaque fichier une fois » on a page, « … une seule fois » from
+#   the API; "NAME: over the limit of 5 MB" « au-delà de la limite » and « dépasse la
+#   limite ». One catalogue would change one face's words. translate() reads the pages'
+#   first, then the library's for what the pages' lacks.
+# - A message's hint is what follows its last " (" here and in render.for_the_web, and the
+#   parenthesis that balances the closing one in text/messages._hint. They part on a hint
+#   that holds parentheses ("change it with: commune visibility NAME VISIBILITY (and
+#   --member MEMBER --transfer to hand it over)"): split as the library splits it, a page
+#   would translate and drop hints that it shows whole today.
+# - Two ways keep the CLI's commands from a reader with no shell: the field_hint an error
+#   is raised with (errors.CommuneError, for the API, the MCP and the pages), and
+#   render.for_the_web, which drops or replaces a hint naming a command at the page. The
+#   API shows a hint with no field_hint as it is, and the pages drop it, so neither
+#   mechanism can do the other's work without changing what one face says.
+# - text/say.say is no catalogue: it writes a line in both languages where it is made, in
+#   the question's language (the charter's reasons, kept in the decision record as said),
+#   with values a catalogue's pattern would have to read back out of the English.
 def translate(text: str | None) -> str:
     """A library message in the current language where the catalogue has it; a message
     with its hint ("message (hint)", errors.CommuneError) is translated part by part."""

@@ -162,7 +162,8 @@ _CLI_HINT = re.compile(r"\bcommune [a-z]")
 
 def for_the_web(message: str, status: int) -> str:
     """``message`` with a hint that names a CLI command replaced by where to go on the pages
-    (an address not found), or dropped."""
+    (an address not found), or dropped. Beside an error's field_hint, not folded into it:
+    i18n.py, above translate(), says why."""
     head, sep, hint = message.rpartition(" (")
     if not sep or not _CLI_HINT.search(hint):
         return message
