@@ -3232,22 +3232,33 @@ def from_environment(environ: Mapping[str, str]) -> str:
     return "fr"
 
 
-def from_accept_language(header: str | None) -> str:
-    """The API caller's language: "en" when English is its first choice among French and
-    English, else "fr" (no header, ``*``, or only other languages: issue 24, French by
-    default for Commune's people; API clients ask for English with ``Accept-Language: en``)."""
-    best: tuple[float, int, str] | None = None
+def accepted_languages(header: str | None) -> list[tuple[str, float, int]]:
+    """Each language of an Accept-Language header as (its tag as sent, its weight, its place
+    in the header); a weight that is no number is 0. The API's choice
+    (:func:`from_accept_language`) and the pages' (web/i18n.negotiate) read the header here
+    and each chooses its own way."""
+    found = []
     for i, part in enumerate((header or "").split(",")):
         tag, _, params = part.strip().partition(";")
-        lang = tag.split("-")[0].strip().lower()
-        if lang not in ("fr", "en"):
-            continue
         q = 1.0
         if params.strip().startswith("q="):
             try:
                 q = float(params.strip()[2:])
             except ValueError:
                 q = 0.0
+        found.append((tag, q, i))
+    return found
+
+
+def from_accept_language(header: str | None) -> str:
+    """The API caller's language: "en" when English is its first choice among French and
+    English, else "fr" (no header, ``*``, or only other languages: issue 24, French by
+    default for Commune's people; API clients ask for English with ``Accept-Language: en``)."""
+    best: tuple[float, int, str] | None = None
+    for tag, q, i in accepted_languages(header):
+        lang = tag.split("-")[0].strip().lower()
+        if lang not in ("fr", "en"):
+            continue
         if best is None or (-q, i) < (-best[0], best[1]):
             best = (q, i, lang)
     return best[2] if best is not None and best[0] > 0 else "fr"

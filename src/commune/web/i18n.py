@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from commune.text.messages import localise
+from commune.text.messages import accepted_languages, localise
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"  # the cooperative's working language, when a browser states no preference
@@ -50,17 +50,11 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The user's choice (cookie), else the browser's first language we have, else French."""
     if cookie in LANGUAGES:
         return str(cookie)
-    wanted: list[tuple[float, int, str]] = []
-    for i, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if tag:
-            wanted.append((-q, i, tag.split("-")[0].lower()))
+    wanted = [
+        (-q, i, tag.split("-")[0].lower())
+        for tag, q, i in accepted_languages(accept_language)
+        if tag
+    ]
     for _, _, tag in sorted(wanted):
         if tag in LANGUAGES:
             return tag
