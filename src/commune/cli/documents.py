@@ -12,7 +12,7 @@ import click
 
 from commune.cli import speech
 from commune.cli.group import acting, cli, commune_of, dumps, error_line, one_line, said
-from commune.govern.policy import RETIRE_CATEGORIES
+from commune.govern.policy import RETIRE_CATEGORIES, VISIBILITIES
 from commune.text.messages import from_environment, localise
 from commune.text.numbers import colon, number, plural
 from commune.text.say import say
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 @click.option("--member", help="Member that owns a new collection (then private by default).")
 @click.option(
     "--visibility",
-    type=click.Choice(["private", "shared", "public"]),
+    type=click.Choice(VISIBILITIES),
     help="Visibility of a new collection (default: private with --member, else shared).",
 )
 @click.option(
@@ -480,7 +480,7 @@ def retire(
 
 @cli.command()
 @click.argument("collection")
-@click.argument("visibility", type=click.Choice(["private", "shared", "public"]))
+@click.argument("visibility", type=click.Choice(VISIBILITIES))
 @click.option("--member", help="Owner of the collection (required to make it private).")
 @click.option(
     "--transfer",
