@@ -696,9 +696,8 @@ def _text(conn: Connection, revision_id: int | None) -> list[str]:
     return out
 
 
-def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict[str, Any]:
-    """A revision with its reviews and the diff against the published revision; with
-    ``actor``, only one that actor may curate."""
+def _revision(conn: Connection, revision_id: int) -> Any:
+    """The revision's row; NotFound, with where to find the pending ones, when there is none."""
     rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
     if rev is None:
         raise NotFound(
@@ -706,6 +705,13 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
             "list pending ones with commune review list",
             field_hint="the Curation page lists the pending ones",
         )
+    return rev
+
+
+def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict[str, Any]:
+    """A revision with its reviews and the diff against the published revision; with
+    ``actor``, only one that actor may curate."""
+    rev = _revision(conn, revision_id)
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
     if actor is not None:
         _check_collection(
@@ -823,13 +829,7 @@ def review(
     of = conn.execute(select(revisions.c.document_id).where(revisions.c.id == revision_id))
     repo.hold_documents(conn, of.scalars().all())
     lock(conn, "document", f"revision {revision_id}")
-    rev = conn.execute(select(revisions).where(revisions.c.id == revision_id)).first()
-    if rev is None:
-        raise NotFound(
-            f"no revision {revision_id}",
-            "list pending ones with commune review list",
-            field_hint="the Curation page lists the pending ones",
-        )
+    rev = _revision(conn, revision_id)
     if rev.status not in WAITING:
         raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
