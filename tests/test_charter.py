@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -948,6 +949,23 @@ def test_a_new_charter_serves_nothing_cached_under_the_old_one(home, corpus):
         assert dict(steps_of(again))["reduce"] != "cached"
 
 
+@contextmanager
+def edited_while_at_work(commune, home, monkeypatch):  # type: ignore[no-untyped-def]
+    """Within it, a request's charter.toml is replaced (by version "2", retention 7 days) once
+    the request has begun, as it reads its member's declared use at step 1."""
+    declared_use = commune.library.declared_use
+
+    def edited_meanwhile(actor):  # type: ignore[no-untyped-def]
+        write_charter(home, 'version = "2"\n[utility]\nretention_days = 7\n')
+        return declared_use(actor)
+
+    monkeypatch.setattr(commune.library, "declared_use", edited_meanwhile)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(commune.library, "declared_use", declared_use)
+
+
 def test_a_charter_edited_while_a_request_is_at_work_leaves_it_under_the_charter_it_began(
     home, corpus, monkeypatch
 ):
@@ -962,15 +980,8 @@ def test_a_charter_edited_while_a_request_is_at_work_leaves_it_under_the_charter
     with Commune(home) as c:
         c.add([corpus], licence="etalab-2.0")
         first = c.charter.sha256
-        declared_use = c.library.declared_use
-
-        def edited_meanwhile(actor):  # type: ignore[no-untyped-def]
-            write_charter(home, 'version = "2"\n[utility]\nretention_days = 7\n')
-            return declared_use(actor)
-
-        monkeypatch.setattr(c.library, "declared_use", edited_meanwhile)
-        answer = c.ask(question)
-        monkeypatch.setattr(c.library, "declared_use", declared_use)
+        with edited_while_at_work(c, home, monkeypatch):
+            answer = c.ask(question)
         with c.engine.connect() as conn:
             under = conn.execute(
                 select(decisions.c.charter_sha256).where(decisions.c.id == answer.decision_id)
@@ -998,16 +1009,8 @@ def test_a_request_over_quota_is_recorded_under_the_charter_it_began_under(
             actor = authenticate(conn, make_key(c, "olga", "Ville O", requests_per_day=1))
         c.ask("Quand passe le camion ?", actor=actor)  # the day's one request
         first = c.charter.sha256
-        declared_use = c.library.declared_use
-
-        def edited_meanwhile(asker):  # type: ignore[no-untyped-def]
-            write_charter(home, 'version = "2"\n[utility]\nretention_days = 7\n')
-            return declared_use(asker)
-
-        monkeypatch.setattr(c.library, "declared_use", edited_meanwhile)
-        with pytest.raises(QuotaExceeded):
+        with edited_while_at_work(c, home, monkeypatch), pytest.raises(QuotaExceeded):
             c.ask("Où mettre les emballages en plastique ?", actor=actor)
-        monkeypatch.setattr(c.library, "declared_use", declared_use)
         with c.engine.connect() as conn:
             last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
         assert last.outcome == "over-quota"
