@@ -317,6 +317,31 @@ def test_quota_and_key_messages_have_their_french():
     assert from_accept_language("de, en;q=0.5") == "en"
 
 
+def test_pages_and_api_read_accept_language_alike_and_as_rfc_9110_says():
+    """A browser refusing English with q=0 was shown English pages (the API said French),
+    and "en ;q=0.5" (a space before the semicolon, allowed by RFC 9110) read English on the
+    API and French on the pages."""
+    from commune.text.messages import from_accept_language
+    from commune.web.i18n import negotiate
+
+    for header, chosen in (
+        ("en;q=0", "fr"),  # q=0: "not acceptable" (RFC 9110 §12.4.2)
+        ("en;Q=0", "fr"),
+        ("en;q=0, fr;q=0.1", "fr"),
+        ("fr;q=0, en;q=0.1", "en"),
+        ("en ;q=0.5", "en"),
+        (" en-GB ; q=0.5 , de", "en"),
+        ("de, fr ;q=0.2, en;q=0.4", "en"),
+        ("en;q=nan", "fr"),  # no weight between 0 and 1: not wanted
+        ("en;q=2, fr;q=0.5", "fr"),
+        ("en-US,fr;q=0.8", "en"),
+        (None, "fr"),
+        ("*", "fr"),
+    ):
+        assert (negotiate(None, header), from_accept_language(header)) == (chosen, chosen), header
+    assert negotiate("en", "en;q=0") == "en"  # the user's own choice still wins
+
+
 @pytest.mark.usefixtures("made_home")
 def test_the_machines_faults_are_said_in_french_by_default(home, monkeypatch, tmp_path):
     """Issue 24: a read-only home, a refused permission, a missing file read English."""

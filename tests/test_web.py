@@ -204,6 +204,9 @@ def test_language_follows_the_browser_then_the_users_choice(app):
     assert "Interroger les communs" in b.get("/").page  # no preference: French
     page = b.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}).page
     assert "Ask the commons" in page and '<html lang="en">' in page
+    # English refused (q=0) reads French, as the API does; a space before ";" is allowed.
+    assert '<html lang="fr">' in b.get("/", headers={"Accept-Language": "en;q=0"}).page
+    assert '<html lang="en">' in b.get("/", headers={"Accept-Language": "en ;q=0.5"}).page
     assert b.post("/language", {"language": "fr", "next": "/commons"}).status_code == 303
     page = b.get("/commons", headers={"Accept-Language": "en"}).page
     assert "Les communs" in page and '<html lang="fr">' in page

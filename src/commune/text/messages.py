@@ -3233,32 +3233,38 @@ def from_environment(environ: Mapping[str, str]) -> str:
 
 
 def accepted_languages(header: str | None) -> list[tuple[str, float, int]]:
-    """Each language of an Accept-Language header as (its tag as sent, its weight, its place
-    in the header); a weight that is no number is 0. The API's choice
-    (:func:`from_accept_language`) and the pages' (web/i18n.negotiate) read the header here
-    and each chooses its own way."""
+    """Each language of an Accept-Language header as (its tag, trimmed of the spaces around
+    it, its weight, its place in the header). A weight that is no number, or none between 0
+    and 1, is 0: RFC 9110 §12.4.2 allows only those, and a browser that sends another says
+    nothing we can trust, so the language is taken as not wanted."""
     found = []
     for i, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
+        # "en ;q=0.5" is "en" weighing 0.5: the RFC allows spaces before the semicolon.
+        tag, _, params = part.partition(";")
+        weight = params.strip()
         q = 1.0
-        if params.strip().startswith("q="):
+        if weight[:2].lower() == "q=":
             try:
-                q = float(params.strip()[2:])
+                q = float(weight[2:])
             except ValueError:
                 q = 0.0
-        found.append((tag, q, i))
+            if not 0.0 <= q <= 1.0:  # also NaN, which compares false with everything
+                q = 0.0
+        found.append((tag.strip(), q, i))
     return found
 
 
 def from_accept_language(header: str | None) -> str:
-    """The API caller's language: "en" when English is its first choice among French and
-    English, else "fr" (no header, ``*``, or only other languages: issue 24, French by
-    default for Commune's people; API clients ask for English with ``Accept-Language: en``)."""
+    """The caller's language, for the API and the pages alike (web/i18n.negotiate asks here
+    when no cookie chose): "en" when English is its first choice among French and English,
+    else "fr" (no header, ``*``, or only other languages: issue 24, French by default for
+    Commune's people; API clients ask for English with ``Accept-Language: en``). A language
+    weighing ``q=0`` is refused, never chosen (RFC 9110 §12.4.2: "not acceptable")."""
     best: tuple[float, int, str] | None = None
     for tag, q, i in accepted_languages(header):
-        lang = tag.split("-")[0].strip().lower()
-        if lang not in ("fr", "en"):
+        lang = tag.split("-")[0].lower()
+        if lang not in ("fr", "en") or q <= 0:
             continue
         if best is None or (-q, i) < (-best[0], best[1]):
             best = (q, i, lang)
-    return best[2] if best is not None and best[0] > 0 else "fr"
+    return best[2] if best is not None else "fr"

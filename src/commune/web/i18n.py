@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from commune.text.messages import accepted_languages, localise
+from commune.text.messages import from_accept_language, localise
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"  # the cooperative's working language, when a browser states no preference
@@ -47,18 +47,14 @@ def catalogue(language: str) -> Any:
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
-    """The user's choice (cookie), else the browser's first language we have, else French."""
+    """The user's choice (cookie), else the browser's first language we have, else French.
+
+    The header is read as the API reads it (text/messages.from_accept_language), so a page
+    and an API answer to the same browser speak the same language, and a language the
+    browser refuses with ``q=0`` is never the one chosen."""
     if cookie in LANGUAGES:
         return str(cookie)
-    wanted = [
-        (-q, i, tag.split("-")[0].lower())
-        for tag, q, i in accepted_languages(accept_language)
-        if tag
-    ]
-    for _, _, tag in sorted(wanted):
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT
+    return from_accept_language(accept_language)
 
 
 def use(language: str) -> None:
