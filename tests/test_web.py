@@ -803,6 +803,43 @@ def test_a_cli_hint_without_a_hint_for_the_pages_is_replaced_on_a_page_not_found
     )
 
 
+def test_a_cli_hint_holding_parentheses_never_reaches_a_page(app, commune):
+    """A hint with parentheses of its own was split at its last " (": the page kept the
+    command ("commune visibility x V"), which a reader on the web cannot type. And a form's
+    refusal showed a hint naming commands (no field_hint) as it was."""
+    from commune.errors import CommuneError
+    from commune.web.render import for_the_web
+
+    hinted = CommuneError("x", "change it with: commune visibility x V (and --member M)")
+    assert for_the_web(str(hinted), 400) == "x"
+    assert for_the_web(str(hinted), 404) == (
+        "x (check the address, or start again from the Commons page)"
+    )
+    owned = CommuneError("x (owner none)", "change it with: commune visibility x V (and --a)")
+    assert for_the_web(str(owned), 400) == "x (owner none)"
+    # A hint with parentheses and no command stays, as does a message's own parenthesis.
+    kept = "fix the charter (see docs/charter.md (its steps)) and start again"
+    assert for_the_web(f"no charter ({kept})", 400) == f"no charter ({kept})"
+    assert for_the_web("a (b) c", 400) == "a (b) c"
+    # A cooperative admin giving a key to a person of a member with admins of its own: the
+    # form said « l'opérateur : commune key create, commune user password ».
+    make_person(commune, "mona", "Ville C", "member-admin")
+    alice = browser(app, "alice")
+    alice.get("/admin")  # the form's page first, as a person comes to it
+    for lang, then in (
+        ("en", "(the admins of Ville C give them one, or the operator)"),
+        ("fr", "(les administrateurs de Ville C lui en donnent un, ou l&#39;opérateur)"),
+    ):
+        r = alice.post(
+            "/keys",
+            {"user": "mona", "label": "x", "back": "admin"},
+            headers={"Accept-Language": lang},
+        )
+        assert r.status_code == 403 and 'id="key-error"' in r.text
+        assert "commune key" not in r.text and "commune user" not in r.text, lang
+        assert then in r.text, lang
+
+
 def test_indented_code_blocks_show_as_code_in_the_document_view(app, commune, tmp_path):
     """Issue 24: Markdown's indented code blocks and a text file's indented lines were
     flattened into prose; fenced blocks and HTML listings already kept their lines."""

@@ -330,6 +330,7 @@ def require_credentials_in(conn: Connection, actor: Actor, member: str) -> None:
             decision.reason,
             f"the admins of {member} give them one, or the operator: commune key create, "
             "commune user password",
+            field_hint=f"the admins of {member} give them one, or the operator",
         )
 
 

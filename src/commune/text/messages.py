@@ -1480,6 +1480,10 @@ PATTERNS = [
             "commune key create, commune user password",
         ),
         (
+            r"the admins of (?P<member>.+) give them one, or the operator",
+            "les administrateurs de {member} lui en donnent un, ou l'opérateur",
+        ),
+        (
             r"the collection belongs to (?P<owner>.+): its admins decide who reads it",
             "la collection appartient à {owner} : ses administrateurs décident qui la lit",
         ),
@@ -3184,7 +3188,7 @@ def _french(text: str) -> str | None:
     return None
 
 
-def _hint(message: str) -> tuple[str, str] | None:
+def split_hint(message: str) -> tuple[str, str] | None:
     """("what happened", "what to do") of ``message`` ("what happened (what to do)"), the
     hint being the last parenthesis that closes the message; a hint may hold parentheses of
     its own ("fix the charter (docs/charter.md) and start again")."""
@@ -3204,7 +3208,7 @@ def localise(message: str, language: str | None) -> str:
     else the whole message, else the half that is known."""
     if not (language or "").lower().startswith("fr"):
         return message
-    parts = _hint(message)
+    parts = split_hint(message)
     first = then = None
     if parts is not None:
         head, hint = parts

@@ -16,6 +16,7 @@ from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.web import i18n
 from commune.web.page import CsrfRefused, Page
+from commune.web.render import without_cli_hint
 
 # Refusals that are not the form's: a session to open, a quota with the time to wait
 # (Retry-After), a form too old to trust. Their own pages say them (api/errors.py).
@@ -53,4 +54,7 @@ def refused(
         raise exc
     i18n.use(p.language)  # a worker thread may have run the library in between
     status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 400
-    return Failed(form, i18n.translate(exc.in_fields()), status, typed or {})
+    # A hint naming a CLI command (no field_hint to say it in the form's words) is dropped,
+    # as on the error pages (render.for_the_web): a reader of the pages has no shell.
+    said = i18n.translate(without_cli_hint(exc.in_fields()))
+    return Failed(form, said, status, typed or {})

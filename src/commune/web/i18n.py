@@ -448,14 +448,15 @@ def _from_catalogue(text: str) -> str:
 #   the API; "NAME: over the limit of 5 MB" « au-delà de la limite » and « dépasse la
 #   limite ». One catalogue would change one face's words. translate() reads the pages'
 #   first, then the library's for what the pages' lacks.
-# - A message's hint is what follows its last " (" here and in render.for_the_web, and the
-#   parenthesis that balances the closing one in text/messages._hint. They part on a hint
-#   that holds parentheses ("change it with: commune visibility NAME VISIBILITY (and
-#   --member MEMBER --transfer to hand it over)"): split as the library splits it, a page
-#   would translate and drop hints that it shows whole today.
+# - A message's hint to translate is what follows its last " (" here, and the parenthesis
+#   that balances the closing one in text/messages.split_hint. They part on a hint that
+#   holds parentheses ("change it with: commune visibility NAME VISIBILITY (and --member
+#   MEMBER --transfer to hand it over)"): split as the library splits it, a page would
+#   translate hints differently from how it does today. A hint naming a CLI command is found
+#   as the library finds it (render.without_cli_hint), so such a hint goes whole.
 # - Two ways keep the CLI's commands from a reader with no shell: the field_hint an error
 #   is raised with (errors.CommuneError, for the API, the MCP and the pages), and
-#   render.for_the_web, which drops or replaces a hint naming a command at the page. The
+#   render.for_the_web (and forms.refused), which drop or replace a hint naming a command. The
 #   API shows a hint with no field_hint as it is, and the pages drop it, so neither
 #   mechanism can do the other's work without changing what one face says.
 # - text/say.say is no catalogue: it writes a line in both languages where it is made, in

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from commune.answering.answer import is_listing
 from commune.govern.policy import ROLES
 from commune.text import numbers
+from commune.text.messages import split_hint
 from commune.web import i18n, languages, sessions
 from commune.web.i18n import OUTCOMES, STEPS
 from commune.web.page import Page, abilities, facade
@@ -160,14 +161,27 @@ def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLRes
 _CLI_HINT = re.compile(r"\bcommune [a-z]")
 
 
+def without_cli_hint(message: str) -> str:
+    """``message`` without its hint when the hint names a CLI command. The hint is found as
+    the library finds it (text/messages.split_hint: the parenthesis that balances the last
+    one), so a hint holding parentheses of its own ("change it with: commune visibility NAME
+    VISIBILITY (and --member MEMBER)") goes whole; split at its last " (" it kept the
+    command. A message the library cannot split is split at its last " (" as before."""
+    parts = split_hint(message)
+    if parts is None:
+        head, sep, hint = message.rpartition(" (")
+        parts = (head, hint) if sep else None
+    if parts is None or not _CLI_HINT.search(parts[1]):
+        return message
+    return parts[0]
+
+
 def for_the_web(message: str, status: int) -> str:
     """``message`` with a hint that names a CLI command replaced by where to go on the pages
     (an address not found), or dropped. Beside an error's field_hint, not folded into it:
     i18n.py, above translate(), says why."""
-    head, sep, hint = message.rpartition(" (")
-    if not sep or not _CLI_HINT.search(hint):
-        return message
-    if status == 404:
+    head = without_cli_hint(message)
+    if head != message and status == 404:
         return f"{head} (check the address, or start again from the Commons page)"
     return head
 
