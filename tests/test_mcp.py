@@ -566,6 +566,47 @@ def test_an_agent_is_not_handed_what_the_charter_keeps_out_of_answers(coop, tmp_
     assert "Pas d'évaluation de candidats." in french["refused"]["refused"]
 
 
+def test_an_agents_search_the_charter_refuses_is_refused_before_its_quota(coop):
+    """An agent's search the charter refuses was admitted against the quota first (unlike
+    `ask` and the peers' search): over its quota the agent was told "quota" instead of the
+    charter's reason. Refused first now, it is a row of the ledger as a refused question is,
+    and holds no place in the quota."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, _, _ = coop
+    cleo = make_key(commune, "cleo", "Ville C")  # her member answers 3 requests a day
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "candidats"\nwords = ["évaluer un '
+        'candidat"]\nmessage_fr = "Pas d\'évaluation de candidats."\nmessage_en = "No '
+        'evaluation of candidates."\n'
+    )
+    refused = {"query": "comment évaluer un candidat"}
+
+    async def run() -> dict:  # type: ignore[type-arg]
+        server = build_server(commune, lambda ctx: actor_from_key(commune, cleo))
+        seen: dict = {}  # type: ignore[type-arg]
+        async with Client(server) as c:
+            for n in range(3):
+                seen[n] = data_of(await c.call_tool("search", {"query": "piscine"}))["hits"]
+            over = await c.call_tool("search", {"query": "piscine"})
+            seen["over"] = over.is_error and over.content[0].text
+            said = await c.call_tool("search", refused)
+            seen["refused"] = said.content[0].text if said.is_error else data_of(said)
+        return seen
+
+    seen = asyncio.run(run())
+    assert seen[2] and "quota of 3 requests per day" in seen["over"], seen
+    assert isinstance(seen["refused"], dict), seen["refused"]  # not the quota's error
+    assert seen["refused"]["hits"] == [] and seen["refused"]["withheld"] == []
+    assert "No evaluation of candidates." in seen["refused"]["refused"]
+    with commune.engine.connect() as conn:
+        modes = conn.exec_driver_sql(
+            "select mode from usage where route = 'mcp/search' order by id"
+        ).scalars()
+        assert list(modes) == ["search"] * 3 + ["refused"]
+        assert conn.exec_driver_sql("select count(*) from quota_holds").scalar() == 0
+
+
 def test_an_agent_whose_members_use_the_charter_excludes_is_handed_no_document(coop, monkeypatch):
     """A charter rule on a declared use (``uses = ["commercial"]``) refuses every question
     and every search of that member's agents, yet `get_document` and the resource handed

@@ -478,9 +478,22 @@ class Commune:
         declared = self.library.declared_use(actor)
         step = screen(charter, self.metering, actor, query, language, declared)
         if step.outcome == "refused":
-            if record:  # a request like any other: its quota, its ledger row
-                with self.metered(record, actor, mode="refused"):
-                    pass
+            if record:
+                # Refused before admission, as on the answer path and the peers' search: a
+                # row of the ledger, no place in the quota. Admitted first, an agent over
+                # its quota was told 429 instead of the charter's reason, and each refusal
+                # used up a request of its member's quota for work never done.
+                self.metering.record_usage(
+                    record,
+                    "refused",
+                    None,
+                    0,
+                    0,
+                    collection,
+                    self.metering.meter(),
+                    actor,
+                    held=False,
+                )
             return {"hits": [], "withheld": [], "refused": step.reason}
         hits = self.search(query, collection=collection, k=k, actor=actor, record=record)
         kept, withheld = usable_for_answers(
