@@ -323,6 +323,30 @@ def test_a_right_password_from_a_throttled_address_still_signs_in(app, commune):
     assert r.status_code == 303
 
 
+def test_guesses_from_one_ipv6_network_are_counted_as_one_address(app, commune):
+    """An IPv6 subscriber holds a whole /64: counted per address, each wrong password came
+    from a new one, and trying twenty of them at every account (password spraying) was never
+    slowed down. The /64 is one address to the count; another network is not held back."""
+
+    def attempt(host: str, user: str):  # type: ignore[no-untyped-def]
+        client = TestClient(
+            app, base_url="https://testserver", follow_redirects=False, client=(host, 1)
+        )
+        client.get("/signin")
+        data = {"user": user, "password": "guess", "csrf": client.cookies.get("commune_csrf")}
+        return client.post("/signin", data=data)
+
+    for i in range(20):
+        assert attempt(f"2001:db8:1:2::{i + 1:x}", f"someone{i}").status_code == 401
+    assert attempt("2001:db8:1:2:ffff::9", "someone-else").status_code == 429
+    # The next /64 is another subscriber's; an IPv4 address as a dual-stack socket writes it
+    # is that address's count.
+    assert attempt("2001:db8:1:3::1", "someone-else").status_code == 401
+    for i in range(20):
+        assert attempt("::ffff:192.0.2.7", f"mapped{i}").status_code == 401
+    assert attempt("192.0.2.7", "mapped-again").status_code == 429
+
+
 def test_guesses_at_one_account_are_counted_whatever_the_address(app, commune):
     make_person(commune, "otto", "Ville O")
 

@@ -144,6 +144,21 @@ def test_every_page_carries_security_headers_and_no_inline_script(client):
     assert client.get("/static/commune.js").headers["content-type"].startswith("text/javascript")
 
 
+def test_the_swagger_packages_own_pages_are_held_by_the_policy(client):
+    """/docs needs Swagger UI's folder served, which holds its demo page too: exempt from the
+    policy with the folder, it ran inline script and fetched the Petstore's API from
+    petstore.swagger.io, on the cooperative's address. /docs still works: it alone is exempt."""
+    for page in ("/static/swagger/index.html", "/static/swagger/oauth2-redirect.html"):
+        r = client.get(page)
+        assert r.status_code == 200
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "connect-src 'self'" in csp, page
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "Content-Security-Policy" not in docs.headers
+    bundle = client.get("/static/swagger/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+
+
 def test_a_file_that_takes_too_long_to_read_is_stopped_and_the_batch_goes_on(home, corpus):
     """[limits] max_parse_seconds reads files in a child process: past the limit it is
     stopped. A limit of a millisecond is shorter than any real parse, PDF included."""

@@ -12,6 +12,7 @@ from commune.cli import cli
 from commune.commons.opendata import validate_export
 from commune.core import Commune
 from commune.errors import CommuneError
+from commune.text.messages import localise
 
 PROVENANCE = (
     "title",
@@ -565,6 +566,44 @@ def test_a_line_missing_a_field_is_refused_in_one_line_before_anything_is_added(
             f"documents.jsonl, line {len(lines)}: no {key} (the dataset was altered or is "
             "incomplete: nothing was imported)"
         )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("file", 5),
+        ("title", None),
+        ("licence", 7),
+        ("source_uri", ["https://example.org/a"]),
+        ("contributor", {"name": "Alice"}),
+        ("tdm_reserved", "yes"),
+        ("added_at", "the day before"),
+        ("history", "none"),
+    ],
+)
+def test_a_field_of_another_type_is_refused_in_one_line_before_anything_is_added(
+    exported, tmp_path, key, value
+):
+    """A dataset is anyone's file: a number for a file's name, a list for an address, "yes"
+    for a reservation ended the import in a traceback, some after the documents before them
+    were added (a TypeError writing a revision, the database refusing a contributor)."""
+    lines = (exported / "documents.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    last[key] = value
+    lines[-1] = json.dumps(last)
+    rewrite_listing(exported, lines)
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.raises(CommuneError) as exc:
+            other.import_dataset(exported, "mairie")
+        assert other.documents() == []
+        said = "history is not a list" if key == "history" else f"{key} not of the type"
+        assert str(exc.value).startswith(f"documents.jsonl, line {len(lines)}: {said}")
+        assert str(exc.value).endswith(
+            "(the dataset was altered or is incomplete: nothing was imported)"
+        )
+        # In French too, both halves: the CLI's reader is told in their language.
+        assert "rien n'a été importé" in localise(str(exc.value), "fr")
+        assert "ligne" in localise(str(exc.value), "fr")
 
 
 @pytest.mark.parametrize("trick", ["dotdot", "symlink"])

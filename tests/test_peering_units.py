@@ -4,6 +4,7 @@ is a notice, peer passages never reach an external model, and the small input ru
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,31 @@ def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
             "le pair coop-c a envoyé une réponse que cette version ne sait pas lire"
             in (french.notices[0])
         )
+
+
+def test_a_peers_names_of_a_megabyte_are_cut_as_its_passages_are(home, monkeypatch):
+    """A peer's passage is cut to MAX_TEXT, its title and source too; the name it gives its
+    cooperative and its collection, and its attribution line, were kept whole: a megabyte
+    each, copied into every passage of the answer, the answer cache and the reply."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    huge = "x" * 1_000_000
+    reply = {
+        "cooperative": huge,
+        "hits": [_passage(n, collection=huge, attribution=huge) for n in range(1, 4)],
+    }
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": reply})
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert got.notices == [] and len(got.hits) == 3
+        for hit in got.hits:
+            # Names as long as this home's own (200), an attribution as a passage's text.
+            assert len(hit.origin["cooperative"]) == len(hit.origin["collection"]) == 200
+            assert hit.collection == "coop-b:" + "x" * 200
+            assert len(hit.origin["attribution"]) == 4_000
+            assert len(json.dumps(hit.to_json())) < 20_000
 
 
 def test_kinds_that_are_not_a_list_allow_no_kind():

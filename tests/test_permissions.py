@@ -9,6 +9,7 @@ member's private documents, which no answer may show."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from typing import Any
 
@@ -701,3 +702,25 @@ def test_a_reader_is_offered_no_contribution_form(town):
     contributor, _ = caller(c, app, keys, "contributor")
     assert 'href="/contribute"' in contributor.get("/").text
     assert contributor.get("/contribute").status_code == 200
+
+
+def test_a_curator_lists_what_waits_only_in_the_collections_they_curate(town):
+    """The curation queue shows a curator what waits in the collections they curate only
+    (curation.curatable); the document listings showed it by the role alone: a curator of
+    Ville A listed, in Ville B's shared collection, the document waiting for Ville B's
+    curators, its unpublished title and its contributor, on /api/documents and /commons."""
+    c, app, keys = town
+    c.set_visibility("privee-b", "shared")  # read by Ville A's people, curated by Ville B's
+    theirs = {"collection": "privee-b"}
+    for who in ("curator", "member-admin", "reader"):
+        client, _ = caller(c, app, keys, who)  # Ville A's, with a key and a session
+        listed = client.get("/api/documents", params=theirs).json()
+        assert [d["status"] for d in listed] == ["published"], who
+        assert "gymnase" not in json.dumps(listed), who
+        page = html.unescape(client.get("/commons", params=theirs).text)
+        assert "Le budget confidentiel" in page and "gymnase" not in page, who
+    # Ville B's curator, who reviews it, lists it as before.
+    mine = TestClient(app, headers={"Authorization": f"Bearer {keys['curator-b']}"})
+    listed = mine.get("/api/documents", params=theirs).json()
+    assert sorted(d["status"] for d in listed) == ["proposed", "published"]
+    assert "gymnase" in json.dumps(listed)

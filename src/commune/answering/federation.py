@@ -59,6 +59,8 @@ class PeerUnavailable(Exception):
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
 MAX_REPLY_BYTES = 2_000_000
 MAX_TEXT = 4_000  # characters of a peer passage kept: this home embeds and quotes them
+MAX_NAME = 200  # of a cooperative's or a collection's name, as this home's own (members.MAX_NAME)
+MAX_ATTRIBUTION = 4_000  # an attribution line: its title (500), source (2,000), licence, authors
 
 
 def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[int, bytes]:
@@ -288,15 +290,19 @@ class Federation:
     ) -> tuple[Hit, Policy]:
         policy = Policy.from_json(data.get("policy"))
         remote_doc, remote_chunk = int(data["document_id"]), int(data["chunk_id"])
+        # Each text of the reply cut as the passage's own are: kept whole, a peer's name of
+        # its cooperative, or of a collection, of a megabyte was copied into every passage of
+        # the answer, the answer cache and the reply to whoever asked.
+        collection = str(data["collection"])[:MAX_NAME]
         origin = {
             "peer": peer.name,
-            "cooperative": str(reply.get("cooperative") or peer.name),
+            "cooperative": str(reply.get("cooperative") or peer.name)[:MAX_NAME],
             "url": peer.url,
             "document_id": remote_doc,
             "chunk_id": remote_chunk,
-            "collection": str(data["collection"]),
+            "collection": collection,
             "policy": policy.to_json(),
-            "attribution": str(data.get("attribution") or ""),
+            "attribution": str(data.get("attribution") or "")[:MAX_ATTRIBUTION],
         }
         hit = Hit(
             # Negative ids: never one of this home's documents or passages.
@@ -308,7 +314,7 @@ class Federation:
             score=0.0,
             licence=_text(data.get("licence")),
             text=str(data["text"])[:MAX_TEXT],
-            collection=f"{peer.name}:{data['collection']}",
+            collection=f"{peer.name}:{collection}",
             language=str(data.get("language") or "en")[:10],
             anchor=_text(data.get("anchor")),
             page=_whole(data.get("page")),

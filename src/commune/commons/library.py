@@ -98,12 +98,20 @@ class Library:
             raise InvalidRequest(
                 f"limit must be 1 or more and offset 0 or more, got {limit}, {offset}"
             )
+        from commune.commons.curation import curatable
+
         ids = self.scope(collection, actor)
-        # What waits for curation (or was rejected or retired) is the curators' business:
-        # a reader sees what the commons publishes.
-        published_only = not actor.at_least("curator")
         with self.engine.connect() as conn:
-            docs = repo.list_documents(conn, ids, limit, offset, published_only, after)
+            # What waits for curation (or was rejected or retired) is the business of the
+            # curators of its collection: a reader sees what the commons publishes. The
+            # collections one curates, as the queue reads them (curation.curatable), not the
+            # role alone: a curator of Ville A listed the documents waiting in Ville B's shared
+            # collections, their unpublished titles and contributors, which the queue and
+            # `review show` refuse them; and the titles of documents retired for personal data.
+            curated = curatable(conn, actor)
+            docs = repo.list_documents(
+                conn, ids, limit, offset, curated is not None, after, curated or ()
+            )
         return docs if actor.is_operator else [_for_readers(d) for d in docs]
 
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:

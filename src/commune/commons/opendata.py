@@ -1355,11 +1355,46 @@ LINE_KEYS: tuple[str, ...] = ("file", "sha256", "title", "licence", "contributor
 LINE_KEYS += ("source_uri", "retrieved_at", "tdm_reserved")
 
 
+# What each of those holds, as `commune export` writes it: a dataset is anyone's file, and a
+# value of another kind (a number for a file's name, a list for an address, "yes" for a
+# reservation) ended the import in a traceback, after the documents before it were added.
+_TEXT, _MAYBE_TEXT, _DATE = (str,), (str, type(None)), "date"
+LINE_TYPES: dict[str, tuple[type, ...] | str] = {
+    "file": _TEXT,
+    "sha256": _TEXT,
+    "title": _TEXT,
+    "licence": _MAYBE_TEXT,
+    "contributor": _MAYBE_TEXT,
+    "publisher": _MAYBE_TEXT,
+    "source_uri": _TEXT,
+    "retrieved_at": _DATE,
+    "tdm_reserved": (bool,),
+    "added_at": _DATE,
+}
+
+
+def _ill_typed(entry: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """The fields of ``keys`` whose value in ``entry`` is not of the kind an export writes."""
+    wrong = []
+    for key in keys:
+        kind, value = LINE_TYPES[key], entry[key]
+        if isinstance(kind, str):  # _DATE
+            try:
+                datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                wrong.append(key)
+        elif not isinstance(value, kind):
+            wrong.append(key)
+    return wrong
+
+
 def _listing(path: Path) -> list[dict[str, Any]]:
-    """documents.jsonl's lines, each checked to hold what import reads: a missing one ended
-    the import midway in a KeyError's traceback, the documents before it added."""
+    """documents.jsonl's lines, each checked to hold what import reads, each value of the
+    kind an export writes: a missing one ended the import midway in a KeyError's traceback,
+    the documents before it added."""
     lines: list[dict[str, Any]] = []
     text = path.read_text(encoding="utf-8")
+    altered = "the dataset was altered or is incomplete: nothing was imported"
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
@@ -1367,16 +1402,20 @@ def _listing(path: Path) -> list[dict[str, Any]]:
             line = json.loads(raw)
         except ValueError:
             line = None
-        entries = [line, *line.get("history", [])] if isinstance(line, dict) else [line]
+        history = line.get("history", []) if isinstance(line, dict) else []
+        if not isinstance(history, list):
+            raise CommuneError(f"documents.jsonl, line {number}: history is not a list", altered)
+        entries = [line, *history]
         for i, entry in enumerate(entries):
             keys = (*LINE_KEYS, "added_at") if i == 0 else LINE_KEYS
             missing = [k for k in keys if not isinstance(entry, dict) or k not in entry]
+            where = f"documents.jsonl, line {number}" + (f", history {i}" if i else "")
             if missing:
-                where = f"documents.jsonl, line {number}" + (f", history {i}" if i else "")
-                raise CommuneError(
-                    f"{where}: no {', '.join(missing)}",
-                    "the dataset was altered or is incomplete: nothing was imported",
-                )
+                raise CommuneError(f"{where}: no {', '.join(missing)}", altered)
+            wrong = _ill_typed(entry, keys)
+            if wrong:
+                message = f"{where}: {', '.join(wrong)} not of the type an export writes"
+                raise CommuneError(message, altered)
         lines.append(line)
     return lines
 

@@ -3,6 +3,7 @@ one count for the API, /mcp and the web's sign-in page (``app.state.failed_sign_
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
@@ -23,6 +24,24 @@ def key_prefix(key: str) -> str | None:
 # sign-in's user field (up to [limits] max_body_kb, a megabyte) stayed in memory for the
 # window, a megabyte a request from anyone who can reach the sign-in page.
 MAX_CLAIM = 256
+
+
+def source(host: str) -> str:
+    """Whom the count by address counts: an IPv4 address, or the /64 network of an IPv6 one.
+    A single IPv6 subscriber (a home, a rented server) is given a whole /64, 2**64 addresses
+    to choose from: counted per address, each guess came from a new one, and the limit by
+    address, which bounds guessing across accounts (password spraying), never applied. The
+    limit per account held, but twenty tries a minute at every account of the cooperative
+    is what the limit by address is there to stop."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # "?" (no client), or a test client's name
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:192.0.2.1, a dual-stack socket's IPv4
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
 
 
 class FailedSignIns:
@@ -52,6 +71,7 @@ class FailedSignIns:
         user name; None when it names nothing); QuotaExceeded when either count had already
         reached the limit, else return (the caller answers 401)."""
         now = time.monotonic()
+        host = source(host)
         counts = [(f"from {host}", f"address {host}")]
         claimed = claimed[:MAX_CLAIM] if claimed else claimed
         if claimed:

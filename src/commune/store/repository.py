@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Integer, Text, and_, cast, func, insert, select, update
+from sqlalchemy import Connection, Integer, Text, and_, cast, func, insert, or_, select, update
 
 from commune.store.schema import (
     chunks,
@@ -577,15 +577,17 @@ def list_documents(
     offset: int = 0,
     published_only: bool = False,
     after: int | None = None,
+    unpublished_in: Sequence[int] = (),
 ) -> list[dict[str, Any]]:
-    """Documents in id order, ``limit`` of them from ``offset``, or after the id ``after``."""
+    """Documents in id order, ``limit`` of them from ``offset``, or after the id ``after``;
+    ``published_only``: the published ones, but in the collections ``unpublished_in``."""
     n_chunks = (
         select(func.count(chunks.c.id))
         .where(chunks.c.revision_id == documents.c.current_revision_id)
         .scalar_subquery()
     )
     q = (
-        _documents_query(collection_ids, published_only)
+        _documents_query(collection_ids, published_only, unpublished_in)
         .add_columns(n_chunks.label("chunks"))
         .order_by(documents.c.id)
         .limit(limit)
@@ -596,8 +598,11 @@ def list_documents(
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def _documents_query(collection_ids: list[int] | None, published_only: bool) -> Any:
-    """Documents with their licence, provenance and collection: what listings show."""
+def _documents_query(
+    collection_ids: list[int] | None, published_only: bool, unpublished_in: Sequence[int] = ()
+) -> Any:
+    """Documents with their licence, provenance and collection: what listings show (the
+    published ones only, with ``published_only``, but in the collections ``unpublished_in``)."""
     q = select(
         documents.c.id,
         documents.c.title,
@@ -618,9 +623,10 @@ def _documents_query(collection_ids: list[int] | None, published_only: bool) -> 
     if collection_ids is not None:
         q = q.where(collections.c.id.in_(collection_ids))
     if published_only:
-        q = q.where(
+        published = and_(
             documents.c.status == "published", documents.c.published_revision_id.is_not(None)
         )
+        q = q.where(or_(published, collections.c.id.in_(unpublished_in)))
     return q
 
 

@@ -1213,6 +1213,20 @@ PATTERNS = [
             "documents.jsonl, ligne {n}\u00a0: pas de {keys}",
         ),
         (
+            r"documents\.jsonl, line (?P<n>\d+), history (?P<h>\d+): (?P<keys>.+) not of the "
+            r"type an export writes",
+            "documents.jsonl, ligne {n}, historique {h}\u00a0: {keys} pas du type qu'écrit un "
+            "export",
+        ),
+        (
+            r"documents\.jsonl, line (?P<n>\d+): (?P<keys>.+) not of the type an export writes",
+            "documents.jsonl, ligne {n}\u00a0: {keys} pas du type qu'écrit un export",
+        ),
+        (
+            r"documents\.jsonl, line (?P<n>\d+): history is not a list",
+            "documents.jsonl, ligne {n}\u00a0: history n'est pas une liste",
+        ),
+        (
             r"the dataset was altered or is incomplete: nothing was imported",
             "le jeu de données a été modifié ou est incomplet\u00a0: rien n'a été importé",
         ),
