@@ -342,6 +342,37 @@ def test_pages_and_api_read_accept_language_alike_and_as_rfc_9110_says():
     assert negotiate("en", "en;q=0") == "en"  # the user's own choice still wins
 
 
+def test_accept_language_stars_refusals_and_malformed_weights_read_as_rfc_9110_says():
+    """The range "*" stands for the languages no other range names: "fr;q=0, *" refuses
+    French and lets English in (it read French); French refused alone reads the other
+    language; a weight that is no number ("en;q") is not wanted (it read English with q=1),
+    as "en;q=abc" was; a regional range refused refuses only its region."""
+    from commune.text.messages import from_accept_language
+    from commune.web.i18n import negotiate
+
+    for header, chosen in (
+        ("fr;q=0, *", "en"),
+        ("de, *;q=0.5, fr;q=0.1", "en"),
+        ("en;q=0.5, *", "fr"),  # "*" is French at q=1 here, English at 0.5
+        ("*, en", "en"),  # at the same weight a language named comes before "*"
+        ("*", "fr"),
+        ("*;q=0", "fr"),  # nothing wanted: the header is disregarded
+        ("fr;q=0", "en"),
+        ("fr;q=0, en;q=0", "fr"),
+        ("fr;q=0, *;q=0", "fr"),
+        ("en;q", "fr"),
+        ("en;level=1;q=0", "fr"),
+        ("en;q=0.5;level=1", "en"),
+        ("fr-CA", "fr"),
+        ("fr-CA;q=0", "fr"),
+        ("fr-CA;q=0, en;q=0.1", "en"),
+        ("EN", "en"),
+        ("", "fr"),
+        (",", "fr"),
+    ):
+        assert (negotiate(None, header), from_accept_language(header)) == (chosen, chosen), header
+
+
 @pytest.mark.usefixtures("made_home")
 def test_the_machines_faults_are_said_in_french_by_default(home, monkeypatch, tmp_path):
     """Issue 24: a read-only home, a refused permission, a missing file read English."""

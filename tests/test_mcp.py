@@ -607,6 +607,58 @@ def test_an_agents_search_the_charter_refuses_is_refused_before_its_quota(coop):
         assert conn.exec_driver_sql("select count(*) from quota_holds").scalar() == 0
 
 
+def test_an_agents_refused_search_names_no_collection_it_never_looked_up(coop):
+    """The charter refuses an agent's search before its collection is looked up: the name
+    the agent sent (one it may not read, one that is not there, one too long for the
+    ledger's column on PostgreSQL) is no collection of the ledger's row, as it was before
+    the refusal skipped the quota; the peers' refused searches name none either."""
+    from commune.govern.members import authenticate
+
+    commune, _, bob = coop
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "candidats"\nwords = ["évaluer un '
+        'candidat"]\nmessage_fr = "Pas d\'évaluation de candidats."\nmessage_en = "No '
+        'evaluation of candidates."\n'
+    )
+    with commune.engine.connect() as conn:
+        actor = authenticate(conn, bob)
+    for named in ("privee-a", "nulle-part", "x" * 300):
+        found = commune.search_for_agent(
+            "comment évaluer un candidat", collection=named, actor=actor, record="mcp/search"
+        )
+        assert found["hits"] == [] and "candidats" in found["refused"]
+    with commune.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "select mode, collection from usage where route = 'mcp/search'"
+        ).all()
+    assert [tuple(r) for r in rows] == [("refused", None)] * 3
+
+
+def test_an_agents_refused_search_frees_no_place_another_request_holds(coop):
+    """The refused search was never admitted, so its ledger row frees no hold (held=False):
+    written as an admitted one's, it freed the place of the agent's request still at work,
+    which a third then took past the quota. test_an_agents_search_the_charter_refuses_is_
+    refused_before_its_quota counts no hold left, which it reads alike either way."""
+    from commune.govern.members import authenticate
+
+    commune, _, _ = coop
+    cleo = make_key(commune, "cleo", "Ville C")  # her member answers 3 requests a day
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "candidats"\nwords = ["évaluer un '
+        'candidat"]\nmessage_fr = "Pas d\'évaluation de candidats."\nmessage_en = "No '
+        'evaluation of candidates."\n'
+    )
+    with commune.engine.connect() as conn:
+        actor = authenticate(conn, cleo)
+    commune.metering.admit(actor)  # her other request, admitted and still at work
+    found = commune.search_for_agent(
+        "comment évaluer un candidat", actor=actor, record="mcp/search"
+    )
+    assert "candidats" in found["refused"]
+    with commune.engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from quota_holds").scalar() == 1
+
+
 def test_an_agent_whose_members_use_the_charter_excludes_is_handed_no_document(coop, monkeypatch):
     """A charter rule on a declared use (``uses = ["commercial"]``) refuses every question
     and every search of that member's agents, yet `get_document` and the resource handed

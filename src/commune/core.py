@@ -482,14 +482,17 @@ class Commune:
                 # Refused before admission, as on the answer path and the peers' search: a
                 # row of the ledger, no place in the quota. Admitted first, an agent over
                 # its quota was told 429 instead of the charter's reason, and each refusal
-                # used up a request of its member's quota for work never done.
+                # used up a request of its member's quota for work never done. It names no
+                # collection: refused before the collection is looked up, the name is the
+                # agent's, unchecked (one it may not read, or none, or one too long for
+                # the column on PostgreSQL), where the answer path's row names one reached.
                 self.metering.record_usage(
                     record,
                     "refused",
                     None,
                     0,
                     0,
-                    collection,
+                    None,
                     self.metering.meter(),
                     actor,
                     held=False,

@@ -3252,18 +3252,21 @@ def from_environment(environ: Mapping[str, str]) -> str:
 
 def accepted_languages(header: str | None) -> list[tuple[str, float, int]]:
     """Each language of an Accept-Language header as (its tag, trimmed of the spaces around
-    it, its weight, its place in the header). A weight that is no number, or none between 0
-    and 1, is 0: RFC 9110 §12.4.2 allows only those, and a browser that sends another says
-    nothing we can trust, so the language is taken as not wanted."""
+    it, its weight, its place in the header). A weight that is no number ("en;q",
+    "en;q=abc"), or none between 0 and 1, is 0: RFC 9110 §12.4.2 allows only those, and a
+    browser that sends another says nothing we can trust, so the language is taken as not
+    wanted. A parameter other than ``q`` (the RFC defines none) says nothing of the weight."""
     found = []
     for i, part in enumerate((header or "").split(",")):
         # "en ;q=0.5" is "en" weighing 0.5: the RFC allows spaces before the semicolon.
-        tag, _, params = part.partition(";")
-        weight = params.strip()
+        tag, *params = part.split(";")
         q = 1.0
-        if weight[:2].lower() == "q=":
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() != "q":
+                continue
             try:
-                q = float(weight[2:])
+                q = float(value)
             except ValueError:
                 q = 0.0
             if not 0.0 <= q <= 1.0:  # also NaN, which compares false with everything
@@ -3276,13 +3279,33 @@ def from_accept_language(header: str | None) -> str:
     """The caller's language, for the API and the pages alike (web/i18n.negotiate asks here
     when no cookie chose): "en" when English is its first choice among French and English,
     else "fr" (no header, ``*``, or only other languages: issue 24, French by default for
-    Commune's people; API clients ask for English with ``Accept-Language: en``). A language
-    weighing ``q=0`` is refused, never chosen (RFC 9110 §12.4.2: "not acceptable")."""
-    best: tuple[float, int, str] | None = None
+    Commune's people; API clients ask for English with ``Accept-Language: en``).
+
+    As RFC 9110 §12.4.2 and §12.5.4 read: a language weighing ``q=0`` is refused, never
+    chosen ("fr;q=0" reads English, the other one, unless English is refused too, when the
+    header is disregarded); ``*`` stands for French and for English where no range names
+    that language itself ("de, *;q=0.5, fr;q=0.1" prefers English). A regional tag counts
+    for its language when it is wanted ("fr-CA"), and refuses only its region."""
+    ranked: list[tuple[float, int, int, int, str]] = []
+    named: dict[str, float] = {}  # "fr" and "en" as the header names them, with their weight
+    stars: list[tuple[float, int]] = []
     for tag, q, i in accepted_languages(header):
         lang = tag.split("-")[0].lower()
-        if lang not in ("fr", "en") or q <= 0:
-            continue
-        if best is None or (-q, i) < (-best[0], best[1]):
-            best = (q, i, lang)
-    return best[2] if best is not None else "fr"
+        if tag == "*":
+            stars.append((q, i))
+        elif lang in ("fr", "en"):
+            if tag.lower() == lang:
+                named[lang] = max(q, named.get(lang, 0.0))
+            if q > 0:  # ranked before "*" at the same weight: named, not merely let in
+                ranked.append((-q, 0, i, 0, lang))
+    for q, i in stars:
+        for n, lang in enumerate(("fr", "en")):  # French first at the same weight and place
+            if lang not in named and q > 0:
+                ranked.append((-q, 1, i, n, lang))
+    if ranked:
+        return min(ranked)[-1]
+    # Nothing the header wants is here: French, Commune's default, unless the header refused
+    # French ("fr;q=0", or "*;q=0" naming neither) and not English too.
+    star = max((q for q, _ in stars), default=None)
+    refused = {lang: named.get(lang, star) == 0 for lang in ("fr", "en")}
+    return "en" if refused["fr"] and not refused["en"] else "fr"
