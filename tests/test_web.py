@@ -803,6 +803,21 @@ def test_a_cli_hint_without_a_hint_for_the_pages_is_replaced_on_a_page_not_found
     )
 
 
+def test_a_hint_naming_a_town_is_not_taken_for_a_cli_command():
+    """The word "commune" is French for a town: a hint naming a member ("la commune de Nantes") is
+    words for the reader, and stays; every command of the CLI is still known as one."""
+    import click
+
+    from commune.cli.group import cli
+    from commune.web.render import CLI_COMMANDS, for_the_web
+
+    assert cli.list_commands(click.Context(cli)) == sorted(CLI_COMMANDS)
+    kept = "x (the admins of la commune de Nantes give them one, or the operator)"
+    assert for_the_web(kept, 400) == kept
+    for command in CLI_COMMANDS:
+        assert for_the_web(f"x (see commune {command} --help)", 400) == "x"
+
+
 def test_a_cli_hint_holding_parentheses_never_reaches_a_page(app, commune):
     """A hint with parentheses of its own was split at its last " (": the page kept the
     command ("commune visibility x V"), which a reader on the web cannot type. And a form's

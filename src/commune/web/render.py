@@ -157,8 +157,17 @@ def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLRes
 
 
 # A command of the CLI, which a library error's hint may name ("list them with commune
-# documents"): a reader of the pages has no shell on the server.
-_CLI_HINT = re.compile(r"\bcommune [a-z]")
+# documents"): a reader of the pages has no shell on the server. Named one by one, not as
+# "commune" and any word: "commune" is also French for a town, and a hint naming a member
+# ("the admins of la commune de Nantes give them one") must stay. test_web checks the list
+# against the CLI's commands.
+CLI_COMMANDS = (
+    "add ask audit backup bom charter check collections credits curation documents enrich "
+    "eval export history import key mcp member migrate model payouts peer refusals reindex "
+    "restore retire review search serve share sovereignty statement transparency user "
+    "visibility"
+).split()
+_CLI_HINT = re.compile(r"\bcommune (?:" + "|".join(CLI_COMMANDS) + r")\b")
 
 
 def without_cli_hint(message: str) -> str:
