@@ -204,3 +204,51 @@ def test_ctrl_c_during_add_says_what_is_kept_and_the_same_command_finishes(
     assert r.exit_code == 0 and "2 added" in r.output and "3 unchanged" in r.output, r.output
     assert documents_in(home) == 5
     check(home)
+
+
+def killed_at(hook: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``commune ARGS`` in its own process, killed (``os._exit(9)``, as kill -9 leaves it:
+    no handler runs, nothing is flushed) where ``hook``, a line of Python run before the
+    command, says."""
+    code = f"import os, sys\n{hook}\nfrom commune.cli import cli\ncli(sys.argv[1:])\n"
+    r = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600
+    )
+    assert r.returncode == 9, r.stderr
+    return r
+
+
+def test_an_add_killed_during_its_index_merge_has_it_finished_by_the_next_add(
+    home, corpus, tmp_path
+):
+    """`commune add` merges the index before it exits once the changes reach a share of it.
+    Killed during that merge, its documents were stored but the base stayed the old one;
+    the same command run again found every file unchanged and merged nothing, so every later
+    command rebuilt the changes from the database at its start, and searched with the old
+    base's vocabularies, until some add changed something again. Now the add that finds
+    nothing to add finishes the merge the killed one left."""
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    r = CliRunner().invoke(cli, add)
+    assert r.exit_code == 0, r.output
+    folder = many_files(tmp_path, 5)
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    # Killed as the merged base is being written, its documents stored.
+    killed_at(
+        "import commune.index.lexical as lexical\n"
+        "lexical.Bm25Index.save = lambda *a, **k: os._exit(9)",
+        *add,
+    )
+    stored = documents_in(home)
+    assert stored > 5
+    r = CliRunner().invoke(cli, add)
+    assert r.exit_code == 0, r.output
+    assert "5 unchanged" in r.output and "merging the index" in r.output, r.output
+    from commune.core import Commune
+    from commune.index import catalog as cat
+
+    cat._bases.clear()  # as a fresh process reads it
+    with Commune(home) as commune:
+        catalog = commune.catalog()
+        assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation
+        assert commune.search("délibération 4 conseil municipal")[0].title == "Note 4"
+    check(home)

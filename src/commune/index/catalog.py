@@ -374,6 +374,34 @@ def _worth_settling(catalog: Catalog) -> bool:
     return _changed_rows(catalog) >= max(1, MERGE_SHARE * catalog.base_rows)
 
 
+def unsettled(engine: Engine, index_dir: Path, model: str) -> bool:
+    """Whether a one-shot command that changed nothing must still settle: the changes since
+    the newest base on disk are what :func:`_worth_settling` merges (or there is no base).
+    A `commune add` killed during its merge (kill -9, a power cut) left them so, its
+    documents stored; the same command run again found every file unchanged and merged
+    nothing, and every later command rebuilt the changes at its start and searched with the
+    old base's vocabularies. Read cheaply: directory names, the base's document column and
+    a count, never the base's vectors (gigabytes at a million passages)."""
+    with engine.connect() as conn:
+        gen = repo.generation(conn)
+        best = max(((g, d) for g, d in _bases_on_disk(index_dir, model) if g <= gen), default=None)
+        if best is None:
+            return gen > 0  # the first build was killed: the next search would wait for it
+        if best[0] == gen:
+            return False
+        changed = repo.changed_documents(conn, best[0], gen)
+        if changed is None:
+            return True  # a change not logged per document: only a full build is right
+        delta = repo.searchable_count(conn, changed)
+    try:
+        with np.load(best[1] / "rows.npz") as rows:
+            documents = rows["document_ids"]
+    except (OSError, ValueError, KeyError):
+        return True  # removed or unreadable meanwhile: settling reads what is there
+    masked = int(np.isin(documents, np.asarray(changed, dtype=np.int64)).sum())
+    return delta + masked >= max(1, MERGE_SHARE * len(documents))
+
+
 def _maybe_merge(
     engine: Engine,
     index_dir: Path,
