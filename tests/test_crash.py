@@ -252,3 +252,49 @@ def test_an_add_killed_during_its_index_merge_has_it_finished_by_the_next_add(
         assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation
         assert commune.search("délibération 4 conseil municipal")[0].title == "Note 4"
     check(home)
+
+
+def test_a_restore_killed_after_its_database_leaves_no_index_of_the_replaced_one(
+    home, corpus, tmp_path
+):
+    """`commune restore --force` renamed the backup's database into place, then removed the
+    index built from the database it replaced. Killed between the two, it left bases at the
+    replaced database's later generations: once the restored commons reached one of them,
+    searches read its passages (chunk ids that the restored database gives to other
+    passages, or to none) as the restored commons'. The index now goes first."""
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    saved = tmp_path / "saved"
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(saved)])
+    assert r.exit_code == 0, r.output
+    later = many_files(tmp_path, 4)  # after the backup: in the replaced database only
+    r = runner.invoke(cli, [*add[:3], str(later), "--licence", "etalab-2.0"])
+    assert r.exit_code == 0, r.output
+    killed_at(
+        "import commune.store.backup as backup\n"
+        "backup._settings_in_place = lambda *a, **k: os._exit(9)",
+        "--home",
+        str(home),
+        "restore",
+        str(saved),
+        "--force",
+    )
+    # The restored commons grows past the replaced one's generation, with other passages.
+    other = tmp_path / "other"
+    other.mkdir()
+    for i in range(8):
+        (other / f"avis-{i}.txt").write_text(f"Avis {i} : la piscine ferme le lundi {i}.")
+    from commune.core import Commune
+    from commune.index import catalog as cat
+
+    with Commune(home) as commune:  # as the server adds them: the index follows at a search
+        commune.add([other], licence="etalab-2.0")
+    cat._bases.clear()  # as a fresh process reads it
+    with Commune(home) as commune:
+        # Found by their words, not only by a vector's nearness: with the replaced base, the
+        # rows of four of them held another passage's words.
+        hits = commune.search("piscine ferme lundi", k=20)
+        found = " ".join(h.text for h in hits if h.lexical_rank is not None)
+    assert all(f"Avis {i} " in found for i in range(8)), found
+    check(home)

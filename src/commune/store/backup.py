@@ -241,9 +241,9 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         else:  # a -wal left without its database belongs to none: never beside the new one
             for suffix in ("-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
+        _drop_index(home)  # before the database it was built from is replaced, never after
         tmp.replace(target)
         settings_kept = _settings_in_place(backup_dir, home)
-        shutil.rmtree(home / "index", ignore_errors=True)  # rebuilt from the restored database
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if kept is not None and not target.exists():  # put the old database back, whole
@@ -267,6 +267,21 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         "revived_users": _revived_users(kept, target),
         "undone": _undone(kept, target),
     }
+
+
+def _drop_index(home: Path) -> None:
+    """Remove the home's search index, rebuilt from the restored database at its first
+    search. Removed after the rename of the restored database, a restore killed between the
+    two (kill -9, a power cut) left bases at the replaced database's later generations: once
+    the restored commons reached one, searches read its passages as the restored ones' (the
+    same chunk ids, other words). Removed first, a kill leaves the old database with no index,
+    which its next search builds. Renamed aside, then removed: a removal cut short never
+    leaves a base with some of its files, which would read as whole."""
+    index, aside = home / "index", home / ".index-replaced"
+    shutil.rmtree(aside, ignore_errors=True)  # an earlier restore's, cut short
+    if index.exists():
+        index.replace(aside)
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 # What the audit log records that a restore takes back and someone should decide again: who
