@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, select
 
 from commune.errors import CommuneError
 from commune.store import blobs
+from commune.store.files import flush, flush_tree
 
 MANIFEST = "backup.json"
 
@@ -107,9 +108,14 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     shutil.rmtree(partial, ignore_errors=True)  # an earlier attempt's, never a backup
     try:
         manifest = _write_backup(source, home, partial)
+        # On the disk before it has the backup's name: after a power cut, a backup whose
+        # files were still in memory kept its name with empty or short files, and was
+        # counted among the good ones until a restore refused it.
+        flush_tree(partial)
         if dest.exists():
             dest.rmdir()  # empty (checked above): the rename takes its place
         partial.replace(dest)
+        flush(dest.parent)
     except (OSError, sqlite3.Error) as exc:
         shutil.rmtree(partial, ignore_errors=True)
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -230,10 +236,15 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         # last: interrupted, the home keeps its old database, never one whose files are gone.
         if (backup_dir / "blobs").is_dir():
             shutil.copytree(backup_dir / "blobs", home / "blobs", dirs_exist_ok=True)
+            flush_tree(home / "blobs")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
         tmp.chmod(0o600)
         sessions_ended = _end_sessions(tmp)
+        # On the disk before it takes the database's name: a power cut just after the
+        # rename otherwise left the home a commune.db empty or cut short, where the one it
+        # replaced had been whole.
+        flush(tmp)
         if target.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = target.with_name(f"{target.name}.replaced-{stamp}")
@@ -243,6 +254,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
         _drop_index(home)  # before the database it was built from is replaced, never after
         tmp.replace(target)
+        flush(target.parent)
         settings_kept = _settings_in_place(backup_dir, home)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
