@@ -251,6 +251,8 @@ def test_an_add_killed_during_its_index_merge_has_it_finished_by_the_next_add(
         catalog = commune.catalog()
         assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation
         assert commune.search("délibération 4 conseil municipal")[0].title == "Note 4"
+    # The killed merge's half-written folder went with the merge that finished it.
+    assert not list((home / "index").glob(".build-*"))
     check(home)
 
 

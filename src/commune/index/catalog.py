@@ -23,7 +23,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -145,8 +144,6 @@ def _directory(index_dir: Path, generation: int, model: str) -> Path:
 
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
-# A build folder untouched this long was left by a build killed midway (_write removes it).
-STALE_BUILD_S = 6 * 3600
 EMBED_BATCH = 64  # vectors are stored batch by batch: an interrupted re-embedding resumes
 
 
@@ -430,6 +427,7 @@ def _maybe_merge(
                 except BlockingIOError:
                     return  # another process is building: its base will be found
                 try:
+                    _remove_leftovers(index_dir)
                     previous = catalog.lexicon or _previous_lexicon(index_dir, embedder.name)
                     _write(build_catalog(engine, embedder, None, settings, previous), index_dir)
                 finally:
@@ -451,7 +449,21 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
     index_dir.mkdir(parents=True, exist_ok=True)
     with file_lock(index_dir / ".build.lock"):
+        _remove_leftovers(index_dir)
         yield
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Remove the build folders a build killed midway (kill -9, a power cut) left: they grow
+    with the commons (23 MB for the handbook, gigabytes at a million passages). Called with
+    the build lock held, which every build holds until its folder is renamed into place: any
+    folder found then is no living builder's. (They were removed once six hours old, a
+    younger one taken for another process's build under way: a merge killed and run again
+    at once left its gigabytes for hours.)"""
+    for left in index_dir.glob(".build-*"):
+        with contextlib.suppress(OSError):
+            if left.is_dir():
+                shutil.rmtree(left, ignore_errors=True)
 
 
 def build_catalog(
@@ -589,14 +601,6 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     )
     for old in older[:-1]:
         shutil.rmtree(old, ignore_errors=True)
-    # A build killed midway (kill -9, a power cut) left its folder, which nothing removed: it
-    # grows with the commons (23 MB for the handbook). One untouched for hours is no
-    # builder's any more (a build writes its files within minutes); a younger one may be.
-    stale = time.time() - STALE_BUILD_S
-    for left in index_dir.glob(".build-*"):
-        with contextlib.suppress(OSError):
-            if left.is_dir() and left.stat().st_mtime < stale:
-                shutil.rmtree(left, ignore_errors=True)
 
 
 def _approximate(settings: IndexSettings) -> tuple[int, int]:
