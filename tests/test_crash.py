@@ -300,3 +300,41 @@ def test_a_restore_killed_after_its_database_leaves_no_index_of_the_replaced_one
         found = " ".join(h.text for h in hits if h.lexical_rank is not None)
     assert all(f"Avis {i} " in found for i in range(8)), found
     check(home)
+
+
+def test_a_backup_killed_midway_leaves_nothing_once_the_next_backup_ran(home, corpus, tmp_path):
+    """A backup is written under a hidden name (.NAME.partial) and takes its own once whole.
+    Killed midway (kill -9, a power cut, the timer's unit stopped), it left that folder, a
+    copy of the database and of every original file, and the next night's backup, under
+    another name, never removed it: the disk the backups are kept on filled up with them."""
+    import os
+    import time
+
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    backups = tmp_path / "backups"
+    killed_at(
+        "import commune.store.backup as backup\n"
+        "backup.verify_database = lambda *a, **k: os._exit(9)",
+        "--home",
+        str(home),
+        "backup",
+        str(backups / "monday"),
+    )
+    left = backups / ".monday.partial"
+    assert (left / "commune.db").exists()
+    then = time.time() - 86400  # the next night
+    os.utime(left, (then, then))
+    mine = backups / ".notes.partial"  # someone's own folder, not a backup's
+    mine.mkdir()
+    (mine / "todo.txt").write_text("à garder")
+    os.utime(mine, (then, then))
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "tuesday")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in backups.iterdir()) == [".notes.partial", "tuesday"]
+    r = runner.invoke(
+        cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "tuesday")]
+    )
+    assert r.exit_code == 0, r.output
+    check(tmp_path / "restored")

@@ -10,12 +10,14 @@ its SHA-256.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,7 +108,12 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
     partial = dest.with_name(f".{dest.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)  # an earlier attempt's, never a backup
+    held: int | None = None
     try:
+        _remove_partials(dest.parent)
+        partial.mkdir(parents=True)
+        held = os.open(partial, os.O_RDONLY)
+        fcntl.flock(held, fcntl.LOCK_EX)  # ours while it is written (_remove_partials)
         manifest = _write_backup(source, home, partial)
         # On the disk before it has the backup's name: after a power cut, a backup whose
         # files were still in memory kept its name with empty or short files, and was
@@ -126,11 +133,46 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     except BaseException:  # a failed verification, an interruption: no half backup left
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     return manifest
 
 
+# What a backup writes into its folder; a hidden ``.NAME.partial`` folder holding anything
+# else is someone's own, never removed.
+BACKUP_PARTS = {"commune.db", "commune.db-wal", "commune.db-shm", "commune.db-journal"}
+BACKUP_PARTS |= {"blobs", "commune.toml", MANIFEST}
+# A partial folder this young may be one just made whose lock is not taken yet.
+PARTIAL_AGE_S = 60
+
+
+def _remove_partials(parent: Path) -> None:
+    """Remove the half-written backups that backups killed midway (kill -9, a power cut, a
+    timer's unit stopped) left in ``parent``: each holds a copy of the database and of the
+    original files, and the next night's backup, under another name, left them there for
+    good, filling the disk the backups are kept on. One that another backup is writing is
+    locked by it, and left alone."""
+    for folder in parent.glob(".*.partial") if parent.is_dir() else ():
+        try:
+            if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= BACKUP_PARTS:
+                continue
+            if time.time() - folder.stat().st_mtime < PARTIAL_AGE_S:
+                continue
+            other = os.open(folder, os.O_RDONLY)
+        except OSError:  # gone meanwhile, or not ours to open: not ours to judge
+            continue
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(folder, ignore_errors=True)
+        except BlockingIOError:
+            continue  # another backup is writing it
+        finally:
+            os.close(other)
+
+
 def _write_backup(source: Path, home: Path, dest: Path) -> dict[str, Any]:
-    dest.mkdir(parents=True)
+    dest.mkdir(parents=True, exist_ok=True)
     target = dest / "commune.db"
     src = sqlite3.connect(source)
     dst = sqlite3.connect(target)
