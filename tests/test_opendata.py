@@ -1509,3 +1509,34 @@ def test_an_import_killed_before_it_recorded_what_its_dataset_gave_still_takes_i
         assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
         assert [d["status"] for d in other.documents()] == ["retired"]
         assert not other.search("Dupont rue des Lilas", k=5)
+
+
+def test_an_export_is_on_the_disk_before_it_is_marked_whole(commune, exported, monkeypatch):
+    """An export is written aside, its parts listed in .parts, then marked whole (the
+    .replaced folder) and swapped in. Nothing was flushed: after a power cut, an empty .parts
+    read as "no part is new", and the next export's swap set the last export's parts aside
+    and deleted them with the new ones, leaving the dataset's folder empty; a part still in
+    memory took its name empty. Each file is now on the disk before the mark (what a test
+    can see of it: the inode of each fsync)."""
+    import os
+    from pathlib import Path
+
+    synced: set[int] = set()
+    unsynced: list[str] = []
+    real_fsync, real_mkdir = os.fsync, os.mkdir
+
+    def fsync(fd):  # type: ignore[no-untyped-def]
+        synced.add(os.fstat(fd).st_ino)
+        return real_fsync(fd)
+
+    def mkdir(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).endswith(".replaced"):  # the mark: from here on the swap goes on
+            written = Path(path).parent
+            unsynced.extend(str(p) for p in written.rglob("*") if os.stat(p).st_ino not in synced)
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    commune.export_collection("mairie", exported)
+    assert unsynced == []
+    assert (exported / "documents.jsonl").exists()

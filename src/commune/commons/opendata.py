@@ -45,6 +45,7 @@ from commune.govern.sources import public_source
 from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
 from commune.store import repository as repo
+from commune.store.files import flush, flush_tree
 from commune.store.schema import chunks, collections, documents, revisions
 
 SUFFIX = {
@@ -420,7 +421,12 @@ def export_collection(
         raise
     parts = [name for name in EXPORTED if (out / name).exists()]
     (out / PARTS).write_text("\n".join(parts), encoding="utf-8")
+    # On the disk before SWAPPING says it is whole: after a power cut, an empty PARTS read
+    # as "no part is new", and the swap moved the last export's parts aside and deleted
+    # them with the folder; a part still in memory took its name empty.
+    flush_tree(out)
     (out / SWAPPING).mkdir()  # from here on, the new export is whole: the swap goes on
+    flush(out)
     _finish_swap(final)
     return ExportResult(
         final, result.documents, result.reconstructed, result.warnings, result.retired
@@ -447,6 +453,7 @@ def _finish_swap(final: Path) -> None:
             if (final / name).exists():
                 (final / name).replace(old / name)
             (out / name).replace(final / name)
+    flush(final)  # the new parts' names, before the last export's are deleted with ``out``
     shutil.rmtree(out, ignore_errors=True)
 
 
