@@ -338,3 +338,30 @@ def test_a_backup_killed_midway_leaves_nothing_once_the_next_backup_ran(home, co
     )
     assert r.exit_code == 0, r.output
     check(tmp_path / "restored")
+
+
+def test_an_index_a_power_cut_left_empty_is_rebuilt_by_the_next_search(home, corpus):
+    """A base of the index is written aside, then renamed into place. A power cut soon after
+    can leave its files empty under their names (ext4 writes the bytes later than the name):
+    every search then said "Aborted!" alone (numpy's EOFError, which click takes for Ctrl-D),
+    whatever the command, until the operator thought of `commune reindex`. The database is
+    the truth and the index its cache: the next search now rebuilds a base it cannot read."""
+    runner = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    [base] = [d for d in (home / "index").iterdir() if d.name.startswith("g")]
+    for name in ("rows.npz", "dense/vectors.npy", "lexical/tf.npz"):
+        (base / name).write_bytes(b"")
+    from commune.index import catalog as cat
+
+    cat._bases.clear()  # as a fresh process reads it
+    r = runner.invoke(cli, ["--home", str(home), "search", "bac jaune"])
+    assert r.exit_code == 0, r.output
+    assert "bac jaune" in r.output.lower() or "recycl" in r.output.lower(), r.output
+    cat._bases.clear()
+    from commune.core import Commune
+
+    with Commune(home) as commune:  # whole again on the disk, for the next process
+        assert commune.catalog().base_generation == commune.catalog().generation
+        assert (base / "rows.npz").stat().st_size > 0
+    check(home)

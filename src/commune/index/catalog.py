@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from commune.index.dense import MatrixIndex
 from commune.index.lexical import Bm25Index, Bm25Segment
 from commune.index.lexicon import Lexicon, build_lexicon
 from commune.store import repository as repo
+from commune.store.files import flush, flush_tree
 
 
 @dataclass
@@ -139,6 +141,12 @@ _merging: set[Path] = set()
 FORMAT = 3
 
 
+# What reading a base's files raises when they are missing (a merge removed them meanwhile)
+# or cut short (a power cut soon after the base was renamed into place: numpy's EOFError,
+# which click took for Ctrl-D and ended every search with "Aborted!"; scipy's BadZipFile).
+UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+
+
 def _directory(index_dir: Path, generation: int, model: str) -> Path:
     return index_dir / f"g{generation}-{model}-v{FORMAT}"
 
@@ -180,10 +188,13 @@ def load_catalog(
     with _lock, _build_lock(index_dir):
         # Another thread or process may have built it while this one waited.
         if not rebuild and (path / "rows.npz").exists():
-            return _cached(path, gen, embedder.name, settings)
+            try:
+                return _cached(path, gen, embedder.name, settings)
+            except UNREADABLE:
+                pass  # a power cut's empty files under the base's names: built again below
         previous = _previous_lexicon(index_dir, embedder.name)
         catalog = build_catalog(engine, embedder, progress, settings, previous)
-        if rebuild and path.exists():
+        if path.exists():  # asked to rebuild, or unreadable (a whole one was returned above)
             shutil.rmtree(path, ignore_errors=True)
             _bases.pop(path, None)
         _write(catalog, index_dir)
@@ -283,8 +294,10 @@ def _newest_base(index_dir: Path, model: str, gen: int, settings: IndexSettings)
         return None
     try:
         return _cached(best[1], best[0], model, settings)
-    except (OSError, ValueError):
-        return None  # removed by a merge in another process meanwhile: build or retry
+    except UNREADABLE:
+        # Removed by a merge in another process meanwhile, or left with empty files by a
+        # power cut: build (load_catalog replaces a base it cannot read).
+        return None
 
 
 def _cached(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
@@ -393,8 +406,8 @@ def unsettled(engine: Engine, index_dir: Path, model: str) -> bool:
     try:
         with np.load(best[1] / "rows.npz") as rows:
             documents = rows["document_ids"]
-    except (OSError, ValueError, KeyError):
-        return True  # removed or unreadable meanwhile: settling reads what is there
+    except UNREADABLE:
+        return True  # removed meanwhile, or a power cut's: settling builds it again
     masked = int(np.isin(documents, np.asarray(changed, dtype=np.int64)).sum())
     return delta + masked >= max(1, MERGE_SHARE * len(documents))
 
@@ -583,6 +596,9 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         if final.exists():
             shutil.rmtree(tmp)
             return
+        # On the disk before it has the base's name: a power cut soon after the rename
+        # otherwise left the name with empty files (the next build replaces such a base).
+        flush_tree(tmp)
         try:
             os.replace(tmp, final)
         except OSError:
@@ -593,6 +609,7 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    flush(index_dir)
     # Older generations go, but the one just before stays: another process may be reading
     # it at this moment (it moves to the new one at its next search).
     older = sorted(
