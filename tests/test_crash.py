@@ -204,3 +204,164 @@ def test_ctrl_c_during_add_says_what_is_kept_and_the_same_command_finishes(
     assert r.exit_code == 0 and "2 added" in r.output and "3 unchanged" in r.output, r.output
     assert documents_in(home) == 5
     check(home)
+
+
+def killed_at(hook: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``commune ARGS`` in its own process, killed (``os._exit(9)``, as kill -9 leaves it:
+    no handler runs, nothing is flushed) where ``hook``, a line of Python run before the
+    command, says."""
+    code = f"import os, sys\n{hook}\nfrom commune.cli import cli\ncli(sys.argv[1:])\n"
+    r = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600
+    )
+    assert r.returncode == 9, r.stderr
+    return r
+
+
+def test_an_add_killed_during_its_index_merge_has_it_finished_by_the_next_add(
+    home, corpus, tmp_path
+):
+    """`commune add` merges the index before it exits once the changes reach a share of it.
+    Killed during that merge, its documents were stored but the base stayed the old one;
+    the same command run again found every file unchanged and merged nothing, so every later
+    command rebuilt the changes from the database at its start, and searched with the old
+    base's vocabularies, until some add changed something again. Now the add that finds
+    nothing to add finishes the merge the killed one left."""
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    r = CliRunner().invoke(cli, add)
+    assert r.exit_code == 0, r.output
+    folder = many_files(tmp_path, 5)
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    # Killed as the merged base is being written, its documents stored.
+    killed_at(
+        "import commune.index.lexical as lexical\n"
+        "lexical.Bm25Index.save = lambda *a, **k: os._exit(9)",
+        *add,
+    )
+    stored = documents_in(home)
+    assert stored > 5
+    r = CliRunner().invoke(cli, add)
+    assert r.exit_code == 0, r.output
+    assert "5 unchanged" in r.output and "merging the index" in r.output, r.output
+    from commune.core import Commune
+    from commune.index import catalog as cat
+
+    cat._bases.clear()  # as a fresh process reads it
+    with Commune(home) as commune:
+        catalog = commune.catalog()
+        assert catalog.delta_rows == 0 and catalog.base_generation == catalog.generation
+        assert commune.search("délibération 4 conseil municipal")[0].title == "Note 4"
+    # The killed merge's half-written folder went with the merge that finished it.
+    assert not list((home / "index").glob(".build-*"))
+    check(home)
+
+
+def test_a_restore_killed_after_its_database_leaves_no_index_of_the_replaced_one(
+    home, corpus, tmp_path
+):
+    """`commune restore --force` renamed the backup's database into place, then removed the
+    index built from the database it replaced. Killed between the two, it left bases at the
+    replaced database's later generations: once the restored commons reached one of them,
+    searches read its passages (chunk ids that the restored database gives to other
+    passages, or to none) as the restored commons'. The index now goes first."""
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    saved = tmp_path / "saved"
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(saved)])
+    assert r.exit_code == 0, r.output
+    later = many_files(tmp_path, 4)  # after the backup: in the replaced database only
+    r = runner.invoke(cli, [*add[:3], str(later), "--licence", "etalab-2.0"])
+    assert r.exit_code == 0, r.output
+    killed_at(
+        "import commune.store.backup as backup\n"
+        "backup._settings_in_place = lambda *a, **k: os._exit(9)",
+        "--home",
+        str(home),
+        "restore",
+        str(saved),
+        "--force",
+    )
+    # The restored commons grows past the replaced one's generation, with other passages.
+    other = tmp_path / "other"
+    other.mkdir()
+    for i in range(8):
+        (other / f"avis-{i}.txt").write_text(f"Avis {i} : la piscine ferme le lundi {i}.")
+    from commune.core import Commune
+    from commune.index import catalog as cat
+
+    with Commune(home) as commune:  # as the server adds them: the index follows at a search
+        commune.add([other], licence="etalab-2.0")
+    cat._bases.clear()  # as a fresh process reads it
+    with Commune(home) as commune:
+        # Found by their words, not only by a vector's nearness: with the replaced base, the
+        # rows of four of them held another passage's words.
+        hits = commune.search("piscine ferme lundi", k=20)
+        found = " ".join(h.text for h in hits if h.lexical_rank is not None)
+    assert all(f"Avis {i} " in found for i in range(8)), found
+    check(home)
+
+
+def test_a_backup_killed_midway_leaves_nothing_once_the_next_backup_ran(home, corpus, tmp_path):
+    """A backup is written under a hidden name (.NAME.partial) and takes its own once whole.
+    Killed midway (kill -9, a power cut, the timer's unit stopped), it left that folder, a
+    copy of the database and of every original file, and the next night's backup, under
+    another name, never removed it: the disk the backups are kept on filled up with them."""
+    import os
+    import time
+
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    backups = tmp_path / "backups"
+    killed_at(
+        "import commune.store.backup as backup\n"
+        "backup.verify_database = lambda *a, **k: os._exit(9)",
+        "--home",
+        str(home),
+        "backup",
+        str(backups / "monday"),
+    )
+    left = backups / ".monday.partial"
+    assert (left / "commune.db").exists()
+    then = time.time() - 86400  # the next night
+    os.utime(left, (then, then))
+    mine = backups / ".notes.partial"  # someone's own folder, not a backup's
+    mine.mkdir()
+    (mine / "todo.txt").write_text("à garder")
+    os.utime(mine, (then, then))
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "tuesday")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in backups.iterdir()) == [".notes.partial", "tuesday"]
+    r = runner.invoke(
+        cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "tuesday")]
+    )
+    assert r.exit_code == 0, r.output
+    check(tmp_path / "restored")
+
+
+def test_an_index_a_power_cut_left_empty_is_rebuilt_by_the_next_search(home, corpus):
+    """A base of the index is written aside, then renamed into place. A power cut soon after
+    can leave its files empty under their names (ext4 writes the bytes later than the name):
+    every search then said "Aborted!" alone (numpy's EOFError, which click takes for Ctrl-D),
+    whatever the command, until the operator thought of `commune reindex`. The database is
+    the truth and the index its cache: the next search now rebuilds a base it cannot read."""
+    runner = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    [base] = [d for d in (home / "index").iterdir() if d.name.startswith("g")]
+    for name in ("rows.npz", "dense/vectors.npy", "lexical/tf.npz"):
+        (base / name).write_bytes(b"")
+    from commune.index import catalog as cat
+
+    cat._bases.clear()  # as a fresh process reads it
+    r = runner.invoke(cli, ["--home", str(home), "search", "bac jaune"])
+    assert r.exit_code == 0, r.output
+    assert "bac jaune" in r.output.lower() or "recycl" in r.output.lower(), r.output
+    cat._bases.clear()
+    from commune.core import Commune
+
+    with Commune(home) as commune:  # whole again on the disk, for the next process
+        assert commune.catalog().base_generation == commune.catalog().generation
+        assert (base / "rows.npz").stat().st_size > 0
+    check(home)

@@ -1519,3 +1519,63 @@ def test_an_id_that_is_not_a_dataset_identity_is_refused_in_one_line(commune, tm
         assert "n'est pas une identité de jeu de données (un IRI absolu comme urn:uuid:…" in (
             french
         ) and french.endswith("(donnez le dossier écrit par `commune export`, tel quel)"), french
+
+
+def test_an_import_killed_before_it_recorded_what_its_dataset_gave_still_takes_its_takedowns(
+    commune, tmp_path
+):
+    """An import stores a document, then records that the dataset gave its text: the
+    dataset's retirements reach only the texts it gave. Killed between the two, the same
+    import run again found the document "unchanged" and recorded nothing (an unchanged text
+    was this home's own before), so the publisher's takedown of it never reached this home."""
+    from commune.commons import opendata
+
+    (tmp_path / "plainte.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    commune.add([tmp_path / "plainte.md"], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+
+    def killed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt("killed before the text was recorded as given")
+
+    with Commune(tmp_path / "other-home") as other:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(opendata, "_given", killed)
+            with pytest.raises(KeyboardInterrupt):
+                other.import_dataset(tmp_path / "older", "c")
+        assert other.import_dataset(tmp_path / "older", "c")["unchanged"] == 1
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
+        assert [d["status"] for d in other.documents()] == ["retired"]
+        assert not other.search("Dupont rue des Lilas", k=5)
+
+
+def test_an_export_is_on_the_disk_before_it_is_marked_whole(commune, exported, monkeypatch):
+    """An export is written aside, its parts listed in .parts, then marked whole (the
+    .replaced folder) and swapped in. Nothing was flushed: after a power cut, an empty .parts
+    read as "no part is new", and the next export's swap set the last export's parts aside
+    and deleted them with the new ones, leaving the dataset's folder empty; a part still in
+    memory took its name empty. Each file is now on the disk before the mark (what a test
+    can see of it: the inode of each fsync)."""
+    import os
+    from pathlib import Path
+
+    synced: set[int] = set()
+    unsynced: list[str] = []
+    real_fsync, real_mkdir = os.fsync, os.mkdir
+
+    def fsync(fd):  # type: ignore[no-untyped-def]
+        synced.add(os.fstat(fd).st_ino)
+        return real_fsync(fd)
+
+    def mkdir(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).endswith(".replaced"):  # the mark: from here on the swap goes on
+            written = Path(path).parent
+            unsynced.extend(str(p) for p in written.rglob("*") if os.stat(p).st_ino not in synced)
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    commune.export_collection("mairie", exported)
+    assert unsynced == []
+    assert (exported / "documents.jsonl").exists()

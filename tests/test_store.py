@@ -889,3 +889,45 @@ def test_sessions_opened_before_they_recorded_their_key_end_at_the_upgrade(tmp_p
     with engine.connect() as conn:
         assert sessions.find(conn, "token") is None
         assert conn.execute(text("SELECT ended_at FROM web_sessions")).scalar() is not None
+
+
+def test_a_backup_and_a_restored_database_are_on_the_disk_before_their_names(
+    commune, corpus, home, tmp_path, monkeypatch
+):
+    """A power cut shortly after a rename can leave the new name with an empty or short file
+    (ext4 writes the bytes later than the name). A backup's files were never flushed before
+    its folder took the backup's name: such a backup was counted among the good ones until a
+    restore refused it. A restore's database neither, before it took commune.db's name: the
+    home was left with a database cut short. Each is now flushed before its rename; which
+    files were flushed when is what a test can see of it (the inode of each fsync)."""
+    import os
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus], licence="etalab-2.0")
+    synced: set[int] = set()
+    unsynced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):  # type: ignore[no-untyped-def]
+        synced.add(os.fstat(fd).st_ino)
+        return real_fsync(fd)
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        # What takes a name that the next command reads: a backup, a restored database.
+        if str(src).endswith(".partial") or str(dst).endswith("commune.db"):
+            found = [Path(src)] if Path(src).is_file() else list(Path(src).rglob("*"))
+            unsynced.extend(str(p) for p in found if os.stat(p).st_ino not in synced)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    r = run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    r = run.invoke(cli, ["--home", str(tmp_path / "restored"), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    assert unsynced == []

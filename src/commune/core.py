@@ -165,6 +165,17 @@ class Commune:
                 return None
             return self._catalog
 
+    def unsettled(self) -> bool:
+        """Whether :meth:`settle` has work left by an earlier command, though this one
+        changed nothing: a `commune add` killed during its index merge (index/catalog.py's
+        ``unsettled``). False when the index cannot be read: the next search says why."""
+        from commune.index.catalog import unsettled
+
+        try:
+            return unsettled(self.engine, self.settings.index_dir, self.embedder.name)
+        except OSError:
+            return False
+
     def start_refresher(self, interval_s: float = 0.2) -> None:
         """Refresh the search snapshot in a background thread (Elasticsearch's refresh
         interval): changes from any process become searchable within ``interval_s`` plus the

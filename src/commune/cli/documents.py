@@ -178,7 +178,9 @@ def add(
         sys.exit(130)
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
-    if summary.added or summary.updated:
+    # An add killed during its index merge left it unfinished: the same command, finding
+    # every file unchanged, finishes it.
+    if summary.added or summary.updated or commune.unsettled():
         settle(commune, language)
     click.echo(added_line(summary, language))
     if summary.failed:
@@ -602,7 +604,8 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
         collection=collection,
         progress=lambda outcome, done, total: said_outcome(outcome, lang),
     )
-    if counts.get("added") or counts.get("updated") or counts.get("retired"):
+    changed = counts.get("added") or counts.get("updated") or counts.get("retired")
+    if changed or commune.unsettled():  # as `commune add`: a killed import's merge
         settle(commune, lang)
     click.echo(", ".join(imported(k, v, lang) for k, v in counts.items()))
     if counts["failed"]:

@@ -45,6 +45,7 @@ from commune.govern.sources import public_source
 from commune.ingest.pipeline import FileOutcome
 from commune.store import blobs
 from commune.store import repository as repo
+from commune.store.files import flush, flush_tree
 from commune.store.schema import chunks, collections, documents, revisions
 
 SUFFIX = {
@@ -420,7 +421,12 @@ def export_collection(
         raise
     parts = [name for name in EXPORTED if (out / name).exists()]
     (out / PARTS).write_text("\n".join(parts), encoding="utf-8")
+    # On the disk before SWAPPING says it is whole: after a power cut, an empty PARTS read
+    # as "no part is new", and the swap moved the last export's parts aside and deleted
+    # them with the folder; a part still in memory took its name empty.
+    flush_tree(out)
     (out / SWAPPING).mkdir()  # from here on, the new export is whole: the swap goes on
+    flush(out)
     _finish_swap(final)
     return ExportResult(
         final, result.documents, result.reconstructed, result.warnings, result.retired
@@ -447,6 +453,7 @@ def _finish_swap(final: Path) -> None:
             if (final / name).exists():
                 (final / name).replace(old / name)
             (out / name).replace(final / name)
+    flush(final)  # the new parts' names, before the last export's are deleted with ``out``
     shutil.rmtree(out, ignore_errors=True)
 
 
@@ -923,6 +930,7 @@ def import_dataset(
         # new here, or what this home publishes of it is one of them (an import stopped before
         # its newest revision, run again).
         history = bool(replay) or _published_from_history(library, collection, line)
+        giving = _mark_giving(library, collection, line)
         for entry in replay:
             done = _add_revision(library, directory, collection, entry, actor)
             if done is not None:
@@ -952,8 +960,15 @@ def import_dataset(
             # Unchanged is not given: the bytes were this home's before (its own original,
             # which a dataset made from its export holds too), or the dataset's already,
             # whose salt is then kept.
-            salt, new = line.get("salt"), status != "unchanged"
+            salt = line.get("salt")
+            # Unchanged, yet marked as given by this dataset: an import killed between the
+            # document and this record stored it (_mark_giving).
+            new = status != "unchanged" or line["sha256"] in giving
             _given(library, outcome.document_id, line["sha256"], origin, salt, new)
+            for entry in earlier:  # an earlier revision's record, lost the same way
+                if entry["sha256"] in giving:
+                    _given(library, outcome.document_id, entry["sha256"], origin, salt)
+            _given_done(library, giving.values())
         if outcome is not None and outcome.document_id is not None:
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
@@ -1080,6 +1095,60 @@ def _given(
                     salt=salt,
                 )
             )
+
+
+def _giving_key(collection: str, source: str, sha256: str) -> str:
+    """The ``meta`` key that marks a text as about to be given (hashed: the key has 100
+    characters at most, a collection's name 200)."""
+    said = json.dumps([collection, source, sha256])
+    return "giving:" + hashlib.sha256(said.encode("utf-8")).hexdigest()
+
+
+def _mark_giving(library: Library, collection: str, line: dict[str, Any]) -> dict[str, str]:
+    """Mark, before they are stored, the texts of ``line`` (its history and itself) that its
+    document here does not hold yet: the dataset gives them. The record that it gave them
+    (:func:`_given`) is written after the document, in another transaction; an import killed
+    between the two (kill -9, a power cut) left the document without it, and run again found
+    it "unchanged", which reads as this home's own text: the dataset's retirements never
+    reached it. A mark left by such a run says otherwise. Returns the marks of the line's
+    texts, by SHA-256: the new ones and those a killed run left."""
+    from sqlalchemy import insert
+
+    from commune.store.schema import meta
+
+    texts = [entry["sha256"] for entry in [*line.get("history", []), line]]
+    keys = {sha: _giving_key(collection, line["source_uri"], sha) for sha in texts}
+    with library.engine.begin() as conn:
+        held = set(
+            conn.execute(
+                select(revisions.c.content_hash)
+                .select_from(revisions.join(documents).join(collections))
+                .where(
+                    collections.c.name == collection,
+                    documents.c.source_key == line["source_uri"],
+                )
+            ).scalars()
+        )
+        marked = set(
+            conn.execute(select(meta.c.key).where(meta.c.key.in_(keys.values()))).scalars()
+        )
+        for sha, key in keys.items():
+            if key not in marked and sha not in held:
+                conn.execute(insert(meta).values(key=key, value=sha))
+                marked.add(key)
+    return {sha: key for sha, key in keys.items() if key in marked}
+
+
+def _given_done(library: Library, keys: Any) -> None:
+    """Remove the marks of texts now recorded as given (:func:`_mark_giving`)."""
+    from sqlalchemy import delete
+
+    from commune.store.schema import meta
+
+    keys = list(keys)
+    if keys:
+        with library.engine.begin() as conn:
+            conn.execute(delete(meta).where(meta.c.key.in_(keys)))
 
 
 def _retire_here(

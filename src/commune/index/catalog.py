@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 import threading
-import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +39,7 @@ from commune.index.dense import MatrixIndex
 from commune.index.lexical import Bm25Index, Bm25Segment
 from commune.index.lexicon import Lexicon, build_lexicon
 from commune.store import repository as repo
+from commune.store.files import flush, flush_tree
 
 
 @dataclass
@@ -140,13 +141,17 @@ _merging: set[Path] = set()
 FORMAT = 3
 
 
+# What reading a base's files raises when they are missing (a merge removed them meanwhile)
+# or cut short (a power cut soon after the base was renamed into place: numpy's EOFError,
+# which click took for Ctrl-D and ended every search with "Aborted!"; scipy's BadZipFile).
+UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+
+
 def _directory(index_dir: Path, generation: int, model: str) -> Path:
     return index_dir / f"g{generation}-{model}-v{FORMAT}"
 
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
-# A build folder untouched this long was left by a build killed midway (_write removes it).
-STALE_BUILD_S = 6 * 3600
 EMBED_BATCH = 64  # vectors are stored batch by batch: an interrupted re-embedding resumes
 
 
@@ -183,10 +188,13 @@ def load_catalog(
     with _lock, _build_lock(index_dir):
         # Another thread or process may have built it while this one waited.
         if not rebuild and (path / "rows.npz").exists():
-            return _cached(path, gen, embedder.name, settings)
+            try:
+                return _cached(path, gen, embedder.name, settings)
+            except UNREADABLE:
+                pass  # a power cut's empty files under the base's names: built again below
         previous = _previous_lexicon(index_dir, embedder.name)
         catalog = build_catalog(engine, embedder, progress, settings, previous)
-        if rebuild and path.exists():
+        if path.exists():  # asked to rebuild, or unreadable (a whole one was returned above)
             shutil.rmtree(path, ignore_errors=True)
             _bases.pop(path, None)
         _write(catalog, index_dir)
@@ -286,8 +294,10 @@ def _newest_base(index_dir: Path, model: str, gen: int, settings: IndexSettings)
         return None
     try:
         return _cached(best[1], best[0], model, settings)
-    except (OSError, ValueError):
-        return None  # removed by a merge in another process meanwhile: build or retry
+    except UNREADABLE:
+        # Removed by a merge in another process meanwhile, or left with empty files by a
+        # power cut: build (load_catalog replaces a base it cannot read).
+        return None
 
 
 def _cached(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
@@ -374,6 +384,34 @@ def _worth_settling(catalog: Catalog) -> bool:
     return _changed_rows(catalog) >= max(1, MERGE_SHARE * catalog.base_rows)
 
 
+def unsettled(engine: Engine, index_dir: Path, model: str) -> bool:
+    """Whether a one-shot command that changed nothing must still settle: the changes since
+    the newest base on disk are what :func:`_worth_settling` merges (or there is no base).
+    A `commune add` killed during its merge (kill -9, a power cut) left them so, its
+    documents stored; the same command run again found every file unchanged and merged
+    nothing, and every later command rebuilt the changes at its start and searched with the
+    old base's vocabularies. Read cheaply: directory names, the base's document column and
+    a count, never the base's vectors (gigabytes at a million passages)."""
+    with engine.connect() as conn:
+        gen = repo.generation(conn)
+        best = max(((g, d) for g, d in _bases_on_disk(index_dir, model) if g <= gen), default=None)
+        if best is None:
+            return gen > 0  # the first build was killed: the next search would wait for it
+        if best[0] == gen:
+            return False
+        changed = repo.changed_documents(conn, best[0], gen)
+        if changed is None:
+            return True  # a change not logged per document: only a full build is right
+        delta = repo.searchable_count(conn, changed)
+    try:
+        with np.load(best[1] / "rows.npz") as rows:
+            documents = rows["document_ids"]
+    except UNREADABLE:
+        return True  # removed meanwhile, or a power cut's: settling builds it again
+    masked = int(np.isin(documents, np.asarray(changed, dtype=np.int64)).sum())
+    return delta + masked >= max(1, MERGE_SHARE * len(documents))
+
+
 def _maybe_merge(
     engine: Engine,
     index_dir: Path,
@@ -402,6 +440,7 @@ def _maybe_merge(
                 except BlockingIOError:
                     return  # another process is building: its base will be found
                 try:
+                    _remove_leftovers(index_dir)
                     previous = catalog.lexicon or _previous_lexicon(index_dir, embedder.name)
                     _write(build_catalog(engine, embedder, None, settings, previous), index_dir)
                 finally:
@@ -423,7 +462,21 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
     index_dir.mkdir(parents=True, exist_ok=True)
     with file_lock(index_dir / ".build.lock"):
+        _remove_leftovers(index_dir)
         yield
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Remove the build folders a build killed midway (kill -9, a power cut) left: they grow
+    with the commons (23 MB for the handbook, gigabytes at a million passages). Called with
+    the build lock held, which every build holds until its folder is renamed into place: any
+    folder found then is no living builder's. (They were removed once six hours old, a
+    younger one taken for another process's build under way: a merge killed and run again
+    at once left its gigabytes for hours.)"""
+    for left in index_dir.glob(".build-*"):
+        with contextlib.suppress(OSError):
+            if left.is_dir():
+                shutil.rmtree(left, ignore_errors=True)
 
 
 def build_catalog(
@@ -543,6 +596,9 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         if final.exists():
             shutil.rmtree(tmp)
             return
+        # On the disk before it has the base's name: a power cut soon after the rename
+        # otherwise left the name with empty files (the next build replaces such a base).
+        flush_tree(tmp)
         try:
             os.replace(tmp, final)
         except OSError:
@@ -553,6 +609,7 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    flush(index_dir)
     # Older generations go, but the one just before stays: another process may be reading
     # it at this moment (it moves to the new one at its next search).
     older = sorted(
@@ -561,14 +618,6 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     )
     for old in older[:-1]:
         shutil.rmtree(old, ignore_errors=True)
-    # A build killed midway (kill -9, a power cut) left its folder, which nothing removed: it
-    # grows with the commons (23 MB for the handbook). One untouched for hours is no
-    # builder's any more (a build writes its files within minutes); a younger one may be.
-    stale = time.time() - STALE_BUILD_S
-    for left in index_dir.glob(".build-*"):
-        with contextlib.suppress(OSError):
-            if left.is_dir() and left.stat().st_mtime < stale:
-                shutil.rmtree(left, ignore_errors=True)
 
 
 def _approximate(settings: IndexSettings) -> tuple[int, int]:

@@ -10,12 +10,14 @@ its SHA-256.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,7 @@ from sqlalchemy import create_engine, select
 
 from commune.errors import CommuneError
 from commune.store import blobs
+from commune.store.files import flush, flush_tree
 
 MANIFEST = "backup.json"
 
@@ -105,11 +108,21 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
     partial = dest.with_name(f".{dest.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)  # an earlier attempt's, never a backup
+    held: int | None = None
     try:
+        _remove_partials(dest.parent)
+        partial.mkdir(parents=True)
+        held = os.open(partial, os.O_RDONLY)
+        fcntl.flock(held, fcntl.LOCK_EX)  # ours while it is written (_remove_partials)
         manifest = _write_backup(source, home, partial)
+        # On the disk before it has the backup's name: after a power cut, a backup whose
+        # files were still in memory kept its name with empty or short files, and was
+        # counted among the good ones until a restore refused it.
+        flush_tree(partial)
         if dest.exists():
             dest.rmdir()  # empty (checked above): the rename takes its place
         partial.replace(dest)
+        flush(dest.parent)
     except (OSError, sqlite3.Error) as exc:
         shutil.rmtree(partial, ignore_errors=True)
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -120,11 +133,46 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     except BaseException:  # a failed verification, an interruption: no half backup left
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     return manifest
 
 
+# What a backup writes into its folder; a hidden ``.NAME.partial`` folder holding anything
+# else is someone's own, never removed.
+BACKUP_PARTS = {"commune.db", "commune.db-wal", "commune.db-shm", "commune.db-journal"}
+BACKUP_PARTS |= {"blobs", "commune.toml", MANIFEST}
+# A partial folder this young may be one just made whose lock is not taken yet.
+PARTIAL_AGE_S = 60
+
+
+def _remove_partials(parent: Path) -> None:
+    """Remove the half-written backups that backups killed midway (kill -9, a power cut, a
+    timer's unit stopped) left in ``parent``: each holds a copy of the database and of the
+    original files, and the next night's backup, under another name, left them there for
+    good, filling the disk the backups are kept on. One that another backup is writing is
+    locked by it, and left alone."""
+    for folder in parent.glob(".*.partial") if parent.is_dir() else ():
+        try:
+            if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= BACKUP_PARTS:
+                continue
+            if time.time() - folder.stat().st_mtime < PARTIAL_AGE_S:
+                continue
+            other = os.open(folder, os.O_RDONLY)
+        except OSError:  # gone meanwhile, or not ours to open: not ours to judge
+            continue
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(folder, ignore_errors=True)
+        except BlockingIOError:
+            continue  # another backup is writing it
+        finally:
+            os.close(other)
+
+
 def _write_backup(source: Path, home: Path, dest: Path) -> dict[str, Any]:
-    dest.mkdir(parents=True)
+    dest.mkdir(parents=True, exist_ok=True)
     target = dest / "commune.db"
     src = sqlite3.connect(source)
     dst = sqlite3.connect(target)
@@ -230,10 +278,15 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         # last: interrupted, the home keeps its old database, never one whose files are gone.
         if (backup_dir / "blobs").is_dir():
             shutil.copytree(backup_dir / "blobs", home / "blobs", dirs_exist_ok=True)
+            flush_tree(home / "blobs")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
         tmp.chmod(0o600)
         sessions_ended = _end_sessions(tmp)
+        # On the disk before it takes the database's name: a power cut just after the
+        # rename otherwise left the home a commune.db empty or cut short, where the one it
+        # replaced had been whole.
+        flush(tmp)
         if target.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = target.with_name(f"{target.name}.replaced-{stamp}")
@@ -241,9 +294,10 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         else:  # a -wal left without its database belongs to none: never beside the new one
             for suffix in ("-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
+        _drop_index(home)  # before the database it was built from is replaced, never after
         tmp.replace(target)
+        flush(target.parent)
         settings_kept = _settings_in_place(backup_dir, home)
-        shutil.rmtree(home / "index", ignore_errors=True)  # rebuilt from the restored database
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if kept is not None and not target.exists():  # put the old database back, whole
@@ -267,6 +321,21 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         "revived_users": _revived_users(kept, target),
         "undone": _undone(kept, target),
     }
+
+
+def _drop_index(home: Path) -> None:
+    """Remove the home's search index, rebuilt from the restored database at its first
+    search. Removed after the rename of the restored database, a restore killed between the
+    two (kill -9, a power cut) left bases at the replaced database's later generations: once
+    the restored commons reached one, searches read its passages as the restored ones' (the
+    same chunk ids, other words). Removed first, a kill leaves the old database with no index,
+    which its next search builds. Renamed aside, then removed: a removal cut short never
+    leaves a base with some of its files, which would read as whole."""
+    index, aside = home / "index", home / ".index-replaced"
+    shutil.rmtree(aside, ignore_errors=True)  # an earlier restore's, cut short
+    if index.exists():
+        index.replace(aside)
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 # What the audit log records that a restore takes back and someone should decide again: who

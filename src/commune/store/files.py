@@ -32,3 +32,22 @@ def write_whole(path: Path, text: str, newline: str | None = None) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def flush(path: Path) -> None:
+    """Have the disk hold ``path`` now: a file's bytes, or a folder's names (a rename into
+    it). Before a name is given to what was written, a power cut can otherwise leave the
+    name with an empty or short file (ext4's delayed allocation)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def flush_tree(root: Path) -> None:
+    """:func:`flush` every file and folder under ``root``, ``root`` last."""
+    for folder, _, names in os.walk(root, topdown=False):
+        for name in names:
+            flush(Path(folder) / name)
+        flush(Path(folder))

@@ -483,6 +483,20 @@ def searchable_chunks(conn: Connection, document_ids: Sequence[int] | None = Non
     return conn.execute(q)
 
 
+def searchable_count(conn: Connection, document_ids: Sequence[int]) -> int:
+    """How many chunks :func:`searchable_chunks` gives for ``document_ids``, counted."""
+    if not document_ids:
+        return 0
+    q = (
+        select(func.count())
+        .select_from(
+            chunks.join(documents, documents.c.published_revision_id == chunks.c.revision_id)
+        )
+        .where(documents.c.status == "published", documents.c.id.in_(list(document_ids)))
+    )
+    return int(conn.execute(q).scalar_one())
+
+
 def vectors_for(conn: Connection, chunk_ids: Sequence[int], model: str) -> dict[int, bytes]:
     out: dict[int, bytes] = {}
     for start in range(0, len(chunk_ids), 900):  # stay under SQLite's bound-parameter cap
