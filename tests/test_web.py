@@ -1521,6 +1521,22 @@ def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     assert sentence("Pourquoi ?") == "Pourquoi ?" and sentence("") == ""
 
 
+def test_a_hint_that_is_a_sentence_takes_no_second_stop(app):
+    """Found sending a form after its page had expired: "rien n'a été fait. (Rechargez la
+    page et renvoyez le formulaire.)." A hint whose sentence ends inside its parenthesis
+    ends the message."""
+    from commune.web.render import sentence
+
+    b = browser(app, "carol")
+    b.get("/")
+    r = b.post("/ask", {"question": "Où est la piscine ?", "csrf": "forged"}, csrf=False)
+    assert r.status_code == 403
+    assert "(Rechargez la page et renvoyez le formulaire.)</p>" in r.page, r.page
+    assert ".)." not in r.page
+    assert sentence("rien (vérifiez son numéro)") == "Rien (vérifiez son numéro)."
+    assert sentence("Rien. (Rechargez la page.)") == "Rien. (Rechargez la page.)"
+
+
 def test_french_elides_de_before_a_name_that_starts_with_a_vowel(app, commune):
     """The administration page read "Rôle de amelie", "Changer les plafonds de amelie"."""
     make_person(commune, "mona", "Ville C", "member-admin")

@@ -116,7 +116,11 @@ def sentence(message: str) -> str:
         return text
     if text[0].islower() and _PLAIN_WORD.match(text):
         text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+    # A hint that is a sentence of its own ends the message with its stop inside its
+    # parenthesis: the CSRF refusal read "rien n'a été fait. (Rechargez la page et renvoyez
+    # le formulaire.)." with one stop more.
+    ended = text.removesuffix(")") if text.endswith(")") else text
+    return text if ended.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def fragment(p: Page, template: str, **context: Any) -> str:
