@@ -139,6 +139,29 @@ def test_wrong_passwords_are_refused_then_rate_limited(app):
     assert r.status_code == 303
 
 
+def test_a_sign_in_form_sent_empty_says_what_to_fill_and_is_no_guess(app):
+    """Found pressing Enter on the sign-in page before typing the password: "Nom
+    d'utilisateur ou mot de passe incorrect", and each such press counted towards the limit
+    of wrong sign-ins, as a guess does."""
+    b = Browser(app)
+    b.get("/signin")
+    for _ in range(25):
+        r = b.post("/signin", {"user": "carol", "password": ""})
+    assert r.status_code == 400, r.status_code
+    said = re.search(r'id="signin-error">([^<]*)<', r.page)
+    assert said and said.group(1) == (
+        "Écrivez votre nom d'utilisateur et votre mot de passe, ou une clé d'API sous "
+        "« Se connecter plutôt avec une clé d'API »."
+    ), r.page
+    assert 'value="carol"' in r.page  # the name typed is kept
+    assert 'autocomplete="current-password" aria-describedby="signin-error"' in r.page
+    r = b.post("/signin", {"user": "", "password": ""}, headers={"Accept-Language": "en"})
+    assert "Write your user name and your password, or an API key under" in r.page
+    # Not one of them counted: the right password opens at once, a wrong one gets its 401.
+    assert b.post("/signin", {"user": "carol", "password": "wrong password!"}).status_code == 401
+    assert b.post("/signin", {"user": "carol", "password": PASSWORD}).status_code == 303
+
+
 def test_wrong_current_passwords_are_counted_as_sign_ins(app):
     # The change-password form checked the current password without counting the wrong
     # ones: a stolen session could guess it there without end (review finding).

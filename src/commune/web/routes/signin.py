@@ -45,6 +45,14 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
     key = field(data, "key").strip()
     target = local(field(data, "next", "/"))
     settings = commune.settings.web
+    if not key and not (user and password):
+        # A form sent with a field left empty (Enter pressed too soon) is no wrong password:
+        # it read "Wrong user name or password" and counted as a guess towards the limit.
+        message = _(
+            "Write your user name and your password, or an API key under “%(choice)s”.",
+            choice=_("Sign in with an API key instead"),
+        )
+        return render(p, "signin.html", 400, next=target, failed=message, user=user)
     try:
         if key:
             actor = await run_in_threadpool(commune.authenticate, key)
