@@ -162,6 +162,17 @@ def test_a_sign_in_form_sent_empty_says_what_to_fill_and_is_no_guess(app):
     assert b.post("/signin", {"user": "carol", "password": PASSWORD}).status_code == 303
 
 
+def test_the_sign_in_page_says_where_a_key_is_made_not_a_command(app):
+    """The sign-in page told a town hall's clerk that their member admin makes a key "avec
+    commune key create": a member admin makes one on the administration page (_keys.html's
+    form, "Pour"), with no shell on the server."""
+    page = Browser(app).get("/signin").page
+    assert "commune key" not in page
+    assert "l'administrateur de votre membre en crée une sur la page d'administration." in page
+    page = Browser(app).get("/signin", headers={"Accept-Language": "en"}).page
+    assert "your member admin creates one on the administration page." in page
+
+
 def test_wrong_current_passwords_are_counted_as_sign_ins(app):
     # The change-password form checked the current password without counting the wrong
     # ones: a stolen session could guess it there without end (review finding).
