@@ -1763,6 +1763,22 @@ def test_every_value_a_page_address_takes_is_named_in_words(app):
     assert "offset" not in r.page.split("<main")[1]
 
 
+def test_a_commons_page_past_the_last_leads_back_to_the_documents(app):
+    """Found following an old link to a later page of the commons: "Aucun document pour
+    l'instant", under a table of collections counting five, and no way back to them."""
+    b = browser(app, "carol")
+    page = b.get("/commons?collection=mairie&offset=50").page
+    assert "Aucun document pour l'instant" not in page
+    assert (
+        'Aucun document sur cette page. <a href="/commons?collection=mairie">'
+        "Retour à la première page</a>" in page
+    ), page
+    english = b.get("/commons?offset=50", headers={"Accept-Language": "en"}).page
+    assert 'No document on this page. <a href="/commons?collection=">Back to the first page' in (
+        english
+    )
+
+
 def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
     """Walking the French pages: a search too long was a page apart (« Quelque chose n'a pas
     marché »), the search and the listing gone. Now it is said in the search form, the
