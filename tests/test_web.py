@@ -1779,6 +1779,15 @@ def test_a_commons_page_past_the_last_leads_back_to_the_documents(app):
     )
 
 
+def test_the_transparency_page_says_there_is_no_evaluation_rather_than_an_empty_table(app):
+    """Found reading /transparency on a new server: « Dernières évaluations », then a table
+    of nine column headings over no row, which a screen reader announces as a table."""
+    page = browser(app, "carol").get("/transparency").page
+    latest = page.split("<h2>Dernières évaluations</h2>")[1]
+    assert "<table>" not in latest and '<th scope="col">Partition</th>' not in latest
+    assert "<p>Aucune évaluation à montrer pour l'instant.</p>" in latest
+
+
 def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
     """Walking the French pages: a search too long was a page apart (« Quelque chose n'a pas
     marché »), the search and the listing gone. Now it is said in the search form, the
