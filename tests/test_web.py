@@ -399,6 +399,18 @@ def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, co
     assert "Révision 1" in page and "<ins>" in page
 
 
+def test_a_document_page_names_its_language_in_words(app, commune):
+    """Found reading a document cited by an answer: « Langue : fr », a code, not a word."""
+    pool = next(d for d in commune.documents() if d["title"] == "Swimming pool")
+    b = browser(app, "carol")
+    assert "<dt>Langue</dt><dd>anglais</dd>" in b.get(f"/documents/{pool['id']}").page
+    english = b.get(f"/documents/{pool['id']}", headers={"Accept-Language": "en"}).page
+    assert "<dt>Language</dt><dd>English</dd>" in english
+    from commune.web.languages import name
+
+    assert name("eu") == "eu" and name(None) == "—"  # a code without a name stays a code
+
+
 def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     commune.set_curation_rules("mairie", 1, "curator")
     make_person(commune, "dora", "Ville A", "contributor")

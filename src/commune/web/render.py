@@ -60,6 +60,7 @@ def environment() -> Environment:
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
     env.filters["lang"] = languages.attribute  # ' lang="fr"' on text not in the page's
     env.filters["languages"] = languages.of_answer
+    env.filters["language_name"] = languages.name
     # A passage's block shown as code where an answer quotes its lines as code.
     env.tests["listing"] = is_listing
     return env
