@@ -294,7 +294,7 @@ def test_keyboard_alone_asks_and_contributes(site, browser, tmp_path):
 
 def test_an_ended_session_takes_the_script_to_the_sign_in_page(site, browser, tmp_path):
     """The script followed the sign-in redirect and showed nothing (ask), or put the whole
-    sign-in page among the results (contribute)."""
+    sign-in page among the results (contribute); back from it, the question was gone."""
     from selenium.webdriver.common.by import By
 
     sign_in(browser, site, "amelie")
@@ -313,6 +313,16 @@ def test_an_ended_session_takes_the_script_to_the_sign_in_page(site, browser, tm
     browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
     wait(browser).until(lambda d: "/signin" in d.current_url)
     assert browser.find_elements(By.ID, "password")  # the sign-in form, ready
+    # Signed in again from that page, the question typed is back in its box (it was lost),
+    # once: the page opened after it starts empty.
+    browser.find_element(By.ID, "user").send_keys("amelie")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" not in d.current_url)
+    box = wait(browser).until(lambda d: d.find_element(By.ID, "question"))
+    assert box.get_attribute("value") == QUESTION
+    browser.get(f"{site}/")
+    assert browser.find_element(By.ID, "question").get_attribute("value") == ""
 
 
 def test_a_listing_wider_than_a_phone_scrolls_by_keyboard(commune, corpus, browser):
