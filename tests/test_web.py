@@ -1837,6 +1837,16 @@ def test_a_label_written_by_a_template_takes_the_french_colon(app, commune):
     assert "<li>cyril: " in english
 
 
+def test_a_caps_field_is_as_wide_as_the_words_that_say_it_is_empty(app):
+    """Found on the administration page in French: each person's caps read « aucun plafo »,
+    the placeholder cut at the seven characters that fitted "no cap"."""
+    b = browser(app, "alice")
+    for language, words in (("fr", "aucun plafond"), ("en", "no cap")):
+        page = b.get("/admin", headers={"Accept-Language": language}).page
+        sizes = re.findall(rf'size="(\d+)" placeholder="{words}"', page)
+        assert sizes and all(int(n) >= len(words) for n in sizes), (language, sizes)
+
+
 def test_the_administration_page_shows_members_quotas_as_its_reader_writes_them(app, commune):
     # Found walking docs/fr/exploitation.md: after `commune member set` the members table read
     # "2000" and "2.5" on the French page, and left out the token quota altogether.
