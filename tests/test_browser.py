@@ -102,12 +102,22 @@ def test_a_new_user_asks_contributes_and_sees_it_through_curation(site, browser,
     audit(browser, "signin")
     sign_in(browser, site, "amelie")
 
-    # Ask in French: the answer streams in (the page stays at /: the script asked), cited.
+    # While the answer is on its way (a model may take a minute), the page says so, where
+    # the empty box said nothing: here a request that never answers, then the page again.
     audit(browser, "ask")
+    browser.execute_script("window.fetch = () => new Promise(() => {});")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    waiting = browser.find_element(By.ID, "waiting")
+    assert waiting.is_displayed() and waiting.text == "Recherche de la réponse dans les documents…"
+    assert waiting.find_element(By.XPATH, "..").get_attribute("aria-live") == "polite"
+    browser.get(f"{site}/")
+    # Ask in French: the answer streams in (the page stays at /: the script asked), cited.
     browser.find_element(By.ID, "question").send_keys(QUESTION)
     browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
     assert browser.current_url == f"{site}/"
+    assert not browser.find_element(By.ID, "waiting").is_displayed()
     answer = browser.find_element(By.ID, "answer").text
     assert "mardi matin" in answer and "[1]" in answer
     card = browser.find_element(By.CSS_SELECTOR, "#sources li")

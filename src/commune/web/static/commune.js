@@ -40,6 +40,7 @@ function ask(form) {
   const result = document.getElementById('result');
   const streamed = document.getElementById('streamed');
   const block = document.getElementById('answer-block');
+  const waiting = document.getElementById('waiting');
   const button = form.querySelector('button[type=submit]');
   putBack(form.elements.question);
   let busy = false;
@@ -53,6 +54,7 @@ function ask(form) {
     block.replaceChildren();
     streamed.textContent = '';
     streamed.hidden = false;
+    waiting.hidden = false;  // until the answer's first words (ask.html)
     // aria-disabled, not disabled: a disabled button loses the focus, which fell to the
     // page's body, and a keyboard or screen reader user's place in the page with it.
     button.setAttribute('aria-disabled', 'true');
@@ -75,6 +77,7 @@ function ask(form) {
           const chunk = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
           const kind = (chunk.match(/^event: (.*)$/m) || [])[1];
           const data = JSON.parse((chunk.match(/^data: (.*)$/m) || [])[1] || 'null');
+          waiting.hidden = true;
           if (kind === 'delta') showPiece(streamed, data.text);
           if (kind === 'answer') { streamed.hidden = true; block.innerHTML = data.html; }
           if (kind === 'error') {
@@ -88,6 +91,7 @@ function ask(form) {
     } catch (err) {
       form.submit();  // the stream broke: ask again the way that needs no script
     } finally {
+      waiting.hidden = true;
       result.setAttribute('aria-busy', 'false');
       button.removeAttribute('aria-disabled');
       busy = false;
