@@ -134,6 +134,13 @@ def test_wrong_passwords_are_refused_then_rate_limited(app):
         b.post("/signin", {"user": "carol", "password": "wrong password!"})
     r = b.post("/signin", {"user": "carol", "password": "still wrong!"})
     assert r.status_code == 429 and "Retry-After" in r.headers
+    # Said in the sign-in form, the name kept: it was a page apart, whose one link was
+    # "Retour à la question", for someone signed out.
+    said = re.search(r'id="signin-error">([^<]*)<', r.page)
+    assert said and said.group(1).startswith("Trop de connexions échouées "), r.page
+    assert "réessayez dans" in said.group(1) and said.group(1).endswith(").")
+    assert 'id="user" name="user" autocomplete="username" value="carol"' in r.page
+    assert "Retour à la question" not in r.page
     # The right password still signs in: guesses lock nobody out (issue 22).
     r = b.post("/signin", {"user": "carol", "password": PASSWORD})
     assert r.status_code == 303
