@@ -1590,6 +1590,20 @@ def test_a_hint_that_is_a_sentence_takes_no_second_stop(app):
     assert sentence("Rien. (Rechargez la page.)") == "Rien. (Rechargez la page.)"
 
 
+def test_a_persons_spent_quota_is_theirs_not_its(app, commune):
+    """Found asking in English past one's own cap: "User 'carol' has used its quota", said
+    of a person as of a thing (a member's quota is its)."""
+    commune.admin.set_user_quotas("carol", {"requests_per_day": 1})
+    b = browser(app, "carol")
+    b.get("/")
+    b.post("/ask", {"question": "Where is the swimming pool?"})
+    r = b.post("/ask", {"question": "When?"}, headers={"Accept-Language": "en"})
+    assert r.status_code == 429
+    assert "User 'carol' has used their quota of 1 requests per day" in r.page, r.page
+    r = b.post("/ask", {"question": "Quand ?"})
+    assert "L'utilisateur 'carol' a épuisé son quota de requêtes par jour" in r.page, r.page
+
+
 def test_french_elides_de_before_a_name_that_starts_with_a_vowel(app, commune):
     """The administration page read "Rôle de amelie", "Changer les plafonds de amelie"."""
     make_person(commune, "mona", "Ville C", "member-admin")
