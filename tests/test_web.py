@@ -334,6 +334,20 @@ def test_ask_without_script_gives_a_cited_answer_with_energy_and_its_reasons(app
     assert "answer-card" in stream.page
 
 
+def test_a_question_of_many_lines_that_its_box_accepted_is_not_refused_as_too_long(app):
+    """Found pasting a long question of several paragraphs: its box (maxlength 2000, which
+    counts a line break as one character) took it, and the server refused it as over 2000
+    characters, counting each line break the form sent as "\r\n" twice."""
+    b = browser(app, "carol")
+    b.get("/")
+    line = "Le camion des ordures passe-t-il rue de la Mairie le mardi matin, et à quelle heure ?"
+    question = "\r\n".join([line[:72] + "?"] * 27)  # 27 lines of 73 characters
+    assert len(question.replace("\r\n", "\n")) == 1997 and len(question) == 2023
+    r = b.post("/ask", {"question": question})
+    assert r.status_code == 200 and 'id="ask-error"' not in r.page, r.page
+    assert 'id="answer"' in r.page
+
+
 def test_an_answer_that_found_nothing_does_not_say_it_quoted_the_sources(app):
     """Found asking in the web app: "Je n'ai trouvé aucun passage pertinent…" stood above
     "Mode : citation des sources", which it had not done."""
