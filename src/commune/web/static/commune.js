@@ -54,7 +54,7 @@ function ask(form) {
     block.replaceChildren();
     streamed.textContent = '';
     streamed.hidden = false;
-    waiting.hidden = false;  // until the answer's first words (ask.html)
+    waiting.textContent = waiting.dataset.said;  // until the answer's first words (ask.html)
     // aria-disabled, not disabled: a disabled button loses the focus, which fell to the
     // page's body, and a keyboard or screen reader user's place in the page with it.
     button.setAttribute('aria-disabled', 'true');
@@ -77,7 +77,7 @@ function ask(form) {
           const chunk = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
           const kind = (chunk.match(/^event: (.*)$/m) || [])[1];
           const data = JSON.parse((chunk.match(/^data: (.*)$/m) || [])[1] || 'null');
-          waiting.hidden = true;
+          waiting.textContent = '';
           if (kind === 'delta') showPiece(streamed, data.text);
           if (kind === 'answer') { streamed.hidden = true; block.innerHTML = data.html; }
           if (kind === 'error') {
@@ -91,7 +91,7 @@ function ask(form) {
     } catch (err) {
       form.submit();  // the stream broke: ask again the way that needs no script
     } finally {
-      waiting.hidden = true;
+      waiting.textContent = '';
       result.setAttribute('aria-busy', 'false');
       button.removeAttribute('aria-disabled');
       busy = false;
