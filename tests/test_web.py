@@ -1141,6 +1141,20 @@ def test_a_password_changed_or_reset_signs_out_the_other_sessions(app, commune):
     assert here.get("/account").status_code == 303  # an admin's reset ends every session
 
 
+def test_an_error_page_leads_someone_signed_out_to_the_sign_in_page(app):
+    """Found mistyping an address before signing in, and sending a sign-in form that had
+    expired: the page's one link was « Retour à la question », a box they had not reached."""
+    anonymous = Browser(app)
+    page = anonymous.get("/nulle-part", headers={"accept": "text/html"}).page
+    assert '<a href="/signin">Aller à la page de connexion</a>' in page, page
+    assert "Retour à la question" not in page
+    anonymous.get("/signin")
+    r = anonymous.post("/signin", {"user": "carol", "password": PASSWORD, "csrf": "old"})
+    assert r.status_code == 403 and '<a href="/signin">Aller à la page de connexion</a>' in r.page
+    signed_in = browser(app, "carol").get("/nulle-part", headers={"accept": "text/html"}).page
+    assert '<a href="/">Retour à la question</a>' in signed_in
+
+
 def test_a_mistyped_address_or_a_forms_address_is_a_page_in_the_readers_language(app):
     """They were the API's JSON, in English, pointing a citizen at /docs."""
     b = Browser(app)
