@@ -58,6 +58,7 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("govern/admin.py", "member['kind']"): ("town", "association", "public-body"),
     ("govern/members.py", "kind"): ("user", "member"),
     ("govern/quotas.py", "who"): ("member 'Ville de Lyon'", "user 'marie.durand'"),
+    ("govern/quotas.py", "whose"): ("its", "their"),
     ("govern/quotas.py", "label"): ("requests per day", "tokens per month", "Wh per month"),
     ("http/signins.py", "what"): ("API keys", "sign-ins"),
     ("http/signins.py", "said"): ("from 192.0.2.7", "for user marie.durand", "for cmn_ab12"),

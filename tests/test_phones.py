@@ -57,6 +57,12 @@ def site(commune, corpus):  # type: ignore[no-untyped-def]
     make_person(commune, "marc", "Ville A", "member-admin")
     make_person(commune, "rita", "Ville A", "reader")
     commune.add([pending], collection="ville-a", member="Ville A", licence="CC-BY-4.0")
+    # Marc's own contribution, waiting for a curator: the contribute page lists it, with why
+    # it waits (that table was wider than a phone).
+    mine = corpus.parent / "mine"
+    mine.mkdir()
+    (mine / "cantine.txt").write_text("La cantine ouvre à midi.\n", encoding="utf-8")
+    commune.add([mine], collection="mairie", licence="CC-BY-4.0", actor=commune.actor("marc"))
     with serve(create_app(commune)) as url:
         yield url
 

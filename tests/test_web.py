@@ -134,9 +134,50 @@ def test_wrong_passwords_are_refused_then_rate_limited(app):
         b.post("/signin", {"user": "carol", "password": "wrong password!"})
     r = b.post("/signin", {"user": "carol", "password": "still wrong!"})
     assert r.status_code == 429 and "Retry-After" in r.headers
+    # Said in the sign-in form, the name kept: it was a page apart, whose one link was
+    # "Retour à la question", for someone signed out.
+    said = re.search(r'id="signin-error">([^<]*)<', r.page)
+    assert said and said.group(1).startswith("Trop de connexions échouées "), r.page
+    assert "réessayez dans" in said.group(1) and said.group(1).endswith(").")
+    assert 'id="user" name="user" autocomplete="username" value="carol"' in r.page
+    assert "Retour à la question" not in r.page
     # The right password still signs in: guesses lock nobody out (issue 22).
     r = b.post("/signin", {"user": "carol", "password": PASSWORD})
     assert r.status_code == 303
+
+
+def test_a_sign_in_form_sent_empty_says_what_to_fill_and_is_no_guess(app):
+    """Found pressing Enter on the sign-in page before typing the password: "Nom
+    d'utilisateur ou mot de passe incorrect", and each such press counted towards the limit
+    of wrong sign-ins, as a guess does."""
+    b = Browser(app)
+    b.get("/signin")
+    for _ in range(25):
+        r = b.post("/signin", {"user": "carol", "password": ""})
+    assert r.status_code == 400, r.status_code
+    said = re.search(r'id="signin-error">([^<]*)<', r.page)
+    assert said and said.group(1) == (
+        "Écrivez votre nom d'utilisateur et votre mot de passe, ou une clé d'API sous "
+        "« Se connecter plutôt avec une clé d'API »."
+    ), r.page
+    assert 'value="carol"' in r.page  # the name typed is kept
+    assert 'autocomplete="current-password" aria-describedby="signin-error"' in r.page
+    r = b.post("/signin", {"user": "", "password": ""}, headers={"Accept-Language": "en"})
+    assert "Write your user name and your password, or an API key under" in r.page
+    # Not one of them counted: the right password opens at once, a wrong one gets its 401.
+    assert b.post("/signin", {"user": "carol", "password": "wrong password!"}).status_code == 401
+    assert b.post("/signin", {"user": "carol", "password": PASSWORD}).status_code == 303
+
+
+def test_the_sign_in_page_says_where_a_key_is_made_not_a_command(app):
+    """The sign-in page told a town hall's clerk that their member admin makes a key "avec
+    commune key create": a member admin makes one on the administration page (_keys.html's
+    form, "Pour"), with no shell on the server."""
+    page = Browser(app).get("/signin").page
+    assert "commune key" not in page
+    assert "l'administrateur de votre membre en crée une sur la page d'administration." in page
+    page = Browser(app).get("/signin", headers={"Accept-Language": "en"}).page
+    assert "your member admin creates one on the administration page." in page
 
 
 def test_wrong_current_passwords_are_counted_as_sign_ins(app):
@@ -296,6 +337,20 @@ def test_ask_without_script_gives_a_cited_answer_with_energy_and_its_reasons(app
     assert "answer-card" in stream.page
 
 
+def test_a_question_of_many_lines_that_its_box_accepted_is_not_refused_as_too_long(app):
+    """Found pasting a long question of several paragraphs: its box (maxlength 2000, which
+    counts a line break as one character) took it, and the server refused it as over 2000
+    characters, counting each line break the form sent as "\r\n" twice."""
+    b = browser(app, "carol")
+    b.get("/")
+    line = "Le camion des ordures passe-t-il rue de la Mairie le mardi matin, et à quelle heure ?"
+    question = "\r\n".join([line[:72] + "?"] * 27)  # 27 lines of 73 characters
+    assert len(question.replace("\r\n", "\n")) == 1997 and len(question) == 2023
+    r = b.post("/ask", {"question": question})
+    assert r.status_code == 200 and 'id="ask-error"' not in r.page, r.page
+    assert 'id="answer"' in r.page
+
+
 def test_an_answer_that_found_nothing_does_not_say_it_quoted_the_sources(app):
     """Found asking in the web app: "Je n'ai trouvé aucun passage pertinent…" stood above
     "Mode : citation des sources", which it had not done."""
@@ -366,6 +421,18 @@ def test_a_document_page_shows_passages_licence_provenance_and_revisions(app, co
     page = b.get(f"/documents/{doc['id']}").page
     assert "Licence Ouverte / Open Licence 2.0" in page and 'id="p' in page
     assert "Révision 1" in page and "<ins>" in page
+
+
+def test_a_document_page_names_its_language_in_words(app, commune):
+    """Found reading a document cited by an answer: « Langue : fr », a code, not a word."""
+    pool = next(d for d in commune.documents() if d["title"] == "Swimming pool")
+    b = browser(app, "carol")
+    assert "<dt>Langue</dt><dd>anglais</dd>" in b.get(f"/documents/{pool['id']}").page
+    english = b.get(f"/documents/{pool['id']}", headers={"Accept-Language": "en"}).page
+    assert "<dt>Language</dt><dd>English</dd>" in english
+    from commune.web.languages import name
+
+    assert name("eu") == "eu" and name(None) == "—"  # a code without a name stays a code
 
 
 def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
@@ -1129,6 +1196,20 @@ def test_a_password_changed_or_reset_signs_out_the_other_sessions(app, commune):
     assert here.get("/account").status_code == 303  # an admin's reset ends every session
 
 
+def test_an_error_page_leads_someone_signed_out_to_the_sign_in_page(app):
+    """Found mistyping an address before signing in, and sending a sign-in form that had
+    expired: the page's one link was « Retour à la question », a box they had not reached."""
+    anonymous = Browser(app)
+    page = anonymous.get("/nulle-part", headers={"accept": "text/html"}).page
+    assert '<a href="/signin">Aller à la page de connexion</a>' in page, page
+    assert "Retour à la question" not in page
+    anonymous.get("/signin")
+    r = anonymous.post("/signin", {"user": "carol", "password": PASSWORD, "csrf": "old"})
+    assert r.status_code == 403 and '<a href="/signin">Aller à la page de connexion</a>' in r.page
+    signed_in = browser(app, "carol").get("/nulle-part", headers={"accept": "text/html"}).page
+    assert '<a href="/">Retour à la question</a>' in signed_in
+
+
 def test_a_mistyped_address_or_a_forms_address_is_a_page_in_the_readers_language(app):
     """They were the API's JSON, in English, pointing a citizen at /docs."""
     b = Browser(app)
@@ -1576,6 +1657,36 @@ def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     assert sentence("Pourquoi ?") == "Pourquoi ?" and sentence("") == ""
 
 
+def test_a_hint_that_is_a_sentence_takes_no_second_stop(app):
+    """Found sending a form after its page had expired: "rien n'a été fait. (Rechargez la
+    page et renvoyez le formulaire.)." A hint whose sentence ends inside its parenthesis
+    ends the message."""
+    from commune.web.render import sentence
+
+    b = browser(app, "carol")
+    b.get("/")
+    r = b.post("/ask", {"question": "Où est la piscine ?", "csrf": "forged"}, csrf=False)
+    assert r.status_code == 403
+    assert "(Rechargez la page et renvoyez le formulaire.)</p>" in r.page, r.page
+    assert ".)." not in r.page
+    assert sentence("rien (vérifiez son numéro)") == "Rien (vérifiez son numéro)."
+    assert sentence("Rien. (Rechargez la page.)") == "Rien. (Rechargez la page.)"
+
+
+def test_a_persons_spent_quota_is_theirs_not_its(app, commune):
+    """Found asking in English past one's own cap: "User 'carol' has used its quota", said
+    of a person as of a thing (a member's quota is its)."""
+    commune.admin.set_user_quotas("carol", {"requests_per_day": 1})
+    b = browser(app, "carol")
+    b.get("/")
+    b.post("/ask", {"question": "Where is the swimming pool?"})
+    r = b.post("/ask", {"question": "When?"}, headers={"Accept-Language": "en"})
+    assert r.status_code == 429
+    assert "User 'carol' has used their quota of 1 requests per day" in r.page, r.page
+    r = b.post("/ask", {"question": "Quand ?"})
+    assert "L'utilisateur 'carol' a épuisé son quota de requêtes par jour" in r.page, r.page
+
+
 def test_french_elides_de_before_a_name_that_starts_with_a_vowel(app, commune):
     """The administration page read "Rôle de amelie", "Changer les plafonds de amelie"."""
     make_person(commune, "mona", "Ville C", "member-admin")
@@ -1768,6 +1879,31 @@ def test_every_value_a_page_address_takes_is_named_in_words(app):
     assert "offset" not in r.page.split("<main")[1]
 
 
+def test_a_commons_page_past_the_last_leads_back_to_the_documents(app):
+    """Found following an old link to a later page of the commons: "Aucun document pour
+    l'instant", under a table of collections counting five, and no way back to them."""
+    b = browser(app, "carol")
+    page = b.get("/commons?collection=mairie&offset=50").page
+    assert "Aucun document pour l'instant" not in page
+    assert (
+        'Aucun document sur cette page. <a href="/commons?collection=mairie">'
+        "Retour à la première page</a>" in page
+    ), page
+    english = b.get("/commons?offset=50", headers={"Accept-Language": "en"}).page
+    assert 'No document on this page. <a href="/commons?collection=">Back to the first page' in (
+        english
+    )
+
+
+def test_the_transparency_page_says_there_is_no_evaluation_rather_than_an_empty_table(app):
+    """Found reading /transparency on a new server: « Dernières évaluations », then a table
+    of nine column headings over no row, which a screen reader announces as a table."""
+    page = browser(app, "carol").get("/transparency").page
+    latest = page.split("<h2>Dernières évaluations</h2>")[1]
+    assert "<table>" not in latest and '<th scope="col">Partition</th>' not in latest
+    assert "<p>Aucune évaluation à montrer pour l'instant.</p>" in latest
+
+
 def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
     """Walking the French pages: a search too long was a page apart (« Quelque chose n'a pas
     marché »), the search and the listing gone. Now it is said in the search form, the
@@ -1803,6 +1939,16 @@ def test_a_label_written_by_a_template_takes_the_french_colon(app, commune):
     assert "<li>cyril\u00a0: " in cyril.get(f"/curation/{rid}").page
     english = cyril.get(f"/curation/{rid}", headers={"Accept-Language": "en"}).page
     assert "<li>cyril: " in english
+
+
+def test_a_caps_field_is_as_wide_as_the_words_that_say_it_is_empty(app):
+    """Found on the administration page in French: each person's caps read « aucun plafo »,
+    the placeholder cut at the seven characters that fitted "no cap"."""
+    b = browser(app, "alice")
+    for language, words in (("fr", "aucun plafond"), ("en", "no cap")):
+        page = b.get("/admin", headers={"Accept-Language": language}).page
+        sizes = re.findall(rf'size="(\d+)" placeholder="{words}"', page)
+        assert sizes and all(int(n) >= len(words) for n in sizes), (language, sizes)
 
 
 def test_the_administration_page_shows_members_quotas_as_its_reader_writes_them(app, commune):

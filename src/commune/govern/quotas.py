@@ -154,9 +154,11 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | Non
     ]
     tightest: QuotaUse | None = None
     for label, field, column, window in measures:
-        for who, row, owner, owner_id in (
-            (f"member {m.name!r}", m, "member_id", actor.member_id),
-            (f"user {u.name!r}", u, "user_id", actor.user_id),
+        # A person's quota is "their", a member's "its": a citizen read "User 'citoyen' has
+        # used its quota" about themselves.
+        for who, whose, row, owner, owner_id in (
+            (f"member {m.name!r}", "its", m, "member_id", actor.member_id),
+            (f"user {u.name!r}", "their", u, "user_id", actor.user_id),
         ):
             limit = getattr(row, field)
             if limit is None:
@@ -167,7 +169,7 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | Non
             if used >= limit:
                 wait = max(1, int((window.end - at).total_seconds()))
                 raise QuotaExceeded(
-                    f"{who} has used its quota of {limit:g} {label} ({used:g} used)",
+                    f"{who} has used {whose} quota of {limit:g} {label} ({used:g} used)",
                     label,
                     wait,
                     window.end,

@@ -257,7 +257,7 @@ PATTERNS = [
         (r"no collection named (?P<name>'[^']*')", "aucune collection nommée {name}"),
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
-            r"(?P<who>member|user) (?P<name>'.*') has used its quota of (?P<limit>\S+) "
+            r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
             r"(?P<quota>requests per day|tokens per month|Wh per month) \((?P<used>\S+) used\)",
             "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),

@@ -17,6 +17,25 @@ from markupsafe import Markup
 from commune.text.lang import by_function_words
 from commune.web import i18n
 
+# The languages the library tells documents apart by (text/lang.py's SUPPORTED), named as a
+# reader names them: the document page said "Langue : fr", a code, not a word.
+NAMES = {
+    "fr": i18n.N_("French"),
+    "en": i18n.N_("English"),
+    "de": i18n.N_("German"),
+    "es": i18n.N_("Spanish"),
+    "it": i18n.N_("Italian"),
+    "nl": i18n.N_("Dutch"),
+    "pt": i18n.N_("Portuguese"),
+}
+
+
+def name(language: str | None) -> str:
+    """``language`` (a code) named in the page's language; a code it does not know, as is."""
+    if not language:
+        return "—"
+    return i18n.gettext(NAMES[language]) if language in NAMES else language
+
 
 def attribute(language: str | None, within: str | None = None) -> Markup:
     """`` lang="xx"`` for text in ``language`` inside text in ``within`` (the page's

@@ -61,6 +61,7 @@ def environment() -> Environment:
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
     env.filters["lang"] = languages.attribute  # ' lang="fr"' on text not in the page's
     env.filters["languages"] = languages.of_answer
+    env.filters["language_name"] = languages.name
     # A passage's block shown as code where an answer quotes its lines as code.
     env.tests["listing"] = is_listing
     return env
@@ -117,7 +118,11 @@ def sentence(message: str) -> str:
         return text
     if text[0].islower() and _PLAIN_WORD.match(text):
         text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+    # A hint that is a sentence of its own ends the message with its stop inside its
+    # parenthesis: the CSRF refusal read "rien n'a été fait. (Rechargez la page et renvoyez
+    # le formulaire.)." with one stop more.
+    ended = text.removesuffix(")") if text.endswith(")") else text
+    return text if ended.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def fragment(p: Page, template: str, **context: Any) -> str:

@@ -26,7 +26,10 @@ MODES = ("auto", "extractive", "generate")
 
 def _question(data: FormData) -> tuple[str, str | None, str]:
     """The question, its collection (None: every one readable) and how to answer."""
-    question = field(data, "question").strip()
+    # A form sends each line break of a text box as "\r\n", where the box's maxlength (and
+    # the person typing) counted one character: a long question of many lines, accepted by
+    # its box, was refused as over the limit by the characters the box had not shown.
+    question = field(data, "question").replace("\r\n", "\n").strip()
     mode = field(data, "mode", "auto")
     return question, field(data, "collection") or None, mode if mode in MODES else "auto"
 

@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from commune.govern.members import AuthError
+from commune.govern.quotas import QuotaExceeded
 from commune.http.signins import FailedSignIns, key_prefix
 from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
@@ -21,7 +22,7 @@ from commune.web.page import (
     sessions_of,
     with_session,
 )
-from commune.web.render import render
+from commune.web.render import render, sentence
 
 # What a key that matched no key is told: nothing more, to anyone guessing.
 UNKNOWN_KEY = ("authentication required", "malformed API key", "unknown API key")
@@ -45,6 +46,14 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
     key = field(data, "key").strip()
     target = local(field(data, "next", "/"))
     settings = commune.settings.web
+    if not key and not (user and password):
+        # A form sent with a field left empty (Enter pressed too soon) is no wrong password:
+        # it read "Wrong user name or password" and counted as a guess towards the limit.
+        message = _(
+            "Write your user name and your password, or an API key under “%(choice)s”.",
+            choice=_("Sign in with an API key instead"),
+        )
+        return render(p, "signin.html", 400, next=target, failed=message, user=user)
     try:
         if key:
             actor = await run_in_threadpool(commune.authenticate, key)
@@ -54,10 +63,19 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
         # Counted against the address and the key or account it claimed: past the limit a
         # wrong one gets 429; the right one is always checked, so that nobody else's guesses
         # lock a person out (issue 22).
-        if key:
-            failures.failed(host, key_prefix(key))
-        else:
-            failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
+        try:
+            if key:
+                failures.failed(host, key_prefix(key))
+            else:
+                failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
+        except QuotaExceeded as limit:
+            # Said in the sign-in form, the name typed kept, how long to wait with it: a page
+            # apart offered someone signed out "Back to the question box".
+            request.state.quota_refused = limit.quota  # counted by /metrics, as elsewhere
+            said = sentence(i18n.translate(limit.in_fields()))
+            refused = render(p, "signin.html", 429, next=target, failed=said, user=user)
+            refused.headers["Retry-After"] = str(limit.retry_after)
+            return refused
         message = _("Wrong API key.") if key else _("Wrong user name or password.")
         if key and exc.message not in UNKNOWN_KEY:
             # A key that matched (revoked, expired, a peer cooperative's) says why: whoever

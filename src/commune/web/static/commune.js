@@ -20,11 +20,29 @@ function showPiece(into, text) {
   into.append(quoted[1], code, quoted[3]);
 }
 
+// A question typed when the session had ended: kept in this tab while its person signs in
+// again, and put back in its box (it was lost: a clerk's long question after a day's work).
+// The tab's own storage, emptied as soon as it is put back; a browser that refuses storage
+// loses it as before.
+const KEPT = 'commune.question';
+
+function keep(box) {
+  try { if (box.value.trim()) sessionStorage.setItem(KEPT, box.value); } catch (e) { /* none */ }
+}
+
+function putBack(box) {
+  let kept = null;
+  try { kept = sessionStorage.getItem(KEPT); sessionStorage.removeItem(KEPT); } catch (e) { return; }
+  if (kept && !box.value) box.value = kept;
+}
+
 function ask(form) {
   const result = document.getElementById('result');
   const streamed = document.getElementById('streamed');
   const block = document.getElementById('answer-block');
+  const waiting = document.getElementById('waiting');
   const button = form.querySelector('button[type=submit]');
+  putBack(form.elements.question);
   let busy = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -36,6 +54,7 @@ function ask(form) {
     block.replaceChildren();
     streamed.textContent = '';
     streamed.hidden = false;
+    waiting.textContent = waiting.dataset.said;  // until the answer's first words (ask.html)
     // aria-disabled, not disabled: a disabled button loses the focus, which fell to the
     // page's body, and a keyboard or screen reader user's place in the page with it.
     button.setAttribute('aria-disabled', 'true');
@@ -44,7 +63,7 @@ function ask(form) {
                                                  credentials: 'same-origin'});
       // The session ended (expired, or signed out in another tab): the server sent the
       // sign-in page, which the reader is taken to, and back here once signed in.
-      if (r.redirected) { window.location.assign(r.url); return; }
+      if (r.redirected) { keep(form.elements.question); window.location.assign(r.url); return; }
       if (!r.ok) { streamed.hidden = true; block.innerHTML = await r.text(); return; }
       // Server-sent events over fetch: each "delta" is a sentence already checked for its
       // citation; "answer" is the whole answer, rendered by the server's own template.
@@ -58,6 +77,7 @@ function ask(form) {
           const chunk = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
           const kind = (chunk.match(/^event: (.*)$/m) || [])[1];
           const data = JSON.parse((chunk.match(/^data: (.*)$/m) || [])[1] || 'null');
+          waiting.textContent = '';
           if (kind === 'delta') showPiece(streamed, data.text);
           if (kind === 'answer') { streamed.hidden = true; block.innerHTML = data.html; }
           if (kind === 'error') {
@@ -71,6 +91,7 @@ function ask(form) {
     } catch (err) {
       form.submit();  // the stream broke: ask again the way that needs no script
     } finally {
+      waiting.textContent = '';
       result.setAttribute('aria-busy', 'false');
       button.removeAttribute('aria-disabled');
       busy = false;
