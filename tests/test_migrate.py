@@ -196,3 +196,26 @@ def test_a_home_holding_nul_characters_moves_without_them(lived_in, postgres_url
     finally:
         target.dispose()
     assert moved.endswith(" fin") and "\x00" not in moved and "\x00" not in title
+
+
+def test_the_kept_commune_toml_is_as_private_as_the_one_it_copies(tmp_path):
+    """The operator keeps commune.toml at 0640 for its [metrics] token or a database
+    password; the .bak that migrate kept of it was made at the umask's 0644, readable by
+    every local user."""
+    import os
+    import stat
+
+    from commune.store.migrate import switch
+
+    config = tmp_path / "commune.toml"
+    config.write_text('[metrics]\nenabled = true\ntoken = "s3cret-token"\n', encoding="utf-8")
+    os.chmod(config, 0o640)
+    old = os.umask(0o022)
+    try:
+        switch(tmp_path, "postgresql+psycopg://commune:pw@db.example/commune")
+    finally:
+        os.umask(old)
+    kept = tmp_path / "commune.toml.bak"
+    assert "s3cret-token" in kept.read_text(encoding="utf-8")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
