@@ -168,3 +168,57 @@ def test_the_french_guides_give_the_same_options_routes_and_settings():
     bill = english[english.index("## The monthly bill") :]
     missing = named(bill) - named((ROOT / "docs/fr/releve.md").read_text(encoding="utf-8"))
     assert not missing, f"docs/fr/releve.md does not say {sorted(missing)}, as the bill does"
+
+
+def test_the_cooperative_guide_s_commands_run_as_written(tmp_path, monkeypatch):
+    """Typed in order, they failed: alice, Saint-Exemple's admin, removed and capped bob of
+    another member ("no user named 'bob'"), `key revoke 3` revoked a key nobody made, and
+    alice changed who reads delib-a after it had been handed to a member that did not exist."""
+    import re
+    import shlex
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    text = (ROOT / "docs" / "cooperative.md").read_text(encoding="utf-8")
+    before_energy = text[: text.index("## Energy and carbon")]
+    for folder in ("deliberations", "guides"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "note.md").write_text(
+            f"# {folder}\n\nLe conseil se réunit le mardi.\n", encoding="utf-8"
+        )
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    home = str(tmp_path / "home")
+    typed = 0
+    for block in re.findall(r"```sh\n(.*?)```", before_energy, re.DOTALL):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            assert words[0] == "commune", line
+            out = run.invoke(cli, ["--home", home, *words[1:]])
+            assert out.exit_code == 0, f"{line}\n{out.output}"
+            typed += 1
+    assert typed >= 15
+
+
+def test_the_generation_guide_s_gpu_model_is_admitted_by_the_example_charter(tmp_path):
+    """generation.md's [models.gpu] had no energy figure: under examples/charter.toml, the
+    charter operations.md installs (2 Wh a request at most), every answer stayed extractive
+    ("gpu: its energy is unknown")."""
+    import re
+
+    from commune.charter.catalogue import allowed, catalogue
+    from commune.charter.rules import load_charter
+    from commune.config import load_settings
+
+    text = (ROOT / "docs" / "generation.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```toml\n(.*?)```", text, re.DOTALL) if "[models.gpu]" in b]
+    (tmp_path / "commune.toml").write_text(block, encoding="utf-8")
+    settings = load_settings(tmp_path)
+    charter = load_charter(ROOT, ROOT / "examples" / "charter.toml")
+    [card] = [c for c in catalogue(settings, charter, None) if c.name == "gpu"]
+    ok, why = allowed(card, charter, {"guides"}, "en", settings.generation.max_tokens)
+    assert ok, why
