@@ -222,3 +222,34 @@ def test_the_generation_guide_s_gpu_model_is_admitted_by_the_example_charter(tmp
     [card] = [c for c in catalogue(settings, charter, None) if c.name == "gpu"]
     ok, why = allowed(card, charter, {"guides"}, "en", settings.generation.max_tokens)
     assert ok, why
+
+
+def test_the_french_guide_s_people_commands_run_as_written(tmp_path):
+    """Its removal and caps acted on bob, whom it never added ("aucun utilisateur nommé
+    'bob'"), and removed him before capping him."""
+    import re
+    import shlex
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    text = (ROOT / "docs" / "fr" / "exploitation.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    people = [b for b in blocks if re.search(r"^commune (member add|user )", b, re.MULTILINE)]
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    home = str(tmp_path / "home")
+    typed = 0
+    for block in people:
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            assert words[0] == "commune", line
+            given = None
+            if words[1:3] == ["user", "password"]:  # typed at a terminal; here, on stdin
+                words, given = [*words, "--stdin"], "un-mot-de-passe-assez-long\n"
+            out = run.invoke(cli, ["--home", home, *words[1:]], input=given)
+            assert out.exit_code == 0, f"{line}\n{out.output}"
+            typed += 1
+    assert typed >= 8
