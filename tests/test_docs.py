@@ -365,3 +365,22 @@ def test_the_french_guide_gives_the_same_postgresql_backup_drop_in():
     assert "\n".join(ln.removeprefix("  ") for ln in block.splitlines()) + "\n" == (
         _backup_drop_in()
     )
+
+
+def test_the_guides_say_how_to_open_metrics_to_another_machine():
+    """They said "open /metrics in the nginx site" and nothing of how: the site's line to
+    change, and a Prometheus that sends the token."""
+    import re
+
+    import yaml
+
+    site = (ROOT / "deploy" / "nginx" / "commune.conf").read_text(encoding="utf-8")
+    assert re.search(r"upstream commune \{", site)
+    assert re.search(r"location = /metrics \{\s*return 404;\s*\}", site)
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (ROOT / guide).read_text(encoding="utf-8")
+        assert "`proxy_pass http://commune;` " in text and "`return 404;`" in text, guide
+        scrapes = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]
+        remote = [job for s in scrapes for job in s["scrape_configs"] if "authorization" in job]
+        assert remote and remote[0]["scheme"] == "https", guide
+        assert set(remote[0]["authorization"]) == {"credentials_file"}, guide
