@@ -123,6 +123,21 @@ def test_an_invalid_charter_is_refused_with_its_line(home, text, line, message):
     assert "\n" not in str(exc.value)
 
 
+def test_commune_toml_s_charter_table_in_the_charter_says_where_it_goes(home):
+    """peering.md calls [charter] tdm_reserved "the asking side's charter": put in
+    charter.toml, it was an unknown key, and nothing said it is commune.toml's."""
+    from commune.text.messages import localise
+
+    write_charter(home, 'version = "1"\n[charter]\ntdm_reserved = "allow"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    said = str(exc.value)
+    assert "commune.toml" in said and "move the [charter] table" in said, said
+    french = localise(said, "fr")
+    assert "déplacez la table [charter] (tdm_reserved) dans commune.toml" in french, french
+    assert "une table de commune.toml, pas de charter.toml" in french, french
+
+
 def test_a_phrase_that_can_never_match_is_refused_in_french(home):
     from commune.text.messages import localise
 

@@ -1947,6 +1947,10 @@ PATTERNS = [
             r"fix the charter \(docs/charter\.md\) and start again",
             "corrigez la charte (docs/charter.md) et relancez",
         ),
+        (
+            r"move the \[charter\] table \(tdm_reserved\) into commune\.toml",
+            "déplacez la table [charter] (tdm_reserved) dans commune.toml",
+        ),
         (r"no charter at (?P<name>.+)", "aucune charte à {name}"),
         (r"give the path of a charter\.toml", "donnez le chemin d'un charter.toml"),
         (
@@ -2799,6 +2803,10 @@ REASONS = [
     (re.compile(p), fr)
     for p, fr in (
         (r"must be a table", "doit être une table"),
+        (
+            r"a table of commune\.toml, not of charter\.toml",
+            "une table de commune.toml, pas de charter.toml",
+        ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",
             "clé inconnue\u00a0; clés connues\u00a0: {known}",
