@@ -384,3 +384,34 @@ def test_the_guides_say_how_to_open_metrics_to_another_machine():
         remote = [job for s in scrapes for job in s["scrape_configs"] if "authorization" in job]
         assert remote and remote[0]["scheme"] == "https", guide
         assert set(remote[0]["authorization"]) == {"credentials_file"}, guide
+
+
+def test_the_weekly_evaluation_s_advice_holds(tmp_path):
+    """commune-eval.service asks `--split test`; the guides did not say that a cooperative's
+    small suite loses half its questions to dev, or all of them, and the unit then failed
+    every week. What they now advise: a question marked "split": "test" is asked."""
+    import json
+    import re
+
+    from commune.evaluation.suite import assign_splits, load_suite
+
+    unit = (ROOT / "deploy" / "systemd" / "commune-eval.service").read_text(encoding="utf-8")
+    assert "--split test" in unit
+    line = {
+        "id": "q2",
+        "question": "Que faut-il fournir pour s'inscrire sur les listes électorales ?",
+        "language": "fr",
+        "collection": "guides",
+        "documents": ["inscription.md"],
+        "facts": [["justificatif de domicile"]],
+    }
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    [case] = assign_splits(load_suite(suite).cases)
+    assert case.split == "dev"  # this one falls into dev: --split test asks nothing
+    suite.write_text(json.dumps({**line, "split": "test"}) + "\n", encoding="utf-8")
+    [case] = assign_splits(load_suite(suite).cases)
+    assert case.split == "test"
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = re.sub(r"\s+", " ", (ROOT / guide).read_text(encoding="utf-8"))
+        assert 'write `"split": "test"`' in text or 'écrivez `"split": "test"`' in text, guide
