@@ -134,6 +134,11 @@ def test_a_restored_commune_toml_stays_as_private_as_the_backed_up_one(corpus, t
     restored = tmp_path / "new" / "commune.toml"
     assert "s3cret" in restored.read_text()
     assert stat.S_IMODE(restored.stat().st_mode) == 0o640
+    # From read-only media (a disk mounted so, its files 0440): its owner can still edit it.
+    os.chmod(tmp_path / "bk" / "commune.toml", 0o440)
+    r = run.invoke(cli, ["--home", str(tmp_path / "third"), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    assert stat.S_IMODE((tmp_path / "third" / "commune.toml").stat().st_mode) == 0o640
 
 
 def test_a_restore_says_when_it_keeps_the_home_s_commune_toml(commune, corpus, home, tmp_path):

@@ -22,7 +22,12 @@ def write_whole(
     or with ``like`` that file's: a copy of a commune.toml holds the same secrets."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        mode = (like or path).stat().st_mode & 0o7777
+        if like is not None:
+            # Who else may read it, from the original; the owner always reads and writes
+            # it: a backup on read-only media (0444) gave a commune.toml nobody could edit.
+            mode = like.stat().st_mode & 0o666 | 0o600
+        else:
+            mode = path.stat().st_mode & 0o7777
     except OSError:
         mode = 0o666  # less the umask, as open() makes a file
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
