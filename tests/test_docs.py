@@ -415,3 +415,15 @@ def test_the_weekly_evaluation_s_advice_holds(tmp_path):
     for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
         text = re.sub(r"\s+", " ", (ROOT / guide).read_text(encoding="utf-8"))
         assert 'write `"split": "test"`' in text or 'écrivez `"split": "test"`' in text, guide
+
+
+def test_the_postgresql_guide_makes_the_database_its_user_owns():
+    """scaling.md went from `pip install` to `commune migrate --to`: the role and the
+    database were left to guess, and a database postgres owns refuses Commune's tables."""
+    import re
+
+    text = (ROOT / "docs" / "scaling.md").read_text(encoding="utf-8")
+    block = _listing_with("docs/scaling.md", "commune migrate --to")
+    assert "createuser" in block and re.search(r"createdb --owner (\S+) ", block)
+    assert block.index("createdb") < block.index("commune migrate")
+    assert "OWNER TO" in text

@@ -219,3 +219,46 @@ def test_the_kept_commune_toml_is_as_private_as_the_one_it_copies(tmp_path):
     assert "s3cret-token" in kept.read_text(encoding="utf-8")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
+
+
+def test_a_database_its_user_may_not_create_tables_in_says_to_make_it_the_owner(
+    postgres_server, tmp_path
+):
+    """PostgreSQL 15 and later let only a database's owner create tables in it: a database
+    made by postgres and granted to Commune's user stopped `commune migrate` with "check the
+    URL and that it runs", and any other command with a traceback."""
+    import os
+
+    from sqlalchemy import create_engine
+
+    from commune.errors import CommuneError
+    from commune.store.db import open_database
+    from commune.text.messages import localise
+
+    role, name = f"clerk_{os.getpid()}", f"notmine_{os.getpid()}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE {name} TO {role}")
+    url = postgres_server.replace("postgres:@/postgres?", f"{role}@/{name}?", 1)
+    try:
+        with pytest.raises(CommuneError) as exc:
+            open_database(url)
+        said = str(exc.value)
+        assert f"ALTER DATABASE {name} OWNER TO {role}" in said, said
+        assert "\n" not in said and "Traceback" not in said
+        assert "faites-en le propriétaire de la base" in localise(said, "fr")
+        (tmp_path / "commune.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")
+        out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+            cli, ["--home", str(tmp_path), "member", "add", "X", "--kind", "town"]
+        )
+        assert out.exit_code == 2 and "OWNER TO" in out.output, out.output
+        with admin.connect() as conn:  # what it says to do, done: the home opens
+            conn.exec_driver_sql(f"ALTER DATABASE {name} OWNER TO {role}")
+        open_database(url).dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()

@@ -2641,6 +2641,12 @@ PATTERNS = [
             "impossible d'ouvrir la base {url} : {why}",
         ),
         (
+            r"the user (?P<user>\S+) may not create tables there: make it the database's owner "
+            r"\(as postgres: ALTER DATABASE (?P<db>\S+) OWNER TO (?P<owner>\S+)\)",
+            "l'utilisateur {user} ne peut pas y créer de tables : faites-en le propriétaire de "
+            "la base (en tant que postgres : ALTER DATABASE {db} OWNER TO {owner})",
+        ),
+        (
             r"install its driver: pip install 'commune-coop\[postgres\]' for PostgreSQL",
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
         ),
