@@ -1052,6 +1052,12 @@ def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(made_home
     (home / "commune.toml").write_text(models_toml(gpu=("http://127.0.0.1:9", 24, "FR")))
     r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "gpu"])
     assert r.exit_code == 2 and "modelled by EcoLogits" in r.output
+    # and where a figure measured on its server goes (it said only "calibrate a local model")
+    assert "set models.gpu.wh_per_1k_tokens in commune.toml" in r.output
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "model", "calibrate", "gpu"]
+    )
+    assert "mettez models.gpu.wh_per_1k_tokens dans commune.toml" in r.output, r.output
     r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "nope"])
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
 

@@ -1682,8 +1682,10 @@ PATTERNS = [
             "rien à étalonner ici",
         ),
         (
-            r'calibrate a local model \(backend = "llamacpp"\)',
-            'étalonnez un modèle local (backend = "llamacpp")',
+            r"measure it on its server and set models\.(?P<name>\S+)\.wh_per_1k_tokens in "
+            r"commune\.toml, or calibrate a local model \(backend = \"llamacpp\"\)",
+            "mesurez-la sur son serveur et mettez models.{name}.wh_per_1k_tokens dans "
+            'commune.toml, ou étalonnez un modèle local (backend = "llamacpp")',
         ),
         (
             r"runs must be at least 1, got (?P<value>.+)",
