@@ -262,3 +262,24 @@ def test_a_database_its_user_may_not_create_tables_in_says_to_make_it_the_owner(
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         admin.dispose()
+
+
+def test_a_postgresql_home_missing_its_originals_is_not_told_to_commune_restore(
+    postgres_url, corpus, tmp_path
+):
+    """A second server's home on the same database, or a pg_restore without blobs/, was told
+    "restore the last backup: commune restore DIR --force", which refuses PostgreSQL homes."""
+    from commune.core import Commune
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for home in (first, second):
+        home.mkdir()
+        (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', encoding="utf-8")
+    with Commune(first) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+        assert c.check().ok
+    with Commune(second) as c:
+        [originals] = [k for k in c.check().checks if k.name == "originals"]
+    assert not originals.ok
+    assert "commune restore" not in originals.detail
+    assert "pg_dump" in originals.detail and "share the first server's blobs/" in originals.detail

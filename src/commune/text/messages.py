@@ -2299,6 +2299,12 @@ PATTERNS = [
             "1 révision n'a pas son fichier d'origine dans {dir}",
         ),
         (
+            r"copy back the blobs/ kept with the last pg_dump, or share the first server's "
+            r"blobs/ with a second one on this database",
+            "recopiez les blobs/ gardés avec le dernier pg_dump, ou partagez les blobs/ du "
+            "premier serveur avec un second sur cette base",
+        ),
+        (
             r"restore the last backup: commune restore DIR --force",
             "restaurez la dernière sauvegarde : commune restore DIR --force",
         ),
