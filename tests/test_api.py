@@ -207,6 +207,42 @@ def test_two_writers_meeting_on_one_name_is_a_conflict_to_retry(commune):
     assert body["incident"] and "INSERT" not in r.text
 
 
+def test_a_database_out_of_reach_is_a_503_that_says_so(commune):
+    """PostgreSQL stopped under a running server: every route, /healthz included, answered
+    500 "internal error", which a client's retry and the operator's monitor read as a bug."""
+    import psycopg
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    from commune.api.app import create_app
+    from commune.text import faults
+
+    def gone(*args: object, **kwargs: object) -> None:
+        cause = psycopg.OperationalError(
+            'connection is bad: connection to server on socket "/run/postgresql/.s.PGSQL.5432"'
+            " failed: No such file or directory"
+        )
+        raise OperationalError("SELECT 1", {}, cause)
+
+    client = TestClient(
+        create_app(commune, require_auth=False),
+        raise_server_exceptions=False,
+        base_url="http://127.0.0.1",
+    )
+    commune.search = gone  # type: ignore[method-assign]
+    r = client.post("/api/search", json={"query": "verre"}, headers={"Accept-Language": "en"})
+    body = r.json()
+    assert r.status_code == 503 and body["code"] == "database_unreachable", body
+    assert r.headers["Retry-After"] and body["incident"]
+    assert body["detail"].startswith("the server cannot reach its database: retry")
+    assert "/run/postgresql" not in r.text  # the server's paths are not the caller's
+    # The command line's own line names what to check.
+    said = faults.for_operator(
+        OperationalError("SELECT 1", {}, psycopg.OperationalError("x")), "/var/lib/commune", "en"
+    )
+    assert said and "check that PostgreSQL runs" in said
+
+
 def test_api_docs_work_offline(client):
     # Swagger UI came from a CDN and the page was blank without internet: now it is local.
     page = client.get("/docs")

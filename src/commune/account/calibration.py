@@ -48,10 +48,14 @@ def calibrate(
     """Run ``runs`` short generations, each metered and recorded; their energy per 1,000
     output tokens."""
     if not generator.local:
+        # Its figure is the operator's (wh_per_1k_tokens, measured on the GPU server), else
+        # EcoLogits': the hint said only "calibrate a local model", and not where the
+        # measured figure of a remote one goes.
         raise InvalidRequest(
             f"{generator.name} is served elsewhere: its energy is modelled by EcoLogits, "
             "there is nothing to calibrate here",
-            'calibrate a local model (backend = "llamacpp")',
+            f"measure it on its server and set models.{generator.name}.wh_per_1k_tokens in "
+            'commune.toml, or calibrate a local model (backend = "llamacpp")',
         )
     if runs < 1:
         raise InvalidRequest(f"runs must be at least 1, got {runs}")

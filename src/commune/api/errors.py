@@ -54,7 +54,8 @@ class ErrorBody(BaseModel):
         "quota_exceeded, internal_error, conflict (another request wrote the same thing at "
         "the same moment: retry), busy, or a fault of the server's machine (disk_full, "
         "read_only, permission_denied, "
-        "database_locked, cannot_open_database, damaged_database, missing_file, link_loop)."
+        "database_locked, cannot_open_database, damaged_database, missing_file, link_loop; "
+        "database_unreachable, a 503: PostgreSQL out of reach)."
     )
 
 
@@ -183,13 +184,21 @@ async def _too_large(request: Request, exc: Exception) -> Response:
     return error_response(request, 413, exc.detail if isinstance(exc, BodyTooLarge) else str(exc))
 
 
+# A fault's status where it is not the server's own bug (500): two writers met (409, send it
+# again); the database is out of reach (503, as a monitor and a client's retry read it).
+STATUS_OF = {"conflict": 409, "database_unreachable": 503}
+
+
 async def _incident(request: Request, exc: Exception) -> Response:
     where = f"on {request.method} {request.url.path}"
     failed = incident(exc, language_of(request), where)
     # Two writers met on one name (or PostgreSQL broke a deadlock): the request wrote nothing
     # and may be sent again, which 409 says to a client's retry logic; a 500 says "a bug".
-    status = 409 if failed.code == "conflict" else 500
-    return error_response(request, status, failed.message, code=failed.code, incident=failed.number)
+    status = STATUS_OF.get(failed.code, 500)
+    headers = {"Retry-After": "30"} if status == 503 else None
+    return error_response(
+        request, status, failed.message, headers, code=failed.code, incident=failed.number
+    )
 
 
 # The machine-facing routes, and the API's documents: their errors stay JSON whatever the

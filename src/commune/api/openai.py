@@ -39,7 +39,7 @@ from pydantic import BaseModel, Field
 from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answered_by, substitution
 from commune.api.answers import energy_of
 from commune.api.auth import Caller
-from commune.api.errors import language_of
+from commune.api.errors import STATUS_OF, language_of
 from commune.charter.audience import shown
 from commune.config import LimitsSettings
 from commune.conversation import question_of
@@ -569,7 +569,7 @@ def _failed(failure: dict[str, str]) -> Iterator[str]:
     [DONE], so that the client raises instead of taking a cut answer for a whole one. Typed
     as the same failure before the 200 would be (http/body.py): two writers meeting midway
     (the ledger's row) were a server_error here and a conflict_error there."""
-    status = 409 if failure["code"] == "conflict" else 500  # as api/errors.py's _incident
+    status = STATUS_OF.get(failure["code"], 500)  # as api/errors.py's _incident
     error = envelope("/v1/", status, failure["message"], failure["code"])["error"]
     yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"

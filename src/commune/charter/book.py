@@ -59,10 +59,14 @@ class CharterBook:
             except CommuneError as exc:
                 if self._charter is None:
                     raise
+                # The load's own advice ends "and start again", the command line's: a
+                # running process takes the fixed file at its next request, unrestarted
+                # (a restart with the file still wrong would refuse to start).
                 log.error(
-                    "charter.toml changed but is not valid, %s stays in force: %s",
+                    "charter.toml changed but is not valid, %s stays in force: %s (fix it "
+                    "with `commune charter check`: the next request takes it, no restart)",
                     self._charter.version,
-                    exc,
+                    exc.message,
                 )
                 self._seen = seen
                 return self._charter

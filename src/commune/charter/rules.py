@@ -147,19 +147,26 @@ class _Lines:
         return start + 1 if table else None
 
 
+MOVE_CHARTER = "move the [charter] table (tdm_reserved) into commune.toml"
+
+
 class _Reader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = _Lines(text)
 
-    def fail(self, table: str, key: str | None, reason: str, index: int | None = None) -> NoReturn:
+    def fail(
+        self,
+        table: str,
+        key: str | None,
+        reason: str,
+        index: int | None = None,
+        hint: str = "fix the charter (docs/charter.md) and start again",
+    ) -> NoReturn:
         line = self.lines.of(table, key, index)
         where = f"{self.path}" + (f", line {line}" if line else "")
         name = ".".join(p for p in (table, key) if p)
-        raise ConfigError(
-            f"{where}: {name}: {reason}",
-            "fix the charter (docs/charter.md) and start again",
-        )
+        raise ConfigError(f"{where}: {name}: {reason}", hint)
 
     def table(
         self, raw: Any, table: str, known: set[str], index: int | None = None
@@ -390,6 +397,11 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
     r = _Reader(file, text)
     known = {"version", "name", "sovereignty", "sobriety", "utility", "payouts"}
     for key in raw:
+        if key == "charter":
+            # [charter] tdm_reserved is read from commune.toml (config.py); the guides call it
+            # "the asking side's charter", and an operator put it here, to be told only that
+            # the key was unknown.
+            r.fail("", key, "a table of commune.toml, not of charter.toml", hint=MOVE_CHARTER)
         if key not in known:
             r.fail("", key, f"unknown key; known: {', '.join(sorted(known))}")
     if "version" not in raw:

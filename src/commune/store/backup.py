@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, select
 
 from commune.errors import CommuneError
 from commune.store import blobs
-from commune.store.files import flush, flush_tree
+from commune.store.files import flush, flush_tree, write_whole
 
 MANIFEST = "backup.json"
 
@@ -471,7 +471,9 @@ def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
     if not theirs.exists():
         return None
     if not ours.exists():
-        ours.write_text(_without_database_url(theirs.read_text("utf-8")), "utf-8")
+        # With the backup's mode (0640 in the guide): it may hold a [metrics] token or a
+        # model's address with credentials, which a copy at the umask's 0644 showed to all.
+        write_whole(ours, _without_database_url(theirs.read_text("utf-8")), like=theirs)
         return None
     return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
 

@@ -198,7 +198,14 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
                     if absent == 1
                     else f"{absent} revisions have no original file"
                 )
-                + " in blobs/ (restore the last backup: commune restore DIR --force)",
+                + (
+                    " in blobs/ (restore the last backup: commune restore DIR --force)"
+                    if engine.dialect.name == "sqlite"
+                    # commune restore refuses a PostgreSQL home; and a second server on
+                    # the same database finds no file until it shares the first's blobs/.
+                    else " in blobs/ (copy back the blobs/ kept with the last pg_dump, or "
+                    "share the first server's blobs/ with a second one on this database)"
+                ),
             )
         audit = verify(conn)
         report.add(

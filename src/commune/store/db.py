@@ -307,6 +307,21 @@ def open_database(url: str) -> Engine:
         else:
             hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
         raise CommuneError(f"cannot open the database {where}: {why}", hint) from None
+    except exc.ProgrammingError as e:
+        # PostgreSQL 15 and later let only a database's owner (or whom it grants CREATE)
+        # make tables in its public schema: a database created by postgres and merely
+        # granted to Commune's user failed at the first migration, with a traceback.
+        if url.startswith("sqlite") or getattr(e.orig, "sqlstate", None) != "42501":
+            raise
+        engine.dispose()  # its connection, back in the pool, is closed: nothing is left open
+        target = make_url(url)
+        where = target.render_as_string(hide_password=True)
+        why = f"{type(e.orig).__name__}: {(str(e.orig).splitlines() or [''])[0]}"
+        raise CommuneError(
+            f"cannot open the database {where}: {why}",
+            f"the user {target.username} may not create tables there: make it the database's "
+            f"owner (as postgres: ALTER DATABASE {target.database} OWNER TO {target.username})",
+        ) from None
     return engine
 
 

@@ -13,13 +13,21 @@ import secrets
 from pathlib import Path
 
 
-def write_whole(path: Path, text: str, newline: str | None = None) -> None:
+def write_whole(
+    path: Path, text: str, newline: str | None = None, *, like: Path | None = None
+) -> None:
     """Write ``text`` (UTF-8) to ``path``, replacing it in one rename; ``newline`` as for
     :func:`open` ("": the text carries its own line ends). A file replaced keeps its
-    permissions (a commune.toml may hold a database password); a new one gets the umask's."""
+    permissions (a commune.toml may hold a database password); a new one gets the umask's,
+    or with ``like`` that file's: a copy of a commune.toml holds the same secrets."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        mode = path.stat().st_mode & 0o7777
+        if like is not None:
+            # Who else may read it, from the original; the owner always reads and writes
+            # it: a backup on read-only media (0444) gave a commune.toml nobody could edit.
+            mode = like.stat().st_mode & 0o666 | 0o600
+        else:
+            mode = path.stat().st_mode & 0o7777
     except OSError:
         mode = 0o666  # less the umask, as open() makes a file
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

@@ -297,7 +297,9 @@ def switch(home: Path, url: str) -> Path:
     path = home / CONFIG_FILE
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if path.exists():
-        write_whole(home / f"{CONFIG_FILE}.bak", old)
+        # Its mode with it: the old file may hold a [metrics] token or another database's
+        # password, which a .bak made at the umask's 0644 showed to every local user.
+        write_whole(home / f"{CONFIG_FILE}.bak", old, like=path)
     lines = [ln for ln in old.splitlines() if not ln.strip().startswith("database_url")]
     # Top-level keys come before the first [table]: put it first.
     new = "\n".join([f"database_url = {json.dumps(url)}", *lines]) + "\n"

@@ -43,6 +43,22 @@ _DAMAGED = ("file is not a database", "database disk image is malformed")
 _CONFLICTS = ("23505", "40P01", "40001")
 
 
+# PostgreSQL out of reach (stopped, restarting, the network): a connection refused or cut.
+# SQLSTATE class 08 (connection exception) and 57P01-57P03 (shut down, cannot connect now);
+# psycopg sets no code when the socket itself failed. Told as an incident, a caller read a
+# bug of Commune's where the operator had a database to start again.
+_UNREACHABLE = ("57P01", "57P02", "57P03")
+
+
+def _unreachable(e: BaseException) -> bool:
+    if not type(e).__module__.startswith("psycopg"):
+        return False
+    state = getattr(e, "sqlstate", None)
+    if state is None:
+        return type(e).__name__ == "OperationalError"
+    return str(state).startswith("08") or state in _UNREACHABLE
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what it wraps: SQLAlchemy keeps SQLite's own error as ``orig``."""
     seen: list[BaseException] = []
@@ -73,6 +89,8 @@ def kind(exc: BaseException) -> tuple[str, str | None, str] | None:
             return "damaged_database", None, f"SQLite: {e}"
         if getattr(e, "sqlstate", None) in _CONFLICTS:  # psycopg's errors carry their code
             return "conflict", None, _first_lines(e)
+        if _unreachable(e):
+            return "database_unreachable", None, _first_lines(e)
         if isinstance(e, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(e):
             return "conflict", None, f"SQLite: {e}"
         if isinstance(e, RuntimeError) and str(e).startswith("Symlink loop"):
@@ -150,6 +168,13 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
             f"another command or request wrote the same thing at the same moment ({words}): "
             "this change was not written; run the command again",
         ),
+        "database_unreachable": say(
+            language,
+            f"la base de données du service est injoignable ({words}) : vérifiez que "
+            "PostgreSQL tourne et que database_url est juste, puis relancez la commande",
+            f"the service's database cannot be reached ({words}): check that PostgreSQL runs "
+            "and that database_url is right, then run the command again",
+        ),
         "cannot_open_database": say(
             language,
             f"impossible d'ouvrir la base dans {home} : vérifiez que le dossier existe et que "
@@ -200,6 +225,12 @@ _FOR_CALLER = {
         "une autre requête a écrit la même chose au même moment, celle-ci n'a rien "
         "enregistré : réessayez",
         "another request wrote the same thing at the same moment, this one wrote nothing: retry",
+    ),
+    "database_unreachable": (
+        "le serveur ne joint plus sa base de données : réessayez dans un moment, puis "
+        "prévenez l'opérateur du service si cela dure",
+        "the server cannot reach its database: retry in a moment, then tell the service's "
+        "operator if it lasts",
     ),
     "cannot_open_database": (
         "le serveur ne peut pas ouvrir sa base : prévenez l'opérateur du service",

@@ -1702,8 +1702,10 @@ PATTERNS = [
             "rien à étalonner ici",
         ),
         (
-            r'calibrate a local model \(backend = "llamacpp"\)',
-            'étalonnez un modèle local (backend = "llamacpp")',
+            r"measure it on its server and set models\.(?P<name>\S+)\.wh_per_1k_tokens in "
+            r"commune\.toml, or calibrate a local model \(backend = \"llamacpp\"\)",
+            "mesurez-la sur son serveur et mettez models.{name}.wh_per_1k_tokens dans "
+            'commune.toml, ou étalonnez un modèle local (backend = "llamacpp")',
         ),
         (
             r"runs must be at least 1, got (?P<value>.+)",
@@ -1966,6 +1968,10 @@ PATTERNS = [
         (
             r"fix the charter \(docs/charter\.md\) and start again",
             "corrigez la charte (docs/charter.md) et relancez",
+        ),
+        (
+            r"move the \[charter\] table \(tdm_reserved\) into commune\.toml",
+            "déplacez la table [charter] (tdm_reserved) dans commune.toml",
         ),
         (r"no charter at (?P<name>.+)", "aucune charte à {name}"),
         (r"give the path of a charter\.toml", "donnez le chemin d'un charter.toml"),
@@ -2313,6 +2319,12 @@ PATTERNS = [
             "1 révision n'a pas son fichier d'origine dans {dir}",
         ),
         (
+            r"copy back the blobs/ kept with the last pg_dump, or share the first server's "
+            r"blobs/ with a second one on this database",
+            "recopiez les blobs/ gardés avec le dernier pg_dump, ou partagez les blobs/ du "
+            "premier serveur avec un second sur cette base",
+        ),
+        (
             r"restore the last backup: commune restore DIR --force",
             "restaurez la dernière sauvegarde : commune restore DIR --force",
         ),
@@ -2657,6 +2669,12 @@ PATTERNS = [
             "impossible d'ouvrir la base {url} : {why}",
         ),
         (
+            r"the user (?P<user>\S+) may not create tables there: make it the database's owner "
+            r"\(as postgres: ALTER DATABASE (?P<db>\S+) OWNER TO (?P<owner>\S+)\)",
+            "l'utilisateur {user} ne peut pas y créer de tables : faites-en le propriétaire de "
+            "la base (en tant que postgres : ALTER DATABASE {db} OWNER TO {owner})",
+        ),
+        (
             r"install its driver: pip install 'commune-coop\[postgres\]' for PostgreSQL",
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
         ),
@@ -2819,6 +2837,10 @@ REASONS = [
     (re.compile(p), fr)
     for p, fr in (
         (r"must be a table", "doit être une table"),
+        (
+            r"a table of commune\.toml, not of charter\.toml",
+            "une table de commune.toml, pas de charter.toml",
+        ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",
             "clé inconnue\u00a0; clés connues\u00a0: {known}",
