@@ -1072,3 +1072,34 @@ def test_the_comments_of_an_opendocument_file_are_not_read_as_its_text(tmp_path)
     text.save(str(tmp_path / "tarifs.odt"))
     parsed = read_file((tmp_path / "tarifs.odt").read_bytes(), Path("tarifs.odt"))
     assert [b.text for b in parsed.blocks] == ["La cantine coûte 3 € par repas."]
+
+
+@pytest.mark.parametrize("name", ["avis.txt", "avis.md", "avis.html"])
+def test_a_utf_8_file_cut_in_a_character_is_read_without_it(name):
+    # A download stopped short ends inside "é" (c3 of c3 a9): the text file was refused as
+    # "mixes UTF-8 with another encoding", and the page read as Windows-1252 whole,
+    # "DÃ©libÃ©ration", which no search finds. The cut character is dropped, the rest read.
+    page = "<html><body><p>" if name.endswith(".html") else ""
+    text = "Délibération du conseil : la cantine coûte 3 € le repas, à partir d'é"
+    data = (page + text).encode()[:-1]
+    said = " ".join(b.text for b in read_file(data, Path(name)).blocks)
+    assert said.startswith("Délibération du conseil") and "coûte 3 € le repas" in said
+    assert said.endswith("à partir d'") and "Ã" not in said and "\ufffd" not in said
+    # Windows-1252 ending in "é" (e9, how UTF-8's three-byte characters start) keeps it.
+    data = page.encode() + b"Le repas au caf\xe9"
+    said = " ".join(b.text for b in read_file(data, Path(name)).blocks)
+    assert said == "Le repas au café"
+
+
+@pytest.mark.parametrize("name", ["avis.txt", "avis.md", "avis.html"])
+def test_windows_1252_whose_accents_happen_to_be_utf_8_is_read_as_windows_1252(name):
+    # "É’" is c9 92 in Windows-1252, which UTF-8 reads as "ɒ" (U+0252): a Notepad file
+    # whose only accents were such pairs was read as UTF-8, "Le CAFɒ est ouvert".
+    page = b"<html><body><p>" if name.endswith(".html") else b""
+    text = "Le CAFÉ’ du village est ouvert, sauf le lundi (FERMÉ…)."
+    said = " ".join(b.text for b in read_file(page + text.encode("cp1252"), Path(name)).blocks)
+    assert said == text
+    # One real accent of UTF-8, or an IPA text, and the file is UTF-8 as before.
+    for utf8 in ("Le CAFÉ’ du village est fermé.", "Le son [ɔ] de « port »."):
+        said = " ".join(b.text for b in read_file(page + utf8.encode(), Path(name)).blocks)
+        assert said == utf8

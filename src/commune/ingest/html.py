@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import by_bom, holds_utf8
+from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
 from commune.ingest.model import MARKED, Block, Parsed
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
@@ -171,7 +171,7 @@ def _undeclared(data: bytes) -> str:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return "cp1252"
-    return "utf-8"
+    return "cp1252" if windows_1252_by_chance(data) else "utf-8"
 
 
 def read_html(data: bytes, path: Path) -> Parsed:
@@ -182,6 +182,9 @@ def read_html(data: bytes, path: Path) -> Parsed:
     text = by_bom(data, path)
     if text is not None:  # UTF-16 or UTF-32 with its mark: read as the UTF-8 it becomes
         data = text.encode("utf-8")
+    # A character cut in two at the end (a download stopped short): dropped, so that the
+    # page is still UTF-8, not read as Windows-1252 for its last byte ("DÃ©libÃ©ration").
+    data = data[: len(data) - utf8_cut_short(data)]
     try:
         # huge_tree lifts libxml2's nesting limit of 255, below which content vanished. A page
         # that declares no charset is read as UTF-8 (libxml2 would assume Latin-1: "aprÃ¨s");
@@ -381,6 +384,6 @@ def _encoding(data: bytes) -> str | None:
         utf8 = False
     if declared == "utf-8" and not utf8 and not holds_utf8(data):
         return "cp1252"
-    if declared in _WESTERN and utf8 and not data.isascii():
+    if declared in _WESTERN and utf8 and not data.isascii() and not windows_1252_by_chance(data):
         return "utf-8"
     return None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import by_bom, holds_utf8
+from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
 from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
@@ -35,8 +35,11 @@ READINGS: dict[str, str] = {
     # also put one before a text numbered by hand, a heading or a table's row; "html-5": an
     # item's number as the page shows it, with <li value> and <ol reversed>; "html-6": a
     # charset its bytes contradict gives way to them, a page converted to UTF-8 that still
-    # declared ISO-8859-1 had been stored as "DÃ©libÃ©ration", which no search finds).
-    "text/html": "html-6",
+    # declared ISO-8859-1 had been stored as "DÃ©libÃ©ration", which no search finds;
+    # "html-7": a page cut inside its last character is UTF-8 still, not Windows-1252 whole,
+    # and Windows-1252 whose accents happen to be UTF-8's shape is Windows-1252, "CAFÉ’" no
+    # longer "CAFɒ": ingest/encoding.py).
+    "text/html": "html-7",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
@@ -52,11 +55,16 @@ READINGS: dict[str, str] = {
     # with the file's name for title; a table's rows each a block, not one paragraph.
     # Then its "description:" as the document's first passage ("md-3"): the summary a CMS
     # or a static site writes there had been dropped with the rest of the front matter.
-    "text/markdown": "md-3",
+    # Then "md-4", as plain text's "txt-3" below.
+    "text/markdown": "md-4",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
-    "text/plain": "txt-2",
+    # Then "txt-3": a file cut inside its last character (a download stopped short) read
+    # without it, where it had been read as Windows-1252 whole ("DÃ©libÃ©ration") or refused;
+    # and Windows-1252 whose accents happen to be UTF-8's shape read as such ("CAFÉ’", which
+    # had been "CAFɒ"): ingest/encoding.py.
+    "text/plain": "txt-3",
 }
 
 
@@ -177,10 +185,14 @@ def decode_text(data: bytes, path: Path) -> str:
         return text
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
+    # A character cut in two at the end (a download stopped short): dropped, the rest read.
+    data = data[: len(data) - utf8_cut_short(data)]
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         bad = f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    else:
+        return data.decode("cp1252") if windows_1252_by_chance(data) else text
     # Not UTF-8: Windows-1252, as the HTML reader reads a page that declares no charset
     # (ingest/html.py), and as Windows' Notepad saves "ANSI" in France. Refused, such a
     # file was sent to iconv -f latin1, which turned its quotes (0x92, 0x93) into invisible
