@@ -191,3 +191,43 @@ def headless_chromium(user_dir: Path, width: int):  # type: ignore[no-untyped-de
     # A person in a French town hall: the browser asks for French first.
     options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr,en"})
     return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def make_rates_ods(path: Path, rows: int, bold_header: bool = False, amounts: bool = True) -> Path:
+    """A town hall's rates as LibreOffice saves them: a title, a header row (bold when
+    ``bold_header``), then ``rows`` rows of a band and its rates, as amounts (a float with a
+    currency's text) when ``amounts``, else as text."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.style import Style, TextProperties
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    bold = Style(name="ce1", family="table-cell")
+    bold.addElement(TextProperties(fontweight="bold"))
+    doc.automaticstyles.addElement(bold)
+    table = Table(name="Cantine")
+
+    def add(cells: list[str | float], style: Style | None = None) -> None:
+        row = TableRow()
+        for value in cells:
+            if isinstance(value, float):
+                cell = TableCell(valuetype="float", value=value)
+                value = f"{value:.2f} €".replace(".", ",")
+            else:
+                cell = TableCell(stylename=style) if style else TableCell()
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        table.addElement(row)
+
+    add(["Tarifs de la restauration scolaire 2026"])
+    add(["Quotient familial", "Prix du repas", "Garderie du soir"], bold if bold_header else None)
+    for band in range(rows):
+        meal, care = 1.0 + band / 20, 0.5 + band / 40
+        add(
+            [f"De {band * 100} à {band * 100 + 99} €"]
+            + ([meal, care] if amounts else [f"{meal:.2f} €", f"{care:.2f} €"])
+        )
+    doc.spreadsheet.addElement(table)
+    doc.save(str(path))
+    return path

@@ -7,7 +7,15 @@ from commune.errors import IngestError
 from commune.ingest.chunking import chunk_blocks, split_sentences
 from commune.ingest.model import Block
 from commune.ingest.readers import read_file
-from tests.fixtures import HTML_PAGE, MARKDOWN_EN, make_docx, make_ods, make_odt, make_pdf
+from tests.fixtures import (
+    HTML_PAGE,
+    MARKDOWN_EN,
+    make_docx,
+    make_ods,
+    make_odt,
+    make_pdf,
+    make_rates_ods,
+)
 
 
 def read(path: Path):  # type: ignore[no-untyped-def]
@@ -1103,3 +1111,22 @@ def test_windows_1252_whose_accents_happen_to_be_utf_8_is_read_as_windows_1252(n
     for utf8 in ("Le CAFÉ’ du village est fermé.", "Le son [ɔ] de « port »."):
         said = " ".join(b.text for b in read_file(page + utf8.encode(), Path(name)).blocks)
         assert said == utf8
+
+
+def test_a_spreadsheet_s_row_carries_its_column_headers(tmp_path):
+    # A row was "De 4500 à 4599 € | 3,25 € | 1,63 €": chunked far from its header, nothing
+    # said what the amounts were, and a question on the meal's price found no row.
+    sheet = read(make_rates_ods(tmp_path / "tarifs.ods", 50))
+    texts = [b.text for b in sheet.blocks]
+    assert texts[:3] == [
+        "Tarifs de la restauration scolaire 2026",
+        "Quotient familial | Prix du repas | Garderie du soir",
+        "Quotient familial : De 0 à 99 € | Prix du repas : 1,00 € | Garderie du soir : 0,50 €",
+    ]
+    assert "Quotient familial : De 4500 à 4599 € | Prix du repas : 3,25 €" in texts[47]
+    # Amounts written as text: the header is told apart by its bold, which the rows have not.
+    styled = read(make_rates_ods(tmp_path / "b.ods", 3, bold_header=True, amounts=False))
+    assert styled.blocks[2].text.startswith("Quotient familial : De 0 à 99 € | Prix du repas :")
+    # Neither: the first row may be data like the others, and no row carries it.
+    plain = read(make_rates_ods(tmp_path / "p.ods", 3, amounts=False))
+    assert plain.blocks[2].text == "De 0 à 99 € | 1.00 € | 0.50 €"

@@ -46,7 +46,9 @@ READINGS: dict[str, str] = {
     # Then without its comments (office:annotation), read as the text they are set on
     # ("odt-6"; a spreadsheet's, "ods-2", were read as its cells'): _drop_comments says why.
     "application/vnd.oasis.opendocument.text": "odt-6",
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-2",
+    # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
+    # the sheet shows its first row is one (_sheet_header).
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
     # A PDF without its running header and footer on each page, nor its table of contents.
@@ -980,17 +982,71 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
     blocks: list[Block] = []
     for sheet in doc.spreadsheet.getElementsByType(Table):
         name = str(sheet.getAttribute("name") or "").strip()
-        for row in _odf_walk(sheet):
-            if _odf_name(row) != "table-row":
-                continue
-            cells = [_odf_text(c) for c in row.childNodes if _odf_name(c) == "table-cell"]
-            if text := " | ".join(c for c in cells if c):  # two equal cells: two columns
+        rows = [_sheet_row(r) for r in _odf_walk(sheet) if _odf_name(r) == "table-row"]
+        header = _sheet_header(rows)
+        for row in rows:
+            cells = [text for text, _, _ in row.values()]
+            text = " | ".join(c for c in cells if c)  # two equal cells: two columns
+            if header is not None and row is not header and sum(1 for c in cells if c) > 1:
+                text = " | ".join(_under(header, column, cell) for column, cell in row.items())
+            if text:
                 blocks.append(Block(text, (name,) if name else ()))
     return Parsed(
         title=_odf_title(doc) or path.stem,
         media_type="application/vnd.oasis.opendocument.spreadsheet",
         blocks=blocks,
     )
+
+
+# A sheet's row: its cells by column, each (text, value type, style name). Columns are
+# counted as the sheet places them (a repeated cell, a merged cell's covered ones), so that
+# a value finds its column's header; a cell without text is left out.
+SheetRow = dict[int, tuple[str, str, str]]
+
+
+def _sheet_row(row: OdfNode) -> SheetRow:
+    cells: SheetRow = {}
+    column = 0
+    for cell in row.childNodes:
+        if _odf_name(cell) not in ("table-cell", "covered-table-cell"):
+            continue
+        text = _odf_text(cell) if _odf_name(cell) == "table-cell" else ""
+        if text:
+            kind = str(cell.getAttribute("valuetype") or "string")
+            cells[column] = (text, kind, str(cell.getAttribute("stylename") or ""))
+        repeated = str(cell.getAttribute("numbercolumnsrepeated") or "1")
+        column += int(repeated) if repeated.isascii() and repeated.isdigit() else 1
+    return cells
+
+
+def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
+    """The row of a sheet's column headers, or None: its first row of two cells or more,
+    all text, when the sheet shows it is one. Each row was a passage of its own ("Moins de
+    500 | 1 €"), and in a long sheet most were chunked far from their header: a question on
+    the canteen's rate found none of them. A first row is a header when a number, an amount
+    or a date stands under its text ("Prix du repas" over 1.5), or when it is set apart by
+    its own cell style (bold), which the row under it has not; else it may be data like the
+    rest ("Lundi | 9h-12h" over "Mardi | 9h-12h"), and no row carries it."""
+    filled = [i for i, row in enumerate(rows) if len(row) > 1]
+    if len(filled) < 2:
+        return None
+    header, below = rows[filled[0]], rows[filled[0] + 1 :]
+    if any(kind != "string" for _, kind, _ in header.values()):
+        return None
+    numbers = any(
+        kind != "string" and column in header
+        for row in below
+        for column, (_, kind, _) in row.items()
+    )
+    styles = {style for _, _, style in header.values()}
+    styled = "" not in styles and not styles & {style for _, _, style in rows[filled[1]].values()}
+    return header if numbers or styled else None
+
+
+def _under(header: SheetRow, column: int, cell: tuple[str, str, str]) -> str:
+    """A row's cell with its column's header, "Prix du repas : 1,50 €"."""
+    title = header[column][0] if column in header else ""
+    return f"{title} : {cell[0]}" if title and title != cell[0] else cell[0]
 
 
 def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
