@@ -1130,3 +1130,75 @@ def test_a_spreadsheet_s_row_carries_its_column_headers(tmp_path):
     # Neither: the first row may be data like the others, and no row carries it.
     plain = read(make_rates_ods(tmp_path / "p.ods", 3, amounts=False))
     assert plain.blocks[2].text == "De 0 à 99 € | 1.00 € | 0.50 €"
+
+
+def _with_password(path: Path) -> bytes:
+    """The OpenDocument file at ``path`` as its editor saves it with a password: its
+    content ciphered, and its manifest saying so."""
+    import io
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "content.xml":
+                data = bytes(range(256)) * 8  # ciphered: no XML
+            elif item.filename == "META-INF/manifest.xml":
+                entry = re.compile(rb'(<manifest:file-entry[^>]*full-path="content.xml"[^>]*)/>')
+                assert entry.search(data)
+                data = entry.sub(
+                    rb"\1><manifest:encryption-data "
+                    rb'manifest:checksum-type="SHA1/1K" manifest:checksum="AAAA">'
+                    rb'<manifest:algorithm manifest:algorithm-name="Blowfish CFB" '
+                    rb'manifest:initialisation-vector="AAAA"/></manifest:encryption-data>'
+                    rb"</manifest:file-entry>",
+                    data,
+                )
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_password_protected_or_old_office_file_is_refused_saying_what_to_do(tmp_path):
+    # Refused as "not a readable OpenDocument text (not well-formed (invalid token): line 1)"
+    # and "not a readable Word document (File is not a zip file)", without a word of the
+    # password, nor of what to do.
+    from commune.text.messages import localise
+
+    odt = make_odt(tmp_path / "m.odt", "Budget", [("Recettes", ["Les recettes."])])
+    ods = make_ods(tmp_path / "m.ods", {"Budget": [["Recettes", "12"]]})
+    ole = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)
+    protected = {
+        "budget.odt": _with_password(odt),
+        "budget.ods": _with_password(ods),
+        "budget.docx": ole + "EncryptionInfo\0EncryptedPackage".encode("utf-16-le"),
+    }
+    for name, data in protected.items():
+        with pytest.raises(IngestError) as err:
+            read_file(data, Path(name))
+        assert str(err.value) == (
+            f"{name}: the document is password-protected (remove the password (or export an "
+            "unprotected copy) and add it again)"
+        )
+        assert localise(str(err.value), "fr") == (
+            f"{name} : le document est protégé par un mot de passe (retirez le mot de passe "
+            "(ou exportez une copie non protégée) et ajoutez-le de nouveau)"
+        )
+    with pytest.raises(IngestError) as err:
+        read_file(ole + "WordDocument".encode("utf-16-le"), Path("ancien.docx"))
+    assert localise(str(err.value), "fr") == (
+        "ancien.docx : un document Word 97-2003 (.doc), pas un .docx (ouvrez-le dans Word ou "
+        "LibreOffice et enregistrez-le en .docx, ou exportez-le en PDF)"
+    )
+    # Damaged beyond that: what to do, in both languages.
+    with pytest.raises(IngestError) as err:
+        read_file(b"PK\x03\x04 cut short", Path("abime.docx"))
+    assert str(err.value).endswith(
+        "(open it in the application that made it and save it again, or export it as PDF)"
+    )
+    assert localise(str(err.value), "fr").startswith("abime.docx : document Word illisible (")
+    assert localise(str(err.value), "fr").endswith(
+        "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
+        "exportez-le en PDF)"
+    )

@@ -802,15 +802,63 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
     from odf.opendocument import load
 
     check_archive(data, path, MAX_ODF_XML)
+    if _odf_encrypted(data):
+        raise _password_refusal(path)
     try:
         return load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
         # Each sentence whole, as text/messages.py translates it (its kinds are a closed list).
         if kind == "spreadsheet":
             raise IngestError(
-                f"{path.name}: not a readable OpenDocument spreadsheet ({exc})"
+                f"{path.name}: not a readable OpenDocument spreadsheet ({exc})", RESAVE
             ) from None
-        raise IngestError(f"{path.name}: not a readable OpenDocument text ({exc})") from None
+        raise IngestError(
+            f"{path.name}: not a readable OpenDocument text ({exc})", RESAVE
+        ) from None
+
+
+# What to do with an office file its reader cannot open (damaged, cut short, or saved by an
+# application that writes it its own way): the editor that made it reads it still.
+RESAVE = "open it in the application that made it and save it again, or export it as PDF"
+
+
+def _password_refusal(path: Path) -> IngestError:
+    return IngestError(
+        f"{path.name}: the document is password-protected",
+        "remove the password (or export an unprotected copy) and add it again",
+    )
+
+
+def _odf_encrypted(data: bytes) -> bool:
+    """Whether an OpenDocument file is saved with a password: its manifest lists the
+    encryption of its parts. Read, its content.xml is ciphered bytes, and the refusal was
+    "not a readable OpenDocument text (not well-formed (invalid token))"."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo("META-INF/manifest.xml")
+            # A manifest is a few kB; a larger one is read no further than its start.
+            with z.open(info) as manifest:
+                return b"encryption-data" in manifest.read(1_000_000)
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError, RuntimeError, EOFError):
+        return False  # no manifest, or no archive: the reader says what is wrong
+
+
+# Microsoft's compound file, which holds a Word 97-2003 document and, since Office 2007, a
+# password-protected Word file (its package ciphered inside, as "EncryptedPackage").
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+
+
+def _ole_refusal(data: bytes, path: Path) -> IngestError | None:
+    if not data.startswith(_OLE_MAGIC):
+        return None
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return _password_refusal(path)
+    return IngestError(
+        f"{path.name}: a Word 97-2003 document (.doc), not a .docx",
+        "open it in Word or LibreOffice and save it as .docx, or export it as PDF",
+    )
 
 
 @reader(".odt")
@@ -1059,10 +1107,14 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     from docx.table import Table
 
     check_archive(data, path)
+    if refusal := _ole_refusal(data, path):
+        # Refused as "not a readable Word document (File is not a zip file)", which said
+        # neither that a password was the matter nor what to do.
+        raise refusal
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, KeyError and XML errors alike
-        raise IngestError(f"{path.name}: not a readable Word document ({exc})") from None
+        raise IngestError(f"{path.name}: not a readable Word document ({exc})", RESAVE) from None
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()

@@ -874,6 +874,25 @@ PATTERNS = [
             r"(?P<name>.+): the PDF is password-protected",
             "{name} : le PDF est protégé par un mot de passe",
         ),
+        # An OpenDocument or Word file saved with a password, or an old Word file named .docx
+        # (ingest/readers.py).
+        (
+            r"(?P<name>.+): the document is password-protected",
+            "{name} : le document est protégé par un mot de passe",
+        ),
+        (
+            r"(?P<name>.+): a Word 97-2003 document \(\.doc\), not a \.docx",
+            "{name} : un document Word 97-2003 (.doc), pas un .docx",
+        ),
+        (
+            r"open it in Word or LibreOffice and save it as \.docx, or export it as PDF",
+            "ouvrez-le dans Word ou LibreOffice et enregistrez-le en .docx, ou exportez-le en PDF",
+        ),
+        (
+            r"open it in the application that made it and save it again, or export it as PDF",
+            "ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
+            "exportez-le en PDF",
+        ),
         (
             r"remove the password \(or export an unprotected copy\) and add it again",
             "retirez le mot de passe (ou exportez une copie non protégée) et ajoutez-le de nouveau",
