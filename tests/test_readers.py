@@ -1202,3 +1202,34 @@ def test_a_password_protected_or_old_office_file_is_refused_saying_what_to_do(tm
         "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
         "exportez-le en PDF)"
     )
+
+
+def test_a_word_documents_footnotes_are_read_after_their_paragraph(tmp_path):
+    # A deliberation's legal grounds stand in its footnotes, which python-docx does not
+    # read: "Vu l'article L. 2121-29" was in no passage, and no question found it.
+    from tests.fixtures import with_footnotes
+
+    path = make_docx(
+        tmp_path / "deliberation.docx",
+        "Délibération 2026-14",
+        [
+            (
+                "Tarifs",
+                ["Le conseil fixe le prix du repas à 3 €.", "Le maire est chargé de l'exécution."],
+            )
+        ],
+    )
+    data = with_footnotes(
+        path,
+        {
+            "à 3 €.": "Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+            "de l'exécution.": "Délégation du 3 mars 2026.",
+        },
+    )
+    parsed = read_file(data, Path("deliberation.docx"))
+    assert [(b.headings[-1], b.text) for b in parsed.blocks] == [
+        ("Tarifs", "Le conseil fixe le prix du repas à 3 €."),
+        ("Tarifs", "[1] Vu l'article L. 2121-29 du code général des collectivités territoriales."),
+        ("Tarifs", "Le maire est chargé de l'exécution."),
+        ("Tarifs", "[2] Délégation du 3 mars 2026."),
+    ]

@@ -50,7 +50,8 @@ READINGS: dict[str, str] = {
     # the sheet shows its first row is one (_sheet_header).
     "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
+    # Then its footnotes, each after its paragraph ("docx-6"): none had been read.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1104,6 +1105,7 @@ def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
 @reader(".docx")
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
+    from docx.oxml.ns import qn
     from docx.table import Table
 
     check_archive(data, path)
@@ -1118,6 +1120,7 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
+    notes, shown = _docx_footnotes(document), 0
     # Paragraphs and tables in the order they come: the tables were read after the last
     # paragraph, outside every section, so that a deliberation's table of rates was cited
     # as the document's top and passed over by a question on its section.
@@ -1150,11 +1153,49 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
             blocks.append(Block(content, _docx_headings(stack)))
+        # A paragraph's footnotes after it, numbered as Word shows them: a deliberation's
+        # legal grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx
+        # reads none of them, so that they were missing from every passage.
+        for ref in para._p.iter(qn("w:footnoteReference")):
+            if note := notes.get(str(ref.get(qn("w:id")))):
+                shown += 1
+                blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
     return Parsed(
         title=title or (stack[0][1] if stack else path.stem),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         blocks=blocks,
     )
+
+
+def _docx_footnotes(document: Any) -> dict[str, str]:
+    """A Word document's footnotes by their id, each on one line: its paragraphs' text,
+    without Word's separators (the lines above the notes, ids -1 and 0 by custom)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    part = next(
+        (rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FOOTNOTES),
+        None,
+    )
+    if part is None:
+        return {}
+    # As python-docx parses its own parts: no entity expanded, nothing fetched.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(part.blob, parser=parser)
+    except etree.XMLSyntaxError:
+        return {}  # the notes are lost, not the document
+    notes = {}
+    for note in root.iter(qn("w:footnote")):
+        if note.get(qn("w:type")) in ("separator", "continuationSeparator", "continuationNotice"):
+            continue
+        paragraphs = (
+            "".join(t.text or "" for t in p.iter(qn("w:t"))).strip() for p in note.iter(qn("w:p"))
+        )
+        if text := " ".join(" ".join(p for p in paragraphs if p).split()):
+            notes[str(note.get(qn("w:id")))] = text
+    return notes
 
 
 # Archives of files, which a reader could take for documents of an unsupported type.
