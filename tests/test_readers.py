@@ -1233,3 +1233,17 @@ def test_a_word_documents_footnotes_are_read_after_their_paragraph(tmp_path):
         ("Tarifs", "Le maire est chargé de l'exécution."),
         ("Tarifs", "[2] Délégation du 3 mars 2026."),
     ]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("name", ["avis.txt", "avis.md", "avis.html"])
+def test_utf16_without_its_mark_is_read_as_text(codec, name):
+    # Refused as "looks binary, not text (check the file type)" for its zero bytes.
+    text = "<html><body><p>Arrêté : l'eau sera coupée lundi matin.</p></body></html>"
+    if not name.endswith(".html"):
+        text = "Arrêté : l'eau sera coupée lundi matin.\r\n"
+    said = " ".join(b.text for b in read_file(text.encode(codec), Path(name)).blocks)
+    assert said == "Arrêté : l'eau sera coupée lundi matin."
+    # Zeros so placed in what is no text (16-bit numbers): a binary still.
+    with pytest.raises(IngestError, match="looks binary|no text found"):
+        read_file(bytes(range(1, 30)).replace(b"", b"\x00")[1:] * 10, Path(name))

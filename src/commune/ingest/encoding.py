@@ -22,8 +22,8 @@ BOMS = (
 def by_bom(data: bytes, path: Path) -> str | None:
     """The text of a file that starts with UTF-16's or UTF-32's byte order mark (Windows'
     Notepad saves "Unicode" as UTF-16 with one; its zero bytes read as binary), the mark
-    dropped; None for a file without one. A mark followed by what is no text in its
-    encoding is a binary file's first bytes."""
+    dropped, or of UTF-16 without one (:func:`utf16_unmarked`); None for another file. A
+    mark followed by what is no text in its encoding is a binary file's first bytes."""
     for mark, codec in BOMS:
         if data.startswith(mark):
             try:
@@ -33,6 +33,30 @@ def by_bom(data: bytes, path: Path) -> str | None:
             if "\x00" in text[:8192]:
                 raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
             return text
+    return utf16_unmarked(data)
+
+
+# Control characters no text holds (tab, line and page breaks aside).
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def utf16_unmarked(data: bytes) -> str | None:
+    """The text of UTF-16 saved without its mark (some exports and scripts write it so),
+    or None: a zero byte beside each of Latin text's characters, on the same side each time.
+    Refused as binary for those zeros, such a file was "looks binary, not text (check the
+    file type)", which it is not. A binary with zeros so placed reads as control
+    characters, and stays a binary."""
+    start = data[: min(len(data), 8192) // 2 * 2]
+    if len(start) < 4:
+        return None
+    for codec, zeros in (("utf-16-le", start[1::2]), ("utf-16-be", start[0::2])):
+        if zeros.count(0) * 10 < len(zeros) * 9:
+            continue  # Latin text in UTF-16: nine characters of ten at least have a zero byte
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            return None
+        return None if _NOT_TEXT.search(text[:4096]) else text
     return None
 
 
