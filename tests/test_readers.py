@@ -1247,3 +1247,26 @@ def test_utf16_without_its_mark_is_read_as_text(codec, name):
     # Zeros so placed in what is no text (16-bit numbers): a binary still.
     with pytest.raises(IngestError, match="looks binary|no text found"):
         read_file(bytes(range(1, 30)).replace(b"", b"\x00")[1:] * 10, Path(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        (
+            "compte-rendu.doc",
+            "ouvrez-le dans Word ou LibreOffice et enregistrez-le en .docx ou en .odt",
+        ),
+        ("tarifs.xlsx", "ouvrez-le dans LibreOffice Calc ou Excel et enregistrez-le en .ods"),
+        ("horaires.csv", "ouvrez-le dans LibreOffice Calc ou Excel et enregistrez-le en .ods"),
+        ("conseil.pptx", "exportez-le en PDF depuis l'application qui l'a créé"),
+    ],
+)
+def test_an_office_format_not_read_says_what_to_save_it_as(name, hint):
+    # A town hall's .doc or .xlsx got the list of the types Commune reads, and the clerk had
+    # to guess which to make of it, and with which program.
+    from commune.text.messages import localise
+
+    with pytest.raises(IngestError) as err:
+        read_file(b"\xd0\xcf\x11\xe0 some office file", Path(name))
+    suffix = Path(name).suffix
+    assert localise(str(err.value), "fr") == f"{name} : type non pris en charge {suffix} ({hint})"

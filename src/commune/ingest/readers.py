@@ -1198,6 +1198,24 @@ def _docx_footnotes(document: Any) -> dict[str, str]:
     return notes
 
 
+# The office formats town halls send most that Commune does not read, and the one it reads
+# that each is saved as in a click: the list of supported types left a clerk with a .doc or
+# an .xlsx to guess which of them to make, and with which program.
+_AS_DOCX = "open it in Word or LibreOffice and save it as .docx or .odt"
+_AS_ODS = "open it in LibreOffice Calc or Excel and save it as .ods"
+_AS_PDF = "export it as PDF from the application that made it"
+CONVERT = {
+    ".doc": _AS_DOCX,
+    ".rtf": _AS_DOCX,
+    ".xls": _AS_ODS,
+    ".xlsx": _AS_ODS,
+    ".csv": _AS_ODS,
+    ".ppt": _AS_PDF,
+    ".pptx": _AS_PDF,
+    ".odp": _AS_PDF,
+}
+
+
 # Archives of files, which a reader could take for documents of an unsupported type.
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
@@ -1218,7 +1236,8 @@ def read_file(data: bytes, path: Path) -> Parsed:
         )
     if fn is None:
         raise IngestError(
-            f"{path.name}: unsupported type {suffix or '(no extension)'}", supported()
+            f"{path.name}: unsupported type {suffix or '(no extension)'}",
+            CONVERT.get(suffix, supported()),
         )
     parsed = fn(data, path)
     if not any(b.text.strip() for b in parsed.blocks):

@@ -100,6 +100,16 @@ EXACT = {
         "vérifiez les deux, ou connectez-vous avec une clé d'API"
     ),
     "empty file, nothing to index": "fichier vide, rien à indexer",
+    # An office format Commune does not read, and the one to save it as (ingest/readers.py).
+    "open it in Word or LibreOffice and save it as .docx or .odt": (
+        "ouvrez-le dans Word ou LibreOffice et enregistrez-le en .docx ou en .odt"
+    ),
+    "open it in LibreOffice Calc or Excel and save it as .ods": (
+        "ouvrez-le dans LibreOffice Calc ou Excel et enregistrez-le en .ods"
+    ),
+    "export it as PDF from the application that made it": (
+        "exportez-le en PDF depuis l'application qui l'a créé"
+    ),
     # A text file that is neither UTF-8 nor Windows-1252 (ingest/readers.decode_text).
     "it mixes UTF-8 with another encoding: save it again as UTF-8": (
         "il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8"
