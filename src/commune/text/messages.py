@@ -754,6 +754,11 @@ PATTERNS = [
             "envoyez des fichiers txt, md, html, pdf, odt, ods ou docx",
         ),
         (
+            r"(?P<name>.+): its XML entities \(<!ENTITY>\) expand beyond any fiche's size",
+            "{name} : ses entités XML (<!ENTITY>) se développent au-delà de la taille de toute "
+            "fiche",
+        ),
+        (
             r"(?P<name>.+): not well-formed XML \((?P<why>.*)\)",
             "{name} : XML mal formé ({why})",
         ),
