@@ -1270,3 +1270,44 @@ def test_an_office_format_not_read_says_what_to_save_it_as(name, hint):
         read_file(b"\xd0\xcf\x11\xe0 some office file", Path(name))
     suffix = Path(name).suffix
     assert localise(str(err.value), "fr") == f"{name} : type non pris en charge {suffix} ({hint})"
+
+
+def test_a_word_forms_fields_insertions_and_nested_tables_are_read(tmp_path):
+    # A town hall's "Arrêté" made from a template holds its values in content controls
+    # (w:sdt), which python-docx passes over, as it does words inserted with changes
+    # tracked (w:ins) and a table nested in a cell; a cell of two paragraphs made its row
+    # two lines, a listing to the chunker.
+    import io
+    import zipfile
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    path = make_docx(tmp_path / "arrete.docx", "Arrêté", [("Objet", ["MARQUE"])])
+    body = (
+        "<w:sdt><w:sdtContent><w:p><w:r><w:t>Le maire de Saint-Exemple,</w:t></w:r></w:p>"
+        "</w:sdtContent></w:sdt>"
+        '<w:p><w:r><w:t xml:space="preserve">Bénéficiaire : </w:t></w:r><w:sdt><w:sdtContent>'
+        '<w:r><w:t>M. Dupont</w:t></w:r></w:sdtContent></w:sdt><w:ins w:id="1" w:author="a">'
+        '<w:r><w:t xml:space="preserve">, demeurant rue des Lilas</w:t></w:r></w:ins>'
+        '<w:del w:id="2" w:author="a"><w:r><w:delText>, rue des Roses</w:delText></w:r></w:del>'
+        "</w:p>"
+        "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Lieu</w:t></w:r></w:p>"
+        "<w:p><w:r><w:t>(voie publique)</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:tbl><w:tr><w:tc><w:p><w:r><w:t>Place de la mairie</w:t></w:r></w:p></w:tc>"
+        "</w:tr></w:tbl><w:p/></w:tc></w:tr></w:tbl>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                start = data.index(b"<w:p>", data.index(b"Objet"))
+                end = data.index(b"</w:p>", start) + len(b"</w:p>")
+                assert b"MARQUE" in data[start:end] and w.encode() in data
+                data = data[:start] + body.encode() + data[end:]
+            zout.writestr(item, data)
+    parsed = read_file(out.getvalue(), Path("arrete.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Le maire de Saint-Exemple,",
+        "Bénéficiaire : M. Dupont, demeurant rue des Lilas",
+        "Lieu (voie publique) | Place de la mairie",
+    ]

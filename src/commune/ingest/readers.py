@@ -50,7 +50,9 @@ READINGS: dict[str, str] = {
     # the sheet shows its first row is one (_sheet_header).
     "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
-    # Then its footnotes, each after its paragraph ("docx-6"): none had been read.
+    # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
+    # text of its content controls, tracked insertions and nested tables (_docx_text), with
+    # a cell's paragraphs on one line.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
@@ -1124,18 +1126,18 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     # Paragraphs and tables in the order they come: the tables were read after the last
     # paragraph, outside every section, so that a deliberation's table of rates was cited
     # as the document's top and passed over by a question on its section.
-    for item in document.iter_inner_content():
+    for item in _docx_items(document.element.body, document._body):
         if isinstance(item, Table):
             for row in item.rows:
                 # A merged cell comes once per column it spans, as the same object: read
                 # once. Two cells of the same text are two columns, both read (they were
                 # told apart by their text, and "1 €" for residents and others read once).
-                texts = (c.text.strip() for c in dict.fromkeys(row.cells))
+                texts = (_docx_cell_text(c) for c in dict.fromkeys(row.cells))
                 if cells := [t for t in texts if t]:
                     blocks.append(Block(" | ".join(cells), _docx_headings(stack)))
             continue
         para = item
-        content = para.text.strip()
+        content = _docx_text(para).strip()
         if not content:
             continue
         style = (para.style.name or "") if para.style is not None else ""
@@ -1165,6 +1167,70 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         blocks=blocks,
     )
+
+
+def _docx_items(element: Any, parent: Any) -> Iterator[Any]:
+    """The paragraphs and tables of a Word document's body in their order, those inside a
+    content control (w:sdt: a template's fields, a form's boxes) too: python-docx passes
+    over them, so that a town hall's "Arrêté" made from a template was read without its
+    filled-in fields."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, parent)
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, parent)
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _docx_items(content, parent)
+
+
+def _docx_cell_text(cell: Any) -> str:
+    """A table cell's text on one line, as an OpenDocument cell's (_odf_text): each of its
+    paragraphs, a table nested in it and a content control's too. python-docx's own
+    (cell.text) left a nested table out, and put a line break between two paragraphs,
+    which made the row a listing to the chunker and the answers."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    parts = (_docx_text(Paragraph(p, cell)).strip() for p in cell._tc.iter(qn("w:p")))
+    return " ".join(p for p in parts if p)
+
+
+# What a paragraph's text is not read from: a deletion still tracked (w:del, w:moveFrom), a
+# text box's own paragraphs (python-docx leaves them out too), and the copy of a drawing
+# that Word writes for older readers beside the drawing itself (mc:Fallback).
+_DOCX_NOT_TEXT = (
+    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}del",
+    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}moveFrom",
+    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent",
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback",
+)
+
+
+def _docx_text(para: Any) -> str:
+    """A Word paragraph's text as Word shows it: its runs, those inside a content control
+    (a form's field, "Nom : [DUPONT]") and a tracked insertion (w:ins) too. python-docx's
+    own (para.text) reads runs and links only: the field's value and the inserted words
+    were missing from the passage."""
+    from docx.oxml.ns import qn
+    from docx.text.run import Run
+
+    out: list[str] = []
+
+    def walk(element: Any) -> None:
+        for child in element.iterchildren():
+            if child.tag == qn("w:r"):
+                out.append(Run(child, para).text)
+            elif child.tag not in _DOCX_NOT_TEXT:
+                walk(child)
+
+    walk(para._p)
+    return "".join(out)
 
 
 def _docx_footnotes(document: Any) -> dict[str, str]:
