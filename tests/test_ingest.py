@@ -1159,9 +1159,9 @@ def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
 
 
 def test_this_upgrade_reads_again_the_formats_whose_reading_changed_only(commune, corpus):
-    # The readings bumped together (txt-3, md-4, html-7, ods-3, docx-6): a home stored by the
-    # version before holds PDF and OpenDocument text files under their current readings, which stay
-    # as they are; only the formats whose reading changed are read again, and each once.
+    # The readings bumped together (txt-3, md-4, html-7, odt-7, ods-3, docx-6): a home stored
+    # by the version before holds PDF files under their current reading, which stay as they
+    # are; only the formats whose reading changed are read again, and each once.
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
@@ -1200,7 +1200,7 @@ def test_this_upgrade_reads_again_the_formats_whose_reading_changed_only(commune
     read_otherwise(commune)  # the stored passages as no reader reads them today
     s = commune.add([corpus], licence="etalab-2.0")
     again = {Path(o.path).suffix for o in s.outcomes if o.status == "updated"}
-    changed = {".txt", ".md", ".html", ".ods", ".docx"}
+    changed = {".txt", ".md", ".html", ".odt", ".ods", ".docx"}
     assert again == changed, s.outcomes
     assert s.unchanged == len(stored) - len(changed) and s.failed == 0
     with commune.engine.connect() as conn:

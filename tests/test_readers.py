@@ -1311,3 +1311,35 @@ def test_a_word_forms_fields_insertions_and_nested_tables_are_read(tmp_path):
         "Bénéficiaire : M. Dupont, demeurant rue des Lilas",
         "Lieu (voie publique) | Place de la mairie",
     ]
+
+
+def test_an_odt_s_deleted_words_are_not_read_and_its_notes_follow_their_paragraph(tmp_path):
+    # With changes tracked, LibreOffice keeps the words deleted in a region of their own,
+    # which was read as text: "5 €", struck out for 3 €, was quoted as the rate. A footnote
+    # ran into its sentence: "… 3 € le repas.1Délibération du 3 mars 2026.".
+    from tests.fixtures import edited_odt
+
+    deleted = (
+        b'<text:tracked-changes><text:changed-region text:id="ct1"><text:deletion>'
+        b"<office:change-info><dc:creator>Secr\xc3\xa9taire</dc:creator>"
+        b"<dc:date>2026-01-05T10:00:00</dc:date></office:change-info>"
+        b"<text:p>Le repas co\xc3\xbbte 5 \xe2\x82\xac.</text:p></text:deletion>"
+        b"</text:changed-region></text:tracked-changes>"
+    )
+    note = (
+        b'<text:change text:change-id="ct1"/> La cantine co\xc3\xbbte 3 \xe2\x82\xac le repas.'
+        b'<text:note text:id="ftn1" text:note-class="footnote"><text:note-citation>1'
+        b"</text:note-citation><text:note-body><text:p>D\xc3\xa9lib\xc3\xa9ration du 3 mars "
+        b"2026.</text:p></text:note-body></text:note>"
+    )
+
+    def edit(xml: bytes) -> bytes:
+        at = xml.index(b"<office:text>") + len(b"<office:text>")
+        xml = xml[:at] + deleted + xml[at:]
+        return xml.replace(b"Un paragraphe de texte.", b"Un paragraphe de texte." + note)
+
+    parsed = read_file(edited_odt(tmp_path, edit), Path("tarifs.odt"))
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Titre", "Section"), "Un paragraphe de texte. La cantine coûte 3 € le repas."),
+        (("Titre", "Section"), "[1] Délibération du 3 mars 2026."),
+    ]

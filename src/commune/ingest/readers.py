@@ -45,7 +45,9 @@ READINGS: dict[str, str] = {
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
     # Then without its comments (office:annotation), read as the text they are set on
     # ("odt-6"; a spreadsheet's, "ods-2", were read as its cells'): _drop_comments says why.
-    "application/vnd.oasis.opendocument.text": "odt-6",
+    # Then without the words deleted with changes tracked, and with each note after its
+    # paragraph, no longer run into it ("odt-7"): _drop_tracked_changes, _odf_take_notes.
+    "application/vnd.oasis.opendocument.text": "odt-7",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
@@ -873,11 +875,15 @@ def read_odt(data: bytes, path: Path) -> Parsed:
         return _read_sheets(doc, path)
     _clamp_spaces(doc)
     _drop_comments(doc)
+    _drop_tracked_changes(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
+    notes: list[str] = []  # the notes of the element read last, read after it
     for el in _odf_walk(doc.text):
+        blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
+        notes = _odf_take_notes(el)
         if el.qname[1] == "table-row":
             # A row on one line, its cells apart, as a Word table's (read_docx): each cell a
             # paragraph of its own, "Moins de 500" and "1 €" no longer read as one row.
@@ -902,6 +908,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             title = title or content
         else:
             blocks.append(Block(content, tuple(h for _, h in stack)))
+    blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
     meta_title = _odf_title(doc)
     return Parsed(
         title=meta_title or title or path.stem,
@@ -938,6 +945,42 @@ def _drop_comments(doc: OdfNode) -> None:
     for kind in (Annotation, AnnotationEnd):
         for node in doc.getElementsByType(kind):
             node.parentNode.removeChild(node)
+
+
+def _drop_tracked_changes(doc: OdfNode) -> None:
+    """Take out what changes tracked still keep beside the text: the words deleted, which
+    the file keeps in a region of its own (text:tracked-changes) for whoever would reject
+    the deletion. Read, "Le tarif est de 5 €", struck out for 3 €, was a passage of the
+    document and quoted as its rate; the text, insertions included, is the document as its
+    editor shows it with the changes accepted."""
+    from odf.table import TrackedChanges as SheetChanges
+    from odf.text import TrackedChanges
+
+    for kind in (TrackedChanges, SheetChanges):
+        for node in doc.getElementsByType(kind):
+            node.parentNode.removeChild(node)
+
+
+def _odf_take_notes(el: OdfNode) -> list[str]:
+    """The footnotes and endnotes inside ``el``, taken out of it, each as its own passage
+    ("[1] Délibération du 3 mars"), as a Word document's are read. Left in, a note's mark
+    and text ran into the sentence it is set on: "… de texte.1Délibération du 3 mars."."""
+    from odf import teletype
+    from odf.text import Note
+
+    found = []
+    for note in el.getElementsByType(Note):
+        if note.parentNode is None:
+            continue  # inside a note taken out already
+        parts = {_odf_name(c): c for c in note.childNodes}
+        mark = (
+            teletype.extractText(parts["note-citation"]).strip() if "note-citation" in parts else ""
+        )
+        body = _odf_text(parts["note-body"]) if "note-body" in parts else ""
+        note.parentNode.removeChild(note)
+        if body:
+            found.append(f"[{mark}] {body}" if mark else body)
+    return found
 
 
 def _odf_name(node: OdfNode) -> str | None:
