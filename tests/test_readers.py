@@ -499,6 +499,11 @@ def test_a_text_file_with_a_byte_order_mark_is_read_in_its_encoding(name, text, 
     [
         ("empty.txt", b"", "empty file"),
         ("blank.md", b"  \n\n ", "empty file"),
+        # Notepad's empty file: its byte order mark alone (and a line break after it).
+        ("vide.txt", codecs.BOM_UTF8, "empty file, nothing to index"),
+        ("vide.html", codecs.BOM_UTF8 + b"\r\n", "empty file, nothing to index"),
+        ("vide.md", codecs.BOM_UTF16_LE + "\r\n".encode("utf-16-le"), "empty file, nothing"),
+        ("vide.htm", codecs.BOM_UTF16_BE, "empty file, nothing to index"),
         # UTF-8's accents beside a byte no UTF-8 has: two encodings pasted together.
         ("mixed.txt", "Arrêté du maire".encode() + b" caf\xe9", "mixes UTF-8 with another"),
         # A byte that neither UTF-8 nor Windows-1252 has (0x81).

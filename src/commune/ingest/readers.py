@@ -6,6 +6,7 @@ Readers are registered by file suffix in :data:`READERS`; each raises
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import textwrap
@@ -1329,8 +1330,34 @@ CONVERT = {
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
 
-def read_file(data: bytes, path: Path) -> Parsed:
+# The byte order marks a text editor writes at the start of a file, even an empty one.
+_MARKS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16's, which it begins with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _blank(data: bytes) -> bool:
+    """Whether ``data`` holds nothing but spaces, after a byte order mark if it has one:
+    Notepad saves an empty file as its mark alone, which was "no text found (check the
+    file)", or "not readable HTML (Document is empty)", where it is an empty file."""
     if not data.strip():
+        return True
+    for mark, codec in _MARKS:
+        if data.startswith(mark):
+            rest = data[len(mark) : len(mark) + 4096]
+            try:
+                return len(data) <= len(mark) + 4096 and not rest.decode(codec).strip()
+            except UnicodeDecodeError:
+                return False
+    return False
+
+
+def read_file(data: bytes, path: Path) -> Parsed:
+    if _blank(data):
         raise IngestError(f"{path.name}: empty file, nothing to index")
     suffix = path.suffix.lower()
     if suffix == ".gz":  # what is unsupported is what the file holds: ".png.gz"
