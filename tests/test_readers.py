@@ -1348,3 +1348,39 @@ def test_an_odt_s_deleted_words_are_not_read_and_its_notes_follow_their_paragrap
         (("Titre", "Section"), "Un paragraphe de texte. La cantine coûte 3 € le repas."),
         (("Titre", "Section"), "[1] Délibération du 3 mars 2026."),
     ]
+
+
+def test_a_word_posters_text_boxes_are_read_once(tmp_path):
+    # A poster or a flyer made in Word holds its text in boxes, which python-docx does not
+    # read: "no text found (check the file)". Word writes each box twice (for older
+    # readers, in mc:Fallback): read once.
+    import io
+    import zipfile
+
+    def box(text: str) -> str:
+        return f"<w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>"
+
+    anchored = (
+        '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp>'
+        f"<wps:txbx>{box('Fête du village le 14 juillet')}</wps:txbx></wps:wsp></w:drawing>"
+        f"</mc:Choice><mc:Fallback><w:pict><v:textbox>{box('Fête du village le 14 juillet')}"
+        "</v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"
+        f"<w:p><w:r><w:pict><v:textbox>{box('Bal à 21 h place de la mairie')}</v:textbox>"
+        "</w:pict></w:r></w:p>"
+    )
+    path = make_docx(tmp_path / "affiche.docx", "Affiche", [("Programme", ["MARQUE"])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                start = data.index(b"<w:p>", data.index(b"Programme"))
+                end = data.index(b"</w:p>", start) + len(b"</w:p>")
+                assert b"MARQUE" in data[start:end]
+                data = data[:start] + anchored.encode() + data[end:]
+            zout.writestr(item, data)
+    parsed = read_file(out.getvalue(), Path("affiche.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Fête du village le 14 juillet",
+        "Bal à 21 h place de la mairie",
+    ]

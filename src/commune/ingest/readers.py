@@ -54,8 +54,8 @@ READINGS: dict[str, str] = {
     "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
-    # text of its content controls, tracked insertions and nested tables (_docx_text), with
-    # a cell's paragraphs on one line.
+    # text of its content controls, tracked insertions, nested tables and text boxes
+    # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
@@ -1225,12 +1225,33 @@ def _docx_items(element: Any, parent: Any) -> Iterator[Any]:
     for child in element.iterchildren():
         if child.tag == qn("w:p"):
             yield Paragraph(child, parent)
+            for box in _docx_text_boxes(child):
+                yield from _docx_items(box, parent)
         elif child.tag == qn("w:tbl"):
             yield Table(child, parent)
         elif child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))
             if content is not None:
                 yield from _docx_items(content, parent)
+
+
+def _docx_text_boxes(paragraph: Any) -> list[Any]:
+    """The text boxes anchored in a Word paragraph (w:txbxContent), each once: not the copy
+    Word writes for older readers beside each (mc:Fallback), nor one inside another box,
+    which that box's own paragraphs yield. A poster or a flyer made in Word holds all its
+    text in boxes, which python-docx does not read: "no text found (check the file)"."""
+    from docx.oxml.ns import qn
+
+    boxes = []
+    for box in paragraph.iter(qn("w:txbxContent")):
+        between = []
+        for ancestor in box.iterancestors():
+            if ancestor is paragraph:
+                break
+            between.append(ancestor.tag)
+        if _DOCX_FALLBACK not in between and qn("w:txbxContent") not in between:
+            boxes.append(box)
+    return boxes
 
 
 def _docx_cell_text(cell: Any) -> str:
@@ -1246,13 +1267,14 @@ def _docx_cell_text(cell: Any) -> str:
 
 
 # What a paragraph's text is not read from: a deletion still tracked (w:del, w:moveFrom), a
-# text box's own paragraphs (python-docx leaves them out too), and the copy of a drawing
+# text box's own paragraphs (read after it: _docx_text_boxes), and the copy of a drawing
 # that Word writes for older readers beside the drawing itself (mc:Fallback).
+_DOCX_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _DOCX_NOT_TEXT = (
     "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}del",
     "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}moveFrom",
     "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent",
-    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback",
+    _DOCX_FALLBACK,
 )
 
 
