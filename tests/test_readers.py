@@ -1384,3 +1384,22 @@ def test_a_word_posters_text_boxes_are_read_once(tmp_path):
         "Fête du village le 14 juillet",
         "Bal à 21 h place de la mairie",
     ]
+
+
+def test_an_odt_posters_text_boxes_are_read_after_their_paragraph(tmp_path):
+    # Read with the paragraph they are anchored in, a flyer's boxes ran into its text:
+    # "Un paragraphe de texte.Fête du villageBal à 21 h".
+    from tests.fixtures import edited_odt
+
+    frame = (
+        '<draw:frame xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'draw:name="Cadre1" text:anchor-type="paragraph"><draw:text-box>'
+        "<text:p>Fête du village</text:p><text:p>Bal à 21 h</text:p></draw:text-box></draw:frame>"
+    ).encode()
+    data = edited_odt(tmp_path, lambda xml: xml.replace(b"de texte.", b"de texte." + frame))
+    parsed = read_file(data, Path("affiche.odt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Un paragraphe de texte.",
+        "Fête du village",
+        "Bal à 21 h",
+    ]

@@ -46,8 +46,9 @@ READINGS: dict[str, str] = {
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
     # Then without its comments (office:annotation), read as the text they are set on
     # ("odt-6"; a spreadsheet's, "ods-2", were read as its cells'): _drop_comments says why.
-    # Then without the words deleted with changes tracked, and with each note after its
-    # paragraph, no longer run into it ("odt-7"): _drop_tracked_changes, _odf_take_notes.
+    # Then without the words deleted with changes tracked, and with each note and text box
+    # after its paragraph, no longer run into it ("odt-7"): _drop_tracked_changes,
+    # _odf_take_notes, _odf_walk_drawn.
     "application/vnd.oasis.opendocument.text": "odt-7",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
@@ -882,7 +883,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
     notes: list[str] = []  # the notes of the element read last, read after it
-    for el in _odf_walk(doc.text):
+    for el in _odf_walk_drawn(doc.text):
         blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
         notes = _odf_take_notes(el)
         if el.qname[1] == "table-row":
@@ -960,6 +961,34 @@ def _drop_tracked_changes(doc: OdfNode) -> None:
     for kind in (TrackedChanges, SheetChanges):
         for node in doc.getElementsByType(kind):
             node.parentNode.removeChild(node)
+
+
+_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"  # odf.namespaces.DRAWNS
+
+
+def _odf_walk_drawn(node: OdfNode) -> Iterator[OdfNode]:
+    """:func:`_odf_walk`'s paragraphs, headings and rows, each followed by those of the text
+    boxes and shapes anchored in it (a poster's, a flyer's): read with it, their text ran
+    into its own, "Un paragraphe de texte.Fête du villageBal à 21 h"."""
+    for el in _odf_walk(node):
+        drawn = _odf_take_drawn(el)
+        yield el
+        for shape in drawn:
+            yield from _odf_walk_drawn(shape)
+
+
+def _odf_take_drawn(node: OdfNode) -> list[OdfNode]:
+    """The outermost drawings inside ``node`` that hold paragraphs (draw:frame and its
+    text-box, a shape with text), taken out of it."""
+    found = []
+    for child in list(getattr(node, "childNodes", ())):
+        qname = getattr(child, "qname", None)
+        if qname and qname[0] == _DRAW and next(_odf_walk(child), None) is not None:
+            node.removeChild(child)
+            found.append(child)
+        else:
+            found.extend(_odf_take_drawn(child))
+    return found
 
 
 def _odf_take_notes(el: OdfNode) -> list[str]:
