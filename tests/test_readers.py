@@ -1403,3 +1403,50 @@ def test_an_odt_posters_text_boxes_are_read_after_their_paragraph(tmp_path):
         "Fête du village",
         "Bal à 21 h",
     ]
+
+
+def test_a_line_break_parts_words_and_keeps_prose_on_one_line(tmp_path):
+    # An HTML <br> was read as nothing: "9h-12h<br>14h-17h" was one word, "9h-12h14h-17h",
+    # and "Saint-Exemple<br>1 place" ran into "Saint-Exemple1 place". In ODT and DOCX, a line
+    # break (Shift+Enter) or a tab stayed inside the paragraph: a block with lines of its
+    # own is a listing, and an address was quoted as code.
+    import io
+    import zipfile
+
+    from tests.fixtures import edited_odt
+
+    page = (
+        "<html><body><main><h1>Contact</h1><p>Mairie de Saint-Exemple<br>1 place de la "
+        "Mairie</p><table><tr><td>Lundi</td><td>9h-12h<br/>14h-17h</td></tr></table>"
+        "<pre>ls<br>pwd</pre></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("contact.html")).blocks] == [
+        "Mairie de Saint-Exemple 1 place de la Mairie",
+        "Lundi | 9h-12h 14h-17h",
+        "ls\npwd",
+    ]
+    odt = edited_odt(
+        tmp_path,
+        lambda xml: xml.replace(
+            b"Un paragraphe de texte.",
+            b"Mairie de Saint-Exemple<text:line-break/>1 place de la Mairie<text:tab/>Accueil",
+        ),
+    )
+    assert [b.text for b in read_file(odt, Path("contact.odt")).blocks] == [
+        "Mairie de Saint-Exemple 1 place de la Mairie Accueil"
+    ]
+    path = make_docx(tmp_path / "contact.docx", "Contact", [("Adresse", ["MARQUE"])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(
+                    b"<w:t>MARQUE</w:t>",
+                    b"<w:t>Mairie de Saint-Exemple</w:t><w:br/><w:t>1 place de la Mairie</w:t>"
+                    b"<w:tab/><w:t>Accueil</w:t>",
+                )
+            zout.writestr(item, data)
+    assert [b.text for b in read_file(out.getvalue(), Path("contact.docx")).blocks] == [
+        "Mairie de Saint-Exemple 1 place de la Mairie Accueil"
+    ]

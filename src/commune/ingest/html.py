@@ -198,6 +198,11 @@ def read_html(data: bytes, path: Path) -> Parsed:
     except (ParserError, ValueError) as exc:
         raise IngestError(f"{path.name}: not readable HTML ({exc})") from None
     _check_nothing_lost(data, root, path)
+    # A line break parts words as a space does (a line of its own in a listing): read as
+    # nothing, an opening hours cell "9h-12h<br>14h-17h" was one word, "9h-12h14h-17h", and
+    # an address "Mairie<br>1 place …" ran into "Mairie1", which no search finds.
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
     head_meta = list(root.iter("meta"))
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else ""

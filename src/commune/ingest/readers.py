@@ -39,7 +39,8 @@ READINGS: dict[str, str] = {
     # declared ISO-8859-1 had been stored as "DÃ©libÃ©ration", which no search finds;
     # "html-7": a page cut inside its last character is UTF-8 still, not Windows-1252 whole,
     # and Windows-1252 whose accents happen to be UTF-8's shape is Windows-1252, "CAFÉ’" no
-    # longer "CAFɒ": ingest/encoding.py).
+    # longer "CAFɒ": ingest/encoding.py; and a line break <br> parts the words it stands
+    # between, "9h-12h<br>14h-17h" had been one word).
     "text/html": "html-7",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
@@ -895,7 +896,8 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             if row := " | ".join(c for c in cells if c):
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
-        content = teletype.extractText(el).strip()
+        # On one line, as a Word paragraph's (_docx_text): text:line-break read as "\n".
+        content = _one_line(teletype.extractText(el))
         if not content:
             continue
         marker = _odf_item_marker(el, items)  # a heading opening an item takes its place
@@ -1022,7 +1024,7 @@ def _odf_text(node: OdfNode) -> str:
     """The text of ``node``'s paragraphs (a table cell's), one space between them."""
     from odf import teletype
 
-    parts = (teletype.extractText(el).strip() for el in _odf_walk(node))
+    parts = (_one_line(teletype.extractText(el)) for el in _odf_walk(node))
     return " ".join(p for p in parts if p)
 
 
@@ -1325,7 +1327,16 @@ def _docx_text(para: Any) -> str:
                 walk(child)
 
     walk(para._p)
-    return "".join(out)
+    # Prose on one line: a line break (w:br) or a tab inside a paragraph kept its "\n" and
+    # "\t", and a block with lines of its own is a listing to the chunker and the answers,
+    # quoted as code (an address typed with Shift+Enter).
+    return _one_line("".join(out))
+
+
+def _one_line(text: str) -> str:
+    """A paragraph's text with its line breaks and tabs as spaces (its runs of spaces kept,
+    as the document has them)."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
 
 
 def _docx_footnotes(document: Any) -> dict[str, str]:
