@@ -247,10 +247,17 @@ def headless_chromium(user_dir: Path, width: int):  # type: ignore[no-untyped-de
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
-def make_rates_ods(path: Path, rows: int, bold_header: bool = False, amounts: bool = True) -> Path:
+def make_rates_ods(
+    path: Path,
+    rows: int,
+    bold_header: bool = False,
+    amounts: bool = True,
+    then: list[list[str | float]] | None = None,
+) -> Path:
     """A town hall's rates as LibreOffice saves them: a title, a header row (bold when
     ``bold_header``), then ``rows`` rows of a band and its rates, as amounts (a float with a
-    currency's text) when ``amounts``, else as text."""
+    currency's text) when ``amounts``, else as text; then, after an empty row, the rows of
+    ``then``, another table of the same sheet."""
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.style import Style, TextProperties
     from odf.table import Table, TableCell, TableRow
@@ -282,6 +289,10 @@ def make_rates_ods(path: Path, rows: int, bold_header: bool = False, amounts: bo
             [f"De {band * 100} à {band * 100 + 99} €"]
             + ([meal, care] if amounts else [f"{meal:.2f} €", f"{care:.2f} €"])
         )
+    if then:
+        table.addElement(TableRow())
+        for cells in then:
+            add(cells)
     doc.spreadsheet.addElement(table)
     doc.save(str(path))
     return path

@@ -1135,6 +1135,15 @@ def test_a_spreadsheet_s_row_carries_its_column_headers(tmp_path):
     # Neither: the first row may be data like the others, and no row carries it.
     plain = read(make_rates_ods(tmp_path / "p.ods", 3, amounts=False))
     assert plain.blocks[2].text == "De 0 à 99 € | 1.00 € | 0.50 €"
+    # Two tables in one sheet, an empty row between them: each its own header.
+    stacked = make_rates_ods(
+        tmp_path / "s.ods", 2, then=[["Garderie"], ["Durée", "Prix"], ["Une heure", 2.0]]
+    )
+    assert [b.text for b in read(stacked).blocks][-3:] == [
+        "Garderie",
+        "Durée | Prix",
+        "Durée : Une heure | Prix : 2,00 €",
+    ]
 
 
 def _with_password(path: Path) -> bytes:

@@ -1108,14 +1108,23 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
     blocks: list[Block] = []
     for sheet in doc.spreadsheet.getElementsByType(Table):
         name = str(sheet.getAttribute("name") or "").strip()
-        rows = [_sheet_row(r) for r in _odf_walk(sheet) if _odf_name(r) == "table-row"]
-        header = _sheet_header(rows)
-        for row in rows:
-            cells = [text for text, _, _ in row.values()]
-            text = " | ".join(c for c in cells if c)  # two equal cells: two columns
-            if header is not None and row is not header and sum(1 for c in cells if c) > 1:
-                text = " | ".join(_under(header, column, cell) for column, cell in row.items())
-            if text:
+        # A sheet's tables, apart where an empty row parts them: a town hall's sheet often
+        # stacks a few ("Cantine", then "Garderie"), each its own header, and the first's
+        # would have named the columns of the others.
+        tables: list[list[SheetRow]] = [[]]
+        for element in _odf_walk(sheet):
+            if _odf_name(element) == "table-row":
+                if row := _sheet_row(element):
+                    tables[-1].append(row)
+                elif tables[-1]:
+                    tables.append([])
+        for rows in tables:
+            header = _sheet_header(rows)
+            for row in rows:
+                cells = [text for text, _, _ in row.values()]
+                text = " | ".join(cells)  # two equal cells: two columns
+                if header is not None and row is not header and len(cells) > 1:
+                    text = " | ".join(_under(header, col, cell) for col, cell in row.items())
                 blocks.append(Block(text, (name,) if name else ()))
     return Parsed(
         title=_odf_title(doc) or path.stem,
