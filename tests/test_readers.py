@@ -1459,3 +1459,76 @@ def test_a_line_break_parts_words_and_keeps_prose_on_one_line(tmp_path):
     assert [b.text for b in read_file(out.getvalue(), Path("contact.docx")).blocks] == [
         "Mairie de Saint-Exemple 1 place de la Mairie Accueil"
     ]
+
+
+def test_a_text_table_s_row_carries_the_header_the_table_marks(tmp_path):
+    # A deliberation's table of rates in Writer: its header row repeated atop each page
+    # (table:table-header-rows, Writer's default). Its rows were bare ("Moins de 500 | 1 €"),
+    # chunked far from the header in a long table, as a spreadsheet's had been.
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import H, P
+
+    def row(*texts: str) -> TableRow:
+        tr = TableRow()
+        for text in texts:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        return tr
+
+    doc = OpenDocumentText()
+    doc.text.addElement(H(outlinelevel=1, text="Tarifs de la cantine"))
+    marked, plain = Table(name="Tarifs"), Table(name="Horaires")
+    for table in (marked, plain):
+        table.addElement(TableColumn(numbercolumnsrepeated=2))
+    head = TableHeaderRows()
+    head.addElement(row("Quotient familial", "Prix du repas"))
+    marked.addElement(head)
+    marked.addElement(row("Moins de 500 €", "1 €"))
+    plain.addElement(row("Lundi", "9h-12h"))
+    plain.addElement(row("Mardi", "9h-12h"))
+    doc.text.addElement(marked)
+    doc.text.addElement(plain)
+    doc.save(str(tmp_path / "tarifs.odt"))
+    parsed = read_file((tmp_path / "tarifs.odt").read_bytes(), Path("tarifs.odt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Quotient familial | Prix du repas",
+        "Quotient familial : Moins de 500 € | Prix du repas : 1 €",
+        "Lundi | 9h-12h",  # no header marked: none carried
+        "Mardi | 9h-12h",
+    ]
+
+
+def test_a_word_table_s_row_carries_its_header_row(tmp_path):
+    # As a sheet's and a Writer table's: a row of a long table of rates was bare, chunked far
+    # from the header that said which amount was the meal's. A header is the first row when
+    # Word marks it to repeat atop each page, or sets it in bold and not the next.
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_heading("Tarifs", level=1)
+    tables = []
+    for _ in range(3):
+        table = document.add_table(rows=2, cols=2)
+        for r, cells in enumerate(
+            (["Quotient familial", "Prix du repas"], ["Moins de 500 €", "1 €"])
+        ):
+            for c, text in enumerate(cells):
+                table.cell(r, c).text = text
+        tables.append(table)
+    tables[0].rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for cell in tables[1].rows[0].cells:
+        cell.paragraphs[0].runs[0].bold = True
+    document.save(str(tmp_path / "tarifs.docx"))
+    parsed = read_file((tmp_path / "tarifs.docx").read_bytes(), Path("tarifs.docx"))
+    carried = "Quotient familial : Moins de 500 € | Prix du repas : 1 €"
+    assert [b.text for b in parsed.blocks] == [
+        "Quotient familial | Prix du repas",
+        carried,  # marked to repeat
+        "Quotient familial | Prix du repas",
+        carried,  # in bold
+        "Quotient familial | Prix du repas",
+        "Moins de 500 € | 1 €",  # neither: no header carried
+    ]

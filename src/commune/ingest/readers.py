@@ -49,7 +49,7 @@ READINGS: dict[str, str] = {
     # ("odt-6"; a spreadsheet's, "ods-2", were read as its cells'): _drop_comments says why.
     # Then without the words deleted with changes tracked, and with each note and text box
     # after its paragraph, no longer run into it ("odt-7"): _drop_tracked_changes,
-    # _odf_take_notes, _odf_walk_drawn.
+    # _odf_take_notes, _odf_walk_drawn; a table's row with the header row it marks.
     "application/vnd.oasis.opendocument.text": "odt-7",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
@@ -57,7 +57,8 @@ READINGS: dict[str, str] = {
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
     # text of its content controls, tracked insertions, nested tables and text boxes
-    # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line.
+    # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line; a table's row
+    # with its header row's cells (_docx_table_header).
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
@@ -884,6 +885,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
     notes: list[str] = []  # the notes of the element read last, read after it
+    headers: dict[int, SheetRow | None] = {}  # each table's header row, by the table's id
     for el in _odf_walk_drawn(doc.text):
         blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
         notes = _odf_take_notes(el)
@@ -892,8 +894,16 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             # paragraph of its own, "Moins de 500" and "1 €" no longer read as one row.
             # A merged cell is one table-cell and covered ones, which are not read: two cells
             # of the same text are two columns ("1 €" for residents and for the others).
-            cells = [_odf_text(cell) for cell in el.childNodes if _odf_name(cell) == "table-cell"]
-            if row := " | ".join(c for c in cells if c):
+            # Under a header the table marks as one (its rows repeated atop each page, which
+            # Writer's tables have by default), each cell with its column's: "Prix du repas :
+            # 3 €", as a spreadsheet's rows (_read_sheets), found by a question on the row.
+            cells = _sheet_row(el)
+            header = _odf_table_header(el, headers)
+            if header is not None and len(cells) > 1:
+                row = " | ".join(_under(header, col, cell) for col, cell in cells.items())
+            else:
+                row = " | ".join(text for text, _, _ in cells.values())
+            if row:
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
         # On one line, as a Word paragraph's (_docx_text): text:line-break read as "\n".
@@ -1154,6 +1164,24 @@ def _sheet_row(row: OdfNode) -> SheetRow:
     return cells
 
 
+def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> SheetRow | None:
+    """The header row of the text table ``row`` is in (table:table-header-rows: its last
+    row), or None: for a table without one, and for a row of the header itself."""
+    parent = row.parentNode
+    if _odf_name(parent) == "table-header-rows":
+        return None
+    table = parent
+    while table is not None and _odf_name(table) != "table":
+        table = table.parentNode
+    if table is None:
+        return None
+    if id(table) not in headers:
+        marked = [c for c in table.childNodes if _odf_name(c) == "table-header-rows"]
+        rows = [r for r in marked[0].childNodes if _odf_name(r) == "table-row"] if marked else []
+        headers[id(table)] = _sheet_row(rows[-1]) if rows else None
+    return headers[id(table)]
+
+
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     """The row of a sheet's column headers, or None: its first row of two cells or more,
     all text, when the sheet shows it is one. Each row was a passage of its own ("Moins de
@@ -1212,13 +1240,16 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     # as the document's top and passed over by a question on its section.
     for item in _docx_items(document.element.body, document._body):
         if isinstance(item, Table):
-            for row in item.rows:
-                # A merged cell comes once per column it spans, as the same object: read
-                # once. Two cells of the same text are two columns, both read (they were
-                # told apart by their text, and "1 €" for residents and others read once).
-                texts = (_docx_cell_text(c) for c in dict.fromkeys(row.cells))
-                if cells := [t for t in texts if t]:
-                    blocks.append(Block(" | ".join(cells), _docx_headings(stack)))
+            rows = list(item.rows)
+            header = _docx_table_header(rows)  # each cell with its column's, as in a sheet
+            for number, row in enumerate(rows):
+                cells = _docx_row(row)
+                if header is not None and number > 0 and len(cells) > 1:
+                    text = " | ".join(_under(header, col, cell) for col, cell in cells.items())
+                else:
+                    text = " | ".join(t for t, _, _ in cells.values())
+                if text:
+                    blocks.append(Block(text, _docx_headings(stack)))
             continue
         para = item
         content = _docx_text(para).strip()
@@ -1292,6 +1323,51 @@ def _docx_text_boxes(paragraph: Any) -> list[Any]:
         if _DOCX_FALLBACK not in between and qn("w:txbxContent") not in between:
             boxes.append(box)
     return boxes
+
+
+def _docx_row(row: Any) -> SheetRow:
+    """A Word table's row as a sheet's (_sheet_row): its cells' text by column. A merged
+    cell comes once per column it spans, as the same object: read once. Two cells of the
+    same text are two columns, both read ("1 €" for residents and for the others)."""
+    cells: SheetRow = {}
+    seen: set[int] = set()
+    for column, cell in enumerate(row.cells):
+        if id(cell) in seen:
+            continue
+        seen.add(id(cell))
+        if text := _docx_cell_text(cell):
+            cells[column] = (text, "string", "")
+    return cells
+
+
+def _docx_table_header(rows: list[Any]) -> SheetRow | None:
+    """A Word table's header row, or None: its first row when it is marked to repeat atop
+    each page (w:tblHeader), or set in bold where the row under it is not; else it may be
+    data like the rest ("Lundi | 9h-12h"), and no row carries it."""
+    from docx.oxml.ns import qn
+
+    if len(rows) < 2:
+        return None
+    props = rows[0]._tr.trPr
+    flag = props.find(qn("w:tblHeader")) if props is not None else None
+    marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
+    if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
+        return None
+    header = _docx_row(rows[0])
+    return header if len(header) > 1 else None
+
+
+def _docx_bold(row: Any) -> bool:
+    """Whether every run of text in a Word table's row is set in bold."""
+    from docx.oxml.ns import qn
+
+    runs = [r for r in row._tr.iter(qn("w:r")) if "".join(t.text or "" for t in r.iter(qn("w:t")))]
+    for run in runs:
+        props = run.find(qn("w:rPr"))
+        bold = props.find(qn("w:b")) if props is not None else None
+        if bold is None or bold.get(qn("w:val"), "true") in ("0", "false", "off"):
+            return False
+    return bool(runs)
 
 
 def _docx_cell_text(cell: Any) -> str:
