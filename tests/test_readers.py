@@ -1532,3 +1532,17 @@ def test_a_word_table_s_row_carries_its_header_row(tmp_path):
         "Quotient familial | Prix du repas",
         "Moins de 500 € | 1 €",  # neither: no header carried
     ]
+
+
+def test_a_page_of_short_table_cells_is_read_not_taken_for_too_deep():
+    # The words kept were counted in the page's text content, which ran two cells' words
+    # together ("Lundi</td><td>9h-12h" one word): a page of opening hours counted half its
+    # words lost, and was refused as "nested too deeply to read whole".
+    days = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi")
+    rows = "".join(f"<tr><td>{day}</td><td>9h-12h</td><td>14h-17h</td></tr>" for day in days)
+    page = f"<html><body><main><h1>Horaires</h1><table>{rows}</table></main></body></html>"
+    parsed = read_file(page.encode(), Path("horaires.html"))
+    assert [b.text for b in parsed.blocks][:2] == [
+        "Lundi | 9h-12h | 14h-17h",
+        "Mardi | 9h-12h | 14h-17h",
+    ]
