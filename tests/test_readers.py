@@ -1546,3 +1546,22 @@ def test_a_page_of_short_table_cells_is_read_not_taken_for_too_deep():
         "Lundi | 9h-12h | 14h-17h",
         "Mardi | 9h-12h | 14h-17h",
     ]
+
+
+def test_an_html_table_s_row_carries_its_th_header():
+    # A row of a long table of rates was bare ("Moins de 500 | 1 €"), chunked far from the
+    # header that said which amount was the meal's. A header is a row of <th> only, in
+    # <thead> or first; a row led by a <th> of its own is a row, not a header.
+    page = (
+        "<html><body><main><h1>Tarifs</h1><table><thead><tr><th>Quotient familial</th>"
+        "<th>Prix du repas</th></tr></thead><tbody><tr><td>Moins de 500</td><td>1 €</td></tr>"
+        "<tr><th>Plus de 500</th><td>2 €</td></tr></tbody></table><table><tr><td>Lundi</td>"
+        "<td>9h</td></tr><tr><td>Mardi</td><td>9h</td></tr></table></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("tarifs.html")).blocks] == [
+        "Quotient familial | Prix du repas",
+        "Quotient familial : Moins de 500 | Prix du repas : 1 €",
+        "Quotient familial : Plus de 500 | Prix du repas : 2 €",
+        "Lundi | 9h",
+        "Mardi | 9h",
+    ]

@@ -120,8 +120,17 @@ def _own_text(el: Element) -> str:
     if el.tag == "pre":
         return str(el.text_content()).strip("\n")
     if el.tag == "tr":
-        cells = [_clean(c.text_content()) for c in el if isinstance(c.tag, str)]
-        return " | ".join(c for c in cells if c)
+        # Each cell with its column's header (<th>), "Prix du repas : 3 €", as the other
+        # readers write a table's row: bare, a row of a long table of rates was chunked far
+        # from the header that said which amount was the meal's.
+        cells, header = _cells(el), _header_row(el)
+        if header is not None and len(cells) > 1:
+            heads = _cells(header)
+            return " | ".join(
+                f"{heads[col]} : {text}" if heads.get(col) not in (None, text) else text
+                for col, text in cells.items()
+            )
+        return " | ".join(cells.values())
     parts = [el.text or ""]
     for child in el:
         if isinstance(child.tag, str) and child.tag in _STRUCTURE:
@@ -130,6 +139,39 @@ def _own_text(el: Element) -> str:
             parts.append(child.text_content())
         parts.append(child.tail or "")
     return _clean("".join(parts))
+
+
+def _cells(row: Element) -> dict[int, str]:
+    """A table row's cells with text, by the column each starts in (a colspan counted)."""
+    cells: dict[int, str] = {}
+    column = 0
+    for cell in row:
+        if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
+            continue
+        if text := _clean(cell.text_content()):
+            cells[column] = text
+        span = (cell.get("colspan") or "1").strip()
+        column += min(int(span), 1000) if span.isascii() and span.isdigit() and span != "0" else 1
+    return cells
+
+
+def _header_row(row: Element) -> Element | None:
+    """The header row of the table ``row`` is in, or None: the last row of its <thead>, or
+    else its first row, when that row's cells are all <th>; None for that row itself."""
+    table = next((a for a in row.iterancestors() if a.tag == "table"), None)
+    if table is None:
+        return None
+    head = next((c for c in table if c.tag == "thead"), None)
+    if head is not None:
+        rows = [r for r in head if r.tag == "tr"]
+        first = rows[-1] if rows else None
+    else:
+        body = next((c for c in table if c.tag == "tbody"), table)
+        first = next((r for r in body if r.tag == "tr"), None)
+    if first is None or first is row or row.getparent() is head:
+        return None
+    cells = [c for c in first if isinstance(c.tag, str) and c.tag in ("td", "th")]
+    return first if len(cells) > 1 and all(c.tag == "th" for c in cells) else None
 
 
 def _anchor(el: Element) -> str | None:

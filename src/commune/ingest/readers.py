@@ -40,7 +40,7 @@ READINGS: dict[str, str] = {
     # "html-7": a page cut inside its last character is UTF-8 still, not Windows-1252 whole,
     # and Windows-1252 whose accents happen to be UTF-8's shape is Windows-1252, "CAFÉ’" no
     # longer "CAFɒ": ingest/encoding.py; and a line break <br> parts the words it stands
-    # between, "9h-12h<br>14h-17h" had been one word).
+    # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header).
     "text/html": "html-7",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
