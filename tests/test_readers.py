@@ -235,8 +235,10 @@ def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         ((), "La mairie est ouverte du lundi au vendredi."),
         ((), "Jour | Horaires"),
-        ((), "Lundi | 9h-12h"),
-        ((), "Mardi | 14h-17h"),
+        # Each row with its header's cells, as the other readers' rows: bare, a row of a
+        # long table was chunked far from the header that said what its cells were.
+        ((), "Jour : Lundi | Horaires : 9h-12h"),
+        ((), "Jour : Mardi | Horaires : 14h-17h"),
         (("Accès",), "Bus ligne 3."),
     ]
     # A rule that opens a text is no front matter: the text after it stays.

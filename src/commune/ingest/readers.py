@@ -66,7 +66,7 @@ READINGS: dict[str, str] = {
     # with the file's name for title; a table's rows each a block, not one paragraph.
     # Then its "description:" as the document's first passage ("md-3"): the summary a CMS
     # or a static site writes there had been dropped with the rest of the front matter.
-    # Then "md-4", as plain text's "txt-3" below.
+    # Then "md-4", as plain text's "txt-3" below, and a table's row with its header's cells.
     "text/markdown": "md-4",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
@@ -328,6 +328,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
                 blocks.append(Block(text, tuple(h for _, h, _ in stack), _anchor(stack)))
             para.clear()
 
+    header: list[str] = []  # the header of the table being read (a row above a rule)
     for number, line in enumerate(lines):
         if number < skip_to:
             continue  # inside an indented code block, already kept
@@ -360,14 +361,20 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|").
             flush()
             cells = [_md_inline(c.strip()) for c in line.strip().strip("|").split("|")]
+            if number + 1 < len(lines) and _MD_RULE.match(lines[number + 1]):
+                header = cells  # the row above the rule: the table's header
+            elif number == 0 or not _MD_ROW.match(lines[number - 1]):
+                header = []  # a row after anything but a row starts another table
             if not _MD_RULE.match(line) and any(cells):
-                blocks.append(
-                    Block(
-                        " | ".join(c for c in cells if c),
-                        tuple(h for _, h, _ in stack),
-                        _anchor(stack),
-                    )
-                )
+                row = [c for c in cells if c]
+                if header and cells is not header and len(row) > 1:
+                    # Each cell with its column's header, as the other readers write a row.
+                    row = [
+                        f"{header[i]} : {c}" if i < len(header) and header[i] not in ("", c) else c
+                        for i, c in enumerate(cells)
+                        if c
+                    ]
+                blocks.append(Block(" | ".join(row), tuple(h for _, h, _ in stack), _anchor(stack)))
         elif _MD_ITEM.match(line):
             # A list's item is a block of its own, its marker first, as the HTML reader gives
             # one (ingest/html.py): joined into one paragraph, a list was quoted as one
