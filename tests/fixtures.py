@@ -124,6 +124,60 @@ def make_docx(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> 
     return path
 
 
+def with_footnotes(docx_path: Path, notes: dict[str, str]) -> bytes:
+    """The Word file at ``docx_path`` with footnotes as Word writes them: each paragraph
+    ending with a key of ``notes`` gets a reference to a note of its value, in
+    word/footnotes.xml after Word's two separators."""
+    import re
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    body = [
+        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+        "</w:footnote>",
+        '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
+        "<w:continuationSeparator/></w:r></w:p></w:footnote>",
+    ]
+    for number, text in enumerate(notes.values(), 1):
+        body.append(
+            f'<w:footnote w:id="{number}"><w:p><w:r><w:footnoteRef/></w:r>'
+            f'<w:r><w:t xml:space="preserve"> {escape(text)}</w:t></w:r></w:p></w:footnote>'
+        )
+    footnotes = (
+        f'<?xml version="1.0" encoding="UTF-8"?><w:footnotes {w}>{"".join(body)}</w:footnotes>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(docx_path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            raw = zin.read(item.filename)
+            data = raw.decode("utf-8") if item.filename.endswith((".xml", ".rels")) else ""
+            if item.filename == "word/document.xml":
+                for number, ending in enumerate(notes, 1):
+                    data = re.sub(
+                        f"({re.escape(escape(ending))}</w:t></w:r>)",
+                        rf'\1<w:r><w:footnoteReference w:id="{number}"/></w:r>',
+                        data,
+                        count=1,
+                    )
+            elif item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(
+                    "</Relationships>",
+                    '<Relationship Id="rIdNotes" Type="http://schemas.openxmlformats.org/'
+                    'officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
+                    "</Relationships>",
+                )
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    "</Types>",
+                    '<Override PartName="/word/footnotes.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+                )
+            zout.writestr(item, data.encode("utf-8") if data else raw)
+        zout.writestr("word/footnotes.xml", footnotes)
+    return out.getvalue()
+
+
 HTML_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Gestion des déchets</title></head><body>
 <nav><a href="/">Accueil</a> | <a href="/plan">Plan du site</a> |
@@ -191,3 +245,54 @@ def headless_chromium(user_dir: Path, width: int):  # type: ignore[no-untyped-de
     # A person in a French town hall: the browser asks for French first.
     options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr,en"})
     return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def make_rates_ods(
+    path: Path,
+    rows: int,
+    bold_header: bool = False,
+    amounts: bool = True,
+    then: list[list[str | float]] | None = None,
+) -> Path:
+    """A town hall's rates as LibreOffice saves them: a title, a header row (bold when
+    ``bold_header``), then ``rows`` rows of a band and its rates, as amounts (a float with a
+    currency's text) when ``amounts``, else as text; then, after an empty row, the rows of
+    ``then``, another table of the same sheet."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.style import Style, TextProperties
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    bold = Style(name="ce1", family="table-cell")
+    bold.addElement(TextProperties(fontweight="bold"))
+    doc.automaticstyles.addElement(bold)
+    table = Table(name="Cantine")
+
+    def add(cells: list[str | float], style: Style | None = None) -> None:
+        row = TableRow()
+        for value in cells:
+            if isinstance(value, float):
+                cell = TableCell(valuetype="float", value=value)
+                value = f"{value:.2f} €".replace(".", ",")
+            else:
+                cell = TableCell(stylename=style) if style else TableCell()
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        table.addElement(row)
+
+    add(["Tarifs de la restauration scolaire 2026"])
+    add(["Quotient familial", "Prix du repas", "Garderie du soir"], bold if bold_header else None)
+    for band in range(rows):
+        meal, care = 1.0 + band / 20, 0.5 + band / 40
+        add(
+            [f"De {band * 100} à {band * 100 + 99} €"]
+            + ([meal, care] if amounts else [f"{meal:.2f} €", f"{care:.2f} €"])
+        )
+    if then:
+        table.addElement(TableRow())
+        for cells in then:
+            add(cells)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(path))
+    return path

@@ -620,3 +620,24 @@ def test_the_fetch_script_computes_integrity_as_npm_prints_it(tmp_path):
     assert load_splitter().integrity(empty) == (  # SHA-512 of nothing, as openssl prints it
         "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="
     )
+
+
+def test_a_billion_laughs_is_refused_in_one_line_of_commune_s_own(tmp_path):
+    # libxml2 stops the expansion, and its English stood inside the French line: "XML mal
+    # formé (Maximum entity amplification factor exceeded, see xmlCtxtSetMaxAmplification.)".
+    from commune.text.messages import localise
+
+    levels = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    xml = f"""<?xml version="1.0"?>
+<!DOCTYPE Publication [{"".join(levels)}]>
+<Publication xmlns:dc="http://purl.org/dc/elements/1.1/" ID="F1" spUrl="{URL}">
+  <dc:title>Titre</dc:title><Texte><Paragraphe>&lol9;</Paragraphe></Texte>
+</Publication>"""
+    with pytest.raises(IngestError) as err:
+        read(tmp_path, "F1.xml", xml)
+    assert localise(str(err.value), "fr") == (
+        "F1.xml : ses entités XML (<!ENTITY>) se développent au-delà de la taille de toute fiche "
+        "(téléchargez à nouveau la fiche avec scripts/fetch-fiches.sh)"
+    )

@@ -1158,9 +1158,9 @@ def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
     assert published["number"] == 1
 
 
-def test_this_upgrade_reads_again_plain_text_markdown_and_opendocument_only(commune, corpus):
-    # The readings bumped together (txt-2, md-3, odt-6, ods-2): a home stored by the version
-    # before holds HTML, PDF and Word files under their current readings, which stay as they
+def test_this_upgrade_reads_again_the_formats_whose_reading_changed_only(commune, corpus):
+    # The readings bumped together (txt-3, md-4, html-7, odt-7, ods-3, docx-6): a home stored
+    # by the version before holds PDF files under their current reading, which stay as they
     # are; only the formats whose reading changed are read again, and each once.
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
@@ -1181,9 +1181,11 @@ def test_this_upgrade_reads_again_plain_text_markdown_and_opendocument_only(comm
     commune.add([corpus], licence="etalab-2.0")
     before = {  # the readings of the version before (readers.READINGS then); others none
         "text/html": "html-6",
-        "text/markdown": "md-2",
+        "text/markdown": "md-3",
+        "text/plain": "txt-2",
         "application/pdf": "pdf-2",
-        "application/vnd.oasis.opendocument.text": "odt-5",
+        "application/vnd.oasis.opendocument.text": "odt-6",
+        "application/vnd.oasis.opendocument.spreadsheet": "ods-2",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
     }
     with commune.engine.begin() as conn:
@@ -1198,8 +1200,9 @@ def test_this_upgrade_reads_again_plain_text_markdown_and_opendocument_only(comm
     read_otherwise(commune)  # the stored passages as no reader reads them today
     s = commune.add([corpus], licence="etalab-2.0")
     again = {Path(o.path).suffix for o in s.outcomes if o.status == "updated"}
-    assert again == {".txt", ".md", ".odt", ".ods"}, s.outcomes
-    assert s.unchanged == len(stored) - 4 and s.failed == 0
+    changed = {".txt", ".md", ".html", ".odt", ".ods", ".docx"}
+    assert again == changed, s.outcomes
+    assert s.unchanged == len(stored) - len(changed) and s.failed == 0
     with commune.engine.connect() as conn:
         newest = dict(
             conn.execute(
@@ -1239,3 +1242,15 @@ def test_a_retired_documents_file_is_not_brought_back_by_a_newer_reader(
             select(revisions.c.number).where(revisions.c.document_id == doc_id)
         ).all()
     assert len(numbers) == 1
+
+
+def test_a_spreadsheet_row_is_found_with_what_its_amounts_are(commune, tmp_path):
+    # A town hall's rates as a sheet of 60 rows: the passages past the first held bare rows
+    # ("De 4500 à 4599 € | 3,25 € | 1,63 €"), so that the passage found for a band said
+    # nothing of which amount was the meal's. Each row carries its column headers now.
+    from tests.fixtures import make_rates_ods
+
+    commune.add([make_rates_ods(tmp_path / "tarifs.ods", 60)], licence="etalab-2.0")
+    hits = commune.search("prix du repas quotient familial de 4500 à 4599 €", k=5)
+    [found] = [h for h in hits if "De 4500 à 4599 €" in h.text][:1]
+    assert "Quotient familial : De 4500 à 4599 € | Prix du repas : 3,25 €" in found.text

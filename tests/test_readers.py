@@ -7,7 +7,15 @@ from commune.errors import IngestError
 from commune.ingest.chunking import chunk_blocks, split_sentences
 from commune.ingest.model import Block
 from commune.ingest.readers import read_file
-from tests.fixtures import HTML_PAGE, MARKDOWN_EN, make_docx, make_ods, make_odt, make_pdf
+from tests.fixtures import (
+    HTML_PAGE,
+    MARKDOWN_EN,
+    make_docx,
+    make_ods,
+    make_odt,
+    make_pdf,
+    make_rates_ods,
+)
 
 
 def read(path: Path):  # type: ignore[no-untyped-def]
@@ -227,8 +235,10 @@ def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         ((), "La mairie est ouverte du lundi au vendredi."),
         ((), "Jour | Horaires"),
-        ((), "Lundi | 9h-12h"),
-        ((), "Mardi | 14h-17h"),
+        # Each row with its header's cells, as the other readers' rows: bare, a row of a
+        # long table was chunked far from the header that said what its cells were.
+        ((), "Jour : Lundi | Horaires : 9h-12h"),
+        ((), "Jour : Mardi | Horaires : 14h-17h"),
         (("Accès",), "Bus ligne 3."),
     ]
     # A rule that opens a text is no front matter: the text after it stays.
@@ -491,6 +501,11 @@ def test_a_text_file_with_a_byte_order_mark_is_read_in_its_encoding(name, text, 
     [
         ("empty.txt", b"", "empty file"),
         ("blank.md", b"  \n\n ", "empty file"),
+        # Notepad's empty file: its byte order mark alone (and a line break after it).
+        ("vide.txt", codecs.BOM_UTF8, "empty file, nothing to index"),
+        ("vide.html", codecs.BOM_UTF8 + b"\r\n", "empty file, nothing to index"),
+        ("vide.md", codecs.BOM_UTF16_LE + "\r\n".encode("utf-16-le"), "empty file, nothing"),
+        ("vide.htm", codecs.BOM_UTF16_BE, "empty file, nothing to index"),
         # UTF-8's accents beside a byte no UTF-8 has: two encodings pasted together.
         ("mixed.txt", "Arrêté du maire".encode() + b" caf\xe9", "mixes UTF-8 with another"),
         # A byte that neither UTF-8 nor Windows-1252 has (0x81).
@@ -1072,3 +1087,483 @@ def test_the_comments_of_an_opendocument_file_are_not_read_as_its_text(tmp_path)
     text.save(str(tmp_path / "tarifs.odt"))
     parsed = read_file((tmp_path / "tarifs.odt").read_bytes(), Path("tarifs.odt"))
     assert [b.text for b in parsed.blocks] == ["La cantine coûte 3 € par repas."]
+
+
+@pytest.mark.parametrize("name", ["avis.txt", "avis.md", "avis.html"])
+def test_a_utf_8_file_cut_in_a_character_is_read_without_it(name):
+    # A download stopped short ends inside "é" (c3 of c3 a9): the text file was refused as
+    # "mixes UTF-8 with another encoding", and the page read as Windows-1252 whole,
+    # "DÃ©libÃ©ration", which no search finds. The cut character is dropped, the rest read.
+    page = "<html><body><p>" if name.endswith(".html") else ""
+    text = "Délibération du conseil : la cantine coûte 3 € le repas, à partir d'é"
+    data = (page + text).encode()[:-1]
+    said = " ".join(b.text for b in read_file(data, Path(name)).blocks)
+    assert said.startswith("Délibération du conseil") and "coûte 3 € le repas" in said
+    assert said.endswith("à partir d'") and "Ã" not in said and "\ufffd" not in said
+    # Windows-1252 ending in "é" (e9, how UTF-8's three-byte characters start) keeps it.
+    data = page.encode() + b"Le repas au caf\xe9"
+    said = " ".join(b.text for b in read_file(data, Path(name)).blocks)
+    assert said == "Le repas au café"
+
+
+@pytest.mark.parametrize("name", ["avis.txt", "avis.md", "avis.html"])
+def test_windows_1252_whose_accents_happen_to_be_utf_8_is_read_as_windows_1252(name):
+    # "É’" is c9 92 in Windows-1252, which UTF-8 reads as "ɒ" (U+0252): a Notepad file
+    # whose only accents were such pairs was read as UTF-8, "Le CAFɒ est ouvert".
+    page = b"<html><body><p>" if name.endswith(".html") else b""
+    text = "Le CAFÉ’ du village est ouvert, sauf le lundi (FERMÉ…)."
+    said = " ".join(b.text for b in read_file(page + text.encode("cp1252"), Path(name)).blocks)
+    assert said == text
+    # One real accent of UTF-8, or an IPA text, and the file is UTF-8 as before.
+    for utf8 in ("Le CAFÉ’ du village est fermé.", "Le son [ɔ] de « port »."):
+        said = " ".join(b.text for b in read_file(page + utf8.encode(), Path(name)).blocks)
+        assert said == utf8
+
+
+def test_a_spreadsheet_s_row_carries_its_column_headers(tmp_path):
+    # A row was "De 4500 à 4599 € | 3,25 € | 1,63 €": chunked far from its header, nothing
+    # said what the amounts were, and a question on the meal's price found no row.
+    sheet = read(make_rates_ods(tmp_path / "tarifs.ods", 50))
+    texts = [b.text for b in sheet.blocks]
+    assert texts[:3] == [
+        "Tarifs de la restauration scolaire 2026",
+        "Quotient familial | Prix du repas | Garderie du soir",
+        "Quotient familial : De 0 à 99 € | Prix du repas : 1,00 € | Garderie du soir : 0,50 €",
+    ]
+    assert "Quotient familial : De 4500 à 4599 € | Prix du repas : 3,25 €" in texts[47]
+    # Amounts written as text: the header is told apart by its bold, which the rows have not.
+    styled = read(make_rates_ods(tmp_path / "b.ods", 3, bold_header=True, amounts=False))
+    assert styled.blocks[2].text.startswith("Quotient familial : De 0 à 99 € | Prix du repas :")
+    # Neither: the first row may be data like the others, and no row carries it.
+    plain = read(make_rates_ods(tmp_path / "p.ods", 3, amounts=False))
+    assert plain.blocks[2].text == "De 0 à 99 € | 1.00 € | 0.50 €"
+    # Two tables in one sheet, an empty row between them: each its own header.
+    stacked = make_rates_ods(
+        tmp_path / "s.ods", 2, then=[["Garderie"], ["Durée", "Prix"], ["Une heure", 2.0]]
+    )
+    assert [b.text for b in read(stacked).blocks][-3:] == [
+        "Garderie",
+        "Durée | Prix",
+        "Durée : Une heure | Prix : 2,00 €",
+    ]
+
+
+def _with_password(path: Path) -> bytes:
+    """The OpenDocument file at ``path`` as its editor saves it with a password: its
+    content ciphered, and its manifest saying so."""
+    import io
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "content.xml":
+                data = bytes(range(256)) * 8  # ciphered: no XML
+            elif item.filename == "META-INF/manifest.xml":
+                entry = re.compile(rb'(<manifest:file-entry[^>]*full-path="content.xml"[^>]*)/>')
+                assert entry.search(data)
+                data = entry.sub(
+                    rb"\1><manifest:encryption-data "
+                    rb'manifest:checksum-type="SHA1/1K" manifest:checksum="AAAA">'
+                    rb'<manifest:algorithm manifest:algorithm-name="Blowfish CFB" '
+                    rb'manifest:initialisation-vector="AAAA"/></manifest:encryption-data>'
+                    rb"</manifest:file-entry>",
+                    data,
+                )
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_password_protected_or_old_office_file_is_refused_saying_what_to_do(tmp_path):
+    # Refused as "not a readable OpenDocument text (not well-formed (invalid token): line 1)"
+    # and "not a readable Word document (File is not a zip file)", without a word of the
+    # password, nor of what to do.
+    from commune.text.messages import localise
+
+    odt = make_odt(tmp_path / "m.odt", "Budget", [("Recettes", ["Les recettes."])])
+    ods = make_ods(tmp_path / "m.ods", {"Budget": [["Recettes", "12"]]})
+    ole = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)
+    protected = {
+        "budget.odt": _with_password(odt),
+        "budget.ods": _with_password(ods),
+        "budget.docx": ole + "EncryptionInfo\0EncryptedPackage".encode("utf-16-le"),
+    }
+    for name, data in protected.items():
+        with pytest.raises(IngestError) as err:
+            read_file(data, Path(name))
+        assert str(err.value) == (
+            f"{name}: the document is password-protected (remove the password (or export an "
+            "unprotected copy) and add it again)"
+        )
+        assert localise(str(err.value), "fr") == (
+            f"{name} : le document est protégé par un mot de passe (retirez le mot de passe "
+            "(ou exportez une copie non protégée) et ajoutez-le de nouveau)"
+        )
+    with pytest.raises(IngestError) as err:
+        read_file(ole + "WordDocument".encode("utf-16-le"), Path("ancien.docx"))
+    assert localise(str(err.value), "fr") == (
+        "ancien.docx : un document Word 97-2003 (.doc), pas un .docx (ouvrez-le dans Word ou "
+        "LibreOffice et enregistrez-le en .docx, ou exportez-le en PDF)"
+    )
+    # Damaged beyond that: what to do, in both languages.
+    with pytest.raises(IngestError) as err:
+        read_file(b"PK\x03\x04 cut short", Path("abime.docx"))
+    assert str(err.value).endswith(
+        "(open it in the application that made it and save it again, or export it as PDF)"
+    )
+    assert localise(str(err.value), "fr").startswith("abime.docx : document Word illisible (")
+    assert localise(str(err.value), "fr").endswith(
+        "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
+        "exportez-le en PDF)"
+    )
+
+
+def test_a_word_documents_footnotes_are_read_after_their_paragraph(tmp_path):
+    # A deliberation's legal grounds stand in its footnotes, which python-docx does not
+    # read: "Vu l'article L. 2121-29" was in no passage, and no question found it.
+    from tests.fixtures import with_footnotes
+
+    path = make_docx(
+        tmp_path / "deliberation.docx",
+        "Délibération 2026-14",
+        [
+            (
+                "Tarifs",
+                ["Le conseil fixe le prix du repas à 3 €.", "Le maire est chargé de l'exécution."],
+            )
+        ],
+    )
+    data = with_footnotes(
+        path,
+        {
+            "à 3 €.": "Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+            "de l'exécution.": "Délégation du 3 mars 2026.",
+        },
+    )
+    parsed = read_file(data, Path("deliberation.docx"))
+    assert [(b.headings[-1], b.text) for b in parsed.blocks] == [
+        ("Tarifs", "Le conseil fixe le prix du repas à 3 €."),
+        ("Tarifs", "[1] Vu l'article L. 2121-29 du code général des collectivités territoriales."),
+        ("Tarifs", "Le maire est chargé de l'exécution."),
+        ("Tarifs", "[2] Délégation du 3 mars 2026."),
+    ]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("name", ["avis.txt", "avis.md", "avis.html"])
+def test_utf16_without_its_mark_is_read_as_text(codec, name):
+    # Refused as "looks binary, not text (check the file type)" for its zero bytes.
+    text = "<html><body><p>Arrêté : l'eau sera coupée lundi matin.</p></body></html>"
+    if not name.endswith(".html"):
+        text = "Arrêté : l'eau sera coupée lundi matin.\r\n"
+    said = " ".join(b.text for b in read_file(text.encode(codec), Path(name)).blocks)
+    assert said == "Arrêté : l'eau sera coupée lundi matin."
+    # Zeros so placed in what is no text (16-bit numbers): a binary still.
+    with pytest.raises(IngestError, match="looks binary|no text found"):
+        read_file(bytes(range(1, 30)).replace(b"", b"\x00")[1:] * 10, Path(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        (
+            "compte-rendu.doc",
+            "ouvrez-le dans Word ou LibreOffice et enregistrez-le en .docx ou en .odt",
+        ),
+        ("tarifs.xlsx", "ouvrez-le dans LibreOffice Calc ou Excel et enregistrez-le en .ods"),
+        ("horaires.csv", "ouvrez-le dans LibreOffice Calc ou Excel et enregistrez-le en .ods"),
+        ("conseil.pptx", "exportez-le en PDF depuis l'application qui l'a créé"),
+    ],
+)
+def test_an_office_format_not_read_says_what_to_save_it_as(name, hint):
+    # A town hall's .doc or .xlsx got the list of the types Commune reads, and the clerk had
+    # to guess which to make of it, and with which program.
+    from commune.text.messages import localise
+
+    with pytest.raises(IngestError) as err:
+        read_file(b"\xd0\xcf\x11\xe0 some office file", Path(name))
+    suffix = Path(name).suffix
+    assert localise(str(err.value), "fr") == f"{name} : type non pris en charge {suffix} ({hint})"
+
+
+def test_a_word_forms_fields_insertions_and_nested_tables_are_read(tmp_path):
+    # A town hall's "Arrêté" made from a template holds its values in content controls
+    # (w:sdt), which python-docx passes over, as it does words inserted with changes
+    # tracked (w:ins) and a table nested in a cell; a cell of two paragraphs made its row
+    # two lines, a listing to the chunker.
+    import io
+    import zipfile
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    path = make_docx(tmp_path / "arrete.docx", "Arrêté", [("Objet", ["MARQUE"])])
+    body = (
+        "<w:sdt><w:sdtContent><w:p><w:r><w:t>Le maire de Saint-Exemple,</w:t></w:r></w:p>"
+        "</w:sdtContent></w:sdt>"
+        '<w:p><w:r><w:t xml:space="preserve">Bénéficiaire : </w:t></w:r><w:sdt><w:sdtContent>'
+        '<w:r><w:t>M. Dupont</w:t></w:r></w:sdtContent></w:sdt><w:ins w:id="1" w:author="a">'
+        '<w:r><w:t xml:space="preserve">, demeurant rue des Lilas</w:t></w:r></w:ins>'
+        '<w:del w:id="2" w:author="a"><w:r><w:delText>, rue des Roses</w:delText></w:r></w:del>'
+        "</w:p>"
+        "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Lieu</w:t></w:r></w:p>"
+        "<w:p><w:r><w:t>(voie publique)</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:tbl><w:tr><w:tc><w:p><w:r><w:t>Place de la mairie</w:t></w:r></w:p></w:tc>"
+        "</w:tr></w:tbl><w:p/></w:tc></w:tr></w:tbl>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                start = data.index(b"<w:p>", data.index(b"Objet"))
+                end = data.index(b"</w:p>", start) + len(b"</w:p>")
+                assert b"MARQUE" in data[start:end] and w.encode() in data
+                data = data[:start] + body.encode() + data[end:]
+            zout.writestr(item, data)
+    parsed = read_file(out.getvalue(), Path("arrete.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Le maire de Saint-Exemple,",
+        "Bénéficiaire : M. Dupont, demeurant rue des Lilas",
+        "Lieu (voie publique) | Place de la mairie",
+    ]
+
+
+def test_an_odt_s_deleted_words_are_not_read_and_its_notes_follow_their_paragraph(tmp_path):
+    # With changes tracked, LibreOffice keeps the words deleted in a region of their own,
+    # which was read as text: "5 €", struck out for 3 €, was quoted as the rate. A footnote
+    # ran into its sentence: "… 3 € le repas.1Délibération du 3 mars 2026.".
+    from tests.fixtures import edited_odt
+
+    deleted = (
+        b'<text:tracked-changes><text:changed-region text:id="ct1"><text:deletion>'
+        b"<office:change-info><dc:creator>Secr\xc3\xa9taire</dc:creator>"
+        b"<dc:date>2026-01-05T10:00:00</dc:date></office:change-info>"
+        b"<text:p>Le repas co\xc3\xbbte 5 \xe2\x82\xac.</text:p></text:deletion>"
+        b"</text:changed-region></text:tracked-changes>"
+    )
+    note = (
+        b'<text:change text:change-id="ct1"/> La cantine co\xc3\xbbte 3 \xe2\x82\xac le repas.'
+        b'<text:note text:id="ftn1" text:note-class="footnote"><text:note-citation>1'
+        b"</text:note-citation><text:note-body><text:p>D\xc3\xa9lib\xc3\xa9ration du 3 mars "
+        b"2026.</text:p></text:note-body></text:note>"
+    )
+
+    def edit(xml: bytes) -> bytes:
+        at = xml.index(b"<office:text>") + len(b"<office:text>")
+        xml = xml[:at] + deleted + xml[at:]
+        return xml.replace(b"Un paragraphe de texte.", b"Un paragraphe de texte." + note)
+
+    parsed = read_file(edited_odt(tmp_path, edit), Path("tarifs.odt"))
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Titre", "Section"), "Un paragraphe de texte. La cantine coûte 3 € le repas."),
+        (("Titre", "Section"), "[1] Délibération du 3 mars 2026."),
+    ]
+
+
+def test_a_word_posters_text_boxes_are_read_once(tmp_path):
+    # A poster or a flyer made in Word holds its text in boxes, which python-docx does not
+    # read: "no text found (check the file)". Word writes each box twice (for older
+    # readers, in mc:Fallback): read once.
+    import io
+    import zipfile
+
+    def box(text: str) -> str:
+        return f"<w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>"
+
+    anchored = (
+        '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp>'
+        f"<wps:txbx>{box('Fête du village le 14 juillet')}</wps:txbx></wps:wsp></w:drawing>"
+        f"</mc:Choice><mc:Fallback><w:pict><v:textbox>{box('Fête du village le 14 juillet')}"
+        "</v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"
+        f"<w:p><w:r><w:pict><v:textbox>{box('Bal à 21 h place de la mairie')}</v:textbox>"
+        "</w:pict></w:r></w:p>"
+    )
+    path = make_docx(tmp_path / "affiche.docx", "Affiche", [("Programme", ["MARQUE"])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                start = data.index(b"<w:p>", data.index(b"Programme"))
+                end = data.index(b"</w:p>", start) + len(b"</w:p>")
+                assert b"MARQUE" in data[start:end]
+                data = data[:start] + anchored.encode() + data[end:]
+            zout.writestr(item, data)
+    parsed = read_file(out.getvalue(), Path("affiche.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Fête du village le 14 juillet",
+        "Bal à 21 h place de la mairie",
+    ]
+
+
+def test_an_odt_posters_text_boxes_are_read_after_their_paragraph(tmp_path):
+    # Read with the paragraph they are anchored in, a flyer's boxes ran into its text:
+    # "Un paragraphe de texte.Fête du villageBal à 21 h".
+    from tests.fixtures import edited_odt
+
+    frame = (
+        '<draw:frame xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'draw:name="Cadre1" text:anchor-type="paragraph"><draw:text-box>'
+        "<text:p>Fête du village</text:p><text:p>Bal à 21 h</text:p></draw:text-box></draw:frame>"
+    ).encode()
+    data = edited_odt(tmp_path, lambda xml: xml.replace(b"de texte.", b"de texte." + frame))
+    parsed = read_file(data, Path("affiche.odt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Un paragraphe de texte.",
+        "Fête du village",
+        "Bal à 21 h",
+    ]
+
+
+def test_a_line_break_parts_words_and_keeps_prose_on_one_line(tmp_path):
+    # An HTML <br> was read as nothing: "9h-12h<br>14h-17h" was one word, "9h-12h14h-17h",
+    # and "Saint-Exemple<br>1 place" ran into "Saint-Exemple1 place". In ODT and DOCX, a line
+    # break (Shift+Enter) or a tab stayed inside the paragraph: a block with lines of its
+    # own is a listing, and an address was quoted as code.
+    import io
+    import zipfile
+
+    from tests.fixtures import edited_odt
+
+    page = (
+        "<html><body><main><h1>Contact</h1><p>Mairie de Saint-Exemple<br>1 place de la "
+        "Mairie</p><table><tr><td>Lundi</td><td>9h-12h<br/>14h-17h</td></tr></table>"
+        "<pre>ls<br>pwd</pre></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("contact.html")).blocks] == [
+        "Mairie de Saint-Exemple 1 place de la Mairie",
+        "Lundi | 9h-12h 14h-17h",
+        "ls\npwd",
+    ]
+    odt = edited_odt(
+        tmp_path,
+        lambda xml: xml.replace(
+            b"Un paragraphe de texte.",
+            b"Mairie de Saint-Exemple<text:line-break/>1 place de la Mairie<text:tab/>Accueil",
+        ),
+    )
+    assert [b.text for b in read_file(odt, Path("contact.odt")).blocks] == [
+        "Mairie de Saint-Exemple 1 place de la Mairie Accueil"
+    ]
+    path = make_docx(tmp_path / "contact.docx", "Contact", [("Adresse", ["MARQUE"])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(
+                    b"<w:t>MARQUE</w:t>",
+                    b"<w:t>Mairie de Saint-Exemple</w:t><w:br/><w:t>1 place de la Mairie</w:t>"
+                    b"<w:tab/><w:t>Accueil</w:t>",
+                )
+            zout.writestr(item, data)
+    assert [b.text for b in read_file(out.getvalue(), Path("contact.docx")).blocks] == [
+        "Mairie de Saint-Exemple 1 place de la Mairie Accueil"
+    ]
+
+
+def test_a_text_table_s_row_carries_the_header_the_table_marks(tmp_path):
+    # A deliberation's table of rates in Writer: its header row repeated atop each page
+    # (table:table-header-rows, Writer's default). Its rows were bare ("Moins de 500 | 1 €"),
+    # chunked far from the header in a long table, as a spreadsheet's had been.
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import H, P
+
+    def row(*texts: str) -> TableRow:
+        tr = TableRow()
+        for text in texts:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        return tr
+
+    doc = OpenDocumentText()
+    doc.text.addElement(H(outlinelevel=1, text="Tarifs de la cantine"))
+    marked, plain = Table(name="Tarifs"), Table(name="Horaires")
+    for table in (marked, plain):
+        table.addElement(TableColumn(numbercolumnsrepeated=2))
+    head = TableHeaderRows()
+    head.addElement(row("Quotient familial", "Prix du repas"))
+    marked.addElement(head)
+    marked.addElement(row("Moins de 500 €", "1 €"))
+    plain.addElement(row("Lundi", "9h-12h"))
+    plain.addElement(row("Mardi", "9h-12h"))
+    doc.text.addElement(marked)
+    doc.text.addElement(plain)
+    doc.save(str(tmp_path / "tarifs.odt"))
+    parsed = read_file((tmp_path / "tarifs.odt").read_bytes(), Path("tarifs.odt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Quotient familial | Prix du repas",
+        "Quotient familial : Moins de 500 € | Prix du repas : 1 €",
+        "Lundi | 9h-12h",  # no header marked: none carried
+        "Mardi | 9h-12h",
+    ]
+
+
+def test_a_word_table_s_row_carries_its_header_row(tmp_path):
+    # As a sheet's and a Writer table's: a row of a long table of rates was bare, chunked far
+    # from the header that said which amount was the meal's. A header is the first row when
+    # Word marks it to repeat atop each page, or sets it in bold and not the next.
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_heading("Tarifs", level=1)
+    tables = []
+    for _ in range(3):
+        table = document.add_table(rows=2, cols=2)
+        for r, cells in enumerate(
+            (["Quotient familial", "Prix du repas"], ["Moins de 500 €", "1 €"])
+        ):
+            for c, text in enumerate(cells):
+                table.cell(r, c).text = text
+        tables.append(table)
+    tables[0].rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for cell in tables[1].rows[0].cells:
+        cell.paragraphs[0].runs[0].bold = True
+    document.save(str(tmp_path / "tarifs.docx"))
+    parsed = read_file((tmp_path / "tarifs.docx").read_bytes(), Path("tarifs.docx"))
+    carried = "Quotient familial : Moins de 500 € | Prix du repas : 1 €"
+    assert [b.text for b in parsed.blocks] == [
+        "Quotient familial | Prix du repas",
+        carried,  # marked to repeat
+        "Quotient familial | Prix du repas",
+        carried,  # in bold
+        "Quotient familial | Prix du repas",
+        "Moins de 500 € | 1 €",  # neither: no header carried
+    ]
+
+
+def test_a_page_of_short_table_cells_is_read_not_taken_for_too_deep():
+    # The words kept were counted in the page's text content, which ran two cells' words
+    # together ("Lundi</td><td>9h-12h" one word): a page of opening hours counted half its
+    # words lost, and was refused as "nested too deeply to read whole".
+    days = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi")
+    rows = "".join(f"<tr><td>{day}</td><td>9h-12h</td><td>14h-17h</td></tr>" for day in days)
+    page = f"<html><body><main><h1>Horaires</h1><table>{rows}</table></main></body></html>"
+    parsed = read_file(page.encode(), Path("horaires.html"))
+    assert [b.text for b in parsed.blocks][:2] == [
+        "Lundi | 9h-12h | 14h-17h",
+        "Mardi | 9h-12h | 14h-17h",
+    ]
+
+
+def test_an_html_table_s_row_carries_its_th_header():
+    # A row of a long table of rates was bare ("Moins de 500 | 1 €"), chunked far from the
+    # header that said which amount was the meal's. A header is a row of <th> only, in
+    # <thead> or first; a row led by a <th> of its own is a row, not a header.
+    page = (
+        "<html><body><main><h1>Tarifs</h1><table><thead><tr><th>Quotient familial</th>"
+        "<th>Prix du repas</th></tr></thead><tbody><tr><td>Moins de 500</td><td>1 €</td></tr>"
+        "<tr><th>Plus de 500</th><td>2 €</td></tr></tbody></table><table><tr><td>Lundi</td>"
+        "<td>9h</td></tr><tr><td>Mardi</td><td>9h</td></tr></table></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("tarifs.html")).blocks] == [
+        "Quotient familial | Prix du repas",
+        "Quotient familial : Moins de 500 | Prix du repas : 1 €",
+        "Quotient familial : Plus de 500 | Prix du repas : 2 €",
+        "Lundi | 9h",
+        "Mardi | 9h",
+    ]

@@ -455,3 +455,33 @@ def test_a_collection_started_by_an_upload_is_the_uploaders_members_and_private(
     # Shared by the operator when the member wants it, its owner kept.
     commune.set_visibility("budget-ville-a", "shared")
     assert "budget-ville-a" in [c["name"] for c in other.get("/api/collections").json()]
+
+
+def test_utf16_without_its_mark_is_taken_as_text_and_a_protected_word_file_as_protected(api):
+    # Found by an exploratory test: UTF-16 saved without its mark (some exports write it so)
+    # was "the content looks binary" for its zero bytes; a Word file saved with a password,
+    # no zip, "the content is not a DOCX file (rename it to what it is)", which it is.
+    commune, client = api
+    notice = "Avis de coupure d'eau lundi matin rue des Lilas, de 8 h à 12 h."
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("avis.txt", notice.encode("utf-16-le"), "text/plain"))],
+        data={"collection": "avis", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added", r.text
+    assert "coupure d'eau lundi" in commune.search("coupure d'eau", "avis")[0].text
+    protected = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)
+    protected += "EncryptionInfo\0EncryptedPackage".encode("utf-16-le")
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("budget.docx", protected, "application/octet-stream"))],
+        data={"collection": "budget", "licence": "etalab-2.0"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert r.status_code == 400
+    (only,) = r.json()["files"]
+    assert only["error"] == (
+        "budget.docx : le document est protégé par un mot de passe (retirez le mot de passe "
+        "(ou exportez une copie non protégée) et ajoutez-le de nouveau)"
+    )
+    assert [c["name"] for c in commune.collections()] == ["avis"]

@@ -110,6 +110,14 @@ def xml_tree(data: bytes, path: Path) -> Node:
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
+        if "amplification" in str(exc):
+            # Entities that expand a thousandfold and more (a "billion laughs": a few hundred
+            # bytes made gigabytes), which libxml2 stops, in its English inside the French
+            # line ("Maximum entity amplification factor exceeded, see xmlCtxtSetMax…").
+            raise IngestError(
+                f"{path.name}: its XML entities (<!ENTITY>) expand beyond any fiche's size",
+                "fetch the fiche again with scripts/fetch-fiches.sh",
+            ) from None
         reason = str(exc).splitlines()[0] if str(exc) else "no root element"
         raise IngestError(
             f"{path.name}: not well-formed XML ({reason})",

@@ -22,8 +22,8 @@ BOMS = (
 def by_bom(data: bytes, path: Path) -> str | None:
     """The text of a file that starts with UTF-16's or UTF-32's byte order mark (Windows'
     Notepad saves "Unicode" as UTF-16 with one; its zero bytes read as binary), the mark
-    dropped; None for a file without one. A mark followed by what is no text in its
-    encoding is a binary file's first bytes."""
+    dropped, or of UTF-16 without one (:func:`utf16_unmarked`); None for another file. A
+    mark followed by what is no text in its encoding is a binary file's first bytes."""
     for mark, codec in BOMS:
         if data.startswith(mark):
             try:
@@ -33,6 +33,30 @@ def by_bom(data: bytes, path: Path) -> str | None:
             if "\x00" in text[:8192]:
                 raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
             return text
+    return utf16_unmarked(data)
+
+
+# Control characters no text holds (tab, line and page breaks aside).
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def utf16_unmarked(data: bytes) -> str | None:
+    """The text of UTF-16 saved without its mark (some exports and scripts write it so),
+    or None: a zero byte beside each of Latin text's characters, on the same side each time.
+    Refused as binary for those zeros, such a file was "looks binary, not text (check the
+    file type)", which it is not. A binary with zeros so placed reads as control
+    characters, and stays a binary."""
+    start = data[: min(len(data), 8192) // 2 * 2]
+    if len(start) < 4:
+        return None
+    for codec, zeros in (("utf-16-le", start[1::2]), ("utf-16-be", start[0::2])):
+        if zeros.count(0) * 10 < len(zeros) * 9:
+            continue  # Latin text in UTF-16: nine characters of ten at least have a zero byte
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            return None
+        return None if _NOT_TEXT.search(text[:4096]) else text
     return None
 
 
@@ -65,3 +89,53 @@ def holds_utf8(data: bytes) -> bool:
 
 
 _HIGH = bytes(range(0x80, 0x100))
+
+
+# What Windows-1252 French makes of UTF-8's two-byte shape: a capital "Ç", "È", "É", "Ê" or
+# "Ë" (c7 to cb) right before a non-breaking space, "»", "’", "”", "…", "–" or "—".
+_CHANCE_PAIR = re.compile(rb"[\xc7-\xcb][\xa0\xbb\x92\x94\x85\x96\x97]")
+
+
+def windows_1252_by_chance(data: bytes) -> bool:
+    """Whether ``data``, valid UTF-8, is Windows-1252 French whose every accent happens to
+    take UTF-8's shape: "Le CAFÉ’ est ouvert" (c9 92) was read as "Le CAFɒ est ouvert", a
+    letter of the phonetic alphabet that no search for "café" finds. Each such pair read as
+    UTF-8 is a character of U+01C0 to U+02FF (phonetic symbols, rare Latin letters), which
+    no French or English text holds; one real accent of UTF-8 ("é", c3 a9) anywhere, or a
+    character of another shape, and the file is UTF-8."""
+    found = False
+    for m in UTF8_SEQUENCE.finditer(data):
+        if not _CHANCE_PAIR.fullmatch(m.group()):
+            return False
+        found = True
+    return found
+
+
+def utf8_cut_short(data: bytes) -> int:
+    """How many bytes of a character cut in two end ``data`` (a download stopped mid-way,
+    a file cut to a size), when all before them is UTF-8 with its accents; else 0. Read as
+    a whole, such a file was refused as "mixing UTF-8 with another encoding", or read as
+    Windows-1252 ("DÃ©libÃ©ration"). Not when all before is ASCII, nor for a last byte that
+    is a Windows-1252 letter ending words: "Le café" in Windows-1252 ends with "é" (e9),
+    which is also how a UTF-8 character of three bytes starts."""
+    for cut in (1, 2, 3):
+        if len(data) <= cut:
+            return 0
+        first = data[-cut]
+        if 0x80 <= first < 0xC0:
+            continue  # a character's next byte: it starts further back
+        need = 2 if first < 0xE0 else 3 if first < 0xF0 else 4
+        if not 0xC2 <= first <= 0xF4 or cut >= need:
+            return 0  # no character's first byte, or a whole one
+        if cut == 1 and first >= 0xE0 and first != 0xE2:
+            # "é", "à", "ù" of Windows-1252 (e9, e0, f9) end French words, and a file pasted
+            # from two encodings ("Arrêté … café"), which stays refused as such. A lone e2 is
+            # the first byte of "’", "–", "…", "€", and "â" ends no French word.
+            return 0
+        head = data[:-cut]
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            return 0
+        return 0 if head.isascii() else cut
+    return 0

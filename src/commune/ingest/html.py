@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import by_bom, holds_utf8
+from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
 from commune.ingest.model import MARKED, Block, Parsed
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
@@ -120,8 +120,17 @@ def _own_text(el: Element) -> str:
     if el.tag == "pre":
         return str(el.text_content()).strip("\n")
     if el.tag == "tr":
-        cells = [_clean(c.text_content()) for c in el if isinstance(c.tag, str)]
-        return " | ".join(c for c in cells if c)
+        # Each cell with its column's header (<th>), "Prix du repas : 3 €", as the other
+        # readers write a table's row: bare, a row of a long table of rates was chunked far
+        # from the header that said which amount was the meal's.
+        cells, header = _cells(el), _header_row(el)
+        if header is not None and len(cells) > 1:
+            heads = _cells(header)
+            return " | ".join(
+                f"{heads[col]} : {text}" if heads.get(col) not in (None, text) else text
+                for col, text in cells.items()
+            )
+        return " | ".join(cells.values())
     parts = [el.text or ""]
     for child in el:
         if isinstance(child.tag, str) and child.tag in _STRUCTURE:
@@ -130,6 +139,39 @@ def _own_text(el: Element) -> str:
             parts.append(child.text_content())
         parts.append(child.tail or "")
     return _clean("".join(parts))
+
+
+def _cells(row: Element) -> dict[int, str]:
+    """A table row's cells with text, by the column each starts in (a colspan counted)."""
+    cells: dict[int, str] = {}
+    column = 0
+    for cell in row:
+        if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
+            continue
+        if text := _clean(cell.text_content()):
+            cells[column] = text
+        span = (cell.get("colspan") or "1").strip()
+        column += min(int(span), 1000) if span.isascii() and span.isdigit() and span != "0" else 1
+    return cells
+
+
+def _header_row(row: Element) -> Element | None:
+    """The header row of the table ``row`` is in, or None: the last row of its <thead>, or
+    else its first row, when that row's cells are all <th>; None for that row itself."""
+    table = next((a for a in row.iterancestors() if a.tag == "table"), None)
+    if table is None:
+        return None
+    head = next((c for c in table if c.tag == "thead"), None)
+    if head is not None:
+        rows = [r for r in head if r.tag == "tr"]
+        first = rows[-1] if rows else None
+    else:
+        body = next((c for c in table if c.tag == "tbody"), table)
+        first = next((r for r in body if r.tag == "tr"), None)
+    if first is None or first is row or row.getparent() is head:
+        return None
+    cells = [c for c in first if isinstance(c.tag, str) and c.tag in ("td", "th")]
+    return first if len(cells) > 1 and all(c.tag == "th" for c in cells) else None
 
 
 def _anchor(el: Element) -> str | None:
@@ -155,7 +197,10 @@ def _check_nothing_lost(data: bytes, root: Element, path: Path) -> None:
     the words it kept with the words of the raw text, and refuse rather than lose them."""
     raw = _TAGS.sub(b" ", _SCRIPTS.sub(b" ", data)).decode("utf-8", errors="replace")
     raw_words = len(_WORD.findall(raw))
-    kept = len(_WORD.findall(root.text_content()))
+    # Each text apart, as the raw text's tags part them: the text content ran two cells'
+    # words together ("familial</th><th>Prix" one word), and a page of short cells (opening
+    # hours, rates) counted half its words kept, refused as nested too deeply.
+    kept = len(_WORD.findall(" ".join(root.itertext())))
     if raw_words >= 20 and kept < raw_words * 0.5:
         raise IngestError(
             f"{path.name}: nested too deeply to read whole ({kept} of {raw_words} words kept)",
@@ -171,7 +216,7 @@ def _undeclared(data: bytes) -> str:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return "cp1252"
-    return "utf-8"
+    return "cp1252" if windows_1252_by_chance(data) else "utf-8"
 
 
 def read_html(data: bytes, path: Path) -> Parsed:
@@ -182,6 +227,9 @@ def read_html(data: bytes, path: Path) -> Parsed:
     text = by_bom(data, path)
     if text is not None:  # UTF-16 or UTF-32 with its mark: read as the UTF-8 it becomes
         data = text.encode("utf-8")
+    # A character cut in two at the end (a download stopped short): dropped, so that the
+    # page is still UTF-8, not read as Windows-1252 for its last byte ("DÃ©libÃ©ration").
+    data = data[: len(data) - utf8_cut_short(data)]
     try:
         # huge_tree lifts libxml2's nesting limit of 255, below which content vanished. A page
         # that declares no charset is read as UTF-8 (libxml2 would assume Latin-1: "aprÃ¨s");
@@ -195,6 +243,11 @@ def read_html(data: bytes, path: Path) -> Parsed:
     except (ParserError, ValueError) as exc:
         raise IngestError(f"{path.name}: not readable HTML ({exc})") from None
     _check_nothing_lost(data, root, path)
+    # A line break parts words as a space does (a line of its own in a listing): read as
+    # nothing, an opening hours cell "9h-12h<br>14h-17h" was one word, "9h-12h14h-17h", and
+    # an address "Mairie<br>1 place …" ran into "Mairie1", which no search finds.
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
     head_meta = list(root.iter("meta"))
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else ""
@@ -381,6 +434,6 @@ def _encoding(data: bytes) -> str | None:
         utf8 = False
     if declared == "utf-8" and not utf8 and not holds_utf8(data):
         return "cp1252"
-    if declared in _WESTERN and utf8 and not data.isascii():
+    if declared in _WESTERN and utf8 and not data.isascii() and not windows_1252_by_chance(data):
         return "utf-8"
     return None

@@ -6,6 +6,7 @@ Readers are registered by file suffix in :data:`READERS`; each raises
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import textwrap
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.errors import IngestError
-from commune.ingest.encoding import by_bom, holds_utf8
+from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
 from commune.ingest.model import MARKED, Block, Parsed, listing
 
 # An odfpy node or document: odfpy ships no type information.
@@ -35,28 +36,46 @@ READINGS: dict[str, str] = {
     # also put one before a text numbered by hand, a heading or a table's row; "html-5": an
     # item's number as the page shows it, with <li value> and <ol reversed>; "html-6": a
     # charset its bytes contradict gives way to them, a page converted to UTF-8 that still
-    # declared ISO-8859-1 had been stored as "DÃ©libÃ©ration", which no search finds).
-    "text/html": "html-6",
+    # declared ISO-8859-1 had been stored as "DÃ©libÃ©ration", which no search finds;
+    # "html-7": a page cut inside its last character is UTF-8 still, not Windows-1252 whole,
+    # and Windows-1252 whose accents happen to be UTF-8's shape is Windows-1252, "CAFÉ’" no
+    # longer "CAFɒ": ingest/encoding.py; and a line break <br> parts the words it stands
+    # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header).
+    "text/html": "html-7",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
     # Then without its comments (office:annotation), read as the text they are set on
     # ("odt-6"; a spreadsheet's, "ods-2", were read as its cells'): _drop_comments says why.
-    "application/vnd.oasis.opendocument.text": "odt-6",
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-2",
+    # Then without the words deleted with changes tracked, and with each note and text box
+    # after its paragraph, no longer run into it ("odt-7"): _drop_tracked_changes,
+    # _odf_take_notes, _odf_walk_drawn; a table's row with the header row it marks.
+    "application/vnd.oasis.opendocument.text": "odt-7",
+    # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
+    # the sheet shows its first row is one (_sheet_header).
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-5",
+    # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
+    # text of its content controls, tracked insertions, nested tables and text boxes
+    # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line; a table's row
+    # with its header row's cells (_docx_table_header).
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
     # with the file's name for title; a table's rows each a block, not one paragraph.
     # Then its "description:" as the document's first passage ("md-3"): the summary a CMS
     # or a static site writes there had been dropped with the rest of the front matter.
-    "text/markdown": "md-3",
+    # Then "md-4", as plain text's "txt-3" below, and a table's row with its header's cells.
+    "text/markdown": "md-4",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
-    "text/plain": "txt-2",
+    # Then "txt-3": a file cut inside its last character (a download stopped short) read
+    # without it, where it had been read as Windows-1252 whole ("DÃ©libÃ©ration") or refused;
+    # and Windows-1252 whose accents happen to be UTF-8's shape read as such ("CAFÉ’", which
+    # had been "CAFɒ"): ingest/encoding.py.
+    "text/plain": "txt-3",
 }
 
 
@@ -177,10 +196,14 @@ def decode_text(data: bytes, path: Path) -> str:
         return text
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path.name}: looks binary, not text", "check the file type")
+    # A character cut in two at the end (a download stopped short): dropped, the rest read.
+    data = data[: len(data) - utf8_cut_short(data)]
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         bad = f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    else:
+        return data.decode("cp1252") if windows_1252_by_chance(data) else text
     # Not UTF-8: Windows-1252, as the HTML reader reads a page that declares no charset
     # (ingest/html.py), and as Windows' Notepad saves "ANSI" in France. Refused, such a
     # file was sent to iconv -f latin1, which turned its quotes (0x92, 0x93) into invisible
@@ -305,6 +328,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
                 blocks.append(Block(text, tuple(h for _, h, _ in stack), _anchor(stack)))
             para.clear()
 
+    header: list[str] = []  # the header of the table being read (a row above a rule)
     for number, line in enumerate(lines):
         if number < skip_to:
             continue  # inside an indented code block, already kept
@@ -337,14 +361,20 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|").
             flush()
             cells = [_md_inline(c.strip()) for c in line.strip().strip("|").split("|")]
+            if number + 1 < len(lines) and _MD_RULE.match(lines[number + 1]):
+                header = cells  # the row above the rule: the table's header
+            elif number == 0 or not _MD_ROW.match(lines[number - 1]):
+                header = []  # a row after anything but a row starts another table
             if not _MD_RULE.match(line) and any(cells):
-                blocks.append(
-                    Block(
-                        " | ".join(c for c in cells if c),
-                        tuple(h for _, h, _ in stack),
-                        _anchor(stack),
-                    )
-                )
+                row = [c for c in cells if c]
+                if header and cells is not header and len(row) > 1:
+                    # Each cell with its column's header, as the other readers write a row.
+                    row = [
+                        f"{header[i]} : {c}" if i < len(header) and header[i] not in ("", c) else c
+                        for i, c in enumerate(cells)
+                        if c
+                    ]
+                blocks.append(Block(" | ".join(row), tuple(h for _, h, _ in stack), _anchor(stack)))
         elif _MD_ITEM.match(line):
             # A list's item is a block of its own, its marker first, as the HTML reader gives
             # one (ingest/html.py): joined into one paragraph, a list was quoted as one
@@ -788,15 +818,63 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
     from odf.opendocument import load
 
     check_archive(data, path, MAX_ODF_XML)
+    if _odf_encrypted(data):
+        raise _password_refusal(path)
     try:
         return load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
         # Each sentence whole, as text/messages.py translates it (its kinds are a closed list).
         if kind == "spreadsheet":
             raise IngestError(
-                f"{path.name}: not a readable OpenDocument spreadsheet ({exc})"
+                f"{path.name}: not a readable OpenDocument spreadsheet ({exc})", RESAVE
             ) from None
-        raise IngestError(f"{path.name}: not a readable OpenDocument text ({exc})") from None
+        raise IngestError(
+            f"{path.name}: not a readable OpenDocument text ({exc})", RESAVE
+        ) from None
+
+
+# What to do with an office file its reader cannot open (damaged, cut short, or saved by an
+# application that writes it its own way): the editor that made it reads it still.
+RESAVE = "open it in the application that made it and save it again, or export it as PDF"
+
+
+def _password_refusal(path: Path) -> IngestError:
+    return IngestError(
+        f"{path.name}: the document is password-protected",
+        "remove the password (or export an unprotected copy) and add it again",
+    )
+
+
+def _odf_encrypted(data: bytes) -> bool:
+    """Whether an OpenDocument file is saved with a password: its manifest lists the
+    encryption of its parts. Read, its content.xml is ciphered bytes, and the refusal was
+    "not a readable OpenDocument text (not well-formed (invalid token))"."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo("META-INF/manifest.xml")
+            # A manifest is a few kB; a larger one is read no further than its start.
+            with z.open(info) as manifest:
+                return b"encryption-data" in manifest.read(1_000_000)
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError, RuntimeError, EOFError):
+        return False  # no manifest, or no archive: the reader says what is wrong
+
+
+# Microsoft's compound file, which holds a Word 97-2003 document and, since Office 2007, a
+# password-protected Word file (its package ciphered inside, as "EncryptedPackage").
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+
+
+def _ole_refusal(data: bytes, path: Path) -> IngestError | None:
+    if not data.startswith(_OLE_MAGIC):
+        return None
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return _password_refusal(path)
+    return IngestError(
+        f"{path.name}: a Word 97-2003 document (.doc), not a .docx",
+        "open it in Word or LibreOffice and save it as .docx, or export it as PDF",
+    )
 
 
 @reader(".odt")
@@ -808,21 +886,35 @@ def read_odt(data: bytes, path: Path) -> Parsed:
         return _read_sheets(doc, path)
     _clamp_spaces(doc)
     _drop_comments(doc)
+    _drop_tracked_changes(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
-    for el in _odf_walk(doc.text):
+    notes: list[str] = []  # the notes of the element read last, read after it
+    headers: dict[int, SheetRow | None] = {}  # each table's header row, by the table's id
+    for el in _odf_walk_drawn(doc.text):
+        blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
+        notes = _odf_take_notes(el)
         if el.qname[1] == "table-row":
             # A row on one line, its cells apart, as a Word table's (read_docx): each cell a
             # paragraph of its own, "Moins de 500" and "1 €" no longer read as one row.
             # A merged cell is one table-cell and covered ones, which are not read: two cells
             # of the same text are two columns ("1 €" for residents and for the others).
-            cells = [_odf_text(cell) for cell in el.childNodes if _odf_name(cell) == "table-cell"]
-            if row := " | ".join(c for c in cells if c):
+            # Under a header the table marks as one (its rows repeated atop each page, which
+            # Writer's tables have by default), each cell with its column's: "Prix du repas :
+            # 3 €", as a spreadsheet's rows (_read_sheets), found by a question on the row.
+            cells = _sheet_row(el)
+            header = _odf_table_header(el, headers)
+            if header is not None and len(cells) > 1:
+                row = " | ".join(_under(header, col, cell) for col, cell in cells.items())
+            else:
+                row = " | ".join(text for text, _, _ in cells.values())
+            if row:
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
-        content = teletype.extractText(el).strip()
+        # On one line, as a Word paragraph's (_docx_text): text:line-break read as "\n".
+        content = _one_line(teletype.extractText(el))
         if not content:
             continue
         marker = _odf_item_marker(el, items)  # a heading opening an item takes its place
@@ -837,6 +929,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             title = title or content
         else:
             blocks.append(Block(content, tuple(h for _, h in stack)))
+    blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
     meta_title = _odf_title(doc)
     return Parsed(
         title=meta_title or title or path.stem,
@@ -875,6 +968,70 @@ def _drop_comments(doc: OdfNode) -> None:
             node.parentNode.removeChild(node)
 
 
+def _drop_tracked_changes(doc: OdfNode) -> None:
+    """Take out what changes tracked still keep beside the text: the words deleted, which
+    the file keeps in a region of its own (text:tracked-changes) for whoever would reject
+    the deletion. Read, "Le tarif est de 5 €", struck out for 3 €, was a passage of the
+    document and quoted as its rate; the text, insertions included, is the document as its
+    editor shows it with the changes accepted."""
+    from odf.table import TrackedChanges as SheetChanges
+    from odf.text import TrackedChanges
+
+    for kind in (TrackedChanges, SheetChanges):
+        for node in doc.getElementsByType(kind):
+            node.parentNode.removeChild(node)
+
+
+_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"  # odf.namespaces.DRAWNS
+
+
+def _odf_walk_drawn(node: OdfNode) -> Iterator[OdfNode]:
+    """:func:`_odf_walk`'s paragraphs, headings and rows, each followed by those of the text
+    boxes and shapes anchored in it (a poster's, a flyer's): read with it, their text ran
+    into its own, "Un paragraphe de texte.Fête du villageBal à 21 h"."""
+    for el in _odf_walk(node):
+        drawn = _odf_take_drawn(el)
+        yield el
+        for shape in drawn:
+            yield from _odf_walk_drawn(shape)
+
+
+def _odf_take_drawn(node: OdfNode) -> list[OdfNode]:
+    """The outermost drawings inside ``node`` that hold paragraphs (draw:frame and its
+    text-box, a shape with text), taken out of it."""
+    found = []
+    for child in list(getattr(node, "childNodes", ())):
+        qname = getattr(child, "qname", None)
+        if qname and qname[0] == _DRAW and next(_odf_walk(child), None) is not None:
+            node.removeChild(child)
+            found.append(child)
+        else:
+            found.extend(_odf_take_drawn(child))
+    return found
+
+
+def _odf_take_notes(el: OdfNode) -> list[str]:
+    """The footnotes and endnotes inside ``el``, taken out of it, each as its own passage
+    ("[1] Délibération du 3 mars"), as a Word document's are read. Left in, a note's mark
+    and text ran into the sentence it is set on: "… de texte.1Délibération du 3 mars."."""
+    from odf import teletype
+    from odf.text import Note
+
+    found = []
+    for note in el.getElementsByType(Note):
+        if note.parentNode is None:
+            continue  # inside a note taken out already
+        parts = {_odf_name(c): c for c in note.childNodes}
+        mark = (
+            teletype.extractText(parts["note-citation"]).strip() if "note-citation" in parts else ""
+        )
+        body = _odf_text(parts["note-body"]) if "note-body" in parts else ""
+        note.parentNode.removeChild(note)
+        if body:
+            found.append(f"[{mark}] {body}" if mark else body)
+    return found
+
+
 def _odf_name(node: OdfNode) -> str | None:
     qname = getattr(node, "qname", None)
     return qname[1] if qname else None
@@ -884,7 +1041,7 @@ def _odf_text(node: OdfNode) -> str:
     """The text of ``node``'s paragraphs (a table cell's), one space between them."""
     from odf import teletype
 
-    parts = (teletype.extractText(el).strip() for el in _odf_walk(node))
+    parts = (_one_line(teletype.extractText(el)) for el in _odf_walk(node))
     return " ".join(p for p in parts if p)
 
 
@@ -968,17 +1125,98 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
     blocks: list[Block] = []
     for sheet in doc.spreadsheet.getElementsByType(Table):
         name = str(sheet.getAttribute("name") or "").strip()
-        for row in _odf_walk(sheet):
-            if _odf_name(row) != "table-row":
-                continue
-            cells = [_odf_text(c) for c in row.childNodes if _odf_name(c) == "table-cell"]
-            if text := " | ".join(c for c in cells if c):  # two equal cells: two columns
+        # A sheet's tables, apart where an empty row parts them: a town hall's sheet often
+        # stacks a few ("Cantine", then "Garderie"), each its own header, and the first's
+        # would have named the columns of the others.
+        tables: list[list[SheetRow]] = [[]]
+        for element in _odf_walk(sheet):
+            if _odf_name(element) == "table-row":
+                if row := _sheet_row(element):
+                    tables[-1].append(row)
+                elif tables[-1]:
+                    tables.append([])
+        for rows in tables:
+            header = _sheet_header(rows)
+            for row in rows:
+                cells = [text for text, _, _ in row.values()]
+                text = " | ".join(cells)  # two equal cells: two columns
+                if header is not None and row is not header and len(cells) > 1:
+                    text = " | ".join(_under(header, col, cell) for col, cell in row.items())
                 blocks.append(Block(text, (name,) if name else ()))
     return Parsed(
         title=_odf_title(doc) or path.stem,
         media_type="application/vnd.oasis.opendocument.spreadsheet",
         blocks=blocks,
     )
+
+
+# A sheet's row: its cells by column, each (text, value type, style name). Columns are
+# counted as the sheet places them (a repeated cell, a merged cell's covered ones), so that
+# a value finds its column's header; a cell without text is left out.
+SheetRow = dict[int, tuple[str, str, str]]
+
+
+def _sheet_row(row: OdfNode) -> SheetRow:
+    cells: SheetRow = {}
+    column = 0
+    for cell in row.childNodes:
+        if _odf_name(cell) not in ("table-cell", "covered-table-cell"):
+            continue
+        text = _odf_text(cell) if _odf_name(cell) == "table-cell" else ""
+        if text:
+            kind = str(cell.getAttribute("valuetype") or "string")
+            cells[column] = (text, kind, str(cell.getAttribute("stylename") or ""))
+        repeated = str(cell.getAttribute("numbercolumnsrepeated") or "1")
+        column += int(repeated) if repeated.isascii() and repeated.isdigit() else 1
+    return cells
+
+
+def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> SheetRow | None:
+    """The header row of the text table ``row`` is in (table:table-header-rows: its last
+    row), or None: for a table without one, and for a row of the header itself."""
+    parent = row.parentNode
+    if _odf_name(parent) == "table-header-rows":
+        return None
+    table = parent
+    while table is not None and _odf_name(table) != "table":
+        table = table.parentNode
+    if table is None:
+        return None
+    if id(table) not in headers:
+        marked = [c for c in table.childNodes if _odf_name(c) == "table-header-rows"]
+        rows = [r for r in marked[0].childNodes if _odf_name(r) == "table-row"] if marked else []
+        headers[id(table)] = _sheet_row(rows[-1]) if rows else None
+    return headers[id(table)]
+
+
+def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
+    """The row of a sheet's column headers, or None: its first row of two cells or more,
+    all text, when the sheet shows it is one. Each row was a passage of its own ("Moins de
+    500 | 1 €"), and in a long sheet most were chunked far from their header: a question on
+    the canteen's rate found none of them. A first row is a header when a number, an amount
+    or a date stands under its text ("Prix du repas" over 1.5), or when it is set apart by
+    its own cell style (bold), which the row under it has not; else it may be data like the
+    rest ("Lundi | 9h-12h" over "Mardi | 9h-12h"), and no row carries it."""
+    filled = [i for i, row in enumerate(rows) if len(row) > 1]
+    if len(filled) < 2:
+        return None
+    header, below = rows[filled[0]], rows[filled[0] + 1 :]
+    if any(kind != "string" for _, kind, _ in header.values()):
+        return None
+    numbers = any(
+        kind != "string" and column in header
+        for row in below
+        for column, (_, kind, _) in row.items()
+    )
+    styles = {style for _, _, style in header.values()}
+    styled = "" not in styles and not styles & {style for _, _, style in rows[filled[1]].values()}
+    return header if numbers or styled else None
+
+
+def _under(header: SheetRow, column: int, cell: tuple[str, str, str]) -> str:
+    """A row's cell with its column's header, "Prix du repas : 1,50 €"."""
+    title = header[column][0] if column in header else ""
+    return f"{title} : {cell[0]}" if title and title != cell[0] else cell[0]
 
 
 def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
@@ -988,31 +1226,40 @@ def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
 @reader(".docx")
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
+    from docx.oxml.ns import qn
     from docx.table import Table
 
     check_archive(data, path)
+    if refusal := _ole_refusal(data, path):
+        # Refused as "not a readable Word document (File is not a zip file)", which said
+        # neither that a password was the matter nor what to do.
+        raise refusal
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, KeyError and XML errors alike
-        raise IngestError(f"{path.name}: not a readable Word document ({exc})") from None
+        raise IngestError(f"{path.name}: not a readable Word document ({exc})", RESAVE) from None
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
+    notes, shown = _docx_footnotes(document), 0
     # Paragraphs and tables in the order they come: the tables were read after the last
     # paragraph, outside every section, so that a deliberation's table of rates was cited
     # as the document's top and passed over by a question on its section.
-    for item in document.iter_inner_content():
+    for item in _docx_items(document.element.body, document._body):
         if isinstance(item, Table):
-            for row in item.rows:
-                # A merged cell comes once per column it spans, as the same object: read
-                # once. Two cells of the same text are two columns, both read (they were
-                # told apart by their text, and "1 €" for residents and others read once).
-                texts = (c.text.strip() for c in dict.fromkeys(row.cells))
-                if cells := [t for t in texts if t]:
-                    blocks.append(Block(" | ".join(cells), _docx_headings(stack)))
+            rows = list(item.rows)
+            header = _docx_table_header(rows)  # each cell with its column's, as in a sheet
+            for number, row in enumerate(rows):
+                cells = _docx_row(row)
+                if header is not None and number > 0 and len(cells) > 1:
+                    text = " | ".join(_under(header, col, cell) for col, cell in cells.items())
+                else:
+                    text = " | ".join(t for t, _, _ in cells.values())
+                if text:
+                    blocks.append(Block(text, _docx_headings(stack)))
             continue
         para = item
-        content = para.text.strip()
+        content = _docx_text(para).strip()
         if not content:
             continue
         style = (para.style.name or "") if para.style is not None else ""
@@ -1030,6 +1277,13 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
             blocks.append(Block(content, _docx_headings(stack)))
+        # A paragraph's footnotes after it, numbered as Word shows them: a deliberation's
+        # legal grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx
+        # reads none of them, so that they were missing from every passage.
+        for ref in para._p.iter(qn("w:footnoteReference")):
+            if note := notes.get(str(ref.get(qn("w:id")))):
+                shown += 1
+                blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
     return Parsed(
         title=title or (stack[0][1] if stack else path.stem),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -1037,12 +1291,227 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     )
 
 
+def _docx_items(element: Any, parent: Any) -> Iterator[Any]:
+    """The paragraphs and tables of a Word document's body in their order, those inside a
+    content control (w:sdt: a template's fields, a form's boxes) too: python-docx passes
+    over them, so that a town hall's "Arrêté" made from a template was read without its
+    filled-in fields."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, parent)
+            for box in _docx_text_boxes(child):
+                yield from _docx_items(box, parent)
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, parent)
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _docx_items(content, parent)
+
+
+def _docx_text_boxes(paragraph: Any) -> list[Any]:
+    """The text boxes anchored in a Word paragraph (w:txbxContent), each once: not the copy
+    Word writes for older readers beside each (mc:Fallback), nor one inside another box,
+    which that box's own paragraphs yield. A poster or a flyer made in Word holds all its
+    text in boxes, which python-docx does not read: "no text found (check the file)"."""
+    from docx.oxml.ns import qn
+
+    boxes = []
+    for box in paragraph.iter(qn("w:txbxContent")):
+        between = []
+        for ancestor in box.iterancestors():
+            if ancestor is paragraph:
+                break
+            between.append(ancestor.tag)
+        if _DOCX_FALLBACK not in between and qn("w:txbxContent") not in between:
+            boxes.append(box)
+    return boxes
+
+
+def _docx_row(row: Any) -> SheetRow:
+    """A Word table's row as a sheet's (_sheet_row): its cells' text by column. A merged
+    cell comes once per column it spans, as the same object: read once. Two cells of the
+    same text are two columns, both read ("1 €" for residents and for the others)."""
+    cells: SheetRow = {}
+    seen: set[int] = set()
+    for column, cell in enumerate(row.cells):
+        if id(cell) in seen:
+            continue
+        seen.add(id(cell))
+        if text := _docx_cell_text(cell):
+            cells[column] = (text, "string", "")
+    return cells
+
+
+def _docx_table_header(rows: list[Any]) -> SheetRow | None:
+    """A Word table's header row, or None: its first row when it is marked to repeat atop
+    each page (w:tblHeader), or set in bold where the row under it is not; else it may be
+    data like the rest ("Lundi | 9h-12h"), and no row carries it."""
+    from docx.oxml.ns import qn
+
+    if len(rows) < 2:
+        return None
+    props = rows[0]._tr.trPr
+    flag = props.find(qn("w:tblHeader")) if props is not None else None
+    marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
+    if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
+        return None
+    header = _docx_row(rows[0])
+    return header if len(header) > 1 else None
+
+
+def _docx_bold(row: Any) -> bool:
+    """Whether every run of text in a Word table's row is set in bold."""
+    from docx.oxml.ns import qn
+
+    runs = [r for r in row._tr.iter(qn("w:r")) if "".join(t.text or "" for t in r.iter(qn("w:t")))]
+    for run in runs:
+        props = run.find(qn("w:rPr"))
+        bold = props.find(qn("w:b")) if props is not None else None
+        if bold is None or bold.get(qn("w:val"), "true") in ("0", "false", "off"):
+            return False
+    return bool(runs)
+
+
+def _docx_cell_text(cell: Any) -> str:
+    """A table cell's text on one line, as an OpenDocument cell's (_odf_text): each of its
+    paragraphs, a table nested in it and a content control's too. python-docx's own
+    (cell.text) left a nested table out, and put a line break between two paragraphs,
+    which made the row a listing to the chunker and the answers."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    parts = (_docx_text(Paragraph(p, cell)).strip() for p in cell._tc.iter(qn("w:p")))
+    return " ".join(p for p in parts if p)
+
+
+# What a paragraph's text is not read from: a deletion still tracked (w:del, w:moveFrom), a
+# text box's own paragraphs (read after it: _docx_text_boxes), and the copy of a drawing
+# that Word writes for older readers beside the drawing itself (mc:Fallback).
+_DOCX_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_DOCX_NOT_TEXT = (
+    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}del",
+    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}moveFrom",
+    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent",
+    _DOCX_FALLBACK,
+)
+
+
+def _docx_text(para: Any) -> str:
+    """A Word paragraph's text as Word shows it: its runs, those inside a content control
+    (a form's field, "Nom : [DUPONT]") and a tracked insertion (w:ins) too. python-docx's
+    own (para.text) reads runs and links only: the field's value and the inserted words
+    were missing from the passage."""
+    from docx.oxml.ns import qn
+    from docx.text.run import Run
+
+    out: list[str] = []
+
+    def walk(element: Any) -> None:
+        for child in element.iterchildren():
+            if child.tag == qn("w:r"):
+                out.append(Run(child, para).text)
+            elif child.tag not in _DOCX_NOT_TEXT:
+                walk(child)
+
+    walk(para._p)
+    # Prose on one line: a line break (w:br) or a tab inside a paragraph kept its "\n" and
+    # "\t", and a block with lines of its own is a listing to the chunker and the answers,
+    # quoted as code (an address typed with Shift+Enter).
+    return _one_line("".join(out))
+
+
+def _one_line(text: str) -> str:
+    """A paragraph's text with its line breaks and tabs as spaces (its runs of spaces kept,
+    as the document has them)."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
+
+
+def _docx_footnotes(document: Any) -> dict[str, str]:
+    """A Word document's footnotes by their id, each on one line: its paragraphs' text,
+    without Word's separators (the lines above the notes, ids -1 and 0 by custom)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    part = next(
+        (rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FOOTNOTES),
+        None,
+    )
+    if part is None:
+        return {}
+    # As python-docx parses its own parts: no entity expanded, nothing fetched.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(part.blob, parser=parser)
+    except etree.XMLSyntaxError:
+        return {}  # the notes are lost, not the document
+    notes = {}
+    for note in root.iter(qn("w:footnote")):
+        if note.get(qn("w:type")) in ("separator", "continuationSeparator", "continuationNotice"):
+            continue
+        paragraphs = (
+            "".join(t.text or "" for t in p.iter(qn("w:t"))).strip() for p in note.iter(qn("w:p"))
+        )
+        if text := " ".join(" ".join(p for p in paragraphs if p).split()):
+            notes[str(note.get(qn("w:id")))] = text
+    return notes
+
+
+# The office formats town halls send most that Commune does not read, and the one it reads
+# that each is saved as in a click: the list of supported types left a clerk with a .doc or
+# an .xlsx to guess which of them to make, and with which program.
+_AS_DOCX = "open it in Word or LibreOffice and save it as .docx or .odt"
+_AS_ODS = "open it in LibreOffice Calc or Excel and save it as .ods"
+_AS_PDF = "export it as PDF from the application that made it"
+CONVERT = {
+    ".doc": _AS_DOCX,
+    ".rtf": _AS_DOCX,
+    ".xls": _AS_ODS,
+    ".xlsx": _AS_ODS,
+    ".csv": _AS_ODS,
+    ".ppt": _AS_PDF,
+    ".pptx": _AS_PDF,
+    ".odp": _AS_PDF,
+}
+
+
 # Archives of files, which a reader could take for documents of an unsupported type.
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
 
-def read_file(data: bytes, path: Path) -> Parsed:
+# The byte order marks a text editor writes at the start of a file, even an empty one.
+_MARKS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16's, which it begins with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _blank(data: bytes) -> bool:
+    """Whether ``data`` holds nothing but spaces, after a byte order mark if it has one:
+    Notepad saves an empty file as its mark alone, which was "no text found (check the
+    file)", or "not readable HTML (Document is empty)", where it is an empty file."""
     if not data.strip():
+        return True
+    for mark, codec in _MARKS:
+        if data.startswith(mark):
+            rest = data[len(mark) : len(mark) + 4096]
+            try:
+                return len(data) <= len(mark) + 4096 and not rest.decode(codec).strip()
+            except UnicodeDecodeError:
+                return False
+    return False
+
+
+def read_file(data: bytes, path: Path) -> Parsed:
+    if _blank(data):
         raise IngestError(f"{path.name}: empty file, nothing to index")
     suffix = path.suffix.lower()
     if suffix == ".gz":  # what is unsupported is what the file holds: ".png.gz"
@@ -1057,7 +1526,8 @@ def read_file(data: bytes, path: Path) -> Parsed:
         )
     if fn is None:
         raise IngestError(
-            f"{path.name}: unsupported type {suffix or '(no extension)'}", supported()
+            f"{path.name}: unsupported type {suffix or '(no extension)'}",
+            CONVERT.get(suffix, supported()),
         )
     parsed = fn(data, path)
     if not any(b.text.strip() for b in parsed.blocks):

@@ -20,14 +20,16 @@ from commune.config import Settings
 from commune.errors import IngestError
 from commune.govern.licences import TextMissing
 from commune.govern.policy import Actor
-from commune.ingest.encoding import BOMS
+from commune.ingest.encoding import BOMS, utf16_unmarked
 from commune.ingest.pipeline import IngestSummary
 from commune.ingest.readers import ARCHIVES
 
 TEXT = {".txt", ".md", ".markdown", ".html", ".htm"}
 MAGIC = {
     ".pdf": (b"%PDF-",),
-    ".docx": (b"PK\x03\x04",),
+    # A Word file saved with a password is Microsoft's compound file, no zip: the reader
+    # says so, and what to do (refused here, it was "not a DOCX file: rename it").
+    ".docx": (b"PK\x03\x04", bytes.fromhex("d0cf11e0a1b11ae1")),
     ".odt": (b"PK\x03\x04",),
     ".ods": (b"PK\x03\x04",),
 }
@@ -90,8 +92,10 @@ def sniff(name: str, head: bytes) -> None:
     for magic, what in BINARY.items():
         if head.startswith(magic):
             raise IngestError(f"{name}: the content is {what}, not text", "rename it to what it is")
-    # UTF-16's zero bytes are text after its byte order mark (ingest/readers.py reads it).
-    if b"\x00" in head and not head.startswith(tuple(mark for mark, _ in BOMS)):
+    # UTF-16's zero bytes are text after its byte order mark, or without one when they are
+    # beside each character (ingest/encoding.py reads both).
+    marked = head.startswith(tuple(mark for mark, _ in BOMS))
+    if b"\x00" in head and not marked and utf16_unmarked(head[: len(head) // 2 * 2]) is None:
         raise IngestError(f"{name}: the content looks binary, not text", "upload a text file")
 
 

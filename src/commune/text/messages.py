@@ -102,6 +102,16 @@ EXACT = {
         "vérifiez les deux, ou connectez-vous avec une clé d'API"
     ),
     "empty file, nothing to index": "fichier vide, rien à indexer",
+    # An office format Commune does not read, and the one to save it as (ingest/readers.py).
+    "open it in Word or LibreOffice and save it as .docx or .odt": (
+        "ouvrez-le dans Word ou LibreOffice et enregistrez-le en .docx ou en .odt"
+    ),
+    "open it in LibreOffice Calc or Excel and save it as .ods": (
+        "ouvrez-le dans LibreOffice Calc ou Excel et enregistrez-le en .ods"
+    ),
+    "export it as PDF from the application that made it": (
+        "exportez-le en PDF depuis l'application qui l'a créé"
+    ),
     # A text file that is neither UTF-8 nor Windows-1252 (ingest/readers.decode_text).
     "it mixes UTF-8 with another encoding: save it again as UTF-8": (
         "il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8"
@@ -746,6 +756,11 @@ PATTERNS = [
             "envoyez des fichiers txt, md, html, pdf, odt, ods ou docx",
         ),
         (
+            r"(?P<name>.+): its XML entities \(<!ENTITY>\) expand beyond any fiche's size",
+            "{name} : ses entités XML (<!ENTITY>) se développent au-delà de la taille de toute "
+            "fiche",
+        ),
+        (
             r"(?P<name>.+): not well-formed XML \((?P<why>.*)\)",
             "{name} : XML mal formé ({why})",
         ),
@@ -875,6 +890,25 @@ PATTERNS = [
         (
             r"(?P<name>.+): the PDF is password-protected",
             "{name} : le PDF est protégé par un mot de passe",
+        ),
+        # An OpenDocument or Word file saved with a password, or an old Word file named .docx
+        # (ingest/readers.py).
+        (
+            r"(?P<name>.+): the document is password-protected",
+            "{name} : le document est protégé par un mot de passe",
+        ),
+        (
+            r"(?P<name>.+): a Word 97-2003 document \(\.doc\), not a \.docx",
+            "{name} : un document Word 97-2003 (.doc), pas un .docx",
+        ),
+        (
+            r"open it in Word or LibreOffice and save it as \.docx, or export it as PDF",
+            "ouvrez-le dans Word ou LibreOffice et enregistrez-le en .docx, ou exportez-le en PDF",
+        ),
+        (
+            r"open it in the application that made it and save it again, or export it as PDF",
+            "ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
+            "exportez-le en PDF",
         ),
         (
             r"remove the password \(or export an unprotected copy\) and add it again",
