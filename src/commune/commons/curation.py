@@ -340,6 +340,18 @@ def _approvals(conn: Connection, revision_id: int) -> int:
     )
 
 
+def _approved_by(conn: Connection, revision_id: int, reviewer: str) -> bool:
+    """Whether ``reviewer`` approved the revision already (_approvals counts them once)."""
+    found = conn.execute(
+        select(reviews.c.id)
+        .where(reviews.c.revision_id == revision_id)
+        .where(reviews.c.decision == "approve")
+        .where(reviews.c.reviewer == reviewer)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def _newer_published(conn: Connection, doc: Any, number: int) -> int | None:
     """The published revision's number when it is newer than revision ``number``: publishing
     the older would replace newer text, and adding the current file again would change
@@ -841,6 +853,15 @@ def review(
         raise CommuneError(
             "contributors do not review their own revisions",
             "ask another curator: two pairs of eyes",
+        )
+    if decision == "approve" and _approved_by(conn, revision_id, actor.user):
+        # Approvals are counted by distinct reviewer (_approvals): a second one from the same
+        # person counted nothing, yet was stored as another review and the page said
+        # "Decision recorded", so the curator believed their second click had helped.
+        raise CommuneError(
+            f"you approved revision {revision_id} already ({_approvals(conn, revision_id)} of "
+            f"{max(1, r.approvals_required)} approvals)",
+            "another reviewer of the collection's approver role must approve it too",
         )
     if decision == "approve":
         newest = _newer_published(conn, doc, rev.number)

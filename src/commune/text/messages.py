@@ -2625,6 +2625,15 @@ PATTERNS = [
             "une relecture demande un motif : dites pourquoi, pour le contributeur et le journal",
         ),
         (
+            r"you approved revision (?P<n>\d+) already \((?P<have>\d+) of (?P<need>\d+) "
+            r"approvals\)",
+            "vous avez déjà approuvé la révision {n} (approbations : {have} sur {need})",
+        ),
+        (
+            r"another reviewer of the collection's approver role must approve it too",
+            "un autre relecteur du rôle qui approuve dans la collection doit l'approuver aussi",
+        ),
+        (
             r"contributors do not review their own revisions",
             "les contributeurs ne relisent pas leurs propres révisions",
         ),
