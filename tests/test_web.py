@@ -1101,6 +1101,30 @@ def test_the_curation_page_confirms_only_an_outcome_a_review_can_have(app):
     assert "suspendu" not in shown and "Décision enregistrée" not in forged
 
 
+def test_an_approval_that_publishes_nothing_yet_says_so_and_a_second_one_is_refused(app, commune):
+    # Found by an exploratory test: under a rule of two approvals, a curator's approval
+    # came back as « Décision enregistrée : proposée. », the status the revision had before
+    # it; approving again read the same, and counted nothing.
+    commune.set_curation_rules("mairie", 2, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", "Le marché de Noël ouvre en décembre.".encode(), "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu"})
+    assert r.status_code == 303 and r.headers["location"] == "/curation?done=approved"
+    page = cyril.get(r.headers["location"]).page
+    assert "Votre approbation est enregistrée. La révision n'est pas encore publiée" in page
+    assert "proposée." not in page and "approbations : 1 sur 2" in page
+    cyril.get(f"/curation/{rid}")
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu encore"})
+    assert r.status_code == 400 and 'role="alert"' in r.page
+    assert f"Vous avez déjà approuvé la révision {rid} (approbations : 1 sur 2)" in r.page
+
+
 def test_the_answer_card_says_how_its_energy_was_obtained():
     """A figure mostly modelled by EcoLogits read "(estimated)", a RAPL share "(measured)",
     and EcoLogits' range was never shown."""
