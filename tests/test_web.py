@@ -1616,6 +1616,27 @@ def test_the_account_page_offers_to_waive_a_share_only_when_a_fund_is_set(home):
             assert "commune.toml" not in page  # the operator's file, not the person's
 
 
+def test_a_contributor_reads_what_answers_cited_of_theirs_without_a_payouts_fund(app, commune):
+    # Found by an exploratory test: without a payouts fund the account page said only that
+    # none was set, and a contributor whose documents answers had cited read nowhere what
+    # they had earned (`commune credits`, the operator's command, counted it).
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "La ludothèque municipale prête des jeux de société pour deux semaines."
+    files = [("files", ("ludotheque.txt", text.encode(), "text/plain"))]
+    r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    assert r.status_code == 200 and "publié" in r.page
+    answer = commune.ask("Combien de temps la ludothèque prête-t-elle des jeux ?", "mairie")
+    assert any("ludothèque" in s.title for s in answer.sources)
+    page = dora.get("/account").page
+    assert "Crédité comme dora (Ville A) : 1 citation dans des réponses, 1 document" in page
+    assert "Aucun fonds de rétribution n'est fixé" in page  # and still no share to choose
+    assert 'action="/account/payout"' not in page and "votre part" not in page
+    page = browser(app, "carol").get("/account").page  # credited nothing
+    assert "Crédité comme" not in page and "Aucun fonds de rétribution n'est fixé" in page
+
+
 def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(app, commune):
     """A cooperative admin adding a person to another member was offered a password field
     that the policy then refused (can_give_credentials: they would read that member's private
