@@ -535,6 +535,47 @@ def test_a_contributor_reads_that_their_document_was_retired_and_why(app, commun
     assert "operator\u00a0: demande de retrait de l'auteur" in row, row
 
 
+def test_a_curator_retires_a_document_from_its_page_and_its_contributor_reads_why(app, commune):
+    # Found by an exploratory test: retiring (a takedown, a text out of date) was the
+    # command line's alone, `commune retire`; a curator asked to take a text down had no
+    # page to do it from.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Le marché de Noël ouvre en décembre.".encode()
+    for name in ("noel-copie.txt", "noel.txt"):  # the copy published first, retired with it
+        files = [("files", (name, text, "text/plain"))]
+        dora.post("/contribute", {"collection": "vie-a", "licence": "CC-BY-4.0"}, files=files)
+    [doc] = [d for d in commune.documents() if d["source_uri"].endswith("vie-a/noel.txt")]
+    address = f"/documents/{doc['id']}"
+    assert 'action="' + address + '/retire"' not in dora.get(address).page  # not a curator's
+    r = dora.post(f"{address}/retire", {"reason": "à moi", "category": "other"})
+    assert r.status_code == 403 and "Retirer un document revient aux curateurs" in r.page
+    cyril = browser(app, "cyril")
+    page = cyril.get(address).page
+    assert 'action="' + address + '/retire"' in page and "Retirer ce document" in page
+    r = cyril.post(f"{address}/retire", {"reason": " ", "category": "outdated"})
+    assert r.status_code == 400 and 'id="retire-error"' in r.page and "Donnez une raison" in r.page
+    assert '<option value="outdated" selected>' in r.page  # what was chosen is kept
+    r = cyril.post(f"{address}/retire", {"reason": "x", "category": "bogus"})
+    assert r.status_code == 400 and "category must be one of" not in r.page  # said in French
+    assert {d["status"] for d in commune.documents(actor=commune.actor("cyril"))} == {"published"}
+    r = cyril.post(f"{address}/retire", {"reason": "Marché annulé", "category": "outdated"})
+    done = "/commons?collection=vie-a&done=retired&copies=1"
+    assert r.status_code == 303 and r.headers["location"] == done
+    page = cyril.get(done).page
+    assert "Le document est retiré" in page
+    assert "1 copie du même fichier a été retirée avec lui." in page
+    assert cyril.get(address).status_code == 404  # no longer read
+    mine = dora.get("/contribute").page
+    row = re.search(r"<tr><td>[^<]*\(révision 1\).*?</tr>", mine).group(0)
+    assert "retirée" in row and "cyril\u00a0: Marché annulé" in row, row
+    carol = browser(app, "carol")  # a reader of Ville C
+    assert carol.get("/account").status_code == 200  # her session's form token
+    assert carol.post(f"{address}/retire", {"reason": "x"}).status_code == 403
+
+
 def test_a_document_under_the_cooperatives_own_licence_shows_its_text(app, commune, tmp_path):
     # Found by an exploratory test: a document under LicenseRef-… showed only that name, with
     # no link (none exists elsewhere): a reader could not learn what it allows them.

@@ -950,6 +950,9 @@ class Commune:
     def revisions(self, document_id: int, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         return self.library.revisions(document_id, actor)
 
+    def retirable(self, document_id: int, actor: Actor = OPERATOR) -> bool:
+        return self.library.retirable(document_id, actor)
+
     def history(self, document_id: int) -> list[dict[str, Any]]:
         from commune.commons.curation import history
 
