@@ -731,6 +731,15 @@ def test_dashboard_charts_and_the_statement_with_its_csv(app):
     assert carol.get("/statement").status_code == 403  # readers do not see the bill
 
 
+def test_the_statement_tells_a_member_admin_who_counts_the_server_at_rest(app, commune):
+    # Found by an exploratory test: a member admin's statement told them « renseignez
+    # [energy] idle_watts dans commune.toml », the operator's file, which they cannot open.
+    make_person(commune, "mona", "Ville C", "member-admin")
+    page = browser(app, "mona").get("/statement").page
+    assert "La consommation du serveur au repos n'est pas comptée : l'opérateur du" in page
+    assert "renseignez" not in page
+
+
 def test_a_key_is_shown_once_and_admins_grant_only_up_to_their_role(app, commune):
     make_person(commune, "mona", "Ville C", "member-admin")
     mona = browser(app, "mona")
