@@ -455,3 +455,47 @@ def test_a_collection_started_by_an_upload_is_the_uploaders_members_and_private(
     # Shared by the operator when the member wants it, its owner kept.
     commune.set_visibility("budget-ville-a", "shared")
     assert "budget-ville-a" in [c["name"] for c in other.get("/api/collections").json()]
+
+
+def test_a_contributor_reads_what_became_of_their_uploads_and_only_theirs(api):
+    # Found by an exploratory test: a program that uploaded through the API read each
+    # upload's answer once, and nothing of what a curator decided afterwards (the
+    # contribute page alone listed it).
+    commune, client = api
+    other = make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    for name, text in (
+        ("avis.txt", "Coupure d'eau lundi rue des Lilas."),
+        ("fete.txt", "Fête le 14."),
+    ):
+        r = client.post(
+            "/api/documents",
+            files=[("files", (name, text.encode(), "text/plain"))],
+            data={"collection": "avis"},  # no licence: each waits for a curator
+        )
+        assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("bob.txt", b"Le texte de Bob.", "text/plain"))],
+        data={"collection": "avis-b", "licence": "etalab-2.0"},
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert r.status_code == 200, r.text
+    fete = next(p["id"] for p in commune.pending() if p["title"].startswith("Fête"))
+    commune.review(fete, "reject", "doublon de l'agenda", commune.actor("cyril"))
+    listed = client.get("/api/contributions").json()["contributions"]
+    assert [(c["title"], c["status"]) for c in listed] == [
+        ("Fête le 14.", "rejected"),
+        ("Coupure d'eau lundi rue des Lilas.", "proposed"),
+    ]
+    assert listed[0]["review"] == {
+        "decision": "reject",
+        "reason": "doublon de l'agenda",
+        "reviewer": "cyril",
+    }
+    assert listed[1]["held"].startswith("no licence given") and listed[1]["review"] is None
+    assert listed[1]["collection"] == "avis" and listed[1]["revision"] == 1
+    french = client.get("/api/contributions", headers={"Accept-Language": "fr"}).json()
+    assert french["contributions"][1]["held"].startswith("aucune licence donnée")
+    theirs = client.get("/api/contributions", headers={"Authorization": f"Bearer {other}"})
+    assert [c["title"] for c in theirs.json()["contributions"]] == ["Le texte de Bob."]
