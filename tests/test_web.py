@@ -1687,6 +1687,33 @@ def test_a_contributor_reads_what_answers_cited_of_theirs_without_a_payouts_fund
     assert "Crédité comme" not in page and "Aucun fonds de rétribution n'est fixé" in page
 
 
+def test_a_contributor_has_their_share_paid_to_their_own_member_from_the_account_page(home):
+    # Found by an exploratory test: a town's clerk contributing for the town could waive
+    # their share or have it paid to them, and not have it paid to the town: the library
+    # lets them (payouts.may_choose), only the command line and a cooperative admin's form
+    # offered it.
+    from datetime import UTC, datetime
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        page = dora.get("/account").page
+        assert "Faire verser ma part à Ville A, mon membre" in page
+        r = dora.post("/account/payout", {"choice": "redirect"})
+        assert r.status_code == 303 and r.headers["location"] == "/account?done=payout-redirect"
+        assert "Votre part sera versée à Ville A." in dora.get(r.headers["location"]).page
+        [choice] = c.payout_choices()
+        assert (choice["contributor"], choice["choice"]) == ("dora (Ville A)", "redirect")
+        assert choice["target"] == "Ville A"
+        month = datetime.now(UTC).strftime("%Y-%m")
+        assert choice["from_month"] == month
+
+
 def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(app, commune):
     """A cooperative admin adding a person to another member was offered a password field
     that the policy then refused (can_give_credentials: they would read that member's private
