@@ -3022,6 +3022,7 @@ ACTIONS = {
     "retiring a document": "retirer un document",
     "seeing usage": "voir l'usage",
     "administering people": "administrer des personnes",
+    "administering the cooperative": "administrer la coopérative",
     "granting roles": "donner des rôles",
     "curating": "faire la curation",
     "seeing the statement": "voir le relevé",
