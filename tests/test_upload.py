@@ -499,3 +499,45 @@ def test_a_contributor_reads_what_became_of_their_uploads_and_only_theirs(api):
     assert french["contributions"][1]["held"].startswith("aucune licence donnée")
     theirs = client.get("/api/contributions", headers={"Authorization": f"Bearer {other}"})
     assert [c["title"] for c in theirs.json()["contributions"]] == ["Le texte de Bob."]
+
+
+def test_a_file_sent_again_unchanged_says_it_still_waits_or_why_a_curator_refused_it(api):
+    # Found by an exploratory test: sent again as it was, a file still waiting for a curator,
+    # and one a curator had rejected, each read « inchangé : les communs ont déjà cette
+    # version », the commons publishing neither.
+    commune, client = api
+    make_key(commune, "cyril", "Ville A", "curator")
+
+    def send(name: str, text: str, **headers: str) -> dict:  # type: ignore[type-arg]
+        r = client.post(
+            "/api/documents",
+            files=[("files", (name, text.encode(), "text/plain"))],
+            data={"collection": "avis"},  # no licence: it waits for a curator
+            headers=headers,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["files"][0]
+
+    first = send("avis.txt", "Coupure d'eau lundi rue des Lilas.")
+    again = send("avis.txt", "Coupure d'eau lundi rue des Lilas.")
+    assert again["status"] == "unchanged" and again["held"] == first["held"]
+    assert again["held"].startswith("no licence given") and again["error"] is None
+    send("fete.txt", "Fête le 14.")
+    fete = next(p["id"] for p in commune.pending() if p["title"].startswith("Fête"))
+    commune.review(fete, "reject", "doublon de l'agenda", commune.actor("cyril"))
+    refused = send("fete.txt", "Fête le 14.")
+    assert refused["status"] == "unchanged" and refused["held"] is None
+    assert refused["error"] == (
+        "a curator rejected this file (cyril: doublon de l'agenda): change it before sending "
+        "it again"
+    )
+    said = send("fete.txt", "Fête le 14.", **{"Accept-Language": "fr"})["error"]
+    assert said == (
+        "un curateur a rejeté ce fichier (cyril : doublon de l'agenda) : modifiez-le avant de "
+        "l'envoyer de nouveau"
+    )
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "approve", "ok", commune.actor("cyril"), licence="etalab-2.0")
+    published = send("avis.txt", "Coupure d'eau lundi rue des Lilas.")
+    assert published["status"] == "unchanged" and published["held"] is None
+    assert published["error"] is None

@@ -576,6 +576,25 @@ def test_a_curator_retires_a_document_from_its_page_and_its_contributor_reads_wh
     assert carol.post(f"{address}/retire", {"reason": "x"}).status_code == 403
 
 
+def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_published(
+    app, commune
+):
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", "Le marché de Noël ouvre en décembre.".encode(), "text/plain"))]
+    dora.post("/contribute", {"collection": "vie-a"}, files=files)  # no licence: it waits
+    r = dora.post("/contribute", {"collection": "vie-a"}, files=files)
+    assert "il attend la curation — aucune licence donnée" in r.page
+    assert "les communs ont déjà cette version" not in r.page
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "reject", "hors sujet", commune.actor("cyril"))
+    r = dora.post("/contribute", {"collection": "vie-a"}, files=files)
+    assert "pas ajouté de nouveau — un curateur a rejeté ce fichier (cyril : hors sujet)" in r.page
+    assert "les communs ont déjà cette version" not in r.page
+
+
 def test_a_document_under_the_cooperatives_own_licence_shows_its_text(app, commune, tmp_path):
     # Found by an exploratory test: a document under LicenseRef-… showed only that name, with
     # no link (none exists elsewhere): a reader could not learn what it allows them.

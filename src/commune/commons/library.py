@@ -149,6 +149,14 @@ class Library:
             curator = bool(allowed(actor, "curate", collection(coll), role))
             return history(conn, document_id, None if curator else PUBLIC_STATUSES)
 
+    def standing(self, document_id: int) -> tuple[str | None, str | None]:
+        """A file sent again unchanged: why it still waits, or why a curator refused it
+        (commons/curation.standing)."""
+        from commune.commons.curation import standing
+
+        with self.engine.connect() as conn:
+            return standing(conn, document_id)
+
     def retirable(self, document_id: int, actor: Actor = OPERATOR) -> bool:
         """Whether ``actor`` may retire the published document they read: the check
         curation.retire makes (the action "retire" on its collection), asked before, so that

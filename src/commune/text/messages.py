@@ -2625,6 +2625,18 @@ PATTERNS = [
             "une relecture demande un motif : dites pourquoi, pour le contributeur et le journal",
         ),
         (
+            r"a curator rejected this file \((?P<who>[^:]+): (?P<why>.*)\): change it before "
+            r"sending it again",
+            "un curateur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
+            "de nouveau",
+        ),
+        (
+            r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
+            r"it before sending it again",
+            "un curateur a demandé des modifications de ce fichier ({who} : {why}) : "
+            "modifiez-le avant de l'envoyer de nouveau",
+        ),
+        (
             r"you approved revision (?P<n>\d+) already \((?P<have>\d+) of (?P<need>\d+) "
             r"approvals\)",
             "vous avez déjà approuvé la révision {n} (approbations : {have} sur {need})",
