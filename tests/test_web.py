@@ -595,6 +595,23 @@ def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_p
     assert "les communs ont déjà cette version" not in r.page
 
 
+def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(app, commune):
+    # Found by an exploratory test: a revision held because its licence changed showed the
+    # curator « Modifications par rapport à la révision publiée » over an empty box.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", "Le marché de Noël ouvre en décembre.".encode(), "text/plain"))]
+    dora.post("/contribute", {"collection": "vie-a", "licence": "CC-BY-4.0"}, files=files)
+    r = dora.post("/contribute", {"collection": "vie-a", "licence": "etalab-2.0"}, files=files)
+    assert "la licence a changé de CC-BY-4.0 à etalab-2.0" in r.page
+    [waiting] = commune.pending()
+    page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
+    assert "Le texte n'a pas changé : seul ce qui est enregistré avec lui a changé" in page
+    assert '<pre class="diff"' not in page
+
+
 def test_a_document_under_the_cooperatives_own_licence_shows_its_text(app, commune, tmp_path):
     # Found by an exploratory test: a document under LicenseRef-… showed only that name, with
     # no link (none exists elsewhere): a reader could not learn what it allows them.
