@@ -1018,12 +1018,18 @@ def test_an_approval_that_does_not_publish_says_what_the_revision_still_waits_fo
     home = str(commune.settings.home)
     approve = ["--home", home, "review", "approve", str(waiting["id"]), "--as", "cyrille"]
     runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
-    for reason in ("vérifié", "vérifié encore"):
-        out = runner.invoke(cli, [*approve, "--reason", reason])
-        assert out.exit_code == 0, out.output
-        assert out.output.strip() == (
-            f"révision {waiting['id']}\u00a0: proposée (approbations : 1 sur 2)"
-        ), out.output
+    out = runner.invoke(cli, [*approve, "--reason", "vérifié"])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == (
+        f"révision {waiting['id']}\u00a0: proposée (approbations : 1 sur 2)"
+    ), out.output
+    # The second approval of the same curator counts nothing: refused, saying so (it was
+    # stored as another review, credited to them in the month's payouts).
+    out = runner.invoke(cli, [*approve, "--reason", "vérifié encore"])
+    assert out.exit_code == 2, out.output
+    assert (
+        f"vous avez déjà approuvé la révision {waiting['id']} (approbations : 1 sur 2)"
+    ) in out.output
 
 
 def test_a_document_brought_back_keeps_the_text_it_was_retired_with_withdrawn(
