@@ -164,6 +164,35 @@ def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
     assert searchable(commune, "dix heures") and not searchable(commune, "neuf heures")
 
 
+def test_a_second_approval_from_the_same_reviewer_is_refused_and_stored_nowhere(commune, doc):
+    # Found on the curation page: a curator who approved a revision of a two-approval
+    # collection, then approved it again, read "Decision recorded"; the second approval
+    # counted nothing (approvals are counted by distinct reviewer), was stored as another
+    # review, and the revision waited as before without anyone being told why.
+    from commune.text.messages import localise
+
+    for user, role in (("cora", "contributor"), ("cyril", "curator"), ("celia", "curator")):
+        make_key(commune, user, "Ville A", role)
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 2, "curator")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0", actor=commune.actor("cora"))
+    rev = commune.pending()[0]["id"]
+    assert commune.review(rev, "approve", "checked", commune.actor("cyril")) == "proposed"
+    with pytest.raises(CommuneError) as refused:
+        commune.review(rev, "approve", "checked again", commune.actor("cyril"))
+    assert str(refused.value) == (
+        f"you approved revision {rev} already (1 of 2 approvals) (another reviewer of the "
+        "collection's approver role must approve it too)"
+    )
+    assert localise(str(refused.value), "fr") == (
+        f"vous avez déjà approuvé la révision {rev} (approbations : 1 sur 2) (un autre "
+        "relecteur du rôle qui approuve dans la collection doit l'approuver aussi)"
+    )
+    assert [r["reason"] for r in commune.show_revision(rev)["reviews"]] == ["checked"]
+    assert commune.review(rev, "approve", "checked too", commune.actor("celia")) == "published"
+
+
 def test_rules_lowered_do_not_publish_another_members_text_over_a_document(commune, doc):
     # Found by exploring the rules: Ville B's upload over Ville A's document, held for the
     # collection's approval, replaced Ville A's text unseen by any curator once the rule was
@@ -989,12 +1018,18 @@ def test_an_approval_that_does_not_publish_says_what_the_revision_still_waits_fo
     home = str(commune.settings.home)
     approve = ["--home", home, "review", "approve", str(waiting["id"]), "--as", "cyrille"]
     runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
-    for reason in ("vérifié", "vérifié encore"):
-        out = runner.invoke(cli, [*approve, "--reason", reason])
-        assert out.exit_code == 0, out.output
-        assert out.output.strip() == (
-            f"révision {waiting['id']}\u00a0: proposée (approbations : 1 sur 2)"
-        ), out.output
+    out = runner.invoke(cli, [*approve, "--reason", "vérifié"])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == (
+        f"révision {waiting['id']}\u00a0: proposée (approbations : 1 sur 2)"
+    ), out.output
+    # The second approval of the same curator counts nothing: refused, saying so (it was
+    # stored as another review, credited to them in the month's payouts).
+    out = runner.invoke(cli, [*approve, "--reason", "vérifié encore"])
+    assert out.exit_code == 2, out.output
+    assert (
+        f"vous avez déjà approuvé la révision {waiting['id']} (approbations : 1 sur 2)"
+    ) in out.output
 
 
 def test_a_document_brought_back_keeps_the_text_it_was_retired_with_withdrawn(

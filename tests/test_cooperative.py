@@ -215,9 +215,12 @@ def test_usage_is_seen_by_its_owner_and_admins_only(coop):
     b.post("/api/search", json={"query": "patinoire"})
     own = a.get("/api/usage").json()
     assert own["member"] == "Ville A" and sum(d["requests"] for d in own["days"]) == 1
+    # Her own figures, said as hers: they read as the whole of Ville A's.
+    assert own["user"] == "anne"
     assert a.get("/api/usage", params={"member": "Ville B"}).status_code == 404
     admin_a = coop("a-admin").get("/api/usage").json()
     assert sum(d["requests"] for d in admin_a["days"]) == 1  # the member's, not B's
+    assert admin_a["user"] is None  # the member's whole
     coop_admin = coop("coop-admin").get("/api/usage", params={"member": "Ville B"}).json()
     assert sum(d["requests"] for d in coop_admin["days"]) == 2
     assert coop("a").get("/api/usage", params={"start": "yesterday"}).status_code == 400

@@ -866,7 +866,9 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
     b = Browser(create_app(commune))
     fr = b.get("/transparency").page
     assert "au repos a consommé" not in fr, fr
-    assert "n'est pas comptée : renseignez [energy] idle_watts" in fr
+    # The operator's to set: the public page and a member admin's statement told the
+    # reader « renseignez … dans commune.toml », a file only the operator opens.
+    assert "n'est pas comptée : l'opérateur du service la renseigne ([energy] idle_watts" in fr
     assert "<td>56,2 %</td>" in fr and "0.5625" not in fr
     assert "<td>< 0,0001</td>" in fr  # Wh per correct answer: not nothing
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page

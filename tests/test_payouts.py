@@ -21,6 +21,7 @@ from sqlalchemy import select
 from commune.cli import cli
 from commune.commons.payouts import FUND, Line, PayoutStatement, Weights, split
 from commune.store.schema import audit_log, credits, usage
+from commune.text.messages import localise
 from tests.conftest import PASSWORD, make_key, make_person
 
 MONTH = datetime.now(UTC).strftime("%Y-%m")
@@ -34,6 +35,8 @@ FILES = {
     "une semaine à l'avance.",
     "bus.md": "# Bus\n\nLe bus de nuit passe toutes les heures sur la ligne 4 le samedi soir.",
 }
+
+COOP = "administering the cooperative needs the role cooperative-admin"
 
 
 @pytest.fixture(scope="module")
@@ -865,9 +868,14 @@ def test_the_payout_choices_and_their_names_are_the_librarys_to_give(month) -> N
     assert names == month.payout_contributors() == sorted(names)
     assert {"Jardins partagés", "dora (Ville A)", "cyril (Ville B)"} <= set(names)
     for user, reason in (
-        ("mona", "this needs the role cooperative-admin; mona is member-admin"),
-        ("dora", "administering people needs the role member-admin or above; dora is contributor"),
+        # Both told the role that decides (dora was told member-admin would do).
+        ("mona", f"{COOP} or above; mona is member-admin"),
+        ("dora", f"{COOP} or above; dora is contributor"),
     ):
         with pytest.raises(Forbidden) as refused:
             month.payout_contributors(month.actor(user))
         assert str(refused.value) == reason
+    assert localise(str(refused.value), "fr") == (
+        "administrer la coopérative demande le rôle administrateur de la coopérative ou "
+        "au-dessus ; dora est contributeur"
+    )

@@ -320,6 +320,8 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/documents"): (KEY, "reader"),
     ("POST", "/api/documents"): (KEY, "contributor"),
     ("GET", "/api/collections"): (KEY, "reader"),
+    # One's own, whatever one's role now: nobody else's (test_upload's).
+    ("GET", "/api/contributions"): (KEY, "reader"),
     ("GET", "/api/usage"): (KEY, "reader"),
     ("POST", "/api/users/{name}/remove"): (KEY, "member-admin"),
     ("GET", "/v1/models"): (KEY, "reader"),
@@ -347,6 +349,7 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/ask/stream"): (SESSION, "reader"),
     ("GET", "/commons"): (SESSION, "reader"),
     ("GET", "/documents/{document_id}"): (SESSION, "reader"),
+    ("POST", "/documents/{document_id}/retire"): (SESSION, "curator"),
     ("GET", "/contribute"): (SESSION, "contributor"),
     ("POST", "/contribute"): (SESSION, "contributor"),
     ("GET", "/curation"): (SESSION, "curator"),
@@ -405,6 +408,8 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
         "data": {"collection": "shared", "licence": "etalab-2.0"},
     },
     ("POST", "/curation/{revision_id}"): {"data": {"decision": "approve", "reason": "ok"}},
+    # No reason: a curator is told to give one in the form, and nothing is retired.
+    ("POST", "/documents/{document_id}/retire"): {"data": {"category": "other"}},
     ("POST", "/account/password"): {"data": {"current": PASSWORD, "new": "court"}},
     ("POST", "/account/payout"): {"data": {"choice": "waive"}},
     ("POST", "/keys"): {"data": {"label": "script"}},
@@ -601,7 +606,7 @@ def test_every_form_needs_its_csrf_token(town):
             ]
 
     before = state()
-    values = {"{revision_id}": str(c.pending()[0]["id"]), "{key_id}": "1"}
+    values = {"{revision_id}": str(c.pending()[0]["id"]), "{key_id}": "1", "{document_id}": "1"}
     for method, path in forms:
         address = path
         for name, value in values.items():

@@ -485,3 +485,89 @@ def test_utf16_without_its_mark_is_taken_as_text_and_a_protected_word_file_as_pr
         "(ou exportez une copie non protégée) et ajoutez-le de nouveau)"
     )
     assert [c["name"] for c in commune.collections()] == ["avis"]
+
+
+def test_a_contributor_reads_what_became_of_their_uploads_and_only_theirs(api):
+    # Found by an exploratory test: a program that uploaded through the API read each
+    # upload's answer once, and nothing of what a curator decided afterwards (the
+    # contribute page alone listed it).
+    commune, client = api
+    other = make_key(commune, "bob", "Ville B", "contributor")
+    make_key(commune, "cyril", "Ville A", "curator")
+    for name, text in (
+        ("avis.txt", "Coupure d'eau lundi rue des Lilas."),
+        ("fete.txt", "Fête le 14."),
+    ):
+        r = client.post(
+            "/api/documents",
+            files=[("files", (name, text.encode(), "text/plain"))],
+            data={"collection": "avis"},  # no licence: each waits for a curator
+        )
+        assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/documents",
+        files=[("files", ("bob.txt", b"Le texte de Bob.", "text/plain"))],
+        data={"collection": "avis-b", "licence": "etalab-2.0"},
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert r.status_code == 200, r.text
+    fete = next(p["id"] for p in commune.pending() if p["title"].startswith("Fête"))
+    commune.review(fete, "reject", "doublon de l'agenda", commune.actor("cyril"))
+    listed = client.get("/api/contributions").json()["contributions"]
+    assert [(c["title"], c["status"]) for c in listed] == [
+        ("Fête le 14.", "rejected"),
+        ("Coupure d'eau lundi rue des Lilas.", "proposed"),
+    ]
+    assert listed[0]["review"] == {
+        "decision": "reject",
+        "reason": "doublon de l'agenda",
+        "reviewer": "cyril",
+    }
+    assert listed[1]["held"].startswith("no licence given") and listed[1]["review"] is None
+    assert listed[1]["collection"] == "avis" and listed[1]["revision"] == 1
+    french = client.get("/api/contributions", headers={"Accept-Language": "fr"}).json()
+    assert french["contributions"][1]["held"].startswith("aucune licence donnée")
+    theirs = client.get("/api/contributions", headers={"Authorization": f"Bearer {other}"})
+    assert [c["title"] for c in theirs.json()["contributions"]] == ["Le texte de Bob."]
+
+
+def test_a_file_sent_again_unchanged_says_it_still_waits_or_why_a_curator_refused_it(api):
+    # Found by an exploratory test: sent again as it was, a file still waiting for a curator,
+    # and one a curator had rejected, each read « inchangé : les communs ont déjà cette
+    # version », the commons publishing neither.
+    commune, client = api
+    make_key(commune, "cyril", "Ville A", "curator")
+
+    def send(name: str, text: str, **headers: str) -> dict:  # type: ignore[type-arg]
+        r = client.post(
+            "/api/documents",
+            files=[("files", (name, text.encode(), "text/plain"))],
+            data={"collection": "avis"},  # no licence: it waits for a curator
+            headers=headers,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["files"][0]
+
+    first = send("avis.txt", "Coupure d'eau lundi rue des Lilas.")
+    again = send("avis.txt", "Coupure d'eau lundi rue des Lilas.")
+    assert again["status"] == "unchanged" and again["held"] == first["held"]
+    assert again["held"].startswith("no licence given") and again["error"] is None
+    send("fete.txt", "Fête le 14.")
+    fete = next(p["id"] for p in commune.pending() if p["title"].startswith("Fête"))
+    commune.review(fete, "reject", "doublon de l'agenda", commune.actor("cyril"))
+    refused = send("fete.txt", "Fête le 14.")
+    assert refused["status"] == "unchanged" and refused["held"] is None
+    assert refused["error"] == (
+        "a curator rejected this file (cyril: doublon de l'agenda): change it before sending "
+        "it again"
+    )
+    said = send("fete.txt", "Fête le 14.", **{"Accept-Language": "fr"})["error"]
+    assert said == (
+        "un curateur a rejeté ce fichier (cyril : doublon de l'agenda) : modifiez-le avant de "
+        "l'envoyer de nouveau"
+    )
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "approve", "ok", commune.actor("cyril"), licence="etalab-2.0")
+    published = send("avis.txt", "Coupure d'eau lundi rue des Lilas.")
+    assert published["status"] == "unchanged" and published["held"] is None
+    assert published["error"] is None

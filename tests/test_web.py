@@ -605,6 +605,83 @@ def test_a_contributor_reads_that_their_document_was_retired_and_why(app, commun
     assert "operator\u00a0: demande de retrait de l'auteur" in row, row
 
 
+def test_a_curator_retires_a_document_from_its_page_and_its_contributor_reads_why(app, commune):
+    # Found by an exploratory test: retiring (a takedown, a text out of date) was the
+    # command line's alone, `commune retire`; a curator asked to take a text down had no
+    # page to do it from.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Le marché de Noël ouvre en décembre.".encode()
+    for name in ("noel-copie.txt", "noel.txt"):  # the copy published first, retired with it
+        files = [("files", (name, text, "text/plain"))]
+        dora.post("/contribute", {"collection": "vie-a", "licence": "CC-BY-4.0"}, files=files)
+    [doc] = [d for d in commune.documents() if d["source_uri"].endswith("vie-a/noel.txt")]
+    address = f"/documents/{doc['id']}"
+    assert 'action="' + address + '/retire"' not in dora.get(address).page  # not a curator's
+    r = dora.post(f"{address}/retire", {"reason": "à moi", "category": "other"})
+    assert r.status_code == 403 and "Retirer un document revient aux curateurs" in r.page
+    cyril = browser(app, "cyril")
+    page = cyril.get(address).page
+    assert 'action="' + address + '/retire"' in page and "Retirer ce document" in page
+    r = cyril.post(f"{address}/retire", {"reason": " ", "category": "outdated"})
+    assert r.status_code == 400 and 'id="retire-error"' in r.page and "Donnez une raison" in r.page
+    assert '<option value="outdated" selected>' in r.page  # what was chosen is kept
+    r = cyril.post(f"{address}/retire", {"reason": "x", "category": "bogus"})
+    assert r.status_code == 400 and "category must be one of" not in r.page  # said in French
+    assert {d["status"] for d in commune.documents(actor=commune.actor("cyril"))} == {"published"}
+    r = cyril.post(f"{address}/retire", {"reason": "Marché annulé", "category": "outdated"})
+    done = "/commons?collection=vie-a&done=retired&copies=1"
+    assert r.status_code == 303 and r.headers["location"] == done
+    page = cyril.get(done).page
+    assert "Le document est retiré" in page
+    assert "1 copie du même fichier a été retirée avec lui." in page
+    assert cyril.get(address).status_code == 404  # no longer read
+    mine = dora.get("/contribute").page
+    row = re.search(r"<tr><td>[^<]*\(révision 1\).*?</tr>", mine).group(0)
+    assert "retirée" in row and "cyril\u00a0: Marché annulé" in row, row
+    carol = browser(app, "carol")  # a reader of Ville C
+    assert carol.get("/account").status_code == 200  # her session's form token
+    assert carol.post(f"{address}/retire", {"reason": "x"}).status_code == 403
+
+
+def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_published(
+    app, commune
+):
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", "Le marché de Noël ouvre en décembre.".encode(), "text/plain"))]
+    dora.post("/contribute", {"collection": "vie-a"}, files=files)  # no licence: it waits
+    r = dora.post("/contribute", {"collection": "vie-a"}, files=files)
+    assert "il attend la curation — aucune licence donnée" in r.page
+    assert "les communs ont déjà cette version" not in r.page
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "reject", "hors sujet", commune.actor("cyril"))
+    r = dora.post("/contribute", {"collection": "vie-a"}, files=files)
+    assert "pas ajouté de nouveau — un curateur a rejeté ce fichier (cyril : hors sujet)" in r.page
+    assert "les communs ont déjà cette version" not in r.page
+
+
+def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(app, commune):
+    # Found by an exploratory test: a revision held because its licence changed showed the
+    # curator « Modifications par rapport à la révision publiée » over an empty box.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", "Le marché de Noël ouvre en décembre.".encode(), "text/plain"))]
+    dora.post("/contribute", {"collection": "vie-a", "licence": "CC-BY-4.0"}, files=files)
+    r = dora.post("/contribute", {"collection": "vie-a", "licence": "etalab-2.0"}, files=files)
+    assert "la licence a changé de CC-BY-4.0 à etalab-2.0" in r.page
+    [waiting] = commune.pending()
+    page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
+    assert "Le texte n'a pas changé : seul ce qui est enregistré avec lui a changé" in page
+    assert '<pre class="diff"' not in page
+
+
 def test_a_document_under_the_cooperatives_own_licence_shows_its_text(app, commune, tmp_path):
     # Found by an exploratory test: a document under LicenseRef-… showed only that name, with
     # no link (none exists elsewhere): a reader could not learn what it allows them.
@@ -758,6 +835,15 @@ def test_dashboard_charts_and_the_statement_with_its_csv(app):
     assert plain.startswith("month,member,requests")
     carol = browser(app, "carol")
     assert carol.get("/statement").status_code == 403  # readers do not see the bill
+
+
+def test_the_statement_tells_a_member_admin_who_counts_the_server_at_rest(app, commune):
+    # Found by an exploratory test: a member admin's statement told them « renseignez
+    # [energy] idle_watts dans commune.toml », the operator's file, which they cannot open.
+    make_person(commune, "mona", "Ville C", "member-admin")
+    page = browser(app, "mona").get("/statement").page
+    assert "La consommation du serveur au repos n'est pas comptée : l'opérateur du" in page
+    assert "renseignez" not in page
 
 
 def test_a_key_is_shown_once_and_admins_grant_only_up_to_their_role(app, commune):
@@ -1235,6 +1321,30 @@ def test_the_curation_page_confirms_only_an_outcome_a_review_can_have(app):
     # Not shown: only the language buttons' return address carries it, as it was.
     shown = forged.replace(f'name="next" value="{address}"', "")
     assert "suspendu" not in shown and "Décision enregistrée" not in forged
+
+
+def test_an_approval_that_publishes_nothing_yet_says_so_and_a_second_one_is_refused(app, commune):
+    # Found by an exploratory test: under a rule of two approvals, a curator's approval
+    # came back as « Décision enregistrée : proposée. », the status the revision had before
+    # it; approving again read the same, and counted nothing.
+    commune.set_curation_rules("mairie", 2, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("noel.txt", "Le marché de Noël ouvre en décembre.".encode(), "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu"})
+    assert r.status_code == 303 and r.headers["location"] == "/curation?done=approved"
+    page = cyril.get(r.headers["location"]).page
+    assert "Votre approbation est enregistrée. La révision n'est pas encore publiée" in page
+    assert "proposée." not in page and "approbations : 1 sur 2" in page
+    cyril.get(f"/curation/{rid}")
+    r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu encore"})
+    assert r.status_code == 400 and 'role="alert"' in r.page
+    assert f"Vous avez déjà approuvé la révision {rid} (approbations : 1 sur 2)" in r.page
 
 
 def test_the_answer_card_says_how_its_energy_was_obtained():
@@ -1756,6 +1866,54 @@ def test_the_account_page_offers_to_waive_a_share_only_when_a_fund_is_set(home):
             assert "Aucun fonds de rétribution n'est fixé : rien n'est réparti ce mois-ci" in page
             assert "pas de part à laquelle renoncer ni à se faire verser" in page
             assert "commune.toml" not in page  # the operator's file, not the person's
+
+
+def test_a_contributor_reads_what_answers_cited_of_theirs_without_a_payouts_fund(app, commune):
+    # Found by an exploratory test: without a payouts fund the account page said only that
+    # none was set, and a contributor whose documents answers had cited read nowhere what
+    # they had earned (`commune credits`, the operator's command, counted it).
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "La ludothèque municipale prête des jeux de société pour deux semaines."
+    files = [("files", ("ludotheque.txt", text.encode(), "text/plain"))]
+    r = dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    assert r.status_code == 200 and "publié" in r.page
+    answer = commune.ask("Combien de temps la ludothèque prête-t-elle des jeux ?", "mairie")
+    assert any("ludothèque" in s.title for s in answer.sources)
+    page = dora.get("/account").page
+    assert "Crédité comme dora (Ville A) : 1 citation dans des réponses, 1 document" in page
+    assert "Aucun fonds de rétribution n'est fixé" in page  # and still no share to choose
+    assert 'action="/account/payout"' not in page and "votre part" not in page
+    page = browser(app, "carol").get("/account").page  # credited nothing
+    assert "Crédité comme" not in page and "Aucun fonds de rétribution n'est fixé" in page
+
+
+def test_a_contributor_has_their_share_paid_to_their_own_member_from_the_account_page(home):
+    # Found by an exploratory test: a town's clerk contributing for the town could waive
+    # their share or have it paid to them, and not have it paid to the town: the library
+    # lets them (payouts.may_choose), only the command line and a cooperative admin's form
+    # offered it.
+    from datetime import UTC, datetime
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        page = dora.get("/account").page
+        assert "Faire verser ma part à Ville A, mon membre" in page
+        r = dora.post("/account/payout", {"choice": "redirect"})
+        assert r.status_code == 303 and r.headers["location"] == "/account?done=payout-redirect"
+        assert "Votre part sera versée à Ville A." in dora.get(r.headers["location"]).page
+        [choice] = c.payout_choices()
+        assert (choice["contributor"], choice["choice"]) == ("dora (Ville A)", "redirect")
+        assert choice["target"] == "Ville A"
+        month = datetime.now(UTC).strftime("%Y-%m")
+        assert choice["from_month"] == month
 
 
 def test_the_add_user_form_offers_a_password_only_where_giving_one_is_allowed(app, commune):

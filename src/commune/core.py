@@ -975,6 +975,9 @@ class Commune:
     def revisions(self, document_id: int, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         return self.library.revisions(document_id, actor)
 
+    def retirable(self, document_id: int, actor: Actor = OPERATOR) -> bool:
+        return self.library.retirable(document_id, actor)
+
     def history(self, document_id: int) -> list[dict[str, Any]]:
         from commune.commons.curation import history
 
@@ -1061,10 +1064,15 @@ class Commune:
             if not allowed(actor, "usage", target) or (member and target.member_id is None):
                 # The same answer whether the member does not exist or is someone else's.
                 raise NotFound(f"no member named {member!r} visible to {actor.user}")
-            whole = actor.is_operator or actor.at_least("member-admin")
+            own = self.usage_of_whom(actor) is not None
             return daily_series(
-                conn, target.member_id, start, end, user_id=None if whole else actor.user_id
+                conn, target.member_id, start, end, user_id=actor.user_id if own else None
             )
+
+    def usage_of_whom(self, actor: Actor) -> str | None:
+        """Whose usage usage_series gives ``actor``: their own (a reader, a contributor, a
+        curator), named, or None for their member's whole (its admins, the operator)."""
+        return None if actor.is_operator or actor.at_least("member-admin") else actor.user
 
     def usage_by_member(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Each member's requests, tokens, Wh and gCO2e between ``start`` and ``end`` (for

@@ -325,6 +325,7 @@ _PAGE_VALUES = {
     "offset": ("la position dans la liste", "the position in the list"),
     "released": ("le nombre de révisions publiées", "the number of revisions published"),
     "dialect": ("le format du tableur", "the spreadsheet format"),
+    "copies": ("le nombre de copies retirées", "the number of copies retired"),
 }
 
 

@@ -340,6 +340,18 @@ def _approvals(conn: Connection, revision_id: int) -> int:
     )
 
 
+def _approved_by(conn: Connection, revision_id: int, reviewer: str) -> bool:
+    """Whether ``reviewer`` approved the revision already (_approvals counts them once)."""
+    found = conn.execute(
+        select(reviews.c.id)
+        .where(reviews.c.revision_id == revision_id)
+        .where(reviews.c.decision == "approve")
+        .where(reviews.c.reviewer == reviewer)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def _newer_published(conn: Connection, doc: Any, number: int) -> int | None:
     """The published revision's number when it is newer than revision ``number``: publishing
     the older would replace newer text, and adding the current file again would change
@@ -680,6 +692,44 @@ def contributions(conn: Connection, user_id: int, limit: int = 50) -> list[dict[
     return rows
 
 
+def standing(conn: Connection, document_id: int) -> tuple[str | None, str | None]:
+    """What a file sent again as it is (an "unchanged" upload) still is, for its contributor:
+    ``(held, refused)``, why its newest revision still waits for a curator, or that a curator
+    sent it back or rejected it, with their reason and what to do; (None, None) when the
+    commons publishes it. The upload said "unchanged: the commons already has this version"
+    of a file a curator had rejected, and of one still waiting, which nobody reads yet."""
+    doc = conn.execute(
+        select(
+            documents.c.current_revision_id, documents.c.published_revision_id, documents.c.status
+        ).where(documents.c.id == document_id)
+    ).first()
+    if doc is None or doc.current_revision_id is None:
+        return None, None
+    if doc.current_revision_id == doc.published_revision_id:
+        return None, None
+    rev = conn.execute(
+        select(revisions.c.status, revisions.c.hold_reason).where(
+            revisions.c.id == doc.current_revision_id
+        )
+    ).one()
+    last = conn.execute(
+        select(reviews.c.reviewer, reviews.c.reason)
+        .where(reviews.c.revision_id == doc.current_revision_id)
+        .order_by(reviews.c.id.desc())
+        .limit(1)
+    ).first()
+    said = f"{last.reviewer}: {last.reason}" if last is not None else ""
+    if rev.status == "rejected" and last is not None:
+        return None, f"a curator rejected this file ({said}): change it before sending it again"
+    if rev.status == "changes-requested" and last is not None:
+        return None, (
+            f"a curator asked for changes to this file ({said}): change it before sending it again"
+        )
+    if rev.status == "proposed":
+        return for_contributor(_hold_reason(rev.status, doc.status, rev.hold_reason)), None
+    return None, None
+
+
 def _text(conn: Connection, revision_id: int | None) -> list[str]:
     if revision_id is None:
         return []
@@ -841,6 +891,15 @@ def review(
         raise CommuneError(
             "contributors do not review their own revisions",
             "ask another curator: two pairs of eyes",
+        )
+    if decision == "approve" and _approved_by(conn, revision_id, actor.user):
+        # Approvals are counted by distinct reviewer (_approvals): a second one from the same
+        # person counted nothing, yet was stored as another review and the page said
+        # "Decision recorded", so the curator believed their second click had helped.
+        raise CommuneError(
+            f"you approved revision {revision_id} already ({_approvals(conn, revision_id)} of "
+            f"{max(1, r.approvals_required)} approvals)",
+            "another reviewer of the collection's approver role must approve it too",
         )
     if decision == "approve":
         newest = _newer_published(conn, doc, rev.number)

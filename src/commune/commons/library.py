@@ -157,6 +157,25 @@ class Library:
             curator = bool(allowed(actor, "curate", collection(coll), role))
             return history(conn, document_id, None if curator else PUBLIC_STATUSES)
 
+    def standing(self, document_id: int) -> tuple[str | None, str | None]:
+        """A file sent again unchanged: why it still waits, or why a curator refused it
+        (commons/curation.standing)."""
+        from commune.commons.curation import standing
+
+        with self.engine.connect() as conn:
+            return standing(conn, document_id)
+
+    def retirable(self, document_id: int, actor: Actor = OPERATOR) -> bool:
+        """Whether ``actor`` may retire the published document they read: the check
+        curation.retire makes (the action "retire" on its collection), asked before, so that
+        the document's page offers the form only to whom it would not refuse."""
+        with self.engine.connect() as conn:
+            doc = repo.published_document(conn, document_id, self.readable_ids(actor))
+            if doc is None:
+                return False
+            coll = next(r for r in repo.collection_access(conn) if r["name"] == doc["collection"])
+            return bool(allowed(actor, "retire", collection(coll)))
+
     def set_visibility(
         self,
         collection: str,

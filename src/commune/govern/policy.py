@@ -301,7 +301,14 @@ def allowed(
     # cooperative's admins': a member admin refused them was told "this member is not their
     # member", and a reader that the member-admin role would do.
     least = "cooperative-admin" if resource == COOPERATIVE and action == "statement" else None
-    needed = check_role(actor, role or least or ACTIONS[action], WORDS[action])
+    words = WORDS[action]
+    if resource == COOPERATIVE and action == "administer":
+        # The cooperative itself (its members, its peers, every contributor's payout):
+        # its admins'. A curator sharing a collection with a peer was told that
+        # "administering people needs the role member-admin", and a member admin then
+        # that it needed cooperative-admin: the role that decides, from the first refusal.
+        least, words = "cooperative-admin", "administering the cooperative"
+    needed = check_role(actor, role or least or ACTIONS[action], words)
     if not needed:
         return needed
     if isinstance(resource, Sharing):

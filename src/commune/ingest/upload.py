@@ -121,6 +121,8 @@ class Contributions(Protocol):
         actor: Actor,
     ) -> IngestSummary: ...
 
+    def standing(self, document_id: int) -> tuple[str | None, str | None]: ...
+
 
 class Staged:
     """Uploads written to a private folder of the home, removed once ingested.
@@ -261,15 +263,23 @@ async def contribute(
                 summary = await run_in_threadpool(add, staged.directory)
     finally:
         staged.remove()
-    return refused + [
-        {
-            "file": Path(o.path).name,
-            "status": o.status,
-            "document_id": o.document_id,
-            "chunks": o.chunks,
-            "error": o.error,
-            "held": o.held,
-            "note": o.note,
-        }
-        for o in (summary.outcomes if summary else [])
-    ]
+    results = []
+    for o in summary.outcomes if summary else []:
+        held, error = o.held, o.error
+        if o.status == "unchanged" and o.document_id is not None:
+            # Unchanged is not published: the file may still wait for a curator, or have
+            # been refused by one, which the contributor is told rather than "the commons
+            # already has this version".
+            held, error = await run_in_threadpool(library.standing, o.document_id)
+        results.append(
+            {
+                "file": Path(o.path).name,
+                "status": o.status,
+                "document_id": o.document_id,
+                "chunks": o.chunks,
+                "error": error,
+                "held": held,
+                "note": o.note,
+            }
+        )
+    return refused + results

@@ -2691,6 +2691,27 @@ PATTERNS = [
             "une relecture demande un motif : dites pourquoi, pour le contributeur et le journal",
         ),
         (
+            r"a curator rejected this file \((?P<who>[^:]+): (?P<why>.*)\): change it before "
+            r"sending it again",
+            "un curateur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
+            "de nouveau",
+        ),
+        (
+            r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
+            r"it before sending it again",
+            "un curateur a demandé des modifications de ce fichier ({who} : {why}) : "
+            "modifiez-le avant de l'envoyer de nouveau",
+        ),
+        (
+            r"you approved revision (?P<n>\d+) already \((?P<have>\d+) of (?P<need>\d+) "
+            r"approvals\)",
+            "vous avez déjà approuvé la révision {n} (approbations : {have} sur {need})",
+        ),
+        (
+            r"another reviewer of the collection's approver role must approve it too",
+            "un autre relecteur du rôle qui approuve dans la collection doit l'approuver aussi",
+        ),
+        (
             r"contributors do not review their own revisions",
             "les contributeurs ne relisent pas leurs propres révisions",
         ),
@@ -3089,6 +3110,7 @@ ACTIONS = {
     "retiring a document": "retirer un document",
     "seeing usage": "voir l'usage",
     "administering people": "administrer des personnes",
+    "administering the cooperative": "administrer la coopérative",
     "granting roles": "donner des rôles",
     "curating": "faire la curation",
     "seeing the statement": "voir le relevé",

@@ -151,7 +151,13 @@ def guard(actor: Actor, action: str, resource: Collection | Member | Role, refus
 def may_contribute(actor: Actor, refusal: str) -> Actor:
     """``actor``, if their role lets them add documents (policy.ACTIONS: each collection then
     decides, as it is read); else 403: ``refusal`` and the policy's reason after it."""
-    decision = check_role(actor, ACTIONS["contribute"], WORDS["contribute"])
+    return least_role(actor, "contribute", refusal)
+
+
+def least_role(actor: Actor, action: str, refusal: str) -> Actor:
+    """``actor``, if their role is at least the one ``action`` needs (policy.ACTIONS: the
+    collection then decides); else 403: ``refusal`` and the policy's reason after it."""
+    decision = check_role(actor, ACTIONS[action], WORDS[action])
     if not decision:
         raise Forbidden(refusal % {"role": label(actor.role)}, decision.reason)
     return actor

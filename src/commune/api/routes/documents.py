@@ -86,6 +86,39 @@ def _held(reason: str, language: str) -> str:
     return i18n.translate(reason)
 
 
+@router.get("/api/contributions")
+def list_contributions(
+    request: Request, actor: Caller, commune: CommuneDep
+) -> dict[str, list[dict[str, Any]]]:
+    """The caller's own contributions, newest first (the last 50): where each revision
+    stands, why it waits, and the last curator's decision and reason. The contribute page
+    showed them; a program that uploaded through the API read only each upload's answer,
+    and nothing of what a curator decided later."""
+    language = language_of(request)
+    with commune.metered("api/contributions", actor):
+        rows = commune.contributions(actor)
+    listed = []
+    for r in rows:
+        review = r.get("review")
+        listed.append(
+            {
+                "document_id": r["document_id"],
+                "revision_id": r["id"],
+                "revision": r["number"],
+                "title": r["title"],
+                "collection": r["collection"],
+                # A program's word, as an upload's "status": the same in every language.
+                "status": r["status"],
+                "held": _held(r["hold_reason"], language) if r.get("hold_reason") else None,
+                "review": {**review, "reason": _held(review["reason"], language)}
+                if review
+                else None,
+                "added_at": r["created_at"].isoformat() if r.get("created_at") else None,
+            }
+        )
+    return {"contributions": listed}
+
+
 @router.get("/api/collections")
 def list_collections(actor: Caller, commune: CommuneDep) -> list[dict[str, Any]]:
     with commune.metered("api/collections", actor):

@@ -37,6 +37,10 @@ def usage(
     series = commune.usage_series(actor, start=since, end=until, member=member)
     return {
         "member": member or actor.member,
+        # Whose requests the days count: a reader's own, named, beside their member's name
+        # (a dashboard read a contributor's own figures as their whole member's); null for
+        # the member's whole, which its admins see.
+        "user": commune.usage_of_whom(actor),
         "start": since.date().isoformat(),
         "end": (until - timedelta(days=1)).date().isoformat(),
         "days": series,

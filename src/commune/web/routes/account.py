@@ -5,6 +5,7 @@ the audit. A refused form comes back in its page, said in the form (web/forms.py
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -95,13 +96,20 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
 async def payout_choice(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
     choice = field(data, "choice")
+    # A share paid to one's own member (a town's clerk contributing for the town): the
+    # library let a contributor choose it (payouts.may_choose), and only the command line
+    # and a cooperative admin's form offered it. Their own member only: the form names it.
+    to = actor.member if choice == "redirect" else None
     try:
-        if choice not in ("waive", "receive"):
-            # The form offers these two: anything else is no choice, and nothing is recorded
+        if choice not in ("waive", "receive", "redirect") or (choice == "redirect" and not to):
+            # The form offers these: anything else is no choice, and nothing is recorded
             # (an unknown value was stored as "receive").
             raise InvalidRequest(_("Choose to receive your share or to waive it."))
         await run_in_threadpool(
-            commune.set_payout_choice, credited_as(actor), choice=choice, actor=actor
+            partial(commune.set_payout_choice, to=to),
+            credited_as(actor),
+            choice=choice,
+            actor=actor,
         )
     except CommuneError as exc:
         return await _again(p, commune, actor, refused(p, "payout", exc))

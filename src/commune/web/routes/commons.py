@@ -3,16 +3,42 @@ and one document with its passages, licence, provenance and revisions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import partial
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from commune.errors import CommuneError
+from commune.core import Commune
+from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.licences import TERMS
-from commune.web.forms import refused
-from commune.web.page import MAX_OFFSET, PageOf, RowId, SignedIn, TheCommune
+from commune.govern.policy import RETIRE_CATEGORIES, Actor
+from commune.web.forms import Failed, refused
+from commune.web.i18n import gettext as _
+from commune.web.page import (
+    MAX_OFFSET,
+    PageOf,
+    RowId,
+    SignedIn,
+    TheCommune,
+    field,
+    form,
+    least_role,
+    redirect,
+)
 from commune.web.render import render
 
 router = APIRouter(include_in_schema=False)
+
+
+async def retirer(actor: SignedIn) -> Actor:
+    refusal = _("Retiring a document is for curators; your role is %(role)s.")
+    return least_role(actor, "retire", refusal)
+
+
+Retirer = Annotated[Actor, Depends(retirer)]
 
 
 @router.get("/commons", response_class=HTMLResponse)
@@ -23,8 +49,13 @@ def commons(
     q: str = "",
     collection: str = "",
     offset: int = 0,
+    done: str = "",
+    copies: int = 0,
 ) -> Response:
     offset = min(max(0, offset), MAX_OFFSET)
+    # Only what a form of these pages did: any other text in the address would be shown as
+    # the page's own confirmation.
+    done = done if done == "retired" else ""
     # One page, one request against the quota and one ledger row: the search's when there
     # is one (it checks the quota first), else the listing's. Metering both counted a search
     # page twice, and a quota running out between the two showed a 429 for a search done.
@@ -68,13 +99,58 @@ def commons(
         q=q,
         chosen=collection,
         offset=offset,
+        done=done,
+        copies=min(max(0, copies), MAX_OFFSET),
     )
+
+
+def document_shown(commune: Commune, actor: Actor, document_id: int) -> dict[str, Any]:
+    """What the document's page shows ``actor``: the document, its revisions, its licence's
+    terms, and whether they may retire it (the library's check, as the retirement makes it)."""
+    with commune.metered("web/document", actor):
+        doc = commune.document(document_id, actor=actor)
+        revisions = commune.revisions(document_id, actor=actor)
+    return {
+        "doc": doc,
+        "revisions": revisions,
+        "terms": TERMS.get(doc["licence"] or ""),
+        "retirable": commune.retirable(document_id, actor=actor),
+        "categories": RETIRE_CATEGORIES,
+    }
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document(p: PageOf, actor: SignedIn, commune: TheCommune, document_id: RowId) -> Response:
-    with commune.metered("web/document", actor):
-        doc = commune.document(document_id, actor=actor)
-        revisions = commune.revisions(document_id, actor=actor)
-    terms = TERMS.get(doc["licence"] or "")
-    return render(p, "document.html", doc=doc, revisions=revisions, terms=terms)
+    return render(p, "document.html", **document_shown(commune, actor, document_id))
+
+
+@router.post("/documents/{document_id}/retire", response_class=HTMLResponse)
+async def retire(p: PageOf, actor: Retirer, commune: TheCommune, document_id: RowId) -> Response:
+    """Retire a document, as `commune retire ID --reason … --category …` (a curator of its
+    collection): only the command line did it, and a curator asked to take a text down
+    had no page to do it from."""
+    data = await form(p)
+    reason = field(data, "reason").strip()
+    category = field(data, "category") or "other"
+    typed = {"reason": reason, "category": category}
+    # Its collection, read first: retired, the document's page is a "not found".
+    shown = await run_in_threadpool(document_shown, commune, actor, document_id)
+
+    def again(failed: Failed) -> Response:
+        """The document's page again, the refusal in its form and what was typed kept."""
+        return render(p, "document.html", failed.status, **shown, failed=failed)
+
+    if not reason:
+        why = _("Give a reason: the contributor and the audit log read it.")
+        return again(Failed("retire", why, typed=typed))
+    try:
+        copies = await run_in_threadpool(
+            partial(commune.retire, actor=actor, category=category), document_id, reason
+        )
+    except CommuneError as exc:
+        # Not the curator's document to retire, or gone meanwhile: a page apart says it.
+        return again(refused(p, "retire", exc, typed, pages=(NotFound, Forbidden)))
+    where = quote(shown["doc"]["collection"])
+    # The copies of its file retired with it are said, as `commune retire` lists them: a
+    # curator who retired one document would not otherwise know that others went too.
+    return redirect(f"/commons?collection={where}&done=retired&copies={len(copies)}")

@@ -30,8 +30,9 @@ async def curator(actor: SignedIn) -> Actor:
 Curator = Annotated[Actor, Depends(curator)]
 
 
-# A revision's status after a review (commons/curation.py, review).
-REVIEW_OUTCOMES = frozenset({"published", "rejected", "changes-requested", "proposed"})
+# A revision's status after a review (commons/curation.py, review), and "approved": an
+# approval that left it waiting for more, which "Decision recorded: proposed." did not say.
+REVIEW_OUTCOMES = frozenset({"published", "rejected", "changes-requested", "proposed", "approved"})
 
 
 @router.get("/curation", response_class=HTMLResponse)
@@ -78,4 +79,7 @@ async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: Ro
         # A revision not found or not one's to curate is not the form's business: the
         # error page says it.
         return await again(refused(p, "decision", exc, typed, pages=(NotFound, Forbidden)))
-    return redirect(f"/curation?done={quote(outcome)}")
+    # An approval that publishes nothing yet (a rule of two approvals or more) is said as
+    # such: the curator read "proposed", the status it had before they approved.
+    shown = "approved" if decision == "approve" and outcome == "proposed" else outcome
+    return redirect(f"/curation?done={quote(shown)}")

@@ -92,6 +92,12 @@ def next_choice(commune: Commune, credited: str) -> dict[str, object] | None:
 def own_line(commune: Commune, actor: Actor) -> tuple[str, Line | None, str]:
     """The account page's payout: the name the person is credited under, their line of this
     month's statement (None if they earned nothing so far), and why there is none."""
-    stmt, why = month_statement(commune, today().strftime("%Y-%m"))
+    month = today().strftime("%Y-%m")
+    stmt, why = month_statement(commune, month)
+    if stmt is None:
+        # Without a fund the credits are still counted (`commune credits`): a contributor
+        # read only that no fund was set, and nowhere what answers had cited of theirs. The
+        # fund of nothing gives the month's counts, each share of it nothing.
+        stmt = commune.payouts(month, amount=0)
     name = credited_as(actor)
-    return name, (stmt.line_of(name) if stmt else None), why
+    return name, stmt.line_of(name), why
