@@ -214,6 +214,30 @@ def test_a_peers_policy_kinds_are_cut_and_still_allow_no_other_kind(home, monkey
         assert not permits(Policy.from_json(many), "town", None)
 
 
+def test_a_peer_title_holding_a_lone_surrogate_is_a_reply_this_version_cannot_read(
+    home, monkeypatch
+):
+    """JSON's escapes write a lone surrogate ("\\ud800"), which no UTF-8 carries: in a peer's
+    title it failed the asker's whole answer in a UnicodeEncodeError where the answer's
+    records are written. It is a reply this version cannot read: answered without it."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [_passage(n) for n in range(1, 4)]
+    hits[0]["title"] = "Horaires \ud800"
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert got.hits == []
+        assert got.notices == [
+            "peer coop-b sent a reply this version cannot read: answered without it"
+        ]
+        answer = c.ask("When is the recycling centre open?", mode="extractive", peers=True)
+        assert all(s.origin is None or s.origin.get("peer") != "coop-b" for s in answer.sources)
+
+
 def test_kinds_that_are_not_a_list_allow_no_kind():
     from commune.commons.peering.policy import Policy, permits
 
