@@ -324,9 +324,10 @@ def test_a_right_password_from_a_throttled_address_still_signs_in(app, commune):
 
 
 def test_guesses_from_one_ipv6_network_are_counted_as_one_address(app, commune):
-    """An IPv6 subscriber holds a whole /64: counted per address, each wrong password came
-    from a new one, and trying twenty of them at every account (password spraying) was never
-    slowed down. The /64 is one address to the count; another network is not held back."""
+    """An IPv6 subscriber holds a whole /64, often a /56 or a /48 (a free tunnel broker's):
+    counted per address, or per /64, each wrong password came from a new count, and trying
+    twenty of them at every account (password spraying) was never slowed down. The /48 is
+    one address to the count; another network is not held back."""
 
     def attempt(host: str, user: str):  # type: ignore[no-untyped-def]
         client = TestClient(
@@ -336,14 +337,15 @@ def test_guesses_from_one_ipv6_network_are_counted_as_one_address(app, commune):
         data = {"user": user, "password": "guess", "csrf": client.cookies.get("commune_csrf")}
         return client.post("/signin", data=data)
 
-    for i in range(20):
-        assert attempt(f"2001:db8:1:2::{i + 1:x}", f"someone{i}").status_code == 401
-    assert attempt("2001:db8:1:2:ffff::9", "someone-else").status_code == 429
-    # The next /64 is another subscriber's; an IPv4 address as a dual-stack socket writes it
-    # is that address's count.
-    assert attempt("2001:db8:1:3::1", "someone-else").status_code == 401
-    for i in range(20):
+    for i in range(20):  # each from another /64 of the same /48
+        assert attempt(f"2001:db8:1:{i + 1:x}::{i + 1:x}", f"someone{i}").status_code == 401
+    assert attempt("2001:DB8:1:FFFF::9", "someone-else").status_code == 429
+    # The next /48 is another subscriber's; an IPv4 address as a dual-stack socket writes it,
+    # or as 6to4 writes it (2002:c000:207::/48 is 192.0.2.7's), is that address's count.
+    assert attempt("2001:db8:2::1", "someone-else").status_code == 401
+    for i in range(10):
         assert attempt("::ffff:192.0.2.7", f"mapped{i}").status_code == 401
+        assert attempt(f"2002:c000:207:{i}::1", f"sixtofour{i}").status_code == 401
     assert attempt("192.0.2.7", "mapped-again").status_code == 429
 
 

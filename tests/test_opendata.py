@@ -579,6 +579,12 @@ def test_a_line_missing_a_field_is_refused_in_one_line_before_anything_is_added(
         ("tdm_reserved", "yes"),
         ("added_at", "the day before"),
         ("history", "none"),
+        # Text no database stores: a lone surrogate (JSON's "\\ud800") ended the import in a
+        # UnicodeEncodeError after the documents before it were added; NUL, which
+        # PostgreSQL refuses, the same way there.
+        ("title", "\ud800"),
+        ("source_uri", "https://example.org/\ud800"),
+        ("contributor", "Alice\x00"),
     ],
 )
 def test_a_field_of_another_type_is_refused_in_one_line_before_anything_is_added(

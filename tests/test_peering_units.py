@@ -187,6 +187,57 @@ def test_a_peers_names_of_a_megabyte_are_cut_as_its_passages_are(home, monkeypat
             assert len(json.dumps(hit.to_json())) < 20_000
 
 
+def test_a_peers_policy_kinds_are_cut_and_still_allow_no_other_kind(home, monkeypatch):
+    """The member kinds a peer's policy names were kept whole, each and all: a kind of a
+    megabyte, or a hundred thousand of them, copied into every passage's origin, the answer
+    cache and the reply, as its names were before they were cut. Cut, they still allow no
+    kind they did not name: a long name is none of this home's kinds, cut or not."""
+    from commune.answering import federation
+    from commune.commons.peering.policy import permits
+    from commune.core import Commune
+
+    huge = {"non_commercial": False, "share_alike": False, "tdm_reserved": False}
+    many = {**huge, "kinds": [f"kind-{i}" for i in range(100_000)]}
+    one = {**huge, "kinds": ["town" + "x" * 1_000_000]}
+    reply = {"hits": [_passage(1, policy=many), _passage(2, policy=one)]}
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": reply})
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert got.notices == [] and got.hits == [] and len(got.withheld) == 2
+        # Withheld, each with the reason naming the kinds it is kept for: cut too.
+        assert len(json.dumps(got.withheld)) < 20_000
+        assert "kind-0, kind-1" in got.withheld[0]["reason"]
+        from commune.commons.peering.policy import Policy
+
+        assert not permits(Policy.from_json(one), "town", None)
+        assert not permits(Policy.from_json(many), "town", None)
+
+
+def test_a_peer_title_holding_a_lone_surrogate_is_a_reply_this_version_cannot_read(
+    home, monkeypatch
+):
+    """JSON's escapes write a lone surrogate ("\\ud800"), which no UTF-8 carries: in a peer's
+    title it failed the asker's whole answer in a UnicodeEncodeError where the answer's
+    records are written. It is a reply this version cannot read: answered without it."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [_passage(n) for n in range(1, 4)]
+    hits[0]["title"] = "Horaires \ud800"
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert got.hits == []
+        assert got.notices == [
+            "peer coop-b sent a reply this version cannot read: answered without it"
+        ]
+        answer = c.ask("When is the recycling centre open?", mode="extractive", peers=True)
+        assert all(s.origin is None or s.origin.get("peer") != "coop-b" for s in answer.sources)
+
+
 def test_kinds_that_are_not_a_list_allow_no_kind():
     from commune.commons.peering.policy import Policy, permits
 

@@ -225,6 +225,11 @@ class Federation:
         """One peer's reply: (its passages allowed to the member, those withheld with their
         reason, notices). Raises on anything it cannot read."""
         notices: list[str] = []
+        # A lone surrogate ("\\ud800", which JSON's escapes write and no UTF-8 carries) in
+        # a title failed the asker's whole answer in a UnicodeEncodeError where its records
+        # are written: the reply is one this version cannot read, as the API refuses such
+        # a body (api/unicode.py).
+        json.dumps(reply, ensure_ascii=False).encode("utf-8")
         if reply.get("refused"):
             refused = str(reply["refused"])[:500]
             notices.append(

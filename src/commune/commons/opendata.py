@@ -1442,6 +1442,17 @@ LINE_TYPES: dict[str, tuple[type, ...] | str] = {
 }
 
 
+def _storable(value: str) -> bool:
+    """Whether a text can be stored: JSON's "\\ud800" is a lone surrogate, which no UTF-8
+    encodes (SQLite's driver raised UnicodeEncodeError writing a title or an address, after
+    the documents before it were added), and PostgreSQL refuses a text holding NUL."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def _ill_typed(entry: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
     """The fields of ``keys`` whose value in ``entry`` is not of the kind an export writes."""
     wrong = []
@@ -1452,7 +1463,7 @@ def _ill_typed(entry: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
                 datetime.fromisoformat(value)
             except (TypeError, ValueError):
                 wrong.append(key)
-        elif not isinstance(value, kind):
+        elif not isinstance(value, kind) or (isinstance(value, str) and not _storable(value)):
             wrong.append(key)
     return wrong
 

@@ -27,12 +27,15 @@ MAX_CLAIM = 256
 
 
 def source(host: str) -> str:
-    """Whom the count by address counts: an IPv4 address, or the /64 network of an IPv6 one.
+    """Whom the count by address counts: an IPv4 address, or the /48 network of an IPv6 one.
     A single IPv6 subscriber (a home, a rented server) is given a whole /64, 2**64 addresses
     to choose from: counted per address, each guess came from a new one, and the limit by
     address, which bounds guessing across accounts (password spraying), never applied. The
     limit per account held, but twenty tries a minute at every account of the cooperative
-    is what the limit by address is there to stop."""
+    is what the limit by address is there to stop. A /48, not the /64: a home is commonly
+    delegated a /56 (256 /64s), a site or a free tunnel broker's account a /48 (65,536), each
+    /64 of which was a fresh count. A /48 shared by many (a mobile carrier's) is a NAT's
+    address: their wrong guesses share a count, and a right credential is still accepted."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -40,7 +43,9 @@ def source(host: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:  # ::ffff:192.0.2.1, a dual-stack socket's IPv4
             return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+        if address.sixtofour is not None:  # 2002:c000:201::/48, 6to4: one IPv4's own
+            return str(address.sixtofour)
+        return str(ipaddress.IPv6Network(f"{address}/48", strict=False))
     return str(address)
 
 

@@ -25,6 +25,9 @@ CC = "http://creativecommons.org/ns#"
 COMMUNE = "https://commune.coop/ns#"
 # The kinds of a policy whose kinds could not be read: a kind no member has, so none may.
 NO_KIND = "(none)"
+# What a peer's policy may name: more kinds than members have (members.KINDS), each longer
+# than any of theirs.
+MAX_KINDS, MAX_KIND = 20, 50
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,12 @@ class Policy:
         if not kinds:
             named: tuple[str, ...] = ()
         elif isinstance(kinds, list):
-            named = tuple(str(k) for k in kinds)
+            # Cut as the reply's other texts are (answering/federation.py): kept whole, a
+            # kind of a megabyte, or a hundred thousand kinds, went into every passage's
+            # origin and, named in the reason, into every withheld one. Cutting allows no
+            # kind more: a kind dropped past MAX_KINDS is one fewer allowed, and a name cut
+            # at MAX_KIND is longer than any of ours (members.KINDS), so matches none.
+            named = tuple(dict.fromkeys(str(k)[:MAX_KIND] for k in kinds[:MAX_KINDS]))
         else:
             named = (NO_KIND,)
         return cls(
