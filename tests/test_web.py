@@ -622,7 +622,9 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     make_person(commune, "mona", "Ville C", "member-admin")
     mona = browser(app, "mona")
     mona.get("/admin")
-    r = mona.post("/keys", {"user": "alice", "label": "pour alice", "back": "admin"})
+    r = mona.post(
+        "/keys", {"user": "alice", "label": "pour alice", "back": "admin", "password": PASSWORD}
+    )
     key = _form(r.page, "/keys")
     assert r.status_code == 404 and 'id="key-error"' in key and 'value="pour alice"' in key
     # Not the form's: a forged form's token is a page apart, nothing done.
@@ -697,7 +699,7 @@ def test_a_key_is_shown_once_and_admins_grant_only_up_to_their_role(app, commune
     make_person(commune, "mona", "Ville C", "member-admin")
     mona = browser(app, "mona")
     mona.get("/account")
-    r = mona.post("/keys", {"label": "script"})
+    r = mona.post("/keys", {"label": "script", "password": PASSWORD})
     secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
     assert "Votre rétribution ce mois-ci" in r.page  # the whole account page, its payout too
     assert secret not in mona.get("/account").page  # shown once
@@ -832,7 +834,7 @@ def test_a_cli_hint_holding_parentheses_never_reaches_a_page(app, commune):
     ):
         r = alice.post(
             "/keys",
-            {"user": "mona", "label": "x", "back": "admin"},
+            {"user": "mona", "label": "x", "back": "admin", "password": PASSWORD},
             headers={"Accept-Language": lang},
         )
         assert r.status_code == 403 and 'id="key-error"' in r.text
@@ -1815,3 +1817,64 @@ def test_the_administration_page_shows_a_decimal_quota_with_all_its_decimals(app
     assert "— · — · 2,125" in page, page
     english = browser(app, "mona").get("/admin", headers={"Accept-Language": "en"}).page
     assert "<td>0.001</td>" in english and "2.125" in english
+
+
+def test_a_key_needs_the_password_again_and_a_reset_revokes_the_keys(app, commune):
+    """A stolen session made a key without the password (POST /keys), and the key still
+    opened /api/collections once the operator reset the password and every session ended
+    (review finding). The key form asks for the password again, its wrong guesses counted
+    as the sign-in's; a reset revokes the person's keys."""
+    from fastapi.testclient import TestClient
+
+    api = TestClient(app, base_url="https://testserver")
+    carol = browser(app, "carol")
+    carol.get("/account")
+    made = len(commune.admin.keys())
+    for typed in ({}, {"password": "not the password"}):
+        r = carol.post("/keys", {"label": "volée", **typed})
+        said = _form(r.page, "/keys")
+        assert (
+            r.status_code == 403
+            and "Votre mot de passe est faux : aucune clé n'a été créée" in said
+        )
+        assert 'value="volée"' in said and 'id="new-key"' not in r.page
+    r = carol.post("/keys", {"label": "x"}, headers={"Accept-Language": "en"})
+    assert "Your password is wrong: no key was made." in r.page
+    assert len(commune.admin.keys()) == made
+    # Counted as the sign-in's guesses: past the limit, 429, and still no key.
+    app.state.failed_sign_ins.limit = 3
+    assert carol.post("/keys", {"label": "x"}).status_code == 429
+    app.state.failed_sign_ins.limit = 20
+    app.state.failed_sign_ins.seen.clear()
+    r = carol.post("/keys", {"label": "script", "password": PASSWORD})
+    secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/collections", headers=bearer).status_code == 200
+    # The operator resets the password: the sessions end, and the keys are revoked with them.
+    assert commune.admin.set_password("carol", "a brand new passphrase") == 2
+    assert api.get("/api/collections", headers=bearer).status_code == 401
+    assert carol.get("/account").status_code == 303
+    # One's own change offers it, ticked; unticked, the keys stay.
+    with commune.engine.begin() as conn:
+        from commune.govern.accounts import set_password
+
+        set_password(conn, "carol", PASSWORD)
+    carol = browser(app, "carol")
+    page = carol.get("/account").page
+    assert 'name="revoke_keys" type="checkbox" value="1" checked' in page
+    kept = carol.post("/keys", {"label": "gardée", "password": PASSWORD}).page
+    kept = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', kept).group(1)
+    r = carol.post("/account/password", {"current": PASSWORD, "new": "another passphrase"})
+    assert r.headers["location"] == "/account?done=password"
+    keep = {"Authorization": f"Bearer {kept}"}
+    assert api.get("/api/collections", headers=keep).status_code == 200
+    carol.get("/account")  # the new session's page, and its token
+    r = carol.post(
+        "/account/password",
+        {"current": "another passphrase", "new": PASSWORD, "revoke_keys": "1"},
+    )
+    assert r.headers["location"] == "/account?done=password-keys"
+    assert (
+        "Mot de passe changé, et vos clés d'API révoquées." in carol.get(r.headers["location"]).page
+    )
+    assert api.get("/api/collections", headers=keep).status_code == 401
