@@ -493,12 +493,12 @@ def caller(c, app, keys, who: str):  # type: ignore[no-untyped-def]
         name = {"peer": "peer", "key alone": "reader-a"}.get(who, f"{who}-a")
         client.headers["Authorization"] = f"Bearer {keys[name]}"
     if who in ("anonymous", "key alone", "peer"):  # no session: the sign-in page's token
-        client.cookies.set(sessions.CSRF_COOKIE, "signed-out-token")
+        client.cookies.set(sessions.HOST_PREFIX + sessions.CSRF_COOKIE, "signed-out-token")
         return client, "signed-out-token"
     with c.engine.connect() as conn:
         actor = authenticate(conn, keys[name])
     token = app.state.web_sessions.open(actor, 1.0)
-    client.cookies.set(sessions.COOKIE, token)
+    client.cookies.set(sessions.HOST_PREFIX + sessions.COOKIE, token)  # over https
     return client, app.state.web_sessions.find(token).csrf
 
 

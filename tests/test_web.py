@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import PASSWORD, make_key, make_person
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+# Over HTTPS, the session's cookie is host-only (web/sessions.py): its name says so.
+SESSION = "__Host-commune_session"
 
 
 class Browser:
@@ -96,17 +98,20 @@ def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(ap
     b = Browser(app)
     r = b.get("/signin")
     pre = r.headers["set-cookie"]
-    assert "commune_csrf=" in pre and "HttpOnly" in pre and "Secure" in pre
+    assert "__Host-commune_csrf=" in pre and "HttpOnly" in pre and "Secure" in pre
     assert "samesite=strict" in pre.lower()
     r = b.post("/signin", {"user": "carol", "password": PASSWORD, "next": "/commons"})
     assert r.status_code == 303 and r.headers["location"] == "/commons"
-    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("commune_session="))
+    cookie = next(
+        c for c in r.headers.get_list("set-cookie") if c.startswith("__Host-commune_session=")
+    )
     assert "HttpOnly" in cookie and "Secure" in cookie and "samesite=lax" in cookie.lower()
+    assert "Path=/" in cookie and "domain" not in cookie.lower()  # as __Host- requires
     assert b.get("/").status_code == 200
-    stolen = b.client.cookies.get("commune_session")
+    stolen = b.client.cookies.get(SESSION)
     assert b.post("/signout").status_code == 303
     # The server ended the session: the old cookie no longer opens anything.
-    b.client.cookies.set("commune_session", stolen)
+    b.client.cookies.set(SESSION, stolen)
     assert b.get("/").status_code == 303
 
 
@@ -114,12 +119,12 @@ def test_signing_in_again_ends_the_session_it_replaces(app):
     """The old session stayed valid on the server until it expired, though the browser had
     dropped its cookie for the new one's: whoever had copied it kept it."""
     b = browser(app, "carol")
-    old = b.client.cookies.get("commune_session")
+    old = b.client.cookies.get(SESSION)
     assert b.sign_in("alice").status_code == 303
-    assert b.client.cookies.get("commune_session") != old
+    assert b.client.cookies.get(SESSION) != old
     assert "alice" in b.get("/account").page
     copy = Browser(app)
-    copy.client.cookies.set("commune_session", old)
+    copy.client.cookies.set(SESSION, old)
     assert copy.get("/").status_code == 303  # ended: back to the sign-in page
 
 
@@ -1878,3 +1883,32 @@ def test_a_key_needs_the_password_again_and_a_reset_revokes_the_keys(app, commun
         "Mot de passe changé, et vos clés d'API révoquées." in carol.get(r.headers["location"]).page
     )
     assert api.get("/api/collections", headers=keep).status_code == 401
+
+
+def test_cookies_set_from_a_sibling_subdomain_sign_nobody_in(app):
+    """The session and CSRF cookies had no __Host- prefix: a sibling subdomain could plant
+    commune_csrf for the whole domain, and its own page then signed the victim in to the
+    attacker's account (a login CSRF; review finding). Over HTTPS their names carry the
+    prefix, which a browser accepts only from this host itself; a planted commune_csrf is
+    not read. Plain HTTP on the machine itself keeps the old names."""
+    from fastapi.testclient import TestClient
+
+    victim = TestClient(app, base_url="https://commune.example.org", follow_redirects=False)
+    # What evil.example.org set with Domain=example.org, and its form repeats.
+    victim.cookies.set("commune_csrf", "planted", domain="commune.example.org")
+    form = {"user": "carol", "password": PASSWORD, "csrf": "planted", "next": "/"}
+    r = victim.post("/signin", data=form)
+    assert r.status_code == 403 and not victim.cookies.get(SESSION)
+    r = TestClient(app, base_url="https://commune.example.org").get("/signin")
+    names = [c.split("=")[0] for c in r.headers.get_list("set-cookie")]
+    assert names == ["__Host-commune_csrf"]
+    assert "Path=/" in r.headers["set-cookie"] and "Secure" in r.headers["set-cookie"]
+    # On the machine itself over plain HTTP (the demo), the names stay as they were.
+    local = TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False)
+    r = local.get("/signin")
+    assert [c.split("=")[0] for c in r.headers.get_list("set-cookie")] == ["commune_csrf"]
+    csrf = r.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    form = {"user": "carol", "password": PASSWORD, "csrf": csrf, "next": "/"}
+    local.cookies.set("commune_csrf", csrf)  # a browser sends a Secure one to 127.0.0.1
+    r = local.post("/signin", data=form)
+    assert r.status_code == 303 and r.headers["set-cookie"].startswith("commune_session=")

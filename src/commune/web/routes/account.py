@@ -88,7 +88,8 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
     hours = commune.settings.web.session_hours
     token = await run_in_threadpool(sessions_of(p.request).open, actor, hours)
     done = "password-keys" if revoked else "password"
-    return with_session(redirect(f"/account?done={done}"), token, commune.settings.web)
+    response = redirect(f"/account?done={done}")
+    return with_session(response, token, commune.settings.web, p.request)
 
 
 def guessed(p: Page, actor: Actor) -> None:
