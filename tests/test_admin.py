@@ -91,6 +91,25 @@ ACTIONS: dict[str, tuple[list[str], Callable[[Admin], Any], tuple[str, str, str]
 }
 
 
+def test_a_password_reset_revokes_the_keys_unless_told_to_keep_them(
+    homes: tuple[Path, Commune, Commune],
+) -> None:
+    # A key made with a stolen session outlived `commune user password` (review finding):
+    # the reset revokes the person's keys, says so, and --keep-keys keeps them.
+    home, via_cli, _ = homes
+    key = via_cli.admin.create_key("bob")[1]
+    kept = invoke(home, ["user", "password", "bob", "--stdin", "--keep-keys"], PASSWORD + "\n")
+    assert kept.exit_code == 0 and "API keys kept" in kept.output, kept.output
+    assert via_cli.authenticate(key).user == "bob"
+    reset = invoke(home, ["user", "password", "alice", "--stdin"], PASSWORD + "\n")
+    assert reset.exit_code == 0 and "1 API key revoked" in reset.output, reset.output
+    reset = invoke(home, ["user", "password", "bob", "--stdin"], PASSWORD + "\n")
+    assert "sessions ended, 1 API key revoked" in reset.output
+    with pytest.raises(CommuneError, match="this API key was revoked"):
+        via_cli.authenticate(key)
+    assert "--keep-keys" in invoke(home, ["user", "password", "--help"]).output
+
+
 @pytest.fixture
 def homes(tmp_path: Path) -> Iterator[tuple[Path, Commune, Commune]]:
     """Two homes set up alike: one acted on through the CLI, the other through Admin."""
@@ -198,6 +217,48 @@ def test_a_member_admin_cannot_act_as_a_cooperative_admin_of_their_member(admin:
     assert chef_key not in {k["id"] for k in admin.keys(actor=alice)}
     assert {p["name"] for p in admin.keyable(actor=alice)} == {"alice", "bob"}
     assert chef_key in {k["id"] for k in admin.keys(actor=admin.actor("chef"))}
+
+
+def test_nobody_gives_an_equal_what_acts_as_them(admin: Admin, tmp_path: Path) -> None:
+    # A member admin set the password of, or made a key for, another member admin of the
+    # same member, then acted as them (review finding): credentials, and a role changed
+    # (lowered, then a password set, then raised back), need a strictly higher role.
+    admin.add_user("dora", member="Ville A", role="member-admin")
+    admin.add_user("chef", member="Ville A", role="cooperative-admin")
+    alice, chef = admin.actor("alice"), admin.actor("chef")
+    said = "dora is member-admin, as alice is: only a higher role gives them a password"
+    for act in (
+        lambda: admin.set_password("dora", PASSWORD, actor=alice),
+        lambda: admin.create_key("dora", actor=alice),
+        lambda: admin.set_role("dora", "reader", actor=alice),
+        lambda: admin.add_user(
+            "eve", member="Ville A", role="member-admin", password=PASSWORD, actor=alice
+        ),
+    ):
+        with pytest.raises(Forbidden, match=said.replace("dora", "(dora|eve)")) as refused:
+            act()
+        assert "a cooperative admin from Ville A, or the operator can" in str(refused.value)
+    assert admin.actor("dora").role == "member-admin" and not admin.user_exists("eve")
+    assert {p["name"] for p in admin.keyable(actor=alice)} == {"alice", "bob"}
+    # One's own, a higher role's, and the operator's stay.
+    admin.create_key("alice", actor=alice)
+    admin.create_key("dora", actor=chef)
+    admin.set_password("dora", PASSWORD, actor=chef)
+    admin.set_password("dora", PASSWORD)
+    admin.add_user("chef2", member="Ville A", role="cooperative-admin")
+    with pytest.raises(Forbidden, match=r"the operator can: commune user password"):
+        admin.create_key("chef2", actor=chef)
+    # Said in French, in one line, on the command line.
+    home = tmp_path / "cli"
+    with Commune(home) as other:
+        setup(other.admin)
+        other.admin.add_user("dora", member="Ville A", role="member-admin")
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "key", "create", "dora", "--as", "alice"]
+    )
+    assert out.exit_code != 0 and len(out.output.strip().splitlines()) == 1, out.output
+    assert "dora est administrateur de membre, comme alice" in out.output
+    assert "un administrateur de la coopérative issu de Ville A, ou l'opérateur" in out.output
 
 
 def test_a_member_admin_sees_only_their_members_people(admin: Admin) -> None:
@@ -442,7 +503,7 @@ def test_a_removed_person_opens_nothing_and_their_records_stay(
     from commune.store.schema import decisions, usage
 
     _, key = admin.create_key("bob", label="laptop")
-    admin.set_password("bob", PASSWORD)
+    admin.set_password("bob", PASSWORD, keep_keys=True)
     bob = admin.actor("bob")
     with commune.engine.begin() as conn:
         session = open_session(conn, bob, hours=12)

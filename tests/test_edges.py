@@ -313,7 +313,7 @@ def test_a_right_password_from_a_throttled_address_still_signs_in(app, commune):
     make_person(commune, "nina", "Ville N")
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     client.get("/signin")
-    csrf = client.cookies.get("commune_csrf")
+    csrf = client.cookies.get("__Host-commune_csrf")
     for i in range(20):
         r = client.post("/signin", data={"user": f"someone{i}", "password": "guess", "csrf": csrf})
         assert r.status_code == 401
@@ -334,7 +334,11 @@ def test_guesses_from_one_ipv6_network_are_counted_as_one_address(app, commune):
             app, base_url="https://testserver", follow_redirects=False, client=(host, 1)
         )
         client.get("/signin")
-        data = {"user": user, "password": "guess", "csrf": client.cookies.get("commune_csrf")}
+        data = {
+            "user": user,
+            "password": "guess",
+            "csrf": client.cookies.get("__Host-commune_csrf"),
+        }
         return client.post("/signin", data=data)
 
     for i in range(20):  # each from another /64 of the same /48
@@ -357,7 +361,11 @@ def test_guesses_at_one_account_are_counted_whatever_the_address(app, commune):
             app, base_url="https://testserver", follow_redirects=False, client=(f"10.1.{i}.1", 1)
         )
         client.get("/signin")
-        data = {"user": "otto", "password": password, "csrf": client.cookies.get("commune_csrf")}
+        data = {
+            "user": "otto",
+            "password": password,
+            "csrf": client.cookies.get("__Host-commune_csrf"),
+        }
         return client.post("/signin", data=data)
 
     for i in range(20):

@@ -262,7 +262,8 @@ def test_a_cooperative_admin_gives_no_key_nor_password_to_another_members_people
     # The page's key form offers only the people it would give one to.
     offered = re.search(r'<select id="key-user".*?</select>', web.get("/admin").text, re.S)
     assert offered and "reader-a" in offered.group(0) and "bob" not in offered.group(0)
-    r = web.post("/keys", data={"csrf": token, "user": "bob", "back": "admin"})
+    fields = {"csrf": token, "user": "bob", "back": "admin", "password": PASSWORD}
+    r = web.post("/keys", data=fields)
     assert r.status_code == 403 and 'id="new-key"' not in r.text
     assert "Une clé ou un mot de passe agit comme sa personne" in html.unescape(r.text)
     fields = {"csrf": token, "name": "spy", "member": "Ville B", "password": PASSWORD}
@@ -412,7 +413,7 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/documents/{document_id}/retire"): {"data": {"category": "other"}},
     ("POST", "/account/password"): {"data": {"current": PASSWORD, "new": "court"}},
     ("POST", "/account/payout"): {"data": {"choice": "waive"}},
-    ("POST", "/keys"): {"data": {"label": "script"}},
+    ("POST", "/keys"): {"data": {"label": "script", "password": PASSWORD}},
     ("POST", "/admin/members"): {"data": {"name": " "}},
     ("POST", "/admin/payouts"): {"data": {"contributor": "Personne", "choice": "waive"}},
     ("POST", "/admin/users"): {"data": {"name": "", "member": "Ville A"}},
@@ -497,12 +498,12 @@ def caller(c, app, keys, who: str):  # type: ignore[no-untyped-def]
         name = {"peer": "peer", "key alone": "reader-a"}.get(who, f"{who}-a")
         client.headers["Authorization"] = f"Bearer {keys[name]}"
     if who in ("anonymous", "key alone", "peer"):  # no session: the sign-in page's token
-        client.cookies.set(sessions.CSRF_COOKIE, "signed-out-token")
+        client.cookies.set(sessions.HOST_PREFIX + sessions.CSRF_COOKIE, "signed-out-token")
         return client, "signed-out-token"
     with c.engine.connect() as conn:
         actor = authenticate(conn, keys[name])
     token = app.state.web_sessions.open(actor, 1.0)
-    client.cookies.set(sessions.COOKIE, token)
+    client.cookies.set(sessions.HOST_PREFIX + sessions.COOKIE, token)  # over https
     return client, app.state.web_sessions.find(token).csrf
 
 

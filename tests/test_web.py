@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import PASSWORD, make_key, make_person
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+# Over HTTPS, the session's cookie is host-only (web/sessions.py): its name says so.
+SESSION = "__Host-commune_session"
 
 
 class Browser:
@@ -96,17 +98,20 @@ def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(ap
     b = Browser(app)
     r = b.get("/signin")
     pre = r.headers["set-cookie"]
-    assert "commune_csrf=" in pre and "HttpOnly" in pre and "Secure" in pre
+    assert "__Host-commune_csrf=" in pre and "HttpOnly" in pre and "Secure" in pre
     assert "samesite=strict" in pre.lower()
     r = b.post("/signin", {"user": "carol", "password": PASSWORD, "next": "/commons"})
     assert r.status_code == 303 and r.headers["location"] == "/commons"
-    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("commune_session="))
+    cookie = next(
+        c for c in r.headers.get_list("set-cookie") if c.startswith("__Host-commune_session=")
+    )
     assert "HttpOnly" in cookie and "Secure" in cookie and "samesite=lax" in cookie.lower()
+    assert "Path=/" in cookie and "domain" not in cookie.lower()  # as __Host- requires
     assert b.get("/").status_code == 200
-    stolen = b.client.cookies.get("commune_session")
+    stolen = b.client.cookies.get(SESSION)
     assert b.post("/signout").status_code == 303
     # The server ended the session: the old cookie no longer opens anything.
-    b.client.cookies.set("commune_session", stolen)
+    b.client.cookies.set(SESSION, stolen)
     assert b.get("/").status_code == 303
 
 
@@ -114,12 +119,12 @@ def test_signing_in_again_ends_the_session_it_replaces(app):
     """The old session stayed valid on the server until it expired, though the browser had
     dropped its cookie for the new one's: whoever had copied it kept it."""
     b = browser(app, "carol")
-    old = b.client.cookies.get("commune_session")
+    old = b.client.cookies.get(SESSION)
     assert b.sign_in("alice").status_code == 303
-    assert b.client.cookies.get("commune_session") != old
+    assert b.client.cookies.get(SESSION) != old
     assert "alice" in b.get("/account").page
     copy = Browser(app)
-    copy.client.cookies.set("commune_session", old)
+    copy.client.cookies.set(SESSION, old)
     assert copy.get("/").status_code == 303  # ended: back to the sign-in page
 
 
@@ -766,7 +771,9 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     make_person(commune, "mona", "Ville C", "member-admin")
     mona = browser(app, "mona")
     mona.get("/admin")
-    r = mona.post("/keys", {"user": "alice", "label": "pour alice", "back": "admin"})
+    r = mona.post(
+        "/keys", {"user": "alice", "label": "pour alice", "back": "admin", "password": PASSWORD}
+    )
     key = _form(r.page, "/keys")
     assert r.status_code == 404 and 'id="key-error"' in key and 'value="pour alice"' in key
     # Not the form's: a forged form's token is a page apart, nothing done.
@@ -850,7 +857,7 @@ def test_a_key_is_shown_once_and_admins_grant_only_up_to_their_role(app, commune
     make_person(commune, "mona", "Ville C", "member-admin")
     mona = browser(app, "mona")
     mona.get("/account")
-    r = mona.post("/keys", {"label": "script"})
+    r = mona.post("/keys", {"label": "script", "password": PASSWORD})
     secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
     assert "Votre rétribution ce mois-ci" in r.page  # the whole account page, its payout too
     assert secret not in mona.get("/account").page  # shown once
@@ -1000,7 +1007,7 @@ def test_a_cli_hint_holding_parentheses_never_reaches_a_page(app, commune):
     ):
         r = alice.post(
             "/keys",
-            {"user": "mona", "label": "x", "back": "admin"},
+            {"user": "mona", "label": "x", "back": "admin", "password": PASSWORD},
             headers={"Accept-Language": lang},
         )
         assert r.status_code == 403 and 'id="key-error"' in r.text
@@ -2134,3 +2141,93 @@ def test_the_administration_page_shows_a_decimal_quota_with_all_its_decimals(app
     assert "— · — · 2,125" in page, page
     english = browser(app, "mona").get("/admin", headers={"Accept-Language": "en"}).page
     assert "<td>0.001</td>" in english and "2.125" in english
+
+
+def test_a_key_needs_the_password_again_and_a_reset_revokes_the_keys(app, commune):
+    """A stolen session made a key without the password (POST /keys), and the key still
+    opened /api/collections once the operator reset the password and every session ended
+    (review finding). The key form asks for the password again, its wrong guesses counted
+    as the sign-in's; a reset revokes the person's keys."""
+    from fastapi.testclient import TestClient
+
+    api = TestClient(app, base_url="https://testserver")
+    carol = browser(app, "carol")
+    carol.get("/account")
+    made = len(commune.admin.keys())
+    for typed in ({}, {"password": "not the password"}):
+        r = carol.post("/keys", {"label": "volée", **typed})
+        said = _form(r.page, "/keys")
+        assert (
+            r.status_code == 403
+            and "Votre mot de passe est faux : aucune clé n'a été créée" in said
+        )
+        assert 'value="volée"' in said and 'id="new-key"' not in r.page
+    r = carol.post("/keys", {"label": "x"}, headers={"Accept-Language": "en"})
+    assert "Your password is wrong: no key was made." in r.page
+    assert len(commune.admin.keys()) == made
+    # Counted as the sign-in's guesses: past the limit, 429, and still no key.
+    app.state.failed_sign_ins.limit = 3
+    assert carol.post("/keys", {"label": "x"}).status_code == 429
+    app.state.failed_sign_ins.limit = 20
+    app.state.failed_sign_ins.seen.clear()
+    r = carol.post("/keys", {"label": "script", "password": PASSWORD})
+    secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/collections", headers=bearer).status_code == 200
+    # The operator resets the password: the sessions end, and the keys are revoked with them.
+    assert commune.admin.set_password("carol", "a brand new passphrase") == 2
+    assert api.get("/api/collections", headers=bearer).status_code == 401
+    assert carol.get("/account").status_code == 303
+    # One's own change offers it, ticked; unticked, the keys stay.
+    with commune.engine.begin() as conn:
+        from commune.govern.accounts import set_password
+
+        set_password(conn, "carol", PASSWORD)
+    carol = browser(app, "carol")
+    page = carol.get("/account").page
+    assert 'name="revoke_keys" type="checkbox" value="1" checked' in page
+    kept = carol.post("/keys", {"label": "gardée", "password": PASSWORD}).page
+    kept = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', kept).group(1)
+    r = carol.post("/account/password", {"current": PASSWORD, "new": "another passphrase"})
+    assert r.headers["location"] == "/account?done=password"
+    keep = {"Authorization": f"Bearer {kept}"}
+    assert api.get("/api/collections", headers=keep).status_code == 200
+    carol.get("/account")  # the new session's page, and its token
+    r = carol.post(
+        "/account/password",
+        {"current": "another passphrase", "new": PASSWORD, "revoke_keys": "1"},
+    )
+    assert r.headers["location"] == "/account?done=password-keys"
+    assert (
+        "Mot de passe changé, et vos clés d'API révoquées." in carol.get(r.headers["location"]).page
+    )
+    assert api.get("/api/collections", headers=keep).status_code == 401
+
+
+def test_cookies_set_from_a_sibling_subdomain_sign_nobody_in(app):
+    """The session and CSRF cookies had no __Host- prefix: a sibling subdomain could plant
+    commune_csrf for the whole domain, and its own page then signed the victim in to the
+    attacker's account (a login CSRF; review finding). Over HTTPS their names carry the
+    prefix, which a browser accepts only from this host itself; a planted commune_csrf is
+    not read. Plain HTTP on the machine itself keeps the old names."""
+    from fastapi.testclient import TestClient
+
+    victim = TestClient(app, base_url="https://commune.example.org", follow_redirects=False)
+    # What evil.example.org set with Domain=example.org, and its form repeats.
+    victim.cookies.set("commune_csrf", "planted", domain="commune.example.org")
+    form = {"user": "carol", "password": PASSWORD, "csrf": "planted", "next": "/"}
+    r = victim.post("/signin", data=form)
+    assert r.status_code == 403 and not victim.cookies.get(SESSION)
+    r = TestClient(app, base_url="https://commune.example.org").get("/signin")
+    names = [c.split("=")[0] for c in r.headers.get_list("set-cookie")]
+    assert names == ["__Host-commune_csrf"]
+    assert "Path=/" in r.headers["set-cookie"] and "Secure" in r.headers["set-cookie"]
+    # On the machine itself over plain HTTP (the demo), the names stay as they were.
+    local = TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False)
+    r = local.get("/signin")
+    assert [c.split("=")[0] for c in r.headers.get_list("set-cookie")] == ["commune_csrf"]
+    csrf = r.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    form = {"user": "carol", "password": PASSWORD, "csrf": csrf, "next": "/"}
+    local.cookies.set("commune_csrf", csrf)  # a browser sends a Secure one to 127.0.0.1
+    r = local.post("/signin", data=form)
+    assert r.status_code == 303 and r.headers["set-cookie"].startswith("commune_session=")

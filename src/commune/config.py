@@ -186,7 +186,8 @@ class LimitsSettings:
 class WebSettings:
     # Session cookies are sent over HTTPS only (browsers also accept them from
     # http://localhost). Behind plain HTTP on a network, put TLS in front (docs/web.md);
-    # turning this off sends the session in clear.
+    # turning this off sends the session in clear. Secure, the session and CSRF cookies are
+    # named with the __Host- prefix (web/sessions.py), but on plain HTTP on the machine itself.
     secure_cookies: bool = True
     # A session ends this many hours after sign-in.
     session_hours: float = 12.0

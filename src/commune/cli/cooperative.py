@@ -286,11 +286,20 @@ def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None)
 @click.option(
     "--stdin", "from_stdin", is_flag=True, help="Read the password from standard input (scripts)."
 )
+@click.option(
+    "--keep-keys",
+    is_flag=True,
+    help="Keep the user's API keys (a forgotten password, not a compromised account).",
+)
 @click.option("--as", "as_user", help=AS_CREDENTIALS)
 @click.pass_context
-def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str | None) -> None:
+def user_password(
+    ctx: click.Context, name: str, from_stdin: bool, keep_keys: bool, as_user: str | None
+) -> None:
     """Set a user's password, for signing in to the web application (argon2id hash).
 
+    Their web sessions end, and their API keys are revoked unless --keep-keys: someone who
+    held the account (a stolen session) may have made a key, which would outlive the reset.
     Without --stdin, asks for it twice without showing it."""
     actor = acting(ctx, as_user)  # an unknown --as stops here, before the prompt
     if from_stdin:
@@ -309,11 +318,22 @@ def user_password(ctx: click.Context, name: str, from_stdin: bool, as_user: str 
         password = click.prompt(
             said("Mot de passe", "Password"), hide_input=True, confirmation_prompt=True
         )
-    commune_of(ctx).admin.set_password(name, password=password, actor=actor)
+    revoked = commune_of(ctx).admin.set_password(
+        name, password=password, actor=actor, keep_keys=keep_keys
+    )
+    lang = speech.language()
+    keys = (
+        say(lang, "clés d'API gardées", "API keys kept")
+        if keep_keys
+        else plural(lang, revoked, "{n} clé d'API révoquée", "{n} clés d'API révoquées")
+        if lang == "fr"
+        else plural(lang, revoked, "{n} API key revoked", "{n} API keys revoked")
+    )
     click.echo(
-        said(
-            f"mot de passe de {name} défini\u00a0: connexion sur /signin",
-            f"password of {name} set: sign in at /signin",
+        say(
+            lang,
+            f"mot de passe de {name} défini, sessions fermées, {keys}\u00a0: connexion sur /signin",
+            f"password of {name} set, sessions ended, {keys}: sign in at /signin",
         )
     )
 

@@ -15,7 +15,16 @@ from sqlalchemy import Connection, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import NO_USER, PEER_KIND, AuthError, actor_for, member_id
-from commune.govern.policy import Actor, Decision, Member, Role, allowed, can_give_credentials
+from commune.govern.policy import (
+    Actor,
+    Decision,
+    Member,
+    Role,
+    allowed,
+    can_act_as,
+    can_give_credentials,
+    who_acts_for,
+)
 from commune.store.repository import now
 from commune.store.schema import api_keys, decisions, members, revisions, users, web_sessions
 
@@ -46,8 +55,12 @@ def check_password_strength(password: str) -> None:
         raise InvalidRequest(f"a password has at most {MAX_PASSWORD} characters")
 
 
-def set_password(conn: Connection, user: str, password: str, by: str = "operator") -> None:
-    """Set ``user``'s password (argon2id hash); the audit log records that it changed."""
+def set_password(
+    conn: Connection, user: str, password: str, by: str = "operator", revoke_keys: bool = False
+) -> int:
+    """Set ``user``'s password (argon2id hash); the audit log records that it changed. With
+    ``revoke_keys``, every active key of theirs is revoked too (Admin.set_password says
+    when). Returns how many keys were revoked."""
     from commune.store import audit
 
     check_password_strength(password)
@@ -76,7 +89,48 @@ def set_password(conn: Connection, user: str, password: str, by: str = "operator
         )
         .values(ended_at=now())
     )
-    audit.append(conn, by, "password-set", f"user {user}")
+    revoked = 0
+    if revoke_keys:
+        revoked = conn.execute(
+            update(api_keys)
+            .where(
+                api_keys.c.user_id
+                == select(users.c.id).where(users.c.name == user).scalar_subquery(),
+                api_keys.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now())
+        ).rowcount
+        audit.append(conn, by, "password-set", f"user {user}", keys_revoked=revoked)
+    else:
+        audit.append(conn, by, "password-set", f"user {user}")
+    return int(revoked)
+
+
+def confirm(conn: Connection, actor: Actor, secret: str) -> None:
+    """Re-authentication: refuse (AuthError) unless ``secret`` is ``actor``'s current
+    password, or, for someone who has none (they sign in with a key), one of their active
+    keys. Asked by the web before what outlives a session (a key): a session stolen alone,
+    a cookie copied from an unlocked computer, made a key that still worked once the
+    password was reset and every session ended."""
+    from commune.govern.members import authenticate
+
+    wrong = AuthError("wrong password: nothing was done", "type your current password again")
+    if actor.is_operator:
+        return
+    stored = conn.execute(select(users.c.password_hash).where(users.c.id == actor.user_id))
+    if stored.scalar():
+        try:
+            if sign_in(conn, actor.user, secret).user_id == actor.user_id:
+                return
+        except AuthError:
+            pass
+        raise wrong
+    try:
+        holder = authenticate(conn, secret)
+    except AuthError:
+        raise wrong from None
+    if holder.user_id != actor.user_id:
+        raise wrong
 
 
 def _of_a_peer(conn: Connection, user: str) -> bool:
@@ -186,6 +240,10 @@ def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
         raise Forbidden(f"{user} is {target.role}, above {actor.user}'s role")
     if target.user_id == actor.user_id and role != actor.role:
         raise CommuneError("you cannot change your own role", "another admin of your member can")
+    if target.user_id != actor.user_id:
+        # An equal's role is a higher role's to change: lowering it, setting the password
+        # of someone now below, then raising it back was acting as an equal in three steps.
+        require_act_as(actor, user, target.role, target.member, "commune user set-role")
     conn.execute(update(users).where(users.c.name == user).values(role=role))
     audit.append(conn, actor.user, "role-grant", f"user {user}", role=role)
 
@@ -296,12 +354,30 @@ def _may_manage_keys_of(conn: Connection, actor: Actor, user: str) -> None:
 
 def require_credentials(conn: Connection, actor: Actor, user: str) -> None:
     """Refuse unless ``actor`` may give ``user`` a key or a password: oneself, or someone of
-    one's own member one administers (policy.can_give_credentials says why not). Revoking
-    stays open to whoever administers them: it takes access away, it gives none."""
+    one's own member one administers (policy.can_give_credentials says why not) whose role
+    is strictly below one's own (policy.can_act_as). Revoking stays open to whoever
+    administers them: it takes access away, it gives none."""
     if user == actor.user:
         return
     require_administer(conn, actor, user)
-    require_credentials_in(conn, actor, _member_of(conn, user)[0])
+    member = _member_of(conn, user)[0]
+    require_credentials_in(conn, actor, member)
+    require_act_as(actor, user, actor_for(conn, user).role, member)
+
+
+def require_act_as(
+    actor: Actor,
+    user: str,
+    role: str,
+    member: str | None,
+    commands: str = "commune user password, commune key create",
+) -> None:
+    """Refuse unless ``actor`` may give ``user`` (of ``role``, in ``member``) what acts as
+    them (policy.can_act_as), saying who may, and with which ``commands``."""
+    decision = can_act_as(actor, user, role)
+    if not decision:
+        who = who_acts_for(role, member)
+        raise Forbidden(decision.reason, f"{who} can: {commands}", field_hint=f"{who} can")
 
 
 def require_credentials_in(conn: Connection, actor: Actor, member: str) -> None:

@@ -22,6 +22,7 @@ from commune.govern.policy import (
     Member,
     Role,
     allowed,
+    can_act_as,
     can_give_credentials,
     require,
 )
@@ -181,13 +182,18 @@ class Admin:
 
     def keyable(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         """The people ``actor`` administers and may give a key or a password: those of their
-        own member (policy.can_give_credentials) whose role is not above theirs
-        (accounts.require_administer), so that the administration page's key form offers no
-        one it would refuse."""
+        own member (policy.can_give_credentials) whose role is below theirs, or themselves
+        (policy.can_act_as), so that the administration page's key form offers no one it
+        would refuse."""
         with self.engine.connect() as conn:
             rows = accounts.managed(conn, actor)
             ids = {r["member"]: members.member_id(conn, r["member"]) for r in rows}
-        return [r for r in rows if can_give_credentials(actor, ids[r["member"]], r["member"])]
+        return [
+            r
+            for r in rows
+            if can_give_credentials(actor, ids[r["member"]], r["member"])
+            and can_act_as(actor, r["name"], r["role"])
+        ]
 
     def add_user(
         self,
@@ -208,6 +214,9 @@ class Admin:
             if password is not None:
                 # A password made here is one its maker knows: the person's own member's.
                 accounts.require_credentials_in(conn, actor, member)
+                # and one of a role below theirs: an equal made with a password its maker
+                # knows is one they can act as (policy.can_act_as).
+                accounts.require_act_as(actor, name.strip(), role, member)
                 accounts.check_password_strength(password)  # before anything is written
             uid = members.add_user(
                 conn,
@@ -227,11 +236,23 @@ class Admin:
         with self.engine.begin() as conn:
             accounts.set_role(conn, actor, user, role)
 
-    def set_password(self, user: str, password: str, *, actor: Actor = OPERATOR) -> None:
-        """Set ``user``'s password: oneself, or someone ``actor`` administers."""
+    def set_password(
+        self, user: str, password: str, *, actor: Actor = OPERATOR, keep_keys: bool = False
+    ) -> int:
+        """Set ``user``'s password: oneself, or someone ``actor`` administers. Their sessions
+        end, and their keys are revoked unless ``keep_keys``. Returns the keys revoked.
+
+        A password is reset, above all, when someone else may know it or holds a session of
+        theirs: a key made with it (on the web, where a stolen session made keys without
+        the password until re-authentication was asked) outlived the reset, and opened the
+        API as them the day after. Revoking them all is the safe default; the person makes
+        new ones once signed in. ``keep_keys`` is for a reset that is no such thing (a
+        password forgotten, or a first one for someone who has only used keys)."""
         with self.engine.begin() as conn:
             accounts.require_credentials(conn, actor, user)
-            accounts.set_password(conn, user, password, by=actor.user)
+            return accounts.set_password(
+                conn, user, password, by=actor.user, revoke_keys=not keep_keys
+            )
 
     def remove_user(self, user: str, reason: str, *, actor: Actor = OPERATOR) -> dict[str, Any]:
         """Remove ``user`` from the cooperative (accounts.remove_user: what ends, what
@@ -240,11 +261,17 @@ class Admin:
         with self.engine.begin() as conn:
             return accounts.remove_user(conn, actor, user.strip(), reason)
 
-    def change_password(self, actor: Actor, current: str, new: str) -> None:
-        """One's own password, proven by the current one (members.AuthError otherwise)."""
+    def change_password(
+        self, actor: Actor, current: str, new: str, *, revoke_keys: bool = False
+    ) -> int:
+        """One's own password, proven by the current one (members.AuthError otherwise); with
+        ``revoke_keys``, one's keys revoked too (set_password says why one would). Returns
+        the keys revoked."""
         with self.engine.begin() as conn:
             accounts.sign_in(conn, actor.user, current)
-            accounts.set_password(conn, actor.user, new, by=actor.user)
+            return accounts.set_password(
+                conn, actor.user, new, by=actor.user, revoke_keys=revoke_keys
+            )
 
     def sign_in(self, user: str, password: str) -> Actor:
         with self.engine.begin() as conn:  # begin: an outdated hash is upgraded on the way
@@ -275,9 +302,14 @@ class Admin:
         actor: Actor = OPERATOR,
         label: str = "",
         expires_days: int | None = None,
+        password: str | None = None,
     ) -> tuple[int, str]:
-        """A new key for ``user``: (its id, the key), shown this once."""
+        """A new key for ``user``: (its id, the key), shown this once. ``password``: the
+        acting person's current one, which the web asks again before making a key
+        (accounts.confirm says why); the CLI's operator is on the host, and asks none."""
         with self.engine.begin() as conn:
+            if password is not None:
+                accounts.confirm(conn, actor, password)
             return accounts.create_key_for(
                 conn, actor, user, label.strip(), expires_days, self.max_keys_per_user
             )

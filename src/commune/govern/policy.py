@@ -138,6 +138,40 @@ def can_give_credentials(actor: Actor, member_id: int | None, member: str | None
     )
 
 
+def above(actor: Actor, role: str) -> bool:
+    """Whether ``actor``'s role is strictly above ``role`` (the operator is above every one)."""
+    return actor.is_operator or ROLES.index(actor.role) > ROLES.index(role)
+
+
+def can_act_as(actor: Actor, user: str, role: str) -> Decision:
+    """May ``actor`` give ``user``, whose role is ``role``, what acts as them: a password, a
+    key, or a role changed (whoever lowers an equal's role may then set their password, and
+    raise them back)? One's own, always; someone else's, only from a strictly higher role.
+    Between equals, the one who gave it could act as the other, and what they did would be
+    recorded as the other's: two member admins of a town could each become the other, and
+    the audit log would no longer say which of them did what. The operator, on the host,
+    is above every role."""
+    if actor.is_operator:
+        return Decision(True, "the operator administers this host")
+    if user == actor.user:
+        return Decision(True, f"{user}'s own credentials")
+    if above(actor, role):
+        return Decision(True, f"{actor.user} is {actor.role}, above {user}, {role}")
+    return Decision(
+        False,
+        f"{user} is {role}, as {actor.user} is: only a higher role gives them a password or a "
+        "key, or changes their role",
+    )
+
+
+def who_acts_for(role: str, member: str | None) -> str:
+    """Who may give a person of ``role`` (of ``member``) a password or a key: the roles above
+    it in their member, and the operator (can_act_as, can_give_credentials)."""
+    if role == "cooperative-admin" or member is None:
+        return "the operator"
+    return f"a cooperative admin from {member}, or the operator"
+
+
 def can_set_rules(actor: Actor, coll: Collection) -> Decision:
     """May ``actor`` (whose role allows it) set how many approvals a collection's revisions
     need, and from whom (`commune curation`)? The rules decide what is published in a

@@ -1502,6 +1502,27 @@ PATTERNS = [
             "la collection appartient à la coopérative tout entière : ses administrateurs "
             "décident qui la lit ; {user} est {has}",
         ),
+        # Re-authentication before a key (govern/accounts.confirm).
+        (r"wrong password: nothing was done", "mot de passe faux\u00a0: rien n'a été fait"),
+        (r"type your current password again", "retapez votre mot de passe actuel"),
+        # Between equals, nobody gives what acts as the other (govern/policy.can_act_as).
+        (
+            r"(?P<user>\S+) is (?P<role>[\w-]+), as (?P<actor>\S+) is: only a higher role gives "
+            r"them a password or a key, or changes their role",
+            "{user} est {role}, comme {actor}\u00a0: seul un rôle au-dessus du sien lui donne "
+            "un mot de passe ou une clé, ou change son rôle",
+        ),
+        (
+            r"a cooperative admin from (?P<member>.+), or the operator can: (?P<commands>.+)",
+            "un administrateur de la coopérative issu de {member}, ou l'opérateur, le peut\u00a0: "
+            "{commands}",
+        ),
+        (
+            r"a cooperative admin from (?P<member>.+), or the operator can",
+            "un administrateur de la coopérative issu de {member}, ou l'opérateur, le peut",
+        ),
+        (r"the operator can: (?P<commands>.+)", "l'opérateur le peut\u00a0: {commands}"),
+        (r"the operator can", "l'opérateur le peut"),
         # Who may give a person a key or a password (govern/policy.can_give_credentials).
         (
             r"a key or a password acts as its person: (?P<user>\S+) would read the private "

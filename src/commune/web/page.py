@@ -87,14 +87,15 @@ async def page(request: Request) -> Page:
     language = i18n.negotiate(
         request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
     )
-    token = request.cookies.get(sessions.COOKIE)
+    session_cookie, csrf_cookie = cookie_names(request)
+    token = request.cookies.get(session_cookie)
     session = await run_in_threadpool(sessions_of(request).find, token)
     i18n.use(language)
     if session is not None:
         request.state.actor = session.actor  # for the request log
         csrf, new = session.csrf, False
     else:
-        given = request.cookies.get(sessions.CSRF_COOKIE)
+        given = request.cookies.get(csrf_cookie)
         csrf, new = (given, False) if given else (sessions.new_csrf(), True)
     p = Page(request, language, session, csrf, new)
     request.state.page = p  # errors are then shown as pages (api/app.py's handlers)
@@ -182,17 +183,29 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def with_session(response: RedirectResponse, token: str, web: WebSettings) -> RedirectResponse:
+def cookie_names(request: Request) -> tuple[str, str]:
+    """The names of ``request``'s session and CSRF cookies (web/sessions.names: __Host-
+    prefixed when Secure, but on plain HTTP on the machine itself)."""
+    web = facade(request).settings.web
+    return sessions.names(web.secure_cookies, request.url.scheme, request.url.hostname)
+
+
+def with_session(
+    response: RedirectResponse, token: str, web: WebSettings, request: Request
+) -> RedirectResponse:
     """``response`` with the cookie of a session just opened."""
+    session_cookie, csrf_cookie = cookie_names(request)
     response.set_cookie(
-        sessions.COOKIE,
+        session_cookie,
         token,
         max_age=int(web.session_hours * 3600),
+        path="/",  # and no Domain: the __Host- prefix requires both
         httponly=True,
         secure=web.secure_cookies,
         samesite="lax",  # followed links keep the session; other sites' forms do not
     )
-    response.delete_cookie(sessions.CSRF_COOKIE)
+    # Deleted as it was set: a browser ignores a __Host- cookie's deletion without Secure.
+    response.delete_cookie(csrf_cookie, path="/", secure=web.secure_cookies, httponly=True)
     return response
 
 

@@ -18,9 +18,9 @@ from commune.answering.answer import is_listing
 from commune.govern.policy import ROLES
 from commune.text import numbers
 from commune.text.messages import split_hint
-from commune.web import i18n, languages, sessions
+from commune.web import i18n, languages
 from commune.web.i18n import OUTCOMES, STEPS
-from commune.web.page import Page, abilities, facade
+from commune.web.page import Page, abilities, cookie_names, facade
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -152,8 +152,9 @@ def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLRes
     response.headers["Cache-Control"] = "no-store"  # pages show private data, keys once
     if p.new_csrf_cookie:
         response.set_cookie(
-            sessions.CSRF_COOKIE,
+            cookie_names(p.request)[1],
             p.csrf,
+            path="/",  # and no Domain: the __Host- prefix requires both
             httponly=True,
             secure=_secure_cookies(p.request),
             samesite="strict",

@@ -20,6 +20,29 @@ if TYPE_CHECKING:
 
 COOKIE = "commune_session"
 CSRF_COOKIE = "commune_csrf"  # before sign-in only
+# Secure cookies carry the __Host- prefix in their names (RFC 6265bis §4.1.3.2): a browser
+# keeps such a cookie only when this very host sent it over HTTPS, Secure, with Path=/ and no
+# Domain. Without it, a sibling subdomain (another service of the same domain, or one taken
+# over) could set commune_csrf for the whole domain and sign a victim in to the attacker's
+# account with a form of its own (a login CSRF), or plant a session cookie. Plain HTTP on the
+# machine itself (http://127.0.0.1, http://localhost: the demo, development) keeps the names
+# without the prefix, which browsers refuse to set from a page that is not HTTPS.
+HOST_PREFIX = "__Host-"
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def prefixed(secure_cookies: bool, scheme: str, host: str | None) -> bool:
+    """Whether the cookies' names carry the __Host- prefix: when they are Secure, unless the
+    page is plain HTTP on the machine itself."""
+    host = (host or "").lower()
+    loopback = host in LOOPBACK or host.endswith(".localhost")
+    return secure_cookies and not (scheme == "http" and loopback)
+
+
+def names(secure_cookies: bool, scheme: str, host: str | None) -> tuple[str, str]:
+    """The session cookie's and the CSRF cookie's names (``prefixed`` says when)."""
+    prefix = HOST_PREFIX if prefixed(secure_cookies, scheme, host) else ""
+    return prefix + COOKIE, prefix + CSRF_COOKIE
 
 
 def new_csrf() -> str:

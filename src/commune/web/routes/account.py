@@ -68,19 +68,17 @@ def account(p: PageOf, actor: SignedIn, commune: TheCommune, done: str = "") -> 
 async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
     try:
-        await run_in_threadpool(
-            commune.admin.change_password,
+        # The form offers, ticked, to revoke one's keys too: a password is changed most
+        # often because someone else may know it, and a key they made with it would outlive
+        # the change (Admin.set_password); who keeps scripts running unticks it.
+        revoked = await run_in_threadpool(
+            partial(commune.admin.change_password, revoke_keys=bool(field(data, "revoke_keys"))),
             actor,
             current=field(data, "current"),
             new=field(data, "new"),
         )
     except AuthError:
-        # A wrong current password is a guess at it, as on the sign-in page: counted against
-        # the address and the account, 429 past the limit (http/signins.py). Without the
-        # count, a stolen session could try passwords here without end.
-        failures: FailedSignIns = p.request.app.state.failed_sign_ins
-        host = p.request.client.host if p.request.client else "?"
-        failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
+        guessed(p, actor)
         wrong = _("The current password is wrong: nothing changed.")
         return await _again(p, commune, actor, Failed("password", wrong, 403))
     except CommuneError as exc:  # a new password too short: passwords are not shown again
@@ -89,7 +87,19 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
     # who changed it stays signed in, in a new session.
     hours = commune.settings.web.session_hours
     token = await run_in_threadpool(sessions_of(p.request).open, actor, hours)
-    return with_session(redirect("/account?done=password"), token, commune.settings.web)
+    done = "password-keys" if revoked else "password"
+    response = redirect(f"/account?done={done}")
+    return with_session(response, token, commune.settings.web, p.request)
+
+
+def guessed(p: Page, actor: Actor) -> None:
+    """Count a wrong current password (the password form's, the key form's) as a guess at
+    it, as on the sign-in page: against the address and the account, 429 past the limit
+    (http/signins.py). Without the count, a stolen session could try passwords here without
+    end."""
+    failures: FailedSignIns = p.request.app.state.failed_sign_ins
+    host = p.request.client.host if p.request.client else "?"
+    failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
 
 
 @router.post("/account/payout")
@@ -123,8 +133,20 @@ async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     label = field(data, "label")
     admin = field(data, "back") == "admin"
     try:
+        # The person's password again (re-authentication): a key outlives the session, so
+        # a session stolen alone must not make one (accounts.confirm).
         kid, secret = await run_in_threadpool(
-            commune.admin.create_key, user, actor=actor, label=label
+            partial(commune.admin.create_key, password=field(data, "password")),
+            user,
+            actor=actor,
+            label=label,
+        )
+    except AuthError:
+        guessed(p, actor)
+        wrong = _("Your password is wrong: no key was made.")
+        again = admin_again if admin else _again
+        return await again(
+            p, commune, actor, Failed("key", wrong, 403, {"user": user, "label": label})
         )
     except CommuneError as exc:
         again = admin_again if admin else _again

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import KINDS, MAX_QUOTA
-from commune.govern.policy import COOPERATIVE, Actor, allowed, can_give_credentials
+from commune.govern.policy import COOPERATIVE, ROLES, Actor, above, allowed, can_give_credentials
 from commune.web.forms import Failed, refused
 from commune.web.i18n import N_
 from commune.web.i18n import gettext as _
@@ -62,6 +62,9 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "keyable": admin.keyable(actor),  # the key form's choices: no one it would refuse
         "keys": admin.keys(actor),
         "grantable": admin.grantable(actor),
+        # Whose role the role forms offer to change: those below the actor's (an equal's is
+        # a higher role's to change, policy.can_act_as).
+        "below": [r for r in ROLES if above(actor, r)],
         "kinds": KINDS,
         "shareable": commune.library.shareable(actor),
         "ruled": commune.curation_rules(actor),

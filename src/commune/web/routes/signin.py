@@ -9,11 +9,13 @@ from fastapi.responses import HTMLResponse, Response
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.signins import FailedSignIns, key_prefix
-from commune.web import i18n, sessions
+from commune.web import i18n
 from commune.web.i18n import gettext as _
 from commune.web.page import (
     PageOf,
     TheCommune,
+    cookie_names,
+    facade,
     field,
     form,
     local,
@@ -87,18 +89,19 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
         actor,
         settings.session_hours,
         key.split("_")[1] if key else None,  # a session opened by a key ends with it
-        request.cookies.get(sessions.COOKIE),  # the session this one replaces, if any
+        request.cookies.get(cookie_names(request)[0]),  # the session this replaces, if any
     )
-    return with_session(redirect(target), token, settings)
+    return with_session(redirect(target), token, settings, request)
 
 
 @router.post("/signout")
 async def signout(p: PageOf) -> Response:
     await form(p)
-    token = p.request.cookies.get(sessions.COOKIE)
-    await run_in_threadpool(sessions_of(p.request).end, token)
+    name = cookie_names(p.request)[0]
+    await run_in_threadpool(sessions_of(p.request).end, p.request.cookies.get(name))
     response = redirect("/signin")
-    response.delete_cookie(sessions.COOKIE)
+    secure = facade(p.request).settings.web.secure_cookies
+    response.delete_cookie(name, path="/", secure=secure, httponly=True)
     return response
 
 
