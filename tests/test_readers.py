@@ -1567,3 +1567,22 @@ def test_an_html_table_s_row_carries_its_th_header():
         "Lundi | 9h",
         "Mardi | 9h",
     ]
+
+
+def test_a_long_html_table_under_th_keeps_its_rows():
+    # A page long enough for its main content to be judged (trafilatura's text): each row,
+    # carrying its header, was judged on "Quotient familial : De 0 à 99 €", whose words
+    # trafilatura's text of the table does not run in that order, so that every row was
+    # dropped as boilerplate and the page of rates refused as "no text found".
+    rows = "".join(
+        f"<tr><td>De {i * 100} à {i * 100 + 99} €</td><td>{1 + i / 10:.2f} €</td></tr>"
+        for i in range(40)
+    )
+    page = (
+        "<html><head><meta charset='utf-8'><title>Tarifs</title></head><body><main>"
+        "<h1>Tarifs de la cantine</h1><table><tr><th>Quotient familial</th>"
+        f"<th>Prix du repas</th></tr>{rows}</table></main></body></html>"
+    )
+    texts = [b.text for b in read_file(page.encode(), Path("tarifs.html")).blocks]
+    assert "Quotient familial : De 500 à 599 € | Prix du repas : 1.50 €" in texts
+    assert len(texts) == 41
