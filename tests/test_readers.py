@@ -1586,3 +1586,37 @@ def test_a_long_html_table_under_th_keeps_its_rows():
     texts = [b.text for b in read_file(page.encode(), Path("tarifs.html")).blocks]
     assert "Quotient familial : De 500 à 599 € | Prix du repas : 1.50 €" in texts
     assert len(texts) == 41
+
+
+def test_a_text_box_in_a_word_table_s_cell_is_read_once(tmp_path):
+    # A cell's paragraphs were all read, those of the copy Word writes of each box for older
+    # readers (mc:Fallback) too: a flyer laid out in a table said each box's words twice.
+    import io
+    import zipfile
+
+    def box(text: str) -> str:
+        return f"<w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>"
+
+    cell = (
+        '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp>'
+        f"<wps:txbx>{box('Fête du village')}</wps:txbx></wps:wsp></w:drawing>"
+        f"</mc:Choice><mc:Fallback><w:pict><v:textbox>{box('Fête du village')}"
+        "</v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"
+    )
+    table = (
+        "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>14 juillet</w:t></w:r></w:p></w:tc>"
+        f"<w:tc>{cell}</w:tc></w:tr></w:tbl><w:p/>"
+    )
+    path = make_docx(tmp_path / "affiche.docx", "Affiche", [("Programme", ["MARQUE"])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                start = data.index(b"<w:p>", data.index(b"Programme"))
+                end = data.index(b"</w:p>", start) + len(b"</w:p>")
+                assert b"MARQUE" in data[start:end]
+                data = data[:start] + table.encode() + data[end:]
+            zout.writestr(item, data)
+    parsed = read_file(out.getvalue(), Path("affiche.docx"))
+    assert [b.text for b in parsed.blocks] == ["14 juillet | Fête du village"]
