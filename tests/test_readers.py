@@ -1620,3 +1620,30 @@ def test_a_text_box_in_a_word_table_s_cell_is_read_once(tmp_path):
             zout.writestr(item, data)
     parsed = read_file(out.getvalue(), Path("affiche.docx"))
     assert [b.text for b in parsed.blocks] == ["14 juillet | Fête du village"]
+
+
+def test_a_footnote_in_a_word_table_is_read_after_its_row(tmp_path):
+    # Only a paragraph's footnotes were read: one set on a table's cell (the grounds of a
+    # rate) was in no passage.
+    import docx
+
+    from tests.fixtures import with_footnotes
+
+    document = docx.Document()
+    document.add_heading("Tarifs", 1)
+    table = document.add_table(rows=2, cols=2)
+    texts = [("Repas", "3 €"), ("Garderie", "1 € le soir")]
+    for row, pair in zip(table.rows, texts, strict=True):
+        for cell, text in zip(row.cells, pair, strict=True):
+            cell.text = text
+    document.add_paragraph("Le maire est chargé de l'exécution.")
+    path = tmp_path / "deliberation.docx"
+    document.save(str(path))
+    data = with_footnotes(path, {"1 € le soir": "Délibération du 3 mars 2026."})
+    parsed = read_file(data, Path("deliberation.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Repas | 3 €",
+        "Garderie | 1 € le soir",
+        "[1] Délibération du 3 mars 2026.",
+        "Le maire est chargé de l'exécution.",
+    ]

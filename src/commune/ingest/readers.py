@@ -1257,6 +1257,12 @@ def read_docx(data: bytes, path: Path) -> Parsed:
                     text = " | ".join(t for t, _, _ in cells.values())
                 if text:
                     blocks.append(Block(text, _docx_headings(stack)))
+                # A row's footnotes after it, as a paragraph's: one set on a cell (the
+                # grounds of a rate) was in no passage.
+                for ref in row._tr.iter(qn("w:footnoteReference")):
+                    if note := notes.get(str(ref.get(qn("w:id")))):
+                        shown += 1
+                        blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
             continue
         para = item
         content = _docx_text(para).strip()
