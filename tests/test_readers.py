@@ -1567,3 +1567,83 @@ def test_an_html_table_s_row_carries_its_th_header():
         "Lundi | 9h",
         "Mardi | 9h",
     ]
+
+
+def test_a_long_html_table_under_th_keeps_its_rows():
+    # A page long enough for its main content to be judged (trafilatura's text): each row,
+    # carrying its header, was judged on "Quotient familial : De 0 à 99 €", whose words
+    # trafilatura's text of the table does not run in that order, so that every row was
+    # dropped as boilerplate and the page of rates refused as "no text found".
+    rows = "".join(
+        f"<tr><td>De {i * 100} à {i * 100 + 99} €</td><td>{1 + i / 10:.2f} €</td></tr>"
+        for i in range(40)
+    )
+    page = (
+        "<html><head><meta charset='utf-8'><title>Tarifs</title></head><body><main>"
+        "<h1>Tarifs de la cantine</h1><table><tr><th>Quotient familial</th>"
+        f"<th>Prix du repas</th></tr>{rows}</table></main></body></html>"
+    )
+    texts = [b.text for b in read_file(page.encode(), Path("tarifs.html")).blocks]
+    assert "Quotient familial : De 500 à 599 € | Prix du repas : 1.50 €" in texts
+    assert len(texts) == 41
+
+
+def test_a_text_box_in_a_word_table_s_cell_is_read_once(tmp_path):
+    # A cell's paragraphs were all read, those of the copy Word writes of each box for older
+    # readers (mc:Fallback) too: a flyer laid out in a table said each box's words twice.
+    import io
+    import zipfile
+
+    def box(text: str) -> str:
+        return f"<w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>"
+
+    cell = (
+        '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp>'
+        f"<wps:txbx>{box('Fête du village')}</wps:txbx></wps:wsp></w:drawing>"
+        f"</mc:Choice><mc:Fallback><w:pict><v:textbox>{box('Fête du village')}"
+        "</v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"
+    )
+    table = (
+        "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>14 juillet</w:t></w:r></w:p></w:tc>"
+        f"<w:tc>{cell}</w:tc></w:tr></w:tbl><w:p/>"
+    )
+    path = make_docx(tmp_path / "affiche.docx", "Affiche", [("Programme", ["MARQUE"])])
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                start = data.index(b"<w:p>", data.index(b"Programme"))
+                end = data.index(b"</w:p>", start) + len(b"</w:p>")
+                assert b"MARQUE" in data[start:end]
+                data = data[:start] + table.encode() + data[end:]
+            zout.writestr(item, data)
+    parsed = read_file(out.getvalue(), Path("affiche.docx"))
+    assert [b.text for b in parsed.blocks] == ["14 juillet | Fête du village"]
+
+
+def test_a_footnote_in_a_word_table_is_read_after_its_row(tmp_path):
+    # Only a paragraph's footnotes were read: one set on a table's cell (the grounds of a
+    # rate) was in no passage.
+    import docx
+
+    from tests.fixtures import with_footnotes
+
+    document = docx.Document()
+    document.add_heading("Tarifs", 1)
+    table = document.add_table(rows=2, cols=2)
+    texts = [("Repas", "3 €"), ("Garderie", "1 € le soir")]
+    for row, pair in zip(table.rows, texts, strict=True):
+        for cell, text in zip(row.cells, pair, strict=True):
+            cell.text = text
+    document.add_paragraph("Le maire est chargé de l'exécution.")
+    path = tmp_path / "deliberation.docx"
+    document.save(str(path))
+    data = with_footnotes(path, {"1 € le soir": "Délibération du 3 mars 2026."})
+    parsed = read_file(data, Path("deliberation.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Repas | 3 €",
+        "Garderie | 1 € le soir",
+        "[1] Délibération du 3 mars 2026.",
+        "Le maire est chargé de l'exécution.",
+    ]

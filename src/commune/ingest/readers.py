@@ -1257,6 +1257,12 @@ def read_docx(data: bytes, path: Path) -> Parsed:
                     text = " | ".join(t for t, _, _ in cells.values())
                 if text:
                     blocks.append(Block(text, _docx_headings(stack)))
+                # A row's footnotes after it, as a paragraph's: one set on a cell (the
+                # grounds of a rate) was in no passage.
+                for ref in row._tr.iter(qn("w:footnoteReference")):
+                    if note := notes.get(str(ref.get(qn("w:id")))):
+                        shown += 1
+                        blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
             continue
         para = item
         content = _docx_text(para).strip()
@@ -1385,8 +1391,22 @@ def _docx_cell_text(cell: Any) -> str:
     from docx.oxml.ns import qn
     from docx.text.paragraph import Paragraph
 
-    parts = (_docx_text(Paragraph(p, cell)).strip() for p in cell._tc.iter(qn("w:p")))
+    # Not the paragraphs of the copy Word writes of each text box for older readers
+    # (mc:Fallback): a box in a cell, a flyer laid out in a table, said its words twice.
+    paragraphs = (p for p in cell._tc.iter(qn("w:p")) if not _in_fallback(p, cell._tc))
+    parts = (_docx_text(Paragraph(p, cell)).strip() for p in paragraphs)
     return " ".join(p for p in parts if p)
+
+
+def _in_fallback(element: Any, top: Any) -> bool:
+    """Whether ``element`` stands in a Word copy for older readers (mc:Fallback) below
+    ``top``."""
+    for ancestor in element.iterancestors():
+        if ancestor is top:
+            return False
+        if ancestor.tag == _DOCX_FALLBACK:
+            return True
+    return False
 
 
 # What a paragraph's text is not read from: a deletion still tracked (w:del, w:moveFrom), a
