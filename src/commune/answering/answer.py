@@ -995,7 +995,7 @@ def stream_generated(
 
             why = say(
                 lang,
-                "modèle indisponible, réponse extractive donnée à la place : "
+                "modèle indisponible, réponse extractive donnée à la place\u00a0: "
                 f"{localise(str(exc), lang)}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
@@ -1012,7 +1012,7 @@ def stream_generated(
         problems = _problems(gate, lang)
         why = over_tokens or say(
             lang,
-            f"la réponse générée n'a pas passé le contrôle des citations ({problems}) ; "
+            f"la réponse générée n'a pas passé le contrôle des citations ({problems})\u00a0; "
             "réponse extractive donnée à la place",
             f"the generated answer failed citation checks ({problems}); "
             "extractive answer given instead",
@@ -1029,7 +1029,7 @@ def stream_generated(
     if gate.problems and notice is None:
         notice = say(
             lang,
-            "des parties de la réponse générée ont été retirées : ",
+            "des parties de la réponse générée ont été retirées\u00a0: ",
             "parts of the generated answer were removed: ",
         ) + _problems(gate, lang)
     yield Answer(

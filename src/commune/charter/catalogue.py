@@ -200,7 +200,7 @@ def allowed(
     sov = charter.sovereignty
     if card.openness not in sov.openness:
         return False, (
-            f"{card.name} : ouverture « {card.openness} » non admise par la charte "
+            f"{card.name}\u00a0: ouverture «\u00a0{card.openness}\u00a0» non admise par la charte "
             f"({', '.join(sov.openness)})"
             if fr
             else f"{card.name}: openness '{card.openness}' is not allowed by the charter "
@@ -209,8 +209,8 @@ def allowed(
     if card.jurisdiction not in sov.jurisdictions:
         where = card.jurisdiction or ("inconnue" if fr else "unknown")
         return False, (
-            f"{card.name} : hébergé hors des juridictions admises ({where} ; admises : "
-            f"{', '.join(sov.jurisdictions)})"
+            f"{card.name}\u00a0: hébergé hors des juridictions admises ({where}\u00a0; "
+            f"admises\u00a0: {', '.join(sov.jurisdictions)})"
             if fr
             else f"{card.name}: hosted outside the allowed jurisdictions ({where}; allowed: "
             f"{', '.join(sov.jurisdictions)})"

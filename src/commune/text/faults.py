@@ -104,9 +104,9 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
         ),
         "disk_full": say(
             language,
-            f"le disque qui porte {home} est plein (impossible d'écrire {where}) : ce qui était "
-            "enregistré avant est intact ; libérez de la place, ou utilisez --home DOSSIER sur "
-            "un autre disque, puis relancez la commande",
+            f"le disque qui porte {home} est plein (impossible d'écrire {where})\u00a0: ce qui "
+            "était enregistré avant est intact\u00a0; libérez de la place, ou utilisez --home "
+            "DOSSIER sur un autre disque, puis relancez la commande",
             f"the disk holding {home} is full (cannot write {where}): what was stored before is "
             "whole; free some space, or use --home DIR on another disk, then run the command "
             "again",
@@ -125,7 +125,7 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
         ),
         "missing_file": say(
             language,
-            f"{where} n'existe pas : vérifiez le chemin",
+            f"{where} n'existe pas\u00a0: vérifiez le chemin",
             f"{where} does not exist: check the path",
         ),
         "database_locked": say(
@@ -174,39 +174,40 @@ def for_caller(exc: BaseException, language: str | None) -> tuple[str, str] | No
 
 _FOR_CALLER = {
     "read_only": (
-        "le stockage du serveur est en lecture seule : prévenez l'opérateur du service",
+        "le stockage du serveur est en lecture seule\u00a0: prévenez l'opérateur du service",
         "the server's storage is read-only: tell the service's operator",
     ),
     "disk_full": (
-        "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu : "
+        "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu\u00a0: "
         "prévenez l'opérateur du service",
         "the server's disk is full, nothing stored before is lost: tell the service's operator",
     ),
     "permission_denied": (
-        "le serveur n'a pas le droit d'écrire dans son stockage : prévenez l'opérateur du service",
+        "le serveur n'a pas le droit d'écrire dans son stockage\u00a0: prévenez l'opérateur du "
+        "service",
         "the server may not write to its storage: tell the service's operator",
     ),
     "database_locked": (
-        "la base du serveur est occupée : réessayez dans quelques secondes, puis prévenez "
+        "la base du serveur est occupée\u00a0: réessayez dans quelques secondes, puis prévenez "
         "l'opérateur du service si cela dure",
         "the server's database is busy: retry in a few seconds, then tell the service's "
         "operator if it lasts",
     ),
     "damaged_database": (
-        "la base du serveur est endommagée : prévenez l'opérateur du service",
+        "la base du serveur est endommagée\u00a0: prévenez l'opérateur du service",
         "the server's database is damaged: tell the service's operator",
     ),
     "conflict": (
         "une autre requête a écrit la même chose au même moment, celle-ci n'a rien "
-        "enregistré : réessayez",
+        "enregistré\u00a0: réessayez",
         "another request wrote the same thing at the same moment, this one wrote nothing: retry",
     ),
     "cannot_open_database": (
-        "le serveur ne peut pas ouvrir sa base : prévenez l'opérateur du service",
+        "le serveur ne peut pas ouvrir sa base\u00a0: prévenez l'opérateur du service",
         "the server cannot open its database: tell the service's operator",
     ),
     "missing_file": (
-        "le serveur ne trouve pas un de ses fichiers : prévenez l'opérateur du service",
+        "le serveur ne trouve pas un de ses fichiers\u00a0: prévenez l'opérateur du service",
         "the server cannot find one of its files: tell the service's operator",
     ),
 }
