@@ -144,3 +144,17 @@ def test_the_french_csv_export_gains_no_no_break_space(app) -> None:  # type: ig
         r = alice.get(f"/statement.csv?month={month}&dialect={dialect}")
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         assert "Ville A" in r.text and not re.search("[\u00a0\u202f]", r.text), r.text
+
+
+def test_the_french_help_pages_are_spaced() -> None:
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.cli.helptext import french as help_in_french
+
+    bad = [b for text in help_in_french().values() for b in _bad(text)]
+    assert not bad, "ordinary spaces before French marks:\n" + "\n".join(bad)
+    page = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["collections", "--help"]).output
+    assert f"Lister les collections{NBSP}: le nombre de documents" in page, page
+    english = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["collections", "--help"])
+    assert NBSP not in english.output

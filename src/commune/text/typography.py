@@ -1,8 +1,10 @@
 """French typography: the no-break space French puts before « : ; ? ! » and inside « ».
 
 One rule, applied where French text is made rather than written into each message: the
-pages' catalogue as it is compiled (web/i18n.catalogue) and the library's French messages
-as they are said (text/messages.localise), so a message added tomorrow follows it too.
+pages' catalogue as it is compiled (web/i18n.catalogue), the CLI's help pages
+(cli/helptext.french), the library's French messages as they are said
+(text/messages.localise), and the charter's and licences' sentences (text/say.prose), so a
+message added tomorrow follows it too.
 
 The space is U+00A0 everywhere, not the Imprimerie nationale's narrow U+202F before « ; ? ! ».
 Why: one character for every mark is one rule a translator can keep; it is the one the CLI,
