@@ -1194,15 +1194,15 @@ def test_the_energy_caps_reason_writes_french_figures_in_french(tmp_path):
     )  # fmt: skip
     ok, fr = allowed(card, charter, set(), "fr", 400)
     assert not ok and fr == (
-        "gpu : environ 0,0507 Wh pour les 400 jetons de réponse au plus, au-delà du plafond de "
-        "0,01 Wh"
+        "gpu\u00a0: environ 0,0507 Wh pour les 400 jetons de réponse au plus, au-delà du plafond "
+        "de 0,01 Wh"
     ), fr
     ok, en = allowed(card, charter, set(), "en", 400)
     assert en.endswith("about 0.0507 Wh for up to 400 answer tokens, over the cap of 0.01 Wh")
     unknown = replace(card, wh_per_1k_tokens=None, energy_method="unknown: set "
                       "active_params_b and total_params_b to model it")  # fmt: skip
     ok, fr = allowed(unknown, charter, set(), "fr", 400)
-    assert fr.startswith("gpu : énergie inconnue (inconnu\u00a0: donnez active_params_b"), fr
+    assert fr.startswith("gpu\u00a0: énergie inconnue (inconnu\u00a0: donnez active_params_b"), fr
     assert fr.endswith("plafonne chaque requête à 0,01 Wh"), fr
 
 

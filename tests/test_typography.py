@@ -158,3 +158,27 @@ def test_the_french_help_pages_are_spaced() -> None:
     assert f"Lister les collections{NBSP}: le nombre de documents" in page, page
     english = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["collections", "--help"])
     assert NBSP not in english.output
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        OSError(30, "Read-only file system", "/srv/h/commune.db"),
+        OSError(28, "No space left on device", "/srv/h/blobs"),
+        OSError(13, "Permission denied", "/srv/h/commune.db"),
+        OSError(40, "Too many levels of symbolic links", "/srv/h/in"),
+        OSError(2, "No such file or directory", "/srv/h/blobs/ab"),
+    ],
+    ids=["read-only", "full", "permission", "loop", "missing"],
+)
+def test_the_machines_faults_are_spaced_in_french(fault: OSError) -> None:
+    """text/faults.py's lines, to the operator (with the paths) and to an API caller."""
+    from commune.text.faults import for_caller, for_operator
+
+    operator = for_operator(fault, "/srv/h", "fr")
+    caller = for_caller(fault, "fr")
+    assert operator is not None and caller is not None
+    for line in (operator, caller[1]):
+        assert NBSP in line and not _bad(line), line
+    english = for_operator(fault, "/srv/h", "en")
+    assert english is not None and NBSP not in english

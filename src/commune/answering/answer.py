@@ -875,11 +875,14 @@ def _source(n: int, h: Hit) -> Source:
 
 # Why a generated answer gave way, in the question's language: one line the reader sees.
 _OVER_TIME = {
-    "fr": "Le modèle n'a pas fini dans la limite de {s:g} s ([limits] generation_seconds) : {then}",
+    "fr": (
+        "Le modèle n'a pas fini dans la limite de {s:g} s ([limits] generation_seconds)\u00a0: "
+        "{then}"
+    ),
     "en": "The model did not finish within the {s:g} s limit ([limits] generation_seconds): {then}",
 }
 _OVER_TOKENS = {
-    "fr": "Le modèle a atteint sa limite de {n} jetons ([generation] max_tokens) : {then}",
+    "fr": "Le modèle a atteint sa limite de {n} jetons ([generation] max_tokens)\u00a0: {then}",
     "en": "The model reached its limit of {n} tokens ([generation] max_tokens): {then}",
 }
 _THEN = {

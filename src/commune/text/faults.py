@@ -96,9 +96,9 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
     lines = {
         "read_only": say(
             language,
-            f"le dossier {home} est en lecture seule (impossible d'écrire {where}) : vérifiez "
-            "ses droits ou son montage, ou utilisez --home DOSSIER sur un disque accessible en "
-            "écriture",
+            f"le dossier {home} est en lecture seule (impossible d'écrire {where})\u00a0: "
+            "vérifiez ses droits ou son montage, ou utilisez --home DOSSIER sur un disque "
+            "accessible en écriture",
             f"the home {home} is read-only (cannot write {where}): check its permissions or "
             "mount, or use --home DIR on a writable disk",
         ),
@@ -113,14 +113,15 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
         ),
         "permission_denied": say(
             language,
-            f"permission refusée sur {where} : vérifiez son propriétaire et ses droits (ls -l), "
-            "ou utilisez --home DOSSIER",
+            f"permission refusée sur {where}\u00a0: vérifiez son propriétaire et ses droits "
+            "(ls -l), ou utilisez --home DOSSIER",
             f"permission denied on {where}: check its owner and permissions (ls -l), or use "
             "--home DIR",
         ),
         "link_loop": say(
             language,
-            f"une boucle de liens symboliques ({path or words}) : supprimez ou corrigez le lien",
+            f"une boucle de liens symboliques ({path or words})\u00a0: supprimez ou corrigez le "
+            "lien",
             f"a symbolic link loop at {path or words}: remove or fix the link",
         ),
         "missing_file": say(
@@ -130,29 +131,28 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
         ),
         "database_locked": say(
             language,
-            f"la base de {home} est verrouillée par un autre processus ({words}) : attendez "
+            f"la base de {home} est verrouillée par un autre processus ({words})\u00a0: attendez "
             "qu'il finisse (une sauvegarde, un autre commune) et relancez la commande",
             f"the database in {home} is locked by another process ({words}): wait for it to "
             "finish (a backup, another commune) and run the command again",
         ),
         "damaged_database": say(
             language,
-            f"la base de {home} n'est pas une base SQLite lisible ({words}) : restaurez la "
-            "dernière sauvegarde (commune restore SAUVEGARDE --force), ou utilisez --home "
-            "DOSSIER",
+            f"la base de {home} n'est pas une base SQLite lisible ({words})\u00a0: restaurez la "
+            "dernière sauvegarde (commune restore SAUVEGARDE --force), ou utilisez --home DOSSIER",
             f"the database in {home} is not a readable SQLite database ({words}): restore the "
             "latest backup (commune restore BACKUP --force), or use --home DIR",
         ),
         "conflict": say(
             language,
-            f"une autre commande ou requête a écrit la même chose au même moment ({words}) : "
-            "ce changement-ci n'a pas été enregistré ; relancez la commande",
+            f"une autre commande ou requête a écrit la même chose au même moment ({words})\u00a0: "
+            "ce changement-ci n'a pas été enregistré\u00a0; relancez la commande",
             f"another command or request wrote the same thing at the same moment ({words}): "
             "this change was not written; run the command again",
         ),
         "cannot_open_database": say(
             language,
-            f"impossible d'ouvrir la base dans {home} : vérifiez que le dossier existe et que "
+            f"impossible d'ouvrir la base dans {home}\u00a0: vérifiez que le dossier existe et que "
             "ses droits vous permettent d'écrire, ou utilisez --home DOSSIER",
             f"cannot open the database in {home}: check that the directory exists and that "
             "its permissions let you write, or use --home DIR",
