@@ -117,6 +117,10 @@ def test_no_french_page_has_an_ordinary_space_before_a_mark(app) -> None:  # typ
         said = html.unescape(QUOTED.sub(" ", r.text))
         bad += [f"{path}: {b!r}" for b in _bad(said)]
     assert not bad, "ordinary spaces before French marks:\n" + "\n".join(bad)
+    # A document's words are quoted as its authors wrote them, ordinary space included.
+    assert "ramassés sur rendez-vous : téléphonez" in html.unescape(
+        pages["/commons?q=ordures"].text
+    )
 
 
 def test_an_english_page_gains_no_no_break_space(app) -> None:  # type: ignore[no-untyped-def]
