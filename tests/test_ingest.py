@@ -765,7 +765,7 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
     hint = "let the user running Commune open it, or leave it out"
     assert unreadable == [(where, f"{where}: Permission denied ({hint})")]
     assert localise(unreadable[0][1], "fr") == (
-        f"{where} : permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
+        f"{where}\u00a0: permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
         "l'ouvrir, ou laissez-le de côté)"
     )
 
