@@ -476,7 +476,7 @@ def test_a_key_label_with_a_line_break_or_an_escape_is_refused(
     )
     assert french.exit_code != 0 and "cmn_" not in french.stdout
     assert "le libellé d'une clé ne peut contenir ni tabulation" in french.stderr, french.stderr
-    assert "donnez un libellé comme « portable »" in french.stderr
+    assert "donnez un libellé comme «\u00a0portable\u00a0»" in french.stderr
     assert admin.keys(OPERATOR) == before  # nothing stored
     admin.create_key("bob", label="portable de l'accueil (Mairie)")
 

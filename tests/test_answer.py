@@ -671,7 +671,7 @@ def test_the_stream_sends_the_first_sentence_before_the_rest_is_chosen_or_record
 
     loaded.ask(question, mode="extractive")  # kept in the cache
     events, order = streamed()
-    assert events[-1].decisions[-1]["reason"] == "aucun modèle : réponse du cache"
+    assert events[-1].decisions[-1]["reason"] == "aucun modèle\u00a0: réponse du cache"
     assert order[0] == "sentence" and order.index("recorded") > order.index("sentence")
 
 

@@ -297,7 +297,7 @@ def test_an_empty_question_or_query_gets_communes_own_french_line(commune):
         r = client.post("/api/ask", json={"question": ""})
         assert (
             r.status_code == 400
-            and r.json()["detail"] == "la question est vide : posez une question"
+            and r.json()["detail"] == "la question est vide\u00a0: posez une question"
         )
         r = client.post("/api/search", json={"query": ""})
         assert r.status_code == 400 and r.json()["detail"].startswith("la recherche est vide")
@@ -595,6 +595,6 @@ def test_a_malformed_key_is_told_how_to_send_one_in_french(client):
     r = client.post("/api/ask", json={"question": "Horaires ?"}, headers=fr)
     assert r.status_code == 401 and r.json()["code"] == "authentication_failed"
     assert r.json()["detail"] == (
-        "clé d'API mal formée (envoyez l'en-tête « Authorization: Bearer » suivi de la clé ; "
-        "un administrateur crée les clés avec commune key create)"
+        "clé d'API mal formée (envoyez l'en-tête «\u00a0Authorization: Bearer\u00a0» suivi de la "
+        "clé\u00a0; un administrateur crée les clés avec commune key create)"
     )

@@ -78,6 +78,10 @@ def test_plain_drops_the_command_and_the_setting_and_keeps_the_rest():
     assert plain("Demande refusée par la charte (règle « sobriety.member_month_wh_cap »)") == (
         "Demande refusée par la charte"
     )
+    # As the charter says it in French: no-break spaces inside the guillemets.
+    assert plain(
+        "Demande refusée par la charte (règle «\u00a0sobriety.member_month_wh_cap\u00a0»)"
+    ) == ("Demande refusée par la charte")
     # A rule the charter names in words says which published rule applied: it stays.
     kept = "Request refused by the charter (rule 'evaluation-of-people')"
     assert plain(kept) == kept

@@ -669,7 +669,8 @@ def test_the_shipped_charter_answers_by_the_gpu_model_and_says_every_override(ho
             fr = c.ask("Où mettre les emballages ?", mode="generate", model="big")
             assert fr.mode == "extractive" and not big.requests
             assert fr.notice is not None and fr.notice.startswith(
-                "La charte a répondu par une citation des sources au lieu du modèle big demandé : "
+                "La charte a répondu par une citation des sources au lieu du modèle big "
+                "demandé\u00a0: "
             )
             assert "au-delà du plafond de 2 Wh" in fr.notice and "\n" not in fr.notice
             assert fr.to_json()["notice"] == fr.notice  # MCP's ask returns this JSON
@@ -694,7 +695,9 @@ def test_the_shipped_charter_answers_by_the_gpu_model_and_says_every_override(ho
             assert api["notice"] == notice
             # A refusal names its rule, in one line too.
             refused = c.ask("Une ordonnance pour la toux ?")
-            assert refused.notice == "Demande refusée par la charte (règle « avis-medical »)"
+            assert (
+                refused.notice == "Demande refusée par la charte (règle «\u00a0avis-medical\u00a0»)"
+            )
         r = CliRunner().invoke(
             cli,
             ["--home", str(home), "ask", "Où mettre le verre ?", "--mode", "generate"]
@@ -863,11 +866,11 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     assert month["idle"]["wh"] == pytest.approx(40 * month["idle"]["hours"])
     page = client.get("/transparency")
     assert page.status_code == 200 and "2026-12-01" in page.text and "<script" not in page.text
-    assert "le serveur au repos a consommé" in page.text and "Au repos : 40,0 W" in page.text
+    assert "le serveur au repos a consommé" in page.text and "Au repos\u00a0: 40,0 W" in page.text
     # Found by an exploratory test: "3 avec réponse" counted the question the charter
     # refused, listed as "refusée" just below.
     said = html.unescape(page.text)
-    assert "3 questions enregistrées : 3 avec une réponse ou le refus de la charte" in said
+    assert "3 questions enregistrées\u00a0: 3 avec une réponse ou le refus de la charte" in said
 
 
 def test_the_transparency_counts_reconcile_with_the_ledger(home, corpus):
@@ -1250,7 +1253,7 @@ def test_the_energy_caps_reason_writes_french_figures_in_french(tmp_path):
     )  # fmt: skip
     ok, fr = allowed(card, charter, set(), "fr", 400)
     assert not ok and fr == (
-        "gpu : environ 0,0507 Wh pour les 400 jetons de réponse au plus, au-delà du plafond "
+        "gpu\u00a0: environ 0,0507 Wh pour les 400 jetons de réponse au plus, au-delà du plafond "
         "de 0,01 Wh"
     ), fr
     ok, en = allowed(card, charter, set(), "en", 400)
@@ -1258,7 +1261,7 @@ def test_the_energy_caps_reason_writes_french_figures_in_french(tmp_path):
     unknown = replace(card, wh_per_1k_tokens=None, energy_method="unknown: set "
                       "active_params_b and total_params_b to model it")  # fmt: skip
     ok, fr = allowed(unknown, charter, set(), "fr", 400)
-    assert fr.startswith("gpu : énergie inconnue (inconnu\u00a0: donnez active_params_b"), fr
+    assert fr.startswith("gpu\u00a0: énergie inconnue (inconnu\u00a0: donnez active_params_b"), fr
     assert fr.endswith("plafonne chaque requête à 0,01 Wh"), fr
 
 

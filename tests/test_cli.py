@@ -92,7 +92,7 @@ def test_a_file_named_with_a_newline_fails_on_one_line_in_french(home, tmp_path)
     assert r.exit_code == 1
     [said] = [line for line in r.stderr.splitlines() if "b.txt" in line]
     shown = f"{tmp_path}/a\\nb.txt"  # its path as given, as a file in a folder is named
-    assert said == f"erreur\u00a0: {shown} : fichier vide, rien à indexer", said
+    assert said == f"erreur\u00a0: {shown}\u00a0: fichier vide, rien à indexer", said
 
 
 def test_the_add_summary_counts_what_was_passed_over_in_each_language():

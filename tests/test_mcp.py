@@ -176,7 +176,7 @@ def test_stdio_with_a_wrong_key_says_what_to_put_in_the_variable(made_home, monk
         r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(made_home), "mcp"])
         assert r.exit_code == 2 and r.stderr == (
             f"erreur\u00a0: {fr} (mettez dans COMMUNE_API_KEY la clé entière qu'a affichée "
-            "« commune key create UTILISATEUR »)\n"
+            "«\u00a0commune key create UTILISATEUR\u00a0»)\n"
         ), r.output
         assert "Authorization" not in r.output
 

@@ -195,7 +195,7 @@ def test_an_embedder_asked_for_an_answer_is_named_as_one(client):
         )
     assert refused.value.body["message"] == (
         "'use-multilingual-v3' est un modèle de plongement, pour /v1/embeddings (demandez une "
-        "réponse à auto, extractive ou un modèle configuré : GET /v1/models les liste)"
+        "réponse à auto, extractive ou un modèle configuré\u00a0: GET /v1/models les liste)"
     )
 
 
@@ -211,7 +211,7 @@ def test_a_clients_default_model_is_told_what_it_may_ask(client):
         ChatOpenAI(base_url=url, api_key=client.api_key, max_retries=0).invoke("bac jaune")
     assert refused.value.body["message"] == (
         "modèle inconnu 'gpt-3.5-turbo' (demandez une réponse à auto, extractive ou un modèle "
-        "configuré : GET /v1/models les liste)"
+        "configuré\u00a0: GET /v1/models les liste)"
     )
     for stream in (False, True):
         with pytest.raises(openai.NotFoundError) as refused:

@@ -592,8 +592,8 @@ def test_a_month_to_come_is_not_issued(month, home: Path) -> None:
         ),
         (
             {"LANG": "fr_FR.UTF-8"},
-            f"{NEXT_MONTH} n'a pas commencé : ses versements ne peuvent pas être émis "
-            f"(vérifiez --month : le mois en cours est {MONTH})",
+            f"{NEXT_MONTH} n'a pas commencé\u00a0: ses versements ne peuvent pas être émis "
+            f"(vérifiez --month\u00a0: le mois en cours est {MONTH})",
         ),
     ):
         r = CliRunner(env=env).invoke(
@@ -695,7 +695,7 @@ def test_the_payouts_page_refuses_a_member_admin_and_a_reader_for_the_right_reas
         r = b.get("/payouts", headers={"Accept-Language": "fr"})
         assert r.status_code == 403
         assert (
-            f"voir le relevé demande le rôle administrateur de la coopérative ou plus ; "
+            f"voir le relevé demande le rôle administrateur de la coopérative ou plus\u00a0; "
             f"{user} est {role}"
         ) in r.page, r.page
         assert "member" not in r.page.split("<main", 1)[1].split("</main>")[0]
@@ -726,10 +726,10 @@ def test_the_payouts_page_says_a_month_under_way_or_to_come(tmp_path) -> None:
         alice.sign_in("alice")
         fr = {"Accept-Language": "fr"}
         page = alice.get("/payouts", headers=fr).page
-        assert f"{this} n'est pas fini : ce sont ses parts à ce jour" in page, page
+        assert f"{this} n'est pas fini\u00a0: ce sont ses parts à ce jour" in page, page
         assert "Personne n'est encore crédité." in page and "garde tout" not in page
         page = alice.get(f"/payouts?month={later}", headers=fr).page
-        assert f"{later} n'a pas commencé : personne n'est encore crédité." in page, page
+        assert f"{later} n'a pas commencé\u00a0: personne n'est encore crédité." in page, page
         assert "garde tout" not in page
         page = alice.get("/payouts?month=2020-01", headers={"Accept-Language": "en"}).page
         assert "Nobody was credited this month: the fund keeps it all." in page

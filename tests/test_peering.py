@@ -456,8 +456,8 @@ def test_bad_input_is_one_line_and_changes_nothing(home, tmp_path):
     )
     assert french.exit_code == 2
     assert french.stderr.strip() == (
-        "erreur\u00a0: la collection 'mine' est privée à son membre : elle ne peut pas être "
-        "partagée avec des pairs (rendez-la d'abord partagée : commune visibility mine shared)"
+        "erreur\u00a0: la collection 'mine' est privée à son membre\u00a0: elle ne peut pas être "
+        "partagée avec des pairs (rendez-la d'abord partagée\u00a0: commune visibility mine shared)"
     )
     ok(home, "visibility", "mine", "shared")
     shared = CliRunner(env={"LANG": None}).invoke(cli, ["--home", str(home), "share", "mine"])

@@ -290,7 +290,7 @@ def test_a_cooperative_admin_gives_no_key_nor_password_to_another_members_people
     r = web.post("/admin/users", data=fields)
     assert r.status_code == 403
     assert (
-        "Ville D n'a pas encore d'administrateur : demandez à l'opérateur de donner "
+        "Ville D n'a pas encore d'administrateur\u00a0: demandez à l'opérateur de donner "
         "au premier un mot de passe ou une clé"
     ) in html.unescape(r.text)
     assert not c.admin.user_exists("dina")

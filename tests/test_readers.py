@@ -577,7 +577,7 @@ def test_pdfiums_refusals_are_said_in_commune_s_words_french_too(tmp_path, monke
         "ajoutez-la)"
     )
     damaged = (
-        "p.pdf : PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "
+        "p.pdf\u00a0: PDF illisible (abîmé, tronqué, ou pas un PDF) (récupérez-le de nouveau, ou "
         "ouvrez-le dans un lecteur de PDF et enregistrez-le comme nouveau PDF)"
     )
     for code, words in (

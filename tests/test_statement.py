@@ -468,7 +468,7 @@ def test_a_month_not_over_says_its_figures_are_so_far(three):
     i18n.use("fr")
     try:
         assert i18n.translate(open_.notices[0]) == (
-            f"{now} n'est pas fini : ce sont ses chiffres à ce jour"
+            f"{now} n'est pas fini\u00a0: ce sont ses chiffres à ce jour"
         )
     finally:
         i18n.use("en")
@@ -538,8 +538,8 @@ def test_a_month_to_come_says_it_has_not_begun(three):
     i18n.use("fr")
     try:
         assert i18n.translate(later.notices[0]) == (
-            "2099-01 n'a pas commencé\u00a0: rien n'est encore utilisé, ces chiffres sont son seul "
-            "coût fixe"
+            "2099-01 n'a pas commencé\u00a0: rien n'est encore utilisé, ces chiffres sont son "
+            "seul coût fixe"
         )
     finally:
         i18n.use("en")

@@ -226,11 +226,11 @@ def test_check_finds_a_revision_whose_original_file_is_missing(commune, corpus, 
 
     assert localise(originals.detail, "fr") == (
         "1 révision n'a pas son fichier d'origine dans blobs/ (restaurez la dernière "
-        "sauvegarde : commune restore DIR --force)"
+        "sauvegarde\u00a0: commune restore DIR --force)"
     )
     assert localise(originals.detail.replace("1 revision has", "2 revisions have"), "fr") == (
         "2 révisions n'ont pas leur fichier d'origine dans blobs/ (restaurez la dernière "
-        "sauvegarde : commune restore DIR --force)"
+        "sauvegarde\u00a0: commune restore DIR --force)"
     )
 
 
@@ -547,7 +547,7 @@ def test_a_backup_of_a_home_without_a_database_says_so_and_makes_nothing(tmp_pat
 
     assert localise(str(raised.value), "fr") == (
         f"{home} ne contient aucune base de données de Commune ({home / 'commune.db'} est "
-        "absente ou vide) (vérifiez --home et COMMUNE_HOME : une sauvegarde copie un "
+        "absente ou vide) (vérifiez --home et COMMUNE_HOME\u00a0: une sauvegarde copie un "
         "répertoire du service qui en a une)"
     )
 

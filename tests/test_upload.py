@@ -104,7 +104,7 @@ def test_why_an_upload_waits_is_said_in_the_callers_language(api):
     )
     # The pages' words (web/i18n.py), as the contribute page and `commune add` say it.
     assert r.json()["files"][0]["held"] == (
-        "aucune licence donnée : un curateur doit en fixer une avant publication"
+        "aucune licence donnée\u00a0: un curateur doit en fixer une avant publication"
     )
     commune.set_curation_rules("avis", approvals=2, role="curator")
     r = client.post(
@@ -193,7 +193,7 @@ def test_a_pdf_with_scanned_pages_comes_back_with_a_note(api):
     pdf = make_pdf(["Le conseil approuve la convention du gymnase.", None])
     for language, said in (
         ("en", "annexes.pdf: pages without text (scanned?): 1 of 2, which no search finds"),
-        ("fr", "annexes.pdf : pages sans texte (numérisées\u00a0?) : 1 sur 2, qu'aucune"),
+        ("fr", "annexes.pdf\u00a0: pages sans texte (numérisées\u00a0?)\u00a0: 1 sur 2, qu'aucune"),
     ):
         r = client.post(
             "/api/documents",
@@ -240,7 +240,8 @@ def test_a_hidden_file_is_refused_not_dropped_without_a_word(api):
         headers={"Accept-Language": "fr"},
     )
     assert french.json()["files"][0]["error"] == (
-        ".notes.md : un nom de fichier caché (il commence par un point) (renommez-le sans le point)"
+        ".notes.md\u00a0: un nom de fichier caché (il commence par un point) (renommez-le sans le "
+        "point)"
     )
 
 

@@ -469,7 +469,7 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     assert r.status_code == 400 and "Donnez une raison" in r.page
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "source vérifiée"})
     assert r.status_code == 303 and "published" in r.headers["location"]
-    assert "Décision enregistrée : publiée" in cyril.get(r.headers["location"]).page
+    assert "Décision enregistrée\u00a0: publiée" in cyril.get(r.headers["location"]).page
     dora.get("/")
     answer = dora.post(
         "/ask", {"question": "La médiathèque prête-t-elle des liseuses électroniques ?"}
@@ -565,7 +565,7 @@ def test_an_older_revision_refused_names_the_newer_as_the_curation_page_shows_it
     said = html.unescape(r.page)
     assert (
         f"décidez d'abord de la révision {newer['id']} (la révision 3 de ce document, dans la "
-        "liste de la page Curation) ; pour publier celle-ci, rejetez celle-là"
+        "liste de la page Curation)\u00a0; pour publier celle-ci, rejetez celle-là"
     ) in said, said
     assert [r["id"] for r in commune.pending()] == [older["id"], newer["id"]]  # unchanged
 
@@ -1214,8 +1214,8 @@ def test_refusals_on_french_pages_are_french_and_name_what_is_wrong(app):
         # Found by an exploratory test: clamped, "-5" read "les 1 derniers jours".
         "/dashboard?days=-5": (
             422,
-            "Une valeur de cette adresse n'est pas valide (le nombre de jours\u00a0: doit être au "
-            "moins 1)",
+            "Une valeur de cette adresse n'est pas valide (le nombre de jours\u00a0: doit être "
+            "au moins 1)",
         ),
         "/dashboard?days=100000": (422, "(le nombre de jours\u00a0: doit être au plus 366)"),
         "/dashboard?member=Ville+A": (404, "Aucun membre nommé 'Ville A' visible par carol"),
@@ -1408,7 +1408,9 @@ def test_an_answer_whose_remote_generation_was_not_estimated_says_so_on_its_card
         assert "modelled by EcoLogits" not in said, said
         i18n.use("fr")
         said = card(method)
-        assert "la part de ce serveur seule, estimée : celle du modèle n'est pas comptée" in said
+        assert (
+            "la part de ce serveur seule, estimée\u00a0: celle du modèle n'est pas comptée" in said
+        )
     i18n.use("en")
 
 
@@ -1465,7 +1467,7 @@ def test_the_contribute_page_says_a_new_collection_is_private_to_the_members_peo
     make_person(commune, "dora", "Ville A", "contributor")
     dora = browser(app, "dora")
     page = dora.get("/contribute").page
-    assert "un nouveau nom pour créer une collection de Ville A : seules ses personnes" in page
+    assert "un nouveau nom pour créer une collection de Ville A\u00a0: seules ses personnes" in page
     assert "mairie (partagée)" in page  # an existing collection says who reads it
     r = dora.post(
         "/contribute",
@@ -1512,21 +1514,30 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
     for typed, said, status in (
         (
             {"requests_per_day": "-3"},
-            "Requêtes par jour de paul : « -3 » n'est pas supérieur à 0 : donnez un nombre "
-            "supérieur à 0, ou laissez le champ vide pour aucun plafond.",
+            "Requêtes par jour de paul\u00a0: «\u00a0-3\u00a0» n'est pas supérieur à 0\u00a0: "
+            "donnez un nombre supérieur à 0, ou laissez le champ vide pour aucun plafond.",
             400,
         ),
-        ({"wh_per_month": "-1,5"}, "Wh par mois de paul : « -1,5 » n'est pas supérieur", 400),
+        (
+            {"wh_per_month": "-1,5"},
+            "Wh par mois de paul\u00a0: «\u00a0-1,5\u00a0» n'est pas supérieur",
+            400,
+        ),
         (
             {"tokens_per_month": "99999999999999999"},
-            "Jetons par mois de paul : « 99999999999999999 » dépasse le plus grand plafond, "
-            "1\u202f000\u202f000\u202f000\u202f000\u202f000 : donnez un nombre plus petit",
+            "Jetons par mois de paul\u00a0: «\u00a099999999999999999\u00a0» dépasse le plus "
+            "grand plafond, 1\u202f000\u202f000\u202f000\u202f000\u202f000\u00a0: donnez un "
+            "nombre plus petit",
             400,
         ),
-        ({"requests_per_day": "beaucoup"}, "« beaucoup » n'est pas un nombre entier", 400),
-        ({"wh_per_month": "x"}, "« x » n'est pas un nombre :", 400),
+        (
+            {"requests_per_day": "beaucoup"},
+            "«\u00a0beaucoup\u00a0» n'est pas un nombre entier",
+            400,
+        ),
+        ({"wh_per_month": "x"}, "«\u00a0x\u00a0» n'est pas un nombre\u00a0:", 400),
         # NaN is no number: it was said to be « above the largest cap ».
-        ({"wh_per_month": "nan"}, "« nan » n'est pas un nombre :", 400),
+        ({"wh_per_month": "nan"}, "«\u00a0nan\u00a0» n'est pas un nombre\u00a0:", 400),
     ):
         form = {"user": "paul", "requests_per_day": "", "tokens_per_month": "", "wh_per_month": ""}
         r = mona.post("/admin/users/caps", form | typed)
@@ -1763,7 +1774,7 @@ def test_a_librarys_message_reads_as_a_sentence_on_the_pages(app, commune):
     assert "Introuvable.</strong>\n  Aucun document 999 (vérifiez son numéro).</p>" in fragment
     b.get("/")
     r = b.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
-    said = "Aucune collection nommée 'nulle-part' (collections connues : mairie).</p>"
+    said = "Aucune collection nommée 'nulle-part' (collections connues\u00a0: mairie).</p>"
     assert f'id="ask-error">{said}' in r.page
     assert sentence("l'utilisateur 'x' a épuisé son quota") == (
         "L'utilisateur 'x' a épuisé son quota."
@@ -1867,10 +1878,12 @@ def test_the_account_page_offers_to_waive_a_share_only_when_a_fund_is_set(home):
         offered = 'action="/account/payout"' in page
         if fund:
             assert offered and "Renoncer à ma part" in page
-            assert "n'est versée à personne : la coopérative la garde dans le fonds" in page
+            assert "n'est versée à personne\u00a0: la coopérative la garde dans le fonds" in page
         else:
             assert not offered and "Renoncer à ma part" not in page
-            assert "Aucun fonds de rétribution n'est fixé : rien n'est réparti ce mois-ci" in page
+            assert (
+                "Aucun fonds de rétribution n'est fixé\u00a0: rien n'est réparti ce mois-ci" in page
+            )
             assert "pas de part à laquelle renoncer ni à se faire verser" in page
             assert "commune.toml" not in page  # the operator's file, not the person's
 

@@ -875,11 +875,14 @@ def _source(n: int, h: Hit) -> Source:
 
 # Why a generated answer gave way, in the question's language: one line the reader sees.
 _OVER_TIME = {
-    "fr": "Le modèle n'a pas fini dans la limite de {s:g} s ([limits] generation_seconds) : {then}",
+    "fr": (
+        "Le modèle n'a pas fini dans la limite de {s:g} s ([limits] generation_seconds)\u00a0: "
+        "{then}"
+    ),
     "en": "The model did not finish within the {s:g} s limit ([limits] generation_seconds): {then}",
 }
 _OVER_TOKENS = {
-    "fr": "Le modèle a atteint sa limite de {n} jetons ([generation] max_tokens) : {then}",
+    "fr": "Le modèle a atteint sa limite de {n} jetons ([generation] max_tokens)\u00a0: {then}",
     "en": "The model reached its limit of {n} tokens ([generation] max_tokens): {then}",
 }
 _THEN = {
@@ -995,7 +998,7 @@ def stream_generated(
 
             why = say(
                 lang,
-                "modèle indisponible, réponse extractive donnée à la place : "
+                "modèle indisponible, réponse extractive donnée à la place\u00a0: "
                 f"{localise(str(exc), lang)}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
@@ -1012,7 +1015,7 @@ def stream_generated(
         problems = _problems(gate, lang)
         why = over_tokens or say(
             lang,
-            f"la réponse générée n'a pas passé le contrôle des citations ({problems}) ; "
+            f"la réponse générée n'a pas passé le contrôle des citations ({problems})\u00a0; "
             "réponse extractive donnée à la place",
             f"the generated answer failed citation checks ({problems}); "
             "extractive answer given instead",
@@ -1029,7 +1032,7 @@ def stream_generated(
     if gate.problems and notice is None:
         notice = say(
             lang,
-            "des parties de la réponse générée ont été retirées : ",
+            "des parties de la réponse générée ont été retirées\u00a0: ",
             "parts of the generated answer were removed: ",
         ) + _problems(gate, lang)
     yield Answer(

@@ -37,7 +37,7 @@ from commune.govern.members import profile
 from commune.govern.policy import Actor
 from commune.text.analysis import analyze
 from commune.text.numbers import number
-from commune.text.say import say
+from commune.text.say import prose
 
 log = logging.getLogger("commune.peers")
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
@@ -195,7 +195,7 @@ class Federation:
             except Exception as exc:
                 log.warning("peer %s sent a reply this version cannot read: %r", peer.name, exc)
                 got.notices.append(
-                    say(
+                    prose(
                         language,
                         f"le pair {peer.name} a envoyé une réponse que cette version ne sait "
                         "pas lire : réponse sans lui",
@@ -233,7 +233,7 @@ class Federation:
         if reply.get("refused"):
             refused = str(reply["refused"])[:500]
             notices.append(
-                say(
+                prose(
                     language,
                     f"le pair {peer.name} a refusé la question : {refused}",
                     f"peer {peer.name} refused the question: {refused}",
@@ -279,12 +279,12 @@ class Federation:
         if isinstance(error, TimeoutError):
             limit = self.settings.timeout_s
             seconds = number(limit, 0 if limit == int(limit) else 1, language)
-            return say(
+            return prose(
                 language,
                 f"le pair {name} n'a pas répondu en {seconds} s : réponse sans lui",
                 f"peer {name} did not answer in {seconds} s: answered without it",
             )
-        return say(
+        return prose(
             language,
             f"le pair {name} n'a pas répondu ({error}) : réponse sans lui",
             f"peer {name} did not answer ({error}): answered without it",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commune.govern.licences import attribution_text, terms_for_use
-from commune.text.say import say
+from commune.text.say import prose
 
 
 def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
@@ -37,7 +37,7 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
     if share_alike:
         names = ", ".join(sorted(set(share_alike)))
         notes.append(
-            say(
+            prose(
                 lang,
                 f"Cette réponse s'appuie sur des sources en partage à l'identique ({names}) : "
                 "ce que vous en tirez doit être partagé aux mêmes conditions.",
@@ -47,7 +47,7 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
         )
     for title, licence in sorted(quoted.items()):
         notes.append(
-            say(
+            prose(
                 lang,
                 f"« {title} » ({licence}) ne peut pas être modifié (pas de modification) : il "
                 "est cité mot pour mot, jamais paraphrasé ; citez-le tel quel, avec son "
@@ -58,7 +58,7 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
         )
     for e in excluded:
         notes.append(
-            say(lang, f"Écarté : « {e['title']} » : ", f"Left out « {e['title']} »: ")
+            prose(lang, f"Écarté : « {e['title']} » : ", f"Left out « {e['title']} »: ")
             + f"{e['reason']}."
         )
     answer.licence_notes = notes
@@ -82,14 +82,14 @@ def usable_for_answers(
     for h in hits:
         terms = terms_for_use(h.licence)
         if h.tdm_reserved and tdm_policy == "exclude":
-            why = say(
+            why = prose(
                 language,
                 "son ayant droit s'est opposé à la fouille de textes et de données (opt-out TDM)",
                 "its rights holder reserved text and data mining (TDM opt-out)",
             )
         elif declared_use == "commercial" and terms is not None and terms.non_commercial:
             why = (
-                say(
+                prose(
                     language,
                     f"sa licence {h.licence} interdit l'usage commercial, que votre coopérative a "
                     "déclaré pour sa clé de pair",
@@ -97,7 +97,7 @@ def usable_for_answers(
                     "declared for its peer key",
                 )
                 if for_peer
-                else say(
+                else prose(
                     language,
                     f"sa licence {h.licence} interdit l'usage commercial, que votre membre a "
                     "déclaré",
@@ -152,7 +152,7 @@ def left_out_of_generation(quote_only: list[Any], language: str = "en") -> list[
                 "document_id": h.document_id,
                 "title": h.title,
                 "licence": h.licence,
-                "reason": say(
+                "reason": prose(
                     language,
                     f"sa licence {h.licence} n'autorise pas de modification : une réponse "
                     "générée ne peut pas la paraphraser ; demandez une réponse extractive "

@@ -401,7 +401,7 @@ class AskPath:
                     "extractive",
                     say(
                         req.language,
-                        "aucun modèle : les sources trouvées n'autorisent pas de modification "
+                        "aucun modèle\u00a0: les sources trouvées n'autorisent pas de modification "
                         "(licence ND), elles sont citées mot pour mot",
                         "no model: the sources found allow no derivatives (ND licence), so they "
                         "are quoted word for word",
@@ -543,7 +543,7 @@ class AskPath:
                 "none",
                 say(
                     req.language,
-                    "aucun modèle : réponse du cache",
+                    "aucun modèle\u00a0: réponse du cache",
                     "no model: answer from the cache",
                 ),
             )

@@ -56,9 +56,9 @@ def substitution(requested: str, answer: Answer) -> Substitution | None:
         # model asked for, what answered instead and why: said once, not wrapped.
         notice = answer.notice
     elif answer.language == "fr":
-        by = "par extraction" if answered == "extractive" else f"de « {answered} »"
-        notice = f"Modèle demandé « {requested} » ; réponse {by}"
-        notice += f" : {_after_colon(why)}" if why else ""
+        by = "par extraction" if answered == "extractive" else f"de «\u00a0{answered}\u00a0»"
+        notice = f"Modèle demandé «\u00a0{requested}\u00a0»\u00a0; réponse {by}"
+        notice += f"\u00a0: {_after_colon(why)}" if why else ""
     else:
         by = "by extraction" if answered == "extractive" else f"by '{answered}'"
         notice = f"Asked for model '{requested}', answered {by}"

@@ -308,7 +308,7 @@ def _not_json(request: Request, errors: list[Any]) -> str | None:
     return say(
         language,
         f"le corps de la requête est envoyé {sent}, pas comme du JSON (envoyez l'en-tête "
-        "Content-Type: application/json ; avec curl, -H 'Content-Type: application/json')",
+        "Content-Type: application/json\u00a0; avec curl, -H 'Content-Type: application/json')",
         f"the request body is sent {sent}, not as JSON (send the header Content-Type: "
         "application/json; with curl, -H 'Content-Type: application/json')",
     )

@@ -246,6 +246,9 @@ def _appendix(answer: Answer, replaced: Substitution | None) -> str:
         licence = f" ({s.licence})" if s.licence else ""
         lines.append(f"[{s.n}] {where}, {s.source}{licence}")
     parts = []
+    # The labels keep an ordinary space before their colon, unlike the pages' French
+    # (text/typography.py): clients split the content on "\n\nSources :\n" and "Note : ",
+    # as docs/generation.md shows it, and a no-break space would break their scripts.
     if lines:
         parts.append(("Sources :" if fr else "Sources:") + "\n" + "\n".join(lines))
     if replaced is not None:

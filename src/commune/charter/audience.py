@@ -27,8 +27,9 @@ _COMMAND = re.compile(
 _SETTING = re.compile(r"\s*\(\[[a-z_.]+\] [a-z_]+\)")
 # The charter's own setting named as the rule that refused: "(règle « sobriety.member_month_
 # wh_cap »)". A refusal rule the charter names in words ("évaluation-personnes") stays: it
-# says which of the charter's published rules applied.
-_SETTING_RULE = re.compile(r"\s*\((?:règle « [a-z_]+\.[a-z_.]+ »|rule '[a-z_]+\.[a-z_.]+')\)")
+# says which of the charter's published rules applied. \s: French puts a no-break space
+# inside its guillemets (text/typography.py).
+_SETTING_RULE = re.compile(r"\s*\((?:règle «\s[a-z_]+\.[a-z_.]+\s»|rule '[a-z_]+\.[a-z_.]+')\)")
 
 
 def plain(text: str) -> str:

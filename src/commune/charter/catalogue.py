@@ -200,7 +200,7 @@ def allowed(
     sov = charter.sovereignty
     if card.openness not in sov.openness:
         return False, (
-            f"{card.name} : ouverture « {card.openness} » non admise par la charte "
+            f"{card.name}\u00a0: ouverture «\u00a0{card.openness}\u00a0» non admise par la charte "
             f"({', '.join(sov.openness)})"
             if fr
             else f"{card.name}: openness '{card.openness}' is not allowed by the charter "
@@ -209,8 +209,8 @@ def allowed(
     if card.jurisdiction not in sov.jurisdictions:
         where = card.jurisdiction or ("inconnue" if fr else "unknown")
         return False, (
-            f"{card.name} : hébergé hors des juridictions admises ({where} ; admises : "
-            f"{', '.join(sov.jurisdictions)})"
+            f"{card.name}\u00a0: hébergé hors des juridictions admises ({where}\u00a0; "
+            f"admises\u00a0: {', '.join(sov.jurisdictions)})"
             if fr
             else f"{card.name}: hosted outside the allowed jurisdictions ({where}; allowed: "
             f"{', '.join(sov.jurisdictions)})"
@@ -243,8 +243,8 @@ def allowed(
         if card.wh_per_1k_tokens is None and not card.remote:
             return False, (
                 f"{card.name} n'est pas encore étalonné (son énergie est inconnue, et la charte "
-                f"plafonne chaque requête à {wh(cap)} Wh) : `commune model calibrate {card.name}` "
-                "le mesure"
+                f"plafonne chaque requête à {wh(cap)} Wh)\u00a0: `commune model calibrate "
+                f"{card.name}` le mesure"
                 if fr
                 else f"{card.name} is not calibrated (its energy is unknown, and the charter "
                 f"caps each request at {cap:g} Wh): `commune model calibrate {card.name}` "
@@ -252,8 +252,8 @@ def allowed(
             )
         if card.wh_per_1k_tokens is None:
             return False, (
-                f"{card.name} : énergie inconnue ({localise(card.energy_method, 'fr')}), et la "
-                f"charte plafonne chaque requête à {wh(cap)} Wh"
+                f"{card.name}\u00a0: énergie inconnue ({localise(card.energy_method, 'fr')}), et "
+                f"la charte plafonne chaque requête à {wh(cap)} Wh"
                 if fr
                 else f"{card.name}: its energy is unknown ({card.energy_method}), and the "
                 f"charter caps each request at {cap:g} Wh"
@@ -263,8 +263,8 @@ def allowed(
         need = per_k * estimated_tokens / 1000
         if need > cap:
             return False, (
-                f"{card.name} : environ {wh(need, '.3g')} Wh pour les {estimated_tokens} jetons "
-                f"de réponse au plus, au-delà du plafond de {wh(cap)} Wh"
+                f"{card.name}\u00a0: environ {wh(need, '.3g')} Wh pour les {estimated_tokens} "
+                f"jetons de réponse au plus, au-delà du plafond de {wh(cap)} Wh"
                 if fr
                 else f"{card.name}: about {need:.3g} Wh for up to {estimated_tokens} answer "
                 f"tokens, over the cap of {cap:g} Wh"

@@ -20,7 +20,7 @@ from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.text.analysis import analyze
 from commune.text.numbers import percent
-from commune.text.say import say
+from commune.text.say import prose
 
 STEPS = ("refuse", "reduce", "regulate", "responsibility", "redirect")
 
@@ -78,7 +78,7 @@ def refuse(
     asked = _terms(question)
     for rule in charter.utility.refuse:
         if declared_use is not None and declared_use in rule.uses:
-            why = say(
+            why = prose(
                 language,
                 f"l'usage déclaré par votre membre ({declared_use}) est exclu par la charte",
                 f"your member's declared use ({declared_use}) is excluded by the charter",
@@ -86,7 +86,7 @@ def refuse(
             return Step("refuse", "refused", f"{rule.message(language)} ({why})", rule.name)
         for phrase in rule.words:
             if _says(asked, phrase):
-                why = say(
+                why = prose(
                     language,
                     f"règle « {rule.name} » de la charte : « {phrase} »",
                     f"charter rule '{rule.name}': '{phrase}'",
@@ -97,7 +97,7 @@ def refuse(
         return Step(
             "refuse",
             "refused",
-            say(
+            prose(
                 language,
                 "le budget énergétique mensuel de votre membre est épuisé "
                 f"({_figure(member_month_wh, '.3g', 'fr')} Wh sur {_figure(cap, 'g', 'fr')} Wh)",
@@ -110,7 +110,7 @@ def refuse(
     return Step(
         "refuse",
         "pass",
-        say(
+        prose(
             language,
             f"aucune des {n} règles de refus ne s'applique"
             if n
@@ -135,9 +135,9 @@ def reduce(
     shows it clears the floor (or when extraction was asked for)."""
     if cached is not None:
         if cached.cosine >= 0.9999:
-            what = say(language, "la même question", "the same question")
+            what = prose(language, "la même question", "the same question")
         else:
-            what = say(
+            what = prose(
                 language,
                 f"une question presque identique (cosinus {cached.cosine:.3f})",
                 f"a near-duplicate question (cosine {cached.cosine:.3f})",
@@ -145,7 +145,7 @@ def reduce(
         return Step(
             "reduce",
             "cached",
-            say(
+            prose(
                 language,
                 f"{what} a déjà reçu une réponse il y a {cached.age_s / 60:.0f} min, sur le même "
                 "état des documents : réponse reprise du cache",
@@ -158,7 +158,7 @@ def reduce(
         return Step(
             "reduce",
             "extractive",
-            say(
+            prose(
                 language,
                 "une réponse par citation des sources a été demandée",
                 "an answer quoting the sources was asked for",
@@ -169,7 +169,7 @@ def reduce(
         return Step(
             "reduce",
             "pass",
-            say(
+            prose(
                 language,
                 "une réponse rédigée par un modèle a été demandée",
                 "an answer written by a model was asked for",
@@ -179,7 +179,7 @@ def reduce(
         return Step(
             "reduce",
             "pass",
-            say(
+            prose(
                 language,
                 "la charte préfère la qualité : un modèle est cherché d'abord",
                 "the charter prefers generation: a model is looked for first",
@@ -190,7 +190,7 @@ def reduce(
         return Step(
             "reduce",
             "extractive",
-            say(
+            prose(
                 language,
                 f"l'extraction suffit : {percent(extractive_score, 0, 'fr')} de réponses justes à "
                 f"l'évaluation sur {where}, seuil {percent(floor, 0, 'fr')}",
@@ -200,13 +200,13 @@ def reduce(
             "sobriety.quality_floor",
         )
     if extractive_score is None:
-        why = say(
+        why = prose(
             language,
             "l'extraction n'a pas été évaluée sur ces collections",
             "extraction has not been evaluated on these collections",
         )
     else:
-        why = say(
+        why = prose(
             language,
             f"l'extraction obtient {percent(extractive_score, 0, 'fr')} sur {where}, sous le "
             f"seuil de {percent(floor, 0, 'fr')}",
@@ -215,7 +215,7 @@ def reduce(
     return Step(
         "reduce",
         "pass",
-        why + say(language, " : un modèle est cherché", ": a model is looked for"),
+        why + prose(language, " : un modèle est cherché", ": a model is looked for"),
     )
 
 
@@ -231,7 +231,7 @@ def regulate(language: str, tightest: Any | None) -> Step:
         return Step(
             "regulate",
             "pass",
-            say(
+            prose(
                 language,
                 "aucun quota ne s'applique à ce demandeur",
                 "no quota applies to this caller",
@@ -242,7 +242,7 @@ def regulate(language: str, tightest: Any | None) -> Step:
     return Step(
         "regulate",
         "pass",
-        say(
+        prose(
             language,
             f"dans les quotas : {who_fr} a utilisé {_figure(tightest.used, 'g', 'fr')} sur "
             f"{_figure(tightest.limit, 'g', 'fr')} "
@@ -267,7 +267,7 @@ def responsibility(charter: Charter, language: str) -> Step:
     return Step(
         "responsibility",
         "recorded",
-        say(
+        prose(
             language,
             f"ces décisions sont consignées et gardées {days} jours"
             + (
@@ -303,13 +303,13 @@ def redirect(
         return Step(
             "redirect",
             "none",
-            say(language, "aucun modèle : réponse du cache", "no model: answer from the cache"),
+            prose(language, "aucun modèle : réponse du cache", "no model: answer from the cache"),
         ), None
     if reduced == "extractive":
         return Step(
             "redirect",
             "extractive",
-            say(
+            prose(
                 language,
                 "aucun modèle : les phrases des sources sont citées",
                 "no model: the sources' sentences are quoted",
@@ -324,7 +324,7 @@ def redirect(
         return Step(
             "redirect",
             "extractive",
-            why + say(language, " : réponse par extraction", ": answered by extraction"),
+            why + prose(language, " : réponse par extraction", ": answered by extraction"),
             "sovereignty",
         ), None
     rejected = []
@@ -338,12 +338,12 @@ def redirect(
         score = scores.get(card.name)
         if score is None:
             rejected.append(
-                say(language, f"{card.name} : pas encore évalué", f"{card.name}: not evaluated")
+                prose(language, f"{card.name} : pas encore évalué", f"{card.name}: not evaluated")
             )
             continue
         if score < floor:
             rejected.append(
-                say(
+                prose(
                     language,
                     f"{card.name} : {percent(score, 0, 'fr')} à l'évaluation, sous le seuil de "
                     f"{percent(floor, 0, 'fr')}",
@@ -354,7 +354,7 @@ def redirect(
         return Step(
             "redirect",
             "generate",
-            say(
+            prose(
                 language,
                 f"{card.name}, le plus petit modèle admis qui atteint le seuil "
                 f"({percent(score, 0, 'fr')} ≥ {percent(floor, 0, 'fr')})",
@@ -367,17 +367,17 @@ def redirect(
         return Step(
             "redirect",
             "extractive",
-            say(
+            prose(
                 language,
                 "aucun modèle n'est configuré : réponse par extraction",
                 "no model is configured: answered by extraction",
             ),
         ), None
-    detail = say(language, " ; ", "; ").join(rejected)  # French spaces its semicolon
+    detail = prose(language, " ; ", "; ").join(rejected)  # French spaces its semicolon
     return Step(
         "redirect",
         "extractive",
-        say(
+        prose(
             language,
             f"aucun modèle admis n'atteint le seuil ({detail}) : réponse par extraction",
             f"no allowed model clears the floor ({detail}): answered by extraction",
@@ -401,11 +401,11 @@ def override_notice(
     if chosen is not None and chosen.name == requested.name:
         return None
     instead = (
-        say(language, f"le modèle {chosen.name}", f"model {chosen.name}")
+        prose(language, f"le modèle {chosen.name}", f"model {chosen.name}")
         if chosen is not None
-        else say(language, "une citation des sources", "quoting the sources")
+        else prose(language, "une citation des sources", "quoting the sources")
     )
-    return say(
+    return prose(
         language,
         f"La charte a répondu par {instead} au lieu du modèle {requested.name} demandé : "
         f"{redirect_step.reason}",
@@ -417,7 +417,7 @@ def override_notice(
 def refusal_notice(language: str, step: Step) -> str:
     """The one line a refused request's reply carries, naming the rule that refused it."""
     rule = step.rule or "charter"
-    return say(
+    return prose(
         language,
         f"Demande refusée par la charte (règle « {rule} »)",
         f"Request refused by the charter (rule '{rule}')",

@@ -112,7 +112,7 @@ def payouts(
     if month is None:
         raise click.UsageError(
             said(
-                "donnez --month AAAA-MM (ou une sous-commande : waive, redirect, …)",
+                "donnez --month AAAA-MM (ou une sous-commande\u00a0: waive, redirect, …)",
                 "give --month YYYY-MM (or a subcommand: waive, redirect, …)",
             )
         )

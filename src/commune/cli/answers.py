@@ -107,7 +107,7 @@ def search(
             title, reason = w["title"], w["reason"]
             click.echo(
                 said(
-                    f"retenu\u00a0: « {title} »\u00a0: {reason}",
+                    f"retenu\u00a0: «\u00a0{title}\u00a0»\u00a0: {reason}",
                     f"withheld: « {title} »: {reason}",
                 ),
                 err=True,

@@ -474,7 +474,7 @@ def retire(
         listed = ", ".join(str(c) for c in copies)
         click.echo(
             said(
-                f"retirés avec lui, le même fichier : documents {listed}",
+                f"retirés avec lui, le même fichier\u00a0: documents {listed}",
                 f"retired with it, the same file: documents {listed}",
             )
         )

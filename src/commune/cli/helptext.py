@@ -24,6 +24,7 @@ from pathlib import Path
 
 import click
 
+from commune.text import typography
 from commune.text.messages import from_environment
 
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "fr" / "LC_MESSAGES" / "help.po"
@@ -41,13 +42,15 @@ def cleaned(text: str) -> str:
 
 @cache
 def french() -> dict[str, str]:
-    """English help text → its French, from the catalogue (untranslated entries left out)."""
+    """English help text → its French, from the catalogue (untranslated entries left out),
+    with French typography: a no-break space before « : ; ? ! » and inside « », as on the
+    pages (text/typography.py says which space and why; the .po keeps ordinary spaces)."""
     from babel.messages.pofile import read_po
 
     with CATALOGUE.open("rb") as f:
         catalogue = read_po(f, locale="fr")
     return {
-        m.id: m.string
+        m.id: typography.french(m.string)
         for m in catalogue
         if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
     }

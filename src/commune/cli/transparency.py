@@ -54,9 +54,10 @@ def charter_show(ctx: click.Context, as_json: bool) -> None:
     lang = speech.language()
     version = speech.as_pages_say(c.version, lang)
     click.echo(f"{speech.as_pages_say(c.name, lang)}, version {version}, sha256 {c.sha256}")
+    default = "(aucun\u00a0: la charte par défaut est en vigueur)"
     click.echo(
         said(
-            f"fichier\u00a0: {c.path or '(aucun : la charte par défaut est en vigueur)'}",
+            f"fichier\u00a0: {c.path or default}",
             f"file: {c.path or '(none: the default charter is in force)'}",
         )
     )

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from commune.errors import CommuneError
+from commune.text.typography import NBSP
 
 
 @dataclass(frozen=True)
@@ -333,10 +334,14 @@ def attribution_text(
     french = language.lower().startswith("fr")
     terms = terms_of(licence)
     who = f", {author}" if author else ""
+    # French puts a no-break space inside its guillemets and before its colon
+    # (text/typography.py); the title itself stays as its document gives it.
+    space = NBSP if french else " "
+    named = f"«{space}{title}{space}»{who}"
     if terms is None:
         unknown = "inconnue" if french else "unknown"
-        return f"« {title} »{who}, licence {licence or unknown} — {source}"
+        return f"{named}, licence {licence or unknown} — {source}"
     if terms.public_domain:
-        return f"« {title} »{who}, {terms.name} ({terms.url}) — {source}"
-    colon = "\u00a0:" if french else ":"  # French puts a no-break space before its colon
-    return f"« {title} »{who}, {licence}{colon} {terms.name} ({terms.url}) — {source}"
+        return f"{named}, {terms.name} ({terms.url}) — {source}"
+    colon = f"{NBSP}:" if french else ":"
+    return f"{named}, {licence}{colon} {terms.name} ({terms.url}) — {source}"

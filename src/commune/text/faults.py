@@ -114,57 +114,57 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
     lines = {
         "read_only": say(
             language,
-            f"le dossier {home} est en lecture seule (impossible d'écrire {where}) : vérifiez "
-            "ses droits ou son montage, ou utilisez --home DOSSIER sur un disque accessible en "
-            "écriture",
+            f"le dossier {home} est en lecture seule (impossible d'écrire {where})\u00a0: "
+            "vérifiez ses droits ou son montage, ou utilisez --home DOSSIER sur un disque "
+            "accessible en écriture",
             f"the home {home} is read-only (cannot write {where}): check its permissions or "
             "mount, or use --home DIR on a writable disk",
         ),
         "disk_full": say(
             language,
-            f"le disque qui porte {home} est plein (impossible d'écrire {where}) : ce qui était "
-            "enregistré avant est intact ; libérez de la place, ou utilisez --home DOSSIER sur "
-            "un autre disque, puis relancez la commande",
+            f"le disque qui porte {home} est plein (impossible d'écrire {where})\u00a0: ce qui "
+            "était enregistré avant est intact\u00a0; libérez de la place, ou utilisez --home "
+            "DOSSIER sur un autre disque, puis relancez la commande",
             f"the disk holding {home} is full (cannot write {where}): what was stored before is "
             "whole; free some space, or use --home DIR on another disk, then run the command "
             "again",
         ),
         "permission_denied": say(
             language,
-            f"permission refusée sur {where} : vérifiez son propriétaire et ses droits (ls -l), "
-            "ou utilisez --home DOSSIER",
+            f"permission refusée sur {where}\u00a0: vérifiez son propriétaire et ses droits "
+            "(ls -l), ou utilisez --home DOSSIER",
             f"permission denied on {where}: check its owner and permissions (ls -l), or use "
             "--home DIR",
         ),
         "link_loop": say(
             language,
-            f"une boucle de liens symboliques ({path or words}) : supprimez ou corrigez le lien",
+            f"une boucle de liens symboliques ({path or words})\u00a0: supprimez ou corrigez le "
+            "lien",
             f"a symbolic link loop at {path or words}: remove or fix the link",
         ),
         "missing_file": say(
             language,
-            f"{where} n'existe pas : vérifiez le chemin",
+            f"{where} n'existe pas\u00a0: vérifiez le chemin",
             f"{where} does not exist: check the path",
         ),
         "database_locked": say(
             language,
-            f"la base de {home} est verrouillée par un autre processus ({words}) : attendez "
+            f"la base de {home} est verrouillée par un autre processus ({words})\u00a0: attendez "
             "qu'il finisse (une sauvegarde, un autre commune) et relancez la commande",
             f"the database in {home} is locked by another process ({words}): wait for it to "
             "finish (a backup, another commune) and run the command again",
         ),
         "damaged_database": say(
             language,
-            f"la base de {home} n'est pas une base SQLite lisible ({words}) : restaurez la "
-            "dernière sauvegarde (commune restore SAUVEGARDE --force), ou utilisez --home "
-            "DOSSIER",
+            f"la base de {home} n'est pas une base SQLite lisible ({words})\u00a0: restaurez la "
+            "dernière sauvegarde (commune restore SAUVEGARDE --force), ou utilisez --home DOSSIER",
             f"the database in {home} is not a readable SQLite database ({words}): restore the "
             "latest backup (commune restore BACKUP --force), or use --home DIR",
         ),
         "conflict": say(
             language,
-            f"une autre commande ou requête a écrit la même chose au même moment ({words}) : "
-            "ce changement-ci n'a pas été enregistré ; relancez la commande",
+            f"une autre commande ou requête a écrit la même chose au même moment ({words})\u00a0: "
+            "ce changement-ci n'a pas été enregistré\u00a0; relancez la commande",
             f"another command or request wrote the same thing at the same moment ({words}): "
             "this change was not written; run the command again",
         ),
@@ -177,7 +177,7 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
         ),
         "cannot_open_database": say(
             language,
-            f"impossible d'ouvrir la base dans {home} : vérifiez que le dossier existe et que "
+            f"impossible d'ouvrir la base dans {home}\u00a0: vérifiez que le dossier existe et que "
             "ses droits vous permettent d'écrire, ou utilisez --home DOSSIER",
             f"cannot open the database in {home}: check that the directory exists and that "
             "its permissions let you write, or use --home DIR",
@@ -199,31 +199,32 @@ def for_caller(exc: BaseException, language: str | None) -> tuple[str, str] | No
 
 _FOR_CALLER = {
     "read_only": (
-        "le stockage du serveur est en lecture seule : prévenez l'opérateur du service",
+        "le stockage du serveur est en lecture seule\u00a0: prévenez l'opérateur du service",
         "the server's storage is read-only: tell the service's operator",
     ),
     "disk_full": (
-        "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu : "
+        "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu\u00a0: "
         "prévenez l'opérateur du service",
         "the server's disk is full, nothing stored before is lost: tell the service's operator",
     ),
     "permission_denied": (
-        "le serveur n'a pas le droit d'écrire dans son stockage : prévenez l'opérateur du service",
+        "le serveur n'a pas le droit d'écrire dans son stockage\u00a0: prévenez l'opérateur du "
+        "service",
         "the server may not write to its storage: tell the service's operator",
     ),
     "database_locked": (
-        "la base du serveur est occupée : réessayez dans quelques secondes, puis prévenez "
+        "la base du serveur est occupée\u00a0: réessayez dans quelques secondes, puis prévenez "
         "l'opérateur du service si cela dure",
         "the server's database is busy: retry in a few seconds, then tell the service's "
         "operator if it lasts",
     ),
     "damaged_database": (
-        "la base du serveur est endommagée : prévenez l'opérateur du service",
+        "la base du serveur est endommagée\u00a0: prévenez l'opérateur du service",
         "the server's database is damaged: tell the service's operator",
     ),
     "conflict": (
         "une autre requête a écrit la même chose au même moment, celle-ci n'a rien "
-        "enregistré : réessayez",
+        "enregistré\u00a0: réessayez",
         "another request wrote the same thing at the same moment, this one wrote nothing: retry",
     ),
     "database_unreachable": (
@@ -233,11 +234,11 @@ _FOR_CALLER = {
         "operator if it lasts",
     ),
     "cannot_open_database": (
-        "le serveur ne peut pas ouvrir sa base : prévenez l'opérateur du service",
+        "le serveur ne peut pas ouvrir sa base\u00a0: prévenez l'opérateur du service",
         "the server cannot open its database: tell the service's operator",
     ),
     "missing_file": (
-        "le serveur ne trouve pas un de ses fichiers : prévenez l'opérateur du service",
+        "le serveur ne trouve pas un de ses fichiers\u00a0: prévenez l'opérateur du service",
         "the server cannot find one of its files: tell the service's operator",
     ),
 }

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from commune.text.typography import french as _typeset
+
 # Exact messages and hints.
 EXACT = {
     "without keys (--no-auth) this server answers this machine's own pages only": (
@@ -3167,7 +3169,7 @@ def _reason(text: str) -> str | None:
     for pattern, template in REASONS:
         found = pattern.fullmatch(text)
         if found:
-            return template.format(**found.groupdict())
+            return _typeset(template).format(**found.groupdict())
     return None
 
 
@@ -3194,7 +3196,7 @@ def _parsed(text: str) -> str:
             values = found.groupdict()
             if values.get("key"):  # tomllib names a table by its tuple: ('a', 'b') is a.b
                 values["key"] = ".".join(re.findall(r"'([^']*)'", values["key"])) or values["key"]
-            said = template.format(**values)
+            said = _typeset(template).format(**values)
             break
     return f"{said} ({where})" if where else said
 
@@ -3227,13 +3229,15 @@ def _found(part: str) -> str | None:
     for pattern, template in FOUND:
         found = pattern.fullmatch(part)
         if found:
-            return template.format(**found.groupdict())
+            return _typeset(template).format(**found.groupdict())
     return None
 
 
 def _french(text: str) -> str | None:
+    # French typography on the templates, not on the values put in them (text/typography.py
+    # says which space and why): a file's name or a charter's phrase stays as written.
     if text in EXACT:
-        return EXACT[text]
+        return _typeset(EXACT[text])
     for pattern, template in PATTERNS:
         found = pattern.fullmatch(text)
         if found:
@@ -3297,7 +3301,7 @@ def _french(text: str) -> str | None:
                 values["found"] = ", ".join(str(part) for part in parts)
             if "why" in values:  # the system's own words (an OSError's strerror)
                 values["why"] = _system_words(values["why"])
-            return template.format(**values)
+            return _typeset(template).format(**values)
     return None
 
 

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from commune.text import typography
 from commune.text.messages import from_accept_language, localise
 
 LANGUAGES = ("fr", "en")
@@ -40,6 +41,16 @@ def catalogue(language: str) -> Any:
         return NullTranslations()
     with po.open("rb") as f:
         messages = read_po(f, locale=language)
+    if language == "fr":
+        # French typography for every page, made here once (text/typography.py says which
+        # space and why): the catalogue's French is written with ordinary spaces, readable
+        # in the .po file, and a new message follows the rule without remembering it. The
+        # values put in later (a file's name, a quoted answer) are not touched.
+        for message in messages:
+            if message.id and isinstance(message.string, str):
+                message.string = typography.french(message.string)
+            elif message.id and message.string:
+                message.string = tuple(typography.french(s) for s in message.string)
     buffer = io.BytesIO()
     write_mo(buffer, messages)
     buffer.seek(0)

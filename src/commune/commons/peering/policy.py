@@ -124,7 +124,7 @@ def permits(
             say(
                 language,
                 f"la coopérative qui la partage la réserve aux membres de type {allowed} "
-                f"(le vôtre : {kind or 'aucun'})",
+                f"(le vôtre\u00a0: {kind or 'aucun'})",
                 f"the cooperative sharing it keeps it for members of kind {allowed} "
                 f"(yours: {kind or 'none'})",
             ),
