@@ -365,3 +365,44 @@ def test_an_index_a_power_cut_left_empty_is_rebuilt_by_the_next_search(home, cor
         assert commune.catalog().base_generation == commune.catalog().generation
         assert (base / "rows.npz").stat().st_size > 0
     check(home)
+
+
+def test_a_backup_into_the_folder_another_backup_is_writing_is_refused(home, corpus, tmp_path):
+    """Two backups into one folder at once (a timer's and the operator's, both named by the
+    date): the second removed the hidden folder the first was writing, whatever wrote it,
+    and the first failed saying "free some space on the disk". The folder is locked by the
+    backup writing it (as _remove_partials reads it): the second is now refused, and the
+    first's files stay."""
+    import fcntl
+    import os
+
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    backups = tmp_path / "backups"
+    writing = backups / ".2026-12-07.partial"  # as the first backup holds it, midway
+    writing.mkdir(parents=True)
+    (writing / "commune.db").write_bytes(b"SQLite format 3\x00 the first backup's copy")
+    held = os.open(writing, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        for lang, said in (
+            ("en_GB.UTF-8", "another backup is being written into"),
+            ("fr_FR.UTF-8", "une autre sauvegarde est en cours d'écriture dans"),
+        ):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(home), "backup", str(backups / "2026-12-07")]
+            )
+            assert r.exit_code != 0 and said in r.output, r.output
+            assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+            assert (writing / "commune.db").read_bytes().endswith(b"the first backup's copy")
+    finally:
+        os.close(held)
+    # The first one killed meanwhile: its folder is no one's, and the same backup goes on.
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "2026-12-07")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in backups.iterdir()) == ["2026-12-07"]
+    r = runner.invoke(
+        cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "2026-12-07")]
+    )
+    assert r.exit_code == 0, r.output

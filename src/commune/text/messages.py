@@ -2407,6 +2407,14 @@ PATTERNS = [
         (r"(?P<name>.+) is not empty", "{name} n'est pas vide"),
         (r"give a new directory for the backup", "donnez un nouveau dossier pour la sauvegarde"),
         (
+            r"another backup is being written into (?P<dir>.+)",
+            "une autre sauvegarde est en cours d'écriture dans {dir}",
+        ),
+        (
+            r"let it end, or give another directory for this backup",
+            "attendez qu'elle se termine, ou donnez un autre dossier pour cette sauvegarde",
+        ),
+        (
             r"commune backup copies SQLite homes",
             "commune backup copie les répertoires de service SQLite",
         ),
