@@ -406,3 +406,44 @@ def test_a_backup_into_the_folder_another_backup_is_writing_is_refused(home, cor
         cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "2026-12-07")]
     )
     assert r.exit_code == 0, r.output
+
+
+def test_a_backup_onto_a_disk_that_locks_no_folder_is_written(home, corpus, tmp_path, monkeypatch):
+    """A backup locks the hidden folder it writes (_claim, _remove_partials). NFSv4, where
+    backups are often kept (a NAS), locks no folder: flock on one fails with ENOLCK (no open
+    state on the server) or EBADF (opened to read), in Linux's nfs4_proc_lock. Every backup
+    there failed, "writing the backup failed: No locks available". It is now written
+    unlocked, as before the locks, and a half-written one it cannot lock is left alone: it
+    cannot tell a backup killed from one being written."""
+    import errno
+    import fcntl
+    import os
+    import stat
+    import time
+
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    real = fcntl.flock
+
+    def nfs4(fd, operation):  # type: ignore[no-untyped-def]
+        number = fd if isinstance(fd, int) else fd.fileno()
+        if stat.S_ISDIR(os.fstat(number).st_mode) and operation & fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+        return real(fd, operation)
+
+    backups = tmp_path / "nas"
+    other = backups / ".monday.partial"  # another backup's: killed, or being written?
+    other.mkdir(parents=True)
+    (other / "commune.db").write_bytes(b"")
+    then = time.time() - 86400
+    os.utime(other, (then, then))
+    monkeypatch.setattr(fcntl, "flock", nfs4)
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "tuesday")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in backups.iterdir()) == [".monday.partial", "tuesday"]
+    monkeypatch.setattr(fcntl, "flock", real)
+    r = runner.invoke(
+        cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "tuesday")]
+    )
+    assert r.exit_code == 0, r.output

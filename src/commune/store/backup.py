@@ -161,6 +161,11 @@ def _claim(partial: Path, dest: Path) -> int:
             f"another backup is being written into {dest}",
             "let it end, or give another directory for this backup",
         ) from None
+    except OSError:
+        # A disk that locks no folder: NFSv4, where backups are often kept, refuses (ENOLCK,
+        # or EBADF for a folder opened to read; Linux's nfs4_proc_lock). Written unlocked, as
+        # before the locks, rather than not at all: every backup onto a NAS failed.
+        pass
     except BaseException:
         os.close(held)
         raise
@@ -200,6 +205,10 @@ def _remove_partials(parent: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
         except BlockingIOError:
             continue  # another backup is writing it
+        except OSError:
+            # A disk that locks no folder (NFSv4, _claim): a backup killed and one being
+            # written look the same there, and the one being written is not ours to delete.
+            continue
         finally:
             os.close(other)
 
