@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, select
 
 from commune.errors import CommuneError
 from commune.store import blobs
-from commune.store.files import flush, flush_tree
+from commune.store.files import flush, flush_tree, write_whole
 
 MANIFEST = "backup.json"
 
@@ -513,7 +513,11 @@ def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
     if not theirs.exists():
         return None
     if not ours.exists():
-        ours.write_text(_without_database_url(theirs.read_text("utf-8")), "utf-8")
+        # Whole and on the disk, with the name the home gives it: written in place, a power
+        # cut soon after left it empty (the home then opened with the defaults, not the
+        # backup's models and charter, without a word), a kill cut it short.
+        write_whole(ours, _without_database_url(theirs.read_text("utf-8")))
+        flush(home)
         return None
     return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
 
