@@ -447,3 +447,53 @@ def test_a_backup_onto_a_disk_that_locks_no_folder_is_written(home, corpus, tmp_
         cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "tuesday")]
     )
     assert r.exit_code == 0, r.output
+
+
+def test_a_database_put_back_without_commune_restore_leaves_no_base_of_the_replaced_one(
+    home, tmp_path
+):
+    """A PostgreSQL home is restored with pg_restore, not `commune restore` (which removes
+    the index): the database goes back to the dump's generation, and the bases built from
+    the replaced one, at later generations, stayed. Once the restored commons reached one,
+    searches read its passages (other words under the same chunk ids): the documents added
+    since were not found by their words. The first base written after the restore now
+    removes the bases of later generations, no base of this database. A commune.db copied
+    back reproduces it on SQLite."""
+    import shutil
+
+    from commune.core import Commune
+    from commune.index import catalog as cat
+
+    def folder(name: str, n: int, text: str) -> list:  # type: ignore[type-arg]
+        d = tmp_path / name
+        d.mkdir()
+        for i in range(n):
+            (d / f"{name}-{i}.txt").write_text(text.format(i=i), encoding="utf-8")
+        return sorted(d.iterdir())
+
+    notes = folder("notes", 3, "Note {i} : la délibération du conseil municipal numéro {i}.")
+    with Commune(home) as commune:
+        commune.add(notes, licence="etalab-2.0")
+        commune.search("délibération")
+    shutil.copy(home / "commune.db", tmp_path / "dump.db")  # the dump, the server stopped
+    for path in folder("voirie", 4, "Compte rendu {i} : travaux de voirie rue {i}."):
+        # Each `commune add` merges a base at its generation before it exits.
+        r = CliRunner().invoke(
+            cli, ["--home", str(home), "add", str(path), "--licence", "etalab-2.0"]
+        )
+        assert r.exit_code == 0, r.output
+    assert max(int(p.name[1:].split("-")[0]) for p in (home / "index").glob("g*")) > 4
+    cat._bases.clear()
+    for suffix in ("", "-wal", "-shm"):  # the restore, blobs/ and index/ left as they were
+        (home / f"commune.db{suffix}").unlink(missing_ok=True)
+    shutil.copy(tmp_path / "dump.db", home / "commune.db")
+    for path in folder("avis", 8, "Avis {i} : la piscine ferme le lundi {i}."):
+        with Commune(home) as commune:  # past the replaced database's generations
+            commune.add([path], licence="etalab-2.0")
+            commune.search("piscine")
+        cat._bases.clear()  # as the next process reads it
+    with Commune(home) as commune:
+        hits = commune.search("piscine ferme lundi", k=20)
+        found = " ".join(h.text for h in hits if h.lexical_rank is not None)
+    assert all(f"Avis {i} " in found for i in range(8)), found
+    check(home)
