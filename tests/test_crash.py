@@ -497,3 +497,24 @@ def test_a_database_put_back_without_commune_restore_leaves_no_base_of_the_repla
         found = " ".join(h.text for h in hits if h.lexical_rank is not None)
     assert all(f"Avis {i} " in found for i in range(8)), found
     check(home)
+
+
+def test_the_postgresql_restore_hint_says_to_remove_the_index(tmp_path):
+    """A PostgreSQL home is restored with pg_restore, told by `commune restore`: the hint
+    now names the index/ folder to remove, built from the database pg_restore replaces
+    (the first base written after it removes its later bases; one of an earlier generation
+    would serve until then)."""
+    import pytest
+
+    from commune.errors import CommuneError
+    from commune.store.backup import restore
+    from commune.text.messages import localise
+
+    with pytest.raises(CommuneError) as refused:
+        restore(tmp_path / "dump", tmp_path / "home", database_url="postgresql://db/commune")
+    said = str(refused.value)
+    assert "remove the home's index/ folder" in said, said
+    french = localise(said, "fr")
+    assert "supprimez le dossier index/ du répertoire" in french and "pg_restore lists" not in (
+        french
+    ), french

@@ -267,7 +267,9 @@ def restore(
             raise CommuneError(
                 "commune restore restores SQLite homes",
                 "for PostgreSQL, use pg_restore on the pg_dump you keep, then put back the "
-                "blobs/ folder copied after it; pg_restore lists nothing it takes back: "
+                "blobs/ folder copied after it and remove the home's index/ folder (built from "
+                "the database replaced; the next search builds it again); pg_restore lists "
+                "nothing it takes back: "
                 "before it, note the changes commune audit log shows since the dump "
                 "(takedowns, readers, roles, revoked keys) and make again those that still hold",
             ) from None
