@@ -518,3 +518,25 @@ def test_the_postgresql_restore_hint_says_to_remove_the_index(tmp_path):
     assert "supprimez le dossier index/ du répertoire" in french and "pg_restore lists" not in (
         french
     ), french
+
+
+def test_a_backup_whose_hidden_name_is_taken_by_a_file_says_so_and_holds_nothing(
+    home, corpus, tmp_path
+):
+    """A file under the hidden name a backup writes in (.NAME.partial): the backup fails in
+    one line, leaves the file, and lets go of the folder it opened (its descriptor stayed
+    open: a program calling the library's backup each night lost one every failed night)."""
+    import os
+
+    runner = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / ".monday.partial").write_text("someone's file")
+    opened = len(os.listdir("/proc/self/fd"))
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "monday")])
+    assert r.exit_code != 0 and "writing the backup into" in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output
+    assert len(os.listdir("/proc/self/fd")) == opened
+    assert (backups / ".monday.partial").read_text() == "someone's file"

@@ -169,11 +169,15 @@ def _claim(partial: Path, dest: Path) -> int:
     except BaseException:
         os.close(held)
         raise
-    for left in partial.iterdir():  # an earlier attempt's, never a backup
-        if left.is_dir() and not left.is_symlink():
-            shutil.rmtree(left)
-        else:
-            left.unlink()
+    try:
+        for left in partial.iterdir():  # an earlier attempt's, never a backup
+            if left.is_dir() and not left.is_symlink():
+                shutil.rmtree(left)
+            else:
+                left.unlink()
+    except BaseException:  # not a folder, or not ours to empty: the lock goes with the error
+        os.close(held)
+        raise
     return held
 
 
