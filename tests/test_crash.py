@@ -365,3 +365,178 @@ def test_an_index_a_power_cut_left_empty_is_rebuilt_by_the_next_search(home, cor
         assert commune.catalog().base_generation == commune.catalog().generation
         assert (base / "rows.npz").stat().st_size > 0
     check(home)
+
+
+def test_a_backup_into_the_folder_another_backup_is_writing_is_refused(home, corpus, tmp_path):
+    """Two backups into one folder at once (a timer's and the operator's, both named by the
+    date): the second removed the hidden folder the first was writing, whatever wrote it,
+    and the first failed saying "free some space on the disk". The folder is locked by the
+    backup writing it (as _remove_partials reads it): the second is now refused, and the
+    first's files stay."""
+    import fcntl
+    import os
+
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    backups = tmp_path / "backups"
+    writing = backups / ".2026-12-07.partial"  # as the first backup holds it, midway
+    writing.mkdir(parents=True)
+    (writing / "commune.db").write_bytes(b"SQLite format 3\x00 the first backup's copy")
+    held = os.open(writing, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        for lang, said in (
+            ("en_GB.UTF-8", "another backup is being written into"),
+            ("fr_FR.UTF-8", "une autre sauvegarde est en cours d'écriture dans"),
+        ):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(home), "backup", str(backups / "2026-12-07")]
+            )
+            assert r.exit_code != 0 and said in r.output, r.output
+            assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+            assert (writing / "commune.db").read_bytes().endswith(b"the first backup's copy")
+    finally:
+        os.close(held)
+    # The first one killed meanwhile: its folder is no one's, and the same backup goes on.
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "2026-12-07")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in backups.iterdir()) == ["2026-12-07"]
+    r = runner.invoke(
+        cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "2026-12-07")]
+    )
+    assert r.exit_code == 0, r.output
+
+
+def test_a_backup_onto_a_disk_that_locks_no_folder_is_written(home, corpus, tmp_path, monkeypatch):
+    """A backup locks the hidden folder it writes (_claim, _remove_partials). NFSv4, where
+    backups are often kept (a NAS), locks no folder: flock on one fails with ENOLCK (no open
+    state on the server) or EBADF (opened to read), in Linux's nfs4_proc_lock. Every backup
+    there failed, "writing the backup failed: No locks available". It is now written
+    unlocked, as before the locks, and a half-written one it cannot lock is left alone: it
+    cannot tell a backup killed from one being written."""
+    import errno
+    import fcntl
+    import os
+    import stat
+    import time
+
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    real = fcntl.flock
+
+    def nfs4(fd, operation):  # type: ignore[no-untyped-def]
+        number = fd if isinstance(fd, int) else fd.fileno()
+        if stat.S_ISDIR(os.fstat(number).st_mode) and operation & fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+        return real(fd, operation)
+
+    backups = tmp_path / "nas"
+    other = backups / ".monday.partial"  # another backup's: killed, or being written?
+    other.mkdir(parents=True)
+    (other / "commune.db").write_bytes(b"")
+    then = time.time() - 86400
+    os.utime(other, (then, then))
+    monkeypatch.setattr(fcntl, "flock", nfs4)
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "tuesday")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in backups.iterdir()) == [".monday.partial", "tuesday"]
+    monkeypatch.setattr(fcntl, "flock", real)
+    r = runner.invoke(
+        cli, ["--home", str(tmp_path / "restored"), "restore", str(backups / "tuesday")]
+    )
+    assert r.exit_code == 0, r.output
+
+
+def test_a_database_put_back_without_commune_restore_leaves_no_base_of_the_replaced_one(
+    home, tmp_path
+):
+    """A PostgreSQL home is restored with pg_restore, not `commune restore` (which removes
+    the index): the database goes back to the dump's generation, and the bases built from
+    the replaced one, at later generations, stayed. Once the restored commons reached one,
+    searches read its passages (other words under the same chunk ids): the documents added
+    since were not found by their words. The first base written after the restore now
+    removes the bases of later generations, no base of this database. A commune.db copied
+    back reproduces it on SQLite."""
+    import shutil
+
+    from commune.core import Commune
+    from commune.index import catalog as cat
+
+    def folder(name: str, n: int, text: str) -> list:  # type: ignore[type-arg]
+        d = tmp_path / name
+        d.mkdir()
+        for i in range(n):
+            (d / f"{name}-{i}.txt").write_text(text.format(i=i), encoding="utf-8")
+        return sorted(d.iterdir())
+
+    notes = folder("notes", 3, "Note {i} : la délibération du conseil municipal numéro {i}.")
+    with Commune(home) as commune:
+        commune.add(notes, licence="etalab-2.0")
+        commune.search("délibération")
+    shutil.copy(home / "commune.db", tmp_path / "dump.db")  # the dump, the server stopped
+    for path in folder("voirie", 4, "Compte rendu {i} : travaux de voirie rue {i}."):
+        # Each `commune add` merges a base at its generation before it exits.
+        r = CliRunner().invoke(
+            cli, ["--home", str(home), "add", str(path), "--licence", "etalab-2.0"]
+        )
+        assert r.exit_code == 0, r.output
+    assert max(int(p.name[1:].split("-")[0]) for p in (home / "index").glob("g*")) > 4
+    cat._bases.clear()
+    for suffix in ("", "-wal", "-shm"):  # the restore, blobs/ and index/ left as they were
+        (home / f"commune.db{suffix}").unlink(missing_ok=True)
+    shutil.copy(tmp_path / "dump.db", home / "commune.db")
+    for path in folder("avis", 8, "Avis {i} : la piscine ferme le lundi {i}."):
+        with Commune(home) as commune:  # past the replaced database's generations
+            commune.add([path], licence="etalab-2.0")
+            commune.search("piscine")
+        cat._bases.clear()  # as the next process reads it
+    with Commune(home) as commune:
+        hits = commune.search("piscine ferme lundi", k=20)
+        found = " ".join(h.text for h in hits if h.lexical_rank is not None)
+    assert all(f"Avis {i} " in found for i in range(8)), found
+    check(home)
+
+
+def test_the_postgresql_restore_hint_says_to_remove_the_index(tmp_path):
+    """A PostgreSQL home is restored with pg_restore, told by `commune restore`: the hint
+    now names the index/ folder to remove, built from the database pg_restore replaces
+    (the first base written after it removes its later bases; one of an earlier generation
+    would serve until then)."""
+    import pytest
+
+    from commune.errors import CommuneError
+    from commune.store.backup import restore
+    from commune.text.messages import localise
+
+    with pytest.raises(CommuneError) as refused:
+        restore(tmp_path / "dump", tmp_path / "home", database_url="postgresql://db/commune")
+    said = str(refused.value)
+    assert "remove the home's index/ folder" in said, said
+    french = localise(said, "fr")
+    assert "supprimez le dossier index/ du répertoire" in french and "pg_restore lists" not in (
+        french
+    ), french
+
+
+def test_a_backup_whose_hidden_name_is_taken_by_a_file_says_so_and_holds_nothing(
+    home, corpus, tmp_path
+):
+    """A file under the hidden name a backup writes in (.NAME.partial): the backup fails in
+    one line, leaves the file, and lets go of the folder it opened (its descriptor stayed
+    open: a program calling the library's backup each night lost one every failed night)."""
+    import os
+
+    runner = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / ".monday.partial").write_text("someone's file")
+    opened = len(os.listdir("/proc/self/fd"))
+    r = runner.invoke(cli, ["--home", str(home), "backup", str(backups / "monday")])
+    assert r.exit_code != 0 and "writing the backup into" in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output
+    assert len(os.listdir("/proc/self/fd")) == opened
+    assert (backups / ".monday.partial").read_text() == "someone's file"

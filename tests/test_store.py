@@ -969,3 +969,42 @@ def test_a_backup_and_a_restored_database_are_on_the_disk_before_their_names(
     r = run.invoke(cli, ["--home", str(tmp_path / "restored"), "restore", str(tmp_path / "bk")])
     assert r.exit_code == 0, r.output
     assert unsynced == []
+
+
+def test_a_restored_homes_settings_are_on_the_disk_before_the_restore_ends(
+    commune, corpus, home, tmp_path, monkeypatch
+):
+    """A restore into a home without a commune.toml copies the backup's. It was written in
+    place and never flushed: a power cut soon after the restore left it empty (a new file's
+    bytes reach the disk after its name), and the home opened with the defaults, not the
+    backup's models and charter, without a word; killed while writing, it was cut short and
+    the home would not open. It is now written whole (files.write_whole) and flushed, with
+    the home's folder that names it."""
+    import os
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    commune.add([corpus], licence="etalab-2.0")
+    (home / "commune.toml").write_text('default_collection = "mairie"\n', encoding="utf-8")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    r = run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):  # type: ignore[no-untyped-def]
+        synced.append(os.fstat(fd).st_ino)
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    restored = tmp_path / "restored"
+    r = run.invoke(cli, ["--home", str(restored), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    settings = Path(restored / "commune.toml")
+    assert 'default_collection = "mairie"' in settings.read_text(encoding="utf-8")
+    toml, folder = settings.stat().st_ino, restored.stat().st_ino
+    assert toml in synced, "commune.toml never flushed"
+    assert folder in synced[synced.index(toml) :], "its name never flushed after it"

@@ -610,6 +610,7 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     flush(index_dir)
+    _remove_later_bases(index_dir, catalog.generation)
     # Older generations go, but the one just before stays: another process may be reading
     # it at this moment (it moves to the new one at its next search).
     older = sorted(
@@ -618,6 +619,28 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
     )
     for old in older[:-1]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _later(name: str, generation: int) -> bool:
+    """Whether the folder ``name`` is a base (of any model or format) built at a generation
+    after ``generation``."""
+    head = name.split("-", 1)[0]
+    return head[:1] == "g" and head[1:].isdigit() and int(head[1:]) > generation
+
+
+def _remove_later_bases(index_dir: Path, generation: int) -> None:
+    """Remove the bases built at a later generation than the base just written at
+    ``generation``, the database's own as the build read it. They are no bases of this
+    database: its generation only grows, and every base is written under the build lock,
+    from the database as it was then. They are a replaced database's, put back without
+    `commune restore` (pg_restore, which a PostgreSQL home must use, or a commune.db copied
+    back): kept, the newest of them was taken for this database's once its commons reached
+    that generation, and searches read its passages (other words under the same chunk ids,
+    documents added since not found by their words)."""
+    for base in index_dir.iterdir():
+        if _later(base.name, generation) and base.is_dir():
+            shutil.rmtree(base, ignore_errors=True)
+            _bases.pop(base, None)
 
 
 def _approximate(settings: IndexSettings) -> tuple[int, int]:

@@ -10,6 +10,7 @@ its SHA-256.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -107,13 +108,12 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     if dest.exists() and any(dest.iterdir()):
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
     partial = dest.with_name(f".{dest.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)  # an earlier attempt's, never a backup
-    held: int | None = None
+    try:
+        held = _claim(partial, dest)  # before the try below, which removes ``partial``
+    except OSError as exc:
+        raise _write_failed(dest, exc) from None
     try:
         _remove_partials(dest.parent)
-        partial.mkdir(parents=True)
-        held = os.open(partial, os.O_RDONLY)
-        fcntl.flock(held, fcntl.LOCK_EX)  # ours while it is written (_remove_partials)
         manifest = _write_backup(source, home, partial)
         # On the disk before it has the backup's name: after a power cut, a backup whose
         # files were still in memory kept its name with empty or short files, and was
@@ -125,18 +125,60 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
         flush(dest.parent)
     except (OSError, sqlite3.Error) as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise CommuneError(
-            f"writing the backup into {dest} failed: {reason}",
-            f"free some space on the disk holding {dest.parent}, or back up elsewhere",
-        ) from None
+        raise _write_failed(dest, exc) from None
     except BaseException:  # a failed verification, an interruption: no half backup left
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:
-        if held is not None:
-            os.close(held)
+        os.close(held)
     return manifest
+
+
+def _write_failed(dest: Path, exc: OSError | sqlite3.Error) -> CommuneError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return CommuneError(
+        f"writing the backup into {dest} failed: {reason}",
+        f"free some space on the disk holding {dest.parent}, or back up elsewhere",
+    )
+
+
+def _claim(partial: Path, dest: Path) -> int:
+    """Make ``partial``, the hidden folder a backup into ``dest`` is written in, this
+    backup's: locked (the descriptor returned holds the lock) and emptied of an earlier
+    attempt's files. Another backup into the same ``dest`` writing it now holds its lock:
+    refused. It was removed, whatever wrote it: two backups named by the date (a timer's and
+    the operator's) at once, the second deleted the first's files under it, and the first
+    said "free some space on the disk"."""
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        partial.mkdir()
+    held = os.open(partial, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours while written (_remove_partials)
+    except BlockingIOError:
+        os.close(held)
+        raise CommuneError(
+            f"another backup is being written into {dest}",
+            "let it end, or give another directory for this backup",
+        ) from None
+    except OSError:
+        # A disk that locks no folder: NFSv4, where backups are often kept, refuses (ENOLCK,
+        # or EBADF for a folder opened to read; Linux's nfs4_proc_lock). Written unlocked, as
+        # before the locks, rather than not at all: every backup onto a NAS failed.
+        pass
+    except BaseException:
+        os.close(held)
+        raise
+    try:
+        for left in partial.iterdir():  # an earlier attempt's, never a backup
+            if left.is_dir() and not left.is_symlink():
+                shutil.rmtree(left)
+            else:
+                left.unlink()
+    except BaseException:  # not a folder, or not ours to empty: the lock goes with the error
+        os.close(held)
+        raise
+    return held
 
 
 # What a backup writes into its folder; a hidden ``.NAME.partial`` folder holding anything
@@ -167,6 +209,10 @@ def _remove_partials(parent: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
         except BlockingIOError:
             continue  # another backup is writing it
+        except OSError:
+            # A disk that locks no folder (NFSv4, _claim): a backup killed and one being
+            # written look the same there, and the one being written is not ours to delete.
+            continue
         finally:
             os.close(other)
 
@@ -225,7 +271,9 @@ def restore(
             raise CommuneError(
                 "commune restore restores SQLite homes",
                 "for PostgreSQL, use pg_restore on the pg_dump you keep, then put back the "
-                "blobs/ folder copied after it; pg_restore lists nothing it takes back: "
+                "blobs/ folder copied after it and remove the home's index/ folder (built from "
+                "the database replaced; the next search builds it again); pg_restore lists "
+                "nothing it takes back: "
                 "before it, note the changes commune audit log shows since the dump "
                 "(takedowns, readers, roles, revoked keys) and make again those that still hold",
             ) from None
@@ -473,7 +521,11 @@ def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
     if not ours.exists():
         # With the backup's mode (0640 in the guide): it may hold a [metrics] token or a
         # model's address with credentials, which a copy at the umask's 0644 showed to all.
+        # Whole and on the disk, with the name the home gives it: written in place, a power
+        # cut soon after left it empty (the home then opened with the defaults, not the
+        # backup's models and charter, without a word), a kill cut it short.
         write_whole(ours, _without_database_url(theirs.read_text("utf-8")), like=theirs)
+        flush(home)
         return None
     return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
 

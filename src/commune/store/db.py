@@ -18,7 +18,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cur = dbapi_connection.cursor()
     # WAL lets readers (the API) run while a writer (an ingestion) commits;
-    # synchronous=NORMAL is durable across process crashes in WAL mode.
+    # synchronous=FULL syncs the WAL at every commit: NORMAL survives a killed process, but a
+    # power cut could roll back the commits since the last checkpoint (an issued statement,
+    # an answer's ledger row and credits; docs/reliability.md, bench/durability.py).
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")

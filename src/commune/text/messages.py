@@ -575,11 +575,15 @@ PATTERNS = [
         (r"commune restore restores SQLite homes", "commune restore restaure les bases SQLite"),
         (
             r"for PostgreSQL, use pg_restore on the pg_dump you keep, then put back the blobs/ "
-            r"folder copied after it; pg_restore lists nothing it takes back: before it, note "
+            r"folder copied after it and remove the home's index/ folder \(built from the "
+            r"database replaced; the next search builds it again\); pg_restore lists nothing "
+            r"it takes back: before it, note "
             r"the changes commune audit log shows since the dump \(takedowns, readers, roles, "
             r"revoked keys\) and make again those that still hold",
             "pour PostgreSQL, utilisez pg_restore sur le pg_dump que vous gardez, puis remettez "
-            "le dossier blobs/ copié après lui ; pg_restore ne liste rien de ce qu'il défait : "
+            "le dossier blobs/ copié après lui et supprimez le dossier index/ du répertoire "
+            "(construit sur la base remplacée ; la recherche suivante le reconstruit) ; "
+            "pg_restore ne liste rien de ce qu'il défait : "
             "avant lui, notez les changements que commune audit log montre depuis le pg_dump "
             "(retraits, lecteurs, rôles, clés révoquées) et refaites ceux qui valent "
             "toujours",
@@ -2475,6 +2479,14 @@ PATTERNS = [
         ),
         (r"(?P<name>.+) is not empty", "{name} n'est pas vide"),
         (r"give a new directory for the backup", "donnez un nouveau dossier pour la sauvegarde"),
+        (
+            r"another backup is being written into (?P<dir>.+)",
+            "une autre sauvegarde est en cours d'écriture dans {dir}",
+        ),
+        (
+            r"let it end, or give another directory for this backup",
+            "attendez qu'elle se termine, ou donnez un autre dossier pour cette sauvegarde",
+        ),
         (
             r"commune backup copies SQLite homes",
             "commune backup copie les répertoires de service SQLite",
