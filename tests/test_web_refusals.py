@@ -1,0 +1,33 @@
+"""Refusals on the web pages said to the person in their chosen language and words: a body
+too large, a crafted curation decision, a new collection's name; the transparency page's
+commands kept for those who run the host."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import make_person
+from tests.test_web import app, browser  # noqa: F401 -- the fixture
+
+
+def test_a_crafted_curation_decision_is_refused_in_french_words(app, commune):  # noqa: F811
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "La piscine ouvre le mardi à dix heures du matin, toute l'année."
+    dora.post(
+        "/contribute",
+        {"collection": "mairie", "licence": "CC-BY-4.0"},
+        files=[("files", ("b.txt", text.encode(), "text/plain"))],
+    )
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    cyril.get(f"/curation/{rid}")
+    r = cyril.post(f"/curation/{rid}", {"decision": "zzz", "reason": "vu"})
+    assert r.status_code == 400
+    assert "Choisissez l'une des décisions : Approuver, Demander des modifications" in r.page
+    assert "approve" not in r.page.split('id="decision-error"')[1].split("</p>")[0]
+    assert "zzz" not in r.page
+    assert "changes-requested" not in cyril.get("/curation").page  # nothing decided
