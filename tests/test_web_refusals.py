@@ -31,3 +31,13 @@ def test_a_crafted_curation_decision_is_refused_in_french_words(app, commune):  
     assert "approve" not in r.page.split('id="decision-error"')[1].split("</p>")[0]
     assert "zzz" not in r.page
     assert "changes-requested" not in cyril.get("/curation").page  # nothing decided
+
+
+def test_the_transparency_page_tells_the_calibration_command_to_admins_only(app, commune):  # noqa: F811
+    reader = browser(app).get("/transparency").page
+    assert "non étalonné" in reader
+    assert "model calibrate" not in reader and "`" not in reader
+    carol = browser(app, "carol").get("/transparency").page
+    assert "model calibrate" not in carol
+    admin = browser(app, "alice").get("/transparency").page
+    assert "lancez `commune model calibrate smollm2`" in admin
