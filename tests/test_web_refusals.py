@@ -41,3 +41,25 @@ def test_the_transparency_page_tells_the_calibration_command_to_admins_only(app,
     assert "model calibrate" not in carol
     admin = browser(app, "alice").get("/transparency").page
     assert "lancez `commune model calibrate smollm2`" in admin
+
+
+def test_a_new_collection_name_of_paths_or_markup_is_refused(app, commune):  # noqa: F811
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "La médiathèque ouvre le lundi à neuf heures, et le samedi matin."
+    files = [("files", ("a.txt", text.encode(), "text/plain"))]
+    r = dora.post(
+        "/contribute", {"collection": "mairie/../x <b>", "licence": "CC-BY-4.0"}, files=files
+    )
+    assert r.status_code == 400
+    assert (
+        "Le nom d'une nouvelle collection ne contient que des lettres, des chiffres, des "
+        "espaces et - _ . , ' ( ), pas '/'"
+    ) in r.page
+    assert "mairie/../x" not in {c["name"] for c in commune.collections()}
+    dora.get("/contribute")
+    r = dora.post(
+        "/contribute", {"collection": "l'école 2026", "licence": "CC-BY-4.0"}, files=files
+    )
+    assert r.status_code == 200 and "l'école 2026" in {c["name"] for c in commune.collections()}

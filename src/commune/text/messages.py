@@ -1046,6 +1046,12 @@ PATTERNS = [
             "pas à un retrait de cette sorte",
         ),
         (
+            r"a new collection's name holds only letters, digits, spaces and - _ \. , ' \( \), "
+            r"not (?P<ch>.+)",
+            "le nom d'une nouvelle collection ne contient que des lettres, des chiffres, des "
+            "espaces et - _ . , ' ( ), pas {ch}",
+        ),
+        (
             r"the collection name (?P<name>'[^']*') is not yours to use",
             "le nom de collection {name} n'est pas à votre disposition",
         ),
