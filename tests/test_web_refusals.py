@@ -63,3 +63,38 @@ def test_a_new_collection_name_of_paths_or_markup_is_refused(app, commune):  # n
         "/contribute", {"collection": "l'école 2026", "licence": "CC-BY-4.0"}, files=files
     )
     assert r.status_code == 200 and "l'école 2026" in {c["name"] for c in commune.collections()}
+
+
+def test_a_body_too_large_on_a_page_is_said_in_the_chosen_language_without_the_setting(home):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_file_mb = 1.0\nmax_upload_mb = 1.0\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        dora.get("/contribute")
+        big = [("files", ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain"))]
+        for extra in ({"Accept": "text/html"}, {"X-Fragment": "1"}):
+            r = dora.post(
+                "/contribute",
+                {"collection": "mairie"},
+                files=big,
+                headers={"Accept-Language": "en", "Cookie": "commune_lang=fr", **extra},
+            )
+            assert r.status_code == 413
+            assert "Ce que vous avez envoyé dépasse 1 Mo" in r.page, r.page
+            assert "max_upload_mb" not in r.page and "[limits]" not in r.page
+        r = dora.post(
+            "/contribute",
+            {"collection": "mairie"},
+            files=big,
+            headers={"Accept-Language": "fr", "Cookie": "commune_lang=en"},
+        )
+        assert "What you sent is larger than 1 MB" in r.page
+        # The API keeps its setting, for the operator's client.
+        r = dora.client.post("/api/documents", files=big)
+        assert r.status_code == 413 and "max_upload_mb" in r.json()["detail"]
