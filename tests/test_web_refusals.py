@@ -95,6 +95,11 @@ def test_a_body_too_large_on_a_page_is_said_in_the_chosen_language_without_the_s
             headers={"Accept-Language": "fr", "Cookie": "commune_lang=en"},
         )
         assert "What you sent is larger than 1 MB" in r.page
+        # A question too long for [limits] max_body_kb: a shorter text, not fewer files.
+        dora.get("/")
+        r = dora.post("/ask", {"question": "é" * 700_000}, headers={"Cookie": "commune_lang=fr"})
+        assert r.status_code == 413 and "envoyez un texte plus court" in r.page, r.page
+        assert "max_body_kb" not in r.page
         # The API keeps its setting, for the operator's client.
         r = dora.client.post("/api/documents", files=big)
         assert r.status_code == 413 and "max_upload_mb" in r.json()["detail"]

@@ -44,7 +44,11 @@ class BodyTooLarge(HTTPException):
         # Said to a person on a page: the setting is the operator's, not theirs to change.
         self.to_a_person = (
             f"What you sent is larger than {size(limit)}, the most this server takes: "
-            "send fewer or smaller files, or in several times"
+            + (
+                "send fewer or smaller files, or in several times"
+                if setting == "max_upload_mb"
+                else "send a shorter text"  # a question, a form's fields
+            )
         )
 
     def said_at(self, path: str) -> str:

@@ -320,6 +320,12 @@ PATTERNS = [
             "envoyez moins de fichiers, ou de plus petits, ou en plusieurs fois",
         ),
         (
+            r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
+            r"takes: send a shorter text",
+            "Ce que vous avez envoyé dépasse {n} {unit}o, le maximum que ce serveur accepte : "
+            "envoyez un texte plus court",
+        ),
+        (
             r"the request body is larger than (?P<n>\S+) (?P<unit>[KM])B "
             r"\(\[limits\] (?P<key>\w+)\): send less, or in several requests",
             "le corps de la requête dépasse {n} {unit}o ([limits] {key}) : envoyez moins, ou en "
