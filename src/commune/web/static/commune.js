@@ -41,8 +41,9 @@ function keep(box) {
 function putBack(box) {
   let kept = null;
   try {
-    kept = JSON.parse(sessionStorage.getItem(KEPT) || 'null');
-    sessionStorage.removeItem(KEPT);
+    kept = sessionStorage.getItem(KEPT);
+    sessionStorage.removeItem(KEPT);  // first: a text the parse refuses is forgotten too
+    kept = JSON.parse(kept || 'null');
   } catch (e) { return; }
   if (!kept || !kept.who || kept.who !== signedInAs() || box.value) return;
   box.value = kept.text;
