@@ -355,6 +355,30 @@ def test_an_ended_session_takes_the_script_to_the_sign_in_page(site, browser, tm
     assert browser.find_element(By.ID, "question").get_attribute("value") == ""
 
 
+def test_a_question_kept_through_sign_in_is_not_shown_to_the_next_person(site, browser):
+    """On a shared computer, a clerk's session ended as they asked and they walked away: the
+    next person signing in on that tab found the clerk's question (a resident's name, an
+    address) in their own box."""
+    from selenium.webdriver.common.by import By
+
+    sign_in(browser, site, "amelie")
+    browser.get(f"{site}/")
+    browser.delete_cookie("commune_session")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    browser.find_element(By.ID, "user").send_keys("cyril")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" not in d.current_url)
+    box = wait(browser).until(lambda d: d.find_element(By.ID, "question"))
+    assert "cyril" in browser.find_element(By.CSS_SELECTOR, ".who").text
+    assert box.get_attribute("value") == ""
+    # Nor later to the clerk, once another person's page has been opened on the tab.
+    browser.get(f"{site}/")
+    assert browser.find_element(By.ID, "question").get_attribute("value") == ""
+
+
 def test_a_listing_wider_than_a_phone_scrolls_by_keyboard(commune, corpus, browser):
     """A command line wider than a phone scrolls inside its own box, in the answer and on the
     document's page: axe-core's scrollable-region-focusable (serious) found neither box

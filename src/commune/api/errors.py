@@ -181,7 +181,9 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 
 
 async def _too_large(request: Request, exc: Exception) -> Response:
-    return error_response(request, 413, exc.detail if isinstance(exc, BodyTooLarge) else str(exc))
+    if isinstance(exc, BodyTooLarge):  # a page's person is not told the operator's setting
+        return error_response(request, 413, exc.said_at(request.url.path))
+    return error_response(request, 413, str(exc))
 
 
 # A fault's status where it is not the server's own bug (500): two writers met (409, send it

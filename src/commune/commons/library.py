@@ -267,7 +267,8 @@ class Library:
 
         with self.engine.connect() as conn:
             row = next((r for r in repo.collection_access(conn) if r["name"] == name), None)
-        if row is None:  # a new collection: the role is enough
+        if row is None:  # a new collection: the role is enough, and a name of plain words
+            _check_new_name(name)
             decision = check_role(actor, "contributor", "adding documents")
         else:
             decision = allowed(actor, "contribute", collection(row))
@@ -563,3 +564,21 @@ def _for_readers(doc: dict[str, Any]) -> dict[str, Any]:
     """A document as the web, the API and agents show it: where the operator's disk held
     its file is the operator's to know (govern/sources.py)."""
     return {**doc, "source_uri": public_source(doc["source_uri"])}
+
+
+# What a new collection's name may hold: letters (any language's), digits, spaces and
+# - _ . , ' ( ) (« délibérations 2026 », « Eau d'Avray (2026) »). It is anyone's to give (the
+# contribute page, the API's upload), and it is shown in every page, address and command
+# after: a slash read as a path (« mairie/../x »), markup (« <b> ») were accepted. A name
+# given before stays usable.
+NAME_PUNCTUATION = frozenset("-_.,'’() ")
+
+
+def _check_new_name(name: str) -> None:
+    other = next((ch for ch in name if not ch.isalnum() and ch not in NAME_PUNCTUATION), None)
+    if other is not None or not name.strip():
+        raise InvalidRequest(
+            f"a new collection's name holds only letters, digits, spaces and - _ . , ' ( ), "
+            f"not {other or ' '!r}",
+            "give a name such as 'deliberations-2026'",
+        )

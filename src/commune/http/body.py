@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from commune.text.messages import from_accept_language, localise
+from commune.text.messages import LANGUAGE_COOKIE, from_accept_language, localise
 
 LimitOf = Callable[[Scope], tuple[int, str]]  # (bytes, the setting that says so)
 Gate = Callable[[Scope], Awaitable[Response | None]]
@@ -40,6 +41,18 @@ class BodyTooLarge(HTTPException):
             f"the request body is larger than {size(limit)} ([limits] {setting}): "
             "send less, or in several requests",
         )
+        # Said to a person on a page: the setting is the operator's, not theirs to change.
+        self.to_a_person = (
+            f"What you sent is larger than {size(limit)}, the most this server takes: "
+            + (
+                "send fewer or smaller files, or in several times"
+                if setting == "max_upload_mb"
+                else "send a shorter text"  # a question, a form's fields
+            )
+        )
+
+    def said_at(self, path: str) -> str:
+        return self.detail if path.startswith(MACHINE_ROUTES) else self.to_a_person
 
 
 # The routes machines call, each with a key: the API's, the OpenAI-compatible one, MCP and
@@ -92,9 +105,11 @@ def refusal(
     ...}`` as api/errors.py writes them; in French unless the caller prefers English."""
     sent = dict(scope.get("headers", []))
     accept = sent.get(b"accept", b"").decode("latin-1")
-    language = from_accept_language(sent.get(b"accept-language", b"").decode("latin-1"))
-    message = localise(message, language)
     page = not scope["path"].startswith(MACHINE_ROUTES)
+    language = from_accept_language(sent.get(b"accept-language", b"").decode("latin-1"))
+    if page:  # the language the person chose on the pages, over the browser's (web/i18n.py)
+        language = _chosen(sent.get(b"cookie", b"").decode("latin-1")) or language
+    message = localise(message, language)
     if page and b"x-fragment" in sent:  # the page's script, which shows it in place
         from html import escape
 
@@ -117,6 +132,14 @@ def refusal(
         headers,
         "application/json",
     )
+
+
+def _chosen(cookies: str) -> str | None:
+    try:
+        chosen = SimpleCookie(cookies).get(LANGUAGE_COOKIE)
+    except CookieError:  # a malformed header: the browser's language, as without one
+        return None
+    return chosen.value if chosen is not None and chosen.value in ("fr", "en") else None
 
 
 def _declared(scope: Scope) -> int | None:
@@ -146,7 +169,7 @@ class BodyLimit:
         declared = _declared(scope)
         if declared is not None and declared > limit:
             too_large = BodyTooLarge(limit, setting)
-            await refusal(scope, 413, too_large.detail)(scope, receive, send)
+            await refusal(scope, 413, too_large.said_at(scope["path"]))(scope, receive, send)
             return
         if self.gate is not None:
             refused = await self.gate(scope)
@@ -175,4 +198,4 @@ class BodyLimit:
         except BodyTooLarge as exc:
             if started:
                 raise
-            await refusal(scope, 413, exc.detail)(scope, receive, send)
+            await refusal(scope, 413, exc.said_at(scope["path"]))(scope, receive, send)

@@ -316,6 +316,18 @@ PATTERNS = [
             "([limits] max_concurrent_requests)",
         ),
         (
+            r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
+            r"takes: send fewer or smaller files, or in several times",
+            "Ce que vous avez envoyé dépasse {n} {unit}o, le maximum que ce serveur accepte : "
+            "envoyez moins de fichiers, ou de plus petits, ou en plusieurs fois",
+        ),
+        (
+            r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
+            r"takes: send a shorter text",
+            "Ce que vous avez envoyé dépasse {n} {unit}o, le maximum que ce serveur accepte : "
+            "envoyez un texte plus court",
+        ),
+        (
             r"the request body is larger than (?P<n>\S+) (?P<unit>[KM])B "
             r"\(\[limits\] (?P<key>\w+)\): send less, or in several requests",
             "le corps de la requête dépasse {n} {unit}o ([limits] {key}) : envoyez moins, ou en "
@@ -1050,6 +1062,12 @@ PATTERNS = [
             r"leave out --keep-copies to retire them all: it is for a duplicate, not a takedown",
             "retirez sans --keep-copies pour les retirer toutes\u00a0: il sert à un doublon, "
             "pas à un retrait de cette sorte",
+        ),
+        (
+            r"a new collection's name holds only letters, digits, spaces and - _ \. , ' \( \), "
+            r"not (?P<ch>.+)",
+            "le nom d'une nouvelle collection ne contient que des lettres, des chiffres, des "
+            "espaces et - _ . , ' ( ), pas {ch}",
         ),
         (
             r"the collection name (?P<name>'[^']*') is not yours to use",
@@ -3388,6 +3406,11 @@ def accepted_languages(header: str | None) -> list[tuple[str, float, int]]:
                 q = 0.0
         found.append((tag.strip(), q, i))
     return found
+
+
+# The cookie holding the language a person chose on the web pages (web/i18n.py), read
+# also by the refusals said before a page is reached (http/body.py).
+LANGUAGE_COOKIE = "commune_lang"
 
 
 def from_accept_language(header: str | None) -> str:

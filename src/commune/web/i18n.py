@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from commune.text import typography
-from commune.text.messages import from_accept_language, localise
+from commune.text.messages import LANGUAGE_COOKIE, from_accept_language, localise
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"  # the cooperative's working language, when a browser states no preference
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-COOKIE = "commune_lang"
+COOKIE = LANGUAGE_COOKIE
 
 _current: ContextVar[str] = ContextVar("commune_language", default=DEFAULT)
 

@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from commune.answering.answer import is_listing
+from commune.charter.audience import plain
 from commune.govern.policy import ROLES
 from commune.text import numbers
 from commune.text.messages import split_hint
@@ -57,6 +58,7 @@ def environment() -> Environment:
     env.filters["hours"] = hours
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
+    env.filters["plain"] = plain  # without the commands and settings only the operator acts on
     env.filters["sentence"] = sentence
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
     env.filters["lang"] = languages.attribute  # ' lang="fr"' on text not in the page's

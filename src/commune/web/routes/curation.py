@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
+from commune.commons.curation import DECISIONS
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.policy import COOPERATIVE, Actor
 from commune.web.forms import Failed, refused
@@ -64,6 +65,11 @@ async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: Ro
         shown = await run_in_threadpool(commune.show_revision, revision_id, actor=actor)
         return render(p, "revision.html", failed.status, shown=shown, failed=failed)
 
+    if decision not in DECISIONS:
+        # Only a crafted form sends another (the page offers three radio buttons): the
+        # library's refusal named them in its own words, approve, reject, in French too.
+        why = _("Choose one of the decisions: Approve, Request changes or Reject.")
+        return await again(Failed("decision", why, typed={**typed, "decision": ""}))
     if not reason:
         why = _("Give a reason: the contributor and the audit log read it.")
         return await again(Failed("decision", why, typed=typed))

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
+from commune.charter.audience import sees_everything
 from commune.web.page import PageOf, TheCommune
 from commune.web.render import render
 
@@ -21,4 +22,8 @@ async def transparency(p: PageOf, commune: TheCommune) -> Response:
     if not commune.charter.utility.transparency_public:
         p.actor  # noqa: B018 -- the charter keeps it to members: SignInNeeded otherwise
     data = await run_in_threadpool(commune.transparency)
-    return render(p, "transparency.html", data=data)
+    # A model's energy method and the charter's reason may name the command that measures
+    # it (« lancez `commune model calibrate smollm2` »): said to those who run the host or
+    # ask who does, not to every reader, who has no shell (charter/audience.py).
+    everything = p.session is not None and sees_everything(p.session.actor)
+    return render(p, "transparency.html", data=data, everything=everything)

@@ -22,18 +22,31 @@ function showPiece(into, text) {
 
 // A question typed when the session had ended: kept in this tab while its person signs in
 // again, and put back in its box (it was lost: a clerk's long question after a day's work).
-// The tab's own storage, emptied as soon as it is put back; a browser that refuses storage
-// loses it as before.
+// The tab's own storage, emptied as soon as a question box is shown; a browser that refuses
+// storage loses it as before. Put back only for the person who typed it, as the page names
+// them: on a shared computer the next person signing in on the tab read the clerk's question
+// (a resident's name, an address) in their own box.
 const KEPT = 'commune.question';
 
+function signedInAs() {
+  const who = document.querySelector('.who');
+  return who ? who.textContent.trim() : '';
+}
+
 function keep(box) {
-  try { if (box.value.trim()) sessionStorage.setItem(KEPT, box.value); } catch (e) { /* none */ }
+  const kept = JSON.stringify({who: signedInAs(), text: box.value});
+  try { if (box.value.trim()) sessionStorage.setItem(KEPT, kept); } catch (e) { /* none */ }
 }
 
 function putBack(box) {
   let kept = null;
-  try { kept = sessionStorage.getItem(KEPT); sessionStorage.removeItem(KEPT); } catch (e) { return; }
-  if (kept && !box.value) box.value = kept;
+  try {
+    kept = sessionStorage.getItem(KEPT);
+    sessionStorage.removeItem(KEPT);  // first: a text the parse refuses is forgotten too
+    kept = JSON.parse(kept || 'null');
+  } catch (e) { return; }
+  if (!kept || !kept.who || kept.who !== signedInAs() || box.value) return;
+  box.value = kept.text;
 }
 
 function ask(form) {

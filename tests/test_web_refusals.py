@@ -1,0 +1,105 @@
+"""Refusals on the web pages said to the person in their chosen language and words: a body
+too large, a crafted curation decision, a new collection's name; the transparency page's
+commands kept for those who run the host."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import make_person
+from tests.test_web import app, browser  # noqa: F401 -- the fixture
+
+
+def test_a_crafted_curation_decision_is_refused_in_french_words(app, commune):  # noqa: F811
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "La piscine ouvre le mardi à dix heures du matin, toute l'année."
+    dora.post(
+        "/contribute",
+        {"collection": "mairie", "licence": "CC-BY-4.0"},
+        files=[("files", ("b.txt", text.encode(), "text/plain"))],
+    )
+    cyril = browser(app, "cyril")
+    rid = int(re.search(r'href="/curation/(\d+)"', cyril.get("/curation").page).group(1))
+    cyril.get(f"/curation/{rid}")
+    r = cyril.post(f"/curation/{rid}", {"decision": "zzz", "reason": "vu"})
+    assert r.status_code == 400
+    assert "Choisissez l'une des décisions : Approuver, Demander des modifications" in r.page
+    assert "approve" not in r.page.split('id="decision-error"')[1].split("</p>")[0]
+    assert "zzz" not in r.page
+    assert "changes-requested" not in cyril.get("/curation").page  # nothing decided
+
+
+def test_the_transparency_page_tells_the_calibration_command_to_admins_only(app, commune):  # noqa: F811
+    reader = browser(app).get("/transparency").page
+    assert "non étalonné" in reader
+    assert "model calibrate" not in reader and "`" not in reader
+    carol = browser(app, "carol").get("/transparency").page
+    assert "model calibrate" not in carol
+    admin = browser(app, "alice").get("/transparency").page
+    assert "lancez `commune model calibrate smollm2`" in admin
+
+
+def test_a_new_collection_name_of_paths_or_markup_is_refused(app, commune):  # noqa: F811
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "La médiathèque ouvre le lundi à neuf heures, et le samedi matin."
+    files = [("files", ("a.txt", text.encode(), "text/plain"))]
+    r = dora.post(
+        "/contribute", {"collection": "mairie/../x <b>", "licence": "CC-BY-4.0"}, files=files
+    )
+    assert r.status_code == 400
+    assert (
+        "Le nom d'une nouvelle collection ne contient que des lettres, des chiffres, des "
+        "espaces et - _ . , ' ( ), pas '/'"
+    ) in r.page
+    assert "mairie/../x" not in {c["name"] for c in commune.collections()}
+    dora.get("/contribute")
+    r = dora.post(
+        "/contribute", {"collection": "l'école 2026", "licence": "CC-BY-4.0"}, files=files
+    )
+    assert r.status_code == 200 and "l'école 2026" in {c["name"] for c in commune.collections()}
+
+
+def test_a_body_too_large_on_a_page_is_said_in_the_chosen_language_without_the_setting(home):
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_file_mb = 1.0\nmax_upload_mb = 1.0\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        dora.get("/contribute")
+        big = [("files", ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain"))]
+        for extra in ({"Accept": "text/html"}, {"X-Fragment": "1"}):
+            r = dora.post(
+                "/contribute",
+                {"collection": "mairie"},
+                files=big,
+                headers={"Accept-Language": "en", "Cookie": "commune_lang=fr", **extra},
+            )
+            assert r.status_code == 413
+            assert "Ce que vous avez envoyé dépasse 1 Mo" in r.page, r.page
+            assert "max_upload_mb" not in r.page and "[limits]" not in r.page
+        r = dora.post(
+            "/contribute",
+            {"collection": "mairie"},
+            files=big,
+            headers={"Accept-Language": "fr", "Cookie": "commune_lang=en"},
+        )
+        assert "What you sent is larger than 1 MB" in r.page
+        # A question too long for [limits] max_body_kb: a shorter text, not fewer files.
+        dora.get("/")
+        r = dora.post("/ask", {"question": "é" * 700_000}, headers={"Cookie": "commune_lang=fr"})
+        assert r.status_code == 413 and "envoyez un texte plus court" in r.page, r.page
+        assert "max_body_kb" not in r.page
+        # The API keeps its setting, for the operator's client.
+        r = dora.client.post("/api/documents", files=big)
+        assert r.status_code == 413 and "max_upload_mb" in r.json()["detail"]
