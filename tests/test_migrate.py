@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from commune.cli import cli
-from tests.conftest import make_key
+from tests.conftest import make_home, make_key
 
 
 @pytest.fixture
@@ -283,3 +283,40 @@ def test_a_postgresql_home_missing_its_originals_is_not_told_to_commune_restore(
     assert not originals.ok
     assert "commune restore" not in originals.detail
     assert "pg_dump" in originals.detail and "share the first server's blobs/" in originals.detail
+
+
+def test_migrate_counts_rows_with_their_own_plural_in_english_and_french(home, monkeypatch):
+    """Every count read "rows" (and "lignes"): "1 rows", "0 lignes"."""
+    from commune.core import Commune
+    from commune.store.migrate import Migration, TableResult
+
+    def copied(self, target_url, progress=None):  # type: ignore[no-untyped-def]
+        if progress:
+            progress("members", 1)
+        return Migration(
+            copied={"members": 1},
+            tables=[
+                TableResult("members", 1, 1, "a", "a"),
+                TableResult("usage", 0, 0, "b", "b"),
+                TableResult("chunks", 2, 2, "c", "c"),
+            ],
+        )
+
+    make_home(home)
+    monkeypatch.setattr(Commune, "migrate_to", copied)
+    args = ["--home", str(home), "migrate", "--to", "postgresql+psycopg://x@h/d", "--no-switch"]
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    lines = {ln.split()[0]: ln.split() for ln in out.output.splitlines() if " -> " in ln}
+    assert lines["members"][1:6] == ["1", "row", "->", "1", "row"], out.output
+    assert lines["usage"][1:6] == ["0", "rows", "->", "0", "rows"], out.output
+    assert lines["chunks"][1:6] == ["2", "rows", "->", "2", "rows"], out.output
+    assert "1 row copied" in out.output and "rows copied" not in out.output
+
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    lines = {ln.split()[0]: ln.split() for ln in out.output.splitlines() if " -> " in ln}
+    assert lines["members"][1:6] == ["1", "ligne", "->", "1", "ligne"], out.output
+    assert lines["usage"][1:6] == ["0", "ligne", "->", "0", "ligne"], out.output
+    assert lines["chunks"][1:6] == ["2", "lignes", "->", "2", "lignes"], out.output
+    assert "1 ligne copiée" in out.output
