@@ -221,6 +221,27 @@ def test_the_kept_commune_toml_is_as_private_as_the_one_it_copies(tmp_path):
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
 
 
+@pytest.mark.parametrize("umask", [0o077, 0o027, 0o002])
+def test_the_switched_commune_toml_keeps_its_mode_whatever_the_umask(tmp_path, umask):
+    """Under an operator's umask 077, the commune.toml migrate rewrote (and its .bak) came out
+    0600: the service, reading it through its group (0640, root:commune), could no longer."""
+    import os
+    import stat
+
+    from commune.store.migrate import switch
+
+    config = tmp_path / "commune.toml"
+    config.write_text('[metrics]\ntoken = "s3cret-token"\n', encoding="utf-8")
+    os.chmod(config, 0o640)
+    old = os.umask(umask)
+    try:
+        switch(tmp_path, "postgresql+psycopg://commune:pw@db.example/commune")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "commune.toml.bak").stat().st_mode) == 0o640
+
+
 def test_a_database_its_user_may_not_create_tables_in_says_to_make_it_the_owner(
     postgres_server, tmp_path
 ):
