@@ -243,6 +243,37 @@ def test_a_database_out_of_reach_is_a_503_that_says_so(commune):
     assert said and "check that PostgreSQL runs" in said
 
 
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        # Out of reach: a host that drops packets times the connection out (connect_timeout),
+        # no refusal, no SQLSTATE; a server shutting down; a connection cut.
+        ("ConnectionTimeout", "database_unreachable"),
+        ("AdminShutdown", "database_unreachable"),
+        ("ConnectionFailure", "database_unreachable"),
+        # The server's own faults or a retry, never "unreachable": a constraint, a bug in
+        # SQL, a statement cancelled by its time-out, a serialization failure, a lock.
+        ("ForeignKeyViolation", None),
+        ("UndefinedTable", None),
+        ("QueryCanceled", None),
+        ("LockNotAvailable", None),
+        ("PipelineAborted", None),
+        ("SerializationFailure", "conflict"),
+    ],
+)
+def test_only_a_database_out_of_reach_is_told_unreachable(error, code):
+    """A PostgreSQL host down behind a firewall timed the connection out (psycopg's
+    ConnectionTimeout, no SQLSTATE): answered 500 "internal error", not the 503 to retry."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    from commune.text import faults
+
+    cause = getattr(psycopg.errors, error)("x")
+    found = faults.kind(DBAPIError("SELECT 1", {}, cause))
+    assert (found[0] if found else None) == code
+
+
 def test_api_docs_work_offline(client):
     # Swagger UI came from a CDN and the page was blank without internet: now it is local.
     page = client.get("/docs")
