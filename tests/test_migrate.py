@@ -285,6 +285,37 @@ def test_a_database_its_user_may_not_create_tables_in_says_to_make_it_the_owner(
         admin.dispose()
 
 
+def test_a_url_naming_no_user_is_told_the_user_libpq_connected_as(postgres_server, monkeypatch):
+    """postgresql+psycopg:///?host=… takes its user and database from PGUSER and PGDATABASE
+    (or peer authentication's system user): the hint said "OWNER TO None"."""
+    import os
+
+    from sqlalchemy import create_engine
+
+    from commune.errors import CommuneError
+    from commune.store.db import open_database
+
+    role, name = f"nouser_{os.getpid()}", f"notmine2_{os.getpid()}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE {name} TO {role}")
+    monkeypatch.setenv("PGUSER", role)
+    monkeypatch.setenv("PGDATABASE", name)
+    url = postgres_server.replace("postgres:@/postgres?", "/?", 1)
+    try:
+        with pytest.raises(CommuneError) as exc:
+            open_database(url)
+        assert f"ALTER DATABASE {name} OWNER TO {role})" in str(exc.value), str(exc.value)
+        assert "None" not in str(exc.value)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()
+
+
 def test_a_postgresql_home_missing_its_originals_is_not_told_to_commune_restore(
     postgres_url, corpus, tmp_path
 ):
