@@ -207,7 +207,7 @@ def test_two_writers_meeting_on_one_name_is_a_conflict_to_retry(commune):
     assert body["incident"] and "INSERT" not in r.text
 
 
-def test_a_database_out_of_reach_is_a_503_that_says_so(commune):
+def test_a_database_out_of_reach_is_a_503_that_says_so(commune, caplog):
     """PostgreSQL stopped under a running server: every route, /healthz included, answered
     500 "internal error", which a client's retry and the operator's monitor read as a bug."""
     import psycopg
@@ -230,9 +230,15 @@ def test_a_database_out_of_reach_is_a_503_that_says_so(commune):
         base_url="http://127.0.0.1",
     )
     commune.search = gone  # type: ignore[method-assign]
-    r = client.post("/api/search", json={"query": "verre"}, headers={"Accept-Language": "en"})
+    with caplog.at_level("ERROR", logger="commune.api"):
+        r = client.post("/api/search", json={"query": "verre"}, headers={"Accept-Language": "en"})
     body = r.json()
     assert r.status_code == 503 and body["code"] == "database_unreachable", body
+    # One line in the operator's log, not a traceback per request (a load balancer's probe
+    # of /healthz every few seconds, while PostgreSQL is down).
+    [logged] = [rec for rec in caplog.records if body["incident"] in rec.getMessage()]
+    assert logged.exc_info is None and "database unreachable" in logged.getMessage()
+    assert "/run/postgresql" in logged.getMessage()  # the operator's log keeps the detail
     assert r.headers["Retry-After"] and body["incident"]
     assert body["detail"].startswith("the server cannot reach its database: retry")
     assert "/run/postgresql" not in r.text  # the server's paths are not the caller's
@@ -241,6 +247,37 @@ def test_a_database_out_of_reach_is_a_503_that_says_so(commune):
         OperationalError("SELECT 1", {}, psycopg.OperationalError("x")), "/var/lib/commune", "en"
     )
     assert said and "check that PostgreSQL runs" in said
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        # Out of reach: a host that drops packets times the connection out (connect_timeout),
+        # no refusal, no SQLSTATE; a server shutting down; a connection cut.
+        ("ConnectionTimeout", "database_unreachable"),
+        ("AdminShutdown", "database_unreachable"),
+        ("ConnectionFailure", "database_unreachable"),
+        # The server's own faults or a retry, never "unreachable": a constraint, a bug in
+        # SQL, a statement cancelled by its time-out, a serialization failure, a lock.
+        ("ForeignKeyViolation", None),
+        ("UndefinedTable", None),
+        ("QueryCanceled", None),
+        ("LockNotAvailable", None),
+        ("PipelineAborted", None),
+        ("SerializationFailure", "conflict"),
+    ],
+)
+def test_only_a_database_out_of_reach_is_told_unreachable(error, code):
+    """A PostgreSQL host down behind a firewall timed the connection out (psycopg's
+    ConnectionTimeout, no SQLSTATE): answered 500 "internal error", not the 503 to retry."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    from commune.text import faults
+
+    cause = getattr(psycopg.errors, error)("x")
+    found = faults.kind(DBAPIError("SELECT 1", {}, cause))
+    assert (found[0] if found else None) == code
 
 
 def test_api_docs_work_offline(client):

@@ -1028,10 +1028,18 @@ class StoreKit:
         """Issuing read whether the month was issued before taking the audit log's lock: two
         issues at once (two operators, two commune.toml) both read "not issued" and both
         recorded theirs, one's figures printed as issued with the other's settings."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import update
+
         from commune.core import Commune
         from commune.store import audit
-        from commune.store.schema import audit_log
+        from commune.store.schema import audit_log, members
 
+        # A member in the month: a month with nobody to bill is not issued.
+        make_key(c, "alice", "Ville A", "reader")
+        with c.engine.begin() as conn:
+            conn.execute(update(members).values(created_at=datetime(2025, 1, 2, tzinfo=UTC)))
         home = tmp_path / "other"
         home.mkdir()
         (home / "commune.toml").write_text(

@@ -427,3 +427,19 @@ def test_the_postgresql_guide_makes_the_database_its_user_owns():
     assert "createuser" in block and re.search(r"createdb --owner (\S+) ", block)
     assert block.index("createdb") < block.index("commune migrate")
     assert "OWNER TO" in text
+
+
+def test_the_guides_restore_a_postgresql_dump_to_its_host_with_the_server_stopped():
+    """Their restore was `pg_restore --clean --if-exists -d commune DATE/commune.dump`: typed
+    in a shell, with none of the drop-in's PGHOST or PGPASSFILE, it reached a local database
+    (or none), and nothing said to stop the server writing to the one restored."""
+    import re
+
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = " ".join((ROOT / guide).read_text(encoding="utf-8").split())
+        [command] = re.findall(r"`(sudo -u commune [^`]*pg_restore [^`]*)`", text)
+        assert "PGPASSFILE=/var/lib/commune/.pgpass" in command, guide
+        assert "-h db.example -U commune -d commune" in command, guide
+        before, after = text.split(command, 1)
+        assert "sudo systemctl stop commune" in before[-400:], guide
+        assert "sudo systemctl start commune" in after[:200], guide

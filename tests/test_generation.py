@@ -384,6 +384,39 @@ def test_answer_failing_verification_falls_back_to_extractive(home, corpus):
         bad.close()
 
 
+def test_a_remote_endpoint_is_asked_in_the_askers_language(home, corpus):
+    """`commune ask --mode generate` against another Commune's /v1 sent no Accept-Language:
+    the remote one said its error in French, its default, inside an English note."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    busy = '{"error": {"message": "le serveur est occupé : réessayez", "code": "busy"}}'
+    remote = ScriptedEndpoint("", raw=busy, status=503)
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{remote.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+        asked = ["--home", str(home), "ask", "--mode", "generate", "--model", "gpu"]
+        out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+            cli, [*asked, "When does the pool open?"]
+        )
+        assert out.exit_code == 0, out.output
+        assert "model unavailable, extractive answer given instead" in out.output, out.output
+        assert remote.requests[-1]["headers"].get("Accept-Language") == "en"
+        out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+            cli, [*asked, "Quand passe le camion des ordures ?"]
+        )
+        assert out.exit_code == 0 and "modèle indisponible" in out.output, out.output
+        assert remote.requests[-1]["headers"].get("Accept-Language") == "fr"
+    finally:
+        remote.close()
+
+
 def test_unavailable_model_falls_back_and_says_so(home, corpus):
     from commune.core import Commune
 
@@ -604,7 +637,7 @@ class StallingGenerator(Generator):
     def from_spec(cls, name, spec, max_tokens):  # type: ignore[no-untyped-def]
         return cls(name, max_tokens)
 
-    def stream(self, messages, max_tokens=None):  # type: ignore[no-untyped-def]
+    def stream(self, messages, max_tokens=None, *, language=None):  # type: ignore[no-untyped-def]
         import time
 
         prompt = messages[1]["content"]

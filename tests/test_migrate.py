@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from commune.cli import cli
-from tests.conftest import make_key
+from tests.conftest import make_home, make_key
 
 
 @pytest.fixture
@@ -221,6 +221,27 @@ def test_the_kept_commune_toml_is_as_private_as_the_one_it_copies(tmp_path):
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
 
 
+@pytest.mark.parametrize("umask", [0o077, 0o027, 0o002])
+def test_the_switched_commune_toml_keeps_its_mode_whatever_the_umask(tmp_path, umask):
+    """Under an operator's umask 077, the commune.toml migrate rewrote (and its .bak) came out
+    0600: the service, reading it through its group (0640, root:commune), could no longer."""
+    import os
+    import stat
+
+    from commune.store.migrate import switch
+
+    config = tmp_path / "commune.toml"
+    config.write_text('[metrics]\ntoken = "s3cret-token"\n', encoding="utf-8")
+    os.chmod(config, 0o640)
+    old = os.umask(umask)
+    try:
+        switch(tmp_path, "postgresql+psycopg://commune:pw@db.example/commune")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "commune.toml.bak").stat().st_mode) == 0o640
+
+
 def test_a_database_its_user_may_not_create_tables_in_says_to_make_it_the_owner(
     postgres_server, tmp_path
 ):
@@ -264,6 +285,37 @@ def test_a_database_its_user_may_not_create_tables_in_says_to_make_it_the_owner(
         admin.dispose()
 
 
+def test_a_url_naming_no_user_is_told_the_user_libpq_connected_as(postgres_server, monkeypatch):
+    """postgresql+psycopg:///?host=… takes its user and database from PGUSER and PGDATABASE
+    (or peer authentication's system user): the hint said "OWNER TO None"."""
+    import os
+
+    from sqlalchemy import create_engine
+
+    from commune.errors import CommuneError
+    from commune.store.db import open_database
+
+    role, name = f"nouser_{os.getpid()}", f"notmine2_{os.getpid()}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE {name} TO {role}")
+    monkeypatch.setenv("PGUSER", role)
+    monkeypatch.setenv("PGDATABASE", name)
+    url = postgres_server.replace("postgres:@/postgres?", "/?", 1)
+    try:
+        with pytest.raises(CommuneError) as exc:
+            open_database(url)
+        assert f"ALTER DATABASE {name} OWNER TO {role})" in str(exc.value), str(exc.value)
+        assert "None" not in str(exc.value)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()
+
+
 def test_a_postgresql_home_missing_its_originals_is_not_told_to_commune_restore(
     postgres_url, corpus, tmp_path
 ):
@@ -283,3 +335,40 @@ def test_a_postgresql_home_missing_its_originals_is_not_told_to_commune_restore(
     assert not originals.ok
     assert "commune restore" not in originals.detail
     assert "pg_dump" in originals.detail and "share the first server's blobs/" in originals.detail
+
+
+def test_migrate_counts_rows_with_their_own_plural_in_english_and_french(home, monkeypatch):
+    """Every count read "rows" (and "lignes"): "1 rows", "0 lignes"."""
+    from commune.core import Commune
+    from commune.store.migrate import Migration, TableResult
+
+    def copied(self, target_url, progress=None):  # type: ignore[no-untyped-def]
+        if progress:
+            progress("members", 1)
+        return Migration(
+            copied={"members": 1},
+            tables=[
+                TableResult("members", 1, 1, "a", "a"),
+                TableResult("usage", 0, 0, "b", "b"),
+                TableResult("chunks", 2, 2, "c", "c"),
+            ],
+        )
+
+    make_home(home)
+    monkeypatch.setattr(Commune, "migrate_to", copied)
+    args = ["--home", str(home), "migrate", "--to", "postgresql+psycopg://x@h/d", "--no-switch"]
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    lines = {ln.split()[0]: ln.split() for ln in out.output.splitlines() if " -> " in ln}
+    assert lines["members"][1:6] == ["1", "row", "->", "1", "row"], out.output
+    assert lines["usage"][1:6] == ["0", "rows", "->", "0", "rows"], out.output
+    assert lines["chunks"][1:6] == ["2", "rows", "->", "2", "rows"], out.output
+    assert "1 row copied" in out.output and "rows copied" not in out.output
+
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    lines = {ln.split()[0]: ln.split() for ln in out.output.splitlines() if " -> " in ln}
+    assert lines["members"][1:6] == ["1", "ligne", "->", "1", "ligne"], out.output
+    assert lines["usage"][1:6] == ["0", "ligne", "->", "0", "ligne"], out.output
+    assert lines["chunks"][1:6] == ["2", "lignes", "->", "2", "lignes"], out.output
+    assert "1 ligne copiée" in out.output

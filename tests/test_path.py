@@ -143,7 +143,11 @@ def test_a_plugin_registers_like_a_built_in_and_may_replace_it(
             return cls(name, max_tokens)
 
         def stream(
-            self, messages: list[Message], max_tokens: int | None = None
+            self,
+            messages: list[Message],
+            max_tokens: int | None = None,
+            *,
+            language: str | None = None,
         ) -> Iterator[str | Completion]:
             text = messages[-1]["content"]
             yield text

@@ -260,7 +260,11 @@ def test_the_threshold_reaches_generated_answers_and_their_fallback(ville: Path)
             return cls(name, max_tokens)
 
         def stream(
-            self, messages: list[Message], max_tokens: int | None = None
+            self,
+            messages: list[Message],
+            max_tokens: int | None = None,
+            *,
+            language: str | None = None,
         ) -> Iterator[str | Completion]:
             raise GeneratorUnavailable("down for the test")
 

@@ -857,3 +857,36 @@ def test_who_may_not_issue_is_refused_before_the_month_is_made_or_locked(three, 
     with pytest.raises(Forbidden):
         commune.issue_statement("2026-11", actor=admin)
     assert locked == []
+
+
+def test_a_month_without_members_is_not_issued_and_says_why(commune):
+    """`statement --month 2026-11 --issue` before any member joined fixed the month's
+    total as "nobody's share" for ever: an issue with no line, that no member was billed."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.errors import InvalidRequest
+    from commune.store.audit import entries
+
+    with commune.engine.begin() as conn:
+        ledger(conn, None, 50.0)  # the operator's own work
+    with pytest.raises(InvalidRequest) as refused:
+        commune.issue_statement("2026-11")
+    assert str(refused.value) == (
+        "no member was in the cooperative in 2026-11: a month with nobody to bill is not "
+        "issued (add members with commune member add, then issue a month they were in)"
+    )
+    with commune.engine.connect() as conn:
+        assert [e for e in entries(conn) if e["action"] == "statement"] == []
+    assert commune.statement("2026-11").issued == ""
+    home = str(commune.settings.home)
+    commune.close()
+    args = ["--home", home, "statement", "--month", "2026-11", "--issue"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert out.exit_code != 0 and "Traceback" not in out.output
+    [line] = out.output.strip().splitlines()
+    assert line == (
+        "erreur\u00a0: aucun membre n'était dans la coopérative en 2026-11\u00a0: un mois sans "
+        "personne à facturer n'est pas émis (ajoutez des membres avec commune member add, "
+        "puis émettez un mois où ils étaient)"
+    ), out.output

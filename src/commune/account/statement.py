@@ -229,6 +229,14 @@ def issue(conn: Connection, stmt: Statement, actor: Actor) -> Statement:
     done = issued(conn, stmt.month)
     if done is not None:
         return stmt
+    if not stmt.lines:
+        # Issued, a month before any member joined fixed its total as nobody's share for
+        # ever: a bill with no line, sent to no one, that a member added later never changes.
+        raise InvalidRequest(
+            f"no member was in the cooperative in {stmt.month}: a month with nobody to bill "
+            "is not issued",
+            "add members with commune member add, then issue a month they were in",
+        )
     stmt.sha256 = digest(stmt)
     audit.append(
         conn,

@@ -977,7 +977,7 @@ def stream_generated(
         }
 
     try:
-        for item in within(generator.stream(messages), max_seconds):
+        for item in within(generator.stream(messages, language=lang), max_seconds):
             if isinstance(item, Completion):
                 completion = item
             else:

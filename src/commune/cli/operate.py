@@ -516,18 +516,32 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
     commune = commune_of(ctx)
 
     language = from_environment(os.environ)
-    rows = say(language, "lignes", "rows")
+
+    # Each count with its own noun ("1 row", "0 ligne"): one plural for every count printed
+    # "1 rows" (and "1 lignes"), a slip an operator reads in the first table of a new home.
+    def rows(n: int) -> str:
+        return say(
+            language,
+            plural(language, n, "{n} ligne", "{n} lignes"),
+            plural(language, n, "{n} row", "{n} rows"),
+        )
 
     def progress(table: str, copied: int) -> None:
-        copies = say(language, "lignes copiées", "rows copied")
-        click.echo(f"\r  {table}{colon(language)} {copied} {copies} ", nl=False, err=True)
+        copies = say(
+            language,
+            plural(language, copied, "{n} ligne copiée", "{n} lignes copiées"),
+            plural(language, copied, "{n} row copied", "{n} rows copied"),
+        )
+        click.echo(f"\r  {table}{colon(language)} {copies} ", nl=False, err=True)
 
     result: Migration = commune.migrate_to(target, progress=progress)
     click.echo("", err=True)
     width = max(len(t.name) for t in result.tables)
-    for t in result.tables:
+    counts = [(rows(t.source_rows), rows(t.target_rows)) for t in result.tables]
+    wide = max(len(c) for pair in counts for c in pair)
+    for t, (before, after) in zip(result.tables, counts, strict=True):
         mark = "ok" if t.ok else say(language, "DIFFÈRE", "DIFFERS")
-        click.echo(f"{t.name:<{width}}  {t.source_rows:>9} {rows} -> {t.target_rows:>9}  {mark}")
+        click.echo(f"{t.name:<{width}}  {before:>{wide}} -> {after:>{wide}}  {mark}")
     if not result.ok:
         bad = ", ".join(t.name for t in result.tables if not t.ok)
         raise click.ClickException(

@@ -125,9 +125,11 @@ class Generator(ABC):
 
     @abstractmethod
     def stream(
-        self, messages: list[Message], max_tokens: int | None = None
+        self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
     ) -> Iterator[str | Completion]:
-        """Yield text deltas, then one :class:`Completion` with the whole text and usage."""
+        """Yield text deltas, then one :class:`Completion` with the whole text and usage.
+        ``language`` is the asker's ("fr", "en"; None: not known): an endpoint's own errors,
+        quoted in the note of an answer given without it, are asked for in it."""
 
     def warm_up(self) -> None:
         """Load what the first generation would (a local model's weights); nothing for an
@@ -135,8 +137,10 @@ class Generator(ABC):
         measures is the tokens', not the loading's."""
         return None  # an endpoint loads nothing here
 
-    def complete(self, messages: list[Message], max_tokens: int | None = None) -> Completion:
-        for item in self.stream(messages, max_tokens):
+    def complete(
+        self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
+    ) -> Completion:
+        for item in self.stream(messages, max_tokens, language=language):
             if isinstance(item, Completion):
                 return item
         raise GeneratorUnavailable(f"model {self.name} ended without a completion")

@@ -113,7 +113,7 @@ class LlamaCppGenerator(Generator):
         return str(self._load().listening_address)
 
     def stream(
-        self, messages: list[Message], max_tokens: int | None = None
+        self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
     ) -> Iterator[str | Completion]:
         request = {
             "messages": messages,

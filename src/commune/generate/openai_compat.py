@@ -90,8 +90,12 @@ class OpenAICompatibleGenerator(Generator):
             temperature=spec.temperature,
         )
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, language: str | None = None) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
+        if language:
+            # The asker's language: another Commune (or a gateway) says its errors in it, and
+            # one quoted in an English note arrived in French, its default, without it.
+            headers["Accept-Language"] = language
         if self.api_key_env:
             key = os.environ.get(self.api_key_env)
             if not key:
@@ -115,7 +119,7 @@ class OpenAICompatibleGenerator(Generator):
         return "its own logs say why"
 
     def stream(
-        self, messages: list[Message], max_tokens: int | None = None
+        self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
     ) -> Iterator[str | Completion]:
         import httpx
 
@@ -136,7 +140,7 @@ class OpenAICompatibleGenerator(Generator):
         )
         try:
             with httpx.stream(
-                "POST", url, json=body, headers=self._headers(), timeout=self.timeout
+                "POST", url, json=body, headers=self._headers(language), timeout=self.timeout
             ) as response:
                 if response.status_code >= 400:
                     response.read()

@@ -25,7 +25,14 @@ def incident(exc: BaseException, language: str, where: str) -> Incident:
     caller is told. A fault of the machine (full disk, read-only storage, locked database)
     is named, without its paths, so that the caller knows whom to tell (text/faults.py)."""
     number = uuid.uuid4().hex[:8]
-    log.error("incident %s %s", number, where, exc_info=exc)
+    found = faults.kind(exc)
+    if found is not None and found[0] == "database_unreachable":
+        # One line, the driver's own, without the traceback: a load balancer's /healthz probe
+        # every few seconds wrote some forty lines of the same trace each while PostgreSQL was
+        # down, and buried the journal the operator reads to find when it went.
+        log.error("incident %s %s: database unreachable: %s", number, where, found[2])
+    else:
+        log.error("incident %s %s", number, where, exc_info=exc)
     fault = faults.for_caller(exc, language)
     if fault is not None:
         code, line = fault

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -319,10 +320,14 @@ def open_database(url: str) -> Engine:
         target = make_url(url)
         where = target.render_as_string(hide_password=True)
         why = f"{type(e.orig).__name__}: {(str(e.orig).splitlines() or [''])[0]}"
+        # As libpq fills in what the URL leaves out (postgresql+psycopg:///commune, peer
+        # authentication): the hint said "the user None" and "OWNER TO None".
+        user = target.username or os.environ.get("PGUSER") or getpass.getuser()
+        name = target.database or os.environ.get("PGDATABASE") or user
         raise CommuneError(
             f"cannot open the database {where}: {why}",
-            f"the user {target.username} may not create tables there: make it the database's "
-            f"owner (as postgres: ALTER DATABASE {target.database} OWNER TO {target.username})",
+            f"the user {user} may not create tables there: make it the database's "
+            f"owner (as postgres: ALTER DATABASE {name} OWNER TO {user})",
         ) from None
     return engine
 

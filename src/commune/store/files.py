@@ -21,18 +21,24 @@ def write_whole(
     permissions (a commune.toml may hold a database password); a new one gets the umask's,
     or with ``like`` that file's: a copy of a commune.toml holds the same secrets."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    kept: int | None
     try:
         if like is not None:
             # Who else may read it, from the original; the owner always reads and writes
             # it: a backup on read-only media (0444) gave a commune.toml nobody could edit.
-            mode = like.stat().st_mode & 0o666 | 0o600
+            kept = like.stat().st_mode & 0o666 | 0o600
         else:
-            mode = path.stat().st_mode & 0o7777
+            kept = path.stat().st_mode & 0o7777
     except OSError:
-        mode = 0o666  # less the umask, as open() makes a file
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        kept = None
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if kept is None else 0o600)
     try:
         with open(fd, "w", encoding="utf-8", newline=newline) as out:
+            if kept is not None:
+                # Set, not masked: open()'s mode passes through the umask, and an operator's
+                # 077 made a 0640 commune.toml (root:commune) 0600, which its service, reading
+                # it through the group, could not.
+                os.fchmod(out.fileno(), kept)
             out.write(text)
             out.flush()
             os.fsync(out.fileno())

@@ -55,7 +55,10 @@ def _unreachable(e: BaseException) -> bool:
         return False
     state = getattr(e, "sqlstate", None)
     if state is None:
-        return type(e).__name__ == "OperationalError"
+        # A refusal or a cut is psycopg's OperationalError itself; a host that drops the
+        # packets (down, behind a firewall) is its ConnectionTimeout, which was told as a bug
+        # (500). Not every subclass: PipelineAborted follows another statement's own error.
+        return type(e).__name__ in ("OperationalError", "ConnectionTimeout")
     return str(state).startswith("08") or state in _UNREACHABLE
 
 

@@ -1704,6 +1704,16 @@ PATTERNS = [
         ),
         (r"issue it from (?P<day>\S+) on", "émettez-le à partir du {day}"),
         (
+            r"no member was in the cooperative in (?P<month>\S+): a month with nobody to bill "
+            r"is not issued",
+            "aucun membre n'était dans la coopérative en {month}\u00a0: un mois sans personne à "
+            "facturer n'est pas émis",
+        ),
+        (
+            r"add members with commune member add, then issue a month they were in",
+            "ajoutez des membres avec commune member add, puis émettez un mois où ils étaient",
+        ),
+        (
             r"its figures are no longer those issued on (?P<day>\S+) \(SHA-256 (?P<then>\w+) in "
             r"the audit log, (?P<now>\w+) now\): the ledger or Commune changed since, and the "
             r"files issued then are the bill",
