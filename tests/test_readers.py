@@ -1647,3 +1647,75 @@ def test_a_footnote_in_a_word_table_is_read_after_its_row(tmp_path):
         "[1] Délibération du 3 mars 2026.",
         "Le maire est chargé de l'exécution.",
     ]
+
+
+# A town hall's tables as Writer inserts them, their first row marked as a heading (the
+# "Heading" box of Insert Table is ticked by default): a card of labels and values, whose
+# first row is no header; a contact table and a table of rates, whose first row is one.
+MARKED_TABLES = [
+    [["Mairie", "1 place de la République"], ["Téléphone", "01 23 45 67 89"]],
+    [["Commune", "Saint-Exemple"], ["Téléphone", "01 23 45 67 89"], ["Accueil", "Sur rendez-vous"]],
+    [["Service", "Téléphone"], ["Accueil", "01 23 45 67 89"], ["État civil", "01 23 45 67 90"]],
+    [["Quotient familial", "Repas", "Garderie"], ["Moins de 500 €", "1 €", "0,50 €"]],
+]
+MARKED_TABLES_READ = [
+    "Mairie | 1 place de la République",  # read as before tables had headers
+    "Téléphone | 01 23 45 67 89",
+    "Commune | Saint-Exemple",
+    "Téléphone | 01 23 45 67 89",
+    "Accueil | Sur rendez-vous",
+    "Service | Téléphone",
+    "Service : Accueil | Téléphone : 01 23 45 67 89",
+    "Service : État civil | Téléphone : 01 23 45 67 90",
+    "Quotient familial | Repas | Garderie",
+    "Quotient familial : Moins de 500 € | Repas : 1 € | Garderie : 0,50 €",
+]
+
+
+def test_a_writer_table_s_first_row_is_its_header_only_when_it_looks_like_one(tmp_path):
+    # Writer marks every table's first row as a heading: "Mairie | 1 place de la République"
+    # over "Téléphone | 01 23 45 67 89" read "Mairie : Téléphone | 1 place de la République :
+    # 01 23 45 67 89". The contact table and the table of rates keep theirs.
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import P
+
+    def row(texts: list[str]) -> TableRow:
+        tr = TableRow()
+        for text in texts:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        return tr
+
+    doc = OpenDocumentText()
+    for number, rows in enumerate(MARKED_TABLES):
+        table = Table(name=f"Tableau{number + 1}")
+        table.addElement(TableColumn(numbercolumnsrepeated=len(rows[0])))
+        head = TableHeaderRows()
+        head.addElement(row(rows[0]))
+        table.addElement(head)
+        for cells in rows[1:]:
+            table.addElement(row(cells))
+        doc.text.addElement(table)
+    doc.save(str(tmp_path / "mairie.odt"))
+    parsed = read_file((tmp_path / "mairie.odt").read_bytes(), Path("mairie.odt"))
+    assert [b.text for b in parsed.blocks] == MARKED_TABLES_READ
+
+
+def test_a_word_table_s_marked_first_row_is_its_header_only_when_it_looks_like_one(tmp_path):
+    # Writer keeps its heading row's mark when it saves as DOCX (w:tblHeader): the same card
+    # of labels and values read under its first row.
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    for rows in MARKED_TABLES:
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                table.cell(r, c).text = text
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    document.save(str(tmp_path / "mairie.docx"))
+    parsed = read_file((tmp_path / "mairie.docx").read_bytes(), Path("mairie.docx"))
+    assert [b.text for b in parsed.blocks] == MARKED_TABLES_READ

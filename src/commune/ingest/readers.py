@@ -50,7 +50,9 @@ READINGS: dict[str, str] = {
     # Then without the words deleted with changes tracked, and with each note and text box
     # after its paragraph, no longer run into it ("odt-7"): _drop_tracked_changes,
     # _odf_take_notes, _odf_walk_drawn; a table's row with the header row it marks.
-    "application/vnd.oasis.opendocument.text": "odt-7",
+    # Then a label/value table no longer read under its first row, which Writer marks as a
+    # header by default ("odt-8", "docx-7"): _looks_like_header.
+    "application/vnd.oasis.opendocument.text": "odt-8",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
@@ -59,7 +61,7 @@ READINGS: dict[str, str] = {
     # text of its content controls, tracked insertions, nested tables and text boxes
     # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line; a table's row
     # with its header row's cells (_docx_table_header).
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-7",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -902,8 +904,9 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             # A merged cell is one table-cell and covered ones, which are not read: two cells
             # of the same text are two columns ("1 €" for residents and for the others).
             # Under a header the table marks as one (its rows repeated atop each page, which
-            # Writer's tables have by default), each cell with its column's: "Prix du repas :
-            # 3 €", as a spreadsheet's rows (_read_sheets), found by a question on the row.
+            # Writer's tables have by default) and that looks like one (_looks_like_header),
+            # each cell with its column's: "Prix du repas : 3 €", as a spreadsheet's rows
+            # (_read_sheets), found by a question on the row.
             cells = _sheet_row(el)
             header = _odf_table_header(el, headers)
             if header is not None and len(cells) > 1:
@@ -1173,7 +1176,8 @@ def _sheet_row(row: OdfNode) -> SheetRow:
 
 def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> SheetRow | None:
     """The header row of the text table ``row`` is in (table:table-header-rows: its last
-    row), or None: for a table without one, and for a row of the header itself."""
+    row), or None: for a table without one, one whose marked row does not look like a
+    header (_looks_like_header), and for a row of the header itself."""
     parent = row.parentNode
     if _odf_name(parent) == "table-header-rows":
         return None
@@ -1185,8 +1189,63 @@ def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> Shee
     if id(table) not in headers:
         marked = [c for c in table.childNodes if _odf_name(c) == "table-header-rows"]
         rows = [r for r in marked[0].childNodes if _odf_name(r) == "table-row"] if marked else []
-        headers[id(table)] = _sheet_row(rows[-1]) if rows else None
+        header = _sheet_row(rows[-1]) if rows else None
+        below = [_sheet_row(r) for r in _odf_body_rows(table)]
+        headers[id(table)] = header if header and _looks_like_header(header, below) else None
     return headers[id(table)]
+
+
+def _odf_body_rows(node: OdfNode) -> Iterator[OdfNode]:
+    """The rows of a text table under its header rows, in the groups that hold them; not
+    those of a table nested in a cell."""
+    for child in node.childNodes:
+        name = _odf_name(child)
+        if name == "table-row":
+            yield child
+        elif name in ("table-rows", "table-row-group"):
+            yield from _odf_body_rows(child)
+
+
+# A year may stand in a column's header ("Tarif 2025"), no other number.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _value(text: str) -> bool:
+    """Whether a table cell reads as a value rather than a label: an amount, a phone
+    number, an hour, an address, an e-mail, or text too long to name a column."""
+    return len(text) > 60 or "@" in text or any(c.isdigit() for c in text)
+
+
+def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
+    """Whether a text table's row marked as its header (ODT, DOCX) reads as one.
+
+    The mark alone says little: Writer marks the first row of every table it inserts as
+    its heading (the "Heading" box of Insert Table is ticked by default), and keeps the
+    mark when it saves as DOCX. A town hall's label/value table ("Mairie | 1 place de la
+    République" over "Téléphone | 01 23 45 67 89") then read "Mairie : Téléphone | 1 place
+    de la République : 01 23 45 67 89". So the row must also look like a header: its cells
+    are short labels, no number in them but a year, and some column differs in kind below
+    it, mostly values (amounts, phone numbers) under a label. A two-column table whose
+    first column is labels in every row is a card of labels and values, whose first row
+    may itself be one ("Commune | Saint-Exemple"): its header must stand over values only
+    ("Service | Téléphone" over "Accueil | 01 23 45 67 89"). Else no row carries the first,
+    and each reads as it did before tables had headers ("Mairie | 1 place …")."""
+    rows = [row for row in below if row]
+    if len(header) < 2 or not rows:
+        return False
+    if any(_value(_YEAR.sub("", text)) for text, _, _ in header.values()):
+        return False
+    columns = sorted(header)
+    if len(columns) == 2 and all(
+        columns[0] in row and not _value(row[columns[0]][0]) for row in rows
+    ):
+        values = [row[columns[1]][0] for row in rows if columns[1] in row]
+        return bool(values) and all(_value(text) for text in values)
+    for column in columns:
+        cells = [row[column][0] for row in rows if column in row]
+        if 2 * sum(_value(text) for text in cells) > len(cells):
+            return True
+    return False
 
 
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
@@ -1355,8 +1414,9 @@ def _docx_row(row: Any) -> SheetRow:
 
 def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     """A Word table's header row, or None: its first row when it is marked to repeat atop
-    each page (w:tblHeader), or set in bold where the row under it is not; else it may be
-    data like the rest ("Lundi | 9h-12h"), and no row carries it."""
+    each page (w:tblHeader), or set in bold where the row under it is not, and that looks
+    like a header; else it may be data like the rest ("Lundi | 9h-12h"), and no row
+    carries it."""
     from docx.oxml.ns import qn
 
     if len(rows) < 2:
@@ -1366,8 +1426,10 @@ def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
     if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
         return None
+    # Marked or bold, it must look like a header too (_looks_like_header): Writer's default
+    # heading row comes into a DOCX it saves as w:tblHeader.
     header = _docx_row(rows[0])
-    return header if len(header) > 1 else None
+    return header if _looks_like_header(header, [_docx_row(r) for r in rows[1:]]) else None
 
 
 def _docx_bold(row: Any) -> bool:
