@@ -1647,3 +1647,57 @@ def test_a_footnote_in_a_word_table_is_read_after_its_row(tmp_path):
         "[1] Délibération du 3 mars 2026.",
         "Le maire est chargé de l'exécution.",
     ]
+
+
+def _with_entities(path: Path, part: str, words: str) -> bytes:
+    """The office file at ``path`` with a billion laughs in its ``part``: ten levels of
+    entities each ten times the one below (a few hundred bytes, some 3 GB expanded), the
+    last standing where ``words`` stood."""
+    import io
+    import zipfile
+
+    levels = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                text = data.decode("utf-8")
+                end = text.index("?>") + 2  # after the XML declaration, the DTD
+                text = text[:end] + f"<!DOCTYPE x [{''.join(levels)}]>" + text[end:]
+                data = text.replace(words, "&lol9;", 1).encode("utf-8")
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_billion_laughs_in_an_office_file_is_refused_in_commune_s_own_words(tmp_path):
+    # Refused, but the reason was the XML parser's English inside the French line: "texte
+    # OpenDocument illisible (EntitiesForbidden(name='lol0', system_id=None, …))" and
+    # "document Word illisible (Maximum entity amplification factor exceeded, see …)".
+    from commune.text.messages import localise
+
+    sections = [("Tarifs", ["Le prix du repas."])]
+    hostile = {
+        "tarifs.odt": _with_entities(
+            make_odt(tmp_path / "m.odt", "T", sections), "content.xml", "Le prix du repas."
+        ),
+        "tarifs.docx": _with_entities(
+            make_docx(tmp_path / "m.docx", "T", sections), "word/document.xml", "Le prix du repas."
+        ),
+    }
+    for name, data in hostile.items():
+        with pytest.raises(IngestError) as err:
+            read_file(data, Path(name))
+        assert str(err.value) == (
+            f"{name}: its XML declares entities (<!ENTITY>), which no office application "
+            "writes and which can expand a few bytes into gigabytes (open it in the application "
+            "that made it and save it again, or export it as PDF)"
+        )
+        assert localise(str(err.value), "fr") == (
+            f"{name}\u00a0: son XML déclare des entités (<!ENTITY>), ce qu'aucune application "
+            "bureautique n'écrit, et qui peuvent faire de quelques octets des gigaoctets "
+            "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
+            "exportez-le en PDF)"
+        )

@@ -823,6 +823,8 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
     try:
         return load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         # Each sentence whole, as text/messages.py translates it (its kinds are a closed list).
         if kind == "spreadsheet":
             raise IngestError(
@@ -836,6 +838,30 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
 # What to do with an office file its reader cannot open (damaged, cut short, or saved by an
 # application that writes it its own way): the editor that made it reads it still.
 RESAVE = "open it in the application that made it and save it again, or export it as PDF"
+
+
+def _entities_refusal(exc: BaseException, path: Path) -> IngestError | None:
+    """The refusal, in Commune's words, of an office file whose XML declares entities
+    (<!ENTITY>) that expand it: a "billion laughs", a few hundred bytes made gigabytes, or
+    entities naming each other in a loop. odfpy's parser (defusedxml) refuses any entity,
+    libxml2 under python-docx those that expand a thousandfold or loop, each in its English
+    ("EntitiesForbidden(name='lol0', …)", "Maximum entity amplification factor exceeded, see
+    xmlCtxtSetMaxAmplification.") inside the French line; None for any other error. No
+    word processor writes entities: saved again from one, the file has none."""
+    from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
+    from lxml import etree
+
+    said = str(exc)
+    expands = isinstance(exc, etree.XMLSyntaxError) and (
+        "amplification" in said or "entity reference loop" in said
+    )
+    if not (expands or isinstance(exc, (EntitiesForbidden, ExternalReferenceForbidden))):
+        return None
+    return IngestError(
+        f"{path.name}: its XML declares entities (<!ENTITY>), which no office application "
+        "writes and which can expand a few bytes into gigabytes",
+        RESAVE,
+    )
 
 
 def _password_refusal(path: Path) -> IngestError:
@@ -1237,6 +1263,8 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, KeyError and XML errors alike
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         raise IngestError(f"{path.name}: not a readable Word document ({exc})", RESAVE) from None
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
