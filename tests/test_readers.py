@@ -1701,3 +1701,42 @@ def test_a_billion_laughs_in_an_office_file_is_refused_in_commune_s_own_words(tm
             "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
             "exportez-le en PDF)"
         )
+
+
+def test_a_word_documents_endnotes_are_read_after_their_paragraph_or_row(tmp_path):
+    # Word's endnotes (a report's sources, a deliberation's grounds gathered at its end) were
+    # in no passage, where its footnotes are read after the paragraph that calls them. Word
+    # numbers the two apart (1, 2… and i, ii…), and so are they read.
+    import docx
+
+    from tests.fixtures import with_footnotes
+
+    document = docx.Document()
+    document.add_heading("Tarifs", level=1)
+    document.add_paragraph("Le conseil fixe le prix du repas à 3 €.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Repas"
+    table.rows[0].cells[1].text = "3 € par enfant."
+    document.add_paragraph("Le maire est chargé de l'exécution.")
+    document.save(str(tmp_path / "d.docx"))
+    (tmp_path / "f.docx").write_bytes(
+        with_footnotes(tmp_path / "d.docx", {"de l'exécution.": "Délégation du 3 mars 2026."})
+    )
+    data = with_footnotes(
+        tmp_path / "f.docx",
+        {
+            "à 3 €.": "Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+            "par enfant.": "Délibération 2025-07 sur le quotient familial.",
+        },
+        kind="endnote",
+    )
+    parsed = read_file(data, Path("deliberation.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Le conseil fixe le prix du repas à 3 €.",
+        "[i] Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+        "Repas | 3 € par enfant.",
+        "[ii] Délibération 2025-07 sur le quotient familial.",
+        "Le maire est chargé de l'exécution.",
+        "[1] Délégation du 3 mars 2026.",
+    ]
+    assert {b.headings[-1] for b in parsed.blocks} == {"Tarifs"}

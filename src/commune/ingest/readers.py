@@ -59,7 +59,9 @@ READINGS: dict[str, str] = {
     # text of its content controls, tracked insertions, nested tables and text boxes
     # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line; a table's row
     # with its header row's cells (_docx_table_header).
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
+    # Then its endnotes, each after its paragraph or row as a footnote ("docx-7"), numbered
+    # i, ii… as Word shows them (_DocxNotes): none had been read.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-7",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1252,7 +1254,6 @@ def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
 @reader(".docx")
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
-    from docx.oxml.ns import qn
     from docx.table import Table
 
     check_archive(data, path)
@@ -1269,7 +1270,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
-    notes, shown = _docx_footnotes(document), 0
+    # Its footnotes and endnotes, each read after the paragraph or row that calls it. Not its
+    # page headers and footers: they stand on every page (the town hall's address, "Page 2
+    # sur 5"), and read once they would sit in no section, or in every passage found.
+    notes = _DocxNotes(document)
     # Paragraphs and tables in the order they come: the tables were read after the last
     # paragraph, outside every section, so that a deliberation's table of rates was cited
     # as the document's top and passed over by a question on its section.
@@ -1285,12 +1289,9 @@ def read_docx(data: bytes, path: Path) -> Parsed:
                     text = " | ".join(t for t, _, _ in cells.values())
                 if text:
                     blocks.append(Block(text, _docx_headings(stack)))
-                # A row's footnotes after it, as a paragraph's: one set on a cell (the
-                # grounds of a rate) was in no passage.
-                for ref in row._tr.iter(qn("w:footnoteReference")):
-                    if note := notes.get(str(ref.get(qn("w:id")))):
-                        shown += 1
-                        blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
+                # A row's notes after it, as a paragraph's: one set on a cell (the grounds
+                # of a rate) was in no passage.
+                blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(row._tr))
             continue
         para = item
         content = _docx_text(para).strip()
@@ -1311,13 +1312,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
             blocks.append(Block(content, _docx_headings(stack)))
-        # A paragraph's footnotes after it, numbered as Word shows them: a deliberation's
-        # legal grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx
-        # reads none of them, so that they were missing from every passage.
-        for ref in para._p.iter(qn("w:footnoteReference")):
-            if note := notes.get(str(ref.get(qn("w:id")))):
-                shown += 1
-                blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
+        # A paragraph's notes after it, numbered as Word shows them: a deliberation's legal
+        # grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx reads
+        # none of them, so that they were missing from every passage.
+        blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(para._p))
     return Parsed(
         title=title or (stack[0][1] if stack else path.stem),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -1479,15 +1477,53 @@ def _one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
 
 
-def _docx_footnotes(document: Any) -> dict[str, str]:
-    """A Word document's footnotes by their id, each on one line: its paragraphs' text,
-    without Word's separators (the lines above the notes, ids -1 and 0 by custom)."""
+class _DocxNotes:
+    """A Word document's footnotes and endnotes, each given once, numbered in the order
+    they are called as Word numbers them by default: footnotes 1, 2, 3…, endnotes i, ii,
+    iii… (the two would otherwise both say "[1]" in one document)."""
+
+    def __init__(self, document: Any) -> None:
+        self.text = {kind: _docx_notes(document, kind) for kind in ("footnote", "endnote")}
+        self.shown = {"footnote": 0, "endnote": 0}
+
+    def called(self, element: Any) -> list[str]:
+        """The notes ``element`` (a paragraph, a table's row) calls, in its order."""
+        from docx.oxml.ns import qn
+
+        out = []
+        refs = element.iter(qn("w:footnoteReference"), qn("w:endnoteReference"))
+        for ref in refs:
+            kind = "footnote" if ref.tag == qn("w:footnoteReference") else "endnote"
+            if note := self.text[kind].get(str(ref.get(qn("w:id")))):
+                self.shown[kind] += 1
+                number = self.shown[kind]
+                out.append(f"[{number if kind == 'footnote' else _roman(number)}] {note}")
+        return out
+
+
+def _roman(number: int) -> str:
+    """``number`` in lowercase Roman numerals ("xiv"), as Word numbers endnotes."""
+    out = ""
+    for value, letters in (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    ):  # fmt: skip
+        count, number = divmod(number, value)
+        out += letters * count
+    return out
+
+
+def _docx_notes(document: Any, kind: str) -> dict[str, str]:
+    """A Word document's footnotes (``kind`` "footnote") or endnotes ("endnote") by their
+    id, each on one line: its paragraphs' text, without Word's separators (the lines above
+    the notes, ids -1 and 0 by custom)."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.oxml.ns import qn
     from lxml import etree
 
+    reltype = RT.FOOTNOTES if kind == "footnote" else RT.ENDNOTES
     part = next(
-        (rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FOOTNOTES),
+        (rel.target_part for rel in document.part.rels.values() if rel.reltype == reltype),
         None,
     )
     if part is None:
@@ -1499,7 +1535,7 @@ def _docx_footnotes(document: Any) -> dict[str, str]:
     except etree.XMLSyntaxError:
         return {}  # the notes are lost, not the document
     notes = {}
-    for note in root.iter(qn("w:footnote")):
+    for note in root.iter(qn(f"w:{kind}")):
         if note.get(qn("w:type")) in ("separator", "continuationSeparator", "continuationNotice"):
             continue
         paragraphs = (
