@@ -1740,3 +1740,16 @@ def test_a_word_documents_endnotes_are_read_after_their_paragraph_or_row(tmp_pat
         "[1] Délégation du 3 mars 2026.",
     ]
     assert {b.headings[-1] for b in parsed.blocks} == {"Tarifs"}
+
+
+def test_a_billion_laughs_in_a_word_documents_notes_is_refused_as_in_its_text(tmp_path):
+    # python-docx leaves the notes' part to Commune, whose parser stopped the expansion but
+    # read the file without its notes, as though nothing were the matter with it.
+    from tests.fixtures import with_footnotes
+
+    model = make_docx(tmp_path / "m.docx", "T", [("Tarifs", ["Le prix du repas."])])
+    for kind in ("footnote", "endnote"):
+        (tmp_path / "n.docx").write_bytes(with_footnotes(model, {"repas.": "NOTE"}, kind=kind))
+        data = _with_entities(tmp_path / "n.docx", f"word/{kind}s.xml", "NOTE")
+        with pytest.raises(IngestError, match=r"^tarifs\.docx: its XML declares entities"):
+            read_file(data, Path("tarifs.docx"))

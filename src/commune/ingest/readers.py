@@ -1273,7 +1273,7 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     # Its footnotes and endnotes, each read after the paragraph or row that calls it. Not its
     # page headers and footers: they stand on every page (the town hall's address, "Page 2
     # sur 5"), and read once they would sit in no section, or in every passage found.
-    notes = _DocxNotes(document)
+    notes = _DocxNotes(document, path)
     # Paragraphs and tables in the order they come: the tables were read after the last
     # paragraph, outside every section, so that a deliberation's table of rates was cited
     # as the document's top and passed over by a question on its section.
@@ -1482,8 +1482,8 @@ class _DocxNotes:
     they are called as Word numbers them by default: footnotes 1, 2, 3…, endnotes i, ii,
     iii… (the two would otherwise both say "[1]" in one document)."""
 
-    def __init__(self, document: Any) -> None:
-        self.text = {kind: _docx_notes(document, kind) for kind in ("footnote", "endnote")}
+    def __init__(self, document: Any, path: Path) -> None:
+        self.text = {kind: _docx_notes(document, kind, path) for kind in ("footnote", "endnote")}
         self.shown = {"footnote": 0, "endnote": 0}
 
     def called(self, element: Any) -> list[str]:
@@ -1513,7 +1513,7 @@ def _roman(number: int) -> str:
     return out
 
 
-def _docx_notes(document: Any, kind: str) -> dict[str, str]:
+def _docx_notes(document: Any, kind: str, path: Path) -> dict[str, str]:
     """A Word document's footnotes (``kind`` "footnote") or endnotes ("endnote") by their
     id, each on one line: its paragraphs' text, without Word's separators (the lines above
     the notes, ids -1 and 0 by custom)."""
@@ -1532,7 +1532,12 @@ def _docx_notes(document: Any, kind: str) -> dict[str, str]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(part.blob, parser=parser)
-    except etree.XMLSyntaxError:
+    except etree.XMLSyntaxError as exc:
+        # Entities that expand the notes (a billion laughs) are refused as in the document's
+        # text (read_docx): python-docx leaves this part to us, and the file was read without
+        # its notes, as though nothing were the matter with it.
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         return {}  # the notes are lost, not the document
     notes = {}
     for note in root.iter(qn(f"w:{kind}")):
