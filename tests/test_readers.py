@@ -1719,3 +1719,109 @@ def test_a_word_table_s_marked_first_row_is_its_header_only_when_it_looks_like_o
     document.save(str(tmp_path / "mairie.docx"))
     parsed = read_file((tmp_path / "mairie.docx").read_bytes(), Path("mairie.docx"))
     assert [b.text for b in parsed.blocks] == MARKED_TABLES_READ
+
+
+def _with_entities(path: Path, part: str, words: str) -> bytes:
+    """The office file at ``path`` with a billion laughs in its ``part``: ten levels of
+    entities each ten times the one below (a few hundred bytes, some 3 GB expanded), the
+    last standing where ``words`` stood."""
+    import io
+    import zipfile
+
+    levels = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                text = data.decode("utf-8")
+                end = text.index("?>") + 2  # after the XML declaration, the DTD
+                text = text[:end] + f"<!DOCTYPE x [{''.join(levels)}]>" + text[end:]
+                data = text.replace(words, "&lol9;", 1).encode("utf-8")
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_billion_laughs_in_an_office_file_is_refused_in_commune_s_own_words(tmp_path):
+    # Refused, but the reason was the XML parser's English inside the French line: "texte
+    # OpenDocument illisible (EntitiesForbidden(name='lol0', system_id=None, …))" and
+    # "document Word illisible (Maximum entity amplification factor exceeded, see …)".
+    from commune.text.messages import localise
+
+    sections = [("Tarifs", ["Le prix du repas."])]
+    hostile = {
+        "tarifs.odt": _with_entities(
+            make_odt(tmp_path / "m.odt", "T", sections), "content.xml", "Le prix du repas."
+        ),
+        "tarifs.docx": _with_entities(
+            make_docx(tmp_path / "m.docx", "T", sections), "word/document.xml", "Le prix du repas."
+        ),
+    }
+    for name, data in hostile.items():
+        with pytest.raises(IngestError) as err:
+            read_file(data, Path(name))
+        assert str(err.value) == (
+            f"{name}: its XML declares entities (<!ENTITY>), which no office application "
+            "writes and which can expand a few bytes into gigabytes (open it in the application "
+            "that made it and save it again, or export it as PDF)"
+        )
+        assert localise(str(err.value), "fr") == (
+            f"{name}\u00a0: son XML déclare des entités (<!ENTITY>), ce qu'aucune application "
+            "bureautique n'écrit, et qui peuvent faire de quelques octets des gigaoctets "
+            "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
+            "exportez-le en PDF)"
+        )
+
+
+def test_a_word_documents_endnotes_are_read_after_their_paragraph_or_row(tmp_path):
+    # Word's endnotes (a report's sources, a deliberation's grounds gathered at its end) were
+    # in no passage, where its footnotes are read after the paragraph that calls them. Word
+    # numbers the two apart (1, 2… and i, ii…), and so are they read.
+    import docx
+
+    from tests.fixtures import with_footnotes
+
+    document = docx.Document()
+    document.add_heading("Tarifs", level=1)
+    document.add_paragraph("Le conseil fixe le prix du repas à 3 €.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Repas"
+    table.rows[0].cells[1].text = "3 € par enfant."
+    document.add_paragraph("Le maire est chargé de l'exécution.")
+    document.save(str(tmp_path / "d.docx"))
+    (tmp_path / "f.docx").write_bytes(
+        with_footnotes(tmp_path / "d.docx", {"de l'exécution.": "Délégation du 3 mars 2026."})
+    )
+    data = with_footnotes(
+        tmp_path / "f.docx",
+        {
+            "à 3 €.": "Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+            "par enfant.": "Délibération 2025-07 sur le quotient familial.",
+        },
+        kind="endnote",
+    )
+    parsed = read_file(data, Path("deliberation.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Le conseil fixe le prix du repas à 3 €.",
+        "[i] Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+        "Repas | 3 € par enfant.",
+        "[ii] Délibération 2025-07 sur le quotient familial.",
+        "Le maire est chargé de l'exécution.",
+        "[1] Délégation du 3 mars 2026.",
+    ]
+    assert {b.headings[-1] for b in parsed.blocks} == {"Tarifs"}
+
+
+def test_a_billion_laughs_in_a_word_documents_notes_is_refused_as_in_its_text(tmp_path):
+    # python-docx leaves the notes' part to Commune, whose parser stopped the expansion but
+    # read the file without its notes, as though nothing were the matter with it.
+    from tests.fixtures import with_footnotes
+
+    model = make_docx(tmp_path / "m.docx", "T", [("Tarifs", ["Le prix du repas."])])
+    for kind in ("footnote", "endnote"):
+        (tmp_path / "n.docx").write_bytes(with_footnotes(model, {"repas.": "NOTE"}, kind=kind))
+        data = _with_entities(tmp_path / "n.docx", f"word/{kind}s.xml", "NOTE")
+        with pytest.raises(IngestError, match=r"^tarifs\.docx: its XML declares entities"):
+            read_file(data, Path("tarifs.docx"))

@@ -61,6 +61,8 @@ READINGS: dict[str, str] = {
     # text of its content controls, tracked insertions, nested tables and text boxes
     # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line; a table's row
     # with its header row's cells (_docx_table_header).
+    # Then its endnotes, each after its paragraph or row as a footnote ("docx-7"), numbered
+    # i, ii… as Word shows them (_DocxNotes): none had been read.
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-7",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
@@ -825,6 +827,8 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
     try:
         return load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         # Each sentence whole, as text/messages.py translates it (its kinds are a closed list).
         if kind == "spreadsheet":
             raise IngestError(
@@ -838,6 +842,30 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
 # What to do with an office file its reader cannot open (damaged, cut short, or saved by an
 # application that writes it its own way): the editor that made it reads it still.
 RESAVE = "open it in the application that made it and save it again, or export it as PDF"
+
+
+def _entities_refusal(exc: BaseException, path: Path) -> IngestError | None:
+    """The refusal, in Commune's words, of an office file whose XML declares entities
+    (<!ENTITY>) that expand it: a "billion laughs", a few hundred bytes made gigabytes, or
+    entities naming each other in a loop. odfpy's parser (defusedxml) refuses any entity,
+    libxml2 under python-docx those that expand a thousandfold or loop, each in its English
+    ("EntitiesForbidden(name='lol0', …)", "Maximum entity amplification factor exceeded, see
+    xmlCtxtSetMaxAmplification.") inside the French line; None for any other error. No
+    word processor writes entities: saved again from one, the file has none."""
+    from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
+    from lxml import etree
+
+    said = str(exc)
+    expands = isinstance(exc, etree.XMLSyntaxError) and (
+        "amplification" in said or "entity reference loop" in said
+    )
+    if not (expands or isinstance(exc, (EntitiesForbidden, ExternalReferenceForbidden))):
+        return None
+    return IngestError(
+        f"{path.name}: its XML declares entities (<!ENTITY>), which no office application "
+        "writes and which can expand a few bytes into gigabytes",
+        RESAVE,
+    )
 
 
 def _password_refusal(path: Path) -> IngestError:
@@ -1285,7 +1313,6 @@ def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
 @reader(".docx")
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
-    from docx.oxml.ns import qn
     from docx.table import Table
 
     check_archive(data, path)
@@ -1296,11 +1323,16 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, KeyError and XML errors alike
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         raise IngestError(f"{path.name}: not a readable Word document ({exc})", RESAVE) from None
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
-    notes, shown = _docx_footnotes(document), 0
+    # Its footnotes and endnotes, each read after the paragraph or row that calls it. Not its
+    # page headers and footers: they stand on every page (the town hall's address, "Page 2
+    # sur 5"), and read once they would sit in no section, or in every passage found.
+    notes = _DocxNotes(document, path)
     # Paragraphs and tables in the order they come: the tables were read after the last
     # paragraph, outside every section, so that a deliberation's table of rates was cited
     # as the document's top and passed over by a question on its section.
@@ -1316,12 +1348,9 @@ def read_docx(data: bytes, path: Path) -> Parsed:
                     text = " | ".join(t for t, _, _ in cells.values())
                 if text:
                     blocks.append(Block(text, _docx_headings(stack)))
-                # A row's footnotes after it, as a paragraph's: one set on a cell (the
-                # grounds of a rate) was in no passage.
-                for ref in row._tr.iter(qn("w:footnoteReference")):
-                    if note := notes.get(str(ref.get(qn("w:id")))):
-                        shown += 1
-                        blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
+                # A row's notes after it, as a paragraph's: one set on a cell (the grounds
+                # of a rate) was in no passage.
+                blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(row._tr))
             continue
         para = item
         content = _docx_text(para).strip()
@@ -1342,13 +1371,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
             blocks.append(Block(content, _docx_headings(stack)))
-        # A paragraph's footnotes after it, numbered as Word shows them: a deliberation's
-        # legal grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx
-        # reads none of them, so that they were missing from every passage.
-        for ref in para._p.iter(qn("w:footnoteReference")):
-            if note := notes.get(str(ref.get(qn("w:id")))):
-                shown += 1
-                blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
+        # A paragraph's notes after it, numbered as Word shows them: a deliberation's legal
+        # grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx reads
+        # none of them, so that they were missing from every passage.
+        blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(para._p))
     return Parsed(
         title=title or (stack[0][1] if stack else path.stem),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -1513,15 +1539,53 @@ def _one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
 
 
-def _docx_footnotes(document: Any) -> dict[str, str]:
-    """A Word document's footnotes by their id, each on one line: its paragraphs' text,
-    without Word's separators (the lines above the notes, ids -1 and 0 by custom)."""
+class _DocxNotes:
+    """A Word document's footnotes and endnotes, each given once, numbered in the order
+    they are called as Word numbers them by default: footnotes 1, 2, 3…, endnotes i, ii,
+    iii… (the two would otherwise both say "[1]" in one document)."""
+
+    def __init__(self, document: Any, path: Path) -> None:
+        self.text = {kind: _docx_notes(document, kind, path) for kind in ("footnote", "endnote")}
+        self.shown = {"footnote": 0, "endnote": 0}
+
+    def called(self, element: Any) -> list[str]:
+        """The notes ``element`` (a paragraph, a table's row) calls, in its order."""
+        from docx.oxml.ns import qn
+
+        out = []
+        refs = element.iter(qn("w:footnoteReference"), qn("w:endnoteReference"))
+        for ref in refs:
+            kind = "footnote" if ref.tag == qn("w:footnoteReference") else "endnote"
+            if note := self.text[kind].get(str(ref.get(qn("w:id")))):
+                self.shown[kind] += 1
+                number = self.shown[kind]
+                out.append(f"[{number if kind == 'footnote' else _roman(number)}] {note}")
+        return out
+
+
+def _roman(number: int) -> str:
+    """``number`` in lowercase Roman numerals ("xiv"), as Word numbers endnotes."""
+    out = ""
+    for value, letters in (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    ):  # fmt: skip
+        count, number = divmod(number, value)
+        out += letters * count
+    return out
+
+
+def _docx_notes(document: Any, kind: str, path: Path) -> dict[str, str]:
+    """A Word document's footnotes (``kind`` "footnote") or endnotes ("endnote") by their
+    id, each on one line: its paragraphs' text, without Word's separators (the lines above
+    the notes, ids -1 and 0 by custom)."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.oxml.ns import qn
     from lxml import etree
 
+    reltype = RT.FOOTNOTES if kind == "footnote" else RT.ENDNOTES
     part = next(
-        (rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FOOTNOTES),
+        (rel.target_part for rel in document.part.rels.values() if rel.reltype == reltype),
         None,
     )
     if part is None:
@@ -1530,10 +1594,15 @@ def _docx_footnotes(document: Any) -> dict[str, str]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(part.blob, parser=parser)
-    except etree.XMLSyntaxError:
+    except etree.XMLSyntaxError as exc:
+        # Entities that expand the notes (a billion laughs) are refused as in the document's
+        # text (read_docx): python-docx leaves this part to us, and the file was read without
+        # its notes, as though nothing were the matter with it.
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         return {}  # the notes are lost, not the document
     notes = {}
-    for note in root.iter(qn("w:footnote")):
+    for note in root.iter(qn(f"w:{kind}")):
         if note.get(qn("w:type")) in ("separator", "continuationSeparator", "continuationNotice"):
             continue
         paragraphs = (
