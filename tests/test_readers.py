@@ -1198,13 +1198,13 @@ def test_a_password_protected_or_old_office_file_is_refused_saying_what_to_do(tm
             "unprotected copy) and add it again)"
         )
         assert localise(str(err.value), "fr") == (
-            f"{name} : le document est protégé par un mot de passe (retirez le mot de passe "
+            f"{name}\u00a0: le document est protégé par un mot de passe (retirez le mot de passe "
             "(ou exportez une copie non protégée) et ajoutez-le de nouveau)"
         )
     with pytest.raises(IngestError) as err:
         read_file(ole + "WordDocument".encode("utf-16-le"), Path("ancien.docx"))
     assert localise(str(err.value), "fr") == (
-        "ancien.docx : un document Word 97-2003 (.doc), pas un .docx (ouvrez-le dans Word ou "
+        "ancien.docx\u00a0: un document Word 97-2003 (.doc), pas un .docx (ouvrez-le dans Word ou "
         "LibreOffice et enregistrez-le en .docx, ou exportez-le en PDF)"
     )
     # Damaged beyond that: what to do, in both languages.
@@ -1213,7 +1213,7 @@ def test_a_password_protected_or_old_office_file_is_refused_saying_what_to_do(tm
     assert str(err.value).endswith(
         "(open it in the application that made it and save it again, or export it as PDF)"
     )
-    assert localise(str(err.value), "fr").startswith("abime.docx : document Word illisible (")
+    assert localise(str(err.value), "fr").startswith("abime.docx\u00a0: document Word illisible (")
     assert localise(str(err.value), "fr").endswith(
         "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
         "exportez-le en PDF)"
@@ -1285,7 +1285,8 @@ def test_an_office_format_not_read_says_what_to_save_it_as(name, hint):
     with pytest.raises(IngestError) as err:
         read_file(b"\xd0\xcf\x11\xe0 some office file", Path(name))
     suffix = Path(name).suffix
-    assert localise(str(err.value), "fr") == f"{name} : type non pris en charge {suffix} ({hint})"
+    said = localise(str(err.value), "fr")
+    assert said == f"{name}\u00a0: type non pris en charge {suffix} ({hint})"
 
 
 def test_a_word_forms_fields_insertions_and_nested_tables_are_read(tmp_path):
