@@ -1658,6 +1658,9 @@ MARKED_TABLES = [
     [["Commune", "Saint-Exemple"], ["Téléphone", "01 23 45 67 89"], ["Accueil", "Sur rendez-vous"]],
     [["Service", "Téléphone"], ["Accueil", "01 23 45 67 89"], ["État civil", "01 23 45 67 90"]],
     [["Quotient familial", "Repas", "Garderie"], ["Moins de 500 €", "1 €", "0,50 €"]],
+    # A card whose first row's value is a year, which a header may hold ("Tarif 2025"):
+    # it read "Mise à jour : Téléphone | mars 2025 : 01 23 45 67 89".
+    [["Mise à jour", "mars 2025"], ["Téléphone", "01 23 45 67 89"]],
 ]
 MARKED_TABLES_READ = [
     "Mairie | 1 place de la République",  # read as before tables had headers
@@ -1670,6 +1673,8 @@ MARKED_TABLES_READ = [
     "Service : État civil | Téléphone : 01 23 45 67 90",
     "Quotient familial | Repas | Garderie",
     "Quotient familial : Moins de 500 € | Repas : 1 € | Garderie : 0,50 €",
+    "Mise à jour | mars 2025",
+    "Téléphone | 01 23 45 67 89",
 ]
 
 

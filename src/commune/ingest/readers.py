@@ -1267,6 +1267,12 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     if len(columns) == 2 and all(
         columns[0] in row and not _value(row[columns[0]][0]) for row in rows
     ):
+        # A card's first row may be a label and its year ("Année | 2024", "Mise à jour |
+        # mars 2025"): read as a header, each row said "Année : Budget | 2024 : 1 200 000 €".
+        # A card has no column of years to name, so its year is a value here; a price list
+        # of one year's column loses its header, and reads as it did before headers.
+        if _value(header[columns[1]][0]):
+            return False
         values = [row[columns[1]][0] for row in rows if columns[1] in row]
         return bool(values) and all(_value(text) for text in values)
     for column in columns:
