@@ -1831,3 +1831,46 @@ def test_a_billion_laughs_in_a_word_documents_notes_is_refused_as_in_its_text(tm
         data = _with_entities(tmp_path / "n.docx", f"word/{kind}s.xml", "NOTE")
         with pytest.raises(IngestError, match=r"^tarifs\.docx: its XML declares entities"):
             read_file(data, Path("tarifs.docx"))
+
+
+def test_an_odt_naming_a_dtd_is_refused_for_what_it_holds_not_for_entities(tmp_path):
+    # A DOCTYPE naming a DTD file ("office.dtd", as OpenOffice 1 wrote) declares no entity,
+    # but the line said "its XML declares entities (<!ENTITY>)", for its author to look for
+    # in vain. One that declares an outside entity is still refused for its entities.
+    import io
+    import zipfile
+
+    from commune.text.messages import localise
+
+    def with_doctype(doctype: str, words: str = "") -> bytes:
+        odt = make_odt(tmp_path / "m.odt", "T", [("Tarifs", ["Le prix du repas."])])
+        out = io.BytesIO()
+        with zipfile.ZipFile(odt) as zin, zipfile.ZipFile(out, "w") as zout:
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename == "content.xml":
+                    text = data.decode("utf-8")
+                    end = text.index("?>") + 2
+                    text = text[:end] + doctype + text[end:]
+                    data = text.replace("Le prix du repas.", words or "Le prix du repas.").encode()
+                zout.writestr(item, data)
+        return out.getvalue()
+
+    named = with_doctype(
+        '<!DOCTYPE office:document-content PUBLIC "-//OpenOffice.org//DTD OfficeDocument '
+        '1.0//EN" "office.dtd">'
+    )
+    with pytest.raises(IngestError) as err:
+        read_file(named, Path("tarifs.odt"))
+    assert str(err.value) == (
+        "tarifs.odt: its XML refers to an outside file (a DTD), which Commune does not fetch "
+        "(open it in the application that made it and save it again, or export it as PDF)"
+    )
+    assert localise(str(err.value), "fr") == (
+        "tarifs.odt\u00a0: son XML renvoie à un fichier extérieur (une DTD), que Commune ne va "
+        "pas chercher (ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, "
+        "ou exportez-le en PDF)"
+    )
+    outside = with_doctype('<!DOCTYPE x [<!ENTITY p SYSTEM "file:///etc/passwd">]>', "&p;")
+    with pytest.raises(IngestError, match="declares entities"):
+        read_file(outside, Path("tarifs.odt"))

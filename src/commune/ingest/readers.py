@@ -855,11 +855,19 @@ def _entities_refusal(exc: BaseException, path: Path) -> IngestError | None:
     from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
     from lxml import etree
 
+    if isinstance(exc, ExternalReferenceForbidden):
+        # A DOCTYPE naming a DTD file ("office.dtd", as OpenOffice 1 wrote and some
+        # generators still do) declares no entity: defusedxml refuses to fetch it, and the
+        # line said the file "declares entities", which its author would look for in vain.
+        return IngestError(
+            f"{path.name}: its XML refers to an outside file (a DTD), which Commune does not fetch",
+            RESAVE,
+        )
     said = str(exc)
     expands = isinstance(exc, etree.XMLSyntaxError) and (
         "amplification" in said or "entity reference loop" in said
     )
-    if not (expands or isinstance(exc, (EntitiesForbidden, ExternalReferenceForbidden))):
+    if not (expands or isinstance(exc, EntitiesForbidden)):
         return None
     return IngestError(
         f"{path.name}: its XML declares entities (<!ENTITY>), which no office application "

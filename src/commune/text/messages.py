@@ -922,6 +922,13 @@ PATTERNS = [
             "{name}\u00a0: son XML déclare des entités (<!ENTITY>), ce qu'aucune application "
             "bureautique n'écrit, et qui peuvent faire de quelques octets des gigaoctets",
         ),
+        # An office file whose DOCTYPE names a DTD file, not fetched (ingest/readers.py).
+        (
+            r"(?P<name>.+): its XML refers to an outside file \(a DTD\), which Commune does "
+            r"not fetch",
+            "{name}\u00a0: son XML renvoie à un fichier extérieur (une DTD), que Commune ne va "
+            "pas chercher",
+        ),
         (
             r"(?P<name>.+): a Word 97-2003 document \(\.doc\), not a \.docx",
             "{name} : un document Word 97-2003 (.doc), pas un .docx",
