@@ -540,3 +540,33 @@ def test_a_backup_whose_hidden_name_is_taken_by_a_file_says_so_and_holds_nothing
     assert len(r.output.strip().splitlines()) == 1, r.output
     assert len(os.listdir("/proc/self/fd")) == opened
     assert (backups / ".monday.partial").read_text() == "someone's file"
+
+
+def test_a_backup_whose_hidden_name_is_a_link_to_a_folder_leaves_that_folder_alone(
+    home, corpus, tmp_path
+):
+    """A symbolic link under the hidden name a backup writes in (.NAME.partial): the backup
+    emptied the folder it names (a clerk's documents), wrote itself there and gave the link
+    the backup's name. It is refused in one line, and the folder keeps its files."""
+    import os
+
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "deliberation.odt").write_text("the council's deliberation")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    os.symlink(documents, backups / ".monday.partial")
+    for lang, said in (
+        ("en_GB.UTF-8", "is a symbolic link, not a folder a backup writes in"),
+        ("fr_FR.UTF-8", "est un lien symbolique, pas un dossier où une sauvegarde s'écrit"),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(home), "backup", str(backups / "monday")]
+        )
+        assert r.exit_code != 0 and said in r.output, r.output
+        assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in documents.iterdir()) == ["deliberation.odt"]
+    assert sorted(p.name for p in backups.iterdir()) == [".monday.partial"]

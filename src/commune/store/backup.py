@@ -152,7 +152,15 @@ def _claim(partial: Path, dest: Path) -> int:
     partial.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         partial.mkdir()
-    held = os.open(partial, os.O_RDONLY)
+    if partial.is_symlink():
+        # Followed, the folder it names was emptied below (a clerk's documents), the backup
+        # written there and that folder given the backup's name: never a backup's own.
+        raise CommuneError(
+            f"{partial} is a symbolic link, not a folder a backup writes in",
+            "remove the link, or give another directory for this backup",
+        )
+    # Not followed either if it became one meanwhile (ELOOP, said as a failed write).
+    held = os.open(partial, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours while written (_remove_partials)
     except BlockingIOError:

@@ -2526,6 +2526,14 @@ PATTERNS = [
             "une autre sauvegarde est en cours d'écriture dans {dir}",
         ),
         (
+            r"(?P<path>.+) is a symbolic link, not a folder a backup writes in",
+            "{path} est un lien symbolique, pas un dossier où une sauvegarde s'écrit",
+        ),
+        (
+            r"remove the link, or give another directory for this backup",
+            "supprimez le lien, ou donnez un autre dossier pour cette sauvegarde",
+        ),
+        (
             r"let it end, or give another directory for this backup",
             "attendez qu'elle se termine, ou donnez un autre dossier pour cette sauvegarde",
         ),
