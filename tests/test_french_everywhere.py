@@ -62,7 +62,7 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("govern/quotas.py", "whose"): ("its", "their"),
     ("govern/quotas.py", "label"): ("requests per day", "tokens per month", "Wh per month"),
     ("http/signins.py", "what"): ("API keys", "sign-ins"),
-    ("http/signins.py", "said"): ("from 192.0.2.7", "for user marie.durand", "for cmn_ab12"),
+    ("http/signins.py", "waiting(wait)"): ("1 min", "2 min", "1 h 01 min"),
     ("ingest/dila.py", "why"): (
         "its root element is <rss>, not <Publication>",
         "root element 'rss', not a DILA Publication",

@@ -45,13 +45,25 @@ def waiting(seconds: int) -> str:
 class QuotaExceeded(CommuneError):
     """HTTP 429, with Retry-After."""
 
-    def __init__(self, message: str, quota: str, retry_after: int, resets_at: datetime) -> None:
+    def __init__(
+        self,
+        message: str,
+        quota: str,
+        retry_after: int,
+        resets_at: datetime,
+        *,
+        said_in_full: bool = False,
+    ) -> None:
         # How long to wait first: the windows are UTC's, and a clerk in Paris (or in
         # Guadeloupe) read "after 2026-12-04 00:00 UTC" for a quota that opened at 01:00 (or
         # at 20:00 the day before) their time; a wait reads the same in every zone.
+        # ``said_in_full``: the message says the wait itself, in one sentence (the wrong
+        # sign-ins' minute or two, http/signins.py), and takes no hint after it.
         super().__init__(
             message,
-            f"retry in {waiting(retry_after)}, after {resets_at:%Y-%m-%d %H:%M} UTC",
+            None
+            if said_in_full
+            else f"retry in {waiting(retry_after)}, after {resets_at:%Y-%m-%d %H:%M} UTC",
         )
         self.quota = quota
         self.retry_after = retry_after

@@ -287,23 +287,14 @@ PATTERNS = [
             "réessayez dans {wait}, après le {day} à {time}, heure UTC",
         ),
         (r"retry after (?P<when>.+) UTC", "réessayez après le {when} UTC"),
+        # Too many wrong keys or passwords (http/signins.py): one sentence, with the wait.
         (
-            r"too many failed API keys (?:from|for) (?P<who>.+) \((?P<limit>\d+) in "
-            r"(?P<window>\S+) s\)",
-            "trop de clés d'API erronées pour {who} ({limit} en {window} s)",
+            r"too many failed API keys: retry in (?P<wait>\d+ h \d+ min|\d+ min)",
+            "trop de clés d'API erronées : réessayez dans {wait}",
         ),
         (
-            r"too many failed sign-ins from (?P<host>.+) \((?P<limit>\d+) in (?P<window>\S+) s\)",
-            "trop de connexions échouées depuis {host} ({limit} en {window} s)",
-        ),
-        (
-            r"too many failed sign-ins for user (?P<name>.+) \((?P<limit>\d+) in "
-            r"(?P<window>\S+) s\)",
-            "trop de connexions échouées pour l'utilisateur {name} ({limit} en {window} s)",
-        ),
-        (
-            r"too many failed sign-ins for (?P<claimed>.+) \((?P<limit>\d+) in (?P<window>\S+) s\)",
-            "trop de connexions échouées pour {claimed} ({limit} en {window} s)",
+            r"too many failed sign-ins: retry in (?P<wait>\d+ h \d+ min|\d+ min)",
+            "trop de connexions échouées : réessayez dans {wait}",
         ),
         (
             r"internal error \(incident (?P<incident>\w+)\): the operator's log has it",
