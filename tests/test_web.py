@@ -1818,7 +1818,8 @@ def test_a_persons_spent_quota_is_theirs_not_its(app, commune):
     b.post("/ask", {"question": "Where is the swimming pool?"})
     r = b.post("/ask", {"question": "When?"}, headers={"Accept-Language": "en"})
     assert r.status_code == 429
-    assert "User 'carol' has used their quota of 1 requests per day" in r.page, r.page
+    # Its plural too: it read "their quota of 1 requests per day".
+    assert "User 'carol' has used their quota of 1 request per day" in r.page, r.page
     r = b.post("/ask", {"question": "Quand ?"})
     assert "L'utilisateur 'carol' a épuisé son quota de requêtes par jour" in r.page, r.page
 

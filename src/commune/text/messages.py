@@ -233,9 +233,13 @@ STATUSES = {
     "changes-requested": "à reprendre",
     "outdated": "dépassée",
 }
+# Said without their figure ("son quota de requêtes par jour (limite 1, déjà 1)"): the
+# many, whatever the limit (govern/quotas.amount says the English one or the many).
 QUOTAS = {
     "requests per day": "requêtes par jour",
+    "request per day": "requêtes par jour",
     "tokens per month": "jetons par mois",
+    "token per month": "jetons par mois",
     "Wh per month": "Wh par mois",
 }
 
@@ -270,7 +274,7 @@ PATTERNS = [
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
-            r"(?P<quota>requests per day|tokens per month|Wh per month) \((?P<used>\S+) used\)",
+            r"(?P<quota>requests? per day|tokens? per month|Wh per month) \((?P<used>\S+) used\)",
             "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),
         # A quota's wait (govern/quotas.waiting), then its UTC time said as French says it.
