@@ -2076,10 +2076,12 @@ def test_a_commons_page_past_the_last_leads_back_to_the_documents(app):
         'Aucun document sur cette page. <a href="/commons?collection=mairie">'
         "Retour à la première page</a>" in page
     ), page
+    # With no collection chosen, no empty parameter: it led to "/commons?collection=".
     english = b.get("/commons?offset=50", headers={"Accept-Language": "en"}).page
-    assert 'No document on this page. <a href="/commons?collection=">Back to the first page' in (
-        english
-    )
+    assert 'No document on this page. <a href="/commons">Back to the first page' in english
+    page = b.get("/commons?offset=50").page
+    assert '<a href="/commons">Retour à la première page' in page
+    assert 'collection="' not in page and "collection=&" not in page
 
 
 def test_the_transparency_page_says_there_is_no_evaluation_rather_than_an_empty_table(app):
