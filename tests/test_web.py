@@ -1540,10 +1540,16 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
         ),
         (
             {"requests_per_day": "beaucoup"},
-            "«\u00a0beaucoup\u00a0» n'est pas un nombre entier",
+            # Its field named, as for "-3": it read « « beaucoup » n'est pas un nombre
+            # entier », whichever of the row's three fields it was.
+            "Requêtes par jour de paul\u00a0: «\u00a0beaucoup\u00a0» n'est pas un nombre entier",
             400,
         ),
-        ({"wh_per_month": "x"}, "«\u00a0x\u00a0» n'est pas un nombre\u00a0:", 400),
+        (
+            {"wh_per_month": "x"},
+            "Wh par mois de paul\u00a0: «\u00a0x\u00a0» n'est pas un nombre\u00a0:",
+            400,
+        ),
         # NaN is no number: it was said to be « above the largest cap ».
         ({"wh_per_month": "nan"}, "«\u00a0nan\u00a0» n'est pas un nombre\u00a0:", 400),
     ):
