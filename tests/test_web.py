@@ -466,7 +466,10 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     assert r.status_code == 200
     assert "il attend la curation" in r.page
     assert "la collection demande 1 approbation par un curateur ou plus" in r.page
-    assert "virus.pdf" in r.page and "non ajouté" in r.page and "pas un fichier PDF" in r.page
+    # The file named once, in its row: it read « virus.pdf : non ajouté — virus.pdf : le
+    # contenu… ».
+    row = re.search(r"<strong>virus\.pdf</strong>(.*?)</li>", r.page, re.S).group(1)
+    assert "non ajouté — le contenu n'est pas un fichier PDF" in row and "virus.pdf" not in row
     assert dora.get("/curation").status_code == 403  # contributors do not curate
     cyril = browser(app, "cyril")
     queue = cyril.get("/curation").page

@@ -3340,6 +3340,16 @@ def _french(text: str) -> str | None:
     return None
 
 
+def about(name: str, said: str) -> str:
+    """``said``, a file's one-line reason in either language ("notes.txt: empty file",
+    « notes.txt : fichier vide »), without the file's name before it: for a list that names
+    each file already, where it read « prog.txt : non ajouté — prog.txt : le contenu… »."""
+    for colon in (": ", " : ", "\u00a0: ", "\u202f: "):
+        if name and said.startswith(name + colon):
+            return said[len(name) + len(colon) :]
+    return said
+
+
 def split_hint(message: str) -> tuple[str, str] | None:
     """("what happened", "what to do") of ``message`` ("what happened (what to do)"), the
     hint being the last parenthesis that closes the message; a hint may hold parentheses of

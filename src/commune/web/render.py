@@ -18,7 +18,7 @@ from commune.answering.answer import is_listing
 from commune.charter.audience import plain
 from commune.govern.policy import ROLES
 from commune.text import numbers
-from commune.text.messages import split_hint
+from commune.text.messages import about, split_hint
 from commune.web import i18n, languages
 from commune.web.i18n import OUTCOMES, STEPS
 from commune.web.page import Page, abilities, cookie_names, facade
@@ -58,6 +58,7 @@ def environment() -> Environment:
     env.filters["hours"] = hours
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
+    env.filters["about"] = about  # a file's reason, its name said once, in its row
     env.filters["plain"] = plain  # without the commands and settings only the operator acts on
     env.filters["sentence"] = sentence
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
