@@ -2264,3 +2264,24 @@ def test_cookies_set_from_a_sibling_subdomain_sign_nobody_in(app):
     local.cookies.set("commune_csrf", csrf)  # a browser sends a Secure one to 127.0.0.1
     r = local.post("/signin", data=form)
     assert r.status_code == 303 and r.headers["set-cookie"].startswith("commune_session=")
+
+
+def test_a_refusal_that_opens_with_a_persons_name_keeps_it_as_written(app, commune):
+    """Found on /admin: « Root est administrateur de la coopérative, au-dessus du rôle de
+    mona. », a person's name capitalised as the sentence's first word."""
+    from commune.web.render import sentence
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "root", "Ville C", "cooperative-admin")
+    mona = browser(app, "mona")
+    mona.get("/admin")
+    caps = {"user": "root", "requests_per_day": "5", "tokens_per_month": "", "wh_per_month": ""}
+    for language, said in (
+        ("fr", "root est administrateur de la coopérative, au-dessus du rôle de mona."),
+        ("en", "root is cooperative-admin, above mona's role."),
+    ):
+        r = mona.post("/admin/users/caps", caps, headers={"Accept-Language": language})
+        alert = re.search(r'id="caps-error">(.*?)<', r.page, re.S).group(1)
+        assert r.status_code == 403 and html.unescape(alert) == said, alert
+    # A word that opens a message is still capitalised, a name only when it opens it.
+    assert sentence("la collection 'x' est privée") == "La collection 'x' est privée."

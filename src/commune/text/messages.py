@@ -3340,6 +3340,25 @@ def _french(text: str) -> str | None:
     return None
 
 
+# The values of PATTERNS that are someone's or something's name, kept as written.
+NAMES = ("user", "name", "member", "owner", "actor", "claimed")
+
+
+def opens_with_name(message: str, language: str | None) -> bool:
+    """Whether ``message`` (the library's, in English), said in ``language``, starts with a
+    name (a person's, a member's, a collection's): a page that makes it a sentence keeps its
+    case. « root est administrateur… » was shown « Root est administrateur… »."""
+    french = (language or "").lower().startswith("fr")
+    for pattern, template in PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            values = found.groupdict()
+            if french:  # where the French puts it: « la collection {name} … » opens with a word
+                return any(template.startswith(f"{{{g}}}") for g in NAMES if g in values)
+            return any(values.get(g) is not None and found.start(g) == 0 for g in NAMES)
+    return False
+
+
 def about(name: str, said: str) -> str:
     """``said``, a file's one-line reason in either language ("notes.txt: empty file",
     « notes.txt : fichier vide »), without the file's name before it: for a list that names
