@@ -124,29 +124,28 @@ def make_docx(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> 
     return path
 
 
-def with_footnotes(docx_path: Path, notes: dict[str, str]) -> bytes:
+def with_footnotes(docx_path: Path, notes: dict[str, str], kind: str = "footnote") -> bytes:
     """The Word file at ``docx_path`` with footnotes as Word writes them: each paragraph
     ending with a key of ``notes`` gets a reference to a note of its value, in
-    word/footnotes.xml after Word's two separators."""
+    word/footnotes.xml after Word's two separators; endnotes, in word/endnotes.xml, with
+    ``kind="endnote"``."""
     import re
     import zipfile
     from xml.sax.saxutils import escape
 
     w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     body = [
-        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
-        "</w:footnote>",
-        '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
-        "<w:continuationSeparator/></w:r></w:p></w:footnote>",
+        f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>',
+        f'<w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r>'
+        f"<w:continuationSeparator/></w:r></w:p></w:{kind}>",
     ]
     for number, text in enumerate(notes.values(), 1):
         body.append(
-            f'<w:footnote w:id="{number}"><w:p><w:r><w:footnoteRef/></w:r>'
-            f'<w:r><w:t xml:space="preserve"> {escape(text)}</w:t></w:r></w:p></w:footnote>'
+            f'<w:{kind} w:id="{number}"><w:p><w:r><w:{kind}Ref/></w:r>'
+            f'<w:r><w:t xml:space="preserve"> {escape(text)}</w:t></w:r></w:p></w:{kind}>'
         )
-    footnotes = (
-        f'<?xml version="1.0" encoding="UTF-8"?><w:footnotes {w}>{"".join(body)}</w:footnotes>'
-    )
+    part = f"<w:{kind}s {w}>{''.join(body)}</w:{kind}s>"
+    footnotes = f'<?xml version="1.0" encoding="UTF-8"?>{part}'
     out = io.BytesIO()
     with zipfile.ZipFile(docx_path) as zin, zipfile.ZipFile(out, "w") as zout:
         for item in zin.infolist():
@@ -156,25 +155,25 @@ def with_footnotes(docx_path: Path, notes: dict[str, str]) -> bytes:
                 for number, ending in enumerate(notes, 1):
                     data = re.sub(
                         f"({re.escape(escape(ending))}</w:t></w:r>)",
-                        rf'\1<w:r><w:footnoteReference w:id="{number}"/></w:r>',
+                        rf'\1<w:r><w:{kind}Reference w:id="{number}"/></w:r>',
                         data,
                         count=1,
                     )
             elif item.filename == "word/_rels/document.xml.rels":
                 data = data.replace(
                     "</Relationships>",
-                    '<Relationship Id="rIdNotes" Type="http://schemas.openxmlformats.org/'
-                    'officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
+                    f'<Relationship Id="rId{kind}s" Type="http://schemas.openxmlformats.org/'
+                    f'officeDocument/2006/relationships/{kind}s" Target="{kind}s.xml"/>'
                     "</Relationships>",
                 )
             elif item.filename == "[Content_Types].xml":
                 data = data.replace(
                     "</Types>",
-                    '<Override PartName="/word/footnotes.xml" ContentType="application/'
-                    'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+                    f'<Override PartName="/word/{kind}s.xml" ContentType="application/'
+                    f'vnd.openxmlformats-officedocument.wordprocessingml.{kind}s+xml"/></Types>',
                 )
             zout.writestr(item, data.encode("utf-8") if data else raw)
-        zout.writestr("word/footnotes.xml", footnotes)
+        zout.writestr(f"word/{kind}s.xml", footnotes)
     return out.getvalue()
 
 

@@ -467,7 +467,7 @@ def test_json_sent_as_a_form_by_curl_says_the_header_is_missing(served):
     assert r.status_code == 400  # OpenAI's status for a request it cannot use
     said = (
         "le corps de la requête est envoyé comme application/x-www-form-urlencoded, pas comme "
-        "du JSON (envoyez l'en-tête Content-Type: application/json ; avec curl, -H "
+        "du JSON (envoyez l'en-tête Content-Type: application/json\u00a0; avec curl, -H "
         "'Content-Type: application/json')"
     )
     assert r.json()["error"]["message"] == r.json()["message"] == said

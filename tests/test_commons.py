@@ -186,7 +186,7 @@ def test_a_second_approval_from_the_same_reviewer_is_refused_and_stored_nowhere(
         "collection's approver role must approve it too)"
     )
     assert localise(str(refused.value), "fr") == (
-        f"vous avez déjà approuvé la révision {rev} (approbations : 1 sur 2) (un autre "
+        f"vous avez déjà approuvé la révision {rev} (approbations\u00a0: 1 sur 2) (un autre "
         "relecteur du rôle qui approuve dans la collection doit l'approuver aussi)"
     )
     assert [r["reason"] for r in commune.show_revision(rev)["reviews"]] == ["checked"]

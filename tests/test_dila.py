@@ -638,6 +638,7 @@ def test_a_billion_laughs_is_refused_in_one_line_of_commune_s_own(tmp_path):
     with pytest.raises(IngestError) as err:
         read(tmp_path, "F1.xml", xml)
     assert localise(str(err.value), "fr") == (
-        "F1.xml : ses entités XML (<!ENTITY>) se développent au-delà de la taille de toute fiche "
+        "F1.xml\u00a0: ses entités XML (<!ENTITY>) se développent au-delà de la taille de "
+        "toute fiche "
         "(téléchargez à nouveau la fiche avec scripts/fetch-fiches.sh)"
     )

@@ -877,5 +877,5 @@ def test_the_payout_choices_and_their_names_are_the_librarys_to_give(month) -> N
         assert str(refused.value) == reason
     assert localise(str(refused.value), "fr") == (
         "administrer la coopérative demande le rôle administrateur de la coopérative ou "
-        "au-dessus ; dora est contributeur"
+        "au-dessus\u00a0; dora est contributeur"
     )

@@ -238,6 +238,47 @@ def test_a_peer_title_holding_a_lone_surrogate_is_a_reply_this_version_cannot_re
         assert all(s.origin is None or s.origin.get("peer") != "coop-b" for s in answer.sources)
 
 
+def test_a_peers_withheld_list_is_cut_to_what_was_asked_and_the_rest_counted(home, monkeypatch):
+    """A peer's list of passages it left out had no bound but the reply's 2 MB: some 2,000
+    titles of 500 characters, each a line of the answer's notes, kept in the answer cache
+    and sent to whoever asked. Cut to the k passages asked of it (a peer never leaves out
+    more than it was asked for), the rest said as a number, in the asker's language."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    many = [
+        {"document_id": n, "title": f"{n} " + "x" * 495, "reason": "charter"}
+        for n in range(1, 2_001)
+    ]
+    few = [{"document_id": n, "title": f"Doc {n}", "reason": "charter"} for n in range(1, 4)]
+    assert len(json.dumps({"hits": [], "withheld": many})) < federation.MAX_REPLY_BYTES
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        k = c.federation.settings.k
+        for language, said in (
+            ("en", "peer coop-b withheld 1,995 more passages, not listed"),
+            ("fr", "le pair coop-b a écarté 1\u202f995 autres passages, non listés"),
+        ):
+            monkeypatch.setattr(
+                federation, "ask_all", lambda *a: {"coop-b": {"hits": [], "withheld": many}}
+            )
+            got = c.federation.gather("recycling centre", c.actor(None), language)
+            assert [w["title"][:2] for w in got.withheld] == [f"{n} " for n in range(1, k + 1)]
+            assert got.notices == [said]
+            assert len(json.dumps(got.withheld)) < 20_000
+        one_more = {"coop-b": {"hits": [], "withheld": many[: k + 1]}}
+        monkeypatch.setattr(federation, "ask_all", lambda *a: one_more)
+        got = c.federation.gather("recycling centre", c.actor(None), "fr")
+        assert got.notices == ["le pair coop-b a écarté 1 autre passage, non listé"]
+        # A list no longer than asked for is listed whole, with no notice, as before.
+        monkeypatch.setattr(
+            federation, "ask_all", lambda *a: {"coop-b": {"hits": [], "withheld": few}}
+        )
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert [w["title"] for w in got.withheld] == ["Doc 1", "Doc 2", "Doc 3"]
+        assert got.notices == []
+
+
 def test_kinds_that_are_not_a_list_allow_no_kind():
     from commune.commons.peering.policy import Policy, permits
 

@@ -1198,13 +1198,13 @@ def test_a_password_protected_or_old_office_file_is_refused_saying_what_to_do(tm
             "unprotected copy) and add it again)"
         )
         assert localise(str(err.value), "fr") == (
-            f"{name} : le document est protégé par un mot de passe (retirez le mot de passe "
+            f"{name}\u00a0: le document est protégé par un mot de passe (retirez le mot de passe "
             "(ou exportez une copie non protégée) et ajoutez-le de nouveau)"
         )
     with pytest.raises(IngestError) as err:
         read_file(ole + "WordDocument".encode("utf-16-le"), Path("ancien.docx"))
     assert localise(str(err.value), "fr") == (
-        "ancien.docx : un document Word 97-2003 (.doc), pas un .docx (ouvrez-le dans Word ou "
+        "ancien.docx\u00a0: un document Word 97-2003 (.doc), pas un .docx (ouvrez-le dans Word ou "
         "LibreOffice et enregistrez-le en .docx, ou exportez-le en PDF)"
     )
     # Damaged beyond that: what to do, in both languages.
@@ -1213,7 +1213,7 @@ def test_a_password_protected_or_old_office_file_is_refused_saying_what_to_do(tm
     assert str(err.value).endswith(
         "(open it in the application that made it and save it again, or export it as PDF)"
     )
-    assert localise(str(err.value), "fr").startswith("abime.docx : document Word illisible (")
+    assert localise(str(err.value), "fr").startswith("abime.docx\u00a0: document Word illisible (")
     assert localise(str(err.value), "fr").endswith(
         "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
         "exportez-le en PDF)"
@@ -1285,7 +1285,8 @@ def test_an_office_format_not_read_says_what_to_save_it_as(name, hint):
     with pytest.raises(IngestError) as err:
         read_file(b"\xd0\xcf\x11\xe0 some office file", Path(name))
     suffix = Path(name).suffix
-    assert localise(str(err.value), "fr") == f"{name} : type non pris en charge {suffix} ({hint})"
+    said = localise(str(err.value), "fr")
+    assert said == f"{name}\u00a0: type non pris en charge {suffix} ({hint})"
 
 
 def test_a_word_forms_fields_insertions_and_nested_tables_are_read(tmp_path):
@@ -1647,3 +1648,181 @@ def test_a_footnote_in_a_word_table_is_read_after_its_row(tmp_path):
         "[1] Délibération du 3 mars 2026.",
         "Le maire est chargé de l'exécution.",
     ]
+
+
+# A town hall's tables as Writer inserts them, their first row marked as a heading (the
+# "Heading" box of Insert Table is ticked by default): a card of labels and values, whose
+# first row is no header; a contact table and a table of rates, whose first row is one.
+MARKED_TABLES = [
+    [["Mairie", "1 place de la République"], ["Téléphone", "01 23 45 67 89"]],
+    [["Commune", "Saint-Exemple"], ["Téléphone", "01 23 45 67 89"], ["Accueil", "Sur rendez-vous"]],
+    [["Service", "Téléphone"], ["Accueil", "01 23 45 67 89"], ["État civil", "01 23 45 67 90"]],
+    [["Quotient familial", "Repas", "Garderie"], ["Moins de 500 €", "1 €", "0,50 €"]],
+]
+MARKED_TABLES_READ = [
+    "Mairie | 1 place de la République",  # read as before tables had headers
+    "Téléphone | 01 23 45 67 89",
+    "Commune | Saint-Exemple",
+    "Téléphone | 01 23 45 67 89",
+    "Accueil | Sur rendez-vous",
+    "Service | Téléphone",
+    "Service : Accueil | Téléphone : 01 23 45 67 89",
+    "Service : État civil | Téléphone : 01 23 45 67 90",
+    "Quotient familial | Repas | Garderie",
+    "Quotient familial : Moins de 500 € | Repas : 1 € | Garderie : 0,50 €",
+]
+
+
+def test_a_writer_table_s_first_row_is_its_header_only_when_it_looks_like_one(tmp_path):
+    # Writer marks every table's first row as a heading: "Mairie | 1 place de la République"
+    # over "Téléphone | 01 23 45 67 89" read "Mairie : Téléphone | 1 place de la République :
+    # 01 23 45 67 89". The contact table and the table of rates keep theirs.
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import P
+
+    def row(texts: list[str]) -> TableRow:
+        tr = TableRow()
+        for text in texts:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        return tr
+
+    doc = OpenDocumentText()
+    for number, rows in enumerate(MARKED_TABLES):
+        table = Table(name=f"Tableau{number + 1}")
+        table.addElement(TableColumn(numbercolumnsrepeated=len(rows[0])))
+        head = TableHeaderRows()
+        head.addElement(row(rows[0]))
+        table.addElement(head)
+        for cells in rows[1:]:
+            table.addElement(row(cells))
+        doc.text.addElement(table)
+    doc.save(str(tmp_path / "mairie.odt"))
+    parsed = read_file((tmp_path / "mairie.odt").read_bytes(), Path("mairie.odt"))
+    assert [b.text for b in parsed.blocks] == MARKED_TABLES_READ
+
+
+def test_a_word_table_s_marked_first_row_is_its_header_only_when_it_looks_like_one(tmp_path):
+    # Writer keeps its heading row's mark when it saves as DOCX (w:tblHeader): the same card
+    # of labels and values read under its first row.
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    for rows in MARKED_TABLES:
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                table.cell(r, c).text = text
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    document.save(str(tmp_path / "mairie.docx"))
+    parsed = read_file((tmp_path / "mairie.docx").read_bytes(), Path("mairie.docx"))
+    assert [b.text for b in parsed.blocks] == MARKED_TABLES_READ
+
+
+def _with_entities(path: Path, part: str, words: str) -> bytes:
+    """The office file at ``path`` with a billion laughs in its ``part``: ten levels of
+    entities each ten times the one below (a few hundred bytes, some 3 GB expanded), the
+    last standing where ``words`` stood."""
+    import io
+    import zipfile
+
+    levels = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                text = data.decode("utf-8")
+                end = text.index("?>") + 2  # after the XML declaration, the DTD
+                text = text[:end] + f"<!DOCTYPE x [{''.join(levels)}]>" + text[end:]
+                data = text.replace(words, "&lol9;", 1).encode("utf-8")
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_billion_laughs_in_an_office_file_is_refused_in_commune_s_own_words(tmp_path):
+    # Refused, but the reason was the XML parser's English inside the French line: "texte
+    # OpenDocument illisible (EntitiesForbidden(name='lol0', system_id=None, …))" and
+    # "document Word illisible (Maximum entity amplification factor exceeded, see …)".
+    from commune.text.messages import localise
+
+    sections = [("Tarifs", ["Le prix du repas."])]
+    hostile = {
+        "tarifs.odt": _with_entities(
+            make_odt(tmp_path / "m.odt", "T", sections), "content.xml", "Le prix du repas."
+        ),
+        "tarifs.docx": _with_entities(
+            make_docx(tmp_path / "m.docx", "T", sections), "word/document.xml", "Le prix du repas."
+        ),
+    }
+    for name, data in hostile.items():
+        with pytest.raises(IngestError) as err:
+            read_file(data, Path(name))
+        assert str(err.value) == (
+            f"{name}: its XML declares entities (<!ENTITY>), which no office application "
+            "writes and which can expand a few bytes into gigabytes (open it in the application "
+            "that made it and save it again, or export it as PDF)"
+        )
+        assert localise(str(err.value), "fr") == (
+            f"{name}\u00a0: son XML déclare des entités (<!ENTITY>), ce qu'aucune application "
+            "bureautique n'écrit, et qui peuvent faire de quelques octets des gigaoctets "
+            "(ouvrez-le dans l'application qui l'a créé et enregistrez-le de nouveau, ou "
+            "exportez-le en PDF)"
+        )
+
+
+def test_a_word_documents_endnotes_are_read_after_their_paragraph_or_row(tmp_path):
+    # Word's endnotes (a report's sources, a deliberation's grounds gathered at its end) were
+    # in no passage, where its footnotes are read after the paragraph that calls them. Word
+    # numbers the two apart (1, 2… and i, ii…), and so are they read.
+    import docx
+
+    from tests.fixtures import with_footnotes
+
+    document = docx.Document()
+    document.add_heading("Tarifs", level=1)
+    document.add_paragraph("Le conseil fixe le prix du repas à 3 €.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Repas"
+    table.rows[0].cells[1].text = "3 € par enfant."
+    document.add_paragraph("Le maire est chargé de l'exécution.")
+    document.save(str(tmp_path / "d.docx"))
+    (tmp_path / "f.docx").write_bytes(
+        with_footnotes(tmp_path / "d.docx", {"de l'exécution.": "Délégation du 3 mars 2026."})
+    )
+    data = with_footnotes(
+        tmp_path / "f.docx",
+        {
+            "à 3 €.": "Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+            "par enfant.": "Délibération 2025-07 sur le quotient familial.",
+        },
+        kind="endnote",
+    )
+    parsed = read_file(data, Path("deliberation.docx"))
+    assert [b.text for b in parsed.blocks] == [
+        "Le conseil fixe le prix du repas à 3 €.",
+        "[i] Vu l'article L. 2121-29 du code général des collectivités territoriales.",
+        "Repas | 3 € par enfant.",
+        "[ii] Délibération 2025-07 sur le quotient familial.",
+        "Le maire est chargé de l'exécution.",
+        "[1] Délégation du 3 mars 2026.",
+    ]
+    assert {b.headings[-1] for b in parsed.blocks} == {"Tarifs"}
+
+
+def test_a_billion_laughs_in_a_word_documents_notes_is_refused_as_in_its_text(tmp_path):
+    # python-docx leaves the notes' part to Commune, whose parser stopped the expansion but
+    # read the file without its notes, as though nothing were the matter with it.
+    from tests.fixtures import with_footnotes
+
+    model = make_docx(tmp_path / "m.docx", "T", [("Tarifs", ["Le prix du repas."])])
+    for kind in ("footnote", "endnote"):
+        (tmp_path / "n.docx").write_bytes(with_footnotes(model, {"repas.": "NOTE"}, kind=kind))
+        data = _with_entities(tmp_path / "n.docx", f"word/{kind}s.xml", "NOTE")
+        with pytest.raises(IngestError, match=r"^tarifs\.docx: its XML declares entities"):
+            read_file(data, Path("tarifs.docx"))

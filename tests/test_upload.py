@@ -482,7 +482,7 @@ def test_utf16_without_its_mark_is_taken_as_text_and_a_protected_word_file_as_pr
     assert r.status_code == 400
     (only,) = r.json()["files"]
     assert only["error"] == (
-        "budget.docx : le document est protégé par un mot de passe (retirez le mot de passe "
+        "budget.docx\u00a0: le document est protégé par un mot de passe (retirez le mot de passe "
         "(ou exportez une copie non protégée) et ajoutez-le de nouveau)"
     )
     assert [c["name"] for c in commune.collections()] == ["avis"]
@@ -564,7 +564,8 @@ def test_a_file_sent_again_unchanged_says_it_still_waits_or_why_a_curator_refuse
     )
     said = send("fete.txt", "Fête le 14.", **{"Accept-Language": "fr"})["error"]
     assert said == (
-        "un curateur a rejeté ce fichier (cyril : doublon de l'agenda) : modifiez-le avant de "
+        "un curateur a rejeté ce fichier (cyril\u00a0: doublon de l'agenda)\u00a0: "
+        "modifiez-le avant de "
         "l'envoyer de nouveau"
     )
     [waiting] = commune.pending()

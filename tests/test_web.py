@@ -171,7 +171,7 @@ def test_a_sign_in_form_sent_empty_says_what_to_fill_and_is_no_guess(app):
     said = re.search(r'id="signin-error">([^<]*)<', r.page)
     assert said and said.group(1) == (
         "Écrivez votre nom d'utilisateur et votre mot de passe, ou une clé d'API sous "
-        "« Se connecter plutôt avec une clé d'API »."
+        "«\u00a0Se connecter plutôt avec une clé d'API\u00a0»."
     ), r.page
     assert 'value="carol"' in r.page  # the name typed is kept
     assert 'autocomplete="current-password" aria-describedby="signin-error"' in r.page
@@ -677,7 +677,8 @@ def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_p
     [waiting] = commune.pending()
     commune.review(waiting["id"], "reject", "hors sujet", commune.actor("cyril"))
     r = dora.post("/contribute", {"collection": "vie-a"}, files=files)
-    assert "pas ajouté de nouveau — un curateur a rejeté ce fichier (cyril : hors sujet)" in r.page
+    said = "pas ajouté de nouveau — un curateur a rejeté ce fichier (cyril\u00a0: hors sujet)"
+    assert said in r.page
     assert "les communs ont déjà cette version" not in r.page
 
 
@@ -694,7 +695,7 @@ def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(a
     assert "la licence a changé de CC-BY-4.0 à etalab-2.0" in r.page
     [waiting] = commune.pending()
     page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
-    assert "Le texte n'a pas changé : seul ce qui est enregistré avec lui a changé" in page
+    assert "Le texte n'a pas changé\u00a0: seul ce qui est enregistré avec lui a changé" in page
     assert '<pre class="diff"' not in page
 
 
@@ -860,7 +861,7 @@ def test_the_statement_tells_a_member_admin_who_counts_the_server_at_rest(app, c
     # [energy] idle_watts dans commune.toml », the operator's file, which they cannot open.
     make_person(commune, "mona", "Ville C", "member-admin")
     page = browser(app, "mona").get("/statement").page
-    assert "La consommation du serveur au repos n'est pas comptée : l'opérateur du" in page
+    assert "La consommation du serveur au repos n'est pas comptée\u00a0: l'opérateur du" in page
     assert "renseignez" not in page
 
 
@@ -1358,11 +1359,11 @@ def test_an_approval_that_publishes_nothing_yet_says_so_and_a_second_one_is_refu
     assert r.status_code == 303 and r.headers["location"] == "/curation?done=approved"
     page = cyril.get(r.headers["location"]).page
     assert "Votre approbation est enregistrée. La révision n'est pas encore publiée" in page
-    assert "proposée." not in page and "approbations : 1 sur 2" in page
+    assert "proposée." not in page and "approbations\u00a0: 1 sur 2" in page
     cyril.get(f"/curation/{rid}")
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu encore"})
     assert r.status_code == 400 and 'role="alert"' in r.page
-    assert f"Vous avez déjà approuvé la révision {rid} (approbations : 1 sur 2)" in r.page
+    assert f"Vous avez déjà approuvé la révision {rid} (approbations\u00a0: 1 sur 2)" in r.page
 
 
 def test_the_answer_card_says_how_its_energy_was_obtained():
@@ -1920,7 +1921,7 @@ def test_a_contributor_reads_what_answers_cited_of_theirs_without_a_payouts_fund
     answer = commune.ask("Combien de temps la ludothèque prête-t-elle des jeux ?", "mairie")
     assert any("ludothèque" in s.title for s in answer.sources)
     page = dora.get("/account").page
-    assert "Crédité comme dora (Ville A) : 1 citation dans des réponses, 1 document" in page
+    assert "Crédité comme dora (Ville A)\u00a0: 1 citation dans des réponses, 1 document" in page
     assert "Aucun fonds de rétribution n'est fixé" in page  # and still no share to choose
     assert 'action="/account/payout"' not in page and "votre part" not in page
     page = browser(app, "carol").get("/account").page  # credited nothing
@@ -2192,7 +2193,7 @@ def test_a_key_needs_the_password_again_and_a_reset_revokes_the_keys(app, commun
         said = _form(r.page, "/keys")
         assert (
             r.status_code == 403
-            and "Votre mot de passe est faux : aucune clé n'a été créée" in said
+            and "Votre mot de passe est faux\u00a0: aucune clé n'a été créée" in said
         )
         assert 'value="volée"' in said and 'id="new-key"' not in r.page
     r = carol.post("/keys", {"label": "x"}, headers={"Accept-Language": "en"})

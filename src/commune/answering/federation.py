@@ -262,9 +262,26 @@ class Federation:
         theirs = reply.get("withheld") or []
         if not isinstance(theirs, list):
             raise TypeError("withheld is a list")
-        for w in theirs:
+        for w in theirs:  # read as a whole, as its passages are, though not all listed
             if not isinstance(w, dict) or not {"document_id", "title", "reason"} <= set(w):
                 raise TypeError("a withheld passage has document_id, title and reason")
+        # No more listed than passages asked for, which is all a peer can leave out (each
+        # passage it found is sent or withheld): the 2 MB a reply may hold took some 2,000
+        # titles of 500 characters, each a line of the answer's notes, in the answer cache
+        # and the reply to whoever asked. The rest is said as a number, for the reader to
+        # know the peer left more out.
+        if (more := len(theirs) - self.settings.k) > 0:
+            count = number(more, 0, language)
+            notices.append(
+                prose(
+                    language,
+                    f"le pair {peer.name} a écarté {count} autre"
+                    + ("s passages, non listés" if more > 1 else " passage, non listé"),
+                    f"peer {peer.name} withheld {count} more passage"
+                    + ("s, not listed" if more > 1 else ", not listed"),
+                )
+            )
+        for w in theirs[: self.settings.k]:
             withheld.append(
                 {
                     "document_id": ids.document(peer.name, int(w["document_id"])),

@@ -50,7 +50,9 @@ READINGS: dict[str, str] = {
     # Then without the words deleted with changes tracked, and with each note and text box
     # after its paragraph, no longer run into it ("odt-7"): _drop_tracked_changes,
     # _odf_take_notes, _odf_walk_drawn; a table's row with the header row it marks.
-    "application/vnd.oasis.opendocument.text": "odt-7",
+    # Then a label/value table no longer read under its first row, which Writer marks as a
+    # header by default ("odt-8", "docx-7"): _looks_like_header.
+    "application/vnd.oasis.opendocument.text": "odt-8",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
@@ -59,7 +61,9 @@ READINGS: dict[str, str] = {
     # text of its content controls, tracked insertions, nested tables and text boxes
     # (_docx_text, _docx_text_boxes), with a cell's paragraphs on one line; a table's row
     # with its header row's cells (_docx_table_header).
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-6",
+    # Then its endnotes, each after its paragraph or row as a footnote ("docx-7"), numbered
+    # i, ii… as Word shows them (_DocxNotes): none had been read.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-7",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -823,6 +827,8 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
     try:
         return load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises zipfile, xml and key errors alike
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         # Each sentence whole, as text/messages.py translates it (its kinds are a closed list).
         if kind == "spreadsheet":
             raise IngestError(
@@ -836,6 +842,30 @@ def _load_odf(data: bytes, path: Path, kind: str) -> OdfNode:
 # What to do with an office file its reader cannot open (damaged, cut short, or saved by an
 # application that writes it its own way): the editor that made it reads it still.
 RESAVE = "open it in the application that made it and save it again, or export it as PDF"
+
+
+def _entities_refusal(exc: BaseException, path: Path) -> IngestError | None:
+    """The refusal, in Commune's words, of an office file whose XML declares entities
+    (<!ENTITY>) that expand it: a "billion laughs", a few hundred bytes made gigabytes, or
+    entities naming each other in a loop. odfpy's parser (defusedxml) refuses any entity,
+    libxml2 under python-docx those that expand a thousandfold or loop, each in its English
+    ("EntitiesForbidden(name='lol0', …)", "Maximum entity amplification factor exceeded, see
+    xmlCtxtSetMaxAmplification.") inside the French line; None for any other error. No
+    word processor writes entities: saved again from one, the file has none."""
+    from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
+    from lxml import etree
+
+    said = str(exc)
+    expands = isinstance(exc, etree.XMLSyntaxError) and (
+        "amplification" in said or "entity reference loop" in said
+    )
+    if not (expands or isinstance(exc, (EntitiesForbidden, ExternalReferenceForbidden))):
+        return None
+    return IngestError(
+        f"{path.name}: its XML declares entities (<!ENTITY>), which no office application "
+        "writes and which can expand a few bytes into gigabytes",
+        RESAVE,
+    )
 
 
 def _password_refusal(path: Path) -> IngestError:
@@ -902,8 +932,9 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             # A merged cell is one table-cell and covered ones, which are not read: two cells
             # of the same text are two columns ("1 €" for residents and for the others).
             # Under a header the table marks as one (its rows repeated atop each page, which
-            # Writer's tables have by default), each cell with its column's: "Prix du repas :
-            # 3 €", as a spreadsheet's rows (_read_sheets), found by a question on the row.
+            # Writer's tables have by default) and that looks like one (_looks_like_header),
+            # each cell with its column's: "Prix du repas : 3 €", as a spreadsheet's rows
+            # (_read_sheets), found by a question on the row.
             cells = _sheet_row(el)
             header = _odf_table_header(el, headers)
             if header is not None and len(cells) > 1:
@@ -1173,7 +1204,8 @@ def _sheet_row(row: OdfNode) -> SheetRow:
 
 def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> SheetRow | None:
     """The header row of the text table ``row`` is in (table:table-header-rows: its last
-    row), or None: for a table without one, and for a row of the header itself."""
+    row), or None: for a table without one, one whose marked row does not look like a
+    header (_looks_like_header), and for a row of the header itself."""
     parent = row.parentNode
     if _odf_name(parent) == "table-header-rows":
         return None
@@ -1185,8 +1217,63 @@ def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> Shee
     if id(table) not in headers:
         marked = [c for c in table.childNodes if _odf_name(c) == "table-header-rows"]
         rows = [r for r in marked[0].childNodes if _odf_name(r) == "table-row"] if marked else []
-        headers[id(table)] = _sheet_row(rows[-1]) if rows else None
+        header = _sheet_row(rows[-1]) if rows else None
+        below = [_sheet_row(r) for r in _odf_body_rows(table)]
+        headers[id(table)] = header if header and _looks_like_header(header, below) else None
     return headers[id(table)]
+
+
+def _odf_body_rows(node: OdfNode) -> Iterator[OdfNode]:
+    """The rows of a text table under its header rows, in the groups that hold them; not
+    those of a table nested in a cell."""
+    for child in node.childNodes:
+        name = _odf_name(child)
+        if name == "table-row":
+            yield child
+        elif name in ("table-rows", "table-row-group"):
+            yield from _odf_body_rows(child)
+
+
+# A year may stand in a column's header ("Tarif 2025"), no other number.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _value(text: str) -> bool:
+    """Whether a table cell reads as a value rather than a label: an amount, a phone
+    number, an hour, an address, an e-mail, or text too long to name a column."""
+    return len(text) > 60 or "@" in text or any(c.isdigit() for c in text)
+
+
+def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
+    """Whether a text table's row marked as its header (ODT, DOCX) reads as one.
+
+    The mark alone says little: Writer marks the first row of every table it inserts as
+    its heading (the "Heading" box of Insert Table is ticked by default), and keeps the
+    mark when it saves as DOCX. A town hall's label/value table ("Mairie | 1 place de la
+    République" over "Téléphone | 01 23 45 67 89") then read "Mairie : Téléphone | 1 place
+    de la République : 01 23 45 67 89". So the row must also look like a header: its cells
+    are short labels, no number in them but a year, and some column differs in kind below
+    it, mostly values (amounts, phone numbers) under a label. A two-column table whose
+    first column is labels in every row is a card of labels and values, whose first row
+    may itself be one ("Commune | Saint-Exemple"): its header must stand over values only
+    ("Service | Téléphone" over "Accueil | 01 23 45 67 89"). Else no row carries the first,
+    and each reads as it did before tables had headers ("Mairie | 1 place …")."""
+    rows = [row for row in below if row]
+    if len(header) < 2 or not rows:
+        return False
+    if any(_value(_YEAR.sub("", text)) for text, _, _ in header.values()):
+        return False
+    columns = sorted(header)
+    if len(columns) == 2 and all(
+        columns[0] in row and not _value(row[columns[0]][0]) for row in rows
+    ):
+        values = [row[columns[1]][0] for row in rows if columns[1] in row]
+        return bool(values) and all(_value(text) for text in values)
+    for column in columns:
+        cells = [row[column][0] for row in rows if column in row]
+        if 2 * sum(_value(text) for text in cells) > len(cells):
+            return True
+    return False
 
 
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
@@ -1226,7 +1313,6 @@ def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
 @reader(".docx")
 def read_docx(data: bytes, path: Path) -> Parsed:
     import docx
-    from docx.oxml.ns import qn
     from docx.table import Table
 
     check_archive(data, path)
@@ -1237,11 +1323,16 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, KeyError and XML errors alike
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         raise IngestError(f"{path.name}: not a readable Word document ({exc})", RESAVE) from None
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
-    notes, shown = _docx_footnotes(document), 0
+    # Its footnotes and endnotes, each read after the paragraph or row that calls it. Not its
+    # page headers and footers: they stand on every page (the town hall's address, "Page 2
+    # sur 5"), and read once they would sit in no section, or in every passage found.
+    notes = _DocxNotes(document, path)
     # Paragraphs and tables in the order they come: the tables were read after the last
     # paragraph, outside every section, so that a deliberation's table of rates was cited
     # as the document's top and passed over by a question on its section.
@@ -1257,12 +1348,9 @@ def read_docx(data: bytes, path: Path) -> Parsed:
                     text = " | ".join(t for t, _, _ in cells.values())
                 if text:
                     blocks.append(Block(text, _docx_headings(stack)))
-                # A row's footnotes after it, as a paragraph's: one set on a cell (the
-                # grounds of a rate) was in no passage.
-                for ref in row._tr.iter(qn("w:footnoteReference")):
-                    if note := notes.get(str(ref.get(qn("w:id")))):
-                        shown += 1
-                        blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
+                # A row's notes after it, as a paragraph's: one set on a cell (the grounds
+                # of a rate) was in no passage.
+                blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(row._tr))
             continue
         para = item
         content = _docx_text(para).strip()
@@ -1283,13 +1371,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             if _docx_item(para, style) and not MARKED.match(content):
                 content = "- " + content
             blocks.append(Block(content, _docx_headings(stack)))
-        # A paragraph's footnotes after it, numbered as Word shows them: a deliberation's
-        # legal grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx
-        # reads none of them, so that they were missing from every passage.
-        for ref in para._p.iter(qn("w:footnoteReference")):
-            if note := notes.get(str(ref.get(qn("w:id")))):
-                shown += 1
-                blocks.append(Block(f"[{shown}] {note}", _docx_headings(stack)))
+        # A paragraph's notes after it, numbered as Word shows them: a deliberation's legal
+        # grounds ("Vu l'article L. 2121-29 du CGCT") stand there, and python-docx reads
+        # none of them, so that they were missing from every passage.
+        blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(para._p))
     return Parsed(
         title=title or (stack[0][1] if stack else path.stem),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -1355,8 +1440,9 @@ def _docx_row(row: Any) -> SheetRow:
 
 def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     """A Word table's header row, or None: its first row when it is marked to repeat atop
-    each page (w:tblHeader), or set in bold where the row under it is not; else it may be
-    data like the rest ("Lundi | 9h-12h"), and no row carries it."""
+    each page (w:tblHeader), or set in bold where the row under it is not, and that looks
+    like a header; else it may be data like the rest ("Lundi | 9h-12h"), and no row
+    carries it."""
     from docx.oxml.ns import qn
 
     if len(rows) < 2:
@@ -1366,8 +1452,10 @@ def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
     if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
         return None
+    # Marked or bold, it must look like a header too (_looks_like_header): Writer's default
+    # heading row comes into a DOCX it saves as w:tblHeader.
     header = _docx_row(rows[0])
-    return header if len(header) > 1 else None
+    return header if _looks_like_header(header, [_docx_row(r) for r in rows[1:]]) else None
 
 
 def _docx_bold(row: Any) -> bool:
@@ -1451,15 +1539,53 @@ def _one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
 
 
-def _docx_footnotes(document: Any) -> dict[str, str]:
-    """A Word document's footnotes by their id, each on one line: its paragraphs' text,
-    without Word's separators (the lines above the notes, ids -1 and 0 by custom)."""
+class _DocxNotes:
+    """A Word document's footnotes and endnotes, each given once, numbered in the order
+    they are called as Word numbers them by default: footnotes 1, 2, 3…, endnotes i, ii,
+    iii… (the two would otherwise both say "[1]" in one document)."""
+
+    def __init__(self, document: Any, path: Path) -> None:
+        self.text = {kind: _docx_notes(document, kind, path) for kind in ("footnote", "endnote")}
+        self.shown = {"footnote": 0, "endnote": 0}
+
+    def called(self, element: Any) -> list[str]:
+        """The notes ``element`` (a paragraph, a table's row) calls, in its order."""
+        from docx.oxml.ns import qn
+
+        out = []
+        refs = element.iter(qn("w:footnoteReference"), qn("w:endnoteReference"))
+        for ref in refs:
+            kind = "footnote" if ref.tag == qn("w:footnoteReference") else "endnote"
+            if note := self.text[kind].get(str(ref.get(qn("w:id")))):
+                self.shown[kind] += 1
+                number = self.shown[kind]
+                out.append(f"[{number if kind == 'footnote' else _roman(number)}] {note}")
+        return out
+
+
+def _roman(number: int) -> str:
+    """``number`` in lowercase Roman numerals ("xiv"), as Word numbers endnotes."""
+    out = ""
+    for value, letters in (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    ):  # fmt: skip
+        count, number = divmod(number, value)
+        out += letters * count
+    return out
+
+
+def _docx_notes(document: Any, kind: str, path: Path) -> dict[str, str]:
+    """A Word document's footnotes (``kind`` "footnote") or endnotes ("endnote") by their
+    id, each on one line: its paragraphs' text, without Word's separators (the lines above
+    the notes, ids -1 and 0 by custom)."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.oxml.ns import qn
     from lxml import etree
 
+    reltype = RT.FOOTNOTES if kind == "footnote" else RT.ENDNOTES
     part = next(
-        (rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FOOTNOTES),
+        (rel.target_part for rel in document.part.rels.values() if rel.reltype == reltype),
         None,
     )
     if part is None:
@@ -1468,10 +1594,15 @@ def _docx_footnotes(document: Any) -> dict[str, str]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(part.blob, parser=parser)
-    except etree.XMLSyntaxError:
+    except etree.XMLSyntaxError as exc:
+        # Entities that expand the notes (a billion laughs) are refused as in the document's
+        # text (read_docx): python-docx leaves this part to us, and the file was read without
+        # its notes, as though nothing were the matter with it.
+        if refusal := _entities_refusal(exc, path):
+            raise refusal from None
         return {}  # the notes are lost, not the document
     notes = {}
-    for note in root.iter(qn("w:footnote")):
+    for note in root.iter(qn(f"w:{kind}")):
         if note.get(qn("w:type")) in ("separator", "continuationSeparator", "continuationNotice"):
             continue
         paragraphs = (

@@ -910,6 +910,13 @@ PATTERNS = [
             r"(?P<name>.+): the document is password-protected",
             "{name} : le document est protégé par un mot de passe",
         ),
+        # An office file whose XML declares entities: a "billion laughs" (ingest/readers.py).
+        (
+            r"(?P<name>.+): its XML declares entities \(<!ENTITY>\), which no office "
+            r"application writes and which can expand a few bytes into gigabytes",
+            "{name}\u00a0: son XML déclare des entités (<!ENTITY>), ce qu'aucune application "
+            "bureautique n'écrit, et qui peuvent faire de quelques octets des gigaoctets",
+        ),
         (
             r"(?P<name>.+): a Word 97-2003 document \(\.doc\), not a \.docx",
             "{name} : un document Word 97-2003 (.doc), pas un .docx",
