@@ -337,6 +337,26 @@ def test_refuse_a_members_declared_use_and_a_spent_energy_budget(home, corpus):
         assert "budget énergétique mensuel" in second.text
 
 
+def test_a_quota_of_one_is_said_in_the_singular():
+    """The regulate step read "used 0 of 1 requests per day", « 0 sur 1 requêtes par jour »;
+    the quota's refusal "their quota of 1 requests per day"."""
+    from commune.charter.steps import regulate
+    from commune.govern.quotas import QuotaUse, amount
+    from commune.text.messages import localise
+
+    one = QuotaUse("user 'rita'", "requests per day", 0, 1)
+    assert regulate("en", one).reason == "within quota: user 'rita' used 0 of 1 request per day"
+    assert regulate("fr", one).reason.endswith("a utilisé 0 sur 1 requête par jour")
+    tokens = QuotaUse("member 'Asso'", "tokens per month", 5, 1000)
+    assert regulate("en", tokens).reason.endswith("used 5 of 1000 tokens per month")
+    assert regulate("fr", tokens).reason.endswith("a utilisé 5 sur 1000 jetons par mois")
+    said = f"user 'rita' has used their quota of {amount('requests per day', 1)} (1 used)"
+    assert said == "user 'rita' has used their quota of 1 request per day (1 used)"
+    assert localise(said, "fr") == (
+        "l'utilisateur 'rita' a épuisé son quota de requêtes par jour (limite 1, déjà 1)"
+    )
+
+
 def test_regulate_reports_the_tightest_quota_and_refuses_past_it(home, corpus):
     from commune.core import Commune
     from commune.govern.members import authenticate

@@ -316,7 +316,7 @@ def test_quotas_reset_with_their_window(commune, corpus, monkeypatch):
     with commune.engine.connect() as conn:
         actor = authenticate(conn, secret)
     commune.search("bac", actor=actor, record="api/search")
-    with pytest.raises(QuotaExceeded, match="requests per day"):
+    with pytest.raises(QuotaExceeded, match="quota of 1 request per day"):
         commune.search("bac", actor=actor, record="api/search")
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     monkeypatch.setattr(repository, "now", lambda: tomorrow)

@@ -60,9 +60,15 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("govern/members.py", "kind"): ("user", "member"),
     ("govern/quotas.py", "who"): ("member 'Ville de Lyon'", "user 'marie.durand'"),
     ("govern/quotas.py", "whose"): ("its", "their"),
-    ("govern/quotas.py", "label"): ("requests per day", "tokens per month", "Wh per month"),
+    ("govern/quotas.py", "amount(label, limit)"): (
+        "1 request per day",
+        "2 requests per day",
+        "1 token per month",
+        "200000 tokens per month",
+        "2.5 Wh per month",
+    ),
     ("http/signins.py", "what"): ("API keys", "sign-ins"),
-    ("http/signins.py", "said"): ("from 192.0.2.7", "for user marie.durand", "for cmn_ab12"),
+    ("http/signins.py", "waiting(wait)"): ("1 min", "2 min", "1 h 01 min"),
     ("ingest/dila.py", "why"): (
         "its root element is <rss>, not <Publication>",
         "root element 'rss', not a DILA Publication",

@@ -234,5 +234,32 @@ def test_wrong_sign_ins_with_huge_names_are_counted_in_bounded_memory(commune):
     # A real account's claim is still its own count: 20 wrong ones, then 429 for it.
     for _ in range(20):
         failures.failed("192.0.2.1", "user " + "y" * 200, "sign-ins")
-    with pytest.raises(Exception, match="too many failed sign-ins for user y"):
+    with pytest.raises(Exception, match="too many failed sign-ins"):
         failures.failed("192.0.2.2", "user " + "y" * 200, "sign-ins")
+
+
+def test_the_wait_given_to_a_guesser_who_keeps_trying_is_long_enough(monkeypatch):
+    """Wrong tries made while refused still count, but the wait was worked out from the
+    oldest try only, and from whichever count tripped first: 30 wrong sign-ins, the wait
+    given, and the next one was refused again. The wait given is one after which a try is
+    checked, whichever of the address's and the name's counts is the longer to empty."""
+    from commune.govern.quotas import QuotaExceeded
+    from commune.http import signins
+
+    clock = [1000.0]
+    monkeypatch.setattr(signins.time, "monotonic", lambda: clock[0])
+    failures = signins.FailedSignIns(limit=20, window_s=60.0)
+    # The address's count fills first, from other names; then the name's, later.
+    for i in range(15):
+        failures.failed("192.0.2.9", f"user other{i}", "sign-ins")
+        clock[0] += 1
+    waits = []
+    for _ in range(30):
+        try:
+            failures.failed("192.0.2.9", "user carol", "sign-ins")
+        except QuotaExceeded as refused:
+            waits.append(refused.retry_after)
+        clock[0] += 1
+    assert len(waits) == 25  # the address reached 20 after five of carol's
+    clock[0] += waits[-1] - 1  # the wait given counts from the last refusal
+    failures.failed("192.0.2.9", "user carol", "sign-ins")  # checked: no 429

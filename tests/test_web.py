@@ -142,8 +142,16 @@ def test_wrong_passwords_are_refused_then_rate_limited(app):
     # Said in the sign-in form, the name kept: it was a page apart, whose one link was
     # "Retour à la question", for someone signed out.
     said = re.search(r'id="signin-error">([^<]*)<', r.page)
-    assert said and said.group(1).startswith("Trop de connexions échouées "), r.page
-    assert "réessayez dans" in said.group(1) and said.group(1).endswith(").")
+    # One sentence saying how long to wait: it read « Trop de connexions échouées depuis
+    # 127.0.0.1 (20 en 3600 s) (réessayez dans … », two brackets and the address.
+    assert said and re.fullmatch(
+        "Trop de connexions échouées\u00a0: réessayez dans 1 h 0[01] min\\.", said.group(1)
+    ), r.page
+    r = b.post("/signin", {"user": "carol", "password": "x!"}, headers={"Accept-Language": "en"})
+    said = re.search(r'id="signin-error">([^<]*)<', r.page)
+    assert said and re.fullmatch(
+        r"Too many failed sign-ins: retry in 1 h 0[01] min\.", said.group(1)
+    ), r.page
     assert 'id="user" name="user" autocomplete="username" value="carol"' in r.page
     assert "Retour à la question" not in r.page
     # The right password still signs in: guesses lock nobody out (issue 22).
@@ -458,7 +466,10 @@ def test_contribute_then_curate_then_find_it_in_an_answer(app, commune):
     assert r.status_code == 200
     assert "il attend la curation" in r.page
     assert "la collection demande 1 approbation par un curateur ou plus" in r.page
-    assert "virus.pdf" in r.page and "non ajouté" in r.page and "pas un fichier PDF" in r.page
+    # The file named once, in its row: it read « virus.pdf : non ajouté — virus.pdf : le
+    # contenu… ».
+    row = re.search(r"<strong>virus\.pdf</strong>(.*?)</li>", r.page, re.S).group(1)
+    assert "non ajouté — le contenu n'est pas un fichier PDF" in row and "virus.pdf" not in row
     assert dora.get("/curation").status_code == 403  # contributors do not curate
     cyril = browser(app, "cyril")
     queue = cyril.get("/curation").page
@@ -1533,10 +1544,16 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
         ),
         (
             {"requests_per_day": "beaucoup"},
-            "«\u00a0beaucoup\u00a0» n'est pas un nombre entier",
+            # Its field named, as for "-3": it read « « beaucoup » n'est pas un nombre
+            # entier », whichever of the row's three fields it was.
+            "Requêtes par jour de paul\u00a0: «\u00a0beaucoup\u00a0» n'est pas un nombre entier",
             400,
         ),
-        ({"wh_per_month": "x"}, "«\u00a0x\u00a0» n'est pas un nombre\u00a0:", 400),
+        (
+            {"wh_per_month": "x"},
+            "Wh par mois de paul\u00a0: «\u00a0x\u00a0» n'est pas un nombre\u00a0:",
+            400,
+        ),
         # NaN is no number: it was said to be « above the largest cap ».
         ({"wh_per_month": "nan"}, "«\u00a0nan\u00a0» n'est pas un nombre\u00a0:", 400),
     ):
@@ -1811,7 +1828,8 @@ def test_a_persons_spent_quota_is_theirs_not_its(app, commune):
     b.post("/ask", {"question": "Where is the swimming pool?"})
     r = b.post("/ask", {"question": "When?"}, headers={"Accept-Language": "en"})
     assert r.status_code == 429
-    assert "User 'carol' has used their quota of 1 requests per day" in r.page, r.page
+    # Its plural too: it read "their quota of 1 requests per day".
+    assert "User 'carol' has used their quota of 1 request per day" in r.page, r.page
     r = b.post("/ask", {"question": "Quand ?"})
     assert "L'utilisateur 'carol' a épuisé son quota de requêtes par jour" in r.page, r.page
 
@@ -2068,10 +2086,12 @@ def test_a_commons_page_past_the_last_leads_back_to_the_documents(app):
         'Aucun document sur cette page. <a href="/commons?collection=mairie">'
         "Retour à la première page</a>" in page
     ), page
+    # With no collection chosen, no empty parameter: it led to "/commons?collection=".
     english = b.get("/commons?offset=50", headers={"Accept-Language": "en"}).page
-    assert 'No document on this page. <a href="/commons?collection=">Back to the first page' in (
-        english
-    )
+    assert 'No document on this page. <a href="/commons">Back to the first page' in english
+    page = b.get("/commons?offset=50").page
+    assert '<a href="/commons">Retour à la première page' in page
+    assert 'collection="' not in page and "collection=&" not in page
 
 
 def test_the_transparency_page_says_there_is_no_evaluation_rather_than_an_empty_table(app):
@@ -2245,3 +2265,24 @@ def test_cookies_set_from_a_sibling_subdomain_sign_nobody_in(app):
     local.cookies.set("commune_csrf", csrf)  # a browser sends a Secure one to 127.0.0.1
     r = local.post("/signin", data=form)
     assert r.status_code == 303 and r.headers["set-cookie"].startswith("commune_session=")
+
+
+def test_a_refusal_that_opens_with_a_persons_name_keeps_it_as_written(app, commune):
+    """Found on /admin: « Root est administrateur de la coopérative, au-dessus du rôle de
+    mona. », a person's name capitalised as the sentence's first word."""
+    from commune.web.render import sentence
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "root", "Ville C", "cooperative-admin")
+    mona = browser(app, "mona")
+    mona.get("/admin")
+    caps = {"user": "root", "requests_per_day": "5", "tokens_per_month": "", "wh_per_month": ""}
+    for language, said in (
+        ("fr", "root est administrateur de la coopérative, au-dessus du rôle de mona."),
+        ("en", "root is cooperative-admin, above mona's role."),
+    ):
+        r = mona.post("/admin/users/caps", caps, headers={"Accept-Language": language})
+        alert = re.search(r'id="caps-error">(.*?)<', r.page, re.S).group(1)
+        assert r.status_code == 403 and html.unescape(alert) == said, alert
+    # A word that opens a message is still capitalised, a name only when it opens it.
+    assert sentence("la collection 'x' est privée") == "La collection 'x' est privée."

@@ -18,6 +18,7 @@ from typing import Any
 
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
+from commune.govern.quotas import amount
 from commune.text.analysis import analyze
 from commune.text.numbers import percent
 from commune.text.say import prose
@@ -219,10 +220,12 @@ def reduce(
     )
 
 
+# A quota's words after its limit, one and several: French takes the one below two ("sur 1
+# requête par jour"), as `commune member list` says it (cli/cooperative.FRENCH_QUOTAS).
 _LABELS_FR = {
-    "requests per day": "requêtes par jour",
-    "tokens per month": "jetons par mois",
-    "Wh per month": "Wh par mois",
+    "requests per day": ("requête par jour", "requêtes par jour"),
+    "tokens per month": ("jeton par mois", "jetons par mois"),
+    "Wh per month": ("Wh par mois", "Wh par mois"),
 }
 
 
@@ -239,16 +242,17 @@ def regulate(language: str, tightest: Any | None) -> Step:
         )
     # The words the quota error uses (text/messages.WHO): one name for one person.
     who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur ")
+    one, many = _LABELS_FR.get(tightest.label, (tightest.label, tightest.label))
+    unit_fr = one if abs(tightest.limit) < 2 else many
     return Step(
         "regulate",
         "pass",
         prose(
             language,
             f"dans les quotas : {who_fr} a utilisé {_figure(tightest.used, 'g', 'fr')} sur "
-            f"{_figure(tightest.limit, 'g', 'fr')} "
-            f"{_LABELS_FR.get(tightest.label, tightest.label)}",
-            f"within quota: {tightest.who} used {tightest.used:g} of {tightest.limit:g} "
-            f"{tightest.label}",
+            f"{_figure(tightest.limit, 'g', 'fr')} {unit_fr}",
+            f"within quota: {tightest.who} used {tightest.used:g} of "
+            f"{amount(tightest.label, tightest.limit)}",
         ),
     )
 

@@ -42,16 +42,44 @@ def waiting(seconds: int) -> str:
     return f"{days} days {hours} h" if hours else f"{days} days"
 
 
+# A quota's words beside its amount, one and several: "used their quota of 1 requests per
+# day" read as a slip. The label itself (the many) names the quota in /metrics.
+UNITS = {
+    "requests per day": ("request per day", "requests per day"),
+    "tokens per month": ("token per month", "tokens per month"),
+    "Wh per month": ("Wh per month", "Wh per month"),
+}
+
+
+def amount(label: str, n: float) -> str:
+    """``n`` of quota ``label`` as English says it: "1 request per day", "2 requests per day"
+    (one only for exactly one: "0 requests", "1.5 tokens")."""
+    one, many = UNITS.get(label, (label, label))
+    return f"{n:g} {one if n == 1 else many}"
+
+
 class QuotaExceeded(CommuneError):
     """HTTP 429, with Retry-After."""
 
-    def __init__(self, message: str, quota: str, retry_after: int, resets_at: datetime) -> None:
+    def __init__(
+        self,
+        message: str,
+        quota: str,
+        retry_after: int,
+        resets_at: datetime,
+        *,
+        said_in_full: bool = False,
+    ) -> None:
         # How long to wait first: the windows are UTC's, and a clerk in Paris (or in
         # Guadeloupe) read "after 2026-12-04 00:00 UTC" for a quota that opened at 01:00 (or
         # at 20:00 the day before) their time; a wait reads the same in every zone.
+        # ``said_in_full``: the message says the wait itself, in one sentence (the wrong
+        # sign-ins' minute or two, http/signins.py), and takes no hint after it.
         super().__init__(
             message,
-            f"retry in {waiting(retry_after)}, after {resets_at:%Y-%m-%d %H:%M} UTC",
+            None
+            if said_in_full
+            else f"retry in {waiting(retry_after)}, after {resets_at:%Y-%m-%d %H:%M} UTC",
         )
         self.quota = quota
         self.retry_after = retry_after
@@ -169,7 +197,7 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | Non
             if used >= limit:
                 wait = max(1, int((window.end - at).total_seconds()))
                 raise QuotaExceeded(
-                    f"{who} has used {whose} quota of {limit:g} {label} ({used:g} used)",
+                    f"{who} has used {whose} quota of {amount(label, limit)} ({used:g} used)",
                     label,
                     wait,
                     window.end,

@@ -9,7 +9,7 @@ import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
 
-from commune.govern.quotas import QuotaExceeded
+from commune.govern.quotas import QuotaExceeded, waiting
 
 
 def key_prefix(key: str) -> str | None:
@@ -77,27 +77,39 @@ class FailedSignIns:
         reached the limit, else return (the caller answers 401)."""
         now = time.monotonic()
         host = source(host)
-        counts = [(f"from {host}", f"address {host}")]
+        names = [f"address {host}"]
         claimed = claimed[:MAX_CLAIM] if claimed else claimed
         if claimed:
-            counts.append((f"for {claimed}", f"claimed {claimed}"))
+            names.append(f"claimed {claimed}")
         with self.lock:
-            over = [
-                (said, self._recent(name, now)[0])
-                for said, name in counts
-                if len(self._recent(name, now)) >= self.limit
-            ]
-            for _, name in counts:
-                self._recent(name, now).append(now)
+            counts = [self._recent(name, now) for name in names]
+            over = any(len(times) >= self.limit for times in counts)
+            # A wrong try made while refused counts too (a guesser who keeps trying stays
+            # refused), so only the last `limit` tries decide: the count is at the limit as
+            # long as the oldest of them is in the window. Keeping no more also bounds what
+            # a guesser's flood holds in memory.
+            kept = max(self.limit, 1)
+            for times in counts:
+                times.append(now)
+                while len(times) > kept:
+                    times.popleft()
+            # The wait is until the next try is checked again: until the oldest of the last
+            # `limit` tries leaves the window, on every count that holds that many (the
+            # longer wait of the address's and the name's). From the oldest try of the one
+            # that tripped first, a guesser who waited the time given was refused again.
+            left = max(
+                (self.window_s - (now - times[0]) for times in counts if len(times) >= kept),
+                default=0.0,
+            )
             self._forget(now)
         if over:
-            said, first = over[0]
-            wait = max(1, int(self.window_s - (now - first)) + 1)
+            wait = max(1, int(left) + 1)
             raise QuotaExceeded(
-                f"too many failed {what} {said} ({self.limit} in {self.window_s:g} s)",
+                f"too many failed {what}: retry in {waiting(wait)}",
                 "failed sign-ins",
                 wait,
                 datetime.now(UTC) + timedelta(seconds=wait),
+                said_in_full=True,
             )
 
     def _forget(self, now: float) -> None:

@@ -233,9 +233,13 @@ STATUSES = {
     "changes-requested": "à reprendre",
     "outdated": "dépassée",
 }
+# Said without their figure ("son quota de requêtes par jour (limite 1, déjà 1)"): the
+# many, whatever the limit (govern/quotas.amount says the English one or the many).
 QUOTAS = {
     "requests per day": "requêtes par jour",
+    "request per day": "requêtes par jour",
     "tokens per month": "jetons par mois",
+    "token per month": "jetons par mois",
     "Wh per month": "Wh par mois",
 }
 
@@ -270,7 +274,7 @@ PATTERNS = [
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
-            r"(?P<quota>requests per day|tokens per month|Wh per month) \((?P<used>\S+) used\)",
+            r"(?P<quota>requests? per day|tokens? per month|Wh per month) \((?P<used>\S+) used\)",
             "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),
         # A quota's wait (govern/quotas.waiting), then its UTC time said as French says it.
@@ -287,23 +291,14 @@ PATTERNS = [
             "réessayez dans {wait}, après le {day} à {time}, heure UTC",
         ),
         (r"retry after (?P<when>.+) UTC", "réessayez après le {when} UTC"),
+        # Too many wrong keys or passwords (http/signins.py): one sentence, with the wait.
         (
-            r"too many failed API keys (?:from|for) (?P<who>.+) \((?P<limit>\d+) in "
-            r"(?P<window>\S+) s\)",
-            "trop de clés d'API erronées pour {who} ({limit} en {window} s)",
+            r"too many failed API keys: retry in (?P<wait>\d+ h \d+ min|\d+ min)",
+            "trop de clés d'API erronées : réessayez dans {wait}",
         ),
         (
-            r"too many failed sign-ins from (?P<host>.+) \((?P<limit>\d+) in (?P<window>\S+) s\)",
-            "trop de connexions échouées depuis {host} ({limit} en {window} s)",
-        ),
-        (
-            r"too many failed sign-ins for user (?P<name>.+) \((?P<limit>\d+) in "
-            r"(?P<window>\S+) s\)",
-            "trop de connexions échouées pour l'utilisateur {name} ({limit} en {window} s)",
-        ),
-        (
-            r"too many failed sign-ins for (?P<claimed>.+) \((?P<limit>\d+) in (?P<window>\S+) s\)",
-            "trop de connexions échouées pour {claimed} ({limit} en {window} s)",
+            r"too many failed sign-ins: retry in (?P<wait>\d+ h \d+ min|\d+ min)",
+            "trop de connexions échouées : réessayez dans {wait}",
         ),
         (
             r"internal error \(incident (?P<incident>\w+)\): the operator's log has it",
@@ -3365,6 +3360,35 @@ def _french(text: str) -> str | None:
                 values["why"] = _system_words(values["why"])
             return _typeset(template).format(**values)
     return None
+
+
+# The values of PATTERNS that are someone's or something's name, kept as written.
+NAMES = ("user", "name", "member", "owner", "actor", "claimed")
+
+
+def opens_with_name(message: str, language: str | None) -> bool:
+    """Whether ``message`` (the library's, in English), said in ``language``, starts with a
+    name (a person's, a member's, a collection's): a page that makes it a sentence keeps its
+    case. « root est administrateur… » was shown « Root est administrateur… »."""
+    french = (language or "").lower().startswith("fr")
+    for pattern, template in PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            values = found.groupdict()
+            if french:  # where the French puts it: « la collection {name} … » opens with a word
+                return any(template.startswith(f"{{{g}}}") for g in NAMES if g in values)
+            return any(values.get(g) is not None and found.start(g) == 0 for g in NAMES)
+    return False
+
+
+def about(name: str, said: str) -> str:
+    """``said``, a file's one-line reason in either language ("notes.txt: empty file",
+    « notes.txt : fichier vide »), without the file's name before it: for a list that names
+    each file already, where it read « prog.txt : non ajouté — prog.txt : le contenu… »."""
+    for colon in (": ", " : ", "\u00a0: ", "\u202f: "):
+        if name and said.startswith(name + colon):
+            return said[len(name) + len(colon) :]
+    return said
 
 
 def split_hint(message: str) -> tuple[str, str] | None:

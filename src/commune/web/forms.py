@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
+from commune.text.messages import opens_with_name
 from commune.web import i18n
 from commune.web.page import CsrfRefused, Page
 from commune.web.render import without_cli_hint
@@ -33,6 +34,8 @@ class Failed:
     # What was typed, shown again. Never a password: a page that shows it back keeps it in
     # the browser's history and cache.
     typed: dict[str, str] = field(default_factory=dict)
+    # It opens with a name (text/messages.opens_with_name): shown as written, not capitalised.
+    as_written: bool = False
 
     def get(self, name: str, default: str = "") -> str:
         return self.typed.get(name, default)
@@ -57,4 +60,4 @@ def refused(
     # A hint naming a CLI command (no field_hint to say it in the form's words) is dropped,
     # as on the error pages (render.for_the_web): a reader of the pages has no shell.
     said = i18n.translate(without_cli_hint(exc.in_fields()))
-    return Failed(form, said, status, typed or {})
+    return Failed(form, said, status, typed or {}, opens_with_name(exc.message, p.language))

@@ -18,7 +18,7 @@ from commune.answering.answer import is_listing
 from commune.charter.audience import plain
 from commune.govern.policy import ROLES
 from commune.text import numbers
-from commune.text.messages import split_hint
+from commune.text.messages import about, opens_with_name, split_hint
 from commune.web import i18n, languages
 from commune.web.i18n import OUTCOMES, STEPS
 from commune.web.page import Page, abilities, cookie_names, facade
@@ -58,6 +58,7 @@ def environment() -> Environment:
     env.filters["hours"] = hours
     env.filters["label"] = i18n.label
     env.filters["tr"] = i18n.translate  # the library's messages, in the page's language
+    env.filters["about"] = about  # a file's reason, its name said once, in its row
     env.filters["plain"] = plain  # without the commands and settings only the operator acts on
     env.filters["sentence"] = sentence
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
@@ -109,7 +110,7 @@ def small(value: Any, digits: int) -> str:
 _PLAIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’·-])*(?=[\s,;]|$)(?!\s*:)")
 
 
-def sentence(message: str) -> str:
+def sentence(message: str, as_written: bool = False) -> str:
     """A library message as a sentence of its own. The library writes its messages for a
     CLI line after "Erreur : ", in lower case and without a stop; the pages show one after
     "Cela n'a pas marché." or alone in a form, where "Limite atteinte. l'utilisateur
@@ -118,7 +119,9 @@ def sentence(message: str) -> str:
     text = message.strip()
     if not text:
         return text
-    if text[0].islower() and _PLAIN_WORD.match(text):
+    # ``as_written``: it opens with a name the pattern cannot tell from a word (a person's,
+    # text/messages.opens_with_name): "Root est administrateur…" for the account "root".
+    if not as_written and text[0].islower() and _PLAIN_WORD.match(text):
         text = text[0].upper() + text[1:]
     # A hint that is a sentence of its own ends the message with its stop inside its
     # parenthesis: the CSRF refusal read "rien n'a été fait. (Rechargez la page et renvoyez
@@ -210,10 +213,12 @@ def error_page(request: Request, status: int, message: str) -> Response:
     p: Page = request.state.page
     i18n.use(p.language)
     shown = i18n.translate(for_the_web(message, status))
+    parts = split_hint(message)
+    named = opens_with_name(parts[0] if parts else message, p.language)
     if request.headers.get("x-fragment"):
-        body = fragment(p, "_error.html", message=shown, code=status)
+        body = fragment(p, "_error.html", message=shown, code=status, as_written=named)
         return HTMLResponse(body, status_code=status)
-    return render(p, "error.html", status, message=shown, code=status)
+    return render(p, "error.html", status, message=shown, code=status, as_written=named)
 
 
 def _secure_cookies(request: Request) -> bool:

@@ -199,16 +199,21 @@ def caps(typed: dict[str, str]) -> dict[str, float | None]:
                 raise ValueError(text)
             given[name] = value
         except ValueError:
+            # The field named, as for a number out of bounds below: a row has three, and
+            # « "abc" n'est pas un nombre entier » said neither which nor whose.
             raise InvalidRequest(
                 _(
                     # Quoted: what was typed, never read as the sentence's first word.
-                    "'%(value)s' is not a whole number: give one, or leave the field empty "
-                    "for no cap.",
+                    "%(cap)s: '%(value)s' is not a whole number: give one, or leave the field "
+                    "empty for no cap.",
+                    cap=_(label, u=typed["user"]),
                     value=typed[name],
                 )
                 if kind is int
                 else _(
-                    "'%(value)s' is not a number: give one, or leave the field empty for no cap.",
+                    "%(cap)s: '%(value)s' is not a number: give one, or leave the field empty "
+                    "for no cap.",
+                    cap=_(label, u=typed["user"]),
                     value=typed[name],
                 )
             ) from None

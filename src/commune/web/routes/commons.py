@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
@@ -39,6 +39,15 @@ async def retirer(actor: SignedIn) -> Actor:
 
 
 Retirer = Annotated[Actor, Depends(retirer)]
+
+
+def page_of_commons(collection: str, offset: int = 0) -> str:
+    """The address of a page of the commons' documents: only the parameters that say
+    something. Every collection's pages led back to "/commons?collection=", an empty value
+    in the address bar and the history."""
+    given = {"collection": collection, "offset": offset}
+    query = urlencode({k: v for k, v in given.items() if v}, quote_via=quote)
+    return f"/commons?{query}" if query else "/commons"
 
 
 @router.get("/commons", response_class=HTMLResponse)
@@ -83,6 +92,7 @@ def commons(
                 q="",
                 chosen=chosen,
                 offset=offset,
+                page_of=page_of_commons,
                 failed=failed,
             )
         docs = commune.documents(collection or None, limit=50, offset=offset, actor=actor)
@@ -99,6 +109,7 @@ def commons(
         q=q,
         chosen=collection,
         offset=offset,
+        page_of=page_of_commons,
         done=done,
         copies=min(max(0, copies), MAX_OFFSET),
     )
