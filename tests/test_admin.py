@@ -110,6 +110,37 @@ def test_a_password_reset_revokes_the_keys_unless_told_to_keep_them(
     assert "--keep-keys" in invoke(home, ["user", "password", "--help"]).output
 
 
+def test_nobody_raises_someone_to_their_own_role(admin: Admin, tmp_path: Path) -> None:
+    # A member admin gave a reader a password and a key (allowed: a role below), then raised
+    # them to member admin: the password and key she knew then acted as an equal, and a
+    # reader added with a password and raised was an equal made in two steps (review
+    # finding). Raising someone to one's own role is a higher role's, and changes nothing.
+    alice = admin.actor("alice")
+    admin.set_password("bob", PASSWORD, actor=alice)
+    admin.create_key("bob", actor=alice)
+    admin.add_user("eve", member="Ville A", role="reader", password=PASSWORD, actor=alice)
+    for name in ("bob", "eve"):
+        with pytest.raises(Forbidden, match=f"making {name} member-admin, as alice is") as no:
+            admin.set_role(name, "member-admin", actor=alice)
+        assert "a cooperative admin from Ville A, or the operator can" in str(no.value)
+        assert admin.actor(name).role == "reader"
+    # Below one's own role, still; and a higher role raises them.
+    admin.set_role("bob", "curator", actor=alice)
+    admin.add_user("chef", member="Ville A", role="cooperative-admin")
+    chef = admin.actor("chef")
+    admin.set_role("bob", "member-admin", actor=chef)
+    assert admin.actor("bob").role == "member-admin"
+    # Said in French, in one line, on the command line.
+    home = tmp_path / "cli"
+    with Commune(home) as other:
+        setup(other.admin)
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "user", "set-role", "bob", "member-admin", "--as", "alice"]
+    )
+    assert out.exit_code != 0 and len(out.output.strip().splitlines()) == 1, out.output
+    assert "rendre bob administrateur de membre, comme alice" in out.output, out.output
+
+
 @pytest.fixture
 def homes(tmp_path: Path) -> Iterator[tuple[Path, Commune, Commune]]:
     """Two homes set up alike: one acted on through the CLI, the other through Admin."""
