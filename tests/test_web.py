@@ -2245,3 +2245,24 @@ def test_cookies_set_from_a_sibling_subdomain_sign_nobody_in(app):
     local.cookies.set("commune_csrf", csrf)  # a browser sends a Secure one to 127.0.0.1
     r = local.post("/signin", data=form)
     assert r.status_code == 303 and r.headers["set-cookie"].startswith("commune_session=")
+
+
+def test_a_session_cookie_of_the_old_name_is_deleted_at_sign_in_and_ended_at_sign_out(app, commune):
+    """Since the __Host- prefix, a session cookie of the old name (set before the upgrade)
+    was ignored but left in the browser, its session open on the server: sign-out ended
+    only the new one, and the old cookie, copied from the computer and renamed, still
+    opened the account until it expired (review finding). Sign-in deletes it; sign-out
+    ends its session too."""
+    from commune.web import sessions
+
+    store = app.state.web_sessions
+    carol = browser(app)
+    old = store.open(commune.admin.actor("carol"), 1.0)
+    carol.client.cookies.set(sessions.COOKIE, old)  # from before the upgrade
+    r = carol.sign_in("carol")
+    gone = [c for c in r.headers.get_list("set-cookie") if c.startswith(f"{sessions.COOKIE}=")]
+    assert gone and "Max-Age=0" in gone[0] and "Secure" in gone[0], r.headers
+    carol.client.cookies.set(sessions.COOKIE, old)  # a browser that kept it all the same
+    carol.get("/")
+    assert carol.post("/signout").status_code == 303
+    assert store.find(old) is None
