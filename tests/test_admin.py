@@ -16,6 +16,7 @@ from commune.cli import cli
 from commune.core import Commune
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.admin import Admin
+from commune.govern.members import AuthError
 from commune.govern.policy import OPERATOR
 from commune.store.audit import entries
 from commune.store.repository import now
@@ -108,6 +109,62 @@ def test_a_password_reset_revokes_the_keys_unless_told_to_keep_them(
     with pytest.raises(CommuneError, match="this API key was revoked"):
         via_cli.authenticate(key)
     assert "--keep-keys" in invoke(home, ["user", "password", "--help"]).output
+
+
+def test_someone_without_a_password_makes_a_key_only_with_a_key_of_their_own(
+    admin: Admin,
+) -> None:
+    # The web asks the password again before a key (accounts.confirm); someone who signs in
+    # with a key gives one of theirs: not another person's, nor one revoked, nor nothing.
+    bob_key = admin.create_key("bob")[1]
+    carol_id, carol_key = admin.create_key("carol")
+    alice_key = admin.create_key("alice", label="second")[1]
+    bob, carol = admin.actor("bob"), admin.actor("carol")
+    made = len(admin.keys())
+    for who, given in ((carol, bob_key), (carol, alice_key), (carol, ""), (bob, carol_key)):
+        with pytest.raises(AuthError, match="wrong password: nothing was done"):
+            admin.create_key(who.user, actor=who, password=given)
+    admin.set_password("alice", PASSWORD, keep_keys=True)
+    with pytest.raises(AuthError):  # who has a password gives it, not a key
+        admin.create_key("alice", actor=admin.actor("alice"), password=alice_key)
+    admin.revoke_key(carol_id)
+    with pytest.raises(AuthError):
+        admin.create_key("carol", actor=carol, password=carol_key)
+    assert len(admin.keys()) == made
+    admin.create_key("bob", actor=bob, password=bob_key)
+    admin.create_key("alice", actor=admin.actor("alice"), password=PASSWORD)
+    assert len(admin.keys()) == made + 2
+
+
+def test_nobody_raises_someone_to_their_own_role(admin: Admin, tmp_path: Path) -> None:
+    # A member admin gave a reader a password and a key (allowed: a role below), then raised
+    # them to member admin: the password and key she knew then acted as an equal, and a
+    # reader added with a password and raised was an equal made in two steps (review
+    # finding). Raising someone to one's own role is a higher role's, and changes nothing.
+    alice = admin.actor("alice")
+    admin.set_password("bob", PASSWORD, actor=alice)
+    admin.create_key("bob", actor=alice)
+    admin.add_user("eve", member="Ville A", role="reader", password=PASSWORD, actor=alice)
+    for name in ("bob", "eve"):
+        with pytest.raises(Forbidden, match=f"making {name} member-admin, as alice is") as no:
+            admin.set_role(name, "member-admin", actor=alice)
+        assert "a cooperative admin from Ville A, or the operator can" in str(no.value)
+        assert admin.actor(name).role == "reader"
+    # Below one's own role, still; and a higher role raises them.
+    admin.set_role("bob", "curator", actor=alice)
+    admin.add_user("chef", member="Ville A", role="cooperative-admin")
+    chef = admin.actor("chef")
+    admin.set_role("bob", "member-admin", actor=chef)
+    assert admin.actor("bob").role == "member-admin"
+    # Said in French, in one line, on the command line.
+    home = tmp_path / "cli"
+    with Commune(home) as other:
+        setup(other.admin)
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "user", "set-role", "bob", "member-admin", "--as", "alice"]
+    )
+    assert out.exit_code != 0 and len(out.output.strip().splitlines()) == 1, out.output
+    assert "rendre bob administrateur de membre, comme alice" in out.output, out.output
 
 
 @pytest.fixture

@@ -43,6 +43,10 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("charter/rules.py", "where"): ("charter.toml, line 3", "charter.toml"),
     ("charter/rules.py", "name"): ("answer.mode",),
     ("charter/rules.py", "reason"): ("must be a table",),
+    ("govern/accounts.py", "who"): (
+        "the operator",
+        "a cooperative admin from Ville A, or the operator",
+    ),
     ("commons/library.py", "what"): ("collection", "contributor"),
     ("commons/library.py", "current['visibility']"): ("private", "shared", "public"),
     ("commons/library.py", "current['owner'] or 'none'"): ("Ville de Lyon", "none"),

@@ -2286,3 +2286,24 @@ def test_a_refusal_that_opens_with_a_persons_name_keeps_it_as_written(app, commu
         assert r.status_code == 403 and html.unescape(alert) == said, alert
     # A word that opens a message is still capitalised, a name only when it opens it.
     assert sentence("la collection 'x' est privée") == "La collection 'x' est privée."
+
+
+def test_a_session_cookie_of_the_old_name_is_deleted_at_sign_in_and_ended_at_sign_out(app, commune):
+    """Since the __Host- prefix, a session cookie of the old name (set before the upgrade)
+    was ignored but left in the browser, its session open on the server: sign-out ended
+    only the new one, and the old cookie, copied from the computer and renamed, still
+    opened the account until it expired (review finding). Sign-in deletes it; sign-out
+    ends its session too."""
+    from commune.web import sessions
+
+    store = app.state.web_sessions
+    carol = browser(app)
+    old = store.open(commune.admin.actor("carol"), 1.0)
+    carol.client.cookies.set(sessions.COOKIE, old)  # from before the upgrade
+    r = carol.sign_in("carol")
+    gone = [c for c in r.headers.get_list("set-cookie") if c.startswith(f"{sessions.COOKIE}=")]
+    assert gone and "Max-Age=0" in gone[0] and "Secure" in gone[0], r.headers
+    carol.client.cookies.set(sessions.COOKIE, old)  # a browser that kept it all the same
+    carol.get("/")
+    assert carol.post("/signout").status_code == 303
+    assert store.find(old) is None

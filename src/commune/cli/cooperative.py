@@ -267,7 +267,7 @@ def user_set(
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context
 def user_set_role(ctx: click.Context, name: str, role: str, as_user: str | None) -> None:
-    """Give a user another role (never one above the acting user's own).
+    """Give a user another role (someone else, one below the acting user's own).
 
     ROLE: reader, contributor, curator, member-admin or cooperative-admin."""
     commune_of(ctx).admin.set_role(name, role=role, actor=acting(ctx, as_user))

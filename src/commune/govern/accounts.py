@@ -20,6 +20,7 @@ from commune.govern.policy import (
     Decision,
     Member,
     Role,
+    above,
     allowed,
     can_act_as,
     can_give_credentials,
@@ -244,6 +245,17 @@ def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
         # An equal's role is a higher role's to change: lowering it, setting the password
         # of someone now below, then raising it back was acting as an equal in three steps.
         require_act_as(actor, user, target.role, target.member, "commune user set-role")
+        if not above(actor, role):
+            # Nor is raising someone to one's own role: a password or a key given to them
+            # while they were below (allowed then) would act as an equal from then on, and a
+            # reader added with a password, then raised, was an equal made in two steps.
+            who = who_acts_for(role, target.member)
+            raise Forbidden(
+                f"making {user} {role}, as {actor.user} is, is a higher role's decision: a "
+                "password or a key given to them before would act as an equal",
+                f"{who} can: commune user set-role",
+                field_hint=f"{who} can",
+            )
     conn.execute(update(users).where(users.c.name == user).values(role=role))
     audit.append(conn, actor.user, "role-grant", f"user {user}", role=role)
 

@@ -1546,6 +1546,12 @@ PATTERNS = [
             "un mot de passe ou une clé, ou change son rôle",
         ),
         (
+            r"making (?P<user>\S+) (?P<role>[\w-]+), as (?P<actor>\S+) is, is a higher role's "
+            r"decision: a password or a key given to them before would act as an equal",
+            "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: un "
+            "mot de passe ou une clé qu'on lui a donné avant agirait comme un égal",
+        ),
+        (
             r"a cooperative admin from (?P<member>.+), or the operator can: (?P<commands>.+)",
             "un administrateur de la coopérative issu de {member}, ou l'opérateur, le peut\u00a0: "
             "{commands}",

@@ -206,7 +206,17 @@ def with_session(
     )
     # Deleted as it was set: a browser ignores a __Host- cookie's deletion without Secure.
     response.delete_cookie(csrf_cookie, path="/", secure=web.secure_cookies, httponly=True)
+    forget_unprefixed(response, session_cookie, web)
     return response
+
+
+def forget_unprefixed(response: RedirectResponse, session_cookie: str, web: WebSettings) -> None:
+    """Delete the session cookie of the name it had before the __Host- prefix, when the
+    prefix is now in use: set before an upgrade, it was ignored but stayed in the browser,
+    its session open on the server until it expired, and copied and renamed it still opened
+    the account after sign-out (routes/signin.py ends its session there)."""
+    if session_cookie != sessions.COOKIE:
+        response.delete_cookie(sessions.COOKIE, path="/", secure=web.secure_cookies, httponly=True)
 
 
 def page_that_opens(routes: Sequence[BaseRoute], target: str) -> str:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.signins import FailedSignIns, key_prefix
-from commune.web import i18n
+from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
 from commune.web.page import (
     PageOf,
@@ -17,6 +17,7 @@ from commune.web.page import (
     cookie_names,
     facade,
     field,
+    forget_unprefixed,
     form,
     local,
     page_that_opens,
@@ -99,9 +100,14 @@ async def signout(p: PageOf) -> Response:
     await form(p)
     name = cookie_names(p.request)[0]
     await run_in_threadpool(sessions_of(p.request).end, p.request.cookies.get(name))
+    if name != sessions.COOKIE:
+        # A session cookie of the name from before the __Host- prefix ends too (with_session
+        # says why): its token, wherever it came from, can only end a session.
+        await run_in_threadpool(sessions_of(p.request).end, p.request.cookies.get(sessions.COOKIE))
     response = redirect("/signin")
-    secure = facade(p.request).settings.web.secure_cookies
-    response.delete_cookie(name, path="/", secure=secure, httponly=True)
+    web = facade(p.request).settings.web
+    response.delete_cookie(name, path="/", secure=web.secure_cookies, httponly=True)
+    forget_unprefixed(response, name, web)
     return response
 
 
