@@ -186,3 +186,43 @@ def test_the_machines_faults_are_spaced_in_french(fault: OSError) -> None:
         assert NBSP in line and not _bad(line), line
     english = for_operator(fault, "/srv/h", "en")
     assert english is not None and NBSP not in english
+
+
+def test_a_documents_title_in_the_licence_notes_stays_as_written() -> None:
+    """The notes are Commune's French around a document's title: "Qui paie ? Le guide :
+    2026" is the title a reader searches for, and read « Qui paie\u00a0? Le guide\u00a0: 2026 »
+    with spaces its document does not have (text/say.prose spaced the whole sentence)."""
+    from types import SimpleNamespace
+
+    from commune.answering.licensing import finish_licensing
+
+    title = "Qui paie ? Le guide : 2026"
+    source = SimpleNamespace(
+        title=title, publisher="Ville A", contributor=None, licence="CC-BY-ND-4.0", source="g"
+    )
+    answer = SimpleNamespace(language="fr", sources=[source])
+    finish_licensing(answer, [{"title": title, "reason": "sa licence l'interdit"}])
+    quoted, left_out = answer.licence_notes
+    assert quoted.startswith(f"«{NBSP}{title}{NBSP}» (CC-BY-ND-4.0) ne peut pas"), quoted
+    assert f"modification){NBSP}: il" in quoted, quoted
+    assert left_out == f"Écarté{NBSP}: «{NBSP}{title}{NBSP}»{NBSP}: sa licence l'interdit.", (
+        left_out
+    )
+
+
+def test_a_peers_refusal_and_a_charters_phrase_stay_as_written() -> None:
+    """A peer's own words and a refusal rule's phrase, put in Commune's French sentence."""
+    from commune.charter.rules import Charter, RefusalRule, Utility
+    from commune.charter.steps import refuse
+    from commune.text.say import prose
+
+    assert prose("fr", "le pair {p} a refusé : {r}", "", p="b", r="non ? non") == (
+        f"le pair b a refusé{NBSP}: non ? non"
+    )
+    assert prose("en", "", "peer {p}: {r}", p="b", r="{x} ?") == "peer b: {x} ?"
+    phrase = "noter un agent : qui ?"  # a phrase as the charter writes it
+    rule = RefusalRule("évaluation-personnes", "Refusé.", "Refused.", words=(phrase,))
+    charter = Charter(utility=Utility(refuse=(rule,)))
+    step = refuse(charter, "Comment noter un agent : qui ?", "fr", None, None)
+    assert step is not None and f"«{NBSP}{phrase}{NBSP}»" in step.reason, step
+    assert f"de la charte{NBSP}: «" in step.reason, step
