@@ -226,3 +226,18 @@ def test_a_peers_refusal_and_a_charters_phrase_stay_as_written() -> None:
     step = refuse(charter, "Comment noter un agent : qui ?", "fr", None, None)
     assert step is not None and f"«{NBSP}{phrase}{NBSP}»" in step.reason, step
     assert f"de la charte{NBSP}: «" in step.reason, step
+
+
+def test_the_database_out_of_reach_is_spaced_in_french() -> None:
+    """text/faults.py's line for a PostgreSQL out of reach, to the operator and a caller."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    from commune.text.faults import for_caller, for_operator
+
+    fault = DBAPIError("SELECT 1", {}, psycopg.errors.ConnectionTimeout("x"))
+    operator = for_operator(fault, "/srv/h", "fr")
+    caller = for_caller(fault, "fr")
+    assert operator is not None and caller is not None
+    for line in (operator, caller[1]):
+        assert NBSP in line and not _bad(line), line
