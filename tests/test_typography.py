@@ -164,6 +164,27 @@ def test_the_french_help_pages_are_spaced() -> None:
     assert NBSP not in english.output
 
 
+def test_every_french_help_page_is_spaced_its_list_of_commands_too() -> None:
+    """click makes a command's one-line summary (the list in ``commune --help``) by splitting
+    its help on whitespace, no-break spaces included, and joining it with ordinary ones."""
+    import click
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def pages(command: click.Command, path: list[str]) -> list[list[str]]:
+        under = command.commands.values() if isinstance(command, click.Group) else []
+        return [path] + [p for c in under for p in pages(c, [*path, str(c.name)])]
+
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    bad = [
+        f"{' '.join(path)}: {b}"
+        for path in pages(cli, [])
+        for b in _bad(runner.invoke(cli, [*path, "--help"]).output)
+    ]
+    assert not bad, "ordinary spaces before French marks:\n" + "\n".join(bad)
+
+
 @pytest.mark.parametrize(
     "fault",
     [
