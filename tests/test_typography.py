@@ -241,6 +241,12 @@ def test_a_peers_refusal_and_a_charters_phrase_stay_as_written() -> None:
         f"le pair b a refusé{NBSP}: non ? non"
     )
     assert prose("en", "", "peer {p}: {r}", p="b", r="{x} ?") == "peer b: {x} ?"
+    from commune.answering.federation import Federation
+
+    silent = object.__new__(Federation)._silent("coop-b", OSError("hôte [::1] : refusé ?"), "fr")
+    assert (
+        silent == f"le pair coop-b n'a pas répondu (hôte [::1] : refusé ?){NBSP}: réponse sans lui"
+    )
     phrase = "noter un agent : qui ?"  # a phrase as the charter writes it
     rule = RefusalRule("évaluation-personnes", "Refusé.", "Refused.", words=(phrase,))
     charter = Charter(utility=Utility(refuse=(rule,)))

@@ -305,8 +305,10 @@ class Federation:
             )
         return prose(
             language,
-            f"le pair {name} n'a pas répondu ({error}) : réponse sans lui",
-            f"peer {name} did not answer ({error}): answered without it",
+            "le pair {name} n'a pas répondu ({error}) : réponse sans lui",
+            "peer {name} did not answer ({error}): answered without it",
+            name=name,
+            error=error,  # the connection's or the peer's own words: not respaced
         )
 
     def _hit(
