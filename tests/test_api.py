@@ -67,8 +67,8 @@ def test_a_request_with_wrong_fields_is_told_which_in_one_line_in_its_language(c
     assert r.status_code == 422 and r.json()["code"] == "invalid_request"
     assert [e["loc"] for e in r.json()["detail"]] == [["body", "question"], ["body", "mode"]]
     assert r.json()["message"] == (
-        "question\u00a0: une chaîne de caractères est attendue ; mode\u00a0: valeur non admise "
-        "(motif ^(auto|extractive|generate)$) (l'API est décrite sur /docs)"
+        "question\u00a0: une chaîne de caractères est attendue\u00a0; mode\u00a0: valeur non "
+        "admise (motif ^(auto|extractive|generate)$) (l'API est décrite sur /docs)"
     )
     r = client.post(
         "/api/search", content=b"{not json", headers={**fr, "Content-Type": "application/json"}

@@ -879,3 +879,19 @@ def test_the_payout_choices_and_their_names_are_the_librarys_to_give(month) -> N
         "administrer la coopérative demande le rôle administrateur de la coopérative ou "
         "au-dessus\u00a0; dora est contributeur"
     )
+
+
+def test_the_payout_pages_french_labels_keep_their_colon_on_their_line() -> None:
+    """The pages' « Fonds du mois / the month's fund : 10,00 EUR » had an ordinary space
+    before its colons and semicolons, which a narrow window breaks before (text/typography)."""
+    from commune.commons.payout_files import contributor_html, statement_html
+    from commune.commons.payouts import Line, PayoutStatement
+    from commune.text.typography import ORDINARY_SPACE
+
+    line = Line("Zoé : ? ;", 1, 0, 0, 1.0, Decimal("10.00"), "receive", "Zoé : ? ;")
+    stmt = PayoutStatement("2026-11", "EUR", Decimal("10.00"), Weights(), "largest", [line])
+    stmt.unattributed = {"citations": 1}
+    for page in (statement_html(stmt), contributor_html(stmt, line)):
+        said = page.replace("Zoé : ? ;", "")  # a contributor's name stays as it is written
+        assert "\u00a0: " in said and not ORDINARY_SPACE.findall(said), said
+        assert "Zoé : ? ;" in page

@@ -164,6 +164,27 @@ def test_the_french_help_pages_are_spaced() -> None:
     assert NBSP not in english.output
 
 
+def test_every_french_help_page_is_spaced_its_list_of_commands_too() -> None:
+    """click makes a command's one-line summary (the list in ``commune --help``) by splitting
+    its help on whitespace, no-break spaces included, and joining it with ordinary ones."""
+    import click
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def pages(command: click.Command, path: list[str]) -> list[list[str]]:
+        under = command.commands.values() if isinstance(command, click.Group) else []
+        return [path] + [p for c in under for p in pages(c, [*path, str(c.name)])]
+
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    bad = [
+        f"{' '.join(path)}: {b}"
+        for path in pages(cli, [])
+        for b in _bad(runner.invoke(cli, [*path, "--help"]).output)
+    ]
+    assert not bad, "ordinary spaces before French marks:\n" + "\n".join(bad)
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -186,3 +207,64 @@ def test_the_machines_faults_are_spaced_in_french(fault: OSError) -> None:
         assert NBSP in line and not _bad(line), line
     english = for_operator(fault, "/srv/h", "en")
     assert english is not None and NBSP not in english
+
+
+def test_a_documents_title_in_the_licence_notes_stays_as_written() -> None:
+    """The notes are Commune's French around a document's title: "Qui paie ? Le guide :
+    2026" is the title a reader searches for, and read « Qui paie\u00a0? Le guide\u00a0: 2026 »
+    with spaces its document does not have (text/say.prose spaced the whole sentence)."""
+    from types import SimpleNamespace
+
+    from commune.answering.licensing import finish_licensing
+
+    title = "Qui paie ? Le guide : 2026"
+    source = SimpleNamespace(
+        title=title, publisher="Ville A", contributor=None, licence="CC-BY-ND-4.0", source="g"
+    )
+    answer = SimpleNamespace(language="fr", sources=[source])
+    finish_licensing(answer, [{"title": title, "reason": "sa licence l'interdit"}])
+    quoted, left_out = answer.licence_notes
+    assert quoted.startswith(f"«{NBSP}{title}{NBSP}» (CC-BY-ND-4.0) ne peut pas"), quoted
+    assert f"modification){NBSP}: il" in quoted, quoted
+    assert left_out == f"Écarté{NBSP}: «{NBSP}{title}{NBSP}»{NBSP}: sa licence l'interdit.", (
+        left_out
+    )
+
+
+def test_a_peers_refusal_and_a_charters_phrase_stay_as_written() -> None:
+    """A peer's own words and a refusal rule's phrase, put in Commune's French sentence."""
+    from commune.charter.rules import Charter, RefusalRule, Utility
+    from commune.charter.steps import refuse
+    from commune.text.say import prose
+
+    assert prose("fr", "le pair {p} a refusé : {r}", "", p="b", r="non ? non") == (
+        f"le pair b a refusé{NBSP}: non ? non"
+    )
+    assert prose("en", "", "peer {p}: {r}", p="b", r="{x} ?") == "peer b: {x} ?"
+    from commune.answering.federation import Federation
+
+    silent = object.__new__(Federation)._silent("coop-b", OSError("hôte [::1] : refusé ?"), "fr")
+    assert (
+        silent == f"le pair coop-b n'a pas répondu (hôte [::1] : refusé ?){NBSP}: réponse sans lui"
+    )
+    phrase = "noter un agent : qui ?"  # a phrase as the charter writes it
+    rule = RefusalRule("évaluation-personnes", "Refusé.", "Refused.", words=(phrase,))
+    charter = Charter(utility=Utility(refuse=(rule,)))
+    step = refuse(charter, "Comment noter un agent : qui ?", "fr", None, None)
+    assert step is not None and f"«{NBSP}{phrase}{NBSP}»" in step.reason, step
+    assert f"de la charte{NBSP}: «" in step.reason, step
+
+
+def test_the_database_out_of_reach_is_spaced_in_french() -> None:
+    """text/faults.py's line for a PostgreSQL out of reach, to the operator and a caller."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    from commune.text.faults import for_caller, for_operator
+
+    fault = DBAPIError("SELECT 1", {}, psycopg.errors.ConnectionTimeout("x"))
+    operator = for_operator(fault, "/srv/h", "fr")
+    caller = for_caller(fault, "fr")
+    assert operator is not None and caller is not None
+    for line in (operator, caller[1]):
+        assert NBSP in line and not _bad(line), line

@@ -235,8 +235,10 @@ class Federation:
             notices.append(
                 prose(
                     language,
-                    f"le pair {peer.name} a refusé la question : {refused}",
-                    f"peer {peer.name} refused the question: {refused}",
+                    "le pair {peer} a refusé la question : {refused}",
+                    "peer {peer} refused the question: {refused}",
+                    peer=peer.name,
+                    refused=refused,  # the peer's own words: not respaced (text/say.prose)
                 )
             )
         kept: list[Hit] = []
@@ -303,8 +305,10 @@ class Federation:
             )
         return prose(
             language,
-            f"le pair {name} n'a pas répondu ({error}) : réponse sans lui",
-            f"peer {name} did not answer ({error}): answered without it",
+            "le pair {name} n'a pas répondu ({error}) : réponse sans lui",
+            "peer {name} did not answer ({error}): answered without it",
+            name=name,
+            error=error,  # the connection's or the peer's own words: not respaced
         )
 
     def _hit(

@@ -49,16 +49,18 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
         notes.append(
             prose(
                 lang,
-                f"« {title} » ({licence}) ne peut pas être modifié (pas de modification) : il "
+                "« {title} » ({licence}) ne peut pas être modifié (pas de modification) : il "
                 "est cité mot pour mot, jamais paraphrasé ; citez-le tel quel, avec son "
                 "attribution.",
-                f"« {title} » ({licence}) may not be adapted (no derivatives): it is quoted "
+                "« {title} » ({licence}) may not be adapted (no derivatives): it is quoted "
                 "word for word, never paraphrased; quote it as it stands, with its attribution.",
+                title=title,  # the document's own words: not respaced (text/say.prose)
+                licence=licence,
             )
         )
     for e in excluded:
         notes.append(
-            prose(lang, f"Écarté : « {e['title']} » : ", f"Left out « {e['title']} »: ")
+            prose(lang, "Écarté : « {title} » : ", "Left out « {title} »: ", title=e["title"])
             + f"{e['reason']}."
         )
     answer.licence_notes = notes

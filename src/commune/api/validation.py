@@ -198,6 +198,7 @@ def what_is_wrong(errors: Iterable[Mapping[str, Any]], language: str) -> str:
         f"{field}{colon} " + say(language, " ou ", " or ").join(said) if field else " ".join(said)
         for field, said in wants.items()
     ]
-    return say(language, " ; ", "; ").join(parts) or say(
+    # French puts a no-break space before its semicolon too (text/typography.py).
+    return say(language, "\u00a0; ", "; ").join(parts) or say(
         language, "requête non valide", "invalid request"
     )

@@ -89,8 +89,10 @@ def refuse(
             if _says(asked, phrase):
                 why = prose(
                     language,
-                    f"règle « {rule.name} » de la charte : « {phrase} »",
-                    f"charter rule '{rule.name}': '{phrase}'",
+                    "règle « {rule} » de la charte : « {phrase} »",
+                    "charter rule '{rule}': '{phrase}'",
+                    rule=rule.name,
+                    phrase=phrase,  # the charter's words, as it writes them (text/say.prose)
                 )
                 return Step("refuse", "refused", f"{rule.message(language)} ({why})", rule.name)
     cap = charter.sobriety.member_month_wh_cap

@@ -235,7 +235,10 @@ class Command(click.Command):
         twin = copy.copy(self)
         twin.help = translate(self.help, language)
         twin.short_help = translate(self.short_help, language)
-        return super(Command, twin).get_short_help_str(limit)
+        # click makes the summary by splitting the help on whitespace, the no-break spaces
+        # too, and joining it with ordinary ones: "Lister les collections : le nombre" in
+        # `commune --help`'s list. Spaced again, as the page it summarises.
+        return typography.french(super(Command, twin).get_short_help_str(limit))
 
 
 class Group(Command, click.Group):

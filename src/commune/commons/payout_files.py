@@ -87,9 +87,9 @@ def _money(stmt: PayoutStatement, value: Decimal) -> str:
 def _rule(stmt: PayoutStatement) -> str:
     w = stmt.weights
     return (
-        f"<p>Pondérations de la charte / charter weights : citations {comma(w.citations)}, "
+        f"<p>Pondérations de la charte / charter weights\u00a0: citations {comma(w.citations)}, "
         f"documents publiés / published {comma(w.documents)}, revues / reviews "
-        f"{comma(w.reviews)}. Arrondi / rounding : plus forts restes au centime / "
+        f"{comma(w.reviews)}. Arrondi / rounding\u00a0: plus forts restes au centime / "
         f"{html.escape(stmt.rule)}.</p>"
     )
 
@@ -112,7 +112,8 @@ def statement_html(stmt: PayoutStatement) -> str:
         for ln in stmt.lines
     )
     u = stmt.unattributed
-    body = f"""<p>Fonds du mois / the month's fund : <strong>{_money(stmt, stmt.fund)}</strong></p>
+    fund = _money(stmt, stmt.fund)
+    body = f"""<p>Fonds du mois / the month's fund\u00a0: <strong>{fund}</strong></p>
 {_rule(stmt)}
 <table><thead><tr><th>Contributeur / contributor</th><th>Citations</th>
 <th>Documents publiés / published</th><th>Revues / reviews</th><th>Part / share</th>
@@ -121,11 +122,11 @@ def statement_html(stmt: PayoutStatement) -> str:
 <tfoot><tr><th>Total</th><td colspan="4"></td>
 <td><strong>{_money(stmt, sum((ln.amount for ln in stmt.lines), Decimal(0)))}</strong></td>
 <td colspan="2"></td></tr></tfoot></table>
-<p>Versé aux contributeurs / paid to contributors : {_money(stmt, stmt.paid)} ;
-reversé à des membres / redirected to members : {_money(stmt, stmt.redirected)} ;
-reste au fonds / kept by the fund : {_money(stmt, stmt.kept)}.</p>
+<p>Versé aux contributeurs / paid to contributors\u00a0: {_money(stmt, stmt.paid)}\u00a0;
+reversé à des membres / redirected to members\u00a0: {_money(stmt, stmt.redirected)}\u00a0;
+reste au fonds / kept by the fund\u00a0: {_money(stmt, stmt.kept)}.</p>
 <p>Non attribués (sans contributeur nommé, ne rapportent rien) / unattributed (no named
-contributor, earn nothing) : {u.get("citations", 0)} citations,
+contributor, earn nothing)\u00a0: {u.get("citations", 0)} citations,
 {u.get("documents", 0)} documents, {u.get("reviews", 0)} revues / reviews.</p>"""
     return _page(f"Rétributions {stmt.month} / payouts", body)
 
@@ -142,7 +143,7 @@ def contributor_html(stmt: PayoutStatement, ln: Line) -> str:
 <tr><th>Choix / choice</th><td>{e(CHOICE_FR[ln.choice])} ({e(ln.choice)})</td></tr>
 <tr><th>Versé à / paid to</th><td>{e(to)}</td></tr>
 </table>
-<p>Fonds du mois / the month's fund : {_money(stmt, stmt.fund)}.</p>
+<p>Fonds du mois / the month's fund\u00a0: {_money(stmt, stmt.fund)}.</p>
 {_rule(stmt)}"""
     return _page(f"Rétribution {stmt.month} — {ln.contributor}", body)
 

@@ -173,7 +173,7 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
         ),
         "database_unreachable": say(
             language,
-            f"la base de données du service est injoignable ({words}) : vérifiez que "
+            f"la base de données du service est injoignable ({words})\u00a0: vérifiez que "
             "PostgreSQL tourne et que database_url est juste, puis relancez la commande",
             f"the service's database cannot be reached ({words}): check that PostgreSQL runs "
             "and that database_url is right, then run the command again",
@@ -231,7 +231,7 @@ _FOR_CALLER = {
         "another request wrote the same thing at the same moment, this one wrote nothing: retry",
     ),
     "database_unreachable": (
-        "le serveur ne joint plus sa base de données : réessayez dans un moment, puis "
+        "le serveur ne joint plus sa base de données\u00a0: réessayez dans un moment, puis "
         "prévenez l'opérateur du service si cela dure",
         "the server cannot reach its database: retry in a moment, then tell the service's "
         "operator if it lasts",

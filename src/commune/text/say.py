@@ -10,12 +10,16 @@ def say(language: str | None, fr: str, en: str) -> str:
     return fr if (language or "").lower().startswith("fr") else en
 
 
-def prose(language: str | None, fr: str, en: str) -> str:
+def prose(language: str | None, fr: str, en: str, **values: object) -> str:
     """:func:`say`, the French with French typography (text/typography.py): the no-break
-    space before « : ; ? ! » and inside « ». The whole French sentence is spaced, values
-    included, so only sentences whose values are names, identifiers, figures and Commune's
-    own messages come here (a charter's steps, a licence's notes); a document's words and a
-    file's path go through :func:`say`, and are left as they were written."""
+    space before « : ; ? ! » and inside « ». The sentence is spaced, then ``values`` are put
+    in its ``{name}`` places (``str.format``) as they are: a document's title, a peer's words
+    or a file's path stays as it was written ("Qui paie ? Le guide" keeps its ordinary space,
+    which a reader searching for that title types). Values written into ``fr`` itself (an
+    f-string) are spaced with it: only names, identifiers, figures and Commune's own
+    messages go there."""
     from commune.text.typography import french
 
-    return french(fr) if (language or "").lower().startswith("fr") else en
+    if (language or "").lower().startswith("fr"):
+        return french(fr).format(**values) if values else french(fr)
+    return en.format(**values) if values else en
