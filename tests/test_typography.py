@@ -268,3 +268,11 @@ def test_the_database_out_of_reach_is_spaced_in_french() -> None:
     assert operator is not None and caller is not None
     for line in (operator, caller[1]):
         assert NBSP in line and not _bad(line), line
+
+
+def test_the_answer_that_found_nothing_is_spaced_in_french() -> None:
+    # Written by the answering code, not a catalogue: it said « cette question : reformulez ».
+    from commune.answering.answer import NOTHING_FOUND
+
+    assert _bad(NOTHING_FOUND["fr"]) == []
+    assert NBSP not in NOTHING_FOUND["en"]

@@ -63,7 +63,7 @@ MAX_SENTENCES = 4
 NOTHING_FOUND = {
     "fr": (
         "Je n'ai trouvé aucun passage pertinent dans les documents pour répondre à cette "
-        "question : reformulez-la, ou posez-la sur une autre collection."
+        "question\u00a0: reformulez-la, ou posez-la sur une autre collection."
     ),
     "en": (
         "I found no relevant passage in the documents to answer this question: reword it, or "
