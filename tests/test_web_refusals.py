@@ -27,7 +27,7 @@ def test_a_crafted_curation_decision_is_refused_in_french_words(app, commune):  
     cyril.get(f"/curation/{rid}")
     r = cyril.post(f"/curation/{rid}", {"decision": "zzz", "reason": "vu"})
     assert r.status_code == 400
-    assert "Choisissez l'une des décisions : Approuver, Demander des modifications" in r.page
+    assert "Choisissez l'une des décisions\u00a0: Approuver, Demander des modifications" in r.page
     assert "approve" not in r.page.split('id="decision-error"')[1].split("</p>")[0]
     assert "zzz" not in r.page
     assert "changes-requested" not in cyril.get("/curation").page  # nothing decided
