@@ -424,6 +424,44 @@ def test_a_password_without_a_terminal_says_to_pipe_it(tmp_path: Path) -> None:
     assert "Warning" not in out.output
 
 
+def test_a_password_refused_is_refused_before_it_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`user password dora --as alice`, where alice may not set it, asked for the new
+    password twice, and only then refused."""
+    import types
+
+    import click
+
+    from commune.cli import cooperative
+
+    home = tmp_path / "home"
+    with Commune(home) as commune:
+        setup(commune.admin)
+        commune.admin.add_user("dora", member="Ville A", role="member-admin")
+    asked: list[str] = []
+
+    def prompt(text: str, **_: Any) -> str:
+        asked.append(text)
+        return PASSWORD
+
+    # A terminal to type it in: the prompt is what is under test.
+    tty = types.SimpleNamespace(stdin=types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(cooperative, "sys", tty)
+    monkeypatch.setattr(click, "prompt", prompt)
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(home), "user", "password", "dora", "--as", "alice"]
+    )
+    assert out.exit_code != 0 and "only a higher role gives them a password" in out.output
+    assert asked == []
+    # One who may is asked, as before.
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(home), "user", "password", "bob", "--as", "alice"]
+    )
+    assert out.exit_code == 0, out.output
+    assert asked == ["Password"]
+
+
 def test_a_member_s_quotas_change_after_it_was_added(admin: Admin, commune: Commune) -> None:
     """No way to change a member's quotas after `member add` (an exploratory test): each
     given is set, checked as `member add` checks it, the others stay, one may be cleared;

@@ -302,6 +302,8 @@ def user_password(
     held the account (a stolen session) may have made a key, which would outlive the reset.
     Without --stdin, asks for it twice without showing it."""
     actor = acting(ctx, as_user)  # an unknown --as stops here, before the prompt
+    # and one who may not set it, too: asked twice for a password, then refused.
+    commune_of(ctx).admin.may_set_password(name, actor=actor)
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif not sys.stdin.isatty():

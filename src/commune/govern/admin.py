@@ -236,6 +236,13 @@ class Admin:
         with self.engine.begin() as conn:
             accounts.set_role(conn, actor, user, role)
 
+    def may_set_password(self, user: str, *, actor: Actor = OPERATOR) -> None:
+        """Refuse (Forbidden, NotFound) unless ``actor`` may set ``user``'s password, the
+        check set_password makes: a face asks it before prompting, so that nobody types a
+        new password twice only to be told they could not set it."""
+        with self.engine.connect() as conn:
+            accounts.require_credentials(conn, actor, user)
+
     def set_password(
         self, user: str, password: str, *, actor: Actor = OPERATOR, keep_keys: bool = False
     ) -> int:
