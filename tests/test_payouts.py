@@ -613,8 +613,10 @@ def test_a_share_below_the_last_digit_reads_below_it_not_zero(tmp_path) -> None:
     big = Line("Yann", 24999, 0, 0, 0.99996, Decimal("99.99"), "receive", "Yann")
     stmt = PayoutStatement("2026-11", "EUR", Decimal("100.00"), Weights(), "largest", [big, tiny])
     page = statement_html(stmt)
-    assert "<td>&lt; 0,01 %</td>" in page and "<td>0,00 %</td>" not in page, page
-    assert "<td>0,0040 %</td>" in contributor_html(stmt, tiny)
+    # With the narrow no-break space French puts before "%", as text/numbers.percent does.
+    assert "<td>&lt; 0,01\u202f%</td>" in page and "<td>0,00\u202f%</td>" not in page, page
+    assert "<td>0,0040\u202f%</td>" in contributor_html(stmt, tiny)
+    assert "<td>99,9960\u202f%</td>" in contributor_html(stmt, big)
     assert ";Zoé;1;0;0;0,000040;0,01;" in csv_text(stmt)
     # The web page, over the same month in a home's credits.
     from sqlalchemy import insert

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from commune.commons.payouts import FUND, Line, PayoutStatement
 from commune.store.files import write_whole
+from commune.text import numbers
 from commune.text.slugs import slugs
 from commune.text.spreadsheet import cell
 
@@ -67,12 +68,13 @@ def csv_text(stmt: PayoutStatement, lines: list[Line] | None = None) -> str:
 
 
 def percent(share: float, places: int) -> str:
-    """A share of the fund in percent, with a decimal comma, for the HTML pages: a share
-    that rounds to nothing reads "< 0,01" (escaped), not "0,00" beside the cent it earned."""
-    value = share * 100
-    if 0 < value < 10**-places:
-        return "&lt; " + comma(10**-places, places)
-    return comma(value, places)
+    """A share of the fund in percent for the HTML pages, as numbers.percent writes it in
+    French (the files are French first): a decimal comma and the narrow no-break space
+    before "%" that the rest of Commune puts there. A share that rounds to nothing reads
+    "< 0,01 %" (escaped), not "0,00 %" beside the cent it earned."""
+    if 0 < share * 100 < 10**-places:
+        return "&lt; " + numbers.percent(10**-places / 100, places, "fr")
+    return numbers.percent(share, places, "fr")
 
 
 STYLE = """body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}
@@ -106,7 +108,7 @@ def statement_html(stmt: PayoutStatement) -> str:
     e = html.escape
     rows = "\n".join(
         f"<tr><td>{e(ln.contributor)}</td><td>{ln.citations}</td><td>{ln.documents}</td>"
-        f"<td>{ln.reviews}</td><td>{percent(ln.share, 2)} %</td>"
+        f"<td>{ln.reviews}</td><td>{percent(ln.share, 2)}</td>"
         f"<td>{_money(stmt, ln.amount)}</td><td>{e(CHOICE_FR[ln.choice])}</td>"
         f"<td>{e('fonds / fund' if ln.paid_to == FUND else ln.paid_to)}</td></tr>"
         for ln in stmt.lines
@@ -138,7 +140,7 @@ def contributor_html(stmt: PayoutStatement, ln: Line) -> str:
 <tr><th>Citations dans des réponses / citations in answers</th><td>{ln.citations}</td></tr>
 <tr><th>Documents publiés / documents published</th><td>{ln.documents}</td></tr>
 <tr><th>Revues de curation / curation reviews</th><td>{ln.reviews}</td></tr>
-<tr><th>Part du fonds / share of the fund</th><td>{percent(ln.share, 4)} %</td></tr>
+<tr><th>Part du fonds / share of the fund</th><td>{percent(ln.share, 4)}</td></tr>
 <tr><th>Montant / amount</th><td><strong>{_money(stmt, ln.amount)}</strong></td></tr>
 <tr><th>Choix / choice</th><td>{e(CHOICE_FR[ln.choice])} ({e(ln.choice)})</td></tr>
 <tr><th>Versé à / paid to</th><td>{e(to)}</td></tr>
