@@ -1160,7 +1160,7 @@ def test_a_file_a_curator_rejected_is_not_brought_back_by_a_newer_reader(
 
 
 def test_this_upgrade_reads_again_the_formats_whose_reading_changed_only(commune, corpus):
-    # The readings bumped together (txt-3, md-4, html-7, odt-7, ods-3, docx-7): a home stored
+    # The readings bumped together (txt-4, md-5, html-8, odt-7, ods-3, docx-7): a home stored
     # by the version before holds PDF files under their current reading, which stay as they
     # are; only the formats whose reading changed are read again, and each once.
     from odf.opendocument import OpenDocumentSpreadsheet

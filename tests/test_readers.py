@@ -1115,7 +1115,14 @@ def test_windows_1252_whose_accents_happen_to_be_utf_8_is_read_as_windows_1252(n
     said = " ".join(b.text for b in read_file(page + text.encode("cp1252"), Path(name)).blocks)
     assert said == text
     # One real accent of UTF-8, or an IPA text, and the file is UTF-8 as before.
-    for utf8 in ("Le CAFÉ’ du village est fermé.", "Le son [ɔ] de « port »."):
+    # So is phonetic text whose only characters above ASCII are such pairs: "ʒ" (ca 92)
+    # and "ɔ" (c9 94) had been read as "Le son Ê’ et É”".
+    for utf8 in (
+        "Le CAFÉ’ du village est fermé.",
+        "Le son [ɔ] de « port ».",
+        "Le son ʒ et ɔ",
+        "Le mot bɔ et ʒ.",
+    ):
         said = " ".join(b.text for b in read_file(page + utf8.encode(), Path(name)).blocks)
         assert said == utf8
 

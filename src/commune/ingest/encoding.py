@@ -102,10 +102,19 @@ def windows_1252_by_chance(data: bytes) -> bool:
     letter of the phonetic alphabet that no search for "café" finds. Each such pair read as
     UTF-8 is a character of U+01C0 to U+02FF (phonetic symbols, rare Latin letters), which
     no French or English text holds; one real accent of UTF-8 ("é", c3 a9) anywhere, or a
-    character of another shape, and the file is UTF-8."""
+    character of another shape, and the file is UTF-8.
+
+    So is a file with a pair after anything but a capital letter: Windows-1252's "É" or
+    "Ê" there ends a word in capitals ("CAFÉ’", "FERMÉ…"), where a phonetic symbol stands
+    alone or after a small letter ("Le son ʒ et ɔ", "[ɔ]", "bɔ"): such text, in UTF-8,
+    had been read as "Le son Ê’ et É”"."""
     found = False
     for m in UTF8_SEQUENCE.finditer(data):
         if not _CHANCE_PAIR.fullmatch(m.group()):
+            return False
+        # Any byte above 0x7f before it would have made the file invalid UTF-8 (or a
+        # sequence of its own, checked above): only an ASCII capital is one.
+        if not (m.start() and 0x41 <= data[m.start() - 1] <= 0x5A):
             return False
         found = True
     return found

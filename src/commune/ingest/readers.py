@@ -40,8 +40,9 @@ READINGS: dict[str, str] = {
     # "html-7": a page cut inside its last character is UTF-8 still, not Windows-1252 whole,
     # and Windows-1252 whose accents happen to be UTF-8's shape is Windows-1252, "CAFÉ’" no
     # longer "CAFɒ": ingest/encoding.py; and a line break <br> parts the words it stands
-    # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header).
-    "text/html": "html-7",
+    # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header;
+    # "html-8": as plain text's "txt-4" below, phonetic symbols and UTF-16 cut short).
+    "text/html": "html-8",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
@@ -71,7 +72,8 @@ READINGS: dict[str, str] = {
     # Then its "description:" as the document's first passage ("md-3"): the summary a CMS
     # or a static site writes there had been dropped with the rest of the front matter.
     # Then "md-4", as plain text's "txt-3" below, and a table's row with its header's cells.
-    "text/markdown": "md-4",
+    # Then "md-5", as plain text's "txt-4" below.
+    "text/markdown": "md-5",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -79,7 +81,11 @@ READINGS: dict[str, str] = {
     # without it, where it had been read as Windows-1252 whole ("DÃ©libÃ©ration") or refused;
     # and Windows-1252 whose accents happen to be UTF-8's shape read as such ("CAFÉ’", which
     # had been "CAFɒ"): ingest/encoding.py.
-    "text/plain": "txt-3",
+    # Then "txt-4": UTF-8 whose only characters above ASCII are phonetic symbols of that
+    # shape is UTF-8 again ("Le son ʒ et ɔ" had been "Le son Ê’ et É”"), and UTF-16 cut at
+    # an odd byte is read without its last half-character, where it had been refused as
+    # binary: ingest/encoding.py (windows_1252_by_chance, without_cut_end).
+    "text/plain": "txt-4",
 }
 
 
