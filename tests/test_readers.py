@@ -1267,6 +1267,19 @@ def test_utf16_without_its_mark_is_read_as_text(codec, name):
         text = "Arrêté : l'eau sera coupée lundi matin.\r\n"
     said = " ".join(b.text for b in read_file(text.encode(codec), Path(name)).blocks)
     assert said == "Arrêté : l'eau sera coupée lundi matin."
+    # Cut at an odd byte (a download stopped short): read without its last half-character,
+    # where it had been refused as "looks binary", as a UTF-8 file cut in a character is;
+    # so is one cut inside a character of two UTF-16 units ("𝄞", a surrogate pair).
+    # With its mark too.
+    mark = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
+    cuts = (
+        text.encode(codec)[:-1],
+        (text + "𝄞").encode(codec)[:-2],
+        mark + text.encode(codec)[:-1],
+    )
+    for cut in cuts:
+        said = " ".join(b.text for b in read_file(cut, Path(name)).blocks)
+        assert said == "Arrêté : l'eau sera coupée lundi matin.", said
     # Zeros so placed in what is no text (16-bit numbers): a binary still.
     with pytest.raises(IngestError, match="looks binary|no text found"):
         read_file(bytes(range(1, 30)).replace(b"", b"\x00")[1:] * 10, Path(name))

@@ -27,7 +27,7 @@ def by_bom(data: bytes, path: Path) -> str | None:
     for mark, codec in BOMS:
         if data.startswith(mark):
             try:
-                text = data.decode(codec)
+                text = without_cut_end(data, codec)
             except UnicodeDecodeError:
                 text = "\x00"
             if "\x00" in text[:8192]:
@@ -53,11 +53,24 @@ def utf16_unmarked(data: bytes) -> str | None:
         if zeros.count(0) * 10 < len(zeros) * 9:
             continue  # Latin text in UTF-16: nine characters of ten at least have a zero byte
         try:
-            text = data.decode(codec)
+            text = without_cut_end(data, codec)
         except UnicodeDecodeError:
             return None
         return None if _NOT_TEXT.search(text[:4096]) else text
     return None
+
+
+def without_cut_end(data: bytes, codec: str) -> str:
+    """``data`` in ``codec``, without a last character cut short (an odd byte of UTF-16, half
+    of a surrogate pair), as a UTF-8 file cut inside its last character is read
+    (:func:`utf8_cut_short`): a download stopped at an odd byte had been refused as "looks
+    binary, not text". What is no text before the end still raises UnicodeDecodeError."""
+    text = codecs.getincrementaldecoder(codec)().decode(data, final=False)
+    if not text:
+        # Nothing before the cut (a mark, then half a surrogate pair): no text cut short but
+        # a binary's first bytes, decoded whole so that it raises as it did.
+        return data.decode(codec)
+    return text
 
 
 # A character of two to four bytes as UTF-8 writes it ("é" is c3 a9).
