@@ -286,6 +286,18 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
                     hold_reason=re.sub(_APPROVALS, needs_approvals(new), rev.hold_reason, count=1)
                 )
             )
+        elif rev.hold_reason:
+            # Held for something else (a licence changed, none given): the reason says the
+            # approvals now asked too, or no longer. Raised to 2, a revision held for its
+            # licence said only that until its first approval, and its curators took one
+            # approval to be enough. One approval is what such a hold asks anyway (approved:
+            # a curator decides), so a rule of 0 or 1 leaves the first reason alone.
+            first = re.sub(f"^{_APPROVALS}; ", "", rev.hold_reason)
+            both = f"{needs_approvals(new)}; {first}" if new.approvals_required > 1 else first
+            if both != rev.hold_reason:
+                conn.execute(
+                    update(revisions).where(revisions.c.id == rev.id).values(hold_reason=both)
+                )
     return released
 
 
