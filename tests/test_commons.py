@@ -253,7 +253,10 @@ def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
     commune.add([doc], collection="sport", licence="CC-BY-NC-4.0")
     [rev] = commune.pending()
     changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm"
-    assert rev["hold_reason"] == changed
+    # Both, on arrival as when the rules are raised later: one approval is not enough.
+    assert (
+        rev["hold_reason"] == f"the collection needs 2 approval(s) by a curator or above; {changed}"
+    )
     assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
     held = f"1 of 2 approvals; held first because {changed}"
     assert commune.pending()[0]["hold_reason"] == held

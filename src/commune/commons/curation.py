@@ -419,7 +419,24 @@ def on_arrival(
     retired: bool = False,
 ) -> Decision:
     """Publish now (allowed) or hold for curation (not), with the reason either way.
-    ``retired``: the revision is of a retired document."""
+    ``retired``: the revision is of a retired document. Held for its licence in a collection
+    asking more than one approval, it says both, as _release says it when the rules are
+    raised later: the licence alone read as one curator's decision to make."""
+    decision = _on_arrival(licence, published_licence, has_published, collection_rules, retired)
+    if decision or retired or collection_rules.approvals_required <= 1:
+        return decision
+    if decision.reason.startswith(needs_approvals(collection_rules)):
+        return decision
+    return Decision(False, f"{needs_approvals(collection_rules)}; {decision.reason}")
+
+
+def _on_arrival(
+    licence: str | None,
+    published_licence: str | None,
+    has_published: bool,
+    collection_rules: Rules,
+    retired: bool,
+) -> Decision:
     if retired:
         return Decision(False, RETIRED_HOLD)
     if licence is None:
