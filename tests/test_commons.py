@@ -253,7 +253,10 @@ def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
     commune.add([doc], collection="sport", licence="CC-BY-NC-4.0")
     [rev] = commune.pending()
     changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm"
-    assert rev["hold_reason"] == changed
+    # Both, on arrival as when the rules are raised later: one approval is not enough.
+    assert (
+        rev["hold_reason"] == f"the collection needs 2 approval(s) by a curator or above; {changed}"
+    )
     assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
     held = f"1 of 2 approvals; held first because {changed}"
     assert commune.pending()[0]["hold_reason"] == held
@@ -1237,3 +1240,32 @@ def test_a_retirement_that_keeps_the_copies_says_so_in_the_audit_log(commune, do
     assert entry["subject"] == f"document {second}"
     assert json.loads(entry["details"])["kept_copies"] is True, entry
     assert {d["id"]: d["status"] for d in commune.documents()}[first] == "published"
+
+
+def test_rules_raised_over_a_revision_held_for_its_licence_say_both(commune, doc, home):
+    # A revision held for its licence, then the rules raised: the queue said only the licence
+    # until the first approval, so the curators took one approval to be enough.
+    from commune.cli.speech import as_pages_say
+
+    make_key(commune, "cyril", "Ville A", "curator")
+    commune.add([doc], collection="sport", licence="CC-BY-4.0")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="CC-BY-NC-4.0")
+    changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm"
+    assert commune.pending()[0]["hold_reason"] == changed
+    commune.set_curation_rules("sport", 2, "curator")
+    both = f"the collection needs 2 approval(s) by a curator or above; {changed}"
+    assert commune.pending()[0]["hold_reason"] == both
+    assert as_pages_say(both, "fr") == (
+        "la collection demande 2 approbations par un curateur ou plus\u00a0; la licence a "
+        "changé de CC-BY-4.0 à CC-BY-NC-4.0\u00a0: un curateur doit confirmer"
+    )
+    listed = CliRunner().invoke(cli, ["--home", str(home), "review", "list"], env={"LANG": "en"})
+    assert "needs 2 approval(s)" in listed.output and "licence changed" in listed.output
+    commune.set_curation_rules("sport", 1, "curator")  # one approval: the licence's, said
+    assert commune.pending()[0]["hold_reason"] == changed
+    commune.set_curation_rules("sport", 3, "curator")  # in the new rules' numbers
+    assert commune.pending()[0]["hold_reason"] == both.replace("needs 2", "needs 3")
+    [rev] = commune.pending()
+    assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
+    assert commune.pending()[0]["hold_reason"] == f"1 of 3 approvals; held first because {changed}"

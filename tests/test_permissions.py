@@ -376,6 +376,8 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/admin/users/caps"): (SESSION, "member-admin"),
     ("POST", "/admin/collections/visibility"): (SESSION, "member-admin"),
     ("POST", "/admin/collections/rules"): (SESSION, "member-admin"),
+    # Peering binds the whole cooperative: its admins decide it (peering/registry.may).
+    ("POST", "/admin/collections/peers"): (SESSION, "cooperative-admin"),
 }
 # What each route is sent, so that a caller it lets through is not stopped by a missing
 # field first: Ville A's own or shared things (the library's own refusals for another
@@ -426,6 +428,8 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/collections/rules"): {
         "data": {"collection": "privee-a", "approvals": "0", "role": "curator"}
     },
+    # A private collection: refused to everyone, the cooperative's admins by the library.
+    ("POST", "/admin/collections/peers"): {"data": {"collection": "privee-a"}},
 }
 # Whose secrets test_no_route_shows_another_members_private_documents hunts for.
 SECRET = "Le budget confidentiel de Ville B prévoit de fermer la piscine olympique en mars."

@@ -2307,3 +2307,80 @@ def test_a_session_cookie_of_the_old_name_is_deleted_at_sign_in_and_ended_at_sig
     carol.get("/")
     assert carol.post("/signout").status_code == 303
     assert store.find(old) is None
+
+
+def test_a_cooperative_admin_shares_a_collection_with_peers_on_the_administration_page(
+    app, commune
+):
+    """Only `commune share` shared a collection with peer cooperatives, on the operator's
+    host. The administration page offers it to the cooperative's admins, through the same
+    library call (registry.may decides), with what is shared now; a refusal is said in the
+    form with what was typed kept, and changes nothing."""
+    from commune.store.audit import entries
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "dora", "Ville C", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    r = dora.post(
+        "/contribute",
+        {"collection": "brouillons-c", "licence": "CC-BY-4.0"},
+        files=[("files", ("budget.txt", b"Projet de budget 2027.", "text/plain"))],
+    )
+    assert r.status_code == 200  # brouillons-c: private to Ville C
+    # A member admin: not offered, and refused by the library when posted anyway.
+    mona = browser(app, "mona")
+    assert "Partage avec les coopératives pairs" not in mona.get("/admin").page
+    r = mona.post("/admin/collections/peers", {"collection": "mairie"})
+    assert r.status_code == 403 and 'id="peers-error"' in r.page
+    assert commune.shares() == []
+
+    alice = browser(app, "alice")
+    page = alice.get("/admin").page
+    assert "Partage avec les coopératives pairs" in page
+    assert "Aucune collection n'est partagée avec les pairs." in page
+    assert "<legend>Clauses en plus de l'attribution</legend>" in page
+    assert '<label for="peers-non-commercial">usage non commercial seulement</label>' in page
+    # A private collection: refused in French in the form, what was typed kept, nothing shared.
+    typed = {"collection": "brouillons-c", "non-commercial": "1", "kind-town": "1"}
+    r = alice.post("/admin/collections/peers", typed)
+    said = re.search(r'id="peers-error">(.*?)<', r.page, re.S).group(1)
+    assert r.status_code == 400 and "privée" in said, said
+    assert 'id="peers-collection" name="collection"' in r.page
+    assert 'value="brouillons-c" aria-describedby="peers-help peers-error"' in r.page
+    assert 'id="peers-non-commercial" name="non-commercial" value="1" checked' in r.page
+    assert 'id="peers-kind-town" name="kind-town" value="1" checked' in r.page
+    assert 'id="peers-share-alike" name="share-alike" value="1" checked' not in r.page
+    assert commune.shares() == []
+    # Shared: as `commune share mairie --policy non-commercial --kinds town` shares it.
+    r = alice.post("/admin/collections/peers", {**typed, "collection": "mairie"})
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=shared"
+    assert commune.shares() == [
+        {
+            "collection": "mairie",
+            "attribution": True,
+            "non_commercial": True,
+            "share_alike": False,
+            "tdm_reserved": False,
+            "kinds": ["town"],
+        }
+    ]
+    page = alice.get(r.headers["location"]).page
+    assert "La collection est partagée avec les pairs." in page
+    assert "<td>mairie</td><td>attribution, usage non commercial seulement</td>" in page
+    with commune.engine.connect() as conn:
+        last = entries(conn, limit=1000)[-1]
+    assert (last["actor"], last["action"], last["subject"]) == (
+        "alice",
+        "peer-share",
+        "collection mairie",
+    )
+    # In English too.
+    alice.post("/language", {"language": "en", "next": "/admin"})
+    page = alice.get("/admin").page
+    assert "Sharing with peer cooperatives" in page and "Shared with peers now" in page
+    # Stopped: no longer shared; stopping again is refused in the form.
+    r = alice.post("/admin/collections/peers", {"collection": "mairie", "off": "1"})
+    assert r.status_code == 303 and commune.shares() == []
+    r = alice.post("/admin/collections/peers", {"collection": "mairie", "off": "1"})
+    assert r.status_code == 404 and 'id="peers-error"' in r.page

@@ -286,6 +286,18 @@ def _release(conn: Connection, coll_id: int, new: Rules, actor: Actor) -> int:
                     hold_reason=re.sub(_APPROVALS, needs_approvals(new), rev.hold_reason, count=1)
                 )
             )
+        elif rev.hold_reason:
+            # Held for something else (a licence changed, none given): the reason says the
+            # approvals now asked too, or no longer. Raised to 2, a revision held for its
+            # licence said only that until its first approval, and its curators took one
+            # approval to be enough. One approval is what such a hold asks anyway (approved:
+            # a curator decides), so a rule of 0 or 1 leaves the first reason alone.
+            first = re.sub(f"^{_APPROVALS}; ", "", rev.hold_reason)
+            both = f"{needs_approvals(new)}; {first}" if new.approvals_required > 1 else first
+            if both != rev.hold_reason:
+                conn.execute(
+                    update(revisions).where(revisions.c.id == rev.id).values(hold_reason=both)
+                )
     return released
 
 
@@ -407,7 +419,24 @@ def on_arrival(
     retired: bool = False,
 ) -> Decision:
     """Publish now (allowed) or hold for curation (not), with the reason either way.
-    ``retired``: the revision is of a retired document."""
+    ``retired``: the revision is of a retired document. Held for its licence in a collection
+    asking more than one approval, it says both, as _release says it when the rules are
+    raised later: the licence alone read as one curator's decision to make."""
+    decision = _on_arrival(licence, published_licence, has_published, collection_rules, retired)
+    if decision or retired or collection_rules.approvals_required <= 1:
+        return decision
+    if decision.reason.startswith(needs_approvals(collection_rules)):
+        return decision
+    return Decision(False, f"{needs_approvals(collection_rules)}; {decision.reason}")
+
+
+def _on_arrival(
+    licence: str | None,
+    published_licence: str | None,
+    has_published: bool,
+    collection_rules: Rules,
+    retired: bool,
+) -> Decision:
     if retired:
         return Decision(False, RETIRED_HOLD)
     if licence is None:

@@ -175,6 +175,13 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             ),
         ),
         (
+            # Held for something else, and the collection's rules raised since
+            # (commons/curation._release): both reasons, each in the reader's words.
+            r"the collection needs (?P<n>\d+) approval\(s\) by a (?P<role>[\w-]+) or above; "
+            r"(?P<held>.+)",
+            N_("the collection needs %(n)s approval(s) by a %(role)s or above; %(held)s"),
+        ),
+        (
             r"the terms of licence (?P<licence>.+) are not in the licence table: "
             r"a curator must check them",
             N_(
@@ -420,6 +427,13 @@ COUNTED: dict[str, Callable[[int], str]] = {
         "the collection needs %(n)s approval by a %(role)s or above",
         "the collection needs %(n)s approvals by a %(role)s or above",
         count,
+    ),
+    "the collection needs %(n)s approval(s) by a %(role)s or above; %(held)s": lambda count: (
+        ngettext(
+            "the collection needs %(n)s approval by a %(role)s or above; %(held)s",
+            "the collection needs %(n)s approvals by a %(role)s or above; %(held)s",
+            count,
+        )
     ),
 }
 

@@ -77,7 +77,29 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         # The payout choices the cooperative's admins record for any contributor (an
         # organisation that contributes has no account to choose on): read for them only.
         **(payout_choices(commune, actor) if allowed(actor, "administer", COOPERATIVE) else {}),
+        **(peering(commune, actor) if allowed(actor, "administer", COOPERATIVE) else {}),
     }
+
+
+def peering(commune: Commune, actor: Actor) -> dict[str, Any]:
+    """What the peering form shows the cooperative's admins (registry.may: peering binds the
+    whole cooperative): the collections shared with peers now, each with its policy, and
+    those one may share (a private one is its member's alone: the library refuses it)."""
+    return {
+        "peer_shares": commune.shares(),
+        "peer_shareable": [
+            c["name"] for c in commune.collections(actor) if c.get("visibility") != "private"
+        ],
+        "peer_clauses": PEER_CLAUSES,
+    }
+
+
+# The clauses the peering form offers, with the page's words (attribution is always asked).
+PEER_CLAUSES = (
+    ("non-commercial", N_("non-commercial use only")),
+    ("share-alike", N_("share alike")),
+    ("tdm-reserved", N_("text and data mining reserved")),
+)
 
 
 def payout_choices(commune: Commune, actor: Actor) -> dict[str, Any]:
@@ -275,6 +297,34 @@ async def set_visibility(p: PageOf, actor: Administrator, commune: TheCommune) -
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "visibility", exc, typed))
     return redirect("/admin?done=visibility")
+
+
+@router.post("/admin/collections/peers")
+async def share_with_peers(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """Share a collection with peer cooperatives, or stop, as `commune share --as` does: the
+    same library calls (core.Commune.share, unshare), so the same rule (registry.may: the
+    cooperative's admins), the same refusals (a private collection, an unknown one) and the
+    same audit row. Only the CLI shared, so a cooperative admin asked the operator."""
+    data = await form(p)
+    clauses = [c for c, _said in PEER_CLAUSES if field(data, c)]
+    kinds = [k for k in KINDS if field(data, f"kind-{k}")]
+    off = field(data, "off") == "1"
+    typed = {"collection": field(data, "collection"), "off": "1" if off else ""}
+    typed |= {c: "1" for c in clauses} | {f"kind-{k}": "1" for k in kinds}
+    try:
+        if off:
+            await run_in_threadpool(commune.unshare, typed["collection"], actor=actor)
+        else:
+            await run_in_threadpool(
+                commune.share,
+                typed["collection"],
+                policy=",".join(clauses),
+                kinds=",".join(kinds),
+                actor=actor,
+            )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "peers", exc, typed))
+    return redirect("/admin?done=unshared" if off else "/admin?done=shared")
 
 
 @router.post("/admin/collections/rules")
