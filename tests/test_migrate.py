@@ -372,3 +372,25 @@ def test_migrate_counts_rows_with_their_own_plural_in_english_and_french(home, m
     assert lines["usage"][1:6] == ["0", "ligne", "->", "0", "ligne"], out.output
     assert lines["chunks"][1:6] == ["2", "lignes", "->", "2", "lignes"], out.output
     assert "1 ligne copiée" in out.output
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_command_on_a_database_that_refuses_the_login_says_which_setting(
+    postgres_server, tmp_path, language
+):
+    """A database name (or user) that does not exist was told "check the URL … and that it
+    runs": PostgreSQL ran, and the operator went to look at the wrong machine."""
+    url = postgres_server.replace("/postgres?", "/nosuchbase?", 1)
+    (tmp_path / "commune.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")
+    out = CliRunner(
+        env={"LANG": f"{language}_FR.UTF-8" if language == "fr" else "en_GB.UTF-8"}
+    ).invoke(cli, ["--home", str(tmp_path), "member", "add", "X", "--kind", "town"])
+    said = {
+        "en": "PostgreSQL runs but refuses this login: check database_url in commune.toml "
+        "(the user, the password, the database name)",
+        "fr": "PostgreSQL tourne mais refuse cette connexion\u00a0: vérifiez database_url dans "
+        "commune.toml (l'utilisateur, le mot de passe, le nom de la base)",
+    }[language]
+    assert out.exit_code == 2 and said in out.output, out.output
+    assert 'database "nosuchbase" does not exist' in out.output
+    assert "Traceback" not in out.output and "that it runs" not in out.output

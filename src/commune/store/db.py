@@ -292,6 +292,7 @@ def open_database(url: str) -> Engine:
     from sqlalchemy import exc
 
     from commune.errors import CommuneError
+    from commune.text import faults
 
     _private_sqlite_file(url)
     try:
@@ -307,6 +308,13 @@ def open_database(url: str) -> Engine:
         why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
         if isinstance(e, exc.NoSuchModuleError | ImportError):
             hint = "install its driver: pip install 'commune-coop[postgres]' for PostgreSQL"
+        elif (faults.kind(e) or ("",))[0] == "database_refused":
+            # PostgreSQL answered and said no: "and that it runs" sent the operator to a
+            # server that was running all along.
+            hint = (
+                "PostgreSQL runs but refuses this login: check database_url in commune.toml "
+                "(the user, the password, the database name)"
+            )
         else:
             hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
         raise CommuneError(f"cannot open the database {where}: {why}", hint) from None

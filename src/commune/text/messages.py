@@ -2816,6 +2816,12 @@ PATTERNS = [
             "la base (en tant que postgres : ALTER DATABASE {db} OWNER TO {owner})",
         ),
         (
+            r"PostgreSQL runs but refuses this login: check database_url in commune.toml "
+            r"\(the user, the password, the database name\)",
+            "PostgreSQL tourne mais refuse cette connexion : vérifiez database_url dans "
+            "commune.toml (l'utilisateur, le mot de passe, le nom de la base)",
+        ),
+        (
             r"install its driver: pip install 'commune-coop\[postgres\]' for PostgreSQL",
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
         ),
