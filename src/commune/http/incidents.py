@@ -31,6 +31,16 @@ def incident(exc: BaseException, language: str, where: str) -> Incident:
         # every few seconds wrote some forty lines of the same trace each while PostgreSQL was
         # down, and buried the journal the operator reads to find when it went.
         log.error("incident %s %s: database unreachable: %s", number, where, found[2])
+    elif found is not None and found[0] == "database_refused":
+        # Neither a traceback nor "unreachable": the operator's own setting is wrong, and the
+        # line says which one to check.
+        log.error(
+            "incident %s %s: PostgreSQL refuses the connection (%s): check database_url in "
+            "commune.toml (the user, the password, the database name)",
+            number,
+            where,
+            found[2],
+        )
     else:
         log.error("incident %s %s", number, where, exc_info=exc)
     fault = faults.for_caller(exc, language)

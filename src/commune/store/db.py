@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -292,6 +293,7 @@ def open_database(url: str) -> Engine:
     from sqlalchemy import exc
 
     from commune.errors import CommuneError
+    from commune.text import faults
 
     _private_sqlite_file(url)
     try:
@@ -307,6 +309,13 @@ def open_database(url: str) -> Engine:
         why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
         if isinstance(e, exc.NoSuchModuleError | ImportError):
             hint = "install its driver: pip install 'commune-coop[postgres]' for PostgreSQL"
+        elif (faults.kind(e) or ("",))[0] == "database_refused":
+            # PostgreSQL answered and said no: "and that it runs" sent the operator to a
+            # server that was running all along.
+            hint = (
+                "PostgreSQL runs but refuses this login: check database_url in commune.toml "
+                "(the user, the password, the database name)"
+            )
         else:
             hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
         raise CommuneError(f"cannot open the database {where}: {why}", hint) from None
@@ -324,6 +333,21 @@ def open_database(url: str) -> Engine:
         # authentication): the hint said "the user None" and "OWNER TO None".
         user = target.username or os.environ.get("PGUSER") or getpass.getuser()
         name = target.database or os.environ.get("PGDATABASE") or user
+        if re.search(
+            r"must be owner of|permission denied for (table|sequence|function)", str(e.orig)
+        ):
+            # The tables are there but another role owns them (reading alembic_version is
+            # refused first, or altering a table once that is granted): a pg_restore run as
+            # postgres (--no-owner, or a dump of a database postgres owned). Owning the
+            # database does not give its tables, so "ALTER DATABASE … OWNER TO" changed
+            # nothing; REASSIGN OWNED BY postgres would hand over postgres's own objects too.
+            raise CommuneError(
+                f"cannot open the database {where}: {why}",
+                f"its tables belong to another user than {user} (a pg_restore run as postgres): "
+                f"restore again as postgres with pg_restore --clean --if-exists --no-owner "
+                f"--role={user}, or as postgres give each table of the public schema to {user} "
+                f"(ALTER TABLE … OWNER TO {user}; docs/operations.md, Backups, says how)",
+            ) from None
         raise CommuneError(
             f"cannot open the database {where}: {why}",
             f"the user {user} may not create tables there: make it the database's "

@@ -9,6 +9,7 @@ Issue 22: these printed 50 to 80 lines of traceback ending in the one that matte
 from __future__ import annotations
 
 import errno
+import re
 import sqlite3
 from collections.abc import Iterator
 
@@ -48,6 +49,33 @@ _CONFLICTS = ("23505", "40P01", "40001")
 # psycopg sets no code when the socket itself failed. Told as an incident, a caller read a
 # bug of Commune's where the operator had a database to start again.
 _UNREACHABLE = ("57P01", "57P02", "57P03")
+
+
+# PostgreSQL reached, but it will not let Commune in: a wrong password, a role or a database
+# that does not exist. psycopg sets no SQLSTATE on a failed connection either, so these were
+# told "unreachable: retry", and a retry never heals them: database_url is wrong. The
+# server's own words (its lc_messages: English, or French on a French-speaking server).
+_REFUSED = (
+    "password authentication failed",
+    "authentication failed for user",
+    "no password supplied",
+    "no pg_hba.conf entry",
+    re.compile(r'database ".*" does not exist'),
+    re.compile(r'role ".*" does not exist'),
+    "l'authentification par mot de passe a échoué",
+    "aucun mot de passe n'a été fourni",
+    re.compile(r"la base de données « .* » n'existe pas"),
+    re.compile(r"le rôle « .* » n'existe pas"),
+)
+
+
+def _refused(e: BaseException) -> bool:
+    if not type(e).__module__.startswith("psycopg") or getattr(e, "sqlstate", None):
+        return False
+    said = str(e)
+    return any(
+        words.search(said) if isinstance(words, re.Pattern) else words in said for words in _REFUSED
+    )
 
 
 def _unreachable(e: BaseException) -> bool:
@@ -92,6 +120,8 @@ def kind(exc: BaseException) -> tuple[str, str | None, str] | None:
             return "damaged_database", None, f"SQLite: {e}"
         if getattr(e, "sqlstate", None) in _CONFLICTS:  # psycopg's errors carry their code
             return "conflict", None, _first_lines(e)
+        if _refused(e):
+            return "database_refused", None, _first_lines(e)
         if _unreachable(e):
             return "database_unreachable", None, _first_lines(e)
         if isinstance(e, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(e):
@@ -178,6 +208,15 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
             f"the service's database cannot be reached ({words}): check that PostgreSQL runs "
             "and that database_url is right, then run the command again",
         ),
+        "database_refused": say(
+            language,
+            f"PostgreSQL refuse la connexion du service ({words})\u00a0: relancer n'y changera "
+            "rien, vérifiez database_url dans commune.toml (l'utilisateur, le mot de passe, le "
+            "nom de la base), puis relancez la commande",
+            f"PostgreSQL refuses the service's connection ({words}): running again will not "
+            "help; check database_url in commune.toml (the user, the password, the database "
+            "name), then run the command again",
+        ),
         "cannot_open_database": say(
             language,
             f"impossible d'ouvrir la base dans {home}\u00a0: vérifiez que le dossier existe et que "
@@ -235,6 +274,12 @@ _FOR_CALLER = {
         "prévenez l'opérateur du service si cela dure",
         "the server cannot reach its database: retry in a moment, then tell the service's "
         "operator if it lasts",
+    ),
+    "database_refused": (
+        "la base de données du serveur refuse sa connexion (un réglage du serveur)\u00a0: "
+        "prévenez l'opérateur du service",
+        "the server's database refuses its connection (a setting of the server's): tell the "
+        "service's operator",
     ),
     "cannot_open_database": (
         "le serveur ne peut pas ouvrir sa base\u00a0: prévenez l'opérateur du service",

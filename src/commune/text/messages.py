@@ -2816,6 +2816,24 @@ PATTERNS = [
             "la base (en tant que postgres : ALTER DATABASE {db} OWNER TO {owner})",
         ),
         (
+            r"its tables belong to another user than (?P<user>\S+) \(a pg_restore run as "
+            r"postgres\): restore again as postgres with pg_restore --clean --if-exists "
+            r"--no-owner --role=(?P<role>\S+), or as postgres give each table of the public "
+            r"schema to (?P<to>\S+) \(ALTER TABLE … OWNER TO (?P<owner>\S+); "
+            r"docs/operations.md, Backups, says how\)",
+            "ses tables appartiennent à un autre utilisateur que {user} (un pg_restore lancé en "
+            "tant que postgres) : restaurez de nouveau en tant que postgres avec pg_restore "
+            "--clean --if-exists --no-owner --role={role}, ou, en tant que postgres, donnez "
+            "chaque table du schéma public à {to} (ALTER TABLE … OWNER TO {owner} ; "
+            "docs/fr/exploitation.md, Sauvegardes, dit comment)",
+        ),
+        (
+            r"PostgreSQL runs but refuses this login: check database_url in commune.toml "
+            r"\(the user, the password, the database name\)",
+            "PostgreSQL tourne mais refuse cette connexion : vérifiez database_url dans "
+            "commune.toml (l'utilisateur, le mot de passe, le nom de la base)",
+        ),
+        (
             r"install its driver: pip install 'commune-coop\[postgres\]' for PostgreSQL",
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
         ),
