@@ -338,6 +338,31 @@ def test_energy_quota_counts_watt_hours(commune, corpus):
         commune.ask("bac jaune ?", actor=actor)
 
 
+def test_a_quota_s_refusal_writes_its_figures_whole(commune, corpus):
+    """A quota's figures were written with ":g": 2,000,000 tokens per month read "2e+06"
+    in the refusal, and a tiny Wh quota "1e-09" (« limite 1e-09 »)."""
+    from commune.charter.steps import regulate
+    from commune.govern.members import add_member
+    from commune.govern.quotas import QuotaExceeded, QuotaUse
+    from commune.text.messages import localise
+
+    commune.add([corpus], licence="etalab-2.0")
+    with commune.engine.begin() as conn:
+        add_member(conn, "Ville T", "town", wh_per_month=1e-9)
+    secret = make_key(commune, "tina", "Ville T")
+    with commune.engine.connect() as conn:
+        actor = authenticate(conn, secret)
+    commune.ask("bac jaune ?", actor=actor)
+    with pytest.raises(QuotaExceeded) as refused:
+        commune.ask("bac jaune ?", actor=actor)
+    said = refused.value.message
+    assert "quota of 0.000000001 Wh per month (" in said and "e-" not in said, said
+    assert "limite 0,000000001, déjà " in localise(said, "fr")
+    big = QuotaUse("member 'Asso'", "tokens per month", 2000123, 2000000)
+    assert regulate("en", big).reason.endswith("used 2000123 of 2000000 tokens per month")
+    assert regulate("fr", big).reason.endswith("a utilisé 2000123 sur 2000000 jetons par mois")
+
+
 # -- energy and the ledger -------------------------------------------------------------------
 
 

@@ -1114,6 +1114,11 @@ def test_windows_1252_whose_accents_happen_to_be_utf_8_is_read_as_windows_1252(n
     text = "Le CAFÉ’ du village est ouvert, sauf le lundi (FERMÉ…)."
     said = " ".join(b.text for b in read_file(page + text.encode("cp1252"), Path(name)).blocks)
     assert said == text
+    # "Ç’" opens a word, after no capital: it was read as "ǒa pris du temps" once such a
+    # pair was Windows-1252 only after a capital letter.
+    for text in ("Ç’a pris du temps.", "Il dit : Ç’A PRIS DU TEMPS."):
+        data = page + text.encode("cp1252")
+        assert " ".join(b.text for b in read_file(data, Path(name)).blocks) == text
     # One real accent of UTF-8, or an IPA text, and the file is UTF-8 as before.
     # So is phonetic text whose only characters above ASCII are such pairs: "ʒ" (ca 92)
     # and "ɔ" (c9 94) had been read as "Le son Ê’ et É”".
@@ -1122,6 +1127,7 @@ def test_windows_1252_whose_accents_happen_to_be_utf_8_is_read_as_windows_1252(n
         "Le son [ɔ] de « port ».",
         "Le son ʒ et ɔ",
         "Le mot bɔ et ʒ.",
+        "Le ton ǒ, seul.",
     ):
         said = " ".join(b.text for b in read_file(page + utf8.encode(), Path(name)).blocks)
         assert said == utf8

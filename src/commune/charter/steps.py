@@ -18,7 +18,7 @@ from typing import Any
 
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
-from commune.govern.quotas import amount
+from commune.govern.quotas import amount, figure
 from commune.text.analysis import analyze
 from commune.text.numbers import percent
 from commune.text.say import prose
@@ -251,9 +251,9 @@ def regulate(language: str, tightest: Any | None) -> Step:
         "pass",
         prose(
             language,
-            f"dans les quotas : {who_fr} a utilisé {_figure(tightest.used, 'g', 'fr')} sur "
-            f"{_figure(tightest.limit, 'g', 'fr')} {unit_fr}",
-            f"within quota: {tightest.who} used {tightest.used:g} of "
+            f"dans les quotas : {who_fr} a utilisé {figure(tightest.used).replace('.', ',')} "
+            f"sur {figure(tightest.limit).replace('.', ',')} {unit_fr}",
+            f"within quota: {tightest.who} used {figure(tightest.used)} of "
             f"{amount(tightest.label, tightest.limit)}",
         ),
     )

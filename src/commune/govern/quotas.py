@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select
@@ -51,11 +52,23 @@ UNITS = {
 }
 
 
+def figure(n: float) -> str:
+    """A quota's figure without an exponent: "2000000", "0.000000001". Written with ":g",
+    a member's 2,000,000 tokens per month read "2e+06" in its refusal (« limite 2e+06, déjà
+    2.00012e+06 »), a figure nobody reads; text/messages puts its decimal comma in French."""
+    if float(n).is_integer():
+        return str(int(n))  # a count of tokens or requests, every digit
+    # Six significant digits, as ":g" kept: a sum of Wh reads "0.00136088", not the
+    # float's "0.0013608812345678"; repr of that is the shortest text, its decimals only.
+    rounded = float(f"{n:.6g}")
+    return str(int(rounded)) if rounded.is_integer() else format(Decimal(repr(rounded)), "f")
+
+
 def amount(label: str, n: float) -> str:
     """``n`` of quota ``label`` as English says it: "1 request per day", "2 requests per day"
     (one only for exactly one: "0 requests", "1.5 tokens")."""
     one, many = UNITS.get(label, (label, label))
-    return f"{n:g} {one if n == 1 else many}"
+    return f"{figure(n)} {one if n == 1 else many}"
 
 
 class QuotaExceeded(CommuneError):
@@ -197,7 +210,7 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | Non
             if used >= limit:
                 wait = max(1, int((window.end - at).total_seconds()))
                 raise QuotaExceeded(
-                    f"{who} has used {whose} quota of {amount(label, limit)} ({used:g} used)",
+                    f"{who} has used {whose} quota of {amount(label, limit)} ({figure(used)} used)",
                     label,
                     wait,
                     window.end,

@@ -120,17 +120,29 @@ def windows_1252_by_chance(data: bytes) -> bool:
     So is a file with a pair after anything but a capital letter: Windows-1252's "É" or
     "Ê" there ends a word in capitals ("CAFÉ’", "FERMÉ…"), where a phonetic symbol stands
     alone or after a small letter ("Le son ʒ et ɔ", "[ɔ]", "bɔ"): such text, in UTF-8,
-    had been read as "Le son Ê’ et É”"."""
+    had been read as "Le son Ê’ et É”". Save "Ç’" opening a word (:func:`_elided_c`)."""
     found = False
     for m in UTF8_SEQUENCE.finditer(data):
         if not _CHANCE_PAIR.fullmatch(m.group()):
             return False
         # Any byte above 0x7f before it would have made the file invalid UTF-8 (or a
         # sequence of its own, checked above): only an ASCII capital is one.
-        if not (m.start() and 0x41 <= data[m.start() - 1] <= 0x5A):
+        if not (m.start() and 0x41 <= data[m.start() - 1] <= 0x5A or _elided_c(data, m)):
             return False
         found = True
     return found
+
+
+def _elided_c(data: bytes, m: re.Match[bytes]) -> bool:
+    """Whether the pair ``m`` is Windows-1252's "Ç’" opening a word before its letter, as
+    French writes "Ç’a été" at a sentence's start: the one pair French puts at a word's
+    start, so not after a capital. "Ç’a pris du temps." had been read as "ǒa pris du
+    temps"; UTF-8's "ǒ" (c7 92) opens a word only in pinyin, whose other tones are
+    UTF-8's own characters."""
+    before = data[m.start() - 1 : m.start()]
+    after = data[m.end() : m.end() + 1]
+    # bytes' isalpha is ASCII's letters only.
+    return m.group() == b"\xc7\x92" and not before.isalpha() and after.isalpha()
 
 
 def utf8_cut_short(data: bytes) -> int:
