@@ -1320,6 +1320,12 @@ def test_the_month_budget_and_quota_reasons_write_french_figures_in_french(tmp_p
     assert fr.reason.endswith("épuisé (0,0132 Wh sur 0,01 Wh)"), fr.reason
     en = steps.refuse(charter, "How do I add documents?", "en", None, 0.0132)
     assert en.reason.endswith("spent (0.0132 Wh of 0.01 Wh)"), en.reason
+    # A cap of a million Wh read "1e+06 Wh".
+    charter = replace(charter, sobriety=replace(charter.sobriety, member_month_wh_cap=1e6))
+    fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 2e6)
+    assert fr.reason.endswith("sur 1000000 Wh)"), fr.reason
+    en = steps.refuse(charter, "How do I add documents?", "en", None, 2e6)
+    assert en.reason.endswith("of 1000000 Wh)"), en.reason
     use = QuotaUse("member 'Asso'", "Wh per month", 0.25, 1.5)
     assert steps.regulate("fr", use).reason.endswith("a utilisé 0,25 sur 1,5 Wh par mois")
     assert steps.regulate("en", use).reason.endswith("used 0.25 of 1.5 Wh per month")

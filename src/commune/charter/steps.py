@@ -103,9 +103,12 @@ def refuse(
             prose(
                 language,
                 "le budget énergétique mensuel de votre membre est épuisé "
-                f"({_figure(member_month_wh, '.3g', 'fr')} Wh sur {_figure(cap, 'g', 'fr')} Wh)",
+                f"({_figure(member_month_wh, '.3g', 'fr')} Wh sur "
+                f"{figure(cap).replace('.', ',')} Wh)",
+                # The cap as its charter sets it, without ":g"'s exponent: 1,000,000 Wh read
+                # "1e+06 Wh" (govern/quotas.figure).
                 f"your member's monthly energy budget is spent ({member_month_wh:.3g} Wh of "
-                f"{cap:g} Wh)",
+                f"{figure(cap)} Wh)",
             ),
             "sobriety.member_month_wh_cap",
         )
