@@ -513,10 +513,10 @@ class StoreKit:
         both_checked = threading.Barrier(2, timeout=3)  # broken when one waits for the other
 
         class Gate(ArrivalGate):
-            def decide(self, conn, coll_id, licence, existing):  # type: ignore[no-untyped-def]
+            def decide(self, conn, coll_id, licence, existing, held=None):  # type: ignore[no-untyped-def]
                 with contextlib.suppress(threading.BrokenBarrierError):
                     both_checked.wait()
-                return super().decide(conn, coll_id, licence, existing)
+                return super().decide(conn, coll_id, licence, existing, held)
 
         c.add([page], collection="mairie", licence="CC0-1.0")  # the collection, the model
         page.write_text("La piscine municipale ouvre le mardi à neuf heures.\n", "utf-8")

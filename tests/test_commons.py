@@ -1269,3 +1269,24 @@ def test_rules_raised_over_a_revision_held_for_its_licence_say_both(commune, doc
     [rev] = commune.pending()
     assert commune.review(rev["id"], "approve", "ok", commune.actor("cyril")) == "proposed"
     assert commune.pending()[0]["hold_reason"] == f"1 of 3 approvals; held first because {changed}"
+
+
+def test_a_retired_files_copy_arriving_in_a_collection_asking_2_approvals_says_both(
+    commune, doc, tmp_path
+):
+    # The copy's reason was set over the gate's decision: in a collection asking 2 approvals
+    # it said the retirement alone on arrival, and both once the rules were changed.
+    commune.add([doc], collection="sport", licence="CC-BY-4.0")
+    [published] = commune.documents()
+    commune.retire(published["id"], "personal data", category="personal-data")
+    commune.set_curation_rules("sport", 2, "curator")
+    copy = tmp_path / "copie.md"
+    copy.write_bytes(doc.read_bytes())
+    commune.add([copy], collection="sport", licence="CC-BY-4.0")
+    retired = f"the same file as document {published['id']}, which was retired: approving it "
+    both = f"the collection needs 2 approval(s) by a curator or above; {retired}"
+    assert commune.pending()[0]["hold_reason"] == f"{both}publishes it again"
+    commune.set_curation_rules("sport", 3, "curator")  # the same form once the rules change
+    assert commune.pending()[0]["hold_reason"] == f"{both}publishes it again".replace(
+        "needs 2", "needs 3"
+    )

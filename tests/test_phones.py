@@ -52,6 +52,12 @@ def site(commune, corpus):  # type: ignore[no-untyped-def]
     )
     commune.add([pending], collection="mairie", licence="CC-BY-4.0")
     make_person(commune, "alice", "Ville A", "cooperative-admin")
+    # The administration page's peering table, its widest policy and every member kind.
+    commune.share(
+        "mairie",
+        policy="non-commercial,share-alike,tdm-reserved",
+        kinds="town,agglomeration,association,public-body,other",
+    )
     # The pages as other roles see them: a member admin's administration page (its people,
     # its collection's curation rules, its keys) and statement line; a reader's refusals.
     make_person(commune, "marc", "Ville A", "member-admin")

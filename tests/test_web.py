@@ -2384,3 +2384,19 @@ def test_a_cooperative_admin_shares_a_collection_with_peers_on_the_administratio
     assert r.status_code == 303 and commune.shares() == []
     r = alice.post("/admin/collections/peers", {"collection": "mairie", "off": "1"})
     assert r.status_code == 404 and 'id="peers-error"' in r.page
+
+
+def test_a_member_admin_refused_the_peering_form_reads_it_in_french_and_nothing_false(app, commune):
+    """A member admin posting the peering form anyway is refused in the section: the refusal
+    said "Administering the cooperative" in English on a French page, and the section beneath
+    it said that no collection was shared with peers while one was."""
+    commune.share("mairie", policy="non-commercial")
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    mona.get("/admin")
+    r = mona.post("/admin/collections/peers", {"collection": "mairie", "off": "1"})
+    said = html.unescape(re.search(r'id="peers-error">(.*?)<', r.page, re.S).group(1))
+    assert r.status_code == 403
+    assert said.startswith("Administrer la coopérative demande le rôle"), said
+    assert "Aucune collection n'est partagée avec les pairs." not in r.page
+    assert [s["collection"] for s in commune.shares()] == ["mairie"]

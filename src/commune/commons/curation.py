@@ -417,12 +417,17 @@ def on_arrival(
     has_published: bool,
     collection_rules: Rules,
     retired: bool = False,
+    held: str | None = None,
 ) -> Decision:
     """Publish now (allowed) or hold for curation (not), with the reason either way.
-    ``retired``: the revision is of a retired document. Held for its licence in a collection
-    asking more than one approval, it says both, as _release says it when the rules are
-    raised later: the licence alone read as one curator's decision to make."""
+    ``retired``: the revision is of a retired document. ``held``: why ingest holds it
+    whatever its licence (the copy of a retired document's file), said in place of the
+    licence's reason. Held for its licence in a collection asking more than one approval, it
+    says both, as _release says it when the rules are raised later: the licence alone read
+    as one curator's decision to make."""
     decision = _on_arrival(licence, published_licence, has_published, collection_rules, retired)
+    if held is not None and not retired:
+        decision = Decision(False, held)
     if decision or retired or collection_rules.approvals_required <= 1:
         return decision
     if decision.reason.startswith(needs_approvals(collection_rules)):
@@ -569,7 +574,12 @@ class ArrivalGate:
         self.history = history
 
     def decide(
-        self, conn: Connection, coll_id: int, licence: str | None, existing: Any
+        self,
+        conn: Connection,
+        coll_id: int,
+        licence: str | None,
+        existing: Any,
+        held: str | None = None,
     ) -> Decision:
         published = existing is not None and existing.published_revision_id is not None
         return on_arrival(
@@ -584,6 +594,7 @@ class ArrivalGate:
             # as every writer takes a document before its collection's row.
             rules(conn, coll_id, hold=True),
             retired=existing is not None and existing.status == "retired",
+            held=held,
         )
 
     def publish(self, conn: Connection, revision_id: int, actor: str, reason: str) -> None:

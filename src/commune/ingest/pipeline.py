@@ -84,8 +84,15 @@ class Gate(Protocol):
     writes what the gate decides; the rules live above it."""
 
     def decide(
-        self, conn: Connection, coll_id: int, licence: str | None, existing: Any
-    ) -> Decision: ...
+        self,
+        conn: Connection,
+        coll_id: int,
+        licence: str | None,
+        existing: Any,
+        held: str | None = None,
+    ) -> Decision:
+        """``held``: why ingest holds the file whatever its licence (a retired one's copy)."""
+        ...
 
     def publish(self, conn: Connection, revision_id: int, actor: str, reason: str) -> None: ...
 
@@ -632,18 +639,21 @@ def store(
             if existing is None and prov.actor.is_operator
             else None
         )
-        decision = gate.decide(conn, coll_id, prov.licence, existing)
         retired = (
             repo.retired_holder(conn, coll_id, digest, TAKEDOWNS) if existing is None else None
         )
+        held = None
         if retired is not None:
             # The file of a retired document, at another address (a folder added again
             # without the --source it was first added under), and no document of the
             # collection publishes it: a retirement for personal data would be undone by the
             # next `commune add`, or by adding the file to another collection. A copy held so
-            # publishes nothing, so a third address is held too.
+            # publishes nothing, so a third address is held too. The gate says it with the
+            # approvals its collection asks: set here over its decision, the reason said the
+            # retirement alone in a collection asking 2, and both once the rules changed.
             here = retired.collection_id == coll_id
-            decision = Decision(False, retired_copy(int(retired.id) if here else None))
+            held = retired_copy(int(retired.id) if here else None)
+        decision = gate.decide(conn, coll_id, prov.licence, existing, held=held)
         if not decision.allowed and same is not None:
             # A curator sees why the same file is back: read whole by a newer reader.
             decision = Decision(

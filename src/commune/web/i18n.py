@@ -320,6 +320,9 @@ ACTIONS = (
     N_("retiring a document"),
     N_("seeing usage"),
     N_("administering people"),
+    # The cooperative itself (policy.allowed: its members, its peers, payouts): a member
+    # admin refused the peering form on /admin read "Administering the cooperative" in French.
+    N_("administering the cooperative"),
     N_("granting roles"),
     N_("curating"),
     N_("seeing the statement"),
