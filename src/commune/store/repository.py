@@ -461,40 +461,35 @@ def vector_key(title: str, heading_path: str, text: str) -> str:
 def searchable_chunks(conn: Connection, document_ids: Sequence[int] | None = None) -> Iterable[Any]:
     """Chunks of the published revision of every document not retired (of the given
     documents only, with ``document_ids``), in id order."""
-    q = (
-        select(
-            chunks.c.id,
-            documents.c.id.label("document_id"),
-            chunks.c.terms,
-            documents.c.collection_id,
-            documents.c.title,
-            chunks.c.heading_path,
-            chunks.c.text,
-            chunks.c.language,
-        )
-        .select_from(
-            chunks.join(documents, documents.c.published_revision_id == chunks.c.revision_id)
-        )
-        .where(documents.c.status == "published")
-        .order_by(chunks.c.id)
-    )
-    if document_ids is not None:
-        q = q.where(documents.c.id.in_(list(document_ids)))
-    return conn.execute(q)
+    q = select(
+        chunks.c.id,
+        documents.c.id.label("document_id"),
+        chunks.c.terms,
+        documents.c.collection_id,
+        documents.c.title,
+        chunks.c.heading_path,
+        chunks.c.text,
+        chunks.c.language,
+    ).order_by(chunks.c.id)
+    return conn.execute(_searchable(q, document_ids))
 
 
 def searchable_count(conn: Connection, document_ids: Sequence[int]) -> int:
     """How many chunks :func:`searchable_chunks` gives for ``document_ids``, counted."""
     if not document_ids:
         return 0
-    q = (
-        select(func.count())
-        .select_from(
-            chunks.join(documents, documents.c.published_revision_id == chunks.c.revision_id)
-        )
-        .where(documents.c.status == "published", documents.c.id.in_(list(document_ids)))
-    )
-    return int(conn.execute(q).scalar_one())
+    return int(conn.execute(_searchable(select(func.count()), document_ids)).scalar_one())
+
+
+def _searchable(q: Any, document_ids: Sequence[int] | None) -> Any:
+    """``q`` over the chunks of the published revision of every document not retired (of
+    ``document_ids`` only, when given): what the search index holds."""
+    q = q.select_from(
+        chunks.join(documents, documents.c.published_revision_id == chunks.c.revision_id)
+    ).where(documents.c.status == "published")
+    if document_ids is not None:
+        q = q.where(documents.c.id.in_(list(document_ids)))
+    return q
 
 
 def vectors_for(conn: Connection, chunk_ids: Sequence[int], model: str) -> dict[int, bytes]:
