@@ -381,7 +381,13 @@ def _worth_settling(catalog: Catalog) -> bool:
     home held the French handbook in its base and the English one in a delta of 1,678
     passages, under the floor: its English vocabulary was the French handbook's few English
     paragraphs, and "paquet" stood among the English words."""
-    return _changed_rows(catalog) >= max(1, MERGE_SHARE * catalog.base_rows)
+    return _settles(_changed_rows(catalog), catalog.base_rows)
+
+
+def _settles(changed: int, base: int) -> bool:
+    """Whether ``changed`` passages (the delta's and the base's masked ones) reach MERGE_SHARE
+    of a base of ``base`` passages: the rule of :func:`_worth_settling` and :func:`unsettled`."""
+    return changed >= max(1, MERGE_SHARE * base)
 
 
 def unsettled(engine: Engine, index_dir: Path, model: str) -> bool:
@@ -409,7 +415,7 @@ def unsettled(engine: Engine, index_dir: Path, model: str) -> bool:
     except UNREADABLE:
         return True  # removed meanwhile, or a power cut's: settling builds it again
     masked = int(np.isin(documents, np.asarray(changed, dtype=np.int64)).sum())
-    return delta + masked >= max(1, MERGE_SHARE * len(documents))
+    return _settles(delta + masked, len(documents))
 
 
 def _maybe_merge(
