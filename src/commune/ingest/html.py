@@ -19,7 +19,7 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed
+from commune.ingest.model import MARKED, Block, Parsed, under
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
 Element = Any
@@ -147,10 +147,7 @@ def _headed(row: Element, headers: dict[Element, Element | None]) -> str | None:
     if header is None or row is header or row.getparent().tag == "thead" or len(cells) < 2:
         return None
     heads = _cells(header)
-    return " | ".join(
-        f"{heads[col]} : {text}" if heads.get(col) not in (None, text) else text
-        for col, text in cells.items()
-    )
+    return " | ".join(under(heads.get(col), text) for col, text in cells.items())
 
 
 def _cells(row: Element) -> dict[int, str]:

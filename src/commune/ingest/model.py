@@ -18,6 +18,13 @@ def listing(text: str) -> str:
     return "\n".join(line or " " for line in lines)
 
 
+def under(header: str | None, text: str) -> str:
+    """A table cell's ``text`` with its column's ``header``, "Prix du repas : 1,50 €", as every
+    reader writes a row of a table with a header; the text alone without one, or under a
+    header of the same words."""
+    return f"{header} : {text}" if header and header != text else text
+
+
 # A list item's marker, as readers write one before its text ("- ", "3. ") and a text may
 # hold one written by hand ("1) Remplir", "• Photo"): a reader adds none before it, since two
 # would read as one marker and a sentence starting "1.".

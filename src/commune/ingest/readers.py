@@ -16,7 +16,7 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed, listing
+from commune.ingest.model import MARKED, Block, Parsed, listing, under
 
 # An odfpy node or document: odfpy ships no type information.
 OdfNode = Any
@@ -380,7 +380,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
                 if header and cells is not header and len(row) > 1:
                     # Each cell with its column's header, as the other readers write a row.
                     row = [
-                        f"{header[i]} : {c}" if i < len(header) and header[i] not in ("", c) else c
+                        under(header[i] if i < len(header) else None, c)
                         for i, c in enumerate(cells)
                         if c
                     ]
@@ -1322,8 +1322,7 @@ def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
 
 def _under(header: SheetRow, column: int, cell: tuple[str, str, str]) -> str:
     """A row's cell with its column's header, "Prix du repas : 1,50 €"."""
-    title = header[column][0] if column in header else ""
-    return f"{title} : {cell[0]}" if title and title != cell[0] else cell[0]
+    return under(header[column][0] if column in header else None, cell[0])
 
 
 def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
