@@ -949,13 +949,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             # Writer's tables have by default) and that looks like one (_looks_like_header),
             # each cell with its column's: "Prix du repas : 3 €", as a spreadsheet's rows
             # (_read_sheets), found by a question on the row.
-            cells = _sheet_row(el)
-            header = _odf_table_header(el, headers)
-            if header is not None and len(cells) > 1:
-                row = " | ".join(_under(header, col, cell) for col, cell in cells.items())
-            else:
-                row = " | ".join(text for text, _, _ in cells.values())
-            if row:
+            if row := _row_text(_sheet_row(el), _odf_table_header(el, headers)):
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
         # On one line, as a Word paragraph's (_docx_text): text:line-break read as "\n".
@@ -1183,10 +1177,7 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
         for rows in tables:
             header = _sheet_header(rows)
             for row in rows:
-                cells = [text for text, _, _ in row.values()]
-                text = " | ".join(cells)  # two equal cells: two columns
-                if header is not None and row is not header and len(cells) > 1:
-                    text = " | ".join(_under(header, col, cell) for col, cell in row.items())
+                text = _row_text(row, header if row is not header else None)
                 blocks.append(Block(text, (name,) if name else ()))
     return Parsed(
         title=_odf_title(doc) or path.stem,
@@ -1320,9 +1311,16 @@ def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     return header if numbers or styled else None
 
 
-def _under(header: SheetRow, column: int, cell: tuple[str, str, str]) -> str:
-    """A row's cell with its column's header, "Prix du repas : 1,50 €"."""
-    return under(header[column][0] if column in header else None, cell[0])
+def _row_text(row: SheetRow, header: SheetRow | None) -> str:
+    """A table's row on one line, its cells apart (two equal cells: two columns), each under
+    its column's ``header`` (None for a table without one, and for the header row itself),
+    "Prix du repas : 1,50 €", when the row has two cells or more."""
+    if header is None or len(row) < 2:
+        return " | ".join(text for text, _, _ in row.values())
+    return " | ".join(
+        under(header[column][0] if column in header else None, text)
+        for column, (text, _, _) in row.items()
+    )
 
 
 def _docx_headings(stack: list[tuple[int, str]]) -> tuple[str, ...]:
@@ -1360,12 +1358,7 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             rows = list(item.rows)
             header = _docx_table_header(rows)  # each cell with its column's, as in a sheet
             for number, row in enumerate(rows):
-                cells = _docx_row(row)
-                if header is not None and number > 0 and len(cells) > 1:
-                    text = " | ".join(_under(header, col, cell) for col, cell in cells.items())
-                else:
-                    text = " | ".join(t for t, _, _ in cells.values())
-                if text:
+                if text := _row_text(_docx_row(row), header if number > 0 else None):
                     blocks.append(Block(text, _docx_headings(stack)))
                 # A row's notes after it, as a paragraph's: one set on a cell (the grounds
                 # of a rate) was in no passage.
