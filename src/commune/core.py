@@ -483,7 +483,7 @@ class Commune:
         /api/search) still finds them, to read; handed to an agent they made the answer that
         the charter or the rights holder refused, by asking `search` instead of `ask`."""
         from commune.answering.licensing import usable_for_answers
-        from commune.answering.screening import screen
+        from commune.answering.screening import record_refusal, screen
 
         charter = self.charter
         declared = self.library.declared_use(actor)
@@ -497,17 +497,7 @@ class Commune:
                 # collection: refused before the collection is looked up, the name is the
                 # agent's, unchecked (one it may not read, or none, or one too long for
                 # the column on PostgreSQL), where the answer path's row names one reached.
-                self.metering.record_usage(
-                    record,
-                    "refused",
-                    None,
-                    0,
-                    0,
-                    None,
-                    self.metering.meter(),
-                    actor,
-                    held=False,
-                )
+                record_refusal(self.metering, record, actor)
             return {"hits": [], "withheld": [], "refused": step.reason}
         hits = self.search(query, collection=collection, k=k, actor=actor, record=record)
         kept, withheld = usable_for_answers(
