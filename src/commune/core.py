@@ -483,7 +483,7 @@ class Commune:
         /api/search) still finds them, to read; handed to an agent they made the answer that
         the charter or the rights holder refused, by asking `search` instead of `ask`."""
         from commune.answering.licensing import usable_for_answers
-        from commune.answering.screening import screen
+        from commune.answering.screening import record_refusal, screen
 
         charter = self.charter
         declared = self.library.declared_use(actor)
@@ -497,17 +497,7 @@ class Commune:
                 # collection: refused before the collection is looked up, the name is the
                 # agent's, unchecked (one it may not read, or none, or one too long for
                 # the column on PostgreSQL), where the answer path's row names one reached.
-                self.metering.record_usage(
-                    record,
-                    "refused",
-                    None,
-                    0,
-                    0,
-                    None,
-                    self.metering.meter(),
-                    actor,
-                    held=False,
-                )
+                record_refusal(self.metering, record, actor)
             return {"hits": [], "withheld": [], "refused": step.reason}
         hits = self.search(query, collection=collection, k=k, actor=actor, record=record)
         kept, withheld = usable_for_answers(
@@ -543,12 +533,13 @@ class Commune:
         The next page starts after an id, not at a count: counted, a document that left the
         listing between two pages (retired, its collection made private) moved every later
         one back a place, and the first of the next page was never listed."""
-        if self._agents_use(actor, language)[1].outcome == "refused":
+        use = self._agents_use(actor, language)
+        if use[1].outcome == "refused":
             # The charter refuses the member's use every document: listed page by page, its
             # agent walked the whole commons for nothing, each empty page a request off its
             # quota (a commons of 10,000 documents, 100 of them).
             return [], None
-        refusal = self.kept_from_agents(actor, language)
+        refusal = self.kept_from_agents(actor, language, use)
         docs = self.library.documents(limit=limit + 1, actor=actor, after=after)
         more = len(docs) > limit
         given = [
@@ -572,15 +563,16 @@ class Commune:
         return declared, steps.refuse(self.charter, "", language, declared, None)
 
     def kept_from_agents(
-        self, actor: Actor, language: str = "fr"
+        self, actor: Actor, language: str = "fr", use: tuple[str | None, Step] | None = None
     ) -> Callable[[dict[str, Any]], CommuneError | None]:
         """Why a document ``actor``'s agent may read is not handed to it (None: it is), for
-        one document or a listing's many: the member's use and the charter read once."""
+        one document or a listing's many: the member's use and the charter read once
+        (``use``: :meth:`_agents_use`'s, when the caller read them already)."""
         from commune.errors import Forbidden
         from commune.govern.licences import terms_for_use
         from commune.text.say import say
 
-        declared, step = self._agents_use(actor, language)
+        declared, step = self._agents_use(actor, language) if use is None else use
         tdm_policy = self.settings.charter.tdm_reserved
 
         def refusal(doc: dict[str, Any]) -> CommuneError | None:

@@ -452,11 +452,9 @@ def _nobody() -> None:
 
 
 def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
-    """The ids the peer ``peer``  says it retired among the documents this
+    """The ids the peer ``peer`` says it retired among the documents this
     home's answers cited (``POST /peer/retired``); raises on a peer that cannot answer.
     Its reply is read with federation's bounds: within ``timeout_s`` in all, and small."""
-    import json
-
     status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s)
     try:
         data = json.loads(body)

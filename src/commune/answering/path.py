@@ -28,7 +28,7 @@ from commune.answering import cache
 from commune.answering.answer import Answer, pieces
 from commune.answering.cache import AnswerCache, CacheHit
 from commune.answering.retrieve import Hit
-from commune.answering.screening import screen
+from commune.answering.screening import record_refusal, screen
 from commune.answering.search import Searcher, check_length
 from commune.charter import scores, steps
 from commune.charter.book import CharterBook
@@ -556,17 +556,8 @@ class AskPath:
         answer.notice = steps.refusal_notice(req.language, step)
         with self._recording() as conn:
             # Refused before step 3 admits it: it holds no place, and must not free another's.
-            energy = self.metering.record_usage(
-                req.route,
-                "refused",
-                None,
-                0,
-                0,
-                req.collection,
-                run.meter,
-                req.actor,
-                held=False,
-                conn=conn,
+            energy = record_refusal(
+                self.metering, req.route, req.actor, req.collection, run.meter, conn
             )
             answer.energy = energy.to_json()
             self._finish(run, answer, "refused", energy.wh, conn)

@@ -18,7 +18,7 @@ from typing import Any
 from commune.account.metering import Metering
 from commune.answering.licensing import usable_for_answers, withhold
 from commune.answering.retrieve import Hit
-from commune.answering.screening import screen
+from commune.answering.screening import record_refusal, screen
 from commune.answering.search import Searcher
 from commune.charter.book import CharterBook
 from commune.commons.library import Library
@@ -68,9 +68,7 @@ class PeerDesk:
         language = detect(query, default="en")
         step = screen(self.charters.charter, self.metering, actor, query, language, use)
         if step.outcome == "refused":
-            self.metering.record_usage(  # refused before admission: no place to free
-                ROUTE, "refused", None, 0, 0, None, self.metering.meter(), actor, held=False
-            )
+            record_refusal(self.metering, ROUTE, actor)  # before admission: no place to free
             return {**self.origin(), "hits": [], "withheld": [], "refused": step.reason}
         with self.library.engine.connect() as conn:
             outward = {s.collection_id: s for s in shared(conn)}

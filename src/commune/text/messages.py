@@ -3246,8 +3246,9 @@ def _system_words(why: str) -> str:
     return why if said is None else f"{said}{bracket}{rest}"
 
 
-def _reason(text: str) -> str | None:
-    for pattern, template in REASONS:
+def _said(table: list[tuple[re.Pattern[str], str]], text: str) -> str | None:
+    """``text`` in French by the first of ``table``'s (pattern, template) it matches whole."""
+    for pattern, template in table:
         found = pattern.fullmatch(text)
         if found:
             return _typeset(template).format(**found.groupdict())
@@ -3306,14 +3307,6 @@ FOUND = [
 ]
 
 
-def _found(part: str) -> str | None:
-    for pattern, template in FOUND:
-        found = pattern.fullmatch(part)
-        if found:
-            return _typeset(template).format(**found.groupdict())
-    return None
-
-
 def _french(text: str) -> str | None:
     # French typography on the templates, not on the values put in them (text/typography.py
     # says which space and why): a file's name or a charter's phrase stays as written.
@@ -3332,7 +3325,7 @@ def _french(text: str) -> str | None:
             if "action" in values:
                 values["action"] = ACTIONS.get(values["action"], values["action"])
             if "reason" in values:  # a charter's: known, or the whole message stays English
-                reason = _reason(values["reason"])
+                reason = _said(REASONS, values["reason"])
                 if reason is None:
                     continue
                 values["reason"] = reason
@@ -3376,7 +3369,7 @@ def _french(text: str) -> str | None:
                 if name in values:
                     values[name] = _parsed(values[name])
             if "found" in values:  # what a folder held instead (pipeline.nothing_to_read)
-                parts = [_found(part) for part in values["found"].split(", ")]
+                parts = [_said(FOUND, part) for part in values["found"].split(", ")]
                 if None in parts:
                     continue
                 values["found"] = ", ".join(str(part) for part in parts)
