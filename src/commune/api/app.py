@@ -94,12 +94,9 @@ def body_limits(limits: LimitsSettings) -> LimitOf:
     other = limits.max_body_kb * 1024
 
     def limit_of(scope: Scope) -> tuple[int, str]:
-        path = scope["path"]
         # /api/documents/ is served as /api/documents (middleware.SlashOptional): the same
-        # upload, the same limit. The slash is taken off here, as this runs outside it.
-        if path.startswith(middleware.SLASH_OPTIONAL):
-            path = path.rstrip("/")
-        if scope["method"] == "POST" and path in UPLOADS:
+        # upload, the same limit. Its rule is asked here, as this runs outside it.
+        if scope["method"] == "POST" and middleware.served(scope["path"]) in UPLOADS:
             return upload, "max_upload_mb"
         return other, "max_body_kb"
 

@@ -203,9 +203,10 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
                 elif isinstance(cause, ToolError):  # Commune's own, said in the agent's language
                     what = str(cause)
                 else:
-                    names = ", ".join(sorted(t.name for t in await self.list_tools()))
-                    if name in names.split(", "):
+                    tools = sorted(t.name for t in await self.list_tools())
+                    if name in tools:
                         raise
+                    names = ", ".join(tools)
                     # An agent (or its host) guessing a name: the names it may call.
                     raise ToolError(
                         say(

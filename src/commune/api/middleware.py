@@ -118,13 +118,19 @@ class SlashOptional:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith(SLASH_OPTIONAL) and path.endswith("/"):
-            served = path.rstrip("/")
-            # "/api/" or "/v1//" alone name no route: left to the router's 404.
-            if served not in ("/api", "/v1"):
-                scope["path"] = served
+        if scope["type"] == "http":
+            scope["path"] = served(scope.get("path", ""))
         await self.app(scope, receive, send)
+
+
+def served(path: str) -> str:
+    """The address ``path`` is served as: a program's (SLASH_OPTIONAL) without its final
+    slashes. "/api/" or "/v1//" alone name no route: left as they are, to the router's 404."""
+    if path.startswith(SLASH_OPTIONAL) and path.endswith("/"):
+        stripped = path.rstrip("/")
+        if stripped not in ("/api", "/v1"):
+            return stripped
+    return path
 
 
 # The programs' prefixes, whose addresses are served with or without a final slash.

@@ -324,13 +324,14 @@ def user_password(
         name, password=password, actor=actor, keep_keys=keep_keys
     )
     lang = speech.language()
-    keys = (
-        say(lang, "clés d'API gardées", "API keys kept")
-        if keep_keys
-        else plural(lang, revoked, "{n} clé d'API révoquée", "{n} clés d'API révoquées")
-        if lang == "fr"
-        else plural(lang, revoked, "{n} API key revoked", "{n} API keys revoked")
-    )
+    if keep_keys:
+        keys = say(lang, "clés d'API gardées", "API keys kept")
+    else:
+        keys = say(
+            lang,
+            plural(lang, revoked, "{n} clé d'API révoquée", "{n} clés d'API révoquées"),
+            plural(lang, revoked, "{n} API key revoked", "{n} API keys revoked"),
+        )
     click.echo(
         say(
             lang,

@@ -204,10 +204,15 @@ def with_session(
         secure=web.secure_cookies,
         samesite="lax",  # followed links keep the session; other sites' forms do not
     )
-    # Deleted as it was set: a browser ignores a __Host- cookie's deletion without Secure.
-    response.delete_cookie(csrf_cookie, path="/", secure=web.secure_cookies, httponly=True)
+    forget(response, csrf_cookie, web)
     forget_unprefixed(response, session_cookie, web)
     return response
+
+
+def forget(response: RedirectResponse, name: str, web: WebSettings) -> None:
+    """Delete the cookie ``name`` as it was set (Path=/, Secure when the cookies are): a
+    browser ignores a __Host- cookie's deletion without Secure."""
+    response.delete_cookie(name, path="/", secure=web.secure_cookies, httponly=True)
 
 
 def forget_unprefixed(response: RedirectResponse, session_cookie: str, web: WebSettings) -> None:
@@ -216,7 +221,7 @@ def forget_unprefixed(response: RedirectResponse, session_cookie: str, web: WebS
     its session open on the server until it expired, and copied and renamed it still opened
     the account after sign-out (routes/signin.py ends its session there)."""
     if session_cookie != sessions.COOKIE:
-        response.delete_cookie(sessions.COOKIE, path="/", secure=web.secure_cookies, httponly=True)
+        forget(response, sessions.COOKIE, web)
 
 
 def page_that_opens(routes: Sequence[BaseRoute], target: str) -> str:

@@ -75,9 +75,13 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
             r for r in ("curator", "member-admin", "cooperative-admin") if actor.at_least(r)
         ],
         # The payout choices the cooperative's admins record for any contributor (an
-        # organisation that contributes has no account to choose on): read for them only.
-        **(payout_choices(commune, actor) if allowed(actor, "administer", COOPERATIVE) else {}),
-        **(peering(commune, actor) if allowed(actor, "administer", COOPERATIVE) else {}),
+        # organisation that contributes has no account to choose on), and the peering form:
+        # read for them only.
+        **(
+            payout_choices(commune, actor) | peering(commune, actor)
+            if allowed(actor, "administer", COOPERATIVE)
+            else {}
+        ),
     }
 
 

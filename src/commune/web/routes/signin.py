@@ -17,6 +17,7 @@ from commune.web.page import (
     cookie_names,
     facade,
     field,
+    forget,
     forget_unprefixed,
     form,
     local,
@@ -106,7 +107,7 @@ async def signout(p: PageOf) -> Response:
         await run_in_threadpool(sessions_of(p.request).end, p.request.cookies.get(sessions.COOKIE))
     response = redirect("/signin")
     web = facade(p.request).settings.web
-    response.delete_cookie(name, path="/", secure=web.secure_cookies, httponly=True)
+    forget(response, name, web)
     forget_unprefixed(response, name, web)
     return response
 
