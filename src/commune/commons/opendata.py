@@ -969,7 +969,6 @@ def import_dataset(
                 if entry["sha256"] in giving:
                     _given(library, outcome.document_id, entry["sha256"], origin, salt)
             _given_done(library, giving.values())
-        if outcome is not None and outcome.document_id is not None:
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
             _restore(library, outcome.document_id, line, line["added_at"])
