@@ -121,11 +121,12 @@ def set_rules(
     if not decision:
         raise Forbidden(decision.reason)
     cid = int(row["id"])
+    named = rules(conn, cid).approver_role
     if role is None:
         # Only the number changes: `commune curation X --approvals 1` put the approvers back
         # to curators, undoing the cooperative admins someone above had named, unasked.
-        role = rules(conn, cid).approver_role or "curator"
-    if not actor.at_least(role) and role != rules(conn, cid).approver_role:
+        role = named or "curator"
+    if not actor.at_least(role) and role != named:
         # Naming the approvers gives them the say over what is published in the member's
         # name, as a role gives its powers, and nobody grants a role above their own
         # (policy.allowed): a member admin who named cooperative admins handed their member's

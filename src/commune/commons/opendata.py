@@ -969,7 +969,6 @@ def import_dataset(
                 if entry["sha256"] in giving:
                     _given(library, outcome.document_id, entry["sha256"], origin, salt)
             _given_done(library, giving.values())
-        if outcome is not None and outcome.document_id is not None:
             # Unchanged too: an import stopped between a document and its restore (a crash)
             # is repaired by running it again. Nothing is written where all is as exported.
             _restore(library, outcome.document_id, line, line["added_at"])
@@ -1269,30 +1268,20 @@ def _record_retirement(
 
     at = aware(datetime.fromisoformat(when))
     ours = {"origin": origin["origin"], "dataset_id": origin.get("dataset_id")}
-    for text in sorted(set(texts)):
-        mine = _same_dataset(origin) & (dataset_texts.c.content_hash == text)
-        marked = conn.execute(
-            update(dataset_texts).where(mine).values(retired_at=at, category=category)
-        ).rowcount
-        if not marked:
-            conn.execute(
-                insert(dataset_texts).values(
-                    content_hash=text,
-                    **ours,
-                    given_at=now(),
-                    retired_at=at,
-                    category=category,
-                )
-            )
-    # Texts named by their keyed hash alone, which no document here held.
-    for key in sorted(set(unknown)):
-        mine = _same_dataset(origin) & (dataset_texts.c.keyed == key)
+    # The texts by their SHA-256, then those named by their keyed hash alone, which no
+    # document here held.
+    named = [
+        *(("content_hash", text) for text in sorted(set(texts))),
+        *(("keyed", key) for key in sorted(set(unknown))),
+    ]
+    for column, value in named:
+        mine = _same_dataset(origin) & (dataset_texts.c[column] == value)
         if not conn.execute(
             update(dataset_texts).where(mine).values(retired_at=at, category=category)
         ).rowcount:
             conn.execute(
                 insert(dataset_texts).values(
-                    keyed=key, **ours, given_at=now(), retired_at=at, category=category
+                    **{column: value}, **ours, given_at=now(), retired_at=at, category=category
                 )
             )
 
