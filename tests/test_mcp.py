@@ -1370,3 +1370,43 @@ def test_an_agent_reads_a_documents_dates_in_iso_8601_as_the_api_gives_them(coop
     for name in ("added_at", "updated_at"):
         assert part[name] == listed[name] and "T" in part[name], (part[name], listed[name])
         assert datetime.fromisoformat(part[name]).isoformat() == part[name]
+
+
+def test_a_prompt_asked_for_is_refused_in_one_line_naming_the_tools(commune, monkeypatch, caplog):
+    """Commune offers no MCP prompts, and a host that asked for one (prompts/get: a name from
+    its own configuration, say) was told "Internal server error" under the protocol of
+    2026-07-28, and "Unknown prompt: x" in English with JSON-RPC code 0 under the
+    handshake's, a traceback in the operator's log for each. Now a refusal of the request's
+    parameters, in the agent's language, naming what the server offers instead."""
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INVALID_PARAMS
+
+    from commune.api.mcp import build_server
+    from commune.govern.policy import OPERATOR
+
+    server = build_server(commune, lambda ctx: OPERATOR)
+
+    async def refused(mode: str) -> MCPError:
+        async with Client(server, mode=mode) as c:
+            assert (await c.list_prompts()).prompts == []
+            with pytest.raises(MCPError) as wrong:
+                await c.get_prompt("resume")
+        return wrong.value
+
+    tools = "ask, get_document, list_collections, search"
+    with caplog.at_level("ERROR"):
+        for mode in ("legacy", "auto"):
+            monkeypatch.setenv("LANG", "en_GB.UTF-8")  # over stdio (and here) the server's locale
+            english = asyncio.run(refused(mode))
+            monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+            french = asyncio.run(refused(mode))
+            for error in (english, french):
+                assert error.error.code == INVALID_PARAMS, (mode, error.error)
+            assert str(english) == (
+                f"no prompt named 'resume': this server offers none; call its tools ({tools})"
+            ), (mode, str(english))
+            assert str(french) == (
+                "aucun prompt nommé 'resume'\u00a0: ce serveur n'en offre aucun\u00a0; appelez "
+                f"ses outils ({tools})"
+            ), (mode, str(french))
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text

@@ -174,12 +174,14 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     entier est attendu". Its other words were English too: "Error executing tool …" before
     each of Commune's messages, "Unknown tool: serach" (without the tools there are), and a
     bare "Error executing tool search" for a result that failed its own output schema; and
-    "Unknown resource: URI" for a resource."""
+    "Unknown resource: URI" for a resource, and an unknown prompt an internal error."""
     from mcp.server.mcpserver.exceptions import (
         ResourceNotFoundError,
         ToolError,
         UnexpectedToolError,
     )
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INVALID_PARAMS
     from pydantic import ValidationError
 
     from commune.api.validation import what_is_wrong
@@ -216,6 +218,34 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
                         )
                     ) from exc
                 raise ToolError(tool_error(name, what, language)) from cause
+
+        async def get_prompt(
+            self, name: str, arguments: dict[str, Any] | None = None, context: Any = None
+        ) -> Any:
+            prompts = sorted(p.name for p in await self.list_prompts())
+            if name in prompts:
+                return await super().get_prompt(name, arguments, context)
+            # The SDK's ValueError was "Internal server error" under the protocol of
+            # 2026-07-28 (and "Unknown prompt: x", code 0, under the handshake's), with a
+            # traceback in the operator's log: a host asking for a prompt by a name of its own
+            # configuration read that the server had failed. A refusal, naming what there is.
+            tools = ", ".join(sorted(t.name for t in await self.list_tools()))
+            language = language_of(context)
+            if prompts:
+                offered = ", ".join(prompts)
+                fr = f"ses prompts\u00a0: {offered}"
+                en = f"its prompts: {offered}"
+            else:
+                fr = f"ce serveur n'en offre aucun\u00a0; appelez ses outils ({tools})"
+                en = f"this server offers none; call its tools ({tools})"
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=say(
+                    language,
+                    f"aucun prompt nommé {name!r}\u00a0: {fr}",
+                    f"no prompt named {name!r}: {en}",
+                ),
+            )
 
         async def read_resource(self, uri: Any, context: Any = None) -> Any:
             try:
