@@ -309,16 +309,21 @@ LOOPBACK = "http://127.0.0.1"
 
 
 @contextlib.contextmanager
-def serve(app):  # type: ignore[no-untyped-def]
-    """Run an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+def serve(app, port: int | None = None, **config):  # type: ignore[no-untyped-def]
+    """Run an ASGI app with uvicorn on a free loopback port (or ``port``: another server
+    there before, stopped, as when a server restarts), with uvicorn's ``config``; yields its
+    base URL."""
     import threading
 
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started or not thread.is_alive(), "uvicorn to start")

@@ -872,7 +872,7 @@ def test_an_mcp_sessions_owner_is_kept_while_a_stream_holds_it_open():
     owners.opened("third", "bob", now=3600 + 1000)
     assert not owners.allows("s", "bob")  # within twice the idle time: still ann's
     owners.opened("fourth", "bob", now=3600 + 1300)
-    assert owners.allows("s", "bob")  # long gone: the SDK answers "Session not found"
+    assert owners.allows("s", "bob")  # long gone: the SDK finds it unknown (answered 404)
 
 
 def test_an_mcp_session_serves_only_the_key_that_opened_it(coop, caplog):
@@ -1410,3 +1410,53 @@ def test_a_prompt_asked_for_is_refused_in_one_line_naming_the_tools(commune, mon
                 f"ses outils ({tools})"
             ), (mode, str(french))
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+def test_a_session_the_server_no_longer_holds_is_told_how_to_go_on(coop):
+    """A client of the handshake's protocols holds a session id; after the server restarted
+    (or the session was idle 10 minutes), each of its calls was refused with the SDK's
+    "Session not found", in English whatever the agent's language, saying nothing of why or
+    what to do. It is told as another key's session is (the two cannot be told apart), in
+    its language: open a new session, and why this one is gone."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+
+    async def call(c: Client) -> str:  # type: ignore[type-arg]
+        with pytest.raises(BaseException) as raised:
+            await c.call_tool("list_collections", {})
+        return _refusal(raised.value)
+
+    async def run() -> list[str]:
+        with contextlib.ExitStack() as servers:
+            # Its clients' streams cut after a second, as `commune serve` cuts them on SIGTERM.
+            base = servers.enter_context(serve(create_app(commune), timeout_graceful_shutdown=1))
+            port = int(base.rsplit(":", 1)[1])
+            async with contextlib.AsyncExitStack() as clients:
+                agents = []
+                for language in ("fr", "en"):
+                    headers = {"Authorization": f"Bearer {ann}", "Accept-Language": language}
+                    http = await clients.enter_async_context(
+                        httpx2.AsyncClient(headers=headers, timeout=60)
+                    )
+                    transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                    c = Client(transport, cache=None, mode="legacy")
+                    agents.append(await clients.enter_async_context(c))
+                    text_of(await agents[-1].call_tool("list_collections", {}))
+                await asyncio.to_thread(servers.close)  # the server stops …
+                restarted = serve(create_app(commune), port)  # … and starts again
+                await asyncio.to_thread(servers.enter_context, restarted)
+                return [await call(c) for c in agents]
+
+    french, english = asyncio.run(run())
+    assert french == (
+        "aucune session MCP de cet identifiant pour cette clé\u00a0: ouvrez-en une nouvelle "
+        "(sans mcp-session-id\u00a0; une session prend fin après 10 minutes d'inactivité, et "
+        "quand le serveur redémarre)"
+    ), french
+    assert english == (
+        "no MCP session with this id for this key: open a new one (send no mcp-session-id; "
+        "a session ends after 10 minutes idle, and when the server restarts)"
+    ), english

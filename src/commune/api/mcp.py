@@ -657,8 +657,8 @@ class SessionOwners:
 
     def allows(self, session_id: str, who: str) -> bool:
         """Whether ``who`` may use the session: its opener, or anyone for a session unknown
-        here (never opened in this process, or long gone: the SDK answers that one "Session
-        not found" itself)."""
+        here (never opened in this process, or long gone: the SDK finds it unknown, and its
+        404 is said in the words of another key's, :class:`_HoldingNotFound`)."""
         with self.lock:
             owner = self.owners.get(session_id)
             return owner is None or owner[0] == who
@@ -707,6 +707,22 @@ def _noting_session(send: "Send", note: Callable[[str], None]) -> "Send":
         await send(message)
 
     return sending
+
+
+class _HoldingNotFound:
+    """``send``, holding back the SDK's answer to a session id it does not hold (a 404):
+    "Session not found", in English whatever the agent's language, saying neither why (the
+    server restarted, the session was idle too long) nor what to do. The caller sends
+    Commune's own in its place."""
+
+    def __init__(self, send: "Send") -> None:
+        self.send, self.not_found = send, False
+
+    async def __call__(self, message: Any) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 404:
+            self.not_found = True
+        if not self.not_found:
+            await self.send(message)
 
 
 def http_routes(
@@ -782,16 +798,17 @@ def http_routes(
             ).hexdigest()
             session_id = request.headers.get("mcp-session-id")
             opening = opens_a_session(request.method, request.headers)
+            # Another key's session is said as one that does not exist, in the same words:
+            # whether another key's session has this id is none of the caller's business.
+            gone = error_response(
+                request,
+                404,
+                "no MCP session with this id for this key: open a new one (send no "
+                f"mcp-session-id; a session ends after {SESSION_IDLE_S // 60} minutes idle, "
+                "and when the server restarts)",
+            )
             if refused is None and session_id and not owners.allows(session_id, who):
-                # Said as for a session that does not exist (the SDK's own check answers
-                # 404 too): whether another key's session has this id is none of the caller's
-                # business.
-                refused = error_response(
-                    request,
-                    404,
-                    "no MCP session with this id for this key: open a new one (send no "
-                    "mcp-session-id)",
-                )
+                refused = gone
             if refused is None and opening:
                 # a new session: each key opens a bounded number of them
                 if not opened.admit(who):
@@ -816,11 +833,14 @@ def http_routes(
                 send = _noting_session(send, lambda sid: owners.opened(sid, who))
             if session_id:
                 owners.begin(session_id)
+                send = held = _HoldingNotFound(send)
             try:
                 await current["app"](scope, receive, send)
             finally:
                 if session_id:
                     owners.end(session_id)
+            if session_id and held.not_found:
+                await gone(scope, receive, held.send)
             if session_id and request.method == "DELETE":
                 owners.ended(session_id)
 

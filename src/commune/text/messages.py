@@ -2838,9 +2838,11 @@ PATTERNS = [
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
         ),
         (
-            r"no MCP session with this id for this key: open a new one \(send no mcp-session-id\)",
+            r"no MCP session with this id for this key: open a new one \(send no mcp-session-id; "
+            r"a session ends after (?P<m>\d+) minutes idle, and when the server restarts\)",
             "aucune session MCP de cet identifiant pour cette clé : ouvrez-en une nouvelle "
-            "(sans mcp-session-id)",
+            "(sans mcp-session-id ; une session prend fin après {m} minutes d'inactivité, et "
+            "quand le serveur redémarre)",
         ),
         (
             r"too many MCP sessions opened with this key \((?P<n>\d+) in (?P<m>\d+) minutes\): "
