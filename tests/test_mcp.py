@@ -1460,3 +1460,53 @@ def test_a_session_the_server_no_longer_holds_is_told_how_to_go_on(coop):
         "no MCP session with this id for this key: open a new one (send no mcp-session-id; "
         "a session ends after 10 minutes idle, and when the server restarts)"
     ), english
+
+
+def test_a_refusal_quotes_a_long_value_cut_not_whole(coop, monkeypatch):
+    """An agent's collection of 200,000 characters (a model that put a document where the
+    name goes) was refused with the whole of it quoted back: "no collection named 'xxx…"
+    200,089 characters long, some 50,000 tokens, past what a host hands its model (Claude
+    Code keeps a result over 25,000 on disk). So were a tool's name, a listing's cursor and a
+    resource's URI. Each refusal quotes the value's beginning now, in one short line."""
+    from mcp.shared.exceptions import MCPError
+
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+    long = "x" * 200_000
+
+    async def run() -> list[str]:
+        said = []
+        async with Client(server, cache=None) as c:
+            for tool, arguments in (
+                ("search", {"query": "piscine", "collection": long}),
+                ("ask", {"question": "piscine ?", "collection": long}),
+                (long, {}),
+            ):
+                r = await c.call_tool(tool, arguments)
+                assert r.is_error
+                said.append(r.content[0].text)
+            for listing in (
+                c.list_resources(cursor=long),
+                c.read_resource(f"commune://documents/{long}"),
+                c.read_resource(f"commune://documents/1?offset={long}"),
+                c.read_resource(f"commune://{long}"),
+            ):
+                with pytest.raises(MCPError) as wrong:
+                    await listing
+                said.append(str(wrong.value))
+        return said
+
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+    said = asyncio.run(run())
+    cut = "'" + "x" * 60 + "…'"
+    assert said[0] == (
+        f"Erreur de l'outil search\u00a0: aucune collection nommée {cut} (collections "
+        "connues\u00a0: privee-a, shared)"
+    ), said[0][:300]
+    assert said[1].startswith(f"Erreur de l'outil ask\u00a0: aucune collection nommée {cut} ")
+    assert said[2].startswith(f"outil inconnu\u00a0: {cut} (les outils\u00a0: ask, ")
+    assert said[3] == f"le curseur doit être le nextCursor d'une liste précédente, reçu {cut}"
+    for line in said:
+        assert len(line) < 300 and "x…" in line and "x" * 61 not in line, line[:300]

@@ -32,6 +32,22 @@ class CommuneError(Exception):
         return (type(self), (self.message, self.hint), {"field_hint": self.field_hint})
 
 
+# A value a caller sent, as a refusal quotes it, is cut past this many characters.
+SHOWN_CHARS = 60
+
+
+def cut(value: str) -> str:
+    """``value`` for a refusal that names it: its beginning and "…" past :data:`SHOWN_CHARS`
+    characters. A 200,000-character collection name an agent sent was quoted back whole, a
+    refusal of some 50,000 tokens, past what a host hands its model."""
+    return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
+
+
+def shown(value: str) -> str:
+    """:func:`cut`'s, quoted (``repr``)."""
+    return repr(cut(value))
+
+
 def in_fields(exc: BaseException) -> str:
     """``exc`` as a caller who fills in fields reads it (CommuneError.in_fields)."""
     return exc.in_fields() if isinstance(exc, CommuneError) else str(exc)

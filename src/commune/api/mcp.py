@@ -25,7 +25,7 @@ from pydantic import Field
 
 from commune.api.answers import answer_json
 from commune.api.auth import key_in
-from commune.errors import CommuneError, NotFound
+from commune.errors import CommuneError, NotFound, cut, shown
 from commune.govern.policy import Actor
 from commune.text.messages import from_accept_language, from_environment, localise
 
@@ -213,8 +213,8 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
                     raise ToolError(
                         say(
                             language,
-                            f"outil inconnu\u00a0: {name!r} (les outils\u00a0: {names})",
-                            f"unknown tool: {name!r} (the tools: {names})",
+                            f"outil inconnu\u00a0: {shown(name)} (les outils\u00a0: {names})",
+                            f"unknown tool: {shown(name)} (the tools: {names})",
                         )
                     ) from exc
                 raise ToolError(tool_error(name, what, language)) from cause
@@ -242,8 +242,8 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
                 code=INVALID_PARAMS,
                 message=say(
                     language,
-                    f"aucun prompt nommé {name!r}\u00a0: {fr}",
-                    f"no prompt named {name!r}: {en}",
+                    f"aucun prompt nommé {shown(name)}\u00a0: {fr}",
+                    f"no prompt named {shown(name)}: {en}",
                 ),
             )
 
@@ -254,12 +254,13 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
                 if not str(exc).startswith("Unknown resource"):  # Commune's own, said already
                     raise
                 # The SDK's "Unknown resource: URI", in English, named no resource there is.
+                asked = cut(str(uri))
                 raise ResourceNotFoundError(
                     say(
                         language_of(context),
-                        f"ressource inconnue\u00a0: {uri} (les documents sont "
+                        f"ressource inconnue\u00a0: {asked} (les documents sont "
                         "commune://documents/{id}, que liste resources/list)",
-                        f"unknown resource: {uri} (documents are commune://documents/{{id}}, "
+                        f"unknown resource: {asked} (documents are commune://documents/{{id}}, "
                         "which resources/list lists)",
                     )
                 ) from exc
@@ -354,7 +355,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         elif cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_ROW_ID:
             after = int(cursor)
         else:
-            message = f"cursor must be the nextCursor of a previous listing, got {cursor!r}"
+            message = f"cursor must be the nextCursor of a previous listing, got {shown(cursor)}"
             raise MCPError(code=INVALID_PARAMS, message=localise(message, language))
         try:
             actor = actor_of(ctx)
@@ -482,12 +483,12 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
         # ASCII digits only ("²" is a digit to str.isdigit, not to int), and no id past what the
         # databases hold: as the API's and the web's RowId.
         if not (document_id.isascii() and document_id.isdigit()):
-            message = f"document ids are numbers, got {document_id!r}"
+            message = f"document ids are numbers, got {shown(document_id)}"
             raise ResourceNotFoundError(localise(message, language))
         if not 1 <= int(document_id) <= MAX_ROW_ID:
             raise ResourceNotFoundError(localise(f"no document {document_id}", language))
         if not (offset.isascii() and offset.isdigit() and int(offset) <= MAX_ROW_ID):
-            message = f"offset must be a number of characters, 0 or more, got {offset!r}"
+            message = f"offset must be a number of characters, 0 or more, got {shown(offset)}"
             raise ResourceNotFoundError(localise(message, language))
         try:
             actor = actor_of(ctx)

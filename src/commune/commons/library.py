@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from commune.commons.curation import ArrivalGate
 from commune.config import Settings
-from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
+from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound, shown
 from commune.govern.members import MAX_NAME
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.govern.sources import public_source
@@ -65,7 +65,7 @@ class Library:
         # A collection the actor may not read is reported as absent: its very name is private.
         if name not in readable:
             known = ", ".join(sorted(readable)) or "none yet"
-            raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
+            raise NotFound(f"no collection named {shown(name)}", f"known collections: {known}")
         return [readable[name]["id"]], [name]
 
     def declared_use(self, actor: Actor) -> str | None:
