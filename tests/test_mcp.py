@@ -1510,3 +1510,37 @@ def test_a_refusal_quotes_a_long_value_cut_not_whole(coop, monkeypatch):
     assert said[3] == f"le curseur doit être le nextCursor d'une liste précédente, reçu {cut}"
     for line in said:
         assert len(line) < 300 and "x…" in line and "x" * 61 not in line, line[:300]
+
+
+def test_a_part_asked_for_past_a_documents_end_says_so(coop, monkeypatch):
+    """get_document (or the resource) from an offset past the text's end gave the document's
+    heading and nothing else: a host that hands its model only the text told it the document
+    was empty, with no word of its length nor of where to read from. The empty part says
+    both now."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    doc_id = next(d["id"] for d in commune.documents("privee-a"))
+    length = len(commune.document(doc_id)["text"])
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    async def run() -> list[str]:
+        async with Client(server, cache=None) as c:
+            tool = await c.call_tool("get_document", {"document_id": doc_id, "offset": 10**6})
+            assert data_of(tool)["text"] == "" and data_of(tool)["next_offset"] is None
+            read = await c.read_resource(f"commune://documents/{doc_id}?offset={10**6}")
+            return [text_of(tool), read.contents[0].text]
+
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # over stdio (and here) the server's locale
+    english = asyncio.run(run())
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    french = asyncio.run(run())
+    for said in english:
+        assert said.splitlines()[-1] == (
+            f"[the text has {length} characters, all before this offset: read it from offset 0]"
+        ), said
+    for said in french:
+        assert said.splitlines()[-1] == (
+            f"[le texte compte {length} caractères, tous avant cet offset\u00a0: lisez-le "
+            "depuis l'offset 0]"
+        ), said

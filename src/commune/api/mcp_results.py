@@ -181,6 +181,21 @@ def document_text(part: dict[str, Any], offset: int, language: str, resource: bo
     )
     lines = [head, "", part["text"]]
     after = part["next_offset"]
+    if not part["text"] and part["text_chars"]:
+        # From past the end: the heading alone read as an empty document.
+        n = part["text_chars"]
+        lines += [
+            "",
+            say(
+                language,
+                "[le texte compte "
+                + plural(language, n, "{n} caractère, avant", "{n} caractères, tous avant")
+                + " cet offset\u00a0: lisez-le depuis l'offset 0]",
+                "[the text has "
+                + plural(language, n, "{n} character, before", "{n} characters, all before")
+                + " this offset: read it from offset 0]",
+            ),
+        ]
     if after is not None:
         call = f"get_document, document_id={part['id']}, offset={after}"
         uri = f"commune://documents/{part['id']}?offset={after}"
