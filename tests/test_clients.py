@@ -542,3 +542,69 @@ def test_the_responses_api_is_named_as_not_offered(served):
     with pytest.raises(openai.NotFoundError) as refused:
         llm.invoke(QUESTION)
     assert refused.value.body["message"] == said
+
+
+def test_what_the_answer_cannot_carry_is_refused_not_dropped(served):
+    """logprobs=True came back with choices[0].logprobs None (LangChain's
+    response_metadata["logprobs"] too), audio with no audio, echo without the prompt, and a
+    picture sent with "What does it show?" was dropped: the words alone were searched and
+    "no relevant passage" answered. Each is now a 400 naming the field, in OpenAI's shape."""
+    import openai
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        llm.bind(logprobs=True).invoke(QUESTION)
+    assert refused.value.param == "logprobs"
+    assert refused.value.body["message"] == (
+        "logprobs n'est pas proposé\u00a0: une réponse est un texte vérifié, sans probabilités de "
+        "jetons (retirez logprobs)"
+    )
+    picture = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    asked = HumanMessage(content=[{"type": "text", "text": "Que montre cette photo ?"}, picture])
+    with pytest.raises(openai.BadRequestError) as refused:
+        llm.invoke([asked])
+    assert refused.value.param == "messages[0].content[1]"
+    assert refused.value.body["message"] == (
+        "messages[0].content[1] est une partie de type 'image_url'\u00a0: Commune ne lit que le "
+        "texte d'un message (posez la question par écrit)"
+    )
+    # A picture in an earlier turn is not read, as that turn is not: the question is answered.
+    said = llm.invoke([asked, AIMessage(content="Je ne lis pas les images."), QUESTION])
+    assert "mardi matin" in said.content
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        for extra, param in (
+            ({"top_logprobs": 2}, "top_logprobs"),
+            ({"modalities": ["text", "audio"]}, "modalities"),
+            ({"audio": {"voice": "alloy", "format": "wav"}}, "audio"),
+        ):
+            for stream in (False, True):
+                with pytest.raises(openai.BadRequestError) as refused:
+                    client.chat.completions.create(stream=stream, **ask, **extra)
+                assert refused.value.param == param
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(
+                **ask, audio={"voice": "alloy"}, extra_headers={"Accept-Language": "en"}
+            )
+        assert refused.value.body["message"] == (
+            "audio is not offered: an answer is text with its sources, not sound (leave audio out)"
+        )
+        for extra, param in (
+            ({"echo": True}, "echo"),
+            ({"suffix": "."}, "suffix"),
+            ({"logprobs": 1}, "logprobs"),
+        ):
+            with pytest.raises(openai.BadRequestError) as refused:
+                client.completions.create(model="extractive", prompt=QUESTION, **extra)
+            assert refused.value.param == param
+        assert refused.value.body["message"].startswith("logprobs n'est pas proposé")
+        # Asking for none of it is asking for the answer, as before.
+        said = client.chat.completions.create(
+            **ask, logprobs=False, modalities=["text"], top_logprobs=0
+        )
+        assert "mardi matin" in said.choices[0].message.content
+        done = client.completions.create(model="extractive", prompt=QUESTION, echo=False)
+        assert "mardi matin" in done.choices[0].text

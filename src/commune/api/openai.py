@@ -96,6 +96,14 @@ ONE_CHOICE = "How many choices: 1 only (an answer is the commons' one checked an
 NO_TOOLS = 'Refused unless empty (or tool_choice is "none"): Commune calls no tools.'
 TEXT_ONLY = 'Only {"type": "text"}: an answer is text with its sources, not JSON.'
 
+# Accepted and ignored, these came back as nothing where the client looked: logprobs=True
+# gave choices[0].logprobs None (LangChain's response_metadata["logprobs"] too), audio a
+# message without audio, echo a text without its prompt, an image part an answer to the
+# words beside it alone ("no relevant passage" for "What does this picture show?").
+NO_LOGPROBS = "Refused unless false or null: an answer is checked text, not sampled tokens."
+NO_AUDIO = 'Refused unless ["text"] or null: an answer is text with its sources.'
+NOT_INSERTED = "Refused unless false or null: the text is the answer alone."
+
 
 class ChatRequest(BaseModel):
     model: ModelName
@@ -111,10 +119,45 @@ class ChatRequest(BaseModel):
     functions: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
     function_call: str | dict[str, Any] | None = Field(None, description=NO_TOOLS)
     response_format: dict[str, Any] | None = Field(None, description=TEXT_ONLY)
+    logprobs: bool | None = Field(None, description=NO_LOGPROBS)
+    top_logprobs: int | None = Field(None, description=NO_LOGPROBS)
+    modalities: list[str] | None = Field(None, description=NO_AUDIO)
+    audio: dict[str, Any] | None = Field(None, description=NO_AUDIO)
+
+
+def _no_token_probabilities(**asked: Any) -> None:
+    for name, value in asked.items():
+        if value:  # False, 0 and null ask for nothing
+            raise InvalidRequest(
+                f"{name} is not offered: an answer is checked text, without token probabilities",
+                f"leave {name} out",
+                param=name,
+            )
+
+
+def _read_only_text(messages: list[ChatMessage]) -> None:
+    """Refuse a question (the last user message) with a part that is not text (an image, a
+    sound, a file): it was dropped, and the words beside it answered as if it had not been
+    sent. An earlier turn's is not read, as earlier turns are not (docs/generation.md):
+    refused, it would refuse every later question of a chat application's conversation."""
+    users = [i for i, message in enumerate(messages) if message.role == "user"]
+    parts = messages[users[-1]].content if users else None
+    if not isinstance(parts, list):
+        return
+    for j, part in enumerate(parts):
+        kind = part.get("type")
+        if kind != "text":
+            raise InvalidRequest(
+                f"messages[{users[-1]}].content[{j}] is a part of type {kind!r}: Commune reads "
+                "only the text of a message",
+                "ask the question in words",
+                param=f"messages[{users[-1]}].content[{j}]",
+            )
 
 
 def _text_only(req: ChatRequest) -> None:
-    """Refuse what asks for something other than a text answer: a tool call, JSON."""
+    """Refuse what asks for something other than a text answer: a tool call, JSON, token
+    probabilities, audio; and a question that is not all text."""
     if (req.tools and req.tool_choice != "none") or (req.functions and req.function_call != "none"):
         raise InvalidRequest(
             "Commune calls no tools: it answers from the commons' documents, with their sources",
@@ -126,6 +169,15 @@ def _text_only(req: ChatRequest) -> None:
             f"response_format {kind!r} is not offered: an answer is text with its sources",
             "leave response_format out, and read the sources from citations",
         )
+    _no_token_probabilities(logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+    if req.audio is not None or set(req.modalities or ()) - {"text"}:
+        name = "audio" if req.audio is not None else "modalities"
+        raise InvalidRequest(
+            f"{name} is not offered: an answer is text with its sources, not sound",
+            f"leave {name} out",
+            param=name,
+        )
+    _read_only_text(req.messages)
 
 
 class CompletionRequest(BaseModel):
@@ -137,6 +189,27 @@ class CompletionRequest(BaseModel):
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
     temperature: float | None = Field(None, description=IGNORED)
     n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
+    logprobs: int | None = Field(None, description=NO_LOGPROBS)
+    echo: bool | None = Field(None, description=NOT_INSERTED)
+    suffix: str | None = Field(None, description=NOT_INSERTED)
+
+
+def _answer_alone(req: CompletionRequest) -> None:
+    """Refuse what asks for more than the answer's text: its tokens' probabilities, the
+    prompt before it (echo), a text after it (suffix, for inserting)."""
+    _no_token_probabilities(logprobs=req.logprobs)
+    if req.echo:
+        raise InvalidRequest(
+            "echo is not offered: the text is the answer alone, without the prompt",
+            "leave echo out, and put the prompt you sent before the text",
+            param="echo",
+        )
+    if req.suffix:
+        raise InvalidRequest(
+            "suffix is not offered: an answer is not written to go before a text",
+            "leave suffix out",
+            param="suffix",
+        )
 
 
 class EmbeddingRequest(BaseModel):
@@ -623,6 +696,7 @@ async def completions(
     response: Response,
 ) -> Any:
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
+    _answer_alone(req)
     prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
     if len(prompts) != 1:
         # LangChain's OpenAI (text completions) sends up to 20 prompts in one request, its
