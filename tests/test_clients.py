@@ -608,3 +608,42 @@ def test_what_the_answer_cannot_carry_is_refused_not_dropped(served):
         assert "mardi matin" in said.choices[0].message.content
         done = client.completions.create(model="extractive", prompt=QUESTION, echo=False)
         assert "mardi matin" in done.choices[0].text
+
+
+def test_a_stream_asked_to_include_usage_sends_it_apart_as_openai_does(served):
+    """stream_options={"include_usage": true} got usage on the last chunk beside its choice:
+    code written to OpenAI's way ("if not chunk.choices: chunk.usage", its docs' loop) never
+    read it. Now it comes once, in a chunk of its own with no choices, after the last."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        whole = client.chat.completions.create(**ask)
+        chunks = list(
+            client.chat.completions.create(
+                stream=True, stream_options={"include_usage": True}, **ask
+            )
+        )
+        *said, last = chunks
+        assert last.choices == [] and last.usage == whole.usage
+        assert [c for c in said if c.usage] == []  # once only: a client adding them up
+        assert said[-1].choices[0].finish_reason == "stop"
+        assert said[-1].model_extra["commune"]["mode"] == "extractive"
+        text = "".join(c.choices[0].delta.content or "" for c in said)
+        assert text == whole.choices[0].message.content
+        plain = list(client.chat.completions.create(stream=True, **ask))  # as before
+        assert plain[-1].choices[0].finish_reason == "stop" and plain[-1].usage == whole.usage
+        done = client.completions.create(model="extractive", prompt=QUESTION)
+        *pieces, apart = client.completions.create(
+            model="extractive", prompt=QUESTION, stream=True, stream_options={"include_usage": True}
+        )
+        assert apart.choices == [] and apart.usage == done.usage
+        assert "".join(p.choices[0].text for p in pieces) == done.choices[0].text
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    counted = llm.invoke(QUESTION).usage_metadata
+    streamed = None
+    for chunk in llm.bind(stream_usage=True).stream(QUESTION):
+        streamed = chunk if streamed is None else streamed + chunk
+    assert streamed is not None and streamed.usage_metadata == counted

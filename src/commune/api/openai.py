@@ -105,10 +105,19 @@ NO_AUDIO = 'Refused unless ["text"] or null: an answer is text with its sources.
 NOT_INSERTED = "Refused unless false or null: the text is the answer alone."
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = Field(
+        False,
+        description="usage in one more chunk, with no choices, after the last (OpenAI's "
+        "way); without it, the last chunk carries usage.",
+    )
+
+
 class ChatRequest(BaseModel):
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
@@ -184,6 +193,7 @@ class CompletionRequest(BaseModel):
     model: ModelName
     prompt: str | list[str] = Field(description="The question (one prompt per request).")
     stream: bool = False
+    stream_options: StreamOptions | None = None
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
     max_tokens: int | None = Field(None, gt=0, description=IGNORED)
@@ -377,9 +387,19 @@ class _Shape:
     """One answer as a /v1 response: chat or text completion, sources in the content or not."""
 
     def __init__(
-        self, kind: str, requested: str, sources_in_content: bool, prompt: str, actor: Actor
+        self,
+        kind: str,
+        requested: str,
+        sources_in_content: bool,
+        prompt: str,
+        actor: Actor,
+        options: StreamOptions | None = None,
     ):
         self.kind = kind  # "chat" or "text"
+        # stream_options.include_usage: usage came on the last chunk with its choice, and
+        # code written to OpenAI's way (usage in a chunk of its own, with no choices: "if
+        # not chunk.choices: chunk.usage") never read it.
+        self.usage_apart = options is not None and options.include_usage
         self.actor = actor  # who is shown the commands and settings in the reasons
         self.requested = requested
         self.sources_in_content = sources_in_content
@@ -469,6 +489,7 @@ class _Shape:
                 yield piece(tail)
             content = "".join(sent)
             closing = self.closing(item, content)
+            usage = closing.pop("usage") if self.usage_apart else None
             if self.kind == "chat":
                 delta = {"annotations": _annotations(content, item), "refusal": _refusal(item)}
                 yield event({"index": 0, "delta": delta, "finish_reason": "stop"}, **closing)
@@ -477,6 +498,9 @@ class _Shape:
                     {"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"},
                     **closing,
                 )
+            if usage is not None:
+                body = {**self.base, "object": obj, "choices": [], "model": closing["model"]}
+                yield f"data: {json.dumps({**body, 'usage': usage}, ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
 
 
@@ -673,7 +697,7 @@ async def chat(
     limit = commune.settings.limits.max_query_chars
     turns = [*map(_said, users[:-1]), question]
     question = question_of(turns, limit, language_of(request))
-    shape = _Shape("chat", req.model, req.sources_in_content, question, actor)
+    shape = _Shape("chat", req.model, req.sources_in_content, question, actor, req.stream_options)
     return await _respond(
         commune,
         actor,
@@ -709,7 +733,7 @@ async def completions(
     question = question_of(_asked(prompts[0]), limit, language_of(request))
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
-    shape = _Shape("text", req.model, req.sources_in_content, question, actor)
+    shape = _Shape("text", req.model, req.sources_in_content, question, actor, req.stream_options)
     return await _respond(
         commune,
         actor,
