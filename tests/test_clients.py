@@ -647,3 +647,36 @@ def test_a_stream_asked_to_include_usage_sends_it_apart_as_openai_does(served):
     for chunk in llm.bind(stream_usage=True).stream(QUESTION):
         streamed = chunk if streamed is None else streamed + chunk
     assert streamed is not None and streamed.usage_metadata == counted
+
+
+def test_max_tokens_and_stop_cut_the_answer_as_a_models_would_stop(served):
+    """max_tokens (LangChain sends it as max_completion_tokens) and stop were accepted and
+    ignored: asked for 5 tokens, a client got 80; told to stop at "mardi", or at "\\n" for a
+    first line, it got the whole answer with its sources. Now the content ends there, with
+    finish_reason "length" or "stop", streamed or not, even where the stop sequence spans
+    two of the stream's pieces."""
+    from langchain_openai import ChatOpenAI
+    from llama_index.llms.openai_like import OpenAILike
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    whole = llm.invoke(QUESTION).content
+    short = llm.bind(max_tokens=5).invoke(QUESTION)
+    assert short.response_metadata["finish_reason"] == "length"
+    assert short.usage_metadata["output_tokens"] == 5 and whole.startswith(short.content)
+    assert short.content == "La collecte des or"
+    assert "".join(c.content for c in llm.bind(max_tokens=5).stream(QUESTION)) == short.content
+    done = OpenAILike(model="extractive", api_base=url, api_key=key, max_tokens=5).complete(
+        QUESTION
+    )
+    assert done.text == short.content and done.raw.choices[0].finish_reason == "length"
+
+    for stop in (["mardi"], ["\n"], ["[1] Les"]):  # the last: "… commune. [1]" | " Les bacs …"
+        cut = llm.bind(stop=stop).invoke(QUESTION)
+        assert cut.response_metadata["finish_reason"] == "stop"
+        assert whole.startswith(cut.content) and stop[0] not in cut.content
+        assert whole[len(cut.content) :].startswith(stop[0])
+        assert "".join(c.content for c in llm.bind(stop=stop).stream(QUESTION)) == cut.content
+    assert cut.content.endswith("de la commune. ")
+    first_line = llm.bind(stop=["\n"]).invoke(QUESTION).content
+    assert "Sources" not in first_line and first_line.endswith("[1]")

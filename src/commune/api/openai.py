@@ -77,11 +77,21 @@ ModelName = Annotated[
 ]
 
 
-# Clients send these by default (LangChain, LlamaIndex): accepted, so that they work, and
+# Clients send it by default (LlamaIndex's OpenAILike, 0.1): accepted, so that they work, and
 # not applied, since an answer is a checked one, not a model's free text.
 IGNORED = (
-    "Accepted for the clients that send it, and ignored: a generated answer's length is "
-    "[generation] max_tokens and its sampling the model's configuration (docs/generation.md)."
+    "Accepted for the clients that send it, and ignored: a generated answer's sampling is "
+    "the model's configuration (docs/generation.md)."
+)
+
+# max_tokens and stop were accepted and ignored: a client asking for 5 tokens got 95, one
+# stopping at "\n" (LangChain's stop=, a ReAct agent's "Observation:") got the text after it.
+# Both now cut what is sent, as a model told so would have stopped: the sentences kept were
+# checked, and [generation] max_tokens still bounds what the model writes.
+CUT_AT = "The content ends before the first of these, as a model's would (finish_reason stop)."
+AT_MOST = (
+    "The content is cut after this many tokens (cl100k_base, as usage counts them), "
+    "finish_reason length."
 )
 
 
@@ -120,7 +130,9 @@ class ChatRequest(BaseModel):
     stream_options: StreamOptions | None = None
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
-    max_tokens: int | None = Field(None, gt=0, description=IGNORED)
+    max_tokens: int | None = Field(None, gt=0, description=AT_MOST)
+    max_completion_tokens: int | None = Field(None, gt=0, description=AT_MOST)
+    stop: str | list[str] | None = Field(None, description=CUT_AT)
     temperature: float | None = Field(None, description=IGNORED)
     n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
     tools: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
@@ -196,7 +208,8 @@ class CompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
-    max_tokens: int | None = Field(None, gt=0, description=IGNORED)
+    max_tokens: int | None = Field(None, gt=0, description=AT_MOST)
+    stop: str | list[str] | None = Field(None, description=CUT_AT)
     temperature: float | None = Field(None, description=IGNORED)
     n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
     logprobs: int | None = Field(None, description=NO_LOGPROBS)
@@ -383,6 +396,44 @@ def _refusal(answer: Answer) -> str | None:
     return answer.text if answer.mode == "refused" else None
 
 
+class _Cut:
+    """``stop`` and ``max_tokens`` applied to the content as it is sent, piece by piece: it
+    ends before the first stop sequence, or at the token limit, as a model's text would. A
+    piece's end that may begin a stop sequence is held until the next shows whether it
+    does."""
+
+    def __init__(self, stop: str | list[str] | None, limit: int | None):
+        self.stops = [s for s in ([stop] if isinstance(stop, str) else stop or []) if s]
+        self.limit = limit
+        self.sent = ""
+        self.held = ""
+        self.reason: str | None = None  # "stop" or "length" once cut
+
+    def feed(self, text: str, last: bool = False) -> str:
+        """What of ``text`` may be sent now (``last``: nothing comes after it)."""
+        if self.reason is not None:
+            return ""
+        text = self.held + text
+        self.held = ""
+        ends = [i for s in self.stops if (i := text.find(s)) != -1]
+        if ends:
+            text, self.reason = text[: min(ends)], "stop"
+        elif not last:
+            for k in range(min(len(text), max(map(len, self.stops), default=1) - 1), 0, -1):
+                if any(s.startswith(text[-k:]) for s in self.stops):
+                    text, self.held = text[:-k], text[-k:]
+                    break
+        if self.limit is not None:
+            kept = tokens.head(self.sent + text, self.limit)
+            if len(kept) < len(self.sent + text):
+                text, self.reason = kept[len(self.sent) :], "length"
+        self.sent += text
+        return text
+
+    def whole(self, content: str) -> str:
+        return self.feed(content, last=True)
+
+
 class _Shape:
     """One answer as a /v1 response: chat or text completion, sources in the content or not."""
 
@@ -394,8 +445,10 @@ class _Shape:
         prompt: str,
         actor: Actor,
         options: StreamOptions | None = None,
+        cut: _Cut | None = None,
     ):
         self.kind = kind  # "chat" or "text"
+        self.cut = cut or _Cut(None, None)
         # stream_options.include_usage: usage came on the last chunk with its choice, and
         # code written to OpenAI's way (usage in a chunk of its own, with no choices: "if
         # not chunk.choices: chunk.usage") never read it.
@@ -438,11 +491,11 @@ class _Shape:
 
     def whole(self, answer: Answer) -> dict[str, Any]:
         answer = shown(answer, self.actor)
-        content = answer.text + self.tail(answer)
+        content = self.cut.whole(answer.text + self.tail(answer))
         return {
             **self.base,
             "object": "chat.completion" if self.kind == "chat" else "text_completion",
-            "choices": [self.choice(content, answer, "stop")],
+            "choices": [self.choice(content, answer, self.cut.reason or "stop")],
             **self.closing(answer, content),
         }
 
@@ -479,23 +532,24 @@ class _Shape:
         sent = []
         for item in itertools.chain([first], events):
             if isinstance(item, str):
-                sent.append(item)
-                yield piece(item)
+                if text := self.cut.feed(item):
+                    sent.append(text)
+                    yield piece(text)
                 continue
             item = shown(item, self.actor)
-            tail = self.tail(item)
-            if tail:
-                sent.append(tail)
-                yield piece(tail)
+            if text := self.cut.feed(self.tail(item), last=True):
+                sent.append(text)
+                yield piece(text)
             content = "".join(sent)
             closing = self.closing(item, content)
             usage = closing.pop("usage") if self.usage_apart else None
+            finish = self.cut.reason or "stop"
             if self.kind == "chat":
                 delta = {"annotations": _annotations(content, item), "refusal": _refusal(item)}
-                yield event({"index": 0, "delta": delta, "finish_reason": "stop"}, **closing)
+                yield event({"index": 0, "delta": delta, "finish_reason": finish}, **closing)
             else:
                 yield event(
-                    {"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"},
+                    {"index": 0, "text": "", "logprobs": None, "finish_reason": finish},
                     **closing,
                 )
             if usage is not None:
@@ -697,7 +751,10 @@ async def chat(
     limit = commune.settings.limits.max_query_chars
     turns = [*map(_said, users[:-1]), question]
     question = question_of(turns, limit, language_of(request))
-    shape = _Shape("chat", req.model, req.sources_in_content, question, actor, req.stream_options)
+    cut = _Cut(req.stop, req.max_completion_tokens or req.max_tokens)
+    shape = _Shape(
+        "chat", req.model, req.sources_in_content, question, actor, req.stream_options, cut
+    )
     return await _respond(
         commune,
         actor,
@@ -733,7 +790,10 @@ async def completions(
     question = question_of(_asked(prompts[0]), limit, language_of(request))
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
-    shape = _Shape("text", req.model, req.sources_in_content, question, actor, req.stream_options)
+    cut = _Cut(req.stop, req.max_tokens)
+    shape = _Shape(
+        "text", req.model, req.sources_in_content, question, actor, req.stream_options, cut
+    )
     return await _respond(
         commune,
         actor,
