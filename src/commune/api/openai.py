@@ -203,7 +203,11 @@ def _text_only(req: ChatRequest) -> None:
 
 class CompletionRequest(BaseModel):
     model: ModelName
-    prompt: str | list[str] = Field(description="The question (one prompt per request).")
+    # Token ids (cl100k_base), which the openai client's types allow: refused with "a string
+    # is expected" once per id, they are read as the embeddings' are.
+    prompt: str | list[str] | list[int] | list[list[int]] = Field(
+        description="The question (one prompt per request), as text or cl100k_base token ids."
+    )
     stream: bool = False
     stream_options: StreamOptions | None = None
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
@@ -607,7 +611,8 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
 
 
 def _inputs(raw: str | list[str] | list[int] | list[list[int]]) -> list[str]:
-    """The texts to embed: strings as they are, token ids decoded (cl100k_base)."""
+    """The texts to embed, or a completion's prompts: strings as they are, token ids decoded
+    (cl100k_base)."""
     if isinstance(raw, str):
         return [raw]
     ints = [x for x in raw if isinstance(x, int)]
@@ -778,7 +783,7 @@ async def completions(
 ) -> Any:
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
     _answer_alone(req)
-    prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
+    prompts = _inputs(req.prompt)
     if len(prompts) != 1:
         # LangChain's OpenAI (text completions) sends up to 20 prompts in one request, its
         # batch() and generate() all of them: the hint said nothing of how to make it send one.
