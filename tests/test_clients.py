@@ -417,10 +417,21 @@ def test_tools_and_structured_output_are_refused_in_one_line(served):
                 with pytest.raises(openai.BadRequestError) as refused:
                     client.chat.completions.create(stream=stream, **ask, **extra)
                 assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
+        # A tool call forced with no tool offered was answered with text, no tool_calls.
+        for extra, param in (
+            ({"tool_choice": "required"}, "tool_choice"),
+            ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "tool_choice"),
+            ({"function_call": {"name": "f"}}, "function_call"),
+        ):
+            with pytest.raises(openai.BadRequestError) as refused:
+                client.chat.completions.create(**ask, **extra)
+            assert refused.value.param == param
+            assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
         # Told not to call them, or asked for text: the answer, as before.
         for extra in (
             {"tools": [tool], "tool_choice": "none"},
             {"response_format": {"type": "text"}},
+            {"tool_choice": "auto"},
         ):
             said = client.chat.completions.create(**ask, **extra)
             assert "mardi matin" in said.choices[0].message.content

@@ -179,10 +179,27 @@ def _read_only_text(messages: list[ChatMessage]) -> None:
 def _text_only(req: ChatRequest) -> None:
     """Refuse what asks for something other than a text answer: a tool call, JSON, token
     probabilities, audio; and a question that is not all text."""
-    if (req.tools and req.tool_choice != "none") or (req.functions and req.function_call != "none"):
+    # A tool call forced without tools ("required", or one function named) was answered with
+    # text, and the client that forced it found no tool_calls.
+    forced = next(
+        (
+            name
+            for name, value in (
+                ("tool_choice", req.tool_choice),
+                ("function_call", req.function_call),
+            )
+            if value not in (None, "none", "auto")
+        ),
+        None,
+    )
+    offered = (req.tools and req.tool_choice != "none") or (
+        req.functions and req.function_call != "none"
+    )
+    if offered or forced:
         raise InvalidRequest(
             "Commune calls no tools: it answers from the commons' documents, with their sources",
             'send the request without tools, or with tool_choice "none"',
+            param=forced or ("tools" if req.tools else "functions"),
         )
     kind = (req.response_format or {}).get("type", "text")
     if kind != "text":
