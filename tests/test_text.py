@@ -157,3 +157,18 @@ def test_a_words_term_once_kept_is_the_stemmers_own():
         for word in sentence.split():
             analyze(word, lang)
         assert analyze(f"{sentence} {sentence}", lang) == first + first
+
+
+def test_the_head_of_a_text_in_tokens_by_either_method(monkeypatch):
+    """What max_tokens keeps of an answer (api/openai.py): as many tokens as usage counts,
+    with cl100k_base or, without its table, the stated estimate (words and punctuation)."""
+    from commune.text import tokens
+
+    text = "La collecte a lieu le mardi, à 6 h. Sortez les bacs."
+    assert tokens.head(text, 1000) == text
+    kept = tokens.head(text, 5)
+    assert text.startswith(kept) and tokens.count(kept) == 5
+    monkeypatch.setattr(tokens, "_encoding", lambda: None)
+    assert tokens.head(text, 6) == "La collecte a lieu le mardi"
+    assert tokens.head(text, 7) == "La collecte a lieu le mardi,"
+    assert tokens.head(text, 0) == "" and tokens.head(text, 99) == text

@@ -59,6 +59,19 @@ class InvalidRequest(CommuneError, ValueError):
     which caught the ValueError the library's checks used to raise still catches it; but only
     this class reaches a caller as 400: any other ValueError is a fault, answered as 500."""
 
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        field_hint: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message, hint, field_hint=field_hint)
+        # The request's field at fault as OpenAI's error object names it ("logprobs",
+        # "messages[0].content[1]"), for the clients that show error.param.
+        self.param = param
+
 
 class IngestError(CommuneError):
     """One file could not be ingested; the rest of the batch goes on."""

@@ -127,6 +127,7 @@ def error_response(
     headers: dict[str, str] | None = None,
     code: str | None = None,
     openai: bool = False,
+    param: str | None = None,
     **extra: str,
 ) -> Response:
     """``{"detail": message, "code": code, **extra}`` (``code`` by default from the status:
@@ -145,7 +146,7 @@ def error_response(
         "code": code,
         **extra,
         # ``openai``: a request an OpenAI client sent to another address than /v1's.
-        **envelope("/v1/" if openai else request.url.path, status, message, code),
+        **envelope("/v1/" if openai else request.url.path, status, message, code, param),
     }
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -179,7 +180,7 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 async def _invalid(request: Request, exc: Exception) -> Response:
     # InvalidRequest and every other CommuneError without a status of its own: the message
     # and its hint were written for the caller (its field_hint where the hint is the CLI's).
-    return error_response(request, 400, in_fields(exc))
+    return error_response(request, 400, in_fields(exc), param=getattr(exc, "param", None))
 
 
 async def _too_large(request: Request, exc: Exception) -> Response:

@@ -77,11 +77,21 @@ ModelName = Annotated[
 ]
 
 
-# Clients send these by default (LangChain, LlamaIndex): accepted, so that they work, and
+# Clients send it by default (LlamaIndex's OpenAILike, 0.1): accepted, so that they work, and
 # not applied, since an answer is a checked one, not a model's free text.
 IGNORED = (
-    "Accepted for the clients that send it, and ignored: a generated answer's length is "
-    "[generation] max_tokens and its sampling the model's configuration (docs/generation.md)."
+    "Accepted for the clients that send it, and ignored: a generated answer's sampling is "
+    "the model's configuration (docs/generation.md)."
+)
+
+# max_tokens and stop were accepted and ignored: a client asking for 5 tokens got 95, one
+# stopping at "\n" (LangChain's stop=, a ReAct agent's "Observation:") got the text after it.
+# Both now cut what is sent, as a model told so would have stopped: the sentences kept were
+# checked, and [generation] max_tokens still bounds what the model writes.
+CUT_AT = "The content ends before the first of these, as a model's would (finish_reason stop)."
+AT_MOST = (
+    "The content is cut after this many tokens (cl100k_base, as usage counts them), "
+    "finish_reason length."
 )
 
 
@@ -96,14 +106,33 @@ ONE_CHOICE = "How many choices: 1 only (an answer is the commons' one checked an
 NO_TOOLS = 'Refused unless empty (or tool_choice is "none"): Commune calls no tools.'
 TEXT_ONLY = 'Only {"type": "text"}: an answer is text with its sources, not JSON.'
 
+# Accepted and ignored, these came back as nothing where the client looked: logprobs=True
+# gave choices[0].logprobs None (LangChain's response_metadata["logprobs"] too), audio a
+# message without audio, echo a text without its prompt, an image part an answer to the
+# words beside it alone ("no relevant passage" for "What does this picture show?").
+NO_LOGPROBS = "Refused unless false or null: an answer is checked text, not sampled tokens."
+NO_AUDIO = 'Refused unless ["text"] or null: an answer is text with its sources.'
+NOT_INSERTED = "Refused unless false or null: the text is the answer alone."
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = Field(
+        False,
+        description="usage in one more chunk, with no choices, after the last (OpenAI's "
+        "way); without it, the last chunk carries usage.",
+    )
+
 
 class ChatRequest(BaseModel):
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
-    max_tokens: int | None = Field(None, gt=0, description=IGNORED)
+    max_tokens: int | None = Field(None, gt=0, description=AT_MOST)
+    max_completion_tokens: int | None = Field(None, gt=0, description=AT_MOST)
+    stop: str | list[str] | None = Field(None, description=CUT_AT)
     temperature: float | None = Field(None, description=IGNORED)
     n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
     tools: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
@@ -111,14 +140,66 @@ class ChatRequest(BaseModel):
     functions: list[dict[str, Any]] | None = Field(None, description=NO_TOOLS)
     function_call: str | dict[str, Any] | None = Field(None, description=NO_TOOLS)
     response_format: dict[str, Any] | None = Field(None, description=TEXT_ONLY)
+    logprobs: bool | None = Field(None, description=NO_LOGPROBS)
+    top_logprobs: int | None = Field(None, description=NO_LOGPROBS)
+    modalities: list[str] | None = Field(None, description=NO_AUDIO)
+    audio: dict[str, Any] | None = Field(None, description=NO_AUDIO)
+
+
+def _no_token_probabilities(**asked: Any) -> None:
+    for name, value in asked.items():
+        if value:  # False, 0 and null ask for nothing
+            raise InvalidRequest(
+                f"{name} is not offered: an answer is checked text, without token probabilities",
+                f"leave {name} out",
+                param=name,
+            )
+
+
+def _read_only_text(messages: list[ChatMessage]) -> None:
+    """Refuse a question (the last user message) with a part that is not text (an image, a
+    sound, a file): it was dropped, and the words beside it answered as if it had not been
+    sent. An earlier turn's is not read, as earlier turns are not (docs/generation.md):
+    refused, it would refuse every later question of a chat application's conversation."""
+    users = [i for i, message in enumerate(messages) if message.role == "user"]
+    parts = messages[users[-1]].content if users else None
+    if not isinstance(parts, list):
+        return
+    for j, part in enumerate(parts):
+        kind = part.get("type")
+        if kind != "text":
+            raise InvalidRequest(
+                f"messages[{users[-1]}].content[{j}] is a part of type {kind!r}: Commune reads "
+                "only the text of a message",
+                "ask the question in words",
+                param=f"messages[{users[-1]}].content[{j}]",
+            )
 
 
 def _text_only(req: ChatRequest) -> None:
-    """Refuse what asks for something other than a text answer: a tool call, JSON."""
-    if (req.tools and req.tool_choice != "none") or (req.functions and req.function_call != "none"):
+    """Refuse what asks for something other than a text answer: a tool call, JSON, token
+    probabilities, audio; and a question that is not all text."""
+    # A tool call forced without tools ("required", or one function named) was answered with
+    # text, and the client that forced it found no tool_calls.
+    forced = next(
+        (
+            name
+            for name, value in (
+                ("tool_choice", req.tool_choice),
+                ("function_call", req.function_call),
+            )
+            if value not in (None, "none", "auto")
+        ),
+        None,
+    )
+    offered = (req.tools and req.tool_choice != "none") or (
+        req.functions and req.function_call != "none"
+    )
+    if offered or forced:
         raise InvalidRequest(
             "Commune calls no tools: it answers from the commons' documents, with their sources",
             'send the request without tools, or with tool_choice "none"',
+            param=forced or ("tools" if req.tools else "functions"),
         )
     kind = (req.response_format or {}).get("type", "text")
     if kind != "text":
@@ -126,17 +207,53 @@ def _text_only(req: ChatRequest) -> None:
             f"response_format {kind!r} is not offered: an answer is text with its sources",
             "leave response_format out, and read the sources from citations",
         )
+    _no_token_probabilities(logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+    if req.audio is not None or set(req.modalities or ()) - {"text"}:
+        name = "audio" if req.audio is not None else "modalities"
+        raise InvalidRequest(
+            f"{name} is not offered: an answer is text with its sources, not sound",
+            f"leave {name} out",
+            param=name,
+        )
+    _read_only_text(req.messages)
 
 
 class CompletionRequest(BaseModel):
     model: ModelName
-    prompt: str | list[str] = Field(description="The question (one prompt per request).")
+    # Token ids (cl100k_base), which the openai client's types allow: refused with "a string
+    # is expected" once per id, they are read as the embeddings' are.
+    prompt: str | list[str] | list[int] | list[list[int]] = Field(
+        description="The question (one prompt per request), as text or cl100k_base token ids."
+    )
     stream: bool = False
+    stream_options: StreamOptions | None = None
     collection: str | None = Field(None, description="Commune extension: retrieve from it only.")
     sources_in_content: bool = Field(True, description=SOURCES_IN_CONTENT)
-    max_tokens: int | None = Field(None, gt=0, description=IGNORED)
+    max_tokens: int | None = Field(None, gt=0, description=AT_MOST)
+    stop: str | list[str] | None = Field(None, description=CUT_AT)
     temperature: float | None = Field(None, description=IGNORED)
     n: int | None = Field(None, ge=1, le=1, description=ONE_CHOICE)
+    logprobs: int | None = Field(None, description=NO_LOGPROBS)
+    echo: bool | None = Field(None, description=NOT_INSERTED)
+    suffix: str | None = Field(None, description=NOT_INSERTED)
+
+
+def _answer_alone(req: CompletionRequest) -> None:
+    """Refuse what asks for more than the answer's text: its tokens' probabilities, the
+    prompt before it (echo), a text after it (suffix, for inserting)."""
+    _no_token_probabilities(logprobs=req.logprobs)
+    if req.echo:
+        raise InvalidRequest(
+            "echo is not offered: the text is the answer alone, without the prompt",
+            "leave echo out, and put the prompt you sent before the text",
+            param="echo",
+        )
+    if req.suffix:
+        raise InvalidRequest(
+            "suffix is not offered: an answer is not written to go before a text",
+            "leave suffix out",
+            param="suffix",
+        )
 
 
 class EmbeddingRequest(BaseModel):
@@ -300,13 +417,63 @@ def _refusal(answer: Answer) -> str | None:
     return answer.text if answer.mode == "refused" else None
 
 
+class _Cut:
+    """``stop`` and ``max_tokens`` applied to the content as it is sent, piece by piece: it
+    ends before the first stop sequence, or at the token limit, as a model's text would. A
+    piece's end that may begin a stop sequence is held until the next shows whether it
+    does."""
+
+    def __init__(self, stop: str | list[str] | None, limit: int | None):
+        self.stops = [s for s in ([stop] if isinstance(stop, str) else stop or []) if s]
+        self.limit = limit
+        self.sent = ""
+        self.held = ""
+        self.reason: str | None = None  # "stop" or "length" once cut
+
+    def feed(self, text: str, last: bool = False) -> str:
+        """What of ``text`` may be sent now (``last``: nothing comes after it)."""
+        if self.reason is not None:
+            return ""
+        text = self.held + text
+        self.held = ""
+        ends = [i for s in self.stops if (i := text.find(s)) != -1]
+        if ends:
+            text, self.reason = text[: min(ends)], "stop"
+        elif not last:
+            for k in range(min(len(text), max(map(len, self.stops), default=1) - 1), 0, -1):
+                if any(s.startswith(text[-k:]) for s in self.stops):
+                    text, self.held = text[:-k], text[-k:]
+                    break
+        if self.limit is not None:
+            kept = tokens.head(self.sent + text, self.limit)
+            if len(kept) < len(self.sent + text):
+                text, self.reason = kept[len(self.sent) :], "length"
+        self.sent += text
+        return text
+
+    def whole(self, content: str) -> str:
+        return self.feed(content, last=True)
+
+
 class _Shape:
     """One answer as a /v1 response: chat or text completion, sources in the content or not."""
 
     def __init__(
-        self, kind: str, requested: str, sources_in_content: bool, prompt: str, actor: Actor
+        self,
+        kind: str,
+        requested: str,
+        sources_in_content: bool,
+        prompt: str,
+        actor: Actor,
+        options: StreamOptions | None = None,
+        cut: _Cut | None = None,
     ):
         self.kind = kind  # "chat" or "text"
+        self.cut = cut or _Cut(None, None)
+        # stream_options.include_usage: usage came on the last chunk with its choice, and
+        # code written to OpenAI's way (usage in a chunk of its own, with no choices: "if
+        # not chunk.choices: chunk.usage") never read it.
+        self.usage_apart = options is not None and options.include_usage
         self.actor = actor  # who is shown the commands and settings in the reasons
         self.requested = requested
         self.sources_in_content = sources_in_content
@@ -345,11 +512,11 @@ class _Shape:
 
     def whole(self, answer: Answer) -> dict[str, Any]:
         answer = shown(answer, self.actor)
-        content = answer.text + self.tail(answer)
+        content = self.cut.whole(answer.text + self.tail(answer))
         return {
             **self.base,
             "object": "chat.completion" if self.kind == "chat" else "text_completion",
-            "choices": [self.choice(content, answer, "stop")],
+            "choices": [self.choice(content, answer, self.cut.reason or "stop")],
             **self.closing(answer, content),
         }
 
@@ -386,24 +553,29 @@ class _Shape:
         sent = []
         for item in itertools.chain([first], events):
             if isinstance(item, str):
-                sent.append(item)
-                yield piece(item)
+                if text := self.cut.feed(item):
+                    sent.append(text)
+                    yield piece(text)
                 continue
             item = shown(item, self.actor)
-            tail = self.tail(item)
-            if tail:
-                sent.append(tail)
-                yield piece(tail)
+            if text := self.cut.feed(self.tail(item), last=True):
+                sent.append(text)
+                yield piece(text)
             content = "".join(sent)
             closing = self.closing(item, content)
+            usage = closing.pop("usage") if self.usage_apart else None
+            finish = self.cut.reason or "stop"
             if self.kind == "chat":
                 delta = {"annotations": _annotations(content, item), "refusal": _refusal(item)}
-                yield event({"index": 0, "delta": delta, "finish_reason": "stop"}, **closing)
+                yield event({"index": 0, "delta": delta, "finish_reason": finish}, **closing)
             else:
                 yield event(
-                    {"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"},
+                    {"index": 0, "text": "", "logprobs": None, "finish_reason": finish},
                     **closing,
                 )
+            if usage is not None:
+                body = {**self.base, "object": obj, "choices": [], "model": closing["model"]}
+                yield f"data: {json.dumps({**body, 'usage': usage}, ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
 
 
@@ -456,7 +628,8 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
 
 
 def _inputs(raw: str | list[str] | list[int] | list[list[int]]) -> list[str]:
-    """The texts to embed: strings as they are, token ids decoded (cl100k_base)."""
+    """The texts to embed, or a completion's prompts: strings as they are, token ids decoded
+    (cl100k_base)."""
     if isinstance(raw, str):
         return [raw]
     ints = [x for x in raw if isinstance(x, int)]
@@ -600,7 +773,10 @@ async def chat(
     limit = commune.settings.limits.max_query_chars
     turns = [*map(_said, users[:-1]), question]
     question = question_of(turns, limit, language_of(request))
-    shape = _Shape("chat", req.model, req.sources_in_content, question, actor)
+    cut = _Cut(req.stop, req.max_completion_tokens or req.max_tokens)
+    shape = _Shape(
+        "chat", req.model, req.sources_in_content, question, actor, req.stream_options, cut
+    )
     return await _respond(
         commune,
         actor,
@@ -623,7 +799,8 @@ async def completions(
     response: Response,
 ) -> Any:
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
-    prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
+    _answer_alone(req)
+    prompts = _inputs(req.prompt)
     if len(prompts) != 1:
         # LangChain's OpenAI (text completions) sends up to 20 prompts in one request, its
         # batch() and generate() all of them: the hint said nothing of how to make it send one.
@@ -635,7 +812,10 @@ async def completions(
     question = question_of(_asked(prompts[0]), limit, language_of(request))
     if not question.strip():
         raise InvalidRequest("prompt must be a question with text")
-    shape = _Shape("text", req.model, req.sources_in_content, question, actor)
+    cut = _Cut(req.stop, req.max_tokens)
+    shape = _Shape(
+        "text", req.model, req.sources_in_content, question, actor, req.stream_options, cut
+    )
     return await _respond(
         commune,
         actor,

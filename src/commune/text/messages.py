@@ -2877,6 +2877,36 @@ PATTERNS = [
             "rien dire sans son texte",
         ),
         (
+            r"(?P<name>logprobs|top_logprobs) is not offered: an answer is checked text, "
+            r"without token probabilities",
+            "{name} n'est pas proposé : une réponse est un texte vérifié, sans probabilités "
+            "de jetons",
+        ),
+        (
+            r"(?P<name>audio|modalities) is not offered: an answer is text with its sources, "
+            r"not sound",
+            "{name} n'est pas proposé : une réponse est du texte avec ses sources, pas du son",
+        ),
+        (r"leave (?P<name>\w+) out", "retirez {name}"),
+        (
+            r"(?P<param>messages\[\d+\]\.content\[\d+\]) is a part of type (?P<part>'[^']*'|None): "
+            r"Commune reads only the text of a message",
+            "{param} est une partie de type {part} : Commune ne lit que le texte d'un message",
+        ),
+        (
+            r"echo is not offered: the text is the answer alone, without the prompt",
+            "echo n'est pas proposé : le texte est la réponse seule, sans le prompt",
+        ),
+        (
+            r"leave echo out, and put the prompt you sent before the text",
+            "retirez echo, et placez le prompt que vous avez envoyé avant le texte",
+        ),
+        (
+            r"suffix is not offered: an answer is not written to go before a text",
+            "suffix n'est pas proposé : une réponse n'est pas écrite pour précéder un texte",
+        ),
+        (r"ask the question in words", "posez la question par écrit"),
+        (
             r"a text part's text must be a string, got (?P<got>\w+)",
             "le texte d'une partie doit être une chaîne, reçu {got}",
         ),

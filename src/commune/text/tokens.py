@@ -68,3 +68,18 @@ def decode(ids: list[int]) -> str:
         )
     text: str = enc.decode(ids)
     return text
+
+
+def head(text: str, n: int) -> str:
+    """The start of ``text`` that :func:`count` counts as at most ``n`` tokens: where a
+    model told max_tokens=n would have stopped."""
+    enc = _encoding()
+    if enc is not None:
+        ids = enc.encode(text, disallowed_special=())
+        if len(ids) <= n:
+            return text
+        # A token may end inside a character's bytes: that character is not written.
+        kept: str = enc.decode_bytes(ids[:n]).decode("utf-8", errors="ignore")
+        return kept
+    pieces = list(_PIECE.finditer(text))
+    return text if len(pieces) <= n else text[: pieces[n].start()].rstrip() if n else ""
