@@ -418,7 +418,7 @@ class Admin:
                     "list them with commune member list",
                     field_hint="check the member's name",
                 )
-            raise Forbidden(decision.reason)
+            raise decision.refusal()
 
     def user_exists(self, name: str) -> bool:
         with self.engine.connect() as conn:
