@@ -876,10 +876,12 @@ def test_the_payout_choices_and_their_names_are_the_librarys_to_give(month) -> N
     ):
         with pytest.raises(Forbidden) as refused:
             month.payout_contributors(month.actor(user))
-        assert str(refused.value) == reason
+        # And whom to ask (policy.ASKS): the cooperative's matter, its admins'.
+        assert str(refused.value) == f"{reason} (ask a cooperative admin or the operator)"
     assert localise(str(refused.value), "fr") == (
         "administrer la coopérative demande le rôle administrateur de la coopérative ou "
-        "au-dessus\u00a0; dora est contributeur"
+        "au-dessus\u00a0; dora est contributeur (demandez à un administrateur de la "
+        "coopérative ou à l'opérateur)"
     )
 
 

@@ -325,6 +325,7 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/contributions"): (KEY, "reader"),
     ("GET", "/api/usage"): (KEY, "reader"),
     ("POST", "/api/users/{name}/remove"): (KEY, "member-admin"),
+    ("POST", "/api/users/{name}/password"): (KEY, "member-admin"),
     ("GET", "/v1/models"): (KEY, "reader"),
     ("GET", "/v1/models/{model:path}"): (KEY, "reader"),
     ("POST", "/v1/embeddings"): (KEY, "reader"),
@@ -373,6 +374,7 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/admin/users"): (SESSION, "member-admin"),
     ("POST", "/admin/roles"): (SESSION, "member-admin"),
     ("POST", "/admin/users/remove"): (SESSION, "member-admin"),
+    ("POST", "/admin/users/password"): (SESSION, "member-admin"),
     ("POST", "/admin/users/caps"): (SESSION, "member-admin"),
     ("POST", "/admin/collections/visibility"): (SESSION, "member-admin"),
     ("POST", "/admin/collections/rules"): (SESSION, "member-admin"),
@@ -393,6 +395,10 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
         "data": {"collection": "shared", "licence": "etalab-2.0"},
     },
     ("POST", "/api/users/{name}/remove"): {"json": {"reason": "parti"}},
+    # Too short: refused once through the gate, nothing set.
+    ("POST", "/api/users/{name}/password"): {
+        "json": {"password": "court", "your_password": PASSWORD}
+    },
     ("POST", "/v1/embeddings"): {"json": {"model": "use-multilingual-v3", "input": "verre"}},
     ("POST", "/v1/chat/completions"): {
         "json": {"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}
@@ -421,6 +427,9 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/users"): {"data": {"name": "", "member": "Ville A"}},
     ("POST", "/admin/roles"): {"data": {"user": "reader-a", "role": "reader"}},
     ("POST", "/admin/users/remove"): {"data": {"user": "reader-a", "reason": ""}},
+    ("POST", "/admin/users/password"): {
+        "data": {"user": "reader-a", "password": "court", "yours": PASSWORD}
+    },
     ("POST", "/admin/users/caps"): {"data": {"user": "reader-a", "requests_per_day": "x"}},
     ("POST", "/admin/collections/visibility"): {
         "data": {"collection": "privee-a", "visibility": "private"}

@@ -331,6 +331,7 @@ _PAGE_VALUES = {
     "days": ("le nombre de jours", "the number of days"),
     "offset": ("la position dans la liste", "the position in the list"),
     "released": ("le nombre de révisions publiées", "the number of revisions published"),
+    "revoked": ("le nombre de clés révoquées", "the number of keys revoked"),
     "dialect": ("le format du tableur", "the spreadsheet format"),
     "copies": ("le nombre de copies retirées", "the number of copies retired"),
 }

@@ -119,7 +119,7 @@ def set_rules(
     row = governed_collection(conn, collection, actor, "rules")
     decision = allowed(actor, "rules", access(row))
     if not decision:
-        raise Forbidden(decision.reason)
+        raise decision.refusal()
     cid = int(row["id"])
     named = rules(conn, cid).approver_role
     if role is None:
@@ -892,7 +892,7 @@ def _check_collection(
             "list what you may curate with commune review list",
             field_hint="the Curation page lists what you may curate",
         )
-    raise Forbidden(decision.reason)
+    raise decision.refusal()
 
 
 def review(

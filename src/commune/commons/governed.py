@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from commune.errors import Forbidden, NotFound
+from commune.errors import NotFound
 from commune.govern.policy import ACTIONS, WORDS, Actor, allowed, check_role
 from commune.govern.policy import collection as access
 from commune.store import repository as repo
@@ -22,7 +22,7 @@ def governed_collection(conn: Connection, name: str, actor: Actor, action: str) 
     if row is None or not allowed(actor, "read", access(row)):
         may = check_role(actor, ACTIONS[action], WORDS[action])
         if not may:
-            raise Forbidden(may.reason)
+            raise may.refusal()
         raise NotFound(
             f"no collection named {name!r}",
             "list them with commune collections",

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from commune.commons.curation import ArrivalGate
 from commune.config import Settings
-from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound, shown
+from commune.errors import CommuneError, InvalidRequest, NotFound, shown
 from commune.govern.members import MAX_NAME
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.govern.sources import public_source
@@ -202,7 +202,7 @@ class Library:
             row = governed_collection(conn, collection, actor, "share")
             decision = allowed(actor, "share", Sharing(access(row), visibility, member))
             if not decision:
-                raise Forbidden(decision.reason)
+                raise decision.refusal()
             _write_access(
                 conn, collection, visibility, member, transfer, actor.user, decision.reason
             )
@@ -288,7 +288,7 @@ class Library:
                 f"choose another name for a new collection, or one of yours: {known}",
                 field_hint="choose another name for a new collection",
             )
-        raise Forbidden(decision.reason)
+        raise decision.refusal()
 
     def add(
         self,
@@ -449,7 +449,7 @@ class Library:
         # member get the same refusal.
         decision = allowed(actor, "share", Sharing(start, wanted, member))
         if not decision:
-            raise Forbidden(decision.reason)
+            raise decision.refusal()
         return member or start.owner, wanted
 
     def _starts_private(self, actor: Actor, name: str) -> bool:

@@ -43,9 +43,9 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from commune.account.statement import parse_month
-from commune.errors import Forbidden, InvalidRequest, NotFound
+from commune.errors import InvalidRequest, NotFound
 from commune.govern.members import PEER_KIND
-from commune.govern.policy import COOPERATIVE, Actor, Decision, allowed, require
+from commune.govern.policy import ASK_COOPERATIVE, COOPERATIVE, Actor, Decision, allowed, require
 from commune.govern.quotas import month as month_window
 from commune.store import audit
 from commune.store.repository import now
@@ -370,7 +370,11 @@ def may_choose(actor: Actor, contributor: str) -> Decision:
         return Decision(True, "cooperative admins record contributors' payout choices")
     if contributor == credited_as(actor):
         return Decision(True, f"{contributor} chooses for their own share")
-    return Decision(False, f"only {contributor} or a cooperative admin may choose for this share")
+    return Decision(
+        False,
+        f"only {contributor} or a cooperative admin may choose for this share",
+        ASK_COOPERATIVE,
+    )
 
 
 def set_choice(
@@ -401,7 +405,7 @@ def set_choice(
         )
     decision = may_choose(actor, contributor)
     if not decision:
-        raise Forbidden(decision.reason)
+        raise decision.refusal()
     if contributor not in known_contributors(conn):
         raise NotFound(
             f"no contributor named {contributor!r}",

@@ -211,7 +211,7 @@ def require_administer(conn: Connection, actor: Actor, user: str) -> None:
     # named" for a name nobody has, and this for one somebody has, told them which exist.
     role = may_administer(actor, actor.member or "", actor.member_id)
     if not role and not actor.at_least("member-admin"):
-        raise Forbidden(role.reason)
+        raise role.refusal()
     member, mid = _member_of(conn, user)
     decision = may_administer(actor, member, mid)
     if not decision:
@@ -219,7 +219,7 @@ def require_administer(conn: Connection, actor: Actor, user: str) -> None:
             # Word for word the answer for a name nobody has: without the hint, it told a
             # member admin which names the other members' people have.
             raise _no_user(user)
-        raise Forbidden(decision.reason)
+        raise decision.refusal()
     # Nobody administers someone above them: a member admin who could mint a key for, or
     # set the password of, a cooperative admin of their member could then act as one.
     # Someone removed is administered by nobody: actor_for says they were removed, to
@@ -235,7 +235,7 @@ def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
     require_administer(conn, actor, user)
     grant = may_grant(actor, role)
     if not grant:
-        raise Forbidden(grant.reason)
+        raise grant.refusal()
     target = actor_for(conn, user)
     if not actor.at_least(target.role):
         raise Forbidden(f"{user} is {target.role}, above {actor.user}'s role")

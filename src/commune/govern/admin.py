@@ -244,10 +244,20 @@ class Admin:
             accounts.require_credentials(conn, actor, user)
 
     def set_password(
-        self, user: str, password: str, *, actor: Actor = OPERATOR, keep_keys: bool = False
+        self,
+        user: str,
+        password: str,
+        *,
+        actor: Actor = OPERATOR,
+        keep_keys: bool = False,
+        actor_password: str | None = None,
     ) -> int:
         """Set ``user``'s password: oneself, or someone ``actor`` administers. Their sessions
         end, and their keys are revoked unless ``keep_keys``. Returns the keys revoked.
+        ``actor_password``: the acting person's own, which the web and the API ask again
+        before a reset, as before a key (accounts.confirm: a session or a key stolen alone
+        would otherwise give its thief the accounts of everyone its holder administers);
+        the CLI's operator is on the host, and asks none.
 
         A password is reset, above all, when someone else may know it or holds a session of
         theirs: a key made with it (on the web, where a stolen session made keys without
@@ -256,6 +266,8 @@ class Admin:
         new ones once signed in. ``keep_keys`` is for a reset that is no such thing (a
         password forgotten, or a first one for someone who has only used keys)."""
         with self.engine.begin() as conn:
+            if actor_password is not None:
+                accounts.confirm(conn, actor, actor_password)
             accounts.require_credentials(conn, actor, user)
             return accounts.set_password(
                 conn, user, password, by=actor.user, revoke_keys=not keep_keys
@@ -406,7 +418,7 @@ class Admin:
                     "list them with commune member list",
                     field_hint="check the member's name",
                 )
-            raise Forbidden(decision.reason)
+            raise decision.refusal()
 
     def user_exists(self, name: str) -> bool:
         with self.engine.connect() as conn:

@@ -35,13 +35,33 @@ class Actor:
 OPERATOR = Actor(None, "operator", None, None, "operator")
 
 
+# Whom a refusal sends the asker to: who may grant what was refused, or do it for them. In
+# words that name a role, never a person: the asker may not see who holds it (another
+# member's admins, their names and addresses). A member's matter is its admins' (a
+# collection's, its own member's); the cooperative's, its admins' or the operator's; what
+# only the host does, the operator's.
+ASK_MEMBER = "ask your member's admins"
+ASK_OWNER = "ask the admins of the member it belongs to"
+ASK_COOPERATIVE = "ask a cooperative admin or the operator"
+ASK_OPERATOR = "ask the operator"
+ASK_PERSONS = "ask the admins of the person's member, or the operator"
+ASKS = (ASK_MEMBER, ASK_OWNER, ASK_COOPERATIVE, ASK_OPERATOR, ASK_PERSONS)
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
     reason: str
+    # On a refusal, whom to ask (one of ASKS): a 403 said what was refused, not whom to ask.
+    ask: str = ""
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    def refusal(self, hint: str | None = None, field_hint: str | None = None) -> Forbidden:
+        """The refusal to raise: the reason, then ``hint`` (the next step, where the caller
+        knows a better one) or whom to ask."""
+        return Forbidden(self.reason, hint or self.ask or None, field_hint=field_hint)
 
 
 def can_read(actor: Actor, visibility: str, owner_id: int | None, owner: str | None) -> Decision:
@@ -54,7 +74,7 @@ def can_read(actor: Actor, visibility: str, owner_id: int | None, owner: str | N
         return Decision(True, "the collection is shared with every member of the cooperative")
     if owner_id is not None and owner_id == actor.member_id:
         return Decision(True, f"the collection is private to {owner}, the actor's member")
-    return Decision(False, f"the collection is private to {owner or 'another member'}")
+    return Decision(False, f"the collection is private to {owner or 'another member'}", ASK_OWNER)
 
 
 def can_curate(actor: Actor, visibility: str, owner_id: int | None, owner: str | None) -> Decision:
@@ -69,7 +89,7 @@ def can_curate(actor: Actor, visibility: str, owner_id: int | None, owner: str |
         return Decision(True, f"the collection belongs to {owner}, the actor's member")
     if visibility != "private" and actor.at_least("cooperative-admin"):
         return Decision(True, "cooperative admins curate every member's shared collections")
-    return Decision(False, f"the collection belongs to {owner or 'another member'}")
+    return Decision(False, f"the collection belongs to {owner or 'another member'}", ASK_OWNER)
 
 
 def can_share(actor: Actor, sharing: Sharing) -> Decision:
@@ -94,6 +114,7 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
             False,
             f"handing collection {coll.name!r} to a member is the operator's: its owner's "
             "people would lose it",
+            ASK_OPERATOR,
         )
     cooperative = actor.at_least("cooperative-admin")
     if coll.owner_id is not None and coll.owner_id == actor.member_id:
@@ -102,6 +123,7 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
                 False,
                 "making a collection public (read by everyone with a key) needs a cooperative "
                 f"admin; {actor.user} is {actor.role}",
+                ASK_COOPERATIVE,
             )
         return Decision(
             True, f"the collection belongs to {coll.owner}, which {actor.user} administers"
@@ -115,9 +137,10 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
             False,
             "the collection belongs to the cooperative as a whole: its admins decide who "
             f"reads it; {actor.user} is {actor.role}",
+            ASK_COOPERATIVE,
         )
     return Decision(
-        False, f"the collection belongs to {coll.owner}: its admins decide who reads it"
+        False, f"the collection belongs to {coll.owner}: its admins decide who reads it", ASK_OWNER
     )
 
 
@@ -135,6 +158,7 @@ def can_give_credentials(actor: Actor, member_id: int | None, member: str | None
         False,
         f"a key or a password acts as its person: {actor.user} would read the private "
         f"collections of {member or 'another member'}",
+        ASK_PERSONS,
     )
 
 
@@ -194,9 +218,12 @@ def can_set_rules(actor: Actor, coll: Collection) -> Decision:
             False,
             "the collection belongs to the cooperative as a whole: its admins set its curation "
             f"rules; {actor.user} is {actor.role}",
+            ASK_COOPERATIVE,
         )
     return Decision(
-        False, f"the collection belongs to {coll.owner}: its admins set its curation rules"
+        False,
+        f"the collection belongs to {coll.owner}: its admins set its curation rules",
+        ASK_OWNER,
     )
 
 
@@ -216,14 +243,19 @@ def can_issue(actor: Actor) -> Decision:
         False,
         "issuing a month is the operator's, from the host, with commune.toml's settings; "
         f"{actor.user} is {actor.role}",
+        ASK_OPERATOR,
     )
 
 
 def check_role(actor: Actor, needed: str, action: str) -> Decision:
+    """Whether ``actor``'s role is at least ``needed`` for ``action``. Refused, the asker is
+    sent to their member's admins (who do it, or give the role: a member admin gives any up
+    to curator), or, for what needs a cooperative admin, to the cooperative's."""
     if actor.at_least(needed):
         return Decision(True, f"{action} needs the role {needed}; {actor.user} is {actor.role}")
+    ask = ASK_COOPERATIVE if needed == "cooperative-admin" else ASK_MEMBER
     return Decision(
-        False, f"{action} needs the role {needed} or above; {actor.user} is {actor.role}"
+        False, f"{action} needs the role {needed} or above; {actor.user} is {actor.role}", ask
     )
 
 
@@ -366,14 +398,18 @@ def allowed(
             raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {resource.name!r}")
         if actor.at_least(resource.name):
             return Decision(True, f"{actor.user} is {actor.role}, at least {resource.name}")
+        # Nobody but the operator makes a cooperative admin (set_role: never one's own role).
+        ask = ASK_OPERATOR if resource.name == "cooperative-admin" else ASK_COOPERATIVE
         return Decision(
-            False, f"granting {resource.name} needs that role; {actor.user} is {actor.role}"
+            False, f"granting {resource.name} needs that role; {actor.user} is {actor.role}", ask
         )
     if resource == COOPERATIVE and action in ("administer", "usage"):
         if actor.is_operator or actor.at_least("cooperative-admin"):
             return Decision(True, "cooperative admins administer the cooperative")
         return Decision(
-            False, f"this needs the role cooperative-admin; {actor.user} is {actor.role}"
+            False,
+            f"this needs the role cooperative-admin; {actor.user} is {actor.role}",
+            ASK_COOPERATIVE,
         )
     if action == "review":
         return Decision(True, f"{needed.reason}; each collection's rules then decide")
@@ -381,7 +417,12 @@ def allowed(
     if actor.is_operator or actor.at_least("cooperative-admin"):
         return Decision(True, "cooperative admins see every member's records")
     if resource.member_id is None or resource.member_id != actor.member_id:
-        return Decision(False, f"{resource.name or 'this member'} is not {actor.user}'s member")
+        # Another member's records: the cooperative's admins see every member's.
+        return Decision(
+            False,
+            f"{resource.name or 'this member'} is not {actor.user}'s member",
+            ASK_COOPERATIVE,
+        )
     if actor.at_least("member-admin"):
         return Decision(True, f"{actor.user} administers {resource.name}")
     return Decision(True, f"{actor.user} sees their own records of {resource.name}")
@@ -393,11 +434,11 @@ def require(
     resource: Collection | Member | Role | Sharing,
     hint: str | None = None,
 ) -> None:
-    """Forbidden, with the policy's reason and ``hint`` (the next step, where there is one),
-    unless :func:`allowed` lets ``actor`` do ``action`` on ``resource``."""
+    """Forbidden, with the policy's reason and ``hint`` (the next step, where there is one;
+    else whom to ask), unless :func:`allowed` lets ``actor`` do ``action`` on ``resource``."""
     decision = allowed(actor, action, resource)
     if not decision:
-        raise Forbidden(decision.reason, hint)
+        raise decision.refusal(hint)
 
 
 def collection(row: Mapping[str, Any]) -> Collection:

@@ -99,6 +99,19 @@ EXACT = {
     "ask your member admin for a new key": (
         "demandez une nouvelle clé à l'administrateur de votre membre"
     ),
+    # Whom a refusal sends the asker to (govern/policy.ASKS): roles, never a person's name.
+    "ask your member's admins": "demandez aux administrateurs de votre membre",
+    # "it": a collection, the only thing that belongs to a member and is refused so.
+    "ask the admins of the member it belongs to": (
+        "demandez aux administrateurs du membre auquel elle appartient"
+    ),
+    "ask a cooperative admin or the operator": (
+        "demandez à un administrateur de la coopérative ou à l'opérateur"
+    ),
+    "ask the operator": "demandez à l'opérateur",
+    "ask the admins of the person's member, or the operator": (
+        "demandez aux administrateurs du membre de la personne, ou à l'opérateur"
+    ),
     "wrong user name or password": "nom d'utilisateur ou mot de passe incorrect",
     "check both, or sign in with an API key": (
         "vérifiez les deux, ou connectez-vous avec une clé d'API"

@@ -24,10 +24,16 @@ from commune.core import Commune
 from commune.errors import Forbidden
 from commune.govern.policy import (
     ACTIONS,
+    ASK_COOPERATIVE,
+    ASK_MEMBER,
+    ASK_OPERATOR,
+    ASK_OWNER,
+    ASK_PERSONS,
     COOPERATIVE,
     WORDS,
     Actor,
     Collection,
+    Decision,
     Member,
     Role,
     allowed,
@@ -35,8 +41,8 @@ from commune.govern.policy import (
 )
 from commune.govern.sessions import Session
 from commune.web import i18n, sessions
+from commune.web.i18n import N_, label
 from commune.web.i18n import gettext as _
-from commune.web.i18n import label
 
 
 @dataclass
@@ -139,13 +145,33 @@ def own_member(actor: Actor) -> Member:
     return Member(actor.member, actor.member_id)
 
 
+# Whom a page's refusal sends its reader to (policy.ASKS), a sentence after the page's own:
+# "Administration is for member admins; your role is reader." said what was refused, and a
+# town's clerk did not know whom to ask.
+ASKED = {
+    ASK_MEMBER: N_("Ask your member's admins."),
+    ASK_OWNER: N_("Ask the admins of the member it belongs to."),
+    ASK_COOPERATIVE: N_("Ask a cooperative admin or the operator."),
+    ASK_OPERATOR: N_("Ask the operator."),
+    ASK_PERSONS: N_("Ask the admins of the person's member, or the operator."),
+}
+
+
+def refused_page(actor: Actor, decision: Decision, refusal: str) -> Forbidden:
+    """403: ``refusal`` (a catalogue message naming %(role)s, the actor's role), whom to ask
+    (the decision's, in the page's words), and the policy's reason after them."""
+    said = refusal % {"role": label(actor.role)}
+    if decision.ask in ASKED:
+        said = f"{said} {_(ASKED[decision.ask])}"
+    return Forbidden(said, decision.reason)
+
+
 def guard(actor: Actor, action: str, resource: Collection | Member | Role, refusal: str) -> Actor:
-    """``actor``, if ``policy.allowed`` lets them do ``action`` on ``resource``; else 403:
-    ``refusal`` (a catalogue message naming %(role)s, the actor's role) and the policy's
-    reason after it."""
+    """``actor``, if ``policy.allowed`` lets them do ``action`` on ``resource``; else 403
+    (refused_page)."""
     decision = allowed(actor, action, resource)
     if not decision:
-        raise Forbidden(refusal % {"role": label(actor.role)}, decision.reason)
+        raise refused_page(actor, decision, refusal)
     return actor
 
 
@@ -157,10 +183,10 @@ def may_contribute(actor: Actor, refusal: str) -> Actor:
 
 def least_role(actor: Actor, action: str, refusal: str) -> Actor:
     """``actor``, if their role is at least the one ``action`` needs (policy.ACTIONS: the
-    collection then decides); else 403: ``refusal`` and the policy's reason after it."""
+    collection then decides); else 403 (refused_page)."""
     decision = check_role(actor, ACTIONS[action], WORDS[action])
     if not decision:
-        raise Forbidden(refusal % {"role": label(actor.role)}, decision.reason)
+        raise refused_page(actor, decision, refusal)
     return actor
 
 

@@ -17,7 +17,6 @@ from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import AuthError
 from commune.govern.policy import Actor
-from commune.http.signins import FailedSignIns
 from commune.web.forms import Failed, refused
 from commune.web.i18n import gettext as _
 from commune.web.page import (
@@ -33,7 +32,7 @@ from commune.web.page import (
     with_session,
 )
 from commune.web.render import render
-from commune.web.routes.administration import administration
+from commune.web.routes.administration import administration, guessed
 from commune.web.routes.administration import again as admin_again
 from commune.web.routes.payouts import next_choice, own_line
 
@@ -90,16 +89,6 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
     done = "password-keys" if revoked else "password"
     response = redirect(f"/account?done={done}")
     return with_session(response, token, commune.settings.web, p.request)
-
-
-def guessed(p: Page, actor: Actor) -> None:
-    """Count a wrong current password (the password form's, the key form's) as a guess at
-    it, as on the sign-in page: against the address and the account, 429 past the limit
-    (http/signins.py). Without the count, a stolen session could try passwords here without
-    end."""
-    failures: FailedSignIns = p.request.app.state.failed_sign_ins
-    host = p.request.client.host if p.request.client else "?"
-    failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
 
 
 @router.post("/account/payout")

@@ -7,6 +7,7 @@ said in the form (web/forms.py)."""
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -15,8 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
-from commune.govern.members import KINDS, MAX_QUOTA
+from commune.govern.members import KINDS, MAX_QUOTA, AuthError
 from commune.govern.policy import COOPERATIVE, ROLES, Actor, above, allowed, can_give_credentials
+from commune.http.signins import FailedSignIns
 from commune.web.forms import Failed, refused
 from commune.web.i18n import N_
 from commune.web.i18n import gettext as _
@@ -117,17 +119,38 @@ def payout_choices(commune: Commune, actor: Actor) -> dict[str, Any]:
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(
-    p: PageOf, actor: Administrator, commune: TheCommune, done: str = "", released: int = 0
+    p: PageOf,
+    actor: Administrator,
+    commune: TheCommune,
+    done: str = "",
+    released: int = 0,
+    revoked: int = 0,
 ) -> Response:
     shown = administration(commune, actor)
-    return render(p, "admin.html", **shown, new_key=None, done=done, released=max(released, 0))
+    return render(
+        p,
+        "admin.html",
+        **shown,
+        new_key=None,
+        done=done,
+        released=max(released, 0),
+        revoked=max(revoked, 0),
+    )
 
 
 async def again(p: Page, commune: Commune, actor: Actor, failed: Failed) -> Response:
     """The administration page with ``failed`` said in its form."""
     shown = await run_in_threadpool(administration, commune, actor)
     return render(
-        p, "admin.html", failed.status, **shown, new_key=None, done="", released=0, failed=failed
+        p,
+        "admin.html",
+        failed.status,
+        **shown,
+        new_key=None,
+        done="",
+        released=0,
+        revoked=0,
+        failed=failed,
     )
 
 
@@ -196,6 +219,50 @@ async def remove_user(p: PageOf, actor: Administrator, commune: TheCommune) -> R
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "remove", exc, typed))
     return redirect("/admin?done=removed")
+
+
+@router.post("/admin/users/password")
+async def reset_password(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """Set the password of someone one administers, as `commune user password --as` does:
+    the same library call (govern/admin.Admin.set_password), so the same rule (their own
+    member's admins, from a role strictly above theirs: policy.can_give_credentials,
+    can_act_as), their sessions ended, their keys revoked unless kept, the same audit row.
+    The admin's own password is asked again first, as for a key (accounts.confirm). Only
+    the CLI reset one, so a town's member admin whose clerk forgot theirs asked the
+    operator."""
+    data = await form(p)
+    # Neither password is kept: a page does not show one back.
+    typed = {"user": field(data, "user"), "keep_keys": "1" if field(data, "keep_keys") else ""}
+    try:
+        revoked = await run_in_threadpool(
+            partial(
+                commune.admin.set_password,
+                keep_keys=bool(typed["keep_keys"]),
+                actor_password=field(data, "yours"),
+            ),
+            typed["user"],
+            field(data, "password"),
+            actor=actor,
+        )
+    except AuthError:
+        guessed(p, actor)
+        wrong = _("Your password is wrong: no password was set.")
+        return await again(p, commune, actor, Failed("password", wrong, 403, typed))
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "password", exc, typed))
+    if typed["keep_keys"]:
+        return redirect("/admin?done=password-kept")
+    return redirect(f"/admin?done=password&revoked={revoked}")
+
+
+def guessed(p: Page, actor: Actor) -> None:
+    """Count a wrong password of the acting person (the password form's, the key form's,
+    the reset form's) as a guess at it, as on the sign-in page: against the address and the
+    account, 429 past the limit (http/signins.py). Without the count, a stolen session could
+    try passwords here without end."""
+    failures: FailedSignIns = p.request.app.state.failed_sign_ins
+    host = p.request.client.host if p.request.client else "?"
+    failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
 
 
 # A person's caps: the field (the library's name), its numbers, and the page's name for it.
