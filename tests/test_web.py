@@ -535,6 +535,9 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
     assert 'value="FOO"' in r.page and ">vu</textarea>" in r.page  # what was typed is kept
+    # The licence refused is said to a screen reader on its field, as the reason's is: it was
+    # tied to the reason's box only, and the licence field, where the mistake was, said nothing.
+    assert re.search(r'<input id="licence" [^>]*aria-describedby="decision-error"', r.page)
     r = cyril.post(
         f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "etalab-2.0"}
     )
