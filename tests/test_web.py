@@ -834,6 +834,34 @@ def test_passages_in_another_language_than_the_pages_carry_their_own(app, commun
     assert r.text.count(' lang="') == 3  # the page's <html>, its two language buttons
 
 
+def test_a_documents_title_in_another_language_carries_its_own_in_curation(app, commune):
+    """Found in Chromium, a French page naming an English document: the curation queue, the
+    review's heading and the contributor's list gave its title no lang attribute, where the
+    commons and the document's page do, so a screen reader read "Opening hours" with a
+    French voice."""
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Opening hours\n\nThe library is open from Tuesday to Saturday, with late evenings."
+    r = dora.post(
+        "/contribute",
+        {"collection": "mairie", "licence": "CC-BY-4.0"},
+        files=[("files", ("hours.txt", text.encode(), "text/plain"))],
+    )
+    assert r.status_code == 200 and "il attend la curation" in r.page
+    assert '<td><span lang="en">Opening hours</span> (révision 1)</td>' in r.page, r.page
+    cyril = browser(app, "cyril")
+    queue = cyril.get("/curation").page
+    rid = int(re.search(r'href="/curation/(\d+)" lang="en">Opening hours</a>', queue).group(1))
+    review = cyril.get(f"/curation/{rid}").page
+    assert '<h1>Relecture\u00a0: <span lang="en">Opening hours</span></h1>' in review, review
+    # A title in the page's language marks nothing.
+    page = cyril.get("/curation", headers={"Accept-Language": "en"})
+    assert 'lang="en">Opening hours' not in page.page
+
+
 def test_dashboard_charts_and_the_statement_with_its_csv(app):
     alice = browser(app, "alice")
     alice.get("/")
