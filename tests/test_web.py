@@ -834,6 +834,21 @@ def test_passages_in_another_language_than_the_pages_carry_their_own(app, commun
     assert r.text.count(' lang="') == 3  # the page's <html>, its two language buttons
 
 
+def test_commune_s_own_words_to_a_question_in_a_third_language_are_marked_english(app):
+    """Found in Chromium: a question in a language Commune has no messages in (German, or
+    a French one read as Spanish for the HTML pasted in it) was told "I found no relevant
+    passage…" in English, marked lang="de" (or "es"): a screen reader read English words
+    with a German voice. Commune's own words carry the language they are written in."""
+    alice = browser(app, "alice")
+    alice.get("/")
+    question = "Wie beantrage ich einen neuen Reisepass für meine Tochter im Rathaus"
+    r = alice.post("/ask", {"question": question})
+    answer = re.search(r'<div id="answer".*?</div>', r.text, re.S).group(0)
+    assert 'class="answer notfound" lang="en">I found no relevant passage' in answer, answer
+    assert 'lang="de"' not in r.text, r.text
+    assert '<span lang="en">the charter sets no refusal rule</span>' in r.page
+
+
 def test_a_documents_title_in_another_language_carries_its_own_in_curation(app, commune):
     """Found in Chromium, a French page naming an English document: the curation queue, the
     review's heading and the contributor's list gave its title no lang attribute, where the
