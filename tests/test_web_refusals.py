@@ -142,3 +142,27 @@ def test_a_body_too_large_sent_without_script_fits_a_phone_and_leads_back_to_its
             '/static/"><b>x', content=b"a" * (2 * 1024 * 1024), headers={"Accept": "text/html"}
         )
         assert r.status_code == 413 and "<b>" not in r.text and "&lt;b&gt;" in r.text
+
+
+def test_a_limit_of_a_fraction_of_a_megabyte_is_written_with_a_french_comma(home):
+    """Found on the contribute page with [limits] of 0.5 and 1.5 MB: a French page said
+    « au-delà de la limite de 0.5 Mo » and « dépasse 1.5 Mo », an English decimal point in a
+    French sentence (the CLI's French already said « 0,5 Mo »)."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_file_mb = 0.5\nmax_upload_mb = 1.5\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        dora.get("/contribute")
+        fr = {"Accept-Language": "fr"}
+        wide = [("files", ("large.txt", b"mot " * 200_000, "text/plain"))]
+        r = dora.post("/contribute", {"collection": "mairie"}, files=wide, headers=fr)
+        assert "non ajouté — au-delà de la limite de 0,5 Mo" in r.page, r.page
+        big = [("files", ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain"))]
+        r = dora.post("/contribute", {"collection": "mairie"}, files=big, headers=fr)
+        assert r.status_code == 413 and "Ce que vous avez envoyé dépasse 1,5 Mo" in r.page, r.page
