@@ -221,6 +221,23 @@ def test_an_api_key_signs_in_too_and_an_open_redirect_is_refused(app, commune):
     assert "carol" in b.get("/").page
 
 
+def test_a_wrong_api_key_is_said_on_the_key_field_left_open(app):
+    """Found by keyboard in Chromium: a wrong API key was refused above the form, tied to
+    the user name and password (not typed) and not to the key's field, which was folded
+    away again under its summary: the person had to find and reopen it to try again."""
+    b = Browser(app)
+    b.get("/signin")
+    r = b.post("/signin", {"key": "cmn_abcdefgh_wrong", "next": "/"})
+    assert r.status_code == 401 and 'id="signin-error">Clé d\'API incorrecte.' in r.page
+    assert "<details open>" in r.page
+    assert 'autocomplete="off" aria-describedby="key-help signin-error">' in r.page
+    assert 'id="user" name="user" autocomplete="username" value="">' in r.page
+    r = b.post("/signin", {"user": "carol", "password": "pas le bon", "next": "/"})
+    assert r.status_code == 401 and "<details>" in r.page
+    assert 'autocomplete="username" value="carol" aria-describedby="signin-error"' in r.page
+    assert 'aria-describedby="key-help">' in r.page
+
+
 def test_forms_without_the_csrf_token_are_refused_and_change_nothing(app, commune, tmp_path):
     b = browser(app, "alice")
     before = usage_rows(commune), len(commune.documents())
