@@ -567,3 +567,24 @@ def test_a_refusal_the_script_shows_is_tied_to_its_forms_fields(site, browser, t
         "contribute-error"
     )
     audit(browser, "contribute-refused-script")
+
+
+def test_a_month_fields_calendar_button_shows_the_focus_ring(site, browser):
+    """Found by keyboard on /statement: after the month and the year, Tab stops on the month
+    field's calendar button, inside the field, which was then not :focus-visible: only
+    Chromium's thin default ring showed where the focus was, not the pages' own."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    sign_in(browser, site, "alice")
+    browser.get(f"{site}/statement")
+    inside = "const e = document.activeElement; return e.id === 'month' && !e.matches(':focus');"
+    for _ in range(60):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script(inside):
+            break
+    else:
+        raise AssertionError("Tab never reached the month field's calendar button")
+    field = browser.switch_to.active_element
+    assert field.value_of_css_property("outline-style") == "solid"
+    assert contrast(field.value_of_css_property("outline-color"), "rgb(255, 255, 255)") >= 3
