@@ -757,6 +757,9 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     assert r.status_code == 404 and "Quelque chose n'a pas marché" not in r.page
     assert 'role="alert" id="ask-error">Aucune collection nommée \'nulle-part\'' in ask
     assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
+    # The collection refused (one made private since the page was opened) is said on its
+    # field too: it was tied to the question's box only.
+    assert '<select id="collection" name="collection" aria-describedby="ask-error">' in ask
     r = alice.post("/ask", {"question": "  "})
     assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
 

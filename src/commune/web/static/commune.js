@@ -85,7 +85,7 @@ function ask(form) {
     result.hidden = false;
     result.setAttribute('aria-busy', 'true');
     block.replaceChildren();
-    tie(form, block, 'ask', ['question']);
+    tie(form, block, 'ask', ['question', 'collection']);
     streamed.textContent = '';
     streamed.hidden = false;
     waiting.textContent = waiting.dataset.said;  // until the answer's first words (ask.html)
@@ -100,7 +100,7 @@ function ask(form) {
       if (r.redirected) { keep(form.elements.question); window.location.assign(r.url); return; }
       if (!r.ok) {
         streamed.hidden = true; block.innerHTML = await r.text();
-        tie(form, block, 'ask', ['question']);
+        tie(form, block, 'ask', ['question', 'collection']);
         return;
       }
       // Server-sent events over fetch: each "delta" is a sentence already checked for its
