@@ -529,3 +529,62 @@ def test_a_cooperative_admin_adds_another_members_person_without_a_password(comm
         browser.get(f"{site}/documents/99999")
         assert browser.find_element(By.TAG_NAME, "h1").text == "Introuvable"
         audit(browser, "error-not-found")
+
+
+def test_a_refusal_the_script_shows_is_tied_to_its_forms_fields(site, browser, tmp_path):
+    """With the script, a question of blanks, or a contribution to a collection of a name
+    refused, was said in the answer's or the results' place, tied to no field: a screen
+    reader on the question box (or the collection field) did not hear why, where the page
+    without script ties it (aria-describedby, _form.html). The next success unties it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "amelie")
+    box = browser.find_element(By.ID, "question")
+    box.send_keys("   ")
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    said = wait(browser).until(ec.presence_of_element_located((By.ID, "ask-error")))
+    assert "Écrivez d'abord une question." in said.text
+    assert box.get_attribute("aria-describedby") == "question-help ask-error"
+    box.send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert box.get_attribute("aria-describedby") == "question-help"
+    assert not browser.find_elements(By.ID, "ask-error")
+
+    browser.get(f"{site}/contribute")
+    doc = tmp_path / "horaires.txt"
+    doc.write_text("La médiathèque ouvre le lundi à neuf heures.", encoding="utf-8")
+    browser.find_element(By.ID, "files").send_keys(str(doc))
+    collection = browser.find_element(By.ID, "collection")
+    collection.clear()
+    collection.send_keys("mairie/../x")
+    browser.find_element(By.CSS_SELECTOR, "#contribute button[type=submit]").click()
+    said = wait(browser).until(ec.presence_of_element_located((By.ID, "contribute-error")))
+    assert "nouvelle collection" in said.text
+    assert collection.get_attribute("aria-describedby") == "collection-help contribute-error"
+    assert browser.find_element(By.ID, "files").get_attribute("aria-describedby") == (
+        "contribute-error"
+    )
+    audit(browser, "contribute-refused-script")
+
+
+def test_a_month_fields_calendar_button_shows_the_focus_ring(site, browser):
+    """Found by keyboard on /statement: after the month and the year, Tab stops on the month
+    field's calendar button, inside the field, which was then not :focus-visible: only
+    Chromium's thin default ring showed where the focus was, not the pages' own."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    sign_in(browser, site, "alice")
+    browser.get(f"{site}/statement")
+    inside = "const e = document.activeElement; return e.id === 'month' && !e.matches(':focus');"
+    for _ in range(60):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script(inside):
+            break
+    else:
+        raise AssertionError("Tab never reached the month field's calendar button")
+    field = browser.switch_to.active_element
+    assert field.value_of_css_property("outline-style") == "solid"
+    assert contrast(field.value_of_css_property("outline-color"), "rgb(255, 255, 255)") >= 3

@@ -785,6 +785,16 @@ def test_a_cooperative_admin_records_a_contributors_choice_on_the_admin_page(mon
         alerts = re.findall(r'<p class="error" role="alert" id="payout-error">(.*?)</p>', r.text)
         assert [html_lib.unescape(a) for a in alerts] == [said], alerts
         assert f'value="{sent["contributor"]}"' in html_lib.unescape(r.text)
+    # A month typed as a browser without a month picker lets one type it (Safari's text box):
+    # refused on its field too, where only the contributor's was told why.
+    r = alice.post(
+        "/admin/payouts",
+        {"contributor": "Jardins partagés", "choice": "waive", "from": "11/2026"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert r.status_code == 400 and "Le mois doit s'écrire comme" in html_lib.unescape(r.text)
+    assert re.search(r'<input id="payout-from" [^>]*aria-describedby="payout-error"', r.text)
+    assert re.search(r'<select id="payout-to" [^>]*aria-describedby="payout-error"', r.text)
     # A member left selected while waiving is no part of the choice.
     r = alice.post(
         "/admin/payouts", {"contributor": "Jardins partagés", "choice": "waive", "to": "Ville B"}

@@ -221,6 +221,23 @@ def test_an_api_key_signs_in_too_and_an_open_redirect_is_refused(app, commune):
     assert "carol" in b.get("/").page
 
 
+def test_a_wrong_api_key_is_said_on_the_key_field_left_open(app):
+    """Found by keyboard in Chromium: a wrong API key was refused above the form, tied to
+    the user name and password (not typed) and not to the key's field, which was folded
+    away again under its summary: the person had to find and reopen it to try again."""
+    b = Browser(app)
+    b.get("/signin")
+    r = b.post("/signin", {"key": "cmn_abcdefgh_wrong", "next": "/"})
+    assert r.status_code == 401 and 'id="signin-error">Clé d\'API incorrecte.' in r.page
+    assert "<details open>" in r.page
+    assert 'autocomplete="off" aria-describedby="key-help signin-error">' in r.page
+    assert 'id="user" name="user" autocomplete="username" value="">' in r.page
+    r = b.post("/signin", {"user": "carol", "password": "pas le bon", "next": "/"})
+    assert r.status_code == 401 and "<details>" in r.page
+    assert 'autocomplete="username" value="carol" aria-describedby="signin-error"' in r.page
+    assert 'aria-describedby="key-help">' in r.page
+
+
 def test_forms_without_the_csrf_token_are_refused_and_change_nothing(app, commune, tmp_path):
     b = browser(app, "alice")
     before = usage_rows(commune), len(commune.documents())
@@ -535,6 +552,9 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
     assert 'value="FOO"' in r.page and ">vu</textarea>" in r.page  # what was typed is kept
+    # The licence refused is said to a screen reader on its field, as the reason's is: it was
+    # tied to the reason's box only, and the licence field, where the mistake was, said nothing.
+    assert re.search(r'<input id="licence" [^>]*aria-describedby="decision-error"', r.page)
     r = cyril.post(
         f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "etalab-2.0"}
     )
@@ -737,6 +757,9 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     assert r.status_code == 404 and "Quelque chose n'a pas marché" not in r.page
     assert 'role="alert" id="ask-error">Aucune collection nommée \'nulle-part\'' in ask
     assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
+    # The collection refused (one made private since the page was opened) is said on its
+    # field too: it was tied to the question's box only.
+    assert '<select id="collection" name="collection" aria-describedby="ask-error">' in ask
     r = alice.post("/ask", {"question": "  "})
     assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
 
@@ -829,6 +852,49 @@ def test_passages_in_another_language_than_the_pages_carry_their_own(app, commun
     # A French page quoting French passages marks nothing.
     r = alice.post("/ask", {"question": "Quand passe le camion des ordures ?"})
     assert r.text.count(' lang="') == 3  # the page's <html>, its two language buttons
+
+
+def test_commune_s_own_words_to_a_question_in_a_third_language_are_marked_english(app):
+    """Found in Chromium: a question in a language Commune has no messages in (German, or
+    a French one read as Spanish for the HTML pasted in it) was told "I found no relevant
+    passage…" in English, marked lang="de" (or "es"): a screen reader read English words
+    with a German voice. Commune's own words carry the language they are written in."""
+    alice = browser(app, "alice")
+    alice.get("/")
+    question = "Wie beantrage ich einen neuen Reisepass für meine Tochter im Rathaus"
+    r = alice.post("/ask", {"question": question})
+    answer = re.search(r'<div id="answer".*?</div>', r.text, re.S).group(0)
+    assert 'class="answer notfound" lang="en">I found no relevant passage' in answer, answer
+    assert 'lang="de"' not in r.text, r.text
+    assert '<span lang="en">the charter sets no refusal rule</span>' in r.page
+
+
+def test_a_documents_title_in_another_language_carries_its_own_in_curation(app, commune):
+    """Found in Chromium, a French page naming an English document: the curation queue, the
+    review's heading and the contributor's list gave its title no lang attribute, where the
+    commons and the document's page do, so a screen reader read "Opening hours" with a
+    French voice."""
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Opening hours\n\nThe library is open from Tuesday to Saturday, with late evenings."
+    r = dora.post(
+        "/contribute",
+        {"collection": "mairie", "licence": "CC-BY-4.0"},
+        files=[("files", ("hours.txt", text.encode(), "text/plain"))],
+    )
+    assert r.status_code == 200 and "il attend la curation" in r.page
+    assert '<td><span lang="en">Opening hours</span> (révision 1)</td>' in r.page, r.page
+    cyril = browser(app, "cyril")
+    queue = cyril.get("/curation").page
+    rid = int(re.search(r'href="/curation/(\d+)" lang="en">Opening hours</a>', queue).group(1))
+    review = cyril.get(f"/curation/{rid}").page
+    assert '<h1>Relecture\u00a0: <span lang="en">Opening hours</span></h1>' in review, review
+    # A title in the page's language marks nothing.
+    page = cyril.get("/curation", headers={"Accept-Language": "en"})
+    assert 'lang="en">Opening hours' not in page.page
 
 
 def test_dashboard_charts_and_the_statement_with_its_csv(app):

@@ -103,3 +103,66 @@ def test_a_body_too_large_on_a_page_is_said_in_the_chosen_language_without_the_s
         # The API keeps its setting, for the operator's client.
         r = dora.client.post("/api/documents", files=big)
         assert r.status_code == 413 and "max_upload_mb" in r.json()["detail"]
+
+
+def test_a_body_too_large_sent_without_script_fits_a_phone_and_leads_back_to_its_form(home):
+    """Found in Chromium at 360 px with JavaScript off: a contributor sending files over
+    [limits] max_upload_mb got a page without the viewport's width (drawn 980 px wide, its
+    text tiny), unstyled, whose one link led to the question box, not back to the form."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_file_mb = 1.0\nmax_upload_mb = 1.0\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        dora.get("/contribute")
+        big = [("files", ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain"))]
+        headers = {"Accept": "text/html", "Cookie": "commune_lang=fr"}
+        r = dora.post("/contribute", {"collection": "mairie"}, files=big, headers=headers)
+        assert r.status_code == 413
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in r.text
+        assert '<link rel="stylesheet" href="/static/commune.css">' in r.text
+        assert "<h1>Requête refusée</h1>" in r.page
+        assert '<a href="/contribute">Retour au formulaire</a>' in r.page, r.page
+        # A question's form has no page of its own address: back to the question box.
+        dora.get("/")
+        r = dora.post(
+            "/ask",
+            {"question": "é" * 700_000},
+            headers={"Accept": "text/html", "Cookie": "commune_lang=en"},
+        )
+        assert r.status_code == 413 and '<html lang="en">' in r.text
+        assert '<a href="/">Back to the form</a>' in r.page, r.page
+        # The way back is the address sent, written as text: never markup of its own.
+        r = dora.client.post(
+            '/static/"><b>x', content=b"a" * (2 * 1024 * 1024), headers={"Accept": "text/html"}
+        )
+        assert r.status_code == 413 and "<b>" not in r.text and "&lt;b&gt;" in r.text
+
+
+def test_a_limit_of_a_fraction_of_a_megabyte_is_written_with_a_french_comma(home):
+    """Found on the contribute page with [limits] of 0.5 and 1.5 MB: a French page said
+    « au-delà de la limite de 0.5 Mo » and « dépasse 1.5 Mo », an English decimal point in a
+    French sentence (the CLI's French already said « 0,5 Mo »)."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_file_mb = 0.5\nmax_upload_mb = 1.5\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        dora.get("/contribute")
+        fr = {"Accept-Language": "fr"}
+        wide = [("files", ("large.txt", b"mot " * 200_000, "text/plain"))]
+        r = dora.post("/contribute", {"collection": "mairie"}, files=wide, headers=fr)
+        assert "non ajouté — au-delà de la limite de 0,5 Mo" in r.page, r.page
+        big = [("files", ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain"))]
+        r = dora.post("/contribute", {"collection": "mairie"}, files=big, headers=fr)
+        assert r.status_code == 413 and "Ce que vous avez envoyé dépasse 1,5 Mo" in r.page, r.page

@@ -623,6 +623,7 @@ _LISTED = (
     revisions.c.hold_reason,
     documents.c.status.label("document_status"),
     revisions.c.title,
+    revisions.c.language,  # a title in another language than the page's says so
 )
 
 

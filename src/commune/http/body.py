@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commune.text.messages import LANGUAGE_COOKIE, from_accept_language, localise
@@ -118,10 +119,19 @@ def refusal(
     if page and "text/html" in accept:
         from html import escape
 
+        # A form sent without script (a contributor's files): a page that fits a phone, in
+        # the pages' style, leading back to the form's page. It had no viewport (drawn 980 px
+        # wide at 360), no style, and its one link led to the question box.
         title = "Requête refusée" if language == "fr" else "Request refused"
+        back = "Retour au formulaire" if language == "fr" else "Back to the form"
         body = (
-            f'<!doctype html><html lang="{language}"><meta charset="utf-8"><title>{title} '
-            f'({status})</title><p>{escape(message)}</p><p><a href="/">Commune</a></p>\n'
+            f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title} ({status})</title>"
+            '<link rel="stylesheet" href="/static/commune.css"></head>'
+            f'<body><main id="main"><h1>{title}</h1>'
+            f'<div class="error" role="alert"><p>{escape(message)}</p></div>'
+            f'<p><a href="{escape(form_page(scope))}">{back}</a></p></main></body></html>\n'
         )
         return Response(body, status, headers, media_type="text/html")
     code = "body_too_large" if status == 413 else "invalid_request"
@@ -132,6 +142,16 @@ def refusal(
         headers,
         "application/json",
     )
+
+
+def form_page(scope: Scope) -> str:
+    """The page a form sent to ``scope``'s path is on: that path when it opens (GET
+    /contribute), else the question box (POST /ask has no page of its own)."""
+    path = scope["path"]
+    routes = getattr(scope.get("app"), "routes", [])
+    probe = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+    opens = any(route.matches(probe)[0] == Match.FULL for route in routes)
+    return path if opens and path.startswith("/") and not path.startswith("//") else "/"
 
 
 def _chosen(cookies: str) -> str | None:

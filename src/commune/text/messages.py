@@ -3402,7 +3402,8 @@ def _french(text: str) -> str | None:
                 # agreeing with the noun it lists ("collections connues : aucune")
                 feminine = template.startswith(FEMININE_LISTS)
                 values["known"] = "aucune pour l'instant" if feminine else "aucun pour l'instant"
-            for name in ("size", "limit"):  # "12.5 MB" is "12,5 Mo" in French
+            # "12.5 MB" is "12,5 Mo" in French; so is a body's limit ("larger than 1.5 MB").
+            for name in ("size", "limit", "n" if "unit" in values else "size"):
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
             for name in ("active", "total", "gpu", "pue", "whk"):  # a model's figures

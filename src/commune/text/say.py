@@ -7,7 +7,13 @@ from __future__ import annotations
 
 
 def say(language: str | None, fr: str, en: str) -> str:
-    return fr if (language or "").lower().startswith("fr") else en
+    return fr if written_in(language) == "fr" else en
+
+
+def written_in(language: str | None) -> str:
+    """The language :func:`say` writes Commune's own words in for ``language``: French for
+    French, English for every other (a German question's "nothing found" is English)."""
+    return "fr" if (language or "").lower().startswith("fr") else "en"
 
 
 def prose(language: str | None, fr: str, en: str, **values: object) -> str:

@@ -458,7 +458,7 @@ def _from_catalogue(text: str) -> str:
             if "held" in values:  # why the revision waits, itself a reason to translate
                 values["held"] = translate(values["held"])
             if current() == "fr":  # a model's figures with a decimal comma: "PUE 1,1-1,4"
-                for name in ("active", "total", "pue", "gb", "floor", "pool"):
+                for name in ("active", "total", "pue", "gb", "floor", "pool", "mb"):
                     if re.fullmatch(r"\d+(\.\d+)?(-\d+(\.\d+)?)?", values.get(name) or ""):
                         values[name] = values[name].replace(".", ",")
             if message in COUNTED and (values.get("n") or "").isdigit():

@@ -19,6 +19,7 @@ from commune.charter.audience import plain
 from commune.govern.policy import ROLES
 from commune.text import numbers
 from commune.text.messages import about, opens_with_name, split_hint
+from commune.text.say import written_in
 from commune.web import i18n, languages
 from commune.web.i18n import OUTCOMES, STEPS
 from commune.web.page import Page, abilities, cookie_names, facade
@@ -64,6 +65,7 @@ def environment() -> Environment:
     env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
     env.filters["lang"] = languages.attribute  # ' lang="fr"' on text not in the page's
     env.filters["languages"] = languages.of_answer
+    env.filters["written_in"] = written_in  # Commune's own words: French or English
     env.filters["language_name"] = languages.name
     # A passage's block shown as code where an answer quotes its lines as code.
     env.tests["listing"] = is_listing

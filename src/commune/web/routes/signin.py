@@ -77,7 +77,9 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
             # apart offered someone signed out "Back to the question box".
             request.state.quota_refused = limit.quota  # counted by /metrics, as elsewhere
             said = sentence(i18n.translate(limit.in_fields()))
-            refused = render(p, "signin.html", 429, next=target, failed=said, user=user)
+            refused = render(
+                p, "signin.html", 429, next=target, failed=said, user=user, by_key=bool(key)
+            )
             refused.headers["Retry-After"] = str(limit.retry_after)
             return refused
         message = _("Wrong API key.") if key else _("Wrong user name or password.")
@@ -85,7 +87,10 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
             # A key that matched (revoked, expired, a peer cooperative's) says why: whoever
             # holds it has proved so, and "wrong key" sent a peer's admin looking for a typo.
             message = i18n.translate(str(exc))
-        return render(p, "signin.html", 401, next=target, failed=message, user=user)
+        # A key refused is said on its field, left open (signin.html).
+        return render(
+            p, "signin.html", 401, next=target, failed=message, user=user, by_key=bool(key)
+        )
     token = await run_in_threadpool(
         sessions_of(request).open,
         actor,

@@ -49,6 +49,26 @@ function putBack(box) {
   box.value = kept.text;
 }
 
+// A refusal the server sent in place of the answer or the results (a question of blanks, a
+// collection's name refused): tied to the form's fields, as the page without script ties it
+// (_form.html: aria-describedby), so that a screen reader on the field hears why. A box with
+// no refusal in it unties them.
+function tie(form, box, name, fields) {
+  const id = name + '-error';
+  const said = box.querySelector('[role=alert]');
+  // The refusal the page came with, once another outcome replaces it: one refusal, one id.
+  document.querySelectorAll('#' + id).forEach((e) => { if (e !== said) e.remove(); });
+  if (said) said.id = id;
+  for (const field of fields) {
+    const el = form.elements[field];
+    const ids = (el.getAttribute('aria-describedby') || '').split(' ')
+      .filter((i) => i && i !== id);
+    if (said) ids.push(id);
+    if (ids.length) el.setAttribute('aria-describedby', ids.join(' '));
+    else el.removeAttribute('aria-describedby');
+  }
+}
+
 function ask(form) {
   const result = document.getElementById('result');
   const streamed = document.getElementById('streamed');
@@ -65,6 +85,7 @@ function ask(form) {
     result.hidden = false;
     result.setAttribute('aria-busy', 'true');
     block.replaceChildren();
+    tie(form, block, 'ask', ['question', 'collection']);
     streamed.textContent = '';
     streamed.hidden = false;
     waiting.textContent = waiting.dataset.said;  // until the answer's first words (ask.html)
@@ -77,7 +98,11 @@ function ask(form) {
       // The session ended (expired, or signed out in another tab): the server sent the
       // sign-in page, which the reader is taken to, and back here once signed in.
       if (r.redirected) { keep(form.elements.question); window.location.assign(r.url); return; }
-      if (!r.ok) { streamed.hidden = true; block.innerHTML = await r.text(); return; }
+      if (!r.ok) {
+        streamed.hidden = true; block.innerHTML = await r.text();
+        tie(form, block, 'ask', ['question', 'collection']);
+        return;
+      }
       // Server-sent events over fetch: each "delta" is a sentence already checked for its
       // citation; "answer" is the whole answer, rendered by the server's own template.
       const reader = r.body.getReader(); const decoder = new TextDecoder(); let buffer = '';
@@ -131,6 +156,7 @@ function contribute(form) {
         window.location.assign(xhr.responseURL); return;
       }
       bar.value = 100; results.innerHTML = xhr.responseText; box.hidden = true;
+      tie(form, results, 'contribute', ['files', 'collection']);
     });
     xhr.addEventListener('error', () => form.submit());
     xhr.send(new FormData(form));
