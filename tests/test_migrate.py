@@ -3,6 +3,7 @@ table by table, resuming after an interruption, and answers the same afterwards.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -452,3 +453,54 @@ def test_a_command_on_a_database_that_refuses_the_login_says_which_setting(
     assert out.exit_code == 2 and said in out.output, out.output
     assert 'database "nosuchbase" does not exist' in out.output
     assert "Traceback" not in out.output and "that it runs" not in out.output
+
+
+def _migrate_to(home: Path, url: str, language: str) -> str:
+    env = {"LANG": "fr_FR.UTF-8" if language == "fr" else "en_GB.UTF-8", "LANGUAGE": ""}
+    runner = CliRunner(env=env)
+    if not home.joinpath("commune.db").exists():
+        made = runner.invoke(cli, ["--home", str(home), "member", "add", "X", "--kind", "town"])
+        assert made.exit_code == 0, made.output
+    out = runner.invoke(cli, ["--home", str(home), "migrate", "--to", url])
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    return re.sub(r"[ \n]+", " ", out.output)  # the lines a terminal wraps, joined
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_migrate_to_a_postgres_url_says_how_to_write_it(tmp_path, language):
+    """A hosting provider's postgres://… URL was told "install its driver: pip install
+    'commune-coop[postgres]'", which the operator had done: SQLAlchemy knows PostgreSQL as
+    postgresql. And mysql://… was told to install PostgreSQL's driver."""
+    said = _migrate_to(tmp_path, "postgres://commune:secret@db.example/commune", language)
+    assert {
+        "en": "(begin the URL with postgresql+psycopg:// (SQLAlchemy's name), not postgres://)",
+        "fr": "(commencez l'URL par postgresql+psycopg:// (le nom que lui donne SQLAlchemy), "
+        "non par postgres://)",
+    }[language] in said, said
+    assert "secret" not in said and "pip install" not in said
+    said = _migrate_to(tmp_path, "mysql://commune@db.example/commune", language)
+    assert {
+        "en": "(Commune's database is SQLite (the default) or PostgreSQL: "
+        "postgresql+psycopg://user:password@host/db)",
+        "fr": "(la base de Commune est SQLite (par défaut) ou PostgreSQL\u00a0: "
+        "postgresql+psycopg://utilisateur:motdepasse@hôte/base)",
+    }[language] in said, said
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_migrate_to_a_database_that_refuses_the_login_says_to_check_the_url_given(
+    postgres_server, tmp_path, language
+):
+    """`commune migrate --to` a database not yet created was told "check database_url in
+    commune.toml": the home, still on SQLite, has none; the URL to check is the one given."""
+    said = _migrate_to(tmp_path, postgres_server.replace("/postgres?", "/nosuchbase?", 1), language)
+    assert 'database "nosuchbase" does not exist' in said
+    assert {
+        "en": "(PostgreSQL runs but refuses this login: check the URL given to --to (the user, "
+        "the password, the database name; a database is made by createdb --owner USER NAME, "
+        "docs/scaling.md))",
+        "fr": "(PostgreSQL tourne mais refuse cette connexion\u00a0: vérifiez l'URL donnée à "
+        "--to (l'utilisateur, le mot de passe, le nom de la base\u00a0; une base se crée avec "
+        "createdb --owner UTILISATEUR NOM, docs/scaling.md))",
+    }[language] in said, said
+    assert "commune.toml" not in said

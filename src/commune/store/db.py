@@ -289,6 +289,29 @@ def _private_sqlite_file(url: str) -> None:
             os.chmod(name, 0o600)  # homes made before this rule
 
 
+def _driver_hint(url: str) -> str:
+    """What to do when SQLAlchemy has no dialect or driver for ``url``: install psycopg for
+    a PostgreSQL URL; for another scheme, write the URL Commune reads. A hosting provider's
+    postgres://… was told to install the driver it already had, and mysql://… to install
+    PostgreSQL's."""
+    backend = make_url(url).get_backend_name()
+    if backend == "postgresql":
+        return "install its driver: pip install 'commune-coop[postgres]' for PostgreSQL"
+    if backend == "postgres":
+        return "begin the URL with postgresql+psycopg:// (SQLAlchemy's name), not postgres://"
+    return (
+        "Commune's database is SQLite (the default) or PostgreSQL: "
+        "postgresql+psycopg://user:password@host/db"
+    )
+
+
+# What to check when PostgreSQL refuses the login, by where the URL came from.
+REFUSED_LOGIN = (
+    "PostgreSQL runs but refuses this login: check database_url in commune.toml "
+    "(the user, the password, the database name)"
+)
+
+
 def open_database(url: str) -> Engine:
     from sqlalchemy import exc
 
@@ -308,14 +331,11 @@ def open_database(url: str) -> Engine:
         where = make_url(url).render_as_string(hide_password=True)
         why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
         if isinstance(e, exc.NoSuchModuleError | ImportError):
-            hint = "install its driver: pip install 'commune-coop[postgres]' for PostgreSQL"
+            hint = _driver_hint(url)
         elif (faults.kind(e) or ("",))[0] == "database_refused":
             # PostgreSQL answered and said no: "and that it runs" sent the operator to a
             # server that was running all along.
-            hint = (
-                "PostgreSQL runs but refuses this login: check database_url in commune.toml "
-                "(the user, the password, the database name)"
-            )
+            hint = REFUSED_LOGIN
         else:
             hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
         raise CommuneError(f"cannot open the database {where}: {why}", hint) from None

@@ -2838,6 +2838,25 @@ PATTERNS = [
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
         ),
         (
+            r"begin the URL with postgresql\+psycopg:// \(SQLAlchemy's name\), not postgres://",
+            "commencez l'URL par postgresql+psycopg:// (le nom que lui donne SQLAlchemy), non "
+            "par postgres://",
+        ),
+        (
+            r"Commune's database is SQLite \(the default\) or PostgreSQL: "
+            r"postgresql\+psycopg://user:password@host/db",
+            "la base de Commune est SQLite (par défaut) ou PostgreSQL : "
+            "postgresql+psycopg://utilisateur:motdepasse@hôte/base",
+        ),
+        (
+            r"PostgreSQL runs but refuses this login: check the URL given to --to \(the user, "
+            r"the password, the database name; a database is made by createdb --owner USER "
+            r"NAME, docs/scaling.md\)",
+            "PostgreSQL tourne mais refuse cette connexion : vérifiez l'URL donnée à --to "
+            "(l'utilisateur, le mot de passe, le nom de la base ; une base se crée avec createdb "
+            "--owner UTILISATEUR NOM, docs/scaling.md)",
+        ),
+        (
             r"no MCP session with this id for this key: open a new one \(send no mcp-session-id\)",
             "aucune session MCP de cet identifiant pour cette clé : ouvrez-en une nouvelle "
             "(sans mcp-session-id)",
