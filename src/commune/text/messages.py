@@ -2550,6 +2550,18 @@ PATTERNS = [
         ),
         (r"(?P<name>.+) is not a Commune backup", "{name} n'est pas une sauvegarde de Commune"),
         (
+            r"(?P<name>.+) holds a PostgreSQL backup \(commune.dump, made by pg_dump\), not a "
+            r"`commune backup`",
+            "{name} tient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), pas une "
+            "sauvegarde faite par « commune backup »",
+        ),
+        (
+            r"restore it with pg_restore, as the operator's guide says \(Backups; Trying a "
+            r"restore, into a new database\)",
+            "restaurez-la avec pg_restore, comme le dit le guide d'exploitation (Sauvegardes ; "
+            "Essayer une restauration, dans une nouvelle base)",
+        ),
+        (
             r"the backup's database (?P<file>.+) is not a readable Commune database \(SQLite: "
             r"(?P<why>.+)\)",
             "la base de la sauvegarde, {file}, n'est pas une base Commune lisible (SQLite : {why})",
