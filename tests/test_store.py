@@ -1040,3 +1040,15 @@ def test_a_restore_of_the_guides_postgresql_backup_says_to_use_pg_restore(tmp_pa
         "dans une nouvelle base))",
     }[language] in said, said
     assert not (tmp_path / "trial").exists()
+
+
+def test_check_counts_one_document_and_one_audit_entry_in_the_singular(tmp_path, corpus):
+    """`commune check` on a trial home holding one document said "1 documents, none
+    partial" and "audit chain intact (1 entries)"."""
+    from commune.core import Commune
+
+    with Commune(tmp_path / "home") as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+        said = {check.name: check.detail for check in c.check().checks}
+    assert said["documents"] == "1 document, none partial"
+    assert said["audit"] == "audit chain intact (1 entry)"

@@ -2452,7 +2452,7 @@ PATTERNS = [
             r"the ledger's append-only triggers are missing: (?P<known>.*)",
             "il manque au registre ses déclencheurs d'ajout seul : {known}",
         ),
-        (r"(?P<n>\d+) documents, none partial", "documents : {n}, aucun partiel"),
+        (r"(?P<n>\d+) documents?, none partial", "documents : {n}, aucun partiel"),
         (
             r"document (?P<n>\d+) has no chunk in its current revision",
             "le document {n} n'a aucun passage dans sa révision courante",
@@ -2484,7 +2484,10 @@ PATTERNS = [
             r"and (?P<n>\d+) more: retire these, then run commune check again",
             "et {n} de plus : retirez ceux-ci, puis relancez commune check",
         ),
-        (r"audit chain intact \((?P<n>\d+) entries\)", "chaîne d'audit intacte (entrées : {n})"),
+        (
+            r"audit chain intact \((?P<n>\d+) entr(?:ies|y)\)",
+            "chaîne d'audit intacte (entrées : {n})",
+        ),
         (
             r"entry (?P<n>\d+): does not follow the previous entry",
             "entrée {n} : ne suit pas l'entrée précédente",
