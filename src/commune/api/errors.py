@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commune.api.bodies import unreadable
@@ -392,4 +393,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CommuneError, _invalid)
+    # The machine's faults (the database out of reach or refusing the login, a full disk)
+    # answered by the same handler, but registered by class: Starlette's handler for
+    # Exception answers, then raises the exception again for the server to log, and uvicorn
+    # wrote "Exception in ASGI application" and a whole traceback under incidents.py's one
+    # line, for every request while PostgreSQL was down; the request log and the metrics,
+    # which saw the exception and not the answer, said 500 where the client was told 503.
+    app.add_exception_handler(DBAPIError, _incident)
+    app.add_exception_handler(OSError, _incident)
     app.add_exception_handler(Exception, _incident)
