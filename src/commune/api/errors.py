@@ -16,7 +16,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commune.api.bodies import unreadable
@@ -26,6 +25,7 @@ from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import MACHINE_ROUTES, BodyTooLarge, envelope
 from commune.http.incidents import incident
+from commune.text import faults
 from commune.text.messages import from_accept_language, localise
 from commune.text.say import say
 
@@ -399,6 +399,6 @@ def install_error_handlers(app: FastAPI) -> None:
     # wrote "Exception in ASGI application" and a whole traceback under incidents.py's one
     # line, for every request while PostgreSQL was down; the request log and the metrics,
     # which saw the exception and not the answer, said 500 where the client was told 503.
-    app.add_exception_handler(DBAPIError, _incident)
-    app.add_exception_handler(OSError, _incident)
+    for fault in faults.machine_fault_classes():
+        app.add_exception_handler(fault, _incident)
     app.add_exception_handler(Exception, _incident)
