@@ -504,3 +504,34 @@ def test_migrate_to_a_database_that_refuses_the_login_says_to_check_the_url_give
         "createdb --owner UTILISATEUR NOM, docs/scaling.md))",
     }[language] in said, said
     assert "commune.toml" not in said
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_command_on_an_empty_postgresql_database_refuses_it_and_makes_nothing(
+    postgres_url, tmp_path, language
+):
+    """A home whose database_url named an empty database (a mistyped name, postgres's own)
+    had Commune's tables made there by `commune check`, which then passed every check on
+    "0 documents": the mistyped --home the guides say is refused, on PostgreSQL."""
+    from sqlalchemy import create_engine, inspect
+
+    (tmp_path / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', "utf-8")
+    env = {"LANG": "fr_FR.UTF-8" if language == "fr" else "en_GB.UTF-8", "LANGUAGE": ""}
+    out = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "check"])
+    said = re.sub(r"[ \n]+", " ", out.output)
+    assert out.exit_code == 2 and "Traceback" not in said, said
+    assert {
+        "en": "holds no Commune tables (check database_url in commune.toml (the database name)",
+        "fr": "ne contient aucune table de Commune (vérifiez database_url dans commune.toml (le "
+        "nom de la base)",
+    }[language] in said, said
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []  # nothing made there
+    engine.dispose()
+    made = CliRunner(env=env).invoke(
+        cli, ["--home", str(tmp_path), "member", "add", "X", "--kind", "town"]
+    )
+    assert made.exit_code == 0, made.output  # the guides' first step makes it, as before
+    again = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "check"])
+    assert again.exit_code == 0, again.output

@@ -181,13 +181,38 @@ def sqlite_path(url: str) -> str | None:
 def holds_database(url: str, home: str | os.PathLike[str]) -> bool:
     """Whether a home has its database yet, without making one: for SQLite, its file, with
     something in it (an empty file is what an open that found no database leaves); for a
-    database server, the home's directory, which holds the original files beside it."""
+    database server, the home's directory, which holds the original files beside it, and
+    Commune's tables in the database (a database_url naming another, empty database, a
+    mistyped name or postgres's own, was given Commune's tables by `commune check`, which
+    then found every check ok on "0 documents")."""
     path = sqlite_path(url)
     if path is None:
-        return os.path.isdir(home)
+        return os.path.isdir(home) and _has_tables(url)
     return os.path.isfile(path) and (
         os.path.getsize(path) > 0 or os.path.isfile(f"{path}-wal")  # written, not checkpointed
     )
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _has_tables(url: str) -> bool:
+    """Whether the database server's database holds Commune's tables (its migrations'
+    table). True when it cannot be asked: opening it says what is wrong (out of reach, a
+    login refused, no driver), in the words store/db.open_database has for each."""
+    try:
+        engine = create_engine(url)
+    except Exception:  # noqa: BLE001 -- said by open_database, with what to do
+        return True
+    try:
+        with engine.connect() as conn:
+            return bool(inspect(conn).has_table("alembic_version"))
+    except Exception:  # noqa: BLE001 -- said by open_database, with what to do
+        return True
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -2582,6 +2582,19 @@ PATTERNS = [
         ),
         (r"no Commune home at (?P<name>.+)", "aucun répertoire du service Commune dans {name}"),
         (
+            r"the database (?P<url>\S+) holds no Commune tables",
+            "la base {url} ne contient aucune table de Commune",
+        ),
+        (
+            r"check database_url in commune.toml \(the database name\); a new home is made by "
+            r"commune add, commune import, commune member add or commune peer add, and "
+            r"commune migrate --to moves a home's database there",
+            "vérifiez database_url dans commune.toml (le nom de la base) ; un nouveau "
+            "répertoire du service se crée avec commune add, commune import, commune member "
+            "add ou commune peer add, et commune migrate --to y déplace la base d'un "
+            "répertoire",
+        ),
+        (
             r"(?P<name>.+) holds no Commune database",
             "{name} ne contient aucune base de données de Commune",
         ),
