@@ -635,3 +635,17 @@ def test_the_guides_try_a_postgresql_backup_in_a_new_database(
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
     assert not (tmp_path / "trial").exists()  # the trial home removed, as the guides say
+
+
+def test_the_guides_go_back_on_postgresql_in_an_empty_database():
+    """Going back after an upgrade said `commune restore`, which restores SQLite homes only;
+    a cooperative on PostgreSQL ran the nightly pg_restore --clean, which left the tables the
+    new version added, and the next upgrade stopped on "relation already exists"
+    (tests/test_migrate.py shows what the command then says)."""
+    for guide, section in (("docs/operations.md", "## 4."), ("docs/fr/exploitation.md", "## 4.")):
+        text = " ".join((ROOT / guide).read_text(encoding="utf-8").split())
+        going_back = text[text.index(section) :]
+        going_back = going_back[: going_back.index("## 5.")]
+        assert "sudo -u postgres dropdb commune" in going_back, guide
+        assert "sudo -u postgres createdb --owner commune commune" in going_back, guide
+        assert "relation already exists" in going_back, guide

@@ -535,3 +535,35 @@ def test_a_command_on_an_empty_postgresql_database_refuses_it_and_makes_nothing(
     assert made.exit_code == 0, made.output  # the guides' first step makes it, as before
     again = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "check"])
     assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_database_gone_back_with_pg_restore_clean_says_to_restore_into_an_empty_one(
+    postgres_url, tmp_path, language
+):
+    """pg_restore --clean of a dump taken before an upgrade drops and restores the dump's
+    tables only: those the newer version added stay beside the older version's record, and
+    the next upgrade stopped on "relation already exists" with a traceback of some hundred
+    lines. Here that state: the record set back to 0019 (before dataset_texts, 0020)."""
+    from sqlalchemy import create_engine, make_url
+
+    from commune.store.db import open_database
+
+    open_database(postgres_url).dispose()
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0019'")
+    engine.dispose()
+    (tmp_path / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', "utf-8")
+    env = {"LANG": "fr_FR.UTF-8" if language == "fr" else "en_GB.UTF-8", "LANGUAGE": ""}
+    out = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "check"])
+    said = re.sub(r"[ \n]+", " ", out.output)
+    assert out.exit_code == 2 and "Traceback" not in said, said
+    assert 'relation "dataset_texts" already exists' in said
+    name = make_url(postgres_url).database
+    assert {
+        "en": f"restore the dump into an empty database (as postgres: dropdb {name}, then "
+        f"createdb --owner postgres {name}, then pg_restore)",
+        "fr": f"restaurez la sauvegarde dans une base vide (en tant que postgres\u00a0: dropdb "
+        f"{name}, puis createdb --owner postgres {name}, puis pg_restore)",
+    }[language] in said, said

@@ -368,7 +368,8 @@ def open_database(url: str) -> Engine:
         # PostgreSQL 15 and later let only a database's owner (or whom it grants CREATE)
         # make tables in its public schema: a database created by postgres and merely
         # granted to Commune's user failed at the first migration, with a traceback.
-        if url.startswith("sqlite") or getattr(e.orig, "sqlstate", None) != "42501":
+        sqlstate = getattr(e.orig, "sqlstate", None)
+        if url.startswith("sqlite") or sqlstate not in ("42501", "42P07"):
             raise
         engine.dispose()  # its connection, back in the pool, is closed: nothing is left open
         target = make_url(url)
@@ -378,6 +379,20 @@ def open_database(url: str) -> Engine:
         # authentication): the hint said "the user None" and "OWNER TO None".
         user = target.username or os.environ.get("PGUSER") or getpass.getuser()
         name = target.database or os.environ.get("PGDATABASE") or user
+        if sqlstate == "42P07":
+            # A migration met a table it makes: the database records an older version than
+            # its tables. pg_restore --clean of a dump taken before an upgrade (going back,
+            # docs/operations.md, section 4) drops and restores the dump's tables only, and
+            # leaves those the newer version added: the next upgrade stopped on "relation
+            # already exists", with a traceback.
+            raise CommuneError(
+                f"cannot upgrade the database {where}: {why}",
+                "it holds tables a later version added, beside an older version's record (a "
+                "pg_restore --clean of a dump taken before an upgrade leaves them): restore "
+                f"the dump into an empty database (as postgres: dropdb {name}, then createdb "
+                f"--owner {user} {name}, then pg_restore), as the operator's guide says "
+                "(section 4, going back)",
+            ) from None
         if re.search(
             r"must be owner of|permission denied for (table|sequence|function)", str(e.orig)
         ):

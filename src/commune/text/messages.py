@@ -2838,6 +2838,22 @@ PATTERNS = [
             "impossible d'ouvrir la base {url} : {why}",
         ),
         (
+            r"cannot upgrade the database (?P<url>\S+): (?P<why>.+)",
+            "impossible de mettre à jour la base {url} : {why}",
+        ),
+        (
+            r"it holds tables a later version added, beside an older version's record \(a "
+            r"pg_restore --clean of a dump taken before an upgrade leaves them\): restore the "
+            r"dump into an empty database \(as postgres: dropdb (?P<db>\S+), then createdb "
+            r"--owner (?P<user>\S+) (?P<db2>\S+), then pg_restore\), as the operator's guide "
+            r"says \(section 4, going back\)",
+            "elle contient des tables qu'une version ultérieure a ajoutées, à côté de "
+            "l'enregistrement d'une version antérieure (un pg_restore --clean d'une sauvegarde "
+            "faite avant une mise à jour les laisse) : restaurez la sauvegarde dans une base "
+            "vide (en tant que postgres : dropdb {db}, puis createdb --owner {user} {db2}, puis "
+            "pg_restore), comme le dit le guide d'exploitation (section 4, revenir en arrière)",
+        ),
+        (
             r"the user (?P<user>\S+) may not create tables there: make it the database's owner "
             r"\(as postgres: ALTER DATABASE (?P<db>\S+) OWNER TO (?P<owner>\S+)\)",
             "l'utilisateur {user} ne peut pas y créer de tables : faites-en le propriétaire de "
