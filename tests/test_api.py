@@ -698,3 +698,32 @@ def test_a_malformed_key_is_told_how_to_send_one_in_french(client):
         "clé d'API mal formée (envoyez l'en-tête «\u00a0Authorization: Bearer\u00a0» suivi de la "
         "clé\u00a0; un administrateur crée les clés avec commune key create)"
     )
+
+
+def test_a_database_out_of_reach_leaves_no_traceback_and_logs_the_503_it_answered(commune, caplog):
+    """The one line incidents.py writes for a database out of reach was followed, for every
+    request while PostgreSQL was down, by uvicorn's "Exception in ASGI application" and a
+    traceback of some hundred lines: Starlette's handler for Exception raises again what it
+    answered. The request log and /metrics, which saw that exception, said 500 where the
+    client was told 503. The server (here the test client, which raises what reaches it)
+    no longer receives the exception."""
+    import json
+
+    import psycopg
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    from commune.api.app import create_app
+
+    def gone(*args: object, **kwargs: object) -> None:
+        cause = psycopg.OperationalError("connection is bad: No such file or directory")
+        raise OperationalError("SELECT 1", {}, cause)
+
+    client = TestClient(create_app(commune, require_auth=False), base_url="http://127.0.0.1")
+    commune.search = gone  # type: ignore[method-assign]
+    with caplog.at_level("INFO", logger="commune.requests"):
+        r = client.post("/api/search", json={"query": "verre"})
+    assert r.status_code == 503 and r.json()["code"] == "database_unreachable", r.text
+    assert r.headers["X-Request-ID"]
+    [line] = [rec.getMessage() for rec in caplog.records if rec.name == "commune.requests"]
+    assert json.loads(line)["status"] == 503, line

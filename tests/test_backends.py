@@ -1175,6 +1175,7 @@ def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, 
 
     from commune.cli import cli
     from commune.core import Commune
+    from commune.store.db import open_database
     from tests.conftest import make_home
 
     with Commune(make_home(tmp_path / "sqlite-home")) as lived_in:  # a backup to restore
@@ -1182,6 +1183,7 @@ def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, 
     home = tmp_path / "home"
     home.mkdir()
     (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    open_database(postgres_url).dispose()  # its tables made: an empty database is refused
     for language, words in (
         ("en_US.UTF-8", ("pg_dump, then copy the home's blobs/", "put back the blobs/")),
         ("fr_FR.UTF-8", ("pg_dump, puis copiez le dossier blobs/", "remettez le dossier blobs/")),

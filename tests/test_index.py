@@ -473,3 +473,36 @@ def test_a_base_is_on_the_disk_before_it_takes_its_name(commune, corpus, monkeyp
     cat._write(built, commune.settings.index_dir)
     assert unsynced == []
     assert list(commune.settings.index_dir.glob("g*/rows.npz"))
+
+
+def test_a_refresh_that_keeps_failing_is_logged_once_and_its_end_too(loaded, caplog):
+    """The serving process refreshes every 0.2 s: a database restarting, or restored under
+    it with its tables another user's, wrote a traceback to the journal at every try (59 in
+    12 s of a PostgreSQL restore, "permission denied for table meta"). Now one line, again
+    when the error changes, and one when the refresh works again."""
+    import logging
+
+    from tests.conftest import wait_until
+
+    errors = [RuntimeError("permission denied for table meta\n[SQL: SELECT meta.value]")] * 6
+    errors += [OSError("connection refused")] * 6
+    tries: list[int] = []
+    real = loaded.refresh
+
+    def refresh():  # type: ignore[no-untyped-def]
+        tries.append(1)
+        if len(tries) <= len(errors):
+            raise errors[len(tries) - 1]
+        return real()
+
+    loaded.start_refresher(0.01)
+    loaded.refresh = refresh  # the refresher's next tries fail twelve times, then work
+    caplog.set_level(logging.WARNING, logger="commune.index")
+    wait_until(lambda: len(tries) > len(errors) + 2, "the refresher to try again", timeout=60)
+    loaded.stop_refresher()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "commune.index"]
+    assert [level for level, _ in said] == ["ERROR", "ERROR", "WARNING"], said
+    assert "(RuntimeError: permission denied for table meta)" in said[0][1]
+    assert "(OSError: connection refused)" in said[1][1]
+    assert "commune check" in said[0][1] and "works again" in said[2][1]
+    assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.WARNING)

@@ -3,6 +3,7 @@ table by table, resuming after an interruption, and answers the same afterwards.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -452,3 +453,117 @@ def test_a_command_on_a_database_that_refuses_the_login_says_which_setting(
     assert out.exit_code == 2 and said in out.output, out.output
     assert 'database "nosuchbase" does not exist' in out.output
     assert "Traceback" not in out.output and "that it runs" not in out.output
+
+
+def _migrate_to(home: Path, url: str, language: str) -> str:
+    env = {"LANG": "fr_FR.UTF-8" if language == "fr" else "en_GB.UTF-8", "LANGUAGE": ""}
+    runner = CliRunner(env=env)
+    if not home.joinpath("commune.db").exists():
+        made = runner.invoke(cli, ["--home", str(home), "member", "add", "X", "--kind", "town"])
+        assert made.exit_code == 0, made.output
+    out = runner.invoke(cli, ["--home", str(home), "migrate", "--to", url])
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    return re.sub(r"[ \n]+", " ", out.output)  # the lines a terminal wraps, joined
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_migrate_to_a_postgres_url_says_how_to_write_it(tmp_path, language):
+    """A hosting provider's postgres://… URL was told "install its driver: pip install
+    'commune-coop[postgres]'", which the operator had done: SQLAlchemy knows PostgreSQL as
+    postgresql. And mysql://… was told to install PostgreSQL's driver."""
+    said = _migrate_to(tmp_path, "postgres://commune:secret@db.example/commune", language)
+    assert {
+        "en": "(begin the URL with postgresql+psycopg:// (SQLAlchemy's name), not postgres://)",
+        "fr": "(commencez l'URL par postgresql+psycopg:// (le nom que lui donne SQLAlchemy), "
+        "non par postgres://)",
+    }[language] in said, said
+    assert "secret" not in said and "pip install" not in said
+    said = _migrate_to(tmp_path, "mysql://commune@db.example/commune", language)
+    assert {
+        "en": "(Commune's database is SQLite (the default) or PostgreSQL: "
+        "postgresql+psycopg://user:password@host/db)",
+        "fr": "(la base de Commune est SQLite (par défaut) ou PostgreSQL\u00a0: "
+        "postgresql+psycopg://utilisateur:motdepasse@hôte/base)",
+    }[language] in said, said
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_migrate_to_a_database_that_refuses_the_login_says_to_check_the_url_given(
+    postgres_server, tmp_path, language
+):
+    """`commune migrate --to` a database not yet created was told "check database_url in
+    commune.toml": the home, still on SQLite, has none; the URL to check is the one given."""
+    said = _migrate_to(tmp_path, postgres_server.replace("/postgres?", "/nosuchbase?", 1), language)
+    assert 'database "nosuchbase" does not exist' in said
+    assert {
+        "en": "(PostgreSQL runs but refuses this login: check the URL given to --to (the user, "
+        "the password, the database name; a database is made by createdb --owner USER NAME, "
+        "docs/scaling.md))",
+        "fr": "(PostgreSQL tourne mais refuse cette connexion\u00a0: vérifiez l'URL donnée à "
+        "--to (l'utilisateur, le mot de passe, le nom de la base\u00a0; une base se crée avec "
+        "createdb --owner UTILISATEUR NOM, docs/scaling.md))",
+    }[language] in said, said
+    assert "commune.toml" not in said
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_command_on_an_empty_postgresql_database_refuses_it_and_makes_nothing(
+    postgres_url, tmp_path, language
+):
+    """A home whose database_url named an empty database (a mistyped name, postgres's own)
+    had Commune's tables made there by `commune check`, which then passed every check on
+    "0 documents": the mistyped --home the guides say is refused, on PostgreSQL."""
+    from sqlalchemy import create_engine, inspect
+
+    (tmp_path / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', "utf-8")
+    env = {"LANG": "fr_FR.UTF-8" if language == "fr" else "en_GB.UTF-8", "LANGUAGE": ""}
+    out = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "check"])
+    said = re.sub(r"[ \n]+", " ", out.output)
+    assert out.exit_code == 2 and "Traceback" not in said, said
+    assert {
+        "en": "holds no Commune tables (check database_url in commune.toml (the database name)",
+        "fr": "ne contient aucune table de Commune (vérifiez database_url dans commune.toml (le "
+        "nom de la base)",
+    }[language] in said, said
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []  # nothing made there
+    engine.dispose()
+    made = CliRunner(env=env).invoke(
+        cli, ["--home", str(tmp_path), "member", "add", "X", "--kind", "town"]
+    )
+    assert made.exit_code == 0, made.output  # the guides' first step makes it, as before
+    again = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "check"])
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_database_gone_back_with_pg_restore_clean_says_to_restore_into_an_empty_one(
+    postgres_url, tmp_path, language
+):
+    """pg_restore --clean of a dump taken before an upgrade drops and restores the dump's
+    tables only: those the newer version added stay beside the older version's record, and
+    the next upgrade stopped on "relation already exists" with a traceback of some hundred
+    lines. Here that state: the record set back to 0019 (before dataset_texts, 0020)."""
+    from sqlalchemy import create_engine, make_url
+
+    from commune.store.db import open_database
+
+    open_database(postgres_url).dispose()
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0019'")
+    engine.dispose()
+    (tmp_path / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', "utf-8")
+    env = {"LANG": "fr_FR.UTF-8" if language == "fr" else "en_GB.UTF-8", "LANGUAGE": ""}
+    out = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "check"])
+    said = re.sub(r"[ \n]+", " ", out.output)
+    assert out.exit_code == 2 and "Traceback" not in said, said
+    assert 'relation "dataset_texts" already exists' in said
+    name = make_url(postgres_url).database
+    assert {
+        "en": f"restore the dump into an empty database (as postgres: dropdb {name}, then "
+        f"createdb --owner postgres {name}, then pg_restore)",
+        "fr": f"restaurez la sauvegarde dans une base vide (en tant que postgres\u00a0: dropdb "
+        f"{name}, puis createdb --owner postgres {name}, puis pg_restore)",
+    }[language] in said, said

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from commune.store.db import open_database, table_names
@@ -1008,3 +1010,45 @@ def test_a_restored_homes_settings_are_on_the_disk_before_the_restore_ends(
     toml, folder = settings.stat().st_ino, restored.stat().st_ino
     assert toml in synced, "commune.toml never flushed"
     assert folder in synced[synced.index(toml) :], "its name never flushed after it"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_restore_of_the_guides_postgresql_backup_says_to_use_pg_restore(tmp_path, language):
+    """The guides' nightly backup of a PostgreSQL home is a folder of commune.dump, blobs/
+    and commune.toml. Given to `commune restore` in a trial home, as "Trying a restore" does
+    with a SQLite backup, it was "not a Commune backup (give a `commune backup` dir)": the
+    operator had the one the guides make, and nothing said what restores it."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    night = tmp_path / "2026-12-03T023000Z"
+    (night / "blobs").mkdir(parents=True)
+    (night / "commune.dump").write_bytes(b"PGDMP")
+    (night / "commune.toml").write_text("", encoding="utf-8")
+    env = {"LANG": "fr_FR.UTF-8" if language == "fr" else "en_GB.UTF-8", "LANGUAGE": ""}
+    out = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path / "trial"), "restore", str(night)])
+    said = re.sub(r"[ \n]+", " ", out.output)
+    assert out.exit_code == 2 and "Traceback" not in said, said
+    assert {
+        "en": "holds a PostgreSQL backup (commune.dump, made by pg_dump), not a `commune backup` "
+        "(restore it with pg_restore, as the operator's guide says (Backups; Trying a restore, "
+        "into a new database))",
+        "fr": "tient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), pas une "
+        "sauvegarde faite par «\u00a0commune backup\u00a0» (restaurez-la avec pg_restore, "
+        "comme le dit le guide d'exploitation (Sauvegardes\u00a0; Essayer une restauration, "
+        "dans une nouvelle base))",
+    }[language] in said, said
+    assert not (tmp_path / "trial").exists()
+
+
+def test_check_counts_one_document_and_one_audit_entry_in_the_singular(tmp_path, corpus):
+    """`commune check` on a trial home holding one document said "1 documents, none
+    partial" and "audit chain intact (1 entries)"."""
+    from commune.core import Commune
+
+    with Commune(tmp_path / "home") as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+        said = {check.name: check.detail for check in c.check().checks}
+    assert said["documents"] == "1 document, none partial"
+    assert said["audit"] == "audit chain intact (1 entry)"

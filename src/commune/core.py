@@ -187,12 +187,34 @@ class Commune:
         self.refresh()
         self._stop_refresh.clear()
 
+        log = logging.getLogger("commune.index")
+
         def run() -> None:
+            # One line per failure, not one traceback per interval: a database restarting or
+            # restored under the server (permission denied while its tables are another
+            # user's) wrote five tracebacks a second to the journal until it was fixed.
+            failing: str | None = None
             while not self._stop_refresh.wait(interval_s):
                 try:
                     self.refresh()
-                except Exception:  # noqa: BLE001 -- searches go on with the last snapshot
-                    logging.getLogger("commune.index").exception("index refresh failed")
+                except Exception as exc:  # noqa: BLE001 -- searches go on with the last snapshot
+                    first = (str(exc).strip().splitlines() or [""])[0]
+                    said = f"{type(exc).__name__}: {first}"
+                    log.debug("index refresh failed", exc_info=True)
+                    if said != failing:
+                        failing = said
+                        log.error(
+                            "index refresh failed (%s); searches go on with the last "
+                            "snapshot, and the refresh is tried again every %g s (logged "
+                            "again only when the error changes or ends): `commune check` "
+                            "says what is wrong",
+                            said,
+                            interval_s,
+                        )
+                    continue
+                if failing is not None:
+                    failing = None
+                    log.warning("index refresh works again: changes are searchable")
 
         self._refresher = threading.Thread(target=run, name="commune-refresh", daemon=True)
         self._refresher.start()

@@ -25,6 +25,7 @@ from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import MACHINE_ROUTES, BodyTooLarge, envelope
 from commune.http.incidents import incident
+from commune.text import faults
 from commune.text.messages import from_accept_language, localise
 from commune.text.say import say
 
@@ -394,4 +395,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CommuneError, _invalid)
+    # The machine's faults (the database out of reach or refusing the login, a full disk)
+    # answered by the same handler, but registered by class: Starlette's handler for
+    # Exception answers, then raises the exception again for the server to log, and uvicorn
+    # wrote "Exception in ASGI application" and a whole traceback under incidents.py's one
+    # line, for every request while PostgreSQL was down; the request log and the metrics,
+    # which saw the exception and not the answer, said 500 where the client was told 503.
+    for fault in faults.machine_fault_classes():
+        app.add_exception_handler(fault, _incident)
     app.add_exception_handler(Exception, _incident)

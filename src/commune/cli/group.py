@@ -57,10 +57,21 @@ def _command(ctx: click.Context) -> str:
     return " ".join(names)
 
 
-def _no_home(home: Path) -> None:
+def _no_home(home: Path, url: str) -> None:
     """Refuse a home that has no database, for a command that does not make one."""
+    from commune.store.db import shown_url, sqlite_path
+
     if not home.exists():
         raise NotFound(f"no Commune home at {home}", MAKE_A_HOME)
+    if home.is_dir() and sqlite_path(url) is None:
+        # The home is there, its commune.toml names a database server's database, and that
+        # one holds no Commune tables: the name to check is in database_url.
+        raise NotFound(
+            f"the database {shown_url(url)} holds no Commune tables",
+            "check database_url in commune.toml (the database name); a new home is made by "
+            "commune add, commune import, commune member add or commune peer add, and "
+            "commune migrate --to moves a home's database there",
+        )
     if home.is_dir():
         raise NotFound(f"{home} holds no Commune database", MAKE_A_HOME)
     # A file: the facade says so in its own words ("give --home a directory").
@@ -79,7 +90,7 @@ def commune_of(ctx: click.Context) -> Commune:
         settings = load_settings(ctx.obj["home"])
         home = settings.home
         if _command(ctx) not in MAKES_HOME and not holds_database(settings.database_url, home):
-            _no_home(home)
+            _no_home(home, settings.database_url)
         # Held until the command ends, taken before the database opens, let go after it
         # closes (close_home): commune restore refuses while the home is in use, and a command
         # started during a restore waits for it (store/db.py). A home not made yet is made

@@ -286,6 +286,16 @@ def restore(
                 "(takedowns, readers, roles, revoked keys) and make again those that still hold",
             ) from None
     manifest = backup_dir / MANIFEST
+    if not manifest.exists() and (backup_dir / "commune.dump").exists():
+        # The guides' nightly backup of a PostgreSQL home: `commune restore` of it into a
+        # trial home (as "Trying a restore" does with a SQLite backup) was told it was "not
+        # a Commune backup", though it was the one the guides have the timer make.
+        raise CommuneError(
+            f"{backup_dir} holds a PostgreSQL backup (commune.dump, made by pg_dump), not a "
+            "`commune backup`",
+            "restore it with pg_restore, as the operator's guide says (Backups; Trying a "
+            "restore, into a new database)",
+        )
     if not manifest.exists() or not (backup_dir / "commune.db").exists():
         raise CommuneError(f"{backup_dir} is not a Commune backup", "give a `commune backup` dir")
     checked = _verified_backup(backup_dir)  # before touching home

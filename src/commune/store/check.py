@@ -112,7 +112,9 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
         report.add(
             "documents",
             not problems,
-            f"{n_docs} documents, none partial" if not problems else "; ".join(problems),
+            f"{n_docs} document{'s' if n_docs != 1 else ''}, none partial"
+            if not problems
+            else "; ".join(problems),
         )
         model = embedder
         missing = (
@@ -211,7 +213,7 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
         report.add(
             "audit",
             audit.ok,
-            f"audit chain intact ({audit.entries} entries)"
+            f"audit chain intact ({audit.entries} {'entry' if audit.entries == 1 else 'entries'})"
             if audit.ok
             else "; ".join(audit.problems[:3]),
         )

@@ -181,13 +181,38 @@ def sqlite_path(url: str) -> str | None:
 def holds_database(url: str, home: str | os.PathLike[str]) -> bool:
     """Whether a home has its database yet, without making one: for SQLite, its file, with
     something in it (an empty file is what an open that found no database leaves); for a
-    database server, the home's directory, which holds the original files beside it."""
+    database server, the home's directory, which holds the original files beside it, and
+    Commune's tables in the database (a database_url naming another, empty database, a
+    mistyped name or postgres's own, was given Commune's tables by `commune check`, which
+    then found every check ok on "0 documents")."""
     path = sqlite_path(url)
     if path is None:
-        return os.path.isdir(home)
+        return os.path.isdir(home) and _has_tables(url)
     return os.path.isfile(path) and (
         os.path.getsize(path) > 0 or os.path.isfile(f"{path}-wal")  # written, not checkpointed
     )
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _has_tables(url: str) -> bool:
+    """Whether the database server's database holds Commune's tables (its migrations'
+    table). True when it cannot be asked: opening it says what is wrong (out of reach, a
+    login refused, no driver), in the words store/db.open_database has for each."""
+    try:
+        engine = create_engine(url)
+    except Exception:  # noqa: BLE001 -- said by open_database, with what to do
+        return True
+    try:
+        with engine.connect() as conn:
+            return bool(inspect(conn).has_table("alembic_version"))
+    except Exception:  # noqa: BLE001 -- said by open_database, with what to do
+        return True
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -289,6 +314,29 @@ def _private_sqlite_file(url: str) -> None:
             os.chmod(name, 0o600)  # homes made before this rule
 
 
+def _driver_hint(url: str) -> str:
+    """What to do when SQLAlchemy has no dialect or driver for ``url``: install psycopg for
+    a PostgreSQL URL; for another scheme, write the URL Commune reads. A hosting provider's
+    postgres://… was told to install the driver it already had, and mysql://… to install
+    PostgreSQL's."""
+    backend = make_url(url).get_backend_name()
+    if backend == "postgresql":
+        return "install its driver: pip install 'commune-coop[postgres]' for PostgreSQL"
+    if backend == "postgres":
+        return "begin the URL with postgresql+psycopg:// (SQLAlchemy's name), not postgres://"
+    return (
+        "Commune's database is SQLite (the default) or PostgreSQL: "
+        "postgresql+psycopg://user:password@host/db"
+    )
+
+
+# What to check when PostgreSQL refuses the login, by where the URL came from.
+REFUSED_LOGIN = (
+    "PostgreSQL runs but refuses this login: check database_url in commune.toml "
+    "(the user, the password, the database name)"
+)
+
+
 def open_database(url: str) -> Engine:
     from sqlalchemy import exc
 
@@ -308,14 +356,11 @@ def open_database(url: str) -> Engine:
         where = make_url(url).render_as_string(hide_password=True)
         why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
         if isinstance(e, exc.NoSuchModuleError | ImportError):
-            hint = "install its driver: pip install 'commune-coop[postgres]' for PostgreSQL"
+            hint = _driver_hint(url)
         elif (faults.kind(e) or ("",))[0] == "database_refused":
             # PostgreSQL answered and said no: "and that it runs" sent the operator to a
             # server that was running all along.
-            hint = (
-                "PostgreSQL runs but refuses this login: check database_url in commune.toml "
-                "(the user, the password, the database name)"
-            )
+            hint = REFUSED_LOGIN
         else:
             hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
         raise CommuneError(f"cannot open the database {where}: {why}", hint) from None
@@ -323,7 +368,8 @@ def open_database(url: str) -> Engine:
         # PostgreSQL 15 and later let only a database's owner (or whom it grants CREATE)
         # make tables in its public schema: a database created by postgres and merely
         # granted to Commune's user failed at the first migration, with a traceback.
-        if url.startswith("sqlite") or getattr(e.orig, "sqlstate", None) != "42501":
+        sqlstate = getattr(e.orig, "sqlstate", None)
+        if url.startswith("sqlite") or sqlstate not in ("42501", "42P07"):
             raise
         engine.dispose()  # its connection, back in the pool, is closed: nothing is left open
         target = make_url(url)
@@ -333,6 +379,20 @@ def open_database(url: str) -> Engine:
         # authentication): the hint said "the user None" and "OWNER TO None".
         user = target.username or os.environ.get("PGUSER") or getpass.getuser()
         name = target.database or os.environ.get("PGDATABASE") or user
+        if sqlstate == "42P07":
+            # A migration met a table it makes: the database records an older version than
+            # its tables. pg_restore --clean of a dump taken before an upgrade (going back,
+            # docs/operations.md, section 4) drops and restores the dump's tables only, and
+            # leaves those the newer version added: the next upgrade stopped on "relation
+            # already exists", with a traceback.
+            raise CommuneError(
+                f"cannot upgrade the database {where}: {why}",
+                "it holds tables a later version added, beside an older version's record (a "
+                "pg_restore --clean of a dump taken before an upgrade leaves them): restore "
+                f"the dump into an empty database (as postgres: dropdb {name}, then createdb "
+                f"--owner {user} {name}, then pg_restore), as the operator's guide says "
+                "(section 4, going back)",
+            ) from None
         if re.search(
             r"must be owner of|permission denied for (table|sequence|function)", str(e.orig)
         ):

@@ -177,7 +177,7 @@ def migrate(
     """Copy ``source`` into the database at ``target_url``, then verify every table."""
     from sqlalchemy import make_url
 
-    from commune.store.db import open_database
+    from commune.store.db import REFUSED_LOGIN, open_database
 
     # Compared as URLs: the home's own, as its engine renders it, escapes a socket
     # directory in the query ("host=%2Ftmp"), which the URL given after a switch does not.
@@ -187,7 +187,16 @@ def migrate(
         target = open_database(target_url)  # the same migrations, to head
     except CommuneError as e:  # already one line that says what to do: which base, too
         why = e.message.removeprefix("cannot open the database ")
-        raise CommuneError(f"cannot open the target database: {why}", e.hint) from None
+        # The URL given here, not the home's commune.toml (which names no database while
+        # the home is on SQLite), is the one to check.
+        hint = e.hint
+        if hint == REFUSED_LOGIN:
+            hint = (
+                "PostgreSQL runs but refuses this login: check the URL given to --to (the "
+                "user, the password, the database name; a database is made by createdb "
+                "--owner USER NAME, docs/scaling.md)"
+            )
+        raise CommuneError(f"cannot open the target database: {why}", hint) from None
     except Exception as exc:  # noqa: BLE001 -- any driver's failure to connect, said plainly
         raise CommuneError(
             f"cannot open the target database: {exc.__class__.__name__}: "

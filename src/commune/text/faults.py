@@ -103,6 +103,15 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
 
 
+def machine_fault_classes() -> tuple[type[Exception], ...]:
+    """The exception classes a fault of the machine arrives as (the database's driver,
+    wrapped by SQLAlchemy, and the system's calls), for a face that answers them by class
+    (api/errors.py): what :func:`kind` then names, or logs as an incident."""
+    from sqlalchemy.exc import DBAPIError
+
+    return (DBAPIError, OSError)
+
+
 def kind(exc: BaseException) -> tuple[str, str | None, str] | None:
     """(code, the path concerned or None, the system's own words) for a fault of the
     machine; None for anything else, whose traceback is worth keeping."""

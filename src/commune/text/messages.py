@@ -2465,7 +2465,7 @@ PATTERNS = [
             r"the ledger's append-only triggers are missing: (?P<known>.*)",
             "il manque au registre ses déclencheurs d'ajout seul : {known}",
         ),
-        (r"(?P<n>\d+) documents, none partial", "documents : {n}, aucun partiel"),
+        (r"(?P<n>\d+) documents?, none partial", "documents : {n}, aucun partiel"),
         (
             r"document (?P<n>\d+) has no chunk in its current revision",
             "le document {n} n'a aucun passage dans sa révision courante",
@@ -2497,7 +2497,10 @@ PATTERNS = [
             r"and (?P<n>\d+) more: retire these, then run commune check again",
             "et {n} de plus : retirez ceux-ci, puis relancez commune check",
         ),
-        (r"audit chain intact \((?P<n>\d+) entries\)", "chaîne d'audit intacte (entrées : {n})"),
+        (
+            r"audit chain intact \((?P<n>\d+) entr(?:ies|y)\)",
+            "chaîne d'audit intacte (entrées : {n})",
+        ),
         (
             r"entry (?P<n>\d+): does not follow the previous entry",
             "entrée {n} : ne suit pas l'entrée précédente",
@@ -2563,6 +2566,18 @@ PATTERNS = [
         ),
         (r"(?P<name>.+) is not a Commune backup", "{name} n'est pas une sauvegarde de Commune"),
         (
+            r"(?P<name>.+) holds a PostgreSQL backup \(commune.dump, made by pg_dump\), not a "
+            r"`commune backup`",
+            "{name} tient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), pas une "
+            "sauvegarde faite par « commune backup »",
+        ),
+        (
+            r"restore it with pg_restore, as the operator's guide says \(Backups; Trying a "
+            r"restore, into a new database\)",
+            "restaurez-la avec pg_restore, comme le dit le guide d'exploitation (Sauvegardes ; "
+            "Essayer une restauration, dans une nouvelle base)",
+        ),
+        (
             r"the backup's database (?P<file>.+) is not a readable Commune database \(SQLite: "
             r"(?P<why>.+)\)",
             "la base de la sauvegarde, {file}, n'est pas une base Commune lisible (SQLite : {why})",
@@ -2579,6 +2594,19 @@ PATTERNS = [
             "restaurez dans un nouveau répertoire du service, ou ajoutez --force",
         ),
         (r"no Commune home at (?P<name>.+)", "aucun répertoire du service Commune dans {name}"),
+        (
+            r"the database (?P<url>\S+) holds no Commune tables",
+            "la base {url} ne contient aucune table de Commune",
+        ),
+        (
+            r"check database_url in commune.toml \(the database name\); a new home is made by "
+            r"commune add, commune import, commune member add or commune peer add, and "
+            r"commune migrate --to moves a home's database there",
+            "vérifiez database_url dans commune.toml (le nom de la base) ; un nouveau "
+            "répertoire du service se crée avec commune add, commune import, commune member "
+            "add ou commune peer add, et commune migrate --to y déplace la base d'un "
+            "répertoire",
+        ),
         (
             r"(?P<name>.+) holds no Commune database",
             "{name} ne contient aucune base de données de Commune",
@@ -2823,6 +2851,22 @@ PATTERNS = [
             "impossible d'ouvrir la base {url} : {why}",
         ),
         (
+            r"cannot upgrade the database (?P<url>\S+): (?P<why>.+)",
+            "impossible de mettre à jour la base {url} : {why}",
+        ),
+        (
+            r"it holds tables a later version added, beside an older version's record \(a "
+            r"pg_restore --clean of a dump taken before an upgrade leaves them\): restore the "
+            r"dump into an empty database \(as postgres: dropdb (?P<db>\S+), then createdb "
+            r"--owner (?P<user>\S+) (?P<db2>\S+), then pg_restore\), as the operator's guide "
+            r"says \(section 4, going back\)",
+            "elle contient des tables qu'une version ultérieure a ajoutées, à côté de "
+            "l'enregistrement d'une version antérieure (un pg_restore --clean d'une sauvegarde "
+            "faite avant une mise à jour les laisse) : restaurez la sauvegarde dans une base "
+            "vide (en tant que postgres : dropdb {db}, puis createdb --owner {user} {db2}, puis "
+            "pg_restore), comme le dit le guide d'exploitation (section 4, revenir en arrière)",
+        ),
+        (
             r"the user (?P<user>\S+) may not create tables there: make it the database's owner "
             r"\(as postgres: ALTER DATABASE (?P<db>\S+) OWNER TO (?P<owner>\S+)\)",
             "l'utilisateur {user} ne peut pas y créer de tables : faites-en le propriétaire de "
@@ -2849,6 +2893,25 @@ PATTERNS = [
         (
             r"install its driver: pip install 'commune-coop\[postgres\]' for PostgreSQL",
             "installez son pilote : pip install 'commune-coop[postgres]' pour PostgreSQL",
+        ),
+        (
+            r"begin the URL with postgresql\+psycopg:// \(SQLAlchemy's name\), not postgres://",
+            "commencez l'URL par postgresql+psycopg:// (le nom que lui donne SQLAlchemy), non "
+            "par postgres://",
+        ),
+        (
+            r"Commune's database is SQLite \(the default\) or PostgreSQL: "
+            r"postgresql\+psycopg://user:password@host/db",
+            "la base de Commune est SQLite (par défaut) ou PostgreSQL : "
+            "postgresql+psycopg://utilisateur:motdepasse@hôte/base",
+        ),
+        (
+            r"PostgreSQL runs but refuses this login: check the URL given to --to \(the user, "
+            r"the password, the database name; a database is made by createdb --owner USER "
+            r"NAME, docs/scaling.md\)",
+            "PostgreSQL tourne mais refuse cette connexion : vérifiez l'URL donnée à --to "
+            "(l'utilisateur, le mot de passe, le nom de la base ; une base se crée avec createdb "
+            "--owner UTILISATEUR NOM, docs/scaling.md)",
         ),
         (
             r"no MCP session with this id for this key: open a new one \(send no mcp-session-id; "
