@@ -1687,6 +1687,9 @@ MARKED_TABLES = [
     # A card whose first row's value is a year, which a header may hold ("Tarif 2025"):
     # it read "Mise à jour : Téléphone | mars 2025 : 01 23 45 67 89".
     [["Mise à jour", "mars 2025"], ["Téléphone", "01 23 45 67 89"]],
+    # Opening hours, words as much as values under "Horaires": it read "Lundi | Fermé",
+    # which no question on the hours found.
+    [["Jour", "Horaires"], ["Lundi", "Fermé"], ["Mardi", "9h-12h"]],
 ]
 MARKED_TABLES_READ = [
     "Mairie | 1 place de la République",  # read as before tables had headers
@@ -1701,6 +1704,9 @@ MARKED_TABLES_READ = [
     "Quotient familial : Moins de 500 € | Repas : 1 € | Garderie : 0,50 €",
     "Mise à jour | mars 2025",
     "Téléphone | 01 23 45 67 89",
+    "Jour | Horaires",
+    "Jour : Lundi | Horaires : Fermé",
+    "Jour : Mardi | Horaires : 9h-12h",
 ]
 
 
@@ -1751,6 +1757,59 @@ def test_a_word_table_s_marked_first_row_is_its_header_only_when_it_looks_like_o
     document.save(str(tmp_path / "mairie.docx"))
     parsed = read_file((tmp_path / "mairie.docx").read_bytes(), Path("mairie.docx"))
     assert [b.text for b in parsed.blocks] == MARKED_TABLES_READ
+
+
+def test_a_table_whose_first_row_names_its_columns_carries_it_in_every_format(tmp_path):
+    # "Jour | Horaires" over "Lundi | Fermé" and "Mardi | 9h-12h", as a table comes from a
+    # program (odfdo, python-docx), from Word's plain grid, from a sheet without bold, from a
+    # CMS (<td><strong>): no row but the first said "Horaires", so that "Lundi | Fermé" did
+    # not answer "quels sont les horaires le lundi ?". Markdown's always carried it.
+    import docx
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    rows = [["Jour", "Horaires"], ["Lundi", "Fermé"], ["Mardi", "9h-12h"]]
+    odt = OpenDocumentText()
+    table = Table(name="Horaires")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for cells in rows:
+        tr = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        table.addElement(tr)
+    odt.text.addElement(table)
+    odt.save(str(tmp_path / "horaires.odt"))
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=2)
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            grid.cell(r, c).text = text
+    word.save(str(tmp_path / "horaires.docx"))
+    make_ods(tmp_path / "horaires.ods", {"Mairie": rows})
+    cms = "".join(f"<tr>{''.join(f'<td><strong>{t}</strong></td>' for t in rows[0])}</tr>")
+    cms += "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows[1:])
+    (tmp_path / "horaires.html").write_text(
+        f"<html><body><main><h1>Mairie</h1><table>{cms}</table></main></body></html>"
+    )
+    (tmp_path / "horaires.md").write_text(
+        "| Jour | Horaires |\n|---|---|\n| Lundi | Fermé |\n| Mardi | 9h-12h |\n"
+    )
+    for suffix in ("odt", "docx", "ods", "html", "md"):
+        path = tmp_path / f"horaires.{suffix}"
+        assert [b.text for b in read_file(path.read_bytes(), path).blocks] == [
+            "Jour | Horaires",
+            "Jour : Lundi | Horaires : Fermé",
+            "Jour : Mardi | Horaires : 9h-12h",
+        ], suffix
+    # A row of data first, of no column's name, is still no header.
+    make_ods(tmp_path / "semaine.ods", {"Mairie": rows[1:]})
+    assert [b.text for b in read(tmp_path / "semaine.ods").blocks] == [
+        "Lundi | Fermé",
+        "Mardi | 9h-12h",
+    ]
 
 
 def _with_entities(path: Path, part: str, words: str) -> bytes:

@@ -19,7 +19,7 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed, under
+from commune.ingest.model import MARKED, Block, Parsed, names_column, under
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
 Element = Any
@@ -166,7 +166,9 @@ def _cells(row: Element) -> dict[int, str]:
 
 def _header_row(table: Element) -> Element | None:
     """The header row of ``table``, or None: the last row of its <thead>, or else its first
-    row, when that row's cells are all <th>."""
+    row, when that row's cells are all <th>, or each name a column (model.names_column): a
+    CMS's table often has no <th>, its first row "<td><strong>Jour</strong></td>
+    <td><strong>Horaires</strong></td>", and "Lundi | Fermé" had said no "Horaires"."""
     head = next((c for c in table if c.tag == "thead"), None)
     if head is not None:
         rows = [r for r in head if r.tag == "tr"]
@@ -177,7 +179,11 @@ def _header_row(table: Element) -> Element | None:
     if first is None:
         return None
     cells = [c for c in first if isinstance(c.tag, str) and c.tag in ("td", "th")]
-    return first if len(cells) > 1 and all(c.tag == "th" for c in cells) else None
+    if len(cells) < 2:
+        return None
+    if all(c.tag == "th" for c in cells):
+        return first
+    return first if all(names_column(_clean(c.text_content())) for c in cells) else None
 
 
 def _anchor(el: Element) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed, listing, under
+from commune.ingest.model import MARKED, Block, Parsed, listing, names_column, under
 
 # An odfpy node or document: odfpy ships no type information.
 OdfNode = Any
@@ -41,8 +41,10 @@ READINGS: dict[str, str] = {
     # and Windows-1252 whose accents happen to be UTF-8's shape is Windows-1252, "CAFÉ’" no
     # longer "CAFɒ": ingest/encoding.py; and a line break <br> parts the words it stands
     # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header;
-    # "html-8": as plain text's "txt-4" below, phonetic symbols and UTF-16 cut short).
-    "text/html": "html-8",
+    # "html-8": as plain text's "txt-4" below, phonetic symbols and UTF-16 cut short;
+    # "html-9": a table without <th> whose first row names its columns, "Jour | Horaires",
+    # each row under it, "Jour : Lundi | Horaires : Fermé": model.names_column).
+    "text/html": "html-9",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
@@ -53,10 +55,15 @@ READINGS: dict[str, str] = {
     # _odf_take_notes, _odf_walk_drawn; a table's row with the header row it marks.
     # Then a label/value table no longer read under its first row, which Writer marks as a
     # header by default ("odt-8", "docx-7"): _looks_like_header.
-    "application/vnd.oasis.opendocument.text": "odt-8",
+    # Then a table's first row that names its columns ("Jour | Horaires"), marked or not,
+    # carried by each row under it, words ("Fermé") as much as values ("odt-9", "docx-8",
+    # "ods-4", "html-9"): "Lundi | Fermé" had said no "Horaires" (_names_columns).
+    "application/vnd.oasis.opendocument.text": "odt-9",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
+    # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
+    # numbers, is a header.
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-4",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
     # text of its content controls, tracked insertions, nested tables and text boxes
@@ -64,7 +71,8 @@ READINGS: dict[str, str] = {
     # with its header row's cells (_docx_table_header).
     # Then its endnotes, each after its paragraph or row as a footnote ("docx-7"), numbered
     # i, ii… as Word shows them (_DocxNotes): none had been read.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-7",
+    # Then "docx-8", as "odt-9" above.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-8",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -936,7 +944,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
     notes: list[str] = []  # the notes of the element read last, read after it
-    headers: dict[int, SheetRow | None] = {}  # each table's header row, by the table's id
+    headers: dict[int, OdfHeader] = {}  # each table's header row (_odf_table_header)
     for el in _odf_walk_drawn(doc.text):
         blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
         notes = _odf_take_notes(el)
@@ -1191,6 +1199,10 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
 # a value finds its column's header; a cell without text is left out.
 SheetRow = dict[int, tuple[str, str, str]]
 
+# A text table's header: the body row that is its header (None for one marked apart, or
+# none), and its cells.
+OdfHeader = tuple[OdfNode | None, SheetRow | None]
+
 
 def _sheet_row(row: OdfNode) -> SheetRow:
     cells: SheetRow = {}
@@ -1207,10 +1219,13 @@ def _sheet_row(row: OdfNode) -> SheetRow:
     return cells
 
 
-def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> SheetRow | None:
-    """The header row of the text table ``row`` is in (table:table-header-rows: its last
-    row), or None: for a table without one, one whose marked row does not look like a
-    header (_looks_like_header), and for a row of the header itself."""
+def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow | None:
+    """The header row of the text table ``row`` is in, or None: its marked header
+    (table:table-header-rows: its last row) when that looks like a header
+    (_looks_like_header); unmarked, its first row when each cell names a column
+    (_names_columns: "Jour | Horaires", as a table made without Writer's heading row, or by
+    a program, comes); None for a table without one, and for a row of the header itself.
+    ``headers`` holds each table's header, by the table's id: its row and its cells."""
     parent = row.parentNode
     if _odf_name(parent) == "table-header-rows":
         return None
@@ -1222,10 +1237,17 @@ def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> Shee
     if id(table) not in headers:
         marked = [c for c in table.childNodes if _odf_name(c) == "table-header-rows"]
         rows = [r for r in marked[0].childNodes if _odf_name(r) == "table-row"] if marked else []
+        body = list(_odf_body_rows(table))
+        below = [_sheet_row(r) for r in body]
         header = _sheet_row(rows[-1]) if rows else None
-        below = [_sheet_row(r) for r in _odf_body_rows(table)]
-        headers[id(table)] = header if header and _looks_like_header(header, below) else None
-    return headers[id(table)]
+        if header is not None:
+            headers[id(table)] = (None, header if _looks_like_header(header, below) else None)
+        elif len(below) > 1 and len(below[0]) > 1 and _names_columns(below[0]):
+            headers[id(table)] = (body[0], below[0])
+        else:
+            headers[id(table)] = (None, None)
+    element, header = headers[id(table)]
+    return None if row is element else header
 
 
 def _odf_body_rows(node: OdfNode) -> Iterator[OdfNode]:
@@ -1269,6 +1291,11 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     if any(_value(_YEAR.sub("", text)) for text, _, _ in header.values()):
         return False
     columns = sorted(header)
+    if _names_columns(header, columns[1:]):
+        # Its columns named as a header names them ("Jour | Horaires"): whatever stands under
+        # them, which may be words ("Fermé") as much as values ("9h-12h"). Judged on what is
+        # under it, "Lundi | Fermé" lost its header, and no passage said "Horaires".
+        return True
     if len(columns) == 2 and all(
         columns[0] in row and not _value(row[columns[0]][0]) for row in rows
     ):
@@ -1287,14 +1314,22 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     return False
 
 
+def _names_columns(row: SheetRow, columns: list[int] | None = None) -> bool:
+    """Whether the cells of ``row`` in ``columns`` (all of them by default) each read as a
+    column's name (model.names_column): "Jour | Horaires", "Nom | Fonction | Téléphone"."""
+    cells = [row[c][0] for c in (sorted(row) if columns is None else columns) if c in row]
+    return bool(cells) and all(names_column(text) for text in cells)
+
+
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     """The row of a sheet's column headers, or None: its first row of two cells or more,
     all text, when the sheet shows it is one. Each row was a passage of its own ("Moins de
     500 | 1 €"), and in a long sheet most were chunked far from their header: a question on
     the canteen's rate found none of them. A first row is a header when a number, an amount
     or a date stands under its text ("Prix du repas" over 1.5), or when it is set apart by
-    its own cell style (bold), which the row under it has not; else it may be data like the
-    rest ("Lundi | 9h-12h" over "Mardi | 9h-12h"), and no row carries it."""
+    its own cell style (bold), which the row under it has not, or when each of its cells
+    names a column ("Jour | Horaires" over "Lundi | Fermé": _names_columns); else it may be
+    data like the rest ("Lundi | 9h-12h" over "Mardi | 9h-12h"), and no row carries it."""
     filled = [i for i, row in enumerate(rows) if len(row) > 1]
     if len(filled) < 2:
         return None
@@ -1308,7 +1343,7 @@ def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     )
     styles = {style for _, _, style in header.values()}
     styled = "" not in styles and not styles & {style for _, _, style in rows[filled[1]].values()}
-    return header if numbers or styled else None
+    return header if numbers or styled or _names_columns(header) else None
 
 
 def _row_text(row: SheetRow, header: SheetRow | None) -> str:
@@ -1453,8 +1488,9 @@ def _docx_row(row: Any) -> SheetRow:
 def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     """A Word table's header row, or None: its first row when it is marked to repeat atop
     each page (w:tblHeader), or set in bold where the row under it is not, and that looks
-    like a header; else it may be data like the rest ("Lundi | 9h-12h"), and no row
-    carries it."""
+    like a header; or, neither, when each of its cells names a column (_names_columns:
+    "Jour | Horaires", as Word's plain grid comes); else it may be data like the rest
+    ("Lundi | 9h-12h"), and no row carries it."""
     from docx.oxml.ns import qn
 
     if len(rows) < 2:
@@ -1462,11 +1498,11 @@ def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     props = rows[0]._tr.trPr
     flag = props.find(qn("w:tblHeader")) if props is not None else None
     marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
+    header = _docx_row(rows[0])
     if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
-        return None
+        return header if len(header) > 1 and _names_columns(header) else None
     # Marked or bold, it must look like a header too (_looks_like_header): Writer's default
     # heading row comes into a DOCX it saves as w:tblHeader.
-    header = _docx_row(rows[0])
     return header if _looks_like_header(header, [_docx_row(r) for r in rows[1:]]) else None
 
 
