@@ -1443,6 +1443,28 @@ def test_an_odt_posters_text_boxes_are_read_after_their_paragraph(tmp_path):
     ]
 
 
+def test_a_footnote_in_an_odt_text_box_is_read_after_the_box_s_paragraph(tmp_path):
+    # A poster's box with a footnote ("Bal à 21 h" and its "Entrée libre."): the box taken
+    # out of its paragraph, then the note out of the box, the whole file failed, "unreadable:
+    # ValueError", as odfpy keeps caches of the elements it had taken out already.
+    from tests.fixtures import edited_odt
+
+    frame = (
+        '<draw:frame xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'draw:name="Cadre1" text:anchor-type="paragraph"><draw:text-box><text:p>Bal à 21 h'
+        '<text:note text:id="ftn1" text:note-class="footnote"><text:note-citation>1'
+        "</text:note-citation><text:note-body><text:p>Entrée libre.</text:p></text:note-body>"
+        "</text:note>.</text:p></draw:text-box></draw:frame>"
+    ).encode()
+    data = edited_odt(tmp_path, lambda xml: xml.replace(b"de texte.", b"de texte." + frame))
+    parsed = read_file(data, Path("affiche.odt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Un paragraphe de texte.",
+        "Bal à 21 h.",
+        "[1] Entrée libre.",
+    ]
+
+
 def test_a_line_break_parts_words_and_keeps_prose_on_one_line(tmp_path):
     # An HTML <br> was read as nothing: "9h-12h<br>14h-17h" was one word, "9h-12h14h-17h",
     # and "Saint-Exemple<br>1 place" ran into "Saint-Exemple1 place". In ODT and DOCX, a line

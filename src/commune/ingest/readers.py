@@ -1050,11 +1050,25 @@ def _odf_take_drawn(node: OdfNode) -> list[OdfNode]:
     for child in list(getattr(node, "childNodes", ())):
         qname = getattr(child, "qname", None)
         if qname and qname[0] == _DRAW and next(_odf_walk(child), None) is not None:
-            node.removeChild(child)
+            _odf_detach(child)
             found.append(child)
         else:
             found.extend(_odf_take_drawn(child))
     return found
+
+
+def _odf_detach(node: OdfNode) -> None:
+    """Take ``node`` out of its parent, leaving it in the document's caches: odfpy's
+    removeChild takes its elements out of them too, so that a note in a text box, taken out
+    of the box's paragraph once the box was taken out of its own, failed the whole file
+    ("unreadable: ValueError"), a poster with a footnote in a box."""
+    parent = node.parentNode
+    parent.childNodes.remove(node)
+    if node.nextSibling is not None:
+        node.nextSibling.previousSibling = node.previousSibling
+    if node.previousSibling is not None:
+        node.previousSibling.nextSibling = node.nextSibling
+    node.nextSibling = node.previousSibling = node.parentNode = None
 
 
 def _odf_take_notes(el: OdfNode) -> list[str]:
@@ -1073,7 +1087,7 @@ def _odf_take_notes(el: OdfNode) -> list[str]:
             teletype.extractText(parts["note-citation"]).strip() if "note-citation" in parts else ""
         )
         body = _odf_text(parts["note-body"]) if "note-body" in parts else ""
-        note.parentNode.removeChild(note)
+        _odf_detach(note)
         if body:
             found.append(f"[{mark}] {body}" if mark else body)
     return found
