@@ -1,4 +1,6 @@
 import codecs
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -1925,6 +1927,90 @@ def test_a_word_documents_endnotes_are_read_after_their_paragraph_or_row(tmp_pat
         "[1] Délégation du 3 mars 2026.",
     ]
     assert {b.headings[-1] for b in parsed.blocks} == {"Tarifs"}
+
+
+def _edited_zip(data: bytes, edits: dict[str, Callable[[str], str]]) -> bytes:
+    """The office file ``data`` with each part named in ``edits`` gone through its edit."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            raw = zin.read(item.filename)
+            edit = edits.get(item.filename)
+            zout.writestr(item, edit(raw.decode("utf-8")).encode("utf-8") if edit else raw)
+    return out.getvalue()
+
+
+def test_a_word_documents_notes_are_numbered_as_word_shows_them(tmp_path):
+    # A note with a mark of its own ("*", as LibreOffice and Word write one) was counted:
+    # read "[1] *Tarif provisoire.", and the next notes "[2]", "[3]" where the page says 1
+    # and 2. Endnotes set to 1, 2, 3 (w:numFmt) were read "[i]"; notes from 5 (w:numStart)
+    # "[1]". A note in a text box was read with the box's paragraph, then again with the
+    # copy Word writes of the box for older readers, then after the box: three times.
+    from tests.fixtures import with_footnotes
+
+    sections = [("Tarifs", ["Le conseil fixe le tarif.", "Repas à 3 euros.", "Garde à 1 euro."])]
+    path = make_docx(tmp_path / "d.docx", "Délibération", sections)
+    notes = {"tarif.": "Tarif provisoire.", "euros.": "Délibération du 5 mai.", "euro.": "Du 6."}
+    custom = _edited_zip(
+        with_footnotes(path, notes),
+        {
+            "word/document.xml": lambda xml: xml.replace(
+                '<w:footnoteReference w:id="1"/>',
+                '<w:footnoteReference w:customMarkFollows="1" w:id="1"/><w:t>*</w:t>',
+            ),
+            "word/footnotes.xml": lambda xml: xml.replace(
+                '<w:footnote w:id="1"><w:p><w:r><w:footnoteRef/></w:r>',
+                '<w:footnote w:id="1"><w:p><w:r><w:t>*</w:t></w:r>',
+            ),
+        },
+    )
+    assert [b.text for b in read_file(custom, Path("d.docx")).blocks][1::2] == [
+        "[*] Tarif provisoire.",
+        "[1] Délibération du 5 mai.",
+        "[2] Du 6.",
+    ]
+    formats = _edited_zip(
+        with_footnotes(path, notes, kind="endnote"),
+        {
+            "word/document.xml": lambda xml: re.sub(
+                r"(<w:sectPr[^>]*>)",
+                r'\1<w:endnotePr><w:numFmt w:val="decimal"/><w:numStart w:val="5"/></w:endnotePr>',
+                xml,
+                count=1,
+            )
+        },
+    )
+    said = [b.text for b in read_file(formats, Path("d.docx")).blocks]
+    assert [t.split()[0] for t in said[1::2]] == ["[5]", "[6]", "[7]"]
+    box = (
+        "<w:txbxContent><w:p><w:r><w:t>Bal à 21 h</w:t></w:r><w:r>"
+        '<w:footnoteReference w:id="9"/></w:r></w:p></w:txbxContent>'
+    )
+    boxed = _edited_zip(
+        with_footnotes(path, {"euros.": "Délibération du 5 mai."}),
+        {
+            "word/document.xml": lambda xml: xml.replace(
+                "<w:t>Garde à 1 euro.</w:t></w:r>",
+                "<w:t>Garde à 1 euro.</w:t></w:r><w:r><mc:AlternateContent><mc:Choice "
+                f'Requires="wps"><w:drawing><wps:wsp><wps:txbx>{box}</wps:txbx></wps:wsp>'
+                f"</w:drawing></mc:Choice><mc:Fallback><w:pict><v:textbox>{box}</v:textbox>"
+                "</w:pict></mc:Fallback></mc:AlternateContent></w:r>",
+            ),
+            "word/footnotes.xml": lambda xml: xml.replace(
+                "</w:footnotes>",
+                '<w:footnote w:id="9"><w:p><w:r><w:footnoteRef/></w:r><w:r><w:t>Entrée libre.'
+                "</w:t></w:r></w:p></w:footnote></w:footnotes>",
+            ),
+        },
+    )
+    assert [b.text for b in read_file(boxed, Path("d.docx")).blocks][-3:] == [
+        "Garde à 1 euro.",
+        "Bal à 21 h",
+        "[2] Entrée libre.",
+    ]
 
 
 def test_a_billion_laughs_in_a_word_documents_notes_is_refused_as_in_its_text(tmp_path):

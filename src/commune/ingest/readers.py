@@ -72,7 +72,11 @@ READINGS: dict[str, str] = {
     # Then its endnotes, each after its paragraph or row as a footnote ("docx-7"), numbered
     # i, ii… as Word shows them (_DocxNotes): none had been read.
     # Then "docx-8", as "odt-9" above.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-8",
+    # Then its notes numbered as Word shows them ("docx-9"): a note with a mark of its own
+    # ("*") by that mark, uncounted, where it had shifted every note after it; in the format
+    # and from the number the document sets ("1, 2, 3" endnotes had read "i, ii, iii"); a
+    # note in a text box once, where it was read three times (_DocxNotes).
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-9",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1603,26 +1607,115 @@ def _one_line(text: str) -> str:
 
 class _DocxNotes:
     """A Word document's footnotes and endnotes, each given once, numbered in the order
-    they are called as Word numbers them by default: footnotes 1, 2, 3…, endnotes i, ii,
-    iii… (the two would otherwise both say "[1]" in one document)."""
+    they are called as Word shows them: in the format and from the number the document
+    sets (w:footnotePr, w:endnotePr: its last section's, else its settings'), by default
+    footnotes 1, 2, 3…, endnotes i, ii, iii… (the two would otherwise both say "[1]" in one
+    document); a note with a mark of its own ("*", w:customMarkFollows) by that mark, which
+    Word does not count: numbered, it shifted every note after it."""
 
     def __init__(self, document: Any, path: Path) -> None:
         self.text = {kind: _docx_notes(document, kind, path) for kind in ("footnote", "endnote")}
+        self.formats = {kind: _docx_note_format(document, kind) for kind in self.text}
         self.shown = {"footnote": 0, "endnote": 0}
+        self.given: set[tuple[str, str]] = set()
 
     def called(self, element: Any) -> list[str]:
-        """The notes ``element`` (a paragraph, a table's row) calls, in its order."""
+        """The notes ``element`` (a paragraph, a table's row) calls, in its order: not those
+        of a paragraph's text boxes, read after it with their own paragraphs, nor of the copy
+        of a box Word writes for older readers (mc:Fallback), which said a note twice."""
         from docx.oxml.ns import qn
 
         out = []
         refs = element.iter(qn("w:footnoteReference"), qn("w:endnoteReference"))
         for ref in refs:
+            if _in_fallback(ref, element) or (
+                element.tag == qn("w:p") and _in_text_box(ref, element)
+            ):
+                continue
             kind = "footnote" if ref.tag == qn("w:footnoteReference") else "endnote"
-            if note := self.text[kind].get(str(ref.get(qn("w:id")))):
-                self.shown[kind] += 1
-                number = self.shown[kind]
-                out.append(f"[{number if kind == 'footnote' else _roman(number)}] {note}")
+            key = str(ref.get(qn("w:id")))
+            note = self.text[kind].get(key)
+            if not note or (kind, key) in self.given:
+                continue
+            self.given.add((kind, key))
+            if mark := _docx_custom_mark(ref):
+                # The note's own text opens with its mark, as Word writes it there instead
+                # of the number: taken off where it cannot be the note's first word.
+                if note.startswith(mark) and (
+                    not any(c.isalnum() for c in mark) or note[len(mark) : len(mark) + 1] == " "
+                ):
+                    note = note[len(mark) :].lstrip()
+                out.append(f"[{mark}] {note}")
+                continue
+            self.shown[kind] += 1
+            style, start = self.formats[kind]
+            out.append(f"[{_note_number(start + self.shown[kind] - 1, style)}] {note}")
         return out
+
+
+def _in_text_box(element: Any, top: Any) -> bool:
+    """Whether ``element`` stands in a text box (w:txbxContent) below ``top``."""
+    from docx.oxml.ns import qn
+
+    for ancestor in element.iterancestors():
+        if ancestor is top:
+            return False
+        if ancestor.tag == qn("w:txbxContent"):
+            return True
+    return False
+
+
+def _docx_custom_mark(ref: Any) -> str | None:
+    """The mark a note's call shows instead of its number ("*", "a"), or None: Word writes
+    it as text after the call, in the same run, the call marked w:customMarkFollows."""
+    from docx.oxml.ns import qn
+
+    if ref.get(qn("w:customMarkFollows"), "0") in ("0", "false", "off"):
+        return None
+    texts = []
+    for sibling in ref.itersiblings():
+        if sibling.tag == qn("w:t"):
+            texts.append(sibling.text or "")
+    return "".join(texts).strip() or None
+
+
+def _docx_note_format(document: Any, kind: str) -> tuple[str, int]:
+    """How Word numbers a document's ``kind`` notes: its format (w:numFmt) and first number
+    (w:numStart), as its last section sets them, else its settings, else Word's default."""
+    from docx.oxml.ns import qn
+
+    style, start = "decimal" if kind == "footnote" else "lowerRoman", 1
+    places = [document.settings.element, document.element.body.find(qn("w:sectPr"))]
+    for place in places:
+        props = place.find(qn(f"w:{kind}Pr")) if place is not None else None
+        if props is None:
+            continue
+        fmt, first = props.find(qn("w:numFmt")), props.find(qn("w:numStart"))
+        if fmt is not None and fmt.get(qn("w:val")):
+            style = str(fmt.get(qn("w:val")))
+        given = str(first.get(qn("w:val"), "")) if first is not None else ""
+        if given.isascii() and given.isdigit() and 0 < int(given) < 10_000:
+            start = int(given)
+    return style, start
+
+
+# Chicago's marks, as Word numbers notes in its "chicago" format: *, †, ‡, §, then doubled.
+_CHICAGO = "*†‡§"
+
+
+def _note_number(number: int, style: str) -> str:
+    """``number`` as Word writes a note's in ``style`` (w:numFmt): "3", "iii", "III", "c",
+    "C", "‡"; an unknown style as a number."""
+    if style in ("lowerRoman", "upperRoman"):
+        roman = _roman(number)
+        return roman.upper() if style == "upperRoman" else roman
+    if style in ("lowerLetter", "upperLetter"):
+        # Word's letters: a…z, then aa…zz, then aaa…
+        letter = "abcdefghijklmnopqrstuvwxyz"[(number - 1) % 26] * ((number - 1) // 26 + 1)
+        return letter.upper() if style == "upperLetter" else letter
+    if style == "chicago":
+        return _CHICAGO[(number - 1) % 4] * ((number - 1) // 4 + 1)
+    return str(number)
 
 
 def _roman(number: int) -> str:
