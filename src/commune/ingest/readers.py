@@ -98,6 +98,11 @@ READINGS: dict[str, str] = {
     # an odd byte is read without its last half-character, where it had been refused as
     # binary: ingest/encoding.py (windows_1252_by_chance, without_cut_end).
     "text/plain": "txt-4",
+    # A man page cut inside its last character read as UTF-8 without it ("man-1"), where it
+    # had been read as Latin-1 whole, "rÃ©sumÃ©" (manpage.decode). Man pages had no
+    # reading's name before: each stored one is read again once, and stays as it was unless
+    # it was such a page.
+    "text/troff": "man-1",
 }
 
 
