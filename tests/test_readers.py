@@ -208,6 +208,33 @@ def test_a_spreadsheet_is_read_sheet_by_sheet_and_row_by_row(tmp_path):
         read_file(b"PK\x03\x04 not a zip", Path("casse.ods"))
 
 
+def test_a_markdown_table_without_outer_pipes_or_with_an_escaped_one_is_read_by_row():
+    # "Jour | Tarif" over "--- | ---:", as GitHub's tables allow and many editors write:
+    # one paragraph, "Jour | Tarif --- | ---: Samedi | 150 € Dimanche | 100 €". And a
+    # cell's escaped pipe parted it: "Vaisselle \ | Prix : couverts | 20 €".
+    md = "\n".join(
+        [
+            "# Salle des fêtes",
+            "",
+            "Jour | Tarif",
+            "--- | ---:",
+            "Samedi | 150 €",
+            "Dimanche | 100 €",
+            "",
+            "| Option | Prix |",
+            "|---|---|",
+            "| Vaisselle \\| couverts | 20 € |",
+        ]
+    )
+    assert [b.text for b in read_file(md.encode(), Path("salle.md")).blocks] == [
+        "Jour | Tarif",
+        "Jour : Samedi | Tarif : 150 €",
+        "Jour : Dimanche | Tarif : 100 €",
+        "Option | Prix",
+        "Option : Vaisselle | couverts | Prix : 20 €",
+    ]
+
+
 def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     # Found by an exploratory test: a site's export opened with its YAML front matter, read
     # as a passage ("--- title: … date: … ---") while the title was the file's name; and a

@@ -85,7 +85,9 @@ READINGS: dict[str, str] = {
     # or a static site writes there had been dropped with the rest of the front matter.
     # Then "md-4", as plain text's "txt-3" below, and a table's row with its header's cells.
     # Then "md-5", as plain text's "txt-4" below.
-    "text/markdown": "md-5",
+    # Then "md-6": a table without outer pipes ("Jour | Tarif" over "--- | ---:") row by row,
+    # no longer one paragraph with its rule, and a cell's escaped pipe ("\|") in its cell.
+    "text/markdown": "md-6",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -340,6 +342,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     lines = text.splitlines()
     title, summary, lines = _front_matter(lines)
     indented = _indented_code(lines)
+    table_lines = _md_table_lines(lines)
     skip_to = 0
     if summary:
         # Its summary, the document's first passage, under no heading, as the lead paragraph
@@ -382,15 +385,16 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             stack.append((level, heading, _slug(heading, used)))
         elif not line.strip():
             flush()
-        elif _MD_ROW.match(line):
+        elif _MD_ROW.match(line) or number in table_lines:
             # A table's row, a block of its own, its cells apart as the other readers write a
             # row (read_odt): joined into one paragraph, the rows ran together with the line
-            # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|").
+            # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|"). Its outer
+            # pipes may be left out ("Lundi | 9h-12h", as GitHub's tables allow).
             flush()
-            cells = [_md_inline(c.strip()) for c in line.strip().strip("|").split("|")]
+            cells = _md_cells(line)
             if number + 1 < len(lines) and _MD_RULE.match(lines[number + 1]):
                 header = cells  # the row above the rule: the table's header
-            elif number == 0 or not _MD_ROW.match(lines[number - 1]):
+            elif number == 0 or not (_MD_ROW.match(lines[number - 1]) or number - 1 in table_lines):
                 header = []  # a row after anything but a row starts another table
             if not _MD_RULE.match(line) and any(cells):
                 row = [c for c in cells if c]
@@ -575,6 +579,28 @@ def _indented_code(lines: list[str]) -> dict[int, tuple[int, str]]:
             first, end = token.map
             found[first] = (end, listing(token.content))
     return found
+
+
+def _md_table_lines(lines: list[str]) -> set[int]:
+    """The numbers of the lines of Markdown's tables as GitHub reads them (CommonMark's
+    parser with its table rule), those without outer pipes too: "Jour | Tarif" over
+    "--- | ---" was read as one paragraph, its rule and its rows run into it."""
+    from markdown_it import MarkdownIt
+
+    found: set[int] = set()
+    for token in MarkdownIt("commonmark").enable("table").parse("\n".join(lines)):
+        if token.type == "table_open" and token.map:
+            found.update(range(*token.map))
+    return found
+
+
+def _md_cells(line: str) -> list[str]:
+    """A table row's cells: between its pipes, but not "\\|", a pipe the cell holds
+    ("Vaisselle \\| couverts" had been two cells, "Vaisselle \\" and "couverts")."""
+    row = line.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return [_md_inline(c.strip().replace("\\|", "|")) for c in re.split(r"(?<!\\)\|", row)]
 
 
 def _md_inline(text: str) -> str:
