@@ -1614,6 +1614,24 @@ def test_a_word_table_s_row_carries_its_header_row(tmp_path):
     ]
 
 
+def test_an_article_s_own_header_keeps_the_page_s_heading():
+    # A CMS's theme puts the page's title in the article's <header> ("<article><header
+    # class="entry-header"><h1>"), which was dropped with the site's banner: the page's
+    # passages lost their first heading, and a question on it found them by no heading.
+    page = (
+        "<html><body><header><p>Mairie de Saint-Exemple</p><nav><a href='/'>Accueil</a>"
+        "</nav></header><main><article><header class='entry-header'><h1>Inscriptions "
+        "scolaires</h1></header><div class='entry-content'><p>Les inscriptions se font en "
+        "mairie.</p><h2>Pièces à fournir</h2><p>Le livret de famille.</p></div></article>"
+        "</main><footer>Mentions légales</footer></body></html>"
+    )
+    parsed = read_file(page.encode(), Path("inscriptions.html"))
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Inscriptions scolaires",), "Les inscriptions se font en mairie."),
+        (("Inscriptions scolaires", "Pièces à fournir"), "Le livret de famille."),
+    ]
+
+
 def test_a_page_of_short_table_cells_is_read_not_taken_for_too_deep():
     # The words kept were counted in the page's text content, which ran two cells' words
     # together ("Lundi</td><td>9h-12h" one word): a page of opening hours counted half its

@@ -43,6 +43,7 @@ _BLOCKS = {
     "main",
     "body",
     "address",
+    "header",  # an article's own (_own_header): the site's banner is dropped before
 }
 _STRUCTURE = (
     _BLOCKS
@@ -278,7 +279,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     judge = len(_WORD.findall(main_text)) >= 30
 
     for bad in list(root.iter(*_BOILERPLATE)):
-        if bad.getparent() is not None:
+        if bad.getparent() is not None and not _own_header(bad):
             bad.drop_tree()
     for el in list(root.iter()):
         classes = set((el.get("class") or "").split()) if isinstance(el.tag, str) else set()
@@ -415,6 +416,16 @@ def _main_container(kept: list[tuple[Element, Block]]) -> Element | None:
         return None
     deepest = max(holding, key=lambda a: depth[a])
     return None if deepest.tag in ("body", "html") else deepest
+
+
+def _own_header(el: Element) -> bool:
+    """Whether ``el`` is the header of an article or a section, not the site's banner: a
+    <header> inside <article>, <section> or <main>, as HTML has it, which holds the page's
+    title where a CMS's theme puts it ("<article><header><h1>Inscriptions scolaires"),
+    dropped with the banners, the page's passages lost their first heading."""
+    return el.tag == "header" and any(
+        a.tag in ("article", "section", "main") for a in el.iterancestors()
+    )
 
 
 def _inside_pre_or_row(el: Element) -> bool:

@@ -43,8 +43,10 @@ READINGS: dict[str, str] = {
     # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header;
     # "html-8": as plain text's "txt-4" below, phonetic symbols and UTF-16 cut short;
     # "html-9": a table without <th> whose first row names its columns, "Jour | Horaires",
-    # each row under it, "Jour : Lundi | Horaires : Fermé": model.names_column).
-    "text/html": "html-9",
+    # each row under it, "Jour : Lundi | Horaires : Fermé": model.names_column; "html-10":
+    # an article's own <header> kept, with the page's <h1> a CMS's theme puts there, which
+    # had been dropped with the site's banner and every passage's first heading with it).
+    "text/html": "html-10",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
