@@ -1632,6 +1632,20 @@ def test_an_article_s_own_header_keeps_the_page_s_heading():
     ]
 
 
+def test_a_disclosure_s_summary_is_read_before_what_it_discloses():
+    # A FAQ made of <details>, as CMS blocks write one: the question in <summary> was read
+    # as nothing, and "Sur le portail famille." stood with no question.
+    page = (
+        "<html><body><main><h1>Questions fréquentes</h1><details><summary>Comment inscrire "
+        "mon enfant à la cantine ?</summary><p>Sur le portail famille.</p></details>"
+        "</main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("faq.html")).blocks] == [
+        "Comment inscrire mon enfant à la cantine ?",
+        "Sur le portail famille.",
+    ]
+
+
 def test_a_page_of_short_table_cells_is_read_not_taken_for_too_deep():
     # The words kept were counted in the page's text content, which ran two cells' words
     # together ("Lundi</td><td>9h-12h" one word): a page of opening hours counted half its

@@ -44,6 +44,9 @@ _BLOCKS = {
     "body",
     "address",
     "header",  # an article's own (_own_header): the site's banner is dropped before
+    # A disclosure's label, a FAQ's question ("<details><summary>Et pour la cantine ?"):
+    # read as nothing, its answer stood without it.
+    "summary",
 }
 _STRUCTURE = (
     _BLOCKS

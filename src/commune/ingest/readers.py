@@ -45,8 +45,9 @@ READINGS: dict[str, str] = {
     # "html-9": a table without <th> whose first row names its columns, "Jour | Horaires",
     # each row under it, "Jour : Lundi | Horaires : Fermé": model.names_column; "html-10":
     # an article's own <header> kept, with the page's <h1> a CMS's theme puts there, which
-    # had been dropped with the site's banner and every passage's first heading with it).
-    "text/html": "html-10",
+    # had been dropped with the site's banner and every passage's first heading with it;
+    # "html-11": a <details>'s <summary>, a FAQ's question, read before its answer).
+    "text/html": "html-11",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
