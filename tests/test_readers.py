@@ -148,7 +148,8 @@ def test_a_word_table_is_read_where_it_stands_in_its_section(tmp_path):
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         (("Tarifs de la cantine",), "Les tarifs suivants s'appliquent au 1er janvier."),
         (("Tarifs de la cantine",), "Quotient | Prix du repas"),
-        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        # Its first row names its columns: each row carries it (_names_columns).
+        (("Tarifs de la cantine",), "Quotient : Moins de 500 | Prix du repas : 1 €"),
         (("Tarifs de la garderie",), "La garderie coûte 2 € de l'heure."),
     ]
 
@@ -179,7 +180,8 @@ def test_an_odt_table_s_row_is_read_on_one_line(tmp_path):
     parsed = read(tmp_path / "tarifs.odt")
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         (("Tarifs de la cantine",), "Quotient | Prix du repas"),
-        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        # Its first row names its columns: each row carries it (_names_columns).
+        (("Tarifs de la cantine",), "Quotient : Moins de 500 | Prix du repas : 1 €"),
         (("Garderie",), "La garderie coûte 2 € de l'heure."),
     ]
 
@@ -199,7 +201,7 @@ def test_a_spreadsheet_is_read_sheet_by_sheet_and_row_by_row(tmp_path):
     assert parsed.media_type == "application/vnd.oasis.opendocument.spreadsheet"
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         (("Cantine",), "Quotient | Prix du repas"),
-        (("Cantine",), "Moins de 500 | 1 €"),
+        (("Cantine",), "Quotient : Moins de 500 | Prix du repas : 1 €"),  # names its columns
         (("Garderie",), "Heure | 2 €"),
     ]
     with pytest.raises(IngestError, match="no text found"):
@@ -1583,18 +1585,17 @@ def test_a_text_table_s_row_carries_the_header_the_table_marks(tmp_path):
 def test_a_word_table_s_row_carries_its_header_row(tmp_path):
     # As a sheet's and a Writer table's: a row of a long table of rates was bare, chunked far
     # from the header that said which amount was the meal's. A header is the first row when
-    # Word marks it to repeat atop each page, or sets it in bold and not the next.
+    # Word marks it to repeat atop each page, or sets it in bold and not the next, or it
+    # names its columns ("Prix du repas"), where "Repas" names a thing.
     import docx
     from docx.oxml import OxmlElement
 
     document = docx.Document()
     document.add_heading("Tarifs", level=1)
     tables = []
-    for _ in range(3):
+    for price in ("Prix du repas", "Prix du repas", "Prix du repas", "Repas"):
         table = document.add_table(rows=2, cols=2)
-        for r, cells in enumerate(
-            (["Quotient familial", "Prix du repas"], ["Moins de 500 €", "1 €"])
-        ):
+        for r, cells in enumerate((["Quotient familial", price], ["Moins de 500 €", "1 €"])):
             for c, text in enumerate(cells):
                 table.cell(r, c).text = text
         tables.append(table)
@@ -1610,7 +1611,9 @@ def test_a_word_table_s_row_carries_its_header_row(tmp_path):
         "Quotient familial | Prix du repas",
         carried,  # in bold
         "Quotient familial | Prix du repas",
-        "Moins de 500 € | 1 €",  # neither: no header carried
+        carried,  # its first row names its columns
+        "Quotient familial | Repas",
+        "Moins de 500 € | 1 €",  # none of these: no header carried
     ]
 
 
@@ -1887,6 +1890,20 @@ def test_a_table_whose_first_row_names_its_columns_carries_it_in_every_format(tm
             "Jour : Lundi | Horaires : Fermé",
             "Jour : Mardi | Horaires : 9h-12h",
         ], suffix
+    # A label, then column names, is one too, and so is a grid's empty corner over labels:
+    # "Moins de 500 | 1 €" and "Lundi | Fermé | 14h-17h" had been bare.
+    grid = (
+        "<html><body><main><h1>Mairie</h1><table><tr><td>Quotient familial</td><td>Prix du "
+        "repas</td></tr><tr><td>Moins de 500</td><td>1 €</td></tr></table><table><tr><td>"
+        "</td><td>Matin</td><td>Après-midi</td></tr><tr><td>Lundi</td><td>Fermé</td><td>14h"
+        "-17h</td></tr></table></main></body></html>"
+    )
+    assert [b.text for b in read_file(grid.encode(), Path("grille.html")).blocks] == [
+        "Quotient familial | Prix du repas",
+        "Quotient familial : Moins de 500 | Prix du repas : 1 €",
+        "Matin | Après-midi",
+        "Lundi | Matin : Fermé | Après-midi : 14h-17h",
+    ]
     # A row of data first, of no column's name, is still no header.
     make_ods(tmp_path / "semaine.ods", {"Mairie": rows[1:]})
     assert [b.text for b in read(tmp_path / "semaine.ods").blocks] == [

@@ -19,7 +19,7 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed, names_column, under
+from commune.ingest.model import MARKED, Block, Parsed, names_columns, under
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
 Element = Any
@@ -170,7 +170,7 @@ def _cells(row: Element) -> dict[int, str]:
 
 def _header_row(table: Element) -> Element | None:
     """The header row of ``table``, or None: the last row of its <thead>, or else its first
-    row, when that row's cells are all <th>, or each name a column (model.names_column): a
+    row, when that row's cells are all <th>, or name its columns (model.names_columns): a
     CMS's table often has no <th>, its first row "<td><strong>Jour</strong></td>
     <td><strong>Horaires</strong></td>", and "Lundi | Fermé" had said no "Horaires"."""
     head = next((c for c in table if c.tag == "thead"), None)
@@ -187,7 +187,7 @@ def _header_row(table: Element) -> Element | None:
         return None
     if all(c.tag == "th" for c in cells):
         return first
-    return first if all(names_column(_clean(c.text_content())) for c in cells) else None
+    return first if names_columns([_clean(c.text_content()) for c in cells]) else None
 
 
 def _anchor(el: Element) -> str | None:

@@ -56,6 +56,24 @@ def names_column(text: str) -> bool:
     return 0 < len(words) <= 3 and words[0] in COLUMN_WORDS
 
 
+# A year may stand in a column's header ("Tarif 2025"), no other number.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def names_columns(cells: list[str]) -> bool:
+    """Whether a table's first row, its ``cells`` in order, names its columns, as a table
+    that marks no header (Word's plain grid, a table a program made, a CMS's without <th>)
+    shows one: its first cell a label (no number in it but a year: "Jour", "Quotient
+    familial"), each other a column's name (names_column: "Horaires", "Prix du repas")."""
+    first = _YEAR.sub("", cells[0]) if cells else ""
+    return (
+        len(cells) > 1
+        and len(first) <= 60  # empty over a column of labels, as a grid's corner is
+        and not any(c.isdigit() or c == "@" for c in first)
+        and all(names_column(text) for text in cells[1:])
+    )
+
+
 # A list item's marker, as readers write one before its text ("- ", "3. ") and a text may
 # hold one written by hand ("1) Remplir", "• Photo"): a reader adds none before it, since two
 # would read as one marker and a sentence starting "1.".

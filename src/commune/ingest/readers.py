@@ -16,7 +16,15 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed, listing, names_column, under
+from commune.ingest.model import (
+    MARKED,
+    Block,
+    Parsed,
+    listing,
+    names_column,
+    names_columns,
+    under,
+)
 
 # An odfpy node or document: odfpy ships no type information.
 OdfNode = Any
@@ -43,11 +51,12 @@ READINGS: dict[str, str] = {
     # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header;
     # "html-8": as plain text's "txt-4" below, phonetic symbols and UTF-16 cut short;
     # "html-9": a table without <th> whose first row names its columns, "Jour | Horaires",
-    # each row under it, "Jour : Lundi | Horaires : Fermé": model.names_column; "html-10":
+    # each row under it, "Jour : Lundi | Horaires : Fermé": model.names_columns; "html-10":
     # an article's own <header> kept, with the page's <h1> a CMS's theme puts there, which
     # had been dropped with the site's banner and every passage's first heading with it;
-    # "html-11": a <details>'s <summary>, a FAQ's question, read before its answer).
-    "text/html": "html-11",
+    # "html-11": a <details>'s <summary>, a FAQ's question, read before its answer;
+    # "html-12": as "odt-10" below, a first row of a label then column names a header).
+    "text/html": "html-12",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
@@ -61,12 +70,15 @@ READINGS: dict[str, str] = {
     # Then a table's first row that names its columns ("Jour | Horaires"), marked or not,
     # carried by each row under it, words ("Fermé") as much as values ("odt-9", "docx-8",
     # "ods-4", "html-9"): "Lundi | Fermé" had said no "Horaires" (_names_columns).
-    "application/vnd.oasis.opendocument.text": "odt-9",
+    # Then, unmarked, a first row of a label then column names ("Quotient familial | Prix du
+    # repas"), no longer column names alone, a header too ("odt-10", "docx-10", "ods-5",
+    # "html-12"): a plain table of rates had read "Moins de 500 | 1 €" (model.names_columns).
+    "application/vnd.oasis.opendocument.text": "odt-10",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
-    # numbers, is a header.
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-4",
+    # numbers, is a header; then "ods-5", as "odt-10" above.
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-5",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
     # text of its content controls, tracked insertions, nested tables and text boxes
@@ -79,7 +91,8 @@ READINGS: dict[str, str] = {
     # ("*") by that mark, uncounted, where it had shifted every note after it; in the format
     # and from the number the document sets ("1, 2, 3" endnotes had read "i, ii, iii"); a
     # note in a text box once, where it was read three times (_DocxNotes).
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-9",
+    # Then "docx-10", as "odt-10" above.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-10",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1275,7 +1288,7 @@ def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow |
     """The header row of the text table ``row`` is in, or None: its marked header
     (table:table-header-rows: its last row) when that looks like a header
     (_looks_like_header); unmarked, its first row when each cell names a column
-    (_names_columns: "Jour | Horaires", as a table made without Writer's heading row, or by
+    (model.names_columns: "Jour | Horaires", as a table made without Writer's heading row, or by
     a program, comes); None for a table without one, and for a row of the header itself.
     ``headers`` holds each table's header, by the table's id: its row and its cells."""
     parent = row.parentNode
@@ -1294,7 +1307,7 @@ def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow |
         header = _sheet_row(rows[-1]) if rows else None
         if header is not None:
             headers[id(table)] = (None, header if _looks_like_header(header, below) else None)
-        elif len(below) > 1 and len(below[0]) > 1 and _names_columns(below[0]):
+        elif len(below) > 1 and _names_columns(below[0]):
             headers[id(table)] = (body[0], below[0])
         else:
             headers[id(table)] = (None, None)
@@ -1343,7 +1356,7 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     if any(_value(_YEAR.sub("", text)) for text, _, _ in header.values()):
         return False
     columns = sorted(header)
-    if _names_columns(header, columns[1:]):
+    if all(names_column(header[column][0]) for column in columns[1:]):
         # Its columns named as a header names them ("Jour | Horaires"): whatever stands under
         # them, which may be words ("Fermé") as much as values ("9h-12h"). Judged on what is
         # under it, "Lundi | Fermé" lost its header, and no passage said "Horaires".
@@ -1366,11 +1379,10 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     return False
 
 
-def _names_columns(row: SheetRow, columns: list[int] | None = None) -> bool:
-    """Whether the cells of ``row`` in ``columns`` (all of them by default) each read as a
-    column's name (model.names_column): "Jour | Horaires", "Nom | Fonction | Téléphone"."""
-    cells = [row[c][0] for c in (sorted(row) if columns is None else columns) if c in row]
-    return bool(cells) and all(names_column(text) for text in cells)
+def _names_columns(row: SheetRow) -> bool:
+    """Whether ``row``, a table's first, names its columns (model.names_columns): "Jour |
+    Horaires", "Quotient familial | Prix du repas"."""
+    return names_columns([row[column][0] for column in sorted(row)])
 
 
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
@@ -1380,7 +1392,7 @@ def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     the canteen's rate found none of them. A first row is a header when a number, an amount
     or a date stands under its text ("Prix du repas" over 1.5), or when it is set apart by
     its own cell style (bold), which the row under it has not, or when each of its cells
-    names a column ("Jour | Horaires" over "Lundi | Fermé": _names_columns); else it may be
+    names its columns ("Jour | Horaires" over "Lundi | Fermé": _names_columns); else it may be
     data like the rest ("Lundi | 9h-12h" over "Mardi | 9h-12h"), and no row carries it."""
     filled = [i for i, row in enumerate(rows) if len(row) > 1]
     if len(filled) < 2:
@@ -1540,9 +1552,9 @@ def _docx_row(row: Any) -> SheetRow:
 def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     """A Word table's header row, or None: its first row when it is marked to repeat atop
     each page (w:tblHeader), or set in bold where the row under it is not, and that looks
-    like a header; or, neither, when each of its cells names a column (_names_columns:
-    "Jour | Horaires", as Word's plain grid comes); else it may be data like the rest
-    ("Lundi | 9h-12h"), and no row carries it."""
+    like a header; or, neither, when it names its columns (_names_columns: "Jour |
+    Horaires", as Word's plain grid comes); else it may be data like the rest ("Lundi |
+    9h-12h"), and no row carries it."""
     from docx.oxml.ns import qn
 
     if len(rows) < 2:
@@ -1552,7 +1564,7 @@ def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
     header = _docx_row(rows[0])
     if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
-        return header if len(header) > 1 and _names_columns(header) else None
+        return header if _names_columns(header) else None
     # Marked or bold, it must look like a header too (_looks_like_header): Writer's default
     # heading row comes into a DOCX it saves as w:tblHeader.
     return header if _looks_like_header(header, [_docx_row(r) for r in rows[1:]]) else None
