@@ -1496,6 +1496,54 @@ def test_a_footnote_in_an_odt_text_box_is_read_after_the_box_s_paragraph(tmp_pat
     ]
 
 
+def test_a_table_of_contents_is_not_read_as_text(tmp_path):
+    # Writer's and Word's tables of contents repeat the headings with their page numbers:
+    # read, "Table des matières", "Réservation 2" and "Tarifs 3" were passages under no
+    # heading, each heading said twice, where a PDF's table of contents is left out.
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, IndexBody, IndexTitle, P, TableOfContent, TableOfContentSource
+
+    odt = OpenDocumentText()
+    toc, body = TableOfContent(name="Table des matières1"), IndexBody()
+    title = IndexTitle(name="Table des matières1_Head")
+    toc.addElement(TableOfContentSource(outlinelevel=2))
+    title.addElement(P(text="Table des matières"))
+    body.addElement(title)
+    for line in ("Réservation\t2", "Tarifs\t3"):
+        body.addElement(P(text=line))
+    toc.addElement(body)
+    odt.text.addElement(toc)
+    for heading, text in (("Réservation", "En mairie."), ("Tarifs", "150 euros.")):
+        odt.text.addElement(H(outlinelevel=1, text=heading))
+        odt.text.addElement(P(text=text))
+    odt.save(str(tmp_path / "reglement.odt"))
+    word = docx.Document()
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    word.element.body.insert(
+        0,
+        parse_xml(
+            f"<w:sdt {w}><w:sdtPr><w:docPartObj><w:docPartGallery w:val='Table of Contents'/>"
+            "</w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Table des matières</w:t>"
+            "</w:r></w:p><w:p><w:r><w:t>Réservation 2</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+        ),
+    )
+    # A table of contents Word left as a field, its lines in its "TOC n" styles.
+    word.add_paragraph("Tarifs\t3", style=word.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH))
+    for heading, text in (("Réservation", "En mairie."), ("Tarifs", "150 euros.")):
+        word.add_heading(heading, level=1)
+        word.add_paragraph(text)
+    word.save(str(tmp_path / "reglement.docx"))
+    for name in ("reglement.odt", "reglement.docx"):
+        parsed = read(tmp_path / name)
+        assert [(b.headings, b.text) for b in parsed.blocks] == [
+            (("Réservation",), "En mairie."),
+            (("Tarifs",), "150 euros."),
+        ], name
+
+
 def test_a_line_break_parts_words_and_keeps_prose_on_one_line(tmp_path):
     # An HTML <br> was read as nothing: "9h-12h<br>14h-17h" was one word, "9h-12h14h-17h",
     # and "Saint-Exemple<br>1 place" ran into "Saint-Exemple1 place". In ODT and DOCX, a line

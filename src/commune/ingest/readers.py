@@ -73,7 +73,9 @@ READINGS: dict[str, str] = {
     # Then, unmarked, a first row of a label then column names ("Quotient familial | Prix du
     # repas"), no longer column names alone, a header too ("odt-10", "docx-10", "ods-5",
     # "html-12"): a plain table of rates had read "Moins de 500 | 1 €" (model.names_columns).
-    "application/vnd.oasis.opendocument.text": "odt-10",
+    # Then without its table of contents and other indexes ("odt-11", "docx-11"), which had
+    # said each heading again with its page number (_drop_indexes, _docx_index).
+    "application/vnd.oasis.opendocument.text": "odt-11",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
@@ -91,8 +93,8 @@ READINGS: dict[str, str] = {
     # ("*") by that mark, uncounted, where it had shifted every note after it; in the format
     # and from the number the document sets ("1, 2, 3" endnotes had read "i, ii, iii"); a
     # note in a text box once, where it was read three times (_DocxNotes).
-    # Then "docx-10", as "odt-10" above.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-10",
+    # Then "docx-10", as "odt-10" above; then "docx-11", as "odt-11".
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-11",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -990,6 +992,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     _clamp_spaces(doc)
     _drop_comments(doc)
     _drop_tracked_changes(doc)
+    _drop_indexes(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = ""
@@ -1078,6 +1081,28 @@ def _drop_tracked_changes(doc: OdfNode) -> None:
     for kind in (TrackedChanges, SheetChanges):
         for node in doc.getElementsByType(kind):
             node.parentNode.removeChild(node)
+
+
+def _drop_indexes(doc: OdfNode) -> None:
+    """Take out the indexes the editor makes of the document itself (a table of contents,
+    of figures, of tables, an alphabetical index): each repeats headings or words of the
+    text with their page numbers. Read, "1. Réservation" and "Tarifs 3" stood as passages
+    under no heading, the headings said twice, where a PDF's table of contents is left out
+    (_without_running_lines); the document keeps them for whoever opens it."""
+    from odf.text import (
+        AlphabeticalIndex,
+        IllustrationIndex,
+        ObjectIndex,
+        TableIndex,
+        TableOfContent,
+        UserIndex,
+    )
+
+    kinds = (TableOfContent, IllustrationIndex, TableIndex, ObjectIndex, UserIndex)
+    for kind in (*kinds, AlphabeticalIndex):
+        for node in doc.getElementsByType(kind):
+            if node.parentNode is not None:
+                _odf_detach(node)
 
 
 _DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"  # odf.namespaces.DRAWNS
@@ -1468,6 +1493,8 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         if not content:
             continue
         style = (para.style.name or "") if para.style is not None else ""
+        if _DOCX_INDEX_STYLE.match(style):
+            continue  # a table of contents' line (_docx_index)
         m = re.match(r"(?:Heading|Titre)\s*(\d)", style)
         if style == "Title":
             title = title or content
@@ -1511,8 +1538,23 @@ def _docx_items(element: Any, parent: Any) -> Iterator[Any]:
             yield Table(child, parent)
         elif child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))
-            if content is not None:
+            if content is not None and not _docx_index(child):
                 yield from _docx_items(content, parent)
+
+
+def _docx_index(sdt: Any) -> bool:
+    """Whether a content control holds a table of contents (or of figures), as Word and
+    LibreOffice write one: each of its lines repeats a heading with its page number, and
+    read it said the headings twice, as passages under no heading (_drop_indexes)."""
+    from docx.oxml.ns import qn
+
+    gallery = sdt.find(f"{qn('w:sdtPr')}/{qn('w:docPartObj')}/{qn('w:docPartGallery')}")
+    return gallery is not None and "table of" in str(gallery.get(qn("w:val"), "")).lower()
+
+
+# A Word paragraph style of an index Word or LibreOffice makes of the document (its table
+# of contents, of figures), where no content control holds it: "TOC 1", "Contents 2".
+_DOCX_INDEX_STYLE = re.compile(r"(?i)(?:toc|contents)\s*(?:\d|heading)|table of figures")
 
 
 def _docx_text_boxes(paragraph: Any) -> list[Any]:
