@@ -1496,6 +1496,19 @@ def test_a_footnote_in_an_odt_text_box_is_read_after_the_box_s_paragraph(tmp_pat
     ]
 
 
+def test_a_word_document_without_a_title_is_titled_by_its_first_heading(tmp_path):
+    # Its title was the heading at the top of the path when the file ended: a council's
+    # minutes in sections of level 1 were titled by their last, "Questions diverses".
+    import docx
+
+    word = docx.Document()
+    for heading in ("Compte rendu du conseil du 12 mars", "Tarifs", "Questions diverses"):
+        word.add_heading(heading, level=1)
+        word.add_paragraph("Texte.")
+    word.save(str(tmp_path / "cr.docx"))
+    assert read(tmp_path / "cr.docx").title == "Compte rendu du conseil du 12 mars"
+
+
 def test_a_table_of_contents_is_not_read_as_text(tmp_path):
     # Writer's and Word's tables of contents repeat the headings with their page numbers:
     # read, "Table des matières", "Réservation 2" and "Tarifs 3" were passages under no

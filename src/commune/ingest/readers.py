@@ -94,7 +94,9 @@ READINGS: dict[str, str] = {
     # and from the number the document sets ("1, 2, 3" endnotes had read "i, ii, iii"); a
     # note in a text box once, where it was read three times (_DocxNotes).
     # Then "docx-10", as "odt-10" above; then "docx-11", as "odt-11".
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-11",
+    # Then, without a title of its own, titled by its first heading, no longer by its last
+    # section's ("docx-12").
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-12",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1470,6 +1472,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
+    # Without a title of its own, its first heading, as an ODT's (read_odt): the heading at
+    # the top of the path when the file ended was its last section's ("Questions diverses"
+    # for a council's minutes), the title every passage of it was cited under.
+    first_heading = ""
     # Its footnotes and endnotes, each read after the paragraph or row that calls it. Not its
     # page headers and footers: they stand on every page (the town hall's address, "Page 2
     # sur 5"), and read once they would sit in no section, or in every passage found.
@@ -1503,6 +1509,7 @@ def read_docx(data: bytes, path: Path) -> Parsed:
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, content))
+            first_heading = first_heading or content
         else:
             # A list's paragraph is an item: its marker, as the other readers write one (a
             # numbered heading is a heading).
@@ -1514,7 +1521,7 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         # none of them, so that they were missing from every passage.
         blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(para._p))
     return Parsed(
-        title=title or (stack[0][1] if stack else path.stem),
+        title=title or first_heading or path.stem,
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         blocks=blocks,
     )
