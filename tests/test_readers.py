@@ -1743,6 +1743,26 @@ def test_an_html_table_s_row_carries_its_th_header():
     ]
 
 
+def test_an_html_table_s_cell_spanning_rows_stands_in_each_of_them():
+    # "Lundi" over its morning and its afternoon (rowspan="2"): counted from its own cells,
+    # the afternoon's row stood a column to the left, under the wrong headers, and said no
+    # day: "Jour : Après-midi | Créneau : 14h-18h".
+    page = (
+        "<html><body><main><h1>Piscine</h1><table><thead><tr><th>Jour</th><th>Créneau</th>"
+        "<th>Horaires</th></tr></thead><tbody><tr><td rowspan='2'>Lundi</td><td>Matin</td>"
+        "<td>Fermé</td></tr><tr><td>Après-midi</td><td>14h-18h</td></tr></tbody></table>"
+        "<table><tr><td rowspan='2'>Samedi</td><td>9h-12h</td></tr><tr><td>14h-17h</td></tr>"
+        "</table></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("piscine.html")).blocks] == [
+        "Jour | Créneau | Horaires",
+        "Jour : Lundi | Créneau : Matin | Horaires : Fermé",
+        "Jour : Lundi | Créneau : Après-midi | Horaires : 14h-18h",
+        "Samedi | 9h-12h",
+        "Samedi | 14h-17h",
+    ]
+
+
 def test_a_long_html_table_under_th_keeps_its_rows():
     # A page long enough for its main content to be judged (trafilatura's text): each row,
     # carrying its header, was judged on "Quotient familial : De 0 à 99 €", whose words
