@@ -1763,6 +1763,47 @@ def test_an_html_table_s_cell_spanning_rows_stands_in_each_of_them():
     ]
 
 
+def test_an_odf_table_s_cell_spanning_rows_stands_in_each_of_them(tmp_path):
+    # In a Writer table or a sheet, "Lundi" merged over its morning and its afternoon: the
+    # rows below hold a covered cell in its place, read as nothing, and the afternoon's row
+    # said no day ("Période : Après-midi | Horaires : 14h-18h"), where Word's is read.
+    from odf.opendocument import OpenDocumentSpreadsheet, OpenDocumentText
+    from odf.table import CoveredTableCell, Table, TableCell, TableHeaderRows, TableRow
+    from odf.text import P
+
+    def table() -> Table:
+        made = Table(name="Piscine")
+        head, rows = TableHeaderRows(), []
+        for cells in (["Jour", "Période", "Horaires"], ["Lundi", "Matin", "Fermé"]):
+            rows.append(TableRow())
+            for text in cells:
+                cell = TableCell(numberrowsspanned=2) if text == "Lundi" else TableCell()
+                cell.addElement(P(text=text))
+                rows[-1].addElement(cell)
+        afternoon = TableRow()
+        afternoon.addElement(CoveredTableCell())
+        for text in ("Après-midi", "14h-18h"):
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            afternoon.addElement(cell)
+        head.addElement(rows[0])
+        for element in (head, rows[1], afternoon):
+            made.addElement(element)
+        return made
+
+    odt, ods = OpenDocumentText(), OpenDocumentSpreadsheet()
+    odt.text.addElement(table())
+    ods.spreadsheet.addElement(table())
+    odt.save(str(tmp_path / "piscine.odt"))
+    ods.save(str(tmp_path / "piscine.ods"))
+    for name in ("piscine.odt", "piscine.ods"):
+        assert [b.text for b in read(tmp_path / name).blocks] == [
+            "Jour | Période | Horaires",
+            "Jour : Lundi | Période : Matin | Horaires : Fermé",
+            "Jour : Lundi | Période : Après-midi | Horaires : 14h-18h",
+        ], name
+
+
 def test_a_long_html_table_under_th_keeps_its_rows():
     # A page long enough for its main content to be judged (trafilatura's text): each row,
     # carrying its header, was judged on "Quotient familial : De 0 à 99 €", whose words

@@ -77,12 +77,14 @@ READINGS: dict[str, str] = {
     # "html-12"): a plain table of rates had read "Moins de 500 | 1 €" (model.names_columns).
     # Then without its table of contents and other indexes ("odt-11", "docx-11"), which had
     # said each heading again with its page number (_drop_indexes, _docx_index).
-    "application/vnd.oasis.opendocument.text": "odt-11",
+    # Then a table's cell spanning rows in each row it spans ("odt-12", "ods-6"), where the
+    # rows below had read its covered cells as nothing ("Après-midi | 14h-18h", no day).
+    "application/vnd.oasis.opendocument.text": "odt-12",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
-    # numbers, is a header; then "ods-5", as "odt-10" above.
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-5",
+    # numbers, is a header; then "ods-5", as "odt-10" above; then "ods-6", as "odt-12".
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-6",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
     # text of its content controls, tracked insertions, nested tables and text boxes
@@ -1003,6 +1005,7 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     items: set[int] = set()  # the list items whose first paragraph has its marker
     notes: list[str] = []  # the notes of the element read last, read after it
     headers: dict[int, OdfHeader] = {}  # each table's header row (_odf_table_header)
+    spans: dict[int, Spans] = {}  # each table's cells spanning rows, by the table's id
     for el in _odf_walk_drawn(doc.text):
         blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
         notes = _odf_take_notes(el)
@@ -1015,7 +1018,8 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             # Writer's tables have by default) and that looks like one (_looks_like_header),
             # each cell with its column's: "Prix du repas : 3 €", as a spreadsheet's rows
             # (_read_sheets), found by a question on the row.
-            if row := _row_text(_sheet_row(el), _odf_table_header(el, headers)):
+            cells = _sheet_row(el, spans.setdefault(id(_odf_table(el)), {}))
+            if row := _row_text(cells, _odf_table_header(el, headers)):
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
         # On one line, as a Word paragraph's (_docx_text): text:line-break read as "\n".
@@ -1270,9 +1274,10 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
         # stacks a few ("Cantine", then "Garderie"), each its own header, and the first's
         # would have named the columns of the others.
         tables: list[list[SheetRow]] = [[]]
+        spans: Spans = {}
         for element in _odf_walk(sheet):
             if _odf_name(element) == "table-row":
-                if row := _sheet_row(element):
+                if row := _sheet_row(element, spans):
                     tables[-1].append(row)
                 elif tables[-1]:
                     tables.append([])
@@ -1298,19 +1303,47 @@ SheetRow = dict[int, tuple[str, str, str]]
 OdfHeader = tuple[OdfNode | None, SheetRow | None]
 
 
-def _sheet_row(row: OdfNode) -> SheetRow:
+# The cells of a table's rows read so far that span the rows below (table:number-rows-
+# spanned), by column: how many rows each still spans, this one with them, and the cell.
+Spans = dict[int, tuple[int, tuple[str, str, str] | None]]
+
+
+def _sheet_row(row: OdfNode, spans: Spans | None = None) -> SheetRow:
+    """``row``'s cells by column; with ``spans``, the table's cells spanning rows, each in
+    the rows it covers: "Lundi" over its morning and its afternoon. Read as covered cells
+    are, as nothing, the afternoon's row said no day ("Après-midi | 14h-18h"), where a Word
+    table's merged cell is read in each row (_docx_row)."""
     cells: SheetRow = {}
     column = 0
     for cell in row.childNodes:
-        if _odf_name(cell) not in ("table-cell", "covered-table-cell"):
+        name = _odf_name(cell)
+        if name not in ("table-cell", "covered-table-cell"):
             continue
-        text = _odf_text(cell) if _odf_name(cell) == "table-cell" else ""
+        text = _odf_text(cell) if name == "table-cell" else ""
         if text:
             kind = str(cell.getAttribute("valuetype") or "string")
             cells[column] = (text, kind, str(cell.getAttribute("stylename") or ""))
-        repeated = str(cell.getAttribute("numbercolumnsrepeated") or "1")
-        column += int(repeated) if repeated.isascii() and repeated.isdigit() else 1
-    return cells
+        elif name == "covered-table-cell" and spans and (above := spans.get(column)):
+            if above[1] is not None:
+                cells[column] = above[1]
+        if spans is not None and name == "table-cell":
+            height = _count(cell.getAttribute("numberrowsspanned"))
+            if height > 1:
+                spans[column] = (height, cells.get(column))
+        column += _count(cell.getAttribute("numbercolumnsrepeated"))
+    if spans is not None:
+        for c, (left, above_cell) in list(spans.items()):  # rows it spans, this one with them
+            if left > 1:
+                spans[c] = (left - 1, above_cell)
+            else:
+                del spans[c]
+    return dict(sorted(cells.items()))
+
+
+def _count(given: object) -> int:
+    """A count an ODF attribute gives (columns repeated, rows spanned), 1 without one."""
+    text = str(given or "1")
+    return int(text) if text.isascii() and text.isdigit() and text != "0" else 1
 
 
 def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow | None:
@@ -1320,12 +1353,9 @@ def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow |
     (model.names_columns: "Jour | Horaires", as a table made without Writer's heading row, or by
     a program, comes); None for a table without one, and for a row of the header itself.
     ``headers`` holds each table's header, by the table's id: its row and its cells."""
-    parent = row.parentNode
-    if _odf_name(parent) == "table-header-rows":
+    if _odf_name(row.parentNode) == "table-header-rows":
         return None
-    table = parent
-    while table is not None and _odf_name(table) != "table":
-        table = table.parentNode
+    table = _odf_table(row)
     if table is None:
         return None
     if id(table) not in headers:
@@ -1342,6 +1372,14 @@ def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow |
             headers[id(table)] = (None, None)
     element, header = headers[id(table)]
     return None if row is element else header
+
+
+def _odf_table(row: OdfNode) -> OdfNode | None:
+    """The table ``row`` is in."""
+    table = row.parentNode
+    while table is not None and _odf_name(table) != "table":
+        table = table.parentNode
+    return table
 
 
 def _odf_body_rows(node: OdfNode) -> Iterator[OdfNode]:
