@@ -1804,6 +1804,26 @@ def test_an_odf_table_s_cell_spanning_rows_stands_in_each_of_them(tmp_path):
         ], name
 
 
+def test_an_html_table_cell_s_paragraphs_are_read_apart():
+    # A cell of two paragraphs (a phone number, then an e-mail address) was read as its text
+    # content, "01 23 45 67 89accueil@mairie.fr": words no search finds; and on a page whose
+    # rows all glued so, they matched too few words of its main content and were dropped.
+    page = (
+        "<html><body><main><h1>Contacts</h1><table><thead><tr><th>Service</th><th>Contact"
+        "</th></tr></thead><tbody><tr><td><p>Accueil</p></td><td><p>01 23 45 67 89</p><p>"
+        "accueil@mairie.fr</p></td></tr><tr><td><div>État civil</div></td><td><ul><li>Lundi"
+        " 9h-12h</li><li>Jeudi 14h-17h</li></ul></td></tr></tbody></table><dl><dt>Adresse"
+        "</dt><dd>1 place de la République, Saint-Exemple</dd></dl></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("contacts.html")).blocks] == [
+        "Service | Contact",
+        "Service : Accueil | Contact : 01 23 45 67 89 accueil@mairie.fr",
+        "Service : État civil | Contact : Lundi 9h-12h Jeudi 14h-17h",
+        "Adresse",
+        "1 place de la République, Saint-Exemple",
+    ]
+
+
 def test_a_long_html_table_under_th_keeps_its_rows():
     # A page long enough for its main content to be judged (trafilatura's text): each row,
     # carrying its header, was judged on "Quotient familial : De 0 à 99 €", whose words

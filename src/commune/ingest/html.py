@@ -172,7 +172,7 @@ def _cells(row: Element) -> dict[int, str]:
     for cell in row:
         if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
             continue
-        if text := _clean(cell.text_content()):
+        if text := _cell_text(cell):
             cells[column] = text
         column += _span(cell, "colspan")
     return cells
@@ -198,7 +198,7 @@ def _grid(table: Element) -> dict[Element, dict[int, str]]:
                     if text := spanning[column][1]:
                         cells[column] = text
                     column += 1
-                text = _clean(cell.text_content())
+                text = _cell_text(cell)
                 if text:
                     cells[column] = text
                 width, height = _span(cell, "colspan"), _span(cell, "rowspan")
@@ -237,7 +237,27 @@ def _header_row(table: Element) -> Element | None:
         return None
     if all(c.tag == "th" for c in cells):
         return first
-    return first if names_columns([_clean(c.text_content()) for c in cells]) else None
+    return first if names_columns([_cell_text(c) for c in cells]) else None
+
+
+def _cell_text(cell: Element) -> str:
+    """A table cell's text, its paragraphs, items and blocks apart: its text content ran
+    them together, "01 23 45 67 89</p><p>accueil@mairie.fr" one word, "89accueil", whose
+    row then matched no words of the main content and was dropped with the others."""
+    from lxml import etree
+
+    parts: list[str] = []
+    for event, el in etree.iterwalk(cell, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else None
+        if event == "start":
+            if tag in _STRUCTURE and el is not cell:
+                parts.append(" ")
+            if tag is not None:
+                parts.append(el.text or "")
+        elif el is not cell:
+            parts.append(" " if tag in _STRUCTURE else "")
+            parts.append(el.tail or "")
+    return _clean("".join(parts))
 
 
 def _anchor(el: Element) -> str | None:
