@@ -1509,6 +1509,33 @@ def test_a_word_document_without_a_title_is_titled_by_its_first_heading(tmp_path
     assert read(tmp_path / "cr.docx").title == "Compte rendu du conseil du 12 mars"
 
 
+def test_a_word_template_s_own_heading_styles_are_headings(tmp_path):
+    # A town hall's template names its own heading styles, based on Word's ("Titre Mairie"
+    # on Heading 1) or setting an outline level ("Sous-partie", level 2): read by their
+    # names alone, they were paragraphs, and the text under them was in no section.
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    word = docx.Document()
+    based = word.styles.add_style("Titre Mairie", WD_STYLE_TYPE.PARAGRAPH)
+    based.base_style = word.styles["Heading 1"]
+    outlined = word.styles.add_style("Sous-partie", WD_STYLE_TYPE.PARAGRAPH)
+    level = OxmlElement("w:outlineLvl")
+    level.set(qn("w:val"), "1")
+    outlined.element.get_or_add_pPr().append(level)
+    word.add_paragraph("Règlement de la salle", style=based)
+    word.add_paragraph("Réservation", style=outlined)
+    word.add_paragraph("En mairie, trois mois avant.")
+    word.save(str(tmp_path / "reglement.docx"))
+    parsed = read(tmp_path / "reglement.docx")
+    assert parsed.title == "Règlement de la salle"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Règlement de la salle", "Réservation"), "En mairie, trois mois avant."),
+    ]
+
+
 def test_a_table_of_contents_is_not_read_as_text(tmp_path):
     # Writer's and Word's tables of contents repeat the headings with their page numbers:
     # read, "Table des matières", "Réservation 2" and "Tarifs 3" were passages under no

@@ -101,7 +101,9 @@ READINGS: dict[str, str] = {
     # Then "docx-10", as "odt-10" above; then "docx-11", as "odt-11".
     # Then, without a title of its own, titled by its first heading, no longer by its last
     # section's ("docx-12").
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-12",
+    # Then a template's own heading styles, based on Word's or setting an outline level, as
+    # headings ("docx-13"), where they had been paragraphs (_docx_heading_level).
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-13",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1542,11 +1544,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         style = (para.style.name or "") if para.style is not None else ""
         if _DOCX_INDEX_STYLE.match(style):
             continue  # a table of contents' line (_docx_index)
-        m = re.match(r"(?:Heading|Titre)\s*(\d)", style)
+        level = _docx_heading_level(para)
         if style == "Title":
             title = title or content
-        elif m:
-            level = int(m.group(1))
+        elif level:
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, content))
@@ -1566,6 +1567,28 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         blocks=blocks,
     )
+
+
+def _docx_heading_level(para: Any) -> int | None:
+    """A Word paragraph's heading level, or None: by its style ("Heading 2", "Titre 2"), or
+    the style it is based on, or the outline level it or its style sets (w:outlineLvl), as
+    a town hall's template makes its own heading styles ("Titre Mairie", based on Heading
+    1): read by their names alone, its headings were paragraphs, and its passages came
+    under no section."""
+    from docx.oxml.ns import qn
+
+    style = para.style
+    seen = 0
+    while style is not None and seen < 10:  # a chain of bases, not a loop of them
+        if m := re.match(r"(?:Heading|Titre)\s*(\d)", style.name or ""):
+            return int(m.group(1))
+        style, seen = style.base_style, seen + 1
+    for props in (para._p.pPr, para.style.element.pPr if para.style is not None else None):
+        outline = props.find(qn("w:outlineLvl")) if props is not None else None
+        given = str(outline.get(qn("w:val"), "")) if outline is not None else ""
+        if given.isascii() and given.isdigit() and int(given) < 9:  # 9 is body text
+            return int(given) + 1
+    return None
 
 
 def _docx_items(element: Any, parent: Any) -> Iterator[Any]:
