@@ -1851,6 +1851,27 @@ def test_an_html_table_cell_s_paragraphs_are_read_apart():
     ]
 
 
+def test_a_page_word_saved_has_its_list_items_marked_as_items():
+    # Word's "Save as Web Page" writes a bullet as its Symbol font's glyph in a span of its
+    # own ("mso-list:Ignore"): "· Approbation du budget" was no item to the answers.
+    item = (
+        "<p class=MsoListParagraph style='mso-list:l0 level1 lfo1'><![if !supportLists]><span "
+        "style='font-family:Symbol'><span style='mso-list:Ignore'>{}<span style='font:7.0pt "
+        '"Times New Roman"\'>&nbsp;&nbsp;&nbsp; </span></span></span><![endif]>{}</p>'
+    )
+    page = (
+        "<html><head><meta http-equiv=Content-Type content='text/html; charset=windows-1252'>"
+        "</head><body><div class=WordSection1><h1>Ordre du jour</h1>"
+        + item.format("·", "Approbation du budget")
+        + item.format("2.", "Tarifs de la cantine")
+        + "</div></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode("cp1252"), Path("cr.htm")).blocks] == [
+        "- Approbation du budget",
+        "2. Tarifs de la cantine",
+    ]
+
+
 def test_a_long_html_table_under_th_keeps_its_rows():
     # A page long enough for its main content to be judged (trafilatura's text): each row,
     # carrying its header, was judged on "Quotient familial : De 0 à 99 €", whose words

@@ -334,6 +334,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     # an address "Mairie<br>1 place …" ran into "Mairie1", which no search finds.
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
+    _word_list_markers(root)
     head_meta = list(root.iter("meta"))
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else ""
@@ -489,6 +490,25 @@ def _main_container(kept: list[tuple[Element, Block]]) -> Element | None:
         return None
     deepest = max(holding, key=lambda a: depth[a])
     return None if deepest.tag in ("body", "html") else deepest
+
+
+# A list item's number as Word writes it in a page it saves ("1.", "a)", "iv."): kept.
+_WORD_NUMBER = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,6})[.)]")
+
+
+def _word_list_markers(root: Element) -> None:
+    """A list item's marker as Word's "Save as Web Page" writes it, a paragraph's span of
+    its own (style "mso-list:Ignore") holding the bullet glyph of its Symbol font ("·", "§",
+    "o") and spaces: read as written, "· Approbation du budget" was no item to the answers,
+    where the other readers' items are "- ". Its bullet becomes "- ", its number stays."""
+    for span in list(root.iter("span")):
+        style = (span.get("style") or "").replace(" ", "").lower()
+        if "mso-list:ignore" not in style or span.getparent() is None:
+            continue
+        marker = _clean(span.text_content())
+        for child in list(span):
+            span.remove(child)  # its glyph's own spans; their tails are spaces
+        span.text = f"{marker} " if _WORD_NUMBER.fullmatch(marker) else "- "
 
 
 def _own_header(el: Element) -> bool:

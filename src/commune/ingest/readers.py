@@ -58,8 +58,10 @@ READINGS: dict[str, str] = {
     # "html-12": as "odt-10" below, a first row of a label then column names a header;
     # "html-13": a cell spanning rows (rowspan) in each row it spans, whose cells had stood
     # a column to the left, under the wrong headers: html._grid; "html-14": a table cell's
-    # paragraphs and items apart, "89accueil@mairie.fr" no longer one word: html._cell_text).
-    "text/html": "html-14",
+    # paragraphs and items apart, "89accueil@mairie.fr" no longer one word: html._cell_text;
+    # "html-15": a list item of a page Word saved marked "- ", no longer "·":
+    # html._word_list_markers).
+    "text/html": "html-15",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
