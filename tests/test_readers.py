@@ -1872,6 +1872,23 @@ def test_a_page_word_saved_has_its_list_items_marked_as_items():
     ]
 
 
+def test_a_page_word_saved_keeps_its_footnotes():
+    # Word writes a page's footnotes after its text's <div>, outside the main content
+    # trafilatura finds: "[1] Délibération n° 2026-12." was dropped.
+    text = " ".join(["Le conseil municipal s’est réuni le 12 mars sous sa présidence."] * 4)
+    page = (
+        "<html><body><div class=WordSection1><h1>Compte rendu</h1>"
+        f"<p class=MsoNormal>{text}</p><p class=MsoNormal>La séance est levée à 21 h 30."
+        "<a href='#_ftn1' name='_ftnref1'><span class=MsoFootnoteReference>[1]</span></a></p>"
+        "</div><div style='mso-element:footnote-list'><br clear=all><hr size=1>"
+        "<div style='mso-element:footnote' id=ftn1><p class=MsoFootnoteText><a href='#_ftnref1'"
+        " name='_ftn1'><span class=MsoFootnoteReference>[1]</span></a> Délibération n° 2026-12."
+        "</p></div></div></body></html>"
+    )
+    texts = [b.text for b in read_file(page.encode(), Path("cr.htm")).blocks]
+    assert texts[-2:] == ["La séance est levée à 21 h 30.[1]", "[1] Délibération n° 2026-12."]
+
+
 def test_a_long_html_table_under_th_keeps_its_rows():
     # A page long enough for its main content to be judged (trafilatura's text): each row,
     # carrying its header, was judged on "Quotient familial : De 0 à 99 €", whose words

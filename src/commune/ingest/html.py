@@ -399,8 +399,13 @@ def read_html(data: bytes, path: Path) -> Parsed:
     container = _main_container([(el, b) for el, b, kept in found if kept]) if judge else None
     inside = set(container.iter()) if container is not None else set()
     # Widened to what trafilatura left out of the main content, but not to a menu inside it
-    # (a page wrapped whole in one <div> makes that <div> its main content).
-    blocks = [b for el, b, kept in found if kept or (el in inside and not _mostly_links(el))]
+    # (a page wrapped whole in one <div> makes that <div> its main content). And to the notes
+    # of a page Word saved, which it writes after its text's <div> (_word_note).
+    blocks = [
+        b
+        for el, b, kept in found
+        if kept or (el in inside and not _mostly_links(el)) or _word_note(el)
+    ]
     # W3C TDMRep: <meta name="tdm-reservation" content="1"> reserves text and data mining.
     reserved = any(
         (m.get("name") or "").lower() == "tdm-reservation" and (m.get("content") or "") == "1"
@@ -509,6 +514,18 @@ def _word_list_markers(root: Element) -> None:
         for child in list(span):
             span.remove(child)  # its glyph's own spans; their tails are spaces
         span.text = f"{marker} " if _WORD_NUMBER.fullmatch(marker) else "- "
+
+
+def _word_note(el: Element) -> bool:
+    """Whether ``el`` stands in a footnote or an endnote of a page Word saved ("<div
+    style='mso-element:footnote'>"): after the text's own <div>, outside the main content
+    trafilatura finds, "[1] Délibération n° 2026-12." was dropped, where a Word document's
+    notes are read (readers._DocxNotes)."""
+    for node in (el, *el.iterancestors()):
+        style = (node.get("style") or "").replace(" ", "").lower()
+        if "mso-element:footnote" in style or "mso-element:endnote" in style:
+            return True
+    return False
 
 
 def _own_header(el: Element) -> bool:

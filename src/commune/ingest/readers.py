@@ -60,8 +60,8 @@ READINGS: dict[str, str] = {
     # a column to the left, under the wrong headers: html._grid; "html-14": a table cell's
     # paragraphs and items apart, "89accueil@mairie.fr" no longer one word: html._cell_text;
     # "html-15": a list item of a page Word saved marked "- ", no longer "·":
-    # html._word_list_markers).
-    "text/html": "html-15",
+    # html._word_list_markers; "html-16": its footnotes kept: html._word_note).
+    "text/html": "html-16",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
