@@ -131,8 +131,8 @@ READINGS: dict[str, str] = {
     "text/plain": "txt-4",
     # A man page cut inside its last character read as UTF-8 without it ("man-1"), where it
     # had been read as Latin-1 whole, "rÃ©sumÃ©" (manpage.decode). Man pages had no
-    # reading's name before: each stored one is read again once, and stays as it was unless
-    # it was such a page.
+    # reading's name before: each stored one is read again once, and becomes a new revision
+    # only where its passages come out otherwise than stored.
     "text/troff": "man-1",
 }
 
