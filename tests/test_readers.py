@@ -237,6 +237,33 @@ def test_a_markdown_table_without_outer_pipes_or_with_an_escaped_one_is_read_by_
     ]
 
 
+def test_markdown_underlined_headings_are_headings_and_comments_are_not_read():
+    # Headings underlined ("=====", "-----"), as pandoc and many editors write them, were
+    # paragraphs ending "=====": the file had its name for title and no section. A comment
+    # for the file's editors was read as its text, and a line break "<br>" as written.
+    md = "\n".join(
+        [
+            "Horaires de la mairie",
+            "=====================",
+            "",
+            "La mairie est ouverte.",
+            "",
+            "<!-- à vérifier avec le secrétariat -->",
+            "",
+            "Accès",
+            "-----",
+            "",
+            "Bus ligne 3<br>Arrêt Mairie.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert parsed.title == "Horaires de la mairie"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Horaires de la mairie",), "La mairie est ouverte."),
+        (("Horaires de la mairie", "Accès"), "Bus ligne 3 Arrêt Mairie."),
+    ]
+
+
 def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     # Found by an exploratory test: a site's export opened with its YAML front matter, read
     # as a passage ("--- title: … date: … ---") while the title was the file's name; and a

@@ -116,7 +116,9 @@ READINGS: dict[str, str] = {
     # Then "md-5", as plain text's "txt-4" below.
     # Then "md-6": a table without outer pipes ("Jour | Tarif" over "--- | ---:") row by row,
     # no longer one paragraph with its rule, and a cell's escaped pipe ("\|") in its cell.
-    "text/markdown": "md-6",
+    # Then "md-7": headings underlined ("=====", "-----") as headings, no longer paragraphs;
+    # without its HTML comments, notes for its editors; a "<br>" as a space (_md_structure).
+    "text/markdown": "md-7",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -371,7 +373,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     lines = text.splitlines()
     title, summary, lines = _front_matter(lines)
     indented = _indented_code(lines)
-    table_lines = _md_table_lines(lines)
+    table_lines, setext, comments = _md_structure(lines)
     skip_to = 0
     if summary:
         # Its summary, the document's first passage, under no heading, as the lead paragraph
@@ -404,10 +406,18 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
         if in_fence:
             para.append(line)
             continue
-        m = _MD_HEADING.match(line)
-        if m:
+        if number in comments:
             flush()
-            level, heading = len(m.group(1)), _md_inline(m.group(2))
+            skip_to = comments[number]  # a comment, for the file's editors (_md_structure)
+            continue
+        m = _MD_HEADING.match(line)
+        if m or number in setext:
+            flush()
+            if m:
+                level, heading = len(m.group(1)), _md_inline(m.group(2))
+            else:
+                level, skip_to = setext[number]
+                heading = _md_inline(" ".join(s.strip() for s in lines[number : skip_to - 1]))
             title = title or heading
             while stack and stack[-1][0] >= level:
                 stack.pop()
@@ -610,17 +620,34 @@ def _indented_code(lines: list[str]) -> dict[int, tuple[int, str]]:
     return found
 
 
-def _md_table_lines(lines: list[str]) -> set[int]:
-    """The numbers of the lines of Markdown's tables as GitHub reads them (CommonMark's
-    parser with its table rule), those without outer pipes too: "Jour | Tarif" over
-    "--- | ---" was read as one paragraph, its rule and its rows run into it."""
+def _md_structure(lines: list[str]) -> tuple[set[int], dict[int, tuple[int, int]], dict[int, int]]:
+    """What CommonMark's parser (with GitHub's table rule) finds in Markdown's ``lines``
+    that a line alone does not say: the numbers of its tables' lines, those without outer
+    pipes too ("Jour | Tarif" over "--- | ---" was read as one paragraph, its rule and its
+    rows run into it); its headings underlined ("Horaires" over "====="), {first line:
+    (level, line after the underline)}, which had been paragraphs ending "=====", their
+    sections lost; and its HTML comments, {first line: line after}, notes for the file's
+    editors ("<!-- à vérifier -->") that had been read as its text."""
     from markdown_it import MarkdownIt
 
-    found: set[int] = set()
+    tables: set[int] = set()
+    setext: dict[int, tuple[int, int]] = {}
+    comments: dict[int, int] = {}
     for token in MarkdownIt("commonmark").enable("table").parse("\n".join(lines)):
-        if token.type == "table_open" and token.map:
-            found.update(range(*token.map))
-    return found
+        if not token.map:
+            continue
+        start, end = token.map
+        if token.type == "table_open":
+            tables.update(range(start, end))
+        elif token.type == "heading_open" and token.markup in ("=", "-"):
+            setext[start] = (1 if token.markup == "=" else 2, end)
+        elif token.type == "html_block" and _MD_COMMENT.fullmatch(token.content.strip()):
+            comments[start] = end
+    return tables, setext, comments
+
+
+# An HTML comment alone in its block ("<!-- à vérifier -->").
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def _md_cells(line: str) -> list[str]:
@@ -634,6 +661,7 @@ def _md_cells(line: str) -> list[str]:
 
 def _md_inline(text: str) -> str:
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images keep their text
+    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE)  # a line break, as HTML's
     return re.sub(r"(\*\*|__|`)", "", text)
 
 
