@@ -112,6 +112,7 @@ def test_the_upgrade_guides_name_every_format_read_again():
         "application/vnd.oasis.opendocument.text": "ODT",
         "application/vnd.oasis.opendocument.spreadsheet": "ODS",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+        "text/troff": "(?:man page|page de manuel)",
     }
     assert set(READINGS) <= set(words), f"name the new format here: {set(READINGS) - set(words)}"
     for guide in ("docs/operations.md", "docs/fr/exploitation.md"):

@@ -1170,8 +1170,10 @@ def test_this_upgrade_reads_again_the_formats_whose_reading_changed_only(commune
 
     from commune.ingest.readers import READINGS
     from tests.test_dila import FICHE_XML
+    from tests.test_manpage import MAN
 
     (corpus / "F1367.xml").write_text(FICHE_XML, encoding="utf-8")
+    (corpus / "exports.5").write_text(MAN, encoding="utf-8")
     sheet = OpenDocumentSpreadsheet()
     table, row, cell = Table(name="Tarifs"), TableRow(), TableCell()
     cell.addElement(P(text="Repas à la cantine : 3 €"))
@@ -1201,7 +1203,7 @@ def test_this_upgrade_reads_again_the_formats_whose_reading_changed_only(commune
     read_otherwise(commune)  # the stored passages as no reader reads them today
     s = commune.add([corpus], licence="etalab-2.0")
     again = {Path(o.path).suffix for o in s.outcomes if o.status == "updated"}
-    changed = {".txt", ".md", ".html", ".odt", ".ods", ".docx"}
+    changed = {".txt", ".md", ".html", ".odt", ".ods", ".docx", ".5"}
     assert again == changed, s.outcomes
     assert s.unchanged == len(stored) - len(changed) and s.failed == 0
     with commune.engine.connect() as conn:

@@ -194,6 +194,18 @@ def test_a_latin1_page_reads_as_man_shows_it() -> None:
     assert doc.blocks[0].text == "t - résumé"
 
 
+def test_a_utf8_page_cut_inside_its_last_character_is_read_as_utf8() -> None:
+    # A page cut short by a download stopped mid-way, inside its last "é": not UTF-8 whole,
+    # it was read as Latin-1, every accent of the page two letters ("rÃ©sumÃ©", "Ã\xa0").
+    page = ".TH T 1\n.SH NAME\nt \\- résumé\n.SH DESCRIPTION\nLa mairie est à l’écoute du café"
+    for head in ("", '.\\" -*- coding: UTF-8 -*-\n'):
+        data = (head + page).encode("utf-8")[:-1]
+        assert [b.text for b in read_file(data, Path("t.1")).blocks] == [
+            "t - résumé",
+            "La mairie est à l’écoute du caf",
+        ]
+
+
 def test_a_directory_reads_each_page_once_not_its_links(tmp_path: Path) -> None:
     from commune.ingest.pipeline import collect_files
 

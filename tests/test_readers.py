@@ -1,4 +1,6 @@
 import codecs
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -146,7 +148,8 @@ def test_a_word_table_is_read_where_it_stands_in_its_section(tmp_path):
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         (("Tarifs de la cantine",), "Les tarifs suivants s'appliquent au 1er janvier."),
         (("Tarifs de la cantine",), "Quotient | Prix du repas"),
-        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        # Its first row names its columns: each row carries it (_names_columns).
+        (("Tarifs de la cantine",), "Quotient : Moins de 500 | Prix du repas : 1 €"),
         (("Tarifs de la garderie",), "La garderie coûte 2 € de l'heure."),
     ]
 
@@ -177,7 +180,8 @@ def test_an_odt_table_s_row_is_read_on_one_line(tmp_path):
     parsed = read(tmp_path / "tarifs.odt")
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         (("Tarifs de la cantine",), "Quotient | Prix du repas"),
-        (("Tarifs de la cantine",), "Moins de 500 | 1 €"),
+        # Its first row names its columns: each row carries it (_names_columns).
+        (("Tarifs de la cantine",), "Quotient : Moins de 500 | Prix du repas : 1 €"),
         (("Garderie",), "La garderie coûte 2 € de l'heure."),
     ]
 
@@ -197,13 +201,67 @@ def test_a_spreadsheet_is_read_sheet_by_sheet_and_row_by_row(tmp_path):
     assert parsed.media_type == "application/vnd.oasis.opendocument.spreadsheet"
     assert [(b.headings, b.text) for b in parsed.blocks] == [
         (("Cantine",), "Quotient | Prix du repas"),
-        (("Cantine",), "Moins de 500 | 1 €"),
+        (("Cantine",), "Quotient : Moins de 500 | Prix du repas : 1 €"),  # names its columns
         (("Garderie",), "Heure | 2 €"),
     ]
     with pytest.raises(IngestError, match="no text found"):
         read(make_ods(tmp_path / "vide.ods", {"Feuille1": [["", ""]]}))
     with pytest.raises(IngestError, match="not a readable OpenDocument spreadsheet"):
         read_file(b"PK\x03\x04 not a zip", Path("casse.ods"))
+
+
+def test_a_markdown_table_without_outer_pipes_or_with_an_escaped_one_is_read_by_row():
+    # "Jour | Tarif" over "--- | ---:", as GitHub's tables allow and many editors write:
+    # one paragraph, "Jour | Tarif --- | ---: Samedi | 150 € Dimanche | 100 €". And a
+    # cell's escaped pipe parted it: "Vaisselle \ | Prix : couverts | 20 €".
+    md = "\n".join(
+        [
+            "# Salle des fêtes",
+            "",
+            "Jour | Tarif",
+            "--- | ---:",
+            "Samedi | 150 €",
+            "Dimanche | 100 €",
+            "",
+            "| Option | Prix |",
+            "|---|---|",
+            "| Vaisselle \\| couverts | 20 € |",
+        ]
+    )
+    assert [b.text for b in read_file(md.encode(), Path("salle.md")).blocks] == [
+        "Jour | Tarif",
+        "Jour : Samedi | Tarif : 150 €",
+        "Jour : Dimanche | Tarif : 100 €",
+        "Option | Prix",
+        "Option : Vaisselle | couverts | Prix : 20 €",
+    ]
+
+
+def test_markdown_underlined_headings_are_headings_and_comments_are_not_read():
+    # Headings underlined ("=====", "-----"), as pandoc and many editors write them, were
+    # paragraphs ending "=====": the file had its name for title and no section. A comment
+    # for the file's editors was read as its text, and a line break "<br>" as written.
+    md = "\n".join(
+        [
+            "Horaires de la mairie",
+            "=====================",
+            "",
+            "La mairie est ouverte.",
+            "",
+            "<!-- à vérifier avec le secrétariat -->",
+            "",
+            "Accès",
+            "-----",
+            "",
+            "Bus ligne 3<br>Arrêt Mairie.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("horaires.md"))
+    assert parsed.title == "Horaires de la mairie"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Horaires de la mairie",), "La mairie est ouverte."),
+        (("Horaires de la mairie", "Accès"), "Bus ligne 3 Arrêt Mairie."),
+    ]
 
 
 def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
@@ -1443,6 +1501,116 @@ def test_an_odt_posters_text_boxes_are_read_after_their_paragraph(tmp_path):
     ]
 
 
+def test_a_footnote_in_an_odt_text_box_is_read_after_the_box_s_paragraph(tmp_path):
+    # A poster's box with a footnote ("Bal à 21 h" and its "Entrée libre."): the box taken
+    # out of its paragraph, then the note out of the box, the whole file failed, "unreadable:
+    # ValueError", as odfpy keeps caches of the elements it had taken out already.
+    from tests.fixtures import edited_odt
+
+    frame = (
+        '<draw:frame xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'draw:name="Cadre1" text:anchor-type="paragraph"><draw:text-box><text:p>Bal à 21 h'
+        '<text:note text:id="ftn1" text:note-class="footnote"><text:note-citation>1'
+        "</text:note-citation><text:note-body><text:p>Entrée libre.</text:p></text:note-body>"
+        "</text:note>.</text:p></draw:text-box></draw:frame>"
+    ).encode()
+    data = edited_odt(tmp_path, lambda xml: xml.replace(b"de texte.", b"de texte." + frame))
+    parsed = read_file(data, Path("affiche.odt"))
+    assert [b.text for b in parsed.blocks] == [
+        "Un paragraphe de texte.",
+        "Bal à 21 h.",
+        "[1] Entrée libre.",
+    ]
+
+
+def test_a_word_document_without_a_title_is_titled_by_its_first_heading(tmp_path):
+    # Its title was the heading at the top of the path when the file ended: a council's
+    # minutes in sections of level 1 were titled by their last, "Questions diverses".
+    import docx
+
+    word = docx.Document()
+    for heading in ("Compte rendu du conseil du 12 mars", "Tarifs", "Questions diverses"):
+        word.add_heading(heading, level=1)
+        word.add_paragraph("Texte.")
+    word.save(str(tmp_path / "cr.docx"))
+    assert read(tmp_path / "cr.docx").title == "Compte rendu du conseil du 12 mars"
+
+
+def test_a_word_template_s_own_heading_styles_are_headings(tmp_path):
+    # A town hall's template names its own heading styles, based on Word's ("Titre Mairie"
+    # on Heading 1) or setting an outline level ("Sous-partie", level 2): read by their
+    # names alone, they were paragraphs, and the text under them was in no section.
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    word = docx.Document()
+    based = word.styles.add_style("Titre Mairie", WD_STYLE_TYPE.PARAGRAPH)
+    based.base_style = word.styles["Heading 1"]
+    outlined = word.styles.add_style("Sous-partie", WD_STYLE_TYPE.PARAGRAPH)
+    level = OxmlElement("w:outlineLvl")
+    level.set(qn("w:val"), "1")
+    outlined.element.get_or_add_pPr().append(level)
+    word.add_paragraph("Règlement de la salle", style=based)
+    word.add_paragraph("Réservation", style=outlined)
+    word.add_paragraph("En mairie, trois mois avant.")
+    word.save(str(tmp_path / "reglement.docx"))
+    parsed = read(tmp_path / "reglement.docx")
+    assert parsed.title == "Règlement de la salle"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Règlement de la salle", "Réservation"), "En mairie, trois mois avant."),
+    ]
+
+
+def test_a_table_of_contents_is_not_read_as_text(tmp_path):
+    # Writer's and Word's tables of contents repeat the headings with their page numbers:
+    # read, "Table des matières", "Réservation 2" and "Tarifs 3" were passages under no
+    # heading, each heading said twice, where a PDF's table of contents is left out.
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, IndexBody, IndexTitle, P, TableOfContent, TableOfContentSource
+
+    odt = OpenDocumentText()
+    toc, body = TableOfContent(name="Table des matières1"), IndexBody()
+    title = IndexTitle(name="Table des matières1_Head")
+    toc.addElement(TableOfContentSource(outlinelevel=2))
+    title.addElement(P(text="Table des matières"))
+    body.addElement(title)
+    for line in ("Réservation\t2", "Tarifs\t3"):
+        body.addElement(P(text=line))
+    toc.addElement(body)
+    odt.text.addElement(toc)
+    for heading, text in (("Réservation", "En mairie."), ("Tarifs", "150 euros.")):
+        odt.text.addElement(H(outlinelevel=1, text=heading))
+        odt.text.addElement(P(text=text))
+    odt.save(str(tmp_path / "reglement.odt"))
+    word = docx.Document()
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    word.element.body.insert(
+        0,
+        parse_xml(
+            f"<w:sdt {w}><w:sdtPr><w:docPartObj><w:docPartGallery w:val='Table of Contents'/>"
+            "</w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Table des matières</w:t>"
+            "</w:r></w:p><w:p><w:r><w:t>Réservation 2</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+        ),
+    )
+    # A table of contents Word left as a field, its lines in its "TOC n" styles.
+    word.add_paragraph("Tarifs\t3", style=word.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH))
+    for heading, text in (("Réservation", "En mairie."), ("Tarifs", "150 euros.")):
+        word.add_heading(heading, level=1)
+        word.add_paragraph(text)
+    word.save(str(tmp_path / "reglement.docx"))
+    for name in ("reglement.odt", "reglement.docx"):
+        parsed = read(tmp_path / name)
+        assert [(b.headings, b.text) for b in parsed.blocks] == [
+            (("Réservation",), "En mairie."),
+            (("Tarifs",), "150 euros."),
+        ], name
+
+
 def test_a_line_break_parts_words_and_keeps_prose_on_one_line(tmp_path):
     # An HTML <br> was read as nothing: "9h-12h<br>14h-17h" was one word, "9h-12h14h-17h",
     # and "Saint-Exemple<br>1 place" ran into "Saint-Exemple1 place". In ODT and DOCX, a line
@@ -1532,18 +1700,17 @@ def test_a_text_table_s_row_carries_the_header_the_table_marks(tmp_path):
 def test_a_word_table_s_row_carries_its_header_row(tmp_path):
     # As a sheet's and a Writer table's: a row of a long table of rates was bare, chunked far
     # from the header that said which amount was the meal's. A header is the first row when
-    # Word marks it to repeat atop each page, or sets it in bold and not the next.
+    # Word marks it to repeat atop each page, or sets it in bold and not the next, or it
+    # names its columns ("Prix du repas"), where "Repas" names a thing.
     import docx
     from docx.oxml import OxmlElement
 
     document = docx.Document()
     document.add_heading("Tarifs", level=1)
     tables = []
-    for _ in range(3):
+    for price in ("Prix du repas", "Prix du repas", "Prix du repas", "Repas"):
         table = document.add_table(rows=2, cols=2)
-        for r, cells in enumerate(
-            (["Quotient familial", "Prix du repas"], ["Moins de 500 €", "1 €"])
-        ):
+        for r, cells in enumerate((["Quotient familial", price], ["Moins de 500 €", "1 €"])):
             for c, text in enumerate(cells):
                 table.cell(r, c).text = text
         tables.append(table)
@@ -1559,7 +1726,41 @@ def test_a_word_table_s_row_carries_its_header_row(tmp_path):
         "Quotient familial | Prix du repas",
         carried,  # in bold
         "Quotient familial | Prix du repas",
-        "Moins de 500 € | 1 €",  # neither: no header carried
+        carried,  # its first row names its columns
+        "Quotient familial | Repas",
+        "Moins de 500 € | 1 €",  # none of these: no header carried
+    ]
+
+
+def test_an_article_s_own_header_keeps_the_page_s_heading():
+    # A CMS's theme puts the page's title in the article's <header> ("<article><header
+    # class="entry-header"><h1>"), which was dropped with the site's banner: the page's
+    # passages lost their first heading, and a question on it found them by no heading.
+    page = (
+        "<html><body><header><p>Mairie de Saint-Exemple</p><nav><a href='/'>Accueil</a>"
+        "</nav></header><main><article><header class='entry-header'><h1>Inscriptions "
+        "scolaires</h1></header><div class='entry-content'><p>Les inscriptions se font en "
+        "mairie.</p><h2>Pièces à fournir</h2><p>Le livret de famille.</p></div></article>"
+        "</main><footer>Mentions légales</footer></body></html>"
+    )
+    parsed = read_file(page.encode(), Path("inscriptions.html"))
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        (("Inscriptions scolaires",), "Les inscriptions se font en mairie."),
+        (("Inscriptions scolaires", "Pièces à fournir"), "Le livret de famille."),
+    ]
+
+
+def test_a_disclosure_s_summary_is_read_before_what_it_discloses():
+    # A FAQ made of <details>, as CMS blocks write one: the question in <summary> was read
+    # as nothing, and "Sur le portail famille." stood with no question.
+    page = (
+        "<html><body><main><h1>Questions fréquentes</h1><details><summary>Comment inscrire "
+        "mon enfant à la cantine ?</summary><p>Sur le portail famille.</p></details>"
+        "</main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("faq.html")).blocks] == [
+        "Comment inscrire mon enfant à la cantine ?",
+        "Sur le portail famille.",
     ]
 
 
@@ -1594,6 +1795,125 @@ def test_an_html_table_s_row_carries_its_th_header():
         "Lundi | 9h",
         "Mardi | 9h",
     ]
+
+
+def test_an_html_table_s_cell_spanning_rows_stands_in_each_of_them():
+    # "Lundi" over its morning and its afternoon (rowspan="2"): counted from its own cells,
+    # the afternoon's row stood a column to the left, under the wrong headers, and said no
+    # day: "Jour : Après-midi | Créneau : 14h-18h".
+    page = (
+        "<html><body><main><h1>Piscine</h1><table><thead><tr><th>Jour</th><th>Créneau</th>"
+        "<th>Horaires</th></tr></thead><tbody><tr><td rowspan='2'>Lundi</td><td>Matin</td>"
+        "<td>Fermé</td></tr><tr><td>Après-midi</td><td>14h-18h</td></tr></tbody></table>"
+        "<table><tr><td rowspan='2'>Samedi</td><td>9h-12h</td></tr><tr><td>14h-17h</td></tr>"
+        "</table></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("piscine.html")).blocks] == [
+        "Jour | Créneau | Horaires",
+        "Jour : Lundi | Créneau : Matin | Horaires : Fermé",
+        "Jour : Lundi | Créneau : Après-midi | Horaires : 14h-18h",
+        "Samedi | 9h-12h",
+        "Samedi | 14h-17h",
+    ]
+
+
+def test_an_odf_table_s_cell_spanning_rows_stands_in_each_of_them(tmp_path):
+    # In a Writer table or a sheet, "Lundi" merged over its morning and its afternoon: the
+    # rows below hold a covered cell in its place, read as nothing, and the afternoon's row
+    # said no day ("Période : Après-midi | Horaires : 14h-18h"), where Word's is read.
+    from odf.opendocument import OpenDocumentSpreadsheet, OpenDocumentText
+    from odf.table import CoveredTableCell, Table, TableCell, TableHeaderRows, TableRow
+    from odf.text import P
+
+    def table() -> Table:
+        made = Table(name="Piscine")
+        head, rows = TableHeaderRows(), []
+        for cells in (["Jour", "Période", "Horaires"], ["Lundi", "Matin", "Fermé"]):
+            rows.append(TableRow())
+            for text in cells:
+                cell = TableCell(numberrowsspanned=2) if text == "Lundi" else TableCell()
+                cell.addElement(P(text=text))
+                rows[-1].addElement(cell)
+        afternoon = TableRow()
+        afternoon.addElement(CoveredTableCell())
+        for text in ("Après-midi", "14h-18h"):
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            afternoon.addElement(cell)
+        head.addElement(rows[0])
+        for element in (head, rows[1], afternoon):
+            made.addElement(element)
+        return made
+
+    odt, ods = OpenDocumentText(), OpenDocumentSpreadsheet()
+    odt.text.addElement(table())
+    ods.spreadsheet.addElement(table())
+    odt.save(str(tmp_path / "piscine.odt"))
+    ods.save(str(tmp_path / "piscine.ods"))
+    for name in ("piscine.odt", "piscine.ods"):
+        assert [b.text for b in read(tmp_path / name).blocks] == [
+            "Jour | Période | Horaires",
+            "Jour : Lundi | Période : Matin | Horaires : Fermé",
+            "Jour : Lundi | Période : Après-midi | Horaires : 14h-18h",
+        ], name
+
+
+def test_an_html_table_cell_s_paragraphs_are_read_apart():
+    # A cell of two paragraphs (a phone number, then an e-mail address) was read as its text
+    # content, "01 23 45 67 89accueil@mairie.fr": words no search finds; and on a page whose
+    # rows all glued so, they matched too few words of its main content and were dropped.
+    page = (
+        "<html><body><main><h1>Contacts</h1><table><thead><tr><th>Service</th><th>Contact"
+        "</th></tr></thead><tbody><tr><td><p>Accueil</p></td><td><p>01 23 45 67 89</p><p>"
+        "accueil@mairie.fr</p></td></tr><tr><td><div>État civil</div></td><td><ul><li>Lundi"
+        " 9h-12h</li><li>Jeudi 14h-17h</li></ul></td></tr></tbody></table><dl><dt>Adresse"
+        "</dt><dd>1 place de la République, Saint-Exemple</dd></dl></main></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode(), Path("contacts.html")).blocks] == [
+        "Service | Contact",
+        "Service : Accueil | Contact : 01 23 45 67 89 accueil@mairie.fr",
+        "Service : État civil | Contact : Lundi 9h-12h Jeudi 14h-17h",
+        "Adresse",
+        "1 place de la République, Saint-Exemple",
+    ]
+
+
+def test_a_page_word_saved_has_its_list_items_marked_as_items():
+    # Word's "Save as Web Page" writes a bullet as its Symbol font's glyph in a span of its
+    # own ("mso-list:Ignore"): "· Approbation du budget" was no item to the answers.
+    item = (
+        "<p class=MsoListParagraph style='mso-list:l0 level1 lfo1'><![if !supportLists]><span "
+        "style='font-family:Symbol'><span style='mso-list:Ignore'>{}<span style='font:7.0pt "
+        '"Times New Roman"\'>&nbsp;&nbsp;&nbsp; </span></span></span><![endif]>{}</p>'
+    )
+    page = (
+        "<html><head><meta http-equiv=Content-Type content='text/html; charset=windows-1252'>"
+        "</head><body><div class=WordSection1><h1>Ordre du jour</h1>"
+        + item.format("·", "Approbation du budget")
+        + item.format("2.", "Tarifs de la cantine")
+        + "</div></body></html>"
+    )
+    assert [b.text for b in read_file(page.encode("cp1252"), Path("cr.htm")).blocks] == [
+        "- Approbation du budget",
+        "2. Tarifs de la cantine",
+    ]
+
+
+def test_a_page_word_saved_keeps_its_footnotes():
+    # Word writes a page's footnotes after its text's <div>, outside the main content
+    # trafilatura finds: "[1] Délibération n° 2026-12." was dropped.
+    text = " ".join(["Le conseil municipal s’est réuni le 12 mars sous sa présidence."] * 4)
+    page = (
+        "<html><body><div class=WordSection1><h1>Compte rendu</h1>"
+        f"<p class=MsoNormal>{text}</p><p class=MsoNormal>La séance est levée à 21 h 30."
+        "<a href='#_ftn1' name='_ftnref1'><span class=MsoFootnoteReference>[1]</span></a></p>"
+        "</div><div style='mso-element:footnote-list'><br clear=all><hr size=1>"
+        "<div style='mso-element:footnote' id=ftn1><p class=MsoFootnoteText><a href='#_ftnref1'"
+        " name='_ftn1'><span class=MsoFootnoteReference>[1]</span></a> Délibération n° 2026-12."
+        "</p></div></div></body></html>"
+    )
+    texts = [b.text for b in read_file(page.encode(), Path("cr.htm")).blocks]
+    assert texts[-2:] == ["La séance est levée à 21 h 30.[1]", "[1] Délibération n° 2026-12."]
 
 
 def test_a_long_html_table_under_th_keeps_its_rows():
@@ -1687,6 +2007,9 @@ MARKED_TABLES = [
     # A card whose first row's value is a year, which a header may hold ("Tarif 2025"):
     # it read "Mise à jour : Téléphone | mars 2025 : 01 23 45 67 89".
     [["Mise à jour", "mars 2025"], ["Téléphone", "01 23 45 67 89"]],
+    # Opening hours, words as much as values under "Horaires": it read "Lundi | Fermé",
+    # which no question on the hours found.
+    [["Jour", "Horaires"], ["Lundi", "Fermé"], ["Mardi", "9h-12h"]],
 ]
 MARKED_TABLES_READ = [
     "Mairie | 1 place de la République",  # read as before tables had headers
@@ -1701,6 +2024,9 @@ MARKED_TABLES_READ = [
     "Quotient familial : Moins de 500 € | Repas : 1 € | Garderie : 0,50 €",
     "Mise à jour | mars 2025",
     "Téléphone | 01 23 45 67 89",
+    "Jour | Horaires",
+    "Jour : Lundi | Horaires : Fermé",
+    "Jour : Mardi | Horaires : 9h-12h",
 ]
 
 
@@ -1751,6 +2077,73 @@ def test_a_word_table_s_marked_first_row_is_its_header_only_when_it_looks_like_o
     document.save(str(tmp_path / "mairie.docx"))
     parsed = read_file((tmp_path / "mairie.docx").read_bytes(), Path("mairie.docx"))
     assert [b.text for b in parsed.blocks] == MARKED_TABLES_READ
+
+
+def test_a_table_whose_first_row_names_its_columns_carries_it_in_every_format(tmp_path):
+    # "Jour | Horaires" over "Lundi | Fermé" and "Mardi | 9h-12h", as a table comes from a
+    # program (odfdo, python-docx), from Word's plain grid, from a sheet without bold, from a
+    # CMS (<td><strong>): no row but the first said "Horaires", so that "Lundi | Fermé" did
+    # not answer "quels sont les horaires le lundi ?". Markdown's always carried it.
+    import docx
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    rows = [["Jour", "Horaires"], ["Lundi", "Fermé"], ["Mardi", "9h-12h"]]
+    odt = OpenDocumentText()
+    table = Table(name="Horaires")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for cells in rows:
+        tr = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        table.addElement(tr)
+    odt.text.addElement(table)
+    odt.save(str(tmp_path / "horaires.odt"))
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=2)
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            grid.cell(r, c).text = text
+    word.save(str(tmp_path / "horaires.docx"))
+    make_ods(tmp_path / "horaires.ods", {"Mairie": rows})
+    cms = "".join(f"<tr>{''.join(f'<td><strong>{t}</strong></td>' for t in rows[0])}</tr>")
+    cms += "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows[1:])
+    (tmp_path / "horaires.html").write_text(
+        f"<html><body><main><h1>Mairie</h1><table>{cms}</table></main></body></html>"
+    )
+    (tmp_path / "horaires.md").write_text(
+        "| Jour | Horaires |\n|---|---|\n| Lundi | Fermé |\n| Mardi | 9h-12h |\n"
+    )
+    for suffix in ("odt", "docx", "ods", "html", "md"):
+        path = tmp_path / f"horaires.{suffix}"
+        assert [b.text for b in read_file(path.read_bytes(), path).blocks] == [
+            "Jour | Horaires",
+            "Jour : Lundi | Horaires : Fermé",
+            "Jour : Mardi | Horaires : 9h-12h",
+        ], suffix
+    # A label, then column names, is one too, and so is a grid's empty corner over labels:
+    # "Moins de 500 | 1 €" and "Lundi | Fermé | 14h-17h" had been bare.
+    grid = (
+        "<html><body><main><h1>Mairie</h1><table><tr><td>Quotient familial</td><td>Prix du "
+        "repas</td></tr><tr><td>Moins de 500</td><td>1 €</td></tr></table><table><tr><td>"
+        "</td><td>Matin</td><td>Après-midi</td></tr><tr><td>Lundi</td><td>Fermé</td><td>14h"
+        "-17h</td></tr></table></main></body></html>"
+    )
+    assert [b.text for b in read_file(grid.encode(), Path("grille.html")).blocks] == [
+        "Quotient familial | Prix du repas",
+        "Quotient familial : Moins de 500 | Prix du repas : 1 €",
+        "Matin | Après-midi",
+        "Lundi | Matin : Fermé | Après-midi : 14h-17h",
+    ]
+    # A row of data first, of no column's name, is still no header.
+    make_ods(tmp_path / "semaine.ods", {"Mairie": rows[1:]})
+    assert [b.text for b in read(tmp_path / "semaine.ods").blocks] == [
+        "Lundi | Fermé",
+        "Mardi | 9h-12h",
+    ]
 
 
 def _with_entities(path: Path, part: str, words: str) -> bytes:
@@ -1844,6 +2237,90 @@ def test_a_word_documents_endnotes_are_read_after_their_paragraph_or_row(tmp_pat
         "[1] Délégation du 3 mars 2026.",
     ]
     assert {b.headings[-1] for b in parsed.blocks} == {"Tarifs"}
+
+
+def _edited_zip(data: bytes, edits: dict[str, Callable[[str], str]]) -> bytes:
+    """The office file ``data`` with each part named in ``edits`` gone through its edit."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            raw = zin.read(item.filename)
+            edit = edits.get(item.filename)
+            zout.writestr(item, edit(raw.decode("utf-8")).encode("utf-8") if edit else raw)
+    return out.getvalue()
+
+
+def test_a_word_documents_notes_are_numbered_as_word_shows_them(tmp_path):
+    # A note with a mark of its own ("*", as LibreOffice and Word write one) was counted:
+    # read "[1] *Tarif provisoire.", and the next notes "[2]", "[3]" where the page says 1
+    # and 2. Endnotes set to 1, 2, 3 (w:numFmt) were read "[i]"; notes from 5 (w:numStart)
+    # "[1]". A note in a text box was read with the box's paragraph, then again with the
+    # copy Word writes of the box for older readers, then after the box: three times.
+    from tests.fixtures import with_footnotes
+
+    sections = [("Tarifs", ["Le conseil fixe le tarif.", "Repas à 3 euros.", "Garde à 1 euro."])]
+    path = make_docx(tmp_path / "d.docx", "Délibération", sections)
+    notes = {"tarif.": "Tarif provisoire.", "euros.": "Délibération du 5 mai.", "euro.": "Du 6."}
+    custom = _edited_zip(
+        with_footnotes(path, notes),
+        {
+            "word/document.xml": lambda xml: xml.replace(
+                '<w:footnoteReference w:id="1"/>',
+                '<w:footnoteReference w:customMarkFollows="1" w:id="1"/><w:t>*</w:t>',
+            ),
+            "word/footnotes.xml": lambda xml: xml.replace(
+                '<w:footnote w:id="1"><w:p><w:r><w:footnoteRef/></w:r>',
+                '<w:footnote w:id="1"><w:p><w:r><w:t>*</w:t></w:r>',
+            ),
+        },
+    )
+    assert [b.text for b in read_file(custom, Path("d.docx")).blocks][1::2] == [
+        "[*] Tarif provisoire.",
+        "[1] Délibération du 5 mai.",
+        "[2] Du 6.",
+    ]
+    formats = _edited_zip(
+        with_footnotes(path, notes, kind="endnote"),
+        {
+            "word/document.xml": lambda xml: re.sub(
+                r"(<w:sectPr[^>]*>)",
+                r'\1<w:endnotePr><w:numFmt w:val="decimal"/><w:numStart w:val="5"/></w:endnotePr>',
+                xml,
+                count=1,
+            )
+        },
+    )
+    said = [b.text for b in read_file(formats, Path("d.docx")).blocks]
+    assert [t.split()[0] for t in said[1::2]] == ["[5]", "[6]", "[7]"]
+    box = (
+        "<w:txbxContent><w:p><w:r><w:t>Bal à 21 h</w:t></w:r><w:r>"
+        '<w:footnoteReference w:id="9"/></w:r></w:p></w:txbxContent>'
+    )
+    boxed = _edited_zip(
+        with_footnotes(path, {"euros.": "Délibération du 5 mai."}),
+        {
+            "word/document.xml": lambda xml: xml.replace(
+                "<w:t>Garde à 1 euro.</w:t></w:r>",
+                "<w:t>Garde à 1 euro.</w:t></w:r><w:r><mc:AlternateContent><mc:Choice "
+                f'Requires="wps"><w:drawing><wps:wsp><wps:txbx>{box}</wps:txbx></wps:wsp>'
+                f"</w:drawing></mc:Choice><mc:Fallback><w:pict><v:textbox>{box}</v:textbox>"
+                "</w:pict></mc:Fallback></mc:AlternateContent></w:r>",
+            ),
+            "word/footnotes.xml": lambda xml: xml.replace(
+                "</w:footnotes>",
+                '<w:footnote w:id="9"><w:p><w:r><w:footnoteRef/></w:r><w:r><w:t>Entrée libre.'
+                "</w:t></w:r></w:p></w:footnote></w:footnotes>",
+            ),
+        },
+    )
+    assert [b.text for b in read_file(boxed, Path("d.docx")).blocks][-3:] == [
+        "Garde à 1 euro.",
+        "Bal à 21 h",
+        "[2] Entrée libre.",
+    ]
 
 
 def test_a_billion_laughs_in_a_word_documents_notes_is_refused_as_in_its_text(tmp_path):

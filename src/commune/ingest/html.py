@@ -19,7 +19,7 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed, under
+from commune.ingest.model import MARKED, Block, Parsed, names_columns, under
 
 # An lxml element: lxml ships no type information, and its stubs are not a dependency.
 Element = Any
@@ -43,6 +43,10 @@ _BLOCKS = {
     "main",
     "body",
     "address",
+    "header",  # an article's own (_own_header): the site's banner is dropped before
+    # A disclosure's label, a FAQ's question ("<details><summary>Et pour la cantine ?"):
+    # read as nothing, its answer stood without it.
+    "summary",
 }
 _STRUCTURE = (
     _BLOCKS
@@ -131,23 +135,34 @@ def _own_text(el: Element) -> str:
     return _clean("".join(parts))
 
 
-def _headed(row: Element, headers: dict[Element, Element | None]) -> str | None:
+# A table's header row (None for none) and each of its rows' cells by column (_grid).
+Table = tuple[Element | None, dict[Element, dict[int, str]]]
+
+
+def _headed(row: Element, tables: dict[Element, Table]) -> str | None:
     """A table row with each cell under its column's header (<th>), "Prix du repas : 3 €",
-    as the other readers write a table's row, or None for a row without one: bare, a row of
-    a long table of rates was chunked far from the header that said which amount was the
-    meal's. ``headers`` holds each table's header row, found once: looked for at each row,
+    as the other readers write a table's row, and the cells of the rows above that span it
+    (rowspan) in their place; None for a row as its own cells read. Bare, a row of a long
+    table of rates was chunked far from the header that said which amount was the meal's.
+    ``tables`` holds each table's header row and cells, found once: looked for at each row,
     the table's rows were each walked again (8,000 rows, 18 seconds)."""
     table = next((a for a in row.iterancestors() if a.tag == "table"), None)
     if table is None:
         return None
-    if table not in headers:
-        headers[table] = _header_row(table)
-    header = headers[table]
-    cells = _cells(row)
+    if table not in tables:
+        tables[table] = (_header_row(table), _grid(table))
+    header, grid = tables[table]
+    cells = grid.get(row, {})
     if header is None or row is header or row.getparent().tag == "thead" or len(cells) < 2:
-        return None
-    heads = _cells(header)
+        spanned = " | ".join(cells.values())
+        return spanned if cells != _cells(row) else None
+    heads = grid.get(header, {})
     return " | ".join(under(heads.get(col), text) for col, text in cells.items())
+
+
+def _span(cell: Element, name: str) -> int:
+    given = (cell.get(name) or "1").strip()
+    return min(int(given), 1000) if given.isascii() and given.isdigit() and given != "0" else 1
 
 
 def _cells(row: Element) -> dict[int, str]:
@@ -157,16 +172,57 @@ def _cells(row: Element) -> dict[int, str]:
     for cell in row:
         if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
             continue
-        if text := _clean(cell.text_content()):
+        if text := _cell_text(cell):
             cells[column] = text
-        span = (cell.get("colspan") or "1").strip()
-        column += min(int(span), 1000) if span.isascii() and span.isdigit() and span != "0" else 1
+        column += _span(cell, "colspan")
     return cells
+
+
+def _grid(table: Element) -> dict[Element, dict[int, str]]:
+    """Each row of ``table`` (not of a table inside it), its cells by column, a cell that
+    spans rows (rowspan) in each row it spans: "Lundi" over its morning and its afternoon.
+    Counted from the row alone, the afternoon's cells stood a column to the left, under
+    the wrong headers ("Jour : Après-midi | Créneau : 14h-18h"), and said no day."""
+    grid: dict[Element, dict[int, str]] = {}
+    groups = [c for c in table if c.tag in ("thead", "tbody", "tfoot")]
+    for group in [table, *groups]:  # a rowspan stops at its group's end, as HTML has it
+        above: dict[int, tuple[int, str]] = {}  # column: (rows it still spans, its text)
+        for row in (r for r in group if r.tag == "tr"):
+            cells: dict[int, str] = {}
+            column = 0
+            spanning = dict(above)
+            for cell in row:
+                if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
+                    continue
+                while column in spanning:
+                    if text := spanning[column][1]:
+                        cells[column] = text
+                    column += 1
+                text = _cell_text(cell)
+                if text:
+                    cells[column] = text
+                width, height = _span(cell, "colspan"), _span(cell, "rowspan")
+                if height > 1:
+                    above[column] = (height, text)
+                    above.update((c, (height, "")) for c in range(column + 1, column + width))
+                column += width
+            for later in sorted(c for c in spanning if c >= column):
+                if text := spanning[later][1]:
+                    cells[later] = text
+            grid[row] = dict(sorted(cells.items()))
+            for c, (left, text) in list(above.items()):  # rows it spans, this one with them
+                if left > 1:
+                    above[c] = (left - 1, text)
+                else:
+                    del above[c]
+    return grid
 
 
 def _header_row(table: Element) -> Element | None:
     """The header row of ``table``, or None: the last row of its <thead>, or else its first
-    row, when that row's cells are all <th>."""
+    row, when that row's cells are all <th>, or name its columns (model.names_columns): a
+    CMS's table often has no <th>, its first row "<td><strong>Jour</strong></td>
+    <td><strong>Horaires</strong></td>", and "Lundi | Fermé" had said no "Horaires"."""
     head = next((c for c in table if c.tag == "thead"), None)
     if head is not None:
         rows = [r for r in head if r.tag == "tr"]
@@ -177,7 +233,31 @@ def _header_row(table: Element) -> Element | None:
     if first is None:
         return None
     cells = [c for c in first if isinstance(c.tag, str) and c.tag in ("td", "th")]
-    return first if len(cells) > 1 and all(c.tag == "th" for c in cells) else None
+    if len(cells) < 2:
+        return None
+    if all(c.tag == "th" for c in cells):
+        return first
+    return first if names_columns([_cell_text(c) for c in cells]) else None
+
+
+def _cell_text(cell: Element) -> str:
+    """A table cell's text, its paragraphs, items and blocks apart: its text content ran
+    them together, "01 23 45 67 89</p><p>accueil@mairie.fr" one word, "89accueil", whose
+    row then matched no words of the main content and was dropped with the others."""
+    from lxml import etree
+
+    parts: list[str] = []
+    for event, el in etree.iterwalk(cell, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else None
+        if event == "start":
+            if tag in _STRUCTURE and el is not cell:
+                parts.append(" ")
+            if tag is not None:
+                parts.append(el.text or "")
+        elif el is not cell:
+            parts.append(" " if tag in _STRUCTURE else "")
+            parts.append(el.tail or "")
+    return _clean("".join(parts))
 
 
 def _anchor(el: Element) -> str | None:
@@ -254,6 +334,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     # an address "Mairie<br>1 place …" ran into "Mairie1", which no search finds.
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
+    _word_list_markers(root)
     head_meta = list(root.iter("meta"))
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else ""
@@ -272,7 +353,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     judge = len(_WORD.findall(main_text)) >= 30
 
     for bad in list(root.iter(*_BOILERPLATE)):
-        if bad.getparent() is not None:
+        if bad.getparent() is not None and not _own_header(bad):
             bad.drop_tree()
     for el in list(root.iter()):
         classes = set((el.get("class") or "").split()) if isinstance(el.tag, str) else set()
@@ -285,7 +366,7 @@ def read_html(data: bytes, path: Path) -> Parsed:
     # (element, block, whether trafilatura kept its text)
     found: list[tuple[Element, Block, bool]] = []
     items: set[Element] = set()  # the list items whose first block has its marker
-    headers: dict[Element, Element | None] = {}  # each table's header row (_headed)
+    tables: dict[Element, Table] = {}  # each table's header row and cells (_headed)
     for el in root.iter():
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in _HEADINGS:
@@ -311,15 +392,20 @@ def read_html(data: bytes, path: Path) -> Parsed:
         if tag == "tr":
             # Judged above bare, as trafilatura writes the row: under its header, its words
             # ran in no order of trafilatura's, and a long table's rows were all dropped.
-            text = _headed(el, headers) or text
+            text = _headed(el, tables) or text
         anchor = next((a for _, _, a in reversed(stack) if a), None)
         text = _item_marker(el, items, text) + text
         found.append((el, Block(text, tuple(h for _, h, _ in stack), anchor), kept))
     container = _main_container([(el, b) for el, b, kept in found if kept]) if judge else None
     inside = set(container.iter()) if container is not None else set()
     # Widened to what trafilatura left out of the main content, but not to a menu inside it
-    # (a page wrapped whole in one <div> makes that <div> its main content).
-    blocks = [b for el, b, kept in found if kept or (el in inside and not _mostly_links(el))]
+    # (a page wrapped whole in one <div> makes that <div> its main content). And to the notes
+    # of a page Word saved, which it writes after its text's <div> (_word_note).
+    blocks = [
+        b
+        for el, b, kept in found
+        if kept or (el in inside and not _mostly_links(el)) or _word_note(el)
+    ]
     # W3C TDMRep: <meta name="tdm-reservation" content="1"> reserves text and data mining.
     reserved = any(
         (m.get("name") or "").lower() == "tdm-reservation" and (m.get("content") or "") == "1"
@@ -409,6 +495,47 @@ def _main_container(kept: list[tuple[Element, Block]]) -> Element | None:
         return None
     deepest = max(holding, key=lambda a: depth[a])
     return None if deepest.tag in ("body", "html") else deepest
+
+
+# A list item's number as Word writes it in a page it saves ("1.", "a)", "iv."): kept.
+_WORD_NUMBER = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,6})[.)]")
+
+
+def _word_list_markers(root: Element) -> None:
+    """A list item's marker as Word's "Save as Web Page" writes it, a paragraph's span of
+    its own (style "mso-list:Ignore") holding the bullet glyph of its Symbol font ("·", "§",
+    "o") and spaces: read as written, "· Approbation du budget" was no item to the answers,
+    where the other readers' items are "- ". Its bullet becomes "- ", its number stays."""
+    for span in list(root.iter("span")):
+        style = (span.get("style") or "").replace(" ", "").lower()
+        if "mso-list:ignore" not in style or span.getparent() is None:
+            continue
+        marker = _clean(span.text_content())
+        for child in list(span):
+            span.remove(child)  # its glyph's own spans; their tails are spaces
+        span.text = f"{marker} " if _WORD_NUMBER.fullmatch(marker) else "- "
+
+
+def _word_note(el: Element) -> bool:
+    """Whether ``el`` stands in a footnote or an endnote of a page Word saved ("<div
+    style='mso-element:footnote'>"): after the text's own <div>, outside the main content
+    trafilatura finds, "[1] Délibération n° 2026-12." was dropped, where a Word document's
+    notes are read (readers._DocxNotes)."""
+    for node in (el, *el.iterancestors()):
+        style = (node.get("style") or "").replace(" ", "").lower()
+        if "mso-element:footnote" in style or "mso-element:endnote" in style:
+            return True
+    return False
+
+
+def _own_header(el: Element) -> bool:
+    """Whether ``el`` is the header of an article or a section, not the site's banner: a
+    <header> inside <article>, <section> or <main>, as HTML has it, which holds the page's
+    title where a CMS's theme puts it ("<article><header><h1>Inscriptions scolaires"),
+    dropped with the banners, the page's passages lost their first heading."""
+    return el.tag == "header" and any(
+        a.tag in ("article", "section", "main") for a in el.iterancestors()
+    )
 
 
 def _inside_pre_or_row(el: Element) -> bool:

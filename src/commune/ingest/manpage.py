@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from commune.errors import IngestError
+from commune.ingest.encoding import utf8_cut_short
 from commune.ingest.model import Block, Parsed, listing
 
 MEDIA_TYPE = "text/troff"
@@ -338,7 +339,9 @@ def _text_codec(name: str) -> bool:
 def decode(data: bytes, path: Path) -> str:
     """A page's text: in the encoding its first line declares ("-*- coding: UTF-8 -*-"),
     else UTF-8, else Latin-1, which is what groff reads a page without either as (preconv),
-    so the page reads here as `man` shows it."""
+    so the page reads here as `man` shows it. UTF-8 cut inside its last character (a
+    download stopped short) is UTF-8 without it, as a text file's (encoding.utf8_cut_short):
+    read as Latin-1 whole, every accent of the page was two letters, "rÃ©sumÃ©"."""
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path.name}: looks binary, not a man page", "check the file type")
     first = data.split(b"\n", 1)[0]
@@ -354,12 +357,25 @@ def decode(data: bytes, path: Path) -> str:
             # page noise, and "utf-7" can make lone surrogates.
             if said and first.decode(encoding) != first.decode("latin-1"):
                 continue
-            text = data.decode(encoding)
+            text = _decoded(data, encoding)
             text.encode("utf-8")
             return text
         except (UnicodeError, LookupError):
             continue
     return data.decode("latin-1")
+
+
+def _decoded(data: bytes, encoding: str) -> str:
+    """``data`` in ``encoding``; in UTF-8, without a last character cut short."""
+    import codecs
+
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        cut = utf8_cut_short(data) if codecs.lookup(encoding).name.startswith("utf-8") else 0
+        if not cut:
+            raise
+        return data[:-cut].decode(encoding)
 
 
 def roff_kind(head: bytes) -> str | None:

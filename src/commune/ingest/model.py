@@ -25,6 +25,55 @@ def under(header: str | None, text: str) -> str:
     return f"{header} : {text}" if header and header != text else text
 
 
+# The words a table's header names its columns with, as a town hall's or an association's
+# tables say them (French, then English): "Jour | Horaires", "Service | Téléphone". Values
+# hardly begin with one, so that a first row of them is a header whatever stands under it:
+# "Horaires" over "Fermé" and "9h-12h" is one, where "Commune | Saint-Exemple" over
+# "Téléphone | 01 23 45 67 89" is a card's first label and its value.
+COLUMN_WORDS = frozenset(
+    """
+    jour jours date dates horaire horaires heure heures ouverture ouvertures fermeture
+    matin matinée après-midi midi soir soirée semaine mois année période durée délai délais
+    tarif tarifs prix montant montants coût coûts total cotisation cotisations taux
+    téléphone tél portable fax adresse adresses courriel mail e-mail contact contacts
+    lieu lieux nom noms prénom prénoms fonction fonctions rôle service services
+    responsable responsables interlocuteur intitulé libellé désignation description
+    détail détails observation observations remarque remarques commentaire commentaires
+    précisions valeur valeurs quantité nombre effectif âge catégorie catégories type
+    référence pièces justificatifs documents conditions modalités activité activités
+    day days hours hour time times opening price prices rate rates fee fees cost costs
+    amount amounts phone telephone address email contact name names role description
+    details notes comments value values duration period quantity number category
+    morning afternoon evening
+    """.split()
+)
+
+
+def names_column(text: str) -> bool:
+    """Whether a table's cell reads as a column's name: one of COLUMN_WORDS, alone or first
+    of a few words ("Horaires d'ouverture", "Prix du repas", "Tarif 2025", "Montant (€)")."""
+    words = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text.casefold())
+    return 0 < len(words) <= 3 and words[0] in COLUMN_WORDS
+
+
+# A year may stand in a column's header ("Tarif 2025"), no other number.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def names_columns(cells: list[str]) -> bool:
+    """Whether a table's first row, its ``cells`` in order, names its columns, as a table
+    that marks no header (Word's plain grid, a table a program made, a CMS's without <th>)
+    shows one: its first cell a label (no number in it but a year: "Jour", "Quotient
+    familial"), each other a column's name (names_column: "Horaires", "Prix du repas")."""
+    first = _YEAR.sub("", cells[0]) if cells else ""
+    return (
+        len(cells) > 1
+        and len(first) <= 60  # empty over a column of labels, as a grid's corner is
+        and not any(c.isdigit() or c == "@" for c in first)
+        and all(names_column(text) for text in cells[1:])
+    )
+
+
 # A list item's marker, as readers write one before its text ("- ", "3. ") and a text may
 # hold one written by hand ("1) Remplir", "• Photo"): a reader adds none before it, since two
 # would read as one marker and a sentence starting "1.".

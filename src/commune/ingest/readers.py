@@ -16,7 +16,15 @@ from typing import Any
 
 from commune.errors import IngestError
 from commune.ingest.encoding import by_bom, holds_utf8, utf8_cut_short, windows_1252_by_chance
-from commune.ingest.model import MARKED, Block, Parsed, listing, under
+from commune.ingest.model import (
+    MARKED,
+    Block,
+    Parsed,
+    listing,
+    names_column,
+    names_columns,
+    under,
+)
 
 # An odfpy node or document: odfpy ships no type information.
 OdfNode = Any
@@ -41,8 +49,19 @@ READINGS: dict[str, str] = {
     # and Windows-1252 whose accents happen to be UTF-8's shape is Windows-1252, "CAFÉ’" no
     # longer "CAFɒ": ingest/encoding.py; and a line break <br> parts the words it stands
     # between, "9h-12h<br>14h-17h" had been one word; a table's row with its <th> header;
-    # "html-8": as plain text's "txt-4" below, phonetic symbols and UTF-16 cut short).
-    "text/html": "html-8",
+    # "html-8": as plain text's "txt-4" below, phonetic symbols and UTF-16 cut short;
+    # "html-9": a table without <th> whose first row names its columns, "Jour | Horaires",
+    # each row under it, "Jour : Lundi | Horaires : Fermé": model.names_columns; "html-10":
+    # an article's own <header> kept, with the page's <h1> a CMS's theme puts there, which
+    # had been dropped with the site's banner and every passage's first heading with it;
+    # "html-11": a <details>'s <summary>, a FAQ's question, read before its answer;
+    # "html-12": as "odt-10" below, a first row of a label then column names a header;
+    # "html-13": a cell spanning rows (rowspan) in each row it spans, whose cells had stood
+    # a column to the left, under the wrong headers: html._grid; "html-14": a table cell's
+    # paragraphs and items apart, "89accueil@mairie.fr" no longer one word: html._cell_text;
+    # "html-15": a list item of a page Word saved marked "- ", no longer "·":
+    # html._word_list_markers; "html-16": its footnotes kept: html._word_note).
+    "text/html": "html-16",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
@@ -53,10 +72,22 @@ READINGS: dict[str, str] = {
     # _odf_take_notes, _odf_walk_drawn; a table's row with the header row it marks.
     # Then a label/value table no longer read under its first row, which Writer marks as a
     # header by default ("odt-8", "docx-7"): _looks_like_header.
-    "application/vnd.oasis.opendocument.text": "odt-8",
+    # Then a table's first row that names its columns ("Jour | Horaires"), marked or not,
+    # carried by each row under it, words ("Fermé") as much as values ("odt-9", "docx-8",
+    # "ods-4", "html-9"): "Lundi | Fermé" had said no "Horaires" (_names_columns).
+    # Then, unmarked, a first row of a label then column names ("Quotient familial | Prix du
+    # repas"), no longer column names alone, a header too ("odt-10", "docx-10", "ods-5",
+    # "html-12"): a plain table of rates had read "Moins de 500 | 1 €" (model.names_columns).
+    # Then without its table of contents and other indexes ("odt-11", "docx-11"), which had
+    # said each heading again with its page number (_drop_indexes, _docx_index).
+    # Then a table's cell spanning rows in each row it spans ("odt-12", "ods-6"), where the
+    # rows below had read its covered cells as nothing ("Après-midi | 14h-18h", no day).
+    "application/vnd.oasis.opendocument.text": "odt-12",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-3",
+    # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
+    # numbers, is a header; then "ods-5", as "odt-10" above; then "ods-6", as "odt-12".
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-6",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
     # text of its content controls, tracked insertions, nested tables and text boxes
@@ -64,7 +95,17 @@ READINGS: dict[str, str] = {
     # with its header row's cells (_docx_table_header).
     # Then its endnotes, each after its paragraph or row as a footnote ("docx-7"), numbered
     # i, ii… as Word shows them (_DocxNotes): none had been read.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-7",
+    # Then "docx-8", as "odt-9" above.
+    # Then its notes numbered as Word shows them ("docx-9"): a note with a mark of its own
+    # ("*") by that mark, uncounted, where it had shifted every note after it; in the format
+    # and from the number the document sets ("1, 2, 3" endnotes had read "i, ii, iii"); a
+    # note in a text box once, where it was read three times (_DocxNotes).
+    # Then "docx-10", as "odt-10" above; then "docx-11", as "odt-11".
+    # Then, without a title of its own, titled by its first heading, no longer by its last
+    # section's ("docx-12").
+    # Then a template's own heading styles, based on Word's or setting an outline level, as
+    # headings ("docx-13"), where they had been paragraphs (_docx_heading_level).
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-13",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -73,7 +114,11 @@ READINGS: dict[str, str] = {
     # or a static site writes there had been dropped with the rest of the front matter.
     # Then "md-4", as plain text's "txt-3" below, and a table's row with its header's cells.
     # Then "md-5", as plain text's "txt-4" below.
-    "text/markdown": "md-5",
+    # Then "md-6": a table without outer pipes ("Jour | Tarif" over "--- | ---:") row by row,
+    # no longer one paragraph with its rule, and a cell's escaped pipe ("\|") in its cell.
+    # Then "md-7": headings underlined ("=====", "-----") as headings, no longer paragraphs;
+    # without its HTML comments, notes for its editors; a "<br>" as a space (_md_structure).
+    "text/markdown": "md-7",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -86,6 +131,11 @@ READINGS: dict[str, str] = {
     # an odd byte is read without its last half-character, where it had been refused as
     # binary: ingest/encoding.py (windows_1252_by_chance, without_cut_end).
     "text/plain": "txt-4",
+    # A man page cut inside its last character read as UTF-8 without it ("man-1"), where it
+    # had been read as Latin-1 whole, "rÃ©sumÃ©" (manpage.decode). Man pages had no
+    # reading's name before: each stored one is read again once, and becomes a new revision
+    # only where its passages come out otherwise than stored.
+    "text/troff": "man-1",
 }
 
 
@@ -323,6 +373,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     lines = text.splitlines()
     title, summary, lines = _front_matter(lines)
     indented = _indented_code(lines)
+    table_lines, setext, comments = _md_structure(lines)
     skip_to = 0
     if summary:
         # Its summary, the document's first passage, under no heading, as the lead paragraph
@@ -355,25 +406,34 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
         if in_fence:
             para.append(line)
             continue
-        m = _MD_HEADING.match(line)
-        if m:
+        if number in comments:
             flush()
-            level, heading = len(m.group(1)), _md_inline(m.group(2))
+            skip_to = comments[number]  # a comment, for the file's editors (_md_structure)
+            continue
+        m = _MD_HEADING.match(line)
+        if m or number in setext:
+            flush()
+            if m:
+                level, heading = len(m.group(1)), _md_inline(m.group(2))
+            else:
+                level, skip_to = setext[number]
+                heading = _md_inline(" ".join(s.strip() for s in lines[number : skip_to - 1]))
             title = title or heading
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, heading, _slug(heading, used)))
         elif not line.strip():
             flush()
-        elif _MD_ROW.match(line):
+        elif _MD_ROW.match(line) or number in table_lines:
             # A table's row, a block of its own, its cells apart as the other readers write a
             # row (read_odt): joined into one paragraph, the rows ran together with the line
-            # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|").
+            # under the header ("| Lundi | 9h-12h | | Mardi | …", "|------|"). Its outer
+            # pipes may be left out ("Lundi | 9h-12h", as GitHub's tables allow).
             flush()
-            cells = [_md_inline(c.strip()) for c in line.strip().strip("|").split("|")]
+            cells = _md_cells(line)
             if number + 1 < len(lines) and _MD_RULE.match(lines[number + 1]):
                 header = cells  # the row above the rule: the table's header
-            elif number == 0 or not _MD_ROW.match(lines[number - 1]):
+            elif number == 0 or not (_MD_ROW.match(lines[number - 1]) or number - 1 in table_lines):
                 header = []  # a row after anything but a row starts another table
             if not _MD_RULE.match(line) and any(cells):
                 row = [c for c in cells if c]
@@ -560,8 +620,48 @@ def _indented_code(lines: list[str]) -> dict[int, tuple[int, str]]:
     return found
 
 
+def _md_structure(lines: list[str]) -> tuple[set[int], dict[int, tuple[int, int]], dict[int, int]]:
+    """What CommonMark's parser (with GitHub's table rule) finds in Markdown's ``lines``
+    that a line alone does not say: the numbers of its tables' lines, those without outer
+    pipes too ("Jour | Tarif" over "--- | ---" was read as one paragraph, its rule and its
+    rows run into it); its headings underlined ("Horaires" over "====="), {first line:
+    (level, line after the underline)}, which had been paragraphs ending "=====", their
+    sections lost; and its HTML comments, {first line: line after}, notes for the file's
+    editors ("<!-- à vérifier -->") that had been read as its text."""
+    from markdown_it import MarkdownIt
+
+    tables: set[int] = set()
+    setext: dict[int, tuple[int, int]] = {}
+    comments: dict[int, int] = {}
+    for token in MarkdownIt("commonmark").enable("table").parse("\n".join(lines)):
+        if not token.map:
+            continue
+        start, end = token.map
+        if token.type == "table_open":
+            tables.update(range(start, end))
+        elif token.type == "heading_open" and token.markup in ("=", "-"):
+            setext[start] = (1 if token.markup == "=" else 2, end)
+        elif token.type == "html_block" and _MD_COMMENT.fullmatch(token.content.strip()):
+            comments[start] = end
+    return tables, setext, comments
+
+
+# An HTML comment alone in its block ("<!-- à vérifier -->").
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def _md_cells(line: str) -> list[str]:
+    """A table row's cells: between its pipes, but not "\\|", a pipe the cell holds
+    ("Vaisselle \\| couverts" had been two cells, "Vaisselle \\" and "couverts")."""
+    row = line.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return [_md_inline(c.strip().replace("\\|", "|")) for c in re.split(r"(?<!\\)\|", row)]
+
+
 def _md_inline(text: str) -> str:
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images keep their text
+    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE)  # a line break, as HTML's
     return re.sub(r"(\*\*|__|`)", "", text)
 
 
@@ -931,12 +1031,14 @@ def read_odt(data: bytes, path: Path) -> Parsed:
     _clamp_spaces(doc)
     _drop_comments(doc)
     _drop_tracked_changes(doc)
+    _drop_indexes(doc)
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = ""
     items: set[int] = set()  # the list items whose first paragraph has its marker
     notes: list[str] = []  # the notes of the element read last, read after it
-    headers: dict[int, SheetRow | None] = {}  # each table's header row, by the table's id
+    headers: dict[int, OdfHeader] = {}  # each table's header row (_odf_table_header)
+    spans: dict[int, Spans] = {}  # each table's cells spanning rows, by the table's id
     for el in _odf_walk_drawn(doc.text):
         blocks.extend(Block(note, tuple(h for _, h in stack)) for note in notes)
         notes = _odf_take_notes(el)
@@ -949,7 +1051,8 @@ def read_odt(data: bytes, path: Path) -> Parsed:
             # Writer's tables have by default) and that looks like one (_looks_like_header),
             # each cell with its column's: "Prix du repas : 3 €", as a spreadsheet's rows
             # (_read_sheets), found by a question on the row.
-            if row := _row_text(_sheet_row(el), _odf_table_header(el, headers)):
+            cells = _sheet_row(el, spans.setdefault(id(_odf_table(el)), {}))
+            if row := _row_text(cells, _odf_table_header(el, headers)):
                 blocks.append(Block(row, tuple(h for _, h in stack)))
             continue
         # On one line, as a Word paragraph's (_docx_text): text:line-break read as "\n".
@@ -1021,6 +1124,28 @@ def _drop_tracked_changes(doc: OdfNode) -> None:
             node.parentNode.removeChild(node)
 
 
+def _drop_indexes(doc: OdfNode) -> None:
+    """Take out the indexes the editor makes of the document itself (a table of contents,
+    of figures, of tables, an alphabetical index): each repeats headings or words of the
+    text with their page numbers. Read, "1. Réservation" and "Tarifs 3" stood as passages
+    under no heading, the headings said twice, where a PDF's table of contents is left out
+    (_without_running_lines); the document keeps them for whoever opens it."""
+    from odf.text import (
+        AlphabeticalIndex,
+        IllustrationIndex,
+        ObjectIndex,
+        TableIndex,
+        TableOfContent,
+        UserIndex,
+    )
+
+    kinds = (TableOfContent, IllustrationIndex, TableIndex, ObjectIndex, UserIndex)
+    for kind in (*kinds, AlphabeticalIndex):
+        for node in doc.getElementsByType(kind):
+            if node.parentNode is not None:
+                _odf_detach(node)
+
+
 _DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"  # odf.namespaces.DRAWNS
 
 
@@ -1042,11 +1167,25 @@ def _odf_take_drawn(node: OdfNode) -> list[OdfNode]:
     for child in list(getattr(node, "childNodes", ())):
         qname = getattr(child, "qname", None)
         if qname and qname[0] == _DRAW and next(_odf_walk(child), None) is not None:
-            node.removeChild(child)
+            _odf_detach(child)
             found.append(child)
         else:
             found.extend(_odf_take_drawn(child))
     return found
+
+
+def _odf_detach(node: OdfNode) -> None:
+    """Take ``node`` out of its parent, leaving it in the document's caches: odfpy's
+    removeChild takes its elements out of them too, so that a note in a text box, taken out
+    of the box's paragraph once the box was taken out of its own, failed the whole file
+    ("unreadable: ValueError"), a poster with a footnote in a box."""
+    parent = node.parentNode
+    parent.childNodes.remove(node)
+    if node.nextSibling is not None:
+        node.nextSibling.previousSibling = node.previousSibling
+    if node.previousSibling is not None:
+        node.previousSibling.nextSibling = node.nextSibling
+    node.nextSibling = node.previousSibling = node.parentNode = None
 
 
 def _odf_take_notes(el: OdfNode) -> list[str]:
@@ -1065,7 +1204,7 @@ def _odf_take_notes(el: OdfNode) -> list[str]:
             teletype.extractText(parts["note-citation"]).strip() if "note-citation" in parts else ""
         )
         body = _odf_text(parts["note-body"]) if "note-body" in parts else ""
-        note.parentNode.removeChild(note)
+        _odf_detach(note)
         if body:
             found.append(f"[{mark}] {body}" if mark else body)
     return found
@@ -1168,9 +1307,10 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
         # stacks a few ("Cantine", then "Garderie"), each its own header, and the first's
         # would have named the columns of the others.
         tables: list[list[SheetRow]] = [[]]
+        spans: Spans = {}
         for element in _odf_walk(sheet):
             if _odf_name(element) == "table-row":
-                if row := _sheet_row(element):
+                if row := _sheet_row(element, spans):
                     tables[-1].append(row)
                 elif tables[-1]:
                     tables.append([])
@@ -1191,41 +1331,88 @@ def _read_sheets(doc: OdfNode, path: Path) -> Parsed:
 # a value finds its column's header; a cell without text is left out.
 SheetRow = dict[int, tuple[str, str, str]]
 
+# A text table's header: the body row that is its header (None for one marked apart, or
+# none), and its cells.
+OdfHeader = tuple[OdfNode | None, SheetRow | None]
 
-def _sheet_row(row: OdfNode) -> SheetRow:
+
+# The cells of a table's rows read so far that span the rows below (table:number-rows-
+# spanned), by column: how many rows each still spans, this one with them, and the cell.
+Spans = dict[int, tuple[int, tuple[str, str, str] | None]]
+
+
+def _sheet_row(row: OdfNode, spans: Spans | None = None) -> SheetRow:
+    """``row``'s cells by column; with ``spans``, the table's cells spanning rows, each in
+    the rows it covers: "Lundi" over its morning and its afternoon. Read as covered cells
+    are, as nothing, the afternoon's row said no day ("Après-midi | 14h-18h"), where a Word
+    table's merged cell is read in each row (_docx_row)."""
     cells: SheetRow = {}
     column = 0
     for cell in row.childNodes:
-        if _odf_name(cell) not in ("table-cell", "covered-table-cell"):
+        name = _odf_name(cell)
+        if name not in ("table-cell", "covered-table-cell"):
             continue
-        text = _odf_text(cell) if _odf_name(cell) == "table-cell" else ""
+        text = _odf_text(cell) if name == "table-cell" else ""
         if text:
             kind = str(cell.getAttribute("valuetype") or "string")
             cells[column] = (text, kind, str(cell.getAttribute("stylename") or ""))
-        repeated = str(cell.getAttribute("numbercolumnsrepeated") or "1")
-        column += int(repeated) if repeated.isascii() and repeated.isdigit() else 1
-    return cells
+        elif name == "covered-table-cell" and spans and (above := spans.get(column)):
+            if above[1] is not None:
+                cells[column] = above[1]
+        if spans is not None and name == "table-cell":
+            height = _count(cell.getAttribute("numberrowsspanned"))
+            if height > 1:
+                spans[column] = (height, cells.get(column))
+        column += _count(cell.getAttribute("numbercolumnsrepeated"))
+    if spans is not None:
+        for c, (left, above_cell) in list(spans.items()):  # rows it spans, this one with them
+            if left > 1:
+                spans[c] = (left - 1, above_cell)
+            else:
+                del spans[c]
+    return dict(sorted(cells.items()))
 
 
-def _odf_table_header(row: OdfNode, headers: dict[int, SheetRow | None]) -> SheetRow | None:
-    """The header row of the text table ``row`` is in (table:table-header-rows: its last
-    row), or None: for a table without one, one whose marked row does not look like a
-    header (_looks_like_header), and for a row of the header itself."""
-    parent = row.parentNode
-    if _odf_name(parent) == "table-header-rows":
+def _count(given: object) -> int:
+    """A count an ODF attribute gives (columns repeated, rows spanned), 1 without one."""
+    text = str(given or "1")
+    return int(text) if text.isascii() and text.isdigit() and text != "0" else 1
+
+
+def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow | None:
+    """The header row of the text table ``row`` is in, or None: its marked header
+    (table:table-header-rows: its last row) when that looks like a header
+    (_looks_like_header); unmarked, its first row when each cell names a column
+    (model.names_columns: "Jour | Horaires", as a table made without Writer's heading row, or by
+    a program, comes); None for a table without one, and for a row of the header itself.
+    ``headers`` holds each table's header, by the table's id: its row and its cells."""
+    if _odf_name(row.parentNode) == "table-header-rows":
         return None
-    table = parent
-    while table is not None and _odf_name(table) != "table":
-        table = table.parentNode
+    table = _odf_table(row)
     if table is None:
         return None
     if id(table) not in headers:
         marked = [c for c in table.childNodes if _odf_name(c) == "table-header-rows"]
         rows = [r for r in marked[0].childNodes if _odf_name(r) == "table-row"] if marked else []
+        body = list(_odf_body_rows(table))
+        below = [_sheet_row(r) for r in body]
         header = _sheet_row(rows[-1]) if rows else None
-        below = [_sheet_row(r) for r in _odf_body_rows(table)]
-        headers[id(table)] = header if header and _looks_like_header(header, below) else None
-    return headers[id(table)]
+        if header is not None:
+            headers[id(table)] = (None, header if _looks_like_header(header, below) else None)
+        elif len(below) > 1 and _names_columns(below[0]):
+            headers[id(table)] = (body[0], below[0])
+        else:
+            headers[id(table)] = (None, None)
+    element, header = headers[id(table)]
+    return None if row is element else header
+
+
+def _odf_table(row: OdfNode) -> OdfNode | None:
+    """The table ``row`` is in."""
+    table = row.parentNode
+    while table is not None and _odf_name(table) != "table":
+        table = table.parentNode
+    return table
 
 
 def _odf_body_rows(node: OdfNode) -> Iterator[OdfNode]:
@@ -1269,6 +1456,11 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     if any(_value(_YEAR.sub("", text)) for text, _, _ in header.values()):
         return False
     columns = sorted(header)
+    if all(names_column(header[column][0]) for column in columns[1:]):
+        # Its columns named as a header names them ("Jour | Horaires"): whatever stands under
+        # them, which may be words ("Fermé") as much as values ("9h-12h"). Judged on what is
+        # under it, "Lundi | Fermé" lost its header, and no passage said "Horaires".
+        return True
     if len(columns) == 2 and all(
         columns[0] in row and not _value(row[columns[0]][0]) for row in rows
     ):
@@ -1287,14 +1479,21 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     return False
 
 
+def _names_columns(row: SheetRow) -> bool:
+    """Whether ``row``, a table's first, names its columns (model.names_columns): "Jour |
+    Horaires", "Quotient familial | Prix du repas"."""
+    return names_columns([row[column][0] for column in sorted(row)])
+
+
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     """The row of a sheet's column headers, or None: its first row of two cells or more,
     all text, when the sheet shows it is one. Each row was a passage of its own ("Moins de
     500 | 1 €"), and in a long sheet most were chunked far from their header: a question on
     the canteen's rate found none of them. A first row is a header when a number, an amount
     or a date stands under its text ("Prix du repas" over 1.5), or when it is set apart by
-    its own cell style (bold), which the row under it has not; else it may be data like the
-    rest ("Lundi | 9h-12h" over "Mardi | 9h-12h"), and no row carries it."""
+    its own cell style (bold), which the row under it has not, or when each of its cells
+    names its columns ("Jour | Horaires" over "Lundi | Fermé": _names_columns); else it may be
+    data like the rest ("Lundi | 9h-12h" over "Mardi | 9h-12h"), and no row carries it."""
     filled = [i for i, row in enumerate(rows) if len(row) > 1]
     if len(filled) < 2:
         return None
@@ -1308,7 +1507,7 @@ def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     )
     styles = {style for _, _, style in header.values()}
     styled = "" not in styles and not styles & {style for _, _, style in rows[filled[1]].values()}
-    return header if numbers or styled else None
+    return header if numbers or styled or _names_columns(header) else None
 
 
 def _row_text(row: SheetRow, header: SheetRow | None) -> str:
@@ -1346,6 +1545,10 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     stack: list[tuple[int, str]] = []
     blocks: list[Block] = []
     title = (document.core_properties.title or "").strip()
+    # Without a title of its own, its first heading, as an ODT's (read_odt): the heading at
+    # the top of the path when the file ended was its last section's ("Questions diverses"
+    # for a council's minutes), the title every passage of it was cited under.
+    first_heading = ""
     # Its footnotes and endnotes, each read after the paragraph or row that calls it. Not its
     # page headers and footers: they stand on every page (the town hall's address, "Page 2
     # sur 5"), and read once they would sit in no section, or in every passage found.
@@ -1369,14 +1572,16 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         if not content:
             continue
         style = (para.style.name or "") if para.style is not None else ""
-        m = re.match(r"(?:Heading|Titre)\s*(\d)", style)
+        if _DOCX_INDEX_STYLE.match(style):
+            continue  # a table of contents' line (_docx_index)
+        level = _docx_heading_level(para)
         if style == "Title":
             title = title or content
-        elif m:
-            level = int(m.group(1))
+        elif level:
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, content))
+            first_heading = first_heading or content
         else:
             # A list's paragraph is an item: its marker, as the other readers write one (a
             # numbered heading is a heading).
@@ -1388,10 +1593,32 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         # none of them, so that they were missing from every passage.
         blocks.extend(Block(n, _docx_headings(stack)) for n in notes.called(para._p))
     return Parsed(
-        title=title or (stack[0][1] if stack else path.stem),
+        title=title or first_heading or path.stem,
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         blocks=blocks,
     )
+
+
+def _docx_heading_level(para: Any) -> int | None:
+    """A Word paragraph's heading level, or None: by its style ("Heading 2", "Titre 2"), or
+    the style it is based on, or the outline level it or its style sets (w:outlineLvl), as
+    a town hall's template makes its own heading styles ("Titre Mairie", based on Heading
+    1): read by their names alone, its headings were paragraphs, and its passages came
+    under no section."""
+    from docx.oxml.ns import qn
+
+    style = para.style
+    seen = 0
+    while style is not None and seen < 10:  # a chain of bases, not a loop of them
+        if m := re.match(r"(?:Heading|Titre)\s*(\d)", style.name or ""):
+            return int(m.group(1))
+        style, seen = style.base_style, seen + 1
+    for props in (para._p.pPr, para.style.element.pPr if para.style is not None else None):
+        outline = props.find(qn("w:outlineLvl")) if props is not None else None
+        given = str(outline.get(qn("w:val"), "")) if outline is not None else ""
+        if given.isascii() and given.isdigit() and int(given) < 9:  # 9 is body text
+            return int(given) + 1
+    return None
 
 
 def _docx_items(element: Any, parent: Any) -> Iterator[Any]:
@@ -1412,8 +1639,23 @@ def _docx_items(element: Any, parent: Any) -> Iterator[Any]:
             yield Table(child, parent)
         elif child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))
-            if content is not None:
+            if content is not None and not _docx_index(child):
                 yield from _docx_items(content, parent)
+
+
+def _docx_index(sdt: Any) -> bool:
+    """Whether a content control holds a table of contents (or of figures), as Word and
+    LibreOffice write one: each of its lines repeats a heading with its page number, and
+    read it said the headings twice, as passages under no heading (_drop_indexes)."""
+    from docx.oxml.ns import qn
+
+    gallery = sdt.find(f"{qn('w:sdtPr')}/{qn('w:docPartObj')}/{qn('w:docPartGallery')}")
+    return gallery is not None and "table of" in str(gallery.get(qn("w:val"), "")).lower()
+
+
+# A Word paragraph style of an index Word or LibreOffice makes of the document (its table
+# of contents, of figures), where no content control holds it: "TOC 1", "Contents 2".
+_DOCX_INDEX_STYLE = re.compile(r"(?i)(?:toc|contents)\s*(?:\d|heading)|table of figures")
 
 
 def _docx_text_boxes(paragraph: Any) -> list[Any]:
@@ -1453,8 +1695,9 @@ def _docx_row(row: Any) -> SheetRow:
 def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     """A Word table's header row, or None: its first row when it is marked to repeat atop
     each page (w:tblHeader), or set in bold where the row under it is not, and that looks
-    like a header; else it may be data like the rest ("Lundi | 9h-12h"), and no row
-    carries it."""
+    like a header; or, neither, when it names its columns (_names_columns: "Jour |
+    Horaires", as Word's plain grid comes); else it may be data like the rest ("Lundi |
+    9h-12h"), and no row carries it."""
     from docx.oxml.ns import qn
 
     if len(rows) < 2:
@@ -1462,11 +1705,11 @@ def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     props = rows[0]._tr.trPr
     flag = props.find(qn("w:tblHeader")) if props is not None else None
     marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
+    header = _docx_row(rows[0])
     if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
-        return None
+        return header if _names_columns(header) else None
     # Marked or bold, it must look like a header too (_looks_like_header): Writer's default
     # heading row comes into a DOCX it saves as w:tblHeader.
-    header = _docx_row(rows[0])
     return header if _looks_like_header(header, [_docx_row(r) for r in rows[1:]]) else None
 
 
@@ -1553,26 +1796,115 @@ def _one_line(text: str) -> str:
 
 class _DocxNotes:
     """A Word document's footnotes and endnotes, each given once, numbered in the order
-    they are called as Word numbers them by default: footnotes 1, 2, 3…, endnotes i, ii,
-    iii… (the two would otherwise both say "[1]" in one document)."""
+    they are called as Word shows them: in the format and from the number the document
+    sets (w:footnotePr, w:endnotePr: its last section's, else its settings'), by default
+    footnotes 1, 2, 3…, endnotes i, ii, iii… (the two would otherwise both say "[1]" in one
+    document); a note with a mark of its own ("*", w:customMarkFollows) by that mark, which
+    Word does not count: numbered, it shifted every note after it."""
 
     def __init__(self, document: Any, path: Path) -> None:
         self.text = {kind: _docx_notes(document, kind, path) for kind in ("footnote", "endnote")}
+        self.formats = {kind: _docx_note_format(document, kind) for kind in self.text}
         self.shown = {"footnote": 0, "endnote": 0}
+        self.given: set[tuple[str, str]] = set()
 
     def called(self, element: Any) -> list[str]:
-        """The notes ``element`` (a paragraph, a table's row) calls, in its order."""
+        """The notes ``element`` (a paragraph, a table's row) calls, in its order: not those
+        of a paragraph's text boxes, read after it with their own paragraphs, nor of the copy
+        of a box Word writes for older readers (mc:Fallback), which said a note twice."""
         from docx.oxml.ns import qn
 
         out = []
         refs = element.iter(qn("w:footnoteReference"), qn("w:endnoteReference"))
         for ref in refs:
+            if _in_fallback(ref, element) or (
+                element.tag == qn("w:p") and _in_text_box(ref, element)
+            ):
+                continue
             kind = "footnote" if ref.tag == qn("w:footnoteReference") else "endnote"
-            if note := self.text[kind].get(str(ref.get(qn("w:id")))):
-                self.shown[kind] += 1
-                number = self.shown[kind]
-                out.append(f"[{number if kind == 'footnote' else _roman(number)}] {note}")
+            key = str(ref.get(qn("w:id")))
+            note = self.text[kind].get(key)
+            if not note or (kind, key) in self.given:
+                continue
+            self.given.add((kind, key))
+            if mark := _docx_custom_mark(ref):
+                # The note's own text opens with its mark, as Word writes it there instead
+                # of the number: taken off where it cannot be the note's first word.
+                if note.startswith(mark) and (
+                    not any(c.isalnum() for c in mark) or note[len(mark) : len(mark) + 1] == " "
+                ):
+                    note = note[len(mark) :].lstrip()
+                out.append(f"[{mark}] {note}")
+                continue
+            self.shown[kind] += 1
+            style, start = self.formats[kind]
+            out.append(f"[{_note_number(start + self.shown[kind] - 1, style)}] {note}")
         return out
+
+
+def _in_text_box(element: Any, top: Any) -> bool:
+    """Whether ``element`` stands in a text box (w:txbxContent) below ``top``."""
+    from docx.oxml.ns import qn
+
+    for ancestor in element.iterancestors():
+        if ancestor is top:
+            return False
+        if ancestor.tag == qn("w:txbxContent"):
+            return True
+    return False
+
+
+def _docx_custom_mark(ref: Any) -> str | None:
+    """The mark a note's call shows instead of its number ("*", "a"), or None: Word writes
+    it as text after the call, in the same run, the call marked w:customMarkFollows."""
+    from docx.oxml.ns import qn
+
+    if ref.get(qn("w:customMarkFollows"), "0") in ("0", "false", "off"):
+        return None
+    texts = []
+    for sibling in ref.itersiblings():
+        if sibling.tag == qn("w:t"):
+            texts.append(sibling.text or "")
+    return "".join(texts).strip() or None
+
+
+def _docx_note_format(document: Any, kind: str) -> tuple[str, int]:
+    """How Word numbers a document's ``kind`` notes: its format (w:numFmt) and first number
+    (w:numStart), as its last section sets them, else its settings, else Word's default."""
+    from docx.oxml.ns import qn
+
+    style, start = "decimal" if kind == "footnote" else "lowerRoman", 1
+    places = [document.settings.element, document.element.body.find(qn("w:sectPr"))]
+    for place in places:
+        props = place.find(qn(f"w:{kind}Pr")) if place is not None else None
+        if props is None:
+            continue
+        fmt, first = props.find(qn("w:numFmt")), props.find(qn("w:numStart"))
+        if fmt is not None and fmt.get(qn("w:val")):
+            style = str(fmt.get(qn("w:val")))
+        given = str(first.get(qn("w:val"), "")) if first is not None else ""
+        if given.isascii() and given.isdigit() and 0 < int(given) < 10_000:
+            start = int(given)
+    return style, start
+
+
+# Chicago's marks, as Word numbers notes in its "chicago" format: *, †, ‡, §, then doubled.
+_CHICAGO = "*†‡§"
+
+
+def _note_number(number: int, style: str) -> str:
+    """``number`` as Word writes a note's in ``style`` (w:numFmt): "3", "iii", "III", "c",
+    "C", "‡"; an unknown style as a number."""
+    if style in ("lowerRoman", "upperRoman"):
+        roman = _roman(number)
+        return roman.upper() if style == "upperRoman" else roman
+    if style in ("lowerLetter", "upperLetter"):
+        # Word's letters: a…z, then aa…zz, then aaa…
+        letter = "abcdefghijklmnopqrstuvwxyz"[(number - 1) % 26] * ((number - 1) // 26 + 1)
+        return letter.upper() if style == "upperLetter" else letter
+    if style == "chicago":
+        return _CHICAGO[(number - 1) % 4] * ((number - 1) // 4 + 1)
+    return str(number)
 
 
 def _roman(number: int) -> str:
