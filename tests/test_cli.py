@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -751,3 +752,45 @@ def test_nobody_is_named_as_the_operator_the_audit_log_names(home, lang, said):
         assert said.replace("'Operator'", repr(name)) in line, out.output
     listed = runner.invoke(cli, ["--home", str(home), "user", "list"])
     assert "perator" not in listed.output, listed.output  # nobody was added
+
+
+def _closing(fd: int):  # type: ignore[no-untyped-def]
+    """For Popen's preexec_fn: the child starts with ``fd`` closed (``<&-``, ``>&-``)."""
+    return lambda: os.close(fd)
+
+
+def test_a_closed_input_reads_as_empty_and_a_closed_output_is_refused(tmp_path):
+    """Started with its input closed (``<&-``, a daemon's launcher), ``commune peer add ...
+    --key -`` printed 40 lines of traceback ending in "'NoneType' object has no attribute
+    'readline'"; with its output closed (``>&-``), ``commune member add`` wrote its member
+    and exited 0, and ``commune key create`` made a key shown once, to no one."""
+    env = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "", "LC_ALL": ""}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+
+    def commune(home: Path, *args: str, closed: int):  # type: ignore[no-untyped-def]
+        return subprocess.run(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), *args],
+            stdin=None if closed == 0 else subprocess.DEVNULL,
+            stdout=None if closed == 1 else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+            preexec_fn=_closing(closed),  # noqa: PLW1509 -- closes one descriptor, no lock
+        )
+
+    said = commune(
+        tmp_path / "a", "peer", "add", "voisine", "https://voisine.example", "--key", "-", closed=0
+    )
+    assert said.returncode == 2 and "Traceback" not in said.stderr, said.stderr
+    assert said.stderr.startswith("erreur\u00a0: la clé doit être la clé cmn_"), said.stderr
+
+    home = tmp_path / "b"
+    said = commune(home, "member", "add", "Ville", closed=1)
+    assert said.returncode == 2, said.stderr
+    assert said.stderr.strip() == (
+        "erreur\u00a0: la sortie standard est fermée, ce que la commande afficherait serait "
+        "perdu\u00a0: redirigez-la vers un fichier (> sortie.txt), ou vers /dev/null pour n'en "
+        "rien garder"
+    )
+    assert not home.exists()  # nothing made, nothing written

@@ -205,6 +205,31 @@ def one_line(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _closed_streams() -> None:
+    """A command started with its standard input or output closed (``<&-``, ``>&-``, a
+    daemon's or a service's launcher), where Python gives ``None`` for the stream.
+
+    Input closed is read as empty, as ``</dev/null``: ``--stdin``, ``--key -`` and
+    ``--batch -`` printed 40 lines of traceback ending in "'NoneType' object has no attribute
+    'readline'". Output closed is refused before anything is done: click writes nothing to a
+    closed output and says nothing of it, so ``commune key create`` made a key that is shown
+    once, to no one, and exited 0."""
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 -- for the process's life
+    if sys.stdout is None:
+        click.echo(
+            said(
+                "erreur\u00a0: la sortie standard est fermée, ce que la commande afficherait "
+                "serait perdu\u00a0: redirigez-la vers un fichier (> sortie.txt), ou vers "
+                "/dev/null pour n'en rien garder",
+                "error: standard output is closed, and what the command prints would be lost: "
+                "redirect it to a file (> output.txt), or to /dev/null to keep none of it",
+            ),
+            err=True,
+        )
+        sys.exit(2)
+
+
 class Group(helptext.Group):
     """Turn Commune's errors, and the machine's faults, into one line on stderr and exit
     status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks.
@@ -213,6 +238,7 @@ class Group(helptext.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         with clicktext.speaking(from_environment(os.environ)):
+            _closed_streams()
             return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
