@@ -794,3 +794,24 @@ def test_a_closed_input_reads_as_empty_and_a_closed_output_is_refused(tmp_path):
         "rien garder"
     )
     assert not home.exists()  # nothing made, nothing written
+
+
+def test_a_negative_id_is_said_in_french_too(home):
+    """``commune history -- -1`` said "erreur : no document -1": the French for "no document
+    N" took only digits, and a minus sign left the line in English (so did retire's and
+    review's)."""
+    runner = CliRunner()
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--home", str(home), *args], env={"LANG": "fr_FR.UTF-8"})
+
+    assert run("member", "add", "Ville").exit_code == 0
+    for args, said in (
+        (("history", "--", "-1"), "aucun document -1"),
+        (("retire", "--reason", "doublon", "--", "-1"), "aucun document -1 qui ne soit pas déjà"),
+        (("review", "show", "--", "-1"), "aucune révision -1 (listez celles en attente"),
+        (("review", "reject", "--reason", "non", "--", "-2"), "aucune révision -2 (listez"),
+    ):
+        out = run(*args)
+        assert out.exit_code == 2, (args, out.output)
+        assert out.output.startswith(f"erreur\u00a0: {said}"), (args, out.output)

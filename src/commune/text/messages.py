@@ -1019,7 +1019,7 @@ PATTERNS = [
             r"add the page it names; this one has nothing of its own to index",
             "ajoutez la page qu'elle désigne ; celle-ci n'a rien en propre à indexer",
         ),
-        (r"no revision (?P<n>\d+)", "aucune révision {n}"),
+        (r"no revision (?P<n>-?\d+)", "aucune révision {n}"),
         (
             r"list pending ones with commune review list",
             "listez celles en attente avec commune review list",
@@ -1318,7 +1318,7 @@ PATTERNS = [
             r"in (?P<file>\S+) of the dataset: nothing was imported",
             "dans {file} du jeu de données\u00a0: rien n'a été importé",
         ),
-        (r"no document (?P<n>\d+)", "aucun document {n}"),
+        (r"no document (?P<n>-?\d+)", "aucun document {n}"),
         # Kept from an MCP agent (core.document_for_agent), as its passages from answers.
         (
             r"document (?P<n>\d+) is not given to agents: its rights holder opted out of text "
@@ -1338,7 +1338,7 @@ PATTERNS = [
         ),
         (r"list them with commune documents", "listez-les avec commune documents"),
         (
-            r"no document (?P<n>\d+) that is not already retired",
+            r"no document (?P<n>-?\d+) that is not already retired",
             "aucun document {n} qui ne soit pas déjà retiré",
         ),
         (
