@@ -74,7 +74,9 @@ def test_a_read_only_home_is_one_line_for_every_command(tmpfs, tmp_path):
     home = tmpfs / "home"
     assert _commune(home, "add", str(corpus), "--licence", "etalab-2.0").returncode == 0
     _remount(tmpfs, "ro")
-    for args in (["check"], ["documents"], ["ask", "piscine"], ["add", str(corpus)]):
+    # A backup (its folder writable) too: it blamed the folder's disk, "free some space".
+    backup = ["backup", str(tmp_path / "sauvegarde")]
+    for args in (["check"], ["documents"], ["ask", "piscine"], ["add", str(corpus)], backup):
         out = _commune(home, *args)
         assert out.returncode == 2, (args, out.stderr)
         line = _one_line(out.stderr)
