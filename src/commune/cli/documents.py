@@ -163,18 +163,7 @@ def add(
         # what was stored stays, nor that the same command finishes it.
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)
-        done, total = seen["done"], seen["total"]
-        stored = plural(language, seen["stored"], "{n} document", "{n} documents")
-        click.echo(
-            say(
-                language,
-                f"interrompu après {done} fichier(s) sur {total}\u00a0: {stored} ajouté(s) "
-                "ou mis à jour, gardé(s)\u00a0; relancez la même commande pour finir",
-                f"interrupted after {done} of {total} file(s): {stored} added or updated, "
-                "kept; run the same command again to finish",
-            ),
-            err=True,
-        )
+        click.echo(interrupted(seen["done"], seen["total"], seen["stored"], language), err=True)
         sys.exit(130)
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
@@ -185,6 +174,37 @@ def add(
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
+
+
+def interrupted(done: int, total: int, stored: int, language: str) -> str:
+    """What Ctrl-C during ``commune add`` leaves, and how to finish. Stopped before its first
+    file was read (the models load first, for seconds), it said "interrompu après 0
+    fichier(s) sur 0", as if the folder held none."""
+    if not total:
+        return say(
+            language,
+            "interrompu avant le premier fichier\u00a0: rien n'a été ajouté\u00a0; relancez la "
+            "même commande pour ajouter les fichiers",
+            "interrupted before the first file: nothing was added; run the same command again "
+            "to add the files",
+        )
+    files = plural(language, total, "{n} fichier", "{n} fichiers")
+    if language == "fr":
+        kept = plural(
+            language,
+            stored,
+            "{n} document ajouté ou mis à jour, gardé",
+            "{n} documents ajoutés ou mis à jour, gardés",
+        )
+        return (
+            f"interrompu après {number(done, 0, language)} sur {files}\u00a0: {kept}\u00a0; "
+            "relancez la même commande pour finir"
+        )
+    kept = plural(language, stored, "{n} document", "{n} documents")
+    return (
+        f"interrupted after {number(done, 0, language)} of {files}: {kept} added or updated, "
+        "kept; run the same command again to finish"
+    )
 
 
 def said_outcome(outcome: FileOutcome, language: str) -> None:
