@@ -725,7 +725,7 @@ def test_a_refused_value_is_named_by_the_option_typed(home):
     # Nothing was stored.
     assert run("member", "list").output == "Ville A\tother\tnon-commercial\tsans quota\n"
     assert [line.split("\t")[0] for line in run("user", "list").output.splitlines()] == ["ana"]
-    assert run("key", "list").output == ""
+    assert run("key", "list").output.startswith("aucune clé\u00a0:")
 
 
 @pytest.mark.parametrize(
@@ -815,3 +815,37 @@ def test_a_negative_id_is_said_in_french_too(home):
         out = run(*args)
         assert out.exit_code == 2, (args, out.output)
         assert out.output.startswith(f"erreur\u00a0: {said}"), (args, out.output)
+
+
+def test_an_empty_list_says_so_and_how_to_fill_it(home):
+    """``commune key list``, ``commune user list`` and ``commune collections`` printed
+    nothing at all on a new home, which read as a command that did not run; ``commune
+    documents`` and ``commune peer list`` said what to do."""
+    runner = CliRunner()
+
+    def run(*args: str, lang: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--home", str(home), *args], env={"LANG": lang})
+
+    assert run("member", "add", "Ville", lang="fr_FR.UTF-8").exit_code == 0
+    for args, fr, en in (
+        (
+            ("key", "list"),
+            "aucune clé\u00a0: créez-en une avec commune key create UTILISATEUR",
+            "no keys: create one with commune key create USER",
+        ),
+        (
+            ("user", "list"),
+            "aucun utilisateur\u00a0: ajoutez-en avec commune user add NOM --member MEMBRE",
+            "no users: add some with commune user add NAME --member MEMBER",
+        ),
+        (
+            ("collections",),
+            "aucune collection\u00a0: commune add CHEMIN --licence LICENCE en fait une "
+            "(default, ou --collection NOM)",
+            "no collections: commune add PATH --licence LICENCE makes one (default, or "
+            "--collection NAME)",
+        ),
+    ):
+        for lang, said in (("fr_FR.UTF-8", fr), ("en_GB.UTF-8", en)):
+            out = run(*args, lang=lang)
+            assert (out.exit_code, out.output) == (0, said + "\n"), (args, lang)

@@ -408,6 +408,13 @@ def user_list(
     if as_json:
         click.echo(dumps(rows))
         return
+    if not rows:  # nothing at all printed read as a command that did not run (documents)
+        click.echo(
+            said(
+                "aucun utilisateur\u00a0: ajoutez-en avec commune user add NOM --member MEMBRE",
+                "no users: add some with commune user add NAME --member MEMBER",
+            )
+        )
     lang = speech.language()
     for r in rows:
         click.echo(f"{r['name']}\t{r['member']}\t{speech.role(r['role'], lang)}")
@@ -456,7 +463,15 @@ def key_revoke(ctx: click.Context, key_id: int, as_user: str | None) -> None:
 @click.pass_context
 def key_list(ctx: click.Context, as_user: str | None) -> None:
     """List keys (id, prefix, user, state); never the keys themselves."""
-    for r in commune_of(ctx).admin.keys(actor=acting(ctx, as_user)):
+    found = commune_of(ctx).admin.keys(actor=acting(ctx, as_user))
+    if not found:  # nothing at all printed read as a command that did not run (documents)
+        click.echo(
+            said(
+                "aucune clé\u00a0: créez-en une avec commune key create UTILISATEUR",
+                "no keys: create one with commune key create USER",
+            )
+        )
+    for r in found:
         if r["revoked_at"]:
             state = said("révoquée", "revoked")
         elif r["expires_at"]:

@@ -423,7 +423,17 @@ def collections(ctx: click.Context, as_user: str | None) -> None:
     # Who reads each one was nowhere on the command line: after `commune visibility`, the
     # operator (or a member admin, with --as) could not see what it had changed.
     lang = speech.language()
-    for c in commune_of(ctx).collections(actor=acting(ctx, as_user)):
+    found = commune_of(ctx).collections(actor=acting(ctx, as_user))
+    if not found:  # nothing at all printed read as a command that did not run (documents)
+        click.echo(
+            said(
+                "aucune collection\u00a0: commune add CHEMIN --licence LICENCE en fait une "
+                "(default, ou --collection NOM)",
+                "no collections: commune add PATH --licence LICENCE makes one (default, or "
+                "--collection NAME)",
+            )
+        )
+    for c in found:
         owner = c["owner"] or said("la coopérative", "the cooperative")
         click.echo(
             f"{c['name']}\t{c['documents']}\t{speech.as_pages_say(c['visibility'], lang)}\t{owner}"
