@@ -849,3 +849,54 @@ def test_an_empty_list_says_so_and_how_to_fill_it(home):
         for lang, said in (("fr_FR.UTF-8", fr), ("en_GB.UTF-8", en)):
             out = run(*args, lang=lang)
             assert (out.exit_code, out.output) == (0, said + "\n"), (args, lang)
+
+
+# The commands a clerk or a volunteer starts with, and those whose options are easy to get
+# wrong (a month, an amount, a category): each help page ends with an example.
+EXAMPLED = (
+    ("add",),
+    ("ask",),
+    ("search",),
+    ("member", "add"),
+    ("user", "add"),
+    ("key", "create"),
+    ("statement",),
+    ("payouts",),
+    ("credits",),
+    ("retire",),
+    ("export",),
+    ("import",),
+    ("backup",),
+    ("restore",),
+)
+
+
+@pytest.mark.parametrize("path", EXAMPLED, ids=" ".join)
+def test_the_help_ends_with_an_example_that_the_command_takes(path):
+    """No help page gave an example: a town hall's clerk had the options' list, and had to
+    guess how a month, an amount or a licence is typed. Each example is one line that fits
+    in 80 columns (pasted whole, never cut), in both languages, and the command takes it."""
+    import shlex
+
+    import click
+
+    runner = CliRunner()
+    for lang, heading in (("fr_FR.UTF-8", "Exemple\u00a0:"), ("en_GB.UTF-8", "Example:")):
+        page = runner.invoke(cli, [*path, "--help"], env={"LANG": lang}, terminal_width=80)
+        lines = page.output.rstrip("\n").splitlines()
+        assert lines[-3:-1] == [f"  {heading}", ""], (lang, page.output)
+        example = lines[-1]
+        assert example.startswith(f"  commune {' '.join(path)} "), example
+        assert len(example) <= 80, example
+        # The command's own parser takes it: options that exist, values of their types.
+        words = shlex.split(example)[1:]
+        command: click.Command = cli
+        ctx = None
+        while isinstance(command, click.Group) and words and words[0] in command.commands:
+            ctx = click.Context(command, info_name=words[0], parent=ctx)
+            command = command.commands[words.pop(0)]
+        try:
+            command.make_context(path[-1], words, parent=ctx)
+        except click.BadParameter as e:  # a folder the example names, not on this machine
+            assert isinstance(e.param, click.Argument), e
+            assert isinstance(e.param.type, click.Path) and e.param.type.exists, e

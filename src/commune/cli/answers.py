@@ -50,7 +50,7 @@ def print_hits(hits: list[Hit]) -> None:
         click.echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
 
 
-@cli.command()
+@cli.command(epilog='Example:\n\ncommune search "bulky waste" -k 5 --collection mairie')
 @click.argument("query", required=False)
 @click.option("--collection", help="Search only this collection.")
 @click.option("-k", "k", default=10, show_default=True, type=int, help="Number of hits.")
@@ -139,7 +139,7 @@ def search(
         print_hits(hits)
 
 
-@cli.command()
+@cli.command(epilog='Example:\n\ncommune ask "When is bulky waste collected?" --collection mairie')
 @click.argument("question")
 @click.option("--collection", help="Answer from this collection only.")
 @click.option(

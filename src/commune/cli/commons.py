@@ -219,7 +219,7 @@ def curation(
         )
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\ncommune credits --month 2026-11")
 @click.option("--month", required=True, help="The month, as YYYY-MM.")
 @click.option("--json", "as_json", is_flag=True, help="Print the month's credits as JSON.")
 @click.pass_context

@@ -41,7 +41,10 @@ def member() -> None:
     """Members of the cooperative: the organisations that share the deployment."""
 
 
-@member.command("add")
+@member.command(
+    "add",
+    epilog='Example:\n\ncommune member add "Ville de Lyon" --kind town --requests-per-day 500',
+)
 @click.argument("name")
 @click.option(
     "--kind",
@@ -200,7 +203,10 @@ def user() -> None:
     """Users: people of a member, each with a role."""
 
 
-@user.command("add")
+@user.command(
+    "add",
+    epilog='Example:\n\ncommune user add marie.durand --member "Ville de Lyon" --role curator',
+)
 @click.argument("name")
 @click.option("--member", "member_name", required=True, help="The member the user belongs to.")
 @click.option("--role", default="reader", show_default=True, type=ROLE_CHOICE)
@@ -425,7 +431,10 @@ def key() -> None:
     """API keys: shown once, stored hashed, revocable, optionally expiring."""
 
 
-@key.command("create")
+@key.command(
+    "create",
+    epilog='Example:\n\ncommune key create marie.durand --label "town portal" --expires-days 365',
+)
 @click.argument("user_name", metavar="USER")
 @click.option("--label", default="", help="What the key is for (200 characters at most).")
 @click.option("--expires-days", type=int, help="Expire after this many days.")

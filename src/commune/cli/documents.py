@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from commune.ingest.pipeline import FileOutcome, IngestSummary
 
 
-@cli.command()
+@cli.command(
+    epilog="Example:\n\ncommune add deliberations/ --collection mairie --licence etalab-2.0",
+)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--collection", help="Collection to add to (default: 'default').")
 @click.option(
@@ -462,7 +464,10 @@ def history(ctx: click.Context, document_id: int) -> None:
             click.echo(f"    {line}")
 
 
-@cli.command()
+@cli.command(
+    epilog='Example:\n\ncommune retire 42 --reason "a resident\'s address" '
+    "--category personal-data",
+)
 @click.argument("document_id", type=int)
 @click.option("--reason", required=True)
 @click.option(
@@ -554,7 +559,7 @@ def visibility(
     )
 
 
-@cli.command("export")
+@cli.command("export", epilog="Example:\n\ncommune export mairie --out export-mairie/")
 @click.argument("collection")
 @click.option(
     "--out",
@@ -618,7 +623,10 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
         click.echo(f"{label} {localise(warning, lang)}", err=True)
 
 
-@cli.command("import")
+@cli.command(
+    "import",
+    epilog="Example:\n\ncommune import export-mairie/ --collection mairie-voisine",
+)
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--collection", required=True, help="Collection to import into.")
 @click.pass_context

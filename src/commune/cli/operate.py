@@ -192,7 +192,7 @@ def check(ctx: click.Context) -> None:
         sys.exit(1)
 
 
-@cli.command("backup")
+@cli.command("backup", epilog="Example:\n\ncommune backup /srv/backups/commune-2026-12-07")
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.pass_context
 def backup_cmd(ctx: click.Context, dest: str) -> None:
@@ -229,7 +229,7 @@ def _counts(manifest: dict[str, int], language: str) -> str:
     )
 
 
-@cli.command("restore")
+@cli.command("restore", epilog="Example:\n\ncommune restore /srv/backups/commune-2026-12-07")
 @click.argument("source", type=click.Path(file_okay=False, exists=True))
 @click.option("--force", is_flag=True, help="Replace the database the home already holds.")
 @click.pass_context
