@@ -900,3 +900,25 @@ def test_the_help_ends_with_an_example_that_the_command_takes(path):
         except click.BadParameter as e:  # a folder the example names, not on this machine
             assert isinstance(e.param, click.Argument), e
             assert isinstance(e.param.type, click.Path) and e.param.type.exists, e
+
+
+def test_every_option_says_what_it_is_for():
+    """`commune audit log --limit`, `commune documents --limit`, `commune member add --kind`,
+    `commune user add --role`, `commune retire --reason`, `commune serve --host` and
+    `--port`, and `commune payouts choices --json` had no help: a line with the option's
+    name and its type, and a volunteer to guess what a kind or a role grants."""
+    import click
+
+    silent = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        ctx = click.Context(command, info_name=" ".join(path) or "commune")
+        for param in command.get_params(ctx):
+            if isinstance(param, click.Option) and not param.help and param.name != "help":
+                silent.append(f"commune {' '.join(path)} {param.opts[0]}")
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+
+    walk(cli, [])
+    assert silent == []

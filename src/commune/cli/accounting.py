@@ -217,7 +217,7 @@ def receive(ctx: click.Context, contributor: str, from_month: str | None) -> Non
 
 
 @payouts.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the payout choices as JSON.")
 @click.pass_context
 def choices(ctx: click.Context, as_json: bool) -> None:
     """Every payout choice recorded, oldest first (the latest per contributor applies)."""

@@ -51,6 +51,8 @@ def member() -> None:
     default="other",
     show_default=True,
     type=click.Choice(["town", "agglomeration", "association", "public-body", "other"]),
+    help="What the member is: a town, an agglomeration (a grouping of towns), an "
+    "association, a public body, or other; `commune share --kinds` names them.",
 )
 @click.option(
     "--declared-use",
@@ -209,7 +211,14 @@ def user() -> None:
 )
 @click.argument("name")
 @click.option("--member", "member_name", required=True, help="The member the user belongs to.")
-@click.option("--role", default="reader", show_default=True, type=ROLE_CHOICE)
+@click.option(
+    "--role",
+    default="reader",
+    show_default=True,
+    type=ROLE_CHOICE,
+    help="What the user may do: a reader asks, a contributor adds documents too, a curator "
+    "reviews them, a member admin runs its member, a cooperative admin the cooperative.",
+)
 @quota_options
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context

@@ -380,7 +380,13 @@ def added_line(summary: IngestSummary, language: str) -> str:
 
 @cli.command()
 @click.option("--collection", help="Only this collection.")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many documents to list at most.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
 @click.pass_context
 def documents(ctx: click.Context, collection: str | None, limit: int, as_json: bool) -> None:
@@ -469,7 +475,7 @@ def history(ctx: click.Context, document_id: int) -> None:
     "--category personal-data",
 )
 @click.argument("document_id", type=int)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why, in one line: the audit log keeps it.")
 @click.option(
     "--category",
     type=click.Choice(RETIRE_CATEGORIES),
