@@ -922,3 +922,24 @@ def test_every_option_says_what_it_is_for():
 
     walk(cli, [])
     assert silent == []
+
+
+def test_a_source_whose_title_ends_a_sentence_gets_no_second_stop(home, tmp_path):
+    """A text file's first line is its title, and a sentence's stop was doubled in the
+    answer's sources: "[1] Les déchets verts sont collectés le mardi.. /srv/dechets.txt"."""
+    page = tmp_path / "dechets.txt"
+    page.write_text(
+        "Les déchets verts sont collectés le mardi.\n\nLa déchetterie ouvre du lundi au "
+        "samedi, de neuf heures à dix-huit heures, sauf les jours fériés.\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    added = runner.invoke(cli, ["--home", str(home), "add", str(page), "--licence", "etalab-2.0"])
+    assert added.exit_code == 0, added.output
+    out = runner.invoke(
+        cli,
+        ["--home", str(home), "ask", "Quand sont collectés les déchets verts ?"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert out.exit_code == 0, out.output
+    assert f"[1] Les déchets verts sont collectés le mardi. {page} (etalab-2.0)" in out.output

@@ -240,7 +240,10 @@ def ask(
             where = s.source + (f"#{s.anchor}" if s.anchor and s.source.startswith("http") else "")
             page = f", page {s.page}" if s.page else ""
             via = f" — via {s.origin['peer']}" if s.origin else ""
-            click.echo(f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or unknown}){via}")
+            cited = f"{s.title}{section}{page}"
+            # A title that is a sentence ends with its own stop: "le mardi.. /srv/a.txt".
+            stop = "" if cited.endswith((".", "?", "!", "…")) else "."
+            click.echo(f"[{s.n}] {cited}{stop} {where} ({s.licence or unknown}){via}")
     for note in answer.licence_notes:
         click.echo(f"\n{note}")
     used = summary(answer.energy, lang)
