@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from commune.text.numbers import NARROW_NBSP
 from commune.text.typography import french as _typeset
 
 # Exact messages and hints.
@@ -641,8 +642,8 @@ PATTERNS = [
                 ),
                 (r"must be 0 or more, got (?P<value>.+)", "doit être positif ou nul, reçu {value}"),
                 (
-                    r"must be at most (?P<max>\S+) euros, got (?P<value>.+)",
-                    "doit être d'au plus {max} euros, reçu {value}",
+                    r"must be at most (?P<grouped>\S+) euros, got (?P<value>.+)",
+                    "doit être d'au plus {grouped} euros, reçu {value}",
                 ),
                 (
                     r"must be in euros and cents, got (?P<value>.+)",
@@ -3331,6 +3332,8 @@ def _french(text: str) -> str | None:
                 values["reason"] = reason
             if "line" in values:
                 values["line"] = f", ligne {values['line']}" if values["line"] else ""
+            if "grouped" in values:  # "1,000,000,000,000" grouped as French writes it
+                values["grouped"] = values["grouped"].replace(",", NARROW_NBSP)
             values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
             if "stopped" in values:  # why the model stopped: the generator's own reason
                 values["stopped"] = _french(values["stopped"]) or values["stopped"]
