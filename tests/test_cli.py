@@ -943,3 +943,19 @@ def test_a_source_whose_title_ends_a_sentence_gets_no_second_stop(home, tmp_path
     )
     assert out.exit_code == 0, out.output
     assert f"[1] Les déchets verts sont collectés le mardi. {page} (etalab-2.0)" in out.output
+
+
+def test_a_file_click_cannot_open_is_said_in_french(tmp_path):
+    """``commune search --batch DOSSIER`` said "Valeur invalide pour '--batch' : 'docs': Is a
+    directory": the system's reason stayed English in a French line."""
+    folder = tmp_path / "questions"
+    folder.mkdir()
+    out = CliRunner().invoke(
+        cli,
+        ["--home", str(tmp_path / "home"), "search", "--batch", str(folder)],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert out.exit_code == 2
+    assert out.output.strip().splitlines()[-1] == (
+        f"Erreur\u00a0: Valeur invalide pour '--batch'\u00a0: '{folder}'\u00a0: c'est un dossier"
+    ), out.output
