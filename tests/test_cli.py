@@ -191,6 +191,7 @@ def test_a_file_failing_in_a_folder_is_named_by_its_path(run, tmp_path):
 
 
 @pytest.mark.parametrize("licence", ["nonsense licence", "MIT AND", "MIT OR", "(MIT", "", " "])
+@pytest.mark.usefixtures("made_home")  # a new home, refused, is not kept (the test below)
 def test_add_with_a_bad_licence_is_one_line_and_exit_2(run, corpus, licence):
     r = run("add", str(corpus), "--licence", licence)
     assert r.exit_code == 2
@@ -377,6 +378,7 @@ def test_reindex_embeds_every_chunk_with_a_new_model(run, corpus, home):
 
 
 @pytest.mark.parametrize("source", ["javascript:alert(1)", "JavaScript:x", "data:text/html,x"])
+@pytest.mark.usefixtures("made_home")  # a new home, refused, is not kept
 def test_a_source_that_is_not_an_address_is_refused(run, corpus, source):
     r = run("add", str(corpus), "--licence", "CC0-1.0", "--source", source, "--member", "m")
     assert r.exit_code == 2 and r.output.startswith("error: refused source")
@@ -959,3 +961,31 @@ def test_a_file_click_cannot_open_is_said_in_french(tmp_path):
     assert out.output.strip().splitlines()[-1] == (
         f"Erreur\u00a0: Valeur invalide pour '--batch'\u00a0: '{folder}'\u00a0: c'est un dossier"
     ), out.output
+
+
+def test_a_refused_command_takes_back_the_home_it_made(tmp_path, corpus):
+    """``commune --home TYPO add ... --licence BAD`` (or member add "", peer add with a wrong
+    key) was refused, but left a new empty home at TYPO: every later command on TYPO then
+    reported on it ("aucun document") instead of saying there is no home there."""
+    runner = CliRunner()
+    env = {"LANG": "fr_FR.UTF-8"}
+    for args in (
+        ("add", str(corpus), "--licence", "PAS-UNE-LICENCE"),
+        ("member", "add", ""),
+        ("peer", "add", "voisine", "https://voisine.example", "--key", "mauvaise"),
+        ("add", str(corpus), "--licence-text", str(corpus), "--licence", "LicenseRef-x"),
+    ):
+        typo = tmp_path / "commune-dta"
+        out = runner.invoke(cli, ["--home", str(typo), *args], env=env)
+        assert out.exit_code == 2, (args, out.output)
+        assert not typo.exists(), (args, sorted(p.name for p in typo.iterdir()))
+        later = runner.invoke(cli, ["--home", str(typo), "documents"], env=env)
+        assert later.exit_code == 2 and f"aucun répertoire du service Commune dans {typo}" in (
+            later.output
+        ), later.output
+    # A home that was there, or that the command stored something in, stays as it was.
+    home = tmp_path / "commune-data"
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville"]).exit_code == 0
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", ""]).exit_code == 2
+    listed = runner.invoke(cli, ["--home", str(home), "member", "list"], env=env)
+    assert listed.output == "Ville\tother\tnon-commercial\tsans quota\n"

@@ -156,6 +156,8 @@ def _big_corpus(where: Path) -> Path:
 def test_a_full_disk_during_add_is_one_line_and_the_store_stays_whole(tmpfs, tmp_path):
     corpus = _big_corpus(tmp_path / "corpus")
     home = tmpfs / "home"
+    # A home that was there: a new one the add stored nothing in is taken back (cli/group.py).
+    assert _commune(home, "member", "add", "Ville").returncode == 0
     out = _commune(home, "add", str(corpus), "--licence", "etalab-2.0")
     assert out.returncode == 2, out.stderr
     line = out.stderr.strip().splitlines()[-1]  # after the progress bars

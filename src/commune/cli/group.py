@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -100,7 +101,11 @@ def commune_of(ctx: click.Context) -> Commune:
             held.enter_context(serving(home, waiting))
         ctx.obj["commune"] = Commune(home, settings=settings)
         if not made:
+            # Made now, and held at once: a command refused on another new home takes it back
+            # only when no one holds it (store/db.py take_back).
+            ctx.obj["commune"].open_home()
             held.enter_context(serving(home, waiting))
+            ctx.obj["made_home"] = (settings.database_url, home)
     commune: Commune = ctx.obj["commune"]
     return commune
 
@@ -243,6 +248,17 @@ class Group(helptext.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            return self._invoke(ctx)
+        except BaseException as exc:
+            # A command that failed, however it did (its error, click's usage error, an exit
+            # status other than 0, Ctrl-C): a home it made and stored nothing in is taken
+            # back when the home is let go (close_home).
+            if not (isinstance(exc, SystemExit) and exc.code in (0, None)):
+                (ctx.obj if isinstance(ctx.obj, dict) else {})["failed"] = True
+            raise
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
             return super().invoke(ctx)
         except UnicodeError:
             # Bytes in another encoding than UTF-8 (a terminal, a file, a file name from an
@@ -299,6 +315,14 @@ def close_home(ctx: click.Context) -> None:
     held = ctx.obj.pop("held", None)
     if held is not None:  # the home, let go once its database is closed
         held.close()
+    made = ctx.obj.pop("made_home", None)
+    if made is not None and ctx.obj.get("failed"):
+        # A home this command made, then refused: left there, it was taken for a home by
+        # every later command on that (mistyped) --home. Taken back if nothing was stored.
+        from commune.store.db import take_back
+
+        with suppress(OSError):  # the refusal is what the reader is told, not this
+            take_back(*made)
 
 
 @click.group(cls=Group)
