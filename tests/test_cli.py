@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -190,6 +191,7 @@ def test_a_file_failing_in_a_folder_is_named_by_its_path(run, tmp_path):
 
 
 @pytest.mark.parametrize("licence", ["nonsense licence", "MIT AND", "MIT OR", "(MIT", "", " "])
+@pytest.mark.usefixtures("made_home")  # a new home, refused, is not kept (the test below)
 def test_add_with_a_bad_licence_is_one_line_and_exit_2(run, corpus, licence):
     r = run("add", str(corpus), "--licence", licence)
     assert r.exit_code == 2
@@ -376,6 +378,7 @@ def test_reindex_embeds_every_chunk_with_a_new_model(run, corpus, home):
 
 
 @pytest.mark.parametrize("source", ["javascript:alert(1)", "JavaScript:x", "data:text/html,x"])
+@pytest.mark.usefixtures("made_home")  # a new home, refused, is not kept
 def test_a_source_that_is_not_an_address_is_refused(run, corpus, source):
     r = run("add", str(corpus), "--licence", "CC0-1.0", "--source", source, "--member", "m")
     assert r.exit_code == 2 and r.output.startswith("error: refused source")
@@ -724,7 +727,7 @@ def test_a_refused_value_is_named_by_the_option_typed(home):
     # Nothing was stored.
     assert run("member", "list").output == "Ville A\tother\tnon-commercial\tsans quota\n"
     assert [line.split("\t")[0] for line in run("user", "list").output.splitlines()] == ["ana"]
-    assert run("key", "list").output == ""
+    assert run("key", "list").output.startswith("aucune clé\u00a0:")
 
 
 @pytest.mark.parametrize(
@@ -751,3 +754,238 @@ def test_nobody_is_named_as_the_operator_the_audit_log_names(home, lang, said):
         assert said.replace("'Operator'", repr(name)) in line, out.output
     listed = runner.invoke(cli, ["--home", str(home), "user", "list"])
     assert "perator" not in listed.output, listed.output  # nobody was added
+
+
+def _closing(fd: int):  # type: ignore[no-untyped-def]
+    """For Popen's preexec_fn: the child starts with ``fd`` closed (``<&-``, ``>&-``)."""
+    return lambda: os.close(fd)
+
+
+def test_a_closed_input_reads_as_empty_and_a_closed_output_is_refused(tmp_path):
+    """Started with its input closed (``<&-``, a daemon's launcher), ``commune peer add ...
+    --key -`` printed 40 lines of traceback ending in "'NoneType' object has no attribute
+    'readline'"; with its output closed (``>&-``), ``commune member add`` wrote its member
+    and exited 0, and ``commune key create`` made a key shown once, to no one."""
+    env = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "", "LC_ALL": ""}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+
+    def commune(home: Path, *args: str, closed: int):  # type: ignore[no-untyped-def]
+        return subprocess.run(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), *args],
+            stdin=None if closed == 0 else subprocess.DEVNULL,
+            stdout=None if closed == 1 else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+            preexec_fn=_closing(closed),  # noqa: PLW1509 -- closes one descriptor, no lock
+        )
+
+    said = commune(
+        tmp_path / "a", "peer", "add", "voisine", "https://voisine.example", "--key", "-", closed=0
+    )
+    assert said.returncode == 2 and "Traceback" not in said.stderr, said.stderr
+    assert said.stderr.startswith("erreur\u00a0: la clé doit être la clé cmn_"), said.stderr
+
+    home = tmp_path / "b"
+    said = commune(home, "member", "add", "Ville", closed=1)
+    assert said.returncode == 2, said.stderr
+    assert said.stderr.strip() == (
+        "erreur\u00a0: la sortie standard est fermée, ce que la commande afficherait serait "
+        "perdu\u00a0: redirigez-la vers un fichier (> sortie.txt), ou vers /dev/null pour n'en "
+        "rien garder"
+    )
+    assert not home.exists()  # nothing made, nothing written
+
+
+def test_a_negative_id_is_said_in_french_too(home):
+    """``commune history -- -1`` said "erreur : no document -1": the French for "no document
+    N" took only digits, and a minus sign left the line in English (so did retire's and
+    review's)."""
+    runner = CliRunner()
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--home", str(home), *args], env={"LANG": "fr_FR.UTF-8"})
+
+    assert run("member", "add", "Ville").exit_code == 0
+    for args, said in (
+        (("history", "--", "-1"), "aucun document -1"),
+        (("retire", "--reason", "doublon", "--", "-1"), "aucun document -1 qui ne soit pas déjà"),
+        (("review", "show", "--", "-1"), "aucune révision -1 (listez celles en attente"),
+        (("review", "reject", "--reason", "non", "--", "-2"), "aucune révision -2 (listez"),
+    ):
+        out = run(*args)
+        assert out.exit_code == 2, (args, out.output)
+        assert out.output.startswith(f"erreur\u00a0: {said}"), (args, out.output)
+
+
+def test_an_empty_list_says_so_and_how_to_fill_it(home):
+    """``commune key list``, ``commune user list`` and ``commune collections`` printed
+    nothing at all on a new home, which read as a command that did not run; ``commune
+    documents`` and ``commune peer list`` said what to do."""
+    runner = CliRunner()
+
+    def run(*args: str, lang: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--home", str(home), *args], env={"LANG": lang})
+
+    assert run("member", "add", "Ville", lang="fr_FR.UTF-8").exit_code == 0
+    for args, fr, en in (
+        (
+            ("key", "list"),
+            "aucune clé\u00a0: créez-en une avec commune key create UTILISATEUR",
+            "no keys: create one with commune key create USER",
+        ),
+        (
+            ("user", "list"),
+            "aucun utilisateur\u00a0: ajoutez-en avec commune user add NOM --member MEMBRE",
+            "no users: add some with commune user add NAME --member MEMBER",
+        ),
+        (
+            ("collections",),
+            "aucune collection\u00a0: commune add CHEMIN --licence LICENCE en fait une "
+            "(default, ou --collection NOM)",
+            "no collections: commune add PATH --licence LICENCE makes one (default, or "
+            "--collection NAME)",
+        ),
+    ):
+        for lang, said in (("fr_FR.UTF-8", fr), ("en_GB.UTF-8", en)):
+            out = run(*args, lang=lang)
+            assert (out.exit_code, out.output) == (0, said + "\n"), (args, lang)
+
+
+# The commands a clerk or a volunteer starts with, and those whose options are easy to get
+# wrong (a month, an amount, a category): each help page ends with an example.
+EXAMPLED = (
+    ("add",),
+    ("ask",),
+    ("search",),
+    ("member", "add"),
+    ("user", "add"),
+    ("key", "create"),
+    ("statement",),
+    ("payouts",),
+    ("credits",),
+    ("retire",),
+    ("export",),
+    ("import",),
+    ("backup",),
+    ("restore",),
+)
+
+
+@pytest.mark.parametrize("path", EXAMPLED, ids=" ".join)
+def test_the_help_ends_with_an_example_that_the_command_takes(path):
+    """No help page gave an example: a town hall's clerk had the options' list, and had to
+    guess how a month, an amount or a licence is typed. Each example is one line that fits
+    in 80 columns (pasted whole, never cut), in both languages, and the command takes it."""
+    import shlex
+
+    import click
+
+    runner = CliRunner()
+    for lang, heading in (("fr_FR.UTF-8", "Exemple\u00a0:"), ("en_GB.UTF-8", "Example:")):
+        page = runner.invoke(cli, [*path, "--help"], env={"LANG": lang}, terminal_width=80)
+        lines = page.output.rstrip("\n").splitlines()
+        assert lines[-3:-1] == [f"  {heading}", ""], (lang, page.output)
+        example = lines[-1]
+        assert example.startswith(f"  commune {' '.join(path)} "), example
+        assert len(example) <= 80, example
+        # The command's own parser takes it: options that exist, values of their types.
+        words = shlex.split(example)[1:]
+        command: click.Command = cli
+        ctx = None
+        while isinstance(command, click.Group) and words and words[0] in command.commands:
+            ctx = click.Context(command, info_name=words[0], parent=ctx)
+            command = command.commands[words.pop(0)]
+        try:
+            command.make_context(path[-1], words, parent=ctx)
+        except click.BadParameter as e:  # a folder the example names, not on this machine
+            assert isinstance(e.param, click.Argument), e
+            assert isinstance(e.param.type, click.Path) and e.param.type.exists, e
+
+
+def test_every_option_says_what_it_is_for():
+    """`commune audit log --limit`, `commune documents --limit`, `commune member add --kind`,
+    `commune user add --role`, `commune retire --reason`, `commune serve --host` and
+    `--port`, and `commune payouts choices --json` had no help: a line with the option's
+    name and its type, and a volunteer to guess what a kind or a role grants."""
+    import click
+
+    silent = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        ctx = click.Context(command, info_name=" ".join(path) or "commune")
+        for param in command.get_params(ctx):
+            if isinstance(param, click.Option) and not param.help and param.name != "help":
+                silent.append(f"commune {' '.join(path)} {param.opts[0]}")
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+
+    walk(cli, [])
+    assert silent == []
+
+
+def test_a_source_whose_title_ends_a_sentence_gets_no_second_stop(home, tmp_path):
+    """A text file's first line is its title, and a sentence's stop was doubled in the
+    answer's sources: "[1] Les déchets verts sont collectés le mardi.. /srv/dechets.txt"."""
+    page = tmp_path / "dechets.txt"
+    page.write_text(
+        "Les déchets verts sont collectés le mardi.\n\nLa déchetterie ouvre du lundi au "
+        "samedi, de neuf heures à dix-huit heures, sauf les jours fériés.\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    added = runner.invoke(cli, ["--home", str(home), "add", str(page), "--licence", "etalab-2.0"])
+    assert added.exit_code == 0, added.output
+    out = runner.invoke(
+        cli,
+        ["--home", str(home), "ask", "Quand sont collectés les déchets verts ?"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert out.exit_code == 0, out.output
+    assert f"[1] Les déchets verts sont collectés le mardi. {page} (etalab-2.0)" in out.output
+
+
+def test_a_file_click_cannot_open_is_said_in_french(tmp_path):
+    """``commune search --batch DOSSIER`` said "Valeur invalide pour '--batch' : 'docs': Is a
+    directory": the system's reason stayed English in a French line."""
+    folder = tmp_path / "questions"
+    folder.mkdir()
+    out = CliRunner().invoke(
+        cli,
+        ["--home", str(tmp_path / "home"), "search", "--batch", str(folder)],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert out.exit_code == 2
+    assert out.output.strip().splitlines()[-1] == (
+        f"Erreur\u00a0: Valeur invalide pour '--batch'\u00a0: '{folder}'\u00a0: c'est un dossier"
+    ), out.output
+
+
+def test_a_refused_command_takes_back_the_home_it_made(tmp_path, corpus):
+    """``commune --home TYPO add ... --licence BAD`` (or member add "", peer add with a wrong
+    key) was refused, but left a new empty home at TYPO: every later command on TYPO then
+    reported on it ("aucun document") instead of saying there is no home there."""
+    runner = CliRunner()
+    env = {"LANG": "fr_FR.UTF-8"}
+    for args in (
+        ("add", str(corpus), "--licence", "PAS-UNE-LICENCE"),
+        ("member", "add", ""),
+        ("peer", "add", "voisine", "https://voisine.example", "--key", "mauvaise"),
+        ("add", str(corpus), "--licence-text", str(corpus), "--licence", "LicenseRef-x"),
+    ):
+        typo = tmp_path / "commune-dta"
+        out = runner.invoke(cli, ["--home", str(typo), *args], env=env)
+        assert out.exit_code == 2, (args, out.output)
+        assert not typo.exists(), (args, sorted(p.name for p in typo.iterdir()))
+        later = runner.invoke(cli, ["--home", str(typo), "documents"], env=env)
+        assert later.exit_code == 2 and f"aucun répertoire du service Commune dans {typo}" in (
+            later.output
+        ), later.output
+    # A home that was there, or that the command stored something in, stays as it was.
+    home = tmp_path / "commune-data"
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville"]).exit_code == 0
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", ""]).exit_code == 2
+    listed = runner.invoke(cli, ["--home", str(home), "member", "list"], env=env)
+    assert listed.output == "Ville\tother\tnon-commercial\tsans quota\n"

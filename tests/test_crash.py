@@ -196,14 +196,42 @@ def test_ctrl_c_during_add_says_what_is_kept_and_the_same_command_finishes(
     r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
     assert r.exit_code == 130, r.output
     assert (
-        "interrompu après 3 fichier(s) sur 5\u00a0: 3 documents ajouté(s) ou mis à jour, "
-        "gardé(s)\u00a0; relancez la même commande pour finir"
+        "interrompu après 3 sur 5 fichiers\u00a0: 3 documents ajoutés ou mis à jour, "
+        "gardés\u00a0; relancez la même commande pour finir"
     ) in r.output, r.output
     monkeypatch.undo()
     r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
     assert r.exit_code == 0 and "2 added" in r.output and "3 unchanged" in r.output, r.output
     assert documents_in(home) == 5
     check(home)
+
+
+def test_ctrl_c_before_the_first_file_says_nothing_was_added(home, tmp_path, monkeypatch):
+    """Ctrl-C while the models load, before any file is read, said "interrompu après 0
+    fichier(s) sur 0", as if the folder held none."""
+    import commune.ingest.batch as batch
+
+    folder = many_files(tmp_path, 3)
+
+    def ctrl_c(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "one_file", ctrl_c)
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert r.exit_code == 130, r.output
+    assert r.output.strip().splitlines()[-1] == (
+        "interrompu avant le premier fichier\u00a0: rien n'a été ajouté\u00a0; relancez la "
+        "même commande pour ajouter les fichiers"
+    ), r.output
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert r.output.strip().splitlines()[-1] == (
+        "interrupted before the first file: nothing was added; run the same command again to "
+        "add the files"
+    ), r.output
+    monkeypatch.undo()
+    assert CliRunner().invoke(cli, add).exit_code == 0
+    assert documents_in(home) == 3
 
 
 def killed_at(hook: str, *args: str) -> subprocess.CompletedProcess[str]:

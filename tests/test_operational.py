@@ -74,7 +74,9 @@ def test_a_read_only_home_is_one_line_for_every_command(tmpfs, tmp_path):
     home = tmpfs / "home"
     assert _commune(home, "add", str(corpus), "--licence", "etalab-2.0").returncode == 0
     _remount(tmpfs, "ro")
-    for args in (["check"], ["documents"], ["ask", "piscine"], ["add", str(corpus)]):
+    # A backup (its folder writable) too: it blamed the folder's disk, "free some space".
+    backup = ["backup", str(tmp_path / "sauvegarde")]
+    for args in (["check"], ["documents"], ["ask", "piscine"], ["add", str(corpus)], backup):
         out = _commune(home, *args)
         assert out.returncode == 2, (args, out.stderr)
         line = _one_line(out.stderr)
@@ -154,6 +156,8 @@ def _big_corpus(where: Path) -> Path:
 def test_a_full_disk_during_add_is_one_line_and_the_store_stays_whole(tmpfs, tmp_path):
     corpus = _big_corpus(tmp_path / "corpus")
     home = tmpfs / "home"
+    # A home that was there: a new one the add stored nothing in is taken back (cli/group.py).
+    assert _commune(home, "member", "add", "Ville").returncode == 0
     out = _commune(home, "add", str(corpus), "--licence", "etalab-2.0")
     assert out.returncode == 2, out.stderr
     line = out.stderr.strip().splitlines()[-1]  # after the progress bars

@@ -361,7 +361,11 @@ def test_an_amount_takes_a_decimal_comma_and_a_huge_one_is_refused_in_one_line()
     assert as_amount(MAX_AMOUNT) == MAX_AMOUNT
     with pytest.raises(InvalidRequest, match="must be at most 1,000,000,000,000 euros") as huge:
         as_amount("1e40", "the payouts fund")
-    assert "au plus" in localise(str(huge.value), "fr")
+    # Grouped as French writes it: "1,000,000,000,000 euros" was said in French as it stood.
+    assert localise(str(huge.value), "fr") == (
+        "le fonds des versements doit être d'au plus 1\u202f000\u202f000\u202f000\u202f000 "
+        "euros, reçu 1e40"
+    )
     with pytest.raises(InvalidRequest) as words:
         as_amount("douze", "the payouts fund")
     assert localise(str(words.value), "fr").startswith("le fonds des versements doit être")

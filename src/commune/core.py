@@ -96,6 +96,11 @@ class Commune:
             self._engine = open_database(self.settings.database_url)
         return self._engine
 
+    def open_home(self) -> None:
+        """Make the home and its database now, rather than at their first use: a command
+        that makes a home holds it from its start (cli/group.py)."""
+        self.engine  # noqa: B018 -- made by the property
+
     @property
     def embedder(self) -> Embedder:
         from commune.embed import get_embedder

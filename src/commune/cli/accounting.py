@@ -14,7 +14,7 @@ from commune.text.messages import from_environment, localise
 from commune.text.numbers import number, plural, small
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\ncommune statement --month 2026-11 --out statements/")
 @click.option("--month", required=True, help="The month, as YYYY-MM.")
 @click.option("--out", type=click.Path(file_okay=False), help="Write CSV, JSON and HTML here.")
 @click.option(
@@ -85,7 +85,10 @@ def statement(
         _wrote(files, out)
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(
+    invoke_without_command=True,
+    epilog="Example:\n\ncommune payouts --month 2026-11 --amount 100 --out payouts/",
+)
 @click.option("--month", help="The month, as YYYY-MM.")
 @click.option(
     "--amount",
@@ -214,7 +217,7 @@ def receive(ctx: click.Context, contributor: str, from_month: str | None) -> Non
 
 
 @payouts.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the payout choices as JSON.")
 @click.pass_context
 def choices(ctx: click.Context, as_json: bool) -> None:
     """Every payout choice recorded, oldest first (the latest per contributor applies)."""

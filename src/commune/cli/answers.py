@@ -50,7 +50,7 @@ def print_hits(hits: list[Hit]) -> None:
         click.echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
 
 
-@cli.command()
+@cli.command(epilog='Example:\n\ncommune search "bulky waste" -k 5 --collection mairie')
 @click.argument("query", required=False)
 @click.option("--collection", help="Search only this collection.")
 @click.option("-k", "k", default=10, show_default=True, type=int, help="Number of hits.")
@@ -139,7 +139,7 @@ def search(
         print_hits(hits)
 
 
-@cli.command()
+@cli.command(epilog='Example:\n\ncommune ask "When is bulky waste collected?" --collection mairie')
 @click.argument("question")
 @click.option("--collection", help="Answer from this collection only.")
 @click.option(
@@ -240,7 +240,10 @@ def ask(
             where = s.source + (f"#{s.anchor}" if s.anchor and s.source.startswith("http") else "")
             page = f", page {s.page}" if s.page else ""
             via = f" — via {s.origin['peer']}" if s.origin else ""
-            click.echo(f"[{s.n}] {s.title}{section}{page}. {where} ({s.licence or unknown}){via}")
+            cited = f"{s.title}{section}{page}"
+            # A title that is a sentence ends with its own stop: "le mardi.. /srv/a.txt".
+            stop = "" if cited.endswith((".", "?", "!", "…")) else "."
+            click.echo(f"[{s.n}] {cited}{stop} {where} ({s.licence or unknown}){via}")
     for note in answer.licence_notes:
         click.echo(f"\n{note}")
     used = summary(answer.energy, lang)

@@ -219,7 +219,7 @@ def curation(
         )
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\ncommune credits --month 2026-11")
 @click.option("--month", required=True, help="The month, as YYYY-MM.")
 @click.option("--json", "as_json", is_flag=True, help="Print the month's credits as JSON.")
 @click.pass_context
@@ -315,7 +315,13 @@ def audit_verify(ctx: click.Context) -> None:
 
 
 @audit.command("log")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many of the latest actions to print.",
+)
 @click.pass_context
 def audit_log_cmd(ctx: click.Context, limit: int) -> None:
     """The latest governance actions."""

@@ -41,13 +41,18 @@ def member() -> None:
     """Members of the cooperative: the organisations that share the deployment."""
 
 
-@member.command("add")
+@member.command(
+    "add",
+    epilog='Example:\n\ncommune member add "Ville de Lyon" --kind town --requests-per-day 500',
+)
 @click.argument("name")
 @click.option(
     "--kind",
     default="other",
     show_default=True,
     type=click.Choice(["town", "agglomeration", "association", "public-body", "other"]),
+    help="What the member is: a town, an agglomeration (a grouping of towns), an "
+    "association, a public body, or other; `commune share --kinds` names them.",
 )
 @click.option(
     "--declared-use",
@@ -200,10 +205,20 @@ def user() -> None:
     """Users: people of a member, each with a role."""
 
 
-@user.command("add")
+@user.command(
+    "add",
+    epilog='Example:\n\ncommune user add marie.durand --member "Ville de Lyon" --role curator',
+)
 @click.argument("name")
 @click.option("--member", "member_name", required=True, help="The member the user belongs to.")
-@click.option("--role", default="reader", show_default=True, type=ROLE_CHOICE)
+@click.option(
+    "--role",
+    default="reader",
+    show_default=True,
+    type=ROLE_CHOICE,
+    help="What the user may do: a reader asks, a contributor adds documents too, a curator "
+    "reviews them, a member admin runs its member, a cooperative admin the cooperative.",
+)
 @quota_options
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context
@@ -408,6 +423,13 @@ def user_list(
     if as_json:
         click.echo(dumps(rows))
         return
+    if not rows:  # nothing at all printed read as a command that did not run (documents)
+        click.echo(
+            said(
+                "aucun utilisateur\u00a0: ajoutez-en avec commune user add NOM --member MEMBRE",
+                "no users: add some with commune user add NAME --member MEMBER",
+            )
+        )
     lang = speech.language()
     for r in rows:
         click.echo(f"{r['name']}\t{r['member']}\t{speech.role(r['role'], lang)}")
@@ -418,7 +440,10 @@ def key() -> None:
     """API keys: shown once, stored hashed, revocable, optionally expiring."""
 
 
-@key.command("create")
+@key.command(
+    "create",
+    epilog='Example:\n\ncommune key create marie.durand --label "town portal" --expires-days 365',
+)
 @click.argument("user_name", metavar="USER")
 @click.option("--label", default="", help="What the key is for (200 characters at most).")
 @click.option("--expires-days", type=int, help="Expire after this many days.")
@@ -456,7 +481,15 @@ def key_revoke(ctx: click.Context, key_id: int, as_user: str | None) -> None:
 @click.pass_context
 def key_list(ctx: click.Context, as_user: str | None) -> None:
     """List keys (id, prefix, user, state); never the keys themselves."""
-    for r in commune_of(ctx).admin.keys(actor=acting(ctx, as_user)):
+    found = commune_of(ctx).admin.keys(actor=acting(ctx, as_user))
+    if not found:  # nothing at all printed read as a command that did not run (documents)
+        click.echo(
+            said(
+                "aucune clé\u00a0: créez-en une avec commune key create UTILISATEUR",
+                "no keys: create one with commune key create USER",
+            )
+        )
+    for r in found:
         if r["revoked_at"]:
             state = said("révoquée", "revoked")
         elif r["expires_at"]:

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from commune.ingest.pipeline import FileOutcome, IngestSummary
 
 
-@cli.command()
+@cli.command(
+    epilog="Example:\n\ncommune add deliberations/ --collection mairie --licence etalab-2.0",
+)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--collection", help="Collection to add to (default: 'default').")
 @click.option(
@@ -163,18 +165,7 @@ def add(
         # what was stored stays, nor that the same command finishes it.
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)
-        done, total = seen["done"], seen["total"]
-        stored = plural(language, seen["stored"], "{n} document", "{n} documents")
-        click.echo(
-            say(
-                language,
-                f"interrompu après {done} fichier(s) sur {total}\u00a0: {stored} ajouté(s) "
-                "ou mis à jour, gardé(s)\u00a0; relancez la même commande pour finir",
-                f"interrupted after {done} of {total} file(s): {stored} added or updated, "
-                "kept; run the same command again to finish",
-            ),
-            err=True,
-        )
+        click.echo(interrupted(seen["done"], seen["total"], seen["stored"], language), err=True)
         sys.exit(130)
     if "bar" in bar:
         bar["bar"].__exit__(None, None, None)
@@ -185,6 +176,37 @@ def add(
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
+
+
+def interrupted(done: int, total: int, stored: int, language: str) -> str:
+    """What Ctrl-C during ``commune add`` leaves, and how to finish. Stopped before its first
+    file was read (the models load first, for seconds), it said "interrompu après 0
+    fichier(s) sur 0", as if the folder held none."""
+    if not total:
+        return say(
+            language,
+            "interrompu avant le premier fichier\u00a0: rien n'a été ajouté\u00a0; relancez la "
+            "même commande pour ajouter les fichiers",
+            "interrupted before the first file: nothing was added; run the same command again "
+            "to add the files",
+        )
+    files = plural(language, total, "{n} fichier", "{n} fichiers")
+    if language == "fr":
+        kept = plural(
+            language,
+            stored,
+            "{n} document ajouté ou mis à jour, gardé",
+            "{n} documents ajoutés ou mis à jour, gardés",
+        )
+        return (
+            f"interrompu après {number(done, 0, language)} sur {files}\u00a0: {kept}\u00a0; "
+            "relancez la même commande pour finir"
+        )
+    kept = plural(language, stored, "{n} document", "{n} documents")
+    return (
+        f"interrupted after {number(done, 0, language)} of {files}: {kept} added or updated, "
+        "kept; run the same command again to finish"
+    )
 
 
 def said_outcome(outcome: FileOutcome, language: str) -> None:
@@ -358,7 +380,13 @@ def added_line(summary: IngestSummary, language: str) -> str:
 
 @cli.command()
 @click.option("--collection", help="Only this collection.")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many documents to list at most.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
 @click.pass_context
 def documents(ctx: click.Context, collection: str | None, limit: int, as_json: bool) -> None:
@@ -403,7 +431,17 @@ def collections(ctx: click.Context, as_user: str | None) -> None:
     # Who reads each one was nowhere on the command line: after `commune visibility`, the
     # operator (or a member admin, with --as) could not see what it had changed.
     lang = speech.language()
-    for c in commune_of(ctx).collections(actor=acting(ctx, as_user)):
+    found = commune_of(ctx).collections(actor=acting(ctx, as_user))
+    if not found:  # nothing at all printed read as a command that did not run (documents)
+        click.echo(
+            said(
+                "aucune collection\u00a0: commune add CHEMIN --licence LICENCE en fait une "
+                "(default, ou --collection NOM)",
+                "no collections: commune add PATH --licence LICENCE makes one (default, or "
+                "--collection NAME)",
+            )
+        )
+    for c in found:
         owner = c["owner"] or said("la coopérative", "the cooperative")
         click.echo(
             f"{c['name']}\t{c['documents']}\t{speech.as_pages_say(c['visibility'], lang)}\t{owner}"
@@ -432,9 +470,12 @@ def history(ctx: click.Context, document_id: int) -> None:
             click.echo(f"    {line}")
 
 
-@cli.command()
+@cli.command(
+    epilog='Example:\n\ncommune retire 42 --reason "a resident\'s address" '
+    "--category personal-data",
+)
 @click.argument("document_id", type=int)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why, in one line: the audit log keeps it.")
 @click.option(
     "--category",
     type=click.Choice(RETIRE_CATEGORIES),
@@ -524,7 +565,7 @@ def visibility(
     )
 
 
-@cli.command("export")
+@cli.command("export", epilog="Example:\n\ncommune export mairie --out export-mairie/")
 @click.argument("collection")
 @click.option(
     "--out",
@@ -588,7 +629,10 @@ def export_cmd(ctx: click.Context, collection: str, out: str, description: str |
         click.echo(f"{label} {localise(warning, lang)}", err=True)
 
 
-@cli.command("import")
+@cli.command(
+    "import",
+    epilog="Example:\n\ncommune import export-mairie/ --collection mairie-voisine",
+)
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--collection", required=True, help="Collection to import into.")
 @click.pass_context

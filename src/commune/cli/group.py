@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -111,7 +112,11 @@ def commune_of(ctx: click.Context) -> Commune:
             held.enter_context(serving(home, waiting))
         ctx.obj["commune"] = Commune(home, settings=settings)
         if not made:
+            # Made now, and held at once: a command refused on another new home takes it back
+            # only when no one holds it (store/db.py take_back).
+            ctx.obj["commune"].open_home()
             held.enter_context(serving(home, waiting))
+            ctx.obj["made_home"] = (settings.database_url, home)
     commune: Commune = ctx.obj["commune"]
     return commune
 
@@ -216,6 +221,31 @@ def one_line(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _closed_streams() -> None:
+    """A command started with its standard input or output closed (``<&-``, ``>&-``, a
+    daemon's or a service's launcher), where Python gives ``None`` for the stream.
+
+    Input closed is read as empty, as ``</dev/null``: ``--stdin``, ``--key -`` and
+    ``--batch -`` printed 40 lines of traceback ending in "'NoneType' object has no attribute
+    'readline'". Output closed is refused before anything is done: click writes nothing to a
+    closed output and says nothing of it, so ``commune key create`` made a key that is shown
+    once, to no one, and exited 0."""
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 -- for the process's life
+    if sys.stdout is None:
+        click.echo(
+            said(
+                "erreur\u00a0: la sortie standard est fermée, ce que la commande afficherait "
+                "serait perdu\u00a0: redirigez-la vers un fichier (> sortie.txt), ou vers "
+                "/dev/null pour n'en rien garder",
+                "error: standard output is closed, and what the command prints would be lost: "
+                "redirect it to a file (> output.txt), or to /dev/null to keep none of it",
+            ),
+            err=True,
+        )
+        sys.exit(2)
+
+
 class Group(helptext.Group):
     """Turn Commune's errors, and the machine's faults, into one line on stderr and exit
     status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks.
@@ -224,9 +254,21 @@ class Group(helptext.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         with clicktext.speaking(from_environment(os.environ)):
+            _closed_streams()
             return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._invoke(ctx)
+        except BaseException as exc:
+            # A command that failed, however it did (its error, click's usage error, an exit
+            # status other than 0, Ctrl-C): a home it made and stored nothing in is taken
+            # back when the home is let go (close_home).
+            if not (isinstance(exc, SystemExit) and exc.code in (0, None)):
+                (ctx.obj if isinstance(ctx.obj, dict) else {})["failed"] = True
+            raise
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except UnicodeError:
@@ -284,6 +326,14 @@ def close_home(ctx: click.Context) -> None:
     held = ctx.obj.pop("held", None)
     if held is not None:  # the home, let go once its database is closed
         held.close()
+    made = ctx.obj.pop("made_home", None)
+    if made is not None and ctx.obj.get("failed"):
+        # A home this command made, then refused: left there, it was taken for a home by
+        # every later command on that (mistyped) --home. Taken back if nothing was stored.
+        from commune.store.db import take_back
+
+        with suppress(OSError):  # the refusal is what the reader is told, not this
+            take_back(*made)
 
 
 @click.group(cls=Group)

@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 
 from commune.text import typography
-from commune.text.messages import from_environment
+from commune.text.messages import from_environment, localise
 
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "fr" / "LC_MESSAGES" / "help.po"
 
@@ -139,11 +139,14 @@ _NUMBER_TYPE = re.compile(r"\((integer range|float range|integer|float)\)\.$")
 def _in_french(e: click.BadParameter, ctx: click.Context) -> click.BadParameter:
     """A wrong or missing value said in French: an argument named by its French placeholder
     (click names it by its English one, 'PATHS...', when the error is shown), in click's
-    quotes as its other French messages have them; a number's type in French (a new error
-    then, since click's message is final)."""
+    quotes as its other French messages have them; a number's type, and the system's reason
+    a file could not be opened, in French (a new error then, since click's message is
+    final)."""
     if isinstance(e.param, click.Argument) and e.param_hint is None:
         e.param_hint = f"'{metavar(e.param.make_metavar(ctx), 'fr')}'"
     said = _NUMBER_TYPE.sub(lambda m: f"({_NUMBER_TYPES[m.group(1)]}).", e.message)
+    # A file click could not open, in the system's words: "'docs': Is a directory".
+    said = localise(said, "fr")
     if said == e.message or type(e) is not click.BadParameter:
         return e
     return click.BadParameter(said, ctx=e.ctx, param=e.param, param_hint=e.param_hint)

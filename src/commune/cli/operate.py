@@ -34,8 +34,19 @@ CHECKS_FR = {
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on (127.0.0.1: this machine only).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port to listen on.",
+)
 @click.option(
     "--no-auth",
     is_flag=True,
@@ -192,7 +203,7 @@ def check(ctx: click.Context) -> None:
         sys.exit(1)
 
 
-@cli.command("backup")
+@cli.command("backup", epilog="Example:\n\ncommune backup /srv/backups/commune-2026-12-07")
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.pass_context
 def backup_cmd(ctx: click.Context, dest: str) -> None:
@@ -229,7 +240,7 @@ def _counts(manifest: dict[str, int], language: str) -> str:
     )
 
 
-@cli.command("restore")
+@cli.command("restore", epilog="Example:\n\ncommune restore /srv/backups/commune-2026-12-07")
 @click.argument("source", type=click.Path(file_okay=False, exists=True))
 @click.option("--force", is_flag=True, help="Replace the database the home already holds.")
 @click.pass_context

@@ -11,6 +11,7 @@ its SHA-256.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -107,6 +108,7 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
         )
     if dest.exists() and any(dest.iterdir()):
         raise CommuneError(f"{dest} is not empty", "give a new directory for the backup")
+    _readable(source)
     partial = dest.with_name(f".{dest.name}.partial")
     try:
         held = _claim(partial, dest)  # before the try below, which removes ``partial``
@@ -132,6 +134,22 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     finally:
         os.close(held)
     return manifest
+
+
+def _readable(source: Path) -> None:
+    """Read the home's database before the backup's folder is made. SQLite writes beside a
+    WAL database to read it, so a home on a disk mounted read-only failed inside the copy,
+    said as "writing the backup into DEST failed: unable to open database file (free some
+    space on the disk holding DEST's folder)", of a writable disk with room to spare. The
+    home's own fault is raised as the home's (text/faults.py says it), as every other command
+    says it."""
+    try:
+        with closing(sqlite3.connect(source)) as home_db:
+            home_db.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError as exc:
+        if os.statvfs(source.parent).f_flag & os.ST_RDONLY:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(source)) from exc
+        raise
 
 
 def _write_failed(dest: Path, exc: OSError | sqlite3.Error) -> CommuneError:

@@ -291,6 +291,56 @@ def unserved(home: str | os.PathLike[str]) -> Iterator[bool]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# What a new home's database holds before anything is stored in it: its schema's version.
+BOOKKEEPING_TABLES = frozenset({"alembic_version"})
+
+
+def take_back(url: str, home: str | os.PathLike[str]) -> bool:
+    """Remove a home that the calling command made and then stored nothing in (it was
+    refused: an unknown licence, an empty name, a peer's wrong key, Ctrl-C before the first
+    file), and say whether it did. ``commune --home TYPO add ... --licence BAD`` left a new
+    empty home at TYPO, and every later command on TYPO reported on it ("0 documents")
+    instead of saying there is no home there (cli/group.py refuses a home with no database
+    for that reason).
+
+    Kept when the database is another server's (not ours to judge), lies outside the home,
+    holds a row of anything but its schema's version (a table Commune fills at its start
+    one day makes this keep every home, never lose one), or when another process holds
+    the home."""
+    path = sqlite_path(url)
+    if path is None or Path(path).resolve().parent != Path(home).resolve():
+        return False
+    if not os.path.isdir(home):
+        return False
+    import shutil
+    import sqlite3
+    from contextlib import closing
+
+    with unserved(home) as alone:
+        if not alone:
+            return False
+        if os.path.isfile(path):
+            try:
+                with closing(
+                    sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+                ) as db:
+                    tables = [
+                        name
+                        for (name,) in db.execute(
+                            "SELECT name FROM sqlite_master WHERE type='table'"
+                        )
+                    ]
+                    for table in tables:
+                        if table in BOOKKEEPING_TABLES:
+                            continue
+                        if db.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
+                            return False
+            except sqlite3.Error:
+                return False  # unreadable: not ours to judge empty
+        shutil.rmtree(home, ignore_errors=True)
+    return True
+
+
 @contextmanager
 def _migration_lock(url: str) -> Iterator[None]:
     """Two commands starting on a new home must not both create its tables."""

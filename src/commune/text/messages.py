@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from commune.text.numbers import NARROW_NBSP
 from commune.text.typography import french as _typeset
 
 # Exact messages and hints.
@@ -654,8 +655,8 @@ PATTERNS = [
                 ),
                 (r"must be 0 or more, got (?P<value>.+)", "doit être positif ou nul, reçu {value}"),
                 (
-                    r"must be at most (?P<max>\S+) euros, got (?P<value>.+)",
-                    "doit être d'au plus {max} euros, reçu {value}",
+                    r"must be at most (?P<grouped>\S+) euros, got (?P<value>.+)",
+                    "doit être d'au plus {grouped} euros, reçu {value}",
                 ),
                 (
                     r"must be in euros and cents, got (?P<value>.+)",
@@ -1032,7 +1033,7 @@ PATTERNS = [
             r"add the page it names; this one has nothing of its own to index",
             "ajoutez la page qu'elle désigne ; celle-ci n'a rien en propre à indexer",
         ),
-        (r"no revision (?P<n>\d+)", "aucune révision {n}"),
+        (r"no revision (?P<n>-?\d+)", "aucune révision {n}"),
         (
             r"list pending ones with commune review list",
             "listez celles en attente avec commune review list",
@@ -1331,7 +1332,7 @@ PATTERNS = [
             r"in (?P<file>\S+) of the dataset: nothing was imported",
             "dans {file} du jeu de données\u00a0: rien n'a été importé",
         ),
-        (r"no document (?P<n>\d+)", "aucun document {n}"),
+        (r"no document (?P<n>-?\d+)", "aucun document {n}"),
         # Kept from an MCP agent (core.document_for_agent), as its passages from answers.
         (
             r"document (?P<n>\d+) is not given to agents: its rights holder opted out of text "
@@ -1351,7 +1352,7 @@ PATTERNS = [
         ),
         (r"list them with commune documents", "listez-les avec commune documents"),
         (
-            r"no document (?P<n>\d+) that is not already retired",
+            r"no document (?P<n>-?\d+) that is not already retired",
             "aucun document {n} qui ne soit pas déjà retiré",
         ),
         (
@@ -3439,6 +3440,8 @@ def _french(text: str) -> str | None:
                 values["reason"] = reason
             if "line" in values:
                 values["line"] = f", ligne {values['line']}" if values["line"] else ""
+            if "grouped" in values:  # "1,000,000,000,000" grouped as French writes it
+                values["grouped"] = values["grouped"].replace(",", NARROW_NBSP)
             values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
             if "stopped" in values:  # why the model stopped: the generator's own reason
                 values["stopped"] = _french(values["stopped"]) or values["stopped"]
