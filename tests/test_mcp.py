@@ -1544,3 +1544,63 @@ def test_a_part_asked_for_past_a_documents_end_says_so(coop, monkeypatch):
             f"[le texte compte {length} caractères, tous avant cet offset\u00a0: lisez-le "
             "depuis l'offset 0]"
         ), said
+
+
+def test_a_session_id_sent_with_a_protocol_without_sessions_changes_nothing(coop):
+    """A 2026-07-28 request is served whole by itself: the SDK reads no mcp-session-id in it.
+    One that carried an id all the same (a client that kept it from an earlier handshake, a
+    proxy adding it) and asked for a method the server does not know was told "no MCP
+    session with this id for this key", where the SDK answers JSON-RPC -32601 "Method not
+    found"; and with another key's session id it was refused, where an id of no session was
+    served, which told whether another key's session had that id."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, bob = coop
+    with serve(create_app(commune)) as base:
+        url = f"{base}/mcp"
+        hello = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        accept = {"Accept": "application/json, text/event-stream"}
+        opened = httpx2.post(
+            url,
+            json=hello,
+            headers={**accept, "Authorization": f"Bearer {ann}"},
+            timeout=60,
+        )
+        assert opened.status_code == 200, opened.text
+        anns = opened.headers["mcp-session-id"]
+
+        def modern(method: str, session: str) -> httpx2.Response:
+            meta = {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }
+            body = {"jsonrpc": "2.0", "id": 7, "method": method, "params": {"_meta": meta}}
+            headers = {
+                **accept,
+                "Authorization": f"Bearer {bob}",
+                "MCP-Protocol-Version": "2026-07-28",
+                "Mcp-Method": method,
+                "mcp-session-id": session,
+            }
+            return httpx2.post(url, json=body, headers=headers, timeout=60)
+
+        for session in (anns, "0" * 32):
+            unknown = modern("nonexistent/method", session)
+            assert unknown.status_code == 404, unknown.text
+            assert unknown.json()["id"] == 7, unknown.text
+            assert unknown.json()["error"]["code"] == -32601, unknown.text
+            listed = modern("tools/list", session)
+            assert listed.status_code == 200, listed.text
+            assert "get_document" in listed.text, listed.text
