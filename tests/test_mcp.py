@@ -1604,3 +1604,46 @@ def test_a_session_id_sent_with_a_protocol_without_sessions_changes_nothing(coop
             listed = modern("tools/list", session)
             assert listed.status_code == 200, listed.text
             assert "get_document" in listed.text, listed.text
+
+
+def test_a_long_value_is_cut_between_letters_not_inside_one(coop, monkeypatch):
+    """A refusal quotes a long value's first 60 code points: "é" written as e and its accent
+    at the cut was quoted as "e", a family's emoji (three people joined) as a man alone, a
+    flag as a lone letter: each a name the agent never sent. The cut falls before the
+    letter it would have split."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+    start = "e" * 59
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    sent = {
+        "accent": start + "e\u0301tang",
+        "family": start + family + " de Paris",
+        "flag": start + "\U0001f1eb\U0001f1f7 2026",
+        "skin tone": start + "\U0001f44d\U0001f3fd ok",
+        "two flags": start[:-1] + "\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea",
+    }
+
+    async def run() -> dict[str, str]:
+        said = {}
+        async with Client(server, cache=None) as c:
+            for name, collection in sent.items():
+                r = await c.call_tool("search", {"query": "piscine", "collection": collection})
+                assert r.is_error
+                said[name] = r.content[0].text
+        return said
+
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # over stdio (and here) the server's locale
+    said = asyncio.run(run())
+    quoted = {
+        name: text.split("no collection named ", 1)[1].split(" (known", 1)[0]
+        for name, text in said.items()
+    }
+    assert quoted == {
+        "accent": f"'{start}…'",
+        "family": f"'{start}…'",
+        "flag": f"'{start}…'",
+        "skin tone": f"'{start}…'",
+        "two flags": f"'{start[:-1]}\U0001f1eb\U0001f1f7…'",  # the first flag whole
+    }, said
