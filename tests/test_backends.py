@@ -121,6 +121,38 @@ class StoreKit:
         c.retire(doc["id"], "fermée")
         assert c.search("médiathèque ouvre", k=5) == []
 
+    def test_a_published_documents_hash_is_its_published_files_while_another_waits(
+        self, c, tmp_path
+    ):
+        """A document kept its published text while a new revision waited for a curator (its
+        licence changed), but it was listed and served with the waiting file's SHA-256: a
+        re-user checking the file, or the open-data export's SHA256SUMS, found the two apart,
+        and could confirm a guess of the waiting file. The curators' queue still shows the
+        waiting file's."""
+        import hashlib
+
+        d = tmp_path / "docs"
+        d.mkdir()
+        page = d / "horaires.txt"
+        page.write_text("La médiathèque ouvre le mercredi à quatorze heures.", encoding="utf-8")
+        published = hashlib.sha256(page.read_bytes()).hexdigest()
+        c.add([d], collection="mairie", licence="CC-BY-4.0")
+        page.write_text("La médiathèque ouvre le samedi à dix heures.", encoding="utf-8")
+        waiting = hashlib.sha256(page.read_bytes()).hexdigest()
+        assert c.add([d], collection="mairie", licence="CC-BY-NC-4.0").outcomes[0].held
+        make_key(c, "rita", "Ville A")
+        for actor in (c.actor("rita"), None):  # a reader, and the operator
+            kw = {} if actor is None else {"actor": actor}
+            [listed] = c.documents(**kw)
+            served = c.document(listed["id"], **kw)
+            assert "mercredi" in served["text"] and served["licence"] == "CC-BY-4.0"
+            assert (listed["content_hash"], served["content_hash"]) == (published, published)
+        [queued] = c.pending()
+        assert c.show_revision(queued["id"])["revision"]["content_hash"] == waiting
+        c.review(queued["id"], "approve", "the author relicensed it")
+        assert c.document(listed["id"])["content_hash"] == waiting
+        assert c.documents()[0]["content_hash"] == waiting
+
     def test_private_collections_stay_private(self, c, corpus):
         c.add([corpus], collection="prive", licence="etalab-2.0", member=None)
         make_key(c, "alice", "Ville A", "reader")

@@ -1544,3 +1544,106 @@ def test_a_part_asked_for_past_a_documents_end_says_so(coop, monkeypatch):
             f"[le texte compte {length} caractères, tous avant cet offset\u00a0: lisez-le "
             "depuis l'offset 0]"
         ), said
+
+
+def test_a_session_id_sent_with_a_protocol_without_sessions_changes_nothing(coop):
+    """A 2026-07-28 request is served whole by itself: the SDK reads no mcp-session-id in it.
+    One that carried an id all the same (a client that kept it from an earlier handshake, a
+    proxy adding it) and asked for a method the server does not know was told "no MCP
+    session with this id for this key", where the SDK answers JSON-RPC -32601 "Method not
+    found"; and with another key's session id it was refused, where an id of no session was
+    served, which told whether another key's session had that id."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, bob = coop
+    with serve(create_app(commune)) as base:
+        url = f"{base}/mcp"
+        hello = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        accept = {"Accept": "application/json, text/event-stream"}
+        opened = httpx2.post(
+            url,
+            json=hello,
+            headers={**accept, "Authorization": f"Bearer {ann}"},
+            timeout=60,
+        )
+        assert opened.status_code == 200, opened.text
+        anns = opened.headers["mcp-session-id"]
+
+        def modern(method: str, session: str) -> httpx2.Response:
+            meta = {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }
+            body = {"jsonrpc": "2.0", "id": 7, "method": method, "params": {"_meta": meta}}
+            headers = {
+                **accept,
+                "Authorization": f"Bearer {bob}",
+                "MCP-Protocol-Version": "2026-07-28",
+                "Mcp-Method": method,
+                "mcp-session-id": session,
+            }
+            return httpx2.post(url, json=body, headers=headers, timeout=60)
+
+        for session in (anns, "0" * 32):
+            unknown = modern("nonexistent/method", session)
+            assert unknown.status_code == 404, unknown.text
+            assert unknown.json()["id"] == 7, unknown.text
+            assert unknown.json()["error"]["code"] == -32601, unknown.text
+            listed = modern("tools/list", session)
+            assert listed.status_code == 200, listed.text
+            assert "get_document" in listed.text, listed.text
+
+
+def test_a_long_value_is_cut_between_letters_not_inside_one(coop, monkeypatch):
+    """A refusal quotes a long value's first 60 code points: "é" written as e and its accent
+    at the cut was quoted as "e", a family's emoji (three people joined) as a man alone, a
+    flag as a lone letter: each a name the agent never sent. The cut falls before the
+    letter it would have split."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+    start = "e" * 59
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    sent = {
+        "accent": start + "e\u0301tang",
+        "family": start + family + " de Paris",
+        "flag": start + "\U0001f1eb\U0001f1f7 2026",
+        "skin tone": start + "\U0001f44d\U0001f3fd ok",
+        "two flags": start[:-1] + "\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea",
+    }
+
+    async def run() -> dict[str, str]:
+        said = {}
+        async with Client(server, cache=None) as c:
+            for name, collection in sent.items():
+                r = await c.call_tool("search", {"query": "piscine", "collection": collection})
+                assert r.is_error
+                said[name] = r.content[0].text
+        return said
+
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # over stdio (and here) the server's locale
+    said = asyncio.run(run())
+    quoted = {
+        name: text.split("no collection named ", 1)[1].split(" (known", 1)[0]
+        for name, text in said.items()
+    }
+    assert quoted == {
+        "accent": f"'{start}…'",
+        "family": f"'{start}…'",
+        "flag": f"'{start}…'",
+        "skin tone": f"'{start}…'",
+        "two flags": f"'{start[:-1]}\U0001f1eb\U0001f1f7…'",  # the first flag whole
+    }, said

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class CommuneError(Exception):
     """An error with a one-line message and, where there is one, the next step."""
@@ -39,8 +41,47 @@ SHOWN_CHARS = 60
 def cut(value: str) -> str:
     """``value`` for a refusal that names it: its beginning and "…" past :data:`SHOWN_CHARS`
     characters. A 200,000-character collection name an agent sent was quoted back whole, a
-    refusal of some 50,000 tokens, past what a host hands its model."""
-    return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
+    refusal of some 50,000 tokens, past what a host hands its model.
+
+    The cut falls between two letters as a reader sees them, never inside one: cut after
+    :data:`SHOWN_CHARS` code points, "é" written e and its accent was quoted as "e", a
+    family's emoji (three people joined) as one man, a flag as a lone letter, each a value
+    the caller never sent. A value that is one such letter past the bound (an "e" under
+    thousands of accents) is cut at the bound all the same: the length matters more."""
+    if len(value) <= SHOWN_CHARS:
+        return value
+    end = SHOWN_CHARS
+    while end > 0 and _joined(value, end):
+        end -= 1
+    return value[: end or SHOWN_CHARS] + "…"
+
+
+# The zero-width joiner, which makes one emoji of those around it.
+ZWJ = "\u200d"
+
+
+def _regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
+def _joined(value: str, at: int) -> bool:
+    """Whether ``value[at - 1]`` and ``value[at]`` belong to one letter as a reader sees it
+    (the joins of Unicode's grapheme clusters that names meet: marks, emoji joined,
+    skin tones and tags, flags)."""
+    before, after = value[at - 1], value[at]
+    if before == ZWJ or after == ZWJ:  # emoji joined into one: 👨‍👩‍👧
+        return True
+    if unicodedata.category(after) in ("Mn", "Mc", "Me"):  # an accent, a vowel sign, FE0F
+        return True
+    if "\U0001f3fb" <= after <= "\U0001f3ff" or "\U000e0020" <= after <= "\U000e007f":
+        return True  # a skin tone, a subdivision flag's tags
+    if _regional(before) and _regional(after):
+        # Flags are pairs of regional indicators, counted from the first of a run.
+        run = at
+        while run > 0 and _regional(value[run - 1]):
+            run -= 1
+        return (at - run) % 2 == 1
+    return False
 
 
 def shown(value: str) -> str:

@@ -683,18 +683,26 @@ class SessionOwners:
             self.owners.pop(session_id, None)
 
 
-def opens_a_session(method: str, headers: "Mapping[str, str]") -> bool:
-    """Whether the SDK keeps a session for this request: a POST without a session id, under
-    a protocol that opens one with a handshake (an MCP-Protocol-Version header absent or one
-    of those). A later protocol's client (2026-07-28 on) sends every request without a session
-    id, and the SDK keeps nothing for it: counted as sessions, an agent's 33rd call in ten
-    minutes was refused with "too many MCP sessions"."""
+def of_sessions(headers: "Mapping[str, str]") -> bool:
+    """Whether the request is of a protocol with sessions, opened by a handshake (an
+    MCP-Protocol-Version header absent or one of those), as the SDK routes it. A later
+    protocol's request (2026-07-28 on) is served whole by itself: the SDK reads no
+    mcp-session-id in it, and keeps nothing for it."""
     from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-    if method != "POST" or headers.get("mcp-session-id"):
-        return False
     version = headers.get("mcp-protocol-version")
     return version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+def opens_a_session(method: str, headers: "Mapping[str, str]") -> bool:
+    """Whether the SDK keeps a session for this request: a POST without a session id, under
+    a protocol that opens one with a handshake (:func:`of_sessions`). A later protocol's
+    client (2026-07-28 on) sends every request without a session id, and the SDK keeps
+    nothing for it: counted as sessions, an agent's 33rd call in ten minutes was refused with
+    "too many MCP sessions"."""
+    if method != "POST" or headers.get("mcp-session-id"):
+        return False
+    return of_sessions(headers)
 
 
 def _noting_session(send: "Send", note: Callable[[str], None]) -> "Send":
@@ -797,19 +805,31 @@ def http_routes(
             who = hashlib.sha256(
                 (key_in(request.headers) or f"address {host}").encode()
             ).hexdigest()
-            session_id = request.headers.get("mcp-session-id")
-            opening = opens_a_session(request.method, request.headers)
-            # Another key's session is said as one that does not exist, in the same words:
-            # whether another key's session has this id is none of the caller's business.
-            gone = error_response(
-                request,
-                404,
-                "no MCP session with this id for this key: open a new one (send no "
-                f"mcp-session-id; a session ends after {SESSION_IDLE_S // 60} minutes idle, "
-                "and when the server restarts)",
+            # A session id means something only under a protocol with sessions: sent with a
+            # later protocol's request (which the SDK serves without reading it), its 404s
+            # (a method the server does not know, JSON-RPC -32601) were said as a session
+            # gone, and another key's id was refused there though nothing of its session is
+            # reached, where an id of none was served: whether another key's session has
+            # this id showed.
+            session_id = (
+                request.headers.get("mcp-session-id") if of_sessions(request.headers) else None
             )
+            opening = opens_a_session(request.method, request.headers)
+
+            def gone() -> Response:
+                # Another key's session is said as one that does not exist, in the same
+                # words: whether another key's session has this id is none of the caller's
+                # business.
+                return error_response(
+                    request,
+                    404,
+                    "no MCP session with this id for this key: open a new one (send no "
+                    f"mcp-session-id; a session ends after {SESSION_IDLE_S // 60} minutes "
+                    "idle, and when the server restarts)",
+                )
+
             if refused is None and session_id and not owners.allows(session_id, who):
-                refused = gone
+                refused = gone()
             if refused is None and opening:
                 # a new session: each key opens a bounded number of them
                 if not opened.admit(who):
@@ -841,7 +861,7 @@ def http_routes(
                 if session_id:
                     owners.end(session_id)
             if session_id and held.not_found:
-                await gone(scope, receive, held.send)
+                await gone()(scope, receive, held.send)
             if session_id and request.method == "DELETE":
                 owners.ended(session_id)
 

@@ -611,7 +611,15 @@ def _documents_query(
     collection_ids: list[int] | None, published_only: bool, unpublished_in: Sequence[int] = ()
 ) -> Any:
     """Documents with their licence, provenance and collection: what listings show (the
-    published ones only, with ``published_only``, but in the collections ``unpublished_in``)."""
+    published ones only, with ``published_only``, but in the collections ``unpublished_in``).
+
+    A published document's fields are its published revision's, its ``content_hash`` too.
+    The row's own is its newest file's (store_revision keeps it so: a file added again is
+    known by it), and a revision waiting for a curator had its hash listed and served beside
+    the published text: a re-user checking the file against it, or it against the open-data
+    export's SHA256SUMS (the published file's), found them apart, and a reader could confirm
+    a guess of the waiting file's bytes, which only its curators may read."""
+    published_file = revisions.alias("published_file")
     q = select(
         documents.c.id,
         documents.c.title,
@@ -620,7 +628,9 @@ def _documents_query(
         documents.c.licence,
         documents.c.contributor,
         documents.c.publisher,
-        documents.c.content_hash,
+        func.coalesce(published_file.c.content_hash, documents.c.content_hash).label(
+            "content_hash"
+        ),
         documents.c.status,
         documents.c.published_revision_id,
         documents.c.current_revision_id,
@@ -628,7 +638,11 @@ def _documents_query(
         documents.c.added_at,
         documents.c.updated_at,
         collections.c.name.label("collection"),
-    ).select_from(documents.join(collections))
+    ).select_from(
+        documents.join(collections).outerjoin(
+            published_file, published_file.c.id == documents.c.published_revision_id
+        )
+    )
     if collection_ids is not None:
         q = q.where(collections.c.id.in_(collection_ids))
     if published_only:
