@@ -1,5 +1,5 @@
 """Variants of the sentence ranker tried on dev, beside the shipped one (bench/README.md,
-items 24, 26, 47 and 56): their five-fold figures, each question's prediction under every
+items 24, 26, 47, 56 and 59): their five-fold figures, each question's prediction under every
 assignment of the document groups to folds (folds.FOLD_SEEDS), at the shipped
 answer_model.json budget.
 
@@ -12,6 +12,7 @@ collects the candidates from another number of passages. The test split is never
     python bench/ranker_variants.py --home eval-data --cache cand.pkl --e5-cache e5.pkl e5 e5top
     python bench/ranker_variants.py --home eval-data --cache cand.pkl placed   # item 47
     python bench/ranker_variants.py --home eval-data --cache cand.pkl base where   # item 56
+    python bench/ranker_variants.py --home eval-data --cache cand.pkl base support   # item 59
 """
 
 from __future__ import annotations
@@ -249,6 +250,49 @@ def e5_top(record: dict[str, Any], vectors: E5Vectors) -> Columns:
     return out
 
 
+def _terms(text: str) -> set[str]:
+    """A sentence's stems, read as French and as English (a passage of the handbook holds
+    both), without those of one or two characters."""
+    from commune.text.analysis import analyze
+
+    return {t for lang in ("fr", "en") for t in analyze(text, lang) if len(t) > 2}
+
+
+def support(record: dict[str, Any], _: Any) -> Columns:
+    """How far the other passages of the context repeat what a candidate adds to the
+    question (answer redundancy, as in AskMSR's answer tiling): the share of the candidate's
+    stems that are not the question's and that another passage holds too, weighted by
+    their rarity among the context's passages; the number of other passages holding at
+    least two of them; and the gap of the first to the best candidate's."""
+    cands = record["cands"]
+    question = _terms(record["question"])
+    own = [_terms(c.text) - question for c in cands]
+    passages: dict[int, set[str]] = {}
+    for c, terms in zip(cands, own, strict=True):
+        passages.setdefault(c.hit, set()).update(terms)
+    n = len(passages)
+    df: dict[str, int] = {}
+    for terms in passages.values():
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+    share, count = [], []
+    for c, terms in zip(cands, own, strict=True):
+        weight = {t: np.log((n + 1) / df[t]) + 0.1 for t in terms}
+        shared = {t for t in terms if any(t in p for h, p in passages.items() if h != c.hit)}
+        total = sum(weight.values())
+        share.append(sum(weight[t] for t in shared) / total if total else 0.0)
+        count.append(
+            sum(1 for h, p in passages.items() if h != c.hit and len(terms & p) >= 2)
+            / max(n - 1, 1)
+        )
+    sh = np.asarray(share)
+    return {
+        "support_share": sh,
+        "support_passages": np.asarray(count),
+        "support_gap": sh - (sh.max() if len(sh) else 0.0),
+    }
+
+
 VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "yesno": yesno,
     "form": form,
@@ -257,6 +301,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "e5top": e5_top,
     "placed": placed,
     "where": where,
+    "support": support,
 }
 # Constrained as the shipped features they mirror (train_answer.RISING): a tenth kind's
 # match as the nine others', the cosine, rank and gap of the clause and e5's as USE's.
@@ -271,6 +316,8 @@ RISING = {
     "placed_cosine",
     "placed_rank",
     "placed_gap",
+    "support_share",
+    "support_gap",
 }
 
 
