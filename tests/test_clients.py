@@ -706,9 +706,39 @@ def test_a_prompt_sent_as_token_ids_is_read_as_its_text(served):
         said = client.completions.create(model="extractive", prompt=QUESTION).choices[0].text
         for prompt in (ids, [ids]):
             done = client.completions.create(model="extractive", prompt=prompt, max_tokens=40)
-            assert said.startswith(done.choices[0].text) and "mardi matin" in done.choices[0].text
+            text = done.choices[0].text.split("\n\nSources :\n")[0]
+            assert said.startswith(text) and "mardi matin" in text
         with pytest.raises(openai.BadRequestError) as refused:
             client.completions.create(model="extractive", prompt=[ids, ids])
         assert refused.value.body["message"].startswith("une question (prompt) par requête, reçu 2")
         with pytest.raises(openai.BadRequestError, match="ceux de cl100k_base, de 0 à"):
             client.completions.create(model="extractive", prompt=[10**9])
+
+
+def test_an_answer_cut_at_max_tokens_keeps_the_sources_of_what_it_cites(served):
+    """Cut at max_tokens with its sources, an answer's content ended "… mardi matin. [1]" or
+    "[1] Collecte des déchets, /tm": a client reading the content alone (LangChain's
+    .content) had a citation whose source line was cut away, and, for a model the charter
+    replaced, no note saying so. The limit now cuts the answer's text; the sources of the
+    citations it kept, and the note, follow whole, streamed or not."""
+    from langchain_openai import ChatOpenAI
+
+    from commune.text import tokens
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    whole = llm.invoke(QUESTION).content
+    text, sources = whole.split("\n\nSources :\n")
+    marker = text.index("[1]") + len("[1]")
+    for n in (tokens.count(text[:marker]), tokens.count(text) - 1):
+        cut = llm.bind(max_tokens=n).invoke(QUESTION)
+        assert cut.response_metadata["finish_reason"] == "length"
+        kept, listed = cut.content.split("\n\nSources :\n")
+        assert text.startswith(kept) and "[1]" in kept and len(kept) < len(text)
+        assert listed == sources
+        assert "".join(c.content for c in llm.bind(max_tokens=n).stream(QUESTION)) == cut.content
+    # Cut before its first citation, the text has no source to list.
+    assert llm.bind(max_tokens=5).invoke(QUESTION).content == "La collecte des or"
+    far = ChatOpenAI(model="far", base_url=url, api_key=key, max_retries=0, max_tokens=5)
+    replaced = far.invoke(QUESTION).content
+    assert replaced.startswith("La collecte des or\n\nNote : La charte a répondu")
