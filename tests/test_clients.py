@@ -427,6 +427,14 @@ def test_tools_and_structured_output_are_refused_in_one_line(served):
                 client.chat.completions.create(**ask, **extra)
             assert refused.value.param == param
             assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
+            # Sent without tools, it was told to send it "sans tools".
+            assert refused.value.body["message"].endswith(f"(retirez {param})")
+        # Functions offered were told of tool_choice, which does not apply to them.
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(**ask, functions=[tool["function"]])
+        assert refused.value.body["message"].endswith(
+            '(envoyez la requête sans functions, ou avec function_call "none")'
+        )
         # Told not to call them, or asked for text: the answer, as before.
         for extra in (
             {"tools": [tool], "tool_choice": "none"},

@@ -196,9 +196,17 @@ def _text_only(req: ChatRequest) -> None:
         req.functions and req.function_call != "none"
     )
     if offered or forced:
+        # Forced with none offered, the hint was to send "without tools", as it was sent; and
+        # functions offered were told of tool_choice, which does not apply to them.
+        if not offered:
+            hint = f"leave {forced} out"
+        elif req.tools and req.tool_choice != "none":
+            hint = 'send the request without tools, or with tool_choice "none"'
+        else:
+            hint = 'send the request without functions, or with function_call "none"'
         raise InvalidRequest(
             "Commune calls no tools: it answers from the commons' documents, with their sources",
-            'send the request without tools, or with tool_choice "none"',
+            hint,
             param=forced or ("tools" if req.tools else "functions"),
         )
     kind = (req.response_format or {}).get("type", "text")
