@@ -750,3 +750,22 @@ def test_an_answer_cut_at_max_tokens_keeps_the_sources_of_what_it_cites(served):
     far = ChatOpenAI(model="far", base_url=url, api_key=key, max_retries=0, max_tokens=5)
     replaced = far.invoke(QUESTION).content
     assert replaced.startswith("La collecte des or\n\nNote : La charte a répondu")
+
+
+def test_an_answer_cut_at_max_tokens_ends_on_no_piece_of_a_citation(served):
+    """Cut at max_tokens inside a citation, an answer ended "… de la commune. [" or "[1":
+    a citation a reader could not tell from a whole one, and no source listed for it (or,
+    for "[1" cut from "[12]", the wrong one). Now the piece of a marker is not sent."""
+    from langchain_openai import ChatOpenAI
+
+    from commune.text import tokens
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    text = llm.invoke(QUESTION).content.split("\n\nSources :\n")[0]
+    marker = text.index("[1]")
+    for n in range(tokens.count(text[:marker]) + 1, tokens.count(text[: marker + 3])):
+        cut = llm.bind(max_tokens=n).invoke(QUESTION)
+        assert cut.response_metadata["finish_reason"] == "length"
+        assert cut.content == text[:marker].rstrip()
+        assert "".join(c.content for c in llm.bind(max_tokens=n).stream(QUESTION)) == cut.content

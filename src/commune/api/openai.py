@@ -428,6 +428,9 @@ def _refusal(answer: Answer) -> str | None:
     return answer.text if answer.mode == "refused" else None
 
 
+_MARKER_CUT = re.compile(r"\s*\[\d*$")
+
+
 class _Cut:
     """``stop`` and ``max_tokens`` applied to the content as it is sent, piece by piece: it
     ends before the first stop sequence, or at the token limit, as a model's text would. A
@@ -462,7 +465,9 @@ class _Cut:
             n = len(text) if bounded is None else min(bounded, len(text))
             kept = tokens.head(self.sent + text[:n], self.limit)
             if len(kept) < len(self.sent) + n:
-                text, self.reason = kept[len(self.sent) :], "length"
+                # A citation cut ("… commune. [1" of "[1]" or "[12]") read as a whole one,
+                # with no source listed for it, or another's: it is not sent.
+                text, self.reason = _MARKER_CUT.sub("", kept)[len(self.sent) :], "length"
         self.sent += text
         return text
 
