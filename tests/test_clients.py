@@ -427,6 +427,14 @@ def test_tools_and_structured_output_are_refused_in_one_line(served):
                 client.chat.completions.create(**ask, **extra)
             assert refused.value.param == param
             assert refused.value.body["message"].startswith("Commune n'appelle aucun outil")
+            # Sent without tools, it was told to send it "sans tools".
+            assert refused.value.body["message"].endswith(f"(retirez {param})")
+        # Functions offered were told of tool_choice, which does not apply to them.
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(**ask, functions=[tool["function"]])
+        assert refused.value.body["message"].endswith(
+            '(envoyez la requête sans functions, ou avec function_call "none")'
+        )
         # Told not to call them, or asked for text: the answer, as before.
         for extra in (
             {"tools": [tool], "tool_choice": "none"},
@@ -706,9 +714,58 @@ def test_a_prompt_sent_as_token_ids_is_read_as_its_text(served):
         said = client.completions.create(model="extractive", prompt=QUESTION).choices[0].text
         for prompt in (ids, [ids]):
             done = client.completions.create(model="extractive", prompt=prompt, max_tokens=40)
-            assert said.startswith(done.choices[0].text) and "mardi matin" in done.choices[0].text
+            text = done.choices[0].text.split("\n\nSources :\n")[0]
+            assert said.startswith(text) and "mardi matin" in text
         with pytest.raises(openai.BadRequestError) as refused:
             client.completions.create(model="extractive", prompt=[ids, ids])
         assert refused.value.body["message"].startswith("une question (prompt) par requête, reçu 2")
         with pytest.raises(openai.BadRequestError, match="ceux de cl100k_base, de 0 à"):
             client.completions.create(model="extractive", prompt=[10**9])
+
+
+def test_an_answer_cut_at_max_tokens_keeps_the_sources_of_what_it_cites(served):
+    """Cut at max_tokens with its sources, an answer's content ended "… mardi matin. [1]" or
+    "[1] Collecte des déchets, /tm": a client reading the content alone (LangChain's
+    .content) had a citation whose source line was cut away, and, for a model the charter
+    replaced, no note saying so. The limit now cuts the answer's text; the sources of the
+    citations it kept, and the note, follow whole, streamed or not."""
+    from langchain_openai import ChatOpenAI
+
+    from commune.text import tokens
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    whole = llm.invoke(QUESTION).content
+    text, sources = whole.split("\n\nSources :\n")
+    marker = text.index("[1]") + len("[1]")
+    for n in (tokens.count(text[:marker]), tokens.count(text) - 1):
+        cut = llm.bind(max_tokens=n).invoke(QUESTION)
+        assert cut.response_metadata["finish_reason"] == "length"
+        kept, listed = cut.content.split("\n\nSources :\n")
+        assert text.startswith(kept) and "[1]" in kept and len(kept) < len(text)
+        assert listed == sources
+        assert "".join(c.content for c in llm.bind(max_tokens=n).stream(QUESTION)) == cut.content
+    # Cut before its first citation, the text has no source to list.
+    assert llm.bind(max_tokens=5).invoke(QUESTION).content == "La collecte des or"
+    far = ChatOpenAI(model="far", base_url=url, api_key=key, max_retries=0, max_tokens=5)
+    replaced = far.invoke(QUESTION).content
+    assert replaced.startswith("La collecte des or\n\nNote : La charte a répondu")
+
+
+def test_an_answer_cut_at_max_tokens_ends_on_no_piece_of_a_citation(served):
+    """Cut at max_tokens inside a citation, an answer ended "… de la commune. [" or "[1":
+    a citation a reader could not tell from a whole one, and no source listed for it (or,
+    for "[1" cut from "[12]", the wrong one). Now the piece of a marker is not sent."""
+    from langchain_openai import ChatOpenAI
+
+    from commune.text import tokens
+
+    url, key, _ = served
+    llm = ChatOpenAI(model="extractive", base_url=url, api_key=key, max_retries=0)
+    text = llm.invoke(QUESTION).content.split("\n\nSources :\n")[0]
+    marker = text.index("[1]")
+    for n in range(tokens.count(text[:marker]) + 1, tokens.count(text[: marker + 3])):
+        cut = llm.bind(max_tokens=n).invoke(QUESTION)
+        assert cut.response_metadata["finish_reason"] == "length"
+        assert cut.content == text[:marker].rstrip()
+        assert "".join(c.content for c in llm.bind(max_tokens=n).stream(QUESTION)) == cut.content

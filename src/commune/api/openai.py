@@ -90,8 +90,8 @@ IGNORED = (
 # checked, and [generation] max_tokens still bounds what the model writes.
 CUT_AT = "The content ends before the first of these, as a model's would (finish_reason stop)."
 AT_MOST = (
-    "The content is cut after this many tokens (cl100k_base, as usage counts them), "
-    "finish_reason length."
+    "The answer's text is cut after this many tokens (cl100k_base), finish_reason length; "
+    "the sources of the citations kept follow it."
 )
 
 
@@ -196,9 +196,17 @@ def _text_only(req: ChatRequest) -> None:
         req.functions and req.function_call != "none"
     )
     if offered or forced:
+        # Forced with none offered, the hint was to send "without tools", as it was sent; and
+        # functions offered were told of tool_choice, which does not apply to them.
+        if not offered:
+            hint = f"leave {forced} out"
+        elif req.tools and req.tool_choice != "none":
+            hint = 'send the request without tools, or with tool_choice "none"'
+        else:
+            hint = 'send the request without functions, or with function_call "none"'
         raise InvalidRequest(
             "Commune calls no tools: it answers from the commons' documents, with their sources",
-            'send the request without tools, or with tool_choice "none"',
+            hint,
             param=forced or ("tools" if req.tools else "functions"),
         )
     kind = (req.response_format or {}).get("type", "text")
@@ -353,12 +361,15 @@ def _payload(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _appendix(answer: Answer, replaced: Substitution | None) -> str:
+def _appendix(answer: Answer, replaced: Substitution | None, cited: str | None = None) -> str:
     """What ends the content: the numbered sources and any substitution, in the question's
-    language, as plain text that reads the same rendered as Markdown or not."""
+    language, as plain text that reads the same rendered as Markdown or not. ``cited``: the
+    text that max_tokens kept, whose citations only are listed."""
     fr = answer.language == "fr"
     lines = []
     for s in answer.sources:
+        if cited is not None and f"[{s.n}]" not in cited:
+            continue
         where = " — ".join(x for x in (s.title, s.section) if x)
         licence = f" ({s.licence})" if s.licence else ""
         lines.append(f"[{s.n}] {where}, {s.source}{licence}")
@@ -417,11 +428,14 @@ def _refusal(answer: Answer) -> str | None:
     return answer.text if answer.mode == "refused" else None
 
 
+_MARKER_CUT = re.compile(r"\s*\[\d*$")
+
+
 class _Cut:
     """``stop`` and ``max_tokens`` applied to the content as it is sent, piece by piece: it
     ends before the first stop sequence, or at the token limit, as a model's text would. A
     piece's end that may begin a stop sequence is held until the next shows whether it
-    does."""
+    does. The limit counts the answer's text, not what follows it (:meth:`_Shape.rest`)."""
 
     def __init__(self, stop: str | list[str] | None, limit: int | None):
         self.stops = [s for s in ([stop] if isinstance(stop, str) else stop or []) if s]
@@ -430,10 +444,13 @@ class _Cut:
         self.held = ""
         self.reason: str | None = None  # "stop" or "length" once cut
 
-    def feed(self, text: str, last: bool = False) -> str:
-        """What of ``text`` may be sent now (``last``: nothing comes after it)."""
+    def feed(self, text: str, last: bool = False, counted: bool = True) -> str:
+        """What of ``text`` may be sent now (``last``: nothing comes after it). ``counted``
+        false: ``text`` follows the answer's text, and the limit applies only to what was
+        held of that."""
         if self.reason is not None:
             return ""
+        bounded = len(self.held) if not counted else None
         text = self.held + text
         self.held = ""
         ends = [i for s in self.stops if (i := text.find(s)) != -1]
@@ -445,14 +462,22 @@ class _Cut:
                     text, self.held = text[:-k], text[-k:]
                     break
         if self.limit is not None:
-            kept = tokens.head(self.sent + text, self.limit)
-            if len(kept) < len(self.sent + text):
-                text, self.reason = kept[len(self.sent) :], "length"
+            n = len(text) if bounded is None else min(bounded, len(text))
+            kept = tokens.head(self.sent + text[:n], self.limit)
+            if len(kept) < len(self.sent) + n:
+                # A citation cut ("… commune. [1" of "[1]" or "[12]") read as a whole one,
+                # with no source listed for it, or another's: it is not sent.
+                text, self.reason = _MARKER_CUT.sub("", kept)[len(self.sent) :], "length"
         self.sent += text
         return text
 
-    def whole(self, content: str) -> str:
-        return self.feed(content, last=True)
+    def follow(self, text: str) -> str:
+        """``text`` sent after the answer's text that the limit cut, up to a stop sequence."""
+        ends = [i for s in self.stops if (i := (self.sent + text).find(s)) != -1]
+        if ends:
+            text = text[: max(0, min(ends) - len(self.sent))]
+        self.sent += text
+        return text
 
 
 class _Shape:
@@ -485,9 +510,20 @@ class _Shape:
             "model": requested,
         }
 
-    def tail(self, answer: Answer) -> str:
+    def tail(self, answer: Answer, cited: str | None = None) -> str:
         replaced = substitution(self.requested, answer)
-        return _appendix(answer, replaced) if self.sources_in_content else ""
+        return _appendix(answer, replaced, cited) if self.sources_in_content else ""
+
+    def rest(self, answer: Answer) -> str:
+        """What is sent after the answer's text. Cut by max_tokens, the text keeps its
+        citations' sources and any substitution's note, whole: they were cut with the rest,
+        and a client reading only the content got "[2]" with no source line, or "[1] Verre,
+        /srv/comm", and no note of a model replaced. Cut by a stop sequence, nothing: the
+        client asked for nothing past it."""
+        text = "" if self.cut.reason else self.cut.feed(self.tail(answer), True, counted=False)
+        if self.cut.reason == "length":
+            text += self.cut.follow(self.tail(answer, cited=self.cut.sent))
+        return text
 
     def closing(self, answer: Answer, content: str) -> dict[str, Any]:
         replaced = substitution(self.requested, answer)
@@ -512,7 +548,8 @@ class _Shape:
 
     def whole(self, answer: Answer) -> dict[str, Any]:
         answer = shown(answer, self.actor)
-        content = self.cut.whole(answer.text + self.tail(answer))
+        text = self.cut.feed(answer.text)
+        content = text + self.rest(answer)
         return {
             **self.base,
             "object": "chat.completion" if self.kind == "chat" else "text_completion",
@@ -558,7 +595,7 @@ class _Shape:
                     yield piece(text)
                 continue
             item = shown(item, self.actor)
-            if text := self.cut.feed(self.tail(item), last=True):
+            if text := self.rest(item):
                 sent.append(text)
                 yield piece(text)
             content = "".join(sent)

@@ -39,6 +39,9 @@ EXACT = {
     'send the request without tools, or with tool_choice "none"': (
         'envoyez la requête sans tools, ou avec tool_choice "none"'
     ),
+    'send the request without functions, or with function_call "none"': (
+        'envoyez la requête sans functions, ou avec function_call "none"'
+    ),
     "GET /v1/models lists those that can": "GET /v1/models liste ceux qui le peuvent",
     "send them in several requests; with LangChain's OpenAI, batch_size=1": (
         "envoyez-les en plusieurs requêtes ; avec OpenAI de LangChain, batch_size=1"
