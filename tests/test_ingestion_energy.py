@@ -64,6 +64,8 @@ def test_commune_add_writes_the_members_ingestion_rows_and_no_request(commune, t
     assert ingestion["wh"] == pytest.approx(sum(r.wh for r in rows), abs=1e-6)
     assert ingestion["by_kind"]["ingest"]["wh"] == ingestion["wh"]
     assert after["month"]["ingestion_wh"] == pytest.approx(ingestion["wh"], abs=1e-6)
+    # Nor does it credit a contributor: credits come from the passages an answer cites.
+    assert commune.credits(datetime.now(UTC).strftime("%Y-%m"))["contributors"] == []
 
 
 def test_a_shared_collections_ingestion_is_the_operators(commune, tmp_path):
@@ -326,3 +328,21 @@ def test_enrichment_rows_are_the_operators_one_per_batch_stored(tmp_path):
         ] * 2
         assert all(r.wh > 0 and r.energy_method.startswith("CPU time x ") for r in rows)
         assert c.transparency()["totals"]["ingestion"]["by_kind"]["enrich"]["rows"] == 2
+
+
+def test_the_charters_monthly_energy_cap_counts_the_questions_not_the_documents(home, tmp_path):
+    """A member's collection filled by `commune add` spent its energy budget: its people's
+    first question of the month was refused by sobriety.member_month_wh_cap."""
+    from commune.core import Commune
+    from tests.test_charter import CHARTER, write_charter
+
+    write_charter(
+        home, CHARTER.replace("[sobriety]\n", "[sobriety]\nmember_month_wh_cap = 0.000001\n")
+    )
+    with Commune(home) as c:
+        make_key(c, "fred", "Ville F")
+        c.add([_corpus(tmp_path)], collection="f", member="Ville F", licence="etalab-2.0")
+        fred = c.actor("fred")
+        assert sum(r.wh for r in _rows(c, usage.c.member_id == fred.member_id)) > 0.000001
+        first = c.ask("Quand se réunit le conseil municipal ?", actor=fred)
+        assert first.mode != "refused", first.decisions
