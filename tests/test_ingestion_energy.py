@@ -158,7 +158,7 @@ def _old_month(conn) -> None:  # type: ignore[no-untyped-def]
     conn.execute(update(members).values(created_at=datetime(2026, 9, 1, tzinfo=UTC)))
 
 
-def test_a_month_issued_before_ingestion_was_metered_still_matches_its_sha256(commune):
+def test_a_month_issued_before_ingestion_was_metered_still_matches_its_sha256(commune, tmp_path):
     """Its figures made again with ingestion apart (a new column, uploads no longer
     requests) would no longer be the bill the members were sent."""
     from commune.account.statement import build_statement, csv_text, digest, made_with
@@ -188,6 +188,14 @@ def test_a_month_issued_before_ingestion_was_metered_still_matches_its_sha256(co
     assert "ingest_kwh" not in stmt.to_json()
     assert [ln.requests for ln in stmt.lines] == [1, 2]  # Asso B, Ville A: its upload counted
     assert "ajouts_wh" not in csv_text(stmt)
+    # Nor in any file written again, a member's own, nor in the CLI's lines.
+    from commune.account.statement import export
+    from commune.cli.accounting import french_statement
+
+    for path in export(stmt, tmp_path / "out"):
+        said = path.read_text(encoding="utf-8")
+        assert "ingest" not in said and "ajout" not in said, path.name
+    assert "ajout de documents" not in french_statement(stmt)
 
 
 def test_a_month_issued_now_keeps_ingestion_apart_when_made_again(commune, monkeypatch):

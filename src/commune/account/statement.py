@@ -120,12 +120,20 @@ class Statement:
         data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
         data["made_with"] = self.made_with
         del data["ingestion_apart"]
+        data["lines"] = [line_json(self, line) for line in self.lines]
         if not self.ingestion_apart:
-            # As it was issued: these keys were no part of it, nor of its SHA-256.
+            # As it was issued: this key was no part of it, nor of its SHA-256.
             del data["ingest_kwh"]
-            for line in data["lines"]:  # type: ignore[attr-defined]
-                del line["ingest_wh"], line["ingest_gco2e"]
         return data
+
+
+def line_json(stmt: Statement, line: MemberLine) -> dict[str, object]:
+    """A member's line as the JSON files say it: without ingestion's figures in a month
+    issued before ingestion was metered, as it was issued."""
+    data: dict[str, object] = json.loads(json.dumps(asdict(line), default=str))
+    if not stmt.ingestion_apart:
+        del data["ingest_wh"], data["ingest_gco2e"]
+    return data
 
 
 def parse_month(text: str) -> datetime:
@@ -641,7 +649,7 @@ def export(stmt: Statement, directory: Path, csv_dialect: str = "fr") -> list[Pa
         base = directory / f"statement-{stmt.month}-{slug}"
         write_whole(base.with_suffix(".csv"), csv_text(stmt, [line], dialect=csv_dialect))
         data: dict[str, object] = {k: v for k, v in stmt.to_json().items() if k != "lines"}
-        data["member"] = json.loads(json.dumps(asdict(line), default=str))
+        data["member"] = line_json(stmt, line)
         write_whole(base.with_suffix(".json"), json.dumps(data, indent=2, ensure_ascii=False))
         write_whole(base.with_suffix(".html"), member_html(stmt, line))
         written += [base.with_suffix(s) for s in (".csv", ".json", ".html")]

@@ -78,7 +78,7 @@ def statement(
                 # Beside its answers', the energy of the documents added to its collections.
                 added = (
                     f" of which {small(line.ingest_wh, 2, 'en')} adding documents"
-                    if line.ingest_wh
+                    if stmt.ingestion_apart and line.ingest_wh
                     else ""
                 )
                 click.echo(
@@ -273,7 +273,7 @@ def french_statement(stmt: Any) -> str:
         requests = plural(fr, line.requests, "{n} requête", "{n} requêtes")
         added = (
             f" dont {small(line.ingest_wh, 2, fr)} pour l'ajout de documents"
-            if line.ingest_wh
+            if stmt.ingestion_apart and line.ingest_wh
             else ""
         )
         lines.append(
