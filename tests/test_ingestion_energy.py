@@ -354,3 +354,24 @@ def test_the_charters_monthly_energy_cap_counts_the_questions_not_the_documents(
         assert sum(r.wh for r in _rows(c, usage.c.member_id == fred.member_id)) > 0.000001
         first = c.ask("Quand se réunit le conseil municipal ?", actor=fred)
         assert first.mode != "refused", first.decisions
+
+
+def test_an_ingestion_is_one_run_among_the_requests_not_one_per_document(commune):
+    """Each document's row started a new meter, counted as one more request running: an
+    answer running beside an add of twenty files had its CPU time divided by twenty-one."""
+    import time
+
+    from commune.account.metering import ADD, Ingestion
+
+    answer = commune.metering.meter()
+    t0 = time.process_time()
+    ingestion = Ingestion(commune.metering, ADD)
+    for _ in range(20):
+        ingestion.charge(None, None)
+    while time.process_time() - t0 < 0.2:  # the answer's work, and the add's beside it
+        sum(i * i for i in range(1000))
+    cpu, _, _, _ = answer.stop()
+    spent = time.process_time() - t0
+    # Two at work in the process (the answer and the add): each is given half of its time.
+    assert cpu == pytest.approx(spent / 2, rel=0.1)
+    assert len(_rows(commune, usage.c.mode == "ingest")) == 20

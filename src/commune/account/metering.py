@@ -31,10 +31,12 @@ class Metering:
         self.engine = engine
         self.settings = settings
 
-    def meter(self) -> Meter:
+    def meter(self, after: Meter | None = None) -> Meter:
+        """A meter started now (``after``: the meter of the same work, whose place it takes
+        among the requests running: account/energy.Meter)."""
         from commune.account.energy import Meter
 
-        return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl)
+        return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl, after)
 
     def admit(self, actor: Actor) -> QuotaUse | None:
         """Refuse the request (HTTP 429) when a quota of the actor or its member is used up;
@@ -262,6 +264,7 @@ class Ingestion:
         it did), the member owning ``coll_id``'s (None: the operator's)."""
         from commune.store.db import within
 
+        measured = self.meter
         with within(self.metering.engine, conn) as tx:
             owner = repo.collection_owner(tx, coll_id) if coll_id is not None else None
             name = repo.collection_name(tx, coll_id) if coll_id is not None else None
@@ -273,13 +276,15 @@ class Ingestion:
                 0,
                 0,
                 name,
-                self.meter,
+                measured,
                 payer,
                 held=False,  # admitted by no quota: nothing held to release
                 conn=tx,
                 unmeasured=self.unmeasured,
             )
-        self.meter = self.metering.meter()
+        # The work goes on: the next meter takes this one's place among the requests running
+        # (one run, not one more request per document), from the moment this one stopped.
+        self.meter = self.metering.meter(after=measured)
         self.pending = False
 
     def close(self, coll_id: int | None, conn: Connection | None = None) -> None:
