@@ -498,6 +498,30 @@ class StoreKit:
                     conn.execute(text(statement))
         assert count(c, usage) == 1
 
+    def test_adding_documents_writes_the_members_ingestion_rows_shown_apart(self, c, corpus):
+        """`commune add` embedded every passage and wrote no ledger row: its energy was in
+        no total. Now one row per document, in its transaction, the collection's member's."""
+        from datetime import UTC, datetime
+
+        from commune.store.schema import documents, usage
+
+        c.admin.add_member("Ville A", kind="town")
+        summary = c.add([corpus], collection="mairie", member="Ville A", licence="etalab-2.0")
+        with c.engine.connect() as conn:
+            rows = conn.execute(select(usage).where(usage.c.mode == "ingest")).all()
+            stored = conn.execute(select(func.count()).select_from(documents)).scalar_one()
+        assert len(rows) == stored == summary.added
+        assert {(r.route, r.collection, r.user_id) for r in rows} == {("add", "mairie", None)}
+        [owner] = {r.member_id for r in rows}
+        assert owner is not None and all(r.wh > 0 for r in rows)
+        report = c.transparency()
+        assert report["totals"]["requests"] == 0
+        assert report["totals"]["ingestion"]["rows"] == stored
+        stmt = c.statement(datetime.now(UTC).strftime("%Y-%m"))
+        [line] = stmt.lines
+        assert line.requests == 0
+        assert line.ingest_wh == pytest.approx(sum(r.wh for r in rows)) == line.wh
+
     def test_the_audit_chain_verifies_and_tampering_is_found(self, c):
         for i in range(3):
             make_key(c, f"user{i}", "Ville A", "reader")  # each grant is audited

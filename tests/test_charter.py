@@ -876,8 +876,15 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     assert by["refused"]["requests"] == 1 and data["steps"]["answered_requests"] == 3
     assert by["cached"]["share"] == pytest.approx(1 / 3, abs=1e-3)
     with commune.engine.connect() as conn:
-        wh = conn.exec_driver_sql("select sum(wh) from usage where route != 'eval'").scalar()
+        wh, ingested = conn.exec_driver_sql(
+            "select sum(case when mode = 'ingest' then 0 else wh end), "
+            "sum(case when mode = 'ingest' then wh else 0 end) from usage where route != 'eval'"
+        ).one()
     assert data["totals"]["wh"] == pytest.approx(wh, abs=1e-6)
+    # The add's energy beside the requests', not among them.
+    assert ingested > 0
+    assert data["totals"]["ingestion"]["wh"] == pytest.approx(ingested, abs=1e-6)
+    assert data["month"]["ingestion_wh"] == pytest.approx(ingested, abs=1e-6)
     assert data["evaluations"][0]["correct"] == 0.55
     # This month's requests, and beside them the server at rest (40 W since the first row).
     month = data["month"]
@@ -914,7 +921,9 @@ def test_the_transparency_counts_reconcile_with_the_ledger(home, corpus):
         commune.documents()  # not metered: in neither count
         data = commune.transparency()
         with commune.engine.connect() as conn:
-            ledger = conn.exec_driver_sql("select count(*) from usage where route != 'eval'")
+            ledger = conn.exec_driver_sql(
+                "select count(*) from usage where route != 'eval' and mode != 'ingest'"
+            )
             records = conn.exec_driver_sql("select count(*) from decisions")
             n_ledger, n_records = ledger.scalar(), records.scalar()
     steps, totals = data["steps"], data["totals"]

@@ -311,7 +311,8 @@ def test_generated_answer_is_verified_renumbered_and_recorded(home, corpus, endp
         assert [(s.n, s.section) for s in a.sources] == [(1, "Tri sélectif")]
         with c.engine.connect() as conn:
             row = conn.exec_driver_sql(
-                "select mode, model, input_tokens, output_tokens, fallback from usage"
+                "select mode, model, input_tokens, output_tokens, fallback from usage "
+                "where mode != 'ingest'"
             ).one()
         assert tuple(row) == ("generate", "gpu", 100, 20, 0)
         data = c.transparency()

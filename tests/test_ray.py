@@ -292,6 +292,17 @@ def test_add_on_a_ray_cluster_stores_what_a_local_add_stores(cluster, corpus, tm
         assert ("text/html", READINGS["text/html"]) in readings(on_ray)
         question = "Quand passe le camion des ordures ?"
         assert on_ray.ask(question).text == local.ask(question).text
+        # Its energy is in the ledger as a local add's (a row per document stored; the broken
+        # file's work goes in the next one, or in a row of its own when it came last), saying
+        # what this machine's meter could not see.
+        with on_ray.engine.connect() as conn:
+            methods = (
+                conn.exec_driver_sql("select energy_method from usage where mode = 'ingest'")
+                .scalars()
+                .all()
+            )
+        assert len(methods) in (6, 7)
+        assert all(f"on the Ray cluster at {cluster}, not measured" in m for m in methods)
     local.close()
 
 

@@ -847,7 +847,6 @@ class Commune:
 
         return await contribute(
             self.settings,
-            self.metering,
             self.library,
             files,
             collection=collection,
@@ -1120,9 +1119,16 @@ class Commune:
             )
         # A cooperative's accounts do not change after the fact: the month billed is made
         # again with the prices and shares it was billed with.
-        settings, idle_watts = recorded_settings(done[0])
-        stmt = build_statement(conn, settings, month, idle_watts, issued_at=done[1])
-        return checked(stmt, done[0], done[2])
+        settings, idle_watts = recorded_settings(done.settings)
+        stmt = build_statement(
+            conn,
+            settings,
+            month,
+            idle_watts,
+            issued_at=done.at,
+            ingestion_apart=done.ingestion_apart,
+        )
+        return checked(stmt, done.settings, done.sha256)
 
     def issue_statement(self, month: str, actor: Actor = OPERATOR) -> Statement:
         """Issue the month's statement (a month over): record, in the audit log, the
@@ -1357,6 +1363,7 @@ class Commune:
         first, batch by batch (index/enrich.py): resumable, ``stop()`` asked between batches.
         ``lower_priority`` lowers the calling thread's CPU priority for good: for a process
         that enriches and ends (`commune enrich`), never for a thread that answers."""
+        from commune.account.metering import Ingestion
         from commune.embed import get_embedder
         from commune.index import enrich
 
@@ -1370,6 +1377,7 @@ class Commune:
             size=self.settings.enrich.batch,
             progress_cb=progress,
             stop=stop,
+            ingestion=Ingestion(self.metering, enrich.ENRICHED),
         )
         self.searcher.enriched_vectors.forget()  # this process's searches see them at once
         done = self.enrichment()
@@ -1412,7 +1420,10 @@ class Commune:
             return False
         if self._enricher is None:
             self._enricher = Enricher(
-                self.engine, lambda: get_embedder(model), self.settings.enrich.batch
+                self.engine,
+                lambda: get_embedder(model),
+                self.settings.enrich.batch,
+                metering=self.metering,
             )
             self._enricher.start()
         return True

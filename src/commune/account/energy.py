@@ -113,7 +113,15 @@ def _leave(done: list[bool]) -> None:
 class Meter:
     """Measure the energy of the work done between start and stop in this process."""
 
-    def __init__(self, watts_per_core: float, use_rapl: bool = False) -> None:
+    _done: list[bool]  # whether it has left the requests running (_leave)
+
+    def __init__(
+        self, watts_per_core: float, use_rapl: bool = False, after: Meter | None = None
+    ) -> None:
+        """``after``: a meter of the same work going on (an ingestion's, between two of its
+        ledger rows), whose place among the requests running this one takes over: counted as
+        a new one, each document added would divide the CPU time of an answer running
+        meanwhile once more."""
         import weakref
 
         self.watts_per_core = watts_per_core
@@ -123,8 +131,13 @@ class Meter:
         self.rapl0 = _read_rapl() if self.use_rapl else None
         self.machine0 = _machine_cpu_s() if self.use_rapl else None
         with _InFlight.lock:
-            _InFlight.running += 1
-            _InFlight.started += 1
+            if after is not None:
+                # Its place is this one's: running again if it stopped, no new start.
+                _InFlight.running += after._done[0]
+                after._done[0] = True
+            else:
+                _InFlight.running += 1
+                _InFlight.started += 1
             self._running0 = _InFlight.running  # this one and those already running
             self._started0 = _InFlight.started
         self._done = [False]

@@ -5,32 +5,56 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, func, select
+from sqlalchemy import Connection, String, case, func, select
 
-from commune.store.schema import members, usage
+from commune.store.schema import INGESTION_MODES, members, usage
 
 
-def _totals() -> list[Any]:
-    """What every ledger report sums: requests, tokens, Wh and gCO2e."""
+def _totals(ingestion_apart: bool = True) -> list[Any]:
+    """What every ledger report sums: requests, tokens, Wh and gCO2e, and of the Wh and
+    gCO2e those of ingestion (documents added, enriched, imported).
+
+    Ingestion's rows are no requests (one is written per document stored): with
+    ``ingestion_apart`` they are left out of ``requests``. Without it, every row is counted,
+    as statements issued before ingestion was metered were made (account/statement.py)."""
+    ingestion = usage.c.mode.in_(INGESTION_MODES)
+    requests = (
+        func.coalesce(func.sum(case((ingestion, 0), else_=1)), 0)
+        if ingestion_apart
+        else func.count(usage.c.id)
+    )
     return [
-        func.count(usage.c.id).label("requests"),
+        requests.label("requests"),
         func.coalesce(func.sum(usage.c.input_tokens + usage.c.output_tokens), 0).label("tokens"),
         func.coalesce(func.sum(usage.c.wh), 0.0).label("wh"),
         func.coalesce(func.sum(usage.c.gco2e), 0.0).label("gco2e"),
+        func.coalesce(func.sum(case((ingestion, usage.c.wh), else_=0.0)), 0.0).label("ingest_wh"),
+        func.coalesce(func.sum(case((ingestion, usage.c.gco2e), else_=0.0)), 0.0).label(
+            "ingest_gco2e"
+        ),
     ]
 
 
 def totals_by_member(
-    conn: Connection, start: datetime, end: datetime
+    conn: Connection, start: datetime, end: datetime, ingestion_apart: bool = True
 ) -> dict[int | None, dict[str, float]]:
+    """Each member's (None: the operator's) requests, tokens, Wh and gCO2e, ingestion's
+    included in the Wh and gCO2e, and apart (``ingest_wh``, ``ingest_gco2e``)."""
     q = (
-        select(usage.c.member_id, *_totals())
+        select(usage.c.member_id, *_totals(ingestion_apart))
         .where(usage.c.created_at >= start)
         .where(usage.c.created_at < end)
         .group_by(usage.c.member_id)
     )
     return {
-        r.member_id: {"requests": r.requests, "tokens": r.tokens, "wh": r.wh, "gco2e": r.gco2e}
+        r.member_id: {
+            "requests": r.requests,
+            "tokens": r.tokens,
+            "wh": r.wh,
+            "gco2e": r.gco2e,
+            "ingest_wh": r.ingest_wh,
+            "ingest_gco2e": r.ingest_gco2e,
+        }
         for r in conn.execute(q)
     }
 

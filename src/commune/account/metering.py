@@ -1,10 +1,15 @@
-"""Metering: quotas checked before work, energy measured around it, one ledger row after."""
+"""Metering: quotas checked before work, energy measured around it, one ledger row after.
+
+Ingestion (documents added, passages enriched, a dataset imported) is metered too, with the
+same meter and method labels as the answers, in ledger rows of its own kind
+(:class:`Ingestion`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
@@ -13,6 +18,7 @@ from commune.config import Settings
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
+from commune.store.schema import INGESTION_MODES
 
 if TYPE_CHECKING:
     from commune.account.energy import Energy, Meter
@@ -25,10 +31,12 @@ class Metering:
         self.engine = engine
         self.settings = settings
 
-    def meter(self) -> Meter:
+    def meter(self, after: Meter | None = None) -> Meter:
+        """A meter started now (``after``: the meter of the same work, whose place it takes
+        among the requests running: account/energy.Meter)."""
         from commune.account.energy import Meter
 
-        return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl)
+        return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl, after)
 
     def admit(self, actor: Actor) -> QuotaUse | None:
         """Refuse the request (HTTP 429) when a quota of the actor or its member is used up;
@@ -89,13 +97,16 @@ class Metering:
         generator: Generator | None = None,
         held: bool = True,
         conn: Connection | None = None,
+        unmeasured: str | None = None,
     ) -> Energy:
         """Append one row to the ledger, where the work happened; returns its Energy.
 
         ``generator`` is the model that wrote the answer: the meter measured this machine,
         so a model served elsewhere (energy_method "ecologits") adds its estimate. ``conn``:
         the caller's transaction, when the row must land with its other records or not at
-        all (answering/path.py)."""
+        all (answering/path.py). ``unmeasured``: work of this request done elsewhere, which
+        this machine's meter did not see (a Ray cluster's): the method says so, and the
+        figure is then an estimate of this machine's share alone."""
         from commune.account.energy import (
             Energy,
             Modelled,
@@ -107,6 +118,8 @@ class Metering:
         from commune.store.db import within
 
         cpu, wh, method, estimated = meter.stop()
+        if unmeasured:
+            method, estimated = f"{method} + {unmeasured}", True
         gco2e = carbon(wh, self.settings.energy.grid_gco2e_per_kwh)
         energy = Energy(wh, gco2e, estimated, method)
         remote = generator if generator and generator.energy_method == ECOLOGITS else None
@@ -191,7 +204,90 @@ class Metering:
                 conn.execute(
                     select(func.sum(usage.c.wh))
                     .where(usage.c.member_id == actor.member_id)
+                    # The charter's cap is on its questions' energy: the documents added to
+                    # its collections are the commons' upkeep, and spent no question's budget.
+                    .where(usage.c.mode.not_in(INGESTION_MODES))
                     .where(usage.c.created_at >= window.start, usage.c.created_at < window.end)
                 ).scalar()
                 or 0.0
             )
+
+
+INGEST, ENRICH, IMPORT = INGESTION_MODES
+
+
+@dataclass(frozen=True)
+class Work:
+    """What an ingestion's ledger rows say of it: the face that asked (``route``: "add",
+    "api/documents:upload", "web/contribute", "import", "enrich", "serve/enrich") and its kind
+    (``mode``, one of INGESTION_MODES)."""
+
+    route: str
+    mode: str = INGEST
+
+
+ADD = Work("add")  # `commune add`, and the library's callers that name no other face
+
+
+class Ingestion:
+    """Ingestion's energy on the ledger, measured where the work happens, with the meter
+    the answers use (its method labels too).
+
+    One meter runs from the start. Each document stored takes one row for the work since
+    the row before (:meth:`charge`), in the document's own transaction: a crash rolls the
+    document and its row back together, and the documents stored before keep theirs. Files
+    read and not stored (unchanged, failed) carry their work to the next row; what is left
+    when the run ends is written by :meth:`close`.
+
+    Whose it is: the member owning the collection the documents went to, read in the same
+    transaction, else the operator (a shared collection is the whole cooperative's: its
+    upkeep is shared like the server's cost, account/statement.py). No person's: the rows
+    carry no user, and no quota counts them (govern/quotas.py), since adding documents
+    answers no question. They credit no contributor either: credits come from the passages
+    an answer cites (commons/credits.py), and ingestion cites none."""
+
+    def __init__(self, metering: Metering, work: Work, unmeasured: str | None = None) -> None:
+        if work.mode not in INGESTION_MODES:
+            raise ValueError(f"an ingestion's mode is one of {INGESTION_MODES}, got {work.mode!r}")
+        self.metering = metering
+        self.work = work
+        self.unmeasured = unmeasured
+        self.meter = metering.meter()
+        self.pending = True  # work done since the last row: close() writes it
+
+    def passed(self) -> None:
+        """A file was read and not stored: its work waits for the next row."""
+        self.pending = True
+
+    def charge(self, conn: Connection | None, coll_id: int | None) -> None:
+        """One row for the work since the last (in ``conn``, the transaction that keeps what
+        it did), the member owning ``coll_id``'s (None: the operator's)."""
+        from commune.store.db import within
+
+        measured = self.meter
+        with within(self.metering.engine, conn) as tx:
+            owner = repo.collection_owner(tx, coll_id) if coll_id is not None else None
+            name = repo.collection_name(tx, coll_id) if coll_id is not None else None
+            payer = OPERATOR if owner is None else Actor(None, "ingestion", owner, None, "member")
+            self.metering.record_usage(
+                self.work.route,
+                self.work.mode,
+                None,
+                0,
+                0,
+                name,
+                measured,
+                payer,
+                held=False,  # admitted by no quota: nothing held to release
+                conn=tx,
+                unmeasured=self.unmeasured,
+            )
+        # The work goes on: the next meter takes this one's place among the requests running
+        # (one run, not one more request per document), from the moment this one stopped.
+        self.meter = self.metering.meter(after=measured)
+        self.pending = False
+
+    def close(self, coll_id: int | None, conn: Connection | None = None) -> None:
+        """The run is over: its work since the last row, if any, in a row of its own."""
+        if self.pending:
+            self.charge(conn, coll_id)

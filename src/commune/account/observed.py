@@ -9,23 +9,27 @@ as a counter reset."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
 from commune.store import repository as repo
-from commune.store.schema import chunks, decisions, documents, usage
+from commune.store.schema import INGESTION_MODES, chunks, decisions, documents, usage
 
 
 @dataclass(frozen=True)
 class Observed:
     answers: dict[str, int]  # by outcome: refused, over-quota, cached, extractive, generated
-    requests: int  # rows of the usage ledger: the work that was metered
+    requests: int  # rows of the usage ledger but ingestion's: the requests metered
     wh: float  # energy of that work, measured or estimated (the ledger says which)
     gco2e: float
     documents: int  # published documents
     passages: int  # their searchable passages
     generation: int  # the database's index generation
+    # Ingestion's energy and carbon, apart from the requests', by kind (INGESTION_MODES):
+    # documents added, enriched, imported.
+    ingestion_wh: dict[str, float] = field(default_factory=dict)
+    ingestion_gco2e: dict[str, float] = field(default_factory=dict)
 
 
 def observe(conn: Connection) -> Observed:
@@ -35,13 +39,26 @@ def observe(conn: Connection) -> Observed:
             select(decisions.c.outcome, func.count().label("n")).group_by(decisions.c.outcome)
         )
     }
+    ingestion = usage.c.mode.in_(INGESTION_MODES)
     ledger = conn.execute(
         select(
             func.count(usage.c.id),
             func.coalesce(func.sum(usage.c.wh), 0.0),
             func.coalesce(func.sum(usage.c.gco2e), 0.0),
-        )
+        ).where(~ingestion)
     ).one()
+    ingested = {
+        str(r.mode): (float(r.wh or 0), float(r.gco2e or 0))
+        for r in conn.execute(
+            select(
+                usage.c.mode,
+                func.sum(usage.c.wh).label("wh"),
+                func.sum(usage.c.gco2e).label("gco2e"),
+            )
+            .where(ingestion)
+            .group_by(usage.c.mode)
+        )
+    }
     # As search sees them (store/repository.py): published, and not retired since.
     published = (documents.c.status == "published") & documents.c.published_revision_id.is_not(None)
     n_documents = conn.execute(
@@ -62,4 +79,6 @@ def observe(conn: Connection) -> Observed:
         documents=int(n_documents),
         passages=int(n_passages),
         generation=repo.generation(conn),
+        ingestion_wh={m: ingested.get(m, (0.0, 0.0))[0] for m in INGESTION_MODES},
+        ingestion_gco2e={m: ingested.get(m, (0.0, 0.0))[1] for m in INGESTION_MODES},
     )

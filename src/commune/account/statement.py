@@ -1,5 +1,16 @@
 """The monthly statement: the server's fixed cost, its draw at rest and the energy of the
-requests, split among members.
+requests and of ingestion, split among members.
+
+Ingestion's energy (documents added to a collection, uploads and imports included: ledger
+rows of store/schema.INGESTION_MODES) is its collection's member's: the member chose to add
+them, and its own people read them first (a private collection's alone do). So it is priced
+on that member's energy line with its answers' energy, and counted in its use (the shares
+by "wh", the draw at rest). A shared collection's, and enrichment's (the operator's choice,
+over every collection), are the operator's: the whole cooperative's upkeep, added to the
+fixed cost like the operator's other work. Each line says how much of its energy is
+ingestion's (``ingest_wh``), and ingestion's rows are no requests (``requests`` leaves them
+out). A month issued before ingestion was metered is made as it was then, without these
+figures (``ingestion_apart`` False), so that its SHA-256 still holds.
 
 Money is computed in Decimal and rounded with the largest-remainder method,
 so the members' amounts add up to the month's total to the cent.
@@ -49,6 +60,9 @@ class MemberLine:
     total_eur: Decimal
     idle_kwh: float = 0.0  # this member's share of the server's draw at rest
     idle_eur: Decimal = Decimal(0)
+    # Of ``wh`` and ``gco2e``, the documents added to its collections (priced alike).
+    ingest_wh: float = 0.0
+    ingest_gco2e: float = 0.0
 
 
 @dataclass
@@ -82,6 +96,12 @@ class Statement:
     # The SHA-256 its issue recorded in the audit log ("" while it is not issued): the files
     # handed out carry it, and a statement made again is checked against it (``checked``).
     sha256: str = ""
+    # Ingestion's energy this month (of ``energy_kwh``), every member's and the operator's.
+    ingest_kwh: float = 0.0
+    # Whether ingestion is shown apart (ingest_kwh, ingest_wh, requests without it): False
+    # for a month issued before it was metered, made again as it was issued. Not a figure:
+    # left out of the JSON, whose keys say it.
+    ingestion_apart: bool = True
 
     @property
     def members_kwh(self) -> float:
@@ -99,7 +119,21 @@ class Statement:
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
         data["made_with"] = self.made_with
+        del data["ingestion_apart"]
+        data["lines"] = [line_json(self, line) for line in self.lines]
+        if not self.ingestion_apart:
+            # As it was issued: this key was no part of it, nor of its SHA-256.
+            del data["ingest_kwh"]
         return data
+
+
+def line_json(stmt: Statement, line: MemberLine) -> dict[str, object]:
+    """A member's line as the JSON files say it: without ingestion's figures in a month
+    issued before ingestion was metered, as it was issued."""
+    data: dict[str, object] = json.loads(json.dumps(asdict(line), default=str))
+    if not stmt.ingestion_apart:
+        del data["ingest_wh"], data["ingest_gco2e"]
+    return data
 
 
 def parse_month(text: str) -> datetime:
@@ -174,9 +208,25 @@ def recorded_settings(recorded: dict[str, object]) -> tuple[CooperativeSettings,
     return CooperativeSettings(**values), float(str(recorded.get("idle_watts", 0.0)))
 
 
-def issued(conn: Connection, month_text: str) -> tuple[dict[str, object], str, str] | None:
-    """The settings ``month_text``'s statement was issued with, when, and the SHA-256 of its
-    figures then (its first issue's audit entry), or None if it was not issued."""
+@dataclass(frozen=True)
+class Issue:
+    """A month's first issue, as its audit entry recorded it."""
+
+    settings: dict[str, object]
+    at: str  # when (ISO time, UTC)
+    sha256: str  # of its figures then
+    # Whether its figures showed ingestion apart: not for a month issued before ingestion
+    # was metered (its entry says nothing of it), which is made again as it was.
+    ingestion_apart: bool
+
+
+# What an issue's audit entry says of its figures since ingestion has been metered.
+INGESTION_APART = "apart"
+
+
+def issued(conn: Connection, month_text: str) -> Issue | None:
+    """How ``month_text``'s statement was issued (its first issue's audit entry), or None if
+    it was not."""
     row = conn.execute(
         select(audit_log.c.details, audit_log.c.created_at)
         .where(audit_log.c.action == "statement", audit_log.c.subject == f"month {month_text}")
@@ -186,7 +236,12 @@ def issued(conn: Connection, month_text: str) -> tuple[dict[str, object], str, s
     if row is None:
         return None
     details = json.loads(row.details)
-    return details["settings"], str(row.created_at), str(details.get("sha256", ""))
+    return Issue(
+        details["settings"],
+        str(row.created_at),
+        str(details.get("sha256", "")),
+        details.get("ingestion") == INGESTION_APART,
+    )
 
 
 def digest(stmt: Statement) -> str:
@@ -248,10 +303,11 @@ def issue(conn: Connection, stmt: Statement, actor: Actor) -> Statement:
         currency=stmt.currency,
         members=len(stmt.lines),
         sha256=stmt.sha256,
+        ingestion=INGESTION_APART if stmt.ingestion_apart else None,
     )
     done = issued(conn, stmt.month)
     assert done is not None  # written above, in this transaction
-    stmt.issued = done[1]
+    stmt.issued = done.at
     return stmt
 
 
@@ -307,18 +363,20 @@ def build_statement(
     month_text: str,
     idle_watts: float = 0.0,
     issued_at: str = "",
+    ingestion_apart: bool = True,
 ) -> Statement:
     """The month's statement, made with ``settings`` (``issued_at``: when the month was
-    issued with them, "" if it was not)."""
+    issued with them, "" if it was not; ``ingestion_apart``: False to make a month issued
+    before ingestion was metered as it was issued)."""
     from commune.account.idle import idle_draw
     from commune.store import repository as repo
 
     window = month(parse_month(month_text))
     idle = idle_draw(conn, idle_watts, window.start, window.end)
     names = member_names(conn, window.end)
-    totals = totals_by_member(conn, window.start, window.end)
+    totals = totals_by_member(conn, window.start, window.end, ingestion_apart)
     price = Decimal(str(settings.price_eur_per_kwh))
-    zero = {"requests": 0, "tokens": 0, "wh": 0.0, "gco2e": 0.0}
+    zero = dict.fromkeys(("requests", "tokens", "wh", "gco2e", "ingest_wh", "ingest_gco2e"), 0.0)
     ids = list(names)
     rows = [totals.get(i, zero) for i in ids]
     unattributed_kwh = sum(v["wh"] for k, v in totals.items() if k not in names) / 1000
@@ -349,6 +407,8 @@ def build_statement(
         idle_method=idle.method,
         settings=made_with(settings, idle_watts),
         issued=issued_at,
+        ingest_kwh=sum(v["ingest_wh"] for v in totals.values()) / 1000,
+        ingestion_apart=ingestion_apart,
     )
     if repo.now() < window.start:
         # A month to come read "is not over: these are its figures so far", as if under way:
@@ -406,6 +466,8 @@ def build_statement(
                 fixed[i] + energy[i] + idle_eur[i],
                 idle_kwh=float(idle_kwh * float(idle_weights[i] / sum(idle_weights))),
                 idle_eur=idle_eur[i],
+                ingest_wh=float(r["ingest_wh"]),
+                ingest_gco2e=float(r["ingest_gco2e"]),
             )
         )
     return stmt
@@ -424,7 +486,11 @@ CSV_FIELDS = [
     "total_eur",
     "idle_kwh",
     "idle_eur",
+    "ingest_wh",
 ]
+# ``ingest_wh`` (« ajouts_wh »: documents added) is the part of ``wh`` that ingestion spent,
+# last so that a script reading the columns before it reads them as it did; a month issued
+# before ingestion was metered is written without it, as it was issued.
 # The same columns in the French spreadsheet's file, as the payouts' CSV names its own
 # (commons/payout_files.py): a French reader opens it, and the rest of it speaks French (the
 # decimal comma, the ";"). Without accents, as there, so a script keys on them as typed.
@@ -442,6 +508,7 @@ CSV_FIELDS_FR = [
     "total_eur",
     "repos_kwh",
     "repos_eur",
+    "ajouts_wh",
 ]
 
 
@@ -475,6 +542,7 @@ def _csv_row(stmt: Statement, line: MemberLine, dialect: str) -> list[object]:
         line.total_eur,
         _measure(line.idle_kwh),
         line.idle_eur,
+        *([_measure(line.ingest_wh)] if stmt.ingestion_apart else []),
     ]
     return [
         stmt.month,
@@ -495,7 +563,8 @@ def csv_text(stmt: Statement, lines: list[MemberLine] | None = None, dialect: st
     if dialect == "fr":
         buf.write("\ufeff")
     w = csv.writer(buf, delimiter=";" if dialect == "fr" else ",")
-    w.writerow(CSV_FIELDS_FR if dialect == "fr" else CSV_FIELDS)
+    fields = CSV_FIELDS_FR if dialect == "fr" else CSV_FIELDS
+    w.writerow(fields if stmt.ingestion_apart else fields[:-1])
     for line in stmt.lines if lines is None else lines:
         w.writerow(_csv_row(stmt, line, dialect))
     return buf.getvalue()
@@ -523,6 +592,14 @@ def member_html(stmt: Statement, line: MemberLine) -> str:
         if stmt.unattributed_kwh
         else ""
     )
+    # Side by side with its answers': the energy of the documents added to its collections
+    # (none added, no line: « 0,00 Wh » read as a figure rounded to nothing).
+    ingested = (
+        f"\n<tr><th>dont ajout de documents / of which adding documents</th>"
+        f"<td>{energy(line.ingest_wh, 2)} Wh</td></tr>"
+        if stmt.ingestion_apart and line.ingest_wh
+        else ""
+    )
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Relevé {e(stmt.month)} — {e(line.member)}</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto}}
@@ -532,7 +609,7 @@ th:first-child,td:first-child{{text-align:left}}</style>
 <table>
 <tr><th>Requêtes / requests</th><td>{number(line.requests, 0, "fr")}</td></tr>
 <tr><th>Jetons / tokens</th><td>{number(line.tokens, 0, "fr")}</td></tr>
-<tr><th>Énergie / energy</th><td>{energy(line.wh, 2)} Wh</td></tr>
+<tr><th>Énergie / energy</th><td>{energy(line.wh, 2)} Wh</td></tr>{ingested}
 <tr><th>Carbone / carbon</th><td>{energy(line.gco2e, 2)} gCO2e</td></tr>
 <tr><th>Part du coût fixe / fixed share ({e(stmt.rule)})</th>\
 <td>{number(line.weight * 100, 2, "fr")}\u00a0%</td></tr>
@@ -572,7 +649,7 @@ def export(stmt: Statement, directory: Path, csv_dialect: str = "fr") -> list[Pa
         base = directory / f"statement-{stmt.month}-{slug}"
         write_whole(base.with_suffix(".csv"), csv_text(stmt, [line], dialect=csv_dialect))
         data: dict[str, object] = {k: v for k, v in stmt.to_json().items() if k != "lines"}
-        data["member"] = json.loads(json.dumps(asdict(line), default=str))
+        data["member"] = line_json(stmt, line)
         write_whole(base.with_suffix(".json"), json.dumps(data, indent=2, ensure_ascii=False))
         write_whole(base.with_suffix(".html"), member_html(stmt, line))
         written += [base.with_suffix(s) for s in (".csv", ".json", ".html")]

@@ -161,16 +161,34 @@ class _Recorded:
             answers.add_metric([outcome], n)
         yield answers
         yield CounterMetricFamily(
-            "commune_metered_requests", "Metered work (rows of the usage ledger)", seen["requests"]
+            "commune_metered_requests",
+            "Metered requests (rows of the usage ledger, ingestion's apart)",
+            seen["requests"],
         )
         yield CounterMetricFamily(
             "commune_energy_wh",
-            "Energy of the metered work, Wh (measured or estimated)",
+            "Energy of the metered requests, Wh (measured or estimated; ingestion's apart)",
             seen["wh"],
         )
         yield CounterMetricFamily(
-            "commune_carbon_gco2e", "Carbon of the metered work, gCO2e", seen["gco2e"]
+            "commune_carbon_gco2e",
+            "Carbon of the metered requests, gCO2e (ingestion's apart)",
+            seen["gco2e"],
         )
+        # Beside the requests', never in them: the energy of documents added (uploads
+        # included), enriched with the second embedder, imported.
+        for name, what, figures in (
+            ("commune_ingestion_energy_wh", "Energy", seen["ingestion_wh"]),
+            ("commune_ingestion_carbon_gco2e", "Carbon", seen["ingestion_gco2e"]),
+        ):
+            family = CounterMetricFamily(
+                name,
+                f"{what} of ingestion (documents added, enriched, imported), by kind",
+                labels=["kind"],
+            )
+            for kind, value in figures.items():
+                family.add_metric([kind], value)
+            yield family
         yield GaugeMetricFamily("commune_documents", "Published documents", seen["documents"])
         yield GaugeMetricFamily("commune_passages", "Their searchable passages", seen["passages"])
         yield GaugeMetricFamily(

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, Integer, cast, func, select
+from sqlalchemy import Engine, Integer, case, cast, func, select
 
 from commune.charter import records, scores
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.index.enrich import coverage
-from commune.store.schema import usage
+from commune.store.schema import INGESTION_MODES, usage
 
 # Evaluation questions and calibration runs (`commune model calibrate`) are asked by nobody:
 # they are shown with the evaluations and the models' energy, not in the shares of real
@@ -22,8 +22,8 @@ NOT_REQUESTS = ("eval", "calibrate")
 # The ledger modes of a question that got its reply (an answer, or the charter's refusal):
 # each has one decision record too. A question refused over quota did no work, so it has a
 # record and no ledger row; a question whose client left mid-answer has a ledger row
-# ("abandoned") and no record. Every other ledger row is a search, a listing, an embedding
-# or an upload.
+# ("abandoned") and no record. Every other request's ledger row is a search, a listing or an
+# embedding; ingestion's rows (documents added, uploads among them) are summed apart.
 ANSWERED = ("extractive", "generate", "cached", "refused")
 
 
@@ -43,12 +43,16 @@ def report(
     from commune.store import repository as repo
 
     window = month(repo.now())
+    ingestion = usage.c.mode.in_(INGESTION_MODES)
+    # The requests' rows: every row but evaluations', calibrations' and ingestion's.
+    requested = usage.c.route.not_in(NOT_REQUESTS) & ~ingestion
     with engine.connect() as conn:
-        month_wh = conn.execute(
-            select(func.coalesce(func.sum(usage.c.wh), 0.0))
-            .where(usage.c.created_at >= window.start, usage.c.created_at < window.end)
-            .where(usage.c.route.not_in(NOT_REQUESTS))
-        ).scalar()
+        month_wh, month_ingest_wh = conn.execute(
+            select(
+                func.coalesce(func.sum(case((requested, usage.c.wh), else_=0.0)), 0.0),
+                func.coalesce(func.sum(case((ingestion, usage.c.wh), else_=0.0)), 0.0),
+            ).where(usage.c.created_at >= window.start, usage.c.created_at < window.end)
+        ).one()
         idle = idle_draw(conn, idle_watts, window.start, window.end)
         history = records.history(conn)
         counts = records.outcome_counts(conn, NOT_REQUESTS)
@@ -58,14 +62,29 @@ def report(
                 func.sum(usage.c.wh),
                 func.sum(usage.c.gco2e),
                 func.sum(cast(usage.c.estimated, Integer)),
-            ).where(usage.c.route.not_in(NOT_REQUESTS))
+            ).where(requested)
         ).one()
         answered_rows, abandoned_rows = conn.execute(
             select(
                 func.sum(cast(usage.c.mode.in_(ANSWERED), Integer)),
                 func.sum(cast(usage.c.mode == "abandoned", Integer)),
-            ).where(usage.c.route.not_in(NOT_REQUESTS))
+            ).where(requested)
         ).one()
+        # Ingestion's work by kind, beside the requests': adding documents, enriching them
+        # with the second embedder, importing a dataset.
+        ingested = {
+            str(r.mode): (int(r.rows), float(r.wh or 0), float(r.gco2e or 0))
+            for r in conn.execute(
+                select(
+                    usage.c.mode,
+                    func.count().label("rows"),
+                    func.sum(usage.c.wh).label("wh"),
+                    func.sum(usage.c.gco2e).label("gco2e"),
+                )
+                .where(ingestion)
+                .group_by(usage.c.mode)
+            )
+        }
         latest = scores.latest(conn)
         # The page is public: a private collection's name, and how well it is answered, are
         # its member's. Its evaluations are counted, not shown.
@@ -95,7 +114,8 @@ def report(
     return {
         "charter": {**charter.to_json(), "text": charter.text, "history": history},
         "models": cards,
-        # The ledger: every metered request, questions and the rest.
+        # The ledger: every metered request, questions and the rest; and apart, ingestion's
+        # work (documents added, enriched, imported), which is no request.
         "totals": {
             "requests": requests,
             "by_kind": {
@@ -106,15 +126,27 @@ def report(
             "wh": round(float(wh or 0), 6),
             "gco2e": round(float(gco2e or 0), 6),
             "estimated_requests": int(estimated or 0),
+            "ingestion": {
+                "wh": round(sum(wh for _, wh, _ in ingested.values()), 6),
+                "gco2e": round(sum(g for _, _, g in ingested.values()), 6),
+                # Its ledger rows: one per document stored, one per batch enriched.
+                "rows": sum(n for n, _, _ in ingested.values()),
+                "by_kind": {
+                    mode: {"rows": n, "wh": round(wh, 6)}
+                    for mode in INGESTION_MODES
+                    for n, wh, _ in [ingested.get(mode, (0, 0.0, 0.0))]
+                },
+            },
             "note": "energy is measured only from a meter (RAPL, each request given its share: "
             "measured, shared); CPU time x configured watts is estimated, and remote models "
             "are modelled by the ecologits package",
         },
-        # The requests' energy this month, and beside it the server's draw at rest, which no
-        # request's meter sees.
+        # The requests' energy this month, ingestion's beside it, and the server's draw at
+        # rest, which no request's meter sees.
         "month": {
             "month": window.start.strftime("%Y-%m"),
             "requests_wh": round(float(month_wh or 0), 6),
+            "ingestion_wh": round(float(month_ingest_wh or 0), 6),
             "idle": idle.to_json(),
         },
         # The decision records: every question, those refused over quota included.

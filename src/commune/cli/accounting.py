@@ -75,10 +75,16 @@ def statement(
             for line in stmt.lines:
                 # A member's few mWh read "< 0.01 Wh", not "0.00 Wh": used, not nothing.
                 requests = plural("en", line.requests, "{n} request", "{n} requests")
+                # Beside its answers', the energy of the documents added to its collections.
+                added = (
+                    f" of which {small(line.ingest_wh, 2, 'en')} adding documents"
+                    if stmt.ingestion_apart and line.ingest_wh
+                    else ""
+                )
                 click.echo(
                     f"  {line.member:<30} {line.total_eur:>10} {stmt.currency}  "
                     f"(fixed {line.fixed_eur}, energy {line.energy_eur}, at rest "
-                    f"{line.idle_eur}, {small(line.wh, 2, 'en')} Wh, {requests})"
+                    f"{line.idle_eur}, {small(line.wh, 2, 'en')} Wh{added}, {requests})"
                 )
     if out:
         files = export(stmt, directory=Path(out), csv_dialect=csv_dialect)
@@ -268,10 +274,15 @@ def french_statement(stmt: Any) -> str:
     ]
     for line in stmt.lines:
         requests = plural(fr, line.requests, "{n} requête", "{n} requêtes")
+        added = (
+            f" dont {small(line.ingest_wh, 2, fr)} pour l'ajout de documents"
+            if stmt.ingestion_apart and line.ingest_wh
+            else ""
+        )
         lines.append(
             f"  {line.member:<30} {euros(line.total_eur):>10} {cur}  (fixe "
             f"{euros(line.fixed_eur)}, énergie {euros(line.energy_eur)}, au repos "
-            f"{euros(line.idle_eur)}, {small(line.wh, 2, fr)} Wh, {requests})"
+            f"{euros(line.idle_eur)}, {small(line.wh, 2, fr)} Wh{added}, {requests})"
         )
     return "\n".join(lines)
 

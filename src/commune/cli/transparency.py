@@ -14,6 +14,12 @@ from commune.cli.group import cli, commune_of, dumps, said
 from commune.text.messages import localise
 from commune.text.numbers import number, plural, small
 
+# Ingestion's kinds (store/schema.INGESTION_MODES) as each language says them.
+INGESTION_WORDS = {
+    "en": (("ingest", "adding"), ("enrich", "enriching"), ("import", "importing")),
+    "fr": (("ingest", "ajouts"), ("enrich", "enrichissement"), ("import", "imports")),
+}
+
 
 @cli.group()
 def charter() -> None:
@@ -125,11 +131,22 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         + plural(
             "en",
             kind["other_requests"],
-            "{n} search, listing or upload",
-            "{n} searches, listings and uploads",
+            "{n} search, listing or embedding",
+            "{n} searches, listings and embeddings",
         )
         + f"), {small(t['wh'], 4, 'en')} Wh, "
         f"{small(t['gco2e'], 4, 'en')} gCO2e ({t['estimated_requests']} of them estimated)"
+    )
+    # Beside the requests, never among them: the documents added, enriched and imported.
+    ing = t["ingestion"]
+    click.echo(
+        f"ingestion, apart from the requests: {small(ing['wh'], 4, 'en')} Wh, "
+        f"{small(ing['gco2e'], 4, 'en')} gCO2e ("
+        + ", ".join(
+            f"{what} {small(ing['by_kind'][mode]['wh'], 4, 'en')} Wh"
+            for mode, what in INGESTION_WORDS["en"]
+        )
+        + ")"
     )
     # This month beside the server's draw at rest, as /transparency says it; not counted is
     # said so, never "0 Wh".
@@ -138,7 +155,8 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
     at_rest = f"{small(idle['wh'], 1, 'en')} Wh, " if idle["watts"] else ""
     click.echo(
         f"this month ({mo['month']}): the requests used {small(mo['requests_wh'], 4, 'en')} "
-        f"Wh; the server at rest: {at_rest}{idle['method']}"
+        f"Wh, ingestion {small(mo['ingestion_wh'], 4, 'en')} Wh; the server at rest: "
+        f"{at_rest}{idle['method']}"
     )
     click.echo(
         plural("en", st["questions"], "{n} question", "{n} questions")
@@ -208,11 +226,21 @@ def french_transparency(data: dict[str, Any]) -> str:
         + plural(
             fr,
             kind["other_requests"],
-            "{n} recherche, liste ou envoi",
-            "{n} recherches, listes et envois",
+            "{n} recherche, liste ou plongement",
+            "{n} recherches, listes et plongements",
         )
         + f"), {small(t['wh'], 4, fr)} Wh, {small(t['gco2e'], 4, fr)} gCO2e (dont "
         + plural(fr, t["estimated_requests"], "{n} estimée", "{n} estimées")
+        + ")"
+    )
+    ing = t["ingestion"]
+    lines.append(
+        f"ingestion, à part des requêtes : {small(ing['wh'], 4, fr)} Wh, "
+        f"{small(ing['gco2e'], 4, fr)} gCO2e ("
+        + ", ".join(
+            f"{what} {small(ing['by_kind'][mode]['wh'], 4, fr)} Wh"
+            for mode, what in INGESTION_WORDS["fr"]
+        )
         + ")"
     )
     mo = data["month"]
@@ -220,8 +248,8 @@ def french_transparency(data: dict[str, Any]) -> str:
     at_rest = f"{small(idle['wh'], 1, fr)} Wh, " if idle["watts"] else ""
     lines.append(
         f"ce mois-ci ({mo['month']})\u00a0: les requêtes ont utilisé "
-        f"{small(mo['requests_wh'], 4, fr)} Wh\u00a0; le serveur au repos\u00a0: {at_rest}"
-        + localise(idle["method"], fr)
+        f"{small(mo['requests_wh'], 4, fr)} Wh, l'ingestion {small(mo['ingestion_wh'], 4, fr)} "
+        f"Wh\u00a0; le serveur au repos\u00a0: {at_rest}" + localise(idle["method"], fr)
     )
     lines.append(
         plural(fr, st["questions"], "{n} question enregistrée", "{n} questions enregistrées")

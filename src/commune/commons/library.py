@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from commune.account.metering import ADD, Work
 from commune.commons.curation import ArrivalGate
 from commune.config import Settings
 from commune.errors import CommuneError, InvalidRequest, NotFound, shown
@@ -307,6 +308,7 @@ class Library:
         licence_text: str | None = None,
         exclude: Sequence[str] = (),
         history: bool = False,
+        work: Work = ADD,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default, unless a
@@ -315,7 +317,9 @@ class Library:
         the text of the cooperative's own licence, when ``licence`` names one
         (``LicenseRef-…``) whose text is not recorded yet. ``exclude``: globs of files found
         in the directories given to pass over ("*.pdf"; pipeline.excluded). ``history``: the
-        files are an exported dataset's revisions replayed in order (curation.ArrivalGate)."""
+        files are an exported dataset's revisions replayed in order (curation.ArrivalGate).
+        ``work``: the face and kind the ledger rows of its energy name (account/metering.py),
+        the member owning ``collection`` paying for it."""
         from commune.govern.licences import check_texts, normalise
         from commune.ingest.pipeline import check_source
 
@@ -417,6 +421,7 @@ class Library:
                 ray_address,
                 exclude,
                 gathered,
+                work,
             )
         except BaseException:
             if not exists:

@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from commune.account.metering import IMPORT, Work
 from commune.commons.library import Library
 from commune.errors import CommuneError
 from commune.govern.licences import check_texts, licence_refs, licence_text, normalise
@@ -47,6 +48,9 @@ from commune.store import blobs
 from commune.store import repository as repo
 from commune.store.files import flush, flush_tree
 from commune.store.schema import chunks, collections, documents, revisions
+
+# The ledger rows of an import's work: `commune import`'s, of their own kind (ingestion).
+IMPORTED = Work("import", IMPORT)
 
 SUFFIX = {
     "text/html": ".html",
@@ -948,6 +952,7 @@ def import_dataset(
             actor=actor,
             history=history,
             progress=progress,
+            work=IMPORTED,
         )
         outcome = summary.outcomes[0] if summary.outcomes else None
         status = outcome.status if outcome else "failed"
@@ -1541,6 +1546,7 @@ def _add_revision(
         tdm_reserved=entry["tdm_reserved"],
         actor=actor,
         history=True,
+        work=IMPORTED,
     )
     outcome = summary.outcomes[0] if summary.outcomes else None
     if outcome is None or outcome.status not in ("added", "updated"):

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, and_, exists, func, insert, select, update
 
+from commune.account.metering import ENRICH, Ingestion, Metering, Work
 from commune.embed import Embedder
 from commune.index.catalog import Catalog
 from commune.store import repository as repo
@@ -136,8 +137,12 @@ def pending(conn: Connection, model: str, limit: int) -> list[Any]:
     return list(conn.execute(q))
 
 
-def enrich_batch(engine: Engine, embedder: Embedder, size: int = BATCH) -> int:
-    """Embed and store one batch of missing passages; the number stored (0: none missing)."""
+def enrich_batch(
+    engine: Engine, embedder: Embedder, size: int = BATCH, ingestion: Ingestion | None = None
+) -> int:
+    """Embed and store one batch of missing passages; the number stored (0: none missing).
+    ``ingestion``: the run's meter, its row written in the batch's own transaction (a crash
+    keeps both the vectors and their energy, or neither)."""
     from commune.ingest.pipeline import embedding_text
 
     with engine.connect() as conn:
@@ -159,6 +164,11 @@ def enrich_batch(engine: Engine, embedder: Embedder, size: int = BATCH) -> int:
         pairs = [(cid, vectors[i]) for i, cid in enumerate(ids) if cid not in done and cid in alive]
         repo.store_vectors(conn, pairs, embedder.name)
         _bump(conn, embedder.name)
+        if ingestion is not None:
+            # The operator's: a second embedder over the whole commons is the operator's
+            # choice ([enrich] model), and a batch mixes every member's passages. Its energy is
+            # shared as the server's is (account/statement.py), a member's own by none.
+            ingestion.charge(conn, None)
     return len(pairs)
 
 
@@ -180,10 +190,14 @@ def run(
     size: int = BATCH,
     progress_cb: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    ingestion: Ingestion | None = None,
 ) -> int:
     """Enrich batch by batch until nothing is missing, ``limit`` passages are done, or
     ``stop()`` says so (asked between batches: the batch in hand is always stored). Calls
-    ``progress_cb(done, to_do)``; returns the number of passages enriched."""
+    ``progress_cb(done, to_do)``; returns the number of passages enriched. ``ingestion``:
+    the meter whose ledger rows (one per batch embedded) hold its energy. What follows the
+    last batch (asking whether any passage is left) writes no row: a job that checks every
+    minute and finds nothing wrote one a minute, of nothing."""
     with engine.connect() as conn:
         to_do = progress(conn, embedder.name).remaining
     if limit is not None:
@@ -201,7 +215,7 @@ def run(
             if more == 0:
                 break
             to_do = done + more
-        n = enrich_batch(engine, embedder, min(size, to_do - done))
+        n = enrich_batch(engine, embedder, min(size, to_do - done), ingestion)
         if n == 0:
             # Nothing stored: either nothing is missing any more (another enricher finished,
             # or passages were retired) or another enricher stored this very batch.
@@ -223,6 +237,11 @@ def lower_priority() -> None:
         log.info("enrichment runs at normal priority (os.nice unavailable)")
 
 
+# The ledger rows of enrichment: `commune enrich`'s, and the server's background job's.
+ENRICHED = Work("enrich", ENRICH)
+SERVED = Work("serve/enrich", ENRICH)
+
+
 class Enricher:
     """The background job of ``commune serve``: enriches until done, then checks for new
     passages every ``idle_seconds``; stops within one batch of :meth:`stop`."""
@@ -233,8 +252,10 @@ class Enricher:
         embedder: Callable[[], Embedder],
         size: int = BATCH,
         idle_seconds: float = 60.0,
+        metering: Metering | None = None,
     ) -> None:
         self.engine = engine
+        self.metering = metering
         self.embedder = embedder
         self.size = size
         self.idle_seconds = idle_seconds
@@ -258,7 +279,15 @@ class Enricher:
         lower_priority()
         while not self._stop.is_set():
             try:
-                run(self.engine, self.embedder(), size=self.size, stop=self._stop.is_set)
+                run(
+                    self.engine,
+                    self.embedder(),
+                    size=self.size,
+                    stop=self._stop.is_set,
+                    ingestion=Ingestion(self.metering, SERVED)
+                    if self.metering is not None
+                    else None,
+                )
             except Exception:  # noqa: BLE001 -- answering goes on with what is enriched
                 log.exception("enrichment failed; retrying in %s s", self.idle_seconds)
             self._stop.wait(self.idle_seconds)

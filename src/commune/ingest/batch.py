@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from commune.account.metering import ADD, Ingestion, Metering, Work
 from commune.config import Settings
 from commune.ingest.distributed import ingest_on_ray
 from commune.ingest.parsing import Parser
@@ -40,16 +41,27 @@ def ingest_paths(
     ray_address: str | None = None,
     exclude: Sequence[str] = (),
     gathered: Gathered | None = None,
+    work: Work = ADD,
 ) -> IngestSummary:
     """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
     files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
     and stored here, through the same store as without it. ``exclude``: globs of the files
     found in the directories given to pass over (pipeline.excluded). ``gathered``: what
     :func:`gather` found of ``paths`` already (the caller checked it before writing
-    anything); else it is gathered here, refused when nothing in it is read."""
+    anything); else it is gathered here, refused when nothing in it is read. ``work``: the
+    face and kind its ledger rows name (account/metering.Ingestion: one row per document
+    stored, in its transaction, and one for the work left at the end)."""
     from commune.embed import get_embedder
 
     started, t0 = repo.now(), time.perf_counter()
+    # Metered from here: the embedder's loading is this run's work too.
+    ingestion = Ingestion(
+        Metering(engine, settings),
+        work,
+        f"parsing and embedding on the Ray cluster at {ray_address}, not measured"
+        if ray_address
+        else None,
+    )
     summary = IngestSummary()
     found = gathered if gathered is not None else gather(paths, exclude)
     files, failures = found.files, found.failures
@@ -71,6 +83,8 @@ def ingest_paths(
 
     def done(outcome: FileOutcome) -> None:
         setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+        if outcome.status not in ("added", "updated"):
+            ingestion.passed()  # read and not stored: its work goes in the next row
         summary.chunks += outcome.chunks
         summary.outcomes.append(outcome)
         if progress:
@@ -111,7 +125,15 @@ def ingest_paths(
         sources.append((path, source))
     if ray_address:
         for outcome in ingest_on_ray(
-            ray_address, engine, settings, embedder.name, coll_id, sources, provenance, gate
+            ray_address,
+            engine,
+            settings,
+            embedder.name,
+            coll_id,
+            sources,
+            provenance,
+            gate,
+            ingestion,
         ):
             done(outcome)
     else:
@@ -120,7 +142,16 @@ def ingest_paths(
             for path, source in sources:
                 done(
                     one_file(
-                        engine, settings, embedder, coll_id, path, source, provenance, parser, gate
+                        engine,
+                        settings,
+                        embedder,
+                        coll_id,
+                        path,
+                        source,
+                        provenance,
+                        parser,
+                        gate,
+                        ingestion,
                     )
                 )
         finally:
@@ -137,6 +168,7 @@ def ingest_paths(
             failed=summary.failed,
             chunks=summary.chunks,
         )
+        ingestion.close(coll_id, conn)
     return summary
 
 

@@ -114,8 +114,11 @@ def ingest_on_ray(
     sources: list[tuple[Path, str]],
     prov: Any,
     gate: Any,
+    ingestion: Any = None,
 ) -> Iterator[Any]:
-    """Prepare ``sources`` on the cluster and store them here; yields each file's outcome."""
+    """Prepare ``sources`` on the cluster and store them here; yields each file's outcome.
+    ``ingestion``: the run's meter (account/metering.Ingestion), which sees this machine's
+    work only; its rows say that the cluster's was not measured."""
     from commune.store import repository as repo
 
     meta = prov.recorded
@@ -160,6 +163,8 @@ def ingest_on_ray(
             if isinstance(result, str):
                 yield FileOutcome(str(path), "failed", error=result)
                 continue
-            yield store(engine, settings, model, coll_id, path, source, prov, data, result, gate)
+            yield store(
+                engine, settings, model, coll_id, path, source, prov, data, result, gate, ingestion
+            )
     finally:
         ray.shutdown()

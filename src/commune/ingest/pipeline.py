@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from sqlalchemy import Connection, Engine
 
+from commune.account.metering import Ingestion
 from commune.config import Settings
 from commune.embed import Embedder
 from commune.errors import CommuneError, IngestError
@@ -504,8 +505,10 @@ def one_file(
     prov: Provenance,
     parser: Parser,
     gate: Gate,
+    ingestion: Ingestion | None = None,
 ) -> FileOutcome:
-    """One file, read to stored; its failure is its outcome, and the batch goes on."""
+    """One file, read to stored; its failure is its outcome, and the batch goes on.
+    ``ingestion``: the run's meter, charged in the transaction that stores the file."""
     try:
         data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
         with engine.connect() as conn:
@@ -524,7 +527,17 @@ def one_file(
             reuse = repo.current_vectors(conn, int(known.id), embedder.name) if known else {}
         prepared = prepare(data, path, settings, embedder, parser, reuse)
         return store(
-            engine, settings, embedder.name, coll_id, path, source, prov, data, prepared, gate
+            engine,
+            settings,
+            embedder.name,
+            coll_id,
+            path,
+            source,
+            prov,
+            data,
+            prepared,
+            gate,
+            ingestion,
         )
     except IngestError as exc:
         return FileOutcome(str(path), "failed", error=str(exc))
@@ -568,8 +581,11 @@ def store(
     data: bytes,
     prepared: Prepared,
     gate: Gate,
+    ingestion: Ingestion | None = None,
 ) -> FileOutcome:
-    """Store a prepared file as a new revision, published or held as curation decides."""
+    """Store a prepared file as a new revision, published or held as curation decides.
+    ``ingestion``: the run's meter; the work that read and embedded the file becomes a ledger
+    row in the revision's own transaction, so that a crash keeps both or neither."""
     digest = hashlib.sha256(data).hexdigest()
     source_key = source
     asked = prov  # as the contributor gave it: _licensed fills in what they left unsaid
@@ -706,6 +722,8 @@ def store(
         )
         if decision.allowed:
             gate.publish(conn, revision_id, prov.actor.user, decision.reason)
+        if ingestion is not None:
+            ingestion.charge(conn, coll_id)
     status = "added" if existing is None else "updated"
     held = None if decision.allowed else decision.reason
     if not prov.actor.is_operator:  # the operator may read every collection

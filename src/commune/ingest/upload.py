@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from commune.account.metering import Metering
+from commune.account.metering import INGEST, Work
 from commune.config import Settings
 from commune.errors import IngestError
 from commune.govern.licences import TextMissing
@@ -119,6 +119,7 @@ class Contributions(Protocol):
         publisher: str | None = None,
         source: str | None = None,
         actor: Actor,
+        work: Work,
     ) -> IngestSummary: ...
 
     def standing(self, document_id: int) -> tuple[str | None, str | None]: ...
@@ -220,7 +221,6 @@ async def read_uploads(
 
 async def contribute(
     settings: Settings,
-    metering: Metering,
     library: Contributions,
     files: Sequence[Upload],
     *,
@@ -248,6 +248,10 @@ async def contribute(
                 publisher=publisher,
                 source=source or f"urn:commune:upload:{collection or 'default'}",
                 actor=actor,
+                # Its energy lands in the ledger where the work happens (ingest/batch.py), as
+                # ingestion: the collection's member pays for it, and it takes no place in the
+                # person's quotas (it answers no question).
+                work=Work(route, INGEST),
             )
         except TextMissing as exc:  # no --licence-text here: say what to do instead
             raise exc.elsewhere() from None
@@ -259,8 +263,7 @@ async def contribute(
     try:
         summary = None
         if staged.names:
-            with metering.metered(route, actor, "ingest"):
-                summary = await run_in_threadpool(add, staged.directory)
+            summary = await run_in_threadpool(add, staged.directory)
     finally:
         staged.remove()
     results = []

@@ -569,6 +569,10 @@ def collection_owner(conn: Connection, coll_id: int) -> int | None:
     return conn.execute(select(collections.c.member_id).where(collections.c.id == coll_id)).scalar()
 
 
+def collection_name(conn: Connection, coll_id: int) -> str | None:
+    return conn.execute(select(collections.c.name).where(collections.c.id == coll_id)).scalar()
+
+
 def set_collection_access(
     conn: Connection, coll_id: int, owner: int | None, visibility: str
 ) -> None:

@@ -139,13 +139,20 @@ ingest_runs = Table(
     Column("chunks", Integer, nullable=False),
 )
 
+# The ledger modes of ingestion's work: documents added (`commune add`, uploads), passages
+# enriched with the second embedder (`commune enrich`), an exported dataset imported
+# (`commune import`). Their rows are the commons' upkeep, not anyone's request: they are
+# summed apart from the requests (transparency, /statement, /metrics), never counted as a
+# question, and no quota, the person's or the member's, counts them (govern/quotas.py).
+INGESTION_MODES = ("ingest", "enrich", "import")
+
 usage = Table(
     "usage",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("route", String(100), nullable=False),
-    Column("mode", String(20), nullable=False),  # extractive | generate
+    Column("mode", String(20), nullable=False),  # extractive | generate | … | INGESTION_MODES
     Column("model", String(200), nullable=True),
     Column("collection", String(200), nullable=True),
     Column("input_tokens", Integer, nullable=False),

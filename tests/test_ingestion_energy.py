@@ -1,0 +1,377 @@
+"""The energy of adding documents (`commune add`, uploads, `commune import`, `commune enrich`)
+is in the ledger, in rows of its own kind: the member owning the collection pays for it, no
+person's quota counts it, no question is counted for it, and every total shows it beside the
+answers' energy. A month issued before it was metered reads as it was issued."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select, update
+
+from commune.store.schema import INGESTION_MODES, documents, members, usage
+from tests.conftest import EN, make_key
+
+
+def _corpus(tmp_path: Path, n: int = 3) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    for i in range(n):
+        (d / f"note-{i}.md").write_text(
+            f"# Note {i}\n\nLe conseil municipal {i} se réunit le jeudi à la mairie.",
+            encoding="utf-8",
+        )
+    return d
+
+
+def _rows(commune, *where):  # type: ignore[no-untyped-def]
+    with commune.engine.connect() as conn:
+        return list(conn.execute(select(usage).where(*where).order_by(usage.c.id)))
+
+
+def test_commune_add_writes_the_members_ingestion_rows_and_no_request(commune, tmp_path):
+    """`commune add` embedded every passage and no ledger row said so: the transparency page,
+    the statement and /metrics summed the answers alone."""
+    make_key(commune, "ana", "Ville A")
+    before = commune.transparency()["totals"]
+    summary = commune.add(
+        [_corpus(tmp_path)], collection="deliberations", member="Ville A", licence="etalab-2.0"
+    )
+    assert summary.added == 3
+    rows = _rows(commune, usage.c.mode.in_(INGESTION_MODES))
+    # One row per document stored, in its own transaction.
+    assert len(rows) == 3
+    ville_a = commune.actor("ana").member_id
+    for row in rows:
+        assert (row.route, row.mode, row.collection) == ("add", "ingest", "deliberations")
+        assert (row.member_id, row.user_id) == (ville_a, None)  # the member, no person
+        assert row.wh > 0 and row.cpu_seconds > 0
+        # The answers' meter, and its method's words.
+        assert row.energy_method.startswith("CPU time x ") and row.estimated
+
+    after = commune.transparency()
+    totals = after["totals"]
+    # No request, no question: the requests' figures did not move.
+    assert totals["requests"] == before["requests"]
+    assert totals["by_kind"] == before["by_kind"]
+    assert totals["wh"] == before["wh"]
+    ingestion = totals["ingestion"]
+    assert ingestion["rows"] == 3
+    assert ingestion["wh"] == pytest.approx(sum(r.wh for r in rows), abs=1e-6)
+    assert ingestion["by_kind"]["ingest"]["wh"] == ingestion["wh"]
+    assert after["month"]["ingestion_wh"] == pytest.approx(ingestion["wh"], abs=1e-6)
+    # Nor does it credit a contributor: credits come from the passages an answer cites.
+    assert commune.credits(datetime.now(UTC).strftime("%Y-%m"))["contributors"] == []
+
+
+def test_a_shared_collections_ingestion_is_the_operators(commune, tmp_path):
+    commune.add([_corpus(tmp_path, 1)], collection="commun", licence="etalab-2.0")
+    [row] = _rows(commune, usage.c.mode == "ingest")
+    assert (row.member_id, row.user_id, row.collection) == (None, None, "commun")
+
+
+def test_adding_documents_takes_nothing_from_the_quotas(commune, tmp_path):
+    """A member's quotas are its people's questions: a town's archive added to its
+    collection used them up, and its people were refused over quota."""
+    from commune.govern.quotas import check_quotas
+
+    make_key(commune, "ana", "Ville A", requests_per_day=1)
+    with commune.engine.begin() as conn:
+        conn.execute(
+            update(members)
+            .where(members.c.name == "Ville A")
+            .values(requests_per_day=1, wh_per_month=1e-9, tokens_per_month=1)
+        )
+    commune.add([_corpus(tmp_path)], collection="archives", member="Ville A", licence="etalab-2.0")
+    actor = commune.actor("ana")
+    assert _rows(commune, usage.c.member_id == actor.member_id)  # its rows are there
+    with commune.engine.connect() as conn:
+        used = check_quotas(conn, actor, datetime.now(UTC))
+    assert used is not None and used.used == 0
+    answer = commune.ask("Quand se réunit le conseil municipal ?", actor=actor)
+    assert answer.text
+
+
+def test_the_statement_prices_ingestion_on_its_members_line_and_counts_no_request(
+    commune, tmp_path
+):
+    from commune.account.statement import csv_text
+
+    make_key(commune, "ana", "Ville A")
+    commune.add([_corpus(tmp_path)], collection="deliberations", member="Ville A", licence="MIT")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    stmt = commune.statement(month)
+    [line] = [ln for ln in stmt.lines if ln.member == "Ville A"]
+    rows = _rows(commune, usage.c.mode == "ingest")
+    assert line.requests == 0  # three documents added, no question asked
+    assert line.ingest_wh == pytest.approx(sum(r.wh for r in rows))
+    assert line.wh == pytest.approx(line.ingest_wh)  # its energy, priced on its line
+    assert stmt.ingest_kwh == pytest.approx(line.ingest_wh / 1000)
+    data = stmt.to_json()
+    assert data["ingest_kwh"] == stmt.ingest_kwh
+    assert data["lines"][0]["ingest_wh"] == line.ingest_wh  # type: ignore[index]
+    header, values = csv_text(stmt, dialect="rfc4180").splitlines()[:2]
+    assert header.endswith(",ingest_wh") and float(values.split(",")[-1]) > 0
+    assert csv_text(stmt).splitlines()[0].endswith(";ajouts_wh")
+
+
+# The SHA-256 that Commune before ingestion was metered (c07a33a5) gave the statement of the
+# ledger _old_month writes: an issue then recorded it.
+ISSUED_BEFORE = "30eb42d5782b4f41b9025cbcc94bc0f296143a2ecff475300b8c9e133f2552f0"
+
+
+def _old_month(conn) -> None:  # type: ignore[no-untyped-def]
+    from commune.govern.members import add_member
+
+    a = add_member(conn, "Ville A", "town")
+    b = add_member(conn, "Asso B", "association")
+    for member_id, wh, mode, route, day in (
+        (a, 12.5, "extractive", "api/ask", 3),
+        (a, 4.25, "ingest", "api/documents:upload", 4),  # an upload, metered as it was then
+        (b, 7.0, "generate", "web/ask", 5),
+        (None, 2.0, "list", "v1/models", 6),
+    ):
+        conn.execute(
+            insert(usage).values(
+                created_at=datetime(2026, 10, day, 12, tzinfo=UTC),
+                route=route,
+                mode=mode,
+                model=None,
+                collection=None,
+                input_tokens=3,
+                output_tokens=0,
+                duration_ms=10.0,
+                fallback=False,
+                member_id=member_id,
+                user_id=None,
+                cpu_seconds=1.0,
+                wh=wh,
+                gco2e=wh * 0.052,
+                energy_method="test",
+                estimated=True,
+            )
+        )
+    conn.execute(update(members).values(created_at=datetime(2026, 9, 1, tzinfo=UTC)))
+
+
+def test_a_month_issued_before_ingestion_was_metered_still_matches_its_sha256(commune, tmp_path):
+    """Its figures made again with ingestion apart (a new column, uploads no longer
+    requests) would no longer be the bill the members were sent."""
+    from commune.account.statement import build_statement, csv_text, digest, made_with
+    from commune.config import CooperativeSettings
+    from commune.store import audit
+
+    settings = CooperativeSettings(server_cost_eur_month=1300, price_eur_per_kwh=0.25, rule="mix")
+    with commune.engine.begin() as conn:
+        _old_month(conn)
+        # As the issue of then recorded it: no word of ingestion.
+        audit.append(
+            conn,
+            "operator",
+            "statement",
+            "month 2026-10",
+            settings=made_with(settings, 0.0),
+            total="0",
+            currency="EUR",
+            members=2,
+            sha256=ISSUED_BEFORE,
+        )
+        made_now = build_statement(conn, settings, "2026-10")
+    assert digest(made_now) != ISSUED_BEFORE  # what the check guards against
+    stmt = commune.statement("2026-10")
+    assert not [n for n in stmt.notices if "no longer those issued" in n], stmt.notices
+    assert stmt.sha256 == ISSUED_BEFORE == digest(stmt)
+    assert "ingest_kwh" not in stmt.to_json()
+    assert [ln.requests for ln in stmt.lines] == [1, 2]  # Asso B, Ville A: its upload counted
+    assert "ajouts_wh" not in csv_text(stmt)
+    # Nor in any file written again, a member's own, nor in the CLI's lines.
+    from commune.account.statement import export
+    from commune.cli.accounting import french_statement
+
+    for path in export(stmt, tmp_path / "out"):
+        said = path.read_text(encoding="utf-8")
+        assert "ingest" not in said and "ajout" not in said, path.name
+    assert "ajout de documents" not in french_statement(stmt)
+
+
+def test_a_month_issued_now_keeps_ingestion_apart_when_made_again(commune, monkeypatch):
+    from commune.account.statement import digest
+    from commune.store import repository as repo
+
+    with commune.engine.begin() as conn:
+        _old_month(conn)
+    monkeypatch.setattr(repo, "now", lambda: datetime(2026, 11, 2, tzinfo=UTC))
+    issued = commune.issue_statement("2026-10")
+    again = commune.statement("2026-10")
+    assert again.sha256 == issued.sha256 == digest(again)
+    assert not [n for n in again.notices if "no longer" in n]
+    assert again.ingest_kwh == pytest.approx(4.25 / 1000)
+    assert [ln.requests for ln in again.lines] == [1, 1]  # the upload is no request now
+
+
+def test_a_crash_keeps_each_stored_document_with_its_row_and_leaves_none_for_the_rest(
+    commune, tmp_path, monkeypatch
+):
+    """The row of a document is written in the document's transaction: a crash while the
+    second is stored rolls back its row with it, and the first keeps both."""
+    from commune.commons.curation import ArrivalGate
+
+    publish = ArrivalGate.publish
+    calls = []
+
+    def crashing(self, conn, revision_id, actor, reason):  # type: ignore[no-untyped-def]
+        calls.append(revision_id)
+        if len(calls) == 2:
+            raise RuntimeError("the machine stopped")
+        return publish(self, conn, revision_id, actor, reason)
+
+    monkeypatch.setattr(ArrivalGate, "publish", crashing)
+    with pytest.raises(RuntimeError):
+        commune.add([_corpus(tmp_path)], collection="c", licence="etalab-2.0")
+    with commune.engine.connect() as conn:
+        stored = conn.execute(select(documents.c.id)).scalars().all()
+    assert len(stored) == 1
+    [row] = _rows(commune, usage.c.mode == "ingest")
+    assert row.wh > 0
+
+
+def test_an_upload_is_its_collections_members_and_no_question_of_the_person(commune):
+    """An upload was metered as a request of the person's: it took a place in their
+    requests per day, and counted among the cooperative's requests."""
+    from commune.api.app import create_app
+
+    key = make_key(commune, "cora", "Ville A", "contributor", requests_per_day=1)
+    client = TestClient(create_app(commune), headers={**EN, "Authorization": f"Bearer {key}"})
+    for name in ("a.md", "b.md"):  # twice: a second request of the day
+        r = client.post(
+            "/api/documents",
+            files=[("files", (name, f"# {name}\n\nLe marché a lieu le samedi.".encode(), "text"))],
+            data={"collection": "marche", "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 200, r.text
+    rows = _rows(commune, usage.c.mode == "ingest")
+    assert [(r.route, r.user_id) for r in rows] == [("api/documents:upload", None)] * 2
+    actor = commune.actor("cora")
+    assert {r.member_id for r in rows} == {actor.member_id}  # the collection is Ville A's
+    asked = client.post("/api/ask", json={"question": "Quand a lieu le marché ?"})
+    assert asked.status_code == 200, asked.text  # its one request of the day is still there
+
+
+def test_import_rows_are_of_their_own_kind(commune, tmp_path):
+    out = tmp_path / "dataset"
+    commune.add([_corpus(tmp_path, 2)], collection="source", licence="etalab-2.0")
+    commune.export_collection("source", out)
+    commune.import_dataset(out, "copie")
+    rows = _rows(commune, usage.c.mode == "import")
+    assert rows and {(r.route, r.collection) for r in rows} == {("import", "copie")}
+    totals = commune.transparency()["totals"]["ingestion"]["by_kind"]
+    assert totals["import"]["rows"] == len(rows)
+
+
+def test_metrics_show_ingestion_beside_the_requests(home, tmp_path):
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_metrics import _client, _samples, _value
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[metrics]\nenabled = true\n", encoding="utf-8")
+    app = create_app(Commune(home))
+    app.state.commune.add([_corpus(tmp_path)], collection="c", licence="etalab-2.0")
+    with _client(app) as client:
+        seen = _samples(client.get("/metrics").text)
+    assert _value(seen, "commune_metered_requests_total") == 0
+    assert _value(seen, "commune_energy_wh_total") == 0
+    assert _value(seen, "commune_ingestion_energy_wh_total", kind="ingest") > 0
+    assert _value(seen, "commune_ingestion_carbon_gco2e_total", kind="ingest") > 0
+    assert ("commune_ingestion_energy_wh_total", (("kind", "enrich"),)) in seen
+
+
+def test_the_transparency_page_shows_ingestion_beside_the_requests(commune, tmp_path):
+    from commune.cli.transparency import french_transparency
+
+    commune.add([_corpus(tmp_path)], collection="c", licence="etalab-2.0")
+    data = json.loads(json.dumps(commune.transparency(), default=str))
+    said = french_transparency(data)
+    assert "ingestion, à part des requêtes\u00a0:" in said
+    assert "0 requête au registre" in said
+
+
+def test_the_statement_and_transparency_pages_show_ingestion_beside_the_answers(commune, tmp_path):
+    import html
+    import re
+
+    from commune.api.app import create_app
+    from tests.test_web import browser, make_person
+
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    commune.add([_corpus(tmp_path)], collection="c", member="Ville A", licence="etalab-2.0")
+    app = create_app(commune)
+    alice = browser(app, "alice")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    page = html.unescape(alice.get(f"/statement?month={month}").page)
+    assert "Dont ajout de documents (Wh)" in page
+    assert re.search(r"De l.énergie du mois, .+? kWh sont allés à l.ajout de documents", page)
+    shown = html.unescape(browser(app).get("/transparency").text)
+    assert "À part des requêtes, l'ingestion (documents ajoutés" in shown
+
+
+def test_enrichment_rows_are_the_operators_one_per_batch_stored(tmp_path):
+    """`commune enrich` embedded every passage a second time, and no row said so."""
+    from commune.core import Commune
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text("[enrich]\nbatch = 2\n", encoding="utf-8")
+    with Commune(home) as c:
+        c.add([_corpus(tmp_path, 4)], collection="c", licence="etalab-2.0")
+        done = c.enrich()
+        assert done.enriched == 4
+        rows = _rows(c, usage.c.mode == "enrich")
+        assert [(r.route, r.member_id, r.user_id, r.collection) for r in rows] == [
+            ("enrich", None, None, None)
+        ] * 2
+        assert all(r.wh > 0 and r.energy_method.startswith("CPU time x ") for r in rows)
+        assert c.transparency()["totals"]["ingestion"]["by_kind"]["enrich"]["rows"] == 2
+
+
+def test_the_charters_monthly_energy_cap_counts_the_questions_not_the_documents(home, tmp_path):
+    """A member's collection filled by `commune add` spent its energy budget: its people's
+    first question of the month was refused by sobriety.member_month_wh_cap."""
+    from commune.core import Commune
+    from tests.test_charter import CHARTER, write_charter
+
+    write_charter(
+        home, CHARTER.replace("[sobriety]\n", "[sobriety]\nmember_month_wh_cap = 0.000001\n")
+    )
+    with Commune(home) as c:
+        make_key(c, "fred", "Ville F")
+        c.add([_corpus(tmp_path)], collection="f", member="Ville F", licence="etalab-2.0")
+        fred = c.actor("fred")
+        assert sum(r.wh for r in _rows(c, usage.c.member_id == fred.member_id)) > 0.000001
+        first = c.ask("Quand se réunit le conseil municipal ?", actor=fred)
+        assert first.mode != "refused", first.decisions
+
+
+def test_an_ingestion_is_one_run_among_the_requests_not_one_per_document(commune):
+    """Each document's row started a new meter, counted as one more request running: an
+    answer running beside an add of twenty files had its CPU time divided by twenty-one."""
+    import time
+
+    from commune.account.metering import ADD, Ingestion
+
+    answer = commune.metering.meter()
+    t0 = time.process_time()
+    ingestion = Ingestion(commune.metering, ADD)
+    for _ in range(20):
+        ingestion.charge(None, None)
+    while time.process_time() - t0 < 0.2:  # the answer's work, and the add's beside it
+        sum(i * i for i in range(1000))
+    cpu, _, _, _ = answer.stop()
+    spent = time.process_time() - t0
+    # Two at work in the process (the answer and the add): each is given half of its time.
+    assert cpu == pytest.approx(spent / 2, rel=0.1)
+    assert len(_rows(commune, usage.c.mode == "ingest")) == 20
