@@ -109,6 +109,9 @@ EXACT = {
         "demandez à un administrateur de la coopérative ou à l'opérateur"
     ),
     "ask the operator": "demandez à l'opérateur",
+    "ask a cooperative admin of your member, or the operator": (
+        "demandez à un administrateur de la coopérative issu de votre membre, ou à l'opérateur"
+    ),
     "ask the admins of the person's member, or the operator": (
         "demandez aux administrateurs du membre de la personne, ou à l'opérateur"
     ),
