@@ -7,9 +7,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
+trap 'rm -f "${POT:-}"' EXIT
+
+# pybabel extract, quiet unless it fails: then the file it could not read and why, and the
+# script stops before any catalogue is merged. A template the extractor could not parse (a
+# tag left open mid-edit) was skipped without a word (babel.cfg: silent = false), and the
+# merge below, which drops what the extraction did not find, dropped its translated
+# entries: once the template was mended, they came back empty.
+extract() {
+  local log
+  log=$(mktemp)
+  if ! "$BIN/pybabel" extract "$@" >"$log" 2>&1; then
+    grep 'extracting messages from' "$log" | tail -n 1 >&2 || true
+    tail -n 1 "$log" >&2
+    echo "scripts/i18n.sh: the messages could not be extracted (above: from which file, and" \
+      "why); stopped before merging them into their catalogue" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
+}
+
 POT=$(mktemp --suffix=.pot)
-"$BIN/pybabel" extract -F src/commune/web/babel.cfg -k N_ --no-location --sort-output \
-  --project Commune -o "$POT" . >/dev/null 2>&1
+extract -F src/commune/web/babel.cfg -k N_ --no-location --sort-output --project Commune \
+  -o "$POT" .
 PO=src/commune/web/locale/fr/LC_MESSAGES/messages.po
 if [ -f "$PO" ]; then
   "$BIN/pybabel" update --no-fuzzy-matching --no-wrap -i "$POT" -o "$PO" -l fr --ignore-obsolete
@@ -22,8 +43,7 @@ rm -f "$POT"
 # of the installed click, merged into their catalogue the same way.
 CLICK=$("$BIN/python" -c 'import click, os; print(os.path.dirname(click.__file__))')
 POT=$(mktemp --suffix=.pot)
-"$BIN/pybabel" extract -k _ -k ngettext:1,2 --no-location --sort-output \
-  --project Commune -o "$POT" "$CLICK" >/dev/null 2>&1
+extract -k _ -k ngettext:1,2 --no-location --sort-output --project Commune -o "$POT" "$CLICK"
 # click marks a required option "[required]" through _(extra["required"]), a variable the
 # extractor cannot read: add its msgid by hand so that the update keeps it.
 printf '\nmsgid "required"\nmsgstr ""\n' >>"$POT"

@@ -1211,6 +1211,42 @@ class StoreKit:
         c.admin.remove_user("alice", "left the town hall")
         assert c.find_session(third) is None  # removal ends every session of theirs
 
+    def test_an_admins_reset_ends_the_sessions_and_revokes_the_keys_in_its_transaction(
+        self, c, monkeypatch
+    ):
+        """An admin's reset (the /admin form's and POST /api/users/{name}/password's
+        library call) on each backend: the person's sessions, password and key-opened ones
+        alike, end, and their keys are revoked, in the transaction that sets the password;
+        a reset that fails before its audit row is written leaves the old password and the
+        keys working, never a new password with live keys."""
+        from commune.govern.members import AuthError
+        from commune.store import audit
+        from tests.conftest import PASSWORD, make_person
+
+        make_person(c, "alice", "Ville A", "member-admin")
+        bob_key = make_person(c, "bob", "Ville A", "reader")
+        alice, bob = c.actor("alice"), c.actor("bob")
+        by_password = c.open_session(bob, 1.0)
+        by_key = c.open_session(bob, 1.0, bob_key.split("_")[1])
+        new = "a new passphrase for bob"
+
+        def crash(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the server stopped here")
+
+        monkeypatch.setattr(audit, "append", crash)
+        with pytest.raises(RuntimeError):
+            c.admin.set_password("bob", new, actor=alice, actor_password=PASSWORD)
+        monkeypatch.undo()
+        assert c.authenticate(bob_key).user == "bob"
+        assert c.find_session(by_password) and c.find_session(by_key)
+        c.admin.sign_in("bob", PASSWORD)
+
+        assert c.admin.set_password("bob", new, actor=alice, actor_password=PASSWORD) == 1
+        assert c.find_session(by_password) is None and c.find_session(by_key) is None
+        with pytest.raises(AuthError):
+            c.authenticate(bob_key)
+        assert c.admin.sign_in("bob", new).user == "bob"
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture

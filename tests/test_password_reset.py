@@ -13,7 +13,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import EN, PASSWORD, make_person
+from tests.conftest import EN, PASSWORD, make_key, make_person
 
 NEW = "a fresh passphrase for bob"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -177,3 +177,41 @@ def test_the_api_resets_a_password_as_the_cli_does(app, commune, people):
     signed_in(app, "bob", NEW)
     (row,) = audit_rows(commune)
     assert row["actor"] == "alice"
+
+
+def test_ones_own_password_is_not_reset_through_the_form_or_the_api(app, commune, people):
+    """One's own password is changed on /account, with the current one. Through the reset,
+    the re-authentication takes a key from someone who has none: a key-only reader (or a key
+    stolen from one) set the account's first password with the key alone, and the password
+    outlived the key's revocation; a member admin's own reset signed them out."""
+    from commune.govern.members import AuthError
+
+    api = TestClient(app, base_url="https://testserver")
+    kim = make_key(commune, "kim", "Ville A", "reader")  # a key, no password
+    bearer = {"Authorization": f"Bearer {kim}"}
+    body = {"password": NEW, "your_password": kim, "keep_keys": True}
+    r = api.post("/api/users/kim/password", json=body, headers=bearer)
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == (
+        "votre propre mot de passe se change avec l'actuel, il ne se réinitialise pas "
+        "(changez-le sur la page de votre compte, /account)"
+    )
+    with pytest.raises(AuthError):
+        commune.admin.sign_in("kim", NEW)
+    # A member admin's own, on the administration page: said in the form, nothing done.
+    alice = signed_in(app, "alice")
+    alice.get("/admin")
+    r = alice.post(
+        "/admin/users/password",
+        {"user": "alice", "password": NEW, "yours": PASSWORD},
+        headers=EN,
+    )
+    assert r.status_code == 400
+    assert "Your own password is changed with your current one, not reset" in (
+        password_form(r.page)
+    )
+    assert alice.get("/admin").status_code == 200  # still signed in
+    alices_key = {"Authorization": f"Bearer {people['alice']}"}
+    assert api.get("/api/collections", headers=alices_key).status_code == 200
+    commune.admin.sign_in("alice", PASSWORD)
+    assert not audit_rows(commune)

@@ -152,3 +152,34 @@ def test_a_403_page_says_whom_to_ask_in_the_reader_s_language(app):
     said = main(mona.get("/payouts"))
     assert "Demandez à un administrateur de la coopérative ou à l'opérateur." in said, said
     assert "zoe" not in said
+
+
+def test_a_collection_made_public_is_asked_of_a_cooperative_admin_of_its_own_member(app):
+    """Making a member's collection public is a cooperative admin's, of that member
+    (policy.can_share): a member admin of Ville A refused it was told "ask a cooperative
+    admin or the operator", and Ville B's cooperative admin, so asked, was refused in turn."""
+    from commune.store import repository as repo
+
+    commune = app.state.commune
+    make_person(commune, "yan", "Ville B", "cooperative-admin")
+    with commune.engine.begin() as conn:
+        repo.collection_id(conn, "deliberations", create=True)
+    commune.set_visibility("deliberations", "shared", member="Ville A")
+    with pytest.raises(Forbidden) as refused:
+        commune.set_visibility("deliberations", "public", actor=commune.admin.actor("alice"))
+    assert str(refused.value).endswith("(ask a cooperative admin of your member, or the operator)")
+    # Whom it names may do it: Ville A's cooperative admin, not Ville B's.
+    with pytest.raises(Forbidden):
+        commune.set_visibility("deliberations", "public", actor=commune.admin.actor("yan"))
+    # On the administration page, in French.
+    alice, _ = signed_in(app, "alice")
+    csrf = CSRF.search(alice.get("/admin").text).group(1)
+    r = alice.post(
+        "/admin/collections/visibility",
+        data={"collection": "deliberations", "visibility": "public", "csrf": csrf},
+    )
+    assert r.status_code == 403
+    said = html.unescape(r.text)
+    assert "demandez à un administrateur de la coopérative issu de votre membre, ou à " in said
+    assert "demandez à un administrateur de la coopérative ou à l'opérateur" not in said
+    commune.set_visibility("deliberations", "public", actor=commune.admin.actor("zoe"))

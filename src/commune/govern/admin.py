@@ -257,7 +257,8 @@ class Admin:
         ``actor_password``: the acting person's own, which the web and the API ask again
         before a reset, as before a key (accounts.confirm: a session or a key stolen alone
         would otherwise give its thief the accounts of everyone its holder administers);
-        the CLI's operator is on the host, and asks none.
+        the CLI's operator is on the host, and asks none. With it, never one's own: that is
+        changed with the current password (change_password).
 
         A password is reset, above all, when someone else may know it or holds a session of
         theirs: a key made with it (on the web, where a stolen session made keys without
@@ -265,6 +266,15 @@ class Admin:
         API as them the day after. Revoking them all is the safe default; the person makes
         new ones once signed in. ``keep_keys`` is for a reset that is no such thing (a
         password forgotten, or a first one for someone who has only used keys)."""
+        if actor_password is not None and user == actor.user:
+            # One's own is changed with the current password (change_password, /account),
+            # never reset: accounts.confirm takes a key from someone who has no password, so
+            # a key-only reader (or a key stolen from one) set the account's first password
+            # here, which /account refuses without one, and the password outlived the key.
+            raise InvalidRequest(
+                "your own password is changed with your current one, not reset",
+                "change it on your account page, /account",
+            )
         with self.engine.begin() as conn:
             if actor_password is not None:
                 accounts.confirm(conn, actor, actor_password)

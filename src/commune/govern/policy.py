@@ -45,7 +45,17 @@ ASK_OWNER = "ask the admins of the member it belongs to"
 ASK_COOPERATIVE = "ask a cooperative admin or the operator"
 ASK_OPERATOR = "ask the operator"
 ASK_PERSONS = "ask the admins of the person's member, or the operator"
-ASKS = (ASK_MEMBER, ASK_OWNER, ASK_COOPERATIVE, ASK_OPERATOR, ASK_PERSONS)
+# What a cooperative admin does for their own member only (making its collection public):
+# one of another member, sent there by ASK_COOPERATIVE, was refused in turn (can_share).
+ASK_MEMBERS_COOPERATIVE = "ask a cooperative admin of your member, or the operator"
+ASKS = (
+    ASK_MEMBER,
+    ASK_OWNER,
+    ASK_COOPERATIVE,
+    ASK_OPERATOR,
+    ASK_PERSONS,
+    ASK_MEMBERS_COOPERATIVE,
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,7 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
                 False,
                 "making a collection public (read by everyone with a key) needs a cooperative "
                 f"admin; {actor.user} is {actor.role}",
-                ASK_COOPERATIVE,
+                ASK_MEMBERS_COOPERATIVE,
             )
         return Decision(
             True, f"the collection belongs to {coll.owner}, which {actor.user} administers"

@@ -113,6 +113,9 @@ EXACT = {
         "demandez à un administrateur de la coopérative ou à l'opérateur"
     ),
     "ask the operator": "demandez à l'opérateur",
+    "ask a cooperative admin of your member, or the operator": (
+        "demandez à un administrateur de la coopérative issu de votre membre, ou à l'opérateur"
+    ),
     "ask the admins of the person's member, or the operator": (
         "demandez aux administrateurs du membre de la personne, ou à l'opérateur"
     ),
@@ -508,6 +511,15 @@ PATTERNS = [
             "{user} est {role}, au-dessus du rôle de {actor}",
         ),
         (r"you cannot change your own role", "vous ne pouvez pas changer votre propre rôle"),
+        # One's own password through the reset (govern/admin.Admin.set_password).
+        (
+            r"your own password is changed with your current one, not reset",
+            "votre propre mot de passe se change avec l'actuel, il ne se réinitialise pas",
+        ),
+        (
+            r"change it on your account page, /account",
+            "changez-le sur la page de votre compte, /account",
+        ),
         # Removing a person (govern/accounts.remove_user).
         (r"you cannot remove yourself", "vous ne pouvez pas vous retirer vous-même"),
         (

@@ -26,6 +26,7 @@ from commune.govern.policy import (
     ACTIONS,
     ASK_COOPERATIVE,
     ASK_MEMBER,
+    ASK_MEMBERS_COOPERATIVE,
     ASK_OPERATOR,
     ASK_OWNER,
     ASK_PERSONS,
@@ -154,6 +155,7 @@ ASKED = {
     ASK_COOPERATIVE: N_("Ask a cooperative admin or the operator."),
     ASK_OPERATOR: N_("Ask the operator."),
     ASK_PERSONS: N_("Ask the admins of the person's member, or the operator."),
+    ASK_MEMBERS_COOPERATIVE: N_("Ask a cooperative admin of your member, or the operator."),
 }
 
 
