@@ -166,3 +166,28 @@ def test_a_limit_of_a_fraction_of_a_megabyte_is_written_with_a_french_comma(home
         big = [("files", ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain"))]
         r = dora.post("/contribute", {"collection": "mairie"}, files=big, headers=fr)
         assert r.status_code == 413 and "Ce que vous avez envoyé dépasse 1,5 Mo" in r.page, r.page
+
+
+def test_a_limit_of_a_fraction_of_a_megabyte_is_said_in_few_figures(home):
+    """Found on the contribute page with [limits] max_upload_mb = 0.02: files too large were
+    told « dépasse 20,4795 Ko », four decimals of a KB no one sets or reads; the API said
+    "20.4795 KB" to the operator. Three figures, rounded down: still true of what was sent."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_file_mb = 0.02\nmax_upload_mb = 0.02\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        dora.get("/contribute")
+        big = [("files", ("big.txt", b"mot " * 10_000, "text/plain"))]
+        headers = {"Accept": "text/html", "Cookie": "commune_lang=fr"}
+        r = dora.post("/contribute", {"collection": "mairie"}, files=big, headers=headers)
+        assert r.status_code == 413
+        assert "Ce que vous avez envoyé dépasse 20,4 Ko, le maximum" in r.page, r.page
+        r = dora.client.post("/api/documents", files=big, headers={"Accept-Language": "en"})
+        assert r.status_code == 413
+        assert r.json()["detail"].startswith("the request body is larger than 20.4 KB ([limits]")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from decimal import ROUND_FLOOR, Decimal
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -29,7 +30,18 @@ Gate = Callable[[Scope], Awaitable[Response | None]]
 
 
 def size(n: int) -> str:
-    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+    """``n`` bytes as a person reads a limit: in MB from one MB up, else in KB, to three
+    significant figures and never fewer than its whole units ("20.4 KB", "1.5 MB", "1234
+    MB"), rounded down, so that "larger than" stays true. A limit of a fraction of a MB
+    ([limits] max_upload_mb = 0.02, 20971 bytes) read "20.4795 KB", and ":g" wrote a million
+    MB "1e+06 MB". Rounded to six figures first: 1.15 MB is 1205862 bytes, 1.1499996 MB."""
+    value, unit = (n / 1024 / 1024, "MB") if n >= 1024 * 1024 else (n / 1024, "KB")
+    figure = Decimal(f"{value:.6g}")
+    if figure:
+        places = Decimal(1).scaleb(min(0, figure.adjusted() - 2))
+        figure = figure.quantize(places, rounding=ROUND_FLOOR)
+    text = f"{figure:f}"
+    return f"{text.rstrip('0').rstrip('.') if '.' in text else text} {unit}"
 
 
 class BodyTooLarge(HTTPException):
