@@ -191,3 +191,32 @@ def test_a_limit_of_a_fraction_of_a_megabyte_is_said_in_few_figures(home):
         r = dora.client.post("/api/documents", files=big, headers={"Accept-Language": "en"})
         assert r.status_code == 413
         assert r.json()["detail"].startswith("the request body is larger than 20.4 KB ([limits]")
+
+
+def test_a_body_too_large_is_said_as_a_sentence_with_its_stop(home):
+    """Found in Chromium at 360 px, files too large sent without script: the page's one
+    sentence had no final stop (« … ou en plusieurs fois »), nor had the script's, and the
+    English asked to send them "in several times"."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_file_mb = 1.0\nmax_upload_mb = 1.0\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "dora", "Ville A", "contributor")
+        dora = browser(create_app(c), "dora")
+        dora.get("/contribute")
+        big = [("files", ("big.txt", b"a" * (2 * 1024 * 1024), "text/plain"))]
+        for extra in ({"Accept": "text/html"}, {"X-Fragment": "1"}):
+            fr = {"Cookie": "commune_lang=fr", **extra}
+            r = dora.post("/contribute", {"collection": "mairie"}, files=big, headers=fr)
+            assert r.status_code == 413
+            assert "ou de plus petits, ou en plusieurs fois.</p>" in r.page, r.page
+            en = {"Cookie": "commune_lang=en", **extra}
+            r = dora.post("/contribute", {"collection": "mairie"}, files=big, headers=en)
+            assert "send fewer or smaller files, or a few at a time.</p>" in r.page, r.page
+        dora.get("/")
+        r = dora.post("/ask", {"question": "é" * 700_000}, headers={"Accept": "text/html"})
+        assert r.status_code == 413 and "envoyez un texte plus court.</p>" in r.page, r.page

@@ -54,13 +54,15 @@ class BodyTooLarge(HTTPException):
             f"the request body is larger than {size(limit)} ([limits] {setting}): "
             "send less, or in several requests",
         )
-        # Said to a person on a page: the setting is the operator's, not theirs to change.
+        # Said to a person on a page: the setting is the operator's, not theirs to change. A
+        # sentence of its own, with its stop: the page and the script's fragment show it as
+        # it is (refusal), where it read without one.
         self.to_a_person = (
             f"What you sent is larger than {size(limit)}, the most this server takes: "
             + (
-                "send fewer or smaller files, or in several times"
+                "send fewer or smaller files, or a few at a time."
                 if setting == "max_upload_mb"
-                else "send a shorter text"  # a question, a form's fields
+                else "send a shorter text."  # a question, a form's fields
             )
         )
 
