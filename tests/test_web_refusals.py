@@ -220,3 +220,34 @@ def test_a_body_too_large_is_said_as_a_sentence_with_its_stop(home):
         dora.get("/")
         r = dora.post("/ask", {"question": "é" * 700_000}, headers={"Accept": "text/html"})
         assert r.status_code == 413 and "envoyez un texte plus court.</p>" in r.page, r.page
+
+
+def test_a_form_too_large_leads_back_to_the_page_it_is_on(home):
+    """Found with [limits] max_body_kb = 16: an administration form sent too large (a list
+    of names pasted in a field) led "Back to the form" to the question box, as did a
+    document's retiring or a password's change: only a form sent to its own page's address
+    (/contribute, /curation/3) found its way back. The nearest page above the address now."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_body_kb = 16\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        alice = browser(create_app(c), "alice")
+        alice.get("/admin")
+        long = {"user": "x" * 20_000, "member": "Ville A", "role": "reader"}
+        headers = {"Accept": "text/html", "Cookie": "commune_lang=en"}
+        for sent, back in (
+            ("/admin/users", "/admin"),
+            ("/admin/users/caps", "/admin"),
+            ("/account/password", "/account"),
+            ("/documents/7/retire", "/documents/7"),
+            ("/ask", "/"),
+            # Another site's address, which "//" (and "/\\", to a browser) would open.
+            ("//example.org/admin", "/"),
+            ("/\\example.org/admin", "/"),
+        ):
+            r = alice.client.post(f"https://testserver{sent}", data=long, headers=headers)
+            assert r.status_code == 413, (sent, r.status_code)
+            assert f'<a href="{back}">Back to the form</a>' in r.text, (sent, r.text)

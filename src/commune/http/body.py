@@ -159,13 +159,22 @@ def refusal(
 
 
 def form_page(scope: Scope) -> str:
-    """The page a form sent to ``scope``'s path is on: that path when it opens (GET
-    /contribute), else the question box (POST /ask has no page of its own)."""
-    path = scope["path"]
+    """The page a form sent to ``scope``'s path is on: the nearest address at or above that
+    path that opens (GET /contribute, /curation/3; /admin for /admin/users, /account for
+    /account/password, /documents/3 for /documents/3/retire), else the question box (POST
+    /ask). It was the path itself or the question box, so that "Back to the form" after an
+    administration form led to the question box. The path sent, never another site's: "//"
+    opens one (a browser reads "/\\" as "//" too)."""
+    path: str = scope["path"]
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return "/"
     routes = getattr(scope.get("app"), "routes", [])
-    probe = {"type": "http", "path": path, "root_path": "", "method": "GET"}
-    opens = any(route.matches(probe)[0] == Match.FULL for route in routes)
-    return path if opens and path.startswith("/") and not path.startswith("//") else "/"
+    while path not in ("", "/"):
+        probe = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        if any(route.matches(probe)[0] == Match.FULL for route in routes):
+            return path
+        path = path.rsplit("/", 1)[0]
+    return "/"
 
 
 def _chosen(cookies: str) -> str | None:
