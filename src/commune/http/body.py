@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from decimal import ROUND_FLOOR, Decimal
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -29,7 +30,18 @@ Gate = Callable[[Scope], Awaitable[Response | None]]
 
 
 def size(n: int) -> str:
-    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+    """``n`` bytes as a person reads a limit: in MB from one MB up, else in KB, to three
+    significant figures and never fewer than its whole units ("20.4 KB", "1.5 MB", "1234
+    MB"), rounded down, so that "larger than" stays true. A limit of a fraction of a MB
+    ([limits] max_upload_mb = 0.02, 20971 bytes) read "20.4795 KB", and ":g" wrote a million
+    MB "1e+06 MB". Rounded to six figures first: 1.15 MB is 1205862 bytes, 1.1499996 MB."""
+    value, unit = (n / 1024 / 1024, "MB") if n >= 1024 * 1024 else (n / 1024, "KB")
+    figure = Decimal(f"{value:.6g}")
+    if figure:
+        places = Decimal(1).scaleb(min(0, figure.adjusted() - 2))
+        figure = figure.quantize(places, rounding=ROUND_FLOOR)
+    text = f"{figure:f}"
+    return f"{text.rstrip('0').rstrip('.') if '.' in text else text} {unit}"
 
 
 class BodyTooLarge(HTTPException):
@@ -42,13 +54,15 @@ class BodyTooLarge(HTTPException):
             f"the request body is larger than {size(limit)} ([limits] {setting}): "
             "send less, or in several requests",
         )
-        # Said to a person on a page: the setting is the operator's, not theirs to change.
+        # Said to a person on a page: the setting is the operator's, not theirs to change. A
+        # sentence of its own, with its stop: the page and the script's fragment show it as
+        # it is (refusal), where it read without one.
         self.to_a_person = (
             f"What you sent is larger than {size(limit)}, the most this server takes: "
             + (
-                "send fewer or smaller files, or in several times"
+                "send fewer or smaller files, or a few at a time."
                 if setting == "max_upload_mb"
-                else "send a shorter text"  # a question, a form's fields
+                else "send a shorter text."  # a question, a form's fields
             )
         )
 
@@ -145,13 +159,22 @@ def refusal(
 
 
 def form_page(scope: Scope) -> str:
-    """The page a form sent to ``scope``'s path is on: that path when it opens (GET
-    /contribute), else the question box (POST /ask has no page of its own)."""
-    path = scope["path"]
+    """The page a form sent to ``scope``'s path is on: the nearest address at or above that
+    path that opens (GET /contribute, /curation/3; /admin for /admin/users, /account for
+    /account/password, /documents/3 for /documents/3/retire), else the question box (POST
+    /ask). It was the path itself or the question box, so that "Back to the form" after an
+    administration form led to the question box. The path sent, never another site's: "//"
+    opens one (a browser reads "/\\" as "//" too)."""
+    path: str = scope["path"]
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return "/"
     routes = getattr(scope.get("app"), "routes", [])
-    probe = {"type": "http", "path": path, "root_path": "", "method": "GET"}
-    opens = any(route.matches(probe)[0] == Match.FULL for route in routes)
-    return path if opens and path.startswith("/") and not path.startswith("//") else "/"
+    while path not in ("", "/"):
+        probe = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        if any(route.matches(probe)[0] == Match.FULL for route in routes):
+            return path
+        path = path.rsplit("/", 1)[0]
+    return "/"
 
 
 def _chosen(cookies: str) -> str | None:

@@ -332,15 +332,15 @@ PATTERNS = [
         ),
         (
             r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
-            r"takes: send fewer or smaller files, or in several times",
+            r"takes: send fewer or smaller files, or a few at a time\.",
             "Ce que vous avez envoyé dépasse {n} {unit}o, le maximum que ce serveur accepte : "
-            "envoyez moins de fichiers, ou de plus petits, ou en plusieurs fois",
+            "envoyez moins de fichiers, ou de plus petits, ou en plusieurs fois.",
         ),
         (
             r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
-            r"takes: send a shorter text",
+            r"takes: send a shorter text\.",
             "Ce que vous avez envoyé dépasse {n} {unit}o, le maximum que ce serveur accepte : "
-            "envoyez un texte plus court",
+            "envoyez un texte plus court.",
         ),
         (
             r"the request body is larger than (?P<n>\S+) (?P<unit>[KM])B "
