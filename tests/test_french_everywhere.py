@@ -48,6 +48,9 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "a cooperative admin from Ville A, or the operator",
     ),
     ("commons/library.py", "what"): ("collection", "contributor"),
+    # errors.shown quotes the value it cuts (repr)
+    ("commons/library.py", "shown(name)"): ("'Ville de Lyon'",),
+    ("api/openai.py", "name"): ("logprobs", "audio"),
     ("commons/library.py", "current['visibility']"): ("private", "shared", "public"),
     ("commons/library.py", "current['owner'] or 'none'"): ("Ville de Lyon", "none"),
     ("commons/payouts.py", "what"): ("the payouts fund", "the fund", "the amount"),

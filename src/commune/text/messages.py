@@ -2969,13 +2969,13 @@ PATTERNS = [
             "rien dire sans son texte",
         ),
         (
-            r"(?P<name>logprobs|top_logprobs) is not offered: an answer is checked text, "
+            r"(?P<name>\w+) is not offered: an answer is checked text, "
             r"without token probabilities",
             "{name} n'est pas proposé : une réponse est un texte vérifié, sans probabilités "
             "de jetons",
         ),
         (
-            r"(?P<name>audio|modalities) is not offered: an answer is text with its sources, "
+            r"(?P<name>\w+) is not offered: an answer is text with its sources, "
             r"not sound",
             "{name} n'est pas proposé : une réponse est du texte avec ses sources, pas du son",
         ),
