@@ -2146,6 +2146,56 @@ def test_a_table_whose_first_row_names_its_columns_carries_it_in_every_format(tm
     ]
 
 
+def test_a_table_of_values_that_are_column_words_has_no_header_in_any_format(tmp_path):
+    # A mayor's hours, "Lundi | Matin" over "Jeudi | Après-midi": its first row was taken for
+    # a header (a label, then "Matin", a column's name), and its rows read "Lundi : Jeudi |
+    # Matin : Après-midi" and "Lundi : Samedi | Matin", a Thursday said to be a Monday. Under
+    # a label, a column of such words is values; under a column's name, a header still.
+    import docx
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    rows = [["Lundi", "Matin"], ["Jeudi", "Après-midi"], ["Samedi", "Matin"]]
+    odt = OpenDocumentText()
+    table = Table(name="Permanences")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for cells in rows:
+        tr = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        table.addElement(tr)
+    odt.text.addElement(table)
+    odt.save(str(tmp_path / "permanences.odt"))
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=2)
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            grid.cell(r, c).text = text
+    word.save(str(tmp_path / "permanences.docx"))
+    make_ods(tmp_path / "permanences.ods", {"Mairie": rows})
+    cms = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+    (tmp_path / "permanences.html").write_text(
+        f"<html><body><main><h1>Permanences</h1><table>{cms}</table></main></body></html>"
+    )
+    for suffix in ("odt", "docx", "ods", "html"):
+        path = tmp_path / f"permanences.{suffix}"
+        assert [b.text for b in read_file(path.read_bytes(), path).blocks] == [
+            "Lundi | Matin",
+            "Jeudi | Après-midi",
+            "Samedi | Matin",
+        ], suffix
+    # A column's name first ("Jour") says the first row is the header of such words.
+    named = "<tr><td>Jour</td><td>Période</td></tr>" + cms
+    page = f"<html><body><main><h1>Permanences</h1><table>{named}</table></main></body></html>"
+    assert [b.text for b in read_file(page.encode(), Path("jours.html")).blocks][1:3] == [
+        "Jour : Lundi | Période : Matin",
+        "Jour : Jeudi | Période : Après-midi",
+    ]
+
+
 def _with_entities(path: Path, part: str, words: str) -> bytes:
     """The office file at ``path`` with a billion laughs in its ``part``: ten levels of
     entities each ten times the one below (a few hundred bytes, some 3 GB expanded), the

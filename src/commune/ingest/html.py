@@ -150,7 +150,8 @@ def _headed(row: Element, tables: dict[Element, Table]) -> str | None:
     if table is None:
         return None
     if table not in tables:
-        tables[table] = (_header_row(table), _grid(table))
+        grid = _grid(table)
+        tables[table] = (_header_row(table, grid), grid)
     header, grid = tables[table]
     cells = grid.get(row, {})
     if header is None or row is header or row.getparent().tag == "thead" or len(cells) < 2:
@@ -165,14 +166,15 @@ def _span(cell: Element, name: str) -> int:
     return min(int(given), 1000) if given.isascii() and given.isdigit() and given != "0" else 1
 
 
-def _cells(row: Element) -> dict[int, str]:
-    """A table row's cells with text, by the column each starts in (a colspan counted)."""
+def _cells(row: Element, empty: bool = False) -> dict[int, str]:
+    """A table row's cells with text (or all, ``empty`` too), by the column each starts in
+    (a colspan counted)."""
     cells: dict[int, str] = {}
     column = 0
     for cell in row:
         if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
             continue
-        if text := _cell_text(cell):
+        if (text := _cell_text(cell)) or empty:
             cells[column] = text
         column += _span(cell, "colspan")
     return cells
@@ -218,11 +220,12 @@ def _grid(table: Element) -> dict[Element, dict[int, str]]:
     return grid
 
 
-def _header_row(table: Element) -> Element | None:
+def _header_row(table: Element, grid: dict[Element, dict[int, str]]) -> Element | None:
     """The header row of ``table``, or None: the last row of its <thead>, or else its first
-    row, when that row's cells are all <th>, or name its columns (model.names_columns): a
-    CMS's table often has no <th>, its first row "<td><strong>Jour</strong></td>
-    <td><strong>Horaires</strong></td>", and "Lundi | Fermé" had said no "Horaires"."""
+    row, when that row's cells are all <th>, or name its columns over the rows of ``grid``
+    below it (model.names_columns): a CMS's table often has no <th>, its first row
+    "<td><strong>Jour</strong></td><td><strong>Horaires</strong></td>", and "Lundi |
+    Fermé" had said no "Horaires"."""
     head = next((c for c in table if c.tag == "thead"), None)
     if head is not None:
         rows = [r for r in head if r.tag == "tr"]
@@ -237,7 +240,9 @@ def _header_row(table: Element) -> Element | None:
         return None
     if all(c.tag == "th" for c in cells):
         return first
-    return first if names_columns([_cell_text(c) for c in cells]) else None
+    starts = list(_cells(first, empty=True))
+    below = [[row.get(c, "") for c in starts] for r, row in grid.items() if r is not first]
+    return first if names_columns([_cell_text(c) for c in cells], below) else None
 
 
 def _cell_text(cell: Element) -> str:

@@ -60,8 +60,9 @@ READINGS: dict[str, str] = {
     # a column to the left, under the wrong headers: html._grid; "html-14": a table cell's
     # paragraphs and items apart, "89accueil@mairie.fr" no longer one word: html._cell_text;
     # "html-15": a list item of a page Word saved marked "- ", no longer "·":
-    # html._word_list_markers; "html-16": its footnotes kept: html._word_note).
-    "text/html": "html-16",
+    # html._word_list_markers; "html-16": its footnotes kept: html._word_note; "html-17":
+    # as "odt-13" below, "Lundi | Matin" over "Jeudi | Après-midi" no longer a header).
+    "text/html": "html-17",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
@@ -82,12 +83,17 @@ READINGS: dict[str, str] = {
     # said each heading again with its page number (_drop_indexes, _docx_index).
     # Then a table's cell spanning rows in each row it spans ("odt-12", "ods-6"), where the
     # rows below had read its covered cells as nothing ("Après-midi | 14h-18h", no day).
-    "application/vnd.oasis.opendocument.text": "odt-12",
+    # Then, unmarked, a first row of a label then words that name columns no header when
+    # such words stand under them too ("odt-13", "docx-14", "ods-7", "html-17"): a mayor's
+    # hours, "Lundi | Matin" over "Jeudi | Après-midi", had read "Lundi : Jeudi | Matin :
+    # Après-midi" (model.names_columns).
+    "application/vnd.oasis.opendocument.text": "odt-13",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
-    # numbers, is a header; then "ods-5", as "odt-10" above; then "ods-6", as "odt-12".
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-6",
+    # numbers, is a header; then "ods-5", as "odt-10" above; then "ods-6", as "odt-12";
+    # then "ods-7", as "odt-13".
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-7",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
     # text of its content controls, tracked insertions, nested tables and text boxes
@@ -105,7 +111,8 @@ READINGS: dict[str, str] = {
     # section's ("docx-12").
     # Then a template's own heading styles, based on Word's or setting an outline level, as
     # headings ("docx-13"), where they had been paragraphs (_docx_heading_level).
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-13",
+    # Then "docx-14", as "odt-13" above.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-14",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1399,7 +1406,7 @@ def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow |
         header = _sheet_row(rows[-1]) if rows else None
         if header is not None:
             headers[id(table)] = (None, header if _looks_like_header(header, below) else None)
-        elif len(below) > 1 and _names_columns(below[0]):
+        elif len(below) > 1 and _names_columns(below[0], below[1:]):
             headers[id(table)] = (body[0], below[0])
         else:
             headers[id(table)] = (None, None)
@@ -1479,10 +1486,14 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     return False
 
 
-def _names_columns(row: SheetRow) -> bool:
+def _names_columns(row: SheetRow, below: list[SheetRow]) -> bool:
     """Whether ``row``, a table's first, names its columns (model.names_columns): "Jour |
-    Horaires", "Quotient familial | Prix du repas"."""
-    return names_columns([row[column][0] for column in sorted(row)])
+    Horaires", "Quotient familial | Prix du repas"; ``below``: the rows under it."""
+    columns = sorted(row)
+    return names_columns(
+        [row[column][0] for column in columns],
+        [[r[column][0] if column in r else "" for column in columns] for r in below],
+    )
 
 
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
@@ -1507,7 +1518,7 @@ def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     )
     styles = {style for _, _, style in header.values()}
     styled = "" not in styles and not styles & {style for _, _, style in rows[filled[1]].values()}
-    return header if numbers or styled or _names_columns(header) else None
+    return header if numbers or styled or _names_columns(header, below) else None
 
 
 def _row_text(row: SheetRow, header: SheetRow | None) -> str:
@@ -1707,7 +1718,7 @@ def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
     header = _docx_row(rows[0])
     if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
-        return header if _names_columns(header) else None
+        return header if _names_columns(header, [_docx_row(r) for r in rows[1:]]) else None
     # Marked or bold, it must look like a header too (_looks_like_header): Writer's default
     # heading row comes into a DOCX it saves as w:tblHeader.
     return header if _looks_like_header(header, [_docx_row(r) for r in rows[1:]]) else None
