@@ -2196,6 +2196,31 @@ def test_a_table_of_values_that_are_column_words_has_no_header_in_any_format(tmp
     ]
 
 
+def test_a_page_laid_out_in_a_table_reads_no_menu_as_its_header():
+    # An old site's page laid out in a table: its first row a menu of links, "Accueil |
+    # Services | Contact", was taken for a header (a label, then column names), and the
+    # page's text read "Services : Bienvenue La mairie est ouverte…", its footer "Accueil :
+    # Plan | Services : Mentions". A row of links, or a table whose cells hold headings,
+    # lays a page out: no row of it is a header.
+    menu = "".join(f"<td><a href='/{w}'>{w}</a></td>" for w in ("Accueil", "Services", "Contact"))
+    text = "La mairie est ouverte du lundi au vendredi."
+    for first, content in (
+        (menu, f"<td>Menu</td><td colspan='2'><p>{text}</p></td>"),
+        (
+            "<td>Accueil</td><td>Services</td><td>Contact</td>",
+            f"<td>Menu</td><td colspan='2'><h2>Bienvenue</h2><p>{text}</p></td>",
+        ),
+    ):
+        page = (
+            f"<html><body><table width='100%'><tr>{first}</tr><tr>{content}</tr><tr><td>Plan"
+            "</td><td>Mentions</td><td>Crédits</td></tr></table></body></html>"
+        )
+        texts = [b.text for b in read_file(page.encode(), Path("accueil.html")).blocks]
+        assert texts[0] == "Accueil | Services | Contact"
+        assert texts[1].startswith("Menu | ") and texts[1].endswith(text)
+        assert texts[2] == "Plan | Mentions | Crédits"
+
+
 def _with_entities(path: Path, part: str, words: str) -> bytes:
     """The office file at ``path`` with a billion laughs in its ``part``: ten levels of
     entities each ten times the one below (a few hundred bytes, some 3 GB expanded), the

@@ -240,9 +240,23 @@ def _header_row(table: Element, grid: dict[Element, dict[int, str]]) -> Element 
         return None
     if all(c.tag == "th" for c in cells):
         return first
+    if _laid_out(table, cells):
+        return None
     starts = list(_cells(first, empty=True))
     below = [[row.get(c, "") for c in starts] for r, row in grid.items() if r is not first]
     return first if names_columns([_cell_text(c) for c in cells], below) else None
+
+
+def _laid_out(table: Element, first: list[Element]) -> bool:
+    """Whether ``table`` lays out a page (as an old site or a page Word saved does) rather
+    than holding data, its ``first`` row's cells unmarked: a row of links only, a menu
+    ("Accueil | Services | Contact"), or a cell that holds a heading or a table of its own.
+    Read under such a row taken for a header (names_columns), the page's text said
+    "Services : Bienvenue La mairie est ouverte…", and its footer "Accueil : Plan"."""
+    if all(any(a.get("href") for a in c.iter("a")) for c in first if _cell_text(c)):
+        return True
+    headings = ("h1", "h2", "h3", "h4", "h5", "h6", "table")
+    return any(d.tag in headings for c in table.iter("td", "th") for d in c.iterdescendants())
 
 
 def _cell_text(cell: Element) -> str:

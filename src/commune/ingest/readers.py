@@ -61,8 +61,10 @@ READINGS: dict[str, str] = {
     # paragraphs and items apart, "89accueil@mairie.fr" no longer one word: html._cell_text;
     # "html-15": a list item of a page Word saved marked "- ", no longer "·":
     # html._word_list_markers; "html-16": its footnotes kept: html._word_note; "html-17":
-    # as "odt-13" below, "Lundi | Matin" over "Jeudi | Après-midi" no longer a header).
-    "text/html": "html-17",
+    # as "odt-13" below, "Lundi | Matin" over "Jeudi | Après-midi" no longer a header;
+    # "html-18": a table laying out a page (a first row of links, a cell holding a heading)
+    # has none, where its menu had been one, "Services : Bienvenue…": html._laid_out).
+    "text/html": "html-18",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
