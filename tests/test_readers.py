@@ -1750,6 +1750,28 @@ def test_an_article_s_own_header_keeps_the_page_s_heading():
     ]
 
 
+def test_a_site_s_banner_inside_main_is_not_read_as_the_page_s_header():
+    # A theme that puts the site's banner inside <main> (its name, its tagline, its menu):
+    # kept as an article's own <header>, each page of the site opened on "Le site officiel
+    # de la commune" headed "Mairie de Saint-Exemple". A banner is a header marked so, or
+    # holding the site's menu; an article's header holds its title.
+    text = "Les ordures ménagères sont collectées le mardi matin, sortez vos bacs la veille."
+    for banner in (
+        "<header><h1>Mairie de Saint-Exemple</h1><p>Le site officiel de la commune</p>"
+        "<nav><a href='/'>Accueil</a></nav></header>",
+        "<header role='banner'><h1>Mairie de Saint-Exemple</h1><p>Le site officiel de la "
+        "commune</p></header>",
+        "<header class='site-header'><h1>Mairie de Saint-Exemple</h1><p>Le site officiel de "
+        "la commune</p></header>",
+    ):
+        page = (
+            f"<html><body><main>{banner}<h1>Collecte des déchets</h1><p>{text}</p><p>{text}"
+            "</p></main></body></html>"
+        )
+        blocks = read_file(page.encode(), Path("dechets.html")).blocks
+        assert [(b.headings, b.text) for b in blocks] == [(("Collecte des déchets",), text)] * 2
+
+
 def test_a_disclosure_s_summary_is_read_before_what_it_discloses():
     # A FAQ made of <details>, as CMS blocks write one: the question in <summary> was read
     # as nothing, and "Sur le portail famille." stood with no question.

@@ -551,9 +551,19 @@ def _own_header(el: Element) -> bool:
     """Whether ``el`` is the header of an article or a section, not the site's banner: a
     <header> inside <article>, <section> or <main>, as HTML has it, which holds the page's
     title where a CMS's theme puts it ("<article><header><h1>Inscriptions scolaires"),
-    dropped with the banners, the page's passages lost their first heading."""
-    return el.tag == "header" and any(
+    dropped with the banners, the page's passages lost their first heading. Not a banner a
+    page puts there too, its site's name and menu ("<main><header role="banner">", a <nav>
+    in it, class "site-header" or "masthead"): read, its tagline headed by the site's name
+    stood first on each page of the site."""
+    if el.tag != "header" or not any(
         a.tag in ("article", "section", "main") for a in el.iterancestors()
+    ):
+        return False
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".casefold()
+    return not (
+        el.get("role") == "banner"
+        or any(True for _ in el.iter("nav"))
+        or any(word in names for word in ("site", "masthead", "banner"))
     )
 
 

@@ -63,8 +63,10 @@ READINGS: dict[str, str] = {
     # html._word_list_markers; "html-16": its footnotes kept: html._word_note; "html-17":
     # as "odt-13" below, "Lundi | Matin" over "Jeudi | Après-midi" no longer a header;
     # "html-18": a table laying out a page (a first row of links, a cell holding a heading)
-    # has none, where its menu had been one, "Services : Bienvenue…": html._laid_out).
-    "text/html": "html-18",
+    # has none, where its menu had been one, "Services : Bienvenue…": html._laid_out;
+    # "html-19": a site's banner inside <main> (role="banner", a <nav> in it, class
+    # "site-header") dropped again, not read as an article's own <header>: html._own_header).
+    "text/html": "html-19",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
