@@ -264,6 +264,33 @@ def test_markdown_underlined_headings_are_headings_and_comments_are_not_read():
     ]
 
 
+def test_markdown_code_spans_keep_their_tags_and_comments_in_a_paragraph_are_not_read():
+    # A "<br>" in a code span, a tag the text names, was read as a space ("Utilisez la
+    # balise   pour aller à la ligne"), in a table's cell as nothing ("Balise :   "); and a
+    # comment inside a paragraph, on one line or two, was read as its text, which a
+    # renderer never shows. In a code span, as in a code block, each stays as written.
+    md = "\n".join(
+        [
+            "# Balises",
+            "",
+            "Utilisez la balise `<br>` pour aller à la ligne, `<!-- -->` pour commenter.",
+            "",
+            "La salle est libre <!-- sauf en août,",
+            "à vérifier --> le samedi. <!-- note -->",
+            "",
+            "| Balise | Rôle |",
+            "|---|---|",
+            "| `<br>` | saut de ligne |",
+        ]
+    )
+    assert [b.text for b in read_file(md.encode(), Path("balises.md")).blocks] == [
+        "Utilisez la balise <br> pour aller à la ligne, <!-- --> pour commenter.",
+        "La salle est libre le samedi.",
+        "Balise | Rôle",
+        "Balise : <br> | Rôle : saut de ligne",
+    ]
+
+
 def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     # Found by an exploratory test: a site's export opened with its YAML front matter, read
     # as a passage ("--- title: … date: … ---") while the title was the file's name; and a

@@ -129,7 +129,9 @@ READINGS: dict[str, str] = {
     # no longer one paragraph with its rule, and a cell's escaped pipe ("\|") in its cell.
     # Then "md-7": headings underlined ("=====", "-----") as headings, no longer paragraphs;
     # without its HTML comments, notes for its editors; a "<br>" as a space (_md_structure).
-    "text/markdown": "md-7",
+    # Then "md-8": a code span as written, "`<br>`" no longer a space; a comment inside a
+    # paragraph, on one line or more, not read (_md_inline).
+    "text/markdown": "md-8",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -394,7 +396,10 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     def flush() -> None:
         if para:
             # A listing keeps its lines and their indentation; prose is joined on one line.
-            joined = listing("\n".join(para)) if in_fence else " ".join(s.strip() for s in para)
+            if in_fence:
+                joined = listing("\n".join(para))
+            else:
+                joined = _md_inline(" ".join(s.strip() for s in para))
             if joined.strip():
                 text = joined if in_fence else joined.strip()
                 blocks.append(Block(text, tuple(h for _, h, _ in stack), _anchor(stack)))
@@ -462,9 +467,9 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             # sentence, and an answer could not quote its first item and mark the rest.
             flush()
             marker, rest = _MD_ITEM.match(line).groups()  # type: ignore[union-attr]
-            para.append(("- " if marker in "*+" else marker + " ") + _md_inline(rest))
+            para.append(("- " if marker in "*+" else marker + " ") + rest)
         else:
-            para.append(_md_inline(line))
+            para.append(line)  # read inline when joined (flush): a comment may span lines
     flush()
     if summary and any(_same_words(b.text, summary) for b in blocks[1:]):
         # A lead paragraph the site copied into its description (Hugo and many CMSs do): two
@@ -671,8 +676,52 @@ def _md_cells(line: str) -> list[str]:
 
 
 def _md_inline(text: str) -> str:
+    """Markdown's inline text as it shows: links and images by their text, a "<br>" as a
+    space, no emphasis marks, no HTML comment ("<!-- à vérifier -->", on one line or more,
+    for the file's editors); a code span as written, "`<br>`" a tag the text names, which
+    had been read as a space ("Utilisez la balise   pour aller à la ligne")."""
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images keep their text
-    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE)  # a line break, as HTML's
+    # What shows otherwise than its text, the first to open winning as CommonMark's parser
+    # has it: a comment (and the spaces before it), a code span (its backticks, as many to
+    # close it as open it). Scanned once: a pattern tried again at each "<!--" that never
+    # closes took 48 seconds over a paragraph of them.
+    parts: list[str] = []
+    prose = pos = 0
+    comments = True  # until a "<!--" finds no "-->": none after it closes either
+    unclosed: set[int] = set()  # the lengths of backtick runs no later run closes
+    while m := _MD_INLINE_OPEN.search(text, pos):
+        if m.group() == "<!--":
+            close = text.find("-->", m.end()) if comments else -1
+            if close < 0:
+                comments, pos = False, m.end()
+                continue
+            parts.append(_md_prose(text[prose : m.start()]).rstrip())
+            prose = pos = close + 3
+            continue
+        ticks = len(m.group())
+        shut = None if ticks in unclosed else _md_ticks(ticks).search(text, m.end())
+        if shut is None:
+            unclosed.add(ticks)
+            pos = m.end()
+            continue
+        parts.append(_md_prose(text[prose : m.start()]))
+        parts.append(text[m.end() : shut.start()])  # a code span: its text as written
+        prose = pos = shut.end()
+    parts.append(_md_prose(text[prose:]))
+    return "".join(parts)
+
+
+_MD_INLINE_OPEN = re.compile(r"<!--|`+")
+
+
+def _md_ticks(count: int) -> re.Pattern[str]:
+    """A run of exactly ``count`` backticks, which closes a code span opened by as many."""
+    return re.compile(rf"(?<!`)`{{{count}}}(?!`)")
+
+
+def _md_prose(text: str) -> str:
+    """Inline text outside code spans: a "<br>" as a space, as HTML's; no emphasis marks."""
+    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE)
     return re.sub(r"(\*\*|__|`)", "", text)
 
 
