@@ -291,6 +291,39 @@ def test_markdown_code_spans_keep_their_tags_and_comments_in_a_paragraph_are_not
     ]
 
 
+def test_markdown_horizontal_rules_are_not_read_as_text():
+    # A rule between two parts was read as a passage, "---", and one under a paragraph
+    # ("***", which underlines no heading) ran into it: "La mairie est ouverte. *". A
+    # paragraph over "---" is a heading, as CommonMark has it; a front matter's "---" fences.
+    md = "\n".join(
+        [
+            "---",
+            "title: Mairie",
+            "---",
+            "",
+            "La mairie est ouverte.",
+            "***",
+            "Le marché a lieu le jeudi.",
+            "",
+            "---",
+            "",
+            "- Pain",
+            "* * *",
+            "Accès",
+            "---",
+            "Bus ligne 3.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("mairie.md"))
+    assert parsed.title == "Mairie"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        ((), "La mairie est ouverte."),
+        ((), "Le marché a lieu le jeudi."),
+        ((), "- Pain"),
+        (("Accès",), "Bus ligne 3."),
+    ]
+
+
 def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     # Found by an exploratory test: a site's export opened with its YAML front matter, read
     # as a passage ("--- title: … date: … ---") while the title was the file's name; and a

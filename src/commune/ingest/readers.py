@@ -131,7 +131,9 @@ READINGS: dict[str, str] = {
     # without its HTML comments, notes for its editors; a "<br>" as a space (_md_structure).
     # Then "md-8": a code span as written, "`<br>`" no longer a space; a comment inside a
     # paragraph, on one line or more, not read (_md_inline).
-    "text/markdown": "md-8",
+    # Then "md-9": a horizontal rule ("---", "***") not read, where it had been a passage
+    # "---", or run into the paragraph above it, "Paragraphe *" (_md_structure).
+    "text/markdown": "md-9",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -386,7 +388,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     lines = text.splitlines()
     title, summary, lines = _front_matter(lines)
     indented = _indented_code(lines)
-    table_lines, setext, comments = _md_structure(lines)
+    table_lines, setext, comments, rules = _md_structure(lines)
     skip_to = 0
     if summary:
         # Its summary, the document's first passage, under no heading, as the lead paragraph
@@ -425,6 +427,9 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
         if number in comments:
             flush()
             skip_to = comments[number]  # a comment, for the file's editors (_md_structure)
+            continue
+        if number in rules:
+            flush()  # a rule between parts, a line and no text (_md_structure)
             continue
         m = _MD_HEADING.match(line)
         if m or number in setext:
@@ -636,19 +641,24 @@ def _indented_code(lines: list[str]) -> dict[int, tuple[int, str]]:
     return found
 
 
-def _md_structure(lines: list[str]) -> tuple[set[int], dict[int, tuple[int, int]], dict[int, int]]:
+def _md_structure(
+    lines: list[str],
+) -> tuple[set[int], dict[int, tuple[int, int]], dict[int, int], set[int]]:
     """What CommonMark's parser (with GitHub's table rule) finds in Markdown's ``lines``
     that a line alone does not say: the numbers of its tables' lines, those without outer
     pipes too ("Jour | Tarif" over "--- | ---" was read as one paragraph, its rule and its
     rows run into it); its headings underlined ("Horaires" over "====="), {first line:
     (level, line after the underline)}, which had been paragraphs ending "=====", their
     sections lost; and its HTML comments, {first line: line after}, notes for the file's
-    editors ("<!-- à vérifier -->") that had been read as its text."""
+    editors ("<!-- à vérifier -->") that had been read as its text; and its horizontal
+    rules ("---", "***", "* * *"), whose line had been read as a passage "---", or after a
+    paragraph run into it, "Paragraphe *"."""
     from markdown_it import MarkdownIt
 
     tables: set[int] = set()
     setext: dict[int, tuple[int, int]] = {}
     comments: dict[int, int] = {}
+    rules: set[int] = set()
     for token in MarkdownIt("commonmark").enable("table").parse("\n".join(lines)):
         if not token.map:
             continue
@@ -659,7 +669,9 @@ def _md_structure(lines: list[str]) -> tuple[set[int], dict[int, tuple[int, int]
             setext[start] = (1 if token.markup == "=" else 2, end)
         elif token.type == "html_block" and _MD_COMMENT.fullmatch(token.content.strip()):
             comments[start] = end
-    return tables, setext, comments
+        elif token.type == "hr":
+            rules.add(start)
+    return tables, setext, comments, rules
 
 
 # An HTML comment alone in its block ("<!-- à vérifier -->").
