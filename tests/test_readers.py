@@ -2278,6 +2278,53 @@ def test_a_table_of_values_that_are_column_words_has_no_header_in_any_format(tmp
     ]
 
 
+def test_a_first_row_of_column_words_writer_marks_as_heading_is_data_still(tmp_path):
+    # Writer marks the first row of each table it inserts as its heading row, and keeps
+    # the mark in a DOCX (w:tblHeader): a mayor's hours, "Lundi | Matin" over "Jeudi |
+    # Après-midi", read "Lundi : Jeudi | Matin : Après-midi" still, a Thursday said to be a
+    # Monday. Marked, such a row is no more a header than unmarked.
+    import docx
+    from docx.oxml import OxmlElement
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import P
+
+    rows = [["Lundi", "Matin"], ["Jeudi", "Après-midi"], ["Samedi", "Matin"]]
+
+    def row(cells: list[str]) -> TableRow:
+        tr = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        return tr
+
+    odt = OpenDocumentText()
+    table = Table(name="Permanences")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    head = TableHeaderRows()
+    head.addElement(row(rows[0]))
+    table.addElement(head)
+    for cells in rows[1:]:
+        table.addElement(row(cells))
+    odt.text.addElement(table)
+    odt.save(str(tmp_path / "permanences.odt"))
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=2)
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            grid.cell(r, c).text = text
+    grid.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    word.save(str(tmp_path / "permanences.docx"))
+    for suffix in ("odt", "docx"):
+        path = tmp_path / f"permanences.{suffix}"
+        assert [b.text for b in read_file(path.read_bytes(), path).blocks] == [
+            "Lundi | Matin",
+            "Jeudi | Après-midi",
+            "Samedi | Matin",
+        ], suffix
+
+
 def test_a_page_laid_out_in_a_table_reads_no_menu_as_its_header():
     # An old site's page laid out in a table: its first row a menu of links, "Accueil |
     # Services | Contact", was taken for a header (a label, then column names), and the

@@ -21,7 +21,6 @@ from commune.ingest.model import (
     Block,
     Parsed,
     listing,
-    names_column,
     names_columns,
     under,
 )
@@ -91,7 +90,10 @@ READINGS: dict[str, str] = {
     # such words stand under them too ("odt-13", "docx-14", "ods-7", "html-17"): a mayor's
     # hours, "Lundi | Matin" over "Jeudi | Après-midi", had read "Lundi : Jeudi | Matin :
     # Après-midi" (model.names_columns).
-    "application/vnd.oasis.opendocument.text": "odt-13",
+    # Then, marked (Writer's heading row, on by default), such a first row no header either
+    # ("odt-14", "docx-15"): "Lundi | Matin" had still read "Lundi : Jeudi | Matin : Après-
+    # midi" in a table Writer made (_looks_like_header).
+    "application/vnd.oasis.opendocument.text": "odt-14",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
@@ -115,8 +117,8 @@ READINGS: dict[str, str] = {
     # section's ("docx-12").
     # Then a template's own heading styles, based on Word's or setting an outline level, as
     # headings ("docx-13"), where they had been paragraphs (_docx_heading_level).
-    # Then "docx-14", as "odt-13" above.
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-14",
+    # Then "docx-14", as "odt-13" above; then "docx-15", as "odt-14".
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-15",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -1528,10 +1530,12 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     if any(_value(_YEAR.sub("", text)) for text, _, _ in header.values()):
         return False
     columns = sorted(header)
-    if all(names_column(header[column][0]) for column in columns[1:]):
+    if _names_columns(header, rows):
         # Its columns named as a header names them ("Jour | Horaires"): whatever stands under
         # them, which may be words ("Fermé") as much as values ("9h-12h"). Judged on what is
-        # under it, "Lundi | Fermé" lost its header, and no passage said "Horaires".
+        # under it, "Lundi | Fermé" lost its header, and no passage said "Horaires". Not a
+        # row of data whose words name columns as those under them do ("Lundi | Matin" over
+        # "Jeudi | Après-midi"), which Writer marks as a header by default.
         return True
     if len(columns) == 2 and all(
         columns[0] in row and not _value(row[columns[0]][0]) for row in rows
