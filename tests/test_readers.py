@@ -264,6 +264,66 @@ def test_markdown_underlined_headings_are_headings_and_comments_are_not_read():
     ]
 
 
+def test_markdown_code_spans_keep_their_tags_and_comments_in_a_paragraph_are_not_read():
+    # A "<br>" in a code span, a tag the text names, was read as a space ("Utilisez la
+    # balise   pour aller à la ligne"), in a table's cell as nothing ("Balise :   "); and a
+    # comment inside a paragraph, on one line or two, was read as its text, which a
+    # renderer never shows. In a code span, as in a code block, each stays as written.
+    md = "\n".join(
+        [
+            "# Balises",
+            "",
+            "Utilisez la balise `<br>` pour aller à la ligne, `<!-- -->` pour commenter.",
+            "",
+            "La salle est libre <!-- sauf en août,",
+            "à vérifier --> le samedi. <!-- note -->",
+            "",
+            "| Balise | Rôle |",
+            "|---|---|",
+            "| `<br>` | saut de ligne |",
+        ]
+    )
+    assert [b.text for b in read_file(md.encode(), Path("balises.md")).blocks] == [
+        "Utilisez la balise <br> pour aller à la ligne, <!-- --> pour commenter.",
+        "La salle est libre le samedi.",
+        "Balise | Rôle",
+        "Balise : <br> | Rôle : saut de ligne",
+    ]
+
+
+def test_markdown_horizontal_rules_are_not_read_as_text():
+    # A rule between two parts was read as a passage, "---", and one under a paragraph
+    # ("***", which underlines no heading) ran into it: "La mairie est ouverte. *". A
+    # paragraph over "---" is a heading, as CommonMark has it; a front matter's "---" fences.
+    md = "\n".join(
+        [
+            "---",
+            "title: Mairie",
+            "---",
+            "",
+            "La mairie est ouverte.",
+            "***",
+            "Le marché a lieu le jeudi.",
+            "",
+            "---",
+            "",
+            "- Pain",
+            "* * *",
+            "Accès",
+            "---",
+            "Bus ligne 3.",
+        ]
+    )
+    parsed = read_file(md.encode(), Path("mairie.md"))
+    assert parsed.title == "Mairie"
+    assert [(b.headings, b.text) for b in parsed.blocks] == [
+        ((), "La mairie est ouverte."),
+        ((), "Le marché a lieu le jeudi."),
+        ((), "- Pain"),
+        (("Accès",), "Bus ligne 3."),
+    ]
+
+
 def test_markdown_front_matter_gives_the_title_and_a_table_its_rows():
     # Found by an exploratory test: a site's export opened with its YAML front matter, read
     # as a passage ("--- title: … date: … ---") while the title was the file's name; and a
@@ -1750,6 +1810,28 @@ def test_an_article_s_own_header_keeps_the_page_s_heading():
     ]
 
 
+def test_a_site_s_banner_inside_main_is_not_read_as_the_page_s_header():
+    # A theme that puts the site's banner inside <main> (its name, its tagline, its menu):
+    # kept as an article's own <header>, each page of the site opened on "Le site officiel
+    # de la commune" headed "Mairie de Saint-Exemple". A banner is a header marked so, or
+    # holding the site's menu; an article's header holds its title.
+    text = "Les ordures ménagères sont collectées le mardi matin, sortez vos bacs la veille."
+    for banner in (
+        "<header><h1>Mairie de Saint-Exemple</h1><p>Le site officiel de la commune</p>"
+        "<nav><a href='/'>Accueil</a></nav></header>",
+        "<header role='banner'><h1>Mairie de Saint-Exemple</h1><p>Le site officiel de la "
+        "commune</p></header>",
+        "<header class='site-header'><h1>Mairie de Saint-Exemple</h1><p>Le site officiel de "
+        "la commune</p></header>",
+    ):
+        page = (
+            f"<html><body><main>{banner}<h1>Collecte des déchets</h1><p>{text}</p><p>{text}"
+            "</p></main></body></html>"
+        )
+        blocks = read_file(page.encode(), Path("dechets.html")).blocks
+        assert [(b.headings, b.text) for b in blocks] == [(("Collecte des déchets",), text)] * 2
+
+
 def test_a_disclosure_s_summary_is_read_before_what_it_discloses():
     # A FAQ made of <details>, as CMS blocks write one: the question in <summary> was read
     # as nothing, and "Sur le portail famille." stood with no question.
@@ -2144,6 +2226,128 @@ def test_a_table_whose_first_row_names_its_columns_carries_it_in_every_format(tm
         "Lundi | Fermé",
         "Mardi | 9h-12h",
     ]
+
+
+def test_a_table_of_values_that_are_column_words_has_no_header_in_any_format(tmp_path):
+    # A mayor's hours, "Lundi | Matin" over "Jeudi | Après-midi": its first row was taken for
+    # a header (a label, then "Matin", a column's name), and its rows read "Lundi : Jeudi |
+    # Matin : Après-midi" and "Lundi : Samedi | Matin", a Thursday said to be a Monday. Under
+    # a label, a column of such words is values; under a column's name, a header still.
+    import docx
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    rows = [["Lundi", "Matin"], ["Jeudi", "Après-midi"], ["Samedi", "Matin"]]
+    odt = OpenDocumentText()
+    table = Table(name="Permanences")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for cells in rows:
+        tr = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        table.addElement(tr)
+    odt.text.addElement(table)
+    odt.save(str(tmp_path / "permanences.odt"))
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=2)
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            grid.cell(r, c).text = text
+    word.save(str(tmp_path / "permanences.docx"))
+    make_ods(tmp_path / "permanences.ods", {"Mairie": rows})
+    cms = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+    (tmp_path / "permanences.html").write_text(
+        f"<html><body><main><h1>Permanences</h1><table>{cms}</table></main></body></html>"
+    )
+    for suffix in ("odt", "docx", "ods", "html"):
+        path = tmp_path / f"permanences.{suffix}"
+        assert [b.text for b in read_file(path.read_bytes(), path).blocks] == [
+            "Lundi | Matin",
+            "Jeudi | Après-midi",
+            "Samedi | Matin",
+        ], suffix
+    # A column's name first ("Jour") says the first row is the header of such words.
+    named = "<tr><td>Jour</td><td>Période</td></tr>" + cms
+    page = f"<html><body><main><h1>Permanences</h1><table>{named}</table></main></body></html>"
+    assert [b.text for b in read_file(page.encode(), Path("jours.html")).blocks][1:3] == [
+        "Jour : Lundi | Période : Matin",
+        "Jour : Jeudi | Période : Après-midi",
+    ]
+
+
+def test_a_first_row_of_column_words_writer_marks_as_heading_is_data_still(tmp_path):
+    # Writer marks the first row of each table it inserts as its heading row, and keeps
+    # the mark in a DOCX (w:tblHeader): a mayor's hours, "Lundi | Matin" over "Jeudi |
+    # Après-midi", read "Lundi : Jeudi | Matin : Après-midi" still, a Thursday said to be a
+    # Monday. Marked, such a row is no more a header than unmarked.
+    import docx
+    from docx.oxml import OxmlElement
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import P
+
+    rows = [["Lundi", "Matin"], ["Jeudi", "Après-midi"], ["Samedi", "Matin"]]
+
+    def row(cells: list[str]) -> TableRow:
+        tr = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            tr.addElement(cell)
+        return tr
+
+    odt = OpenDocumentText()
+    table = Table(name="Permanences")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    head = TableHeaderRows()
+    head.addElement(row(rows[0]))
+    table.addElement(head)
+    for cells in rows[1:]:
+        table.addElement(row(cells))
+    odt.text.addElement(table)
+    odt.save(str(tmp_path / "permanences.odt"))
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=2)
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            grid.cell(r, c).text = text
+    grid.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    word.save(str(tmp_path / "permanences.docx"))
+    for suffix in ("odt", "docx"):
+        path = tmp_path / f"permanences.{suffix}"
+        assert [b.text for b in read_file(path.read_bytes(), path).blocks] == [
+            "Lundi | Matin",
+            "Jeudi | Après-midi",
+            "Samedi | Matin",
+        ], suffix
+
+
+def test_a_page_laid_out_in_a_table_reads_no_menu_as_its_header():
+    # An old site's page laid out in a table: its first row a menu of links, "Accueil |
+    # Services | Contact", was taken for a header (a label, then column names), and the
+    # page's text read "Services : Bienvenue La mairie est ouverte…", its footer "Accueil :
+    # Plan | Services : Mentions". A row of links, or a table whose cells hold headings,
+    # lays a page out: no row of it is a header.
+    menu = "".join(f"<td><a href='/{w}'>{w}</a></td>" for w in ("Accueil", "Services", "Contact"))
+    text = "La mairie est ouverte du lundi au vendredi."
+    for first, content in (
+        (menu, f"<td>Menu</td><td colspan='2'><p>{text}</p></td>"),
+        (
+            "<td>Accueil</td><td>Services</td><td>Contact</td>",
+            f"<td>Menu</td><td colspan='2'><h2>Bienvenue</h2><p>{text}</p></td>",
+        ),
+    ):
+        page = (
+            f"<html><body><table width='100%'><tr>{first}</tr><tr>{content}</tr><tr><td>Plan"
+            "</td><td>Mentions</td><td>Crédits</td></tr></table></body></html>"
+        )
+        texts = [b.text for b in read_file(page.encode(), Path("accueil.html")).blocks]
+        assert texts[0] == "Accueil | Services | Contact"
+        assert texts[1].startswith("Menu | ") and texts[1].endswith(text)
+        assert texts[2] == "Plan | Mentions | Crédits"
 
 
 def _with_entities(path: Path, part: str, words: str) -> bytes:

@@ -150,7 +150,8 @@ def _headed(row: Element, tables: dict[Element, Table]) -> str | None:
     if table is None:
         return None
     if table not in tables:
-        tables[table] = (_header_row(table), _grid(table))
+        grid = _grid(table)
+        tables[table] = (_header_row(table, grid), grid)
     header, grid = tables[table]
     cells = grid.get(row, {})
     if header is None or row is header or row.getparent().tag == "thead" or len(cells) < 2:
@@ -165,14 +166,15 @@ def _span(cell: Element, name: str) -> int:
     return min(int(given), 1000) if given.isascii() and given.isdigit() and given != "0" else 1
 
 
-def _cells(row: Element) -> dict[int, str]:
-    """A table row's cells with text, by the column each starts in (a colspan counted)."""
+def _cells(row: Element, empty: bool = False) -> dict[int, str]:
+    """A table row's cells with text (or all, ``empty`` too), by the column each starts in
+    (a colspan counted)."""
     cells: dict[int, str] = {}
     column = 0
     for cell in row:
         if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
             continue
-        if text := _cell_text(cell):
+        if (text := _cell_text(cell)) or empty:
             cells[column] = text
         column += _span(cell, "colspan")
     return cells
@@ -218,11 +220,12 @@ def _grid(table: Element) -> dict[Element, dict[int, str]]:
     return grid
 
 
-def _header_row(table: Element) -> Element | None:
+def _header_row(table: Element, grid: dict[Element, dict[int, str]]) -> Element | None:
     """The header row of ``table``, or None: the last row of its <thead>, or else its first
-    row, when that row's cells are all <th>, or name its columns (model.names_columns): a
-    CMS's table often has no <th>, its first row "<td><strong>Jour</strong></td>
-    <td><strong>Horaires</strong></td>", and "Lundi | Fermé" had said no "Horaires"."""
+    row, when that row's cells are all <th>, or name its columns over the rows of ``grid``
+    below it (model.names_columns): a CMS's table often has no <th>, its first row
+    "<td><strong>Jour</strong></td><td><strong>Horaires</strong></td>", and "Lundi |
+    Fermé" had said no "Horaires"."""
     head = next((c for c in table if c.tag == "thead"), None)
     if head is not None:
         rows = [r for r in head if r.tag == "tr"]
@@ -237,7 +240,23 @@ def _header_row(table: Element) -> Element | None:
         return None
     if all(c.tag == "th" for c in cells):
         return first
-    return first if names_columns([_cell_text(c) for c in cells]) else None
+    if _laid_out(table, cells):
+        return None
+    starts = list(_cells(first, empty=True))
+    below = [[row.get(c, "") for c in starts] for r, row in grid.items() if r is not first]
+    return first if names_columns([_cell_text(c) for c in cells], below) else None
+
+
+def _laid_out(table: Element, first: list[Element]) -> bool:
+    """Whether ``table`` lays out a page (as an old site or a page Word saved does) rather
+    than holding data, its ``first`` row's cells unmarked: a row of links only, a menu
+    ("Accueil | Services | Contact"), or a cell that holds a heading or a table of its own.
+    Read under such a row taken for a header (names_columns), the page's text said
+    "Services : Bienvenue La mairie est ouverte…", and its footer "Accueil : Plan"."""
+    if all(any(a.get("href") for a in c.iter("a")) for c in first if _cell_text(c)):
+        return True
+    headings = ("h1", "h2", "h3", "h4", "h5", "h6", "table")
+    return any(d.tag in headings for c in table.iter("td", "th") for d in c.iterdescendants())
 
 
 def _cell_text(cell: Element) -> str:
@@ -532,9 +551,19 @@ def _own_header(el: Element) -> bool:
     """Whether ``el`` is the header of an article or a section, not the site's banner: a
     <header> inside <article>, <section> or <main>, as HTML has it, which holds the page's
     title where a CMS's theme puts it ("<article><header><h1>Inscriptions scolaires"),
-    dropped with the banners, the page's passages lost their first heading."""
-    return el.tag == "header" and any(
+    dropped with the banners, the page's passages lost their first heading. Not a banner a
+    page puts there too, its site's name and menu ("<main><header role="banner">", a <nav>
+    in it, class "site-header" or "masthead"): read, its tagline headed by the site's name
+    stood first on each page of the site."""
+    if el.tag != "header" or not any(
         a.tag in ("article", "section", "main") for a in el.iterancestors()
+    ):
+        return False
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".casefold()
+    return not (
+        el.get("role") == "banner"
+        or any(True for _ in el.iter("nav"))
+        or any(word in names for word in ("site", "masthead", "banner"))
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -60,18 +61,28 @@ def names_column(text: str) -> bool:
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
-def names_columns(cells: list[str]) -> bool:
+def names_columns(cells: list[str], below: Iterable[list[str]] = ()) -> bool:
     """Whether a table's first row, its ``cells`` in order, names its columns, as a table
     that marks no header (Word's plain grid, a table a program made, a CMS's without <th>)
     shows one: its first cell a label (no number in it but a year: "Jour", "Quotient
-    familial"), each other a column's name (names_column: "Horaires", "Prix du repas")."""
+    familial"), each other a column's name (names_column: "Horaires", "Prix du repas").
+
+    ``below``: the rows under it, their cells in the same columns. Under a first cell that
+    names no column ("Lundi", "Adultes"), a column whose cells below are words of a column's
+    name too ("Après-midi", "Tarif réduit") is a column of such values, and the first row
+    its first: "Lundi | Matin" over "Jeudi | Après-midi", a mayor's hours, had been a header,
+    and its rows read "Lundi : Jeudi | Matin : Après-midi"."""
     first = _YEAR.sub("", cells[0]) if cells else ""
-    return (
+    if not (
         len(cells) > 1
         and len(first) <= 60  # empty over a column of labels, as a grid's corner is
         and not any(c.isdigit() or c == "@" for c in first)
         and all(names_column(text) for text in cells[1:])
-    )
+    ):
+        return False
+    if not first.strip() or names_column(first):  # "Jour | Période" over "Lundi | Matin"
+        return True
+    return not any(names_column(text) for row in below for text in row[1 : len(cells)])
 
 
 # A list item's marker, as readers write one before its text ("- ", "3. ") and a text may

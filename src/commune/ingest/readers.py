@@ -21,7 +21,6 @@ from commune.ingest.model import (
     Block,
     Parsed,
     listing,
-    names_column,
     names_columns,
     under,
 )
@@ -60,8 +59,13 @@ READINGS: dict[str, str] = {
     # a column to the left, under the wrong headers: html._grid; "html-14": a table cell's
     # paragraphs and items apart, "89accueil@mairie.fr" no longer one word: html._cell_text;
     # "html-15": a list item of a page Word saved marked "- ", no longer "·":
-    # html._word_list_markers; "html-16": its footnotes kept: html._word_note).
-    "text/html": "html-16",
+    # html._word_list_markers; "html-16": its footnotes kept: html._word_note; "html-17":
+    # as "odt-13" below, "Lundi | Matin" over "Jeudi | Après-midi" no longer a header;
+    # "html-18": a table laying out a page (a first row of links, a cell holding a heading)
+    # has none, where its menu had been one, "Services : Bienvenue…": html._laid_out;
+    # "html-19": a site's banner inside <main> (role="banner", a <nav> in it, class
+    # "site-header") dropped again, not read as an article's own <header>: html._own_header).
+    "text/html": "html-19",
     # The list items of OpenDocument and Word files with their markers, as HTML's.
     # Then a table's row on one line, its cells apart ("odt-4").
     # Then a row's two cells of the same text both read, as two columns ("odt-5", "docx-5").
@@ -82,12 +86,20 @@ READINGS: dict[str, str] = {
     # said each heading again with its page number (_drop_indexes, _docx_index).
     # Then a table's cell spanning rows in each row it spans ("odt-12", "ods-6"), where the
     # rows below had read its covered cells as nothing ("Après-midi | 14h-18h", no day).
-    "application/vnd.oasis.opendocument.text": "odt-12",
+    # Then, unmarked, a first row of a label then words that name columns no header when
+    # such words stand under them too ("odt-13", "docx-14", "ods-7", "html-17"): a mayor's
+    # hours, "Lundi | Matin" over "Jeudi | Après-midi", had read "Lundi : Jeudi | Matin :
+    # Après-midi" (model.names_columns).
+    # Then, marked (Writer's heading row, on by default), such a first row no header either
+    # ("odt-14", "docx-15"): "Lundi | Matin" had still read "Lundi : Jeudi | Matin : Après-
+    # midi" in a table Writer made (_looks_like_header).
+    "application/vnd.oasis.opendocument.text": "odt-14",
     # Then a sheet's row with its column headers, "Prix du repas : 1,50 €" ("ods-3"), where
     # the sheet shows its first row is one (_sheet_header).
     # Then "ods-4", as "odt-9" above: a first row of column names, neither bold nor over
-    # numbers, is a header; then "ods-5", as "odt-10" above; then "ods-6", as "odt-12".
-    "application/vnd.oasis.opendocument.spreadsheet": "ods-6",
+    # numbers, is a header; then "ods-5", as "odt-10" above; then "ods-6", as "odt-12";
+    # then "ods-7", as "odt-13".
+    "application/vnd.oasis.opendocument.spreadsheet": "ods-7",
     # Then its tables where they stand, in their section ("docx-4"), not after the text.
     # Then its footnotes, each after its paragraph ("docx-6"): none had been read; and the
     # text of its content controls, tracked insertions, nested tables and text boxes
@@ -105,7 +117,8 @@ READINGS: dict[str, str] = {
     # section's ("docx-12").
     # Then a template's own heading styles, based on Word's or setting an outline level, as
     # headings ("docx-13"), where they had been paragraphs (_docx_heading_level).
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-13",
+    # Then "docx-14", as "odt-13" above; then "docx-15", as "odt-14".
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx-15",
     # A PDF without its running header and footer on each page, nor its table of contents.
     "application/pdf": "pdf-2",
     # Markdown's YAML front matter as its title, no longer a passage ("--- title: … ---")
@@ -118,7 +131,11 @@ READINGS: dict[str, str] = {
     # no longer one paragraph with its rule, and a cell's escaped pipe ("\|") in its cell.
     # Then "md-7": headings underlined ("=====", "-----") as headings, no longer paragraphs;
     # without its HTML comments, notes for its editors; a "<br>" as a space (_md_structure).
-    "text/markdown": "md-7",
+    # Then "md-8": a code span as written, "`<br>`" no longer a space; a comment inside a
+    # paragraph, on one line or more, not read (_md_inline).
+    # Then "md-9": a horizontal rule ("---", "***") not read, where it had been a passage
+    # "---", or run into the paragraph above it, "Paragraphe *" (_md_structure).
+    "text/markdown": "md-9",
     # Plain text's line ends as old Macs write them ("\r" alone, 8fbc4cf): such a file had
     # been one paragraph, its carriage returns inside its passages' text. Plain text had no
     # reading's name then, so a file stored so stayed one paragraph, "unchanged" on every add.
@@ -373,7 +390,7 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     lines = text.splitlines()
     title, summary, lines = _front_matter(lines)
     indented = _indented_code(lines)
-    table_lines, setext, comments = _md_structure(lines)
+    table_lines, setext, comments, rules = _md_structure(lines)
     skip_to = 0
     if summary:
         # Its summary, the document's first passage, under no heading, as the lead paragraph
@@ -383,7 +400,10 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
     def flush() -> None:
         if para:
             # A listing keeps its lines and their indentation; prose is joined on one line.
-            joined = listing("\n".join(para)) if in_fence else " ".join(s.strip() for s in para)
+            if in_fence:
+                joined = listing("\n".join(para))
+            else:
+                joined = _md_inline(" ".join(s.strip() for s in para))
             if joined.strip():
                 text = joined if in_fence else joined.strip()
                 blocks.append(Block(text, tuple(h for _, h, _ in stack), _anchor(stack)))
@@ -409,6 +429,9 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
         if number in comments:
             flush()
             skip_to = comments[number]  # a comment, for the file's editors (_md_structure)
+            continue
+        if number in rules:
+            flush()  # a rule between parts, a line and no text (_md_structure)
             continue
         m = _MD_HEADING.match(line)
         if m or number in setext:
@@ -451,9 +474,9 @@ def read_markdown(data: bytes, path: Path) -> Parsed:
             # sentence, and an answer could not quote its first item and mark the rest.
             flush()
             marker, rest = _MD_ITEM.match(line).groups()  # type: ignore[union-attr]
-            para.append(("- " if marker in "*+" else marker + " ") + _md_inline(rest))
+            para.append(("- " if marker in "*+" else marker + " ") + rest)
         else:
-            para.append(_md_inline(line))
+            para.append(line)  # read inline when joined (flush): a comment may span lines
     flush()
     if summary and any(_same_words(b.text, summary) for b in blocks[1:]):
         # A lead paragraph the site copied into its description (Hugo and many CMSs do): two
@@ -620,19 +643,24 @@ def _indented_code(lines: list[str]) -> dict[int, tuple[int, str]]:
     return found
 
 
-def _md_structure(lines: list[str]) -> tuple[set[int], dict[int, tuple[int, int]], dict[int, int]]:
+def _md_structure(
+    lines: list[str],
+) -> tuple[set[int], dict[int, tuple[int, int]], dict[int, int], set[int]]:
     """What CommonMark's parser (with GitHub's table rule) finds in Markdown's ``lines``
     that a line alone does not say: the numbers of its tables' lines, those without outer
     pipes too ("Jour | Tarif" over "--- | ---" was read as one paragraph, its rule and its
     rows run into it); its headings underlined ("Horaires" over "====="), {first line:
     (level, line after the underline)}, which had been paragraphs ending "=====", their
     sections lost; and its HTML comments, {first line: line after}, notes for the file's
-    editors ("<!-- à vérifier -->") that had been read as its text."""
+    editors ("<!-- à vérifier -->") that had been read as its text; and its horizontal
+    rules ("---", "***", "* * *"), whose line had been read as a passage "---", or after a
+    paragraph run into it, "Paragraphe *"."""
     from markdown_it import MarkdownIt
 
     tables: set[int] = set()
     setext: dict[int, tuple[int, int]] = {}
     comments: dict[int, int] = {}
+    rules: set[int] = set()
     for token in MarkdownIt("commonmark").enable("table").parse("\n".join(lines)):
         if not token.map:
             continue
@@ -643,7 +671,9 @@ def _md_structure(lines: list[str]) -> tuple[set[int], dict[int, tuple[int, int]
             setext[start] = (1 if token.markup == "=" else 2, end)
         elif token.type == "html_block" and _MD_COMMENT.fullmatch(token.content.strip()):
             comments[start] = end
-    return tables, setext, comments
+        elif token.type == "hr":
+            rules.add(start)
+    return tables, setext, comments, rules
 
 
 # An HTML comment alone in its block ("<!-- à vérifier -->").
@@ -660,8 +690,52 @@ def _md_cells(line: str) -> list[str]:
 
 
 def _md_inline(text: str) -> str:
+    """Markdown's inline text as it shows: links and images by their text, a "<br>" as a
+    space, no emphasis marks, no HTML comment ("<!-- à vérifier -->", on one line or more,
+    for the file's editors); a code span as written, "`<br>`" a tag the text names, which
+    had been read as a space ("Utilisez la balise   pour aller à la ligne")."""
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images keep their text
-    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE)  # a line break, as HTML's
+    # What shows otherwise than its text, the first to open winning as CommonMark's parser
+    # has it: a comment (and the spaces before it), a code span (its backticks, as many to
+    # close it as open it). Scanned once: a pattern tried again at each "<!--" that never
+    # closes took 48 seconds over a paragraph of them.
+    parts: list[str] = []
+    prose = pos = 0
+    comments = True  # until a "<!--" finds no "-->": none after it closes either
+    unclosed: set[int] = set()  # the lengths of backtick runs no later run closes
+    while m := _MD_INLINE_OPEN.search(text, pos):
+        if m.group() == "<!--":
+            close = text.find("-->", m.end()) if comments else -1
+            if close < 0:
+                comments, pos = False, m.end()
+                continue
+            parts.append(_md_prose(text[prose : m.start()]).rstrip())
+            prose = pos = close + 3
+            continue
+        ticks = len(m.group())
+        shut = None if ticks in unclosed else _md_ticks(ticks).search(text, m.end())
+        if shut is None:
+            unclosed.add(ticks)
+            pos = m.end()
+            continue
+        parts.append(_md_prose(text[prose : m.start()]))
+        parts.append(text[m.end() : shut.start()])  # a code span: its text as written
+        prose = pos = shut.end()
+    parts.append(_md_prose(text[prose:]))
+    return "".join(parts)
+
+
+_MD_INLINE_OPEN = re.compile(r"<!--|`+")
+
+
+def _md_ticks(count: int) -> re.Pattern[str]:
+    """A run of exactly ``count`` backticks, which closes a code span opened by as many."""
+    return re.compile(rf"(?<!`)`{{{count}}}(?!`)")
+
+
+def _md_prose(text: str) -> str:
+    """Inline text outside code spans: a "<br>" as a space, as HTML's; no emphasis marks."""
+    text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE)
     return re.sub(r"(\*\*|__|`)", "", text)
 
 
@@ -1399,7 +1473,7 @@ def _odf_table_header(row: OdfNode, headers: dict[int, OdfHeader]) -> SheetRow |
         header = _sheet_row(rows[-1]) if rows else None
         if header is not None:
             headers[id(table)] = (None, header if _looks_like_header(header, below) else None)
-        elif len(below) > 1 and _names_columns(below[0]):
+        elif len(below) > 1 and _names_columns(below[0], below[1:]):
             headers[id(table)] = (body[0], below[0])
         else:
             headers[id(table)] = (None, None)
@@ -1456,10 +1530,12 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     if any(_value(_YEAR.sub("", text)) for text, _, _ in header.values()):
         return False
     columns = sorted(header)
-    if all(names_column(header[column][0]) for column in columns[1:]):
+    if _names_columns(header, rows):
         # Its columns named as a header names them ("Jour | Horaires"): whatever stands under
         # them, which may be words ("Fermé") as much as values ("9h-12h"). Judged on what is
-        # under it, "Lundi | Fermé" lost its header, and no passage said "Horaires".
+        # under it, "Lundi | Fermé" lost its header, and no passage said "Horaires". Not a
+        # row of data whose words name columns as those under them do ("Lundi | Matin" over
+        # "Jeudi | Après-midi"), which Writer marks as a header by default.
         return True
     if len(columns) == 2 and all(
         columns[0] in row and not _value(row[columns[0]][0]) for row in rows
@@ -1479,10 +1555,14 @@ def _looks_like_header(header: SheetRow, below: list[SheetRow]) -> bool:
     return False
 
 
-def _names_columns(row: SheetRow) -> bool:
+def _names_columns(row: SheetRow, below: list[SheetRow]) -> bool:
     """Whether ``row``, a table's first, names its columns (model.names_columns): "Jour |
-    Horaires", "Quotient familial | Prix du repas"."""
-    return names_columns([row[column][0] for column in sorted(row)])
+    Horaires", "Quotient familial | Prix du repas"; ``below``: the rows under it."""
+    columns = sorted(row)
+    return names_columns(
+        [row[column][0] for column in columns],
+        [[r[column][0] if column in r else "" for column in columns] for r in below],
+    )
 
 
 def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
@@ -1507,7 +1587,7 @@ def _sheet_header(rows: list[SheetRow]) -> SheetRow | None:
     )
     styles = {style for _, _, style in header.values()}
     styled = "" not in styles and not styles & {style for _, _, style in rows[filled[1]].values()}
-    return header if numbers or styled or _names_columns(header) else None
+    return header if numbers or styled or _names_columns(header, below) else None
 
 
 def _row_text(row: SheetRow, header: SheetRow | None) -> str:
@@ -1707,7 +1787,7 @@ def _docx_table_header(rows: list[Any]) -> SheetRow | None:
     marked = flag is not None and flag.get(qn("w:val"), "true") not in ("0", "false", "off")
     header = _docx_row(rows[0])
     if not marked and not (_docx_bold(rows[0]) and not _docx_bold(rows[1])):
-        return header if _names_columns(header) else None
+        return header if _names_columns(header, [_docx_row(r) for r in rows[1:]]) else None
     # Marked or bold, it must look like a header too (_looks_like_header): Writer's default
     # heading row comes into a DOCX it saves as w:tblHeader.
     return header if _looks_like_header(header, [_docx_row(r) for r in rows[1:]]) else None
