@@ -163,6 +163,17 @@ function contribute(form) {
   });
 }
 
+// A table wider than a phone scrolls inside its own box (.wide); a control in it that the
+// focus reaches half shown, at the box's edge, Chromium left where it was: cut, its focus
+// ring unseen, and one wholly out of the box too (WCAG 2.4.11; /admin at 360 px). Brought
+// into view, its ring with it (scroll-margin-inline, commune.css); the box itself is a stop
+// of its own, left as it is. CSS alone (scroll-padding, scroll-margin) did not do it.
+document.addEventListener('focusin', (e) => {
+  const box = e.target instanceof Element && e.target.parentElement
+    ? e.target.parentElement.closest('.wide') : null;
+  if (box) e.target.scrollIntoView({block: 'nearest', inline: 'nearest'});
+});
+
 document.addEventListener('DOMContentLoaded', () => {
   const a = document.getElementById('ask');
   if (a) ask(a);
