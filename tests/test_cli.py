@@ -989,3 +989,28 @@ def test_a_refused_command_takes_back_the_home_it_made(tmp_path, corpus):
     assert runner.invoke(cli, ["--home", str(home), "member", "add", ""]).exit_code == 2
     listed = runner.invoke(cli, ["--home", str(home), "member", "list"], env=env)
     assert listed.output == "Ville\tother\tnon-commercial\tsans quota\n"
+
+
+def test_a_new_home_is_held_before_its_database_opens(tmp_path, monkeypatch):
+    """Two commands on one brand-new home: the one refused took the home back (store/db.py
+    take_back) while the other had its database open but not yet the home's lock, and that
+    one's member went into a file no longer there: "membre ajouté", then no home at all."""
+    from commune.core import Commune
+    from commune.store.db import take_back
+
+    opened = Commune.open_home
+
+    def open_then_refused_beside(self: Commune) -> None:
+        opened(self)
+        # The other command, refused on the same new home, ends now.
+        take_back(self.settings.database_url, self.settings.home)
+
+    monkeypatch.setattr(Commune, "open_home", open_then_refused_beside)
+    home = tmp_path / "nouvelle"
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--home", str(home), "member", "add", "Mairie de Trèbes"])
+    assert out.exit_code == 0, out.output
+    monkeypatch.setattr(Commune, "open_home", opened)
+    listed = runner.invoke(cli, ["--home", str(home), "member", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "Mairie de Trèbes" in listed.output

@@ -112,11 +112,14 @@ def commune_of(ctx: click.Context) -> Commune:
             held.enter_context(serving(home, waiting))
         ctx.obj["commune"] = Commune(home, settings=settings)
         if not made:
-            # Made now, and held at once: a command refused on another new home takes it back
-            # only when no one holds it (store/db.py take_back).
-            ctx.obj["commune"].open_home()
+            # Made now, and held before its database opens: a command refused on the same new
+            # home takes it back only when no one holds it (store/db.py take_back). Held after
+            # the open, a command that had the database open but not yet the lock saw it
+            # removed under it, and wrote its member into a file no longer there.
+            ctx.obj["commune"].make_home()
             held.enter_context(serving(home, waiting))
             ctx.obj["made_home"] = (settings.database_url, home)
+            ctx.obj["commune"].open_home()
     commune: Commune = ctx.obj["commune"]
     return commune
 
