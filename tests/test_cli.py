@@ -1014,3 +1014,35 @@ def test_a_new_home_is_held_before_its_database_opens(tmp_path, monkeypatch):
     listed = runner.invoke(cli, ["--home", str(home), "member", "list"])
     assert listed.exit_code == 0, listed.output
     assert "Mairie de Trèbes" in listed.output
+
+
+def test_a_command_waiting_for_a_home_taken_back_meanwhile_makes_none(made_home):
+    """A command that waited for the home while a refused command took it back (store/db.py
+    take_back holds it alone, then removes it) got its lock on the removed file, went on,
+    and made a new empty home where the other had been: "aucun document", exit 0."""
+    import shutil
+    import threading
+
+    from commune.store.db import unserved
+
+    held, release = threading.Event(), threading.Event()
+
+    def taking_back() -> None:
+        with unserved(made_home) as alone:
+            assert alone
+            held.set()
+            release.wait(10)
+            shutil.rmtree(made_home)
+
+    other = threading.Thread(target=taking_back)
+    other.start()
+    held.wait(10)
+    threading.Timer(1.5, release.set).start()  # once the command below waits for the home
+    out = CliRunner().invoke(cli, ["--home", str(made_home), "documents"], env={"LANG": "fr"})
+    other.join()
+    assert out.exit_code == 2, out.output
+    assert out.output.strip().splitlines()[-1] == (
+        f"erreur\u00a0: le répertoire du service {made_home} a été supprimé pendant que la "
+        "commande l'attendait (relancez la commande)"
+    ), out.output
+    assert not made_home.exists()

@@ -1945,6 +1945,11 @@ PATTERNS = [
         ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
         (
+            r"the home (?P<name>.+) was removed while the command waited for it",
+            "le répertoire du service {name} a été supprimé pendant que la commande l'attendait",
+        ),
+        (r"run the command again", "relancez la commande"),
+        (
             r"correct the suite file as docs/evaluation\.md describes, then run commune eval "
             r"again",
             "corrigez le fichier de la série comme le décrit docs/fr/evaluation.md, puis "
