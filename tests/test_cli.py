@@ -1046,3 +1046,27 @@ def test_a_command_waiting_for_a_home_taken_back_meanwhile_makes_none(made_home)
         "commande l'attendait (relancez la commande)"
     ), out.output
     assert not made_home.exists()
+
+
+def test_a_command_starting_on_a_home_taken_back_just_then_makes_none(made_home, monkeypatch):
+    """The home taken back (store/db.py take_back) just after a command found its database,
+    before it took the home's lock: the command went on and made a new empty home in its
+    place ("aucun document", exit 0)."""
+    import shutil
+
+    import commune.store.db as db
+
+    found = db.holds_database
+
+    def found_then_taken_back(url, home):  # type: ignore[no-untyped-def]
+        there = found(url, home)
+        shutil.rmtree(home)  # a refused command that had made it ends now
+        return there
+
+    monkeypatch.setattr(db, "holds_database", found_then_taken_back)
+    out = CliRunner().invoke(cli, ["--home", str(made_home), "documents"], env={"LANG": "fr"})
+    assert out.exit_code == 2, out.output
+    assert out.output.startswith(
+        f"erreur\u00a0: aucun répertoire du service Commune dans {made_home} (vérifiez --home"
+    ), out.output
+    assert not made_home.exists()

@@ -98,6 +98,10 @@ def commune_of(ctx: click.Context) -> Commune:
         # by the facade, then held.
         held = ctx.obj["held"] = ExitStack()
         made = home.is_dir()
+        if not made and _command(ctx) not in MAKES_HOME:
+            # Taken back since the look above (a refused command that had made it: store/db.py
+            # take_back): made again here, it was a new empty home reported on.
+            _no_home(home, settings.database_url)
 
         def waiting() -> None:
             language = from_environment(os.environ)
