@@ -991,3 +991,84 @@ def test_a_refused_command_takes_back_the_home_it_made(tmp_path, corpus):
     assert runner.invoke(cli, ["--home", str(home), "member", "add", ""]).exit_code == 2
     listed = runner.invoke(cli, ["--home", str(home), "member", "list"], env=env)
     assert listed.output == "Ville\tother\tnon-commercial\tsans quota\n"
+
+
+def test_a_new_home_is_held_before_its_database_opens(tmp_path, monkeypatch):
+    """Two commands on one brand-new home: the one refused took the home back (store/db.py
+    take_back) while the other had its database open but not yet the home's lock, and that
+    one's member went into a file no longer there: "membre ajouté", then no home at all."""
+    from commune.core import Commune
+    from commune.store.db import take_back
+
+    opened = Commune.open_home
+
+    def open_then_refused_beside(self: Commune) -> None:
+        opened(self)
+        # The other command, refused on the same new home, ends now.
+        take_back(self.settings.database_url, self.settings.home)
+
+    monkeypatch.setattr(Commune, "open_home", open_then_refused_beside)
+    home = tmp_path / "nouvelle"
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--home", str(home), "member", "add", "Mairie de Trèbes"])
+    assert out.exit_code == 0, out.output
+    monkeypatch.setattr(Commune, "open_home", opened)
+    listed = runner.invoke(cli, ["--home", str(home), "member", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "Mairie de Trèbes" in listed.output
+
+
+def test_a_command_waiting_for_a_home_taken_back_meanwhile_makes_none(made_home):
+    """A command that waited for the home while a refused command took it back (store/db.py
+    take_back holds it alone, then removes it) got its lock on the removed file, went on,
+    and made a new empty home where the other had been: "aucun document", exit 0."""
+    import shutil
+    import threading
+
+    from commune.store.db import unserved
+
+    held, release = threading.Event(), threading.Event()
+
+    def taking_back() -> None:
+        with unserved(made_home) as alone:
+            assert alone
+            held.set()
+            release.wait(10)
+            shutil.rmtree(made_home)
+
+    other = threading.Thread(target=taking_back)
+    other.start()
+    held.wait(10)
+    threading.Timer(1.5, release.set).start()  # once the command below waits for the home
+    out = CliRunner().invoke(cli, ["--home", str(made_home), "documents"], env={"LANG": "fr"})
+    other.join()
+    assert out.exit_code == 2, out.output
+    assert out.output.strip().splitlines()[-1] == (
+        f"erreur\u00a0: le répertoire du service {made_home} a été supprimé pendant que la "
+        "commande l'attendait (relancez la commande)"
+    ), out.output
+    assert not made_home.exists()
+
+
+def test_a_command_starting_on_a_home_taken_back_just_then_makes_none(made_home, monkeypatch):
+    """The home taken back (store/db.py take_back) just after a command found its database,
+    before it took the home's lock: the command went on and made a new empty home in its
+    place ("aucun document", exit 0)."""
+    import shutil
+
+    import commune.store.db as db
+
+    found = db.holds_database
+
+    def found_then_taken_back(url, home):  # type: ignore[no-untyped-def]
+        there = found(url, home)
+        shutil.rmtree(home)  # a refused command that had made it ends now
+        return there
+
+    monkeypatch.setattr(db, "holds_database", found_then_taken_back)
+    out = CliRunner().invoke(cli, ["--home", str(made_home), "documents"], env={"LANG": "fr"})
+    assert out.exit_code == 2, out.output
+    assert out.output.startswith(
+        f"erreur\u00a0: aucun répertoire du service Commune dans {made_home} (vérifiez --home"
+    ), out.output
+    assert not made_home.exists()

@@ -598,3 +598,30 @@ def test_a_backup_whose_hidden_name_is_a_link_to_a_folder_leaves_that_folder_alo
         assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
     assert sorted(p.name for p in documents.iterdir()) == ["deliberation.odt"]
     assert sorted(p.name for p in backups.iterdir()) == [".monday.partial"]
+
+
+def test_ctrl_c_during_reindex_says_what_is_kept_and_that_it_resumes(home, monkeypatch):
+    """Ctrl-C during commune reindex said only click's "Abandon." ("Aborted!"), though the
+    vectors are stored batch by batch and the next run resumes where it stopped."""
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    make_home(home)
+
+    def ctrl_c(self, progress=None):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Commune, "reindex", ctrl_c)
+    reindex = ["--home", str(home), "reindex"]
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, reindex)
+    assert r.exit_code == 130, r.output
+    assert r.output.strip().splitlines()[-1] == (
+        "interrompu\u00a0: les passages déjà plongés sont gardés\u00a0; relancez commune "
+        "reindex pour finir, il reprend où il s'est arrêté"
+    ), r.output
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, reindex)
+    assert r.exit_code == 130, r.output
+    assert r.output.strip().splitlines()[-1] == (
+        "interrupted: the chunks already embedded are kept; run commune reindex again to "
+        "finish, it resumes where it stopped"
+    ), r.output

@@ -567,3 +567,37 @@ def test_the_pins_move_with_the_charter_and_the_second_embedders_reach(
     assert after["charter"] != before["charter"]
     assert after["scores_sha256"] == before["scores_sha256"]
     assert set(before["embeddings"]) == {"use-multilingual-v3"}
+
+
+def test_an_invalid_suite_or_report_says_what_to_do(made_home: Path, tmp_path: Path) -> None:
+    """``commune eval`` on a line that is not JSON, or --compare on a file that is not a
+    report, named what was wrong (the parser's word) and said nothing of what to do."""
+    suite = tmp_path / "questions.jsonl"
+    suite.write_text('{"question": "Où jeter le verre ?"\n', encoding="utf-8")
+    report = tmp_path / "report.json"
+    report.write_text("{oops", encoding="utf-8")
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    r = fr.invoke(cli, ["--home", str(made_home), "eval", str(suite)])
+    assert r.exit_code == 2, r.output
+    assert r.output == (
+        "erreur\u00a0: questions.jsonl ligne 1\u00a0: JSON invalide (virgule attendue) "
+        "(corrigez le fichier de la série comme le décrit docs/fr/evaluation.md, puis relancez "
+        "commune eval)\n"
+    )
+    en = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    r = en.invoke(cli, ["--home", str(made_home), "eval", str(suite)])
+    assert r.output.endswith(
+        "(correct the suite file as docs/evaluation.md describes, then run commune eval again)\n"
+    ), r.output
+    r = fr.invoke(cli, ["--home", str(made_home), "eval", str(suite), "--compare", str(report)])
+    assert r.exit_code == 2, r.output
+    assert r.output.endswith(
+        "(donnez à --compare le report.json qu'une évaluation précédente a écrit avec --out, "
+        "ou ce dossier)\n"
+    ), r.output
+    report.write_text("[]", encoding="utf-8")
+    r = en.invoke(cli, ["--home", str(made_home), "eval", str(suite), "--compare", str(report)])
+    assert r.output.endswith(
+        "is not a Commune evaluation report (give --compare the report.json an earlier "
+        "commune eval --out wrote, or that directory)\n"
+    ), r.output

@@ -87,14 +87,18 @@ class Commune:
         if self._engine is None:
             from commune.store.db import open_database
 
-            home = self.settings.home
-            if home.exists() and not home.is_dir():
-                raise CommuneError(
-                    f"{home} is a file, not a Commune home", "give --home a directory"
-                )
-            home.mkdir(parents=True, exist_ok=True)
+            self.make_home()
             self._engine = open_database(self.settings.database_url)
         return self._engine
+
+    def make_home(self) -> None:
+        """Make the home's directory, not yet its database: a command that makes a home
+        holds it (its serving lock, in the directory) before it opens the database
+        (cli/group.py)."""
+        home = self.settings.home
+        if home.exists() and not home.is_dir():
+            raise CommuneError(f"{home} is a file, not a Commune home", "give --home a directory")
+        home.mkdir(parents=True, exist_ok=True)
 
     def open_home(self) -> None:
         """Make the home and its database now, rather than at their first use: a command

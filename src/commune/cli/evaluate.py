@@ -45,6 +45,14 @@ def suite_questions(split_help: str) -> Callable[[Callable[..., None]], Callable
     return decorate
 
 
+# The next step for a suite or a report that cannot be read, where the loader names only
+# what is wrong (an invalid JSON line, a duplicate id, a file that is not a report).
+SUITE_HINT = "correct the suite file as docs/evaluation.md describes, then run commune eval again"
+COMPARE_HINT = (
+    "give --compare the report.json an earlier commune eval --out wrote, or that directory"
+)
+
+
 @cli.command("eval")
 @suite_questions("Which questions: tune on dev, report on test.")
 @click.option(
@@ -129,8 +137,19 @@ def eval_cmd(
                 "--retrieval-only asks for no answer: leave out --mode, or --retrieval-only",
             )
         )
-    other = rep.load(compare) if compare else None
-    loaded = load_suite(suite)
+    # A file that is not JSON was named, with the parser's word, and nothing said what to do.
+    try:
+        other = rep.load(compare) if compare else None
+    except CommuneError as exc:
+        if exc.hint:
+            raise
+        raise CommuneError(exc.message, COMPARE_HINT) from None
+    try:
+        loaded = load_suite(suite)
+    except CommuneError as exc:
+        if exc.hint:
+            raise
+        raise CommuneError(exc.message, SUITE_HINT) from None
     if out:  # before the run, not after it: a run of a slow model takes hours
         try:
             Path(out).mkdir(parents=True, exist_ok=True)

@@ -98,6 +98,10 @@ def commune_of(ctx: click.Context) -> Commune:
         # by the facade, then held.
         held = ctx.obj["held"] = ExitStack()
         made = home.is_dir()
+        if not made and _command(ctx) not in MAKES_HOME:
+            # Taken back since the look above (a refused command that had made it: store/db.py
+            # take_back): made again here, it was a new empty home reported on.
+            _no_home(home, settings.database_url)
 
         def waiting() -> None:
             language = from_environment(os.environ)
@@ -112,11 +116,14 @@ def commune_of(ctx: click.Context) -> Commune:
             held.enter_context(serving(home, waiting))
         ctx.obj["commune"] = Commune(home, settings=settings)
         if not made:
-            # Made now, and held at once: a command refused on another new home takes it back
-            # only when no one holds it (store/db.py take_back).
-            ctx.obj["commune"].open_home()
+            # Made now, and held before its database opens: a command refused on the same new
+            # home takes it back only when no one holds it (store/db.py take_back). Held after
+            # the open, a command that had the database open but not yet the lock saw it
+            # removed under it, and wrote its member into a file no longer there.
+            ctx.obj["commune"].make_home()
             held.enter_context(serving(home, waiting))
             ctx.obj["made_home"] = (settings.database_url, home)
+            ctx.obj["commune"].open_home()
     commune: Commune = ctx.obj["commune"]
     return commune
 

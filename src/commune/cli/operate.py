@@ -619,7 +619,23 @@ def reindex(ctx: click.Context) -> None:
     bars = StageBars()
     name = commune.embedder.name
     label = say(language, f"plongement avec {name}", f"embedding with {name}")
-    info = commune.reindex(lambda done, total: bars(label, done, total))
+    try:
+        info = commune.reindex(lambda done, total: bars(label, done, total))
+    except KeyboardInterrupt:
+        # Click said only "Abandon." ("Aborted!"): an operator stopping a long re-embedding
+        # did not know that the vectors are stored batch by batch and the next run resumes.
+        bars.finish()
+        click.echo(
+            say(
+                language,
+                "interrompu\u00a0: les passages déjà plongés sont gardés\u00a0; relancez "
+                "commune reindex pour finir, il reprend où il s'est arrêté",
+                "interrupted: the chunks already embedded are kept; run commune reindex again "
+                "to finish, it resumes where it stopped",
+            ),
+            err=True,
+        )
+        sys.exit(130)
     bars.finish()
     click.echo(
         say(

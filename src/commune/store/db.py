@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -266,10 +266,28 @@ def serving(
             if waiting is not None:
                 waiting()
             fcntl.flock(fh, fcntl.LOCK_SH)
+        if not _same_file(fh, path):
+            # What held it was a refused command taking back the new home it made
+            # (take_back): the lock is now on a removed file, which holds no one off, and the
+            # command went on to make a new empty home where the other had been.
+            from commune.errors import CommuneError
+
+            raise CommuneError(
+                f"the home {home} was removed while the command waited for it",
+                "run the command again",
+            )
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _same_file(fh: IO[str], path: str) -> bool:
+    """Whether ``path`` still names the file ``fh`` has open."""
+    try:
+        return os.path.samestat(os.fstat(fh.fileno()), os.stat(path))
+    except OSError:
+        return False
 
 
 @contextmanager

@@ -1957,6 +1957,23 @@ PATTERNS = [
         ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
         (
+            r"the home (?P<name>.+) was removed while the command waited for it",
+            "le répertoire du service {name} a été supprimé pendant que la commande l'attendait",
+        ),
+        (r"run the command again", "relancez la commande"),
+        (
+            r"correct the suite file as docs/evaluation\.md describes, then run commune eval "
+            r"again",
+            "corrigez le fichier de la série comme le décrit docs/fr/evaluation.md, puis "
+            "relancez commune eval",
+        ),
+        (
+            r"give --compare the report\.json an earlier commune eval --out wrote, or that "
+            r"directory",
+            "donnez à --compare le report.json qu'une évaluation précédente a écrit avec --out, "
+            "ou ce dossier",
+        ),
+        (
             r"give a report\.json or the --out directory of a run",
             "donnez un report.json ou le dossier --out d'une évaluation",
         ),
