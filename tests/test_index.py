@@ -470,7 +470,7 @@ def test_a_base_is_on_the_disk_before_it_takes_its_name(commune, corpus, monkeyp
     monkeypatch.setattr(os, "replace", replace)
     for old in commune.settings.index_dir.glob("g*"):
         shutil.rmtree(old)  # the add's own base: this one is written anew
-    cat._write(built, commune.settings.index_dir)
+    cat._write(built, commune.settings.index_dir, commune.engine)
     assert unsynced == []
     assert list(commune.settings.index_dir.glob("g*/rows.npz"))
 

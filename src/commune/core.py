@@ -744,6 +744,7 @@ class Commune:
         )
         report.checks.append(check_charter(self.settings.home))
         self._charter_left_behind(report)
+        self._index_of_another_database(report)
         named = sorted(self.settings.answer.refusal_thresholds)
         if named:
             # A misspelt name is no error at start-up (a collection may come later), but it
@@ -762,6 +763,31 @@ class Commune:
                 "name in commune.toml, or remove it)",
             )
         return report
+
+    def _index_of_another_database(self, report: Report) -> None:
+        """A line when index/ holds bases built from another state of the database: a
+        PostgreSQL home put back by pg_restore (or a commune.db copied back) with its index/
+        kept. Searches leave such a base aside and build the index again (index/catalog.py);
+        before they did, they read the old passages under the new ones' numbers, and this
+        check passed."""
+        from commune.index.catalog import foreign_bases
+
+        index_dir = self.settings.index_dir
+        try:
+            foreign = foreign_bases(self.engine, index_dir)
+        except OSError:
+            return  # the index cannot be listed: the first search says why
+        if foreign:
+            report.add(
+                "index",
+                False,
+                f"the index in {index_dir} was built from another state of the database (put "
+                "back by pg_restore or a copy, its index/ kept): run commune reindex",
+            )
+        else:
+            report.add(
+                "index", True, "no base of the index was built from another state of the database"
+            )
 
     def _charter_left_behind(self, report: Report) -> None:
         """With no charter.toml, a line when the database last recorded another charter in

@@ -2467,6 +2467,16 @@ PATTERNS = [
         ),
         (r"(?P<n>\d+) documents?, none partial", "documents : {n}, aucun partiel"),
         (
+            r"the index in (?P<dir>.+) was built from another state of the database \(put back "
+            r"by pg_restore or a copy, its index/ kept\): run commune reindex",
+            "l'index de {dir} a été construit à partir d'un autre état de la base (remise en "
+            "place par pg_restore ou par une copie, son index/ gardé) : lancez commune reindex",
+        ),
+        (
+            r"no base of the index was built from another state of the database",
+            "aucune base de l'index n'a été construite à partir d'un autre état de la base",
+        ),
+        (
             r"document (?P<n>\d+) has no chunk in its current revision",
             "le document {n} n'a aucun passage dans sa révision courante",
         ),
