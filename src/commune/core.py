@@ -187,6 +187,8 @@ class Commune:
         self.refresh()
         self._stop_refresh.clear()
 
+        from commune.text import faults
+
         log = logging.getLogger("commune.index")
 
         def run() -> None:
@@ -203,6 +205,9 @@ class Commune:
                     log.debug("index refresh failed", exc_info=True)
                     if said != failing:
                         failing = said
+                        # The database's or the system's faults are their line; anything
+                        # else is a bug, whose traceback a report needs: once, with the line.
+                        bug = not isinstance(exc, faults.machine_fault_classes())
                         log.error(
                             "index refresh failed (%s); searches go on with the last "
                             "snapshot, and the refresh is tried again every %g s (logged "
@@ -210,6 +215,7 @@ class Commune:
                             "says what is wrong",
                             said,
                             interval_s,
+                            exc_info=exc if bug else None,
                         )
                     continue
                 if failing is not None:
