@@ -2578,8 +2578,8 @@ PATTERNS = [
         (
             r"(?P<name>.+) holds a PostgreSQL backup \(commune.dump, made by pg_dump\), not a "
             r"`commune backup`",
-            "{name} tient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), pas une "
-            "sauvegarde faite par « commune backup »",
+            "{name} contient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), "
+            "pas une sauvegarde faite par « commune backup »",
         ),
         (
             r"restore it with pg_restore, as the operator's guide says \(Backups; Trying a "
