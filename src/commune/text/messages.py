@@ -3047,6 +3047,11 @@ PATTERNS = [
             "le nombre d'approbations doit être 0 ou plus, reçu {value}",
         ),
         (
+            # The URL, then the driver's words: "base ... : why", as for the home's own base.
+            r"cannot open the target database: (?P<url>[a-z0-9+]+://\S*): (?P<why>.+)",
+            "impossible d'ouvrir la base de destination {url} : {why}",
+        ),
+        (
             r"cannot open the target database: (?P<why>.+)",
             "impossible d'ouvrir la base de destination : {why}",
         ),
