@@ -581,3 +581,25 @@ def test_migrate_to_a_database_it_cannot_open_spaces_the_colon_after_its_url_in_
     assert (
         "impossible d'ouvrir la base de destination mysql://a@b/c\u00a0: ModuleNotFoundError"
     ) in said, said
+
+
+def test_a_postgresql_database_out_of_reach_is_tried_once_per_command(tmp_path, monkeypatch):
+    """A database server that drops the packets makes a command wait for the connection's
+    timeout: 7f7638e's look for Commune's tables tried first, then the opening tried again,
+    and every command waited for two timeouts before its one line."""
+    import psycopg
+
+    tries: list[object] = []
+
+    def timed_out(*args: object, **kwargs: object) -> None:
+        tries.append(args)
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired")
+
+    monkeypatch.setattr(psycopg, "connect", timed_out)
+    (tmp_path / "commune.toml").write_text(
+        'database_url = "postgresql+psycopg://u:secret@db.example/x"\n', "utf-8"
+    )
+    out = CliRunner().invoke(cli, ["--home", str(tmp_path), "documents"])
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert "cannot open the database postgresql+psycopg://u:***@db.example/x" in out.output
+    assert "secret" not in out.output and len(tries) == 1, (len(tries), out.output)
