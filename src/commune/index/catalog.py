@@ -187,17 +187,17 @@ def load_catalog(
     path = _directory(index_dir, gen, embedder.name)
     with _lock, _build_lock(index_dir):
         # Another thread or process may have built it while this one waited.
-        if not rebuild and (path / "rows.npz").exists():
+        if not rebuild and (path / "rows.npz").exists() and _of_this_database(engine, path):
             try:
                 return _cached(path, gen, embedder.name, settings)
             except UNREADABLE:
                 pass  # a power cut's empty files under the base's names: built again below
         previous = _previous_lexicon(index_dir, embedder.name)
         catalog = build_catalog(engine, embedder, progress, settings, previous)
-        if path.exists():  # asked to rebuild, or unreadable (a whole one was returned above)
+        if path.exists():  # asked to rebuild, unreadable, or another database's
             shutil.rmtree(path, ignore_errors=True)
             _bases.pop(path, None)
-        _write(catalog, index_dir)
+        _write(catalog, index_dir, engine)
         _bases[path] = catalog  # what was just built serves as the base from now on
         return catalog
 
@@ -207,7 +207,7 @@ def _incremental(
 ) -> Catalog | None:
     """The newest base, with the documents changed since it beside it; None when there is no
     base, or a change was not logged per document (only a full build is then right)."""
-    base = _newest_base(index_dir, embedder.name, gen, settings)
+    base = _newest_base(engine, index_dir, embedder.name, gen, settings)
     if base is None or base.generation == gen:
         return base
     with engine.connect() as conn:
@@ -245,7 +245,7 @@ def _settled(
                 merging(len(current) - _masked(current))
             previous = current.lexicon or _previous_lexicon(index_dir, embedder.name)
             built = build_catalog(engine, embedder, None, settings, previous)
-            _write(built, index_dir)
+            _write(built, index_dir, engine)
             _bases[_directory(index_dir, built.generation, embedder.name)] = built
             return built
     except Exception as e:  # noqa: BLE001 -- the command's own work is done and stored
@@ -287,17 +287,89 @@ def _bases_on_disk(index_dir: Path, model: str) -> Iterator[tuple[int, Path]]:
             yield g, d
 
 
-def _newest_base(index_dir: Path, model: str, gen: int, settings: IndexSettings) -> Catalog | None:
-    """The newest base on disk built at or before generation ``gen``."""
-    best = max(((g, d) for g, d in _bases_on_disk(index_dir, model) if g <= gen), default=None)
-    if best is None:
+def _newest_base(
+    engine: Engine, index_dir: Path, model: str, gen: int, settings: IndexSettings
+) -> Catalog | None:
+    """The newest base on disk built from this database at or before generation ``gen``.
+    A base built from another state of it (:func:`_of_this_database`) is removed: kept, it
+    was taken as this database's once its generation came round again."""
+    found = sorted(((g, d) for g, d in _bases_on_disk(index_dir, model) if g <= gen), reverse=True)
+    if not found:
         return None
+    # Read after the folders were listed: a base is recorded before it takes its name.
+    with engine.connect() as conn:
+        recorded = repo.index_bases(conn)
+    for g, d in found:
+        if not _recorded(d, recorded):
+            _remove_base(d)
+            continue
+        try:
+            return _cached(d, g, model, settings)
+        except UNREADABLE:
+            # Removed by a merge in another process meanwhile, or left with empty files by a
+            # power cut: build (load_catalog replaces a base it cannot read).
+            return None
+    return None
+
+
+def _history(path: Path) -> str | None:
+    """The name a base was recorded under in the database it was built from (info.json);
+    None for a base written before bases were recorded, or one that cannot be read."""
     try:
-        return _cached(best[1], best[0], model, settings)
-    except UNREADABLE:
-        # Removed by a merge in another process meanwhile, or left with empty files by a
-        # power cut: build (load_catalog replaces a base it cannot read).
+        info = json.loads((path / "info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    name = info.get("history") if isinstance(info, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _recorded(path: Path, recorded: set[str]) -> bool:
+    """Whether the base at ``path`` was built from the database whose records are
+    ``recorded`` (repository.index_bases). The database is the one put back by pg_restore
+    (or a commune.db copied back) when the base was built after its dump, from the database
+    it replaced: its generation numbers are reached again, with other documents under the
+    same chunk numbers. A base written before bases were recorded is taken as long as the
+    database records none (the first base recorded replaces it)."""
+    name = _history(path)
+    return name in recorded if name is not None else not recorded
+
+
+def _of_this_database(engine: Engine, path: Path) -> bool:
+    with engine.connect() as conn:
+        return _recorded(path, repo.index_bases(conn))
+
+
+def _remove_base(path: Path) -> str | None:
+    """Remove a base folder; the name it was recorded under, to forget."""
+    name = _history(path)
+    shutil.rmtree(path, ignore_errors=True)
+    _bases.pop(path, None)
+    return name
+
+
+def foreign_bases(engine: Engine, index_dir: Path) -> list[str]:
+    """The bases on disk built from another state of this database (put back by pg_restore
+    or a copy, index/ kept): for `commune check`, which changes nothing. A base at a later
+    generation than the database's is one; so is a base recorded in a database that is not
+    this one. A base written before bases were recorded, at or before the database's
+    generation, cannot be told apart."""
+    with engine.connect() as conn:
+        gen = repo.generation(conn)
+    folders = [
+        d
+        for d in (sorted(index_dir.glob("g*-*")) if index_dir.exists() else [])
+        if d.is_dir() and (d / "rows.npz").exists()
+    ]
+    if not folders:
+        return []
+    with engine.connect() as conn:  # after the listing: a base is recorded before its name
+        recorded = repo.index_bases(conn)
+    foreign = []
+    for d in folders:
+        name = _history(d)
+        if (name is not None and name not in recorded) or (name is None and _later(d.name, gen)):
+            foreign.append(d.name)
+    return foreign
 
 
 def _cached(path: Path, gen: int, model: str, settings: IndexSettings) -> Catalog:
@@ -400,7 +472,10 @@ def unsettled(engine: Engine, index_dir: Path, model: str) -> bool:
     a count, never the base's vectors (gigabytes at a million passages)."""
     with engine.connect() as conn:
         gen = repo.generation(conn)
-        best = max(((g, d) for g, d in _bases_on_disk(index_dir, model) if g <= gen), default=None)
+        found = [(g, d) for g, d in _bases_on_disk(index_dir, model) if g <= gen]
+        recorded = repo.index_bases(conn)  # after the listing: recorded before its name
+        # Another state of the database's base is no base: the next load removes it.
+        best = max(((g, d) for g, d in found if _recorded(d, recorded)), default=None)
         if best is None:
             return gen > 0  # the first build was killed: the next search would wait for it
         if best[0] == gen:
@@ -448,7 +523,8 @@ def _maybe_merge(
                 try:
                     _remove_leftovers(index_dir)
                     previous = catalog.lexicon or _previous_lexicon(index_dir, embedder.name)
-                    _write(build_catalog(engine, embedder, None, settings, previous), index_dir)
+                    built = build_catalog(engine, embedder, None, settings, previous)
+                    _write(built, index_dir, engine)
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
         except Exception:  # noqa: BLE001 -- a failed merge leaves the old base and the delta
@@ -578,9 +654,14 @@ def _vectors(
     return matrix
 
 
-def _write(catalog: Catalog, index_dir: Path) -> None:
+def _write(catalog: Catalog, index_dir: Path, engine: Engine) -> None:
+    """Put ``catalog`` in place as a base, recorded in the database it was built from
+    (repository.index_bases) before it takes its name, and remove the bases it replaces."""
+    import uuid
+
     index_dir.mkdir(parents=True, exist_ok=True)
     final = _directory(index_dir, catalog.generation, catalog.model)
+    history = uuid.uuid4().hex
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
     try:
         catalog.lexical.save(tmp / "lexical")
@@ -596,18 +677,29 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         )
         (tmp / "info.json").write_text(
             json.dumps(
-                {"generation": catalog.generation, "model": catalog.model, "rows": len(catalog)}
+                {
+                    "generation": catalog.generation,
+                    "model": catalog.model,
+                    "rows": len(catalog),
+                    "history": history,
+                }
             )
         )
         if final.exists():
-            shutil.rmtree(tmp)
-            return
+            if _of_this_database(engine, final):
+                shutil.rmtree(tmp)
+                return
+            # Built from another state of the database, at this generation: replaced.
+            _forget(engine, [_remove_base(final)])
         # On the disk before it has the base's name: a power cut soon after the rename
         # otherwise left the name with empty files (the next build replaces such a base).
         flush_tree(tmp)
+        with engine.begin() as conn:
+            repo.record_index_base(conn, history, catalog.generation, catalog.model)
         try:
             os.replace(tmp, final)
         except OSError:
+            _forget(engine, [history])
             if not (final / "rows.npz").exists():
                 raise
             shutil.rmtree(tmp)  # another builder put the same index in place first: keep it
@@ -616,7 +708,13 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     flush(index_dir)
-    _remove_later_bases(index_dir, catalog.generation)
+    removed = _remove_later_bases(index_dir, catalog.generation)
+    with engine.connect() as conn:
+        recorded = repo.index_bases(conn)
+    for other in index_dir.glob("g*-*"):
+        # Another state of the database's (index/ kept over a pg_restore): never served.
+        if other.is_dir() and other != final and _history(other) not in (None, *recorded):
+            removed.append(_remove_base(other))
     # Older generations go, but the one just before stays: another process may be reading
     # it at this moment (it moves to the new one at its next search).
     older = sorted(
@@ -624,7 +722,16 @@ def _write(catalog: Catalog, index_dir: Path) -> None:
         key=lambda d: d.stat().st_mtime,
     )
     for old in older[:-1]:
-        shutil.rmtree(old, ignore_errors=True)
+        removed.append(_remove_base(old))
+    _forget(engine, removed)
+
+
+def _forget(engine: Engine, names: list[str | None]) -> None:
+    """Forget the records of the bases removed (repository.index_bases)."""
+    known = [n for n in names if n is not None]
+    if known:
+        with engine.begin() as conn:
+            repo.forget_index_bases(conn, known)
 
 
 def _later(name: str, generation: int) -> bool:
@@ -634,7 +741,7 @@ def _later(name: str, generation: int) -> bool:
     return head[:1] == "g" and head[1:].isdigit() and int(head[1:]) > generation
 
 
-def _remove_later_bases(index_dir: Path, generation: int) -> None:
+def _remove_later_bases(index_dir: Path, generation: int) -> list[str | None]:
     """Remove the bases built at a later generation than the base just written at
     ``generation``, the database's own as the build read it. They are no bases of this
     database: its generation only grows, and every base is written under the build lock,
@@ -642,11 +749,12 @@ def _remove_later_bases(index_dir: Path, generation: int) -> None:
     `commune restore` (pg_restore, which a PostgreSQL home must use, or a commune.db copied
     back): kept, the newest of them was taken for this database's once its commons reached
     that generation, and searches read its passages (other words under the same chunk ids,
-    documents added since not found by their words)."""
-    for base in index_dir.iterdir():
-        if _later(base.name, generation) and base.is_dir():
-            shutil.rmtree(base, ignore_errors=True)
-            _bases.pop(base, None)
+    documents added since not found by their words). The names they were recorded under."""
+    return [
+        _remove_base(base)
+        for base in list(index_dir.iterdir())
+        if _later(base.name, generation) and base.is_dir()
+    ]
 
 
 def _approximate(settings: IndexSettings) -> tuple[int, int]:

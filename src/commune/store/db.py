@@ -200,19 +200,24 @@ def shown_url(url: str) -> str:
 
 def _has_tables(url: str) -> bool:
     """Whether the database server's database holds Commune's tables (its migrations'
-    table). True when it cannot be asked: opening it says what is wrong (out of reach, a
-    login refused, no driver), in the words store/db.open_database has for each."""
+    table). A server out of reach, a login refused or no driver is said here, in
+    open_database's words: said there after this try, a host that drops the packets made
+    every command wait for two connection timeouts. True for anything else: opening it
+    says what is wrong."""
+    from sqlalchemy import exc
+
+    engine = None
     try:
         engine = create_engine(url)
-    except Exception:  # noqa: BLE001 -- said by open_database, with what to do
-        return True
-    try:
         with engine.connect() as conn:
             return bool(inspect(conn).has_table("alembic_version"))
+    except (exc.OperationalError, exc.InterfaceError, exc.NoSuchModuleError, ImportError) as e:
+        raise _cannot_open(url, e) from None
     except Exception:  # noqa: BLE001 -- said by open_database, with what to do
         return True
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
 
 
 @contextmanager
@@ -405,11 +410,31 @@ REFUSED_LOGIN = (
 )
 
 
-def open_database(url: str) -> Engine:
+def _cannot_open(url: str, e: Exception) -> Exception:
+    """A server that is down, a wrong address or password, a driver not installed: the
+    operator's everyday faults, said in one line (never the driver's traceback)."""
     from sqlalchemy import exc
 
     from commune.errors import CommuneError
     from commune.text import faults
+
+    where = make_url(url).render_as_string(hide_password=True)
+    why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
+    if isinstance(e, exc.NoSuchModuleError | ImportError):
+        hint = _driver_hint(url)
+    elif (faults.kind(e) or ("",))[0] == "database_refused":
+        # PostgreSQL answered and said no: "and that it runs" sent the operator to a
+        # server that was running all along.
+        hint = REFUSED_LOGIN
+    else:
+        hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
+    return CommuneError(f"cannot open the database {where}: {why}", hint)
+
+
+def open_database(url: str) -> Engine:
+    from sqlalchemy import exc
+
+    from commune.errors import CommuneError
 
     _private_sqlite_file(url)
     try:
@@ -419,19 +444,7 @@ def open_database(url: str) -> Engine:
     except (exc.OperationalError, exc.InterfaceError, exc.NoSuchModuleError, ImportError) as e:
         if url.startswith("sqlite"):  # a file: its faults are said where it is read
             raise
-        # A server that is down, a wrong address or password, a driver not installed: the
-        # operator's everyday faults, said in one line (never the driver's traceback).
-        where = make_url(url).render_as_string(hide_password=True)
-        why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
-        if isinstance(e, exc.NoSuchModuleError | ImportError):
-            hint = _driver_hint(url)
-        elif (faults.kind(e) or ("",))[0] == "database_refused":
-            # PostgreSQL answered and said no: "and that it runs" sent the operator to a
-            # server that was running all along.
-            hint = REFUSED_LOGIN
-        else:
-            hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
-        raise CommuneError(f"cannot open the database {where}: {why}", hint) from None
+        raise _cannot_open(url, e) from None
     except exc.ProgrammingError as e:
         # PostgreSQL 15 and later let only a database's owner (or whom it grants CREATE)
         # make tables in its public schema: a database created by postgres and merely

@@ -212,6 +212,31 @@ def bump_generation(conn: Connection, document_id: int | None = None) -> int:
     return new
 
 
+# The bases of the search index built from this database (index/catalog.py): one meta row
+# each, "index_base:<the base's own random name>", written before the base takes its place.
+# A database put back by pg_restore, or a commune.db copied back, holds only the rows of the
+# bases built before its dump: those built after, from the database it replaced, are told
+# apart, though their generations are ones the restored database reaches again.
+INDEX_BASE = "index_base:"
+
+
+def index_bases(conn: Connection) -> set[str]:
+    """The names of the index bases recorded as built from this database."""
+    keys = conn.execute(select(meta.c.key).where(meta.c.key.startswith(INDEX_BASE))).scalars()
+    return {str(k)[len(INDEX_BASE) :] for k in keys}
+
+
+def record_index_base(conn: Connection, name: str, generation: int, model: str) -> None:
+    conn.execute(insert(meta).values(key=INDEX_BASE + name, value=f"{generation} {model}"))
+
+
+def forget_index_bases(conn: Connection, names: Iterable[str]) -> None:
+    """Forget the bases removed from the index (another machine's stay recorded)."""
+    keys = [INDEX_BASE + n for n in names]
+    if keys:
+        conn.execute(meta.delete().where(meta.c.key.in_(keys)))
+
+
 def changed_documents(conn: Connection, after: int, upto: int) -> list[int] | None:
     """Documents whose searchable passages changed after generation ``after``, up to
     ``upto``; None when some change of that span is not logged per document (the index is

@@ -2500,6 +2500,16 @@ PATTERNS = [
         ),
         (r"(?P<n>\d+) documents?, none partial", "documents : {n}, aucun partiel"),
         (
+            r"the index in (?P<dir>.+) was built from another state of the database \(put back "
+            r"by pg_restore or a copy, its index/ kept\): run commune reindex",
+            "l'index de {dir} a été construit à partir d'un autre état de la base (remise en "
+            "place par pg_restore ou par une copie, son index/ gardé) : lancez commune reindex",
+        ),
+        (
+            r"no base of the index was built from another state of the database",
+            "aucune base de l'index n'a été construite à partir d'un autre état de la base",
+        ),
+        (
             r"document (?P<n>\d+) has no chunk in its current revision",
             "le document {n} n'a aucun passage dans sa révision courante",
         ),
@@ -2601,8 +2611,8 @@ PATTERNS = [
         (
             r"(?P<name>.+) holds a PostgreSQL backup \(commune.dump, made by pg_dump\), not a "
             r"`commune backup`",
-            "{name} tient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), pas une "
-            "sauvegarde faite par « commune backup »",
+            "{name} contient une sauvegarde PostgreSQL (commune.dump, faite par pg_dump), "
+            "pas une sauvegarde faite par « commune backup »",
         ),
         (
             r"restore it with pg_restore, as the operator's guide says \(Backups; Trying a "
@@ -3068,6 +3078,11 @@ PATTERNS = [
         (
             r"approvals must be 0 or more, got (?P<value>.+)",
             "le nombre d'approbations doit être 0 ou plus, reçu {value}",
+        ),
+        (
+            # The URL, then the driver's words: "base ... : why", as for the home's own base.
+            r"cannot open the target database: (?P<url>[a-z0-9+]+://\S*): (?P<why>.+)",
+            "impossible d'ouvrir la base de destination {url} : {why}",
         ),
         (
             r"cannot open the target database: (?P<why>.+)",
