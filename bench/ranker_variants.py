@@ -1,5 +1,5 @@
 """Variants of the sentence ranker tried on dev, beside the shipped one (bench/README.md,
-items 24, 26, 47, 56 and 59): their five-fold figures, each question's prediction under every
+items 24, 26, 47, 56, 59 and 60): their five-fold figures, each question's prediction under every
 assignment of the document groups to folds (folds.FOLD_SEEDS), at the shipped
 answer_model.json budget.
 
@@ -13,6 +13,7 @@ collects the candidates from another number of passages. The test split is never
     python bench/ranker_variants.py --home eval-data --cache cand.pkl placed   # item 47
     python bench/ranker_variants.py --home eval-data --cache cand.pkl base where   # item 56
     python bench/ranker_variants.py --home eval-data --cache cand.pkl base support   # item 59
+    python bench/ranker_variants.py --home eval-data --cache cand.pkl base headkind   # item 60
 """
 
 from __future__ import annotations
@@ -293,6 +294,48 @@ def support(record: dict[str, Any], _: Any) -> Columns:
     }
 
 
+# The kind of fact a section's heading announces: a fiche's "Délai", "Coût", "Où s'adresser",
+# a manual's "Configuration file", "Commands" (item 60).
+HEADING_KINDS = {
+    "duration": re.compile(
+        r"\b(délais?|durée|validité|combien de temps|time limits?|deadline|"
+        r"duration|how long)\b",
+        re.I,
+    ),
+    "amount": re.compile(
+        r"\b(coûts?|cout|prix|tarifs?|montants?|frais|barème|cost|price|fees?|"
+        r"amount)\b",
+        re.I,
+    ),
+    "age": re.compile(r"\b(âge|age)\b", re.I),
+    "when": re.compile(r"\b(dates?|calendrier|quand|when)\b", re.I),
+    "place": re.compile(r"\b(où|adresse|lieu|s'adresser|where|address)\b", re.I),
+    "who": re.compile(r"\b(qui|interlocuteurs?|contacts?|organismes?|s'adresser|who)\b", re.I),
+    "command": re.compile(r"\b(commandes?|commands?|utilisation|usage|synopsis)\b", re.I),
+    "file": re.compile(r"\b(fichiers?|files?|configuration)\b", re.I),
+}
+
+
+def headkind(
+    record: dict[str, Any], context: tuple[Commune, dict[tuple[str, ...], Any]]
+) -> Columns:
+    """Whether the last heading over a candidate's passage announces a kind of fact the
+    question asks for (:data:`HEADING_KINDS` against answer_types.ASKS), and whether it
+    announces one the question does not ask for."""
+    from commune.answering.answer_types import asked
+
+    _, contexts = context
+    hits = contexts[key(record)]
+    wants = {k for k, v in asked(record["question"]).items() if v}
+    match, other = [], []
+    for c in record["cands"]:
+        heading = hits[c.hit].section.rsplit(">", 1)[-1]
+        kinds = {k for k, pattern in HEADING_KINDS.items() if pattern.search(heading)}
+        match.append(float(bool(kinds & wants)))
+        other.append(float(bool(kinds - wants)))
+    return {"heading_kind_match": np.asarray(match), "heading_kind_other": np.asarray(other)}
+
+
 VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "yesno": yesno,
     "form": form,
@@ -302,6 +345,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any], Any], Columns]] = {
     "placed": placed,
     "where": where,
     "support": support,
+    "headkind": headkind,
 }
 # Constrained as the shipped features they mirror (train_answer.RISING): a tenth kind's
 # match as the nine others', the cosine, rank and gap of the clause and e5's as USE's.
@@ -318,6 +362,7 @@ RISING = {
     "placed_gap",
     "support_share",
     "support_gap",
+    "heading_kind_match",
 }
 
 
@@ -398,7 +443,7 @@ def main() -> None:
     for name in args.variants:
         fresh = [dict(r) for r in records]  # apply() replaces each record's features
         context: Any = vectors if name.startswith("e5") else commune
-        if name == "placed":
+        if name in ("placed", "headkind"):
             context = (commune, _contexts(commune, records))
         features = apply(fresh, name, context)
         if name != "base" and len(features) == len(FEATURES):
