@@ -239,14 +239,15 @@ def test_a_crash_keeps_each_stored_document_with_its_row_and_leaves_none_for_the
     assert row.wh > 0
 
 
-def test_an_upload_is_its_collections_members_and_no_question_of_the_person(commune):
-    """An upload was metered as a request of the person's: it took a place in their
-    requests per day, and counted among the cooperative's requests."""
+def test_an_uploads_documents_are_its_collections_members_and_the_upload_one_request(commune):
+    """An upload was metered as one request of the person's, its documents' embedding
+    included: now the documents are ingestion rows of the collection's member, and the
+    request is its own row, of its own small work, in the person's quotas."""
     from commune.api.app import create_app
 
-    key = make_key(commune, "cora", "Ville A", "contributor", requests_per_day=1)
+    key = make_key(commune, "cora", "Ville A", "contributor")
     client = TestClient(create_app(commune), headers={**EN, "Authorization": f"Bearer {key}"})
-    for name in ("a.md", "b.md"):  # twice: a second request of the day
+    for name in ("a.md", "b.md"):
         r = client.post(
             "/api/documents",
             files=[("files", (name, f"# {name}\n\nLe marché a lieu le samedi.".encode(), "text"))],
@@ -257,8 +258,40 @@ def test_an_upload_is_its_collections_members_and_no_question_of_the_person(comm
     assert [(r.route, r.user_id) for r in rows] == [("api/documents:upload", None)] * 2
     actor = commune.actor("cora")
     assert {r.member_id for r in rows} == {actor.member_id}  # the collection is Ville A's
-    asked = client.post("/api/ask", json={"question": "Quand a lieu le marché ?"})
-    assert asked.status_code == 200, asked.text  # its one request of the day is still there
+    requests = _rows(commune, usage.c.mode == "upload")
+    assert [(r.route, r.user_id, r.member_id) for r in requests] == [
+        ("api/documents:upload", actor.user_id, actor.member_id)
+    ] * 2
+    # The request's row holds the receiving of the files, not their embedding: each
+    # ingestion row ran after its request's row stopped.
+    for request, ingested in zip(requests, rows, strict=True):
+        assert request.created_at <= ingested.created_at
+
+
+def test_a_contributor_uploads_no_more_than_their_requests_per_day(commune):
+    """Uploads took no place in any quota: a contributor with one request a day uploaded
+    file after file, each up to [limits] max_upload_mb, and the server embedded them all.
+    An upload is their request: the second of the day is refused before anything is read."""
+    from commune.api.app import create_app
+
+    key = make_key(commune, "cora", "Ville A", "contributor", requests_per_day=1)
+    client = TestClient(create_app(commune), headers={**EN, "Authorization": f"Bearer {key}"})
+
+    def upload(name: str):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/api/documents",
+            files=[("files", (name, f"# {name}\n\nLe marché a lieu le samedi.".encode(), "text"))],
+            data={"collection": "marche", "licence": "etalab-2.0"},
+        )
+
+    assert upload("a.md").status_code == 200
+    refused = upload("b.md")
+    assert refused.status_code == 429, refused.text
+    assert "user 'cora' has used their quota of 1 request per day" in refused.json()["detail"]
+    assert refused.headers["Retry-After"]
+    with commune.engine.connect() as conn:
+        assert len(conn.execute(select(documents.c.id)).all()) == 1  # b.md was not stored
+    assert len(_rows(commune, usage.c.mode == "ingest")) == 1
 
 
 def test_import_rows_are_of_their_own_kind(commune, tmp_path):

@@ -847,6 +847,7 @@ class Commune:
 
         return await contribute(
             self.settings,
+            self.metering,
             self.library,
             files,
             collection=collection,

@@ -214,6 +214,10 @@ class Metering:
 
 
 INGEST, ENRICH, IMPORT = INGESTION_MODES
+# The ledger mode of an upload's request (ingest/upload.py): a request of the person, counted
+# by their quotas, its own work only (receiving and checking the files); the documents it
+# stores are ingestion's rows.
+UPLOAD = "upload"
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ NOT_REQUESTS = ("eval", "calibrate")
 # The ledger modes of a question that got its reply (an answer, or the charter's refusal):
 # each has one decision record too. A question refused over quota did no work, so it has a
 # record and no ledger row; a question whose client left mid-answer has a ledger row
-# ("abandoned") and no record. Every other request's ledger row is a search, a listing or an
-# embedding; ingestion's rows (documents added, uploads among them) are summed apart.
+# ("abandoned") and no record. Every other request's ledger row is a search, a listing, an
+# embedding or an upload (the request: the documents it adds are ingestion's rows, summed
+# apart, as are `commune add`'s).
 ANSWERED = ("extractive", "generate", "cached", "refused")
 
 
