@@ -323,6 +323,51 @@ def test_metrics_show_ingestion_beside_the_requests(home, tmp_path):
     assert ("commune_ingestion_energy_wh_total", (("kind", "enrich"),)) in seen
 
 
+def test_an_upload_metered_before_the_upgrade_stays_a_request_in_every_total(home):
+    """An upload was metered as its sender's request (mode "ingest", their user_id): moved
+    out of the requests at the upgrade, /metrics' request and energy counters fell back, read
+    by rate() as a reset (the whole history counted again), and its member's statement line
+    called it documents added to its collections."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_metrics import _client, _samples, _value
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[metrics]\nenabled = true\n", encoding="utf-8")
+    app = create_app(Commune(home))
+    commune = app.state.commune
+    make_key(commune, "cora", "Ville A", "contributor")
+    cora = commune.actor("cora")
+    with commune.engine.begin() as conn:
+        conn.execute(
+            insert(usage).values(
+                created_at=datetime.now(UTC),
+                route="api/documents:upload",
+                mode="ingest",
+                model=None,
+                collection=None,
+                input_tokens=0,
+                output_tokens=0,
+                duration_ms=10.0,
+                fallback=False,
+                member_id=cora.member_id,
+                user_id=cora.user_id,
+                cpu_seconds=1.0,
+                wh=4.25,
+                gco2e=0.221,
+                energy_method="test",
+                estimated=True,
+            )
+        )
+    with _client(app) as client:
+        seen = _samples(client.get("/metrics").text)
+    assert _value(seen, "commune_metered_requests_total") == 1  # as before the upgrade
+    assert _value(seen, "commune_energy_wh_total") == pytest.approx(4.25)
+    assert _value(seen, "commune_ingestion_energy_wh_total", kind="ingest") == 0
+    [line] = [ln for ln in commune.statement(datetime.now(UTC).strftime("%Y-%m")).lines]
+    assert (line.requests, line.wh, line.ingest_wh) == (1, pytest.approx(4.25), 0)
+
+
 def test_the_transparency_page_shows_ingestion_beside_the_requests(commune, tmp_path):
     from commune.cli.transparency import french_transparency
 

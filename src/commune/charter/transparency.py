@@ -13,7 +13,7 @@ from commune.charter import records, scores
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.index.enrich import coverage
-from commune.store.schema import INGESTION_MODES, usage
+from commune.store.schema import INGESTION, INGESTION_MODES, usage
 
 # Evaluation questions and calibration runs (`commune model calibrate`) are asked by nobody:
 # they are shown with the evaluations and the models' energy, not in the shares of real
@@ -44,7 +44,7 @@ def report(
     from commune.store import repository as repo
 
     window = month(repo.now())
-    ingestion = usage.c.mode.in_(INGESTION_MODES)
+    ingestion = INGESTION
     # The requests' rows: every row but evaluations', calibrations' and ingestion's.
     requested = usage.c.route.not_in(NOT_REQUESTS) & ~ingestion
     with engine.connect() as conn:
