@@ -453,3 +453,33 @@ def test_an_ingestion_is_one_run_among_the_requests_not_one_per_document(commune
     # Two at work in the process (the answer and the add): each is given half of its time.
     assert cpu == pytest.approx(spent / 2, rel=0.1)
     assert len(_rows(commune, usage.c.mode == "ingest")) == 20
+
+
+def test_the_servers_enrichment_finding_nothing_to_do_takes_no_answers_share(tmp_path):
+    """The background job started a meter each time it looked for passages to enrich (every
+    minute), found none, and wrote no row: an answer running meanwhile had its CPU time
+    divided by one more request for each look, the rest of it in no row of the ledger."""
+    import time
+
+    from commune.core import Commune
+    from commune.embed import get_embedder
+    from commune.index.enrich import Enricher
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with Commune(home) as c:
+        c.add([_corpus(tmp_path, 2)], collection="c", licence="etalab-2.0")
+        c.enrich()  # every passage enriched: the job finds nothing to do
+        embedder = get_embedder(c.enrichment_model())
+        answer = c.metering.meter()
+        t0 = time.process_time()
+        job = Enricher(c.engine, lambda: embedder, idle_seconds=0.02, metering=c.metering)
+        job.start()
+        time.sleep(0.3)  # a dozen looks
+        job.stop()
+        while time.process_time() - t0 < 0.2:  # the answer's own work
+            sum(i * i for i in range(1000))
+        cpu, _, _, _ = answer.stop()
+        spent = time.process_time() - t0
+        assert cpu == pytest.approx(spent, rel=0.1)  # it ran alone: all of it
+        assert not _rows(c, usage.c.route == "serve/enrich")
