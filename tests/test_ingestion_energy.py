@@ -374,7 +374,7 @@ def test_the_transparency_page_shows_ingestion_beside_the_requests(commune, tmp_
     commune.add([_corpus(tmp_path)], collection="c", licence="etalab-2.0")
     data = json.loads(json.dumps(commune.transparency(), default=str))
     said = french_transparency(data)
-    assert "ingestion, à part des requêtes\u00a0:" in said
+    assert "ingestion, à côté des requêtes\u00a0:" in said
     assert "0 requête au registre" in said
 
 
@@ -392,9 +392,12 @@ def test_the_statement_and_transparency_pages_show_ingestion_beside_the_answers(
     month = datetime.now(UTC).strftime("%Y-%m")
     page = html.unescape(alice.get(f"/statement?month={month}").page)
     assert "Dont ajout de documents (Wh)" in page
-    assert re.search(r"De l.énergie du mois, .+? kWh sont allés à l.ajout de documents", page)
+    # French words: « à part des requêtes » reads "except the requests", « sont allés à »
+    # a calque of "went to".
+    assert re.search(r"Sur l.énergie du mois, .+? kWh ont servi à ajouter des documents", page)
     shown = html.unescape(browser(app).get("/transparency").text)
-    assert "À part des requêtes, l'ingestion (documents ajoutés" in shown
+    assert "À côté des requêtes, l'ingestion (documents ajoutés" in shown
+    assert "à part des" not in shown.lower()
 
 
 def test_enrichment_rows_are_the_operators_one_per_batch_stored(tmp_path):

@@ -235,7 +235,7 @@ def french_transparency(data: dict[str, Any]) -> str:
     )
     ing = t["ingestion"]
     lines.append(
-        f"ingestion, à part des requêtes : {small(ing['wh'], 4, fr)} Wh, "
+        f"ingestion, à côté des requêtes : {small(ing['wh'], 4, fr)} Wh, "
         f"{small(ing['gco2e'], 4, fr)} gCO2e ("
         + ", ".join(
             f"{what} {small(ing['by_kind'][mode]['wh'], 4, fr)} Wh"
