@@ -271,7 +271,7 @@ def test_an_uploads_documents_are_its_collections_members_and_the_upload_one_req
 def test_a_contributor_uploads_no_more_than_their_requests_per_day(commune):
     """Uploads took no place in any quota: a contributor with one request a day uploaded
     file after file, each up to [limits] max_upload_mb, and the server embedded them all.
-    An upload is their request: the second of the day is refused before anything is read."""
+    An upload is their request: the second of the day is refused before a file is parsed."""
     from commune.api.app import create_app
 
     key = make_key(commune, "cora", "Ville A", "contributor", requests_per_day=1)

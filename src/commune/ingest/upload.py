@@ -260,7 +260,7 @@ async def contribute(
         return summary
 
     # The upload itself is the person's request, admitted by their quotas and their
-    # member's like any (HTTP 429 when one is used up, before anything is read) and counted
+    # member's like any (HTTP 429 when one is used up, before a file is checked or parsed) and counted
     # as one request of theirs: its row holds the work of receiving and checking the files,
     # the documents' reading and embedding are ingestion's rows (billed to the collection's
     # member, in no quota), one after the other, so nothing is counted twice. Without it,
