@@ -260,12 +260,12 @@ async def contribute(
         return summary
 
     # The upload itself is the person's request, admitted by their quotas and their
-    # member's like any (HTTP 429 when one is used up, before a file is checked or parsed) and counted
-    # as one request of theirs: its row holds the work of receiving and checking the files,
-    # the documents' reading and embedding are ingestion's rows (billed to the collection's
-    # member, in no quota), one after the other, so nothing is counted twice. Without it,
-    # nothing bounded how much a contributor made the server embed: [limits] max_upload_mb
-    # bounds one upload, not how many.
+    # member's like any (HTTP 429 when one is used up, before a file is checked or parsed)
+    # and counted as one request of theirs: its row holds the work of receiving and checking
+    # the files, the documents' reading and embedding are ingestion's rows (billed to the
+    # collection's member, in no quota), one after the other, so nothing is counted twice.
+    # Without it, nothing bounded how much a contributor made the server embed: [limits]
+    # max_upload_mb bounds one upload, not how many.
     metering.admit(actor)
     meter = metering.meter()
     try:
