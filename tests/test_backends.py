@@ -1080,6 +1080,31 @@ class StoreKit:
         assert sum(line.total_eur for line in stmt.lines) == stmt.total
         assert {line.member: line.requests for line in stmt.lines} == {"Ville A": 1, "Ville B": 2}
 
+    def test_a_month_issued_before_ingestion_was_metered_matches_its_sha256_here(self, c):
+        """The SHA-256 Commune gave before ingestion was metered (c07a33a5) for this ledger
+        holds on every store: a month made again with ingestion apart was another bill."""
+        from commune.account.statement import digest, made_with
+        from commune.config import CooperativeSettings
+        from commune.store import audit
+        from tests.test_ingestion_energy import ISSUED_BEFORE, _old_month
+
+        settings = CooperativeSettings(server_cost_eur_month=1300, price_eur_per_kwh=0.25)
+        with c.engine.begin() as conn:
+            _old_month(conn)
+            audit.append(
+                conn,
+                "operator",
+                "statement",
+                "month 2026-10",
+                settings=made_with(settings, 0.0),
+                total="0",
+                currency="EUR",
+                members=2,
+                sha256=ISSUED_BEFORE,
+            )
+        stmt = c.statement("2026-10")
+        assert stmt.sha256 == ISSUED_BEFORE == digest(stmt), stmt.notices
+
     def test_two_issues_of_a_month_at_once_record_one(self, c, database_url, tmp_path, monkeypatch):
         """Issuing read whether the month was issued before taking the audit log's lock: two
         issues at once (two operators, two commune.toml) both read "not issued" and both

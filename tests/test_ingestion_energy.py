@@ -239,14 +239,15 @@ def test_a_crash_keeps_each_stored_document_with_its_row_and_leaves_none_for_the
     assert row.wh > 0
 
 
-def test_an_upload_is_its_collections_members_and_no_question_of_the_person(commune):
-    """An upload was metered as a request of the person's: it took a place in their
-    requests per day, and counted among the cooperative's requests."""
+def test_an_uploads_documents_are_its_collections_members_and_the_upload_one_request(commune):
+    """An upload was metered as one request of the person's, its documents' embedding
+    included: now the documents are ingestion rows of the collection's member, and the
+    request is its own row, of its own small work, in the person's quotas."""
     from commune.api.app import create_app
 
-    key = make_key(commune, "cora", "Ville A", "contributor", requests_per_day=1)
+    key = make_key(commune, "cora", "Ville A", "contributor")
     client = TestClient(create_app(commune), headers={**EN, "Authorization": f"Bearer {key}"})
-    for name in ("a.md", "b.md"):  # twice: a second request of the day
+    for name in ("a.md", "b.md"):
         r = client.post(
             "/api/documents",
             files=[("files", (name, f"# {name}\n\nLe marché a lieu le samedi.".encode(), "text"))],
@@ -257,8 +258,40 @@ def test_an_upload_is_its_collections_members_and_no_question_of_the_person(comm
     assert [(r.route, r.user_id) for r in rows] == [("api/documents:upload", None)] * 2
     actor = commune.actor("cora")
     assert {r.member_id for r in rows} == {actor.member_id}  # the collection is Ville A's
-    asked = client.post("/api/ask", json={"question": "Quand a lieu le marché ?"})
-    assert asked.status_code == 200, asked.text  # its one request of the day is still there
+    requests = _rows(commune, usage.c.mode == "upload")
+    assert [(r.route, r.user_id, r.member_id) for r in requests] == [
+        ("api/documents:upload", actor.user_id, actor.member_id)
+    ] * 2
+    # The request's row holds the receiving of the files, not their embedding: each
+    # ingestion row ran after its request's row stopped.
+    for request, ingested in zip(requests, rows, strict=True):
+        assert request.created_at <= ingested.created_at
+
+
+def test_a_contributor_uploads_no_more_than_their_requests_per_day(commune):
+    """Uploads took no place in any quota: a contributor with one request a day uploaded
+    file after file, each up to [limits] max_upload_mb, and the server embedded them all.
+    An upload is their request: the second of the day is refused before a file is parsed."""
+    from commune.api.app import create_app
+
+    key = make_key(commune, "cora", "Ville A", "contributor", requests_per_day=1)
+    client = TestClient(create_app(commune), headers={**EN, "Authorization": f"Bearer {key}"})
+
+    def upload(name: str):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/api/documents",
+            files=[("files", (name, f"# {name}\n\nLe marché a lieu le samedi.".encode(), "text"))],
+            data={"collection": "marche", "licence": "etalab-2.0"},
+        )
+
+    assert upload("a.md").status_code == 200
+    refused = upload("b.md")
+    assert refused.status_code == 429, refused.text
+    assert "user 'cora' has used their quota of 1 request per day" in refused.json()["detail"]
+    assert refused.headers["Retry-After"]
+    with commune.engine.connect() as conn:
+        assert len(conn.execute(select(documents.c.id)).all()) == 1  # b.md was not stored
+    assert len(_rows(commune, usage.c.mode == "ingest")) == 1
 
 
 def test_import_rows_are_of_their_own_kind(commune, tmp_path):
@@ -290,13 +323,58 @@ def test_metrics_show_ingestion_beside_the_requests(home, tmp_path):
     assert ("commune_ingestion_energy_wh_total", (("kind", "enrich"),)) in seen
 
 
+def test_an_upload_metered_before_the_upgrade_stays_a_request_in_every_total(home):
+    """An upload was metered as its sender's request (mode "ingest", their user_id): moved
+    out of the requests at the upgrade, /metrics' request and energy counters fell back, read
+    by rate() as a reset (the whole history counted again), and its member's statement line
+    called it documents added to its collections."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_metrics import _client, _samples, _value
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[metrics]\nenabled = true\n", encoding="utf-8")
+    app = create_app(Commune(home))
+    commune = app.state.commune
+    make_key(commune, "cora", "Ville A", "contributor")
+    cora = commune.actor("cora")
+    with commune.engine.begin() as conn:
+        conn.execute(
+            insert(usage).values(
+                created_at=datetime.now(UTC),
+                route="api/documents:upload",
+                mode="ingest",
+                model=None,
+                collection=None,
+                input_tokens=0,
+                output_tokens=0,
+                duration_ms=10.0,
+                fallback=False,
+                member_id=cora.member_id,
+                user_id=cora.user_id,
+                cpu_seconds=1.0,
+                wh=4.25,
+                gco2e=0.221,
+                energy_method="test",
+                estimated=True,
+            )
+        )
+    with _client(app) as client:
+        seen = _samples(client.get("/metrics").text)
+    assert _value(seen, "commune_metered_requests_total") == 1  # as before the upgrade
+    assert _value(seen, "commune_energy_wh_total") == pytest.approx(4.25)
+    assert _value(seen, "commune_ingestion_energy_wh_total", kind="ingest") == 0
+    [line] = [ln for ln in commune.statement(datetime.now(UTC).strftime("%Y-%m")).lines]
+    assert (line.requests, line.wh, line.ingest_wh) == (1, pytest.approx(4.25), 0)
+
+
 def test_the_transparency_page_shows_ingestion_beside_the_requests(commune, tmp_path):
     from commune.cli.transparency import french_transparency
 
     commune.add([_corpus(tmp_path)], collection="c", licence="etalab-2.0")
     data = json.loads(json.dumps(commune.transparency(), default=str))
     said = french_transparency(data)
-    assert "ingestion, à part des requêtes\u00a0:" in said
+    assert "ingestion, à côté des requêtes\u00a0:" in said
     assert "0 requête au registre" in said
 
 
@@ -314,9 +392,12 @@ def test_the_statement_and_transparency_pages_show_ingestion_beside_the_answers(
     month = datetime.now(UTC).strftime("%Y-%m")
     page = html.unescape(alice.get(f"/statement?month={month}").page)
     assert "Dont ajout de documents (Wh)" in page
-    assert re.search(r"De l.énergie du mois, .+? kWh sont allés à l.ajout de documents", page)
+    # French words: « à part des requêtes » reads "except the requests", « sont allés à »
+    # a calque of "went to".
+    assert re.search(r"Sur l.énergie du mois, .+? kWh ont servi à ajouter des documents", page)
     shown = html.unescape(browser(app).get("/transparency").text)
-    assert "À part des requêtes, l'ingestion (documents ajoutés" in shown
+    assert "À côté des requêtes, l'ingestion (documents ajoutés" in shown
+    assert "à part des" not in shown.lower()
 
 
 def test_enrichment_rows_are_the_operators_one_per_batch_stored(tmp_path):
@@ -375,3 +456,33 @@ def test_an_ingestion_is_one_run_among_the_requests_not_one_per_document(commune
     # Two at work in the process (the answer and the add): each is given half of its time.
     assert cpu == pytest.approx(spent / 2, rel=0.1)
     assert len(_rows(commune, usage.c.mode == "ingest")) == 20
+
+
+def test_the_servers_enrichment_finding_nothing_to_do_takes_no_answers_share(tmp_path):
+    """The background job started a meter each time it looked for passages to enrich (every
+    minute), found none, and wrote no row: an answer running meanwhile had its CPU time
+    divided by one more request for each look, the rest of it in no row of the ledger."""
+    import time
+
+    from commune.core import Commune
+    from commune.embed import get_embedder
+    from commune.index.enrich import Enricher
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with Commune(home) as c:
+        c.add([_corpus(tmp_path, 2)], collection="c", licence="etalab-2.0")
+        c.enrich()  # every passage enriched: the job finds nothing to do
+        embedder = get_embedder(c.enrichment_model())
+        answer = c.metering.meter()
+        t0 = time.process_time()
+        job = Enricher(c.engine, lambda: embedder, idle_seconds=0.02, metering=c.metering)
+        job.start()
+        time.sleep(0.3)  # a dozen looks
+        job.stop()
+        while time.process_time() - t0 < 0.2:  # the answer's own work
+            sum(i * i for i in range(1000))
+        cpu, _, _, _ = answer.stop()
+        spent = time.process_time() - t0
+        assert cpu == pytest.approx(spent, rel=0.1)  # it ran alone: all of it
+        assert not _rows(c, usage.c.route == "serve/enrich")

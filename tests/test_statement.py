@@ -892,3 +892,43 @@ def test_a_month_without_members_is_not_issued_and_says_why(commune):
         "personne à facturer n'est pas émis (ajoutez des membres avec commune member add, "
         "puis émettez un mois où ils étaient)"
     ), out.output
+
+
+def test_an_issued_months_figures_do_not_hang_on_the_order_the_database_groups_members_in(
+    tmp_path, monkeypatch
+):
+    """PostgreSQL returns GROUP BY's groups in no promised order: the month's kWh, summed in
+    that order, differed in their last digit when a plan changed, and so did the SHA-256 its
+    issue recorded: the bill read as altered."""
+    from commune.account import statement as st
+    from commune.config import CooperativeSettings
+    from commune.core import Commune
+    from commune.govern.members import add_member
+    from commune.store.schema import members
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with Commune(home) as c, c.engine.begin() as conn:
+        a = add_member(conn, "Ville A", "town")
+        b = add_member(conn, "Asso B", "association")
+        conn.execute(update(members).values(created_at=datetime(2026, 9, 1, tzinfo=UTC)))
+
+        def ingest(wh: float) -> dict[str, float]:
+            return {
+                "requests": 1,
+                "tokens": 0,
+                "wh": wh,
+                "gco2e": 0.0,
+                "ingest_wh": wh,
+                "ingest_gco2e": 0.0,
+            }
+
+        grouped = {None: ingest(0.1), a: ingest(0.2), b: ingest(0.3)}
+        settings = CooperativeSettings()
+        digests = set()
+        for order in ([None, a, b], [b, a, None]):  # SQLite's, and another plan's
+            monkeypatch.setattr(
+                st, "totals_by_member", lambda *_, order=order: {k: grouped[k] for k in order}
+            )
+            digests.add(st.digest(st.build_statement(conn, settings, "2026-10")))
+        assert len(digests) == 1

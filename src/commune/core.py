@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -883,6 +883,7 @@ class Commune:
 
         return await contribute(
             self.settings,
+            self.metering,
             self.library,
             files,
             collection=collection,
@@ -1413,7 +1414,7 @@ class Commune:
             size=self.settings.enrich.batch,
             progress_cb=progress,
             stop=stop,
-            ingestion=Ingestion(self.metering, enrich.ENRICHED),
+            ingestion=partial(Ingestion, self.metering, enrich.ENRICHED),
         )
         self.searcher.enriched_vectors.forget()  # this process's searches see them at once
         done = self.enrichment()

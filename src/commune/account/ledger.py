@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, case, func, select
 
-from commune.store.schema import INGESTION_MODES, members, usage
+from commune.store.schema import INGESTION, members, usage
 
 
 def _totals(ingestion_apart: bool = True) -> list[Any]:
@@ -17,7 +17,7 @@ def _totals(ingestion_apart: bool = True) -> list[Any]:
     Ingestion's rows are no requests (one is written per document stored): with
     ``ingestion_apart`` they are left out of ``requests``. Without it, every row is counted,
     as statements issued before ingestion was metered were made (account/statement.py)."""
-    ingestion = usage.c.mode.in_(INGESTION_MODES)
+    ingestion = INGESTION
     requests = (
         func.coalesce(func.sum(case((ingestion, 0), else_=1)), 0)
         if ingestion_apart

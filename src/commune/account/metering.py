@@ -18,7 +18,7 @@ from commune.config import Settings
 from commune.errors import CommuneError
 from commune.govern.policy import OPERATOR, Actor
 from commune.store import repository as repo
-from commune.store.schema import INGESTION_MODES
+from commune.store.schema import INGESTION, INGESTION_MODES
 
 if TYPE_CHECKING:
     from commune.account.energy import Energy, Meter
@@ -206,7 +206,7 @@ class Metering:
                     .where(usage.c.member_id == actor.member_id)
                     # The charter's cap is on its questions' energy: the documents added to
                     # its collections are the commons' upkeep, and spent no question's budget.
-                    .where(usage.c.mode.not_in(INGESTION_MODES))
+                    .where(~INGESTION)
                     .where(usage.c.created_at >= window.start, usage.c.created_at < window.end)
                 ).scalar()
                 or 0.0
@@ -214,6 +214,10 @@ class Metering:
 
 
 INGEST, ENRICH, IMPORT = INGESTION_MODES
+# The ledger mode of an upload's request (ingest/upload.py): a request of the person, counted
+# by their quotas, its own work only (receiving and checking the files); the documents it
+# stores are ingestion's rows.
+UPLOAD = "upload"
 
 
 @dataclass(frozen=True)

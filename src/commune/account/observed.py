@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, func, select
 
 from commune.store import repository as repo
-from commune.store.schema import INGESTION_MODES, chunks, decisions, documents, usage
+from commune.store.schema import INGESTION, INGESTION_MODES, chunks, decisions, documents, usage
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def observe(conn: Connection) -> Observed:
             select(decisions.c.outcome, func.count().label("n")).group_by(decisions.c.outcome)
         )
     }
-    ingestion = usage.c.mode.in_(INGESTION_MODES)
+    ingestion = INGESTION
     ledger = conn.execute(
         select(
             func.count(usage.c.id),

@@ -374,7 +374,13 @@ def build_statement(
     window = month(parse_month(month_text))
     idle = idle_draw(conn, idle_watts, window.start, window.end)
     names = member_names(conn, window.end)
-    totals = totals_by_member(conn, window.start, window.end, ingestion_apart)
+    # In one order whatever the database's: PostgreSQL returns GROUP BY's groups in none it
+    # promises (a plan changed as the ledger grew reorders them), and floats added in another
+    # order differ in their last digit, which the SHA-256 of an issued month sees. The
+    # operator's first, then by member id, as SQLite returns them: a month issued on SQLite
+    # reads as it did.
+    grouped = totals_by_member(conn, window.start, window.end, ingestion_apart)
+    totals = {k: grouped[k] for k in sorted(grouped, key=lambda k: (k is not None, k or 0))}
     price = Decimal(str(settings.price_eur_per_kwh))
     zero = dict.fromkeys(("requests", "tokens", "wh", "gco2e", "ingest_wh", "ingest_gco2e"), 0.0)
     ids = list(names)

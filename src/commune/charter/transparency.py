@@ -13,7 +13,7 @@ from commune.charter import records, scores
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.index.enrich import coverage
-from commune.store.schema import INGESTION_MODES, usage
+from commune.store.schema import INGESTION, INGESTION_MODES, usage
 
 # Evaluation questions and calibration runs (`commune model calibrate`) are asked by nobody:
 # they are shown with the evaluations and the models' energy, not in the shares of real
@@ -22,8 +22,9 @@ NOT_REQUESTS = ("eval", "calibrate")
 # The ledger modes of a question that got its reply (an answer, or the charter's refusal):
 # each has one decision record too. A question refused over quota did no work, so it has a
 # record and no ledger row; a question whose client left mid-answer has a ledger row
-# ("abandoned") and no record. Every other request's ledger row is a search, a listing or an
-# embedding; ingestion's rows (documents added, uploads among them) are summed apart.
+# ("abandoned") and no record. Every other request's ledger row is a search, a listing, an
+# embedding or an upload (the request: the documents it adds are ingestion's rows, summed
+# apart, as are `commune add`'s).
 ANSWERED = ("extractive", "generate", "cached", "refused")
 
 
@@ -43,7 +44,7 @@ def report(
     from commune.store import repository as repo
 
     window = month(repo.now())
-    ingestion = usage.c.mode.in_(INGESTION_MODES)
+    ingestion = INGESTION
     # The requests' rows: every row but evaluations', calibrations' and ingestion's.
     requested = usage.c.route.not_in(NOT_REQUESTS) & ~ingestion
     with engine.connect() as conn:

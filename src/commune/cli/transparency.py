@@ -131,8 +131,8 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         + plural(
             "en",
             kind["other_requests"],
-            "{n} search, listing or embedding",
-            "{n} searches, listings and embeddings",
+            "{n} search, listing, embedding or upload",
+            "{n} searches, listings, embeddings and uploads",
         )
         + f"), {small(t['wh'], 4, 'en')} Wh, "
         f"{small(t['gco2e'], 4, 'en')} gCO2e ({t['estimated_requests']} of them estimated)"
@@ -226,8 +226,8 @@ def french_transparency(data: dict[str, Any]) -> str:
         + plural(
             fr,
             kind["other_requests"],
-            "{n} recherche, liste ou plongement",
-            "{n} recherches, listes et plongements",
+            "{n} recherche, liste, plongement ou envoi",
+            "{n} recherches, listes, plongements et envois",
         )
         + f"), {small(t['wh'], 4, fr)} Wh, {small(t['gco2e'], 4, fr)} gCO2e (dont "
         + plural(fr, t["estimated_requests"], "{n} estimée", "{n} estimées")
@@ -235,7 +235,7 @@ def french_transparency(data: dict[str, Any]) -> str:
     )
     ing = t["ingestion"]
     lines.append(
-        f"ingestion, à part des requêtes : {small(ing['wh'], 4, fr)} Wh, "
+        f"ingestion, à côté des requêtes : {small(ing['wh'], 4, fr)} Wh, "
         f"{small(ing['gco2e'], 4, fr)} gCO2e ("
         + ", ".join(
             f"{what} {small(ing['by_kind'][mode]['wh'], 4, fr)} Wh"

@@ -5,7 +5,7 @@ month. A request is refused before any work when a window is already full;
 one request can overshoot by its own size (the cheapest honest check: the
 size of an answer is not known before it is written).
 
-The ledger's ingestion rows (store/schema.INGESTION_MODES: documents added, enriched,
+The ledger's ingestion rows (store/schema.INGESTION: documents added, enriched,
 imported) count in no quota: they answer no question.
 
 Requests per day are exact under concurrency, in one process or several: admitting a
@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Connection, delete, func, insert, select
 
 from commune.errors import CommuneError
 from commune.govern.policy import Actor
-from commune.store.schema import INGESTION_MODES, members, quota_holds, usage, users
+from commune.store.schema import INGESTION, members, quota_holds, usage, users
 
 # A hold not replaced by its ledger row within this time was left by a request that failed:
 # it no longer counts. Longer than any answer (a generation is cut at about two minutes).
@@ -129,7 +129,7 @@ def _used(
     # Ingestion's rows (documents added to the member's collections, uploads included) are
     # the commons' upkeep, not questions: counted here, a town's `commune add` of its archive
     # would use up the quotas its people ask their questions with.
-    q = q.where(usage.c.mode.not_in(INGESTION_MODES))
+    q = q.where(~INGESTION)
     return float(conn.execute(q.where(usage.c.created_at < window.end)).scalar() or 0)
 
 

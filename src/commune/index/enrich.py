@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -190,19 +191,22 @@ def run(
     size: int = BATCH,
     progress_cb: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
-    ingestion: Ingestion | None = None,
+    ingestion: Callable[[], Ingestion] | None = None,
 ) -> int:
     """Enrich batch by batch until nothing is missing, ``limit`` passages are done, or
     ``stop()`` says so (asked between batches: the batch in hand is always stored). Calls
     ``progress_cb(done, to_do)``; returns the number of passages enriched. ``ingestion``:
-    the meter whose ledger rows (one per batch embedded) hold its energy. What follows the
-    last batch (asking whether any passage is left) writes no row: a job that checks every
-    minute and finds nothing wrote one a minute, of nothing."""
+    makes the meter whose ledger rows (one per batch embedded) hold its energy, at the first
+    batch. Looking for passages to enrich and finding none writes no row (a job that checks
+    every minute wrote one a minute, of nothing), so it starts no meter either: counted among
+    the requests running, each look divided an answer's CPU time once more, and the share it
+    took was in no row."""
     with engine.connect() as conn:
         to_do = progress(conn, embedder.name).remaining
     if limit is not None:
         to_do = min(to_do, limit)
     done = 0
+    metered: Ingestion | None = None
     while not (stop is not None and stop()):
         if done >= to_do:
             if limit is not None:
@@ -215,7 +219,9 @@ def run(
             if more == 0:
                 break
             to_do = done + more
-        n = enrich_batch(engine, embedder, min(size, to_do - done), ingestion)
+        if metered is None and ingestion is not None:
+            metered = ingestion()
+        n = enrich_batch(engine, embedder, min(size, to_do - done), metered)
         if n == 0:
             # Nothing stored: either nothing is missing any more (another enricher finished,
             # or passages were retired) or another enricher stored this very batch.
@@ -284,7 +290,7 @@ class Enricher:
                     self.embedder(),
                     size=self.size,
                     stop=self._stop.is_set,
-                    ingestion=Ingestion(self.metering, SERVED)
+                    ingestion=partial(Ingestion, self.metering, SERVED)
                     if self.metering is not None
                     else None,
                 )

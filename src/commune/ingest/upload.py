@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from commune.account.metering import INGEST, Work
+from commune.account.metering import INGEST, UPLOAD, Metering, Work
 from commune.config import Settings
 from commune.errors import IngestError
 from commune.govern.licences import TextMissing
@@ -221,6 +221,7 @@ async def read_uploads(
 
 async def contribute(
     settings: Settings,
+    metering: Metering,
     library: Contributions,
     files: Sequence[Upload],
     *,
@@ -249,8 +250,7 @@ async def contribute(
                 source=source or f"urn:commune:upload:{collection or 'default'}",
                 actor=actor,
                 # Its energy lands in the ledger where the work happens (ingest/batch.py), as
-                # ingestion: the collection's member pays for it, and it takes no place in the
-                # person's quotas (it answers no question).
+                # ingestion: the collection's member pays for it, and no quota counts it.
                 work=Work(route, INGEST),
             )
         except TextMissing as exc:  # no --licence-text here: say what to do instead
@@ -259,7 +259,25 @@ async def contribute(
             settled()
         return summary
 
-    staged, refused = await read_uploads(settings, files)
+    # The upload itself is the person's request, admitted by their quotas and their
+    # member's like any (HTTP 429 when one is used up, before a file is checked or parsed)
+    # and counted as one request of theirs: its row holds the work of receiving and checking
+    # the files, the documents' reading and embedding are ingestion's rows (billed to the
+    # collection's member, in no quota), one after the other, so nothing is counted twice.
+    # Without it, nothing bounded how much a contributor made the server embed: [limits]
+    # max_upload_mb bounds one upload, not how many.
+    metering.admit(actor)
+    meter = metering.meter()
+    try:
+        staged, refused = await read_uploads(settings, files)
+    except BaseException:
+        metering.release(actor)  # no work recorded: its place in the quota is free again
+        raise
+    try:
+        metering.record_usage(route, UPLOAD, None, 0, 0, collection, meter, actor)
+    except BaseException:
+        staged.remove()
+        raise
     try:
         summary = None
         if staged.names:

@@ -170,6 +170,15 @@ usage = Table(
     Index("ix_usage_member_created", "member_id", "created_at"),
 )
 
+# A ledger row of ingestion's work: of one of its modes, and no person's (its rows name none,
+# account/metering.Ingestion). An upload written before ingestion was metered has the mode
+# "ingest" too, but it was its sender's request (their user_id and member, their quotas, the
+# requests /metrics counted): it stays one, so that no total falls back under the upgrade
+# (commune_metered_requests_total and commune_energy_wh_total read as reset counters, their
+# whole history counted again by rate()) and no member's line calls the upload of one of its
+# people "documents added to its collections" (its collection may be another's).
+INGESTION = usage.c.mode.in_(INGESTION_MODES) & usage.c.user_id.is_(None)
+
 members = Table(
     "members",
     metadata,
