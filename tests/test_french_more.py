@@ -542,14 +542,16 @@ def test_a_file_python_cannot_parse_is_said_in_french_where_it_stopped(home, tmp
     )
     assert run(home, "eval", str(suite), env=FRENCH).stderr == (
         f"erreur{NB}: suite.jsonl ligne 2{NB}: JSON invalide (nom de propriété entre "
-        "guillemets doubles attendu)\n"
+        "guillemets doubles attendu) (corrigez le fichier de la série comme le décrit "
+        "docs/fr/evaluation.md, puis relancez commune eval)\n"
     )
     report = tmp_path / "report.json"
     report.write_text('{"kind": "commune-eval",}')
     said = run(home, "eval", "--compare", str(report), str(suite), env=FRENCH).stderr
     assert said == (
         f"erreur{NB}: {report} n'est pas un rapport valide{NB}: nom de propriété entre "
-        "guillemets doubles attendu (ligne 1, colonne 25)\n"
+        "guillemets doubles attendu (ligne 1, colonne 25) (donnez à --compare le report.json "
+        "qu'une évaluation précédente a écrit avec --out, ou ce dossier)\n"
     )
     # Under an English locale, the parsers' own words, unchanged.
     assert "Expecting property name" in run(home, "eval", str(suite)).stderr
