@@ -262,10 +262,8 @@ def test_an_uploads_documents_are_its_collections_members_and_the_upload_one_req
     assert [(r.route, r.user_id, r.member_id) for r in requests] == [
         ("api/documents:upload", actor.user_id, actor.member_id)
     ] * 2
-    # The request's row holds the receiving of the files, not their embedding: each
-    # ingestion row ran after its request's row stopped.
-    for request, ingested in zip(requests, rows, strict=True):
-        assert request.created_at <= ingested.created_at
+    # The request's row holds the receiving of the files, not their embedding: its meter
+    # stopped before the add (test_an_upload_refused_whole_takes_no_request_of_the_day).
 
 
 def test_a_contributor_uploads_no_more_than_their_requests_per_day(commune):
@@ -292,6 +290,46 @@ def test_a_contributor_uploads_no_more_than_their_requests_per_day(commune):
     with commune.engine.connect() as conn:
         assert len(conn.execute(select(documents.c.id)).all()) == 1  # b.md was not stored
     assert len(_rows(commune, usage.c.mode == "ingest")) == 1
+
+
+def test_an_upload_refused_whole_takes_no_request_of_the_day(commune, monkeypatch):
+    """An upload's row was written before its files were added: one refused whole (a
+    mistyped licence, a reader's) was a request all the same, and a contributor with one
+    request a day, having mistyped the licence, was refused the upload itself until the next
+    day (429), while a question refused counts none. The row is now written once the add is
+    done, its meter stopped before it."""
+    import time
+
+    from commune.api.app import create_app
+    from commune.commons.library import Library
+
+    key = make_key(commune, "cora", "Ville A", "contributor", requests_per_day=1)
+    reader = make_key(commune, "rita", "Ville A", "reader", requests_per_day=1)
+    app = create_app(commune)
+
+    def upload(secret: str, licence: str):  # type: ignore[no-untyped-def]
+        return TestClient(app, headers={**EN, "Authorization": f"Bearer {secret}"}).post(
+            "/api/documents",
+            files=[("files", ("a.md", "# A\n\nLe marché a lieu le samedi.".encode(), "text"))],
+            data={"collection": "marche", "licence": licence},
+        )
+
+    refused = upload(key, "etalab-2")
+    assert refused.status_code == 400 and "invalid licence 'etalab-2'" in refused.json()["detail"]
+    assert upload(reader, "etalab-2.0").status_code == 403
+    assert _rows(commune, usage.c.mode == "upload") == []
+    slow = Library.add
+
+    def add(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)  # the documents' work, which is not the request's
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(Library, "add", add)
+    r = upload(key, "etalab-2.0")
+    assert r.status_code == 200, r.text
+    [request] = _rows(commune, usage.c.mode == "upload")
+    assert request.user_id == commune.actor("cora").user_id and request.duration_ms < 500
+    assert upload(key, "etalab-2.0").status_code == 429
 
 
 def test_import_rows_are_of_their_own_kind(commune, tmp_path):

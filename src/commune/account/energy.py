@@ -141,6 +141,8 @@ class Meter:
             self._running0 = _InFlight.running  # this one and those already running
             self._started0 = _InFlight.started
         self._done = [False]
+        self._reading: tuple[float, float, str, bool] | None = None
+        self.ended: float | None = None  # perf_counter() when it stopped
         # A meter dropped without stop (a request that failed) leaves the count all the same.
         weakref.finalize(self, _leave, self._done)
 
@@ -153,7 +155,16 @@ class Meter:
         """(CPU seconds, Wh, method, estimated).
 
         Only a meter's reading is *measured*. CPU time is measured, but the watts per core
-        are a configured constant, so CPU time x watts is an estimate and says so."""
+        are a configured constant, so CPU time x watts is an estimate and says so.
+
+        Stopped again, it gives its first reading: an upload stops its meter before its
+        documents are added, and writes its row once they are (ingest/upload.py)."""
+        if self._reading is None:
+            self._reading = self._read()
+            self.ended = time.perf_counter()
+        return self._reading
+
+    def _read(self) -> tuple[float, float, str, bool]:
         peers = self._overlapping()
         _leave(self._done)
         process_cpu = max(0.0, time.process_time() - self.cpu0)

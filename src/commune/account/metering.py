@@ -173,7 +173,7 @@ class Metering:
                 collection=collection,
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
-                duration_ms=(time.perf_counter() - meter.started) * 1000,
+                duration_ms=((meter.ended or time.perf_counter()) - meter.started) * 1000,
                 fallback=fallback,
                 member_id=actor.member_id,
                 user_id=actor.user_id,

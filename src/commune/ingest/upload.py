@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from commune.account.metering import INGEST, UPLOAD, Metering, Work
 from commune.config import Settings
-from commune.errors import IngestError
+from commune.errors import CommuneError, IngestError
 from commune.govern.licences import TextMissing
 from commune.govern.policy import Actor
 from commune.ingest.encoding import BOMS, utf16_unmarked
@@ -273,17 +273,23 @@ async def contribute(
     except BaseException:
         metering.release(actor)  # no work recorded: its place in the quota is free again
         raise
-    try:
-        metering.record_usage(route, UPLOAD, None, 0, 0, collection, meter, actor)
-    except BaseException:
-        staged.remove()
-        raise
+    meter.stop()  # the request's own work ends here; its row is written once the add is
     try:
         summary = None
         if staged.names:
             summary = await run_in_threadpool(add, staged.directory)
+    except CommuneError:
+        # Refused whole (its licence, the caller's role, the collection's name) before a
+        # document was stored: no request counted, as a refused question counts none. Its
+        # row written first, a mistyped licence took a person's upload of the day.
+        metering.release(actor)
+        raise
+    except BaseException:
+        metering.record_usage(route, UPLOAD, None, 0, 0, collection, meter, actor)
+        raise
     finally:
         staged.remove()
+    metering.record_usage(route, UPLOAD, None, 0, 0, collection, meter, actor)
     results = []
     for o in summary.outcomes if summary else []:
         held, error = o.held, o.error
