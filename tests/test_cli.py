@@ -1072,3 +1072,29 @@ def test_a_command_starting_on_a_home_taken_back_just_then_makes_none(made_home,
         f"erreur\u00a0: aucun répertoire du service Commune dans {made_home} (vérifiez --home"
     ), out.output
     assert not made_home.exists()
+
+
+def test_a_command_whose_home_is_taken_back_as_it_takes_the_lock_makes_none(made_home, monkeypatch):
+    """The home taken back (store/db.py take_back) after the command saw its folder, before
+    it opened the home's lock file: the lock was skipped as a read-only home's, and the
+    command made a new empty home in its place ("aucun document", exit 0)."""
+    import shutil
+    from contextlib import contextmanager
+
+    import commune.store.db as db
+
+    held = db.serving
+
+    @contextmanager
+    def taken_back_then_held(home, waiting=None):  # type: ignore[no-untyped-def]
+        shutil.rmtree(home)  # a refused command that had made it ends now
+        with held(home, waiting):
+            yield
+
+    monkeypatch.setattr(db, "serving", taken_back_then_held)
+    out = CliRunner().invoke(cli, ["--home", str(made_home), "documents"], env={"LANG": "fr"})
+    assert out.exit_code == 2, out.output
+    assert out.output.startswith(
+        f"erreur\u00a0: le répertoire du service {made_home} a été supprimé"
+    ), out.output
+    assert not made_home.exists()

@@ -541,3 +541,21 @@ def test_a_refresh_that_keeps_failing_is_logged_once_and_its_end_too(loaded, cap
     assert "(OSError: connection refused)" in said[1][1]
     assert "commune check" in said[0][1] and "works again" in said[2][1]
     assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.WARNING)
+
+
+def test_reindex_leaves_no_record_of_the_base_it_replaces(loaded, home):
+    """Each `commune reindex` replaced the base at the database's generation without
+    forgetting its record (a meta row `index_base:…`): one more row a run, kept forever. The
+    database now records only the bases in index/."""
+    import json
+
+    from commune.store import repository as repo
+
+    for _ in range(3):
+        loaded.reindex()
+    on_disk = {
+        json.loads((home / "index" / name / "info.json").read_text("utf-8"))["history"]
+        for name in bases(home)
+    }
+    with loaded.engine.connect() as conn:
+        assert repo.index_bases(conn) == on_disk

@@ -1053,3 +1053,35 @@ def test_check_counts_one_document_and_one_audit_entry_in_the_singular(tmp_path,
         said = {check.name: check.detail for check in c.check().checks}
     assert said["documents"] == "1 document, none partial"
     assert said["audit"] == "audit chain intact (1 entry)"
+
+
+def test_a_restored_database_records_only_the_bases_of_its_new_index(
+    commune, corpus, home, tmp_path
+):
+    """The backup's database recorded the bases of the index of its day (a meta row
+    `index_base:…` each); the restore removes index/, so those rows named bases that no
+    longer exist, and no later build forgot them: a few more rows at every restore, for good.
+    Once the restored home has searched, it records only the bases in its index/."""
+    import json
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.store import repository as repo
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.search("bac jaune")  # a base, recorded in the database
+    run = CliRunner()
+    assert run.invoke(cli, ["--home", str(home), "backup", str(tmp_path / "bk")]).exit_code == 0
+    commune.close()
+    r = run.invoke(cli, ["--home", str(home), "restore", "--force", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    with Commune(home) as again:
+        assert again.search("bac jaune")
+        on_disk = {
+            json.loads((d / "info.json").read_text("utf-8"))["history"]
+            for d in (home / "index").glob("g*")
+        }
+        with again.engine.connect() as conn:
+            assert repo.index_bases(conn) == on_disk

@@ -195,8 +195,8 @@ def load_catalog(
         previous = _previous_lexicon(index_dir, embedder.name)
         catalog = build_catalog(engine, embedder, progress, settings, previous)
         if path.exists():  # asked to rebuild, unreadable, or another database's
-            shutil.rmtree(path, ignore_errors=True)
-            _bases.pop(path, None)
+            # Its record forgotten too: kept, each `commune reindex` left one more for good.
+            _forget(engine, [_remove_base(path)])
         _write(catalog, index_dir, engine)
         _bases[path] = catalog  # what was just built serves as the base from now on
         return catalog

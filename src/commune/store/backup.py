@@ -367,6 +367,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
         tmp.chmod(0o600)
         sessions_ended = _end_sessions(tmp)
+        _forget_index_bases(tmp)  # the index they name is removed below (_drop_index)
         # On the disk before it takes the database's name: a power cut just after the
         # rename otherwise left the home a commune.db empty or cut short, where the one it
         # replaced had been whole.
@@ -518,6 +519,21 @@ def _end_sessions(db: Path) -> int:
         if "no such table" in str(exc):  # a backup from before the web sessions (0006)
             return 0
         raise
+    finally:
+        engine.dispose()
+
+
+def _forget_index_bases(db: Path) -> None:
+    """Forget the bases of the search index the backup's database recorded (index/catalog.py):
+    the restore removes index/ (:func:`_drop_index`), and no later build forgot rows naming
+    bases that were no longer there, a few more at every restore."""
+    from commune.store.repository import INDEX_BASE
+    from commune.store.schema import meta  # in every Commune database (0001)
+
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(meta.delete().where(meta.c.key.startswith(INDEX_BASE)))
     finally:
         engine.dispose()
 

@@ -262,6 +262,10 @@ def serving(
         with suppress(OSError):
             fh = open(path)
     if fh is None:  # outside the handler: a command's own error must not carry this one
+        if not os.path.isdir(home):
+            # Not a read-only home but none: taken back (take_back) since the command saw its
+            # folder; going on unheld, the command made a new empty home in its place.
+            raise _removed(home)
         yield
         return
     with fh:
@@ -275,16 +279,19 @@ def serving(
             # What held it was a refused command taking back the new home it made
             # (take_back): the lock is now on a removed file, which holds no one off, and the
             # command went on to make a new empty home where the other had been.
-            from commune.errors import CommuneError
-
-            raise CommuneError(
-                f"the home {home} was removed while the command waited for it",
-                "run the command again",
-            )
+            raise _removed(home)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _removed(home: str | os.PathLike[str]) -> Exception:
+    from commune.errors import CommuneError
+
+    return CommuneError(
+        f"the home {home} was removed while the command waited for it", "run the command again"
+    )
 
 
 def _same_file(fh: IO[str], path: str) -> bool:
