@@ -8,8 +8,12 @@ import threading
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from commune.govern.quotas import QuotaExceeded, waiting
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 
 def key_prefix(key: str) -> str | None:
@@ -116,3 +120,13 @@ class FailedSignIns:
         if len(self.seen) > 10000:  # forget the names with no failure in the window
             for quiet in [n for n, t in self.seen.items() if not t or now - t[-1] > self.window_s]:
                 del self.seen[quiet]
+
+
+def guessed(request: Request, user: str | None) -> None:
+    """Count a wrong password the signed-in ``user`` typed to confirm an action (a password
+    change, a key made, another's password reset: the web's forms and the API's) as a guess
+    at it, as on the sign-in page: against the address and the account, 429 past the limit.
+    Without the count, a stolen session or key could try passwords there without end."""
+    failures: FailedSignIns = request.app.state.failed_sign_ins
+    host = request.client.host if request.client else "?"
+    failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from commune.api.auth import Caller, client_host
+from commune.api.auth import Caller
 from commune.errors import Forbidden
 from commune.govern.members import AuthError
 from commune.http.deps import CommuneDep
-from commune.http.signins import FailedSignIns
+from commune.http.signins import guessed
 
 router = APIRouter()
 
@@ -73,7 +73,6 @@ async def reset_password(
     except AuthError as exc:
         # A guess at the caller's password, counted as the sign-in page's are (429 past the
         # limit); 403, not 401: the key was right, and a client told 401 drops it.
-        failures: FailedSignIns = request.app.state.failed_sign_ins
-        failures.failed(client_host(request), f"user {actor.user.lower()}", "sign-ins")
+        guessed(request, actor.user)
         raise Forbidden(exc.message, exc.hint) from None
     return {"user": name, "sessions_ended": True, "keys_revoked": revoked}

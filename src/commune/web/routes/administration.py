@@ -18,7 +18,7 @@ from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import KINDS, MAX_QUOTA, AuthError
 from commune.govern.policy import COOPERATIVE, ROLES, Actor, above, allowed, can_give_credentials
-from commune.http.signins import FailedSignIns
+from commune.http import signins
 from commune.web.forms import Failed, refused
 from commune.web.i18n import N_
 from commune.web.i18n import gettext as _
@@ -256,13 +256,9 @@ async def reset_password(p: PageOf, actor: Administrator, commune: TheCommune) -
 
 
 def guessed(p: Page, actor: Actor) -> None:
-    """Count a wrong password of the acting person (the password form's, the key form's,
-    the reset form's) as a guess at it, as on the sign-in page: against the address and the
-    account, 429 past the limit (http/signins.py). Without the count, a stolen session could
-    try passwords here without end."""
-    failures: FailedSignIns = p.request.app.state.failed_sign_ins
-    host = p.request.client.host if p.request.client else "?"
-    failures.failed(host, f"user {actor.user.lower()}" if actor.user else None, "sign-ins")
+    """A wrong password of the acting person (the password form's, the key form's, the reset
+    form's), counted as a guess at it (http/signins.guessed)."""
+    signins.guessed(p.request, actor.user)
 
 
 # A person's caps: the field (the library's name), its numbers, and the page's name for it.
