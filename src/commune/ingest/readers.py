@@ -1821,13 +1821,14 @@ def _docx_cell_text(cell: Any) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _in_fallback(element: Any, top: Any) -> bool:
+def _in_fallback(element: Any, top: Any, *also: str) -> bool:
     """Whether ``element`` stands in a Word copy for older readers (mc:Fallback) below
-    ``top``."""
+    ``top``, or in an element of the tags ``also`` (a text box's w:txbxContent)."""
+    tags = (_DOCX_FALLBACK, *also)
     for ancestor in element.iterancestors():
         if ancestor is top:
             return False
-        if ancestor.tag == _DOCX_FALLBACK:
+        if ancestor.tag in tags:
             return True
     return False
 
@@ -1896,10 +1897,9 @@ class _DocxNotes:
 
         out = []
         refs = element.iter(qn("w:footnoteReference"), qn("w:endnoteReference"))
+        boxes = (qn("w:txbxContent"),) if element.tag == qn("w:p") else ()
         for ref in refs:
-            if _in_fallback(ref, element) or (
-                element.tag == qn("w:p") and _in_text_box(ref, element)
-            ):
+            if _in_fallback(ref, element, *boxes):
                 continue
             kind = "footnote" if ref.tag == qn("w:footnoteReference") else "endnote"
             key = str(ref.get(qn("w:id")))
@@ -1920,18 +1920,6 @@ class _DocxNotes:
             style, start = self.formats[kind]
             out.append(f"[{_note_number(start + self.shown[kind] - 1, style)}] {note}")
         return out
-
-
-def _in_text_box(element: Any, top: Any) -> bool:
-    """Whether ``element`` stands in a text box (w:txbxContent) below ``top``."""
-    from docx.oxml.ns import qn
-
-    for ancestor in element.iterancestors():
-        if ancestor is top:
-            return False
-        if ancestor.tag == qn("w:txbxContent"):
-            return True
-    return False
 
 
 def _docx_custom_mark(ref: Any) -> str | None:
