@@ -425,7 +425,7 @@ def _cannot_open(url: str, e: Exception) -> Exception:
     from commune.errors import CommuneError
     from commune.text import faults
 
-    where = make_url(url).render_as_string(hide_password=True)
+    where = shown_url(url)
     why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
     if isinstance(e, exc.NoSuchModuleError | ImportError):
         hint = _driver_hint(url)
@@ -461,7 +461,7 @@ def open_database(url: str) -> Engine:
             raise
         engine.dispose()  # its connection, back in the pool, is closed: nothing is left open
         target = make_url(url)
-        where = target.render_as_string(hide_password=True)
+        where = shown_url(url)
         why = f"{type(e.orig).__name__}: {(str(e.orig).splitlines() or [''])[0]}"
         # As libpq fills in what the URL leaves out (postgresql+psycopg:///commune, peer
         # authentication): the hint said "the user None" and "OWNER TO None".
