@@ -270,8 +270,9 @@ class Ingestion:
 
         measured = self.meter
         with within(self.metering.engine, conn) as tx:
-            owner = repo.collection_owner(tx, coll_id) if coll_id is not None else None
-            name = repo.collection_name(tx, coll_id) if coll_id is not None else None
+            owner, name = (None, None)
+            if coll_id is not None:
+                owner, name = repo.collection_owner_and_name(tx, coll_id)
             payer = OPERATOR if owner is None else Actor(None, "ingestion", owner, None, "member")
             self.metering.record_usage(
                 self.work.route,

@@ -594,8 +594,13 @@ def collection_owner(conn: Connection, coll_id: int) -> int | None:
     return conn.execute(select(collections.c.member_id).where(collections.c.id == coll_id)).scalar()
 
 
-def collection_name(conn: Connection, coll_id: int) -> str | None:
-    return conn.execute(select(collections.c.name).where(collections.c.id == coll_id)).scalar()
+def collection_owner_and_name(conn: Connection, coll_id: int) -> tuple[int | None, str | None]:
+    """The member owning the collection (None: the cooperative's) and its name, in one read
+    (None, None for a collection that is not there)."""
+    row = conn.execute(
+        select(collections.c.member_id, collections.c.name).where(collections.c.id == coll_id)
+    ).first()
+    return (row.member_id, row.name) if row is not None else (None, None)
 
 
 def set_collection_access(
