@@ -116,12 +116,12 @@ class Meter:
     _done: list[bool]  # whether it has left the requests running (_leave)
 
     def __init__(
-        self, watts_per_core: float, use_rapl: bool = False, after: Meter | None = None
+        self, watts_per_core: float, use_rapl: bool = False, resumed: bool = False
     ) -> None:
-        """``after``: a meter of the same work going on (an ingestion's, between two of its
-        ledger rows), whose place among the requests running this one takes over: counted as
-        a new one, each document added would divide the CPU time of an answer running
-        meanwhile once more."""
+        """``resumed``: the same work going on after its previous meter stopped (an
+        ingestion's, between two of its ledger rows): running again, not a new request
+        started; counted as a new one, each document added would divide the CPU time of an
+        answer running meanwhile once more."""
         import weakref
 
         self.watts_per_core = watts_per_core
@@ -131,12 +131,8 @@ class Meter:
         self.rapl0 = _read_rapl() if self.use_rapl else None
         self.machine0 = _machine_cpu_s() if self.use_rapl else None
         with _InFlight.lock:
-            if after is not None:
-                # Its place is this one's: running again if it stopped, no new start.
-                _InFlight.running += after._done[0]
-                after._done[0] = True
-            else:
-                _InFlight.running += 1
+            _InFlight.running += 1
+            if not resumed:
                 _InFlight.started += 1
             self._running0 = _InFlight.running  # this one and those already running
             self._started0 = _InFlight.started

@@ -31,12 +31,12 @@ class Metering:
         self.engine = engine
         self.settings = settings
 
-    def meter(self, after: Meter | None = None) -> Meter:
-        """A meter started now (``after``: the meter of the same work, whose place it takes
-        among the requests running: account/energy.Meter)."""
+    def meter(self, resumed: bool = False) -> Meter:
+        """A meter started now (``resumed``: of the same work as the one that just stopped,
+        account/energy.Meter)."""
         from commune.account.energy import Meter
 
-        return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl, after)
+        return Meter(self.settings.energy.watts_per_core, self.settings.energy.rapl, resumed)
 
     def admit(self, actor: Actor) -> QuotaUse | None:
         """Refuse the request (HTTP 429) when a quota of the actor or its member is used up;
@@ -289,7 +289,7 @@ class Ingestion:
             )
         # The work goes on: the next meter takes this one's place among the requests running
         # (one run, not one more request per document), from the moment this one stopped.
-        self.meter = self.metering.meter(after=measured)
+        self.meter = self.metering.meter(resumed=True)
         self.pending = False
 
     def close(self, coll_id: int | None, conn: Connection | None = None) -> None:
