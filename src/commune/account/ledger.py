@@ -17,9 +17,8 @@ def _totals(ingestion_apart: bool = True) -> list[Any]:
     Ingestion's rows are no requests (one is written per document stored): with
     ``ingestion_apart`` they are left out of ``requests``. Without it, every row is counted,
     as statements issued before ingestion was metered were made (account/statement.py)."""
-    ingestion = INGESTION
     requests = (
-        func.coalesce(func.sum(case((ingestion, 0), else_=1)), 0)
+        func.coalesce(func.sum(case((INGESTION, 0), else_=1)), 0)
         if ingestion_apart
         else func.count(usage.c.id)
     )
@@ -28,11 +27,29 @@ def _totals(ingestion_apart: bool = True) -> list[Any]:
         func.coalesce(func.sum(usage.c.input_tokens + usage.c.output_tokens), 0).label("tokens"),
         func.coalesce(func.sum(usage.c.wh), 0.0).label("wh"),
         func.coalesce(func.sum(usage.c.gco2e), 0.0).label("gco2e"),
-        func.coalesce(func.sum(case((ingestion, usage.c.wh), else_=0.0)), 0.0).label("ingest_wh"),
-        func.coalesce(func.sum(case((ingestion, usage.c.gco2e), else_=0.0)), 0.0).label(
+        func.coalesce(func.sum(case((INGESTION, usage.c.wh), else_=0.0)), 0.0).label("ingest_wh"),
+        func.coalesce(func.sum(case((INGESTION, usage.c.gco2e), else_=0.0)), 0.0).label(
             "ingest_gco2e"
         ),
     ]
+
+
+def ingestion_by_mode(conn: Connection) -> dict[str, tuple[int, float, float]]:
+    """Ingestion's rows, Wh and gCO2e by kind (documents added, enriched, imported), for
+    every report that shows them beside the requests' (transparency, /metrics)."""
+    return {
+        str(r.mode): (int(r.rows), float(r.wh or 0), float(r.gco2e or 0))
+        for r in conn.execute(
+            select(
+                usage.c.mode,
+                func.count().label("rows"),
+                func.sum(usage.c.wh).label("wh"),
+                func.sum(usage.c.gco2e).label("gco2e"),
+            )
+            .where(INGESTION)
+            .group_by(usage.c.mode)
+        )
+    }
 
 
 def totals_by_member(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
+from commune.account.ledger import ingestion_by_mode
 from commune.store import repository as repo
 from commune.store.schema import INGESTION, INGESTION_MODES, chunks, decisions, documents, usage
 
@@ -39,26 +40,14 @@ def observe(conn: Connection) -> Observed:
             select(decisions.c.outcome, func.count().label("n")).group_by(decisions.c.outcome)
         )
     }
-    ingestion = INGESTION
     ledger = conn.execute(
         select(
             func.count(usage.c.id),
             func.coalesce(func.sum(usage.c.wh), 0.0),
             func.coalesce(func.sum(usage.c.gco2e), 0.0),
-        ).where(~ingestion)
+        ).where(~INGESTION)
     ).one()
-    ingested = {
-        str(r.mode): (float(r.wh or 0), float(r.gco2e or 0))
-        for r in conn.execute(
-            select(
-                usage.c.mode,
-                func.sum(usage.c.wh).label("wh"),
-                func.sum(usage.c.gco2e).label("gco2e"),
-            )
-            .where(ingestion)
-            .group_by(usage.c.mode)
-        )
-    }
+    ingested = {mode: (wh, gco2e) for mode, (_, wh, gco2e) in ingestion_by_mode(conn).items()}
     # As search sees them (store/repository.py): published, and not retired since.
     published = (documents.c.status == "published") & documents.c.published_revision_id.is_not(None)
     n_documents = conn.execute(

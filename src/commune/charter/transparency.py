@@ -40,18 +40,18 @@ def report(
     server's draw at rest (``idle_watts``), and the "nothing relevant" threshold answers are
     given at (``refusal``: ``threshold``, ``model_threshold``, ``configured``)."""
     from commune.account.idle import idle_draw
+    from commune.account.ledger import ingestion_by_mode
     from commune.govern.quotas import month
     from commune.store import repository as repo
 
     window = month(repo.now())
-    ingestion = INGESTION
     # The requests' rows: every row but evaluations', calibrations' and ingestion's.
-    requested = usage.c.route.not_in(NOT_REQUESTS) & ~ingestion
+    requested = usage.c.route.not_in(NOT_REQUESTS) & ~INGESTION
     with engine.connect() as conn:
         month_wh, month_ingest_wh = conn.execute(
             select(
                 func.coalesce(func.sum(case((requested, usage.c.wh), else_=0.0)), 0.0),
-                func.coalesce(func.sum(case((ingestion, usage.c.wh), else_=0.0)), 0.0),
+                func.coalesce(func.sum(case((INGESTION, usage.c.wh), else_=0.0)), 0.0),
             ).where(usage.c.created_at >= window.start, usage.c.created_at < window.end)
         ).one()
         idle = idle_draw(conn, idle_watts, window.start, window.end)
@@ -73,19 +73,7 @@ def report(
         ).one()
         # Ingestion's work by kind, beside the requests': adding documents, enriching them
         # with the second embedder, importing a dataset.
-        ingested = {
-            str(r.mode): (int(r.rows), float(r.wh or 0), float(r.gco2e or 0))
-            for r in conn.execute(
-                select(
-                    usage.c.mode,
-                    func.count().label("rows"),
-                    func.sum(usage.c.wh).label("wh"),
-                    func.sum(usage.c.gco2e).label("gco2e"),
-                )
-                .where(ingestion)
-                .group_by(usage.c.mode)
-            )
-        }
+        ingested = ingestion_by_mode(conn)
         latest = scores.latest(conn)
         # The page is public: a private collection's name, and how well it is answered, are
         # its member's. Its evaluations are counted, not shown.
