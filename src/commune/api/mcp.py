@@ -229,13 +229,13 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
             # 2026-07-28 (and "Unknown prompt: x", code 0, under the handshake's), with a
             # traceback in the operator's log: a host asking for a prompt by a name of its own
             # configuration read that the server had failed. A refusal, naming what there is.
-            tools = ", ".join(sorted(t.name for t in await self.list_tools()))
             language = language_of(context)
             if prompts:
                 offered = ", ".join(prompts)
                 fr = f"ses prompts\u00a0: {offered}"
                 en = f"its prompts: {offered}"
             else:
+                tools = ", ".join(sorted(t.name for t in await self.list_tools()))
                 fr = f"ce serveur n'en offre aucun\u00a0; appelez ses outils ({tools})"
                 en = f"this server offers none; call its tools ({tools})"
             raise MCPError(
