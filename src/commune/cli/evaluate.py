@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -51,6 +51,20 @@ SUITE_HINT = "correct the suite file as docs/evaluation.md describes, then run c
 COMPARE_HINT = (
     "give --compare the report.json an earlier commune eval --out wrote, or that directory"
 )
+
+
+T = TypeVar("T")
+
+
+def _hinted(load: Callable[[], T], hint: str) -> T:
+    """What ``load`` reads; its refusal without a next step given ``hint`` (a file that is
+    not JSON was named, with the parser's word, and nothing said what to do)."""
+    try:
+        return load()
+    except CommuneError as exc:
+        if exc.hint:
+            raise
+        raise CommuneError(exc.message, hint) from None
 
 
 @cli.command("eval")
@@ -137,19 +151,8 @@ def eval_cmd(
                 "--retrieval-only asks for no answer: leave out --mode, or --retrieval-only",
             )
         )
-    # A file that is not JSON was named, with the parser's word, and nothing said what to do.
-    try:
-        other = rep.load(compare) if compare else None
-    except CommuneError as exc:
-        if exc.hint:
-            raise
-        raise CommuneError(exc.message, COMPARE_HINT) from None
-    try:
-        loaded = load_suite(suite)
-    except CommuneError as exc:
-        if exc.hint:
-            raise
-        raise CommuneError(exc.message, SUITE_HINT) from None
+    other = _hinted(lambda: rep.load(compare), COMPARE_HINT) if compare else None
+    loaded = _hinted(lambda: load_suite(suite), SUITE_HINT)
     if out:  # before the run, not after it: a run of a slow model takes hours
         try:
             Path(out).mkdir(parents=True, exist_ok=True)
