@@ -1651,10 +1651,12 @@ def read_docx(data: bytes, path: Path) -> Parsed:
         content = _docx_text(para).strip()
         if not content:
             continue
-        style = (para.style.name or "") if para.style is not None else ""
+        # Each read of para.style looks the style up among the document's again.
+        pstyle = para.style
+        style = (pstyle.name or "") if pstyle is not None else ""
         if _DOCX_INDEX_STYLE.match(style):
             continue  # a table of contents' line (_docx_index)
-        level = _docx_heading_level(para)
+        level = _docx_heading_level(para, pstyle)
         if style == "Title":
             title = title or content
         elif level:
@@ -1679,21 +1681,21 @@ def read_docx(data: bytes, path: Path) -> Parsed:
     )
 
 
-def _docx_heading_level(para: Any) -> int | None:
+def _docx_heading_level(para: Any, pstyle: Any) -> int | None:
     """A Word paragraph's heading level, or None: by its style ("Heading 2", "Titre 2"), or
     the style it is based on, or the outline level it or its style sets (w:outlineLvl), as
     a town hall's template makes its own heading styles ("Titre Mairie", based on Heading
     1): read by their names alone, its headings were paragraphs, and its passages came
-    under no section."""
+    under no section. ``pstyle``: the paragraph's style (``para.style``)."""
     from docx.oxml.ns import qn
 
-    style = para.style
+    style = pstyle
     seen = 0
     while style is not None and seen < 10:  # a chain of bases, not a loop of them
         if m := re.match(r"(?:Heading|Titre)\s*(\d)", style.name or ""):
             return int(m.group(1))
         style, seen = style.base_style, seen + 1
-    for props in (para._p.pPr, para.style.element.pPr if para.style is not None else None):
+    for props in (para._p.pPr, pstyle.element.pPr if pstyle is not None else None):
         outline = props.find(qn("w:outlineLvl")) if props is not None else None
         given = str(outline.get(qn("w:val"), "")) if outline is not None else ""
         if given.isascii() and given.isdigit() and int(given) < 9:  # 9 is body text
