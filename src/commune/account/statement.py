@@ -117,13 +117,14 @@ class Statement:
         return settings_said(self.settings, self.issued)
 
     def to_json(self) -> dict[str, object]:
-        data: dict[str, object] = json.loads(json.dumps(asdict(self), default=str))
+        data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
         data["made_with"] = self.made_with
         del data["ingestion_apart"]
-        data["lines"] = [line_json(self, line) for line in self.lines]
         if not self.ingestion_apart:
-            # As it was issued: this key was no part of it, nor of its SHA-256.
+            # As it was issued: these keys were no part of it, nor of its SHA-256.
             del data["ingest_kwh"]
+            for line in data["lines"]:
+                _as_issued(line)
         return data
 
 
@@ -132,8 +133,13 @@ def line_json(stmt: Statement, line: MemberLine) -> dict[str, object]:
     issued before ingestion was metered, as it was issued."""
     data: dict[str, object] = json.loads(json.dumps(asdict(line), default=str))
     if not stmt.ingestion_apart:
-        del data["ingest_wh"], data["ingest_gco2e"]
+        _as_issued(data)
     return data
+
+
+def _as_issued(line: dict[str, object]) -> None:
+    """A line of a month issued before ingestion was metered, as it was issued."""
+    del line["ingest_wh"], line["ingest_gco2e"]
 
 
 def parse_month(text: str) -> datetime:
@@ -651,11 +657,11 @@ def export(stmt: Statement, directory: Path, csv_dialect: str = "fr") -> list[Pa
     # One file per member, never one for two: "Ville de Saint-Exemple" and "ville de
     # saint-exemple" wrote the same file, the second member's line alone in it.
     names = slugs((line.member for line in stmt.lines), "member")
+    head = {k: v for k, v in stmt.to_json().items() if k != "lines"}  # every member's file's
     for line, slug in zip(stmt.lines, names, strict=True):
         base = directory / f"statement-{stmt.month}-{slug}"
         write_whole(base.with_suffix(".csv"), csv_text(stmt, [line], dialect=csv_dialect))
-        data: dict[str, object] = {k: v for k, v in stmt.to_json().items() if k != "lines"}
-        data["member"] = line_json(stmt, line)
+        data: dict[str, object] = {**head, "member": line_json(stmt, line)}
         write_whole(base.with_suffix(".json"), json.dumps(data, indent=2, ensure_ascii=False))
         write_whole(base.with_suffix(".html"), member_html(stmt, line))
         written += [base.with_suffix(s) for s in (".csv", ".json", ".html")]
