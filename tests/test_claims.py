@@ -140,6 +140,50 @@ def test_the_gate_removes_a_changed_sentence_without_echoing_it() -> None:
     assert "MSA" not in " ".join(v.problems)
 
 
+# -- a value the passage holds, said of something else --------------------------------------------
+
+PASSPORT = (
+    "Le passeport d'un adulte coûte 86 € et il est valable 10 ans. "
+    "Le passeport d'un mineur de 15 ans ou plus coûte 42 €. "
+    "Pour un mineur de moins de 15 ans, il coûte 17 € et il est valable 5 ans. "
+    "Le dossier est déposé à la mairie, la Caf n'intervient pas."
+)
+
+
+def test_a_number_of_the_passage_said_of_something_else_is_refused() -> None:
+    # Each value occurs in the passage: before, only its absence was caught.
+    assert reasons("Le passeport d'un mineur de 15 ans ou plus coûte 86 €.", PASSPORT, "fr") == [
+        "number 86 not in [2] (said of something else)"
+    ]
+    assert reasons("Le passeport d'un adulte est valable 5 ans.", PASSPORT, "fr") == [
+        "number 5 not in [2] (said of something else)"
+    ]
+
+
+def test_a_name_of_the_passage_said_of_something_else_is_refused() -> None:
+    passage = (
+        "Each email has at least one recipient, announced with the RCPT TO command. "
+        "The sender is announced with the MAIL FROM command."
+    )
+    found = reasons(
+        "Each email has at least one recipient, announced with the MAIL FROM command.",
+        passage,
+        "en",
+    )
+    assert found == ["name MAIL FROM not in [2] (said of something else)"]
+
+
+def test_values_beside_their_own_words_are_kept() -> None:
+    # Two of the passage's sentences joined by a bare "et": each value stands beside its own.
+    joined = (
+        "Le passeport d'un adulte coûte 86 € et pour un mineur de moins de 15 ans, il coûte 17 €."
+    )
+    assert reasons(joined, PASSPORT, "fr") == []
+    assert reasons("Un passeport de mineur de 15 ans ou plus coûte 42 €.", PASSPORT, "fr") == []
+    # Words that restate no sentence of the passage are left to the other rules.
+    assert not any("something else" in r for r in reasons("Comptez 86 €.", PASSPORT, "fr"))
+
+
 # -- the committed fixture and the bench's report ------------------------------------------------
 
 
@@ -202,3 +246,36 @@ def test_the_committed_report_holds_the_measured_figures() -> None:
         a = test[side + "_all"]
         assert a["gate_rate"] == round(a["gate"] / a["total"], 3)
         assert a["claims_rate"] == round(a["claims"] / a["total"], 3)
+
+
+def test_the_report_pins_every_module_that_reads_or_judges_its_text() -> None:
+    """A reader's change changes the pairs: the report pins the readers, the chunker and the
+    analyser as well as the check, and a new module is pinned or said to shape nothing."""
+    script = (
+        "import ast, importlib, sys\n"
+        "sys.path.insert(0, 'bench')\n"
+        "import perturb\n"
+        "tree = ast.parse(open('bench/perturb.py', encoding='utf-8').read())\n"
+        "for node in ast.walk(tree):\n"
+        "    if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('commune'):\n"
+        "        importlib.import_module(node.module)\n"
+        "print('\\n'.join(sorted(m.__file__ for n, m in sys.modules.items()\n"
+        "    if n.startswith('commune') and getattr(m, '__file__', None))))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import perturb
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    shaping = ("src/commune/answering/", "src/commune/ingest/", "src/commune/text/")
+    loaded = {str(Path(f).resolve().relative_to(ROOT)) for f in run.stdout.split()}
+    unpinned = {
+        f
+        for f in loaded
+        if f.startswith(shaping) and f not in perturb.PINNED and f not in perturb.PINNED_NOT
+    }
+    assert not unpinned, f"add to bench/perturb.py's PINNED (or PINNED_NOT, with why): {unpinned}"
+    assert set(perturb.PINNED_NOT) <= loaded | {"src/commune/__init__.py"}

@@ -9,6 +9,9 @@ sentence and the passages it cites:
 - every number (with its unit, when it has one) and every date of the sentence occurs in them;
 - the sentence is negative exactly when the passage sentence it best matches is;
 - every named entity of the sentence (capitalised name, acronym, path, command) occurs in them;
+- each of those numbers and names stands in a passage sentence that says most nearly what the
+  words around it say: a value of the passage said of something else ("86 €" for a minor's
+  passport, where 86 € is an adult's) is caught, within the limits of shared words;
 - every clause of the sentence ("..., et ...", "; ...") finds half its content words in them:
   a clause appended to a faithful one may carry a fact of its own.
 
@@ -384,6 +387,92 @@ def _negation_changed(text: str, passages: Sequence[str], language: str) -> str 
     return None
 
 
+# A number or a name the passages hold, said of something else: "La carte d'identité d'un
+# mineur est valable 15 ans" where the passage gives 15 years for an adult's card and 10 for a
+# minor's. A model that picks the wrong figure of its context makes this mistake most often,
+# and the checks above let it through (every value occurs somewhere). So the words around each
+# number and name of the sentence (ALIGN_WINDOW words on each side) are laid beside the
+# passage sentences that say most nearly the same thing, by their shared words (numbers left
+# out, so that the changed value does not choose the sentence), and the value must stand in
+# one of them. Around the value rather than the whole sentence: a faithful sentence may join
+# two of the passage's ("X et Y"), each value beside its own. Sentences within ALIGN_NEAR of
+# the closest share count; words that share under ALIGN_MIN with every sentence restate none,
+# and are left to the rules above.
+ALIGN_WINDOW = 12
+ALIGN_MIN = 0.3
+ALIGN_NEAR = 0.7
+_DIGIT_TERM = re.compile(r"\d")
+_SPAN_WORD = re.compile(r"\S+")
+
+
+def _content(text: str, language: str) -> set[str]:
+    from commune.text.analysis import analyze
+
+    return {t for t in analyze(text, language) if not _DIGIT_TERM.search(t)}
+
+
+def _around(text: str, start: int, end: int) -> str:
+    """The words of ``text`` from ALIGN_WINDOW before ``start`` to ALIGN_WINDOW after ``end``,
+    within the clause that holds them ("X; Y": Y's words say nothing of X's values)."""
+    cuts = [0, *(x for m in _CLAUSES.finditer(text) for x in (m.start(), m.end())), len(text)]
+    low = max([c for c in cuts[1::2] if c <= start] or [0])
+    high = min([c for c in cuts[2::2] if c >= end] or [len(text)])
+    clause = text[low:high]
+    start, end = start - low, end - low
+    spans = [(m.start(), m.end()) for m in _SPAN_WORD.finditer(clause)]
+    first = next((i for i, (_, b) in enumerate(spans) if b > start), len(spans))
+    last = max((i for i, (a, _) in enumerate(spans) if a < end), default=first)
+    a = spans[max(first - ALIGN_WINDOW, 0)][0] if spans else 0
+    b = spans[min(last + ALIGN_WINDOW, len(spans) - 1)][1] if spans else len(clause)
+    return clause[a:b]
+
+
+def _moved(
+    text: str, passages: Sequence[str], language: str, flagged: set[str]
+) -> list[tuple[str, str]]:
+    """(kind, value) of each number or name held by the passages but not by the sentences
+    its neighbouring words restate."""
+    sentences = [s for p in passages for s in split_sentences(p)]
+    if not sentences:
+        return []
+    terms = [_content(s, language) for s in sentences]
+
+    def near(start: int, end: int) -> str | None:
+        mine = _content(_around(text, start, end), language)
+        if not mine:
+            return None
+        shares = [len(mine & theirs) / len(mine) for theirs in terms]
+        best = max(shares)
+        if best < ALIGN_MIN:
+            return None
+        return " ".join(
+            s for s, share in zip(sentences, shares, strict=True) if share >= ALIGN_NEAR * best
+        )
+
+    out: list[tuple[str, str]] = []
+    _, spans = dates(text, language)
+    for m in _NUMBER.finditer(text):
+        if any(a <= m.start() < b for a, b in spans) or m.group(1) in flagged:
+            continue
+        found = near(m.start(), m.end())
+        if found is None:
+            continue
+        values = {v for n in numbers(found) for v in n.values}
+        for d in dates(found, language)[0]:
+            values |= {str(part) for part in (d.year, d.day) if part is not None}
+        if not (_values(m.group(1)) & values):
+            out.append(("number", m.group(1)))
+    for name in dict.fromkeys(entities(text, spans)):
+        if name in flagged:
+            continue
+        pattern = rf"(?<![\w]){re.escape(name.lower())}(?![\w])"
+        # Each place the sentence names it: "/etc/" beside "/etc/selinux/" is another value.
+        places = [near(m.start(), m.end()) for m in re.finditer(pattern, text.lower())]
+        if places and all(f is not None and not _contains(f, name) for f in places):
+            out.append(("name", name))
+    return out
+
+
 @dataclass(frozen=True)
 class Contradiction:
     """One claim of the sentence its passages do not make: which rule, which value, where."""
@@ -439,6 +528,9 @@ def contradictions(
     for name in mine.entities:
         if not _contains(source, name):
             found.append(Contradiction("name", name, where))
+    flagged = {c.value for c in found} | {c.value.split(" ")[0] for c in found}
+    for kind, value in _moved(text, [normalize(p) for p in passages], language, flagged):
+        found.append(Contradiction(kind, value, where, " (said of something else)"))
     for i, clause in _unsupported_clauses(text, source, language):
         found.append(Contradiction("clause", str(i), where, f" ({clause[:40]}...)"))
     flipped = _negation_changed(text, [normalize(p) for p in passages], language)
