@@ -1217,7 +1217,17 @@ def test_the_public_transparency_page_counts_a_private_collections_evaluations_w
     commune.close()
 
 
-def test_the_explain_example_in_docs_charter_md_is_what_the_command_prints(home, monkeypatch):
+@pytest.mark.parametrize(
+    "doc_path, shown_after",
+    [
+        ("docs/charter.md", "`commune ask --explain` prints them:"),
+        # Its French twin quotes the same replies, for the members who read the charter.
+        ("docs/fr/charte.md", "`commune ask --explain` les affiche :"),
+    ],
+)
+def test_the_explain_example_in_docs_charter_md_is_what_the_command_prints(
+    home, monkeypatch, doc_path, shown_after
+):
     """docs/charter.md showed English words ("CPU time x 12 W per core", "Decisions:",
     "refuse  refused") where `commune ask --explain` prints French for a French question (an
     exploratory test). Run as scripts/demo.sh does, without a local model."""
@@ -1230,8 +1240,8 @@ def test_the_explain_example_in_docs_charter_md_is_what_the_command_prints(home,
     from commune.generate import registry
 
     root = Path(__file__).resolve().parents[1]
-    doc = (root / "docs" / "charter.md").read_text(encoding="utf-8")
-    block = doc[doc.index("`commune ask --explain` prints them:") :]
+    doc = (root / doc_path).read_text(encoding="utf-8")
+    block = doc[doc.index(shown_after) :]
     block = block[block.index("```\n") + 4 : block.index("\n```", block.index("```\n") + 4)]
     monkeypatch.setattr(registry, "_smollm2_path", lambda: None)  # as on a demo machine
     home.mkdir()

@@ -159,6 +159,8 @@ def test_the_french_guides_give_the_same_options_routes_and_settings():
         ("docs/peering.md", "docs/fr/pairs.md"),
         ("docs/fiches.md", "docs/fr/fiches.md"),
         ("docs/payouts.md", "docs/fr/retributions.md"),
+        ("docs/charter.md", "docs/fr/charte.md"),
+        ("docs/transparency.md", "docs/fr/transparence.md"),
     ):
         missing = named((ROOT / english).read_text(encoding="utf-8")) - named(
             (ROOT / french).read_text(encoding="utf-8")
