@@ -1359,3 +1359,18 @@ def test_a_charter_saved_with_a_byte_order_mark_is_read(home):
     )
     charter = load_charter(home)
     assert (charter.version, charter.name) == ("bom", "été")
+
+
+def test_generation_first_is_said_as_what_it_prefers_in_french_too(tmp_path):
+    # The French reason said « la charte préfère la qualité » where the charter's setting and
+    # the English reason say generation: a member reading it took it for a quality setting.
+    from commune.charter.steps import reduce
+
+    (tmp_path / "charter.toml").write_text(
+        'version = "1"\n[sobriety]\nmode_preference = "generation-first"\n', encoding="utf-8"
+    )
+    charter = load_charter(tmp_path, tmp_path / "charter.toml")
+    fr = reduce(charter, "fr", "auto", None, None, [], 0.5).reason
+    en = reduce(charter, "en", "auto", None, None, [], 0.5).reason
+    assert "rédaction par un modèle" in fr and "qualité" not in fr
+    assert "prefers generation" in en

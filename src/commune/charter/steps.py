@@ -187,7 +187,7 @@ def reduce(
             "pass",
             prose(
                 language,
-                "la charte préfère la qualité : un modèle est cherché d'abord",
+                "la charte préfère la rédaction par un modèle : un modèle est cherché d'abord",
                 "the charter prefers generation: a model is looked for first",
             ),
             "sobriety.mode_preference",
