@@ -2117,7 +2117,7 @@ PATTERNS = [
         ),
         (
             r"fix the charter \(docs/charter\.md\) and start again",
-            "corrigez la charte (docs/charter.md) et relancez",
+            "corrigez la charte (docs/fr/charte.md) et relancez",
         ),
         (
             r"move the \[charter\] table \(tdm_reserved\) into commune\.toml",
