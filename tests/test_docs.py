@@ -665,3 +665,35 @@ def test_the_guides_go_back_on_postgresql_in_an_empty_database():
         assert "sudo -u postgres dropdb commune" in going_back, guide
         assert "sudo -u postgres createdb --owner commune commune" in going_back, guide
         assert "relation already exists" in going_back, guide
+
+
+def _slug(heading: str) -> str:
+    """A heading's anchor as GitHub makes it: lower case, punctuation dropped (accented
+    letters kept), each space a hyphen (« mois : des » is `mois--des`)."""
+    import re
+
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_docs_links_lead_to_a_page_and_a_heading_that_exist():
+    """docs/fr/releve.md sent its readers to `#émettre-un-mois-des-…`, a heading whose colon
+    GitHub makes `mois--des`: the link led to the top of the page. A new French page linked
+    before it was written would lead nowhere too."""
+    import re
+
+    pages = [*(ROOT / "docs").glob("*.md"), *(ROOT / "docs" / "fr").glob("*.md")]
+    broken = []
+    for page in [*pages, ROOT / "README.md"]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):  # https:, mailto:
+                continue
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and file.suffix == ".md":
+                text = file.read_text(encoding="utf-8")
+                headings = {_slug(h) for h in re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
+                if anchor not in headings:
+                    broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, broken
