@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -161,6 +163,7 @@ def test_the_french_guides_give_the_same_options_routes_and_settings():
         ("docs/payouts.md", "docs/fr/retributions.md"),
         ("docs/charter.md", "docs/fr/charte.md"),
         ("docs/transparency.md", "docs/fr/transparence.md"),
+        ("docs/commons.md", "docs/fr/communs.md"),
     ):
         missing = named((ROOT / english).read_text(encoding="utf-8")) - named(
             (ROOT / french).read_text(encoding="utf-8")
@@ -171,12 +174,24 @@ def test_the_french_guides_give_the_same_options_routes_and_settings():
     bill = english[english.index("## The monthly bill") :]
     missing = named(bill) - named((ROOT / "docs/fr/releve.md").read_text(encoding="utf-8"))
     assert not missing, f"docs/fr/releve.md does not say {sorted(missing)}, as the bill does"
+    # The rest of cooperative.md is docs/fr/cooperative.md's (which sends to releve.md for it).
+    rest = english[: english.index("## The monthly bill")]
+    missing = named(rest) - named((ROOT / "docs/fr/cooperative.md").read_text(encoding="utf-8"))
+    assert not missing, f"docs/fr/cooperative.md does not say {sorted(missing)}, as the rest does"
 
 
-def test_the_cooperative_guide_s_commands_run_as_written(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("doc", "energy", "lang"),
+    [
+        ("docs/cooperative.md", "## Energy and carbon", "en_GB.UTF-8"),
+        ("docs/fr/cooperative.md", "## 4. L'énergie et le carbone", "fr_FR.UTF-8"),
+    ],
+)
+def test_the_cooperative_guide_s_commands_run_as_written(tmp_path, monkeypatch, doc, energy, lang):
     """Typed in order, they failed: alice, Saint-Exemple's admin, removed and capped bob of
     another member ("no user named 'bob'"), `key revoke 3` revoked a key nobody made, and
-    alice changed who reads delib-a after it had been handed to a member that did not exist."""
+    alice changed who reads delib-a after it had been handed to a member that did not exist.
+    The French guide's, in a French locale, the same."""
     import re
     import shlex
 
@@ -184,15 +199,15 @@ def test_the_cooperative_guide_s_commands_run_as_written(tmp_path, monkeypatch):
 
     from commune.cli import cli
 
-    text = (ROOT / "docs" / "cooperative.md").read_text(encoding="utf-8")
-    before_energy = text[: text.index("## Energy and carbon")]
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    before_energy = text[: text.index(energy)]
     for folder in ("deliberations", "guides"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "note.md").write_text(
             f"# {folder}\n\nLe conseil se réunit le mardi.\n", encoding="utf-8"
         )
     monkeypatch.chdir(tmp_path)
-    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    run = CliRunner(env={"LANG": lang})
     home = str(tmp_path / "home")
     typed = 0
     for block in re.findall(r"```sh\n(.*?)```", before_energy, re.DOTALL):
@@ -652,3 +667,35 @@ def test_the_guides_go_back_on_postgresql_in_an_empty_database():
         assert "sudo -u postgres dropdb commune" in going_back, guide
         assert "sudo -u postgres createdb --owner commune commune" in going_back, guide
         assert "relation already exists" in going_back, guide
+
+
+def _slug(heading: str) -> str:
+    """A heading's anchor as GitHub makes it: lower case, punctuation dropped (accented
+    letters kept), each space a hyphen (« mois : des » is `mois--des`)."""
+    import re
+
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_docs_links_lead_to_a_page_and_a_heading_that_exist():
+    """docs/fr/releve.md sent its readers to `#émettre-un-mois-des-…`, a heading whose colon
+    GitHub makes `mois--des`: the link led to the top of the page. A new French page linked
+    before it was written would lead nowhere too."""
+    import re
+
+    pages = [*(ROOT / "docs").glob("*.md"), *(ROOT / "docs" / "fr").glob("*.md")]
+    broken = []
+    for page in [*pages, ROOT / "README.md"]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):  # https:, mailto:
+                continue
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and file.suffix == ".md":
+                text = file.read_text(encoding="utf-8")
+                headings = {_slug(h) for h in re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
+                if anchor not in headings:
+                    broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, broken

@@ -197,7 +197,8 @@ def test_the_operators_configuration_errors_read_french(home):
     assert bad.exit_code == 2
     assert bad.stderr == (
         f"erreur{NB}: {home / 'charter.toml'}, ligne 3{NB}: sobriety.quality_floors{NB}: doit être "
-        f"une table{NB}: collection = plancher (corrigez la charte (docs/fr/charte.md) et relancez)\n"
+        f"une table{NB}: collection = plancher "
+        "(corrigez la charte (docs/fr/charte.md) et relancez)\n"
     )
     assert run(home, "charter", "check").stderr == (
         f"error: {home / 'charter.toml'}, line 3: sobriety.quality_floors: must be a table: "
