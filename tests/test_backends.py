@@ -126,7 +126,7 @@ class StoreKit:
     ):
         """A document kept its published text while a new revision waited for a curator (its
         licence changed), but it was listed and served with the waiting file's SHA-256: a
-        re-user checking the file, or the open-data export's SHA256SUMS, found the two apart,
+        re-user checking the file, or the open-data export's sha256, found the two apart,
         and could confirm a guess of the waiting file. The curators' queue still shows the
         waiting file's."""
         import hashlib

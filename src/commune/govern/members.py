@@ -303,7 +303,8 @@ def list_users(conn: Connection, member: str | None = None) -> list[dict[str, An
 
 
 def _digest(key: str) -> str:
-    # Keys are 190 bits of randomness: a plain SHA-256 is enough (no password stretching).
+    # Keys are 192 bits of randomness (token_urlsafe(24)): a plain SHA-256 is enough (no
+    # password stretching).
     return hashlib.sha256(key.encode()).hexdigest()
 
 

@@ -651,8 +651,8 @@ def _documents_query(
     The row's own is its newest file's (store_revision keeps it so: a file added again is
     known by it), and a revision waiting for a curator had its hash listed and served beside
     the published text: a re-user checking the file against it, or it against the open-data
-    export's SHA256SUMS (the published file's), found them apart, and a reader could confirm
-    a guess of the waiting file's bytes, which only its curators may read."""
+    export's sha256 in documents.jsonl (the published file's), found them apart, and a reader
+    could confirm a guess of the waiting file's bytes, which only its curators may read."""
     published_file = revisions.alias("published_file")
     q = select(
         documents.c.id,
