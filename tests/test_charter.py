@@ -1349,3 +1349,38 @@ def test_a_charter_saved_with_a_byte_order_mark_is_read(home):
     )
     charter = load_charter(home)
     assert (charter.version, charter.name) == ("bom", "été")
+
+
+def test_eu_in_the_charters_jurisdictions_admits_an_endpoint_hosted_in_a_member_state(tmp_path):
+    """Found configuring an endpoint in Germany under the default charter ("FR", "EU"): the
+    redirect refused it, "gpu : hébergé hors des juridictions admises (DE ; admises : FR,
+    EU)", and the sovereignty map listed it as hosted outside them, where the charter says
+    open models hosted in France or the EU are allowed."""
+    from dataclasses import replace
+
+    from commune.charter.catalogue import ModelCard, allowed
+    from commune.stack.sovereignty import outside
+
+    charter = load_charter(tmp_path)
+    card = ModelCard(
+        "gpu", "openai", 24, "open-weights", "Apache-2.0", None, "http://x", "DE", 0.0001,
+        "ecologits 0.11.3, modelled", True,
+    )  # fmt: skip
+    assert allowed(card, charter, set(), "fr", 400) == (True, "gpu est admis (poids ouverts, DE)")
+    far = replace(card, name="far", jurisdiction="US")
+    ok, why = allowed(far, charter, set(), "en", 400)
+    assert not ok and "hosted outside the allowed jurisdictions (US; allowed: FR, EU)" in why
+    # A charter that names France alone still keeps Germany out.
+    france = replace(charter, sovereignty=replace(charter.sovereignty, jurisdictions=("FR",)))
+    assert not allowed(card, france, set(), "en", 400)[0]
+
+    def model(name: str, where: str) -> dict[str, object]:
+        return {
+            "type": "machine-learning-model",
+            "name": name,
+            "properties": [{"name": "commune:jurisdiction", "value": where}],
+        }
+
+    bom = {"components": [model("gpu", "DE"), model("far", "US")]}
+    assert [d["component"] for d in outside(bom, ("FR", "EU"))] == ["far"]
+    assert [d["component"] for d in outside(bom, ("FR",))] == ["gpu", "far"]

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, Integer, cast, func, select
 
 from commune.account.calibration import CALIBRATE, counted_runs
 from commune.charter.book import CharterBook
-from commune.charter.rules import Charter
+from commune.charter.rules import Charter, hosted_within
 from commune.config import Settings
 from commune.store.schema import usage
 from commune.text.messages import localise
@@ -206,7 +206,7 @@ def allowed(
             else f"{card.name}: openness '{card.openness}' is not allowed by the charter "
             f"({', '.join(sov.openness)})"
         )
-    if card.jurisdiction not in sov.jurisdictions:
+    if not hosted_within(sov.jurisdictions, card.jurisdiction):
         where = card.jurisdiction or ("inconnue" if fr else "unknown")
         return False, (
             f"{card.name}\u00a0: hébergé hors des juridictions admises ({where}\u00a0; "

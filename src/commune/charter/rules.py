@@ -51,9 +51,25 @@ class RefusalRule:
         return self.message_fr if language == "fr" else self.message_en
 
 
+# The European Union's member states (ISO 3166-1 alpha-2): "EU" in a charter's jurisdictions
+# admits an endpoint hosted in any of them. Compared as written, an endpoint in Germany
+# ("DE") was refused as "hosted outside the allowed jurisdictions (DE; allowed: FR, EU)".
+EU_MEMBERS = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+
+
+def hosted_within(jurisdictions: Collection[str], where: str | None) -> bool:
+    """Whether a model hosted in ``where`` (an ISO 3166 code, or "EU") is in one of the
+    charter's ``jurisdictions``: named there, or a member state of the EU when "EU" is."""
+    if where is None:
+        return False
+    return where in jurisdictions or ("EU" in jurisdictions and where in EU_MEMBERS)
+
+
 @dataclass(frozen=True)
 class Sovereignty:
-    # Where models and endpoints may be hosted (ISO 3166 codes, or "EU").
+    # Where models and endpoints may be hosted (ISO 3166 codes, or "EU": its member states).
     jurisdictions: tuple[str, ...] = ("FR", "EU")
     # Where this server, and so every local model, runs.
     local_jurisdiction: str = "FR"
