@@ -1384,3 +1384,27 @@ def test_eu_in_the_charters_jurisdictions_admits_an_endpoint_hosted_in_a_member_
     bom = {"components": [model("gpu", "DE"), model("far", "US")]}
     assert [d["component"] for d in outside(bom, ("FR", "EU"))] == ["far"]
     assert [d["component"] for d in outside(bom, ("FR",))] == ["gpu", "far"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "value"),
+    [
+        ('version = "1"\n[sovereignty]\njurisdictions = ["France", "EU"]\n', 3, "'France'"),
+        ('version = "1"\n[sovereignty]\njurisdictions = ["fr", "eu"]\n', 3, "'fr'"),
+        ('version = "1"\n[sovereignty]\nlocal_jurisdiction = "Paris"\n', 3, "'Paris'"),
+    ],
+)
+def test_a_jurisdiction_that_is_no_code_is_refused_with_its_line(home, text, line, value):
+    """Found editing the charter as a member: jurisdictions = ["France"] (or "fr") was taken
+    without a word, then matched no model's jurisdiction ("FR"), so that every model, the
+    local ones too, was refused as hosted outside them."""
+    from commune.text.messages import localise
+
+    write_charter(home, text)
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    said = str(exc.value)
+    assert f"charter.toml, line {line}:" in said, said
+    assert f"{value} is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals" in said
+    french = localise(said, "fr")
+    assert f"{value} n'est pas une juridiction\u00a0: un code ISO 3166-1 alpha-2 en" in french

@@ -59,6 +59,10 @@ EU_MEMBERS = frozenset(
 )
 
 
+# How a jurisdiction is written: an ISO 3166-1 alpha-2 code, or "EU".
+JURISDICTION = re.compile(r"[A-Z]{2}")
+
+
 def hosted_within(jurisdictions: Collection[str], where: str | None) -> bool:
     """Whether a model hosted in ``where`` (an ISO 3166 code, or "EU") is in one of the
     charter's ``jurisdictions``: named there, or a member state of the EU when "EU" is."""
@@ -258,6 +262,19 @@ def _sovereignty(r: _Reader, raw: Any) -> Sovereignty:
         values["openness"] = r.strings(raw, t, "openness", OPENNESS)
     if "local_jurisdiction" in raw:
         values["local_jurisdiction"] = r.string(raw, t, "local_jurisdiction")
+    # Compared as written with the models' jurisdictions ("FR"): "France" or "fr" was taken
+    # without a word, then matched no model, so that every one, the local ones too, was
+    # refused as hosted outside the charter's jurisdictions.
+    for key in ("jurisdictions", "local_jurisdiction"):
+        given = values.get(key, ())
+        for code in (given,) if isinstance(given, str) else given:
+            if not JURISDICTION.fullmatch(code):
+                r.fail(
+                    t,
+                    key,
+                    f"{code!r} is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals "
+                    "(FR, DE…) or EU",
+                )
     return Sovereignty(**values)
 
 

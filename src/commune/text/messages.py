@@ -3179,6 +3179,12 @@ REASONS = [
             "{value} ne contient aucun mot qui compte (rien que des mots vides ou des "
             "signes)\u00a0: elle ne peut jamais s'appliquer",
         ),
+        (
+            r"(?P<value>.+) is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals "
+            r"\(FR, DE…\) or EU",
+            "{value} n'est pas une juridiction\u00a0: un code ISO 3166-1 alpha-2 en majuscules "
+            "(FR, DE…) ou EU",
+        ),
         (r"(?P<value>.+) is not one of (?P<known>.+)", "{value} n'est pas l'un de {known}"),
         (
             r"must be a finite number greater than 0, got (?P<value>.+)",
