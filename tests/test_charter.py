@@ -1408,3 +1408,28 @@ def test_a_jurisdiction_that_is_no_code_is_refused_with_its_line(home, text, lin
     assert f"{value} is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals" in said
     french = localise(said, "fr")
     assert f"{value} n'est pas une juridiction\u00a0: un code ISO 3166-1 alpha-2 en" in french
+
+
+def test_the_transparency_page_does_not_call_allowed_a_model_the_cap_keeps_out(home):
+    """Found reading /transparency against the answers: under the example charter (2 Wh a
+    request), the uncalibrated local model was listed "autorisé" while every answer's
+    redirect step said it was not used ("smollm2 n'est pas encore étalonné (…)"): the page
+    judged it without the per-request cap. A model the cap keeps out is not allowed there."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace("quality_floor = 0.5", "request_wh_cap = 2.0"))
+    (home / "commune.toml").write_text(
+        '[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\nopenness = "open-weights"\n'
+    )
+    with Commune(home) as c:
+        card = {m["name"]: m for m in c.transparency()["models"]}["tiny"]
+        assert card["allowed"] is False
+        assert card["why"].startswith("tiny is not calibrated (its energy is unknown, and the "
+                                      "charter caps each request at 2 Wh)")  # fmt: skip
+        page = html.unescape(TestClient(create_app(c)).get("/transparency").text)
+    # In the page's French, as the redirect step says it, without the operator's command.
+    assert (
+        "<td>non\u00a0: tiny n'est pas encore étalonné (son énergie est inconnue, et la charte "
+        "plafonne chaque requête à 2 Wh)</td>"
+    ) in page, page

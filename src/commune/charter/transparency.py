@@ -34,11 +34,14 @@ def report(
     models: list[ModelCard],
     idle_watts: float = 0.0,
     refusal: dict[str, Any] | None = None,
+    answer_tokens: int = 0,
 ) -> dict[str, Any]:
     """The page's data: ``charter`` in force, the decisions and energy in ``engine``'s
-    database, what the charter says of each of ``models``, this month's energy beside the
-    server's draw at rest (``idle_watts``), and the "nothing relevant" threshold answers are
-    given at (``refusal``: ``threshold``, ``model_threshold``, ``configured``)."""
+    database, what the charter says of each of ``models`` (for an answer of up to
+    ``answer_tokens``, ``[generation] max_tokens``, as the redirect step weighs it), this
+    month's energy beside the server's draw at rest (``idle_watts``), and the "nothing
+    relevant" threshold answers are given at (``refusal``: ``threshold``,
+    ``model_threshold``, ``configured``)."""
     from commune.account.idle import idle_draw
     from commune.account.ledger import ingestion_by_mode
     from commune.govern.quotas import month
@@ -85,7 +88,10 @@ def report(
         embedded = coverage(conn)
     cards = []
     for card in models:
-        ok, why = allowed(card, charter, set(), "en")
+        # Weighed as every request weighs it, the per-request cap included: judged without
+        # it, a model the cap keeps out of every answer (an uncalibrated local one) was
+        # listed as allowed.
+        ok, why = allowed(card, charter, set(), "en", answer_tokens)
         cards.append({**card.to_json(), "allowed": ok, "why": why})
     total = sum(n for _, _, n, _ in counts)
     steps: dict[str, dict[str, Any]] = {}

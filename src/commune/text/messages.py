@@ -1880,6 +1880,26 @@ PATTERNS = [
             "{name}\u00a0: hébergé hors des juridictions admises ({value}\u00a0; "
             "admises\u00a0: {known})",
         ),
+        # The per-request cap's (charter/catalogue.allowed, whose French these are), as
+        # /transparency and `commune transparency` weigh each model.
+        (
+            r"(?P<name>\S+) is not calibrated \(its energy is unknown, and the charter caps each "
+            r"request at (?P<cap>\S+) Wh\): `commune model calibrate (?P=name)` measures it",
+            "{name} n'est pas encore étalonné (son énergie est inconnue, et la charte plafonne "
+            "chaque requête à {cap} Wh)\u00a0: `commune model calibrate {name}` le mesure",
+        ),
+        (
+            r"(?P<name>\S+): its energy is unknown \((?P<missing>.+)\), and the charter caps "
+            r"each request at (?P<cap>\S+) Wh",
+            "{name}\u00a0: énergie inconnue ({missing}), et la charte plafonne chaque requête à "
+            "{cap} Wh",
+        ),
+        (
+            r"(?P<name>\S+): about (?P<about>\S+) Wh for up to (?P<tokens>\d+) answer tokens, "
+            r"over the cap of (?P<cap>\S+) Wh",
+            "{name}\u00a0: environ {about} Wh pour les {tokens} jetons de réponse au plus, "
+            "au-delà du plafond de {cap} Wh",
+        ),
         # The server's draw at rest (account/idle.py), in `commune statement`.
         (
             r"not counted: set \[energy\] idle_watts in commune\.toml to the server's draw at rest",
@@ -3525,7 +3545,7 @@ def _french(text: str) -> str | None:
             for name in ("size", "limit", "n" if "unit" in values else "size"):
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
-            for name in ("active", "total", "gpu", "pue", "whk"):  # a model's figures
+            for name in ("active", "total", "gpu", "pue", "whk", "cap", "about"):  # figures
                 if name in values:
                     values[name] = re.sub(r"(\d)\.(\d)", r"\1,\2", values[name])
             if "missing" in values:  # what a figure lacks: a message of its own
