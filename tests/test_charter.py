@@ -1326,15 +1326,15 @@ def test_the_month_budget_and_quota_reasons_write_french_figures_in_french(tmp_p
     charter = load_charter(tmp_path)
     charter = replace(charter, sobriety=replace(charter.sobriety, member_month_wh_cap=0.01))
     fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 0.0132)
-    assert fr.reason.endswith("épuisé (0,0132 Wh sur 0,01 Wh)"), fr.reason
+    assert "épuisé (0,0132 Wh sur 0,01 Wh)\u00a0: " in fr.reason, fr.reason
     en = steps.refuse(charter, "How do I add documents?", "en", None, 0.0132)
-    assert en.reason.endswith("spent (0.0132 Wh of 0.01 Wh)"), en.reason
+    assert "spent (0.0132 Wh of 0.01 Wh): " in en.reason, en.reason
     # A cap of a million Wh read "1e+06 Wh".
     charter = replace(charter, sobriety=replace(charter.sobriety, member_month_wh_cap=1e6))
     fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 2e6)
-    assert fr.reason.endswith("sur 1000000 Wh)"), fr.reason
+    assert "sur 1000000 Wh)\u00a0: " in fr.reason, fr.reason
     en = steps.refuse(charter, "How do I add documents?", "en", None, 2e6)
-    assert en.reason.endswith("of 1000000 Wh)"), en.reason
+    assert "of 1000000 Wh): " in en.reason, en.reason
     use = QuotaUse("member 'Asso'", "Wh per month", 0.25, 1.5)
     assert steps.regulate("fr", use).reason.endswith("a utilisé 0,25 sur 1,5 Wh par mois")
     assert steps.regulate("en", use).reason.endswith("used 0.25 of 1.5 Wh per month")
@@ -1433,3 +1433,31 @@ def test_the_transparency_page_does_not_call_allowed_a_model_the_cap_keeps_out(h
         "<td>non\u00a0: tiny n'est pas encore étalonné (son énergie est inconnue, et la charte "
         "plafonne chaque requête à 2 Wh)</td>"
     ) in page, page
+
+
+def test_a_spent_energy_budget_says_when_it_renews(tmp_path):
+    """Found as a clerk whose member had spent its month: « le budget énergétique mensuel de
+    votre membre est épuisé (0,0132 Wh sur 0,01 Wh) », and nothing of when asking would work
+    again, where a full quota says it (« réessayez dans … »). The month is UTC's, as the
+    quotas' is: the wait reads the same in every time zone, and the UTC time beside it."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from commune.charter import steps
+
+    charter = load_charter(tmp_path)
+    charter = replace(charter, sobriety=replace(charter.sobriety, member_month_wh_cap=0.01))
+    # 23:30 in Paris on 31 December: still December in UTC, an hour and a half to go.
+    at = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
+    fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 0.0132, at=at)
+    assert fr.reason.endswith(
+        "épuisé (0,0132 Wh sur 0,01 Wh)\u00a0: il se renouvelle dans 1 h 30 min, le 2027-01-01 "
+        "à 00:00, heure UTC"
+    ), fr.reason
+    at = datetime(2026, 12, 7, 11, 0, tzinfo=UTC)
+    en = steps.refuse(charter, "How do I add documents?", "en", None, 0.0132, at=at)
+    assert en.reason.endswith(
+        "spent (0.0132 Wh of 0.01 Wh): it renews in 24 days 13 h, on 2027-01-01 00:00 UTC"
+    ), en.reason
+    fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 0.0132, at=at)
+    assert "il se renouvelle dans 24 jours 13 h, le 2027-01-01" in fr.reason, fr.reason

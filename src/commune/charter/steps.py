@@ -13,12 +13,13 @@ reason, in the language of the question.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
-from commune.govern.quotas import amount, figure
+from commune.govern.quotas import amount, figure, month, waiting
 from commune.text.analysis import analyze
 from commune.text.numbers import percent
 from commune.text.say import prose
@@ -67,15 +68,33 @@ def _says(asked: tuple[frozenset[str], frozenset[str]], phrase: str) -> bool:
     )
 
 
+def _renews(language: str, at: datetime) -> str:
+    """When a member's monthly energy budget renews: the wait, then the UTC time, as a full
+    quota says it (govern/quotas.QuotaExceeded): the month is UTC's, and a wait reads the
+    same in every time zone."""
+    end = month(at).end
+    wait = waiting(max(1, int((end - at).total_seconds())))
+    when = f"{end:%Y-%m-%d}"
+    return prose(
+        language,
+        f"il se renouvelle dans {wait.replace(' days', ' jours')}, le {when} à "
+        f"{end:%H:%M}, heure UTC",
+        f"it renews in {wait}, on {when} {end:%H:%M} UTC",
+    )
+
+
 def refuse(
     charter: Charter,
     question: str,
     language: str,
     declared_use: str | None,
     member_month_wh: float | None,
+    *,
+    at: datetime | None = None,
 ) -> Step:
     """Refused when a refusal rule matches (a word or phrase of the question, or the
-    member's declared use), or the member's monthly energy budget is spent."""
+    member's declared use), or the member's monthly energy budget is spent (``at``: when the
+    request came, in UTC; now when not given), saying when it renews."""
     asked = _terms(question)
     for rule in charter.utility.refuse:
         if declared_use is not None and declared_use in rule.uses:
@@ -104,11 +123,14 @@ def refuse(
                 language,
                 "le budget énergétique mensuel de votre membre est épuisé "
                 f"({_figure(member_month_wh, '.3g', 'fr')} Wh sur "
-                f"{figure(cap).replace('.', ',')} Wh)",
+                f"{figure(cap).replace('.', ',')} Wh) : {{renews}}",
                 # The cap as its charter sets it, without ":g"'s exponent: 1,000,000 Wh read
                 # "1e+06 Wh" (govern/quotas.figure).
                 f"your member's monthly energy budget is spent ({member_month_wh:.3g} Wh of "
-                f"{figure(cap)} Wh)",
+                f"{figure(cap)} Wh): {{renews}}",
+                # Said, as a full quota says it: the reason alone left the asker guessing
+                # whether asking again tomorrow would do.
+                renews=_renews(language, at or datetime.now(UTC)),
             ),
             "sobriety.member_month_wh_cap",
         )
