@@ -1461,3 +1461,23 @@ def test_a_spent_energy_budget_says_when_it_renews(tmp_path):
     ), en.reason
     fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, 0.0132, at=at)
     assert "il se renouvelle dans 24 jours 13 h, le 2027-01-01" in fr.reason, fr.reason
+
+
+def test_an_edited_local_jurisdiction_is_in_force_for_the_models_at_once(home):
+    """Found editing the charter under a running process: the model cards, kept a minute
+    for the ledger's sums, kept the local models' jurisdiction of the charter they were made
+    under, so that a charter moving this server out of its own jurisdictions still let the
+    local model answer (and /transparency listed it "allowed") for up to a minute."""
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n[sovereignty]\njurisdictions = ["FR"]\n')
+    (home / "commune.toml").write_text(
+        '[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\nopenness = "open-weights"\n'
+    )
+    with Commune(home) as c:
+        assert "tiny" in [m.name for m in c.models.admitted()]
+        moved = 'version = "2"\n[sovereignty]\njurisdictions = ["FR"]\nlocal_jurisdiction = "CH"\n'
+        write_charter(home, moved)
+        assert c.models.admitted() == []
+        card = {m["name"]: m for m in c.transparency()["models"]}["tiny"]
+        assert card["jurisdiction"] == "CH" and card["allowed"] is False

@@ -135,17 +135,22 @@ class ModelCatalogue:
         self.settings = settings
         self.charters = charters
         self.engine = engine
-        self._cards: tuple[float, list[ModelCard] | None] = (0.0, None)
+        # When they were read, under which charter (its SHA-256), and the cards.
+        self._cards: tuple[float, str, list[ModelCard] | None] = (0.0, "", None)
         self._lock = threading.Lock()
 
     def cards(self) -> list[ModelCard]:
+        charter = self.charters.charter
         with self._lock:
-            stamp, cards = self._cards
-        if cards is None or time.monotonic() - stamp > CARDS_TTL_S:
+            stamp, under, cards = self._cards
+        # Made again under an edited charter, however recent: a local model's card carries
+        # the charter's local_jurisdiction, and kept a minute, the cards let a local model
+        # answer under a charter that had just moved this server out of its jurisdictions.
+        if cards is None or under != charter.sha256 or time.monotonic() - stamp > CARDS_TTL_S:
             with self.engine.connect() as conn:
-                cards = catalogue(self.settings, self.charters.charter, conn)
+                cards = catalogue(self.settings, charter, conn)
             with self._lock:
-                self._cards = (time.monotonic(), cards)
+                self._cards = (time.monotonic(), charter.sha256, cards)
         return cards
 
     def admitted(self) -> list[ModelCard]:
@@ -159,7 +164,7 @@ class ModelCatalogue:
     def refresh(self) -> None:
         """Read the ledger again at the next look (a model was just calibrated)."""
         with self._lock:
-            self._cards = (0.0, None)
+            self._cards = (0.0, "", None)
 
     def card(self, name: str) -> ModelCard:
         """A model's card; an unknown model is an error that names the configured ones."""
