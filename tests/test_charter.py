@@ -588,7 +588,7 @@ def test_redirect_leaves_out_models_the_charter_does_not_allow(home, corpus):
             # Asked for by name, it is still not used: the charter's sovereignty rules hold.
             b = c.ask("Quand passe le camion ?", mode="generate", model="abroad")
             assert b.mode == "extractive" and not abroad.requests
-            assert b.decisions[-1]["rule"] == "sovereignty"
+            assert b.decisions[-1]["rule"] == "sovereignty.jurisdictions"
     finally:
         abroad.close()
 
@@ -1481,3 +1481,38 @@ def test_an_edited_local_jurisdiction_is_in_force_for_the_models_at_once(home):
         assert c.models.admitted() == []
         card = {m["name"]: m for m in c.transparency()["models"]}["tiny"]
         assert card["jurisdiction"] == "CH" and card["allowed"] is False
+
+
+def test_a_model_asked_for_and_refused_names_the_charter_rule_that_refused_it(tmp_path):
+    """Found asking for smollm2 under the example charter: the redirect step's reason was
+    the per-request cap (« la charte plafonne chaque requête à 2 Wh »), and its rule, in the
+    reply and the decision record, "sovereignty". Each refusal now names its own key."""
+    from dataclasses import replace
+
+    from commune.charter import steps
+    from commune.charter.catalogue import ModelCard
+
+    charter = load_charter(tmp_path)
+    charter = replace(
+        charter,
+        sobriety=replace(charter.sobriety, request_wh_cap=0.5),
+        sovereignty=replace(charter.sovereignty, stays_here=("rh",)),
+    )
+    card = ModelCard(
+        "gpu", "openai", 24, "open-weights", "Apache-2.0", None, "http://x", "FR", 0.1,
+        "ecologits 0.11.3, modelled", True,
+    )  # fmt: skip
+
+    def rule(model: ModelCard, collections: tuple[str, ...] = ()) -> str | None:
+        step, chosen = steps.redirect(
+            charter, "fr", "generate", "pass", model, [model], {}, set(collections), 0.5, 400
+        )
+        assert chosen is None and step.outcome == "extractive", step
+        return step.rule
+
+    assert rule(replace(card, wh_per_1k_tokens=9.0)) == "sobriety.request_wh_cap"
+    local = replace(card, remote=False, hosting="local", wh_per_1k_tokens=None)
+    assert rule(local) == "sobriety.request_wh_cap"  # not calibrated: the cap cannot weigh it
+    assert rule(replace(card, jurisdiction="US")) == "sovereignty.jurisdictions"
+    assert rule(replace(card, openness="closed")) == "sovereignty.openness"
+    assert rule(card, ("rh",)) == "sovereignty.stays_here"

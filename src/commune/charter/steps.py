@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from commune.charter.catalogue import ModelCard, allowed
+from commune.charter.catalogue import ModelCard, allowed, judge
 from commune.charter.rules import Charter
 from commune.govern.quotas import amount, figure, month, waiting
 from commune.text.analysis import analyze
@@ -347,16 +347,16 @@ def redirect(
             ),
         ), None
     if requested is not None:
-        ok, why = allowed(
+        rule, why = judge(
             requested, charter, collections, language, estimated_tokens, from_peers=from_peers
         )
-        if ok:
+        if rule is None:
             return Step("redirect", "generate", why), requested
         return Step(
             "redirect",
             "extractive",
             why + prose(language, " : réponse par extraction", ": answered by extraction"),
-            "sovereignty",
+            rule,
         ), None
     rejected = []
     for card in cards:
