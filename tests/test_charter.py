@@ -1516,3 +1516,22 @@ def test_a_model_asked_for_and_refused_names_the_charter_rule_that_refused_it(tm
     assert rule(replace(card, jurisdiction="US")) == "sovereignty.jurisdictions"
     assert rule(replace(card, openness="closed")) == "sovereignty.openness"
     assert rule(card, ("rh",)) == "sovereignty.stays_here"
+
+
+def test_generation_first_is_said_as_the_charter_says_it_in_french(tmp_path):
+    """Found reading a French reply's decisions under mode_preference = "generation-first":
+    « la charte préfère la qualité », a claim the charter does not make (whether a model
+    answers better here is what the evaluation has not shown: docs/charter.md), where the
+    English says "the charter prefers generation"."""
+    from dataclasses import replace
+
+    from commune.charter import steps
+
+    charter = load_charter(tmp_path)
+    charter = replace(
+        charter, sobriety=replace(charter.sobriety, mode_preference="generation-first")
+    )
+    fr = steps.reduce(charter, "fr", "auto", None, 0.9, ["default"], 0.5)
+    assert fr.reason == "la charte préfère la génération\u00a0: un modèle est cherché d'abord"
+    en = steps.reduce(charter, "en", "auto", None, 0.9, ["default"], 0.5)
+    assert en.reason == "the charter prefers generation: a model is looked for first"

@@ -209,7 +209,7 @@ def reduce(
             "pass",
             prose(
                 language,
-                "la charte préfère la qualité : un modèle est cherché d'abord",
+                "la charte préfère la génération : un modèle est cherché d'abord",
                 "the charter prefers generation: a model is looked for first",
             ),
             "sobriety.mode_preference",
