@@ -1535,3 +1535,30 @@ def test_generation_first_is_said_as_the_charter_says_it_in_french(tmp_path):
     assert fr.reason == "la charte préfère la génération\u00a0: un modèle est cherché d'abord"
     en = steps.reduce(charter, "en", "auto", None, 0.9, ["default"], 0.5)
     assert en.reason == "the charter prefers generation: a model is looked for first"
+
+
+def test_a_charter_without_a_name_is_named_in_french_on_french_faces(home):
+    """Found checking a first charter written as a member (a version, one refusal rule, no
+    name): « valide : Charter, version 1 » in French, and « Charter, version 1 » at the top of
+    the French /transparency page; the default charter's name was translated, this one not."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.core import Commune
+
+    write_charter(home, 'version = "1"\n')
+    said = CliRunner().invoke(
+        cli, ["--home", str(home), "charter", "check"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert said.output.startswith("valide\u00a0: Charte, version 1, sha256 "), said.output
+    english = CliRunner().invoke(
+        cli, ["--home", str(home), "charter", "check"], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert english.output.startswith("valid: Charter, version 1, sha256 "), english.output
+    with Commune(home) as c:
+        client = TestClient(create_app(c))
+        fr = html.unescape(client.get("/transparency").text)
+        en = html.unescape(client.get("/transparency", headers={"Accept-Language": "en"}).text)
+    assert "<p>Charte, version 1, SHA-256 " in fr, fr
+    assert "<p>Charter, version 1, SHA-256 " in en
