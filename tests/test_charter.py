@@ -1562,3 +1562,44 @@ def test_a_charter_without_a_name_is_named_in_french_on_french_faces(home):
         en = html.unescape(client.get("/transparency", headers={"Accept-Language": "en"}).text)
     assert "<p>Charte, version 1, SHA-256 " in fr, fr
     assert "<p>Charter, version 1, SHA-256 " in en
+
+
+def test_charter_check_warns_of_a_collection_the_home_does_not_hold(home, corpus, tmp_path):
+    """Found editing the charter as a member: stays_here = ["ressources-humaine"] (the
+    collection is ressources-humaines) was called valid without a word, and the HR passages
+    it meant to keep here went on to a remote endpoint. `commune charter check` now warns of
+    each name in stays_here and quality_floors that is no collection of the home (a charter
+    may name one not made yet: a warning, not a refusal)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add([corpus], collection="ressources-humaines", licence="etalab-2.0")
+    write_charter(
+        home,
+        'version = "1"\n[sovereignty]\nstays_here = ["ressources-humaine"]\n'
+        "[sobriety.quality_floors]\nressources-humaines = 0.6\nmairie = 0.7\n",
+    )
+    run = CliRunner()
+    fr = run.invoke(cli, ["--home", str(home), "charter", "check"], env={"LANG": "fr_FR.UTF-8"})
+    assert fr.exit_code == 0 and fr.stdout.startswith("valide\u00a0: "), fr.output
+    assert fr.stderr.splitlines() == [
+        "avertissement\u00a0: sovereignty.stays_here\u00a0: 'ressources-humaine' n'est pas une "
+        "collection de ce service (connues\u00a0: ressources-humaines)\u00a0: un nom mal écrit "
+        "n'a aucun effet",
+        "avertissement\u00a0: sobriety.quality_floors\u00a0: 'mairie' n'est pas une collection "
+        "de ce service (connues\u00a0: ressources-humaines)\u00a0: un nom mal écrit n'a aucun "
+        "effet",
+    ], fr.stderr
+    en = run.invoke(cli, ["--home", str(home), "charter", "check"], env={"LANG": "en_GB.UTF-8"})
+    assert en.stderr.splitlines()[0] == (
+        "warning: sovereignty.stays_here: 'ressources-humaine' is no collection of this home "
+        "(known: ressources-humaines): a misspelt name does nothing"
+    ), en.stderr
+    # A file checked before it is put in place, on a fresh directory: no home, no warning.
+    other = tmp_path / "draft.toml"
+    other.write_text('version = "1"\n[sovereignty]\nstays_here = ["rh"]\n', encoding="utf-8")
+    fresh = run.invoke(cli, ["--home", str(tmp_path / "none"), "charter", "check", str(other)])
+    assert fresh.exit_code == 0 and not fresh.stderr, fresh.output

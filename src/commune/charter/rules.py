@@ -458,6 +458,21 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
     )
 
 
+def unknown_collections(charter: Charter, known: Collection[str]) -> list[str]:
+    """What ``charter`` names as a collection (stays_here, quality_floors) that is none of
+    ``known``, one line each. Not an error: a charter may name a collection before it is
+    made. But a misspelt name is valid TOML that does nothing, and in stays_here it sent the
+    passages it meant to keep here to a remote endpoint."""
+    held = f"(known: {', '.join(sorted(known))})" if known else "(it holds none yet)"
+    named = [("sovereignty.stays_here", n) for n in charter.sovereignty.stays_here]
+    named += [("sobriety.quality_floors", n) for n, _ in charter.sobriety.quality_floors]
+    return [
+        f"{key}: {name!r} is no collection of this home {held}: a misspelt name does nothing"
+        for key, name in named
+        if name not in known
+    ]
+
+
 def check_charter(home: Path) -> Check:
     """`commune check`'s line for the charter: a charter.toml that every question would
     refuse (invalid TOML, not UTF-8, a wrong key) fails the check, as it fails `ask`."""

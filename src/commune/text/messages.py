@@ -1880,6 +1880,20 @@ PATTERNS = [
             "{name}\u00a0: hébergé hors des juridictions admises ({value}\u00a0; "
             "admises\u00a0: {known})",
         ),
+        # A charter's collection that the home does not hold (charter/rules.py), in
+        # `commune charter check`'s warnings.
+        (
+            r"(?P<key>\S+): (?P<name>'[^']*') is no collection of this home \(known: "
+            r"(?P<names>.*)\): a misspelt name does nothing",
+            "{key}\u00a0: {name} n'est pas une collection de ce service (connues\u00a0: "
+            "{names})\u00a0: un nom mal écrit n'a aucun effet",
+        ),
+        (
+            r"(?P<key>\S+): (?P<name>'[^']*') is no collection of this home \(it holds none "
+            r"yet\): a misspelt name does nothing",
+            "{key}\u00a0: {name} n'est pas une collection de ce service (il n'en a encore "
+            "aucune)\u00a0: un nom mal écrit n'a aucun effet",
+        ),
         # The per-request cap's (charter/catalogue.allowed, whose French these are), as
         # /transparency and `commune transparency` weigh each model.
         (
