@@ -1603,3 +1603,21 @@ def test_charter_check_warns_of_a_collection_the_home_does_not_hold(home, corpus
     other.write_text('version = "1"\n[sovereignty]\nstays_here = ["rh"]\n', encoding="utf-8")
     fresh = run.invoke(cli, ["--home", str(tmp_path / "none"), "charter", "check", str(other)])
     assert fresh.exit_code == 0 and not fresh.stderr, fresh.output
+
+
+def test_the_regulate_step_keeps_a_members_name_as_written_in_french():
+    """Found naming a member "Club des user groups": the French regulate step read « le
+    membre 'Club des l'utilisateur groups' a utilisé … », the words of the quota's owner
+    replaced inside the member's own name too."""
+    from commune.charter.steps import regulate
+    from commune.govern.quotas import QuotaUse
+
+    use = QuotaUse("member 'Club des user groups'", "requests per day", 3, 500)
+    assert regulate("fr", use).reason == (
+        "dans les quotas\u00a0: le membre 'Club des user groups' a utilisé 3 sur 500 requêtes "
+        "par jour"
+    )
+    use = QuotaUse("user 'member relations'", "requests per day", 3, 500)
+    assert regulate("fr", use).reason.startswith(
+        "dans les quotas\u00a0: l'utilisateur 'member relations' a utilisé 3"
+    )

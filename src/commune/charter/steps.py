@@ -256,6 +256,10 @@ _LABELS_FR = {
 }
 
 
+# text/messages.WHO, without loading that module on every request.
+_WHO_FR = {"member": "le membre", "user": "l'utilisateur"}
+
+
 def regulate(language: str, tightest: Any | None) -> Step:
     if tightest is None:
         return Step(
@@ -267,8 +271,11 @@ def regulate(language: str, tightest: Any | None) -> Step:
                 "no quota applies to this caller",
             ),
         )
-    # The words the quota error uses (text/messages.WHO): one name for one person.
-    who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur ")
+    # The words the quota error uses (text/messages.WHO): one name for one person. The
+    # owner's kind only, its name as written: replaced in the whole text, a member named
+    # "Club des user groups" read « le membre 'Club des l'utilisateur groups' ».
+    kind, _, name = tightest.who.partition(" ")
+    who_fr = f"{_WHO_FR.get(kind, kind)} {name}"
     one, many = _LABELS_FR.get(tightest.label, (tightest.label, tightest.label))
     unit_fr = one if abs(tightest.limit) < 2 else many
     return Step(
@@ -276,10 +283,12 @@ def regulate(language: str, tightest: Any | None) -> Step:
         "pass",
         prose(
             language,
-            f"dans les quotas : {who_fr} a utilisé {figure(tightest.used).replace('.', ',')} "
+            f"dans les quotas : {{who}} a utilisé {figure(tightest.used).replace('.', ',')} "
             f"sur {figure(tightest.limit).replace('.', ',')} {unit_fr}",
-            f"within quota: {tightest.who} used {figure(tightest.used)} of "
+            f"within quota: {{who}} used {figure(tightest.used)} of "
             f"{amount(tightest.label, tightest.limit)}",
+            # A value, put in as written (text/say.prose): a name's "?" or "!" is not spaced.
+            who=who_fr if language.lower().startswith("fr") else tightest.who,
         ),
     )
 
