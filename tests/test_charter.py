@@ -1621,3 +1621,28 @@ def test_the_regulate_step_keeps_a_members_name_as_written_in_french():
     assert regulate("fr", use).reason.startswith(
         "dans les quotas\u00a0: l'utilisateur 'member relations' a utilisé 3"
     )
+
+
+def test_a_charter_with_one_refusal_rule_says_it_in_the_singular(tmp_path):
+    """Found writing a first charter with one rule (medical prescriptions): every reply's
+    refuse step read « aucune des 1 règles de refus ne s'applique », "none of the charter's
+    1 refusal rules applies"."""
+    from commune.charter import steps
+
+    write_charter(
+        tmp_path,
+        'version = "1"\n[[utility.refuse]]\nname = "avis-medical"\nwords = ["ordonnance"]\n'
+        'message_fr = "Voyez un médecin."\nmessage_en = "See a doctor."\n',
+    )
+    charter = load_charter(tmp_path)
+    fr = steps.refuse(charter, "Comment ajouter des documents ?", "fr", None, None)
+    assert (fr.outcome, fr.reason) == (
+        "pass",
+        "l'unique règle de refus de la charte ne s'applique pas",
+    )
+    en = steps.refuse(charter, "How do I add documents?", "en", None, None)
+    assert en.reason == "the charter's one refusal rule does not apply"
+    default = load_charter(tmp_path.parent / "none")  # no charter.toml: no rule
+    assert steps.refuse(default, "Bonjour ?", "fr", None, None).reason == (
+        "la charte ne fixe aucune règle de refus"
+    )

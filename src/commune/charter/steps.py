@@ -135,19 +135,19 @@ def refuse(
             "sobriety.member_month_wh_cap",
         )
     n = len(charter.utility.refuse)
-    return Step(
-        "refuse",
-        "pass",
-        prose(
-            language,
-            f"aucune des {n} règles de refus ne s'applique"
-            if n
-            else "la charte ne fixe aucune règle de refus",
-            f"none of the charter's {n} refusal rules applies"
-            if n
-            else "the charter sets no refusal rule",
-        ),
-    )
+    if n == 0:
+        said = ("la charte ne fixe aucune règle de refus", "the charter sets no refusal rule")
+    elif n == 1:  # « aucune des 1 règles » in every reply under a charter of one rule
+        said = (
+            "l'unique règle de refus de la charte ne s'applique pas",
+            "the charter's one refusal rule does not apply",
+        )
+    else:
+        said = (
+            f"aucune des {n} règles de refus ne s'applique",
+            f"none of the charter's {n} refusal rules applies",
+        )
+    return Step("refuse", "pass", prose(language, *said))
 
 
 def reduce(
