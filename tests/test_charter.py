@@ -1646,3 +1646,19 @@ def test_a_charter_with_one_refusal_rule_says_it_in_the_singular(tmp_path):
     assert steps.refuse(default, "Bonjour ?", "fr", None, None).reason == (
         "la charte ne fixe aucune règle de refus"
     )
+
+
+def test_a_retention_of_one_day_is_said_in_the_singular(tmp_path):
+    """Found with retention_days = 1 (a cooperative that keeps as little as it can): every
+    reply's responsibility step read « gardées 1 jours », "kept 1 days"."""
+    from commune.charter import steps
+
+    write_charter(tmp_path, 'version = "1"\n[utility]\nretention_days = 1\n')
+    charter = load_charter(tmp_path)
+    fr = steps.responsibility(charter, "fr").reason
+    assert fr.startswith("ces décisions sont consignées et gardées 1 jour, "), fr
+    en = steps.responsibility(charter, "en").reason
+    assert en.startswith("these decisions are recorded and kept 1 day, "), en
+    write_charter(tmp_path, 'version = "1"\n[utility]\nretention_days = 1000\n')
+    fr = steps.responsibility(load_charter(tmp_path), "fr").reason
+    assert fr.startswith("ces décisions sont consignées et gardées 1\u202f000 jours, "), fr

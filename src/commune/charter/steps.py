@@ -21,7 +21,7 @@ from commune.charter.catalogue import ModelCard, allowed, judge
 from commune.charter.rules import Charter
 from commune.govern.quotas import amount, figure, month, waiting
 from commune.text.analysis import analyze
-from commune.text.numbers import percent
+from commune.text.numbers import percent, plural
 from commune.text.say import prose
 
 STEPS = ("refuse", "reduce", "regulate", "responsibility", "redirect")
@@ -309,13 +309,16 @@ def responsibility(charter: Charter, language: str) -> Step:
         "recorded",
         prose(
             language,
-            f"ces décisions sont consignées et gardées {days} jours"
+            # "1 jours", "1 days" under a retention of one day.
+            "ces décisions sont consignées et gardées "
+            + plural("fr", days, "{n} jour", "{n} jours")
             + (
                 ", avec le texte de la question"
                 if kept
                 else ", avec l'empreinte de la question seulement"
             ),
-            f"these decisions are recorded and kept {days} days"
+            "these decisions are recorded and kept "
+            + plural("en", days, "{n} day", "{n} days")
             + (", with the question's text" if kept else ", with only the question's hash"),
         ),
         "utility.retention_days",
