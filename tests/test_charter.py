@@ -1662,3 +1662,23 @@ def test_a_retention_of_one_day_is_said_in_the_singular(tmp_path):
     write_charter(tmp_path, 'version = "1"\n[utility]\nretention_days = 1000\n')
     fr = steps.responsibility(load_charter(tmp_path), "fr").reason
     assert fr.startswith("ces décisions sont consignées et gardées 1\u202f000 jours, "), fr
+
+
+def test_an_agents_refused_search_is_counted_as_a_search_not_as_a_question(home, corpus):
+    """Found reading /transparency after an MCP agent's search was refused by a charter rule:
+    « 2 questions avec une réponse ou le refus de la charte » for one question asked, while
+    the decision records counted 1 (docs/charter.md: the two agree). The refused search's
+    ledger row (mode "refused", route mcp/search or peer/search) was taken for a question's;
+    it is a search, among the other requests."""
+    from commune.core import Commune
+
+    write_charter(home)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        assert c.ask("Une ordonnance ?").mode == "refused"
+        found = c.search_for_agent("une ordonnance", record="mcp/search")
+        assert found["refused"]
+        data = c.transparency()
+    kind, steps = data["totals"]["by_kind"], data["steps"]
+    assert steps["answered_requests"] == 1
+    assert kind == {"answered_questions": 1, "abandoned_questions": 0, "other_requests": 1}

@@ -26,6 +26,12 @@ NOT_REQUESTS = ("eval", "calibrate")
 # embedding or an upload (the request: the documents it adds are ingestion's rows, summed
 # apart, as are `commune add`'s).
 ANSWERED = ("extractive", "generate", "cached", "refused")
+# A search the charter refused leaves a "refused" row too (answering/screening.py: an MCP
+# agent's, mcp/search, or a peer cooperative's, peer/search), and no decision record: a
+# search, not a question. Counted among the questions, the page said "2 questions with an
+# answer or the charter's refusal" for one asked. The search routes end in "search"; no
+# answer's route does.
+SEARCH_ROUTES = "%search"
 
 
 def report(
@@ -68,9 +74,12 @@ def report(
                 func.sum(cast(usage.c.estimated, Integer)),
             ).where(requested)
         ).one()
+        question = usage.c.mode.in_(ANSWERED) & ~(
+            (usage.c.mode == "refused") & usage.c.route.like(SEARCH_ROUTES)
+        )
         answered_rows, abandoned_rows = conn.execute(
             select(
-                func.sum(cast(usage.c.mode.in_(ANSWERED), Integer)),
+                func.sum(cast(question, Integer)),
                 func.sum(cast(usage.c.mode == "abandoned", Integer)),
             ).where(requested)
         ).one()
