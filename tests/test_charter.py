@@ -1682,3 +1682,24 @@ def test_an_agents_refused_search_is_counted_as_a_search_not_as_a_question(home,
     kind, steps = data["totals"]["by_kind"], data["steps"]
     assert steps["answered_requests"] == 1
     assert kind == {"answered_questions": 1, "abandoned_questions": 0, "other_requests": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (  # a rule written as an inline table, with a key the charter does not know
+            'version = "1"\n[utility]\nretention_days = 30\nrefuse = [{name = "x", words = '
+            '["ordonnance"], message_fr = "a", message_en = "b", redirect = "https://x"}]\n',
+            4,
+        ),
+        ('version = "1"\n\n[utility.refuse]\nname = "x"\n', 3),  # [ ] where [[ ]] is meant
+    ],
+)
+def test_a_refusal_rule_written_otherwise_is_refused_with_its_line(home, text, line):
+    """Found writing a refusal rule as TOML also allows (an inline table, or one pair of
+    brackets): the error named the key and no line, « h5-c.toml : utility.refuse.redirect :
+    clé inconnue », where every other mistake of the file names its line."""
+    write_charter(home, text)
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    assert f"charter.toml, line {line}: utility.refuse" in str(exc.value), str(exc.value)

@@ -184,6 +184,19 @@ class _Reader:
         hint: str = "fix the charter (docs/charter.md) and start again",
     ) -> NoReturn:
         line = self.lines.of(table, key, index)
+        if line is None:
+            # Written as TOML also allows, a rule named no line: one pair of brackets where
+            # two are meant ([utility.refuse]), or an inline table in its parent's array
+            # (refuse = [{…}]).
+            found: list[tuple[str, str | None]] = []
+            if key:
+                found.append((f"{table}.{key}".strip("."), None))
+            if index is not None:
+                found.append((table, None))
+            if "." in table:
+                parent, _, last = table.rpartition(".")
+                found.append((parent, last))
+            line = next((n for t, k in found if (n := self.lines.of(t, k))), None)
         where = f"{self.path}" + (f", line {line}" if line else "")
         name = ".".join(p for p in (table, key) if p)
         raise ConfigError(f"{where}: {name}: {reason}", hint)
