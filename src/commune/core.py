@@ -422,6 +422,7 @@ class Commune:
                     for name, t in sorted(self.settings.answer.refusal_thresholds.items())
                 },
             },
+            answer_tokens=self.settings.generation.max_tokens,
         )
 
     # -- collections and documents (commons/library.py) -------------------------------------

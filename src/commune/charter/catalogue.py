@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, Integer, cast, func, select
 
 from commune.account.calibration import CALIBRATE, counted_runs
 from commune.charter.book import CharterBook
-from commune.charter.rules import Charter
+from commune.charter.rules import Charter, hosted_within
 from commune.config import Settings
 from commune.store.schema import usage
 from commune.text.messages import localise
@@ -135,17 +135,22 @@ class ModelCatalogue:
         self.settings = settings
         self.charters = charters
         self.engine = engine
-        self._cards: tuple[float, list[ModelCard] | None] = (0.0, None)
+        # When they were read, under which charter (its SHA-256), and the cards.
+        self._cards: tuple[float, str, list[ModelCard] | None] = (0.0, "", None)
         self._lock = threading.Lock()
 
     def cards(self) -> list[ModelCard]:
+        charter = self.charters.charter
         with self._lock:
-            stamp, cards = self._cards
-        if cards is None or time.monotonic() - stamp > CARDS_TTL_S:
+            stamp, under, cards = self._cards
+        # Made again under an edited charter, however recent: a local model's card carries
+        # the charter's local_jurisdiction, and kept a minute, the cards let a local model
+        # answer under a charter that had just moved this server out of its jurisdictions.
+        if cards is None or under != charter.sha256 or time.monotonic() - stamp > CARDS_TTL_S:
             with self.engine.connect() as conn:
-                cards = catalogue(self.settings, self.charters.charter, conn)
+                cards = catalogue(self.settings, charter, conn)
             with self._lock:
-                self._cards = (time.monotonic(), cards)
+                self._cards = (time.monotonic(), charter.sha256, cards)
         return cards
 
     def admitted(self) -> list[ModelCard]:
@@ -159,7 +164,7 @@ class ModelCatalogue:
     def refresh(self) -> None:
         """Read the ledger again at the next look (a model was just calibrated)."""
         with self._lock:
-            self._cards = (0.0, None)
+            self._cards = (0.0, "", None)
 
     def card(self, name: str) -> ModelCard:
         """A model's card; an unknown model is an error that names the configured ones."""
@@ -191,7 +196,24 @@ def allowed(
     *,
     from_peers: bool = False,
 ) -> tuple[bool, str]:
-    """May a request whose passages come from ``collections`` use this model? With why.
+    """May a request whose passages come from ``collections`` use this model? With why
+    (:func:`judge`, without the rule)."""
+    rule, why = judge(card, charter, collections, language, estimated_tokens, from_peers=from_peers)
+    return rule is None, why
+
+
+def judge(
+    card: ModelCard,
+    charter: Charter,
+    collections: set[str],
+    language: str,
+    estimated_tokens: int = 0,
+    *,
+    from_peers: bool = False,
+) -> tuple[str | None, str]:
+    """The charter's key that keeps this model out of a request whose passages come from
+    ``collections`` (None: it may answer), and why, in ``language``. The key is the redirect
+    step's rule: all of them were "sovereignty", the per-request cap's refusal too.
 
     ``estimated_tokens``: the output tokens the answer may take, compared with the model's
     energy per 1,000 output tokens (like with like). ``from_peers``: passages of peer
@@ -199,16 +221,16 @@ def allowed(
     fr = language == "fr"
     sov = charter.sovereignty
     if card.openness not in sov.openness:
-        return False, (
+        return "sovereignty.openness", (
             f"{card.name}\u00a0: ouverture «\u00a0{card.openness}\u00a0» non admise par la charte "
             f"({', '.join(sov.openness)})"
             if fr
             else f"{card.name}: openness '{card.openness}' is not allowed by the charter "
             f"({', '.join(sov.openness)})"
         )
-    if card.jurisdiction not in sov.jurisdictions:
+    if not hosted_within(sov.jurisdictions, card.jurisdiction):
         where = card.jurisdiction or ("inconnue" if fr else "unknown")
-        return False, (
+        return "sovereignty.jurisdictions", (
             f"{card.name}\u00a0: hébergé hors des juridictions admises ({where}\u00a0; "
             f"admises\u00a0: {', '.join(sov.jurisdictions)})"
             if fr
@@ -217,7 +239,7 @@ def allowed(
         )
     kept = sorted(collections & set(sov.stays_here))
     if card.remote and kept:
-        return False, (
+        return "sovereignty.stays_here", (
             f"{card.name} est distant, et la collection {', '.join(kept)} reste ici"
             if fr
             else f"{card.name} is remote, and collection {', '.join(kept)} stays here"
@@ -227,7 +249,8 @@ def allowed(
     # them, so the strictest reading holds: no model served elsewhere, only a local one or
     # extraction (docs/peering.md).
     if card.remote and from_peers:
-        return False, (
+        # No key of this charter decides it (the peers' own rules do not travel): its pillar.
+        return "sovereignty", (
             f"{card.name} est distant, et des passages de coopératives pairs restent ici"
             if fr
             else f"{card.name} is remote, and passages from peer cooperatives stay here"
@@ -241,7 +264,7 @@ def allowed(
 
     if cap is not None and estimated_tokens:
         if card.wh_per_1k_tokens is None and not card.remote:
-            return False, (
+            return "sobriety.request_wh_cap", (
                 f"{card.name} n'est pas encore étalonné (son énergie est inconnue, et la charte "
                 f"plafonne chaque requête à {wh(cap)} Wh)\u00a0: `commune model calibrate "
                 f"{card.name}` le mesure"
@@ -251,7 +274,7 @@ def allowed(
                 "measures it"
             )
         if card.wh_per_1k_tokens is None:
-            return False, (
+            return "sobriety.request_wh_cap", (
                 f"{card.name}\u00a0: énergie inconnue ({localise(card.energy_method, 'fr')}), et "
                 f"la charte plafonne chaque requête à {wh(cap)} Wh"
                 if fr
@@ -262,14 +285,14 @@ def allowed(
         per_k = card.wh_per_1k_range[1] if card.wh_per_1k_range else card.wh_per_1k_tokens
         need = per_k * estimated_tokens / 1000
         if need > cap:
-            return False, (
+            return "sobriety.request_wh_cap", (
                 f"{card.name}\u00a0: environ {wh(need, '.3g')} Wh pour les {estimated_tokens} "
                 f"jetons de réponse au plus, au-delà du plafond de {wh(cap)} Wh"
                 if fr
                 else f"{card.name}: about {need:.3g} Wh for up to {estimated_tokens} answer "
                 f"tokens, over the cap of {cap:g} Wh"
             )
-    return True, (
+    return None, (
         f"{card.name} est admis ({openness_fr(card.openness)}, {card.jurisdiction})"
         if fr
         else f"{card.name} is allowed ({card.openness}, {card.jurisdiction})"

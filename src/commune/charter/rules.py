@@ -51,9 +51,29 @@ class RefusalRule:
         return self.message_fr if language == "fr" else self.message_en
 
 
+# The European Union's member states (ISO 3166-1 alpha-2): "EU" in a charter's jurisdictions
+# admits an endpoint hosted in any of them. Compared as written, an endpoint in Germany
+# ("DE") was refused as "hosted outside the allowed jurisdictions (DE; allowed: FR, EU)".
+EU_MEMBERS = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+
+
+# How a jurisdiction is written: an ISO 3166-1 alpha-2 code, or "EU".
+JURISDICTION = re.compile(r"[A-Z]{2}")
+
+
+def hosted_within(jurisdictions: Collection[str], where: str | None) -> bool:
+    """Whether a model hosted in ``where`` (an ISO 3166 code, or "EU") is in one of the
+    charter's ``jurisdictions``: named there, or a member state of the EU when "EU" is."""
+    if where is None:
+        return False
+    return where in jurisdictions or ("EU" in jurisdictions and where in EU_MEMBERS)
+
+
 @dataclass(frozen=True)
 class Sovereignty:
-    # Where models and endpoints may be hosted (ISO 3166 codes, or "EU").
+    # Where models and endpoints may be hosted (ISO 3166 codes, or "EU": its member states).
     jurisdictions: tuple[str, ...] = ("FR", "EU")
     # Where this server, and so every local model, runs.
     local_jurisdiction: str = "FR"
@@ -164,6 +184,19 @@ class _Reader:
         hint: str = "fix the charter (docs/charter.md) and start again",
     ) -> NoReturn:
         line = self.lines.of(table, key, index)
+        if line is None:
+            # Written as TOML also allows, a rule named no line: one pair of brackets where
+            # two are meant ([utility.refuse]), or an inline table in its parent's array
+            # (refuse = [{…}]).
+            found: list[tuple[str, str | None]] = []
+            if key:
+                found.append((f"{table}.{key}".strip("."), None))
+            if index is not None:
+                found.append((table, None))
+            if "." in table:
+                parent, _, last = table.rpartition(".")
+                found.append((parent, last))
+            line = next((n for t, k in found if (n := self.lines.of(t, k))), None)
         where = f"{self.path}" + (f", line {line}" if line else "")
         name = ".".join(p for p in (table, key) if p)
         raise ConfigError(f"{where}: {name}: {reason}", hint)
@@ -242,6 +275,19 @@ def _sovereignty(r: _Reader, raw: Any) -> Sovereignty:
         values["openness"] = r.strings(raw, t, "openness", OPENNESS)
     if "local_jurisdiction" in raw:
         values["local_jurisdiction"] = r.string(raw, t, "local_jurisdiction")
+    # Compared as written with the models' jurisdictions ("FR"): "France" or "fr" was taken
+    # without a word, then matched no model, so that every one, the local ones too, was
+    # refused as hosted outside the charter's jurisdictions.
+    for key in ("jurisdictions", "local_jurisdiction"):
+        given = values.get(key, ())
+        for code in (given,) if isinstance(given, str) else given:
+            if not JURISDICTION.fullmatch(code):
+                r.fail(
+                    t,
+                    key,
+                    f"{code!r} is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals "
+                    "(FR, DE…) or EU",
+                )
     return Sovereignty(**values)
 
 
@@ -423,6 +469,21 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
         text=text,
         path=str(file),
     )
+
+
+def unknown_collections(charter: Charter, known: Collection[str]) -> list[str]:
+    """What ``charter`` names as a collection (stays_here, quality_floors) that is none of
+    ``known``, one line each. Not an error: a charter may name a collection before it is
+    made. But a misspelt name is valid TOML that does nothing, and in stays_here it sent the
+    passages it meant to keep here to a remote endpoint."""
+    held = f"(known: {', '.join(sorted(known))})" if known else "(it holds none yet)"
+    named = [("sovereignty.stays_here", n) for n in charter.sovereignty.stays_here]
+    named += [("sobriety.quality_floors", n) for n, _ in charter.sobriety.quality_floors]
+    return [
+        f"{key}: {name!r} is no collection of this home {held}: a misspelt name does nothing"
+        for key, name in named
+        if name not in known
+    ]
 
 
 def check_charter(home: Path) -> Check:

@@ -13,14 +13,15 @@ reason, in the language of the question.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from commune.charter.catalogue import ModelCard, allowed
+from commune.charter.catalogue import ModelCard, allowed, judge
 from commune.charter.rules import Charter
-from commune.govern.quotas import amount, figure
+from commune.govern.quotas import amount, figure, month, waiting
 from commune.text.analysis import analyze
-from commune.text.numbers import percent
+from commune.text.numbers import percent, plural
 from commune.text.say import prose
 
 STEPS = ("refuse", "reduce", "regulate", "responsibility", "redirect")
@@ -67,15 +68,33 @@ def _says(asked: tuple[frozenset[str], frozenset[str]], phrase: str) -> bool:
     )
 
 
+def _renews(language: str, at: datetime) -> str:
+    """When a member's monthly energy budget renews: the wait, then the UTC time, as a full
+    quota says it (govern/quotas.QuotaExceeded): the month is UTC's, and a wait reads the
+    same in every time zone."""
+    end = month(at).end
+    wait = waiting(max(1, int((end - at).total_seconds())))
+    when = f"{end:%Y-%m-%d}"
+    return prose(
+        language,
+        f"il se renouvelle dans {wait.replace(' days', ' jours')}, le {when} à "
+        f"{end:%H:%M}, heure UTC",
+        f"it renews in {wait}, on {when} {end:%H:%M} UTC",
+    )
+
+
 def refuse(
     charter: Charter,
     question: str,
     language: str,
     declared_use: str | None,
     member_month_wh: float | None,
+    *,
+    at: datetime | None = None,
 ) -> Step:
     """Refused when a refusal rule matches (a word or phrase of the question, or the
-    member's declared use), or the member's monthly energy budget is spent."""
+    member's declared use), or the member's monthly energy budget is spent (``at``: when the
+    request came, in UTC; now when not given), saying when it renews."""
     asked = _terms(question)
     for rule in charter.utility.refuse:
         if declared_use is not None and declared_use in rule.uses:
@@ -104,28 +123,31 @@ def refuse(
                 language,
                 "le budget énergétique mensuel de votre membre est épuisé "
                 f"({_figure(member_month_wh, '.3g', 'fr')} Wh sur "
-                f"{figure(cap).replace('.', ',')} Wh)",
+                f"{figure(cap).replace('.', ',')} Wh) : {{renews}}",
                 # The cap as its charter sets it, without ":g"'s exponent: 1,000,000 Wh read
                 # "1e+06 Wh" (govern/quotas.figure).
                 f"your member's monthly energy budget is spent ({member_month_wh:.3g} Wh of "
-                f"{figure(cap)} Wh)",
+                f"{figure(cap)} Wh): {{renews}}",
+                # Said, as a full quota says it: the reason alone left the asker guessing
+                # whether asking again tomorrow would do.
+                renews=_renews(language, at or datetime.now(UTC)),
             ),
             "sobriety.member_month_wh_cap",
         )
     n = len(charter.utility.refuse)
-    return Step(
-        "refuse",
-        "pass",
-        prose(
-            language,
-            f"aucune des {n} règles de refus ne s'applique"
-            if n
-            else "la charte ne fixe aucune règle de refus",
-            f"none of the charter's {n} refusal rules applies"
-            if n
-            else "the charter sets no refusal rule",
-        ),
-    )
+    if n == 0:
+        said = ("la charte ne fixe aucune règle de refus", "the charter sets no refusal rule")
+    elif n == 1:  # « aucune des 1 règles » in every reply under a charter of one rule
+        said = (
+            "l'unique règle de refus de la charte ne s'applique pas",
+            "the charter's one refusal rule does not apply",
+        )
+    else:
+        said = (
+            f"aucune des {n} règles de refus ne s'applique",
+            f"none of the charter's {n} refusal rules applies",
+        )
+    return Step("refuse", "pass", prose(language, *said))
 
 
 def reduce(
@@ -234,6 +256,10 @@ _LABELS_FR = {
 }
 
 
+# text/messages.WHO, without loading that module on every request.
+_WHO_FR = {"member": "le membre", "user": "l'utilisateur"}
+
+
 def regulate(language: str, tightest: Any | None) -> Step:
     if tightest is None:
         return Step(
@@ -245,8 +271,11 @@ def regulate(language: str, tightest: Any | None) -> Step:
                 "no quota applies to this caller",
             ),
         )
-    # The words the quota error uses (text/messages.WHO): one name for one person.
-    who_fr = tightest.who.replace("member ", "le membre ").replace("user ", "l'utilisateur ")
+    # The words the quota error uses (text/messages.WHO): one name for one person. The
+    # owner's kind only, its name as written: replaced in the whole text, a member named
+    # "Club des user groups" read « le membre 'Club des l'utilisateur groups' ».
+    kind, _, name = tightest.who.partition(" ")
+    who_fr = f"{_WHO_FR.get(kind, kind)} {name}"
     one, many = _LABELS_FR.get(tightest.label, (tightest.label, tightest.label))
     unit_fr = one if abs(tightest.limit) < 2 else many
     return Step(
@@ -254,10 +283,12 @@ def regulate(language: str, tightest: Any | None) -> Step:
         "pass",
         prose(
             language,
-            f"dans les quotas : {who_fr} a utilisé {figure(tightest.used).replace('.', ',')} "
+            f"dans les quotas : {{who}} a utilisé {figure(tightest.used).replace('.', ',')} "
             f"sur {figure(tightest.limit).replace('.', ',')} {unit_fr}",
-            f"within quota: {tightest.who} used {figure(tightest.used)} of "
+            f"within quota: {{who}} used {figure(tightest.used)} of "
             f"{amount(tightest.label, tightest.limit)}",
+            # A value, put in as written (text/say.prose): a name's "?" or "!" is not spaced.
+            who=who_fr if language.lower().startswith("fr") else tightest.who,
         ),
     )
 
@@ -278,13 +309,16 @@ def responsibility(charter: Charter, language: str) -> Step:
         "recorded",
         prose(
             language,
-            f"ces décisions sont consignées et gardées {days} jours"
+            # "1 jours", "1 days" under a retention of one day.
+            "ces décisions sont consignées et gardées "
+            + plural("fr", days, "{n} jour", "{n} jours")
             + (
                 ", avec le texte de la question"
                 if kept
                 else ", avec l'empreinte de la question seulement"
             ),
-            f"these decisions are recorded and kept {days} days"
+            "these decisions are recorded and kept "
+            + plural("en", days, "{n} day", "{n} days")
             + (", with the question's text" if kept else ", with only the question's hash"),
         ),
         "utility.retention_days",
@@ -325,16 +359,16 @@ def redirect(
             ),
         ), None
     if requested is not None:
-        ok, why = allowed(
+        rule, why = judge(
             requested, charter, collections, language, estimated_tokens, from_peers=from_peers
         )
-        if ok:
+        if rule is None:
             return Step("redirect", "generate", why), requested
         return Step(
             "redirect",
             "extractive",
             why + prose(language, " : réponse par extraction", ": answered by extraction"),
-            "sovereignty",
+            rule,
         ), None
     rejected = []
     for card in cards:

@@ -26,6 +26,12 @@ NOT_REQUESTS = ("eval", "calibrate")
 # embedding or an upload (the request: the documents it adds are ingestion's rows, summed
 # apart, as are `commune add`'s).
 ANSWERED = ("extractive", "generate", "cached", "refused")
+# A search the charter refused leaves a "refused" row too (answering/screening.py: an MCP
+# agent's, mcp/search, or a peer cooperative's, peer/search), and no decision record: a
+# search, not a question. Counted among the questions, the page said "2 questions with an
+# answer or the charter's refusal" for one asked. The search routes end in "search"; no
+# answer's route does.
+SEARCH_ROUTES = "%search"
 
 
 def report(
@@ -34,11 +40,14 @@ def report(
     models: list[ModelCard],
     idle_watts: float = 0.0,
     refusal: dict[str, Any] | None = None,
+    answer_tokens: int = 0,
 ) -> dict[str, Any]:
     """The page's data: ``charter`` in force, the decisions and energy in ``engine``'s
-    database, what the charter says of each of ``models``, this month's energy beside the
-    server's draw at rest (``idle_watts``), and the "nothing relevant" threshold answers are
-    given at (``refusal``: ``threshold``, ``model_threshold``, ``configured``)."""
+    database, what the charter says of each of ``models`` (for an answer of up to
+    ``answer_tokens``, ``[generation] max_tokens``, as the redirect step weighs it), this
+    month's energy beside the server's draw at rest (``idle_watts``), and the "nothing
+    relevant" threshold answers are given at (``refusal``: ``threshold``,
+    ``model_threshold``, ``configured``)."""
     from commune.account.idle import idle_draw
     from commune.account.ledger import ingestion_by_mode
     from commune.govern.quotas import month
@@ -65,9 +74,12 @@ def report(
                 func.sum(cast(usage.c.estimated, Integer)),
             ).where(requested)
         ).one()
+        question = usage.c.mode.in_(ANSWERED) & ~(
+            (usage.c.mode == "refused") & usage.c.route.like(SEARCH_ROUTES)
+        )
         answered_rows, abandoned_rows = conn.execute(
             select(
-                func.sum(cast(usage.c.mode.in_(ANSWERED), Integer)),
+                func.sum(cast(question, Integer)),
                 func.sum(cast(usage.c.mode == "abandoned", Integer)),
             ).where(requested)
         ).one()
@@ -85,7 +97,10 @@ def report(
         embedded = coverage(conn)
     cards = []
     for card in models:
-        ok, why = allowed(card, charter, set(), "en")
+        # Weighed as every request weighs it, the per-request cap included: judged without
+        # it, a model the cap keeps out of every answer (an uncalibrated local one) was
+        # listed as allowed.
+        ok, why = allowed(card, charter, set(), "en", answer_tokens)
         cards.append({**card.to_json(), "allowed": ok, "why": why})
     total = sum(n for _, _, n, _ in counts)
     steps: dict[str, dict[str, Any]] = {}

@@ -44,6 +44,25 @@ def charter_check(ctx: click.Context, path: str | None) -> None:
             f"valid: {c.name}, version {c.version}, sha256 {c.sha256}",
         )
     )
+    known = home_collections(ctx)
+    if known is not None:
+        from commune.charter.rules import unknown_collections
+
+        label = said("avertissement\u00a0:", "warning:")
+        for warning in unknown_collections(c, known):
+            click.echo(f"{label} {localise(warning, lang)}", err=True)
+
+
+def home_collections(ctx: click.Context) -> list[str] | None:
+    """The names of the home's collections, or None where there is no home yet (a charter
+    checked before the home is made): none is made for the look."""
+    from commune.config import load_settings
+    from commune.store.db import holds_database
+
+    settings = load_settings(ctx.obj["home"])
+    if not holds_database(settings.database_url, settings.home):
+        return None
+    return [c["name"] for c in commune_of(ctx).collections()]
 
 
 @charter.command("show")

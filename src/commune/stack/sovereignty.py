@@ -173,12 +173,16 @@ def _declared(name: str | None) -> str:
 
 
 def outside(bom: dict[str, Any], jurisdictions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The models hosted outside the charter's ``jurisdictions`` (as the redirect step reads
+    them: "EU" holds its member states)."""
+    from commune.charter.rules import hosted_within
+
     out = []
     for c in bom.get("components", []):
         if c["type"] != "machine-learning-model":
             continue
         where = _prop(c, "jurisdiction")
-        if where not in jurisdictions:
+        if not hosted_within(jurisdictions, where):
             out.append(
                 {
                     "component": c["name"],

@@ -1880,6 +1880,40 @@ PATTERNS = [
             "{name}\u00a0: hébergé hors des juridictions admises ({value}\u00a0; "
             "admises\u00a0: {known})",
         ),
+        # A charter's collection that the home does not hold (charter/rules.py), in
+        # `commune charter check`'s warnings.
+        (
+            r"(?P<key>\S+): (?P<name>'[^']*') is no collection of this home \(known: "
+            r"(?P<names>.*)\): a misspelt name does nothing",
+            "{key}\u00a0: {name} n'est pas une collection de ce service (connues\u00a0: "
+            "{names})\u00a0: un nom mal écrit n'a aucun effet",
+        ),
+        (
+            r"(?P<key>\S+): (?P<name>'[^']*') is no collection of this home \(it holds none "
+            r"yet\): a misspelt name does nothing",
+            "{key}\u00a0: {name} n'est pas une collection de ce service (il n'en a encore "
+            "aucune)\u00a0: un nom mal écrit n'a aucun effet",
+        ),
+        # The per-request cap's (charter/catalogue.allowed, whose French these are), as
+        # /transparency and `commune transparency` weigh each model.
+        (
+            r"(?P<name>\S+) is not calibrated \(its energy is unknown, and the charter caps each "
+            r"request at (?P<cap>\S+) Wh\): `commune model calibrate (?P=name)` measures it",
+            "{name} n'est pas encore étalonné (son énergie est inconnue, et la charte plafonne "
+            "chaque requête à {cap} Wh)\u00a0: `commune model calibrate {name}` le mesure",
+        ),
+        (
+            r"(?P<name>\S+): its energy is unknown \((?P<missing>.+)\), and the charter caps "
+            r"each request at (?P<cap>\S+) Wh",
+            "{name}\u00a0: énergie inconnue ({missing}), et la charte plafonne chaque requête à "
+            "{cap} Wh",
+        ),
+        (
+            r"(?P<name>\S+): about (?P<about>\S+) Wh for up to (?P<tokens>\d+) answer tokens, "
+            r"over the cap of (?P<cap>\S+) Wh",
+            "{name}\u00a0: environ {about} Wh pour les {tokens} jetons de réponse au plus, "
+            "au-delà du plafond de {cap} Wh",
+        ),
         # The server's draw at rest (account/idle.py), in `commune statement`.
         (
             r"not counted: set \[energy\] idle_watts in commune\.toml to the server's draw at rest",
@@ -3179,6 +3213,12 @@ REASONS = [
             "{value} ne contient aucun mot qui compte (rien que des mots vides ou des "
             "signes)\u00a0: elle ne peut jamais s'appliquer",
         ),
+        (
+            r"(?P<value>.+) is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals "
+            r"\(FR, DE…\) or EU",
+            "{value} n'est pas une juridiction\u00a0: un code ISO 3166-1 alpha-2 en majuscules "
+            "(FR, DE…) ou EU",
+        ),
         (r"(?P<value>.+) is not one of (?P<known>.+)", "{value} n'est pas l'un de {known}"),
         (
             r"must be a finite number greater than 0, got (?P<value>.+)",
@@ -3519,7 +3559,7 @@ def _french(text: str) -> str | None:
             for name in ("size", "limit", "n" if "unit" in values else "size"):
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
-            for name in ("active", "total", "gpu", "pue", "whk"):  # a model's figures
+            for name in ("active", "total", "gpu", "pue", "whk", "cap", "about"):  # figures
                 if name in values:
                     values[name] = re.sub(r"(\d)\.(\d)", r"\1,\2", values[name])
             if "missing" in values:  # what a figure lacks: a message of its own

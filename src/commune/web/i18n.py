@@ -367,6 +367,7 @@ LIBRARY = (
     N_("request-changes"),
     # The transparency page's values (charter/rules.py, config.OPENNESS, catalogue.py).
     N_("Commune's default charter"),
+    N_("Charter"),  # the name of a charter.toml that gives none
     N_("default"),
     N_("open-weights"),
     N_("closed"),
