@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,31 @@ def connect(address: str) -> Any:
     return ray
 
 
+# Seconds to wait for a CPU on the cluster. A head started with --num-cpus=0 (so that it only
+# coordinates) has none until a worker joins, and Ray gives a starting node 30 s to
+# register, which a busy machine can miss: the job then waited for a CPU forever, and the
+# add hung without a word.
+JOIN_SECONDS = 120.0
+
+
+def _cpus(ray: Any, address: str) -> int:
+    """The CPUs of the cluster's live nodes, waiting :data:`JOIN_SECONDS` for a first one;
+    a CommuneError when none joined."""
+    deadline = time.monotonic() + JOIN_SECONDS
+    while True:
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if cpus >= 1:
+            return cpus
+        if time.monotonic() > deadline:
+            raise CommuneError(
+                f"the Ray cluster at {address} has no CPU to work on: no worker node joined "
+                f"in {JOIN_SECONDS:g} s, nothing was added",
+                f"start one with `ray start --address {address}` (`ray status` lists the "
+                "nodes), then run the same command again",
+            )
+        time.sleep(1)
+
+
 def ingest_on_ray(
     address: str,
     engine: Any,
@@ -145,7 +171,7 @@ def ingest_on_ray(
         return
     ray = connect(address)
     try:
-        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        workers = _cpus(ray, address)
         items = [{"i": i, "name": str(p), "data": d} for i, (p, _, d) in enumerate(jobs)]
         prepared = ray.data.from_items(items).map_batches(
             _Preparer,

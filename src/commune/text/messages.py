@@ -2838,6 +2838,18 @@ PATTERNS = [
             r"start it with `ray start --head` and pass its address \(host:port\)",
             "démarrez-le avec `ray start --head` et passez son adresse (hôte:port)",
         ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, nothing was added",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, rien n'a été ajouté",
+        ),
+        (
+            r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
+            r"then run the same command again",
+            "démarrez-en un avec `ray start --address {at}` (`ray status` liste les nœuds), puis "
+            "relancez la même commande",
+        ),
         (r"Ray is not installed", "Ray n'est pas installé"),
         (
             r"pip install 'commune-coop\[ray\]' \(on every node of the cluster\)",
