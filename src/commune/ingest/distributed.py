@@ -28,6 +28,7 @@ from commune.ingest.pipeline import (
     store,
     unchanged,
 )
+from commune.store import blobs
 
 BATCH = 4  # files per call of a worker: small, so that one large file does not hold a batch
 
@@ -164,6 +165,9 @@ def ingest_on_ray(
             if unchanged(
                 conn, existing, digest, meta, reserved=prov.tdm_reserved, exact=prov.exact
             ):
+                # Its original made whole again if a power cut left it empty, as a local add
+                # does (pipeline.one_file): the operator adds again the way they add.
+                blobs.put(settings.home, digest, data)
                 yield FileOutcome(str(path), "unchanged", int(existing.id))
                 continue
         jobs.append((path, source, data))
