@@ -1257,3 +1257,102 @@ def test_a_spreadsheet_row_is_found_with_what_its_amounts_are(commune, tmp_path)
     hits = commune.search("prix du repas quotient familial de 4500 à 4599 €", k=5)
     [found] = [h for h in hits if "De 4500 à 4599 €" in h.text][:1]
     assert "Quotient familial : De 4500 à 4599 € | Prix du repas : 3,25 €" in found.text
+
+
+class _LocalRay:
+    """Ray as `commune add --ray` uses it, run in this process: its Ray Data job prepares
+    the files with the workers' own code (distributed._Preparer), a batch at a time."""
+
+    def __init__(self) -> None:
+        self.data = self
+        self.jobs = 0
+
+    def cluster_resources(self) -> dict[str, float]:
+        return {"CPU": 2.0}
+
+    def shutdown(self) -> None:
+        pass
+
+    def ActorPoolStrategy(self, size: int) -> int:  # noqa: N802 (Ray's name)
+        return size
+
+    def from_items(self, items):  # type: ignore[no-untyped-def]
+        self.jobs += 1
+        return _LocalDataset(items)
+
+
+class _LocalDataset:
+    def __init__(self, items) -> None:  # type: ignore[no-untyped-def]
+        self.items = items
+
+    def map_batches(self, cls, fn_constructor_kwargs, batch_size, **_):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        worker = cls(**fn_constructor_kwargs)
+
+        def rows():  # type: ignore[no-untyped-def]
+            for k in range(0, len(self.items), batch_size):
+                batch = self.items[k : k + batch_size]
+                out = worker(
+                    {
+                        "i": np.array([b["i"] for b in batch]),
+                        "name": np.array([b["name"] for b in batch]),
+                        "data": [b["data"] for b in batch],
+                    }
+                )
+                yield from (
+                    {"i": i, "result": r} for i, r in zip(out["i"], out["result"], strict=True)
+                )
+
+        return type("Rows", (), {"iter_rows": staticmethod(rows)})()
+
+
+def test_add_on_ray_sends_an_archive_in_windows_storing_each_before_reading_the_next(
+    tmp_path, monkeypatch
+):
+    # Every file of the folder was read into memory before the first was sent to the
+    # cluster: a town's archive of scanned PDFs (10 GB) filled the machine, and nothing was
+    # stored until all of it had been read. Now a window is stored before the next is read.
+    import commune.ingest.distributed as distributed
+    from commune.core import Commune
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"note-{i}.md").write_text(
+            f"# Note {i}\n\n" + f"Le conseil municipal délibère sur le point {i}. " * 20
+        )
+    ray, events = _LocalRay(), []
+    monkeypatch.setattr(distributed, "connect", lambda address: ray)
+    monkeypatch.setattr(
+        distributed, "WINDOW_BYTES", 1500, raising=False
+    )  # two files of 970 bytes a window
+    read, store = distributed.read_regular_file, distributed.store
+
+    def reading(path, *args):  # type: ignore[no-untyped-def]
+        events.append(("read", path.name))
+        return read(path, *args)
+
+    def storing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(("store", args[4].name))
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "read_regular_file", reading)
+    monkeypatch.setattr(distributed, "store", storing)
+    with Commune(tmp_path / "ray-home") as on_ray:
+        summary = on_ray.add([folder], licence="etalab-2.0", ray_address="127.0.0.1:6379")
+        assert (summary.added, summary.failed, ray.jobs) == (6, 0, 3)
+        assert events[:5] == [
+            ("read", "note-0.md"),
+            ("read", "note-1.md"),
+            ("store", "note-0.md"),
+            ("store", "note-1.md"),
+            ("read", "note-2.md"),
+        ]
+        with Commune(tmp_path / "local-home") as local:
+            local.add([folder], licence="etalab-2.0")
+
+            def passages(c):  # type: ignore[no-untyped-def]
+                return sorted((d["title"], d["chunks"]) for d in c.documents())
+
+            assert passages(on_ray) == passages(local)
