@@ -100,14 +100,7 @@ def ingest_paths(
             # A name in another encoding (Latin-1 from an old disk): Python keeps its bytes as
             # surrogates, which no database column can store; it stopped the whole batch.
             shown = os.fsencode(str(path)).decode("utf-8", "replace")
-            done(
-                FileOutcome(
-                    shown,
-                    "failed",
-                    error=f"{shown}: its name is not UTF-8 text; rename it "
-                    "(convmv -f latin1 -t utf8 --notest NAME), then add it again",
-                )
-            )
+            done(FileOutcome(shown, "failed", error=_not_utf8(path, shown)))
             continue
         taken = first.setdefault(source, path)
         if taken != path:
@@ -200,6 +193,26 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     if not files and not failures:
         raise nothing_to_read([str(p) for p in paths], found)
     return Gathered(files, failures, found)
+
+
+def _not_utf8(path: Path, shown: str) -> str:
+    """Why the file at ``path`` (``shown`` as it can be printed) fails: its name, or the name
+    of a folder it is in, is not UTF-8. A folder's was said as the file's, "rename it", for
+    each of its files, and renaming them changed nothing."""
+    folder = next(
+        (parent for parent in reversed(path.absolute().parents) if not _utf8(parent.name)),
+        None,
+    )
+    if folder is None:
+        return (
+            f"{shown}: its name is not UTF-8 text; rename it "
+            "(convmv -f latin1 -t utf8 --notest NAME), then add it again"
+        )
+    where = os.fsencode(str(folder)).decode("utf-8", "replace")
+    return (
+        f"{shown}: the name of its folder {where} is not UTF-8 text; rename the folder "
+        "(convmv -r -f latin1 -t utf8 --notest NAME), then add it again"
+    )
 
 
 def _utf8(text: str) -> bool:

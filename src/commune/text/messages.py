@@ -1196,6 +1196,12 @@ PATTERNS = [
             "une collection privée a besoin d'un propriétaire : passez --member pour {name}",
         ),
         (
+            r"(?P<name>.+): the name of its folder (?P<folder>.+) is not UTF-8 text; rename the "
+            r"folder \((?P<cmd>[^)]*)\), then add it again",
+            "{name} : le nom de son dossier {folder} n'est pas du texte UTF-8 ; renommez le "
+            "dossier ({cmd}), puis ajoutez-le de nouveau",
+        ),
+        (
             r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*)\), then add "
             r"it again",
             "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd}), puis ajoutez-le "
