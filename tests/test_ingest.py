@@ -1356,3 +1356,20 @@ def test_add_on_ray_sends_an_archive_in_windows_storing_each_before_reading_the_
                 return sorted((d["title"], d["chunks"]) for d in c.documents())
 
             assert passages(on_ray) == passages(local)
+
+
+def test_a_folder_named_twice_through_a_link_to_it_is_read_once(commune, tmp_path):
+    # `commune add docs/ docs-link/` (a link to docs/): each file failed as "same source ...
+    # as ... in this batch; add it on its own with its own --source", and the add ended in
+    # status 1, though every file was stored.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.txt").write_text(f"Le conseil municipal a voté le point {i}.")
+    (tmp_path / "docs-link").symlink_to(folder)
+    summary = commune.add([folder, tmp_path / "docs-link"], licence="etalab-2.0")
+    assert (summary.added, summary.failed, summary.errors) == (3, 0, [])
+    again = commune.add(
+        [folder, tmp_path / "docs-link"], licence="etalab-2.0", source="https://mairie.example/pv"
+    )
+    assert (again.added, again.failed, again.errors) == (3, 0, [])

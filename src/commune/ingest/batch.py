@@ -69,6 +69,21 @@ def ingest_paths(
     summary.links, summary.folder_links = found.collected.links, found.collected.folder_links
     summary.archives = list(found.collected.archives)
     dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
+    several = len(paths) > 1  # as named: a missing one does not change the others' address
+
+    def address(path: Path, relative: str) -> str:
+        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
+        return source_uri(path, relative, provenance.source, in_dir or several)
+
+    # A file reached twice at one address, through a link to its folder (docs/ and a link to
+    # it, both named), is read once, as a file named twice is (gather): each of its files
+    # failed as "same source as ... in this batch", the add ending in status 1.
+    once: dict[tuple[str, str], Path] = {}
+    files = [
+        (path, relative)
+        for path, relative in files
+        if once.setdefault((address(path, relative), os.path.realpath(path)), path) == path
+    ]
     embedder = get_embedder(settings.retrieval.embedder)
     total = len(failures) + len(files)
     for path_str, error in failures:
@@ -92,10 +107,8 @@ def ingest_paths(
 
     sources = []
     first: dict[str, Path] = {}  # each address in this batch, with the file that took it
-    several = len(paths) > 1  # as named: a missing one does not change the others' address
     for path, relative in files:
-        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
-        source = source_uri(path, relative, provenance.source, in_dir or several)
+        source = address(path, relative)
         if not _utf8(source):
             # A name in another encoding (Latin-1 from an old disk): Python keeps its bytes as
             # surrogates, which no database column can store; it stopped the whole batch.
