@@ -1373,3 +1373,20 @@ def test_a_folder_named_twice_through_a_link_to_it_is_read_once(commune, tmp_pat
         [folder, tmp_path / "docs-link"], licence="etalab-2.0", source="https://mairie.example/pv"
     )
     assert (again.added, again.failed, again.errors) == (3, 0, [])
+
+
+def test_the_current_folder_added_with_a_source_gives_each_file_its_own_address(
+    commune, tmp_path, monkeypatch
+):
+    # `commune add . --source URL`: every file was given the address URL itself, and all but
+    # the first failed as "same source URL as ... in this batch".
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.txt").write_text(f"Le conseil municipal a voté le point {i}.")
+    monkeypatch.chdir(folder)
+    summary = commune.add(["."], licence="etalab-2.0", source="https://mairie.example/pv")
+    assert (summary.added, summary.failed, summary.errors) == (3, 0, [])
+    assert sorted(d["source_uri"] for d in commune.documents()) == [
+        f"https://mairie.example/pv/pv-{i}.txt" for i in range(3)
+    ]

@@ -68,11 +68,17 @@ def ingest_paths(
     summary.skipped, summary.excluded = found.collected.skipped, found.collected.excluded
     summary.links, summary.folder_links = found.collected.links, found.collected.folder_links
     summary.archives = list(found.collected.archives)
-    dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
+    # Absolute: the walk of "." finds "a.txt", not "./a.txt", and each file of `commune add .
+    # --source URL` was taken for a file named alone, all given the address URL (then all but
+    # the first failed as "same source ... in this batch").
+    dir_members = {
+        os.path.abspath(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()
+    }
     several = len(paths) > 1  # as named: a missing one does not change the others' address
 
     def address(path: Path, relative: str) -> str:
-        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
+        at = os.path.abspath(path)
+        in_dir = any(at.startswith(d.rstrip("/") + "/") for d in dir_members)
         return source_uri(path, relative, provenance.source, in_dir or several)
 
     # A file reached twice at one address, through a link to its folder (docs/ and a link to
