@@ -1390,3 +1390,22 @@ def test_the_current_folder_added_with_a_source_gives_each_file_its_own_address(
     assert sorted(d["source_uri"] for d in commune.documents()) == [
         f"https://mairie.example/pv/pv-{i}.txt" for i in range(3)
     ]
+
+
+def test_exclude_given_as_a_path_from_here_passes_that_folder_over(commune, tmp_path, monkeypatch):
+    # `commune add archives --exclude archives/brouillons`: read only against each file's
+    # path within archives/, the pattern matched nothing, and the drafts were added, with
+    # nothing said.
+    folder = tmp_path / "archives"
+    (folder / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    (folder / "brouillons" / "notes.txt").write_text("Notes de séance, pas encore relues.")
+    monkeypatch.chdir(tmp_path)
+    summary = commune.add(["archives"], licence="etalab-2.0", exclude=["archives/brouillons"])
+    assert (summary.added, summary.excluded) == (1, 2)
+    assert [Path(d["source_uri"]).name for d in commune.documents()] == ["pv.txt"]
+    absolute = commune.add(
+        [folder], licence="etalab-2.0", exclude=[str(folder / "brouillons" / "projet.txt")]
+    )
+    assert (absolute.added, absolute.unchanged, absolute.excluded) == (1, 1, 1)
