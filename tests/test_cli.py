@@ -545,9 +545,18 @@ def test_a_folder_name_in_another_encoding_is_named_as_the_one_to_rename(run, ho
     shown = f"{folder}/Proc\ufffds-verbaux"
     assert (
         f"erreur\u00a0: {shown}/pv.txt\u00a0: le nom de son dossier {shown} n'est pas du "
-        "texte UTF-8\u00a0; renommez le dossier (convmv -r -f latin1 -t utf8 --notest NAME)"
+        "texte UTF-8\u00a0; renommez le dossier (convmv -r -f latin1 -t utf8 --notest NOM)"
     ) in out.stderr, out.stderr
     assert "1 ajouté" in out.output and "1 en échec" in out.output
+    # The command's placeholder in the reader's language, for a file's own name too.
+    latin1 = os.fsdecode(str(folder).encode() + b"/b/caf\xe9.txt")
+    with open(latin1, "w", encoding="utf-8") as fh:
+        fh.write("Le café de la mairie ferme à midi.")
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert (
+        "son nom n'est pas du texte UTF-8\u00a0; renommez-le (convmv -f latin1 -t utf8 "
+        "--notest NOM), puis ajoutez-le de nouveau"
+    ) in out.stderr, out.stderr
 
 
 def test_a_refused_add_leaves_no_collection_behind(run, home, corpus):

@@ -1197,15 +1197,15 @@ PATTERNS = [
         ),
         (
             r"(?P<name>.+): the name of its folder (?P<folder>.+) is not UTF-8 text; rename the "
-            r"folder \((?P<cmd>[^)]*)\), then add it again",
+            r"folder \((?P<cmd>[^)]*) NAME\), then add it again",
             "{name} : le nom de son dossier {folder} n'est pas du texte UTF-8 ; renommez le "
-            "dossier ({cmd}), puis ajoutez-le de nouveau",
+            "dossier ({cmd} NOM), puis ajoutez-le de nouveau",
         ),
         (
-            r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*)\), then add "
-            r"it again",
-            "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd}), puis ajoutez-le "
-            "de nouveau",
+            r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*) NAME\), then "
+            r"add it again",
+            "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd} NOM), puis "
+            "ajoutez-le de nouveau",
         ),
         (
             r"user (?P<name>'[^']*') is another cooperative's, which signs in with its key only",
