@@ -529,6 +529,36 @@ def test_a_file_name_in_another_encoding_fails_alone_and_the_batch_goes_on(run, 
     assert "its name is not UTF-8 text" in out.stderr and "caf\ufffd.txt" in out.stderr
 
 
+def test_a_folder_name_in_another_encoding_is_named_as_the_one_to_rename(run, home, tmp_path):
+    # Each file of a folder named in Latin-1 failed with "its name is not UTF-8 text; rename
+    # it": its own name was UTF-8, and renaming the files changed nothing.
+    folder = tmp_path / "docs"
+    (folder / "b").mkdir(parents=True)
+    (folder / "b" / "ok.txt").write_text("Le marché se tient le samedi.", encoding="utf-8")
+    latin1 = os.fsdecode(str(folder).encode() + b"/Proc\xe8s-verbaux")
+    os.mkdir(latin1)
+    with open(os.path.join(latin1, "pv.txt"), "w", encoding="utf-8") as fh:
+        fh.write("Le conseil municipal a voté le budget de la cantine.")
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert out.exit_code == 1, out.output
+    shown = f"{folder}/Proc\ufffds-verbaux"
+    assert (
+        f"erreur\u00a0: {shown}/pv.txt\u00a0: le nom de son dossier {shown} n'est pas du "
+        "texte UTF-8\u00a0; renommez le dossier (convmv -r -f latin1 -t utf8 --notest NOM)"
+    ) in out.stderr, out.stderr
+    assert "1 ajouté" in out.output and "1 en échec" in out.output
+    # The command's placeholder in the reader's language, for a file's own name too.
+    latin1 = os.fsdecode(str(folder).encode() + b"/b/caf\xe9.txt")
+    with open(latin1, "w", encoding="utf-8") as fh:
+        fh.write("Le café de la mairie ferme à midi.")
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert (
+        "son nom n'est pas du texte UTF-8\u00a0; renommez-le (convmv -f latin1 -t utf8 "
+        "--notest NOM), puis ajoutez-le de nouveau"
+    ) in out.stderr, out.stderr
+
+
 def test_a_refused_add_leaves_no_collection_behind(run, home, corpus):
     from commune.core import Commune
 

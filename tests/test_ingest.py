@@ -1257,3 +1257,155 @@ def test_a_spreadsheet_row_is_found_with_what_its_amounts_are(commune, tmp_path)
     hits = commune.search("prix du repas quotient familial de 4500 à 4599 €", k=5)
     [found] = [h for h in hits if "De 4500 à 4599 €" in h.text][:1]
     assert "Quotient familial : De 4500 à 4599 € | Prix du repas : 3,25 €" in found.text
+
+
+class _LocalRay:
+    """Ray as `commune add --ray` uses it, run in this process: its Ray Data job prepares
+    the files with the workers' own code (distributed._Preparer), a batch at a time."""
+
+    def __init__(self) -> None:
+        self.data = self
+        self.jobs = 0
+
+    def cluster_resources(self) -> dict[str, float]:
+        return {"CPU": 2.0}
+
+    def shutdown(self) -> None:
+        pass
+
+    def ActorPoolStrategy(self, size: int) -> int:  # noqa: N802 (Ray's name)
+        return size
+
+    def from_items(self, items):  # type: ignore[no-untyped-def]
+        self.jobs += 1
+        return _LocalDataset(items)
+
+
+class _LocalDataset:
+    def __init__(self, items) -> None:  # type: ignore[no-untyped-def]
+        self.items = items
+
+    def map_batches(self, cls, fn_constructor_kwargs, batch_size, **_):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        worker = cls(**fn_constructor_kwargs)
+
+        def rows():  # type: ignore[no-untyped-def]
+            for k in range(0, len(self.items), batch_size):
+                batch = self.items[k : k + batch_size]
+                out = worker(
+                    {
+                        "i": np.array([b["i"] for b in batch]),
+                        "name": np.array([b["name"] for b in batch]),
+                        "data": [b["data"] for b in batch],
+                    }
+                )
+                yield from (
+                    {"i": i, "result": r} for i, r in zip(out["i"], out["result"], strict=True)
+                )
+
+        return type("Rows", (), {"iter_rows": staticmethod(rows)})()
+
+
+def test_add_on_ray_sends_an_archive_in_windows_storing_each_before_reading_the_next(
+    tmp_path, monkeypatch
+):
+    # Every file of the folder was read into memory before the first was sent to the
+    # cluster: a town's archive of scanned PDFs (10 GB) filled the machine, and nothing was
+    # stored until all of it had been read. Now a window is stored before the next is read.
+    import commune.ingest.distributed as distributed
+    from commune.core import Commune
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"note-{i}.md").write_text(
+            f"# Note {i}\n\n" + f"Le conseil municipal délibère sur le point {i}. " * 20
+        )
+    ray, events = _LocalRay(), []
+    monkeypatch.setattr(distributed, "connect", lambda address: ray)
+    monkeypatch.setattr(
+        distributed, "WINDOW_BYTES", 1500, raising=False
+    )  # two files of 970 bytes a window
+    read, store = distributed.read_regular_file, distributed.store
+
+    def reading(path, *args):  # type: ignore[no-untyped-def]
+        events.append(("read", path.name))
+        return read(path, *args)
+
+    def storing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(("store", args[4].name))
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "read_regular_file", reading)
+    monkeypatch.setattr(distributed, "store", storing)
+    with Commune(tmp_path / "ray-home") as on_ray:
+        summary = on_ray.add([folder], licence="etalab-2.0", ray_address="127.0.0.1:6379")
+        assert (summary.added, summary.failed, ray.jobs) == (6, 0, 3)
+        assert events[:5] == [
+            ("read", "note-0.md"),
+            ("read", "note-1.md"),
+            ("store", "note-0.md"),
+            ("store", "note-1.md"),
+            ("read", "note-2.md"),
+        ]
+        with Commune(tmp_path / "local-home") as local:
+            local.add([folder], licence="etalab-2.0")
+
+            def passages(c):  # type: ignore[no-untyped-def]
+                return sorted((d["title"], d["chunks"]) for d in c.documents())
+
+            assert passages(on_ray) == passages(local)
+
+
+def test_a_folder_named_twice_through_a_link_to_it_is_read_once(commune, tmp_path):
+    # `commune add docs/ docs-link/` (a link to docs/): each file failed as "same source ...
+    # as ... in this batch; add it on its own with its own --source", and the add ended in
+    # status 1, though every file was stored.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.txt").write_text(f"Le conseil municipal a voté le point {i}.")
+    (tmp_path / "docs-link").symlink_to(folder)
+    summary = commune.add([folder, tmp_path / "docs-link"], licence="etalab-2.0")
+    assert (summary.added, summary.failed, summary.errors) == (3, 0, [])
+    again = commune.add(
+        [folder, tmp_path / "docs-link"], licence="etalab-2.0", source="https://mairie.example/pv"
+    )
+    assert (again.added, again.failed, again.errors) == (3, 0, [])
+
+
+def test_the_current_folder_added_with_a_source_gives_each_file_its_own_address(
+    commune, tmp_path, monkeypatch
+):
+    # `commune add . --source URL`: every file was given the address URL itself, and all but
+    # the first failed as "same source URL as ... in this batch".
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.txt").write_text(f"Le conseil municipal a voté le point {i}.")
+    monkeypatch.chdir(folder)
+    summary = commune.add(["."], licence="etalab-2.0", source="https://mairie.example/pv")
+    assert (summary.added, summary.failed, summary.errors) == (3, 0, [])
+    assert sorted(d["source_uri"] for d in commune.documents()) == [
+        f"https://mairie.example/pv/pv-{i}.txt" for i in range(3)
+    ]
+
+
+def test_exclude_given_as_a_path_from_here_passes_that_folder_over(commune, tmp_path, monkeypatch):
+    # `commune add archives --exclude archives/brouillons`: read only against each file's
+    # path within archives/, the pattern matched nothing, and the drafts were added, with
+    # nothing said.
+    folder = tmp_path / "archives"
+    (folder / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    (folder / "brouillons" / "notes.txt").write_text("Notes de séance, pas encore relues.")
+    monkeypatch.chdir(tmp_path)
+    summary = commune.add(["archives"], licence="etalab-2.0", exclude=["archives/brouillons"])
+    assert (summary.added, summary.excluded) == (1, 2)
+    assert [Path(d["source_uri"]).name for d in commune.documents()] == ["pv.txt"]
+    absolute = commune.add(
+        [folder], licence="etalab-2.0", exclude=[str(folder / "brouillons" / "projet.txt")]
+    )
+    assert (absolute.added, absolute.unchanged, absolute.excluded) == (1, 1, 1)

@@ -259,6 +259,25 @@ def test_an_original_a_power_cut_left_empty_is_found_and_made_whole_by_adding_ag
     assert all(c.ok for c in commune.check().checks)
 
 
+def test_an_original_left_empty_is_made_whole_by_adding_again_with_ray_too(commune, corpus, home):
+    # The operator who loads with `add --ray` adds again with --ray: every file unchanged,
+    # read here and never sent to the cluster (none is reached), and the empty original
+    # stayed empty, `commune check` failing after the very command it asked for.
+    from sqlalchemy import select
+
+    from commune.store.schema import revisions
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    with commune.engine.connect() as conn:
+        digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+    original = home / "blobs" / digest[:2] / digest
+    original.write_bytes(b"")
+    again = commune.add([corpus / "pool.txt"], licence="etalab-2.0", ray_address="127.0.0.1:1")
+    assert again.unchanged == 1 and not again.failed
+    assert original.read_bytes() == (corpus / "pool.txt").read_bytes()
+    assert all(c.ok for c in commune.check().checks)
+
+
 def test_restore_keeps_the_replaced_database_whole_and_says_what_it_held(
     commune, corpus, home, tmp_path
 ):

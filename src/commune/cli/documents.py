@@ -190,8 +190,8 @@ def interrupted(done: int, total: int, stored: int, language: str) -> str:
             "interrupted before the first file: nothing was added; run the same command again "
             "to add the files",
         )
-    files = plural(language, total, "{n} fichier", "{n} fichiers")
     if language == "fr":
+        files = plural(language, total, "{n} fichier", "{n} fichiers")
         kept = plural(
             language,
             stored,
@@ -203,6 +203,7 @@ def interrupted(done: int, total: int, stored: int, language: str) -> str:
             "relancez la même commande pour finir"
         )
     kept = plural(language, stored, "{n} document", "{n} documents")
+    files = plural(language, total, "{n} file", "{n} files")
     return (
         f"interrupted after {number(done, 0, language)} of {files}: {kept} added or updated, "
         "kept; run the same command again to finish"

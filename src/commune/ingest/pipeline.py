@@ -161,6 +161,7 @@ def collect_files(
         path = Path(raw).expanduser()
         if path.is_dir():
             top = path.resolve()
+            here = _as_walked(path, exclude)
 
             # A folder that cannot be listed (its permissions) is reported, not passed over:
             # its files would be missing with "0 failed" said.
@@ -184,15 +185,15 @@ def collect_files(
                         if name.startswith(".") or not name.lower().endswith(ARCHIVES):
                             skipped += 1
                             hidden += name.startswith(".")
-                        elif excluded(relative, exclude):
+                        elif excluded(relative, here):
                             passed_over += 1
                         else:
                             archives.append(relative)
-                    elif excluded(relative, exclude):
+                    elif excluded(relative, here):
                         passed_over += 1
-                    elif f.is_symlink() and _walk_reads(f, top, exclude):
+                    elif f.is_symlink() and _walk_reads(f, top, here):
                         links += 1
-                    elif man_page_name(name) and (kind := _man_kind(f, path, exclude)) != "page":
+                    elif man_page_name(name) and (kind := _man_kind(f, path, here)) != "page":
                         # A .so page naming another that the walk reads: a link in roff's
                         # form. A file numbered like a page that holds no roff is no page.
                         if kind == "include":
@@ -204,6 +205,21 @@ def collect_files(
         else:
             files.append((path, path.name))
     return Collected(files, skipped, passed_over, links, folder_links, tuple(archives), hidden)
+
+
+def _as_walked(folder: Path, patterns: Sequence[str]) -> list[str]:
+    """``patterns`` as the walk of ``folder`` reads them: one that names a file or folder
+    within it by its path from here (``--exclude archives/drafts`` beside ``archives/``, or
+    an absolute path) becomes that path within the folder. Read only as a path within the
+    folder, it matched nothing, and the drafts were added without a word."""
+    top = os.path.abspath(folder)
+    walked = []
+    for pattern in patterns:
+        named = os.path.abspath(os.path.expanduser(pattern))
+        if named.startswith(top.rstrip("/") + "/") and os.path.lexists(named):
+            pattern = os.path.relpath(named, top)
+        walked.append(pattern)
+    return walked
 
 
 def nothing_to_read(paths: list[str], found: Collected) -> IngestError:

@@ -1196,10 +1196,16 @@ PATTERNS = [
             "une collection privée a besoin d'un propriétaire : passez --member pour {name}",
         ),
         (
-            r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*)\), then add "
-            r"it again",
-            "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd}), puis ajoutez-le "
-            "de nouveau",
+            r"(?P<name>.+): the name of its folder (?P<folder>.+) is not UTF-8 text; rename the "
+            r"folder \((?P<cmd>[^)]*) NAME\), then add it again",
+            "{name} : le nom de son dossier {folder} n'est pas du texte UTF-8 ; renommez le "
+            "dossier ({cmd} NOM), puis ajoutez-le de nouveau",
+        ),
+        (
+            r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*) NAME\), then "
+            r"add it again",
+            "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd} NOM), puis "
+            "ajoutez-le de nouveau",
         ),
         (
             r"user (?P<name>'[^']*') is another cooperative's, which signs in with its key only",
@@ -2871,6 +2877,18 @@ PATTERNS = [
         (
             r"start it with `ray start --head` and pass its address \(host:port\)",
             "démarrez-le avec `ray start --head` et passez son adresse (hôte:port)",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, nothing was added",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, rien n'a été ajouté",
+        ),
+        (
+            r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
+            r"then run the same command again",
+            "démarrez-en un avec `ray start --address {at}` (`ray status` liste les nœuds), puis "
+            "relancez la même commande",
         ),
         (r"Ray is not installed", "Ray n'est pas installé"),
         (
