@@ -123,9 +123,59 @@ def _passage(n: int, **over: Any) -> dict[str, Any]:
         "source": f"https://b.example/{n}",
         "collection": "open-b",
         "text": "The recycling centre is open.",
+        "licence": "CC-BY-4.0",
         "policy": {"non_commercial": False, "share_alike": False, "tdm_reserved": False},
         **over,
     }
+
+
+def test_a_peer_passage_without_a_licence_this_home_can_read_is_withheld(home, monkeypatch):
+    """A peer's passage sent with no licence, or "All rights reserved", was cited (licence
+    unknown) and quoted even to a member that declared a commercial use: this home publishes
+    no document of its own without a licence it can read. It is withheld, with the reason."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence=None, title="Sans licence"),
+        _passage(2, licence="All rights reserved", title="Tous droits"),
+        _passage(3, licence="CC-BY-4.0", title="Ouvert"),
+        _passage(4, licence="LicenseRef-coop-b", title="La sienne"),  # read at its strictest
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    assert run(home, "member", "add", "Boutique", "--declared-use", "commercial").exit_code == 0
+    assert run(home, "user", "add", "bob", "--member", "Boutique").exit_code == 0
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.title for h in got.hits) == ["La sienne", "Ouvert"]
+        assert [(w["title"], w["reason"]) for w in got.withheld] == [
+            (
+                "Sans licence",
+                "its licence (none given) is not an SPDX expression this cooperative can "
+                "read, so its terms cannot be followed (via coop-b)",
+            ),
+            (
+                "Tous droits",
+                "its licence (All rights reserved) is not an SPDX expression this "
+                "cooperative can read, so its terms cannot be followed (via coop-b)",
+            ),
+        ]
+        french = c.federation.gather("déchetterie", c.actor(None), "fr")
+        assert french.withheld[0]["reason"] == (
+            "sa licence (aucune) n'est pas une expression SPDX que cette coopérative sait "
+            "lire\u00a0: ses conditions ne peuvent pas être suivies (via coop-b)"
+        )
+        # A commercial member is never answered from them (nor from the peer's own licence).
+        answer = c.ask(
+            "When is the recycling centre open?",
+            mode="extractive",
+            peers=True,
+            actor=c.actor("bob"),
+        )
+        assert [s.title for s in answer.sources if s.origin] == ["Ouvert"]
+        assert {"Sans licence", "Tous droits", "La sienne"} <= {e["title"] for e in answer.excluded}
 
 
 def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):

@@ -34,10 +34,10 @@ from commune.commons.peering.policy import Policy, permits
 from commune.config import PeerSettings
 from commune.embed import Embedder
 from commune.govern.members import profile
-from commune.govern.policy import Actor
+from commune.govern.policy import Actor, Decision
 from commune.text.analysis import analyze
 from commune.text.numbers import number
-from commune.text.say import prose
+from commune.text.say import prose, say
 
 log = logging.getLogger("commune.peers")
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
@@ -248,7 +248,7 @@ class Federation:
             if not isinstance(data, dict):
                 raise TypeError(f"a passage is an object, got {type(data).__name__}")
             hit, policy = self._hit(peer, reply, data, ids)
-            decision = permits(policy, kind, use, language)
+            decision = permits(policy, kind, use, language) and _licensed(hit.licence, language)
             if decision:
                 kept.append(hit)
             else:
@@ -480,6 +480,32 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
             log.warning("peer %s did not take the citations: %r", peer.name, exc)
 
     _in_daemon(send, f"commune-peer-report-{peer.name}").join(timeout_s)
+
+
+def _licensed(licence: str | None, language: str) -> Decision:
+    """May a peer's passage under ``licence`` be used here at all? This home publishes no
+    document without a licence it can read (an SPDX expression, or a cooperative's own
+    ``LicenseRef-…``, read at its strictest); a peer's passage sent with none, or with "All
+    rights reserved", had no terms to follow: it was cited, and quoted to a member that
+    declared a commercial use, as if it were free."""
+    from commune.errors import CommuneError
+    from commune.govern.licences import normalise
+
+    try:
+        normalise(licence or "")
+    except CommuneError:
+        return Decision(
+            False,
+            prose(
+                language,
+                "sa licence ({licence}) n'est pas une expression SPDX que cette coopérative "
+                "sait lire : ses conditions ne peuvent pas être suivies",
+                "its licence ({licence}) is not an SPDX expression this cooperative can read, "
+                "so its terms cannot be followed",
+                licence=licence or say(language, "aucune", "none given"),
+            ),
+        )
+    return Decision(True, say(language, "sa licence est lisible", "its licence can be read"))
 
 
 def _text(value: Any) -> str | None:
