@@ -815,3 +815,64 @@ def test_a_peer_is_told_of_its_passage_cited_only_once_the_answer_is_recorded(ho
             kept = conn.execute(peer_citations.select()).all()
     assert [s.origin["peer"] for s in answer.sources] == ["coop-b"]
     assert told == [("coop-b", {1: 1})] and len(kept) == 1
+
+
+def test_a_peer_that_fails_is_said_in_the_askers_words(home):
+    """A peer down was said "did not answer (ConnectError)", the connection's English class
+    name, to a French member too; a revoked key was said in the peer's reply to its own
+    members ("demandez une nouvelle clé à l'administrateur de votre membre"), which the
+    member asking here took for their own key. Each failure is now said as what it is."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            status = int(self.path.strip("/").split("/")[0])
+            body = json.dumps({"detail": "cette clé d'API a été révoquée"}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as gone:  # nothing listens there any more
+        gone.bind(("127.0.0.1", 0))
+        gone_port = gone.getsockname()[1]
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with Commune(home) as c:
+            key = "cmn_1234abcd_secretpart"
+            c.add_peer("a-gone", f"http://127.0.0.1:{gone_port}", key=key)
+            for status in (401, 404, 429, 500):
+                c.add_peer(f"b-{status}", f"{url}/{status}", key=key)
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer a-gone could not be reached (connection refused or address not found): "
+        "answered without it",
+        "peer b-401 refused this cooperative's key (HTTP 401, revoked or wrong; its operator "
+        "can issue a new one): answered without it",
+        "peer b-404 offers no peer search at its address (HTTP 404: a wrong address, or an "
+        "older version): answered without it",
+        "peer b-429 refused the question, this cooperative's quota there being spent "
+        "(HTTP 429): answered without it",
+        "peer b-500 failed (HTTP 500): answered without it",
+    ]
+    assert french[:2] == [
+        "le pair a-gone est injoignable (connexion refusée ou adresse introuvable)\u00a0: "
+        "réponse sans lui",
+        "le pair b-401 a refusé la clé de cette coopérative (HTTP 401, révoquée ou "
+        "erronée\u00a0; son opérateur peut en délivrer une nouvelle)\u00a0: réponse sans lui",
+    ]
+    assert all("réponse sans lui" in n and "revoked" not in n for n in french), french

@@ -53,7 +53,17 @@ class Gathered:
 
 
 class PeerUnavailable(Exception):
-    """A peer answered otherwise than with passages (down, refused the key, over quota)."""
+    """A peer answered otherwise than with passages (down, refused the key, over quota).
+
+    ``why``: what the asker is told (Federation._silent), one of "unreachable" (nothing
+    listens at its address), "broken" (the connection broke off), "status" (an HTTP error:
+    ``status``) and "unreadable" (not a reply this version reads). The message is the
+    technical detail, for the log."""
+
+    def __init__(self, detail: str, why: str = "unreadable", status: int = 0) -> None:
+        super().__init__(detail)
+        self.why = why
+        self.status = status
 
 
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
@@ -87,8 +97,10 @@ def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[i
             return reply.status_code, bytes(data)
     except httpx.TimeoutException:
         raise TimeoutError from None
+    except httpx.ConnectError as exc:
+        raise PeerUnavailable(f"ConnectError: {exc}", "unreachable") from None
     except httpx.HTTPError as exc:
-        raise PeerUnavailable(type(exc).__name__) from None
+        raise PeerUnavailable(f"{type(exc).__name__}: {exc}", "broken") from None
 
 
 def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str, Any]:
@@ -101,7 +113,7 @@ def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str,
         detail = ""
         if isinstance(data, dict):
             detail = str(data.get("detail") or data.get("error") or "")[:200]
-        raise PeerUnavailable(f"HTTP {status} {detail}".strip())
+        raise PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status)
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         raise PeerUnavailable("not a Commune peer reply")
     return data
@@ -194,15 +206,7 @@ class Federation:
                 kept, withheld, notices = self._read(peer, reply, kind, use, language, ids)
             except Exception as exc:
                 log.warning("peer %s sent a reply this version cannot read: %r", peer.name, exc)
-                got.notices.append(
-                    prose(
-                        language,
-                        f"le pair {peer.name} a envoyé une réponse que cette version ne sait "
-                        "pas lire : réponse sans lui",
-                        f"peer {peer.name} sent a reply this version cannot read: answered "
-                        "without it",
-                    )
-                )
+                got.notices.append(_unreadable(peer.name, language))
                 continue
             lists.append(kept)
             got.notices += notices
@@ -295,6 +299,12 @@ class Federation:
         return kept, withheld, notices
 
     def _silent(self, name: str, error: BaseException, language: str) -> str:
+        """Why the answer comes without the peer ``name``, in the asker's words: the
+        connection's own words ("ConnectError") said nothing to a member, in English to a
+        French one, and a revoked key was said in the peer's reply to its own members
+        ("ask your member's administrator for a new key"), which the asker took for theirs."""
+        if isinstance(error, PeerUnavailable):
+            return _unavailable(name, error, language)
         if isinstance(error, TimeoutError):
             limit = self.settings.timeout_s
             seconds = number(limit, 0 if limit == int(limit) else 1, language)
@@ -447,6 +457,64 @@ def _tell(
             threading.Thread(target=_report, args=(peers[name], counts, timeout_s)).start()
 
 
+def _unreadable(name: str, language: str) -> str:
+    return prose(
+        language,
+        f"le pair {name} a envoyé une réponse que cette version ne sait pas lire : réponse "
+        "sans lui",
+        f"peer {name} sent a reply this version cannot read: answered without it",
+    )
+
+
+def _unavailable(name: str, error: PeerUnavailable, language: str) -> str:
+    status = error.status
+    if error.why == "unreachable":
+        return prose(
+            language,
+            f"le pair {name} est injoignable (connexion refusée ou adresse introuvable) : "
+            "réponse sans lui",
+            f"peer {name} could not be reached (connection refused or address not found): "
+            "answered without it",
+        )
+    if error.why == "broken":
+        return prose(
+            language,
+            f"le pair {name} a interrompu sa réponse : réponse sans lui",
+            f"peer {name} broke off its reply: answered without it",
+        )
+    if error.why != "status":
+        return _unreadable(name, language)
+    if status in (401, 403):
+        return prose(
+            language,
+            f"le pair {name} a refusé la clé de cette coopérative (HTTP {status}, révoquée "
+            "ou erronée ; son opérateur peut en délivrer une nouvelle) : réponse sans lui",
+            f"peer {name} refused this cooperative's key (HTTP {status}, revoked or wrong; "
+            "its operator can issue a new one): answered without it",
+        )
+    if status == 429:
+        return prose(
+            language,
+            f"le pair {name} a refusé la question, le quota de cette coopérative chez lui "
+            "étant épuisé (HTTP 429) : réponse sans lui",
+            f"peer {name} refused the question, this cooperative's quota there being spent "
+            "(HTTP 429): answered without it",
+        )
+    if status in (404, 405):
+        return prose(
+            language,
+            f"le pair {name} n'offre pas de recherche entre pairs à son adresse (HTTP "
+            f"{status} : adresse erronée, ou version plus ancienne) : réponse sans lui",
+            f"peer {name} offers no peer search at its address (HTTP {status}: a wrong "
+            "address, or an older version): answered without it",
+        )
+    return prose(
+        language,
+        f"le pair {name} a échoué (HTTP {status}) : réponse sans lui",
+        f"peer {name} failed (HTTP {status}): answered without it",
+    )
+
+
 def _nobody() -> None:
     """No peer to tell."""
 
@@ -461,7 +529,7 @@ def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
     except ValueError:
         data = None
     if status != 200 or not isinstance(data, dict):
-        raise PeerUnavailable(f"HTTP {status}")
+        raise PeerUnavailable(f"HTTP {status}", "status", status)
     return data.get("retired")
 
 
