@@ -876,3 +876,44 @@ def test_a_peer_that_fails_is_said_in_the_askers_words(home):
         "erronée\u00a0; son opérateur peut en délivrer une nouvelle)\u00a0: réponse sans lui",
     ]
     assert all("réponse sans lui" in n and "revoked" not in n for n in french), french
+
+
+def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monkeypatch):
+    """`commune ask --collection mine` answers "from this collection only": with `[peers]
+    federate = true` (or `--peers`) it was answered from a peer's collection instead, its
+    passage cited "via coop-b". Limited to a collection, a question asks no peer; asked of
+    both at once, it is refused, saying what to drop."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    asked: list[str] = []
+    theirs = _passage(1, text="The recycling centre of Ville B is open on Saturday mornings.")
+
+    def ask_all(peers: Any, query: str, *rest: Any) -> dict[str, Any]:
+        asked.append(query)
+        return {"coop-b": {"hits": [theirs]}}
+
+    monkeypatch.setattr(federation, "ask_all", ask_all)
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    home.mkdir()
+    (home / "commune.toml").write_text("[peers]\nfederate = true\n", encoding="utf-8")
+    (tmp_path / "library.md").write_text(
+        "# Library\n\nThe library of Ville A lends books for three weeks.\n", encoding="utf-8"
+    )
+    assert run(home, "add", str(tmp_path / "library.md"), "--collection", "mine").exit_code == 0
+    question = "When is the recycling centre open?"
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        answer = c.ask(question, collection="mine", mode="extractive")
+        assert asked == [] and all(s.origin is None for s in answer.sources), answer.sources
+        answer = c.ask(question, mode="extractive")  # not limited: the peers are asked
+        assert asked == [question] and [s.origin["peer"] for s in answer.sources if s.origin]
+    for args in (("ask", question), ("search", "recycling centre")):
+        french = run(home, *args, "--peers", "--collection", "mine", lang="fr_FR.UTF-8")
+        assert french.exit_code != 0 and "Traceback" not in french.output
+        assert french.stderr.strip().splitlines() == [
+            "erreur\u00a0: une question limitée à la collection 'mine' n'interroge aucun "
+            "pair (retirez --peers pour interroger cette collection seule, ou --collection "
+            "pour interroger aussi les pairs)"
+        ], french.stderr
+    assert asked == [question]

@@ -1602,8 +1602,11 @@ class Commune:
         The reasons and notices are in the query's language, as an answer's are: the asker's
         (``asker_language``, the face's) for a query of a few keywords."""
         from commune.answering.federation import fuse
+        from commune.answering.path import limited_to_one_collection
         from commune.text.lang import question_language
 
+        if collection:
+            raise limited_to_one_collection(collection)
         local = self.search(query, collection=collection, k=k, actor=actor, record=record)
         got = self.federation.gather(query, actor, question_language(query, asker_language))
         return fuse(local, got.hits, rescore=True)[:k], got.withheld, got.notices

@@ -69,6 +69,16 @@ class GeneratorSource(Protocol):
     def get(self, name: str | None = None) -> Generator: ...
 
 
+def limited_to_one_collection(collection: str) -> InvalidRequest:
+    """Asked of one of this home's collections and of the peer cooperatives at once: the
+    collection answered from the peers' collections too, though the asker had said it alone."""
+    return InvalidRequest(
+        f"a question limited to the collection {collection!r} asks no peer cooperative",
+        "drop --peers to ask that collection alone, or --collection to ask the peers too",
+        field_hint="drop peers to ask that collection alone, or collection to ask the peers too",
+    )
+
+
 @dataclass
 class AskRequest:
     """One question, as every face asks it."""
@@ -107,6 +117,8 @@ class AskRequest:
                 "drop --model, or use --mode generate",
                 field_hint="drop model, or give mode generate",  # the API's and MCP's fields
             )
+        if self.collection and self.peers:
+            raise limited_to_one_collection(self.collection)
 
 
 @dataclass
@@ -194,6 +206,9 @@ class AskPath:
         run = _Progress(req, self.metering.meter(), charter)
         federated = (
             self.federation is not None
+            # A question limited to one of this home's collections is answered from it
+            # alone: with [peers] federate, it was answered from the peers' collections too.
+            and not req.collection
             and (self.settings.peers.federate if req.peers is None else req.peers)
             and bool(self.federation.peers())  # none registered: the cache still serves
         )
