@@ -917,3 +917,25 @@ def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monke
             "pour interroger aussi les pairs)"
         ], french.stderr
     assert asked == [question]
+
+
+def test_a_peers_share_alike_clause_is_named_in_the_readers_language() -> None:
+    """A French answer citing a peer's collection shared share-alike said « (CC-BY-SA-4.0,
+    coop-b: share-alike) » in the middle of its French note."""
+    from types import SimpleNamespace
+
+    from commune.answering.licensing import finish_licensing
+
+    origin = {"peer": "coop-b", "policy": {"share_alike": True}}
+    for language, expected in (
+        ("fr", "(CC-BY-SA-4.0, coop-b\u00a0: partage à l'identique)\u00a0: ce que vous"),
+        ("en", "(CC-BY-SA-4.0, coop-b: share-alike): whatever you"),
+    ):
+        source = SimpleNamespace(
+            title="Marché", publisher=None, contributor=None, licence="CC-BY-SA-4.0", source="m"
+        )
+        source.origin = origin
+        answer = SimpleNamespace(language=language, sources=[source])
+        finish_licensing(answer, [])
+        [note] = answer.licence_notes
+        assert expected in note, note
