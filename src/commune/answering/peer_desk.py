@@ -32,7 +32,7 @@ from commune.govern.policy import Actor
 from commune.text.lang import detect
 
 ROUTE = "peer/search"
-MAX_K = 20
+MAX_K = 20  # commune.toml's [peers] k is at most this (config._AT_MOST): peers ask no more
 
 
 class PeerDesk:
