@@ -4,8 +4,10 @@ is a notice, peer passages never reach an external model, and the small input ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -817,16 +819,13 @@ def test_a_peer_is_told_of_its_passage_cited_only_once_the_answer_is_recorded(ho
     assert told == [("coop-b", {1: 1})] and len(kept) == 1
 
 
-def test_a_peer_that_fails_is_said_in_the_askers_words(home):
-    """A peer down was said "did not answer (ConnectError)", the connection's English class
-    name, to a French member too; a revoked key was said in the peer's reply to its own
-    members ("demandez une nouvelle clé à l'administrateur de votre membre"), which the
-    member asking here took for their own key. Each failure is now said as what it is."""
+@contextlib.contextmanager
+def _failing_peers() -> Iterator[tuple[str, str]]:
+    """(the address of a server answering each POST with the status its path begins with,
+    as a peer that refuses does; an address where nothing listens)."""
     import socket
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from commune.core import Commune
 
     class Refusing(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 -- http.server's name
@@ -846,18 +845,27 @@ def test_a_peer_that_fails_is_said_in_the_askers_words(home):
     with socket.socket() as gone:  # nothing listens there any more
         gone.bind(("127.0.0.1", 0))
         gone_port = gone.getsockname()[1]
-    url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        with Commune(home) as c:
-            key = "cmn_1234abcd_secretpart"
-            c.add_peer("a-gone", f"http://127.0.0.1:{gone_port}", key=key)
-            for status in (401, 404, 429, 500):
-                c.add_peer(f"b-{status}", f"{url}/{status}", key=key)
-            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
-            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+        yield f"http://127.0.0.1:{server.server_address[1]}", f"http://127.0.0.1:{gone_port}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_peer_that_fails_is_said_in_the_askers_words(home):
+    """A peer down was said "did not answer (ConnectError)", the connection's English class
+    name, to a French member too; a revoked key was said in the peer's reply to its own
+    members ("demandez une nouvelle clé à l'administrateur de votre membre"), which the
+    member asking here took for their own key. Each failure is now said as what it is."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone), Commune(home) as c:
+        key = "cmn_1234abcd_secretpart"
+        c.add_peer("a-gone", gone, key=key)
+        for status in (401, 404, 429, 500):
+            c.add_peer(f"b-{status}", f"{url}/{status}", key=key)
+        english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+        french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
     assert english == [
         "peer a-gone could not be reached (connection refused or address not found): "
         "answered without it",
@@ -876,6 +884,33 @@ def test_a_peer_that_fails_is_said_in_the_askers_words(home):
         "erronée\u00a0; son opérateur peut en délivrer une nouvelle)\u00a0: réponse sans lui",
     ]
     assert all("réponse sans lui" in n and "revoked" not in n for n in french), french
+
+
+def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(home):
+    """`commune peer forget` said "coop-b: no answer (ConnectError: [Errno 111] Connection
+    refused); run it again later", in English in a French line, and told to run it again
+    later a peer that had refused the key, which no later run changes."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone):
+        with Commune(home) as c:
+            c.add_peer("a-gone", gone, key="cmn_1234abcd_secretpart")
+            c.add_peer("b-401", f"{url}/401", key="cmn_1234abcd_secretpart")
+        french = run(home, "peer", "forget", lang="fr_FR.UTF-8")
+        english = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    assert french.exit_code == english.exit_code == 1
+    assert french.stderr.splitlines() == [
+        "le pair a-gone est injoignable (connexion refusée ou adresse introuvable)\u00a0; "
+        "relancez plus tard",
+        "le pair b-401 a refusé la clé de cette coopérative (HTTP 401, révoquée ou "
+        "erronée\u00a0; son opérateur peut en délivrer une nouvelle)",
+    ]
+    assert english.stderr.splitlines() == [
+        "peer a-gone could not be reached (connection refused or address not found); "
+        "run it again later",
+        "peer b-401 refused this cooperative's key (HTTP 401, revoked or wrong; its operator "
+        "can issue a new one)",
+    ]
 
 
 def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monkeypatch):

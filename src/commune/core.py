@@ -1562,13 +1562,16 @@ class Commune:
         with self.engine.connect() as conn:
             return retired_for_peer(conn, actor)
 
-    def forget_retired_titles(self, *, actor: Actor = OPERATOR) -> dict[str, int | str]:
+    def forget_retired_titles(
+        self, *, actor: Actor = OPERATOR, language: str = "en"
+    ) -> dict[str, int | str]:
         """Ask each registered peer which of its documents cited here it retired since, and
         blank their titles now, not at the next question that reaches it: (peer -> titles
-        forgotten, or why it did not say)."""
-        from commune.answering.federation import ask_retired
+        forgotten, or why it did not say, in ``language``, and whether to try again later)."""
+        from commune.answering.federation import ask_retired, unanswered
         from commune.commons.peering.citations import forget_titles
         from commune.commons.peering.registry import may
+        from commune.text.say import prose
 
         may(actor)
         done: dict[str, int | str] = {}
@@ -1576,7 +1579,11 @@ class Commune:
             try:
                 retired = ask_retired(peer, self.settings.peers.timeout_s)
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
-                done[peer.name] = type(exc).__name__ if not str(exc) else str(exc)
+                # Said as a question's notice says it: "(ConnectError)" said nothing, and
+                # "run it again later" did not help a peer that refused the key.
+                why, again = unanswered(peer.name, exc, language, self.settings.peers.timeout_s)
+                later = prose(language, " ; relancez plus tard", "; run it again later")
+                done[peer.name] = why + (later if again else "")
                 continue
             with self.engine.begin() as conn:
                 done[peer.name] = forget_titles(conn, peer.name, retired)

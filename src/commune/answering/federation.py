@@ -303,23 +303,9 @@ class Federation:
         connection's own words ("ConnectError") said nothing to a member, in English to a
         French one, and a revoked key was said in the peer's reply to its own members
         ("ask your member's administrator for a new key"), which the asker took for theirs."""
-        if isinstance(error, PeerUnavailable):
-            return _unavailable(name, error, language)
-        if isinstance(error, TimeoutError):
-            limit = self.settings.timeout_s
-            seconds = number(limit, 0 if limit == int(limit) else 1, language)
-            return prose(
-                language,
-                f"le pair {name} n'a pas répondu en {seconds} s : réponse sans lui",
-                f"peer {name} did not answer in {seconds} s: answered without it",
-            )
-        return prose(
-            language,
-            "le pair {name} n'a pas répondu ({error}) : réponse sans lui",
-            "peer {name} did not answer ({error}): answered without it",
-            name=name,
-            error=error,  # the connection's or the peer's own words: not respaced
-        )
+        limit = self.settings.timeout_s if isinstance(error, TimeoutError) else 0.0
+        said, _ = unanswered(name, error, language, limit)
+        return said + prose(language, " : réponse sans lui", ": answered without it")
 
     def _hit(
         self, peer: registry.Peer, reply: dict[str, Any], data: dict[str, Any], ids: _Ids
@@ -466,53 +452,74 @@ def _unreadable(name: str, language: str) -> str:
     )
 
 
-def _unavailable(name: str, error: PeerUnavailable, language: str) -> str:
+def unanswered(
+    name: str, error: BaseException, language: str, timeout_s: float
+) -> tuple[str, bool]:
+    """Why the peer ``name`` gave nothing, as one clause in ``language`` ("peer coop-b could
+    not be reached (…)"), and whether asking again later may help (not for a refused key)."""
+    if isinstance(error, TimeoutError):
+        seconds = number(timeout_s, 0 if timeout_s == int(timeout_s) else 1, language)
+        return prose(
+            language,
+            f"le pair {name} n'a pas répondu en {seconds} s",
+            f"peer {name} did not answer in {seconds} s",
+        ), True
+    if not isinstance(error, PeerUnavailable):
+        return prose(
+            language,
+            "le pair {name} n'a pas répondu ({error})",
+            "peer {name} did not answer ({error})",
+            name=name,
+            error=error,  # the connection's or the peer's own words: not respaced
+        ), True
     status = error.status
     if error.why == "unreachable":
         return prose(
             language,
-            f"le pair {name} est injoignable (connexion refusée ou adresse introuvable) : "
-            "réponse sans lui",
-            f"peer {name} could not be reached (connection refused or address not found): "
-            "answered without it",
-        )
+            f"le pair {name} est injoignable (connexion refusée ou adresse introuvable)",
+            f"peer {name} could not be reached (connection refused or address not found)",
+        ), True
     if error.why == "broken":
         return prose(
             language,
-            f"le pair {name} a interrompu sa réponse : réponse sans lui",
-            f"peer {name} broke off its reply: answered without it",
-        )
+            f"le pair {name} a interrompu sa réponse",
+            f"peer {name} broke off its reply",
+        ), True
     if error.why != "status":
-        return _unreadable(name, language)
+        return prose(
+            language,
+            f"le pair {name} a envoyé une réponse que cette version ne sait pas lire",
+            f"peer {name} sent a reply this version cannot read",
+        ), False
     if status in (401, 403):
         return prose(
             language,
             f"le pair {name} a refusé la clé de cette coopérative (HTTP {status}, révoquée "
-            "ou erronée ; son opérateur peut en délivrer une nouvelle) : réponse sans lui",
+            "ou erronée ; son opérateur peut en délivrer une nouvelle)",
             f"peer {name} refused this cooperative's key (HTTP {status}, revoked or wrong; "
-            "its operator can issue a new one): answered without it",
-        )
+            "its operator can issue a new one)",
+        ), False
     if status == 429:
         return prose(
             language,
             f"le pair {name} a refusé la question, le quota de cette coopérative chez lui "
-            "étant épuisé (HTTP 429) : réponse sans lui",
+            "étant épuisé (HTTP 429)",
             f"peer {name} refused the question, this cooperative's quota there being spent "
-            "(HTTP 429): answered without it",
-        )
+            "(HTTP 429)",
+        ), True
     if status in (404, 405):
         return prose(
             language,
             f"le pair {name} n'offre pas de recherche entre pairs à son adresse (HTTP "
-            f"{status} : adresse erronée, ou version plus ancienne) : réponse sans lui",
+            f"{status} : adresse erronée, ou version plus ancienne)",
             f"peer {name} offers no peer search at its address (HTTP {status}: a wrong "
-            "address, or an older version): answered without it",
-        )
+            "address, or an older version)",
+        ), False
     return prose(
         language,
-        f"le pair {name} a échoué (HTTP {status}) : réponse sans lui",
-        f"peer {name} failed (HTTP {status}): answered without it",
-    )
+        f"le pair {name} a échoué (HTTP {status})",
+        f"peer {name} failed (HTTP {status})",
+    ), True
 
 
 def _nobody() -> None:
