@@ -886,6 +886,61 @@ def test_a_peer_that_fails_is_said_in_the_askers_words(home):
     assert all("réponse sans lui" in n and "revoked" not in n for n in french), french
 
 
+def test_a_peer_whose_certificate_is_refused_is_not_said_to_be_down(home, tmp_path):
+    """A peer served over https:// with a certificate this home cannot verify (self-signed
+    here; expired, or made out to another name) was said "could not be reached (connection
+    refused or address not found)": its operator looked for a server down, not for a
+    certificate to renew."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    if shutil.which("openssl") is None:
+        pytest.fail("the openssl command is needed for the certificate (apt install openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    class Empty(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"hits": []}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Commune(home) as c:
+            url = f"https://127.0.0.1:{server.server_address[1]}"
+            c.add_peer("coop-b", url, key="cmn_1234abcd_secretpart")
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "the certificate of peer coop-b could not be verified (expired, self-signed or made "
+        "out to another name): answered without it"
+    ]
+    assert french == [
+        "le certificat du pair coop-b n'a pas pu être vérifié (expiré, auto-signé ou établi "
+        "pour un autre nom)\u00a0: réponse sans lui"
+    ]
+
+
 def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(home):
     """`commune peer forget` said "coop-b: no answer (ConnectError: [Errno 111] Connection
     refused); run it again later", in English in a French line, and told to run it again

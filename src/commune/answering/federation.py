@@ -56,9 +56,9 @@ class PeerUnavailable(Exception):
     """A peer answered otherwise than with passages (down, refused the key, over quota).
 
     ``why``: what the asker is told (Federation._silent), one of "unreachable" (nothing
-    listens at its address), "broken" (the connection broke off), "status" (an HTTP error:
-    ``status``) and "unreadable" (not a reply this version reads). The message is the
-    technical detail, for the log."""
+    listens at its address), "certificate" (its TLS certificate was refused), "broken" (the
+    connection broke off), "status" (an HTTP error: ``status``) and "unreadable" (not a
+    reply this version reads). The message is the technical detail, for the log."""
 
     def __init__(self, detail: str, why: str = "unreadable", status: int = 0) -> None:
         super().__init__(detail)
@@ -98,9 +98,25 @@ def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[i
     except httpx.TimeoutException:
         raise TimeoutError from None
     except httpx.ConnectError as exc:
-        raise PeerUnavailable(f"ConnectError: {exc}", "unreachable") from None
+        # A certificate refused is a connection error too, but nothing like a peer down: its
+        # operator, or this home's, has a certificate to renew or an address to correct.
+        why = "certificate" if _refused_certificate(exc) else "unreachable"
+        raise PeerUnavailable(f"ConnectError: {exc}", why) from None
     except httpx.HTTPError as exc:
         raise PeerUnavailable(f"{type(exc).__name__}: {exc}", "broken") from None
+
+
+def _refused_certificate(exc: BaseException) -> bool:
+    """Did the TLS handshake refuse the peer's certificate (expired, self-signed, another
+    name's)? httpx says it as a ConnectError, the ssl module's error among its causes."""
+    import ssl
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str, Any]:
@@ -478,6 +494,14 @@ def unanswered(
             language,
             f"le pair {name} est injoignable (connexion refusée ou adresse introuvable)",
             f"peer {name} could not be reached (connection refused or address not found)",
+        ), True
+    if error.why == "certificate":
+        return prose(
+            language,
+            f"le certificat du pair {name} n'a pas pu être vérifié (expiré, auto-signé ou "
+            "établi pour un autre nom)",
+            f"the certificate of peer {name} could not be verified (expired, self-signed or "
+            "made out to another name)",
         ), True
     if error.why == "broken":
         return prose(
