@@ -941,6 +941,26 @@ def test_a_peer_whose_certificate_is_refused_is_not_said_to_be_down(home, tmp_pa
     ]
 
 
+def test_a_french_answers_notices_are_joined_in_french(home):
+    """Two peers silent: a French answer's notice read "… : réponse sans lui; le pair …", an
+    English semicolon between French clauses."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone), Commune(home) as c:
+        c.add_peer("a-gone", gone, key="cmn_1234abcd_secretpart")
+        c.add_peer("b-500", f"{url}/500", key="cmn_1234abcd_secretpart")
+        french = c.ask("Quand la déchetterie est-elle ouverte ?", mode="extractive", peers=True)
+        english = c.ask("When is the recycling centre open?", mode="extractive", peers=True)
+    assert french.notice == (
+        "le pair a-gone est injoignable (connexion refusée ou adresse introuvable)\u00a0: "
+        "réponse sans lui\u00a0; le pair b-500 a échoué (HTTP 500)\u00a0: réponse sans lui"
+    )
+    assert english.notice == (
+        "peer a-gone could not be reached (connection refused or address not found): "
+        "answered without it; peer b-500 failed (HTTP 500): answered without it"
+    )
+
+
 def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(home):
     """`commune peer forget` said "coop-b: no answer (ConnectError: [Errno 111] Connection
     refused); run it again later", in English in a French line, and told to run it again

@@ -43,7 +43,7 @@ from commune.generate.base import Generator
 from commune.govern.policy import OPERATOR, Actor
 from commune.identity import running_code
 from commune.text.lang import question_language
-from commune.text.say import say
+from commune.text.say import prose, say
 
 if TYPE_CHECKING:
     from commune.answering.federation import Federation
@@ -67,6 +67,12 @@ class GeneratorSource(Protocol):
     """Where the path gets the model it chose (generate/registry.Generators, or a double)."""
 
     def get(self, name: str | None = None) -> Generator: ...
+
+
+def _joined(language: str, *notices: str | None) -> str:
+    """An answer's notices, one after the other: French puts a no-break space before its
+    semicolon ("réponse sans lui; le pair coop-c…" read as English between French clauses)."""
+    return prose(language, " ; ", "; ").join(n for n in notices if n)
 
 
 def limited_to_one_collection(collection: str) -> InvalidRequest:
@@ -300,7 +306,7 @@ class AskPath:
         run.decisions.append(redirect)
         run.notice = steps.override_notice(req.language, req.mode, requested, chosen, redirect)
         if peer_notices:
-            run.notice = "; ".join(n for n in (run.notice, *peer_notices) if n)
+            run.notice = _joined(req.language, run.notice, *peer_notices)
         yield from self._answer(run, hits, excluded, chosen, slot)
 
     # -- the cache -----------------------------------------------------------------------------
@@ -463,7 +469,7 @@ class AskPath:
             for event in events:
                 if isinstance(event, Answer):
                     if run.notice is not None:  # the override first, then any fallback's
-                        event.notice = "; ".join(n for n in (run.notice, event.notice) if n)
+                        event.notice = _joined(req.language, run.notice, event.notice)
                     tell_peers: Callable[[], None] | None = None
                     with self._recording() as conn:
                         energy = self.metering.record_usage(
