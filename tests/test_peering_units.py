@@ -961,6 +961,58 @@ def test_a_french_answers_notices_are_joined_in_french(home):
     )
 
 
+def test_a_peer_refuses_in_the_language_the_asking_member_reads(home, tmp_path):
+    """A French member asking "tarif" was told the peer's refusal in English ("Prices are
+    not given here. (charter rule 'tarifs': 'tarif')"): the peer guessed the language of one
+    word. The asking home now sends the language its member reads, and the peer uses it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    (home / "charter.toml").write_text(
+        'version = "2"\n[[utility.refuse]]\nname = "tarifs"\nwords = ["tarif"]\n'
+        'message_fr = "Les tarifs ne sont pas donnés ici."\n'
+        'message_en = "Prices are not given here."\n',
+        encoding="utf-8",
+    )
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        assert c.peer_search("tarif", actor=peer)["refused"].startswith("Prices are not")
+        refused = c.peer_search("tarif", actor=peer, language="fr")["refused"]
+        assert refused.startswith("Les tarifs ne sont pas donnés ici."), refused
+        # Not one of this home's languages: the query's own, as before.
+        assert c.peer_search("tarif", actor=peer, language="xx")["refused"].startswith("Prices")
+
+    bodies: list[dict[str, Any]] = []
+
+    class Peer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            reply = json.dumps({"hits": [], "refused": "Les tarifs ne sont pas donnés ici."})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply.encode())))
+            self.end_headers()
+            self.wfile.write(reply.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    asking = tmp_path / "asking"
+    try:
+        with Commune(asking) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{server.server_address[1]}", key="cmn_a_b")
+            c.federation.gather("tarif", c.actor(None), "fr")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert bodies == [{"query": "tarif", "k": 5, "language": "fr"}]
+
+
 def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(home):
     """`commune peer forget` said "coop-b: no answer (ConnectError: [Errno 111] Connection
     refused); run it again later", in English in a French line, and told to run it again

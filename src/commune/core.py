@@ -1545,15 +1545,18 @@ class Commune:
         with self.engine.begin() as conn:
             remove(conn, name, actor)
 
-    def peer_search(self, query: str, *, actor: Actor, k: int = 5) -> dict[str, Any]:
-        """A peer's search of the collections shared outward (the serving side)."""
+    def peer_search(
+        self, query: str, *, actor: Actor, k: int = 5, language: str | None = None
+    ) -> dict[str, Any]:
+        """A peer's search of the collections shared outward (the serving side), its
+        reasons in ``language``, the asking member's (the query's own when not given)."""
         from commune.answering.search import check_length
         from commune.errors import InvalidRequest
 
         if not query.strip():
             raise InvalidRequest("the query is empty: give some words to search for")
         check_length(self.settings, query, "query")
-        return self.peer_desk.search(query, actor, k=k)
+        return self.peer_desk.search(query, actor, k=k, language=language)
 
     def peer_retired(self, *, actor: Actor) -> list[int]:
         """The documents the peer ``actor``'s answers cited that this home retired since."""

@@ -119,8 +119,16 @@ def _refused_certificate(exc: BaseException) -> bool:
     return False
 
 
-def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str, Any]:
-    status, body = _post(f"{peer.url}/peer/search", peer.key, {"query": query, "k": k}, timeout_s)
+def _ask(
+    peer: registry.Peer, query: str, k: int, timeout_s: float, language: str | None = None
+) -> dict[str, Any]:
+    # The language the asker reads: the peer says its refusals and reasons in it. Guessed
+    # from a few words there, "tarif" was read as English and refused in English in a
+    # French answer. A peer of an older version ignores it.
+    asked: dict[str, Any] = {"query": query, "k": k}
+    if language:
+        asked["language"] = language
+    status, body = _post(f"{peer.url}/peer/search", peer.key, asked, timeout_s)
     try:
         data = json.loads(body)
     except ValueError:
@@ -144,14 +152,18 @@ def _in_daemon(target: Callable[[], None], name: str) -> threading.Thread:
 
 
 def ask_all(
-    peers: list[registry.Peer], query: str, k: int, timeout_s: float
+    peers: list[registry.Peer],
+    query: str,
+    k: int,
+    timeout_s: float,
+    language: str | None = None,
 ) -> dict[str, dict[str, Any] | BaseException]:
     """Each peer's reply, or why there is none; never more than ``timeout_s`` in all."""
     out: dict[str, dict[str, Any] | BaseException] = {}
 
     def one(peer: registry.Peer) -> None:
         try:
-            out[peer.name] = _ask(peer, query, k, timeout_s)
+            out[peer.name] = _ask(peer, query, k, timeout_s, language)
         except Exception as exc:  # whatever went wrong is that peer's notice
             out[peer.name] = exc
 
@@ -202,7 +214,7 @@ class Federation:
             return got
         with self.engine.connect() as conn:
             kind, use = profile(conn, actor.member_id)
-        replies = ask_all(peers, question, self.settings.k, self.settings.timeout_s)
+        replies = ask_all(peers, question, self.settings.k, self.settings.timeout_s, language)
         lists: list[list[Hit]] = []
         ids = _Ids()
         for peer in peers:
