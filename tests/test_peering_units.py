@@ -1013,6 +1013,37 @@ def test_a_peer_refuses_in_the_language_the_asking_member_reads(home, tmp_path):
     assert bodies == [{"query": "tarif", "k": 5, "language": "fr"}]
 
 
+def test_the_openai_faces_content_names_the_peer_a_source_came_through(home, monkeypatch):
+    """Under `[peers] federate = true`, /v1/chat/completions listed a peer cooperative's
+    passage at the end of its content as "[1] Doc 1, https://b.example/1 (CC-BY-4.0)", as if
+    this home's: the content is all LangChain and many clients keep. It ends "— via coop-b",
+    as the CLI's and the web's sources do."""
+    from fastapi.testclient import TestClient
+
+    from commune.answering import federation
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import EN, make_key
+
+    theirs = _passage(1, text="The recycling centre of Ville B is open on Saturday mornings.")
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": [theirs]}})
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    home.mkdir()
+    (home / "commune.toml").write_text("[peers]\nfederate = true\n", encoding="utf-8")
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        key = make_key(c, "alice", "Ville A")
+        with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"} | EN) as api:
+            question = "When is the recycling centre open?"
+            r = api.post(
+                "/v1/chat/completions",
+                json={"model": "extractive", "messages": [{"role": "user", "content": question}]},
+            )
+    assert r.status_code == 200, r.text
+    content = r.json()["choices"][0]["message"]["content"]
+    assert "\n[1] Doc 1, https://b.example/1 (CC-BY-4.0) — via coop-b" in content, content
+
+
 def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(home):
     """`commune peer forget` said "coop-b: no answer (ConnectError: [Errno 111] Connection
     refused); run it again later", in English in a French line, and told to run it again
