@@ -729,6 +729,47 @@ def test_a_peer_documents_title_is_forgotten_once_the_peer_says_it_retired_it(ho
         assert "Dupont" not in shown.output and retired in shown.output
 
 
+def test_peer_forget_counts_the_titles_not_the_answers_that_cited_them(home):
+    """One retired document cited by three answers: `commune peer forget` said "coop-b: 3
+    titles forgotten", one per answer's row, for the one title it forgot."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    class Peer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            reply = b'{"retired": [7]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Commune(home) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{server.server_address[1]}", key="cmn_a_b")
+            one = {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+                   "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 1}  # fmt: skip
+            for _ in range(3):  # three answers cited it
+                with c.engine.begin() as conn:
+                    citations.record_peer_sources(conn, "api/ask", [one], c.actor(None))
+        first = run(home, "peer", "forget", lang="en_GB.UTF-8")
+        again = run(home, "peer", "forget", lang="fr_FR.UTF-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert first.stdout == "coop-b: 1 title forgotten\n"
+    assert again.stdout == "coop-b\u00a0: 0 titre oublié\n"
+
+
 def test_a_peers_answer_citing_two_passages_of_one_contributor_is_one_answer(home, tmp_path):
     """A peer's citation report is one answer of theirs: one citing two of a contributor's
     passages read "answers 2" on the contributor's line of `commune credits` (its rows had
