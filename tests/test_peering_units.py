@@ -178,6 +178,11 @@ def test_a_peer_passage_without_a_licence_this_home_can_read_is_withheld(home, m
         )
         assert [s.title for s in answer.sources if s.origin] == ["Ouvert"]
         assert {"Sans licence", "Tous droits", "La sienne"} <= {e["title"] for e in answer.excluded}
+        # A malformed expression failed the asker's whole answer, in license-expression's
+        # ExpressionError where its licence was read: it is withheld like the others.
+        hits[:] = [_passage(5, licence="MIT AND", title="Mal formée")]
+        answer = c.ask("When is the recycling centre open?", mode="extractive", peers=True)
+        assert [e["title"] for e in answer.excluded] == ["Mal formée"], answer.excluded
 
 
 def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
