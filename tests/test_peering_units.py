@@ -1178,3 +1178,29 @@ def test_a_peers_share_alike_clause_is_named_in_the_readers_language() -> None:
         finish_licensing(answer, [])
         [note] = answer.licence_notes
         assert expected in note, note
+
+
+def test_asked_for_the_peers_with_none_registered_the_answer_says_so(home, tmp_path):
+    """`commune ask --peers` (or "peers": true, or a federated search) on a home that had
+    registered no peer answered from its own collections without a word of the peers: its
+    operator, trying peering out, could not tell a peer that gave nothing from no peer."""
+    from commune.core import Commune
+
+    (tmp_path / "library.md").write_text(
+        "# Library\n\nThe library of Ville A lends books for three weeks.\n", encoding="utf-8"
+    )
+    assert run(home, "add", str(tmp_path / "library.md"), "--collection", "mine").exit_code == 0
+    with Commune(home) as c:
+        asked = c.ask("How long does the library lend books?", mode="extractive", peers=True)
+        plain = c.ask("How long does the library lend books?", mode="extractive")
+    assert asked.notice == (
+        "no peer cooperative is registered here (commune peer add): answered from this "
+        "cooperative's collections alone"
+    )
+    assert plain.notice is None  # not asked for: nothing to say
+    french = run(home, "search", "bibliothèque", "--peers", lang="fr_FR.UTF-8")
+    assert french.exit_code == 0, french.output
+    assert french.stderr == (
+        "note\u00a0: aucune coopérative pair n'est enregistrée ici (commune peer add)\u00a0: "
+        "réponse à partir des seules collections de cette coopérative\n"
+    )

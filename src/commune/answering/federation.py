@@ -211,6 +211,17 @@ class Federation:
         peers = self.peers()
         got = Gathered()
         if not peers:
+            # Asked for the peers (--peers, "peers": true, a federated search) with none
+            # registered, the answer said nothing of them.
+            got.notices.append(
+                prose(
+                    language,
+                    "aucune coopérative pair n'est enregistrée ici (commune peer add) : "
+                    "réponse à partir des seules collections de cette coopérative",
+                    "no peer cooperative is registered here (commune peer add): answered "
+                    "from this cooperative's collections alone",
+                )
+            )
             return got
         with self.engine.connect() as conn:
             kind, use = profile(conn, actor.member_id)

@@ -216,7 +216,9 @@ class AskPath:
             # alone: with [peers] federate, it was answered from the peers' collections too.
             and not req.collection
             and (self.settings.peers.federate if req.peers is None else req.peers)
-            and bool(self.federation.peers())  # none registered: the cache still serves
+            # None registered: under [peers] federate the cache still serves; asked for by
+            # the question (--peers), it is told that there is no peer to ask.
+            and (req.peers is True or bool(self.federation.peers()))
         )
         if federated:
             # Not from the cache, nor kept in it: the peers' passages, and whether a peer
