@@ -46,6 +46,8 @@ def test_config_file_is_read(tmp_path):
         ("[index]\nprobes = 0\n", "index.probes in commune.toml must be greater than 0, got 0"),
         ("[index]\napproximate_from_rows = -1\n", "must not be negative, got -1"),
         ("[index]\nlists = 9\n", "unknown key index.lists"),
+        # More than a peer's /peer/search gives: every peer refused every question (HTTP 422).
+        ("[peers]\nk = 30\n", "peers.k in commune.toml must be at most 20, got 30"),
     ],
 )
 def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):

@@ -490,6 +490,9 @@ _AT_MOST = {
     "cooperative.price_eur_per_kwh": 10**6,
     "energy.idle_watts": 10**6,
     "energy.watts_per_core": 10**3,
+    # What a peer's /peer/search gives at most (answering/peer_desk.MAX_K): asked for more,
+    # every peer refused every question (HTTP 422), and each answer came without them.
+    "peers.k": 20,
 }
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),

@@ -1546,15 +1546,18 @@ class Commune:
         with self.engine.begin() as conn:
             remove(conn, name, actor)
 
-    def peer_search(self, query: str, *, actor: Actor, k: int = 5) -> dict[str, Any]:
-        """A peer's search of the collections shared outward (the serving side)."""
+    def peer_search(
+        self, query: str, *, actor: Actor, k: int = 5, language: str | None = None
+    ) -> dict[str, Any]:
+        """A peer's search of the collections shared outward (the serving side), its
+        reasons in ``language``, the asking member's (the query's own when not given)."""
         from commune.answering.search import check_length
         from commune.errors import InvalidRequest
 
         if not query.strip():
             raise InvalidRequest("the query is empty: give some words to search for")
         check_length(self.settings, query, "query")
-        return self.peer_desk.search(query, actor, k=k)
+        return self.peer_desk.search(query, actor, k=k, language=language)
 
     def peer_retired(self, *, actor: Actor) -> list[int]:
         """The documents the peer ``actor``'s answers cited that this home retired since."""
@@ -1563,13 +1566,16 @@ class Commune:
         with self.engine.connect() as conn:
             return retired_for_peer(conn, actor)
 
-    def forget_retired_titles(self, *, actor: Actor = OPERATOR) -> dict[str, int | str]:
+    def forget_retired_titles(
+        self, *, actor: Actor = OPERATOR, language: str = "en"
+    ) -> dict[str, int | str]:
         """Ask each registered peer which of its documents cited here it retired since, and
         blank their titles now, not at the next question that reaches it: (peer -> titles
-        forgotten, or why it did not say)."""
-        from commune.answering.federation import ask_retired
+        forgotten, or why it did not say, in ``language``, and whether to try again later)."""
+        from commune.answering.federation import ask_retired, unanswered
         from commune.commons.peering.citations import forget_titles
         from commune.commons.peering.registry import may
+        from commune.text.say import prose
 
         may(actor)
         done: dict[str, int | str] = {}
@@ -1577,7 +1583,11 @@ class Commune:
             try:
                 retired = ask_retired(peer, self.settings.peers.timeout_s)
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
-                done[peer.name] = type(exc).__name__ if not str(exc) else str(exc)
+                # Said as a question's notice says it: "(ConnectError)" said nothing, and
+                # "run it again later" did not help a peer that refused the key.
+                why, again = unanswered(peer.name, exc, language, self.settings.peers.timeout_s)
+                later = prose(language, " ; relancez plus tard", "; run it again later")
+                done[peer.name] = why + (later if again else "")
                 continue
             with self.engine.begin() as conn:
                 done[peer.name] = forget_titles(conn, peer.name, retired)
@@ -1603,8 +1613,11 @@ class Commune:
         The reasons and notices are in the query's language, as an answer's are: the asker's
         (``asker_language``, the face's) for a query of a few keywords."""
         from commune.answering.federation import fuse
+        from commune.answering.path import limited_to_one_collection
         from commune.text.lang import question_language
 
+        if collection:
+            raise limited_to_one_collection(collection)
         local = self.search(query, collection=collection, k=k, actor=actor, record=record)
         got = self.federation.gather(query, actor, question_language(query, asker_language))
         return fuse(local, got.hits, rescore=True)[:k], got.withheld, got.notices

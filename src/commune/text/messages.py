@@ -1411,6 +1411,20 @@ PATTERNS = [
         ),
         (r"drop model, or give mode generate", "retirez model, ou donnez mode generate"),
         (
+            r"a question limited to the collection (?P<name>'[^']*') asks no peer cooperative",
+            "une question limitée à la collection {name} n'interroge aucun pair",
+        ),
+        (
+            r"drop --peers to ask that collection alone, or --collection to ask the peers too",
+            "retirez --peers pour interroger cette collection seule, ou --collection pour "
+            "interroger aussi les pairs",
+        ),
+        (
+            r"drop peers to ask that collection alone, or collection to ask the peers too",
+            "retirez peers pour interroger cette collection seule, ou collection pour "
+            "interroger aussi les pairs",
+        ),
+        (
             r"limit must be 1\.\.(?P<max>\d+) and offset >= 0, got (?P<limit>\S+), "
             r"(?P<offset>\S+)",
             "limit doit être entre 1 et {max} et offset positif ou nul, reçu {limit}, {offset}",

@@ -21,6 +21,12 @@ router = APIRouter()
 class PeerSearch(BaseModel):
     query: str = Field(min_length=1, description="The question or words to search for.")
     k: int = Field(5, gt=0, le=20, description="Number of passages.")
+    language: str | None = Field(
+        None,
+        max_length=10,
+        description="The language the asking member reads (fr, en…), for the refusals and "
+        "reasons sent back; absent or unknown: the query's own.",
+    )
 
 
 class PeerCited(BaseModel):
@@ -39,7 +45,9 @@ async def catalogue(commune: CommuneDep) -> JSONResponse:
 
 @router.post("/peer/search")
 async def search(req: PeerSearch, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
-    return await run_in_threadpool(commune.peer_search, req.query, actor=actor, k=req.k)
+    return await run_in_threadpool(
+        commune.peer_search, req.query, actor=actor, k=req.k, language=req.language
+    )
 
 
 @router.post("/peer/retired")
