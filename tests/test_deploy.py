@@ -584,3 +584,23 @@ def test_the_guide_s_bulk_approval_approves_pages_read_again(
         assert commune.pending() == []
         [doc] = commune.documents("mairie")
         assert doc["status"] == "published"
+
+
+def test_the_repository_tracks_no_link_out_of_itself() -> None:
+    """A helper's checkout linked .cache to another checkout's and the link was committed (the
+    ignore rule named a directory, ``.cache/``, and a link is none): a fresh clone's scripts
+    then wrote their downloads through it to a path that does not exist there."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(
+        ["git", "ls-files", "-s"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    links = [line.split("\t", 1)[1] for line in listed.splitlines() if line.startswith("120000")]
+    outside = [p for p in links if not (root / p).resolve().is_relative_to(root.resolve())]
+    assert not outside, f"links out of the repository are tracked: {outside}"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", ".cache"], cwd=root, check=False
+    )
+    assert ignored.returncode == 0, ".cache (a directory or a link) must be ignored"
