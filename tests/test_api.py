@@ -727,3 +727,27 @@ def test_a_database_out_of_reach_leaves_no_traceback_and_logs_the_503_it_answere
     assert r.headers["X-Request-ID"]
     [line] = [rec.getMessage() for rec in caplog.records if rec.name == "commune.requests"]
     assert json.loads(line)["status"] == 503, line
+
+
+def test_every_address_that_answers_get_answers_head_without_a_body(client):
+    """HEAD /healthz was 405 (FastAPI's routes take only the methods they name): an uptime
+    monitor checking with HEAD read the service as down, a link checker every page broken."""
+    get, head = client.get("/healthz"), client.head("/healthz")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == "application/json"
+    listed = client.head("/api/documents", params={"collection": "mairie"})
+    assert listed.status_code == 200 and listed.content == b""
+    assert client.head("/transparency.json").status_code == 200
+    # Refused as the GET would be, its headers kept: no key, a value out of range.
+    assert client.head("/api/collections", headers={"Authorization": ""}).status_code == 401
+    refused = client.head("/api/documents", params={"limit": 0})
+    assert refused.status_code == 400 and refused.content == b""
+    # A route that takes POST only still refuses it, naming HEAD; one that takes GET says
+    # that it takes HEAD too.
+    r = client.request("HEAD", "/api/search")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    r = client.put("/api/collections")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+    assert r.json()["detail"].startswith("PUT is not accepted at /api/collections")
+    assert client.get("/docs").status_code == 200 and client.head("/docs").status_code == 200

@@ -50,7 +50,8 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     offline_docs(app)
     openai_refuses_with_400(app)
     failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
-    middleware.slash_optional(app)  # innermost: what is outside it sees the route served
+    middleware.head_as_get(app)  # innermost: everything outside it sees the HEAD
+    middleware.slash_optional(app)  # what is outside it sees the route served
     # Added first, so that they sit inside the request log: refusals are logged too. The
     # body's limit and the key's check come before anything reads the body.
     app.add_middleware(

@@ -227,6 +227,10 @@ async def _framework(request: Request, exc: Exception) -> Response:
     "Not Found"}, in English."""
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     headers = getattr(exc, "headers", None)
+    allow = (headers or {}).get("Allow", "")
+    # A route that takes GET takes HEAD too (api/middleware.HeadAsGet): Allow says so.
+    if status == 405 and "GET" in allow.split(", ") and "HEAD" not in allow.split(", "):
+        headers = {**(headers or {}), "Allow": f"{allow}, HEAD"}
     page_for = getattr(request.app.state, "page_for", None)
     if status in (404, 405) and page_for is not None and _from_a_browser(request):
         # A mistyped address, or a form's address opened again (GET /ask): a page in the
