@@ -751,3 +751,30 @@ def test_every_address_that_answers_get_answers_head_without_a_body(client):
     assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
     assert r.json()["detail"].startswith("PUT is not accepted at /api/collections")
     assert client.get("/docs").status_code == 200 and client.head("/docs").status_code == 200
+
+
+def test_the_apis_timestamps_carry_their_zone(client, commune):
+    """SQLite hands timestamps back without their zone: /api/documents said "added_at":
+    "2026-12-07T10:59:50.209994", which a browser's Date (and Python's fromisoformat) read as
+    the reader's own local time, an hour off in Paris; on PostgreSQL the same field had
+    "+00:00". Every one is now UTC, said so."""
+    from datetime import UTC, datetime, timedelta
+
+    def utc(text: str) -> datetime:
+        assert text.endswith("Z"), text  # one form in every response, as pydantic writes it
+        when = datetime.fromisoformat(text)
+        assert when.utcoffset() == timedelta(0), text
+        assert abs(datetime.now(UTC) - when) < timedelta(hours=1), text
+        return when
+
+    listed = client.get("/api/documents", params={"limit": 1}).json()[0]
+    utc(listed["added_at"]) and utc(listed["updated_at"])
+    r = client.post(
+        "/api/documents",
+        files={"files": ("marche.txt", b"Le march\xc3\xa9 a lieu le samedi matin.")},
+        data={"collection": "mairie", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200, r.text
+    utc(client.get("/api/contributions").json()["contributions"][0]["added_at"])
+    for entry in client.get("/transparency.json").json()["charter"]["history"]:
+        utc(entry["in_force_from"])

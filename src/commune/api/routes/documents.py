@@ -113,7 +113,7 @@ def list_contributions(
                 "review": {**review, "reason": _held(review["reason"], language)}
                 if review
                 else None,
-                "added_at": r["created_at"].isoformat() if r.get("created_at") else None,
+                "added_at": r.get("created_at"),  # in UTC, said so ("…Z")
             }
         )
     return {"contributions": listed}
