@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commune.api.app import create_app
-from tests.conftest import EN, LOOPBACK
+from tests.conftest import EN, LOOPBACK, make_key
 
 
 @pytest.fixture
@@ -778,3 +778,34 @@ def test_the_apis_timestamps_carry_their_zone(client, commune):
     utc(client.get("/api/contributions").json()["contributions"][0]["added_at"])
     for entry in client.get("/transparency.json").json()["charter"]["history"]:
         utc(entry["in_force_from"])
+
+
+def test_any_sites_page_may_read_the_public_data_and_nothing_that_needs_a_key(client, home):
+    """A town's site showing the cooperative's energy figures from its visitors' browsers
+    had every answer withheld from its script: no Access-Control-Allow-Origin."""
+    site = {"Origin": "https://www.ville-a.fr", "Authorization": ""}
+    for path in ("/transparency.json", "/healthz"):
+        r = client.get(path, headers=site)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    # Its refusals too: the script reads why, not "blocked by CORS policy".
+    r = client.get("/transparency/bom.json", headers=site)
+    assert r.status_code == 404 and r.headers["access-control-allow-origin"] == "*"
+    assert client.head("/transparency.json").headers["access-control-allow-origin"] == "*"
+    # What needs a key is no other site's page's to read.
+    r = client.get("/api/collections", headers={"Origin": "https://www.ville-a.fr"})
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    r = client.post("/api/search", json={"query": "bac"}, headers=site)
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_transparency_kept_to_members_is_no_other_sites_to_read(home):
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "charter.toml").write_text('version = "1"\n[utility]\ntransparency_public = false\n')
+    with Commune(home) as commune:
+        secret = make_key(commune, "alice", "Ville A")
+        with TestClient(create_app(commune), headers={"Authorization": f"Bearer {secret}"}) as c:
+            r = c.get("/transparency.json", headers={"Origin": "https://www.ville-a.fr"})
+            assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+            assert c.get("/healthz").headers["access-control-allow-origin"] == "*"

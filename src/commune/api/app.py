@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -62,6 +63,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     if not require_auth:
         middleware.loopback_only(app)
+    middleware.open_data(app, partial(_public, commune))
     middleware.security_headers(app)
     middleware.request_log(app)
     metrics.install(app, commune)  # inside the forwarded rewrite: it sees the real client
@@ -83,6 +85,14 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     install_web(app, commune)  # the web application (commune/web/), on the same library calls
     _lifespan(app, commune, mcp_lifespan)
     return app
+
+
+def _public(commune: Commune, path: str) -> bool:
+    """Whether anyone may read ``path`` without a key: /healthz, and the transparency data
+    unless the charter keeps it to members (``transparency_public = false``)."""
+    if path == "/healthz":
+        return True
+    return path in transparency.ADDRESSES and commune.charter.utility.transparency_public
 
 
 # The routes that take files: their body may reach [limits] max_upload_mb; every other body

@@ -7,10 +7,12 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.base import RequestResponseEndpoint
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -157,6 +159,42 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def open_data(app: FastAPI, public: Callable[[str], bool]) -> None:
+    """Let any site's page read the addresses ``public(path)`` names (the public data)."""
+    app.add_middleware(OpenData, public=public)
+
+
+class OpenData:
+    """``Access-Control-Allow-Origin: *`` on what anyone may read without a key: /healthz,
+    and the transparency data while the charter makes it public. A town's site showing the
+    cooperative's energy figures, or a status badge, fetches them from its visitors'
+    browsers, which withheld every answer from its script (no CORS header: "blocked by CORS
+    policy"), the refusals (a 404 before `commune bom` has run) as the data. Nothing of the
+    visitor's travels with such a request (no credentials are allowed with "*"), and what
+    needs a key is left as it was: no other site's page reads it."""
+
+    def __init__(self, app: ASGIApp, public: Callable[[str], bool]) -> None:
+        self.app = app
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or not self.public(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        async def readable(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Access-Control-Allow-Origin"] = "*"
+            await send(message)
+
+        await self.app(scope, receive, readable)
 
 
 def served(path: str) -> str:
