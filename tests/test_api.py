@@ -809,3 +809,27 @@ def test_transparency_kept_to_members_is_no_other_sites_to_read(home):
             r = c.get("/transparency.json", headers={"Origin": "https://www.ville-a.fr"})
             assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
             assert c.get("/healthz").headers["access-control-allow-origin"] == "*"
+
+
+def test_a_collections_name_written_with_combining_accents_is_the_same_collection(client):
+    """ "marché" typed as e and a combining acute (macOS file names, text copied from some
+    PDFs) was told "no collection named 'marché' (known collections: …, marché, …)", and an
+    upload under it was refused for the accent alone ("not '́'")."""
+    composed, decomposed = "marché", "marche\u0301"
+    upload = {"files": ("samedi.txt", "Le marché a lieu le samedi matin.".encode())}
+    given = {"licence": "etalab-2.0"}
+    r = client.post("/api/documents", files=upload, data={"collection": composed, **given})
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/documents",
+        files={"files": ("dimanche.txt", "Le marché ferme le dimanche à midi.".encode())},
+        data={"collection": decomposed, **given},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added", r.text
+    assert [c["name"] for c in client.get("/api/collections").json()].count(composed) == 1
+    r = client.post("/api/documents", files=upload, data={"collection": decomposed, **given})
+    assert r.json()["files"][0]["status"] == "unchanged", r.text  # the same document
+    listed = client.get("/api/documents", params={"collection": decomposed})
+    assert listed.status_code == 200 and len(listed.json()) == 2, listed.text
+    hits = client.post("/api/search", json={"query": "marché samedi", "collection": decomposed})
+    assert hits.status_code == 200 and {h["collection"] for h in hits.json()} == {composed}

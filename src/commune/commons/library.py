@@ -63,6 +63,7 @@ class Library:
         if name is None:
             ids = None if actor.is_operator else [r["id"] for r in readable.values()]
             return ids, sorted(readable)
+        name = repo.collection_named(readable, name)
         # A collection the actor may not read is reported as absent: its very name is private.
         if name not in readable:
             known = ", ".join(sorted(readable)) or "none yet"
@@ -343,6 +344,8 @@ class Library:
                 "give one, or leave it out to add to the default collection",
             )
         name = collection or self.settings.default_collection
+        with self.engine.connect() as conn:  # the collection it writes, however composed
+            name = repo.collection_named((r["name"] for r in repo.collection_access(conn)), name)
         # The columns that name them hold 200 characters on PostgreSQL (SQLite stores any
         # length): longer, the document was stored and every answer citing it then failed.
         # The API's upload and the contribute page have a collection field, not an option; a

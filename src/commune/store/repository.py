@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,15 @@ def utc_text(ts: datetime) -> str:
     """A stored timestamp as the API's responses write one, its zone said (pydantic's form,
     which FastAPI gives a datetime): "2026-12-07T10:59:50.209994Z"."""
     return aware(ts).astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+
+
+def collection_named(names: Iterable[str], name: str) -> str:
+    """The collection among ``names`` that ``name`` writes, compared in Unicode's composed
+    form (NFC), or ``name`` composed: "marché" written with a combining acute (macOS's file
+    names, text copied from some PDFs) was another string, "no collection named 'marché'
+    (known collections: marché)", and a new name refused for its lone accent."""
+    wanted = unicodedata.normalize("NFC", name)
+    return next((n for n in names if unicodedata.normalize("NFC", n) == wanted), wanted)
 
 
 def collection_id(conn: Connection, name: str, create: bool = False) -> int | None:
