@@ -833,3 +833,55 @@ def test_a_collections_name_written_with_combining_accents_is_the_same_collectio
     assert listed.status_code == 200 and len(listed.json()) == 2, listed.text
     hits = client.post("/api/search", json={"query": "marché samedi", "collection": decomposed})
     assert hits.status_code == 200 and {h["collection"] for h in hits.json()} == {composed}
+
+
+def test_what_the_api_answers_is_what_its_openapi_description_declares(client, commune):
+    """Each answer's body checked against the schema /openapi.json gives for its route,
+    status and type. An upload none of whose files went in (400, each file's result) was
+    declared as a refusal's {"detail", "code"}, and /peer/catalogue's JSON-LD as
+    application/json: a client generated from the description failed on both."""
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    spec = client.get("/openapi.json").json()
+    registry = Registry().with_resource("urn:api", Resource(spec, DRAFT202012))
+
+    def conforms(r, route: str) -> None:
+        method = r.request.method.lower()
+        declared = spec["paths"][route][method]["responses"][str(r.status_code)]
+        media = r.headers["content-type"].split(";")[0]
+        assert media in declared.get("content", {}), (route, r.status_code, media)
+        schema = json.loads(
+            json.dumps(declared["content"][media].get("schema", {})).replace(
+                '"#/components', '"urn:api#/components'
+            )
+        )
+        validator = jsonschema.Draft202012Validator(schema, registry=registry)
+        assert not [e.message for e in validator.iter_errors(r.json())], (route, r.text[:300])
+
+    upload = {"files": ("vide.txt", b"")}
+    conforms(
+        client.post("/api/documents", files=upload, data={"collection": "mairie"}), "/api/documents"
+    )
+    upload = {"files": ("samedi.txt", "Le marché a lieu le samedi.".encode())}
+    given = {"collection": "mairie", "licence": "etalab-2.0"}
+    conforms(client.post("/api/documents", files=upload, data=given), "/api/documents")
+    conforms(
+        client.post("/api/documents", files=upload, data={**given, "licence": "x"}),
+        "/api/documents",
+    )
+    conforms(client.get("/peer/catalogue"), "/peer/catalogue")
+    for r, route in (
+        (client.get("/api/documents", params={"limit": 2}), "/api/documents"),
+        (client.get("/api/documents", params={"limit": 0}), "/api/documents"),
+        (client.get("/api/collections"), "/api/collections"),
+        (client.get("/api/contributions"), "/api/contributions"),
+        (client.get("/api/usage"), "/api/usage"),
+        (client.post("/api/search", json={"query": "bac"}), "/api/search"),
+        (client.post("/api/search", json={"query": 1}), "/api/search"),
+        (client.post("/api/ask", json={"question": "Quand passe le camion ?"}), "/api/ask"),
+        (client.get("/transparency.json"), "/transparency.json"),
+        (client.get("/healthz"), "/healthz"),
+    ):
+        conforms(r, route)

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
 from commune.api.errors import language_of
@@ -41,7 +42,49 @@ def list_documents(
         return commune.documents(collection, limit=limit, offset=offset, actor=actor)
 
 
-@router.post("/api/documents")
+class FileResult(BaseModel):
+    """One file of an upload: what became of it, and why."""
+
+    file: str | None = Field(description="The file's name (its last part).")
+    status: Literal["added", "updated", "unchanged", "failed"]
+    document_id: int | None = Field(None, description="The document it is, or became.")
+    chunks: int | None = Field(None, description="Its passages.")
+    error: str | None = Field(None, description="Why it failed, in the caller's language.")
+    held: str | None = Field(None, description="Why it waits for a curator.")
+    note: str | None = Field(
+        None,
+        description="What of it could not be read though it was added (a PDF's pages "
+        "without text).",
+    )
+
+
+class Uploaded(BaseModel):
+    files: list[FileResult]
+
+
+# A 400 is either an upload none of whose files went in (each file's result, as a 200's) or
+# a refusal of the whole request (a licence, a role, a collection's name): the description
+# declared only the refusal's shape, and a client generated from it failed on the other.
+UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"model": Uploaded, "description": "At least one file went in: each file's result."},
+    400: {
+        "description": "No file went in (each file's result, why it failed), or the whole "
+        "upload was refused: the detail says what was wrong and what to do next.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/Uploaded"},
+                        {"$ref": "#/components/schemas/ErrorBody"},
+                    ]
+                }
+            }
+        },
+    },
+}
+
+
+@router.post("/api/documents", responses=UPLOAD_ANSWERS)
 async def upload(
     request: Request,
     actor: Caller,
