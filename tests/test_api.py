@@ -880,8 +880,27 @@ def test_what_the_api_answers_is_what_its_openapi_description_declares(client, c
         (client.get("/api/usage"), "/api/usage"),
         (client.post("/api/search", json={"query": "bac"}), "/api/search"),
         (client.post("/api/search", json={"query": 1}), "/api/search"),
+        (client.get("/api/usage", params={"start": "x"}), "/api/usage"),
         (client.post("/api/ask", json={"question": "Quand passe le camion ?"}), "/api/ask"),
         (client.get("/transparency.json"), "/transparency.json"),
         (client.get("/healthz"), "/healthz"),
     ):
         conforms(r, route)
+
+
+def test_the_description_declares_the_line_a_422_gives_and_a_faults_incident(client):
+    """A 422 carries code and message beside pydantic's list, and a 500 its incident: the
+    description declared neither (nor any 500), so a client generated from it had no
+    message to show a person, and no incident to give the operator."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    unprocessable = schemas["HTTPValidationError"]
+    assert {"code", "message"} <= set(unprocessable["properties"])
+    assert set(unprocessable["required"]) == {"detail", "code", "message"}
+    r = client.post("/api/ask", json={"question": 1})
+    assert r.status_code == 422 and set(unprocessable["required"]) <= set(r.json())
+    assert "incident" in schemas["ErrorBody"]["properties"]
+    fault = spec["paths"]["/api/ask"]["post"]["responses"]["500"]
+    assert fault["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
