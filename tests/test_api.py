@@ -904,3 +904,22 @@ def test_the_description_declares_the_line_a_422_gives_and_a_faults_incident(cli
     assert fault["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorBody"
     }
+
+
+def test_a_collection_may_be_named_in_a_script_written_with_marks(client):
+    """Letters of any language: "हिन्दी" was refused for its vowel sign ("not 'ि'"), and
+    Arabic written with its vowels the same; a mark alone, with no letter, is still none."""
+    for name in ("हिन्दी", "عَرَبِيّ"):
+        r = client.post(
+            "/api/documents",
+            files={"files": ("note.txt", "La bibliothèque ouvre le mardi.".encode())},
+            data={"collection": name, "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 200, r.text
+        assert client.get("/api/documents", params={"collection": name}).status_code == 200
+    r = client.post(
+        "/api/documents",
+        files={"files": ("note.txt", b"x")},
+        data={"collection": "\u0301marche", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 400 and "letters, digits" in r.json()["detail"]

@@ -583,7 +583,19 @@ NAME_PUNCTUATION = frozenset("-_.,'’() ")
 
 
 def _check_new_name(name: str) -> None:
-    other = next((ch for ch in name if not ch.isalnum() and ch not in NAME_PUNCTUATION), None)
+    other = next(
+        (
+            ch
+            for i, ch in enumerate(name)
+            if not ch.isalnum()
+            and ch not in NAME_PUNCTUATION
+            # A mark after a character is part of its letter: Hindi's vowel signs and
+            # virama, Arabic's vowels, which no composed character holds ("हिन्दी" was refused
+            # for its "ि"). Alone, at the start, it is none.
+            and not (i > 0 and unicodedata.category(ch).startswith("M"))
+        ),
+        None,
+    )
     if other is not None or not name.strip():
         raise InvalidRequest(
             f"a new collection's name holds only letters, digits, spaces and - _ . , ' ( ), "
