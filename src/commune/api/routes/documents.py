@@ -22,6 +22,8 @@ MAX_LIMIT = 1000
 # Far past any commons, and well inside SQLite's 64-bit integers: 2**63 made the driver raise
 # OverflowError, a 500 for any key holder (issue 22).
 MAX_OFFSET = 1_000_000_000
+# A document's id, as SQLite's and PostgreSQL's 64-bit integers hold it.
+MAX_ID = 2**63 - 1
 
 
 @router.get("/api/documents")
@@ -33,13 +35,24 @@ def list_documents(
     # the same 400 and message as before, not a 422.
     limit: Annotated[int, Query(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = 100,
     offset: Annotated[int, Query(json_schema_extra={"minimum": 0, "maximum": MAX_OFFSET})] = 0,
+    after: Annotated[
+        int | None,
+        Query(
+            description="The id of the last document of the page before: the next page starts "
+            "after it, and a document that left the listing meanwhile (retired, its collection "
+            "made private) does not shift it, as it shifts an offset.",
+            json_schema_extra={"minimum": 0, "maximum": MAX_ID},
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
     if not 0 < limit <= MAX_LIMIT or offset < 0:
         raise InvalidRequest(f"limit must be 1..{MAX_LIMIT} and offset >= 0, got {limit}, {offset}")
     if offset > MAX_OFFSET:
         raise InvalidRequest(f"offset must be 0..{MAX_OFFSET}, got {offset}")
+    if after is not None and not 0 <= after <= MAX_ID:
+        raise InvalidRequest(f"after must be 0..{MAX_ID}, got {after}")
     with commune.metered("api/documents", actor):
-        return commune.documents(collection, limit=limit, offset=offset, actor=actor)
+        return commune.documents(collection, limit=limit, offset=offset, actor=actor, after=after)
 
 
 class FileResult(BaseModel):
