@@ -435,8 +435,11 @@ class Commune:
         limit: int = 100,
         offset: int = 0,
         actor: Actor = OPERATOR,
+        after: int | None = None,
     ) -> list[dict[str, Any]]:
-        return self.library.documents(collection, limit=limit, offset=offset, actor=actor)
+        return self.library.documents(
+            collection, limit=limit, offset=offset, actor=actor, after=after
+        )
 
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         return self.library.document(document_id, actor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -50,7 +51,8 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     offline_docs(app)
     openai_refuses_with_400(app)
     failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
-    middleware.slash_optional(app)  # innermost: what is outside it sees the route served
+    middleware.head_as_get(app)  # innermost: everything outside it sees the HEAD
+    middleware.slash_optional(app)  # what is outside it sees the route served
     # Added first, so that they sit inside the request log: refusals are logged too. The
     # body's limit and the key's check come before anything reads the body.
     app.add_middleware(
@@ -61,6 +63,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     if not require_auth:
         middleware.loopback_only(app)
+    middleware.open_data(app, partial(_public, commune))
     middleware.security_headers(app)
     middleware.request_log(app)
     metrics.install(app, commune)  # inside the forwarded rewrite: it sees the real client
@@ -82,6 +85,14 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     install_web(app, commune)  # the web application (commune/web/), on the same library calls
     _lifespan(app, commune, mcp_lifespan)
     return app
+
+
+def _public(commune: Commune, path: str) -> bool:
+    """Whether anyone may read ``path`` without a key: /healthz, and the transparency data
+    unless the charter keeps it to members (``transparency_public = false``)."""
+    if path == "/healthz":
+        return True
+    return path in transparency.ADDRESSES and commune.charter.utility.transparency_public
 
 
 # The routes that take files: their body may reach [limits] max_upload_mb; every other body

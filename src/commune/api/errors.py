@@ -60,6 +60,11 @@ class ErrorBody(BaseModel):
         "without Retry-After: PostgreSQL refuses the server's login, a setting the operator "
         "must fix)."
     )
+    incident: str | None = Field(
+        None,
+        description="For a fault of the server's (500, 409, a 503 of the database): the "
+        "number the operator's log line names, to give them.",
+    )
 
 
 class OpenAIError(BaseModel):
@@ -101,6 +106,10 @@ def _refusals(body: type[BaseModel], bad_body: str) -> dict[int | str, dict[str,
         409: refusal("Another request wrote the same thing at the same moment: retry."),
         429: refusal("A quota, or too many wrong keys: retry after Retry-After seconds."),
         503: refusal("The server is answering as many requests as it may: retry in a second."),
+        500: refusal(
+            "A fault of ours (internal_error) or of the server's machine (disk_full, …): "
+            "incident names the operator's log line."
+        ),
     }
 
 
@@ -227,6 +236,10 @@ async def _framework(request: Request, exc: Exception) -> Response:
     "Not Found"}, in English."""
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     headers = getattr(exc, "headers", None)
+    allow = (headers or {}).get("Allow", "")
+    # A route that takes GET takes HEAD too (api/middleware.HeadAsGet): Allow says so.
+    if status == 405 and "GET" in allow.split(", ") and "HEAD" not in allow.split(", "):
+        headers = {**(headers or {}), "Allow": f"{allow}, HEAD"}
     page_for = getattr(request.app.state, "page_for", None)
     if status in (404, 405) and page_for is not None and _from_a_browser(request):
         # A mistyped address, or a form's address opened again (GET /ask): a page in the

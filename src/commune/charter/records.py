@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from commune.charter.rules import Charter
 from commune.commons.payouts import Weights
-from commune.store.repository import new_id, now
+from commune.store.repository import new_id, now, utc_text
 from commune.store.schema import charters, decisions
 
 
@@ -134,7 +134,7 @@ def history(conn: Connection) -> list[dict[str, Any]]:
         )
     ).all()
     return [
-        {"version": r.version, "sha256": r.sha256, "in_force_from": r.in_force_from.isoformat()}
+        {"version": r.version, "sha256": r.sha256, "in_force_from": utc_text(r.in_force_from)}
         for r in rows
     ]
 

@@ -1434,8 +1434,8 @@ PATTERNS = [
             "limit doit valoir 1 ou plus et offset 0 ou plus, reçu {limit}, {offset}",
         ),
         (
-            r"offset must be 0\.\.(?P<max>\d+), got (?P<value>\S+)",
-            "offset doit être entre 0 et {max}, reçu {value}",
+            r"(?P<name>offset|after) must be 0\.\.(?P<max>\d+), got (?P<value>\S+)",
+            "{name} doit être entre 0 et {max}, reçu {value}",
         ),
         (
             r"start must be before end, got (?P<start>.+) and (?P<end>.+)",

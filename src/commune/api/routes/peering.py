@@ -36,11 +36,15 @@ class PeerCited(BaseModel):
     )
 
 
-@router.get("/peer/catalogue")
-async def catalogue(commune: CommuneDep) -> JSONResponse:
+class JSONLD(JSONResponse):
+    # Its own type, declared so in /openapi.json, which said application/json.
+    media_type = "application/ld+json"
+
+
+@router.get("/peer/catalogue", response_class=JSONLD)
+async def catalogue(commune: CommuneDep) -> JSONLD:
     """The collections shared with peers: DCAT-AP, with an ODRL policy per dataset."""
-    data = await run_in_threadpool(commune.peer_catalogue)
-    return JSONResponse(data, media_type="application/ld+json")
+    return JSONLD(await run_in_threadpool(commune.peer_catalogue))
 
 
 @router.post("/peer/search")
