@@ -21,11 +21,15 @@ class ScriptedEndpoint:
         raw: str | None = None,
         usage: bool = True,
         status: int = 200,
+        cut: bool = False,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
         self.usage = usage  # False: no token counts, as servers that ignore include_usage
         self.status = status  # an error status: ``raw`` is its body
+        # True: the reply's words, then the connection closed, with no finish_reason and no
+        # [DONE], as when the server or a proxy between dies midway
+        self.cut = cut
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -48,6 +52,8 @@ class ScriptedEndpoint:
                 for word in reply.split(" "):
                     event = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                if endpoint.cut:
+                    return
                 done: dict[str, Any] = {
                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]
                 }

@@ -589,6 +589,39 @@ def test_streamed_answer_arrives_in_verified_pieces(home, corpus):
         e.close()
 
 
+def test_a_stream_cut_before_its_end_is_said_and_not_kept(home, corpus):
+    """The endpoint (or a proxy before it) died after a sentence: the connection closed with
+    no finish_reason and no [DONE]. The sentence written was given as the whole answer,
+    with no notice, and kept in the cache as one; a sentence cut in two was said to be
+    "a sentence without citation"."""
+    from commune.core import Commune
+
+    def first_sentence(body):  # type: ignore[no-untyped-def]
+        return cite_passage_about("bac jaune")(body).split(". ")[0] + "."
+
+    e = ScriptedEndpoint(first_sentence, cut=True)
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            again = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+    finally:
+        e.close()
+    # A part is not the answer: the extractive one is given, saying why.
+    assert a.mode == "extractive" and "bac jaune" in a.text, a.text
+    assert (
+        a.notice is not None
+        and ("le modèle gpu à l'adresse " + e.url + " s'est arrêté avant la fin de sa réponse")
+        in a.notice
+    ), a.notice
+    # Not kept as a whole answer: asked again, the model is asked again.
+    assert len(e.requests) == 2 and again.notice == a.notice
+
+
 @pytest.mark.parametrize(
     "raw",
     ["data: {not json\n\n", 'data: {"choices": "nope"}\n\n', 'data: ["a list"]\n\n'],

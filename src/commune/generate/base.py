@@ -153,6 +153,7 @@ class ChatStream:
         self.parts: list[str] = []
         self.usage: dict[str, int] = {}
         self.finish = "stop"
+        self.finished = False  # a choice said why it ended (its finish_reason)
 
     def feed(self, event: dict[str, Any]) -> list[str]:
         """The text deltas an event carries (usage and finish reason are kept)."""
@@ -163,7 +164,8 @@ class ChatStream:
             if delta:
                 self.parts.append(delta)
                 deltas.append(delta)
-            self.finish = choice.get("finish_reason") or self.finish
+            if choice.get("finish_reason"):
+                self.finish, self.finished = choice["finish_reason"], True
         return deltas
 
     def completion(self, model: str) -> Completion:

@@ -150,11 +150,13 @@ class OpenAICompatibleGenerator(Generator):
                         self._next_step(response.status_code),
                     )
                 events = written = 0
+                ended = False  # [DONE] came, or the reply was cut at max_tokens here
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
+                        ended = True
                         break
                     events += 1
                     try:
@@ -176,10 +178,17 @@ class OpenAICompatibleGenerator(Generator):
                     # write on (and be counted, and billed) for as long as it liked.
                     written += sum(map(len, pieces))
                     if len(reader.parts) > limit or written > limit * CHARS_PER_TOKEN:
-                        reader.finish = "length"
+                        reader.finish, ended = "length", True
                         break
                 if not events:  # no event at all (a page, a JSON body): not a chat stream
                     raise malformed
+                if not (ended or reader.finished):
+                    # The connection closed midway (the server or a proxy died): what came
+                    # is a part, not the answer, and must not be given or cached as whole.
+                    raise GeneratorUnavailable(
+                        f"model {self.name} at {self.base_url} stopped before the end of its reply",
+                        "its own logs say why",
+                    )
         except httpx.HTTPError as exc:
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",

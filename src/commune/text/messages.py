@@ -2354,6 +2354,10 @@ PATTERNS = [
             r"model (?P<name>\S+) at (?P<url>\S+) stopped on an error: (?P<error>.+)",
             "le modèle {name} à l'adresse {url} s'est arrêté sur une erreur\u00a0: {error}",
         ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) stopped before the end of its reply",
+            "le modèle {name} à l'adresse {url} s'est arrêté avant la fin de sa réponse",
+        ),
         (r"its own logs say why", "ses propres journaux disent pourquoi"),
         (
             r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
