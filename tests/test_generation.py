@@ -194,6 +194,48 @@ def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
     assert "\n" not in message and "secret" not in message
 
 
+# vLLM's error object until 0.10, not inside "error": its message was lost.
+VLLM_TOO_LONG = (
+    '{"object": "error", "message": "This model\'s maximum context length is 2048 tokens. '
+    'However, you requested 2400 tokens (2000 in the messages, 400 in the completion).", '
+    '"type": "BadRequestError", "param": null, "code": 400}'
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said", "step"),
+    [
+        (
+            400,
+            VLLM_TOO_LONG,
+            "HTTP 400\u00a0: This model's maximum context length is 2048 tokens.",
+            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
+            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+        ),
+        (
+            429,
+            '{"error": {"message": "Rate limit reached", "type": "rate_limit_error"}}',
+            "HTTP 429\u00a0: Rate limit reached",
+            "il limite les requêtes qu'il accepte\u00a0: réessayez plus tard, ou relevez sa limite",
+        ),
+    ],
+)
+def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, said, step):
+    # The context too long said "answered HTTP 400 (its own logs say why)", and a rate limit
+    # sent the operator to the endpoint's logs: each now says what to do.
+    from commune.text.messages import localise
+
+    e = ScriptedEndpoint("", raw=body, status=status)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    french = localise(str(info.value), "fr")
+    assert said in french and french.endswith(f"({step})"), french
+
+
 def test_an_error_event_midway_is_said_not_read_as_an_empty_answer():
     # vLLM sends a failure midway as an event: it was read as no text ("failed citation
     # checks ()"), and the error itself was lost.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,21 +29,29 @@ if TYPE_CHECKING:
 CHARS_PER_TOKEN = 8
 
 
-def _said(response: Any) -> str:
+# How an endpoint says that the prompt and the tokens asked for exceed the model's context:
+# vLLM and OpenAI ("maximum context length is 8192 tokens"), llama.cpp's server ("exceeds
+# the available context size"), a gateway's "context window".
+_TOO_LONG = re.compile(r"context (?:length|size|window)", re.I)
+
+
+def _said(response: Any) -> str | None:
     """What an endpoint's error says, on one line, when it says it as OpenAI's API does
     (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
     never shown to the person asking."""
     try:
-        message = _error(response.json())
+        return _error(response.json())
     except ValueError:
-        message = None
-    return f": {message}" if message else ""
+        return None
 
 
 def _error(payload: Any) -> str | None:
     """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
-    ``{"error": "..."}``), on one line; None when ``payload`` is none."""
+    ``{"error": "..."}``, or vLLM's before 0.10, ``{"object": "error", "message": ...}``),
+    on one line; None when ``payload`` is none."""
     error = payload.get("error") if isinstance(payload, dict) else None
+    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
+        error = payload  # vLLM's own shape until 0.10: the error object, not inside "error"
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return None if error is None else "(no message)"
@@ -106,8 +115,15 @@ class OpenAICompatibleGenerator(Generator):
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
-    def _next_step(self, status: int) -> str:
-        """What the operator does about an endpoint's HTTP error."""
+    def _next_step(self, status: int, said: str | None = None) -> str:
+        """What the operator does about an endpoint's HTTP error (``said``: its message)."""
+        if status == 429:
+            return "it limits the requests it takes: try again later, or raise its limit"
+        if said and _TOO_LONG.search(said):
+            return (
+                "give it fewer passages ([generation] passages) or fewer tokens "
+                "([generation] max_tokens), or serve it with a longer context"
+            )
         if status in (401, 403):
             if self.api_key_env:
                 return f"check the key in {self.api_key_env} (models.{self.name}.api_key_env)"
@@ -144,10 +160,11 @@ class OpenAICompatibleGenerator(Generator):
             ) as response:
                 if response.status_code >= 400:
                     response.read()
+                    said = _said(response)
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
-                        f"{response.status_code}{_said(response)}",
-                        self._next_step(response.status_code),
+                        f"{response.status_code}{f': {said}' if said else ''}",
+                        self._next_step(response.status_code, said),
                     )
                 events = written = 0
                 ended = False  # [DONE] came, or the reply was cut at max_tokens here

@@ -2360,6 +2360,16 @@ PATTERNS = [
         ),
         (r"its own logs say why", "ses propres journaux disent pourquoi"),
         (
+            r"it limits the requests it takes: try again later, or raise its limit",
+            "il limite les requêtes qu'il accepte\u00a0: réessayez plus tard, ou relevez sa limite",
+        ),
+        (
+            r"give it fewer passages \(\[generation\] passages\) or fewer tokens "
+            r"\(\[generation\] max_tokens\), or serve it with a longer context",
+            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
+            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+        ),
+        (
             r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
             "vérifiez la clé dans {env} (models.{name}.api_key_env)",
         ),
