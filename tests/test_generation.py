@@ -511,6 +511,39 @@ def test_missing_key_names_the_variable(monkeypatch):
         gen.complete([{"role": "user", "content": "hi"}])
 
 
+def test_a_key_pasted_with_a_stray_character_is_said_to_be_the_key(home, corpus, monkeypatch):
+    """A key pasted with a non-breaking space or an accent escaped as a UnicodeEncodeError:
+    `commune ask` said "a text given is not UTF-8" and the request failed; one ending in a
+    carriage return (a file written on Windows) was "unreachable: check that the endpoint
+    is running"."""
+    from commune.core import Commune
+
+    e = ScriptedEndpoint(cite_passage_about("bac jaune"))
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            'api_key_env = "GPU_KEY"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            monkeypatch.setenv("GPU_KEY", "sk-cl\u00e9\u00a0123")
+            broken = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            monkeypatch.setenv("GPU_KEY", " sk-123\r\n")
+            padded = c.ask("Où mettre les emballages ?", mode="generate", model="gpu")
+    finally:
+        e.close()
+    assert broken.mode == "extractive" and "bac jaune" in broken.text
+    assert broken.notice is not None and (
+        "la clé dans GPU_KEY n'est pas une clé d'API utilisable : elle contient un espace ou "
+        "un caractère hors ASCII (export GPU_KEY=... avec la clé seule)"
+    ) in broken.notice.replace("\u00a0", " "), broken.notice
+    assert "sk-" not in broken.notice  # the key is never shown
+    # Spaces around the key are not part of it: it is sent without them.
+    assert padded.mode == "generate", padded.notice
+    assert [r["headers"]["Authorization"] for r in e.requests] == ["Bearer sk-123"]
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [

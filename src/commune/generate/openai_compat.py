@@ -106,11 +106,20 @@ class OpenAICompatibleGenerator(Generator):
             # one quoted in an English note arrived in French, its default, without it.
             headers["Accept-Language"] = language
         if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
+            # Spaces around it are not the key's: a file written on Windows ends in "\r".
+            key = os.environ.get(self.api_key_env, "").strip()
             if not key:
                 raise GeneratorUnavailable(
                     f"no API key for model {self.name}",
                     f"export {self.api_key_env}=... (named by models.{self.name}.api_key_env)",
+                )
+            if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+                # A header holds no such character: httpx failed on it as an encoding error
+                # or as an unreachable endpoint. Never quoted: it is a secret.
+                raise GeneratorUnavailable(
+                    f"the key in {self.api_key_env} is not a usable API key: it holds a space "
+                    "or a character outside ASCII",
+                    f"export {self.api_key_env}=... with the key alone",
                 )
             headers["Authorization"] = f"Bearer {key}"
         return headers

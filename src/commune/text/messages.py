@@ -2339,6 +2339,13 @@ PATTERNS = [
         ),
         (r"no API key for model (?P<name>\S+)", "aucune clé d'API pour le modèle {name}"),
         (
+            r"the key in (?P<env>\S+) is not a usable API key: it holds a space or a character "
+            r"outside ASCII",
+            "la clé dans {env} n'est pas une clé d'API utilisable\u00a0: elle contient un espace "
+            "ou un caractère hors ASCII",
+        ),
+        (r"export (?P<env>\S+)=\.\.\. with the key alone", "export {env}=... avec la clé seule"),
+        (
             r"export (?P<env>\S+)=\.\.\. \(named by models\.(?P<name>\S+)\.api_key_env\)",
             "export {env}=... (la variable que nomme models.{name}.api_key_env)",
         ),
