@@ -545,6 +545,36 @@ def test_a_key_pasted_with_a_stray_character_is_said_to_be_the_key(home, corpus,
 
 
 @pytest.mark.parametrize(
+    "value", ["5", '"sk-proj-Ab3xYz9"', '"cmn_ab12cd34_Xyz9AbCd"', '"GPU KEY"', '""']
+)
+def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, value):
+    """api_key_env = 5 was a TypeError's traceback at the first generated answer; the key
+    itself put there was quoted to every asker in the answer's note ("export sk-...=...")."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        f"{ENDPOINT_CARD}api_key_env = {value}\n"
+    )
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli,
+        ["--home", str(home), "ask", "--mode", "generate", "--model", "gpu", "Où va le verre ?"],
+    )
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.output.replace("\u00a0", " ").startswith(
+        "erreur : models.gpu.api_key_env doit nommer une variable d'environnement (lettres, "
+        "chiffres, _ : COMMUNE_GPU_KEY) (mettez la clé elle-même dans cette variable, jamais "
+        "dans commune.toml)"
+    ), out.output
+    assert "sk-" not in out.output and "cmn_" not in out.output
+
+
+@pytest.mark.parametrize(
     ("toml", "message"),
     [
         ('[models.x]\nbackend = "vllm"\n', "backend must be 'llamacpp' or 'openai'"),

@@ -339,6 +339,20 @@ def _model(name: str, raw: Any) -> ModelSettings:
     for key in _MODEL_REQUIRED[backend]:
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise ConfigError(f"{where}: {key} is required for a {backend} model")
+    env = raw.get("api_key_env")
+    if env is not None and not (
+        isinstance(env, str)
+        and env.isascii()
+        and env.isidentifier()
+        and not env.startswith("cmn_")  # a Commune's own key (a peer's gateway), not a name
+    ):
+        # Never quoted: the key itself, put here instead of its variable's name, would be
+        # shown to whoever reads the error (and, met at answering, to every asker).
+        raise ConfigError(
+            f"models.{name}.api_key_env must name an environment variable (letters, digits, "
+            "_: COMMUNE_GPU_KEY)",
+            "put the key itself in that variable, never in commune.toml",
+        )
     base = raw.get("base_url")
     if base is not None and not base.startswith(("http://", "https://")):
         raise ConfigError(

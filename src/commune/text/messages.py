@@ -2247,6 +2247,16 @@ PATTERNS = [
             "models.{name} dans commune.toml\u00a0: {key} est requis pour un modèle {backend}",
         ),
         (
+            r"(?P<key>models\.\S+) must name an environment variable \(letters, digits, _: "
+            r"(?P<example>\w+)\)",
+            "{key} doit nommer une variable d'environnement (lettres, chiffres, "
+            "_\u00a0: {example})",
+        ),
+        (
+            r"put the key itself in that variable, never in commune\.toml",
+            "mettez la clé elle-même dans cette variable, jamais dans commune.toml",
+        ),
+        (
             r"(?P<key>models\.\S+) must start with http:// or https://, got (?P<value>.+)",
             "{key} doit commencer par http:// ou https://, reçu {value}",
         ),
