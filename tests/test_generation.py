@@ -586,6 +586,14 @@ def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, valu
             '[models.x]\nbackend = "openai"\nbase_url = "ftp://h"\nmodel = "m"\n',
             "must start with http",
         ),
+        # Taken, then "model x at http: is unreachable", or "at http://h:99999/v1".
+        *(
+            (
+                f'[models.x]\nbackend = "openai"\nbase_url = "{url}"\nmodel = "m"\n',
+                f"models.x.base_url must name its server (https://host[:port]/v1), got '{url}'",
+            )
+            for url in ("http://", "https:///v1", "http://gpu host/v1", "http://h:99999/v1")
+        ),
         ('[models.x]\nbackend = "llamacpp"\n', "path is required"),
         (
             '[models.x]\nbackend = "llamacpp"\npath = "m.gguf"\nbase_url = "http://h"\n',
@@ -610,7 +618,7 @@ def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, valu
 )
 def test_model_config_errors_name_the_key(tmp_path, toml, message):
     (tmp_path / "commune.toml").write_text(toml)
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(tmp_path)
 
 

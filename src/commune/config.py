@@ -322,6 +322,19 @@ _MODEL_KEYS = {
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
 
+def _names_a_server(url: str) -> bool:
+    """Whether an http(s) address has a host, a port in range if any, and no space: without
+    them every answer found the endpoint "unreachable", checked at nothing that was wrong."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- read to be checked: out of range raises ValueError
+    except ValueError:
+        return False
+    return bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
 def _model(name: str, raw: Any) -> ModelSettings:
     where = f"models.{name} in {CONFIG_FILE}"
     if not isinstance(raw, dict):
@@ -357,6 +370,10 @@ def _model(name: str, raw: Any) -> ModelSettings:
     if base is not None and not base.startswith(("http://", "https://")):
         raise ConfigError(
             f"models.{name}.base_url must start with http:// or https://, got {base!r}"
+        )
+    if base is not None and not _names_a_server(base):
+        raise ConfigError(
+            f"models.{name}.base_url must name its server (https://host[:port]/v1), got {base!r}"
         )
     if raw.get("openness", "unknown") not in OPENNESS:
         raise ConfigError(

@@ -2257,6 +2257,11 @@ PATTERNS = [
             "mettez la clé elle-même dans cette variable, jamais dans commune.toml",
         ),
         (
+            r"(?P<key>models\.\S+) must name its server \(https://host\[:port\]/v1\), got "
+            r"(?P<value>.+)",
+            "{key} doit nommer son serveur (https://hôte[:port]/v1), reçu {value}",
+        ),
+        (
             r"(?P<key>models\.\S+) must start with http:// or https://, got (?P<value>.+)",
             "{key} doit commencer par http:// ou https://, reçu {value}",
         ),
