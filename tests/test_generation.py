@@ -194,6 +194,40 @@ def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
     assert "\n" not in message and "secret" not in message
 
 
+def test_a_model_failing_midway_is_named_beside_the_tokens_it_wrote(home, corpus):
+    """An endpoint that wrote words, then failed, fell back to extraction: the ledger row
+    held its tokens and its energy ("+ gpu: 7 output tokens x ...") under no model."""
+    from commune.core import Commune
+
+    raw = (
+        'data: {"choices": [{"index": 0, "delta": {"content": "Les emballages vont dans "}}]}'
+        '\n\ndata: {"error": {"message": "CUDA error", "code": 500}}\n\n'
+    )
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            "wh_per_1k_tokens = 0.3\n",
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            with c.engine.connect() as conn:
+                row = conn.exec_driver_sql(
+                    "select mode, model, output_tokens, fallback, energy_method from usage "
+                    "where mode != 'ingest'"
+                ).one()
+                decided = conn.exec_driver_sql("select outcome, model from decisions").one()
+    finally:
+        e.close()
+    assert a.mode == "extractive" and "CUDA error" in (a.notice or "")
+    mode, model, written, fallback, method = row
+    assert (mode, model, fallback) == ("extractive", "gpu", 1) and written > 0
+    assert f"gpu: {written} output tokens" in method
+    assert tuple(decided) == ("extractive", "gpu")
+
+
 # vLLM's error object until 0.10, not inside "error": its message was lost.
 VLLM_TOO_LONG = (
     '{"object": "error", "message": "This model\'s maximum context length is 2048 tokens. '

@@ -1002,7 +1002,10 @@ def stream_generated(
                 f"{localise(str(exc), lang)}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
-            yield from instead(notice=why, **(tokens() if written else {}))
+            # Tokens it wrote before failing are its own: the ledger row and the decision
+            # record name it beside them, as when its answer fails the checks or the clock.
+            spent = {"model": generator.name, **tokens()} if written else {}
+            yield from instead(notice=why, **spent)
             return
     counted = tokens()
     tokens_in, tokens_out = counted["input_tokens"], counted["output_tokens"]
