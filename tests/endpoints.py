@@ -22,6 +22,7 @@ class ScriptedEndpoint:
         usage: bool = True,
         status: int = 200,
         cut: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
@@ -30,6 +31,7 @@ class ScriptedEndpoint:
         # True: the reply's words, then the connection closed, with no finish_reason and no
         # [DONE], as when the server or a proxy between dies midway
         self.cut = cut
+        self.headers = headers or {}  # sent besides Content-Type (a redirection's Location)
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -44,6 +46,8 @@ class ScriptedEndpoint:
                 )
                 self.send_response(endpoint.status)
                 self.send_header("Content-Type", "text/event-stream")
+                for name, value in endpoint.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if endpoint.raw is not None:
                     self.wfile.write(endpoint.raw.encode())

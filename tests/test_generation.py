@@ -270,6 +270,32 @@ def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, sai
     assert said in french and french.endswith(f"({step})"), french
 
 
+def test_an_endpoint_redirecting_says_where_to(monkeypatch):
+    """An http:// base_url that the server (nginx) redirects to https:// was "a malformed
+    reply (check that the endpoint speaks the OpenAI chat completions API)"."""
+    from commune.text.messages import localise
+
+    monkeypatch.setenv("GPU_KEY", "sk-123")
+    e = ScriptedEndpoint(
+        "",
+        raw="<html>301 Moved Permanently</html>",
+        status=301,
+        headers={"Location": "https://gpu.example/v1/chat/completions"},
+    )
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", "GPU_KEY")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}], language="fr")
+    finally:
+        e.close()
+    assert localise(str(info.value), "fr") == (
+        f"le modèle gpu à l'adresse {e.url} a répondu HTTP 301, une redirection vers "
+        "https://gpu.example/v1/chat/completions (donnez models.gpu.base_url = "
+        '"https://gpu.example/v1" dans commune.toml)'
+    )
+    assert len(e.requests) == 1  # not followed: the key goes to its base_url only
+
+
 def test_an_error_event_midway_is_said_not_read_as_an_empty_answer():
     # vLLM sends a failure midway as an event: it was read as no text ("failed citation
     # checks ()"), and the error itself was lost.

@@ -143,6 +143,25 @@ class OpenAICompatibleGenerator(Generator):
             )
         return "its own logs say why"
 
+    def _redirected(self, response: Any) -> GeneratorUnavailable:
+        """An endpoint that sends the request elsewhere (nginx from http:// to https://): not
+        followed, so that the key goes to the configured address only; said, with the
+        base_url to give instead."""
+        status = response.status_code
+        location = response.headers.get("location")
+        if not location:
+            return GeneratorUnavailable(
+                f"model {self.name} at {self.base_url} answered HTTP {status}",
+                self._next_step(404),
+            )
+        target = str(response.url.join(location))
+        base = target.removesuffix("/chat/completions")
+        return GeneratorUnavailable(
+            f"model {self.name} at {self.base_url} answered HTTP {status}, a redirection to "
+            f"{target}",
+            f'give models.{self.name}.base_url = "{base}" in commune.toml',
+        )
+
     def stream(
         self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
     ) -> Iterator[str | Completion]:
@@ -167,6 +186,8 @@ class OpenAICompatibleGenerator(Generator):
             with httpx.stream(
                 "POST", url, json=body, headers=self._headers(language), timeout=self.timeout
             ) as response:
+                if 300 <= response.status_code < 400:
+                    raise self._redirected(response)
                 if response.status_code >= 400:
                     response.read()
                     said = _said(response)

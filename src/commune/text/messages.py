@@ -2365,6 +2365,16 @@ PATTERNS = [
             "export {env}=... (la variable que nomme models.{name}.api_key_env)",
         ),
         (
+            r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+), a redirection "
+            r"to (?P<target>\S+)",
+            "le modèle {name} à l'adresse {url} a répondu HTTP {status}, une redirection vers "
+            "{target}",
+        ),
+        (
+            r'give models\.(?P<name>\S+)\.base_url = "(?P<base>\S+)" in commune\.toml',
+            'donnez models.{name}.base_url = "{base}" dans commune.toml',
+        ),
+        (
             r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+): (?P<body>[\s\S]*)",
             "le modèle {name} à l'adresse {url} a répondu HTTP {status}\u00a0: {body}",
         ),
