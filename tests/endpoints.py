@@ -23,6 +23,7 @@ class ScriptedEndpoint:
         status: int = 200,
         cut: bool = False,
         headers: dict[str, str] | None = None,
+        tls: tuple[str, str] | None = None,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
@@ -66,7 +67,15 @@ class ScriptedEndpoint:
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        scheme = "http"
+        if tls is not None:  # (certificate, key) files: served over HTTPS
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/v1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:

@@ -296,6 +296,44 @@ def test_an_endpoint_redirecting_says_where_to(monkeypatch):
     assert len(e.requests) == 1  # not followed: the key goes to its base_url only
 
 
+def test_an_endpoint_whose_certificate_is_not_trusted_says_so(tmp_path, monkeypatch):
+    """A GPU server with a self-signed certificate (or one of the cooperative's own
+    authority) was "unreachable (ConnectError) (check that the endpoint is running)"."""
+    import shutil
+    import subprocess
+
+    from commune.text.messages import localise
+
+    if shutil.which("openssl") is None:
+        pytest.fail("the openssl command is needed for the certificate (apt install openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    e = ScriptedEndpoint("Bonjour.", tls=(str(cert), str(key)))  # a fake upstream, over HTTPS
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+        # What the note says to do works: the authority's certificate in SSL_CERT_FILE.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        done = gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert localise(str(info.value), "fr") == (
+        f"le modèle gpu à l'adresse {e.url} présente un certificat TLS non reconnu "
+        "(self-signed certificate) (donnez au service le certificat de l'autorité qui l'a "
+        "signé\u00a0: SSL_CERT_FILE=/chemin/ca.pem dans son environnement)"
+    )
+    assert done.text.strip() == "Bonjour."
+
+
 def test_an_error_event_midway_is_said_not_read_as_an_empty_answer():
     # vLLM sends a failure midway as an event: it was read as no text ("failed citation
     # checks ()"), and the error itself was lost.

@@ -237,6 +237,23 @@ class OpenAICompatibleGenerator(Generator):
                         "its own logs say why",
                     )
         except httpx.HTTPError as exc:
+            import ssl
+
+            cause: BaseException | None = exc  # httpx's error, from httpcore's, from ssl's
+            for _ in range(8):  # a chain is short; a cycle in it must not hold the request
+                if cause is None or isinstance(cause, ssl.SSLCertVerificationError):
+                    break
+                cause = cause.__cause__ or cause.__context__
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                # A GPU server with a certificate of the cooperative's own authority (or a
+                # self-signed one) is running: "unreachable" sent the operator to check it.
+                why = " ".join(str(cause.verify_message or cause.reason or "").split())
+                raise GeneratorUnavailable(
+                    f"model {self.name} at {self.base_url} presents a TLS certificate that is "
+                    f"not trusted ({why or 'verification failed'})",
+                    "give the service the certificate of the authority that signed it: "
+                    "SSL_CERT_FILE=/path/to/ca.pem in its environment",
+                ) from None
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",
                 "check that the endpoint is running and models.*.base_url is right",

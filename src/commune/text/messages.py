@@ -2424,6 +2424,17 @@ PATTERNS = [
             "vérifiez que le point d'accès parle l'API chat completions d'OpenAI",
         ),
         (
+            r"model (?P<name>\S+) at (?P<url>\S+) presents a TLS certificate that is not "
+            r"trusted \((?P<why>[^()]+)\)",
+            "le modèle {name} à l'adresse {url} présente un certificat TLS non reconnu ({why})",
+        ),
+        (
+            r"give the service the certificate of the authority that signed it: "
+            r"SSL_CERT_FILE=/path/to/ca\.pem in its environment",
+            "donnez au service le certificat de l'autorité qui l'a signé\u00a0: "
+            "SSL_CERT_FILE=/chemin/ca.pem dans son environnement",
+        ),
+        (
             r"model (?P<name>\S+) at (?P<url>\S+) is unreachable \((?P<error>\w+)\)",
             "le modèle {name} à l'adresse {url} est injoignable ({error})",
         ),
