@@ -24,6 +24,7 @@ class ScriptedEndpoint:
         cut: bool = False,
         headers: dict[str, str] | None = None,
         tls: tuple[str, str] | None = None,
+        delay: float = 0.0,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
@@ -33,6 +34,7 @@ class ScriptedEndpoint:
         # [DONE], as when the server or a proxy between dies midway
         self.cut = cut
         self.headers = headers or {}  # sent besides Content-Type (a redirection's Location)
+        self.delay = delay  # seconds of silence before the response: a busy or stuck server
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -45,6 +47,10 @@ class ScriptedEndpoint:
                 endpoint.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": body}
                 )
+                if endpoint.delay:
+                    import time
+
+                    time.sleep(endpoint.delay)
                 self.send_response(endpoint.status)
                 self.send_header("Content-Type", "text/event-stream")
                 for name, value in endpoint.headers.items():

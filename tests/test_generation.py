@@ -131,8 +131,30 @@ def test_openai_backend_against_the_real_llama_cpp_server(smollm2, monkeypatch):
 
 def test_unreachable_endpoint_is_unavailable():
     gen = OpenAICompatibleGenerator("down", "http://127.0.0.1:9/v1", "m", timeout=2)
-    with pytest.raises(GeneratorUnavailable, match="unreachable"):
+    with pytest.raises(GeneratorUnavailable) as info:
         gen.complete([{"role": "user", "content": "hi"}])
+    assert str(info.value).endswith(
+        "is unreachable (ConnectError) (check that the endpoint is running and "
+        "models.down.base_url is right)"
+    )
+
+
+def test_an_endpoint_silent_past_its_timeout_is_said_to_be_silent_not_unreachable():
+    """A server that took the request and sent nothing back (busy, stuck) was said to be
+    "unreachable (ReadTimeout) (check that the endpoint is running...)": it was."""
+    e = ScriptedEndpoint("Bonjour.", delay=1.5)  # a fake upstream, slow to answer
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", timeout=0.5)
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    from commune.text.messages import localise
+
+    assert localise(str(info.value), "fr") == (
+        f"le modèle gpu à l'adresse {e.url} n'a rien envoyé en 0.5 s (il est occupé ou "
+        "bloqué\u00a0: ses propres journaux disent pourquoi)"
+    )
 
 
 def test_a_model_writing_without_end_still_meets_the_time_limit():

@@ -254,9 +254,15 @@ class OpenAICompatibleGenerator(Generator):
                     "give the service the certificate of the authority that signed it: "
                     "SSL_CERT_FILE=/path/to/ca.pem in its environment",
                 ) from None
+            if isinstance(exc, httpx.ReadTimeout):
+                # It took the request and sent nothing back: busy or stuck, not out of reach.
+                raise GeneratorUnavailable(
+                    f"model {self.name} at {self.base_url} sent nothing for {self.timeout:g} s",
+                    "it is busy or stuck: its own logs say why",
+                ) from None
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",
-                "check that the endpoint is running and models.*.base_url is right",
+                f"check that the endpoint is running and models.{self.name}.base_url is right",
             ) from None
         # The model as this deployment names it (models.NAME), as /v1/models lists it and the
         # charter's catalogue judges it: the endpoint's own id (models.NAME.model) would count

@@ -2439,8 +2439,16 @@ PATTERNS = [
             "le modèle {name} à l'adresse {url} est injoignable ({error})",
         ),
         (
-            r"check that the endpoint is running and models\.\*\.base_url is right",
-            "vérifiez que le point d'accès fonctionne et que models.*.base_url est juste",
+            r"check that the endpoint is running and models\.(?P<name>\S+)\.base_url is right",
+            "vérifiez que le point d'accès fonctionne et que models.{name}.base_url est juste",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) sent nothing for (?P<seconds>\S+) s",
+            "le modèle {name} à l'adresse {url} n'a rien envoyé en {seconds} s",
+        ),
+        (
+            r"it is busy or stuck: its own logs say why",
+            "il est occupé ou bloqué\u00a0: ses propres journaux disent pourquoi",
         ),
         (
             r"model (?P<name>\S+) ended without a completion",
