@@ -694,6 +694,22 @@ def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, valu
     assert "sk-" not in out.output and "cmn_" not in out.output
 
 
+def test_a_password_in_base_url_is_refused_never_published(tmp_path):
+    """A user and password in base_url (a proxy's basic authentication) were shown to every
+    asker in the note of an answer given without the model, and on the public transparency
+    page (the model's hosting)."""
+    (tmp_path / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "https://coop:s3cret@gpu.example/v1"\n'
+        'model = "m"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert str(info.value) == (
+        "models.gpu.base_url must hold no user or password: it is shown in notes and on the "
+        "transparency page (put the key in the variable models.gpu.api_key_env names)"
+    )
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [

@@ -371,6 +371,14 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.base_url must start with http:// or https://, got {base!r}"
         )
+    if base is not None and "@" in base.split("://", 1)[-1].split("/", 1)[0]:
+        # Not quoted: the password is the point. httpx would send it as basic
+        # authentication, but the address is shown to askers and on the public page.
+        raise ConfigError(
+            f"models.{name}.base_url must hold no user or password: it is shown in notes and "
+            "on the transparency page",
+            f"put the key in the variable models.{name}.api_key_env names",
+        )
     if base is not None and not _names_a_server(base):
         raise ConfigError(
             f"models.{name}.base_url must name its server (https://host[:port]/v1), got {base!r}"

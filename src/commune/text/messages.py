@@ -2257,6 +2257,16 @@ PATTERNS = [
             "mettez la clé elle-même dans cette variable, jamais dans commune.toml",
         ),
         (
+            r"(?P<key>models\.\S+) must hold no user or password: it is shown in notes and on "
+            r"the transparency page",
+            "{key} ne doit contenir ni utilisateur ni mot de passe\u00a0: elle est montrée dans "
+            "les notes et sur la page de transparence",
+        ),
+        (
+            r"put the key in the variable (?P<key>models\.\S+) names",
+            "mettez la clé dans la variable que nomme {key}",
+        ),
+        (
             r"(?P<key>models\.\S+) must name its server \(https://host\[:port\]/v1\), got "
             r"(?P<value>.+)",
             "{key} doit nommer son serveur (https://hôte[:port]/v1), reçu {value}",
