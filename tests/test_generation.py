@@ -103,6 +103,20 @@ def test_a_prompt_over_the_local_models_context_says_which_key_to_raise(smollm2)
     assert message.endswith("(raise models.tiny.n_ctx in commune.toml)") and "{" not in message
 
 
+def test_a_model_path_from_the_home_directory_is_found(smollm2, tmp_path, monkeypatch):
+    """path = "~/models/m.gguf", as one writes it in a shell, was "model file not found:
+    ~/models/m.gguf": nothing expanded the "~"."""
+    (tmp_path / "user" / "models").mkdir(parents=True)
+    (tmp_path / "user" / "models" / "m.gguf").symlink_to(smollm2.path)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    (tmp_path / "commune.toml").write_text(
+        '[models.local]\nbackend = "llamacpp"\npath = "~/models/m.gguf"\nn_ctx = 512\n'
+    )
+    gen = get_generator(load_settings(tmp_path), "local")
+    done = gen.complete([{"role": "user", "content": "Say hello."}], max_tokens=4)
+    assert done.output_tokens > 0
+
+
 def test_missing_model_file_is_unavailable_with_a_hint(tmp_path):
     from commune.text.messages import localise
 

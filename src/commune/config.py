@@ -352,6 +352,9 @@ def _model(name: str, raw: Any) -> ModelSettings:
     for key in _MODEL_REQUIRED[backend]:
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise ConfigError(f"{where}: {key} is required for a {backend} model")
+    if backend == "llamacpp":
+        # "~/models/m.gguf", as a shell takes it: nothing else expands the "~".
+        raw = {**raw, "path": str(Path(raw["path"]).expanduser())}
     env = raw.get("api_key_env")
     if env is not None and not (
         isinstance(env, str)
