@@ -885,6 +885,33 @@ def test_a_stream_cut_before_its_end_is_said_and_not_kept(home, corpus):
     assert len(e.requests) == 2 and again.notice == a.notice
 
 
+def test_a_model_that_wrote_nothing_is_said_to_have_written_nothing(home, corpus):
+    """A reply with no text (the model stopped at once, or a reasoning model's thinking sent
+    apart from the content) was "the generated answer failed citation checks ()"."""
+    from commune.core import Commune
+
+    raw = (
+        'data: {"choices": [{"index": 0, "delta": {"role": "assistant"}, '
+        '"finish_reason": "stop"}], "usage": {"prompt_tokens": 100, "completion_tokens": 0}}'
+        "\n\ndata: [DONE]\n\n"
+    )
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            fr = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            en = c.ask("When does the pool open?", mode="generate", model="gpu")
+    finally:
+        e.close()
+    assert fr.mode == "extractive" and "bac jaune" in fr.text
+    assert fr.notice == "le modèle n'a rien écrit\u00a0; réponse extractive donnée à la place"
+    assert en.notice == "the model wrote nothing; extractive answer given instead"
+
+
 @pytest.mark.parametrize(
     "raw",
     ["data: {not json\n\n", 'data: {"choices": "nope"}\n\n', 'data: ["a list"]\n\n'],

@@ -1023,6 +1023,14 @@ def stream_generated(
             f"the generated answer failed citation checks ({problems}); "
             "extractive answer given instead",
         )
+        if not over_tokens and not "".join(written).strip():
+            # Nothing to check (it stopped at once, or a reasoning model sent its thinking
+            # apart from the content): "failed citation checks ()" said what did not happen.
+            why = say(
+                lang,
+                "le modèle n'a rien écrit\u00a0; réponse extractive donnée à la place",
+                "the model wrote nothing; extractive answer given instead",
+            )
         yield from instead(
             model=model,
             input_tokens=tokens_in,
