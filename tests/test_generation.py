@@ -912,9 +912,21 @@ def test_a_model_that_wrote_nothing_is_said_to_have_written_nothing(home, corpus
     assert en.notice == "the model wrote nothing; extractive answer given instead"
 
 
+_END = '"finish_reason": "stop"}]'
+
+
 @pytest.mark.parametrize(
     "raw",
-    ["data: {not json\n\n", 'data: {"choices": "nope"}\n\n', 'data: ["a list"]\n\n'],
+    [
+        "data: {not json\n\n",
+        'data: {"choices": "nope"}\n\n',
+        'data: ["a list"]\n\n',
+        # Read after the protocol's checks, these escaped them: an AttributeError, a
+        # ValueError and a TypeError, the request's HTTP 500.
+        f'data: {{"choices": [{{"delta": {{"content": "Oui."}}, {_END}, "usage": "n/a"}}\n\n',
+        f'data: {{"choices": [{{"delta": {{}}, {_END}, "usage": {{"prompt_tokens": "many"}}}}\n\n',
+        f'data: {{"choices": [{{"delta": {{"content": 5}}, {_END}}}\n\n',
+    ],
 )
 def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw):
     # A malformed upstream reply raised ValueError, which the API turned into HTTP 400.
