@@ -322,6 +322,19 @@ _MODEL_KEYS = {
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
 
+def _names_a_server(url: str) -> bool:
+    """Whether an http(s) address has a host, a port in range if any, and no space: without
+    them every answer found the endpoint "unreachable", checked at nothing that was wrong."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- read to be checked: out of range raises ValueError
+    except ValueError:
+        return False
+    return bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
 def _model(name: str, raw: Any) -> ModelSettings:
     where = f"models.{name} in {CONFIG_FILE}"
     if not isinstance(raw, dict):
@@ -339,10 +352,39 @@ def _model(name: str, raw: Any) -> ModelSettings:
     for key in _MODEL_REQUIRED[backend]:
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise ConfigError(f"{where}: {key} is required for a {backend} model")
+    if backend == "llamacpp":
+        # "~/models/m.gguf", as a shell takes it: nothing else expands the "~".
+        raw = {**raw, "path": str(Path(raw["path"]).expanduser())}
+    env = raw.get("api_key_env")
+    if env is not None and not (
+        isinstance(env, str)
+        and env.isascii()
+        and env.isidentifier()
+        and not env.startswith("cmn_")  # a Commune's own key (a peer's gateway), not a name
+    ):
+        # Never quoted: the key itself, put here instead of its variable's name, would be
+        # shown to whoever reads the error (and, met at answering, to every asker).
+        raise ConfigError(
+            f"models.{name}.api_key_env must name an environment variable (letters, digits, "
+            "_: COMMUNE_GPU_KEY)",
+            "put the key itself in that variable, never in commune.toml",
+        )
     base = raw.get("base_url")
     if base is not None and not base.startswith(("http://", "https://")):
         raise ConfigError(
             f"models.{name}.base_url must start with http:// or https://, got {base!r}"
+        )
+    if base is not None and "@" in base.split("://", 1)[-1].split("/", 1)[0]:
+        # Not quoted: the password is the point. httpx would send it as basic
+        # authentication, but the address is shown to askers and on the public page.
+        raise ConfigError(
+            f"models.{name}.base_url must hold no user or password: it is shown in notes and "
+            "on the transparency page",
+            f"put the key in the variable models.{name}.api_key_env names",
+        )
+    if base is not None and not _names_a_server(base):
+        raise ConfigError(
+            f"models.{name}.base_url must name its server (https://host[:port]/v1), got {base!r}"
         )
     if raw.get("openness", "unknown") not in OPENNESS:
         raise ConfigError(

@@ -2301,6 +2301,31 @@ PATTERNS = [
             "models.{name} dans commune.toml\u00a0: {key} est requis pour un modèle {backend}",
         ),
         (
+            r"(?P<key>models\.\S+) must name an environment variable \(letters, digits, _: "
+            r"(?P<example>\w+)\)",
+            "{key} doit nommer une variable d'environnement (lettres, chiffres, "
+            "_\u00a0: {example})",
+        ),
+        (
+            r"put the key itself in that variable, never in commune\.toml",
+            "mettez la clé elle-même dans cette variable, jamais dans commune.toml",
+        ),
+        (
+            r"(?P<key>models\.\S+) must hold no user or password: it is shown in notes and on "
+            r"the transparency page",
+            "{key} ne doit contenir ni utilisateur ni mot de passe\u00a0: elle est montrée dans "
+            "les notes et sur la page de transparence",
+        ),
+        (
+            r"put the key in the variable (?P<key>models\.\S+) names",
+            "mettez la clé dans la variable que nomme {key}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must name its server \(https://host\[:port\]/v1\), got "
+            r"(?P<value>.+)",
+            "{key} doit nommer son serveur (https://hôte[:port]/v1), reçu {value}",
+        ),
+        (
             r"(?P<key>models\.\S+) must start with http:// or https://, got (?P<value>.+)",
             "{key} doit commencer par http:// ou https://, reçu {value}",
         ),
@@ -2393,8 +2418,25 @@ PATTERNS = [
         ),
         (r"no API key for model (?P<name>\S+)", "aucune clé d'API pour le modèle {name}"),
         (
+            r"the key in (?P<env>\S+) is not a usable API key: it holds a space or a character "
+            r"outside ASCII",
+            "la clé dans {env} n'est pas une clé d'API utilisable\u00a0: elle contient un espace "
+            "ou un caractère hors ASCII",
+        ),
+        (r"export (?P<env>\S+)=\.\.\. with the key alone", "export {env}=... avec la clé seule"),
+        (
             r"export (?P<env>\S+)=\.\.\. \(named by models\.(?P<name>\S+)\.api_key_env\)",
             "export {env}=... (la variable que nomme models.{name}.api_key_env)",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+), a redirection "
+            r"to (?P<target>\S+)",
+            "le modèle {name} à l'adresse {url} a répondu HTTP {status}, une redirection vers "
+            "{target}",
+        ),
+        (
+            r'give models\.(?P<name>\S+)\.base_url = "(?P<base>\S+)" in commune\.toml',
+            'donnez models.{name}.base_url = "{base}" dans commune.toml',
         ),
         (
             r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+): (?P<body>[\s\S]*)",
@@ -2408,7 +2450,21 @@ PATTERNS = [
             r"model (?P<name>\S+) at (?P<url>\S+) stopped on an error: (?P<error>.+)",
             "le modèle {name} à l'adresse {url} s'est arrêté sur une erreur\u00a0: {error}",
         ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) stopped before the end of its reply",
+            "le modèle {name} à l'adresse {url} s'est arrêté avant la fin de sa réponse",
+        ),
         (r"its own logs say why", "ses propres journaux disent pourquoi"),
+        (
+            r"it limits the requests it takes: try again later, or raise its limit",
+            "il limite les requêtes qu'il accepte\u00a0: réessayez plus tard, ou relevez sa limite",
+        ),
+        (
+            r"give it fewer passages \(\[generation\] passages\) or fewer tokens "
+            r"\(\[generation\] max_tokens\), or serve it with a longer context",
+            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
+            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+        ),
         (
             r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
             "vérifiez la clé dans {env} (models.{name}.api_key_env)",
@@ -2432,12 +2488,31 @@ PATTERNS = [
             "vérifiez que le point d'accès parle l'API chat completions d'OpenAI",
         ),
         (
+            r"model (?P<name>\S+) at (?P<url>\S+) presents a TLS certificate that is not "
+            r"trusted \((?P<why>[^()]+)\)",
+            "le modèle {name} à l'adresse {url} présente un certificat TLS non reconnu ({why})",
+        ),
+        (
+            r"give the service the certificate of the authority that signed it: "
+            r"SSL_CERT_FILE=/path/to/ca\.pem in its environment",
+            "donnez au service le certificat de l'autorité qui l'a signé\u00a0: "
+            "SSL_CERT_FILE=/chemin/ca.pem dans son environnement",
+        ),
+        (
             r"model (?P<name>\S+) at (?P<url>\S+) is unreachable \((?P<error>\w+)\)",
             "le modèle {name} à l'adresse {url} est injoignable ({error})",
         ),
         (
-            r"check that the endpoint is running and models\.\*\.base_url is right",
-            "vérifiez que le point d'accès fonctionne et que models.*.base_url est juste",
+            r"check that the endpoint is running and models\.(?P<name>\S+)\.base_url is right",
+            "vérifiez que le point d'accès fonctionne et que models.{name}.base_url est juste",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) sent nothing for (?P<seconds>\S+) s",
+            "le modèle {name} à l'adresse {url} n'a rien envoyé en {seconds} s",
+        ),
+        (
+            r"it is busy or stuck: its own logs say why",
+            "il est occupé ou bloqué\u00a0: ses propres journaux disent pourquoi",
         ),
         (
             r"model (?P<name>\S+) ended without a completion",
