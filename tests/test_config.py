@@ -102,3 +102,57 @@ def test_a_charter_that_is_not_utf8_is_named(tmp_path):
     message = str(exc.value)
     assert str(tmp_path / "charter.toml") in message and "UTF-8" in message
     assert "line 2" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "hint", "french"),
+    [
+        # A typo: the name meant, not the list of every key to search.
+        (
+            "[retrieval]\nrrf_K = 5\n",
+            "did you mean retrieval.rrf_k?",
+            "vouliez-vous dire retrieval.rrf_k\u00a0?",
+        ),
+        ("[web]\nsession_hour = 3\n", "did you mean web.session_hours?", "web.session_hours"),
+        ("[retreival]\nrrf_k = 5\n", "did you mean [retrieval]?", "dire [retrieval]\u00a0?"),
+        ("database-url = 'sqlite:///x'\n", "did you mean database_url?", "dire database_url"),
+        (
+            "[models.gpu]\nbackend = 'openai'\nbase_url = 'https://g/v1'\nmodel = 'm'\n"
+            "api_key = 'secret'\n",
+            "did you mean models.gpu.api_key_env?",
+            "dire models.gpu.api_key_env\u00a0?",
+        ),
+        # A line under the wrong heading, or before any: where it goes.
+        (
+            "[limits]\nsession_hours = 3\n",
+            "session_hours is set in [web]: move that line under [web]",
+            "session_hours se règle dans [web]\u00a0: déplacez cette ligne sous [web]",
+        ),
+        (
+            "rrf_k = 5\n[retrieval]\ndense_weight = 1\n",
+            "rrf_k is set in [retrieval]: move that line under [retrieval]",
+            "rrf_k se règle dans [retrieval]",
+        ),
+        (
+            "model = 'e5-small'\n",
+            "model is set in [enrich] or [models.NAME]: move that line under [enrich]",
+            "dans [enrich] ou [models.NAME]\u00a0: déplacez",
+        ),
+        (
+            "[sobriety]\nenergy_budget_wh_per_month = 5\n",
+            "[sobriety] is a table of charter.toml, not of commune.toml: move it there",
+            "[sobriety] est une table de charter.toml, pas de commune.toml\u00a0: déplacez-la",
+        ),
+    ],
+)
+def test_an_unknown_key_says_what_it_was_likely_meant_to_be(tmp_path, toml, hint, french):
+    """A typo of a real key, or a line under the wrong table, was refused with the list of
+    every key known there (or only "unknown"), in which the operator had to find the one they
+    meant; now the line names it, or the table it goes under, in French too."""
+    from commune.text.messages import localise
+
+    (tmp_path / "commune.toml").write_text(toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert err.value.hint == hint
+    assert french in localise(str(err.value), "fr"), localise(str(err.value), "fr")

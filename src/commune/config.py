@@ -7,12 +7,14 @@ else ``./commune-data``.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
 import os
 import tomllib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -331,10 +333,12 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(f"{where}: backend must be 'llamacpp' or 'openai', got {backend!r}")
     for key in raw:
         if key not in _MODEL_KEYS[backend]:
+            near = _near(key, _MODEL_KEYS[backend])
             allowed = ", ".join(sorted(_MODEL_KEYS[backend]))
+            hint = f"did you mean models.{name}.{near}?" if near else None
             raise ConfigError(
                 f"unknown key models.{name}.{key} in {CONFIG_FILE}",
-                f"a {backend} model takes: {allowed}",
+                hint or f"a {backend} model takes: {allowed}",
             )
     for key in _MODEL_REQUIRED[backend]:
         if not isinstance(raw.get(key), str) or not raw[key]:
@@ -506,6 +510,71 @@ def _one_word(value: str) -> bool:
     return value.isprintable() and not any(ch.isspace() for ch in value)
 
 
+# The tables of charter.toml (charter/rules.py), which an operator may write here.
+_CHARTER_TABLES = ("sovereignty", "sobriety", "utility")
+
+
+def fields_of(cls: type) -> list[str]:
+    """The names of a settings table's keys."""
+    return [f.name for f in fields(cls)]
+
+
+def _near(key: str, names: Iterable[str], *, exact: bool = False) -> str | None:
+    """The name ``key`` was likely meant to be: the same but for case or dashes ("rrf_K",
+    "database-url"), else unless ``exact``, one a letter or two away ("retreival",
+    "session_hour")."""
+    by_lower = {n.lower(): n for n in names}
+    typed = key.lower().replace("-", "_")
+    if typed in by_lower:
+        return by_lower[typed]
+    if exact:
+        return None
+    found = difflib.get_close_matches(typed, list(by_lower), n=1, cutoff=0.75)
+    return by_lower[found[0]] if found else None
+
+
+def _tables_of(key: str) -> list[str]:
+    """The tables where ``key`` is a setting: a line written under the wrong heading (or
+    before any) is told where it goes, not only that it is unknown."""
+    tables = [f"[{name}]" for name, cls in _SECTIONS.items() if key in fields_of(cls)]
+    if any(key in keys for keys in _MODEL_KEYS.values()) and key != "backend":
+        tables.append("[models.NAME]")
+    return tables
+
+
+def _unknown_key(key: str, section: str | None, here: Iterable[str]) -> ConfigError:
+    """The error for ``key``, unknown in ``section`` (None: the top of the file), with what
+    to do: the name it was likely meant to be, the table it belongs to, or the names known
+    there. A typo was refused with the list of every key, in which the operator had to find
+    the one they meant; a line under the wrong heading, as if the key did not exist."""
+    where = f"{section}.{key}" if section else key
+    message = f"unknown key {where} in {CONFIG_FILE}"
+    if section is None and key in _CHARTER_TABLES:
+        return ConfigError(
+            message, f"[{key}] is a table of charter.toml, not of {CONFIG_FILE}: move it there"
+        )
+    near = _near(key, here, exact=True)
+    tables = [t for t in _tables_of(key) if t != f"[{section}]"]
+    if near is None and tables:
+        return ConfigError(
+            message, f"{key} is set in {' or '.join(tables)}: move that line under {tables[0]}"
+        )
+    near = near or _near(key, here)
+    if near is None and section is None and _near(key, _SECTIONS):
+        near = f"[{_near(key, _SECTIONS)}]"
+    if near is not None:
+        wanted = f"{section}.{near}" if section else near
+        return ConfigError(
+            message, f"did you mean {'[models.NAME]' if wanted == 'models' else wanted}?"
+        )
+    if section is None:
+        known = "database_url, default_collection, " + ", ".join(
+            f"[{name}]" for name in (*_SECTIONS, "models.NAME")
+        )
+        return ConfigError(message, f"known: {known}")
+    return ConfigError(message, f"known keys: {', '.join(sorted(here))}")
+
+
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {raw!r}")
@@ -513,8 +582,7 @@ def _section(name: str, cls: type, raw: Any) -> Any:
     values = {}
     for key, value in raw.items():
         if not hasattr(defaults, key):
-            known = ", ".join(sorted(defaults.__dataclass_fields__))
-            raise ConfigError(f"unknown key {name}.{key} in {CONFIG_FILE}", f"known keys: {known}")
+            raise _unknown_key(key, name, fields_of(cls))
         expected = type(getattr(defaults, key))
         if expected is dict:  # a table of shares by name ([answer.refusal_thresholds])
             values[key] = _shares(f"{name}.{key}", value)
@@ -640,11 +708,6 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         elif key == "default_collection":
             kwargs[key] = str(value)
         else:
-            raise ConfigError(
-                f"unknown key {key} in {CONFIG_FILE}",
-                "known: database_url, default_collection, [retrieval], [index], [enrich], "
-                "[chunking], [generation], [answer], [energy], [cooperative], [payouts], [peers], "
-                "[charter], [limits], [web], [metrics], [models.NAME]",
-            )
+            raise _unknown_key(key, None, ("database_url", "default_collection", "models"))
     url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

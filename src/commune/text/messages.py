@@ -2399,6 +2399,23 @@ PATTERNS = [
             "augmentez [limits] generation_seconds",
         ),
         (r"known keys: (?P<known>.+)", "clés connues\u00a0: {known}"),
+        # An unknown key of commune.toml, and what it was likely meant to be (config.py).
+        (r"did you mean (?P<name>\S+)\?", "vouliez-vous dire {name}\u00a0?"),
+        (
+            r"(?P<key>\w+) is set in (?P<a>\S+) or (?P<b>\S+): move that line under "
+            r"(?P<table>\S+)",
+            "{key} se règle dans {a} ou {b}\u00a0: déplacez cette ligne sous {table}",
+        ),
+        (
+            r"(?P<key>\w+) is set in (?P<a>\S+): move that line under (?P<table>\S+)",
+            "{key} se règle dans {a}\u00a0: déplacez cette ligne sous {table}",
+        ),
+        (
+            r"\[(?P<table>\w+)\] is a table of charter\.toml, not of commune\.toml: move it "
+            r"there",
+            "[{table}] est une table de charter.toml, pas de commune.toml\u00a0: "
+            "déplacez-la dans charter.toml",
+        ),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
         (
             r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
