@@ -156,3 +156,31 @@ def test_an_unknown_key_says_what_it_was_likely_meant_to_be(tmp_path, toml, hint
         load_settings(tmp_path)
     assert err.value.hint == hint
     assert french in localise(str(err.value), "fr"), localise(str(err.value), "fr")
+
+
+def test_a_database_url_from_the_environment_that_is_no_url_is_one_line(home, monkeypatch):
+    """COMMUNE_DATABASE_URL, read where commune.toml names no database, was used as it was:
+    a value that is no URL stopped every command with SQLAlchemy's 60-line traceback
+    ("Could not parse SQLAlchemy URL"). Now one line names the variable and what to put in it,
+    without quoting the value (a URL holds a password), and the home is untouched."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    before = sorted(p.name for p in home.iterdir())
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", "commune:s3cret@db.example/commune")
+    for language, line in (
+        ("en_GB.UTF-8", "error: COMMUNE_DATABASE_URL must be a SQLAlchemy URL (such as "),
+        ("fr_FR.UTF-8", "erreur\u00a0: COMMUNE_DATABASE_URL doit être une URL SQLAlchemy ("),
+    ):
+        monkeypatch.setenv("LANG", language)
+        r = CliRunner().invoke(cli, ["--home", str(home), "check"], catch_exceptions=False)
+        assert r.exit_code == 2, r.output
+        assert r.output.startswith(line) and r.output.count("\n") == 1, r.output
+        assert "s3cret" not in r.output
+    assert sorted(p.name for p in home.iterdir()) == before
+    # commune.toml's own database_url is the one used: the variable is not read.
+    (home / "commune.toml").write_text(f"database_url = 'sqlite:///{home / 'commune.db'}'\n")
+    assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"

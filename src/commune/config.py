@@ -27,6 +27,11 @@ CONFIG_FILE = "commune.toml"
 OPENNESS = ("MOF-I", "MOF-II", "MOF-III", "open-weights", "closed", "unknown")
 
 
+# The database where commune.toml names none; else SQLite in the home.
+DATABASE_URL_ENV = "COMMUNE_DATABASE_URL"
+DATABASE_URL_HINT = "such as postgresql+psycopg://user:password@host/db"
+
+
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
     raw = home or os.environ.get("COMMUNE_HOME") or DEFAULT_HOME
     return Path(raw).expanduser().resolve()
@@ -699,7 +704,9 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             kwargs[key] = _section(key, _SECTIONS[key], value)
         elif key == "database_url":
             if not isinstance(value, str) or "://" not in value:
-                raise ConfigError(f"database_url in {CONFIG_FILE} must be a SQLAlchemy URL")
+                raise ConfigError(
+                    f"database_url in {CONFIG_FILE} must be a SQLAlchemy URL", DATABASE_URL_HINT
+                )
             kwargs[key] = value
         elif key == "models":
             if not isinstance(value, dict):
@@ -709,5 +716,14 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             kwargs[key] = str(value)
         else:
             raise _unknown_key(key, None, ("database_url", "default_collection", "models"))
-    url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
+    url = kwargs.pop("database_url", None)
+    if not url and os.environ.get(DATABASE_URL_ENV):
+        # Read where commune.toml names no database. Its value is not quoted back: a URL
+        # holds a password.
+        url = os.environ[DATABASE_URL_ENV]
+        if "://" not in url:
+            raise ConfigError(
+                f"{DATABASE_URL_ENV} must be a SQLAlchemy URL",
+                f"{DATABASE_URL_HINT}; or unset it for the SQLite database in the home",
+            )
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

@@ -2467,6 +2467,20 @@ PATTERNS = [
             "database_url dans commune.toml doit être une URL SQLAlchemy",
         ),
         (
+            r"COMMUNE_DATABASE_URL must be a SQLAlchemy URL",
+            "COMMUNE_DATABASE_URL doit être une URL SQLAlchemy",
+        ),
+        (
+            r"such as postgresql\+psycopg://user:password@host/db",
+            "comme postgresql+psycopg://utilisateur:motdepasse@hôte/base",
+        ),
+        (
+            r"such as postgresql\+psycopg://user:password@host/db; or unset it for the SQLite "
+            r"database in the home",
+            "comme postgresql+psycopg://utilisateur:motdepasse@hôte/base\u00a0; ou retirez cette "
+            "variable pour la base SQLite du répertoire du service",
+        ),
+        (
             r"\[models\] in commune\.toml must be a table of tables",
             "[models] dans commune.toml doit être une table de tables",
         ),
