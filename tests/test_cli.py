@@ -1098,3 +1098,48 @@ def test_a_command_whose_home_is_taken_back_as_it_takes_the_lock_makes_none(made
         f"erreur\u00a0: le répertoire du service {made_home} a été supprimé"
     ), out.output
     assert not made_home.exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            '[retrieval]\nembedder = "use-multilingual"\n',
+            "retrieval.embedder in commune.toml: 'use-multilingual' is not an embedding model "
+            "(did you mean use-multilingual-v3?)",
+        ),
+        (
+            '[enrich]\nmodel = "e5"\n',
+            "enrich.model in commune.toml: 'e5' is not an embedding model (available: ",
+        ),
+        (
+            '[generation]\ndefault_model = "gpuu"\n[models.gpu]\nbackend = "openai"\n'
+            'base_url = "https://gpu.example/v1"\nmodel = "m"\n',
+            "generation.default_model in commune.toml: 'gpuu' names no [models.NAME] table "
+            "(did you mean gpu?)",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("made_home")
+def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_line(
+    run, home, toml, said
+):
+    """A misspelt [retrieval] embedder passed `commune check`, then `commune serve` stopped on
+    60 lines of traceback ("Application startup failed"); a misspelt default model or
+    enrichment model passed both, and the server ran to refuse every generated answer or
+    to enrich nothing. Now `check` fails on it and the server refuses to start, in one line
+    naming the key and what it was likely meant to be."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.errors import ConfigError
+
+    (home / "commune.toml").write_text(toml)
+    r = run("check")
+    assert r.exit_code == 1, r.output
+    line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
+    assert line.startswith("FAILED") and said in line, line
+    with Commune(home) as c, pytest.raises(ConfigError) as err:
+        create_app(c)
+    assert said in str(err.value)
+    mcp = run("mcp", "--no-auth")
+    assert mcp.exit_code == 2 and mcp.output.startswith(f"error: {said}"), mcp.output

@@ -338,9 +338,9 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(f"{where}: backend must be 'llamacpp' or 'openai', got {backend!r}")
     for key in raw:
         if key not in _MODEL_KEYS[backend]:
-            near = _near(key, _MODEL_KEYS[backend])
+            meant = near(key, _MODEL_KEYS[backend])
             allowed = ", ".join(sorted(_MODEL_KEYS[backend]))
-            hint = f"did you mean models.{name}.{near}?" if near else None
+            hint = f"did you mean models.{name}.{meant}?" if meant else None
             raise ConfigError(
                 f"unknown key models.{name}.{key} in {CONFIG_FILE}",
                 hint or f"a {backend} model takes: {allowed}",
@@ -524,7 +524,7 @@ def fields_of(cls: type) -> list[str]:
     return [f.name for f in fields(cls)]
 
 
-def _near(key: str, names: Iterable[str], *, exact: bool = False) -> str | None:
+def near(key: str, names: Iterable[str], *, exact: bool = False) -> str | None:
     """The name ``key`` was likely meant to be: the same but for case or dashes ("rrf_K",
     "database-url"), else unless ``exact``, one a letter or two away ("retreival",
     "session_hour")."""
@@ -558,17 +558,17 @@ def _unknown_key(key: str, section: str | None, here: Iterable[str]) -> ConfigEr
         return ConfigError(
             message, f"[{key}] is a table of charter.toml, not of {CONFIG_FILE}: move it there"
         )
-    near = _near(key, here, exact=True)
+    meant = near(key, here, exact=True)
     tables = [t for t in _tables_of(key) if t != f"[{section}]"]
-    if near is None and tables:
+    if meant is None and tables:
         return ConfigError(
             message, f"{key} is set in {' or '.join(tables)}: move that line under {tables[0]}"
         )
-    near = near or _near(key, here)
-    if near is None and section is None and _near(key, _SECTIONS):
-        near = f"[{_near(key, _SECTIONS)}]"
-    if near is not None:
-        wanted = f"{section}.{near}" if section else near
+    meant = meant or near(key, here)
+    if meant is None and section is None and near(key, _SECTIONS):
+        meant = f"[{near(key, _SECTIONS)}]"
+    if meant is not None:
+        wanted = f"{section}.{meant}" if section else meant
         return ConfigError(
             message, f"did you mean {'[models.NAME]' if wanted == 'models' else wanted}?"
         )

@@ -2178,6 +2178,26 @@ PATTERNS = [
             "aucune question de {suite} ne correspond à --split {split}",
         ),
         (r"check --split and --collection", "vérifiez --split et --collection"),
+        # The models commune.toml names (core.py unknown_names): `commune check`, a server's start.
+        (
+            r"(?P<key>retrieval\.embedder|enrich\.model) in commune\.toml: (?P<name>.+) is not an "
+            r"embedding model",
+            "{key} dans commune.toml\u00a0: {name} n'est pas un modèle de plongement",
+        ),
+        (
+            r"generation\.default_model in commune\.toml: (?P<name>.+) names no \[models\.NAME\] "
+            r"table",
+            "generation.default_model dans commune.toml\u00a0: {name} ne nomme aucune table "
+            "[models.NOM]",
+        ),
+        (
+            r"add \[models\.(?P<name>.+)\], or fix the name",
+            "ajoutez [models.{name}], ou corrigez le nom",
+        ),
+        (
+            r"every model commune\.toml names is here \(embedders and generators\)",
+            "chaque modèle que nomme commune.toml est ici (plongement et génération)",
+        ),
         (
             r"\[answer\.refusal_thresholds\]: every collection named is here \((?P<n>\d+)\)",
             "[answer.refusal_thresholds]\u00a0: chaque collection nommée est ici ({n})",
