@@ -46,6 +46,11 @@ def test_config_file_is_read(tmp_path):
         ("[index]\nprobes = 0\n", "index.probes in commune.toml must be greater than 0, got 0"),
         ("[index]\napproximate_from_rows = -1\n", "must not be negative, got -1"),
         ("[index]\nlists = 9\n", "unknown key index.lists"),
+        # An empty default collection refused every add that named none, as a collection
+        # "named ' '"; a number was taken as its digits.
+        ("default_collection = ''\n", "default_collection in commune.toml must be a collection"),
+        ("default_collection = ' '\n", "must be a collection's name, got ' '"),
+        ("default_collection = 5\n", "must be a collection's name, got 5 (give one in quotes"),
     ],
 )
 def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):

@@ -713,7 +713,16 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
                 raise ConfigError(f"[models] in {CONFIG_FILE} must be a table of tables")
             kwargs[key] = {name: _model(name, spec) for name, spec in value.items()}
         elif key == "default_collection":
-            kwargs[key] = str(value)
+            # Where an add that names no collection goes. A number was taken as its digits,
+            # and an empty name refused every such add as a collection "named ' '", to an
+            # operator who had named none.
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(
+                    f"default_collection in {CONFIG_FILE} must be a collection's name, got "
+                    f"{value!r}",
+                    'give one in quotes, such as "default", or remove the line',
+                )
+            kwargs[key] = value
         else:
             raise _unknown_key(key, None, ("database_url", "default_collection", "models"))
     url = kwargs.pop("database_url", None)

@@ -2483,6 +2483,14 @@ PATTERNS = [
         ),
         (r"fix the file or remove it", "corrigez le fichier ou supprimez-le"),
         (
+            r"default_collection in commune\.toml must be a collection's name, got (?P<value>.+)",
+            "default_collection dans commune.toml doit être le nom d'une collection, reçu {value}",
+        ),
+        (
+            r'give one in quotes, such as "default", or remove the line',
+            'donnez-en un entre guillemets, comme "default", ou retirez la ligne',
+        ),
+        (
             r"database_url in commune\.toml must be a SQLAlchemy URL",
             "database_url dans commune.toml doit être une URL SQLAlchemy",
         ),
