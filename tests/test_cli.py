@@ -1143,3 +1143,17 @@ def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_lin
     assert said in str(err.value)
     mcp = run("mcp", "--no-auth")
     assert mcp.exit_code == 2 and mcp.output.startswith(f"error: {said}"), mcp.output
+
+
+@pytest.mark.usefixtures("made_home")
+def test_no_collections_names_the_collection_an_add_would_make(run, home, corpus):
+    """`commune collections` on a new home said an add makes "default", whatever
+    commune.toml's default_collection named; the add then made that other one."""
+    (home / "commune.toml").write_text('default_collection = "mairie"\n')
+    said = run("collections").output
+    assert said == (
+        "no collections: commune add PATH --licence LICENCE makes one (mairie, or "
+        "--collection NAME)\n"
+    ), said
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    assert run("collections").output.split()[0] == "mairie"
