@@ -2482,6 +2482,20 @@ PATTERNS = [
             "{name} n'est pas du TOML valide\u00a0: {toml}",
         ),
         (r"fix the file or remove it", "corrigez le fichier ou supprimez-le"),
+        # A database a later version migrated (store/db.py upgrade).
+        (
+            r"the database (?P<url>\S+) was upgraded by a later version of Commune \(its schema "
+            r"is (?P<current>\S+); this version's is (?P<head>\S+)\)",
+            "la base {url} a été mise à niveau par une version plus récente de Commune (son "
+            "schéma est {current}\u00a0; celui de cette version, {head})",
+        ),
+        (
+            r"install that version again, or restore the backup taken before the upgrade with "
+            r"commune restore DIR --force, as docs/operations\.md says in section 4",
+            "réinstallez cette version, ou restaurez la sauvegarde prise avant la mise à niveau "
+            "avec commune restore DOSSIER --force, comme le dit docs/fr/exploitation.md en "
+            "section 4",
+        ),
         (
             r"default_collection in commune\.toml must be a collection's name, got (?P<value>.+)",
             "default_collection dans commune.toml doit être le nom d'une collection, reçu {value}",
