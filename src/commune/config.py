@@ -515,8 +515,15 @@ def _one_word(value: str) -> bool:
     return value.isprintable() and not any(ch.isspace() for ch in value)
 
 
-# The tables of charter.toml (charter/rules.py), which an operator may write here.
+# The tables of charter.toml (charter/rules.py), which an operator may write here; and its
+# [payouts] table's weights, beside this file's [payouts] monthly_eur.
 _CHARTER_TABLES = ("sovereignty", "sobriety", "utility")
+_CHARTER_WEIGHTS = ("citations", "documents", "reviews")
+
+
+def own_tables() -> set[str]:
+    """The tables of commune.toml, which an operator may write in charter.toml."""
+    return {*_SECTIONS, "models"}
 
 
 def fields_of(cls: type) -> list[str]:
@@ -557,6 +564,10 @@ def _unknown_key(key: str, section: str | None, here: Iterable[str]) -> ConfigEr
     if section is None and key in _CHARTER_TABLES:
         return ConfigError(
             message, f"[{key}] is a table of charter.toml, not of {CONFIG_FILE}: move it there"
+        )
+    if section == "payouts" and key in _CHARTER_WEIGHTS:
+        return ConfigError(
+            message, f"{key} is a weight of the charter: move it into charter.toml's [payouts]"
         )
     meant = near(key, here, exact=True)
     tables = [t for t in _tables_of(key) if t != f"[{section}]"]

@@ -2120,6 +2120,18 @@ PATTERNS = [
             "corrigez la charte (docs/charter.md) et relancez",
         ),
         (
+            r"move the \[(?P<table>\w+)\] table into commune\.toml",
+            "déplacez la table [{table}] dans commune.toml",
+        ),
+        (
+            r"move monthly_eur into commune\.toml's \[payouts\]",
+            "déplacez monthly_eur dans le [payouts] de commune.toml",
+        ),
+        (
+            r"(?P<key>\w+) is a weight of the charter: move it into charter\.toml's \[payouts\]",
+            "{key} est un poids de la charte\u00a0: déplacez-le dans le [payouts] de charter.toml",
+        ),
+        (
             r"move the \[charter\] table \(tdm_reserved\) into commune\.toml",
             "déplacez la table [charter] (tdm_reserved) dans commune.toml",
         ),
@@ -3228,6 +3240,10 @@ REASONS = [
         (
             r"a table of commune\.toml, not of charter\.toml",
             "une table de commune.toml, pas de charter.toml",
+        ),
+        (
+            r"a setting of commune\.toml's \[payouts\], not of charter\.toml",
+            "un réglage du [payouts] de commune.toml, pas de charter.toml",
         ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",
