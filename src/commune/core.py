@@ -752,7 +752,7 @@ class Commune:
         """The names in commune.toml that only the registries know and that name nothing
         here: ``[retrieval] embedder`` and ``[enrich] model`` (embedding models), and
         ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package)."""
-        from commune.config import CONFIG_FILE, near
+        from commune.config import near
         from commune.embed.registry import available
         from commune.generate.registry import SMOLLM2, model_specs
 
@@ -766,7 +766,7 @@ class Commune:
                 meant = near(name, embedders)
                 found.append(
                     ConfigError(
-                        f"{key} in {CONFIG_FILE}: {name!r} is not an embedding model",
+                        f"{key} in commune.toml: {name!r} is not an embedding model",
                         f"did you mean {meant}?" if meant else f"available: {', '.join(embedders)}",
                     )
                 )
@@ -778,7 +778,7 @@ class Commune:
             meant = near(default, configured)
             found.append(
                 ConfigError(
-                    f"generation.default_model in {CONFIG_FILE}: {default!r} names no "
+                    f"generation.default_model in commune.toml: {default!r} names no "
                     "[models.NAME] table",
                     f"did you mean {meant}?"
                     if meant

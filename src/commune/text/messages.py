@@ -2192,8 +2192,7 @@ PATTERNS = [
         (r"check --split and --collection", "vérifiez --split et --collection"),
         # The models commune.toml names (core.py unknown_names): `commune check`, a server's start.
         (
-            r"(?P<key>retrieval\.embedder|enrich\.model) in commune\.toml: (?P<name>.+) is not an "
-            r"embedding model",
+            r"(?P<key>\S+) in commune\.toml: (?P<name>.+) is not an embedding model",
             "{key} dans commune.toml\u00a0: {name} n'est pas un modèle de plongement",
         ),
         (
