@@ -51,6 +51,9 @@ def test_config_file_is_read(tmp_path):
         ("default_collection = ''\n", "default_collection in commune.toml must be a collection"),
         ("default_collection = ' '\n", "must be a collection's name, got ' '"),
         ("default_collection = 5\n", "must be a collection's name, got 5 (give one in quotes"),
+        # The catalogue's address, published to the peers as written.
+        ("[peers]\nurl = 'commune.coop-a.fr'\n", "peers.url in commune.toml must be an http://"),
+        ("[peers]\nurl = 'https://'\n", "or https:// address, got 'https://' (give the address"),
     ],
 )
 def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):

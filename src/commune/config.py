@@ -266,6 +266,19 @@ class PeerSettings:
     # Passages asked of each peer per question.
     k: int = 5
 
+    def __post_init__(self) -> None:
+        # Published as the catalogue's address (/peer/catalogue): "commune.coop-a.fr" without
+        # its scheme, or a word, gave peers an address they could not reach, in silence.
+        if self.url and not (
+            self.url.startswith(("http://", "https://")) and len(self.url.split("://", 1)[1]) > 0
+        ):
+            raise ConfigError(
+                f"peers.url in {CONFIG_FILE} must be an http:// or https:// address, got "
+                f"{self.url!r}",
+                "give the address peers reach this cooperative at, such as "
+                "https://commune.example.org",
+            )
+
 
 @dataclass(frozen=True)
 class ModelSettings:

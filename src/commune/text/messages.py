@@ -2493,6 +2493,15 @@ PATTERNS = [
             "{name} n'est pas du TOML valide\u00a0: {toml}",
         ),
         (r"fix the file or remove it", "corrigez le fichier ou supprimez-le"),
+        (
+            r"peers\.url in commune\.toml must be an http:// or https:// address, got "
+            r"(?P<value>.+)",
+            "peers.url dans commune.toml doit être une adresse http:// ou https://, reçu {value}",
+        ),
+        (
+            r"give the address peers reach this cooperative at, such as (?P<url>\S+)",
+            "donnez l'adresse à laquelle les pairs joignent cette coopérative, comme {url}",
+        ),
         # A database a later version migrated (store/db.py upgrade).
         (
             r"the database (?P<url>\S+) was upgraded by a later version of Commune \(its schema "
