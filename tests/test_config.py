@@ -54,6 +54,12 @@ def test_config_file_is_read(tmp_path):
         # The catalogue's address, published to the peers as written.
         ("[peers]\nurl = 'commune.coop-a.fr'\n", "peers.url in commune.toml must be an http://"),
         ("[peers]\nurl = 'https://'\n", "or https:// address, got 'https://' (give the address"),
+        # Past what a cookie's age or a wait can hold: every sign-in, generated answer or
+        # read failed with a 500 or a traceback.
+        ("[web]\nsession_hours = 1e12\n", "web.session_hours in commune.toml must be at most 8784"),
+        ("[limits]\ngeneration_seconds = 1e300\n", "generation_seconds in commune.toml must be"),
+        ("[limits]\nmax_parse_seconds = 1e12\n", "max_parse_seconds in commune.toml must be at"),
+        ("[peers]\ntimeout_s = 1e12\n", "peers.timeout_s in commune.toml must be at most 3600"),
     ],
 )
 def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):

@@ -512,6 +512,14 @@ _AT_MOST = {
     "cooperative.price_eur_per_kwh": 10**6,
     "energy.idle_watts": 10**6,
     "energy.watts_per_core": 10**3,
+    # Times past any use, which the machine's clocks cannot wait for: session_hours = 1e12
+    # answered every sign-in with a 500 (a cookie's age past a C int), a limit in seconds
+    # past threading's longest wait (about 292 years) failed every generated answer or read
+    # file. A session outliving a year outlives its purpose; 0 is "no limit" for the others.
+    "web.session_hours": 24 * 366,
+    "limits.generation_seconds": 24 * 3600,
+    "limits.max_parse_seconds": 24 * 3600,
+    "peers.timeout_s": 3600,
 }
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),
