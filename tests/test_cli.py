@@ -1157,3 +1157,43 @@ def test_no_collections_names_the_collection_an_add_would_make(run, home, corpus
     ), said
     run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
     assert run("collections").output.split()[0] == "mairie"
+
+
+def test_the_server_s_start_logs_no_line_per_alembic_plugin(tmp_path):
+    """`commune serve` logged seven "INFO alembic.runtime.plugins: setup plugin …" lines at
+    every start (journalctl -u commune), before the line that says it is ready."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from tests.conftest import make_home, wait_until
+
+    home = make_home(tmp_path / "home")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), "serve", "--no-auth"]
+            + ["--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+
+            def up() -> bool:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).close()
+                except OSError:
+                    return False
+                return True
+
+            wait_until(up, "commune serve", timeout=300, every=0.1)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    said = log.read_text()
+    assert "ready to answer" in said, said
+    assert "alembic.runtime.plugins" not in said, said

@@ -78,6 +78,10 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic names each plugin it sets up as it is imported: seven lines in the journal at
+    # every start, before the one that says the server is ready. Its migrations still say
+    # what they do (alembic.runtime.migration).
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     commune = commune_of(ctx)  # a home with no database is refused first (cli/group.py)
     _can_listen(host, port)
     app = create_app(commune, require_auth=not no_auth)
