@@ -147,6 +147,12 @@ def test_a_charter_that_is_not_utf8_is_named(tmp_path):
             "rrf_k is set in [retrieval]: move that line under [retrieval]",
             "rrf_k se règle dans [retrieval]",
         ),
+        # A misspelt table's heading is a table, not a line out of place.
+        (
+            "[model.gpu]\nbackend = 'openai'\n",
+            "did you mean [models.NAME]?",
+            "vouliez-vous dire [models.NAME]\u00a0?",
+        ),
         (
             "model = 'e5-small'\n",
             "model is set in [enrich] or [models.NAME]: move that line under [enrich]",

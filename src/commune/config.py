@@ -575,7 +575,9 @@ def _tables_of(key: str) -> list[str]:
     return tables
 
 
-def _unknown_key(key: str, section: str | None, here: Iterable[str]) -> ConfigError:
+def _unknown_key(
+    key: str, section: str | None, here: Iterable[str], *, table: bool = False
+) -> ConfigError:
     """The error for ``key``, unknown in ``section`` (None: the top of the file), with what
     to do: the name it was likely meant to be, the table it belongs to, or the names known
     there. A typo was refused with the list of every key, in which the operator had to find
@@ -591,7 +593,8 @@ def _unknown_key(key: str, section: str | None, here: Iterable[str]) -> ConfigEr
             message, f"{key} is a weight of the charter: move it into charter.toml's [payouts]"
         )
     meant = near(key, here, exact=True)
-    tables = [t for t in _tables_of(key) if t != f"[{section}]"]
+    # A table's heading ([model.gpu]) is a misspelt table, not a setting out of place.
+    tables = [] if table else [t for t in _tables_of(key) if t != f"[{section}]"]
     if meant is None and tables:
         return ConfigError(
             message, f"{key} is set in {' or '.join(tables)}: move that line under {tables[0]}"
@@ -756,7 +759,12 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
                 )
             kwargs[key] = value
         else:
-            raise _unknown_key(key, None, ("database_url", "default_collection", "models"))
+            raise _unknown_key(
+                key,
+                None,
+                ("database_url", "default_collection", "models"),
+                table=isinstance(value, dict),
+            )
     url = kwargs.pop("database_url", None)
     if not url and os.environ.get(DATABASE_URL_ENV):
         # Read where commune.toml names no database. Its value is not quoted back: a URL
