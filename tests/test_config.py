@@ -204,3 +204,16 @@ def test_a_database_url_from_the_environment_that_is_no_url_is_one_line(home, mo
     # commune.toml's own database_url is the one used: the variable is not read.
     (home / "commune.toml").write_text(f"database_url = 'sqlite:///{home / 'commune.db'}'\n")
     assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"
+
+
+def test_a_relative_sqlite_database_is_the_home_s(tmp_path, monkeypatch):
+    """database_url = "sqlite:///commune.db" was opened from the working directory: the
+    service (started in its home) and the operator's shell (anywhere else) opened two
+    databases. A relative SQLite path is now the home's, wherever the command runs."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text('database_url = "sqlite:///data/commune.db"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(home).database_url == f"sqlite:///{home / 'data' / 'commune.db'}"
+    (home / "commune.toml").write_text(f'database_url = "sqlite:///{tmp_path / "x.db"}"\n')
+    assert load_settings(home).database_url == f"sqlite:///{tmp_path / 'x.db'}"

@@ -775,4 +775,11 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
                 f"{DATABASE_URL_ENV} must be a SQLAlchemy URL",
                 f"{DATABASE_URL_HINT}; or unset it for the SQLite database in the home",
             )
+    if url and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        # A relative SQLite file was opened from the working directory: the service (run in
+        # its home) and the operator's shell (anywhere else) opened two databases, and the
+        # shell's commands refused the home or made a new one where they stood.
+        file = url.removeprefix("sqlite:///").partition("?")[0]
+        if file and file != ":memory:":
+            url = f"sqlite:///{path / url.removeprefix('sqlite:///')}"
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)
