@@ -1128,3 +1128,102 @@ def test_a_command_whose_home_is_taken_back_as_it_takes_the_lock_makes_none(made
         f"erreur\u00a0: le répertoire du service {made_home} a été supprimé"
     ), out.output
     assert not made_home.exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            '[retrieval]\nembedder = "use-multilingual"\n',
+            "retrieval.embedder in commune.toml: 'use-multilingual' is not an embedding model "
+            "(did you mean use-multilingual-v3?)",
+        ),
+        (
+            '[enrich]\nmodel = "e5"\n',
+            "enrich.model in commune.toml: 'e5' is not an embedding model (available: ",
+        ),
+        (
+            '[generation]\ndefault_model = "gpuu"\n[models.gpu]\nbackend = "openai"\n'
+            'base_url = "https://gpu.example/v1"\nmodel = "m"\n',
+            "generation.default_model in commune.toml: 'gpuu' names no [models.NAME] table "
+            "(did you mean gpu?)",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("made_home")
+def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_line(
+    run, home, toml, said
+):
+    """A misspelt [retrieval] embedder passed `commune check`, then `commune serve` stopped on
+    60 lines of traceback ("Application startup failed"); a misspelt default model or
+    enrichment model passed both, and the server ran to refuse every generated answer or
+    to enrich nothing. Now `check` fails on it and the server refuses to start, in one line
+    naming the key and what it was likely meant to be."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.errors import ConfigError
+
+    (home / "commune.toml").write_text(toml)
+    r = run("check")
+    assert r.exit_code == 1, r.output
+    line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
+    assert line.startswith("FAILED") and said in line, line
+    with Commune(home) as c, pytest.raises(ConfigError) as err:
+        create_app(c)
+    assert said in str(err.value)
+    mcp = run("mcp", "--no-auth")
+    assert mcp.exit_code == 2 and mcp.output.startswith(f"error: {said}"), mcp.output
+
+
+@pytest.mark.usefixtures("made_home")
+def test_no_collections_names_the_collection_an_add_would_make(run, home, corpus):
+    """`commune collections` on a new home said an add makes "default", whatever
+    commune.toml's default_collection named; the add then made that other one."""
+    (home / "commune.toml").write_text('default_collection = "mairie"\n')
+    said = run("collections").output
+    assert said == (
+        "no collections: commune add PATH --licence LICENCE makes one (mairie, or "
+        "--collection NAME)\n"
+    ), said
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    assert run("collections").output.split()[0] == "mairie"
+
+
+def test_the_server_s_start_logs_no_line_per_alembic_plugin(tmp_path):
+    """`commune serve` logged seven "INFO alembic.runtime.plugins: setup plugin …" lines at
+    every start (journalctl -u commune), before the line that says it is ready."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from tests.conftest import make_home, wait_until
+
+    home = make_home(tmp_path / "home")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), "serve", "--no-auth"]
+            + ["--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+
+            def up() -> bool:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).close()
+                except OSError:
+                    return False
+                return True
+
+            wait_until(up, "commune serve", timeout=300, every=0.1)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    said = log.read_text()
+    assert "ready to answer" in said, said
+    assert "alembic.runtime.plugins" not in said, said

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from commune.answering.retrieve import Hit
 from commune.config import RetrievalSettings, Settings, load_settings
-from commune.errors import CommuneError, NotFound
+from commune.errors import CommuneError, ConfigError, NotFound
 from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.pipeline import FileOutcome, IngestSummary
 from commune.store import repository as repo
@@ -752,9 +752,57 @@ class Commune:
             )
         )
 
+    def unknown_names(self) -> list[ConfigError]:
+        """The names in commune.toml that only the registries know and that name nothing
+        here: ``[retrieval] embedder`` and ``[enrich] model`` (embedding models), and
+        ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package)."""
+        from commune.config import near
+        from commune.embed.registry import available
+        from commune.generate.registry import SMOLLM2, model_specs
+
+        found = []
+        embedders = available()
+        for key, name in (
+            ("retrieval.embedder", self.settings.retrieval.embedder),
+            ("enrich.model", self.settings.enrich.model),
+        ):
+            if name and name not in embedders:
+                meant = near(name, embedders)
+                found.append(
+                    ConfigError(
+                        f"{key} in commune.toml: {name!r} is not an embedding model",
+                        f"did you mean {meant}?" if meant else f"available: {', '.join(embedders)}",
+                    )
+                )
+        default = self.settings.generation.default_model
+        configured = model_specs(self.settings)
+        # The smoke model is the default: without its package, answers stay extractive and
+        # `--mode generate` says how to install it; that is no mistake in the file.
+        if default != SMOLLM2 and default not in configured:
+            meant = near(default, configured)
+            found.append(
+                ConfigError(
+                    f"generation.default_model in commune.toml: {default!r} names no "
+                    "[models.NAME] table",
+                    f"did you mean {meant}?"
+                    if meant
+                    else f"add [models.{default}], or fix the name",
+                )
+            )
+        return found
+
+    def check_settings(self) -> None:
+        """Refuse, with its key and what to do, a name in commune.toml that names nothing
+        here: a server started with a misspelt embedder stopped on 60 lines of traceback
+        ("Application startup failed"), and one with a misspelt default model ran, to refuse
+        every generated answer."""
+        for error in self.unknown_names():
+            raise error
+
     def check(self) -> Report:
-        """Is the home whole (store/check.py), and is its charter one that answers can run
-        under (charter/rules.py)? Nothing is changed."""
+        """Is the home whole (store/check.py), is its charter one that answers can run
+        under (charter/rules.py), and does commune.toml name only models that are here?
+        Nothing is changed."""
         from commune.charter.rules import check_charter
         from commune.store.check import check
 
@@ -762,6 +810,13 @@ class Commune:
             self.engine, embedder=self.settings.retrieval.embedder, home=self.settings.home
         )
         report.checks.append(check_charter(self.settings.home))
+        strays = self.unknown_names()
+        report.add(
+            "settings",
+            not strays,
+            "; ".join(str(e) for e in strays)
+            or "every model commune.toml names is here (embedders and generators)",
+        )
         self._charter_left_behind(report)
         self._index_of_another_database(report)
         named = sorted(self.settings.answer.refusal_thresholds)

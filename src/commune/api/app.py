@@ -73,6 +73,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     app.state.require_auth = require_auth
     app.state.failed_sign_ins = failures  # one count for the API, /mcp and the sign-in page
     commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
+    commune.check_settings()  # and a model commune.toml names that is not here
 
     app.include_router(health.router)
     for routes in (search, documents, usage, people, openai, peering):

@@ -434,12 +434,14 @@ def collections(ctx: click.Context, as_user: str | None) -> None:
     lang = speech.language()
     found = commune_of(ctx).collections(actor=acting(ctx, as_user))
     if not found:  # nothing at all printed read as a command that did not run (documents)
+        # The one an add that names none makes: commune.toml's default_collection.
+        default = commune_of(ctx).settings.default_collection
         click.echo(
             said(
                 "aucune collection\u00a0: commune add CHEMIN --licence LICENCE en fait une "
-                "(default, ou --collection NOM)",
-                "no collections: commune add PATH --licence LICENCE makes one (default, or "
-                "--collection NAME)",
+                f"({default}, ou --collection NOM)",
+                "no collections: commune add PATH --licence LICENCE makes one "
+                f"({default}, or --collection NAME)",
             )
         )
     for c in found:

@@ -2174,6 +2174,18 @@ PATTERNS = [
             "corrigez la charte (docs/fr/charte.md) et relancez",
         ),
         (
+            r"move the \[(?P<table>\w+)\] table into commune\.toml",
+            "déplacez la table [{table}] dans commune.toml",
+        ),
+        (
+            r"move monthly_eur into commune\.toml's \[payouts\]",
+            "déplacez monthly_eur dans le [payouts] de commune.toml",
+        ),
+        (
+            r"(?P<key>\w+) is a weight of the charter: move it into charter\.toml's \[payouts\]",
+            "{key} est un poids de la charte\u00a0: déplacez-le dans le [payouts] de charter.toml",
+        ),
+        (
             r"move the \[charter\] table \(tdm_reserved\) into commune\.toml",
             "déplacez la table [charter] (tdm_reserved) dans commune.toml",
         ),
@@ -2232,6 +2244,25 @@ PATTERNS = [
             "aucune question de {suite} ne correspond à --split {split}",
         ),
         (r"check --split and --collection", "vérifiez --split et --collection"),
+        # The models commune.toml names (core.py unknown_names): `commune check`, a server's start.
+        (
+            r"(?P<key>\S+) in commune\.toml: (?P<name>.+) is not an embedding model",
+            "{key} dans commune.toml\u00a0: {name} n'est pas un modèle de plongement",
+        ),
+        (
+            r"generation\.default_model in commune\.toml: (?P<name>.+) names no \[models\.NAME\] "
+            r"table",
+            "generation.default_model dans commune.toml\u00a0: {name} ne nomme aucune table "
+            "[models.NOM]",
+        ),
+        (
+            r"add \[models\.(?P<name>.+)\], or fix the name",
+            "ajoutez [models.{name}], ou corrigez le nom",
+        ),
+        (
+            r"every model commune\.toml names is here \(embedders and generators\)",
+            "chaque modèle que nomme commune.toml est ici (plongement et génération)",
+        ),
         (
             r"\[answer\.refusal_thresholds\]: every collection named is here \((?P<n>\d+)\)",
             "[answer.refusal_thresholds]\u00a0: chaque collection nommée est ici ({n})",
@@ -2528,6 +2559,23 @@ PATTERNS = [
             "augmentez [limits] generation_seconds",
         ),
         (r"known keys: (?P<known>.+)", "clés connues\u00a0: {known}"),
+        # An unknown key of commune.toml, and what it was likely meant to be (config.py).
+        (r"did you mean (?P<name>\S+)\?", "vouliez-vous dire {name}\u00a0?"),
+        (
+            r"(?P<key>\w+) is set in (?P<a>\S+) or (?P<b>\S+): move that line under "
+            r"(?P<table>\S+)",
+            "{key} se règle dans {a} ou {b}\u00a0: déplacez cette ligne sous {table}",
+        ),
+        (
+            r"(?P<key>\w+) is set in (?P<a>\S+): move that line under (?P<table>\S+)",
+            "{key} se règle dans {a}\u00a0: déplacez cette ligne sous {table}",
+        ),
+        (
+            r"\[(?P<table>\w+)\] is a table of charter\.toml, not of commune\.toml: move it "
+            r"there",
+            "[{table}] est une table de charter.toml, pas de commune.toml\u00a0: "
+            "déplacez-la dans charter.toml",
+        ),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
         (
             r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
@@ -2575,8 +2623,53 @@ PATTERNS = [
         ),
         (r"fix the file or remove it", "corrigez le fichier ou supprimez-le"),
         (
+            r"peers\.url in commune\.toml must be an http:// or https:// address, got "
+            r"(?P<value>.+)",
+            "peers.url dans commune.toml doit être une adresse http:// ou https://, reçu {value}",
+        ),
+        (
+            r"give the address peers reach this cooperative at, such as (?P<url>\S+)",
+            "donnez l'adresse à laquelle les pairs joignent cette coopérative, comme {url}",
+        ),
+        # A database a later version migrated (store/db.py upgrade).
+        (
+            r"the database (?P<url>\S+) was upgraded by a later version of Commune \(its schema "
+            r"is (?P<current>\S+); this version's is (?P<head>\S+)\)",
+            "la base {url} a été mise à niveau par une version plus récente de Commune (son "
+            "schéma est {current}\u00a0; celui de cette version, {head})",
+        ),
+        (
+            r"install that version again, or restore the backup taken before the upgrade with "
+            r"commune restore DIR --force, as docs/operations\.md says in section 4",
+            "réinstallez cette version, ou restaurez la sauvegarde prise avant la mise à niveau "
+            "avec commune restore DOSSIER --force, comme le dit docs/fr/exploitation.md en "
+            "section 4",
+        ),
+        (
+            r"default_collection in commune\.toml must be a collection's name, got (?P<value>.+)",
+            "default_collection dans commune.toml doit être le nom d'une collection, reçu {value}",
+        ),
+        (
+            r'give one in quotes, such as "default", or remove the line',
+            'donnez-en un entre guillemets, comme "default", ou retirez la ligne',
+        ),
+        (
             r"database_url in commune\.toml must be a SQLAlchemy URL",
             "database_url dans commune.toml doit être une URL SQLAlchemy",
+        ),
+        (
+            r"COMMUNE_DATABASE_URL must be a SQLAlchemy URL",
+            "COMMUNE_DATABASE_URL doit être une URL SQLAlchemy",
+        ),
+        (
+            r"such as postgresql\+psycopg://user:password@host/db",
+            "comme postgresql+psycopg://utilisateur:motdepasse@hôte/base",
+        ),
+        (
+            r"such as postgresql\+psycopg://user:password@host/db; or unset it for the SQLite "
+            r"database in the home",
+            "comme postgresql+psycopg://utilisateur:motdepasse@hôte/base\u00a0; ou retirez cette "
+            "variable pour la base SQLite du répertoire du service",
         ),
         (
             r"\[models\] in commune\.toml must be a table of tables",
@@ -3296,6 +3389,10 @@ REASONS = [
         (
             r"a table of commune\.toml, not of charter\.toml",
             "une table de commune.toml, pas de charter.toml",
+        ),
+        (
+            r"a setting of commune\.toml's \[payouts\], not of charter\.toml",
+            "un réglage du [payouts] de commune.toml, pas de charter.toml",
         ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",
