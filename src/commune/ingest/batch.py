@@ -22,6 +22,7 @@ from commune.ingest.pipeline import (
     IngestSummary,
     Provenance,
     collect_files,
+    exclusion_outside,
     nothing_to_read,
     one_file,
     source_uri,
@@ -201,6 +202,9 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     added, 0 failed" and status 0, which a script took for a success."""
     # A link that leads nowhere (a loop, a file moved) exists as a link: it is read, and
     # fails saying so. Taken for missing, a loop was "no such file or directory".
+    refused = exclusion_outside(paths, exclude)
+    if refused is not None:
+        raise refused
     missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
     unreadable: list[tuple[str, str]] = []
     found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)

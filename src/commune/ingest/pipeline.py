@@ -222,6 +222,49 @@ def _as_walked(folder: Path, patterns: Sequence[str]) -> list[str]:
     return walked
 
 
+def _within(named: str, folder: Path) -> str | None:
+    """The path of ``named`` (absolute) within ``folder``, as it is written or as links
+    lead (``docs-link/`` added, ``docs/drafts`` named); None when it is not in it."""
+    for there, top in (
+        (named, os.path.abspath(folder)),
+        (os.path.realpath(named), os.path.realpath(folder)),
+    ):
+        if there.startswith(top.rstrip("/") + "/"):
+            return os.path.relpath(there, top)
+    return None
+
+
+def exclusion_outside(
+    paths: Sequence[str | os.PathLike[str]], patterns: Sequence[str]
+) -> IngestError | None:
+    """The refusal of an ``--exclude`` written as a path (``other/drafts``, or absolute)
+    that names a file or folder outside every folder given: it could pass over nothing,
+    and the files it was meant to keep out were added with nothing said. None when each
+    pattern can match (a glob, a name, a path within a folder given)."""
+    folders = [Path(p).expanduser() for p in paths if Path(p).expanduser().is_dir()]
+    if not folders:
+        return None  # files named are all read: --exclude is for the folders' files
+    for pattern in patterns:
+        written = os.path.expanduser(pattern)
+        if "/" not in written.rstrip("/"):
+            continue  # a name or a glob ('drafts', '*.tmp'), matched wherever it is
+        named = os.path.abspath(written)
+        if any(_within(named, folder) is not None for folder in folders):
+            continue
+        if not os.path.isabs(written) and (
+            not os.path.lexists(named) or any(os.path.lexists(f / written) for f in folders)
+        ):
+            continue  # a path within the folders ('2024/drafts'), as the walk reads it
+        where = ", ".join(str(f) for f in folders)
+        return IngestError(
+            f"--exclude {pattern}: {named} is not in {where}, so nothing would be passed "
+            "over, nothing was added",
+            "name a file or folder inside it, from here or absolute, or give a pattern "
+            "('*.tmp', 'drafts')",
+        )
+    return None
+
+
 def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
     """The refusal of an add whose ``paths`` (folders: a file named is always read) hold no
     file a reader reads: what was found there, and what Commune reads. One line, each part a

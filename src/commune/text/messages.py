@@ -765,6 +765,19 @@ PATTERNS = [
             "{name} : une archive, dont les fichiers ne sont pas lus",
         ),
         (
+            # An --exclude path outside the folders added (pipeline.exclusion_outside).
+            r"--exclude (?P<pattern>.+): (?P<named>.+) is not in (?P<where>.+), so nothing would "
+            r"be passed over, nothing was added",
+            "--exclude {pattern} : {named} n'est pas dans {where}, rien ne serait écarté, rien "
+            "n'a été ajouté",
+        ),
+        (
+            r"name a file or folder inside it, from here or absolute, or give a pattern "
+            r"\('\*\.tmp', 'drafts'\)",
+            "nommez un fichier ou un dossier qu'il contient, depuis le dossier courant ou par "
+            "son chemin absolu, ou donnez un motif ('*.tmp', 'brouillons')",
+        ),
+        (
             # A folder given to `commune add` holding nothing to read (pipeline.nothing_to_read).
             r"(?P<where>.+): no file Commune reads, only (?P<found>[^:]+)",
             "{where}\u00a0: aucun fichier que Commune lise, seulement {found}",
