@@ -1409,3 +1409,22 @@ def test_exclude_given_as_a_path_from_here_passes_that_folder_over(commune, tmp_
         [folder], licence="etalab-2.0", exclude=[str(folder / "brouillons" / "projet.txt")]
     )
     assert (absolute.added, absolute.unchanged, absolute.excluded) == (1, 1, 1)
+
+
+def test_exclude_given_as_a_path_through_a_link_to_the_folder_passes_it_over(
+    commune, tmp_path, monkeypatch
+):
+    # `commune add docs-lien --exclude docs/brouillons` (docs-lien a link to docs/), or the
+    # other way round: the path named the drafts through the folder's other name, matched
+    # nothing, and the drafts were added with nothing said.
+    folder = tmp_path / "docs"
+    (folder / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    (tmp_path / "docs-lien").symlink_to(folder)
+    monkeypatch.chdir(tmp_path)
+    through = commune.add(["docs-lien"], licence="etalab-2.0", exclude=["docs/brouillons"])
+    assert (through.added, through.excluded) == (1, 1)
+    back = commune.add(["docs"], licence="etalab-2.0", exclude=["docs-lien/brouillons"])
+    assert (back.added, back.unchanged, back.excluded) == (0, 1, 1)
+    assert [Path(d["source_uri"]).name for d in commune.documents()] == ["pv.txt"]

@@ -210,14 +210,14 @@ def collect_files(
 def _as_walked(folder: Path, patterns: Sequence[str]) -> list[str]:
     """``patterns`` as the walk of ``folder`` reads them: one that names a file or folder
     within it by its path from here (``--exclude archives/drafts`` beside ``archives/``, or
-    an absolute path) becomes that path within the folder. Read only as a path within the
+    an absolute path) becomes that path within the folder, also through a link to the
+    folder (``docs-link`` added, ``docs/drafts`` named). Read only as a path within the
     folder, it matched nothing, and the drafts were added without a word."""
-    top = os.path.abspath(folder)
     walked = []
     for pattern in patterns:
         named = os.path.abspath(os.path.expanduser(pattern))
-        if named.startswith(top.rstrip("/") + "/") and os.path.lexists(named):
-            pattern = os.path.relpath(named, top)
+        if os.path.lexists(named) and (within := _within(named, folder)) is not None:
+            pattern = within
         walked.append(pattern)
     return walked
 
