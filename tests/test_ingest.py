@@ -1428,3 +1428,21 @@ def test_exclude_given_as_a_path_through_a_link_to_the_folder_passes_it_over(
     back = commune.add(["docs"], licence="etalab-2.0", exclude=["docs-lien/brouillons"])
     assert (back.added, back.unchanged, back.excluded) == (0, 1, 1)
     assert [Path(d["source_uri"]).name for d in commune.documents()] == ["pv.txt"]
+
+
+def test_an_exclude_name_found_in_the_current_folder_still_matches_it_everywhere(
+    commune, tmp_path, monkeypatch
+):
+    # `cd docs/2024 && commune add .. --exclude notes.txt`: the name was taken for the path
+    # of the notes.txt standing here, and only that one was passed over; those of 2023 and
+    # of docs/ itself, which the name matched before, were added.
+    folder = tmp_path / "docs"
+    for year in ("2023", "2024"):
+        (folder / year).mkdir(parents=True)
+        (folder / year / "pv.txt").write_text(f"Le conseil municipal a voté le budget {year}.")
+        (folder / year / "notes.txt").write_text(f"Notes de séance {year}, pas encore relues.")
+    (folder / "notes.txt").write_text("Notes de séance, pas encore relues.")
+    monkeypatch.chdir(folder / "2024")
+    summary = commune.add([".."], licence="etalab-2.0", exclude=["notes.txt"])
+    assert (summary.added, summary.excluded) == (2, 3)
+    assert sorted(Path(d["source_uri"]).name for d in commune.documents()) == ["pv.txt"] * 2

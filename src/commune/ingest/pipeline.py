@@ -212,13 +212,14 @@ def _as_walked(folder: Path, patterns: Sequence[str]) -> list[str]:
     within it by its path from here (``--exclude archives/drafts`` beside ``archives/``, or
     an absolute path) becomes that path within the folder, also through a link to the
     folder (``docs-link`` added, ``docs/drafts`` named). Read only as a path within the
-    folder, it matched nothing, and the drafts were added without a word."""
-    walked = []
+    folder, it matched nothing, and the drafts were added without a word. The pattern stays
+    too: ``notes.txt`` given in a subfolder of the folder, where one stands, still names
+    every notes.txt (a name matches wherever it is), not only the one here."""
+    walked = list(patterns)
     for pattern in patterns:
         named = os.path.abspath(os.path.expanduser(pattern))
         if os.path.lexists(named) and (within := _within(named, folder)) is not None:
-            pattern = within
-        walked.append(pattern)
+            walked.append(within)
     return walked
 
 
