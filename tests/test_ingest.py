@@ -1446,3 +1446,43 @@ def test_an_exclude_name_found_in_the_current_folder_still_matches_it_everywhere
     summary = commune.add([".."], licence="etalab-2.0", exclude=["notes.txt"])
     assert (summary.added, summary.excluded) == (2, 3)
     assert sorted(Path(d["source_uri"]).name for d in commune.documents()) == ["pv.txt"] * 2
+
+
+def test_a_cluster_lost_in_a_later_window_says_the_documents_stored_are_kept(tmp_path, monkeypatch):
+    # The cluster lost at the second window of an add --ray (its head stopped): Ray's
+    # traceback, and no word that the first window's documents were stored, nor what to do.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    class Lost(_LocalRay):
+        def from_items(self, items):  # type: ignore[no-untyped-def]
+            if self.jobs == 1:
+                raise ConnectionError("the head node died\nmore of Ray's words")
+            return super().from_items(items)
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"note-{i}.md").write_text(
+            f"# Note {i}\n\n" + f"Le conseil municipal délibère sur le point {i}. " * 20
+        )
+    monkeypatch.setattr(distributed, "WINDOW_BYTES", 1500)  # two files a window
+    monkeypatch.setattr(distributed, "connect", lambda address: Lost())
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip().splitlines()[-1] == (
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 a échoué, les 2 documents ajoutés ou mis "
+        "à jour avant sont gardés\u00a0: the head node died (voyez `ray status`, puis relancez "
+        "la même commande pour finir\u00a0: les fichiers déjà enregistrés sont passés)"
+    ), out.stderr
+    with Commune(home) as c:
+        assert len(c.documents()) == 2
+    monkeypatch.setattr(distributed, "connect", lambda address: _LocalRay())
+    again = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert again.exit_code == 0, again.output
+    assert "4 ajoutés, 0 mis à jour, 2 inchangés, 0 en échec" in again.output, again.output

@@ -158,7 +158,7 @@ def ingest_on_ray(
     meta = prov.recorded
     cluster: tuple[Any, int] | None = None  # Ray, connected, and its CPUs: at the first window
     window: list[tuple[Path, str, bytes]] = []
-    held = 0
+    held = stored = 0
     try:
         for path, source in sources:
             try:
@@ -184,18 +184,47 @@ def ingest_on_ray(
             held += len(data)
             if held >= WINDOW_BYTES:
                 cluster = cluster or _joined(address)
-                yield from _prepared(
+                for outcome in _prepared(
                     cluster, engine, settings, model, coll_id, window, prov, gate, ingestion
-                )
+                ):
+                    stored += outcome.status in ("added", "updated")
+                    yield outcome
                 window, held = [], 0
         if window:
             cluster = cluster or _joined(address)
-            yield from _prepared(
+            for outcome in _prepared(
                 cluster, engine, settings, model, coll_id, window, prov, gate, ingestion
-            )
+            ):
+                stored += outcome.status in ("added", "updated")
+                yield outcome
+    except _Lost as lost:
+        raise lost.said(address, stored) from lost.__cause__
     finally:
         if cluster is not None:
             cluster[0].shutdown()
+
+
+class _Lost(Exception):
+    """The cluster failed a window's job (a node lost, the head stopped): what it said."""
+
+    def said(self, address: str, stored: int) -> CommuneError:
+        """The add's end, in one line: what the cluster said, and that the documents stored
+        from the windows before stay. It was a traceback of Ray's, with no word of them."""
+        cause = self.__cause__
+        lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+        why = (lines[0] if lines else type(cause).__name__)[:200]
+        kept = (
+            "nothing was added"
+            if not stored
+            else "1 document added or updated before it is kept"
+            if stored == 1
+            else f"{stored} documents added or updated before it are kept"
+        )
+        return CommuneError(
+            f"the Ray cluster at {address} failed, {kept}: {why}",
+            "see `ray status`, then run the same command again to finish: the files stored "
+            "are skipped",
+        )
 
 
 def _joined(address: str) -> tuple[Any, int]:
@@ -220,20 +249,36 @@ def _prepared(
     ingestion: Any,
 ) -> Iterator[Any]:
     """One window of files (their paths, addresses and bytes), prepared on the cluster as
-    one Ray Data job and stored here as they come back."""
+    one Ray Data job and stored here as they come back. A failure of the job itself (not of
+    a file, which its worker reports) is :class:`_Lost`: the store's own errors stay theirs."""
     ray, workers = cluster
     items = [{"i": i, "name": str(p), "data": d} for i, (p, _, d) in enumerate(jobs)]
-    prepared = ray.data.from_items(items).map_batches(
-        _Preparer,
-        fn_constructor_kwargs={"settings": settings},
-        batch_size=BATCH,
-        # A pool of actors, each loading the embedder once (`concurrency=` is deprecated
-        # since Ray 2.51, and Ray warned about it on every add).
-        compute=ray.data.ActorPoolStrategy(size=min(workers, max(1, len(jobs) // BATCH or 1))),
-        num_cpus=1,
-        batch_format="numpy",
-    )
-    for row in prepared.iter_rows():
+    try:
+        rows = iter(
+            ray.data.from_items(items)
+            .map_batches(
+                _Preparer,
+                fn_constructor_kwargs={"settings": settings},
+                batch_size=BATCH,
+                # A pool of actors, each loading the embedder once (`concurrency=` is
+                # deprecated since Ray 2.51, and Ray warned about it on every add).
+                compute=ray.data.ActorPoolStrategy(
+                    size=min(workers, max(1, len(jobs) // BATCH or 1))
+                ),
+                num_cpus=1,
+                batch_format="numpy",
+            )
+            .iter_rows()
+        )
+    except Exception as exc:
+        raise _Lost() from exc
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _Lost() from exc
         path, source, data = jobs[int(row["i"])]
         result = pickle.loads(row["result"])
         if isinstance(result, str):

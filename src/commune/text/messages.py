@@ -2903,6 +2903,28 @@ PATTERNS = [
             "démarrez-en un avec `ray start --address {at}` (`ray status` liste les nœuds), puis "
             "relancez la même commande",
         ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, nothing was added: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, rien n'a été ajouté : {why}",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, 1 document added or updated before it is "
+            r"kept: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, le document ajouté ou mis à jour avant est gardé : "
+            "{why}",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, (?P<n>\d+) documents added or updated "
+            r"before it are kept: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, les {n} documents ajoutés ou mis à jour avant sont "
+            "gardés : {why}",
+        ),
+        (
+            r"see `ray status`, then run the same command again to finish: the files stored are "
+            r"skipped",
+            "voyez `ray status`, puis relancez la même commande pour finir : les fichiers déjà "
+            "enregistrés sont passés",
+        ),
         (r"Ray is not installed", "Ray n'est pas installé"),
         (
             r"pip install 'commune-coop\[ray\]' \(on every node of the cluster\)",
