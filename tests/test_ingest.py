@@ -1486,3 +1486,47 @@ def test_a_cluster_lost_in_a_later_window_says_the_documents_stored_are_kept(tmp
     again = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
     assert again.exit_code == 0, again.output
     assert "4 ajoutés, 0 mis à jour, 2 inchangés, 0 en échec" in again.output, again.output
+
+
+def test_a_folder_added_under_a_url_gives_each_file_a_link_that_leads_to_it(commune, tmp_path):
+    # `commune add docs --source 'https://mairie.example/docs/?v=1'`: each file's path was
+    # written as it is after the query ("...?v=1/compte rendu #3 été?.txt"): its link on the
+    # document's page stopped at the "#" or the "?", and spaces and accents stood in a URL.
+    folder = tmp_path / "docs"
+    (folder / "sous dossier").mkdir(parents=True)
+    (folder / "sous dossier" / "compte rendu #3 été?.txt").write_text(
+        "Compte rendu numéro trois du conseil municipal."
+    )
+    (folder / "100%.txt").write_text("Le budget est voté à cent pour cent.")
+    (folder / "a\\b.txt").write_text("Un nom venu de Windows, avec sa barre oblique inverse.")
+    summary = commune.add([folder], licence="etalab-2.0", source="https://mairie.example/docs/?v=1")
+    assert (summary.added, summary.failed) == (3, 0), summary.errors
+    assert sorted(d["source_uri"] for d in commune.documents()) == [
+        "https://mairie.example/docs/100%25.txt?v=1",
+        "https://mairie.example/docs/a%5Cb.txt?v=1",
+        "https://mairie.example/docs/sous%20dossier/compte%20rendu%20%233%20%C3%A9t%C3%A9%3F.txt?v=1",
+    ]
+    # A base that is no link (a urn:) is joined as it was.
+    other = commune.add([folder], licence="etalab-2.0", source="urn:mairie:docs", collection="b")
+    assert other.added == 3
+    assert "urn:mairie:docs/sous dossier/compte rendu #3 été?.txt" in [
+        d["source_uri"] for d in commune.documents(collection="b")
+    ]
+
+
+def test_a_file_added_under_its_address_as_written_before_stays_one_document(commune, tmp_path):
+    # A file added before links were percent-encoded kept its address as written: added
+    # again, it is the same document (unchanged), not a second one beside it.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "compte rendu.txt").write_text("Compte rendu du conseil municipal.")
+    commune.add(
+        [folder / "compte rendu.txt"],
+        licence="etalab-2.0",
+        source="https://mairie.example/docs/compte rendu.txt",
+    )
+    again = commune.add([folder], licence="etalab-2.0", source="https://mairie.example/docs")
+    assert (again.added, again.unchanged) == (0, 1)
+    assert [d["source_uri"] for d in commune.documents()] == [
+        "https://mairie.example/docs/compte rendu.txt"
+    ]

@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 @click.option(
     "--source",
     help="Source URI. For a directory or several files, the base URI: each file's source "
-    "is BASE/relative/path (BASE/file-name for files named).",
+    "is BASE/relative/path (BASE/file-name for files named), percent-encoded in an http(s), "
+    "ftp or file URI and put before its query.",
 )
 @click.option("--member", help="Member that owns a new collection (then private by default).")
 @click.option(

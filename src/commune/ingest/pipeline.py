@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import numpy as np
 from sqlalchemy import Connection, Engine
@@ -403,8 +404,42 @@ def source_uri(path: Path, relative: str, base: str | None, is_base: bool) -> st
             # is read, with a reason; its address stays the one it was given as.
             return os.path.abspath(path)
     if is_base:
-        return base.rstrip("/") + "/" + relative
+        return joined(base, relative)
     return base
+
+
+# Schemes whose addresses are links with a path (the web page links them): a file's path
+# joined to such a base is percent-encoded there.
+LINKED = ("http", "https", "ftp", "ftps", "file")
+
+
+def joined(base: str, relative: str) -> str:
+    """BASE/relative, the address of a file at ``relative`` in a folder added with the base
+    ``base``. In a link (http, https, ftp, file), the path is percent-encoded and goes before
+    the base's query: "compte rendu #3.pdf" was written as is, its link stopping at "#" (a
+    fragment) or at "?" (a query), and a base such as ".../?v=1" took the path into its
+    query. Any other base (a path, a urn:) is joined as it is."""
+    scheme = _SCHEME.match(base)
+    if scheme is None or scheme.group(1).lower() not in LINKED or not _encodes(relative):
+        # A name that is not UTF-8 stays as it is: the add refuses it, saying to rename it.
+        return legacy_joined(base, relative)
+    parts = urlsplit(base)
+    path = parts.path.rstrip("/") + "/" + quote(relative, safe="/!$&'()*+,;=:@")
+    return urlunsplit(parts._replace(path=path))
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def legacy_joined(base: str, relative: str) -> str:
+    """BASE/relative as written before :func:`joined` encoded links: the address of the
+    documents added so (ingest/batch.py keeps it theirs)."""
+    return base.rstrip("/") + "/" + relative
 
 
 # What the dense model reads of a passage at most. Its memory grows with the input (20 kB of
