@@ -1530,3 +1530,53 @@ def test_a_file_added_under_its_address_as_written_before_stays_one_document(com
     assert [d["source_uri"] for d in commune.documents()] == [
         "https://mairie.example/docs/compte rendu.txt"
     ]
+
+
+def test_add_on_ray_counts_the_cluster_s_cpus_again_at_each_window(tmp_path, monkeypatch):
+    # The CPUs were counted once, at the first window: a worker node that left during a long
+    # add left later windows asking for a pool of actors the cluster could not start, and
+    # Ray Data waits for them forever, the add silent. Each window now counts them again,
+    # and, none left, stops in one line saying what the windows before stored.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    class Leaving(_LocalRay):
+        def __init__(self, cpus: list[float]) -> None:
+            super().__init__()
+            self.cpus, self.pools = cpus, []
+
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": self.cpus[min(self.jobs, len(self.cpus) - 1)]}
+
+        def ActorPoolStrategy(self, size: int) -> int:  # noqa: N802 (Ray's name)
+            self.pools.append(size)
+            return size
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(24):
+        text = f"# Note {i:02d}\n\nLe conseil municipal délibère sur le point {i:02d}."
+        (folder / f"note-{i:02d}.md").write_text(text)
+    size = (folder / "note-00.md").stat().st_size
+    monkeypatch.setattr(distributed, "WINDOW_BYTES", 8 * size)  # three windows of 8 files
+    monkeypatch.setattr(distributed, "JOIN_SECONDS", 0.0)
+    ray = Leaving([2.0, 2.0, 1.0])
+    monkeypatch.setattr(distributed, "connect", lambda address: ray)
+    with Commune(tmp_path / "h1") as c:
+        assert c.add([folder], licence="etalab-2.0", ray_address="127.0.0.1:6379").added == 24
+    assert ray.pools == [2, 2, 1]
+    gone = Leaving([2.0, 2.0, 0.0])
+    monkeypatch.setattr(distributed, "connect", lambda address: gone)
+    add = ["--home", str(tmp_path / "h2"), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert out.exit_code == 2, out.output
+    said = out.stderr.strip().splitlines()[-1]
+    assert said.startswith(
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 n'a aucun processeur pour "
+        "travailler\u00a0: aucun nœud de calcul ne l'a rejoint en 0 s, les 16 documents "
+        "ajoutés ou mis à jour avant sont gardés (démarrez-en un avec `ray start --address "
+        "127.0.0.1:6379`"
+    ), said

@@ -2898,6 +2898,18 @@ PATTERNS = [
             "ne l'a rejoint en {s} s, rien n'a été ajouté",
         ),
         (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, 1 document added or updated before it is kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, le document ajouté ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, (?P<n>\d+) documents added or updated before it are kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
             r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
             r"then run the same command again",
             "démarrez-en un avec `ray start --address {at}` (`ray status` liste les nœuds), puis "
