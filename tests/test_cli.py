@@ -559,6 +559,43 @@ def test_a_folder_name_in_another_encoding_is_named_as_the_one_to_rename(run, ho
     ) in out.stderr, out.stderr
 
 
+def test_an_exclude_path_outside_the_folder_added_is_refused_not_ignored(
+    home, tmp_path, monkeypatch
+):
+    # `commune add docs --exclude autres/brouillons` (a folder beside docs/, not in it): the
+    # pattern could match nothing, and every file of docs/ was added, with nothing said.
+    folder = tmp_path / "docs"
+    (folder / "brouillons").mkdir(parents=True)
+    (tmp_path / "autres" / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    monkeypatch.chdir(tmp_path)
+    add = ["--home", str(home), "add", "docs", "--licence", "etalab-2.0"]
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    out = fr.invoke(cli, [*add, "--exclude", "autres/brouillons"])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip() == (
+        f"erreur\u00a0: --exclude autres/brouillons\u00a0: {tmp_path}/autres/brouillons n'est "
+        "pas dans docs, rien ne serait écarté, rien n'a été ajouté (nommez un fichier ou un "
+        "dossier qu'il contient, depuis le dossier courant ou par son chemin absolu, ou donnez "
+        "un motif ('*.tmp', 'brouillons'))"
+    ), out.stderr
+    absolute = fr.invoke(cli, [*add, "--exclude", str(tmp_path / "autres")])
+    assert absolute.exit_code == 2 and "n'est pas dans docs" in absolute.stderr
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        assert c.documents() == []
+    # A glob, a path within the folder (from here or from the folder), and the folder's
+    # path through a link to it still pass files over.
+    (tmp_path / "docs-lien").symlink_to(folder)
+    for pattern in ("*.tmp", "docs/brouillons", "brouillons", "docs-lien/brouillons"):
+        kept = fr.invoke(cli, [*add, "--exclude", pattern])
+        assert kept.exit_code == 0, (pattern, kept.output)
+    with Commune(home) as c:
+        assert [Path(d["source_uri"]).name for d in c.documents()] == ["pv.txt", "projet.txt"]
+
+
 def test_a_refused_add_leaves_no_collection_behind(run, home, corpus):
     from commune.core import Commune
 

@@ -1585,3 +1585,21 @@ def test_an_export_is_on_the_disk_before_it_is_marked_whole(commune, exported, m
     commune.export_collection("mairie", exported)
     assert unsynced == []
     assert (exported / "documents.jsonl").exists()
+
+
+def test_an_export_names_the_files_of_a_folder_added_under_a_url_as_they_were_named(
+    commune, tmp_path
+):
+    # A folder added under a URL gives each file its path percent-encoded, before the
+    # base's query: exported, "procès-verbal.txt" became files/1-proc-C3-A8s-verbal.txt,
+    # its name read from the encoded address.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "procès-verbal du conseil.txt").write_text("Le conseil municipal a voté le budget.")
+    commune.add(
+        [folder], collection="mairie", licence="etalab-2.0", source="https://x.example/d/?v=1"
+    )
+    result = commune.export_collection("mairie", tmp_path / "dataset")
+    assert sorted(p.name for p in (result.directory / "files").iterdir()) == [
+        "1-procès-verbal-du-conseil.txt"
+    ]

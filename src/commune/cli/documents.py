@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 @click.option(
     "--source",
     help="Source URI. For a directory or several files, the base URI: each file's source "
-    "is BASE/relative/path (BASE/file-name for files named).",
+    "is BASE/relative/path (BASE/file-name for files named), percent-encoded in an http(s), "
+    "ftp or file URI and put before its query.",
 )
 @click.option("--member", help="Member that owns a new collection (then private by default).")
 @click.option(
@@ -64,8 +65,9 @@ if TYPE_CHECKING:
     metavar="GLOB",
     help="Pass over the files found in the directories given whose path within the "
     "directory, name or folder matches this pattern, whatever the case: '*.pdf' for a "
-    "manual that also comes as HTML, 'drafts'. Repeatable. Documents added before stay "
-    "(commune retire ID).",
+    "manual that also comes as HTML, 'drafts'; or the file or folder it names by its path "
+    "from here or absolute ('archives/drafts'), refused if outside the directories. "
+    "Repeatable. Documents added before stay (commune retire ID).",
 )
 @click.option("--as", "as_user", help="Contribute as this user (recorded as its contributor).")
 @click.option(

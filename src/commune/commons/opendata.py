@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, select
 
@@ -385,7 +386,12 @@ def _exported_source(document_id: int, source: str) -> str:
 
 
 def _name(row: dict[str, Any]) -> str:
-    base = Path(row["source_uri"].split("#")[0].rstrip("/")).name or "document"
+    source = str(row["source_uri"])
+    if "://" in source:
+        # A link's path, decoded (ingest/pipeline.joined encodes it): "procès-verbal.txt",
+        # not "proc%C3%A8s-verbal.txt?v=1".
+        source = unquote(urlsplit(source).path)
+    base = Path(source.split("#")[0].rstrip("/")).name or "document"
     stem = re.sub(r"[^\w.-]+", "-", Path(base).stem)[:60] or "document"
     return f"{row['id']}-{stem}{SUFFIX.get(row['media_type'], Path(base).suffix or '.bin')}"
 

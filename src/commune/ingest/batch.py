@@ -22,6 +22,8 @@ from commune.ingest.pipeline import (
     IngestSummary,
     Provenance,
     collect_files,
+    exclusion_outside,
+    legacy_joined,
     nothing_to_read,
     one_file,
     source_uri,
@@ -134,7 +136,7 @@ def ingest_paths(
                 )
             )
             continue
-        sources.append((path, source))
+        sources.append((path, _kept(engine, coll_id, provenance.source, relative, source)))
     if ray_address:
         for outcome in ingest_on_ray(
             ray_address,
@@ -201,6 +203,9 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     added, 0 failed" and status 0, which a script took for a success."""
     # A link that leads nowhere (a loop, a file moved) exists as a link: it is read, and
     # fails saying so. Taken for missing, a loop was "no such file or directory".
+    refused = exclusion_outside(paths, exclude)
+    if refused is not None:
+        raise refused
     missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
     unreadable: list[tuple[str, str]] = []
     found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
@@ -212,6 +217,19 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     if not files and not failures:
         raise nothing_to_read([str(p) for p in paths], found)
     return Gathered(files, failures, found)
+
+
+def _kept(engine: Engine, coll_id: int, base: str | None, relative: str, source: str) -> str:
+    """``source``, or the address a document of this file was added under before links were
+    percent-encoded (pipeline.joined), when there is one and none at ``source``: its next
+    revision stays that document, not a second one beside it."""
+    if base is None or source == base or source == (old := legacy_joined(base, relative)):
+        return source
+    with engine.connect() as conn:
+        if repo.find_document(conn, coll_id, source) is None:
+            if repo.find_document(conn, coll_id, old) is not None:
+                return old
+    return source
 
 
 def _not_utf8(path: Path, shown: str) -> str:

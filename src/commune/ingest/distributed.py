@@ -121,9 +121,11 @@ def connect(address: str) -> Any:
 JOIN_SECONDS = 120.0
 
 
-def _cpus(ray: Any, address: str) -> int:
+def _cpus(ray: Any, address: str, stored: int = 0) -> int:
     """The CPUs of the cluster's live nodes, waiting :data:`JOIN_SECONDS` for a first one;
-    a CommuneError when none joined."""
+    a CommuneError when none joined, saying the ``stored`` documents of the windows before
+    are kept. Counted at each window: a pool sized for a node that left since waited for
+    its CPUs forever (Ray Data's default), the add silent."""
     deadline = time.monotonic() + JOIN_SECONDS
     while True:
         cpus = int(ray.cluster_resources().get("CPU", 0))
@@ -132,7 +134,7 @@ def _cpus(ray: Any, address: str) -> int:
         if time.monotonic() > deadline:
             raise CommuneError(
                 f"the Ray cluster at {address} has no CPU to work on: no worker node joined "
-                f"in {JOIN_SECONDS:g} s, nothing was added",
+                f"in {JOIN_SECONDS:g} s, {_kept(stored)}",
                 f"start one with `ray start --address {address}` (`ray status` lists the "
                 "nodes), then run the same command again",
             )
@@ -156,9 +158,21 @@ def ingest_on_ray(
     from commune.store import repository as repo
 
     meta = prov.recorded
-    cluster: tuple[Any, int] | None = None  # Ray, connected, and its CPUs: at the first window
+    ray: Any = None  # connected at the first window
     window: list[tuple[Path, str, bytes]] = []
-    held = 0
+    held = stored = 0
+
+    def sent(window: list[tuple[Path, str, bytes]]) -> Iterator[Any]:
+        """The window prepared on the cluster, with the CPUs it has now, and stored."""
+        nonlocal ray, stored
+        ray = ray or connect(address)
+        workers = _cpus(ray, address, stored)
+        for outcome in _prepared(
+            ray, workers, engine, settings, model, coll_id, window, prov, gate, ingestion
+        ):
+            stored += outcome.status in ("added", "updated")
+            yield outcome
+
     try:
         for path, source in sources:
             try:
@@ -183,33 +197,45 @@ def ingest_on_ray(
             window.append((path, source, data))
             held += len(data)
             if held >= WINDOW_BYTES:
-                cluster = cluster or _joined(address)
-                yield from _prepared(
-                    cluster, engine, settings, model, coll_id, window, prov, gate, ingestion
-                )
+                yield from sent(window)
                 window, held = [], 0
         if window:
-            cluster = cluster or _joined(address)
-            yield from _prepared(
-                cluster, engine, settings, model, coll_id, window, prov, gate, ingestion
-            )
+            yield from sent(window)
+    except _Lost as lost:
+        raise lost.said(address, stored) from lost.__cause__
     finally:
-        if cluster is not None:
-            cluster[0].shutdown()
+        if ray is not None:
+            ray.shutdown()
 
 
-def _joined(address: str) -> tuple[Any, int]:
-    """Ray connected to the cluster at ``address``, and the CPUs it has (:func:`_cpus`)."""
-    ray = connect(address)
-    try:
-        return ray, _cpus(ray, address)
-    except BaseException:
-        ray.shutdown()
-        raise
+def _kept(stored: int) -> str:
+    """What an add stopped by the cluster keeps of the ``stored`` documents before."""
+    if not stored:
+        return "nothing was added"
+    if stored == 1:
+        return "1 document added or updated before it is kept"
+    return f"{stored} documents added or updated before it are kept"
+
+
+class _Lost(Exception):
+    """The cluster failed a window's job (a node lost, the head stopped): what it said."""
+
+    def said(self, address: str, stored: int) -> CommuneError:
+        """The add's end, in one line: what the cluster said, and that the documents stored
+        from the windows before stay. It was a traceback of Ray's, with no word of them."""
+        cause = self.__cause__
+        lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+        why = (lines[0] if lines else type(cause).__name__)[:200]
+        return CommuneError(
+            f"the Ray cluster at {address} failed, {_kept(stored)}: {why}",
+            "see `ray status`, then run the same command again to finish: the files stored "
+            "are skipped",
+        )
 
 
 def _prepared(
-    cluster: tuple[Any, int],
+    ray: Any,
+    workers: int,
     engine: Any,
     settings: Any,
     model: str,
@@ -220,20 +246,35 @@ def _prepared(
     ingestion: Any,
 ) -> Iterator[Any]:
     """One window of files (their paths, addresses and bytes), prepared on the cluster as
-    one Ray Data job and stored here as they come back."""
-    ray, workers = cluster
+    one Ray Data job and stored here as they come back. A failure of the job itself (not of
+    a file, which its worker reports) is :class:`_Lost`: the store's own errors stay theirs."""
     items = [{"i": i, "name": str(p), "data": d} for i, (p, _, d) in enumerate(jobs)]
-    prepared = ray.data.from_items(items).map_batches(
-        _Preparer,
-        fn_constructor_kwargs={"settings": settings},
-        batch_size=BATCH,
-        # A pool of actors, each loading the embedder once (`concurrency=` is deprecated
-        # since Ray 2.51, and Ray warned about it on every add).
-        compute=ray.data.ActorPoolStrategy(size=min(workers, max(1, len(jobs) // BATCH or 1))),
-        num_cpus=1,
-        batch_format="numpy",
-    )
-    for row in prepared.iter_rows():
+    try:
+        rows = iter(
+            ray.data.from_items(items)
+            .map_batches(
+                _Preparer,
+                fn_constructor_kwargs={"settings": settings},
+                batch_size=BATCH,
+                # A pool of actors, each loading the embedder once (`concurrency=` is
+                # deprecated since Ray 2.51, and Ray warned about it on every add).
+                compute=ray.data.ActorPoolStrategy(
+                    size=min(workers, max(1, len(jobs) // BATCH or 1))
+                ),
+                num_cpus=1,
+                batch_format="numpy",
+            )
+            .iter_rows()
+        )
+    except Exception as exc:
+        raise _Lost() from exc
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _Lost() from exc
         path, source, data = jobs[int(row["i"])]
         result = pickle.loads(row["result"])
         if isinstance(result, str):

@@ -765,6 +765,19 @@ PATTERNS = [
             "{name} : une archive, dont les fichiers ne sont pas lus",
         ),
         (
+            # An --exclude path outside the folders added (pipeline.exclusion_outside).
+            r"--exclude (?P<pattern>.+): (?P<named>.+) is not in (?P<where>.+), so nothing would "
+            r"be passed over, nothing was added",
+            "--exclude {pattern} : {named} n'est pas dans {where}, rien ne serait écarté, rien "
+            "n'a été ajouté",
+        ),
+        (
+            r"name a file or folder inside it, from here or absolute, or give a pattern "
+            r"\('\*\.tmp', 'drafts'\)",
+            "nommez un fichier ou un dossier qu'il contient, depuis le dossier courant ou par "
+            "son chemin absolu, ou donnez un motif ('*.tmp', 'brouillons')",
+        ),
+        (
             # A folder given to `commune add` holding nothing to read (pipeline.nothing_to_read).
             r"(?P<where>.+): no file Commune reads, only (?P<found>[^:]+)",
             "{where}\u00a0: aucun fichier que Commune lise, seulement {found}",
@@ -3067,10 +3080,44 @@ PATTERNS = [
             "ne l'a rejoint en {s} s, rien n'a été ajouté",
         ),
         (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, 1 document added or updated before it is kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, le document ajouté ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, (?P<n>\d+) documents added or updated before it are kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
             r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
             r"then run the same command again",
             "démarrez-en un avec `ray start --address {at}` (`ray status` liste les nœuds), puis "
             "relancez la même commande",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, nothing was added: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, rien n'a été ajouté : {why}",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, 1 document added or updated before it is "
+            r"kept: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, le document ajouté ou mis à jour avant est gardé : "
+            "{why}",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, (?P<n>\d+) documents added or updated "
+            r"before it are kept: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, les {n} documents ajoutés ou mis à jour avant sont "
+            "gardés : {why}",
+        ),
+        (
+            r"see `ray status`, then run the same command again to finish: the files stored are "
+            r"skipped",
+            "voyez `ray status`, puis relancez la même commande pour finir : les fichiers déjà "
+            "enregistrés sont passés",
         ),
         (r"Ray is not installed", "Ray n'est pas installé"),
         (
