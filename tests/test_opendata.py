@@ -216,6 +216,37 @@ def test_an_imported_document_serves_the_revision_its_dataset_publishes(commune,
         ]
 
 
+def test_an_exports_dates_are_in_utc_and_say_so(commune, tmp_path):
+    """documents.jsonl gave SQLite's dates without a zone ("2024-01-01T00:00:00"), which a
+    re-user's tools (a browser's Date, pandas, Python's fromisoformat) read as their own local
+    time, an hour off in Paris, and PostgreSQL's with "+00:00": the same collection's export
+    differed by its database. Both now write UTC, said so, as the API does."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from commune.store.schema import documents, revisions
+
+    page = tmp_path / "horaires.md"
+    for n in (1, 2):
+        page.write_text(f"# Horaires v{n}\n\nLa piscine ouvre à {n + 8} heures.\n", "utf-8")
+        commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/h")
+    with commune.engine.begin() as conn:
+        for n in (1, 2):
+            when = datetime(2024, n, 1, 7, 30, tzinfo=UTC)
+            conn.execute(update(revisions).where(revisions.c.number == n).values(created_at=when))
+        conn.execute(update(documents).values(added_at=datetime(2024, 1, 1, 7, 30, tzinfo=UTC)))
+    commune.export_collection("c", tmp_path / "dataset")
+    [line] = [
+        json.loads(raw)
+        for raw in (tmp_path / "dataset" / "documents.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert line["added_at"] == "2024-01-01T07:30:00Z"
+    assert line["retrieved_at"] == "2024-02-01T07:30:00Z"
+    assert [h["retrieved_at"] for h in line["history"]] == ["2024-01-01T07:30:00Z"]
+    assert validate_export(tmp_path / "dataset") == []
+
+
 def test_round_trip_keeps_dates_and_history(commune, tmp_path):
     # Issue 23: import gave every document today's date and one revision.
     from datetime import UTC, datetime

@@ -544,7 +544,7 @@ def _export_into(
                 "contributor": h["contributor"],
                 "publisher": h["publisher"],
                 "source_uri": _exported_source(row["id"], h["source_uri"]),
-                "retrieved_at": h["created_at"].isoformat(),
+                "retrieved_at": repo.utc_text(h["created_at"]),
                 "tdm_reserved": bool(h["tdm_reserved"]),
             }
             history.append(entry)
@@ -572,8 +572,11 @@ def _export_into(
                 "contributor": row["contributor"],
                 "publisher": row["publisher"],
                 "source_uri": _exported_source(row["id"], row["source_uri"]),
-                "added_at": row["added_at"].isoformat(),
-                "retrieved_at": row["created_at"].isoformat(),
+                # In UTC, said so ("…Z"), as the API gives them: SQLite's were written without a
+                # zone, which a reader's tools take for their own local time, and PostgreSQL's
+                # "+00:00", so that one collection's export differed by its database.
+                "added_at": repo.utc_text(row["added_at"]),
+                "retrieved_at": repo.utc_text(row["created_at"]),
                 "revision": row["number"],
                 "tdm_reserved": bool(row["tdm_reserved"]),
                 "history": history,
