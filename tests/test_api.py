@@ -942,3 +942,25 @@ def test_a_listing_read_page_by_page_misses_no_document_that_another_left(client
     assert r.status_code == 400 and r.json()["detail"].startswith("after must be 0..")
     r = client.get("/api/documents", params={"after": -1}, headers={**bob, "Accept-Language": "fr"})
     assert r.status_code == 400 and r.json()["detail"].startswith("after doit être entre 0 et")
+
+
+def test_the_description_declares_what_healthz_answers_when_the_database_is_out_of_reach(
+    commune,
+):
+    """A monitor generated from /openapi.json was told /healthz answers 200 only: its 503
+    while PostgreSQL is out of reach, and a fault's 500 with its incident, were declared
+    for every other route, not for the one a monitor reads."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    def gone() -> int:
+        raise OperationalError("SELECT 1", {}, psycopg.OperationalError("connection is bad"))
+
+    client = TestClient(create_app(commune), raise_server_exceptions=False, headers=EN)
+    declared = client.get("/openapi.json").json()["paths"]["/healthz"]["get"]["responses"]
+    commune.generation = gone  # type: ignore[method-assign]
+    r = client.get("/healthz")
+    assert r.status_code == 503 and r.json()["code"] == "database_unreachable"
+    for status in ("500", "503"):
+        schema = declared[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorBody"}, status
