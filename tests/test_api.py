@@ -917,12 +917,14 @@ def test_a_collection_may_be_named_in_a_script_written_with_marks(client):
         )
         assert r.status_code == 200, r.text
         assert client.get("/api/documents", params={"collection": name}).status_code == 200
-    r = client.post(
-        "/api/documents",
-        files={"files": ("note.txt", b"x")},
-        data={"collection": "\u0301marche", "licence": "etalab-2.0"},
-    )
-    assert r.status_code == 400 and "letters, digits" in r.json()["detail"]
+    for name in ("\u0301marche", "marche \u0301", "marche-\u0301\u0301", "(\u20dd)"):
+        # A mark on no letter: alone, after a space or a dash, around a parenthesis.
+        r = client.post(
+            "/api/documents",
+            files={"files": ("note.txt", b"x")},
+            data={"collection": name, "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 400 and "letters, digits" in r.json()["detail"], name
 
 
 def test_a_listing_read_page_by_page_misses_no_document_that_another_left(client, commune):
