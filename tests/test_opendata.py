@@ -891,6 +891,30 @@ def test_a_passage_found_beside_a_hit_gives_a_reader_its_files_name_not_its_path
     assert str(tmp_path) in mine[0].source  # the operator's own view keeps the path
 
 
+def test_a_collection_named_with_a_combining_accent_is_exported_and_imported(commune, tmp_path):
+    """Searches and listings read "marché" typed with a combining accent as the collection
+    "marché"; `commune export` said "no collection named 'marché'", and an import under it
+    added the documents but looked for what the dataset retired in no collection: the
+    document taken down upstream stayed published here."""
+    decomposed = "marche\u0301"
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "samedi.md").write_text("# Samedi\n\nLe marché a lieu le samedi.\n", "utf-8")
+    (pages / "dupont.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n", "utf-8")
+    commune.add([pages], collection="marché", licence="etalab-2.0", source="https://ex.org/m")
+    commune.export_collection(decomposed, tmp_path / "older")
+    assert len((tmp_path / "older" / "documents.jsonl").read_text("utf-8").splitlines()) == 2
+    [plainte] = [d["id"] for d in commune.documents() if d["title"] == "Plainte"]
+    commune.retire(plainte, "demande de M. Dupont", category="personal-data")
+    commune.export_collection("marché", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "marché")
+        other.import_dataset(tmp_path / "newer", decomposed)
+        published = [d["title"] for d in other.documents() if d["status"] == "published"]
+        assert published == ["Samedi"]
+        assert [c["name"] for c in other.collections()] == ["marché"]
+
+
 def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune, tmp_path):
     """Known gap: a document retired here (a takedown) stayed published in every home that
     had imported an earlier export, after it imported the newer one. The newer export says
