@@ -205,8 +205,8 @@ class Library:
             decision = allowed(actor, "share", Sharing(access(row), visibility, member))
             if not decision:
                 raise decision.refusal()
-            _write_access(
-                conn, collection, visibility, member, transfer, actor.user, decision.reason
+            _write_access(  # the name stored, which row["name"] read composed
+                conn, row["name"], visibility, member, transfer, actor.user, decision.reason
             )
         return decision.reason
 
