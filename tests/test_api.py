@@ -751,6 +751,8 @@ def test_every_address_that_answers_get_answers_head_without_a_body(client):
     assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
     assert r.json()["detail"].startswith("PUT is not accepted at /api/collections")
     assert client.get("/docs").status_code == 200 and client.head("/docs").status_code == 200
+    # /mcp's GET is a session's stream: its HEAD is MCP's own 405 (docs/api.md says so).
+    assert client.head("/mcp").status_code == 405
 
 
 def test_the_apis_timestamps_carry_their_zone(client, commune):
