@@ -751,6 +751,8 @@ def test_every_address_that_answers_get_answers_head_without_a_body(client):
     assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
     assert r.json()["detail"].startswith("PUT is not accepted at /api/collections")
     assert client.get("/docs").status_code == 200 and client.head("/docs").status_code == 200
+    # /mcp's GET is a session's stream: its HEAD is MCP's own 405 (docs/api.md says so).
+    assert client.head("/mcp").status_code == 405
 
 
 def test_the_apis_timestamps_carry_their_zone(client, commune):
@@ -917,12 +919,14 @@ def test_a_collection_may_be_named_in_a_script_written_with_marks(client):
         )
         assert r.status_code == 200, r.text
         assert client.get("/api/documents", params={"collection": name}).status_code == 200
-    r = client.post(
-        "/api/documents",
-        files={"files": ("note.txt", b"x")},
-        data={"collection": "\u0301marche", "licence": "etalab-2.0"},
-    )
-    assert r.status_code == 400 and "letters, digits" in r.json()["detail"]
+    for name in ("\u0301marche", "marche \u0301", "marche-\u0301\u0301", "(\u20dd)"):
+        # A mark on no letter: alone, after a space or a dash, around a parenthesis.
+        r = client.post(
+            "/api/documents",
+            files={"files": ("note.txt", b"x")},
+            data={"collection": name, "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 400 and "letters, digits" in r.json()["detail"], name
 
 
 def test_a_listing_read_page_by_page_misses_no_document_that_another_left(client, commune):
@@ -942,3 +946,25 @@ def test_a_listing_read_page_by_page_misses_no_document_that_another_left(client
     assert r.status_code == 400 and r.json()["detail"].startswith("after must be 0..")
     r = client.get("/api/documents", params={"after": -1}, headers={**bob, "Accept-Language": "fr"})
     assert r.status_code == 400 and r.json()["detail"].startswith("after doit être entre 0 et")
+
+
+def test_the_description_declares_what_healthz_answers_when_the_database_is_out_of_reach(
+    commune,
+):
+    """A monitor generated from /openapi.json was told /healthz answers 200 only: its 503
+    while PostgreSQL is out of reach, and a fault's 500 with its incident, were declared
+    for every other route, not for the one a monitor reads."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    def gone() -> int:
+        raise OperationalError("SELECT 1", {}, psycopg.OperationalError("connection is bad"))
+
+    client = TestClient(create_app(commune), raise_server_exceptions=False, headers=EN)
+    declared = client.get("/openapi.json").json()["paths"]["/healthz"]["get"]["responses"]
+    commune.generation = gone  # type: ignore[method-assign]
+    r = client.get("/healthz")
+    assert r.status_code == 503 and r.json()["code"] == "database_unreachable"
+    for status in ("500", "503"):
+        schema = declared[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorBody"}, status

@@ -181,3 +181,17 @@ def test_made_up_methods_are_one_label(home):  # type: ignore[no-untyped-def]
         dict(labels)["method"] for name, labels in samples if name == "commune_http_requests_total"
     }
     assert methods == {"GET", "other"}, methods
+
+
+def test_a_head_is_counted_under_the_route_it_reached(home):  # type: ignore[no-untyped-def]
+    """HEAD is answered as GET (api/middleware.HeadAsGet), on a copy of the request: the
+    route the router found stayed on the copy, and every HEAD /healthz of an uptime monitor
+    was counted as "unmatched", the scanners' 404s, not under /healthz."""
+    with _client(_app(home, "[metrics]\nenabled = true\n")) as client:
+        for _ in range(3):
+            assert client.head("/healthz").status_code == 200
+        assert client.head("/nowhere").status_code == 404
+        samples = _samples(client.get("/metrics").text)
+    counted = "commune_http_requests_total"
+    assert _value(samples, counted, route="/healthz", method="HEAD", status="200") == 3
+    assert _value(samples, counted, route="unmatched", method="HEAD", status="404") == 1

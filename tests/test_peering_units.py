@@ -1204,3 +1204,20 @@ def test_asked_for_the_peers_with_none_registered_the_answer_says_so(home, tmp_p
         "note\u00a0: aucune coopérative pair n'est enregistrée ici (commune peer add)\u00a0: "
         "réponse à partir des seules collections de cette coopérative\n"
     )
+
+
+def test_a_collection_named_with_a_combining_accent_is_shared_as_it_is_listed(commune, tmp_path):
+    """Searches and listings read "marché" typed with a combining accent (a name pasted from
+    a macOS file name) as the collection "marché"; `commune visibility` with it was told "no
+    collection named 'marché'", and `commune share` "no collection named 'marché' (known
+    collections: marché)"."""
+    decomposed = "marche\u0301"
+    page = tmp_path / "samedi.md"
+    page.write_text("# Samedi\n\nLe marché a lieu le samedi.\n", encoding="utf-8")
+    commune.add([page], collection="marché", licence="etalab-2.0")
+    commune.set_visibility(decomposed, "public")
+    assert [(c["name"], c["visibility"]) for c in commune.collections()] == [("marché", "public")]
+    commune.share(decomposed)
+    assert [s["collection"] for s in commune.shares()] == ["marché"]
+    commune.unshare(decomposed)
+    assert commune.shares() == []

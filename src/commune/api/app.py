@@ -75,7 +75,10 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
     commune.check_settings()  # and a model commune.toml names that is not here
 
-    app.include_router(health.router)
+    # No key, no quota: what /healthz may answer besides its 200 is a fault (500, with its
+    # incident) or a database out of reach (503), which a monitor generated from the
+    # description must read as such.
+    app.include_router(health.router, responses={s: REFUSALS[s] for s in (500, 503)})
     for routes in (search, documents, usage, people, openai, peering):
         refusals = OPENAI_REFUSALS if routes is openai else REFUSALS
         app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=refusals)

@@ -138,7 +138,10 @@ class HeadAsGet:
     service down, and a link checker as every page broken. The request goes to its route
     as a GET, the same work, key and quota, and only its status and headers go back (its
     Content-Length the GET's); what is outside it (the key's gate, the request log, /metrics)
-    sees the HEAD. /mcp keeps its own route's answer: its GET is a session's stream."""
+    sees the HEAD. /mcp keeps its own route's answer: its GET is a session's stream.
+
+    The route reached is written back on the request's own scope, as the router writes it
+    on a GET's: /metrics labels a request by it, and counted every HEAD as "unmatched"."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -148,9 +151,12 @@ class HeadAsGet:
             await self.app(scope, receive, send)
             return
         sent = False
+        as_get = {**scope, "method": "GET"}  # a copy: the server itself still sees a HEAD
 
         async def headers_only(message: Message) -> None:
             nonlocal sent
+            if message["type"] == "http.response.start" and "route" in as_get:
+                scope["route"] = as_get["route"]
             if message["type"] == "http.response.body":
                 if sent:
                     return  # the rest of a streamed body
@@ -158,7 +164,11 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:  # a fault's 500 is answered outside, by Starlette's last handler
+            if "route" in as_get:
+                scope["route"] = as_get["route"]
 
 
 def open_data(app: FastAPI, public: Callable[[str], bool]) -> None:

@@ -205,8 +205,8 @@ class Library:
             decision = allowed(actor, "share", Sharing(access(row), visibility, member))
             if not decision:
                 raise decision.refusal()
-            _write_access(
-                conn, collection, visibility, member, transfer, actor.user, decision.reason
+            _write_access(  # the name stored, which row["name"] read composed
+                conn, row["name"], visibility, member, transfer, actor.user, decision.reason
             )
         return decision.reason
 
@@ -582,6 +582,17 @@ def _for_readers(doc: dict[str, Any]) -> dict[str, Any]:
 NAME_PUNCTUATION = frozenset("-_.,'’() ")
 
 
+def _marks_a_letter(name: str, i: int) -> bool:
+    """Whether ``name[i]`` is a mark (accent, vowel sign) on a letter or a digit: the first
+    character before it that is no mark is one."""
+    if not unicodedata.category(name[i]).startswith("M"):
+        return False
+    base = i - 1
+    while base >= 0 and unicodedata.category(name[base]).startswith("M"):
+        base -= 1
+    return base >= 0 and name[base].isalnum()
+
+
 def _check_new_name(name: str) -> None:
     other = next(
         (
@@ -589,10 +600,10 @@ def _check_new_name(name: str) -> None:
             for i, ch in enumerate(name)
             if not ch.isalnum()
             and ch not in NAME_PUNCTUATION
-            # A mark after a character is part of its letter: Hindi's vowel signs and
-            # virama, Arabic's vowels, which no composed character holds ("हिन्दी" was refused
-            # for its "ि"). Alone, at the start, it is none.
-            and not (i > 0 and unicodedata.category(ch).startswith("M"))
+            # A mark after a letter is part of it: Hindi's vowel signs and virama, Arabic's
+            # vowels, which no composed character holds ("हिन्दी" was refused for its "ि").
+            # Alone, at the start or after a space or a dash, it is none.
+            and not _marks_a_letter(name, i)
         ),
         None,
     )
