@@ -185,6 +185,50 @@ def test_a_peer_passage_without_a_licence_this_home_can_read_is_withheld(home, m
         assert [e["title"] for e in answer.excluded] == ["Mal formée"], answer.excluded
 
 
+def test_a_peer_passage_under_terms_this_home_does_not_know_is_withheld(home, monkeypatch):
+    """A peer's passage under a valid SPDX licence whose terms are not in this home's table
+    ("CC-BY-NC-2.0", which a peer of another version may know) was quoted to a member that
+    declared a commercial use, nothing here saying non-commercial: this home publishes none
+    of its own under such terms (a curator gives them one it knows). It is withheld, saying
+    so; a known licence written otherwise (lowercase, the deprecated "GPL-2.0+") is kept."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence="CC-BY-NC-2.0", title="Marché"),
+        _passage(2, licence="cc-by-4.0", title="Minuscules"),
+        _passage(3, licence="GPL-2.0+", title="Ancien nom"),
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    assert run(home, "member", "add", "Boutique", "--declared-use", "commercial").exit_code == 0
+    assert run(home, "user", "add", "bob", "--member", "Boutique").exit_code == 0
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.title for h in got.hits) == ["Ancien nom", "Minuscules"]
+        assert [(w["title"], w["reason"]) for w in got.withheld] == [
+            (
+                "Marché",
+                "the terms of its licence (CC-BY-NC-2.0) are not in this cooperative's "
+                "licence table, so they cannot be followed (via coop-b)",
+            )
+        ]
+        french = c.federation.gather("déchetterie", c.actor(None), "fr")
+        assert french.withheld[0]["reason"] == (
+            "les conditions de sa licence (CC-BY-NC-2.0) ne sont pas dans la table des "
+            "licences de cette coopérative\u00a0: elles ne peuvent pas être suivies (via coop-b)"
+        )
+        answer = c.ask(
+            "When is the recycling centre open?",
+            mode="extractive",
+            peers=True,
+            actor=c.actor("bob"),
+        )
+        assert "Marché" not in [s.title for s in answer.sources], answer.sources
+        assert "Marché" in [e["title"] for e in answer.excluded]
+
+
 def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
     from commune.answering import federation
     from commune.core import Commune

@@ -609,9 +609,14 @@ def _licensed(licence: str | None, language: str) -> Decision:
     document without a licence it can read (an SPDX expression, or a cooperative's own
     ``LicenseRef-…``, read at its strictest); a peer's passage sent with none, or with "All
     rights reserved", had no terms to follow: it was cited, and quoted to a member that
-    declared a commercial use, as if it were free."""
+    declared a commercial use, as if it were free.
+
+    Readable is not enough: its terms must be ones this home knows (govern/licences.TERMS),
+    as it publishes none of its own documents under other terms (a curator gives them one it
+    knows). A peer of another version may know more: its "CC-BY-NC-2.0", valid SPDX, was
+    quoted to a member that declared a commercial use, nothing here saying non-commercial."""
     from commune.errors import CommuneError
-    from commune.govern.licences import normalise
+    from commune.govern.licences import normalise, terms_for_use
 
     try:
         normalise(licence or "")
@@ -625,6 +630,18 @@ def _licensed(licence: str | None, language: str) -> Decision:
                 "its licence ({licence}) is not an SPDX expression this cooperative can read, "
                 "so its terms cannot be followed",
                 licence=licence or say(language, "aucune", "none given"),
+            ),
+        )
+    if terms_for_use(licence) is None:
+        return Decision(
+            False,
+            prose(
+                language,
+                "les conditions de sa licence ({licence}) ne sont pas dans la table des "
+                "licences de cette coopérative : elles ne peuvent pas être suivies",
+                "the terms of its licence ({licence}) are not in this cooperative's licence "
+                "table, so they cannot be followed",
+                licence=licence,
             ),
         )
     return Decision(True, say(language, "sa licence est lisible", "its licence can be read"))
