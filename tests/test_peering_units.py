@@ -1202,6 +1202,39 @@ def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monke
     assert asked == [question]
 
 
+def test_a_federated_search_limited_to_a_collection_says_what_its_route_takes(home):
+    """POST /api/search/federated with "collection" was refused saying "drop peers to ask
+    that collection alone", a field the route has none of: its caller searches that
+    collection alone on /api/search."""
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_key
+
+    with Commune(home) as c:
+        key = make_key(c, "alice", "Ville A")
+        with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"}) as api:
+            said = {
+                language: api.post(
+                    "/api/search/federated",
+                    json={"query": "recycling centre", "collection": "mine"},
+                    headers={"Accept-Language": language},
+                )
+                for language in ("en", "fr")
+            }
+    assert said["en"].status_code == said["fr"].status_code == 400
+    assert said["en"].json()["detail"] == (
+        "a question limited to the collection 'mine' asks no peer cooperative (search that "
+        "collection alone with /api/search, or drop collection to search the peers too)"
+    )
+    assert said["fr"].json()["detail"] == (
+        "une question limitée à la collection 'mine' n'interroge aucun pair (cherchez dans "
+        "cette collection seule avec /api/search, ou retirez collection pour chercher aussi "
+        "chez les pairs)"
+    )
+
+
 def test_a_peers_share_alike_clause_is_named_in_the_readers_language() -> None:
     """A French answer citing a peer's collection shared share-alike said « (CC-BY-SA-4.0,
     coop-b: share-alike) » in the middle of its French note."""

@@ -1617,7 +1617,7 @@ class Commune:
         from commune.text.lang import question_language
 
         if collection:
-            raise limited_to_one_collection(collection)
+            raise limited_to_one_collection(collection, searching=True)
         local = self.search(query, collection=collection, k=k, actor=actor, record=record)
         got = self.federation.gather(query, actor, question_language(query, asker_language))
         return fuse(local, got.hits, rescore=True)[:k], got.withheld, got.notices
