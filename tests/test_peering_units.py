@@ -1161,6 +1161,28 @@ def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(ho
     ]
 
 
+def test_peer_forget_does_not_say_a_peer_without_the_retired_route_has_no_search(home):
+    """`commune peer forget` asks POST /peer/retired; a peer older than that route (HTTP 404)
+    was said to offer "no peer search at its address", though its search answered every
+    question: its operator looked for a wrong address."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone):
+        with Commune(home) as c:
+            c.add_peer("b-404", f"{url}/404", key="cmn_1234abcd_secretpart")
+        french = run(home, "peer", "forget", lang="fr_FR.UTF-8")
+        english = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    assert french.exit_code == english.exit_code == 1
+    assert english.stderr.splitlines() == [
+        "peer b-404 does not say at its address which documents it retired (HTTP 404: a "
+        "wrong address, or an older version)"
+    ]
+    assert french.stderr.splitlines() == [
+        "le pair b-404 ne dit pas à son adresse quels documents il a retirés (HTTP "
+        "404\u00a0: adresse erronée, ou version plus ancienne)"
+    ]
+
+
 def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monkeypatch):
     """`commune ask --collection mine` answers "from this collection only": with `[peers]
     federate = true` (or `--peers`) it was answered from a peer's collection instead, its

@@ -1585,7 +1585,9 @@ class Commune:
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
                 # Said as a question's notice says it: "(ConnectError)" said nothing, and
                 # "run it again later" did not help a peer that refused the key.
-                why, again = unanswered(peer.name, exc, language, self.settings.peers.timeout_s)
+                why, again = unanswered(
+                    peer.name, exc, language, self.settings.peers.timeout_s, retired=True
+                )
                 later = prose(language, " ; relancez plus tard", "; run it again later")
                 done[peer.name] = why + (later if again else "")
                 continue

@@ -492,10 +492,14 @@ def _unreadable(name: str, language: str) -> str:
 
 
 def unanswered(
-    name: str, error: BaseException, language: str, timeout_s: float
+    name: str, error: BaseException, language: str, timeout_s: float, *, retired: bool = False
 ) -> tuple[str, bool]:
     """Why the peer ``name`` gave nothing, as one clause in ``language`` ("peer coop-b could
-    not be reached (…)"), and whether asking again later may help (not for a refused key)."""
+    not be reached (…)"), and whether asking again later may help (not for a refused key).
+
+    ``retired``: it was asked which documents it retired (``POST /peer/retired``, `commune
+    peer forget`), not searched: a peer older than that route, whose search answers, was
+    said to offer "no peer search at its address"."""
     if isinstance(error, TimeoutError):
         seconds = number(timeout_s, 0 if timeout_s == int(timeout_s) else 1, language)
         return prose(
@@ -554,6 +558,14 @@ def unanswered(
             f"peer {name} refused the question, this cooperative's quota there being spent "
             "(HTTP 429)",
         ), True
+    if status in (404, 405) and retired:
+        return prose(
+            language,
+            f"le pair {name} ne dit pas à son adresse quels documents il a retirés (HTTP "
+            f"{status} : adresse erronée, ou version plus ancienne)",
+            f"peer {name} does not say at its address which documents it retired (HTTP "
+            f"{status}: a wrong address, or an older version)",
+        ), False
     if status in (404, 405):
         return prose(
             language,
