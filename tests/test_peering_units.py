@@ -229,6 +229,40 @@ def test_a_peer_passage_under_terms_this_home_does_not_know_is_withheld(home, mo
         assert "Marché" in [e["title"] for e in answer.excluded]
 
 
+def test_a_peers_licence_is_written_as_this_home_writes_it(home, tmp_path, monkeypatch):
+    """A peer's "cc-by-sa-4.0" (SPDX ids are case-insensitive) or "GPL-2.0+" (deprecated)
+    was cited as sent, beside this home's documents written in their SPDX form: one licence
+    was named twice in an answer's share-alike note ("CC-BY-SA-4.0, cc-by-sa-4.0")."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence="cc-by-sa-4.0", text="The recycling centre opens at 9 am."),
+        _passage(2, licence="GPL-2.0+", title="Ancien nom"),
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    (tmp_path / "centre.md").write_text(
+        "# Recycling centre\n\nThe recycling centre of Ville A closes at 6 pm.\n",
+        encoding="utf-8",
+    )
+    added = run(home, "add", str(tmp_path / "centre.md"), "--licence", "CC-BY-SA-4.0")
+    assert added.exit_code == 0, added.output
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.licence for h in got.hits) == ["CC-BY-SA-4.0", "GPL-2.0-or-later"]
+        answer = c.ask(
+            "When does the recycling centre open and close?", mode="extractive", peers=True
+        )
+    cited = {(s.licence, bool(s.origin)) for s in answer.sources}
+    assert {("CC-BY-SA-4.0", False), ("CC-BY-SA-4.0", True)} <= cited, answer.sources
+    assert {s.licence for s in answer.sources} <= {"CC-BY-SA-4.0", "GPL-2.0-or-later"}
+    [note] = [n for n in answer.licence_notes if "share-alike sources" in n]
+    assert note.startswith("This answer builds on share-alike sources (CC-BY-SA-4.0"), note
+    assert "cc-by-sa" not in note and "GPL-2.0+" not in note, note
+
+
 def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
     from commune.answering import federation
     from commune.core import Commune

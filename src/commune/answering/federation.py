@@ -373,7 +373,7 @@ class Federation:
             source=str(data["source"])[:2000],
             section=str(data.get("section") or "")[:500],
             score=0.0,
-            licence=_text(data.get("licence")),
+            licence=_canonical(_text(data.get("licence"))),
             text=str(data["text"])[:MAX_TEXT],
             collection=f"{peer.name}:{collection}",
             language=str(data.get("language") or "en")[:10],
@@ -657,6 +657,22 @@ def _licensed(licence: str | None, language: str) -> Decision:
             ),
         )
     return Decision(True, say(language, "sa licence est lisible", "its licence can be read"))
+
+
+def _canonical(licence: str | None) -> str | None:
+    """A peer's licence as this home writes it (its SPDX form: "CC-BY-SA-4.0" for a peer's
+    "cc-by-sa-4.0", "GPL-2.0-or-later" for "GPL-2.0+"), as its own documents' are: written
+    as sent, one licence was named twice in an answer's share-alike note ("CC-BY-SA-4.0,
+    cc-by-sa-4.0"). One this home cannot read stays as sent: it is withheld (_licensed)."""
+    from commune.errors import CommuneError
+    from commune.govern.licences import normalise
+
+    if not licence:
+        return licence
+    try:
+        return normalise(licence)
+    except CommuneError:
+        return licence
 
 
 def _text(value: Any) -> str | None:
