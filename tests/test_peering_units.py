@@ -1010,6 +1010,61 @@ def test_a_peer_that_fails_is_said_in_the_askers_words(home):
     assert all("réponse sans lui" in n and "revoked" not in n for n in french), french
 
 
+def test_a_peer_refusing_a_wrong_key_once_too_often_is_not_said_over_quota(home):
+    """Past twenty wrong keys a minute a peer answers 429 ("rate_limited", http/signins.py),
+    not 401: a key the peer revoked was said "refused the question, this cooperative's quota
+    there being spent" from the twenty-first question on, and its operator looked at the
+    quotas. A quota spent ("quota_exceeded") is still said so."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            code = self.path.strip("/").split("/")[0]  # as api/errors.py names a 429
+            body = json.dumps({"detail": "too many failed API keys", "code": code}).encode()
+            self.send_response(429)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", "60")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with Commune(home) as c:
+            c.add_peer("a-key", f"{url}/rate_limited", key="cmn_1234abcd_secretpart")
+            c.add_peer("b-quota", f"{url}/quota_exceeded", key="cmn_1234abcd_secretpart")
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+        forget = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer a-key refused this cooperative's key, too many times to check it again for now "
+        "(HTTP 429, revoked or wrong; its operator can issue a new one): answered without it",
+        "peer b-quota refused the question, this cooperative's quota there being spent "
+        "(HTTP 429): answered without it",
+    ]
+    assert french[0] == (
+        "le pair a-key a refusé la clé de cette coopérative, trop de fois pour la vérifier de "
+        "nouveau pour l'instant (HTTP 429, révoquée ou erronée\u00a0; son opérateur peut en "
+        "délivrer une nouvelle)\u00a0: réponse sans lui"
+    )
+    # No "run it again later" for the key: no later run changes it.
+    assert forget.stderr.splitlines()[0] == (
+        "peer a-key refused this cooperative's key, too many times to check it again for now "
+        "(HTTP 429, revoked or wrong; its operator can issue a new one)"
+    )
+
+
 def test_a_peer_whose_certificate_is_refused_is_not_said_to_be_down(home, tmp_path):
     """A peer served over https:// with a certificate this home cannot verify (self-signed
     here; expired, or made out to another name) was said "could not be reached (connection

@@ -58,12 +58,25 @@ class PeerUnavailable(Exception):
     ``why``: what the asker is told (Federation._silent), one of "unreachable" (nothing
     listens at its address), "certificate" (its TLS certificate was refused), "broken" (the
     connection broke off), "status" (an HTTP error: ``status``) and "unreadable" (not a
-    reply this version reads). The message is the technical detail, for the log."""
+    reply this version reads). The message is the technical detail, for the log. ``code``:
+    the error's code in the peer's reply ("rate_limited", "quota_exceeded"), if any."""
 
-    def __init__(self, detail: str, why: str = "unreadable", status: int = 0) -> None:
+    def __init__(
+        self, detail: str, why: str = "unreadable", status: int = 0, code: str = ""
+    ) -> None:
         super().__init__(detail)
         self.why = why
         self.status = status
+        self.code = code
+
+
+def _refused(status: int, data: Any) -> PeerUnavailable:
+    """A peer's reply with an HTTP error ``status``, its JSON body ``data`` (or None)."""
+    detail = code = ""
+    if isinstance(data, dict):
+        detail = str(data.get("detail") or data.get("error") or "")[:200]
+        code = str(data.get("code") or "")[:50]
+    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code)
 
 
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
@@ -134,10 +147,7 @@ def _ask(
     except ValueError:
         data = None
     if status != 200:
-        detail = ""
-        if isinstance(data, dict):
-            detail = str(data.get("detail") or data.get("error") or "")[:200]
-        raise PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status)
+        raise _refused(status, data)
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         raise PeerUnavailable("not a Commune peer reply")
     return data
@@ -550,6 +560,18 @@ def unanswered(
             f"peer {name} refused this cooperative's key (HTTP {status}, revoked or wrong; "
             "its operator can issue a new one)",
         ), False
+    if status == 429 and error.code == "rate_limited":
+        # Not a quota: past twenty wrong keys a minute, a peer answers a wrong key 429 instead
+        # of 401 (http/signins.py). A revoked key was said to be a quota spent after twenty
+        # questions, and its operator looked at the quotas.
+        return prose(
+            language,
+            f"le pair {name} a refusé la clé de cette coopérative, trop de fois pour la "
+            f"vérifier de nouveau pour l'instant (HTTP {status}, révoquée ou erronée ; son "
+            "opérateur peut en délivrer une nouvelle)",
+            f"peer {name} refused this cooperative's key, too many times to check it again "
+            f"for now (HTTP {status}, revoked or wrong; its operator can issue a new one)",
+        ), False
     if status == 429:
         return prose(
             language,
@@ -594,7 +616,9 @@ def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
         data = json.loads(body)
     except ValueError:
         data = None
-    if status != 200 or not isinstance(data, dict):
+    if status != 200:
+        raise _refused(status, data)
+    if not isinstance(data, dict):
         raise PeerUnavailable(f"HTTP {status}", "status", status)
     return data.get("retired")
 
