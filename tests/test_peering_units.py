@@ -185,6 +185,84 @@ def test_a_peer_passage_without_a_licence_this_home_can_read_is_withheld(home, m
         assert [e["title"] for e in answer.excluded] == ["Mal formée"], answer.excluded
 
 
+def test_a_peer_passage_under_terms_this_home_does_not_know_is_withheld(home, monkeypatch):
+    """A peer's passage under a valid SPDX licence whose terms are not in this home's table
+    ("CC-BY-NC-2.0", which a peer of another version may know) was quoted to a member that
+    declared a commercial use, nothing here saying non-commercial: this home publishes none
+    of its own under such terms (a curator gives them one it knows). It is withheld, saying
+    so; a known licence written otherwise (lowercase, the deprecated "GPL-2.0+") is kept."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence="CC-BY-NC-2.0", title="Marché"),
+        _passage(2, licence="cc-by-4.0", title="Minuscules"),
+        _passage(3, licence="GPL-2.0+", title="Ancien nom"),
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    assert run(home, "member", "add", "Boutique", "--declared-use", "commercial").exit_code == 0
+    assert run(home, "user", "add", "bob", "--member", "Boutique").exit_code == 0
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.title for h in got.hits) == ["Ancien nom", "Minuscules"]
+        assert [(w["title"], w["reason"]) for w in got.withheld] == [
+            (
+                "Marché",
+                "the terms of its licence (CC-BY-NC-2.0) are not in this cooperative's "
+                "licence table, so they cannot be followed (via coop-b)",
+            )
+        ]
+        french = c.federation.gather("déchetterie", c.actor(None), "fr")
+        assert french.withheld[0]["reason"] == (
+            "les conditions de sa licence (CC-BY-NC-2.0) ne sont pas dans la table des "
+            "licences de cette coopérative\u00a0: elles ne peuvent pas être suivies (via coop-b)"
+        )
+        answer = c.ask(
+            "When is the recycling centre open?",
+            mode="extractive",
+            peers=True,
+            actor=c.actor("bob"),
+        )
+        assert "Marché" not in [s.title for s in answer.sources], answer.sources
+        assert "Marché" in [e["title"] for e in answer.excluded]
+
+
+def test_a_peers_licence_is_written_as_this_home_writes_it(home, tmp_path, monkeypatch):
+    """A peer's "cc-by-sa-4.0" (SPDX ids are case-insensitive) or "GPL-2.0+" (deprecated)
+    was cited as sent, beside this home's documents written in their SPDX form: one licence
+    was named twice in an answer's share-alike note ("CC-BY-SA-4.0, cc-by-sa-4.0")."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence="cc-by-sa-4.0", text="The recycling centre opens at 9 am."),
+        _passage(2, licence="GPL-2.0+", title="Ancien nom"),
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    (tmp_path / "centre.md").write_text(
+        "# Recycling centre\n\nThe recycling centre of Ville A closes at 6 pm.\n",
+        encoding="utf-8",
+    )
+    added = run(home, "add", str(tmp_path / "centre.md"), "--licence", "CC-BY-SA-4.0")
+    assert added.exit_code == 0, added.output
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.licence for h in got.hits) == ["CC-BY-SA-4.0", "GPL-2.0-or-later"]
+        answer = c.ask(
+            "When does the recycling centre open and close?", mode="extractive", peers=True
+        )
+    cited = {(s.licence, bool(s.origin)) for s in answer.sources}
+    assert {("CC-BY-SA-4.0", False), ("CC-BY-SA-4.0", True)} <= cited, answer.sources
+    assert {s.licence for s in answer.sources} <= {"CC-BY-SA-4.0", "GPL-2.0-or-later"}
+    [note] = [n for n in answer.licence_notes if "share-alike sources" in n]
+    assert note.startswith("This answer builds on share-alike sources (CC-BY-SA-4.0"), note
+    assert "cc-by-sa" not in note and "GPL-2.0+" not in note, note
+
+
 def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
     from commune.answering import federation
     from commune.core import Commune
@@ -932,6 +1010,61 @@ def test_a_peer_that_fails_is_said_in_the_askers_words(home):
     assert all("réponse sans lui" in n and "revoked" not in n for n in french), french
 
 
+def test_a_peer_refusing_a_wrong_key_once_too_often_is_not_said_over_quota(home):
+    """Past twenty wrong keys a minute a peer answers 429 ("rate_limited", http/signins.py),
+    not 401: a key the peer revoked was said "refused the question, this cooperative's quota
+    there being spent" from the twenty-first question on, and its operator looked at the
+    quotas. A quota spent ("quota_exceeded") is still said so."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            code = self.path.strip("/").split("/")[0]  # as api/errors.py names a 429
+            body = json.dumps({"detail": "too many failed API keys", "code": code}).encode()
+            self.send_response(429)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", "60")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with Commune(home) as c:
+            c.add_peer("a-key", f"{url}/rate_limited", key="cmn_1234abcd_secretpart")
+            c.add_peer("b-quota", f"{url}/quota_exceeded", key="cmn_1234abcd_secretpart")
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+        forget = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer a-key refused this cooperative's key, too many times to check it again for now "
+        "(HTTP 429, revoked or wrong; its operator can issue a new one): answered without it",
+        "peer b-quota refused the question, this cooperative's quota there being spent "
+        "(HTTP 429): answered without it",
+    ]
+    assert french[0] == (
+        "le pair a-key a refusé la clé de cette coopérative, trop de fois pour la vérifier de "
+        "nouveau pour l'instant (HTTP 429, révoquée ou erronée\u00a0; son opérateur peut en "
+        "délivrer une nouvelle)\u00a0: réponse sans lui"
+    )
+    # No "run it again later" for the key: no later run changes it.
+    assert forget.stderr.splitlines()[0] == (
+        "peer a-key refused this cooperative's key, too many times to check it again for now "
+        "(HTTP 429, revoked or wrong; its operator can issue a new one)"
+    )
+
+
 def test_a_peer_whose_certificate_is_refused_is_not_said_to_be_down(home, tmp_path):
     """A peer served over https:// with a certificate this home cannot verify (self-signed
     here; expired, or made out to another name) was said "could not be reached (connection
@@ -1117,6 +1250,28 @@ def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(ho
     ]
 
 
+def test_peer_forget_does_not_say_a_peer_without_the_retired_route_has_no_search(home):
+    """`commune peer forget` asks POST /peer/retired; a peer older than that route (HTTP 404)
+    was said to offer "no peer search at its address", though its search answered every
+    question: its operator looked for a wrong address."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone):
+        with Commune(home) as c:
+            c.add_peer("b-404", f"{url}/404", key="cmn_1234abcd_secretpart")
+        french = run(home, "peer", "forget", lang="fr_FR.UTF-8")
+        english = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    assert french.exit_code == english.exit_code == 1
+    assert english.stderr.splitlines() == [
+        "peer b-404 does not say at its address which documents it retired (HTTP 404: a "
+        "wrong address, or an older version)"
+    ]
+    assert french.stderr.splitlines() == [
+        "le pair b-404 ne dit pas à son adresse quels documents il a retirés (HTTP "
+        "404\u00a0: adresse erronée, ou version plus ancienne)"
+    ]
+
+
 def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monkeypatch):
     """`commune ask --collection mine` answers "from this collection only": with `[peers]
     federate = true` (or `--peers`) it was answered from a peer's collection instead, its
@@ -1156,6 +1311,39 @@ def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monke
             "pour interroger aussi les pairs)"
         ], french.stderr
     assert asked == [question]
+
+
+def test_a_federated_search_limited_to_a_collection_says_what_its_route_takes(home):
+    """POST /api/search/federated with "collection" was refused saying "drop peers to ask
+    that collection alone", a field the route has none of: its caller searches that
+    collection alone on /api/search."""
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_key
+
+    with Commune(home) as c:
+        key = make_key(c, "alice", "Ville A")
+        with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"}) as api:
+            said = {
+                language: api.post(
+                    "/api/search/federated",
+                    json={"query": "recycling centre", "collection": "mine"},
+                    headers={"Accept-Language": language},
+                )
+                for language in ("en", "fr")
+            }
+    assert said["en"].status_code == said["fr"].status_code == 400
+    assert said["en"].json()["detail"] == (
+        "a question limited to the collection 'mine' asks no peer cooperative (search that "
+        "collection alone with /api/search, or drop collection to search the peers too)"
+    )
+    assert said["fr"].json()["detail"] == (
+        "une question limitée à la collection 'mine' n'interroge aucun pair (cherchez dans "
+        "cette collection seule avec /api/search, ou retirez collection pour chercher aussi "
+        "chez les pairs)"
+    )
 
 
 def test_a_peers_share_alike_clause_is_named_in_the_readers_language() -> None:

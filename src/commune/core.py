@@ -1643,7 +1643,9 @@ class Commune:
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
                 # Said as a question's notice says it: "(ConnectError)" said nothing, and
                 # "run it again later" did not help a peer that refused the key.
-                why, again = unanswered(peer.name, exc, language, self.settings.peers.timeout_s)
+                why, again = unanswered(
+                    peer.name, exc, language, self.settings.peers.timeout_s, retired=True
+                )
                 later = prose(language, " ; relancez plus tard", "; run it again later")
                 done[peer.name] = why + (later if again else "")
                 continue
@@ -1675,7 +1677,7 @@ class Commune:
         from commune.text.lang import question_language
 
         if collection:
-            raise limited_to_one_collection(collection)
+            raise limited_to_one_collection(collection, searching=True)
         local = self.search(query, collection=collection, k=k, actor=actor, record=record)
         got = self.federation.gather(query, actor, question_language(query, asker_language))
         return fuse(local, got.hits, rescore=True)[:k], got.withheld, got.notices

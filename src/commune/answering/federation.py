@@ -58,12 +58,25 @@ class PeerUnavailable(Exception):
     ``why``: what the asker is told (Federation._silent), one of "unreachable" (nothing
     listens at its address), "certificate" (its TLS certificate was refused), "broken" (the
     connection broke off), "status" (an HTTP error: ``status``) and "unreadable" (not a
-    reply this version reads). The message is the technical detail, for the log."""
+    reply this version reads). The message is the technical detail, for the log. ``code``:
+    the error's code in the peer's reply ("rate_limited", "quota_exceeded"), if any."""
 
-    def __init__(self, detail: str, why: str = "unreadable", status: int = 0) -> None:
+    def __init__(
+        self, detail: str, why: str = "unreadable", status: int = 0, code: str = ""
+    ) -> None:
         super().__init__(detail)
         self.why = why
         self.status = status
+        self.code = code
+
+
+def _refused(status: int, data: Any) -> PeerUnavailable:
+    """A peer's reply with an HTTP error ``status``, its JSON body ``data`` (or None)."""
+    detail = code = ""
+    if isinstance(data, dict):
+        detail = str(data.get("detail") or data.get("error") or "")[:200]
+        code = str(data.get("code") or "")[:50]
+    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code)
 
 
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
@@ -134,10 +147,7 @@ def _ask(
     except ValueError:
         data = None
     if status != 200:
-        detail = ""
-        if isinstance(data, dict):
-            detail = str(data.get("detail") or data.get("error") or "")[:200]
-        raise PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status)
+        raise _refused(status, data)
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         raise PeerUnavailable("not a Commune peer reply")
     return data
@@ -373,7 +383,7 @@ class Federation:
             source=str(data["source"])[:2000],
             section=str(data.get("section") or "")[:500],
             score=0.0,
-            licence=_text(data.get("licence")),
+            licence=_canonical(_text(data.get("licence"))),
             text=str(data["text"])[:MAX_TEXT],
             collection=f"{peer.name}:{collection}",
             language=str(data.get("language") or "en")[:10],
@@ -492,10 +502,14 @@ def _unreadable(name: str, language: str) -> str:
 
 
 def unanswered(
-    name: str, error: BaseException, language: str, timeout_s: float
+    name: str, error: BaseException, language: str, timeout_s: float, *, retired: bool = False
 ) -> tuple[str, bool]:
     """Why the peer ``name`` gave nothing, as one clause in ``language`` ("peer coop-b could
-    not be reached (…)"), and whether asking again later may help (not for a refused key)."""
+    not be reached (…)"), and whether asking again later may help (not for a refused key).
+
+    ``retired``: it was asked which documents it retired (``POST /peer/retired``, `commune
+    peer forget`), not searched: a peer older than that route, whose search answers, was
+    said to offer "no peer search at its address"."""
     if isinstance(error, TimeoutError):
         seconds = number(timeout_s, 0 if timeout_s == int(timeout_s) else 1, language)
         return prose(
@@ -546,6 +560,18 @@ def unanswered(
             f"peer {name} refused this cooperative's key (HTTP {status}, revoked or wrong; "
             "its operator can issue a new one)",
         ), False
+    if status == 429 and error.code == "rate_limited":
+        # Not a quota: past twenty wrong keys a minute, a peer answers a wrong key 429 instead
+        # of 401 (http/signins.py). A revoked key was said to be a quota spent after twenty
+        # questions, and its operator looked at the quotas.
+        return prose(
+            language,
+            f"le pair {name} a refusé la clé de cette coopérative, trop de fois pour la "
+            f"vérifier de nouveau pour l'instant (HTTP {status}, révoquée ou erronée ; son "
+            "opérateur peut en délivrer une nouvelle)",
+            f"peer {name} refused this cooperative's key, too many times to check it again "
+            f"for now (HTTP {status}, revoked or wrong; its operator can issue a new one)",
+        ), False
     if status == 429:
         return prose(
             language,
@@ -554,6 +580,14 @@ def unanswered(
             f"peer {name} refused the question, this cooperative's quota there being spent "
             "(HTTP 429)",
         ), True
+    if status in (404, 405) and retired:
+        return prose(
+            language,
+            f"le pair {name} ne dit pas à son adresse quels documents il a retirés (HTTP "
+            f"{status} : adresse erronée, ou version plus ancienne)",
+            f"peer {name} does not say at its address which documents it retired (HTTP "
+            f"{status}: a wrong address, or an older version)",
+        ), False
     if status in (404, 405):
         return prose(
             language,
@@ -582,7 +616,9 @@ def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
         data = json.loads(body)
     except ValueError:
         data = None
-    if status != 200 or not isinstance(data, dict):
+    if status != 200:
+        raise _refused(status, data)
+    if not isinstance(data, dict):
         raise PeerUnavailable(f"HTTP {status}", "status", status)
     return data.get("retired")
 
@@ -609,9 +645,14 @@ def _licensed(licence: str | None, language: str) -> Decision:
     document without a licence it can read (an SPDX expression, or a cooperative's own
     ``LicenseRef-…``, read at its strictest); a peer's passage sent with none, or with "All
     rights reserved", had no terms to follow: it was cited, and quoted to a member that
-    declared a commercial use, as if it were free."""
+    declared a commercial use, as if it were free.
+
+    Readable is not enough: its terms must be ones this home knows (govern/licences.TERMS),
+    as it publishes none of its own documents under other terms (a curator gives them one it
+    knows). A peer of another version may know more: its "CC-BY-NC-2.0", valid SPDX, was
+    quoted to a member that declared a commercial use, nothing here saying non-commercial."""
     from commune.errors import CommuneError
-    from commune.govern.licences import normalise
+    from commune.govern.licences import normalise, terms_for_use
 
     try:
         normalise(licence or "")
@@ -627,7 +668,35 @@ def _licensed(licence: str | None, language: str) -> Decision:
                 licence=licence or say(language, "aucune", "none given"),
             ),
         )
+    if terms_for_use(licence) is None:
+        return Decision(
+            False,
+            prose(
+                language,
+                "les conditions de sa licence ({licence}) ne sont pas dans la table des "
+                "licences de cette coopérative : elles ne peuvent pas être suivies",
+                "the terms of its licence ({licence}) are not in this cooperative's licence "
+                "table, so they cannot be followed",
+                licence=licence,
+            ),
+        )
     return Decision(True, say(language, "sa licence est lisible", "its licence can be read"))
+
+
+def _canonical(licence: str | None) -> str | None:
+    """A peer's licence as this home writes it (its SPDX form: "CC-BY-SA-4.0" for a peer's
+    "cc-by-sa-4.0", "GPL-2.0-or-later" for "GPL-2.0+"), as its own documents' are: written
+    as sent, one licence was named twice in an answer's share-alike note ("CC-BY-SA-4.0,
+    cc-by-sa-4.0"). One this home cannot read stays as sent: it is withheld (_licensed)."""
+    from commune.errors import CommuneError
+    from commune.govern.licences import normalise
+
+    if not licence:
+        return licence
+    try:
+        return normalise(licence)
+    except CommuneError:
+        return licence
 
 
 def _text(value: Any) -> str | None:

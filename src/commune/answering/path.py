@@ -75,13 +75,21 @@ def _joined(language: str, *notices: str | None) -> str:
     return prose(language, " ; ", "; ").join(n for n in notices if n)
 
 
-def limited_to_one_collection(collection: str) -> InvalidRequest:
+def limited_to_one_collection(collection: str, *, searching: bool = False) -> InvalidRequest:
     """Asked of one of this home's collections and of the peer cooperatives at once: the
-    collection answered from the peers' collections too, though the asker had said it alone."""
+    collection answered from the peers' collections too, though the asker had said it alone.
+
+    ``searching``: a federated search, whose route has no "peers" field to drop: the API's
+    caller was told "drop peers", and searches that collection alone on /api/search."""
     return InvalidRequest(
         f"a question limited to the collection {collection!r} asks no peer cooperative",
         "drop --peers to ask that collection alone, or --collection to ask the peers too",
-        field_hint="drop peers to ask that collection alone, or collection to ask the peers too",
+        field_hint=(
+            "search that collection alone with /api/search, or drop collection to search "
+            "the peers too"
+            if searching
+            else "drop peers to ask that collection alone, or collection to ask the peers too"
+        ),
     )
 
 

@@ -1433,6 +1433,12 @@ PATTERNS = [
             "interroger aussi les pairs",
         ),
         (
+            r"search that collection alone with /api/search, or drop collection to search "
+            r"the peers too",
+            "cherchez dans cette collection seule avec /api/search, ou retirez collection "
+            "pour chercher aussi chez les pairs",
+        ),
+        (
             r"drop peers to ask that collection alone, or collection to ask the peers too",
             "retirez peers pour interroger cette collection seule, ou collection pour "
             "interroger aussi les pairs",
