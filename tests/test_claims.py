@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,13 @@ def test_the_report_pins_every_module_that_reads_or_judges_its_text() -> None:
     }
     assert not unpinned, f"add to bench/perturb.py's PINNED (or PINNED_NOT, with why): {unpinned}"
     assert set(perturb.PINNED_NOT) <= loaded | {"src/commune/__init__.py"}
+
+
+def test_a_sentence_of_many_numbers_over_a_long_passage_is_judged_at_once() -> None:
+    # A table run into one 5,000-word passage, and a sentence quoting sixty of its figures, or
+    # all of them: the gate judges each sentence while the model streams, not in seconds.
+    table = " ".join(f"ligne {i} tarif {i * 3} € durée {i % 12} mois" for i in range(700))
+    for sentence in (" ".join(table.split()[:180]) + ".", table + "."):
+        started = time.process_time()  # its own work: the machine may be busy
+        assert contradictions(sentence, [table], "fr", [1]) == []
+        assert time.process_time() - started < 1.0

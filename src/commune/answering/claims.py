@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -411,20 +412,33 @@ def _content(text: str, language: str) -> set[str]:
     return {t for t in analyze(text, language) if not _DIGIT_TERM.search(t)}
 
 
-def _around(text: str, start: int, end: int) -> str:
-    """The words of ``text`` from ALIGN_WINDOW before ``start`` to ALIGN_WINDOW after ``end``,
-    within the clause that holds them ("X; Y": Y's words say nothing of X's values)."""
-    cuts = [0, *(x for m in _CLAUSES.finditer(text) for x in (m.start(), m.end())), len(text)]
-    low = max([c for c in cuts[1::2] if c <= start] or [0])
-    high = min([c for c in cuts[2::2] if c >= end] or [len(text)])
-    clause = text[low:high]
-    start, end = start - low, end - low
-    spans = [(m.start(), m.end()) for m in _SPAN_WORD.finditer(clause)]
-    first = next((i for i, (_, b) in enumerate(spans) if b > start), len(spans))
-    last = max((i for i, (a, _) in enumerate(spans) if a < end), default=first)
-    a = spans[max(first - ALIGN_WINDOW, 0)][0] if spans else 0
-    b = spans[min(last + ALIGN_WINDOW, len(spans) - 1)][1] if spans else len(clause)
-    return clause[a:b]
+class _Around:
+    """The words of a sentence around each of its values: from ALIGN_WINDOW before to
+    ALIGN_WINDOW after, within the clause that holds them ("X; Y": Y's words say nothing of
+    X's values). Clauses and words are found once and searched by bisection: a sentence
+    quoting a table may hold thousands of values."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        cuts = [(m.start(), m.end()) for m in _CLAUSES.finditer(text)]
+        self.cut_starts = [a for a, _ in cuts]
+        self.cut_ends = [b for _, b in cuts]
+        words = [(m.start(), m.end()) for m in _SPAN_WORD.finditer(text)]
+        self.starts = [a for a, _ in words]
+        self.ends = [b for _, b in words]
+
+    def __call__(self, start: int, end: int) -> str:
+        i = bisect_right(self.cut_ends, start)
+        low = self.cut_ends[i - 1] if i else 0
+        i = bisect_left(self.cut_starts, end)
+        high = self.cut_starts[i] if i < len(self.cut_starts) else len(self.text)
+        # The clause's words, the first and last the value touches, then the window.
+        lo, hi = bisect_right(self.ends, low), bisect_left(self.starts, high) - 1
+        first, last = bisect_right(self.ends, start), bisect_left(self.starts, end) - 1
+        if lo > hi or first > last:
+            return self.text[low:high]
+        a, b = max(first - ALIGN_WINDOW, lo), min(last + ALIGN_WINDOW, hi)
+        return self.text[max(self.starts[a], low) : min(self.ends[b], high)]
 
 
 def _moved(
@@ -436,18 +450,31 @@ def _moved(
     if not sentences:
         return []
     terms = [_content(s, language) for s in sentences]
+    lowered = [s.lower() for s in sentences]
+    # Each passage sentence's numbers (a day or a year of a date counts), read once and only
+    # when asked: a long passage's sentences are read once, not once per value of the sentence.
+    held: dict[int, set[str]] = {}
 
-    def near(start: int, end: int) -> str | None:
-        mine = _content(_around(text, start, end), language)
+    def values_of(i: int) -> set[str]:
+        if i not in held:
+            found = {v for n in numbers(sentences[i]) for v in n.values}
+            for d in dates(sentences[i], language)[0]:
+                found |= {str(part) for part in (d.year, d.day) if part is not None}
+            held[i] = found
+        return held[i]
+
+    around = _Around(text)
+    lower = text.lower()
+
+    def near(start: int, end: int) -> list[int] | None:
+        mine = _content(around(start, end), language)
         if not mine:
             return None
         shares = [len(mine & theirs) / len(mine) for theirs in terms]
         best = max(shares)
         if best < ALIGN_MIN:
             return None
-        return " ".join(
-            s for s, share in zip(sentences, shares, strict=True) if share >= ALIGN_NEAR * best
-        )
+        return [i for i, share in enumerate(shares) if share >= ALIGN_NEAR * best]
 
     out: list[tuple[str, str]] = []
     _, spans = dates(text, language)
@@ -457,18 +484,17 @@ def _moved(
         found = near(m.start(), m.end())
         if found is None:
             continue
-        values = {v for n in numbers(found) for v in n.values}
-        for d in dates(found, language)[0]:
-            values |= {str(part) for part in (d.year, d.day) if part is not None}
-        if not (_values(m.group(1)) & values):
+        if not any(_values(m.group(1)) & values_of(i) for i in found):
             out.append(("number", m.group(1)))
     for name in dict.fromkeys(entities(text, spans)):
         if name in flagged:
             continue
-        pattern = rf"(?<![\w]){re.escape(name.lower())}(?![\w])"
+        pattern = re.compile(rf"(?<![\w]){re.escape(name.lower())}(?![\w])")
         # Each place the sentence names it: "/etc/" beside "/etc/selinux/" is another value.
-        places = [near(m.start(), m.end()) for m in re.finditer(pattern, text.lower())]
-        if places and all(f is not None and not _contains(f, name) for f in places):
+        places = [near(m.start(), m.end()) for m in pattern.finditer(lower)]
+        if places and all(
+            f is not None and not any(pattern.search(lowered[i]) for i in f) for f in places
+        ):
             out.append(("name", name))
     return out
 
