@@ -152,12 +152,13 @@ PASSPORT = (
 
 
 def test_a_number_of_the_passage_said_of_something_else_is_refused() -> None:
-    # Each value occurs in the passage: before, only its absence was caught.
+    # Each value occurs in the passage: before, only its absence was caught. The reason says
+    # so, never "not in [2]", which the reader of [2] finds false.
     assert reasons("Le passeport d'un mineur de 15 ans ou plus coûte 86 €.", PASSPORT, "fr") == [
-        "number 86 not in [2] (said of something else)"
+        "number 86 said of something else in [2]"
     ]
     assert reasons("Le passeport d'un adulte est valable 5 ans.", PASSPORT, "fr") == [
-        "number 5 not in [2] (said of something else)"
+        "number 5 said of something else in [2]"
     ]
 
 
@@ -171,7 +172,7 @@ def test_a_name_of_the_passage_said_of_something_else_is_refused() -> None:
         passage,
         "en",
     )
-    assert found == ["name MAIL FROM not in [2] (said of something else)"]
+    assert found == ["name MAIL FROM said of something else in [2]"]
 
 
 def test_values_beside_their_own_words_are_kept() -> None:

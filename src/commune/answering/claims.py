@@ -507,8 +507,12 @@ class Contradiction:
     value: str  # as the sentence writes it ("30", "12 mars", "MSA"; "added" or "dropped")
     where: str  # the cited passages, "[2]" or "[1][3]"
     detail: str = ""
+    # A number or a name the passages hold, beside other words than the sentence's (_moved).
+    elsewhere: bool = False
 
     def __str__(self) -> str:
+        if self.elsewhere:
+            return f"{self.kind} {self.value} said of something else in {self.where}"
         if self.kind == "negation":
             what = "adds a negation" if self.value == "added" else "drops the negation"
             return f"{what} of {self.where}"
@@ -556,7 +560,7 @@ def contradictions(
             found.append(Contradiction("name", name, where))
     flagged = {c.value for c in found} | {c.value.split(" ")[0] for c in found}
     for kind, value in _moved(text, [normalize(p) for p in passages], language, flagged):
-        found.append(Contradiction(kind, value, where, " (said of something else)"))
+        found.append(Contradiction(kind, value, where, elsewhere=True))
     for i, clause in _unsupported_clauses(text, source, language):
         found.append(Contradiction("clause", str(i), where, f" ({clause[:40]}...)"))
     flipped = _negation_changed(text, [normalize(p) for p in passages], language)
