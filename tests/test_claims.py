@@ -186,6 +186,31 @@ def test_values_beside_their_own_words_are_kept() -> None:
     assert not any("something else" in r for r in reasons("Comptez 86 €.", PASSPORT, "fr"))
 
 
+def test_a_name_written_for_the_pronoun_that_stands_for_it_is_kept() -> None:
+    # The passage says "Il" / "It" for the name of the sentence before; a model that quotes the
+    # second sentence alone writes the name. Only in the pronoun's place: a name of the
+    # sentence before written among the second one's words is still said of something else.
+    bios = (
+        "Le BIOS (ou l'UEFI) est également responsable de l'initialisation et de la détection "
+        "d'un certain nombre de périphériques. Il détecte bien entendu les périphériques "
+        "IDE/SATA (disques durs et lecteurs de CD-Roms/DVD-Roms), mais souvent aussi les "
+        "périphériques PCI."
+    )
+    written = (
+        "Le BIOS détecte bien entendu les périphériques IDE/SATA (disques durs et lecteurs de "
+        "CD-Roms/DVD-Roms), mais souvent aussi les périphériques PCI."
+    )
+    assert reasons(written, bios, "fr") == []
+    spf = (
+        "The Sender Policy Framework (SPF) is used to validate if a certain mail server is "
+        "allowed to send emails for a given domain. It is mostly configured through DNS."
+    )
+    assert reasons("SPF is mostly configured through DNS.", spf, "en") == []
+    assert reasons("It is mostly configured through SPF.", spf, "en") == [
+        "name SPF said of something else in [2]"
+    ]
+
+
 # -- the committed fixture and the bench's report ------------------------------------------------
 
 

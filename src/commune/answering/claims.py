@@ -403,6 +403,10 @@ ALIGN_WINDOW = 12
 ALIGN_MIN = 0.3
 ALIGN_NEAR = 0.7
 _DIGIT_TERM = re.compile(r"\d")
+_ANAPHORA = re.compile(
+    r"(?:Il|Elle|Ils|Elles|Celui-ci|Celle-ci|Ceux-ci|Celles-ci|Ce|Cet|Cette|Ces"
+    r"|It|They|He|She|This|These|That|Those)(?!\w)"
+)
 _SPAN_WORD = re.compile(r"\S+")
 
 
@@ -451,6 +455,15 @@ def _moved(
         return []
     terms = [_content(s, language) for s in sentences]
     lowered = [s.lower() for s in sentences]
+    # A passage sentence that opens on a pronoun ("Il détecte les disques.") is about a name of
+    # the one before ("Le BIOS ..."): a sentence that writes that name in the pronoun's place,
+    # before any word of the one it restates ("Le BIOS détecte les disques."), says what it says.
+    antecedent: list[str | None] = []
+    for p in passages:
+        before = None
+        for s in split_sentences(p):
+            antecedent.append(before if _ANAPHORA.match(s) else None)
+            before = s.lower()
     # Each passage sentence's numbers (a day or a year of a date counts), read once and only
     # when asked: a long passage's sentences are read once, not once per value of the sentence.
     held: dict[int, set[str]] = {}
@@ -476,6 +489,17 @@ def _moved(
             return None
         return [i for i, share in enumerate(shares) if share >= ALIGN_NEAR * best]
 
+    def holds(name: re.Pattern[str], i: int, start: int) -> bool:
+        """Whether passage sentence ``i`` holds the name the sentence writes at ``start``."""
+        if name.search(lowered[i]):
+            return True
+        earlier = antecedent[i]
+        return (
+            earlier is not None
+            and name.search(earlier) is not None
+            and not (_content(text[:start], language) & terms[i])
+        )
+
     out: list[tuple[str, str]] = []
     _, spans = dates(text, language)
     for m in _NUMBER.finditer(text):
@@ -491,9 +515,9 @@ def _moved(
             continue
         pattern = re.compile(rf"(?<![\w]){re.escape(name.lower())}(?![\w])")
         # Each place the sentence names it: "/etc/" beside "/etc/selinux/" is another value.
-        places = [near(m.start(), m.end()) for m in pattern.finditer(lower)]
+        places = [(m.start(), near(m.start(), m.end())) for m in pattern.finditer(lower)]
         if places and all(
-            f is not None and not any(pattern.search(lowered[i]) for i in f) for f in places
+            f is not None and not any(holds(pattern, i, start) for i in f) for start, f in places
         ):
             out.append(("name", name))
     return out
