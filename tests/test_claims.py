@@ -211,6 +211,21 @@ def test_a_name_written_for_the_pronoun_that_stands_for_it_is_kept() -> None:
     ]
 
 
+def test_a_number_labelling_what_follows_it_is_beside_its_words() -> None:
+    # The handbook's "Example 6.1." is cut from its caption by the full stop: the number stood
+    # alone, and a sentence naming the example was removed.
+    passage = (
+        "For a complete description of the file format and the accepted entry compositions see "
+        "sources.list(5).\n\nExample 6.1. Example entry format in /etc/apt/sources.list\n\n"
+        "deb url distribution component1 component2 component3 [..] componentX"
+    )
+    sentence = "Example 6.1 gives the entry format in /etc/apt/sources.list."
+    assert reasons(sentence, passage, "en") == []
+    french = passage.replace("Example 6.1. Example entry format", "Exemple 6.1. Format d'entrée")
+    sentence = "L'exemple 6.1 montre le format d'entrée de /etc/apt/sources.list."
+    assert reasons(sentence, french, "fr") == []
+
+
 # -- the committed fixture and the bench's report ------------------------------------------------
 
 

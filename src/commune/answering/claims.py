@@ -445,12 +445,29 @@ class _Around:
         return self.text[max(self.starts[a], low) : min(self.ends[b], high)]
 
 
+def _statements(passage: str) -> list[str]:
+    """The passage's sentences, a label joined to what it labels: "Example 6.1. Entry format
+    in /etc/apt/sources.list" is cut after "6.1." (a capital follows), and "2. Data Link: ..."
+    after "2.", but the number is the label's, and a sentence naming "example 6.1" restates
+    the words it labels."""
+    out: list[str] = []
+    label = ""
+    for piece in split_sentences(passage):
+        if _NUMBER.search(piece) and len(piece.split()) <= 2:
+            label = f"{label} {piece}".strip()
+            continue
+        out.append(f"{label} {piece}".strip())
+        label = ""
+    return [*out, label] if label else out
+
+
 def _moved(
     text: str, passages: Sequence[str], language: str, flagged: set[str]
 ) -> list[tuple[str, str]]:
     """(kind, value) of each number or name held by the passages but not by the sentences
     its neighbouring words restate."""
-    sentences = [s for p in passages for s in split_sentences(p)]
+    by_passage = [_statements(p) for p in passages]
+    sentences = [s for p in by_passage for s in p]
     if not sentences:
         return []
     terms = [_content(s, language) for s in sentences]
@@ -459,9 +476,9 @@ def _moved(
     # the one before ("Le BIOS ..."): a sentence that writes that name in the pronoun's place,
     # before any word of the one it restates ("Le BIOS détecte les disques."), says what it says.
     antecedent: list[str | None] = []
-    for p in passages:
+    for p in by_passage:
         before = None
-        for s in split_sentences(p):
+        for s in p:
             antecedent.append(before if _ANAPHORA.match(s) else None)
             before = s.lower()
     # Each passage sentence's numbers (a day or a year of a date counts), read once and only
