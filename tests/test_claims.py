@@ -226,6 +226,23 @@ def test_a_number_labelling_what_follows_it_is_beside_its_words() -> None:
     assert reasons(sentence, french, "fr") == []
 
 
+def test_a_sentence_citing_each_part_keeps_each_value_beside_its_part() -> None:
+    # "X [1], Y [2].": the model says which passage each part rests on; the words of the part
+    # about the passport said nothing of the identity card's 15 years.
+    card = "La carte d'identité est gratuite. Elle est valable 15 ans pour un majeur."
+    sentence = (
+        "Le passeport d'un adulte coûte 86 € [1], la carte d'identité est valable 15 ans pour "
+        "un majeur [2]."
+    )
+    shown = verify(sentence, 2, [PASSPORT, card], "fr")
+    assert shown.text == sentence and not shown.problems
+    # Each part is still read beside its own words.
+    wrong = sentence.replace("86 €", "42 €")
+    assert [str(c) for c in contradictions(wrong, [PASSPORT, card], "fr", [1, 2])] == [
+        "number 42 said of something else in [1][2]"
+    ]
+
+
 # -- the committed fixture and the bench's report ------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from commune.ingest.chunking import split_sentences
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "«": '"', "»": '"', "“": '"'})
 _CITATIONS = re.compile(r"\s*\[\d{1,3}\]")
+_INNER_CITATIONS = re.compile(r"\s*(?:\[\d{1,3}\]\s*)+[,;]?(?=\s*\w)")
 
 
 def normalize(text: str) -> str:
@@ -600,7 +601,10 @@ def contradictions(
         if not _contains(source, name):
             found.append(Contradiction("name", name, where))
     flagged = {c.value for c in found} | {c.value.split(" ")[0] for c in found}
-    for kind, value in _moved(text, [normalize(p) for p in passages], language, flagged):
+    # A citation within the sentence closes what rests on it ("X [1], Y [2]."): Y's words say
+    # nothing of X's values.
+    parts = normalize(_INNER_CITATIONS.sub(" ; ", sentence))
+    for kind, value in _moved(parts, [normalize(p) for p in passages], language, flagged):
         found.append(Contradiction(kind, value, where, elsewhere=True))
     for i, clause in _unsupported_clauses(text, source, language):
         found.append(Contradiction("clause", str(i), where, f" ({clause[:40]}...)"))
