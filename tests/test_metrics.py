@@ -181,3 +181,22 @@ def test_made_up_methods_are_one_label(home):  # type: ignore[no-untyped-def]
         dict(labels)["method"] for name, labels in samples if name == "commune_http_requests_total"
     }
     assert methods == {"GET", "other"}, methods
+
+
+def test_a_request_refused_before_its_route_is_counted_under_it(home):  # type: ignore[no-untyped-def]
+    """A request the middleware answered before the router (a missing key's 401, an
+    overload's 503, a body too large) and a HEAD (served as a GET on a copy of the request)
+    were all counted as "unmatched", with the scanners' 404s: an operator could not tell
+    which route was refused or probed. They are counted under their route's template."""
+    with _client(_app(home, "[metrics]\nenabled = true\n[limits]\nmax_body_kb = 1\n")) as client:
+        assert client.post("/api/ask", json={"question": "Piscine ?"}).status_code == 401
+        assert client.post("/api/ask/", json={"question": "Piscine ?"}).status_code == 401
+        assert client.head("/healthz").status_code == 200
+        assert client.post("/api/search", content=b"x" * 4096).status_code == 413
+        assert client.get("/wp-login.php").status_code == 404
+        samples = _samples(client.get("/metrics").text)
+    total = "commune_http_requests_total"
+    assert _value(samples, total, route="/api/ask", method="POST", status="401") == 2
+    assert _value(samples, total, route="/healthz", method="HEAD", status="200") == 1
+    assert _value(samples, total, route="/api/search", method="POST", status="413") == 1
+    assert _value(samples, total, route="unmatched", method="GET", status="404") == 1
