@@ -200,3 +200,47 @@ def test_a_request_refused_before_its_route_is_counted_under_it(home):  # type: 
     assert _value(samples, total, route="/healthz", method="HEAD", status="200") == 1
     assert _value(samples, total, route="/api/search", method="POST", status="413") == 1
     assert _value(samples, total, route="unmatched", method="GET", status="404") == 1
+
+
+def test_purged_decision_records_do_not_turn_the_answers_counter_back(home, tmp_path):  # type: ignore[no-untyped-def]
+    """commune_answers_total was the decision records' count, and the hourly purge of those
+    past the charter's retention took it down: Prometheus reads any fall as a reset, so
+    each purge made increase() and rate() count every answer ever given again. The purged
+    records are counted, by outcome, in the purge's audit entry, and stay in the total."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from commune.store.schema import decisions
+
+    app = _app(home, "[metrics]\nenabled = true\n")
+    commune = app.state.commune
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "collecte.md").write_text(
+        "# Collecte\n\nLe camion des ordures ménagères passe le mardi matin.\n", encoding="utf-8"
+    )
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    for question in ("Quand passe le camion des ordures ?", "Le camion passe quel jour ?"):
+        commune.ask(question, use_cache=False)
+
+    def answers() -> float:
+        with _client(app) as client:
+            samples = _samples(client.get("/metrics").text)
+        return sum(v for (name, _), v in samples.items() if name == "commune_answers_total")
+
+    before = answers()
+    assert before == 2
+    with commune.engine.begin() as conn:
+        [first, _] = conn.execute(select(decisions.c.id, decisions.c.created_at)).all()
+        retention = timedelta(days=commune.charter.utility.retention_days + 1)
+        conn.execute(
+            update(decisions)
+            .where(decisions.c.id == first.id)
+            .values(created_at=first.created_at - retention)
+        )
+    assert commune.purge_decisions() == 1
+    assert answers() == before
+    commune.ask("Quand passe le camion des ordures ?", use_cache=False)
+    assert answers() == before + 1
+    assert commune.verify_audit().ok

@@ -197,8 +197,8 @@ class _Recorded:
         seen = self.commune.observed()
         answers = CounterMetricFamily(
             "commune_answers",
-            "Questions by the charter's outcome (decision records: purged after the charter's "
-            "retention, which reads as a counter reset)",
+            "Questions by the charter's outcome (decision records, those purged after the "
+            "charter's retention included)",
             labels=["outcome"],
         )
         for outcome, n in sorted(seen["answers"].items()):
