@@ -244,3 +244,26 @@ def test_purged_decision_records_do_not_turn_the_answers_counter_back(home, tmp_
     commune.ask("Quand passe le camion des ordures ?", use_cache=False)
     assert answers() == before + 1
     assert commune.verify_audit().ok
+
+
+def test_guessing_keys_on_mcp_is_counted_as_failed_sign_ins(home):  # type: ignore[no-untyped-def]
+    """A wrong key on GET /mcp (a session's stream: no body, so the API's gate leaves it to
+    the MCP endpoint) past [web] failed_sign_ins_per_minute got its 429, but
+    commune_quota_refusals_total did not count it: the sample alert on sign-in guessing
+    stayed quiet for a guesser who used that address."""
+    toml = "[metrics]\nenabled = true\n[web]\nfailed_sign_ins_per_minute = 2\n"
+    with _client(_app(home, toml)) as client:
+        codes = [
+            client.get(
+                "/mcp",
+                headers={
+                    "Authorization": f"Bearer cmn_abcd1234_wrong{i}",
+                    "Accept": "text/event-stream",
+                },
+            ).status_code
+            for i in range(4)
+        ]
+        samples = _samples(client.get("/metrics").text)
+    assert codes[0] == 401 and codes[-1] == 429, codes
+    refused = _value(samples, "commune_quota_refusals_total", quota="failed sign-ins")
+    assert refused == codes.count(429), samples
