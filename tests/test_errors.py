@@ -154,3 +154,15 @@ def test_a_500_carries_its_request_id_and_the_sites_headers(commune, monkeypatch
     ]
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_incidents_log_line_names_its_request(client, monkeypatch, caplog):
+    """The incident number a person reports leads to the traceback; that line did not name
+    the request, so which person, member and route it was (the request log's line, by
+    X-Request-ID) could only be guessed from the time."""
+    break_search(monkeypatch, RuntimeError("disk on fire"))
+    with caplog.at_level(logging.ERROR, logger="commune.api"):
+        r = client.post("/api/search", json={"query": "bac"})
+    incident = r.json()["incident"]
+    [logged] = [rec for rec in caplog.records if incident in rec.getMessage()]
+    assert f"request {r.headers['X-Request-ID']}" in logged.getMessage()

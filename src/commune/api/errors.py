@@ -209,6 +209,10 @@ STATUS_OF = {"conflict": 409, "database_unreachable": 503, "database_refused": 5
 
 async def _incident(request: Request, exc: Exception) -> Response:
     where = f"on {request.method} {request.url.path}"
+    # The request log's line of the same request (api/middleware.request_log): who asked.
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        where += f" (request {request_id})"
     failed = incident(exc, language_of(request), where)
     # Two writers met on one name (or PostgreSQL broke a deadlock): the request wrote nothing
     # and may be sent again, which 409 says to a client's retry logic; a 500 says "a bug".
