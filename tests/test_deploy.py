@@ -194,6 +194,19 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
 
 
+def test_a_stop_waits_for_the_longest_answer() -> None:
+    """`systemctl stop` sends SIGTERM, and the server stops taking requests while those in
+    flight finish; past TimeoutStopSec, systemd kills it. At 30 s, under [limits]
+    generation_seconds' 60, a generated answer still streaming was killed mid-way: its
+    reader got a cut answer, and its ledger row and decision record were never written
+    (its quota place held five minutes more)."""
+    from commune.config import LimitsSettings
+
+    [stop] = _unit("commune.service")["TimeoutStopSec"]
+    # The answer's time limit counts from its request; its records come after it.
+    assert int(stop) > LimitsSettings().generation_seconds + 10, stop
+
+
 def _unit(name: str) -> dict[str, list[str]]:
     """A unit's keys and their values, in order (a key may repeat)."""
     keys: dict[str, list[str]] = {}

@@ -22,7 +22,7 @@ from starlette.types import Scope
 from commune import __version__
 from commune.api import metrics, middleware, openai
 from commune.api.docs import offline_docs, openai_refuses_with_400
-from commune.api.errors import OPENAI_REFUSALS, REFUSALS, install_error_handlers
+from commune.api.errors import OPENAI_REFUSALS, REFUSALS, Incidents, install_error_handlers
 from commune.api.gate import keys_first
 from commune.api.routes import documents, health, peering, people, search, transparency, usage
 from commune.api.unicode import valid_unicode
@@ -51,7 +51,10 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     offline_docs(app)
     openai_refuses_with_400(app)
     failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
-    middleware.head_as_get(app)  # innermost: everything outside it sees the HEAD
+    # Innermost: an unexpected error's 500 goes out through the request log, the security
+    # headers and the metrics as any answer does.
+    app.add_middleware(Incidents)
+    middleware.head_as_get(app)  # everything outside it sees the HEAD
     middleware.slash_optional(app)  # what is outside it sees the route served
     # Added first, so that they sit inside the request log: refusals are logged too. The
     # body's limit and the key's check come before anything reads the body.

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commune.api.bodies import unreadable
 from commune.api.validation import numbers_as_written, one_line, param_of, what_is_wrong
@@ -208,6 +209,10 @@ STATUS_OF = {"conflict": 409, "database_unreachable": 503, "database_refused": 5
 
 async def _incident(request: Request, exc: Exception) -> Response:
     where = f"on {request.method} {request.url.path}"
+    # The request log's line of the same request (api/middleware.request_log): who asked.
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        where += f" (request {request_id})"
     failed = incident(exc, language_of(request), where)
     # Two writers met on one name (or PostgreSQL broke a deadlock): the request wrote nothing
     # and may be sent again, which 409 says to a client's retry logic; a 500 says "a bug".
@@ -216,6 +221,38 @@ async def _incident(request: Request, exc: Exception) -> Response:
     return error_response(
         request, status, failed.message, headers, code=failed.code, incident=failed.number
     )
+
+
+class Incidents:
+    """An unexpected error answered inside our middleware, as every other refusal is. Left to
+    Starlette's handler for Exception, it was answered outside them all, then raised again to
+    the server: the 500, the one response an operator looks up in the request log, came
+    without its X-Request-ID and a page's without the security headers, and uvicorn wrote a
+    second traceback ("Exception in ASGI application") under the incident's. Added first,
+    this sits innermost; an error once the response has started (a stream's) is the
+    stream's to tell (http/sse.py), and goes on to the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            response = await _incident(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 # The machine-facing routes, and the API's documents: their errors stay JSON whatever the
