@@ -801,6 +801,33 @@ def test_records_past_their_retention_are_purged_and_the_purge_is_audited(home, 
         assert c.verify_audit().ok
 
 
+def test_a_charter_that_keeps_only_the_hash_erases_the_texts_an_earlier_one_kept(home, corpus):
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace('keep_question = "hash"', 'keep_question = "text"'))
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("Où mettre les emballages en plastique ?")
+        write_charter(home)  # keep_question = "hash"
+        b = c.ask("Quand passe le camion ?")
+        # What the asker reads: only the hash is kept, their earlier question's included.
+        told = [d["reason"] for d in b.decisions if d["step"] == "responsibility"]
+        assert told == [
+            "ces décisions sont consignées et gardées 30 jours, avec l'empreinte de la "
+            "question seulement"
+        ]
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            kept = dict(conn.execute(select(decisions.c.id, decisions.c.question)).all())
+            entries = conn.execute(
+                select(audit_log.c.details).where(audit_log.c.action == "purge decisions")
+            ).scalars()
+            erased = [json.loads(e)["questions_erased"] for e in entries]
+        assert kept == {a.decision_id: None, b.decision_id: None}
+        assert erased == [1]
+        assert c.verify_audit().ok
+
+
 # -- every route ---------------------------------------------------------------------------------
 
 
