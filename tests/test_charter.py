@@ -825,6 +825,8 @@ def test_a_charter_that_keeps_only_the_hash_erases_the_texts_an_earlier_one_kept
             erased = [json.loads(e)["questions_erased"] for e in entries]
         assert kept == {a.decision_id: None, b.decision_id: None}
         assert erased == [1]
+        wal = home / "commune.db-wal"  # nor left in the write-ahead log
+        assert not wal.exists() or "Où mettre les".encode() not in wal.read_bytes()
         assert c.verify_audit().ok
 
 

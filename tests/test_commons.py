@@ -625,6 +625,9 @@ def test_a_personal_data_takedown_takes_the_cached_answers_quoting_it_too(commun
     commune.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
     # Nothing else asked since: the address was kept in the cache until the next answer.
     assert not any("rue des Lilas" in a for a in cached())
+    # Nor left in the write-ahead log (the document's own history is in the database).
+    wal = commune.settings.home / "commune.db-wal"
+    assert not wal.exists() or b"rue des Lilas" not in wal.read_bytes()
 
 
 def test_a_retired_document_comes_back_only_by_a_curators_approval(commune, doc):

@@ -1069,6 +1069,7 @@ class Commune:
         from commune.commons.curation import retire
         from commune.errors import InvalidRequest
         from commune.govern.policy import TAKEDOWNS
+        from commune.store.db import scrub
 
         if not copies and category in TAKEDOWNS:
             # A takedown left a copy of the same file published, and so missed it: the
@@ -1084,6 +1085,7 @@ class Commune:
             # answers found no trace of the choice to keep it.
             kept = {} if copies else {"kept_copies": True}
             retired = retire(conn, document_id, reason, actor, category, copies=copies, **kept)
+        scrub(self.engine)  # the cached answers quoting it, out of the write-ahead log too
         self._refreshed()
         return retired
 
